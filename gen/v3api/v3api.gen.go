@@ -9,7 +9,9 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"path"
@@ -20,6 +22,108 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/oapi-codegen/runtime"
 )
+
+// Defines values for NamespaceKind.
+const (
+	NamespaceKindGroup NamespaceKind = "group"
+	NamespaceKindUser  NamespaceKind = "user"
+)
+
+// Valid indicates whether the value is a known member of the NamespaceKind enum.
+func (e NamespaceKind) Valid() bool {
+	switch e {
+	case NamespaceKindGroup:
+		return true
+	case NamespaceKindUser:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UserState.
+const (
+	UserStateActive      UserState = "active"
+	UserStateBlocked     UserState = "blocked"
+	UserStateLdapBlocked UserState = "ldap_blocked"
+)
+
+// Valid indicates whether the value is a known member of the UserState enum.
+func (e UserState) Valid() bool {
+	switch e {
+	case UserStateActive:
+		return true
+	case UserStateBlocked:
+		return true
+	case UserStateLdapBlocked:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UserBasicState.
+const (
+	UserBasicStateActive      UserBasicState = "active"
+	UserBasicStateBlocked     UserBasicState = "blocked"
+	UserBasicStateLdapBlocked UserBasicState = "ldap_blocked"
+)
+
+// Valid indicates whether the value is a known member of the UserBasicState enum.
+func (e UserBasicState) Valid() bool {
+	switch e {
+	case UserBasicStateActive:
+		return true
+	case UserBasicStateBlocked:
+		return true
+	case UserBasicStateLdapBlocked:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UserFullState.
+const (
+	UserFullStateActive      UserFullState = "active"
+	UserFullStateBlocked     UserFullState = "blocked"
+	UserFullStateLdapBlocked UserFullState = "ldap_blocked"
+)
+
+// Valid indicates whether the value is a known member of the UserFullState enum.
+func (e UserFullState) Valid() bool {
+	switch e {
+	case UserFullStateActive:
+		return true
+	case UserFullStateBlocked:
+		return true
+	case UserFullStateLdapBlocked:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UserLoginState.
+const (
+	UserLoginStateActive      UserLoginState = "active"
+	UserLoginStateBlocked     UserLoginState = "blocked"
+	UserLoginStateLdapBlocked UserLoginState = "ldap_blocked"
+)
+
+// Valid indicates whether the value is a known member of the UserLoginState enum.
+func (e UserLoginState) Valid() bool {
+	switch e {
+	case UserLoginStateActive:
+		return true
+	case UserLoginStateBlocked:
+		return true
+	case UserLoginStateLdapBlocked:
+		return true
+	default:
+		return false
+	}
+}
 
 // BadRequestError defines model for BadRequestError.
 type BadRequestError struct {
@@ -34,14 +138,217 @@ type BadRequestError_Message struct {
 	union json.RawMessage
 }
 
-// CreateUserBody defines model for CreateUserBody.
+// CreateEmailBody Parameters of `POST /user/emails` and `POST /users/:id/emails`.
+type CreateEmailBody struct {
+	// Email The email address.
+	//
+	// Example: email@example.com
+	Email string `json:"email"`
+}
+
+// CreateSSHKeyBody Parameters of `POST /user/keys` and `POST /users/:id/keys`.
+type CreateSSHKeyBody struct {
+	// Key The new SSH key (an OpenSSH public key line).
+	//
+	// Example: ssh-rsa AAAAB3NzaC1yc2EAAAABJQAAAIEAiPWx6WM4lhHNedGfBpPJNPpZ7yKu+dnn1SJejgt4596k6YjzGGphH2TUxwKzxcKDKKezwkpfnxPkSMkuEspGRt/aZZ9wa++Oi7Qkr8prgHc4soW6NUlfDzpvZK2H5E7eQaSeP3SAwGmQKUFHCddNaP0L+hM7zhFNzjFvpaMgJw0= john@example
+	Key string `json:"key"`
+
+	// Title The new SSH key's title.
+	//
+	// Example: ABC
+	Title string `json:"title"`
+}
+
+// CreateSessionBody Credentials for `POST /session`: `password` and one of `login` or `email`. None is required by the schema: 8.7 answered 401 for any missing one.
+type CreateSessionBody struct {
+	// Email The email address of the user; needed if `login` is not given, and used instead of `login` when both are.
+	//
+	// Example: john@example.com
+	Email *string `json:"email,omitempty"`
+
+	// Login The username or the email address of the user.
+	//
+	// Example: john_smith
+	Login *string `json:"login,omitempty"`
+
+	// Password The password of the user.
+	//
+	// Example: strongpassw0rd
+	Password *string `json:"password,omitempty"`
+}
+
+// CreateUserBody Parameters of `POST /users`. `website_url` is documented but ignored on create in 8.7, so it is not here.
 type CreateUserBody struct {
-	Admin         *bool  `json:"admin,omitempty"`
-	Email         string `json:"email"`
-	Name          string `json:"name"`
-	Password      string `json:"password"`
-	ProjectsLimit *int   `json:"projects_limit,omitempty"`
-	Username      string `json:"username"`
+	// Admin User is admin (default false).
+	Admin *bool `json:"admin,omitempty"`
+
+	// Bio The user's biography.
+	Bio *string `json:"bio,omitempty"`
+
+	// CanCreateGroup User can create groups.
+	CanCreateGroup *bool `json:"can_create_group,omitempty"`
+
+	// Confirm Require confirmation of the email address (default true); `false` (8.7 also took `f`, `no`, `0`) creates the user as confirmed.
+	Confirm *bool `json:"confirm,omitempty"`
+
+	// Email Primary email.
+	//
+	// Example: john@example.com
+	Email string `json:"email"`
+
+	// ExternUID External UID; with `provider`, adds an identity.
+	//
+	// Example: john.smith
+	ExternUID *string `json:"extern_uid,omitempty"`
+
+	// External Flags the user as external (default false).
+	External *bool `json:"external,omitempty"`
+
+	// Linkedin LinkedIn.
+	Linkedin *string `json:"linkedin,omitempty"`
+
+	// Location The user's location.
+	Location *string `json:"location,omitempty"`
+
+	// Name Display name.
+	//
+	// Example: John Smith
+	Name string `json:"name"`
+
+	// Password Password.
+	//
+	// Example: strongpassw0rd
+	Password string `json:"password"`
+
+	// ProjectsLimit Number of projects the user can create.
+	//
+	// Example: 100
+	ProjectsLimit *int `json:"projects_limit,omitempty"`
+
+	// Provider External provider name; with `extern_uid`, adds an identity.
+	//
+	// Example: github
+	Provider *string `json:"provider,omitempty"`
+
+	// Skype Skype ID.
+	Skype *string `json:"skype,omitempty"`
+
+	// Twitter Twitter account.
+	Twitter *string `json:"twitter,omitempty"`
+
+	// Username Username.
+	//
+	// Example: john_smith
+	Username string `json:"username"`
+}
+
+// DeletedEmail The deleted email's database row as JSON (a raw record, not an entity).
+//
+// Example: {"created_at":"2015-01-21T17:44:33.512Z","email":"email2@example.com","id":3,"updated_at":"2015-01-21T17:44:33.512Z","user_id":1}
+type DeletedEmail struct {
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt *Timestamp `json:"created_at,omitempty"`
+	Email     string     `json:"email"`
+	ID        int        `json:"id"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt *Timestamp `json:"updated_at,omitempty"`
+	UserID    *int       `json:"user_id,omitempty"`
+}
+
+// DeletedEmailOrNull The deleted email's record, or JSON `null` when there was none. Written as
+// a nullable `anyOf` of one schema (not `allOf`): oapi-codegen then makes
+// a union type whose zero value encodes as `null`; with `allOf` it made a
+// plain alias of `DeletedEmail`, which cannot encode `null`.
+type DeletedEmailOrNull struct {
+	union json.RawMessage
+}
+
+// DeletedKey The deleted SSH key's database row as JSON (a raw record, not an entity).
+//
+// Example: {"created_at":"2015-01-21T17:44:33.512Z","fingerprint":"ba:81:59:68:d7:6c:cd:02:02:bf:6a:9b:55:4e:af:d1","id":4,"key":"ssh-rsa AAAAB3NzaC1yc2EAAAABJQAAAIEAiPWx6WM4lhHNedGfBpPJNPpZ7yKu+dnn1SJejgt4596k6YjzGGphH2TUxwKzxcKDKKezwkpfnxPkSMkuEspGRt/aZZ9wa++Oi7Qkr8prgHc4soW6NUlfDzpvZK2H5E7eQaSeP3SAwGmQKUFHCddNaP0L+hM7zhFNzjFvpaMgJw0=","title":"ABC","updated_at":"2015-01-21T17:44:33.512Z","user_id":1}
+type DeletedKey struct {
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt *Timestamp `json:"created_at,omitempty"`
+
+	// Fingerprint MD5 fingerprint, e.g. `3f:a2:...`.
+	Fingerprint *string `json:"fingerprint,omitempty"`
+	ID          int     `json:"id"`
+	Key         string  `json:"key"`
+	Title       string  `json:"title"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt *Timestamp `json:"updated_at,omitempty"`
+	UserID    *int       `json:"user_id,omitempty"`
+}
+
+// DeletedKeyOrNull The deleted SSH key's record, or JSON `null` when there was none. Written as
+// a nullable `anyOf` of one schema (not `allOf`): oapi-codegen then makes
+// a union type whose zero value encodes as `null`; with `allOf` it made a
+// plain alias of `DeletedKey`, which cannot encode `null`.
+type DeletedKeyOrNull struct {
+	union json.RawMessage
+}
+
+// DeletedUser The deleted user's database row as JSON (a raw record, not an entity).
+// Labrador emits these columns; the password hash and the private token
+// are never included.
+//
+// Example: {"admin":false,"bio":null,"can_create_group":true,"color_scheme_id":1,"created_at":"2012-05-23T08:01:01.000Z","email":"jack@example.com","external":false,"id":2,"linkedin":"","location":null,"name":"Jack Smith","projects_limit":10,"skype":"","state":"active","theme_id":1,"twitter":"","updated_at":"2016-06-01T10:00:00.000Z","username":"jack_smith","website_url":""}
+type DeletedUser struct {
+	Admin          *bool   `json:"admin,omitempty"`
+	Bio            *string `json:"bio,omitempty"`
+	CanCreateGroup *bool   `json:"can_create_group,omitempty"`
+	ColorSchemeID  *int    `json:"color_scheme_id,omitempty"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt     *Timestamp `json:"created_at,omitempty"`
+	Email         string     `json:"email"`
+	External      *bool      `json:"external,omitempty"`
+	ID            int        `json:"id"`
+	Linkedin      *string    `json:"linkedin,omitempty"`
+	Location      *string    `json:"location,omitempty"`
+	Name          *string    `json:"name,omitempty"`
+	ProjectsLimit *int       `json:"projects_limit,omitempty"`
+	Skype         *string    `json:"skype,omitempty"`
+	State         *string    `json:"state,omitempty"`
+	ThemeID       *int       `json:"theme_id,omitempty"`
+	Twitter       *string    `json:"twitter,omitempty"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt  *Timestamp `json:"updated_at,omitempty"`
+	Username   string     `json:"username"`
+	WebsiteURL *string    `json:"website_url,omitempty"`
+}
+
+// Email A secondary email address of a user.
+//
+// Example: {"email":"email@example.com","id":1}
+type Email struct {
+	Email string `json:"email"`
+	ID    int    `json:"id"`
+}
+
+// Identity A link between the user and an external authentication provider.
+//
+// Example: {"extern_uid":"john.smith","provider":"github"}
+type Identity struct {
+	ExternUID string `json:"extern_uid"`
+
+	// Provider e.g. `ldapmain`, `github`.
+	Provider string `json:"provider"`
 }
 
 // Message GitLab's error body with a text message.
@@ -50,35 +357,289 @@ type Message struct {
 	Message string `json:"message"`
 }
 
+// Namespace A user's personal namespace or a group.
+//
+// Example: {"id":2,"kind":"group","path":"group1"}
+type Namespace struct {
+	ID   int           `json:"id"`
+	Kind NamespaceKind `json:"kind"`
+	Path string        `json:"path"`
+}
+
+// NamespaceKind defines model for Namespace.Kind.
+type NamespaceKind string
+
+// SSHKey An SSH key of a user.
+//
+// Example: {"created_at":"2014-08-01T14:47:39.080Z","id":1,"key":"ssh-rsa AAAAB3NzaC1yc2EAAAABJQAAAIEAiPWx6WM4lhHNedGfBpPJNPpZ7yKu+dnn1SJejgt4596k6YjzGGphH2TUxwKzxcKDKKezwkpfnxPkSMkuEspGRt/aZZ9wa++Oi7Qkr8prgHc4soW6NUlfDzpvZK2H5E7eQaSeP3SAwGmQKUFHCddNaP0L+hM7zhFNzjFvpaMgJw0=","title":"Public key"}
+type SSHKey struct {
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt Timestamp `json:"created_at"`
+	ID        int       `json:"id"`
+
+	// Key OpenSSH public key line.
+	Key   string `json:"key"`
+	Title string `json:"title"`
+}
+
+// SSHKeyWithUser An SSH key with its owner.
+type SSHKeyWithUser struct {
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt Timestamp `json:"created_at"`
+	ID        int       `json:"id"`
+
+	// Key OpenSSH public key line.
+	Key   string `json:"key"`
+	Title string `json:"title"`
+
+	// User The owner of the key; `null` for a deploy key.
+	User *UserFull `json:"user"`
+}
+
 // Timestamp UTC with milliseconds, as GitLab wrote it.
 //
 // Example: 2016-01-04T15:31:51.081Z
 type Timestamp = apitime.Time
 
-// User defines model for User.
+// UpdateUserBody Parameters of `PUT /users/:id`; all optional, only the given ones change.
+type UpdateUserBody struct {
+	// Admin User is admin.
+	Admin *bool `json:"admin,omitempty"`
+
+	// Bio The user's biography.
+	Bio *string `json:"bio,omitempty"`
+
+	// CanCreateGroup User can create groups.
+	CanCreateGroup *bool `json:"can_create_group,omitempty"`
+
+	// Email Primary email; 409 when another user has it.
+	Email *string `json:"email,omitempty"`
+
+	// ExternUID External UID; with `provider`, updates that provider's identity or adds one.
+	ExternUID *string `json:"extern_uid,omitempty"`
+
+	// External Flags the user as external.
+	External *bool `json:"external,omitempty"`
+
+	// Linkedin LinkedIn.
+	Linkedin *string `json:"linkedin,omitempty"`
+
+	// Location The user's location.
+	Location *string `json:"location,omitempty"`
+
+	// Name Display name.
+	Name *string `json:"name,omitempty"`
+
+	// Password Password.
+	Password *string `json:"password,omitempty"`
+
+	// ProjectsLimit Limit of projects the user can create.
+	ProjectsLimit *int `json:"projects_limit,omitempty"`
+
+	// Provider External provider name; with `extern_uid`, updates that provider's identity or adds one.
+	Provider *string `json:"provider,omitempty"`
+
+	// Skype Skype ID.
+	Skype *string `json:"skype,omitempty"`
+
+	// Twitter Twitter account.
+	Twitter *string `json:"twitter,omitempty"`
+
+	// Username Username; 409 when another user has it.
+	Username *string `json:"username,omitempty"`
+
+	// WebsiteURL Website URL.
+	WebsiteURL *string `json:"website_url,omitempty"`
+}
+
+// User A user's public profile.
 type User struct {
-	Bio *string `json:"bio"`
+	// AvatarURL Absolute URL of the uploaded avatar or Gravatar; null when there is none.
+	AvatarURL *string `json:"avatar_url"`
+	Bio       *string `json:"bio"`
 
 	// CreatedAt UTC with milliseconds, as GitLab wrote it.
 	//
 	// Example: 2016-01-04T15:31:51.081Z
 	CreatedAt Timestamp `json:"created_at"`
-	Id        int       `json:"id"`
-	Name      string    `json:"name"`
+	ID        int       `json:"id"`
+	IsAdmin   bool      `json:"is_admin"`
+
+	// Linkedin Empty string when unset.
+	Linkedin string  `json:"linkedin"`
+	Location *string `json:"location"`
+
+	// Name Display name.
+	Name string `json:"name"`
+
+	// Skype Empty string when unset.
+	Skype string    `json:"skype"`
+	State UserState `json:"state"`
+
+	// Twitter Empty string when unset.
+	Twitter  string `json:"twitter"`
+	Username string `json:"username"`
+
+	// WebURL Profile URL, `<host>/u/<username>`.
+	WebURL string `json:"web_url"`
+
+	// WebsiteURL Empty string when unset.
+	WebsiteURL string `json:"website_url"`
 }
 
-// UserFull defines model for UserFull.
+// UserState defines model for User.State.
+type UserState string
+
+// UserBasic A user as everyone sees it in lists and as an author.
+type UserBasic struct {
+	// AvatarURL Absolute URL of the uploaded avatar or Gravatar; null when there is none.
+	AvatarURL *string `json:"avatar_url"`
+	ID        int     `json:"id"`
+
+	// Name Display name.
+	Name     string         `json:"name"`
+	State    UserBasicState `json:"state"`
+	Username string         `json:"username"`
+
+	// WebURL Profile URL, `<host>/u/<username>`.
+	WebURL string `json:"web_url"`
+}
+
+// UserBasicState defines model for UserBasic.State.
+type UserBasicState string
+
+// UserFull A user as administrators see it.
 type UserFull struct {
-	Bio *string `json:"bio"`
+	// AvatarURL Absolute URL of the uploaded avatar or Gravatar; null when there is none.
+	AvatarURL        *string    `json:"avatar_url"`
+	Bio              *string    `json:"bio"`
+	CanCreateGroup   bool       `json:"can_create_group"`
+	CanCreateProject bool       `json:"can_create_project"`
+	ColorSchemeID    int        `json:"color_scheme_id"`
+	ConfirmedAt      *Timestamp `json:"confirmed_at"`
 
 	// CreatedAt UTC with milliseconds, as GitLab wrote it.
 	//
 	// Example: 2016-01-04T15:31:51.081Z
-	CreatedAt    Timestamp  `json:"created_at"`
+	CreatedAt       Timestamp  `json:"created_at"`
+	CurrentSignInAt *Timestamp `json:"current_sign_in_at"`
+
+	// Email Primary email.
 	Email        string     `json:"email"`
-	Id           int        `json:"id"`
+	External     bool       `json:"external"`
+	ID           int        `json:"id"`
+	Identities   []Identity `json:"identities"`
+	IsAdmin      bool       `json:"is_admin"`
 	LastSignInAt *Timestamp `json:"last_sign_in_at"`
-	Name         string     `json:"name"`
+
+	// Linkedin Empty string when unset.
+	Linkedin string  `json:"linkedin"`
+	Location *string `json:"location"`
+
+	// Name Display name.
+	Name          string `json:"name"`
+	ProjectsLimit int    `json:"projects_limit"`
+
+	// Skype Empty string when unset.
+	Skype string        `json:"skype"`
+	State UserFullState `json:"state"`
+
+	// ThemeID UI theme.
+	ThemeID int `json:"theme_id"`
+
+	// Twitter Empty string when unset.
+	Twitter          string `json:"twitter"`
+	TwoFactorEnabled bool   `json:"two_factor_enabled"`
+	Username         string `json:"username"`
+
+	// WebURL Profile URL, `<host>/u/<username>`.
+	WebURL string `json:"web_url"`
+
+	// WebsiteURL Empty string when unset.
+	WebsiteURL string `json:"website_url"`
+}
+
+// UserFullState defines model for UserFull.State.
+type UserFullState string
+
+// UserFullOrUser `GET /users/:id`: a `UserFull` for an administrator, a `User` for anyone else (anyOf, since a `UserFull` is also a `User`).
+type UserFullOrUser struct {
+	union json.RawMessage
+}
+
+// UserListItem `GET /users` item: a `UserFull` for an administrator, a `UserBasic` for anyone else (anyOf, since a `UserFull` is also a `UserBasic`).
+type UserListItem struct {
+	union json.RawMessage
+}
+
+// UserLogin The user itself, with its private token (`GET /user`, `POST /session`).
+type UserLogin struct {
+	// AvatarURL Absolute URL of the uploaded avatar or Gravatar; null when there is none.
+	AvatarURL        *string    `json:"avatar_url"`
+	Bio              *string    `json:"bio"`
+	CanCreateGroup   bool       `json:"can_create_group"`
+	CanCreateProject bool       `json:"can_create_project"`
+	ColorSchemeID    int        `json:"color_scheme_id"`
+	ConfirmedAt      *Timestamp `json:"confirmed_at"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt       Timestamp  `json:"created_at"`
+	CurrentSignInAt *Timestamp `json:"current_sign_in_at"`
+
+	// Email Primary email.
+	Email        string     `json:"email"`
+	External     bool       `json:"external"`
+	ID           int        `json:"id"`
+	Identities   []Identity `json:"identities"`
+	IsAdmin      bool       `json:"is_admin"`
+	LastSignInAt *Timestamp `json:"last_sign_in_at"`
+
+	// Linkedin Empty string when unset.
+	Linkedin string  `json:"linkedin"`
+	Location *string `json:"location"`
+
+	// Name Display name.
+	Name string `json:"name"`
+
+	// PrivateToken The user's API token.
+	PrivateToken  string `json:"private_token"`
+	ProjectsLimit int    `json:"projects_limit"`
+
+	// Skype Empty string when unset.
+	Skype string         `json:"skype"`
+	State UserLoginState `json:"state"`
+
+	// ThemeID UI theme.
+	ThemeID int `json:"theme_id"`
+
+	// Twitter Empty string when unset.
+	Twitter          string `json:"twitter"`
+	TwoFactorEnabled bool   `json:"two_factor_enabled"`
+	Username         string `json:"username"`
+
+	// WebURL Profile URL, `<host>/u/<username>`.
+	WebURL string `json:"web_url"`
+
+	// WebsiteURL Empty string when unset.
+	WebsiteURL string `json:"website_url"`
+}
+
+// UserLoginState defines model for UserLogin.State.
+type UserLoginState string
+
+// UserSafe A user's name and username.
+//
+// Example: {"name":"John Smith","username":"john_smith"}
+type UserSafe struct {
+	// Name Display name.
+	Name     string `json:"name"`
+	Username string `json:"username"`
 }
 
 // ValidationErrors A model's errors: one array of messages per attribute (values may nest for embedded entities).
@@ -91,6 +652,9 @@ type Page = int
 
 // PerPage defines model for PerPage.
 type PerPage = int
+
+// UserIDPath defines model for UserIDPath.
+type UserIDPath = int
 
 // BadRequest defines model for BadRequest.
 type BadRequest = BadRequestError
@@ -107,26 +671,77 @@ type NotFound = Message
 // Unauthorized GitLab's error body with a text message.
 type Unauthorized = Message
 
-// ListUsersParams defines parameters for ListUsers.
-type ListUsersParams struct {
+// ListNamespacesParams defines parameters for ListNamespaces.
+type ListNamespacesParams struct {
+	// Search Keep namespaces whose name or path contains this text.
+	Search *string `form:"search,omitempty" json:"search,omitempty"`
+
 	// Page Page number (1-based).
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
 
 	// PerPage Items per page; values above 100 are capped at 100.
-	PerPage  *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
-	Username *string  `form:"username,omitempty" json:"username,omitempty"`
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
 }
 
-// GetUser200JSONResponseBody defines parameters for GetUser.
-type GetUser200JSONResponseBody struct {
-	union json.RawMessage
+// ListUsersParams defines parameters for ListUsers.
+type ListUsersParams struct {
+	// Username Exact username; when present, disables `search`, `active` and pagination.
+	Username *string `form:"username,omitempty" json:"username,omitempty"`
+
+	// Search Keep users whose name, email or username contains this text (case-insensitive).
+	Search *string `form:"search,omitempty" json:"search,omitempty"`
+
+	// Active Keep only active users. Filters whenever present, even `active=false` (8.7 tested `params[:active].present?`).
+	Active *bool `form:"active,omitempty" json:"active,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
 }
+
+// CreateSessionJSONRequestBody defines body for CreateSession for application/json ContentType.
+type CreateSessionJSONRequestBody = CreateSessionBody
+
+// CreateSessionFormdataRequestBody defines body for CreateSession for application/x-www-form-urlencoded ContentType.
+type CreateSessionFormdataRequestBody = CreateSessionBody
+
+// CreateCurrentUserEmailJSONRequestBody defines body for CreateCurrentUserEmail for application/json ContentType.
+type CreateCurrentUserEmailJSONRequestBody = CreateEmailBody
+
+// CreateCurrentUserEmailFormdataRequestBody defines body for CreateCurrentUserEmail for application/x-www-form-urlencoded ContentType.
+type CreateCurrentUserEmailFormdataRequestBody = CreateEmailBody
+
+// CreateCurrentUserKeyJSONRequestBody defines body for CreateCurrentUserKey for application/json ContentType.
+type CreateCurrentUserKeyJSONRequestBody = CreateSSHKeyBody
+
+// CreateCurrentUserKeyFormdataRequestBody defines body for CreateCurrentUserKey for application/x-www-form-urlencoded ContentType.
+type CreateCurrentUserKeyFormdataRequestBody = CreateSSHKeyBody
 
 // CreateUserJSONRequestBody defines body for CreateUser for application/json ContentType.
 type CreateUserJSONRequestBody = CreateUserBody
 
 // CreateUserFormdataRequestBody defines body for CreateUser for application/x-www-form-urlencoded ContentType.
 type CreateUserFormdataRequestBody = CreateUserBody
+
+// UpdateUserJSONRequestBody defines body for UpdateUser for application/json ContentType.
+type UpdateUserJSONRequestBody = UpdateUserBody
+
+// UpdateUserFormdataRequestBody defines body for UpdateUser for application/x-www-form-urlencoded ContentType.
+type UpdateUserFormdataRequestBody = UpdateUserBody
+
+// CreateUserEmailJSONRequestBody defines body for CreateUserEmail for application/json ContentType.
+type CreateUserEmailJSONRequestBody = CreateEmailBody
+
+// CreateUserEmailFormdataRequestBody defines body for CreateUserEmail for application/x-www-form-urlencoded ContentType.
+type CreateUserEmailFormdataRequestBody = CreateEmailBody
+
+// CreateUserKeyJSONRequestBody defines body for CreateUserKey for application/json ContentType.
+type CreateUserKeyJSONRequestBody = CreateSSHKeyBody
+
+// CreateUserKeyFormdataRequestBody defines body for CreateUserKey for application/x-www-form-urlencoded ContentType.
+type CreateUserKeyFormdataRequestBody = CreateSSHKeyBody
 
 // AsBadRequestErrorMessage0 returns the union data inside the BadRequestError_Message as a BadRequestErrorMessage0
 func (t BadRequestError_Message) AsBadRequestErrorMessage0() (BadRequestErrorMessage0, error) {
@@ -190,22 +805,94 @@ func (t *BadRequestError_Message) UnmarshalJSON(b []byte) error {
 	return err
 }
 
-// AsUserFull returns the union data inside the GetUser200JSONResponseBody as a UserFull
-func (t GetUser200JSONResponseBody) AsUserFull() (UserFull, error) {
+// AsDeletedEmail returns the union data inside the DeletedEmailOrNull as a DeletedEmail
+func (t DeletedEmailOrNull) AsDeletedEmail() (DeletedEmail, error) {
+	var body DeletedEmail
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromDeletedEmail overwrites any union data inside the DeletedEmailOrNull as the provided DeletedEmail
+func (t *DeletedEmailOrNull) FromDeletedEmail(v DeletedEmail) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeDeletedEmail performs a merge with any union data inside the DeletedEmailOrNull, using the provided DeletedEmail
+func (t *DeletedEmailOrNull) MergeDeletedEmail(v DeletedEmail) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t DeletedEmailOrNull) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *DeletedEmailOrNull) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsDeletedKey returns the union data inside the DeletedKeyOrNull as a DeletedKey
+func (t DeletedKeyOrNull) AsDeletedKey() (DeletedKey, error) {
+	var body DeletedKey
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromDeletedKey overwrites any union data inside the DeletedKeyOrNull as the provided DeletedKey
+func (t *DeletedKeyOrNull) FromDeletedKey(v DeletedKey) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeDeletedKey performs a merge with any union data inside the DeletedKeyOrNull, using the provided DeletedKey
+func (t *DeletedKeyOrNull) MergeDeletedKey(v DeletedKey) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t DeletedKeyOrNull) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *DeletedKeyOrNull) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsUserFull returns the union data inside the UserFullOrUser as a UserFull
+func (t UserFullOrUser) AsUserFull() (UserFull, error) {
 	var body UserFull
 	err := json.Unmarshal(t.union, &body)
 	return body, err
 }
 
-// FromUserFull overwrites any union data inside the GetUser200JSONResponseBody as the provided UserFull
-func (t *GetUser200JSONResponseBody) FromUserFull(v UserFull) error {
+// FromUserFull overwrites any union data inside the UserFullOrUser as the provided UserFull
+func (t *UserFullOrUser) FromUserFull(v UserFull) error {
 	b, err := json.Marshal(v)
 	t.union = b
 	return err
 }
 
-// MergeUserFull performs a merge with any union data inside the GetUser200JSONResponseBody, using the provided UserFull
-func (t *GetUser200JSONResponseBody) MergeUserFull(v UserFull) error {
+// MergeUserFull performs a merge with any union data inside the UserFullOrUser, using the provided UserFull
+func (t *UserFullOrUser) MergeUserFull(v UserFull) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -216,22 +903,22 @@ func (t *GetUser200JSONResponseBody) MergeUserFull(v UserFull) error {
 	return err
 }
 
-// AsUser returns the union data inside the GetUser200JSONResponseBody as a User
-func (t GetUser200JSONResponseBody) AsUser() (User, error) {
+// AsUser returns the union data inside the UserFullOrUser as a User
+func (t UserFullOrUser) AsUser() (User, error) {
 	var body User
 	err := json.Unmarshal(t.union, &body)
 	return body, err
 }
 
-// FromUser overwrites any union data inside the GetUser200JSONResponseBody as the provided User
-func (t *GetUser200JSONResponseBody) FromUser(v User) error {
+// FromUser overwrites any union data inside the UserFullOrUser as the provided User
+func (t *UserFullOrUser) FromUser(v User) error {
 	b, err := json.Marshal(v)
 	t.union = b
 	return err
 }
 
-// MergeUser performs a merge with any union data inside the GetUser200JSONResponseBody, using the provided User
-func (t *GetUser200JSONResponseBody) MergeUser(v User) error {
+// MergeUser performs a merge with any union data inside the UserFullOrUser, using the provided User
+func (t *UserFullOrUser) MergeUser(v User) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -242,27 +929,155 @@ func (t *GetUser200JSONResponseBody) MergeUser(v User) error {
 	return err
 }
 
-func (t GetUser200JSONResponseBody) MarshalJSON() ([]byte, error) {
+func (t UserFullOrUser) MarshalJSON() ([]byte, error) {
 	b, err := t.union.MarshalJSON()
 	return b, err
 }
 
-func (t *GetUser200JSONResponseBody) UnmarshalJSON(b []byte) error {
+func (t *UserFullOrUser) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsUserFull returns the union data inside the UserListItem as a UserFull
+func (t UserListItem) AsUserFull() (UserFull, error) {
+	var body UserFull
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUserFull overwrites any union data inside the UserListItem as the provided UserFull
+func (t *UserListItem) FromUserFull(v UserFull) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeUserFull performs a merge with any union data inside the UserListItem, using the provided UserFull
+func (t *UserListItem) MergeUserFull(v UserFull) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUserBasic returns the union data inside the UserListItem as a UserBasic
+func (t UserListItem) AsUserBasic() (UserBasic, error) {
+	var body UserBasic
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUserBasic overwrites any union data inside the UserListItem as the provided UserBasic
+func (t *UserListItem) FromUserBasic(v UserBasic) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeUserBasic performs a merge with any union data inside the UserListItem, using the provided UserBasic
+func (t *UserListItem) MergeUserBasic(v UserBasic) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t UserListItem) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *UserListItem) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// GetKey Get an SSH key with its user
+	// (GET /keys/{id})
+	GetKey(ctx echo.Context, id int) error
+	// ListNamespaces List namespaces
+	// (GET /namespaces)
+	ListNamespaces(ctx echo.Context, params ListNamespacesParams) error
+	// CreateSession Log in
+	// (POST /session)
+	CreateSession(ctx echo.Context) error
+	// GetCurrentUser Get the current user
+	// (GET /user)
+	GetCurrentUser(ctx echo.Context) error
+	// ListCurrentUserEmails List the current user's emails
+	// (GET /user/emails)
+	ListCurrentUserEmails(ctx echo.Context) error
+	// CreateCurrentUserEmail Add an email for the current user
+	// (POST /user/emails)
+	CreateCurrentUserEmail(ctx echo.Context) error
+	// DeleteCurrentUserEmail Delete one of the current user's emails
+	// (DELETE /user/emails/{email_id})
+	DeleteCurrentUserEmail(ctx echo.Context, emailID string) error
+	// GetCurrentUserEmail Get one of the current user's emails
+	// (GET /user/emails/{email_id})
+	GetCurrentUserEmail(ctx echo.Context, emailID int) error
+	// ListCurrentUserKeys List the current user's SSH keys
+	// (GET /user/keys)
+	ListCurrentUserKeys(ctx echo.Context) error
+	// CreateCurrentUserKey Add an SSH key for the current user
+	// (POST /user/keys)
+	CreateCurrentUserKey(ctx echo.Context) error
+	// DeleteCurrentUserKey Delete one of the current user's SSH keys
+	// (DELETE /user/keys/{key_id})
+	DeleteCurrentUserKey(ctx echo.Context, keyID string) error
+	// GetCurrentUserKey Get one of the current user's SSH keys
+	// (GET /user/keys/{key_id})
+	GetCurrentUserKey(ctx echo.Context, keyID int) error
 	// ListUsers List users
 	// (GET /users)
 	ListUsers(ctx echo.Context, params ListUsersParams) error
-	// CreateUser Create user
+	// CreateUser Create a user
 	// (POST /users)
 	CreateUser(ctx echo.Context) error
-	// GetUser Get user
+	// DeleteUser Delete a user
+	// (DELETE /users/{id})
+	DeleteUser(ctx echo.Context, id UserIDPath) error
+	// GetUser Get a user
 	// (GET /users/{id})
-	GetUser(ctx echo.Context, id int) error
+	GetUser(ctx echo.Context, id UserIDPath) error
+	// UpdateUser Modify a user
+	// (PUT /users/{id})
+	UpdateUser(ctx echo.Context, id UserIDPath) error
+	// BlockUser Block a user
+	// (PUT /users/{id}/block)
+	BlockUser(ctx echo.Context, id UserIDPath) error
+	// ListUserEmails List a user's emails
+	// (GET /users/{id}/emails)
+	ListUserEmails(ctx echo.Context, id UserIDPath) error
+	// CreateUserEmail Add an email for a user
+	// (POST /users/{id}/emails)
+	CreateUserEmail(ctx echo.Context, id UserIDPath) error
+	// DeleteUserEmail Delete a user's email
+	// (DELETE /users/{id}/emails/{email_id})
+	DeleteUserEmail(ctx echo.Context, id UserIDPath, emailID int) error
+	// ListUserKeys List a user's SSH keys
+	// (GET /users/{id}/keys)
+	ListUserKeys(ctx echo.Context, id UserIDPath) error
+	// CreateUserKey Add an SSH key for a user
+	// (POST /users/{id}/keys)
+	CreateUserKey(ctx echo.Context, id UserIDPath) error
+	// DeleteUserKey Delete a user's SSH key
+	// (DELETE /users/{id}/keys/{key_id})
+	DeleteUserKey(ctx echo.Context, id UserIDPath, keyID int) error
+	// UnblockUser Unblock a user
+	// (PUT /users/{id}/unblock)
+	UnblockUser(ctx echo.Context, id UserIDPath) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -270,12 +1085,35 @@ type ServerInterfaceWrapper struct {
 	Handler ServerInterface
 }
 
-// ListUsers converts echo context to params.
-func (w *ServerInterfaceWrapper) ListUsers(ctx echo.Context) error {
+// GetKey converts echo context to params.
+func (w *ServerInterfaceWrapper) GetKey(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id int
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetKey(ctx, id)
+	return err
+}
+
+// ListNamespaces converts echo context to params.
+func (w *ServerInterfaceWrapper) ListNamespaces(ctx echo.Context) error {
 	var err error
 
 	// Parameter object where we will unmarshal all parameters from the context
-	var params ListUsersParams
+	var params ListNamespacesParams
+	// ------------- Optional query parameter "search" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "search", ctx.QueryParams(), &params.Search, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter search: %s", err))
+	}
+
 	// ------------- Optional query parameter "page" -------------
 
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
@@ -290,11 +1128,168 @@ func (w *ServerInterfaceWrapper) ListUsers(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
 	}
 
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListNamespaces(ctx, params)
+	return err
+}
+
+// CreateSession converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateSession(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateSession(ctx)
+	return err
+}
+
+// GetCurrentUser converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCurrentUser(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCurrentUser(ctx)
+	return err
+}
+
+// ListCurrentUserEmails converts echo context to params.
+func (w *ServerInterfaceWrapper) ListCurrentUserEmails(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListCurrentUserEmails(ctx)
+	return err
+}
+
+// CreateCurrentUserEmail converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateCurrentUserEmail(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateCurrentUserEmail(ctx)
+	return err
+}
+
+// DeleteCurrentUserEmail converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteCurrentUserEmail(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "email_id" -------------
+	var emailID string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "email_id", ctx.Param("email_id"), &emailID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter email_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteCurrentUserEmail(ctx, emailID)
+	return err
+}
+
+// GetCurrentUserEmail converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCurrentUserEmail(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "email_id" -------------
+	var emailID int
+
+	err = runtime.BindStyledParameterWithOptions("simple", "email_id", ctx.Param("email_id"), &emailID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter email_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCurrentUserEmail(ctx, emailID)
+	return err
+}
+
+// ListCurrentUserKeys converts echo context to params.
+func (w *ServerInterfaceWrapper) ListCurrentUserKeys(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListCurrentUserKeys(ctx)
+	return err
+}
+
+// CreateCurrentUserKey converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateCurrentUserKey(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateCurrentUserKey(ctx)
+	return err
+}
+
+// DeleteCurrentUserKey converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteCurrentUserKey(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "key_id" -------------
+	var keyID string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "key_id", ctx.Param("key_id"), &keyID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter key_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteCurrentUserKey(ctx, keyID)
+	return err
+}
+
+// GetCurrentUserKey converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCurrentUserKey(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "key_id" -------------
+	var keyID int
+
+	err = runtime.BindStyledParameterWithOptions("simple", "key_id", ctx.Param("key_id"), &keyID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter key_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCurrentUserKey(ctx, keyID)
+	return err
+}
+
+// ListUsers converts echo context to params.
+func (w *ServerInterfaceWrapper) ListUsers(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListUsersParams
 	// ------------- Optional query parameter "username" -------------
 
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "username", ctx.QueryParams(), &params.Username, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter username: %s", err))
+	}
+
+	// ------------- Optional query parameter "search" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "search", ctx.QueryParams(), &params.Search, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter search: %s", err))
+	}
+
+	// ------------- Optional query parameter "active" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "active", ctx.QueryParams(), &params.Active, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter active: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -311,11 +1306,27 @@ func (w *ServerInterfaceWrapper) CreateUser(ctx echo.Context) error {
 	return err
 }
 
+// DeleteUser converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteUser(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id UserIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteUser(ctx, id)
+	return err
+}
+
 // GetUser converts echo context to params.
 func (w *ServerInterfaceWrapper) GetUser(ctx echo.Context) error {
 	var err error
 	// ------------- Path parameter "id" -------------
-	var id int
+	var id UserIDPath
 
 	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
 	if err != nil {
@@ -324,6 +1335,166 @@ func (w *ServerInterfaceWrapper) GetUser(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetUser(ctx, id)
+	return err
+}
+
+// UpdateUser converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateUser(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id UserIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateUser(ctx, id)
+	return err
+}
+
+// BlockUser converts echo context to params.
+func (w *ServerInterfaceWrapper) BlockUser(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id UserIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.BlockUser(ctx, id)
+	return err
+}
+
+// ListUserEmails converts echo context to params.
+func (w *ServerInterfaceWrapper) ListUserEmails(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id UserIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListUserEmails(ctx, id)
+	return err
+}
+
+// CreateUserEmail converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateUserEmail(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id UserIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateUserEmail(ctx, id)
+	return err
+}
+
+// DeleteUserEmail converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteUserEmail(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id UserIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "email_id" -------------
+	var emailID int
+
+	err = runtime.BindStyledParameterWithOptions("simple", "email_id", ctx.Param("email_id"), &emailID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter email_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteUserEmail(ctx, id, emailID)
+	return err
+}
+
+// ListUserKeys converts echo context to params.
+func (w *ServerInterfaceWrapper) ListUserKeys(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id UserIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListUserKeys(ctx, id)
+	return err
+}
+
+// CreateUserKey converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateUserKey(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id UserIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateUserKey(ctx, id)
+	return err
+}
+
+// DeleteUserKey converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteUserKey(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id UserIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "key_id" -------------
+	var keyID int
+
+	err = runtime.BindStyledParameterWithOptions("simple", "key_id", ctx.Param("key_id"), &keyID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter key_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteUserKey(ctx, id, keyID)
+	return err
+}
+
+// UnblockUser converts echo context to params.
+func (w *ServerInterfaceWrapper) UnblockUser(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id UserIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UnblockUser(ctx, id)
 	return err
 }
 
@@ -374,9 +1545,31 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 		Handler: si,
 	}
 
+	router.GET(options.BaseURL+"/keys/:id", wrapper.GetKey, options.OperationMiddlewares["getKey"]...)
+	router.GET(options.BaseURL+"/namespaces", wrapper.ListNamespaces, options.OperationMiddlewares["listNamespaces"]...)
+	router.POST(options.BaseURL+"/session", wrapper.CreateSession, options.OperationMiddlewares["createSession"]...)
 	router.GET(options.BaseURL+"/users", wrapper.ListUsers, options.OperationMiddlewares["listUsers"]...)
 	router.POST(options.BaseURL+"/users", wrapper.CreateUser, options.OperationMiddlewares["createUser"]...)
+	router.DELETE(options.BaseURL+"/users/:id", wrapper.DeleteUser, options.OperationMiddlewares["deleteUser"]...)
 	router.GET(options.BaseURL+"/users/:id", wrapper.GetUser, options.OperationMiddlewares["getUser"]...)
+	router.PUT(options.BaseURL+"/users/:id", wrapper.UpdateUser, options.OperationMiddlewares["updateUser"]...)
+	router.GET(options.BaseURL+"/users/:id/keys", wrapper.ListUserKeys, options.OperationMiddlewares["listUserKeys"]...)
+	router.POST(options.BaseURL+"/users/:id/keys", wrapper.CreateUserKey, options.OperationMiddlewares["createUserKey"]...)
+	router.DELETE(options.BaseURL+"/users/:id/keys/:key_id", wrapper.DeleteUserKey, options.OperationMiddlewares["deleteUserKey"]...)
+	router.GET(options.BaseURL+"/users/:id/emails", wrapper.ListUserEmails, options.OperationMiddlewares["listUserEmails"]...)
+	router.POST(options.BaseURL+"/users/:id/emails", wrapper.CreateUserEmail, options.OperationMiddlewares["createUserEmail"]...)
+	router.DELETE(options.BaseURL+"/users/:id/emails/:email_id", wrapper.DeleteUserEmail, options.OperationMiddlewares["deleteUserEmail"]...)
+	router.PUT(options.BaseURL+"/users/:id/block", wrapper.BlockUser, options.OperationMiddlewares["blockUser"]...)
+	router.PUT(options.BaseURL+"/users/:id/unblock", wrapper.UnblockUser, options.OperationMiddlewares["unblockUser"]...)
+	router.GET(options.BaseURL+"/user", wrapper.GetCurrentUser, options.OperationMiddlewares["getCurrentUser"]...)
+	router.GET(options.BaseURL+"/user/keys", wrapper.ListCurrentUserKeys, options.OperationMiddlewares["listCurrentUserKeys"]...)
+	router.POST(options.BaseURL+"/user/keys", wrapper.CreateCurrentUserKey, options.OperationMiddlewares["createCurrentUserKey"]...)
+	router.DELETE(options.BaseURL+"/user/keys/:key_id", wrapper.DeleteCurrentUserKey, options.OperationMiddlewares["deleteCurrentUserKey"]...)
+	router.GET(options.BaseURL+"/user/keys/:key_id", wrapper.GetCurrentUserKey, options.OperationMiddlewares["getCurrentUserKey"]...)
+	router.GET(options.BaseURL+"/user/emails", wrapper.ListCurrentUserEmails, options.OperationMiddlewares["listCurrentUserEmails"]...)
+	router.POST(options.BaseURL+"/user/emails", wrapper.CreateCurrentUserEmail, options.OperationMiddlewares["createCurrentUserEmail"]...)
+	router.DELETE(options.BaseURL+"/user/emails/:email_id", wrapper.DeleteCurrentUserEmail, options.OperationMiddlewares["deleteCurrentUserEmail"]...)
+	router.GET(options.BaseURL+"/user/emails/:email_id", wrapper.GetCurrentUserEmail, options.OperationMiddlewares["getCurrentUserEmail"]...)
 
 }
 
@@ -389,6 +1582,572 @@ type ForbiddenJSONResponse Message
 type NotFoundJSONResponse Message
 
 type UnauthorizedJSONResponse Message
+
+type GetKeyRequestObject struct {
+	ID int `json:"id"`
+}
+
+type GetKeyResponseObject interface {
+	VisitGetKeyResponse(w http.ResponseWriter) error
+}
+
+type GetKey200JSONResponse SSHKeyWithUser
+
+func (response GetKey200JSONResponse) VisitGetKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetKey401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetKey401JSONResponse) VisitGetKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetKey403JSONResponse Message
+
+func (response GetKey403JSONResponse) VisitGetKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetKey404JSONResponse Message
+
+func (response GetKey404JSONResponse) VisitGetKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListNamespacesRequestObject struct {
+	Params ListNamespacesParams
+}
+
+type ListNamespacesResponseObject interface {
+	VisitListNamespacesResponse(w http.ResponseWriter) error
+}
+
+type ListNamespaces200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListNamespaces200JSONResponse struct {
+	Body    []Namespace
+	Headers ListNamespaces200ResponseHeaders
+}
+
+func (response ListNamespaces200JSONResponse) VisitListNamespacesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListNamespaces401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListNamespaces401JSONResponse) VisitListNamespacesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSessionRequestObject struct {
+	JSONBody     *CreateSessionJSONRequestBody
+	FormdataBody *CreateSessionFormdataRequestBody
+}
+
+type CreateSessionResponseObject interface {
+	VisitCreateSessionResponse(w http.ResponseWriter) error
+}
+
+type CreateSession201JSONResponse UserLogin
+
+func (response CreateSession201JSONResponse) VisitCreateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSession401JSONResponse Message
+
+func (response CreateSession401JSONResponse) VisitCreateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCurrentUserRequestObject struct {
+}
+
+type GetCurrentUserResponseObject interface {
+	VisitGetCurrentUserResponse(w http.ResponseWriter) error
+}
+
+type GetCurrentUser200JSONResponse UserLogin
+
+func (response GetCurrentUser200JSONResponse) VisitGetCurrentUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCurrentUser401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetCurrentUser401JSONResponse) VisitGetCurrentUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCurrentUserEmailsRequestObject struct {
+}
+
+type ListCurrentUserEmailsResponseObject interface {
+	VisitListCurrentUserEmailsResponse(w http.ResponseWriter) error
+}
+
+type ListCurrentUserEmails200JSONResponse []Email
+
+func (response ListCurrentUserEmails200JSONResponse) VisitListCurrentUserEmailsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCurrentUserEmails401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListCurrentUserEmails401JSONResponse) VisitListCurrentUserEmailsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCurrentUserEmailRequestObject struct {
+	JSONBody     *CreateCurrentUserEmailJSONRequestBody
+	FormdataBody *CreateCurrentUserEmailFormdataRequestBody
+}
+
+type CreateCurrentUserEmailResponseObject interface {
+	VisitCreateCurrentUserEmailResponse(w http.ResponseWriter) error
+}
+
+type CreateCurrentUserEmail201JSONResponse Email
+
+func (response CreateCurrentUserEmail201JSONResponse) VisitCreateCurrentUserEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCurrentUserEmail400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateCurrentUserEmail400JSONResponse) VisitCreateCurrentUserEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCurrentUserEmail401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateCurrentUserEmail401JSONResponse) VisitCreateCurrentUserEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCurrentUserEmailRequestObject struct {
+	EmailID string `json:"email_id"`
+}
+
+type DeleteCurrentUserEmailResponseObject interface {
+	VisitDeleteCurrentUserEmailResponse(w http.ResponseWriter) error
+}
+
+type DeleteCurrentUserEmail200JSONResponse DeletedEmailOrNull
+
+func (t DeleteCurrentUserEmail200JSONResponse) MarshalJSON() ([]byte, error) {
+	return DeletedEmailOrNull(t).MarshalJSON()
+}
+
+func (t *DeleteCurrentUserEmail200JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*DeletedEmailOrNull)(t).UnmarshalJSON(b)
+}
+
+func (response DeleteCurrentUserEmail200JSONResponse) VisitDeleteCurrentUserEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCurrentUserEmail401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteCurrentUserEmail401JSONResponse) VisitDeleteCurrentUserEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCurrentUserEmailRequestObject struct {
+	EmailID int `json:"email_id"`
+}
+
+type GetCurrentUserEmailResponseObject interface {
+	VisitGetCurrentUserEmailResponse(w http.ResponseWriter) error
+}
+
+type GetCurrentUserEmail200JSONResponse Email
+
+func (response GetCurrentUserEmail200JSONResponse) VisitGetCurrentUserEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCurrentUserEmail401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetCurrentUserEmail401JSONResponse) VisitGetCurrentUserEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCurrentUserEmail404JSONResponse Message
+
+func (response GetCurrentUserEmail404JSONResponse) VisitGetCurrentUserEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCurrentUserKeysRequestObject struct {
+}
+
+type ListCurrentUserKeysResponseObject interface {
+	VisitListCurrentUserKeysResponse(w http.ResponseWriter) error
+}
+
+type ListCurrentUserKeys200JSONResponse []SSHKey
+
+func (response ListCurrentUserKeys200JSONResponse) VisitListCurrentUserKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCurrentUserKeys401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListCurrentUserKeys401JSONResponse) VisitListCurrentUserKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCurrentUserKeyRequestObject struct {
+	JSONBody     *CreateCurrentUserKeyJSONRequestBody
+	FormdataBody *CreateCurrentUserKeyFormdataRequestBody
+}
+
+type CreateCurrentUserKeyResponseObject interface {
+	VisitCreateCurrentUserKeyResponse(w http.ResponseWriter) error
+}
+
+type CreateCurrentUserKey201JSONResponse SSHKey
+
+func (response CreateCurrentUserKey201JSONResponse) VisitCreateCurrentUserKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCurrentUserKey400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateCurrentUserKey400JSONResponse) VisitCreateCurrentUserKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCurrentUserKey401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateCurrentUserKey401JSONResponse) VisitCreateCurrentUserKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCurrentUserKeyRequestObject struct {
+	KeyID string `json:"key_id"`
+}
+
+type DeleteCurrentUserKeyResponseObject interface {
+	VisitDeleteCurrentUserKeyResponse(w http.ResponseWriter) error
+}
+
+type DeleteCurrentUserKey200JSONResponse DeletedKeyOrNull
+
+func (t DeleteCurrentUserKey200JSONResponse) MarshalJSON() ([]byte, error) {
+	return DeletedKeyOrNull(t).MarshalJSON()
+}
+
+func (t *DeleteCurrentUserKey200JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*DeletedKeyOrNull)(t).UnmarshalJSON(b)
+}
+
+func (response DeleteCurrentUserKey200JSONResponse) VisitDeleteCurrentUserKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCurrentUserKey401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteCurrentUserKey401JSONResponse) VisitDeleteCurrentUserKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCurrentUserKeyRequestObject struct {
+	KeyID int `json:"key_id"`
+}
+
+type GetCurrentUserKeyResponseObject interface {
+	VisitGetCurrentUserKeyResponse(w http.ResponseWriter) error
+}
+
+type GetCurrentUserKey200JSONResponse SSHKey
+
+func (response GetCurrentUserKey200JSONResponse) VisitGetCurrentUserKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCurrentUserKey401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetCurrentUserKey401JSONResponse) VisitGetCurrentUserKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCurrentUserKey404JSONResponse Message
+
+func (response GetCurrentUserKey404JSONResponse) VisitGetCurrentUserKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type ListUsersRequestObject struct {
 	Params ListUsersParams
@@ -409,7 +2168,7 @@ type ListUsers200ResponseHeaders struct {
 }
 
 type ListUsers200JSONResponse struct {
-	Body    []UserFull
+	Body    []UserListItem
 	Headers ListUsers200ResponseHeaders
 }
 
@@ -497,20 +2256,62 @@ func (response CreateUser400JSONResponse) VisitCreateUserResponse(w http.Respons
 	return err
 }
 
-type GetUserRequestObject struct {
-	Id int `json:"id"`
-}
+type CreateUser401JSONResponse struct{ UnauthorizedJSONResponse }
 
-type GetUserResponseObject interface {
-	VisitGetUserResponse(w http.ResponseWriter) error
-}
-
-type GetUser200JSONResponse = GetUser200JSONResponseBody
-
-func (response GetUser200JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+func (response CreateUser401JSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.union); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUser403JSONResponse Message
+
+func (response CreateUser403JSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUser409JSONResponse Message
+
+func (response CreateUser409JSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteUserRequestObject struct {
+	ID UserIDPath `json:"id"`
+}
+
+type DeleteUserResponseObject interface {
+	VisitDeleteUserResponse(w http.ResponseWriter) error
+}
+
+type DeleteUser200JSONResponse DeletedUser
+
+func (response DeleteUser200JSONResponse) VisitDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -519,7 +2320,93 @@ func (response GetUser200JSONResponse) VisitGetUserResponse(w http.ResponseWrite
 	return err
 }
 
-type GetUser404JSONResponse struct{ NotFoundJSONResponse }
+type DeleteUser401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteUser401JSONResponse) VisitDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteUser403JSONResponse Message
+
+func (response DeleteUser403JSONResponse) VisitDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteUser404JSONResponse Message
+
+func (response DeleteUser404JSONResponse) VisitDeleteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserRequestObject struct {
+	ID UserIDPath `json:"id"`
+}
+
+type GetUserResponseObject interface {
+	VisitGetUserResponse(w http.ResponseWriter) error
+}
+
+type GetUser200JSONResponse UserFullOrUser
+
+func (t GetUser200JSONResponse) MarshalJSON() ([]byte, error) {
+	return UserFullOrUser(t).MarshalJSON()
+}
+
+func (t *GetUser200JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*UserFullOrUser)(t).UnmarshalJSON(b)
+}
+
+func (response GetUser200JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetUser401JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser404JSONResponse Message
 
 func (response GetUser404JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
 
@@ -533,17 +2420,723 @@ func (response GetUser404JSONResponse) VisitGetUserResponse(w http.ResponseWrite
 	return err
 }
 
+type UpdateUserRequestObject struct {
+	ID           UserIDPath `json:"id"`
+	JSONBody     *UpdateUserJSONRequestBody
+	FormdataBody *UpdateUserFormdataRequestBody
+}
+
+type UpdateUserResponseObject interface {
+	VisitUpdateUserResponse(w http.ResponseWriter) error
+}
+
+type UpdateUser200JSONResponse UserFull
+
+func (response UpdateUser200JSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateUser400JSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateUser401JSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser403JSONResponse Message
+
+func (response UpdateUser403JSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser404JSONResponse Message
+
+func (response UpdateUser404JSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser409JSONResponse Message
+
+func (response UpdateUser409JSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BlockUserRequestObject struct {
+	ID UserIDPath `json:"id"`
+}
+
+type BlockUserResponseObject interface {
+	VisitBlockUserResponse(w http.ResponseWriter) error
+}
+
+type BlockUser200JSONResponse bool
+
+func (response BlockUser200JSONResponse) VisitBlockUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BlockUser401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response BlockUser401JSONResponse) VisitBlockUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BlockUser403JSONResponse Message
+
+func (response BlockUser403JSONResponse) VisitBlockUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BlockUser404JSONResponse Message
+
+func (response BlockUser404JSONResponse) VisitBlockUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserEmailsRequestObject struct {
+	ID UserIDPath `json:"id"`
+}
+
+type ListUserEmailsResponseObject interface {
+	VisitListUserEmailsResponse(w http.ResponseWriter) error
+}
+
+type ListUserEmails200JSONResponse []Email
+
+func (response ListUserEmails200JSONResponse) VisitListUserEmailsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserEmails401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListUserEmails401JSONResponse) VisitListUserEmailsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserEmails403JSONResponse Message
+
+func (response ListUserEmails403JSONResponse) VisitListUserEmailsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserEmails404JSONResponse Message
+
+func (response ListUserEmails404JSONResponse) VisitListUserEmailsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUserEmailRequestObject struct {
+	ID           UserIDPath `json:"id"`
+	JSONBody     *CreateUserEmailJSONRequestBody
+	FormdataBody *CreateUserEmailFormdataRequestBody
+}
+
+type CreateUserEmailResponseObject interface {
+	VisitCreateUserEmailResponse(w http.ResponseWriter) error
+}
+
+type CreateUserEmail201JSONResponse Email
+
+func (response CreateUserEmail201JSONResponse) VisitCreateUserEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUserEmail400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateUserEmail400JSONResponse) VisitCreateUserEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUserEmail401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateUserEmail401JSONResponse) VisitCreateUserEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUserEmail403JSONResponse Message
+
+func (response CreateUserEmail403JSONResponse) VisitCreateUserEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUserEmail404JSONResponse Message
+
+func (response CreateUserEmail404JSONResponse) VisitCreateUserEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteUserEmailRequestObject struct {
+	ID      UserIDPath `json:"id"`
+	EmailID int        `json:"email_id"`
+}
+
+type DeleteUserEmailResponseObject interface {
+	VisitDeleteUserEmailResponse(w http.ResponseWriter) error
+}
+
+type DeleteUserEmail200JSONResponse DeletedEmail
+
+func (response DeleteUserEmail200JSONResponse) VisitDeleteUserEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteUserEmail401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteUserEmail401JSONResponse) VisitDeleteUserEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteUserEmail403JSONResponse Message
+
+func (response DeleteUserEmail403JSONResponse) VisitDeleteUserEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteUserEmail404JSONResponse Message
+
+func (response DeleteUserEmail404JSONResponse) VisitDeleteUserEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserKeysRequestObject struct {
+	ID UserIDPath `json:"id"`
+}
+
+type ListUserKeysResponseObject interface {
+	VisitListUserKeysResponse(w http.ResponseWriter) error
+}
+
+type ListUserKeys200JSONResponse []SSHKey
+
+func (response ListUserKeys200JSONResponse) VisitListUserKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserKeys401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListUserKeys401JSONResponse) VisitListUserKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserKeys403JSONResponse Message
+
+func (response ListUserKeys403JSONResponse) VisitListUserKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserKeys404JSONResponse Message
+
+func (response ListUserKeys404JSONResponse) VisitListUserKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUserKeyRequestObject struct {
+	ID           UserIDPath `json:"id"`
+	JSONBody     *CreateUserKeyJSONRequestBody
+	FormdataBody *CreateUserKeyFormdataRequestBody
+}
+
+type CreateUserKeyResponseObject interface {
+	VisitCreateUserKeyResponse(w http.ResponseWriter) error
+}
+
+type CreateUserKey201JSONResponse SSHKey
+
+func (response CreateUserKey201JSONResponse) VisitCreateUserKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUserKey400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateUserKey400JSONResponse) VisitCreateUserKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUserKey401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateUserKey401JSONResponse) VisitCreateUserKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUserKey403JSONResponse Message
+
+func (response CreateUserKey403JSONResponse) VisitCreateUserKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUserKey404JSONResponse Message
+
+func (response CreateUserKey404JSONResponse) VisitCreateUserKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteUserKeyRequestObject struct {
+	ID    UserIDPath `json:"id"`
+	KeyID int        `json:"key_id"`
+}
+
+type DeleteUserKeyResponseObject interface {
+	VisitDeleteUserKeyResponse(w http.ResponseWriter) error
+}
+
+type DeleteUserKey200JSONResponse DeletedKey
+
+func (response DeleteUserKey200JSONResponse) VisitDeleteUserKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteUserKey401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteUserKey401JSONResponse) VisitDeleteUserKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteUserKey403JSONResponse Message
+
+func (response DeleteUserKey403JSONResponse) VisitDeleteUserKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteUserKey404JSONResponse Message
+
+func (response DeleteUserKey404JSONResponse) VisitDeleteUserKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnblockUserRequestObject struct {
+	ID UserIDPath `json:"id"`
+}
+
+type UnblockUserResponseObject interface {
+	VisitUnblockUserResponse(w http.ResponseWriter) error
+}
+
+type UnblockUser200JSONResponse bool
+
+func (response UnblockUser200JSONResponse) VisitUnblockUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnblockUser401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UnblockUser401JSONResponse) VisitUnblockUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnblockUser403JSONResponse Message
+
+func (response UnblockUser403JSONResponse) VisitUnblockUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnblockUser404JSONResponse Message
+
+func (response UnblockUser404JSONResponse) VisitUnblockUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// GetKey Get an SSH key with its user
+	// (GET /keys/{id})
+	GetKey(ctx context.Context, request GetKeyRequestObject) (GetKeyResponseObject, error)
+	// ListNamespaces List namespaces
+	// (GET /namespaces)
+	ListNamespaces(ctx context.Context, request ListNamespacesRequestObject) (ListNamespacesResponseObject, error)
+	// CreateSession Log in
+	// (POST /session)
+	CreateSession(ctx context.Context, request CreateSessionRequestObject) (CreateSessionResponseObject, error)
+	// GetCurrentUser Get the current user
+	// (GET /user)
+	GetCurrentUser(ctx context.Context, request GetCurrentUserRequestObject) (GetCurrentUserResponseObject, error)
+	// ListCurrentUserEmails List the current user's emails
+	// (GET /user/emails)
+	ListCurrentUserEmails(ctx context.Context, request ListCurrentUserEmailsRequestObject) (ListCurrentUserEmailsResponseObject, error)
+	// CreateCurrentUserEmail Add an email for the current user
+	// (POST /user/emails)
+	CreateCurrentUserEmail(ctx context.Context, request CreateCurrentUserEmailRequestObject) (CreateCurrentUserEmailResponseObject, error)
+	// DeleteCurrentUserEmail Delete one of the current user's emails
+	// (DELETE /user/emails/{email_id})
+	DeleteCurrentUserEmail(ctx context.Context, request DeleteCurrentUserEmailRequestObject) (DeleteCurrentUserEmailResponseObject, error)
+	// GetCurrentUserEmail Get one of the current user's emails
+	// (GET /user/emails/{email_id})
+	GetCurrentUserEmail(ctx context.Context, request GetCurrentUserEmailRequestObject) (GetCurrentUserEmailResponseObject, error)
+	// ListCurrentUserKeys List the current user's SSH keys
+	// (GET /user/keys)
+	ListCurrentUserKeys(ctx context.Context, request ListCurrentUserKeysRequestObject) (ListCurrentUserKeysResponseObject, error)
+	// CreateCurrentUserKey Add an SSH key for the current user
+	// (POST /user/keys)
+	CreateCurrentUserKey(ctx context.Context, request CreateCurrentUserKeyRequestObject) (CreateCurrentUserKeyResponseObject, error)
+	// DeleteCurrentUserKey Delete one of the current user's SSH keys
+	// (DELETE /user/keys/{key_id})
+	DeleteCurrentUserKey(ctx context.Context, request DeleteCurrentUserKeyRequestObject) (DeleteCurrentUserKeyResponseObject, error)
+	// GetCurrentUserKey Get one of the current user's SSH keys
+	// (GET /user/keys/{key_id})
+	GetCurrentUserKey(ctx context.Context, request GetCurrentUserKeyRequestObject) (GetCurrentUserKeyResponseObject, error)
 	// ListUsers List users
 	// (GET /users)
 	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
-	// CreateUser Create user
+	// CreateUser Create a user
 	// (POST /users)
 	CreateUser(ctx context.Context, request CreateUserRequestObject) (CreateUserResponseObject, error)
-	// GetUser Get user
+	// DeleteUser Delete a user
+	// (DELETE /users/{id})
+	DeleteUser(ctx context.Context, request DeleteUserRequestObject) (DeleteUserResponseObject, error)
+	// GetUser Get a user
 	// (GET /users/{id})
 	GetUser(ctx context.Context, request GetUserRequestObject) (GetUserResponseObject, error)
+	// UpdateUser Modify a user
+	// (PUT /users/{id})
+	UpdateUser(ctx context.Context, request UpdateUserRequestObject) (UpdateUserResponseObject, error)
+	// BlockUser Block a user
+	// (PUT /users/{id}/block)
+	BlockUser(ctx context.Context, request BlockUserRequestObject) (BlockUserResponseObject, error)
+	// ListUserEmails List a user's emails
+	// (GET /users/{id}/emails)
+	ListUserEmails(ctx context.Context, request ListUserEmailsRequestObject) (ListUserEmailsResponseObject, error)
+	// CreateUserEmail Add an email for a user
+	// (POST /users/{id}/emails)
+	CreateUserEmail(ctx context.Context, request CreateUserEmailRequestObject) (CreateUserEmailResponseObject, error)
+	// DeleteUserEmail Delete a user's email
+	// (DELETE /users/{id}/emails/{email_id})
+	DeleteUserEmail(ctx context.Context, request DeleteUserEmailRequestObject) (DeleteUserEmailResponseObject, error)
+	// ListUserKeys List a user's SSH keys
+	// (GET /users/{id}/keys)
+	ListUserKeys(ctx context.Context, request ListUserKeysRequestObject) (ListUserKeysResponseObject, error)
+	// CreateUserKey Add an SSH key for a user
+	// (POST /users/{id}/keys)
+	CreateUserKey(ctx context.Context, request CreateUserKeyRequestObject) (CreateUserKeyResponseObject, error)
+	// DeleteUserKey Delete a user's SSH key
+	// (DELETE /users/{id}/keys/{key_id})
+	DeleteUserKey(ctx context.Context, request DeleteUserKeyRequestObject) (DeleteUserKeyResponseObject, error)
+	// UnblockUser Unblock a user
+	// (PUT /users/{id}/unblock)
+	UnblockUser(ctx context.Context, request UnblockUserRequestObject) (UnblockUserResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx echo.Context, request any) (any, error)
@@ -556,6 +3149,407 @@ func NewStrictHandler(ssi StrictServerInterface, middlewares []StrictMiddlewareF
 type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
+}
+
+// GetKey operation middleware
+func (sh *strictHandler) GetKey(ctx echo.Context, id int) error {
+	var request GetKeyRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetKey(ctx.Request().Context(), request.(GetKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetKey")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetKeyResponseObject); ok {
+		return validResponse.VisitGetKeyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListNamespaces operation middleware
+func (sh *strictHandler) ListNamespaces(ctx echo.Context, params ListNamespacesParams) error {
+	var request ListNamespacesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListNamespaces(ctx.Request().Context(), request.(ListNamespacesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListNamespaces")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListNamespacesResponseObject); ok {
+		return validResponse.VisitListNamespacesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateSession operation middleware
+func (sh *strictHandler) CreateSession(ctx echo.Context) error {
+	var request CreateSessionRequestObject
+
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body CreateSessionJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body CreateSessionFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateSession(ctx.Request().Context(), request.(CreateSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateSessionResponseObject); ok {
+		return validResponse.VisitCreateSessionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetCurrentUser operation middleware
+func (sh *strictHandler) GetCurrentUser(ctx echo.Context) error {
+	var request GetCurrentUserRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCurrentUser(ctx.Request().Context(), request.(GetCurrentUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCurrentUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetCurrentUserResponseObject); ok {
+		return validResponse.VisitGetCurrentUserResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListCurrentUserEmails operation middleware
+func (sh *strictHandler) ListCurrentUserEmails(ctx echo.Context) error {
+	var request ListCurrentUserEmailsRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListCurrentUserEmails(ctx.Request().Context(), request.(ListCurrentUserEmailsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListCurrentUserEmails")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListCurrentUserEmailsResponseObject); ok {
+		return validResponse.VisitListCurrentUserEmailsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateCurrentUserEmail operation middleware
+func (sh *strictHandler) CreateCurrentUserEmail(ctx echo.Context) error {
+	var request CreateCurrentUserEmailRequestObject
+
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body CreateCurrentUserEmailJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body CreateCurrentUserEmailFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateCurrentUserEmail(ctx.Request().Context(), request.(CreateCurrentUserEmailRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateCurrentUserEmail")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateCurrentUserEmailResponseObject); ok {
+		return validResponse.VisitCreateCurrentUserEmailResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteCurrentUserEmail operation middleware
+func (sh *strictHandler) DeleteCurrentUserEmail(ctx echo.Context, emailID string) error {
+	var request DeleteCurrentUserEmailRequestObject
+
+	request.EmailID = emailID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteCurrentUserEmail(ctx.Request().Context(), request.(DeleteCurrentUserEmailRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteCurrentUserEmail")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteCurrentUserEmailResponseObject); ok {
+		return validResponse.VisitDeleteCurrentUserEmailResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetCurrentUserEmail operation middleware
+func (sh *strictHandler) GetCurrentUserEmail(ctx echo.Context, emailID int) error {
+	var request GetCurrentUserEmailRequestObject
+
+	request.EmailID = emailID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCurrentUserEmail(ctx.Request().Context(), request.(GetCurrentUserEmailRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCurrentUserEmail")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetCurrentUserEmailResponseObject); ok {
+		return validResponse.VisitGetCurrentUserEmailResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListCurrentUserKeys operation middleware
+func (sh *strictHandler) ListCurrentUserKeys(ctx echo.Context) error {
+	var request ListCurrentUserKeysRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListCurrentUserKeys(ctx.Request().Context(), request.(ListCurrentUserKeysRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListCurrentUserKeys")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListCurrentUserKeysResponseObject); ok {
+		return validResponse.VisitListCurrentUserKeysResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateCurrentUserKey operation middleware
+func (sh *strictHandler) CreateCurrentUserKey(ctx echo.Context) error {
+	var request CreateCurrentUserKeyRequestObject
+
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body CreateCurrentUserKeyJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body CreateCurrentUserKeyFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateCurrentUserKey(ctx.Request().Context(), request.(CreateCurrentUserKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateCurrentUserKey")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateCurrentUserKeyResponseObject); ok {
+		return validResponse.VisitCreateCurrentUserKeyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteCurrentUserKey operation middleware
+func (sh *strictHandler) DeleteCurrentUserKey(ctx echo.Context, keyID string) error {
+	var request DeleteCurrentUserKeyRequestObject
+
+	request.KeyID = keyID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteCurrentUserKey(ctx.Request().Context(), request.(DeleteCurrentUserKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteCurrentUserKey")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteCurrentUserKeyResponseObject); ok {
+		return validResponse.VisitDeleteCurrentUserKeyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetCurrentUserKey operation middleware
+func (sh *strictHandler) GetCurrentUserKey(ctx echo.Context, keyID int) error {
+	var request GetCurrentUserKeyRequestObject
+
+	request.KeyID = keyID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCurrentUserKey(ctx.Request().Context(), request.(GetCurrentUserKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCurrentUserKey")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetCurrentUserKeyResponseObject); ok {
+		return validResponse.VisitGetCurrentUserKeyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
 }
 
 // ListUsers operation middleware
@@ -643,11 +3637,36 @@ func (sh *strictHandler) CreateUser(ctx echo.Context) error {
 	return nil
 }
 
+// DeleteUser operation middleware
+func (sh *strictHandler) DeleteUser(ctx echo.Context, id UserIDPath) error {
+	var request DeleteUserRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteUser(ctx.Request().Context(), request.(DeleteUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteUserResponseObject); ok {
+		return validResponse.VisitDeleteUserResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetUser operation middleware
-func (sh *strictHandler) GetUser(ctx echo.Context, id int) error {
+func (sh *strictHandler) GetUser(ctx echo.Context, id UserIDPath) error {
 	var request GetUserRequestObject
 
-	request.Id = id
+	request.ID = id
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetUser(ctx.Request().Context(), request.(GetUserRequestObject))
@@ -668,62 +3687,511 @@ func (sh *strictHandler) GetUser(ctx echo.Context, id int) error {
 	return nil
 }
 
+// UpdateUser operation middleware
+func (sh *strictHandler) UpdateUser(ctx echo.Context, id UserIDPath) error {
+	var request UpdateUserRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body UpdateUserJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body UpdateUserFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateUser(ctx.Request().Context(), request.(UpdateUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateUserResponseObject); ok {
+		return validResponse.VisitUpdateUserResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// BlockUser operation middleware
+func (sh *strictHandler) BlockUser(ctx echo.Context, id UserIDPath) error {
+	var request BlockUserRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.BlockUser(ctx.Request().Context(), request.(BlockUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "BlockUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(BlockUserResponseObject); ok {
+		return validResponse.VisitBlockUserResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListUserEmails operation middleware
+func (sh *strictHandler) ListUserEmails(ctx echo.Context, id UserIDPath) error {
+	var request ListUserEmailsRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListUserEmails(ctx.Request().Context(), request.(ListUserEmailsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListUserEmails")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListUserEmailsResponseObject); ok {
+		return validResponse.VisitListUserEmailsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateUserEmail operation middleware
+func (sh *strictHandler) CreateUserEmail(ctx echo.Context, id UserIDPath) error {
+	var request CreateUserEmailRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body CreateUserEmailJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body CreateUserEmailFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateUserEmail(ctx.Request().Context(), request.(CreateUserEmailRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateUserEmail")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateUserEmailResponseObject); ok {
+		return validResponse.VisitCreateUserEmailResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteUserEmail operation middleware
+func (sh *strictHandler) DeleteUserEmail(ctx echo.Context, id UserIDPath, emailID int) error {
+	var request DeleteUserEmailRequestObject
+
+	request.ID = id
+	request.EmailID = emailID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteUserEmail(ctx.Request().Context(), request.(DeleteUserEmailRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteUserEmail")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteUserEmailResponseObject); ok {
+		return validResponse.VisitDeleteUserEmailResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListUserKeys operation middleware
+func (sh *strictHandler) ListUserKeys(ctx echo.Context, id UserIDPath) error {
+	var request ListUserKeysRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListUserKeys(ctx.Request().Context(), request.(ListUserKeysRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListUserKeys")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListUserKeysResponseObject); ok {
+		return validResponse.VisitListUserKeysResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateUserKey operation middleware
+func (sh *strictHandler) CreateUserKey(ctx echo.Context, id UserIDPath) error {
+	var request CreateUserKeyRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body CreateUserKeyJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body CreateUserKeyFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateUserKey(ctx.Request().Context(), request.(CreateUserKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateUserKey")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateUserKeyResponseObject); ok {
+		return validResponse.VisitCreateUserKeyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteUserKey operation middleware
+func (sh *strictHandler) DeleteUserKey(ctx echo.Context, id UserIDPath, keyID int) error {
+	var request DeleteUserKeyRequestObject
+
+	request.ID = id
+	request.KeyID = keyID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteUserKey(ctx.Request().Context(), request.(DeleteUserKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteUserKey")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteUserKeyResponseObject); ok {
+		return validResponse.VisitDeleteUserKeyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UnblockUser operation middleware
+func (sh *strictHandler) UnblockUser(ctx echo.Context, id UserIDPath) error {
+	var request UnblockUserRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UnblockUser(ctx.Request().Context(), request.(UnblockUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UnblockUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UnblockUserResponseObject); ok {
+		return validResponse.VisitUnblockUserResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"vFr9cts2tn+Vc9F7J/IM9RU7t608+4ebOmm2TuJN5E5nQ08IEUcSahJgAdC21qOZfYh9wn2SnQOQEiVR",
-	"lrPN9C+LIIDz/Tsf9ANLdV5ohcpZNnpgc+QCjf95IdUN/RVoUyMLJ7ViI3bJZ1JxeoBMqhs7giQuB4Pj",
-	"tDSZ/4GnYDD7S8wKg7cxSyJIwrPCe9d8nkpjNxYy7p+hQyeBKwF0BLTKFnA3RwVujgvAe2ndUY9FzKZz",
-	"zDmx6BYFshGzzkg1Y8tlxH59h/fuks9wV4LxHMPFBZ9hBNoA5oVbkZAWpCVSQPwcpLOfRloagyqQab1G",
-	"KoczNNU9aNqveuMwt1CgeepFBm/3M0Wqlbq0B4X31jko/Vg7nrVQomVQZT5BA3oKkmQ4zLo/Rrzbw1cS",
-	"/4euXEas4Ibn6CqXbtcLrdY3d4bdCbcovINJevt7iWbBIqZ4TrcT3Q2qAqe8zBwbDSOWSyXzMve/WwR8",
-	"oo1P4ZZnJVrgE32LMBwMgBuElBcFCuCOVvayh+bzfhafDw7wuIyYQVtoZYMNfuDiA/5eonX0lGrlUPmf",
-	"vCgymXoc6P9mSYiHBsH/NThlI/ZNfw0u/fDW9tdXnhujK6Kb6jgDg7+X0qCAlf3IL3NprVQz6CQPMcvR",
-	"Wj7DmI1idjIYQOcHLvw5tO4I4jhmAZe4cyYAE62B0g5m8hZVzJbJUay0AR70DVMuMxT0IEVAuC1CD/Wd",
-	"U4mZqC5lo0/1cm5n9eL1cpkc9WLFlhF7qdU0k+nXU+HbwFG76tKKGinKoNWlSTGAJmH1luIC346QuWJ8",
-	"mfSI51faTKQQqP4Mpt9pBzzL9B2KXRZPBsew4ob486j16C6ALgTJDHKr1ZZs77R7pUsl/izRpkSsTbAT",
-	"WL0m5trlOqlE+VDZMgjjT76qT3qxrhQv3Vwb+Q/8k0QLoQKFkbfcITh9g6pNziE0easYXtYItQU0ARVG",
-	"D6wwukDjZECi6kb6qRW+n7LRpweG9zwvMoKwFgRgTroMmyHPou0cFj0u/S8rKPBcWba8DhAZ0ImNPq34",
-	"ul7drSe/Yep84BvkDq8smh+0WOzKxEUuVSNzTbTOkHvMwJzLrCXp1kDf8qLg1t5pI9pfGk1c2c+ZzKVr",
-	"y5YRKy2aPbdvCR24a5Cs2Grc0aaPt2sbbrrSa+ku+OSZBSQ1w0SLBdxJNwcOhE1QKZmS3l6vaPpCI7B2",
-	"bf4FBhzLHK3jebHL8tX4ZWAxl1kmLaZaCRsBtxCEgTujHYL0NdSat+eD4f93B8Pu4GQ8fDE6Ho5eDHuD",
-	"74Z/ZxGbapNzx0ZMcIddJ70+N3mP2H13prvVIi8k7eqNw9bVq67MC228kQvu5mzEZtLNy0kv1Xk/4xPD",
-	"hTZdgberh75Fc4umX93odURuu+uyE6npjyqzjE9IImdK3A0rlnrXF5+5O4Qwax0vIyZFu2s+zS1lwxEb",
-	"DESe6zb7koyvyswHGs+yClUe49ZrhWBjUy37w5WaiM9WztRnqSptPI1SQy/X0ZbCtwXfJlLjx67M18uI",
-	"7aCahyIhaYVnl03BWuqLXAvM6lC1I9AKgRvDF1SVV8EUalmqvOSkdAidqqDN+QIUWgpNajwmKAQKQOUk",
-	"0TvaCJXK1z4xaki0hkxT5Zfze6peqRp8/uIFpHNueErl/REj0bakpRyDaWmkW3wktQZjXYZ8NaZ09ZPv",
-	"d9t7JcKyZ3YzvUFnanQOyeX7j2PoW7RWahUy9+vzMfTpTLJuHkI7vS7PLz+8+eVsfN4dv//5/N06vHkh",
-	"f8YFuUuTt7/50v7JrHnw4eAbgnXdvLdRCEc/+6O7nJDqpJrqdvIVxJ1dvoHb4wbmvTyH73rf9r4HjycC",
-	"pIvAeDzKMEflUMBkARcV6vRiNaaOkwoVsmLdelY1q56CM6Wbj8KiR6hntFsg7ZyhQkMhDt4i0sWKKwHc",
-	"F8AEpSpFsKV0COkc0xsLeEuaETotK16s4660RCi8Isf3cdGLVay++QbOSjcn7wylU6zON7cB3qdYuB1v",
-	"UIiCTEFWGgElSS/ChrVixcNqsmGJZNt+5Fp+24brJBA8qxert6EpiqBUN0rfKV8ec5hkOr1BUXtKXZtR",
-	"MfaU+qxSwMdS6FidKfClirTOcKeNj2MyGDmc0m6OxtMJCdFza0uh22SJlX/98erH97UM0AmaAimI9bqC",
-	"OOrBGSitup40zNDZWCVU5z9W+o/gbWkdTDBwDE7ThUDs+BK7Q79A8VyqWay0QovZlNyp6j/82EnOlDYo",
-	"fEBJRS5NzKhaw4HbFUMn0FrYt8lEuDeq6vnNN21Vfaz+/c9/eXX6gui73re1+2MuHTlwRzoLH87Pfnx7",
-	"Dnau78jphJxO0Q+eqDKTanZUG/NyNQuJ1ZkNxlpVXq8NL5AiOlrbKwB2qolxijFiJZg05LcIOEmUx8oz",
-	"2EmafcZ99+7urkuvu6XJUBHjIiBlXmZOFty4vn8tuOPJUXDbv358/y5cF/kkwdUCcnRzLXqQ9Kh3STxT",
-	"ZOCiQEX5w2m/jWod8pmq1CXVh52xUmWORqZ1LF19uOhWDEFC2rcFT/H/nr+qjiZrjdXDzlhdUAcNjt9Q",
-	"yPIZJtCp5iowPPJuk9TDl8ar54MIcn4Pw8HgFDJuZmhiVY93toc63uF+Jt/kRoKQItzLlb1rBlc1o41V",
-	"ciHVTQKdpDB4m0SQKLx39NcP7+gHFQZJBHxidUaJ+OrDhT2KIPm16+dpSRSr+nfXD94S//ISjX+snla/",
-	"3uG9C49B4F+7lwZvw0qsOhujRDQepinGVh4Y6g3oVOkieDTeE5RMtKASIFZdAqkBfKUJT3CienIUK2gZ",
-	"LZ22UPzCUU9FJkyQiEpziCRVmpUUiatJE6W2OVKLoGZAmZc01P0SdPabH4dC2nlat1FhEBIRa//l6AQ8",
-	"GN1p8MFiYYJTbdDLIbid1zztQcPmmKNDSGu6KbcI0yPyF4PkC5BpTSmLuE218XosiyBBMpVKJKd7KRye",
-	"kVR0qE4ASHmW+eDX7rNn7H+SU5hoUpVBMFgYLcqUnISyVqMs8DK+qO0d0gEBT63ngFUgHQiN1vvinN/i",
-	"qFa8r5orrl94Bs9C4gks+ksUJH5xnSA9OD+zQNQCGgSHaeQko0uHo5V+mnROtoZFlRTfwxOGgV7QeqRo",
-	"q6PDXccbHkM1v4FzKucXMNYaLgjwauUrb9iwx+cLaUkrARTBzbnaKvR4AZ26VnxmK8FP1ylLzaS6r5ZD",
-	"1BEbtQ5/Gr+98OP0SlXw4/nF+fi82m8heT4Y1BqHkHC49W4opPCAterAAlTfGUq6aqfFd3PMR3Rde2dP",
-	"wHg1fhltDAqOehBqScp3NcDPuYXkZZjadceLAkewPbgj47GIZTJFZX2TVJXzb9+MqX3wIy82YrXafNBu",
-	"VuudjVr9iEXsFo0Ntb0v3ukeXaDihWQjdtwb9I79qMfNfffkWxz/a4a+nV2FxxtBlKV1V37H5seXPd3u",
-	"ekvffxrZN5Fr7qu+otDWts5mNYJ67NvV9daHjueDwRfNTP0XrUOjjdV4Yd2Z+k65bZqqb1jU9vW17f5q",
-	"W9/vWUaskZgPHVl/F/XnnnSksb2qCw4fWdmINWqEw8fqb5f+3Orj4qNnwq71ge7qA+LhY2Grt8bJYLjv",
-	"zMpR+hsjdj9dKPOcU5Pu/R7KyvEdn5HLs/B8vYxYoW1LsKwHxCwMdNC6elT8Vcb3WxNoYvlgjf4Hbt8Y",
-	"S/lB1U6YDb+abOvo2o2mavrHvGEHhw3b+M65adYgojdsi12XUQWH/Qcplnsx8TW6ysZbiOjhy89oV+jl",
-	"Z5ibSnz0G/cfBbL1x5QnItlT5qPX7QDnrXFy2BqrD3SbtniNbq8hGpM+L0zbjO/TNXHfMmH7dE1qDIVH",
-	"MExpMjZifV7I/u2xH8BWFHc+AxADkS9c6v/3IJ78ijTw8eNPcIML69slP5O10EmETv3VnvteLsLAsJG+",
-	"rNfzJqULPQOp6oKl/vJCze8M3e58qUGmmkttE6qWW0ituJ4sQIpo1XlKQxUoFaSru2nb9sW01nIrqcrr",
-	"YWZ0WcCq725qZL24fen6DbnXfwIAAP//",
+	"7L2Jctu4ti78Ktja56/ItSlZ8pCBrq7zO4kzdCZ32zm9b7dSJiRCEmIK4CZIy0raVfch7hPeJ7mFtUAS",
+	"nDR46qQrVV0dSyIxrnktfPjaGslZKAUTsWq5X1tTRn0WwZ9vuTjX//pMjSIexlyKlts6phMuqP5AAi7O",
+	"lUu8QdLr7Y6SKIA/2AGJWPDToBVG7GLQ8hzi4WfBLmP785hHqvBFQOEzaes3CRU+0a8QKYIFmU+ZIPGU",
+	"LQi75Cre6raclhpN2YzqIcaLkLXcloojLiatqyun9e/37DI+phNWncHplGHDIZ0wh8iIsFkYZ11wRbjS",
+	"XRE9npX9NPcxSqKICeymthkuYjZhkWmHRfVNvY7ZTJGQRes2FLGL5kHppeUyUSsnD7uzcvanMqZBTU/6",
+	"ayKS2ZBFRI4J13NYPXR4TY9drW5Sj39Vk1dOK6QRnbHYkHT9uuhv05bb/c6QKuYDgXH9638SFi1aTkvQ",
+	"mW5d91vo1WdjmgRxy+07rRkXfJbM4O+aCa65xwfkggYJU4QO5QUj/V6P0IiREQ1D5hMa628ah8eis+Yh",
+	"7vRWjvGjYtHr58c0ntYT0OvnevUpSZReLU0pvhwpMqJBQHhMPDfhvkekIErOGAlpPFVbXXJIhBQdkcxY",
+	"xEeE+4QKNWeRInu9PeJ9HbRmTCk6YYOWO2jp797LmIxlIvxB68pzCFXkcffRA0W8MRe+R3zu6xVgl3QW",
+	"BgzmAquh+8sXg/stpxWx/yQ8Yn7LjaOEraKXiKlQCoUU+JT6v7L/JEzF+tNIipgJ+JOGYcBHIAW3Pyu9",
+	"Nl+tdv8rYuOW2/rndi5at/FXtZ03eRRF0nRaXOVDkg6ZZNSruXLGleJiQtrV9eqR9lPqw3tMxVtkMBi0",
+	"UCrTOI5QLOvviJAxmfALJvSybg2EjAhFaiNjygPm6w/cR/le6uhr2uaYs8A3jbbcP9KvZ2qSfvnp6srb",
+	"6g5E68ppPZNiHPDR7S3hOxxR/dKNTG96oSKmZBKNGKoMralKC4fjjrVeMgO/8rp6zC9kNOS+z8R9DFqT",
+	"Og0COWe+W8MLuyQbDfKCjJY/RUiH4MwiRpUUpbm9l/ELzVj3NTXgYnc1k9fPa89M5VezlzgZePNF+iZM",
+	"66OgSTyVEf/C7mlqyCokjPgFjRmJ5TkTdfPsE3tsZsBXqSAqCRqUCu7XVhjJkEUxR0lkWtR/SsE+jFvu",
+	"H19z6VcnAVoxjwNms3zLKWtwZ/ns/ycTBTAq1br6hCIyFah/ZOP6lLUth5/ZKAbGjxiN2dGM8uCp9Bd1",
+	"ejfVzVqleMcfTk7JttYr20y/pDywAa3v1bbL/fRHLf+LiwQ/1Gst+IlQ34+YUgXNgW/9/+ZzdyRn1XUq",
+	"TRr7aZ7yycmrN2yx6ZzP2aJpxvBTdb7nbNFk3c7Jyckrcs4WpE0F+RAyoT+HyTDgI/g64IJtFRdCqWkn",
+	"UpQcHh4ePt19/4U+6y9GO0fw8edfDg8PXx8d8uPfLh/+9m4vmL56z/yX46fh8c/vj8PfHy3eJP/yheif",
+	"/Mw+T+K9/ScPzx/+r89fXr4Mp692Tj9ezt98uRy9ef7mDfsyPw/H4vL4/OTdeXKkwpe/xtv099+fzOm/",
+	"/vWBP/rlPHocRpNXoz0lf3v4/mMwfv4lvPj9zc6r/aNH7Bd6wo53Tw7nL2e/vPn44tUz339Pj3tv/zV9",
+	"9+jL9MX7L59fXIT03eTnee8n8llORbqxNcSPHLJyBR8oAg8WF+vw6bOVdILtO7BPS6iFKcWlqCeXZxHz",
+	"mYg5DRQZawGJpKHwHc8lXkiVmsvIR9KRggFdBXLCBYpUoFavS97r37jKjYvhAgx95HZX21fGKmM+0VJL",
+	"90fFIrM7pGDX5zk9Kt2bJuoDIhjzmU94PlKuckHlwFQSpZ8QKmbUt+cEnspQxlNtFBc3xd7wek52WtBK",
+	"/YD12LTlqJctXjaBaq9nasbB8qz0l+5Pgztmfm1uXcWRFBN4rhf5tTTXQFjakt9QCCmvS7w5Gyoes7Mk",
+	"CmBffDlKZkzEmmSSmPCJkJpEpCAj6IdwoYnHIUpqD8Ds5JRFNeRC/Vnd6uuh6hfhZ9I2/goZ00ChlDJT",
+	"HEoZMApm5ZDL5l18oMiQy0lEw+miW7crIyrOcPRnk0gmYcOQRjSbJDym6seijU4ezaqN/Iq8RswDaFab",
+	"rS5SVzZn7aRsHRAP5u6RNrBloCSJpTwn3thziCek/n/P2zKDUxntaEfJdMb8+sE2cOxxxGc0WuCwNmcr",
+	"dhmzSJwlvIbQj+A3GpCPr58fkDmPp8QLI3nBfRZp3873FaGCcJB08aLaebeRu5hputrpi4BOiuuSPrse",
+	"fQVcnDO/jljfwi+vRbdevKChuZQ204dqW0Dftfz2c67CgC6I/rW4QD/LqSAnm4ufY/PLZuIGGFrLGXUW",
+	"8BmPq+2+z0M05sl8F3J+KnrvvV41FgE9AY0soaj0EViXlLZyWlxJXRMeT5Nh3TTVOXxT7vlEf01eP6/d",
+	"unjO47huvKf4A6GjkUxEXPtyqn3qRVF135epnVqD1SIGQ2VWp3X2yXMWsJj5R80q3scnUGg8UMSnMR1S",
+	"xUgk55rlfj758J60KYnonERsJCPfAeVABcHdKJqgX1tIHP4ZjVtua6fX3+/0+p2d/mn/kbu35+7udvf7",
+	"O7+3MiGG/+6UhJOWQbtOKwn9tdrSa3Cm3+lfldWVPZzlvtIpnzEV01lYELGVTUbxWCV1e6wbdJQNvTae",
+	"apMAhMKaHRd7qz9E75MAhk/Fwriay0ZUIJOrT84adJLSgoyQRDyRBIGXBfkjRuZUmxGCdclvkeYdQaga",
+	"CEr0g3QYMOLB4DwtZ7Rhi4MhbU1dHg2CD2NvyyWShrwzkj6bYMOCzOg5g4YSoXWxXggyn0rFyBcWSRMK",
+	"Y0K/ozQF48hSyYINaytnRn1G6ECEAeWC0IBTtKXsxfAcMp/y0VSLPT0ubNY02R1ohzydDgYn84140+Ta",
+	"pSuZOyf3xnNjLiYsCiMu9IND6j7uu/tP3IePXf+R+3Dkjny3t6P/G47dh9R9MnT399095tKx6/cNW+6h",
+	"N/T3czZbmTtpXMO/TvoU9qlMQ++e7xPrAYew7qRLvN2xS3fcbrfr1eqmJrFlIhDNnnVVy92LoFvleedc",
+	"dk1hp/lzuajLGfRvL+zesMUNRJ22bpbLOmM1X0PQDcRbOoyoD2lOjpao0u5YkMyEOgDDNHPBp1RNIfIA",
+	"39pR3YGgESOCXWgvVYyCxGc+TsoSo8a1BZ/CuKd6ynW+JiaiRjKQ0RnsJUMJ4FRk8U6nt9/Z2T3tPXZ7",
+	"fbfX7/Z6Pdv++UxH5yXrJ3eJzFB00zu2Q9Nq2X4KDtJkzH6mo/PMmShb+v1eZhbrJlRMY/0nHcX8AgJs",
+	"9kwyW7hVIwwfdnoPO73+ab/n9vR/6bRyGxhmlpm3VkhCN3jVGFZojBMUqW/NiECdp1/aszqpeOtWo+3l",
+	"VsfUNAzbg13qp65cm9QtWcMXrA4jc6SqLhYSUJ3+WLq+lpt1m/qlcZYF6vu6wtcC/ZM1t8zmbvCrDoli",
+	"Iyn8LBhjRyBpNUL4tegM1fhCVctiUwdlM2fitXG16+amiZIMWTxnqKRMdEb4ILZTt54mWn/FJmmXefnl",
+	"eVsxp2KcKI8cpB5+dQkKAas6ym6IPaDBFPg0nFEuPId42EWd5VRat6zRQrysbgnf5fm+Yu8vefyWDh8o",
+	"wqJIRmQo/QWqa0pidhkTk5CrRl6tDKKdN7SSsCuHvyzZ957OmArpiNVtulHgIYuU1Nsr0ocJ1B+AvC3t",
+	"rVFa51zozUWJ7GB5h/nYr+5po5nKMd3NRDLTE9HjaTmm1U+1UTMsf1mD1U3FCXRRtzCYDKxZFZGl6Jr4",
+	"umwM7HV6j0Fr7rl7j9zdJ93eY9CaRuP+7R2r4yx92botX2mFY1PcsoY0andpbnENErK9lYL10ExPv/F4",
+	"mhrOYKevdFwMHV455dKCZKNmdKcvtMdU7/3IucDYrxbt52xxkHo7kEwkPgsDudA/dKseQWlpYFzVFah0",
+	"azESCEJt5sMwVoc5nnR6u6e9R+7Onru313248+guuam/s/9NcdMJrAys286+sVmADi5oTCNjak/jOHS3",
+	"t+fzeXcS4S/asNjGP7dHY7q7P3w88nfYaOfR497Ow939R48ePtl/vDOm+w93/1v9tNcbJL3ezkP/J4zA",
+	"j6T2m9Zxj/LvjZm51HFKk14N+9vrdx8+Amm5nA6s57B890zxiTjjAp7HEWfOVzUvVu987et/wSYCnvvj",
+	"k9Pi6qzoMAZU1fW1ntdmp4Cu77XtlLy2eC7PxnQUy+iMCc2ofjZa21Gz8xBzNixSjh5xMJUqdnd7vd52",
+	"sl1+vODXaRmQy+dqIuT0GfL4jAcBRzNZQXEomkVkHsmYER4XMyXocPY7vb3T/r6723f3+93e4z7ENGU0",
+	"A0LQXkMn5rNqoYjTuuxMZMd8SUOun+qe4qPZTx0+C2UEyic1UsAqBG4JTBCi47OL7MO2YtEFi7ZNi1h8",
+	"C97L+on7j3aZkHdAaBAQCQ/TwMHCeS2IoaqCSMEUGU2pmFwzMf/tJ+LXyW0fkL3eE4y+USHjKYvQB5lS",
+	"ZSjnNpPb6I8qEk9pnPkxD1SWjgQL2PdVWl1zKxnu7zKjfc3U9cb56bf663XS03eUkL4xRXyDmelr8FQp",
+	"qFJs9zf8kXz89W13vZKnjxtbsU+p4qMae3jtgOE1PY5M8X/diEeP4JgOdo8rnQjF4pUsu3IeDeS0SX+N",
+	"1LVJI0sJYv2GSl6EtUvW2qPWshYqXQZrB/JpFce2jkuSRTzQUwwjOealCtJ6Q7tsLoWBpL7CAmFjc/e3",
+	"R/7j7ueQTUp29JLUQc/df5zG2I3BXDVAN7Y0l1qVhfD/HVmLyPbIyBvx/gkdsxrWt3ekEq8ZKhkkKJOy",
+	"ak3YHuYTfFFL7pfGSzqA5J2d5OMmx1dxfDfIt2YR8zSSla33MJCjc+brnfNpeJZ+/FTPaPVTPEYy1TN0",
+	"0lOdejPwzMV2sm0OeprdxK/XCHtCkAOH7thrnA9lbZ4CK+eCRQtIgzKmoOJUkICrWGEYGaq98LzFHTCc",
+	"4Z5adijzwK2QfUrlL9I09dpEXkPgaya5ajzv6yfDCo75uuO3VOanmtRxnW9+S02vWx67cZIu9/+/tuA8",
+	"7CqzIUuj5PYOjSIKnyvRglua/ToJPTs5VzIHXxP4sd56rgsnVJeqJDvKEy0RlJPVNmajqtJlZVq1BFTY",
+	"oxrHtJYvamdl0cJGgg30MVdxRGMZKS3eyqGM2zcabh5826kLvjUZH+saKXUMboJ1u52dvdP+rtvfcfv7",
+	"lXqINUNy/VJEbsNk4loBvHy81fndRljv2tUYf0FcL9dhH6LMVVur4CpPODjrqLwKe3kvjwpBMpdQ4qWN",
+	"mryEKLKekz6S/gzWBgsUI20YtEMUFyNWbIkrPKeRvrvVTf3St1zFr2M2u6NJG0d22cw9QGDYZOrQ6E3m",
+	"jw1Yi5Ceu9o0z1QxYkxp1hmUZi2NSh0ev8YCrnVS83aja4jttBvCY8WCsZMnnwqlY6Sdb4PnlM/vbS2R",
+	"7igK7idR0u/sPDnd6bu9R27/SXdvrylRUv9cs6x+1Ok9OtUPg+zbfbJzHVm9u7MsfYIzbRK+tQO4jvAt",
+	"kFzrybn8dzh58pgdTtnP4cVTtR+/udWCub9MRINn3FzCAccjzenM6pmUr7WLVz/gSgb/mlHiJZVbJRZf",
+	"58hL5cg7pEZ8jimVY3vANeATM+mzIK3NUS7U6oLJTuQ4rcxBmBcaxxEfJjEjbYP1MtOTZCoGkctmQ+b7",
+	"zCcp1ZcFBYiFP1pckVhKEkgxIe0ZveSzZKYF8c7+PhlNaURHMYvUVutTNWR65bQUGyURjxcnICAQIAcJ",
+	"/VTT+SuAgloqYEuibhzJWVnEwRnkXATmuDqINJWDtRz/+vp/Dk+POqcf3hy9z3eahhzrFgpj+wVQb9Ye",
+	"GuQIKQGsnBxUpRFDp8DtlZHopeNi3JD1MplIrXoudq3U5LMj8rj7qPuEQNrPJzx2SARpw4Clp2sXJC1X",
+	"7g7E6ZTDWc5Y72KKymQATeSYxFEST138EhKJD/TTPsSZJkywSMtuAjvC44GA0AgcDZXRjGrlrRIeMzKa",
+	"stG5ianYJ321rEogy4g/acLHDM9ADMQ//0kOCyV6A3FUfIywyxEL4wo1CMZ8ZcqdXKi9ri23xm+9wk54",
+	"5f1Lz2l7BdLxCFJWdyDe4cl1hyTiXMi5cLDezATHUkpJgTv2en2yDniHWYCTxJcDcVgyoICP9YZBHMpK",
+	"hYB5AKNViS/r5jIQ8PPJx+cf0jmQtgFa4r4eeiq6MkAlPC89YbEaCG+vt0uW4cK45F2iYjJk5ph1LHWD",
+	"RA8H8Ffa+i8taLmYDIQUTNs1aNYBOA3IfXP6GxgKz33rwYh0hXG02YD2SC3qS92ctNxzDdhL8Zc6yJeB",
+	"+L//+//AckIFJGJDAfmzmVajPmlrU+zXo8Pn746Imsq5Jjqfj8cMMNnmMvK5mGxl1Fx0vaUIFgPxISVm",
+	"LZ0jTTHeJS55Rz/gwlltz4AmkJXrj+OOZWpQD5O4xv4esrGMmJ4aj3LyUIgApplVzw3mOxCeVSerDTVj",
+	"FP3DIxEViOCWzTAvHRiIQ4XkmBWTvoxoyLTMcuwuNSmPpN4aLUX0YiPRon7VroIWJgMBW9D2bJidy858",
+	"Pu/onztJFOBpEB91wSwJYh7SKN6Gn30aU28LGfPnkw/vsTknR59g8VT6XeJ1PystQPSgNAmHIRNaQ+J6",
+	"AtCY5gpjgmniwicHIkUdM9Li469vO2ZAxMsqUf+/nRfmVS9fsRTpcCDeQnw5pudaKNEJ8/JD5P0tBG1J",
+	"kdesn3Z6DpnRS9Lv9Q5IQKMJiwYixXYrI7oBS73R3EcjTnzub5myaKCuTHwYgMaB8N5yce6RthdG7AJQ",
+	"AdhlrP+Ffdd/aKPYcwi1MhdqyyHevzsApuc5A5H+3QHUPQ9+PGYRfDSfsr/es8sYP+KE/905jtgFfjMQ",
+	"7QKOoJXwyCgQLSrSNgoReZZdamE5lL42cgaio9moR24J4MxUHRoAk4EgNchqBzU9boh0ZrpBADXdi42h",
+	"hueFuJhkQGsmeTSPtNWmbQu9Qp1N9E9nPWFzkFaGIw6Yo4d2TeQwAuJ2Lgkwi7KkFPGpmqZjapD3NspX",
+	"W+uSqDOiipHxlqaXiAH2TCCllm3UnOXSg01CU0ABoH8HjT2shggz/WhLiABWITC/jM9gYP/wDjJEGRKx",
+	"MJJ+MtJEovWyZfjAHPfT/UaFpwVPus4oqwiPiS+ZgUGhF8xNFx78AjPqfRjgIapWHCI0IogHX+YmAAjn",
+	"B1DUaqQBEoyldSOZxMzN1sfuZ6+ElWZm8YSsgYUHE00R9RR2ihPmPtavGLAXmsJnprCOa9ECEGQNsmMa",
+	"SjFj7Vcpvb9LDF4aOcKimVMpyVstYdPdFkBJ+AwoKK50dyiF9eBFyXamIWmn5vcDZWZykOtIMeHiMkNI",
+	"0m3pYaSb9ur03VsA7zR7Q54fvT06PcoXZKfXS7eYoIbDmQOUpZaQWWYGdcM8OwlaLG6Mp2zm6ubqaxq1",
+	"JP54+swplEhudQma53Bk0miUKVXEe4YoeZ3TRchcUgbKMyc3Az5iQtn+/bvXp1aReys7ZKmlRNEBahfc",
+	"n62W07pgkUJ3Cfwh3Y4MmaAhb7mt3W6vu2tOVYBDCthn21+5f6U/TVhNQVeN7XZQCFpqc3Q9idnVBj1u",
+	"mClgL9WUwynZLOZZsHxzUNNlpm9BFBrCf8MWXSB+VJXlbzGsCq9ZBfQqPXGrJQwREsfnouE4EB5425o/",
+	"7TO4mTB77bfc1ksWv4EjBzZI7h9LQF+zSvvvBdD1UwnQdafXuzVsyNJBjBqIyFNDQuA35acSrhyt15ua",
+	"z8a7XUC0hJd27wPYEqCrtYaMMuleclLWQCk1s9y7jwF/NAwooxJNrgE6apA4k9mMRgtkCYvMc+Y3J8Zi",
+	"OtEs0tL81/rktGx3MD/Fsp15FapZaJXjBlDMgrGW7PWiGIMn0C+UczEQNcfp0tPrWCONeOlamWjTxKAy",
+	"dYmnGI1GU4+cMxYqjDrkIzYAASkOHmh7vYOUCxSK2kTops6RVoRt9IgcywXaqhM32od6n6/MCrHzhrFw",
+	"/WFxheMq1P3n9Xt1UT5cheUA5/U0mY97G+C813nOIH/fWCKtVTmSH8aslI7U83u+znoFa+4AqOvNPLYN",
+	"z1w5LctDXPVKjs4P7631ivW4cVBXv5KuOryVOqurX0sR9OG9DOJ+6Tv4VP5CJ4OxX/0aPgpbcw3FUJBf",
+	"mses3bRElvUloPimIVnIqEpVI6LwuKWrbYtinB/RO7Xxk5tKaQ2Ll+V6tXmfO7914VwTgJQijTFDtFTr",
+	"HrCDThiEVQr4pozDM3X4pul3JkAUT9lALEX0PLCgRE0rGNgwDWnBiXikA5H+zhXikrYtjzUJ9SgjOlN/",
+	"uPDYJ/LnnyT9Bhr7ZEw7hPwsxPSsmDvNwVkdiA4a9wCUMMT+wPofCHSK02fPsmSS+ofnFiFbIxNmGGU4",
+	"sgUjda2Ag2OQT/Z6vS45NV7ffLrIwq8DYQBppoBjkwdZIHyi6nRBAfrW2HRMxempp1sxGarwupruV0Yp",
+	"b9ZB5Q6BHeToW5lRXkfRIMc1vTdVItiG512bZO/K9Adc4Bj+A/2NXL0RXrpJV2IFgCXz5IRgvb4Rdalk",
+	"QzmXnmutNcP0ohWC6OZeC+QwyNQ4lnwbIZtulSSdOxBWIUwYJLXpqwYX7BmWT3xEC/PO3JWVtJNeV2PR",
+	"UCUzd13npWJjx6UOrd2DgiVr7wze+9IttJt6oMoAKgqRssxsoIxXCrblwHFJDgcjBwLFoluQuaExctHA",
+	"DLRubQtpMgDbubnrECEHIsxvRjL6vdEMtvb8CGd3H2ahQWhczyRcsaS3QglgrcTVzli6JmWacBpMlUMA",
+	"eW0CzukSS32nyskFBbhmqgFer+YXIP5jOtF+FI0hCaDsBIAVEb1ZlsEZCISeKTeCg4MXtQKmQcSor20g",
+	"JiBjJewsRXm8XIHBkBdNIHtE5bVsVuJlWr5TbZ7fJnEnutxu/qocabpLzW5Ys8E7Y/P03AEwXW8101k3",
+	"F90Cnx76CM8ETDU2tvRm4nv7K/x7ZgK5CO1XcxGWz2ah1OuJkljN0+IDdBEQ9QgyaBwvneqWI+07vZ6x",
+	"kGMLQxCTSnhh1TK04hRCcCA8xHBNsQShdgSarQNxNGuj3YMsGjUQQxZIMVGYo85rQep4CcEQa3hpzdhs",
+	"PobsTq4HxHO57211SysJt7vhZU/ag0lCjO0uCIfU1UgmAaq/MRe+oxdeEFoIrUnBHCs5zXxIbxCDHmll",
+	"fyEanN4EUBPPTWlinahuFpW5y6BuDQ5yA1MugTRuBvjUlIAv3or+xNGml35spkibopJIRKluyKmZNBDz",
+	"dZMeadUwMISxKbIkyAo7+TZ5444SGTck9vtJYSzVOrbGuVa24l6D/zBap0CZKf2bqr9byQ1cg9UyRQhJ",
+	"g8Z8QBA0NGxyEcp4KmSZo6KNupWeCrmeo/JGD/8+3JQMqew6fkq6Wnfqn6SdbOCheJArNwHGc7bwTK3J",
+	"NZwR9A7yyshavwTSV1qKD0TFJWlzAZ+AMXisbEDwzH0Az2GrIN1v5r+s5UFgPvoOo4H51Wx3Ewy0279X",
+	"DyLlmmYXAlD3/lIHIk2rbupCYA3IOVt8E+5D87ULlvOA27Gu96AX5RZ9h42qOnT/2WWB35HvgOTwrXkO",
+	"+ZUCK/yGyt0A347XsFS91Vsvmbq5R6cB1Py6LsNtssT9uQzr0/h91jwtqXX6bvyFc7aoeAvw3X34CksY",
+	"LNV5yyqHFiSQkwnzO9yct5nRBdr88KaJStvFRVgBmaWoBgIM8YMcSseqk7ROf+O1/QMBdbhpLt0Dya+I",
+	"lv3CJMaGC1PInx0LJb9pOYbXQYYRU0xA6TUkYuCkwJaTFyKBUYynYtEuTu+YTOuZYHJYjaZbSd0d34UU",
+	"zozGoylTeFZlSEfnRVcJ9K5MTALIOtRBUvcH0/nqnMNxDC9tHq6xB0thGFExmpo6/UL5FC65VZ1kJTmz",
+	"6oNK/RRUPsMkuZiQEVUMm07XAJsG/E5snws4kcfyR7SewAtJ7DWGhkHrmgd/wnskbaGTVibgA5+65tX/",
+	"9kwpcod80Fwx54oVFj9bddJQ8QWlq3jsKDuqBHlQ7VGAzFZnujGP0CEPeLwo2AH1J9jgcvRMUHSzQnm9",
+	"nzzGMgm07TKewLIPMqWmRt10BveT4hdIFuaqmikcJcIiTWW86Sgmcmyc6fQIJppC+VWcVJBEWNUbnqaf",
+	"s8Cn4U9wLuwgO8w5EKYw4u3zw2PoKDseACeKoNK91v3+CJJghd46KnCeqWpJ6YH4XNFhwFRGt47FasK3",
+	"GKJ0vaB9/0pd/Zx1x8XSCrqasr4NecYU95G2ZpQOF4oJxfUMtqo3Yd6o2K9mqMCDuF6pdH3BgxjHbzgw",
+	"W+saxkPREjMVo2RpYL2tprPIGVZAZeAWYtJ3WqZYwEZZM9wDe+AWcEd0Vw1gJhVlpp8bCKuqtktOC1oh",
+	"UwlQNjtUcFhUM5Sl/7RdDrEWZNsf5ZLfd7lkYoTs+sUGt3neRIuHXFnywtG6nDNBedHSmW+i29MyZyCA",
+	"RKuHG5GMTTUgaGhTCeFYhZUOHoM1ZlhO5ncZoDQ25TWvGidtHhvvGOxBOpOmxDQvhcSsj/BDyUVMtAWy",
+	"dUAU01aDOVRYQk9HC8zA4xSkN9qXaMvgEU460aopJt52Gx78c/ynkH/2tv5rm+OpNiXzq7pxXXueNhvq",
+	"b+xOY64ZNs8BGS50M9ml4OnDs0TbVvhYtaIVp5Chj2PHFvg0ieWEgcdDMSCXYU7HMr9+Xu/Nb1P7eiZj",
+	"KQ0ZUfSC+Q5aQsZuc/SmAOXKyGcRUkrleCGkmkhTfcqVR/i4Ch0NNbwmh1PXaAo/vUG7aIvF1m3/DjKt",
+	"Jm8vL3uzwuWI5jIQbe8m4e+t5vh3Vvp3V1Hv7EKBO4l5W63fa8Q7hwhrjnnjrUr3FvT+Lg9pPbmPAXub",
+	"ygMZVSawBruX4zBIoQZvpqrjG09woVr4uiLdcLuWwEBUUxGkIRPhZiKsmooYCLwZVQvpiMVJJIzu8pmK",
+	"I7lgPgJVZX50fmGqSWAYSWkuzK8/5Np4xBvu6yicOT/AM2a+HGHOJc++aAVkEjakradbAGyAYWxlRyEe",
+	"qAHeKptlDvZ6e835kLsuqLavr10R6zf7hFv34wDoXcV0EVPKW48mbyPKazIpG0kXZ92o7uowblXWmHMI",
+	"KE02Y9u6hItpLk2yFMy+2oZgnUXaEkbrYknoQBiCskOxeVgwDwjK3OpcFdvjMThFXJAwoqOYj1h+4RHG",
+	"IAH2QY5GSaQaEkT3cejCAr1demqngCxQG89Ae74WmPa7ybvc2iHtpqKBSrB0RchLL+fr58c0nkLUK0zu",
+	"1uMfiHbq7RtHn4pFPNXaTreUIXXkwHDasTJXeh1kFD4Q1Tu90Ke+Da4nxOL7AygRCqgeiwWZ036gH3mw",
+	"5aVJfwiFRonALMlTnJyiFwYqDMebHsTQ1l0eaTBRedtLI5mBB8ZePo2NPUvdloyu7T+20cM2m6YbM7hq",
+	"EDhEmyagfIZGTRZwSEcMG6ZXGgGIKNnrPdGNzGHRxjw+sMHrLMvmSdmZr1wlZd0klZmCmUOPJTYU02Wm",
+	"DadwtRRWdmh/HhrI3rTiTyiYtJCFdrgi5yyMMcw9tyMEDwr1ZbH+CarODBaOqRi5i1MxdYI9v0Xvjrzq",
+	"0jV9t+xVV1qvOVPauzcveiZ9PubGiP3hSn//eCd/d5f/nSbYxU1c/m0AiMWrPL9hU6KLeAKggmCNQAMB",
+	"MoqXxrUT7uNsUpcAxS4lQxoxrEU0eUSXeAhnWhDsEGVP8XKHC+gCjXmHeCZGnr2AFQo5YIG2Skg72zVs",
+	"BeBiB6KAF7t5SCGrNsArByyfZPm6EdLBLLyNAaysAHcm7oboSRwev0YjAiMTWO2Srwe0pRZiNI2k4F9M",
+	"fbUp1bBv4oL4b4aTZtUDmLIEBskcK/+RFkICOk+W9tGKu0bjPdWdXN+ZyVLoDcVleaq5yuQlosGp4977",
+	"aWgdCeVH4ONvE/gAeruRiF1xqP/2xeS1oQHSAzcob64DDVAoOstO3FRQs68lBdfSADhVb1mV0bcKQ3DL",
+	"8AM/ZMk3J0ugBoOuOkbXEEu9mYF2D+Udy5Ep0rw7Bkey7LtVE1LOrpcigu293u6Wk4ZVBqJ9Y0yLrRzv",
+	"RjeXx4Hca8eVthxIAFkH5YvxgnZtFGBNWAtjmYl8STeBtViRlf8BaPG3AbT4Ifk3jCeYOzquIdErcCE3",
+	"NxTXhA/5C7xrMz5TQbZ5Dr8BjAST+OmBQlIEIwHbsRGoITVoUfilyFbNshrjMmXFXm+cNh/YqloHBZDE",
+	"LKCQhPnFJEsy97nkvQekj80wPn7YnncM4gD63D6ZVS+Dauk2+SZqAVJD9h7sWOdauCcHhMdYTIonNAsF",
+	"oN8+JkpJRyxH1rhdex7Kl5h1ZHAtYI5imGAg1gfmaAoTbCKJrVxlUZUNREGX6dksjRJ8oxggt4T98UNA",
+	"f+PBgeZzs993eCBHxriteEAZbWajyMDq8xt3HSRAcIQ8RFA7/E3xMwnAZ1JBDPwNLLi2NQbCBsDJ4gcF",
+	"IJzlcYIfsDV/F9iaHzrgvsMENijQTQIFa4ME/QVBAhjbtUMEtYBD5QBBEXDoVsxGrcEbcF1MjAHLcR+o",
+	"laL+DVtUUldLvP9Unt45Vs8mKD0/zMpvw6xMbAiXNWMFFfq7E5/fiLK/3utvBC/6Vvz+awEblQR+Iv5e",
+	"dVpmPjep1AK0CBrfuFYLUSe+8VIts17fW63WRxz2j2qtH9runoIohuI2tK6LN+58bR3jRTCn8pyJVxCd",
+	"bLl/fNKayP7lF4Cv0T980u9HF6lMTqKg5ba2aci3L3ZB7ppRlCUvYB45Fdg0x1x9mMEhw3VgpobL8+UI",
+	"mkaInpmPgDoWUpGq0Zl4cVB6KW+Kh6FV4oTF1ctvrG7MDUPljtKLh6pdZaMeLgj38+t18C5HFlltQwSz",
+	"1DAEvaqtfkSJ7ON9j/ZtiXlz1tV+pUatG+GuPl39vwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -17,6 +17,108 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for NamespaceKind.
+const (
+	NamespaceKindGroup NamespaceKind = "group"
+	NamespaceKindUser  NamespaceKind = "user"
+)
+
+// Valid indicates whether the value is a known member of the NamespaceKind enum.
+func (e NamespaceKind) Valid() bool {
+	switch e {
+	case NamespaceKindGroup:
+		return true
+	case NamespaceKindUser:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UserState.
+const (
+	UserStateActive      UserState = "active"
+	UserStateBlocked     UserState = "blocked"
+	UserStateLdapBlocked UserState = "ldap_blocked"
+)
+
+// Valid indicates whether the value is a known member of the UserState enum.
+func (e UserState) Valid() bool {
+	switch e {
+	case UserStateActive:
+		return true
+	case UserStateBlocked:
+		return true
+	case UserStateLdapBlocked:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UserBasicState.
+const (
+	UserBasicStateActive      UserBasicState = "active"
+	UserBasicStateBlocked     UserBasicState = "blocked"
+	UserBasicStateLdapBlocked UserBasicState = "ldap_blocked"
+)
+
+// Valid indicates whether the value is a known member of the UserBasicState enum.
+func (e UserBasicState) Valid() bool {
+	switch e {
+	case UserBasicStateActive:
+		return true
+	case UserBasicStateBlocked:
+		return true
+	case UserBasicStateLdapBlocked:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UserFullState.
+const (
+	UserFullStateActive      UserFullState = "active"
+	UserFullStateBlocked     UserFullState = "blocked"
+	UserFullStateLdapBlocked UserFullState = "ldap_blocked"
+)
+
+// Valid indicates whether the value is a known member of the UserFullState enum.
+func (e UserFullState) Valid() bool {
+	switch e {
+	case UserFullStateActive:
+		return true
+	case UserFullStateBlocked:
+		return true
+	case UserFullStateLdapBlocked:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UserLoginState.
+const (
+	UserLoginStateActive      UserLoginState = "active"
+	UserLoginStateBlocked     UserLoginState = "blocked"
+	UserLoginStateLdapBlocked UserLoginState = "ldap_blocked"
+)
+
+// Valid indicates whether the value is a known member of the UserLoginState enum.
+func (e UserLoginState) Valid() bool {
+	switch e {
+	case UserLoginStateActive:
+		return true
+	case UserLoginStateBlocked:
+		return true
+	case UserLoginStateLdapBlocked:
+		return true
+	default:
+		return false
+	}
+}
+
 // BadRequestError defines model for BadRequestError.
 type BadRequestError struct {
 	Message BadRequestError_Message `json:"message"`
@@ -30,14 +132,217 @@ type BadRequestError_Message struct {
 	union json.RawMessage
 }
 
-// CreateUserBody defines model for CreateUserBody.
+// CreateEmailBody Parameters of `POST /user/emails` and `POST /users/:id/emails`.
+type CreateEmailBody struct {
+	// Email The email address.
+	//
+	// Example: email@example.com
+	Email string `json:"email"`
+}
+
+// CreateSSHKeyBody Parameters of `POST /user/keys` and `POST /users/:id/keys`.
+type CreateSSHKeyBody struct {
+	// Key The new SSH key (an OpenSSH public key line).
+	//
+	// Example: ssh-rsa AAAAB3NzaC1yc2EAAAABJQAAAIEAiPWx6WM4lhHNedGfBpPJNPpZ7yKu+dnn1SJejgt4596k6YjzGGphH2TUxwKzxcKDKKezwkpfnxPkSMkuEspGRt/aZZ9wa++Oi7Qkr8prgHc4soW6NUlfDzpvZK2H5E7eQaSeP3SAwGmQKUFHCddNaP0L+hM7zhFNzjFvpaMgJw0= john@example
+	Key string `json:"key"`
+
+	// Title The new SSH key's title.
+	//
+	// Example: ABC
+	Title string `json:"title"`
+}
+
+// CreateSessionBody Credentials for `POST /session`: `password` and one of `login` or `email`. None is required by the schema: 8.7 answered 401 for any missing one.
+type CreateSessionBody struct {
+	// Email The email address of the user; needed if `login` is not given, and used instead of `login` when both are.
+	//
+	// Example: john@example.com
+	Email *string `json:"email,omitempty"`
+
+	// Login The username or the email address of the user.
+	//
+	// Example: john_smith
+	Login *string `json:"login,omitempty"`
+
+	// Password The password of the user.
+	//
+	// Example: strongpassw0rd
+	Password *string `json:"password,omitempty"`
+}
+
+// CreateUserBody Parameters of `POST /users`. `website_url` is documented but ignored on create in 8.7, so it is not here.
 type CreateUserBody struct {
-	Admin         *bool  `json:"admin,omitempty"`
-	Email         string `json:"email"`
-	Name          string `json:"name"`
-	Password      string `json:"password"`
-	ProjectsLimit *int   `json:"projects_limit,omitempty"`
-	Username      string `json:"username"`
+	// Admin User is admin (default false).
+	Admin *bool `json:"admin,omitempty"`
+
+	// Bio The user's biography.
+	Bio *string `json:"bio,omitempty"`
+
+	// CanCreateGroup User can create groups.
+	CanCreateGroup *bool `json:"can_create_group,omitempty"`
+
+	// Confirm Require confirmation of the email address (default true); `false` (8.7 also took `f`, `no`, `0`) creates the user as confirmed.
+	Confirm *bool `json:"confirm,omitempty"`
+
+	// Email Primary email.
+	//
+	// Example: john@example.com
+	Email string `json:"email"`
+
+	// ExternUID External UID; with `provider`, adds an identity.
+	//
+	// Example: john.smith
+	ExternUID *string `json:"extern_uid,omitempty"`
+
+	// External Flags the user as external (default false).
+	External *bool `json:"external,omitempty"`
+
+	// Linkedin LinkedIn.
+	Linkedin *string `json:"linkedin,omitempty"`
+
+	// Location The user's location.
+	Location *string `json:"location,omitempty"`
+
+	// Name Display name.
+	//
+	// Example: John Smith
+	Name string `json:"name"`
+
+	// Password Password.
+	//
+	// Example: strongpassw0rd
+	Password string `json:"password"`
+
+	// ProjectsLimit Number of projects the user can create.
+	//
+	// Example: 100
+	ProjectsLimit *int `json:"projects_limit,omitempty"`
+
+	// Provider External provider name; with `extern_uid`, adds an identity.
+	//
+	// Example: github
+	Provider *string `json:"provider,omitempty"`
+
+	// Skype Skype ID.
+	Skype *string `json:"skype,omitempty"`
+
+	// Twitter Twitter account.
+	Twitter *string `json:"twitter,omitempty"`
+
+	// Username Username.
+	//
+	// Example: john_smith
+	Username string `json:"username"`
+}
+
+// DeletedEmail The deleted email's database row as JSON (a raw record, not an entity).
+//
+// Example: {"created_at":"2015-01-21T17:44:33.512Z","email":"email2@example.com","id":3,"updated_at":"2015-01-21T17:44:33.512Z","user_id":1}
+type DeletedEmail struct {
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt *Timestamp `json:"created_at,omitempty"`
+	Email     string     `json:"email"`
+	ID        int        `json:"id"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt *Timestamp `json:"updated_at,omitempty"`
+	UserID    *int       `json:"user_id,omitempty"`
+}
+
+// DeletedEmailOrNull The deleted email's record, or JSON `null` when there was none. Written as
+// a nullable `anyOf` of one schema (not `allOf`): oapi-codegen then makes
+// a union type whose zero value encodes as `null`; with `allOf` it made a
+// plain alias of `DeletedEmail`, which cannot encode `null`.
+type DeletedEmailOrNull struct {
+	union json.RawMessage
+}
+
+// DeletedKey The deleted SSH key's database row as JSON (a raw record, not an entity).
+//
+// Example: {"created_at":"2015-01-21T17:44:33.512Z","fingerprint":"ba:81:59:68:d7:6c:cd:02:02:bf:6a:9b:55:4e:af:d1","id":4,"key":"ssh-rsa AAAAB3NzaC1yc2EAAAABJQAAAIEAiPWx6WM4lhHNedGfBpPJNPpZ7yKu+dnn1SJejgt4596k6YjzGGphH2TUxwKzxcKDKKezwkpfnxPkSMkuEspGRt/aZZ9wa++Oi7Qkr8prgHc4soW6NUlfDzpvZK2H5E7eQaSeP3SAwGmQKUFHCddNaP0L+hM7zhFNzjFvpaMgJw0=","title":"ABC","updated_at":"2015-01-21T17:44:33.512Z","user_id":1}
+type DeletedKey struct {
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt *Timestamp `json:"created_at,omitempty"`
+
+	// Fingerprint MD5 fingerprint, e.g. `3f:a2:...`.
+	Fingerprint *string `json:"fingerprint,omitempty"`
+	ID          int     `json:"id"`
+	Key         string  `json:"key"`
+	Title       string  `json:"title"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt *Timestamp `json:"updated_at,omitempty"`
+	UserID    *int       `json:"user_id,omitempty"`
+}
+
+// DeletedKeyOrNull The deleted SSH key's record, or JSON `null` when there was none. Written as
+// a nullable `anyOf` of one schema (not `allOf`): oapi-codegen then makes
+// a union type whose zero value encodes as `null`; with `allOf` it made a
+// plain alias of `DeletedKey`, which cannot encode `null`.
+type DeletedKeyOrNull struct {
+	union json.RawMessage
+}
+
+// DeletedUser The deleted user's database row as JSON (a raw record, not an entity).
+// Labrador emits these columns; the password hash and the private token
+// are never included.
+//
+// Example: {"admin":false,"bio":null,"can_create_group":true,"color_scheme_id":1,"created_at":"2012-05-23T08:01:01.000Z","email":"jack@example.com","external":false,"id":2,"linkedin":"","location":null,"name":"Jack Smith","projects_limit":10,"skype":"","state":"active","theme_id":1,"twitter":"","updated_at":"2016-06-01T10:00:00.000Z","username":"jack_smith","website_url":""}
+type DeletedUser struct {
+	Admin          *bool   `json:"admin,omitempty"`
+	Bio            *string `json:"bio,omitempty"`
+	CanCreateGroup *bool   `json:"can_create_group,omitempty"`
+	ColorSchemeID  *int    `json:"color_scheme_id,omitempty"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt     *Timestamp `json:"created_at,omitempty"`
+	Email         string     `json:"email"`
+	External      *bool      `json:"external,omitempty"`
+	ID            int        `json:"id"`
+	Linkedin      *string    `json:"linkedin,omitempty"`
+	Location      *string    `json:"location,omitempty"`
+	Name          *string    `json:"name,omitempty"`
+	ProjectsLimit *int       `json:"projects_limit,omitempty"`
+	Skype         *string    `json:"skype,omitempty"`
+	State         *string    `json:"state,omitempty"`
+	ThemeID       *int       `json:"theme_id,omitempty"`
+	Twitter       *string    `json:"twitter,omitempty"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt  *Timestamp `json:"updated_at,omitempty"`
+	Username   string     `json:"username"`
+	WebsiteURL *string    `json:"website_url,omitempty"`
+}
+
+// Email A secondary email address of a user.
+//
+// Example: {"email":"email@example.com","id":1}
+type Email struct {
+	Email string `json:"email"`
+	ID    int    `json:"id"`
+}
+
+// Identity A link between the user and an external authentication provider.
+//
+// Example: {"extern_uid":"john.smith","provider":"github"}
+type Identity struct {
+	ExternUID string `json:"extern_uid"`
+
+	// Provider e.g. `ldapmain`, `github`.
+	Provider string `json:"provider"`
 }
 
 // Message GitLab's error body with a text message.
@@ -46,35 +351,289 @@ type Message struct {
 	Message string `json:"message"`
 }
 
+// Namespace A user's personal namespace or a group.
+//
+// Example: {"id":2,"kind":"group","path":"group1"}
+type Namespace struct {
+	ID   int           `json:"id"`
+	Kind NamespaceKind `json:"kind"`
+	Path string        `json:"path"`
+}
+
+// NamespaceKind defines model for Namespace.Kind.
+type NamespaceKind string
+
+// SSHKey An SSH key of a user.
+//
+// Example: {"created_at":"2014-08-01T14:47:39.080Z","id":1,"key":"ssh-rsa AAAAB3NzaC1yc2EAAAABJQAAAIEAiPWx6WM4lhHNedGfBpPJNPpZ7yKu+dnn1SJejgt4596k6YjzGGphH2TUxwKzxcKDKKezwkpfnxPkSMkuEspGRt/aZZ9wa++Oi7Qkr8prgHc4soW6NUlfDzpvZK2H5E7eQaSeP3SAwGmQKUFHCddNaP0L+hM7zhFNzjFvpaMgJw0=","title":"Public key"}
+type SSHKey struct {
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt Timestamp `json:"created_at"`
+	ID        int       `json:"id"`
+
+	// Key OpenSSH public key line.
+	Key   string `json:"key"`
+	Title string `json:"title"`
+}
+
+// SSHKeyWithUser An SSH key with its owner.
+type SSHKeyWithUser struct {
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt Timestamp `json:"created_at"`
+	ID        int       `json:"id"`
+
+	// Key OpenSSH public key line.
+	Key   string `json:"key"`
+	Title string `json:"title"`
+
+	// User The owner of the key; `null` for a deploy key.
+	User *UserFull `json:"user"`
+}
+
 // Timestamp UTC with milliseconds, as GitLab wrote it.
 //
 // Example: 2016-01-04T15:31:51.081Z
 type Timestamp = apitime.Time
 
-// User defines model for User.
+// UpdateUserBody Parameters of `PUT /users/:id`; all optional, only the given ones change.
+type UpdateUserBody struct {
+	// Admin User is admin.
+	Admin *bool `json:"admin,omitempty"`
+
+	// Bio The user's biography.
+	Bio *string `json:"bio,omitempty"`
+
+	// CanCreateGroup User can create groups.
+	CanCreateGroup *bool `json:"can_create_group,omitempty"`
+
+	// Email Primary email; 409 when another user has it.
+	Email *string `json:"email,omitempty"`
+
+	// ExternUID External UID; with `provider`, updates that provider's identity or adds one.
+	ExternUID *string `json:"extern_uid,omitempty"`
+
+	// External Flags the user as external.
+	External *bool `json:"external,omitempty"`
+
+	// Linkedin LinkedIn.
+	Linkedin *string `json:"linkedin,omitempty"`
+
+	// Location The user's location.
+	Location *string `json:"location,omitempty"`
+
+	// Name Display name.
+	Name *string `json:"name,omitempty"`
+
+	// Password Password.
+	Password *string `json:"password,omitempty"`
+
+	// ProjectsLimit Limit of projects the user can create.
+	ProjectsLimit *int `json:"projects_limit,omitempty"`
+
+	// Provider External provider name; with `extern_uid`, updates that provider's identity or adds one.
+	Provider *string `json:"provider,omitempty"`
+
+	// Skype Skype ID.
+	Skype *string `json:"skype,omitempty"`
+
+	// Twitter Twitter account.
+	Twitter *string `json:"twitter,omitempty"`
+
+	// Username Username; 409 when another user has it.
+	Username *string `json:"username,omitempty"`
+
+	// WebsiteURL Website URL.
+	WebsiteURL *string `json:"website_url,omitempty"`
+}
+
+// User A user's public profile.
 type User struct {
-	Bio *string `json:"bio"`
+	// AvatarURL Absolute URL of the uploaded avatar or Gravatar; null when there is none.
+	AvatarURL *string `json:"avatar_url"`
+	Bio       *string `json:"bio"`
 
 	// CreatedAt UTC with milliseconds, as GitLab wrote it.
 	//
 	// Example: 2016-01-04T15:31:51.081Z
 	CreatedAt Timestamp `json:"created_at"`
-	Id        int       `json:"id"`
-	Name      string    `json:"name"`
+	ID        int       `json:"id"`
+	IsAdmin   bool      `json:"is_admin"`
+
+	// Linkedin Empty string when unset.
+	Linkedin string  `json:"linkedin"`
+	Location *string `json:"location"`
+
+	// Name Display name.
+	Name string `json:"name"`
+
+	// Skype Empty string when unset.
+	Skype string    `json:"skype"`
+	State UserState `json:"state"`
+
+	// Twitter Empty string when unset.
+	Twitter  string `json:"twitter"`
+	Username string `json:"username"`
+
+	// WebURL Profile URL, `<host>/u/<username>`.
+	WebURL string `json:"web_url"`
+
+	// WebsiteURL Empty string when unset.
+	WebsiteURL string `json:"website_url"`
 }
 
-// UserFull defines model for UserFull.
+// UserState defines model for User.State.
+type UserState string
+
+// UserBasic A user as everyone sees it in lists and as an author.
+type UserBasic struct {
+	// AvatarURL Absolute URL of the uploaded avatar or Gravatar; null when there is none.
+	AvatarURL *string `json:"avatar_url"`
+	ID        int     `json:"id"`
+
+	// Name Display name.
+	Name     string         `json:"name"`
+	State    UserBasicState `json:"state"`
+	Username string         `json:"username"`
+
+	// WebURL Profile URL, `<host>/u/<username>`.
+	WebURL string `json:"web_url"`
+}
+
+// UserBasicState defines model for UserBasic.State.
+type UserBasicState string
+
+// UserFull A user as administrators see it.
 type UserFull struct {
-	Bio *string `json:"bio"`
+	// AvatarURL Absolute URL of the uploaded avatar or Gravatar; null when there is none.
+	AvatarURL        *string    `json:"avatar_url"`
+	Bio              *string    `json:"bio"`
+	CanCreateGroup   bool       `json:"can_create_group"`
+	CanCreateProject bool       `json:"can_create_project"`
+	ColorSchemeID    int        `json:"color_scheme_id"`
+	ConfirmedAt      *Timestamp `json:"confirmed_at"`
 
 	// CreatedAt UTC with milliseconds, as GitLab wrote it.
 	//
 	// Example: 2016-01-04T15:31:51.081Z
-	CreatedAt    Timestamp  `json:"created_at"`
+	CreatedAt       Timestamp  `json:"created_at"`
+	CurrentSignInAt *Timestamp `json:"current_sign_in_at"`
+
+	// Email Primary email.
 	Email        string     `json:"email"`
-	Id           int        `json:"id"`
+	External     bool       `json:"external"`
+	ID           int        `json:"id"`
+	Identities   []Identity `json:"identities"`
+	IsAdmin      bool       `json:"is_admin"`
 	LastSignInAt *Timestamp `json:"last_sign_in_at"`
-	Name         string     `json:"name"`
+
+	// Linkedin Empty string when unset.
+	Linkedin string  `json:"linkedin"`
+	Location *string `json:"location"`
+
+	// Name Display name.
+	Name          string `json:"name"`
+	ProjectsLimit int    `json:"projects_limit"`
+
+	// Skype Empty string when unset.
+	Skype string        `json:"skype"`
+	State UserFullState `json:"state"`
+
+	// ThemeID UI theme.
+	ThemeID int `json:"theme_id"`
+
+	// Twitter Empty string when unset.
+	Twitter          string `json:"twitter"`
+	TwoFactorEnabled bool   `json:"two_factor_enabled"`
+	Username         string `json:"username"`
+
+	// WebURL Profile URL, `<host>/u/<username>`.
+	WebURL string `json:"web_url"`
+
+	// WebsiteURL Empty string when unset.
+	WebsiteURL string `json:"website_url"`
+}
+
+// UserFullState defines model for UserFull.State.
+type UserFullState string
+
+// UserFullOrUser `GET /users/:id`: a `UserFull` for an administrator, a `User` for anyone else (anyOf, since a `UserFull` is also a `User`).
+type UserFullOrUser struct {
+	union json.RawMessage
+}
+
+// UserListItem `GET /users` item: a `UserFull` for an administrator, a `UserBasic` for anyone else (anyOf, since a `UserFull` is also a `UserBasic`).
+type UserListItem struct {
+	union json.RawMessage
+}
+
+// UserLogin The user itself, with its private token (`GET /user`, `POST /session`).
+type UserLogin struct {
+	// AvatarURL Absolute URL of the uploaded avatar or Gravatar; null when there is none.
+	AvatarURL        *string    `json:"avatar_url"`
+	Bio              *string    `json:"bio"`
+	CanCreateGroup   bool       `json:"can_create_group"`
+	CanCreateProject bool       `json:"can_create_project"`
+	ColorSchemeID    int        `json:"color_scheme_id"`
+	ConfirmedAt      *Timestamp `json:"confirmed_at"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt       Timestamp  `json:"created_at"`
+	CurrentSignInAt *Timestamp `json:"current_sign_in_at"`
+
+	// Email Primary email.
+	Email        string     `json:"email"`
+	External     bool       `json:"external"`
+	ID           int        `json:"id"`
+	Identities   []Identity `json:"identities"`
+	IsAdmin      bool       `json:"is_admin"`
+	LastSignInAt *Timestamp `json:"last_sign_in_at"`
+
+	// Linkedin Empty string when unset.
+	Linkedin string  `json:"linkedin"`
+	Location *string `json:"location"`
+
+	// Name Display name.
+	Name string `json:"name"`
+
+	// PrivateToken The user's API token.
+	PrivateToken  string `json:"private_token"`
+	ProjectsLimit int    `json:"projects_limit"`
+
+	// Skype Empty string when unset.
+	Skype string         `json:"skype"`
+	State UserLoginState `json:"state"`
+
+	// ThemeID UI theme.
+	ThemeID int `json:"theme_id"`
+
+	// Twitter Empty string when unset.
+	Twitter          string `json:"twitter"`
+	TwoFactorEnabled bool   `json:"two_factor_enabled"`
+	Username         string `json:"username"`
+
+	// WebURL Profile URL, `<host>/u/<username>`.
+	WebURL string `json:"web_url"`
+
+	// WebsiteURL Empty string when unset.
+	WebsiteURL string `json:"website_url"`
+}
+
+// UserLoginState defines model for UserLogin.State.
+type UserLoginState string
+
+// UserSafe A user's name and username.
+//
+// Example: {"name":"John Smith","username":"john_smith"}
+type UserSafe struct {
+	// Name Display name.
+	Name     string `json:"name"`
+	Username string `json:"username"`
 }
 
 // ValidationErrors A model's errors: one array of messages per attribute (values may nest for embedded entities).
@@ -87,6 +646,9 @@ type Page = int
 
 // PerPage defines model for PerPage.
 type PerPage = int
+
+// UserIDPath defines model for UserIDPath.
+type UserIDPath = int
 
 // BadRequest defines model for BadRequest.
 type BadRequest = BadRequestError
@@ -103,26 +665,77 @@ type NotFound = Message
 // Unauthorized GitLab's error body with a text message.
 type Unauthorized = Message
 
-// ListUsersParams defines parameters for ListUsers.
-type ListUsersParams struct {
+// ListNamespacesParams defines parameters for ListNamespaces.
+type ListNamespacesParams struct {
+	// Search Keep namespaces whose name or path contains this text.
+	Search *string `form:"search,omitempty" json:"search,omitempty"`
+
 	// Page Page number (1-based).
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
 
 	// PerPage Items per page; values above 100 are capped at 100.
-	PerPage  *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
-	Username *string  `form:"username,omitempty" json:"username,omitempty"`
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
 }
 
-// GetUser200JSONResponseBody defines parameters for GetUser.
-type GetUser200JSONResponseBody struct {
-	union json.RawMessage
+// ListUsersParams defines parameters for ListUsers.
+type ListUsersParams struct {
+	// Username Exact username; when present, disables `search`, `active` and pagination.
+	Username *string `form:"username,omitempty" json:"username,omitempty"`
+
+	// Search Keep users whose name, email or username contains this text (case-insensitive).
+	Search *string `form:"search,omitempty" json:"search,omitempty"`
+
+	// Active Keep only active users. Filters whenever present, even `active=false` (8.7 tested `params[:active].present?`).
+	Active *bool `form:"active,omitempty" json:"active,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
 }
+
+// CreateSessionJSONRequestBody defines body for CreateSession for application/json ContentType.
+type CreateSessionJSONRequestBody = CreateSessionBody
+
+// CreateSessionFormdataRequestBody defines body for CreateSession for application/x-www-form-urlencoded ContentType.
+type CreateSessionFormdataRequestBody = CreateSessionBody
+
+// CreateCurrentUserEmailJSONRequestBody defines body for CreateCurrentUserEmail for application/json ContentType.
+type CreateCurrentUserEmailJSONRequestBody = CreateEmailBody
+
+// CreateCurrentUserEmailFormdataRequestBody defines body for CreateCurrentUserEmail for application/x-www-form-urlencoded ContentType.
+type CreateCurrentUserEmailFormdataRequestBody = CreateEmailBody
+
+// CreateCurrentUserKeyJSONRequestBody defines body for CreateCurrentUserKey for application/json ContentType.
+type CreateCurrentUserKeyJSONRequestBody = CreateSSHKeyBody
+
+// CreateCurrentUserKeyFormdataRequestBody defines body for CreateCurrentUserKey for application/x-www-form-urlencoded ContentType.
+type CreateCurrentUserKeyFormdataRequestBody = CreateSSHKeyBody
 
 // CreateUserJSONRequestBody defines body for CreateUser for application/json ContentType.
 type CreateUserJSONRequestBody = CreateUserBody
 
 // CreateUserFormdataRequestBody defines body for CreateUser for application/x-www-form-urlencoded ContentType.
 type CreateUserFormdataRequestBody = CreateUserBody
+
+// UpdateUserJSONRequestBody defines body for UpdateUser for application/json ContentType.
+type UpdateUserJSONRequestBody = UpdateUserBody
+
+// UpdateUserFormdataRequestBody defines body for UpdateUser for application/x-www-form-urlencoded ContentType.
+type UpdateUserFormdataRequestBody = UpdateUserBody
+
+// CreateUserEmailJSONRequestBody defines body for CreateUserEmail for application/json ContentType.
+type CreateUserEmailJSONRequestBody = CreateEmailBody
+
+// CreateUserEmailFormdataRequestBody defines body for CreateUserEmail for application/x-www-form-urlencoded ContentType.
+type CreateUserEmailFormdataRequestBody = CreateEmailBody
+
+// CreateUserKeyJSONRequestBody defines body for CreateUserKey for application/json ContentType.
+type CreateUserKeyJSONRequestBody = CreateSSHKeyBody
+
+// CreateUserKeyFormdataRequestBody defines body for CreateUserKey for application/x-www-form-urlencoded ContentType.
+type CreateUserKeyFormdataRequestBody = CreateSSHKeyBody
 
 // AsBadRequestErrorMessage0 returns the union data inside the BadRequestError_Message as a BadRequestErrorMessage0
 func (t BadRequestError_Message) AsBadRequestErrorMessage0() (BadRequestErrorMessage0, error) {
@@ -186,22 +799,94 @@ func (t *BadRequestError_Message) UnmarshalJSON(b []byte) error {
 	return err
 }
 
-// AsUserFull returns the union data inside the GetUser200JSONResponseBody as a UserFull
-func (t GetUser200JSONResponseBody) AsUserFull() (UserFull, error) {
+// AsDeletedEmail returns the union data inside the DeletedEmailOrNull as a DeletedEmail
+func (t DeletedEmailOrNull) AsDeletedEmail() (DeletedEmail, error) {
+	var body DeletedEmail
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromDeletedEmail overwrites any union data inside the DeletedEmailOrNull as the provided DeletedEmail
+func (t *DeletedEmailOrNull) FromDeletedEmail(v DeletedEmail) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeDeletedEmail performs a merge with any union data inside the DeletedEmailOrNull, using the provided DeletedEmail
+func (t *DeletedEmailOrNull) MergeDeletedEmail(v DeletedEmail) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t DeletedEmailOrNull) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *DeletedEmailOrNull) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsDeletedKey returns the union data inside the DeletedKeyOrNull as a DeletedKey
+func (t DeletedKeyOrNull) AsDeletedKey() (DeletedKey, error) {
+	var body DeletedKey
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromDeletedKey overwrites any union data inside the DeletedKeyOrNull as the provided DeletedKey
+func (t *DeletedKeyOrNull) FromDeletedKey(v DeletedKey) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeDeletedKey performs a merge with any union data inside the DeletedKeyOrNull, using the provided DeletedKey
+func (t *DeletedKeyOrNull) MergeDeletedKey(v DeletedKey) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t DeletedKeyOrNull) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *DeletedKeyOrNull) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsUserFull returns the union data inside the UserFullOrUser as a UserFull
+func (t UserFullOrUser) AsUserFull() (UserFull, error) {
 	var body UserFull
 	err := json.Unmarshal(t.union, &body)
 	return body, err
 }
 
-// FromUserFull overwrites any union data inside the GetUser200JSONResponseBody as the provided UserFull
-func (t *GetUser200JSONResponseBody) FromUserFull(v UserFull) error {
+// FromUserFull overwrites any union data inside the UserFullOrUser as the provided UserFull
+func (t *UserFullOrUser) FromUserFull(v UserFull) error {
 	b, err := json.Marshal(v)
 	t.union = b
 	return err
 }
 
-// MergeUserFull performs a merge with any union data inside the GetUser200JSONResponseBody, using the provided UserFull
-func (t *GetUser200JSONResponseBody) MergeUserFull(v UserFull) error {
+// MergeUserFull performs a merge with any union data inside the UserFullOrUser, using the provided UserFull
+func (t *UserFullOrUser) MergeUserFull(v UserFull) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -212,22 +897,22 @@ func (t *GetUser200JSONResponseBody) MergeUserFull(v UserFull) error {
 	return err
 }
 
-// AsUser returns the union data inside the GetUser200JSONResponseBody as a User
-func (t GetUser200JSONResponseBody) AsUser() (User, error) {
+// AsUser returns the union data inside the UserFullOrUser as a User
+func (t UserFullOrUser) AsUser() (User, error) {
 	var body User
 	err := json.Unmarshal(t.union, &body)
 	return body, err
 }
 
-// FromUser overwrites any union data inside the GetUser200JSONResponseBody as the provided User
-func (t *GetUser200JSONResponseBody) FromUser(v User) error {
+// FromUser overwrites any union data inside the UserFullOrUser as the provided User
+func (t *UserFullOrUser) FromUser(v User) error {
 	b, err := json.Marshal(v)
 	t.union = b
 	return err
 }
 
-// MergeUser performs a merge with any union data inside the GetUser200JSONResponseBody, using the provided User
-func (t *GetUser200JSONResponseBody) MergeUser(v User) error {
+// MergeUser performs a merge with any union data inside the UserFullOrUser, using the provided User
+func (t *UserFullOrUser) MergeUser(v User) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -238,12 +923,74 @@ func (t *GetUser200JSONResponseBody) MergeUser(v User) error {
 	return err
 }
 
-func (t GetUser200JSONResponseBody) MarshalJSON() ([]byte, error) {
+func (t UserFullOrUser) MarshalJSON() ([]byte, error) {
 	b, err := t.union.MarshalJSON()
 	return b, err
 }
 
-func (t *GetUser200JSONResponseBody) UnmarshalJSON(b []byte) error {
+func (t *UserFullOrUser) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsUserFull returns the union data inside the UserListItem as a UserFull
+func (t UserListItem) AsUserFull() (UserFull, error) {
+	var body UserFull
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUserFull overwrites any union data inside the UserListItem as the provided UserFull
+func (t *UserListItem) FromUserFull(v UserFull) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeUserFull performs a merge with any union data inside the UserListItem, using the provided UserFull
+func (t *UserListItem) MergeUserFull(v UserFull) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUserBasic returns the union data inside the UserListItem as a UserBasic
+func (t UserListItem) AsUserBasic() (UserBasic, error) {
+	var body UserBasic
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUserBasic overwrites any union data inside the UserListItem as the provided UserBasic
+func (t *UserListItem) FromUserBasic(v UserBasic) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeUserBasic performs a merge with any union data inside the UserListItem, using the provided UserBasic
+func (t *UserListItem) MergeUserBasic(v UserBasic) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t UserListItem) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *UserListItem) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }
@@ -322,39 +1069,1016 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// GetKey Get an SSH key with its user
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+	// Answers the key with its owner as `UserFull`. An unknown id answers
+	// `404 {"message":"404 Not found"}` (8.7's `Key.find`).
+	//
+	// 8.7's `Key.find` also found deploy keys, which have no owner: their
+	// `user` is `null`.
+	//
+	// Corresponds with GET /keys/{id} (the `GetKey` operationId).
+	GetKey(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListNamespaces List namespaces
+	//
+	// An administrator sees every namespace; anyone else sees their own
+	// personal namespace and the groups they are a member of. `search` keeps
+	// the namespaces whose name or path contains the text. Paginated
+	// (`page`, `per_page`).
+	//
+	// Corresponds with GET /namespaces (the `ListNamespaces` operationId).
+	ListNamespaces(ctx context.Context, params *ListNamespacesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateSessionWithBody Log in
+	//
+	// Public: no private token needed. Answers the user as `UserLogin`,
+	// including the `private_token` to use on every other call.
+	//
+	// Send `password` and either `login` or `email`. `login` may be the
+	// username or the email address; when both `email` and `login` are given,
+	// `email` is used (8.7 looked up `params[:email] || params[:login]`).
+	//
+	// The parameters are documented as required, but 8.7 did not check them
+	// with `required_attributes!`: any missing or wrong credential answers
+	// `401 {"message":"401 Unauthorized"}`, never 400. That is why the body
+	// schema has no required fields.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /session (the `CreateSession` operationId).
+	CreateSessionWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateSession Log in
+	//
+	// Public: no private token needed. Answers the user as `UserLogin`,
+	// including the `private_token` to use on every other call.
+	//
+	// Send `password` and either `login` or `email`. `login` may be the
+	// username or the email address; when both `email` and `login` are given,
+	// `email` is used (8.7 looked up `params[:email] || params[:login]`).
+	//
+	// The parameters are documented as required, but 8.7 did not check them
+	// with `required_attributes!`: any missing or wrong credential answers
+	// `401 {"message":"401 Unauthorized"}`, never 400. That is why the body
+	// schema has no required fields.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /session (the `CreateSession` operationId).
+	CreateSession(ctx context.Context, body CreateSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateSessionWithFormdataBody Log in
+	//
+	// Public: no private token needed. Answers the user as `UserLogin`,
+	// including the `private_token` to use on every other call.
+	//
+	// Send `password` and either `login` or `email`. `login` may be the
+	// username or the email address; when both `email` and `login` are given,
+	// `email` is used (8.7 looked up `params[:email] || params[:login]`).
+	//
+	// The parameters are documented as required, but 8.7 did not check them
+	// with `required_attributes!`: any missing or wrong credential answers
+	// `401 {"message":"401 Unauthorized"}`, never 400. That is why the body
+	// schema has no required fields.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /session (the `CreateSession` operationId).
+	CreateSessionWithFormdataBody(ctx context.Context, body CreateSessionFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCurrentUser Get the current user
+	//
+	// The authenticated user (with `sudo`, the user acted as) as `UserLogin`:
+	// `UserFull` plus the `private_token`.
+	//
+	// Corresponds with GET /user (the `GetCurrentUser` operationId).
+	GetCurrentUser(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListCurrentUserEmails List the current user's emails
+	//
+	// The current user's secondary emails (not the primary one), all in one
+	// answer: 8.7 did not paginate this list (no `page`/`per_page`, no
+	// pagination headers).
+	//
+	// Corresponds with GET /user/emails (the `ListCurrentUserEmails` operationId).
+	ListCurrentUserEmails(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateCurrentUserEmailWithBody Add an email for the current user
+	//
+	// Adds a secondary email address. `email` is required:
+	// `400 {"message":"400 (Bad request) \"email\" not given"}`. An address
+	// that fails validation answers `400 {"message":{"<field>":["<msg>"]}}`,
+	// e.g. `{"message":{"email":["has already been taken"]}}` for an address
+	// that is any user's primary or secondary email.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /user/emails (the `CreateCurrentUserEmail` operationId).
+	CreateCurrentUserEmailWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateCurrentUserEmail Add an email for the current user
+	//
+	// Adds a secondary email address. `email` is required:
+	// `400 {"message":"400 (Bad request) \"email\" not given"}`. An address
+	// that fails validation answers `400 {"message":{"<field>":["<msg>"]}}`,
+	// e.g. `{"message":{"email":["has already been taken"]}}` for an address
+	// that is any user's primary or secondary email.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /user/emails (the `CreateCurrentUserEmail` operationId).
+	CreateCurrentUserEmail(ctx context.Context, body CreateCurrentUserEmailJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateCurrentUserEmailWithFormdataBody Add an email for the current user
+	//
+	// Adds a secondary email address. `email` is required:
+	// `400 {"message":"400 (Bad request) \"email\" not given"}`. An address
+	// that fails validation answers `400 {"message":{"<field>":["<msg>"]}}`,
+	// e.g. `{"message":{"email":["has already been taken"]}}` for an address
+	// that is any user's primary or secondary email.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /user/emails (the `CreateCurrentUserEmail` operationId).
+	CreateCurrentUserEmailWithFormdataBody(ctx context.Context, body CreateCurrentUserEmailFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteCurrentUserEmail Delete one of the current user's emails
+	//
+	// Idempotent: 8.7 swallowed every error of this call. DELETE answers 200
+	// with the deleted record (the email's database row as JSON, not an
+	// `Email` entity), or with JSON `null` when the email is unknown or
+	// belongs to another user.
+	//
+	// Corresponds with DELETE /user/emails/{email_id} (the `DeleteCurrentUserEmail` operationId).
+	DeleteCurrentUserEmail(ctx context.Context, emailID string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCurrentUserEmail Get one of the current user's emails
+	//
+	// An email that is unknown or belongs to another user answers
+	// `404 {"message":"404 Not found"}` (8.7's `current_user.emails.find`).
+	//
+	// Corresponds with GET /user/emails/{email_id} (the `GetCurrentUserEmail` operationId).
+	GetCurrentUserEmail(ctx context.Context, emailID int, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListCurrentUserKeys List the current user's SSH keys
+	//
+	// All of the current user's SSH keys in one answer: 8.7 did not paginate
+	// this list (no `page`/`per_page`, no pagination headers).
+	//
+	// Corresponds with GET /user/keys (the `ListCurrentUserKeys` operationId).
+	ListCurrentUserKeys(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateCurrentUserKeyWithBody Add an SSH key for the current user
+	//
+	// `title` and `key` are required:
+	// `400 {"message":"400 (Bad request) \"<name>\" not given"}`. A key that
+	// fails validation (invalid, or its fingerprint already taken) answers
+	// `400 {"message":{"<field>":["<msg>"]}}`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /user/keys (the `CreateCurrentUserKey` operationId).
+	CreateCurrentUserKeyWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateCurrentUserKey Add an SSH key for the current user
+	//
+	// `title` and `key` are required:
+	// `400 {"message":"400 (Bad request) \"<name>\" not given"}`. A key that
+	// fails validation (invalid, or its fingerprint already taken) answers
+	// `400 {"message":{"<field>":["<msg>"]}}`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /user/keys (the `CreateCurrentUserKey` operationId).
+	CreateCurrentUserKey(ctx context.Context, body CreateCurrentUserKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateCurrentUserKeyWithFormdataBody Add an SSH key for the current user
+	//
+	// `title` and `key` are required:
+	// `400 {"message":"400 (Bad request) \"<name>\" not given"}`. A key that
+	// fails validation (invalid, or its fingerprint already taken) answers
+	// `400 {"message":{"<field>":["<msg>"]}}`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /user/keys (the `CreateCurrentUserKey` operationId).
+	CreateCurrentUserKeyWithFormdataBody(ctx context.Context, body CreateCurrentUserKeyFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteCurrentUserKey Delete one of the current user's SSH keys
+	//
+	// Idempotent: 8.7 swallowed every error of this call. DELETE answers 200
+	// with the deleted record (the key's database row as JSON, not an
+	// `SSHKey` entity), or with JSON `null` when the key is unknown or
+	// belongs to another user.
+	//
+	// Corresponds with DELETE /user/keys/{key_id} (the `DeleteCurrentUserKey` operationId).
+	DeleteCurrentUserKey(ctx context.Context, keyID string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCurrentUserKey Get one of the current user's SSH keys
+	//
+	// A key that is unknown or belongs to another user answers
+	// `404 {"message":"404 Not found"}` (8.7's `current_user.keys.find`).
+	//
+	// Corresponds with GET /user/keys/{key_id} (the `GetCurrentUserKey` operationId).
+	GetCurrentUserKey(ctx context.Context, keyID int, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListUsers List users
+	//
+	// Any logged-in user may list users. An administrator gets `UserFull`
+	// items; everyone else gets `UserBasic` items.
+	//
+	// - `username` looks up one user by exact username. When it is present
+	//   (not empty), `search` and `active` are ignored and the list is not
+	//   paginated: all matches come back in one answer without the pagination
+	//   headers (8.7 skipped `paginate` on this branch).
+	// - `search` keeps users whose name, email or username contains the text,
+	//   ignoring case.
+	// - `active` keeps only users in state `active` whenever it is present,
+	//   even `active=false`, as 8.7's `params[:active].present?` did.
+	// - Otherwise the list is paginated (`page`, `per_page`).
+	//
+	// 8.7 first checked the `read_users_list` ability and answered
+	// `403 {"message":"Not authorized."}` without it, but every logged-in
+	// user had that ability, so that answer cannot happen and is not part of
+	// this contract. 8.7 also took an undocumented `skip_ldap=true`; Labrador
+	// has no LDAP and does not take it.
 	//
 	// Corresponds with GET /users (the `ListUsers` operationId).
 	ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// CreateUserWithBody Create user
+	// CreateUserWithBody Create a user
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+	// 8.7 checked this before the parameters, so a non-admin gets 403 even
+	// when required parameters are missing.
+	//
+	// `email`, `password`, `name` and `username` are required:
+	// `400 {"message":"400 (Bad request) \"<name>\" not given"}`.
+	//
+	// - `website_url` is documented but ignored on create in 8.7 (it was not
+	//   among the attributes the endpoint read); set it with `PUT /users/:id`.
+	// - `confirm=false` (8.7 matched the value against `/(false|f|no|0)$/i`,
+	//   so `f`, `no` and `0` too) creates the user as already confirmed; by
+	//   default the user must confirm the email address.
+	// - `provider` and `extern_uid` together add an identity to the user.
+	//
+	// When the user cannot be saved, 8.7 answered, in this order:
+	// `409 {"message":"Email has already been taken"}` if another user has the
+	// email, `409 {"message":"Username has already been taken"}` if another user
+	// has the username, else `400` with the validation errors
+	// (`{"message":{"<field>":["<msg>"]}}`).
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /users (the `CreateUser` operationId).
 	CreateUserWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// CreateUser Create user
+	// CreateUser Create a user
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+	// 8.7 checked this before the parameters, so a non-admin gets 403 even
+	// when required parameters are missing.
+	//
+	// `email`, `password`, `name` and `username` are required:
+	// `400 {"message":"400 (Bad request) \"<name>\" not given"}`.
+	//
+	// - `website_url` is documented but ignored on create in 8.7 (it was not
+	//   among the attributes the endpoint read); set it with `PUT /users/:id`.
+	// - `confirm=false` (8.7 matched the value against `/(false|f|no|0)$/i`,
+	//   so `f`, `no` and `0` too) creates the user as already confirmed; by
+	//   default the user must confirm the email address.
+	// - `provider` and `extern_uid` together add an identity to the user.
+	//
+	// When the user cannot be saved, 8.7 answered, in this order:
+	// `409 {"message":"Email has already been taken"}` if another user has the
+	// email, `409 {"message":"Username has already been taken"}` if another user
+	// has the username, else `400` with the validation errors
+	// (`{"message":{"<field>":["<msg>"]}}`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /users (the `CreateUser` operationId).
 	CreateUser(ctx context.Context, body CreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// CreateUserWithFormdataBody Create user
+	// CreateUserWithFormdataBody Create a user
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+	// 8.7 checked this before the parameters, so a non-admin gets 403 even
+	// when required parameters are missing.
+	//
+	// `email`, `password`, `name` and `username` are required:
+	// `400 {"message":"400 (Bad request) \"<name>\" not given"}`.
+	//
+	// - `website_url` is documented but ignored on create in 8.7 (it was not
+	//   among the attributes the endpoint read); set it with `PUT /users/:id`.
+	// - `confirm=false` (8.7 matched the value against `/(false|f|no|0)$/i`,
+	//   so `f`, `no` and `0` too) creates the user as already confirmed; by
+	//   default the user must confirm the email address.
+	// - `provider` and `extern_uid` together add an identity to the user.
+	//
+	// When the user cannot be saved, 8.7 answered, in this order:
+	// `409 {"message":"Email has already been taken"}` if another user has the
+	// email, `409 {"message":"Username has already been taken"}` if another user
+	// has the username, else `400` with the validation errors
+	// (`{"message":{"<field>":["<msg>"]}}`).
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
 	// Corresponds with POST /users (the `CreateUser` operationId).
 	CreateUserWithFormdataBody(ctx context.Context, body CreateUserFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetUser Get user
+	// DeleteUser Delete a user
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+	//
+	// DELETE answers 200 with the deleted record: the user's database row as
+	// JSON (8.7 returned the destroyed model without an entity), not a user
+	// entity. An unknown id answers `404 {"message":"404 User Not Found"}`;
+	// the docs call this call idempotent (200 for a missing user), but 8.7's
+	// code answered 404.
+	//
+	// Corresponds with DELETE /users/{id} (the `DeleteUser` operationId).
+	DeleteUser(ctx context.Context, id UserIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetUser Get a user
+	//
+	// Any logged-in user. An administrator gets `UserFull`; anyone else gets
+	// `User`.
+	//
+	// An unknown id answers `404 {"message":"404 Not found"}` (8.7's
+	// `User.find`). 8.7 answered `404 {"message":"User not found."}` to a
+	// caller without the `read_user` ability on the user, but every logged-in
+	// user had it, so in practice only the first body occurs.
 	//
 	// Corresponds with GET /users/{id} (the `GetUser` operationId).
-	GetUser(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetUser(ctx context.Context, id UserIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateUserWithBody Modify a user
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`
+	// (checked before anything else). Every parameter is optional; only the
+	// given ones change.
+	//
+	// - An unknown id answers `404 {"message":"404 Not found"}` (8.7's
+	//   `User.find`; its later `not_found!('User')` could never run).
+	// - Before saving, a given `email` or `username` that another user
+	//   already has answers `409 {"message":"Email has already been taken"}`
+	//   or `409 {"message":"Username has already been taken"}` (email checked
+	//   first). The docs claim this endpoint answers only 404 where a 409
+	//   would fit; 8.7's code answered 409.
+	// - `provider` with `extern_uid` updates the user's identity for that
+	//   provider, or adds one. 8.7 saved the identity before the user, so it
+	//   is kept even when the user's validation then fails.
+	// - A failed validation answers `400 {"message":{"<field>":["<msg>"]}}`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /users/{id} (the `UpdateUser` operationId).
+	UpdateUserWithBody(ctx context.Context, id UserIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateUser Modify a user
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`
+	// (checked before anything else). Every parameter is optional; only the
+	// given ones change.
+	//
+	// - An unknown id answers `404 {"message":"404 Not found"}` (8.7's
+	//   `User.find`; its later `not_found!('User')` could never run).
+	// - Before saving, a given `email` or `username` that another user
+	//   already has answers `409 {"message":"Email has already been taken"}`
+	//   or `409 {"message":"Username has already been taken"}` (email checked
+	//   first). The docs claim this endpoint answers only 404 where a 409
+	//   would fit; 8.7's code answered 409.
+	// - `provider` with `extern_uid` updates the user's identity for that
+	//   provider, or adds one. 8.7 saved the identity before the user, so it
+	//   is kept even when the user's validation then fails.
+	// - A failed validation answers `400 {"message":{"<field>":["<msg>"]}}`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /users/{id} (the `UpdateUser` operationId).
+	UpdateUser(ctx context.Context, id UserIDPath, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateUserWithFormdataBody Modify a user
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`
+	// (checked before anything else). Every parameter is optional; only the
+	// given ones change.
+	//
+	// - An unknown id answers `404 {"message":"404 Not found"}` (8.7's
+	//   `User.find`; its later `not_found!('User')` could never run).
+	// - Before saving, a given `email` or `username` that another user
+	//   already has answers `409 {"message":"Email has already been taken"}`
+	//   or `409 {"message":"Username has already been taken"}` (email checked
+	//   first). The docs claim this endpoint answers only 404 where a 409
+	//   would fit; 8.7's code answered 409.
+	// - `provider` with `extern_uid` updates the user's identity for that
+	//   provider, or adds one. 8.7 saved the identity before the user, so it
+	//   is kept even when the user's validation then fails.
+	// - A failed validation answers `400 {"message":{"<field>":["<msg>"]}}`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with PUT /users/{id} (the `UpdateUser` operationId).
+	UpdateUserWithFormdataBody(ctx context.Context, id UserIDPath, body UpdateUserFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// BlockUser Block a user
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+	// The docs name this path `/users/:uid/block`.
+	//
+	// Answers a bare JSON boolean: `true` when the user was blocked by this
+	// call, `false` when the state did not change (already blocked). An
+	// unknown user answers `404 {"message":"404 User Not Found"}`.
+	//
+	// 8.7 also answered `403 {"message":"403 Forbidden  - LDAP blocked users cannot be modified by the API"}`
+	// for a user blocked by LDAP synchronization (state `ldap_blocked`).
+	// Labrador has no LDAP, so the 403 documented here is the non-admin one.
+	//
+	// Corresponds with PUT /users/{id}/block (the `BlockUser` operationId).
+	BlockUser(ctx context.Context, id UserIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListUserEmails List a user's emails
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+	// The user's secondary emails (not the primary one), all in one answer:
+	// 8.7 did not paginate this list (no `page`/`per_page`, no pagination
+	// headers). An unknown user answers `404 {"message":"404 User Not Found"}`.
+	// The docs name this path `/users/:uid/emails`.
+	//
+	// Corresponds with GET /users/{id}/emails (the `ListUserEmails` operationId).
+	ListUserEmails(ctx context.Context, id UserIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateUserEmailWithBody Add an email for a user
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+	// Adds a secondary email address to the given user.
+	//
+	// 8.7 checked, in this order: administrator (403), `email`
+	// (`400 {"message":"400 (Bad request) \"email\" not given"}`), the user
+	// (`User.find`: unknown id answers `404 {"message":"404 Not found"}`),
+	// then the email's validation (`400 {"message":{"email":["has already been taken"]}}`
+	// for an address that is any user's primary or secondary email).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /users/{id}/emails (the `CreateUserEmail` operationId).
+	CreateUserEmailWithBody(ctx context.Context, id UserIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateUserEmail Add an email for a user
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+	// Adds a secondary email address to the given user.
+	//
+	// 8.7 checked, in this order: administrator (403), `email`
+	// (`400 {"message":"400 (Bad request) \"email\" not given"}`), the user
+	// (`User.find`: unknown id answers `404 {"message":"404 Not found"}`),
+	// then the email's validation (`400 {"message":{"email":["has already been taken"]}}`
+	// for an address that is any user's primary or secondary email).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /users/{id}/emails (the `CreateUserEmail` operationId).
+	CreateUserEmail(ctx context.Context, id UserIDPath, body CreateUserEmailJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateUserEmailWithFormdataBody Add an email for a user
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+	// Adds a secondary email address to the given user.
+	//
+	// 8.7 checked, in this order: administrator (403), `email`
+	// (`400 {"message":"400 (Bad request) \"email\" not given"}`), the user
+	// (`User.find`: unknown id answers `404 {"message":"404 Not found"}`),
+	// then the email's validation (`400 {"message":{"email":["has already been taken"]}}`
+	// for an address that is any user's primary or secondary email).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /users/{id}/emails (the `CreateUserEmail` operationId).
+	CreateUserEmailWithFormdataBody(ctx context.Context, id UserIDPath, body CreateUserEmailFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteUserEmail Delete a user's email
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+	// The docs name this path `/users/:uid/emails/:id`.
+	//
+	// DELETE answers 200 with the deleted record: the email's database row as
+	// JSON, not an `Email` entity. An email that is unknown or not the user's
+	// answers `404 {"message":"404 Email Not Found"}`; an unknown user answers
+	// `404 {"message":"404 User Not Found"}` (8.7 looked the user up first).
+	//
+	// Corresponds with DELETE /users/{id}/emails/{email_id} (the `DeleteUserEmail` operationId).
+	DeleteUserEmail(ctx context.Context, id UserIDPath, emailID int, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListUserKeys List a user's SSH keys
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+	// All the user's keys in one answer: 8.7 did not paginate this list (no
+	// `page`/`per_page`, no pagination headers). An unknown user answers
+	// `404 {"message":"404 User Not Found"}`. The docs name this path
+	// `/users/:uid/keys`.
+	//
+	// Corresponds with GET /users/{id}/keys (the `ListUserKeys` operationId).
+	ListUserKeys(ctx context.Context, id UserIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateUserKeyWithBody Add an SSH key for a user
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+	// Adds an SSH key to the given user.
+	//
+	// 8.7 checked, in this order: administrator (403), `title` and `key`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), the user
+	// (`User.find`: unknown id answers `404 {"message":"404 Not found"}`),
+	// then the key's validation
+	// (`400 {"message":{"<field>":["<msg>"]}}`, e.g. an invalid key or a
+	// fingerprint that is already taken).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /users/{id}/keys (the `CreateUserKey` operationId).
+	CreateUserKeyWithBody(ctx context.Context, id UserIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateUserKey Add an SSH key for a user
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+	// Adds an SSH key to the given user.
+	//
+	// 8.7 checked, in this order: administrator (403), `title` and `key`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), the user
+	// (`User.find`: unknown id answers `404 {"message":"404 Not found"}`),
+	// then the key's validation
+	// (`400 {"message":{"<field>":["<msg>"]}}`, e.g. an invalid key or a
+	// fingerprint that is already taken).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /users/{id}/keys (the `CreateUserKey` operationId).
+	CreateUserKey(ctx context.Context, id UserIDPath, body CreateUserKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateUserKeyWithFormdataBody Add an SSH key for a user
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+	// Adds an SSH key to the given user.
+	//
+	// 8.7 checked, in this order: administrator (403), `title` and `key`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), the user
+	// (`User.find`: unknown id answers `404 {"message":"404 Not found"}`),
+	// then the key's validation
+	// (`400 {"message":{"<field>":["<msg>"]}}`, e.g. an invalid key or a
+	// fingerprint that is already taken).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /users/{id}/keys (the `CreateUserKey` operationId).
+	CreateUserKeyWithFormdataBody(ctx context.Context, id UserIDPath, body CreateUserKeyFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteUserKey Delete a user's SSH key
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+	// The docs name this path `/users/:uid/keys/:id`.
+	//
+	// DELETE answers 200 with the deleted record: the key's database row as
+	// JSON, not an `SSHKey` entity. An unknown user answers
+	// `404 {"message":"404 User Not Found"}`; a key that is unknown or not the
+	// user's answers `404 {"message":"404 Key Not Found"}`.
+	//
+	// Corresponds with DELETE /users/{id}/keys/{key_id} (the `DeleteUserKey` operationId).
+	DeleteUserKey(ctx context.Context, id UserIDPath, keyID int, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UnblockUser Unblock a user
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+	// The docs name this path `/users/:uid/unblock`.
+	//
+	// Answers a bare JSON boolean: `true` when the user was activated by this
+	// call, `false` when the state did not change (already active). An
+	// unknown user answers `404 {"message":"404 User Not Found"}`.
+	//
+	// 8.7 also answered `403 {"message":"403 Forbidden  - LDAP blocked users cannot be unblocked by the API"}`
+	// for a user blocked by LDAP synchronization (state `ldap_blocked`).
+	// Labrador has no LDAP, so the 403 documented here is the non-admin one.
+	//
+	// Corresponds with PUT /users/{id}/unblock (the `UnblockUser` operationId).
+	UnblockUser(ctx context.Context, id UserIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// GetKey Get an SSH key with its user
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+// Answers the key with its owner as `UserFull`. An unknown id answers
+// `404 {"message":"404 Not found"}` (8.7's `Key.find`).
+//
+// 8.7's `Key.find` also found deploy keys, which have no owner: their
+// `user` is `null`.
+//
+// Corresponds with GET /keys/{id} (the `GetKey` operationId).
+func (c *Client) GetKey(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetKeyRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListNamespaces List namespaces
+//
+// An administrator sees every namespace; anyone else sees their own
+// personal namespace and the groups they are a member of. `search` keeps
+// the namespaces whose name or path contains the text. Paginated
+// (`page`, `per_page`).
+//
+// Corresponds with GET /namespaces (the `ListNamespaces` operationId).
+func (c *Client) ListNamespaces(ctx context.Context, params *ListNamespacesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListNamespacesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateSessionWithBody Log in
+//
+// Public: no private token needed. Answers the user as `UserLogin`,
+// including the `private_token` to use on every other call.
+//
+// Send `password` and either `login` or `email`. `login` may be the
+// username or the email address; when both `email` and `login` are given,
+// `email` is used (8.7 looked up `params[:email] || params[:login]`).
+//
+// The parameters are documented as required, but 8.7 did not check them
+// with `required_attributes!`: any missing or wrong credential answers
+// `401 {"message":"401 Unauthorized"}`, never 400. That is why the body
+// schema has no required fields.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /session (the `CreateSession` operationId).
+func (c *Client) CreateSessionWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateSessionRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateSession Log in
+//
+// Public: no private token needed. Answers the user as `UserLogin`,
+// including the `private_token` to use on every other call.
+//
+// Send `password` and either `login` or `email`. `login` may be the
+// username or the email address; when both `email` and `login` are given,
+// `email` is used (8.7 looked up `params[:email] || params[:login]`).
+//
+// The parameters are documented as required, but 8.7 did not check them
+// with `required_attributes!`: any missing or wrong credential answers
+// `401 {"message":"401 Unauthorized"}`, never 400. That is why the body
+// schema has no required fields.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /session (the `CreateSession` operationId).
+func (c *Client) CreateSession(ctx context.Context, body CreateSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateSessionRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateSessionWithFormdataBody Log in
+//
+// Public: no private token needed. Answers the user as `UserLogin`,
+// including the `private_token` to use on every other call.
+//
+// Send `password` and either `login` or `email`. `login` may be the
+// username or the email address; when both `email` and `login` are given,
+// `email` is used (8.7 looked up `params[:email] || params[:login]`).
+//
+// The parameters are documented as required, but 8.7 did not check them
+// with `required_attributes!`: any missing or wrong credential answers
+// `401 {"message":"401 Unauthorized"}`, never 400. That is why the body
+// schema has no required fields.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /session (the `CreateSession` operationId).
+func (c *Client) CreateSessionWithFormdataBody(ctx context.Context, body CreateSessionFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateSessionRequestWithFormdataBody(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCurrentUser Get the current user
+//
+// The authenticated user (with `sudo`, the user acted as) as `UserLogin`:
+// `UserFull` plus the `private_token`.
+//
+// Corresponds with GET /user (the `GetCurrentUser` operationId).
+func (c *Client) GetCurrentUser(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCurrentUserRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListCurrentUserEmails List the current user's emails
+//
+// The current user's secondary emails (not the primary one), all in one
+// answer: 8.7 did not paginate this list (no `page`/`per_page`, no
+// pagination headers).
+//
+// Corresponds with GET /user/emails (the `ListCurrentUserEmails` operationId).
+func (c *Client) ListCurrentUserEmails(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListCurrentUserEmailsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateCurrentUserEmailWithBody Add an email for the current user
+//
+// Adds a secondary email address. `email` is required:
+// `400 {"message":"400 (Bad request) \"email\" not given"}`. An address
+// that fails validation answers `400 {"message":{"<field>":["<msg>"]}}`,
+// e.g. `{"message":{"email":["has already been taken"]}}` for an address
+// that is any user's primary or secondary email.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /user/emails (the `CreateCurrentUserEmail` operationId).
+func (c *Client) CreateCurrentUserEmailWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCurrentUserEmailRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateCurrentUserEmail Add an email for the current user
+//
+// Adds a secondary email address. `email` is required:
+// `400 {"message":"400 (Bad request) \"email\" not given"}`. An address
+// that fails validation answers `400 {"message":{"<field>":["<msg>"]}}`,
+// e.g. `{"message":{"email":["has already been taken"]}}` for an address
+// that is any user's primary or secondary email.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /user/emails (the `CreateCurrentUserEmail` operationId).
+func (c *Client) CreateCurrentUserEmail(ctx context.Context, body CreateCurrentUserEmailJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCurrentUserEmailRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateCurrentUserEmailWithFormdataBody Add an email for the current user
+//
+// Adds a secondary email address. `email` is required:
+// `400 {"message":"400 (Bad request) \"email\" not given"}`. An address
+// that fails validation answers `400 {"message":{"<field>":["<msg>"]}}`,
+// e.g. `{"message":{"email":["has already been taken"]}}` for an address
+// that is any user's primary or secondary email.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /user/emails (the `CreateCurrentUserEmail` operationId).
+func (c *Client) CreateCurrentUserEmailWithFormdataBody(ctx context.Context, body CreateCurrentUserEmailFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCurrentUserEmailRequestWithFormdataBody(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteCurrentUserEmail Delete one of the current user's emails
+//
+// Idempotent: 8.7 swallowed every error of this call. DELETE answers 200
+// with the deleted record (the email's database row as JSON, not an
+// `Email` entity), or with JSON `null` when the email is unknown or
+// belongs to another user.
+//
+// Corresponds with DELETE /user/emails/{email_id} (the `DeleteCurrentUserEmail` operationId).
+func (c *Client) DeleteCurrentUserEmail(ctx context.Context, emailID string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteCurrentUserEmailRequest(c.Server, emailID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCurrentUserEmail Get one of the current user's emails
+//
+// An email that is unknown or belongs to another user answers
+// `404 {"message":"404 Not found"}` (8.7's `current_user.emails.find`).
+//
+// Corresponds with GET /user/emails/{email_id} (the `GetCurrentUserEmail` operationId).
+func (c *Client) GetCurrentUserEmail(ctx context.Context, emailID int, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCurrentUserEmailRequest(c.Server, emailID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListCurrentUserKeys List the current user's SSH keys
+//
+// All of the current user's SSH keys in one answer: 8.7 did not paginate
+// this list (no `page`/`per_page`, no pagination headers).
+//
+// Corresponds with GET /user/keys (the `ListCurrentUserKeys` operationId).
+func (c *Client) ListCurrentUserKeys(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListCurrentUserKeysRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateCurrentUserKeyWithBody Add an SSH key for the current user
+//
+// `title` and `key` are required:
+// `400 {"message":"400 (Bad request) \"<name>\" not given"}`. A key that
+// fails validation (invalid, or its fingerprint already taken) answers
+// `400 {"message":{"<field>":["<msg>"]}}`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /user/keys (the `CreateCurrentUserKey` operationId).
+func (c *Client) CreateCurrentUserKeyWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCurrentUserKeyRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateCurrentUserKey Add an SSH key for the current user
+//
+// `title` and `key` are required:
+// `400 {"message":"400 (Bad request) \"<name>\" not given"}`. A key that
+// fails validation (invalid, or its fingerprint already taken) answers
+// `400 {"message":{"<field>":["<msg>"]}}`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /user/keys (the `CreateCurrentUserKey` operationId).
+func (c *Client) CreateCurrentUserKey(ctx context.Context, body CreateCurrentUserKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCurrentUserKeyRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateCurrentUserKeyWithFormdataBody Add an SSH key for the current user
+//
+// `title` and `key` are required:
+// `400 {"message":"400 (Bad request) \"<name>\" not given"}`. A key that
+// fails validation (invalid, or its fingerprint already taken) answers
+// `400 {"message":{"<field>":["<msg>"]}}`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /user/keys (the `CreateCurrentUserKey` operationId).
+func (c *Client) CreateCurrentUserKeyWithFormdataBody(ctx context.Context, body CreateCurrentUserKeyFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCurrentUserKeyRequestWithFormdataBody(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteCurrentUserKey Delete one of the current user's SSH keys
+//
+// Idempotent: 8.7 swallowed every error of this call. DELETE answers 200
+// with the deleted record (the key's database row as JSON, not an
+// `SSHKey` entity), or with JSON `null` when the key is unknown or
+// belongs to another user.
+//
+// Corresponds with DELETE /user/keys/{key_id} (the `DeleteCurrentUserKey` operationId).
+func (c *Client) DeleteCurrentUserKey(ctx context.Context, keyID string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteCurrentUserKeyRequest(c.Server, keyID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCurrentUserKey Get one of the current user's SSH keys
+//
+// A key that is unknown or belongs to another user answers
+// `404 {"message":"404 Not found"}` (8.7's `current_user.keys.find`).
+//
+// Corresponds with GET /user/keys/{key_id} (the `GetCurrentUserKey` operationId).
+func (c *Client) GetCurrentUserKey(ctx context.Context, keyID int, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCurrentUserKeyRequest(c.Server, keyID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
 }
 
 // ListUsers List users
+//
+// Any logged-in user may list users. An administrator gets `UserFull`
+// items; everyone else gets `UserBasic` items.
+//
+//   - `username` looks up one user by exact username. When it is present
+//     (not empty), `search` and `active` are ignored and the list is not
+//     paginated: all matches come back in one answer without the pagination
+//     headers (8.7 skipped `paginate` on this branch).
+//   - `search` keeps users whose name, email or username contains the text,
+//     ignoring case.
+//   - `active` keeps only users in state `active` whenever it is present,
+//     even `active=false`, as 8.7's `params[:active].present?` did.
+//   - Otherwise the list is paginated (`page`, `per_page`).
+//
+// 8.7 first checked the `read_users_list` ability and answered
+// `403 {"message":"Not authorized."}` without it, but every logged-in
+// user had that ability, so that answer cannot happen and is not part of
+// this contract. 8.7 also took an undocumented `skip_ldap=true`; Labrador
+// has no LDAP and does not take it.
 //
 // Corresponds with GET /users (the `ListUsers` operationId).
 func (c *Client) ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -369,7 +2093,27 @@ func (c *Client) ListUsers(ctx context.Context, params *ListUsersParams, reqEdit
 	return c.Client.Do(req)
 }
 
-// CreateUserWithBody Create user
+// CreateUserWithBody Create a user
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+// 8.7 checked this before the parameters, so a non-admin gets 403 even
+// when required parameters are missing.
+//
+// `email`, `password`, `name` and `username` are required:
+// `400 {"message":"400 (Bad request) \"<name>\" not given"}`.
+//
+//   - `website_url` is documented but ignored on create in 8.7 (it was not
+//     among the attributes the endpoint read); set it with `PUT /users/:id`.
+//   - `confirm=false` (8.7 matched the value against `/(false|f|no|0)$/i`,
+//     so `f`, `no` and `0` too) creates the user as already confirmed; by
+//     default the user must confirm the email address.
+//   - `provider` and `extern_uid` together add an identity to the user.
+//
+// When the user cannot be saved, 8.7 answered, in this order:
+// `409 {"message":"Email has already been taken"}` if another user has the
+// email, `409 {"message":"Username has already been taken"}` if another user
+// has the username, else `400` with the validation errors
+// (`{"message":{"<field>":["<msg>"]}}`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -386,7 +2130,27 @@ func (c *Client) CreateUserWithBody(ctx context.Context, contentType string, bod
 	return c.Client.Do(req)
 }
 
-// CreateUser Create user
+// CreateUser Create a user
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+// 8.7 checked this before the parameters, so a non-admin gets 403 even
+// when required parameters are missing.
+//
+// `email`, `password`, `name` and `username` are required:
+// `400 {"message":"400 (Bad request) \"<name>\" not given"}`.
+//
+//   - `website_url` is documented but ignored on create in 8.7 (it was not
+//     among the attributes the endpoint read); set it with `PUT /users/:id`.
+//   - `confirm=false` (8.7 matched the value against `/(false|f|no|0)$/i`,
+//     so `f`, `no` and `0` too) creates the user as already confirmed; by
+//     default the user must confirm the email address.
+//   - `provider` and `extern_uid` together add an identity to the user.
+//
+// When the user cannot be saved, 8.7 answered, in this order:
+// `409 {"message":"Email has already been taken"}` if another user has the
+// email, `409 {"message":"Username has already been taken"}` if another user
+// has the username, else `400` with the validation errors
+// (`{"message":{"<field>":["<msg>"]}}`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -403,7 +2167,27 @@ func (c *Client) CreateUser(ctx context.Context, body CreateUserJSONRequestBody,
 	return c.Client.Do(req)
 }
 
-// CreateUserWithFormdataBody Create user
+// CreateUserWithFormdataBody Create a user
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+// 8.7 checked this before the parameters, so a non-admin gets 403 even
+// when required parameters are missing.
+//
+// `email`, `password`, `name` and `username` are required:
+// `400 {"message":"400 (Bad request) \"<name>\" not given"}`.
+//
+//   - `website_url` is documented but ignored on create in 8.7 (it was not
+//     among the attributes the endpoint read); set it with `PUT /users/:id`.
+//   - `confirm=false` (8.7 matched the value against `/(false|f|no|0)$/i`,
+//     so `f`, `no` and `0` too) creates the user as already confirmed; by
+//     default the user must confirm the email address.
+//   - `provider` and `extern_uid` together add an identity to the user.
+//
+// When the user cannot be saved, 8.7 answered, in this order:
+// `409 {"message":"Email has already been taken"}` if another user has the
+// email, `409 {"message":"Username has already been taken"}` if another user
+// has the username, else `400` with the validation errors
+// (`{"message":{"<field>":["<msg>"]}}`).
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
@@ -420,10 +2204,41 @@ func (c *Client) CreateUserWithFormdataBody(ctx context.Context, body CreateUser
 	return c.Client.Do(req)
 }
 
-// GetUser Get user
+// DeleteUser Delete a user
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+//
+// DELETE answers 200 with the deleted record: the user's database row as
+// JSON (8.7 returned the destroyed model without an entity), not a user
+// entity. An unknown id answers `404 {"message":"404 User Not Found"}`;
+// the docs call this call idempotent (200 for a missing user), but 8.7's
+// code answered 404.
+//
+// Corresponds with DELETE /users/{id} (the `DeleteUser` operationId).
+func (c *Client) DeleteUser(ctx context.Context, id UserIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteUserRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetUser Get a user
+//
+// Any logged-in user. An administrator gets `UserFull`; anyone else gets
+// `User`.
+//
+// An unknown id answers `404 {"message":"404 Not found"}` (8.7's
+// `User.find`). 8.7 answered `404 {"message":"User not found."}` to a
+// caller without the `read_user` ability on the user, but every logged-in
+// user had it, so in practice only the first body occurs.
 //
 // Corresponds with GET /users/{id} (the `GetUser` operationId).
-func (c *Client) GetUser(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) GetUser(ctx context.Context, id UserIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetUserRequest(c.Server, id)
 	if err != nil {
 		return nil, err
@@ -433,6 +2248,886 @@ func (c *Client) GetUser(ctx context.Context, id int, reqEditors ...RequestEdito
 		return nil, err
 	}
 	return c.Client.Do(req)
+}
+
+// UpdateUserWithBody Modify a user
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`
+// (checked before anything else). Every parameter is optional; only the
+// given ones change.
+//
+//   - An unknown id answers `404 {"message":"404 Not found"}` (8.7's
+//     `User.find`; its later `not_found!('User')` could never run).
+//   - Before saving, a given `email` or `username` that another user
+//     already has answers `409 {"message":"Email has already been taken"}`
+//     or `409 {"message":"Username has already been taken"}` (email checked
+//     first). The docs claim this endpoint answers only 404 where a 409
+//     would fit; 8.7's code answered 409.
+//   - `provider` with `extern_uid` updates the user's identity for that
+//     provider, or adds one. 8.7 saved the identity before the user, so it
+//     is kept even when the user's validation then fails.
+//   - A failed validation answers `400 {"message":{"<field>":["<msg>"]}}`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /users/{id} (the `UpdateUser` operationId).
+func (c *Client) UpdateUserWithBody(ctx context.Context, id UserIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateUserRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateUser Modify a user
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`
+// (checked before anything else). Every parameter is optional; only the
+// given ones change.
+//
+//   - An unknown id answers `404 {"message":"404 Not found"}` (8.7's
+//     `User.find`; its later `not_found!('User')` could never run).
+//   - Before saving, a given `email` or `username` that another user
+//     already has answers `409 {"message":"Email has already been taken"}`
+//     or `409 {"message":"Username has already been taken"}` (email checked
+//     first). The docs claim this endpoint answers only 404 where a 409
+//     would fit; 8.7's code answered 409.
+//   - `provider` with `extern_uid` updates the user's identity for that
+//     provider, or adds one. 8.7 saved the identity before the user, so it
+//     is kept even when the user's validation then fails.
+//   - A failed validation answers `400 {"message":{"<field>":["<msg>"]}}`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /users/{id} (the `UpdateUser` operationId).
+func (c *Client) UpdateUser(ctx context.Context, id UserIDPath, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateUserRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateUserWithFormdataBody Modify a user
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`
+// (checked before anything else). Every parameter is optional; only the
+// given ones change.
+//
+//   - An unknown id answers `404 {"message":"404 Not found"}` (8.7's
+//     `User.find`; its later `not_found!('User')` could never run).
+//   - Before saving, a given `email` or `username` that another user
+//     already has answers `409 {"message":"Email has already been taken"}`
+//     or `409 {"message":"Username has already been taken"}` (email checked
+//     first). The docs claim this endpoint answers only 404 where a 409
+//     would fit; 8.7's code answered 409.
+//   - `provider` with `extern_uid` updates the user's identity for that
+//     provider, or adds one. 8.7 saved the identity before the user, so it
+//     is kept even when the user's validation then fails.
+//   - A failed validation answers `400 {"message":{"<field>":["<msg>"]}}`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with PUT /users/{id} (the `UpdateUser` operationId).
+func (c *Client) UpdateUserWithFormdataBody(ctx context.Context, id UserIDPath, body UpdateUserFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateUserRequestWithFormdataBody(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// BlockUser Block a user
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+// The docs name this path `/users/:uid/block`.
+//
+// Answers a bare JSON boolean: `true` when the user was blocked by this
+// call, `false` when the state did not change (already blocked). An
+// unknown user answers `404 {"message":"404 User Not Found"}`.
+//
+// 8.7 also answered `403 {"message":"403 Forbidden  - LDAP blocked users cannot be modified by the API"}`
+// for a user blocked by LDAP synchronization (state `ldap_blocked`).
+// Labrador has no LDAP, so the 403 documented here is the non-admin one.
+//
+// Corresponds with PUT /users/{id}/block (the `BlockUser` operationId).
+func (c *Client) BlockUser(ctx context.Context, id UserIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewBlockUserRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListUserEmails List a user's emails
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+// The user's secondary emails (not the primary one), all in one answer:
+// 8.7 did not paginate this list (no `page`/`per_page`, no pagination
+// headers). An unknown user answers `404 {"message":"404 User Not Found"}`.
+// The docs name this path `/users/:uid/emails`.
+//
+// Corresponds with GET /users/{id}/emails (the `ListUserEmails` operationId).
+func (c *Client) ListUserEmails(ctx context.Context, id UserIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListUserEmailsRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateUserEmailWithBody Add an email for a user
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+// Adds a secondary email address to the given user.
+//
+// 8.7 checked, in this order: administrator (403), `email`
+// (`400 {"message":"400 (Bad request) \"email\" not given"}`), the user
+// (`User.find`: unknown id answers `404 {"message":"404 Not found"}`),
+// then the email's validation (`400 {"message":{"email":["has already been taken"]}}`
+// for an address that is any user's primary or secondary email).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /users/{id}/emails (the `CreateUserEmail` operationId).
+func (c *Client) CreateUserEmailWithBody(ctx context.Context, id UserIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateUserEmailRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateUserEmail Add an email for a user
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+// Adds a secondary email address to the given user.
+//
+// 8.7 checked, in this order: administrator (403), `email`
+// (`400 {"message":"400 (Bad request) \"email\" not given"}`), the user
+// (`User.find`: unknown id answers `404 {"message":"404 Not found"}`),
+// then the email's validation (`400 {"message":{"email":["has already been taken"]}}`
+// for an address that is any user's primary or secondary email).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /users/{id}/emails (the `CreateUserEmail` operationId).
+func (c *Client) CreateUserEmail(ctx context.Context, id UserIDPath, body CreateUserEmailJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateUserEmailRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateUserEmailWithFormdataBody Add an email for a user
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+// Adds a secondary email address to the given user.
+//
+// 8.7 checked, in this order: administrator (403), `email`
+// (`400 {"message":"400 (Bad request) \"email\" not given"}`), the user
+// (`User.find`: unknown id answers `404 {"message":"404 Not found"}`),
+// then the email's validation (`400 {"message":{"email":["has already been taken"]}}`
+// for an address that is any user's primary or secondary email).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /users/{id}/emails (the `CreateUserEmail` operationId).
+func (c *Client) CreateUserEmailWithFormdataBody(ctx context.Context, id UserIDPath, body CreateUserEmailFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateUserEmailRequestWithFormdataBody(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteUserEmail Delete a user's email
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+// The docs name this path `/users/:uid/emails/:id`.
+//
+// DELETE answers 200 with the deleted record: the email's database row as
+// JSON, not an `Email` entity. An email that is unknown or not the user's
+// answers `404 {"message":"404 Email Not Found"}`; an unknown user answers
+// `404 {"message":"404 User Not Found"}` (8.7 looked the user up first).
+//
+// Corresponds with DELETE /users/{id}/emails/{email_id} (the `DeleteUserEmail` operationId).
+func (c *Client) DeleteUserEmail(ctx context.Context, id UserIDPath, emailID int, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteUserEmailRequest(c.Server, id, emailID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListUserKeys List a user's SSH keys
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+// All the user's keys in one answer: 8.7 did not paginate this list (no
+// `page`/`per_page`, no pagination headers). An unknown user answers
+// `404 {"message":"404 User Not Found"}`. The docs name this path
+// `/users/:uid/keys`.
+//
+// Corresponds with GET /users/{id}/keys (the `ListUserKeys` operationId).
+func (c *Client) ListUserKeys(ctx context.Context, id UserIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListUserKeysRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateUserKeyWithBody Add an SSH key for a user
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+// Adds an SSH key to the given user.
+//
+// 8.7 checked, in this order: administrator (403), `title` and `key`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), the user
+// (`User.find`: unknown id answers `404 {"message":"404 Not found"}`),
+// then the key's validation
+// (`400 {"message":{"<field>":["<msg>"]}}`, e.g. an invalid key or a
+// fingerprint that is already taken).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /users/{id}/keys (the `CreateUserKey` operationId).
+func (c *Client) CreateUserKeyWithBody(ctx context.Context, id UserIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateUserKeyRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateUserKey Add an SSH key for a user
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+// Adds an SSH key to the given user.
+//
+// 8.7 checked, in this order: administrator (403), `title` and `key`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), the user
+// (`User.find`: unknown id answers `404 {"message":"404 Not found"}`),
+// then the key's validation
+// (`400 {"message":{"<field>":["<msg>"]}}`, e.g. an invalid key or a
+// fingerprint that is already taken).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /users/{id}/keys (the `CreateUserKey` operationId).
+func (c *Client) CreateUserKey(ctx context.Context, id UserIDPath, body CreateUserKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateUserKeyRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateUserKeyWithFormdataBody Add an SSH key for a user
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+// Adds an SSH key to the given user.
+//
+// 8.7 checked, in this order: administrator (403), `title` and `key`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), the user
+// (`User.find`: unknown id answers `404 {"message":"404 Not found"}`),
+// then the key's validation
+// (`400 {"message":{"<field>":["<msg>"]}}`, e.g. an invalid key or a
+// fingerprint that is already taken).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /users/{id}/keys (the `CreateUserKey` operationId).
+func (c *Client) CreateUserKeyWithFormdataBody(ctx context.Context, id UserIDPath, body CreateUserKeyFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateUserKeyRequestWithFormdataBody(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteUserKey Delete a user's SSH key
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+// The docs name this path `/users/:uid/keys/:id`.
+//
+// DELETE answers 200 with the deleted record: the key's database row as
+// JSON, not an `SSHKey` entity. An unknown user answers
+// `404 {"message":"404 User Not Found"}`; a key that is unknown or not the
+// user's answers `404 {"message":"404 Key Not Found"}`.
+//
+// Corresponds with DELETE /users/{id}/keys/{key_id} (the `DeleteUserKey` operationId).
+func (c *Client) DeleteUserKey(ctx context.Context, id UserIDPath, keyID int, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteUserKeyRequest(c.Server, id, keyID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UnblockUser Unblock a user
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+// The docs name this path `/users/:uid/unblock`.
+//
+// Answers a bare JSON boolean: `true` when the user was activated by this
+// call, `false` when the state did not change (already active). An
+// unknown user answers `404 {"message":"404 User Not Found"}`.
+//
+// 8.7 also answered `403 {"message":"403 Forbidden  - LDAP blocked users cannot be unblocked by the API"}`
+// for a user blocked by LDAP synchronization (state `ldap_blocked`).
+// Labrador has no LDAP, so the 403 documented here is the non-admin one.
+//
+// Corresponds with PUT /users/{id}/unblock (the `UnblockUser` operationId).
+func (c *Client) UnblockUser(ctx context.Context, id UserIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUnblockUserRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// NewGetKeyRequest constructs an http.Request for the GetKey method
+func NewGetKeyRequest(server string, id int) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/keys/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListNamespacesRequest constructs an http.Request for the ListNamespaces method
+func NewListNamespacesRequest(server string, params *ListNamespacesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/namespaces")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Search != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "search", *params.Search, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateSessionRequest calls the generic CreateSession builder with application/json body
+func NewCreateSessionRequest(server string, body CreateSessionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateSessionRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateSessionRequestWithFormdataBody calls the generic CreateSession builder with application/x-www-form-urlencoded body
+func NewCreateSessionRequestWithFormdataBody(server string, body CreateSessionFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewCreateSessionRequestWithBody(server, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewCreateSessionRequestWithBody constructs an http.Request for the CreateSession method, with any body, and a specified content type
+func NewCreateSessionRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/session")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetCurrentUserRequest constructs an http.Request for the GetCurrentUser method
+func NewGetCurrentUserRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/user")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListCurrentUserEmailsRequest constructs an http.Request for the ListCurrentUserEmails method
+func NewListCurrentUserEmailsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/user/emails")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateCurrentUserEmailRequest calls the generic CreateCurrentUserEmail builder with application/json body
+func NewCreateCurrentUserEmailRequest(server string, body CreateCurrentUserEmailJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateCurrentUserEmailRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateCurrentUserEmailRequestWithFormdataBody calls the generic CreateCurrentUserEmail builder with application/x-www-form-urlencoded body
+func NewCreateCurrentUserEmailRequestWithFormdataBody(server string, body CreateCurrentUserEmailFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewCreateCurrentUserEmailRequestWithBody(server, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewCreateCurrentUserEmailRequestWithBody constructs an http.Request for the CreateCurrentUserEmail method, with any body, and a specified content type
+func NewCreateCurrentUserEmailRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/user/emails")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteCurrentUserEmailRequest constructs an http.Request for the DeleteCurrentUserEmail method
+func NewDeleteCurrentUserEmailRequest(server string, emailID string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "email_id", emailID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/user/emails/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetCurrentUserEmailRequest constructs an http.Request for the GetCurrentUserEmail method
+func NewGetCurrentUserEmailRequest(server string, emailID int) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "email_id", emailID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/user/emails/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListCurrentUserKeysRequest constructs an http.Request for the ListCurrentUserKeys method
+func NewListCurrentUserKeysRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/user/keys")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateCurrentUserKeyRequest calls the generic CreateCurrentUserKey builder with application/json body
+func NewCreateCurrentUserKeyRequest(server string, body CreateCurrentUserKeyJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateCurrentUserKeyRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateCurrentUserKeyRequestWithFormdataBody calls the generic CreateCurrentUserKey builder with application/x-www-form-urlencoded body
+func NewCreateCurrentUserKeyRequestWithFormdataBody(server string, body CreateCurrentUserKeyFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewCreateCurrentUserKeyRequestWithBody(server, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewCreateCurrentUserKeyRequestWithBody constructs an http.Request for the CreateCurrentUserKey method, with any body, and a specified content type
+func NewCreateCurrentUserKeyRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/user/keys")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteCurrentUserKeyRequest constructs an http.Request for the DeleteCurrentUserKey method
+func NewDeleteCurrentUserKeyRequest(server string, keyID string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "key_id", keyID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/user/keys/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetCurrentUserKeyRequest constructs an http.Request for the GetCurrentUserKey method
+func NewGetCurrentUserKeyRequest(server string, keyID int) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "key_id", keyID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/user/keys/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
 }
 
 // NewListUsersRequest constructs an http.Request for the ListUsers method
@@ -463,6 +3158,42 @@ func NewListUsersRequest(server string, params *ListUsersParams) (*http.Request,
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
+		if params.Username != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "username", *params.Username, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Search != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "search", *params.Search, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Active != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "active", *params.Active, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Page != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
@@ -478,18 +3209,6 @@ func NewListUsersRequest(server string, params *ListUsersParams) (*http.Request,
 		if params.PerPage != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			} else {
-				for _, qp := range strings.Split(queryFrag, "&") {
-					rawQueryFragments = append(rawQueryFragments, qp)
-				}
-			}
-
-		}
-
-		if params.Username != nil {
-
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "username", *params.Username, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -564,8 +3283,42 @@ func NewCreateUserRequestWithBody(server string, contentType string, body io.Rea
 	return req, nil
 }
 
+// NewDeleteUserRequest constructs an http.Request for the DeleteUser method
+func NewDeleteUserRequest(server string, id UserIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/users/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetUserRequest constructs an http.Request for the GetUser method
-func NewGetUserRequest(server string, id int) (*http.Request, error) {
+func NewGetUserRequest(server string, id UserIDPath) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -591,6 +3344,398 @@ func NewGetUserRequest(server string, id int) (*http.Request, error) {
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateUserRequest calls the generic UpdateUser builder with application/json body
+func NewUpdateUserRequest(server string, id UserIDPath, body UpdateUserJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateUserRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewUpdateUserRequestWithFormdataBody calls the generic UpdateUser builder with application/x-www-form-urlencoded body
+func NewUpdateUserRequestWithFormdataBody(server string, id UserIDPath, body UpdateUserFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewUpdateUserRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewUpdateUserRequestWithBody constructs an http.Request for the UpdateUser method, with any body, and a specified content type
+func NewUpdateUserRequestWithBody(server string, id UserIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/users/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewBlockUserRequest constructs an http.Request for the BlockUser method
+func NewBlockUserRequest(server string, id UserIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/users/%s/block", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListUserEmailsRequest constructs an http.Request for the ListUserEmails method
+func NewListUserEmailsRequest(server string, id UserIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/users/%s/emails", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateUserEmailRequest calls the generic CreateUserEmail builder with application/json body
+func NewCreateUserEmailRequest(server string, id UserIDPath, body CreateUserEmailJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateUserEmailRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewCreateUserEmailRequestWithFormdataBody calls the generic CreateUserEmail builder with application/x-www-form-urlencoded body
+func NewCreateUserEmailRequestWithFormdataBody(server string, id UserIDPath, body CreateUserEmailFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewCreateUserEmailRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewCreateUserEmailRequestWithBody constructs an http.Request for the CreateUserEmail method, with any body, and a specified content type
+func NewCreateUserEmailRequestWithBody(server string, id UserIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/users/%s/emails", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteUserEmailRequest constructs an http.Request for the DeleteUserEmail method
+func NewDeleteUserEmailRequest(server string, id UserIDPath, emailID int) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "email_id", emailID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/users/%s/emails/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListUserKeysRequest constructs an http.Request for the ListUserKeys method
+func NewListUserKeysRequest(server string, id UserIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/users/%s/keys", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateUserKeyRequest calls the generic CreateUserKey builder with application/json body
+func NewCreateUserKeyRequest(server string, id UserIDPath, body CreateUserKeyJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateUserKeyRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewCreateUserKeyRequestWithFormdataBody calls the generic CreateUserKey builder with application/x-www-form-urlencoded body
+func NewCreateUserKeyRequestWithFormdataBody(server string, id UserIDPath, body CreateUserKeyFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewCreateUserKeyRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewCreateUserKeyRequestWithBody constructs an http.Request for the CreateUserKey method, with any body, and a specified content type
+func NewCreateUserKeyRequestWithBody(server string, id UserIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/users/%s/keys", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteUserKeyRequest constructs an http.Request for the DeleteUserKey method
+func NewDeleteUserKeyRequest(server string, id UserIDPath, keyID int) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "key_id", keyID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/users/%s/keys/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUnblockUserRequest constructs an http.Request for the UnblockUser method
+func NewUnblockUserRequest(server string, id UserIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/users/%s/unblock", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -642,40 +3787,1266 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// GetKeyWithResponse Get an SSH key with its user
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+	// Answers the key with its owner as `UserFull`. An unknown id answers
+	// `404 {"message":"404 Not found"}` (8.7's `Key.find`).
+	//
+	// 8.7's `Key.find` also found deploy keys, which have no owner: their
+	// `user` is `null`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /keys/{id} (the `GetKey` operationId).
+	GetKeyWithResponse(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*GetKeyResponse, error)
+
+	// ListNamespacesWithResponse List namespaces
+	//
+	// An administrator sees every namespace; anyone else sees their own
+	// personal namespace and the groups they are a member of. `search` keeps
+	// the namespaces whose name or path contains the text. Paginated
+	// (`page`, `per_page`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /namespaces (the `ListNamespaces` operationId).
+	ListNamespacesWithResponse(ctx context.Context, params *ListNamespacesParams, reqEditors ...RequestEditorFn) (*ListNamespacesResponse, error)
+
+	// CreateSessionWithBodyWithResponse Log in
+	//
+	// Public: no private token needed. Answers the user as `UserLogin`,
+	// including the `private_token` to use on every other call.
+	//
+	// Send `password` and either `login` or `email`. `login` may be the
+	// username or the email address; when both `email` and `login` are given,
+	// `email` is used (8.7 looked up `params[:email] || params[:login]`).
+	//
+	// The parameters are documented as required, but 8.7 did not check them
+	// with `required_attributes!`: any missing or wrong credential answers
+	// `401 {"message":"401 Unauthorized"}`, never 400. That is why the body
+	// schema has no required fields.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /session (the `CreateSession` operationId).
+	CreateSessionWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSessionResponse, error)
+
+	// CreateSessionWithResponse Log in
+	//
+	// Public: no private token needed. Answers the user as `UserLogin`,
+	// including the `private_token` to use on every other call.
+	//
+	// Send `password` and either `login` or `email`. `login` may be the
+	// username or the email address; when both `email` and `login` are given,
+	// `email` is used (8.7 looked up `params[:email] || params[:login]`).
+	//
+	// The parameters are documented as required, but 8.7 did not check them
+	// with `required_attributes!`: any missing or wrong credential answers
+	// `401 {"message":"401 Unauthorized"}`, never 400. That is why the body
+	// schema has no required fields.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /session (the `CreateSession` operationId).
+	CreateSessionWithResponse(ctx context.Context, body CreateSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateSessionResponse, error)
+
+	// CreateSessionWithFormdataBodyWithResponse Log in
+	//
+	// Public: no private token needed. Answers the user as `UserLogin`,
+	// including the `private_token` to use on every other call.
+	//
+	// Send `password` and either `login` or `email`. `login` may be the
+	// username or the email address; when both `email` and `login` are given,
+	// `email` is used (8.7 looked up `params[:email] || params[:login]`).
+	//
+	// The parameters are documented as required, but 8.7 did not check them
+	// with `required_attributes!`: any missing or wrong credential answers
+	// `401 {"message":"401 Unauthorized"}`, never 400. That is why the body
+	// schema has no required fields.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /session (the `CreateSession` operationId).
+	CreateSessionWithFormdataBodyWithResponse(ctx context.Context, body CreateSessionFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateSessionResponse, error)
+
+	// GetCurrentUserWithResponse Get the current user
+	//
+	// The authenticated user (with `sudo`, the user acted as) as `UserLogin`:
+	// `UserFull` plus the `private_token`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /user (the `GetCurrentUser` operationId).
+	GetCurrentUserWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetCurrentUserResponse, error)
+
+	// ListCurrentUserEmailsWithResponse List the current user's emails
+	//
+	// The current user's secondary emails (not the primary one), all in one
+	// answer: 8.7 did not paginate this list (no `page`/`per_page`, no
+	// pagination headers).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /user/emails (the `ListCurrentUserEmails` operationId).
+	ListCurrentUserEmailsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListCurrentUserEmailsResponse, error)
+
+	// CreateCurrentUserEmailWithBodyWithResponse Add an email for the current user
+	//
+	// Adds a secondary email address. `email` is required:
+	// `400 {"message":"400 (Bad request) \"email\" not given"}`. An address
+	// that fails validation answers `400 {"message":{"<field>":["<msg>"]}}`,
+	// e.g. `{"message":{"email":["has already been taken"]}}` for an address
+	// that is any user's primary or secondary email.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /user/emails (the `CreateCurrentUserEmail` operationId).
+	CreateCurrentUserEmailWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCurrentUserEmailResponse, error)
+
+	// CreateCurrentUserEmailWithResponse Add an email for the current user
+	//
+	// Adds a secondary email address. `email` is required:
+	// `400 {"message":"400 (Bad request) \"email\" not given"}`. An address
+	// that fails validation answers `400 {"message":{"<field>":["<msg>"]}}`,
+	// e.g. `{"message":{"email":["has already been taken"]}}` for an address
+	// that is any user's primary or secondary email.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /user/emails (the `CreateCurrentUserEmail` operationId).
+	CreateCurrentUserEmailWithResponse(ctx context.Context, body CreateCurrentUserEmailJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCurrentUserEmailResponse, error)
+
+	// CreateCurrentUserEmailWithFormdataBodyWithResponse Add an email for the current user
+	//
+	// Adds a secondary email address. `email` is required:
+	// `400 {"message":"400 (Bad request) \"email\" not given"}`. An address
+	// that fails validation answers `400 {"message":{"<field>":["<msg>"]}}`,
+	// e.g. `{"message":{"email":["has already been taken"]}}` for an address
+	// that is any user's primary or secondary email.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /user/emails (the `CreateCurrentUserEmail` operationId).
+	CreateCurrentUserEmailWithFormdataBodyWithResponse(ctx context.Context, body CreateCurrentUserEmailFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateCurrentUserEmailResponse, error)
+
+	// DeleteCurrentUserEmailWithResponse Delete one of the current user's emails
+	//
+	// Idempotent: 8.7 swallowed every error of this call. DELETE answers 200
+	// with the deleted record (the email's database row as JSON, not an
+	// `Email` entity), or with JSON `null` when the email is unknown or
+	// belongs to another user.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /user/emails/{email_id} (the `DeleteCurrentUserEmail` operationId).
+	DeleteCurrentUserEmailWithResponse(ctx context.Context, emailID string, reqEditors ...RequestEditorFn) (*DeleteCurrentUserEmailResponse, error)
+
+	// GetCurrentUserEmailWithResponse Get one of the current user's emails
+	//
+	// An email that is unknown or belongs to another user answers
+	// `404 {"message":"404 Not found"}` (8.7's `current_user.emails.find`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /user/emails/{email_id} (the `GetCurrentUserEmail` operationId).
+	GetCurrentUserEmailWithResponse(ctx context.Context, emailID int, reqEditors ...RequestEditorFn) (*GetCurrentUserEmailResponse, error)
+
+	// ListCurrentUserKeysWithResponse List the current user's SSH keys
+	//
+	// All of the current user's SSH keys in one answer: 8.7 did not paginate
+	// this list (no `page`/`per_page`, no pagination headers).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /user/keys (the `ListCurrentUserKeys` operationId).
+	ListCurrentUserKeysWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListCurrentUserKeysResponse, error)
+
+	// CreateCurrentUserKeyWithBodyWithResponse Add an SSH key for the current user
+	//
+	// `title` and `key` are required:
+	// `400 {"message":"400 (Bad request) \"<name>\" not given"}`. A key that
+	// fails validation (invalid, or its fingerprint already taken) answers
+	// `400 {"message":{"<field>":["<msg>"]}}`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /user/keys (the `CreateCurrentUserKey` operationId).
+	CreateCurrentUserKeyWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCurrentUserKeyResponse, error)
+
+	// CreateCurrentUserKeyWithResponse Add an SSH key for the current user
+	//
+	// `title` and `key` are required:
+	// `400 {"message":"400 (Bad request) \"<name>\" not given"}`. A key that
+	// fails validation (invalid, or its fingerprint already taken) answers
+	// `400 {"message":{"<field>":["<msg>"]}}`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /user/keys (the `CreateCurrentUserKey` operationId).
+	CreateCurrentUserKeyWithResponse(ctx context.Context, body CreateCurrentUserKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCurrentUserKeyResponse, error)
+
+	// CreateCurrentUserKeyWithFormdataBodyWithResponse Add an SSH key for the current user
+	//
+	// `title` and `key` are required:
+	// `400 {"message":"400 (Bad request) \"<name>\" not given"}`. A key that
+	// fails validation (invalid, or its fingerprint already taken) answers
+	// `400 {"message":{"<field>":["<msg>"]}}`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /user/keys (the `CreateCurrentUserKey` operationId).
+	CreateCurrentUserKeyWithFormdataBodyWithResponse(ctx context.Context, body CreateCurrentUserKeyFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateCurrentUserKeyResponse, error)
+
+	// DeleteCurrentUserKeyWithResponse Delete one of the current user's SSH keys
+	//
+	// Idempotent: 8.7 swallowed every error of this call. DELETE answers 200
+	// with the deleted record (the key's database row as JSON, not an
+	// `SSHKey` entity), or with JSON `null` when the key is unknown or
+	// belongs to another user.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /user/keys/{key_id} (the `DeleteCurrentUserKey` operationId).
+	DeleteCurrentUserKeyWithResponse(ctx context.Context, keyID string, reqEditors ...RequestEditorFn) (*DeleteCurrentUserKeyResponse, error)
+
+	// GetCurrentUserKeyWithResponse Get one of the current user's SSH keys
+	//
+	// A key that is unknown or belongs to another user answers
+	// `404 {"message":"404 Not found"}` (8.7's `current_user.keys.find`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /user/keys/{key_id} (the `GetCurrentUserKey` operationId).
+	GetCurrentUserKeyWithResponse(ctx context.Context, keyID int, reqEditors ...RequestEditorFn) (*GetCurrentUserKeyResponse, error)
+
 	// ListUsersWithResponse List users
+	//
+	// Any logged-in user may list users. An administrator gets `UserFull`
+	// items; everyone else gets `UserBasic` items.
+	//
+	// - `username` looks up one user by exact username. When it is present
+	//   (not empty), `search` and `active` are ignored and the list is not
+	//   paginated: all matches come back in one answer without the pagination
+	//   headers (8.7 skipped `paginate` on this branch).
+	// - `search` keeps users whose name, email or username contains the text,
+	//   ignoring case.
+	// - `active` keeps only users in state `active` whenever it is present,
+	//   even `active=false`, as 8.7's `params[:active].present?` did.
+	// - Otherwise the list is paginated (`page`, `per_page`).
+	//
+	// 8.7 first checked the `read_users_list` ability and answered
+	// `403 {"message":"Not authorized."}` without it, but every logged-in
+	// user had that ability, so that answer cannot happen and is not part of
+	// this contract. 8.7 also took an undocumented `skip_ldap=true`; Labrador
+	// has no LDAP and does not take it.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /users (the `ListUsers` operationId).
 	ListUsersWithResponse(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*ListUsersResponse, error)
 
-	// CreateUserWithBodyWithResponse Create user
+	// CreateUserWithBodyWithResponse Create a user
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+	// 8.7 checked this before the parameters, so a non-admin gets 403 even
+	// when required parameters are missing.
+	//
+	// `email`, `password`, `name` and `username` are required:
+	// `400 {"message":"400 (Bad request) \"<name>\" not given"}`.
+	//
+	// - `website_url` is documented but ignored on create in 8.7 (it was not
+	//   among the attributes the endpoint read); set it with `PUT /users/:id`.
+	// - `confirm=false` (8.7 matched the value against `/(false|f|no|0)$/i`,
+	//   so `f`, `no` and `0` too) creates the user as already confirmed; by
+	//   default the user must confirm the email address.
+	// - `provider` and `extern_uid` together add an identity to the user.
+	//
+	// When the user cannot be saved, 8.7 answered, in this order:
+	// `409 {"message":"Email has already been taken"}` if another user has the
+	// email, `409 {"message":"Username has already been taken"}` if another user
+	// has the username, else `400` with the validation errors
+	// (`{"message":{"<field>":["<msg>"]}}`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /users (the `CreateUser` operationId).
 	CreateUserWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateUserResponse, error)
 
-	// CreateUserWithResponse Create user
+	// CreateUserWithResponse Create a user
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+	// 8.7 checked this before the parameters, so a non-admin gets 403 even
+	// when required parameters are missing.
+	//
+	// `email`, `password`, `name` and `username` are required:
+	// `400 {"message":"400 (Bad request) \"<name>\" not given"}`.
+	//
+	// - `website_url` is documented but ignored on create in 8.7 (it was not
+	//   among the attributes the endpoint read); set it with `PUT /users/:id`.
+	// - `confirm=false` (8.7 matched the value against `/(false|f|no|0)$/i`,
+	//   so `f`, `no` and `0` too) creates the user as already confirmed; by
+	//   default the user must confirm the email address.
+	// - `provider` and `extern_uid` together add an identity to the user.
+	//
+	// When the user cannot be saved, 8.7 answered, in this order:
+	// `409 {"message":"Email has already been taken"}` if another user has the
+	// email, `409 {"message":"Username has already been taken"}` if another user
+	// has the username, else `400` with the validation errors
+	// (`{"message":{"<field>":["<msg>"]}}`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /users (the `CreateUser` operationId).
 	CreateUserWithResponse(ctx context.Context, body CreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateUserResponse, error)
 
-	// CreateUserWithFormdataBodyWithResponse Create user
+	// CreateUserWithFormdataBodyWithResponse Create a user
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+	// 8.7 checked this before the parameters, so a non-admin gets 403 even
+	// when required parameters are missing.
+	//
+	// `email`, `password`, `name` and `username` are required:
+	// `400 {"message":"400 (Bad request) \"<name>\" not given"}`.
+	//
+	// - `website_url` is documented but ignored on create in 8.7 (it was not
+	//   among the attributes the endpoint read); set it with `PUT /users/:id`.
+	// - `confirm=false` (8.7 matched the value against `/(false|f|no|0)$/i`,
+	//   so `f`, `no` and `0` too) creates the user as already confirmed; by
+	//   default the user must confirm the email address.
+	// - `provider` and `extern_uid` together add an identity to the user.
+	//
+	// When the user cannot be saved, 8.7 answered, in this order:
+	// `409 {"message":"Email has already been taken"}` if another user has the
+	// email, `409 {"message":"Username has already been taken"}` if another user
+	// has the username, else `400` with the validation errors
+	// (`{"message":{"<field>":["<msg>"]}}`).
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /users (the `CreateUser` operationId).
 	CreateUserWithFormdataBodyWithResponse(ctx context.Context, body CreateUserFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateUserResponse, error)
 
-	// GetUserWithResponse Get user
+	// DeleteUserWithResponse Delete a user
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+	//
+	// DELETE answers 200 with the deleted record: the user's database row as
+	// JSON (8.7 returned the destroyed model without an entity), not a user
+	// entity. An unknown id answers `404 {"message":"404 User Not Found"}`;
+	// the docs call this call idempotent (200 for a missing user), but 8.7's
+	// code answered 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /users/{id} (the `DeleteUser` operationId).
+	DeleteUserWithResponse(ctx context.Context, id UserIDPath, reqEditors ...RequestEditorFn) (*DeleteUserResponse, error)
+
+	// GetUserWithResponse Get a user
+	//
+	// Any logged-in user. An administrator gets `UserFull`; anyone else gets
+	// `User`.
+	//
+	// An unknown id answers `404 {"message":"404 Not found"}` (8.7's
+	// `User.find`). 8.7 answered `404 {"message":"User not found."}` to a
+	// caller without the `read_user` ability on the user, but every logged-in
+	// user had it, so in practice only the first body occurs.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /users/{id} (the `GetUser` operationId).
-	GetUserWithResponse(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*GetUserResponse, error)
+	GetUserWithResponse(ctx context.Context, id UserIDPath, reqEditors ...RequestEditorFn) (*GetUserResponse, error)
+
+	// UpdateUserWithBodyWithResponse Modify a user
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`
+	// (checked before anything else). Every parameter is optional; only the
+	// given ones change.
+	//
+	// - An unknown id answers `404 {"message":"404 Not found"}` (8.7's
+	//   `User.find`; its later `not_found!('User')` could never run).
+	// - Before saving, a given `email` or `username` that another user
+	//   already has answers `409 {"message":"Email has already been taken"}`
+	//   or `409 {"message":"Username has already been taken"}` (email checked
+	//   first). The docs claim this endpoint answers only 404 where a 409
+	//   would fit; 8.7's code answered 409.
+	// - `provider` with `extern_uid` updates the user's identity for that
+	//   provider, or adds one. 8.7 saved the identity before the user, so it
+	//   is kept even when the user's validation then fails.
+	// - A failed validation answers `400 {"message":{"<field>":["<msg>"]}}`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /users/{id} (the `UpdateUser` operationId).
+	UpdateUserWithBodyWithResponse(ctx context.Context, id UserIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error)
+
+	// UpdateUserWithResponse Modify a user
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`
+	// (checked before anything else). Every parameter is optional; only the
+	// given ones change.
+	//
+	// - An unknown id answers `404 {"message":"404 Not found"}` (8.7's
+	//   `User.find`; its later `not_found!('User')` could never run).
+	// - Before saving, a given `email` or `username` that another user
+	//   already has answers `409 {"message":"Email has already been taken"}`
+	//   or `409 {"message":"Username has already been taken"}` (email checked
+	//   first). The docs claim this endpoint answers only 404 where a 409
+	//   would fit; 8.7's code answered 409.
+	// - `provider` with `extern_uid` updates the user's identity for that
+	//   provider, or adds one. 8.7 saved the identity before the user, so it
+	//   is kept even when the user's validation then fails.
+	// - A failed validation answers `400 {"message":{"<field>":["<msg>"]}}`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /users/{id} (the `UpdateUser` operationId).
+	UpdateUserWithResponse(ctx context.Context, id UserIDPath, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error)
+
+	// UpdateUserWithFormdataBodyWithResponse Modify a user
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`
+	// (checked before anything else). Every parameter is optional; only the
+	// given ones change.
+	//
+	// - An unknown id answers `404 {"message":"404 Not found"}` (8.7's
+	//   `User.find`; its later `not_found!('User')` could never run).
+	// - Before saving, a given `email` or `username` that another user
+	//   already has answers `409 {"message":"Email has already been taken"}`
+	//   or `409 {"message":"Username has already been taken"}` (email checked
+	//   first). The docs claim this endpoint answers only 404 where a 409
+	//   would fit; 8.7's code answered 409.
+	// - `provider` with `extern_uid` updates the user's identity for that
+	//   provider, or adds one. 8.7 saved the identity before the user, so it
+	//   is kept even when the user's validation then fails.
+	// - A failed validation answers `400 {"message":{"<field>":["<msg>"]}}`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /users/{id} (the `UpdateUser` operationId).
+	UpdateUserWithFormdataBodyWithResponse(ctx context.Context, id UserIDPath, body UpdateUserFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error)
+
+	// BlockUserWithResponse Block a user
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+	// The docs name this path `/users/:uid/block`.
+	//
+	// Answers a bare JSON boolean: `true` when the user was blocked by this
+	// call, `false` when the state did not change (already blocked). An
+	// unknown user answers `404 {"message":"404 User Not Found"}`.
+	//
+	// 8.7 also answered `403 {"message":"403 Forbidden  - LDAP blocked users cannot be modified by the API"}`
+	// for a user blocked by LDAP synchronization (state `ldap_blocked`).
+	// Labrador has no LDAP, so the 403 documented here is the non-admin one.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /users/{id}/block (the `BlockUser` operationId).
+	BlockUserWithResponse(ctx context.Context, id UserIDPath, reqEditors ...RequestEditorFn) (*BlockUserResponse, error)
+
+	// ListUserEmailsWithResponse List a user's emails
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+	// The user's secondary emails (not the primary one), all in one answer:
+	// 8.7 did not paginate this list (no `page`/`per_page`, no pagination
+	// headers). An unknown user answers `404 {"message":"404 User Not Found"}`.
+	// The docs name this path `/users/:uid/emails`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /users/{id}/emails (the `ListUserEmails` operationId).
+	ListUserEmailsWithResponse(ctx context.Context, id UserIDPath, reqEditors ...RequestEditorFn) (*ListUserEmailsResponse, error)
+
+	// CreateUserEmailWithBodyWithResponse Add an email for a user
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+	// Adds a secondary email address to the given user.
+	//
+	// 8.7 checked, in this order: administrator (403), `email`
+	// (`400 {"message":"400 (Bad request) \"email\" not given"}`), the user
+	// (`User.find`: unknown id answers `404 {"message":"404 Not found"}`),
+	// then the email's validation (`400 {"message":{"email":["has already been taken"]}}`
+	// for an address that is any user's primary or secondary email).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /users/{id}/emails (the `CreateUserEmail` operationId).
+	CreateUserEmailWithBodyWithResponse(ctx context.Context, id UserIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateUserEmailResponse, error)
+
+	// CreateUserEmailWithResponse Add an email for a user
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+	// Adds a secondary email address to the given user.
+	//
+	// 8.7 checked, in this order: administrator (403), `email`
+	// (`400 {"message":"400 (Bad request) \"email\" not given"}`), the user
+	// (`User.find`: unknown id answers `404 {"message":"404 Not found"}`),
+	// then the email's validation (`400 {"message":{"email":["has already been taken"]}}`
+	// for an address that is any user's primary or secondary email).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /users/{id}/emails (the `CreateUserEmail` operationId).
+	CreateUserEmailWithResponse(ctx context.Context, id UserIDPath, body CreateUserEmailJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateUserEmailResponse, error)
+
+	// CreateUserEmailWithFormdataBodyWithResponse Add an email for a user
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+	// Adds a secondary email address to the given user.
+	//
+	// 8.7 checked, in this order: administrator (403), `email`
+	// (`400 {"message":"400 (Bad request) \"email\" not given"}`), the user
+	// (`User.find`: unknown id answers `404 {"message":"404 Not found"}`),
+	// then the email's validation (`400 {"message":{"email":["has already been taken"]}}`
+	// for an address that is any user's primary or secondary email).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /users/{id}/emails (the `CreateUserEmail` operationId).
+	CreateUserEmailWithFormdataBodyWithResponse(ctx context.Context, id UserIDPath, body CreateUserEmailFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateUserEmailResponse, error)
+
+	// DeleteUserEmailWithResponse Delete a user's email
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+	// The docs name this path `/users/:uid/emails/:id`.
+	//
+	// DELETE answers 200 with the deleted record: the email's database row as
+	// JSON, not an `Email` entity. An email that is unknown or not the user's
+	// answers `404 {"message":"404 Email Not Found"}`; an unknown user answers
+	// `404 {"message":"404 User Not Found"}` (8.7 looked the user up first).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /users/{id}/emails/{email_id} (the `DeleteUserEmail` operationId).
+	DeleteUserEmailWithResponse(ctx context.Context, id UserIDPath, emailID int, reqEditors ...RequestEditorFn) (*DeleteUserEmailResponse, error)
+
+	// ListUserKeysWithResponse List a user's SSH keys
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+	// All the user's keys in one answer: 8.7 did not paginate this list (no
+	// `page`/`per_page`, no pagination headers). An unknown user answers
+	// `404 {"message":"404 User Not Found"}`. The docs name this path
+	// `/users/:uid/keys`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /users/{id}/keys (the `ListUserKeys` operationId).
+	ListUserKeysWithResponse(ctx context.Context, id UserIDPath, reqEditors ...RequestEditorFn) (*ListUserKeysResponse, error)
+
+	// CreateUserKeyWithBodyWithResponse Add an SSH key for a user
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+	// Adds an SSH key to the given user.
+	//
+	// 8.7 checked, in this order: administrator (403), `title` and `key`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), the user
+	// (`User.find`: unknown id answers `404 {"message":"404 Not found"}`),
+	// then the key's validation
+	// (`400 {"message":{"<field>":["<msg>"]}}`, e.g. an invalid key or a
+	// fingerprint that is already taken).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /users/{id}/keys (the `CreateUserKey` operationId).
+	CreateUserKeyWithBodyWithResponse(ctx context.Context, id UserIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateUserKeyResponse, error)
+
+	// CreateUserKeyWithResponse Add an SSH key for a user
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+	// Adds an SSH key to the given user.
+	//
+	// 8.7 checked, in this order: administrator (403), `title` and `key`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), the user
+	// (`User.find`: unknown id answers `404 {"message":"404 Not found"}`),
+	// then the key's validation
+	// (`400 {"message":{"<field>":["<msg>"]}}`, e.g. an invalid key or a
+	// fingerprint that is already taken).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /users/{id}/keys (the `CreateUserKey` operationId).
+	CreateUserKeyWithResponse(ctx context.Context, id UserIDPath, body CreateUserKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateUserKeyResponse, error)
+
+	// CreateUserKeyWithFormdataBodyWithResponse Add an SSH key for a user
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+	// Adds an SSH key to the given user.
+	//
+	// 8.7 checked, in this order: administrator (403), `title` and `key`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), the user
+	// (`User.find`: unknown id answers `404 {"message":"404 Not found"}`),
+	// then the key's validation
+	// (`400 {"message":{"<field>":["<msg>"]}}`, e.g. an invalid key or a
+	// fingerprint that is already taken).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /users/{id}/keys (the `CreateUserKey` operationId).
+	CreateUserKeyWithFormdataBodyWithResponse(ctx context.Context, id UserIDPath, body CreateUserKeyFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateUserKeyResponse, error)
+
+	// DeleteUserKeyWithResponse Delete a user's SSH key
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+	// The docs name this path `/users/:uid/keys/:id`.
+	//
+	// DELETE answers 200 with the deleted record: the key's database row as
+	// JSON, not an `SSHKey` entity. An unknown user answers
+	// `404 {"message":"404 User Not Found"}`; a key that is unknown or not the
+	// user's answers `404 {"message":"404 Key Not Found"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /users/{id}/keys/{key_id} (the `DeleteUserKey` operationId).
+	DeleteUserKeyWithResponse(ctx context.Context, id UserIDPath, keyID int, reqEditors ...RequestEditorFn) (*DeleteUserKeyResponse, error)
+
+	// UnblockUserWithResponse Unblock a user
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+	// The docs name this path `/users/:uid/unblock`.
+	//
+	// Answers a bare JSON boolean: `true` when the user was activated by this
+	// call, `false` when the state did not change (already active). An
+	// unknown user answers `404 {"message":"404 User Not Found"}`.
+	//
+	// 8.7 also answered `403 {"message":"403 Forbidden  - LDAP blocked users cannot be unblocked by the API"}`
+	// for a user blocked by LDAP synchronization (state `ldap_blocked`).
+	// Labrador has no LDAP, so the 403 documented here is the non-admin one.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /users/{id}/unblock (the `UnblockUser` operationId).
+	UnblockUserWithResponse(ctx context.Context, id UserIDPath, reqEditors ...RequestEditorFn) (*UnblockUserResponse, error)
+}
+
+type GetKeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SSHKeyWithUser
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetKeyResponse) GetJSON200() *SSHKeyWithUser {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetKeyResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetKeyResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetKeyResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetKeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetKeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetKeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListNamespacesResponse200Headers the declared response headers of an HTTP 200 response for ListNamespaces
+type ListNamespacesResponse200Headers struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListNamespacesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Namespace
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListNamespacesResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListNamespacesResponse) GetJSON200() *[]Namespace {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListNamespacesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r ListNamespacesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListNamespacesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListNamespacesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListNamespacesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateSessionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *UserLogin
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Message
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateSessionResponse) GetJSON201() *UserLogin {
+	return r.JSON201
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateSessionResponse) GetJSON401() *Message {
+	return r.JSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateSessionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateSessionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateSessionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateSessionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetCurrentUserResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UserLogin
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCurrentUserResponse) GetJSON200() *UserLogin {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetCurrentUserResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCurrentUserResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCurrentUserResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCurrentUserResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCurrentUserResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListCurrentUserEmailsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Email
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListCurrentUserEmailsResponse) GetJSON200() *[]Email {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListCurrentUserEmailsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r ListCurrentUserEmailsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListCurrentUserEmailsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListCurrentUserEmailsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListCurrentUserEmailsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateCurrentUserEmailResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Email
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateCurrentUserEmailResponse) GetJSON201() *Email {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateCurrentUserEmailResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateCurrentUserEmailResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateCurrentUserEmailResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateCurrentUserEmailResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateCurrentUserEmailResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateCurrentUserEmailResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteCurrentUserEmailResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DeletedEmailOrNull
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteCurrentUserEmailResponse) GetJSON200() *DeletedEmailOrNull {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteCurrentUserEmailResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteCurrentUserEmailResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteCurrentUserEmailResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteCurrentUserEmailResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteCurrentUserEmailResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetCurrentUserEmailResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Email
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCurrentUserEmailResponse) GetJSON200() *Email {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetCurrentUserEmailResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetCurrentUserEmailResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCurrentUserEmailResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCurrentUserEmailResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCurrentUserEmailResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCurrentUserEmailResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListCurrentUserKeysResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]SSHKey
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListCurrentUserKeysResponse) GetJSON200() *[]SSHKey {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListCurrentUserKeysResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r ListCurrentUserKeysResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListCurrentUserKeysResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListCurrentUserKeysResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListCurrentUserKeysResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateCurrentUserKeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *SSHKey
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateCurrentUserKeyResponse) GetJSON201() *SSHKey {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateCurrentUserKeyResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateCurrentUserKeyResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateCurrentUserKeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateCurrentUserKeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateCurrentUserKeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateCurrentUserKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteCurrentUserKeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DeletedKeyOrNull
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteCurrentUserKeyResponse) GetJSON200() *DeletedKeyOrNull {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteCurrentUserKeyResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteCurrentUserKeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteCurrentUserKeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteCurrentUserKeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteCurrentUserKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetCurrentUserKeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SSHKey
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCurrentUserKeyResponse) GetJSON200() *SSHKey {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetCurrentUserKeyResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetCurrentUserKeyResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCurrentUserKeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCurrentUserKeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCurrentUserKeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCurrentUserKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
 }
 
 // ListUsersResponse200Headers the declared response headers of an HTTP 200 response for ListUsers
@@ -693,7 +5064,7 @@ type ListUsersResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *[]UserFull
+	JSON200 *[]UserListItem
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -701,7 +5072,7 @@ type ListUsersResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListUsersResponse) GetJSON200() *[]UserFull {
+func (r ListUsersResponse) GetJSON200() *[]UserListItem {
 	return r.JSON200
 }
 
@@ -746,6 +5117,12 @@ type CreateUserResponse struct {
 	JSON201 *UserFull
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Message
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -756,6 +5133,21 @@ func (r CreateUserResponse) GetJSON201() *UserFull {
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
 func (r CreateUserResponse) GetJSON400() *BadRequest {
 	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateUserResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateUserResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateUserResponse) GetJSON409() *Message {
+	return r.JSON409
 }
 
 // GetBody returns the raw response body bytes
@@ -787,22 +5179,91 @@ func (r CreateUserResponse) ContentType() string {
 	return ""
 }
 
+type DeleteUserResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DeletedUser
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteUserResponse) GetJSON200() *DeletedUser {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteUserResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteUserResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteUserResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteUserResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteUserResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteUserResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteUserResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetUserResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *GetUser200JSONResponseBody
+	JSON200 *UserFullOrUser
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NotFound
+	JSON404 *Message
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetUserResponse) GetJSON200() *GetUser200JSONResponseBody {
+func (r GetUserResponse) GetJSON200() *UserFullOrUser {
 	return r.JSON200
 }
 
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetUserResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r GetUserResponse) GetJSON404() *NotFound {
+func (r GetUserResponse) GetJSON404() *Message {
 	return r.JSON404
 }
 
@@ -835,7 +5296,953 @@ func (r GetUserResponse) ContentType() string {
 	return ""
 }
 
+type UpdateUserResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UserFull
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateUserResponse) GetJSON200() *UserFull {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateUserResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateUserResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateUserResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateUserResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r UpdateUserResponse) GetJSON409() *Message {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateUserResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateUserResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateUserResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateUserResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type BlockUserResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *bool
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r BlockUserResponse) GetJSON200() *bool {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r BlockUserResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r BlockUserResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r BlockUserResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r BlockUserResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r BlockUserResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r BlockUserResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r BlockUserResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListUserEmailsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Email
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListUserEmailsResponse) GetJSON200() *[]Email {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListUserEmailsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListUserEmailsResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListUserEmailsResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListUserEmailsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListUserEmailsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListUserEmailsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListUserEmailsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateUserEmailResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Email
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateUserEmailResponse) GetJSON201() *Email {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateUserEmailResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateUserEmailResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateUserEmailResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateUserEmailResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateUserEmailResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateUserEmailResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateUserEmailResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateUserEmailResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteUserEmailResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DeletedEmail
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteUserEmailResponse) GetJSON200() *DeletedEmail {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteUserEmailResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteUserEmailResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteUserEmailResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteUserEmailResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteUserEmailResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteUserEmailResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteUserEmailResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListUserKeysResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]SSHKey
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListUserKeysResponse) GetJSON200() *[]SSHKey {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListUserKeysResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListUserKeysResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListUserKeysResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListUserKeysResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListUserKeysResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListUserKeysResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListUserKeysResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateUserKeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *SSHKey
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateUserKeyResponse) GetJSON201() *SSHKey {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateUserKeyResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateUserKeyResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateUserKeyResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateUserKeyResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateUserKeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateUserKeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateUserKeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateUserKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteUserKeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DeletedKey
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteUserKeyResponse) GetJSON200() *DeletedKey {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteUserKeyResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteUserKeyResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteUserKeyResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteUserKeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteUserKeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteUserKeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteUserKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UnblockUserResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *bool
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UnblockUserResponse) GetJSON200() *bool {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UnblockUserResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UnblockUserResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UnblockUserResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r UnblockUserResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UnblockUserResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UnblockUserResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UnblockUserResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetKeyWithResponse Get an SSH key with its user
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+// Answers the key with its owner as `UserFull`. An unknown id answers
+// `404 {"message":"404 Not found"}` (8.7's `Key.find`).
+//
+// 8.7's `Key.find` also found deploy keys, which have no owner: their
+// `user` is `null`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /keys/{id} (the `GetKey` operationId).
+func (c *ClientWithResponses) GetKeyWithResponse(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*GetKeyResponse, error) {
+	rsp, err := c.GetKey(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetKeyResponse(rsp)
+}
+
+// ListNamespacesWithResponse List namespaces
+//
+// An administrator sees every namespace; anyone else sees their own
+// personal namespace and the groups they are a member of. `search` keeps
+// the namespaces whose name or path contains the text. Paginated
+// (`page`, `per_page`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /namespaces (the `ListNamespaces` operationId).
+func (c *ClientWithResponses) ListNamespacesWithResponse(ctx context.Context, params *ListNamespacesParams, reqEditors ...RequestEditorFn) (*ListNamespacesResponse, error) {
+	rsp, err := c.ListNamespaces(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListNamespacesResponse(rsp)
+}
+
+// CreateSessionWithBodyWithResponse Log in
+//
+// Public: no private token needed. Answers the user as `UserLogin`,
+// including the `private_token` to use on every other call.
+//
+// Send `password` and either `login` or `email`. `login` may be the
+// username or the email address; when both `email` and `login` are given,
+// `email` is used (8.7 looked up `params[:email] || params[:login]`).
+//
+// The parameters are documented as required, but 8.7 did not check them
+// with `required_attributes!`: any missing or wrong credential answers
+// `401 {"message":"401 Unauthorized"}`, never 400. That is why the body
+// schema has no required fields.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /session (the `CreateSession` operationId).
+func (c *ClientWithResponses) CreateSessionWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSessionResponse, error) {
+	rsp, err := c.CreateSessionWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateSessionResponse(rsp)
+}
+
+// CreateSessionWithResponse Log in
+//
+// Public: no private token needed. Answers the user as `UserLogin`,
+// including the `private_token` to use on every other call.
+//
+// Send `password` and either `login` or `email`. `login` may be the
+// username or the email address; when both `email` and `login` are given,
+// `email` is used (8.7 looked up `params[:email] || params[:login]`).
+//
+// The parameters are documented as required, but 8.7 did not check them
+// with `required_attributes!`: any missing or wrong credential answers
+// `401 {"message":"401 Unauthorized"}`, never 400. That is why the body
+// schema has no required fields.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /session (the `CreateSession` operationId).
+func (c *ClientWithResponses) CreateSessionWithResponse(ctx context.Context, body CreateSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateSessionResponse, error) {
+	rsp, err := c.CreateSession(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateSessionResponse(rsp)
+}
+
+// CreateSessionWithFormdataBodyWithResponse Log in
+//
+// Public: no private token needed. Answers the user as `UserLogin`,
+// including the `private_token` to use on every other call.
+//
+// Send `password` and either `login` or `email`. `login` may be the
+// username or the email address; when both `email` and `login` are given,
+// `email` is used (8.7 looked up `params[:email] || params[:login]`).
+//
+// The parameters are documented as required, but 8.7 did not check them
+// with `required_attributes!`: any missing or wrong credential answers
+// `401 {"message":"401 Unauthorized"}`, never 400. That is why the body
+// schema has no required fields.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /session (the `CreateSession` operationId).
+func (c *ClientWithResponses) CreateSessionWithFormdataBodyWithResponse(ctx context.Context, body CreateSessionFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateSessionResponse, error) {
+	rsp, err := c.CreateSessionWithFormdataBody(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateSessionResponse(rsp)
+}
+
+// GetCurrentUserWithResponse Get the current user
+//
+// The authenticated user (with `sudo`, the user acted as) as `UserLogin`:
+// `UserFull` plus the `private_token`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /user (the `GetCurrentUser` operationId).
+func (c *ClientWithResponses) GetCurrentUserWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetCurrentUserResponse, error) {
+	rsp, err := c.GetCurrentUser(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCurrentUserResponse(rsp)
+}
+
+// ListCurrentUserEmailsWithResponse List the current user's emails
+//
+// The current user's secondary emails (not the primary one), all in one
+// answer: 8.7 did not paginate this list (no `page`/`per_page`, no
+// pagination headers).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /user/emails (the `ListCurrentUserEmails` operationId).
+func (c *ClientWithResponses) ListCurrentUserEmailsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListCurrentUserEmailsResponse, error) {
+	rsp, err := c.ListCurrentUserEmails(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListCurrentUserEmailsResponse(rsp)
+}
+
+// CreateCurrentUserEmailWithBodyWithResponse Add an email for the current user
+//
+// Adds a secondary email address. `email` is required:
+// `400 {"message":"400 (Bad request) \"email\" not given"}`. An address
+// that fails validation answers `400 {"message":{"<field>":["<msg>"]}}`,
+// e.g. `{"message":{"email":["has already been taken"]}}` for an address
+// that is any user's primary or secondary email.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /user/emails (the `CreateCurrentUserEmail` operationId).
+func (c *ClientWithResponses) CreateCurrentUserEmailWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCurrentUserEmailResponse, error) {
+	rsp, err := c.CreateCurrentUserEmailWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateCurrentUserEmailResponse(rsp)
+}
+
+// CreateCurrentUserEmailWithResponse Add an email for the current user
+//
+// Adds a secondary email address. `email` is required:
+// `400 {"message":"400 (Bad request) \"email\" not given"}`. An address
+// that fails validation answers `400 {"message":{"<field>":["<msg>"]}}`,
+// e.g. `{"message":{"email":["has already been taken"]}}` for an address
+// that is any user's primary or secondary email.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /user/emails (the `CreateCurrentUserEmail` operationId).
+func (c *ClientWithResponses) CreateCurrentUserEmailWithResponse(ctx context.Context, body CreateCurrentUserEmailJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCurrentUserEmailResponse, error) {
+	rsp, err := c.CreateCurrentUserEmail(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateCurrentUserEmailResponse(rsp)
+}
+
+// CreateCurrentUserEmailWithFormdataBodyWithResponse Add an email for the current user
+//
+// Adds a secondary email address. `email` is required:
+// `400 {"message":"400 (Bad request) \"email\" not given"}`. An address
+// that fails validation answers `400 {"message":{"<field>":["<msg>"]}}`,
+// e.g. `{"message":{"email":["has already been taken"]}}` for an address
+// that is any user's primary or secondary email.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /user/emails (the `CreateCurrentUserEmail` operationId).
+func (c *ClientWithResponses) CreateCurrentUserEmailWithFormdataBodyWithResponse(ctx context.Context, body CreateCurrentUserEmailFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateCurrentUserEmailResponse, error) {
+	rsp, err := c.CreateCurrentUserEmailWithFormdataBody(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateCurrentUserEmailResponse(rsp)
+}
+
+// DeleteCurrentUserEmailWithResponse Delete one of the current user's emails
+//
+// Idempotent: 8.7 swallowed every error of this call. DELETE answers 200
+// with the deleted record (the email's database row as JSON, not an
+// `Email` entity), or with JSON `null` when the email is unknown or
+// belongs to another user.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /user/emails/{email_id} (the `DeleteCurrentUserEmail` operationId).
+func (c *ClientWithResponses) DeleteCurrentUserEmailWithResponse(ctx context.Context, emailID string, reqEditors ...RequestEditorFn) (*DeleteCurrentUserEmailResponse, error) {
+	rsp, err := c.DeleteCurrentUserEmail(ctx, emailID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteCurrentUserEmailResponse(rsp)
+}
+
+// GetCurrentUserEmailWithResponse Get one of the current user's emails
+//
+// An email that is unknown or belongs to another user answers
+// `404 {"message":"404 Not found"}` (8.7's `current_user.emails.find`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /user/emails/{email_id} (the `GetCurrentUserEmail` operationId).
+func (c *ClientWithResponses) GetCurrentUserEmailWithResponse(ctx context.Context, emailID int, reqEditors ...RequestEditorFn) (*GetCurrentUserEmailResponse, error) {
+	rsp, err := c.GetCurrentUserEmail(ctx, emailID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCurrentUserEmailResponse(rsp)
+}
+
+// ListCurrentUserKeysWithResponse List the current user's SSH keys
+//
+// All of the current user's SSH keys in one answer: 8.7 did not paginate
+// this list (no `page`/`per_page`, no pagination headers).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /user/keys (the `ListCurrentUserKeys` operationId).
+func (c *ClientWithResponses) ListCurrentUserKeysWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListCurrentUserKeysResponse, error) {
+	rsp, err := c.ListCurrentUserKeys(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListCurrentUserKeysResponse(rsp)
+}
+
+// CreateCurrentUserKeyWithBodyWithResponse Add an SSH key for the current user
+//
+// `title` and `key` are required:
+// `400 {"message":"400 (Bad request) \"<name>\" not given"}`. A key that
+// fails validation (invalid, or its fingerprint already taken) answers
+// `400 {"message":{"<field>":["<msg>"]}}`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /user/keys (the `CreateCurrentUserKey` operationId).
+func (c *ClientWithResponses) CreateCurrentUserKeyWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCurrentUserKeyResponse, error) {
+	rsp, err := c.CreateCurrentUserKeyWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateCurrentUserKeyResponse(rsp)
+}
+
+// CreateCurrentUserKeyWithResponse Add an SSH key for the current user
+//
+// `title` and `key` are required:
+// `400 {"message":"400 (Bad request) \"<name>\" not given"}`. A key that
+// fails validation (invalid, or its fingerprint already taken) answers
+// `400 {"message":{"<field>":["<msg>"]}}`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /user/keys (the `CreateCurrentUserKey` operationId).
+func (c *ClientWithResponses) CreateCurrentUserKeyWithResponse(ctx context.Context, body CreateCurrentUserKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCurrentUserKeyResponse, error) {
+	rsp, err := c.CreateCurrentUserKey(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateCurrentUserKeyResponse(rsp)
+}
+
+// CreateCurrentUserKeyWithFormdataBodyWithResponse Add an SSH key for the current user
+//
+// `title` and `key` are required:
+// `400 {"message":"400 (Bad request) \"<name>\" not given"}`. A key that
+// fails validation (invalid, or its fingerprint already taken) answers
+// `400 {"message":{"<field>":["<msg>"]}}`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /user/keys (the `CreateCurrentUserKey` operationId).
+func (c *ClientWithResponses) CreateCurrentUserKeyWithFormdataBodyWithResponse(ctx context.Context, body CreateCurrentUserKeyFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateCurrentUserKeyResponse, error) {
+	rsp, err := c.CreateCurrentUserKeyWithFormdataBody(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateCurrentUserKeyResponse(rsp)
+}
+
+// DeleteCurrentUserKeyWithResponse Delete one of the current user's SSH keys
+//
+// Idempotent: 8.7 swallowed every error of this call. DELETE answers 200
+// with the deleted record (the key's database row as JSON, not an
+// `SSHKey` entity), or with JSON `null` when the key is unknown or
+// belongs to another user.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /user/keys/{key_id} (the `DeleteCurrentUserKey` operationId).
+func (c *ClientWithResponses) DeleteCurrentUserKeyWithResponse(ctx context.Context, keyID string, reqEditors ...RequestEditorFn) (*DeleteCurrentUserKeyResponse, error) {
+	rsp, err := c.DeleteCurrentUserKey(ctx, keyID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteCurrentUserKeyResponse(rsp)
+}
+
+// GetCurrentUserKeyWithResponse Get one of the current user's SSH keys
+//
+// A key that is unknown or belongs to another user answers
+// `404 {"message":"404 Not found"}` (8.7's `current_user.keys.find`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /user/keys/{key_id} (the `GetCurrentUserKey` operationId).
+func (c *ClientWithResponses) GetCurrentUserKeyWithResponse(ctx context.Context, keyID int, reqEditors ...RequestEditorFn) (*GetCurrentUserKeyResponse, error) {
+	rsp, err := c.GetCurrentUserKey(ctx, keyID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCurrentUserKeyResponse(rsp)
+}
+
 // ListUsersWithResponse List users
+//
+// Any logged-in user may list users. An administrator gets `UserFull`
+// items; everyone else gets `UserBasic` items.
+//
+//   - `username` looks up one user by exact username. When it is present
+//     (not empty), `search` and `active` are ignored and the list is not
+//     paginated: all matches come back in one answer without the pagination
+//     headers (8.7 skipped `paginate` on this branch).
+//   - `search` keeps users whose name, email or username contains the text,
+//     ignoring case.
+//   - `active` keeps only users in state `active` whenever it is present,
+//     even `active=false`, as 8.7's `params[:active].present?` did.
+//   - Otherwise the list is paginated (`page`, `per_page`).
+//
+// 8.7 first checked the `read_users_list` ability and answered
+// `403 {"message":"Not authorized."}` without it, but every logged-in
+// user had that ability, so that answer cannot happen and is not part of
+// this contract. 8.7 also took an undocumented `skip_ldap=true`; Labrador
+// has no LDAP and does not take it.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -848,7 +6255,27 @@ func (c *ClientWithResponses) ListUsersWithResponse(ctx context.Context, params 
 	return ParseListUsersResponse(rsp)
 }
 
-// CreateUserWithBodyWithResponse Create user
+// CreateUserWithBodyWithResponse Create a user
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+// 8.7 checked this before the parameters, so a non-admin gets 403 even
+// when required parameters are missing.
+//
+// `email`, `password`, `name` and `username` are required:
+// `400 {"message":"400 (Bad request) \"<name>\" not given"}`.
+//
+//   - `website_url` is documented but ignored on create in 8.7 (it was not
+//     among the attributes the endpoint read); set it with `PUT /users/:id`.
+//   - `confirm=false` (8.7 matched the value against `/(false|f|no|0)$/i`,
+//     so `f`, `no` and `0` too) creates the user as already confirmed; by
+//     default the user must confirm the email address.
+//   - `provider` and `extern_uid` together add an identity to the user.
+//
+// When the user cannot be saved, 8.7 answered, in this order:
+// `409 {"message":"Email has already been taken"}` if another user has the
+// email, `409 {"message":"Username has already been taken"}` if another user
+// has the username, else `400` with the validation errors
+// (`{"message":{"<field>":["<msg>"]}}`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -861,7 +6288,27 @@ func (c *ClientWithResponses) CreateUserWithBodyWithResponse(ctx context.Context
 	return ParseCreateUserResponse(rsp)
 }
 
-// CreateUserWithResponse Create user
+// CreateUserWithResponse Create a user
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+// 8.7 checked this before the parameters, so a non-admin gets 403 even
+// when required parameters are missing.
+//
+// `email`, `password`, `name` and `username` are required:
+// `400 {"message":"400 (Bad request) \"<name>\" not given"}`.
+//
+//   - `website_url` is documented but ignored on create in 8.7 (it was not
+//     among the attributes the endpoint read); set it with `PUT /users/:id`.
+//   - `confirm=false` (8.7 matched the value against `/(false|f|no|0)$/i`,
+//     so `f`, `no` and `0` too) creates the user as already confirmed; by
+//     default the user must confirm the email address.
+//   - `provider` and `extern_uid` together add an identity to the user.
+//
+// When the user cannot be saved, 8.7 answered, in this order:
+// `409 {"message":"Email has already been taken"}` if another user has the
+// email, `409 {"message":"Username has already been taken"}` if another user
+// has the username, else `400` with the validation errors
+// (`{"message":{"<field>":["<msg>"]}}`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -874,7 +6321,27 @@ func (c *ClientWithResponses) CreateUserWithResponse(ctx context.Context, body C
 	return ParseCreateUserResponse(rsp)
 }
 
-// CreateUserWithFormdataBodyWithResponse Create user
+// CreateUserWithFormdataBodyWithResponse Create a user
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+// 8.7 checked this before the parameters, so a non-admin gets 403 even
+// when required parameters are missing.
+//
+// `email`, `password`, `name` and `username` are required:
+// `400 {"message":"400 (Bad request) \"<name>\" not given"}`.
+//
+//   - `website_url` is documented but ignored on create in 8.7 (it was not
+//     among the attributes the endpoint read); set it with `PUT /users/:id`.
+//   - `confirm=false` (8.7 matched the value against `/(false|f|no|0)$/i`,
+//     so `f`, `no` and `0` too) creates the user as already confirmed; by
+//     default the user must confirm the email address.
+//   - `provider` and `extern_uid` together add an identity to the user.
+//
+// When the user cannot be saved, 8.7 answered, in this order:
+// `409 {"message":"Email has already been taken"}` if another user has the
+// email, `409 {"message":"Username has already been taken"}` if another user
+// has the username, else `400` with the validation errors
+// (`{"message":{"<field>":["<msg>"]}}`).
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -887,17 +6354,889 @@ func (c *ClientWithResponses) CreateUserWithFormdataBodyWithResponse(ctx context
 	return ParseCreateUserResponse(rsp)
 }
 
-// GetUserWithResponse Get user
+// DeleteUserWithResponse Delete a user
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+//
+// DELETE answers 200 with the deleted record: the user's database row as
+// JSON (8.7 returned the destroyed model without an entity), not a user
+// entity. An unknown id answers `404 {"message":"404 User Not Found"}`;
+// the docs call this call idempotent (200 for a missing user), but 8.7's
+// code answered 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /users/{id} (the `DeleteUser` operationId).
+func (c *ClientWithResponses) DeleteUserWithResponse(ctx context.Context, id UserIDPath, reqEditors ...RequestEditorFn) (*DeleteUserResponse, error) {
+	rsp, err := c.DeleteUser(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteUserResponse(rsp)
+}
+
+// GetUserWithResponse Get a user
+//
+// Any logged-in user. An administrator gets `UserFull`; anyone else gets
+// `User`.
+//
+// An unknown id answers `404 {"message":"404 Not found"}` (8.7's
+// `User.find`). 8.7 answered `404 {"message":"User not found."}` to a
+// caller without the `read_user` ability on the user, but every logged-in
+// user had it, so in practice only the first body occurs.
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /users/{id} (the `GetUser` operationId).
-func (c *ClientWithResponses) GetUserWithResponse(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*GetUserResponse, error) {
+func (c *ClientWithResponses) GetUserWithResponse(ctx context.Context, id UserIDPath, reqEditors ...RequestEditorFn) (*GetUserResponse, error) {
 	rsp, err := c.GetUser(ctx, id, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
 	return ParseGetUserResponse(rsp)
+}
+
+// UpdateUserWithBodyWithResponse Modify a user
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`
+// (checked before anything else). Every parameter is optional; only the
+// given ones change.
+//
+//   - An unknown id answers `404 {"message":"404 Not found"}` (8.7's
+//     `User.find`; its later `not_found!('User')` could never run).
+//   - Before saving, a given `email` or `username` that another user
+//     already has answers `409 {"message":"Email has already been taken"}`
+//     or `409 {"message":"Username has already been taken"}` (email checked
+//     first). The docs claim this endpoint answers only 404 where a 409
+//     would fit; 8.7's code answered 409.
+//   - `provider` with `extern_uid` updates the user's identity for that
+//     provider, or adds one. 8.7 saved the identity before the user, so it
+//     is kept even when the user's validation then fails.
+//   - A failed validation answers `400 {"message":{"<field>":["<msg>"]}}`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /users/{id} (the `UpdateUser` operationId).
+func (c *ClientWithResponses) UpdateUserWithBodyWithResponse(ctx context.Context, id UserIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error) {
+	rsp, err := c.UpdateUserWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateUserResponse(rsp)
+}
+
+// UpdateUserWithResponse Modify a user
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`
+// (checked before anything else). Every parameter is optional; only the
+// given ones change.
+//
+//   - An unknown id answers `404 {"message":"404 Not found"}` (8.7's
+//     `User.find`; its later `not_found!('User')` could never run).
+//   - Before saving, a given `email` or `username` that another user
+//     already has answers `409 {"message":"Email has already been taken"}`
+//     or `409 {"message":"Username has already been taken"}` (email checked
+//     first). The docs claim this endpoint answers only 404 where a 409
+//     would fit; 8.7's code answered 409.
+//   - `provider` with `extern_uid` updates the user's identity for that
+//     provider, or adds one. 8.7 saved the identity before the user, so it
+//     is kept even when the user's validation then fails.
+//   - A failed validation answers `400 {"message":{"<field>":["<msg>"]}}`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /users/{id} (the `UpdateUser` operationId).
+func (c *ClientWithResponses) UpdateUserWithResponse(ctx context.Context, id UserIDPath, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error) {
+	rsp, err := c.UpdateUser(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateUserResponse(rsp)
+}
+
+// UpdateUserWithFormdataBodyWithResponse Modify a user
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`
+// (checked before anything else). Every parameter is optional; only the
+// given ones change.
+//
+//   - An unknown id answers `404 {"message":"404 Not found"}` (8.7's
+//     `User.find`; its later `not_found!('User')` could never run).
+//   - Before saving, a given `email` or `username` that another user
+//     already has answers `409 {"message":"Email has already been taken"}`
+//     or `409 {"message":"Username has already been taken"}` (email checked
+//     first). The docs claim this endpoint answers only 404 where a 409
+//     would fit; 8.7's code answered 409.
+//   - `provider` with `extern_uid` updates the user's identity for that
+//     provider, or adds one. 8.7 saved the identity before the user, so it
+//     is kept even when the user's validation then fails.
+//   - A failed validation answers `400 {"message":{"<field>":["<msg>"]}}`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /users/{id} (the `UpdateUser` operationId).
+func (c *ClientWithResponses) UpdateUserWithFormdataBodyWithResponse(ctx context.Context, id UserIDPath, body UpdateUserFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error) {
+	rsp, err := c.UpdateUserWithFormdataBody(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateUserResponse(rsp)
+}
+
+// BlockUserWithResponse Block a user
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+// The docs name this path `/users/:uid/block`.
+//
+// Answers a bare JSON boolean: `true` when the user was blocked by this
+// call, `false` when the state did not change (already blocked). An
+// unknown user answers `404 {"message":"404 User Not Found"}`.
+//
+// 8.7 also answered `403 {"message":"403 Forbidden  - LDAP blocked users cannot be modified by the API"}`
+// for a user blocked by LDAP synchronization (state `ldap_blocked`).
+// Labrador has no LDAP, so the 403 documented here is the non-admin one.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /users/{id}/block (the `BlockUser` operationId).
+func (c *ClientWithResponses) BlockUserWithResponse(ctx context.Context, id UserIDPath, reqEditors ...RequestEditorFn) (*BlockUserResponse, error) {
+	rsp, err := c.BlockUser(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseBlockUserResponse(rsp)
+}
+
+// ListUserEmailsWithResponse List a user's emails
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+// The user's secondary emails (not the primary one), all in one answer:
+// 8.7 did not paginate this list (no `page`/`per_page`, no pagination
+// headers). An unknown user answers `404 {"message":"404 User Not Found"}`.
+// The docs name this path `/users/:uid/emails`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /users/{id}/emails (the `ListUserEmails` operationId).
+func (c *ClientWithResponses) ListUserEmailsWithResponse(ctx context.Context, id UserIDPath, reqEditors ...RequestEditorFn) (*ListUserEmailsResponse, error) {
+	rsp, err := c.ListUserEmails(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListUserEmailsResponse(rsp)
+}
+
+// CreateUserEmailWithBodyWithResponse Add an email for a user
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+// Adds a secondary email address to the given user.
+//
+// 8.7 checked, in this order: administrator (403), `email`
+// (`400 {"message":"400 (Bad request) \"email\" not given"}`), the user
+// (`User.find`: unknown id answers `404 {"message":"404 Not found"}`),
+// then the email's validation (`400 {"message":{"email":["has already been taken"]}}`
+// for an address that is any user's primary or secondary email).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /users/{id}/emails (the `CreateUserEmail` operationId).
+func (c *ClientWithResponses) CreateUserEmailWithBodyWithResponse(ctx context.Context, id UserIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateUserEmailResponse, error) {
+	rsp, err := c.CreateUserEmailWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateUserEmailResponse(rsp)
+}
+
+// CreateUserEmailWithResponse Add an email for a user
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+// Adds a secondary email address to the given user.
+//
+// 8.7 checked, in this order: administrator (403), `email`
+// (`400 {"message":"400 (Bad request) \"email\" not given"}`), the user
+// (`User.find`: unknown id answers `404 {"message":"404 Not found"}`),
+// then the email's validation (`400 {"message":{"email":["has already been taken"]}}`
+// for an address that is any user's primary or secondary email).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /users/{id}/emails (the `CreateUserEmail` operationId).
+func (c *ClientWithResponses) CreateUserEmailWithResponse(ctx context.Context, id UserIDPath, body CreateUserEmailJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateUserEmailResponse, error) {
+	rsp, err := c.CreateUserEmail(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateUserEmailResponse(rsp)
+}
+
+// CreateUserEmailWithFormdataBodyWithResponse Add an email for a user
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+// Adds a secondary email address to the given user.
+//
+// 8.7 checked, in this order: administrator (403), `email`
+// (`400 {"message":"400 (Bad request) \"email\" not given"}`), the user
+// (`User.find`: unknown id answers `404 {"message":"404 Not found"}`),
+// then the email's validation (`400 {"message":{"email":["has already been taken"]}}`
+// for an address that is any user's primary or secondary email).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /users/{id}/emails (the `CreateUserEmail` operationId).
+func (c *ClientWithResponses) CreateUserEmailWithFormdataBodyWithResponse(ctx context.Context, id UserIDPath, body CreateUserEmailFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateUserEmailResponse, error) {
+	rsp, err := c.CreateUserEmailWithFormdataBody(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateUserEmailResponse(rsp)
+}
+
+// DeleteUserEmailWithResponse Delete a user's email
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+// The docs name this path `/users/:uid/emails/:id`.
+//
+// DELETE answers 200 with the deleted record: the email's database row as
+// JSON, not an `Email` entity. An email that is unknown or not the user's
+// answers `404 {"message":"404 Email Not Found"}`; an unknown user answers
+// `404 {"message":"404 User Not Found"}` (8.7 looked the user up first).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /users/{id}/emails/{email_id} (the `DeleteUserEmail` operationId).
+func (c *ClientWithResponses) DeleteUserEmailWithResponse(ctx context.Context, id UserIDPath, emailID int, reqEditors ...RequestEditorFn) (*DeleteUserEmailResponse, error) {
+	rsp, err := c.DeleteUserEmail(ctx, id, emailID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteUserEmailResponse(rsp)
+}
+
+// ListUserKeysWithResponse List a user's SSH keys
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+// All the user's keys in one answer: 8.7 did not paginate this list (no
+// `page`/`per_page`, no pagination headers). An unknown user answers
+// `404 {"message":"404 User Not Found"}`. The docs name this path
+// `/users/:uid/keys`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /users/{id}/keys (the `ListUserKeys` operationId).
+func (c *ClientWithResponses) ListUserKeysWithResponse(ctx context.Context, id UserIDPath, reqEditors ...RequestEditorFn) (*ListUserKeysResponse, error) {
+	rsp, err := c.ListUserKeys(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListUserKeysResponse(rsp)
+}
+
+// CreateUserKeyWithBodyWithResponse Add an SSH key for a user
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+// Adds an SSH key to the given user.
+//
+// 8.7 checked, in this order: administrator (403), `title` and `key`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), the user
+// (`User.find`: unknown id answers `404 {"message":"404 Not found"}`),
+// then the key's validation
+// (`400 {"message":{"<field>":["<msg>"]}}`, e.g. an invalid key or a
+// fingerprint that is already taken).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /users/{id}/keys (the `CreateUserKey` operationId).
+func (c *ClientWithResponses) CreateUserKeyWithBodyWithResponse(ctx context.Context, id UserIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateUserKeyResponse, error) {
+	rsp, err := c.CreateUserKeyWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateUserKeyResponse(rsp)
+}
+
+// CreateUserKeyWithResponse Add an SSH key for a user
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+// Adds an SSH key to the given user.
+//
+// 8.7 checked, in this order: administrator (403), `title` and `key`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), the user
+// (`User.find`: unknown id answers `404 {"message":"404 Not found"}`),
+// then the key's validation
+// (`400 {"message":{"<field>":["<msg>"]}}`, e.g. an invalid key or a
+// fingerprint that is already taken).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /users/{id}/keys (the `CreateUserKey` operationId).
+func (c *ClientWithResponses) CreateUserKeyWithResponse(ctx context.Context, id UserIDPath, body CreateUserKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateUserKeyResponse, error) {
+	rsp, err := c.CreateUserKey(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateUserKeyResponse(rsp)
+}
+
+// CreateUserKeyWithFormdataBodyWithResponse Add an SSH key for a user
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+// Adds an SSH key to the given user.
+//
+// 8.7 checked, in this order: administrator (403), `title` and `key`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), the user
+// (`User.find`: unknown id answers `404 {"message":"404 Not found"}`),
+// then the key's validation
+// (`400 {"message":{"<field>":["<msg>"]}}`, e.g. an invalid key or a
+// fingerprint that is already taken).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /users/{id}/keys (the `CreateUserKey` operationId).
+func (c *ClientWithResponses) CreateUserKeyWithFormdataBodyWithResponse(ctx context.Context, id UserIDPath, body CreateUserKeyFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateUserKeyResponse, error) {
+	rsp, err := c.CreateUserKeyWithFormdataBody(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateUserKeyResponse(rsp)
+}
+
+// DeleteUserKeyWithResponse Delete a user's SSH key
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+// The docs name this path `/users/:uid/keys/:id`.
+//
+// DELETE answers 200 with the deleted record: the key's database row as
+// JSON, not an `SSHKey` entity. An unknown user answers
+// `404 {"message":"404 User Not Found"}`; a key that is unknown or not the
+// user's answers `404 {"message":"404 Key Not Found"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /users/{id}/keys/{key_id} (the `DeleteUserKey` operationId).
+func (c *ClientWithResponses) DeleteUserKeyWithResponse(ctx context.Context, id UserIDPath, keyID int, reqEditors ...RequestEditorFn) (*DeleteUserKeyResponse, error) {
+	rsp, err := c.DeleteUserKey(ctx, id, keyID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteUserKeyResponse(rsp)
+}
+
+// UnblockUserWithResponse Unblock a user
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+// The docs name this path `/users/:uid/unblock`.
+//
+// Answers a bare JSON boolean: `true` when the user was activated by this
+// call, `false` when the state did not change (already active). An
+// unknown user answers `404 {"message":"404 User Not Found"}`.
+//
+// 8.7 also answered `403 {"message":"403 Forbidden  - LDAP blocked users cannot be unblocked by the API"}`
+// for a user blocked by LDAP synchronization (state `ldap_blocked`).
+// Labrador has no LDAP, so the 403 documented here is the non-admin one.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /users/{id}/unblock (the `UnblockUser` operationId).
+func (c *ClientWithResponses) UnblockUserWithResponse(ctx context.Context, id UserIDPath, reqEditors ...RequestEditorFn) (*UnblockUserResponse, error) {
+	rsp, err := c.UnblockUser(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUnblockUserResponse(rsp)
+}
+
+// ParseGetKeyResponse parses an HTTP response from a GetKeyWithResponse call
+func ParseGetKeyResponse(rsp *http.Response) (*GetKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SSHKeyWithUser
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListNamespacesResponse parses an HTTP response from a ListNamespacesWithResponse call
+func ParseListNamespacesResponse(rsp *http.Response) (*ListNamespacesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListNamespacesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Namespace
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListNamespacesResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Next-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextPage = &value
+		}
+		if values := rsp.Header.Values("X-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPage = &value
+		}
+		if values := rsp.Header.Values("X-Per-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Per-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPerPage = &value
+		}
+		if values := rsp.Header.Values("X-Prev-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Prev-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPrevPage = &value
+		}
+		if values := rsp.Header.Values("X-Total"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotal = &value
+		}
+		if values := rsp.Header.Values("X-Total-Pages"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Pages", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalPages = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateSessionResponse parses an HTTP response from a CreateSessionWithResponse call
+func ParseCreateSessionResponse(rsp *http.Response) (*CreateSessionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateSessionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest UserLogin
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetCurrentUserResponse parses an HTTP response from a GetCurrentUserWithResponse call
+func ParseGetCurrentUserResponse(rsp *http.Response) (*GetCurrentUserResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCurrentUserResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UserLogin
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListCurrentUserEmailsResponse parses an HTTP response from a ListCurrentUserEmailsWithResponse call
+func ParseListCurrentUserEmailsResponse(rsp *http.Response) (*ListCurrentUserEmailsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListCurrentUserEmailsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Email
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateCurrentUserEmailResponse parses an HTTP response from a CreateCurrentUserEmailWithResponse call
+func ParseCreateCurrentUserEmailResponse(rsp *http.Response) (*CreateCurrentUserEmailResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateCurrentUserEmailResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Email
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteCurrentUserEmailResponse parses an HTTP response from a DeleteCurrentUserEmailWithResponse call
+func ParseDeleteCurrentUserEmailResponse(rsp *http.Response) (*DeleteCurrentUserEmailResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteCurrentUserEmailResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DeletedEmailOrNull
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetCurrentUserEmailResponse parses an HTTP response from a GetCurrentUserEmailWithResponse call
+func ParseGetCurrentUserEmailResponse(rsp *http.Response) (*GetCurrentUserEmailResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCurrentUserEmailResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Email
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListCurrentUserKeysResponse parses an HTTP response from a ListCurrentUserKeysWithResponse call
+func ParseListCurrentUserKeysResponse(rsp *http.Response) (*ListCurrentUserKeysResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListCurrentUserKeysResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []SSHKey
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateCurrentUserKeyResponse parses an HTTP response from a CreateCurrentUserKeyWithResponse call
+func ParseCreateCurrentUserKeyResponse(rsp *http.Response) (*CreateCurrentUserKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateCurrentUserKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest SSHKey
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteCurrentUserKeyResponse parses an HTTP response from a DeleteCurrentUserKeyWithResponse call
+func ParseDeleteCurrentUserKeyResponse(rsp *http.Response) (*DeleteCurrentUserKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteCurrentUserKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DeletedKeyOrNull
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetCurrentUserKeyResponse parses an HTTP response from a GetCurrentUserKeyWithResponse call
+func ParseGetCurrentUserKeyResponse(rsp *http.Response) (*GetCurrentUserKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCurrentUserKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SSHKey
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
 }
 
 // ParseListUsersResponse parses an HTTP response from a ListUsersWithResponse call
@@ -915,7 +7254,7 @@ func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest []UserFull
+		var dest []UserListItem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -1016,6 +7355,74 @@ func ParseCreateUserResponse(rsp *http.Response) (*CreateUserResponse, error) {
 		}
 		response.JSON400 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteUserResponse parses an HTTP response from a DeleteUserWithResponse call
+func ParseDeleteUserResponse(rsp *http.Response) (*DeleteUserResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteUserResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DeletedUser
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
 	}
 
 	return response, nil
@@ -1036,14 +7443,472 @@ func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest GetUser200JSONResponseBody
+		var dest UserFullOrUser
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateUserResponse parses an HTTP response from a UpdateUserWithResponse call
+func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateUserResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UserFull
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseBlockUserResponse parses an HTTP response from a BlockUserWithResponse call
+func ParseBlockUserResponse(rsp *http.Response) (*BlockUserResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &BlockUserResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest bool
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListUserEmailsResponse parses an HTTP response from a ListUserEmailsWithResponse call
+func ParseListUserEmailsResponse(rsp *http.Response) (*ListUserEmailsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListUserEmailsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Email
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateUserEmailResponse parses an HTTP response from a CreateUserEmailWithResponse call
+func ParseCreateUserEmailResponse(rsp *http.Response) (*CreateUserEmailResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateUserEmailResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Email
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteUserEmailResponse parses an HTTP response from a DeleteUserEmailWithResponse call
+func ParseDeleteUserEmailResponse(rsp *http.Response) (*DeleteUserEmailResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteUserEmailResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DeletedEmail
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListUserKeysResponse parses an HTTP response from a ListUserKeysWithResponse call
+func ParseListUserKeysResponse(rsp *http.Response) (*ListUserKeysResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListUserKeysResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []SSHKey
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateUserKeyResponse parses an HTTP response from a CreateUserKeyWithResponse call
+func ParseCreateUserKeyResponse(rsp *http.Response) (*CreateUserKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateUserKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest SSHKey
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteUserKeyResponse parses an HTTP response from a DeleteUserKeyWithResponse call
+func ParseDeleteUserKeyResponse(rsp *http.Response) (*DeleteUserKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteUserKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DeletedKey
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUnblockUserResponse parses an HTTP response from a UnblockUserWithResponse call
+func ParseUnblockUserResponse(rsp *http.Response) (*UnblockUserResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UnblockUserResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest bool
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
