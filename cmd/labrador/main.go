@@ -1,0 +1,113 @@
+// Command labrador is a GitLab-compatible server: GitLab API v3 and CI API
+// v1 as GitLab CE 8.7 spoke them.
+//
+//	labrador serve [--listen ADDR] [--data-dir DIR] [--database URL] [--external-url URL]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/labrador-dev/labrador/persistence"
+	"github.com/labrador-dev/labrador/server"
+)
+
+func main() {
+	if len(os.Args) < 2 || os.Args[1] != "serve" {
+		fmt.Fprintln(os.Stderr, "usage: labrador serve [--listen ADDR] [--data-dir DIR] [--database URL] [--external-url URL] [--max-body-bytes N]")
+		os.Exit(2)
+	}
+	if err := serve(os.Args[2:]); err != nil {
+		fmt.Fprintln(os.Stderr, "labrador:", err)
+		os.Exit(1)
+	}
+}
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func serve(args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	listen := fs.String("listen", env("LABRADOR_LISTEN", "127.0.0.1:8080"), "address to listen on (env LABRADOR_LISTEN)")
+	dataDir := fs.String("data-dir", env("LABRADOR_DATA_DIR", "./data"), "data directory (env LABRADOR_DATA_DIR)")
+	dbURL := fs.String("database", env("LABRADOR_DATABASE_URL", ""), "postgres:// URL; empty for SQLite in the data dir (env LABRADOR_DATABASE_URL)")
+	extURL := fs.String("external-url", env("LABRADOR_EXTERNAL_URL", ""), "URL clients use to reach the server; default http://<listen address> (env LABRADOR_EXTERNAL_URL)")
+	maxBody, _ := strconv.ParseInt(env("LABRADOR_MAX_BODY_BYTES", "0"), 10, 64)
+	fs.Int64Var(&maxBody, "max-body-bytes", maxBody, "request body cap in bytes; 0 for the default 10 MiB (env LABRADOR_MAX_BODY_BYTES)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	store, err := persistence.Open(ctx, persistence.Config{DatabaseURL: *dbURL, DataDir: *dataDir})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	rootPassword := os.Getenv("LABRADOR_ROOT_PASSWORD")
+	generatedPassword := rootPassword == ""
+	if generatedPassword {
+		rootPassword = persistence.NewToken(16)
+	}
+	runnerToken := env("LABRADOR_RUNNER_REGISTRATION_TOKEN", persistence.NewToken(20))
+	boot, err := store.Bootstrap(ctx, persistence.Bootstrap{RootPassword: rootPassword, RunnersRegistrationToken: runnerToken})
+	if err != nil {
+		return fmt.Errorf("bootstrap: %w", err)
+	}
+	// Printed once, on the first start, so the operator can log in.
+	if boot.RootCreated && generatedPassword {
+		fmt.Fprintf(os.Stderr, "labrador: created admin user root with password %s\n", rootPassword)
+	}
+	if boot.RunnersRegistrationToken != "" && os.Getenv("LABRADOR_RUNNER_REGISTRATION_TOKEN") == "" {
+		fmt.Fprintf(os.Stderr, "labrador: runner registration token %s\n", boot.RunnersRegistrationToken)
+	}
+
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	base := "http://" + ln.Addr().String()
+	if *extURL == "" {
+		*extURL = base
+	}
+	srv, err := server.New(server.Config{ExternalURL: *extURL, MaxBodyBytes: maxBody, Logger: log}, store)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	fmt.Fprintf(os.Stderr, "labrador: listening on %s (database: %s)\n", base, store.Dialect())
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

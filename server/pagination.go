@@ -1,0 +1,83 @@
+package server
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"github.com/labrador-dev/labrador/persistence"
+)
+
+// Pagination, written once (GitLab's paginate and add_pagination_headers,
+// with Kaminari's arithmetic).
+const (
+	defaultPerPage = 20
+	maxPerPage     = 100
+)
+
+type pager struct{ page, perPage int }
+
+func newPager(page, perPage *int) pager {
+	p := pager{page: 1, perPage: defaultPerPage}
+	if page != nil && *page > 0 {
+		p.page = *page
+	}
+	if perPage != nil && *perPage > 0 {
+		p.perPage = min(*perPage, maxPerPage)
+	}
+	return p
+}
+
+func (p pager) window() persistence.Page {
+	return persistence.Page{Offset: (p.page - 1) * p.perPage, Limit: p.perPage}
+}
+
+// pageHeaders has the field set of every generated `…200ResponseHeaders`
+// of a paginated list, so it converts to each of them.
+type pageHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+// headers computes the Link and X-* headers for a page of total items.
+// Links are absolute, built on the external URL, and carry every query
+// parameter of the request (sorted, as Rails' to_query wrote them).
+func (s *Server) headers(ctx context.Context, p pager, total int64) pageHeaders {
+	totalPages := int((total + int64(p.perPage) - 1) / int64(p.perPage))
+	next, prev := "", ""
+	if p.page < totalPages {
+		next = strconv.Itoa(p.page + 1)
+	}
+	if p.page > 1 {
+		prev = strconv.Itoa(p.page - 1)
+	}
+
+	r := requestOf(ctx)
+	base := strings.TrimSuffix(s.cfg.ExternalURL, "/") + r.URL.EscapedPath()
+	q := r.URL.Query()
+	q.Set("per_page", strconv.Itoa(p.perPage))
+	link := func(page int, rel string) string {
+		q.Set("page", strconv.Itoa(page))
+		return "<" + base + "?" + q.Encode() + `>; rel="` + rel + `"`
+	}
+	var links []string
+	if prev != "" {
+		links = append(links, link(p.page-1, "prev"))
+	}
+	if next != "" {
+		links = append(links, link(p.page+1, "next"))
+	}
+	links = append(links, link(1, "first"), link(totalPages, "last"))
+	linkHeader := strings.Join(links, ", ")
+
+	t := int(total)
+	return pageHeaders{
+		Link: &linkHeader, XNextPage: &next, XPage: &p.page, XPerPage: &p.perPage,
+		XPrevPage: &prev, XTotal: &t, XTotalPages: &totalPages,
+	}
+}

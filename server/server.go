@@ -1,0 +1,231 @@
+// Package server is Labrador's HTTP side: echo, the contract gate in front
+// of the generated strict handlers, and one handler file per GitLab resource.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"gopkg.in/yaml.v3"
+
+	"github.com/labrador-dev/labrador/gen/civ1api"
+	"github.com/labrador-dev/labrador/gen/v3api"
+	"github.com/labrador-dev/labrador/persistence"
+	"github.com/labrador-dev/labrador/server/swaggerui"
+)
+
+// Config is what the server needs to know of its deployment.
+type Config struct {
+	// ExternalURL is how clients reach the server (links, web_url, clone URLs).
+	ExternalURL string
+	// MaxBodyBytes caps a request body; larger ones get 413.
+	MaxBodyBytes int64
+	Logger       *slog.Logger
+}
+
+// DefaultMaxBodyBytes is the request body cap when none is configured.
+const DefaultMaxBodyBytes = 10 << 20
+
+// Store is what the handlers need of persistence.
+type Store interface {
+	Ping(ctx context.Context) error
+
+	UserByToken(ctx context.Context, token string) (*persistence.User, error)
+	UserByUsernameOrID(ctx context.Context, ident string) (*persistence.User, error)
+	Authenticate(ctx context.Context, login, password string) (*persistence.User, error)
+	GetUser(ctx context.Context, id int64) (*persistence.User, error)
+	ListUsers(ctx context.Context, f persistence.UserFilter, pg persistence.Page) ([]persistence.User, int64, error)
+	CreateUser(ctx context.Context, p persistence.UserParams) (*persistence.User, error)
+	UpdateUser(ctx context.Context, id int64, p persistence.UserParams) (*persistence.User, error)
+	DeleteUser(ctx context.Context, id int64) (*persistence.User, error)
+	SetUserState(ctx context.Context, id int64, from, to string) (bool, error)
+	EmailTaken(ctx context.Context, email string, exceptID int64) (bool, error)
+	UsernameTaken(ctx context.Context, username string, exceptID int64) (bool, error)
+
+	CreateKey(ctx context.Context, userID int64, title, key string) (*persistence.Key, error)
+	ListUserKeys(ctx context.Context, userID int64) ([]persistence.Key, error)
+	GetKey(ctx context.Context, id int64) (*persistence.Key, error)
+	GetUserKey(ctx context.Context, userID, id int64) (*persistence.Key, error)
+	DeleteUserKey(ctx context.Context, userID, id int64) (*persistence.Key, error)
+
+	CreateEmail(ctx context.Context, userID int64, email string) (*persistence.Email, error)
+	ListUserEmails(ctx context.Context, userID int64) ([]persistence.Email, error)
+	GetUserEmail(ctx context.Context, userID, id int64) (*persistence.Email, error)
+	DeleteUserEmail(ctx context.Context, userID, id int64) (*persistence.Email, error)
+
+	ListNamespaces(ctx context.Context, f persistence.NamespaceFilter, pg persistence.Page) ([]persistence.Namespace, int64, error)
+}
+
+// Server serves the GitLab API v3 (and, later, the CI API v1).
+type Server struct {
+	cfg            Config
+	store          Store
+	log            *slog.Logger
+	echo           *echo.Echo
+	authenticators []authenticator
+}
+
+var _ v3api.StrictServerInterface = (*Server)(nil)
+
+// ciServer serves the CI API v1; its operations are methods of Server too,
+// but the two contracts' generated names must not meet on one type.
+type ciServer struct{ *Server }
+
+var _ civ1api.StrictServerInterface = ciServer{}
+
+// New builds the server over store.
+func New(cfg Config, store Store) (*Server, error) {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	cfg.ExternalURL = strings.TrimSuffix(cfg.ExternalURL, "/")
+	s := &Server{cfg: cfg, store: store, log: cfg.Logger}
+	s.authenticators = []authenticator{s.privateToken}
+
+	v3doc, err := v3api.GetSwagger()
+	if err != nil {
+		return nil, fmt.Errorf("load v3 contract: %w", err)
+	}
+	v3spec, err := specFiles("v3", v3doc)
+	if err != nil {
+		return nil, err
+	}
+
+	ciDoc, err := civ1api.GetSwagger()
+	if err != nil {
+		return nil, fmt.Errorf("load CI v1 contract: %w", err)
+	}
+	ciSpec, err := specFiles("ci-v1", ciDoc)
+	if err != nil {
+		return nil, err
+	}
+
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.errorHandler
+	e.Pre(s.accessLog, s.recoverPanics, trimJSONSuffix, s.limitBody)
+	e.Use(s.gate(compileContract(v3doc, "/api/v3")))
+	v3api.RegisterHandlersWithBaseURL(e, v3api.NewStrictHandler(s, nil), "/api/v3")
+	// The CI API v1: GitLab 8.x mounted it at /ci/api/v1, standalone GitLab
+	// CI at /api/v1; runners are configured with either.
+	e.Use(s.gate(compileContract(ciDoc, "/ci/api/v1", "/api/v1")))
+	for _, base := range []string{"/ci/api/v1", "/api/v1"} {
+		civ1api.RegisterHandlersWithBaseURL(e, civ1api.NewStrictHandler(ciServer{s}, nil), base)
+	}
+	e.GET("/-/health", s.health)
+	swaggerui.Register(e, v3spec, ciSpec)
+	s.echo = e
+	return s, nil
+}
+
+// ServeHTTP serves one request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+func (s *Server) health(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		writeJSON(c, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+		return nil
+	}
+	writeJSON(c, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+// specFiles gives a contract as the JSON and YAML the docs serve.
+func specFiles(slug string, doc any) (swaggerui.Spec, error) {
+	js, err := json.Marshal(doc)
+	if err != nil {
+		return swaggerui.Spec{}, err
+	}
+	var tree any
+	if err := yaml.Unmarshal(js, &tree); err != nil {
+		return swaggerui.Spec{}, err
+	}
+	ys, err := yaml.Marshal(tree)
+	if err != nil {
+		return swaggerui.Spec{}, err
+	}
+	return swaggerui.Spec{Slug: slug, JSON: js, YAML: ys}, nil
+}
+
+// accessLog writes one structured line per request: method, path (never the
+// query, which may hold a token), status, duration.
+func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		method, path := c.Request().Method, c.Request().URL.Path
+		if err := next(c); err != nil {
+			c.Error(err)
+		}
+		s.log.Info("request", "method", method, "path", path, "status", c.Response().Status,
+			"duration_ms", float64(time.Since(start).Microseconds())/1000)
+		return nil
+	}
+}
+
+func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
+	return middleware.RecoverWithConfig(middleware.RecoverConfig{DisablePrintStack: true, LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+		s.log.Error("panic", "path", c.Request().URL.Path, "err", err, "stack", string(stack))
+		return err
+	}})(next)
+}
+
+// trimJSONSuffix accepts `.json` on any API path, as Grape did.
+func trimJSONSuffix(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		u := c.Request().URL
+		if strings.HasSuffix(u.Path, ".json") && !strings.HasPrefix(u.Path, "/api/docs/") &&
+			(strings.HasPrefix(u.Path, "/api/") || strings.HasPrefix(u.Path, "/ci/api/")) {
+			u.Path = strings.TrimSuffix(u.Path, ".json")
+			if u.RawPath != "" {
+				u.RawPath = strings.TrimSuffix(u.RawPath, ".json")
+			}
+		}
+		return next(c)
+	}
+}
+
+// limitBody caps request bodies: a declared length over the cap is
+// refused at once, and reading past it fails with http.MaxBytesError,
+// which the error handler answers with 413.
+func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.ContentLength > s.cfg.MaxBodyBytes {
+			return tooLarge()
+		}
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(c.Response(), r.Body, s.cfg.MaxBodyBytes)
+		}
+		return next(c)
+	}
+}
+
+// url is an absolute URL on the external URL.
+func (s *Server) url(path string) string { return s.cfg.ExternalURL + path }
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+// parseID reads a numeric id the way the contract could not require it to be.
+func parseID(s string) (int64, bool) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil
+}
