@@ -49,6 +49,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	gcfg := &gorm.Config{
 		SkipDefaultTransaction: true,
 		TranslateError:         true,
+		// Cache prepared statements per connection: the hot reads repeat.
+		PrepareStmt: true,
 		Logger:                 logger.Default.LogMode(logger.Silent),
 	}
 	s := &Store{bcryptCost: cfg.BcryptCost}

@@ -484,6 +484,8 @@ type UserFilter struct {
 	Username   string // exact match; when set, the others are ignored
 	Search     string // name, email or username contains, case-insensitive
 	ActiveOnly bool
+	// WithIdentities loads each user's identities (UserFull shows them).
+	WithIdentities bool
 }
 
 // Page is a window of a list.
@@ -504,7 +506,10 @@ func (s *Store) ListUsers(ctx context.Context, f UserFilter, pg Page) ([]User, i
 			q = q.Where(`lower(name) LIKE ? ESCAPE '\' OR lower(email) LIKE ? ESCAPE '\' OR lower(username) LIKE ? ESCAPE '\'`, like, like, like)
 		}
 	}
-	return listPage[User](q, pg, func(db *gorm.DB) *gorm.DB { return db.Preload("Identities", orderByID) })
+	if f.WithIdentities {
+		return listPage[User](q, pg, func(db *gorm.DB) *gorm.DB { return db.Preload("Identities", orderByID) })
+	}
+	return listPage[User](q, pg)
 }
 
 // listPage counts q and loads one page of it ordered by id.

@@ -14,41 +14,51 @@ import (
 func (s *Server) ListUsers(ctx context.Context, req v3api.ListUsersRequestObject) (v3api.ListUsersResponseObject, error) {
 	q := req.Params
 	admin := currentUser(ctx).Admin
-	present := func(users []persistence.User) ([]v3api.UserListItem, error) {
-		out := make([]v3api.UserListItem, len(users))
-		for i := range users {
-			var err error
-			if admin {
-				err = out[i].FromUserFull(s.presentUserFull(&users[i]))
-			} else {
-				err = out[i].FromUserBasic(s.presentUserBasic(&users[i]))
-			}
-			if err != nil {
-				return nil, err
-			}
-		}
-		return out, nil
-	}
 	if q.Username != nil && *q.Username != "" {
 		// An exact username lookup is not paginated in 8.7.
-		users, _, err := s.store.ListUsers(ctx, persistence.UserFilter{Username: *q.Username}, persistence.Page{})
+		users, _, err := s.store.ListUsers(ctx, persistence.UserFilter{Username: *q.Username, WithIdentities: admin}, persistence.Page{})
 		if err != nil {
 			return nil, err
 		}
-		body, err := present(users)
-		return v3api.ListUsers200JSONResponse{Body: body}, err
+		return s.userList(users, admin, nil), nil
 	}
-	f := persistence.UserFilter{ActiveOnly: q.Active != nil} // present at all filters, as 8.7 did
-	if q.Search != nil {
-		f.Search = *q.Search
+	f := persistence.UserFilter{
+		ActiveOnly:     q.Active != nil, // present at all filters, as 8.7 did
+		Search:         deref(q.Search),
+		WithIdentities: admin,
 	}
 	pg := newPager(q.Page, q.PerPage)
 	users, total, err := s.store.ListUsers(ctx, f, pg.window())
 	if err != nil {
 		return nil, err
 	}
-	body, err := present(users)
-	return v3api.ListUsers200JSONResponse{Body: body, Headers: v3api.ListUsers200ResponseHeaders(s.headers(ctx, pg, total))}, err
+	h := s.headers(ctx, pg, total)
+	return s.userList(users, admin, &h), nil
+}
+
+// userList is the answer of listUsers: UserFull items for an admin,
+// UserBasic items for anyone else (the contract's UserListItem). It is
+// written as one typed slice rather than through the generated union,
+// which would encode every item twice.
+func (s *Server) userList(users []persistence.User, admin bool, h *pageHeaders) v3api.ListUsersResponseObject {
+	resp := listResponse{}
+	if h != nil {
+		resp.headers = *h
+	}
+	if admin {
+		full := make([]v3api.UserFull, len(users))
+		for i := range users {
+			full[i] = s.presentUserFull(&users[i])
+		}
+		resp.body = full
+	} else {
+		basic := make([]v3api.UserBasic, len(users))
+		for i := range users {
+			basic[i] = s.presentUserBasic(&users[i])
+		}
+		resp.body = basic
+	}
+	return resp
 }
 
 func (s *Server) GetUser(ctx context.Context, req v3api.GetUserRequestObject) (v3api.GetUserResponseObject, error) {

@@ -1,0 +1,167 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/labrador-dev/labrador/persistence"
+	"github.com/labrador-dev/labrador/server"
+)
+
+// BenchmarkAPI measures requests/s and latency percentiles at 32 concurrent
+// keep-alive connections over loopback HTTP, for a trivial echo handler and
+// for GET /user, GET /users?per_page=20 over 10k users, and POST /users
+// (bcrypt at Devise's cost, as a real create pays it). Run it with
+// `make bench`. The issue's target: the list at ≥ 25% of the trivial
+// handler's rate with p99 ≤ 20 ms on SQLite.
+func BenchmarkAPI(b *testing.B) {
+	ctx := context.Background()
+	store, err := persistence.Open(ctx, persistence.Config{DataDir: filepath.Join(b.TempDir(), "data")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer store.Close()
+	if _, err := store.Bootstrap(ctx, persistence.Bootstrap{RootPassword: "benchpassword", RunnersRegistrationToken: "x"}); err != nil {
+		b.Fatal(err)
+	}
+	// 10k users in one statement; the benchmark measures reads, not seeding.
+	err = store.Exec(ctx, `WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < 10000)
+		INSERT INTO users (email, encrypted_password, name, username, private_token, created_at, updated_at)
+		SELECT 'bench' || n || '@example.com', '', 'Bench ' || n, 'bench' || n, 'benchtoken' || n, ?, ? FROM seq`,
+		time.Now().UTC(), time.Now().UTC())
+	if err != nil {
+		b.Fatal(err)
+	}
+	root, err := store.Authenticate(ctx, "root", "benchpassword")
+	if err != nil {
+		b.Fatal(err)
+	}
+
+	srv, err := server.New(server.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, store)
+	if err != nil {
+		b.Fatal(err)
+	}
+	api := httptest.NewServer(srv)
+	defer api.Close()
+
+	trivial := echo.New()
+	trivial.GET("/hello", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"hello": "world"}) })
+	plain := httptest.NewServer(trivial)
+	defer plain.Close()
+
+	var created atomic.Int64
+	auth := func(r *http.Request) { r.Header.Set("PRIVATE-TOKEN", root.PrivateToken) }
+	cases := []struct {
+		name string
+		n    int
+		req  func() *http.Request
+		want int
+	}{
+		{"trivial echo handler", 20000, func() *http.Request { r, _ := http.NewRequest("GET", plain.URL+"/hello", nil); return r }, 200},
+		{"GET /api/v3/user", 20000, func() *http.Request {
+			r, _ := http.NewRequest("GET", api.URL+"/api/v3/user", nil)
+			auth(r)
+			return r
+		}, 200},
+		{"GET /api/v3/users?per_page=20", 20000, func() *http.Request {
+			r, _ := http.NewRequest("GET", api.URL+"/api/v3/users?per_page=20&page=7", nil)
+			auth(r)
+			return r
+		}, 200},
+		{"POST /api/v3/users", 300, func() *http.Request {
+			n := created.Add(1)
+			body := fmt.Sprintf(`{"email":"new%d@example.com","password":"password123","name":"New %d","username":"new%d"}`, n, n, n)
+			r, _ := http.NewRequest("POST", api.URL+"/api/v3/users", strings.NewReader(body))
+			r.Header.Set("Content-Type", "application/json")
+			auth(r)
+			return r
+		}, 201},
+	}
+
+	var rates []float64
+	only := os.Getenv("LABRADOR_BENCH_ONLY") // a substring of a case name, to profile one
+	for _, tc := range cases {
+		if only != "" && !strings.Contains(tc.name, only) && tc.name != "trivial echo handler" {
+			continue
+		}
+		res := load(b, 32, tc.n, tc.req, tc.want)
+		rates = append(rates, res.rate)
+		b.ReportMetric(res.rate, strings.ReplaceAll(tc.name, " ", "_")+"_req/s")
+		fmt.Printf("%-32s %8.0f req/s   p50 %6.2f ms   p99 %6.2f ms   (%d requests, 32 connections)\n",
+			tc.name, res.rate, ms(res.p50), ms(res.p99), tc.n)
+		if tc.name == "GET /api/v3/users?per_page=20" {
+			fmt.Printf("%-32s %8.1f%% of the trivial handler (target ≥ 25%%), p99 %.2f ms (target ≤ 20 ms)\n",
+				"  list vs trivial", 100*res.rate/rates[0], ms(res.p99))
+		}
+	}
+}
+
+type loadResult struct {
+	rate     float64
+	p50, p99 time.Duration
+}
+
+// load sends n requests from conc workers and checks every status.
+func load(b *testing.B, conc, n int, newReq func() *http.Request, want int) loadResult {
+	b.Helper()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc, MaxConnsPerHost: conc}}
+	defer client.CloseIdleConnections()
+	var next atomic.Int64
+	lat := make([]time.Duration, n)
+	var wg sync.WaitGroup
+	var failed atomic.Value
+	start := time.Now()
+	for w := 0; w < conc; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				t0 := time.Now()
+				resp, err := client.Do(newReq())
+				if err != nil {
+					failed.Store(err.Error())
+					return
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				lat[i] = time.Since(t0)
+				if resp.StatusCode != want {
+					failed.Store(fmt.Sprintf("status %d: %s", resp.StatusCode, body))
+					return
+				}
+				if !json.Valid(body) {
+					failed.Store("invalid JSON: " + string(body))
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if f := failed.Load(); f != nil {
+		b.Fatalf("request failed: %v", f)
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	return loadResult{rate: float64(n) / elapsed.Seconds(), p50: lat[n/2], p99: lat[n*99/100]}
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
