@@ -51,7 +51,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		TranslateError:         true,
 		// Cache prepared statements per connection: the hot reads repeat.
 		PrepareStmt: true,
-		Logger:                 logger.Default.LogMode(logger.Silent),
+		Logger:      logger.Default.LogMode(logger.Silent),
 	}
 	s := &Store{bcryptCost: cfg.BcryptCost}
 	if s.bcryptCost == 0 {

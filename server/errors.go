@@ -99,8 +99,8 @@ func internalError() *apiError {
 
 // Grape's own answers, which GitLab did not wrap.
 var (
-	routeNotFound  = &apiError{status: http.StatusNotFound, body: grapeError{"404 Not Found"}}
-	malformedBody  = &apiError{status: http.StatusBadRequest, body: grapeError{"message body does not match declared format"}}
+	routeNotFound = &apiError{status: http.StatusNotFound, body: grapeError{"404 Not Found"}}
+	malformedBody = &apiError{status: http.StatusBadRequest, body: grapeError{"message body does not match declared format"}}
 )
 
 func methodNotAllowed(allow string) *apiError {

@@ -51,7 +51,7 @@ func (s *Server) presentUserFull(u *persistence.User) v3api.UserFull {
 		Name: b.Name, Username: b.Username, ID: b.ID, State: v3api.UserFullState(b.State),
 		AvatarURL: b.AvatarURL, WebURL: b.WebURL, CreatedAt: b.CreatedAt, IsAdmin: b.IsAdmin,
 		Bio: b.Bio, Location: b.Location, Skype: b.Skype, Linkedin: b.Linkedin, Twitter: b.Twitter,
-		WebsiteURL: b.WebsiteURL,
+		WebsiteURL:   b.WebsiteURL,
 		LastSignInAt: apitime.FromPtr(u.LastSignInAt), ConfirmedAt: apitime.FromPtr(u.ConfirmedAt),
 		Email: u.Email, ThemeID: u.ThemeID, ColorSchemeID: u.ColorSchemeID, ProjectsLimit: u.ProjectsLimit,
 		CurrentSignInAt: apitime.FromPtr(u.CurrentSignInAt), Identities: identities,
