@@ -298,7 +298,7 @@ func (s *Store) CreateUser(ctx context.Context, p UserParams) (*User, error) {
 	if err != nil {
 		return nil, s.uniqueRace(ctx, err, u)
 	}
-	return u, nil
+	return s.GetUser(ctx, u.ID)
 }
 
 // uniqueRace turns a unique-index violation that slipped past the checks
@@ -425,11 +425,14 @@ func (s *Store) SetUserState(ctx context.Context, id int64, from, to string) (bo
 
 // GetUser loads a user with their identities.
 func (s *Store) GetUser(ctx context.Context, id int64) (*User, error) {
-	var u User
-	if err := s.read(ctx).Preload("Identities", orderByID).Take(&u, id).Error; err != nil {
-		return nil, notFound(err)
+	users, err := s.queryUsers(ctx, true, "SELECT "+userColumns+" FROM users WHERE id = ?", id)
+	if err != nil {
+		return nil, err
 	}
-	return &u, nil
+	if len(users) == 0 {
+		return nil, ErrNotFound
+	}
+	return &users[0], nil
 }
 
 func orderByID(db *gorm.DB) *gorm.DB { return db.Order("id") }
@@ -439,11 +442,14 @@ func (s *Store) UserByToken(ctx context.Context, token string) (*User, error) {
 	if token == "" {
 		return nil, ErrNotFound
 	}
-	var u User
-	if err := s.read(ctx).Where("private_token = ?", token).Take(&u).Error; err != nil {
-		return nil, notFound(err)
+	users, err := s.queryUsers(ctx, false, "SELECT "+userColumns+" FROM users WHERE private_token = ?", token)
+	if err != nil {
+		return nil, err
 	}
-	return &u, nil
+	if len(users) == 0 {
+		return nil, ErrNotFound
+	}
+	return &users[0], nil
 }
 
 // UserByUsernameOrID finds the user a sudo names: GitLab matched the
@@ -491,25 +497,91 @@ type UserFilter struct {
 // Page is a window of a list.
 type Page struct{ Offset, Limit int }
 
-// ListUsers returns one page of users, oldest first, and the total.
+// ListUsers returns one page of users, oldest first, and the total. It is
+// the hottest list, so it scans columns explicitly rather than through
+// GORM's reflection.
 func (s *Store) ListUsers(ctx context.Context, f UserFilter, pg Page) ([]User, int64, error) {
-	q := s.read(ctx).Model(&User{})
+	var where []string
+	var args []any
 	switch {
 	case f.Username != "":
-		q = q.Where("username = ?", f.Username)
+		where, args = append(where, "username = ?"), append(args, f.Username)
 	default:
 		if f.ActiveOnly {
-			q = q.Where("state = ?", UserActive)
+			where, args = append(where, "state = ?"), append(args, UserActive)
 		}
 		if f.Search != "" {
 			like := "%" + escapeLike(strings.ToLower(f.Search)) + "%"
-			q = q.Where(`lower(name) LIKE ? ESCAPE '\' OR lower(email) LIKE ? ESCAPE '\' OR lower(username) LIKE ? ESCAPE '\'`, like, like, like)
+			where = append(where, `(lower(name) LIKE ? ESCAPE '\' OR lower(email) LIKE ? ESCAPE '\' OR lower(username) LIKE ? ESCAPE '\')`)
+			args = append(args, like, like, like)
 		}
 	}
-	if f.WithIdentities {
-		return listPage[User](q, pg, func(db *gorm.DB) *gorm.DB { return db.Preload("Identities", orderByID) })
+	cond := ""
+	if len(where) > 0 {
+		cond = " WHERE " + strings.Join(where, " AND ")
 	}
-	return listPage[User](q, pg)
+	var total int64
+	if err := s.read(ctx).Raw("SELECT count(*) FROM users"+cond, args...).Scan(&total).Error; err != nil {
+		return nil, 0, err
+	}
+	if total == 0 || int64(pg.Offset) >= total {
+		return []User{}, total, nil
+	}
+	q := "SELECT " + userColumns + " FROM users" + cond + " ORDER BY id"
+	if pg.Limit > 0 {
+		q += " LIMIT ? OFFSET ?"
+		args = append(args, pg.Limit, pg.Offset)
+	}
+	users, err := s.queryUsers(ctx, f.WithIdentities, q, args...)
+	return users, total, err
+}
+
+const userColumns = "id, email, encrypted_password, name, username, state, admin, bio, location, " +
+	"skype, linkedin, twitter, website_url, projects_limit, can_create_group, external, theme_id, " +
+	"color_scheme_id, two_factor_enabled, private_token, confirmed_at, last_sign_in_at, " +
+	"current_sign_in_at, sign_in_count, created_at, updated_at"
+
+// queryUsers runs a SELECT of userColumns and, when asked, loads the
+// identities of all the users in one more query.
+func (s *Store) queryUsers(ctx context.Context, withIdentities bool, q string, args ...any) ([]User, error) {
+	rows, err := s.read(ctx).Raw(q, args...).Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	users := []User{}
+	for rows.Next() {
+		var u User
+		if err := rows.Scan(&u.ID, &u.Email, &u.EncryptedPassword, &u.Name, &u.Username, &u.State,
+			&u.Admin, &u.Bio, &u.Location, &u.Skype, &u.Linkedin, &u.Twitter, &u.WebsiteURL,
+			&u.ProjectsLimit, &u.CanCreateGroup, &u.External, &u.ThemeID, &u.ColorSchemeID,
+			&u.TwoFactorEnabled, &u.PrivateToken, &u.ConfirmedAt, &u.LastSignInAt,
+			&u.CurrentSignInAt, &u.SignInCount, &u.CreatedAt, &u.UpdatedAt); err != nil {
+			return nil, err
+		}
+		users = append(users, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if !withIdentities || len(users) == 0 {
+		return users, nil
+	}
+	ids := make([]int64, len(users))
+	at := make(map[int64]int, len(users))
+	for i := range users {
+		ids[i], at[users[i].ID] = users[i].ID, i
+		users[i].Identities = []Identity{}
+	}
+	var identities []Identity
+	if err := s.read(ctx).Where("user_id IN ?", ids).Order("id").Find(&identities).Error; err != nil {
+		return nil, err
+	}
+	for _, id := range identities {
+		u := &users[at[id.UserID]]
+		u.Identities = append(u.Identities, id)
+	}
+	return users, nil
 }
 
 // listPage counts q and loads one page of it ordered by id.

