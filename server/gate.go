@@ -47,9 +47,16 @@ func (s *Server) gate(ct *contract) echo.MiddlewareFunc {
 
 			var params map[string]any
 			var paramErr *apiError
-			if op.body != nil {
-				var err error
+			var err error
+			switch {
+			case op.body != nil:
 				if params, paramErr, err = foldParams(r, op.body); err != nil {
+					return err
+				}
+			case r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody:
+				// No body in the contract (a GET, a DELETE): Grape still read
+				// parameters from one, so they join the query string.
+				if paramErr, err = foldBodyIntoQuery(r); err != nil {
 					return err
 				}
 			}

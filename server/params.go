@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -181,4 +182,30 @@ func parseBool(s string) (bool, bool) {
 		return false, true
 	}
 	return false, false
+}
+
+// foldBodyIntoQuery moves the parameters of a body into the query string
+// of an operation that declares no body; the query string wins a clash.
+func foldBodyIntoQuery(r *http.Request) (*apiError, error) {
+	params, bad, err := foldParams(r, nil)
+	if err != nil || bad != nil {
+		return bad, err
+	}
+	q := r.URL.Query()
+	for k, v := range params {
+		if _, ok := q[k]; ok {
+			continue
+		}
+		switch x := v.(type) {
+		case []any:
+			for _, item := range x {
+				q.Add(k, fmt.Sprint(item))
+			}
+		default:
+			q.Set(k, fmt.Sprint(x))
+		}
+	}
+	r.URL.RawQuery = q.Encode()
+	r.Body, r.ContentLength = http.NoBody, 0
+	return nil, nil
 }
