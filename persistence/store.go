@@ -156,9 +156,19 @@ func (s *Store) Ping(ctx context.Context) error {
 	return sqlDB.PingContext(ctx)
 }
 
-// read and write give a context-bound handle.
-func (s *Store) read(ctx context.Context) *gorm.DB  { return s.r.WithContext(ctx) }
-func (s *Store) write(ctx context.Context) *gorm.DB { return s.w.WithContext(ctx) }
+// read and write give a context-bound handle. On SQLite the context loses
+// its cancellation: mattn/go-sqlite3 runs every row fetch of a cancellable
+// query in a goroutine of its own to watch for it, which costs more than
+// the sub-millisecond queries it could interrupt.
+func (s *Store) read(ctx context.Context) *gorm.DB  { return s.r.WithContext(s.queryContext(ctx)) }
+func (s *Store) write(ctx context.Context) *gorm.DB { return s.w.WithContext(s.queryContext(ctx)) }
+
+func (s *Store) queryContext(ctx context.Context) context.Context {
+	if s.dialect == "sqlite" {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
+}
 
 // tx runs fn in one write transaction.
 func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
