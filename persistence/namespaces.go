@@ -31,8 +31,9 @@ func (n *Namespace) Kind() string {
 
 // NamespaceFilter selects namespaces for a list.
 type NamespaceFilter struct {
-	// OwnerID limits the list to what this user owns; nil lists all (admins).
-	OwnerID *int64
+	// UserID limits the list to this user's own namespace and the groups
+	// they are a member of; nil lists all (admins).
+	UserID *int64
 	// Search matches name or path, case-insensitive.
 	Search string
 }
@@ -40,12 +41,13 @@ type NamespaceFilter struct {
 // ListNamespaces returns one page of namespaces, oldest first, and the total.
 func (s *Store) ListNamespaces(ctx context.Context, f NamespaceFilter, pg Page) ([]Namespace, int64, error) {
 	q := s.read(ctx).Model(&Namespace{})
-	if f.OwnerID != nil {
-		q = q.Where("owner_id = ?", *f.OwnerID)
+	if f.UserID != nil {
+		q = q.Where("(owner_id = ? AND type IS NULL) OR (type = 'Group' AND id IN (SELECT source_id FROM members WHERE user_id = ? AND source_type = 'Namespace'))",
+			*f.UserID, *f.UserID)
 	}
 	if f.Search != "" {
 		like := "%" + escapeLike(strings.ToLower(f.Search)) + "%"
-		q = q.Where(`lower(name) LIKE ? ESCAPE '\' OR lower(path) LIKE ? ESCAPE '\'`, like, like)
+		q = q.Where(`(lower(name) LIKE ? ESCAPE '\' OR lower(path) LIKE ? ESCAPE '\')`, like, like)
 	}
 	return listPage[Namespace](q, pg)
 }

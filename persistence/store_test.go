@@ -159,7 +159,7 @@ func testCreateUser(t *testing.T, s *persistence.Store) {
 	if len(got.Identities) != 1 || got.Identities[0].Provider != "github" || got.Identities[0].ExternUID != "gh-1" {
 		t.Errorf("got identities %+v", got.Identities)
 	}
-	nss, total, err := s.ListNamespaces(ctx, persistence.NamespaceFilter{OwnerID: &u.ID}, persistence.Page{Limit: 10})
+	nss, total, err := s.ListNamespaces(ctx, persistence.NamespaceFilter{UserID: &u.ID}, persistence.Page{Limit: 10})
 	if err != nil || total != 1 || nss[0].Path != u.Username || nss[0].Kind() != "user" {
 		t.Fatalf("got namespaces %+v total %d err %v, want the personal one", nss, total, err)
 	}
@@ -234,7 +234,7 @@ func testUpdateUser(t *testing.T, s *persistence.Store) {
 	if u.Username != a.Username+"x" || *u.Bio != "hi" || u.ProjectsLimit != 42 || !u.Admin {
 		t.Errorf("got %+v", u)
 	}
-	nss, _, _ := s.ListNamespaces(ctx, persistence.NamespaceFilter{OwnerID: &a.ID}, persistence.Page{Limit: 10})
+	nss, _, _ := s.ListNamespaces(ctx, persistence.NamespaceFilter{UserID: &a.ID}, persistence.Page{Limit: 10})
 	if len(nss) != 1 || nss[0].Path != u.Username {
 		t.Errorf("got namespace %+v, want it renamed to %s", nss, u.Username)
 	}
@@ -272,7 +272,7 @@ func testDeleteUser(t *testing.T, s *persistence.Store) {
 	}
 	keys, _ := s.ListUserKeys(ctx, u.ID)
 	emails, _ := s.ListUserEmails(ctx, u.ID)
-	_, nsTotal, _ := s.ListNamespaces(ctx, persistence.NamespaceFilter{OwnerID: &u.ID}, persistence.Page{Limit: 1})
+	_, nsTotal, _ := s.ListNamespaces(ctx, persistence.NamespaceFilter{UserID: &u.ID}, persistence.Page{Limit: 1})
 	if len(keys)+len(emails) != 0 || nsTotal != 0 {
 		t.Errorf("left behind: %d keys, %d emails, %d namespaces", len(keys), len(emails), nsTotal)
 	}

@@ -149,6 +149,10 @@ func (p *UserParams) apply(u *User) {
 		u.External = *p.External
 	}
 	u.Email = strings.TrimSpace(u.Email)
+	// 8.7's ensure_external_user_rights: external users create nothing.
+	if u.External {
+		u.ProjectsLimit, u.CanCreateGroup = 0, false
+	}
 }
 
 // validateUser checks what the model checked, before touching other rows.
@@ -393,6 +397,16 @@ func (s *Store) DeleteUser(ctx context.Context, id int64) (*User, error) {
 		if err := tx.Take(&u, id).Error; err != nil {
 			return notFound(err)
 		}
+		// Their personal projects go with them, as 8.7's DeleteUserService
+		// destroyed them; memberships and stars go by the foreign keys.
+		var personal []int64
+		if err := tx.Model(&Project{}).Where("namespace_id IN (SELECT id FROM namespaces WHERE owner_id = ? AND type IS NULL)", id).
+			Pluck("id", &personal).Error; err != nil {
+			return err
+		}
+		if err := deleteProjects(tx, personal); err != nil {
+			return err
+		}
 		for _, del := range []struct {
 			model any
 			where string
@@ -400,6 +414,8 @@ func (s *Store) DeleteUser(ctx context.Context, id int64) (*User, error) {
 			{&Key{}, "user_id = ?"},
 			{&Email{}, "user_id = ?"},
 			{&Identity{}, "user_id = ?"},
+			{&Member{}, "user_id = ?"},
+			{&UsersStarProject{}, "user_id = ?"},
 			{&Namespace{}, "owner_id = ? AND type IS NULL"},
 		} {
 			if err := tx.Where(del.where, id).Delete(del.model).Error; err != nil {

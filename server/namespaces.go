@@ -15,7 +15,7 @@ func (s *Server) ListNamespaces(ctx context.Context, req v3api.ListNamespacesReq
 	u := currentUser(ctx)
 	f := persistence.NamespaceFilter{Search: deref(req.Params.Search)}
 	if !u.Admin {
-		f.OwnerID = &u.ID
+		f.UserID = &u.ID
 	}
 	pg := newPager(req.Params.Page, req.Params.PerPage)
 	nss, total, err := s.store.ListNamespaces(ctx, f, pg.window())

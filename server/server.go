@@ -62,6 +62,52 @@ type Store interface {
 	DeleteUserEmail(ctx context.Context, userID, id int64) (*persistence.Email, error)
 
 	ListNamespaces(ctx context.Context, f persistence.NamespaceFilter, pg persistence.Page) ([]persistence.Namespace, int64, error)
+
+	FindProject(ctx context.Context, ref string) (*persistence.Project, error)
+	GetProject(ctx context.Context, id int64) (*persistence.Project, error)
+	ProjectAccess(ctx context.Context, userID int64, p *persistence.Project) (persistence.Access, error)
+	ListProjects(ctx context.Context, f persistence.ProjectFilter, pg persistence.Page) ([]persistence.Project, int64, error)
+	CreateProject(ctx context.Context, np persistence.NewProject) (*persistence.Project, error)
+	UpdateProject(ctx context.Context, id int64, u persistence.ProjectUpdate) (*persistence.Project, error)
+	DeleteProject(ctx context.Context, id int64) (*persistence.Project, error)
+	SetArchived(ctx context.Context, id int64, archived bool) (*persistence.Project, error)
+	Star(ctx context.Context, userID, projectID int64) (bool, error)
+	Unstar(ctx context.Context, userID, projectID int64) (bool, error)
+	CreateForkRelation(ctx context.Context, projectID, fromID int64) (*persistence.ForkedProjectLink, error)
+	DeleteForkRelation(ctx context.Context, projectID int64) (*persistence.ForkedProjectLink, error)
+	ShareProject(ctx context.Context, projectID, groupID int64, access int) (*persistence.ProjectGroupLink, error)
+	ProjectRelations(ctx context.Context, userID int64, projects []persistence.Project) (*persistence.Relations, error)
+	ListProjectEvents(ctx context.Context, projectID int64, pg persistence.Page) ([]persistence.Event, int64, error)
+	PersonalProjectCount(ctx context.Context, userID int64) (int64, error)
+	Settings(ctx context.Context) (*persistence.ApplicationSetting, error)
+
+	FindGroup(ctx context.Context, ref string) (*persistence.Namespace, error)
+	GetGroup(ctx context.Context, id int64) (*persistence.Namespace, error)
+	GroupAccess(ctx context.Context, userID, groupID int64) (int, error)
+	GroupHasVisibleProjects(ctx context.Context, groupID, userID int64, external bool) (bool, error)
+	CreateGroup(ctx context.Context, ownerID int64, p persistence.GroupParams) (*persistence.Namespace, error)
+	UpdateGroup(ctx context.Context, id int64, p persistence.GroupParams) (*persistence.Namespace, error)
+	DeleteGroup(ctx context.Context, id int64) (*persistence.Namespace, []persistence.Project, error)
+	ListGroups(ctx context.Context, f persistence.GroupFilter, pg persistence.Page) ([]persistence.Namespace, int64, error)
+	TransferProject(ctx context.Context, projectID, groupID int64) error
+
+	ListMembers(ctx context.Context, sourceType string, sourceID int64, search string, pg persistence.Page) ([]persistence.MemberWithUser, int64, error)
+	GetMember(ctx context.Context, sourceType string, sourceID, userID int64) (*persistence.MemberWithUser, error)
+	AddMember(ctx context.Context, sourceType string, sourceID, userID int64, level int, by int64) (*persistence.MemberWithUser, error)
+	UpdateMember(ctx context.Context, sourceType string, sourceID, userID int64, level int) (*persistence.MemberWithUser, error)
+	RemoveMember(ctx context.Context, sourceType string, sourceID, userID int64) (*persistence.Member, error)
+
+	CreateHook(ctx context.Context, projectID *int64, p persistence.HookParams) (*persistence.WebHook, error)
+	UpdateProjectHook(ctx context.Context, projectID, id int64, p persistence.HookParams) (*persistence.WebHook, error)
+	ListHooks(ctx context.Context, projectID *int64, pg persistence.Page) ([]persistence.WebHook, int64, error)
+	GetHook(ctx context.Context, projectID *int64, id int64) (*persistence.WebHook, error)
+	DeleteHook(ctx context.Context, projectID *int64, id int64) (*persistence.WebHook, error)
+	HooksFor(ctx context.Context, projectID *int64, eventColumn string) ([]persistence.WebHook, error)
+
+	ListDeployKeys(ctx context.Context, projectID int64) ([]persistence.Key, error)
+	GetDeployKey(ctx context.Context, projectID, id int64) (*persistence.Key, error)
+	AddDeployKey(ctx context.Context, projectID int64, title, key string, reuseFrom []int64) (*persistence.Key, error)
+	RemoveDeployKey(ctx context.Context, projectID, id int64) (*persistence.Key, error)
 }
 
 // Server serves the GitLab API v3 (and, later, the CI API v1).

@@ -1,0 +1,729 @@
+package persistence
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Visibility levels and access levels, as GitLab numbered them.
+const (
+	VisibilityPrivate  = 0
+	VisibilityInternal = 10
+	VisibilityPublic   = 20
+
+	AccessNone      = 0
+	AccessGuest     = 10
+	AccessReporter  = 20
+	AccessDeveloper = 30
+	AccessMaster    = 40
+	AccessOwner     = 50
+
+	// NotificationGlobal is a new member's notification level.
+	NotificationGlobal = 3
+)
+
+// Source types of members, as GitLab's polymorphic column named them.
+const (
+	SourceProject   = "Project"
+	SourceNamespace = "Namespace"
+)
+
+// Project is a row of projects, with its namespace loaded.
+type Project struct {
+	ID                   int64 `gorm:"primaryKey"`
+	Name                 string
+	Path                 string
+	Description          *string
+	NamespaceID          int64
+	CreatorID            *int64
+	VisibilityLevel      int
+	Archived             bool
+	IssuesEnabled        bool
+	MergeRequestsEnabled bool
+	WikiEnabled          bool
+	BuildsEnabled        bool
+	SnippetsEnabled      bool
+	SharedRunnersEnabled bool
+	PublicBuilds         bool
+	DefaultBranch        *string
+	ImportURL            *string
+	RunnersToken         string
+	StarCount            int
+	PendingDelete        bool
+	LastActivityAt       time.Time
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
+
+	Namespace Namespace `gorm:"foreignKey:NamespaceID"`
+}
+
+// PathWithNamespace is "namespace/project".
+func (p *Project) PathWithNamespace() string { return p.Namespace.Path + "/" + p.Path }
+
+// NameWithNamespace is "Namespace / Project".
+func (p *Project) NameWithNamespace() string { return p.Namespace.Name + " / " + p.Name }
+
+// Personal reports whether the project lives in a user's namespace.
+func (p *Project) Personal() bool { return p.Namespace.Type == nil }
+
+// Member is a user's membership of a project or a group.
+type Member struct {
+	ID                int64 `gorm:"primaryKey"`
+	SourceType        string
+	SourceID          int64
+	UserID            int64
+	AccessLevel       int
+	NotificationLevel int
+	CreatedByID       *int64
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+}
+
+// ProjectGroupLink shares a project with a group.
+type ProjectGroupLink struct {
+	ID          int64 `gorm:"primaryKey"`
+	ProjectID   int64
+	GroupID     int64
+	GroupAccess int
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// ForkedProjectLink records that a project is a fork of another.
+type ForkedProjectLink struct {
+	ID                  int64 `gorm:"primaryKey"`
+	ForkedToProjectID   int64
+	ForkedFromProjectID int64
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+}
+
+// UsersStarProject is one user's star on one project.
+type UsersStarProject struct {
+	ID        int64 `gorm:"primaryKey"`
+	ProjectID int64
+	UserID    int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+var (
+	// Gitlab::Regex.project_name_regex and project_path_regex.
+	projectNameRE = regexp.MustCompile(`^[\p{L}\p{N}_][\p{L}\p{N}\p{Pd}_. ]*$`)
+	projectPathRE = regexp.MustCompile(`^[a-zA-Z0-9_.][a-zA-Z0-9_\-.]*$`)
+)
+
+const (
+	projectNameMessage = "can contain only letters, digits, '_', '.', dash and space. It must start with letter, digit or '_'."
+	projectPathMessage = "can contain only letters, digits, '_', '-' and '.'. Cannot start with '-' or end in '.git'"
+)
+
+// Parameterize is Rails' String#parameterize, which 8.7 used to derive a
+// project path from its name.
+func Parameterize(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(s) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '_', r == '-':
+			b.WriteRune(r)
+			dash = r == '-'
+		default:
+			if !dash && b.Len() > 0 {
+				b.WriteByte('-')
+				dash = true
+			}
+		}
+	}
+	return strings.Trim(b.String(), "-")
+}
+
+// validateProject checks a project as the model did, uniqueness included.
+func validateProject(tx *gorm.DB, p *Project) (*ValidationError, error) {
+	v := &ValidationError{}
+	switch {
+	case strings.TrimSpace(p.Name) == "":
+		v.Add("name", msgBlank)
+	case len(p.Name) > 255:
+		v.Add("name", msgTooLong(255))
+	case !projectNameRE.MatchString(p.Name):
+		v.Add("name", projectNameMessage)
+	}
+	switch {
+	case p.Path == "":
+		v.Add("path", msgBlank)
+	case len(p.Path) > 255:
+		v.Add("path", msgTooLong(255))
+	case !projectPathRE.MatchString(p.Path) || strings.HasSuffix(p.Path, ".git"):
+		v.Add("path", projectPathMessage)
+	case reservedPaths[strings.ToLower(p.Path)]:
+		v.Add("path", "is reserved")
+	}
+	if p.VisibilityLevel != VisibilityPrivate && p.VisibilityLevel != VisibilityInternal && p.VisibilityLevel != VisibilityPublic {
+		v.Add("visibility_level", "is not included in the list")
+	}
+	if v.Has("name", msgBlank) || v.Has("path", msgBlank) {
+		return v, nil
+	}
+	var n int64
+	if err := tx.Model(&Project{}).Where("namespace_id = ? AND lower(name) = lower(?) AND id <> ?", p.NamespaceID, p.Name, p.ID).Count(&n).Error; err != nil {
+		return nil, err
+	}
+	if n > 0 {
+		v.Add("name", msgTaken)
+	}
+	if err := tx.Model(&Project{}).Where("namespace_id = ? AND lower(path) = lower(?) AND id <> ?", p.NamespaceID, p.Path, p.ID).Count(&n).Error; err != nil {
+		return nil, err
+	}
+	if n > 0 {
+		v.Add("path", msgTaken)
+	}
+	return v, nil
+}
+
+// ErrProjectLimit is a create refused by the creator's project limit; its
+// text is 8.7's.
+type ErrProjectLimit struct{ Message string }
+
+func (e *ErrProjectLimit) Error() string { return e.Message }
+
+// NewProject is what creating a project takes. Nil fields take defaults.
+type NewProject struct {
+	Name, Path, Description, ImportURL, DefaultBranch *string
+	NamespaceID                                       int64
+	CreatorID                                         int64
+	VisibilityLevel                                   *int
+	IssuesEnabled, MergeRequestsEnabled, WikiEnabled  *bool
+	BuildsEnabled, SnippetsEnabled                    *bool
+	SharedRunnersEnabled, PublicBuilds                *bool
+	// ForkedFromID makes the new project a fork of that project.
+	ForkedFromID *int64
+}
+
+// ProjectUpdate is an edit; nil fields stay.
+type ProjectUpdate struct {
+	Name, Path, Description, DefaultBranch           *string
+	VisibilityLevel                                  *int
+	IssuesEnabled, MergeRequestsEnabled, WikiEnabled *bool
+	BuildsEnabled, SnippetsEnabled                   *bool
+	SharedRunnersEnabled, PublicBuilds               *bool
+}
+
+func setBool(dst *bool, v *bool) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+// PersonalProjectCount counts the projects in a user's own namespace.
+func (s *Store) PersonalProjectCount(ctx context.Context, userID int64) (int64, error) {
+	var n int64
+	err := s.read(ctx).Model(&Project{}).
+		Joins("JOIN namespaces ON namespaces.id = projects.namespace_id").
+		Where("namespaces.owner_id = ? AND namespaces.type IS NULL", userID).Count(&n).Error
+	return n, err
+}
+
+// CreateProject validates and stores a project; in a personal namespace
+// the creator becomes its master, as 8.7's CreateService made them. The
+// project, its membership, its fork link and its "created" event are one
+// transaction.
+func (s *Store) CreateProject(ctx context.Context, np NewProject) (*Project, error) {
+	now := s.now()
+	p := &Project{
+		NamespaceID: np.NamespaceID, CreatorID: &np.CreatorID, VisibilityLevel: VisibilityPrivate,
+		IssuesEnabled: true, MergeRequestsEnabled: true, WikiEnabled: true, BuildsEnabled: true,
+		SharedRunnersEnabled: true, PublicBuilds: true,
+		Description: np.Description, ImportURL: np.ImportURL, DefaultBranch: np.DefaultBranch,
+		RunnersToken: NewToken(20), LastActivityAt: now, CreatedAt: now, UpdatedAt: now,
+	}
+	if np.Name != nil {
+		p.Name = strings.TrimSpace(*np.Name)
+	}
+	if np.Path != nil {
+		p.Path = strings.TrimSpace(*np.Path)
+	}
+	if p.Path == "" {
+		p.Path = Parameterize(p.Name)
+	}
+	if p.Name == "" {
+		p.Name = p.Path
+	}
+	if np.VisibilityLevel != nil {
+		p.VisibilityLevel = *np.VisibilityLevel
+	}
+	setBool(&p.IssuesEnabled, np.IssuesEnabled)
+	setBool(&p.MergeRequestsEnabled, np.MergeRequestsEnabled)
+	setBool(&p.WikiEnabled, np.WikiEnabled)
+	setBool(&p.BuildsEnabled, np.BuildsEnabled)
+	setBool(&p.SnippetsEnabled, np.SnippetsEnabled)
+	setBool(&p.SharedRunnersEnabled, np.SharedRunnersEnabled)
+	setBool(&p.PublicBuilds, np.PublicBuilds)
+
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Take(&p.Namespace, p.NamespaceID).Error; err != nil {
+			return notFound(err)
+		}
+		var creator User
+		if err := tx.Take(&creator, np.CreatorID).Error; err != nil {
+			return notFound(err)
+		}
+		if p.Personal() {
+			var count int64
+			if err := tx.Model(&Project{}).Where("namespace_id = ?", p.NamespaceID).Count(&count).Error; err != nil {
+				return err
+			}
+			if int64(creator.ProjectsLimit)-count <= 0 {
+				if creator.ProjectsLimit == 0 {
+					return &ErrProjectLimit{"Personal project creation is not allowed. Please contact your administrator with questions"}
+				}
+				return &ErrProjectLimit{fmt.Sprintf("Your project limit is %d projects! Please contact your administrator to increase it", creator.ProjectsLimit)}
+			}
+		}
+		v, err := validateProject(tx, p)
+		if err != nil {
+			return err
+		}
+		if err := v.OrNil(); err != nil {
+			return err
+		}
+		if err := tx.Omit("Namespace").Create(p).Error; err != nil {
+			return err
+		}
+		if p.Personal() {
+			m := Member{SourceType: SourceProject, SourceID: p.ID, UserID: np.CreatorID, AccessLevel: AccessMaster,
+				NotificationLevel: NotificationGlobal, CreatedByID: &np.CreatorID, CreatedAt: now, UpdatedAt: now}
+			if err := tx.Create(&m).Error; err != nil {
+				return err
+			}
+		}
+		if np.ForkedFromID != nil {
+			link := ForkedProjectLink{ForkedToProjectID: p.ID, ForkedFromProjectID: *np.ForkedFromID, CreatedAt: now, UpdatedAt: now}
+			if err := tx.Create(&link).Error; err != nil {
+				return err
+			}
+		}
+		return createEvent(tx, &Event{ProjectID: &p.ID, AuthorID: np.CreatorID, Action: EventCreated, CreatedAt: now, UpdatedAt: now})
+	})
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		v := &ValidationError{}
+		v.Add("path", msgTaken)
+		return nil, v
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.GetProject(ctx, p.ID)
+}
+
+// GetProject loads a project with its namespace; pending deletions are gone.
+func (s *Store) GetProject(ctx context.Context, id int64) (*Project, error) {
+	var p Project
+	err := s.read(ctx).Preload("Namespace").Where("pending_delete = ?", false).Take(&p, id).Error
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return &p, nil
+}
+
+// FindProject finds a project by numeric id or "namespace/path", as 8.7's
+// find_with_namespace || find_by(id:) did.
+func (s *Store) FindProject(ctx context.Context, ref string) (*Project, error) {
+	if ns, path, ok := strings.Cut(ref, "/"); ok {
+		var p Project
+		err := s.read(ctx).Preload("Namespace").
+			Joins("JOIN namespaces ns ON ns.id = projects.namespace_id").
+			Where("lower(ns.path) = lower(?) AND lower(projects.path) = lower(?) AND projects.pending_delete = ?", ns, path, false).
+			Take(&p).Error
+		return &p, notFound(err)
+	}
+	id, err := strconv.ParseInt(ref, 10, 64)
+	if err != nil {
+		return nil, ErrNotFound
+	}
+	return s.GetProject(ctx, id)
+}
+
+// UpdateProject applies an edit.
+func (s *Store) UpdateProject(ctx context.Context, id int64, u ProjectUpdate) (*Project, error) {
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		var p Project
+		if err := tx.Take(&p, id).Error; err != nil {
+			return notFound(err)
+		}
+		if u.Name != nil {
+			p.Name = strings.TrimSpace(*u.Name)
+		}
+		if u.Path != nil {
+			p.Path = strings.TrimSpace(*u.Path)
+		}
+		if u.Description != nil {
+			p.Description = u.Description
+		}
+		if u.DefaultBranch != nil {
+			p.DefaultBranch = u.DefaultBranch
+		}
+		if u.VisibilityLevel != nil {
+			p.VisibilityLevel = *u.VisibilityLevel
+		}
+		setBool(&p.IssuesEnabled, u.IssuesEnabled)
+		setBool(&p.MergeRequestsEnabled, u.MergeRequestsEnabled)
+		setBool(&p.WikiEnabled, u.WikiEnabled)
+		setBool(&p.BuildsEnabled, u.BuildsEnabled)
+		setBool(&p.SnippetsEnabled, u.SnippetsEnabled)
+		setBool(&p.SharedRunnersEnabled, u.SharedRunnersEnabled)
+		setBool(&p.PublicBuilds, u.PublicBuilds)
+		v, err := validateProject(tx, &p)
+		if err != nil {
+			return err
+		}
+		if err := v.OrNil(); err != nil {
+			return err
+		}
+		p.UpdatedAt = s.now()
+		return tx.Omit("Namespace").Select("*").Save(&p).Error
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.GetProject(ctx, id)
+}
+
+// SetArchived archives or unarchives a project.
+func (s *Store) SetArchived(ctx context.Context, id int64, archived bool) (*Project, error) {
+	if err := s.write(ctx).Model(&Project{}).Where("id = ?", id).
+		Updates(map[string]any{"archived": archived, "updated_at": s.now()}).Error; err != nil {
+		return nil, err
+	}
+	return s.GetProject(ctx, id)
+}
+
+// DeleteProject removes a project and everything under it in one
+// transaction (members, shares, stars, fork links, hooks, deploy key
+// links and events go with it; deploy keys left on no project go too).
+func (s *Store) DeleteProject(ctx context.Context, id int64) (*Project, error) {
+	var p Project
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Preload("Namespace").Take(&p, id).Error; err != nil {
+			return notFound(err)
+		}
+		return deleteProjects(tx, []int64{id})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+func deleteProjects(tx *gorm.DB, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	var keyIDs []int64
+	if err := tx.Model(&DeployKeyProject{}).Where("project_id IN ?", ids).Pluck("deploy_key_id", &keyIDs).Error; err != nil {
+		return err
+	}
+	for _, del := range []struct {
+		model any
+		where string
+	}{
+		{&Member{}, "source_type = 'Project' AND source_id IN ?"},
+		{&ProjectGroupLink{}, "project_id IN ?"},
+		{&UsersStarProject{}, "project_id IN ?"},
+		{&ForkedProjectLink{}, "forked_to_project_id IN ? OR forked_from_project_id IN ?"},
+		{&WebHook{}, "project_id IN ?"},
+		{&DeployKeyProject{}, "project_id IN ?"},
+		{&Event{}, "project_id IN ?"},
+		{&Project{}, "id IN ?"},
+	} {
+		args := []any{ids}
+		if strings.Count(del.where, "?") == 2 {
+			args = append(args, ids)
+		}
+		if err := tx.Where(del.where, args...).Delete(del.model).Error; err != nil {
+			return err
+		}
+	}
+	// Deploy keys enabled on no project any more are deleted, as 8.7's
+	// DeployKeysProject#destroy_orphaned_deploy_key did.
+	if len(keyIDs) > 0 {
+		return tx.Where("id IN ? AND type = 'DeployKey' AND NOT EXISTS (SELECT 1 FROM deploy_keys_projects d WHERE d.deploy_key_id = keys.id)", keyIDs).
+			Delete(&Key{}).Error
+	}
+	return nil
+}
+
+// ProjectOrder is a list's sort.
+type ProjectOrder struct {
+	By  string // id, name, path, created_at, updated_at, last_activity_at
+	Asc bool
+}
+
+// ProjectFilter selects projects for a list.
+type ProjectFilter struct {
+	// Scope: "authorized" (the user's projects), "owned" (in the user's
+	// namespace), "starred", "all", "visible" (authorized plus every
+	// public project, and internal ones for non-external users), "group".
+	Scope      string
+	UserID     int64
+	External   bool
+	GroupID    int64
+	Archived   *bool
+	Visibility *int
+	Search     string
+	Order      ProjectOrder
+}
+
+// authorizedProjectIDs is the subquery of the projects a user is a member
+// of, directly, through a group, or through a group the project is shared
+// with. It walks the user's memberships, never the projects table.
+const authorizedProjectIDs = `SELECT m.source_id FROM members m WHERE m.user_id = @user AND m.source_type = 'Project'
+	UNION SELECT p2.id FROM members gm JOIN projects p2 ON p2.namespace_id = gm.source_id WHERE gm.user_id = @user AND gm.source_type = 'Namespace'
+	UNION SELECT l.project_id FROM members lm JOIN project_group_links l ON l.group_id = lm.source_id WHERE lm.user_id = @user AND lm.source_type = 'Namespace'
+	UNION SELECT p3.id FROM namespaces n JOIN projects p3 ON p3.namespace_id = n.id WHERE n.owner_id = @user AND n.type IS NULL`
+
+// ListProjects returns one page of projects and the total.
+func (s *Store) ListProjects(ctx context.Context, f ProjectFilter, pg Page) ([]Project, int64, error) {
+	q := s.read(ctx).Model(&Project{}).Where("projects.pending_delete = ?", false)
+	user := map[string]any{"user": f.UserID}
+	switch f.Scope {
+	case "authorized":
+		q = q.Where("projects.id IN ("+authorizedProjectIDs+")", user)
+	case "owned":
+		q = q.Where("projects.namespace_id IN (SELECT id FROM namespaces WHERE owner_id = ? AND type IS NULL)", f.UserID)
+	case "starred":
+		q = q.Where("projects.id IN (SELECT project_id FROM users_star_projects WHERE user_id = ?)", f.UserID)
+	case "group":
+		q = q.Where("projects.namespace_id = ?", f.GroupID)
+	case "visible":
+		levels := []int{VisibilityPublic}
+		if !f.External {
+			levels = append(levels, VisibilityInternal)
+		}
+		q = q.Where(s.read(ctx).Where("projects.id IN ("+authorizedProjectIDs+")", user).Or("projects.visibility_level IN ?", levels))
+	case "all":
+	default:
+		return nil, 0, fmt.Errorf("persistence: unknown project scope %q", f.Scope)
+	}
+	if f.Archived != nil {
+		q = q.Where("projects.archived = ?", *f.Archived)
+	}
+	if f.Visibility != nil {
+		q = q.Where("projects.visibility_level = ?", *f.Visibility)
+	}
+	if f.Search != "" {
+		like := "%" + escapeLike(strings.ToLower(f.Search)) + "%"
+		q = q.Where(`lower(projects.name) LIKE ? ESCAPE '\'`, like)
+	}
+	var total int64
+	if err := q.Session(&gorm.Session{}).Count(&total).Error; err != nil {
+		return nil, 0, err
+	}
+	projects := []Project{}
+	if total == 0 || int64(pg.Offset) >= total {
+		return projects, total, nil
+	}
+	col := map[string]string{"id": "id", "name": "name", "path": "path", "created_at": "created_at",
+		"updated_at": "updated_at", "last_activity_at": "last_activity_at"}[f.Order.By]
+	if col == "" {
+		col = "created_at"
+	}
+	q = q.Preload("Namespace").Order(clause.OrderByColumn{Column: clause.Column{Table: "projects", Name: col}, Desc: !f.Order.Asc}).
+		Order(clause.OrderByColumn{Column: clause.Column{Table: "projects", Name: "id"}, Desc: !f.Order.Asc}).
+		Offset(pg.Offset)
+	if pg.Limit > 0 {
+		q = q.Limit(pg.Limit)
+	}
+	err := q.Find(&projects).Error
+	return projects, total, err
+}
+
+// Access is what a user may do in a project, from GitLab's project team:
+// the highest of the direct membership, the group membership, a group
+// share (capped at the share's level), and owner for the namespace owner.
+type Access struct {
+	Level         int
+	ProjectMember *Member // direct project membership, if any
+	GroupMember   *Member // membership of the project's group, if any
+}
+
+// ProjectAccess computes a user's access to a project.
+func (s *Store) ProjectAccess(ctx context.Context, userID int64, p *Project) (Access, error) {
+	var a Access
+	db := s.read(ctx)
+	var members []Member
+	err := db.Where("user_id = ? AND ((source_type = 'Project' AND source_id = ?) OR (source_type = 'Namespace' AND source_id = ?))",
+		userID, p.ID, p.NamespaceID).Find(&members).Error
+	if err != nil {
+		return a, err
+	}
+	for i := range members {
+		m := &members[i]
+		if m.SourceType == SourceProject {
+			a.ProjectMember = m
+		} else {
+			a.GroupMember = m
+		}
+		a.Level = max(a.Level, m.AccessLevel)
+	}
+	if p.Personal() && p.Namespace.OwnerID != nil && *p.Namespace.OwnerID == userID {
+		a.Level = AccessOwner
+	}
+	var shared struct{ Level *int }
+	err = db.Raw(`SELECT max(CASE WHEN m.access_level < l.group_access THEN m.access_level ELSE l.group_access END) AS level
+		FROM project_group_links l JOIN members m ON m.source_type = 'Namespace' AND m.source_id = l.group_id
+		WHERE l.project_id = ? AND m.user_id = ?`, p.ID, userID).Scan(&shared).Error
+	if err != nil {
+		return a, err
+	}
+	if shared.Level != nil {
+		a.Level = max(a.Level, *shared.Level)
+	}
+	return a, nil
+}
+
+// Star stars a project for a user; it reports false when it already was.
+func (s *Store) Star(ctx context.Context, userID, projectID int64) (bool, error) {
+	return s.toggleStar(ctx, userID, projectID, true)
+}
+
+// Unstar removes a star; it reports false when there was none.
+func (s *Store) Unstar(ctx context.Context, userID, projectID int64) (bool, error) {
+	return s.toggleStar(ctx, userID, projectID, false)
+}
+
+func (s *Store) toggleStar(ctx context.Context, userID, projectID int64, on bool) (bool, error) {
+	changed := false
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		var n int64
+		if err := tx.Model(&UsersStarProject{}).Where("user_id = ? AND project_id = ?", userID, projectID).Count(&n).Error; err != nil {
+			return err
+		}
+		if (n > 0) == on {
+			return nil
+		}
+		now := s.now()
+		delta := -1
+		if on {
+			delta = 1
+			if err := tx.Create(&UsersStarProject{UserID: userID, ProjectID: projectID, CreatedAt: now, UpdatedAt: now}).Error; err != nil {
+				return err
+			}
+		} else if err := tx.Where("user_id = ? AND project_id = ?", userID, projectID).Delete(&UsersStarProject{}).Error; err != nil {
+			return err
+		}
+		changed = true
+		return tx.Model(&Project{}).Where("id = ?", projectID).Update("star_count", gorm.Expr("star_count + ?", delta)).Error
+	})
+	return changed, err
+}
+
+// ForkedFrom returns the project a project was forked from, or nil.
+func (s *Store) ForkedFrom(ctx context.Context, projectID int64) (*Project, error) {
+	var link ForkedProjectLink
+	err := s.read(ctx).Where("forked_to_project_id = ?", projectID).Take(&link).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.GetProject(ctx, link.ForkedFromProjectID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	return p, err
+}
+
+// ForksCount counts the forks of a project.
+func (s *Store) ForksCount(ctx context.Context, projectID int64) (int64, error) {
+	var n int64
+	err := s.read(ctx).Model(&ForkedProjectLink{}).Where("forked_from_project_id = ?", projectID).Count(&n).Error
+	return n, err
+}
+
+// ErrAlreadyForked is createForkRelation on a project that is a fork.
+var ErrAlreadyForked = errors.New("persistence: project already forked")
+
+// CreateForkRelation marks project a fork of from.
+func (s *Store) CreateForkRelation(ctx context.Context, projectID, fromID int64) (*ForkedProjectLink, error) {
+	now := s.now()
+	link := &ForkedProjectLink{ForkedToProjectID: projectID, ForkedFromProjectID: fromID, CreatedAt: now, UpdatedAt: now}
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		var n int64
+		if err := tx.Model(&ForkedProjectLink{}).Where("forked_to_project_id = ?", projectID).Count(&n).Error; err != nil {
+			return err
+		}
+		if n > 0 {
+			return ErrAlreadyForked
+		}
+		return tx.Create(link).Error
+	})
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		return nil, ErrAlreadyForked
+	}
+	if err != nil {
+		return nil, err
+	}
+	return link, nil
+}
+
+// DeleteForkRelation removes a project's fork link; nil when it had none.
+func (s *Store) DeleteForkRelation(ctx context.Context, projectID int64) (*ForkedProjectLink, error) {
+	var link ForkedProjectLink
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Where("forked_to_project_id = ?", projectID).Take(&link).Error; err != nil {
+			return err
+		}
+		return tx.Delete(&ForkedProjectLink{}, link.ID).Error
+	})
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &link, nil
+}
+
+// ShareProject shares a project with a group at an access level.
+func (s *Store) ShareProject(ctx context.Context, projectID, groupID int64, access int) (*ProjectGroupLink, error) {
+	now := s.now()
+	link := &ProjectGroupLink{ProjectID: projectID, GroupID: groupID, GroupAccess: access, CreatedAt: now, UpdatedAt: now}
+	v := &ValidationError{}
+	if access < AccessGuest || access > AccessMaster || access%10 != 0 {
+		v.Add("group_access", "is not included in the list")
+		return nil, v
+	}
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		var g Namespace
+		if err := tx.Where("type = 'Group'").Take(&g, groupID).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				v.Add("group", msgBlank)
+				return v
+			}
+			return err
+		}
+		var n int64
+		if err := tx.Model(&ProjectGroupLink{}).Where("project_id = ? AND group_id = ?", projectID, groupID).Count(&n).Error; err != nil {
+			return err
+		}
+		if n > 0 {
+			v.Add("group_id", "already shared with this group")
+			return v
+		}
+		return tx.Create(link).Error
+	})
+	if err != nil {
+		return nil, err
+	}
+	return link, nil
+}
