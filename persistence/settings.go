@@ -13,6 +13,7 @@ type ApplicationSetting struct {
 	ID                       int64 `gorm:"primaryKey"`
 	RunnersRegistrationToken string
 	DefaultProjectsLimit     int
+	MaxAttachmentSize        int // megabytes
 	CreatedAt                time.Time
 	UpdatedAt                time.Time
 }

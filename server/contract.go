@@ -28,8 +28,13 @@ type operation struct {
 	route     *routers.Route
 	public    bool // security: [] — no user needed
 	adminOnly bool // x-admin-only: 403 for non-admins before parameter checks
-	body      *openapi3.Schema
-	pathTypes map[string]string // path parameter name → schema type
+	// paramsAfterAccess (x-params-after-access): a missing required
+	// parameter is answered only after the handler found the resource and
+	// checked access, as 8.7 ran required_attributes! after them.
+	paramsAfterAccess bool
+	body              *openapi3.Schema
+	multipart         bool              // the body is multipart only (files): the handler reads it
+	pathTypes         map[string]string // path parameter name → schema type
 }
 
 func compileContract(doc *openapi3.T, prefixes ...string) *contract {
@@ -46,6 +51,9 @@ func compileContract(doc *openapi3.T, prefixes ...string) *contract {
 			}
 			if v, ok := op.Extensions["x-admin-only"].(bool); ok {
 				o.adminOnly = v
+			}
+			if v, ok := op.Extensions["x-params-after-access"].(bool); ok {
+				o.paramsAfterAccess = v
 			}
 			for _, seg := range strings.Split(strings.Trim(tmpl, "/"), "/") {
 				if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
@@ -67,14 +75,30 @@ func compileContract(doc *openapi3.T, prefixes ...string) *contract {
 			if op.RequestBody != nil && op.RequestBody.Value != nil {
 				if mt := op.RequestBody.Value.Content.Get("application/json"); mt != nil && mt.Schema != nil {
 					o.body = mt.Schema.Value
+				} else if op.RequestBody.Value.Content.Get("multipart/form-data") != nil {
+					o.multipart = true
 				}
 			}
 			ct.ops = append(ct.ops, o)
 		}
 	}
-	// The most literal template wins: /projects/owned before /projects/{id}.
-	sort.SliceStable(ct.ops, func(i, j int) bool { return ct.ops[i].literals > ct.ops[j].literals })
+	// The most literal template wins (/projects/owned before /projects/{id});
+	// between equals, the one whose literal comes first, which is how
+	// Grape's definition order settled /projects/search/users.
+	sort.SliceStable(ct.ops, func(i, j int) bool { return ct.ops[i].before(ct.ops[j]) })
 	return ct
+}
+
+func (o *operation) before(other *operation) bool {
+	if o.literals != other.literals {
+		return o.literals > other.literals
+	}
+	for k := 0; k < len(o.segments) && k < len(other.segments); k++ {
+		if lit, otherLit := o.params[k] == "", other.params[k] == ""; lit != otherLit {
+			return lit
+		}
+	}
+	return false
 }
 
 func typeOf(s *openapi3.Schema) string {

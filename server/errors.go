@@ -20,6 +20,8 @@ type apiError struct {
 	status int
 	body   any
 	header map[string]string
+	// missingParam marks bad_request!(attr) for a required parameter.
+	missingParam bool
 }
 
 func (e *apiError) Error() string {
@@ -52,7 +54,7 @@ func forbidden(reason ...string) *apiError {
 
 // badRequestNotGiven is bad_request!(attr).
 func badRequestNotGiven(attr string) *apiError {
-	return &apiError{status: http.StatusBadRequest, body: message{`400 (Bad request) "` + attr + `" not given`}}
+	return &apiError{status: http.StatusBadRequest, body: message{`400 (Bad request) "` + attr + `" not given`}, missingParam: true}
 }
 
 // notFound is not_found!(resource): "404 <resource> Not Found", or

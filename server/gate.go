@@ -49,6 +49,8 @@ func (s *Server) gate(ct *contract) echo.MiddlewareFunc {
 			var paramErr *apiError
 			var err error
 			switch {
+			case op.multipart:
+				// Files: the handler reads the multipart body itself.
 			case op.body != nil:
 				if params, paramErr, err = foldParams(r, op.body); err != nil {
 					return err
@@ -96,10 +98,18 @@ func (s *Server) gate(ct *contract) echo.MiddlewareFunc {
 				Route:      op.route,
 				Options: &openapi3filter.Options{
 					AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+					ExcludeRequestBody: op.multipart,
 				},
 			}
 			if err := openapi3filter.ValidateRequest(ctx, in); err != nil {
-				return validationError(err)
+				verr := validationError(err)
+				var ae *apiError
+				if op.paramsAfterAccess && errors.As(verr, &ae) && ae.missingParam {
+					// Answered by the handler once it has checked access.
+					c.SetRequest(r.WithContext(context.WithValue(ctx, paramsKey, ae)))
+					return next(c)
+				}
+				return verr
 			}
 			return next(c)
 		}
@@ -145,7 +155,18 @@ type ctxKey int
 const (
 	userKey ctxKey = iota
 	requestKey
+	paramsKey
 )
+
+// paramsChecked answers the missing required parameter the gate held back
+// for an x-params-after-access operation; handlers of such operations call
+// it right after finding the resource and checking access.
+func paramsChecked(ctx context.Context) error {
+	if ae, ok := ctx.Value(paramsKey).(*apiError); ok {
+		return ae
+	}
+	return nil
+}
 
 // currentUser is the authenticated user (after sudo) of the request.
 func currentUser(ctx context.Context) *persistence.User {

@@ -28,7 +28,11 @@ type Config struct {
 	ExternalURL string
 	// MaxBodyBytes caps a request body; larger ones get 413.
 	MaxBodyBytes int64
-	Logger       *slog.Logger
+	// DataDir is where uploads (and, later, repositories and artifacts) live.
+	DataDir string
+	// Delivery tunes webhook delivery; zero fields take the defaults.
+	Delivery DelivererConfig
+	Logger  *slog.Logger
 }
 
 // DefaultMaxBodyBytes is the request body cap when none is configured.
@@ -36,6 +40,7 @@ const DefaultMaxBodyBytes = 10 << 20
 
 // Store is what the handlers need of persistence.
 type Store interface {
+	DeliveryStore
 	Ping(ctx context.Context) error
 
 	UserByToken(ctx context.Context, token string) (*persistence.User, error)
@@ -117,6 +122,7 @@ type Server struct {
 	log            *slog.Logger
 	echo           *echo.Echo
 	authenticators []authenticator
+	deliverer      *Deliverer
 }
 
 var _ v3api.StrictServerInterface = (*Server)(nil)
@@ -138,6 +144,10 @@ func New(cfg Config, store Store) (*Server, error) {
 	cfg.ExternalURL = strings.TrimSuffix(cfg.ExternalURL, "/")
 	s := &Server{cfg: cfg, store: store, log: cfg.Logger}
 	s.authenticators = []authenticator{s.privateToken}
+	if cfg.Delivery.Logger == nil {
+		cfg.Delivery.Logger = cfg.Logger
+	}
+	s.deliverer = NewDeliverer(store, cfg.Delivery)
 
 	v3doc, err := v3api.GetSwagger()
 	if err != nil {
@@ -174,6 +184,10 @@ func New(cfg Config, store Store) (*Server, error) {
 	s.echo = e
 	return s, nil
 }
+
+// Run does the server's background work (delivering webhooks) until ctx
+// is done.
+func (s *Server) Run(ctx context.Context) { s.deliverer.Run(ctx) }
 
 // ServeHTTP serves one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }

@@ -91,6 +91,7 @@ func (s *Server) CreateUser(ctx context.Context, req v3api.CreateUserRequestObje
 	if err != nil {
 		return nil, s.userSaveFailed(ctx, err, b.Email, b.Username, 0)
 	}
+	s.systemHook(ctx, userEventData("user_create", u))
 	return v3api.CreateUser201JSONResponse(s.presentUserFull(u)), nil
 }
 
@@ -166,6 +167,7 @@ func (s *Server) DeleteUser(ctx context.Context, req v3api.DeleteUserRequestObje
 	if err != nil {
 		return nil, err
 	}
+	s.systemHook(ctx, userEventData("user_destroy", u))
 	return v3api.DeleteUser200JSONResponse(presentDeletedUser(u)), nil
 }
 
@@ -211,6 +213,7 @@ func (s *Server) CreateUserKey(ctx context.Context, req v3api.CreateUserKeyReque
 	if err != nil {
 		return nil, err
 	}
+	s.systemHook(ctx, keyEventData("key_create", k, u))
 	return v3api.CreateUserKey201JSONResponse(presentSSHKey(k)), nil
 }
 
@@ -235,6 +238,7 @@ func (s *Server) DeleteUserKey(ctx context.Context, req v3api.DeleteUserKeyReque
 	if err != nil {
 		return nil, err
 	}
+	s.systemHook(ctx, keyEventData("key_destroy", k, u))
 	return v3api.DeleteUserKey200JSONResponse(presentDeletedKey(k)), nil
 }
 
@@ -298,10 +302,12 @@ func (s *Server) GetCurrentUserKey(ctx context.Context, req v3api.GetCurrentUser
 }
 
 func (s *Server) CreateCurrentUserKey(ctx context.Context, req v3api.CreateCurrentUserKeyRequestObject) (v3api.CreateCurrentUserKeyResponseObject, error) {
-	k, err := s.store.CreateKey(ctx, currentUser(ctx).ID, req.JSONBody.Title, req.JSONBody.Key)
+	u := currentUser(ctx)
+	k, err := s.store.CreateKey(ctx, u.ID, req.JSONBody.Title, req.JSONBody.Key)
 	if err != nil {
 		return nil, err
 	}
+	s.systemHook(ctx, keyEventData("key_create", k, u))
 	return v3api.CreateCurrentUserKey201JSONResponse(presentSSHKey(k)), nil
 }
 
@@ -320,6 +326,7 @@ func (s *Server) DeleteCurrentUserKey(ctx context.Context, req v3api.DeleteCurre
 	if err != nil {
 		return nil, err
 	}
+	s.systemHook(ctx, keyEventData("key_destroy", k, currentUser(ctx)))
 	err = body.FromDeletedKey(presentDeletedKey(k))
 	return v3api.DeleteCurrentUserKey200JSONResponse(body), err
 }

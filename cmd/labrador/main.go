@@ -88,11 +88,13 @@ func serve(args []string) error {
 	if *extURL == "" {
 		*extURL = base
 	}
-	srv, err := server.New(server.Config{ExternalURL: *extURL, MaxBodyBytes: maxBody, Logger: log}, store)
+	srv, err := server.New(server.Config{ExternalURL: *extURL, MaxBodyBytes: maxBody, DataDir: *dataDir, Logger: log}, store)
 	if err != nil {
 		ln.Close()
 		return err
 	}
+	background := make(chan struct{})
+	go func() { defer close(background); srv.Run(ctx) }()
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -109,5 +111,6 @@ func serve(args []string) error {
 	if err := hs.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	<-background // webhook workers stop; undelivered hooks stay queued
 	return nil
 }

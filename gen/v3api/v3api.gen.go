@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"path"
@@ -21,7 +22,113 @@ import (
 	"github.com/labrador-dev/labrador/server/apitime"
 	"github.com/labstack/echo/v4"
 	"github.com/oapi-codegen/runtime"
+	openapi_types "github.com/oapi-codegen/runtime/types"
 )
+
+// Defines values for AccessRevokedMessage.
+const (
+	AccessRevokedMessageAccessRevoked AccessRevokedMessage = "Access revoked"
+)
+
+// Valid indicates whether the value is a known member of the AccessRevokedMessage enum.
+func (e AccessRevokedMessage) Valid() bool {
+	switch e {
+	case AccessRevokedMessageAccessRevoked:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeletedDeployKeyType.
+const (
+	DeployKey DeletedDeployKeyType = "DeployKey"
+)
+
+// Valid indicates whether the value is a known member of the DeletedDeployKeyType enum.
+func (e DeletedDeployKeyType) Valid() bool {
+	switch e {
+	case DeployKey:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeletedHookType.
+const (
+	DeletedHookTypeProjectHook DeletedHookType = "ProjectHook"
+	DeletedHookTypeSystemHook  DeletedHookType = "SystemHook"
+)
+
+// Valid indicates whether the value is a known member of the DeletedHookType enum.
+func (e DeletedHookType) Valid() bool {
+	switch e {
+	case DeletedHookTypeProjectHook:
+		return true
+	case DeletedHookTypeSystemHook:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeletedMemberSourceType.
+const (
+	DeletedMemberSourceTypeNamespace DeletedMemberSourceType = "Namespace"
+	DeletedMemberSourceTypeProject   DeletedMemberSourceType = "Project"
+)
+
+// Valid indicates whether the value is a known member of the DeletedMemberSourceType enum.
+func (e DeletedMemberSourceType) Valid() bool {
+	switch e {
+	case DeletedMemberSourceTypeNamespace:
+		return true
+	case DeletedMemberSourceTypeProject:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeletedMemberType.
+const (
+	DeletedMemberTypeGroupMember   DeletedMemberType = "GroupMember"
+	DeletedMemberTypeProjectMember DeletedMemberType = "ProjectMember"
+)
+
+// Valid indicates whether the value is a known member of the DeletedMemberType enum.
+func (e DeletedMemberType) Valid() bool {
+	switch e {
+	case DeletedMemberTypeGroupMember:
+		return true
+	case DeletedMemberTypeProjectMember:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GroupMemberState.
+const (
+	GroupMemberStateActive      GroupMemberState = "active"
+	GroupMemberStateBlocked     GroupMemberState = "blocked"
+	GroupMemberStateLdapBlocked GroupMemberState = "ldap_blocked"
+)
+
+// Valid indicates whether the value is a known member of the GroupMemberState enum.
+func (e GroupMemberState) Valid() bool {
+	switch e {
+	case GroupMemberStateActive:
+		return true
+	case GroupMemberStateBlocked:
+		return true
+	case GroupMemberStateLdapBlocked:
+		return true
+	default:
+		return false
+	}
+}
 
 // Defines values for NamespaceKind.
 const (
@@ -35,6 +142,63 @@ func (e NamespaceKind) Valid() bool {
 	case NamespaceKindGroup:
 		return true
 	case NamespaceKindUser:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProjectMemberState.
+const (
+	ProjectMemberStateActive      ProjectMemberState = "active"
+	ProjectMemberStateBlocked     ProjectMemberState = "blocked"
+	ProjectMemberStateLdapBlocked ProjectMemberState = "ldap_blocked"
+)
+
+// Valid indicates whether the value is a known member of the ProjectMemberState enum.
+func (e ProjectMemberState) Valid() bool {
+	switch e {
+	case ProjectMemberStateActive:
+		return true
+	case ProjectMemberStateBlocked:
+		return true
+	case ProjectMemberStateLdapBlocked:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProjectVisibilityLevel.
+const (
+	ProjectVisibilityLevelInternal ProjectVisibilityLevel = 10
+	ProjectVisibilityLevelPrivate  ProjectVisibilityLevel = 0
+	ProjectVisibilityLevelPublic   ProjectVisibilityLevel = 20
+)
+
+// Valid indicates whether the value is a known member of the ProjectVisibilityLevel enum.
+func (e ProjectVisibilityLevel) Valid() bool {
+	switch e {
+	case ProjectVisibilityLevelInternal:
+		return true
+	case ProjectVisibilityLevelPrivate:
+		return true
+	case ProjectVisibilityLevelPublic:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SystemHookTestPayloadEventName.
+const (
+	ProjectCreate SystemHookTestPayloadEventName = "project_create"
+)
+
+// Valid indicates whether the value is a known member of the SystemHookTestPayloadEventName enum.
+func (e SystemHookTestPayloadEventName) Valid() bool {
+	switch e {
+	case ProjectCreate:
 		return true
 	default:
 		return false
@@ -125,6 +289,526 @@ func (e UserLoginState) Valid() bool {
 	}
 }
 
+// Defines values for ProjectOrderByQuery.
+const (
+	ProjectOrderByQueryCreatedAt      ProjectOrderByQuery = "created_at"
+	ProjectOrderByQueryID             ProjectOrderByQuery = "id"
+	ProjectOrderByQueryLastActivityAt ProjectOrderByQuery = "last_activity_at"
+	ProjectOrderByQueryName           ProjectOrderByQuery = "name"
+	ProjectOrderByQueryPath           ProjectOrderByQuery = "path"
+	ProjectOrderByQueryUpdatedAt      ProjectOrderByQuery = "updated_at"
+)
+
+// Valid indicates whether the value is a known member of the ProjectOrderByQuery enum.
+func (e ProjectOrderByQuery) Valid() bool {
+	switch e {
+	case ProjectOrderByQueryCreatedAt:
+		return true
+	case ProjectOrderByQueryID:
+		return true
+	case ProjectOrderByQueryLastActivityAt:
+		return true
+	case ProjectOrderByQueryName:
+		return true
+	case ProjectOrderByQueryPath:
+		return true
+	case ProjectOrderByQueryUpdatedAt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProjectSortQuery.
+const (
+	ProjectSortQueryAsc  ProjectSortQuery = "asc"
+	ProjectSortQueryDesc ProjectSortQuery = "desc"
+)
+
+// Valid indicates whether the value is a known member of the ProjectSortQuery enum.
+func (e ProjectSortQuery) Valid() bool {
+	switch e {
+	case ProjectSortQueryAsc:
+		return true
+	case ProjectSortQueryDesc:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProjectVisibilityQuery.
+const (
+	ProjectVisibilityQueryInternal ProjectVisibilityQuery = "internal"
+	ProjectVisibilityQueryPrivate  ProjectVisibilityQuery = "private"
+	ProjectVisibilityQueryPublic   ProjectVisibilityQuery = "public"
+)
+
+// Valid indicates whether the value is a known member of the ProjectVisibilityQuery enum.
+func (e ProjectVisibilityQuery) Valid() bool {
+	switch e {
+	case ProjectVisibilityQueryInternal:
+		return true
+	case ProjectVisibilityQueryPrivate:
+		return true
+	case ProjectVisibilityQueryPublic:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListGroupProjectsParamsVisibility.
+const (
+	ListGroupProjectsParamsVisibilityInternal ListGroupProjectsParamsVisibility = "internal"
+	ListGroupProjectsParamsVisibilityPrivate  ListGroupProjectsParamsVisibility = "private"
+	ListGroupProjectsParamsVisibilityPublic   ListGroupProjectsParamsVisibility = "public"
+)
+
+// Valid indicates whether the value is a known member of the ListGroupProjectsParamsVisibility enum.
+func (e ListGroupProjectsParamsVisibility) Valid() bool {
+	switch e {
+	case ListGroupProjectsParamsVisibilityInternal:
+		return true
+	case ListGroupProjectsParamsVisibilityPrivate:
+		return true
+	case ListGroupProjectsParamsVisibilityPublic:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListGroupProjectsParamsOrderBy.
+const (
+	ListGroupProjectsParamsOrderByCreatedAt      ListGroupProjectsParamsOrderBy = "created_at"
+	ListGroupProjectsParamsOrderByID             ListGroupProjectsParamsOrderBy = "id"
+	ListGroupProjectsParamsOrderByLastActivityAt ListGroupProjectsParamsOrderBy = "last_activity_at"
+	ListGroupProjectsParamsOrderByName           ListGroupProjectsParamsOrderBy = "name"
+	ListGroupProjectsParamsOrderByPath           ListGroupProjectsParamsOrderBy = "path"
+	ListGroupProjectsParamsOrderByUpdatedAt      ListGroupProjectsParamsOrderBy = "updated_at"
+)
+
+// Valid indicates whether the value is a known member of the ListGroupProjectsParamsOrderBy enum.
+func (e ListGroupProjectsParamsOrderBy) Valid() bool {
+	switch e {
+	case ListGroupProjectsParamsOrderByCreatedAt:
+		return true
+	case ListGroupProjectsParamsOrderByID:
+		return true
+	case ListGroupProjectsParamsOrderByLastActivityAt:
+		return true
+	case ListGroupProjectsParamsOrderByName:
+		return true
+	case ListGroupProjectsParamsOrderByPath:
+		return true
+	case ListGroupProjectsParamsOrderByUpdatedAt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListGroupProjectsParamsSort.
+const (
+	ListGroupProjectsParamsSortAsc  ListGroupProjectsParamsSort = "asc"
+	ListGroupProjectsParamsSortDesc ListGroupProjectsParamsSort = "desc"
+)
+
+// Valid indicates whether the value is a known member of the ListGroupProjectsParamsSort enum.
+func (e ListGroupProjectsParamsSort) Valid() bool {
+	switch e {
+	case ListGroupProjectsParamsSortAsc:
+		return true
+	case ListGroupProjectsParamsSortDesc:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListProjectsParamsVisibility.
+const (
+	ListProjectsParamsVisibilityInternal ListProjectsParamsVisibility = "internal"
+	ListProjectsParamsVisibilityPrivate  ListProjectsParamsVisibility = "private"
+	ListProjectsParamsVisibilityPublic   ListProjectsParamsVisibility = "public"
+)
+
+// Valid indicates whether the value is a known member of the ListProjectsParamsVisibility enum.
+func (e ListProjectsParamsVisibility) Valid() bool {
+	switch e {
+	case ListProjectsParamsVisibilityInternal:
+		return true
+	case ListProjectsParamsVisibilityPrivate:
+		return true
+	case ListProjectsParamsVisibilityPublic:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListProjectsParamsOrderBy.
+const (
+	ListProjectsParamsOrderByCreatedAt      ListProjectsParamsOrderBy = "created_at"
+	ListProjectsParamsOrderByID             ListProjectsParamsOrderBy = "id"
+	ListProjectsParamsOrderByLastActivityAt ListProjectsParamsOrderBy = "last_activity_at"
+	ListProjectsParamsOrderByName           ListProjectsParamsOrderBy = "name"
+	ListProjectsParamsOrderByPath           ListProjectsParamsOrderBy = "path"
+	ListProjectsParamsOrderByUpdatedAt      ListProjectsParamsOrderBy = "updated_at"
+)
+
+// Valid indicates whether the value is a known member of the ListProjectsParamsOrderBy enum.
+func (e ListProjectsParamsOrderBy) Valid() bool {
+	switch e {
+	case ListProjectsParamsOrderByCreatedAt:
+		return true
+	case ListProjectsParamsOrderByID:
+		return true
+	case ListProjectsParamsOrderByLastActivityAt:
+		return true
+	case ListProjectsParamsOrderByName:
+		return true
+	case ListProjectsParamsOrderByPath:
+		return true
+	case ListProjectsParamsOrderByUpdatedAt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListProjectsParamsSort.
+const (
+	ListProjectsParamsSortAsc  ListProjectsParamsSort = "asc"
+	ListProjectsParamsSortDesc ListProjectsParamsSort = "desc"
+)
+
+// Valid indicates whether the value is a known member of the ListProjectsParamsSort enum.
+func (e ListProjectsParamsSort) Valid() bool {
+	switch e {
+	case ListProjectsParamsSortAsc:
+		return true
+	case ListProjectsParamsSortDesc:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListAllProjectsParamsVisibility.
+const (
+	ListAllProjectsParamsVisibilityInternal ListAllProjectsParamsVisibility = "internal"
+	ListAllProjectsParamsVisibilityPrivate  ListAllProjectsParamsVisibility = "private"
+	ListAllProjectsParamsVisibilityPublic   ListAllProjectsParamsVisibility = "public"
+)
+
+// Valid indicates whether the value is a known member of the ListAllProjectsParamsVisibility enum.
+func (e ListAllProjectsParamsVisibility) Valid() bool {
+	switch e {
+	case ListAllProjectsParamsVisibilityInternal:
+		return true
+	case ListAllProjectsParamsVisibilityPrivate:
+		return true
+	case ListAllProjectsParamsVisibilityPublic:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListAllProjectsParamsOrderBy.
+const (
+	ListAllProjectsParamsOrderByCreatedAt      ListAllProjectsParamsOrderBy = "created_at"
+	ListAllProjectsParamsOrderByID             ListAllProjectsParamsOrderBy = "id"
+	ListAllProjectsParamsOrderByLastActivityAt ListAllProjectsParamsOrderBy = "last_activity_at"
+	ListAllProjectsParamsOrderByName           ListAllProjectsParamsOrderBy = "name"
+	ListAllProjectsParamsOrderByPath           ListAllProjectsParamsOrderBy = "path"
+	ListAllProjectsParamsOrderByUpdatedAt      ListAllProjectsParamsOrderBy = "updated_at"
+)
+
+// Valid indicates whether the value is a known member of the ListAllProjectsParamsOrderBy enum.
+func (e ListAllProjectsParamsOrderBy) Valid() bool {
+	switch e {
+	case ListAllProjectsParamsOrderByCreatedAt:
+		return true
+	case ListAllProjectsParamsOrderByID:
+		return true
+	case ListAllProjectsParamsOrderByLastActivityAt:
+		return true
+	case ListAllProjectsParamsOrderByName:
+		return true
+	case ListAllProjectsParamsOrderByPath:
+		return true
+	case ListAllProjectsParamsOrderByUpdatedAt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListAllProjectsParamsSort.
+const (
+	ListAllProjectsParamsSortAsc  ListAllProjectsParamsSort = "asc"
+	ListAllProjectsParamsSortDesc ListAllProjectsParamsSort = "desc"
+)
+
+// Valid indicates whether the value is a known member of the ListAllProjectsParamsSort enum.
+func (e ListAllProjectsParamsSort) Valid() bool {
+	switch e {
+	case ListAllProjectsParamsSortAsc:
+		return true
+	case ListAllProjectsParamsSortDesc:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListOwnedProjectsParamsVisibility.
+const (
+	ListOwnedProjectsParamsVisibilityInternal ListOwnedProjectsParamsVisibility = "internal"
+	ListOwnedProjectsParamsVisibilityPrivate  ListOwnedProjectsParamsVisibility = "private"
+	ListOwnedProjectsParamsVisibilityPublic   ListOwnedProjectsParamsVisibility = "public"
+)
+
+// Valid indicates whether the value is a known member of the ListOwnedProjectsParamsVisibility enum.
+func (e ListOwnedProjectsParamsVisibility) Valid() bool {
+	switch e {
+	case ListOwnedProjectsParamsVisibilityInternal:
+		return true
+	case ListOwnedProjectsParamsVisibilityPrivate:
+		return true
+	case ListOwnedProjectsParamsVisibilityPublic:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListOwnedProjectsParamsOrderBy.
+const (
+	ListOwnedProjectsParamsOrderByCreatedAt      ListOwnedProjectsParamsOrderBy = "created_at"
+	ListOwnedProjectsParamsOrderByID             ListOwnedProjectsParamsOrderBy = "id"
+	ListOwnedProjectsParamsOrderByLastActivityAt ListOwnedProjectsParamsOrderBy = "last_activity_at"
+	ListOwnedProjectsParamsOrderByName           ListOwnedProjectsParamsOrderBy = "name"
+	ListOwnedProjectsParamsOrderByPath           ListOwnedProjectsParamsOrderBy = "path"
+	ListOwnedProjectsParamsOrderByUpdatedAt      ListOwnedProjectsParamsOrderBy = "updated_at"
+)
+
+// Valid indicates whether the value is a known member of the ListOwnedProjectsParamsOrderBy enum.
+func (e ListOwnedProjectsParamsOrderBy) Valid() bool {
+	switch e {
+	case ListOwnedProjectsParamsOrderByCreatedAt:
+		return true
+	case ListOwnedProjectsParamsOrderByID:
+		return true
+	case ListOwnedProjectsParamsOrderByLastActivityAt:
+		return true
+	case ListOwnedProjectsParamsOrderByName:
+		return true
+	case ListOwnedProjectsParamsOrderByPath:
+		return true
+	case ListOwnedProjectsParamsOrderByUpdatedAt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListOwnedProjectsParamsSort.
+const (
+	ListOwnedProjectsParamsSortAsc  ListOwnedProjectsParamsSort = "asc"
+	ListOwnedProjectsParamsSortDesc ListOwnedProjectsParamsSort = "desc"
+)
+
+// Valid indicates whether the value is a known member of the ListOwnedProjectsParamsSort enum.
+func (e ListOwnedProjectsParamsSort) Valid() bool {
+	switch e {
+	case ListOwnedProjectsParamsSortAsc:
+		return true
+	case ListOwnedProjectsParamsSortDesc:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SearchProjectsParamsOrderBy.
+const (
+	SearchProjectsParamsOrderByCreatedAt      SearchProjectsParamsOrderBy = "created_at"
+	SearchProjectsParamsOrderByID             SearchProjectsParamsOrderBy = "id"
+	SearchProjectsParamsOrderByLastActivityAt SearchProjectsParamsOrderBy = "last_activity_at"
+	SearchProjectsParamsOrderByName           SearchProjectsParamsOrderBy = "name"
+)
+
+// Valid indicates whether the value is a known member of the SearchProjectsParamsOrderBy enum.
+func (e SearchProjectsParamsOrderBy) Valid() bool {
+	switch e {
+	case SearchProjectsParamsOrderByCreatedAt:
+		return true
+	case SearchProjectsParamsOrderByID:
+		return true
+	case SearchProjectsParamsOrderByLastActivityAt:
+		return true
+	case SearchProjectsParamsOrderByName:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SearchProjectsParamsSort.
+const (
+	SearchProjectsParamsSortAsc  SearchProjectsParamsSort = "asc"
+	SearchProjectsParamsSortDesc SearchProjectsParamsSort = "desc"
+)
+
+// Valid indicates whether the value is a known member of the SearchProjectsParamsSort enum.
+func (e SearchProjectsParamsSort) Valid() bool {
+	switch e {
+	case SearchProjectsParamsSortAsc:
+		return true
+	case SearchProjectsParamsSortDesc:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListStarredProjectsParamsVisibility.
+const (
+	ListStarredProjectsParamsVisibilityInternal ListStarredProjectsParamsVisibility = "internal"
+	ListStarredProjectsParamsVisibilityPrivate  ListStarredProjectsParamsVisibility = "private"
+	ListStarredProjectsParamsVisibilityPublic   ListStarredProjectsParamsVisibility = "public"
+)
+
+// Valid indicates whether the value is a known member of the ListStarredProjectsParamsVisibility enum.
+func (e ListStarredProjectsParamsVisibility) Valid() bool {
+	switch e {
+	case ListStarredProjectsParamsVisibilityInternal:
+		return true
+	case ListStarredProjectsParamsVisibilityPrivate:
+		return true
+	case ListStarredProjectsParamsVisibilityPublic:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListStarredProjectsParamsOrderBy.
+const (
+	ListStarredProjectsParamsOrderByCreatedAt      ListStarredProjectsParamsOrderBy = "created_at"
+	ListStarredProjectsParamsOrderByID             ListStarredProjectsParamsOrderBy = "id"
+	ListStarredProjectsParamsOrderByLastActivityAt ListStarredProjectsParamsOrderBy = "last_activity_at"
+	ListStarredProjectsParamsOrderByName           ListStarredProjectsParamsOrderBy = "name"
+	ListStarredProjectsParamsOrderByPath           ListStarredProjectsParamsOrderBy = "path"
+	ListStarredProjectsParamsOrderByUpdatedAt      ListStarredProjectsParamsOrderBy = "updated_at"
+)
+
+// Valid indicates whether the value is a known member of the ListStarredProjectsParamsOrderBy enum.
+func (e ListStarredProjectsParamsOrderBy) Valid() bool {
+	switch e {
+	case ListStarredProjectsParamsOrderByCreatedAt:
+		return true
+	case ListStarredProjectsParamsOrderByID:
+		return true
+	case ListStarredProjectsParamsOrderByLastActivityAt:
+		return true
+	case ListStarredProjectsParamsOrderByName:
+		return true
+	case ListStarredProjectsParamsOrderByPath:
+		return true
+	case ListStarredProjectsParamsOrderByUpdatedAt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListStarredProjectsParamsSort.
+const (
+	ListStarredProjectsParamsSortAsc  ListStarredProjectsParamsSort = "asc"
+	ListStarredProjectsParamsSortDesc ListStarredProjectsParamsSort = "desc"
+)
+
+// Valid indicates whether the value is a known member of the ListStarredProjectsParamsSort enum.
+func (e ListStarredProjectsParamsSort) Valid() bool {
+	switch e {
+	case ListStarredProjectsParamsSortAsc:
+		return true
+	case ListStarredProjectsParamsSortDesc:
+		return true
+	default:
+		return false
+	}
+}
+
+// AccessLevelErrors The member's `access_level` validation messages as a bare JSON array (Grape's `error!` with an array, no `message` wrapper).
+//
+// Example: ["is not included in the list"]
+type AccessLevelErrors = []string
+
+// AccessRevoked `DELETE /projects/:id/members/:user_id` for a user who was not a member.
+//
+// Example: {"id":3,"message":"Access revoked"}
+type AccessRevoked struct {
+	// ID The `user_id` of the request.
+	ID      int                  `json:"id"`
+	Message AccessRevokedMessage `json:"message"`
+}
+
+// AccessRevokedMessage defines model for AccessRevoked.Message.
+type AccessRevokedMessage string
+
+// AddDeployKeyBody Parameters of `POST /projects/:id/keys`. Both are needed to create a key, but none is required by the schema: 8.7 answered a missing one with the key's validation errors (400 `{"message":{...}}`), not with "not given".
+type AddDeployKeyBody struct {
+	// Key The new deploy key (an OpenSSH public key line).
+	//
+	// Example: ssh-rsa AAAAB3NzaC1yc2EAAAABJQAAAIEAiPWx6WM4lhHNedGfBpPJNPpZ7yKu+dnn1SJejgt4596k6YjzGGphH2TUxwKzxcKDKKezwkpfnxPkSMkuEspGRt/aZZ9wa++Oi7Qkr8prgHc4soW6NUlfDzpvZK2H5E7eQaSeP3SAwGmQKUFHCddNaP0L+hM7zhFNzjFvpaMgJw0=
+	Key *string `json:"key,omitempty"`
+
+	// Title The new deploy key's title.
+	//
+	// Example: My deploy key
+	Title *string `json:"title,omitempty"`
+}
+
+// AddGroupMemberBody Parameters of `POST /groups/:id/members`.
+type AddGroupMemberBody struct {
+	// AccessLevel `10` guest, `20` reporter, `30` developer, `40` master, `50` owner. Not limited by the schema: any other value must reach the server, which answers `422 {"message":"Wrong access level"}` as 8.7 did.
+	//
+	// Example: 30
+	AccessLevel int `json:"access_level"`
+
+	// UserID The ID of the user to add.
+	//
+	// Example: 2
+	UserID int `json:"user_id"`
+}
+
+// AddProjectMemberBody Parameters of `POST /projects/:id/members`.
+type AddProjectMemberBody struct {
+	// AccessLevel `10` guest, `20` reporter, `30` developer, `40` master, `50` owner. Not limited by the schema: any other value must reach the server, which answers `422 ["is not included in the list"]` as 8.7 did (or ignores it for an existing member).
+	//
+	// Example: 30
+	AccessLevel int `json:"access_level"`
+
+	// UserID The ID of the user to add.
+	//
+	// Example: 2
+	UserID int `json:"user_id"`
+}
+
+// AddSystemHookBody Parameters of `POST /hooks`.
+type AddSystemHookBody struct {
+	// URL The hook URL (http or https).
+	//
+	// Example: https://gitlab.example.com/hook
+	URL string `json:"url"`
+}
+
 // BadRequestBody A GitLab 400 body, or Grape's own for a body that is not the JSON it claims to be.
 type BadRequestBody struct {
 	union json.RawMessage
@@ -143,12 +827,132 @@ type BadRequestError_Message struct {
 	union json.RawMessage
 }
 
+// BasicProjectDetails A project's name and path (`forked_from_project`).
+//
+// Example: {"id":3,"name":"Diaspora Project Site","name_with_namespace":"Diaspora / Diaspora Project Site","path":"diaspora-project-site","path_with_namespace":"diaspora/diaspora-project-site"}
+type BasicProjectDetails struct {
+	ID   int    `json:"id"`
+	Name string `json:"name"`
+
+	// NameWithNamespace `<namespace name> / <project name>`.
+	NameWithNamespace string `json:"name_with_namespace"`
+	Path              string `json:"path"`
+
+	// PathWithNamespace `<namespace path>/<project path>`.
+	PathWithNamespace string `json:"path_with_namespace"`
+}
+
 // CreateEmailBody Parameters of `POST /user/emails` and `POST /users/:id/emails`.
 type CreateEmailBody struct {
 	// Email The email address.
 	//
 	// Example: email@example.com
 	Email string `json:"email"`
+}
+
+// CreateGroupBody Parameters of `POST /groups`.
+type CreateGroupBody struct {
+	// Description The group's description.
+	//
+	// Example: An interesting group
+	Description *string `json:"description,omitempty"`
+
+	// Name The name of the group.
+	//
+	// Example: Foobar Group
+	Name string `json:"name"`
+
+	// Path The path of the group (its namespace, in URLs).
+	//
+	// Example: foo-bar
+	Path string `json:"path"`
+
+	// VisibilityLevel `0` private, `10` internal, `20` public; default: the instance's default group visibility. Not limited by the schema: 8.7's own validation answered for any other value.
+	//
+	// Example: 10
+	VisibilityLevel *int `json:"visibility_level,omitempty"`
+}
+
+// CreateProjectBody Parameters of `POST /projects`.
+type CreateProjectBody struct {
+	BuildsEnabled *bool `json:"builds_enabled,omitempty"`
+
+	// Description Short project description.
+	Description *string `json:"description,omitempty"`
+
+	// ImportURL A repository URL to import the project's repository from.
+	ImportURL            *string `json:"import_url,omitempty"`
+	IssuesEnabled        *bool   `json:"issues_enabled,omitempty"`
+	MergeRequestsEnabled *bool   `json:"merge_requests_enabled,omitempty"`
+
+	// Name The new project's name.
+	//
+	// Example: Diaspora Client
+	Name string `json:"name"`
+
+	// NamespaceID The namespace to create the project in; by default the caller's personal namespace.
+	NamespaceID *int `json:"namespace_id,omitempty"`
+
+	// Path The repository name; by default `name`, parameterized.
+	//
+	// Example: diaspora-client
+	Path *string `json:"path,omitempty"`
+
+	// Public `true` means `visibility_level` 20, `false` means 0; ignored when `visibility_level` is given.
+	Public *bool `json:"public,omitempty"`
+
+	// PublicBuilds Whether builds and their traces are visible to everyone who can see the project.
+	PublicBuilds         *bool `json:"public_builds,omitempty"`
+	SharedRunnersEnabled *bool `json:"shared_runners_enabled,omitempty"`
+	SnippetsEnabled      *bool `json:"snippets_enabled,omitempty"`
+
+	// VisibilityLevel `0` private, `10` internal, `20` public.
+	//
+	// Example: 0
+	VisibilityLevel *ProjectVisibilityLevel `json:"visibility_level,omitempty"`
+	WikiEnabled     *bool                   `json:"wiki_enabled,omitempty"`
+}
+
+// CreateProjectForUserBody Parameters of `POST /projects/user/:user_id`. `name` is needed, but 8.7
+// enforced it by the model's validation (a 400 validation body), not as
+// a required parameter, so it is not in `required`.
+type CreateProjectForUserBody struct {
+	BuildsEnabled *bool `json:"builds_enabled,omitempty"`
+
+	// DefaultBranch The default branch.
+	DefaultBranch *string `json:"default_branch,omitempty"`
+
+	// Description Short project description.
+	Description *string `json:"description,omitempty"`
+
+	// ImportURL A repository URL to import the project's repository from.
+	ImportURL            *string `json:"import_url,omitempty"`
+	IssuesEnabled        *bool   `json:"issues_enabled,omitempty"`
+	MergeRequestsEnabled *bool   `json:"merge_requests_enabled,omitempty"`
+
+	// Name The new project's name; its path is derived from it.
+	//
+	// Example: Diaspora Client
+	Name *string `json:"name,omitempty"`
+
+	// Public `true` means `visibility_level` 20, `false` means 0; ignored when `visibility_level` is given.
+	Public *bool `json:"public,omitempty"`
+
+	// PublicBuilds Whether builds and their traces are visible to everyone who can see the project.
+	PublicBuilds         *bool `json:"public_builds,omitempty"`
+	SharedRunnersEnabled *bool `json:"shared_runners_enabled,omitempty"`
+	SnippetsEnabled      *bool `json:"snippets_enabled,omitempty"`
+
+	// VisibilityLevel `0` private, `10` internal, `20` public.
+	//
+	// Example: 0
+	VisibilityLevel *ProjectVisibilityLevel `json:"visibility_level,omitempty"`
+	WikiEnabled     *bool                   `json:"wiki_enabled,omitempty"`
+}
+
+// CreateProjectForbidden `POST /projects` 403: the bare array when the project limit is reached, or `{"message":"..."}` (a non-administrator using `sudo`).
+type CreateProjectForbidden struct {
+	union json.RawMessage
 }
 
 // CreateSSHKeyBody Parameters of `POST /user/keys` and `POST /users/:id/keys`.
@@ -247,6 +1051,39 @@ type CreateUserBody struct {
 	Username string `json:"username"`
 }
 
+// DeletedDeployKey The deleted deploy key's database row as JSON (a raw record, not an
+// entity). Not `DeletedKey`: a deploy key has no owner, so `user_id` is
+// null, and the row has `public` and `type`.
+//
+// Example: {"created_at":"2015-08-29T12:50:57.259Z","fingerprint":"6a:33:1f:74:51:c0:39:81:79:ec:7a:31:f8:40:20:43","id":13,"key":"ssh-rsa AAAAB3NzaC1yc2EAAAABJQAAAIEAiPWx6WM4lhHNedGfBpPJNPpZ7yKu+dnn1SJejgt4596k6YjzGGphH2TUxwKzxcKDKKezwkpfnxPkSMkuEspGRt/aZZ9wa++Oi7Qkr8prgHc4soW6NUlfDzpvZK2H5E7eQaSeP3SAwGmQKUFHCddNaP0L+hM7zhFNzjFvpaMgJw0=","public":false,"title":"My deploy key","type":"DeployKey","updated_at":"2015-08-29T12:50:57.259Z","user_id":null}
+type DeletedDeployKey struct {
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt Timestamp `json:"created_at"`
+
+	// Fingerprint MD5 fingerprint, e.g. `3f:a2:...`.
+	Fingerprint string `json:"fingerprint"`
+	ID          int    `json:"id"`
+	Key         string `json:"key"`
+
+	// Public A public deploy key, offered to every project (set by administrators, never by this API).
+	Public bool                  `json:"public"`
+	Title  string                `json:"title"`
+	Type   *DeletedDeployKeyType `json:"type,omitempty"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt Timestamp `json:"updated_at"`
+
+	// UserID Null for a deploy key.
+	UserID *int `json:"user_id"`
+}
+
+// DeletedDeployKeyType defines model for DeletedDeployKey.Type.
+type DeletedDeployKeyType string
+
 // DeletedEmail The deleted email's database row as JSON (a raw record, not an entity).
 //
 // Example: {"created_at":"2015-01-21T17:44:33.512Z","email":"email2@example.com","id":3,"updated_at":"2015-01-21T17:44:33.512Z","user_id":1}
@@ -270,6 +1107,56 @@ type DeletedEmail struct {
 // a union type whose zero value encodes as `null`; with `allOf` it made a
 // plain alias of `DeletedEmail`, which cannot encode `null`.
 type DeletedEmailOrNull struct {
+	union json.RawMessage
+}
+
+// DeletedGroup The deleted group's namespace row as JSON (a raw record, not an entity; `type` is `Group`).
+type DeletedGroup = ProjectNamespace
+
+// DeletedHook The deleted hook's database row as JSON (a raw record, not an
+// entity); answered by `DELETE /hooks/:id` and, in an array,
+// `DELETE /projects/:id/hooks/:hook_id`. A system hook has
+// `project_id` null and the event flags' defaults (8.7 fired system
+// hooks for every system event whatever the flags).
+//
+// Example: {"build_events":false,"created_at":"2015-11-04T20:12:15.931Z","enable_ssl_verification":true,"id":2,"issues_events":false,"merge_requests_events":false,"note_events":false,"project_id":null,"push_events":true,"service_id":null,"tag_push_events":false,"type":"SystemHook","updated_at":"2015-11-04T20:12:15.931Z","url":"https://gitlab.example.com/hook"}
+type DeletedHook struct {
+	BuildEvents bool `json:"build_events"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt             Timestamp `json:"created_at"`
+	EnableSslVerification bool      `json:"enable_ssl_verification"`
+	ID                    int       `json:"id"`
+	IssuesEvents          bool      `json:"issues_events"`
+	MergeRequestsEvents   bool      `json:"merge_requests_events"`
+	NoteEvents            bool      `json:"note_events"`
+
+	// ProjectID The project of a project hook; null for a system hook.
+	ProjectID  *int `json:"project_id"`
+	PushEvents bool `json:"push_events"`
+
+	// ServiceID Always null for project and system hooks.
+	ServiceID     *int            `json:"service_id,omitempty"`
+	TagPushEvents bool            `json:"tag_push_events"`
+	Type          DeletedHookType `json:"type"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt Timestamp `json:"updated_at"`
+	URL       string    `json:"url"`
+}
+
+// DeletedHookType defines model for DeletedHook.Type.
+type DeletedHookType string
+
+// DeletedHookOrNull The deleted system hook's record, or JSON `null` when there was none.
+// Written as a nullable `anyOf` of one schema (not `allOf`): oapi-codegen
+// then makes a union type whose zero value encodes as `null`; with
+// `allOf` it made a plain alias of `DeletedHook`, which cannot encode `null`.
+type DeletedHookOrNull struct {
 	union json.RawMessage
 }
 
@@ -300,6 +1187,57 @@ type DeletedKey struct {
 // a union type whose zero value encodes as `null`; with `allOf` it made a
 // plain alias of `DeletedKey`, which cannot encode `null`.
 type DeletedKeyOrNull struct {
+	union json.RawMessage
+}
+
+// DeletedMember The deleted membership's database row as JSON (a raw record, not an
+// entity); answered by `DELETE /projects/:id/members/:user_id` and
+// `DELETE /groups/:id/members/:user_id`. 8.7's rows also held the
+// invitation columns (`invite_email`, `invite_token`,
+// `invite_accepted_at`); Labrador has no invitations and omits them.
+//
+// Example: {"access_level":30,"created_at":"2016-05-02T10:20:30.123Z","created_by_id":1,"id":7,"notification_level":3,"source_id":3,"source_type":"Project","type":"ProjectMember","updated_at":"2016-05-02T10:20:30.123Z","user_id":2}
+type DeletedMember struct {
+	// AccessLevel `10` guest, `20` reporter, `30` developer, `40` master, `50` owner.
+	AccessLevel int `json:"access_level"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt Timestamp `json:"created_at"`
+
+	// CreatedByID The user who added the member; null when unknown.
+	CreatedByID *int `json:"created_by_id,omitempty"`
+	ID          int  `json:"id"`
+
+	// NotificationLevel `0` disabled, `1` participating, `2` watch, `3` global, `4` mention.
+	NotificationLevel int `json:"notification_level"`
+
+	// SourceID The project's or the group's id.
+	SourceID int `json:"source_id"`
+
+	// SourceType `Project` for a project membership, `Namespace` for a group membership.
+	SourceType DeletedMemberSourceType `json:"source_type"`
+	Type       *DeletedMemberType      `json:"type,omitempty"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt Timestamp `json:"updated_at"`
+	UserID    int       `json:"user_id"`
+}
+
+// DeletedMemberSourceType `Project` for a project membership, `Namespace` for a group membership.
+type DeletedMemberSourceType string
+
+// DeletedMemberType defines model for DeletedMember.Type.
+type DeletedMemberType string
+
+// DeletedMemberOrAccessRevoked `DELETE /projects/:id/members/:user_id`: the deleted membership's
+// record, or `AccessRevoked` when the user was not a member. The two
+// exclude each other (`AccessRevoked` has `message`, the record has
+// `access_level`), hence oneOf.
+type DeletedMemberOrAccessRevoked struct {
 	union json.RawMessage
 }
 
@@ -346,10 +1284,214 @@ type Email struct {
 	ID    int    `json:"id"`
 }
 
+// Event An event of a project. `note` is present only on note events; `author`
+// only when the author still exists.
+//
+// Example: {"action_name":"closed","author":{"avatar_url":"http://localhost:3000/uploads/user/avatar/1/fox_avatar.png","id":1,"name":"Dmitriy Zaporozhets","state":"active","username":"root","web_url":"http://localhost:3000/u/root"},"author_id":1,"author_username":"root","created_at":"2015-12-04T10:33:58.089Z","data":null,"project_id":15,"target_id":830,"target_title":"Public project search field","target_type":"Issue","title":null}
+type Event struct {
+	// ActionName e.g. `pushed to`, `pushed new`, `deleted`, `opened`, `closed`, `reopened`, `merged`, `commented on`, `joined`, `left`.
+	ActionName string `json:"action_name"`
+
+	// Author A user as everyone sees it in lists and as an author.
+	//
+	// Example: {"avatar_url":"http://localhost:3000/uploads/user/avatar/1/cd8.jpeg","id":1,"name":"John Smith","state":"active","username":"john_smith","web_url":"http://localhost:3000/u/john_smith"}
+	Author   *UserBasic `json:"author,omitempty"`
+	AuthorID int        `json:"author_id"`
+
+	// AuthorUsername The author's username; null when the author no longer exists.
+	AuthorUsername *string `json:"author_username"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt Timestamp `json:"created_at"`
+
+	// Data The push payload of a push event (`before`, `after`, `ref`, `user_id`, `user_name`, `repository`, `commits`, `total_commits_count`, …); null otherwise.
+	Data *map[string]interface{} `json:"data"`
+
+	// Note The note of a note event (8.7's `Note` entity).
+	//
+	// Example: {"attachment":null,"author":{"avatar_url":"http://localhost:3000/uploads/user/avatar/1/fox_avatar.png","id":1,"name":"Dmitriy Zaporozhets","state":"active","username":"root","web_url":"http://localhost:3000/u/root"},"body":"What an awesome day!","created_at":"2015-12-04T10:33:56.698Z","downvote":false,"id":1312,"noteable_id":377,"noteable_type":"Issue","system":false,"updated_at":"2015-12-04T10:33:56.698Z","upvote":false}
+	Note        *EventNote `json:"note,omitempty"`
+	ProjectID   int        `json:"project_id"`
+	TargetID    *int       `json:"target_id"`
+	TargetTitle *string    `json:"target_title"`
+
+	// TargetType `Issue`, `MergeRequest`, `Note`, `Milestone`, …; null for push, join and leave events.
+	TargetType *string `json:"target_type"`
+	Title      *string `json:"title"`
+}
+
+// EventNote The note of a note event (8.7's `Note` entity).
+//
+// Example: {"attachment":null,"author":{"avatar_url":"http://localhost:3000/uploads/user/avatar/1/fox_avatar.png","id":1,"name":"Dmitriy Zaporozhets","state":"active","username":"root","web_url":"http://localhost:3000/u/root"},"body":"What an awesome day!","created_at":"2015-12-04T10:33:56.698Z","downvote":false,"id":1312,"noteable_id":377,"noteable_type":"Issue","system":false,"updated_at":"2015-12-04T10:33:56.698Z","upvote":false}
+type EventNote struct {
+	// Attachment The attachment's file name; null when there is none.
+	Attachment *string `json:"attachment"`
+
+	// Author The note's author; null when the user no longer exists.
+	Author *UserBasic `json:"author"`
+	Body   string     `json:"body"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt Timestamp `json:"created_at"`
+
+	// Downvote Deprecated; always false.
+	Downvote   bool `json:"downvote"`
+	ID         int  `json:"id"`
+	NoteableID int  `json:"noteable_id"`
+
+	// NoteableType `Issue`, `MergeRequest`, `Snippet` or `Commit`.
+	NoteableType string `json:"noteable_type"`
+
+	// System True for a note GitLab generated.
+	System bool `json:"system"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt Timestamp `json:"updated_at"`
+
+	// Upvote Deprecated; always false.
+	Upvote bool `json:"upvote"`
+}
+
+// ForkProjectConflict The fork could not be saved: the model's errors inside `message` (8.7's `conflict!` with a hash).
+//
+// Example: {"message":{"name":["has already been taken"],"path":["has already been taken"]}}
+type ForkProjectConflict struct {
+	// Message A model's errors: one array of messages per attribute (values may nest for embedded entities).
+	//
+	// Example: {"bio":["is too long (maximum is 255 characters)"]}
+	Message ValidationErrors `json:"message"`
+}
+
+// ForkedProjectLink A fork link's database row as JSON (a raw record, not an entity).
+//
+// Example: {"created_at":"2016-06-01T10:00:00.000Z","forked_from_project_id":3,"forked_to_project_id":5,"id":1,"updated_at":"2016-06-01T10:00:00.000Z"}
+type ForkedProjectLink struct {
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt Timestamp `json:"created_at"`
+
+	// ForkedFromProjectID The project it was forked from.
+	ForkedFromProjectID int `json:"forked_from_project_id"`
+
+	// ForkedToProjectID The fork.
+	ForkedToProjectID int `json:"forked_to_project_id"`
+	ID                int `json:"id"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt Timestamp `json:"updated_at"`
+}
+
+// ForkedProjectLinkOrNull The deleted fork link's record, or JSON `null` when the project was not
+// a fork. Written as a nullable `anyOf` of one schema (not `allOf`):
+// oapi-codegen then makes a union type whose zero value encodes as
+// `null`.
+type ForkedProjectLinkOrNull struct {
+	union json.RawMessage
+}
+
 // GrapeError The framework's own error body, not wrapped by GitLab's helpers: `{"error":"<text>"}`.
 type GrapeError struct {
 	// Error Example: message body does not match declared format
 	Error string `json:"error"`
+}
+
+// Group A group.
+//
+// Example: {"avatar_url":null,"description":"An interesting group","id":1,"name":"Foobar Group","path":"foo-bar","visibility_level":10,"web_url":"http://localhost:3000/groups/foo-bar"}
+type Group struct {
+	// AvatarURL Absolute URL of the uploaded avatar; null when there is none.
+	AvatarURL *string `json:"avatar_url"`
+
+	// Description Empty string when unset.
+	Description string `json:"description"`
+	ID          int    `json:"id"`
+	Name        string `json:"name"`
+	Path        string `json:"path"`
+
+	// VisibilityLevel `0` private, `10` internal, `20` public.
+	VisibilityLevel int `json:"visibility_level"`
+
+	// WebURL `<host>/groups/<path>`.
+	WebURL string `json:"web_url"`
+}
+
+// GroupAccess The caller's membership of the project's group.
+//
+// Example: {"access_level":50,"notification_level":3}
+type GroupAccess struct {
+	// AccessLevel `10` guest, `20` reporter, `30` developer, `40` master, `50` owner.
+	AccessLevel int `json:"access_level"`
+
+	// NotificationLevel `0` disabled, `1` participating, `2` watch, `3` global, `4` mention.
+	NotificationLevel *int `json:"notification_level"`
+}
+
+// GroupDetail A group with all its projects.
+type GroupDetail struct {
+	// AvatarURL Absolute URL of the uploaded avatar; null when there is none.
+	AvatarURL *string `json:"avatar_url"`
+
+	// Description Empty string when unset.
+	Description string `json:"description"`
+	ID          int    `json:"id"`
+	Name        string `json:"name"`
+	Path        string `json:"path"`
+
+	// Projects Every project of the group (8.7 did not filter them by what the caller may see).
+	Projects []Project `json:"projects"`
+
+	// VisibilityLevel `0` private, `10` internal, `20` public.
+	VisibilityLevel int `json:"visibility_level"`
+
+	// WebURL `<host>/groups/<path>`.
+	WebURL string `json:"web_url"`
+}
+
+// GroupMember A member of a group, with the member's access level in that group.
+type GroupMember struct {
+	// AccessLevel `10` guest, `20` reporter, `30` developer, `40` master, `50` owner.
+	AccessLevel int `json:"access_level"`
+
+	// AvatarURL Absolute URL of the uploaded avatar or Gravatar; null when there is none.
+	AvatarURL *string `json:"avatar_url"`
+	ID        int     `json:"id"`
+
+	// Name Display name.
+	Name     string           `json:"name"`
+	State    GroupMemberState `json:"state"`
+	Username string           `json:"username"`
+
+	// WebURL Profile URL, `<host>/u/<username>`.
+	WebURL string `json:"web_url"`
+}
+
+// GroupMemberState defines model for GroupMember.State.
+type GroupMemberState string
+
+// GroupRecord A group's namespace row as JSON (a raw record, not an entity; `type`
+// is `Group`), as `POST /groups/:id/projects/:project_id` answered it.
+// The same row as a project's `namespace` (`ProjectNamespace`, projects.yaml).
+type GroupRecord = ProjectNamespace
+
+// Hook A system hook (and the base of `ProjectHook`).
+//
+// Example: {"created_at":"2015-11-04T20:07:35.874Z","id":1,"url":"https://gitlab.example.com/hook"}
+type Hook struct {
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt Timestamp `json:"created_at"`
+	ID        int       `json:"id"`
+	URL       string    `json:"url"`
 }
 
 // Identity A link between the user and an external authentication provider.
@@ -379,6 +1521,366 @@ type Namespace struct {
 
 // NamespaceKind defines model for Namespace.Kind.
 type NamespaceKind string
+
+// Project A project (properties listed in 8.7's order). `owner` is omitted when the
+// project belongs to a group; `forked_from_project` is present only for
+// a fork; `open_issues_count` only when issues are enabled with the
+// built-in tracker; `runners_token` only when the caller may administer
+// the project and the operation says so (get, create, update, fork).
+//
+// Example: {"archived":false,"avatar_url":"http://example.com/uploads/project/avatar/4/uploads/avatar.png","builds_enabled":true,"created_at":"2013-09-30T13:46:02.000Z","creator_id":3,"default_branch":"master","description":null,"forks_count":0,"http_url_to_repo":"http://example.com/diaspora/diaspora-client.git","id":4,"issues_enabled":true,"last_activity_at":"2013-09-30T13:46:02.000Z","merge_requests_enabled":true,"name":"Diaspora Client","name_with_namespace":"Diaspora / Diaspora Client","namespace":{"avatar":{"url":null},"created_at":"2013-09-30T13:46:02.000Z","description":"","id":3,"name":"Diaspora","owner_id":3,"path":"diaspora","share_with_group_lock":false,"type":null,"updated_at":"2013-09-30T13:46:02.000Z","visibility_level":20},"open_issues_count":1,"owner":{"avatar_url":null,"id":3,"name":"Diaspora","state":"active","username":"diaspora","web_url":"http://example.com/u/diaspora"},"path":"diaspora-client","path_with_namespace":"diaspora/diaspora-client","public":false,"public_builds":true,"runners_token":"b8547b1dc37721d05889db52fa2f02","shared_runners_enabled":true,"snippets_enabled":false,"ssh_url_to_repo":"git@example.com:diaspora/diaspora-client.git","star_count":0,"tag_list":["example","disapora client"],"visibility_level":0,"web_url":"http://example.com/diaspora/diaspora-client","wiki_enabled":true}
+type Project struct {
+	Archived bool `json:"archived"`
+
+	// AvatarURL Absolute URL of the project's avatar; null when there is none.
+	AvatarURL     *string `json:"avatar_url"`
+	BuildsEnabled bool    `json:"builds_enabled"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt Timestamp `json:"created_at"`
+	CreatorID int       `json:"creator_id"`
+
+	// DefaultBranch Null for an empty repository.
+	DefaultBranch *string `json:"default_branch"`
+	Description   *string `json:"description"`
+
+	// ForkedFromProject A project's name and path (`forked_from_project`).
+	//
+	// Example: {"id":3,"name":"Diaspora Project Site","name_with_namespace":"Diaspora / Diaspora Project Site","path":"diaspora-project-site","path_with_namespace":"diaspora/diaspora-project-site"}
+	ForkedFromProject *BasicProjectDetails `json:"forked_from_project,omitempty"`
+	ForksCount        int                  `json:"forks_count"`
+
+	// HTTPURLToRepo `<host>/<namespace>/<path>.git`.
+	HTTPURLToRepo string `json:"http_url_to_repo"`
+	ID            int    `json:"id"`
+	IssuesEnabled bool   `json:"issues_enabled"`
+
+	// LastActivityAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	LastActivityAt       Timestamp `json:"last_activity_at"`
+	MergeRequestsEnabled bool      `json:"merge_requests_enabled"`
+	Name                 string    `json:"name"`
+
+	// NameWithNamespace `<namespace name> / <project name>`.
+	NameWithNamespace string `json:"name_with_namespace"`
+
+	// Namespace The project's namespace as its raw database row (8.7 exposed the model
+	// without an entity): a user's personal namespace (`type` null) or a
+	// group (`type` `Group`).
+	//
+	//
+	// Example: {"avatar":{"url":null},"created_at":"2013-09-30T13:46:02.000Z","description":"","id":3,"name":"Diaspora","owner_id":1,"path":"diaspora","share_with_group_lock":false,"type":null,"updated_at":"2013-09-30T13:46:02.000Z","visibility_level":20}
+	Namespace ProjectNamespace `json:"namespace"`
+
+	// OpenIssuesCount Present only when issues are enabled with the built-in tracker.
+	OpenIssuesCount *int `json:"open_issues_count,omitempty"`
+
+	// Owner A user as everyone sees it in lists and as an author.
+	//
+	// Example: {"avatar_url":"http://localhost:3000/uploads/user/avatar/1/cd8.jpeg","id":1,"name":"John Smith","state":"active","username":"john_smith","web_url":"http://localhost:3000/u/john_smith"}
+	Owner *UserBasic `json:"owner,omitempty"`
+	Path  string     `json:"path"`
+
+	// PathWithNamespace `<namespace path>/<project path>`.
+	PathWithNamespace string `json:"path_with_namespace"`
+
+	// Public True when `visibility_level` is 20.
+	Public       bool `json:"public"`
+	PublicBuilds bool `json:"public_builds"`
+
+	// RunnersToken The token to register runners for the project; present only for a caller who may administer it, on get, create, update and fork.
+	RunnersToken         *string `json:"runners_token,omitempty"`
+	SharedRunnersEnabled bool    `json:"shared_runners_enabled"`
+	SnippetsEnabled      bool    `json:"snippets_enabled"`
+
+	// SSHURLToRepo `git@<host>:<namespace>/<path>.git`.
+	SSHURLToRepo string `json:"ssh_url_to_repo"`
+	StarCount    int    `json:"star_count"`
+
+	// TagList The project's tags (topics).
+	TagList []string `json:"tag_list"`
+
+	// VisibilityLevel `0` private, `10` internal, `20` public.
+	//
+	// Example: 0
+	VisibilityLevel ProjectVisibilityLevel `json:"visibility_level"`
+
+	// WebURL `<host>/<namespace>/<path>`.
+	WebURL      string `json:"web_url"`
+	WikiEnabled bool   `json:"wiki_enabled"`
+}
+
+// ProjectAccess The caller's direct membership of the project.
+//
+// Example: {"access_level":10,"notification_level":3}
+type ProjectAccess struct {
+	// AccessLevel `10` guest, `20` reporter, `30` developer, `40` master, `50` owner.
+	AccessLevel int `json:"access_level"`
+
+	// NotificationLevel `0` disabled, `1` participating, `2` watch, `3` global, `4` mention.
+	NotificationLevel *int `json:"notification_level"`
+}
+
+// ProjectGroupLink A project shared with a group.
+//
+// Example: {"group_access":30,"group_id":4,"id":1,"project_id":3}
+type ProjectGroupLink struct {
+	// GroupAccess The access level granted to the group's members.
+	GroupAccess int `json:"group_access"`
+	GroupID     int `json:"group_id"`
+	ID          int `json:"id"`
+	ProjectID   int `json:"project_id"`
+}
+
+// ProjectHook A project's hook.
+type ProjectHook struct {
+	BuildEvents bool `json:"build_events"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt             Timestamp `json:"created_at"`
+	EnableSslVerification bool      `json:"enable_ssl_verification"`
+	ID                    int       `json:"id"`
+	IssuesEvents          bool      `json:"issues_events"`
+	MergeRequestsEvents   bool      `json:"merge_requests_events"`
+	NoteEvents            bool      `json:"note_events"`
+	ProjectID             int       `json:"project_id"`
+	PushEvents            bool      `json:"push_events"`
+	TagPushEvents         bool      `json:"tag_push_events"`
+	URL                   string    `json:"url"`
+}
+
+// ProjectHookBody Parameters of `POST /projects/:id/hooks` and `PUT /projects/:id/hooks/:hook_id`.
+type ProjectHookBody struct {
+	// BuildEvents Trigger the hook on build events (default false; not in the docs, but 8.7 took it).
+	BuildEvents *bool `json:"build_events,omitempty"`
+
+	// EnableSslVerification Verify the TLS certificate when calling the hook (default true).
+	EnableSslVerification *bool `json:"enable_ssl_verification,omitempty"`
+
+	// IssuesEvents Trigger the hook on issue events (default false).
+	IssuesEvents *bool `json:"issues_events,omitempty"`
+
+	// MergeRequestsEvents Trigger the hook on merge request events (default false).
+	MergeRequestsEvents *bool `json:"merge_requests_events,omitempty"`
+
+	// NoteEvents Trigger the hook on comments (default false).
+	NoteEvents *bool `json:"note_events,omitempty"`
+
+	// PushEvents Trigger the hook on pushes (default true).
+	PushEvents *bool `json:"push_events,omitempty"`
+
+	// TagPushEvents Trigger the hook on tag pushes (default false).
+	TagPushEvents *bool `json:"tag_push_events,omitempty"`
+
+	// URL The hook URL (http or https); anything else answers `422 {"error":"Invalid url given"}`.
+	//
+	// Example: http://example.com/hook
+	URL string `json:"url"`
+}
+
+// ProjectLimitReached The caller's project limit is reached: Grape's `error!` with an array, a bare JSON array of messages.
+//
+// Example: ["Your project limit is 10 projects! Please contact your administrator to increase it"]
+type ProjectLimitReached = []string
+
+// ProjectMember A member of a project, with the member's access level in that project.
+type ProjectMember struct {
+	// AccessLevel `10` guest, `20` reporter, `30` developer, `40` master, `50` owner.
+	AccessLevel int `json:"access_level"`
+
+	// AvatarURL Absolute URL of the uploaded avatar or Gravatar; null when there is none.
+	AvatarURL *string `json:"avatar_url"`
+	ID        int     `json:"id"`
+
+	// Name Display name.
+	Name     string             `json:"name"`
+	State    ProjectMemberState `json:"state"`
+	Username string             `json:"username"`
+
+	// WebURL Profile URL, `<host>/u/<username>`.
+	WebURL string `json:"web_url"`
+}
+
+// ProjectMemberState defines model for ProjectMember.State.
+type ProjectMemberState string
+
+// ProjectNamespace The project's namespace as its raw database row (8.7 exposed the model
+// without an entity): a user's personal namespace (`type` null) or a
+// group (`type` `Group`).
+//
+// Example: {"avatar":{"url":null},"created_at":"2013-09-30T13:46:02.000Z","description":"","id":3,"name":"Diaspora","owner_id":1,"path":"diaspora","share_with_group_lock":false,"type":null,"updated_at":"2013-09-30T13:46:02.000Z","visibility_level":20}
+type ProjectNamespace struct {
+	// Avatar The namespace's avatar upload as the raw row serialized it.
+	Avatar ProjectNamespaceAvatar `json:"avatar"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt Timestamp `json:"created_at"`
+
+	// Description Empty string when unset.
+	Description string `json:"description"`
+	ID          int    `json:"id"`
+	Name        string `json:"name"`
+
+	// OwnerID The owning user of a personal namespace; null (or the creator) for a group.
+	OwnerID *int   `json:"owner_id"`
+	Path    string `json:"path"`
+
+	// ShareWithGroupLock When true, the namespace's projects may not be shared with other groups.
+	ShareWithGroupLock bool `json:"share_with_group_lock"`
+
+	// Type `null` for a user's namespace, `Group` for a group.
+	Type *string `json:"type"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt Timestamp `json:"updated_at"`
+
+	// VisibilityLevel `0` private, `10` internal, `20` public.
+	VisibilityLevel int `json:"visibility_level"`
+}
+
+// ProjectNamespaceAvatar The namespace's avatar upload as the raw row serialized it.
+type ProjectNamespaceAvatar struct {
+	// URL Path of the uploaded avatar (`/uploads/group/avatar/…`); null when there is none.
+	URL *string `json:"url"`
+}
+
+// ProjectPermissions The caller's access to the project.
+//
+// Example: {"group_access":{"access_level":50,"notification_level":3},"project_access":{"access_level":10,"notification_level":3}}
+type ProjectPermissions struct {
+	// GroupAccess The caller's membership of the project's group; null for a personal project or a non-member.
+	GroupAccess *GroupAccess `json:"group_access"`
+
+	// ProjectAccess The caller's direct membership; null when the caller is not a member of the project.
+	ProjectAccess *ProjectAccess `json:"project_access"`
+}
+
+// ProjectUpload An uploaded file, ready to link from Markdown.
+//
+// Example: {"alt":"dk","is_image":true,"markdown":"![dk](/uploads/66dbcd21ec5d24ed6ea225176098d52b/dk.png)","url":"/uploads/66dbcd21ec5d24ed6ea225176098d52b/dk.png"}
+type ProjectUpload struct {
+	// Alt The file name (for an image, without its extension).
+	Alt     string `json:"alt"`
+	IsImage bool   `json:"is_image"`
+
+	// Markdown `[alt](url)`, prefixed with `!` for an image.
+	Markdown string `json:"markdown"`
+
+	// URL `/uploads/<secret>/<file name>`, relative to the project's web URL.
+	URL string `json:"url"`
+}
+
+// ProjectUploadOrNull The uploaded file, or JSON `null` when there was no file or it was too
+// large. Written as a nullable `anyOf` of one schema (not `allOf`):
+// oapi-codegen then makes a union type whose zero value encodes as
+// `null`.
+type ProjectUploadOrNull struct {
+	union json.RawMessage
+}
+
+// ProjectVisibilityLevel `0` private, `10` internal, `20` public.
+//
+// Example: 0
+type ProjectVisibilityLevel int
+
+// ProjectWithAccess A project with the caller's permissions (after `public_builds`).
+type ProjectWithAccess struct {
+	Archived bool `json:"archived"`
+
+	// AvatarURL Absolute URL of the project's avatar; null when there is none.
+	AvatarURL     *string `json:"avatar_url"`
+	BuildsEnabled bool    `json:"builds_enabled"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt Timestamp `json:"created_at"`
+	CreatorID int       `json:"creator_id"`
+
+	// DefaultBranch Null for an empty repository.
+	DefaultBranch *string `json:"default_branch"`
+	Description   *string `json:"description"`
+
+	// ForkedFromProject A project's name and path (`forked_from_project`).
+	//
+	// Example: {"id":3,"name":"Diaspora Project Site","name_with_namespace":"Diaspora / Diaspora Project Site","path":"diaspora-project-site","path_with_namespace":"diaspora/diaspora-project-site"}
+	ForkedFromProject *BasicProjectDetails `json:"forked_from_project,omitempty"`
+	ForksCount        int                  `json:"forks_count"`
+
+	// HTTPURLToRepo `<host>/<namespace>/<path>.git`.
+	HTTPURLToRepo string `json:"http_url_to_repo"`
+	ID            int    `json:"id"`
+	IssuesEnabled bool   `json:"issues_enabled"`
+
+	// LastActivityAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	LastActivityAt       Timestamp `json:"last_activity_at"`
+	MergeRequestsEnabled bool      `json:"merge_requests_enabled"`
+	Name                 string    `json:"name"`
+
+	// NameWithNamespace `<namespace name> / <project name>`.
+	NameWithNamespace string `json:"name_with_namespace"`
+
+	// Namespace The project's namespace as its raw database row (8.7 exposed the model
+	// without an entity): a user's personal namespace (`type` null) or a
+	// group (`type` `Group`).
+	//
+	//
+	// Example: {"avatar":{"url":null},"created_at":"2013-09-30T13:46:02.000Z","description":"","id":3,"name":"Diaspora","owner_id":1,"path":"diaspora","share_with_group_lock":false,"type":null,"updated_at":"2013-09-30T13:46:02.000Z","visibility_level":20}
+	Namespace ProjectNamespace `json:"namespace"`
+
+	// OpenIssuesCount Present only when issues are enabled with the built-in tracker.
+	OpenIssuesCount *int `json:"open_issues_count,omitempty"`
+
+	// Owner A user as everyone sees it in lists and as an author.
+	//
+	// Example: {"avatar_url":"http://localhost:3000/uploads/user/avatar/1/cd8.jpeg","id":1,"name":"John Smith","state":"active","username":"john_smith","web_url":"http://localhost:3000/u/john_smith"}
+	Owner *UserBasic `json:"owner,omitempty"`
+	Path  string     `json:"path"`
+
+	// PathWithNamespace `<namespace path>/<project path>`.
+	PathWithNamespace string `json:"path_with_namespace"`
+
+	// Permissions The caller's access to the project.
+	//
+	// Example: {"group_access":{"access_level":50,"notification_level":3},"project_access":{"access_level":10,"notification_level":3}}
+	Permissions ProjectPermissions `json:"permissions"`
+
+	// Public True when `visibility_level` is 20.
+	Public       bool `json:"public"`
+	PublicBuilds bool `json:"public_builds"`
+
+	// RunnersToken The token to register runners for the project; present only for a caller who may administer it, on get, create, update and fork.
+	RunnersToken         *string `json:"runners_token,omitempty"`
+	SharedRunnersEnabled bool    `json:"shared_runners_enabled"`
+	SnippetsEnabled      bool    `json:"snippets_enabled"`
+
+	// SSHURLToRepo `git@<host>:<namespace>/<path>.git`.
+	SSHURLToRepo string `json:"ssh_url_to_repo"`
+	StarCount    int    `json:"star_count"`
+
+	// TagList The project's tags (topics).
+	TagList []string `json:"tag_list"`
+
+	// VisibilityLevel `0` private, `10` internal, `20` public.
+	//
+	// Example: 0
+	VisibilityLevel ProjectVisibilityLevel `json:"visibility_level"`
+
+	// WebURL `<host>/<namespace>/<path>`.
+	WebURL      string `json:"web_url"`
+	WikiEnabled bool   `json:"wiki_enabled"`
+}
 
 // SSHKey An SSH key of a user.
 //
@@ -411,10 +1913,112 @@ type SSHKeyWithUser struct {
 	User *UserFull `json:"user"`
 }
 
+// ShareProjectBody Parameters of `POST /projects/:id/share`.
+type ShareProjectBody struct {
+	// GroupAccess The access level the group's members get: `10` guest, `20` reporter, `30` developer, `40` master. Any other value answers 409 (8.7's model validation), not 400, so it is not an enum here.
+	//
+	// Example: 30
+	GroupAccess int `json:"group_access"`
+
+	// GroupID The ID of the group to share the project with.
+	//
+	// Example: 4
+	GroupID int `json:"group_id"`
+}
+
+// SystemHookTestPayload The sample `project_create` event that `GET /hooks/:id` sends and answers: always these values.
+//
+// Example: {"event_name":"project_create","name":"Ruby","owner_email":"example@gitlabhq.com","owner_name":"Someone","path":"ruby","project_id":1}
+type SystemHookTestPayload struct {
+	EventName SystemHookTestPayloadEventName `json:"event_name"`
+
+	// Name Always `Ruby`.
+	Name string `json:"name"`
+
+	// OwnerEmail Always `example@gitlabhq.com`.
+	OwnerEmail string `json:"owner_email"`
+
+	// OwnerName Always `Someone`.
+	OwnerName string `json:"owner_name"`
+
+	// Path Always `ruby`.
+	Path string `json:"path"`
+
+	// ProjectID Always `1`.
+	ProjectID int `json:"project_id"`
+}
+
+// SystemHookTestPayloadEventName defines model for SystemHookTestPayload.EventName.
+type SystemHookTestPayloadEventName string
+
 // Timestamp UTC with milliseconds, as GitLab wrote it.
 //
 // Example: 2016-01-04T15:31:51.081Z
 type Timestamp = apitime.Time
+
+// UpdateGroupBody Parameters of `PUT /groups/:id`; all optional, only the given ones change.
+type UpdateGroupBody struct {
+	// Description The group's description.
+	Description *string `json:"description,omitempty"`
+
+	// Name The name of the group.
+	Name *string `json:"name,omitempty"`
+
+	// Path The path of the group.
+	Path *string `json:"path,omitempty"`
+
+	// VisibilityLevel `0` private, `10` internal, `20` public. Not limited by the schema: 8.7's own validation answered for any other value.
+	VisibilityLevel *int `json:"visibility_level,omitempty"`
+}
+
+// UpdateGroupMemberBody Parameters of `PUT /groups/:id/members/:user_id`.
+type UpdateGroupMemberBody struct {
+	// AccessLevel `10` guest, `20` reporter, `30` developer, `40` master, `50` owner. Not limited by the schema: any other value must reach the server, which answers `422 ["is not included in the list"]` as 8.7 did.
+	//
+	// Example: 40
+	AccessLevel int `json:"access_level"`
+}
+
+// UpdateProjectBody Parameters of `PUT /projects/:id`; all optional, only the given ones change. `name` and `visibility_level` (or `public`) need owner rights.
+type UpdateProjectBody struct {
+	BuildsEnabled *bool `json:"builds_enabled,omitempty"`
+
+	// DefaultBranch The default branch.
+	DefaultBranch *string `json:"default_branch,omitempty"`
+
+	// Description Short project description.
+	Description          *string `json:"description,omitempty"`
+	IssuesEnabled        *bool   `json:"issues_enabled,omitempty"`
+	MergeRequestsEnabled *bool   `json:"merge_requests_enabled,omitempty"`
+
+	// Name The project's name; needs owner rights.
+	Name *string `json:"name,omitempty"`
+
+	// Path The repository name.
+	Path *string `json:"path,omitempty"`
+
+	// Public `true` means `visibility_level` 20, `false` means 0; ignored when `visibility_level` is given. Needs owner rights.
+	Public *bool `json:"public,omitempty"`
+
+	// PublicBuilds Whether builds and their traces are visible to everyone who can see the project.
+	PublicBuilds         *bool `json:"public_builds,omitempty"`
+	SharedRunnersEnabled *bool `json:"shared_runners_enabled,omitempty"`
+	SnippetsEnabled      *bool `json:"snippets_enabled,omitempty"`
+
+	// VisibilityLevel `0` private, `10` internal, `20` public.
+	//
+	// Example: 0
+	VisibilityLevel *ProjectVisibilityLevel `json:"visibility_level,omitempty"`
+	WikiEnabled     *bool                   `json:"wiki_enabled,omitempty"`
+}
+
+// UpdateProjectMemberBody Parameters of `PUT /projects/:id/members/:user_id`.
+type UpdateProjectMemberBody struct {
+	// AccessLevel `10` guest, `20` reporter, `30` developer, `40` master, `50` owner. Not limited by the schema: any other value must reach the server, which answers `422 ["is not included in the list"]` as 8.7 did.
+	//
+	// Example: 40
+	AccessLevel int `json:"access_level"`
+}
 
 // UpdateUserBody Parameters of `PUT /users/:id`; all optional, only the given ones change.
 type UpdateUserBody struct {
@@ -465,6 +2069,12 @@ type UpdateUserBody struct {
 
 	// WebsiteURL Website URL.
 	WebsiteURL *string `json:"website_url,omitempty"`
+}
+
+// UploadProjectFileBody The `multipart/form-data` body of `POST /projects/:id/uploads`.
+type UploadProjectFileBody struct {
+	// File The file to upload.
+	File *openapi_types.File `json:"file,omitempty"`
 }
 
 // User A user's public profile.
@@ -658,11 +2268,32 @@ type UserSafe struct {
 // Example: {"bio":["is too long (maximum is 255 characters)"]}
 type ValidationErrors map[string]interface{}
 
+// GroupIDPath defines model for GroupIDPath.
+type GroupIDPath = string
+
 // Page defines model for Page.
 type Page = int
 
 // PerPage defines model for PerPage.
 type PerPage = int
+
+// ProjectArchivedQuery defines model for ProjectArchivedQuery.
+type ProjectArchivedQuery = bool
+
+// ProjectIDPath defines model for ProjectIDPath.
+type ProjectIDPath = string
+
+// ProjectOrderByQuery defines model for ProjectOrderByQuery.
+type ProjectOrderByQuery string
+
+// ProjectSearchQuery defines model for ProjectSearchQuery.
+type ProjectSearchQuery = string
+
+// ProjectSortQuery defines model for ProjectSortQuery.
+type ProjectSortQuery string
+
+// ProjectVisibilityQuery defines model for ProjectVisibilityQuery.
+type ProjectVisibilityQuery string
 
 // UserIDPath defines model for UserIDPath.
 type UserIDPath = int
@@ -682,12 +2313,255 @@ type NotFound = Message
 // PayloadTooLarge GitLab's error body with a text message.
 type PayloadTooLarge = Message
 
+// ProjectNotFound GitLab's error body with a text message.
+type ProjectNotFound = Message
+
 // Unauthorized GitLab's error body with a text message.
 type Unauthorized = Message
+
+// ListGroupsParams defines parameters for ListGroups.
+type ListGroupsParams struct {
+	// Search Keep groups whose name or path contains this text.
+	Search *string `form:"search,omitempty" json:"search,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListGroupProjectsParams defines parameters for ListGroupProjects.
+type ListGroupProjectsParams struct {
+	// Archived When present, keep only archived (`true`) or only unarchived (`false`) projects; by default both.
+	Archived *ProjectArchivedQuery `form:"archived,omitempty" json:"archived,omitempty"`
+
+	// Visibility When present, keep only projects of this visibility.
+	Visibility *ListGroupProjectsParamsVisibility `form:"visibility,omitempty" json:"visibility,omitempty"`
+
+	// OrderBy Order by this field; default `created_at`.
+	OrderBy *ListGroupProjectsParamsOrderBy `form:"order_by,omitempty" json:"order_by,omitempty"`
+
+	// Sort Sort direction; default `desc`.
+	Sort *ListGroupProjectsParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Search Keep projects whose name, path, description or namespace name contains this text (case-insensitive).
+	Search *ProjectSearchQuery `form:"search,omitempty" json:"search,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListGroupProjectsParamsVisibility defines parameters for ListGroupProjects.
+type ListGroupProjectsParamsVisibility string
+
+// ListGroupProjectsParamsOrderBy defines parameters for ListGroupProjects.
+type ListGroupProjectsParamsOrderBy string
+
+// ListGroupProjectsParamsSort defines parameters for ListGroupProjects.
+type ListGroupProjectsParamsSort string
 
 // ListNamespacesParams defines parameters for ListNamespaces.
 type ListNamespacesParams struct {
 	// Search Keep namespaces whose name or path contains this text.
+	Search *string `form:"search,omitempty" json:"search,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListProjectsParams defines parameters for ListProjects.
+type ListProjectsParams struct {
+	// Archived When present, keep only archived (`true`) or only unarchived (`false`) projects; by default both.
+	Archived *ProjectArchivedQuery `form:"archived,omitempty" json:"archived,omitempty"`
+
+	// Visibility When present, keep only projects of this visibility.
+	Visibility *ListProjectsParamsVisibility `form:"visibility,omitempty" json:"visibility,omitempty"`
+
+	// OrderBy Order by this field; default `created_at`.
+	OrderBy *ListProjectsParamsOrderBy `form:"order_by,omitempty" json:"order_by,omitempty"`
+
+	// Sort Sort direction; default `desc`.
+	Sort *ListProjectsParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Search Keep projects whose name, path, description or namespace name contains this text (case-insensitive).
+	Search *ProjectSearchQuery `form:"search,omitempty" json:"search,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListProjectsParamsVisibility defines parameters for ListProjects.
+type ListProjectsParamsVisibility string
+
+// ListProjectsParamsOrderBy defines parameters for ListProjects.
+type ListProjectsParamsOrderBy string
+
+// ListProjectsParamsSort defines parameters for ListProjects.
+type ListProjectsParamsSort string
+
+// ListAllProjectsParams defines parameters for ListAllProjects.
+type ListAllProjectsParams struct {
+	// Archived When present, keep only archived (`true`) or only unarchived (`false`) projects; by default both.
+	Archived *ProjectArchivedQuery `form:"archived,omitempty" json:"archived,omitempty"`
+
+	// Visibility When present, keep only projects of this visibility.
+	Visibility *ListAllProjectsParamsVisibility `form:"visibility,omitempty" json:"visibility,omitempty"`
+
+	// OrderBy Order by this field; default `created_at`.
+	OrderBy *ListAllProjectsParamsOrderBy `form:"order_by,omitempty" json:"order_by,omitempty"`
+
+	// Sort Sort direction; default `desc`.
+	Sort *ListAllProjectsParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Search Keep projects whose name, path, description or namespace name contains this text (case-insensitive).
+	Search *ProjectSearchQuery `form:"search,omitempty" json:"search,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListAllProjectsParamsVisibility defines parameters for ListAllProjects.
+type ListAllProjectsParamsVisibility string
+
+// ListAllProjectsParamsOrderBy defines parameters for ListAllProjects.
+type ListAllProjectsParamsOrderBy string
+
+// ListAllProjectsParamsSort defines parameters for ListAllProjects.
+type ListAllProjectsParamsSort string
+
+// ListOwnedProjectsParams defines parameters for ListOwnedProjects.
+type ListOwnedProjectsParams struct {
+	// Archived When present, keep only archived (`true`) or only unarchived (`false`) projects; by default both.
+	Archived *ProjectArchivedQuery `form:"archived,omitempty" json:"archived,omitempty"`
+
+	// Visibility When present, keep only projects of this visibility.
+	Visibility *ListOwnedProjectsParamsVisibility `form:"visibility,omitempty" json:"visibility,omitempty"`
+
+	// OrderBy Order by this field; default `created_at`.
+	OrderBy *ListOwnedProjectsParamsOrderBy `form:"order_by,omitempty" json:"order_by,omitempty"`
+
+	// Sort Sort direction; default `desc`.
+	Sort *ListOwnedProjectsParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Search Keep projects whose name, path, description or namespace name contains this text (case-insensitive).
+	Search *ProjectSearchQuery `form:"search,omitempty" json:"search,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListOwnedProjectsParamsVisibility defines parameters for ListOwnedProjects.
+type ListOwnedProjectsParamsVisibility string
+
+// ListOwnedProjectsParamsOrderBy defines parameters for ListOwnedProjects.
+type ListOwnedProjectsParamsOrderBy string
+
+// ListOwnedProjectsParamsSort defines parameters for ListOwnedProjects.
+type ListOwnedProjectsParamsSort string
+
+// SearchProjectsParams defines parameters for SearchProjects.
+type SearchProjectsParams struct {
+	// OrderBy Order by this field; without it, `id` order (8.7 added no order).
+	OrderBy *SearchProjectsParamsOrderBy `form:"order_by,omitempty" json:"order_by,omitempty"`
+
+	// Sort Sort direction; default `asc`.
+	Sort *SearchProjectsParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// SearchProjectsParamsOrderBy defines parameters for SearchProjects.
+type SearchProjectsParamsOrderBy string
+
+// SearchProjectsParamsSort defines parameters for SearchProjects.
+type SearchProjectsParamsSort string
+
+// ListStarredProjectsParams defines parameters for ListStarredProjects.
+type ListStarredProjectsParams struct {
+	// Archived When present, keep only archived (`true`) or only unarchived (`false`) projects; by default both.
+	Archived *ProjectArchivedQuery `form:"archived,omitempty" json:"archived,omitempty"`
+
+	// Visibility When present, keep only projects of this visibility.
+	Visibility *ListStarredProjectsParamsVisibility `form:"visibility,omitempty" json:"visibility,omitempty"`
+
+	// OrderBy Order by this field; default `created_at`.
+	OrderBy *ListStarredProjectsParamsOrderBy `form:"order_by,omitempty" json:"order_by,omitempty"`
+
+	// Sort Sort direction; default `desc`.
+	Sort *ListStarredProjectsParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Search Keep projects whose name, path, description or namespace name contains this text (case-insensitive).
+	Search *ProjectSearchQuery `form:"search,omitempty" json:"search,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListStarredProjectsParamsVisibility defines parameters for ListStarredProjects.
+type ListStarredProjectsParamsVisibility string
+
+// ListStarredProjectsParamsOrderBy defines parameters for ListStarredProjects.
+type ListStarredProjectsParamsOrderBy string
+
+// ListStarredProjectsParamsSort defines parameters for ListStarredProjects.
+type ListStarredProjectsParamsSort string
+
+// ListProjectEventsParams defines parameters for ListProjectEvents.
+type ListProjectEventsParams struct {
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListProjectHooksParams defines parameters for ListProjectHooks.
+type ListProjectHooksParams struct {
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListProjectMembersParams defines parameters for ListProjectMembers.
+type ListProjectMembersParams struct {
+	// Query Keep members whose username contains this text.
+	Query *string `form:"query,omitempty" json:"query,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListProjectUsersParams defines parameters for ListProjectUsers.
+type ListProjectUsersParams struct {
+	// Search Keep users whose name, email or username contains this text (case-insensitive).
 	Search *string `form:"search,omitempty" json:"search,omitempty"`
 
 	// Page Page number (1-based).
@@ -714,6 +2588,93 @@ type ListUsersParams struct {
 	// PerPage Items per page; values above 100 are capped at 100.
 	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
 }
+
+// CreateGroupJSONRequestBody defines body for CreateGroup for application/json ContentType.
+type CreateGroupJSONRequestBody = CreateGroupBody
+
+// CreateGroupFormdataRequestBody defines body for CreateGroup for application/x-www-form-urlencoded ContentType.
+type CreateGroupFormdataRequestBody = CreateGroupBody
+
+// UpdateGroupJSONRequestBody defines body for UpdateGroup for application/json ContentType.
+type UpdateGroupJSONRequestBody = UpdateGroupBody
+
+// UpdateGroupFormdataRequestBody defines body for UpdateGroup for application/x-www-form-urlencoded ContentType.
+type UpdateGroupFormdataRequestBody = UpdateGroupBody
+
+// AddGroupMemberJSONRequestBody defines body for AddGroupMember for application/json ContentType.
+type AddGroupMemberJSONRequestBody = AddGroupMemberBody
+
+// AddGroupMemberFormdataRequestBody defines body for AddGroupMember for application/x-www-form-urlencoded ContentType.
+type AddGroupMemberFormdataRequestBody = AddGroupMemberBody
+
+// UpdateGroupMemberJSONRequestBody defines body for UpdateGroupMember for application/json ContentType.
+type UpdateGroupMemberJSONRequestBody = UpdateGroupMemberBody
+
+// UpdateGroupMemberFormdataRequestBody defines body for UpdateGroupMember for application/x-www-form-urlencoded ContentType.
+type UpdateGroupMemberFormdataRequestBody = UpdateGroupMemberBody
+
+// AddSystemHookJSONRequestBody defines body for AddSystemHook for application/json ContentType.
+type AddSystemHookJSONRequestBody = AddSystemHookBody
+
+// AddSystemHookFormdataRequestBody defines body for AddSystemHook for application/x-www-form-urlencoded ContentType.
+type AddSystemHookFormdataRequestBody = AddSystemHookBody
+
+// CreateProjectJSONRequestBody defines body for CreateProject for application/json ContentType.
+type CreateProjectJSONRequestBody = CreateProjectBody
+
+// CreateProjectFormdataRequestBody defines body for CreateProject for application/x-www-form-urlencoded ContentType.
+type CreateProjectFormdataRequestBody = CreateProjectBody
+
+// CreateProjectForUserJSONRequestBody defines body for CreateProjectForUser for application/json ContentType.
+type CreateProjectForUserJSONRequestBody = CreateProjectForUserBody
+
+// CreateProjectForUserFormdataRequestBody defines body for CreateProjectForUser for application/x-www-form-urlencoded ContentType.
+type CreateProjectForUserFormdataRequestBody = CreateProjectForUserBody
+
+// UpdateProjectJSONRequestBody defines body for UpdateProject for application/json ContentType.
+type UpdateProjectJSONRequestBody = UpdateProjectBody
+
+// UpdateProjectFormdataRequestBody defines body for UpdateProject for application/x-www-form-urlencoded ContentType.
+type UpdateProjectFormdataRequestBody = UpdateProjectBody
+
+// AddProjectHookJSONRequestBody defines body for AddProjectHook for application/json ContentType.
+type AddProjectHookJSONRequestBody = ProjectHookBody
+
+// AddProjectHookFormdataRequestBody defines body for AddProjectHook for application/x-www-form-urlencoded ContentType.
+type AddProjectHookFormdataRequestBody = ProjectHookBody
+
+// EditProjectHookJSONRequestBody defines body for EditProjectHook for application/json ContentType.
+type EditProjectHookJSONRequestBody = ProjectHookBody
+
+// EditProjectHookFormdataRequestBody defines body for EditProjectHook for application/x-www-form-urlencoded ContentType.
+type EditProjectHookFormdataRequestBody = ProjectHookBody
+
+// AddDeployKeyJSONRequestBody defines body for AddDeployKey for application/json ContentType.
+type AddDeployKeyJSONRequestBody = AddDeployKeyBody
+
+// AddDeployKeyFormdataRequestBody defines body for AddDeployKey for application/x-www-form-urlencoded ContentType.
+type AddDeployKeyFormdataRequestBody = AddDeployKeyBody
+
+// AddProjectMemberJSONRequestBody defines body for AddProjectMember for application/json ContentType.
+type AddProjectMemberJSONRequestBody = AddProjectMemberBody
+
+// AddProjectMemberFormdataRequestBody defines body for AddProjectMember for application/x-www-form-urlencoded ContentType.
+type AddProjectMemberFormdataRequestBody = AddProjectMemberBody
+
+// UpdateProjectMemberJSONRequestBody defines body for UpdateProjectMember for application/json ContentType.
+type UpdateProjectMemberJSONRequestBody = UpdateProjectMemberBody
+
+// UpdateProjectMemberFormdataRequestBody defines body for UpdateProjectMember for application/x-www-form-urlencoded ContentType.
+type UpdateProjectMemberFormdataRequestBody = UpdateProjectMemberBody
+
+// ShareProjectJSONRequestBody defines body for ShareProject for application/json ContentType.
+type ShareProjectJSONRequestBody = ShareProjectBody
+
+// ShareProjectFormdataRequestBody defines body for ShareProject for application/x-www-form-urlencoded ContentType.
+type ShareProjectFormdataRequestBody = ShareProjectBody
+
+// UploadProjectFileMultipartRequestBody defines body for UploadProjectFile for multipart/form-data ContentType.
+type UploadProjectFileMultipartRequestBody = UploadProjectFileBody
 
 // CreateSessionJSONRequestBody defines body for CreateSession for application/json ContentType.
 type CreateSessionJSONRequestBody = CreateSessionBody
@@ -881,6 +2842,68 @@ func (t *BadRequestError_Message) UnmarshalJSON(b []byte) error {
 	return err
 }
 
+// AsProjectLimitReached returns the union data inside the CreateProjectForbidden as a ProjectLimitReached
+func (t CreateProjectForbidden) AsProjectLimitReached() (ProjectLimitReached, error) {
+	var body ProjectLimitReached
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromProjectLimitReached overwrites any union data inside the CreateProjectForbidden as the provided ProjectLimitReached
+func (t *CreateProjectForbidden) FromProjectLimitReached(v ProjectLimitReached) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeProjectLimitReached performs a merge with any union data inside the CreateProjectForbidden, using the provided ProjectLimitReached
+func (t *CreateProjectForbidden) MergeProjectLimitReached(v ProjectLimitReached) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsMessage returns the union data inside the CreateProjectForbidden as a Message
+func (t CreateProjectForbidden) AsMessage() (Message, error) {
+	var body Message
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromMessage overwrites any union data inside the CreateProjectForbidden as the provided Message
+func (t *CreateProjectForbidden) FromMessage(v Message) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeMessage performs a merge with any union data inside the CreateProjectForbidden, using the provided Message
+func (t *CreateProjectForbidden) MergeMessage(v Message) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t CreateProjectForbidden) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *CreateProjectForbidden) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
 // AsDeletedEmail returns the union data inside the DeletedEmailOrNull as a DeletedEmail
 func (t DeletedEmailOrNull) AsDeletedEmail() (DeletedEmail, error) {
 	var body DeletedEmail
@@ -917,6 +2940,42 @@ func (t *DeletedEmailOrNull) UnmarshalJSON(b []byte) error {
 	return err
 }
 
+// AsDeletedHook returns the union data inside the DeletedHookOrNull as a DeletedHook
+func (t DeletedHookOrNull) AsDeletedHook() (DeletedHook, error) {
+	var body DeletedHook
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromDeletedHook overwrites any union data inside the DeletedHookOrNull as the provided DeletedHook
+func (t *DeletedHookOrNull) FromDeletedHook(v DeletedHook) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeDeletedHook performs a merge with any union data inside the DeletedHookOrNull, using the provided DeletedHook
+func (t *DeletedHookOrNull) MergeDeletedHook(v DeletedHook) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t DeletedHookOrNull) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *DeletedHookOrNull) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
 // AsDeletedKey returns the union data inside the DeletedKeyOrNull as a DeletedKey
 func (t DeletedKeyOrNull) AsDeletedKey() (DeletedKey, error) {
 	var body DeletedKey
@@ -949,6 +3008,140 @@ func (t DeletedKeyOrNull) MarshalJSON() ([]byte, error) {
 }
 
 func (t *DeletedKeyOrNull) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsDeletedMember returns the union data inside the DeletedMemberOrAccessRevoked as a DeletedMember
+func (t DeletedMemberOrAccessRevoked) AsDeletedMember() (DeletedMember, error) {
+	var body DeletedMember
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromDeletedMember overwrites any union data inside the DeletedMemberOrAccessRevoked as the provided DeletedMember
+func (t *DeletedMemberOrAccessRevoked) FromDeletedMember(v DeletedMember) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeDeletedMember performs a merge with any union data inside the DeletedMemberOrAccessRevoked, using the provided DeletedMember
+func (t *DeletedMemberOrAccessRevoked) MergeDeletedMember(v DeletedMember) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsAccessRevoked returns the union data inside the DeletedMemberOrAccessRevoked as a AccessRevoked
+func (t DeletedMemberOrAccessRevoked) AsAccessRevoked() (AccessRevoked, error) {
+	var body AccessRevoked
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAccessRevoked overwrites any union data inside the DeletedMemberOrAccessRevoked as the provided AccessRevoked
+func (t *DeletedMemberOrAccessRevoked) FromAccessRevoked(v AccessRevoked) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeAccessRevoked performs a merge with any union data inside the DeletedMemberOrAccessRevoked, using the provided AccessRevoked
+func (t *DeletedMemberOrAccessRevoked) MergeAccessRevoked(v AccessRevoked) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t DeletedMemberOrAccessRevoked) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *DeletedMemberOrAccessRevoked) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsForkedProjectLink returns the union data inside the ForkedProjectLinkOrNull as a ForkedProjectLink
+func (t ForkedProjectLinkOrNull) AsForkedProjectLink() (ForkedProjectLink, error) {
+	var body ForkedProjectLink
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromForkedProjectLink overwrites any union data inside the ForkedProjectLinkOrNull as the provided ForkedProjectLink
+func (t *ForkedProjectLinkOrNull) FromForkedProjectLink(v ForkedProjectLink) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeForkedProjectLink performs a merge with any union data inside the ForkedProjectLinkOrNull, using the provided ForkedProjectLink
+func (t *ForkedProjectLinkOrNull) MergeForkedProjectLink(v ForkedProjectLink) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t ForkedProjectLinkOrNull) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *ForkedProjectLinkOrNull) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsProjectUpload returns the union data inside the ProjectUploadOrNull as a ProjectUpload
+func (t ProjectUploadOrNull) AsProjectUpload() (ProjectUpload, error) {
+	var body ProjectUpload
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromProjectUpload overwrites any union data inside the ProjectUploadOrNull as the provided ProjectUpload
+func (t *ProjectUploadOrNull) FromProjectUpload(v ProjectUpload) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeProjectUpload performs a merge with any union data inside the ProjectUploadOrNull, using the provided ProjectUpload
+func (t *ProjectUploadOrNull) MergeProjectUpload(v ProjectUpload) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t ProjectUploadOrNull) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *ProjectUploadOrNull) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }
@@ -1079,12 +3272,162 @@ func (t *UserListItem) UnmarshalJSON(b []byte) error {
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// ListGroups List groups
+	// (GET /groups)
+	ListGroups(ctx echo.Context, params ListGroupsParams) error
+	// CreateGroup Create a group
+	// (POST /groups)
+	CreateGroup(ctx echo.Context) error
+	// DeleteGroup Delete a group
+	// (DELETE /groups/{id})
+	DeleteGroup(ctx echo.Context, id GroupIDPath) error
+	// GetGroup Get a group with its projects
+	// (GET /groups/{id})
+	GetGroup(ctx echo.Context, id GroupIDPath) error
+	// UpdateGroup Modify a group
+	// (PUT /groups/{id})
+	UpdateGroup(ctx echo.Context, id GroupIDPath) error
+	// ListGroupMembers List a group's members
+	// (GET /groups/{id}/members)
+	ListGroupMembers(ctx echo.Context, id GroupIDPath) error
+	// AddGroupMember Add a member to a group
+	// (POST /groups/{id}/members)
+	AddGroupMember(ctx echo.Context, id GroupIDPath) error
+	// RemoveGroupMember Remove a member from a group
+	// (DELETE /groups/{id}/members/{user_id})
+	RemoveGroupMember(ctx echo.Context, id GroupIDPath, userID int) error
+	// UpdateGroupMember Change a group member's access level
+	// (PUT /groups/{id}/members/{user_id})
+	UpdateGroupMember(ctx echo.Context, id GroupIDPath, userID int) error
+	// ListGroupProjects List a group's projects
+	// (GET /groups/{id}/projects)
+	ListGroupProjects(ctx echo.Context, id GroupIDPath, params ListGroupProjectsParams) error
+	// TransferProjectToGroup Transfer a project into a group
+	// (POST /groups/{id}/projects/{project_id})
+	TransferProjectToGroup(ctx echo.Context, id GroupIDPath, projectID int) error
+	// ListSystemHooks List system hooks
+	// (GET /hooks)
+	ListSystemHooks(ctx echo.Context) error
+	// AddSystemHook Add a system hook
+	// (POST /hooks)
+	AddSystemHook(ctx echo.Context) error
+	// DeleteSystemHook Delete a system hook
+	// (DELETE /hooks/{id})
+	DeleteSystemHook(ctx echo.Context, id string) error
+	// TestSystemHook Test a system hook
+	// (GET /hooks/{id})
+	TestSystemHook(ctx echo.Context, id int) error
 	// GetKey Get an SSH key with its user
 	// (GET /keys/{id})
 	GetKey(ctx echo.Context, id int) error
 	// ListNamespaces List namespaces
 	// (GET /namespaces)
 	ListNamespaces(ctx echo.Context, params ListNamespacesParams) error
+	// ListProjects List the caller's projects
+	// (GET /projects)
+	ListProjects(ctx echo.Context, params ListProjectsParams) error
+	// CreateProject Create a project
+	// (POST /projects)
+	CreateProject(ctx echo.Context) error
+	// ListAllProjects List all projects
+	// (GET /projects/all)
+	ListAllProjects(ctx echo.Context, params ListAllProjectsParams) error
+	// ForkProject Fork a project
+	// (POST /projects/fork/{id})
+	ForkProject(ctx echo.Context, id ProjectIDPath) error
+	// ListOwnedProjects List the caller's owned projects
+	// (GET /projects/owned)
+	ListOwnedProjects(ctx echo.Context, params ListOwnedProjectsParams) error
+	// SearchProjects Search projects by name
+	// (GET /projects/search/{query})
+	SearchProjects(ctx echo.Context, query string, params SearchProjectsParams) error
+	// ListStarredProjects List the caller's starred projects
+	// (GET /projects/starred)
+	ListStarredProjects(ctx echo.Context, params ListStarredProjectsParams) error
+	// CreateProjectForUser Create a project for a user
+	// (POST /projects/user/{user_id})
+	CreateProjectForUser(ctx echo.Context, userID int) error
+	// DeleteProject Delete a project
+	// (DELETE /projects/{id})
+	DeleteProject(ctx echo.Context, id ProjectIDPath) error
+	// GetProject Get a project
+	// (GET /projects/{id})
+	GetProject(ctx echo.Context, id ProjectIDPath) error
+	// UpdateProject Modify a project
+	// (PUT /projects/{id})
+	UpdateProject(ctx echo.Context, id ProjectIDPath) error
+	// ArchiveProject Archive a project
+	// (POST /projects/{id}/archive)
+	ArchiveProject(ctx echo.Context, id ProjectIDPath) error
+	// ListProjectEvents List a project's events
+	// (GET /projects/{id}/events)
+	ListProjectEvents(ctx echo.Context, id ProjectIDPath, params ListProjectEventsParams) error
+	// DeleteForkRelation Remove a project's forked-from relation
+	// (DELETE /projects/{id}/fork)
+	DeleteForkRelation(ctx echo.Context, id ProjectIDPath) error
+	// CreateForkRelation Mark a project as a fork of another
+	// (POST /projects/{id}/fork/{forked_from_id})
+	CreateForkRelation(ctx echo.Context, id ProjectIDPath, forkedFromID int) error
+	// ListProjectHooks List a project's hooks
+	// (GET /projects/{id}/hooks)
+	ListProjectHooks(ctx echo.Context, id ProjectIDPath, params ListProjectHooksParams) error
+	// AddProjectHook Add a hook to a project
+	// (POST /projects/{id}/hooks)
+	AddProjectHook(ctx echo.Context, id ProjectIDPath) error
+	// DeleteProjectHook Delete a project hook
+	// (DELETE /projects/{id}/hooks/{hook_id})
+	DeleteProjectHook(ctx echo.Context, id ProjectIDPath, hookID int) error
+	// GetProjectHook Get a project hook
+	// (GET /projects/{id}/hooks/{hook_id})
+	GetProjectHook(ctx echo.Context, id ProjectIDPath, hookID int) error
+	// EditProjectHook Modify a project hook
+	// (PUT /projects/{id}/hooks/{hook_id})
+	EditProjectHook(ctx echo.Context, id ProjectIDPath, hookID int) error
+	// ListDeployKeys List a project's deploy keys
+	// (GET /projects/{id}/keys)
+	ListDeployKeys(ctx echo.Context, id ProjectIDPath) error
+	// AddDeployKey Add a deploy key to a project
+	// (POST /projects/{id}/keys)
+	AddDeployKey(ctx echo.Context, id ProjectIDPath) error
+	// DeleteDeployKey Delete a project's deploy key
+	// (DELETE /projects/{id}/keys/{key_id})
+	DeleteDeployKey(ctx echo.Context, id ProjectIDPath, keyID int) error
+	// GetDeployKey Get a project's deploy key
+	// (GET /projects/{id}/keys/{key_id})
+	GetDeployKey(ctx echo.Context, id ProjectIDPath, keyID int) error
+	// ListProjectMembers List a project's members
+	// (GET /projects/{id}/members)
+	ListProjectMembers(ctx echo.Context, id ProjectIDPath, params ListProjectMembersParams) error
+	// AddProjectMember Add a member to a project
+	// (POST /projects/{id}/members)
+	AddProjectMember(ctx echo.Context, id ProjectIDPath) error
+	// RemoveProjectMember Remove a member from a project
+	// (DELETE /projects/{id}/members/{user_id})
+	RemoveProjectMember(ctx echo.Context, id ProjectIDPath, userID int) error
+	// GetProjectMember Get a project member
+	// (GET /projects/{id}/members/{user_id})
+	GetProjectMember(ctx echo.Context, id ProjectIDPath, userID int) error
+	// UpdateProjectMember Change a project member's access level
+	// (PUT /projects/{id}/members/{user_id})
+	UpdateProjectMember(ctx echo.Context, id ProjectIDPath, userID int) error
+	// ShareProject Share a project with a group
+	// (POST /projects/{id}/share)
+	ShareProject(ctx echo.Context, id ProjectIDPath) error
+	// UnstarProject Unstar a project
+	// (DELETE /projects/{id}/star)
+	UnstarProject(ctx echo.Context, id ProjectIDPath) error
+	// StarProject Star a project
+	// (POST /projects/{id}/star)
+	StarProject(ctx echo.Context, id ProjectIDPath) error
+	// UnarchiveProject Unarchive a project
+	// (POST /projects/{id}/unarchive)
+	UnarchiveProject(ctx echo.Context, id ProjectIDPath) error
+	// UploadProjectFile Upload a file to a project
+	// (POST /projects/{id}/uploads)
+	UploadProjectFile(ctx echo.Context, id ProjectIDPath) error
+	// ListProjectUsers List a project's users
+	// (GET /projects/{id}/users)
+	ListProjectUsers(ctx echo.Context, id ProjectIDPath, params ListProjectUsersParams) error
 	// CreateSession Log in
 	// (POST /session)
 	CreateSession(ctx echo.Context) error
@@ -1161,6 +3504,316 @@ type ServerInterfaceWrapper struct {
 	Handler ServerInterface
 }
 
+// ListGroups converts echo context to params.
+func (w *ServerInterfaceWrapper) ListGroups(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListGroupsParams
+	// ------------- Optional query parameter "search" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "search", ctx.QueryParams(), &params.Search, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter search: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListGroups(ctx, params)
+	return err
+}
+
+// CreateGroup converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateGroup(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateGroup(ctx)
+	return err
+}
+
+// DeleteGroup converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteGroup(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id GroupIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteGroup(ctx, id)
+	return err
+}
+
+// GetGroup converts echo context to params.
+func (w *ServerInterfaceWrapper) GetGroup(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id GroupIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetGroup(ctx, id)
+	return err
+}
+
+// UpdateGroup converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateGroup(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id GroupIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateGroup(ctx, id)
+	return err
+}
+
+// ListGroupMembers converts echo context to params.
+func (w *ServerInterfaceWrapper) ListGroupMembers(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id GroupIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListGroupMembers(ctx, id)
+	return err
+}
+
+// AddGroupMember converts echo context to params.
+func (w *ServerInterfaceWrapper) AddGroupMember(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id GroupIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AddGroupMember(ctx, id)
+	return err
+}
+
+// RemoveGroupMember converts echo context to params.
+func (w *ServerInterfaceWrapper) RemoveGroupMember(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id GroupIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "user_id" -------------
+	var userID int
+
+	err = runtime.BindStyledParameterWithOptions("simple", "user_id", ctx.Param("user_id"), &userID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RemoveGroupMember(ctx, id, userID)
+	return err
+}
+
+// UpdateGroupMember converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateGroupMember(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id GroupIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "user_id" -------------
+	var userID int
+
+	err = runtime.BindStyledParameterWithOptions("simple", "user_id", ctx.Param("user_id"), &userID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateGroupMember(ctx, id, userID)
+	return err
+}
+
+// ListGroupProjects converts echo context to params.
+func (w *ServerInterfaceWrapper) ListGroupProjects(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id GroupIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListGroupProjectsParams
+	// ------------- Optional query parameter "archived" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "archived", ctx.QueryParams(), &params.Archived, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter archived: %s", err))
+	}
+
+	// ------------- Optional query parameter "visibility" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "visibility", ctx.QueryParams(), &params.Visibility, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter visibility: %s", err))
+	}
+
+	// ------------- Optional query parameter "order_by" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "order_by", ctx.QueryParams(), &params.OrderBy, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter order_by: %s", err))
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", ctx.QueryParams(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sort: %s", err))
+	}
+
+	// ------------- Optional query parameter "search" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "search", ctx.QueryParams(), &params.Search, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter search: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListGroupProjects(ctx, id, params)
+	return err
+}
+
+// TransferProjectToGroup converts echo context to params.
+func (w *ServerInterfaceWrapper) TransferProjectToGroup(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id GroupIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "project_id" -------------
+	var projectID int
+
+	err = runtime.BindStyledParameterWithOptions("simple", "project_id", ctx.Param("project_id"), &projectID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter project_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.TransferProjectToGroup(ctx, id, projectID)
+	return err
+}
+
+// ListSystemHooks converts echo context to params.
+func (w *ServerInterfaceWrapper) ListSystemHooks(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListSystemHooks(ctx)
+	return err
+}
+
+// AddSystemHook converts echo context to params.
+func (w *ServerInterfaceWrapper) AddSystemHook(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AddSystemHook(ctx)
+	return err
+}
+
+// DeleteSystemHook converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteSystemHook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteSystemHook(ctx, id)
+	return err
+}
+
+// TestSystemHook converts echo context to params.
+func (w *ServerInterfaceWrapper) TestSystemHook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id int
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.TestSystemHook(ctx, id)
+	return err
+}
+
 // GetKey converts echo context to params.
 func (w *ServerInterfaceWrapper) GetKey(ctx echo.Context) error {
 	var err error
@@ -1206,6 +3859,915 @@ func (w *ServerInterfaceWrapper) ListNamespaces(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListNamespaces(ctx, params)
+	return err
+}
+
+// ListProjects converts echo context to params.
+func (w *ServerInterfaceWrapper) ListProjects(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListProjectsParams
+	// ------------- Optional query parameter "archived" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "archived", ctx.QueryParams(), &params.Archived, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter archived: %s", err))
+	}
+
+	// ------------- Optional query parameter "visibility" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "visibility", ctx.QueryParams(), &params.Visibility, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter visibility: %s", err))
+	}
+
+	// ------------- Optional query parameter "order_by" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "order_by", ctx.QueryParams(), &params.OrderBy, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter order_by: %s", err))
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", ctx.QueryParams(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sort: %s", err))
+	}
+
+	// ------------- Optional query parameter "search" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "search", ctx.QueryParams(), &params.Search, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter search: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListProjects(ctx, params)
+	return err
+}
+
+// CreateProject converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateProject(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateProject(ctx)
+	return err
+}
+
+// ListAllProjects converts echo context to params.
+func (w *ServerInterfaceWrapper) ListAllProjects(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAllProjectsParams
+	// ------------- Optional query parameter "archived" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "archived", ctx.QueryParams(), &params.Archived, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter archived: %s", err))
+	}
+
+	// ------------- Optional query parameter "visibility" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "visibility", ctx.QueryParams(), &params.Visibility, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter visibility: %s", err))
+	}
+
+	// ------------- Optional query parameter "order_by" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "order_by", ctx.QueryParams(), &params.OrderBy, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter order_by: %s", err))
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", ctx.QueryParams(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sort: %s", err))
+	}
+
+	// ------------- Optional query parameter "search" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "search", ctx.QueryParams(), &params.Search, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter search: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListAllProjects(ctx, params)
+	return err
+}
+
+// ForkProject converts echo context to params.
+func (w *ServerInterfaceWrapper) ForkProject(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ForkProject(ctx, id)
+	return err
+}
+
+// ListOwnedProjects converts echo context to params.
+func (w *ServerInterfaceWrapper) ListOwnedProjects(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListOwnedProjectsParams
+	// ------------- Optional query parameter "archived" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "archived", ctx.QueryParams(), &params.Archived, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter archived: %s", err))
+	}
+
+	// ------------- Optional query parameter "visibility" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "visibility", ctx.QueryParams(), &params.Visibility, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter visibility: %s", err))
+	}
+
+	// ------------- Optional query parameter "order_by" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "order_by", ctx.QueryParams(), &params.OrderBy, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter order_by: %s", err))
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", ctx.QueryParams(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sort: %s", err))
+	}
+
+	// ------------- Optional query parameter "search" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "search", ctx.QueryParams(), &params.Search, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter search: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListOwnedProjects(ctx, params)
+	return err
+}
+
+// SearchProjects converts echo context to params.
+func (w *ServerInterfaceWrapper) SearchProjects(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "query" -------------
+	var query string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "query", ctx.Param("query"), &query, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter query: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SearchProjectsParams
+	// ------------- Optional query parameter "order_by" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "order_by", ctx.QueryParams(), &params.OrderBy, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter order_by: %s", err))
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", ctx.QueryParams(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sort: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SearchProjects(ctx, query, params)
+	return err
+}
+
+// ListStarredProjects converts echo context to params.
+func (w *ServerInterfaceWrapper) ListStarredProjects(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListStarredProjectsParams
+	// ------------- Optional query parameter "archived" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "archived", ctx.QueryParams(), &params.Archived, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter archived: %s", err))
+	}
+
+	// ------------- Optional query parameter "visibility" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "visibility", ctx.QueryParams(), &params.Visibility, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter visibility: %s", err))
+	}
+
+	// ------------- Optional query parameter "order_by" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "order_by", ctx.QueryParams(), &params.OrderBy, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter order_by: %s", err))
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", ctx.QueryParams(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sort: %s", err))
+	}
+
+	// ------------- Optional query parameter "search" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "search", ctx.QueryParams(), &params.Search, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter search: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListStarredProjects(ctx, params)
+	return err
+}
+
+// CreateProjectForUser converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateProjectForUser(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "user_id" -------------
+	var userID int
+
+	err = runtime.BindStyledParameterWithOptions("simple", "user_id", ctx.Param("user_id"), &userID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateProjectForUser(ctx, userID)
+	return err
+}
+
+// DeleteProject converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteProject(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteProject(ctx, id)
+	return err
+}
+
+// GetProject converts echo context to params.
+func (w *ServerInterfaceWrapper) GetProject(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetProject(ctx, id)
+	return err
+}
+
+// UpdateProject converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateProject(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateProject(ctx, id)
+	return err
+}
+
+// ArchiveProject converts echo context to params.
+func (w *ServerInterfaceWrapper) ArchiveProject(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ArchiveProject(ctx, id)
+	return err
+}
+
+// ListProjectEvents converts echo context to params.
+func (w *ServerInterfaceWrapper) ListProjectEvents(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListProjectEventsParams
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListProjectEvents(ctx, id, params)
+	return err
+}
+
+// DeleteForkRelation converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteForkRelation(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteForkRelation(ctx, id)
+	return err
+}
+
+// CreateForkRelation converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateForkRelation(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "forked_from_id" -------------
+	var forkedFromID int
+
+	err = runtime.BindStyledParameterWithOptions("simple", "forked_from_id", ctx.Param("forked_from_id"), &forkedFromID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter forked_from_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateForkRelation(ctx, id, forkedFromID)
+	return err
+}
+
+// ListProjectHooks converts echo context to params.
+func (w *ServerInterfaceWrapper) ListProjectHooks(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListProjectHooksParams
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListProjectHooks(ctx, id, params)
+	return err
+}
+
+// AddProjectHook converts echo context to params.
+func (w *ServerInterfaceWrapper) AddProjectHook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AddProjectHook(ctx, id)
+	return err
+}
+
+// DeleteProjectHook converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteProjectHook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "hook_id" -------------
+	var hookID int
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hook_id", ctx.Param("hook_id"), &hookID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hook_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteProjectHook(ctx, id, hookID)
+	return err
+}
+
+// GetProjectHook converts echo context to params.
+func (w *ServerInterfaceWrapper) GetProjectHook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "hook_id" -------------
+	var hookID int
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hook_id", ctx.Param("hook_id"), &hookID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hook_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetProjectHook(ctx, id, hookID)
+	return err
+}
+
+// EditProjectHook converts echo context to params.
+func (w *ServerInterfaceWrapper) EditProjectHook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "hook_id" -------------
+	var hookID int
+
+	err = runtime.BindStyledParameterWithOptions("simple", "hook_id", ctx.Param("hook_id"), &hookID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter hook_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.EditProjectHook(ctx, id, hookID)
+	return err
+}
+
+// ListDeployKeys converts echo context to params.
+func (w *ServerInterfaceWrapper) ListDeployKeys(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListDeployKeys(ctx, id)
+	return err
+}
+
+// AddDeployKey converts echo context to params.
+func (w *ServerInterfaceWrapper) AddDeployKey(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AddDeployKey(ctx, id)
+	return err
+}
+
+// DeleteDeployKey converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteDeployKey(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "key_id" -------------
+	var keyID int
+
+	err = runtime.BindStyledParameterWithOptions("simple", "key_id", ctx.Param("key_id"), &keyID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter key_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteDeployKey(ctx, id, keyID)
+	return err
+}
+
+// GetDeployKey converts echo context to params.
+func (w *ServerInterfaceWrapper) GetDeployKey(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "key_id" -------------
+	var keyID int
+
+	err = runtime.BindStyledParameterWithOptions("simple", "key_id", ctx.Param("key_id"), &keyID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter key_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetDeployKey(ctx, id, keyID)
+	return err
+}
+
+// ListProjectMembers converts echo context to params.
+func (w *ServerInterfaceWrapper) ListProjectMembers(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListProjectMembersParams
+	// ------------- Optional query parameter "query" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "query", ctx.QueryParams(), &params.Query, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter query: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListProjectMembers(ctx, id, params)
+	return err
+}
+
+// AddProjectMember converts echo context to params.
+func (w *ServerInterfaceWrapper) AddProjectMember(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AddProjectMember(ctx, id)
+	return err
+}
+
+// RemoveProjectMember converts echo context to params.
+func (w *ServerInterfaceWrapper) RemoveProjectMember(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "user_id" -------------
+	var userID int
+
+	err = runtime.BindStyledParameterWithOptions("simple", "user_id", ctx.Param("user_id"), &userID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RemoveProjectMember(ctx, id, userID)
+	return err
+}
+
+// GetProjectMember converts echo context to params.
+func (w *ServerInterfaceWrapper) GetProjectMember(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "user_id" -------------
+	var userID int
+
+	err = runtime.BindStyledParameterWithOptions("simple", "user_id", ctx.Param("user_id"), &userID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetProjectMember(ctx, id, userID)
+	return err
+}
+
+// UpdateProjectMember converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateProjectMember(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "user_id" -------------
+	var userID int
+
+	err = runtime.BindStyledParameterWithOptions("simple", "user_id", ctx.Param("user_id"), &userID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateProjectMember(ctx, id, userID)
+	return err
+}
+
+// ShareProject converts echo context to params.
+func (w *ServerInterfaceWrapper) ShareProject(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ShareProject(ctx, id)
+	return err
+}
+
+// UnstarProject converts echo context to params.
+func (w *ServerInterfaceWrapper) UnstarProject(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UnstarProject(ctx, id)
+	return err
+}
+
+// StarProject converts echo context to params.
+func (w *ServerInterfaceWrapper) StarProject(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.StarProject(ctx, id)
+	return err
+}
+
+// UnarchiveProject converts echo context to params.
+func (w *ServerInterfaceWrapper) UnarchiveProject(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UnarchiveProject(ctx, id)
+	return err
+}
+
+// UploadProjectFile converts echo context to params.
+func (w *ServerInterfaceWrapper) UploadProjectFile(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UploadProjectFile(ctx, id)
+	return err
+}
+
+// ListProjectUsers converts echo context to params.
+func (w *ServerInterfaceWrapper) ListProjectUsers(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListProjectUsersParams
+	// ------------- Optional query parameter "search" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "search", ctx.QueryParams(), &params.Search, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter search: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListProjectUsers(ctx, id, params)
 	return err
 }
 
@@ -1621,9 +5183,59 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 		Handler: si,
 	}
 
+	router.GET(options.BaseURL+"/projects/:id/keys", wrapper.ListDeployKeys, options.OperationMiddlewares["listDeployKeys"]...)
+	router.POST(options.BaseURL+"/projects/:id/keys", wrapper.AddDeployKey, options.OperationMiddlewares["addDeployKey"]...)
+	router.DELETE(options.BaseURL+"/projects/:id/keys/:key_id", wrapper.DeleteDeployKey, options.OperationMiddlewares["deleteDeployKey"]...)
+	router.GET(options.BaseURL+"/projects/:id/keys/:key_id", wrapper.GetDeployKey, options.OperationMiddlewares["getDeployKey"]...)
+	router.GET(options.BaseURL+"/groups", wrapper.ListGroups, options.OperationMiddlewares["listGroups"]...)
+	router.POST(options.BaseURL+"/groups", wrapper.CreateGroup, options.OperationMiddlewares["createGroup"]...)
+	router.DELETE(options.BaseURL+"/groups/:id", wrapper.DeleteGroup, options.OperationMiddlewares["deleteGroup"]...)
+	router.GET(options.BaseURL+"/groups/:id", wrapper.GetGroup, options.OperationMiddlewares["getGroup"]...)
+	router.PUT(options.BaseURL+"/groups/:id", wrapper.UpdateGroup, options.OperationMiddlewares["updateGroup"]...)
+	router.GET(options.BaseURL+"/groups/:id/projects", wrapper.ListGroupProjects, options.OperationMiddlewares["listGroupProjects"]...)
+	router.POST(options.BaseURL+"/groups/:id/projects/:project_id", wrapper.TransferProjectToGroup, options.OperationMiddlewares["transferProjectToGroup"]...)
+	router.GET(options.BaseURL+"/groups/:id/members", wrapper.ListGroupMembers, options.OperationMiddlewares["listGroupMembers"]...)
+	router.POST(options.BaseURL+"/groups/:id/members", wrapper.AddGroupMember, options.OperationMiddlewares["addGroupMember"]...)
+	router.DELETE(options.BaseURL+"/groups/:id/members/:user_id", wrapper.RemoveGroupMember, options.OperationMiddlewares["removeGroupMember"]...)
+	router.PUT(options.BaseURL+"/groups/:id/members/:user_id", wrapper.UpdateGroupMember, options.OperationMiddlewares["updateGroupMember"]...)
 	router.GET(options.BaseURL+"/keys/:id", wrapper.GetKey, options.OperationMiddlewares["getKey"]...)
 	router.GET(options.BaseURL+"/namespaces", wrapper.ListNamespaces, options.OperationMiddlewares["listNamespaces"]...)
+	router.GET(options.BaseURL+"/projects/:id/hooks", wrapper.ListProjectHooks, options.OperationMiddlewares["listProjectHooks"]...)
+	router.POST(options.BaseURL+"/projects/:id/hooks", wrapper.AddProjectHook, options.OperationMiddlewares["addProjectHook"]...)
+	router.DELETE(options.BaseURL+"/projects/:id/hooks/:hook_id", wrapper.DeleteProjectHook, options.OperationMiddlewares["deleteProjectHook"]...)
+	router.GET(options.BaseURL+"/projects/:id/hooks/:hook_id", wrapper.GetProjectHook, options.OperationMiddlewares["getProjectHook"]...)
+	router.PUT(options.BaseURL+"/projects/:id/hooks/:hook_id", wrapper.EditProjectHook, options.OperationMiddlewares["editProjectHook"]...)
+	router.GET(options.BaseURL+"/projects/:id/members", wrapper.ListProjectMembers, options.OperationMiddlewares["listProjectMembers"]...)
+	router.POST(options.BaseURL+"/projects/:id/members", wrapper.AddProjectMember, options.OperationMiddlewares["addProjectMember"]...)
+	router.DELETE(options.BaseURL+"/projects/:id/members/:user_id", wrapper.RemoveProjectMember, options.OperationMiddlewares["removeProjectMember"]...)
+	router.GET(options.BaseURL+"/projects/:id/members/:user_id", wrapper.GetProjectMember, options.OperationMiddlewares["getProjectMember"]...)
+	router.PUT(options.BaseURL+"/projects/:id/members/:user_id", wrapper.UpdateProjectMember, options.OperationMiddlewares["updateProjectMember"]...)
+	router.GET(options.BaseURL+"/projects", wrapper.ListProjects, options.OperationMiddlewares["listProjects"]...)
+	router.POST(options.BaseURL+"/projects", wrapper.CreateProject, options.OperationMiddlewares["createProject"]...)
+	router.GET(options.BaseURL+"/projects/owned", wrapper.ListOwnedProjects, options.OperationMiddlewares["listOwnedProjects"]...)
+	router.GET(options.BaseURL+"/projects/starred", wrapper.ListStarredProjects, options.OperationMiddlewares["listStarredProjects"]...)
+	router.GET(options.BaseURL+"/projects/all", wrapper.ListAllProjects, options.OperationMiddlewares["listAllProjects"]...)
+	router.GET(options.BaseURL+"/projects/search/:query", wrapper.SearchProjects, options.OperationMiddlewares["searchProjects"]...)
+	router.POST(options.BaseURL+"/projects/user/:user_id", wrapper.CreateProjectForUser, options.OperationMiddlewares["createProjectForUser"]...)
+	router.POST(options.BaseURL+"/projects/fork/:id", wrapper.ForkProject, options.OperationMiddlewares["forkProject"]...)
+	router.DELETE(options.BaseURL+"/projects/:id", wrapper.DeleteProject, options.OperationMiddlewares["deleteProject"]...)
+	router.GET(options.BaseURL+"/projects/:id", wrapper.GetProject, options.OperationMiddlewares["getProject"]...)
+	router.PUT(options.BaseURL+"/projects/:id", wrapper.UpdateProject, options.OperationMiddlewares["updateProject"]...)
+	router.POST(options.BaseURL+"/projects/:id/fork/:forked_from_id", wrapper.CreateForkRelation, options.OperationMiddlewares["createForkRelation"]...)
+	router.DELETE(options.BaseURL+"/projects/:id/fork", wrapper.DeleteForkRelation, options.OperationMiddlewares["deleteForkRelation"]...)
+	router.POST(options.BaseURL+"/projects/:id/archive", wrapper.ArchiveProject, options.OperationMiddlewares["archiveProject"]...)
+	router.POST(options.BaseURL+"/projects/:id/unarchive", wrapper.UnarchiveProject, options.OperationMiddlewares["unarchiveProject"]...)
+	router.DELETE(options.BaseURL+"/projects/:id/star", wrapper.UnstarProject, options.OperationMiddlewares["unstarProject"]...)
+	router.POST(options.BaseURL+"/projects/:id/star", wrapper.StarProject, options.OperationMiddlewares["starProject"]...)
+	router.POST(options.BaseURL+"/projects/:id/share", wrapper.ShareProject, options.OperationMiddlewares["shareProject"]...)
+	router.POST(options.BaseURL+"/projects/:id/uploads", wrapper.UploadProjectFile, options.OperationMiddlewares["uploadProjectFile"]...)
+	router.GET(options.BaseURL+"/projects/:id/users", wrapper.ListProjectUsers, options.OperationMiddlewares["listProjectUsers"]...)
+	router.GET(options.BaseURL+"/projects/:id/events", wrapper.ListProjectEvents, options.OperationMiddlewares["listProjectEvents"]...)
 	router.POST(options.BaseURL+"/session", wrapper.CreateSession, options.OperationMiddlewares["createSession"]...)
+	router.GET(options.BaseURL+"/hooks", wrapper.ListSystemHooks, options.OperationMiddlewares["listSystemHooks"]...)
+	router.POST(options.BaseURL+"/hooks", wrapper.AddSystemHook, options.OperationMiddlewares["addSystemHook"]...)
+	router.DELETE(options.BaseURL+"/hooks/:id", wrapper.DeleteSystemHook, options.OperationMiddlewares["deleteSystemHook"]...)
+	router.GET(options.BaseURL+"/hooks/:id", wrapper.TestSystemHook, options.OperationMiddlewares["testSystemHook"]...)
 	router.GET(options.BaseURL+"/users", wrapper.ListUsers, options.OperationMiddlewares["listUsers"]...)
 	router.POST(options.BaseURL+"/users", wrapper.CreateUser, options.OperationMiddlewares["createUser"]...)
 	router.DELETE(options.BaseURL+"/users/:id", wrapper.DeleteUser, options.OperationMiddlewares["deleteUser"]...)
@@ -1667,7 +5279,1282 @@ type NotFoundJSONResponse Message
 
 type PayloadTooLargeJSONResponse Message
 
+type ProjectNotFoundJSONResponse Message
+
 type UnauthorizedJSONResponse Message
+
+type ListGroupsRequestObject struct {
+	Params ListGroupsParams
+}
+
+type ListGroupsResponseObject interface {
+	VisitListGroupsResponse(w http.ResponseWriter) error
+}
+
+type ListGroups200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListGroups200JSONResponse struct {
+	Body    []Group
+	Headers ListGroups200ResponseHeaders
+}
+
+func (response ListGroups200JSONResponse) VisitListGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGroups401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListGroups401JSONResponse) VisitListGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGroups403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListGroups403JSONResponse) VisitListGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGroups404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListGroups404JSONResponse) VisitListGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateGroupRequestObject struct {
+	JSONBody     *CreateGroupJSONRequestBody
+	FormdataBody *CreateGroupFormdataRequestBody
+}
+
+type CreateGroupResponseObject interface {
+	VisitCreateGroupResponse(w http.ResponseWriter) error
+}
+
+type CreateGroup201JSONResponse Group
+
+func (response CreateGroup201JSONResponse) VisitCreateGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateGroup400JSONResponse BadRequestBody
+
+func (t CreateGroup400JSONResponse) MarshalJSON() ([]byte, error) {
+	return BadRequestBody(t).MarshalJSON()
+}
+
+func (t *CreateGroup400JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*BadRequestBody)(t).UnmarshalJSON(b)
+}
+
+func (response CreateGroup400JSONResponse) VisitCreateGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateGroup401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateGroup401JSONResponse) VisitCreateGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateGroup403JSONResponse Message
+
+func (response CreateGroup403JSONResponse) VisitCreateGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateGroup404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response CreateGroup404JSONResponse) VisitCreateGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateGroup413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateGroup413JSONResponse) VisitCreateGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteGroupRequestObject struct {
+	ID GroupIDPath `json:"id"`
+}
+
+type DeleteGroupResponseObject interface {
+	VisitDeleteGroupResponse(w http.ResponseWriter) error
+}
+
+type DeleteGroup200JSONResponse DeletedGroup
+
+func (response DeleteGroup200JSONResponse) VisitDeleteGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteGroup401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteGroup401JSONResponse) VisitDeleteGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteGroup403JSONResponse Message
+
+func (response DeleteGroup403JSONResponse) VisitDeleteGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteGroup404JSONResponse Message
+
+func (response DeleteGroup404JSONResponse) VisitDeleteGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGroupRequestObject struct {
+	ID GroupIDPath `json:"id"`
+}
+
+type GetGroupResponseObject interface {
+	VisitGetGroupResponse(w http.ResponseWriter) error
+}
+
+type GetGroup200JSONResponse GroupDetail
+
+func (response GetGroup200JSONResponse) VisitGetGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGroup401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetGroup401JSONResponse) VisitGetGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGroup403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetGroup403JSONResponse) VisitGetGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGroup404JSONResponse Message
+
+func (response GetGroup404JSONResponse) VisitGetGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateGroupRequestObject struct {
+	ID           GroupIDPath `json:"id"`
+	JSONBody     *UpdateGroupJSONRequestBody
+	FormdataBody *UpdateGroupFormdataRequestBody
+}
+
+type UpdateGroupResponseObject interface {
+	VisitUpdateGroupResponse(w http.ResponseWriter) error
+}
+
+type UpdateGroup200JSONResponse GroupDetail
+
+func (response UpdateGroup200JSONResponse) VisitUpdateGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateGroup400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateGroup400JSONResponse) VisitUpdateGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateGroup401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateGroup401JSONResponse) VisitUpdateGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateGroup403JSONResponse Message
+
+func (response UpdateGroup403JSONResponse) VisitUpdateGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateGroup404JSONResponse Message
+
+func (response UpdateGroup404JSONResponse) VisitUpdateGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateGroup413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateGroup413JSONResponse) VisitUpdateGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGroupMembersRequestObject struct {
+	ID GroupIDPath `json:"id"`
+}
+
+type ListGroupMembersResponseObject interface {
+	VisitListGroupMembersResponse(w http.ResponseWriter) error
+}
+
+type ListGroupMembers200JSONResponse []GroupMember
+
+func (response ListGroupMembers200JSONResponse) VisitListGroupMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGroupMembers401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListGroupMembers401JSONResponse) VisitListGroupMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGroupMembers403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListGroupMembers403JSONResponse) VisitListGroupMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGroupMembers404JSONResponse Message
+
+func (response ListGroupMembers404JSONResponse) VisitListGroupMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddGroupMemberRequestObject struct {
+	ID           GroupIDPath `json:"id"`
+	JSONBody     *AddGroupMemberJSONRequestBody
+	FormdataBody *AddGroupMemberFormdataRequestBody
+}
+
+type AddGroupMemberResponseObject interface {
+	VisitAddGroupMemberResponse(w http.ResponseWriter) error
+}
+
+type AddGroupMember201JSONResponse GroupMember
+
+func (response AddGroupMember201JSONResponse) VisitAddGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddGroupMember400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AddGroupMember400JSONResponse) VisitAddGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddGroupMember401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response AddGroupMember401JSONResponse) VisitAddGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddGroupMember403JSONResponse Message
+
+func (response AddGroupMember403JSONResponse) VisitAddGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddGroupMember404JSONResponse Message
+
+func (response AddGroupMember404JSONResponse) VisitAddGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddGroupMember409JSONResponse Message
+
+func (response AddGroupMember409JSONResponse) VisitAddGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddGroupMember413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response AddGroupMember413JSONResponse) VisitAddGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddGroupMember422JSONResponse Message
+
+func (response AddGroupMember422JSONResponse) VisitAddGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveGroupMemberRequestObject struct {
+	ID     GroupIDPath `json:"id"`
+	UserID int         `json:"user_id"`
+}
+
+type RemoveGroupMemberResponseObject interface {
+	VisitRemoveGroupMemberResponse(w http.ResponseWriter) error
+}
+
+type RemoveGroupMember200JSONResponse DeletedMember
+
+func (response RemoveGroupMember200JSONResponse) VisitRemoveGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveGroupMember401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RemoveGroupMember401JSONResponse) VisitRemoveGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveGroupMember403JSONResponse Message
+
+func (response RemoveGroupMember403JSONResponse) VisitRemoveGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveGroupMember404JSONResponse Message
+
+func (response RemoveGroupMember404JSONResponse) VisitRemoveGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateGroupMemberRequestObject struct {
+	ID           GroupIDPath `json:"id"`
+	UserID       int         `json:"user_id"`
+	JSONBody     *UpdateGroupMemberJSONRequestBody
+	FormdataBody *UpdateGroupMemberFormdataRequestBody
+}
+
+type UpdateGroupMemberResponseObject interface {
+	VisitUpdateGroupMemberResponse(w http.ResponseWriter) error
+}
+
+type UpdateGroupMember200JSONResponse GroupMember
+
+func (response UpdateGroupMember200JSONResponse) VisitUpdateGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateGroupMember400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateGroupMember400JSONResponse) VisitUpdateGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateGroupMember401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateGroupMember401JSONResponse) VisitUpdateGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateGroupMember403JSONResponse Message
+
+func (response UpdateGroupMember403JSONResponse) VisitUpdateGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateGroupMember404JSONResponse Message
+
+func (response UpdateGroupMember404JSONResponse) VisitUpdateGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateGroupMember413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateGroupMember413JSONResponse) VisitUpdateGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateGroupMember422JSONResponse AccessLevelErrors
+
+func (response UpdateGroupMember422JSONResponse) VisitUpdateGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGroupProjectsRequestObject struct {
+	ID     GroupIDPath `json:"id"`
+	Params ListGroupProjectsParams
+}
+
+type ListGroupProjectsResponseObject interface {
+	VisitListGroupProjectsResponse(w http.ResponseWriter) error
+}
+
+type ListGroupProjects200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListGroupProjects200JSONResponse struct {
+	Body    []Project
+	Headers ListGroupProjects200ResponseHeaders
+}
+
+func (response ListGroupProjects200JSONResponse) VisitListGroupProjectsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGroupProjects400JSONResponse BadRequestBody
+
+func (t ListGroupProjects400JSONResponse) MarshalJSON() ([]byte, error) {
+	return BadRequestBody(t).MarshalJSON()
+}
+
+func (t *ListGroupProjects400JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*BadRequestBody)(t).UnmarshalJSON(b)
+}
+
+func (response ListGroupProjects400JSONResponse) VisitListGroupProjectsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGroupProjects401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListGroupProjects401JSONResponse) VisitListGroupProjectsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGroupProjects403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListGroupProjects403JSONResponse) VisitListGroupProjectsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGroupProjects404JSONResponse Message
+
+func (response ListGroupProjects404JSONResponse) VisitListGroupProjectsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferProjectToGroupRequestObject struct {
+	ID        GroupIDPath `json:"id"`
+	ProjectID int         `json:"project_id"`
+}
+
+type TransferProjectToGroupResponseObject interface {
+	VisitTransferProjectToGroupResponse(w http.ResponseWriter) error
+}
+
+type TransferProjectToGroup201JSONResponse GroupRecord
+
+func (response TransferProjectToGroup201JSONResponse) VisitTransferProjectToGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferProjectToGroup400JSONResponse Message
+
+func (response TransferProjectToGroup400JSONResponse) VisitTransferProjectToGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferProjectToGroup401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response TransferProjectToGroup401JSONResponse) VisitTransferProjectToGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferProjectToGroup403JSONResponse Message
+
+func (response TransferProjectToGroup403JSONResponse) VisitTransferProjectToGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferProjectToGroup404JSONResponse Message
+
+func (response TransferProjectToGroup404JSONResponse) VisitTransferProjectToGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSystemHooksRequestObject struct {
+}
+
+type ListSystemHooksResponseObject interface {
+	VisitListSystemHooksResponse(w http.ResponseWriter) error
+}
+
+type ListSystemHooks200JSONResponse []Hook
+
+func (response ListSystemHooks200JSONResponse) VisitListSystemHooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSystemHooks401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListSystemHooks401JSONResponse) VisitListSystemHooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSystemHooks403JSONResponse Message
+
+func (response ListSystemHooks403JSONResponse) VisitListSystemHooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSystemHooks404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListSystemHooks404JSONResponse) VisitListSystemHooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddSystemHookRequestObject struct {
+	JSONBody     *AddSystemHookJSONRequestBody
+	FormdataBody *AddSystemHookFormdataRequestBody
+}
+
+type AddSystemHookResponseObject interface {
+	VisitAddSystemHookResponse(w http.ResponseWriter) error
+}
+
+type AddSystemHook201JSONResponse Hook
+
+func (response AddSystemHook201JSONResponse) VisitAddSystemHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddSystemHook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AddSystemHook400JSONResponse) VisitAddSystemHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddSystemHook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response AddSystemHook401JSONResponse) VisitAddSystemHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddSystemHook403JSONResponse Message
+
+func (response AddSystemHook403JSONResponse) VisitAddSystemHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddSystemHook404JSONResponse Message
+
+func (response AddSystemHook404JSONResponse) VisitAddSystemHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddSystemHook413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response AddSystemHook413JSONResponse) VisitAddSystemHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSystemHookRequestObject struct {
+	ID string `json:"id"`
+}
+
+type DeleteSystemHookResponseObject interface {
+	VisitDeleteSystemHookResponse(w http.ResponseWriter) error
+}
+
+type DeleteSystemHook200JSONResponse DeletedHookOrNull
+
+func (t DeleteSystemHook200JSONResponse) MarshalJSON() ([]byte, error) {
+	return DeletedHookOrNull(t).MarshalJSON()
+}
+
+func (t *DeleteSystemHook200JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*DeletedHookOrNull)(t).UnmarshalJSON(b)
+}
+
+func (response DeleteSystemHook200JSONResponse) VisitDeleteSystemHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSystemHook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteSystemHook401JSONResponse) VisitDeleteSystemHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSystemHook403JSONResponse Message
+
+func (response DeleteSystemHook403JSONResponse) VisitDeleteSystemHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSystemHook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteSystemHook404JSONResponse) VisitDeleteSystemHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestSystemHookRequestObject struct {
+	ID int `json:"id"`
+}
+
+type TestSystemHookResponseObject interface {
+	VisitTestSystemHookResponse(w http.ResponseWriter) error
+}
+
+type TestSystemHook200JSONResponse SystemHookTestPayload
+
+func (response TestSystemHook200JSONResponse) VisitTestSystemHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestSystemHook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response TestSystemHook401JSONResponse) VisitTestSystemHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestSystemHook403JSONResponse Message
+
+func (response TestSystemHook403JSONResponse) VisitTestSystemHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestSystemHook404JSONResponse Message
+
+func (response TestSystemHook404JSONResponse) VisitTestSystemHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type GetKeyRequestObject struct {
 	ID int `json:"id"`
@@ -1820,6 +6707,3074 @@ func (response ListNamespaces403JSONResponse) VisitListNamespacesResponse(w http
 type ListNamespaces404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response ListNamespaces404JSONResponse) VisitListNamespacesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectsRequestObject struct {
+	Params ListProjectsParams
+}
+
+type ListProjectsResponseObject interface {
+	VisitListProjectsResponse(w http.ResponseWriter) error
+}
+
+type ListProjects200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListProjects200JSONResponse struct {
+	Body    []ProjectWithAccess
+	Headers ListProjects200ResponseHeaders
+}
+
+func (response ListProjects200JSONResponse) VisitListProjectsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjects400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListProjects400JSONResponse) VisitListProjectsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjects401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListProjects401JSONResponse) VisitListProjectsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjects403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListProjects403JSONResponse) VisitListProjectsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjects404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListProjects404JSONResponse) VisitListProjectsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProjectRequestObject struct {
+	JSONBody     *CreateProjectJSONRequestBody
+	FormdataBody *CreateProjectFormdataRequestBody
+}
+
+type CreateProjectResponseObject interface {
+	VisitCreateProjectResponse(w http.ResponseWriter) error
+}
+
+type CreateProject201JSONResponse Project
+
+func (response CreateProject201JSONResponse) VisitCreateProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProject400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateProject400JSONResponse) VisitCreateProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProject401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateProject401JSONResponse) VisitCreateProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProject403JSONResponse CreateProjectForbidden
+
+func (t CreateProject403JSONResponse) MarshalJSON() ([]byte, error) {
+	return CreateProjectForbidden(t).MarshalJSON()
+}
+
+func (t *CreateProject403JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*CreateProjectForbidden)(t).UnmarshalJSON(b)
+}
+
+func (response CreateProject403JSONResponse) VisitCreateProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProject404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response CreateProject404JSONResponse) VisitCreateProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProject413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateProject413JSONResponse) VisitCreateProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAllProjectsRequestObject struct {
+	Params ListAllProjectsParams
+}
+
+type ListAllProjectsResponseObject interface {
+	VisitListAllProjectsResponse(w http.ResponseWriter) error
+}
+
+type ListAllProjects200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListAllProjects200JSONResponse struct {
+	Body    []ProjectWithAccess
+	Headers ListAllProjects200ResponseHeaders
+}
+
+func (response ListAllProjects200JSONResponse) VisitListAllProjectsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAllProjects400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListAllProjects400JSONResponse) VisitListAllProjectsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAllProjects401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListAllProjects401JSONResponse) VisitListAllProjectsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAllProjects403JSONResponse Message
+
+func (response ListAllProjects403JSONResponse) VisitListAllProjectsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAllProjects404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListAllProjects404JSONResponse) VisitListAllProjectsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ForkProjectRequestObject struct {
+	ID ProjectIDPath `json:"id"`
+}
+
+type ForkProjectResponseObject interface {
+	VisitForkProjectResponse(w http.ResponseWriter) error
+}
+
+type ForkProject201JSONResponse Project
+
+func (response ForkProject201JSONResponse) VisitForkProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ForkProject401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ForkProject401JSONResponse) VisitForkProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ForkProject403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ForkProject403JSONResponse) VisitForkProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ForkProject404JSONResponse struct{ ProjectNotFoundJSONResponse }
+
+func (response ForkProject404JSONResponse) VisitForkProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ForkProject409JSONResponse ForkProjectConflict
+
+func (response ForkProject409JSONResponse) VisitForkProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOwnedProjectsRequestObject struct {
+	Params ListOwnedProjectsParams
+}
+
+type ListOwnedProjectsResponseObject interface {
+	VisitListOwnedProjectsResponse(w http.ResponseWriter) error
+}
+
+type ListOwnedProjects200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListOwnedProjects200JSONResponse struct {
+	Body    []ProjectWithAccess
+	Headers ListOwnedProjects200ResponseHeaders
+}
+
+func (response ListOwnedProjects200JSONResponse) VisitListOwnedProjectsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOwnedProjects400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListOwnedProjects400JSONResponse) VisitListOwnedProjectsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOwnedProjects401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListOwnedProjects401JSONResponse) VisitListOwnedProjectsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOwnedProjects403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListOwnedProjects403JSONResponse) VisitListOwnedProjectsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOwnedProjects404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListOwnedProjects404JSONResponse) VisitListOwnedProjectsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchProjectsRequestObject struct {
+	Query  string `json:"query"`
+	Params SearchProjectsParams
+}
+
+type SearchProjectsResponseObject interface {
+	VisitSearchProjectsResponse(w http.ResponseWriter) error
+}
+
+type SearchProjects200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type SearchProjects200JSONResponse struct {
+	Body    []Project
+	Headers SearchProjects200ResponseHeaders
+}
+
+func (response SearchProjects200JSONResponse) VisitSearchProjectsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchProjects400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response SearchProjects400JSONResponse) VisitSearchProjectsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchProjects401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response SearchProjects401JSONResponse) VisitSearchProjectsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchProjects403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response SearchProjects403JSONResponse) VisitSearchProjectsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchProjects404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response SearchProjects404JSONResponse) VisitSearchProjectsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStarredProjectsRequestObject struct {
+	Params ListStarredProjectsParams
+}
+
+type ListStarredProjectsResponseObject interface {
+	VisitListStarredProjectsResponse(w http.ResponseWriter) error
+}
+
+type ListStarredProjects200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListStarredProjects200JSONResponse struct {
+	Body    []Project
+	Headers ListStarredProjects200ResponseHeaders
+}
+
+func (response ListStarredProjects200JSONResponse) VisitListStarredProjectsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStarredProjects400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListStarredProjects400JSONResponse) VisitListStarredProjectsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStarredProjects401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListStarredProjects401JSONResponse) VisitListStarredProjectsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStarredProjects403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListStarredProjects403JSONResponse) VisitListStarredProjectsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStarredProjects404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListStarredProjects404JSONResponse) VisitListStarredProjectsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProjectForUserRequestObject struct {
+	UserID       int `json:"user_id"`
+	JSONBody     *CreateProjectForUserJSONRequestBody
+	FormdataBody *CreateProjectForUserFormdataRequestBody
+}
+
+type CreateProjectForUserResponseObject interface {
+	VisitCreateProjectForUserResponse(w http.ResponseWriter) error
+}
+
+type CreateProjectForUser201JSONResponse Project
+
+func (response CreateProjectForUser201JSONResponse) VisitCreateProjectForUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProjectForUser400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateProjectForUser400JSONResponse) VisitCreateProjectForUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProjectForUser401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateProjectForUser401JSONResponse) VisitCreateProjectForUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProjectForUser403JSONResponse Message
+
+func (response CreateProjectForUser403JSONResponse) VisitCreateProjectForUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProjectForUser404JSONResponse Message
+
+func (response CreateProjectForUser404JSONResponse) VisitCreateProjectForUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProjectForUser413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateProjectForUser413JSONResponse) VisitCreateProjectForUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProjectRequestObject struct {
+	ID ProjectIDPath `json:"id"`
+}
+
+type DeleteProjectResponseObject interface {
+	VisitDeleteProjectResponse(w http.ResponseWriter) error
+}
+
+type DeleteProject200JSONResponse bool
+
+func (response DeleteProject200JSONResponse) VisitDeleteProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProject401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteProject401JSONResponse) VisitDeleteProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProject403JSONResponse Message
+
+func (response DeleteProject403JSONResponse) VisitDeleteProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProject404JSONResponse struct{ ProjectNotFoundJSONResponse }
+
+func (response DeleteProject404JSONResponse) VisitDeleteProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProjectRequestObject struct {
+	ID ProjectIDPath `json:"id"`
+}
+
+type GetProjectResponseObject interface {
+	VisitGetProjectResponse(w http.ResponseWriter) error
+}
+
+type GetProject200JSONResponse ProjectWithAccess
+
+func (response GetProject200JSONResponse) VisitGetProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProject401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetProject401JSONResponse) VisitGetProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProject403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetProject403JSONResponse) VisitGetProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProject404JSONResponse struct{ ProjectNotFoundJSONResponse }
+
+func (response GetProject404JSONResponse) VisitGetProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProjectRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	JSONBody     *UpdateProjectJSONRequestBody
+	FormdataBody *UpdateProjectFormdataRequestBody
+}
+
+type UpdateProjectResponseObject interface {
+	VisitUpdateProjectResponse(w http.ResponseWriter) error
+}
+
+type UpdateProject200JSONResponse Project
+
+func (response UpdateProject200JSONResponse) VisitUpdateProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProject400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateProject400JSONResponse) VisitUpdateProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProject401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateProject401JSONResponse) VisitUpdateProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProject403JSONResponse Message
+
+func (response UpdateProject403JSONResponse) VisitUpdateProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProject404JSONResponse struct{ ProjectNotFoundJSONResponse }
+
+func (response UpdateProject404JSONResponse) VisitUpdateProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProject413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateProject413JSONResponse) VisitUpdateProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ArchiveProjectRequestObject struct {
+	ID ProjectIDPath `json:"id"`
+}
+
+type ArchiveProjectResponseObject interface {
+	VisitArchiveProjectResponse(w http.ResponseWriter) error
+}
+
+type ArchiveProject201JSONResponse Project
+
+func (response ArchiveProject201JSONResponse) VisitArchiveProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ArchiveProject401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ArchiveProject401JSONResponse) VisitArchiveProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ArchiveProject403JSONResponse Message
+
+func (response ArchiveProject403JSONResponse) VisitArchiveProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ArchiveProject404JSONResponse struct{ ProjectNotFoundJSONResponse }
+
+func (response ArchiveProject404JSONResponse) VisitArchiveProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectEventsRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Params ListProjectEventsParams
+}
+
+type ListProjectEventsResponseObject interface {
+	VisitListProjectEventsResponse(w http.ResponseWriter) error
+}
+
+type ListProjectEvents200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListProjectEvents200JSONResponse struct {
+	Body    []Event
+	Headers ListProjectEvents200ResponseHeaders
+}
+
+func (response ListProjectEvents200JSONResponse) VisitListProjectEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectEvents401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListProjectEvents401JSONResponse) VisitListProjectEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectEvents403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListProjectEvents403JSONResponse) VisitListProjectEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectEvents404JSONResponse struct{ ProjectNotFoundJSONResponse }
+
+func (response ListProjectEvents404JSONResponse) VisitListProjectEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteForkRelationRequestObject struct {
+	ID ProjectIDPath `json:"id"`
+}
+
+type DeleteForkRelationResponseObject interface {
+	VisitDeleteForkRelationResponse(w http.ResponseWriter) error
+}
+
+type DeleteForkRelation200JSONResponse ForkedProjectLinkOrNull
+
+func (t DeleteForkRelation200JSONResponse) MarshalJSON() ([]byte, error) {
+	return ForkedProjectLinkOrNull(t).MarshalJSON()
+}
+
+func (t *DeleteForkRelation200JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*ForkedProjectLinkOrNull)(t).UnmarshalJSON(b)
+}
+
+func (response DeleteForkRelation200JSONResponse) VisitDeleteForkRelationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteForkRelation401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteForkRelation401JSONResponse) VisitDeleteForkRelationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteForkRelation403JSONResponse Message
+
+func (response DeleteForkRelation403JSONResponse) VisitDeleteForkRelationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteForkRelation404JSONResponse struct{ ProjectNotFoundJSONResponse }
+
+func (response DeleteForkRelation404JSONResponse) VisitDeleteForkRelationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateForkRelationRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	ForkedFromID int           `json:"forked_from_id"`
+}
+
+type CreateForkRelationResponseObject interface {
+	VisitCreateForkRelationResponse(w http.ResponseWriter) error
+}
+
+type CreateForkRelation201JSONResponse ForkedProjectLink
+
+func (response CreateForkRelation201JSONResponse) VisitCreateForkRelationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateForkRelation401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateForkRelation401JSONResponse) VisitCreateForkRelationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateForkRelation403JSONResponse Message
+
+func (response CreateForkRelation403JSONResponse) VisitCreateForkRelationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateForkRelation404JSONResponse Message
+
+func (response CreateForkRelation404JSONResponse) VisitCreateForkRelationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateForkRelation409JSONResponse Message
+
+func (response CreateForkRelation409JSONResponse) VisitCreateForkRelationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectHooksRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Params ListProjectHooksParams
+}
+
+type ListProjectHooksResponseObject interface {
+	VisitListProjectHooksResponse(w http.ResponseWriter) error
+}
+
+type ListProjectHooks200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListProjectHooks200JSONResponse struct {
+	Body    []ProjectHook
+	Headers ListProjectHooks200ResponseHeaders
+}
+
+func (response ListProjectHooks200JSONResponse) VisitListProjectHooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectHooks401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListProjectHooks401JSONResponse) VisitListProjectHooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectHooks403JSONResponse Message
+
+func (response ListProjectHooks403JSONResponse) VisitListProjectHooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectHooks404JSONResponse Message
+
+func (response ListProjectHooks404JSONResponse) VisitListProjectHooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddProjectHookRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	JSONBody     *AddProjectHookJSONRequestBody
+	FormdataBody *AddProjectHookFormdataRequestBody
+}
+
+type AddProjectHookResponseObject interface {
+	VisitAddProjectHookResponse(w http.ResponseWriter) error
+}
+
+type AddProjectHook201JSONResponse ProjectHook
+
+func (response AddProjectHook201JSONResponse) VisitAddProjectHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddProjectHook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AddProjectHook400JSONResponse) VisitAddProjectHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddProjectHook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response AddProjectHook401JSONResponse) VisitAddProjectHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddProjectHook403JSONResponse Message
+
+func (response AddProjectHook403JSONResponse) VisitAddProjectHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddProjectHook404JSONResponse Message
+
+func (response AddProjectHook404JSONResponse) VisitAddProjectHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddProjectHook413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response AddProjectHook413JSONResponse) VisitAddProjectHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddProjectHook422JSONResponse GrapeError
+
+func (response AddProjectHook422JSONResponse) VisitAddProjectHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProjectHookRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	HookID int           `json:"hook_id"`
+}
+
+type DeleteProjectHookResponseObject interface {
+	VisitDeleteProjectHookResponse(w http.ResponseWriter) error
+}
+
+type DeleteProjectHook200JSONResponse []DeletedHook
+
+func (response DeleteProjectHook200JSONResponse) VisitDeleteProjectHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProjectHook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteProjectHook401JSONResponse) VisitDeleteProjectHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProjectHook403JSONResponse Message
+
+func (response DeleteProjectHook403JSONResponse) VisitDeleteProjectHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProjectHook404JSONResponse Message
+
+func (response DeleteProjectHook404JSONResponse) VisitDeleteProjectHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProjectHookRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	HookID int           `json:"hook_id"`
+}
+
+type GetProjectHookResponseObject interface {
+	VisitGetProjectHookResponse(w http.ResponseWriter) error
+}
+
+type GetProjectHook200JSONResponse ProjectHook
+
+func (response GetProjectHook200JSONResponse) VisitGetProjectHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProjectHook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetProjectHook401JSONResponse) VisitGetProjectHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProjectHook403JSONResponse Message
+
+func (response GetProjectHook403JSONResponse) VisitGetProjectHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProjectHook404JSONResponse Message
+
+func (response GetProjectHook404JSONResponse) VisitGetProjectHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EditProjectHookRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	HookID       int           `json:"hook_id"`
+	JSONBody     *EditProjectHookJSONRequestBody
+	FormdataBody *EditProjectHookFormdataRequestBody
+}
+
+type EditProjectHookResponseObject interface {
+	VisitEditProjectHookResponse(w http.ResponseWriter) error
+}
+
+type EditProjectHook200JSONResponse ProjectHook
+
+func (response EditProjectHook200JSONResponse) VisitEditProjectHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EditProjectHook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response EditProjectHook400JSONResponse) VisitEditProjectHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EditProjectHook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response EditProjectHook401JSONResponse) VisitEditProjectHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EditProjectHook403JSONResponse Message
+
+func (response EditProjectHook403JSONResponse) VisitEditProjectHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EditProjectHook404JSONResponse Message
+
+func (response EditProjectHook404JSONResponse) VisitEditProjectHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EditProjectHook413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response EditProjectHook413JSONResponse) VisitEditProjectHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EditProjectHook422JSONResponse GrapeError
+
+func (response EditProjectHook422JSONResponse) VisitEditProjectHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDeployKeysRequestObject struct {
+	ID ProjectIDPath `json:"id"`
+}
+
+type ListDeployKeysResponseObject interface {
+	VisitListDeployKeysResponse(w http.ResponseWriter) error
+}
+
+type ListDeployKeys200JSONResponse []SSHKey
+
+func (response ListDeployKeys200JSONResponse) VisitListDeployKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDeployKeys401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListDeployKeys401JSONResponse) VisitListDeployKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDeployKeys403JSONResponse Message
+
+func (response ListDeployKeys403JSONResponse) VisitListDeployKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDeployKeys404JSONResponse Message
+
+func (response ListDeployKeys404JSONResponse) VisitListDeployKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddDeployKeyRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	JSONBody     *AddDeployKeyJSONRequestBody
+	FormdataBody *AddDeployKeyFormdataRequestBody
+}
+
+type AddDeployKeyResponseObject interface {
+	VisitAddDeployKeyResponse(w http.ResponseWriter) error
+}
+
+type AddDeployKey201JSONResponse SSHKey
+
+func (response AddDeployKey201JSONResponse) VisitAddDeployKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddDeployKey400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AddDeployKey400JSONResponse) VisitAddDeployKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddDeployKey401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response AddDeployKey401JSONResponse) VisitAddDeployKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddDeployKey403JSONResponse Message
+
+func (response AddDeployKey403JSONResponse) VisitAddDeployKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddDeployKey404JSONResponse Message
+
+func (response AddDeployKey404JSONResponse) VisitAddDeployKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddDeployKey413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response AddDeployKey413JSONResponse) VisitAddDeployKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteDeployKeyRequestObject struct {
+	ID    ProjectIDPath `json:"id"`
+	KeyID int           `json:"key_id"`
+}
+
+type DeleteDeployKeyResponseObject interface {
+	VisitDeleteDeployKeyResponse(w http.ResponseWriter) error
+}
+
+type DeleteDeployKey200JSONResponse DeletedDeployKey
+
+func (response DeleteDeployKey200JSONResponse) VisitDeleteDeployKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteDeployKey401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteDeployKey401JSONResponse) VisitDeleteDeployKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteDeployKey403JSONResponse Message
+
+func (response DeleteDeployKey403JSONResponse) VisitDeleteDeployKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteDeployKey404JSONResponse Message
+
+func (response DeleteDeployKey404JSONResponse) VisitDeleteDeployKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDeployKeyRequestObject struct {
+	ID    ProjectIDPath `json:"id"`
+	KeyID int           `json:"key_id"`
+}
+
+type GetDeployKeyResponseObject interface {
+	VisitGetDeployKeyResponse(w http.ResponseWriter) error
+}
+
+type GetDeployKey200JSONResponse SSHKey
+
+func (response GetDeployKey200JSONResponse) VisitGetDeployKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDeployKey401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetDeployKey401JSONResponse) VisitGetDeployKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDeployKey403JSONResponse Message
+
+func (response GetDeployKey403JSONResponse) VisitGetDeployKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDeployKey404JSONResponse Message
+
+func (response GetDeployKey404JSONResponse) VisitGetDeployKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectMembersRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Params ListProjectMembersParams
+}
+
+type ListProjectMembersResponseObject interface {
+	VisitListProjectMembersResponse(w http.ResponseWriter) error
+}
+
+type ListProjectMembers200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListProjectMembers200JSONResponse struct {
+	Body    []ProjectMember
+	Headers ListProjectMembers200ResponseHeaders
+}
+
+func (response ListProjectMembers200JSONResponse) VisitListProjectMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectMembers401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListProjectMembers401JSONResponse) VisitListProjectMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectMembers403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListProjectMembers403JSONResponse) VisitListProjectMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectMembers404JSONResponse Message
+
+func (response ListProjectMembers404JSONResponse) VisitListProjectMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddProjectMemberRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	JSONBody     *AddProjectMemberJSONRequestBody
+	FormdataBody *AddProjectMemberFormdataRequestBody
+}
+
+type AddProjectMemberResponseObject interface {
+	VisitAddProjectMemberResponse(w http.ResponseWriter) error
+}
+
+type AddProjectMember201JSONResponse ProjectMember
+
+func (response AddProjectMember201JSONResponse) VisitAddProjectMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddProjectMember400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AddProjectMember400JSONResponse) VisitAddProjectMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddProjectMember401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response AddProjectMember401JSONResponse) VisitAddProjectMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddProjectMember403JSONResponse Message
+
+func (response AddProjectMember403JSONResponse) VisitAddProjectMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddProjectMember404JSONResponse Message
+
+func (response AddProjectMember404JSONResponse) VisitAddProjectMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddProjectMember413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response AddProjectMember413JSONResponse) VisitAddProjectMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddProjectMember422JSONResponse AccessLevelErrors
+
+func (response AddProjectMember422JSONResponse) VisitAddProjectMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveProjectMemberRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	UserID int           `json:"user_id"`
+}
+
+type RemoveProjectMemberResponseObject interface {
+	VisitRemoveProjectMemberResponse(w http.ResponseWriter) error
+}
+
+type RemoveProjectMember200JSONResponse DeletedMemberOrAccessRevoked
+
+func (t RemoveProjectMember200JSONResponse) MarshalJSON() ([]byte, error) {
+	return DeletedMemberOrAccessRevoked(t).MarshalJSON()
+}
+
+func (t *RemoveProjectMember200JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*DeletedMemberOrAccessRevoked)(t).UnmarshalJSON(b)
+}
+
+func (response RemoveProjectMember200JSONResponse) VisitRemoveProjectMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveProjectMember401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RemoveProjectMember401JSONResponse) VisitRemoveProjectMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveProjectMember403JSONResponse Message
+
+func (response RemoveProjectMember403JSONResponse) VisitRemoveProjectMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveProjectMember404JSONResponse Message
+
+func (response RemoveProjectMember404JSONResponse) VisitRemoveProjectMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProjectMemberRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	UserID int           `json:"user_id"`
+}
+
+type GetProjectMemberResponseObject interface {
+	VisitGetProjectMemberResponse(w http.ResponseWriter) error
+}
+
+type GetProjectMember200JSONResponse ProjectMember
+
+func (response GetProjectMember200JSONResponse) VisitGetProjectMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProjectMember401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetProjectMember401JSONResponse) VisitGetProjectMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProjectMember403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetProjectMember403JSONResponse) VisitGetProjectMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProjectMember404JSONResponse Message
+
+func (response GetProjectMember404JSONResponse) VisitGetProjectMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProjectMemberRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	UserID       int           `json:"user_id"`
+	JSONBody     *UpdateProjectMemberJSONRequestBody
+	FormdataBody *UpdateProjectMemberFormdataRequestBody
+}
+
+type UpdateProjectMemberResponseObject interface {
+	VisitUpdateProjectMemberResponse(w http.ResponseWriter) error
+}
+
+type UpdateProjectMember200JSONResponse ProjectMember
+
+func (response UpdateProjectMember200JSONResponse) VisitUpdateProjectMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProjectMember400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateProjectMember400JSONResponse) VisitUpdateProjectMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProjectMember401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateProjectMember401JSONResponse) VisitUpdateProjectMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProjectMember403JSONResponse Message
+
+func (response UpdateProjectMember403JSONResponse) VisitUpdateProjectMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProjectMember404JSONResponse Message
+
+func (response UpdateProjectMember404JSONResponse) VisitUpdateProjectMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProjectMember413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateProjectMember413JSONResponse) VisitUpdateProjectMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProjectMember422JSONResponse AccessLevelErrors
+
+func (response UpdateProjectMember422JSONResponse) VisitUpdateProjectMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShareProjectRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	JSONBody     *ShareProjectJSONRequestBody
+	FormdataBody *ShareProjectFormdataRequestBody
+}
+
+type ShareProjectResponseObject interface {
+	VisitShareProjectResponse(w http.ResponseWriter) error
+}
+
+type ShareProject201JSONResponse ProjectGroupLink
+
+func (response ShareProject201JSONResponse) VisitShareProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShareProject400JSONResponse BadRequestBody
+
+func (t ShareProject400JSONResponse) MarshalJSON() ([]byte, error) {
+	return BadRequestBody(t).MarshalJSON()
+}
+
+func (t *ShareProject400JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*BadRequestBody)(t).UnmarshalJSON(b)
+}
+
+func (response ShareProject400JSONResponse) VisitShareProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShareProject401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ShareProject401JSONResponse) VisitShareProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShareProject403JSONResponse Message
+
+func (response ShareProject403JSONResponse) VisitShareProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShareProject404JSONResponse struct{ ProjectNotFoundJSONResponse }
+
+func (response ShareProject404JSONResponse) VisitShareProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShareProject409JSONResponse Message
+
+func (response ShareProject409JSONResponse) VisitShareProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ShareProject413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ShareProject413JSONResponse) VisitShareProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnstarProjectRequestObject struct {
+	ID ProjectIDPath `json:"id"`
+}
+
+type UnstarProjectResponseObject interface {
+	VisitUnstarProjectResponse(w http.ResponseWriter) error
+}
+
+type UnstarProject200JSONResponse Project
+
+func (response UnstarProject200JSONResponse) VisitUnstarProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnstarProject304Response struct {
+}
+
+func (response UnstarProject304Response) VisitUnstarProjectResponse(w http.ResponseWriter) error {
+	w.WriteHeader(304)
+	return nil
+}
+
+type UnstarProject401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UnstarProject401JSONResponse) VisitUnstarProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnstarProject403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UnstarProject403JSONResponse) VisitUnstarProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnstarProject404JSONResponse struct{ ProjectNotFoundJSONResponse }
+
+func (response UnstarProject404JSONResponse) VisitUnstarProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StarProjectRequestObject struct {
+	ID ProjectIDPath `json:"id"`
+}
+
+type StarProjectResponseObject interface {
+	VisitStarProjectResponse(w http.ResponseWriter) error
+}
+
+type StarProject201JSONResponse Project
+
+func (response StarProject201JSONResponse) VisitStarProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StarProject304Response struct {
+}
+
+func (response StarProject304Response) VisitStarProjectResponse(w http.ResponseWriter) error {
+	w.WriteHeader(304)
+	return nil
+}
+
+type StarProject401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response StarProject401JSONResponse) VisitStarProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StarProject403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response StarProject403JSONResponse) VisitStarProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StarProject404JSONResponse struct{ ProjectNotFoundJSONResponse }
+
+func (response StarProject404JSONResponse) VisitStarProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnarchiveProjectRequestObject struct {
+	ID ProjectIDPath `json:"id"`
+}
+
+type UnarchiveProjectResponseObject interface {
+	VisitUnarchiveProjectResponse(w http.ResponseWriter) error
+}
+
+type UnarchiveProject201JSONResponse Project
+
+func (response UnarchiveProject201JSONResponse) VisitUnarchiveProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnarchiveProject401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UnarchiveProject401JSONResponse) VisitUnarchiveProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnarchiveProject403JSONResponse Message
+
+func (response UnarchiveProject403JSONResponse) VisitUnarchiveProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnarchiveProject404JSONResponse struct{ ProjectNotFoundJSONResponse }
+
+func (response UnarchiveProject404JSONResponse) VisitUnarchiveProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadProjectFileRequestObject struct {
+	ID   ProjectIDPath `json:"id"`
+	Body *multipart.Reader
+}
+
+type UploadProjectFileResponseObject interface {
+	VisitUploadProjectFileResponse(w http.ResponseWriter) error
+}
+
+type UploadProjectFile201JSONResponse ProjectUploadOrNull
+
+func (t UploadProjectFile201JSONResponse) MarshalJSON() ([]byte, error) {
+	return ProjectUploadOrNull(t).MarshalJSON()
+}
+
+func (t *UploadProjectFile201JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*ProjectUploadOrNull)(t).UnmarshalJSON(b)
+}
+
+func (response UploadProjectFile201JSONResponse) VisitUploadProjectFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadProjectFile401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UploadProjectFile401JSONResponse) VisitUploadProjectFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadProjectFile403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UploadProjectFile403JSONResponse) VisitUploadProjectFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadProjectFile404JSONResponse struct{ ProjectNotFoundJSONResponse }
+
+func (response UploadProjectFile404JSONResponse) VisitUploadProjectFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadProjectFile413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UploadProjectFile413JSONResponse) VisitUploadProjectFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectUsersRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Params ListProjectUsersParams
+}
+
+type ListProjectUsersResponseObject interface {
+	VisitListProjectUsersResponse(w http.ResponseWriter) error
+}
+
+type ListProjectUsers200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListProjectUsers200JSONResponse struct {
+	Body    []UserBasic
+	Headers ListProjectUsers200ResponseHeaders
+}
+
+func (response ListProjectUsers200JSONResponse) VisitListProjectUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectUsers401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListProjectUsers401JSONResponse) VisitListProjectUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectUsers403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListProjectUsers403JSONResponse) VisitListProjectUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectUsers404JSONResponse struct{ ProjectNotFoundJSONResponse }
+
+func (response ListProjectUsers404JSONResponse) VisitListProjectUsersResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3554,12 +11509,162 @@ func (response UnblockUser404JSONResponse) VisitUnblockUserResponse(w http.Respo
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// ListGroups List groups
+	// (GET /groups)
+	ListGroups(ctx context.Context, request ListGroupsRequestObject) (ListGroupsResponseObject, error)
+	// CreateGroup Create a group
+	// (POST /groups)
+	CreateGroup(ctx context.Context, request CreateGroupRequestObject) (CreateGroupResponseObject, error)
+	// DeleteGroup Delete a group
+	// (DELETE /groups/{id})
+	DeleteGroup(ctx context.Context, request DeleteGroupRequestObject) (DeleteGroupResponseObject, error)
+	// GetGroup Get a group with its projects
+	// (GET /groups/{id})
+	GetGroup(ctx context.Context, request GetGroupRequestObject) (GetGroupResponseObject, error)
+	// UpdateGroup Modify a group
+	// (PUT /groups/{id})
+	UpdateGroup(ctx context.Context, request UpdateGroupRequestObject) (UpdateGroupResponseObject, error)
+	// ListGroupMembers List a group's members
+	// (GET /groups/{id}/members)
+	ListGroupMembers(ctx context.Context, request ListGroupMembersRequestObject) (ListGroupMembersResponseObject, error)
+	// AddGroupMember Add a member to a group
+	// (POST /groups/{id}/members)
+	AddGroupMember(ctx context.Context, request AddGroupMemberRequestObject) (AddGroupMemberResponseObject, error)
+	// RemoveGroupMember Remove a member from a group
+	// (DELETE /groups/{id}/members/{user_id})
+	RemoveGroupMember(ctx context.Context, request RemoveGroupMemberRequestObject) (RemoveGroupMemberResponseObject, error)
+	// UpdateGroupMember Change a group member's access level
+	// (PUT /groups/{id}/members/{user_id})
+	UpdateGroupMember(ctx context.Context, request UpdateGroupMemberRequestObject) (UpdateGroupMemberResponseObject, error)
+	// ListGroupProjects List a group's projects
+	// (GET /groups/{id}/projects)
+	ListGroupProjects(ctx context.Context, request ListGroupProjectsRequestObject) (ListGroupProjectsResponseObject, error)
+	// TransferProjectToGroup Transfer a project into a group
+	// (POST /groups/{id}/projects/{project_id})
+	TransferProjectToGroup(ctx context.Context, request TransferProjectToGroupRequestObject) (TransferProjectToGroupResponseObject, error)
+	// ListSystemHooks List system hooks
+	// (GET /hooks)
+	ListSystemHooks(ctx context.Context, request ListSystemHooksRequestObject) (ListSystemHooksResponseObject, error)
+	// AddSystemHook Add a system hook
+	// (POST /hooks)
+	AddSystemHook(ctx context.Context, request AddSystemHookRequestObject) (AddSystemHookResponseObject, error)
+	// DeleteSystemHook Delete a system hook
+	// (DELETE /hooks/{id})
+	DeleteSystemHook(ctx context.Context, request DeleteSystemHookRequestObject) (DeleteSystemHookResponseObject, error)
+	// TestSystemHook Test a system hook
+	// (GET /hooks/{id})
+	TestSystemHook(ctx context.Context, request TestSystemHookRequestObject) (TestSystemHookResponseObject, error)
 	// GetKey Get an SSH key with its user
 	// (GET /keys/{id})
 	GetKey(ctx context.Context, request GetKeyRequestObject) (GetKeyResponseObject, error)
 	// ListNamespaces List namespaces
 	// (GET /namespaces)
 	ListNamespaces(ctx context.Context, request ListNamespacesRequestObject) (ListNamespacesResponseObject, error)
+	// ListProjects List the caller's projects
+	// (GET /projects)
+	ListProjects(ctx context.Context, request ListProjectsRequestObject) (ListProjectsResponseObject, error)
+	// CreateProject Create a project
+	// (POST /projects)
+	CreateProject(ctx context.Context, request CreateProjectRequestObject) (CreateProjectResponseObject, error)
+	// ListAllProjects List all projects
+	// (GET /projects/all)
+	ListAllProjects(ctx context.Context, request ListAllProjectsRequestObject) (ListAllProjectsResponseObject, error)
+	// ForkProject Fork a project
+	// (POST /projects/fork/{id})
+	ForkProject(ctx context.Context, request ForkProjectRequestObject) (ForkProjectResponseObject, error)
+	// ListOwnedProjects List the caller's owned projects
+	// (GET /projects/owned)
+	ListOwnedProjects(ctx context.Context, request ListOwnedProjectsRequestObject) (ListOwnedProjectsResponseObject, error)
+	// SearchProjects Search projects by name
+	// (GET /projects/search/{query})
+	SearchProjects(ctx context.Context, request SearchProjectsRequestObject) (SearchProjectsResponseObject, error)
+	// ListStarredProjects List the caller's starred projects
+	// (GET /projects/starred)
+	ListStarredProjects(ctx context.Context, request ListStarredProjectsRequestObject) (ListStarredProjectsResponseObject, error)
+	// CreateProjectForUser Create a project for a user
+	// (POST /projects/user/{user_id})
+	CreateProjectForUser(ctx context.Context, request CreateProjectForUserRequestObject) (CreateProjectForUserResponseObject, error)
+	// DeleteProject Delete a project
+	// (DELETE /projects/{id})
+	DeleteProject(ctx context.Context, request DeleteProjectRequestObject) (DeleteProjectResponseObject, error)
+	// GetProject Get a project
+	// (GET /projects/{id})
+	GetProject(ctx context.Context, request GetProjectRequestObject) (GetProjectResponseObject, error)
+	// UpdateProject Modify a project
+	// (PUT /projects/{id})
+	UpdateProject(ctx context.Context, request UpdateProjectRequestObject) (UpdateProjectResponseObject, error)
+	// ArchiveProject Archive a project
+	// (POST /projects/{id}/archive)
+	ArchiveProject(ctx context.Context, request ArchiveProjectRequestObject) (ArchiveProjectResponseObject, error)
+	// ListProjectEvents List a project's events
+	// (GET /projects/{id}/events)
+	ListProjectEvents(ctx context.Context, request ListProjectEventsRequestObject) (ListProjectEventsResponseObject, error)
+	// DeleteForkRelation Remove a project's forked-from relation
+	// (DELETE /projects/{id}/fork)
+	DeleteForkRelation(ctx context.Context, request DeleteForkRelationRequestObject) (DeleteForkRelationResponseObject, error)
+	// CreateForkRelation Mark a project as a fork of another
+	// (POST /projects/{id}/fork/{forked_from_id})
+	CreateForkRelation(ctx context.Context, request CreateForkRelationRequestObject) (CreateForkRelationResponseObject, error)
+	// ListProjectHooks List a project's hooks
+	// (GET /projects/{id}/hooks)
+	ListProjectHooks(ctx context.Context, request ListProjectHooksRequestObject) (ListProjectHooksResponseObject, error)
+	// AddProjectHook Add a hook to a project
+	// (POST /projects/{id}/hooks)
+	AddProjectHook(ctx context.Context, request AddProjectHookRequestObject) (AddProjectHookResponseObject, error)
+	// DeleteProjectHook Delete a project hook
+	// (DELETE /projects/{id}/hooks/{hook_id})
+	DeleteProjectHook(ctx context.Context, request DeleteProjectHookRequestObject) (DeleteProjectHookResponseObject, error)
+	// GetProjectHook Get a project hook
+	// (GET /projects/{id}/hooks/{hook_id})
+	GetProjectHook(ctx context.Context, request GetProjectHookRequestObject) (GetProjectHookResponseObject, error)
+	// EditProjectHook Modify a project hook
+	// (PUT /projects/{id}/hooks/{hook_id})
+	EditProjectHook(ctx context.Context, request EditProjectHookRequestObject) (EditProjectHookResponseObject, error)
+	// ListDeployKeys List a project's deploy keys
+	// (GET /projects/{id}/keys)
+	ListDeployKeys(ctx context.Context, request ListDeployKeysRequestObject) (ListDeployKeysResponseObject, error)
+	// AddDeployKey Add a deploy key to a project
+	// (POST /projects/{id}/keys)
+	AddDeployKey(ctx context.Context, request AddDeployKeyRequestObject) (AddDeployKeyResponseObject, error)
+	// DeleteDeployKey Delete a project's deploy key
+	// (DELETE /projects/{id}/keys/{key_id})
+	DeleteDeployKey(ctx context.Context, request DeleteDeployKeyRequestObject) (DeleteDeployKeyResponseObject, error)
+	// GetDeployKey Get a project's deploy key
+	// (GET /projects/{id}/keys/{key_id})
+	GetDeployKey(ctx context.Context, request GetDeployKeyRequestObject) (GetDeployKeyResponseObject, error)
+	// ListProjectMembers List a project's members
+	// (GET /projects/{id}/members)
+	ListProjectMembers(ctx context.Context, request ListProjectMembersRequestObject) (ListProjectMembersResponseObject, error)
+	// AddProjectMember Add a member to a project
+	// (POST /projects/{id}/members)
+	AddProjectMember(ctx context.Context, request AddProjectMemberRequestObject) (AddProjectMemberResponseObject, error)
+	// RemoveProjectMember Remove a member from a project
+	// (DELETE /projects/{id}/members/{user_id})
+	RemoveProjectMember(ctx context.Context, request RemoveProjectMemberRequestObject) (RemoveProjectMemberResponseObject, error)
+	// GetProjectMember Get a project member
+	// (GET /projects/{id}/members/{user_id})
+	GetProjectMember(ctx context.Context, request GetProjectMemberRequestObject) (GetProjectMemberResponseObject, error)
+	// UpdateProjectMember Change a project member's access level
+	// (PUT /projects/{id}/members/{user_id})
+	UpdateProjectMember(ctx context.Context, request UpdateProjectMemberRequestObject) (UpdateProjectMemberResponseObject, error)
+	// ShareProject Share a project with a group
+	// (POST /projects/{id}/share)
+	ShareProject(ctx context.Context, request ShareProjectRequestObject) (ShareProjectResponseObject, error)
+	// UnstarProject Unstar a project
+	// (DELETE /projects/{id}/star)
+	UnstarProject(ctx context.Context, request UnstarProjectRequestObject) (UnstarProjectResponseObject, error)
+	// StarProject Star a project
+	// (POST /projects/{id}/star)
+	StarProject(ctx context.Context, request StarProjectRequestObject) (StarProjectResponseObject, error)
+	// UnarchiveProject Unarchive a project
+	// (POST /projects/{id}/unarchive)
+	UnarchiveProject(ctx context.Context, request UnarchiveProjectRequestObject) (UnarchiveProjectResponseObject, error)
+	// UploadProjectFile Upload a file to a project
+	// (POST /projects/{id}/uploads)
+	UploadProjectFile(ctx context.Context, request UploadProjectFileRequestObject) (UploadProjectFileResponseObject, error)
+	// ListProjectUsers List a project's users
+	// (GET /projects/{id}/users)
+	ListProjectUsers(ctx context.Context, request ListProjectUsersRequestObject) (ListProjectUsersResponseObject, error)
 	// CreateSession Log in
 	// (POST /session)
 	CreateSession(ctx context.Context, request CreateSessionRequestObject) (CreateSessionResponseObject, error)
@@ -3643,6 +11748,563 @@ type strictHandler struct {
 	middlewares []StrictMiddlewareFunc
 }
 
+// ListGroups operation middleware
+func (sh *strictHandler) ListGroups(ctx echo.Context, params ListGroupsParams) error {
+	var request ListGroupsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListGroups(ctx.Request().Context(), request.(ListGroupsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListGroups")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListGroupsResponseObject); ok {
+		return validResponse.VisitListGroupsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateGroup operation middleware
+func (sh *strictHandler) CreateGroup(ctx echo.Context) error {
+	var request CreateGroupRequestObject
+
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body CreateGroupJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body CreateGroupFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateGroup(ctx.Request().Context(), request.(CreateGroupRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateGroup")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateGroupResponseObject); ok {
+		return validResponse.VisitCreateGroupResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteGroup operation middleware
+func (sh *strictHandler) DeleteGroup(ctx echo.Context, id GroupIDPath) error {
+	var request DeleteGroupRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteGroup(ctx.Request().Context(), request.(DeleteGroupRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteGroup")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteGroupResponseObject); ok {
+		return validResponse.VisitDeleteGroupResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetGroup operation middleware
+func (sh *strictHandler) GetGroup(ctx echo.Context, id GroupIDPath) error {
+	var request GetGroupRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetGroup(ctx.Request().Context(), request.(GetGroupRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetGroup")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetGroupResponseObject); ok {
+		return validResponse.VisitGetGroupResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateGroup operation middleware
+func (sh *strictHandler) UpdateGroup(ctx echo.Context, id GroupIDPath) error {
+	var request UpdateGroupRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body UpdateGroupJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body UpdateGroupFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateGroup(ctx.Request().Context(), request.(UpdateGroupRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateGroup")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateGroupResponseObject); ok {
+		return validResponse.VisitUpdateGroupResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListGroupMembers operation middleware
+func (sh *strictHandler) ListGroupMembers(ctx echo.Context, id GroupIDPath) error {
+	var request ListGroupMembersRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListGroupMembers(ctx.Request().Context(), request.(ListGroupMembersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListGroupMembers")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListGroupMembersResponseObject); ok {
+		return validResponse.VisitListGroupMembersResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AddGroupMember operation middleware
+func (sh *strictHandler) AddGroupMember(ctx echo.Context, id GroupIDPath) error {
+	var request AddGroupMemberRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body AddGroupMemberJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body AddGroupMemberFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AddGroupMember(ctx.Request().Context(), request.(AddGroupMemberRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AddGroupMember")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AddGroupMemberResponseObject); ok {
+		return validResponse.VisitAddGroupMemberResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RemoveGroupMember operation middleware
+func (sh *strictHandler) RemoveGroupMember(ctx echo.Context, id GroupIDPath, userID int) error {
+	var request RemoveGroupMemberRequestObject
+
+	request.ID = id
+	request.UserID = userID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RemoveGroupMember(ctx.Request().Context(), request.(RemoveGroupMemberRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RemoveGroupMember")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RemoveGroupMemberResponseObject); ok {
+		return validResponse.VisitRemoveGroupMemberResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateGroupMember operation middleware
+func (sh *strictHandler) UpdateGroupMember(ctx echo.Context, id GroupIDPath, userID int) error {
+	var request UpdateGroupMemberRequestObject
+
+	request.ID = id
+	request.UserID = userID
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body UpdateGroupMemberJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body UpdateGroupMemberFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateGroupMember(ctx.Request().Context(), request.(UpdateGroupMemberRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateGroupMember")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateGroupMemberResponseObject); ok {
+		return validResponse.VisitUpdateGroupMemberResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListGroupProjects operation middleware
+func (sh *strictHandler) ListGroupProjects(ctx echo.Context, id GroupIDPath, params ListGroupProjectsParams) error {
+	var request ListGroupProjectsRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListGroupProjects(ctx.Request().Context(), request.(ListGroupProjectsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListGroupProjects")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListGroupProjectsResponseObject); ok {
+		return validResponse.VisitListGroupProjectsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// TransferProjectToGroup operation middleware
+func (sh *strictHandler) TransferProjectToGroup(ctx echo.Context, id GroupIDPath, projectID int) error {
+	var request TransferProjectToGroupRequestObject
+
+	request.ID = id
+	request.ProjectID = projectID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.TransferProjectToGroup(ctx.Request().Context(), request.(TransferProjectToGroupRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TransferProjectToGroup")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(TransferProjectToGroupResponseObject); ok {
+		return validResponse.VisitTransferProjectToGroupResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListSystemHooks operation middleware
+func (sh *strictHandler) ListSystemHooks(ctx echo.Context) error {
+	var request ListSystemHooksRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListSystemHooks(ctx.Request().Context(), request.(ListSystemHooksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListSystemHooks")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListSystemHooksResponseObject); ok {
+		return validResponse.VisitListSystemHooksResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AddSystemHook operation middleware
+func (sh *strictHandler) AddSystemHook(ctx echo.Context) error {
+	var request AddSystemHookRequestObject
+
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body AddSystemHookJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body AddSystemHookFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AddSystemHook(ctx.Request().Context(), request.(AddSystemHookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AddSystemHook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AddSystemHookResponseObject); ok {
+		return validResponse.VisitAddSystemHookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteSystemHook operation middleware
+func (sh *strictHandler) DeleteSystemHook(ctx echo.Context, id string) error {
+	var request DeleteSystemHookRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteSystemHook(ctx.Request().Context(), request.(DeleteSystemHookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteSystemHook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteSystemHookResponseObject); ok {
+		return validResponse.VisitDeleteSystemHookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// TestSystemHook operation middleware
+func (sh *strictHandler) TestSystemHook(ctx echo.Context, id int) error {
+	var request TestSystemHookRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.TestSystemHook(ctx.Request().Context(), request.(TestSystemHookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TestSystemHook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(TestSystemHookResponseObject); ok {
+		return validResponse.VisitTestSystemHookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetKey operation middleware
 func (sh *strictHandler) GetKey(ctx echo.Context, id int) error {
 	var request GetKeyRequestObject
@@ -3687,6 +12349,1226 @@ func (sh *strictHandler) ListNamespaces(ctx echo.Context, params ListNamespacesP
 		return err
 	} else if validResponse, ok := response.(ListNamespacesResponseObject); ok {
 		return validResponse.VisitListNamespacesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListProjects operation middleware
+func (sh *strictHandler) ListProjects(ctx echo.Context, params ListProjectsParams) error {
+	var request ListProjectsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListProjects(ctx.Request().Context(), request.(ListProjectsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListProjects")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListProjectsResponseObject); ok {
+		return validResponse.VisitListProjectsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateProject operation middleware
+func (sh *strictHandler) CreateProject(ctx echo.Context) error {
+	var request CreateProjectRequestObject
+
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body CreateProjectJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body CreateProjectFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateProject(ctx.Request().Context(), request.(CreateProjectRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateProject")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateProjectResponseObject); ok {
+		return validResponse.VisitCreateProjectResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListAllProjects operation middleware
+func (sh *strictHandler) ListAllProjects(ctx echo.Context, params ListAllProjectsParams) error {
+	var request ListAllProjectsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAllProjects(ctx.Request().Context(), request.(ListAllProjectsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAllProjects")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListAllProjectsResponseObject); ok {
+		return validResponse.VisitListAllProjectsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ForkProject operation middleware
+func (sh *strictHandler) ForkProject(ctx echo.Context, id ProjectIDPath) error {
+	var request ForkProjectRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ForkProject(ctx.Request().Context(), request.(ForkProjectRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ForkProject")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ForkProjectResponseObject); ok {
+		return validResponse.VisitForkProjectResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListOwnedProjects operation middleware
+func (sh *strictHandler) ListOwnedProjects(ctx echo.Context, params ListOwnedProjectsParams) error {
+	var request ListOwnedProjectsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListOwnedProjects(ctx.Request().Context(), request.(ListOwnedProjectsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListOwnedProjects")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListOwnedProjectsResponseObject); ok {
+		return validResponse.VisitListOwnedProjectsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SearchProjects operation middleware
+func (sh *strictHandler) SearchProjects(ctx echo.Context, query string, params SearchProjectsParams) error {
+	var request SearchProjectsRequestObject
+
+	request.Query = query
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SearchProjects(ctx.Request().Context(), request.(SearchProjectsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SearchProjects")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SearchProjectsResponseObject); ok {
+		return validResponse.VisitSearchProjectsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListStarredProjects operation middleware
+func (sh *strictHandler) ListStarredProjects(ctx echo.Context, params ListStarredProjectsParams) error {
+	var request ListStarredProjectsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListStarredProjects(ctx.Request().Context(), request.(ListStarredProjectsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListStarredProjects")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListStarredProjectsResponseObject); ok {
+		return validResponse.VisitListStarredProjectsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateProjectForUser operation middleware
+func (sh *strictHandler) CreateProjectForUser(ctx echo.Context, userID int) error {
+	var request CreateProjectForUserRequestObject
+
+	request.UserID = userID
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body CreateProjectForUserJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body CreateProjectForUserFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateProjectForUser(ctx.Request().Context(), request.(CreateProjectForUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateProjectForUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateProjectForUserResponseObject); ok {
+		return validResponse.VisitCreateProjectForUserResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteProject operation middleware
+func (sh *strictHandler) DeleteProject(ctx echo.Context, id ProjectIDPath) error {
+	var request DeleteProjectRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteProject(ctx.Request().Context(), request.(DeleteProjectRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteProject")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteProjectResponseObject); ok {
+		return validResponse.VisitDeleteProjectResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetProject operation middleware
+func (sh *strictHandler) GetProject(ctx echo.Context, id ProjectIDPath) error {
+	var request GetProjectRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetProject(ctx.Request().Context(), request.(GetProjectRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetProject")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetProjectResponseObject); ok {
+		return validResponse.VisitGetProjectResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateProject operation middleware
+func (sh *strictHandler) UpdateProject(ctx echo.Context, id ProjectIDPath) error {
+	var request UpdateProjectRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body UpdateProjectJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body UpdateProjectFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateProject(ctx.Request().Context(), request.(UpdateProjectRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateProject")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateProjectResponseObject); ok {
+		return validResponse.VisitUpdateProjectResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ArchiveProject operation middleware
+func (sh *strictHandler) ArchiveProject(ctx echo.Context, id ProjectIDPath) error {
+	var request ArchiveProjectRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ArchiveProject(ctx.Request().Context(), request.(ArchiveProjectRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ArchiveProject")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ArchiveProjectResponseObject); ok {
+		return validResponse.VisitArchiveProjectResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListProjectEvents operation middleware
+func (sh *strictHandler) ListProjectEvents(ctx echo.Context, id ProjectIDPath, params ListProjectEventsParams) error {
+	var request ListProjectEventsRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListProjectEvents(ctx.Request().Context(), request.(ListProjectEventsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListProjectEvents")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListProjectEventsResponseObject); ok {
+		return validResponse.VisitListProjectEventsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteForkRelation operation middleware
+func (sh *strictHandler) DeleteForkRelation(ctx echo.Context, id ProjectIDPath) error {
+	var request DeleteForkRelationRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteForkRelation(ctx.Request().Context(), request.(DeleteForkRelationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteForkRelation")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteForkRelationResponseObject); ok {
+		return validResponse.VisitDeleteForkRelationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateForkRelation operation middleware
+func (sh *strictHandler) CreateForkRelation(ctx echo.Context, id ProjectIDPath, forkedFromID int) error {
+	var request CreateForkRelationRequestObject
+
+	request.ID = id
+	request.ForkedFromID = forkedFromID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateForkRelation(ctx.Request().Context(), request.(CreateForkRelationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateForkRelation")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateForkRelationResponseObject); ok {
+		return validResponse.VisitCreateForkRelationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListProjectHooks operation middleware
+func (sh *strictHandler) ListProjectHooks(ctx echo.Context, id ProjectIDPath, params ListProjectHooksParams) error {
+	var request ListProjectHooksRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListProjectHooks(ctx.Request().Context(), request.(ListProjectHooksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListProjectHooks")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListProjectHooksResponseObject); ok {
+		return validResponse.VisitListProjectHooksResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AddProjectHook operation middleware
+func (sh *strictHandler) AddProjectHook(ctx echo.Context, id ProjectIDPath) error {
+	var request AddProjectHookRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body AddProjectHookJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body AddProjectHookFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AddProjectHook(ctx.Request().Context(), request.(AddProjectHookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AddProjectHook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AddProjectHookResponseObject); ok {
+		return validResponse.VisitAddProjectHookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteProjectHook operation middleware
+func (sh *strictHandler) DeleteProjectHook(ctx echo.Context, id ProjectIDPath, hookID int) error {
+	var request DeleteProjectHookRequestObject
+
+	request.ID = id
+	request.HookID = hookID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteProjectHook(ctx.Request().Context(), request.(DeleteProjectHookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteProjectHook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteProjectHookResponseObject); ok {
+		return validResponse.VisitDeleteProjectHookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetProjectHook operation middleware
+func (sh *strictHandler) GetProjectHook(ctx echo.Context, id ProjectIDPath, hookID int) error {
+	var request GetProjectHookRequestObject
+
+	request.ID = id
+	request.HookID = hookID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetProjectHook(ctx.Request().Context(), request.(GetProjectHookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetProjectHook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetProjectHookResponseObject); ok {
+		return validResponse.VisitGetProjectHookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// EditProjectHook operation middleware
+func (sh *strictHandler) EditProjectHook(ctx echo.Context, id ProjectIDPath, hookID int) error {
+	var request EditProjectHookRequestObject
+
+	request.ID = id
+	request.HookID = hookID
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body EditProjectHookJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body EditProjectHookFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EditProjectHook(ctx.Request().Context(), request.(EditProjectHookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EditProjectHook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(EditProjectHookResponseObject); ok {
+		return validResponse.VisitEditProjectHookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListDeployKeys operation middleware
+func (sh *strictHandler) ListDeployKeys(ctx echo.Context, id ProjectIDPath) error {
+	var request ListDeployKeysRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListDeployKeys(ctx.Request().Context(), request.(ListDeployKeysRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListDeployKeys")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListDeployKeysResponseObject); ok {
+		return validResponse.VisitListDeployKeysResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AddDeployKey operation middleware
+func (sh *strictHandler) AddDeployKey(ctx echo.Context, id ProjectIDPath) error {
+	var request AddDeployKeyRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body AddDeployKeyJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body AddDeployKeyFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AddDeployKey(ctx.Request().Context(), request.(AddDeployKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AddDeployKey")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AddDeployKeyResponseObject); ok {
+		return validResponse.VisitAddDeployKeyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteDeployKey operation middleware
+func (sh *strictHandler) DeleteDeployKey(ctx echo.Context, id ProjectIDPath, keyID int) error {
+	var request DeleteDeployKeyRequestObject
+
+	request.ID = id
+	request.KeyID = keyID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteDeployKey(ctx.Request().Context(), request.(DeleteDeployKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteDeployKey")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteDeployKeyResponseObject); ok {
+		return validResponse.VisitDeleteDeployKeyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetDeployKey operation middleware
+func (sh *strictHandler) GetDeployKey(ctx echo.Context, id ProjectIDPath, keyID int) error {
+	var request GetDeployKeyRequestObject
+
+	request.ID = id
+	request.KeyID = keyID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDeployKey(ctx.Request().Context(), request.(GetDeployKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDeployKey")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetDeployKeyResponseObject); ok {
+		return validResponse.VisitGetDeployKeyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListProjectMembers operation middleware
+func (sh *strictHandler) ListProjectMembers(ctx echo.Context, id ProjectIDPath, params ListProjectMembersParams) error {
+	var request ListProjectMembersRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListProjectMembers(ctx.Request().Context(), request.(ListProjectMembersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListProjectMembers")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListProjectMembersResponseObject); ok {
+		return validResponse.VisitListProjectMembersResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AddProjectMember operation middleware
+func (sh *strictHandler) AddProjectMember(ctx echo.Context, id ProjectIDPath) error {
+	var request AddProjectMemberRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body AddProjectMemberJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body AddProjectMemberFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AddProjectMember(ctx.Request().Context(), request.(AddProjectMemberRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AddProjectMember")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AddProjectMemberResponseObject); ok {
+		return validResponse.VisitAddProjectMemberResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RemoveProjectMember operation middleware
+func (sh *strictHandler) RemoveProjectMember(ctx echo.Context, id ProjectIDPath, userID int) error {
+	var request RemoveProjectMemberRequestObject
+
+	request.ID = id
+	request.UserID = userID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RemoveProjectMember(ctx.Request().Context(), request.(RemoveProjectMemberRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RemoveProjectMember")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RemoveProjectMemberResponseObject); ok {
+		return validResponse.VisitRemoveProjectMemberResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetProjectMember operation middleware
+func (sh *strictHandler) GetProjectMember(ctx echo.Context, id ProjectIDPath, userID int) error {
+	var request GetProjectMemberRequestObject
+
+	request.ID = id
+	request.UserID = userID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetProjectMember(ctx.Request().Context(), request.(GetProjectMemberRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetProjectMember")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetProjectMemberResponseObject); ok {
+		return validResponse.VisitGetProjectMemberResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateProjectMember operation middleware
+func (sh *strictHandler) UpdateProjectMember(ctx echo.Context, id ProjectIDPath, userID int) error {
+	var request UpdateProjectMemberRequestObject
+
+	request.ID = id
+	request.UserID = userID
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body UpdateProjectMemberJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body UpdateProjectMemberFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateProjectMember(ctx.Request().Context(), request.(UpdateProjectMemberRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateProjectMember")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateProjectMemberResponseObject); ok {
+		return validResponse.VisitUpdateProjectMemberResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ShareProject operation middleware
+func (sh *strictHandler) ShareProject(ctx echo.Context, id ProjectIDPath) error {
+	var request ShareProjectRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body ShareProjectJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body ShareProjectFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ShareProject(ctx.Request().Context(), request.(ShareProjectRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ShareProject")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ShareProjectResponseObject); ok {
+		return validResponse.VisitShareProjectResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UnstarProject operation middleware
+func (sh *strictHandler) UnstarProject(ctx echo.Context, id ProjectIDPath) error {
+	var request UnstarProjectRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UnstarProject(ctx.Request().Context(), request.(UnstarProjectRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UnstarProject")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UnstarProjectResponseObject); ok {
+		return validResponse.VisitUnstarProjectResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// StarProject operation middleware
+func (sh *strictHandler) StarProject(ctx echo.Context, id ProjectIDPath) error {
+	var request StarProjectRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StarProject(ctx.Request().Context(), request.(StarProjectRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StarProject")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(StarProjectResponseObject); ok {
+		return validResponse.VisitStarProjectResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UnarchiveProject operation middleware
+func (sh *strictHandler) UnarchiveProject(ctx echo.Context, id ProjectIDPath) error {
+	var request UnarchiveProjectRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UnarchiveProject(ctx.Request().Context(), request.(UnarchiveProjectRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UnarchiveProject")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UnarchiveProjectResponseObject); ok {
+		return validResponse.VisitUnarchiveProjectResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UploadProjectFile operation middleware
+func (sh *strictHandler) UploadProjectFile(ctx echo.Context, id ProjectIDPath) error {
+	var request UploadProjectFileRequestObject
+
+	request.ID = id
+
+	if reader, err := ctx.Request().MultipartReader(); err != nil {
+		return err
+	} else {
+		request.Body = reader
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UploadProjectFile(ctx.Request().Context(), request.(UploadProjectFileRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UploadProjectFile")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UploadProjectFileResponseObject); ok {
+		return validResponse.VisitUploadProjectFileResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListProjectUsers operation middleware
+func (sh *strictHandler) ListProjectUsers(ctx echo.Context, id ProjectIDPath, params ListProjectUsersParams) error {
+	var request ListProjectUsersRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListProjectUsers(ctx.Request().Context(), request.(ListProjectUsersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListProjectUsers")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListProjectUsersResponseObject); ok {
+		return validResponse.VisitListProjectUsersResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -4521,174 +14403,494 @@ func (sh *strictHandler) UnblockUser(ctx echo.Context, id UserIDPath) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H2Jchu31uar4Of9p0zVbVKkFi+tSv2j2HLseFNi+c+dG7rUIBskETWBvg1QNO2rqnmIecJ5kimcg+5G",
-	"b1y0xc64KhWLZDfWs5+DD19aIzmLpWBCq5b/pTVlNGQJ/Pmaiwvzb8jUKOGx5lK0/NYpnXBBzQcScXGh",
-	"fBIM5r3e/mieRPAHOyIJi34YtOKEXQ5agUcC/CzYJ+1+HvNEFb6IKHwmbfMmoSIk5hUiRbQkiykTRE/Z",
-	"krBPXOmdbstrqdGUzagZol7GrOW3lE64mLSurrzWP96yT/qUTlh1BmdThg3HdMI8IhPCZrHOuuCKcGW6",
-	"ImY8a/tp7mM0TxImsJvaZrjQbMIS2w5L6pt6qdlMkZglmzaUsMvmQZml5XKu1k4edmft7M+kplFNT+Zr",
-	"IuazIUuIHBNu5rB+6PCaGbta36QZ/7omr7xWTBM6Y9qSdP26mG/Tltv9zpAqFgKBcfPrv+YsWba8lqAz",
-	"07rpt9BryMZ0HumW3/daMy74bD6Dv2smuOEeH5FLGs2ZInQoLxnp93qEJoyMaByzkFBtvmkcHkvOm4e4",
-	"11s7xg+KJS+fnVI9rSegl8/M6lMyV2a1DKWEcqTIiEYR4ZoE/pyHAZGCKDljJKZ6qna65JgIKTpiPmMJ",
-	"HxEeEirUgiWKHPQOSPBl0JoxpeiEDVr+oGW+eys1Gcu5CAetq8AjVJHH3UcPFAnGXIQBCXloVoB9orM4",
-	"YjAXWA3TX74YPGx5rYT9a84TFrZ8nczZOnpJmIqlUEiBP9LwV/avOVPafBpJoZmAP2kcR3wEUnD3D2XW",
-	"5ovT7n8mbNzyW3/bzUXrLv6qdvMmf5ThEvssLvIxSUdMMuI1TDnjSnExIe3qcvVI+0cawntM6R0yGAxa",
-	"KJSp1glKZfMdEVKTCb9kwqzqjjcQFEmNjCmPWGg+8BCFe6mbL2mLY86i0DbZ8n9Pv56pSfrlxyvTthEt",
-	"hjqGMlya4QupB+Ln9+/eEhrpqZxPpoZcFF0qoiT2xpJEJjAl2y++HEoGr5MZ1aMpCdkoomZ1xjKZUQ30",
-	"MRA/JTRmDxSRC2Fp68hSzMi81THkOZLzKCR6ngjTNRdaEkoOez2PLKZ8NCWv6TChoUyIYJcsgYVSO92B",
-	"aF15radSjCM+uj1CeINTrKeAke3N7HfClJwnI4aKz+jb0v7jBmijXe0OXAVdM+bnMhnyMGTiPgZtGJZG",
-	"kVyw0K/h6H2SjQY5WiarnyKkQ3BmCaNKinxuR/CumocyMFIoJMMloSBfaDjjYk3vPnkzV5oMGYGniZam",
-	"EWKayxburdTPjey5r3UDQeevl4P1i3Zg1+lXSyi4UvDm8/TNo5Qd83VLcsYCymrqH5/loWnB/Glkq+E9",
-	"33Zb/KWuc1jTU7qMJA3PpHxNE9SBd720Rl1ZmZiJoch0bpaCgjlJFEsuWQJiIq5Zgf4+seKanAjN9ZKc",
-	"SUlgBtnMPgg611OZ8M/snigG5TSJE35JNSNaXrBasu8Td2x2wFepCiypONBHFZV/TH7i+jUdEqNlzCIC",
-	"57rSdiwTQnF99ZRqK+thcUHcc01GEeUzZVhtCAasFOzduOX/vqmqPDGKoXXlrX4eBmUf/Xjltcrv+19a",
-	"cSJjlmiO6t0ulvkzH1FmUtTp1ZbmOmKuIm15ZbN4zSj/O1OxMCplxnrlWim/Z+P6mLUth3+wkQY9lDCq",
-	"2cmM8qh+w04zg9fYacHpu/dnZNdw5y4zL6kAHCvne7Xr8zD90exOcZHgh3pTEH4iNAwTplTBHMO3/qf9",
-	"3B3JWXWdSpPGfpqn/P79i1dsue2cL9iyacbwU3W+F2zZ5DIuyPv3L8gFW5I2FeRdzIT5HM+HER/B1xEX",
-	"bKe4EEpNO4mi5Pj4+PjH/bef6dP+crR3Ah9//uX4+PjlyTE//e3Tw9/eHETTF29Z+NP4x/j057en8T8f",
-	"LV/N/x4K0X//M/tjog8Onzy8ePi//vj800/x9MXe2YdPi1efP41ePXv1in1eXMRj8en04v2bi/mJin/6",
-	"Ve/Sf/7zyYL+/e/v+KNfLpLHcTJ5MTpQ8reHbz9E42ef48t/vtp7cXjyiP1C37PT/ffHi59mv7z68PzF",
-	"0zB8S097r/8+ffPo8/T5289/PL+M6ZvJz4veD+QPORXpxtYQP3LI2hV8oAg8WFys4x+frqUTbN+DfVpB",
-	"LUwpLkU9uTxNWMiE5jRSIL0saSh8J/BJEFOlFjIJkXSkYEBXkZxwgUoYqDXokrfmN65yk324RLUC3O4b",
-	"E9SaoywkRiCDtBTLzJqXgl2f58yoTG+GqI+IYCxkIeH5SK0oBkHlwVTAXuJCaUZDd07g/g+lnhpPs7gp",
-	"7obXc7LXglbqB5yZDNYAaZxAtddzNePgzlX6S/enIcZhf21uXelEigk810vCWpprICzjHm8phFTQJcGC",
-	"DRXX7HyeRLAvoRzNZ0xoQzJzTfhESEMiUpAR9EO4MMTjGeeIZ0p1ypIacgFDtjqgDwodR7Rz2zYIQMY0",
-	"Uiil7BSHUkaMgpcz5LJ5Fx8oMuRyktB4uuzW7cqIinMc/fkkkfO4YUgjmk0SHlP1YzE+EE9m1UZ+RV4j",
-	"9gF0V+1WF6krm7Px/HeOSABzD0gb2DJSkmgpL0gwDjwSCGn+3wt27OBURjuEqrQzFtYPtoFjTxM+o8kS",
-	"h7U9W7FPmiXifM5rCP0EfqMR+fDy2RFZcD0lQZzISx6yJPDMEihCBeEg6fSy2nm3kbuYbbra6fOITorr",
-	"kj67GX1FXFywsI5YX8MvL0W3XrygDb2SNtOHalvAgFD57WdcxRFdEvNrcYF+llNB3m8vfk7tL9uJG2Bo",
-	"I2fUecRnXFfbfZvHPe2T+S7k/FQMifV61QAf9AQ0soKi0kdgXVLaymlxLXVNuJ7Oh3XTVBfwTbnn9+Zr",
-	"8vJZ7dbpBde6brxn+AOho5GcC137cqp96kVRdd9XqZ1ag9UhBktlTqd19skzFjHNwpNmFR/iEyg0HigS",
-	"Uk2HVDGSyIVhOfCq2pQkdEESNpJJ6IFyoILgbhRN0C8tJI7wnOqW39rr9Q87vX5nr3/Wf+QfHPj7+93D",
-	"/t4/W5kQw3/3SsLJyKB9rzWPw43aMmtwbt7pX5XVlTuc1b7SGZ8xpeksLojYyiajeKySujvWLTrKhl6b",
-	"pHBJAOLLzY6Lu9XvkrfzCIZPxXID57dAJlcfvQ3oJKUFmSCJBGIeRUGWOUsYWVBjRgjWJb8lhncEoWog",
-	"KDEP0mHESACDC4ycMYYtDoa0DXUFNIrejYMdn0ga885IhmyCDQsyoxcMGpoLo4vNQpDFVCpGPrNE2hAz",
-	"E+YdZSgYR5ZKFmzYWDkzGjJCByKOKBeERpyiLeUuRpBGa0dUQOwKmrVNdgfGIU+ngxH/fCNeNbl26Urm",
-	"zsm98dyYiwlL4oQL8+CQ+o/7/uET/+FjP3zkPxz5o9Dv7Zn/hmP/IfWfDP3DQ/+A+XTsh33LlgfoDf31",
-	"nM1W5k5a1/DPkz6FfSrT0Jtnh8R5wCOsO+mSYH/s0z2/2+0GtbqpSWzZCESzZ13Vcvci6NZ53jmXXVPY",
-	"Gf5cLepyBv3LC7tXbHkDUWesm9WyzlrN1xB0A5ElytiMoyWqjDsWzWdCHYFhmrngU6qmEHmAb92A9UDQ",
-	"hNlUGxejaB6yECfliFHr2oJPYd1TM+U6XxOzuyMZyeQc9pKhBPAqsniv0zvs7O2f9R77vb7f63d7vZ5r",
-	"//xBRxcl6yd3iexQTNN7rkPTarl+Cg7SpqF/pqOLzJkoW/r9XmYWmyaUptr8SUeaX0KAzZ1JZgu3aoTh",
-	"w07vYafXP+v3/J75L51WbgPDzDLz1glJmAavGsMKjXGCIvVtGBGo8/RLe1YnFW/danS93OqYmobherAr",
-	"/dS1a5O6JRv4gtVhZI5U1cVCAqrTHyvX13GzblO/NM6yQH1f1vhaoH+y5lbZ3A1+1TFRbCRFmAVj3Agk",
-	"rUYIvxSdoRpfqGpZbOugbOdMONmtWrk+TuiMLWRyYdNyUExhM3ZGgC8SLB8aLm1G74EiUxbFLLElBXn1",
-	"RX1BQWW66Vhy73mLso317jU0X7cSL23QoW6XDXuSIdMLhuraxqlECAosDXDQudHk2mZms3hHmQKc6Fsx",
-	"YpbHUNJYR5UYCqG7Oh5viMKg6RiFNJ5RLgKPBNhFnQ1ZWrKs0ULksG4J3+SZz2LvGWnk5IOGCyWGHojd",
-	"4So1OLlUN4PqFDCsHf6qtOdbOmMqpiNWt+nWlDGkLM32ivRhAqlp0DylvbXq+4ILs7momzysHrMf+9U9",
-	"bTTYOZaKMDGfmYmY8bQ82+rH2vghVtdtIPRsQRt0UbcwmBatWRWRJSubJFzZLDro9B6D/XDgHzzy9590",
-	"e4/BfrC2x1/exTzNErmt2/Ia17h4xS1rSCh3V2ZZNyAh128r2FHN9PQb19PUhQCPZa0LZ+nwyisXWcy3",
-	"asZ0+tz4jvV+oFwIjIIb0X7Blkep34dFKCGLI7k0P3SrvlFpaWBc1RWodOswEghC4/DAMNYHfJ50evtn",
-	"vUf+3oF/cNB9uPfoLrmpv3f4VXHTe1gZWLe9Q2u9AR1cUk0T63RMtY793d3FYtGdJPiLMbF28c/d0Zju",
-	"Hw4fj8I9Ntp79Li393D/8NGjh08OH++N6eHD/f9SPxz0jI2y9zD8AXMRI2k8yE0cxfx7a3CvdCHT9F/D",
-	"/vb63YePQFqupgPnOTwdcK74RJxzAc/jiDM3tJohrHdDD82/YBMBz/3+0WtxdV50nSOq6vrazH91k2HX",
-	"91/3Sv6rXsjzMR1pmZwzYRg1zEbruqxuRmbBhkXKMSOOplJpf7/X6+3Od8uPFzxcIwNy+VxNCZ09RR6f",
-	"8Sji6DAoqD23NXCLRGpGuC7mjND17nd6B2f9Q3+/7x/2u73HfYjuoq3rt4z/1NF8Vi2Z8VqfOhPZsV/S",
-	"mJunumf4aPZTh89imYDySY0UsAqBWyIbjumE7DL7sIuVjbu2RaztBz9u8xKGD27BVHBEaBQRCQ/TyMNz",
-	"OUYQQ30JkYIpMppSMblmicLXX5KwSZb/iBz0nmAckgqppwxrY8mUKks5t5nmR89cYeVl+v0DlSVmwQIO",
-	"Q5XWGd1Krv+bzO1fM4m/dab+tfl6k0T9HaXmb0wRX2GO/ho8VQovFdv9DX8kH3593d2s+OvD1lbsj1Tx",
-	"UY09vHHo9JoeR6b4v2zFoydwChC7x5WeC8X0WpZdO48Gctqmv0bq2qaRlQSxeUMlL8LZJWftUWs5C5Uu",
-	"g7MD+bSKY9vEJckiHugpxokc81Itbb2hXTaX4kjSUGGptLW5+7uj8HH3j5hNSnb0iiRKzz98nGYbrMFc",
-	"NUC3tjRXWpWFRMgdWYvI9sjIW/H+ezpmNazv7kglXjNUMpqjTMrqVmF7WEjwRXvwAv4+gjSmm+7kNttZ",
-	"cXy3yDxnuYM0kpWt9zCSowsWmp0LaXyefvxYz2j1UzxFMjUz9NJD42YzMMi8O9+158gLJ4k2CHtCkAOH",
-	"7rlrnA9lY54CK+eSJUtICDOm8KAgibjSCsPIUPeGh2rugOEs99SyQ5kHboXsUyp/nibsNybyGgLfMN1X",
-	"43lfPy1YcMw3Hb+jMj/WJNHrfPNbanrTQuGt05W5//+lBcft15kNWRolt3doklD4XIkW3NLsN0ltumnK",
-	"kjn4ksCP9dZzXTihulQl2VGeaImgvKzKMxtVlS4r06oloMIe1TimtXxROyuHFrYSbKCPudIJ1TJRRryV",
-	"Qxm3bzTcPPi2Vxd8azI+NjVS6hjcBuv2O3sHZ/19v7/n9w8rlSEbhuT6pYjclsnEjQJ4+Xir87uNsN61",
-	"61L+hLhersPeJZmrtlHpWZ5w8DZReRX2Cn46KQTJfEJJkDZq8xKiyHpe+kj6M1gbLFKMtGHQHlFcjFix",
-	"Ja7wxEr67k439Utfc6Vfaja7o0lbR3bVzAMAeNlm6tDoTeaPDTiLkJ5A2zbPVDFibJHaORSprYxKHZ++",
-	"xFK2TVLzbqMbiO20G8K1YtHYy5NPhSI60s63IfDKJxl3Vkh3FAX3kyjpd/aenO31/d4jv/+ke3DQlCip",
-	"f65ZVj/q9B6dmYdB9u0/2buOrN7fW5U+wZk2Cd/aAVxH+BZIrvXkQv4jnjx5zI6n7Of48kd1qF/daung",
-	"nyaiwTNuLuGAg6L2nGr1dM6X2sWrH3Alg3/NKPGKGrYSi29y+Kdy+B9SIyHHlMqpO+AaVJiZDFmU1uYo",
-	"H6qWwWQncpxW5iCKFNU64cO5ZqRtoaRmZpJMaRC5bDZkYchCklJ9WVCAWPi9xRXRUpJIiglpz+gnPpvP",
-	"jCDeOzwkoylN6EizRO20PlZDpldeS7HRPOF6+R4EBOJvIaGfGTp/AUhzKwVsSdSNEzkrizg4jZ2LwBy2",
-	"C4Hsciyo019f/vfx2Unn7N2rk7f5TtOYY91CYWy/AKjWxkODHCElAMWVgzY1QnQVuL0yErN0XIwbsl42",
-	"E2lUz+W+k5p8ekIedx91nyCgSUi49kgCacOIpeeMlxnCUXcgzqYcTrVqs4sp6JtFGpJjopO5nvoliBQZ",
-	"QpxpwgRLjOwmsCNcDwSERuCQrExm1ChvNeeakdGUjS5sTMU982xk1RyyjPiTIXzM8AzEQPztb+S4UKI3",
-	"ECfFxwj7NGKxrlCDYCxUttzJhyr02sJz/DYo7ERQ3r8MMqdAOgFByuoOxBs8w++RubgQciE8rDezwbGU",
-	"UlJ0loNen2yC0GIX4P08lANxXDKggI/NhkEcykmFgHngAPxU5zIQ8PP7D8/epXMgbVqH7pPhteHJ8QnT",
-	"aiCCg94+uQGwEmmbv4yg5WIyEFIwY9egWQeoUSD37Tl4YCg8AW8GI9IVxtFmAzogd4RYNBD/93//nxy+",
-	"zAKJGfJnM6NGQ9I2ptivJ8fP3pwQNZULQ3QhH48ZQD4uZBJyMdnJqLnoeksRLQfiXUrMRjonhmKCT7jk",
-	"HfOAD6fWAwsfQdauP45by9SgHs51jf09ZGOZMDM1nuTkoRBg0DCrmRvMdyACp07WGGrWKPqPgCRUIEBk",
-	"NsO8dGAgjhWSY1ZMCrXLRmZ5bpeGlEfSbI2RImaxkWhRvxpXwQiTgYAtaAcultKnzmKx6JifO/MkwnMx",
-	"IeqC2TzSPKaJ3oWfQ6ppsIOM+fP7d2+xOS/H4WB6KsMuCbp/KCNAzKAMCccxE0ZD4noCjqHhCmuCGeLC",
-	"JwciBTW00uLDr687dkAkyCpR/8fec/tqkK9YCqQ6EK8hvqzphRFKdMKC/Dh9fwfha1JgR+envZ5HZvQT",
-	"6fd6RxbYaiBS6MgyYCSw1CvDfTThJOThji2LBurKxIfFfx2I4DUXFwFpB3HCLgEfgX3S5l/Yd/OHMYoD",
-	"j1Anc6F2PBL8owNYnYE3EOnfHQD1DODHU5bAR/sp++st+6TxI074H53ThF3iNwPRLsCUOgmPjALRoiJt",
-	"qxCRZ9knIyyHMjRGzkB0DBv1yC0BKNqqQwvlMhCkBrnxqKbHLbEUbTcI0Wh6cVEa8eQUFxOSQjna5NEi",
-	"MVabsS3MCnW20T+dzYTNUVoZjgB9nhnaNSH9CIjbhSTALMqRUiSkapqOqUHeuwh5baNLks6IKkbGO4Ze",
-	"EgYoPJGURrZRe6rNDHYe2wIKwBQ9auxhPbye7cdYQgSgUIH5pT6Hgf1HcJRh65CExYkM5yNDJEYvO4YP",
-	"zPEw3W9UeEbwpOuMsopwnZ+tmNJL5qcLn5/gOOgdwgCPUbXiEKERQQL4MjcBqsiZSDCO1k3kXDM/Wx+3",
-	"n4MS1J+dxROyAUglTDSFulTYKU6YhwUsOZqi86aosRvRAhBkDXBsGkqxY+1XKX0N6p+tRCljC5ruVsEL",
-	"knZqfj9QGUZppiPFhItPGVaUacsMI920F2dvXgM2sN0b8uzk9cnZSb4ge71eusX20A/OHJByjYTMMjOo",
-	"GxbZmdhicaOesplvmquvaTSS+MPZU69QIrnTJWieI7wrapQpVSR4ilCInbNlzHxSRkO0Z1gjPmJCuf79",
-	"m5dnTpF7KztuaqRE0QFqF9yfnZbXumSJQncJ/CHTjoyZoDFv+a39bq+7b09VgEMKKHC7X3h4ZT5NWE1B",
-	"V43tdlQIWhpzdDOJ2TUGPW6YLWAv1ZTDeeEs5lmwfHPM5FWmb0EUWsJ/xZZdIH5UleVvMawKrzkF9Co9",
-	"e2wkDBESx+ej4TgQAXjbhj/d08iZMHsZtvzWT0y/giMHLgb37yswpbNK+28FL/pjCS96r9e7NQDQ0kGM",
-	"BnhTQ0LgN+WnEq48o9ebms/Gu1uALYWX9u8LlBU0ZJJJ95KTsgF8sJ3lwX0M+INlQJmUaHIDwF4Ltzqf",
-	"zWiyRJZwyDxnfntiTNOJYZGW4b/WR6/luoP5KZbdzKtQzUKrHDeAYhaMtWSvF8UYPIF+oVyIgag5Tpee",
-	"48caabyOwSgTY5pYfKouCRSjyWgakAvGYoVRh3zEFiohRQQEbW92kHKBQtGYCN3UOTKKsI0ekee4QDt1",
-	"4sb4UG/zlVkjdl4xFm8+LK5wXIW6/7x+ry7Kh6uw+v6EeprMx70LtwVs8py9WODGEmmjypH8MGaldKSe",
-	"3/N1NitYc8VIXW/2sV145sprOR7iulfyyz/gvY1ecR63Dur6V9JVh7dSZ3X9a+kFHfBedoPGynfwqfyF",
-	"TnZLxvrX8FHYmpsohtUv5VjzuWRe/UYGsl4UkYaNHYJxpKLzJUAmp1FfSNpKVSMF8USnb8yXYioBoVKN",
-	"fZVbY2mZTJClk40HkfvXdRFjG+OUIg1jQ0DWqDcwtd4ziNwUwGQZh2fqwGTT72wMSk/ZQKyETz1ycFtt",
-	"Kxg7sQ0Z2YzgrwOR/s4VgsC2Had4HptRJnSmfvfhsY/k3/8m6TfQ2EdrPSK+aiFs6IT1aY6E60EA0nog",
-	"oOchvAgOxkCg350+e57lq9R/BH4RHzexkYxRBtpbsIM3iml4FmbmoNfrkjPrWC6myyzCOxAW/WcKoEF5",
-	"HAciNKpO3RRwhq3Z6KCo34pVUsUyNnS/NhB6sw4qt6DsodC4lRnlpRoNqsLQe1Oxg2vb3rXV96ZMf8AF",
-	"nuU/MBGQqzfG3fdaB/0NBGn5ngQ3k4rFCY6slBOCRwmsiEwlIsrH9MhtrYVoFrsQ37c3+iBnQhLJc+Ti",
-	"CNl7pyQh/YFwanTiaF6bWWvwDp9iZccHNH7vzJNaS3PpRV0O7VWShjf2q+5JfRoPQ5fm5BAIlGs55GFx",
-	"/1dSidvUA1UG0lGImGYXDIqYpWA7HhwW5XAsdCBQYvsFdRBbEx/N68io/baQNv+xmxv7HhFyIOL82jlr",
-	"3TQ6AQ5ZneDs7sMotkidmxnEa5b0WyE2sNV0dT4sXfYy2XkNhtox4Ak3YTR1iWO8pKrZB/W/YS4HXq8m",
-	"cCDAZjsxjirVkGVRbobFCTnfLI3jDQRi+5QbwcHBi8b8oFHCaGgsQCYgJSjcNFB5vFyBuZRXpSAHJuW1",
-	"bDZhyuxyp7ZMfnHJnVgybvNX5VDeXdo1lvsb3F+2SA92AMP11jOcc/PcVysKbmLQZCLkOERoLuD3sXVy",
-	"tlNeu1/g33MbxEeAy5o7FkM2i6XZatRDapEWnqDvhohXkD3leJ9ht5xl2ev1rOuiHSRNTCjiXYirMLtT",
-	"IM2BCBDJOEXUhLohaLYOytSujfHbskjkQAxZJMVEYX1CXgdUx+YICVrD5hvG5fMxZNc9PiCBz8Ngp1ta",
-	"Sbg4FK8SNK7lPMa4/pJwSFviBXxmFcZchJ5ZeGGvbsuqKATznMIEFkJqi1gMVSfzD5mA9D6Mmlh+ShOb",
-	"RPSziNxdBvRr0MAb5MUKYO9mmFtDCfjit2I94IKkt+tsZ0Y0Bb2RTlPNmDMMaeCX6+bU0qJ04DlrtGU5",
-	"tjW+zm2y3x3lyW7IT/eTIVupc119e5+ccF/ZKJifV6DllGNsGeqtJKuuwZyZdoYsVmOCKooaGrbJMWWd",
-	"R7LKdzRG8FrnkVzPd3xlhn8fnmMGnXcd1zFdrW/dZUznsYXTGEB9iI14X7BlYOurruEfosOWVwPXuoqQ",
-	"sjWqZSAqXmKbC/gEvMe1cq8DyDw6cOZ2CirnZi7lRk4d1mDcYXg6v5jxbqLTbvv36tSljNns1QHS5Hef",
-	"rt6nS6sctvXqsCTrgi2/Co+u+T4Yx59DStnUoTOLcovu3FZFVqb/7BbTb8idQ3L42py5/K6TNa5c5dKS",
-	"/68cuZXKvd48zJTtPfpxYEdt6sXdJtfdnxe3ORvdZ5XjiurGv7ALd8GWFQcOvrsP920FS6aKeFV14ZJE",
-	"cjJhYYfbM3kzukQ3DN60iRW3ABGrpLNc8UCAb3SUw205tdQOQgQ8BZUnHRKkxTABqCNFjEISNkM9XNrD",
-	"PtnRcfKbEa54eW6cMMUEHM+AdCWcJtrx8mJFcCLw5Dz6EemNvGnNI0wOK1ZNK6kHGvqQ6IQ7LpjC82xD",
-	"Orooeq9gDMi5TZM6B79I6pFiPY664HBkK0ibD4gUaL4MEypGU3uWp1BiiUvuVDA6VQpZ+VClxhJOR8Ak",
-	"uZiQEVUMm07XAJsGjF9snws4tcvyR4zywuub3DWGhsEUsA/+gLfuumIqLS3CBz527av/FdjjCh3yznDF",
-	"gitWWPxs1UlDVSiUt+PRxOw4IxQkGA8MpLw6N40FhA55xPWyYJzUn3I1XJaLlm52mMbsJ9dY54QGZ8YT",
-	"WLdFptSeY7GdwW3O+AWShb3YawrHDbGQW9kAR6KJHNv4RnpMG+2z/OJiKshcOOVXgaGf8yik8Q9wdvQo",
-	"O/A9ELay6fWz41PoKDtCBKcO4TRMbUTkA0iCNZrupMB5tiwtpQcSckWHEVMZ3XoOq4nQYYjSZazubVV1",
-	"NbbOjUArq2xrSn+35BlbAEzahlE6XCgmFDcz2KneG3yjguCaoQIP4nql0vU5jzSO33JgttY1jIeiRTOl",
-	"UbI0sN5OE15BhidSGbiDqvaNljIX8JM2jMDBHvgFbCLTVQPgUUWZmecGwqm875KzglbIVAKU1g8VHCg3",
-	"DOXoP+MsQGwK2fZ7SfX3kuo1Mde5leObl+Tc5rE3I4FyfcwLJ3xz5gf9SEvQE8S0Z8TaQAAXVM9YI6fY",
-	"imEwAmy9kOcUX3t4Gt9aejkn3WXM2JqtDhYSlDA5GtvYDqmlKbM7CBD5grS5tlEBMDnpTNoy9LxcGrOD",
-	"IowlF5oYI2fniChmDBN7trl0iQMaeRalq6Ag0IRFcwlPktOJ0X6aBLttePDf438L+e/ezn/ucjxcqyQJ",
-	"xrCy0q5rLzCWyY6dSLGwPg2DZxBhR2S4NM2keAbZw7O5Md/wsWrVO04huwQBO3Yw8ImWEwZOFcVAZAZ9",
-	"r2XWB+zNb1P3ljhrjA0ZUfSShR4aW9Y09MymAOXKJGQJUkrllDOkJElTFddVQPi4imAPdf42c1fXaIqC",
-	"v0W7aO6lM7P2jWFaQ95BXuLqZDAQVGog2sFNMhI7zSmJrMz3rhIR2b0md5KGcFq/1yREjlTYnIbAy93u",
-	"Pw/xzZ0V3SIN0ntyHzMMthUgMqnMeAP50L2lzA6ygsXXqhoTjSdWUf98WZPPuV2TYyCquR7SkOrxM1lZ",
-	"zfUMBN6JbbRBwvQ8EVZJhkzpRC5ZiMB8WUwgvyrbZoisSMYvGw71N0JawP1EBYyNIzxTG8oRJrXy9JbR",
-	"dDYjRtpmugWAGhjGTnYu64Ea4H3iWWrmoHfQnHC661Ma7sXla5Ipdp9w674feL+r+DRi6AWb0eRtRKxt",
-	"Hmkr6eJtGqFeH5Kuyhp7uAmlyXZsW5duss2lKaaCfVnbEKyzSFvCyKOWhA6EJSg3rJyHOPPgpszN23Vx",
-	"Sq7B++KCxAkdaT5i+QVvGE8FmBs5Gs0T1ZAeu4+TXA7I98ojhAUkldrYDDoOtUDcf+Gs063BWDTVcVRC",
-	"xWsCfmYDXj47pXoKMb94frfBiIFop4EIG4OgYqmnRj+aljIsoxw60/h89tLDo4wnBqJ66yG6+7chJwhx",
-	"JMURFJRF1IzFARVrPzCPPNgJ0joMCAQnc4E5oh9xcopeWjBFHG96ksrYkXkQxOYkXAeSZKYkmJX5NLZ2",
-	"ek1bMrm2a9tG599ummnMIk9C2BStoIjyGZpBWSwkHTFsmFlphGij5KD3xDSygEUbc33kwns6ttCTcpyh",
-	"ctmec9deZjxmsQaseqKYLLRteIXL97DYhl5aczJ70wmNoSgzYhna4YpcsFhjkH/hBi8eFKoRtfkJahQt",
-	"Wpgt4rmLY211qiC/Z/SOHP7SRaa37PBXWq85Et+7Nwd/JkM+5tbs/e7lf/uIUN+DC/XBhTeG0Jc3CS7s",
-	"AvQ2XpL8FZsgXYRRAdUFawuaCzCngjRUP+chziZ1PlBcUzKkCcOyUpt99UmAQNEFhQCJgxSJfLiELtBt",
-	"8Ehgw/7ZC1jXkeO0GGuGtLPdxlYAiHsgCkjc2wcvshoNvMzF8X5WrxshHaxdcNHVlROzz8TkEH2W49OX",
-	"aHxgDARrhPL1gLbUUoymiRT8s63itwUu7h2HENLOECidKgpbzMEgP+WkdNKaVsA9yzJZRuHXaMofTSfX",
-	"d5uywoOGIr48QV8VDiWiwanj3odptgAJ5XuI5S8TYgF6u5GIXQMYcvti8tqwI+nJMZQ314EdKZTqZUfH",
-	"KvcRXEsKbqQBcKrBqtqsrxXi5K6gTb7Lkq9FlkBZCV13HrQhanszA+0eKlZWQ9KkpQQYVMkKCpwyl3LB",
-	"QCn22D7o7e94aThmINo3BrPZyeG6THN5/Mi/djxqx4NUkwNDUYwztGujBxvi2VjLTORLug2ezZpCg+9I",
-	"Nn89JJvvkn+zOIS9/WjjYMQdgPjc3MDcENTnT/DK7fhsMd32VQYNEEFYZpCeKSVFiCCwORuxTVJDGIVm",
-	"irbXLOMxDlQ2COqN2uYDdVWrooApmwUi5nF+VdSK2oJcYt8D/s52yDvfbdY7RjEBO8A9B1cvu2rpdv5V",
-	"VCukBvA92L/etaCCjgjXWFeLJ2gLtbBfP4xQSUeshpa5XT8ACqyYc0BzI2SaYnhhIDZHpmkKL2wjiZ3c",
-	"aFGVDURBl5nZrIwufKUgOLcNfvNdQH+dQYXmU8rfdlghB0e5rThCGQtpq4jC+qMsdx1cQHyMPLRQO/xt",
-	"AXcJ4O1SQSw4Eyy4sTUGwoVnyuIOBZim1fGF76BKfzlQpe864CsPL7h4UjcJMGyML/UnBBdgbNcOLdRi",
-	"VZUDC0WsqlsxN43mb8DrsbEJLDR+oNaqiFdsWUmVrYgapHL4zmGetgF4+m6Ofh3m6NwF2tkwxlChvzuJ",
-	"FVhR9udHCxpBqb6WeMG1AKtKAn8u/lp1YXY+N6kMA0wPANK5WW0YYoN85aVhdr2+tdqwDzjs79Vh37Xd",
-	"PQVfLMVtaV0XLyj70jrFe7PO5AUTLyCq2fJ//2g0kfvLLwAyZH74aN5PLlOZPE+ilt/apTHfvdwHuWtH",
-	"UZa8gEzlVcDtPHuJbYYjDrcu2pqxIJQjaBqBlGYhwh45eFKqRmfiPWvp9eoppIhRiROmq3eFOd3YC9nK",
-	"HaX3tFW7ykY9XBIe5reR4a28LHHahshnqWEIllVb/YASOcSbe917b/PmnEtaS406F29efbz6fwEAAP//",
+	"7L2Jchs5ljb6Kmj+d8JUT4omtXihouP+qrJd5S5vbcnT83fRoQSZIIlWEuAkkpJZ/h0xD3GfYR6sn+QG",
+	"zgGQyEwkF222qxTR0WWRycR2cNbvnPO5NZKzuRRM5KrV/9yaMpqwDP75iotz/d+EqVHG5zmXotVvvaMT",
+	"Lqj+g6RcnKs+iQeLbnd/tMhS+Ac7IhlL/zJozTN2MWjFEYnxb8E+5f7fY56p0gcphb9JW/+SUJEQ/RMi",
+	"Rbokl1MmSD5lS8I+cZXvdFpRS42mbEb1FPPlnLX6LZVnXExaX75Erf98wz7l7+iE1VdwOmX44jmdsIjI",
+	"jLDZPHdDcEW40kMRPZ+14zSPMVpkGRM4TPA1XORswjLzHpaFX/UyZzNF5izb9EUZu2ielN5aLhdq7eLh",
+	"dNau/lTmNA2MpD8mYjEbsozIMeF6DeunDj/Tc1frX6nnv+6VX6LWnGZ0xnJD0j9lcjF/+ewdzafh7Xn5",
+	"TG+JXv+c5lM9DiUT/aMOedJ5TFIpz1kC31/QdMHIYk6oIhSeHgjYs0h/LfBjsZixjI8ITyKipH0XuZxK",
+	"ZUbgitA0JQmf8FwNhJrSRF7iCZhneT4l+ZTmhCcdcizIQpwLeSnwazhBKRj8YETTlGUDMaJCyJxkjCYR",
+	"oUJdskyRg+4BiT8PWjOmFJ2wQas/aOnPYEvIG5mTF3IhkkHrS9wZiFbUYp/obJ7qDR1LuTukWStqcb1P",
+	"et6tqCXoDHY7aUWtjP3XgmcsafXzbMFW00yYNvWn9nTbvd0hVSyBSw5D/teCZctiTH32pZNP2Jgu0rzV",
+	"70WtGRd8tpjBvwNEtuE9O8IDVoQO5QUjvW6X0Exv8XzOEkJz/Unj9Fh21jzFve76OWbyn2yUH2ejKb9g",
+	"yd/g9bUJ/12T2Txjiok8IueMzZFVUvMz0o71acQ7SCPpkiyE992Ypkp/OcfB1BEZLomZJRnKfNq0PPuO",
+	"0N0bSpkyKvxVrLtu+oqZOQA181yRD+9f7TIxkglLSKyHVXM6Yg815cWkHSecqrnM6L/tvbD/jHc65Ni+",
+	"B+9LIpki+iKAxIjwYtPcuyrE3BTF2PqLYpZTuSqli7J/U1cEh3qbJSz7Ydlw/PCtPjPg2mPO0uTInV88",
+	"yhjNWXJG87jpHKV+wdlwGSbTVvEGvUahqfVXXAr8PrKLLD23mCfFH1p+ntFRzi94vtQffYyaF3vCNF01",
+	"rPUXTdyWUA371LOIgIlGxHtaH7OjGPgXGUmRUy4U7lSuRX97RBXb5UIxoXjOL9hO+SQtWTVsnYLJtjY6",
+	"xROZ5Q3L0l+RhGdspD/wTk8/1nhuSmZ5w5np33mnReEv+HDV1v8HV3zIU54vt+Q07kTkGPf2wr2pafLF",
+	"E6Ul2BnPF8OUj+C3OcsETTWdZfyC5iy8hA+KZZtwmIXSgkVf/USOFNx/wnMS9xc8iYkURMkZimQFnERI",
+	"sVtI77XMQTOFsWUKkRb+TzqPHygSj7lIYpLwpERfvWvwiZJ6kzE1l0KhwvQDTd6z/1owleu/NNUzAf+k",
+	"83nKR6C0P/yn0nvz2Xvv/5Oxcavf+l8PC0vgIX6rHhav/EEmSxyzvMnHxM6YOF1LazUzrhQXE9Kub1eX",
+	"tH+gCfyOqXyHDAaDFtoQNM8zNCL0Z8C8J/yCCb2rO9FAUKN2jSlPWaL/4AnaIpVhPts3Al80r2z1f7Uf",
+	"z9TEfvjxi363VfuGMlnq6QuZD8RfT96+ITTNp3IxmWpyUXSptCIHo7EskxksyYyLP3ZiZ0bz0ZQkbJRS",
+	"vTtjmc1oDvQxED9ldM4eKKIVOaStI0MxI/2rXU2eI7lIE5IvMqGH5iLXCuRhtxuRyykfTckrOsxootkd",
+	"u2AZbJTa0brbl6j1oxTjlI9ujhBe4xLDFDAyo+nzzpiSi2zEUOpq87By/ngAmgvbE9Bi9EvUeiGzIU8S",
+	"Ju5i0vrC0jSVlyzpB270PnGzwRsts9VPEbJLcGUZo0qKYm1H8Fu1SGSsuVCiRTYF/kKTGRdrRu+T1wuV",
+	"kyEj8DTJpX4J0a9zG/dG5qCQ3NW+AaPrr+eD4U07MPv03hAK7lRZrTqy17HYt6yizzWNj8/yRL9B/xM0",
+	"gLHM+mbY8jehwWFP39FlKmlyKuUrmqG5cNtbq8WV4YmODaV6cNBbwftBFMsuWAZsYh7Ygd4+MeyaPBc5",
+	"z5fkVEoCKyhWhkL7LokGHQ+oPge18oBCrnleW9vcyB71vZH5lNCUn7Od/uYa+tcnpQ+CLvKpzPhv7I6u",
+	"KApGYhQnkstzFuQzPeLPzUz4i9U5QKc4Ho2YUq/YBUufa3mnwmrWjGnLXSs8FH5wlupfxL6ENkMr9IwM",
+	"tTWN8jXL6JK0rUSMQaz+KUbHBxX4fUSEJLF5RUwuM22HZ2Wl/dcWym3CxShdaNOR46VJuQLbA7xQAV3d",
+	"6ZUwlP4bV/2eXchzPLPyiuNnz189P31OHloF+GGfJw9xD9TDvqaIM61WjmVmVc/LqSSXFOdHzXaVZv9Z",
+	"q3/9/cgekRasMAuSmWl80aqwnLMs56jv8SR8GLGbAOjljqvo8apKpDdeoYVXBg4q3oWe+qt7RaSnVDwt",
+	"h3pzYD+T5Bmbp3L5C1uCIhnw/1g/nZ50/O7tyWlle8/ZUsUd8gNwgYwRwZg+41wStEAJJedsGZHhItfS",
+	"lWn26VRTMJMZQcLukxJfoU5X1b8y/jamX/ZA+QQMhKlIWyuwFW2z0+mgFqmPF94waHnKa6dVPbpztmxy",
+	"TF+SBLZKT4C0qSBv50ycnPxM0DaCj1MuqharUtPdTFFyfHx8/MP+m9/oj73laO85/PnXvx0fH798fszf",
+	"/f3To7+/PkinP79hyU/jH+bv/vrm3fwfj5e/LP49EaJ38lf2z0l+cPj00fmj//PP3376aT79ee/0w6fL",
+	"X377NPrl2S+/sN8uz+dj8end+cnr88VzNf/pff6Q/uMfTy/pv//7W/74b+fZk3k2+Xl0oOTfH735kI6f",
+	"/Ta/+Mcvez8fPn/M/kZP2Lv9k+PLn2Z/++XDi59/TJI39F331b9PXz/+bfrizW//fHExp68nf73s/qUV",
+	"Ba4pz1O2yb49UASeLW/R66X3SCtE1CHCBQfpa7iwW5AueGdLfCGuU4HPKwNcpteNyURf3IjEe92YZGwu",
+	"s5xlEYn3uzFJ9M/06yISH3RjMqMKvzzsxtqwYFkHpFHKZzyv3wEqlkTmU5YZm2qm9cyM0dHU0zSsrWHt",
+	"3/hgb49U5MjfMykmBNdCYC2g/KENXDN997shJmQ41iobXk8KWKm2g5LyS/eCblSfRdkBovKmNzAro0ls",
+	"feohefD7OfdfB6sk7KD10T900pYZ4RMhM6a0LgeyUKDCpXkt7s7O90cbJ0uVs9nPUp5vQRhTKc9DlLDI",
+	"0vC69A/Ih/evSHua53OtZ+r/qgrTh8/6Dx9OeJ7SYcd80RnJGYzYWie49fChZVbcPrUZHpOfeP6KDomW",
+	"hdpWAT3ed2qg6gNmDAavkHD0QYHWx3MySimfKX1kQ2DUUrC341b/1009UqCPtr5Eq5+HSZlHP5aWhh/2",
+	"P1eOxNOHihkVWx5wX6Fc8v1VAeG1epb/4dQMo2V/+dikZIXPS/GRYVrPWE55qkKHZtjTA4V+cSoSDEK2",
+	"47HMzllyNs7k7Mw8Fe+E9VPjrHxmPOTO6jrhOTO+zDOtAp05L7z/9EPS9EPwhRae910zjV1VfF1/r336",
+	"YfhnDSpzncfgogKWQXA5NY6N9mA57GDswYfGWLT2b/FV3AnpOHPjyg5+sf1MIDANwz0sz6P4IjSPCu35",
+	"YZ/QjrhgUGiSIYL9EVT25zPK0y24qGbUD5n+kYqBer3PUeaaL+uMFr4Is1r4SouNjClV5q/w1f/22Ora",
+	"ncJxmpcM2uTWemRgQaXfhpYFv3yg/NhYeXHHgkCUhaFAhudDFGnvRkDp1lzEiF9ESZQGeCHlkGaIMFhF",
+	"6gFnkQFfFDCINs9VEdeLtOLx4f2rqjwskAq1wYrAU6Pe1Y2tyyQioITZIJTRw9AAc2G6PkyPC5VTMWKw",
+	"0xi+wxl7sbBV6hh6/bXI9ExNZ5ui1lRS2MqBpO5a7caP1jbTpWHGV9B1A7Q5XPA0UWdM0GHKkhA8IFpN",
+	"vydTmeWFy7BMwbWj5TOtH58Fdalj0J4Vz2W2BH0qlwSfR5SPk4jeY1oKhgdSasHWrGvGsgk7M8rBmmdX",
+	"3Cx2WZHWZUJ3QvTHlDORN11buCyNunMhJQonircphIsSJqRw0z4AnIySgqbFS8LepeY77m24fkdpKMB8",
+	"xFERUeS/sSQcod8dNe6ACSbXLzrAYsiMUaFIXGUMMdnrRsTAY8xD3SNjyiQIlAv8iCtU/bxt8E4ap3KG",
+	"FyMYYIcLjt+DaMunjGckz+iIKfB3wZApnBW7YNkSnFVTSUZUgL/cO7nwHNSUZiw5yxZCsGwNZSrB53O2",
+	"jn5DPHWVllvDG4BfWb/pkp/zVWOFeNpaZvZCZh/U1ex30DScI7djCBKsGHA7opvxSefxQDAxltlI28K5",
+	"5e0zmbC07DxsU7CVvE+0bWQ8hlQNBA3E0QE0yJ3xxAWJ7UMGpHcVvgtX7GyYUTFquJoOBQbPBFnhPfve",
+	"jn0fAa7NQj4TlgEKT0+V8Hxr3n7P2X5PnG0tFytgEZXjrmhi5KC7j1ophNcwsmaR8+4+giKK0RE6mmpe",
+	"FojTdzod8OK2PagCV3lGcwh5aoMBA6o7m7tuzIJe6fHf49hrHSMuzvnR7cvJyc/bhZGAmUP4KGw0YmRp",
+	"uxjNycnPf/AADfmnnAprG18hWmN2MByqOf7hx7WmNr4/gnNq1gVOmFJcijC5/JixhImc01SBqWVIQ+Fv",
+	"4j6J51SpS5klSDqaM2m6SuWEC8S3gMEfaxNvi5DjQbfnTDsv+Hh1t4XvBD+yoVFezNRoEMDHI1gKQJG0",
+	"8cpo4q8J2MXQBFnLh+IfeNgZErXgLeEJOwiFAWQ0LqA+6pmacfAvBXwIeD5NfgT8tvntKs+kmMBz3SzZ",
+	"LCiIhLWlagnsRmuSl2yoeM60vgPnksjRYsYEuAYWuZPGUliTjAtNPBVdcMqyALkAm65P6INCTCZCyNpW",
+	"vQNFYCcsUodcNp/iA0WGXE4yOp8ug5rWiIoznP0ZupXCU9IC3iwS/VzhuYykGPNsVn/Je7xrxDyAerU5",
+	"6jJ1uTVrBWnnyClBiDBKlSS5lOckHscRiYXU/9+Nd8zkVBFfosoOhvZofbINN/Zdxmc0W+K0tr9W7FPO",
+	"MnG2CJnyzz+hl4p8ePnsCNEH8TyTFzxhWRzpLdB6F+HA6RCZXR6803i7mHl1fdAXKZ2U98U+uxl9pVyc",
+	"syRErK/gm5dhWyGViJZaSZv2oc7m3sxnXM1Tugx4Wv4qp4KcbM9+3plvtmM3cKFBmTsDNa3+3jdFBpxF",
+	"37tTKO5TxUkYjKtaGllBUfYRY8IgbRW0uJa6JjyfLoahZapz+KRmOeqPyctnwaPLL3meh+Z7il8QOhrJ",
+	"hciDP7bSJ8yK6ue+SuwEff4eMbhYiRs0pJ88YynLWQGMarLF4akyuCWhOR1SxUgmL/Xdg5Bqm5KMXpKM",
+	"jWSWGMeCGAg8lx10Qsdm0F/YMu4T6kONpoBOQwABCJsCRsbVQIhFmkbWfoNx9Q9i1HmNYq2XWM0e/Own",
+	"CPVbe93e4W73ye7e09PeXv+w2z983Nk7fPqPVtQaczFh2TzjQj/4iPb39/u9cf/xQf+w1x91+/tP+096",
+	"/cdP+2zUf0z7+73++En/oNvf6/YP9hF71u/toz74u8RDWasf+KrTr5tgTQVdldKyVh6Bg1ro064FT/2D",
+	"XG21nfIZUzmdzTWdl861SuKvnx0S74GIsM6kQ+L9cZ/u9TudTjhI2hTGNSbbxv6SY2uzFRsYETkeg5Ju",
+	"3RHOcG4rBi6+kjGsIpN/YTPxjt+9bJB5ziBqwJ8WAMzi7D6GWJl3mlucQyOO5s0iTQ1go9gHvQRNBXSo",
+	"54y5SGsiTRAlLsA0vn1WpoKoyPNqyh5cwTCfN9tEllkCR96KTxLLJtfyrt7uXu+097h/cNDf3+8c9vb0",
+	"xTFaH/53r6LNGeBE4BIG3+XOqXdTN9DppBtfpOuT2Ca00hws94/6baYJFMwbsdzAzVQiky8fow3oxNKC",
+	"zJBEYk35sXOdZcxgtwXrkL9nWtkQxmlvrwiJYXIAuZbCmv2krakrpmn6dhzv9Imkc747kgmb4IsFmdFz",
+	"Bi9aCG286I0w+a2/sUwaiB6mQgNyHmdmVTF8sTYLZzRhhA7EPKVcEJpyisanvxmxRfWZLAt8rXkliu3y",
+	"jS8O4idrxcGIm3r63jgMyOpjsFCFIiC56X09MkqHtm5jmGS80/EI6Gcpz1eziqmU51fTqI681JQlcTkB",
+	"APV72OfoMgKkgstiGIhw6oD5jf4PxpuOiQKYIeIAp5rWYvML0Mj0OTlljF0wkZOxtsge2NiNQtN2DK4o",
+	"fNdAwDDA6VGwmTHw95dTmoMgg+of+mU7NVUOvPhn8LxyekidR/Z6u92D071uv7fX7x12nu73gEeCE/xM",
+	"qfTsgmV8zK0ph8JFs429IkhTHqMalil/K2TOqp8Vu4XajJY5auqeMsm1LLvgJkKOD+V0clZ60CpbyKEK",
+	"8GdQqwovHCJba7GaX4LRPDePUJTiquKg6SBCYzRJiMo5bRJLW/Fo6QRDD/jH+XlFeplfTgIuzxHeFVRv",
+	"vEu1iX5ToZlgOMmjoJp2mV7SpSrGt9PS99abidpsKjXKDE2nqkgaRmwI1qPem9QrszRcAKGuG2aYz++O",
+	"0kyivM9V2moipPqWlOkoKt+gZrq/khaqd/GKmgkcwGqJ6JHHdurJQBT6CbmOejIQhX5CrqSeDERNPyEN",
+	"6onekWtoJ2udJ0Ws6c4sgrI3Y0j7T3r9w6f9R0/6yeP+o1F/lPS7e/p/w3H/Ee0/HfYPD/sHrE/H/aRn",
+	"jIaD37Ezw3ovMNL39Wyjb8A70ewXuBszbF0gtbhlV2R4+n6u5nfFBf3dm2K/sOU1WB2mpK3mdibxbMrn",
+	"N2rYrEl2piLxzJt6/qMPp0PQcyYvFQbfpiwFU2YguLjgOQbyRjJdzIQi7Rg+ZGfMGLH2b8hrj7VRZT6g",
+	"oxGbm6pXO0dFgRTj2i7ejUAkOeMYPZnVDJ1yht5+t27lPNrtHu5290574IDe73Z6e/v/8FSJ4RL5FLKD",
+	"x6CaOJXDvThqYRGMM+MjMn+ZK2i0t4LHlPISA2yzaVKOIex9ufNcxCAs+IrMurK5TTFAQI/RJDGlGpEA",
+	"jSEAjMTUUNxM8W7MGQocaCinIOEK0F8RiXsxmdMs5yM+pzkXE72pMbmk+WiqNzQmk1QOId/gICYzfR1L",
+	"UUxvcI9sVphDD5QFW1gXC09Wvi8PRuViQ3e2ooE1ZApGE5HYOXvsU5gGUTzT8SqTFZT9JpAn1OwYr14A",
+	"Lzn7llzlmwjQ0h3yz6a8r75zPEA8VzJDcO1vs5upWIHgwZAcGQhPMMel0QrhbC5ftcwF0RSZX8qBYJ8g",
+	"b5hAtjHmtLSrL4Owoq30EZn6FXpo4wYrFRjZiciUiREjgEBENr4ZGLEsT9fBEMvbC2BE84IPap04NqiE",
+	"K1geA+FEGLOySjErGI9MnVoDcZpSNXUuwVLpl4HAehkXLHOZ23WJh9Ah4+4C+A96xOpYHmSUI5nK7Aw2",
+	"iFlRVxWSe1oe7e2fdp/0u71+t9fpdrt+uOSfdHReCZYUkBMzFeMXLAAjrZaPA8FJmqTUv9LRuQNrVJEU",
+	"va6DHehXqJzmUPRllPMLADD6K3FYg1ZYzD7a7fa0mO3q/9llFRgDWJmDD3iQL/3CL42wrUYcVoOUWo24",
+	"CiGpKmf2+eZkc3OQyUcRbe5g9BFCK3FAa/emMbm3jrUJCEYLVKlDWJCAQgbdyv31YCw3Ka8aV1mivs38",
+	"dPZ1q0J0DWHYY6LYSIrEgd18hCetIzA/l2OngdBp3dTfNp65Xezx+QUL+QKOhQmU+C7mDomFzDH+ZAqk",
+	"YmlUKTQzN7EZdURirLMVD0SpnD3Bj4nKeZqakokBYwS0BMNZRqlUUHwZfwoPXNCcZmdFnKH/8KG+IelU",
+	"qry/3+12Hy7mqaSJSWzC5x/2Ho7lpzP8ozMXE7vfRY7/jOcZX5J/0LnM5G9TBm7UGuP02F4mZY4Mb/Vs",
+	"HsKDX+wiLNc1f9VfGIgx7e12DzQH3t/vHz7pdJ8AgEULWRfv8UIGvcOoldNswvDPJ1BpBP+2jqh3iASx",
+	"ui2W+MW6yq3iYSSWl0otWOHECqJlSqdWJSb0I80XagpAE23Umj8Eu9R/GeVB/1POmcB/4dFjw4TiU/CO",
+	"4/dyZpDEUui//ym5eSZl4zzsrCqoaBW3AbAzVXxUObMQf6sdYkg5woceKIcK980z72IISVIpJiyzl6PZ",
+	"ZPOE4dUkGBKPFscJ11Ol6Tv/RMNlDRdqSuZYLNJwBv0Jcop2PGRjmWk1NqbjHOC4ccYAZGxVbvtPk/Ea",
+	"F4ls9kR5rvQ/c5nT9Mx8cAZAxzgi//rv/9kxWwf69CVXbMUeFVxOc6d1uwOc8I10hTS8CFwoPuWu1+eN",
+	"wln+7dtAipduYM2+gRupt+m1vg2mwov+W08fPucpU7kUDDfNCwvqA4uIviugPqeMXli+vRG1bbqEhvSV",
+	"UjjMZxr+lpaX719BQ7aVDa3YktUr2Sj23hiqCKTsaGkGBF7INcAYPFBmkxsCJjTP6Wg6A5mKjPl3IbiG",
+	"kPrR+vuUgslGLxlUEE/o8k/r5dWjzqOnT0BeyUtxAXvuWTu9/d4eXlCIV4Jr8PFj75OKFMJgoXtFAJYQ",
+	"HHsx90auiy/v2IIM3H3/QJExTxkJcPGMYb6KYBvdJI8wNoIZeVIpGF3QG/ZAGVFSFTDgq9hCvBQ3ZWiy",
+	"fm5M7jgiqKUlsHnGRvqdR4QimgBOK4wvXeGoLChp5QPbMtcTTKbFTLgfQTSFtQxLojVKyhbMuAuBrZiy",
+	"YhMmWKaXHV7oVa2k+fV3OWRKAD1E/o1xpLyqPYbZk/L5VA/DzdojkxD3fiGzc+Mc9Wu/1+/EWGbnprS8",
+	"kFBYXNELlvRLhQtMqVMuFE+YV3fX8ntb8N2V6QXvU5Xze5XUkMv+2ppSRWiaMZosyZDpm0jPmdArwkIh",
+	"zU98qXEo7/XblVbborDaC6iL5hKXQw3RjnFLUy7ObwNf0ORrClRss0Ek81UuS18cOiG5mTvrxgLsDRNd",
+	"heLiOXiR8afVgg4e4wqvtInsw++4UQh0iD0EJ9m4L9tFAWr0uW2Evk7gqwP1Pq2vCdW70zQBgYGgeAzk",
+	"6hClgWiI228MURqIlWF2r1xkmI4yOmOXMjs3RbuAU5oSmFD8OcMOYcOlkWUPFJmydM4y0wqj6BoSboRR",
+	"83XZuRSpaVu0G1mfuwavD5HWT+HE3eNApbeyIo9Kfs15Fqo1V9baK/XiTEHIoqZbvShHr7teZTdIBPua",
+	"uqLrTb222KGS6SJnUHrG5pCDQcISgj+8nsa7sozOc+jMiA/buLVi+VaYo2bfd1OdyRsrlBdmt+64GkpX",
+	"6oMzBSvNyZm6lVetV2kqU/qDBRYZ+XRQzLLxYmBAsKHxpy2SVgRQLfEUcfngLSphMQ67DaCRbwTDcYf4",
+	"hy0T0Srx+MBEG88Vq+duboIis/oSVasI29BS4FaXcgrLRS5t7WzNz8c8zTEbY6alyWWldeGMLolimF7v",
+	"GltskJNTb3dR2Tw38/oefYzCwsAYAdBSTbm89I7b1AK0trVdX9vYr0Hrq8hro11CRuC1k42KPhOudYpf",
+	"QR8Lq9N8Azax342CfrTLy8vOJDNOspGcWefZaO9w75A+Hh8+oWz/8eNH3cdddnAw6nUfjQ6esN7h/6v+",
+	"8qSrOe3eo+QvmNY/Ap5ZFtbv6XImReKi7Suda/isHw9f52Ur/eKLJaT3oHHeaB7a8Q1knw2El34G3f/q",
+	"XSAK4I2fx+WAljzvDIQWHorO3ASoJy+KNqgxacfVhcVRce2WdJbWU7fw9F3NeROyClibB7vdw9O9Xv+g",
+	"2z942ukdAu66vGdjKQ09HDp6eP5pzjKueTY0bYS75CdfoTI3PRxq1Q4KtmGdaNiis1SOzqu5VlYPDJir",
+	"B7vdxwAqedw/eNI5ePToHw3qoaaccA5gOcOubYEzYLtD1Z4icyZenwPgEr+6j/v7h50njw/+UdyYK+Z/",
+	"XdHebrRnt0zT8YYPScuXpuBHaGe1fUiGLL9kvq9VbzF0gDDFRehCm2+5Ecyu1kgVHeBVvilXqynql9g6",
+	"I3WgQKlsTgj/0VABBeOzaULnM8ohlopDbKB7upeWqvaEtvB14cAqj+4sx8K6tH426F5rDMC6sej3cvI6",
+	"Fnh9+Vqb9nIKTfhNc+H5YwtzqxcGJgUaNNBRYC9qnXOhD3dStvvgz97mJfzxLQVUVM+nFZm3fty80n7o",
+	"RhgbAoYIbYzVrZp7LpB2sQpol4LNU0z17yxh2U6HxMA1AUwiZzzPbVFOQMbbFw1ZKsUE+maYXT0iwf4N",
+	"NUzKWGbWB3OEsIIzk2mH0WRSQFPwc6jOaWpXOoVlIIYLnua7WkPJ6OicZUcktqU3EZJPyhgXT2O1pTNY",
+	"BvllpZRI/bfeImQHrtXqhOWRqWoUEZQFEawhIONsZ3IrSUJ6kc94bXDRTMOqSAfui1KMsVpe1+AgK8Jg",
+	"f7f7dHe/e9rb7x886nf3rMMWnjOwif16Hd4WqqJVWYvSUy/XnFKr341gKXpVZ7k80xpueHX15hhYK7sz",
+	"4XmRYVatiourqvXuXrm2pqq5+K5qxxBX13bzXiGlnzgWtJlO0zTp8k0t6nRUpltSZvZrfUo21GbwHKuq",
+	"TNPU6qrMXvdL1KpdWVAvYHZhJ1zjilZp697Kaop66fI4uiq4aaAs+6aNW4oflMscVQoMI0mV+E2r3xo+",
+	"OTx4POwlo/3Hj/d6SffwyZOnyfBwb0z3xt29VnOJYFMHoFYU2Ayu1LRyzyY89zGK/TWXTOkTKS5uTidn",
+	"0I6y/2urKJ2acEWBzM0efAxRQHfNcazY0XINYuPprpjVjnWGMLrb+kgLs+UmnKSblDW/TkLRCizbumrp",
+	"RekkQRi4awv81lUcwGufDwj69T3c682hvlRkSmjtdSGz3mVbaT9U7jzkPLj6bmyXOrtJ6fa6yNqCEK5S",
+	"9/3rN4sqDbOdIyQoTepVSz31cZ1iSKp6Ydht7MTVxnjTb6MlVnMVOQCxrKiev9fdsHR+/ZGKnAtFG+Ar",
+	"bQ1kbAKaNTE/Ar7kceOjmjVAqNXNL6eyop8TnkdEChJQv0FbrwTUPajPjRfjrwnh2hFroVzlRf3r8iJf",
+	"dH9uKMiCsnx1BmZOJ4q0cznnI1V216/tQ32DbQg2D7tttm/hPduyjwviV0uRuYrE9bbZqxrotJVgJK9K",
+	"LwFRVmzI1fva1aRSoxSp7EtNowlchAoMpCbbGu9ZSafxJUQlwulRd1kXqPKlFf6OjYKgCc/KucIVJXFl",
+	"cKN3HwO90xioOVhwvTfB3VyGDBCgdUyG/HtoDVNDJftd4407s54HdI+X0Gu1cy2/I4hE9uNmk4xCAkwu",
+	"S2nvhvrCh1hM6vMW+LDV+RBBL6KP8nKDRuUlrjgVG8jYLPaFVaZq8dP1VeW2Kw/3NcvAXaFe2wZV1MLx",
+	"cDyqr1qnbKNQc6F32Cp3jfUbw/7Lvd1ed7e3d9p73O8e9A8eu5zt9eUbezV6wO8aKMB4B/0zx48qeNZA",
+	"4cbaMeLHjc4RjLCVr9JV+7pjL2/TSujD6ZpSnq11ZR2rtgSfTEwRTohMSoG9s0xGUqW7wpFtDAd1G+RI",
+	"ucZ02NCC5w21qFdc8vKE/kN/i61sTl+dkJFeCDxtTB4t57mYFBMut9poyFSoco31mwA/CW9CwyCNfGf9",
+	"YPBT2+F7q0ErHGz9UCZnc8PXV1jX+tdDVqna6FACrHH9+3M6qY2xagFbN7w/IlQs86kmMZYqZhATisQH",
+	"e3ukhKd9KaC7IllkKTY6soDacr/8EGe4ap/8UEez1dpwUxO2vuueH8OKXGaFLR1MKDZ1A1AKdnaTYxsJ",
+	"Lret/rX1f+Qiqw/V6zqQyJ/Iu5RRqCUicjrKyVL/otzlLZeECy0dFCMcnNKbG67lOj33wC+vZMDG0K9N",
+	"7KODbcFfY7p/OHwySvbYaO/xk+7eo/3Dx48fPT18sjemh4/2NwR/lZrirIollbqorId9eY97wnoF7KDs",
+	"aSl8fFQBFDGjl+WMHEBYsk9zqWxtMJmwdCD0kciFn5bTN8UqwpCGtik7ro2yHQA4DITBcJpvXDXyqwGx",
+	"bjJo2fuqQcsQ2n5bd/Ux/uoaKZZfDWdfHEOIduWl0IMCPgqZRI3WTOysbZy5xruz4xdZ27CWdZMbvYEU",
+	"Aq1cBegPWJTLTbCQagp8yDat0HMPYKmvVT3eGjJPMaMIl2puoxs3sndsw624dpWdW82MWJ/B4ChpVVKp",
+	"SRot+1TNpWs66cDKVig71Uu5urW8CwGbvBnNmaGkG70EhqxYxmnKf0MIbM1YCqqL76gmqWA2DmnHDrsD",
+	"K7SC71///T/xznXC0NtphO9YBn09pVjnHjWi3/irwjK/6gPbKk8ELOmm3zb7V9c64rbIjzB+4nBm4ebZ",
+	"MqVS/o5RukwKTCIXu6bq4CaZ/IHt2QZXvtm6ag7waiUCE4Pj5bKJATf5mvU0OK7M4jb3M36ACxSsgOWu",
+	"25inLCKYpp1LRPxCN/PXNDtPTG1VX+tJtfaQnIPX7IzPAKVqvEPmF61+60+/Jucf2+4GP3qUDEfJXo+N",
+	"DpO9A5Y8YnRv77D3+FH36ZPkcG/4MDnvzMVkx/XY2PaXgWzAtClv3pa4IG2D94BFoDavVUetb7JPORP6",
+	"1u80NKC3Kw/6Sd0+1MTKrzTNP7YXWboDQH825p+saI3/FBN/QuHmh8HIn9stjO0pNspYOQjoFm1ifvrE",
+	"U6rV/ArDeqDIJRtq+309QFpvsQWZux3xlr+WMrfNcS6Tdfi2Vgh7XfVxJAeZ2Uz1XMqBSGk2Yd90dnND",
+	"fPg6eoyBW3ejXjfa6370Ln296WjU+rSrn9+9oGAgKizpC+O0otZLM0YrMsXYWh+LOf+d59Pjq7HpUHpe",
+	"WT5v8BJfotc4rffdNk76whNQ+IeKV5E21AyzPTZNPLaWjLIS9IwW3PcGXB5mfDLNh/LTw/liPmc+YPnR",
+	"HQKW38HgjTjlH+wsyUNSevQ28ckHbnZu+OZsq6H3yLVSrm4Ep2wmNbdbFQYGV89eP1i+rF9LG94Alnxr",
+	"KOOGG7ERutjs45VAxYHTCICJv0Stk5Ofg114joXt7dFY/7V6Hw52u0+gHM1B/+Bxf/9pp/uk62XT/e47",
+	"4phCpHqdt50TeB46srdzJvSZzd08tHofViybWtesazOzNr0Q6UkLfVtgfTORb+iwLvEXattAxAutZIa1",
+	"ReC31kA7Z8sjUvJUreqiW3MkKJZtpDQUFwm0Bm1uuLjF6v5UT3e7+6fdx/29g/7BQefR3uPbvE29vcNv",
+	"6jadwM7Avu0dmuBEU+nJa0RNDoJRk03K6BefOzz/igL7Uox5Nms8326v8+hx9x/BCpQNzy2yjIn8TPGJ",
+	"OOMCnscZuyL9cio2KtIPFcYgfAJ37tePYN+VGwuAmlYfa7Pq/n7U6erV/fcq1f3zS3k2piOt4lYF841E",
+	"sur1/0FgalXB2BZXRaKAuhGAmGyJmQsA5ciE5X1ytaBqhxyLpXH5o31qY/YH3ae2hCDE3ciFq823g6UV",
+	"DrrdiChJMGDtii0sZkQb3yVWt99dh+WrL/vls3LBlVximKJcrozn09JIB2u99duA+YomnKdM5e+wdHR4",
+	"ugp5l+v8i3c6NsV3IUgc//T8tNRzWDGRKJNrD7vetzUtsXkInIiqJtnrF9oC8+XRWkXFj8Vw6WwNV7Qf",
+	"X/K/sarB9L8Mg8CHzA9P5IxJwYrU7gzfVCrQXs/d9+ZUZHVXJvdxRbuHYDPWWK8ijF0vLazp56H1rnrd",
+	"6smYnWlINzHxuvBPs8Z1rCqFaH/dizeIQXknUI1FlUCR3krLuxgi/0IvrU3uw+mPqNvMeJpybCOhoJyK",
+	"KQt7mcmcmThRAerBkiBQgKN32N/v9Q97ne6TnimSOQMBqM3Z3ZxjVe3ShkWtT7sTuWsBLHOun+qc4qPu",
+	"q10+05wPXEemPAHUgwAtITVNenYTduH+eKhYdsGyh+aNsLkfwKwGI3szlv+hVEMmPoIaS3KOxekjzOMB",
+	"bsYvmCBSMEVGUypCpSFWRsBPPQngfdOYc9Yc9Cvx1y3IGoAcXlyv+fc3F4WFqhigPmDBRj0uGgB9W5jh",
+	"UngyqqjWgw73kpBruE81+vdoANFRV6GEQE/F1p0nRKzavsrmkNlC5Qh1w8fgbtgumCVI36+DlpH8tlWV",
+	"hbemXOWD1sdYMwRTKK0sprvXBXDZ09lKLasigLe5pVjVyWCJ67mDbem8v/EOEYwlxvIEr4xqwBavyaZb",
+	"l9KM1V4RyYnPBK/hSn5yMpWZA7Ct5SibJPdeJT93HVTsCLZU1fZ0C5ZVZHvDG7dKG421mReTGaNChU5/",
+	"rxuRGAwR+1D3iPCJkJmtCxNONwUy65A3q9a2Kgu1hvqBe4zf20ItPIMkX5MJDNNIISbILli2lAKCVGRE",
+	"BVGMVcPYgQzPG88ZvcHMyfUpjavZyLZsfnWLxntGf4OMHvDGGx+MPoLrK2Ku2V9F+VUIAYGvw7fE9AIM",
+	"97x9oMiQy0lG59NlkA2FOgQGpqDvLD62Eq/XYCa9y/jMdX47AoMfOBUVSCQAdJwCOjc4yXLBtgpM0xaO",
+	"+/Dyme26bYutxTY3XTnsNHwOHW8R0QsAoUSzxAZftt+msDzyi5ROlFfITrkiduHN8VsXlt/0Cr55GZaD",
+	"flPDxkO2D22hmz/jap7SVRLK9BANXQP8ZpWh6bVPrC52xqHCrYOHui0sqCycktlcmc9RgX3EiHKkh4J+",
+	"boIiXO/HinajPyYvn4UjIkV3x8oZ4heEjiBgF8bpNPZM++DapG19pyr9HyviHb9sRu4EOGcqqe0Y8IKn",
+	"LMxANcnGs0Wa8znN8ofaEt9NaE5jLGfY4NE0iKSAlBvzlK1AZuXSQHg6vtk/5IJmyw3XpW4qU2Xjnq1X",
+	"DOY5n/rnrXjPNjD3rfqrNlyTbcZrvDXbvGQloW/+oooqUcJau71HaextlN0G7wSKZZXnthFEyOaeuK6U",
+	"msxXdF3Yqn3aKHnS+eecTSohqhXdm7vQZLPrB+LrsZ2tgzgrAzalDsy3FIjBa48Xeau7f0LHLJSkdr1m",
+	"Eloi/ZTdRM20poi/a1psHepuv4epHJ1DAZE0ofMz++fH8EULL/EdkqleYUTqlWUWBlZqT3O7fg449Y0b",
+	"NTTcKdDerJGqGFMQaxJgdJi4iYKsS2jgdQsX7qtk0jk8w1ZEHiDwDfuMB4LaV+9HXop5bzp/T2R+DCBh",
+	"Q2HvG3r1JqbRWgMk1N2vCK1/3qzlg6vRHcjQrQXib2j1m/RU9/ujV9Tcl9DwosEqCEXq19bvqC60QlD2",
+	"vLxZ1emytqwgAZXOKGBwB+9FcFUeLWzF2EoJ3Ap8bzy/ZaXh+riWvRCupUn52FRJCV1wg4PZ3907OO3t",
+	"93t7/d6hK2+yJdqlVwG7bFmpfiNsTDHf+vpuAjGzMWSm9/UhM4UMe5s5U22j9I8CyxdtIvJq1wshFoXz",
+	"r08oie1LXfJN6epF9hH7NWgbUL+iDZOOiOJixMpv4orQVEn3252OtUtfcZW/NA1Ub2HRTT10vZXHREuc",
+	"bZYOL73O+vEF3ibICZq120I4A82ZIDi8qqqmMb+O373EApub9H3wX7oB27bDEJ4rlo6jAtdpXmVKe7aL",
+	"Y4gj6zVRDADx9WyQevLHnWAQe7t7T0/3ev3u437vaefgoAmDGH6umVc/hk4vj/s94H37T/euwqv391Yh",
+	"E738kU0ncBXmWyK51tNz+Z/zydMn7HjK/jq/+EEd5r9cC9X4zbBosIyb+4MASESbWXYWFQIObV54wjXE",
+	"2BW9377TdfUVNxCnlW30a+2GIeSTcAwVvfMn/CVQL6bUgLkPqYK1Yj9krrW9PM/4cJEz0kZIH9ZeYCoH",
+	"lstmQ5YkLCGW6quMAtjCry0OuYvQBJ20Z/QTny1mULP48JCMpjSjo5xlagcy8erpxoqNFhnPlyfAIGCt",
+	"Jp3vVNP5z4wGffgeg62wOkghrrA4aC5esEAsoatfM8XXF/la71/+x/Hp893Tt788f1OcNJ1zTAkoze1v",
+	"C5YtN59ahOmc/7WA5n02OOimAp8XMynf9tpM9NZxMW6I5hmwmxY9F/se+u3H5+RJ53HnKQZVEyjQnAEy",
+	"LWUzJkxw9pXBn0E7Ma6gwJM+RX2oEJGVi2yEMK1skU/7Xpj2gX46AT+Ta8COSd08HwhwjejXgXddC2+1",
+	"4DkjoykbnRufCknkaGHmonnVAqKn+JVr7dIZiIH4X/+LHJf6Pw3E8/JjhH0asXleowbEbGAmUZ/MqVIG",
+	"X+Cd1kCYMhNx6STi6vkRU1QlLpFOTJCyOgPxmisFNVoX4lzISxFhmQHjHLOUAi/vk/ig2yOfB7aFEhQl",
+	"0x99EOhM4r+xBGqSmQ04WSRyII4rChTW4R7l6IfyQjwuWTRWi0SG1oI9deKTD8/e2jWQNjVKRqKnblnX",
+	"ToccQ7EEGJpMWK4GIj7o7tfnv09eyGzIk0Qv8fVCQXEX/Fku9QuJno5eF2nrf2lGy8VkIKRgWq9BtS6V",
+	"lywBvm8QLHChsAOSnoywO4yzdRM6qE/ogLyRoTVpvtc3BfTL35jq+m9kTl7IhYBDGIh//ff/h2XrZbI0",
+	"eD8gf2ZaL7W1Kvb++fGz18+JmspLTXQJH4+Z1lXIpcwSLiY7jprLprcU6XIg3lpi1twZepnHn3DLd/UD",
+	"fYIQIMRFkLX7j/POpVWoh1ixqqJ/D9lYIqSdZwV5IFIHLqteG6x3IGKvCZtW1IxS9KeYZFSQMc9UXqwQ",
+	"cwbM64sXD8RbUVxbf6XwjNqFNOZdhGSYJUcA7ICOZFgOhiFfQjZjZ5kHCqWY4XnunrIS2ptSn9CBqJS2",
+	"FzKvgpGAzEDjPugeRMTCluzTwDU1HR509yOgXYvzEISSGbIG7wLii7p2v955O3Ss8Pq6zm5Q7U/z+Mg/",
+	"Ij3ySGpS1lxXzxQvOeoj2rTSzHcggGTbMZ3PU8M+H37avby83IUw6yJLsSJAgrIzFIXFomVQ5ABfFzlQ",
+	"64zlU5l0SNz5p9IMV09KX/n5nIkESyvrx+Y0n2ou4nr2J+bJgRCLGcv4yHLXD+9f7ZoJeW0s/23vhe1U",
+	"VuzYhAsjDV6BPz6n55qJ0wmLi/qSvR0ETM5Zdlb5aq8bkRn9RHrd7hGBegzZQBj9COgfu7PTXD8BLOgX",
+	"za1oxknCkx0vb6Jgt8hI9WV5xcV5TNrxPGMX2hQT7FOu/wv3RP9DGxFxRKgX6VE7EYn/c/dU5jSNo4Gw",
+	"/959p1W5GL58xzL40/zl/vWGfcrxT1zwf+6+y9gFfjIQbWw4Uw8QuRuLGihpGwUCeRz7pOl6KBOtFA7E",
+	"rmY73Trb6ZL2DzSxNVB3yGBgO9ZrzdN0rB8MWnBTXLlNkwBp7sZAkMDtPAqM+Nm+fMxZmth++P1f7ccz",
+	"NbEffvzihhlTnrJEj+KBtNsIJ9NXkxpQmgm2XWZay9W6mN6h3W3k9e5mzPnIVkPPGFVSRHpq8aofEbJr",
+	"JBb+wi7yS0xAPF1KApdFeVydJFRN7Zwa5KPp9ohSWcvebHdEFSPjHU0vGQP2m0qp+Sc1zW31ZG0v53jM",
+	"RRIfNY6Ac35vuXZAvppxtOZIkInryy/zM5jYn+IjMpR6qzIA0WYyWYw0kWg9xlMUYY2H9rxRQYA0AbPP",
+	"yKu0NEgkQzThlF6wvt34ojrsQfcQJniMqghO0VRYjeHDQmWypVj1aMgNkGA8LSWTi5z13f744xyUN8Ku",
+	"4ml1H3EPc/Yp905dL1Tr2Ckf5QoHxQXzBHFMrkqUWECVqAJTuQEtAEEiqvKBMocMDceN68nMtVen9N4+",
+	"eW/KIT9H8NSplOSV5rD2tAVQEj4DAoorPRxyYT15UbE16Jy0rbmiBTys5KiQkWLCxSeXdKHfpadhD+3n",
+	"09eviGb/5mzIs+evnp8+LzZkr9u1R0xQwnl4Us0hXSQLZcNlUbenlG+UT9msr18XTjPSnPjD6Y9RKWtp",
+	"p0PQnMFyvShRplSR+Ecpciby3dPlnPWJL8FB2mLhnpSPmFC+P+T1y1Mv375ltw24RNlgbJfMxZ1W1Lpg",
+	"mULzEuxH2/uJznmr39rvdDv7JrELDHiTZgJ5pCzU0lQsSSonE5bsctTWQX0v2zCgWKHdZ0q3+T5g6CKK",
+	"w+h/L2H7/bpnJkk0to5BGAV/EJtMUeyJiugY/1UzlrF0aaHncM6xYjQbTWNyzhg+Zn+BlZQwbynDewYF",
+	"kbnAx/Tl7AyE0Uu03oy6SOQpH6bCq+NaLxOAPipsoqFga62CB07r8nb+wth8s+loA17Pp5T8NpZyCKUd",
+	"Q24IXHcraqFPPOjgCjvRiyk/1NpGa5PnWIaPfoxaGVNzKRR6hPa6XUAOIOGDP6xC9fqzYoobhbaxUk0t",
+	"rv3lS9SU2gZAZqPL6bfb9iahUcxjD+GZL1HLU8XW/eQ/9ZNmz1r/udlPvMeNJrj+J3a34VdWK1z/s4xd",
+	"FL8DRXTtb/Cp4geouW72M3wUjuWg22v6jSOXh77q1YIf7a//kdOm8BcH63/xRuYgn9GJuZjNaLY0t9YQ",
+	"C3btUC65W4EHdC5D7b4+KC1vrOVYAs+TdlwNusRHlTD9QJgE7RldgiukYJTARjfSPDvkVDNEU6uLDJk2",
+	"I1UptR9Tgdql1P/DLhoLWiwaezrCNAxu2lKjgzAurYBQzJEh7YPuvrZvIIsNbfdYsy1tJG1pVRR+mrpV",
+	"sROBZ0sQRS+MWwDzQ8nfbQ1NzOcfUWGrD8OTbWqSShElrnfalKyk50yQ4dL4EfUD8AZtYhf6JTcdBQpH",
+	"eEToQBS5RV4BhbL8y5jmsKPc5IrCduqBdsDxoXfKZJLqbXJayp//jHz5z3+2vn4ylSmYMu8Xw+UDRTJt",
+	"ggOEVY7R24eRAq1bTJ1gJAu1oH51BYI++/5AVK2RF2BCQSEEemG38XNf78Ff8Dh+1eehVRe7d0Po6q83",
+	"UH/z8YtRck8LExQw6lCwAcRvPUvNmOuu7C0XKqcCqgVbSx5nUvw0JGV/BKK0RcsMUVk4+sbyZpWY8UaA",
+	"92p+sdbrcp3XlyJOBlJVkaa9G1udEaJhoSnYpc3CBrbavbFhf6DJe++sAuMfO++aSZCFRFjDWG6KqRwN",
+	"RKODoDpMs3+CK8sm0DWxc2RLkYO9NhAVntQnG11BY2Avhku42naGeNsLezEirDPp3Nq11gwUWZLeLQx9",
+	"aMvOt0T1tMDK4TkZpZTP4FYPzRYWhrHlaPACZ63PaD6akoSNUmoS62c0h+PRF/6aasONUOtrnHfTNTFe",
+	"ZuszLkn//mrnD3qMNGljQGehMIRHi8jMmjesCch0rqAQRdrWX/8DU7fmVErwAVQUKeRr9iIEdKmoFYwO",
+	"FCXSbLGDzzz5ghpXynK2unIFKDgGw13SsDrkPZvJC18fMiI3TdHD7zLU2kWCs8vthui5lmQVD8Net1t4",
+	"iXGCifGl9UuaV9E3JJOXEJuECwPNSDKWLzIBGd0Ui0jHz7TyIJfAnU9YdsFHLHbPRWj5JvgMSxAyUJSh",
+	"LjqYRMZRZLsk4MchOfoM5l7I0WsYb6tuEg6TrJQ6dhvt1uF2dr4jTjCiAuqie7Q2XDhu6cr2kQB27lvi",
+	"F7e9Yx+MI9Wo3TKD8Fte2ke9YXorQ6s6IEBHZV/rkd5S66ItdikLv+AmwsidCudDGl/B+b5Em7rVXAmF",
+	"MjX1nacsIlQMRBV9ieajaZLg+cfgK6AUi5HDUcYy0/aIq5FTPJ3Yl/m1HPTffo2eBx73LBmvEUn5OfMP",
+	"xLx4dWw/cKpoRdhBYpOqg95F1/1h7O+QcR/Cu56xnPI0HoiEJ3AFxzzNsYvdTN8e4Lt5WZKj57DGJ39i",
+	"+a0zSW/OK91ZeD4ov1yC9bX55PaOlns+cSU+8RPLnZ3g4X7xGBucT2U38hp3LKz65bN3NJ+CS3a+yK+o",
+	"PTlvPHxccQFpxeiYeFCLBvEHqoh5LUAlNsUcGaFXcCF72ITn0fZsBKMyHmZDuTIeRysrNR27aHOtIJi6",
+	"fkA7bMd9HkBYBn/XYKvBzzuBUkADoSesijYzjR4qsObQkwW9TZw2oXbA6DOxvRCr1fs3k34JIBvmE+wS",
+	"39kPrKo6WVyhhfDZEKcBjWGmACIcaMaKahJwb6Z8AtVnPEcRbglE+ExXXMBv4fHGPIHCMgajcoRSygtV",
+	"ESaSueQit666VElspuur9IB+CYgIr7zbLbmkqkUEb9glVX/9ly9fV9zNZMLH3NoEq+Red70IK3xP9ybF",
+	"vUnxraoKN+KEea3vzXKVKVLxs9hiY1uE/ptEflubCgja9+qXamUBBXC5xZkRJQLTHUCm9i1SA0h8bgLw",
+	"EEgZCG0AkLaQBhn4sAjGR0RI+7QW0CYaie6b53Q0hTQ2i4V3/Xf9hDWnjcV+EbHYFCczuAUIt4FoeUBM",
+	"MB5z1xAoHEOGkkHtFVlQ8RExuFtTgMiuz1RAA5tkJZzgtTmhOwuxmw7O2wTaiyri9+bI92KOQOSbVs/v",
+	"VuyQYAh9I0PkiNAmS8N2X242NTYMo28SDLeNnjc3PUwAuwCzQ0FOFz63tR2RX5TYzkDccCQdd8to+7aJ",
+	"vv/qv0MQzEcJQCRoIVL9ge0kH5G9bjQQ+92IHHQ1tR128d0CPNCfuMq5mHhNL3EhNRDksbFo4BfKBn60",
+	"TVnsCtgn4EPX3B1of0YTxLBqG8eGzw/1pmjOjaMORCrludYYx8bfY0w4QpOEjPSdGdLROQEY9c6Ry5yy",
+	"Vl2zcQmFEqu2ZY1pHyeJz0JvxxooD3IbBkFwhLsPU1tB1Bystn1f702Be1PglsR0wZNK7Cj8hjqX+Fq2",
+	"RPfpXVHpwlaxNWydhjT9+nLrUuAaRlDUOtjbu6sFl9B05hYa6Uh84Vhfc1jOVhWz4yQpNjGXNxVSd3Wl",
+	"PxuKvn6Q/Q60s4FoY8ZosSUjuUjRhkoZvWAe9iaTiwmG5o/fvbxa/L7QXh4oktCcDqliA5HJS2Ji+OUY",
+	"O8ooF2knx4WNXGnubRGAK5NczT0mu8QcUr8on3fGjVO51jPcxw/hvz2FEDdR76DNbeDKYQ2xDsnOEX46",
+	"AiebkSsJm82lvkwhRQfBFVVd53ZBBKvVAXuYpQO8hxLcC/tthH3uyTP/kjVJ69u5rkfmTGxOrVNBmqcx",
+	"/nb8CsgaigVDXvNKcMQ1vAvR6pZvZgpFQQRXBMHuLU+8VnUH6/e3lIqzZ3JwTIcsk4JjTqtVtZcCOTlF",
+	"L4NrhWt/t16Sq/tF/F82Zhd4wqJ51q5FgoH0YgWDSmEJF3ENcQ/rJSlSGVykVJMjzlH4ANuQOkkwtlty",
+	"Ypfi0onTMKDbRpEISTMD162XFXJ5rzGgdv+kl2KSLeFhcK7H5vGYXGZ0PmfZTp/E63t5rImV3qqPJNxy",
+	"6/biptt6Srp36SkxXNBFOTT1+UbIvf/kXqX6RlSqDZjtd6cdfRtODSzlAy2uTJW6TdwbxnteyJn+aoES",
+	"bSQYqqkDgLdydryTbv5Mru39cEC724x0+9qawyyZ9ILiA2x9VvghLPpW2VAxuhZMvxX1gouEZTEZQao4",
+	"liYIOtlQnYM2VZgpOCvl4EdVkJ89H6+ZlUEPS8GUUZEcRhigcW0TE/LYAi9aI+24tcLDoH4WT3lzBm3y",
+	"BYByVYQaJPzUC+NTZba4AAG7ClYI5z1z32h9hGajKb9gSRz5wDj9lykFEJEYBjobLrUqaZMO/Vi9VjmV",
+	"zHKvulCsiQS+qFUB6KBCrHjKRJ4uyZilKYaXTIqjS3k0RXMd43HzgAJuOKRBX5cmT+QiVxxBAiSfZowZ",
+	"JzTEwnhehMIGAmJhR04rdzUANTngT/WtZWIxU9Bu25sPJMT5ymMjshGu26pUuAIkAdiIgQCOGY9cO70z",
+	"LJwEqAjX2ZDnKxEQ7wqM7HamovnhsSENrP+4SV2DamfAbX/5Vh/wD1v/7ERm+da/Aere/FffZGkHs5Zt",
+	"MSfVFC7NH33myvMdjCRXsP5aEN2XhvjKpSHuNrnYZIA05f5qbdfwWm0QaDZJ2itkiuPgVmLsVFXILXjm",
+	"PWTq+4RM3V7uRpPy+vBz0YX/C3amvy3XqYX+a10mo0KNWUbarsqjSJfXdqVGobJkJf/q06B/tdiC7V2s",
+	"QSRaoI5ruXjVVm7S1y7r2G4hSCfNVorW0Ttar5bhjGFQjj8IL0kBKwIHUhVsPb/CBFjMyXBpMx0GgpsC",
+	"pm00KTp6n8+GyzZP+jtaq9Uzs4hUU7JMn5NWWHnet7Q+EPoEIv/+8SSytT6LDtumdpe14+i50VwN/WB6",
+	"itFXQ67cooSBIzm7h5/7gl2euT3yKxp4/NQvTnJczV5R+v5DpRcLVeB+IRk/OntDMzNqDSojxfB6WG3i",
+	"516WOC3DISpVVop4rTajTEfDFXViSKVMjHmLq9uqLOEs5ljxt++frX1so3i1V3TS3GWzaqA1TWOXU5pr",
+	"Ovax1DZTx9AcV83J86SUOz/PmMJi4/A2yIS/ViL8qTlPM+tT2ZDuecPYtvcQmV6n4Jbi19278ps6Ekfv",
+	"z6ryJbXbsFURk21evCUDMNnQRVUWTWOuojsm+w2xonGAkclL8T2BBqxrdXvv9ddwMJt0Q6s2FMWkv4vw",
+	"tuUXXnYkiPLVKK2iALznnpxKeb7CH3mjWslxmhK1VDmbERh249QbYjNvBmKb1JugN+cEJvAzLPsu3Ap6",
+	"pE19Cv7m/PHu/tVrJ/r75hE/fnyGH4evwB2o4wPRti0DvGLahUW00yHxIsM+ZNaS6Ic1wDDMYJEF0AUm",
+	"m2GKCcQ0D9UoxGHL5Z2x8uA0z+dttTMQH96/2tmo1rPjVXiNsfL2QPilt12lf6gNpuX6wpTqqye1YT5b",
+	"Xmhnpjuuvj3ot3WlDI2rfyBgrfgc1h1syI4oOMDtJUcUY9xSbkRtgDtNjUCm1pwT4V3I33lg//tQe/SE",
+	"4XoUuGWPEQhXcVRf9zU4w+87ORlx7R55bicunMa0tkDczWpOA/HSQaGRwapLW6cC3TNg3KClY0DUnUpl",
+	"+oFYATwn7dyQiAc5J3XE+UDE+u7HhY0rDagHzONYQEfNam8Qf8ON6wWlTtJcFq7EpVeWMi98hqWT7VT2",
+	"yUvEMwl6+hdiqemS597NGHORRHpbRQXlIQWLvFYtLIFi/9AvH0EmXiHaAyxEWyqavtcK+hI38yG60ukf",
+	"bx/lrnf9bfYGupiuRrobikEiAmKok8Alxf4w2qTG393rthvptq6o25X5VXQXZt1AnDABvfEUKm+2Zpqp",
+	"Px7DXcotIsGQzIf3r7y7pAxHMG+YIxOPiClR7lynIwklm3MMoikT6mcp10zwgRoIucihk1UbJFTG6GhK",
+	"hym0RALfMfJJbBK4U9SDxXJL6M/zzdGMqdHCMI9iGONKKvWPQ+3zat7KgtcZh2XQSch84/XKTPG24yV7",
+	"1+BxpTjJrTG5YhP1lhp9odEkLxEkURVCvvfQ3ZGH7nvxzDGIzl5LwTxny0K/vAu3nGEAmqbP2bLAaCMk",
+	"mSqvWXqJ5fHkqgzvF7YsOB1A2EqfYk0bxN0mbJ7KpZ6YisjllI+m0GpLa1kwvz6WTR4IwOCCFwVVkIZK",
+	"mr+w5Ra8U5CTk5/14LfPOHvfPuM8+fkXtvw7z6eaHpq4jSYhG2yGE7rnkd8SjwxWBHVkXlx+fZs83qXv",
+	"3wqe5WJiq7DNlVKQijFbTtf9vMzG4Amsii4vxUDMWaakoKkfsxaJ31kr1NarQ8qduBBTXMx4s3ZcxHXj",
+	"Goht2nG9KXZmk5ZcG08r2JbLtuL/w/Xlcru8aail2Od7EOZ9f64NYkzCv8eWK3ofYlnDK2R4oA3rYMTl",
+	"rIZi2aiXAr7YT1etJDVEJOEZG+XpEgEFWI3CYhBc8kKpwWExhpfN0CHvMA0DRLnNv/Bn6adVVLPLNQeG",
+	"4hhc5SxB3yE41DAEVKke7yezOJQhTVM9i6J44ohmGS9ndGhlas4yaNojhYr9lA5snA1ZHW2nd1VTNqDv",
+	"qEPY9tFrZeA9EUgLhK7ZR0g7hj7iOwgnTZfQvFZ4X49pqvT3dpAjMly65lKu9SzuC7Y99UC9DRNgpNr6",
+	"C39ppFofnyvqEzu5ERlsiUeCticZUK2evTBulbK4izAvgosJGVHFcLwiZSScuYJ15MLJKx2sakyun6pC",
+	"yDWTVfQritJtV0pXMb2fF4zcSMKKJturNfu8T0v5g6SlaKsL0yc31XAci7SMISJMM1MXASoeKFjovTL0",
+	"LWSk3FWc/C71pzxEkp4q5T5qbngayI5tq8XQpQh46OKUz3hOhiyVlzsdgn3BFKGuZwx4JiBPvphXZLHY",
+	"/sWo2puYezoQsfvIq8tHBaLkK4kmXntWJ6S5GIh2gQ2tqHMUiqPIzFYFGB9hFx03jaAehc4007rQRxOR",
+	"zcFE4OgMo4l2bS9Ev40mjhYVeCbQVbH3P6gOETHmbC5JQtUUm5rpd4F++RfQp8iMUaEC3STIXhe1CvM0",
+	"qlfm8W6E6hdkAwd+yzEBFJdhnYdQBeWSC+xy/3eD2mZcH1zU1BXUUo2nh7VN2whvClWvkYkqJYTnuGbN",
+	"lseM5ouMkXFKJ4q0Y67UgimbmhqTf/33/+y4cWt9SvVobvvbWlExP3Rd5tWUz+csQVp4KyzOqoSZqhbO",
+	"wfb73f3tyrWAbmZKtpioPikVbcmLnvplt9S//vt/vsQ7RYuQ2oXTbypfZSBnOpoCNf86aP0fucjqj/S6",
+	"7ob9ibxLGVVGtx3lZKl/UT6fXBIOvYuVVg4HrY8xUJTMYIh39vbbYeAOax263Cmks8FIsK9wzbSU1SOB",
+	"Fmo3wC2gi9Yg/u2ik1qNWOrZOvZh1G79Ei6sfdcx52g7++o3e9V5MGhpW74QcsWmL1Hwt4VNYVVcPXFP",
+	"yTVg+DLf1K/KG7tZeswSoAU02G6GmJguvn99Z2SHOBTs0oNPQxkCReJsIQTL1Fkuz5mIsbCzbW+t51cq",
+	"XrXT3B7YphPfZoNgM8bttQguD3CnEEOXjt2MMjSH990iDEt77Glb6/T5Kl+qc8gQBx+IokAKJr7cHhsF",
+	"sL+S16o7ZPo/DYSrY+QGXCh9UyG+69r1fsVus3N31QPKrO8VfEjT9C6CuhtAzp+X2xiKkp6BlqIpw1bj",
+	"pVb0+5430obe7+kSfVwYgUUd5ASC6lvWWSkVUyn1cm+opkJWF1Pxi600V1Mp4Qcg/77k5EFQPkaxG91X",
+	"uMJGh81xmt77bO59NqH6EGna6Kqp3r97j80f1GPzB0rqot59CIrWRjCCE7djmZ07JNWVeO3aDkLHYlmu",
+	"06YYqxRe8Nomm7bGTJiGNujViAYi3CPZe9KG4HY6eq/PsSOOKd/ghcPqHiuMInExwbKbLiqEZReKtRxh",
+	"VFFv2QPlOzq4IjQnM2l8eEoushF7oBBeDw0qIS/TDRh7bU4BA2/tLf1q/TYjn02fZl+ThygLh1w1LCsG",
+	"j0jB+qYnpsPdH3SfekYuZOA7WK5WY3jCipKxjV1Owdm12uCNNjWLvfq75gLZJ+FXjh7MpGnu8r4DEwNN",
+	"/Myo8yv6t4ZcKDjOQFStgpLdi2fhjF79J0vOxpmc2fCo6QpVNodDWo0mR9/Y/Xr2oF5F51vziZt5l2yP",
+	"G2yM4u3+j1KMU968RXDm9QSwxqJRm7UQruLJ9IS2sonAE391vMR6n300EA2Brzp44N5Y8Y2Vt/po7s2V",
+	"e3NlnUvKq9hzH2a+N1q+lTAzBnlXB5tLsgh59cPPAJz9cnWh5EF3HbQqhpfGEaEzKSZa2zallBvhfmSe",
+	"LixC2kHwQBqB2VAEs4HHe5Wuq2g9D3pHShbGQGgNfadDjouaWTHA7VTkKlrVpaQebkZzrVXiPQftn7x6",
+	"+ctz8uDfUE2A1aKi8G8P4j7EgncVE4rn/IKRNlVEioF4J1U+ydjJ315FRbQwYyM5mzGhV2OTkU2huPjf",
+	"jGJ6FkMM3ewqAdyWIpc8TUY0S1SHWLnjFcHOmNslG9EuZDJXELeXY+jVH7nIti+iIxKnVOVndJTzC54v",
+	"obmyxZPpveI5BloTPXUhLQDRZVTD3/Wen7AUAgMXInnXYum4IjFVo9iHErb1wUVkgSX6oAYGQA9SrnIT",
+	"YferGzfB6cwQARDcUJqA7sqKzYW2Qb4GBA7Fb7OGUhFZ7FNess2BamcLldtbStonf3tFYk3IcVQh2aMS",
+	"7eltccS2U0bhJ5yqucxoON3bgvI3z/iuVckEBQfBK1wR0NOPPBKMPEJC3lCmR5huKEHAUkYpRUAfvuaZ",
+	"kIkED0at4kq0olb1RrQ+RuuXoJUtg1XmUhw5ugZCb5qfptXS3MyvtJ6iRvoMzFzxLz1iw2T+CBWqgUNz",
+	"MXEM8F7rute6blzrQhZcCNkhwtQ2UbZymmXXMf093WlKFTHvAySUU2YGAq5Wv0FSNmg5lTqf2MiiMGnm",
+	"qZYVhcJkiqHcexDq1fbwTO59CPfdE8KeA3Np72XUvYy6S89Alew2EFdaAJX7Vn+F0pFULHPQ6fSbfGQ7",
+	"CQLbEcAt9KQN5pfmIEmDjvKicc4DEvdtS7O1XTcruXzYNtO2XBuINlSPwMIO/XL59o0qS44rfTpFpU6y",
+	"1xcsVDVz23CG8Qs4EH0iR4sZVvumBaQ+gvZ9fsFa2B1t/1PIMyBFFLTvewf8cGWpc+ZqM7qIVI6oeADB",
+	"m2FKxfmgFZF//ff/fIT///IljogoypwTEttfFnD+mAxlsrRwdFexzED7vUkjZCyfIoweyjAZl0hpdfpG",
+	"d8qvKqdGILTex/wbK7oO2L+E2JG+MyR+9/bE15Dg90Vjc8XWwyDxopVB0Hrqev3hXd407Irgdv1mfWXl",
+	"GLY6NOHYaElnw4yK0dQsHNsDndnQqoP+04xhRJnQVBMM9pEHyL8caUp0ObXQgW1LIHMdEz2jyyKDBPHM",
+	"UfP2r8Y5v5DZB6wYsWFpFdeT8XIqySVPUwgieFf7a5Wqumrr5FuHeZstvnW0d3mce9D3fR2aLevQmKpa",
+	"mxWjuRUotkkGqdSw2QY6tq6+62m1VwPLMFfECT/7cWSa+tpUPsBhQb7OzkAE+v26cgUZNLF3eJydshbp",
+	"4c0QuWWXvmXtRigyaZKaqFqK0TSTQi5Uv+Qp54rMaKYV0TkT0PElsb+Dpt841wTdKRiyQj2VC3BIG5TG",
+	"kI7O9dJF0iG27BjmKgwEJCsMpUwZFag/ZkyBh2FMNC0mi1S/0NWu1WPbcgzNZWQbkUmb2MBOUjTwfzPb",
+	"0NXAifXL0+XKroQlne+se3UV16j1X5egBup8fqPQ0BpuKlwadSXOKGp2LK7CbBatbW8Gs2kqVZTswg45",
+	"LuK39aZ0ekZW22GfKBR0MXhJcFKKCcAim+vu2bZP5WqFVmN0GY1yxtQ6YBRO33TMqmiVVcxjLUMO8K/l",
+	"dOaBKLd3i8LcMQo1Q99pqOp3rWu+lW7io2TCl8Ytaw0E5lsHKtbLxK27bdeGWC9Ct9XRzwqqKSGuK2J4",
+	"INbJ4SCpFdWS4OMN5DCpimG4nuvlsC0qbjiNtEzAvWKLG24TuxwEm+v1w17S9Khoso3dp6BFNmapr3Xz",
+	"lLb4oHuwE5HKzhjfj/HSxBnTh1B8C7yicKzgDEB7iHEKZwGPAPwmmNqPv28Dftr4FWyOPyDTF5lAMIwM",
+	"Jg5jz7mdvgE6CMYSQxoZn0xzRdq+Ry2LTKkGQz2VFMgdBEcMhCFVWA+46Ti2TdxOJ7uh2ggbVkbQhnat",
+	"x/6qVoRbutRIG9JNqfUxWVw8gueFUQ29hAXQ3aslr1bmdO/UJNtqP0iTtAqKlw/z5NbzuUtj3IaFHxrg",
+	"y5fbF5eN4ASZ8DEvPPC/c3u+SYO2FQ9KVAg3AFmi9bna9oDerbBOZZ9p3a4GfiOm+mt98MutMgSg/bCJ",
+	"j99eJtcdWPRmDbdt0vu9YnBILYqgMksZEumITEi01rU4UTlPU5trpUi81+15qVbOORs2I+QirxsJ7XJj",
+	"P4VO+XFKJwThp6E+XTjVr59YVN2ze7v9OmaEOdbtrz+0EFldVvWO0zDL/ALnFw0EJEpmbMREjiqmVzm6",
+	"CdeKffJQLTagI9TUpdDHxMzbSTvGns1n+XLOYhK/0T/aOdImClBajL9yRjl+ijfadHUmbfPsmW1rEJvO",
+	"xzAL6N2TS7lzROKE5jSGDs+mlfhCTV0jDDnGv83MoEqscm8AhNUlh8Khq+pWPsdT3dpy/CYhMLCYTQEw",
+	"Ncohgl0yZWnmHgVzX5N6E36KmfI1arodB02dK49ldv5tREn0TNboVQMR8tFsqFc5aAzE37V6Br28E5aR",
+	"AUJ+ML82YykCDVoFRCRlRkvHxnyE53U1rdC2/Optts1aykVTYz4oI5nRS9ODbU1HviINndqq3ZA13Rg/",
+	"eSGz8/dmTbfpXX0BGeiG4jQv26z/HOy52Z3mJnRNq75X5a7Bet7DxSsxHywjsDvO5MxdhLtkRQ8/+4UM",
+	"bqLuR7QawOK8TUhaODrRo18XvVICquwHgSrltW6NV7l19GJnIN7DlVSm3oXZLEhOgjq3cHu1Jmm/KS/p",
+	"GtBDrFJSFMNoN3nRT/DBoDPdvGv9S1b8WmgmBD7g0qt4UUjEbIN++dPqy+2L7bO4P/B2bPAdNtIFu1wl",
+	"MkhJYkQDYaAmRRpDA9ZrtTDo3Z4wWFf1oywC7htO3RbQp3ytwgCfVTfqyIF/V76i4bflbrxVZrEx3OgG",
+	"q6+sOWMPPVO+7fW5Nt/0aoGV19QvsAJwY8dITQHya2CesL11o5/lNcS3VFX+QfxyqNUB5+osRwYpOq37",
+	"EHZC56bT9GkNyot816jM5aEeWHTAQNRBFTta6pqLZR1BejtrWpOQeQX5up1cu1azjp9hh38fPg9vSdt7",
+	"PoDU7l0d362r447Nn+BNLppPOZDIRlbQERY/sC1iIWMG5Quwhf61Shd/DdHsWKes9Z8wcBK9f9vJ26/c",
+	"TLfm3Joaznk74KOgPbRe4AV6l/V5gnIUZEG8yNIr9+NYZGmwHQc4m00TCbCubMs1hMXkFHOdeebaRfRJ",
+	"PF+o6Rl6CGOUnzEmn5wplZ5dsIyPDX3GBEzIIl1aEYCXoNVBcEkwrruAgB0h0zyft9WOae/uICR7e3q5",
+	"UJ8RFvsSi3+QRZYWywq3loiwvqQt5kguMzqfs0zLerE0udy2yUUuoaada3SxHj0FbduRQN8vhlCscWoP",
+	"G8tJhigVUCtPOo9tJfV1A3zuaxvsL/iqX/WBdjod/Z+PX2oIzXooNEl8MXs7ABRvhNuAn9Rf/zXySlBN",
+	"aTYlvY7uv2cgyr0gvWNBql8BfKBefdNkqmSMKikMN8unVED848P7V/31zGVr7vVVJPtVwUNR62Bv78bO",
+	"HwTMc70zTfdECy6/ew1uyhrJVdVcjpOEUDwdgJ+uAjtouxwUE7VLxznLdimiy1ca6A8/6/+crUlSugHl",
+	"ZSCePX/1/PS5817vdbu2SxT4Ev/8Z7D2/vxnQAqUMnRYAlvwQA1EyQ0JeKCMGYTupdYioHm/dRd00DBM",
+	"mMozuWzzZCceCPt83zRMUpAYZJ5hiXH9eQVdPIcmOZ2ygYDo3Qibe3IbinMxOAzX2UMzms2iSHAbslSK",
+	"iRoAntj0eSs2tMDKBrUNoDiTByQm/rU1xxi8NOj7nmiFBiak9L3DsQzbKEcYirpyDxCpMmHZQMRmiHi7",
+	"bHvo6pKvTaxyKsltexpw1GQbT0OZCF18kAvXpUyTkBSscy/A7wX4KgFu+YCmJINUKHGAByr8uivd+6Pa",
+	"xd7Atf31rfVqSh6sdqu8vBsQV8fr+De5CvsuM0br4g6ILKgzoOdRFFIxQVyipvIScXTMM92hbFnGBbSC",
+	"HLS0yB+04p2jSr8DPzdWrU6BuwmGfE1TyjOj7lnqPUvdhKXW+KnHar9HZlhKl1zJCW8LnmI02TIvvVFU",
+	"Si+ISjGCbXs4yuKOvK+Qc0ByKY/q3DhjxOZKwiBSpEuMVjbnS6ZSnrOksPEXc8TwkvZm4mQss4GgV5Bb",
+	"FmBiwDF2qe1rOpetuQSO1DHlqfJrAsV9sqk31/aoNoWetWUdAYbotryyIcH4POH5H9N7eqci36Xz3btQ",
+	"79WF709duHfQ/sEctNUs1GYVbVv37Dlb3sOn1qaoHqdpZVoJm6dySfT2EQ6allFN+6ScPorIK5OBAX7g",
+	"NtavnLD4YYHCioiQftFtg4BpBGc9g/F/0ad3F+7Mk5Off2HL7TFT3jbdm9j3MvP7wu94xOvxWvz0DD79",
+	"BoE8el5gSZ4sMihdx8WEXE55jgls0DDonGEDIZVnfD43BXEFhBqQoWO+guZ8Pc1kz9myQOtDWCdnnwrw",
+	"rzRZDkU9MusIpArSbAkhbcD870Qud9/k8h+ROOd5imm9pv1PZyD29LDF/odGB+Mzr93Z0ZS0pcCaxiRQ",
+	"sQwyOTC3msix0cEwo9obcKcP74eX6PGBdwswnGVpsaYWklmvWaW/KHhFsbD9Dnlrs41NN1lvmUW7WUyz",
+	"Nm8B6BMcmjb5tyrx7PeCiO2zZzTPMz5c5Ez9Ke6Xi7QZG1rv2DlbPlAD4VXZ4ULljCZQPghOAxiGnYMi",
+	"wlRPdiV6Sr/2AnrXK9HT2CEX9itceBp/pxVho3Cds+VAtGuv0B/Xez5Fg9aYiwnL5hkXuRvBaN4TJrR8",
+	"ZqY71E6EOaBwpNZHUiDqTUHzk5Of4QF40qOBglYHomClmqxrc61NaVXH350GsJbTJG7J2eAPcRvehsD7",
+	"7xSsZVWjZpxWcbiRLYwD1Q3sjRPysspD730S9/rV70C/upESTIhO8jlkGKNUVszCpu7Dz+dseWs4JKd7",
+	"HZdY/8KvO51Xr/qW8VznyC+wREZWE54rlo4jM0gKH4DaUlVa+lo90r/A0v6oHZRcVIokXNH5nNFMQYIw",
+	"oWlqNmTWaUZZ+WAqBLD0C1Wimt1piii3Y9u7g4hFmkakqI8YexLOKI+ajGPkufFAIGSqGfZTFm635HA2",
+	"WJ9irDUAn4KUv8sc0Hvm/RUdyqBEoGYZ4CXfbwS6Cscpmd8rrO+bRebcBQMPA3K8dRWwnBBu5k442mqd",
+	"tjiYe7Z1z7b+0GyrBJzZlGfdHobGU5JvFkmzvjtRL4yvQXV7S3hNXXdHh53aovlqc0ioVFuxCAxBUMmV",
+	"Wxz7fkGvhnuo4CJCYkTRyV4KVq7pFZluCKJaUCK6UtV0bQK8taXRPeKD/tRmcapv/9EQUxsIvUM2DzP8",
+	"rDEp3FMpVzlLOuQ5HU2h7z6UhoEmcfB7TR7QjIkqPjIVXrQREmMU0tXzLnfOKtrinzM299+nTPM0d1lN",
+	"43N8BtzAtuw9dEJ3z63o7b+zQYXLVfUQXhtSXNM67BfG5husQm8f+5SXO7L/U05FQ09x++fK9uvfc20G",
+	"3N7tI41mq+/rM/yBSlHeO+NuLtg5c2ztmypX8J0CTEymvdbILliqZUm0LeZkw+YmV6vzVvT4gUr8rhVK",
+	"4YqDmGNJbONIG2J1kS4LagwAdxEP3McOtn51UVcHE6nej51Zxc1TEaZ8bsKsLkdzITC6bDybEJSNIHMT",
+	"us1WtBFFl4q0GbR30a+x/TuKahEQBdyBFqnV4G1pEgjB01RTf0evG5G9LjSj3e9G5KCrb+xh14RbtZJU",
+	"ipT6zYb39mKbw4q95whm2LicQHMcqqhIYatRmN+Z/EGsTUFIvTpFn8QY8tRTNc1IEqunQQnZ1kfb1Lag",
+	"EVgf1MYlwvAo6NNi2rPg3S2WdUQ4RNRduFwTqVkYwA3lEOg1Wczm2t7AQ4aZdlyuaPGC5sxQrYJuU6jC",
+	"6By3Fv8sDXNLMdDQGF+jaIXV35rDofYOh0Kh7ubeB0DvnVE3rXN5cSafZ4XfUechf2CYM3YQfKWFGoCd",
+	"G5sJomQ14q/WpatvJFiD+Io2EkLB6LABdN149Qoj3h9+NqRzE3Hjcq9yiDuYYSxyqNBuCNSLh8604ImB",
+	"KlK1DjxVTjIQm+uaEYrsms4FXGggcBqVAvDYARBadoAkfqCImtI5RAaYSBT6d/V9VQw7mEExi0uaCaze",
+	"m0uSMWwYwvOdvtYr7Bn2VwWTq4qfF1MGBdAvGoxsNC6JpdjW2DjSQxpG6w1bvchI9yRjFxLKm0aDFk/0",
+	"N3CBDU3gzQ3rGFh1vK5m3G4kGgd6m+H03+Ps10WlS7vqF6e/zp5U6KooaG/o6jsrfWz6I9Jwj09Svrv3",
+	"UvtmPCXlMspWhn8X4SHXdMBwc0TSXLkL9IYRDm2AugcKVl4KD9S60MqsaM4AKvnOjcS19R8rC02A9MFq",
+	"EzGbUZ4a14PBQZ/RPD4yliTybr2QxFcRLCZpRZWJ2+e8G1k/N8T0/lCO0ppOUrUfeWK/MjziO6y4MLP0",
+	"eac1Fzw1s03tEnfuoOiC4eF3WnRhldZ9NBB0U0cvqScSbtg3+yt6dcsOzy3cuP4PQy5c9L17TtD2Sp+c",
+	"3liTMwH0Ui1TG7ZCyoFtW0cC051d/xA9ww45HohG12vZ79roXjVtqmrW6aYu0tUNmW/V1RgY6dabM2/r",
+	"cPwqIrdAImha8Z0U937Gez/jXaksKxyNqxnjd2cE3Xst13gtf4QoR00DfKBKc7kRFybkeNxeH/LjsC8k",
+	"KnXHLFmalYaaA7Guo6b9KtRRUys3JWzATof8xC9YGUUmx/gqEsN/MMCNGw2pMWwgnN6YGzowj+Jja5W3",
+	"gdgtr3I79Q38kVWUQ3sjtdL81luYNp9Lkx8IQm42dn9k1+t3RgVKI6kcnfc9yuaCULP7AIODADQ8eqal",
+	"8hnOVP8Kc9KZB6gnwdYTfq8q/SLIcNcCHkfhmLw0TLEhlZuqabrmX+z4oPvUa0SHhdDGizTFajf2jkPU",
+	"Ptg64ScY0eIT/HQqoA0EWoKXHSPXDb9HUlzJQ2yFsgKh4BX3KTRcfVUOuiE19ERPzm9Qf/P6pz/EbSie",
+	"gfd/jRA3HNq6Pn+Qdzdk+SWrNHW1oROgDV/9vJEpFlpqsUHlCXqcQqtyJUbhCgG04404hX1V2DSEJisL",
+	"ZgXAZSbFhGi7PpDKvk36/06kJbJMlr6Vh5YoiGiek1FK+QyY+9CMVlRcMuPiG5zPc0bz0ZQkbJTCHdY0",
+	"SnO7Epk5RmNZC9zGAJKsrldtx6701f3++/zO6LLuLLndbr932ioRbndRIaK+MkvPYYFiqdmWsriyXLmp",
+	"HGvgrJ7QNv4QGOdmtNCcZqti58diWQ5qVKmqlLUBIXBwFnG4/5inASDOUIKG96TN0YB+TKEm5oUmCIpq",
+	"rCd+NpILkcdESJJKMdF0rz+w3SP0I66Rw0DE2UIIlqmzXJ4zEaP6Gu8bw+y1KT1pRhQS+ZDzfNnSH1OK",
+	"QQ79cn344eYGH4T+3pfqt+tsaboPC2Hn6Rew2MeL3Mg9qmv0zvvI7sxXiJZcp804Hsj6GN8tGWNf9Rb1",
+	"NrtFlquV7pBWmW7tHjk+uvIunay6Sb27uklXvUfVNf4O7tLJBjepLmkWgmajKb+4RZ9HOfMIPRZVtwZZ",
+	"59XAGlFhrwaJzRoKt0a5rb13v1HxtddtiyQDYoPxEH4HxWIgMrnIGaEqGDAzk4rJcKkthZyeswoyrE/s",
+	"9uuLTb0CbF7vRXxLYkvA2ZJwmIKhcp6mRXSm3CneARx8nXokZ0w1so2w1DRz+PrX3VFrUin99F2r/86q",
+	"kpfi1hX/ivw1+3kFxjHXCrK6RVfp3Uvnk1xmxhcaj3nKYjKnWU7kWFvn8WyR5lx/8BBcMgnNaYxidIw+",
+	"ftN8iiu1YBHEMbIJsy4Agp0ARnI2c5jQwL3VHO81zc4TTQvabsLbaxsdDETGUprrE0NXrMdZL9mQfHj/",
+	"CniMY1bQCM0sZk3xQyA912BtIPSPgCMb80b/TVJtDhk/GuBJtAYngIXP6Cc+W8wIzXM6mupVDoTivzHS",
+	"7nXJ6x80GzTtancivfcuscVbPngkYrFI07hDjmF3B8If02uCZjd2ROdefLq3H6NnMhxc1kRrKPAFT9lK",
+	"117gwLcJ+1aGsh6mO3C54dhvszeLNG1kpfAMS+BYH1SIDpVHOAanI2bMAFKRECQAOvQnuZRIFt++wnQj",
+	"1j/urr0Qa0H0Id6pVlVn+CC8mqWuyKy+zdgVeQ1TtCj0FVyRrGOKA+FxxVMToA1kg+aMzvrAs8rVFDR3",
+	"K4FdSsocVmtVTMseW8UAB8DMf60XRgTgjaW4aq2cQTQQUCsWKuRSxa5Zq+CD2rRSwZazNWULSFtPcpcL",
+	"xYTimonvbFzJAHfrd1nKwJXA2L6MAeJl74sY/HGKGFxH261l8S/UreXwa6avmFIcr0RYxX0H7LgPzQwy",
+	"fkFzLU7OmSCCsQRSo41a4zAy1JSMeSUnXMSa/0H40/qFYvMaY81ZxJAUhF2wzDbU1zoh8OATJhISz6lS",
+	"lzIzsXCTtBGnMALoAQg077jPZnRJhgwdV47d2fxU4IM0STKm1BGKlKHMp2W4unkRzUzvrWgg7PdcIVKq",
+	"7bXfWsz1LDM6U7/24bGP5P/+X2I/gZd9NA2NgT+4Y9m+AjjA4wdidQVwsSxqgGcmUjfKWMJEzmlaygTo",
+	"1T0LPeLfBgxrCEi1P+h2tbhF4/9yihWLUAc2tcOnqIG5dmcQAgw2jfwRMgJODAneTgS7NMZthLBDA9yq",
+	"Au3uVqParJjxuoI+U7q2vv57226F11X6g1vg6SH2Voe8CXUKvGZkjI0WGc+Xrf6vH0sMV04IFx6DtRwR",
+	"lWK9l41aMCDNFvlU36kRaHTAANt4MwGZF3l8cYTXe6fCIfsDAX+9AFNmni5UiE82pMP8uMgyJkAtvM1g",
+	"0VqaG+E8fNpDNbyB9r4JUdwgg39ipr+EtyaPQFAiF+TxEOhZraQS/1UPFFFsJEVCsyXeBYW5rWbD9Cyg",
+	"4FwEJZqxF5HtxRtuRvT/s3d1vW0jV/SvTI0CsQBFNtp9iY1FkUXTNt0CTYEN9qEyREocxYSloUBS9qpJ",
+	"/nsx99wZDj9FSqIse/WUWKKGw+HM/b7niBZcRGPVgYzI2VYf8HTHsLLpVm0t7C1L+lI2Gxl8afl5pFn2",
+	"4rarjUUGQSL84joYM2ckHOPFqOYbUv8tawjp5+WyIG0Amptod9pPGQCnF5qQsaoorvhqJreVMYMpQQvz",
+	"DRMyl3jh7QmMi2tZb8IUj0uvtgzdoT9Lxh3+qLV4fPrrC/DwEp6hvaM/UXA4OgXF590UsXVTXldf6d9t",
+	"eBhuWlDroeTJXyyiJxmw74aSKArBhYjrj0SZWIBdlzIYBJAlaCZlbgGKuxvCgLHyPkCcMfxDlgRwwvNZ",
+	"7QDWJgf8PVYVzMZ6Seq5ByqOeWMcLt+YiTlY8Iw3wrsJA28wKqwklS2jY0G7lusVQeCpDbXFpg5B6DxU",
+	"wVAA5SzXTBIpOcyzWHl/ur4mKgb0ssQSmVtq/9R/ji4quzrNnmjT1mlDfHf9o2HQ4jenDszGMpvJhb+o",
+	"yRkoCpTjhy/FemCQfT133mXtzYgaUALep+2YwOHY7IYqwDOd0Jljo60RKL+n49cTjvae5ynXJt3bgWrU",
+	"ua6+fY3YBvR8w9xeNidmV/z6KlCAHQ6n1c6NZL7vLYFPcWBmonseIlvnmJ4om23Nar10l9E8RwensZqP",
+	"cif/cHuPmSEeBQ9nyUu85NL7IfL2iXCooqxHR85cHshmP5eylVPXH5ciR49p+/YYnXbHPzEuxYx05uzT",
+	"lXw6Qyna1atrzYx3FI+ukiuu6M8xA1xLh465dQ/lzuGAd7AmzYt5Se5ce+aWYzpzP8tNO1fOZdf7/Tly",
+	"jcq92jysYzzr04/bTnfW06k7nhe3EwHSs1G7HYLT7XRdOLCQ5R04w8rcu/vWcCSNIu7Eb7X0N3DDUDKG",
+	"xIrbSoJWEJsrHivyjW6hqm0nSXYVkzbRVSOwMlhCJY/UUSK0QlKcoZ5uhPzNn6W2QHAkfnUKM2OZUMG0",
+	"QLpSLlekp22VJBNMpNRQov0IJsm3DfL0cKa5W1gPNLihRCf1a8uEuj/E1J895L1XW/ZNaVLrjuqB2CNF",
+	"PU7yEK5WkmqGMLxnyemmsa9m96B9OFBtpxD56k6gfvAaYGgi7sX4oRJJ6qcyu0QrL6qrya0x4Cm0KcAX",
+	"/jj3F4nMiSlTWoQL7kb8079AdOWZLdzFX20rPwUqChqdGRsFBQnaAyMpn0z0YJa0JWecVEPn6VOWiZYR",
+	"6Q/zPsMUdU4wOO2ZQN0WdcKRDuObDUUS8QfYFozpdO+vVhI8G9yVZPsiYLpGKo39WQr7jDBK0yh6AJaS",
+	"U37l6f0zWQT+6kct1b1bh6eCK5v+9df3n+hGtilGe6U1PYjaWW9VtPshd/K4LM3sBwMokNh9O3SOmgqc",
+	"A1Eo1/VnD5NkGZICqyraNTfcVrZ7vArjf+5bYVwxVTqDWC8jXf8WLlLMn0+gXeuKgwfRksokhWSpOXqD",
+	"Uc3EcWXVxKdRtJC+euG10XqXf0zlsm0Ejt7BjaPLoKSy/HyOwbGkzAxBo1V63D9YClKSGvKn+u3gQDn6",
+	"TzsLFJvCsT2XZ5/Ls7fEXIu12NtLclzyMRJC+abfTgRiDlYZmzNyHsXcWmMPP+lHB78R99DjabHGgKy2",
+	"NrdQhswVw2h+Qb3Q0Cm+HgoPR4csvewk9RkzZrP1SU6TMJUT7jF0C6YJ/JItzUgJwIxzU5K45AYwNjn9",
+	"ZcRl6Fm5NLKDKlhFoQI25OCWQMtCRk3xPn3+RcCcv9LeJoy8WaTmYbzMKQiYsDCXgJTkf9HaLxXe1SVd",
+	"+G3+TUXfrgd/vAo9svKSSHhzWtmI1/Xa05bJgB8kX1ifIS3QzWVwK6YbPQx3LWYXL9fafMNl5ap3PMIq",
+	"jh7DQMZ8Y3RaTdZEBBZ9kWBGQCAyDBCXMy2dHFkbq19zAL9sjE0lwHyHMLbYNCwj7Hk/XL8r7hRKSYq6",
+	"Kq7vngjn+bDFPYjFxoozd1WDfjb2SPtxYe6ZJ2P7Rh9avb2dDnYng0HB0mSs9gTDqk9J2DLfvhIRpGh7",
+	"S0M4ox81CWGsjKY0BG3o1w0dbNAaCvbVQXv5nwG9y+sqQCoocFrIh0MBc+EoCL8mhzO8+A2K+602Fxz0",
+	"Leifr1vyOYc1OcaqnOupY3K6sbKynOsZKzA4aW1gOT0xRJLG0UYGYhkFcpG19qssDwTAZYhkfEihMRPQ",
+	"DoMd2CNv0fmbwQ/Y9JbWdJwRE5f6ccEbb3qp9DQGti/rTTImSZgjwKxPOPXdpcEZFbrNlmQKvye8utHv",
+	"TogdKz7dkY1w/4g155E6SZfW/ETbQ9JlWcPNTZAm3Y5tVbqJhzMpppx9WTkQrbMyIyHymEbCHytDD+KE",
+	"lbMQZxbcjDLzdlucMkzJ+wqVWMX+LA1nEoGnDImYoFii2WwdJzXpsWN0culX9e+4SUzgaX331VbGZuA4",
+	"0Avm77OQzOvNOkXxYVJLdae0c2e3fgEuWNG632DEWF2aQATHIHy1IcQvGmkwEh/ojNgZaqkd0UT8xa09",
+	"E2NFbr6IlEwYOozd/UPICSEcSXFLBWULX8/FU1E6oev/cPlGX/Jm4Jk6DAoEx2uFHNFPeLjEfwzVl6Hw",
+	"EZawnVTajsyCIJyTcB1IYU1JMiuzx+js9Oqx9O12dG0v4fzzS9ODkTgaOIhxhK8MM8jGQsyM6YURtTdV",
+	"Wfjih+t3epAnWrR5mBo+t6It9K4YZ0A8xQ00rIl6JnGNRxtrQNWTj2Qhj4HUbkCUpJKLbSxvkP2lExqD",
+	"KNNimcYJE/EgVymC/Dl2ohySPBiJqEaRSdJLLBKHa2ur5xjq0eHPbtAfo5Dr8H8/glKr5QxiaNGzl39q",
+	"BvKOqvQcXKgOLhCG7maf4MLVdBHNHrpDJh7ZBHGYRyn3DM218rV6MaH6dRjgaYzzAXHtcv9w9vVGeJTs",
+	"ryA3pgHAigU8VX3MhsLjsL/9Aeo6MpwWYgO6tG8boxC68litHe9wh+CFrdGgKgbX+2leNyHeonbBPBMS",
+	"+FnM3orJKXyW958+wvhADAQ1Qtl60FjJRs3u40iF/+Mqfi5wWQT+asIXU0jblFEIp4qCizkk5aeclI6p",
+	"aSUcaZvJ0gq/QlP+pG+yu9tkCw9qiviyBH1ZOBQ2DR4d7z4w2QJslHOI5dWEWGi/7SVitwCGHF5M7gw7",
+	"YjrHIG92gR3JlerZ1jHXw9tdCrbSAHhUr6k261QhTvqCNjnLklORJQz3t6UftCZqu5+BdoSKlWZIGlNK",
+	"gKCKLSho4lMuIOsTGbIJx4BgeT8wm0EG16WHy+JHNzvHo5hR2YGhyMcZLiujBy3xbNgyU9mSdsGz2VJo",
+	"cEayeX1INmfJ3y4OwZS5rYMRPYD47G9gtgT1eQavnOfHxXTdqwxqIIJQZmB6SkUeIohszlpsE2MIQ2ga",
+	"tL16GY84UNEgqDZq6xvqylZFDlPWBiLWKxOwb6wtyCT2EfB3uiHvnG3WnlFMyA5w++CqZVflvl2fRLWC",
+	"MYCPYP8Od4IKuhVhirpadNDmamFPH0aooCOaoWUO6wdQgZV0GjRbIdPkwwtj1R6Zpi680EUSO7nRvCob",
+	"q5wu00/TGF04URCcQ4PfnAX0aQYV6ruUX3ZYIQNHOVQcoYiF1Cmi0IJiv+fgAvAxstBC5fS7Au6CzNhX",
+	"hheZFhys9S48k4075GCamuMLZ1ClVweqdNYBJx5ecPGk9gkwtMaXeobgAs1t59BCJVZVMbCQx6o6iLmp",
+	"NX8NXg/HJlBo/CbZqiJ+lptSqqwhamDkcO8wT10Ans7m6GmYo2sXaKdljKG0/3qJFbAoe/5oQS0o1anE",
+	"C3YCrCoI/LV6XXVh/Dz7VIYRpgcB6exXGwZskBMvDeP1emm1YZ8x7XN12FnbHSn4wjuuo3WdJyj7evEJ",
+	"vFm/RA9S/YOimhc3/73Tmsj95j8EMqS/uNO/jx+NTF7Hi4ubiyt/FV49/pnkLs+ixOObEGRIWmLwSu9l",
+	"GGc44sS6yDVjXhDNaGgAKS0DwB45eFJJhc4Ez5rh6TaQIlolfpFpmSvMuQ0TshVvZHjayreys55uRBhk",
+	"bGRhLKInJWNnbIp8FgamYFl51M+QyAH4gUm5JCt/Jt0VyT4sDpp9UzE0E3MmZtmZkHgo7qPoIRlqyaH/",
+	"mkcx/XXvxzIZMju2/k/CdMbU1JK6EzJsocXpWBbR8mTeO+SjgVwtog0t5pDC9RT9USKRjzL2F+ZK9474",
+	"ycQs7FBUfDMBa/lCTurm54xSMcW/6zdQXC3AoJUnRK+rdAN8WjH2RyaLf/sUBhIvwN2LmySVywl9XNqQ",
+	"zncX3+++/z8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -15,7 +15,113 @@ import (
 
 	"github.com/labrador-dev/labrador/server/apitime"
 	"github.com/oapi-codegen/runtime"
+	openapi_types "github.com/oapi-codegen/runtime/types"
 )
+
+// Defines values for AccessRevokedMessage.
+const (
+	AccessRevokedMessageAccessRevoked AccessRevokedMessage = "Access revoked"
+)
+
+// Valid indicates whether the value is a known member of the AccessRevokedMessage enum.
+func (e AccessRevokedMessage) Valid() bool {
+	switch e {
+	case AccessRevokedMessageAccessRevoked:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeletedDeployKeyType.
+const (
+	DeployKey DeletedDeployKeyType = "DeployKey"
+)
+
+// Valid indicates whether the value is a known member of the DeletedDeployKeyType enum.
+func (e DeletedDeployKeyType) Valid() bool {
+	switch e {
+	case DeployKey:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeletedHookType.
+const (
+	DeletedHookTypeProjectHook DeletedHookType = "ProjectHook"
+	DeletedHookTypeSystemHook  DeletedHookType = "SystemHook"
+)
+
+// Valid indicates whether the value is a known member of the DeletedHookType enum.
+func (e DeletedHookType) Valid() bool {
+	switch e {
+	case DeletedHookTypeProjectHook:
+		return true
+	case DeletedHookTypeSystemHook:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeletedMemberSourceType.
+const (
+	DeletedMemberSourceTypeNamespace DeletedMemberSourceType = "Namespace"
+	DeletedMemberSourceTypeProject   DeletedMemberSourceType = "Project"
+)
+
+// Valid indicates whether the value is a known member of the DeletedMemberSourceType enum.
+func (e DeletedMemberSourceType) Valid() bool {
+	switch e {
+	case DeletedMemberSourceTypeNamespace:
+		return true
+	case DeletedMemberSourceTypeProject:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeletedMemberType.
+const (
+	DeletedMemberTypeGroupMember   DeletedMemberType = "GroupMember"
+	DeletedMemberTypeProjectMember DeletedMemberType = "ProjectMember"
+)
+
+// Valid indicates whether the value is a known member of the DeletedMemberType enum.
+func (e DeletedMemberType) Valid() bool {
+	switch e {
+	case DeletedMemberTypeGroupMember:
+		return true
+	case DeletedMemberTypeProjectMember:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GroupMemberState.
+const (
+	GroupMemberStateActive      GroupMemberState = "active"
+	GroupMemberStateBlocked     GroupMemberState = "blocked"
+	GroupMemberStateLdapBlocked GroupMemberState = "ldap_blocked"
+)
+
+// Valid indicates whether the value is a known member of the GroupMemberState enum.
+func (e GroupMemberState) Valid() bool {
+	switch e {
+	case GroupMemberStateActive:
+		return true
+	case GroupMemberStateBlocked:
+		return true
+	case GroupMemberStateLdapBlocked:
+		return true
+	default:
+		return false
+	}
+}
 
 // Defines values for NamespaceKind.
 const (
@@ -29,6 +135,63 @@ func (e NamespaceKind) Valid() bool {
 	case NamespaceKindGroup:
 		return true
 	case NamespaceKindUser:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProjectMemberState.
+const (
+	ProjectMemberStateActive      ProjectMemberState = "active"
+	ProjectMemberStateBlocked     ProjectMemberState = "blocked"
+	ProjectMemberStateLdapBlocked ProjectMemberState = "ldap_blocked"
+)
+
+// Valid indicates whether the value is a known member of the ProjectMemberState enum.
+func (e ProjectMemberState) Valid() bool {
+	switch e {
+	case ProjectMemberStateActive:
+		return true
+	case ProjectMemberStateBlocked:
+		return true
+	case ProjectMemberStateLdapBlocked:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProjectVisibilityLevel.
+const (
+	ProjectVisibilityLevelInternal ProjectVisibilityLevel = 10
+	ProjectVisibilityLevelPrivate  ProjectVisibilityLevel = 0
+	ProjectVisibilityLevelPublic   ProjectVisibilityLevel = 20
+)
+
+// Valid indicates whether the value is a known member of the ProjectVisibilityLevel enum.
+func (e ProjectVisibilityLevel) Valid() bool {
+	switch e {
+	case ProjectVisibilityLevelInternal:
+		return true
+	case ProjectVisibilityLevelPrivate:
+		return true
+	case ProjectVisibilityLevelPublic:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SystemHookTestPayloadEventName.
+const (
+	ProjectCreate SystemHookTestPayloadEventName = "project_create"
+)
+
+// Valid indicates whether the value is a known member of the SystemHookTestPayloadEventName enum.
+func (e SystemHookTestPayloadEventName) Valid() bool {
+	switch e {
+	case ProjectCreate:
 		return true
 	default:
 		return false
@@ -119,6 +282,526 @@ func (e UserLoginState) Valid() bool {
 	}
 }
 
+// Defines values for ProjectOrderByQuery.
+const (
+	ProjectOrderByQueryCreatedAt      ProjectOrderByQuery = "created_at"
+	ProjectOrderByQueryID             ProjectOrderByQuery = "id"
+	ProjectOrderByQueryLastActivityAt ProjectOrderByQuery = "last_activity_at"
+	ProjectOrderByQueryName           ProjectOrderByQuery = "name"
+	ProjectOrderByQueryPath           ProjectOrderByQuery = "path"
+	ProjectOrderByQueryUpdatedAt      ProjectOrderByQuery = "updated_at"
+)
+
+// Valid indicates whether the value is a known member of the ProjectOrderByQuery enum.
+func (e ProjectOrderByQuery) Valid() bool {
+	switch e {
+	case ProjectOrderByQueryCreatedAt:
+		return true
+	case ProjectOrderByQueryID:
+		return true
+	case ProjectOrderByQueryLastActivityAt:
+		return true
+	case ProjectOrderByQueryName:
+		return true
+	case ProjectOrderByQueryPath:
+		return true
+	case ProjectOrderByQueryUpdatedAt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProjectSortQuery.
+const (
+	ProjectSortQueryAsc  ProjectSortQuery = "asc"
+	ProjectSortQueryDesc ProjectSortQuery = "desc"
+)
+
+// Valid indicates whether the value is a known member of the ProjectSortQuery enum.
+func (e ProjectSortQuery) Valid() bool {
+	switch e {
+	case ProjectSortQueryAsc:
+		return true
+	case ProjectSortQueryDesc:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProjectVisibilityQuery.
+const (
+	ProjectVisibilityQueryInternal ProjectVisibilityQuery = "internal"
+	ProjectVisibilityQueryPrivate  ProjectVisibilityQuery = "private"
+	ProjectVisibilityQueryPublic   ProjectVisibilityQuery = "public"
+)
+
+// Valid indicates whether the value is a known member of the ProjectVisibilityQuery enum.
+func (e ProjectVisibilityQuery) Valid() bool {
+	switch e {
+	case ProjectVisibilityQueryInternal:
+		return true
+	case ProjectVisibilityQueryPrivate:
+		return true
+	case ProjectVisibilityQueryPublic:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListGroupProjectsParamsVisibility.
+const (
+	ListGroupProjectsParamsVisibilityInternal ListGroupProjectsParamsVisibility = "internal"
+	ListGroupProjectsParamsVisibilityPrivate  ListGroupProjectsParamsVisibility = "private"
+	ListGroupProjectsParamsVisibilityPublic   ListGroupProjectsParamsVisibility = "public"
+)
+
+// Valid indicates whether the value is a known member of the ListGroupProjectsParamsVisibility enum.
+func (e ListGroupProjectsParamsVisibility) Valid() bool {
+	switch e {
+	case ListGroupProjectsParamsVisibilityInternal:
+		return true
+	case ListGroupProjectsParamsVisibilityPrivate:
+		return true
+	case ListGroupProjectsParamsVisibilityPublic:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListGroupProjectsParamsOrderBy.
+const (
+	ListGroupProjectsParamsOrderByCreatedAt      ListGroupProjectsParamsOrderBy = "created_at"
+	ListGroupProjectsParamsOrderByID             ListGroupProjectsParamsOrderBy = "id"
+	ListGroupProjectsParamsOrderByLastActivityAt ListGroupProjectsParamsOrderBy = "last_activity_at"
+	ListGroupProjectsParamsOrderByName           ListGroupProjectsParamsOrderBy = "name"
+	ListGroupProjectsParamsOrderByPath           ListGroupProjectsParamsOrderBy = "path"
+	ListGroupProjectsParamsOrderByUpdatedAt      ListGroupProjectsParamsOrderBy = "updated_at"
+)
+
+// Valid indicates whether the value is a known member of the ListGroupProjectsParamsOrderBy enum.
+func (e ListGroupProjectsParamsOrderBy) Valid() bool {
+	switch e {
+	case ListGroupProjectsParamsOrderByCreatedAt:
+		return true
+	case ListGroupProjectsParamsOrderByID:
+		return true
+	case ListGroupProjectsParamsOrderByLastActivityAt:
+		return true
+	case ListGroupProjectsParamsOrderByName:
+		return true
+	case ListGroupProjectsParamsOrderByPath:
+		return true
+	case ListGroupProjectsParamsOrderByUpdatedAt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListGroupProjectsParamsSort.
+const (
+	ListGroupProjectsParamsSortAsc  ListGroupProjectsParamsSort = "asc"
+	ListGroupProjectsParamsSortDesc ListGroupProjectsParamsSort = "desc"
+)
+
+// Valid indicates whether the value is a known member of the ListGroupProjectsParamsSort enum.
+func (e ListGroupProjectsParamsSort) Valid() bool {
+	switch e {
+	case ListGroupProjectsParamsSortAsc:
+		return true
+	case ListGroupProjectsParamsSortDesc:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListProjectsParamsVisibility.
+const (
+	ListProjectsParamsVisibilityInternal ListProjectsParamsVisibility = "internal"
+	ListProjectsParamsVisibilityPrivate  ListProjectsParamsVisibility = "private"
+	ListProjectsParamsVisibilityPublic   ListProjectsParamsVisibility = "public"
+)
+
+// Valid indicates whether the value is a known member of the ListProjectsParamsVisibility enum.
+func (e ListProjectsParamsVisibility) Valid() bool {
+	switch e {
+	case ListProjectsParamsVisibilityInternal:
+		return true
+	case ListProjectsParamsVisibilityPrivate:
+		return true
+	case ListProjectsParamsVisibilityPublic:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListProjectsParamsOrderBy.
+const (
+	ListProjectsParamsOrderByCreatedAt      ListProjectsParamsOrderBy = "created_at"
+	ListProjectsParamsOrderByID             ListProjectsParamsOrderBy = "id"
+	ListProjectsParamsOrderByLastActivityAt ListProjectsParamsOrderBy = "last_activity_at"
+	ListProjectsParamsOrderByName           ListProjectsParamsOrderBy = "name"
+	ListProjectsParamsOrderByPath           ListProjectsParamsOrderBy = "path"
+	ListProjectsParamsOrderByUpdatedAt      ListProjectsParamsOrderBy = "updated_at"
+)
+
+// Valid indicates whether the value is a known member of the ListProjectsParamsOrderBy enum.
+func (e ListProjectsParamsOrderBy) Valid() bool {
+	switch e {
+	case ListProjectsParamsOrderByCreatedAt:
+		return true
+	case ListProjectsParamsOrderByID:
+		return true
+	case ListProjectsParamsOrderByLastActivityAt:
+		return true
+	case ListProjectsParamsOrderByName:
+		return true
+	case ListProjectsParamsOrderByPath:
+		return true
+	case ListProjectsParamsOrderByUpdatedAt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListProjectsParamsSort.
+const (
+	ListProjectsParamsSortAsc  ListProjectsParamsSort = "asc"
+	ListProjectsParamsSortDesc ListProjectsParamsSort = "desc"
+)
+
+// Valid indicates whether the value is a known member of the ListProjectsParamsSort enum.
+func (e ListProjectsParamsSort) Valid() bool {
+	switch e {
+	case ListProjectsParamsSortAsc:
+		return true
+	case ListProjectsParamsSortDesc:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListAllProjectsParamsVisibility.
+const (
+	ListAllProjectsParamsVisibilityInternal ListAllProjectsParamsVisibility = "internal"
+	ListAllProjectsParamsVisibilityPrivate  ListAllProjectsParamsVisibility = "private"
+	ListAllProjectsParamsVisibilityPublic   ListAllProjectsParamsVisibility = "public"
+)
+
+// Valid indicates whether the value is a known member of the ListAllProjectsParamsVisibility enum.
+func (e ListAllProjectsParamsVisibility) Valid() bool {
+	switch e {
+	case ListAllProjectsParamsVisibilityInternal:
+		return true
+	case ListAllProjectsParamsVisibilityPrivate:
+		return true
+	case ListAllProjectsParamsVisibilityPublic:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListAllProjectsParamsOrderBy.
+const (
+	ListAllProjectsParamsOrderByCreatedAt      ListAllProjectsParamsOrderBy = "created_at"
+	ListAllProjectsParamsOrderByID             ListAllProjectsParamsOrderBy = "id"
+	ListAllProjectsParamsOrderByLastActivityAt ListAllProjectsParamsOrderBy = "last_activity_at"
+	ListAllProjectsParamsOrderByName           ListAllProjectsParamsOrderBy = "name"
+	ListAllProjectsParamsOrderByPath           ListAllProjectsParamsOrderBy = "path"
+	ListAllProjectsParamsOrderByUpdatedAt      ListAllProjectsParamsOrderBy = "updated_at"
+)
+
+// Valid indicates whether the value is a known member of the ListAllProjectsParamsOrderBy enum.
+func (e ListAllProjectsParamsOrderBy) Valid() bool {
+	switch e {
+	case ListAllProjectsParamsOrderByCreatedAt:
+		return true
+	case ListAllProjectsParamsOrderByID:
+		return true
+	case ListAllProjectsParamsOrderByLastActivityAt:
+		return true
+	case ListAllProjectsParamsOrderByName:
+		return true
+	case ListAllProjectsParamsOrderByPath:
+		return true
+	case ListAllProjectsParamsOrderByUpdatedAt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListAllProjectsParamsSort.
+const (
+	ListAllProjectsParamsSortAsc  ListAllProjectsParamsSort = "asc"
+	ListAllProjectsParamsSortDesc ListAllProjectsParamsSort = "desc"
+)
+
+// Valid indicates whether the value is a known member of the ListAllProjectsParamsSort enum.
+func (e ListAllProjectsParamsSort) Valid() bool {
+	switch e {
+	case ListAllProjectsParamsSortAsc:
+		return true
+	case ListAllProjectsParamsSortDesc:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListOwnedProjectsParamsVisibility.
+const (
+	ListOwnedProjectsParamsVisibilityInternal ListOwnedProjectsParamsVisibility = "internal"
+	ListOwnedProjectsParamsVisibilityPrivate  ListOwnedProjectsParamsVisibility = "private"
+	ListOwnedProjectsParamsVisibilityPublic   ListOwnedProjectsParamsVisibility = "public"
+)
+
+// Valid indicates whether the value is a known member of the ListOwnedProjectsParamsVisibility enum.
+func (e ListOwnedProjectsParamsVisibility) Valid() bool {
+	switch e {
+	case ListOwnedProjectsParamsVisibilityInternal:
+		return true
+	case ListOwnedProjectsParamsVisibilityPrivate:
+		return true
+	case ListOwnedProjectsParamsVisibilityPublic:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListOwnedProjectsParamsOrderBy.
+const (
+	ListOwnedProjectsParamsOrderByCreatedAt      ListOwnedProjectsParamsOrderBy = "created_at"
+	ListOwnedProjectsParamsOrderByID             ListOwnedProjectsParamsOrderBy = "id"
+	ListOwnedProjectsParamsOrderByLastActivityAt ListOwnedProjectsParamsOrderBy = "last_activity_at"
+	ListOwnedProjectsParamsOrderByName           ListOwnedProjectsParamsOrderBy = "name"
+	ListOwnedProjectsParamsOrderByPath           ListOwnedProjectsParamsOrderBy = "path"
+	ListOwnedProjectsParamsOrderByUpdatedAt      ListOwnedProjectsParamsOrderBy = "updated_at"
+)
+
+// Valid indicates whether the value is a known member of the ListOwnedProjectsParamsOrderBy enum.
+func (e ListOwnedProjectsParamsOrderBy) Valid() bool {
+	switch e {
+	case ListOwnedProjectsParamsOrderByCreatedAt:
+		return true
+	case ListOwnedProjectsParamsOrderByID:
+		return true
+	case ListOwnedProjectsParamsOrderByLastActivityAt:
+		return true
+	case ListOwnedProjectsParamsOrderByName:
+		return true
+	case ListOwnedProjectsParamsOrderByPath:
+		return true
+	case ListOwnedProjectsParamsOrderByUpdatedAt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListOwnedProjectsParamsSort.
+const (
+	ListOwnedProjectsParamsSortAsc  ListOwnedProjectsParamsSort = "asc"
+	ListOwnedProjectsParamsSortDesc ListOwnedProjectsParamsSort = "desc"
+)
+
+// Valid indicates whether the value is a known member of the ListOwnedProjectsParamsSort enum.
+func (e ListOwnedProjectsParamsSort) Valid() bool {
+	switch e {
+	case ListOwnedProjectsParamsSortAsc:
+		return true
+	case ListOwnedProjectsParamsSortDesc:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SearchProjectsParamsOrderBy.
+const (
+	SearchProjectsParamsOrderByCreatedAt      SearchProjectsParamsOrderBy = "created_at"
+	SearchProjectsParamsOrderByID             SearchProjectsParamsOrderBy = "id"
+	SearchProjectsParamsOrderByLastActivityAt SearchProjectsParamsOrderBy = "last_activity_at"
+	SearchProjectsParamsOrderByName           SearchProjectsParamsOrderBy = "name"
+)
+
+// Valid indicates whether the value is a known member of the SearchProjectsParamsOrderBy enum.
+func (e SearchProjectsParamsOrderBy) Valid() bool {
+	switch e {
+	case SearchProjectsParamsOrderByCreatedAt:
+		return true
+	case SearchProjectsParamsOrderByID:
+		return true
+	case SearchProjectsParamsOrderByLastActivityAt:
+		return true
+	case SearchProjectsParamsOrderByName:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SearchProjectsParamsSort.
+const (
+	SearchProjectsParamsSortAsc  SearchProjectsParamsSort = "asc"
+	SearchProjectsParamsSortDesc SearchProjectsParamsSort = "desc"
+)
+
+// Valid indicates whether the value is a known member of the SearchProjectsParamsSort enum.
+func (e SearchProjectsParamsSort) Valid() bool {
+	switch e {
+	case SearchProjectsParamsSortAsc:
+		return true
+	case SearchProjectsParamsSortDesc:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListStarredProjectsParamsVisibility.
+const (
+	ListStarredProjectsParamsVisibilityInternal ListStarredProjectsParamsVisibility = "internal"
+	ListStarredProjectsParamsVisibilityPrivate  ListStarredProjectsParamsVisibility = "private"
+	ListStarredProjectsParamsVisibilityPublic   ListStarredProjectsParamsVisibility = "public"
+)
+
+// Valid indicates whether the value is a known member of the ListStarredProjectsParamsVisibility enum.
+func (e ListStarredProjectsParamsVisibility) Valid() bool {
+	switch e {
+	case ListStarredProjectsParamsVisibilityInternal:
+		return true
+	case ListStarredProjectsParamsVisibilityPrivate:
+		return true
+	case ListStarredProjectsParamsVisibilityPublic:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListStarredProjectsParamsOrderBy.
+const (
+	ListStarredProjectsParamsOrderByCreatedAt      ListStarredProjectsParamsOrderBy = "created_at"
+	ListStarredProjectsParamsOrderByID             ListStarredProjectsParamsOrderBy = "id"
+	ListStarredProjectsParamsOrderByLastActivityAt ListStarredProjectsParamsOrderBy = "last_activity_at"
+	ListStarredProjectsParamsOrderByName           ListStarredProjectsParamsOrderBy = "name"
+	ListStarredProjectsParamsOrderByPath           ListStarredProjectsParamsOrderBy = "path"
+	ListStarredProjectsParamsOrderByUpdatedAt      ListStarredProjectsParamsOrderBy = "updated_at"
+)
+
+// Valid indicates whether the value is a known member of the ListStarredProjectsParamsOrderBy enum.
+func (e ListStarredProjectsParamsOrderBy) Valid() bool {
+	switch e {
+	case ListStarredProjectsParamsOrderByCreatedAt:
+		return true
+	case ListStarredProjectsParamsOrderByID:
+		return true
+	case ListStarredProjectsParamsOrderByLastActivityAt:
+		return true
+	case ListStarredProjectsParamsOrderByName:
+		return true
+	case ListStarredProjectsParamsOrderByPath:
+		return true
+	case ListStarredProjectsParamsOrderByUpdatedAt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListStarredProjectsParamsSort.
+const (
+	ListStarredProjectsParamsSortAsc  ListStarredProjectsParamsSort = "asc"
+	ListStarredProjectsParamsSortDesc ListStarredProjectsParamsSort = "desc"
+)
+
+// Valid indicates whether the value is a known member of the ListStarredProjectsParamsSort enum.
+func (e ListStarredProjectsParamsSort) Valid() bool {
+	switch e {
+	case ListStarredProjectsParamsSortAsc:
+		return true
+	case ListStarredProjectsParamsSortDesc:
+		return true
+	default:
+		return false
+	}
+}
+
+// AccessLevelErrors The member's `access_level` validation messages as a bare JSON array (Grape's `error!` with an array, no `message` wrapper).
+//
+// Example: ["is not included in the list"]
+type AccessLevelErrors = []string
+
+// AccessRevoked `DELETE /projects/:id/members/:user_id` for a user who was not a member.
+//
+// Example: {"id":3,"message":"Access revoked"}
+type AccessRevoked struct {
+	// ID The `user_id` of the request.
+	ID      int                  `json:"id"`
+	Message AccessRevokedMessage `json:"message"`
+}
+
+// AccessRevokedMessage defines model for AccessRevoked.Message.
+type AccessRevokedMessage string
+
+// AddDeployKeyBody Parameters of `POST /projects/:id/keys`. Both are needed to create a key, but none is required by the schema: 8.7 answered a missing one with the key's validation errors (400 `{"message":{...}}`), not with "not given".
+type AddDeployKeyBody struct {
+	// Key The new deploy key (an OpenSSH public key line).
+	//
+	// Example: ssh-rsa AAAAB3NzaC1yc2EAAAABJQAAAIEAiPWx6WM4lhHNedGfBpPJNPpZ7yKu+dnn1SJejgt4596k6YjzGGphH2TUxwKzxcKDKKezwkpfnxPkSMkuEspGRt/aZZ9wa++Oi7Qkr8prgHc4soW6NUlfDzpvZK2H5E7eQaSeP3SAwGmQKUFHCddNaP0L+hM7zhFNzjFvpaMgJw0=
+	Key *string `json:"key,omitempty"`
+
+	// Title The new deploy key's title.
+	//
+	// Example: My deploy key
+	Title *string `json:"title,omitempty"`
+}
+
+// AddGroupMemberBody Parameters of `POST /groups/:id/members`.
+type AddGroupMemberBody struct {
+	// AccessLevel `10` guest, `20` reporter, `30` developer, `40` master, `50` owner. Not limited by the schema: any other value must reach the server, which answers `422 {"message":"Wrong access level"}` as 8.7 did.
+	//
+	// Example: 30
+	AccessLevel int `json:"access_level"`
+
+	// UserID The ID of the user to add.
+	//
+	// Example: 2
+	UserID int `json:"user_id"`
+}
+
+// AddProjectMemberBody Parameters of `POST /projects/:id/members`.
+type AddProjectMemberBody struct {
+	// AccessLevel `10` guest, `20` reporter, `30` developer, `40` master, `50` owner. Not limited by the schema: any other value must reach the server, which answers `422 ["is not included in the list"]` as 8.7 did (or ignores it for an existing member).
+	//
+	// Example: 30
+	AccessLevel int `json:"access_level"`
+
+	// UserID The ID of the user to add.
+	//
+	// Example: 2
+	UserID int `json:"user_id"`
+}
+
+// AddSystemHookBody Parameters of `POST /hooks`.
+type AddSystemHookBody struct {
+	// URL The hook URL (http or https).
+	//
+	// Example: https://gitlab.example.com/hook
+	URL string `json:"url"`
+}
+
 // BadRequestBody A GitLab 400 body, or Grape's own for a body that is not the JSON it claims to be.
 type BadRequestBody struct {
 	union json.RawMessage
@@ -137,12 +820,132 @@ type BadRequestError_Message struct {
 	union json.RawMessage
 }
 
+// BasicProjectDetails A project's name and path (`forked_from_project`).
+//
+// Example: {"id":3,"name":"Diaspora Project Site","name_with_namespace":"Diaspora / Diaspora Project Site","path":"diaspora-project-site","path_with_namespace":"diaspora/diaspora-project-site"}
+type BasicProjectDetails struct {
+	ID   int    `json:"id"`
+	Name string `json:"name"`
+
+	// NameWithNamespace `<namespace name> / <project name>`.
+	NameWithNamespace string `json:"name_with_namespace"`
+	Path              string `json:"path"`
+
+	// PathWithNamespace `<namespace path>/<project path>`.
+	PathWithNamespace string `json:"path_with_namespace"`
+}
+
 // CreateEmailBody Parameters of `POST /user/emails` and `POST /users/:id/emails`.
 type CreateEmailBody struct {
 	// Email The email address.
 	//
 	// Example: email@example.com
 	Email string `json:"email"`
+}
+
+// CreateGroupBody Parameters of `POST /groups`.
+type CreateGroupBody struct {
+	// Description The group's description.
+	//
+	// Example: An interesting group
+	Description *string `json:"description,omitempty"`
+
+	// Name The name of the group.
+	//
+	// Example: Foobar Group
+	Name string `json:"name"`
+
+	// Path The path of the group (its namespace, in URLs).
+	//
+	// Example: foo-bar
+	Path string `json:"path"`
+
+	// VisibilityLevel `0` private, `10` internal, `20` public; default: the instance's default group visibility. Not limited by the schema: 8.7's own validation answered for any other value.
+	//
+	// Example: 10
+	VisibilityLevel *int `json:"visibility_level,omitempty"`
+}
+
+// CreateProjectBody Parameters of `POST /projects`.
+type CreateProjectBody struct {
+	BuildsEnabled *bool `json:"builds_enabled,omitempty"`
+
+	// Description Short project description.
+	Description *string `json:"description,omitempty"`
+
+	// ImportURL A repository URL to import the project's repository from.
+	ImportURL            *string `json:"import_url,omitempty"`
+	IssuesEnabled        *bool   `json:"issues_enabled,omitempty"`
+	MergeRequestsEnabled *bool   `json:"merge_requests_enabled,omitempty"`
+
+	// Name The new project's name.
+	//
+	// Example: Diaspora Client
+	Name string `json:"name"`
+
+	// NamespaceID The namespace to create the project in; by default the caller's personal namespace.
+	NamespaceID *int `json:"namespace_id,omitempty"`
+
+	// Path The repository name; by default `name`, parameterized.
+	//
+	// Example: diaspora-client
+	Path *string `json:"path,omitempty"`
+
+	// Public `true` means `visibility_level` 20, `false` means 0; ignored when `visibility_level` is given.
+	Public *bool `json:"public,omitempty"`
+
+	// PublicBuilds Whether builds and their traces are visible to everyone who can see the project.
+	PublicBuilds         *bool `json:"public_builds,omitempty"`
+	SharedRunnersEnabled *bool `json:"shared_runners_enabled,omitempty"`
+	SnippetsEnabled      *bool `json:"snippets_enabled,omitempty"`
+
+	// VisibilityLevel `0` private, `10` internal, `20` public.
+	//
+	// Example: 0
+	VisibilityLevel *ProjectVisibilityLevel `json:"visibility_level,omitempty"`
+	WikiEnabled     *bool                   `json:"wiki_enabled,omitempty"`
+}
+
+// CreateProjectForUserBody Parameters of `POST /projects/user/:user_id`. `name` is needed, but 8.7
+// enforced it by the model's validation (a 400 validation body), not as
+// a required parameter, so it is not in `required`.
+type CreateProjectForUserBody struct {
+	BuildsEnabled *bool `json:"builds_enabled,omitempty"`
+
+	// DefaultBranch The default branch.
+	DefaultBranch *string `json:"default_branch,omitempty"`
+
+	// Description Short project description.
+	Description *string `json:"description,omitempty"`
+
+	// ImportURL A repository URL to import the project's repository from.
+	ImportURL            *string `json:"import_url,omitempty"`
+	IssuesEnabled        *bool   `json:"issues_enabled,omitempty"`
+	MergeRequestsEnabled *bool   `json:"merge_requests_enabled,omitempty"`
+
+	// Name The new project's name; its path is derived from it.
+	//
+	// Example: Diaspora Client
+	Name *string `json:"name,omitempty"`
+
+	// Public `true` means `visibility_level` 20, `false` means 0; ignored when `visibility_level` is given.
+	Public *bool `json:"public,omitempty"`
+
+	// PublicBuilds Whether builds and their traces are visible to everyone who can see the project.
+	PublicBuilds         *bool `json:"public_builds,omitempty"`
+	SharedRunnersEnabled *bool `json:"shared_runners_enabled,omitempty"`
+	SnippetsEnabled      *bool `json:"snippets_enabled,omitempty"`
+
+	// VisibilityLevel `0` private, `10` internal, `20` public.
+	//
+	// Example: 0
+	VisibilityLevel *ProjectVisibilityLevel `json:"visibility_level,omitempty"`
+	WikiEnabled     *bool                   `json:"wiki_enabled,omitempty"`
+}
+
+// CreateProjectForbidden `POST /projects` 403: the bare array when the project limit is reached, or `{"message":"..."}` (a non-administrator using `sudo`).
+type CreateProjectForbidden struct {
+	union json.RawMessage
 }
 
 // CreateSSHKeyBody Parameters of `POST /user/keys` and `POST /users/:id/keys`.
@@ -241,6 +1044,39 @@ type CreateUserBody struct {
 	Username string `json:"username"`
 }
 
+// DeletedDeployKey The deleted deploy key's database row as JSON (a raw record, not an
+// entity). Not `DeletedKey`: a deploy key has no owner, so `user_id` is
+// null, and the row has `public` and `type`.
+//
+// Example: {"created_at":"2015-08-29T12:50:57.259Z","fingerprint":"6a:33:1f:74:51:c0:39:81:79:ec:7a:31:f8:40:20:43","id":13,"key":"ssh-rsa AAAAB3NzaC1yc2EAAAABJQAAAIEAiPWx6WM4lhHNedGfBpPJNPpZ7yKu+dnn1SJejgt4596k6YjzGGphH2TUxwKzxcKDKKezwkpfnxPkSMkuEspGRt/aZZ9wa++Oi7Qkr8prgHc4soW6NUlfDzpvZK2H5E7eQaSeP3SAwGmQKUFHCddNaP0L+hM7zhFNzjFvpaMgJw0=","public":false,"title":"My deploy key","type":"DeployKey","updated_at":"2015-08-29T12:50:57.259Z","user_id":null}
+type DeletedDeployKey struct {
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt Timestamp `json:"created_at"`
+
+	// Fingerprint MD5 fingerprint, e.g. `3f:a2:...`.
+	Fingerprint string `json:"fingerprint"`
+	ID          int    `json:"id"`
+	Key         string `json:"key"`
+
+	// Public A public deploy key, offered to every project (set by administrators, never by this API).
+	Public bool                  `json:"public"`
+	Title  string                `json:"title"`
+	Type   *DeletedDeployKeyType `json:"type,omitempty"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt Timestamp `json:"updated_at"`
+
+	// UserID Null for a deploy key.
+	UserID *int `json:"user_id"`
+}
+
+// DeletedDeployKeyType defines model for DeletedDeployKey.Type.
+type DeletedDeployKeyType string
+
 // DeletedEmail The deleted email's database row as JSON (a raw record, not an entity).
 //
 // Example: {"created_at":"2015-01-21T17:44:33.512Z","email":"email2@example.com","id":3,"updated_at":"2015-01-21T17:44:33.512Z","user_id":1}
@@ -264,6 +1100,56 @@ type DeletedEmail struct {
 // a union type whose zero value encodes as `null`; with `allOf` it made a
 // plain alias of `DeletedEmail`, which cannot encode `null`.
 type DeletedEmailOrNull struct {
+	union json.RawMessage
+}
+
+// DeletedGroup The deleted group's namespace row as JSON (a raw record, not an entity; `type` is `Group`).
+type DeletedGroup = ProjectNamespace
+
+// DeletedHook The deleted hook's database row as JSON (a raw record, not an
+// entity); answered by `DELETE /hooks/:id` and, in an array,
+// `DELETE /projects/:id/hooks/:hook_id`. A system hook has
+// `project_id` null and the event flags' defaults (8.7 fired system
+// hooks for every system event whatever the flags).
+//
+// Example: {"build_events":false,"created_at":"2015-11-04T20:12:15.931Z","enable_ssl_verification":true,"id":2,"issues_events":false,"merge_requests_events":false,"note_events":false,"project_id":null,"push_events":true,"service_id":null,"tag_push_events":false,"type":"SystemHook","updated_at":"2015-11-04T20:12:15.931Z","url":"https://gitlab.example.com/hook"}
+type DeletedHook struct {
+	BuildEvents bool `json:"build_events"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt             Timestamp `json:"created_at"`
+	EnableSslVerification bool      `json:"enable_ssl_verification"`
+	ID                    int       `json:"id"`
+	IssuesEvents          bool      `json:"issues_events"`
+	MergeRequestsEvents   bool      `json:"merge_requests_events"`
+	NoteEvents            bool      `json:"note_events"`
+
+	// ProjectID The project of a project hook; null for a system hook.
+	ProjectID  *int `json:"project_id"`
+	PushEvents bool `json:"push_events"`
+
+	// ServiceID Always null for project and system hooks.
+	ServiceID     *int            `json:"service_id,omitempty"`
+	TagPushEvents bool            `json:"tag_push_events"`
+	Type          DeletedHookType `json:"type"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt Timestamp `json:"updated_at"`
+	URL       string    `json:"url"`
+}
+
+// DeletedHookType defines model for DeletedHook.Type.
+type DeletedHookType string
+
+// DeletedHookOrNull The deleted system hook's record, or JSON `null` when there was none.
+// Written as a nullable `anyOf` of one schema (not `allOf`): oapi-codegen
+// then makes a union type whose zero value encodes as `null`; with
+// `allOf` it made a plain alias of `DeletedHook`, which cannot encode `null`.
+type DeletedHookOrNull struct {
 	union json.RawMessage
 }
 
@@ -294,6 +1180,57 @@ type DeletedKey struct {
 // a union type whose zero value encodes as `null`; with `allOf` it made a
 // plain alias of `DeletedKey`, which cannot encode `null`.
 type DeletedKeyOrNull struct {
+	union json.RawMessage
+}
+
+// DeletedMember The deleted membership's database row as JSON (a raw record, not an
+// entity); answered by `DELETE /projects/:id/members/:user_id` and
+// `DELETE /groups/:id/members/:user_id`. 8.7's rows also held the
+// invitation columns (`invite_email`, `invite_token`,
+// `invite_accepted_at`); Labrador has no invitations and omits them.
+//
+// Example: {"access_level":30,"created_at":"2016-05-02T10:20:30.123Z","created_by_id":1,"id":7,"notification_level":3,"source_id":3,"source_type":"Project","type":"ProjectMember","updated_at":"2016-05-02T10:20:30.123Z","user_id":2}
+type DeletedMember struct {
+	// AccessLevel `10` guest, `20` reporter, `30` developer, `40` master, `50` owner.
+	AccessLevel int `json:"access_level"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt Timestamp `json:"created_at"`
+
+	// CreatedByID The user who added the member; null when unknown.
+	CreatedByID *int `json:"created_by_id,omitempty"`
+	ID          int  `json:"id"`
+
+	// NotificationLevel `0` disabled, `1` participating, `2` watch, `3` global, `4` mention.
+	NotificationLevel int `json:"notification_level"`
+
+	// SourceID The project's or the group's id.
+	SourceID int `json:"source_id"`
+
+	// SourceType `Project` for a project membership, `Namespace` for a group membership.
+	SourceType DeletedMemberSourceType `json:"source_type"`
+	Type       *DeletedMemberType      `json:"type,omitempty"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt Timestamp `json:"updated_at"`
+	UserID    int       `json:"user_id"`
+}
+
+// DeletedMemberSourceType `Project` for a project membership, `Namespace` for a group membership.
+type DeletedMemberSourceType string
+
+// DeletedMemberType defines model for DeletedMember.Type.
+type DeletedMemberType string
+
+// DeletedMemberOrAccessRevoked `DELETE /projects/:id/members/:user_id`: the deleted membership's
+// record, or `AccessRevoked` when the user was not a member. The two
+// exclude each other (`AccessRevoked` has `message`, the record has
+// `access_level`), hence oneOf.
+type DeletedMemberOrAccessRevoked struct {
 	union json.RawMessage
 }
 
@@ -340,10 +1277,214 @@ type Email struct {
 	ID    int    `json:"id"`
 }
 
+// Event An event of a project. `note` is present only on note events; `author`
+// only when the author still exists.
+//
+// Example: {"action_name":"closed","author":{"avatar_url":"http://localhost:3000/uploads/user/avatar/1/fox_avatar.png","id":1,"name":"Dmitriy Zaporozhets","state":"active","username":"root","web_url":"http://localhost:3000/u/root"},"author_id":1,"author_username":"root","created_at":"2015-12-04T10:33:58.089Z","data":null,"project_id":15,"target_id":830,"target_title":"Public project search field","target_type":"Issue","title":null}
+type Event struct {
+	// ActionName e.g. `pushed to`, `pushed new`, `deleted`, `opened`, `closed`, `reopened`, `merged`, `commented on`, `joined`, `left`.
+	ActionName string `json:"action_name"`
+
+	// Author A user as everyone sees it in lists and as an author.
+	//
+	// Example: {"avatar_url":"http://localhost:3000/uploads/user/avatar/1/cd8.jpeg","id":1,"name":"John Smith","state":"active","username":"john_smith","web_url":"http://localhost:3000/u/john_smith"}
+	Author   *UserBasic `json:"author,omitempty"`
+	AuthorID int        `json:"author_id"`
+
+	// AuthorUsername The author's username; null when the author no longer exists.
+	AuthorUsername *string `json:"author_username"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt Timestamp `json:"created_at"`
+
+	// Data The push payload of a push event (`before`, `after`, `ref`, `user_id`, `user_name`, `repository`, `commits`, `total_commits_count`, …); null otherwise.
+	Data *map[string]interface{} `json:"data"`
+
+	// Note The note of a note event (8.7's `Note` entity).
+	//
+	// Example: {"attachment":null,"author":{"avatar_url":"http://localhost:3000/uploads/user/avatar/1/fox_avatar.png","id":1,"name":"Dmitriy Zaporozhets","state":"active","username":"root","web_url":"http://localhost:3000/u/root"},"body":"What an awesome day!","created_at":"2015-12-04T10:33:56.698Z","downvote":false,"id":1312,"noteable_id":377,"noteable_type":"Issue","system":false,"updated_at":"2015-12-04T10:33:56.698Z","upvote":false}
+	Note        *EventNote `json:"note,omitempty"`
+	ProjectID   int        `json:"project_id"`
+	TargetID    *int       `json:"target_id"`
+	TargetTitle *string    `json:"target_title"`
+
+	// TargetType `Issue`, `MergeRequest`, `Note`, `Milestone`, …; null for push, join and leave events.
+	TargetType *string `json:"target_type"`
+	Title      *string `json:"title"`
+}
+
+// EventNote The note of a note event (8.7's `Note` entity).
+//
+// Example: {"attachment":null,"author":{"avatar_url":"http://localhost:3000/uploads/user/avatar/1/fox_avatar.png","id":1,"name":"Dmitriy Zaporozhets","state":"active","username":"root","web_url":"http://localhost:3000/u/root"},"body":"What an awesome day!","created_at":"2015-12-04T10:33:56.698Z","downvote":false,"id":1312,"noteable_id":377,"noteable_type":"Issue","system":false,"updated_at":"2015-12-04T10:33:56.698Z","upvote":false}
+type EventNote struct {
+	// Attachment The attachment's file name; null when there is none.
+	Attachment *string `json:"attachment"`
+
+	// Author The note's author; null when the user no longer exists.
+	Author *UserBasic `json:"author"`
+	Body   string     `json:"body"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt Timestamp `json:"created_at"`
+
+	// Downvote Deprecated; always false.
+	Downvote   bool `json:"downvote"`
+	ID         int  `json:"id"`
+	NoteableID int  `json:"noteable_id"`
+
+	// NoteableType `Issue`, `MergeRequest`, `Snippet` or `Commit`.
+	NoteableType string `json:"noteable_type"`
+
+	// System True for a note GitLab generated.
+	System bool `json:"system"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt Timestamp `json:"updated_at"`
+
+	// Upvote Deprecated; always false.
+	Upvote bool `json:"upvote"`
+}
+
+// ForkProjectConflict The fork could not be saved: the model's errors inside `message` (8.7's `conflict!` with a hash).
+//
+// Example: {"message":{"name":["has already been taken"],"path":["has already been taken"]}}
+type ForkProjectConflict struct {
+	// Message A model's errors: one array of messages per attribute (values may nest for embedded entities).
+	//
+	// Example: {"bio":["is too long (maximum is 255 characters)"]}
+	Message ValidationErrors `json:"message"`
+}
+
+// ForkedProjectLink A fork link's database row as JSON (a raw record, not an entity).
+//
+// Example: {"created_at":"2016-06-01T10:00:00.000Z","forked_from_project_id":3,"forked_to_project_id":5,"id":1,"updated_at":"2016-06-01T10:00:00.000Z"}
+type ForkedProjectLink struct {
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt Timestamp `json:"created_at"`
+
+	// ForkedFromProjectID The project it was forked from.
+	ForkedFromProjectID int `json:"forked_from_project_id"`
+
+	// ForkedToProjectID The fork.
+	ForkedToProjectID int `json:"forked_to_project_id"`
+	ID                int `json:"id"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt Timestamp `json:"updated_at"`
+}
+
+// ForkedProjectLinkOrNull The deleted fork link's record, or JSON `null` when the project was not
+// a fork. Written as a nullable `anyOf` of one schema (not `allOf`):
+// oapi-codegen then makes a union type whose zero value encodes as
+// `null`.
+type ForkedProjectLinkOrNull struct {
+	union json.RawMessage
+}
+
 // GrapeError The framework's own error body, not wrapped by GitLab's helpers: `{"error":"<text>"}`.
 type GrapeError struct {
 	// Error Example: message body does not match declared format
 	Error string `json:"error"`
+}
+
+// Group A group.
+//
+// Example: {"avatar_url":null,"description":"An interesting group","id":1,"name":"Foobar Group","path":"foo-bar","visibility_level":10,"web_url":"http://localhost:3000/groups/foo-bar"}
+type Group struct {
+	// AvatarURL Absolute URL of the uploaded avatar; null when there is none.
+	AvatarURL *string `json:"avatar_url"`
+
+	// Description Empty string when unset.
+	Description string `json:"description"`
+	ID          int    `json:"id"`
+	Name        string `json:"name"`
+	Path        string `json:"path"`
+
+	// VisibilityLevel `0` private, `10` internal, `20` public.
+	VisibilityLevel int `json:"visibility_level"`
+
+	// WebURL `<host>/groups/<path>`.
+	WebURL string `json:"web_url"`
+}
+
+// GroupAccess The caller's membership of the project's group.
+//
+// Example: {"access_level":50,"notification_level":3}
+type GroupAccess struct {
+	// AccessLevel `10` guest, `20` reporter, `30` developer, `40` master, `50` owner.
+	AccessLevel int `json:"access_level"`
+
+	// NotificationLevel `0` disabled, `1` participating, `2` watch, `3` global, `4` mention.
+	NotificationLevel *int `json:"notification_level"`
+}
+
+// GroupDetail A group with all its projects.
+type GroupDetail struct {
+	// AvatarURL Absolute URL of the uploaded avatar; null when there is none.
+	AvatarURL *string `json:"avatar_url"`
+
+	// Description Empty string when unset.
+	Description string `json:"description"`
+	ID          int    `json:"id"`
+	Name        string `json:"name"`
+	Path        string `json:"path"`
+
+	// Projects Every project of the group (8.7 did not filter them by what the caller may see).
+	Projects []Project `json:"projects"`
+
+	// VisibilityLevel `0` private, `10` internal, `20` public.
+	VisibilityLevel int `json:"visibility_level"`
+
+	// WebURL `<host>/groups/<path>`.
+	WebURL string `json:"web_url"`
+}
+
+// GroupMember A member of a group, with the member's access level in that group.
+type GroupMember struct {
+	// AccessLevel `10` guest, `20` reporter, `30` developer, `40` master, `50` owner.
+	AccessLevel int `json:"access_level"`
+
+	// AvatarURL Absolute URL of the uploaded avatar or Gravatar; null when there is none.
+	AvatarURL *string `json:"avatar_url"`
+	ID        int     `json:"id"`
+
+	// Name Display name.
+	Name     string           `json:"name"`
+	State    GroupMemberState `json:"state"`
+	Username string           `json:"username"`
+
+	// WebURL Profile URL, `<host>/u/<username>`.
+	WebURL string `json:"web_url"`
+}
+
+// GroupMemberState defines model for GroupMember.State.
+type GroupMemberState string
+
+// GroupRecord A group's namespace row as JSON (a raw record, not an entity; `type`
+// is `Group`), as `POST /groups/:id/projects/:project_id` answered it.
+// The same row as a project's `namespace` (`ProjectNamespace`, projects.yaml).
+type GroupRecord = ProjectNamespace
+
+// Hook A system hook (and the base of `ProjectHook`).
+//
+// Example: {"created_at":"2015-11-04T20:07:35.874Z","id":1,"url":"https://gitlab.example.com/hook"}
+type Hook struct {
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt Timestamp `json:"created_at"`
+	ID        int       `json:"id"`
+	URL       string    `json:"url"`
 }
 
 // Identity A link between the user and an external authentication provider.
@@ -373,6 +1514,366 @@ type Namespace struct {
 
 // NamespaceKind defines model for Namespace.Kind.
 type NamespaceKind string
+
+// Project A project (properties listed in 8.7's order). `owner` is omitted when the
+// project belongs to a group; `forked_from_project` is present only for
+// a fork; `open_issues_count` only when issues are enabled with the
+// built-in tracker; `runners_token` only when the caller may administer
+// the project and the operation says so (get, create, update, fork).
+//
+// Example: {"archived":false,"avatar_url":"http://example.com/uploads/project/avatar/4/uploads/avatar.png","builds_enabled":true,"created_at":"2013-09-30T13:46:02.000Z","creator_id":3,"default_branch":"master","description":null,"forks_count":0,"http_url_to_repo":"http://example.com/diaspora/diaspora-client.git","id":4,"issues_enabled":true,"last_activity_at":"2013-09-30T13:46:02.000Z","merge_requests_enabled":true,"name":"Diaspora Client","name_with_namespace":"Diaspora / Diaspora Client","namespace":{"avatar":{"url":null},"created_at":"2013-09-30T13:46:02.000Z","description":"","id":3,"name":"Diaspora","owner_id":3,"path":"diaspora","share_with_group_lock":false,"type":null,"updated_at":"2013-09-30T13:46:02.000Z","visibility_level":20},"open_issues_count":1,"owner":{"avatar_url":null,"id":3,"name":"Diaspora","state":"active","username":"diaspora","web_url":"http://example.com/u/diaspora"},"path":"diaspora-client","path_with_namespace":"diaspora/diaspora-client","public":false,"public_builds":true,"runners_token":"b8547b1dc37721d05889db52fa2f02","shared_runners_enabled":true,"snippets_enabled":false,"ssh_url_to_repo":"git@example.com:diaspora/diaspora-client.git","star_count":0,"tag_list":["example","disapora client"],"visibility_level":0,"web_url":"http://example.com/diaspora/diaspora-client","wiki_enabled":true}
+type Project struct {
+	Archived bool `json:"archived"`
+
+	// AvatarURL Absolute URL of the project's avatar; null when there is none.
+	AvatarURL     *string `json:"avatar_url"`
+	BuildsEnabled bool    `json:"builds_enabled"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt Timestamp `json:"created_at"`
+	CreatorID int       `json:"creator_id"`
+
+	// DefaultBranch Null for an empty repository.
+	DefaultBranch *string `json:"default_branch"`
+	Description   *string `json:"description"`
+
+	// ForkedFromProject A project's name and path (`forked_from_project`).
+	//
+	// Example: {"id":3,"name":"Diaspora Project Site","name_with_namespace":"Diaspora / Diaspora Project Site","path":"diaspora-project-site","path_with_namespace":"diaspora/diaspora-project-site"}
+	ForkedFromProject *BasicProjectDetails `json:"forked_from_project,omitempty"`
+	ForksCount        int                  `json:"forks_count"`
+
+	// HTTPURLToRepo `<host>/<namespace>/<path>.git`.
+	HTTPURLToRepo string `json:"http_url_to_repo"`
+	ID            int    `json:"id"`
+	IssuesEnabled bool   `json:"issues_enabled"`
+
+	// LastActivityAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	LastActivityAt       Timestamp `json:"last_activity_at"`
+	MergeRequestsEnabled bool      `json:"merge_requests_enabled"`
+	Name                 string    `json:"name"`
+
+	// NameWithNamespace `<namespace name> / <project name>`.
+	NameWithNamespace string `json:"name_with_namespace"`
+
+	// Namespace The project's namespace as its raw database row (8.7 exposed the model
+	// without an entity): a user's personal namespace (`type` null) or a
+	// group (`type` `Group`).
+	//
+	//
+	// Example: {"avatar":{"url":null},"created_at":"2013-09-30T13:46:02.000Z","description":"","id":3,"name":"Diaspora","owner_id":1,"path":"diaspora","share_with_group_lock":false,"type":null,"updated_at":"2013-09-30T13:46:02.000Z","visibility_level":20}
+	Namespace ProjectNamespace `json:"namespace"`
+
+	// OpenIssuesCount Present only when issues are enabled with the built-in tracker.
+	OpenIssuesCount *int `json:"open_issues_count,omitempty"`
+
+	// Owner A user as everyone sees it in lists and as an author.
+	//
+	// Example: {"avatar_url":"http://localhost:3000/uploads/user/avatar/1/cd8.jpeg","id":1,"name":"John Smith","state":"active","username":"john_smith","web_url":"http://localhost:3000/u/john_smith"}
+	Owner *UserBasic `json:"owner,omitempty"`
+	Path  string     `json:"path"`
+
+	// PathWithNamespace `<namespace path>/<project path>`.
+	PathWithNamespace string `json:"path_with_namespace"`
+
+	// Public True when `visibility_level` is 20.
+	Public       bool `json:"public"`
+	PublicBuilds bool `json:"public_builds"`
+
+	// RunnersToken The token to register runners for the project; present only for a caller who may administer it, on get, create, update and fork.
+	RunnersToken         *string `json:"runners_token,omitempty"`
+	SharedRunnersEnabled bool    `json:"shared_runners_enabled"`
+	SnippetsEnabled      bool    `json:"snippets_enabled"`
+
+	// SSHURLToRepo `git@<host>:<namespace>/<path>.git`.
+	SSHURLToRepo string `json:"ssh_url_to_repo"`
+	StarCount    int    `json:"star_count"`
+
+	// TagList The project's tags (topics).
+	TagList []string `json:"tag_list"`
+
+	// VisibilityLevel `0` private, `10` internal, `20` public.
+	//
+	// Example: 0
+	VisibilityLevel ProjectVisibilityLevel `json:"visibility_level"`
+
+	// WebURL `<host>/<namespace>/<path>`.
+	WebURL      string `json:"web_url"`
+	WikiEnabled bool   `json:"wiki_enabled"`
+}
+
+// ProjectAccess The caller's direct membership of the project.
+//
+// Example: {"access_level":10,"notification_level":3}
+type ProjectAccess struct {
+	// AccessLevel `10` guest, `20` reporter, `30` developer, `40` master, `50` owner.
+	AccessLevel int `json:"access_level"`
+
+	// NotificationLevel `0` disabled, `1` participating, `2` watch, `3` global, `4` mention.
+	NotificationLevel *int `json:"notification_level"`
+}
+
+// ProjectGroupLink A project shared with a group.
+//
+// Example: {"group_access":30,"group_id":4,"id":1,"project_id":3}
+type ProjectGroupLink struct {
+	// GroupAccess The access level granted to the group's members.
+	GroupAccess int `json:"group_access"`
+	GroupID     int `json:"group_id"`
+	ID          int `json:"id"`
+	ProjectID   int `json:"project_id"`
+}
+
+// ProjectHook A project's hook.
+type ProjectHook struct {
+	BuildEvents bool `json:"build_events"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt             Timestamp `json:"created_at"`
+	EnableSslVerification bool      `json:"enable_ssl_verification"`
+	ID                    int       `json:"id"`
+	IssuesEvents          bool      `json:"issues_events"`
+	MergeRequestsEvents   bool      `json:"merge_requests_events"`
+	NoteEvents            bool      `json:"note_events"`
+	ProjectID             int       `json:"project_id"`
+	PushEvents            bool      `json:"push_events"`
+	TagPushEvents         bool      `json:"tag_push_events"`
+	URL                   string    `json:"url"`
+}
+
+// ProjectHookBody Parameters of `POST /projects/:id/hooks` and `PUT /projects/:id/hooks/:hook_id`.
+type ProjectHookBody struct {
+	// BuildEvents Trigger the hook on build events (default false; not in the docs, but 8.7 took it).
+	BuildEvents *bool `json:"build_events,omitempty"`
+
+	// EnableSslVerification Verify the TLS certificate when calling the hook (default true).
+	EnableSslVerification *bool `json:"enable_ssl_verification,omitempty"`
+
+	// IssuesEvents Trigger the hook on issue events (default false).
+	IssuesEvents *bool `json:"issues_events,omitempty"`
+
+	// MergeRequestsEvents Trigger the hook on merge request events (default false).
+	MergeRequestsEvents *bool `json:"merge_requests_events,omitempty"`
+
+	// NoteEvents Trigger the hook on comments (default false).
+	NoteEvents *bool `json:"note_events,omitempty"`
+
+	// PushEvents Trigger the hook on pushes (default true).
+	PushEvents *bool `json:"push_events,omitempty"`
+
+	// TagPushEvents Trigger the hook on tag pushes (default false).
+	TagPushEvents *bool `json:"tag_push_events,omitempty"`
+
+	// URL The hook URL (http or https); anything else answers `422 {"error":"Invalid url given"}`.
+	//
+	// Example: http://example.com/hook
+	URL string `json:"url"`
+}
+
+// ProjectLimitReached The caller's project limit is reached: Grape's `error!` with an array, a bare JSON array of messages.
+//
+// Example: ["Your project limit is 10 projects! Please contact your administrator to increase it"]
+type ProjectLimitReached = []string
+
+// ProjectMember A member of a project, with the member's access level in that project.
+type ProjectMember struct {
+	// AccessLevel `10` guest, `20` reporter, `30` developer, `40` master, `50` owner.
+	AccessLevel int `json:"access_level"`
+
+	// AvatarURL Absolute URL of the uploaded avatar or Gravatar; null when there is none.
+	AvatarURL *string `json:"avatar_url"`
+	ID        int     `json:"id"`
+
+	// Name Display name.
+	Name     string             `json:"name"`
+	State    ProjectMemberState `json:"state"`
+	Username string             `json:"username"`
+
+	// WebURL Profile URL, `<host>/u/<username>`.
+	WebURL string `json:"web_url"`
+}
+
+// ProjectMemberState defines model for ProjectMember.State.
+type ProjectMemberState string
+
+// ProjectNamespace The project's namespace as its raw database row (8.7 exposed the model
+// without an entity): a user's personal namespace (`type` null) or a
+// group (`type` `Group`).
+//
+// Example: {"avatar":{"url":null},"created_at":"2013-09-30T13:46:02.000Z","description":"","id":3,"name":"Diaspora","owner_id":1,"path":"diaspora","share_with_group_lock":false,"type":null,"updated_at":"2013-09-30T13:46:02.000Z","visibility_level":20}
+type ProjectNamespace struct {
+	// Avatar The namespace's avatar upload as the raw row serialized it.
+	Avatar ProjectNamespaceAvatar `json:"avatar"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt Timestamp `json:"created_at"`
+
+	// Description Empty string when unset.
+	Description string `json:"description"`
+	ID          int    `json:"id"`
+	Name        string `json:"name"`
+
+	// OwnerID The owning user of a personal namespace; null (or the creator) for a group.
+	OwnerID *int   `json:"owner_id"`
+	Path    string `json:"path"`
+
+	// ShareWithGroupLock When true, the namespace's projects may not be shared with other groups.
+	ShareWithGroupLock bool `json:"share_with_group_lock"`
+
+	// Type `null` for a user's namespace, `Group` for a group.
+	Type *string `json:"type"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt Timestamp `json:"updated_at"`
+
+	// VisibilityLevel `0` private, `10` internal, `20` public.
+	VisibilityLevel int `json:"visibility_level"`
+}
+
+// ProjectNamespaceAvatar The namespace's avatar upload as the raw row serialized it.
+type ProjectNamespaceAvatar struct {
+	// URL Path of the uploaded avatar (`/uploads/group/avatar/…`); null when there is none.
+	URL *string `json:"url"`
+}
+
+// ProjectPermissions The caller's access to the project.
+//
+// Example: {"group_access":{"access_level":50,"notification_level":3},"project_access":{"access_level":10,"notification_level":3}}
+type ProjectPermissions struct {
+	// GroupAccess The caller's membership of the project's group; null for a personal project or a non-member.
+	GroupAccess *GroupAccess `json:"group_access"`
+
+	// ProjectAccess The caller's direct membership; null when the caller is not a member of the project.
+	ProjectAccess *ProjectAccess `json:"project_access"`
+}
+
+// ProjectUpload An uploaded file, ready to link from Markdown.
+//
+// Example: {"alt":"dk","is_image":true,"markdown":"![dk](/uploads/66dbcd21ec5d24ed6ea225176098d52b/dk.png)","url":"/uploads/66dbcd21ec5d24ed6ea225176098d52b/dk.png"}
+type ProjectUpload struct {
+	// Alt The file name (for an image, without its extension).
+	Alt     string `json:"alt"`
+	IsImage bool   `json:"is_image"`
+
+	// Markdown `[alt](url)`, prefixed with `!` for an image.
+	Markdown string `json:"markdown"`
+
+	// URL `/uploads/<secret>/<file name>`, relative to the project's web URL.
+	URL string `json:"url"`
+}
+
+// ProjectUploadOrNull The uploaded file, or JSON `null` when there was no file or it was too
+// large. Written as a nullable `anyOf` of one schema (not `allOf`):
+// oapi-codegen then makes a union type whose zero value encodes as
+// `null`.
+type ProjectUploadOrNull struct {
+	union json.RawMessage
+}
+
+// ProjectVisibilityLevel `0` private, `10` internal, `20` public.
+//
+// Example: 0
+type ProjectVisibilityLevel int
+
+// ProjectWithAccess A project with the caller's permissions (after `public_builds`).
+type ProjectWithAccess struct {
+	Archived bool `json:"archived"`
+
+	// AvatarURL Absolute URL of the project's avatar; null when there is none.
+	AvatarURL     *string `json:"avatar_url"`
+	BuildsEnabled bool    `json:"builds_enabled"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt Timestamp `json:"created_at"`
+	CreatorID int       `json:"creator_id"`
+
+	// DefaultBranch Null for an empty repository.
+	DefaultBranch *string `json:"default_branch"`
+	Description   *string `json:"description"`
+
+	// ForkedFromProject A project's name and path (`forked_from_project`).
+	//
+	// Example: {"id":3,"name":"Diaspora Project Site","name_with_namespace":"Diaspora / Diaspora Project Site","path":"diaspora-project-site","path_with_namespace":"diaspora/diaspora-project-site"}
+	ForkedFromProject *BasicProjectDetails `json:"forked_from_project,omitempty"`
+	ForksCount        int                  `json:"forks_count"`
+
+	// HTTPURLToRepo `<host>/<namespace>/<path>.git`.
+	HTTPURLToRepo string `json:"http_url_to_repo"`
+	ID            int    `json:"id"`
+	IssuesEnabled bool   `json:"issues_enabled"`
+
+	// LastActivityAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	LastActivityAt       Timestamp `json:"last_activity_at"`
+	MergeRequestsEnabled bool      `json:"merge_requests_enabled"`
+	Name                 string    `json:"name"`
+
+	// NameWithNamespace `<namespace name> / <project name>`.
+	NameWithNamespace string `json:"name_with_namespace"`
+
+	// Namespace The project's namespace as its raw database row (8.7 exposed the model
+	// without an entity): a user's personal namespace (`type` null) or a
+	// group (`type` `Group`).
+	//
+	//
+	// Example: {"avatar":{"url":null},"created_at":"2013-09-30T13:46:02.000Z","description":"","id":3,"name":"Diaspora","owner_id":1,"path":"diaspora","share_with_group_lock":false,"type":null,"updated_at":"2013-09-30T13:46:02.000Z","visibility_level":20}
+	Namespace ProjectNamespace `json:"namespace"`
+
+	// OpenIssuesCount Present only when issues are enabled with the built-in tracker.
+	OpenIssuesCount *int `json:"open_issues_count,omitempty"`
+
+	// Owner A user as everyone sees it in lists and as an author.
+	//
+	// Example: {"avatar_url":"http://localhost:3000/uploads/user/avatar/1/cd8.jpeg","id":1,"name":"John Smith","state":"active","username":"john_smith","web_url":"http://localhost:3000/u/john_smith"}
+	Owner *UserBasic `json:"owner,omitempty"`
+	Path  string     `json:"path"`
+
+	// PathWithNamespace `<namespace path>/<project path>`.
+	PathWithNamespace string `json:"path_with_namespace"`
+
+	// Permissions The caller's access to the project.
+	//
+	// Example: {"group_access":{"access_level":50,"notification_level":3},"project_access":{"access_level":10,"notification_level":3}}
+	Permissions ProjectPermissions `json:"permissions"`
+
+	// Public True when `visibility_level` is 20.
+	Public       bool `json:"public"`
+	PublicBuilds bool `json:"public_builds"`
+
+	// RunnersToken The token to register runners for the project; present only for a caller who may administer it, on get, create, update and fork.
+	RunnersToken         *string `json:"runners_token,omitempty"`
+	SharedRunnersEnabled bool    `json:"shared_runners_enabled"`
+	SnippetsEnabled      bool    `json:"snippets_enabled"`
+
+	// SSHURLToRepo `git@<host>:<namespace>/<path>.git`.
+	SSHURLToRepo string `json:"ssh_url_to_repo"`
+	StarCount    int    `json:"star_count"`
+
+	// TagList The project's tags (topics).
+	TagList []string `json:"tag_list"`
+
+	// VisibilityLevel `0` private, `10` internal, `20` public.
+	//
+	// Example: 0
+	VisibilityLevel ProjectVisibilityLevel `json:"visibility_level"`
+
+	// WebURL `<host>/<namespace>/<path>`.
+	WebURL      string `json:"web_url"`
+	WikiEnabled bool   `json:"wiki_enabled"`
+}
 
 // SSHKey An SSH key of a user.
 //
@@ -405,10 +1906,112 @@ type SSHKeyWithUser struct {
 	User *UserFull `json:"user"`
 }
 
+// ShareProjectBody Parameters of `POST /projects/:id/share`.
+type ShareProjectBody struct {
+	// GroupAccess The access level the group's members get: `10` guest, `20` reporter, `30` developer, `40` master. Any other value answers 409 (8.7's model validation), not 400, so it is not an enum here.
+	//
+	// Example: 30
+	GroupAccess int `json:"group_access"`
+
+	// GroupID The ID of the group to share the project with.
+	//
+	// Example: 4
+	GroupID int `json:"group_id"`
+}
+
+// SystemHookTestPayload The sample `project_create` event that `GET /hooks/:id` sends and answers: always these values.
+//
+// Example: {"event_name":"project_create","name":"Ruby","owner_email":"example@gitlabhq.com","owner_name":"Someone","path":"ruby","project_id":1}
+type SystemHookTestPayload struct {
+	EventName SystemHookTestPayloadEventName `json:"event_name"`
+
+	// Name Always `Ruby`.
+	Name string `json:"name"`
+
+	// OwnerEmail Always `example@gitlabhq.com`.
+	OwnerEmail string `json:"owner_email"`
+
+	// OwnerName Always `Someone`.
+	OwnerName string `json:"owner_name"`
+
+	// Path Always `ruby`.
+	Path string `json:"path"`
+
+	// ProjectID Always `1`.
+	ProjectID int `json:"project_id"`
+}
+
+// SystemHookTestPayloadEventName defines model for SystemHookTestPayload.EventName.
+type SystemHookTestPayloadEventName string
+
 // Timestamp UTC with milliseconds, as GitLab wrote it.
 //
 // Example: 2016-01-04T15:31:51.081Z
 type Timestamp = apitime.Time
+
+// UpdateGroupBody Parameters of `PUT /groups/:id`; all optional, only the given ones change.
+type UpdateGroupBody struct {
+	// Description The group's description.
+	Description *string `json:"description,omitempty"`
+
+	// Name The name of the group.
+	Name *string `json:"name,omitempty"`
+
+	// Path The path of the group.
+	Path *string `json:"path,omitempty"`
+
+	// VisibilityLevel `0` private, `10` internal, `20` public. Not limited by the schema: 8.7's own validation answered for any other value.
+	VisibilityLevel *int `json:"visibility_level,omitempty"`
+}
+
+// UpdateGroupMemberBody Parameters of `PUT /groups/:id/members/:user_id`.
+type UpdateGroupMemberBody struct {
+	// AccessLevel `10` guest, `20` reporter, `30` developer, `40` master, `50` owner. Not limited by the schema: any other value must reach the server, which answers `422 ["is not included in the list"]` as 8.7 did.
+	//
+	// Example: 40
+	AccessLevel int `json:"access_level"`
+}
+
+// UpdateProjectBody Parameters of `PUT /projects/:id`; all optional, only the given ones change. `name` and `visibility_level` (or `public`) need owner rights.
+type UpdateProjectBody struct {
+	BuildsEnabled *bool `json:"builds_enabled,omitempty"`
+
+	// DefaultBranch The default branch.
+	DefaultBranch *string `json:"default_branch,omitempty"`
+
+	// Description Short project description.
+	Description          *string `json:"description,omitempty"`
+	IssuesEnabled        *bool   `json:"issues_enabled,omitempty"`
+	MergeRequestsEnabled *bool   `json:"merge_requests_enabled,omitempty"`
+
+	// Name The project's name; needs owner rights.
+	Name *string `json:"name,omitempty"`
+
+	// Path The repository name.
+	Path *string `json:"path,omitempty"`
+
+	// Public `true` means `visibility_level` 20, `false` means 0; ignored when `visibility_level` is given. Needs owner rights.
+	Public *bool `json:"public,omitempty"`
+
+	// PublicBuilds Whether builds and their traces are visible to everyone who can see the project.
+	PublicBuilds         *bool `json:"public_builds,omitempty"`
+	SharedRunnersEnabled *bool `json:"shared_runners_enabled,omitempty"`
+	SnippetsEnabled      *bool `json:"snippets_enabled,omitempty"`
+
+	// VisibilityLevel `0` private, `10` internal, `20` public.
+	//
+	// Example: 0
+	VisibilityLevel *ProjectVisibilityLevel `json:"visibility_level,omitempty"`
+	WikiEnabled     *bool                   `json:"wiki_enabled,omitempty"`
+}
+
+// UpdateProjectMemberBody Parameters of `PUT /projects/:id/members/:user_id`.
+type UpdateProjectMemberBody struct {
+	// AccessLevel `10` guest, `20` reporter, `30` developer, `40` master, `50` owner. Not limited by the schema: any other value must reach the server, which answers `422 ["is not included in the list"]` as 8.7 did.
+	//
+	// Example: 40
+	AccessLevel int `json:"access_level"`
+}
 
 // UpdateUserBody Parameters of `PUT /users/:id`; all optional, only the given ones change.
 type UpdateUserBody struct {
@@ -459,6 +2062,12 @@ type UpdateUserBody struct {
 
 	// WebsiteURL Website URL.
 	WebsiteURL *string `json:"website_url,omitempty"`
+}
+
+// UploadProjectFileBody The `multipart/form-data` body of `POST /projects/:id/uploads`.
+type UploadProjectFileBody struct {
+	// File The file to upload.
+	File *openapi_types.File `json:"file,omitempty"`
 }
 
 // User A user's public profile.
@@ -652,11 +2261,32 @@ type UserSafe struct {
 // Example: {"bio":["is too long (maximum is 255 characters)"]}
 type ValidationErrors map[string]interface{}
 
+// GroupIDPath defines model for GroupIDPath.
+type GroupIDPath = string
+
 // Page defines model for Page.
 type Page = int
 
 // PerPage defines model for PerPage.
 type PerPage = int
+
+// ProjectArchivedQuery defines model for ProjectArchivedQuery.
+type ProjectArchivedQuery = bool
+
+// ProjectIDPath defines model for ProjectIDPath.
+type ProjectIDPath = string
+
+// ProjectOrderByQuery defines model for ProjectOrderByQuery.
+type ProjectOrderByQuery string
+
+// ProjectSearchQuery defines model for ProjectSearchQuery.
+type ProjectSearchQuery = string
+
+// ProjectSortQuery defines model for ProjectSortQuery.
+type ProjectSortQuery string
+
+// ProjectVisibilityQuery defines model for ProjectVisibilityQuery.
+type ProjectVisibilityQuery string
 
 // UserIDPath defines model for UserIDPath.
 type UserIDPath = int
@@ -676,12 +2306,255 @@ type NotFound = Message
 // PayloadTooLarge GitLab's error body with a text message.
 type PayloadTooLarge = Message
 
+// ProjectNotFound GitLab's error body with a text message.
+type ProjectNotFound = Message
+
 // Unauthorized GitLab's error body with a text message.
 type Unauthorized = Message
+
+// ListGroupsParams defines parameters for ListGroups.
+type ListGroupsParams struct {
+	// Search Keep groups whose name or path contains this text.
+	Search *string `form:"search,omitempty" json:"search,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListGroupProjectsParams defines parameters for ListGroupProjects.
+type ListGroupProjectsParams struct {
+	// Archived When present, keep only archived (`true`) or only unarchived (`false`) projects; by default both.
+	Archived *ProjectArchivedQuery `form:"archived,omitempty" json:"archived,omitempty"`
+
+	// Visibility When present, keep only projects of this visibility.
+	Visibility *ListGroupProjectsParamsVisibility `form:"visibility,omitempty" json:"visibility,omitempty"`
+
+	// OrderBy Order by this field; default `created_at`.
+	OrderBy *ListGroupProjectsParamsOrderBy `form:"order_by,omitempty" json:"order_by,omitempty"`
+
+	// Sort Sort direction; default `desc`.
+	Sort *ListGroupProjectsParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Search Keep projects whose name, path, description or namespace name contains this text (case-insensitive).
+	Search *ProjectSearchQuery `form:"search,omitempty" json:"search,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListGroupProjectsParamsVisibility defines parameters for ListGroupProjects.
+type ListGroupProjectsParamsVisibility string
+
+// ListGroupProjectsParamsOrderBy defines parameters for ListGroupProjects.
+type ListGroupProjectsParamsOrderBy string
+
+// ListGroupProjectsParamsSort defines parameters for ListGroupProjects.
+type ListGroupProjectsParamsSort string
 
 // ListNamespacesParams defines parameters for ListNamespaces.
 type ListNamespacesParams struct {
 	// Search Keep namespaces whose name or path contains this text.
+	Search *string `form:"search,omitempty" json:"search,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListProjectsParams defines parameters for ListProjects.
+type ListProjectsParams struct {
+	// Archived When present, keep only archived (`true`) or only unarchived (`false`) projects; by default both.
+	Archived *ProjectArchivedQuery `form:"archived,omitempty" json:"archived,omitempty"`
+
+	// Visibility When present, keep only projects of this visibility.
+	Visibility *ListProjectsParamsVisibility `form:"visibility,omitempty" json:"visibility,omitempty"`
+
+	// OrderBy Order by this field; default `created_at`.
+	OrderBy *ListProjectsParamsOrderBy `form:"order_by,omitempty" json:"order_by,omitempty"`
+
+	// Sort Sort direction; default `desc`.
+	Sort *ListProjectsParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Search Keep projects whose name, path, description or namespace name contains this text (case-insensitive).
+	Search *ProjectSearchQuery `form:"search,omitempty" json:"search,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListProjectsParamsVisibility defines parameters for ListProjects.
+type ListProjectsParamsVisibility string
+
+// ListProjectsParamsOrderBy defines parameters for ListProjects.
+type ListProjectsParamsOrderBy string
+
+// ListProjectsParamsSort defines parameters for ListProjects.
+type ListProjectsParamsSort string
+
+// ListAllProjectsParams defines parameters for ListAllProjects.
+type ListAllProjectsParams struct {
+	// Archived When present, keep only archived (`true`) or only unarchived (`false`) projects; by default both.
+	Archived *ProjectArchivedQuery `form:"archived,omitempty" json:"archived,omitempty"`
+
+	// Visibility When present, keep only projects of this visibility.
+	Visibility *ListAllProjectsParamsVisibility `form:"visibility,omitempty" json:"visibility,omitempty"`
+
+	// OrderBy Order by this field; default `created_at`.
+	OrderBy *ListAllProjectsParamsOrderBy `form:"order_by,omitempty" json:"order_by,omitempty"`
+
+	// Sort Sort direction; default `desc`.
+	Sort *ListAllProjectsParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Search Keep projects whose name, path, description or namespace name contains this text (case-insensitive).
+	Search *ProjectSearchQuery `form:"search,omitempty" json:"search,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListAllProjectsParamsVisibility defines parameters for ListAllProjects.
+type ListAllProjectsParamsVisibility string
+
+// ListAllProjectsParamsOrderBy defines parameters for ListAllProjects.
+type ListAllProjectsParamsOrderBy string
+
+// ListAllProjectsParamsSort defines parameters for ListAllProjects.
+type ListAllProjectsParamsSort string
+
+// ListOwnedProjectsParams defines parameters for ListOwnedProjects.
+type ListOwnedProjectsParams struct {
+	// Archived When present, keep only archived (`true`) or only unarchived (`false`) projects; by default both.
+	Archived *ProjectArchivedQuery `form:"archived,omitempty" json:"archived,omitempty"`
+
+	// Visibility When present, keep only projects of this visibility.
+	Visibility *ListOwnedProjectsParamsVisibility `form:"visibility,omitempty" json:"visibility,omitempty"`
+
+	// OrderBy Order by this field; default `created_at`.
+	OrderBy *ListOwnedProjectsParamsOrderBy `form:"order_by,omitempty" json:"order_by,omitempty"`
+
+	// Sort Sort direction; default `desc`.
+	Sort *ListOwnedProjectsParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Search Keep projects whose name, path, description or namespace name contains this text (case-insensitive).
+	Search *ProjectSearchQuery `form:"search,omitempty" json:"search,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListOwnedProjectsParamsVisibility defines parameters for ListOwnedProjects.
+type ListOwnedProjectsParamsVisibility string
+
+// ListOwnedProjectsParamsOrderBy defines parameters for ListOwnedProjects.
+type ListOwnedProjectsParamsOrderBy string
+
+// ListOwnedProjectsParamsSort defines parameters for ListOwnedProjects.
+type ListOwnedProjectsParamsSort string
+
+// SearchProjectsParams defines parameters for SearchProjects.
+type SearchProjectsParams struct {
+	// OrderBy Order by this field; without it, `id` order (8.7 added no order).
+	OrderBy *SearchProjectsParamsOrderBy `form:"order_by,omitempty" json:"order_by,omitempty"`
+
+	// Sort Sort direction; default `asc`.
+	Sort *SearchProjectsParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// SearchProjectsParamsOrderBy defines parameters for SearchProjects.
+type SearchProjectsParamsOrderBy string
+
+// SearchProjectsParamsSort defines parameters for SearchProjects.
+type SearchProjectsParamsSort string
+
+// ListStarredProjectsParams defines parameters for ListStarredProjects.
+type ListStarredProjectsParams struct {
+	// Archived When present, keep only archived (`true`) or only unarchived (`false`) projects; by default both.
+	Archived *ProjectArchivedQuery `form:"archived,omitempty" json:"archived,omitempty"`
+
+	// Visibility When present, keep only projects of this visibility.
+	Visibility *ListStarredProjectsParamsVisibility `form:"visibility,omitempty" json:"visibility,omitempty"`
+
+	// OrderBy Order by this field; default `created_at`.
+	OrderBy *ListStarredProjectsParamsOrderBy `form:"order_by,omitempty" json:"order_by,omitempty"`
+
+	// Sort Sort direction; default `desc`.
+	Sort *ListStarredProjectsParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Search Keep projects whose name, path, description or namespace name contains this text (case-insensitive).
+	Search *ProjectSearchQuery `form:"search,omitempty" json:"search,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListStarredProjectsParamsVisibility defines parameters for ListStarredProjects.
+type ListStarredProjectsParamsVisibility string
+
+// ListStarredProjectsParamsOrderBy defines parameters for ListStarredProjects.
+type ListStarredProjectsParamsOrderBy string
+
+// ListStarredProjectsParamsSort defines parameters for ListStarredProjects.
+type ListStarredProjectsParamsSort string
+
+// ListProjectEventsParams defines parameters for ListProjectEvents.
+type ListProjectEventsParams struct {
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListProjectHooksParams defines parameters for ListProjectHooks.
+type ListProjectHooksParams struct {
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListProjectMembersParams defines parameters for ListProjectMembers.
+type ListProjectMembersParams struct {
+	// Query Keep members whose username contains this text.
+	Query *string `form:"query,omitempty" json:"query,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListProjectUsersParams defines parameters for ListProjectUsers.
+type ListProjectUsersParams struct {
+	// Search Keep users whose name, email or username contains this text (case-insensitive).
 	Search *string `form:"search,omitempty" json:"search,omitempty"`
 
 	// Page Page number (1-based).
@@ -708,6 +2581,93 @@ type ListUsersParams struct {
 	// PerPage Items per page; values above 100 are capped at 100.
 	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
 }
+
+// CreateGroupJSONRequestBody defines body for CreateGroup for application/json ContentType.
+type CreateGroupJSONRequestBody = CreateGroupBody
+
+// CreateGroupFormdataRequestBody defines body for CreateGroup for application/x-www-form-urlencoded ContentType.
+type CreateGroupFormdataRequestBody = CreateGroupBody
+
+// UpdateGroupJSONRequestBody defines body for UpdateGroup for application/json ContentType.
+type UpdateGroupJSONRequestBody = UpdateGroupBody
+
+// UpdateGroupFormdataRequestBody defines body for UpdateGroup for application/x-www-form-urlencoded ContentType.
+type UpdateGroupFormdataRequestBody = UpdateGroupBody
+
+// AddGroupMemberJSONRequestBody defines body for AddGroupMember for application/json ContentType.
+type AddGroupMemberJSONRequestBody = AddGroupMemberBody
+
+// AddGroupMemberFormdataRequestBody defines body for AddGroupMember for application/x-www-form-urlencoded ContentType.
+type AddGroupMemberFormdataRequestBody = AddGroupMemberBody
+
+// UpdateGroupMemberJSONRequestBody defines body for UpdateGroupMember for application/json ContentType.
+type UpdateGroupMemberJSONRequestBody = UpdateGroupMemberBody
+
+// UpdateGroupMemberFormdataRequestBody defines body for UpdateGroupMember for application/x-www-form-urlencoded ContentType.
+type UpdateGroupMemberFormdataRequestBody = UpdateGroupMemberBody
+
+// AddSystemHookJSONRequestBody defines body for AddSystemHook for application/json ContentType.
+type AddSystemHookJSONRequestBody = AddSystemHookBody
+
+// AddSystemHookFormdataRequestBody defines body for AddSystemHook for application/x-www-form-urlencoded ContentType.
+type AddSystemHookFormdataRequestBody = AddSystemHookBody
+
+// CreateProjectJSONRequestBody defines body for CreateProject for application/json ContentType.
+type CreateProjectJSONRequestBody = CreateProjectBody
+
+// CreateProjectFormdataRequestBody defines body for CreateProject for application/x-www-form-urlencoded ContentType.
+type CreateProjectFormdataRequestBody = CreateProjectBody
+
+// CreateProjectForUserJSONRequestBody defines body for CreateProjectForUser for application/json ContentType.
+type CreateProjectForUserJSONRequestBody = CreateProjectForUserBody
+
+// CreateProjectForUserFormdataRequestBody defines body for CreateProjectForUser for application/x-www-form-urlencoded ContentType.
+type CreateProjectForUserFormdataRequestBody = CreateProjectForUserBody
+
+// UpdateProjectJSONRequestBody defines body for UpdateProject for application/json ContentType.
+type UpdateProjectJSONRequestBody = UpdateProjectBody
+
+// UpdateProjectFormdataRequestBody defines body for UpdateProject for application/x-www-form-urlencoded ContentType.
+type UpdateProjectFormdataRequestBody = UpdateProjectBody
+
+// AddProjectHookJSONRequestBody defines body for AddProjectHook for application/json ContentType.
+type AddProjectHookJSONRequestBody = ProjectHookBody
+
+// AddProjectHookFormdataRequestBody defines body for AddProjectHook for application/x-www-form-urlencoded ContentType.
+type AddProjectHookFormdataRequestBody = ProjectHookBody
+
+// EditProjectHookJSONRequestBody defines body for EditProjectHook for application/json ContentType.
+type EditProjectHookJSONRequestBody = ProjectHookBody
+
+// EditProjectHookFormdataRequestBody defines body for EditProjectHook for application/x-www-form-urlencoded ContentType.
+type EditProjectHookFormdataRequestBody = ProjectHookBody
+
+// AddDeployKeyJSONRequestBody defines body for AddDeployKey for application/json ContentType.
+type AddDeployKeyJSONRequestBody = AddDeployKeyBody
+
+// AddDeployKeyFormdataRequestBody defines body for AddDeployKey for application/x-www-form-urlencoded ContentType.
+type AddDeployKeyFormdataRequestBody = AddDeployKeyBody
+
+// AddProjectMemberJSONRequestBody defines body for AddProjectMember for application/json ContentType.
+type AddProjectMemberJSONRequestBody = AddProjectMemberBody
+
+// AddProjectMemberFormdataRequestBody defines body for AddProjectMember for application/x-www-form-urlencoded ContentType.
+type AddProjectMemberFormdataRequestBody = AddProjectMemberBody
+
+// UpdateProjectMemberJSONRequestBody defines body for UpdateProjectMember for application/json ContentType.
+type UpdateProjectMemberJSONRequestBody = UpdateProjectMemberBody
+
+// UpdateProjectMemberFormdataRequestBody defines body for UpdateProjectMember for application/x-www-form-urlencoded ContentType.
+type UpdateProjectMemberFormdataRequestBody = UpdateProjectMemberBody
+
+// ShareProjectJSONRequestBody defines body for ShareProject for application/json ContentType.
+type ShareProjectJSONRequestBody = ShareProjectBody
+
+// ShareProjectFormdataRequestBody defines body for ShareProject for application/x-www-form-urlencoded ContentType.
+type ShareProjectFormdataRequestBody = ShareProjectBody
+
+// UploadProjectFileMultipartRequestBody defines body for UploadProjectFile for multipart/form-data ContentType.
+type UploadProjectFileMultipartRequestBody = UploadProjectFileBody
 
 // CreateSessionJSONRequestBody defines body for CreateSession for application/json ContentType.
 type CreateSessionJSONRequestBody = CreateSessionBody
@@ -875,6 +2835,68 @@ func (t *BadRequestError_Message) UnmarshalJSON(b []byte) error {
 	return err
 }
 
+// AsProjectLimitReached returns the union data inside the CreateProjectForbidden as a ProjectLimitReached
+func (t CreateProjectForbidden) AsProjectLimitReached() (ProjectLimitReached, error) {
+	var body ProjectLimitReached
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromProjectLimitReached overwrites any union data inside the CreateProjectForbidden as the provided ProjectLimitReached
+func (t *CreateProjectForbidden) FromProjectLimitReached(v ProjectLimitReached) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeProjectLimitReached performs a merge with any union data inside the CreateProjectForbidden, using the provided ProjectLimitReached
+func (t *CreateProjectForbidden) MergeProjectLimitReached(v ProjectLimitReached) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsMessage returns the union data inside the CreateProjectForbidden as a Message
+func (t CreateProjectForbidden) AsMessage() (Message, error) {
+	var body Message
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromMessage overwrites any union data inside the CreateProjectForbidden as the provided Message
+func (t *CreateProjectForbidden) FromMessage(v Message) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeMessage performs a merge with any union data inside the CreateProjectForbidden, using the provided Message
+func (t *CreateProjectForbidden) MergeMessage(v Message) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t CreateProjectForbidden) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *CreateProjectForbidden) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
 // AsDeletedEmail returns the union data inside the DeletedEmailOrNull as a DeletedEmail
 func (t DeletedEmailOrNull) AsDeletedEmail() (DeletedEmail, error) {
 	var body DeletedEmail
@@ -911,6 +2933,42 @@ func (t *DeletedEmailOrNull) UnmarshalJSON(b []byte) error {
 	return err
 }
 
+// AsDeletedHook returns the union data inside the DeletedHookOrNull as a DeletedHook
+func (t DeletedHookOrNull) AsDeletedHook() (DeletedHook, error) {
+	var body DeletedHook
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromDeletedHook overwrites any union data inside the DeletedHookOrNull as the provided DeletedHook
+func (t *DeletedHookOrNull) FromDeletedHook(v DeletedHook) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeDeletedHook performs a merge with any union data inside the DeletedHookOrNull, using the provided DeletedHook
+func (t *DeletedHookOrNull) MergeDeletedHook(v DeletedHook) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t DeletedHookOrNull) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *DeletedHookOrNull) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
 // AsDeletedKey returns the union data inside the DeletedKeyOrNull as a DeletedKey
 func (t DeletedKeyOrNull) AsDeletedKey() (DeletedKey, error) {
 	var body DeletedKey
@@ -943,6 +3001,140 @@ func (t DeletedKeyOrNull) MarshalJSON() ([]byte, error) {
 }
 
 func (t *DeletedKeyOrNull) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsDeletedMember returns the union data inside the DeletedMemberOrAccessRevoked as a DeletedMember
+func (t DeletedMemberOrAccessRevoked) AsDeletedMember() (DeletedMember, error) {
+	var body DeletedMember
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromDeletedMember overwrites any union data inside the DeletedMemberOrAccessRevoked as the provided DeletedMember
+func (t *DeletedMemberOrAccessRevoked) FromDeletedMember(v DeletedMember) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeDeletedMember performs a merge with any union data inside the DeletedMemberOrAccessRevoked, using the provided DeletedMember
+func (t *DeletedMemberOrAccessRevoked) MergeDeletedMember(v DeletedMember) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsAccessRevoked returns the union data inside the DeletedMemberOrAccessRevoked as a AccessRevoked
+func (t DeletedMemberOrAccessRevoked) AsAccessRevoked() (AccessRevoked, error) {
+	var body AccessRevoked
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAccessRevoked overwrites any union data inside the DeletedMemberOrAccessRevoked as the provided AccessRevoked
+func (t *DeletedMemberOrAccessRevoked) FromAccessRevoked(v AccessRevoked) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeAccessRevoked performs a merge with any union data inside the DeletedMemberOrAccessRevoked, using the provided AccessRevoked
+func (t *DeletedMemberOrAccessRevoked) MergeAccessRevoked(v AccessRevoked) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t DeletedMemberOrAccessRevoked) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *DeletedMemberOrAccessRevoked) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsForkedProjectLink returns the union data inside the ForkedProjectLinkOrNull as a ForkedProjectLink
+func (t ForkedProjectLinkOrNull) AsForkedProjectLink() (ForkedProjectLink, error) {
+	var body ForkedProjectLink
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromForkedProjectLink overwrites any union data inside the ForkedProjectLinkOrNull as the provided ForkedProjectLink
+func (t *ForkedProjectLinkOrNull) FromForkedProjectLink(v ForkedProjectLink) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeForkedProjectLink performs a merge with any union data inside the ForkedProjectLinkOrNull, using the provided ForkedProjectLink
+func (t *ForkedProjectLinkOrNull) MergeForkedProjectLink(v ForkedProjectLink) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t ForkedProjectLinkOrNull) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *ForkedProjectLinkOrNull) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsProjectUpload returns the union data inside the ProjectUploadOrNull as a ProjectUpload
+func (t ProjectUploadOrNull) AsProjectUpload() (ProjectUpload, error) {
+	var body ProjectUpload
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromProjectUpload overwrites any union data inside the ProjectUploadOrNull as the provided ProjectUpload
+func (t *ProjectUploadOrNull) FromProjectUpload(v ProjectUpload) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeProjectUpload performs a merge with any union data inside the ProjectUploadOrNull, using the provided ProjectUpload
+func (t *ProjectUploadOrNull) MergeProjectUpload(v ProjectUpload) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t ProjectUploadOrNull) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *ProjectUploadOrNull) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }
@@ -1145,6 +3337,459 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// ListGroups List groups
+	//
+	// Any logged-in user. An administrator gets every group; anyone else the
+	// groups they are a member of (8.7's `current_user.groups`), not the
+	// public groups they merely can see.
+	//
+	// `search` keeps the groups whose name or path contains the text.
+	// Paginated (`page`, `per_page`).
+	//
+	// Corresponds with GET /groups (the `ListGroups` operationId).
+	ListGroups(ctx context.Context, params *ListGroupsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateGroupWithBody Create a group
+	//
+	// Users who may create groups (`can_create_group`; administrators
+	// always may). Anyone else gets `403 {"message":"403 Forbidden"}`. The
+	// creator becomes the group's owner (access level 50).
+	//
+	// 8.7 checked, in this order: the `create_group` ability (403), `name`
+	// and `path` (`400 {"message":"400 (Bad request) \"<name>\" not given"}`),
+	// then saved the group. When the group cannot be saved (a path or name
+	// already taken by a user or group, a path with invalid characters, a
+	// visibility level the administrator restricted for this user), 8.7
+	// answered `400` with a **string** message holding Ruby's rendering of
+	// the errors hash, not the usual validation object:
+	// `{"message":"Failed to save group {:path=>[\"has already been taken\"]}"}`.
+	// There is no 409 here.
+	//
+	// `visibility_level` defaults to the instance's default group visibility.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /groups (the `CreateGroup` operationId).
+	CreateGroupWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateGroup Create a group
+	//
+	// Users who may create groups (`can_create_group`; administrators
+	// always may). Anyone else gets `403 {"message":"403 Forbidden"}`. The
+	// creator becomes the group's owner (access level 50).
+	//
+	// 8.7 checked, in this order: the `create_group` ability (403), `name`
+	// and `path` (`400 {"message":"400 (Bad request) \"<name>\" not given"}`),
+	// then saved the group. When the group cannot be saved (a path or name
+	// already taken by a user or group, a path with invalid characters, a
+	// visibility level the administrator restricted for this user), 8.7
+	// answered `400` with a **string** message holding Ruby's rendering of
+	// the errors hash, not the usual validation object:
+	// `{"message":"Failed to save group {:path=>[\"has already been taken\"]}"}`.
+	// There is no 409 here.
+	//
+	// `visibility_level` defaults to the instance's default group visibility.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /groups (the `CreateGroup` operationId).
+	CreateGroup(ctx context.Context, body CreateGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateGroupWithFormdataBody Create a group
+	//
+	// Users who may create groups (`can_create_group`; administrators
+	// always may). Anyone else gets `403 {"message":"403 Forbidden"}`. The
+	// creator becomes the group's owner (access level 50).
+	//
+	// 8.7 checked, in this order: the `create_group` ability (403), `name`
+	// and `path` (`400 {"message":"400 (Bad request) \"<name>\" not given"}`),
+	// then saved the group. When the group cannot be saved (a path or name
+	// already taken by a user or group, a path with invalid characters, a
+	// visibility level the administrator restricted for this user), 8.7
+	// answered `400` with a **string** message holding Ruby's rendering of
+	// the errors hash, not the usual validation object:
+	// `{"message":"Failed to save group {:path=>[\"has already been taken\"]}"}`.
+	// There is no 409 here.
+	//
+	// `visibility_level` defaults to the instance's default group visibility.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /groups (the `CreateGroup` operationId).
+	CreateGroupWithFormdataBody(ctx context.Context, body CreateGroupFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteGroup Delete a group
+	//
+	// The group's owners and administrators. Removes the group with all its
+	// projects (and their repositories).
+	//
+	// DELETE answers 200 with the deleted record: the group's namespace row
+	// as JSON (8.7 returned what its `DestroyGroupService` returned, the
+	// destroyed model, without an entity), not a `Group` entity.
+	//
+	// Corresponds with DELETE /groups/{id} (the `DeleteGroup` operationId).
+	DeleteGroup(ctx context.Context, id GroupIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetGroup Get a group with its projects
+	//
+	// Any logged-in user who can read the group: a member, an
+	// administrator, anyone for a public group, any non-external user for
+	// an internal group, and anyone who can see one of the group's
+	// projects. Anyone else, like an unknown group, gets
+	// `404 {"message":"404 Group Not Found"}`.
+	//
+	// `projects` lists every project of the group: 8.7's `GroupDetail`
+	// did not filter them by what the caller may see.
+	//
+	// Corresponds with GET /groups/{id} (the `GetGroup` operationId).
+	GetGroup(ctx context.Context, id GroupIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateGroupWithBody Modify a group
+	//
+	// The group's owners and administrators (8.7's `admin_group` ability).
+	// A caller who can read the group but not administer it gets
+	// `403 {"message":"403 Forbidden"}`; one who cannot read it,
+	// `404 {"message":"404 Group Not Found"}`.
+	//
+	// Every parameter is optional; only the given ones change. A failed
+	// validation answers `400 {"message":{"<field>":["<msg>"]}}`, e.g.
+	// `{"message":{"path":["has already been taken"]}}`. `visibility_level`
+	// fails when the administrator restricted that level (for non-admins)
+	// or when a project of the group is more visible than the new level:
+	// `{"message":{"visibility_level":["private is not allowed since there are projects with higher visibility."]}}`.
+	//
+	// The docs show only `id` as numeric; like every group endpoint, 8.7
+	// also took the group's path.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /groups/{id} (the `UpdateGroup` operationId).
+	UpdateGroupWithBody(ctx context.Context, id GroupIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateGroup Modify a group
+	//
+	// The group's owners and administrators (8.7's `admin_group` ability).
+	// A caller who can read the group but not administer it gets
+	// `403 {"message":"403 Forbidden"}`; one who cannot read it,
+	// `404 {"message":"404 Group Not Found"}`.
+	//
+	// Every parameter is optional; only the given ones change. A failed
+	// validation answers `400 {"message":{"<field>":["<msg>"]}}`, e.g.
+	// `{"message":{"path":["has already been taken"]}}`. `visibility_level`
+	// fails when the administrator restricted that level (for non-admins)
+	// or when a project of the group is more visible than the new level:
+	// `{"message":{"visibility_level":["private is not allowed since there are projects with higher visibility."]}}`.
+	//
+	// The docs show only `id` as numeric; like every group endpoint, 8.7
+	// also took the group's path.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /groups/{id} (the `UpdateGroup` operationId).
+	UpdateGroup(ctx context.Context, id GroupIDPath, body UpdateGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateGroupWithFormdataBody Modify a group
+	//
+	// The group's owners and administrators (8.7's `admin_group` ability).
+	// A caller who can read the group but not administer it gets
+	// `403 {"message":"403 Forbidden"}`; one who cannot read it,
+	// `404 {"message":"404 Group Not Found"}`.
+	//
+	// Every parameter is optional; only the given ones change. A failed
+	// validation answers `400 {"message":{"<field>":["<msg>"]}}`, e.g.
+	// `{"message":{"path":["has already been taken"]}}`. `visibility_level`
+	// fails when the administrator restricted that level (for non-admins)
+	// or when a project of the group is more visible than the new level:
+	// `{"message":{"visibility_level":["private is not allowed since there are projects with higher visibility."]}}`.
+	//
+	// The docs show only `id` as numeric; like every group endpoint, 8.7
+	// also took the group's path.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with PUT /groups/{id} (the `UpdateGroup` operationId).
+	UpdateGroupWithFormdataBody(ctx context.Context, id GroupIDPath, body UpdateGroupFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListGroupMembers List a group's members
+	//
+	// Any logged-in user who can read the group (see `GET /groups/:id`).
+	// Every member of the group in one answer: 8.7 did not paginate this
+	// list (no `page`/`per_page`, no pagination headers).
+	//
+	// Each item is the member's `UserBasic` with its `access_level` in the
+	// group. The docs' example also shows `email` and `created_at`; 8.7's
+	// entity did not include them.
+	//
+	// Corresponds with GET /groups/{id}/members (the `ListGroupMembers` operationId).
+	ListGroupMembers(ctx context.Context, id GroupIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddGroupMemberWithBody Add a member to a group
+	//
+	// The group's owners and administrators; a caller who can read the
+	// group but not administer it gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the group (`404 {"message":"404 Group Not Found"}`),
+	// the caller's right (403), `user_id` and `access_level`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), the
+	// level (`422 {"message":"Wrong access level"}` unless it is 10, 20,
+	// 30, 40 or 50), then an existing membership
+	// (`409 {"message":"Already exists"}`).
+	//
+	// A `user_id` that names no user made 8.7 fail with a 500 (its member
+	// lookup after the failed add came back empty); Labrador answers
+	// `404 {"message":"404 User Not Found"}`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /groups/{id}/members (the `AddGroupMember` operationId).
+	AddGroupMemberWithBody(ctx context.Context, id GroupIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddGroupMember Add a member to a group
+	//
+	// The group's owners and administrators; a caller who can read the
+	// group but not administer it gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the group (`404 {"message":"404 Group Not Found"}`),
+	// the caller's right (403), `user_id` and `access_level`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), the
+	// level (`422 {"message":"Wrong access level"}` unless it is 10, 20,
+	// 30, 40 or 50), then an existing membership
+	// (`409 {"message":"Already exists"}`).
+	//
+	// A `user_id` that names no user made 8.7 fail with a 500 (its member
+	// lookup after the failed add came back empty); Labrador answers
+	// `404 {"message":"404 User Not Found"}`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /groups/{id}/members (the `AddGroupMember` operationId).
+	AddGroupMember(ctx context.Context, id GroupIDPath, body AddGroupMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddGroupMemberWithFormdataBody Add a member to a group
+	//
+	// The group's owners and administrators; a caller who can read the
+	// group but not administer it gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the group (`404 {"message":"404 Group Not Found"}`),
+	// the caller's right (403), `user_id` and `access_level`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), the
+	// level (`422 {"message":"Wrong access level"}` unless it is 10, 20,
+	// 30, 40 or 50), then an existing membership
+	// (`409 {"message":"Already exists"}`).
+	//
+	// A `user_id` that names no user made 8.7 fail with a 500 (its member
+	// lookup after the failed add came back empty); Labrador answers
+	// `404 {"message":"404 User Not Found"}`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /groups/{id}/members (the `AddGroupMember` operationId).
+	AddGroupMemberWithFormdataBody(ctx context.Context, id GroupIDPath, body AddGroupMemberFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RemoveGroupMember Remove a member from a group
+	//
+	// The group's owners and administrators; a caller who can read the
+	// group but not administer it gets `403 {"message":"403 Forbidden"}`
+	// (in 8.7 a member could not leave a group through the API).
+	//
+	// DELETE answers 200 with the deleted record: the membership's database
+	// row as JSON, not a `GroupMember` entity. A user who is not a member
+	// answers
+	// `404 {"message":"404 Not Found - user_id:<user_id> not a member of group <group name>"}`
+	// (8.7 wrote this message itself); this call is not idempotent.
+	//
+	// Corresponds with DELETE /groups/{id}/members/{user_id} (the `RemoveGroupMember` operationId).
+	RemoveGroupMember(ctx context.Context, id GroupIDPath, userID int, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateGroupMemberWithBody Change a group member's access level
+	//
+	// The group's owners and administrators; a caller who can read the
+	// group but not administer it gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the group (`404 {"message":"404 Group Not Found"}`),
+	// the caller's right (403), `access_level`
+	// (`400 {"message":"400 (Bad request) \"access_level\" not given"}`),
+	// the membership (`404 {"message":"404 User can not be found Not Found"}`
+	// when the user is not a member), then saved the new level. A level
+	// that is not 10, 20, 30, 40 or 50 fails the member's validation and
+	// answers `422` with a bare JSON array of messages (Grape's `error!`
+	// with an array, no `message` wrapper): `["is not included in the list"]`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /groups/{id}/members/{user_id} (the `UpdateGroupMember` operationId).
+	UpdateGroupMemberWithBody(ctx context.Context, id GroupIDPath, userID int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateGroupMember Change a group member's access level
+	//
+	// The group's owners and administrators; a caller who can read the
+	// group but not administer it gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the group (`404 {"message":"404 Group Not Found"}`),
+	// the caller's right (403), `access_level`
+	// (`400 {"message":"400 (Bad request) \"access_level\" not given"}`),
+	// the membership (`404 {"message":"404 User can not be found Not Found"}`
+	// when the user is not a member), then saved the new level. A level
+	// that is not 10, 20, 30, 40 or 50 fails the member's validation and
+	// answers `422` with a bare JSON array of messages (Grape's `error!`
+	// with an array, no `message` wrapper): `["is not included in the list"]`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /groups/{id}/members/{user_id} (the `UpdateGroupMember` operationId).
+	UpdateGroupMember(ctx context.Context, id GroupIDPath, userID int, body UpdateGroupMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateGroupMemberWithFormdataBody Change a group member's access level
+	//
+	// The group's owners and administrators; a caller who can read the
+	// group but not administer it gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the group (`404 {"message":"404 Group Not Found"}`),
+	// the caller's right (403), `access_level`
+	// (`400 {"message":"400 (Bad request) \"access_level\" not given"}`),
+	// the membership (`404 {"message":"404 User can not be found Not Found"}`
+	// when the user is not a member), then saved the new level. A level
+	// that is not 10, 20, 30, 40 or 50 fails the member's validation and
+	// answers `422` with a bare JSON array of messages (Grape's `error!`
+	// with an array, no `message` wrapper): `["is not included in the list"]`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with PUT /groups/{id}/members/{user_id} (the `UpdateGroupMember` operationId).
+	UpdateGroupMemberWithFormdataBody(ctx context.Context, id GroupIDPath, userID int, body UpdateGroupMemberFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListGroupProjects List a group's projects
+	//
+	// Any logged-in user who can read the group (see `GET /groups/:id`).
+	// The group's projects and the projects shared with the group, as 8.7's
+	// `GroupProjectsFinder` chose them: a member of the group gets all of
+	// them; anyone else, administrators included, only the public ones,
+	// the internal ones (unless the caller is external) and the ones the
+	// caller is a member of.
+	//
+	// Filters, order and pagination as `GET /projects` (8.7's
+	// `filter_projects`): `archived`, `visibility`, `search`, `order_by`
+	// (default `created_at`), `sort` (default `desc`), `page`, `per_page`.
+	// 8.7 silently fell back to the defaults for an unknown `order_by` or
+	// `sort`, and a `visibility` outside the three names made it fail with
+	// a 500; in this contract all three are enums, so an unknown value
+	// answers `400 {"message":{"<param>":["is invalid"]}}`. The docs also
+	// name `ci_enabled_first`; 8.7 ignored it.
+	//
+	// Corresponds with GET /groups/{id}/projects (the `ListGroupProjects` operationId).
+	ListGroupProjects(ctx context.Context, id GroupIDPath, params *ListGroupProjectsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TransferProjectToGroup Transfer a project into a group
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+	// Moves the project (and its repository) into the group's namespace.
+	//
+	// Unlike every other group endpoint, 8.7 looked the group up by numeric
+	// id only (`Group.find_by(id:)`), and did not answer 404 for it: a group
+	// path, an unknown id, or the project's current group make the transfer
+	// fail with
+	// `400 {"message":"Failed to transfer project {:new_namespace=>[\"is invalid\"]}"}`.
+	// A project of the same path already in the group answers
+	// `400 {"message":"Failed to transfer project {:new_namespace=>[\"Project with same path in target namespace already exists\"]}"}`.
+	// The message is a string holding Ruby's rendering of the errors hash.
+	// The project is looked up first: an unknown project answers
+	// `404 {"message":"404 Not found"}` (8.7's `Project.find`), whatever the
+	// group.
+	//
+	// The answer is the group's namespace row as JSON (8.7 presented the
+	// model without an entity), not a `Group` entity.
+	//
+	// Corresponds with POST /groups/{id}/projects/{project_id} (the `TransferProjectToGroup` operationId).
+	TransferProjectToGroup(ctx context.Context, id GroupIDPath, projectID int, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListSystemHooks List system hooks
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+	// All system hooks in one answer: 8.7 did not paginate this list (no
+	// `page`/`per_page`, no pagination headers).
+	//
+	// Corresponds with GET /hooks (the `ListSystemHooks` operationId).
+	ListSystemHooks(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddSystemHookWithBody Add a system hook
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`
+	// (checked before the parameters). `url` is required:
+	// `400 {"message":"400 (Bad request) \"url\" not given"}`.
+	//
+	// A hook that cannot be saved (a `url` that is not a valid http(s)
+	// URL) answers `404 {"message":"404 Not Found"}`: 8.7 called
+	// `not_found!` for any save failure.
+	//
+	// The docs' example shows the answer as an array; 8.7 answered the one
+	// hook as an object.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /hooks (the `AddSystemHook` operationId).
+	AddSystemHookWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddSystemHook Add a system hook
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`
+	// (checked before the parameters). `url` is required:
+	// `400 {"message":"400 (Bad request) \"url\" not given"}`.
+	//
+	// A hook that cannot be saved (a `url` that is not a valid http(s)
+	// URL) answers `404 {"message":"404 Not Found"}`: 8.7 called
+	// `not_found!` for any save failure.
+	//
+	// The docs' example shows the answer as an array; 8.7 answered the one
+	// hook as an object.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /hooks (the `AddSystemHook` operationId).
+	AddSystemHook(ctx context.Context, body AddSystemHookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddSystemHookWithFormdataBody Add a system hook
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`
+	// (checked before the parameters). `url` is required:
+	// `400 {"message":"400 (Bad request) \"url\" not given"}`.
+	//
+	// A hook that cannot be saved (a `url` that is not a valid http(s)
+	// URL) answers `404 {"message":"404 Not Found"}`: 8.7 called
+	// `not_found!` for any save failure.
+	//
+	// The docs' example shows the answer as an array; 8.7 answered the one
+	// hook as an object.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /hooks (the `AddSystemHook` operationId).
+	AddSystemHookWithFormdataBody(ctx context.Context, body AddSystemHookFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteSystemHook Delete a system hook
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+	//
+	// Idempotent: 8.7 swallowed every error of this call. DELETE answers
+	// 200 with the deleted record (the hook's database row as JSON, not a
+	// `Hook` entity), or with JSON `null` when there is no system hook with
+	// that id.
+	//
+	// Corresponds with DELETE /hooks/{id} (the `DeleteSystemHook` operationId).
+	DeleteSystemHook(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TestSystemHook Test a system hook
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+	//
+	// Sends a sample `project_create` event to the hook's URL and answers
+	// that sample payload, always the same constant values. The delivery's
+	// outcome (an unreachable URL, an error status) does not change the
+	// answer: 8.7 rescued the delivery's errors. An unknown hook answers
+	// `404 {"message":"404 Not found"}` (8.7's `SystemHook.find`).
+	//
+	// Corresponds with GET /hooks/{id} (the `TestSystemHook` operationId).
+	TestSystemHook(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetKey Get an SSH key with its user
 	//
 	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
@@ -1166,6 +3811,1084 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /namespaces (the `ListNamespaces` operationId).
 	ListNamespaces(ctx context.Context, params *ListNamespacesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListProjects List the caller's projects
+	//
+	// Any logged-in user. The projects the caller is authorized for: those
+	// the caller is a member of, directly or through a group (8.7's
+	// `current_user.authorized_projects`). Public and internal projects the
+	// caller is not a member of are not listed, not even for an
+	// administrator (see `GET /projects/all`). Each item carries the
+	// caller's `permissions`.
+	//
+	// Filters and order (8.7's `filter_projects`):
+	// - `archived`: when present, keep only archived (`true`) or only
+	//   unarchived (`false`) projects; by default both are listed.
+	// - `visibility`: when present, keep one visibility level.
+	// - `search`: keep projects whose name, path, description or namespace
+	//   name contains the text, ignoring case.
+	// - `order_by` (default `created_at`) and `sort` (default `desc`). 8.7
+	//   silently fell back to the defaults for an unknown `order_by` or
+	//   `sort`, and a `visibility` outside the three names made it fail
+	//   with a 500; in this contract all three are enums, so an unknown
+	//   value answers `400 {"message":{"<param>":["is invalid"]}}`.
+	//
+	// Paginated (`page`, `per_page`).
+	//
+	// Corresponds with GET /projects (the `ListProjects` operationId).
+	ListProjects(ctx context.Context, params *ListProjectsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateProjectWithBody Create a project
+	//
+	// Any logged-in user (subject to the project limit below). Creates a
+	// project owned by the caller, in the caller's personal namespace unless
+	// `namespace_id` names another one the caller may create projects in
+	// (a group the caller is a master or owner of; any namespace for an
+	// administrator).
+	//
+	// `name` is required: `400 {"message":"400 (Bad request) \"name\" not given"}`.
+	//
+	// - `path` defaults to `name`, parameterized (lower case, spaces to dashes).
+	// - `public=true` means `visibility_level` 20 and `public=false` means 0,
+	//   unless `visibility_level` is also given, which then wins.
+	// - Without either, the instance's default project visibility (private
+	//   unless an administrator changed it).
+	// - The feature flags (`issues_enabled` …) default to the instance's
+	//   defaults (all enabled, as 8.7 shipped).
+	//
+	// On failure 8.7 answered, in this order:
+	// - `403` with a bare JSON array of messages (Grape's own `error!` with
+	//   an array, not GitLab's `{"message":…}`) when the caller's personal
+	//   project limit is reached: `["Your project limit is 10 projects! Please contact your administrator to increase it"]`,
+	//   or `["Personal project creation is not allowed. Please contact your administrator with questions"]`
+	//   when the limit is 0. The limit does not apply to projects created
+	//   in a group.
+	// - `400` with the validation errors, e.g.
+	//   `{"message":{"path":["has already been taken"]}}`,
+	//   `{"message":{"namespace":["is not valid"]}}` for a `namespace_id`
+	//   the caller may not create projects in, or a `visibility_level`
+	//   error for a level the administrator restricted.
+	//
+	// The new project includes `runners_token` (its creator may administer it).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects (the `CreateProject` operationId).
+	CreateProjectWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateProject Create a project
+	//
+	// Any logged-in user (subject to the project limit below). Creates a
+	// project owned by the caller, in the caller's personal namespace unless
+	// `namespace_id` names another one the caller may create projects in
+	// (a group the caller is a master or owner of; any namespace for an
+	// administrator).
+	//
+	// `name` is required: `400 {"message":"400 (Bad request) \"name\" not given"}`.
+	//
+	// - `path` defaults to `name`, parameterized (lower case, spaces to dashes).
+	// - `public=true` means `visibility_level` 20 and `public=false` means 0,
+	//   unless `visibility_level` is also given, which then wins.
+	// - Without either, the instance's default project visibility (private
+	//   unless an administrator changed it).
+	// - The feature flags (`issues_enabled` …) default to the instance's
+	//   defaults (all enabled, as 8.7 shipped).
+	//
+	// On failure 8.7 answered, in this order:
+	// - `403` with a bare JSON array of messages (Grape's own `error!` with
+	//   an array, not GitLab's `{"message":…}`) when the caller's personal
+	//   project limit is reached: `["Your project limit is 10 projects! Please contact your administrator to increase it"]`,
+	//   or `["Personal project creation is not allowed. Please contact your administrator with questions"]`
+	//   when the limit is 0. The limit does not apply to projects created
+	//   in a group.
+	// - `400` with the validation errors, e.g.
+	//   `{"message":{"path":["has already been taken"]}}`,
+	//   `{"message":{"namespace":["is not valid"]}}` for a `namespace_id`
+	//   the caller may not create projects in, or a `visibility_level`
+	//   error for a level the administrator restricted.
+	//
+	// The new project includes `runners_token` (its creator may administer it).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects (the `CreateProject` operationId).
+	CreateProject(ctx context.Context, body CreateProjectJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateProjectWithFormdataBody Create a project
+	//
+	// Any logged-in user (subject to the project limit below). Creates a
+	// project owned by the caller, in the caller's personal namespace unless
+	// `namespace_id` names another one the caller may create projects in
+	// (a group the caller is a master or owner of; any namespace for an
+	// administrator).
+	//
+	// `name` is required: `400 {"message":"400 (Bad request) \"name\" not given"}`.
+	//
+	// - `path` defaults to `name`, parameterized (lower case, spaces to dashes).
+	// - `public=true` means `visibility_level` 20 and `public=false` means 0,
+	//   unless `visibility_level` is also given, which then wins.
+	// - Without either, the instance's default project visibility (private
+	//   unless an administrator changed it).
+	// - The feature flags (`issues_enabled` …) default to the instance's
+	//   defaults (all enabled, as 8.7 shipped).
+	//
+	// On failure 8.7 answered, in this order:
+	// - `403` with a bare JSON array of messages (Grape's own `error!` with
+	//   an array, not GitLab's `{"message":…}`) when the caller's personal
+	//   project limit is reached: `["Your project limit is 10 projects! Please contact your administrator to increase it"]`,
+	//   or `["Personal project creation is not allowed. Please contact your administrator with questions"]`
+	//   when the limit is 0. The limit does not apply to projects created
+	//   in a group.
+	// - `400` with the validation errors, e.g.
+	//   `{"message":{"path":["has already been taken"]}}`,
+	//   `{"message":{"namespace":["is not valid"]}}` for a `namespace_id`
+	//   the caller may not create projects in, or a `visibility_level`
+	//   error for a level the administrator restricted.
+	//
+	// The new project includes `runners_token` (its creator may administer it).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /projects (the `CreateProject` operationId).
+	CreateProjectWithFormdataBody(ctx context.Context, body CreateProjectFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListAllProjects List all projects
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`
+	// (checked before the parameters). Every project on the instance, each
+	// with the administrator's own `permissions` (usually both `null`).
+	//
+	// Same filters, order and pagination as `GET /projects`: `archived`,
+	// `visibility`, `search`, `order_by` (default `created_at`), `sort`
+	// (default `desc`), `page`, `per_page`; an unknown enum value answers
+	// `400` (8.7 fell back to the default order).
+	//
+	// Corresponds with GET /projects/all (the `ListAllProjects` operationId).
+	ListAllProjects(ctx context.Context, params *ListAllProjectsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ForkProject Fork a project
+	//
+	// Any user who can see the project (a member, anyone when it is public,
+	// any non-external user when it is internal). Forks it into the
+	// caller's personal namespace, keeping its name, path and description;
+	// the fork's visibility is at most the source's. 8.7 took no
+	// `namespace` parameter here.
+	//
+	// The fork is created like a new project, so it can fail like one: 8.7
+	// answered `409` with the model's errors inside `message`, e.g.
+	// `{"message":{"name":["has already been taken"],"path":["has already been taken"]}}`
+	// when the caller already has a project with that path, or
+	// `{"message":{"limit_reached":["<msg>"]}}` when the caller's project
+	// limit is reached.
+	//
+	// The new fork includes `forked_from_project` and `runners_token`.
+	//
+	// Corresponds with POST /projects/fork/{id} (the `ForkProject` operationId).
+	ForkProject(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListOwnedProjects List the caller's owned projects
+	//
+	// Any logged-in user. The projects in the caller's personal namespace,
+	// each with the caller's `permissions`.
+	//
+	// Same filters, order and pagination as `GET /projects`: `archived`,
+	// `visibility`, `search`, `order_by` (default `created_at`), `sort`
+	// (default `desc`), `page`, `per_page`; an unknown enum value answers
+	// `400` (8.7 fell back to the default order).
+	//
+	// Corresponds with GET /projects/owned (the `ListOwnedProjects` operationId).
+	ListOwnedProjects(ctx context.Context, params *ListOwnedProjectsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SearchProjects Search projects by name
+	//
+	// Any logged-in user. The projects whose name contains `query`, among
+	// those the caller is authorized for plus every internal and public
+	// project (8.7 included internal projects even for an external user
+	// here). As `Project` items, without `permissions`.
+	//
+	// 8.7 matched with `name LIKE '%<query>%'`: case-sensitive (as on
+	// PostgreSQL, GitLab's recommended database), and `%` and `_` in
+	// `query` act as wildcards. Archived projects are included.
+	//
+	// - `order_by` is one of `id`, `name`, `created_at`, `last_activity_at`;
+	//   without it 8.7 added no order (database order; Labrador answers in
+	//   `id` order).
+	// - `sort` is `asc` by default (here, unlike the other lists).
+	// - 8.7 ignored an unknown `order_by` or `sort`; in this contract both
+	//   are enums, so an unknown value answers
+	//   `400 {"message":{"<param>":["is invalid"]}}`.
+	//
+	// Paginated (`page`, `per_page`).
+	//
+	// Corresponds with GET /projects/search/{query} (the `SearchProjects` operationId).
+	SearchProjects(ctx context.Context, query string, params *SearchProjectsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListStarredProjects List the caller's starred projects
+	//
+	// Any logged-in user. The projects the caller has starred, as `Project`
+	// items: unlike the other lists, without `permissions` (8.7 presented
+	// them with the plain `Project` entity).
+	//
+	// Same filters, order and pagination as `GET /projects`: `archived`,
+	// `visibility`, `search`, `order_by` (default `created_at`), `sort`
+	// (default `desc`), `page`, `per_page`; an unknown enum value answers
+	// `400` (8.7 fell back to the default order).
+	//
+	// Corresponds with GET /projects/starred (the `ListStarredProjects` operationId).
+	ListStarredProjects(ctx context.Context, params *ListStarredProjectsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateProjectForUserWithBody Create a project for a user
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`
+	// (checked before anything else). Creates a project owned by the given
+	// user, in that user's personal namespace. The docs' `:user_id`.
+	//
+	// 8.7 checked, in this order: administrator (403), the user
+	// (`User.find`: an unknown id answers `404 {"message":"404 Not found"}`),
+	// then the project's validation:
+	// `400 {"message":{"<field>":["<msg>"]}}`.
+	//
+	// - `name` is documented as required, but 8.7 did not check it as a
+	//   parameter: without it the model's validation answers
+	//   `400 {"message":{"name":["can't be blank", …], …}}`, never the
+	//   `"name" not given` body.
+	// - There is no `path` parameter: the path is always `name`,
+	//   parameterized. There is no `namespace_id` either.
+	// - `public` and `visibility_level` work as on `POST /projects`.
+	// - A user whose personal project limit is reached gets the validation
+	//   body `400 {"message":{"limit_reached":["<msg>"]}}`, not the 403 of
+	//   `POST /projects`.
+	// - `default_branch` and `shared_runners_enabled` are taken although the
+	//   docs do not list them.
+	//
+	// The new project includes `runners_token` (the administrator may
+	// administer it), as on `POST /projects`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/user/{user_id} (the `CreateProjectForUser` operationId).
+	CreateProjectForUserWithBody(ctx context.Context, userID int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateProjectForUser Create a project for a user
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`
+	// (checked before anything else). Creates a project owned by the given
+	// user, in that user's personal namespace. The docs' `:user_id`.
+	//
+	// 8.7 checked, in this order: administrator (403), the user
+	// (`User.find`: an unknown id answers `404 {"message":"404 Not found"}`),
+	// then the project's validation:
+	// `400 {"message":{"<field>":["<msg>"]}}`.
+	//
+	// - `name` is documented as required, but 8.7 did not check it as a
+	//   parameter: without it the model's validation answers
+	//   `400 {"message":{"name":["can't be blank", …], …}}`, never the
+	//   `"name" not given` body.
+	// - There is no `path` parameter: the path is always `name`,
+	//   parameterized. There is no `namespace_id` either.
+	// - `public` and `visibility_level` work as on `POST /projects`.
+	// - A user whose personal project limit is reached gets the validation
+	//   body `400 {"message":{"limit_reached":["<msg>"]}}`, not the 403 of
+	//   `POST /projects`.
+	// - `default_branch` and `shared_runners_enabled` are taken although the
+	//   docs do not list them.
+	//
+	// The new project includes `runners_token` (the administrator may
+	// administer it), as on `POST /projects`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/user/{user_id} (the `CreateProjectForUser` operationId).
+	CreateProjectForUser(ctx context.Context, userID int, body CreateProjectForUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateProjectForUserWithFormdataBody Create a project for a user
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`
+	// (checked before anything else). Creates a project owned by the given
+	// user, in that user's personal namespace. The docs' `:user_id`.
+	//
+	// 8.7 checked, in this order: administrator (403), the user
+	// (`User.find`: an unknown id answers `404 {"message":"404 Not found"}`),
+	// then the project's validation:
+	// `400 {"message":{"<field>":["<msg>"]}}`.
+	//
+	// - `name` is documented as required, but 8.7 did not check it as a
+	//   parameter: without it the model's validation answers
+	//   `400 {"message":{"name":["can't be blank", …], …}}`, never the
+	//   `"name" not given` body.
+	// - There is no `path` parameter: the path is always `name`,
+	//   parameterized. There is no `namespace_id` either.
+	// - `public` and `visibility_level` work as on `POST /projects`.
+	// - A user whose personal project limit is reached gets the validation
+	//   body `400 {"message":{"limit_reached":["<msg>"]}}`, not the 403 of
+	//   `POST /projects`.
+	// - `default_branch` and `shared_runners_enabled` are taken although the
+	//   docs do not list them.
+	//
+	// The new project includes `runners_token` (the administrator may
+	// administer it), as on `POST /projects`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /projects/user/{user_id} (the `CreateProjectForUser` operationId).
+	CreateProjectForUserWithFormdataBody(ctx context.Context, userID int, body CreateProjectForUserFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteProject Delete a project
+	//
+	// The project's owner (its namespace's owner, or an owner of its group)
+	// or an administrator (8.7's `remove_project`); anyone else who can see
+	// the project gets `403 {"message":"403 Forbidden"}`.
+	//
+	// Deletion is asynchronous: the project is marked pending deletion and
+	// removed, with everything in it, in the background. Answers a bare
+	// JSON boolean, the result of scheduling the deletion (`true`).
+	//
+	// Corresponds with DELETE /projects/{id} (the `DeleteProject` operationId).
+	DeleteProject(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetProject Get a project
+	//
+	// Any user who can see the project: a member, anyone when it is public,
+	// any non-external user when it is internal, and administrators. A
+	// project the caller cannot see answers exactly like a missing one:
+	// `404 {"message":"404 Project Not Found"}`.
+	//
+	// The project comes with the caller's `permissions`, and with
+	// `runners_token` when the caller may administer it (a master or owner
+	// of the project, an owner of its group, or an administrator).
+	//
+	// Corresponds with GET /projects/{id} (the `GetProject` operationId).
+	GetProject(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateProjectWithBody Modify a project
+	//
+	// A master of the project, an owner of the project (its namespace's
+	// owner, or an owner of its group), or an administrator (8.7's
+	// `admin_project`); anyone else who can see the project gets
+	// `403 {"message":"403 Forbidden"}`, and anyone who cannot gets
+	// `404 {"message":"404 Project Not Found"}`. Every parameter is
+	// optional; only the given ones change.
+	//
+	// 8.7 checked, in this order: the project (404), `admin_project` (403),
+	// then `rename_project` when `name` is given and
+	// `change_visibility_level` when `visibility_level` is given (or
+	// `public`, which 8.7 turned into a `visibility_level` first): both
+	// need owner rights (project owner, group owner or administrator), so a
+	// master changing either gets `403 {"message":"403 Forbidden"}`.
+	//
+	// `public=true` means `visibility_level` 20 and `public=false` means 0,
+	// unless `visibility_level` is also given. A failed validation answers
+	// `400 {"message":{"<field>":["<msg>"]}}` (e.g. a `path` already taken
+	// in the namespace, or a visibility level the administrator restricted).
+	//
+	// The project includes `runners_token` (the caller may administer it).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /projects/{id} (the `UpdateProject` operationId).
+	UpdateProjectWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateProject Modify a project
+	//
+	// A master of the project, an owner of the project (its namespace's
+	// owner, or an owner of its group), or an administrator (8.7's
+	// `admin_project`); anyone else who can see the project gets
+	// `403 {"message":"403 Forbidden"}`, and anyone who cannot gets
+	// `404 {"message":"404 Project Not Found"}`. Every parameter is
+	// optional; only the given ones change.
+	//
+	// 8.7 checked, in this order: the project (404), `admin_project` (403),
+	// then `rename_project` when `name` is given and
+	// `change_visibility_level` when `visibility_level` is given (or
+	// `public`, which 8.7 turned into a `visibility_level` first): both
+	// need owner rights (project owner, group owner or administrator), so a
+	// master changing either gets `403 {"message":"403 Forbidden"}`.
+	//
+	// `public=true` means `visibility_level` 20 and `public=false` means 0,
+	// unless `visibility_level` is also given. A failed validation answers
+	// `400 {"message":{"<field>":["<msg>"]}}` (e.g. a `path` already taken
+	// in the namespace, or a visibility level the administrator restricted).
+	//
+	// The project includes `runners_token` (the caller may administer it).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /projects/{id} (the `UpdateProject` operationId).
+	UpdateProject(ctx context.Context, id ProjectIDPath, body UpdateProjectJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateProjectWithFormdataBody Modify a project
+	//
+	// A master of the project, an owner of the project (its namespace's
+	// owner, or an owner of its group), or an administrator (8.7's
+	// `admin_project`); anyone else who can see the project gets
+	// `403 {"message":"403 Forbidden"}`, and anyone who cannot gets
+	// `404 {"message":"404 Project Not Found"}`. Every parameter is
+	// optional; only the given ones change.
+	//
+	// 8.7 checked, in this order: the project (404), `admin_project` (403),
+	// then `rename_project` when `name` is given and
+	// `change_visibility_level` when `visibility_level` is given (or
+	// `public`, which 8.7 turned into a `visibility_level` first): both
+	// need owner rights (project owner, group owner or administrator), so a
+	// master changing either gets `403 {"message":"403 Forbidden"}`.
+	//
+	// `public=true` means `visibility_level` 20 and `public=false` means 0,
+	// unless `visibility_level` is also given. A failed validation answers
+	// `400 {"message":{"<field>":["<msg>"]}}` (e.g. a `path` already taken
+	// in the namespace, or a visibility level the administrator restricted).
+	//
+	// The project includes `runners_token` (the caller may administer it).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with PUT /projects/{id} (the `UpdateProject` operationId).
+	UpdateProjectWithFormdataBody(ctx context.Context, id ProjectIDPath, body UpdateProjectFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ArchiveProject Archive a project
+	//
+	// The project's owner (its namespace's owner, or an owner of its group)
+	// or an administrator (8.7's `archive_project`); anyone else who can see
+	// the project gets `403 {"message":"403 Forbidden"}`.
+	//
+	// Idempotent: archiving an archived project changes nothing and still
+	// answers `201` with the project. The project comes without
+	// `runners_token` (8.7 did not pass the flag here).
+	//
+	// Corresponds with POST /projects/{id}/archive (the `ArchiveProject` operationId).
+	ArchiveProject(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListProjectEvents List a project's events
+	//
+	// Any user who can see the project (a member, anyone when it is public,
+	// any non-external user when it is internal). The project's events,
+	// most recent first. Paginated (`page`, `per_page`).
+	//
+	// `note` is present only on note events (`target_type` `Note`);
+	// `author` only when the author still exists (`author_username` is then
+	// `null` too); `data` holds the push payload of push events and is
+	// `null` otherwise.
+	//
+	// Corresponds with GET /projects/{id}/events (the `ListProjectEvents` operationId).
+	ListProjectEvents(ctx context.Context, id ProjectIDPath, params *ListProjectEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteForkRelation Remove a project's forked-from relation
+	//
+	// The project's owner (its namespace's owner, or an owner of its group)
+	// or an administrator (8.7's `remove_fork_project`); anyone else who can
+	// see the project gets `403 {"message":"403 Forbidden"}`. The docs list
+	// this under "Admin fork relation", but 8.7 let owners call it.
+	//
+	// Idempotent: answers `200` with the deleted link's database row as JSON
+	// (a raw record), or with JSON `null` when the project was not a fork.
+	//
+	// Corresponds with DELETE /projects/{id}/fork (the `DeleteForkRelation` operationId).
+	DeleteForkRelation(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateForkRelation Mark a project as a fork of another
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+	// Records that project `id` is a fork of project `forked_from_id`.
+	//
+	// 8.7 checked, in this order: administrator (403), the source project
+	// (`404 {"message":"404 Source Project Not Found"}`), the project
+	// (`404 {"message":"404 Project Not Found"}`), then whether the project
+	// is already a fork (`409 {"message":"Project already forked"}`).
+	//
+	// Answers `201` with the new link's database row as JSON (a raw record,
+	// not an entity).
+	//
+	// Corresponds with POST /projects/{id}/fork/{forked_from_id} (the `CreateForkRelation` operationId).
+	CreateForkRelation(ctx context.Context, id ProjectIDPath, forkedFromID int, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListProjectHooks List a project's hooks
+	//
+	// Masters of the project and above (8.7's `admin_project` ability: also
+	// the owner of a personal project, the owners of the project's group,
+	// and administrators). A caller who can read the project but not
+	// administer it gets `403 {"message":"403 Forbidden"}`.
+	// Paginated (`page`, `per_page`).
+	//
+	// Corresponds with GET /projects/{id}/hooks (the `ListProjectHooks` operationId).
+	ListProjectHooks(ctx context.Context, id ProjectIDPath, params *ListProjectHooksParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddProjectHookWithBody Add a hook to a project
+	//
+	// Masters of the project and above (see `GET /projects/:id/hooks`).
+	// `url` is required: `400 {"message":"400 (Bad request) \"url\" not given"}`.
+	// Event flags that are not given take their defaults: `push_events`
+	// and `enable_ssl_verification` true, the others false.
+	//
+	// A `url` that is not a valid http(s) URL answers
+	// `422 {"error":"Invalid url given"}` (Grape's own `error!`, no
+	// `message` wrapper). Any other failure to save answered
+	// `404 {"message":"404 Project hook <Ruby hash of the errors> Not Found"}`
+	// in 8.7, e.g. `{"message":"404 Project hook {:base=>[\"...\"]} Not Found"}`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/{id}/hooks (the `AddProjectHook` operationId).
+	AddProjectHookWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddProjectHook Add a hook to a project
+	//
+	// Masters of the project and above (see `GET /projects/:id/hooks`).
+	// `url` is required: `400 {"message":"400 (Bad request) \"url\" not given"}`.
+	// Event flags that are not given take their defaults: `push_events`
+	// and `enable_ssl_verification` true, the others false.
+	//
+	// A `url` that is not a valid http(s) URL answers
+	// `422 {"error":"Invalid url given"}` (Grape's own `error!`, no
+	// `message` wrapper). Any other failure to save answered
+	// `404 {"message":"404 Project hook <Ruby hash of the errors> Not Found"}`
+	// in 8.7, e.g. `{"message":"404 Project hook {:base=>[\"...\"]} Not Found"}`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/{id}/hooks (the `AddProjectHook` operationId).
+	AddProjectHook(ctx context.Context, id ProjectIDPath, body AddProjectHookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddProjectHookWithFormdataBody Add a hook to a project
+	//
+	// Masters of the project and above (see `GET /projects/:id/hooks`).
+	// `url` is required: `400 {"message":"400 (Bad request) \"url\" not given"}`.
+	// Event flags that are not given take their defaults: `push_events`
+	// and `enable_ssl_verification` true, the others false.
+	//
+	// A `url` that is not a valid http(s) URL answers
+	// `422 {"error":"Invalid url given"}` (Grape's own `error!`, no
+	// `message` wrapper). Any other failure to save answered
+	// `404 {"message":"404 Project hook <Ruby hash of the errors> Not Found"}`
+	// in 8.7, e.g. `{"message":"404 Project hook {:base=>[\"...\"]} Not Found"}`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /projects/{id}/hooks (the `AddProjectHook` operationId).
+	AddProjectHookWithFormdataBody(ctx context.Context, id ProjectIDPath, body AddProjectHookFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteProjectHook Delete a project hook
+	//
+	// Masters of the project and above (see `GET /projects/:id/hooks`).
+	//
+	// DELETE answers 200 with a JSON **array** holding the deleted hook's
+	// database row (8.7 returned what `user_project.hooks.destroy(id)`
+	// returned: the list of destroyed records, without an entity). The
+	// docs call this call idempotent, but a hook that is unknown or belongs
+	// to another project answers
+	// `404 {"message":"404 Error deleting hook <hook_id> Not Found"}`.
+	// 8.7 gave that same answer for a non-numeric id; Labrador's integer
+	// `hook_id` answers `404 {"message":"404 Not found"}` to it.
+	//
+	// Corresponds with DELETE /projects/{id}/hooks/{hook_id} (the `DeleteProjectHook` operationId).
+	DeleteProjectHook(ctx context.Context, id ProjectIDPath, hookID int, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetProjectHook Get a project hook
+	//
+	// Masters of the project and above (see `GET /projects/:id/hooks`).
+	// A hook that is unknown or belongs to another project answers
+	// `404 {"message":"404 Not found"}` (8.7's `user_project.hooks.find`).
+	// The docs' example shows the event flags as strings (`"true"`); 8.7
+	// answered JSON booleans.
+	//
+	// Corresponds with GET /projects/{id}/hooks/{hook_id} (the `GetProjectHook` operationId).
+	GetProjectHook(ctx context.Context, id ProjectIDPath, hookID int, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EditProjectHookWithBody Modify a project hook
+	//
+	// Masters of the project and above (see `GET /projects/:id/hooks`).
+	// `url` is required here too; the event flags are optional and only
+	// the given ones change.
+	//
+	// 8.7 looked the hook up first (`404 {"message":"404 Not found"}` for
+	// a hook that is unknown or belongs to another project), then checked
+	// `url` (`400 {"message":"400 (Bad request) \"url\" not given"}`). The
+	// save fails as on `POST`: `422 {"error":"Invalid url given"}` for an
+	// invalid URL, else
+	// `404 {"message":"404 Project hook <Ruby hash of the errors> Not Found"}`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /projects/{id}/hooks/{hook_id} (the `EditProjectHook` operationId).
+	EditProjectHookWithBody(ctx context.Context, id ProjectIDPath, hookID int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EditProjectHook Modify a project hook
+	//
+	// Masters of the project and above (see `GET /projects/:id/hooks`).
+	// `url` is required here too; the event flags are optional and only
+	// the given ones change.
+	//
+	// 8.7 looked the hook up first (`404 {"message":"404 Not found"}` for
+	// a hook that is unknown or belongs to another project), then checked
+	// `url` (`400 {"message":"400 (Bad request) \"url\" not given"}`). The
+	// save fails as on `POST`: `422 {"error":"Invalid url given"}` for an
+	// invalid URL, else
+	// `404 {"message":"404 Project hook <Ruby hash of the errors> Not Found"}`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /projects/{id}/hooks/{hook_id} (the `EditProjectHook` operationId).
+	EditProjectHook(ctx context.Context, id ProjectIDPath, hookID int, body EditProjectHookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EditProjectHookWithFormdataBody Modify a project hook
+	//
+	// Masters of the project and above (see `GET /projects/:id/hooks`).
+	// `url` is required here too; the event flags are optional and only
+	// the given ones change.
+	//
+	// 8.7 looked the hook up first (`404 {"message":"404 Not found"}` for
+	// a hook that is unknown or belongs to another project), then checked
+	// `url` (`400 {"message":"400 (Bad request) \"url\" not given"}`). The
+	// save fails as on `POST`: `422 {"error":"Invalid url given"}` for an
+	// invalid URL, else
+	// `404 {"message":"404 Project hook <Ruby hash of the errors> Not Found"}`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with PUT /projects/{id}/hooks/{hook_id} (the `EditProjectHook` operationId).
+	EditProjectHookWithFormdataBody(ctx context.Context, id ProjectIDPath, hookID int, body EditProjectHookFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListDeployKeys List a project's deploy keys
+	//
+	// Masters of the project and above (8.7's `admin_project` ability: also
+	// the owner of a personal project, the owners of the project's group,
+	// and administrators). A caller who can read the project but not
+	// administer it gets `403 {"message":"403 Forbidden"}`.
+	//
+	// All the project's deploy keys in one answer: 8.7 did not paginate
+	// this list (no `page`/`per_page`, no pagination headers).
+	//
+	// Corresponds with GET /projects/{id}/keys (the `ListDeployKeys` operationId).
+	ListDeployKeys(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddDeployKeyWithBody Add a deploy key to a project
+	//
+	// Masters of the project and above (see `GET /projects/:id/keys`).
+	// Surrounding whitespace of `key` is stripped. Then, in 8.7's order:
+	//
+	// 1. A key with the same text already on this project: answered as is
+	//    (`201`), nothing changes; `title` is ignored.
+	// 2. A deploy key with the same text that the caller can reach (on a
+	//    project the caller is a member of, or a public deploy key): that
+	//    key is linked to this project and answered (`201`); `title` is
+	//    ignored.
+	// 3. Otherwise a new deploy key is created.
+	//
+	// `title` and `key` are documented as required, but 8.7 did not check
+	// them with `required_attributes!`: a missing one fails the key's
+	// validation instead, so the schema requires neither. A failed
+	// validation answers `400 {"message":{"<field>":["<msg>"]}}`, e.g.
+	// `{"message":{"title":["can't be blank"]}}`, an invalid key
+	// (`{"message":{"key":["is invalid"],"fingerprint":["cannot be generated"]}}`),
+	// or a key that is already a user's SSH key or a deploy key the caller
+	// cannot reach (`{"message":{"fingerprint":["has already been taken"]}}`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/{id}/keys (the `AddDeployKey` operationId).
+	AddDeployKeyWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddDeployKey Add a deploy key to a project
+	//
+	// Masters of the project and above (see `GET /projects/:id/keys`).
+	// Surrounding whitespace of `key` is stripped. Then, in 8.7's order:
+	//
+	// 1. A key with the same text already on this project: answered as is
+	//    (`201`), nothing changes; `title` is ignored.
+	// 2. A deploy key with the same text that the caller can reach (on a
+	//    project the caller is a member of, or a public deploy key): that
+	//    key is linked to this project and answered (`201`); `title` is
+	//    ignored.
+	// 3. Otherwise a new deploy key is created.
+	//
+	// `title` and `key` are documented as required, but 8.7 did not check
+	// them with `required_attributes!`: a missing one fails the key's
+	// validation instead, so the schema requires neither. A failed
+	// validation answers `400 {"message":{"<field>":["<msg>"]}}`, e.g.
+	// `{"message":{"title":["can't be blank"]}}`, an invalid key
+	// (`{"message":{"key":["is invalid"],"fingerprint":["cannot be generated"]}}`),
+	// or a key that is already a user's SSH key or a deploy key the caller
+	// cannot reach (`{"message":{"fingerprint":["has already been taken"]}}`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/{id}/keys (the `AddDeployKey` operationId).
+	AddDeployKey(ctx context.Context, id ProjectIDPath, body AddDeployKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddDeployKeyWithFormdataBody Add a deploy key to a project
+	//
+	// Masters of the project and above (see `GET /projects/:id/keys`).
+	// Surrounding whitespace of `key` is stripped. Then, in 8.7's order:
+	//
+	// 1. A key with the same text already on this project: answered as is
+	//    (`201`), nothing changes; `title` is ignored.
+	// 2. A deploy key with the same text that the caller can reach (on a
+	//    project the caller is a member of, or a public deploy key): that
+	//    key is linked to this project and answered (`201`); `title` is
+	//    ignored.
+	// 3. Otherwise a new deploy key is created.
+	//
+	// `title` and `key` are documented as required, but 8.7 did not check
+	// them with `required_attributes!`: a missing one fails the key's
+	// validation instead, so the schema requires neither. A failed
+	// validation answers `400 {"message":{"<field>":["<msg>"]}}`, e.g.
+	// `{"message":{"title":["can't be blank"]}}`, an invalid key
+	// (`{"message":{"key":["is invalid"],"fingerprint":["cannot be generated"]}}`),
+	// or a key that is already a user's SSH key or a deploy key the caller
+	// cannot reach (`{"message":{"fingerprint":["has already been taken"]}}`).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /projects/{id}/keys (the `AddDeployKey` operationId).
+	AddDeployKeyWithFormdataBody(ctx context.Context, id ProjectIDPath, body AddDeployKeyFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteDeployKey Delete a project's deploy key
+	//
+	// Masters of the project and above (see `GET /projects/:id/keys`).
+	// A key that is unknown or not on this project answers
+	// `404 {"message":"404 Not found"}`.
+	//
+	// 8.7 destroyed the key itself, not only its link to this project: a
+	// key shared with other projects disappears from all of them.
+	// DELETE answers 200 with the deleted record: the key's database row as
+	// JSON (`user_id` null, `public`, `fingerprint`), not an `SSHKey`
+	// entity.
+	//
+	// Corresponds with DELETE /projects/{id}/keys/{key_id} (the `DeleteDeployKey` operationId).
+	DeleteDeployKey(ctx context.Context, id ProjectIDPath, keyID int, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetDeployKey Get a project's deploy key
+	//
+	// Masters of the project and above (see `GET /projects/:id/keys`).
+	// A key that is unknown or not on this project answers
+	// `404 {"message":"404 Not found"}` (8.7's `user_project.deploy_keys.find`).
+	//
+	// Corresponds with GET /projects/{id}/keys/{key_id} (the `GetDeployKey` operationId).
+	GetDeployKey(ctx context.Context, id ProjectIDPath, keyID int, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListProjectMembers List a project's members
+	//
+	// Any logged-in user who can read the project (a member, an
+	// administrator, anyone for a public project, any non-external user for
+	// an internal one); anyone else, like an unknown project, gets
+	// `404 {"message":"404 Project Not Found"}`.
+	//
+	// Only the project's direct members: members of the project's group
+	// who are not members of the project itself are not listed. Each item
+	// is the member's `UserBasic` with its `access_level` in the project.
+	// `query` keeps the members whose username contains the text (8.7's
+	// SQL `username LIKE '%<query>%'`). Paginated (`page`, `per_page`).
+	//
+	// Corresponds with GET /projects/{id}/members (the `ListProjectMembers` operationId).
+	ListProjectMembers(ctx context.Context, id ProjectIDPath, params *ListProjectMembersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddProjectMemberWithBody Add a member to a project
+	//
+	// Masters of the project and above (8.7's `admin_project` ability: also
+	// the owner of a personal project, the owners of the project's group,
+	// and administrators). A caller who can read the project but not
+	// administer it, e.g. a developer, gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the project
+	// (`404 {"message":"404 Project Not Found"}`), the caller's right (403),
+	// `user_id` and `access_level`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), then:
+	//
+	// - Idempotent: when the user is already a member, the membership is
+	//   returned unchanged with `201`, whatever `access_level` says (even a
+	//   level that is not valid).
+	// - Otherwise a new membership is saved. A level that is not 10, 20,
+	//   30, 40 or 50 fails its validation and answers `422` with a bare
+	//   JSON array of messages (Grape's `error!` with an array, no
+	//   `message` wrapper): `["is not included in the list"]`.
+	// - A `user_id` that names no user also failed 8.7's validation; it
+	//   answered 404 with a Ruby object dump as the message. Labrador
+	//   answers `404 {"message":"404 User Not Found"}`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/{id}/members (the `AddProjectMember` operationId).
+	AddProjectMemberWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddProjectMember Add a member to a project
+	//
+	// Masters of the project and above (8.7's `admin_project` ability: also
+	// the owner of a personal project, the owners of the project's group,
+	// and administrators). A caller who can read the project but not
+	// administer it, e.g. a developer, gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the project
+	// (`404 {"message":"404 Project Not Found"}`), the caller's right (403),
+	// `user_id` and `access_level`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), then:
+	//
+	// - Idempotent: when the user is already a member, the membership is
+	//   returned unchanged with `201`, whatever `access_level` says (even a
+	//   level that is not valid).
+	// - Otherwise a new membership is saved. A level that is not 10, 20,
+	//   30, 40 or 50 fails its validation and answers `422` with a bare
+	//   JSON array of messages (Grape's `error!` with an array, no
+	//   `message` wrapper): `["is not included in the list"]`.
+	// - A `user_id` that names no user also failed 8.7's validation; it
+	//   answered 404 with a Ruby object dump as the message. Labrador
+	//   answers `404 {"message":"404 User Not Found"}`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/{id}/members (the `AddProjectMember` operationId).
+	AddProjectMember(ctx context.Context, id ProjectIDPath, body AddProjectMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddProjectMemberWithFormdataBody Add a member to a project
+	//
+	// Masters of the project and above (8.7's `admin_project` ability: also
+	// the owner of a personal project, the owners of the project's group,
+	// and administrators). A caller who can read the project but not
+	// administer it, e.g. a developer, gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the project
+	// (`404 {"message":"404 Project Not Found"}`), the caller's right (403),
+	// `user_id` and `access_level`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), then:
+	//
+	// - Idempotent: when the user is already a member, the membership is
+	//   returned unchanged with `201`, whatever `access_level` says (even a
+	//   level that is not valid).
+	// - Otherwise a new membership is saved. A level that is not 10, 20,
+	//   30, 40 or 50 fails its validation and answers `422` with a bare
+	//   JSON array of messages (Grape's `error!` with an array, no
+	//   `message` wrapper): `["is not included in the list"]`.
+	// - A `user_id` that names no user also failed 8.7's validation; it
+	//   answered 404 with a Ruby object dump as the message. Labrador
+	//   answers `404 {"message":"404 User Not Found"}`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /projects/{id}/members (the `AddProjectMember` operationId).
+	AddProjectMemberWithFormdataBody(ctx context.Context, id ProjectIDPath, body AddProjectMemberFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RemoveProjectMember Remove a member from a project
+	//
+	// Masters of the project and above (see `POST /projects/:id/members`),
+	// or the member removing itself. Anyone else who can read the project
+	// gets `403 {"message":"403 Forbidden"}`, also when the user is not a
+	// member.
+	//
+	// Idempotent, and the answer's shape depends on the case (the docs warn
+	// not to rely on it):
+	// - a member: 200 with the deleted record, the membership's database
+	//   row as JSON (not a `ProjectMember` entity);
+	// - not a member: 200 `{"message":"Access revoked","id":<user_id>}`.
+	//
+	// Corresponds with DELETE /projects/{id}/members/{user_id} (the `RemoveProjectMember` operationId).
+	RemoveProjectMember(ctx context.Context, id ProjectIDPath, userID int, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetProjectMember Get a project member
+	//
+	// Any logged-in user who can read the project. A user who is not a
+	// direct member of the project (or does not exist) answers
+	// `404 {"message":"404 Not found"}` (8.7's `user_project.users.find`).
+	// The docs' example also shows `email` and `created_at`; 8.7's entity
+	// did not include them.
+	//
+	// Corresponds with GET /projects/{id}/members/{user_id} (the `GetProjectMember` operationId).
+	GetProjectMember(ctx context.Context, id ProjectIDPath, userID int, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateProjectMemberWithBody Change a project member's access level
+	//
+	// Masters of the project and above (see `POST /projects/:id/members`);
+	// a caller who can read the project but not administer it gets
+	// `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the project
+	// (`404 {"message":"404 Project Not Found"}`), the caller's right (403),
+	// `access_level` (`400 {"message":"400 (Bad request) \"access_level\" not given"}`),
+	// the membership (`404 {"message":"404 User can not be found Not Found"}`
+	// when the user is not a direct member), then saved the new level. A
+	// level that is not 10, 20, 30, 40 or 50 answers `422` with a bare JSON
+	// array of messages: `["is not included in the list"]`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /projects/{id}/members/{user_id} (the `UpdateProjectMember` operationId).
+	UpdateProjectMemberWithBody(ctx context.Context, id ProjectIDPath, userID int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateProjectMember Change a project member's access level
+	//
+	// Masters of the project and above (see `POST /projects/:id/members`);
+	// a caller who can read the project but not administer it gets
+	// `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the project
+	// (`404 {"message":"404 Project Not Found"}`), the caller's right (403),
+	// `access_level` (`400 {"message":"400 (Bad request) \"access_level\" not given"}`),
+	// the membership (`404 {"message":"404 User can not be found Not Found"}`
+	// when the user is not a direct member), then saved the new level. A
+	// level that is not 10, 20, 30, 40 or 50 answers `422` with a bare JSON
+	// array of messages: `["is not included in the list"]`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /projects/{id}/members/{user_id} (the `UpdateProjectMember` operationId).
+	UpdateProjectMember(ctx context.Context, id ProjectIDPath, userID int, body UpdateProjectMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateProjectMemberWithFormdataBody Change a project member's access level
+	//
+	// Masters of the project and above (see `POST /projects/:id/members`);
+	// a caller who can read the project but not administer it gets
+	// `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the project
+	// (`404 {"message":"404 Project Not Found"}`), the caller's right (403),
+	// `access_level` (`400 {"message":"400 (Bad request) \"access_level\" not given"}`),
+	// the membership (`404 {"message":"404 User can not be found Not Found"}`
+	// when the user is not a direct member), then saved the new level. A
+	// level that is not 10, 20, 30, 40 or 50 answers `422` with a bare JSON
+	// array of messages: `["is not included in the list"]`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with PUT /projects/{id}/members/{user_id} (the `UpdateProjectMember` operationId).
+	UpdateProjectMemberWithFormdataBody(ctx context.Context, id ProjectIDPath, userID int, body UpdateProjectMemberFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ShareProjectWithBody Share a project with a group
+	//
+	// A master of the project, an owner of the project (its namespace's
+	// owner, or an owner of its group), or an administrator (8.7's
+	// `admin_project`). Gives the members of group `group_id` access to the
+	// project at level `group_access`.
+	//
+	// 8.7 checked, in this order:
+	// - the project (`404 {"message":"404 Project Not Found"}`);
+	// - `admin_project` (`403 {"message":"403 Forbidden"}`);
+	// - `group_id` and `group_access`
+	//   (`400 {"message":"400 (Bad request) \"<name>\" not given"}`);
+	// - the namespace's share lock: a project in a group whose
+	//   `share_with_group_lock` is set answers
+	//   `400 {"message":"The project sharing with group is disabled"}`;
+	// - the link's validation: `409` with the first full error message,
+	//   e.g. `{"message":"Group already shared with this group"}`, or
+	//   `{"message":"Group access is not included in the list"}` for a
+	//   level other than 10, 20, 30 or 40.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/{id}/share (the `ShareProject` operationId).
+	ShareProjectWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ShareProject Share a project with a group
+	//
+	// A master of the project, an owner of the project (its namespace's
+	// owner, or an owner of its group), or an administrator (8.7's
+	// `admin_project`). Gives the members of group `group_id` access to the
+	// project at level `group_access`.
+	//
+	// 8.7 checked, in this order:
+	// - the project (`404 {"message":"404 Project Not Found"}`);
+	// - `admin_project` (`403 {"message":"403 Forbidden"}`);
+	// - `group_id` and `group_access`
+	//   (`400 {"message":"400 (Bad request) \"<name>\" not given"}`);
+	// - the namespace's share lock: a project in a group whose
+	//   `share_with_group_lock` is set answers
+	//   `400 {"message":"The project sharing with group is disabled"}`;
+	// - the link's validation: `409` with the first full error message,
+	//   e.g. `{"message":"Group already shared with this group"}`, or
+	//   `{"message":"Group access is not included in the list"}` for a
+	//   level other than 10, 20, 30 or 40.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/{id}/share (the `ShareProject` operationId).
+	ShareProject(ctx context.Context, id ProjectIDPath, body ShareProjectJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ShareProjectWithFormdataBody Share a project with a group
+	//
+	// A master of the project, an owner of the project (its namespace's
+	// owner, or an owner of its group), or an administrator (8.7's
+	// `admin_project`). Gives the members of group `group_id` access to the
+	// project at level `group_access`.
+	//
+	// 8.7 checked, in this order:
+	// - the project (`404 {"message":"404 Project Not Found"}`);
+	// - `admin_project` (`403 {"message":"403 Forbidden"}`);
+	// - `group_id` and `group_access`
+	//   (`400 {"message":"400 (Bad request) \"<name>\" not given"}`);
+	// - the namespace's share lock: a project in a group whose
+	//   `share_with_group_lock` is set answers
+	//   `400 {"message":"The project sharing with group is disabled"}`;
+	// - the link's validation: `409` with the first full error message,
+	//   e.g. `{"message":"Group already shared with this group"}`, or
+	//   `{"message":"Group access is not included in the list"}` for a
+	//   level other than 10, 20, 30 or 40.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /projects/{id}/share (the `ShareProject` operationId).
+	ShareProjectWithFormdataBody(ctx context.Context, id ProjectIDPath, body ShareProjectFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UnstarProject Unstar a project
+	//
+	// Any user who can see the project (a member, anyone when it is public,
+	// any non-external user when it is internal). Answers `200` with the
+	// project (its `star_count` no longer counting the star, without
+	// `runners_token`), or `304 Not Modified` with no body when the caller
+	// had not starred it.
+	//
+	// Corresponds with DELETE /projects/{id}/star (the `UnstarProject` operationId).
+	UnstarProject(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StarProject Star a project
+	//
+	// Any user who can see the project (a member, anyone when it is public,
+	// any non-external user when it is internal). Answers `201` with the
+	// project (its `star_count` already counting the new star, without
+	// `runners_token`), or `304 Not Modified` with no body when the caller
+	// had already starred it.
+	//
+	// Corresponds with POST /projects/{id}/star (the `StarProject` operationId).
+	StarProject(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UnarchiveProject Unarchive a project
+	//
+	// The project's owner (its namespace's owner, or an owner of its group)
+	// or an administrator (8.7's `archive_project`); anyone else who can see
+	// the project gets `403 {"message":"403 Forbidden"}`. The docs show this
+	// route as `POST /projects/:id/archive` by mistake.
+	//
+	// Idempotent: unarchiving a project that is not archived changes nothing
+	// and still answers `201` with the project. The project comes without
+	// `runners_token`.
+	//
+	// Corresponds with POST /projects/{id}/unarchive (the `UnarchiveProject` operationId).
+	UnarchiveProject(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UploadProjectFileWithBody Upload a file to a project
+	//
+	// Any user who can see the project (a member, anyone when it is public,
+	// any non-external user when it is internal). Stores the `file` part of
+	// a `multipart/form-data` body for use in an issue, a merge request or
+	// a comment, and answers `201` with its Markdown link. The `url` is
+	// relative to the project's web URL.
+	//
+	// The docs call `file` required, but 8.7 did not check it: without a
+	// file, or with a file larger than the instance's maximum attachment
+	// size (10 MB by default), it answered `201` with JSON `null`. A body
+	// larger than Labrador's request cap answers `413` first.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/{id}/uploads (the `UploadProjectFile` operationId).
+	UploadProjectFileWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListProjectUsers List a project's users
+	//
+	// Undocumented in 8.7's docs. Any user who can see the project (a
+	// member, anyone when it is public, any non-external user when it is
+	// internal). The users of the project's team: its direct members and
+	// the members of its group.
+	//
+	// `search` keeps users whose name, email or username contains the text,
+	// ignoring case. Paginated (`page`, `per_page`).
+	//
+	// Corresponds with GET /projects/{id}/users (the `ListProjectUsers` operationId).
+	ListProjectUsers(ctx context.Context, id ProjectIDPath, params *ListProjectUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateSessionWithBody Log in
 	//
@@ -1740,6 +5463,709 @@ type ClientInterface interface {
 	UnblockUser(ctx context.Context, id UserIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
+// ListGroups List groups
+//
+// Any logged-in user. An administrator gets every group; anyone else the
+// groups they are a member of (8.7's `current_user.groups`), not the
+// public groups they merely can see.
+//
+// `search` keeps the groups whose name or path contains the text.
+// Paginated (`page`, `per_page`).
+//
+// Corresponds with GET /groups (the `ListGroups` operationId).
+func (c *Client) ListGroups(ctx context.Context, params *ListGroupsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListGroupsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateGroupWithBody Create a group
+//
+// Users who may create groups (`can_create_group`; administrators
+// always may). Anyone else gets `403 {"message":"403 Forbidden"}`. The
+// creator becomes the group's owner (access level 50).
+//
+// 8.7 checked, in this order: the `create_group` ability (403), `name`
+// and `path` (`400 {"message":"400 (Bad request) \"<name>\" not given"}`),
+// then saved the group. When the group cannot be saved (a path or name
+// already taken by a user or group, a path with invalid characters, a
+// visibility level the administrator restricted for this user), 8.7
+// answered `400` with a **string** message holding Ruby's rendering of
+// the errors hash, not the usual validation object:
+// `{"message":"Failed to save group {:path=>[\"has already been taken\"]}"}`.
+// There is no 409 here.
+//
+// `visibility_level` defaults to the instance's default group visibility.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /groups (the `CreateGroup` operationId).
+func (c *Client) CreateGroupWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateGroupRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateGroup Create a group
+//
+// Users who may create groups (`can_create_group`; administrators
+// always may). Anyone else gets `403 {"message":"403 Forbidden"}`. The
+// creator becomes the group's owner (access level 50).
+//
+// 8.7 checked, in this order: the `create_group` ability (403), `name`
+// and `path` (`400 {"message":"400 (Bad request) \"<name>\" not given"}`),
+// then saved the group. When the group cannot be saved (a path or name
+// already taken by a user or group, a path with invalid characters, a
+// visibility level the administrator restricted for this user), 8.7
+// answered `400` with a **string** message holding Ruby's rendering of
+// the errors hash, not the usual validation object:
+// `{"message":"Failed to save group {:path=>[\"has already been taken\"]}"}`.
+// There is no 409 here.
+//
+// `visibility_level` defaults to the instance's default group visibility.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /groups (the `CreateGroup` operationId).
+func (c *Client) CreateGroup(ctx context.Context, body CreateGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateGroupRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateGroupWithFormdataBody Create a group
+//
+// Users who may create groups (`can_create_group`; administrators
+// always may). Anyone else gets `403 {"message":"403 Forbidden"}`. The
+// creator becomes the group's owner (access level 50).
+//
+// 8.7 checked, in this order: the `create_group` ability (403), `name`
+// and `path` (`400 {"message":"400 (Bad request) \"<name>\" not given"}`),
+// then saved the group. When the group cannot be saved (a path or name
+// already taken by a user or group, a path with invalid characters, a
+// visibility level the administrator restricted for this user), 8.7
+// answered `400` with a **string** message holding Ruby's rendering of
+// the errors hash, not the usual validation object:
+// `{"message":"Failed to save group {:path=>[\"has already been taken\"]}"}`.
+// There is no 409 here.
+//
+// `visibility_level` defaults to the instance's default group visibility.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /groups (the `CreateGroup` operationId).
+func (c *Client) CreateGroupWithFormdataBody(ctx context.Context, body CreateGroupFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateGroupRequestWithFormdataBody(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteGroup Delete a group
+//
+// The group's owners and administrators. Removes the group with all its
+// projects (and their repositories).
+//
+// DELETE answers 200 with the deleted record: the group's namespace row
+// as JSON (8.7 returned what its `DestroyGroupService` returned, the
+// destroyed model, without an entity), not a `Group` entity.
+//
+// Corresponds with DELETE /groups/{id} (the `DeleteGroup` operationId).
+func (c *Client) DeleteGroup(ctx context.Context, id GroupIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteGroupRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetGroup Get a group with its projects
+//
+// Any logged-in user who can read the group: a member, an
+// administrator, anyone for a public group, any non-external user for
+// an internal group, and anyone who can see one of the group's
+// projects. Anyone else, like an unknown group, gets
+// `404 {"message":"404 Group Not Found"}`.
+//
+// `projects` lists every project of the group: 8.7's `GroupDetail`
+// did not filter them by what the caller may see.
+//
+// Corresponds with GET /groups/{id} (the `GetGroup` operationId).
+func (c *Client) GetGroup(ctx context.Context, id GroupIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetGroupRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateGroupWithBody Modify a group
+//
+// The group's owners and administrators (8.7's `admin_group` ability).
+// A caller who can read the group but not administer it gets
+// `403 {"message":"403 Forbidden"}`; one who cannot read it,
+// `404 {"message":"404 Group Not Found"}`.
+//
+// Every parameter is optional; only the given ones change. A failed
+// validation answers `400 {"message":{"<field>":["<msg>"]}}`, e.g.
+// `{"message":{"path":["has already been taken"]}}`. `visibility_level`
+// fails when the administrator restricted that level (for non-admins)
+// or when a project of the group is more visible than the new level:
+// `{"message":{"visibility_level":["private is not allowed since there are projects with higher visibility."]}}`.
+//
+// The docs show only `id` as numeric; like every group endpoint, 8.7
+// also took the group's path.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /groups/{id} (the `UpdateGroup` operationId).
+func (c *Client) UpdateGroupWithBody(ctx context.Context, id GroupIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateGroupRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateGroup Modify a group
+//
+// The group's owners and administrators (8.7's `admin_group` ability).
+// A caller who can read the group but not administer it gets
+// `403 {"message":"403 Forbidden"}`; one who cannot read it,
+// `404 {"message":"404 Group Not Found"}`.
+//
+// Every parameter is optional; only the given ones change. A failed
+// validation answers `400 {"message":{"<field>":["<msg>"]}}`, e.g.
+// `{"message":{"path":["has already been taken"]}}`. `visibility_level`
+// fails when the administrator restricted that level (for non-admins)
+// or when a project of the group is more visible than the new level:
+// `{"message":{"visibility_level":["private is not allowed since there are projects with higher visibility."]}}`.
+//
+// The docs show only `id` as numeric; like every group endpoint, 8.7
+// also took the group's path.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /groups/{id} (the `UpdateGroup` operationId).
+func (c *Client) UpdateGroup(ctx context.Context, id GroupIDPath, body UpdateGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateGroupRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateGroupWithFormdataBody Modify a group
+//
+// The group's owners and administrators (8.7's `admin_group` ability).
+// A caller who can read the group but not administer it gets
+// `403 {"message":"403 Forbidden"}`; one who cannot read it,
+// `404 {"message":"404 Group Not Found"}`.
+//
+// Every parameter is optional; only the given ones change. A failed
+// validation answers `400 {"message":{"<field>":["<msg>"]}}`, e.g.
+// `{"message":{"path":["has already been taken"]}}`. `visibility_level`
+// fails when the administrator restricted that level (for non-admins)
+// or when a project of the group is more visible than the new level:
+// `{"message":{"visibility_level":["private is not allowed since there are projects with higher visibility."]}}`.
+//
+// The docs show only `id` as numeric; like every group endpoint, 8.7
+// also took the group's path.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with PUT /groups/{id} (the `UpdateGroup` operationId).
+func (c *Client) UpdateGroupWithFormdataBody(ctx context.Context, id GroupIDPath, body UpdateGroupFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateGroupRequestWithFormdataBody(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListGroupMembers List a group's members
+//
+// Any logged-in user who can read the group (see `GET /groups/:id`).
+// Every member of the group in one answer: 8.7 did not paginate this
+// list (no `page`/`per_page`, no pagination headers).
+//
+// Each item is the member's `UserBasic` with its `access_level` in the
+// group. The docs' example also shows `email` and `created_at`; 8.7's
+// entity did not include them.
+//
+// Corresponds with GET /groups/{id}/members (the `ListGroupMembers` operationId).
+func (c *Client) ListGroupMembers(ctx context.Context, id GroupIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListGroupMembersRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddGroupMemberWithBody Add a member to a group
+//
+// The group's owners and administrators; a caller who can read the
+// group but not administer it gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the group (`404 {"message":"404 Group Not Found"}`),
+// the caller's right (403), `user_id` and `access_level`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), the
+// level (`422 {"message":"Wrong access level"}` unless it is 10, 20,
+// 30, 40 or 50), then an existing membership
+// (`409 {"message":"Already exists"}`).
+//
+// A `user_id` that names no user made 8.7 fail with a 500 (its member
+// lookup after the failed add came back empty); Labrador answers
+// `404 {"message":"404 User Not Found"}`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /groups/{id}/members (the `AddGroupMember` operationId).
+func (c *Client) AddGroupMemberWithBody(ctx context.Context, id GroupIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddGroupMemberRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddGroupMember Add a member to a group
+//
+// The group's owners and administrators; a caller who can read the
+// group but not administer it gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the group (`404 {"message":"404 Group Not Found"}`),
+// the caller's right (403), `user_id` and `access_level`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), the
+// level (`422 {"message":"Wrong access level"}` unless it is 10, 20,
+// 30, 40 or 50), then an existing membership
+// (`409 {"message":"Already exists"}`).
+//
+// A `user_id` that names no user made 8.7 fail with a 500 (its member
+// lookup after the failed add came back empty); Labrador answers
+// `404 {"message":"404 User Not Found"}`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /groups/{id}/members (the `AddGroupMember` operationId).
+func (c *Client) AddGroupMember(ctx context.Context, id GroupIDPath, body AddGroupMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddGroupMemberRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddGroupMemberWithFormdataBody Add a member to a group
+//
+// The group's owners and administrators; a caller who can read the
+// group but not administer it gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the group (`404 {"message":"404 Group Not Found"}`),
+// the caller's right (403), `user_id` and `access_level`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), the
+// level (`422 {"message":"Wrong access level"}` unless it is 10, 20,
+// 30, 40 or 50), then an existing membership
+// (`409 {"message":"Already exists"}`).
+//
+// A `user_id` that names no user made 8.7 fail with a 500 (its member
+// lookup after the failed add came back empty); Labrador answers
+// `404 {"message":"404 User Not Found"}`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /groups/{id}/members (the `AddGroupMember` operationId).
+func (c *Client) AddGroupMemberWithFormdataBody(ctx context.Context, id GroupIDPath, body AddGroupMemberFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddGroupMemberRequestWithFormdataBody(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RemoveGroupMember Remove a member from a group
+//
+// The group's owners and administrators; a caller who can read the
+// group but not administer it gets `403 {"message":"403 Forbidden"}`
+// (in 8.7 a member could not leave a group through the API).
+//
+// DELETE answers 200 with the deleted record: the membership's database
+// row as JSON, not a `GroupMember` entity. A user who is not a member
+// answers
+// `404 {"message":"404 Not Found - user_id:<user_id> not a member of group <group name>"}`
+// (8.7 wrote this message itself); this call is not idempotent.
+//
+// Corresponds with DELETE /groups/{id}/members/{user_id} (the `RemoveGroupMember` operationId).
+func (c *Client) RemoveGroupMember(ctx context.Context, id GroupIDPath, userID int, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRemoveGroupMemberRequest(c.Server, id, userID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateGroupMemberWithBody Change a group member's access level
+//
+// The group's owners and administrators; a caller who can read the
+// group but not administer it gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the group (`404 {"message":"404 Group Not Found"}`),
+// the caller's right (403), `access_level`
+// (`400 {"message":"400 (Bad request) \"access_level\" not given"}`),
+// the membership (`404 {"message":"404 User can not be found Not Found"}`
+// when the user is not a member), then saved the new level. A level
+// that is not 10, 20, 30, 40 or 50 fails the member's validation and
+// answers `422` with a bare JSON array of messages (Grape's `error!`
+// with an array, no `message` wrapper): `["is not included in the list"]`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /groups/{id}/members/{user_id} (the `UpdateGroupMember` operationId).
+func (c *Client) UpdateGroupMemberWithBody(ctx context.Context, id GroupIDPath, userID int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateGroupMemberRequestWithBody(c.Server, id, userID, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateGroupMember Change a group member's access level
+//
+// The group's owners and administrators; a caller who can read the
+// group but not administer it gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the group (`404 {"message":"404 Group Not Found"}`),
+// the caller's right (403), `access_level`
+// (`400 {"message":"400 (Bad request) \"access_level\" not given"}`),
+// the membership (`404 {"message":"404 User can not be found Not Found"}`
+// when the user is not a member), then saved the new level. A level
+// that is not 10, 20, 30, 40 or 50 fails the member's validation and
+// answers `422` with a bare JSON array of messages (Grape's `error!`
+// with an array, no `message` wrapper): `["is not included in the list"]`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /groups/{id}/members/{user_id} (the `UpdateGroupMember` operationId).
+func (c *Client) UpdateGroupMember(ctx context.Context, id GroupIDPath, userID int, body UpdateGroupMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateGroupMemberRequest(c.Server, id, userID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateGroupMemberWithFormdataBody Change a group member's access level
+//
+// The group's owners and administrators; a caller who can read the
+// group but not administer it gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the group (`404 {"message":"404 Group Not Found"}`),
+// the caller's right (403), `access_level`
+// (`400 {"message":"400 (Bad request) \"access_level\" not given"}`),
+// the membership (`404 {"message":"404 User can not be found Not Found"}`
+// when the user is not a member), then saved the new level. A level
+// that is not 10, 20, 30, 40 or 50 fails the member's validation and
+// answers `422` with a bare JSON array of messages (Grape's `error!`
+// with an array, no `message` wrapper): `["is not included in the list"]`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with PUT /groups/{id}/members/{user_id} (the `UpdateGroupMember` operationId).
+func (c *Client) UpdateGroupMemberWithFormdataBody(ctx context.Context, id GroupIDPath, userID int, body UpdateGroupMemberFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateGroupMemberRequestWithFormdataBody(c.Server, id, userID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListGroupProjects List a group's projects
+//
+// Any logged-in user who can read the group (see `GET /groups/:id`).
+// The group's projects and the projects shared with the group, as 8.7's
+// `GroupProjectsFinder` chose them: a member of the group gets all of
+// them; anyone else, administrators included, only the public ones,
+// the internal ones (unless the caller is external) and the ones the
+// caller is a member of.
+//
+// Filters, order and pagination as `GET /projects` (8.7's
+// `filter_projects`): `archived`, `visibility`, `search`, `order_by`
+// (default `created_at`), `sort` (default `desc`), `page`, `per_page`.
+// 8.7 silently fell back to the defaults for an unknown `order_by` or
+// `sort`, and a `visibility` outside the three names made it fail with
+// a 500; in this contract all three are enums, so an unknown value
+// answers `400 {"message":{"<param>":["is invalid"]}}`. The docs also
+// name `ci_enabled_first`; 8.7 ignored it.
+//
+// Corresponds with GET /groups/{id}/projects (the `ListGroupProjects` operationId).
+func (c *Client) ListGroupProjects(ctx context.Context, id GroupIDPath, params *ListGroupProjectsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListGroupProjectsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TransferProjectToGroup Transfer a project into a group
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+// Moves the project (and its repository) into the group's namespace.
+//
+// Unlike every other group endpoint, 8.7 looked the group up by numeric
+// id only (`Group.find_by(id:)`), and did not answer 404 for it: a group
+// path, an unknown id, or the project's current group make the transfer
+// fail with
+// `400 {"message":"Failed to transfer project {:new_namespace=>[\"is invalid\"]}"}`.
+// A project of the same path already in the group answers
+// `400 {"message":"Failed to transfer project {:new_namespace=>[\"Project with same path in target namespace already exists\"]}"}`.
+// The message is a string holding Ruby's rendering of the errors hash.
+// The project is looked up first: an unknown project answers
+// `404 {"message":"404 Not found"}` (8.7's `Project.find`), whatever the
+// group.
+//
+// The answer is the group's namespace row as JSON (8.7 presented the
+// model without an entity), not a `Group` entity.
+//
+// Corresponds with POST /groups/{id}/projects/{project_id} (the `TransferProjectToGroup` operationId).
+func (c *Client) TransferProjectToGroup(ctx context.Context, id GroupIDPath, projectID int, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTransferProjectToGroupRequest(c.Server, id, projectID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListSystemHooks List system hooks
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+// All system hooks in one answer: 8.7 did not paginate this list (no
+// `page`/`per_page`, no pagination headers).
+//
+// Corresponds with GET /hooks (the `ListSystemHooks` operationId).
+func (c *Client) ListSystemHooks(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListSystemHooksRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddSystemHookWithBody Add a system hook
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`
+// (checked before the parameters). `url` is required:
+// `400 {"message":"400 (Bad request) \"url\" not given"}`.
+//
+// A hook that cannot be saved (a `url` that is not a valid http(s)
+// URL) answers `404 {"message":"404 Not Found"}`: 8.7 called
+// `not_found!` for any save failure.
+//
+// The docs' example shows the answer as an array; 8.7 answered the one
+// hook as an object.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /hooks (the `AddSystemHook` operationId).
+func (c *Client) AddSystemHookWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddSystemHookRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddSystemHook Add a system hook
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`
+// (checked before the parameters). `url` is required:
+// `400 {"message":"400 (Bad request) \"url\" not given"}`.
+//
+// A hook that cannot be saved (a `url` that is not a valid http(s)
+// URL) answers `404 {"message":"404 Not Found"}`: 8.7 called
+// `not_found!` for any save failure.
+//
+// The docs' example shows the answer as an array; 8.7 answered the one
+// hook as an object.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /hooks (the `AddSystemHook` operationId).
+func (c *Client) AddSystemHook(ctx context.Context, body AddSystemHookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddSystemHookRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddSystemHookWithFormdataBody Add a system hook
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`
+// (checked before the parameters). `url` is required:
+// `400 {"message":"400 (Bad request) \"url\" not given"}`.
+//
+// A hook that cannot be saved (a `url` that is not a valid http(s)
+// URL) answers `404 {"message":"404 Not Found"}`: 8.7 called
+// `not_found!` for any save failure.
+//
+// The docs' example shows the answer as an array; 8.7 answered the one
+// hook as an object.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /hooks (the `AddSystemHook` operationId).
+func (c *Client) AddSystemHookWithFormdataBody(ctx context.Context, body AddSystemHookFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddSystemHookRequestWithFormdataBody(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteSystemHook Delete a system hook
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+//
+// Idempotent: 8.7 swallowed every error of this call. DELETE answers
+// 200 with the deleted record (the hook's database row as JSON, not a
+// `Hook` entity), or with JSON `null` when there is no system hook with
+// that id.
+//
+// Corresponds with DELETE /hooks/{id} (the `DeleteSystemHook` operationId).
+func (c *Client) DeleteSystemHook(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteSystemHookRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TestSystemHook Test a system hook
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+//
+// Sends a sample `project_create` event to the hook's URL and answers
+// that sample payload, always the same constant values. The delivery's
+// outcome (an unreachable URL, an error status) does not change the
+// answer: 8.7 rescued the delivery's errors. An unknown hook answers
+// `404 {"message":"404 Not found"}` (8.7's `SystemHook.find`).
+//
+// Corresponds with GET /hooks/{id} (the `TestSystemHook` operationId).
+func (c *Client) TestSystemHook(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTestSystemHookRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetKey Get an SSH key with its user
 //
 // Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
@@ -1772,6 +6198,1614 @@ func (c *Client) GetKey(ctx context.Context, id int, reqEditors ...RequestEditor
 // Corresponds with GET /namespaces (the `ListNamespaces` operationId).
 func (c *Client) ListNamespaces(ctx context.Context, params *ListNamespacesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListNamespacesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListProjects List the caller's projects
+//
+// Any logged-in user. The projects the caller is authorized for: those
+// the caller is a member of, directly or through a group (8.7's
+// `current_user.authorized_projects`). Public and internal projects the
+// caller is not a member of are not listed, not even for an
+// administrator (see `GET /projects/all`). Each item carries the
+// caller's `permissions`.
+//
+// Filters and order (8.7's `filter_projects`):
+//   - `archived`: when present, keep only archived (`true`) or only
+//     unarchived (`false`) projects; by default both are listed.
+//   - `visibility`: when present, keep one visibility level.
+//   - `search`: keep projects whose name, path, description or namespace
+//     name contains the text, ignoring case.
+//   - `order_by` (default `created_at`) and `sort` (default `desc`). 8.7
+//     silently fell back to the defaults for an unknown `order_by` or
+//     `sort`, and a `visibility` outside the three names made it fail
+//     with a 500; in this contract all three are enums, so an unknown
+//     value answers `400 {"message":{"<param>":["is invalid"]}}`.
+//
+// Paginated (`page`, `per_page`).
+//
+// Corresponds with GET /projects (the `ListProjects` operationId).
+func (c *Client) ListProjects(ctx context.Context, params *ListProjectsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListProjectsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateProjectWithBody Create a project
+//
+// Any logged-in user (subject to the project limit below). Creates a
+// project owned by the caller, in the caller's personal namespace unless
+// `namespace_id` names another one the caller may create projects in
+// (a group the caller is a master or owner of; any namespace for an
+// administrator).
+//
+// `name` is required: `400 {"message":"400 (Bad request) \"name\" not given"}`.
+//
+//   - `path` defaults to `name`, parameterized (lower case, spaces to dashes).
+//   - `public=true` means `visibility_level` 20 and `public=false` means 0,
+//     unless `visibility_level` is also given, which then wins.
+//   - Without either, the instance's default project visibility (private
+//     unless an administrator changed it).
+//   - The feature flags (`issues_enabled` …) default to the instance's
+//     defaults (all enabled, as 8.7 shipped).
+//
+// On failure 8.7 answered, in this order:
+//   - `403` with a bare JSON array of messages (Grape's own `error!` with
+//     an array, not GitLab's `{"message":…}`) when the caller's personal
+//     project limit is reached: `["Your project limit is 10 projects! Please contact your administrator to increase it"]`,
+//     or `["Personal project creation is not allowed. Please contact your administrator with questions"]`
+//     when the limit is 0. The limit does not apply to projects created
+//     in a group.
+//   - `400` with the validation errors, e.g.
+//     `{"message":{"path":["has already been taken"]}}`,
+//     `{"message":{"namespace":["is not valid"]}}` for a `namespace_id`
+//     the caller may not create projects in, or a `visibility_level`
+//     error for a level the administrator restricted.
+//
+// The new project includes `runners_token` (its creator may administer it).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects (the `CreateProject` operationId).
+func (c *Client) CreateProjectWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateProjectRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateProject Create a project
+//
+// Any logged-in user (subject to the project limit below). Creates a
+// project owned by the caller, in the caller's personal namespace unless
+// `namespace_id` names another one the caller may create projects in
+// (a group the caller is a master or owner of; any namespace for an
+// administrator).
+//
+// `name` is required: `400 {"message":"400 (Bad request) \"name\" not given"}`.
+//
+//   - `path` defaults to `name`, parameterized (lower case, spaces to dashes).
+//   - `public=true` means `visibility_level` 20 and `public=false` means 0,
+//     unless `visibility_level` is also given, which then wins.
+//   - Without either, the instance's default project visibility (private
+//     unless an administrator changed it).
+//   - The feature flags (`issues_enabled` …) default to the instance's
+//     defaults (all enabled, as 8.7 shipped).
+//
+// On failure 8.7 answered, in this order:
+//   - `403` with a bare JSON array of messages (Grape's own `error!` with
+//     an array, not GitLab's `{"message":…}`) when the caller's personal
+//     project limit is reached: `["Your project limit is 10 projects! Please contact your administrator to increase it"]`,
+//     or `["Personal project creation is not allowed. Please contact your administrator with questions"]`
+//     when the limit is 0. The limit does not apply to projects created
+//     in a group.
+//   - `400` with the validation errors, e.g.
+//     `{"message":{"path":["has already been taken"]}}`,
+//     `{"message":{"namespace":["is not valid"]}}` for a `namespace_id`
+//     the caller may not create projects in, or a `visibility_level`
+//     error for a level the administrator restricted.
+//
+// The new project includes `runners_token` (its creator may administer it).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects (the `CreateProject` operationId).
+func (c *Client) CreateProject(ctx context.Context, body CreateProjectJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateProjectRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateProjectWithFormdataBody Create a project
+//
+// Any logged-in user (subject to the project limit below). Creates a
+// project owned by the caller, in the caller's personal namespace unless
+// `namespace_id` names another one the caller may create projects in
+// (a group the caller is a master or owner of; any namespace for an
+// administrator).
+//
+// `name` is required: `400 {"message":"400 (Bad request) \"name\" not given"}`.
+//
+//   - `path` defaults to `name`, parameterized (lower case, spaces to dashes).
+//   - `public=true` means `visibility_level` 20 and `public=false` means 0,
+//     unless `visibility_level` is also given, which then wins.
+//   - Without either, the instance's default project visibility (private
+//     unless an administrator changed it).
+//   - The feature flags (`issues_enabled` …) default to the instance's
+//     defaults (all enabled, as 8.7 shipped).
+//
+// On failure 8.7 answered, in this order:
+//   - `403` with a bare JSON array of messages (Grape's own `error!` with
+//     an array, not GitLab's `{"message":…}`) when the caller's personal
+//     project limit is reached: `["Your project limit is 10 projects! Please contact your administrator to increase it"]`,
+//     or `["Personal project creation is not allowed. Please contact your administrator with questions"]`
+//     when the limit is 0. The limit does not apply to projects created
+//     in a group.
+//   - `400` with the validation errors, e.g.
+//     `{"message":{"path":["has already been taken"]}}`,
+//     `{"message":{"namespace":["is not valid"]}}` for a `namespace_id`
+//     the caller may not create projects in, or a `visibility_level`
+//     error for a level the administrator restricted.
+//
+// The new project includes `runners_token` (its creator may administer it).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /projects (the `CreateProject` operationId).
+func (c *Client) CreateProjectWithFormdataBody(ctx context.Context, body CreateProjectFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateProjectRequestWithFormdataBody(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListAllProjects List all projects
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`
+// (checked before the parameters). Every project on the instance, each
+// with the administrator's own `permissions` (usually both `null`).
+//
+// Same filters, order and pagination as `GET /projects`: `archived`,
+// `visibility`, `search`, `order_by` (default `created_at`), `sort`
+// (default `desc`), `page`, `per_page`; an unknown enum value answers
+// `400` (8.7 fell back to the default order).
+//
+// Corresponds with GET /projects/all (the `ListAllProjects` operationId).
+func (c *Client) ListAllProjects(ctx context.Context, params *ListAllProjectsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListAllProjectsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ForkProject Fork a project
+//
+// Any user who can see the project (a member, anyone when it is public,
+// any non-external user when it is internal). Forks it into the
+// caller's personal namespace, keeping its name, path and description;
+// the fork's visibility is at most the source's. 8.7 took no
+// `namespace` parameter here.
+//
+// The fork is created like a new project, so it can fail like one: 8.7
+// answered `409` with the model's errors inside `message`, e.g.
+// `{"message":{"name":["has already been taken"],"path":["has already been taken"]}}`
+// when the caller already has a project with that path, or
+// `{"message":{"limit_reached":["<msg>"]}}` when the caller's project
+// limit is reached.
+//
+// The new fork includes `forked_from_project` and `runners_token`.
+//
+// Corresponds with POST /projects/fork/{id} (the `ForkProject` operationId).
+func (c *Client) ForkProject(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewForkProjectRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListOwnedProjects List the caller's owned projects
+//
+// Any logged-in user. The projects in the caller's personal namespace,
+// each with the caller's `permissions`.
+//
+// Same filters, order and pagination as `GET /projects`: `archived`,
+// `visibility`, `search`, `order_by` (default `created_at`), `sort`
+// (default `desc`), `page`, `per_page`; an unknown enum value answers
+// `400` (8.7 fell back to the default order).
+//
+// Corresponds with GET /projects/owned (the `ListOwnedProjects` operationId).
+func (c *Client) ListOwnedProjects(ctx context.Context, params *ListOwnedProjectsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListOwnedProjectsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SearchProjects Search projects by name
+//
+// Any logged-in user. The projects whose name contains `query`, among
+// those the caller is authorized for plus every internal and public
+// project (8.7 included internal projects even for an external user
+// here). As `Project` items, without `permissions`.
+//
+// 8.7 matched with `name LIKE '%<query>%'`: case-sensitive (as on
+// PostgreSQL, GitLab's recommended database), and `%` and `_` in
+// `query` act as wildcards. Archived projects are included.
+//
+//   - `order_by` is one of `id`, `name`, `created_at`, `last_activity_at`;
+//     without it 8.7 added no order (database order; Labrador answers in
+//     `id` order).
+//   - `sort` is `asc` by default (here, unlike the other lists).
+//   - 8.7 ignored an unknown `order_by` or `sort`; in this contract both
+//     are enums, so an unknown value answers
+//     `400 {"message":{"<param>":["is invalid"]}}`.
+//
+// Paginated (`page`, `per_page`).
+//
+// Corresponds with GET /projects/search/{query} (the `SearchProjects` operationId).
+func (c *Client) SearchProjects(ctx context.Context, query string, params *SearchProjectsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSearchProjectsRequest(c.Server, query, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListStarredProjects List the caller's starred projects
+//
+// Any logged-in user. The projects the caller has starred, as `Project`
+// items: unlike the other lists, without `permissions` (8.7 presented
+// them with the plain `Project` entity).
+//
+// Same filters, order and pagination as `GET /projects`: `archived`,
+// `visibility`, `search`, `order_by` (default `created_at`), `sort`
+// (default `desc`), `page`, `per_page`; an unknown enum value answers
+// `400` (8.7 fell back to the default order).
+//
+// Corresponds with GET /projects/starred (the `ListStarredProjects` operationId).
+func (c *Client) ListStarredProjects(ctx context.Context, params *ListStarredProjectsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListStarredProjectsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateProjectForUserWithBody Create a project for a user
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`
+// (checked before anything else). Creates a project owned by the given
+// user, in that user's personal namespace. The docs' `:user_id`.
+//
+// 8.7 checked, in this order: administrator (403), the user
+// (`User.find`: an unknown id answers `404 {"message":"404 Not found"}`),
+// then the project's validation:
+// `400 {"message":{"<field>":["<msg>"]}}`.
+//
+//   - `name` is documented as required, but 8.7 did not check it as a
+//     parameter: without it the model's validation answers
+//     `400 {"message":{"name":["can't be blank", …], …}}`, never the
+//     `"name" not given` body.
+//   - There is no `path` parameter: the path is always `name`,
+//     parameterized. There is no `namespace_id` either.
+//   - `public` and `visibility_level` work as on `POST /projects`.
+//   - A user whose personal project limit is reached gets the validation
+//     body `400 {"message":{"limit_reached":["<msg>"]}}`, not the 403 of
+//     `POST /projects`.
+//   - `default_branch` and `shared_runners_enabled` are taken although the
+//     docs do not list them.
+//
+// The new project includes `runners_token` (the administrator may
+// administer it), as on `POST /projects`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/user/{user_id} (the `CreateProjectForUser` operationId).
+func (c *Client) CreateProjectForUserWithBody(ctx context.Context, userID int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateProjectForUserRequestWithBody(c.Server, userID, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateProjectForUser Create a project for a user
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`
+// (checked before anything else). Creates a project owned by the given
+// user, in that user's personal namespace. The docs' `:user_id`.
+//
+// 8.7 checked, in this order: administrator (403), the user
+// (`User.find`: an unknown id answers `404 {"message":"404 Not found"}`),
+// then the project's validation:
+// `400 {"message":{"<field>":["<msg>"]}}`.
+//
+//   - `name` is documented as required, but 8.7 did not check it as a
+//     parameter: without it the model's validation answers
+//     `400 {"message":{"name":["can't be blank", …], …}}`, never the
+//     `"name" not given` body.
+//   - There is no `path` parameter: the path is always `name`,
+//     parameterized. There is no `namespace_id` either.
+//   - `public` and `visibility_level` work as on `POST /projects`.
+//   - A user whose personal project limit is reached gets the validation
+//     body `400 {"message":{"limit_reached":["<msg>"]}}`, not the 403 of
+//     `POST /projects`.
+//   - `default_branch` and `shared_runners_enabled` are taken although the
+//     docs do not list them.
+//
+// The new project includes `runners_token` (the administrator may
+// administer it), as on `POST /projects`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/user/{user_id} (the `CreateProjectForUser` operationId).
+func (c *Client) CreateProjectForUser(ctx context.Context, userID int, body CreateProjectForUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateProjectForUserRequest(c.Server, userID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateProjectForUserWithFormdataBody Create a project for a user
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`
+// (checked before anything else). Creates a project owned by the given
+// user, in that user's personal namespace. The docs' `:user_id`.
+//
+// 8.7 checked, in this order: administrator (403), the user
+// (`User.find`: an unknown id answers `404 {"message":"404 Not found"}`),
+// then the project's validation:
+// `400 {"message":{"<field>":["<msg>"]}}`.
+//
+//   - `name` is documented as required, but 8.7 did not check it as a
+//     parameter: without it the model's validation answers
+//     `400 {"message":{"name":["can't be blank", …], …}}`, never the
+//     `"name" not given` body.
+//   - There is no `path` parameter: the path is always `name`,
+//     parameterized. There is no `namespace_id` either.
+//   - `public` and `visibility_level` work as on `POST /projects`.
+//   - A user whose personal project limit is reached gets the validation
+//     body `400 {"message":{"limit_reached":["<msg>"]}}`, not the 403 of
+//     `POST /projects`.
+//   - `default_branch` and `shared_runners_enabled` are taken although the
+//     docs do not list them.
+//
+// The new project includes `runners_token` (the administrator may
+// administer it), as on `POST /projects`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /projects/user/{user_id} (the `CreateProjectForUser` operationId).
+func (c *Client) CreateProjectForUserWithFormdataBody(ctx context.Context, userID int, body CreateProjectForUserFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateProjectForUserRequestWithFormdataBody(c.Server, userID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteProject Delete a project
+//
+// The project's owner (its namespace's owner, or an owner of its group)
+// or an administrator (8.7's `remove_project`); anyone else who can see
+// the project gets `403 {"message":"403 Forbidden"}`.
+//
+// Deletion is asynchronous: the project is marked pending deletion and
+// removed, with everything in it, in the background. Answers a bare
+// JSON boolean, the result of scheduling the deletion (`true`).
+//
+// Corresponds with DELETE /projects/{id} (the `DeleteProject` operationId).
+func (c *Client) DeleteProject(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteProjectRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetProject Get a project
+//
+// Any user who can see the project: a member, anyone when it is public,
+// any non-external user when it is internal, and administrators. A
+// project the caller cannot see answers exactly like a missing one:
+// `404 {"message":"404 Project Not Found"}`.
+//
+// The project comes with the caller's `permissions`, and with
+// `runners_token` when the caller may administer it (a master or owner
+// of the project, an owner of its group, or an administrator).
+//
+// Corresponds with GET /projects/{id} (the `GetProject` operationId).
+func (c *Client) GetProject(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetProjectRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateProjectWithBody Modify a project
+//
+// A master of the project, an owner of the project (its namespace's
+// owner, or an owner of its group), or an administrator (8.7's
+// `admin_project`); anyone else who can see the project gets
+// `403 {"message":"403 Forbidden"}`, and anyone who cannot gets
+// `404 {"message":"404 Project Not Found"}`. Every parameter is
+// optional; only the given ones change.
+//
+// 8.7 checked, in this order: the project (404), `admin_project` (403),
+// then `rename_project` when `name` is given and
+// `change_visibility_level` when `visibility_level` is given (or
+// `public`, which 8.7 turned into a `visibility_level` first): both
+// need owner rights (project owner, group owner or administrator), so a
+// master changing either gets `403 {"message":"403 Forbidden"}`.
+//
+// `public=true` means `visibility_level` 20 and `public=false` means 0,
+// unless `visibility_level` is also given. A failed validation answers
+// `400 {"message":{"<field>":["<msg>"]}}` (e.g. a `path` already taken
+// in the namespace, or a visibility level the administrator restricted).
+//
+// The project includes `runners_token` (the caller may administer it).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /projects/{id} (the `UpdateProject` operationId).
+func (c *Client) UpdateProjectWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateProjectRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateProject Modify a project
+//
+// A master of the project, an owner of the project (its namespace's
+// owner, or an owner of its group), or an administrator (8.7's
+// `admin_project`); anyone else who can see the project gets
+// `403 {"message":"403 Forbidden"}`, and anyone who cannot gets
+// `404 {"message":"404 Project Not Found"}`. Every parameter is
+// optional; only the given ones change.
+//
+// 8.7 checked, in this order: the project (404), `admin_project` (403),
+// then `rename_project` when `name` is given and
+// `change_visibility_level` when `visibility_level` is given (or
+// `public`, which 8.7 turned into a `visibility_level` first): both
+// need owner rights (project owner, group owner or administrator), so a
+// master changing either gets `403 {"message":"403 Forbidden"}`.
+//
+// `public=true` means `visibility_level` 20 and `public=false` means 0,
+// unless `visibility_level` is also given. A failed validation answers
+// `400 {"message":{"<field>":["<msg>"]}}` (e.g. a `path` already taken
+// in the namespace, or a visibility level the administrator restricted).
+//
+// The project includes `runners_token` (the caller may administer it).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /projects/{id} (the `UpdateProject` operationId).
+func (c *Client) UpdateProject(ctx context.Context, id ProjectIDPath, body UpdateProjectJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateProjectRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateProjectWithFormdataBody Modify a project
+//
+// A master of the project, an owner of the project (its namespace's
+// owner, or an owner of its group), or an administrator (8.7's
+// `admin_project`); anyone else who can see the project gets
+// `403 {"message":"403 Forbidden"}`, and anyone who cannot gets
+// `404 {"message":"404 Project Not Found"}`. Every parameter is
+// optional; only the given ones change.
+//
+// 8.7 checked, in this order: the project (404), `admin_project` (403),
+// then `rename_project` when `name` is given and
+// `change_visibility_level` when `visibility_level` is given (or
+// `public`, which 8.7 turned into a `visibility_level` first): both
+// need owner rights (project owner, group owner or administrator), so a
+// master changing either gets `403 {"message":"403 Forbidden"}`.
+//
+// `public=true` means `visibility_level` 20 and `public=false` means 0,
+// unless `visibility_level` is also given. A failed validation answers
+// `400 {"message":{"<field>":["<msg>"]}}` (e.g. a `path` already taken
+// in the namespace, or a visibility level the administrator restricted).
+//
+// The project includes `runners_token` (the caller may administer it).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with PUT /projects/{id} (the `UpdateProject` operationId).
+func (c *Client) UpdateProjectWithFormdataBody(ctx context.Context, id ProjectIDPath, body UpdateProjectFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateProjectRequestWithFormdataBody(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ArchiveProject Archive a project
+//
+// The project's owner (its namespace's owner, or an owner of its group)
+// or an administrator (8.7's `archive_project`); anyone else who can see
+// the project gets `403 {"message":"403 Forbidden"}`.
+//
+// Idempotent: archiving an archived project changes nothing and still
+// answers `201` with the project. The project comes without
+// `runners_token` (8.7 did not pass the flag here).
+//
+// Corresponds with POST /projects/{id}/archive (the `ArchiveProject` operationId).
+func (c *Client) ArchiveProject(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewArchiveProjectRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListProjectEvents List a project's events
+//
+// Any user who can see the project (a member, anyone when it is public,
+// any non-external user when it is internal). The project's events,
+// most recent first. Paginated (`page`, `per_page`).
+//
+// `note` is present only on note events (`target_type` `Note`);
+// `author` only when the author still exists (`author_username` is then
+// `null` too); `data` holds the push payload of push events and is
+// `null` otherwise.
+//
+// Corresponds with GET /projects/{id}/events (the `ListProjectEvents` operationId).
+func (c *Client) ListProjectEvents(ctx context.Context, id ProjectIDPath, params *ListProjectEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListProjectEventsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteForkRelation Remove a project's forked-from relation
+//
+// The project's owner (its namespace's owner, or an owner of its group)
+// or an administrator (8.7's `remove_fork_project`); anyone else who can
+// see the project gets `403 {"message":"403 Forbidden"}`. The docs list
+// this under "Admin fork relation", but 8.7 let owners call it.
+//
+// Idempotent: answers `200` with the deleted link's database row as JSON
+// (a raw record), or with JSON `null` when the project was not a fork.
+//
+// Corresponds with DELETE /projects/{id}/fork (the `DeleteForkRelation` operationId).
+func (c *Client) DeleteForkRelation(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteForkRelationRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateForkRelation Mark a project as a fork of another
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+// Records that project `id` is a fork of project `forked_from_id`.
+//
+// 8.7 checked, in this order: administrator (403), the source project
+// (`404 {"message":"404 Source Project Not Found"}`), the project
+// (`404 {"message":"404 Project Not Found"}`), then whether the project
+// is already a fork (`409 {"message":"Project already forked"}`).
+//
+// Answers `201` with the new link's database row as JSON (a raw record,
+// not an entity).
+//
+// Corresponds with POST /projects/{id}/fork/{forked_from_id} (the `CreateForkRelation` operationId).
+func (c *Client) CreateForkRelation(ctx context.Context, id ProjectIDPath, forkedFromID int, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateForkRelationRequest(c.Server, id, forkedFromID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListProjectHooks List a project's hooks
+//
+// Masters of the project and above (8.7's `admin_project` ability: also
+// the owner of a personal project, the owners of the project's group,
+// and administrators). A caller who can read the project but not
+// administer it gets `403 {"message":"403 Forbidden"}`.
+// Paginated (`page`, `per_page`).
+//
+// Corresponds with GET /projects/{id}/hooks (the `ListProjectHooks` operationId).
+func (c *Client) ListProjectHooks(ctx context.Context, id ProjectIDPath, params *ListProjectHooksParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListProjectHooksRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddProjectHookWithBody Add a hook to a project
+//
+// Masters of the project and above (see `GET /projects/:id/hooks`).
+// `url` is required: `400 {"message":"400 (Bad request) \"url\" not given"}`.
+// Event flags that are not given take their defaults: `push_events`
+// and `enable_ssl_verification` true, the others false.
+//
+// A `url` that is not a valid http(s) URL answers
+// `422 {"error":"Invalid url given"}` (Grape's own `error!`, no
+// `message` wrapper). Any other failure to save answered
+// `404 {"message":"404 Project hook <Ruby hash of the errors> Not Found"}`
+// in 8.7, e.g. `{"message":"404 Project hook {:base=>[\"...\"]} Not Found"}`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/{id}/hooks (the `AddProjectHook` operationId).
+func (c *Client) AddProjectHookWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddProjectHookRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddProjectHook Add a hook to a project
+//
+// Masters of the project and above (see `GET /projects/:id/hooks`).
+// `url` is required: `400 {"message":"400 (Bad request) \"url\" not given"}`.
+// Event flags that are not given take their defaults: `push_events`
+// and `enable_ssl_verification` true, the others false.
+//
+// A `url` that is not a valid http(s) URL answers
+// `422 {"error":"Invalid url given"}` (Grape's own `error!`, no
+// `message` wrapper). Any other failure to save answered
+// `404 {"message":"404 Project hook <Ruby hash of the errors> Not Found"}`
+// in 8.7, e.g. `{"message":"404 Project hook {:base=>[\"...\"]} Not Found"}`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/{id}/hooks (the `AddProjectHook` operationId).
+func (c *Client) AddProjectHook(ctx context.Context, id ProjectIDPath, body AddProjectHookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddProjectHookRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddProjectHookWithFormdataBody Add a hook to a project
+//
+// Masters of the project and above (see `GET /projects/:id/hooks`).
+// `url` is required: `400 {"message":"400 (Bad request) \"url\" not given"}`.
+// Event flags that are not given take their defaults: `push_events`
+// and `enable_ssl_verification` true, the others false.
+//
+// A `url` that is not a valid http(s) URL answers
+// `422 {"error":"Invalid url given"}` (Grape's own `error!`, no
+// `message` wrapper). Any other failure to save answered
+// `404 {"message":"404 Project hook <Ruby hash of the errors> Not Found"}`
+// in 8.7, e.g. `{"message":"404 Project hook {:base=>[\"...\"]} Not Found"}`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /projects/{id}/hooks (the `AddProjectHook` operationId).
+func (c *Client) AddProjectHookWithFormdataBody(ctx context.Context, id ProjectIDPath, body AddProjectHookFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddProjectHookRequestWithFormdataBody(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteProjectHook Delete a project hook
+//
+// Masters of the project and above (see `GET /projects/:id/hooks`).
+//
+// DELETE answers 200 with a JSON **array** holding the deleted hook's
+// database row (8.7 returned what `user_project.hooks.destroy(id)`
+// returned: the list of destroyed records, without an entity). The
+// docs call this call idempotent, but a hook that is unknown or belongs
+// to another project answers
+// `404 {"message":"404 Error deleting hook <hook_id> Not Found"}`.
+// 8.7 gave that same answer for a non-numeric id; Labrador's integer
+// `hook_id` answers `404 {"message":"404 Not found"}` to it.
+//
+// Corresponds with DELETE /projects/{id}/hooks/{hook_id} (the `DeleteProjectHook` operationId).
+func (c *Client) DeleteProjectHook(ctx context.Context, id ProjectIDPath, hookID int, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteProjectHookRequest(c.Server, id, hookID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetProjectHook Get a project hook
+//
+// Masters of the project and above (see `GET /projects/:id/hooks`).
+// A hook that is unknown or belongs to another project answers
+// `404 {"message":"404 Not found"}` (8.7's `user_project.hooks.find`).
+// The docs' example shows the event flags as strings (`"true"`); 8.7
+// answered JSON booleans.
+//
+// Corresponds with GET /projects/{id}/hooks/{hook_id} (the `GetProjectHook` operationId).
+func (c *Client) GetProjectHook(ctx context.Context, id ProjectIDPath, hookID int, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetProjectHookRequest(c.Server, id, hookID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EditProjectHookWithBody Modify a project hook
+//
+// Masters of the project and above (see `GET /projects/:id/hooks`).
+// `url` is required here too; the event flags are optional and only
+// the given ones change.
+//
+// 8.7 looked the hook up first (`404 {"message":"404 Not found"}` for
+// a hook that is unknown or belongs to another project), then checked
+// `url` (`400 {"message":"400 (Bad request) \"url\" not given"}`). The
+// save fails as on `POST`: `422 {"error":"Invalid url given"}` for an
+// invalid URL, else
+// `404 {"message":"404 Project hook <Ruby hash of the errors> Not Found"}`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /projects/{id}/hooks/{hook_id} (the `EditProjectHook` operationId).
+func (c *Client) EditProjectHookWithBody(ctx context.Context, id ProjectIDPath, hookID int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEditProjectHookRequestWithBody(c.Server, id, hookID, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EditProjectHook Modify a project hook
+//
+// Masters of the project and above (see `GET /projects/:id/hooks`).
+// `url` is required here too; the event flags are optional and only
+// the given ones change.
+//
+// 8.7 looked the hook up first (`404 {"message":"404 Not found"}` for
+// a hook that is unknown or belongs to another project), then checked
+// `url` (`400 {"message":"400 (Bad request) \"url\" not given"}`). The
+// save fails as on `POST`: `422 {"error":"Invalid url given"}` for an
+// invalid URL, else
+// `404 {"message":"404 Project hook <Ruby hash of the errors> Not Found"}`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /projects/{id}/hooks/{hook_id} (the `EditProjectHook` operationId).
+func (c *Client) EditProjectHook(ctx context.Context, id ProjectIDPath, hookID int, body EditProjectHookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEditProjectHookRequest(c.Server, id, hookID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EditProjectHookWithFormdataBody Modify a project hook
+//
+// Masters of the project and above (see `GET /projects/:id/hooks`).
+// `url` is required here too; the event flags are optional and only
+// the given ones change.
+//
+// 8.7 looked the hook up first (`404 {"message":"404 Not found"}` for
+// a hook that is unknown or belongs to another project), then checked
+// `url` (`400 {"message":"400 (Bad request) \"url\" not given"}`). The
+// save fails as on `POST`: `422 {"error":"Invalid url given"}` for an
+// invalid URL, else
+// `404 {"message":"404 Project hook <Ruby hash of the errors> Not Found"}`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with PUT /projects/{id}/hooks/{hook_id} (the `EditProjectHook` operationId).
+func (c *Client) EditProjectHookWithFormdataBody(ctx context.Context, id ProjectIDPath, hookID int, body EditProjectHookFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEditProjectHookRequestWithFormdataBody(c.Server, id, hookID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListDeployKeys List a project's deploy keys
+//
+// Masters of the project and above (8.7's `admin_project` ability: also
+// the owner of a personal project, the owners of the project's group,
+// and administrators). A caller who can read the project but not
+// administer it gets `403 {"message":"403 Forbidden"}`.
+//
+// All the project's deploy keys in one answer: 8.7 did not paginate
+// this list (no `page`/`per_page`, no pagination headers).
+//
+// Corresponds with GET /projects/{id}/keys (the `ListDeployKeys` operationId).
+func (c *Client) ListDeployKeys(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListDeployKeysRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddDeployKeyWithBody Add a deploy key to a project
+//
+// Masters of the project and above (see `GET /projects/:id/keys`).
+// Surrounding whitespace of `key` is stripped. Then, in 8.7's order:
+//
+//  1. A key with the same text already on this project: answered as is
+//     (`201`), nothing changes; `title` is ignored.
+//  2. A deploy key with the same text that the caller can reach (on a
+//     project the caller is a member of, or a public deploy key): that
+//     key is linked to this project and answered (`201`); `title` is
+//     ignored.
+//  3. Otherwise a new deploy key is created.
+//
+// `title` and `key` are documented as required, but 8.7 did not check
+// them with `required_attributes!`: a missing one fails the key's
+// validation instead, so the schema requires neither. A failed
+// validation answers `400 {"message":{"<field>":["<msg>"]}}`, e.g.
+// `{"message":{"title":["can't be blank"]}}`, an invalid key
+// (`{"message":{"key":["is invalid"],"fingerprint":["cannot be generated"]}}`),
+// or a key that is already a user's SSH key or a deploy key the caller
+// cannot reach (`{"message":{"fingerprint":["has already been taken"]}}`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/{id}/keys (the `AddDeployKey` operationId).
+func (c *Client) AddDeployKeyWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddDeployKeyRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddDeployKey Add a deploy key to a project
+//
+// Masters of the project and above (see `GET /projects/:id/keys`).
+// Surrounding whitespace of `key` is stripped. Then, in 8.7's order:
+//
+//  1. A key with the same text already on this project: answered as is
+//     (`201`), nothing changes; `title` is ignored.
+//  2. A deploy key with the same text that the caller can reach (on a
+//     project the caller is a member of, or a public deploy key): that
+//     key is linked to this project and answered (`201`); `title` is
+//     ignored.
+//  3. Otherwise a new deploy key is created.
+//
+// `title` and `key` are documented as required, but 8.7 did not check
+// them with `required_attributes!`: a missing one fails the key's
+// validation instead, so the schema requires neither. A failed
+// validation answers `400 {"message":{"<field>":["<msg>"]}}`, e.g.
+// `{"message":{"title":["can't be blank"]}}`, an invalid key
+// (`{"message":{"key":["is invalid"],"fingerprint":["cannot be generated"]}}`),
+// or a key that is already a user's SSH key or a deploy key the caller
+// cannot reach (`{"message":{"fingerprint":["has already been taken"]}}`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/{id}/keys (the `AddDeployKey` operationId).
+func (c *Client) AddDeployKey(ctx context.Context, id ProjectIDPath, body AddDeployKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddDeployKeyRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddDeployKeyWithFormdataBody Add a deploy key to a project
+//
+// Masters of the project and above (see `GET /projects/:id/keys`).
+// Surrounding whitespace of `key` is stripped. Then, in 8.7's order:
+//
+//  1. A key with the same text already on this project: answered as is
+//     (`201`), nothing changes; `title` is ignored.
+//  2. A deploy key with the same text that the caller can reach (on a
+//     project the caller is a member of, or a public deploy key): that
+//     key is linked to this project and answered (`201`); `title` is
+//     ignored.
+//  3. Otherwise a new deploy key is created.
+//
+// `title` and `key` are documented as required, but 8.7 did not check
+// them with `required_attributes!`: a missing one fails the key's
+// validation instead, so the schema requires neither. A failed
+// validation answers `400 {"message":{"<field>":["<msg>"]}}`, e.g.
+// `{"message":{"title":["can't be blank"]}}`, an invalid key
+// (`{"message":{"key":["is invalid"],"fingerprint":["cannot be generated"]}}`),
+// or a key that is already a user's SSH key or a deploy key the caller
+// cannot reach (`{"message":{"fingerprint":["has already been taken"]}}`).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /projects/{id}/keys (the `AddDeployKey` operationId).
+func (c *Client) AddDeployKeyWithFormdataBody(ctx context.Context, id ProjectIDPath, body AddDeployKeyFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddDeployKeyRequestWithFormdataBody(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteDeployKey Delete a project's deploy key
+//
+// Masters of the project and above (see `GET /projects/:id/keys`).
+// A key that is unknown or not on this project answers
+// `404 {"message":"404 Not found"}`.
+//
+// 8.7 destroyed the key itself, not only its link to this project: a
+// key shared with other projects disappears from all of them.
+// DELETE answers 200 with the deleted record: the key's database row as
+// JSON (`user_id` null, `public`, `fingerprint`), not an `SSHKey`
+// entity.
+//
+// Corresponds with DELETE /projects/{id}/keys/{key_id} (the `DeleteDeployKey` operationId).
+func (c *Client) DeleteDeployKey(ctx context.Context, id ProjectIDPath, keyID int, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteDeployKeyRequest(c.Server, id, keyID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetDeployKey Get a project's deploy key
+//
+// Masters of the project and above (see `GET /projects/:id/keys`).
+// A key that is unknown or not on this project answers
+// `404 {"message":"404 Not found"}` (8.7's `user_project.deploy_keys.find`).
+//
+// Corresponds with GET /projects/{id}/keys/{key_id} (the `GetDeployKey` operationId).
+func (c *Client) GetDeployKey(ctx context.Context, id ProjectIDPath, keyID int, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetDeployKeyRequest(c.Server, id, keyID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListProjectMembers List a project's members
+//
+// Any logged-in user who can read the project (a member, an
+// administrator, anyone for a public project, any non-external user for
+// an internal one); anyone else, like an unknown project, gets
+// `404 {"message":"404 Project Not Found"}`.
+//
+// Only the project's direct members: members of the project's group
+// who are not members of the project itself are not listed. Each item
+// is the member's `UserBasic` with its `access_level` in the project.
+// `query` keeps the members whose username contains the text (8.7's
+// SQL `username LIKE '%<query>%'`). Paginated (`page`, `per_page`).
+//
+// Corresponds with GET /projects/{id}/members (the `ListProjectMembers` operationId).
+func (c *Client) ListProjectMembers(ctx context.Context, id ProjectIDPath, params *ListProjectMembersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListProjectMembersRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddProjectMemberWithBody Add a member to a project
+//
+// Masters of the project and above (8.7's `admin_project` ability: also
+// the owner of a personal project, the owners of the project's group,
+// and administrators). A caller who can read the project but not
+// administer it, e.g. a developer, gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the project
+// (`404 {"message":"404 Project Not Found"}`), the caller's right (403),
+// `user_id` and `access_level`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), then:
+//
+//   - Idempotent: when the user is already a member, the membership is
+//     returned unchanged with `201`, whatever `access_level` says (even a
+//     level that is not valid).
+//   - Otherwise a new membership is saved. A level that is not 10, 20,
+//     30, 40 or 50 fails its validation and answers `422` with a bare
+//     JSON array of messages (Grape's `error!` with an array, no
+//     `message` wrapper): `["is not included in the list"]`.
+//   - A `user_id` that names no user also failed 8.7's validation; it
+//     answered 404 with a Ruby object dump as the message. Labrador
+//     answers `404 {"message":"404 User Not Found"}`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/{id}/members (the `AddProjectMember` operationId).
+func (c *Client) AddProjectMemberWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddProjectMemberRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddProjectMember Add a member to a project
+//
+// Masters of the project and above (8.7's `admin_project` ability: also
+// the owner of a personal project, the owners of the project's group,
+// and administrators). A caller who can read the project but not
+// administer it, e.g. a developer, gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the project
+// (`404 {"message":"404 Project Not Found"}`), the caller's right (403),
+// `user_id` and `access_level`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), then:
+//
+//   - Idempotent: when the user is already a member, the membership is
+//     returned unchanged with `201`, whatever `access_level` says (even a
+//     level that is not valid).
+//   - Otherwise a new membership is saved. A level that is not 10, 20,
+//     30, 40 or 50 fails its validation and answers `422` with a bare
+//     JSON array of messages (Grape's `error!` with an array, no
+//     `message` wrapper): `["is not included in the list"]`.
+//   - A `user_id` that names no user also failed 8.7's validation; it
+//     answered 404 with a Ruby object dump as the message. Labrador
+//     answers `404 {"message":"404 User Not Found"}`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/{id}/members (the `AddProjectMember` operationId).
+func (c *Client) AddProjectMember(ctx context.Context, id ProjectIDPath, body AddProjectMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddProjectMemberRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddProjectMemberWithFormdataBody Add a member to a project
+//
+// Masters of the project and above (8.7's `admin_project` ability: also
+// the owner of a personal project, the owners of the project's group,
+// and administrators). A caller who can read the project but not
+// administer it, e.g. a developer, gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the project
+// (`404 {"message":"404 Project Not Found"}`), the caller's right (403),
+// `user_id` and `access_level`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), then:
+//
+//   - Idempotent: when the user is already a member, the membership is
+//     returned unchanged with `201`, whatever `access_level` says (even a
+//     level that is not valid).
+//   - Otherwise a new membership is saved. A level that is not 10, 20,
+//     30, 40 or 50 fails its validation and answers `422` with a bare
+//     JSON array of messages (Grape's `error!` with an array, no
+//     `message` wrapper): `["is not included in the list"]`.
+//   - A `user_id` that names no user also failed 8.7's validation; it
+//     answered 404 with a Ruby object dump as the message. Labrador
+//     answers `404 {"message":"404 User Not Found"}`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /projects/{id}/members (the `AddProjectMember` operationId).
+func (c *Client) AddProjectMemberWithFormdataBody(ctx context.Context, id ProjectIDPath, body AddProjectMemberFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddProjectMemberRequestWithFormdataBody(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RemoveProjectMember Remove a member from a project
+//
+// Masters of the project and above (see `POST /projects/:id/members`),
+// or the member removing itself. Anyone else who can read the project
+// gets `403 {"message":"403 Forbidden"}`, also when the user is not a
+// member.
+//
+// Idempotent, and the answer's shape depends on the case (the docs warn
+// not to rely on it):
+//   - a member: 200 with the deleted record, the membership's database
+//     row as JSON (not a `ProjectMember` entity);
+//   - not a member: 200 `{"message":"Access revoked","id":<user_id>}`.
+//
+// Corresponds with DELETE /projects/{id}/members/{user_id} (the `RemoveProjectMember` operationId).
+func (c *Client) RemoveProjectMember(ctx context.Context, id ProjectIDPath, userID int, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRemoveProjectMemberRequest(c.Server, id, userID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetProjectMember Get a project member
+//
+// Any logged-in user who can read the project. A user who is not a
+// direct member of the project (or does not exist) answers
+// `404 {"message":"404 Not found"}` (8.7's `user_project.users.find`).
+// The docs' example also shows `email` and `created_at`; 8.7's entity
+// did not include them.
+//
+// Corresponds with GET /projects/{id}/members/{user_id} (the `GetProjectMember` operationId).
+func (c *Client) GetProjectMember(ctx context.Context, id ProjectIDPath, userID int, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetProjectMemberRequest(c.Server, id, userID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateProjectMemberWithBody Change a project member's access level
+//
+// Masters of the project and above (see `POST /projects/:id/members`);
+// a caller who can read the project but not administer it gets
+// `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the project
+// (`404 {"message":"404 Project Not Found"}`), the caller's right (403),
+// `access_level` (`400 {"message":"400 (Bad request) \"access_level\" not given"}`),
+// the membership (`404 {"message":"404 User can not be found Not Found"}`
+// when the user is not a direct member), then saved the new level. A
+// level that is not 10, 20, 30, 40 or 50 answers `422` with a bare JSON
+// array of messages: `["is not included in the list"]`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /projects/{id}/members/{user_id} (the `UpdateProjectMember` operationId).
+func (c *Client) UpdateProjectMemberWithBody(ctx context.Context, id ProjectIDPath, userID int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateProjectMemberRequestWithBody(c.Server, id, userID, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateProjectMember Change a project member's access level
+//
+// Masters of the project and above (see `POST /projects/:id/members`);
+// a caller who can read the project but not administer it gets
+// `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the project
+// (`404 {"message":"404 Project Not Found"}`), the caller's right (403),
+// `access_level` (`400 {"message":"400 (Bad request) \"access_level\" not given"}`),
+// the membership (`404 {"message":"404 User can not be found Not Found"}`
+// when the user is not a direct member), then saved the new level. A
+// level that is not 10, 20, 30, 40 or 50 answers `422` with a bare JSON
+// array of messages: `["is not included in the list"]`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /projects/{id}/members/{user_id} (the `UpdateProjectMember` operationId).
+func (c *Client) UpdateProjectMember(ctx context.Context, id ProjectIDPath, userID int, body UpdateProjectMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateProjectMemberRequest(c.Server, id, userID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateProjectMemberWithFormdataBody Change a project member's access level
+//
+// Masters of the project and above (see `POST /projects/:id/members`);
+// a caller who can read the project but not administer it gets
+// `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the project
+// (`404 {"message":"404 Project Not Found"}`), the caller's right (403),
+// `access_level` (`400 {"message":"400 (Bad request) \"access_level\" not given"}`),
+// the membership (`404 {"message":"404 User can not be found Not Found"}`
+// when the user is not a direct member), then saved the new level. A
+// level that is not 10, 20, 30, 40 or 50 answers `422` with a bare JSON
+// array of messages: `["is not included in the list"]`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with PUT /projects/{id}/members/{user_id} (the `UpdateProjectMember` operationId).
+func (c *Client) UpdateProjectMemberWithFormdataBody(ctx context.Context, id ProjectIDPath, userID int, body UpdateProjectMemberFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateProjectMemberRequestWithFormdataBody(c.Server, id, userID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ShareProjectWithBody Share a project with a group
+//
+// A master of the project, an owner of the project (its namespace's
+// owner, or an owner of its group), or an administrator (8.7's
+// `admin_project`). Gives the members of group `group_id` access to the
+// project at level `group_access`.
+//
+// 8.7 checked, in this order:
+//   - the project (`404 {"message":"404 Project Not Found"}`);
+//   - `admin_project` (`403 {"message":"403 Forbidden"}`);
+//   - `group_id` and `group_access`
+//     (`400 {"message":"400 (Bad request) \"<name>\" not given"}`);
+//   - the namespace's share lock: a project in a group whose
+//     `share_with_group_lock` is set answers
+//     `400 {"message":"The project sharing with group is disabled"}`;
+//   - the link's validation: `409` with the first full error message,
+//     e.g. `{"message":"Group already shared with this group"}`, or
+//     `{"message":"Group access is not included in the list"}` for a
+//     level other than 10, 20, 30 or 40.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/{id}/share (the `ShareProject` operationId).
+func (c *Client) ShareProjectWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewShareProjectRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ShareProject Share a project with a group
+//
+// A master of the project, an owner of the project (its namespace's
+// owner, or an owner of its group), or an administrator (8.7's
+// `admin_project`). Gives the members of group `group_id` access to the
+// project at level `group_access`.
+//
+// 8.7 checked, in this order:
+//   - the project (`404 {"message":"404 Project Not Found"}`);
+//   - `admin_project` (`403 {"message":"403 Forbidden"}`);
+//   - `group_id` and `group_access`
+//     (`400 {"message":"400 (Bad request) \"<name>\" not given"}`);
+//   - the namespace's share lock: a project in a group whose
+//     `share_with_group_lock` is set answers
+//     `400 {"message":"The project sharing with group is disabled"}`;
+//   - the link's validation: `409` with the first full error message,
+//     e.g. `{"message":"Group already shared with this group"}`, or
+//     `{"message":"Group access is not included in the list"}` for a
+//     level other than 10, 20, 30 or 40.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/{id}/share (the `ShareProject` operationId).
+func (c *Client) ShareProject(ctx context.Context, id ProjectIDPath, body ShareProjectJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewShareProjectRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ShareProjectWithFormdataBody Share a project with a group
+//
+// A master of the project, an owner of the project (its namespace's
+// owner, or an owner of its group), or an administrator (8.7's
+// `admin_project`). Gives the members of group `group_id` access to the
+// project at level `group_access`.
+//
+// 8.7 checked, in this order:
+//   - the project (`404 {"message":"404 Project Not Found"}`);
+//   - `admin_project` (`403 {"message":"403 Forbidden"}`);
+//   - `group_id` and `group_access`
+//     (`400 {"message":"400 (Bad request) \"<name>\" not given"}`);
+//   - the namespace's share lock: a project in a group whose
+//     `share_with_group_lock` is set answers
+//     `400 {"message":"The project sharing with group is disabled"}`;
+//   - the link's validation: `409` with the first full error message,
+//     e.g. `{"message":"Group already shared with this group"}`, or
+//     `{"message":"Group access is not included in the list"}` for a
+//     level other than 10, 20, 30 or 40.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /projects/{id}/share (the `ShareProject` operationId).
+func (c *Client) ShareProjectWithFormdataBody(ctx context.Context, id ProjectIDPath, body ShareProjectFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewShareProjectRequestWithFormdataBody(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UnstarProject Unstar a project
+//
+// Any user who can see the project (a member, anyone when it is public,
+// any non-external user when it is internal). Answers `200` with the
+// project (its `star_count` no longer counting the star, without
+// `runners_token`), or `304 Not Modified` with no body when the caller
+// had not starred it.
+//
+// Corresponds with DELETE /projects/{id}/star (the `UnstarProject` operationId).
+func (c *Client) UnstarProject(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUnstarProjectRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StarProject Star a project
+//
+// Any user who can see the project (a member, anyone when it is public,
+// any non-external user when it is internal). Answers `201` with the
+// project (its `star_count` already counting the new star, without
+// `runners_token`), or `304 Not Modified` with no body when the caller
+// had already starred it.
+//
+// Corresponds with POST /projects/{id}/star (the `StarProject` operationId).
+func (c *Client) StarProject(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStarProjectRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UnarchiveProject Unarchive a project
+//
+// The project's owner (its namespace's owner, or an owner of its group)
+// or an administrator (8.7's `archive_project`); anyone else who can see
+// the project gets `403 {"message":"403 Forbidden"}`. The docs show this
+// route as `POST /projects/:id/archive` by mistake.
+//
+// Idempotent: unarchiving a project that is not archived changes nothing
+// and still answers `201` with the project. The project comes without
+// `runners_token`.
+//
+// Corresponds with POST /projects/{id}/unarchive (the `UnarchiveProject` operationId).
+func (c *Client) UnarchiveProject(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUnarchiveProjectRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UploadProjectFileWithBody Upload a file to a project
+//
+// Any user who can see the project (a member, anyone when it is public,
+// any non-external user when it is internal). Stores the `file` part of
+// a `multipart/form-data` body for use in an issue, a merge request or
+// a comment, and answers `201` with its Markdown link. The `url` is
+// relative to the project's web URL.
+//
+// The docs call `file` required, but 8.7 did not check it: without a
+// file, or with a file larger than the instance's maximum attachment
+// size (10 MB by default), it answered `201` with JSON `null`. A body
+// larger than Labrador's request cap answers `413` first.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/{id}/uploads (the `UploadProjectFile` operationId).
+func (c *Client) UploadProjectFileWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUploadProjectFileRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListProjectUsers List a project's users
+//
+// Undocumented in 8.7's docs. Any user who can see the project (a
+// member, anyone when it is public, any non-external user when it is
+// internal). The users of the project's team: its direct members and
+// the members of its group.
+//
+// `search` keeps users whose name, email or username contains the text,
+// ignoring case. Paginated (`page`, `per_page`).
+//
+// Corresponds with GET /projects/{id}/users (the `ListProjectUsers` operationId).
+func (c *Client) ListProjectUsers(ctx context.Context, id ProjectIDPath, params *ListProjectUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListProjectUsersRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2724,6 +8758,779 @@ func (c *Client) UnblockUser(ctx context.Context, id UserIDPath, reqEditors ...R
 	return c.Client.Do(req)
 }
 
+// NewListGroupsRequest constructs an http.Request for the ListGroups method
+func NewListGroupsRequest(server string, params *ListGroupsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/groups")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Search != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "search", *params.Search, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateGroupRequest calls the generic CreateGroup builder with application/json body
+func NewCreateGroupRequest(server string, body CreateGroupJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateGroupRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateGroupRequestWithFormdataBody calls the generic CreateGroup builder with application/x-www-form-urlencoded body
+func NewCreateGroupRequestWithFormdataBody(server string, body CreateGroupFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewCreateGroupRequestWithBody(server, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewCreateGroupRequestWithBody constructs an http.Request for the CreateGroup method, with any body, and a specified content type
+func NewCreateGroupRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/groups")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteGroupRequest constructs an http.Request for the DeleteGroup method
+func NewDeleteGroupRequest(server string, id GroupIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/groups/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetGroupRequest constructs an http.Request for the GetGroup method
+func NewGetGroupRequest(server string, id GroupIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/groups/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateGroupRequest calls the generic UpdateGroup builder with application/json body
+func NewUpdateGroupRequest(server string, id GroupIDPath, body UpdateGroupJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateGroupRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewUpdateGroupRequestWithFormdataBody calls the generic UpdateGroup builder with application/x-www-form-urlencoded body
+func NewUpdateGroupRequestWithFormdataBody(server string, id GroupIDPath, body UpdateGroupFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewUpdateGroupRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewUpdateGroupRequestWithBody constructs an http.Request for the UpdateGroup method, with any body, and a specified content type
+func NewUpdateGroupRequestWithBody(server string, id GroupIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/groups/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListGroupMembersRequest constructs an http.Request for the ListGroupMembers method
+func NewListGroupMembersRequest(server string, id GroupIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/groups/%s/members", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAddGroupMemberRequest calls the generic AddGroupMember builder with application/json body
+func NewAddGroupMemberRequest(server string, id GroupIDPath, body AddGroupMemberJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAddGroupMemberRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewAddGroupMemberRequestWithFormdataBody calls the generic AddGroupMember builder with application/x-www-form-urlencoded body
+func NewAddGroupMemberRequestWithFormdataBody(server string, id GroupIDPath, body AddGroupMemberFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewAddGroupMemberRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewAddGroupMemberRequestWithBody constructs an http.Request for the AddGroupMember method, with any body, and a specified content type
+func NewAddGroupMemberRequestWithBody(server string, id GroupIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/groups/%s/members", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRemoveGroupMemberRequest constructs an http.Request for the RemoveGroupMember method
+func NewRemoveGroupMemberRequest(server string, id GroupIDPath, userID int) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "user_id", userID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/groups/%s/members/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateGroupMemberRequest calls the generic UpdateGroupMember builder with application/json body
+func NewUpdateGroupMemberRequest(server string, id GroupIDPath, userID int, body UpdateGroupMemberJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateGroupMemberRequestWithBody(server, id, userID, "application/json", bodyReader)
+}
+
+// NewUpdateGroupMemberRequestWithFormdataBody calls the generic UpdateGroupMember builder with application/x-www-form-urlencoded body
+func NewUpdateGroupMemberRequestWithFormdataBody(server string, id GroupIDPath, userID int, body UpdateGroupMemberFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewUpdateGroupMemberRequestWithBody(server, id, userID, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewUpdateGroupMemberRequestWithBody constructs an http.Request for the UpdateGroupMember method, with any body, and a specified content type
+func NewUpdateGroupMemberRequestWithBody(server string, id GroupIDPath, userID int, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "user_id", userID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/groups/%s/members/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListGroupProjectsRequest constructs an http.Request for the ListGroupProjects method
+func NewListGroupProjectsRequest(server string, id GroupIDPath, params *ListGroupProjectsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/groups/%s/projects", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Archived != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "archived", *params.Archived, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Visibility != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "visibility", *params.Visibility, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.OrderBy != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "order_by", *params.OrderBy, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Sort != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Search != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "search", *params.Search, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewTransferProjectToGroupRequest constructs an http.Request for the TransferProjectToGroup method
+func NewTransferProjectToGroupRequest(server string, id GroupIDPath, projectID int) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "project_id", projectID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/groups/%s/projects/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListSystemHooksRequest constructs an http.Request for the ListSystemHooks method
+func NewListSystemHooksRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/hooks")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAddSystemHookRequest calls the generic AddSystemHook builder with application/json body
+func NewAddSystemHookRequest(server string, body AddSystemHookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAddSystemHookRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewAddSystemHookRequestWithFormdataBody calls the generic AddSystemHook builder with application/x-www-form-urlencoded body
+func NewAddSystemHookRequestWithFormdataBody(server string, body AddSystemHookFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewAddSystemHookRequestWithBody(server, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewAddSystemHookRequestWithBody constructs an http.Request for the AddSystemHook method, with any body, and a specified content type
+func NewAddSystemHookRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/hooks")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteSystemHookRequest constructs an http.Request for the DeleteSystemHook method
+func NewDeleteSystemHookRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/hooks/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewTestSystemHookRequest constructs an http.Request for the TestSystemHook method
+func NewTestSystemHookRequest(server string, id int) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/hooks/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetKeyRequest constructs an http.Request for the GetKey method
 func NewGetKeyRequest(server string, id int) (*http.Request, error) {
 	var err error
@@ -2768,6 +9575,2081 @@ func NewListNamespacesRequest(server string, params *ListNamespacesParams) (*htt
 	}
 
 	operationPath := fmt.Sprintf("/namespaces")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Search != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "search", *params.Search, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListProjectsRequest constructs an http.Request for the ListProjects method
+func NewListProjectsRequest(server string, params *ListProjectsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Archived != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "archived", *params.Archived, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Visibility != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "visibility", *params.Visibility, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.OrderBy != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "order_by", *params.OrderBy, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Sort != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Search != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "search", *params.Search, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateProjectRequest calls the generic CreateProject builder with application/json body
+func NewCreateProjectRequest(server string, body CreateProjectJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateProjectRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateProjectRequestWithFormdataBody calls the generic CreateProject builder with application/x-www-form-urlencoded body
+func NewCreateProjectRequestWithFormdataBody(server string, body CreateProjectFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewCreateProjectRequestWithBody(server, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewCreateProjectRequestWithBody constructs an http.Request for the CreateProject method, with any body, and a specified content type
+func NewCreateProjectRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListAllProjectsRequest constructs an http.Request for the ListAllProjects method
+func NewListAllProjectsRequest(server string, params *ListAllProjectsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/all")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Archived != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "archived", *params.Archived, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Visibility != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "visibility", *params.Visibility, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.OrderBy != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "order_by", *params.OrderBy, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Sort != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Search != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "search", *params.Search, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewForkProjectRequest constructs an http.Request for the ForkProject method
+func NewForkProjectRequest(server string, id ProjectIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/fork/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListOwnedProjectsRequest constructs an http.Request for the ListOwnedProjects method
+func NewListOwnedProjectsRequest(server string, params *ListOwnedProjectsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/owned")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Archived != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "archived", *params.Archived, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Visibility != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "visibility", *params.Visibility, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.OrderBy != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "order_by", *params.OrderBy, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Sort != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Search != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "search", *params.Search, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSearchProjectsRequest constructs an http.Request for the SearchProjects method
+func NewSearchProjectsRequest(server string, query string, params *SearchProjectsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "query", query, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/search/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.OrderBy != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "order_by", *params.OrderBy, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Sort != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListStarredProjectsRequest constructs an http.Request for the ListStarredProjects method
+func NewListStarredProjectsRequest(server string, params *ListStarredProjectsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/starred")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Archived != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "archived", *params.Archived, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Visibility != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "visibility", *params.Visibility, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.OrderBy != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "order_by", *params.OrderBy, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Sort != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Search != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "search", *params.Search, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateProjectForUserRequest calls the generic CreateProjectForUser builder with application/json body
+func NewCreateProjectForUserRequest(server string, userID int, body CreateProjectForUserJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateProjectForUserRequestWithBody(server, userID, "application/json", bodyReader)
+}
+
+// NewCreateProjectForUserRequestWithFormdataBody calls the generic CreateProjectForUser builder with application/x-www-form-urlencoded body
+func NewCreateProjectForUserRequestWithFormdataBody(server string, userID int, body CreateProjectForUserFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewCreateProjectForUserRequestWithBody(server, userID, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewCreateProjectForUserRequestWithBody constructs an http.Request for the CreateProjectForUser method, with any body, and a specified content type
+func NewCreateProjectForUserRequestWithBody(server string, userID int, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "user_id", userID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/user/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteProjectRequest constructs an http.Request for the DeleteProject method
+func NewDeleteProjectRequest(server string, id ProjectIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetProjectRequest constructs an http.Request for the GetProject method
+func NewGetProjectRequest(server string, id ProjectIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateProjectRequest calls the generic UpdateProject builder with application/json body
+func NewUpdateProjectRequest(server string, id ProjectIDPath, body UpdateProjectJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateProjectRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewUpdateProjectRequestWithFormdataBody calls the generic UpdateProject builder with application/x-www-form-urlencoded body
+func NewUpdateProjectRequestWithFormdataBody(server string, id ProjectIDPath, body UpdateProjectFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewUpdateProjectRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewUpdateProjectRequestWithBody constructs an http.Request for the UpdateProject method, with any body, and a specified content type
+func NewUpdateProjectRequestWithBody(server string, id ProjectIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewArchiveProjectRequest constructs an http.Request for the ArchiveProject method
+func NewArchiveProjectRequest(server string, id ProjectIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/archive", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListProjectEventsRequest constructs an http.Request for the ListProjectEvents method
+func NewListProjectEventsRequest(server string, id ProjectIDPath, params *ListProjectEventsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/events", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDeleteForkRelationRequest constructs an http.Request for the DeleteForkRelation method
+func NewDeleteForkRelationRequest(server string, id ProjectIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/fork", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateForkRelationRequest constructs an http.Request for the CreateForkRelation method
+func NewCreateForkRelationRequest(server string, id ProjectIDPath, forkedFromID int) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "forked_from_id", forkedFromID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/fork/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListProjectHooksRequest constructs an http.Request for the ListProjectHooks method
+func NewListProjectHooksRequest(server string, id ProjectIDPath, params *ListProjectHooksParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/hooks", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAddProjectHookRequest calls the generic AddProjectHook builder with application/json body
+func NewAddProjectHookRequest(server string, id ProjectIDPath, body AddProjectHookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAddProjectHookRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewAddProjectHookRequestWithFormdataBody calls the generic AddProjectHook builder with application/x-www-form-urlencoded body
+func NewAddProjectHookRequestWithFormdataBody(server string, id ProjectIDPath, body AddProjectHookFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewAddProjectHookRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewAddProjectHookRequestWithBody constructs an http.Request for the AddProjectHook method, with any body, and a specified content type
+func NewAddProjectHookRequestWithBody(server string, id ProjectIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/hooks", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteProjectHookRequest constructs an http.Request for the DeleteProjectHook method
+func NewDeleteProjectHookRequest(server string, id ProjectIDPath, hookID int) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "hook_id", hookID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/hooks/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetProjectHookRequest constructs an http.Request for the GetProjectHook method
+func NewGetProjectHookRequest(server string, id ProjectIDPath, hookID int) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "hook_id", hookID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/hooks/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewEditProjectHookRequest calls the generic EditProjectHook builder with application/json body
+func NewEditProjectHookRequest(server string, id ProjectIDPath, hookID int, body EditProjectHookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewEditProjectHookRequestWithBody(server, id, hookID, "application/json", bodyReader)
+}
+
+// NewEditProjectHookRequestWithFormdataBody calls the generic EditProjectHook builder with application/x-www-form-urlencoded body
+func NewEditProjectHookRequestWithFormdataBody(server string, id ProjectIDPath, hookID int, body EditProjectHookFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewEditProjectHookRequestWithBody(server, id, hookID, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewEditProjectHookRequestWithBody constructs an http.Request for the EditProjectHook method, with any body, and a specified content type
+func NewEditProjectHookRequestWithBody(server string, id ProjectIDPath, hookID int, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "hook_id", hookID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/hooks/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListDeployKeysRequest constructs an http.Request for the ListDeployKeys method
+func NewListDeployKeysRequest(server string, id ProjectIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/keys", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAddDeployKeyRequest calls the generic AddDeployKey builder with application/json body
+func NewAddDeployKeyRequest(server string, id ProjectIDPath, body AddDeployKeyJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAddDeployKeyRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewAddDeployKeyRequestWithFormdataBody calls the generic AddDeployKey builder with application/x-www-form-urlencoded body
+func NewAddDeployKeyRequestWithFormdataBody(server string, id ProjectIDPath, body AddDeployKeyFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewAddDeployKeyRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewAddDeployKeyRequestWithBody constructs an http.Request for the AddDeployKey method, with any body, and a specified content type
+func NewAddDeployKeyRequestWithBody(server string, id ProjectIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/keys", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteDeployKeyRequest constructs an http.Request for the DeleteDeployKey method
+func NewDeleteDeployKeyRequest(server string, id ProjectIDPath, keyID int) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "key_id", keyID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/keys/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetDeployKeyRequest constructs an http.Request for the GetDeployKey method
+func NewGetDeployKeyRequest(server string, id ProjectIDPath, keyID int) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "key_id", keyID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/keys/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListProjectMembersRequest constructs an http.Request for the ListProjectMembers method
+func NewListProjectMembersRequest(server string, id ProjectIDPath, params *ListProjectMembersParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/members", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Query != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "query", *params.Query, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAddProjectMemberRequest calls the generic AddProjectMember builder with application/json body
+func NewAddProjectMemberRequest(server string, id ProjectIDPath, body AddProjectMemberJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAddProjectMemberRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewAddProjectMemberRequestWithFormdataBody calls the generic AddProjectMember builder with application/x-www-form-urlencoded body
+func NewAddProjectMemberRequestWithFormdataBody(server string, id ProjectIDPath, body AddProjectMemberFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewAddProjectMemberRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewAddProjectMemberRequestWithBody constructs an http.Request for the AddProjectMember method, with any body, and a specified content type
+func NewAddProjectMemberRequestWithBody(server string, id ProjectIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/members", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRemoveProjectMemberRequest constructs an http.Request for the RemoveProjectMember method
+func NewRemoveProjectMemberRequest(server string, id ProjectIDPath, userID int) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "user_id", userID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/members/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetProjectMemberRequest constructs an http.Request for the GetProjectMember method
+func NewGetProjectMemberRequest(server string, id ProjectIDPath, userID int) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "user_id", userID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/members/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateProjectMemberRequest calls the generic UpdateProjectMember builder with application/json body
+func NewUpdateProjectMemberRequest(server string, id ProjectIDPath, userID int, body UpdateProjectMemberJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateProjectMemberRequestWithBody(server, id, userID, "application/json", bodyReader)
+}
+
+// NewUpdateProjectMemberRequestWithFormdataBody calls the generic UpdateProjectMember builder with application/x-www-form-urlencoded body
+func NewUpdateProjectMemberRequestWithFormdataBody(server string, id ProjectIDPath, userID int, body UpdateProjectMemberFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewUpdateProjectMemberRequestWithBody(server, id, userID, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewUpdateProjectMemberRequestWithBody constructs an http.Request for the UpdateProjectMember method, with any body, and a specified content type
+func NewUpdateProjectMemberRequestWithBody(server string, id ProjectIDPath, userID int, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "user_id", userID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/members/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewShareProjectRequest calls the generic ShareProject builder with application/json body
+func NewShareProjectRequest(server string, id ProjectIDPath, body ShareProjectJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewShareProjectRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewShareProjectRequestWithFormdataBody calls the generic ShareProject builder with application/x-www-form-urlencoded body
+func NewShareProjectRequestWithFormdataBody(server string, id ProjectIDPath, body ShareProjectFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewShareProjectRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewShareProjectRequestWithBody constructs an http.Request for the ShareProject method, with any body, and a specified content type
+func NewShareProjectRequestWithBody(server string, id ProjectIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/share", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewUnstarProjectRequest constructs an http.Request for the UnstarProject method
+func NewUnstarProjectRequest(server string, id ProjectIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/star", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStarProjectRequest constructs an http.Request for the StarProject method
+func NewStarProjectRequest(server string, id ProjectIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/star", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUnarchiveProjectRequest constructs an http.Request for the UnarchiveProject method
+func NewUnarchiveProjectRequest(server string, id ProjectIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/unarchive", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUploadProjectFileRequestWithBody constructs an http.Request for the UploadProjectFile method, with any body, and a specified content type
+func NewUploadProjectFileRequestWithBody(server string, id ProjectIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/uploads", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListProjectUsersRequest constructs an http.Request for the ListProjectUsers method
+func NewListProjectUsersRequest(server string, id ProjectIDPath, params *ListProjectUsersParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/users", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -3863,6 +12745,479 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// ListGroupsWithResponse List groups
+	//
+	// Any logged-in user. An administrator gets every group; anyone else the
+	// groups they are a member of (8.7's `current_user.groups`), not the
+	// public groups they merely can see.
+	//
+	// `search` keeps the groups whose name or path contains the text.
+	// Paginated (`page`, `per_page`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /groups (the `ListGroups` operationId).
+	ListGroupsWithResponse(ctx context.Context, params *ListGroupsParams, reqEditors ...RequestEditorFn) (*ListGroupsResponse, error)
+
+	// CreateGroupWithBodyWithResponse Create a group
+	//
+	// Users who may create groups (`can_create_group`; administrators
+	// always may). Anyone else gets `403 {"message":"403 Forbidden"}`. The
+	// creator becomes the group's owner (access level 50).
+	//
+	// 8.7 checked, in this order: the `create_group` ability (403), `name`
+	// and `path` (`400 {"message":"400 (Bad request) \"<name>\" not given"}`),
+	// then saved the group. When the group cannot be saved (a path or name
+	// already taken by a user or group, a path with invalid characters, a
+	// visibility level the administrator restricted for this user), 8.7
+	// answered `400` with a **string** message holding Ruby's rendering of
+	// the errors hash, not the usual validation object:
+	// `{"message":"Failed to save group {:path=>[\"has already been taken\"]}"}`.
+	// There is no 409 here.
+	//
+	// `visibility_level` defaults to the instance's default group visibility.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /groups (the `CreateGroup` operationId).
+	CreateGroupWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateGroupResponse, error)
+
+	// CreateGroupWithResponse Create a group
+	//
+	// Users who may create groups (`can_create_group`; administrators
+	// always may). Anyone else gets `403 {"message":"403 Forbidden"}`. The
+	// creator becomes the group's owner (access level 50).
+	//
+	// 8.7 checked, in this order: the `create_group` ability (403), `name`
+	// and `path` (`400 {"message":"400 (Bad request) \"<name>\" not given"}`),
+	// then saved the group. When the group cannot be saved (a path or name
+	// already taken by a user or group, a path with invalid characters, a
+	// visibility level the administrator restricted for this user), 8.7
+	// answered `400` with a **string** message holding Ruby's rendering of
+	// the errors hash, not the usual validation object:
+	// `{"message":"Failed to save group {:path=>[\"has already been taken\"]}"}`.
+	// There is no 409 here.
+	//
+	// `visibility_level` defaults to the instance's default group visibility.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /groups (the `CreateGroup` operationId).
+	CreateGroupWithResponse(ctx context.Context, body CreateGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateGroupResponse, error)
+
+	// CreateGroupWithFormdataBodyWithResponse Create a group
+	//
+	// Users who may create groups (`can_create_group`; administrators
+	// always may). Anyone else gets `403 {"message":"403 Forbidden"}`. The
+	// creator becomes the group's owner (access level 50).
+	//
+	// 8.7 checked, in this order: the `create_group` ability (403), `name`
+	// and `path` (`400 {"message":"400 (Bad request) \"<name>\" not given"}`),
+	// then saved the group. When the group cannot be saved (a path or name
+	// already taken by a user or group, a path with invalid characters, a
+	// visibility level the administrator restricted for this user), 8.7
+	// answered `400` with a **string** message holding Ruby's rendering of
+	// the errors hash, not the usual validation object:
+	// `{"message":"Failed to save group {:path=>[\"has already been taken\"]}"}`.
+	// There is no 409 here.
+	//
+	// `visibility_level` defaults to the instance's default group visibility.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /groups (the `CreateGroup` operationId).
+	CreateGroupWithFormdataBodyWithResponse(ctx context.Context, body CreateGroupFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateGroupResponse, error)
+
+	// DeleteGroupWithResponse Delete a group
+	//
+	// The group's owners and administrators. Removes the group with all its
+	// projects (and their repositories).
+	//
+	// DELETE answers 200 with the deleted record: the group's namespace row
+	// as JSON (8.7 returned what its `DestroyGroupService` returned, the
+	// destroyed model, without an entity), not a `Group` entity.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /groups/{id} (the `DeleteGroup` operationId).
+	DeleteGroupWithResponse(ctx context.Context, id GroupIDPath, reqEditors ...RequestEditorFn) (*DeleteGroupResponse, error)
+
+	// GetGroupWithResponse Get a group with its projects
+	//
+	// Any logged-in user who can read the group: a member, an
+	// administrator, anyone for a public group, any non-external user for
+	// an internal group, and anyone who can see one of the group's
+	// projects. Anyone else, like an unknown group, gets
+	// `404 {"message":"404 Group Not Found"}`.
+	//
+	// `projects` lists every project of the group: 8.7's `GroupDetail`
+	// did not filter them by what the caller may see.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /groups/{id} (the `GetGroup` operationId).
+	GetGroupWithResponse(ctx context.Context, id GroupIDPath, reqEditors ...RequestEditorFn) (*GetGroupResponse, error)
+
+	// UpdateGroupWithBodyWithResponse Modify a group
+	//
+	// The group's owners and administrators (8.7's `admin_group` ability).
+	// A caller who can read the group but not administer it gets
+	// `403 {"message":"403 Forbidden"}`; one who cannot read it,
+	// `404 {"message":"404 Group Not Found"}`.
+	//
+	// Every parameter is optional; only the given ones change. A failed
+	// validation answers `400 {"message":{"<field>":["<msg>"]}}`, e.g.
+	// `{"message":{"path":["has already been taken"]}}`. `visibility_level`
+	// fails when the administrator restricted that level (for non-admins)
+	// or when a project of the group is more visible than the new level:
+	// `{"message":{"visibility_level":["private is not allowed since there are projects with higher visibility."]}}`.
+	//
+	// The docs show only `id` as numeric; like every group endpoint, 8.7
+	// also took the group's path.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /groups/{id} (the `UpdateGroup` operationId).
+	UpdateGroupWithBodyWithResponse(ctx context.Context, id GroupIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateGroupResponse, error)
+
+	// UpdateGroupWithResponse Modify a group
+	//
+	// The group's owners and administrators (8.7's `admin_group` ability).
+	// A caller who can read the group but not administer it gets
+	// `403 {"message":"403 Forbidden"}`; one who cannot read it,
+	// `404 {"message":"404 Group Not Found"}`.
+	//
+	// Every parameter is optional; only the given ones change. A failed
+	// validation answers `400 {"message":{"<field>":["<msg>"]}}`, e.g.
+	// `{"message":{"path":["has already been taken"]}}`. `visibility_level`
+	// fails when the administrator restricted that level (for non-admins)
+	// or when a project of the group is more visible than the new level:
+	// `{"message":{"visibility_level":["private is not allowed since there are projects with higher visibility."]}}`.
+	//
+	// The docs show only `id` as numeric; like every group endpoint, 8.7
+	// also took the group's path.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /groups/{id} (the `UpdateGroup` operationId).
+	UpdateGroupWithResponse(ctx context.Context, id GroupIDPath, body UpdateGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateGroupResponse, error)
+
+	// UpdateGroupWithFormdataBodyWithResponse Modify a group
+	//
+	// The group's owners and administrators (8.7's `admin_group` ability).
+	// A caller who can read the group but not administer it gets
+	// `403 {"message":"403 Forbidden"}`; one who cannot read it,
+	// `404 {"message":"404 Group Not Found"}`.
+	//
+	// Every parameter is optional; only the given ones change. A failed
+	// validation answers `400 {"message":{"<field>":["<msg>"]}}`, e.g.
+	// `{"message":{"path":["has already been taken"]}}`. `visibility_level`
+	// fails when the administrator restricted that level (for non-admins)
+	// or when a project of the group is more visible than the new level:
+	// `{"message":{"visibility_level":["private is not allowed since there are projects with higher visibility."]}}`.
+	//
+	// The docs show only `id` as numeric; like every group endpoint, 8.7
+	// also took the group's path.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /groups/{id} (the `UpdateGroup` operationId).
+	UpdateGroupWithFormdataBodyWithResponse(ctx context.Context, id GroupIDPath, body UpdateGroupFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateGroupResponse, error)
+
+	// ListGroupMembersWithResponse List a group's members
+	//
+	// Any logged-in user who can read the group (see `GET /groups/:id`).
+	// Every member of the group in one answer: 8.7 did not paginate this
+	// list (no `page`/`per_page`, no pagination headers).
+	//
+	// Each item is the member's `UserBasic` with its `access_level` in the
+	// group. The docs' example also shows `email` and `created_at`; 8.7's
+	// entity did not include them.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /groups/{id}/members (the `ListGroupMembers` operationId).
+	ListGroupMembersWithResponse(ctx context.Context, id GroupIDPath, reqEditors ...RequestEditorFn) (*ListGroupMembersResponse, error)
+
+	// AddGroupMemberWithBodyWithResponse Add a member to a group
+	//
+	// The group's owners and administrators; a caller who can read the
+	// group but not administer it gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the group (`404 {"message":"404 Group Not Found"}`),
+	// the caller's right (403), `user_id` and `access_level`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), the
+	// level (`422 {"message":"Wrong access level"}` unless it is 10, 20,
+	// 30, 40 or 50), then an existing membership
+	// (`409 {"message":"Already exists"}`).
+	//
+	// A `user_id` that names no user made 8.7 fail with a 500 (its member
+	// lookup after the failed add came back empty); Labrador answers
+	// `404 {"message":"404 User Not Found"}`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /groups/{id}/members (the `AddGroupMember` operationId).
+	AddGroupMemberWithBodyWithResponse(ctx context.Context, id GroupIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddGroupMemberResponse, error)
+
+	// AddGroupMemberWithResponse Add a member to a group
+	//
+	// The group's owners and administrators; a caller who can read the
+	// group but not administer it gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the group (`404 {"message":"404 Group Not Found"}`),
+	// the caller's right (403), `user_id` and `access_level`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), the
+	// level (`422 {"message":"Wrong access level"}` unless it is 10, 20,
+	// 30, 40 or 50), then an existing membership
+	// (`409 {"message":"Already exists"}`).
+	//
+	// A `user_id` that names no user made 8.7 fail with a 500 (its member
+	// lookup after the failed add came back empty); Labrador answers
+	// `404 {"message":"404 User Not Found"}`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /groups/{id}/members (the `AddGroupMember` operationId).
+	AddGroupMemberWithResponse(ctx context.Context, id GroupIDPath, body AddGroupMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*AddGroupMemberResponse, error)
+
+	// AddGroupMemberWithFormdataBodyWithResponse Add a member to a group
+	//
+	// The group's owners and administrators; a caller who can read the
+	// group but not administer it gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the group (`404 {"message":"404 Group Not Found"}`),
+	// the caller's right (403), `user_id` and `access_level`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), the
+	// level (`422 {"message":"Wrong access level"}` unless it is 10, 20,
+	// 30, 40 or 50), then an existing membership
+	// (`409 {"message":"Already exists"}`).
+	//
+	// A `user_id` that names no user made 8.7 fail with a 500 (its member
+	// lookup after the failed add came back empty); Labrador answers
+	// `404 {"message":"404 User Not Found"}`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /groups/{id}/members (the `AddGroupMember` operationId).
+	AddGroupMemberWithFormdataBodyWithResponse(ctx context.Context, id GroupIDPath, body AddGroupMemberFormdataRequestBody, reqEditors ...RequestEditorFn) (*AddGroupMemberResponse, error)
+
+	// RemoveGroupMemberWithResponse Remove a member from a group
+	//
+	// The group's owners and administrators; a caller who can read the
+	// group but not administer it gets `403 {"message":"403 Forbidden"}`
+	// (in 8.7 a member could not leave a group through the API).
+	//
+	// DELETE answers 200 with the deleted record: the membership's database
+	// row as JSON, not a `GroupMember` entity. A user who is not a member
+	// answers
+	// `404 {"message":"404 Not Found - user_id:<user_id> not a member of group <group name>"}`
+	// (8.7 wrote this message itself); this call is not idempotent.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /groups/{id}/members/{user_id} (the `RemoveGroupMember` operationId).
+	RemoveGroupMemberWithResponse(ctx context.Context, id GroupIDPath, userID int, reqEditors ...RequestEditorFn) (*RemoveGroupMemberResponse, error)
+
+	// UpdateGroupMemberWithBodyWithResponse Change a group member's access level
+	//
+	// The group's owners and administrators; a caller who can read the
+	// group but not administer it gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the group (`404 {"message":"404 Group Not Found"}`),
+	// the caller's right (403), `access_level`
+	// (`400 {"message":"400 (Bad request) \"access_level\" not given"}`),
+	// the membership (`404 {"message":"404 User can not be found Not Found"}`
+	// when the user is not a member), then saved the new level. A level
+	// that is not 10, 20, 30, 40 or 50 fails the member's validation and
+	// answers `422` with a bare JSON array of messages (Grape's `error!`
+	// with an array, no `message` wrapper): `["is not included in the list"]`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /groups/{id}/members/{user_id} (the `UpdateGroupMember` operationId).
+	UpdateGroupMemberWithBodyWithResponse(ctx context.Context, id GroupIDPath, userID int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateGroupMemberResponse, error)
+
+	// UpdateGroupMemberWithResponse Change a group member's access level
+	//
+	// The group's owners and administrators; a caller who can read the
+	// group but not administer it gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the group (`404 {"message":"404 Group Not Found"}`),
+	// the caller's right (403), `access_level`
+	// (`400 {"message":"400 (Bad request) \"access_level\" not given"}`),
+	// the membership (`404 {"message":"404 User can not be found Not Found"}`
+	// when the user is not a member), then saved the new level. A level
+	// that is not 10, 20, 30, 40 or 50 fails the member's validation and
+	// answers `422` with a bare JSON array of messages (Grape's `error!`
+	// with an array, no `message` wrapper): `["is not included in the list"]`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /groups/{id}/members/{user_id} (the `UpdateGroupMember` operationId).
+	UpdateGroupMemberWithResponse(ctx context.Context, id GroupIDPath, userID int, body UpdateGroupMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateGroupMemberResponse, error)
+
+	// UpdateGroupMemberWithFormdataBodyWithResponse Change a group member's access level
+	//
+	// The group's owners and administrators; a caller who can read the
+	// group but not administer it gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the group (`404 {"message":"404 Group Not Found"}`),
+	// the caller's right (403), `access_level`
+	// (`400 {"message":"400 (Bad request) \"access_level\" not given"}`),
+	// the membership (`404 {"message":"404 User can not be found Not Found"}`
+	// when the user is not a member), then saved the new level. A level
+	// that is not 10, 20, 30, 40 or 50 fails the member's validation and
+	// answers `422` with a bare JSON array of messages (Grape's `error!`
+	// with an array, no `message` wrapper): `["is not included in the list"]`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /groups/{id}/members/{user_id} (the `UpdateGroupMember` operationId).
+	UpdateGroupMemberWithFormdataBodyWithResponse(ctx context.Context, id GroupIDPath, userID int, body UpdateGroupMemberFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateGroupMemberResponse, error)
+
+	// ListGroupProjectsWithResponse List a group's projects
+	//
+	// Any logged-in user who can read the group (see `GET /groups/:id`).
+	// The group's projects and the projects shared with the group, as 8.7's
+	// `GroupProjectsFinder` chose them: a member of the group gets all of
+	// them; anyone else, administrators included, only the public ones,
+	// the internal ones (unless the caller is external) and the ones the
+	// caller is a member of.
+	//
+	// Filters, order and pagination as `GET /projects` (8.7's
+	// `filter_projects`): `archived`, `visibility`, `search`, `order_by`
+	// (default `created_at`), `sort` (default `desc`), `page`, `per_page`.
+	// 8.7 silently fell back to the defaults for an unknown `order_by` or
+	// `sort`, and a `visibility` outside the three names made it fail with
+	// a 500; in this contract all three are enums, so an unknown value
+	// answers `400 {"message":{"<param>":["is invalid"]}}`. The docs also
+	// name `ci_enabled_first`; 8.7 ignored it.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /groups/{id}/projects (the `ListGroupProjects` operationId).
+	ListGroupProjectsWithResponse(ctx context.Context, id GroupIDPath, params *ListGroupProjectsParams, reqEditors ...RequestEditorFn) (*ListGroupProjectsResponse, error)
+
+	// TransferProjectToGroupWithResponse Transfer a project into a group
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+	// Moves the project (and its repository) into the group's namespace.
+	//
+	// Unlike every other group endpoint, 8.7 looked the group up by numeric
+	// id only (`Group.find_by(id:)`), and did not answer 404 for it: a group
+	// path, an unknown id, or the project's current group make the transfer
+	// fail with
+	// `400 {"message":"Failed to transfer project {:new_namespace=>[\"is invalid\"]}"}`.
+	// A project of the same path already in the group answers
+	// `400 {"message":"Failed to transfer project {:new_namespace=>[\"Project with same path in target namespace already exists\"]}"}`.
+	// The message is a string holding Ruby's rendering of the errors hash.
+	// The project is looked up first: an unknown project answers
+	// `404 {"message":"404 Not found"}` (8.7's `Project.find`), whatever the
+	// group.
+	//
+	// The answer is the group's namespace row as JSON (8.7 presented the
+	// model without an entity), not a `Group` entity.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /groups/{id}/projects/{project_id} (the `TransferProjectToGroup` operationId).
+	TransferProjectToGroupWithResponse(ctx context.Context, id GroupIDPath, projectID int, reqEditors ...RequestEditorFn) (*TransferProjectToGroupResponse, error)
+
+	// ListSystemHooksWithResponse List system hooks
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+	// All system hooks in one answer: 8.7 did not paginate this list (no
+	// `page`/`per_page`, no pagination headers).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /hooks (the `ListSystemHooks` operationId).
+	ListSystemHooksWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListSystemHooksResponse, error)
+
+	// AddSystemHookWithBodyWithResponse Add a system hook
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`
+	// (checked before the parameters). `url` is required:
+	// `400 {"message":"400 (Bad request) \"url\" not given"}`.
+	//
+	// A hook that cannot be saved (a `url` that is not a valid http(s)
+	// URL) answers `404 {"message":"404 Not Found"}`: 8.7 called
+	// `not_found!` for any save failure.
+	//
+	// The docs' example shows the answer as an array; 8.7 answered the one
+	// hook as an object.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /hooks (the `AddSystemHook` operationId).
+	AddSystemHookWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddSystemHookResponse, error)
+
+	// AddSystemHookWithResponse Add a system hook
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`
+	// (checked before the parameters). `url` is required:
+	// `400 {"message":"400 (Bad request) \"url\" not given"}`.
+	//
+	// A hook that cannot be saved (a `url` that is not a valid http(s)
+	// URL) answers `404 {"message":"404 Not Found"}`: 8.7 called
+	// `not_found!` for any save failure.
+	//
+	// The docs' example shows the answer as an array; 8.7 answered the one
+	// hook as an object.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /hooks (the `AddSystemHook` operationId).
+	AddSystemHookWithResponse(ctx context.Context, body AddSystemHookJSONRequestBody, reqEditors ...RequestEditorFn) (*AddSystemHookResponse, error)
+
+	// AddSystemHookWithFormdataBodyWithResponse Add a system hook
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`
+	// (checked before the parameters). `url` is required:
+	// `400 {"message":"400 (Bad request) \"url\" not given"}`.
+	//
+	// A hook that cannot be saved (a `url` that is not a valid http(s)
+	// URL) answers `404 {"message":"404 Not Found"}`: 8.7 called
+	// `not_found!` for any save failure.
+	//
+	// The docs' example shows the answer as an array; 8.7 answered the one
+	// hook as an object.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /hooks (the `AddSystemHook` operationId).
+	AddSystemHookWithFormdataBodyWithResponse(ctx context.Context, body AddSystemHookFormdataRequestBody, reqEditors ...RequestEditorFn) (*AddSystemHookResponse, error)
+
+	// DeleteSystemHookWithResponse Delete a system hook
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+	//
+	// Idempotent: 8.7 swallowed every error of this call. DELETE answers
+	// 200 with the deleted record (the hook's database row as JSON, not a
+	// `Hook` entity), or with JSON `null` when there is no system hook with
+	// that id.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /hooks/{id} (the `DeleteSystemHook` operationId).
+	DeleteSystemHookWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*DeleteSystemHookResponse, error)
+
+	// TestSystemHookWithResponse Test a system hook
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+	//
+	// Sends a sample `project_create` event to the hook's URL and answers
+	// that sample payload, always the same constant values. The delivery's
+	// outcome (an unreachable URL, an error status) does not change the
+	// answer: 8.7 rescued the delivery's errors. An unknown hook answers
+	// `404 {"message":"404 Not found"}` (8.7's `SystemHook.find`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /hooks/{id} (the `TestSystemHook` operationId).
+	TestSystemHookWithResponse(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*TestSystemHookResponse, error)
+
 	// GetKeyWithResponse Get an SSH key with its user
 	//
 	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
@@ -3888,6 +13243,1134 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /namespaces (the `ListNamespaces` operationId).
 	ListNamespacesWithResponse(ctx context.Context, params *ListNamespacesParams, reqEditors ...RequestEditorFn) (*ListNamespacesResponse, error)
+
+	// ListProjectsWithResponse List the caller's projects
+	//
+	// Any logged-in user. The projects the caller is authorized for: those
+	// the caller is a member of, directly or through a group (8.7's
+	// `current_user.authorized_projects`). Public and internal projects the
+	// caller is not a member of are not listed, not even for an
+	// administrator (see `GET /projects/all`). Each item carries the
+	// caller's `permissions`.
+	//
+	// Filters and order (8.7's `filter_projects`):
+	// - `archived`: when present, keep only archived (`true`) or only
+	//   unarchived (`false`) projects; by default both are listed.
+	// - `visibility`: when present, keep one visibility level.
+	// - `search`: keep projects whose name, path, description or namespace
+	//   name contains the text, ignoring case.
+	// - `order_by` (default `created_at`) and `sort` (default `desc`). 8.7
+	//   silently fell back to the defaults for an unknown `order_by` or
+	//   `sort`, and a `visibility` outside the three names made it fail
+	//   with a 500; in this contract all three are enums, so an unknown
+	//   value answers `400 {"message":{"<param>":["is invalid"]}}`.
+	//
+	// Paginated (`page`, `per_page`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects (the `ListProjects` operationId).
+	ListProjectsWithResponse(ctx context.Context, params *ListProjectsParams, reqEditors ...RequestEditorFn) (*ListProjectsResponse, error)
+
+	// CreateProjectWithBodyWithResponse Create a project
+	//
+	// Any logged-in user (subject to the project limit below). Creates a
+	// project owned by the caller, in the caller's personal namespace unless
+	// `namespace_id` names another one the caller may create projects in
+	// (a group the caller is a master or owner of; any namespace for an
+	// administrator).
+	//
+	// `name` is required: `400 {"message":"400 (Bad request) \"name\" not given"}`.
+	//
+	// - `path` defaults to `name`, parameterized (lower case, spaces to dashes).
+	// - `public=true` means `visibility_level` 20 and `public=false` means 0,
+	//   unless `visibility_level` is also given, which then wins.
+	// - Without either, the instance's default project visibility (private
+	//   unless an administrator changed it).
+	// - The feature flags (`issues_enabled` …) default to the instance's
+	//   defaults (all enabled, as 8.7 shipped).
+	//
+	// On failure 8.7 answered, in this order:
+	// - `403` with a bare JSON array of messages (Grape's own `error!` with
+	//   an array, not GitLab's `{"message":…}`) when the caller's personal
+	//   project limit is reached: `["Your project limit is 10 projects! Please contact your administrator to increase it"]`,
+	//   or `["Personal project creation is not allowed. Please contact your administrator with questions"]`
+	//   when the limit is 0. The limit does not apply to projects created
+	//   in a group.
+	// - `400` with the validation errors, e.g.
+	//   `{"message":{"path":["has already been taken"]}}`,
+	//   `{"message":{"namespace":["is not valid"]}}` for a `namespace_id`
+	//   the caller may not create projects in, or a `visibility_level`
+	//   error for a level the administrator restricted.
+	//
+	// The new project includes `runners_token` (its creator may administer it).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects (the `CreateProject` operationId).
+	CreateProjectWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateProjectResponse, error)
+
+	// CreateProjectWithResponse Create a project
+	//
+	// Any logged-in user (subject to the project limit below). Creates a
+	// project owned by the caller, in the caller's personal namespace unless
+	// `namespace_id` names another one the caller may create projects in
+	// (a group the caller is a master or owner of; any namespace for an
+	// administrator).
+	//
+	// `name` is required: `400 {"message":"400 (Bad request) \"name\" not given"}`.
+	//
+	// - `path` defaults to `name`, parameterized (lower case, spaces to dashes).
+	// - `public=true` means `visibility_level` 20 and `public=false` means 0,
+	//   unless `visibility_level` is also given, which then wins.
+	// - Without either, the instance's default project visibility (private
+	//   unless an administrator changed it).
+	// - The feature flags (`issues_enabled` …) default to the instance's
+	//   defaults (all enabled, as 8.7 shipped).
+	//
+	// On failure 8.7 answered, in this order:
+	// - `403` with a bare JSON array of messages (Grape's own `error!` with
+	//   an array, not GitLab's `{"message":…}`) when the caller's personal
+	//   project limit is reached: `["Your project limit is 10 projects! Please contact your administrator to increase it"]`,
+	//   or `["Personal project creation is not allowed. Please contact your administrator with questions"]`
+	//   when the limit is 0. The limit does not apply to projects created
+	//   in a group.
+	// - `400` with the validation errors, e.g.
+	//   `{"message":{"path":["has already been taken"]}}`,
+	//   `{"message":{"namespace":["is not valid"]}}` for a `namespace_id`
+	//   the caller may not create projects in, or a `visibility_level`
+	//   error for a level the administrator restricted.
+	//
+	// The new project includes `runners_token` (its creator may administer it).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects (the `CreateProject` operationId).
+	CreateProjectWithResponse(ctx context.Context, body CreateProjectJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProjectResponse, error)
+
+	// CreateProjectWithFormdataBodyWithResponse Create a project
+	//
+	// Any logged-in user (subject to the project limit below). Creates a
+	// project owned by the caller, in the caller's personal namespace unless
+	// `namespace_id` names another one the caller may create projects in
+	// (a group the caller is a master or owner of; any namespace for an
+	// administrator).
+	//
+	// `name` is required: `400 {"message":"400 (Bad request) \"name\" not given"}`.
+	//
+	// - `path` defaults to `name`, parameterized (lower case, spaces to dashes).
+	// - `public=true` means `visibility_level` 20 and `public=false` means 0,
+	//   unless `visibility_level` is also given, which then wins.
+	// - Without either, the instance's default project visibility (private
+	//   unless an administrator changed it).
+	// - The feature flags (`issues_enabled` …) default to the instance's
+	//   defaults (all enabled, as 8.7 shipped).
+	//
+	// On failure 8.7 answered, in this order:
+	// - `403` with a bare JSON array of messages (Grape's own `error!` with
+	//   an array, not GitLab's `{"message":…}`) when the caller's personal
+	//   project limit is reached: `["Your project limit is 10 projects! Please contact your administrator to increase it"]`,
+	//   or `["Personal project creation is not allowed. Please contact your administrator with questions"]`
+	//   when the limit is 0. The limit does not apply to projects created
+	//   in a group.
+	// - `400` with the validation errors, e.g.
+	//   `{"message":{"path":["has already been taken"]}}`,
+	//   `{"message":{"namespace":["is not valid"]}}` for a `namespace_id`
+	//   the caller may not create projects in, or a `visibility_level`
+	//   error for a level the administrator restricted.
+	//
+	// The new project includes `runners_token` (its creator may administer it).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects (the `CreateProject` operationId).
+	CreateProjectWithFormdataBodyWithResponse(ctx context.Context, body CreateProjectFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateProjectResponse, error)
+
+	// ListAllProjectsWithResponse List all projects
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`
+	// (checked before the parameters). Every project on the instance, each
+	// with the administrator's own `permissions` (usually both `null`).
+	//
+	// Same filters, order and pagination as `GET /projects`: `archived`,
+	// `visibility`, `search`, `order_by` (default `created_at`), `sort`
+	// (default `desc`), `page`, `per_page`; an unknown enum value answers
+	// `400` (8.7 fell back to the default order).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/all (the `ListAllProjects` operationId).
+	ListAllProjectsWithResponse(ctx context.Context, params *ListAllProjectsParams, reqEditors ...RequestEditorFn) (*ListAllProjectsResponse, error)
+
+	// ForkProjectWithResponse Fork a project
+	//
+	// Any user who can see the project (a member, anyone when it is public,
+	// any non-external user when it is internal). Forks it into the
+	// caller's personal namespace, keeping its name, path and description;
+	// the fork's visibility is at most the source's. 8.7 took no
+	// `namespace` parameter here.
+	//
+	// The fork is created like a new project, so it can fail like one: 8.7
+	// answered `409` with the model's errors inside `message`, e.g.
+	// `{"message":{"name":["has already been taken"],"path":["has already been taken"]}}`
+	// when the caller already has a project with that path, or
+	// `{"message":{"limit_reached":["<msg>"]}}` when the caller's project
+	// limit is reached.
+	//
+	// The new fork includes `forked_from_project` and `runners_token`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/fork/{id} (the `ForkProject` operationId).
+	ForkProjectWithResponse(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*ForkProjectResponse, error)
+
+	// ListOwnedProjectsWithResponse List the caller's owned projects
+	//
+	// Any logged-in user. The projects in the caller's personal namespace,
+	// each with the caller's `permissions`.
+	//
+	// Same filters, order and pagination as `GET /projects`: `archived`,
+	// `visibility`, `search`, `order_by` (default `created_at`), `sort`
+	// (default `desc`), `page`, `per_page`; an unknown enum value answers
+	// `400` (8.7 fell back to the default order).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/owned (the `ListOwnedProjects` operationId).
+	ListOwnedProjectsWithResponse(ctx context.Context, params *ListOwnedProjectsParams, reqEditors ...RequestEditorFn) (*ListOwnedProjectsResponse, error)
+
+	// SearchProjectsWithResponse Search projects by name
+	//
+	// Any logged-in user. The projects whose name contains `query`, among
+	// those the caller is authorized for plus every internal and public
+	// project (8.7 included internal projects even for an external user
+	// here). As `Project` items, without `permissions`.
+	//
+	// 8.7 matched with `name LIKE '%<query>%'`: case-sensitive (as on
+	// PostgreSQL, GitLab's recommended database), and `%` and `_` in
+	// `query` act as wildcards. Archived projects are included.
+	//
+	// - `order_by` is one of `id`, `name`, `created_at`, `last_activity_at`;
+	//   without it 8.7 added no order (database order; Labrador answers in
+	//   `id` order).
+	// - `sort` is `asc` by default (here, unlike the other lists).
+	// - 8.7 ignored an unknown `order_by` or `sort`; in this contract both
+	//   are enums, so an unknown value answers
+	//   `400 {"message":{"<param>":["is invalid"]}}`.
+	//
+	// Paginated (`page`, `per_page`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/search/{query} (the `SearchProjects` operationId).
+	SearchProjectsWithResponse(ctx context.Context, query string, params *SearchProjectsParams, reqEditors ...RequestEditorFn) (*SearchProjectsResponse, error)
+
+	// ListStarredProjectsWithResponse List the caller's starred projects
+	//
+	// Any logged-in user. The projects the caller has starred, as `Project`
+	// items: unlike the other lists, without `permissions` (8.7 presented
+	// them with the plain `Project` entity).
+	//
+	// Same filters, order and pagination as `GET /projects`: `archived`,
+	// `visibility`, `search`, `order_by` (default `created_at`), `sort`
+	// (default `desc`), `page`, `per_page`; an unknown enum value answers
+	// `400` (8.7 fell back to the default order).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/starred (the `ListStarredProjects` operationId).
+	ListStarredProjectsWithResponse(ctx context.Context, params *ListStarredProjectsParams, reqEditors ...RequestEditorFn) (*ListStarredProjectsResponse, error)
+
+	// CreateProjectForUserWithBodyWithResponse Create a project for a user
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`
+	// (checked before anything else). Creates a project owned by the given
+	// user, in that user's personal namespace. The docs' `:user_id`.
+	//
+	// 8.7 checked, in this order: administrator (403), the user
+	// (`User.find`: an unknown id answers `404 {"message":"404 Not found"}`),
+	// then the project's validation:
+	// `400 {"message":{"<field>":["<msg>"]}}`.
+	//
+	// - `name` is documented as required, but 8.7 did not check it as a
+	//   parameter: without it the model's validation answers
+	//   `400 {"message":{"name":["can't be blank", …], …}}`, never the
+	//   `"name" not given` body.
+	// - There is no `path` parameter: the path is always `name`,
+	//   parameterized. There is no `namespace_id` either.
+	// - `public` and `visibility_level` work as on `POST /projects`.
+	// - A user whose personal project limit is reached gets the validation
+	//   body `400 {"message":{"limit_reached":["<msg>"]}}`, not the 403 of
+	//   `POST /projects`.
+	// - `default_branch` and `shared_runners_enabled` are taken although the
+	//   docs do not list them.
+	//
+	// The new project includes `runners_token` (the administrator may
+	// administer it), as on `POST /projects`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/user/{user_id} (the `CreateProjectForUser` operationId).
+	CreateProjectForUserWithBodyWithResponse(ctx context.Context, userID int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateProjectForUserResponse, error)
+
+	// CreateProjectForUserWithResponse Create a project for a user
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`
+	// (checked before anything else). Creates a project owned by the given
+	// user, in that user's personal namespace. The docs' `:user_id`.
+	//
+	// 8.7 checked, in this order: administrator (403), the user
+	// (`User.find`: an unknown id answers `404 {"message":"404 Not found"}`),
+	// then the project's validation:
+	// `400 {"message":{"<field>":["<msg>"]}}`.
+	//
+	// - `name` is documented as required, but 8.7 did not check it as a
+	//   parameter: without it the model's validation answers
+	//   `400 {"message":{"name":["can't be blank", …], …}}`, never the
+	//   `"name" not given` body.
+	// - There is no `path` parameter: the path is always `name`,
+	//   parameterized. There is no `namespace_id` either.
+	// - `public` and `visibility_level` work as on `POST /projects`.
+	// - A user whose personal project limit is reached gets the validation
+	//   body `400 {"message":{"limit_reached":["<msg>"]}}`, not the 403 of
+	//   `POST /projects`.
+	// - `default_branch` and `shared_runners_enabled` are taken although the
+	//   docs do not list them.
+	//
+	// The new project includes `runners_token` (the administrator may
+	// administer it), as on `POST /projects`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/user/{user_id} (the `CreateProjectForUser` operationId).
+	CreateProjectForUserWithResponse(ctx context.Context, userID int, body CreateProjectForUserJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProjectForUserResponse, error)
+
+	// CreateProjectForUserWithFormdataBodyWithResponse Create a project for a user
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`
+	// (checked before anything else). Creates a project owned by the given
+	// user, in that user's personal namespace. The docs' `:user_id`.
+	//
+	// 8.7 checked, in this order: administrator (403), the user
+	// (`User.find`: an unknown id answers `404 {"message":"404 Not found"}`),
+	// then the project's validation:
+	// `400 {"message":{"<field>":["<msg>"]}}`.
+	//
+	// - `name` is documented as required, but 8.7 did not check it as a
+	//   parameter: without it the model's validation answers
+	//   `400 {"message":{"name":["can't be blank", …], …}}`, never the
+	//   `"name" not given` body.
+	// - There is no `path` parameter: the path is always `name`,
+	//   parameterized. There is no `namespace_id` either.
+	// - `public` and `visibility_level` work as on `POST /projects`.
+	// - A user whose personal project limit is reached gets the validation
+	//   body `400 {"message":{"limit_reached":["<msg>"]}}`, not the 403 of
+	//   `POST /projects`.
+	// - `default_branch` and `shared_runners_enabled` are taken although the
+	//   docs do not list them.
+	//
+	// The new project includes `runners_token` (the administrator may
+	// administer it), as on `POST /projects`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/user/{user_id} (the `CreateProjectForUser` operationId).
+	CreateProjectForUserWithFormdataBodyWithResponse(ctx context.Context, userID int, body CreateProjectForUserFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateProjectForUserResponse, error)
+
+	// DeleteProjectWithResponse Delete a project
+	//
+	// The project's owner (its namespace's owner, or an owner of its group)
+	// or an administrator (8.7's `remove_project`); anyone else who can see
+	// the project gets `403 {"message":"403 Forbidden"}`.
+	//
+	// Deletion is asynchronous: the project is marked pending deletion and
+	// removed, with everything in it, in the background. Answers a bare
+	// JSON boolean, the result of scheduling the deletion (`true`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /projects/{id} (the `DeleteProject` operationId).
+	DeleteProjectWithResponse(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*DeleteProjectResponse, error)
+
+	// GetProjectWithResponse Get a project
+	//
+	// Any user who can see the project: a member, anyone when it is public,
+	// any non-external user when it is internal, and administrators. A
+	// project the caller cannot see answers exactly like a missing one:
+	// `404 {"message":"404 Project Not Found"}`.
+	//
+	// The project comes with the caller's `permissions`, and with
+	// `runners_token` when the caller may administer it (a master or owner
+	// of the project, an owner of its group, or an administrator).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id} (the `GetProject` operationId).
+	GetProjectWithResponse(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*GetProjectResponse, error)
+
+	// UpdateProjectWithBodyWithResponse Modify a project
+	//
+	// A master of the project, an owner of the project (its namespace's
+	// owner, or an owner of its group), or an administrator (8.7's
+	// `admin_project`); anyone else who can see the project gets
+	// `403 {"message":"403 Forbidden"}`, and anyone who cannot gets
+	// `404 {"message":"404 Project Not Found"}`. Every parameter is
+	// optional; only the given ones change.
+	//
+	// 8.7 checked, in this order: the project (404), `admin_project` (403),
+	// then `rename_project` when `name` is given and
+	// `change_visibility_level` when `visibility_level` is given (or
+	// `public`, which 8.7 turned into a `visibility_level` first): both
+	// need owner rights (project owner, group owner or administrator), so a
+	// master changing either gets `403 {"message":"403 Forbidden"}`.
+	//
+	// `public=true` means `visibility_level` 20 and `public=false` means 0,
+	// unless `visibility_level` is also given. A failed validation answers
+	// `400 {"message":{"<field>":["<msg>"]}}` (e.g. a `path` already taken
+	// in the namespace, or a visibility level the administrator restricted).
+	//
+	// The project includes `runners_token` (the caller may administer it).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id} (the `UpdateProject` operationId).
+	UpdateProjectWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateProjectResponse, error)
+
+	// UpdateProjectWithResponse Modify a project
+	//
+	// A master of the project, an owner of the project (its namespace's
+	// owner, or an owner of its group), or an administrator (8.7's
+	// `admin_project`); anyone else who can see the project gets
+	// `403 {"message":"403 Forbidden"}`, and anyone who cannot gets
+	// `404 {"message":"404 Project Not Found"}`. Every parameter is
+	// optional; only the given ones change.
+	//
+	// 8.7 checked, in this order: the project (404), `admin_project` (403),
+	// then `rename_project` when `name` is given and
+	// `change_visibility_level` when `visibility_level` is given (or
+	// `public`, which 8.7 turned into a `visibility_level` first): both
+	// need owner rights (project owner, group owner or administrator), so a
+	// master changing either gets `403 {"message":"403 Forbidden"}`.
+	//
+	// `public=true` means `visibility_level` 20 and `public=false` means 0,
+	// unless `visibility_level` is also given. A failed validation answers
+	// `400 {"message":{"<field>":["<msg>"]}}` (e.g. a `path` already taken
+	// in the namespace, or a visibility level the administrator restricted).
+	//
+	// The project includes `runners_token` (the caller may administer it).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id} (the `UpdateProject` operationId).
+	UpdateProjectWithResponse(ctx context.Context, id ProjectIDPath, body UpdateProjectJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProjectResponse, error)
+
+	// UpdateProjectWithFormdataBodyWithResponse Modify a project
+	//
+	// A master of the project, an owner of the project (its namespace's
+	// owner, or an owner of its group), or an administrator (8.7's
+	// `admin_project`); anyone else who can see the project gets
+	// `403 {"message":"403 Forbidden"}`, and anyone who cannot gets
+	// `404 {"message":"404 Project Not Found"}`. Every parameter is
+	// optional; only the given ones change.
+	//
+	// 8.7 checked, in this order: the project (404), `admin_project` (403),
+	// then `rename_project` when `name` is given and
+	// `change_visibility_level` when `visibility_level` is given (or
+	// `public`, which 8.7 turned into a `visibility_level` first): both
+	// need owner rights (project owner, group owner or administrator), so a
+	// master changing either gets `403 {"message":"403 Forbidden"}`.
+	//
+	// `public=true` means `visibility_level` 20 and `public=false` means 0,
+	// unless `visibility_level` is also given. A failed validation answers
+	// `400 {"message":{"<field>":["<msg>"]}}` (e.g. a `path` already taken
+	// in the namespace, or a visibility level the administrator restricted).
+	//
+	// The project includes `runners_token` (the caller may administer it).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id} (the `UpdateProject` operationId).
+	UpdateProjectWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body UpdateProjectFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateProjectResponse, error)
+
+	// ArchiveProjectWithResponse Archive a project
+	//
+	// The project's owner (its namespace's owner, or an owner of its group)
+	// or an administrator (8.7's `archive_project`); anyone else who can see
+	// the project gets `403 {"message":"403 Forbidden"}`.
+	//
+	// Idempotent: archiving an archived project changes nothing and still
+	// answers `201` with the project. The project comes without
+	// `runners_token` (8.7 did not pass the flag here).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/archive (the `ArchiveProject` operationId).
+	ArchiveProjectWithResponse(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*ArchiveProjectResponse, error)
+
+	// ListProjectEventsWithResponse List a project's events
+	//
+	// Any user who can see the project (a member, anyone when it is public,
+	// any non-external user when it is internal). The project's events,
+	// most recent first. Paginated (`page`, `per_page`).
+	//
+	// `note` is present only on note events (`target_type` `Note`);
+	// `author` only when the author still exists (`author_username` is then
+	// `null` too); `data` holds the push payload of push events and is
+	// `null` otherwise.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/events (the `ListProjectEvents` operationId).
+	ListProjectEventsWithResponse(ctx context.Context, id ProjectIDPath, params *ListProjectEventsParams, reqEditors ...RequestEditorFn) (*ListProjectEventsResponse, error)
+
+	// DeleteForkRelationWithResponse Remove a project's forked-from relation
+	//
+	// The project's owner (its namespace's owner, or an owner of its group)
+	// or an administrator (8.7's `remove_fork_project`); anyone else who can
+	// see the project gets `403 {"message":"403 Forbidden"}`. The docs list
+	// this under "Admin fork relation", but 8.7 let owners call it.
+	//
+	// Idempotent: answers `200` with the deleted link's database row as JSON
+	// (a raw record), or with JSON `null` when the project was not a fork.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /projects/{id}/fork (the `DeleteForkRelation` operationId).
+	DeleteForkRelationWithResponse(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*DeleteForkRelationResponse, error)
+
+	// CreateForkRelationWithResponse Mark a project as a fork of another
+	//
+	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+	// Records that project `id` is a fork of project `forked_from_id`.
+	//
+	// 8.7 checked, in this order: administrator (403), the source project
+	// (`404 {"message":"404 Source Project Not Found"}`), the project
+	// (`404 {"message":"404 Project Not Found"}`), then whether the project
+	// is already a fork (`409 {"message":"Project already forked"}`).
+	//
+	// Answers `201` with the new link's database row as JSON (a raw record,
+	// not an entity).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/fork/{forked_from_id} (the `CreateForkRelation` operationId).
+	CreateForkRelationWithResponse(ctx context.Context, id ProjectIDPath, forkedFromID int, reqEditors ...RequestEditorFn) (*CreateForkRelationResponse, error)
+
+	// ListProjectHooksWithResponse List a project's hooks
+	//
+	// Masters of the project and above (8.7's `admin_project` ability: also
+	// the owner of a personal project, the owners of the project's group,
+	// and administrators). A caller who can read the project but not
+	// administer it gets `403 {"message":"403 Forbidden"}`.
+	// Paginated (`page`, `per_page`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/hooks (the `ListProjectHooks` operationId).
+	ListProjectHooksWithResponse(ctx context.Context, id ProjectIDPath, params *ListProjectHooksParams, reqEditors ...RequestEditorFn) (*ListProjectHooksResponse, error)
+
+	// AddProjectHookWithBodyWithResponse Add a hook to a project
+	//
+	// Masters of the project and above (see `GET /projects/:id/hooks`).
+	// `url` is required: `400 {"message":"400 (Bad request) \"url\" not given"}`.
+	// Event flags that are not given take their defaults: `push_events`
+	// and `enable_ssl_verification` true, the others false.
+	//
+	// A `url` that is not a valid http(s) URL answers
+	// `422 {"error":"Invalid url given"}` (Grape's own `error!`, no
+	// `message` wrapper). Any other failure to save answered
+	// `404 {"message":"404 Project hook <Ruby hash of the errors> Not Found"}`
+	// in 8.7, e.g. `{"message":"404 Project hook {:base=>[\"...\"]} Not Found"}`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/hooks (the `AddProjectHook` operationId).
+	AddProjectHookWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddProjectHookResponse, error)
+
+	// AddProjectHookWithResponse Add a hook to a project
+	//
+	// Masters of the project and above (see `GET /projects/:id/hooks`).
+	// `url` is required: `400 {"message":"400 (Bad request) \"url\" not given"}`.
+	// Event flags that are not given take their defaults: `push_events`
+	// and `enable_ssl_verification` true, the others false.
+	//
+	// A `url` that is not a valid http(s) URL answers
+	// `422 {"error":"Invalid url given"}` (Grape's own `error!`, no
+	// `message` wrapper). Any other failure to save answered
+	// `404 {"message":"404 Project hook <Ruby hash of the errors> Not Found"}`
+	// in 8.7, e.g. `{"message":"404 Project hook {:base=>[\"...\"]} Not Found"}`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/hooks (the `AddProjectHook` operationId).
+	AddProjectHookWithResponse(ctx context.Context, id ProjectIDPath, body AddProjectHookJSONRequestBody, reqEditors ...RequestEditorFn) (*AddProjectHookResponse, error)
+
+	// AddProjectHookWithFormdataBodyWithResponse Add a hook to a project
+	//
+	// Masters of the project and above (see `GET /projects/:id/hooks`).
+	// `url` is required: `400 {"message":"400 (Bad request) \"url\" not given"}`.
+	// Event flags that are not given take their defaults: `push_events`
+	// and `enable_ssl_verification` true, the others false.
+	//
+	// A `url` that is not a valid http(s) URL answers
+	// `422 {"error":"Invalid url given"}` (Grape's own `error!`, no
+	// `message` wrapper). Any other failure to save answered
+	// `404 {"message":"404 Project hook <Ruby hash of the errors> Not Found"}`
+	// in 8.7, e.g. `{"message":"404 Project hook {:base=>[\"...\"]} Not Found"}`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/hooks (the `AddProjectHook` operationId).
+	AddProjectHookWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body AddProjectHookFormdataRequestBody, reqEditors ...RequestEditorFn) (*AddProjectHookResponse, error)
+
+	// DeleteProjectHookWithResponse Delete a project hook
+	//
+	// Masters of the project and above (see `GET /projects/:id/hooks`).
+	//
+	// DELETE answers 200 with a JSON **array** holding the deleted hook's
+	// database row (8.7 returned what `user_project.hooks.destroy(id)`
+	// returned: the list of destroyed records, without an entity). The
+	// docs call this call idempotent, but a hook that is unknown or belongs
+	// to another project answers
+	// `404 {"message":"404 Error deleting hook <hook_id> Not Found"}`.
+	// 8.7 gave that same answer for a non-numeric id; Labrador's integer
+	// `hook_id` answers `404 {"message":"404 Not found"}` to it.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /projects/{id}/hooks/{hook_id} (the `DeleteProjectHook` operationId).
+	DeleteProjectHookWithResponse(ctx context.Context, id ProjectIDPath, hookID int, reqEditors ...RequestEditorFn) (*DeleteProjectHookResponse, error)
+
+	// GetProjectHookWithResponse Get a project hook
+	//
+	// Masters of the project and above (see `GET /projects/:id/hooks`).
+	// A hook that is unknown or belongs to another project answers
+	// `404 {"message":"404 Not found"}` (8.7's `user_project.hooks.find`).
+	// The docs' example shows the event flags as strings (`"true"`); 8.7
+	// answered JSON booleans.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/hooks/{hook_id} (the `GetProjectHook` operationId).
+	GetProjectHookWithResponse(ctx context.Context, id ProjectIDPath, hookID int, reqEditors ...RequestEditorFn) (*GetProjectHookResponse, error)
+
+	// EditProjectHookWithBodyWithResponse Modify a project hook
+	//
+	// Masters of the project and above (see `GET /projects/:id/hooks`).
+	// `url` is required here too; the event flags are optional and only
+	// the given ones change.
+	//
+	// 8.7 looked the hook up first (`404 {"message":"404 Not found"}` for
+	// a hook that is unknown or belongs to another project), then checked
+	// `url` (`400 {"message":"400 (Bad request) \"url\" not given"}`). The
+	// save fails as on `POST`: `422 {"error":"Invalid url given"}` for an
+	// invalid URL, else
+	// `404 {"message":"404 Project hook <Ruby hash of the errors> Not Found"}`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/hooks/{hook_id} (the `EditProjectHook` operationId).
+	EditProjectHookWithBodyWithResponse(ctx context.Context, id ProjectIDPath, hookID int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*EditProjectHookResponse, error)
+
+	// EditProjectHookWithResponse Modify a project hook
+	//
+	// Masters of the project and above (see `GET /projects/:id/hooks`).
+	// `url` is required here too; the event flags are optional and only
+	// the given ones change.
+	//
+	// 8.7 looked the hook up first (`404 {"message":"404 Not found"}` for
+	// a hook that is unknown or belongs to another project), then checked
+	// `url` (`400 {"message":"400 (Bad request) \"url\" not given"}`). The
+	// save fails as on `POST`: `422 {"error":"Invalid url given"}` for an
+	// invalid URL, else
+	// `404 {"message":"404 Project hook <Ruby hash of the errors> Not Found"}`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/hooks/{hook_id} (the `EditProjectHook` operationId).
+	EditProjectHookWithResponse(ctx context.Context, id ProjectIDPath, hookID int, body EditProjectHookJSONRequestBody, reqEditors ...RequestEditorFn) (*EditProjectHookResponse, error)
+
+	// EditProjectHookWithFormdataBodyWithResponse Modify a project hook
+	//
+	// Masters of the project and above (see `GET /projects/:id/hooks`).
+	// `url` is required here too; the event flags are optional and only
+	// the given ones change.
+	//
+	// 8.7 looked the hook up first (`404 {"message":"404 Not found"}` for
+	// a hook that is unknown or belongs to another project), then checked
+	// `url` (`400 {"message":"400 (Bad request) \"url\" not given"}`). The
+	// save fails as on `POST`: `422 {"error":"Invalid url given"}` for an
+	// invalid URL, else
+	// `404 {"message":"404 Project hook <Ruby hash of the errors> Not Found"}`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/hooks/{hook_id} (the `EditProjectHook` operationId).
+	EditProjectHookWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, hookID int, body EditProjectHookFormdataRequestBody, reqEditors ...RequestEditorFn) (*EditProjectHookResponse, error)
+
+	// ListDeployKeysWithResponse List a project's deploy keys
+	//
+	// Masters of the project and above (8.7's `admin_project` ability: also
+	// the owner of a personal project, the owners of the project's group,
+	// and administrators). A caller who can read the project but not
+	// administer it gets `403 {"message":"403 Forbidden"}`.
+	//
+	// All the project's deploy keys in one answer: 8.7 did not paginate
+	// this list (no `page`/`per_page`, no pagination headers).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/keys (the `ListDeployKeys` operationId).
+	ListDeployKeysWithResponse(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*ListDeployKeysResponse, error)
+
+	// AddDeployKeyWithBodyWithResponse Add a deploy key to a project
+	//
+	// Masters of the project and above (see `GET /projects/:id/keys`).
+	// Surrounding whitespace of `key` is stripped. Then, in 8.7's order:
+	//
+	// 1. A key with the same text already on this project: answered as is
+	//    (`201`), nothing changes; `title` is ignored.
+	// 2. A deploy key with the same text that the caller can reach (on a
+	//    project the caller is a member of, or a public deploy key): that
+	//    key is linked to this project and answered (`201`); `title` is
+	//    ignored.
+	// 3. Otherwise a new deploy key is created.
+	//
+	// `title` and `key` are documented as required, but 8.7 did not check
+	// them with `required_attributes!`: a missing one fails the key's
+	// validation instead, so the schema requires neither. A failed
+	// validation answers `400 {"message":{"<field>":["<msg>"]}}`, e.g.
+	// `{"message":{"title":["can't be blank"]}}`, an invalid key
+	// (`{"message":{"key":["is invalid"],"fingerprint":["cannot be generated"]}}`),
+	// or a key that is already a user's SSH key or a deploy key the caller
+	// cannot reach (`{"message":{"fingerprint":["has already been taken"]}}`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/keys (the `AddDeployKey` operationId).
+	AddDeployKeyWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddDeployKeyResponse, error)
+
+	// AddDeployKeyWithResponse Add a deploy key to a project
+	//
+	// Masters of the project and above (see `GET /projects/:id/keys`).
+	// Surrounding whitespace of `key` is stripped. Then, in 8.7's order:
+	//
+	// 1. A key with the same text already on this project: answered as is
+	//    (`201`), nothing changes; `title` is ignored.
+	// 2. A deploy key with the same text that the caller can reach (on a
+	//    project the caller is a member of, or a public deploy key): that
+	//    key is linked to this project and answered (`201`); `title` is
+	//    ignored.
+	// 3. Otherwise a new deploy key is created.
+	//
+	// `title` and `key` are documented as required, but 8.7 did not check
+	// them with `required_attributes!`: a missing one fails the key's
+	// validation instead, so the schema requires neither. A failed
+	// validation answers `400 {"message":{"<field>":["<msg>"]}}`, e.g.
+	// `{"message":{"title":["can't be blank"]}}`, an invalid key
+	// (`{"message":{"key":["is invalid"],"fingerprint":["cannot be generated"]}}`),
+	// or a key that is already a user's SSH key or a deploy key the caller
+	// cannot reach (`{"message":{"fingerprint":["has already been taken"]}}`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/keys (the `AddDeployKey` operationId).
+	AddDeployKeyWithResponse(ctx context.Context, id ProjectIDPath, body AddDeployKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*AddDeployKeyResponse, error)
+
+	// AddDeployKeyWithFormdataBodyWithResponse Add a deploy key to a project
+	//
+	// Masters of the project and above (see `GET /projects/:id/keys`).
+	// Surrounding whitespace of `key` is stripped. Then, in 8.7's order:
+	//
+	// 1. A key with the same text already on this project: answered as is
+	//    (`201`), nothing changes; `title` is ignored.
+	// 2. A deploy key with the same text that the caller can reach (on a
+	//    project the caller is a member of, or a public deploy key): that
+	//    key is linked to this project and answered (`201`); `title` is
+	//    ignored.
+	// 3. Otherwise a new deploy key is created.
+	//
+	// `title` and `key` are documented as required, but 8.7 did not check
+	// them with `required_attributes!`: a missing one fails the key's
+	// validation instead, so the schema requires neither. A failed
+	// validation answers `400 {"message":{"<field>":["<msg>"]}}`, e.g.
+	// `{"message":{"title":["can't be blank"]}}`, an invalid key
+	// (`{"message":{"key":["is invalid"],"fingerprint":["cannot be generated"]}}`),
+	// or a key that is already a user's SSH key or a deploy key the caller
+	// cannot reach (`{"message":{"fingerprint":["has already been taken"]}}`).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/keys (the `AddDeployKey` operationId).
+	AddDeployKeyWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body AddDeployKeyFormdataRequestBody, reqEditors ...RequestEditorFn) (*AddDeployKeyResponse, error)
+
+	// DeleteDeployKeyWithResponse Delete a project's deploy key
+	//
+	// Masters of the project and above (see `GET /projects/:id/keys`).
+	// A key that is unknown or not on this project answers
+	// `404 {"message":"404 Not found"}`.
+	//
+	// 8.7 destroyed the key itself, not only its link to this project: a
+	// key shared with other projects disappears from all of them.
+	// DELETE answers 200 with the deleted record: the key's database row as
+	// JSON (`user_id` null, `public`, `fingerprint`), not an `SSHKey`
+	// entity.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /projects/{id}/keys/{key_id} (the `DeleteDeployKey` operationId).
+	DeleteDeployKeyWithResponse(ctx context.Context, id ProjectIDPath, keyID int, reqEditors ...RequestEditorFn) (*DeleteDeployKeyResponse, error)
+
+	// GetDeployKeyWithResponse Get a project's deploy key
+	//
+	// Masters of the project and above (see `GET /projects/:id/keys`).
+	// A key that is unknown or not on this project answers
+	// `404 {"message":"404 Not found"}` (8.7's `user_project.deploy_keys.find`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/keys/{key_id} (the `GetDeployKey` operationId).
+	GetDeployKeyWithResponse(ctx context.Context, id ProjectIDPath, keyID int, reqEditors ...RequestEditorFn) (*GetDeployKeyResponse, error)
+
+	// ListProjectMembersWithResponse List a project's members
+	//
+	// Any logged-in user who can read the project (a member, an
+	// administrator, anyone for a public project, any non-external user for
+	// an internal one); anyone else, like an unknown project, gets
+	// `404 {"message":"404 Project Not Found"}`.
+	//
+	// Only the project's direct members: members of the project's group
+	// who are not members of the project itself are not listed. Each item
+	// is the member's `UserBasic` with its `access_level` in the project.
+	// `query` keeps the members whose username contains the text (8.7's
+	// SQL `username LIKE '%<query>%'`). Paginated (`page`, `per_page`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/members (the `ListProjectMembers` operationId).
+	ListProjectMembersWithResponse(ctx context.Context, id ProjectIDPath, params *ListProjectMembersParams, reqEditors ...RequestEditorFn) (*ListProjectMembersResponse, error)
+
+	// AddProjectMemberWithBodyWithResponse Add a member to a project
+	//
+	// Masters of the project and above (8.7's `admin_project` ability: also
+	// the owner of a personal project, the owners of the project's group,
+	// and administrators). A caller who can read the project but not
+	// administer it, e.g. a developer, gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the project
+	// (`404 {"message":"404 Project Not Found"}`), the caller's right (403),
+	// `user_id` and `access_level`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), then:
+	//
+	// - Idempotent: when the user is already a member, the membership is
+	//   returned unchanged with `201`, whatever `access_level` says (even a
+	//   level that is not valid).
+	// - Otherwise a new membership is saved. A level that is not 10, 20,
+	//   30, 40 or 50 fails its validation and answers `422` with a bare
+	//   JSON array of messages (Grape's `error!` with an array, no
+	//   `message` wrapper): `["is not included in the list"]`.
+	// - A `user_id` that names no user also failed 8.7's validation; it
+	//   answered 404 with a Ruby object dump as the message. Labrador
+	//   answers `404 {"message":"404 User Not Found"}`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/members (the `AddProjectMember` operationId).
+	AddProjectMemberWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddProjectMemberResponse, error)
+
+	// AddProjectMemberWithResponse Add a member to a project
+	//
+	// Masters of the project and above (8.7's `admin_project` ability: also
+	// the owner of a personal project, the owners of the project's group,
+	// and administrators). A caller who can read the project but not
+	// administer it, e.g. a developer, gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the project
+	// (`404 {"message":"404 Project Not Found"}`), the caller's right (403),
+	// `user_id` and `access_level`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), then:
+	//
+	// - Idempotent: when the user is already a member, the membership is
+	//   returned unchanged with `201`, whatever `access_level` says (even a
+	//   level that is not valid).
+	// - Otherwise a new membership is saved. A level that is not 10, 20,
+	//   30, 40 or 50 fails its validation and answers `422` with a bare
+	//   JSON array of messages (Grape's `error!` with an array, no
+	//   `message` wrapper): `["is not included in the list"]`.
+	// - A `user_id` that names no user also failed 8.7's validation; it
+	//   answered 404 with a Ruby object dump as the message. Labrador
+	//   answers `404 {"message":"404 User Not Found"}`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/members (the `AddProjectMember` operationId).
+	AddProjectMemberWithResponse(ctx context.Context, id ProjectIDPath, body AddProjectMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*AddProjectMemberResponse, error)
+
+	// AddProjectMemberWithFormdataBodyWithResponse Add a member to a project
+	//
+	// Masters of the project and above (8.7's `admin_project` ability: also
+	// the owner of a personal project, the owners of the project's group,
+	// and administrators). A caller who can read the project but not
+	// administer it, e.g. a developer, gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the project
+	// (`404 {"message":"404 Project Not Found"}`), the caller's right (403),
+	// `user_id` and `access_level`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), then:
+	//
+	// - Idempotent: when the user is already a member, the membership is
+	//   returned unchanged with `201`, whatever `access_level` says (even a
+	//   level that is not valid).
+	// - Otherwise a new membership is saved. A level that is not 10, 20,
+	//   30, 40 or 50 fails its validation and answers `422` with a bare
+	//   JSON array of messages (Grape's `error!` with an array, no
+	//   `message` wrapper): `["is not included in the list"]`.
+	// - A `user_id` that names no user also failed 8.7's validation; it
+	//   answered 404 with a Ruby object dump as the message. Labrador
+	//   answers `404 {"message":"404 User Not Found"}`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/members (the `AddProjectMember` operationId).
+	AddProjectMemberWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body AddProjectMemberFormdataRequestBody, reqEditors ...RequestEditorFn) (*AddProjectMemberResponse, error)
+
+	// RemoveProjectMemberWithResponse Remove a member from a project
+	//
+	// Masters of the project and above (see `POST /projects/:id/members`),
+	// or the member removing itself. Anyone else who can read the project
+	// gets `403 {"message":"403 Forbidden"}`, also when the user is not a
+	// member.
+	//
+	// Idempotent, and the answer's shape depends on the case (the docs warn
+	// not to rely on it):
+	// - a member: 200 with the deleted record, the membership's database
+	//   row as JSON (not a `ProjectMember` entity);
+	// - not a member: 200 `{"message":"Access revoked","id":<user_id>}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /projects/{id}/members/{user_id} (the `RemoveProjectMember` operationId).
+	RemoveProjectMemberWithResponse(ctx context.Context, id ProjectIDPath, userID int, reqEditors ...RequestEditorFn) (*RemoveProjectMemberResponse, error)
+
+	// GetProjectMemberWithResponse Get a project member
+	//
+	// Any logged-in user who can read the project. A user who is not a
+	// direct member of the project (or does not exist) answers
+	// `404 {"message":"404 Not found"}` (8.7's `user_project.users.find`).
+	// The docs' example also shows `email` and `created_at`; 8.7's entity
+	// did not include them.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/members/{user_id} (the `GetProjectMember` operationId).
+	GetProjectMemberWithResponse(ctx context.Context, id ProjectIDPath, userID int, reqEditors ...RequestEditorFn) (*GetProjectMemberResponse, error)
+
+	// UpdateProjectMemberWithBodyWithResponse Change a project member's access level
+	//
+	// Masters of the project and above (see `POST /projects/:id/members`);
+	// a caller who can read the project but not administer it gets
+	// `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the project
+	// (`404 {"message":"404 Project Not Found"}`), the caller's right (403),
+	// `access_level` (`400 {"message":"400 (Bad request) \"access_level\" not given"}`),
+	// the membership (`404 {"message":"404 User can not be found Not Found"}`
+	// when the user is not a direct member), then saved the new level. A
+	// level that is not 10, 20, 30, 40 or 50 answers `422` with a bare JSON
+	// array of messages: `["is not included in the list"]`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/members/{user_id} (the `UpdateProjectMember` operationId).
+	UpdateProjectMemberWithBodyWithResponse(ctx context.Context, id ProjectIDPath, userID int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateProjectMemberResponse, error)
+
+	// UpdateProjectMemberWithResponse Change a project member's access level
+	//
+	// Masters of the project and above (see `POST /projects/:id/members`);
+	// a caller who can read the project but not administer it gets
+	// `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the project
+	// (`404 {"message":"404 Project Not Found"}`), the caller's right (403),
+	// `access_level` (`400 {"message":"400 (Bad request) \"access_level\" not given"}`),
+	// the membership (`404 {"message":"404 User can not be found Not Found"}`
+	// when the user is not a direct member), then saved the new level. A
+	// level that is not 10, 20, 30, 40 or 50 answers `422` with a bare JSON
+	// array of messages: `["is not included in the list"]`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/members/{user_id} (the `UpdateProjectMember` operationId).
+	UpdateProjectMemberWithResponse(ctx context.Context, id ProjectIDPath, userID int, body UpdateProjectMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProjectMemberResponse, error)
+
+	// UpdateProjectMemberWithFormdataBodyWithResponse Change a project member's access level
+	//
+	// Masters of the project and above (see `POST /projects/:id/members`);
+	// a caller who can read the project but not administer it gets
+	// `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the project
+	// (`404 {"message":"404 Project Not Found"}`), the caller's right (403),
+	// `access_level` (`400 {"message":"400 (Bad request) \"access_level\" not given"}`),
+	// the membership (`404 {"message":"404 User can not be found Not Found"}`
+	// when the user is not a direct member), then saved the new level. A
+	// level that is not 10, 20, 30, 40 or 50 answers `422` with a bare JSON
+	// array of messages: `["is not included in the list"]`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/members/{user_id} (the `UpdateProjectMember` operationId).
+	UpdateProjectMemberWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, userID int, body UpdateProjectMemberFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateProjectMemberResponse, error)
+
+	// ShareProjectWithBodyWithResponse Share a project with a group
+	//
+	// A master of the project, an owner of the project (its namespace's
+	// owner, or an owner of its group), or an administrator (8.7's
+	// `admin_project`). Gives the members of group `group_id` access to the
+	// project at level `group_access`.
+	//
+	// 8.7 checked, in this order:
+	// - the project (`404 {"message":"404 Project Not Found"}`);
+	// - `admin_project` (`403 {"message":"403 Forbidden"}`);
+	// - `group_id` and `group_access`
+	//   (`400 {"message":"400 (Bad request) \"<name>\" not given"}`);
+	// - the namespace's share lock: a project in a group whose
+	//   `share_with_group_lock` is set answers
+	//   `400 {"message":"The project sharing with group is disabled"}`;
+	// - the link's validation: `409` with the first full error message,
+	//   e.g. `{"message":"Group already shared with this group"}`, or
+	//   `{"message":"Group access is not included in the list"}` for a
+	//   level other than 10, 20, 30 or 40.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/share (the `ShareProject` operationId).
+	ShareProjectWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ShareProjectResponse, error)
+
+	// ShareProjectWithResponse Share a project with a group
+	//
+	// A master of the project, an owner of the project (its namespace's
+	// owner, or an owner of its group), or an administrator (8.7's
+	// `admin_project`). Gives the members of group `group_id` access to the
+	// project at level `group_access`.
+	//
+	// 8.7 checked, in this order:
+	// - the project (`404 {"message":"404 Project Not Found"}`);
+	// - `admin_project` (`403 {"message":"403 Forbidden"}`);
+	// - `group_id` and `group_access`
+	//   (`400 {"message":"400 (Bad request) \"<name>\" not given"}`);
+	// - the namespace's share lock: a project in a group whose
+	//   `share_with_group_lock` is set answers
+	//   `400 {"message":"The project sharing with group is disabled"}`;
+	// - the link's validation: `409` with the first full error message,
+	//   e.g. `{"message":"Group already shared with this group"}`, or
+	//   `{"message":"Group access is not included in the list"}` for a
+	//   level other than 10, 20, 30 or 40.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/share (the `ShareProject` operationId).
+	ShareProjectWithResponse(ctx context.Context, id ProjectIDPath, body ShareProjectJSONRequestBody, reqEditors ...RequestEditorFn) (*ShareProjectResponse, error)
+
+	// ShareProjectWithFormdataBodyWithResponse Share a project with a group
+	//
+	// A master of the project, an owner of the project (its namespace's
+	// owner, or an owner of its group), or an administrator (8.7's
+	// `admin_project`). Gives the members of group `group_id` access to the
+	// project at level `group_access`.
+	//
+	// 8.7 checked, in this order:
+	// - the project (`404 {"message":"404 Project Not Found"}`);
+	// - `admin_project` (`403 {"message":"403 Forbidden"}`);
+	// - `group_id` and `group_access`
+	//   (`400 {"message":"400 (Bad request) \"<name>\" not given"}`);
+	// - the namespace's share lock: a project in a group whose
+	//   `share_with_group_lock` is set answers
+	//   `400 {"message":"The project sharing with group is disabled"}`;
+	// - the link's validation: `409` with the first full error message,
+	//   e.g. `{"message":"Group already shared with this group"}`, or
+	//   `{"message":"Group access is not included in the list"}` for a
+	//   level other than 10, 20, 30 or 40.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/share (the `ShareProject` operationId).
+	ShareProjectWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body ShareProjectFormdataRequestBody, reqEditors ...RequestEditorFn) (*ShareProjectResponse, error)
+
+	// UnstarProjectWithResponse Unstar a project
+	//
+	// Any user who can see the project (a member, anyone when it is public,
+	// any non-external user when it is internal). Answers `200` with the
+	// project (its `star_count` no longer counting the star, without
+	// `runners_token`), or `304 Not Modified` with no body when the caller
+	// had not starred it.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /projects/{id}/star (the `UnstarProject` operationId).
+	UnstarProjectWithResponse(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*UnstarProjectResponse, error)
+
+	// StarProjectWithResponse Star a project
+	//
+	// Any user who can see the project (a member, anyone when it is public,
+	// any non-external user when it is internal). Answers `201` with the
+	// project (its `star_count` already counting the new star, without
+	// `runners_token`), or `304 Not Modified` with no body when the caller
+	// had already starred it.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/star (the `StarProject` operationId).
+	StarProjectWithResponse(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*StarProjectResponse, error)
+
+	// UnarchiveProjectWithResponse Unarchive a project
+	//
+	// The project's owner (its namespace's owner, or an owner of its group)
+	// or an administrator (8.7's `archive_project`); anyone else who can see
+	// the project gets `403 {"message":"403 Forbidden"}`. The docs show this
+	// route as `POST /projects/:id/archive` by mistake.
+	//
+	// Idempotent: unarchiving a project that is not archived changes nothing
+	// and still answers `201` with the project. The project comes without
+	// `runners_token`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/unarchive (the `UnarchiveProject` operationId).
+	UnarchiveProjectWithResponse(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*UnarchiveProjectResponse, error)
+
+	// UploadProjectFileWithBodyWithResponse Upload a file to a project
+	//
+	// Any user who can see the project (a member, anyone when it is public,
+	// any non-external user when it is internal). Stores the `file` part of
+	// a `multipart/form-data` body for use in an issue, a merge request or
+	// a comment, and answers `201` with its Markdown link. The `url` is
+	// relative to the project's web URL.
+	//
+	// The docs call `file` required, but 8.7 did not check it: without a
+	// file, or with a file larger than the instance's maximum attachment
+	// size (10 MB by default), it answered `201` with JSON `null`. A body
+	// larger than Labrador's request cap answers `413` first.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/uploads (the `UploadProjectFile` operationId).
+	UploadProjectFileWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadProjectFileResponse, error)
+
+	// ListProjectUsersWithResponse List a project's users
+	//
+	// Undocumented in 8.7's docs. Any user who can see the project (a
+	// member, anyone when it is public, any non-external user when it is
+	// internal). The users of the project's team: its direct members and
+	// the members of its group.
+	//
+	// `search` keeps users whose name, email or username contains the text,
+	// ignoring case. Paginated (`page`, `per_page`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/users (the `ListProjectUsers` operationId).
+	ListProjectUsersWithResponse(ctx context.Context, id ProjectIDPath, params *ListProjectUsersParams, reqEditors ...RequestEditorFn) (*ListProjectUsersResponse, error)
 
 	// CreateSessionWithBodyWithResponse Log in
 	//
@@ -4494,6 +14977,1067 @@ type ClientWithResponsesInterface interface {
 	UnblockUserWithResponse(ctx context.Context, id UserIDPath, reqEditors ...RequestEditorFn) (*UnblockUserResponse, error)
 }
 
+// ListGroupsResponse200Headers the declared response headers of an HTTP 200 response for ListGroups
+type ListGroupsResponse200Headers struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListGroupsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Group
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListGroupsResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListGroupsResponse) GetJSON200() *[]Group {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListGroupsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListGroupsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListGroupsResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListGroupsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListGroupsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListGroupsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListGroupsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateGroupResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Group
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateGroupResponse) GetJSON201() *Group {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateGroupResponse) GetJSON400() *BadRequestBody {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateGroupResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateGroupResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateGroupResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateGroupResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateGroupResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateGroupResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateGroupResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateGroupResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteGroupResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DeletedGroup
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteGroupResponse) GetJSON200() *DeletedGroup {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteGroupResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteGroupResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteGroupResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteGroupResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteGroupResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteGroupResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteGroupResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetGroupResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GroupDetail
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetGroupResponse) GetJSON200() *GroupDetail {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetGroupResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetGroupResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetGroupResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetGroupResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetGroupResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetGroupResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetGroupResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateGroupResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GroupDetail
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateGroupResponse) GetJSON200() *GroupDetail {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateGroupResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateGroupResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateGroupResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateGroupResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateGroupResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateGroupResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateGroupResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateGroupResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateGroupResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListGroupMembersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]GroupMember
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListGroupMembersResponse) GetJSON200() *[]GroupMember {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListGroupMembersResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListGroupMembersResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListGroupMembersResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListGroupMembersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListGroupMembersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListGroupMembersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListGroupMembersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AddGroupMemberResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *GroupMember
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Message
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r AddGroupMemberResponse) GetJSON201() *GroupMember {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AddGroupMemberResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AddGroupMemberResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AddGroupMemberResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AddGroupMemberResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AddGroupMemberResponse) GetJSON409() *Message {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r AddGroupMemberResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r AddGroupMemberResponse) GetJSON422() *Message {
+	return r.JSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r AddGroupMemberResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AddGroupMemberResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AddGroupMemberResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AddGroupMemberResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RemoveGroupMemberResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DeletedMember
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RemoveGroupMemberResponse) GetJSON200() *DeletedMember {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RemoveGroupMemberResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RemoveGroupMemberResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RemoveGroupMemberResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r RemoveGroupMemberResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RemoveGroupMemberResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RemoveGroupMemberResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RemoveGroupMemberResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateGroupMemberResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GroupMember
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *AccessLevelErrors
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateGroupMemberResponse) GetJSON200() *GroupMember {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateGroupMemberResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateGroupMemberResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateGroupMemberResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateGroupMemberResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateGroupMemberResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r UpdateGroupMemberResponse) GetJSON422() *AccessLevelErrors {
+	return r.JSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateGroupMemberResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateGroupMemberResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateGroupMemberResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateGroupMemberResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListGroupProjectsResponse200Headers the declared response headers of an HTTP 200 response for ListGroupProjects
+type ListGroupProjectsResponse200Headers struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListGroupProjectsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Project
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListGroupProjectsResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListGroupProjectsResponse) GetJSON200() *[]Project {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListGroupProjectsResponse) GetJSON400() *BadRequestBody {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListGroupProjectsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListGroupProjectsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListGroupProjectsResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListGroupProjectsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListGroupProjectsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListGroupProjectsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListGroupProjectsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type TransferProjectToGroupResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *GroupRecord
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Message
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r TransferProjectToGroupResponse) GetJSON201() *GroupRecord {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r TransferProjectToGroupResponse) GetJSON400() *Message {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r TransferProjectToGroupResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r TransferProjectToGroupResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r TransferProjectToGroupResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r TransferProjectToGroupResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r TransferProjectToGroupResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r TransferProjectToGroupResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r TransferProjectToGroupResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListSystemHooksResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Hook
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListSystemHooksResponse) GetJSON200() *[]Hook {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListSystemHooksResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListSystemHooksResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListSystemHooksResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListSystemHooksResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListSystemHooksResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListSystemHooksResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListSystemHooksResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AddSystemHookResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Hook
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r AddSystemHookResponse) GetJSON201() *Hook {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AddSystemHookResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AddSystemHookResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AddSystemHookResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AddSystemHookResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r AddSystemHookResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r AddSystemHookResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AddSystemHookResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AddSystemHookResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AddSystemHookResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteSystemHookResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DeletedHookOrNull
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteSystemHookResponse) GetJSON200() *DeletedHookOrNull {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteSystemHookResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteSystemHookResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteSystemHookResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteSystemHookResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteSystemHookResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteSystemHookResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteSystemHookResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type TestSystemHookResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SystemHookTestPayload
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r TestSystemHookResponse) GetJSON200() *SystemHookTestPayload {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r TestSystemHookResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r TestSystemHookResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r TestSystemHookResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r TestSystemHookResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r TestSystemHookResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r TestSystemHookResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r TestSystemHookResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4625,6 +16169,2510 @@ func (r ListNamespacesResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListNamespacesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListProjectsResponse200Headers the declared response headers of an HTTP 200 response for ListProjects
+type ListProjectsResponse200Headers struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListProjectsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]ProjectWithAccess
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListProjectsResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListProjectsResponse) GetJSON200() *[]ProjectWithAccess {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListProjectsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListProjectsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListProjectsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListProjectsResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListProjectsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListProjectsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListProjectsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListProjectsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateProjectResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Project
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *CreateProjectForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateProjectResponse) GetJSON201() *Project {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateProjectResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateProjectResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateProjectResponse) GetJSON403() *CreateProjectForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateProjectResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateProjectResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateProjectResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateProjectResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateProjectResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateProjectResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListAllProjectsResponse200Headers the declared response headers of an HTTP 200 response for ListAllProjects
+type ListAllProjectsResponse200Headers struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListAllProjectsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]ProjectWithAccess
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListAllProjectsResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListAllProjectsResponse) GetJSON200() *[]ProjectWithAccess {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListAllProjectsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListAllProjectsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListAllProjectsResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListAllProjectsResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListAllProjectsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListAllProjectsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListAllProjectsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListAllProjectsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ForkProjectResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Project
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ProjectNotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *ForkProjectConflict
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r ForkProjectResponse) GetJSON201() *Project {
+	return r.JSON201
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ForkProjectResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ForkProjectResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ForkProjectResponse) GetJSON404() *ProjectNotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ForkProjectResponse) GetJSON409() *ForkProjectConflict {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r ForkProjectResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ForkProjectResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ForkProjectResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ForkProjectResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListOwnedProjectsResponse200Headers the declared response headers of an HTTP 200 response for ListOwnedProjects
+type ListOwnedProjectsResponse200Headers struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListOwnedProjectsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]ProjectWithAccess
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListOwnedProjectsResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListOwnedProjectsResponse) GetJSON200() *[]ProjectWithAccess {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListOwnedProjectsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListOwnedProjectsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListOwnedProjectsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListOwnedProjectsResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListOwnedProjectsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListOwnedProjectsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListOwnedProjectsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListOwnedProjectsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SearchProjectsResponse200Headers the declared response headers of an HTTP 200 response for SearchProjects
+type SearchProjectsResponse200Headers struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type SearchProjectsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Project
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *SearchProjectsResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SearchProjectsResponse) GetJSON200() *[]Project {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SearchProjectsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SearchProjectsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SearchProjectsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r SearchProjectsResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r SearchProjectsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SearchProjectsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SearchProjectsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SearchProjectsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListStarredProjectsResponse200Headers the declared response headers of an HTTP 200 response for ListStarredProjects
+type ListStarredProjectsResponse200Headers struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListStarredProjectsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Project
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListStarredProjectsResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListStarredProjectsResponse) GetJSON200() *[]Project {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListStarredProjectsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListStarredProjectsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListStarredProjectsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListStarredProjectsResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListStarredProjectsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListStarredProjectsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListStarredProjectsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListStarredProjectsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateProjectForUserResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Project
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateProjectForUserResponse) GetJSON201() *Project {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateProjectForUserResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateProjectForUserResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateProjectForUserResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateProjectForUserResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateProjectForUserResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateProjectForUserResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateProjectForUserResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateProjectForUserResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateProjectForUserResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteProjectResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *bool
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ProjectNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteProjectResponse) GetJSON200() *bool {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteProjectResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteProjectResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteProjectResponse) GetJSON404() *ProjectNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteProjectResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteProjectResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteProjectResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteProjectResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetProjectResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ProjectWithAccess
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ProjectNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetProjectResponse) GetJSON200() *ProjectWithAccess {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetProjectResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetProjectResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetProjectResponse) GetJSON404() *ProjectNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetProjectResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetProjectResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetProjectResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetProjectResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateProjectResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Project
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ProjectNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateProjectResponse) GetJSON200() *Project {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateProjectResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateProjectResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateProjectResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateProjectResponse) GetJSON404() *ProjectNotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateProjectResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateProjectResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateProjectResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateProjectResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateProjectResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ArchiveProjectResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Project
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ProjectNotFound
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r ArchiveProjectResponse) GetJSON201() *Project {
+	return r.JSON201
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ArchiveProjectResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ArchiveProjectResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ArchiveProjectResponse) GetJSON404() *ProjectNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ArchiveProjectResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ArchiveProjectResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ArchiveProjectResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ArchiveProjectResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListProjectEventsResponse200Headers the declared response headers of an HTTP 200 response for ListProjectEvents
+type ListProjectEventsResponse200Headers struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListProjectEventsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Event
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ProjectNotFound
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListProjectEventsResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListProjectEventsResponse) GetJSON200() *[]Event {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListProjectEventsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListProjectEventsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListProjectEventsResponse) GetJSON404() *ProjectNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListProjectEventsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListProjectEventsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListProjectEventsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListProjectEventsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteForkRelationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ForkedProjectLinkOrNull
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ProjectNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteForkRelationResponse) GetJSON200() *ForkedProjectLinkOrNull {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteForkRelationResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteForkRelationResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteForkRelationResponse) GetJSON404() *ProjectNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteForkRelationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteForkRelationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteForkRelationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteForkRelationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateForkRelationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ForkedProjectLink
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Message
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateForkRelationResponse) GetJSON201() *ForkedProjectLink {
+	return r.JSON201
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateForkRelationResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateForkRelationResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateForkRelationResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateForkRelationResponse) GetJSON409() *Message {
+	return r.JSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateForkRelationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateForkRelationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateForkRelationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateForkRelationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListProjectHooksResponse200Headers the declared response headers of an HTTP 200 response for ListProjectHooks
+type ListProjectHooksResponse200Headers struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListProjectHooksResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]ProjectHook
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListProjectHooksResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListProjectHooksResponse) GetJSON200() *[]ProjectHook {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListProjectHooksResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListProjectHooksResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListProjectHooksResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListProjectHooksResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListProjectHooksResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListProjectHooksResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListProjectHooksResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AddProjectHookResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ProjectHook
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *GrapeError
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r AddProjectHookResponse) GetJSON201() *ProjectHook {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AddProjectHookResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AddProjectHookResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AddProjectHookResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AddProjectHookResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r AddProjectHookResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r AddProjectHookResponse) GetJSON422() *GrapeError {
+	return r.JSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r AddProjectHookResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AddProjectHookResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AddProjectHookResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AddProjectHookResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteProjectHookResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]DeletedHook
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteProjectHookResponse) GetJSON200() *[]DeletedHook {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteProjectHookResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteProjectHookResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteProjectHookResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteProjectHookResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteProjectHookResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteProjectHookResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteProjectHookResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetProjectHookResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ProjectHook
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetProjectHookResponse) GetJSON200() *ProjectHook {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetProjectHookResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetProjectHookResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetProjectHookResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetProjectHookResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetProjectHookResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetProjectHookResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetProjectHookResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type EditProjectHookResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ProjectHook
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *GrapeError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r EditProjectHookResponse) GetJSON200() *ProjectHook {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r EditProjectHookResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r EditProjectHookResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r EditProjectHookResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r EditProjectHookResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r EditProjectHookResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r EditProjectHookResponse) GetJSON422() *GrapeError {
+	return r.JSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r EditProjectHookResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r EditProjectHookResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r EditProjectHookResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r EditProjectHookResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListDeployKeysResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]SSHKey
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListDeployKeysResponse) GetJSON200() *[]SSHKey {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListDeployKeysResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListDeployKeysResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListDeployKeysResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListDeployKeysResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListDeployKeysResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListDeployKeysResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListDeployKeysResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AddDeployKeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *SSHKey
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r AddDeployKeyResponse) GetJSON201() *SSHKey {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AddDeployKeyResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AddDeployKeyResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AddDeployKeyResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AddDeployKeyResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r AddDeployKeyResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r AddDeployKeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AddDeployKeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AddDeployKeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AddDeployKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteDeployKeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DeletedDeployKey
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteDeployKeyResponse) GetJSON200() *DeletedDeployKey {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteDeployKeyResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteDeployKeyResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteDeployKeyResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteDeployKeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteDeployKeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteDeployKeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteDeployKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetDeployKeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SSHKey
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetDeployKeyResponse) GetJSON200() *SSHKey {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetDeployKeyResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetDeployKeyResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetDeployKeyResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetDeployKeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetDeployKeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetDeployKeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetDeployKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListProjectMembersResponse200Headers the declared response headers of an HTTP 200 response for ListProjectMembers
+type ListProjectMembersResponse200Headers struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListProjectMembersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]ProjectMember
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListProjectMembersResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListProjectMembersResponse) GetJSON200() *[]ProjectMember {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListProjectMembersResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListProjectMembersResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListProjectMembersResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListProjectMembersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListProjectMembersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListProjectMembersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListProjectMembersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AddProjectMemberResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ProjectMember
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *AccessLevelErrors
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r AddProjectMemberResponse) GetJSON201() *ProjectMember {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AddProjectMemberResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AddProjectMemberResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AddProjectMemberResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AddProjectMemberResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r AddProjectMemberResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r AddProjectMemberResponse) GetJSON422() *AccessLevelErrors {
+	return r.JSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r AddProjectMemberResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AddProjectMemberResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AddProjectMemberResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AddProjectMemberResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RemoveProjectMemberResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DeletedMemberOrAccessRevoked
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RemoveProjectMemberResponse) GetJSON200() *DeletedMemberOrAccessRevoked {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RemoveProjectMemberResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RemoveProjectMemberResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RemoveProjectMemberResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r RemoveProjectMemberResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RemoveProjectMemberResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RemoveProjectMemberResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RemoveProjectMemberResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetProjectMemberResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ProjectMember
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetProjectMemberResponse) GetJSON200() *ProjectMember {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetProjectMemberResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetProjectMemberResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetProjectMemberResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetProjectMemberResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetProjectMemberResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetProjectMemberResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetProjectMemberResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateProjectMemberResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ProjectMember
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *AccessLevelErrors
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateProjectMemberResponse) GetJSON200() *ProjectMember {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateProjectMemberResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateProjectMemberResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateProjectMemberResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateProjectMemberResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateProjectMemberResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r UpdateProjectMemberResponse) GetJSON422() *AccessLevelErrors {
+	return r.JSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateProjectMemberResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateProjectMemberResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateProjectMemberResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateProjectMemberResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ShareProjectResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ProjectGroupLink
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ProjectNotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r ShareProjectResponse) GetJSON201() *ProjectGroupLink {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ShareProjectResponse) GetJSON400() *BadRequestBody {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ShareProjectResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ShareProjectResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ShareProjectResponse) GetJSON404() *ProjectNotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ShareProjectResponse) GetJSON409() *Message {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ShareProjectResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r ShareProjectResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ShareProjectResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ShareProjectResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ShareProjectResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UnstarProjectResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Project
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ProjectNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UnstarProjectResponse) GetJSON200() *Project {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UnstarProjectResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UnstarProjectResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UnstarProjectResponse) GetJSON404() *ProjectNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r UnstarProjectResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UnstarProjectResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UnstarProjectResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UnstarProjectResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type StarProjectResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Project
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ProjectNotFound
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r StarProjectResponse) GetJSON201() *Project {
+	return r.JSON201
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StarProjectResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StarProjectResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StarProjectResponse) GetJSON404() *ProjectNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r StarProjectResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StarProjectResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StarProjectResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StarProjectResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UnarchiveProjectResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Project
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ProjectNotFound
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r UnarchiveProjectResponse) GetJSON201() *Project {
+	return r.JSON201
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UnarchiveProjectResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UnarchiveProjectResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UnarchiveProjectResponse) GetJSON404() *ProjectNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r UnarchiveProjectResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UnarchiveProjectResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UnarchiveProjectResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UnarchiveProjectResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UploadProjectFileResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ProjectUploadOrNull
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ProjectNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r UploadProjectFileResponse) GetJSON201() *ProjectUploadOrNull {
+	return r.JSON201
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UploadProjectFileResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UploadProjectFileResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UploadProjectFileResponse) GetJSON404() *ProjectNotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UploadProjectFileResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r UploadProjectFileResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UploadProjectFileResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UploadProjectFileResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UploadProjectFileResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListProjectUsersResponse200Headers the declared response headers of an HTTP 200 response for ListProjectUsers
+type ListProjectUsersResponse200Headers struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListProjectUsersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]UserBasic
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ProjectNotFound
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListProjectUsersResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListProjectUsersResponse) GetJSON200() *[]UserBasic {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListProjectUsersResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListProjectUsersResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListProjectUsersResponse) GetJSON404() *ProjectNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListProjectUsersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListProjectUsersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListProjectUsersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListProjectUsersResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -6161,6 +20209,629 @@ func (r UnblockUserResponse) ContentType() string {
 	return ""
 }
 
+// ListGroupsWithResponse List groups
+//
+// Any logged-in user. An administrator gets every group; anyone else the
+// groups they are a member of (8.7's `current_user.groups`), not the
+// public groups they merely can see.
+//
+// `search` keeps the groups whose name or path contains the text.
+// Paginated (`page`, `per_page`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /groups (the `ListGroups` operationId).
+func (c *ClientWithResponses) ListGroupsWithResponse(ctx context.Context, params *ListGroupsParams, reqEditors ...RequestEditorFn) (*ListGroupsResponse, error) {
+	rsp, err := c.ListGroups(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListGroupsResponse(rsp)
+}
+
+// CreateGroupWithBodyWithResponse Create a group
+//
+// Users who may create groups (`can_create_group`; administrators
+// always may). Anyone else gets `403 {"message":"403 Forbidden"}`. The
+// creator becomes the group's owner (access level 50).
+//
+// 8.7 checked, in this order: the `create_group` ability (403), `name`
+// and `path` (`400 {"message":"400 (Bad request) \"<name>\" not given"}`),
+// then saved the group. When the group cannot be saved (a path or name
+// already taken by a user or group, a path with invalid characters, a
+// visibility level the administrator restricted for this user), 8.7
+// answered `400` with a **string** message holding Ruby's rendering of
+// the errors hash, not the usual validation object:
+// `{"message":"Failed to save group {:path=>[\"has already been taken\"]}"}`.
+// There is no 409 here.
+//
+// `visibility_level` defaults to the instance's default group visibility.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /groups (the `CreateGroup` operationId).
+func (c *ClientWithResponses) CreateGroupWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateGroupResponse, error) {
+	rsp, err := c.CreateGroupWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateGroupResponse(rsp)
+}
+
+// CreateGroupWithResponse Create a group
+//
+// Users who may create groups (`can_create_group`; administrators
+// always may). Anyone else gets `403 {"message":"403 Forbidden"}`. The
+// creator becomes the group's owner (access level 50).
+//
+// 8.7 checked, in this order: the `create_group` ability (403), `name`
+// and `path` (`400 {"message":"400 (Bad request) \"<name>\" not given"}`),
+// then saved the group. When the group cannot be saved (a path or name
+// already taken by a user or group, a path with invalid characters, a
+// visibility level the administrator restricted for this user), 8.7
+// answered `400` with a **string** message holding Ruby's rendering of
+// the errors hash, not the usual validation object:
+// `{"message":"Failed to save group {:path=>[\"has already been taken\"]}"}`.
+// There is no 409 here.
+//
+// `visibility_level` defaults to the instance's default group visibility.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /groups (the `CreateGroup` operationId).
+func (c *ClientWithResponses) CreateGroupWithResponse(ctx context.Context, body CreateGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateGroupResponse, error) {
+	rsp, err := c.CreateGroup(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateGroupResponse(rsp)
+}
+
+// CreateGroupWithFormdataBodyWithResponse Create a group
+//
+// Users who may create groups (`can_create_group`; administrators
+// always may). Anyone else gets `403 {"message":"403 Forbidden"}`. The
+// creator becomes the group's owner (access level 50).
+//
+// 8.7 checked, in this order: the `create_group` ability (403), `name`
+// and `path` (`400 {"message":"400 (Bad request) \"<name>\" not given"}`),
+// then saved the group. When the group cannot be saved (a path or name
+// already taken by a user or group, a path with invalid characters, a
+// visibility level the administrator restricted for this user), 8.7
+// answered `400` with a **string** message holding Ruby's rendering of
+// the errors hash, not the usual validation object:
+// `{"message":"Failed to save group {:path=>[\"has already been taken\"]}"}`.
+// There is no 409 here.
+//
+// `visibility_level` defaults to the instance's default group visibility.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /groups (the `CreateGroup` operationId).
+func (c *ClientWithResponses) CreateGroupWithFormdataBodyWithResponse(ctx context.Context, body CreateGroupFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateGroupResponse, error) {
+	rsp, err := c.CreateGroupWithFormdataBody(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateGroupResponse(rsp)
+}
+
+// DeleteGroupWithResponse Delete a group
+//
+// The group's owners and administrators. Removes the group with all its
+// projects (and their repositories).
+//
+// DELETE answers 200 with the deleted record: the group's namespace row
+// as JSON (8.7 returned what its `DestroyGroupService` returned, the
+// destroyed model, without an entity), not a `Group` entity.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /groups/{id} (the `DeleteGroup` operationId).
+func (c *ClientWithResponses) DeleteGroupWithResponse(ctx context.Context, id GroupIDPath, reqEditors ...RequestEditorFn) (*DeleteGroupResponse, error) {
+	rsp, err := c.DeleteGroup(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteGroupResponse(rsp)
+}
+
+// GetGroupWithResponse Get a group with its projects
+//
+// Any logged-in user who can read the group: a member, an
+// administrator, anyone for a public group, any non-external user for
+// an internal group, and anyone who can see one of the group's
+// projects. Anyone else, like an unknown group, gets
+// `404 {"message":"404 Group Not Found"}`.
+//
+// `projects` lists every project of the group: 8.7's `GroupDetail`
+// did not filter them by what the caller may see.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /groups/{id} (the `GetGroup` operationId).
+func (c *ClientWithResponses) GetGroupWithResponse(ctx context.Context, id GroupIDPath, reqEditors ...RequestEditorFn) (*GetGroupResponse, error) {
+	rsp, err := c.GetGroup(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetGroupResponse(rsp)
+}
+
+// UpdateGroupWithBodyWithResponse Modify a group
+//
+// The group's owners and administrators (8.7's `admin_group` ability).
+// A caller who can read the group but not administer it gets
+// `403 {"message":"403 Forbidden"}`; one who cannot read it,
+// `404 {"message":"404 Group Not Found"}`.
+//
+// Every parameter is optional; only the given ones change. A failed
+// validation answers `400 {"message":{"<field>":["<msg>"]}}`, e.g.
+// `{"message":{"path":["has already been taken"]}}`. `visibility_level`
+// fails when the administrator restricted that level (for non-admins)
+// or when a project of the group is more visible than the new level:
+// `{"message":{"visibility_level":["private is not allowed since there are projects with higher visibility."]}}`.
+//
+// The docs show only `id` as numeric; like every group endpoint, 8.7
+// also took the group's path.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /groups/{id} (the `UpdateGroup` operationId).
+func (c *ClientWithResponses) UpdateGroupWithBodyWithResponse(ctx context.Context, id GroupIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateGroupResponse, error) {
+	rsp, err := c.UpdateGroupWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateGroupResponse(rsp)
+}
+
+// UpdateGroupWithResponse Modify a group
+//
+// The group's owners and administrators (8.7's `admin_group` ability).
+// A caller who can read the group but not administer it gets
+// `403 {"message":"403 Forbidden"}`; one who cannot read it,
+// `404 {"message":"404 Group Not Found"}`.
+//
+// Every parameter is optional; only the given ones change. A failed
+// validation answers `400 {"message":{"<field>":["<msg>"]}}`, e.g.
+// `{"message":{"path":["has already been taken"]}}`. `visibility_level`
+// fails when the administrator restricted that level (for non-admins)
+// or when a project of the group is more visible than the new level:
+// `{"message":{"visibility_level":["private is not allowed since there are projects with higher visibility."]}}`.
+//
+// The docs show only `id` as numeric; like every group endpoint, 8.7
+// also took the group's path.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /groups/{id} (the `UpdateGroup` operationId).
+func (c *ClientWithResponses) UpdateGroupWithResponse(ctx context.Context, id GroupIDPath, body UpdateGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateGroupResponse, error) {
+	rsp, err := c.UpdateGroup(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateGroupResponse(rsp)
+}
+
+// UpdateGroupWithFormdataBodyWithResponse Modify a group
+//
+// The group's owners and administrators (8.7's `admin_group` ability).
+// A caller who can read the group but not administer it gets
+// `403 {"message":"403 Forbidden"}`; one who cannot read it,
+// `404 {"message":"404 Group Not Found"}`.
+//
+// Every parameter is optional; only the given ones change. A failed
+// validation answers `400 {"message":{"<field>":["<msg>"]}}`, e.g.
+// `{"message":{"path":["has already been taken"]}}`. `visibility_level`
+// fails when the administrator restricted that level (for non-admins)
+// or when a project of the group is more visible than the new level:
+// `{"message":{"visibility_level":["private is not allowed since there are projects with higher visibility."]}}`.
+//
+// The docs show only `id` as numeric; like every group endpoint, 8.7
+// also took the group's path.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /groups/{id} (the `UpdateGroup` operationId).
+func (c *ClientWithResponses) UpdateGroupWithFormdataBodyWithResponse(ctx context.Context, id GroupIDPath, body UpdateGroupFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateGroupResponse, error) {
+	rsp, err := c.UpdateGroupWithFormdataBody(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateGroupResponse(rsp)
+}
+
+// ListGroupMembersWithResponse List a group's members
+//
+// Any logged-in user who can read the group (see `GET /groups/:id`).
+// Every member of the group in one answer: 8.7 did not paginate this
+// list (no `page`/`per_page`, no pagination headers).
+//
+// Each item is the member's `UserBasic` with its `access_level` in the
+// group. The docs' example also shows `email` and `created_at`; 8.7's
+// entity did not include them.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /groups/{id}/members (the `ListGroupMembers` operationId).
+func (c *ClientWithResponses) ListGroupMembersWithResponse(ctx context.Context, id GroupIDPath, reqEditors ...RequestEditorFn) (*ListGroupMembersResponse, error) {
+	rsp, err := c.ListGroupMembers(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListGroupMembersResponse(rsp)
+}
+
+// AddGroupMemberWithBodyWithResponse Add a member to a group
+//
+// The group's owners and administrators; a caller who can read the
+// group but not administer it gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the group (`404 {"message":"404 Group Not Found"}`),
+// the caller's right (403), `user_id` and `access_level`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), the
+// level (`422 {"message":"Wrong access level"}` unless it is 10, 20,
+// 30, 40 or 50), then an existing membership
+// (`409 {"message":"Already exists"}`).
+//
+// A `user_id` that names no user made 8.7 fail with a 500 (its member
+// lookup after the failed add came back empty); Labrador answers
+// `404 {"message":"404 User Not Found"}`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /groups/{id}/members (the `AddGroupMember` operationId).
+func (c *ClientWithResponses) AddGroupMemberWithBodyWithResponse(ctx context.Context, id GroupIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddGroupMemberResponse, error) {
+	rsp, err := c.AddGroupMemberWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddGroupMemberResponse(rsp)
+}
+
+// AddGroupMemberWithResponse Add a member to a group
+//
+// The group's owners and administrators; a caller who can read the
+// group but not administer it gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the group (`404 {"message":"404 Group Not Found"}`),
+// the caller's right (403), `user_id` and `access_level`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), the
+// level (`422 {"message":"Wrong access level"}` unless it is 10, 20,
+// 30, 40 or 50), then an existing membership
+// (`409 {"message":"Already exists"}`).
+//
+// A `user_id` that names no user made 8.7 fail with a 500 (its member
+// lookup after the failed add came back empty); Labrador answers
+// `404 {"message":"404 User Not Found"}`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /groups/{id}/members (the `AddGroupMember` operationId).
+func (c *ClientWithResponses) AddGroupMemberWithResponse(ctx context.Context, id GroupIDPath, body AddGroupMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*AddGroupMemberResponse, error) {
+	rsp, err := c.AddGroupMember(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddGroupMemberResponse(rsp)
+}
+
+// AddGroupMemberWithFormdataBodyWithResponse Add a member to a group
+//
+// The group's owners and administrators; a caller who can read the
+// group but not administer it gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the group (`404 {"message":"404 Group Not Found"}`),
+// the caller's right (403), `user_id` and `access_level`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), the
+// level (`422 {"message":"Wrong access level"}` unless it is 10, 20,
+// 30, 40 or 50), then an existing membership
+// (`409 {"message":"Already exists"}`).
+//
+// A `user_id` that names no user made 8.7 fail with a 500 (its member
+// lookup after the failed add came back empty); Labrador answers
+// `404 {"message":"404 User Not Found"}`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /groups/{id}/members (the `AddGroupMember` operationId).
+func (c *ClientWithResponses) AddGroupMemberWithFormdataBodyWithResponse(ctx context.Context, id GroupIDPath, body AddGroupMemberFormdataRequestBody, reqEditors ...RequestEditorFn) (*AddGroupMemberResponse, error) {
+	rsp, err := c.AddGroupMemberWithFormdataBody(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddGroupMemberResponse(rsp)
+}
+
+// RemoveGroupMemberWithResponse Remove a member from a group
+//
+// The group's owners and administrators; a caller who can read the
+// group but not administer it gets `403 {"message":"403 Forbidden"}`
+// (in 8.7 a member could not leave a group through the API).
+//
+// DELETE answers 200 with the deleted record: the membership's database
+// row as JSON, not a `GroupMember` entity. A user who is not a member
+// answers
+// `404 {"message":"404 Not Found - user_id:<user_id> not a member of group <group name>"}`
+// (8.7 wrote this message itself); this call is not idempotent.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /groups/{id}/members/{user_id} (the `RemoveGroupMember` operationId).
+func (c *ClientWithResponses) RemoveGroupMemberWithResponse(ctx context.Context, id GroupIDPath, userID int, reqEditors ...RequestEditorFn) (*RemoveGroupMemberResponse, error) {
+	rsp, err := c.RemoveGroupMember(ctx, id, userID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRemoveGroupMemberResponse(rsp)
+}
+
+// UpdateGroupMemberWithBodyWithResponse Change a group member's access level
+//
+// The group's owners and administrators; a caller who can read the
+// group but not administer it gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the group (`404 {"message":"404 Group Not Found"}`),
+// the caller's right (403), `access_level`
+// (`400 {"message":"400 (Bad request) \"access_level\" not given"}`),
+// the membership (`404 {"message":"404 User can not be found Not Found"}`
+// when the user is not a member), then saved the new level. A level
+// that is not 10, 20, 30, 40 or 50 fails the member's validation and
+// answers `422` with a bare JSON array of messages (Grape's `error!`
+// with an array, no `message` wrapper): `["is not included in the list"]`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /groups/{id}/members/{user_id} (the `UpdateGroupMember` operationId).
+func (c *ClientWithResponses) UpdateGroupMemberWithBodyWithResponse(ctx context.Context, id GroupIDPath, userID int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateGroupMemberResponse, error) {
+	rsp, err := c.UpdateGroupMemberWithBody(ctx, id, userID, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateGroupMemberResponse(rsp)
+}
+
+// UpdateGroupMemberWithResponse Change a group member's access level
+//
+// The group's owners and administrators; a caller who can read the
+// group but not administer it gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the group (`404 {"message":"404 Group Not Found"}`),
+// the caller's right (403), `access_level`
+// (`400 {"message":"400 (Bad request) \"access_level\" not given"}`),
+// the membership (`404 {"message":"404 User can not be found Not Found"}`
+// when the user is not a member), then saved the new level. A level
+// that is not 10, 20, 30, 40 or 50 fails the member's validation and
+// answers `422` with a bare JSON array of messages (Grape's `error!`
+// with an array, no `message` wrapper): `["is not included in the list"]`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /groups/{id}/members/{user_id} (the `UpdateGroupMember` operationId).
+func (c *ClientWithResponses) UpdateGroupMemberWithResponse(ctx context.Context, id GroupIDPath, userID int, body UpdateGroupMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateGroupMemberResponse, error) {
+	rsp, err := c.UpdateGroupMember(ctx, id, userID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateGroupMemberResponse(rsp)
+}
+
+// UpdateGroupMemberWithFormdataBodyWithResponse Change a group member's access level
+//
+// The group's owners and administrators; a caller who can read the
+// group but not administer it gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the group (`404 {"message":"404 Group Not Found"}`),
+// the caller's right (403), `access_level`
+// (`400 {"message":"400 (Bad request) \"access_level\" not given"}`),
+// the membership (`404 {"message":"404 User can not be found Not Found"}`
+// when the user is not a member), then saved the new level. A level
+// that is not 10, 20, 30, 40 or 50 fails the member's validation and
+// answers `422` with a bare JSON array of messages (Grape's `error!`
+// with an array, no `message` wrapper): `["is not included in the list"]`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /groups/{id}/members/{user_id} (the `UpdateGroupMember` operationId).
+func (c *ClientWithResponses) UpdateGroupMemberWithFormdataBodyWithResponse(ctx context.Context, id GroupIDPath, userID int, body UpdateGroupMemberFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateGroupMemberResponse, error) {
+	rsp, err := c.UpdateGroupMemberWithFormdataBody(ctx, id, userID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateGroupMemberResponse(rsp)
+}
+
+// ListGroupProjectsWithResponse List a group's projects
+//
+// Any logged-in user who can read the group (see `GET /groups/:id`).
+// The group's projects and the projects shared with the group, as 8.7's
+// `GroupProjectsFinder` chose them: a member of the group gets all of
+// them; anyone else, administrators included, only the public ones,
+// the internal ones (unless the caller is external) and the ones the
+// caller is a member of.
+//
+// Filters, order and pagination as `GET /projects` (8.7's
+// `filter_projects`): `archived`, `visibility`, `search`, `order_by`
+// (default `created_at`), `sort` (default `desc`), `page`, `per_page`.
+// 8.7 silently fell back to the defaults for an unknown `order_by` or
+// `sort`, and a `visibility` outside the three names made it fail with
+// a 500; in this contract all three are enums, so an unknown value
+// answers `400 {"message":{"<param>":["is invalid"]}}`. The docs also
+// name `ci_enabled_first`; 8.7 ignored it.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /groups/{id}/projects (the `ListGroupProjects` operationId).
+func (c *ClientWithResponses) ListGroupProjectsWithResponse(ctx context.Context, id GroupIDPath, params *ListGroupProjectsParams, reqEditors ...RequestEditorFn) (*ListGroupProjectsResponse, error) {
+	rsp, err := c.ListGroupProjects(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListGroupProjectsResponse(rsp)
+}
+
+// TransferProjectToGroupWithResponse Transfer a project into a group
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+// Moves the project (and its repository) into the group's namespace.
+//
+// Unlike every other group endpoint, 8.7 looked the group up by numeric
+// id only (`Group.find_by(id:)`), and did not answer 404 for it: a group
+// path, an unknown id, or the project's current group make the transfer
+// fail with
+// `400 {"message":"Failed to transfer project {:new_namespace=>[\"is invalid\"]}"}`.
+// A project of the same path already in the group answers
+// `400 {"message":"Failed to transfer project {:new_namespace=>[\"Project with same path in target namespace already exists\"]}"}`.
+// The message is a string holding Ruby's rendering of the errors hash.
+// The project is looked up first: an unknown project answers
+// `404 {"message":"404 Not found"}` (8.7's `Project.find`), whatever the
+// group.
+//
+// The answer is the group's namespace row as JSON (8.7 presented the
+// model without an entity), not a `Group` entity.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /groups/{id}/projects/{project_id} (the `TransferProjectToGroup` operationId).
+func (c *ClientWithResponses) TransferProjectToGroupWithResponse(ctx context.Context, id GroupIDPath, projectID int, reqEditors ...RequestEditorFn) (*TransferProjectToGroupResponse, error) {
+	rsp, err := c.TransferProjectToGroup(ctx, id, projectID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTransferProjectToGroupResponse(rsp)
+}
+
+// ListSystemHooksWithResponse List system hooks
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+// All system hooks in one answer: 8.7 did not paginate this list (no
+// `page`/`per_page`, no pagination headers).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /hooks (the `ListSystemHooks` operationId).
+func (c *ClientWithResponses) ListSystemHooksWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListSystemHooksResponse, error) {
+	rsp, err := c.ListSystemHooks(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListSystemHooksResponse(rsp)
+}
+
+// AddSystemHookWithBodyWithResponse Add a system hook
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`
+// (checked before the parameters). `url` is required:
+// `400 {"message":"400 (Bad request) \"url\" not given"}`.
+//
+// A hook that cannot be saved (a `url` that is not a valid http(s)
+// URL) answers `404 {"message":"404 Not Found"}`: 8.7 called
+// `not_found!` for any save failure.
+//
+// The docs' example shows the answer as an array; 8.7 answered the one
+// hook as an object.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /hooks (the `AddSystemHook` operationId).
+func (c *ClientWithResponses) AddSystemHookWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddSystemHookResponse, error) {
+	rsp, err := c.AddSystemHookWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddSystemHookResponse(rsp)
+}
+
+// AddSystemHookWithResponse Add a system hook
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`
+// (checked before the parameters). `url` is required:
+// `400 {"message":"400 (Bad request) \"url\" not given"}`.
+//
+// A hook that cannot be saved (a `url` that is not a valid http(s)
+// URL) answers `404 {"message":"404 Not Found"}`: 8.7 called
+// `not_found!` for any save failure.
+//
+// The docs' example shows the answer as an array; 8.7 answered the one
+// hook as an object.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /hooks (the `AddSystemHook` operationId).
+func (c *ClientWithResponses) AddSystemHookWithResponse(ctx context.Context, body AddSystemHookJSONRequestBody, reqEditors ...RequestEditorFn) (*AddSystemHookResponse, error) {
+	rsp, err := c.AddSystemHook(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddSystemHookResponse(rsp)
+}
+
+// AddSystemHookWithFormdataBodyWithResponse Add a system hook
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`
+// (checked before the parameters). `url` is required:
+// `400 {"message":"400 (Bad request) \"url\" not given"}`.
+//
+// A hook that cannot be saved (a `url` that is not a valid http(s)
+// URL) answers `404 {"message":"404 Not Found"}`: 8.7 called
+// `not_found!` for any save failure.
+//
+// The docs' example shows the answer as an array; 8.7 answered the one
+// hook as an object.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /hooks (the `AddSystemHook` operationId).
+func (c *ClientWithResponses) AddSystemHookWithFormdataBodyWithResponse(ctx context.Context, body AddSystemHookFormdataRequestBody, reqEditors ...RequestEditorFn) (*AddSystemHookResponse, error) {
+	rsp, err := c.AddSystemHookWithFormdataBody(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddSystemHookResponse(rsp)
+}
+
+// DeleteSystemHookWithResponse Delete a system hook
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+//
+// Idempotent: 8.7 swallowed every error of this call. DELETE answers
+// 200 with the deleted record (the hook's database row as JSON, not a
+// `Hook` entity), or with JSON `null` when there is no system hook with
+// that id.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /hooks/{id} (the `DeleteSystemHook` operationId).
+func (c *ClientWithResponses) DeleteSystemHookWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*DeleteSystemHookResponse, error) {
+	rsp, err := c.DeleteSystemHook(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteSystemHookResponse(rsp)
+}
+
+// TestSystemHookWithResponse Test a system hook
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+//
+// Sends a sample `project_create` event to the hook's URL and answers
+// that sample payload, always the same constant values. The delivery's
+// outcome (an unreachable URL, an error status) does not change the
+// answer: 8.7 rescued the delivery's errors. An unknown hook answers
+// `404 {"message":"404 Not found"}` (8.7's `SystemHook.find`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /hooks/{id} (the `TestSystemHook` operationId).
+func (c *ClientWithResponses) TestSystemHookWithResponse(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*TestSystemHookResponse, error) {
+	rsp, err := c.TestSystemHook(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTestSystemHookResponse(rsp)
+}
+
 // GetKeyWithResponse Get an SSH key with its user
 //
 // Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
@@ -6197,6 +20868,1452 @@ func (c *ClientWithResponses) ListNamespacesWithResponse(ctx context.Context, pa
 		return nil, err
 	}
 	return ParseListNamespacesResponse(rsp)
+}
+
+// ListProjectsWithResponse List the caller's projects
+//
+// Any logged-in user. The projects the caller is authorized for: those
+// the caller is a member of, directly or through a group (8.7's
+// `current_user.authorized_projects`). Public and internal projects the
+// caller is not a member of are not listed, not even for an
+// administrator (see `GET /projects/all`). Each item carries the
+// caller's `permissions`.
+//
+// Filters and order (8.7's `filter_projects`):
+//   - `archived`: when present, keep only archived (`true`) or only
+//     unarchived (`false`) projects; by default both are listed.
+//   - `visibility`: when present, keep one visibility level.
+//   - `search`: keep projects whose name, path, description or namespace
+//     name contains the text, ignoring case.
+//   - `order_by` (default `created_at`) and `sort` (default `desc`). 8.7
+//     silently fell back to the defaults for an unknown `order_by` or
+//     `sort`, and a `visibility` outside the three names made it fail
+//     with a 500; in this contract all three are enums, so an unknown
+//     value answers `400 {"message":{"<param>":["is invalid"]}}`.
+//
+// Paginated (`page`, `per_page`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects (the `ListProjects` operationId).
+func (c *ClientWithResponses) ListProjectsWithResponse(ctx context.Context, params *ListProjectsParams, reqEditors ...RequestEditorFn) (*ListProjectsResponse, error) {
+	rsp, err := c.ListProjects(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListProjectsResponse(rsp)
+}
+
+// CreateProjectWithBodyWithResponse Create a project
+//
+// Any logged-in user (subject to the project limit below). Creates a
+// project owned by the caller, in the caller's personal namespace unless
+// `namespace_id` names another one the caller may create projects in
+// (a group the caller is a master or owner of; any namespace for an
+// administrator).
+//
+// `name` is required: `400 {"message":"400 (Bad request) \"name\" not given"}`.
+//
+//   - `path` defaults to `name`, parameterized (lower case, spaces to dashes).
+//   - `public=true` means `visibility_level` 20 and `public=false` means 0,
+//     unless `visibility_level` is also given, which then wins.
+//   - Without either, the instance's default project visibility (private
+//     unless an administrator changed it).
+//   - The feature flags (`issues_enabled` …) default to the instance's
+//     defaults (all enabled, as 8.7 shipped).
+//
+// On failure 8.7 answered, in this order:
+//   - `403` with a bare JSON array of messages (Grape's own `error!` with
+//     an array, not GitLab's `{"message":…}`) when the caller's personal
+//     project limit is reached: `["Your project limit is 10 projects! Please contact your administrator to increase it"]`,
+//     or `["Personal project creation is not allowed. Please contact your administrator with questions"]`
+//     when the limit is 0. The limit does not apply to projects created
+//     in a group.
+//   - `400` with the validation errors, e.g.
+//     `{"message":{"path":["has already been taken"]}}`,
+//     `{"message":{"namespace":["is not valid"]}}` for a `namespace_id`
+//     the caller may not create projects in, or a `visibility_level`
+//     error for a level the administrator restricted.
+//
+// The new project includes `runners_token` (its creator may administer it).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects (the `CreateProject` operationId).
+func (c *ClientWithResponses) CreateProjectWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateProjectResponse, error) {
+	rsp, err := c.CreateProjectWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateProjectResponse(rsp)
+}
+
+// CreateProjectWithResponse Create a project
+//
+// Any logged-in user (subject to the project limit below). Creates a
+// project owned by the caller, in the caller's personal namespace unless
+// `namespace_id` names another one the caller may create projects in
+// (a group the caller is a master or owner of; any namespace for an
+// administrator).
+//
+// `name` is required: `400 {"message":"400 (Bad request) \"name\" not given"}`.
+//
+//   - `path` defaults to `name`, parameterized (lower case, spaces to dashes).
+//   - `public=true` means `visibility_level` 20 and `public=false` means 0,
+//     unless `visibility_level` is also given, which then wins.
+//   - Without either, the instance's default project visibility (private
+//     unless an administrator changed it).
+//   - The feature flags (`issues_enabled` …) default to the instance's
+//     defaults (all enabled, as 8.7 shipped).
+//
+// On failure 8.7 answered, in this order:
+//   - `403` with a bare JSON array of messages (Grape's own `error!` with
+//     an array, not GitLab's `{"message":…}`) when the caller's personal
+//     project limit is reached: `["Your project limit is 10 projects! Please contact your administrator to increase it"]`,
+//     or `["Personal project creation is not allowed. Please contact your administrator with questions"]`
+//     when the limit is 0. The limit does not apply to projects created
+//     in a group.
+//   - `400` with the validation errors, e.g.
+//     `{"message":{"path":["has already been taken"]}}`,
+//     `{"message":{"namespace":["is not valid"]}}` for a `namespace_id`
+//     the caller may not create projects in, or a `visibility_level`
+//     error for a level the administrator restricted.
+//
+// The new project includes `runners_token` (its creator may administer it).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects (the `CreateProject` operationId).
+func (c *ClientWithResponses) CreateProjectWithResponse(ctx context.Context, body CreateProjectJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProjectResponse, error) {
+	rsp, err := c.CreateProject(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateProjectResponse(rsp)
+}
+
+// CreateProjectWithFormdataBodyWithResponse Create a project
+//
+// Any logged-in user (subject to the project limit below). Creates a
+// project owned by the caller, in the caller's personal namespace unless
+// `namespace_id` names another one the caller may create projects in
+// (a group the caller is a master or owner of; any namespace for an
+// administrator).
+//
+// `name` is required: `400 {"message":"400 (Bad request) \"name\" not given"}`.
+//
+//   - `path` defaults to `name`, parameterized (lower case, spaces to dashes).
+//   - `public=true` means `visibility_level` 20 and `public=false` means 0,
+//     unless `visibility_level` is also given, which then wins.
+//   - Without either, the instance's default project visibility (private
+//     unless an administrator changed it).
+//   - The feature flags (`issues_enabled` …) default to the instance's
+//     defaults (all enabled, as 8.7 shipped).
+//
+// On failure 8.7 answered, in this order:
+//   - `403` with a bare JSON array of messages (Grape's own `error!` with
+//     an array, not GitLab's `{"message":…}`) when the caller's personal
+//     project limit is reached: `["Your project limit is 10 projects! Please contact your administrator to increase it"]`,
+//     or `["Personal project creation is not allowed. Please contact your administrator with questions"]`
+//     when the limit is 0. The limit does not apply to projects created
+//     in a group.
+//   - `400` with the validation errors, e.g.
+//     `{"message":{"path":["has already been taken"]}}`,
+//     `{"message":{"namespace":["is not valid"]}}` for a `namespace_id`
+//     the caller may not create projects in, or a `visibility_level`
+//     error for a level the administrator restricted.
+//
+// The new project includes `runners_token` (its creator may administer it).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects (the `CreateProject` operationId).
+func (c *ClientWithResponses) CreateProjectWithFormdataBodyWithResponse(ctx context.Context, body CreateProjectFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateProjectResponse, error) {
+	rsp, err := c.CreateProjectWithFormdataBody(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateProjectResponse(rsp)
+}
+
+// ListAllProjectsWithResponse List all projects
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`
+// (checked before the parameters). Every project on the instance, each
+// with the administrator's own `permissions` (usually both `null`).
+//
+// Same filters, order and pagination as `GET /projects`: `archived`,
+// `visibility`, `search`, `order_by` (default `created_at`), `sort`
+// (default `desc`), `page`, `per_page`; an unknown enum value answers
+// `400` (8.7 fell back to the default order).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/all (the `ListAllProjects` operationId).
+func (c *ClientWithResponses) ListAllProjectsWithResponse(ctx context.Context, params *ListAllProjectsParams, reqEditors ...RequestEditorFn) (*ListAllProjectsResponse, error) {
+	rsp, err := c.ListAllProjects(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListAllProjectsResponse(rsp)
+}
+
+// ForkProjectWithResponse Fork a project
+//
+// Any user who can see the project (a member, anyone when it is public,
+// any non-external user when it is internal). Forks it into the
+// caller's personal namespace, keeping its name, path and description;
+// the fork's visibility is at most the source's. 8.7 took no
+// `namespace` parameter here.
+//
+// The fork is created like a new project, so it can fail like one: 8.7
+// answered `409` with the model's errors inside `message`, e.g.
+// `{"message":{"name":["has already been taken"],"path":["has already been taken"]}}`
+// when the caller already has a project with that path, or
+// `{"message":{"limit_reached":["<msg>"]}}` when the caller's project
+// limit is reached.
+//
+// The new fork includes `forked_from_project` and `runners_token`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/fork/{id} (the `ForkProject` operationId).
+func (c *ClientWithResponses) ForkProjectWithResponse(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*ForkProjectResponse, error) {
+	rsp, err := c.ForkProject(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseForkProjectResponse(rsp)
+}
+
+// ListOwnedProjectsWithResponse List the caller's owned projects
+//
+// Any logged-in user. The projects in the caller's personal namespace,
+// each with the caller's `permissions`.
+//
+// Same filters, order and pagination as `GET /projects`: `archived`,
+// `visibility`, `search`, `order_by` (default `created_at`), `sort`
+// (default `desc`), `page`, `per_page`; an unknown enum value answers
+// `400` (8.7 fell back to the default order).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/owned (the `ListOwnedProjects` operationId).
+func (c *ClientWithResponses) ListOwnedProjectsWithResponse(ctx context.Context, params *ListOwnedProjectsParams, reqEditors ...RequestEditorFn) (*ListOwnedProjectsResponse, error) {
+	rsp, err := c.ListOwnedProjects(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListOwnedProjectsResponse(rsp)
+}
+
+// SearchProjectsWithResponse Search projects by name
+//
+// Any logged-in user. The projects whose name contains `query`, among
+// those the caller is authorized for plus every internal and public
+// project (8.7 included internal projects even for an external user
+// here). As `Project` items, without `permissions`.
+//
+// 8.7 matched with `name LIKE '%<query>%'`: case-sensitive (as on
+// PostgreSQL, GitLab's recommended database), and `%` and `_` in
+// `query` act as wildcards. Archived projects are included.
+//
+//   - `order_by` is one of `id`, `name`, `created_at`, `last_activity_at`;
+//     without it 8.7 added no order (database order; Labrador answers in
+//     `id` order).
+//   - `sort` is `asc` by default (here, unlike the other lists).
+//   - 8.7 ignored an unknown `order_by` or `sort`; in this contract both
+//     are enums, so an unknown value answers
+//     `400 {"message":{"<param>":["is invalid"]}}`.
+//
+// Paginated (`page`, `per_page`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/search/{query} (the `SearchProjects` operationId).
+func (c *ClientWithResponses) SearchProjectsWithResponse(ctx context.Context, query string, params *SearchProjectsParams, reqEditors ...RequestEditorFn) (*SearchProjectsResponse, error) {
+	rsp, err := c.SearchProjects(ctx, query, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSearchProjectsResponse(rsp)
+}
+
+// ListStarredProjectsWithResponse List the caller's starred projects
+//
+// Any logged-in user. The projects the caller has starred, as `Project`
+// items: unlike the other lists, without `permissions` (8.7 presented
+// them with the plain `Project` entity).
+//
+// Same filters, order and pagination as `GET /projects`: `archived`,
+// `visibility`, `search`, `order_by` (default `created_at`), `sort`
+// (default `desc`), `page`, `per_page`; an unknown enum value answers
+// `400` (8.7 fell back to the default order).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/starred (the `ListStarredProjects` operationId).
+func (c *ClientWithResponses) ListStarredProjectsWithResponse(ctx context.Context, params *ListStarredProjectsParams, reqEditors ...RequestEditorFn) (*ListStarredProjectsResponse, error) {
+	rsp, err := c.ListStarredProjects(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListStarredProjectsResponse(rsp)
+}
+
+// CreateProjectForUserWithBodyWithResponse Create a project for a user
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`
+// (checked before anything else). Creates a project owned by the given
+// user, in that user's personal namespace. The docs' `:user_id`.
+//
+// 8.7 checked, in this order: administrator (403), the user
+// (`User.find`: an unknown id answers `404 {"message":"404 Not found"}`),
+// then the project's validation:
+// `400 {"message":{"<field>":["<msg>"]}}`.
+//
+//   - `name` is documented as required, but 8.7 did not check it as a
+//     parameter: without it the model's validation answers
+//     `400 {"message":{"name":["can't be blank", …], …}}`, never the
+//     `"name" not given` body.
+//   - There is no `path` parameter: the path is always `name`,
+//     parameterized. There is no `namespace_id` either.
+//   - `public` and `visibility_level` work as on `POST /projects`.
+//   - A user whose personal project limit is reached gets the validation
+//     body `400 {"message":{"limit_reached":["<msg>"]}}`, not the 403 of
+//     `POST /projects`.
+//   - `default_branch` and `shared_runners_enabled` are taken although the
+//     docs do not list them.
+//
+// The new project includes `runners_token` (the administrator may
+// administer it), as on `POST /projects`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/user/{user_id} (the `CreateProjectForUser` operationId).
+func (c *ClientWithResponses) CreateProjectForUserWithBodyWithResponse(ctx context.Context, userID int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateProjectForUserResponse, error) {
+	rsp, err := c.CreateProjectForUserWithBody(ctx, userID, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateProjectForUserResponse(rsp)
+}
+
+// CreateProjectForUserWithResponse Create a project for a user
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`
+// (checked before anything else). Creates a project owned by the given
+// user, in that user's personal namespace. The docs' `:user_id`.
+//
+// 8.7 checked, in this order: administrator (403), the user
+// (`User.find`: an unknown id answers `404 {"message":"404 Not found"}`),
+// then the project's validation:
+// `400 {"message":{"<field>":["<msg>"]}}`.
+//
+//   - `name` is documented as required, but 8.7 did not check it as a
+//     parameter: without it the model's validation answers
+//     `400 {"message":{"name":["can't be blank", …], …}}`, never the
+//     `"name" not given` body.
+//   - There is no `path` parameter: the path is always `name`,
+//     parameterized. There is no `namespace_id` either.
+//   - `public` and `visibility_level` work as on `POST /projects`.
+//   - A user whose personal project limit is reached gets the validation
+//     body `400 {"message":{"limit_reached":["<msg>"]}}`, not the 403 of
+//     `POST /projects`.
+//   - `default_branch` and `shared_runners_enabled` are taken although the
+//     docs do not list them.
+//
+// The new project includes `runners_token` (the administrator may
+// administer it), as on `POST /projects`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/user/{user_id} (the `CreateProjectForUser` operationId).
+func (c *ClientWithResponses) CreateProjectForUserWithResponse(ctx context.Context, userID int, body CreateProjectForUserJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProjectForUserResponse, error) {
+	rsp, err := c.CreateProjectForUser(ctx, userID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateProjectForUserResponse(rsp)
+}
+
+// CreateProjectForUserWithFormdataBodyWithResponse Create a project for a user
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`
+// (checked before anything else). Creates a project owned by the given
+// user, in that user's personal namespace. The docs' `:user_id`.
+//
+// 8.7 checked, in this order: administrator (403), the user
+// (`User.find`: an unknown id answers `404 {"message":"404 Not found"}`),
+// then the project's validation:
+// `400 {"message":{"<field>":["<msg>"]}}`.
+//
+//   - `name` is documented as required, but 8.7 did not check it as a
+//     parameter: without it the model's validation answers
+//     `400 {"message":{"name":["can't be blank", …], …}}`, never the
+//     `"name" not given` body.
+//   - There is no `path` parameter: the path is always `name`,
+//     parameterized. There is no `namespace_id` either.
+//   - `public` and `visibility_level` work as on `POST /projects`.
+//   - A user whose personal project limit is reached gets the validation
+//     body `400 {"message":{"limit_reached":["<msg>"]}}`, not the 403 of
+//     `POST /projects`.
+//   - `default_branch` and `shared_runners_enabled` are taken although the
+//     docs do not list them.
+//
+// The new project includes `runners_token` (the administrator may
+// administer it), as on `POST /projects`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/user/{user_id} (the `CreateProjectForUser` operationId).
+func (c *ClientWithResponses) CreateProjectForUserWithFormdataBodyWithResponse(ctx context.Context, userID int, body CreateProjectForUserFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateProjectForUserResponse, error) {
+	rsp, err := c.CreateProjectForUserWithFormdataBody(ctx, userID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateProjectForUserResponse(rsp)
+}
+
+// DeleteProjectWithResponse Delete a project
+//
+// The project's owner (its namespace's owner, or an owner of its group)
+// or an administrator (8.7's `remove_project`); anyone else who can see
+// the project gets `403 {"message":"403 Forbidden"}`.
+//
+// Deletion is asynchronous: the project is marked pending deletion and
+// removed, with everything in it, in the background. Answers a bare
+// JSON boolean, the result of scheduling the deletion (`true`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /projects/{id} (the `DeleteProject` operationId).
+func (c *ClientWithResponses) DeleteProjectWithResponse(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*DeleteProjectResponse, error) {
+	rsp, err := c.DeleteProject(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteProjectResponse(rsp)
+}
+
+// GetProjectWithResponse Get a project
+//
+// Any user who can see the project: a member, anyone when it is public,
+// any non-external user when it is internal, and administrators. A
+// project the caller cannot see answers exactly like a missing one:
+// `404 {"message":"404 Project Not Found"}`.
+//
+// The project comes with the caller's `permissions`, and with
+// `runners_token` when the caller may administer it (a master or owner
+// of the project, an owner of its group, or an administrator).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id} (the `GetProject` operationId).
+func (c *ClientWithResponses) GetProjectWithResponse(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*GetProjectResponse, error) {
+	rsp, err := c.GetProject(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetProjectResponse(rsp)
+}
+
+// UpdateProjectWithBodyWithResponse Modify a project
+//
+// A master of the project, an owner of the project (its namespace's
+// owner, or an owner of its group), or an administrator (8.7's
+// `admin_project`); anyone else who can see the project gets
+// `403 {"message":"403 Forbidden"}`, and anyone who cannot gets
+// `404 {"message":"404 Project Not Found"}`. Every parameter is
+// optional; only the given ones change.
+//
+// 8.7 checked, in this order: the project (404), `admin_project` (403),
+// then `rename_project` when `name` is given and
+// `change_visibility_level` when `visibility_level` is given (or
+// `public`, which 8.7 turned into a `visibility_level` first): both
+// need owner rights (project owner, group owner or administrator), so a
+// master changing either gets `403 {"message":"403 Forbidden"}`.
+//
+// `public=true` means `visibility_level` 20 and `public=false` means 0,
+// unless `visibility_level` is also given. A failed validation answers
+// `400 {"message":{"<field>":["<msg>"]}}` (e.g. a `path` already taken
+// in the namespace, or a visibility level the administrator restricted).
+//
+// The project includes `runners_token` (the caller may administer it).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id} (the `UpdateProject` operationId).
+func (c *ClientWithResponses) UpdateProjectWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateProjectResponse, error) {
+	rsp, err := c.UpdateProjectWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateProjectResponse(rsp)
+}
+
+// UpdateProjectWithResponse Modify a project
+//
+// A master of the project, an owner of the project (its namespace's
+// owner, or an owner of its group), or an administrator (8.7's
+// `admin_project`); anyone else who can see the project gets
+// `403 {"message":"403 Forbidden"}`, and anyone who cannot gets
+// `404 {"message":"404 Project Not Found"}`. Every parameter is
+// optional; only the given ones change.
+//
+// 8.7 checked, in this order: the project (404), `admin_project` (403),
+// then `rename_project` when `name` is given and
+// `change_visibility_level` when `visibility_level` is given (or
+// `public`, which 8.7 turned into a `visibility_level` first): both
+// need owner rights (project owner, group owner or administrator), so a
+// master changing either gets `403 {"message":"403 Forbidden"}`.
+//
+// `public=true` means `visibility_level` 20 and `public=false` means 0,
+// unless `visibility_level` is also given. A failed validation answers
+// `400 {"message":{"<field>":["<msg>"]}}` (e.g. a `path` already taken
+// in the namespace, or a visibility level the administrator restricted).
+//
+// The project includes `runners_token` (the caller may administer it).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id} (the `UpdateProject` operationId).
+func (c *ClientWithResponses) UpdateProjectWithResponse(ctx context.Context, id ProjectIDPath, body UpdateProjectJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProjectResponse, error) {
+	rsp, err := c.UpdateProject(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateProjectResponse(rsp)
+}
+
+// UpdateProjectWithFormdataBodyWithResponse Modify a project
+//
+// A master of the project, an owner of the project (its namespace's
+// owner, or an owner of its group), or an administrator (8.7's
+// `admin_project`); anyone else who can see the project gets
+// `403 {"message":"403 Forbidden"}`, and anyone who cannot gets
+// `404 {"message":"404 Project Not Found"}`. Every parameter is
+// optional; only the given ones change.
+//
+// 8.7 checked, in this order: the project (404), `admin_project` (403),
+// then `rename_project` when `name` is given and
+// `change_visibility_level` when `visibility_level` is given (or
+// `public`, which 8.7 turned into a `visibility_level` first): both
+// need owner rights (project owner, group owner or administrator), so a
+// master changing either gets `403 {"message":"403 Forbidden"}`.
+//
+// `public=true` means `visibility_level` 20 and `public=false` means 0,
+// unless `visibility_level` is also given. A failed validation answers
+// `400 {"message":{"<field>":["<msg>"]}}` (e.g. a `path` already taken
+// in the namespace, or a visibility level the administrator restricted).
+//
+// The project includes `runners_token` (the caller may administer it).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id} (the `UpdateProject` operationId).
+func (c *ClientWithResponses) UpdateProjectWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body UpdateProjectFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateProjectResponse, error) {
+	rsp, err := c.UpdateProjectWithFormdataBody(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateProjectResponse(rsp)
+}
+
+// ArchiveProjectWithResponse Archive a project
+//
+// The project's owner (its namespace's owner, or an owner of its group)
+// or an administrator (8.7's `archive_project`); anyone else who can see
+// the project gets `403 {"message":"403 Forbidden"}`.
+//
+// Idempotent: archiving an archived project changes nothing and still
+// answers `201` with the project. The project comes without
+// `runners_token` (8.7 did not pass the flag here).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/archive (the `ArchiveProject` operationId).
+func (c *ClientWithResponses) ArchiveProjectWithResponse(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*ArchiveProjectResponse, error) {
+	rsp, err := c.ArchiveProject(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseArchiveProjectResponse(rsp)
+}
+
+// ListProjectEventsWithResponse List a project's events
+//
+// Any user who can see the project (a member, anyone when it is public,
+// any non-external user when it is internal). The project's events,
+// most recent first. Paginated (`page`, `per_page`).
+//
+// `note` is present only on note events (`target_type` `Note`);
+// `author` only when the author still exists (`author_username` is then
+// `null` too); `data` holds the push payload of push events and is
+// `null` otherwise.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/events (the `ListProjectEvents` operationId).
+func (c *ClientWithResponses) ListProjectEventsWithResponse(ctx context.Context, id ProjectIDPath, params *ListProjectEventsParams, reqEditors ...RequestEditorFn) (*ListProjectEventsResponse, error) {
+	rsp, err := c.ListProjectEvents(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListProjectEventsResponse(rsp)
+}
+
+// DeleteForkRelationWithResponse Remove a project's forked-from relation
+//
+// The project's owner (its namespace's owner, or an owner of its group)
+// or an administrator (8.7's `remove_fork_project`); anyone else who can
+// see the project gets `403 {"message":"403 Forbidden"}`. The docs list
+// this under "Admin fork relation", but 8.7 let owners call it.
+//
+// Idempotent: answers `200` with the deleted link's database row as JSON
+// (a raw record), or with JSON `null` when the project was not a fork.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /projects/{id}/fork (the `DeleteForkRelation` operationId).
+func (c *ClientWithResponses) DeleteForkRelationWithResponse(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*DeleteForkRelationResponse, error) {
+	rsp, err := c.DeleteForkRelation(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteForkRelationResponse(rsp)
+}
+
+// CreateForkRelationWithResponse Mark a project as a fork of another
+//
+// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
+// Records that project `id` is a fork of project `forked_from_id`.
+//
+// 8.7 checked, in this order: administrator (403), the source project
+// (`404 {"message":"404 Source Project Not Found"}`), the project
+// (`404 {"message":"404 Project Not Found"}`), then whether the project
+// is already a fork (`409 {"message":"Project already forked"}`).
+//
+// Answers `201` with the new link's database row as JSON (a raw record,
+// not an entity).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/fork/{forked_from_id} (the `CreateForkRelation` operationId).
+func (c *ClientWithResponses) CreateForkRelationWithResponse(ctx context.Context, id ProjectIDPath, forkedFromID int, reqEditors ...RequestEditorFn) (*CreateForkRelationResponse, error) {
+	rsp, err := c.CreateForkRelation(ctx, id, forkedFromID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateForkRelationResponse(rsp)
+}
+
+// ListProjectHooksWithResponse List a project's hooks
+//
+// Masters of the project and above (8.7's `admin_project` ability: also
+// the owner of a personal project, the owners of the project's group,
+// and administrators). A caller who can read the project but not
+// administer it gets `403 {"message":"403 Forbidden"}`.
+// Paginated (`page`, `per_page`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/hooks (the `ListProjectHooks` operationId).
+func (c *ClientWithResponses) ListProjectHooksWithResponse(ctx context.Context, id ProjectIDPath, params *ListProjectHooksParams, reqEditors ...RequestEditorFn) (*ListProjectHooksResponse, error) {
+	rsp, err := c.ListProjectHooks(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListProjectHooksResponse(rsp)
+}
+
+// AddProjectHookWithBodyWithResponse Add a hook to a project
+//
+// Masters of the project and above (see `GET /projects/:id/hooks`).
+// `url` is required: `400 {"message":"400 (Bad request) \"url\" not given"}`.
+// Event flags that are not given take their defaults: `push_events`
+// and `enable_ssl_verification` true, the others false.
+//
+// A `url` that is not a valid http(s) URL answers
+// `422 {"error":"Invalid url given"}` (Grape's own `error!`, no
+// `message` wrapper). Any other failure to save answered
+// `404 {"message":"404 Project hook <Ruby hash of the errors> Not Found"}`
+// in 8.7, e.g. `{"message":"404 Project hook {:base=>[\"...\"]} Not Found"}`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/hooks (the `AddProjectHook` operationId).
+func (c *ClientWithResponses) AddProjectHookWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddProjectHookResponse, error) {
+	rsp, err := c.AddProjectHookWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddProjectHookResponse(rsp)
+}
+
+// AddProjectHookWithResponse Add a hook to a project
+//
+// Masters of the project and above (see `GET /projects/:id/hooks`).
+// `url` is required: `400 {"message":"400 (Bad request) \"url\" not given"}`.
+// Event flags that are not given take their defaults: `push_events`
+// and `enable_ssl_verification` true, the others false.
+//
+// A `url` that is not a valid http(s) URL answers
+// `422 {"error":"Invalid url given"}` (Grape's own `error!`, no
+// `message` wrapper). Any other failure to save answered
+// `404 {"message":"404 Project hook <Ruby hash of the errors> Not Found"}`
+// in 8.7, e.g. `{"message":"404 Project hook {:base=>[\"...\"]} Not Found"}`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/hooks (the `AddProjectHook` operationId).
+func (c *ClientWithResponses) AddProjectHookWithResponse(ctx context.Context, id ProjectIDPath, body AddProjectHookJSONRequestBody, reqEditors ...RequestEditorFn) (*AddProjectHookResponse, error) {
+	rsp, err := c.AddProjectHook(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddProjectHookResponse(rsp)
+}
+
+// AddProjectHookWithFormdataBodyWithResponse Add a hook to a project
+//
+// Masters of the project and above (see `GET /projects/:id/hooks`).
+// `url` is required: `400 {"message":"400 (Bad request) \"url\" not given"}`.
+// Event flags that are not given take their defaults: `push_events`
+// and `enable_ssl_verification` true, the others false.
+//
+// A `url` that is not a valid http(s) URL answers
+// `422 {"error":"Invalid url given"}` (Grape's own `error!`, no
+// `message` wrapper). Any other failure to save answered
+// `404 {"message":"404 Project hook <Ruby hash of the errors> Not Found"}`
+// in 8.7, e.g. `{"message":"404 Project hook {:base=>[\"...\"]} Not Found"}`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/hooks (the `AddProjectHook` operationId).
+func (c *ClientWithResponses) AddProjectHookWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body AddProjectHookFormdataRequestBody, reqEditors ...RequestEditorFn) (*AddProjectHookResponse, error) {
+	rsp, err := c.AddProjectHookWithFormdataBody(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddProjectHookResponse(rsp)
+}
+
+// DeleteProjectHookWithResponse Delete a project hook
+//
+// Masters of the project and above (see `GET /projects/:id/hooks`).
+//
+// DELETE answers 200 with a JSON **array** holding the deleted hook's
+// database row (8.7 returned what `user_project.hooks.destroy(id)`
+// returned: the list of destroyed records, without an entity). The
+// docs call this call idempotent, but a hook that is unknown or belongs
+// to another project answers
+// `404 {"message":"404 Error deleting hook <hook_id> Not Found"}`.
+// 8.7 gave that same answer for a non-numeric id; Labrador's integer
+// `hook_id` answers `404 {"message":"404 Not found"}` to it.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /projects/{id}/hooks/{hook_id} (the `DeleteProjectHook` operationId).
+func (c *ClientWithResponses) DeleteProjectHookWithResponse(ctx context.Context, id ProjectIDPath, hookID int, reqEditors ...RequestEditorFn) (*DeleteProjectHookResponse, error) {
+	rsp, err := c.DeleteProjectHook(ctx, id, hookID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteProjectHookResponse(rsp)
+}
+
+// GetProjectHookWithResponse Get a project hook
+//
+// Masters of the project and above (see `GET /projects/:id/hooks`).
+// A hook that is unknown or belongs to another project answers
+// `404 {"message":"404 Not found"}` (8.7's `user_project.hooks.find`).
+// The docs' example shows the event flags as strings (`"true"`); 8.7
+// answered JSON booleans.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/hooks/{hook_id} (the `GetProjectHook` operationId).
+func (c *ClientWithResponses) GetProjectHookWithResponse(ctx context.Context, id ProjectIDPath, hookID int, reqEditors ...RequestEditorFn) (*GetProjectHookResponse, error) {
+	rsp, err := c.GetProjectHook(ctx, id, hookID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetProjectHookResponse(rsp)
+}
+
+// EditProjectHookWithBodyWithResponse Modify a project hook
+//
+// Masters of the project and above (see `GET /projects/:id/hooks`).
+// `url` is required here too; the event flags are optional and only
+// the given ones change.
+//
+// 8.7 looked the hook up first (`404 {"message":"404 Not found"}` for
+// a hook that is unknown or belongs to another project), then checked
+// `url` (`400 {"message":"400 (Bad request) \"url\" not given"}`). The
+// save fails as on `POST`: `422 {"error":"Invalid url given"}` for an
+// invalid URL, else
+// `404 {"message":"404 Project hook <Ruby hash of the errors> Not Found"}`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/hooks/{hook_id} (the `EditProjectHook` operationId).
+func (c *ClientWithResponses) EditProjectHookWithBodyWithResponse(ctx context.Context, id ProjectIDPath, hookID int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*EditProjectHookResponse, error) {
+	rsp, err := c.EditProjectHookWithBody(ctx, id, hookID, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEditProjectHookResponse(rsp)
+}
+
+// EditProjectHookWithResponse Modify a project hook
+//
+// Masters of the project and above (see `GET /projects/:id/hooks`).
+// `url` is required here too; the event flags are optional and only
+// the given ones change.
+//
+// 8.7 looked the hook up first (`404 {"message":"404 Not found"}` for
+// a hook that is unknown or belongs to another project), then checked
+// `url` (`400 {"message":"400 (Bad request) \"url\" not given"}`). The
+// save fails as on `POST`: `422 {"error":"Invalid url given"}` for an
+// invalid URL, else
+// `404 {"message":"404 Project hook <Ruby hash of the errors> Not Found"}`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/hooks/{hook_id} (the `EditProjectHook` operationId).
+func (c *ClientWithResponses) EditProjectHookWithResponse(ctx context.Context, id ProjectIDPath, hookID int, body EditProjectHookJSONRequestBody, reqEditors ...RequestEditorFn) (*EditProjectHookResponse, error) {
+	rsp, err := c.EditProjectHook(ctx, id, hookID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEditProjectHookResponse(rsp)
+}
+
+// EditProjectHookWithFormdataBodyWithResponse Modify a project hook
+//
+// Masters of the project and above (see `GET /projects/:id/hooks`).
+// `url` is required here too; the event flags are optional and only
+// the given ones change.
+//
+// 8.7 looked the hook up first (`404 {"message":"404 Not found"}` for
+// a hook that is unknown or belongs to another project), then checked
+// `url` (`400 {"message":"400 (Bad request) \"url\" not given"}`). The
+// save fails as on `POST`: `422 {"error":"Invalid url given"}` for an
+// invalid URL, else
+// `404 {"message":"404 Project hook <Ruby hash of the errors> Not Found"}`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/hooks/{hook_id} (the `EditProjectHook` operationId).
+func (c *ClientWithResponses) EditProjectHookWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, hookID int, body EditProjectHookFormdataRequestBody, reqEditors ...RequestEditorFn) (*EditProjectHookResponse, error) {
+	rsp, err := c.EditProjectHookWithFormdataBody(ctx, id, hookID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEditProjectHookResponse(rsp)
+}
+
+// ListDeployKeysWithResponse List a project's deploy keys
+//
+// Masters of the project and above (8.7's `admin_project` ability: also
+// the owner of a personal project, the owners of the project's group,
+// and administrators). A caller who can read the project but not
+// administer it gets `403 {"message":"403 Forbidden"}`.
+//
+// All the project's deploy keys in one answer: 8.7 did not paginate
+// this list (no `page`/`per_page`, no pagination headers).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/keys (the `ListDeployKeys` operationId).
+func (c *ClientWithResponses) ListDeployKeysWithResponse(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*ListDeployKeysResponse, error) {
+	rsp, err := c.ListDeployKeys(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListDeployKeysResponse(rsp)
+}
+
+// AddDeployKeyWithBodyWithResponse Add a deploy key to a project
+//
+// Masters of the project and above (see `GET /projects/:id/keys`).
+// Surrounding whitespace of `key` is stripped. Then, in 8.7's order:
+//
+//  1. A key with the same text already on this project: answered as is
+//     (`201`), nothing changes; `title` is ignored.
+//  2. A deploy key with the same text that the caller can reach (on a
+//     project the caller is a member of, or a public deploy key): that
+//     key is linked to this project and answered (`201`); `title` is
+//     ignored.
+//  3. Otherwise a new deploy key is created.
+//
+// `title` and `key` are documented as required, but 8.7 did not check
+// them with `required_attributes!`: a missing one fails the key's
+// validation instead, so the schema requires neither. A failed
+// validation answers `400 {"message":{"<field>":["<msg>"]}}`, e.g.
+// `{"message":{"title":["can't be blank"]}}`, an invalid key
+// (`{"message":{"key":["is invalid"],"fingerprint":["cannot be generated"]}}`),
+// or a key that is already a user's SSH key or a deploy key the caller
+// cannot reach (`{"message":{"fingerprint":["has already been taken"]}}`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/keys (the `AddDeployKey` operationId).
+func (c *ClientWithResponses) AddDeployKeyWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddDeployKeyResponse, error) {
+	rsp, err := c.AddDeployKeyWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddDeployKeyResponse(rsp)
+}
+
+// AddDeployKeyWithResponse Add a deploy key to a project
+//
+// Masters of the project and above (see `GET /projects/:id/keys`).
+// Surrounding whitespace of `key` is stripped. Then, in 8.7's order:
+//
+//  1. A key with the same text already on this project: answered as is
+//     (`201`), nothing changes; `title` is ignored.
+//  2. A deploy key with the same text that the caller can reach (on a
+//     project the caller is a member of, or a public deploy key): that
+//     key is linked to this project and answered (`201`); `title` is
+//     ignored.
+//  3. Otherwise a new deploy key is created.
+//
+// `title` and `key` are documented as required, but 8.7 did not check
+// them with `required_attributes!`: a missing one fails the key's
+// validation instead, so the schema requires neither. A failed
+// validation answers `400 {"message":{"<field>":["<msg>"]}}`, e.g.
+// `{"message":{"title":["can't be blank"]}}`, an invalid key
+// (`{"message":{"key":["is invalid"],"fingerprint":["cannot be generated"]}}`),
+// or a key that is already a user's SSH key or a deploy key the caller
+// cannot reach (`{"message":{"fingerprint":["has already been taken"]}}`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/keys (the `AddDeployKey` operationId).
+func (c *ClientWithResponses) AddDeployKeyWithResponse(ctx context.Context, id ProjectIDPath, body AddDeployKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*AddDeployKeyResponse, error) {
+	rsp, err := c.AddDeployKey(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddDeployKeyResponse(rsp)
+}
+
+// AddDeployKeyWithFormdataBodyWithResponse Add a deploy key to a project
+//
+// Masters of the project and above (see `GET /projects/:id/keys`).
+// Surrounding whitespace of `key` is stripped. Then, in 8.7's order:
+//
+//  1. A key with the same text already on this project: answered as is
+//     (`201`), nothing changes; `title` is ignored.
+//  2. A deploy key with the same text that the caller can reach (on a
+//     project the caller is a member of, or a public deploy key): that
+//     key is linked to this project and answered (`201`); `title` is
+//     ignored.
+//  3. Otherwise a new deploy key is created.
+//
+// `title` and `key` are documented as required, but 8.7 did not check
+// them with `required_attributes!`: a missing one fails the key's
+// validation instead, so the schema requires neither. A failed
+// validation answers `400 {"message":{"<field>":["<msg>"]}}`, e.g.
+// `{"message":{"title":["can't be blank"]}}`, an invalid key
+// (`{"message":{"key":["is invalid"],"fingerprint":["cannot be generated"]}}`),
+// or a key that is already a user's SSH key or a deploy key the caller
+// cannot reach (`{"message":{"fingerprint":["has already been taken"]}}`).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/keys (the `AddDeployKey` operationId).
+func (c *ClientWithResponses) AddDeployKeyWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body AddDeployKeyFormdataRequestBody, reqEditors ...RequestEditorFn) (*AddDeployKeyResponse, error) {
+	rsp, err := c.AddDeployKeyWithFormdataBody(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddDeployKeyResponse(rsp)
+}
+
+// DeleteDeployKeyWithResponse Delete a project's deploy key
+//
+// Masters of the project and above (see `GET /projects/:id/keys`).
+// A key that is unknown or not on this project answers
+// `404 {"message":"404 Not found"}`.
+//
+// 8.7 destroyed the key itself, not only its link to this project: a
+// key shared with other projects disappears from all of them.
+// DELETE answers 200 with the deleted record: the key's database row as
+// JSON (`user_id` null, `public`, `fingerprint`), not an `SSHKey`
+// entity.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /projects/{id}/keys/{key_id} (the `DeleteDeployKey` operationId).
+func (c *ClientWithResponses) DeleteDeployKeyWithResponse(ctx context.Context, id ProjectIDPath, keyID int, reqEditors ...RequestEditorFn) (*DeleteDeployKeyResponse, error) {
+	rsp, err := c.DeleteDeployKey(ctx, id, keyID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteDeployKeyResponse(rsp)
+}
+
+// GetDeployKeyWithResponse Get a project's deploy key
+//
+// Masters of the project and above (see `GET /projects/:id/keys`).
+// A key that is unknown or not on this project answers
+// `404 {"message":"404 Not found"}` (8.7's `user_project.deploy_keys.find`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/keys/{key_id} (the `GetDeployKey` operationId).
+func (c *ClientWithResponses) GetDeployKeyWithResponse(ctx context.Context, id ProjectIDPath, keyID int, reqEditors ...RequestEditorFn) (*GetDeployKeyResponse, error) {
+	rsp, err := c.GetDeployKey(ctx, id, keyID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetDeployKeyResponse(rsp)
+}
+
+// ListProjectMembersWithResponse List a project's members
+//
+// Any logged-in user who can read the project (a member, an
+// administrator, anyone for a public project, any non-external user for
+// an internal one); anyone else, like an unknown project, gets
+// `404 {"message":"404 Project Not Found"}`.
+//
+// Only the project's direct members: members of the project's group
+// who are not members of the project itself are not listed. Each item
+// is the member's `UserBasic` with its `access_level` in the project.
+// `query` keeps the members whose username contains the text (8.7's
+// SQL `username LIKE '%<query>%'`). Paginated (`page`, `per_page`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/members (the `ListProjectMembers` operationId).
+func (c *ClientWithResponses) ListProjectMembersWithResponse(ctx context.Context, id ProjectIDPath, params *ListProjectMembersParams, reqEditors ...RequestEditorFn) (*ListProjectMembersResponse, error) {
+	rsp, err := c.ListProjectMembers(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListProjectMembersResponse(rsp)
+}
+
+// AddProjectMemberWithBodyWithResponse Add a member to a project
+//
+// Masters of the project and above (8.7's `admin_project` ability: also
+// the owner of a personal project, the owners of the project's group,
+// and administrators). A caller who can read the project but not
+// administer it, e.g. a developer, gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the project
+// (`404 {"message":"404 Project Not Found"}`), the caller's right (403),
+// `user_id` and `access_level`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), then:
+//
+//   - Idempotent: when the user is already a member, the membership is
+//     returned unchanged with `201`, whatever `access_level` says (even a
+//     level that is not valid).
+//   - Otherwise a new membership is saved. A level that is not 10, 20,
+//     30, 40 or 50 fails its validation and answers `422` with a bare
+//     JSON array of messages (Grape's `error!` with an array, no
+//     `message` wrapper): `["is not included in the list"]`.
+//   - A `user_id` that names no user also failed 8.7's validation; it
+//     answered 404 with a Ruby object dump as the message. Labrador
+//     answers `404 {"message":"404 User Not Found"}`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/members (the `AddProjectMember` operationId).
+func (c *ClientWithResponses) AddProjectMemberWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddProjectMemberResponse, error) {
+	rsp, err := c.AddProjectMemberWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddProjectMemberResponse(rsp)
+}
+
+// AddProjectMemberWithResponse Add a member to a project
+//
+// Masters of the project and above (8.7's `admin_project` ability: also
+// the owner of a personal project, the owners of the project's group,
+// and administrators). A caller who can read the project but not
+// administer it, e.g. a developer, gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the project
+// (`404 {"message":"404 Project Not Found"}`), the caller's right (403),
+// `user_id` and `access_level`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), then:
+//
+//   - Idempotent: when the user is already a member, the membership is
+//     returned unchanged with `201`, whatever `access_level` says (even a
+//     level that is not valid).
+//   - Otherwise a new membership is saved. A level that is not 10, 20,
+//     30, 40 or 50 fails its validation and answers `422` with a bare
+//     JSON array of messages (Grape's `error!` with an array, no
+//     `message` wrapper): `["is not included in the list"]`.
+//   - A `user_id` that names no user also failed 8.7's validation; it
+//     answered 404 with a Ruby object dump as the message. Labrador
+//     answers `404 {"message":"404 User Not Found"}`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/members (the `AddProjectMember` operationId).
+func (c *ClientWithResponses) AddProjectMemberWithResponse(ctx context.Context, id ProjectIDPath, body AddProjectMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*AddProjectMemberResponse, error) {
+	rsp, err := c.AddProjectMember(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddProjectMemberResponse(rsp)
+}
+
+// AddProjectMemberWithFormdataBodyWithResponse Add a member to a project
+//
+// Masters of the project and above (8.7's `admin_project` ability: also
+// the owner of a personal project, the owners of the project's group,
+// and administrators). A caller who can read the project but not
+// administer it, e.g. a developer, gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the project
+// (`404 {"message":"404 Project Not Found"}`), the caller's right (403),
+// `user_id` and `access_level`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), then:
+//
+//   - Idempotent: when the user is already a member, the membership is
+//     returned unchanged with `201`, whatever `access_level` says (even a
+//     level that is not valid).
+//   - Otherwise a new membership is saved. A level that is not 10, 20,
+//     30, 40 or 50 fails its validation and answers `422` with a bare
+//     JSON array of messages (Grape's `error!` with an array, no
+//     `message` wrapper): `["is not included in the list"]`.
+//   - A `user_id` that names no user also failed 8.7's validation; it
+//     answered 404 with a Ruby object dump as the message. Labrador
+//     answers `404 {"message":"404 User Not Found"}`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/members (the `AddProjectMember` operationId).
+func (c *ClientWithResponses) AddProjectMemberWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body AddProjectMemberFormdataRequestBody, reqEditors ...RequestEditorFn) (*AddProjectMemberResponse, error) {
+	rsp, err := c.AddProjectMemberWithFormdataBody(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddProjectMemberResponse(rsp)
+}
+
+// RemoveProjectMemberWithResponse Remove a member from a project
+//
+// Masters of the project and above (see `POST /projects/:id/members`),
+// or the member removing itself. Anyone else who can read the project
+// gets `403 {"message":"403 Forbidden"}`, also when the user is not a
+// member.
+//
+// Idempotent, and the answer's shape depends on the case (the docs warn
+// not to rely on it):
+//   - a member: 200 with the deleted record, the membership's database
+//     row as JSON (not a `ProjectMember` entity);
+//   - not a member: 200 `{"message":"Access revoked","id":<user_id>}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /projects/{id}/members/{user_id} (the `RemoveProjectMember` operationId).
+func (c *ClientWithResponses) RemoveProjectMemberWithResponse(ctx context.Context, id ProjectIDPath, userID int, reqEditors ...RequestEditorFn) (*RemoveProjectMemberResponse, error) {
+	rsp, err := c.RemoveProjectMember(ctx, id, userID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRemoveProjectMemberResponse(rsp)
+}
+
+// GetProjectMemberWithResponse Get a project member
+//
+// Any logged-in user who can read the project. A user who is not a
+// direct member of the project (or does not exist) answers
+// `404 {"message":"404 Not found"}` (8.7's `user_project.users.find`).
+// The docs' example also shows `email` and `created_at`; 8.7's entity
+// did not include them.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/members/{user_id} (the `GetProjectMember` operationId).
+func (c *ClientWithResponses) GetProjectMemberWithResponse(ctx context.Context, id ProjectIDPath, userID int, reqEditors ...RequestEditorFn) (*GetProjectMemberResponse, error) {
+	rsp, err := c.GetProjectMember(ctx, id, userID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetProjectMemberResponse(rsp)
+}
+
+// UpdateProjectMemberWithBodyWithResponse Change a project member's access level
+//
+// Masters of the project and above (see `POST /projects/:id/members`);
+// a caller who can read the project but not administer it gets
+// `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the project
+// (`404 {"message":"404 Project Not Found"}`), the caller's right (403),
+// `access_level` (`400 {"message":"400 (Bad request) \"access_level\" not given"}`),
+// the membership (`404 {"message":"404 User can not be found Not Found"}`
+// when the user is not a direct member), then saved the new level. A
+// level that is not 10, 20, 30, 40 or 50 answers `422` with a bare JSON
+// array of messages: `["is not included in the list"]`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/members/{user_id} (the `UpdateProjectMember` operationId).
+func (c *ClientWithResponses) UpdateProjectMemberWithBodyWithResponse(ctx context.Context, id ProjectIDPath, userID int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateProjectMemberResponse, error) {
+	rsp, err := c.UpdateProjectMemberWithBody(ctx, id, userID, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateProjectMemberResponse(rsp)
+}
+
+// UpdateProjectMemberWithResponse Change a project member's access level
+//
+// Masters of the project and above (see `POST /projects/:id/members`);
+// a caller who can read the project but not administer it gets
+// `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the project
+// (`404 {"message":"404 Project Not Found"}`), the caller's right (403),
+// `access_level` (`400 {"message":"400 (Bad request) \"access_level\" not given"}`),
+// the membership (`404 {"message":"404 User can not be found Not Found"}`
+// when the user is not a direct member), then saved the new level. A
+// level that is not 10, 20, 30, 40 or 50 answers `422` with a bare JSON
+// array of messages: `["is not included in the list"]`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/members/{user_id} (the `UpdateProjectMember` operationId).
+func (c *ClientWithResponses) UpdateProjectMemberWithResponse(ctx context.Context, id ProjectIDPath, userID int, body UpdateProjectMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProjectMemberResponse, error) {
+	rsp, err := c.UpdateProjectMember(ctx, id, userID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateProjectMemberResponse(rsp)
+}
+
+// UpdateProjectMemberWithFormdataBodyWithResponse Change a project member's access level
+//
+// Masters of the project and above (see `POST /projects/:id/members`);
+// a caller who can read the project but not administer it gets
+// `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the project
+// (`404 {"message":"404 Project Not Found"}`), the caller's right (403),
+// `access_level` (`400 {"message":"400 (Bad request) \"access_level\" not given"}`),
+// the membership (`404 {"message":"404 User can not be found Not Found"}`
+// when the user is not a direct member), then saved the new level. A
+// level that is not 10, 20, 30, 40 or 50 answers `422` with a bare JSON
+// array of messages: `["is not included in the list"]`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/members/{user_id} (the `UpdateProjectMember` operationId).
+func (c *ClientWithResponses) UpdateProjectMemberWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, userID int, body UpdateProjectMemberFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateProjectMemberResponse, error) {
+	rsp, err := c.UpdateProjectMemberWithFormdataBody(ctx, id, userID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateProjectMemberResponse(rsp)
+}
+
+// ShareProjectWithBodyWithResponse Share a project with a group
+//
+// A master of the project, an owner of the project (its namespace's
+// owner, or an owner of its group), or an administrator (8.7's
+// `admin_project`). Gives the members of group `group_id` access to the
+// project at level `group_access`.
+//
+// 8.7 checked, in this order:
+//   - the project (`404 {"message":"404 Project Not Found"}`);
+//   - `admin_project` (`403 {"message":"403 Forbidden"}`);
+//   - `group_id` and `group_access`
+//     (`400 {"message":"400 (Bad request) \"<name>\" not given"}`);
+//   - the namespace's share lock: a project in a group whose
+//     `share_with_group_lock` is set answers
+//     `400 {"message":"The project sharing with group is disabled"}`;
+//   - the link's validation: `409` with the first full error message,
+//     e.g. `{"message":"Group already shared with this group"}`, or
+//     `{"message":"Group access is not included in the list"}` for a
+//     level other than 10, 20, 30 or 40.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/share (the `ShareProject` operationId).
+func (c *ClientWithResponses) ShareProjectWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ShareProjectResponse, error) {
+	rsp, err := c.ShareProjectWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseShareProjectResponse(rsp)
+}
+
+// ShareProjectWithResponse Share a project with a group
+//
+// A master of the project, an owner of the project (its namespace's
+// owner, or an owner of its group), or an administrator (8.7's
+// `admin_project`). Gives the members of group `group_id` access to the
+// project at level `group_access`.
+//
+// 8.7 checked, in this order:
+//   - the project (`404 {"message":"404 Project Not Found"}`);
+//   - `admin_project` (`403 {"message":"403 Forbidden"}`);
+//   - `group_id` and `group_access`
+//     (`400 {"message":"400 (Bad request) \"<name>\" not given"}`);
+//   - the namespace's share lock: a project in a group whose
+//     `share_with_group_lock` is set answers
+//     `400 {"message":"The project sharing with group is disabled"}`;
+//   - the link's validation: `409` with the first full error message,
+//     e.g. `{"message":"Group already shared with this group"}`, or
+//     `{"message":"Group access is not included in the list"}` for a
+//     level other than 10, 20, 30 or 40.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/share (the `ShareProject` operationId).
+func (c *ClientWithResponses) ShareProjectWithResponse(ctx context.Context, id ProjectIDPath, body ShareProjectJSONRequestBody, reqEditors ...RequestEditorFn) (*ShareProjectResponse, error) {
+	rsp, err := c.ShareProject(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseShareProjectResponse(rsp)
+}
+
+// ShareProjectWithFormdataBodyWithResponse Share a project with a group
+//
+// A master of the project, an owner of the project (its namespace's
+// owner, or an owner of its group), or an administrator (8.7's
+// `admin_project`). Gives the members of group `group_id` access to the
+// project at level `group_access`.
+//
+// 8.7 checked, in this order:
+//   - the project (`404 {"message":"404 Project Not Found"}`);
+//   - `admin_project` (`403 {"message":"403 Forbidden"}`);
+//   - `group_id` and `group_access`
+//     (`400 {"message":"400 (Bad request) \"<name>\" not given"}`);
+//   - the namespace's share lock: a project in a group whose
+//     `share_with_group_lock` is set answers
+//     `400 {"message":"The project sharing with group is disabled"}`;
+//   - the link's validation: `409` with the first full error message,
+//     e.g. `{"message":"Group already shared with this group"}`, or
+//     `{"message":"Group access is not included in the list"}` for a
+//     level other than 10, 20, 30 or 40.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/share (the `ShareProject` operationId).
+func (c *ClientWithResponses) ShareProjectWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body ShareProjectFormdataRequestBody, reqEditors ...RequestEditorFn) (*ShareProjectResponse, error) {
+	rsp, err := c.ShareProjectWithFormdataBody(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseShareProjectResponse(rsp)
+}
+
+// UnstarProjectWithResponse Unstar a project
+//
+// Any user who can see the project (a member, anyone when it is public,
+// any non-external user when it is internal). Answers `200` with the
+// project (its `star_count` no longer counting the star, without
+// `runners_token`), or `304 Not Modified` with no body when the caller
+// had not starred it.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /projects/{id}/star (the `UnstarProject` operationId).
+func (c *ClientWithResponses) UnstarProjectWithResponse(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*UnstarProjectResponse, error) {
+	rsp, err := c.UnstarProject(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUnstarProjectResponse(rsp)
+}
+
+// StarProjectWithResponse Star a project
+//
+// Any user who can see the project (a member, anyone when it is public,
+// any non-external user when it is internal). Answers `201` with the
+// project (its `star_count` already counting the new star, without
+// `runners_token`), or `304 Not Modified` with no body when the caller
+// had already starred it.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/star (the `StarProject` operationId).
+func (c *ClientWithResponses) StarProjectWithResponse(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*StarProjectResponse, error) {
+	rsp, err := c.StarProject(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStarProjectResponse(rsp)
+}
+
+// UnarchiveProjectWithResponse Unarchive a project
+//
+// The project's owner (its namespace's owner, or an owner of its group)
+// or an administrator (8.7's `archive_project`); anyone else who can see
+// the project gets `403 {"message":"403 Forbidden"}`. The docs show this
+// route as `POST /projects/:id/archive` by mistake.
+//
+// Idempotent: unarchiving a project that is not archived changes nothing
+// and still answers `201` with the project. The project comes without
+// `runners_token`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/unarchive (the `UnarchiveProject` operationId).
+func (c *ClientWithResponses) UnarchiveProjectWithResponse(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*UnarchiveProjectResponse, error) {
+	rsp, err := c.UnarchiveProject(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUnarchiveProjectResponse(rsp)
+}
+
+// UploadProjectFileWithBodyWithResponse Upload a file to a project
+//
+// Any user who can see the project (a member, anyone when it is public,
+// any non-external user when it is internal). Stores the `file` part of
+// a `multipart/form-data` body for use in an issue, a merge request or
+// a comment, and answers `201` with its Markdown link. The `url` is
+// relative to the project's web URL.
+//
+// The docs call `file` required, but 8.7 did not check it: without a
+// file, or with a file larger than the instance's maximum attachment
+// size (10 MB by default), it answered `201` with JSON `null`. A body
+// larger than Labrador's request cap answers `413` first.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/uploads (the `UploadProjectFile` operationId).
+func (c *ClientWithResponses) UploadProjectFileWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadProjectFileResponse, error) {
+	rsp, err := c.UploadProjectFileWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUploadProjectFileResponse(rsp)
+}
+
+// ListProjectUsersWithResponse List a project's users
+//
+// Undocumented in 8.7's docs. Any user who can see the project (a
+// member, anyone when it is public, any non-external user when it is
+// internal). The users of the project's team: its direct members and
+// the members of its group.
+//
+// `search` keeps users whose name, email or username contains the text,
+// ignoring case. Paginated (`page`, `per_page`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/users (the `ListProjectUsers` operationId).
+func (c *ClientWithResponses) ListProjectUsersWithResponse(ctx context.Context, id ProjectIDPath, params *ListProjectUsersParams, reqEditors ...RequestEditorFn) (*ListProjectUsersResponse, error) {
+	rsp, err := c.ListProjectUsers(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListProjectUsersResponse(rsp)
 }
 
 // CreateSessionWithBodyWithResponse Log in
@@ -7025,6 +23142,926 @@ func (c *ClientWithResponses) UnblockUserWithResponse(ctx context.Context, id Us
 	return ParseUnblockUserResponse(rsp)
 }
 
+// ParseListGroupsResponse parses an HTTP response from a ListGroupsWithResponse call
+func ParseListGroupsResponse(rsp *http.Response) (*ListGroupsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListGroupsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Group
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListGroupsResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Next-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextPage = &value
+		}
+		if values := rsp.Header.Values("X-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPage = &value
+		}
+		if values := rsp.Header.Values("X-Per-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Per-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPerPage = &value
+		}
+		if values := rsp.Header.Values("X-Prev-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Prev-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPrevPage = &value
+		}
+		if values := rsp.Header.Values("X-Total"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotal = &value
+		}
+		if values := rsp.Header.Values("X-Total-Pages"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Pages", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalPages = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateGroupResponse parses an HTTP response from a CreateGroupWithResponse call
+func ParseCreateGroupResponse(rsp *http.Response) (*CreateGroupResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateGroupResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Group
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequestBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteGroupResponse parses an HTTP response from a DeleteGroupWithResponse call
+func ParseDeleteGroupResponse(rsp *http.Response) (*DeleteGroupResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteGroupResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DeletedGroup
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetGroupResponse parses an HTTP response from a GetGroupWithResponse call
+func ParseGetGroupResponse(rsp *http.Response) (*GetGroupResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetGroupResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GroupDetail
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateGroupResponse parses an HTTP response from a UpdateGroupWithResponse call
+func ParseUpdateGroupResponse(rsp *http.Response) (*UpdateGroupResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateGroupResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GroupDetail
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListGroupMembersResponse parses an HTTP response from a ListGroupMembersWithResponse call
+func ParseListGroupMembersResponse(rsp *http.Response) (*ListGroupMembersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListGroupMembersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []GroupMember
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAddGroupMemberResponse parses an HTTP response from a AddGroupMemberWithResponse call
+func ParseAddGroupMemberResponse(rsp *http.Response) (*AddGroupMemberResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AddGroupMemberResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest GroupMember
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRemoveGroupMemberResponse parses an HTTP response from a RemoveGroupMemberWithResponse call
+func ParseRemoveGroupMemberResponse(rsp *http.Response) (*RemoveGroupMemberResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RemoveGroupMemberResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DeletedMember
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateGroupMemberResponse parses an HTTP response from a UpdateGroupMemberWithResponse call
+func ParseUpdateGroupMemberResponse(rsp *http.Response) (*UpdateGroupMemberResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateGroupMemberResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GroupMember
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest AccessLevelErrors
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListGroupProjectsResponse parses an HTTP response from a ListGroupProjectsWithResponse call
+func ParseListGroupProjectsResponse(rsp *http.Response) (*ListGroupProjectsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListGroupProjectsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Project
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequestBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListGroupProjectsResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Next-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextPage = &value
+		}
+		if values := rsp.Header.Values("X-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPage = &value
+		}
+		if values := rsp.Header.Values("X-Per-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Per-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPerPage = &value
+		}
+		if values := rsp.Header.Values("X-Prev-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Prev-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPrevPage = &value
+		}
+		if values := rsp.Header.Values("X-Total"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotal = &value
+		}
+		if values := rsp.Header.Values("X-Total-Pages"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Pages", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalPages = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseTransferProjectToGroupResponse parses an HTTP response from a TransferProjectToGroupWithResponse call
+func ParseTransferProjectToGroupResponse(rsp *http.Response) (*TransferProjectToGroupResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &TransferProjectToGroupResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest GroupRecord
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListSystemHooksResponse parses an HTTP response from a ListSystemHooksWithResponse call
+func ParseListSystemHooksResponse(rsp *http.Response) (*ListSystemHooksResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListSystemHooksResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Hook
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAddSystemHookResponse parses an HTTP response from a AddSystemHookWithResponse call
+func ParseAddSystemHookResponse(rsp *http.Response) (*AddSystemHookResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AddSystemHookResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Hook
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteSystemHookResponse parses an HTTP response from a DeleteSystemHookWithResponse call
+func ParseDeleteSystemHookResponse(rsp *http.Response) (*DeleteSystemHookResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteSystemHookResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DeletedHookOrNull
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseTestSystemHookResponse parses an HTTP response from a TestSystemHookWithResponse call
+func ParseTestSystemHookResponse(rsp *http.Response) (*TestSystemHookResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &TestSystemHookResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SystemHookTestPayload
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseGetKeyResponse parses an HTTP response from a GetKeyWithResponse call
 func ParseGetKeyResponse(rsp *http.Response) (*GetKeyResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -7119,6 +24156,2369 @@ func ParseListNamespacesResponse(rsp *http.Response) (*ListNamespacesResponse, e
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ListNamespacesResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Next-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextPage = &value
+		}
+		if values := rsp.Header.Values("X-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPage = &value
+		}
+		if values := rsp.Header.Values("X-Per-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Per-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPerPage = &value
+		}
+		if values := rsp.Header.Values("X-Prev-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Prev-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPrevPage = &value
+		}
+		if values := rsp.Header.Values("X-Total"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotal = &value
+		}
+		if values := rsp.Header.Values("X-Total-Pages"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Pages", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalPages = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListProjectsResponse parses an HTTP response from a ListProjectsWithResponse call
+func ParseListProjectsResponse(rsp *http.Response) (*ListProjectsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListProjectsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []ProjectWithAccess
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListProjectsResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Next-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextPage = &value
+		}
+		if values := rsp.Header.Values("X-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPage = &value
+		}
+		if values := rsp.Header.Values("X-Per-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Per-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPerPage = &value
+		}
+		if values := rsp.Header.Values("X-Prev-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Prev-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPrevPage = &value
+		}
+		if values := rsp.Header.Values("X-Total"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotal = &value
+		}
+		if values := rsp.Header.Values("X-Total-Pages"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Pages", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalPages = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateProjectResponse parses an HTTP response from a CreateProjectWithResponse call
+func ParseCreateProjectResponse(rsp *http.Response) (*CreateProjectResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateProjectResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Project
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest CreateProjectForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListAllProjectsResponse parses an HTTP response from a ListAllProjectsWithResponse call
+func ParseListAllProjectsResponse(rsp *http.Response) (*ListAllProjectsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListAllProjectsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []ProjectWithAccess
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListAllProjectsResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Next-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextPage = &value
+		}
+		if values := rsp.Header.Values("X-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPage = &value
+		}
+		if values := rsp.Header.Values("X-Per-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Per-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPerPage = &value
+		}
+		if values := rsp.Header.Values("X-Prev-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Prev-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPrevPage = &value
+		}
+		if values := rsp.Header.Values("X-Total"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotal = &value
+		}
+		if values := rsp.Header.Values("X-Total-Pages"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Pages", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalPages = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseForkProjectResponse parses an HTTP response from a ForkProjectWithResponse call
+func ParseForkProjectResponse(rsp *http.Response) (*ForkProjectResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ForkProjectResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Project
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ProjectNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ForkProjectConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListOwnedProjectsResponse parses an HTTP response from a ListOwnedProjectsWithResponse call
+func ParseListOwnedProjectsResponse(rsp *http.Response) (*ListOwnedProjectsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListOwnedProjectsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []ProjectWithAccess
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListOwnedProjectsResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Next-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextPage = &value
+		}
+		if values := rsp.Header.Values("X-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPage = &value
+		}
+		if values := rsp.Header.Values("X-Per-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Per-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPerPage = &value
+		}
+		if values := rsp.Header.Values("X-Prev-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Prev-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPrevPage = &value
+		}
+		if values := rsp.Header.Values("X-Total"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotal = &value
+		}
+		if values := rsp.Header.Values("X-Total-Pages"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Pages", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalPages = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSearchProjectsResponse parses an HTTP response from a SearchProjectsWithResponse call
+func ParseSearchProjectsResponse(rsp *http.Response) (*SearchProjectsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SearchProjectsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Project
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers SearchProjectsResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Next-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextPage = &value
+		}
+		if values := rsp.Header.Values("X-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPage = &value
+		}
+		if values := rsp.Header.Values("X-Per-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Per-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPerPage = &value
+		}
+		if values := rsp.Header.Values("X-Prev-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Prev-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPrevPage = &value
+		}
+		if values := rsp.Header.Values("X-Total"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotal = &value
+		}
+		if values := rsp.Header.Values("X-Total-Pages"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Pages", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalPages = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListStarredProjectsResponse parses an HTTP response from a ListStarredProjectsWithResponse call
+func ParseListStarredProjectsResponse(rsp *http.Response) (*ListStarredProjectsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListStarredProjectsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Project
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListStarredProjectsResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Next-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextPage = &value
+		}
+		if values := rsp.Header.Values("X-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPage = &value
+		}
+		if values := rsp.Header.Values("X-Per-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Per-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPerPage = &value
+		}
+		if values := rsp.Header.Values("X-Prev-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Prev-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPrevPage = &value
+		}
+		if values := rsp.Header.Values("X-Total"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotal = &value
+		}
+		if values := rsp.Header.Values("X-Total-Pages"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Pages", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalPages = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateProjectForUserResponse parses an HTTP response from a CreateProjectForUserWithResponse call
+func ParseCreateProjectForUserResponse(rsp *http.Response) (*CreateProjectForUserResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateProjectForUserResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Project
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteProjectResponse parses an HTTP response from a DeleteProjectWithResponse call
+func ParseDeleteProjectResponse(rsp *http.Response) (*DeleteProjectResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteProjectResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest bool
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ProjectNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetProjectResponse parses an HTTP response from a GetProjectWithResponse call
+func ParseGetProjectResponse(rsp *http.Response) (*GetProjectResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetProjectResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ProjectWithAccess
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ProjectNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateProjectResponse parses an HTTP response from a UpdateProjectWithResponse call
+func ParseUpdateProjectResponse(rsp *http.Response) (*UpdateProjectResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateProjectResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Project
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ProjectNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseArchiveProjectResponse parses an HTTP response from a ArchiveProjectWithResponse call
+func ParseArchiveProjectResponse(rsp *http.Response) (*ArchiveProjectResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ArchiveProjectResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Project
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ProjectNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListProjectEventsResponse parses an HTTP response from a ListProjectEventsWithResponse call
+func ParseListProjectEventsResponse(rsp *http.Response) (*ListProjectEventsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListProjectEventsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Event
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ProjectNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListProjectEventsResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Next-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextPage = &value
+		}
+		if values := rsp.Header.Values("X-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPage = &value
+		}
+		if values := rsp.Header.Values("X-Per-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Per-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPerPage = &value
+		}
+		if values := rsp.Header.Values("X-Prev-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Prev-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPrevPage = &value
+		}
+		if values := rsp.Header.Values("X-Total"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotal = &value
+		}
+		if values := rsp.Header.Values("X-Total-Pages"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Pages", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalPages = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteForkRelationResponse parses an HTTP response from a DeleteForkRelationWithResponse call
+func ParseDeleteForkRelationResponse(rsp *http.Response) (*DeleteForkRelationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteForkRelationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ForkedProjectLinkOrNull
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ProjectNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateForkRelationResponse parses an HTTP response from a CreateForkRelationWithResponse call
+func ParseCreateForkRelationResponse(rsp *http.Response) (*CreateForkRelationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateForkRelationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ForkedProjectLink
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListProjectHooksResponse parses an HTTP response from a ListProjectHooksWithResponse call
+func ParseListProjectHooksResponse(rsp *http.Response) (*ListProjectHooksResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListProjectHooksResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []ProjectHook
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListProjectHooksResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Next-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextPage = &value
+		}
+		if values := rsp.Header.Values("X-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPage = &value
+		}
+		if values := rsp.Header.Values("X-Per-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Per-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPerPage = &value
+		}
+		if values := rsp.Header.Values("X-Prev-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Prev-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPrevPage = &value
+		}
+		if values := rsp.Header.Values("X-Total"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotal = &value
+		}
+		if values := rsp.Header.Values("X-Total-Pages"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Pages", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalPages = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAddProjectHookResponse parses an HTTP response from a AddProjectHookWithResponse call
+func ParseAddProjectHookResponse(rsp *http.Response) (*AddProjectHookResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AddProjectHookResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ProjectHook
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest GrapeError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteProjectHookResponse parses an HTTP response from a DeleteProjectHookWithResponse call
+func ParseDeleteProjectHookResponse(rsp *http.Response) (*DeleteProjectHookResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteProjectHookResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []DeletedHook
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetProjectHookResponse parses an HTTP response from a GetProjectHookWithResponse call
+func ParseGetProjectHookResponse(rsp *http.Response) (*GetProjectHookResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetProjectHookResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ProjectHook
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseEditProjectHookResponse parses an HTTP response from a EditProjectHookWithResponse call
+func ParseEditProjectHookResponse(rsp *http.Response) (*EditProjectHookResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &EditProjectHookResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ProjectHook
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest GrapeError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListDeployKeysResponse parses an HTTP response from a ListDeployKeysWithResponse call
+func ParseListDeployKeysResponse(rsp *http.Response) (*ListDeployKeysResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListDeployKeysResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []SSHKey
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAddDeployKeyResponse parses an HTTP response from a AddDeployKeyWithResponse call
+func ParseAddDeployKeyResponse(rsp *http.Response) (*AddDeployKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AddDeployKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest SSHKey
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteDeployKeyResponse parses an HTTP response from a DeleteDeployKeyWithResponse call
+func ParseDeleteDeployKeyResponse(rsp *http.Response) (*DeleteDeployKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteDeployKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DeletedDeployKey
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetDeployKeyResponse parses an HTTP response from a GetDeployKeyWithResponse call
+func ParseGetDeployKeyResponse(rsp *http.Response) (*GetDeployKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetDeployKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SSHKey
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListProjectMembersResponse parses an HTTP response from a ListProjectMembersWithResponse call
+func ParseListProjectMembersResponse(rsp *http.Response) (*ListProjectMembersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListProjectMembersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []ProjectMember
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListProjectMembersResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Next-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextPage = &value
+		}
+		if values := rsp.Header.Values("X-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPage = &value
+		}
+		if values := rsp.Header.Values("X-Per-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Per-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPerPage = &value
+		}
+		if values := rsp.Header.Values("X-Prev-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Prev-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPrevPage = &value
+		}
+		if values := rsp.Header.Values("X-Total"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotal = &value
+		}
+		if values := rsp.Header.Values("X-Total-Pages"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Pages", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalPages = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAddProjectMemberResponse parses an HTTP response from a AddProjectMemberWithResponse call
+func ParseAddProjectMemberResponse(rsp *http.Response) (*AddProjectMemberResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AddProjectMemberResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ProjectMember
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest AccessLevelErrors
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRemoveProjectMemberResponse parses an HTTP response from a RemoveProjectMemberWithResponse call
+func ParseRemoveProjectMemberResponse(rsp *http.Response) (*RemoveProjectMemberResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RemoveProjectMemberResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DeletedMemberOrAccessRevoked
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetProjectMemberResponse parses an HTTP response from a GetProjectMemberWithResponse call
+func ParseGetProjectMemberResponse(rsp *http.Response) (*GetProjectMemberResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetProjectMemberResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ProjectMember
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateProjectMemberResponse parses an HTTP response from a UpdateProjectMemberWithResponse call
+func ParseUpdateProjectMemberResponse(rsp *http.Response) (*UpdateProjectMemberResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateProjectMemberResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ProjectMember
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest AccessLevelErrors
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseShareProjectResponse parses an HTTP response from a ShareProjectWithResponse call
+func ParseShareProjectResponse(rsp *http.Response) (*ShareProjectResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ShareProjectResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ProjectGroupLink
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequestBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ProjectNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUnstarProjectResponse parses an HTTP response from a UnstarProjectWithResponse call
+func ParseUnstarProjectResponse(rsp *http.Response) (*UnstarProjectResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UnstarProjectResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Project
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ProjectNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseStarProjectResponse parses an HTTP response from a StarProjectWithResponse call
+func ParseStarProjectResponse(rsp *http.Response) (*StarProjectResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StarProjectResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Project
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ProjectNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUnarchiveProjectResponse parses an HTTP response from a UnarchiveProjectWithResponse call
+func ParseUnarchiveProjectResponse(rsp *http.Response) (*UnarchiveProjectResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UnarchiveProjectResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Project
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ProjectNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUploadProjectFileResponse parses an HTTP response from a UploadProjectFileWithResponse call
+func ParseUploadProjectFileResponse(rsp *http.Response) (*UploadProjectFileResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UploadProjectFileResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ProjectUploadOrNull
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ProjectNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListProjectUsersResponse parses an HTTP response from a ListProjectUsersWithResponse call
+func ParseListProjectUsersResponse(rsp *http.Response) (*ListProjectUsersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListProjectUsersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []UserBasic
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ProjectNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListProjectUsersResponse200Headers
 		if values := rsp.Header.Values("Link"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

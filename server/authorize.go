@@ -1,0 +1,163 @@
+package server
+
+// Who may do what: GitLab 8.7's Ability (app/models/ability.rb) for projects
+// and groups, written once. Handlers ask these questions; none of them
+// decides access on its own.
+
+import (
+	"context"
+	"errors"
+
+	"github.com/labrador-dev/labrador/persistence"
+)
+
+// projectScope is a project as the current user sees it.
+type projectScope struct {
+	project *persistence.Project
+	user    *persistence.User
+	access  persistence.Access
+}
+
+// level is the user's access level (owner for admins' purposes is not
+// implied: admins pass every check through isAdmin).
+func (p *projectScope) level() int { return p.access.Level }
+
+func (p *projectScope) isAdmin() bool { return p.user != nil && p.user.Admin }
+
+// canRead: any member; any user for a public project; a non-external user
+// for an internal one; admins.
+func (p *projectScope) canRead() bool {
+	switch {
+	case p.isAdmin(), p.level() >= persistence.AccessGuest:
+		return true
+	case p.project.VisibilityLevel == persistence.VisibilityPublic:
+		return true
+	case p.project.VisibilityLevel == persistence.VisibilityInternal:
+		return p.user != nil && !p.user.External
+	}
+	return false
+}
+
+// canAdmin is admin_project: masters and owners.
+func (p *projectScope) canAdmin() bool {
+	return p.isAdmin() || p.level() >= persistence.AccessMaster
+}
+
+// isOwner is the owner-only abilities (remove_project, archive_project,
+// rename_project, change_visibility_level, remove_fork_project): the
+// owner of the personal namespace or an owner of the group.
+func (p *projectScope) isOwner() bool {
+	return p.isAdmin() || p.level() >= persistence.AccessOwner
+}
+
+// canFork is fork_project: reporters and up, or anyone who can read a
+// public or internal project.
+func (p *projectScope) canFork() bool {
+	return p.canRead() && (p.level() >= persistence.AccessReporter || p.project.VisibilityLevel != persistence.VisibilityPrivate || p.isAdmin())
+}
+
+// findProject is 8.7's user_project: the project by id or
+// "namespace/path", or 404 Project Not Found when it does not exist or the
+// user may not see it (both answer alike).
+func (s *Server) findProject(ctx context.Context, ref string) (*projectScope, error) {
+	p, err := s.store.FindProject(ctx, ref)
+	if errors.Is(err, persistence.ErrNotFound) {
+		return nil, notFound("Project")
+	}
+	if err != nil {
+		return nil, err
+	}
+	scope := &projectScope{project: p, user: currentUser(ctx)}
+	if scope.user != nil {
+		if scope.access, err = s.store.ProjectAccess(ctx, scope.user.ID, p); err != nil {
+			return nil, err
+		}
+	}
+	if !scope.canRead() {
+		return nil, notFound("Project")
+	}
+	return scope, nil
+}
+
+// adminProject finds the project and requires admin_project (403 otherwise).
+func (s *Server) adminProject(ctx context.Context, ref string) (*projectScope, error) {
+	scope, err := s.findProject(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if !scope.canAdmin() {
+		return nil, forbidden()
+	}
+	return scope, nil
+}
+
+// ownProject finds the project and requires the owner abilities.
+func (s *Server) ownProject(ctx context.Context, ref string) (*projectScope, error) {
+	scope, err := s.findProject(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if !scope.isOwner() {
+		return nil, forbidden()
+	}
+	return scope, nil
+}
+
+// groupScope is a group as the current user sees it.
+type groupScope struct {
+	group *persistence.Namespace
+	user  *persistence.User
+	level int
+}
+
+// canAdmin is admin_group: group owners and admins.
+func (g *groupScope) canAdmin() bool {
+	return g.user.Admin || g.level >= persistence.AccessOwner
+}
+
+// canCreateProjects is create_projects in a group: masters and owners.
+func (g *groupScope) canCreateProjects() bool {
+	return g.user.Admin || g.level >= persistence.AccessMaster
+}
+
+// findGroup is 8.7's find_group: by path or id, or 404 Group Not Found when
+// missing or unreadable. A group is readable by its members, by anyone when
+// public, by non-external users when internal, and by anyone who can see
+// one of its projects.
+func (s *Server) findGroup(ctx context.Context, ref string) (*groupScope, error) {
+	g, err := s.store.FindGroup(ctx, ref)
+	if errors.Is(err, persistence.ErrNotFound) {
+		return nil, notFound("Group")
+	}
+	if err != nil {
+		return nil, err
+	}
+	u := currentUser(ctx)
+	scope := &groupScope{group: g, user: u}
+	if scope.level, err = s.store.GroupAccess(ctx, u.ID, g.ID); err != nil {
+		return nil, err
+	}
+	readable := u.Admin || scope.level > 0 || g.VisibilityLevel == persistence.VisibilityPublic ||
+		(g.VisibilityLevel == persistence.VisibilityInternal && !u.External)
+	if !readable {
+		if readable, err = s.store.GroupHasVisibleProjects(ctx, g.ID, u.ID, u.External); err != nil {
+			return nil, err
+		}
+	}
+	if !readable {
+		return nil, notFound("Group")
+	}
+	return scope, nil
+}
+
+// adminGroup finds the group and requires admin_group (403 otherwise).
+func (s *Server) adminGroup(ctx context.Context, ref string) (*groupScope, error) {
+	scope, err := s.findGroup(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if !scope.canAdmin() {
+		return nil, forbidden()
+	}
+	return scope, nil
+}
