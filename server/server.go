@@ -32,7 +32,7 @@ type Config struct {
 	DataDir string
 	// Delivery tunes webhook delivery; zero fields take the defaults.
 	Delivery DelivererConfig
-	Logger  *slog.Logger
+	Logger   *slog.Logger
 }
 
 // DefaultMaxBodyBytes is the request body cap when none is configured.
