@@ -85,7 +85,7 @@ func (s *Store) EnqueueDeliveries(ctx context.Context, ds []NewDelivery) error {
 			State: DeliveryPending, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now,
 		}
 	}
-	return s.writeUnprepared(ctx).Transaction(func(tx *gorm.DB) error {
+	return s.write(ctx).Transaction(func(tx *gorm.DB) error {
 		return tx.CreateInBatches(rows, 100).Error
 	})
 }
@@ -123,7 +123,7 @@ func (s *Store) ClaimDelivery(ctx context.Context, lease time.Duration) (*HookDe
 		AND ` + due + `
 		RETURNING ` + deliveryColumns
 	var rows []HookDelivery
-	err := s.writeUnprepared(ctx).Raw(sql, map[string]any{"now": now, "lease": now.Add(lease)}).Scan(&rows).Error
+	err := s.write(ctx).Raw(sql, map[string]any{"now": now, "lease": now.Add(lease)}).Scan(&rows).Error
 	if err != nil || len(rows) == 0 {
 		return nil, err
 	}
@@ -134,7 +134,7 @@ func (s *Store) ClaimDelivery(ctx context.Context, lease time.Duration) (*HookDe
 // so this wins whatever state the row is in (even if the lease ran out
 // meanwhile and another worker took it).
 func (s *Store) CompleteDelivery(ctx context.Context, id int64, status int) error {
-	res := s.writeUnprepared(ctx).Model(&HookDelivery{}).Where("id = ?", id).Updates(map[string]any{
+	res := s.write(ctx).Model(&HookDelivery{}).Where("id = ?", id).Updates(map[string]any{
 		"state": DeliveryDelivered, "lease_until": nil, "last_status": nullStatus(status),
 		"last_error": nil, "updated_at": s.now(),
 	})
@@ -169,7 +169,7 @@ func (s *Store) FailDelivery(ctx context.Context, id int64, status int, errText 
 
 func (s *Store) endAttempt(ctx context.Context, id int64, set map[string]any) error {
 	set["updated_at"] = s.now()
-	res := s.writeUnprepared(ctx).Model(&HookDelivery{}).Where("id = ? AND state = ?", id, DeliveryDelivering).Updates(set)
+	res := s.write(ctx).Model(&HookDelivery{}).Where("id = ? AND state = ?", id, DeliveryDelivering).Updates(set)
 	if res.Error != nil {
 		return res.Error
 	}
@@ -211,23 +211,6 @@ func (s *Store) NextDeliveryDue(ctx context.Context) (at time.Time, ok bool, err
 		}
 	}
 	return at, ok, nil
-}
-
-// writeUnprepared is write without GORM's prepared-statement cache.
-// gorm 1.31 holds the cache's read lock while waiting for a statement
-// another goroutine is preparing; with SQLite's single writer connection,
-// that preparer waits for the connection, and if a transaction holds it
-// and needs to prepare a statement of its own (the cache's write lock),
-// nobody moves. The delivery workers write all the time, in the
-// background, beside the handlers' transactions, so their statements keep
-// out of the cache: a goroutine of theirs waiting for the connection holds
-// no lock.
-func (s *Store) writeUnprepared(ctx context.Context) *gorm.DB {
-	db := s.write(ctx) // a fresh Statement, so changing its pool is local
-	if p, ok := db.Statement.ConnPool.(*gorm.PreparedStmtDB); ok {
-		db.Statement.ConnPool = p.ConnPool
-	}
-	return db
 }
 
 func nullStatus(status int) *int {

@@ -193,6 +193,10 @@ func (s *Store) DeleteGroup(ctx context.Context, id int64) (*Namespace, []Projec
 		if err := tx.Where("namespace_id = ?", id).Find(&projects).Error; err != nil {
 			return err
 		}
+		members, err := groupMemberIDs(tx, id)
+		if err != nil {
+			return err
+		}
 		ids := make([]int64, len(projects))
 		for i, p := range projects {
 			ids[i] = p.ID
@@ -207,7 +211,11 @@ func (s *Store) DeleteGroup(ctx context.Context, id int64) (*Namespace, []Projec
 		if err := tx.Where("source_type = ? AND source_id = ?", SourceNamespace, id).Delete(&Member{}).Error; err != nil {
 			return err
 		}
-		return tx.Delete(&Namespace{}, id).Error
+		if err := tx.Delete(&Namespace{}, id).Error; err != nil {
+			return err
+		}
+		// Its members lose the projects shared with the group, too.
+		return refreshAuthorizations(tx, members...)
 	})
 	if err != nil {
 		return nil, nil, err
@@ -243,7 +251,7 @@ func (s *Store) GroupHasVisibleProjects(ctx context.Context, groupID int64, user
 	}
 	var n int64
 	err := s.read(ctx).Model(&Project{}).
-		Where("namespace_id = ? AND pending_delete = ?", groupID, false).
+		Where("namespace_id = ?", groupID).
 		Where(s.read(ctx).Where("visibility_level IN ?", levels).
 			Or("id IN ("+authorizedProjectIDs+")", map[string]any{"user": userID})).
 		Limit(1).Count(&n).Error
@@ -257,6 +265,10 @@ func (s *Store) TransferProject(ctx context.Context, projectID, groupID int64) e
 		if err := tx.Take(&p, projectID).Error; err != nil {
 			return notFound(err)
 		}
+		before, err := projectUsers(tx, p.ID, p.NamespaceID)
+		if err != nil {
+			return err
+		}
 		p.NamespaceID = groupID
 		v, err := validateProject(tx, &p)
 		if err != nil {
@@ -265,7 +277,14 @@ func (s *Store) TransferProject(ctx context.Context, projectID, groupID int64) e
 		if err := v.OrNil(); err != nil {
 			return err
 		}
-		return tx.Model(&Project{}).Where("id = ?", projectID).
-			Updates(map[string]any{"namespace_id": groupID, "updated_at": s.now()}).Error
+		if err := tx.Model(&Project{}).Where("id = ?", projectID).
+			Updates(map[string]any{"namespace_id": groupID, "updated_at": s.now()}).Error; err != nil {
+			return err
+		}
+		after, err := namespaceUsers(tx, groupID)
+		if err != nil {
+			return err
+		}
+		return refreshAuthorizations(tx, append(before, after...)...)
 	})
 }

@@ -102,6 +102,9 @@ func (s *Store) AddMember(ctx context.Context, sourceType string, sourceID, user
 		if err := tx.Create(&m).Error; err != nil {
 			return err
 		}
+		if err := refreshAuthorizations(tx, userID); err != nil {
+			return err
+		}
 		if sourceType == SourceProject {
 			return createEvent(tx, &Event{ProjectID: &sourceID, AuthorID: userID, Action: EventJoined, CreatedAt: now, UpdatedAt: now})
 		}
@@ -128,8 +131,14 @@ func (s *Store) UpdateMember(ctx context.Context, sourceType string, sourceID, u
 		v.Add("access_level", "is not included in the list")
 		return nil, v
 	}
-	if err := s.write(ctx).Model(&Member{}).Where("id = ?", m.ID).
-		Updates(map[string]any{"access_level": level, "updated_at": s.now()}).Error; err != nil {
+	err = s.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Model(&Member{}).Where("id = ?", m.ID).
+			Updates(map[string]any{"access_level": level, "updated_at": s.now()}).Error; err != nil {
+			return err
+		}
+		return refreshAuthorizations(tx, userID)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return s.GetMember(ctx, sourceType, sourceID, userID)
@@ -144,6 +153,9 @@ func (s *Store) RemoveMember(ctx context.Context, sourceType string, sourceID, u
 			return notFound(err)
 		}
 		if err := tx.Delete(&Member{}, m.ID).Error; err != nil {
+			return err
+		}
+		if err := refreshAuthorizations(tx, userID); err != nil {
 			return err
 		}
 		if sourceType == SourceProject {

@@ -238,6 +238,20 @@ var migrations = []migration{
 		)`,
 		`CREATE INDEX index_hook_deliveries_on_state_and_next_attempt_at ON hook_deliveries (state, next_attempt_at)`,
 	}},
+	// Who may reach which project, denormalized from members, group
+	// memberships, shares and personal namespaces (GitLab added the same
+	// table later): listing a user's projects reads one index range.
+	{"20261122000003_project_authorizations", []string{
+		`CREATE TABLE project_authorizations (
+			user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+			project_id INTEGER NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+			access_level INTEGER NOT NULL,
+			PRIMARY KEY (user_id, project_id)
+		)`,
+		`CREATE INDEX index_project_authorizations_on_project_id ON project_authorizations (project_id)`,
+		`INSERT INTO project_authorizations (user_id, project_id, access_level)
+			SELECT user_id, project_id, max(level) FROM (` + authorizationSources("") + `) x GROUP BY user_id, project_id`,
+	}},
 }
 
 var dialectWords = map[string]*strings.Replacer{

@@ -311,6 +311,13 @@ func (s *Store) CreateProject(ctx context.Context, np NewProject) (*Project, err
 				return err
 			}
 		}
+		users, err := namespaceUsers(tx, p.NamespaceID)
+		if err != nil {
+			return err
+		}
+		if err := refreshAuthorizations(tx, append(users, np.CreatorID)...); err != nil {
+			return err
+		}
 		return createEvent(tx, &Event{ProjectID: &p.ID, AuthorID: np.CreatorID, Action: EventCreated, CreatedAt: now, UpdatedAt: now})
 	})
 	if errors.Is(err, gorm.ErrDuplicatedKey) {
@@ -326,24 +333,24 @@ func (s *Store) CreateProject(ctx context.Context, np NewProject) (*Project, err
 
 // GetProject loads a project with its namespace; pending deletions are gone.
 func (s *Store) GetProject(ctx context.Context, id int64) (*Project, error) {
-	var p Project
-	err := s.read(ctx).Preload("Namespace").Where("pending_delete = ?", false).Take(&p, id).Error
+	return s.oneProject(s.queryProjects(ctx, "p.id = ? AND p.pending_delete = ?", id, false))
+}
+
+func (s *Store) oneProject(ps []Project, err error) (*Project, error) {
 	if err != nil {
-		return nil, notFound(err)
+		return nil, err
 	}
-	return &p, nil
+	if len(ps) == 0 {
+		return nil, ErrNotFound
+	}
+	return &ps[0], nil
 }
 
 // FindProject finds a project by numeric id or "namespace/path", as 8.7's
 // find_with_namespace || find_by(id:) did.
 func (s *Store) FindProject(ctx context.Context, ref string) (*Project, error) {
 	if ns, path, ok := strings.Cut(ref, "/"); ok {
-		var p Project
-		err := s.read(ctx).Preload("Namespace").
-			Joins("JOIN namespaces ns ON ns.id = projects.namespace_id").
-			Where("lower(ns.path) = lower(?) AND lower(projects.path) = lower(?) AND projects.pending_delete = ?", ns, path, false).
-			Take(&p).Error
-		return &p, notFound(err)
+		return s.oneProject(s.queryProjects(ctx, "lower(n.path) = lower(?) AND lower(p.path) = lower(?) AND p.pending_delete = ?", ns, path, false))
 	}
 	id, err := strconv.ParseInt(ref, 10, 64)
 	if err != nil {
@@ -442,6 +449,7 @@ func deleteProjects(tx *gorm.DB, ids []int64) error {
 		{&WebHook{}, "project_id IN ?"},
 		{&DeployKeyProject{}, "project_id IN ?"},
 		{&Event{}, "project_id IN ?"},
+		{&ProjectAuthorization{}, "project_id IN ?"},
 		{&Project{}, "id IN ?"},
 	} {
 		args := []any{ids}
@@ -485,21 +493,27 @@ type ProjectFilter struct {
 	Order       ProjectOrder
 }
 
-// authorizedProjectIDs is the subquery of the projects a user is a member
-// of, directly, through a group, or through a group the project is shared
-// with. It walks the user's memberships, never the projects table.
-const authorizedProjectIDs = `SELECT m.source_id FROM members m WHERE m.user_id = @user AND m.source_type = 'Project'
-	UNION SELECT p2.id FROM members gm JOIN projects p2 ON p2.namespace_id = gm.source_id WHERE gm.user_id = @user AND gm.source_type = 'Namespace'
-	UNION SELECT l.project_id FROM members lm JOIN project_group_links l ON l.group_id = lm.source_id WHERE lm.user_id = @user AND lm.source_type = 'Namespace'
-	UNION SELECT p3.id FROM namespaces n JOIN projects p3 ON p3.namespace_id = n.id WHERE n.owner_id = @user AND n.type IS NULL`
+// authorizedProjectIDs is the subquery of the projects a user reaches
+// (project_authorizations): one index range, never a scan of projects.
+const authorizedProjectIDs = `SELECT project_id FROM project_authorizations WHERE user_id = @user`
 
 // ListProjects returns one page of projects and the total.
 func (s *Store) ListProjects(ctx context.Context, f ProjectFilter, pg Page) ([]Project, int64, error) {
-	q := s.read(ctx).Model(&Project{}).Where("projects.pending_delete = ?", false)
+	// Labrador deletes projects synchronously, so pending_delete (kept for
+	// GitLab's schema) is never set and lists need not filter on it.
+	q := s.read(ctx).Model(&Project{})
 	user := map[string]any{"user": f.UserID}
+	// The count of an unfiltered "authorized" list is the user's range of
+	// project_authorizations, which need not touch projects at all.
+	countQ := q
+	fastCount := f.Scope == "authorized" && f.Archived == nil && f.Visibility == nil && f.Search == "" && !f.VisibleOnly
 	switch f.Scope {
 	case "authorized":
 		q = q.Where("projects.id IN ("+authorizedProjectIDs+")", user)
+		countQ = q
+		if fastCount {
+			countQ = s.read(ctx).Table("project_authorizations").Where("user_id = ?", f.UserID)
+		}
 	case "owned":
 		q = q.Where("projects.namespace_id IN (SELECT id FROM namespaces WHERE owner_id = ? AND type IS NULL)", f.UserID)
 	case "starred":
@@ -529,27 +543,95 @@ func (s *Store) ListProjects(ctx context.Context, f ProjectFilter, pg Page) ([]P
 		like := "%" + escapeLike(strings.ToLower(f.Search)) + "%"
 		q = q.Where(`lower(projects.name) LIKE ? ESCAPE '\'`, like)
 	}
+	if !fastCount {
+		countQ = q
+	}
 	var total int64
-	if err := q.Session(&gorm.Session{}).Count(&total).Error; err != nil {
+	if err := countQ.Session(&gorm.Session{}).Count(&total).Error; err != nil {
 		return nil, 0, err
 	}
 	projects := []Project{}
 	if total == 0 || int64(pg.Offset) >= total {
 		return projects, total, nil
 	}
-	col := map[string]string{"id": "id", "name": "name", "path": "path", "created_at": "created_at",
+	// created_at (8.7's default order) is the id order: a project's
+	// created_at is set when it is inserted, and ids are handed out in
+	// insertion order. Sorting on the primary key reads only the page.
+	col := map[string]string{"id": "id", "name": "name", "path": "path", "created_at": "id",
 		"updated_at": "updated_at", "last_activity_at": "last_activity_at"}[f.Order.By]
 	if col == "" {
-		col = "created_at"
+		col = "id"
 	}
-	q = q.Preload("Namespace").Order(clause.OrderByColumn{Column: clause.Column{Table: "projects", Name: col}, Desc: !f.Order.Asc}).
+	if fastCount && col == "id" {
+		// The page is a range of the user's project_authorizations index.
+		return s.projectsByAuthorization(ctx, f.UserID, !f.Order.Asc, pg, total)
+	}
+	q = q.Order(clause.OrderByColumn{Column: clause.Column{Table: "projects", Name: col}, Desc: !f.Order.Asc}).
 		Order(clause.OrderByColumn{Column: clause.Column{Table: "projects", Name: "id"}, Desc: !f.Order.Asc}).
 		Offset(pg.Offset)
 	if pg.Limit > 0 {
 		q = q.Limit(pg.Limit)
 	}
-	err := q.Find(&projects).Error
+	var ids []int64
+	if err := q.Pluck("projects.id", &ids).Error; err != nil {
+		return nil, 0, err
+	}
+	projects, err := s.projectsByID(ctx, ids)
 	return projects, total, err
+}
+
+const projectColumns = "p.id, p.name, p.path, p.description, p.namespace_id, p.creator_id, p.visibility_level, p.archived, " +
+	"p.issues_enabled, p.merge_requests_enabled, p.wiki_enabled, p.builds_enabled, p.snippets_enabled, " +
+	"p.shared_runners_enabled, p.public_builds, p.default_branch, p.import_url, p.runners_token, p.star_count, " +
+	"p.pending_delete, p.last_activity_at, p.created_at, p.updated_at, " +
+	"n.id, n.name, n.path, n.owner_id, n.type, n.description, n.visibility_level, n.share_with_group_lock, n.avatar, n.created_at, n.updated_at"
+
+// queryProjects runs a SELECT of projectColumns over `projects p JOIN
+// namespaces n` and scans the rows explicitly: projects are the widest
+// rows of the hottest lists.
+func (s *Store) queryProjects(ctx context.Context, where string, args ...any) ([]Project, error) {
+	rows, err := s.read(ctx).Raw("SELECT "+projectColumns+" FROM projects p JOIN namespaces n ON n.id = p.namespace_id WHERE "+where, args...).Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	projects := []Project{}
+	for rows.Next() {
+		var p Project
+		n := &p.Namespace
+		if err := rows.Scan(&p.ID, &p.Name, &p.Path, &p.Description, &p.NamespaceID, &p.CreatorID, &p.VisibilityLevel,
+			&p.Archived, &p.IssuesEnabled, &p.MergeRequestsEnabled, &p.WikiEnabled, &p.BuildsEnabled, &p.SnippetsEnabled,
+			&p.SharedRunnersEnabled, &p.PublicBuilds, &p.DefaultBranch, &p.ImportURL, &p.RunnersToken, &p.StarCount,
+			&p.PendingDelete, &p.LastActivityAt, &p.CreatedAt, &p.UpdatedAt,
+			&n.ID, &n.Name, &n.Path, &n.OwnerID, &n.Type, &n.Description, &n.VisibilityLevel, &n.ShareWithGroupLock,
+			&n.Avatar, &n.CreatedAt, &n.UpdatedAt); err != nil {
+			return nil, err
+		}
+		projects = append(projects, p)
+	}
+	return projects, rows.Err()
+}
+
+// projectsByID loads projects in the order of ids.
+func (s *Store) projectsByID(ctx context.Context, ids []int64) ([]Project, error) {
+	if len(ids) == 0 {
+		return []Project{}, nil
+	}
+	found, err := s.queryProjects(ctx, "p.id IN ?", ids)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[int64]*Project, len(found))
+	for i := range found {
+		byID[found[i].ID] = &found[i]
+	}
+	projects := make([]Project, 0, len(ids))
+	for _, id := range ids {
+		if p := byID[id]; p != nil {
+			projects = append(projects, *p)
+		}
+	}
+	return projects, nil
 }
 
 // Access is what a user may do in a project, from GitLab's project team:
@@ -726,7 +808,14 @@ func (s *Store) ShareProject(ctx context.Context, projectID, groupID int64, acce
 			v.Add("group_id", "already shared with this group")
 			return v
 		}
-		return tx.Create(link).Error
+		if err := tx.Create(link).Error; err != nil {
+			return err
+		}
+		members, err := groupMemberIDs(tx, groupID)
+		if err != nil {
+			return err
+		}
+		return refreshAuthorizations(tx, members...)
 	})
 	if err != nil {
 		return nil, err
@@ -738,9 +827,9 @@ func (s *Store) ShareProject(ctx context.Context, projectID, groupID int64, acce
 // query, for the benchmark that shows it never scans all projects.
 func (s *Store) ExplainListProjects(ctx context.Context, f ProjectFilter, pg Page) (string, error) {
 	q := s.read(ctx).Session(&gorm.Session{DryRun: true})
-	stmt := q.Model(&Project{}).Where("projects.pending_delete = ?", false).
+	stmt := q.Model(&Project{}).
 		Where("projects.id IN ("+authorizedProjectIDs+")", map[string]any{"user": f.UserID}).
-		Order("projects.created_at DESC").Order("projects.id DESC").Offset(pg.Offset).Limit(pg.Limit).Find(&[]Project{}).Statement
+		Order("projects.id DESC").Offset(pg.Offset).Limit(pg.Limit).Find(&[]Project{}).Statement
 	sql, vars := stmt.SQL.String(), stmt.Vars
 	prefix := "EXPLAIN QUERY PLAN "
 	if s.dialect == "postgres" {
@@ -765,4 +854,23 @@ func (s *Store) ExplainListProjects(ctx context.Context, f ProjectFilter, pg Pag
 		fmt.Fprintln(&b, vals[len(vals)-1])
 	}
 	return b.String(), rows.Err()
+}
+
+// projectsByAuthorization pages through a user's projects in id order
+// straight off project_authorizations' primary key, then loads the page.
+func (s *Store) projectsByAuthorization(ctx context.Context, userID int64, desc bool, pg Page, total int64) ([]Project, int64, error) {
+	dir := "ASC"
+	if desc {
+		dir = "DESC"
+	}
+	q := s.read(ctx).Table("project_authorizations").Where("user_id = ?", userID).Order("project_id " + dir).Offset(pg.Offset)
+	if pg.Limit > 0 {
+		q = q.Limit(pg.Limit)
+	}
+	var ids []int64
+	if err := q.Pluck("project_id", &ids).Error; err != nil {
+		return nil, 0, err
+	}
+	projects, err := s.projectsByID(ctx, ids)
+	return projects, total, err
 }

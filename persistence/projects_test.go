@@ -470,3 +470,94 @@ func testDeleteCascades(t *testing.T, s *persistence.Store) {
 		t.Errorf("personal project after user delete: %v", err)
 	}
 }
+
+func init() {
+	storeTests = append(storeTests, struct {
+		name string
+		fn   func(t *testing.T, s *persistence.Store)
+	}{"AuthorizationsFollowChanges", testAuthorizationsFollowChanges})
+}
+
+// project_authorizations is derived data: after every kind of change, the
+// "authorized" list must agree with ProjectAccess.
+func testAuthorizationsFollowChanges(t *testing.T, s *persistence.Store) {
+	ctx := context.Background()
+	owner, groupie, sharee, loner := newUser(t, s), newUser(t, s), newUser(t, s), newUser(t, s)
+	g, err := s.CreateGroup(ctx, owner.ID, persistence.GroupParams{Name: str("Core"), Path: str("core")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	partners, err := s.CreateGroup(ctx, owner.ID, persistence.GroupParams{Name: str("Partners"), Path: str("partners")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inGroup := newProject(t, s, owner, g.ID, "in-group")
+	personal := newProject(t, s, loner, userNamespace(t, s, loner), "personal")
+
+	check := func(step string, u *persistence.User, want ...*persistence.Project) {
+		t.Helper()
+		got, _, err := s.ListProjects(ctx, persistence.ProjectFilter{Scope: "authorized", UserID: u.ID}, persistence.Page{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := map[int64]bool{}
+		for _, p := range got {
+			ids[p.ID] = true
+		}
+		for _, stale := range []*persistence.Project{inGroup, personal} {
+			p, err := s.GetProject(ctx, stale.ID)
+			if errors.Is(err, persistence.ErrNotFound) {
+				if ids[stale.ID] {
+					t.Errorf("%s: %s still lists deleted project %d", step, u.Username, stale.ID)
+				}
+				continue
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := s.ProjectAccess(ctx, u.ID, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ids[p.ID] != (a.Level > 0) {
+				t.Errorf("%s: %s listed=%v but access level %d", step, u.Username, ids[p.ID], a.Level)
+			}
+		}
+		if len(got) != len(want) {
+			t.Errorf("%s: %s sees %d projects, want %d", step, u.Username, len(got), len(want))
+		}
+	}
+	check("start", owner, inGroup)
+	check("start", loner, personal)
+	check("start", groupie)
+
+	s.AddMember(ctx, persistence.SourceNamespace, g.ID, groupie.ID, persistence.AccessDeveloper, owner.ID)
+	check("group member added", groupie, inGroup)
+	s.AddMember(ctx, persistence.SourceNamespace, partners.ID, sharee.ID, persistence.AccessMaster, owner.ID)
+	check("member of an unrelated group", sharee)
+	if _, err := s.ShareProject(ctx, inGroup.ID, partners.ID, persistence.AccessReporter); err != nil {
+		t.Fatal(err)
+	}
+	check("shared with their group", sharee, inGroup)
+	if err := s.TransferProject(ctx, personal.ID, g.ID); err != nil {
+		t.Fatal(err)
+	}
+	check("transferred into the group", groupie, inGroup, personal)
+	// The creator stays a direct member (master) of the project.
+	check("transferred out of their namespace", loner, personal)
+	s.RemoveMember(ctx, persistence.SourceNamespace, g.ID, groupie.ID)
+	check("group member removed", groupie)
+	if _, _, err := s.DeleteGroup(ctx, partners.ID); err != nil {
+		t.Fatal(err)
+	}
+	check("shared group deleted", sharee)
+	s.RemoveMember(ctx, persistence.SourceProject, personal.ID, loner.ID)
+	check("direct membership removed", loner)
+	s.AddMember(ctx, persistence.SourceProject, personal.ID, loner.ID, persistence.AccessGuest, owner.ID)
+	check("direct member again", loner, personal)
+	if _, err := s.DeleteProject(ctx, personal.ID); err != nil {
+		t.Fatal(err)
+	}
+	check("project deleted", loner)
+	check("project deleted", owner, inGroup)
+}

@@ -76,11 +76,16 @@ func (s *Store) ProjectRelations(ctx context.Context, userID int64, projects []P
 		r.Forks[c.ForkedFromProjectID] = c.N
 	}
 	if userID != 0 {
-		var members []Member
-		if err := db.Where("user_id = ? AND ((source_type = 'Project' AND source_id IN ?) OR (source_type = 'Namespace' AND source_id IN ?))",
-			userID, ids, nsIDs).Find(&members).Error; err != nil {
+		// Two lookups, one per source type, each a range of the
+		// (user_id, source_type, source_id) index.
+		var members, groupMembers []Member
+		if err := db.Where("user_id = ? AND source_type = 'Project' AND source_id IN ?", userID, ids).Find(&members).Error; err != nil {
 			return nil, err
 		}
+		if err := db.Where("user_id = ? AND source_type = 'Namespace' AND source_id IN ?", userID, nsIDs).Find(&groupMembers).Error; err != nil {
+			return nil, err
+		}
+		members = append(members, groupMembers...)
 		for i := range members {
 			m := &members[i]
 			if m.SourceType == SourceProject {

@@ -49,9 +49,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	gcfg := &gorm.Config{
 		SkipDefaultTransaction: true,
 		TranslateError:         true,
-		// Cache prepared statements per connection: the hot reads repeat.
-		PrepareStmt: true,
-		Logger:      logger.Default.LogMode(logger.Silent),
+		Logger:                 logger.Default.LogMode(logger.Silent),
 	}
 	s := &Store{bcryptCost: cfg.BcryptCost}
 	if s.bcryptCost == 0 {
@@ -81,11 +79,18 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			}
 			path = filepath.Join(cfg.DataDir, "labrador.db")
 		}
+		// GORM's prepared-statement cache serves the hot reads. It stays off
+		// the single writer connection (and off PostgreSQL, whose driver
+		// caches statements itself): a goroutine preparing a statement waits
+		// for a connection while holding the cache's lock, and one inside a
+		// transaction that needs to prepare waits for that lock — deadlock.
 		w, err := openSQLite(path, "&_txlock=immediate", gcfg)
 		if err != nil {
 			return nil, err
 		}
-		r, err := openSQLite(path, "&mode=ro", gcfg)
+		rcfg := *gcfg
+		rcfg.PrepareStmt = true
+		r, err := openSQLite(path, "&mode=ro", &rcfg)
 		if err != nil {
 			return nil, err
 		}

@@ -416,6 +416,7 @@ func (s *Store) DeleteUser(ctx context.Context, id int64) (*User, error) {
 			{&Identity{}, "user_id = ?"},
 			{&Member{}, "user_id = ?"},
 			{&UsersStarProject{}, "user_id = ?"},
+			{&ProjectAuthorization{}, "user_id = ?"},
 			{&Namespace{}, "owner_id = ? AND type IS NULL"},
 		} {
 			if err := tx.Where(del.where, id).Delete(del.model).Error; err != nil {

@@ -46,14 +46,18 @@ type DelivererConfig struct {
 
 // DefaultBackoff waits 10s after the first failed attempt, doubling each
 // time, at most an hour.
-func DefaultBackoff(attempt int) time.Duration {
-	if attempt < 1 {
-		attempt = 1
+func DefaultBackoff(attempt int) time.Duration { return ExponentialBackoff(10 * time.Second)(attempt) }
+
+// ExponentialBackoff waits base after the first failed attempt, doubling
+// each time, at most an hour.
+func ExponentialBackoff(base time.Duration) func(attempt int) time.Duration {
+	return func(attempt int) time.Duration {
+		d := base
+		for i := 1; i < attempt && d < time.Hour; i++ {
+			d *= 2
+		}
+		return min(d, time.Hour)
 	}
-	if attempt > 10 { // 10s<<9 is already past the cap
-		return time.Hour
-	}
-	return min(10*time.Second<<(attempt-1), time.Hour)
 }
 
 // DeliveryStore is what the Deliverer needs of persistence.

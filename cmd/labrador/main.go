@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"syscall"
 	"time"
@@ -48,10 +49,21 @@ func serve(args []string) error {
 	extURL := fs.String("external-url", env("LABRADOR_EXTERNAL_URL", ""), "URL clients use to reach the server; default http://<listen address> (env LABRADOR_EXTERNAL_URL)")
 	maxBody, _ := strconv.ParseInt(env("LABRADOR_MAX_BODY_BYTES", "0"), 10, 64)
 	fs.Int64Var(&maxBody, "max-body-bytes", maxBody, "request body cap in bytes; 0 for the default 10 MiB (env LABRADOR_MAX_BODY_BYTES)")
+	hookBackoff, err := time.ParseDuration(env("LABRADOR_HOOK_BACKOFF", "10s"))
+	if err != nil {
+		return fmt.Errorf("LABRADOR_HOOK_BACKOFF: %w", err)
+	}
+	fs.DurationVar(&hookBackoff, "hook-backoff", hookBackoff, "wait before a failed webhook's first retry, doubling after each further failure up to an hour (env LABRADOR_HOOK_BACKOFF)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 
+	// The API allocates per request and the machines have memory to spare:
+	// collect garbage a quarter as often as Go's default, unless the
+	// operator set GOGC.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(server.GCPercent)
+	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -88,7 +100,10 @@ func serve(args []string) error {
 	if *extURL == "" {
 		*extURL = base
 	}
-	srv, err := server.New(server.Config{ExternalURL: *extURL, MaxBodyBytes: maxBody, DataDir: *dataDir, Logger: log}, store)
+	srv, err := server.New(server.Config{
+		ExternalURL: *extURL, MaxBodyBytes: maxBody, DataDir: *dataDir, Logger: log,
+		Delivery: server.DelivererConfig{Backoff: server.ExponentialBackoff(hookBackoff)},
+	}, store)
 	if err != nil {
 		ln.Close()
 		return err
