@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -16,6 +17,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -482,3 +484,225 @@ func containsInt(list []int, v int) bool {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// ---- projects and groups ----
+
+// Access levels (entities.md "Conventions").
+const (
+	accessGuest     = 10
+	accessReporter  = 20
+	accessDeveloper = 30
+	accessMaster    = 40
+	accessOwner     = 50
+)
+
+// Visibility levels.
+const (
+	visPrivate  = 0
+	visInternal = 10
+	visPublic   = 20
+)
+
+// testProject is a project created by the suite.
+type testProject struct {
+	ID                int
+	Name              string
+	Path              string
+	PathWithNamespace string
+	NamespaceID       int
+	Visibility        int
+}
+
+func (p testProject) idPath() string { return itoa(p.ID) }
+
+// encoded is the project's id as URL-encoded "namespace%2Fpath", the other
+// form every /projects/:id route takes.
+func (p testProject) encoded() string { return url.PathEscape(p.PathWithNamespace) }
+
+// projectOf reads a Project entity.
+func projectOf(o obj) testProject {
+	p := testProject{ID: num(o, "id"), Name: str(o, "name"), Path: str(o, "path"),
+		PathWithNamespace: str(o, "path_with_namespace"), Visibility: num(o, "visibility_level")}
+	if ns, ok := o["namespace"].(obj); ok {
+		p.NamespaceID = num(ns, "id")
+	}
+	return p
+}
+
+// fields merges key, value pairs into defaults (later pairs win) and
+// flattens them back into pairs, so that a caller can override a default.
+func fields(defaults []string, extra []string) []string {
+	m := map[string]string{}
+	var order []string
+	for _, kv := range [][]string{defaults, extra} {
+		for i := 0; i+1 < len(kv); i += 2 {
+			if _, ok := m[kv[i]]; !ok {
+				order = append(order, kv[i])
+			}
+			m[kv[i]] = kv[i+1]
+		}
+	}
+	var out []string
+	for _, k := range order {
+		out = append(out, k, m[k])
+	}
+	return out
+}
+
+// newProject creates a project as the owner of tok, named and pathed with a
+// unique name; extra adds or overrides form fields ("visibility_level",
+// "20", "namespace_id", "7", …).
+func newProject(t testing.TB, tok string, extra ...string) testProject {
+	t.Helper()
+	n := uniqueName(t)
+	r := do(t, http.MethodPost, "/projects", token(tok), formBody(fields([]string{"name", n, "path", n}, extra)...))
+	if r.status != http.StatusCreated {
+		t.Fatalf("create project %s: %s", n, r)
+	}
+	return projectOf(decode[obj](t, r.body))
+}
+
+// getProject reads a project as the owner of tok; it fails the test unless 200.
+func getProject(t testing.TB, tok string, id int) obj {
+	t.Helper()
+	r := do(t, http.MethodGet, "/projects/"+itoa(id), token(tok))
+	if r.status != http.StatusOK {
+		t.Fatalf("GET /projects/%d: %s", id, r)
+	}
+	return decode[obj](t, r.body)
+}
+
+// testGroup is a group created by the suite.
+type testGroup struct {
+	ID   int
+	Name string
+	Path string
+}
+
+func (g testGroup) idPath() string { return itoa(g.ID) }
+
+// newGroup creates a group as the owner of tok (who becomes its owner);
+// extra adds or overrides form fields.
+func newGroup(t testing.TB, tok string, extra ...string) testGroup {
+	t.Helper()
+	n := uniqueName(t)
+	r := do(t, http.MethodPost, "/groups", token(tok), formBody(fields([]string{"name", n, "path", n}, extra)...))
+	if r.status != http.StatusCreated {
+		t.Fatalf("create group %s: %s", n, r)
+	}
+	o := decode[obj](t, r.body)
+	return testGroup{ID: num(o, "id"), Name: str(o, "name"), Path: str(o, "path")}
+}
+
+// addMember adds a user to a project ("projects") or a group ("groups") as
+// root, at the given level.
+func addMember(t testing.TB, kind string, id, userID, level int) {
+	t.Helper()
+	r := do(t, http.MethodPost, "/"+kind+"/"+itoa(id)+"/members", token(env.rootToken),
+		formBody("user_id", itoa(userID), "access_level", itoa(level)))
+	if r.status != http.StatusCreated {
+		t.Fatalf("add user %d to %s %d at %d: %s", userID, kind, id, level, r)
+	}
+}
+
+// eventually polls cond every 20ms until it holds or the timeout passes;
+// it reports whether it held. Hook deliveries are asynchronous: this is the
+// one way the suite waits for them.
+func eventually(timeout time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(timeout)
+	for {
+		if cond() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// multipartFile sends a multipart/form-data body with one file part (none
+// when fileName is empty) and the given plain fields.
+func multipartFile(t testing.TB, field, fileName string, content []byte, plain ...string) reqOpt {
+	t.Helper()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	for i := 0; i+1 < len(plain); i += 2 {
+		if err := w.WriteField(plain[i], plain[i+1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if fileName != "" {
+		part, err := w.CreateFormFile(field, fileName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		part.Write(content)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return func(o *reqOpts) {
+		o.body = buf.Bytes()
+		o.contentType = w.FormDataContentType()
+	}
+}
+
+// names collects a string field of a list.
+func names(list []obj, key string) []string {
+	var out []string
+	for _, o := range list {
+		out = append(out, str(o, key))
+	}
+	return out
+}
+
+// sameInts reports whether two lists hold the same ids in the same order.
+func sameInts(a, b []int) bool {
+	return reflect.DeepEqual(append([]int{}, a...), append([]int{}, b...))
+}
+
+// mustJSON encodes v.
+func mustJSON(t testing.TB, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// namespaceID finds the id of the namespace with exactly this path, as root.
+func namespaceID(t testing.TB, path string) int {
+	t.Helper()
+	r := do(t, http.MethodGet, "/namespaces", token(env.rootToken), query("search", path, "per_page", "100"))
+	if r.status != http.StatusOK {
+		t.Fatalf("GET /namespaces?search=%s: %s", path, r)
+	}
+	for _, n := range decode[[]obj](t, r.body) {
+		if str(n, "path") == path {
+			return num(n, "id")
+		}
+	}
+	t.Fatalf("no namespace with path %s", path)
+	return 0
+}
+
+// urlValues builds query values from key, value pairs.
+func urlValues(kv ...string) url.Values {
+	v := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		v.Add(kv[i], kv[i+1])
+	}
+	return v
+}
+
+// atoi parses a number the test wrote itself.
+func atoi(t testing.TB, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

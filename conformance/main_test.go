@@ -60,6 +60,10 @@ var env struct {
 // that the 413 row is cheap.
 const maxBodyBytes = 1 << 20
 
+// hookBackoff is the spawned server's wait before the first retry of a
+// failed hook delivery (it doubles after each further failure).
+const hookBackoff = 100 * time.Millisecond
+
 func TestMain(m *testing.M) {
 	os.Exit(runMain(m))
 }
@@ -279,6 +283,9 @@ func startServer(root string) (*serverProcess, error) {
 	s.cmd.Env = append(os.Environ(),
 		"LABRADOR_ROOT_PASSWORD="+s.rootPass,
 		fmt.Sprintf("LABRADOR_MAX_BODY_BYTES=%d", maxBodyBytes),
+		// Failed hook deliveries are retried after 100ms, then 200ms…, so
+		// that the retry row is quick.
+		"LABRADOR_HOOK_BACKOFF="+hookBackoff.String(),
 	)
 	stderr, err := s.cmd.StderrPipe()
 	if err != nil {

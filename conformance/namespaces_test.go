@@ -56,6 +56,37 @@ func TestNamespaces(t *testing.T) {
 			}
 		}
 	})
+	t.Run("a user sees the groups they are a member of", func(t *testing.T) {
+		member := newUser(t)
+		g := newGroup(t, env.rootToken)
+		newGroup(t, env.rootToken) // another group: not listed
+		addMember(t, "groups", g.ID, member.ID, accessGuest)
+		r := do(t, http.MethodGet, "/namespaces", token(member.Token))
+		if !wantStatus(t, r, http.StatusOK) {
+			return
+		}
+		list := decode[[]obj](t, r.body)
+		got := map[string]string{}
+		for _, n := range list {
+			got[str(n, "path")] = str(n, "kind")
+		}
+		want := map[string]string{member.Username: "user", g.Path: "group"}
+		if len(got) != len(want) || got[member.Username] != "user" || got[g.Path] != "group" {
+			t.Errorf("namespaces = %s, want %v", r.body, want)
+		}
+		for _, n := range list {
+			if str(n, "path") == g.Path {
+				wantField(t, n, "id", g.ID)
+			}
+		}
+		wantPage(t, r, page{path: "/namespaces", page: 1, perPage: 20, total: 2, pages: 1})
+		r = do(t, http.MethodGet, "/namespaces", token(member.Token), query("search", g.Path))
+		if wantStatus(t, r, http.StatusOK) {
+			if l := decode[[]obj](t, r.body); len(l) != 1 || str(l[0], "kind") != "group" {
+				t.Errorf("search %s = %s, want only the group", g.Path, r.body)
+			}
+		}
+	})
 	t.Run("admin finds any user's namespace", func(t *testing.T) {
 		r := do(t, http.MethodGet, "/namespaces", token(env.rootToken), query("search", other.Username))
 		if !wantStatus(t, r, http.StatusOK) {

@@ -83,7 +83,9 @@ func TestCreateUser(t *testing.T) {
 		back := getUserAsAdmin(t, num(got, "id"))
 		for k, v := range map[string]any{
 			"skype": "sk", "linkedin": "li", "twitter": "tw", "bio": "a bio", "location": "Berlin",
-			"projects_limit": 7, "can_create_group": false, "is_admin": true, "external": true,
+			// An external user creates nothing: 8.7's ensure_external_user_rights
+			// set projects_limit 0 and can_create_group false whatever was sent.
+			"projects_limit": 0, "can_create_group": false, "is_admin": true, "external": true,
 			"identities": []any{obj{"provider": "github", "extern_uid": "ext-" + n}},
 		} {
 			wantField(t, got, k, v)
@@ -289,9 +291,13 @@ func TestUpdateUser(t *testing.T) {
 			{"new email", []string{"email", newEmail}, map[string]any{"email": newEmail}},
 			{"new username", []string{"username", newUsername}, map[string]any{"username": newUsername}},
 			{"profile fields", []string{"skype", "sk2", "linkedin", "li2", "twitter", "tw2", "website_url", "https://example.com",
-				"bio", "new bio", "location", "Paris", "projects_limit", "3", "can_create_group", "true", "external", "true"},
+				"bio", "new bio", "location", "Paris", "projects_limit", "3", "can_create_group", "true"},
 				map[string]any{"skype": "sk2", "linkedin": "li2", "twitter": "tw2", "website_url": "https://example.com",
-					"bio": "new bio", "location": "Paris", "projects_limit": 3, "can_create_group": true, "external": true}},
+					"bio": "new bio", "location": "Paris", "projects_limit": 3, "can_create_group": true}},
+			// 8.7's ensure_external_user_rights: an external user's limit is 0
+			// and it may not create groups, whatever the request says.
+			{"external user", []string{"external", "true", "projects_limit", "5", "can_create_group", "true"},
+				map[string]any{"external": true, "projects_limit": 0, "can_create_group": false}},
 			{"make admin", []string{"admin", "true"}, map[string]any{"is_admin": true}},
 			{"remove admin", []string{"admin", "false"}, map[string]any{"is_admin": false}},
 			{"identity", []string{"provider", "github", "extern_uid", "gh-" + u.Username},

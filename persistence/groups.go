@@ -94,7 +94,7 @@ func validateGroup(tx *gorm.DB, g *Namespace) (*ValidationError, error) {
 			return nil, err
 		}
 		if n > 0 {
-			v.Add("visibility_level", "is not allowed since there are projects with higher visibility.")
+			v.Add("visibility_level", visibilityName(g.VisibilityLevel)+" is not allowed since there are projects with higher visibility.")
 		}
 	}
 	return v, nil
@@ -265,6 +265,16 @@ func (s *Store) TransferProject(ctx context.Context, projectID, groupID int64) e
 		if err := tx.Take(&p, projectID).Error; err != nil {
 			return notFound(err)
 		}
+		if p.NamespaceID == groupID {
+			return &ErrTransfer{"is invalid"}
+		}
+		var clash int64
+		if err := tx.Model(&Project{}).Where("namespace_id = ? AND lower(path) = lower(?)", groupID, p.Path).Count(&clash).Error; err != nil {
+			return err
+		}
+		if clash > 0 {
+			return &ErrTransfer{"Project with same path in target namespace already exists"}
+		}
 		before, err := projectUsers(tx, p.ID, p.NamespaceID)
 		if err != nil {
 			return err
@@ -288,3 +298,19 @@ func (s *Store) TransferProject(ctx context.Context, projectID, groupID int64) e
 		return refreshAuthorizations(tx, append(before, after...)...)
 	})
 }
+
+// visibilityName is Gitlab::VisibilityLevel.level_name, lower-cased.
+func visibilityName(level int) string {
+	switch level {
+	case VisibilityPublic:
+		return "public"
+	case VisibilityInternal:
+		return "internal"
+	}
+	return "private"
+}
+
+// ErrTransfer is a transfer TransferService refused; its text is 8.7's.
+type ErrTransfer struct{ Message string }
+
+func (e *ErrTransfer) Error() string { return e.Message }

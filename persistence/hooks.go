@@ -231,8 +231,8 @@ func (s *Store) AddDeployKey(ctx context.Context, projectID int64, title, key st
 	return &out, nil
 }
 
-// RemoveDeployKey disables a deploy key on a project; a key left on no
-// project is deleted. It returns the key.
+// RemoveDeployKey deletes a deploy key enabled on a project, from every
+// project it is on, as 8.7's key.destroy did. It returns the key.
 func (s *Store) RemoveDeployKey(ctx context.Context, projectID, id int64) (*Key, error) {
 	var k Key
 	err := s.tx(ctx, func(tx *gorm.DB) error {
@@ -240,10 +240,11 @@ func (s *Store) RemoveDeployKey(ctx context.Context, projectID, id int64) (*Key,
 			Take(&k, id).Error; err != nil {
 			return notFound(err)
 		}
-		if err := tx.Where("deploy_key_id = ? AND project_id = ?", id, projectID).Delete(&DeployKeyProject{}).Error; err != nil {
+		// 8.7 destroyed the key itself, so it leaves every project it was on.
+		if err := tx.Where("deploy_key_id = ?", id).Delete(&DeployKeyProject{}).Error; err != nil {
 			return err
 		}
-		return tx.Where("id = ? AND NOT EXISTS (SELECT 1 FROM deploy_keys_projects d WHERE d.deploy_key_id = keys.id)", id).Delete(&Key{}).Error
+		return tx.Delete(&Key{}, id).Error
 	})
 	if err != nil {
 		return nil, err

@@ -25,12 +25,13 @@ func ValidAccessLevel(level int) bool {
 }
 
 // ListMembers lists the direct members of a project or group, with their
-// users, oldest membership first; search matches the username.
-func (s *Store) ListMembers(ctx context.Context, sourceType string, sourceID int64, search string, pg Page) ([]MemberWithUser, int64, error) {
+// users, oldest membership first; query matches the username (8.7's
+// `username LIKE`).
+func (s *Store) ListMembers(ctx context.Context, sourceType string, sourceID int64, query string, pg Page) ([]MemberWithUser, int64, error) {
 	q := s.read(ctx).Model(&Member{}).Where("source_type = ? AND source_id = ?", sourceType, sourceID)
-	if search != "" {
-		like := "%" + escapeLike(strings.ToLower(search)) + "%"
-		q = q.Where(`user_id IN (SELECT id FROM users WHERE lower(username) LIKE ? ESCAPE '\' OR lower(name) LIKE ? ESCAPE '\' OR lower(email) LIKE ? ESCAPE '\')`, like, like, like)
+	if query != "" {
+		like := "%" + escapeLike(strings.ToLower(query)) + "%"
+		q = q.Where(`user_id IN (SELECT id FROM users WHERE lower(username) LIKE ? ESCAPE '\')`, like)
 	}
 	members, total, err := listPage[Member](q, pg)
 	if err != nil || len(members) == 0 {
@@ -79,11 +80,6 @@ var ErrMemberExists = errors.New("persistence: already a member")
 // AddMember adds a user to a project or group. For a project it records
 // the "joined" event in the same transaction.
 func (s *Store) AddMember(ctx context.Context, sourceType string, sourceID, userID int64, level int, by int64) (*MemberWithUser, error) {
-	if !ValidAccessLevel(level) {
-		v := &ValidationError{}
-		v.Add("access_level", "is not included in the list")
-		return nil, v
-	}
 	now := s.now()
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		var u User
@@ -96,6 +92,11 @@ func (s *Store) AddMember(ctx context.Context, sourceType string, sourceID, user
 		}
 		if n > 0 {
 			return ErrMemberExists
+		}
+		if !ValidAccessLevel(level) {
+			v := &ValidationError{}
+			v.Add("access_level", "is not included in the list")
+			return v
 		}
 		m := Member{SourceType: sourceType, SourceID: sourceID, UserID: userID, AccessLevel: level,
 			NotificationLevel: NotificationGlobal, CreatedByID: &by, CreatedAt: now, UpdatedAt: now}
@@ -179,4 +180,36 @@ func (s *Store) GroupAccess(ctx context.Context, userID, groupID int64) (int, er
 		return 0, err
 	}
 	return levels[0], nil
+}
+
+// ListProjectUsers lists the users of a project's team: its direct members
+// and, for a group's project, the group's members; search matches name,
+// username or email (User.search). Oldest user first.
+func (s *Store) ListProjectUsers(ctx context.Context, p *Project, search string, pg Page) ([]User, int64, error) {
+	cond := "(source_type = 'Project' AND source_id = ?)"
+	args := []any{p.ID}
+	if p.Namespace.IsGroup() {
+		cond += " OR (source_type = 'Namespace' AND source_id = ?)"
+		args = append(args, p.NamespaceID)
+	}
+	where := "id IN (SELECT user_id FROM members WHERE " + cond + ")"
+	if search != "" {
+		like := "%" + escapeLike(strings.ToLower(search)) + "%"
+		where += ` AND (lower(name) LIKE ? ESCAPE '\' OR lower(username) LIKE ? ESCAPE '\' OR lower(email) LIKE ? ESCAPE '\')`
+		args = append(args, like, like, like)
+	}
+	var total int64
+	if err := s.read(ctx).Model(&User{}).Where(where, args...).Count(&total).Error; err != nil {
+		return nil, 0, err
+	}
+	if total == 0 || int64(pg.Offset) >= total {
+		return []User{}, total, nil
+	}
+	q := "SELECT " + userColumns + " FROM users WHERE " + where + " ORDER BY id"
+	if pg.Limit > 0 {
+		q += " LIMIT ? OFFSET ?"
+		args = append(args, pg.Limit, pg.Offset)
+	}
+	users, err := s.queryUsers(ctx, false, q, args...)
+	return users, total, err
 }

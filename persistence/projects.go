@@ -479,7 +479,8 @@ type ProjectOrder struct {
 type ProjectFilter struct {
 	// Scope: "authorized" (the user's projects), "owned" (in the user's
 	// namespace), "starred", "all", "visible" (authorized plus every
-	// public project, and internal ones for non-external users), "group".
+	// public project, and internal ones for non-external users), "group"
+	// (the group's projects and those shared with it).
 	Scope    string
 	UserID   int64
 	External bool
@@ -489,8 +490,13 @@ type ProjectFilter struct {
 	VisibleOnly bool
 	Archived    *bool
 	Visibility  *int
-	Search      string
-	Order       ProjectOrder
+	// Search is the lists' `search`: name, path, namespace name or
+	// description contains it, ignoring case (8.7's Project.search).
+	Search string
+	// NameLike is GET /projects/search/:query: `name LIKE %query%` as 8.7
+	// ran it, case-sensitive, with the query's own % and _ as wildcards.
+	NameLike string
+	Order    ProjectOrder
 }
 
 // authorizedProjectIDs is the subquery of the projects a user reaches
@@ -519,7 +525,7 @@ func (s *Store) ListProjects(ctx context.Context, f ProjectFilter, pg Page) ([]P
 	case "starred":
 		q = q.Where("projects.id IN (SELECT project_id FROM users_star_projects WHERE user_id = ?)", f.UserID)
 	case "group":
-		q = q.Where("projects.namespace_id = ?", f.GroupID)
+		q = q.Where("(projects.namespace_id = ? OR projects.id IN (SELECT project_id FROM project_group_links WHERE group_id = ?))", f.GroupID, f.GroupID)
 	case "visible":
 		f.VisibleOnly = true
 	case "all":
@@ -541,7 +547,17 @@ func (s *Store) ListProjects(ctx context.Context, f ProjectFilter, pg Page) ([]P
 	}
 	if f.Search != "" {
 		like := "%" + escapeLike(strings.ToLower(f.Search)) + "%"
-		q = q.Where(`lower(projects.name) LIKE ? ESCAPE '\'`, like)
+		q = q.Where(`(lower(projects.name) LIKE ? ESCAPE '\' OR lower(projects.path) LIKE ? ESCAPE '\'
+			OR lower(coalesce(projects.description, '')) LIKE ? ESCAPE '\'
+			OR projects.namespace_id IN (SELECT id FROM namespaces WHERE lower(name) LIKE ? ESCAPE '\'))`, like, like, like, like)
+	}
+	if f.NameLike != "" {
+		if s.dialect == "sqlite" {
+			// SQLite's LIKE ignores case; GLOB does not.
+			q = q.Where("projects.name GLOB ?", "*"+likeToGlob(f.NameLike)+"*")
+		} else {
+			q = q.Where("projects.name LIKE ?", "%"+f.NameLike+"%")
+		}
 	}
 	if !fastCount {
 		countQ = q
@@ -873,4 +889,23 @@ func (s *Store) projectsByAuthorization(ctx context.Context, userID int64, desc 
 	}
 	projects, err := s.projectsByID(ctx, ids)
 	return projects, total, err
+}
+
+// likeToGlob turns a LIKE pattern into a GLOB one: % and _ stay wildcards,
+// GLOB's own special characters match themselves.
+func likeToGlob(like string) string {
+	var b strings.Builder
+	for _, r := range like {
+		switch r {
+		case '%':
+			b.WriteByte('*')
+		case '_':
+			b.WriteByte('?')
+		case '*', '?', '[':
+			b.WriteString("[" + string(r) + "]")
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }

@@ -18,6 +18,9 @@ type ApplicationSetting struct {
 	UpdatedAt                time.Time
 }
 
+// DefaultMaxAttachmentSize is 8.7's default upload limit, in megabytes.
+const DefaultMaxAttachmentSize = 10
+
 // Bootstrap is what the first start of an empty database creates.
 type Bootstrap struct {
 	RootPassword             string
@@ -67,6 +70,7 @@ func (s *Store) Bootstrap(ctx context.Context, b Bootstrap) (BootstrapResult, er
 		return tx.Create(&ApplicationSetting{
 			RunnersRegistrationToken: b.RunnersRegistrationToken,
 			DefaultProjectsLimit:     DefaultProjectsLimit,
+			MaxAttachmentSize:        DefaultMaxAttachmentSize,
 			CreatedAt:                now, UpdatedAt: now,
 		}).Error
 	})

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -50,7 +51,13 @@ func (s *Server) gate(ct *contract) echo.MiddlewareFunc {
 			var err error
 			switch {
 			case op.multipart:
-				// Files: the handler reads the multipart body itself.
+				// Files: the handler reads the multipart body itself. Sent
+				// anything else (or nothing), it sees an empty multipart body.
+				if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "multipart/form-data" {
+					r.Body = io.NopCloser(strings.NewReader("--x--\r\n"))
+					r.ContentLength = -1
+					r.Header.Set("Content-Type", "multipart/form-data; boundary=x")
+				}
 			case op.body != nil:
 				if params, paramErr, err = foldParams(r, op.body); err != nil {
 					return err

@@ -155,9 +155,7 @@ func (s *Server) ListGroupProjects(ctx context.Context, req v3api.ListGroupProje
 	q := projectListQuery{p.Archived, strp(p.Visibility), strp(p.OrderBy), strp(p.Sort), p.Search, p.Page, p.PerPage}
 	f := q.filter("group", scope.user)
 	f.GroupID = scope.group.ID
-	if !scope.user.Admin && scope.level == 0 {
-		f.VisibleOnly = true
-	}
+	f.VisibleOnly = true // admins included: 8.7's visible_to_user
 	body, h, err := s.plainProjects(ctx, f, q)
 	return v3api.ListGroupProjects200JSONResponse{Body: body, Headers: v3api.ListGroupProjects200ResponseHeaders(h)}, err
 }
@@ -184,7 +182,12 @@ func (s *Server) TransferProjectToGroup(ctx context.Context, req v3api.TransferP
 	}
 	err = s.store.TransferProject(ctx, p.ID, g.ID)
 	var v *persistence.ValidationError
-	if errors.As(err, &v) {
+	var refused *persistence.ErrTransfer
+	if errors.As(err, &refused) {
+		v = &persistence.ValidationError{}
+		v.Add("new_namespace", refused.Message)
+	}
+	if v != nil || errors.As(err, &v) {
 		return nil, renderAPIError(400, "Failed to transfer project "+rubyHash(v))
 	}
 	if err != nil {

@@ -113,8 +113,11 @@ func (s *Server) SearchProjects(ctx context.Context, req v3api.SearchProjectsReq
 		asc := "asc"
 		sortDir = &asc
 	}
-	q := projectListQuery{orderBy: orderBy, sort: sortDir, search: &req.Query, page: p.Page, perPage: p.PerPage}
-	body, h, err := s.plainProjects(ctx, q.filter("visible", currentUser(ctx)), q)
+	q := projectListQuery{orderBy: orderBy, sort: sortDir, page: p.Page, perPage: p.PerPage}
+	f := q.filter("visible", currentUser(ctx))
+	f.NameLike = req.Query
+	f.External = false // 8.7 offered internal projects here even to external users
+	body, h, err := s.plainProjects(ctx, f, q)
 	return v3api.SearchProjects200JSONResponse{Body: body, Headers: v3api.SearchProjects200ResponseHeaders(h)}, err
 }
 
@@ -343,15 +346,16 @@ func (s *Server) ForkProject(ctx context.Context, req v3api.ForkProjectRequestOb
 	return v3api.ForkProject201JSONResponse(out), err
 }
 
+// CreateForkRelation (admins) looks the source up first, as 8.7 did.
 func (s *Server) CreateForkRelation(ctx context.Context, req v3api.CreateForkRelationRequestObject) (v3api.CreateForkRelationResponseObject, error) {
-	scope, err := s.findProject(ctx, req.ID)
-	if err != nil {
-		return nil, err
-	}
 	from, err := s.store.GetProject(ctx, int64(req.ForkedFromID))
 	if errors.Is(err, persistence.ErrNotFound) {
 		return nil, notFound("Source Project")
 	}
+	if err != nil {
+		return nil, err
+	}
+	scope, err := s.findProject(ctx, req.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -494,20 +498,21 @@ func humanize(attr string) string {
 	return string(b)
 }
 
-// ListProjectUsers lists the users of the project's team.
+// ListProjectUsers lists the users of the project's team: its members and
+// its group's.
 func (s *Server) ListProjectUsers(ctx context.Context, req v3api.ListProjectUsersRequestObject) (v3api.ListProjectUsersResponseObject, error) {
 	scope, err := s.findProject(ctx, req.ID)
 	if err != nil {
 		return nil, err
 	}
 	pg := newPager(req.Params.Page, req.Params.PerPage)
-	members, total, err := s.store.ListMembers(ctx, persistence.SourceProject, scope.project.ID, deref(req.Params.Search), pg.window())
+	users, total, err := s.store.ListProjectUsers(ctx, scope.project, deref(req.Params.Search), pg.window())
 	if err != nil {
 		return nil, err
 	}
-	body := make([]v3api.UserBasic, len(members))
-	for i := range members {
-		body[i] = s.presentUserBasic(&members[i].User)
+	body := make([]v3api.UserBasic, len(users))
+	for i := range users {
+		body[i] = s.presentUserBasic(&users[i])
 	}
 	return v3api.ListProjectUsers200JSONResponse{Body: body, Headers: v3api.ListProjectUsers200ResponseHeaders(s.headers(ctx, pg, total))}, nil
 }

@@ -103,6 +103,7 @@ type Store interface {
 
 	ListMembers(ctx context.Context, sourceType string, sourceID int64, search string, pg persistence.Page) ([]persistence.MemberWithUser, int64, error)
 	GetMember(ctx context.Context, sourceType string, sourceID, userID int64) (*persistence.MemberWithUser, error)
+	ListProjectUsers(ctx context.Context, p *persistence.Project, search string, pg persistence.Page) ([]persistence.User, int64, error)
 	AddMember(ctx context.Context, sourceType string, sourceID, userID int64, level int, by int64) (*persistence.MemberWithUser, error)
 	UpdateMember(ctx context.Context, sourceType string, sourceID, userID int64, level int) (*persistence.MemberWithUser, error)
 	RemoveMember(ctx context.Context, sourceType string, sourceID, userID int64) (*persistence.Member, error)
