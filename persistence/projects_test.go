@@ -461,7 +461,7 @@ func testDeleteCascades(t *testing.T, s *persistence.Store) {
 	}
 	// Deleting a user takes their personal projects.
 	q := newProject(t, s, m, userNamespace(t, s, m), "personal")
-	if _, err := s.DeleteUser(ctx, m.ID); err != nil {
+	if _, _, err := s.DeleteUser(ctx, m.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.GetProject(ctx, q.ID); !errors.Is(err, persistence.ErrNotFound) {

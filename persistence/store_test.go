@@ -263,7 +263,7 @@ func testDeleteUser(t *testing.T, s *persistence.Store) {
 	if _, err := s.CreateEmail(ctx, u.ID, "gone@example.com"); err != nil {
 		t.Fatal(err)
 	}
-	d, err := s.DeleteUser(ctx, u.ID)
+	d, _, err := s.DeleteUser(ctx, u.ID)
 	if err != nil || d.ID != u.ID {
 		t.Fatalf("delete: %v %+v", err, d)
 	}
@@ -278,7 +278,7 @@ func testDeleteUser(t *testing.T, s *persistence.Store) {
 	}
 	// The username and email are free again.
 	newUser(t, s, func(p *persistence.UserParams) { p.Username, p.Email = &u.Username, &u.Email })
-	if _, err := s.DeleteUser(ctx, u.ID); !errors.Is(err, persistence.ErrNotFound) {
+	if _, _, err := s.DeleteUser(ctx, u.ID); !errors.Is(err, persistence.ErrNotFound) {
 		t.Errorf("second delete: %v", err)
 	}
 }

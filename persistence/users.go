@@ -390,21 +390,26 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, p UserParams) (*User, 
 }
 
 // DeleteUser removes the user and everything that is theirs in one
-// transaction and returns the deleted row.
-func (s *Store) DeleteUser(ctx context.Context, id int64) (*User, error) {
+// transaction, and returns the deleted row and the personal projects that
+// went with it.
+func (s *Store) DeleteUser(ctx context.Context, id int64) (*User, []Project, error) {
 	var u User
+	var personal []Project
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Take(&u, id).Error; err != nil {
 			return notFound(err)
 		}
 		// Their personal projects go with them, as 8.7's DeleteUserService
-		// destroyed them; memberships and stars go by the foreign keys.
-		var personal []int64
-		if err := tx.Model(&Project{}).Where("namespace_id IN (SELECT id FROM namespaces WHERE owner_id = ? AND type IS NULL)", id).
-			Pluck("id", &personal).Error; err != nil {
+		// destroyed them.
+		if err := tx.Preload("Namespace").Where("namespace_id IN (SELECT id FROM namespaces WHERE owner_id = ? AND type IS NULL)", id).
+			Find(&personal).Error; err != nil {
 			return err
 		}
-		if err := deleteProjects(tx, personal); err != nil {
+		ids := make([]int64, len(personal))
+		for i, p := range personal {
+			ids[i] = p.ID
+		}
+		if err := deleteProjects(tx, ids); err != nil {
 			return err
 		}
 		for _, del := range []struct {
@@ -426,9 +431,9 @@ func (s *Store) DeleteUser(ctx context.Context, id int64) (*User, error) {
 		return tx.Delete(&User{}, id).Error
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return &u, nil
+	return &u, personal, nil
 }
 
 // SetUserState moves a user between active and blocked. It reports whether

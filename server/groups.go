@@ -139,6 +139,7 @@ func (s *Server) DeleteGroup(ctx context.Context, req v3api.DeleteGroupRequestOb
 		return nil, err
 	}
 	for i := range projects {
+		s.removeProjectFiles(projects[i].ID)
 		s.systemHook(ctx, s.projectEventData(ctx, "project_destroy", &projects[i]))
 	}
 	s.systemHook(ctx, groupData)

@@ -304,6 +304,7 @@ func (s *Server) DeleteProject(ctx context.Context, req v3api.DeleteProjectReque
 	if _, err := s.store.DeleteProject(ctx, scope.project.ID); err != nil {
 		return nil, err
 	}
+	s.removeProjectFiles(scope.project.ID)
 	s.systemHook(ctx, data)
 	return v3api.DeleteProject200JSONResponse(true), nil
 }

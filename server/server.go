@@ -55,7 +55,7 @@ type Store interface {
 	ListUsers(ctx context.Context, f persistence.UserFilter, pg persistence.Page) ([]persistence.User, int64, error)
 	CreateUser(ctx context.Context, p persistence.UserParams) (*persistence.User, error)
 	UpdateUser(ctx context.Context, id int64, p persistence.UserParams) (*persistence.User, error)
-	DeleteUser(ctx context.Context, id int64) (*persistence.User, error)
+	DeleteUser(ctx context.Context, id int64) (*persistence.User, []persistence.Project, error)
 	SetUserState(ctx context.Context, id int64, from, to string) (bool, error)
 	EmailTaken(ctx context.Context, email string, exceptID int64) (bool, error)
 	UsernameTaken(ctx context.Context, username string, exceptID int64) (bool, error)

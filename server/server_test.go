@@ -3,10 +3,13 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,8 +29,14 @@ func (panicStore) ListNamespaces(context.Context, persistence.NamespaceFilter, p
 
 func newTestServer(t *testing.T, wrap func(*persistence.Store) server.Store) (*httptest.Server, string, *persistence.Store) {
 	t.Helper()
+	ts, token, store, _ := newTestServerIn(t, filepath.Join(t.TempDir(), "data"), wrap)
+	return ts, token, store
+}
+
+func newTestServerIn(t *testing.T, dataDir string, wrap func(*persistence.Store) server.Store) (*httptest.Server, string, *persistence.Store, string) {
+	t.Helper()
 	ctx := context.Background()
-	store, err := persistence.Open(ctx, persistence.Config{DataDir: filepath.Join(t.TempDir(), "data"), BcryptCost: bcrypt.MinCost})
+	store, err := persistence.Open(ctx, persistence.Config{DataDir: dataDir, BcryptCost: bcrypt.MinCost})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,13 +48,13 @@ func newTestServer(t *testing.T, wrap func(*persistence.Store) server.Store) (*h
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(server.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, wrap(store))
+	srv, err := server.New(server.Config{DataDir: dataDir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, wrap(store))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	return ts, root.PrivateToken, store
+	return ts, root.PrivateToken, store, dataDir
 }
 
 func get(t *testing.T, req *http.Request) (int, string, string) {
@@ -98,5 +107,45 @@ func TestBodyParametersOnAGet(t *testing.T) {
 		if len(users) != 1 || users[0]["username"] != "root" {
 			t.Errorf("%s: got %v, want only root", tc.ctype, users)
 		}
+	}
+}
+
+// A project's uploads live on disk under the data dir and go with it.
+func TestDeletedProjectLeavesNoFiles(t *testing.T) {
+	ts, token, _, dataDir := newTestServerIn(t, filepath.Join(t.TempDir(), "data"), func(s *persistence.Store) server.Store { return s })
+	send := func(method, path, ctype string, body io.Reader) (int, string) {
+		req, _ := http.NewRequest(method, ts.URL+"/api/v3"+path, body)
+		req.Header.Set("PRIVATE-TOKEN", token)
+		if ctype != "" {
+			req.Header.Set("Content-Type", ctype)
+		}
+		status, _, out := get(t, req)
+		return status, out
+	}
+	status, out := send("POST", "/projects", "application/json", strings.NewReader(`{"name":"attachments"}`))
+	var p struct{ ID int }
+	if err := json.Unmarshal([]byte(out), &p); status != 201 || err != nil {
+		t.Fatalf("create: %d %s", status, out)
+	}
+	var buf strings.Builder
+	mw := multipart.NewWriter(&buf)
+	fw, _ := mw.CreateFormFile("file", "notes.txt")
+	fw.Write([]byte("hello"))
+	mw.Close()
+	status, out = send("POST", fmt.Sprintf("/projects/%d/uploads", p.ID), mw.FormDataContentType(), strings.NewReader(buf.String()))
+	var up struct{ URL string }
+	if err := json.Unmarshal([]byte(out), &up); status != 201 || err != nil || up.URL == "" {
+		t.Fatalf("upload: %d %s", status, out)
+	}
+	dir := filepath.Join(dataDir, "uploads", fmt.Sprint(p.ID))
+	stored := filepath.Join(dir, strings.TrimPrefix(up.URL, "/uploads/"))
+	if b, err := os.ReadFile(stored); err != nil || string(b) != "hello" {
+		t.Fatalf("stored file %s: %q %v", stored, b, err)
+	}
+	if status, out := send("DELETE", fmt.Sprintf("/projects/%d", p.ID), "", nil); status != 200 || out != "true" {
+		t.Fatalf("delete: %d %s", status, out)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("uploads dir after delete: %v, want it gone", err)
 	}
 }

@@ -106,8 +106,18 @@ func (s *Server) projectOwner(ctx context.Context, p *persistence.Project) (name
 
 func (s *Server) projectEventData(ctx context.Context, event string, p *persistence.Project) projectHookData {
 	name, email := s.projectOwner(ctx, p)
+	return projectData(event, p, name, email)
+}
+
+// projectDataWithOwner is projectEventData when the owner is at hand (or
+// already deleted, with their user).
+func projectDataWithOwner(event string, p *persistence.Project, owner *persistence.User) projectHookData {
+	return projectData(event, p, owner.Name, owner.Email)
+}
+
+func projectData(event string, p *persistence.Project, ownerName, ownerEmail string) projectHookData {
 	return projectHookData{
-		CreatedAt: xmlschema(p.CreatedAt), EventName: event, Name: p.Name, OwnerEmail: email, OwnerName: name,
+		CreatedAt: xmlschema(p.CreatedAt), EventName: event, Name: p.Name, OwnerEmail: ownerEmail, OwnerName: ownerName,
 		Path: p.Path, PathWithNamespace: p.PathWithNamespace(), ProjectID: p.ID, ProjectVisibility: visibilityNames[p.VisibilityLevel],
 	}
 }

@@ -2,7 +2,8 @@ package server
 
 // Project uploads: POST /projects/:id/uploads (GitLab CE 8.7,
 // FileUploader): the file is stored under the data dir at
-// uploads/<namespace>/<project>/<secret>/<name>.
+// uploads/<project id>/<secret>/<name> — by id, so that renaming or
+// transferring the project moves nothing.
 
 import (
 	"context"
@@ -13,6 +14,7 @@ import (
 	"mime/multipart"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/labrador-dev/labrador/gen/v3api"
@@ -47,7 +49,7 @@ func (s *Server) UploadProjectFile(ctx context.Context, req v3api.UploadProjectF
 		if part.FormName() != "file" || part.FileName() == "" {
 			continue
 		}
-		upload, ok, err := s.storeUpload(scope.project.PathWithNamespace(), part, limit)
+		upload, ok, err := s.storeUpload(scope.project.ID, part, limit)
 		if err != nil || !ok {
 			return v3api.UploadProjectFile201JSONResponse(none), err
 		}
@@ -58,13 +60,13 @@ func (s *Server) UploadProjectFile(ctx context.Context, req v3api.UploadProjectF
 }
 
 // storeUpload writes the part; ok is false when it is over the limit.
-func (s *Server) storeUpload(projectPath string, part *multipart.Part, limit int64) (v3api.ProjectUpload, bool, error) {
+func (s *Server) storeUpload(projectID int64, part *multipart.Part, limit int64) (v3api.ProjectUpload, bool, error) {
 	name := filepath.Base(strings.ReplaceAll(part.FileName(), "\\", "/"))
 	secret := make([]byte, 16)
 	if _, err := rand.Read(secret); err != nil {
 		return v3api.ProjectUpload{}, false, err
 	}
-	dir := filepath.Join(s.cfg.DataDir, "uploads", filepath.FromSlash(projectPath), hex.EncodeToString(secret))
+	dir := filepath.Join(s.uploadsDir(projectID), hex.EncodeToString(secret))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return v3api.ProjectUpload{}, false, err
 	}
@@ -94,4 +96,20 @@ func (s *Server) storeUpload(projectPath string, part *multipart.Part, limit int
 		markdown = "!" + markdown
 	}
 	return v3api.ProjectUpload{Alt: alt, URL: url, IsImage: imageExtensions[ext], Markdown: markdown}, true, nil
+}
+
+func (s *Server) uploadsDir(projectID int64) string {
+	return filepath.Join(s.cfg.DataDir, "uploads", strconv.FormatInt(projectID, 10))
+}
+
+// removeProjectFiles deletes what a deleted project kept on disk. The rows
+// are gone already (one transaction); a file that cannot be removed is
+// logged, and an orphaned directory is harmless to the API.
+func (s *Server) removeProjectFiles(projectID int64) {
+	if s.cfg.DataDir == "" {
+		return
+	}
+	if err := os.RemoveAll(s.uploadsDir(projectID)); err != nil {
+		s.log.Error("remove project uploads", "project_id", projectID, "err", err)
+	}
 }

@@ -160,12 +160,16 @@ func (s *Server) UpdateUser(ctx context.Context, req v3api.UpdateUserRequestObje
 }
 
 func (s *Server) DeleteUser(ctx context.Context, req v3api.DeleteUserRequestObject) (v3api.DeleteUserResponseObject, error) {
-	u, err := s.store.DeleteUser(ctx, int64(req.ID))
+	u, projects, err := s.store.DeleteUser(ctx, int64(req.ID))
 	if errors.Is(err, persistence.ErrNotFound) {
 		return nil, notFound("User")
 	}
 	if err != nil {
 		return nil, err
+	}
+	for i := range projects {
+		s.removeProjectFiles(projects[i].ID)
+		s.systemHook(ctx, projectDataWithOwner("project_destroy", &projects[i], u))
 	}
 	s.systemHook(ctx, userEventData("user_destroy", u))
 	return v3api.DeleteUser200JSONResponse(presentDeletedUser(u)), nil
