@@ -142,7 +142,7 @@ func TestDeletedProjectLeavesNoFiles(t *testing.T) {
 	if b, err := os.ReadFile(stored); err != nil || string(b) != "hello" {
 		t.Fatalf("stored file %s: %q %v", stored, b, err)
 	}
-	if status, out := send("DELETE", fmt.Sprintf("/projects/%d", p.ID), "", nil); status != 200 || out != "true" {
+	if status, out := send("DELETE", fmt.Sprintf("/projects/%d", p.ID), "", nil); status != 200 || strings.TrimSpace(out) != "true" {
 		t.Fatalf("delete: %d %s", status, out)
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
