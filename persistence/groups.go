@@ -44,27 +44,9 @@ func (p GroupParams) apply(g *Namespace) {
 
 func validateGroup(tx *gorm.DB, g *Namespace) (*ValidationError, error) {
 	v := &ValidationError{}
-	switch {
-	case g.Name == "":
-		v.Add("name", msgBlank)
-	case len(g.Name) > 255:
-		v.Add("name", msgTooLong(255))
-	case !namespaceNameRE.MatchString(g.Name):
-		v.Add("name", namespaceNameMessage)
-	}
-	switch {
-	case g.Path == "":
-		v.Add("path", msgBlank)
-	case len(g.Path) > 255:
-		v.Add("path", msgTooLong(255))
-	case !namespaceRE.MatchString(g.Path) || strings.HasSuffix(g.Path, "."):
-		v.Add("path", namespaceRegexMessage)
-	case reservedPaths[strings.ToLower(g.Path)]:
-		v.Add("path", "is reserved")
-	}
-	if g.VisibilityLevel != VisibilityPrivate && g.VisibilityLevel != VisibilityInternal && g.VisibilityLevel != VisibilityPublic {
-		v.Add("visibility_level", "is not included in the list")
-	}
+	checkText(v, "name", g.Name, namespaceNameRE.MatchString(g.Name), namespaceNameMessage)
+	checkPath(v, g.Path, namespaceRE.MatchString(g.Path) && !strings.HasSuffix(g.Path, "."), namespaceRegexMessage)
+	checkVisibility(v, g.VisibilityLevel)
 	var n int64
 	if g.Name != "" {
 		if err := tx.Model(&Namespace{}).Where("type = ? AND lower(name) = lower(?) AND id <> ?", GroupType, g.Name, g.ID).Count(&n).Error; err != nil {

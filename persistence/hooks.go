@@ -207,12 +207,8 @@ func (s *Store) AddDeployKey(ctx context.Context, projectID int64, title, key st
 			case !errors.Is(err, gorm.ErrRecordNotFound):
 				return err
 			default:
-				var n int64
-				if err := tx.Model(&Key{}).Where("fingerprint = ?", k.Fingerprint).Count(&n).Error; err != nil {
+				if err := checkFingerprintFree(tx, k.Fingerprint, v); err != nil {
 					return err
-				}
-				if n > 0 {
-					v.Add("fingerprint", msgTaken)
 				}
 			}
 		}

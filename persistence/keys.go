@@ -71,12 +71,8 @@ func (s *Store) CreateKey(ctx context.Context, userID int64, title, key string) 
 	v := validateKey(k)
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		if k.Fingerprint != "" {
-			var n int64
-			if err := tx.Model(&Key{}).Where("fingerprint = ?", k.Fingerprint).Count(&n).Error; err != nil {
+			if err := checkFingerprintFree(tx, k.Fingerprint, v); err != nil {
 				return err
-			}
-			if n > 0 {
-				v.Add("fingerprint", msgTaken)
 			}
 		}
 		if err := v.OrNil(); err != nil {
@@ -132,4 +128,17 @@ func (s *Store) DeleteUserKey(ctx context.Context, userID, id int64) (*Key, erro
 		return nil, err
 	}
 	return &k, nil
+}
+
+// checkFingerprintFree adds "has already been taken" when any key, a user's
+// or a deploy key, has the fingerprint: 8.7 kept them unique across both.
+func checkFingerprintFree(tx *gorm.DB, fingerprint string, v *ValidationError) error {
+	var n int64
+	if err := tx.Model(&Key{}).Where("fingerprint = ?", fingerprint).Count(&n).Error; err != nil {
+		return err
+	}
+	if n > 0 {
+		v.Add("fingerprint", msgTaken)
+	}
+	return nil
 }

@@ -149,27 +149,9 @@ func Parameterize(s string) string {
 // validateProject checks a project as the model did, uniqueness included.
 func validateProject(tx *gorm.DB, p *Project) (*ValidationError, error) {
 	v := &ValidationError{}
-	switch {
-	case strings.TrimSpace(p.Name) == "":
-		v.Add("name", msgBlank)
-	case len(p.Name) > 255:
-		v.Add("name", msgTooLong(255))
-	case !projectNameRE.MatchString(p.Name):
-		v.Add("name", projectNameMessage)
-	}
-	switch {
-	case p.Path == "":
-		v.Add("path", msgBlank)
-	case len(p.Path) > 255:
-		v.Add("path", msgTooLong(255))
-	case !projectPathRE.MatchString(p.Path) || strings.HasSuffix(p.Path, ".git"):
-		v.Add("path", projectPathMessage)
-	case reservedPaths[strings.ToLower(p.Path)]:
-		v.Add("path", "is reserved")
-	}
-	if p.VisibilityLevel != VisibilityPrivate && p.VisibilityLevel != VisibilityInternal && p.VisibilityLevel != VisibilityPublic {
-		v.Add("visibility_level", "is not included in the list")
-	}
+	checkText(v, "name", strings.TrimSpace(p.Name), projectNameRE.MatchString(p.Name), projectNameMessage)
+	checkPath(v, p.Path, projectPathRE.MatchString(p.Path) && !strings.HasSuffix(p.Path, ".git"), projectPathMessage)
+	checkVisibility(v, p.VisibilityLevel)
 	if v.Has("name", msgBlank) || v.Has("path", msgBlank) {
 		return v, nil
 	}
@@ -908,4 +890,31 @@ func likeToGlob(like string) string {
 		}
 	}
 	return b.String()
+}
+
+// checkText adds a required text attribute's errors, as the models checked
+// them in order: presence, length (255), format.
+func checkText(v *ValidationError, field, value string, wellFormed bool, formatMsg string) {
+	switch {
+	case value == "":
+		v.Add(field, msgBlank)
+	case len(value) > 255:
+		v.Add(field, msgTooLong(255))
+	case !wellFormed:
+		v.Add(field, formatMsg)
+	}
+}
+
+// checkPath is checkText for a path, which also may not be a reserved name.
+func checkPath(v *ValidationError, path string, wellFormed bool, formatMsg string) {
+	checkText(v, "path", path, wellFormed, formatMsg)
+	if len(v.Fields["path"]) == 0 && reservedPaths[strings.ToLower(path)] {
+		v.Add("path", "is reserved")
+	}
+}
+
+func checkVisibility(v *ValidationError, level int) {
+	if level != VisibilityPrivate && level != VisibilityInternal && level != VisibilityPublic {
+		v.Add("visibility_level", "is not included in the list")
+	}
 }

@@ -54,17 +54,7 @@ func BenchmarkAPI(b *testing.B) {
 		b.Fatal(err)
 	}
 
-	srv, err := server.New(server.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, store)
-	if err != nil {
-		b.Fatal(err)
-	}
-	api := httptest.NewServer(srv)
-	defer api.Close()
-
-	trivial := echo.New()
-	trivial.GET("/hello", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"hello": "world"}) })
-	plain := httptest.NewServer(trivial)
-	defer plain.Close()
+	api, plain := benchServers(b, store)
 
 	var created atomic.Int64
 	auth := func(r *http.Request) { r.Header.Set("PRIVATE-TOKEN", root.PrivateToken) }
@@ -227,16 +217,7 @@ func BenchmarkProjects(b *testing.B) {
 		b.Fatalf("the member's list: got %d of %d (%v), want 20 of 1000", len(page), total, err)
 	}
 
-	srv, err := server.New(server.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, store)
-	if err != nil {
-		b.Fatal(err)
-	}
-	api := httptest.NewServer(srv)
-	defer api.Close()
-	trivial := echo.New()
-	trivial.GET("/hello", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"hello": "world"}) })
-	plain := httptest.NewServer(trivial)
-	defer plain.Close()
+	api, plain := benchServers(b, store)
 
 	res := load(b, 32, 5000, func() *http.Request { r, _ := http.NewRequest("GET", plain.URL+"/hello", nil); return r }, 200)
 	fmt.Printf("%-44s %8.0f req/s   p50 %6.2f ms   p99 %6.2f ms\n", "trivial echo handler", res.rate, ms(res.p50), ms(res.p99))
@@ -275,4 +256,21 @@ func gcLikeTheServer(b *testing.B) {
 		old := debug.SetGCPercent(server.GCPercent)
 		b.Cleanup(func() { debug.SetGCPercent(old) })
 	}
+}
+
+// benchServers serves Labrador over store and, for comparison, a trivial
+// echo handler at /hello, both on loopback HTTP.
+func benchServers(b *testing.B, store *persistence.Store) (api, plain *httptest.Server) {
+	b.Helper()
+	srv, err := server.New(server.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, store)
+	if err != nil {
+		b.Fatal(err)
+	}
+	api = httptest.NewServer(srv)
+	b.Cleanup(api.Close)
+	trivial := echo.New()
+	trivial.GET("/hello", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"hello": "world"}) })
+	plain = httptest.NewServer(trivial)
+	b.Cleanup(plain.Close)
+	return api, plain
 }
