@@ -8,8 +8,9 @@ type Relations struct {
 	Owners     map[int64]*User    // namespace owner id → user (personal projects)
 	ForkedFrom map[int64]*Project // project id → the project it was forked from
 	Forks      map[int64]int64    // project id → number of forks
-	// Memberships of the user the page is for: project id → project
-	// membership, namespace id → group membership.
+	// Memberships of the user the page is for (source id, access and
+	// notification levels only): project id → project membership,
+	// namespace id → group membership.
 	ProjectMembers map[int64]*Member
 	GroupMembers   map[int64]*Member
 }
@@ -77,21 +78,29 @@ func (s *Store) ProjectRelations(ctx context.Context, userID int64, projects []P
 	}
 	if userID != 0 {
 		// Two lookups, one per source type, each a range of the
-		// (user_id, source_type, source_id) index.
-		var members, groupMembers []Member
-		if err := db.Where("user_id = ? AND source_type = 'Project' AND source_id IN ?", userID, ids).Find(&members).Error; err != nil {
-			return nil, err
-		}
-		if err := db.Where("user_id = ? AND source_type = 'Namespace' AND source_id IN ?", userID, nsIDs).Find(&groupMembers).Error; err != nil {
-			return nil, err
-		}
-		members = append(members, groupMembers...)
-		for i := range members {
-			m := &members[i]
-			if m.SourceType == SourceProject {
-				r.ProjectMembers[m.SourceID] = m
-			} else {
-				r.GroupMembers[m.SourceID] = m
+		// (user_id, source_type, source_id) index, reading only what the
+		// permissions show.
+		for _, src := range []struct {
+			typ  string
+			ids  []int64
+			into map[int64]*Member
+		}{{SourceProject, ids, r.ProjectMembers}, {SourceNamespace, nsIDs, r.GroupMembers}} {
+			rows, err := db.Raw("SELECT source_id, access_level, notification_level FROM members WHERE user_id = ? AND source_type = ? AND source_id IN ?",
+				userID, src.typ, src.ids).Rows()
+			if err != nil {
+				return nil, err
+			}
+			for rows.Next() {
+				m := &Member{SourceType: src.typ, UserID: userID}
+				if err := rows.Scan(&m.SourceID, &m.AccessLevel, &m.NotificationLevel); err != nil {
+					rows.Close()
+					return nil, err
+				}
+				src.into[m.SourceID] = m
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return nil, err
 			}
 		}
 	}
