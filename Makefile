@@ -24,10 +24,12 @@ build:
 run: build
 	$(BIN) serve --listen $(LISTEN) --data-dir $(DATA_DIR)
 
-## test: the whole suite (store on SQLite and PostgreSQL, server, conformance)
+## test: the whole suite (store on SQLite and PostgreSQL, server, conformance
+## on SQLite), then the conformance suite again with the server on PostgreSQL
 test:
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
+	LABRADOR_CONFORMANCE_DATABASE=postgres $(GO) test -count=1 -timeout 20m ./conformance/
 
 ## bench: the throughput benchmarks (requests/s, p50/p99), printed per endpoint
 bench:

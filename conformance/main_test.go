@@ -37,8 +37,10 @@ import (
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
+
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/labrador-dev/labrador/persistence/pgtest"
 )
 
 // env is what every test needs to know about the server under test.
@@ -256,6 +258,8 @@ type serverProcess struct {
 	rootPass string
 	exited   chan struct{}
 
+	stopDB func() error // the PostgreSQL cluster the server runs on, if any
+
 	mu   sync.Mutex
 	tail []string // the last lines of the server's stderr
 	log  []string // every line of the server's stderr, checked after the run
@@ -279,7 +283,19 @@ func startServer(root string) (*serverProcess, error) {
 		return nil, fmt.Errorf("go build ./cmd/labrador: %v\n%s", err, out)
 	}
 
-	s.cmd = exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"))
+	args := []string{"serve", "--listen", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data")}
+	// LABRADOR_CONFORMANCE_DATABASE=postgres runs the server on a throw-away
+	// PostgreSQL cluster instead of SQLite, to check the scale-out store.
+	if os.Getenv("LABRADOR_CONFORMANCE_DATABASE") == "postgres" {
+		dsn, stop, err := pgtest.Launch()
+		if err != nil {
+			os.RemoveAll(dir)
+			return nil, fmt.Errorf("start PostgreSQL: %w", err)
+		}
+		s.stopDB = stop
+		args = append(args, "--database", dsn)
+	}
+	s.cmd = exec.Command(bin, args...)
 	s.cmd.Env = append(os.Environ(),
 		"LABRADOR_ROOT_PASSWORD="+s.rootPass,
 		fmt.Sprintf("LABRADOR_MAX_BODY_BYTES=%d", maxBodyBytes),
@@ -430,6 +446,12 @@ func (s *serverProcess) stop() {
 				<-s.exited
 			}
 		}
+	}
+	if s.stopDB != nil {
+		if err := s.stopDB(); err != nil {
+			fmt.Fprintln(os.Stderr, "conformance: stop PostgreSQL:", err)
+		}
+		s.stopDB = nil
 	}
 	os.RemoveAll(s.dir)
 }

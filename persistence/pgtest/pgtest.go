@@ -151,25 +151,35 @@ func Available() error {
 // started, including when the binaries are missing: it never skips).
 func Start(tb testing.TB) string {
 	tb.Helper()
-	b, err := findBinaries()
-	if err != nil {
-		tb.Fatalf("%v", err)
-	}
-	sweepOnce.Do(sweepOrphans)
-
 	began := time.Now()
-	c, err := newCluster(b)
+	dsn, stop, err := Launch()
 	if err != nil {
 		tb.Fatalf("pgtest: %v", err)
 	}
 	tb.Cleanup(func() {
-		if err := c.destroy(); err != nil {
+		if err := stop(); err != nil {
 			tb.Errorf("pgtest: %v", err)
 		}
 	})
+	tb.Logf("pgtest: PostgreSQL at %s, started in %v", dsn, time.Since(began).Round(time.Millisecond))
+	return dsn
+}
 
+// Launch is Start for callers without a testing.TB (a TestMain): it
+// returns the DSN and a function that stops and removes the cluster.
+func Launch() (dsn string, stop func() error, err error) {
+	b, err := findBinaries()
+	if err != nil {
+		return "", nil, err
+	}
+	sweepOnce.Do(sweepOrphans)
+	c, err := newCluster(b)
+	if err != nil {
+		return "", nil, err
+	}
 	if err := c.initdb(); err != nil {
-		tb.Fatalf("pgtest: %v", err)
+		c.destroy()
+		return "", nil, err
 	}
 	var port int
 	for attempt := 1; ; attempt++ {
@@ -178,11 +188,11 @@ func Start(tb testing.TB) string {
 			break
 		}
 		if !errors.Is(err, errPortTaken) || attempt == startAttempts {
-			tb.Fatalf("pgtest: %v", err)
+			c.destroy()
+			return "", nil, err
 		}
 	}
-	tb.Logf("pgtest: PostgreSQL on 127.0.0.1:%d (%s), started in %v", port, c.dir, time.Since(began).Round(time.Millisecond))
-	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port), c.destroy, nil
 }
 
 // cluster is one temporary PostgreSQL instance.
