@@ -62,6 +62,9 @@ func (s *Server) UploadProjectFile(ctx context.Context, req v3api.UploadProjectF
 // storeUpload writes the part; ok is false when it is over the limit.
 func (s *Server) storeUpload(projectID int64, part *multipart.Part, limit int64) (v3api.ProjectUpload, bool, error) {
 	name := filepath.Base(strings.ReplaceAll(part.FileName(), "\\", "/"))
+	if name == "." || name == ".." || name == "/" {
+		name = "file" // a name that is a path, not a file
+	}
 	secret := make([]byte, 16)
 	if _, err := rand.Read(secret); err != nil {
 		return v3api.ProjectUpload{}, false, err
