@@ -84,6 +84,17 @@ func TestRequestHandling(t *testing.T) {
 		wantNoUser(t, n)
 	})
 
+	t.Run("HEAD is answered like GET, without the body", func(t *testing.T) {
+		r := do(t, http.MethodHead, "/user", token(env.rootToken))
+		if r.status != http.StatusOK || len(r.body) != 0 || r.header.Get("Content-Type") != "application/json" {
+			t.Fatalf("got %d %q %q, want 200 application/json with no body", r.status, r.header.Get("Content-Type"), r.body)
+		}
+		r = do(t, http.MethodHead, "/users", token(env.rootToken), query("per_page", "1"))
+		if r.status != http.StatusOK || r.header.Get("X-Total") == "" || len(r.body) != 0 {
+			t.Fatalf("list: got %d X-Total %q body %q, want 200 with the pagination headers and no body", r.status, r.header.Get("X-Total"), r.body)
+		}
+	})
+
 	t.Run("wrong method on a known path", func(t *testing.T) {
 		for _, row := range []struct {
 			method, path string

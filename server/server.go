@@ -176,7 +176,7 @@ func New(cfg Config, store Store) (*Server, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
-	e.Pre(s.accessLog, s.recoverPanics, trimJSONSuffix, s.limitBody)
+	e.Pre(s.accessLog, s.recoverPanics, headAsGet, trimJSONSuffix, s.limitBody)
 	e.Use(s.gate(compileContract(v3doc, "/api/v3")))
 	v3api.RegisterHandlersWithBaseURL(e, v3api.NewStrictHandler(s, nil), "/api/v3")
 	// The CI API v1: GitLab 8.x mounted it at /ci/api/v1, standalone GitLab
@@ -247,6 +247,24 @@ func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 		return err
 	}})(next)
 }
+
+// headAsGet answers HEAD like GET, as Grape did: the request is routed as
+// a GET (echo routes on the original request), and the body it would have
+// had is discarded.
+func headAsGet(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if r := c.Request(); r.Method == http.MethodHead {
+			r.Method = http.MethodGet
+			c.Response().Writer = headWriter{c.Response().Writer}
+		}
+		return next(c)
+	}
+}
+
+// headWriter sends the headers and status of an answer, not its body.
+type headWriter struct{ http.ResponseWriter }
+
+func (w headWriter) Write(b []byte) (int, error) { return len(b), nil }
 
 // trimJSONSuffix accepts `.json` on any API path, as Grape did.
 func trimJSONSuffix(next echo.HandlerFunc) echo.HandlerFunc {
