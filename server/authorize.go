@@ -56,6 +56,43 @@ func (p *projectScope) canFork() bool {
 	return p.canRead() && (p.level() >= persistence.AccessReporter || p.project.VisibilityLevel != persistence.VisibilityPrivate || p.isAdmin())
 }
 
+// canDownloadCode is download_code (clone, fetch): reporters and up;
+// anyone for a public project and non-external users for an internal one
+// (public_project_rules); admins. A guest of a private project may see it
+// but not its code.
+func (p *projectScope) canDownloadCode() bool {
+	switch {
+	case p.isAdmin(), p.level() >= persistence.AccessReporter:
+		return true
+	case p.project.VisibilityLevel == persistence.VisibilityPublic:
+		return true
+	case p.project.VisibilityLevel == persistence.VisibilityInternal:
+		return p.user != nil && !p.user.External
+	}
+	return false
+}
+
+// canPushCode is push_code: developers and up, and admins; nobody on an
+// archived project (8.7 took the push abilities away from everyone there).
+func (p *projectScope) canPushCode() bool {
+	if p.project.Archived {
+		return false
+	}
+	return p.isAdmin() || p.level() >= persistence.AccessDeveloper
+}
+
+// scopeOf is the project as user (nil: anonymous) sees it.
+func (s *Server) scopeOf(ctx context.Context, p *persistence.Project, user *persistence.User) (*projectScope, error) {
+	scope := &projectScope{project: p, user: user}
+	if user != nil {
+		var err error
+		if scope.access, err = s.store.ProjectAccess(ctx, user.ID, p); err != nil {
+			return nil, err
+		}
+	}
+	return scope, nil
+}
+
 // findProject is 8.7's user_project: the project by id or
 // "namespace/path", or 404 Project Not Found when it does not exist or the
 // user may not see it (both answer alike).
@@ -67,11 +104,9 @@ func (s *Server) findProject(ctx context.Context, ref string) (*projectScope, er
 	if err != nil {
 		return nil, err
 	}
-	scope := &projectScope{project: p, user: currentUser(ctx)}
-	if scope.user != nil {
-		if scope.access, err = s.store.ProjectAccess(ctx, scope.user.ID, p); err != nil {
-			return nil, err
-		}
+	scope, err := s.scopeOf(ctx, p, currentUser(ctx))
+	if err != nil {
+		return nil, err
 	}
 	if !scope.canRead() {
 		return nil, notFound("Project")

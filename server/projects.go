@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 
 	"github.com/labrador-dev/labrador/gen/v3api"
 	"github.com/labrador-dev/labrador/persistence"
@@ -183,6 +184,9 @@ func (s *Server) CreateProject(ctx context.Context, req v3api.CreateProjectReque
 	if err != nil {
 		return nil, err
 	}
+	if err := s.createRepository(ctx, p, nil); err != nil {
+		return nil, err
+	}
 	s.systemHook(ctx, s.projectEventData(ctx, "project_create", p))
 	out, err := s.oneProject(ctx, p, true)
 	return v3api.CreateProject201JSONResponse(out), err
@@ -261,6 +265,9 @@ func (s *Server) CreateProjectForUser(ctx context.Context, req v3api.CreateProje
 	if err != nil {
 		return nil, err
 	}
+	if err := s.createRepository(ctx, p, nil); err != nil {
+		return nil, err
+	}
 	s.systemHook(ctx, s.projectEventData(ctx, "project_create", p))
 	out, err := s.oneProject(ctx, p, true)
 	return v3api.CreateProjectForUser201JSONResponse(out), err
@@ -288,6 +295,12 @@ func (s *Server) UpdateProject(ctx context.Context, req v3api.UpdateProjectReque
 	})
 	if err != nil {
 		return nil, err
+	}
+	if b.DefaultBranch != nil && s.cfg.Repos != nil {
+		// 8.7's UpdateService moved HEAD with the default branch.
+		if err := s.cfg.Repos.SetHead(ctx, p.ID, *b.DefaultBranch); err != nil {
+			s.log.Warn("move HEAD to the new default branch", "project_id", p.ID, "err", err)
+		}
 	}
 	out, err := s.oneProject(ctx, p, true)
 	return v3api.UpdateProject200JSONResponse(out), err
@@ -331,6 +344,7 @@ func (s *Server) ForkProject(ctx context.Context, req v3api.ForkProjectRequestOb
 		VisibilityLevel: &vis, IssuesEnabled: &src.IssuesEnabled, MergeRequestsEnabled: &src.MergeRequestsEnabled,
 		WikiEnabled: &src.WikiEnabled, BuildsEnabled: &src.BuildsEnabled, SnippetsEnabled: &src.SnippetsEnabled,
 		SharedRunnersEnabled: &src.SharedRunnersEnabled, PublicBuilds: &src.PublicBuilds, ForkedFromID: &src.ID,
+		DefaultBranch: src.DefaultBranch, // the fork's HEAD is the source's
 	})
 	var v *persistence.ValidationError
 	var limit *persistence.ErrProjectLimit
@@ -342,9 +356,45 @@ func (s *Server) ForkProject(ctx context.Context, req v3api.ForkProjectRequestOb
 	case err != nil:
 		return nil, err
 	}
+	if err := s.createRepository(ctx, p, &src.ID); err != nil {
+		return nil, err
+	}
 	s.systemHook(ctx, s.projectEventData(ctx, "project_create", p))
 	out, err := s.oneProject(ctx, p, true)
 	return v3api.ForkProject201JSONResponse(out), err
+}
+
+// createRepository gives a new project its git repository: a clone of
+// forkedFrom's for a fork, else an empty one whose HEAD is the project's
+// default branch when one was given. When that fails the project is
+// deleted again (no project exists without its repository) and the
+// request fails.
+func (s *Server) createRepository(ctx context.Context, p *persistence.Project, forkedFrom *int64) error {
+	repos := s.cfg.Repos
+	if repos == nil {
+		return nil
+	}
+	var err error
+	if forkedFrom != nil {
+		err = repos.Fork(ctx, *forkedFrom, p.ID)
+	} else {
+		err = repos.Create(ctx, p.ID)
+	}
+	if err == nil {
+		if forkedFrom == nil && p.DefaultBranch != nil {
+			// A name git refuses stays in the project row alone, as
+			// 8.7 kept whatever the API was given.
+			if herr := repos.SetHead(ctx, p.ID, *p.DefaultBranch); herr != nil {
+				s.log.Warn("set HEAD of a new repository", "project_id", p.ID, "err", herr)
+			}
+		}
+		return nil
+	}
+	ctx = context.WithoutCancel(ctx)
+	if _, derr := s.store.DeleteProject(ctx, p.ID); derr != nil {
+		s.log.Error("delete the project whose repository failed", "project_id", p.ID, "err", derr)
+	}
+	return fmt.Errorf("create the repository of project %d: %w", p.ID, err)
 }
 
 // CreateForkRelation (admins) looks the source up first, as 8.7 did.

@@ -28,8 +28,12 @@ type Config struct {
 	ExternalURL string
 	// MaxBodyBytes caps a request body; larger ones get 413.
 	MaxBodyBytes int64
-	// DataDir is where uploads (and, later, repositories and artifacts) live.
+	// DataDir is where uploads (and, later, artifacts) live.
 	DataDir string
+	// Repos keeps the projects' git repositories (persistence/gitstore).
+	// Nil leaves projects without repositories, and git over HTTP answers
+	// 404: for tests of other resources.
+	Repos Repositories
 	// Delivery tunes webhook delivery; zero fields take the defaults.
 	Delivery DelivererConfig
 	Logger   *slog.Logger
@@ -121,6 +125,19 @@ type Store interface {
 	RemoveDeployKey(ctx context.Context, projectID, id int64) (*persistence.Key, error)
 }
 
+// Repositories is what the server needs of the git repository store: one
+// bare repository per project, named by the project's id.
+type Repositories interface {
+	// Git is the git binary's path; Path a project's repository directory.
+	Git() string
+	Path(projectID int64) string
+	Create(ctx context.Context, projectID int64) error
+	Fork(ctx context.Context, fromID, toID int64) error
+	Delete(projectID int64) error
+	Branches(ctx context.Context, projectID int64) ([]string, error)
+	SetHead(ctx context.Context, projectID int64, branch string) error
+}
+
 // Server serves the GitLab API v3 (and, later, the CI API v1).
 type Server struct {
 	cfg            Config
@@ -186,6 +203,7 @@ func New(cfg Config, store Store) (*Server, error) {
 		civ1api.RegisterHandlersWithBaseURL(e, civ1api.NewStrictHandler(ciServer{s}, nil), base)
 	}
 	e.GET("/-/health", s.health)
+	s.registerGit(e)
 	swaggerui.Register(e, v3spec, ciSpec)
 	s.echo = e
 	return s, nil
@@ -266,7 +284,9 @@ type headWriter struct{ http.ResponseWriter }
 
 func (w headWriter) Write(b []byte) (int, error) { return len(b), nil }
 
-// trimJSONSuffix accepts `.json` on any API path, as Grape did.
+// trimJSONSuffix accepts `.json` on any API path, as Grape did. Git's
+// paths (…/info/refs, …/git-upload-pack, …/git-receive-pack) never end in
+// .json, so it leaves them alone.
 func trimJSONSuffix(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		u := c.Request().URL
@@ -283,10 +303,14 @@ func trimJSONSuffix(next echo.HandlerFunc) echo.HandlerFunc {
 
 // limitBody caps request bodies: a declared length over the cap is
 // refused at once, and reading past it fails with http.MaxBytesError,
-// which the error handler answers with 413.
+// which the error handler answers with 413. Git's requests are exempt: a
+// push carries a pack of any size.
 func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
+		if isGitRoute(r.URL.Path) {
+			return next(c)
+		}
 		if r.ContentLength > s.cfg.MaxBodyBytes {
 			return tooLarge()
 		}

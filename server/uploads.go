@@ -105,10 +105,16 @@ func (s *Server) uploadsDir(projectID int64) string {
 	return filepath.Join(s.cfg.DataDir, "uploads", strconv.FormatInt(projectID, 10))
 }
 
-// removeProjectFiles deletes what a deleted project kept on disk. The rows
-// are gone already (one transaction); a file that cannot be removed is
-// logged, and an orphaned directory is harmless to the API.
+// removeProjectFiles deletes what a deleted project kept on disk: its git
+// repository and its uploads. The rows are gone already (one
+// transaction); a file that cannot be removed is logged, and an orphaned
+// directory is harmless to the API.
 func (s *Server) removeProjectFiles(projectID int64) {
+	if s.cfg.Repos != nil {
+		if err := s.cfg.Repos.Delete(projectID); err != nil {
+			s.log.Error("remove project repository", "project_id", projectID, "err", err)
+		}
+	}
 	if s.cfg.DataDir == "" {
 		return
 	}

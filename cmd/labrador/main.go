@@ -14,12 +14,14 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"syscall"
 	"time"
 
 	"github.com/labrador-dev/labrador/persistence"
+	"github.com/labrador-dev/labrador/persistence/gitstore"
 	"github.com/labrador-dev/labrador/server"
 )
 
@@ -68,6 +70,11 @@ func serve(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	// Every project has a git repository: without git, stop now, saying so.
+	repos, err := gitstore.Open(filepath.Join(*dataDir, "repositories"))
+	if err != nil {
+		return err
+	}
 	store, err := persistence.Open(ctx, persistence.Config{DatabaseURL: *dbURL, DataDir: *dataDir})
 	if err != nil {
 		return err
@@ -101,7 +108,7 @@ func serve(args []string) error {
 		*extURL = base
 	}
 	srv, err := server.New(server.Config{
-		ExternalURL: *extURL, MaxBodyBytes: maxBody, DataDir: *dataDir, Logger: log,
+		ExternalURL: *extURL, MaxBodyBytes: maxBody, DataDir: *dataDir, Repos: repos, Logger: log,
 		Delivery: server.DelivererConfig{Backoff: server.ExponentialBackoff(hookBackoff)},
 	}, store)
 	if err != nil {
