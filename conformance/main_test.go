@@ -52,6 +52,7 @@ var env struct {
 	attached  bool   // true when LABRADOR_CONFORMANCE_URL points at a running server
 	runID     string // random, so that names are unique across runs on a long-lived server
 	maxBody   int64  // the request body cap the server was started with (0: unknown)
+	repoDir   string // the spawned server's repositories directory ("" when attached)
 
 	spec   *openapi3.T
 	router routers.Router
@@ -102,6 +103,7 @@ func runMain(m *testing.M) int {
 		env.base = srv.base
 		env.rootPass = srv.rootPass
 		env.maxBody = maxBodyBytes
+		env.repoDir = filepath.Join(srv.dir, "data", "repositories")
 	}
 	env.api = env.base + "/api/v3"
 

@@ -252,6 +252,17 @@ var migrations = []migration{
 		`INSERT INTO project_authorizations (user_id, project_id, access_level)
 			SELECT user_id, project_id, max(level) FROM (` + authorizationSources("") + `) x GROUP BY user_id, project_id`,
 	}},
+	{"20261122000004_releases", []string{
+		`CREATE TABLE releases (
+			id {{pk}},
+			project_id INTEGER NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+			tag VARCHAR(255) NOT NULL,
+			description {{text}} NOT NULL DEFAULT '',
+			created_at {{ts}} NOT NULL,
+			updated_at {{ts}} NOT NULL
+		)`,
+		`CREATE UNIQUE INDEX index_releases_on_project_id_and_tag ON releases (project_id, tag)`,
+	}},
 }
 
 var dialectWords = map[string]*strings.Replacer{

@@ -19,6 +19,7 @@ import (
 	"github.com/labrador-dev/labrador/gen/civ1api"
 	"github.com/labrador-dev/labrador/gen/v3api"
 	"github.com/labrador-dev/labrador/persistence"
+	"github.com/labrador-dev/labrador/persistence/gitstore"
 	"github.com/labrador-dev/labrador/server/swaggerui"
 )
 
@@ -123,6 +124,13 @@ type Store interface {
 	GetDeployKey(ctx context.Context, projectID, id int64) (*persistence.Key, error)
 	AddDeployKey(ctx context.Context, projectID int64, title, key string, reuseFrom []int64) (*persistence.Key, error)
 	RemoveDeployKey(ctx context.Context, projectID, id int64) (*persistence.Key, error)
+
+	GetRelease(ctx context.Context, projectID int64, tag string) (*persistence.Release, error)
+	ListReleases(ctx context.Context, projectID int64, tags []string) (map[string]*persistence.Release, error)
+	CreateRelease(ctx context.Context, projectID int64, tag, description string) (*persistence.Release, error)
+	UpdateRelease(ctx context.Context, projectID int64, tag, description string) (*persistence.Release, error)
+	SetRelease(ctx context.Context, projectID int64, tag, description string) (*persistence.Release, error)
+	DeleteRelease(ctx context.Context, projectID int64, tag string) error
 }
 
 // Repositories is what the server needs of the git repository store: one
@@ -136,6 +144,10 @@ type Repositories interface {
 	Delete(projectID int64) error
 	Branches(ctx context.Context, projectID int64) ([]string, error)
 	SetHead(ctx context.Context, projectID int64, branch string) error
+	Tags(ctx context.Context, projectID int64) ([]gitstore.Tag, error)
+	Tag(ctx context.Context, projectID int64, name string) (*gitstore.Tag, error)
+	CreateTag(ctx context.Context, projectID int64, name, ref, message string, tagger gitstore.Signature) (*gitstore.Tag, error)
+	DeleteTag(ctx context.Context, projectID int64, name string) error
 }
 
 // Server serves the GitLab API v3 (and, later, the CI API v1).

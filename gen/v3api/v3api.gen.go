@@ -986,6 +986,25 @@ type CreateSessionBody struct {
 	Password *string `json:"password,omitempty"`
 }
 
+// CreateTagBody Parameters of `POST /projects/:id/repository/tags`.
+type CreateTagBody struct {
+	// Message Makes an annotated tag with this message.
+	Message *string `json:"message,omitempty"`
+
+	// Ref What the tag points at, a branch or tag name or a commit SHA.
+	//
+	// Example: master
+	Ref string `json:"ref"`
+
+	// ReleaseDescription Release notes (markdown) stored with the tag.
+	ReleaseDescription *string `json:"release_description,omitempty"`
+
+	// TagName The new tag's name.
+	//
+	// Example: v1.0.0
+	TagName string `json:"tag_name"`
+}
+
 // CreateUserBody Parameters of `POST /users`. `website_url` is documented but ignored on create in 8.7, so it is not here.
 type CreateUserBody struct {
 	// Admin User is admin (default false).
@@ -1239,6 +1258,13 @@ type DeletedMemberType string
 // `access_level`), hence oneOf.
 type DeletedMemberOrAccessRevoked struct {
 	union json.RawMessage
+}
+
+// DeletedTag The name of a deleted tag, as the request gave it.
+//
+// Example: {"tag_name":"v4.3.0"}
+type DeletedTag struct {
+	TagName string `json:"tag_name"`
 }
 
 // DeletedUser The deleted user's database row as JSON (a raw record, not an entity).
@@ -1882,6 +1908,54 @@ type ProjectWithAccess struct {
 	WikiEnabled bool   `json:"wiki_enabled"`
 }
 
+// RawCommit A git commit as the commit object serialized itself (not an entity):
+// the full message, and dates in the commit's own time zone
+// (`2015-02-01T21:56:31.000+01:00`).
+type RawCommit struct {
+	AuthorEmail    string `json:"author_email"`
+	AuthorName     string `json:"author_name"`
+	AuthoredDate   string `json:"authored_date"`
+	CommittedDate  string `json:"committed_date"`
+	CommitterEmail string `json:"committer_email"`
+	CommitterName  string `json:"committer_name"`
+
+	// ID SHA-1.
+	ID        string   `json:"id"`
+	Message   string   `json:"message"`
+	ParentIDs []string `json:"parent_ids"`
+}
+
+// Release A tag's release notes (8.7's `Entities::Release`).
+//
+// Example: {"description":"Amazing release. Wow","tag_name":"v1.0.0"}
+type Release struct {
+	Description string `json:"description"`
+	TagName     string `json:"tag_name"`
+}
+
+// ReleaseBody Parameters of `POST` and `PUT /projects/:id/repository/tags/:tag_name/release`.
+type ReleaseBody struct {
+	// Description Release notes, markdown.
+	//
+	// Example: Amazing release. Wow
+	Description string `json:"description"`
+}
+
+// RepoTag A repository tag (8.7's `Entities::RepoTag`).
+//
+// Example: {"commit":{"author_email":"john@example.com","author_name":"John Smith","authored_date":"2012-05-28T04:42:42.000-07:00","committed_date":"2012-05-28T04:42:42.000-07:00","committer_email":"jack@example.com","committer_name":"Jack Smith","id":"2695effb5807a22ff3d138d593fd856244e155e7","message":"Initial commit\n","parent_ids":["2a4b78934375d7f53875269ffd4f45fd83a84ebe"]},"message":null,"name":"v1.0.0","release":{"description":"Amazing release. Wow","tag_name":"v1.0.0"}}
+type RepoTag struct {
+	// Commit The commit the tag points at; `null` when it points at another kind of object.
+	Commit *RawCommit `json:"commit"`
+
+	// Message The annotation's message (its last newline removed); `null` for a lightweight tag.
+	Message *string `json:"message"`
+	Name    string  `json:"name"`
+
+	// Release The tag's release notes, or `null`.
+	Release *Release `json:"release"`
+}
+
 // SSHKey An SSH key of a user.
 //
 // Example: {"created_at":"2014-08-01T14:47:39.080Z","id":1,"key":"ssh-rsa AAAAB3NzaC1yc2EAAAABJQAAAIEAiPWx6WM4lhHNedGfBpPJNPpZ7yKu+dnn1SJejgt4596k6YjzGGphH2TUxwKzxcKDKKezwkpfnxPkSMkuEspGRt/aZZ9wa++Oi7Qkr8prgHc4soW6NUlfDzpvZK2H5E7eQaSeP3SAwGmQKUFHCddNaP0L+hM7zhFNzjFvpaMgJw0=","title":"Public key"}
@@ -2295,6 +2369,9 @@ type ProjectSortQuery string
 // ProjectVisibilityQuery defines model for ProjectVisibilityQuery.
 type ProjectVisibilityQuery string
 
+// TagNamePath defines model for TagNamePath.
+type TagNamePath = string
+
 // UserIDPath defines model for UserIDPath.
 type UserIDPath = int
 
@@ -2666,6 +2743,24 @@ type UpdateProjectMemberJSONRequestBody = UpdateProjectMemberBody
 
 // UpdateProjectMemberFormdataRequestBody defines body for UpdateProjectMember for application/x-www-form-urlencoded ContentType.
 type UpdateProjectMemberFormdataRequestBody = UpdateProjectMemberBody
+
+// CreateTagJSONRequestBody defines body for CreateTag for application/json ContentType.
+type CreateTagJSONRequestBody = CreateTagBody
+
+// CreateTagFormdataRequestBody defines body for CreateTag for application/x-www-form-urlencoded ContentType.
+type CreateTagFormdataRequestBody = CreateTagBody
+
+// CreateReleaseJSONRequestBody defines body for CreateRelease for application/json ContentType.
+type CreateReleaseJSONRequestBody = ReleaseBody
+
+// CreateReleaseFormdataRequestBody defines body for CreateRelease for application/x-www-form-urlencoded ContentType.
+type CreateReleaseFormdataRequestBody = ReleaseBody
+
+// UpdateReleaseJSONRequestBody defines body for UpdateRelease for application/json ContentType.
+type UpdateReleaseJSONRequestBody = ReleaseBody
+
+// UpdateReleaseFormdataRequestBody defines body for UpdateRelease for application/x-www-form-urlencoded ContentType.
+type UpdateReleaseFormdataRequestBody = ReleaseBody
 
 // ShareProjectJSONRequestBody defines body for ShareProject for application/json ContentType.
 type ShareProjectJSONRequestBody = ShareProjectBody
@@ -3410,6 +3505,24 @@ type ServerInterface interface {
 	// UpdateProjectMember Change a project member's access level
 	// (PUT /projects/{id}/members/{user_id})
 	UpdateProjectMember(ctx echo.Context, id ProjectIDPath, userID int) error
+	// ListTags List a project's repository tags
+	// (GET /projects/{id}/repository/tags)
+	ListTags(ctx echo.Context, id ProjectIDPath) error
+	// CreateTag Create a tag
+	// (POST /projects/{id}/repository/tags)
+	CreateTag(ctx echo.Context, id ProjectIDPath) error
+	// DeleteTag Delete a tag
+	// (DELETE /projects/{id}/repository/tags/{tag_name})
+	DeleteTag(ctx echo.Context, id ProjectIDPath, tagName TagNamePath) error
+	// GetTag Get a repository tag
+	// (GET /projects/{id}/repository/tags/{tag_name})
+	GetTag(ctx echo.Context, id ProjectIDPath, tagName TagNamePath) error
+	// CreateRelease Add release notes to a tag
+	// (POST /projects/{id}/repository/tags/{tag_name}/release)
+	CreateRelease(ctx echo.Context, id ProjectIDPath, tagName TagNamePath) error
+	// UpdateRelease Update a tag's release notes
+	// (PUT /projects/{id}/repository/tags/{tag_name}/release)
+	UpdateRelease(ctx echo.Context, id ProjectIDPath, tagName TagNamePath) error
 	// ShareProject Share a project with a group
 	// (POST /projects/{id}/share)
 	ShareProject(ctx echo.Context, id ProjectIDPath) error
@@ -4652,6 +4765,134 @@ func (w *ServerInterfaceWrapper) UpdateProjectMember(ctx echo.Context) error {
 	return err
 }
 
+// ListTags converts echo context to params.
+func (w *ServerInterfaceWrapper) ListTags(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListTags(ctx, id)
+	return err
+}
+
+// CreateTag converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateTag(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateTag(ctx, id)
+	return err
+}
+
+// DeleteTag converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteTag(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "tag_name" -------------
+	var tagName TagNamePath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tag_name", ctx.Param("tag_name"), &tagName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter tag_name: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteTag(ctx, id, tagName)
+	return err
+}
+
+// GetTag converts echo context to params.
+func (w *ServerInterfaceWrapper) GetTag(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "tag_name" -------------
+	var tagName TagNamePath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tag_name", ctx.Param("tag_name"), &tagName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter tag_name: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetTag(ctx, id, tagName)
+	return err
+}
+
+// CreateRelease converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateRelease(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "tag_name" -------------
+	var tagName TagNamePath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tag_name", ctx.Param("tag_name"), &tagName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter tag_name: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateRelease(ctx, id, tagName)
+	return err
+}
+
+// UpdateRelease converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateRelease(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "tag_name" -------------
+	var tagName TagNamePath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tag_name", ctx.Param("tag_name"), &tagName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter tag_name: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateRelease(ctx, id, tagName)
+	return err
+}
+
 // ShareProject converts echo context to params.
 func (w *ServerInterfaceWrapper) ShareProject(ctx echo.Context) error {
 	var err error
@@ -5236,6 +5477,12 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/hooks", wrapper.AddSystemHook, options.OperationMiddlewares["addSystemHook"]...)
 	router.DELETE(options.BaseURL+"/hooks/:id", wrapper.DeleteSystemHook, options.OperationMiddlewares["deleteSystemHook"]...)
 	router.GET(options.BaseURL+"/hooks/:id", wrapper.TestSystemHook, options.OperationMiddlewares["testSystemHook"]...)
+	router.GET(options.BaseURL+"/projects/:id/repository/tags", wrapper.ListTags, options.OperationMiddlewares["listTags"]...)
+	router.POST(options.BaseURL+"/projects/:id/repository/tags", wrapper.CreateTag, options.OperationMiddlewares["createTag"]...)
+	router.DELETE(options.BaseURL+"/projects/:id/repository/tags/:tag_name", wrapper.DeleteTag, options.OperationMiddlewares["deleteTag"]...)
+	router.GET(options.BaseURL+"/projects/:id/repository/tags/:tag_name", wrapper.GetTag, options.OperationMiddlewares["getTag"]...)
+	router.POST(options.BaseURL+"/projects/:id/repository/tags/:tag_name/release", wrapper.CreateRelease, options.OperationMiddlewares["createRelease"]...)
+	router.PUT(options.BaseURL+"/projects/:id/repository/tags/:tag_name/release", wrapper.UpdateRelease, options.OperationMiddlewares["updateRelease"]...)
 	router.GET(options.BaseURL+"/users", wrapper.ListUsers, options.OperationMiddlewares["listUsers"]...)
 	router.POST(options.BaseURL+"/users", wrapper.CreateUser, options.OperationMiddlewares["createUser"]...)
 	router.DELETE(options.BaseURL+"/users/:id", wrapper.DeleteUser, options.OperationMiddlewares["deleteUser"]...)
@@ -9276,6 +9523,520 @@ func (response UpdateProjectMember422JSONResponse) VisitUpdateProjectMemberRespo
 	return err
 }
 
+type ListTagsRequestObject struct {
+	ID ProjectIDPath `json:"id"`
+}
+
+type ListTagsResponseObject interface {
+	VisitListTagsResponse(w http.ResponseWriter) error
+}
+
+type ListTags200JSONResponse []RepoTag
+
+func (response ListTags200JSONResponse) VisitListTagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTags401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListTags401JSONResponse) VisitListTagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTags403JSONResponse Message
+
+func (response ListTags403JSONResponse) VisitListTagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTags404JSONResponse Message
+
+func (response ListTags404JSONResponse) VisitListTagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTagRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	JSONBody     *CreateTagJSONRequestBody
+	FormdataBody *CreateTagFormdataRequestBody
+}
+
+type CreateTagResponseObject interface {
+	VisitCreateTagResponse(w http.ResponseWriter) error
+}
+
+type CreateTag201JSONResponse RepoTag
+
+func (response CreateTag201JSONResponse) VisitCreateTagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTag400JSONResponse BadRequestBody
+
+func (t CreateTag400JSONResponse) MarshalJSON() ([]byte, error) {
+	return BadRequestBody(t).MarshalJSON()
+}
+
+func (t *CreateTag400JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*BadRequestBody)(t).UnmarshalJSON(b)
+}
+
+func (response CreateTag400JSONResponse) VisitCreateTagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTag401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateTag401JSONResponse) VisitCreateTagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTag403JSONResponse Message
+
+func (response CreateTag403JSONResponse) VisitCreateTagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTag404JSONResponse Message
+
+func (response CreateTag404JSONResponse) VisitCreateTagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTag413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateTag413JSONResponse) VisitCreateTagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTagRequestObject struct {
+	ID      ProjectIDPath `json:"id"`
+	TagName TagNamePath   `json:"tag_name"`
+}
+
+type DeleteTagResponseObject interface {
+	VisitDeleteTagResponse(w http.ResponseWriter) error
+}
+
+type DeleteTag200JSONResponse DeletedTag
+
+func (response DeleteTag200JSONResponse) VisitDeleteTagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTag400JSONResponse Message
+
+func (response DeleteTag400JSONResponse) VisitDeleteTagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTag401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteTag401JSONResponse) VisitDeleteTagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTag403JSONResponse Message
+
+func (response DeleteTag403JSONResponse) VisitDeleteTagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTag404JSONResponse Message
+
+func (response DeleteTag404JSONResponse) VisitDeleteTagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTagRequestObject struct {
+	ID      ProjectIDPath `json:"id"`
+	TagName TagNamePath   `json:"tag_name"`
+}
+
+type GetTagResponseObject interface {
+	VisitGetTagResponse(w http.ResponseWriter) error
+}
+
+type GetTag200JSONResponse RepoTag
+
+func (response GetTag200JSONResponse) VisitGetTagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTag401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetTag401JSONResponse) VisitGetTagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTag403JSONResponse Message
+
+func (response GetTag403JSONResponse) VisitGetTagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTag404JSONResponse Message
+
+func (response GetTag404JSONResponse) VisitGetTagResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateReleaseRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	TagName      TagNamePath   `json:"tag_name"`
+	JSONBody     *CreateReleaseJSONRequestBody
+	FormdataBody *CreateReleaseFormdataRequestBody
+}
+
+type CreateReleaseResponseObject interface {
+	VisitCreateReleaseResponse(w http.ResponseWriter) error
+}
+
+type CreateRelease201JSONResponse Release
+
+func (response CreateRelease201JSONResponse) VisitCreateReleaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRelease400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateRelease400JSONResponse) VisitCreateReleaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRelease401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateRelease401JSONResponse) VisitCreateReleaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRelease403JSONResponse Message
+
+func (response CreateRelease403JSONResponse) VisitCreateReleaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRelease404JSONResponse Message
+
+func (response CreateRelease404JSONResponse) VisitCreateReleaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRelease409JSONResponse Message
+
+func (response CreateRelease409JSONResponse) VisitCreateReleaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRelease413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateRelease413JSONResponse) VisitCreateReleaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateReleaseRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	TagName      TagNamePath   `json:"tag_name"`
+	JSONBody     *UpdateReleaseJSONRequestBody
+	FormdataBody *UpdateReleaseFormdataRequestBody
+}
+
+type UpdateReleaseResponseObject interface {
+	VisitUpdateReleaseResponse(w http.ResponseWriter) error
+}
+
+type UpdateRelease200JSONResponse Release
+
+func (response UpdateRelease200JSONResponse) VisitUpdateReleaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRelease400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateRelease400JSONResponse) VisitUpdateReleaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRelease401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateRelease401JSONResponse) VisitUpdateReleaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRelease403JSONResponse Message
+
+func (response UpdateRelease403JSONResponse) VisitUpdateReleaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRelease404JSONResponse Message
+
+func (response UpdateRelease404JSONResponse) VisitUpdateReleaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRelease413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateRelease413JSONResponse) VisitUpdateReleaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ShareProjectRequestObject struct {
 	ID           ProjectIDPath `json:"id"`
 	JSONBody     *ShareProjectJSONRequestBody
@@ -11647,6 +12408,24 @@ type StrictServerInterface interface {
 	// UpdateProjectMember Change a project member's access level
 	// (PUT /projects/{id}/members/{user_id})
 	UpdateProjectMember(ctx context.Context, request UpdateProjectMemberRequestObject) (UpdateProjectMemberResponseObject, error)
+	// ListTags List a project's repository tags
+	// (GET /projects/{id}/repository/tags)
+	ListTags(ctx context.Context, request ListTagsRequestObject) (ListTagsResponseObject, error)
+	// CreateTag Create a tag
+	// (POST /projects/{id}/repository/tags)
+	CreateTag(ctx context.Context, request CreateTagRequestObject) (CreateTagResponseObject, error)
+	// DeleteTag Delete a tag
+	// (DELETE /projects/{id}/repository/tags/{tag_name})
+	DeleteTag(ctx context.Context, request DeleteTagRequestObject) (DeleteTagResponseObject, error)
+	// GetTag Get a repository tag
+	// (GET /projects/{id}/repository/tags/{tag_name})
+	GetTag(ctx context.Context, request GetTagRequestObject) (GetTagResponseObject, error)
+	// CreateRelease Add release notes to a tag
+	// (POST /projects/{id}/repository/tags/{tag_name}/release)
+	CreateRelease(ctx context.Context, request CreateReleaseRequestObject) (CreateReleaseResponseObject, error)
+	// UpdateRelease Update a tag's release notes
+	// (PUT /projects/{id}/repository/tags/{tag_name}/release)
+	UpdateRelease(ctx context.Context, request UpdateReleaseRequestObject) (UpdateReleaseResponseObject, error)
 	// ShareProject Share a project with a group
 	// (POST /projects/{id}/share)
 	ShareProject(ctx context.Context, request ShareProjectRequestObject) (ShareProjectResponseObject, error)
@@ -13382,6 +14161,268 @@ func (sh *strictHandler) UpdateProjectMember(ctx echo.Context, id ProjectIDPath,
 	return nil
 }
 
+// ListTags operation middleware
+func (sh *strictHandler) ListTags(ctx echo.Context, id ProjectIDPath) error {
+	var request ListTagsRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListTags(ctx.Request().Context(), request.(ListTagsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListTags")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListTagsResponseObject); ok {
+		return validResponse.VisitListTagsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateTag operation middleware
+func (sh *strictHandler) CreateTag(ctx echo.Context, id ProjectIDPath) error {
+	var request CreateTagRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body CreateTagJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body CreateTagFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateTag(ctx.Request().Context(), request.(CreateTagRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateTag")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateTagResponseObject); ok {
+		return validResponse.VisitCreateTagResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteTag operation middleware
+func (sh *strictHandler) DeleteTag(ctx echo.Context, id ProjectIDPath, tagName TagNamePath) error {
+	var request DeleteTagRequestObject
+
+	request.ID = id
+	request.TagName = tagName
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteTag(ctx.Request().Context(), request.(DeleteTagRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteTag")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteTagResponseObject); ok {
+		return validResponse.VisitDeleteTagResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetTag operation middleware
+func (sh *strictHandler) GetTag(ctx echo.Context, id ProjectIDPath, tagName TagNamePath) error {
+	var request GetTagRequestObject
+
+	request.ID = id
+	request.TagName = tagName
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetTag(ctx.Request().Context(), request.(GetTagRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetTag")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetTagResponseObject); ok {
+		return validResponse.VisitGetTagResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateRelease operation middleware
+func (sh *strictHandler) CreateRelease(ctx echo.Context, id ProjectIDPath, tagName TagNamePath) error {
+	var request CreateReleaseRequestObject
+
+	request.ID = id
+	request.TagName = tagName
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body CreateReleaseJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body CreateReleaseFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateRelease(ctx.Request().Context(), request.(CreateReleaseRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateRelease")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateReleaseResponseObject); ok {
+		return validResponse.VisitCreateReleaseResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateRelease operation middleware
+func (sh *strictHandler) UpdateRelease(ctx echo.Context, id ProjectIDPath, tagName TagNamePath) error {
+	var request UpdateReleaseRequestObject
+
+	request.ID = id
+	request.TagName = tagName
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body UpdateReleaseJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body UpdateReleaseFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateRelease(ctx.Request().Context(), request.(UpdateReleaseRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateRelease")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateReleaseResponseObject); ok {
+		return validResponse.VisitUpdateReleaseResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ShareProject operation middleware
 func (sh *strictHandler) ShareProject(ctx echo.Context, id ProjectIDPath) error {
 	var request ShareProjectRequestObject
@@ -14403,494 +15444,531 @@ func (sh *strictHandler) UnblockUser(ctx echo.Context, id UserIDPath) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L2Jchs5ljb6Kmj+d8JUT4omtXihouP+qrJd5S5vbcnT83fRoQSZIIlWEuAkkpJZ/h0xD3GfYR6sn+QG",
-	"zgGQyEwkF222qxTR0WWRycR2cNbvnPO5NZKzuRRM5KrV/9yaMpqwDP75iotz/d+EqVHG5zmXotVvvaMT",
-	"Lqj+g6RcnKs+iQeLbnd/tMhS+Ac7IhlL/zJozTN2MWjFEYnxb8E+5f7fY56p0gcphb9JW/+SUJEQ/RMi",
-	"Rbokl1MmSD5lS8I+cZXvdFpRS42mbEb1FPPlnLX6LZVnXExaX75Erf98wz7l7+iE1VdwOmX44jmdsIjI",
-	"jLDZPHdDcEW40kMRPZ+14zSPMVpkGRM4TPA1XORswjLzHpaFX/UyZzNF5izb9EUZu2ielN5aLhdq7eLh",
-	"dNau/lTmNA2MpD8mYjEbsozIMeF6DeunDj/Tc1frX6nnv+6VX6LWnGZ0xnJD0j9lcjF/+ewdzafh7Xn5",
-	"TG+JXv+c5lM9DiUT/aMOedJ5TFIpz1kC31/QdMHIYk6oIhSeHgjYs0h/LfBjsZixjI8ITyKipH0XuZxK",
-	"ZUbgitA0JQmf8FwNhJrSRF7iCZhneT4l+ZTmhCcdcizIQpwLeSnwazhBKRj8YETTlGUDMaJCyJxkjCYR",
-	"oUJdskyRg+4BiT8PWjOmFJ2wQas/aOnPYEvIG5mTF3IhkkHrS9wZiFbUYp/obJ7qDR1LuTukWStqcb1P",
-	"et6tqCXoDHY7aUWtjP3XgmcsafXzbMFW00yYNvWn9nTbvd0hVSyBSw5D/teCZctiTH32pZNP2Jgu0rzV",
-	"70WtGRd8tpjBvwNEtuE9O8IDVoQO5QUjvW6X0Exv8XzOEkJz/Unj9Fh21jzFve76OWbyn2yUH2ejKb9g",
-	"yd/g9bUJ/12T2Txjiok8IueMzZFVUvMz0o71acQ7SCPpkiyE992Ypkp/OcfB1BEZLomZJRnKfNq0PPuO",
-	"0N0bSpkyKvxVrLtu+oqZOQA181yRD+9f7TIxkglLSKyHVXM6Yg815cWkHSecqrnM6L/tvbD/jHc65Ni+",
-	"B+9LIpki+iKAxIjwYtPcuyrE3BTF2PqLYpZTuSqli7J/U1cEh3qbJSz7Ydlw/PCtPjPg2mPO0uTInV88",
-	"yhjNWXJG87jpHKV+wdlwGSbTVvEGvUahqfVXXAr8PrKLLD23mCfFH1p+ntFRzi94vtQffYyaF3vCNF01",
-	"rPUXTdyWUA371LOIgIlGxHtaH7OjGPgXGUmRUy4U7lSuRX97RBXb5UIxoXjOL9hO+SQtWTVsnYLJtjY6",
-	"xROZ5Q3L0l+RhGdspD/wTk8/1nhuSmZ5w5np33mnReEv+HDV1v8HV3zIU54vt+Q07kTkGPf2wr2pafLF",
-	"E6Ul2BnPF8OUj+C3OcsETTWdZfyC5iy8hA+KZZtwmIXSgkVf/USOFNx/wnMS9xc8iYkURMkZimQFnERI",
-	"sVtI77XMQTOFsWUKkRb+TzqPHygSj7lIYpLwpERfvWvwiZJ6kzE1l0KhwvQDTd6z/1owleu/NNUzAf+k",
-	"83nKR6C0P/yn0nvz2Xvv/5Oxcavf+l8PC0vgIX6rHhav/EEmSxyzvMnHxM6YOF1LazUzrhQXE9Kub1eX",
-	"tH+gCfyOqXyHDAaDFtoQNM8zNCL0Z8C8J/yCCb2rO9FAUKN2jSlPWaL/4AnaIpVhPts3Al80r2z1f7Uf",
-	"z9TEfvjxi363VfuGMlnq6QuZD8RfT96+ITTNp3IxmWpyUXSptCIHo7EskxksyYyLP3ZiZ0bz0ZQkbJRS",
-	"vTtjmc1oDvQxED9ldM4eKKIVOaStI0MxI/2rXU2eI7lIE5IvMqGH5iLXCuRhtxuRyykfTckrOsxootkd",
-	"u2AZbJTa0brbl6j1oxTjlI9ujhBe4xLDFDAyo+nzzpiSi2zEUOpq87By/ngAmgvbE9Bi9EvUeiGzIU8S",
-	"Ju5i0vrC0jSVlyzpB270PnGzwRsts9VPEbJLcGUZo0qKYm1H8Fu1SGSsuVCiRTYF/kKTGRdrRu+T1wuV",
-	"kyEj8DTJpX4J0a9zG/dG5qCQ3NW+AaPrr+eD4U07MPv03hAK7lRZrTqy17HYt6yizzWNj8/yRL9B/xM0",
-	"gLHM+mbY8jehwWFP39FlKmlyKuUrmqG5cNtbq8WV4YmODaV6cNBbwftBFMsuWAZsYh7Ygd4+MeyaPBc5",
-	"z5fkVEoCKyhWhkL7LokGHQ+oPge18oBCrnleW9vcyB71vZH5lNCUn7Od/uYa+tcnpQ+CLvKpzPhv7I6u",
-	"KApGYhQnkstzFuQzPeLPzUz4i9U5QKc4Ho2YUq/YBUufa3mnwmrWjGnLXSs8FH5wlupfxL6ENkMr9IwM",
-	"tTWN8jXL6JK0rUSMQaz+KUbHBxX4fUSEJLF5RUwuM22HZ2Wl/dcWym3CxShdaNOR46VJuQLbA7xQAV3d",
-	"6ZUwlP4bV/2eXchzPLPyiuNnz189P31OHloF+GGfJw9xD9TDvqaIM61WjmVmVc/LqSSXFOdHzXaVZv9Z",
-	"q3/9/cgekRasMAuSmWl80aqwnLMs56jv8SR8GLGbAOjljqvo8apKpDdeoYVXBg4q3oWe+qt7RaSnVDwt",
-	"h3pzYD+T5Bmbp3L5C1uCIhnw/1g/nZ50/O7tyWlle8/ZUsUd8gNwgYwRwZg+41wStEAJJedsGZHhItfS",
-	"lWn26VRTMJMZQcLukxJfoU5X1b8y/jamX/ZA+QQMhKlIWyuwFW2z0+mgFqmPF94waHnKa6dVPbpztmxy",
-	"TF+SBLZKT4C0qSBv50ycnPxM0DaCj1MuqharUtPdTFFyfHx8/MP+m9/oj73laO85/PnXvx0fH798fszf",
-	"/f3To7+/PkinP79hyU/jH+bv/vrm3fwfj5e/LP49EaJ38lf2z0l+cPj00fmj//PP3376aT79ee/0w6fL",
-	"X377NPrl2S+/sN8uz+dj8end+cnr88VzNf/pff6Q/uMfTy/pv//7W/74b+fZk3k2+Xl0oOTfH735kI6f",
-	"/Ta/+Mcvez8fPn/M/kZP2Lv9k+PLn2Z/++XDi59/TJI39F331b9PXz/+bfrizW//fHExp68nf73s/qUV",
-	"Ba4pz1O2yb49UASeLW/R66X3SCtE1CHCBQfpa7iwW5AueGdLfCGuU4HPKwNcpteNyURf3IjEe92YZGwu",
-	"s5xlEYn3uzFJ9M/06yISH3RjMqMKvzzsxtqwYFkHpFHKZzyv3wEqlkTmU5YZm2qm9cyM0dHU0zSsrWHt",
-	"3/hgb49U5MjfMykmBNdCYC2g/KENXDN997shJmQ41iobXk8KWKm2g5LyS/eCblSfRdkBovKmNzAro0ls",
-	"feohefD7OfdfB6sk7KD10T900pYZ4RMhM6a0LgeyUKDCpXkt7s7O90cbJ0uVs9nPUp5vQRhTKc9DlLDI",
-	"0vC69A/Ih/evSHua53OtZ+r/qgrTh8/6Dx9OeJ7SYcd80RnJGYzYWie49fChZVbcPrUZHpOfeP6KDomW",
-	"hdpWAT3ed2qg6gNmDAavkHD0QYHWx3MySimfKX1kQ2DUUrC341b/1009UqCPtr5Eq5+HSZlHP5aWhh/2",
-	"P1eOxNOHihkVWx5wX6Fc8v1VAeG1epb/4dQMo2V/+dikZIXPS/GRYVrPWE55qkKHZtjTA4V+cSoSDEK2",
-	"47HMzllyNs7k7Mw8Fe+E9VPjrHxmPOTO6jrhOTO+zDOtAp05L7z/9EPS9EPwhRae910zjV1VfF1/r336",
-	"YfhnDSpzncfgogKWQXA5NY6N9mA57GDswYfGWLT2b/FV3AnpOHPjyg5+sf1MIDANwz0sz6P4IjSPCu35",
-	"YZ/QjrhgUGiSIYL9EVT25zPK0y24qGbUD5n+kYqBer3PUeaaL+uMFr4Is1r4SouNjClV5q/w1f/22Ora",
-	"ncJxmpcM2uTWemRgQaXfhpYFv3yg/NhYeXHHgkCUhaFAhudDFGnvRkDp1lzEiF9ESZQGeCHlkGaIMFhF",
-	"6gFnkQFfFDCINs9VEdeLtOLx4f2rqjwskAq1wYrAU6Pe1Y2tyyQioITZIJTRw9AAc2G6PkyPC5VTMWKw",
-	"0xi+wxl7sbBV6hh6/bXI9ExNZ5ui1lRS2MqBpO5a7caP1jbTpWHGV9B1A7Q5XPA0UWdM0GHKkhA8IFpN",
-	"vydTmeWFy7BMwbWj5TOtH58Fdalj0J4Vz2W2BH0qlwSfR5SPk4jeY1oKhgdSasHWrGvGsgk7M8rBmmdX",
-	"3Cx2WZHWZUJ3QvTHlDORN11buCyNunMhJQonircphIsSJqRw0z4AnIySgqbFS8LepeY77m24fkdpKMB8",
-	"xFERUeS/sSQcod8dNe6ACSbXLzrAYsiMUaFIXGUMMdnrRsTAY8xD3SNjyiQIlAv8iCtU/bxt8E4ap3KG",
-	"FyMYYIcLjt+DaMunjGckz+iIKfB3wZApnBW7YNkSnFVTSUZUgL/cO7nwHNSUZiw5yxZCsGwNZSrB53O2",
-	"jn5DPHWVllvDG4BfWb/pkp/zVWOFeNpaZvZCZh/U1ex30DScI7djCBKsGHA7opvxSefxQDAxltlI28K5",
-	"5e0zmbC07DxsU7CVvE+0bWQ8hlQNBA3E0QE0yJ3xxAWJ7UMGpHcVvgtX7GyYUTFquJoOBQbPBFnhPfve",
-	"jn0fAa7NQj4TlgEKT0+V8Hxr3n7P2X5PnG0tFytgEZXjrmhi5KC7j1ophNcwsmaR8+4+giKK0RE6mmpe",
-	"FojTdzod8OK2PagCV3lGcwh5aoMBA6o7m7tuzIJe6fHf49hrHSMuzvnR7cvJyc/bhZGAmUP4KGw0YmRp",
-	"uxjNycnPf/AADfmnnAprG18hWmN2MByqOf7hx7WmNr4/gnNq1gVOmFJcijC5/JixhImc01SBqWVIQ+Fv",
-	"4j6J51SpS5klSDqaM2m6SuWEC8S3gMEfaxNvi5DjQbfnTDsv+Hh1t4XvBD+yoVFezNRoEMDHI1gKQJG0",
-	"8cpo4q8J2MXQBFnLh+IfeNgZErXgLeEJOwiFAWQ0LqA+6pmacfAvBXwIeD5NfgT8tvntKs+kmMBz3SzZ",
-	"LCiIhLWlagnsRmuSl2yoeM60vgPnksjRYsYEuAYWuZPGUliTjAtNPBVdcMqyALkAm65P6INCTCZCyNpW",
-	"vQNFYCcsUodcNp/iA0WGXE4yOp8ug5rWiIoznP0ZupXCU9IC3iwS/VzhuYykGPNsVn/Je7xrxDyAerU5",
-	"6jJ1uTVrBWnnyClBiDBKlSS5lOckHscRiYXU/9+Nd8zkVBFfosoOhvZofbINN/Zdxmc0W+K0tr9W7FPO",
-	"MnG2CJnyzz+hl4p8ePnsCNEH8TyTFzxhWRzpLdB6F+HA6RCZXR6803i7mHl1fdAXKZ2U98U+uxl9pVyc",
-	"syRErK/gm5dhWyGViJZaSZv2oc7m3sxnXM1Tugx4Wv4qp4KcbM9+3plvtmM3cKFBmTsDNa3+3jdFBpxF",
-	"37tTKO5TxUkYjKtaGllBUfYRY8IgbRW0uJa6JjyfLoahZapz+KRmOeqPyctnwaPLL3meh+Z7il8QOhrJ",
-	"hciDP7bSJ8yK6ue+SuwEff4eMbhYiRs0pJ88YynLWQGMarLF4akyuCWhOR1SxUgmL/Xdg5Bqm5KMXpKM",
-	"jWSWGMeCGAg8lx10Qsdm0F/YMu4T6kONpoBOQwABCJsCRsbVQIhFmkbWfoNx9Q9i1HmNYq2XWM0e/Own",
-	"CPVbe93e4W73ye7e09PeXv+w2z983Nk7fPqPVtQaczFh2TzjQj/4iPb39/u9cf/xQf+w1x91+/tP+096",
-	"/cdP+2zUf0z7+73++En/oNvf6/YP9hF71u/toz74u8RDWasf+KrTr5tgTQVdldKyVh6Bg1ro064FT/2D",
-	"XG21nfIZUzmdzTWdl861SuKvnx0S74GIsM6kQ+L9cZ/u9TudTjhI2hTGNSbbxv6SY2uzFRsYETkeg5Ju",
-	"3RHOcG4rBi6+kjGsIpN/YTPxjt+9bJB5ziBqwJ8WAMzi7D6GWJl3mlucQyOO5s0iTQ1go9gHvQRNBXSo",
-	"54y5SGsiTRAlLsA0vn1WpoKoyPNqyh5cwTCfN9tEllkCR96KTxLLJtfyrt7uXu+097h/cNDf3+8c9vb0",
-	"xTFaH/53r6LNGeBE4BIG3+XOqXdTN9DppBtfpOuT2Ca00hws94/6baYJFMwbsdzAzVQiky8fow3oxNKC",
-	"zJBEYk35sXOdZcxgtwXrkL9nWtkQxmlvrwiJYXIAuZbCmv2krakrpmn6dhzv9Imkc747kgmb4IsFmdFz",
-	"Bi9aCG286I0w+a2/sUwaiB6mQgNyHmdmVTF8sTYLZzRhhA7EPKVcEJpyisanvxmxRfWZLAt8rXkliu3y",
-	"jS8O4idrxcGIm3r63jgMyOpjsFCFIiC56X09MkqHtm5jmGS80/EI6Gcpz1eziqmU51fTqI681JQlcTkB",
-	"APV72OfoMgKkgstiGIhw6oD5jf4PxpuOiQKYIeIAp5rWYvML0Mj0OTlljF0wkZOxtsge2NiNQtN2DK4o",
-	"fNdAwDDA6VGwmTHw95dTmoMgg+of+mU7NVUOvPhn8LxyekidR/Z6u92D071uv7fX7x12nu73gEeCE/xM",
-	"qfTsgmV8zK0ph8JFs429IkhTHqMalil/K2TOqp8Vu4XajJY5auqeMsm1LLvgJkKOD+V0clZ60CpbyKEK",
-	"8GdQqwovHCJba7GaX4LRPDePUJTiquKg6SBCYzRJiMo5bRJLW/Fo6QRDD/jH+XlFeplfTgIuzxHeFVRv",
-	"vEu1iX5ToZlgOMmjoJp2mV7SpSrGt9PS99abidpsKjXKDE2nqkgaRmwI1qPem9QrszRcAKGuG2aYz++O",
-	"0kyivM9V2moipPqWlOkoKt+gZrq/khaqd/GKmgkcwGqJ6JHHdurJQBT6CbmOejIQhX5CrqSeDERNPyEN",
-	"6onekWtoJ2udJ0Ws6c4sgrI3Y0j7T3r9w6f9R0/6yeP+o1F/lPS7e/p/w3H/Ee0/HfYPD/sHrE/H/aRn",
-	"jIaD37Ezw3ovMNL39Wyjb8A70ewXuBszbF0gtbhlV2R4+n6u5nfFBf3dm2K/sOU1WB2mpK3mdibxbMrn",
-	"N2rYrEl2piLxzJt6/qMPp0PQcyYvFQbfpiwFU2YguLjgOQbyRjJdzIQi7Rg+ZGfMGLH2b8hrj7VRZT6g",
-	"oxGbm6pXO0dFgRTj2i7ejUAkOeMYPZnVDJ1yht5+t27lPNrtHu5290574IDe73Z6e/v/8FSJ4RL5FLKD",
-	"x6CaOJXDvThqYRGMM+MjMn+ZK2i0t4LHlPISA2yzaVKOIex9ufNcxCAs+IrMurK5TTFAQI/RJDGlGpEA",
-	"jSEAjMTUUNxM8W7MGQocaCinIOEK0F8RiXsxmdMs5yM+pzkXE72pMbmk+WiqNzQmk1QOId/gICYzfR1L",
-	"UUxvcI9sVphDD5QFW1gXC09Wvi8PRuViQ3e2ooE1ZApGE5HYOXvsU5gGUTzT8SqTFZT9JpAn1OwYr14A",
-	"Lzn7llzlmwjQ0h3yz6a8r75zPEA8VzJDcO1vs5upWIHgwZAcGQhPMMel0QrhbC5ftcwF0RSZX8qBYJ8g",
-	"b5hAtjHmtLSrL4Owoq30EZn6FXpo4wYrFRjZiciUiREjgEBENr4ZGLEsT9fBEMvbC2BE84IPap04NqiE",
-	"K1geA+FEGLOySjErGI9MnVoDcZpSNXUuwVLpl4HAehkXLHOZ23WJh9Ah4+4C+A96xOpYHmSUI5nK7Aw2",
-	"iFlRVxWSe1oe7e2fdp/0u71+t9fpdrt+uOSfdHReCZYUkBMzFeMXLAAjrZaPA8FJmqTUv9LRuQNrVJEU",
-	"va6DHehXqJzmUPRllPMLADD6K3FYg1ZYzD7a7fa0mO3q/9llFRgDWJmDD3iQL/3CL42wrUYcVoOUWo24",
-	"CiGpKmf2+eZkc3OQyUcRbe5g9BFCK3FAa/emMbm3jrUJCEYLVKlDWJCAQgbdyv31YCw3Ka8aV1mivs38",
-	"dPZ1q0J0DWHYY6LYSIrEgd18hCetIzA/l2OngdBp3dTfNp65Xezx+QUL+QKOhQmU+C7mDomFzDH+ZAqk",
-	"YmlUKTQzN7EZdURirLMVD0SpnD3Bj4nKeZqakokBYwS0BMNZRqlUUHwZfwoPXNCcZmdFnKH/8KG+IelU",
-	"qry/3+12Hy7mqaSJSWzC5x/2Ho7lpzP8ozMXE7vfRY7/jOcZX5J/0LnM5G9TBm7UGuP02F4mZY4Mb/Vs",
-	"HsKDX+wiLNc1f9VfGIgx7e12DzQH3t/vHz7pdJ8AgEULWRfv8UIGvcOoldNswvDPJ1BpBP+2jqh3iASx",
-	"ui2W+MW6yq3iYSSWl0otWOHECqJlSqdWJSb0I80XagpAE23Umj8Eu9R/GeVB/1POmcB/4dFjw4TiU/CO",
-	"4/dyZpDEUui//ym5eSZl4zzsrCqoaBW3AbAzVXxUObMQf6sdYkg5woceKIcK980z72IISVIpJiyzl6PZ",
-	"ZPOE4dUkGBKPFscJ11Ol6Tv/RMNlDRdqSuZYLNJwBv0Jcop2PGRjmWk1NqbjHOC4ccYAZGxVbvtPk/Ea",
-	"F4ls9kR5rvQ/c5nT9Mx8cAZAxzgi//rv/9kxWwf69CVXbMUeFVxOc6d1uwOc8I10hTS8CFwoPuWu1+eN",
-	"wln+7dtAipduYM2+gRupt+m1vg2mwov+W08fPucpU7kUDDfNCwvqA4uIviugPqeMXli+vRG1bbqEhvSV",
-	"UjjMZxr+lpaX719BQ7aVDa3YktUr2Sj23hiqCKTsaGkGBF7INcAYPFBmkxsCJjTP6Wg6A5mKjPl3IbiG",
-	"kPrR+vuUgslGLxlUEE/o8k/r5dWjzqOnT0BeyUtxAXvuWTu9/d4eXlCIV4Jr8PFj75OKFMJgoXtFAJYQ",
-	"HHsx90auiy/v2IIM3H3/QJExTxkJcPGMYb6KYBvdJI8wNoIZeVIpGF3QG/ZAGVFSFTDgq9hCvBQ3ZWiy",
-	"fm5M7jgiqKUlsHnGRvqdR4QimgBOK4wvXeGoLChp5QPbMtcTTKbFTLgfQTSFtQxLojVKyhbMuAuBrZiy",
-	"YhMmWKaXHV7oVa2k+fV3OWRKAD1E/o1xpLyqPYbZk/L5VA/DzdojkxD3fiGzc+Mc9Wu/1+/EWGbnprS8",
-	"kFBYXNELlvRLhQtMqVMuFE+YV3fX8ntb8N2V6QXvU5Xze5XUkMv+2ppSRWiaMZosyZDpm0jPmdArwkIh",
-	"zU98qXEo7/XblVbborDaC6iL5hKXQw3RjnFLUy7ObwNf0ORrClRss0Ek81UuS18cOiG5mTvrxgLsDRNd",
-	"heLiOXiR8afVgg4e4wqvtInsw++4UQh0iD0EJ9m4L9tFAWr0uW2Evk7gqwP1Pq2vCdW70zQBgYGgeAzk",
-	"6hClgWiI228MURqIlWF2r1xkmI4yOmOXMjs3RbuAU5oSmFD8OcMOYcOlkWUPFJmydM4y0wqj6BoSboRR",
-	"83XZuRSpaVu0G1mfuwavD5HWT+HE3eNApbeyIo9Kfs15Fqo1V9baK/XiTEHIoqZbvShHr7teZTdIBPua",
-	"uqLrTb222KGS6SJnUHrG5pCDQcISgj+8nsa7sozOc+jMiA/buLVi+VaYo2bfd1OdyRsrlBdmt+64GkpX",
-	"6oMzBSvNyZm6lVetV2kqU/qDBRYZ+XRQzLLxYmBAsKHxpy2SVgRQLfEUcfngLSphMQ67DaCRbwTDcYf4",
-	"hy0T0Srx+MBEG88Vq+duboIis/oSVasI29BS4FaXcgrLRS5t7WzNz8c8zTEbY6alyWWldeGMLolimF7v",
-	"GltskJNTb3dR2Tw38/oefYzCwsAYAdBSTbm89I7b1AK0trVdX9vYr0Hrq8hro11CRuC1k42KPhOudYpf",
-	"QR8Lq9N8Azax342CfrTLy8vOJDNOspGcWefZaO9w75A+Hh8+oWz/8eNH3cdddnAw6nUfjQ6esN7h/6v+",
-	"8qSrOe3eo+QvmNY/Ap5ZFtbv6XImReKi7Suda/isHw9f52Ur/eKLJaT3oHHeaB7a8Q1knw2El34G3f/q",
-	"XSAK4I2fx+WAljzvDIQWHorO3ASoJy+KNqgxacfVhcVRce2WdJbWU7fw9F3NeROyClibB7vdw9O9Xv+g",
-	"2z942ukdAu66vGdjKQ09HDp6eP5pzjKueTY0bYS75CdfoTI3PRxq1Q4KtmGdaNiis1SOzqu5VlYPDJir",
-	"B7vdxwAqedw/eNI5ePToHw3qoaaccA5gOcOubYEzYLtD1Z4icyZenwPgEr+6j/v7h50njw/+UdyYK+Z/",
-	"XdHebrRnt0zT8YYPScuXpuBHaGe1fUiGLL9kvq9VbzF0gDDFRehCm2+5Ecyu1kgVHeBVvilXqynql9g6",
-	"I3WgQKlsTgj/0VABBeOzaULnM8ohlopDbKB7upeWqvaEtvB14cAqj+4sx8K6tH426F5rDMC6sej3cvI6",
-	"Fnh9+Vqb9nIKTfhNc+H5YwtzqxcGJgUaNNBRYC9qnXOhD3dStvvgz97mJfzxLQVUVM+nFZm3fty80n7o",
-	"RhgbAoYIbYzVrZp7LpB2sQpol4LNU0z17yxh2U6HxMA1AUwiZzzPbVFOQMbbFw1ZKsUE+maYXT0iwf4N",
-	"NUzKWGbWB3OEsIIzk2mH0WRSQFPwc6jOaWpXOoVlIIYLnua7WkPJ6OicZUcktqU3EZJPyhgXT2O1pTNY",
-	"BvllpZRI/bfeImQHrtXqhOWRqWoUEZQFEawhIONsZ3IrSUJ6kc94bXDRTMOqSAfui1KMsVpe1+AgK8Jg",
-	"f7f7dHe/e9rb7x886nf3rMMWnjOwif16Hd4WqqJVWYvSUy/XnFKr341gKXpVZ7k80xpueHX15hhYK7sz",
-	"4XmRYVatiourqvXuXrm2pqq5+K5qxxBX13bzXiGlnzgWtJlO0zTp8k0t6nRUpltSZvZrfUo21GbwHKuq",
-	"TNPU6qrMXvdL1KpdWVAvYHZhJ1zjilZp697Kaop66fI4uiq4aaAs+6aNW4oflMscVQoMI0mV+E2r3xo+",
-	"OTx4POwlo/3Hj/d6SffwyZOnyfBwb0z3xt29VnOJYFMHoFYU2Ayu1LRyzyY89zGK/TWXTOkTKS5uTidn",
-	"0I6y/2urKJ2acEWBzM0efAxRQHfNcazY0XINYuPprpjVjnWGMLrb+kgLs+UmnKSblDW/TkLRCizbumrp",
-	"RekkQRi4awv81lUcwGufDwj69T3c682hvlRkSmjtdSGz3mVbaT9U7jzkPLj6bmyXOrtJ6fa6yNqCEK5S",
-	"9/3rN4sqDbOdIyQoTepVSz31cZ1iSKp6Ydht7MTVxnjTb6MlVnMVOQCxrKiev9fdsHR+/ZGKnAtFG+Ar",
-	"bQ1kbAKaNTE/Ar7kceOjmjVAqNXNL6eyop8TnkdEChJQv0FbrwTUPajPjRfjrwnh2hFroVzlRf3r8iJf",
-	"dH9uKMiCsnx1BmZOJ4q0cznnI1V216/tQ32DbQg2D7tttm/hPduyjwviV0uRuYrE9bbZqxrotJVgJK9K",
-	"LwFRVmzI1fva1aRSoxSp7EtNowlchAoMpCbbGu9ZSafxJUQlwulRd1kXqPKlFf6OjYKgCc/KucIVJXFl",
-	"cKN3HwO90xioOVhwvTfB3VyGDBCgdUyG/HtoDVNDJftd4407s54HdI+X0Gu1cy2/I4hE9uNmk4xCAkwu",
-	"S2nvhvrCh1hM6vMW+LDV+RBBL6KP8nKDRuUlrjgVG8jYLPaFVaZq8dP1VeW2Kw/3NcvAXaFe2wZV1MLx",
-	"cDyqr1qnbKNQc6F32Cp3jfUbw/7Lvd1ed7e3d9p73O8e9A8eu5zt9eUbezV6wO8aKMB4B/0zx48qeNZA",
-	"4cbaMeLHjc4RjLCVr9JV+7pjL2/TSujD6ZpSnq11ZR2rtgSfTEwRTohMSoG9s0xGUqW7wpFtDAd1G+RI",
-	"ucZ02NCC5w21qFdc8vKE/kN/i61sTl+dkJFeCDxtTB4t57mYFBMut9poyFSoco31mwA/CW9CwyCNfGf9",
-	"YPBT2+F7q0ErHGz9UCZnc8PXV1jX+tdDVqna6FACrHH9+3M6qY2xagFbN7w/IlQs86kmMZYqZhATisQH",
-	"e3ukhKd9KaC7IllkKTY6soDacr/8EGe4ap/8UEez1dpwUxO2vuueH8OKXGaFLR1MKDZ1A1AKdnaTYxsJ",
-	"Lret/rX1f+Qiqw/V6zqQyJ/Iu5RRqCUicjrKyVL/otzlLZeECy0dFCMcnNKbG67lOj33wC+vZMDG0K9N",
-	"7KODbcFfY7p/OHwySvbYaO/xk+7eo/3Dx48fPT18sjemh4/2NwR/lZrirIollbqorId9eY97wnoF7KDs",
-	"aSl8fFQBFDGjl+WMHEBYsk9zqWxtMJmwdCD0kciFn5bTN8UqwpCGtik7ro2yHQA4DITBcJpvXDXyqwGx",
-	"bjJo2fuqQcsQ2n5bd/Ux/uoaKZZfDWdfHEOIduWl0IMCPgqZRI3WTOysbZy5xruz4xdZ27CWdZMbvYEU",
-	"Aq1cBegPWJTLTbCQagp8yDat0HMPYKmvVT3eGjJPMaMIl2puoxs3sndsw624dpWdW82MWJ/B4ChpVVKp",
-	"SRot+1TNpWs66cDKVig71Uu5urW8CwGbvBnNmaGkG70EhqxYxmnKf0MIbM1YCqqL76gmqWA2DmnHDrsD",
-	"K7SC71///T/xznXC0NtphO9YBn09pVjnHjWi3/irwjK/6gPbKk8ELOmm3zb7V9c64rbIjzB+4nBm4ebZ",
-	"MqVS/o5RukwKTCIXu6bq4CaZ/IHt2QZXvtm6ag7waiUCE4Pj5bKJATf5mvU0OK7M4jb3M36ACxSsgOWu",
-	"25inLCKYpp1LRPxCN/PXNDtPTG1VX+tJtfaQnIPX7IzPAKVqvEPmF61+60+/Jucf2+4GP3qUDEfJXo+N",
-	"DpO9A5Y8YnRv77D3+FH36ZPkcG/4MDnvzMVkx/XY2PaXgWzAtClv3pa4IG2D94BFoDavVUetb7JPORP6",
-	"1u80NKC3Kw/6Sd0+1MTKrzTNP7YXWboDQH825p+saI3/FBN/QuHmh8HIn9stjO0pNspYOQjoFm1ifvrE",
-	"U6rV/ArDeqDIJRtq+309QFpvsQWZux3xlr+WMrfNcS6Tdfi2Vgh7XfVxJAeZ2Uz1XMqBSGk2Yd90dnND",
-	"fPg6eoyBW3ejXjfa6370Ln296WjU+rSrn9+9oGAgKizpC+O0otZLM0YrMsXYWh+LOf+d59Pjq7HpUHpe",
-	"WT5v8BJfotc4rffdNk76whNQ+IeKV5E21AyzPTZNPLaWjLIS9IwW3PcGXB5mfDLNh/LTw/liPmc+YPnR",
-	"HQKW38HgjTjlH+wsyUNSevQ28ckHbnZu+OZsq6H3yLVSrm4Ep2wmNbdbFQYGV89eP1i+rF9LG94Alnxr",
-	"KOOGG7ERutjs45VAxYHTCICJv0Stk5Ofg114joXt7dFY/7V6Hw52u0+gHM1B/+Bxf/9pp/uk62XT/e47",
-	"4phCpHqdt50TeB46srdzJvSZzd08tHofViybWtesazOzNr0Q6UkLfVtgfTORb+iwLvEXattAxAutZIa1",
-	"ReC31kA7Z8sjUvJUreqiW3MkKJZtpDQUFwm0Bm1uuLjF6v5UT3e7+6fdx/29g/7BQefR3uPbvE29vcNv",
-	"6jadwM7Avu0dmuBEU+nJa0RNDoJRk03K6BefOzz/igL7Uox5Nms8326v8+hx9x/BCpQNzy2yjIn8TPGJ",
-	"OOMCnscZuyL9cio2KtIPFcYgfAJ37tePYN+VGwuAmlYfa7Pq/n7U6erV/fcq1f3zS3k2piOt4lYF841E",
-	"sur1/0FgalXB2BZXRaKAuhGAmGyJmQsA5ciE5X1ytaBqhxyLpXH5o31qY/YH3ae2hCDE3ciFq823g6UV",
-	"DrrdiChJMGDtii0sZkQb3yVWt99dh+WrL/vls3LBlVximKJcrozn09JIB2u99duA+YomnKdM5e+wdHR4",
-	"ugp5l+v8i3c6NsV3IUgc//T8tNRzWDGRKJNrD7vetzUtsXkInIiqJtnrF9oC8+XRWkXFj8Vw6WwNV7Qf",
-	"X/K/sarB9L8Mg8CHzA9P5IxJwYrU7gzfVCrQXs/d9+ZUZHVXJvdxRbuHYDPWWK8ijF0vLazp56H1rnrd",
-	"6smYnWlINzHxuvBPs8Z1rCqFaH/dizeIQXknUI1FlUCR3krLuxgi/0IvrU3uw+mPqNvMeJpybCOhoJyK",
-	"KQt7mcmcmThRAerBkiBQgKN32N/v9Q97ne6TnimSOQMBqM3Z3ZxjVe3ShkWtT7sTuWsBLHOun+qc4qPu",
-	"q10+05wPXEemPAHUgwAtITVNenYTduH+eKhYdsGyh+aNsLkfwKwGI3szlv+hVEMmPoIaS3KOxekjzOMB",
-	"bsYvmCBSMEVGUypCpSFWRsBPPQngfdOYc9Yc9Cvx1y3IGoAcXlyv+fc3F4WFqhigPmDBRj0uGgB9W5jh",
-	"UngyqqjWgw73kpBruE81+vdoANFRV6GEQE/F1p0nRKzavsrmkNlC5Qh1w8fgbtgumCVI36+DlpH8tlWV",
-	"hbemXOWD1sdYMwRTKK0sprvXBXDZ09lKLasigLe5pVjVyWCJ67mDbem8v/EOEYwlxvIEr4xqwBavyaZb",
-	"l9KM1V4RyYnPBK/hSn5yMpWZA7Ct5SibJPdeJT93HVTsCLZU1fZ0C5ZVZHvDG7dKG421mReTGaNChU5/",
-	"rxuRGAwR+1D3iPCJkJmtCxNONwUy65A3q9a2Kgu1hvqBe4zf20ItPIMkX5MJDNNIISbILli2lAKCVGRE",
-	"BVGMVcPYgQzPG88ZvcHMyfUpjavZyLZsfnWLxntGf4OMHvDGGx+MPoLrK2Ku2V9F+VUIAYGvw7fE9AIM",
-	"97x9oMiQy0lG59NlkA2FOgQGpqDvLD62Eq/XYCa9y/jMdX47AoMfOBUVSCQAdJwCOjc4yXLBtgpM0xaO",
-	"+/Dyme26bYutxTY3XTnsNHwOHW8R0QsAoUSzxAZftt+msDzyi5ROlFfITrkiduHN8VsXlt/0Cr55GZaD",
-	"flPDxkO2D22hmz/jap7SVRLK9BANXQP8ZpWh6bVPrC52xqHCrYOHui0sqCycktlcmc9RgX3EiHKkh4J+",
-	"boIiXO/HinajPyYvn4UjIkV3x8oZ4heEjiBgF8bpNPZM++DapG19pyr9HyviHb9sRu4EOGcqqe0Y8IKn",
-	"LMxANcnGs0Wa8znN8ofaEt9NaE5jLGfY4NE0iKSAlBvzlK1AZuXSQHg6vtk/5IJmyw3XpW4qU2Xjnq1X",
-	"DOY5n/rnrXjPNjD3rfqrNlyTbcZrvDXbvGQloW/+oooqUcJau71HaextlN0G7wSKZZXnthFEyOaeuK6U",
-	"msxXdF3Yqn3aKHnS+eecTSohqhXdm7vQZLPrB+LrsZ2tgzgrAzalDsy3FIjBa48Xeau7f0LHLJSkdr1m",
-	"Eloi/ZTdRM20poi/a1psHepuv4epHJ1DAZE0ofMz++fH8EULL/EdkqleYUTqlWUWBlZqT3O7fg449Y0b",
-	"NTTcKdDerJGqGFMQaxJgdJi4iYKsS2jgdQsX7qtk0jk8w1ZEHiDwDfuMB4LaV+9HXop5bzp/T2R+DCBh",
-	"Q2HvG3r1JqbRWgMk1N2vCK1/3qzlg6vRHcjQrQXib2j1m/RU9/ujV9Tcl9DwosEqCEXq19bvqC60QlD2",
-	"vLxZ1emytqwgAZXOKGBwB+9FcFUeLWzF2EoJ3Ap8bzy/ZaXh+riWvRCupUn52FRJCV1wg4PZ3907OO3t",
-	"93t7/d6hK2+yJdqlVwG7bFmpfiNsTDHf+vpuAjGzMWSm9/UhM4UMe5s5U22j9I8CyxdtIvJq1wshFoXz",
-	"r08oie1LXfJN6epF9hH7NWgbUL+iDZOOiOJixMpv4orQVEn3252OtUtfcZW/NA1Ub2HRTT10vZXHREuc",
-	"bZYOL73O+vEF3ibICZq120I4A82ZIDi8qqqmMb+O373EApub9H3wX7oB27bDEJ4rlo6jAtdpXmVKe7aL",
-	"Y4gj6zVRDADx9WyQevLHnWAQe7t7T0/3ev3u437vaefgoAmDGH6umVc/hk4vj/s94H37T/euwqv391Yh",
-	"E738kU0ncBXmWyK51tNz+Z/zydMn7HjK/jq/+EEd5r9cC9X4zbBosIyb+4MASESbWXYWFQIObV54wjXE",
-	"2BW9377TdfUVNxCnlW30a+2GIeSTcAwVvfMn/CVQL6bUgLkPqYK1Yj9krrW9PM/4cJEz0kZIH9ZeYCoH",
-	"lstmQ5YkLCGW6quMAtjCry0OuYvQBJ20Z/QTny1mULP48JCMpjSjo5xlagcy8erpxoqNFhnPlyfAIGCt",
-	"Jp3vVNP5z4wGffgeg62wOkghrrA4aC5esEAsoatfM8XXF/la71/+x/Hp893Tt788f1OcNJ1zTAkoze1v",
-	"C5YtN59ahOmc/7WA5n02OOimAp8XMynf9tpM9NZxMW6I5hmwmxY9F/se+u3H5+RJ53HnKQZVEyjQnAEy",
-	"LWUzJkxw9pXBn0E7Ma6gwJM+RX2oEJGVi2yEMK1skU/7Xpj2gX46AT+Ta8COSd08HwhwjejXgXddC2+1",
-	"4DkjoykbnRufCknkaGHmonnVAqKn+JVr7dIZiIH4X/+LHJf6Pw3E8/JjhH0asXleowbEbGAmUZ/MqVIG",
-	"X+Cd1kCYMhNx6STi6vkRU1QlLpFOTJCyOgPxmisFNVoX4lzISxFhmQHjHLOUAi/vk/ig2yOfB7aFEhQl",
-	"0x99EOhM4r+xBGqSmQ04WSRyII4rChTW4R7l6IfyQjwuWTRWi0SG1oI9deKTD8/e2jWQNjVKRqKnblnX",
-	"ToccQ7EEGJpMWK4GIj7o7tfnv09eyGzIk0Qv8fVCQXEX/Fku9QuJno5eF2nrf2lGy8VkIKRgWq9BtS6V",
-	"lywBvm8QLHChsAOSnoywO4yzdRM6qE/ogLyRoTVpvtc3BfTL35jq+m9kTl7IhYBDGIh//ff/h2XrZbI0",
-	"eD8gf2ZaL7W1Kvb++fGz18+JmspLTXQJH4+Z1lXIpcwSLiY7jprLprcU6XIg3lpi1twZepnHn3DLd/UD",
-	"fYIQIMRFkLX7j/POpVWoh1ixqqJ/D9lYIqSdZwV5IFIHLqteG6x3IGKvCZtW1IxS9KeYZFSQMc9UXqwQ",
-	"cwbM64sXD8RbUVxbf6XwjNqFNOZdhGSYJUcA7ICOZFgOhiFfQjZjZ5kHCqWY4XnunrIS2ptSn9CBqJS2",
-	"FzKvgpGAzEDjPugeRMTCluzTwDU1HR509yOgXYvzEISSGbIG7wLii7p2v955O3Ss8Pq6zm5Q7U/z+Mg/",
-	"Ij3ySGpS1lxXzxQvOeoj2rTSzHcggGTbMZ3PU8M+H37avby83IUw6yJLsSJAgrIzFIXFomVQ5ABfFzlQ",
-	"64zlU5l0SNz5p9IMV09KX/n5nIkESyvrx+Y0n2ou4nr2J+bJgRCLGcv4yHLXD+9f7ZoJeW0s/23vhe1U",
-	"VuzYhAsjDV6BPz6n55qJ0wmLi/qSvR0ETM5Zdlb5aq8bkRn9RHrd7hGBegzZQBj9COgfu7PTXD8BLOgX",
-	"za1oxknCkx0vb6Jgt8hI9WV5xcV5TNrxPGMX2hQT7FOu/wv3RP9DGxFxRKgX6VE7EYn/c/dU5jSNo4Gw",
-	"/959p1W5GL58xzL40/zl/vWGfcrxT1zwf+6+y9gFfjIQbWw4Uw8QuRuLGihpGwUCeRz7pOl6KBOtFA7E",
-	"rmY73Trb6ZL2DzSxNVB3yGBgO9ZrzdN0rB8MWnBTXLlNkwBp7sZAkMDtPAqM+Nm+fMxZmth++P1f7ccz",
-	"NbEffvzihhlTnrJEj+KBtNsIJ9NXkxpQmgm2XWZay9W6mN6h3W3k9e5mzPnIVkPPGFVSRHpq8aofEbJr",
-	"JBb+wi7yS0xAPF1KApdFeVydJFRN7Zwa5KPp9ohSWcvebHdEFSPjHU0vGQP2m0qp+Sc1zW31ZG0v53jM",
-	"RRIfNY6Ac35vuXZAvppxtOZIkInryy/zM5jYn+IjMpR6qzIA0WYyWYw0kWg9xlMUYY2H9rxRQYA0AbPP",
-	"yKu0NEgkQzThlF6wvt34ojrsQfcQJniMqghO0VRYjeHDQmWypVj1aMgNkGA8LSWTi5z13f744xyUN8Ku",
-	"4ml1H3EPc/Yp905dL1Tr2Ckf5QoHxQXzBHFMrkqUWECVqAJTuQEtAEEiqvKBMocMDceN68nMtVen9N4+",
-	"eW/KIT9H8NSplOSV5rD2tAVQEj4DAoorPRxyYT15UbE16Jy0rbmiBTys5KiQkWLCxSeXdKHfpadhD+3n",
-	"09eviGb/5mzIs+evnp8+LzZkr9u1R0xQwnl4Us0hXSQLZcNlUbenlG+UT9msr18XTjPSnPjD6Y9RKWtp",
-	"p0PQnMFyvShRplSR+Ecpciby3dPlnPWJL8FB2mLhnpSPmFC+P+T1y1Mv375ltw24RNlgbJfMxZ1W1Lpg",
-	"mULzEuxH2/uJznmr39rvdDv7JrELDHiTZgJ5pCzU0lQsSSonE5bsctTWQX0v2zCgWKHdZ0q3+T5g6CKK",
-	"w+h/L2H7/bpnJkk0to5BGAV/EJtMUeyJiugY/1UzlrF0aaHncM6xYjQbTWNyzhg+Zn+BlZQwbynDewYF",
-	"kbnAx/Tl7AyE0Uu03oy6SOQpH6bCq+NaLxOAPipsoqFga62CB07r8nb+wth8s+loA17Pp5T8NpZyCKUd",
-	"Q24IXHcraqFPPOjgCjvRiyk/1NpGa5PnWIaPfoxaGVNzKRR6hPa6XUAOIOGDP6xC9fqzYoobhbaxUk0t",
-	"rv3lS9SU2gZAZqPL6bfb9iahUcxjD+GZL1HLU8XW/eQ/9ZNmz1r/udlPvMeNJrj+J3a34VdWK1z/s4xd",
-	"FL8DRXTtb/Cp4geouW72M3wUjuWg22v6jSOXh77q1YIf7a//kdOm8BcH63/xRuYgn9GJuZjNaLY0t9YQ",
-	"C3btUC65W4EHdC5D7b4+KC1vrOVYAs+TdlwNusRHlTD9QJgE7RldgiukYJTARjfSPDvkVDNEU6uLDJk2",
-	"I1UptR9Tgdql1P/DLhoLWiwaezrCNAxu2lKjgzAurYBQzJEh7YPuvrZvIIsNbfdYsy1tJG1pVRR+mrpV",
-	"sROBZ0sQRS+MWwDzQ8nfbQ1NzOcfUWGrD8OTbWqSShElrnfalKyk50yQ4dL4EfUD8AZtYhf6JTcdBQpH",
-	"eEToQBS5RV4BhbL8y5jmsKPc5IrCduqBdsDxoXfKZJLqbXJayp//jHz5z3+2vn4ylSmYMu8Xw+UDRTJt",
-	"ggOEVY7R24eRAq1bTJ1gJAu1oH51BYI++/5AVK2RF2BCQSEEemG38XNf78Ff8Dh+1eehVRe7d0Po6q83",
-	"UH/z8YtRck8LExQw6lCwAcRvPUvNmOuu7C0XKqcCqgVbSx5nUvw0JGV/BKK0RcsMUVk4+sbyZpWY8UaA",
-	"92p+sdbrcp3XlyJOBlJVkaa9G1udEaJhoSnYpc3CBrbavbFhf6DJe++sAuMfO++aSZCFRFjDWG6KqRwN",
-	"RKODoDpMs3+CK8sm0DWxc2RLkYO9NhAVntQnG11BY2Avhku42naGeNsLezEirDPp3Nq11gwUWZLeLQx9",
-	"aMvOt0T1tMDK4TkZpZTP4FYPzRYWhrHlaPACZ63PaD6akoSNUmoS62c0h+PRF/6aasONUOtrnHfTNTFe",
-	"ZuszLkn//mrnD3qMNGljQGehMIRHi8jMmjesCch0rqAQRdrWX/8DU7fmVErwAVQUKeRr9iIEdKmoFYwO",
-	"FCXSbLGDzzz5ghpXynK2unIFKDgGw13SsDrkPZvJC18fMiI3TdHD7zLU2kWCs8vthui5lmQVD8Net1t4",
-	"iXGCifGl9UuaV9E3JJOXEJuECwPNSDKWLzIBGd0Ui0jHz7TyIJfAnU9YdsFHLHbPRWj5JvgMSxAyUJSh",
-	"LjqYRMZRZLsk4MchOfoM5l7I0WsYb6tuEg6TrJQ6dhvt1uF2dr4jTjCiAuqie7Q2XDhu6cr2kQB27lvi",
-	"F7e9Yx+MI9Wo3TKD8Fte2ke9YXorQ6s6IEBHZV/rkd5S66ItdikLv+AmwsidCudDGl/B+b5Em7rVXAmF",
-	"MjX1nacsIlQMRBV9ieajaZLg+cfgK6AUi5HDUcYy0/aIq5FTPJ3Yl/m1HPTffo2eBx73LBmvEUn5OfMP",
-	"xLx4dWw/cKpoRdhBYpOqg95F1/1h7O+QcR/Cu56xnPI0HoiEJ3AFxzzNsYvdTN8e4Lt5WZKj57DGJ39i",
-	"+a0zSW/OK91ZeD4ov1yC9bX55PaOlns+cSU+8RPLnZ3g4X7xGBucT2U38hp3LKz65bN3NJ+CS3a+yK+o",
-	"PTlvPHxccQFpxeiYeFCLBvEHqoh5LUAlNsUcGaFXcCF72ITn0fZsBKMyHmZDuTIeRysrNR27aHOtIJi6",
-	"fkA7bMd9HkBYBn/XYKvBzzuBUkADoSesijYzjR4qsObQkwW9TZw2oXbA6DOxvRCr1fs3k34JIBvmE+wS",
-	"39kPrKo6WVyhhfDZEKcBjWGmACIcaMaKahJwb6Z8AtVnPEcRbglE+ExXXMBv4fHGPIHCMgajcoRSygtV",
-	"ESaSueQit666VElspuur9IB+CYgIr7zbLbmkqkUEb9glVX/9ly9fV9zNZMLH3NoEq+Red70IK3xP9ybF",
-	"vUnxraoKN+KEea3vzXKVKVLxs9hiY1uE/ptEflubCgja9+qXamUBBXC5xZkRJQLTHUCm9i1SA0h8bgLw",
-	"EEgZCG0AkLaQBhn4sAjGR0RI+7QW0CYaie6b53Q0hTQ2i4V3/Xf9hDWnjcV+EbHYFCczuAUIt4FoeUBM",
-	"MB5z1xAoHEOGkkHtFVlQ8RExuFtTgMiuz1RAA5tkJZzgtTmhOwuxmw7O2wTaiyri9+bI92KOQOSbVs/v",
-	"VuyQYAh9I0PkiNAmS8N2X242NTYMo28SDLeNnjc3PUwAuwCzQ0FOFz63tR2RX5TYzkDccCQdd8to+7aJ",
-	"vv/qv0MQzEcJQCRoIVL9ge0kH5G9bjQQ+92IHHQ1tR128d0CPNCfuMq5mHhNL3EhNRDksbFo4BfKBn60",
-	"TVnsCtgn4EPX3B1of0YTxLBqG8eGzw/1pmjOjaMORCrludYYx8bfY0w4QpOEjPSdGdLROQEY9c6Ry5yy",
-	"Vl2zcQmFEqu2ZY1pHyeJz0JvxxooD3IbBkFwhLsPU1tB1Bystn1f702Be1PglsR0wZNK7Cj8hjqX+Fq2",
-	"RPfpXVHpwlaxNWydhjT9+nLrUuAaRlDUOtjbu6sFl9B05hYa6Uh84Vhfc1jOVhWz4yQpNjGXNxVSd3Wl",
-	"PxuKvn6Q/Q60s4FoY8ZosSUjuUjRhkoZvWAe9iaTiwmG5o/fvbxa/L7QXh4oktCcDqliA5HJS2Ji+OUY",
-	"O8ooF2knx4WNXGnubRGAK5NczT0mu8QcUr8on3fGjVO51jPcxw/hvz2FEDdR76DNbeDKYQ2xDsnOEX46",
-	"AiebkSsJm82lvkwhRQfBFVVd53ZBBKvVAXuYpQO8hxLcC/tthH3uyTP/kjVJ69u5rkfmTGxOrVNBmqcx",
-	"/nb8CsgaigVDXvNKcMQ1vAvR6pZvZgpFQQRXBMHuLU+8VnUH6/e3lIqzZ3JwTIcsk4JjTqtVtZcCOTlF",
-	"L4NrhWt/t16Sq/tF/F82Zhd4wqJ51q5FgoH0YgWDSmEJF3ENcQ/rJSlSGVykVJMjzlH4ANuQOkkwtlty",
-	"Ypfi0onTMKDbRpEISTMD162XFXJ5rzGgdv+kl2KSLeFhcK7H5vGYXGZ0PmfZTp/E63t5rImV3qqPJNxy",
-	"6/biptt6Srp36SkxXNBFOTT1+UbIvf/kXqX6RlSqDZjtd6cdfRtODSzlAy2uTJW6TdwbxnteyJn+aoES",
-	"bSQYqqkDgLdydryTbv5Mru39cEC724x0+9qawyyZ9ILiA2x9VvghLPpW2VAxuhZMvxX1gouEZTEZQao4",
-	"liYIOtlQnYM2VZgpOCvl4EdVkJ89H6+ZlUEPS8GUUZEcRhigcW0TE/LYAi9aI+24tcLDoH4WT3lzBm3y",
-	"BYByVYQaJPzUC+NTZba4AAG7ClYI5z1z32h9hGajKb9gSRz5wDj9lykFEJEYBjobLrUqaZMO/Vi9VjmV",
-	"zHKvulCsiQS+qFUB6KBCrHjKRJ4uyZilKYaXTIqjS3k0RXMd43HzgAJuOKRBX5cmT+QiVxxBAiSfZowZ",
-	"JzTEwnhehMIGAmJhR04rdzUANTngT/WtZWIxU9Bu25sPJMT5ymMjshGu26pUuAIkAdiIgQCOGY9cO70z",
-	"LJwEqAjX2ZDnKxEQ7wqM7HamovnhsSENrP+4SV2DamfAbX/5Vh/wD1v/7ERm+da/Aere/FffZGkHs5Zt",
-	"MSfVFC7NH33myvMdjCRXsP5aEN2XhvjKpSHuNrnYZIA05f5qbdfwWm0QaDZJ2itkiuPgVmLsVFXILXjm",
-	"PWTq+4RM3V7uRpPy+vBz0YX/C3amvy3XqYX+a10mo0KNWUbarsqjSJfXdqVGobJkJf/q06B/tdiC7V2s",
-	"QSRaoI5ruXjVVm7S1y7r2G4hSCfNVorW0Ttar5bhjGFQjj8IL0kBKwIHUhVsPb/CBFjMyXBpMx0GgpsC",
-	"pm00KTp6n8+GyzZP+jtaq9Uzs4hUU7JMn5NWWHnet7Q+EPoEIv/+8SSytT6LDtumdpe14+i50VwN/WB6",
-	"itFXQ67cooSBIzm7h5/7gl2euT3yKxp4/NQvTnJczV5R+v5DpRcLVeB+IRk/OntDMzNqDSojxfB6WG3i",
-	"516WOC3DISpVVop4rTajTEfDFXViSKVMjHmLq9uqLOEs5ljxt++frX1so3i1V3TS3GWzaqA1TWOXU5pr",
-	"Ovax1DZTx9AcV83J86SUOz/PmMJi4/A2yIS/ViL8qTlPM+tT2ZDuecPYtvcQmV6n4Jbi19278ps6Ekfv",
-	"z6ryJbXbsFURk21evCUDMNnQRVUWTWOuojsm+w2xonGAkclL8T2BBqxrdXvv9ddwMJt0Q6s2FMWkv4vw",
-	"tuUXXnYkiPLVKK2iALznnpxKeb7CH3mjWslxmhK1VDmbERh249QbYjNvBmKb1JugN+cEJvAzLPsu3Ap6",
-	"pE19Cv7m/PHu/tVrJ/r75hE/fnyGH4evwB2o4wPRti0DvGLahUW00yHxIsM+ZNaS6Ic1wDDMYJEF0AUm",
-	"m2GKCcQ0D9UoxGHL5Z2x8uA0z+dttTMQH96/2tmo1rPjVXiNsfL2QPilt12lf6gNpuX6wpTqqye1YT5b",
-	"Xmhnpjuuvj3ot3WlDI2rfyBgrfgc1h1syI4oOMDtJUcUY9xSbkRtgDtNjUCm1pwT4V3I33lg//tQe/SE",
-	"4XoUuGWPEQhXcVRf9zU4w+87ORlx7R55bicunMa0tkDczWpOA/HSQaGRwapLW6cC3TNg3KClY0DUnUpl",
-	"+oFYATwn7dyQiAc5J3XE+UDE+u7HhY0rDagHzONYQEfNam8Qf8ON6wWlTtJcFq7EpVeWMi98hqWT7VT2",
-	"yUvEMwl6+hdiqemS597NGHORRHpbRQXlIQWLvFYtLIFi/9AvH0EmXiHaAyxEWyqavtcK+hI38yG60ukf",
-	"bx/lrnf9bfYGupiuRrobikEiAmKok8Alxf4w2qTG393rthvptq6o25X5VXQXZt1AnDABvfEUKm+2Zpqp",
-	"Px7DXcotIsGQzIf3r7y7pAxHMG+YIxOPiClR7lynIwklm3MMoikT6mcp10zwgRoIucihk1UbJFTG6GhK",
-	"hym0RALfMfJJbBK4U9SDxXJL6M/zzdGMqdHCMI9iGONKKvWPQ+3zat7KgtcZh2XQSch84/XKTPG24yV7",
-	"1+BxpTjJrTG5YhP1lhp9odEkLxEkURVCvvfQ3ZGH7nvxzDGIzl5LwTxny0K/vAu3nGEAmqbP2bLAaCMk",
-	"mSqvWXqJ5fHkqgzvF7YsOB1A2EqfYk0bxN0mbJ7KpZ6YisjllI+m0GpLa1kwvz6WTR4IwOCCFwVVkIZK",
-	"mr+w5Ra8U5CTk5/14LfPOHvfPuM8+fkXtvw7z6eaHpq4jSYhG2yGE7rnkd8SjwxWBHVkXlx+fZs83qXv",
-	"3wqe5WJiq7DNlVKQijFbTtf9vMzG4Amsii4vxUDMWaakoKkfsxaJ31kr1NarQ8qduBBTXMx4s3ZcxHXj",
-	"Goht2nG9KXZmk5ZcG08r2JbLtuL/w/Xlcru8aail2Od7EOZ9f64NYkzCv8eWK3ofYlnDK2R4oA3rYMTl",
-	"rIZi2aiXAr7YT1etJDVEJOEZG+XpEgEFWI3CYhBc8kKpwWExhpfN0CHvMA0DRLnNv/Bn6adVVLPLNQeG",
-	"4hhc5SxB3yE41DAEVKke7yezOJQhTVM9i6J44ohmGS9ndGhlas4yaNojhYr9lA5snA1ZHW2nd1VTNqDv",
-	"qEPY9tFrZeA9EUgLhK7ZR0g7hj7iOwgnTZfQvFZ4X49pqvT3dpAjMly65lKu9SzuC7Y99UC9DRNgpNr6",
-	"C39ppFofnyvqEzu5ERlsiUeCticZUK2evTBulbK4izAvgosJGVHFcLwiZSScuYJ15MLJKx2sakyun6pC",
-	"yDWTVfQritJtV0pXMb2fF4zcSMKKJturNfu8T0v5g6SlaKsL0yc31XAci7SMISJMM1MXASoeKFjovTL0",
-	"LWSk3FWc/C71pzxEkp4q5T5qbngayI5tq8XQpQh46OKUz3hOhiyVlzsdgn3BFKGuZwx4JiBPvphXZLHY",
-	"/sWo2puYezoQsfvIq8tHBaLkK4kmXntWJ6S5GIh2gQ2tqHMUiqPIzFYFGB9hFx03jaAehc4007rQRxOR",
-	"zcFE4OgMo4l2bS9Ev40mjhYVeCbQVbH3P6gOETHmbC5JQtUUm5rpd4F++RfQp8iMUaEC3STIXhe1CvM0",
-	"qlfm8W6E6hdkAwd+yzEBFJdhnYdQBeWSC+xy/3eD2mZcH1zU1BXUUo2nh7VN2whvClWvkYkqJYTnuGbN",
-	"lseM5ouMkXFKJ4q0Y67UgimbmhqTf/33/+y4cWt9SvVobvvbWlExP3Rd5tWUz+csQVp4KyzOqoSZqhbO",
-	"wfb73f3tyrWAbmZKtpioPikVbcmLnvplt9S//vt/vsQ7RYuQ2oXTbypfZSBnOpoCNf86aP0fucjqj/S6",
-	"7ob9ibxLGVVGtx3lZKl/UT6fXBIOvYuVVg4HrY8xUJTMYIh39vbbYeAOax263Cmks8FIsK9wzbSU1SOB",
-	"Fmo3wC2gi9Yg/u2ik1qNWOrZOvZh1G79Ei6sfdcx52g7++o3e9V5MGhpW74QcsWmL1Hwt4VNYVVcPXFP",
-	"yTVg+DLf1K/KG7tZeswSoAU02G6GmJguvn99Z2SHOBTs0oNPQxkCReJsIQTL1Fkuz5mIsbCzbW+t51cq",
-	"XrXT3B7YphPfZoNgM8bttQguD3CnEEOXjt2MMjSH990iDEt77Glb6/T5Kl+qc8gQBx+IokAKJr7cHhsF",
-	"sL+S16o7ZPo/DYSrY+QGXCh9UyG+69r1fsVus3N31QPKrO8VfEjT9C6CuhtAzp+X2xiKkp6BlqIpw1bj",
-	"pVb0+5430obe7+kSfVwYgUUd5ASC6lvWWSkVUyn1cm+opkJWF1Pxi600V1Mp4Qcg/77k5EFQPkaxG91X",
-	"uMJGh81xmt77bO59NqH6EGna6Kqp3r97j80f1GPzB0rqot59CIrWRjCCE7djmZ07JNWVeO3aDkLHYlmu",
-	"06YYqxRe8Nomm7bGTJiGNujViAYi3CPZe9KG4HY6eq/PsSOOKd/ghcPqHiuMInExwbKbLiqEZReKtRxh",
-	"VFFv2QPlOzq4IjQnM2l8eEoushF7oBBeDw0qIS/TDRh7bU4BA2/tLf1q/TYjn02fZl+ThygLh1w1LCsG",
-	"j0jB+qYnpsPdH3SfekYuZOA7WK5WY3jCipKxjV1Owdm12uCNNjWLvfq75gLZJ+FXjh7MpGnu8r4DEwNN",
-	"/Myo8yv6t4ZcKDjOQFStgpLdi2fhjF79J0vOxpmc2fCo6QpVNodDWo0mR9/Y/Xr2oF5F51vziZt5l2yP",
-	"G2yM4u3+j1KMU968RXDm9QSwxqJRm7UQruLJ9IS2sonAE391vMR6n300EA2Brzp44N5Y8Y2Vt/po7s2V",
-	"e3NlnUvKq9hzH2a+N1q+lTAzBnlXB5tLsgh59cPPAJz9cnWh5EF3HbQqhpfGEaEzKSZa2zallBvhfmSe",
-	"LixC2kHwQBqB2VAEs4HHe5Wuq2g9D3pHShbGQGgNfadDjouaWTHA7VTkKlrVpaQebkZzrVXiPQftn7x6",
-	"+ctz8uDfUE2A1aKi8G8P4j7EgncVE4rn/IKRNlVEioF4J1U+ydjJ315FRbQwYyM5mzGhV2OTkU2huPjf",
-	"jGJ6FkMM3ewqAdyWIpc8TUY0S1SHWLnjFcHOmNslG9EuZDJXELeXY+jVH7nIti+iIxKnVOVndJTzC54v",
-	"obmyxZPpveI5BloTPXUhLQDRZVTD3/Wen7AUAgMXInnXYum4IjFVo9iHErb1wUVkgSX6oAYGQA9SrnIT",
-	"YferGzfB6cwQARDcUJqA7sqKzYW2Qb4GBA7Fb7OGUhFZ7FNess2BamcLldtbStonf3tFYk3IcVQh2aMS",
-	"7eltccS2U0bhJ5yqucxoON3bgvI3z/iuVckEBQfBK1wR0NOPPBKMPEJC3lCmR5huKEHAUkYpRUAfvuaZ",
-	"kIkED0at4kq0olb1RrQ+RuuXoJUtg1XmUhw5ugZCb5qfptXS3MyvtJ6iRvoMzFzxLz1iw2T+CBWqgUNz",
-	"MXEM8F7rute6blzrQhZcCNkhwtQ2UbZymmXXMf093WlKFTHvAySUU2YGAq5Wv0FSNmg5lTqf2MiiMGnm",
-	"qZYVhcJkiqHcexDq1fbwTO59CPfdE8KeA3Np72XUvYy6S89Alew2EFdaAJX7Vn+F0pFULHPQ6fSbfGQ7",
-	"CQLbEcAt9KQN5pfmIEmDjvKicc4DEvdtS7O1XTcruXzYNtO2XBuINlSPwMIO/XL59o0qS44rfTpFpU6y",
-	"1xcsVDVz23CG8Qs4EH0iR4sZVvumBaQ+gvZ9fsFa2B1t/1PIMyBFFLTvewf8cGWpc+ZqM7qIVI6oeADB",
-	"m2FKxfmgFZF//ff/fIT///IljogoypwTEttfFnD+mAxlsrRwdFexzED7vUkjZCyfIoweyjAZl0hpdfpG",
-	"d8qvKqdGILTex/wbK7oO2L+E2JG+MyR+9/bE15Dg90Vjc8XWwyDxopVB0Hrqev3hXd407Irgdv1mfWXl",
-	"GLY6NOHYaElnw4yK0dQsHNsDndnQqoP+04xhRJnQVBMM9pEHyL8caUp0ObXQgW1LIHMdEz2jyyKDBPHM",
-	"UfP2r8Y5v5DZB6wYsWFpFdeT8XIqySVPUwgieFf7a5Wqumrr5FuHeZstvnW0d3mce9D3fR2aLevQmKpa",
-	"mxWjuRUotkkGqdSw2QY6tq6+62m1VwPLMFfECT/7cWSa+tpUPsBhQb7OzkAE+v26cgUZNLF3eJydshbp",
-	"4c0QuWWXvmXtRigyaZKaqFqK0TSTQi5Uv+Qp54rMaKYV0TkT0PElsb+Dpt841wTdKRiyQj2VC3BIG5TG",
-	"kI7O9dJF0iG27BjmKgwEJCsMpUwZFag/ZkyBh2FMNC0mi1S/0NWu1WPbcgzNZWQbkUmb2MBOUjTwfzPb",
-	"0NXAifXL0+XKroQlne+se3UV16j1X5egBup8fqPQ0BpuKlwadSXOKGp2LK7CbBatbW8Gs2kqVZTswg45",
-	"LuK39aZ0ekZW22GfKBR0MXhJcFKKCcAim+vu2bZP5WqFVmN0GY1yxtQ6YBRO33TMqmiVVcxjLUMO8K/l",
-	"dOaBKLd3i8LcMQo1Q99pqOp3rWu+lW7io2TCl8Ytaw0E5lsHKtbLxK27bdeGWC9Ct9XRzwqqKSGuK2J4",
-	"INbJ4SCpFdWS4OMN5DCpimG4nuvlsC0qbjiNtEzAvWKLG24TuxwEm+v1w17S9Khoso3dp6BFNmapr3Xz",
-	"lLb4oHuwE5HKzhjfj/HSxBnTh1B8C7yicKzgDEB7iHEKZwGPAPwmmNqPv28Dftr4FWyOPyDTF5lAMIwM",
-	"Jg5jz7mdvgE6CMYSQxoZn0xzRdq+Ry2LTKkGQz2VFMgdBEcMhCFVWA+46Ti2TdxOJ7uh2ggbVkbQhnat",
-	"x/6qVoRbutRIG9JNqfUxWVw8gueFUQ29hAXQ3aslr1bmdO/UJNtqP0iTtAqKlw/z5NbzuUtj3IaFHxrg",
-	"y5fbF5eN4ASZ8DEvPPC/c3u+SYO2FQ9KVAg3AFmi9bna9oDerbBOZZ9p3a4GfiOm+mt98MutMgSg/bCJ",
-	"j99eJtcdWPRmDbdt0vu9YnBILYqgMksZEumITEi01rU4UTlPU5trpUi81+15qVbOORs2I+QirxsJ7XJj",
-	"P4VO+XFKJwThp6E+XTjVr59YVN2ze7v9OmaEOdbtrz+0EFldVvWO0zDL/ALnFw0EJEpmbMREjiqmVzm6",
-	"CdeKffJQLTagI9TUpdDHxMzbSTvGns1n+XLOYhK/0T/aOdImClBajL9yRjl+ijfadHUmbfPsmW1rEJvO",
-	"xzAL6N2TS7lzROKE5jSGDs+mlfhCTV0jDDnGv83MoEqscm8AhNUlh8Khq+pWPsdT3dpy/CYhMLCYTQEw",
-	"Ncohgl0yZWnmHgVzX5N6E36KmfI1arodB02dK49ldv5tREn0TNboVQMR8tFsqFc5aAzE37V6Br28E5aR",
-	"AUJ+ML82YykCDVoFRCRlRkvHxnyE53U1rdC2/Optts1aykVTYz4oI5nRS9ODbU1HviINndqq3ZA13Rg/",
-	"eSGz8/dmTbfpXX0BGeiG4jQv26z/HOy52Z3mJnRNq75X5a7Bet7DxSsxHywjsDvO5MxdhLtkRQ8/+4UM",
-	"bqLuR7QawOK8TUhaODrRo18XvVICquwHgSrltW6NV7l19GJnIN7DlVSm3oXZLEhOgjq3cHu1Jmm/KS/p",
-	"GtBDrFJSFMNoN3nRT/DBoDPdvGv9S1b8WmgmBD7g0qt4UUjEbIN++dPqy+2L7bO4P/B2bPAdNtIFu1wl",
-	"MkhJYkQDYaAmRRpDA9ZrtTDo3Z4wWFf1oywC7htO3RbQp3ytwgCfVTfqyIF/V76i4bflbrxVZrEx3OgG",
-	"q6+sOWMPPVO+7fW5Nt/0aoGV19QvsAJwY8dITQHya2CesL11o5/lNcS3VFX+QfxyqNUB5+osRwYpOq37",
-	"EHZC56bT9GkNyot816jM5aEeWHTAQNRBFTta6pqLZR1BejtrWpOQeQX5up1cu1azjp9hh38fPg9vSdt7",
-	"PoDU7l0d362r447Nn+BNLppPOZDIRlbQERY/sC1iIWMG5Quwhf61Shd/DdHsWKes9Z8wcBK9f9vJ26/c",
-	"TLfm3Joaznk74KOgPbRe4AV6l/V5gnIUZEG8yNIr9+NYZGmwHQc4m00TCbCubMs1hMXkFHOdeebaRfRJ",
-	"PF+o6Rl6CGOUnzEmn5wplZ5dsIyPDX3GBEzIIl1aEYCXoNVBcEkwrruAgB0h0zyft9WOae/uICR7e3q5",
-	"UJ8RFvsSi3+QRZYWywq3loiwvqQt5kguMzqfs0zLerE0udy2yUUuoaada3SxHj0FbduRQN8vhlCscWoP",
-	"G8tJhigVUCtPOo9tJfV1A3zuaxvsL/iqX/WBdjod/Z+PX2oIzXooNEl8MXs7ABRvhNuAn9Rf/zXySlBN",
-	"aTYlvY7uv2cgyr0gvWNBql8BfKBefdNkqmSMKikMN8unVED848P7V/31zGVr7vVVJPtVwUNR62Bv78bO",
-	"HwTMc70zTfdECy6/ew1uyhrJVdVcjpOEUDwdgJ+uAjtouxwUE7VLxznLdimiy1ca6A8/6/+crUlSugHl",
-	"ZSCePX/1/PS5817vdbu2SxT4Ev/8Z7D2/vxnQAqUMnRYAlvwQA1EyQ0JeKCMGYTupdYioHm/dRd00DBM",
-	"mMozuWzzZCceCPt83zRMUpAYZJ5hiXH9eQVdPIcmOZ2ygYDo3Qibe3IbinMxOAzX2UMzms2iSHAbslSK",
-	"iRoAntj0eSs2tMDKBrUNoDiTByQm/rU1xxi8NOj7nmiFBiak9L3DsQzbKEcYirpyDxCpMmHZQMRmiHi7",
-	"bHvo6pKvTaxyKsltexpw1GQbT0OZCF18kAvXpUyTkBSscy/A7wX4KgFu+YCmJINUKHGAByr8uivd+6Pa",
-	"xd7Atf31rfVqSh6sdqu8vBsQV8fr+De5CvsuM0br4g6ILKgzoOdRFFIxQVyipvIScXTMM92hbFnGBbSC",
-	"HLS0yB+04p2jSr8DPzdWrU6BuwmGfE1TyjOj7lnqPUvdhKXW+KnHar9HZlhKl1zJCW8LnmI02TIvvVFU",
-	"Si+ISjGCbXs4yuKOvK+Qc0ByKY/q3DhjxOZKwiBSpEuMVjbnS6ZSnrOksPEXc8TwkvZm4mQss4GgV5Bb",
-	"FmBiwDF2qe1rOpetuQSO1DHlqfJrAsV9sqk31/aoNoWetWUdAYbotryyIcH4POH5H9N7eqci36Xz3btQ",
-	"79WF709duHfQ/sEctNUs1GYVbVv37Dlb3sOn1qaoHqdpZVoJm6dySfT2EQ6allFN+6ScPorIK5OBAX7g",
-	"NtavnLD4YYHCioiQftFtg4BpBGc9g/F/0ad3F+7Mk5Off2HL7TFT3jbdm9j3MvP7wu94xOvxWvz0DD79",
-	"BoE8el5gSZ4sMihdx8WEXE55jgls0DDonGEDIZVnfD43BXEFhBqQoWO+guZ8Pc1kz9myQOtDWCdnnwrw",
-	"rzRZDkU9MusIpArSbAkhbcD870Qud9/k8h+ROOd5imm9pv1PZyD29LDF/odGB+Mzr93Z0ZS0pcCaxiRQ",
-	"sQwyOTC3msix0cEwo9obcKcP74eX6PGBdwswnGVpsaYWklmvWaW/KHhFsbD9Dnlrs41NN1lvmUW7WUyz",
-	"Nm8B6BMcmjb5tyrx7PeCiO2zZzTPMz5c5Ez9Ke6Xi7QZG1rv2DlbPlAD4VXZ4ULljCZQPghOAxiGnYMi",
-	"wlRPdiV6Sr/2AnrXK9HT2CEX9itceBp/pxVho3Cds+VAtGuv0B/Xez5Fg9aYiwnL5hkXuRvBaN4TJrR8",
-	"ZqY71E6EOaBwpNZHUiDqTUHzk5Of4QF40qOBglYHomClmqxrc61NaVXH350GsJbTJG7J2eAPcRvehsD7",
-	"7xSsZVWjZpxWcbiRLYwD1Q3sjRPysspD730S9/rV70C/upESTIhO8jlkGKNUVszCpu7Dz+dseWs4JKd7",
-	"HZdY/8KvO51Xr/qW8VznyC+wREZWE54rlo4jM0gKH4DaUlVa+lo90r/A0v6oHZRcVIokXNH5nNFMQYIw",
-	"oWlqNmTWaUZZ+WAqBLD0C1Wimt1piii3Y9u7g4hFmkakqI8YexLOKI+ajGPkufFAIGSqGfZTFm635HA2",
-	"WJ9irDUAn4KUv8sc0Hvm/RUdyqBEoGYZ4CXfbwS6Cscpmd8rrO+bRebcBQMPA3K8dRWwnBBu5k442mqd",
-	"tjiYe7Z1z7b+0GyrBJzZlGfdHobGU5JvFkmzvjtRL4yvQXV7S3hNXXdHh53aovlqc0ioVFuxCAxBUMmV",
-	"Wxz7fkGvhnuo4CJCYkTRyV4KVq7pFZluCKJaUCK6UtV0bQK8taXRPeKD/tRmcapv/9EQUxsIvUM2DzP8",
-	"rDEp3FMpVzlLOuQ5HU2h7z6UhoEmcfB7TR7QjIkqPjIVXrQREmMU0tXzLnfOKtrinzM299+nTPM0d1lN",
-	"43N8BtzAtuw9dEJ3z63o7b+zQYXLVfUQXhtSXNM67BfG5husQm8f+5SXO7L/U05FQ09x++fK9uvfc20G",
-	"3N7tI41mq+/rM/yBSlHeO+NuLtg5c2ztmypX8J0CTEymvdbILliqZUm0LeZkw+YmV6vzVvT4gUr8rhVK",
-	"4YqDmGNJbONIG2J1kS4LagwAdxEP3McOtn51UVcHE6nej51Zxc1TEaZ8bsKsLkdzITC6bDybEJSNIHMT",
-	"us1WtBFFl4q0GbR30a+x/TuKahEQBdyBFqnV4G1pEgjB01RTf0evG5G9LjSj3e9G5KCrb+xh14RbtZJU",
-	"ipT6zYb39mKbw4q95whm2LicQHMcqqhIYatRmN+Z/EGsTUFIvTpFn8QY8tRTNc1IEqunQQnZ1kfb1Lag",
-	"EVgf1MYlwvAo6NNi2rPg3S2WdUQ4RNRduFwTqVkYwA3lEOg1Wczm2t7AQ4aZdlyuaPGC5sxQrYJuU6jC",
-	"6By3Fv8sDXNLMdDQGF+jaIXV35rDofYOh0Kh7ubeB0DvnVE3rXN5cSafZ4XfUechf2CYM3YQfKWFGoCd",
-	"G5sJomQ14q/WpatvJFiD+Io2EkLB6LABdN149Qoj3h9+NqRzE3Hjcq9yiDuYYSxyqNBuCNSLh8604ImB",
-	"KlK1DjxVTjIQm+uaEYrsms4FXGggcBqVAvDYARBadoAkfqCImtI5RAaYSBT6d/V9VQw7mEExi0uaCaze",
-	"m0uSMWwYwvOdvtYr7Bn2VwWTq4qfF1MGBdAvGoxsNC6JpdjW2DjSQxpG6w1bvchI9yRjFxLKm0aDFk/0",
-	"N3CBDU3gzQ3rGFh1vK5m3G4kGgd6m+H03+Ps10WlS7vqF6e/zp5U6KooaG/o6jsrfWz6I9Jwj09Svrv3",
-	"UvtmPCXlMspWhn8X4SHXdMBwc0TSXLkL9IYRDm2AugcKVl4KD9S60MqsaM4AKvnOjcS19R8rC02A9MFq",
-	"EzGbUZ4a14PBQZ/RPD4yliTybr2QxFcRLCZpRZWJ2+e8G1k/N8T0/lCO0ppOUrUfeWK/MjziO6y4MLP0",
-	"eac1Fzw1s03tEnfuoOiC4eF3WnRhldZ9NBB0U0cvqScSbtg3+yt6dcsOzy3cuP4PQy5c9L17TtD2Sp+c",
-	"3liTMwH0Ui1TG7ZCyoFtW0cC051d/xA9ww45HohG12vZ79roXjVtqmrW6aYu0tUNmW/V1RgY6dabM2/r",
-	"cPwqIrdAImha8Z0U937Gez/jXaksKxyNqxnjd2cE3Xst13gtf4QoR00DfKBKc7kRFybkeNxeH/LjsC8k",
-	"KnXHLFmalYaaA7Guo6b9KtRRUys3JWzATof8xC9YGUUmx/gqEsN/MMCNGw2pMWwgnN6YGzowj+Jja5W3",
-	"gdgtr3I79Q38kVWUQ3sjtdL81luYNp9Lkx8IQm42dn9k1+t3RgVKI6kcnfc9yuaCULP7AIODADQ8eqal",
-	"8hnOVP8Kc9KZB6gnwdYTfq8q/SLIcNcCHkfhmLw0TLEhlZuqabrmX+z4oPvUa0SHhdDGizTFajf2jkPU",
-	"Ptg64ScY0eIT/HQqoA0EWoKXHSPXDb9HUlzJQ2yFsgKh4BX3KTRcfVUOuiE19ERPzm9Qf/P6pz/EbSie",
-	"gfd/jRA3HNq6Pn+Qdzdk+SWrNHW1oROgDV/9vJEpFlpqsUHlCXqcQqtyJUbhCgG04404hX1V2DSEJisL",
-	"ZgXAZSbFhGi7PpDKvk36/06kJbJMlr6Vh5YoiGiek1FK+QyY+9CMVlRcMuPiG5zPc0bz0ZQkbJTCHdY0",
-	"SnO7Epk5RmNZC9zGAJKsrldtx6701f3++/zO6LLuLLndbr932ioRbndRIaK+MkvPYYFiqdmWsriyXLmp",
-	"HGvgrJ7QNv4QGOdmtNCcZqti58diWQ5qVKmqlLUBIXBwFnG4/5inASDOUIKG96TN0YB+TKEm5oUmCIpq",
-	"rCd+NpILkcdESJJKMdF0rz+w3SP0I66Rw0DE2UIIlqmzXJ4zEaP6Gu8bw+y1KT1pRhQS+ZDzfNnSH1OK",
-	"QQ79cn344eYGH4T+3pfqt+tsaboPC2Hn6Rew2MeL3Mg9qmv0zvvI7sxXiJZcp804Hsj6GN8tGWNf9Rb1",
-	"NrtFlquV7pBWmW7tHjk+uvIunay6Sb27uklXvUfVNf4O7tLJBjepLmkWgmajKb+4RZ9HOfMIPRZVtwZZ",
-	"59XAGlFhrwaJzRoKt0a5rb13v1HxtddtiyQDYoPxEH4HxWIgMrnIGaEqGDAzk4rJcKkthZyeswoyrE/s",
-	"9uuLTb0CbF7vRXxLYkvA2ZJwmIKhcp6mRXSm3CneARx8nXokZ0w1so2w1DRz+PrX3VFrUin99F2r/86q",
-	"kpfi1hX/ivw1+3kFxjHXCrK6RVfp3Uvnk1xmxhcaj3nKYjKnWU7kWFvn8WyR5lx/8BBcMgnNaYxidIw+",
-	"ftN8iiu1YBHEMbIJsy4Agp0ARnI2c5jQwL3VHO81zc4TTQvabsLbaxsdDETGUprrE0NXrMdZL9mQfHj/",
-	"CniMY1bQCM0sZk3xQyA912BtIPSPgCMb80b/TVJtDhk/GuBJtAYngIXP6Cc+W8wIzXM6mupVDoTivzHS",
-	"7nXJ6x80GzTtancivfcuscVbPngkYrFI07hDjmF3B8If02uCZjd2ROdefLq3H6NnMhxc1kRrKPAFT9lK",
-	"117gwLcJ+1aGsh6mO3C54dhvszeLNG1kpfAMS+BYH1SIDpVHOAanI2bMAFKRECQAOvQnuZRIFt++wnQj",
-	"1j/urr0Qa0H0Id6pVlVn+CC8mqWuyKy+zdgVeQ1TtCj0FVyRrGOKA+FxxVMToA1kg+aMzvrAs8rVFDR3",
-	"K4FdSsocVmtVTMseW8UAB8DMf60XRgTgjaW4aq2cQTQQUCsWKuRSxa5Zq+CD2rRSwZazNWULSFtPcpcL",
-	"xYTimonvbFzJAHfrd1nKwJXA2L6MAeJl74sY/HGKGFxH261l8S/UreXwa6avmFIcr0RYxX0H7LgPzQwy",
-	"fkFzLU7OmSCCsQRSo41a4zAy1JSMeSUnXMSa/0H40/qFYvMaY81ZxJAUhF2wzDbU1zoh8OATJhISz6lS",
-	"lzIzsXCTtBGnMALoAQg077jPZnRJhgwdV47d2fxU4IM0STKm1BGKlKHMp2W4unkRzUzvrWgg7PdcIVKq",
-	"7bXfWsz1LDM6U7/24bGP5P/+X2I/gZd9NA2NgT+4Y9m+AjjA4wdidQVwsSxqgGcmUjfKWMJEzmlaygTo",
-	"1T0LPeLfBgxrCEi1P+h2tbhF4/9yihWLUAc2tcOnqIG5dmcQAgw2jfwRMgJODAneTgS7NMZthLBDA9yq",
-	"Au3uVqParJjxuoI+U7q2vv57226F11X6g1vg6SH2Voe8CXUKvGZkjI0WGc+Xrf6vH0sMV04IFx6DtRwR",
-	"lWK9l41aMCDNFvlU36kRaHTAANt4MwGZF3l8cYTXe6fCIfsDAX+9AFNmni5UiE82pMP8uMgyJkAtvM1g",
-	"0VqaG+E8fNpDNbyB9r4JUdwgg39ipr+EtyaPQFAiF+TxEOhZraQS/1UPFFFsJEVCsyXeBYW5rWbD9Cyg",
-	"4FwEJZqxF5HtxRtuRvT/s3d1vW0jV/SvTI0CsQBFNtp9iY1FkUXTNt0CTYEN9qEyREocxYSloUBS9qpJ",
-	"/nsx99wZDj9FSqIse/WUWKKGw+HM/b7niBZcRGPVgYzI2VYf8HTHsLLpVm0t7C1L+lI2Gxl8afl5pFn2",
-	"4rarjUUGQSL84joYM2ckHOPFqOYbUv8tawjp5+WyIG0Amptod9pPGQCnF5qQsaoorvhqJreVMYMpQQvz",
-	"DRMyl3jh7QmMi2tZb8IUj0uvtgzdoT9Lxh3+qLV4fPrrC/DwEp6hvaM/UXA4OgXF590UsXVTXldf6d9t",
-	"eBhuWlDroeTJXyyiJxmw74aSKArBhYjrj0SZWIBdlzIYBJAlaCZlbgGKuxvCgLHyPkCcMfxDlgRwwvNZ",
-	"7QDWJgf8PVYVzMZ6Seq5ByqOeWMcLt+YiTlY8Iw3wrsJA28wKqwklS2jY0G7lusVQeCpDbXFpg5B6DxU",
-	"wVAA5SzXTBIpOcyzWHl/ur4mKgb0ssQSmVtq/9R/ji4quzrNnmjT1mlDfHf9o2HQ4jenDszGMpvJhb+o",
-	"yRkoCpTjhy/FemCQfT133mXtzYgaUALep+2YwOHY7IYqwDOd0Jljo60RKL+n49cTjvae5ynXJt3bgWrU",
-	"ua6+fY3YBvR8w9xeNidmV/z6KlCAHQ6n1c6NZL7vLYFPcWBmonseIlvnmJ4om23Nar10l9E8RwensZqP",
-	"cif/cHuPmSEeBQ9nyUu85NL7IfL2iXCooqxHR85cHshmP5eylVPXH5ciR49p+/YYnXbHPzEuxYx05uzT",
-	"lXw6Qyna1atrzYx3FI+ukiuu6M8xA1xLh465dQ/lzuGAd7AmzYt5Se5ce+aWYzpzP8tNO1fOZdf7/Tly",
-	"jcq92jysYzzr04/bTnfW06k7nhe3EwHSs1G7HYLT7XRdOLCQ5R04w8rcu/vWcCSNIu7Eb7X0N3DDUDKG",
-	"xIrbSoJWEJsrHivyjW6hqm0nSXYVkzbRVSOwMlhCJY/UUSK0QlKcoZ5uhPzNn6W2QHAkfnUKM2OZUMG0",
-	"QLpSLlekp22VJBNMpNRQov0IJsm3DfL0cKa5W1gPNLihRCf1a8uEuj/E1J895L1XW/ZNaVLrjuqB2CNF",
-	"PU7yEK5WkmqGMLxnyemmsa9m96B9OFBtpxD56k6gfvAaYGgi7sX4oRJJ6qcyu0QrL6qrya0x4Cm0KcAX",
-	"/jj3F4nMiSlTWoQL7kb8079AdOWZLdzFX20rPwUqChqdGRsFBQnaAyMpn0z0YJa0JWecVEPn6VOWiZYR",
-	"6Q/zPsMUdU4wOO2ZQN0WdcKRDuObDUUS8QfYFozpdO+vVhI8G9yVZPsiYLpGKo39WQr7jDBK0yh6AJaS",
-	"U37l6f0zWQT+6kct1b1bh6eCK5v+9df3n+hGtilGe6U1PYjaWW9VtPshd/K4LM3sBwMokNh9O3SOmgqc",
-	"A1Eo1/VnD5NkGZICqyraNTfcVrZ7vArjf+5bYVwxVTqDWC8jXf8WLlLMn0+gXeuKgwfRksokhWSpOXqD",
-	"Uc3EcWXVxKdRtJC+euG10XqXf0zlsm0Ejt7BjaPLoKSy/HyOwbGkzAxBo1V63D9YClKSGvKn+u3gQDn6",
-	"TzsLFJvCsT2XZ5/Ls7fEXIu12NtLclzyMRJC+abfTgRiDlYZmzNyHsXcWmMPP+lHB78R99DjabHGgKy2",
-	"NrdQhswVw2h+Qb3Q0Cm+HgoPR4csvewk9RkzZrP1SU6TMJUT7jF0C6YJ/JItzUgJwIxzU5K45AYwNjn9",
-	"ZcRl6Fm5NLKDKlhFoQI25OCWQMtCRk3xPn3+RcCcv9LeJoy8WaTmYbzMKQiYsDCXgJTkf9HaLxXe1SVd",
-	"+G3+TUXfrgd/vAo9svKSSHhzWtmI1/Xa05bJgB8kX1ifIS3QzWVwK6YbPQx3LWYXL9fafMNl5ap3PMIq",
-	"jh7DQMZ8Y3RaTdZEBBZ9kWBGQCAyDBCXMy2dHFkbq19zAL9sjE0lwHyHMLbYNCwj7Hk/XL8r7hRKSYq6",
-	"Kq7vngjn+bDFPYjFxoozd1WDfjb2SPtxYe6ZJ2P7Rh9avb2dDnYng0HB0mSs9gTDqk9J2DLfvhIRpGh7",
-	"S0M4ox81CWGsjKY0BG3o1w0dbNAaCvbVQXv5nwG9y+sqQCoocFrIh0MBc+EoCL8mhzO8+A2K+602Fxz0",
-	"Leifr1vyOYc1OcaqnOupY3K6sbKynOsZKzA4aW1gOT0xRJLG0UYGYhkFcpG19qssDwTAZYhkfEihMRPQ",
-	"DoMd2CNv0fmbwQ/Y9JbWdJwRE5f6ccEbb3qp9DQGti/rTTImSZgjwKxPOPXdpcEZFbrNlmQKvye8utHv",
-	"TogdKz7dkY1w/4g155E6SZfW/ETbQ9JlWcPNTZAm3Y5tVbqJhzMpppx9WTkQrbMyIyHymEbCHytDD+KE",
-	"lbMQZxbcjDLzdlucMkzJ+wqVWMX+LA1nEoGnDImYoFii2WwdJzXpsWN0culX9e+4SUzgaX331VbGZuA4",
-	"0Avm77OQzOvNOkXxYVJLdae0c2e3fgEuWNG632DEWF2aQATHIHy1IcQvGmkwEh/ojNgZaqkd0UT8xa09",
-	"E2NFbr6IlEwYOozd/UPICSEcSXFLBWULX8/FU1E6oev/cPlGX/Jm4Jk6DAoEx2uFHNFPeLjEfwzVl6Hw",
-	"EZawnVTajsyCIJyTcB1IYU1JMiuzx+js9Oqx9O12dG0v4fzzS9ODkTgaOIhxhK8MM8jGQsyM6YURtTdV",
-	"Wfjih+t3epAnWrR5mBo+t6It9K4YZ0A8xQ00rIl6JnGNRxtrQNWTj2Qhj4HUbkCUpJKLbSxvkP2lExqD",
-	"KNNimcYJE/EgVymC/Dl2ohySPBiJqEaRSdJLLBKHa2ur5xjq0eHPbtAfo5Dr8H8/glKr5QxiaNGzl39q",
-	"BvKOqvQcXKgOLhCG7maf4MLVdBHNHrpDJh7ZBHGYRyn3DM218rV6MaH6dRjgaYzzAXHtcv9w9vVGeJTs",
-	"ryA3pgHAigU8VX3MhsLjsL/9Aeo6MpwWYgO6tG8boxC68litHe9wh+CFrdGgKgbX+2leNyHeonbBPBMS",
-	"+FnM3orJKXyW958+wvhADAQ1Qtl60FjJRs3u40iF/+Mqfi5wWQT+asIXU0jblFEIp4qCizkk5aeclI6p",
-	"aSUcaZvJ0gq/QlP+pG+yu9tkCw9qiviyBH1ZOBQ2DR4d7z4w2QJslHOI5dWEWGi/7SVitwCGHF5M7gw7",
-	"YjrHIG92gR3JlerZ1jHXw9tdCrbSAHhUr6k261QhTvqCNjnLklORJQz3t6UftCZqu5+BdoSKlWZIGlNK",
-	"gKCKLSho4lMuIOsTGbIJx4BgeT8wm0EG16WHy+JHNzvHo5hR2YGhyMcZLiujBy3xbNgyU9mSdsGz2VJo",
-	"cEayeX1INmfJ3y4OwZS5rYMRPYD47G9gtgT1eQavnOfHxXTdqwxqIIJQZmB6SkUeIohszlpsE2MIQ2ga",
-	"tL16GY84UNEgqDZq6xvqylZFDlPWBiLWKxOwb6wtyCT2EfB3uiHvnG3WnlFMyA5w++CqZVflvl2fRLWC",
-	"MYCPYP8Od4IKuhVhirpadNDmamFPH0aooCOaoWUO6wdQgZV0GjRbIdPkwwtj1R6Zpi680EUSO7nRvCob",
-	"q5wu00/TGF04URCcQ4PfnAX0aQYV6ruUX3ZYIQNHOVQcoYiF1Cmi0IJiv+fgAvAxstBC5fS7Au6CzNhX",
-	"hheZFhys9S48k4075GCamuMLZ1ClVweqdNYBJx5ecPGk9gkwtMaXeobgAs1t59BCJVZVMbCQx6o6iLmp",
-	"NX8NXg/HJlBo/CbZqiJ+lptSqqwhamDkcO8wT10Ans7m6GmYo2sXaKdljKG0/3qJFbAoe/5oQS0o1anE",
-	"C3YCrCoI/LV6XXVh/Dz7VIYRpgcB6exXGwZskBMvDeP1emm1YZ8x7XN12FnbHSn4wjuuo3WdJyj7evEJ",
-	"vFm/RA9S/YOimhc3/73Tmsj95j8EMqS/uNO/jx+NTF7Hi4ubiyt/FV49/pnkLs+ixOObEGRIWmLwSu9l",
-	"GGc44sS6yDVjXhDNaGgAKS0DwB45eFJJhc4Ez5rh6TaQIlolfpFpmSvMuQ0TshVvZHjayreys55uRBhk",
-	"bGRhLKInJWNnbIp8FgamYFl51M+QyAH4gUm5JCt/Jt0VyT4sDpp9UzE0E3MmZtmZkHgo7qPoIRlqyaH/",
-	"mkcx/XXvxzIZMju2/k/CdMbU1JK6EzJsocXpWBbR8mTeO+SjgVwtog0t5pDC9RT9USKRjzL2F+ZK9474",
-	"ycQs7FBUfDMBa/lCTurm54xSMcW/6zdQXC3AoJUnRK+rdAN8WjH2RyaLf/sUBhIvwN2LmySVywl9XNqQ",
-	"zncX3+++/z8AAP//",
+	"7P2Lchu3ljaAvgo2/zNlak+LJinJsqnadX4ldhLvOI63JU/m36FLDbJBEltNgNNoSmZcrpqHOM8wDzZP",
+	"cgprAWh0N5oXXew4UVUqFslu3LGu31rrY2ss5wspmMhVa/CxNWM0YRn8+YqLS/1vwtQ444ucS9EatN7Q",
+	"KRdUfyApF5dqQOLhsts9GC+zFP5gJyRj6d+GrUXGroatOCIxfhbsQ+5/nvBMlb5IKXwmbf0moSIh+hUi",
+	"Rboi1zMmSD5jK8I+cJXvdVpRS41nbE71EPPVgrUGLZVnXExbnz5Frf98zT7kb+iU1WdwPmPY8IJOWURk",
+	"Rth8kbsuuCJc6a6IHs/Gfpr7GC+zjAnsJtgMFzmbssy0w7JwUy9zNldkwbJtG8rYVfOg9NJyuVQbJw+7",
+	"s3H25zKnaaAn/TURy/mIZUROCNdz2Dx0eE2PXW1uUo9/U5OfotaCZnTOcnOkv8/kcvHy+Ruaz8LL8/K5",
+	"XhI9/wXNZ7ofSqb6pQ552jkmqZSXLIHfr2i6ZGS5IFQRCk8PBaxZpH8W+LVYzlnGx4QnEVHStkWuZ1KZ",
+	"HrgiNE1Jwqc8V0OhZjSR17gD5lmez0g+oznhSYecCrIUl0JeC/wZdlAKBi+MaZqybCjGVAiZk4zRJCJU",
+	"qGuWKXLYPSTxx2FrzpSiUzZsDYYt/R0sCXktc/KdXIpk2PoUd4aiFbXYBzpfpHpBJ1Luj2jWilpcr5Me",
+	"dytqCTqH1U5aUStj/7XkGUtagzxbsvVnJnw29bd2d9u9/RFVLIFLDl3+15Jlq6JPvfelnU/YhC7TvDXo",
+	"Ra05F3y+nMPfgUO25T07wQ1WhI7kFSO9bpfQTC/xYsESQnP9TePwWHbRPMR+d/MYM/kvNs5Ps/GMX7Hk",
+	"H9B8bcC/6GO2yJhiIo/IJWMLJJXUvEbasd6NeA/PSLoiS+H9NqGp0j8usDN1QkYrYkZJRjKfNU3PthG6",
+	"eyMpU0aFP4tN101fMTMGOM08V+Td21f7TIxlwhIS627Vgo7ZY33yYtKOE07VQmb03/rf2T/jvQ45te3g",
+	"fUkkU0RfBOAYEV5smntXhZibohjbfFHMdCpXpXRRDu7qimBXP2cJy75ZNWw//Kr3DKj2hLM0OXH7F48z",
+	"RnOWXNA8btpHqRu4GK3Cx7RVtKDnKPRp/RWnAu9HdpKl55aLpPig+ecFHef8iucr/dX7qHmyZ0yfq4a5",
+	"/qgPtz2ohnzqUURARCPiPa232Z0Y+IuMpcgpFwpXKtesvz2miu1zoZhQPOdXbK+8k/ZYNSydgsG2ttrF",
+	"M5nlDdPSP5GEZ2ysv/B2Tz/WuG9KZnnDnun3vN2i8Am+XLf0/8EVH/GU56sdKY3bETnBtb1yLTUNvnii",
+	"NAU74sVylPIxvJuzTNBUn7OMX9GchadwTqev6Zw1kxg4AUBkcjo90TxZfzGTacLFlMSPY82C9cRKRKet",
+	"RVJGFfu3/ne9TjeuHI+rXqfb6YZve06nF+aG7HLn3ymWbUMql0pzSE3DEjlWQMgIz0k8WPIkJlIQJeco",
+	"WyggiUKK/UIM2UjlNHWbWOoWaSnmaef4kSLxhIskJglPSivRuwXBK8lpGVMLKRRKft/Q5C37ryVTuf6k",
+	"ry8T8CddLFI+Bu3j8b+UXpuPXrv/n4xNWoPW/3lcqDSP8Vf1uGjyG5mssM/yIp8SO2LihEZ9NuZcKX1U",
+	"2vXl6pL2NzSB95jK98hwOGyhMkTzPENtSH8HXGjKr5jQq7oXDQU18uOE8pQl+gNPUKmqdPPRtggE3jTZ",
+	"Gvxqv56rqf3y/SfdtpVfRzJZ6eELmQ/F389+fk1oms/kcjrTx0XRldISKfTGskxmMCXTL77s+Oec5uMZ",
+	"Sdg4pXp1JjKb0xzOx1B8n9EFe6SIlkjxbJ2YEzPWb+3r4zmWyzQh+TITumsuci0JH3W7Ebme8fGMvKKj",
+	"jCaabrMrlsFCqT0thH6KWt9KMUn5+O4Owk84xfAJGJve9H5nTMllNmYoPmg9t7L/uAGandgd0PLAp6j1",
+	"ncxGPEmY+ByD1heWpqm8ZskgcKMPiBsN3miZrX+KkH2CM8sYVVIUczuBd9UykbGmQomWPSjQF5rMudjQ",
+	"+4D8tFQ5GTECT5Nc6kaIbs4t3GuZg2T1udYNCN1gMx0ML9qhWae35qDgSpXlwxN7HYt1yyqCaVP/+CxP",
+	"dAv6T+BbE5kNTLflX0Kdw5q+oatU0uRcylc0Q73nvpdWsytDEx0ZSnXnIICDGYcoll2xDMjEIrACvQNi",
+	"yDV5IXKer8i5lARmUMwMpY/PeWjQgoJ6QFC9CGgWmua1n3aODXnU90bmM0JTfsn2BturGl/+KL0TdJnP",
+	"ZMZ/Y5/piiJjJEYCJLm8ZEE60yP+2MyAP1mZA2SK0/GYKfWKXbH0heZ3Kixmzdl8BOcypvDCRarfiH0O",
+	"bbpWaOIZ0YwR5K9ZRlekbTliDGz1LzFacKjA3yMiJIlNEzG5zuhiwbKyePlrC/k24WKcLrU4yvHSpFyB",
+	"EgXmtIAY6QRk6Ep/xlm/ZVfyEvesPOP4+YtXL85fkMdWkn884MljXAP1eKBPxIUWKycys6Ln9UySa4rj",
+	"o2a5SqP/qMW/wUFkt0gzVhgFycwwPmmZXi5YlnOU93gS3ozYDQAUDEdVdH9VIdLrr1AnKh0HNYhCTv3V",
+	"NRHpIRVPy5FeHFjPJHnOFqlc/chWIEgGDFnW4KgHHb/5+ey8sryXbKXiDvkGqEDGiGBM73EuCarShJJL",
+	"torIaJlr7so0+XSiKej7jODBHpASXaFOVtVvGcMh0409Uv4BhoOpSFsLsBVps9PpoBSptxdaGLY84bXT",
+	"qm7dJVs1WdivSQJLpQdA2lSQnxdMnJ39QFDJg69TLqqqt1Kz/UxRcnp6evrNwevf6Le91bj/Aj7+/R+n",
+	"p6cvX5zyN798ePLLT4fp7IfXLPl+8s3izd9fv1n883j14/LfEyF6Z39n/5rmh0fPnlw++X//+u377xez",
+	"H/rn7z5c//jbh/GPz3/8kf12fbmYiA9vLs9+uly+UIvv3+aP6T//+eya/vu//8yP/3GZPV1k0x/Gh0r+",
+	"8uT1u3Ty/LfF1T9/7P9w9OKY/YOesTcHZ6fX38//8eO77374Nkle0zfdV/8+++n4t9l3r3/713dXC/rT",
+	"9O/X3b+1osA15XnKtlm3R4rAs+Ul+mnlPdIKHerQwQVL709wYXc4umBmLtGFuH4KfFoZoDK9bkym+uJG",
+	"JO53Y5KxhcxylkUkPujGJNGv6eYiEh92YzKnCn886sZasWBZB7hRyuc8r98BKlZE5jOWGZ1qruXMjNHx",
+	"zJM0rK5h9d/4sN8nFT7ySybFlOBcCMwFhD/UgWuq70E3RIQMxVqnw+tBASnVelBSbrQftAf7JMp2EJUX",
+	"vYFYGUli510P8YM/zr7/OlzHYYet9/6mk7bMCJ8KmTGlZTnghQIFLk1rcXX2vr6zcbZSOZv/IOXlDgdj",
+	"JuVl6CQsszQ8L/0Ceff2FWnP8nyh5Uz9r6oQffhu8PjxlOcpHXXMD52xnEOPrU2MW3cfmmbF7FMb4Sn5",
+	"nuev6IhoXqh1FZDjfaMGij6gxqAXDg+O3iiQ+nhOxinlc6W3bASEWgr286Q1+HVbixTIo61P0frnYVDm",
+	"0felqeGXg4+VLfHkoWJExZIHzFfIl3x7VYB5rR/lfzgxw0jZn943CVnh/VJ8bIjWc5ZTnqrQphny9Eih",
+	"NZeKBL2p7Xgis0uWXEwyOb8wT1WMt04+NcbK58bU77SuM54zY8u80CLQhXMn+E8/Jk0vgi20cCHsm2Hs",
+	"q+Lnerv26cfh1xpE5jqNwUkFNIPgdGoUG/XBsv/E6IOPjbJo9d/ip7gTknEWxpQd/GH3kYCHHbp7XB5H",
+	"8UNoHJWz5/uvQivivFqhQYYO7Lcgsr+YU57uQEU1oX7M9EsqhtPrfY881/xYJ7TwQ5jUwk+abWRMqTJ9",
+	"hZ/+r0dWN64U9tM8ZZAmd5YjAxMqvRuaFrz5SPlOvvLkTgUBdxFDhgzPh06kvRvNTiIHuyh38J2UI5oh",
+	"VGLdUQ8YiwyKpMBztHmuCgdlpAWPd29fVflhAbmodVZ40Brlrm5sTSYRASHMetOMHIYKmPM3DmB4XKic",
+	"ijGDlUY/JI7Yc+qtE8fQ6q9ZpqdqOt0UpaaSwFZ2JHU3Sje+27n5XBpifANZN3A2R0ueJuqCCTpKWRLC",
+	"OUTrz+/ZTGZ5YTIsn+Da1vK5lo8vgrLUKUjPiucyW4E8lUuCzyNcyXFE7zHNBcMdKbVkG+Y1Z9mUXRjh",
+	"YMOza24Wu65w6/JBd0z025QzkTddW7gsjbJzwSUKI4q3KISLErilMNM+AsCPkoKmRSNh61LzHfcWXLdR",
+	"6grAK3FUeBT5bywJQw32x40rYLzi9YsO+B4yZ1QoElcJQ0z63YgYnI95qHtiVJkEEX+Bl7hC0c9bBm+n",
+	"cSgXeDGCSAG44Pg7sLZ8xnhG8oyOmQJ7F3SZwl6xK5atwFg1k2RMBdjLvZ0Lj0HNaMaSi2wpBMs2nEwl",
+	"+GLBNp3fEE1dJ+XWgBNgV9YtXfNLvq6vEE3bSMy+k9k7dTP9HSQNZ8jtmAMJWgyYHdHM+LRzPBRMTGQ2",
+	"1rpwbmn7XCYsLRsP2xR0Je8brRsZiyFVQ0EDfnRAP3KnPHFBYvuQQRvehO7CFbsYZVSMG66mg7PBM0FS",
+	"+EC+dyPfJwDQs9jVhGUAJ9RDJTzfmbY/ULY/EmXbSMUKWERluyuSGDnsHqBUCu419KzZEAB3H0EQRe8I",
+	"Hc80LQv46TudDlhx2x5Ugas8ozm4PAEEBg7Vve1NN2ZCr3T/b7HvjYYR5+d879bl7OyH3dxIQMzBfRRW",
+	"GtGztJuP5uzshz+5g4b8S86E1Y1v4K0xKxh21Zx+8+1GVRvbj2CfmmWBM6YUlyJ8XL7NWMJEzmmqQNUy",
+	"R0PhO/GAxAuq1LXMEjw6mjLpc5XKKReIbwGFP9Yq3g4ux8Nuz6l2nvPx5mYL3wh+Yl2jvBipkSCAjkcw",
+	"FYAiaeWV0cSfE5CLkXGyljfF3/CwMSRqQSvhATsIhQFkNE6g3uuFmnOwLwVsCLg/TXYE/LW5dZVnUkzh",
+	"uW6WbOcUxIN1Tqc39QwVwsrjnE5DtMczQpcb/4leaq4pCABlaM4SktOp9VpzZWEWQQEI6GydQxtwv25n",
+	"IbnIFaF5RKgR/2C76JTYraNkLOeag5z9cFpeS3REhTsGVPDFWqnxLT6kDypTpD2n2WUir8UeUTnKJ9Yz",
+	"n9NpcHoOQtxIc3I6DarTDpi8geL4GOXJGqKzo9oBrEhrGddspHjOtCwMdzaR4+WcCTAbLXMnqUlh1XUu",
+	"NGGp6AkzlgVICbDw+oDeKcTrIrywbUV/EBL3wuLWiMvmG/5IkRGX04wuZqvgLo2puMDRX6DJMTwkLfyZ",
+	"SaINNDyWsRQTns1Dpwn2jZgHUOcyZKBMedyctfC8d+IEZESfpUqSXMpLEk/iiMRC6v934z0zOFX4Hqmy",
+	"naGtoj7YBmr+JuNzmq1wWLuTXPYhZ5m4WIbMPC8+oAWTvHv5/ARvULzI5BVPWBZHegmAmHDgghh+UO68",
+	"00h5mWm63ul3KZ2W18U+u935Srm4ZEnosL6CX16G9chUIpJu7dm0D3W2t3Q/52qR0lWAbPxdzgQ52501",
+	"vTG/7MaK4EIDE7kAEb7e7usizNOGmLhdKO5TxYAc9LnbM7LmRNlHjHqLZ6s4ixtP15Tns+UoNE11Cd/U",
+	"rAr6a/LyeZj2X/M8D433HH8gdDyWS5EHX7aSSZgU1fd9nUgS9Ad5h8H50VynITbynKUsZwVorslOA0+V",
+	"gU8JzelI89FMXuu7B+72NiUZvSYZG8ssMUYnMRS4L3vooIhNpz+yVTwg1IehzQC5iOASYDYFxJCroRDL",
+	"NI2sbg/96hdi1IeM0qWnWA2R/ehHwQ1a/W7vaL/7dL//7LzXHxx1B0fHnf7Rs3+2otaEiynLFhkX+sEn",
+	"dHBwMOhNBseHg6PeYNwdHDwbPO0Njp8N2HhwTAcHvcHk6eCwO+h3B4cHiEsc9A5QV/hDYuWsRQjoqtO9",
+	"miBvxbkqxR6u3QIHw9G7XXOs+xu5XqM/53Omcjpf6HNe2tearPv8iHgPRIR1ph0SH0wGtD/odDphB3qT",
+	"i9+o81vb0k6tPl8sYETkZAIKnDVVOaNKWzEw/5YMJSoysTk23PT0zcsGnueU5QZscgHOLfbufYiUebu5",
+	"wz40YqxeL9PUgHmKddBT0KeAjvSYMU5tgxcSEAQF0MrX3cunICqCGZtCZNcQzBfN+rIllkCRd6KTxJLJ",
+	"jbSrt9/vnfeOB4eHg4ODzlGvry+Okfrw335FmjOgmsAlDLbl9ql3VzfQyaRbX6TbH7FtzkozkMLf6p8z",
+	"fUBBvRGrLUyQpWPy6X20xTmxZ0FmeERiffJjZ1bNmMH1C9Yhv2Ra2BDGoWOvCIlhcADHl8KahEhbn66Y",
+	"punPk3hvQCRd8P2xTNgUGxZkrnV93dBSaOVFL4QJ4v6NZdLANzH0FqIqcGRWFMOGtVo4pwkjdCgWKeWC",
+	"0JRTVD79xYgt4tNE4GCzpklk2+UbX2zE91aLgx63tQK/dvig9dtgYSyFs3rb+3pihA6t3cYwyHiv4x2g",
+	"H6S8XE8qZlJe3kyiOvHCllbExYsADPTxgKM5EVAsLsJlKMJhJeYd/Q/6Ik+JAggqYkRn+qzF5g2QyPQ+",
+	"OWGMXTGRk4nWyB5Zv55C1XYCZkpsayigG6D0yNhMH/j+9YzmwMggxY1ubK8myoGH5wKeV04OqdPIXm+/",
+	"e3je7w56/UHvqPPsoAc0EhwkF0qlF1cs4xNuVTlkLpps9AsHXrmPqsuu/KuQOat+V6wWSjOa56iZe8oE",
+	"XrPsihv0BD6U0+lF6UErbCGFKoDBQakqPHHwem7E8X4KenrdOEIerJuyg6aNCPXRxCEq+7SNn3XNo6Ud",
+	"DD3gb+fHNaGHfs4UuDwneFdQvPEu1TbyTeXMBF2N3gmqSZfpNV2pon87LH1vvZGo7YZSO5mh4VQFSUOI",
+	"zYH1Tu9dypVZGs7bUJcNM0xa4bbSDKK8ztWz1XSQ6ktSPkdR+QY1n/sbSaF6FW8omcAGrOeI3vHYTTwZ",
+	"ikI+IbcRT4aikE/IjcSToajJJ6RBPNErcgvpZKPxpPBDfjaNoGzNGNHB097g6NngydNBcjx4Mh6Mk0G3",
+	"r/8bTQZP6ODZaHB0NDhkAzoZJD2jNBz+gY0Z1nqBXuAvpxv9DqwTzXaBz6OGbXKyF7fshgRP38/19K64",
+	"oH94VexHtroFqcNwxfXUzgQlzvjiThWbDYHwVCSeelOPjfWhlgiIz+S1QufbjKWgygwFF1c8R0feWKbL",
+	"uVCkHcOX7IIZJdZ+hpwHsVaqzBd0PGYLk9pt76RInmNM20XbCFKTc47ek3lN0SlHbx5061rOk/3u0X63",
+	"f94DA/RBt9PrH/zTEyVGK6RTSA6OQTRxIodrOGphgpQLYyMyn8wVNNJbQWNKMasBstk0KEcQ+p8+e5xq",
+	"EDJ+Q2JdWdwmHyAgC2mSmHykeACNIgCExCQK3U7wbownC2xoKN4k4QqQgRGJezFZ0CznY76gORdTvagx",
+	"uab5eKYXNCbTVI4gFuUwJnN9HUteTK9z79isUYceKQvEsSYWnqxtLw965WJz7my2C6vIFIQmIrEz9tin",
+	"MESmeKbjpd8rTvbrQAxZs2G8egG8wP17MpVvw0BLd8jfm/K6+sbxwOG5kRqCc/85u5tsJggsDfGRofAY",
+	"c1zqrWDO5vJVU6AQfSLzazkU7APElBOIRMd4p3a1MXAr2iwwkcltors2ZrBS8pm9iMyYGDMC6FQk49sB",
+	"Vcv8dBNEtby8AFQ1DZzT6absinY9czqFtIFeuhYypVesig7/6KGcWleHnYNOt24d8oFQWyKa1hyjd2qT",
+	"UGGwFTfQn4bCMWJmOa5ilr2fmJTSBsQ3o2rmDJul5EZDgRlhrljmchPU+TYCoIzRDkBMaNerI5KQ3I9l",
+	"KrML2GZmGXaV1fc1V+0fnHefDrq9QbfX6Xa7vtPnX3R8WXH5FMAZMxRj3SxgL62Wj2bBQZot/zsdXzrI",
+	"SRUP0us68IRuQuU0h7RG45xfAUTXn4lDTLTCwsKT/W5PCwtd/Z+dVoGUgJk5EIQHXNMNfmoEnzWiyRp4",
+	"7XrcWAgPVtmzj3cnYTS7ynws1PZmUh/ntBbNtHFtGsPX64ihAHu3cJs6EAcPUEgtXbu+HhjnLrlu4yxL",
+	"p287a6Ntbp2jscGZfEoUG0uROMiej2GmdYzxx7IHOOAArhssdvXK7uZBfXHFQhaNU2HcPb6hvENiIXP0",
+	"oplcxpjFWApA6uIr6oTEmEkuHopS5QmCXxOV8zQ1SUEDKhXIOoayjFOpIE86vgoPXNGcZheFt2Tw+LG+",
+	"IelMqnxw0O12Hy8XqaSJCd3D5x/3Hk/khwv80FmIqV3vIovFnOcZX5F/0oXM5G8zBsbgGuH0yF4mZY4E",
+	"b/1oHsODn+wkLNU1n+oNBjxl/f3uoabABweDo6ed7lOA4Wgm67xWnuOjdxS1cppNGX58Crl08LM1p71B",
+	"PIuV0DEbN6ZAbxUP42F5qdSSFaa4IOantGvVw4TWsMVSzQAuo1Vz80Gwa/3JCA/6T7lgAv/CrcfaJsW3",
+	"YOPH3+Xc4KGl0J//Jbl5JmWTPGxyK07ROmoDkG2q+LiyZyH6VtvEkHCEDz1SLu7BVzK9iyEkSaWYssxe",
+	"jmbF02OGN+NgeHg0O064HipN3/g7Gk7cuVQzssB0qIYy6G+QUrTjEZvITAvjMZ3kACqOMwZQaas42D9N",
+	"THdcRD/YHeW50n/mMqfphfniAuCacUT+97//Z88sHWgF11yxNWtUUDlNnTatDlDC19KlivH8iCEvm7te",
+	"H7dyyvm3bwsuXrqBNS0NbqRepp/0bTA5jPRnPXz4nqdM5VIwXDTPuak3LCL6roD4nDKtWCDd3uq0bTuF",
+	"hgCtklPPJxr+kpan719Bc2wrC1rRiKtXspHtvTanIqCUaW4GB7zga4CUeKTMIje4fWie0/FsDjwVCfMf",
+	"gnGNIIAF44OoIPSaQY78hK7+splfPek8efYU+JW8Flew5p620zvo9fGCgtcVDJzHx943FS6ELk/XRABc",
+	"Eex7ufB6rrMvb9uCBNz9/kiRCU8ZCVDxjGHUjWBb3STvYGwFlvK4UtBHohfskTKspMpgwOKyA3spbsrI",
+	"xC7dGd9xh6AWXMEWGRvrNk8IRUwE7FYYJbvG3FqcpLUP7EpczzBcHGM9vwXWFJYy7BGtnaRsyYzRE8iK",
+	"SZw3ZYJletrhid5US1rcfpVDqgSch8i/Me4or6tkY9akvD/VzXCj9o5JiHp/J7NLY+L1qxvU78REZpem",
+	"eIKQkDpf0SuWDEqpOUwyXy4UT5iXWdrSe1vSwCWiButTlfJ7YZpIZX9tzagiNM0YTVZkxPRNpJdM6Blh",
+	"KpzmJz59WhMFulvywB1SB34Hmf9caH6oduEpLmnKxeV9oCSabE2BnITWFWZ+ymXphyPHJLczZ90ZTKBh",
+	"oOuwaDwHWzi+Wk1Z4hGu8Eybjn24jTsFcofIQ3CQjeuymy+jdj53xRnUD/h6uIF/1jcADtxuGrfGUFDc",
+	"BnJzoNVQNKAPtgZaDcVasICXEDV8jjI6Z9cyuzRp6YBSmiSvkN48w2J+o5XhZY8UmbF0wTJT7KWoixMu",
+	"9VKzddmxeJHk2xfU2RyBB82Hjtb34fDj00Auw7Igj0J+zXgWyqZYltorGRFNytMia2E97Uyvu1lkN3gK",
+	"20xd0PWGXpvsSMl0mTNIrmSzJIBCwhKCL95O4l0b8v8Ciqjiw9b7rli+E3Kq2fbdlEn1zlJBhsmt266G",
+	"5Kx640xKVrNzJjPrTTOymtyrfmeBSUb+OShG2Xgx0K3ZUKPXpgEs3MD28BToguAtKiFKjroN0JffCRLl",
+	"M6I4dgynq6AKAgNt3FfMD729CorE6lNUzZNtXUuBW12KjCyncbXZ4TU9n/A0x5iSueYm15Uqo3O6Ioph",
+	"kgBXumWLyKJ6QZfK4rmR19fofRRmBkYJgKKBykXXd9yiFtC7nfX62sJ+ibO+7nhttUpICLzKz1GRr8UV",
+	"B/JrRGDpAJpvQSYOulHQjnZ9fd2ZZsZINpZzazwb94/6R/R4cvSUsoPj4yfd4y47PBz3uk/Gh09Z7+j/",
+	"q/72tKspbf9J8jdMTjAGmllm1m/pai5F4rzta41r+KzvD99kZSu98ckepLcgcd5pNN3pHcTQDYUXRAdA",
+	"lXqdkwI+5EejObgozztDoZmHonM3AOrxi6JicUzacXVicVRcuxWdp/UANNx9V1XBuKwC2ubhfvfovN8b",
+	"HHYHh886vSNAj5fXbCKlOQ9H7jy8+LBgGdc0G+qrwl3yQ8hQmJsdjbRoBykJMRM6LNFFKseX1YgxKwcG",
+	"1NXD/e4xgEqOB4dPO4dPnvyzQTzUJyccyViOE2xb4Azo7pB7qIj/iTdHMrjwte7x4OCo8/T48J/Fjblh",
+	"FNsN9e1GfXbHYCOv+xC3fGnSloRWVuuHZMTya+bbWvUSQ40TkyKFLrX6lhvG7DKmVNEBXv6ecs6dIguL",
+	"zZZSBwqUkv+E8B8NeVzQP5smdDGnHHyp2MUWsqdrtJR7KLSEPzWlMXOaY6FdWjsbFJr2spg1msT8mhxe",
+	"5cnWttXKQgN+3Vxa4dTC3Oqpr0mBaQ3UzOhHrUsu9OZOy3offOxtX6QCWykAr3o8rci0+n77WhKhG2F0",
+	"COgitDBWtmquKkLaxSygIBCWBzL57bOEZXsdEgPVBDCJnPM8t2lnAd9vGxqxVIopVIYxq3pCghVKapiU",
+	"icysDeYEYQUXJl4QvcmkgKbg95B/1mRndQLLUIyWPM33tYSS0fEly05IbJPLYmABKWNcPInVJgBhGUTJ",
+	"lQI79We9REgOXDHhKcsjk5spIsgLIphDgMdl4xm/0vtmOElILvIJr3UummFYEenQ/VDyMVYTSBscZIUZ",
+	"HOx3n+0fdM97B4PDJ4Nu3xps4TkDmzioZ5ou8gOWThByTz1ds0utQTeCqehZXeTyQku44dnVy79gNvjO",
+	"lOdFnFw17zPOqlZmf+3cmvJCY1vVmjguc/P21XBKrzgStJ1M0zTo8k0tso1UhlsSZg5qlXi2lGZwH6ui",
+	"TNPQ6qJMv/spatWuLIgXMLqwEa5xRuukdW9mNUG9dHncuSqoaaDwwLaliYoXysmaKim08UiV6E1r0Bo9",
+	"PTo8HvWS8cHxcb+XdI+ePn2WjI76E9qfdPut5iTYJptBLe216VypWeWeTXnuYxQHGy6Z0jtSXNycTi+g",
+	"4Org11aRHDjhisIxN2vwPnQCuhu2Y82KlrNsG0t3Ra12pDOE0d3VRlqoLXdhJN0mcf9twqLWYNk21QMo",
+	"EkAJwsBcW+C3bmIA3vh8gNFvmnCo/NmnCk8Jzb3OZDabbCsFtsq1tZwFV9+N3QKAtylOUGdZOxyEm1Q2",
+	"+PLl0Erd7GYICXKTeu5VT3zcJBiSqlwYNhs7drU13vT3UfStORcegFjW1Ifod7csDlF/pMLnQt4G+Elr",
+	"AxmbgmRNzEtAlzxqfFLTBgi1svn1TFbkc8LziEhBAuI3SOsVh7oH9bnzchM1JlzbYs2Uq7RocFta5LPu",
+	"jw1pZZCXr48jzelUkXYuF3ysyub6jZXW77DQxvZut+3WLbxmO1YqQvxqyTNX4bjeMnu5D520EvTkVc9L",
+	"gJUVC3Lzyo01rtTIRSrrUpNoAhehAgOp8bbGe1aSaXwOUfFweqe7LAtU6dIae8dWTtCEZ+WI54qQuNa5",
+	"0XvwgX5WH6jZWDC9N8HdXIQMHEBrmAzZ91AbpuaUHHSNNe7CWh7QPF5Cr9X2tdxGEIns+82mGYUAmFyW",
+	"gvfN6QtvYjGojzvgw9bHQwStiD7Ky3Ualae4ZlesI2M73xfmyqr5Tzfnxtstyd2XTGZ3g6xzW+SCC/vD",
+	"cau+aLa1rVzNhdxhc/U1ZqEM2y/7+73ufq9/3jsedA8Hh8cuZntzEspe7Tzgbw0nwFgH/T3Hryp41kD6",
+	"ydo24teNxhH0sJWv0k3r02C1elMs6935hoSkrU3JKau6BJ9OTSpR8ExKgdXhTERSpUbEiS19CNkn5Fi5",
+	"0otYloPnDRm111zy8oD+Q/+KxZrOX52RsZ4IPG1UHs3nuZgWAy4XDGmIVKhSjc2LAK+EF6Ghk0a6s7kz",
+	"eNVlmtil0woF29yVidncsvkK6drcPESVqq02JUAaN7cPZZEqfaybQFAHObcNvnv7irT19SUyI+Awh5Ra",
+	"q3ymjxhLFTOICUXiw36flPC0LwXUDyXLLMVSXhZQW7hCmyjDJqdoExQwVLNvvTTcVGZwQAB5/EiRGGbk",
+	"IitsAmRCsWwhgFKwdqGcWE9wuTD7r63/J5dZvate14FE/kLeYDmpsRQ5Hedkpd8o1zHMJeFCcwfFCAej",
+	"9PaKaznb0APwy0sZsDX0axv96HBX8NeEHhyNno6TPhv3j592+08Ojo6Pnzw7etqf0KMnB1uCv0qlfdb5",
+	"kkq1YDbDvrzHPWa9BnZQtrQUNj6qAIqY0etyRA4gLNmHhVQ2w5lMWDoUekvk0g/LGZhkFWFIQ9skT9dK",
+	"2R4AHIbCYDjNLy6n+s2AWHfptOx9UadlCG2/q7n6FN+6RYjlF8PZF9sQOrvyWuhOAR+FRKJ21ozvrG2M",
+	"uca6s+enitsyI3eTGb3hKASKFQuQHzC1mBtgwdUU2JBtWKFnHsCEZesq1TVEnmJEEU7V3EbXb2Tv2JZL",
+	"cessO/caGbE5gsGdpHVBpSZotGxTNZeuaacDM1sj7FQvZWMKN3s4sHcTN+OyuNFrIMiKZZym/DeEwNaU",
+	"paC4+IbqIxWMxiHt2GF3YIaW8f3vf/9PvHcbN/RuEuEblkHlWik2mUcN6zf2qjDPr9rAdooTAU266d1m",
+	"++pGQ9wO8RHGThyOLNw+WqZUkMARShdJgUHkYt/kTtwmkj+wPLvgyrebV80AXs1EYHxwvJz8MWAm3zCf",
+	"BsOVmdz2dsZ3cIGCGbDcdZvwlEUEw7RziYhfqNf/kylMWxVbUy09JJdgNbvgc0CpGuuQeaM1aP3l1+Ty",
+	"fdvd4CdPktE46ffY+CjpH7LkCaP9/lHv+En32dPkqD96nFx2FmK65yqF7PpmIBowbYqbtykuSNvgPWAS",
+	"KM1r0VHLm+xDzoS+9Xth4cHNPGgndetQYyu/0jR/315m6R4A/dmEf7CsNf5LTPwBhUs4Bj1/brXQt6fY",
+	"OGNlJ6CbtPH56R1PqRbzKwTrkSLXbKT1980Aab3EFmTuVsSb/saTuWuMc/lYh29r5WBvyqGOx0FmNlI9",
+	"l3IoUppN2e86urnBP3wbOcbArbtRrxv1u++9S18vnRq1Puzr5/evKCiIChMTQz+tqPXS9NGKTDK21vti",
+	"zL/wfHZ6MzIdCs8r8+ctGvE5eo3Ser/tYqQvLAGFfahoirQhZ5itFGr8sbVglLWgZ9Tgvjbg8ijj01k+",
+	"kh8eL5aLBfMBy08+I2D5DXTeiFP+xo6SPCalR+8Tn3zoRue6b462GnmP3Crk6k5wymZQC7tUYWBwde/1",
+	"g+XL+qWk4S1gyfeGMm64EVuhi8063ghUHNiNAJj4U9R6S68x/1MwYwTPCSYutOqf+YQksqwEKpZOkC96",
+	"xjiMFplosdmYvLGicgJF5o3/Cxs1iTlyPmfkNynYULRjrIvT3+/2zvu9wdGTwQGkov73bm/Q7VobXUUQ",
+	"xJR5zalmzQONhh/8nSUXiUkTbDJyDFr6i309vpqopBnkVO7XE4vBzPK7bWzd5IpnGucXMmmd/XC63wtK",
+	"oF5kWgDGmTGRX3AEQW7pZDCzs6Qamnj5XIUNKbb3Ul/VLSpvaVQ+AbU9qK1RfWFDguxbBn6X0C3J6RSS",
+	"6qBjRkh9sm3CrRf6HnCmBgPTQE0MqLQ2p79xMbWtdcgv8toAEWx2/F6nG8qOX7GUBtJw7pw9v8zK1qzK",
+	"1h75Ru97gb5/nNOpejywg3hsViLgkF9rG37rb0dE5iHttnG11y7P5jVZyGCJhFMvxgD8r6FDAu/WA5cd",
+	"iS6TN/DTVFJvl+hb2eNTIW1Fpv+n593DwWF/cAgSwn73eNDt1q/O9i94A6xXCqjSqHL2f4gX7j95dsQm",
+	"k9HR0+4x7fcnk4Okd/A0OXp2MEmeHj3pHx6y3tERO/ZIxKD1UvCc09SwE2QNHoX6tdWnh6Pjp88ODg+O",
+	"j5LjydHB0+Oj/pNnk0lyODk8miRPD+jTQzZioL64dkuFCszt0yeiiR5sfYPrgePFLm+lJhW8u8GShcxa",
+	"s1hw90suckVoflJSj3le/EKoQJP/JReQFhmPdSekk86boqAB2yeExMJTYCDEvFdtniui5X0i2HXKBSMZ",
+	"m8srluy5EaGNMNXCyzXT/9cj38o30MjvvJ3aclnNC+FFDVB7rBCD+nt9pSrkw1DWgrOZXS8GGiIqZ2c/",
+	"BEs+ngpbSK4xTX9VbTnc7z6FrIGHg8PjwcGzTvdp10t68Icvv2jyxet53nfqhsvQlv28YELv2cKNg+i7",
+	"EJS+muokbqppuDELBJ6nX3g+s3Vwtrsb5hzWDTNLtSte5Ltl2lSsHtRia0e/ZKsKeUjYIpUr/cPm6wbj",
+	"2sa2U1wkMO5oUuXgJeuLoT7b7x6cd48H/cPB4WHnSf/4Pm9Tr3/0u7pNZ7AysG79I4MhacoQfgtwy2EQ",
+	"3LJNtaPiexd2uaYOkhQTns0b97fb6zw57v4zmCi84bllBiKI4lNxwQU8jyNeI8KFaylBIlhmZMXW4Nf3",
+	"YIYv138Ca1q9r+2KMPmi4s2LMPUrRZjya3kxoeNcS60V+8mdAI7qZZo0DTib0YwZE/BNAcNgFQooHjuG",
+	"NgTiGciU5QNyM+xbh5yKlUFmoBvBQisPu8+sTgHwKHLlUijvYQasw243IkoSxBU6W81yTmYsYyVSd9Dd",
+	"FHJRn/bL5+W8eLlENEk5qyzPZ6WeDjeCKnaJuSgqvp8zlb/BCh/h4SqkXbE1L+Kdjk2NBMDyxd+/OCcW",
+	"G86TmCgmEmVSIsGqD2zqcazxBjuiqrmQdINW/C/31ioSsy1HK2cSdrWVsJH/i8mnZv9lCAQ+ZF48k3Mm",
+	"BSsy8GTYUqmOTj3FkjemIvlOZXDv1wjawcr/sZ5FOMSwNLGm10PzXdfc+sGYlWmICjawqvCrWeM81mWs",
+	"tm/34i2gQt4OVCFDpdgVb6blVQwd/0IurQ3u3fm3KNvMeZpyrPalIOudyd5/ncm8VprRZG6DPGm9o8FB",
+	"b3DU63Sf9kwu892MmXTB9VOdc3zU/bTP55rygYfPZJGCtF0gJaSmluJ+wq7ch8eKZVcse2xahMV9B94P",
+	"8IVsR/LflVL9xSeQClMusIZQhOHWQM34FRNECqbIeEZFKIPXWmPUuccBvF8aUwOsL6/p6OsOxxrwth78",
+	"qvn9uwPLQfIyEB8wr7buFxWAgc2fdS08HlUkVURcRInJNdyn2vn3zgCC2G9yEgIFvFufPW513fJVFofM",
+	"lyrHiAR8DO6GLbleirz4ddgynN9WFLVemJSrfNh6H2uCYPLZltl097Y4e7s7O4llVVPxLrcUk28ao3M9",
+	"xUNbOid9vEcEY4nRPMF5phpCwDYkPdiUeQaT8mPADT4TvIZr6cnZTGYuzmAjRdkmB8tN0qhsQvSfwJKq",
+	"2pruQLI8g7lucafsHrFW82IyZ1So0O73uxGJQRGxD3VPCJ8Kmdn0feGsIHDMOuT1urmtSxZSA2fDPcbf",
+	"bT49nkEuFpOwBYaRAnSLXbFsJQVgiciYCqIYq6INA4k47jy1xx0muNiceWI9GdmVzK+vB/5A6O+Q0ENY",
+	"2NYbo7fg9oKYq8lcEX4VInXh5/AtMSWbAxhDDGAYcTnN6GK2CpKhUCHnwBD0ncXH1oZVNKhJbzI+dwV6",
+	"T0DhB0pl3TYQjzKDIKrgIMt5dSvRNDa/77uXz08MRtXmxI1tCiHlQtzg+0eKGJPUCnDciSaJDbZsv5p0",
+	"uefvUjpVXr5h5XINhxfHrzBdbukV/PIyzAf92tONm2wf2kE2f87VIqXrOJQp9R66BvjLOkXTq3JdnSxA",
+	"cSZFFI9bwuKUhTNnNCdQdqfAPmJYOZ6H4vzcxYlwJbor0o3+mrx8HvaIFEW4K3uIPxA6BlxVGE7dWNr2",
+	"natmu/OdqpTprrB3/LEZYB2gnKmktrDTdzxtAFfoIxvPl2nOFzTLH2tNfD+hOY0x63SDRdMAxwNcbsJT",
+	"tgZAn0uDtO74av+IC5qttpyXuquA4q1L69/Qmeds6h93oj27RCPuVAa/4Zrs0l/jrdmlkbUHffuGKqJE",
+	"KSTOrT1yY2+h7DJ4O1BMqzy2rZDcNkTYFQ/Xx3xNcaydqtyOk6edfy3YtOKiqiVs6R7t9w+gHkIXaqF3",
+	"fUd83bezsxNnrcPG99HclyMGrz1e5J3u/hmdsFAugdvV/NIc6fvsLlLbNnn8zTIXBnW33qNUji8hz1ua",
+	"0MWF/fg+fNHCU3yDx1TPMCL1BIBLE/1jd3O3sls49K3raTXcKZDerJKqGFPgaxKgdBi/iYLkGABFu4cL",
+	"90USHjg8w06HPHDAQ1pEIGlywKkdfK7q4g4d2bLPe9vxeyzzfQAcFnJ731HT26hGGxWQUBHmwrX+cbvK",
+	"XK6USiCRSs0Rf0ezrysFgQSn3n5XxNyXUJesQSsIeeo3plmrTrRyoOx+eaOqn8vatIIHqLRHAYU7eC+C",
+	"s/LOwk6ErZRnR4Htjef3LDTcHtfSD+FamoSPbYWU0AU3OJiD/f7hee9g0OsPekcuC92OaJdeBeyyY0Gh",
+	"rbAxxXjr87sLxMzWkJnel4fMFDzs58ypaltF6RZYvmgblle7XgixKIx/A0JJbBt1MdKlqxfZR+zPIG1A",
+	"mrE2DDoiiosxK7fEFaGpku7dvY7VS19xlb80de7vYdJGkV0385hojrPL1KHR28wfG/AWQU5Rrd0Vwhmo",
+	"oQnO4XXJz436dfrmJeZB36Y8l9/oFmTbdmNC06IC12maMhnY28U2xJG1migGcYv1oN16jO5nwSD29vvP",
+	"zvu9Qfd40HvWOTxswiCGn2um1cdQkO940APad/CsfxNafdBfh0z0wny3HcBNiG/pyLWeXcr/XEyfPWWn",
+	"M/b3xdU36ij/8Vaoxt8NiQbNuLmMG4BEtJplR1E5wKHFCw+4hhi7ofXbN7quv+IG4uReCDmW/sPBRaDY",
+	"u3H5JBxdRW/8AX8KpPWTCUttfT41gIwOtZyMZKGlvTzP+GiZM9JGSB+myGIqB5LL5iOWJCwh9tRXCQWQ",
+	"hV9bHFJMkFSKKWnP6Qc+X86htMTRERnPaEbHOcvUHkQc1bPCKDZeZjxfnQGBgLmarAvn+pz/wGjQhu8R",
+	"2Aqpg0wvFRIHwSsFCcRKB7qZGTZfhNW/ffkfp+cv9s9//vHF62Kn6YJjSEBpbP9Ysmy1/dAizLrxX0uo",
+	"sWydg24o8H0xkvJtr41ELx0XkwZvngG7adZzdeCh3759QZ52jjvP0KmaQB2NDJBpKZszYZyzrwz+DKq+",
+	"cgV5OPUu6k0Fj6xcZmOEaWXLfDbw3LSP9NMJ2JmmTLBM027MvcPzoQDTiG4OrOuaeaslzxkZz9j40thU",
+	"SCLHSzMWTauW4D3Fn1wFvs5QDMX/+T/ktFSmcyhelB8j7MOYLfLaaUDMBkYSDciCKmXwBd5uDYUJB49L",
+	"OxFX94+Y3Hdx6ejEBE9WZyh+4kpBKv2luBTyWkSYDcoYx+xJgcYHJD7s9sjHoQ2dgtyx+qt3Ao1J/DeW",
+	"QOpYswBny0QOxWlFgMJyKeMc7VCei8fl9IjVMpGhuWAwe3z27vnPdg6kTY2QkeihW9K11yGnkNMKuiZT",
+	"lquhiA+7B/XxH5DvZDbiSaKn+NNSQQ4+fC2XukGih6PnRdr6L01ouZgOhRQMQu5BrEvlNUuA7hsEC1wo",
+	"LFSpByPsCuNo3YAO6wM6JK9laE6a7g1MnaPyL6YI0muZk+/kUsAmDMX//vf/D6sLyWRl8H5w/JmpkAnR",
+	"gG9fnD7/6QVRM3mtD13CJxOmZRVyLbOEi+meO81l1VuKdDUUP9vDrCDAlyUk/oBLvq8fGBCEACEugmxc",
+	"fxx3Lq1APcLEohX5e8QmEiHtPCuOByJ14LLqucF8hyL2auVqQc0IRX+JSUYFmfBM5cUMMWbANF80PBQ/",
+	"i+La+jOFZ9Q+ZJvZR0iGmXIEwA4oHItZ+xjSJSQzdpR5IJ+d6Z7n7inLob0hDQgdikoFIiHzKhgJjhlI",
+	"3Ifdw4hY2JJ9GqimPoeH3QPMCmFxHoJQMkfS4F1AbKhr1+uNt0KnCq+vK8ALSZk1jY/8LdI9j6U+yprq",
+	"6pHiJUd5RKtWmvgOBRzZdkwXi9SQz8cf9q+vr/fBzbrMUkzclCDvDHlhMbcs5KLC5iIHap2zfCaTDok7",
+	"/1Ka4OpB6Su/WDCRYAUM/diC5jNNRexa8sQ8ORRiOWcZH1vq+u7tq30zIK/a+L/1v7MFZYsVm3JhuMEr",
+	"sMfn9FITcTplcZEGvLeHgMkFyy4qP/W7EZnTD6TX7Z4QSJuVDYWRj+D861kkhOb6CSBBP2pqRTNOEp7s",
+	"eXETBblFQqovyysuLmPSjhcZu9KqmGAfcv0v3BP9h1Yi4ohQz9Oj9iIS/+f+ucxpGkdDYf/ef6NFuRh+",
+	"fMMy+Gg+ub9esw85fsQJ/+f+m4xd4TdD0ca6gHUHkbuxKIGSthEgkMaxD/pcj2SihcKh2Ndkp1snO13S",
+	"/oYmNlX9HhkOhy2krVryRIqqv4Ob4rKimwBIczeGggRu50mgx4+28QlnaWJabw1+tV/P1dR++f6T62ZC",
+	"ecoS3YsH0m4jnExfTWpAacbZdp1pKVfLYnqF9nfh1/vbEecTW7QmY1RJEemhxeteImTfcCx8w07yU0yA",
+	"PV1LApdFeVSdJFTN7Jga+KMpyo1cWfPebH9MFSOTPX1eMgbkN5VS00892rHMYB2XCwOkmXCRxCeNPeCY",
+	"31qqHeCvph8tORIk4vryy/wCBvaX+ISMpF6qDEC0mUyWY31ItBzjCYowxyO73yggQJiAWWekVZobJJIh",
+	"mnBGr9jALnyRxP+wewQDPEVRBIdoEuHH8GUhMtmM+bo3pAZ4YDwpJZPLnA3c+vj9HJYXws7iWXUdcQ1z",
+	"9iH3dl1PVMvYKR/nCjvFCfMEcUwumadYQjLPAlO5xVmAA4moykfKbLImfNb0ZMbaq5/03gF5a6pWvEDw",
+	"1LmU5JWmsHa3BZwkfAYYFFe6O6TCevCiomvQBWlbdUUzeJjJScEjxZSLDy7oQrelh2E37Yfzn14RTf7N",
+	"3pDnL169OH9RLEi/27VbTJDDeXhSTSGdJwt5w3WRXrEUb5TP2HygmwuHGWlK/O7826gUtbTXIajOYFUF",
+	"5Cgzqkj8rRQ5E/n++WrBBsTn4MBtMWNUysdMKN8e8tPLcy/evmWXDahEWWFsl9TFvVbUumKZQvUS9Edb",
+	"opMueGvQOuh0OwcmsAsUeBNmAnGkLJR1S6xIKqdTluxzlNZBfC/rMCBYod5nMuz6NmAo9o7d6L9XsPx+",
+	"elqbeMYaBqEXfCE2kaJYuh7RMX5Tc5axdGWh57DPsWI0G89icskYPmbfwISXGLeU4T2DuhVc4GP6cnaG",
+	"wsglWm5GWSTyhA+T5MtRrZcJQB8V1jpTmOTFCHhgtC4v54+MLbYbjlbg9XhKwW8TKUeQgTtkhsB5t6IW",
+	"2sSDBq6wEb0Y8mMtbbS2eY5l+Oj7qJUxtZBCoUWo3+1i8hg4+GAPq5x6/V0xxK1c25hQsObX/vQpagpt",
+	"AyCzkeV067YKXagX89hjeOZT1PJEsU2v/Kd+0qxZ6z+3e8V73EiCm1+xqw1vWalw82sZuyreA0F04zv4",
+	"VPECSq7bvYaPwrYcdntN77jj8tgXvVrw0sHml5w0hW8cbn7jtcyBP6MRczmf02xlbq05LJgRSbngbgUW",
+	"0IUMVWV9pzS/sZpjCTxP2nHV6RKfVNz0Q2ECtOd0BaaQglACGd1K8uyQc00QTUpVMmJajVSl0H4MBWqX",
+	"Qv+PuqgsaLZo9OkIwzC4IjJLWIYGwrg0A0IxRoa0D7sHWr+BKDbU3WNNtrSStKNWUdhp6lrFXgSWLUEU",
+	"vTJmAYwPJb/YVOcYzz+GtE5QJAKebFMTVIoocb3SJrM4vWSCjFbGjqgfgBa0il3Il9wUfioM4RGhQ1HE",
+	"FnkJFMr8L2Oawo5zEysKy6k72gPDh14pE0mql8lJKX/9K9Llv/7VpaSayRRUmbfL0QrSOomEAYRVTtDa",
+	"h54CLVvMHGMkS7WkfnYFkyZrMBRVbeQ7UKEgEQK9ssv4caDX4G+4Hb/q/dCii127EdNrrhdQ//L+kxFy",
+	"zwsVFDDqkLAB2G89Ss2o6646ARcqpwKKOlhNHkdSvBrist/CobS5Zc2hsnD0rfnNOjbj9QDtanqx0epy",
+	"m+ZLHicDqapw096dzc4w0TDTFOzaRmEDWe3eWbff0OStt1eB/k+ddc0EyEIgrCEsd0VUToai0UBQ7abZ",
+	"PsGVJRNomtg7sRVjQF8bigpNGpCtrqBRsJejFVxtO0K87YW+GBHWmXbu7VprAookSa8Wuj60ZudronpY",
+	"oOXwnIxTyudwq0dmCQvF2FI0aMBp63Oaj2ckYeOUmsD6Oc1he/SFv6XYcCen9SeTCK/hmhgrs7UZl7j/",
+	"YL3xBy1G+mijQ2ep0IVHC8/MhhY2OGQ6NxCIIq3rb37B5K05lxJsABVBCumavQgBWSpqBb0DRYo0m+zg",
+	"I08+ocSVspytz1wBAo7BcJckrA55C3kcPXnIsNw0RQu/i1BrFwHOLrYbvOeak1UsDP1ut7AS4wATY0sb",
+	"lCSvorxbJq/BNwkXBmrGZSxfZgIiuinW+oifa+FBroA6n7Hsio9Z7J6LUPNN8BmWIGSgqBZS5LaOjKHI",
+	"FrPCr0N89DmMveCjt1De1t0k7CZZy3XsMtqlw+XsfEWUYEwFlK/xztpo6ailS9tHAti53xO9uO8Ve2cM",
+	"qUbslhm43/LSOuoF00sZmtUhgXNUtrWe6CW1JtpilbJwA3fhRu5UKB+e8TWU71O0rVnNpVAon6aBs5RF",
+	"hIqhqKIvUX00taw8+xj8BCfFYuSwl4nMtD7icuQUTye2MT+Xg/7s5+h55FHPkvIakZRfMn9DTMPrffuB",
+	"XUUtwnYSm1AdtC66Il0Tf4WM+RDaes5yytN4KBKewBWc8DTHYsNzfXuA7uZlTo6Wwxqd/J7l904kvTGv",
+	"NWfh/iD/cgHWt6aTuxtaHujEjejE9yx3eoKH+8VtbDA+lc3IG8yxMOuXz9/QfAYm2cUyv6H05Kzx8HXF",
+	"BKQFo1PiQS0a2B+IIqZZgEpsizkyTK+gQnazCc+j3ckIemU8zIZyaTxO1mZqOnXe5lpCMHV7h3ZYj/s4",
+	"BLcMvtegq8HrnUAqoKHQA1ZFNcBGCxVoc2jJghJ0TppQe6D0Gd9eiNTq9ZtLPwWQdfMJdo1tDgKzqg4W",
+	"Z2ghfNbFaUBjGCmACAeasSKbBNybGZ9C9hnPUIRLAh4+LVHKsQL8Fm5vzBNILGMwKifIpTxXFWEigXzz",
+	"1lSXKklyKS9LIj2gXwIswkvvdk8mqWoSwTs2SdWb//Tpy7K7uUz4hFudYB3f625mYYXt6UGleFApfq+i",
+	"wp0YYX7S92a1ThWp2FlssrEdXP9NLL+tVQUE7Xv5S7WwgAy4XInWsBKB4Q7AUwcWqQFHfGEc8OBIGQqt",
+	"AJC2kAYZ+LhwxkdESPu0ZtDGG4nmmxd0PIMwNouFx1Fo0cYLWHPSWOwnEYtNcjKDWwB3G7CWR8Q44zF2",
+	"DYHCMUQoGdReEQUVnxCDuzUJiOz8TAY00EnWwgl+Mjv02Vzs2OFOjvYii/iDOvK1qCPg+abV/bsXPSTo",
+	"Qt9KETkhtEnTMNdyjaqxpRt9G2e4IXE7qB7GgV2A2SEhp3Of29yOSC9KZGco7tiTjqtlpH1IxFhp+hdw",
+	"gvkoAfAELUWqv8DE/L1uRPrdaCgOuhE57OrTdtTFtgVYoD9wlXMx9WqT40RqIMhTo9HAG8o6frROWawK",
+	"6CdgQ9fUHc7+nCaIYdU6jnWfH+lF0ZQbex2KVMpLLTFOjL3HqHCEJgkZ6zszouNLAjDqvRMXOWW1umbl",
+	"EhIlVnXLGtE+TRKfhN6PNlDu5D4UgmAPn99NbRlRs7Palud/UAUeVIF7YtMFTSqRo3ALdSrxpXSJ7rPP",
+	"dUqXNoutIes0JOnXp1vnArdQgqLWYb//uSZcQtOZW2i4I/GZY33OYT5bFcxOk6RYxFzelUvd5ZX+aE70",
+	"7Z3sn0E6G4o2RowWSzKWyxR1qJTRK+ZhbzK5nKJr/vTNy5v57wvp5ZEiCc3piCo2FJm8JsaHX/axI49y",
+	"nnZyWujILmzDyiYbhQx3j8k+MZs0KNLnXXBjVC41q6+Zjx/Cvz2BEBdRr6CNbeBF+UvMQ7J3gt+Owchm",
+	"+ErC5gupL1NI0EFwRVXWuV8QwXpxwG5maQMfoAQPzH4XZp97/My/ZE3c+n6u64nZExtT60SQ5mFMfj92",
+	"BSQNxYQhrnktOOIW1oVofck3M4QiIYJLgmDXlideqbrDzetbCsXpmxgcUyHLhOCY3WpV9aVATE5Ry+BW",
+	"7to/rJXk5nYR/83G6AKPWTSP2pVIMJBezGBQSSzhPK4h6mGtJEUog/OU6uOIYxQ+wDYkThL07ZaM2CW/",
+	"dOIkDKi2UQRC0szAdetphVzcawyo3b/oqZhgS3gYjOuxeTwm1xldLFi2NyDx5loeG3yl92ojCZfcuj+/",
+	"6a6Wku7ntJQYKui8HPr0+UrIg/3kQaT6nYhUWxDbr046+n0YNTCVD5S4MlnqtjFvGOt5wWcG6xlKtBVj",
+	"qIYOAN7K6fGOu/kjubX1wwHt7tPT7UtrDrNkwguKL7D0WWGHsOhbZV3FaFow9VbUd1wkLIvJGELFMTVB",
+	"0MiG4hyUqcJIwXkpBj+qgvzs/njFrAx6WAqmjIjkMMIAjWsbn5BHFnhRGmnPzRUeBvGzeMobM0iT3wEo",
+	"V0UoQcKrnhufKrPEBQjYZbBCOO+F+0XLIzQbz/gVS+LIB8bpTyYVQERi6OhitNKipA069H31WuRUMsu9",
+	"7EKxPiTwQy0LQAcFYsVTJvJ0RSYsTdG9ZEIcXcijSZrrCI8bByRwwy4N+ro0eCKXueIIEiD5LGPMGKHB",
+	"F8bzwhU2FOALO3FSucsBqI8DvqpvLRPLuYJy2954ICDOFx4bkY1w3daFwhUgCcBGDAVQzHjsyuldYOIk",
+	"QEW4yoY8X4uAeFNgZHdTFc2Lp+ZoYP7HbfIaVCsD7vrmz3qDv9n5tTOZ5Tu/A6d7+7d+l6kdzFx2xZxU",
+	"Q7g0ffSJK8/30JNcwfprRvSQGuILp4b4vMHFJgKkKfZXS7uG1mqFQJNJ0l7DUxwFtxxjrypC7kAzHyBT",
+	"Xydk6v5iN5qE18cfiyr8n7Ay/X2ZTi30X8syGRVqwjLSdlkeRbq6tSk1CqUlK9lXnwXtq8US7G5iDSLR",
+	"Anlcy8mrdjKT/uSiju0SAnfSZKUoHb2n5WoZjhgG4fid8IIUMCNwIFTB5vMrVIDlgoxWNtJhKLhJYNpG",
+	"laKj1/litGrzZLCnpVo9MotINSnL9D5pgZXnA3vWh0LvQOTfP55ENtdnUWHb5O6yehy9NJKrOT8YnmLk",
+	"1ZApt0hh4I6cXcOPA8GuL9wa+RkNPHrqJyc5rUavKH3/IdOLhSpwP5GM7529o5EZsQaFkaJ73a1W8XMv",
+	"SpyW4RCVLCuFv1arUaai4Zo8MaSSJsa04vK2KntwlgvM+Dvw99Y+tpW/2ks6ae6ymTWcNX3Grmc01+fY",
+	"x1LbSB1z5rhqDp4npdj5RcYUJhuH1iAS/laB8OdmP82oz2VDuOcdY9vegmd6k4Bb8l93P5fd1B1xtP6s",
+	"S19Suw07JTHZpeEdCYCJhi6ysugz5jK6Y7DfCDMaBwiZvBZfE2jAmlZ3t15/CQOzCTe0YkORTPqrcG9b",
+	"euFFRwIrX4/SKhLAe+bJmZSXa+yRdyqVnKYpUSuVszmBbrcOvSE28mYodgm9CVpzzmAAP8C0P4dZQfe0",
+	"rU3BX5w/392/ee5Ef928w49fX+DX4SvwGcTxoWjbkgFeMu1CI9rrkHiZYR0yq0kMwhJgGGawzALoAhPN",
+	"MMMAYpqHchRit+X0zph5cJbni7baG4p3b1/tbZXr2dEqvMaYeXso/NTbLtM/5AbTfH1pUvXVg9owni0v",
+	"pDNTHVffHrTbulSGxtQ/FDBXfA7zDjZERxQU4P6CI4o+7ik2otbBZw2NQKLWHBPhXcg/uGP/6xB79IDh",
+	"ehS4ZY8QCJdxVF/3DTjDrzs4GXHt3vHcjV04iWljgri7lZyG4qWDQiOBVdc2TwWaZ0C5QU3HgKg7lcz0",
+	"Q7EGeE7auTkiHuSc1BHnQxHrux8XOq40oB5Qj2MBFTWrtUH8BTemF+Q6SXNauBKVXpvKvLAZlna2U1kn",
+	"LxDPBOjpN8RKn0ueezdjwkUS6WUVFZSHFCzySrWwBJL9Q718BJl4iWgPMRFtKWl6vxW0JW5nQ3Sp09/f",
+	"P8pdr/rP2WuoYroe6W5ODB4iOAz1I3BNsT6MVqnxvQfZdivZ1iV1uzG9ij6HWjcUZ0xAbTyFwpvNmWby",
+	"j8dwl3KLSDBH5t3bV95dUoYimBYWSMQjYlKUO9PpWELK5hydaMq4+lnKNRF8pIZCLnOoZNUGDpUxOp7R",
+	"UQolkcB2jHQSiwTuFflgMd0S2vN8dTRjarw0xKPoxpiSSvXjUPq8mbWyoHXGYBk0EjJfeb0xUbxvf0n/",
+	"FjSu5Ce5NyJXLKJeUiMvNKrkpQNJVOUgP1joPpOF7muxzDHwzt5KwLxkq0K+/BxmOUMA9Jm+ZKsCo42Q",
+	"ZKq8YuklkseTmxK8H9mqoHQAYSt9izltEHebsEUqV3pgKiLXMz6eQaktLWXB+AaYNnkoAIMLVhQUQRoy",
+	"af7IVjvQTkHOzn7Qnd8/4ez9/gnn2Q8/stUvPJ/p89BEbfQRss5m2KEHGvl7opHBjKDumBeXX98mj3bp",
+	"+7eGZjmf2DpscyUVpGLMptN1r5fJGDyBWdHltRiKBcuUFDT1fdYi8Strhcp6dUi5EhdiiosRb1eOi7hq",
+	"XEOxSzmu18XKbFOSa+thBcty2VL8f7q6XG6Vt3W1FOv8AMJ8qM+1hY9J+PfYUkXvS0xreIMID9RhHYy4",
+	"HNVQTBvlUsAX++GqlaCGiCQ8Y+M8XSGgALNRWAyCC14oFTgs+vCiGTrkDYZhACu38Rf+KP2wimp0uabA",
+	"kByDq5wlaDsEgxq6gCrZ4/1gFocypGmqR1EkTxzTLOPliA4tTC1YBkV7pFCxH9KBhbMhqqPt5K5qyAbU",
+	"HXUI2wFarQy8JwJugdA1+whpx1BHfA/hpOkKitcK7+cJTZX+3XZyQkYrV1zKlZ7FdcGypx6ot2EAjFRL",
+	"f+GbhqsN8LkiP7HjG5HBlnhH0NYkg1OrRy+MWaXM7iKMi+BiSsZUMeyvCBkJR65gHrlw8EoHsxqT24eq",
+	"EHLLYBXdRJG67UbhKqb285KROwlY0cf2ZsU+H8JS/iRhKVrrwvDJbSUcRyItYYgI08TUeYCKBwoS+iAM",
+	"/R4iUj6Xn/xzyk956Eh6opT7qrngaSA6tq2WIxci4KGLUz7nORmxVF7vdQjWBVOEupoxYJmAOPliXJHF",
+	"YvsXo6pvYuzpUMTuKy8vHxWIkq8EmnjlWR2T5mIo2gU2tCLOUUiOIjObFWByglV03DCCchQa00zpQh9N",
+	"RLYHE4GhM4wm2re1EP0ymthbVOCZQFZtp/IaImwUi4hRZ3NJEqpmWNRMtwXy5d9AniJzRoUKVJMg/S5K",
+	"FeZpFK/M490IxS+IBg68yzEAFKdhjYeQBeWaC6xy/4tBbTOuNy5qqgpqT40nh7VN2QhvCFWrkfEqJYTn",
+	"OGdNlieM5suMkUlKp4q0Y67UkikbmhqT//3v/9lz/dbqlOre3PK3taBiXnRV5tWMLxYswbPws7A4qxJm",
+	"qpo4B8vvdw92S9cCsplJ2WK8+qSUtCUvauqXzVL/+9//8yneK0qE1C6cbql8leE40/EMTvOvw9b/k8us",
+	"/kiv627YX8iblFFlZNtxTlb6jfL+5JJwqF2stHA4bL2P4UTJDLp4Y2+/7QbusJahy5VCOlv0BOsK10xz",
+	"Wd0TSKF2AdwEuqgN4mfnndRixEqP1pEPI3brRriw+l3H7KOt7Ktb9rLzoNPSlnwh5IZFX6Lgu4VOYUVc",
+	"PXBPyDVg+DLd1E3ljdUsPWIJ0AIaLDdDjE8X299cGdkhDgW79uDTkIZAkThbCsEydZHLSyZiTOxsy1vr",
+	"8ZWSV+01lwe24cT3WSDY9HF/JYLLHXxWiKELx25GGZrN+2oRhqU19qStTfJ8lS7VKWSIgg9FkSAFA1/u",
+	"j4wC2F/JW+UdMvWfhsLlMXIdLpW+qeDfdeV6v2C12YW76gFh1rcKPqZp+jmcultAzl+UyxiKkpyBmqJJ",
+	"w1ajpZb1+5Y30oba7+kKbVzogUUZ5Ayc6jvmWSklUynVcm/IpkLWJ1Pxk600Z1Mp4Qcg/r5k5EFQPnqx",
+	"G81XOMNGg81pmj7YbB5sNqH8EGnaaKqp3r8Hi82f1GLzJwrqot59CLLWRjCCY7cTmV06JNWNaO3GCkKn",
+	"YlXO06YYqyRe8Momm7LGTJiCNmjViIYiXCPZe9K64PY6eq0vsSKOSd/gucPqFiv0InExxbSbziuEaReK",
+	"uZygV1Ev2SPlGzq4IjQnc2lseEouszF7pBBeDwUqIS7TdRh7ZU4BA2/1Ld20bs3wZ1On2ZfkwcvCIVYN",
+	"04rBI1KwgamJ6XD3h91nnpILEfgOlqvFGJ6wImVsY5VTMHatV3ijbdViL/+uuUD2SXjLnQczaJq7uO/A",
+	"wEASvzDi/Jr6rSETCvYzFFWtoKT34l44pVd/ZMnFJJNz6x41VaHK6nBIqtHH0Vd2v5w+qGfR+b3ZxM24",
+	"S7rHHRZG8Vb/WykmKW9eItjzegBYY9Ko7UoIV/FkekA76URgib85XmKzzT4aigbHVx088KCs+MrKz3pr",
+	"HtSVB3Vlk0nKy9jz4GZ+UFp+L25mdPKudzaXeBHS6scfATj76eZMyYPuOmhVDI3GEaFzKaZa2japlBvh",
+	"fmSRLi1C2kHwgBuB2lA4s4HGe5muq2g9D3pHShrGUGgJfa9DToucWTHA7VTkMlrVuaTubk5zLVXiPQfp",
+	"n7x6+eML8ujfUEyA2aKg8G+P4gH4gvcVE4rn/IqRNlVEiqF4I1U+zdjZP15FhbcwY2M5nzOhZ2ODkU2i",
+	"uPjfjGB6EYMP3awqAdyWItc8TcY0S1SHWL7jJcHOmFsl69EueDJX4LeXE6jVHznPts+iIxKnVOUXdJzz",
+	"K56voLiyxZPpteI5OloTPXQhLQDRRVTD53rNT5gKgY4LlrxvsXRckZiqcexDCdt64yKyxBR9kAMDoAcp",
+	"V7nxsPvZjZvgdKaLAAhuJI1Dd23G5kLaIF8CAofst1lCqbAs9iEv6eZwaudLldtbStpn/3hFYn2Q46hy",
+	"ZE9KZ08viztse2UUfsKpWsiMhsO9LSh/+4jvWpZMEHAQvMIVATn9xDuCkXeQkDaUzyMMNxQgYE9GKURA",
+	"b76mmRCJBA9GreJKtKJW9Ua03kebp6CFLYNV5lKcuHMNB71pfPqslsZm3tJyihrrPTBjxU+6x4bB/Bky",
+	"VAOF5mLqCOCD1PUgdd251IUkuGCyI4SpbSNs5TTLbqP6e7LTjCpi2gMklBNmhgKu1qCBUzZIOZU8n1jI",
+	"olBpFqnmFYXAZJKhPFgQ6tn2cE8ebAgP1RPClgNzaR941AOP+pyWgeqx24JdaQZUrlv9BVJHUrHKQabT",
+	"LfnIdhIEtiOAW+hBG8wvzYGTBg3lReGcRyQe2JJmG6tuVmL5sGymLbk2FG3IHoGJHQbl9O1bZZacVOp0",
+	"ikqeZK8uWChr5q7uDGMXcCD6RI6Xc8z2TQtIfQTl+/yEtbA6Wv+nEGdACi/owLcO+O7KUuXM9Wp04akc",
+	"U/EInDejlIrLYSsi//vf//Me/v/pUxwRUaQ5JyS2bxZw/piMZLKycHSXscxA+71BI2QsnyGMHtIwGZNI",
+	"aXb6RnfKTZVDIxBa72P+jRZdB+xfg+9I3xkSv/n5zJeQ4P2isLlim2GQeNHKIGg9dD3/8Cpv63ZFcLtu",
+	"WV9ZOYGlDg04NlLSxSijYjwzE8fyQBfWteqg/zRj6FEmNNUHBuvIA+RfjvVJdDG1UIFtRyBzHRM9p6si",
+	"ggTxzFHz8q/HOX8ns3eYMWLL1CquJuP1TJJrnqbgRPCu9pdKVXXT0sn3DvM2S3zvaO9yPw+g74c8NDvm",
+	"oTFZtbZLRnMvUGwTDFLJYbMLdGxTftfzaq0GlmGsiGN+9uvIFPW1oXyAw4J4nb2hCNT7dekKMihi7/A4",
+	"e2Up0sObIXLLTn3H3I2QZNIENVG1EuNZJoVcqkHJUs4VmdNMC6ILJqDiS2Lfg6LfONYEzSnoskI5lQsw",
+	"SBuUxoiOL/XURdIhNu0YxioMBQQrjKRMGRUoP2ZMgYVhQvRZTJapbtDlrtV923QMzWlkG5FJ2+jAjlM0",
+	"0H8z2tDVwIENysPlys6EJZ2vrHp1Fdeo5V8XoAbifH6n0NAabiqcGnUtzihqNiyuw2wWpW3vBrNpMlWU",
+	"9MIOOS38t/WidHpEVtphHygkdDF4STBSiinAIpvz7tmyT+VshVZidBGNcs7UJmAUDt9UzKpIlVXMYy1C",
+	"DvCv5XDmoSiXd4vC1DEKFUPfa8jqd6trvpNs4qNkwpfGTWsDBOb3DlSsp4nbdNtuDbFehm6rOz9rTk0J",
+	"cV1hw0OxiQ8Hj1qRLQm+3oIPkyobhuu5mQ/bpOKG0khLBFwTO9xwG9jlINhczx/WkqYnRZFtrD4FJbIx",
+	"Sn2jmae0xIfdw72IVFbG2H6MlSbOmN6E4legFYVhBUcA0kOMQ7gIWATgnWBoP77fBvy0sSvYGH9Api8z",
+	"gWAYGQwcxppzewMDdBCMJeZoZHw6yxVp+xa1LDKpGszpqYRA7iE4YijMUYX5gJmOY9nE3WSyO8qNsGVm",
+	"BK1o12rsrytFuKNJjbQh3JRaG5PFxSN4XhjR0AtYANm9mvJqbUz3Xo2zrbeDNHGrIHt5t0juPZ671Md9",
+	"aPihDj59un922QhOkAmf8MIC/wfX55skaJvxoHQK4QYgSbQ2V1se0LsV1qjsE637lcDvRFX/SW/8aqcI",
+	"ASg/bPzj9xfJ9Rk0ejOH+1bp/Vox2KVmRZCZpQyJdIdMSNTWNTtROU9TG2ulSNzv9rxQK2ecDasRcpnX",
+	"lYR2ubCfQqP8JKVTgvDTUJ0uHOqXDyyqrtmD3n4bNcJs6+7XH0qIrE+r+pnDMMv0AscXDQUESmZszESO",
+	"IqaXOboJ14p18lAsNqAjlNSl0NvETOukHWPN5ot8tWAxiV/rl/ZOtIoCJy3Gt5xSjt/ijTZVnUnbPHth",
+	"yxrEpvIxjAJq9+RS7p2QOKE5jaHCsyklvlQzVwhDTvCzGRlkiVWuBUBYXXNIHLoub+UL3NWdNcffJQQG",
+	"JrMtAKZ2cohg10zZM/OAgnnISb0NPcVI+dppuh8DTZ0qT2R2+fvwkuiRbJCrhiJko9lSrnLQGPC/a/EM",
+	"anknLCNDhPxgfG3GUgQatAqISMqMlI6F+QjP62JaIW352dtsmbWUi6bCfJBGMqPXpgbbhop8RRg6tVm7",
+	"IWq60X/yncwu35o53ad19TuIQDcnTtOy7erPwZqb1WkuQtc06wdR7hak5y1cvBLxwTQC+5NMzt1F+Jyk",
+	"6PFHP5HBXeT9iNYDWJy1CY8W9k5077dFr5SAKgdBoEp5rjvjVe4dvdgZirdwJZXJd2EWC4KTIM8t3F4t",
+	"SdpfylO6BfQQs5QUyTDaTVb0M3wwaEw3bW1uZM3bQhMhsAGXmuJFIhGzDLrxZ9XGbcP2WVwfaB0LfIeV",
+	"dMGu17EMUuIY0VAYqEkRxtCA9VrPDHr3xww2Zf0os4CHglP3BfQpX6swwGfdjTpx4N+1TTS8W67GWyUW",
+	"W8ON7jD7yoY99tAz5dteH2vzTa8mWPmJ+glWAG7sCKlJQH4LzBOWt260s/wE/i1V5X/gvxxpccCZOsue",
+	"QYpG6wG4ndC46SR9WoPyIt01InO5q0cWHTAUdVDFnua65mJZQ5BezprUJGReQb7uxtduVazjB1jhP4bN",
+	"w5vS7pYPOGoPpo6v1tTxmdWf4E0uik85kMhWWtAJJj+wJWIhYgb5C5CFwa1SF38J1uxIp6zVnzBwEr1+",
+	"u/HbL1xMt2bcmhnKeT/go6A+tJnhBWqXDXiCfBR4QbzM0hvX41hmabAcBxibTREJ0K5syTWExeQUY515",
+	"5spFDEi8WKrZBVoIY+SfMQafXCiVXlyxjE/M+YwJqJBFuLQiAC9BrYPglKBfdwEBO0Jmeb5oqz1T3t1B",
+	"SPp9PV3IzwiTfYnJP8gyS4tphUtLRJhf0iZzJNcZXSxYpnm9WJlYblvkIpeQ084VutiMnoKy7XhA3y5H",
+	"kKxxZjcb00mGTiqgVp52jm0m9U0dfBxoHexv2NSvekM7nY7+5/2nGkKz7gpNEp/N3g8AxevhPuAn9ea/",
+	"RFwJiinNqqRX0f2PDER5YKSfmZHqJoAO1LNvmkiVjFElhaFm+YwK8H+8e/tqsJm47Ey9vghnvyl4KGod",
+	"9vt3tv/AYF7olWm6J5px+dVrcFE2cK6q5HKaJITi7gD8dB3YQevlIJiofTrJWbZPEV2+VkF//FH/c7Eh",
+	"SOkOhJeheP7i1YvzF8563e92bZUosCX+9a+g7f31r4AUKEXosASW4JEaipIZEvBAGTMI3WstRUDxfmsu",
+	"6KBimDCVZ3LV5slePBT2+YEpmKQgMMg8wxJj+vMSungGTXI+Y0MB3rsxFvfk1hXnfHDorrObZiSbZRHg",
+	"NmKpFFM1BDyxqfNWLGiBlQ1KG3DiTByQmPrX1mxj8NKg7XuqBRoYkNL3DvsyZKPsYSjyyj1CpMqUZUMR",
+	"my7i3aLtoapLvjGwyokk921pwF6TXSwN5UPo/INcuCpl+ghJwToPDPyBga9j4JYO6JNkkAolCvBIhZu7",
+	"0b0/qV3sLUzbX15br4bkwWx3isu7A3Z1uol+k5uQ7zJhtCbuAMuCPAN6HEUiFePEJWomrxFHxzzVHdKW",
+	"ZVxAKchhS7P8YSveO6nUO/BjY9X6ELi7IMi3VKU8NeqBpD6Q1G1Iao2eeqT2aySGpXDJtZTwvuApRpIt",
+	"09I7RaX0gqgUw9h2h6MsP5P1FWIOSC7lSZ0aZ4zYWEnoRIp0hd7K5njJVMpLlhQ6/nKBGF7S3o6dTGQ2",
+	"FPQGfMsCTAw4xk61fUvjslWXwJA6oTxVfk6geEC2tebaGtUm0bPWrCPAEN2XVTbEGF8kPP9zWk8/K8t3",
+	"4XwPJtQHceHrExceDLR/MgNtNQq1WUTb1Tx7yVYP8KmNIaqnaVoZVsIWqVwRvXyEg6RlRNMBKYePIvLK",
+	"RGCAHbiN+SunLH5coLAiIqSfdNsgYBrBWc+h/x/17n0Oc+bZ2Q8/stXumClvmR5U7Aee+XXhd7zD69Fa",
+	"/PYCvv0dAnn0uECTPFtmkLqOiym5nvEcA9igYNAlwwJCKs/4YmES4gpwNSBBx3gFTfl6msheslWB1ge3",
+	"Ts4+FOBfaaIcinxk1hBIFYTZEkLagPnfi1zsvonlPyFxzvMUw3pN+Z/OUPR1t8X6h3oH5TOv3dnxjLSl",
+	"wJzGJJCxDCI5MLaayImRwTCi2utwbwDtQyO6f6DdAhRnWZqsyYVk5mtm6U8KmigmdtAhP9toY1NN1ptm",
+	"UW4Ww6xNKwB9gk3TKv9OKZ79WhCxffaC5nnGR8ucqb/Eg3KSNqND6xW7ZKtHaii8LDtcqJzRBNIHwW4A",
+	"wbBjUESY7MkuRU/pbc+hd7sUPY0VcmG9womn8T0tCBuB65KthqJda0J/Xa/5FA1bEy6mLFtkXOSuByN5",
+	"T5nQ/JmZ6lB7EcaAwpZaG0mBqDcJzc/OfoAH4EnvDBRndSgKUqqPdW2stSGtq/i71wDWcpLEPRkb/C7u",
+	"w9oQaP+zgrWsaNSM0yo2N7KJcSC7gb1xQl5XaeiDTeJBvvoDyFd3koIJ0Uk+hQxjlMqCWVjVffzxkq3u",
+	"DYfkZK/TEulf+nmn8+pV39Gf6wz5BZbI8GrCc8XSSWQ6SeELEFuqQstAi0f6DUztj9JByUSlSMIVXSwY",
+	"zRQECBOapmZB5p1mlJUPpkIAy6AQJarRnSaJcju2tTuIWKZpRIr8iLHH4YzwqI9xjDQ3HgqETDXDfsrM",
+	"7Z4MzgbrU/S1AeBTHOWvMgb0gXh/QYMyCBEoWQZoydfrga7CcUrq9xrt+26ROZ+DgIcBOd68ClhOCDfz",
+	"WSjaepm22JgHsvVAtv7UZKsEnNmWZt0fhsYTku8WSbO5OlEvjK9BcXtHeE1ddkeDndqh+GqzS6iUW7Fw",
+	"DIFTyaVbnPh2QS+HeyjhIkJiRFHJXgpWzukVmWoIoppQIrpR1nStAvxsU6N7hw/qU5vJqYH9o8GnNhR6",
+	"hWwcZvhZo1K4p1KucpZ0yAs6nkHdfUgNA0Xi4H19PKAYE1V8bDK8aCUkRi+ky+ddrpxVlMW/ZGzht6dM",
+	"8TR3WU3hc3wGzMA27T1UQnfPrantv7dFhst1+RB+MkdxQ+mwHxlbbDELvXzsQ16uyP4vORMNNcXtx7Xl",
+	"17/m3Ay4vLt7Gs1SP+Rn+BOlonwwxt2ds3PuyNrvKl3BVwowMZH2WiK7YqnmJdGumJMti5vcLM9bUeMH",
+	"MvG7UiiFKQ58jiW2jT1tidXFc1mcxgBwF/HAA6xg62cXdXkw8dT7vjMruHkiwowvjJvVxWguBXqXjWUT",
+	"nLIRRG5CtdmKNKLoSpE2g/Iuuhlbv6PIFgFewD0okVp13pYGgRA8fWrqbfS6Eel3oRjtQTcih119Y4+6",
+	"xt2qhaSSp9QvNtzvxzaGFWvPEYywcTGBZjtUkZHCZqMw75n4QcxNQUg9O8WAxOjy1EM1xUgSK6dBCtnW",
+	"e1vUtjgjMD/IjUuEoVFQp8WUZ8G7W0zrhHDwqDt3uT6kZmIAN5QjOK/Jcr7Q+gZuMoy042JFiwaaI0O1",
+	"CLpLogojc9yb/7PUzT35QEN9fImkFVZ+a3aH2jsccoW6m/vgAH0wRt21zOX5mXyaFW6jTkP+xDBnrCD4",
+	"SjM1ADs3FhNEzmrYX61K18BwsAb2FW3FhILeYQPouvPsFYa9P/5ojs5d+I3LtcrB72C6scihQrohkC8e",
+	"KtOCJQaySNUq8FQpyVBsL2tGyLJrMhdQoaHAYVQSwGMFQCjZAZz4kSJqRhfgGWAiUWjf1fdVMaxgBsks",
+	"rmkmMHtvLknGsGAIz/cGWq6wezhY50yuCn6eTxkEQD9pMJLRuMSWYptj40R3aQit1231IuO5Jxm7kpDe",
+	"NBq2eKJ/gQtszgTe3LCMgVnH62LG/XqisaOfMxz+Wxz9Jq90aVX95PS3WZPKuSoS2ptz9ZWlPjb1EWm4",
+	"xicp390Hrn03lpJyGmXLw78K95ArOmCoOSJpblwFeksPh1ZA3QMFKS+5B2pVaGVWFGcAkXzvTvza+sPa",
+	"RBPAfTDbRMzmlKfG9GBw0Bc0j0+MJom0W08k8UUEi0lak2Xi/invVtrPHRG9P5WhtCaTVPVHntifDI34",
+	"CjMuzO35/Kw5Fzwxs03tFPc+Q9IFQ8M/a9KFdVL3yVDQbQ29pB5IuGXd7C9o1S0bPHcw4/ovhky4aHv3",
+	"jKDttTY5vbAmZgLOSzVNbVgLKTu2bR4JDHd29UP0CDvkdCgaTa9lu2ujedWUqappp9uaSNcXZL5XU2Og",
+	"p3svzryrwfGLsNwCiaDPim+keLAzPtgZP5fIssbQuJ4wfnVK0IPVcoPV8lvwctQkwEeqNJY7MWFmbCEV",
+	"z2W2eoyNNUDovoVDr4zLNJHXQu/NheYNMcpQIE7tdciLK5atSE6nRuYaiqKPiCiZ5UgX4OhwTYCuWKYY",
+	"aY9WOdtDaScqSDIWCR6KsZzPOQpu+uuMpYwq1oHDZfMoJJheoQgwTlM9kCKP7lDUkyhoidaVVAQkVjFe",
+	"fUfZfJGvCoHg1zAbf8VVfq4X8HOAod6yhTyn021hUMV8HimzHmb9I6KfZhAG/kcoIDmniCC25xOOij6j",
+	"WoWZau5sMCAZv6K5e3fvgbX9MWFL3k3O8XJailn8cgFf3R+KaS3lBGMWVDIxlNQhgrAM+XKB6qcebqYl",
+	"sfuBCWld8HAvCg1vKErjw6qUcU6nF1hvHWaQsck9AYCGIqOCYMXGczo9Y9kVH7PIUGpTKkXZROJ6AB6w",
+	"OGcf8oFePjhaU66P9GSpmCLtWH+CldnP2AS0HZrHe4Nq2oBh65xOLa8y8f7mqDtoQk6nDe9ZaBKWq7fC",
+	"GixXBR6D7G0o2qOMivEsQgaakbMfTgPUyaaFytiEZUyMGTRkdt0Vd1YLRiFp5mH3CCDrmKTrpMwkD7td",
+	"TCfhYD9tm/lDv6uqiUIIZArZI3N6CQtPgFhAfgOhB407k9PpFGXcgq6cuHT2HMkOKPQ8d1w2QnlBtwIp",
+	"Naaz/JqBrcKy/WKQXJnCyJ2hiI00cOHdvNjYjnOpzwcAwun0kRMc9GHT5yBji5SOuZgOBRUrkrJJTuSV",
+	"M8YL8v9n70p/20ay/L9SEywQG1BsZ7q/tIzBwr2TPrav7LiD+dAKzJJYtglRVQKLjFuT5H9fvKOKxUs3",
+	"ZcetT4klqi7Wu9/7PSWzNFFZqdDwW1vSWRREcz8mvB+/D8O9PvhB84O8StOdGZTLu9Ae38u0pdlebroW",
+	"WfHwJ573twm0NibnmGSTuWFABdkAVoJ41BF4ujn6ehxIrM+AMnXbyn42YjRfkLrYUAtNJkCoedXQideB",
+	"YDXRV/oY7q8wuU8+qPioMB5BJxaezwsJhLdMqdzRGj//6FjI0syiXTVM7G0+Mx9KOVk3swfVnOO/ey0L",
+	"HezYycWONLK3M3FVvlQaqjsd91cjbDG5h+foQjygyge6GQNNGcpxUhV2B7fvRIrUgF4LvGmA6o3RCuMZ",
+	"LVrod+S2KYfjGbuxIZwQ7zcXZ4nIc5k3pLbAIe9d+i0helSPPX6sOzS6HU367Dze5yIkjvx+rwXfrZeo",
+	"wQyeDOrECi7flZSz2mfaAjJREwGEN7E+R4WPQPFbWd/wvcp7ZnErVPpSnX+eLscjy+ifZbTe9qeSvlN1",
+	"Pvbpe1xdrP27vPtVzhS7KjdRPM9ZBYTbcdBF9uVPPdvYK9rMnbEj7TyhoctpIxdo8MPu3Blg961JM3Dr",
+	"qxmZgdM0VJZH2nm8YJxv6uP8i79sOgqWOLj4Rz05uXj0Plxc1aEP7OCiM1vi4HIxzeeddHLUsx9ZaLaz",
+	"jsdyxlx8c6j7B7wUIZB9DICZXnOL3Vxxn7Cl1VAEVqft5E/qSIE9CszVAjPHNAl8HR3Jte5KtIzRndb5",
+	"1xGUF4cSlAUebHwUlkdh+ajCEjmNb8/urmO3KHk6End34UXMjc6gHlLfZzgEAah3Njw7Lcmr9kJN7APh",
+	"AYMq4g1zxOWMmqW8tCONj3ET7fI38BgCB526ryrQQR6VrgZcdHomvk9cFCaA3MOhRIT/EPoOZYEibrca",
+	"aV/UknOSKj9Kj61MBBrpV9VdblZbgsXSdQimk7VSlPi3wcZAG6ksfqSF2G9e0aXbb/AiCeocA0rDIO02",
+	"0ULy6WNWC6Lj4KM3QPk3tFL4FTXMUQHarxBtqw5Q6XBOzKoBvYxmSQhZfZwq4k1uqWmipxWwnCGM/k0Q",
+	"hKMurbdFmlKWj0tARkghRJuqM5XvcUan4YZY73g3CAUSIQAIVqfj93QVlyY4u/apJXxS0HmwLL8BUvn6",
+	"ok2ZuobFvfVlsX3oUuEUfShULeM/Bv4OvjSCNOz2Q2BTgLHKH5TSjao57B8MozxCLk7AKUCtqTAKn6Zz",
+	"sl5yjhuq3ZSQQGuFcgLgITP6TuSLuWrps7NJb6LTgZBibOJFWIJGlgvWDyS5mKQymSFzH/NsZTtInpdG",
+	"8BrFTOaTexGrSYo0TLmMbicm84zGsRakxhaYuxbtZyN2BaT7fAI6lUrONVTtUBteoVzRbL+aHKXogd0g",
+	"SN1l+6rmztx9bhco7ja7Pltby5V9KaPIWQOhzcWaOM9eSmRsLrNl6TdXelFFXKjfqgqkNGaVBYmvBCI9",
+	"oPTTJnp08KQDkD49E1etmTilJoiKagQLv5mYQueR0EakRt/BvYcPMGnwXgl4JKiOibJCa5XZm9xMlY5I",
+	"fY2+4qqxX7gvNs+oDfEhX5br+pLdS8oagcHh5Sd5q4dEw/ehVO+3ErTToaDdOsPuWl8RIXdyj/oeg/d9",
+	"6U7mEaAcNmQ8VasOD2I1AElPxtijUtHr9ajIcbUKDYHK1BsdeT66lJaul1HS60NR0rZ0VN/jM6Cl6zUo",
+	"qSlpCs2Jxv35PKqw6OSxqLs1xCqvBjWwbPdqiIj3ULo1Ks0OQvomxdeR2walTaKscbk3D6hYjHRmilwJ",
+	"aVvRPHhRkRgvwFLI5VTVYOuGwh0/ELYMusOWWBE+D5z707p+tYQPbfMkTcMs2YCrlOhLoU49MTNlO9lG",
+	"u9TkNTw+ufvbGtf6Un7R6r+3qsyD7l3xr8lfPs8tGMccFGTbo6v08NL5uqzcim6TVEViLrNcmFuwzqNZ",
+	"keYJfHCOLplY5jIiMXpLTnB03mmRWFuoAYIsZHfKuQDQpSWx6sUDVrbQLXC8X2Q2jeEugN1E1BsVWUrN",
+	"mzOVyhzeGLliA876oMbi3b9+Rh7jmRVcPbeZFZ2Z8er58MJIw4+oZo7MG/hbpGAOsR8Nwa5Ag9PIwmfy",
+	"z2RWzITMczm5h12OtE3+o8TJ6wvxy7fABmN1K4s0Px2IJC/LAYPto0eCi+zEFZ7uSIdzOtTtl9Yf7ETO",
+	"g/zU119F5JlsD5HCpeUb+F2SLg+TtrzwTTBpalM5D9MBXG4092/Zr0Wadgc14RkV42t9Wbt0pDzia/A6",
+	"YqYYLZMugkG0KfgkN4auxdNXmPYUisKwKBPESoTfNt5pl7WOeqeDhuq+Az5QM4LtrmKKDiJ3CVcUq5ji",
+	"SAdc8XdGj2lpVZErORsiz6q2eqIq7lpMyStzVPtrFcge12KJJqBCXoKJQOzFSuCx0WtpMNLYyB7b9yM0",
+	"x06NlN7Zddsobbha7qkkTmCRrxJtlbYJMPHTtdss0Wk9yz5Lvj/X5j2WCMzz2GHpr9NhaRdtt4HVUdje",
+	"GgwB07fK2oRIol3FfYvseAgy1cHDoBkmtFIx9m1htcYDeEnuZ/ezuUt0BPwPw5/OLxTxMGzNuewZo4VC",
+	"iCQKgoJOiDz4WmEqnrT2wWQcC2dE6SjFGVAPIBTcM//ZTC7EWJHjyrM71zwD+aCM40xZS8WVYmzy+yqW",
+	"Lg8kM0UxsMFIu+8TS1lDYNqL1JipikUxh1Vmcmb/GOJj78WnT8J9goO9R+5Oim/5WnCGQJpKu1IJzu/V",
+	"bKQpcdE9eyPzPEvGRa7s36IhSk8X+gP1GCN1k0zFSueJTCswxa+bnoXXIqQGCmto7AP09cUFiFsy/h/u",
+	"qZ0i6cDELDGZVBu/CYEhQNudNn/NV7BPbAieoz98iOoEvSrQnrY61WZbgQqrkG2o//btVvilfv+QCgI9",
+	"xFF1mzeheQN3jIypSZEl+eLF8I/3FYZr7kSiAwbrOCIpxXCWnVowwuAV+T3Q1AQ1OmSAJ0SZmLo2CPji",
+	"hMj7tMYhhyONf32Hpsw8LWwbn+woVvyfIsuURrWwz2DRyjs3oXWEd4/U8I679yREcYcM/l7lFHAI9hRc",
+	"EJLI5fU4x/tsl96ScKiXVlg1MTqW2YJowVLjDT4wWAUV7SNSX6Lhj5Emjj2siAOH8Ef6ewq6w4k2gsyK",
+	"89KqoB5mTZC/TmsjuFZvaHeH0LJxqnU17BVH+qVcNlT48uZ+lDv2+rXr9EXGsRWyfg5OzTkTgfLiRPOw",
+	"HRWiPTMIf95MC0JgC54EzGnpMCoqnfl8ZXZtsg3zhAYj3ZJc8dEtDn+ItSwcOhtjqpacwlLh95RwV19v",
+	"YlFd4oP3FJjVz7JbhamTS6+6DM7QnyYTDn/QXDym/u4EPHoJj1DZ0B8r2FvRlNRM7y6JbTPhdf4R/13V",
+	"rCsMC4Icsg8yTc2Ditl2o5QodMEl5Nc/E/988/Ob3994HvD3iws2XZqdqqjtFa4kaFIVdqgaULxRj3T0",
+	"htgZ96YqgwCBe77MHaCzAbuNCwtMNtJjlRp9RyVmmsxOOJJu8JsWMl/qh6t2jaA1+M5eL0U0TOLo9Kx2",
+	"kpi2TMAxYFoWc8Rm1Qvs2RGiz9wmOh4IasFaQbo2uoJMRNGLC4FHcslucozcYm8K+PPsRWvLCXcn1uk5",
+	"4V187/uHB8LDXx46cBfLXaawN1dHzECjo5x++KVoD4zFgpBstxuqER0dk/ieOslYEozooJdtWx7xSm+Q",
+	"5lhp8z2PVtg6+yS/3Tq3DIA18Y5w9aCc74GeKj1ceiOopTI3lLfPsfES7m9QucuOYijLp3Yxhuv08Wma",
+	"klsQp5fOU7XoNiyv0rRj4OvrHwT8lI1Hscx2BCV4pfEotrMdf4LlH8JyvL7+4Se12NJ0dKf1pZuMbh8b",
+	"GI1RnuSpq3efqgX5u7eyD1fXmAGrnSqq8RjphpV4wqn3A4rbW1Bw7lQ2zxKde4sOjblql73dTMq1jDq4",
+	"W726p/H69uidDsc/qFHnCLPbqpuqxdGm67LpmKQ3tuqADZx/nKrFk7Dopmqx2p6jm7KuQQeHskdzjgh8",
+	"A23SvZgvyZyj6/DUjLmf1GI9U45u0V/VkFsq3NvVQy9sD2jHoR61rhW3T6o7nBW3PhkdxoZbLmJL8foc",
+	"TbipWjQMOPzsEObbEpJ0gniJ8dZsTT2TCzLDKGWMAithKQmVgvhY8UijbXRJotpXkpRPYcZaJPApzDx5",
+	"RV3wqEUNiCMrQCBpjlCPF0L9KSe5TxA8E/8OEjMzZTFhWlC4EnuTnA6Ez5JEI0JOciwoATsCEx9V7Avk",
+	"cXOuuFuE/clkmlK9trJY/SHGcjKtWq8+7RvDpN4chYHYIqV8HDulJi2RGz4ShoE9qIkMMKZXYk+5nUJU",
+	"szsJ9YPPgIY2Ol3w+IkWNpe5Kh8B4YV5NZUzJngKUAX4wX/cytSqCptyqUX0wPsz/ul/E+uCdfwGVPGQ",
+	"WFU5/Pmq9FNCRaFCZ8ZGoYQEsMCQy9sbGCwScpykCXaBK5WT9r6+QGUlazlD+RF2vRkXOSucniYobwsr",
+	"4VCG8WQDYQ1/QNeC8Y3u5XyOEJ++s7WviyDV1eg8k5Oc9DNsgpMbMyWwoSD9KoL7c5PGcv4P4OrRpU/n",
+	"H2nObPr5n1dvcSJfFANWaUcNIhjrayXtvqlQHqelufvgAAWsv7eDgNR0HBBELV1XTqY3dpagAGtL2nUT",
+	"rkrbPVyG8f/ummHcslSkQTovx12/S9Kc1s8U6M+6hfCIteTK5sRZOkjv9Kxj4fRk28LHxqRK6i88Nxpu",
+	"+Y+5mq3rgcN3MAxkGQmpMj4fiL1BU5jBc1g25YQe1w82nJQohuQY3g4RVCD/wFig3hxItsf07GN69gqf",
+	"az0Xe3VKTnCNSRGoFv1u1LYwwCpjdUbdmoxLazzxo3wMsAxpDhgP2Bp3i/e5ubU0ZM4YpuIXyhcaBMnX",
+	"AxEF3Q1LSurTZ8xq64Ma2yRXN1xjGCZMY2du1jSNFhNqQkRFSeKEC8BY5ZQzw2noZbo0RQd1PDeJJpzE",
+	"00sELUsYNSV6++53Qer8OVibpORNjL5NsllFQJAKS+oSISXJO5B+uYjOT/DBT7eftPl0cfpf50mEWp41",
+	"IrrFkzV8rhcRaCanvJFqYn2JtICTq/hSjBcwDFctlg/PClDf6LFm1jttYZ6ZD0msMp6YKq1uiiSGFdwp",
+	"NKokOSKTmPxyrqSTPWsj/W/nkStsqYyNlbDyg4oHlZ6KTYS9Nuh1DEmKriyuz5FIbqtuC3gU8/w5ctc2",
+	"6Dunj6w/Lql7bmes3wDRBt00+T27CAY1khzpHcGwukMSPs23r0AECtrewhDB6AcNQjgtY1kYAi/080bN",
+	"dWgNNf1qr7X8j4DeFW3KQEzW2PEa/GHvTfLaYziDF3+S4H4F6kKAvkXy5+OKeM5+VY6RbsZ6REeoZ+h5",
+	"ZTPWM9IYxEEZmam8yDQLyVjZPDMLFYuZiVValvbrMg6Ed5ZZMn1YaaYXuHq7/NbwdmvwxlT5W8IP+PAW",
+	"SDqOiIkT2C6aJL6WCpZx6uuyXtoRcsKwbfDX3QGnvqs0OKKC06wIpvB7old39pdjYofyT3cDV7fcyX14",
+	"rH1ztg24y2BdD/Vql3ST13BxE3GTzci2LdzEw7kQU7Vnd9tAeM7ajUSex9wIOdJ8oUK3cuniLJ2bplRv",
+	"V/kpkxytr0SLeSYneTJR5HgqkYgRisVMJkVmO8Jjh6jkglf1W7aMTdBuZfhqW30zZDjgC+bvS5fM8406",
+	"mWw/oaUuKt24shteQAhWVPTrjBjpE+eIYB+E1AtE/MKRTs/EG6QRv0Lg2gYXItNLTxPcGlcYrSxDh7G5",
+	"vw8+IUTAKS4xoSyVsJZIm/wGn//byUt45OVp5PIw0BGcFZpiRN/S5qz8kOg7bIKN63WVVKBHlk4QjkmE",
+	"BqTwqiSqleU2NjZ6YSyYbkvT9oSMf35pMBiyo9MAMQ7xlUkN8r4Qt2J8YXDSD5hlIcXXF9/AIA94aLdJ",
+	"fslBqbou9E3dz0D+lNDRQI1LbKg8el8DZT1JChbyGBTajWNYleJkG/mB1Un/y8A1RqwM2DKOk1gxVfOc",
+	"nPwPofOigiRP/W8wRxH3cOWSePooa+vulNOjwV9O0IfB3xj98+cDCLUucTZjaNGjlf/UFOQtRenRudDu",
+	"XEAM3cUuzoXzcWom080hEw+sgpwF+IF4tii55hLEi3PVF0lMu3HGB7FrKcYy48YCHH0digiD/VWBgIGD",
+	"MbfTHy8YTxXIbCAidvv7H1BeR4nTAtqMOPFvm0ZBdOWRLgLrcAvnhc/RwCyG0PpZfm5CvKLcBbcnCuCX",
+	"PnvPJsdks1y9/ZGUD/KBUI5QeR44ll3oyX1mdPIfzuLnBJc0lvMbfhhd2i6NQgRZFJzMoTA+FYR0XE4r",
+	"4kj7SBYI/BZJ+S1Msr3Z5BMPOpL4ygB9kznULg1tnd597KIFdFGOLpZn42LB+7YTi10BGLJ/Nrk17Iir",
+	"HCN+sw3sSCVVz5eOhRbe9lxwLQlAW42W5WY9VYiTvqBNjrzkqfAShvtbUQ/a4bXdTUE7QMbKckgal0pA",
+	"ThWfULCsqW4NWZ9b55I7ZqOmuR1gNqclXBcMV/qPhlv7o7gDbwBDUfUznLR6D9bEs2HNTJdHugmezYpE",
+	"gyOSzfNDsjly/vX8ENxTdm1nRA8gPrsrmGuC+jyCVc7r42S6zbMMOiCCKM3A1ZSKKkQQ6pyd2CZOESam",
+	"6dD2unk8+YHqCkG7UttdUNfUKiqYst4RUcydw35pbkHJsQ+Av7MZ8s5RZ+0ZxQT1gLAOrp13td7b4klk",
+	"KzgF+AD672ArqKBLkeSUV0sVtJVc2KcPI1STEcuhZfZrB2CClQoKNNdCpqm6F0Z6fWSaLvfCJpw4iI1W",
+	"RdlIV2QZ7Gapd+GJguDsG/zmyKCfplOhu0r5y3YrlOAo+/Ij1LGQNvIorNFiv2fnAuFjlK6F1uVvCrhL",
+	"zYyldn2R8cCpa30Iz+T9DhWYpuX+hSOo0rMDVTrKgCfuXgjxpHZxMKyNL/UIzgVc29auhVasqrpjoYpV",
+	"tRd1EyR/B14P+yYo0filXSkiflKLRqhsidfA8eHeYZ42AXg6qqNPQx0tQqCdNX0MjfvXi6+AWdnjews6",
+	"Qameir9gK8CqGsMv9PPKC+P97JIZhpgeCKSzW24YYYM88dQwPq8vLTfsHS37mB12lHYHcr7wjdtQu642",
+	"KPv44i31zfrdTJX+Ab2aL4Z/vAdJFH7zfwgyBF+8h99nHxxPLrL0xfDFuZwn5x++Qr7Lq2j08bUIGZI3",
+	"Onjl9yrJShxx7LrIOWNRbCY4NAEpzWKCPQrwpGyLzKQ+a65Pt4MUAZF4p/Jmr7BgGm7IVp/I9WlrTuVX",
+	"PV6IJC67kSWZMA9aZcHY6PmsDYzOsuao74gjx9QfGIWLncuJCk+k/LA+aPlNy9DcmNO6Y+eGxANxb8zU",
+	"DoBzwF+3JsO/7mWm7IC7Y8N/LLczxqKWPFyQ6xZaX47vItpczFXQfDRW89Qs8DAH6K5H748WVn1QmUzd",
+	"k+GM9JMbd7AD0fLNDXUtT9VN1/qCUVqW+D28gfppEQxac0H4uhoT0KctY//IzeJfPSSxohcQ3sWFzdXs",
+	"Bj9uXMjguxXnmqm5sUlusoUAwnQAiUkmMpUqsDu1ySs3Cx6rT1iOcoPk/fn95/8PAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

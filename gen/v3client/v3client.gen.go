@@ -979,6 +979,25 @@ type CreateSessionBody struct {
 	Password *string `json:"password,omitempty"`
 }
 
+// CreateTagBody Parameters of `POST /projects/:id/repository/tags`.
+type CreateTagBody struct {
+	// Message Makes an annotated tag with this message.
+	Message *string `json:"message,omitempty"`
+
+	// Ref What the tag points at, a branch or tag name or a commit SHA.
+	//
+	// Example: master
+	Ref string `json:"ref"`
+
+	// ReleaseDescription Release notes (markdown) stored with the tag.
+	ReleaseDescription *string `json:"release_description,omitempty"`
+
+	// TagName The new tag's name.
+	//
+	// Example: v1.0.0
+	TagName string `json:"tag_name"`
+}
+
 // CreateUserBody Parameters of `POST /users`. `website_url` is documented but ignored on create in 8.7, so it is not here.
 type CreateUserBody struct {
 	// Admin User is admin (default false).
@@ -1232,6 +1251,13 @@ type DeletedMemberType string
 // `access_level`), hence oneOf.
 type DeletedMemberOrAccessRevoked struct {
 	union json.RawMessage
+}
+
+// DeletedTag The name of a deleted tag, as the request gave it.
+//
+// Example: {"tag_name":"v4.3.0"}
+type DeletedTag struct {
+	TagName string `json:"tag_name"`
 }
 
 // DeletedUser The deleted user's database row as JSON (a raw record, not an entity).
@@ -1875,6 +1901,54 @@ type ProjectWithAccess struct {
 	WikiEnabled bool   `json:"wiki_enabled"`
 }
 
+// RawCommit A git commit as the commit object serialized itself (not an entity):
+// the full message, and dates in the commit's own time zone
+// (`2015-02-01T21:56:31.000+01:00`).
+type RawCommit struct {
+	AuthorEmail    string `json:"author_email"`
+	AuthorName     string `json:"author_name"`
+	AuthoredDate   string `json:"authored_date"`
+	CommittedDate  string `json:"committed_date"`
+	CommitterEmail string `json:"committer_email"`
+	CommitterName  string `json:"committer_name"`
+
+	// ID SHA-1.
+	ID        string   `json:"id"`
+	Message   string   `json:"message"`
+	ParentIDs []string `json:"parent_ids"`
+}
+
+// Release A tag's release notes (8.7's `Entities::Release`).
+//
+// Example: {"description":"Amazing release. Wow","tag_name":"v1.0.0"}
+type Release struct {
+	Description string `json:"description"`
+	TagName     string `json:"tag_name"`
+}
+
+// ReleaseBody Parameters of `POST` and `PUT /projects/:id/repository/tags/:tag_name/release`.
+type ReleaseBody struct {
+	// Description Release notes, markdown.
+	//
+	// Example: Amazing release. Wow
+	Description string `json:"description"`
+}
+
+// RepoTag A repository tag (8.7's `Entities::RepoTag`).
+//
+// Example: {"commit":{"author_email":"john@example.com","author_name":"John Smith","authored_date":"2012-05-28T04:42:42.000-07:00","committed_date":"2012-05-28T04:42:42.000-07:00","committer_email":"jack@example.com","committer_name":"Jack Smith","id":"2695effb5807a22ff3d138d593fd856244e155e7","message":"Initial commit\n","parent_ids":["2a4b78934375d7f53875269ffd4f45fd83a84ebe"]},"message":null,"name":"v1.0.0","release":{"description":"Amazing release. Wow","tag_name":"v1.0.0"}}
+type RepoTag struct {
+	// Commit The commit the tag points at; `null` when it points at another kind of object.
+	Commit *RawCommit `json:"commit"`
+
+	// Message The annotation's message (its last newline removed); `null` for a lightweight tag.
+	Message *string `json:"message"`
+	Name    string  `json:"name"`
+
+	// Release The tag's release notes, or `null`.
+	Release *Release `json:"release"`
+}
+
 // SSHKey An SSH key of a user.
 //
 // Example: {"created_at":"2014-08-01T14:47:39.080Z","id":1,"key":"ssh-rsa AAAAB3NzaC1yc2EAAAABJQAAAIEAiPWx6WM4lhHNedGfBpPJNPpZ7yKu+dnn1SJejgt4596k6YjzGGphH2TUxwKzxcKDKKezwkpfnxPkSMkuEspGRt/aZZ9wa++Oi7Qkr8prgHc4soW6NUlfDzpvZK2H5E7eQaSeP3SAwGmQKUFHCddNaP0L+hM7zhFNzjFvpaMgJw0=","title":"Public key"}
@@ -2288,6 +2362,9 @@ type ProjectSortQuery string
 // ProjectVisibilityQuery defines model for ProjectVisibilityQuery.
 type ProjectVisibilityQuery string
 
+// TagNamePath defines model for TagNamePath.
+type TagNamePath = string
+
 // UserIDPath defines model for UserIDPath.
 type UserIDPath = int
 
@@ -2659,6 +2736,24 @@ type UpdateProjectMemberJSONRequestBody = UpdateProjectMemberBody
 
 // UpdateProjectMemberFormdataRequestBody defines body for UpdateProjectMember for application/x-www-form-urlencoded ContentType.
 type UpdateProjectMemberFormdataRequestBody = UpdateProjectMemberBody
+
+// CreateTagJSONRequestBody defines body for CreateTag for application/json ContentType.
+type CreateTagJSONRequestBody = CreateTagBody
+
+// CreateTagFormdataRequestBody defines body for CreateTag for application/x-www-form-urlencoded ContentType.
+type CreateTagFormdataRequestBody = CreateTagBody
+
+// CreateReleaseJSONRequestBody defines body for CreateRelease for application/json ContentType.
+type CreateReleaseJSONRequestBody = ReleaseBody
+
+// CreateReleaseFormdataRequestBody defines body for CreateRelease for application/x-www-form-urlencoded ContentType.
+type CreateReleaseFormdataRequestBody = ReleaseBody
+
+// UpdateReleaseJSONRequestBody defines body for UpdateRelease for application/json ContentType.
+type UpdateReleaseJSONRequestBody = ReleaseBody
+
+// UpdateReleaseFormdataRequestBody defines body for UpdateRelease for application/x-www-form-urlencoded ContentType.
+type UpdateReleaseFormdataRequestBody = ReleaseBody
 
 // ShareProjectJSONRequestBody defines body for ShareProject for application/json ContentType.
 type ShareProjectJSONRequestBody = ShareProjectBody
@@ -4747,6 +4842,197 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /projects/{id}/members/{user_id} (the `UpdateProjectMember` operationId).
 	UpdateProjectMemberWithFormdataBody(ctx context.Context, id ProjectIDPath, userID int, body UpdateProjectMemberFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListTags List a project's repository tags
+	//
+	// Callers with `download_code` (see above). Every tag of the
+	// repository, sorted by name in reverse (byte) order, with its target
+	// commit and its release. Not paginated: 8.7 answered all tags, without
+	// pagination headers. A project whose repository is empty answers `[]`.
+	//
+	// Corresponds with GET /projects/{id}/repository/tags (the `ListTags` operationId).
+	ListTags(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateTagWithBody Create a tag
+	//
+	// Callers with `download_code` and `push_code` (developers and up);
+	// a reporter gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the project (404), `download_code` and
+	// `push_code` (403), `tag_name` and `ref`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), then
+	// ran CreateTagService, whose failures answer `400` with its text:
+	// a name git refuses (`git check-ref-format`):
+	// `{"message":"Tag name invalid"}`; an existing tag:
+	// `{"message":"Tag already exists"}`; a `ref` that names no commit
+	// (branch, tag or SHA): `{"message":"Invalid reference name"}`.
+	// The docs speak of 405 for errors; 8.7 answered 400.
+	//
+	// `message` (stripped of surrounding white space) makes an annotated
+	// tag whose tagger is the caller; without it, or when it is empty, the
+	// tag is lightweight and its `message` is `null`.
+	// `release_description` also stores the tag's release notes (replacing
+	// any left over from an earlier tag of that name).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/{id}/repository/tags (the `CreateTag` operationId).
+	CreateTagWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateTag Create a tag
+	//
+	// Callers with `download_code` and `push_code` (developers and up);
+	// a reporter gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the project (404), `download_code` and
+	// `push_code` (403), `tag_name` and `ref`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), then
+	// ran CreateTagService, whose failures answer `400` with its text:
+	// a name git refuses (`git check-ref-format`):
+	// `{"message":"Tag name invalid"}`; an existing tag:
+	// `{"message":"Tag already exists"}`; a `ref` that names no commit
+	// (branch, tag or SHA): `{"message":"Invalid reference name"}`.
+	// The docs speak of 405 for errors; 8.7 answered 400.
+	//
+	// `message` (stripped of surrounding white space) makes an annotated
+	// tag whose tagger is the caller; without it, or when it is empty, the
+	// tag is lightweight and its `message` is `null`.
+	// `release_description` also stores the tag's release notes (replacing
+	// any left over from an earlier tag of that name).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/{id}/repository/tags (the `CreateTag` operationId).
+	CreateTag(ctx context.Context, id ProjectIDPath, body CreateTagJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateTagWithFormdataBody Create a tag
+	//
+	// Callers with `download_code` and `push_code` (developers and up);
+	// a reporter gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the project (404), `download_code` and
+	// `push_code` (403), `tag_name` and `ref`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), then
+	// ran CreateTagService, whose failures answer `400` with its text:
+	// a name git refuses (`git check-ref-format`):
+	// `{"message":"Tag name invalid"}`; an existing tag:
+	// `{"message":"Tag already exists"}`; a `ref` that names no commit
+	// (branch, tag or SHA): `{"message":"Invalid reference name"}`.
+	// The docs speak of 405 for errors; 8.7 answered 400.
+	//
+	// `message` (stripped of surrounding white space) makes an annotated
+	// tag whose tagger is the caller; without it, or when it is empty, the
+	// tag is lightweight and its `message` is `null`.
+	// `release_description` also stores the tag's release notes (replacing
+	// any left over from an earlier tag of that name).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /projects/{id}/repository/tags (the `CreateTag` operationId).
+	CreateTagWithFormdataBody(ctx context.Context, id ProjectIDPath, body CreateTagFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteTag Delete a tag
+	//
+	// Callers with `download_code` and `push_code` (developers and up).
+	// Removes the tag and its release, and answers `200` with the name as
+	// given. An unknown tag answers `404 {"message":"No such tag"}`; when
+	// git fails to remove an existing one (a locked ref, for one),
+	// `400 {"message":"Failed to remove tag"}`.
+	//
+	// Corresponds with DELETE /projects/{id}/repository/tags/{tag_name} (the `DeleteTag` operationId).
+	DeleteTag(ctx context.Context, id ProjectIDPath, tagName TagNamePath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetTag Get a repository tag
+	//
+	// Callers with `download_code` (see `GET /projects/:id/repository/tags`).
+	// An unknown tag answers `404 {"message":"404 Tag Not Found"}`.
+	//
+	// Corresponds with GET /projects/{id}/repository/tags/{tag_name} (the `GetTag` operationId).
+	GetTag(ctx context.Context, id ProjectIDPath, tagName TagNamePath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateReleaseWithBody Add release notes to a tag
+	//
+	// Callers with `download_code` and `push_code` (developers and up).
+	// 8.7 checked, in this order: the project (404), the caller's rights
+	// (403), `description`
+	// (`400 {"message":"400 (Bad request) \"description\" not given"}`),
+	// the tag (`404 {"message":"Tag does not exist"}`), then an existing
+	// release (`409 {"message":"Release already exists"}`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/{id}/repository/tags/{tag_name}/release (the `CreateRelease` operationId).
+	CreateReleaseWithBody(ctx context.Context, id ProjectIDPath, tagName TagNamePath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateRelease Add release notes to a tag
+	//
+	// Callers with `download_code` and `push_code` (developers and up).
+	// 8.7 checked, in this order: the project (404), the caller's rights
+	// (403), `description`
+	// (`400 {"message":"400 (Bad request) \"description\" not given"}`),
+	// the tag (`404 {"message":"Tag does not exist"}`), then an existing
+	// release (`409 {"message":"Release already exists"}`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/{id}/repository/tags/{tag_name}/release (the `CreateRelease` operationId).
+	CreateRelease(ctx context.Context, id ProjectIDPath, tagName TagNamePath, body CreateReleaseJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateReleaseWithFormdataBody Add release notes to a tag
+	//
+	// Callers with `download_code` and `push_code` (developers and up).
+	// 8.7 checked, in this order: the project (404), the caller's rights
+	// (403), `description`
+	// (`400 {"message":"400 (Bad request) \"description\" not given"}`),
+	// the tag (`404 {"message":"Tag does not exist"}`), then an existing
+	// release (`409 {"message":"Release already exists"}`).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /projects/{id}/repository/tags/{tag_name}/release (the `CreateRelease` operationId).
+	CreateReleaseWithFormdataBody(ctx context.Context, id ProjectIDPath, tagName TagNamePath, body CreateReleaseFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateReleaseWithBody Update a tag's release notes
+	//
+	// Callers with `download_code` and `push_code` (developers and up).
+	// 8.7 checked, in this order: the project (404), the caller's rights
+	// (403), `description`
+	// (`400 {"message":"400 (Bad request) \"description\" not given"}`),
+	// the tag (`404 {"message":"Tag does not exist"}`), then the release
+	// (`404 {"message":"Release does not exist"}`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /projects/{id}/repository/tags/{tag_name}/release (the `UpdateRelease` operationId).
+	UpdateReleaseWithBody(ctx context.Context, id ProjectIDPath, tagName TagNamePath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateRelease Update a tag's release notes
+	//
+	// Callers with `download_code` and `push_code` (developers and up).
+	// 8.7 checked, in this order: the project (404), the caller's rights
+	// (403), `description`
+	// (`400 {"message":"400 (Bad request) \"description\" not given"}`),
+	// the tag (`404 {"message":"Tag does not exist"}`), then the release
+	// (`404 {"message":"Release does not exist"}`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /projects/{id}/repository/tags/{tag_name}/release (the `UpdateRelease` operationId).
+	UpdateRelease(ctx context.Context, id ProjectIDPath, tagName TagNamePath, body UpdateReleaseJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateReleaseWithFormdataBody Update a tag's release notes
+	//
+	// Callers with `download_code` and `push_code` (developers and up).
+	// 8.7 checked, in this order: the project (404), the caller's rights
+	// (403), `description`
+	// (`400 {"message":"400 (Bad request) \"description\" not given"}`),
+	// the tag (`404 {"message":"Tag does not exist"}`), then the release
+	// (`404 {"message":"Release does not exist"}`).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with PUT /projects/{id}/repository/tags/{tag_name}/release (the `UpdateRelease` operationId).
+	UpdateReleaseWithFormdataBody(ctx context.Context, id ProjectIDPath, tagName TagNamePath, body UpdateReleaseFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ShareProjectWithBody Share a project with a group
 	//
@@ -7584,6 +7870,317 @@ func (c *Client) UpdateProjectMember(ctx context.Context, id ProjectIDPath, user
 // Corresponds with PUT /projects/{id}/members/{user_id} (the `UpdateProjectMember` operationId).
 func (c *Client) UpdateProjectMemberWithFormdataBody(ctx context.Context, id ProjectIDPath, userID int, body UpdateProjectMemberFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateProjectMemberRequestWithFormdataBody(c.Server, id, userID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListTags List a project's repository tags
+//
+// Callers with `download_code` (see above). Every tag of the
+// repository, sorted by name in reverse (byte) order, with its target
+// commit and its release. Not paginated: 8.7 answered all tags, without
+// pagination headers. A project whose repository is empty answers `[]`.
+//
+// Corresponds with GET /projects/{id}/repository/tags (the `ListTags` operationId).
+func (c *Client) ListTags(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListTagsRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateTagWithBody Create a tag
+//
+// Callers with `download_code` and `push_code` (developers and up);
+// a reporter gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the project (404), `download_code` and
+// `push_code` (403), `tag_name` and `ref`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), then
+// ran CreateTagService, whose failures answer `400` with its text:
+// a name git refuses (`git check-ref-format`):
+// `{"message":"Tag name invalid"}`; an existing tag:
+// `{"message":"Tag already exists"}`; a `ref` that names no commit
+// (branch, tag or SHA): `{"message":"Invalid reference name"}`.
+// The docs speak of 405 for errors; 8.7 answered 400.
+//
+// `message` (stripped of surrounding white space) makes an annotated
+// tag whose tagger is the caller; without it, or when it is empty, the
+// tag is lightweight and its `message` is `null`.
+// `release_description` also stores the tag's release notes (replacing
+// any left over from an earlier tag of that name).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/{id}/repository/tags (the `CreateTag` operationId).
+func (c *Client) CreateTagWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateTagRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateTag Create a tag
+//
+// Callers with `download_code` and `push_code` (developers and up);
+// a reporter gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the project (404), `download_code` and
+// `push_code` (403), `tag_name` and `ref`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), then
+// ran CreateTagService, whose failures answer `400` with its text:
+// a name git refuses (`git check-ref-format`):
+// `{"message":"Tag name invalid"}`; an existing tag:
+// `{"message":"Tag already exists"}`; a `ref` that names no commit
+// (branch, tag or SHA): `{"message":"Invalid reference name"}`.
+// The docs speak of 405 for errors; 8.7 answered 400.
+//
+// `message` (stripped of surrounding white space) makes an annotated
+// tag whose tagger is the caller; without it, or when it is empty, the
+// tag is lightweight and its `message` is `null`.
+// `release_description` also stores the tag's release notes (replacing
+// any left over from an earlier tag of that name).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/{id}/repository/tags (the `CreateTag` operationId).
+func (c *Client) CreateTag(ctx context.Context, id ProjectIDPath, body CreateTagJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateTagRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateTagWithFormdataBody Create a tag
+//
+// Callers with `download_code` and `push_code` (developers and up);
+// a reporter gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the project (404), `download_code` and
+// `push_code` (403), `tag_name` and `ref`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), then
+// ran CreateTagService, whose failures answer `400` with its text:
+// a name git refuses (`git check-ref-format`):
+// `{"message":"Tag name invalid"}`; an existing tag:
+// `{"message":"Tag already exists"}`; a `ref` that names no commit
+// (branch, tag or SHA): `{"message":"Invalid reference name"}`.
+// The docs speak of 405 for errors; 8.7 answered 400.
+//
+// `message` (stripped of surrounding white space) makes an annotated
+// tag whose tagger is the caller; without it, or when it is empty, the
+// tag is lightweight and its `message` is `null`.
+// `release_description` also stores the tag's release notes (replacing
+// any left over from an earlier tag of that name).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /projects/{id}/repository/tags (the `CreateTag` operationId).
+func (c *Client) CreateTagWithFormdataBody(ctx context.Context, id ProjectIDPath, body CreateTagFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateTagRequestWithFormdataBody(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteTag Delete a tag
+//
+// Callers with `download_code` and `push_code` (developers and up).
+// Removes the tag and its release, and answers `200` with the name as
+// given. An unknown tag answers `404 {"message":"No such tag"}`; when
+// git fails to remove an existing one (a locked ref, for one),
+// `400 {"message":"Failed to remove tag"}`.
+//
+// Corresponds with DELETE /projects/{id}/repository/tags/{tag_name} (the `DeleteTag` operationId).
+func (c *Client) DeleteTag(ctx context.Context, id ProjectIDPath, tagName TagNamePath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteTagRequest(c.Server, id, tagName)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetTag Get a repository tag
+//
+// Callers with `download_code` (see `GET /projects/:id/repository/tags`).
+// An unknown tag answers `404 {"message":"404 Tag Not Found"}`.
+//
+// Corresponds with GET /projects/{id}/repository/tags/{tag_name} (the `GetTag` operationId).
+func (c *Client) GetTag(ctx context.Context, id ProjectIDPath, tagName TagNamePath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetTagRequest(c.Server, id, tagName)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateReleaseWithBody Add release notes to a tag
+//
+// Callers with `download_code` and `push_code` (developers and up).
+// 8.7 checked, in this order: the project (404), the caller's rights
+// (403), `description`
+// (`400 {"message":"400 (Bad request) \"description\" not given"}`),
+// the tag (`404 {"message":"Tag does not exist"}`), then an existing
+// release (`409 {"message":"Release already exists"}`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/{id}/repository/tags/{tag_name}/release (the `CreateRelease` operationId).
+func (c *Client) CreateReleaseWithBody(ctx context.Context, id ProjectIDPath, tagName TagNamePath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateReleaseRequestWithBody(c.Server, id, tagName, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateRelease Add release notes to a tag
+//
+// Callers with `download_code` and `push_code` (developers and up).
+// 8.7 checked, in this order: the project (404), the caller's rights
+// (403), `description`
+// (`400 {"message":"400 (Bad request) \"description\" not given"}`),
+// the tag (`404 {"message":"Tag does not exist"}`), then an existing
+// release (`409 {"message":"Release already exists"}`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/{id}/repository/tags/{tag_name}/release (the `CreateRelease` operationId).
+func (c *Client) CreateRelease(ctx context.Context, id ProjectIDPath, tagName TagNamePath, body CreateReleaseJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateReleaseRequest(c.Server, id, tagName, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateReleaseWithFormdataBody Add release notes to a tag
+//
+// Callers with `download_code` and `push_code` (developers and up).
+// 8.7 checked, in this order: the project (404), the caller's rights
+// (403), `description`
+// (`400 {"message":"400 (Bad request) \"description\" not given"}`),
+// the tag (`404 {"message":"Tag does not exist"}`), then an existing
+// release (`409 {"message":"Release already exists"}`).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /projects/{id}/repository/tags/{tag_name}/release (the `CreateRelease` operationId).
+func (c *Client) CreateReleaseWithFormdataBody(ctx context.Context, id ProjectIDPath, tagName TagNamePath, body CreateReleaseFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateReleaseRequestWithFormdataBody(c.Server, id, tagName, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateReleaseWithBody Update a tag's release notes
+//
+// Callers with `download_code` and `push_code` (developers and up).
+// 8.7 checked, in this order: the project (404), the caller's rights
+// (403), `description`
+// (`400 {"message":"400 (Bad request) \"description\" not given"}`),
+// the tag (`404 {"message":"Tag does not exist"}`), then the release
+// (`404 {"message":"Release does not exist"}`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /projects/{id}/repository/tags/{tag_name}/release (the `UpdateRelease` operationId).
+func (c *Client) UpdateReleaseWithBody(ctx context.Context, id ProjectIDPath, tagName TagNamePath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateReleaseRequestWithBody(c.Server, id, tagName, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateRelease Update a tag's release notes
+//
+// Callers with `download_code` and `push_code` (developers and up).
+// 8.7 checked, in this order: the project (404), the caller's rights
+// (403), `description`
+// (`400 {"message":"400 (Bad request) \"description\" not given"}`),
+// the tag (`404 {"message":"Tag does not exist"}`), then the release
+// (`404 {"message":"Release does not exist"}`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /projects/{id}/repository/tags/{tag_name}/release (the `UpdateRelease` operationId).
+func (c *Client) UpdateRelease(ctx context.Context, id ProjectIDPath, tagName TagNamePath, body UpdateReleaseJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateReleaseRequest(c.Server, id, tagName, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateReleaseWithFormdataBody Update a tag's release notes
+//
+// Callers with `download_code` and `push_code` (developers and up).
+// 8.7 checked, in this order: the project (404), the caller's rights
+// (403), `description`
+// (`400 {"message":"400 (Bad request) \"description\" not given"}`),
+// the tag (`404 {"message":"Tag does not exist"}`), then the release
+// (`404 {"message":"Release does not exist"}`).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with PUT /projects/{id}/repository/tags/{tag_name}/release (the `UpdateRelease` operationId).
+func (c *Client) UpdateReleaseWithFormdataBody(ctx context.Context, id ProjectIDPath, tagName TagNamePath, body UpdateReleaseFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateReleaseRequestWithFormdataBody(c.Server, id, tagName, body)
 	if err != nil {
 		return nil, err
 	}
@@ -11437,6 +12034,310 @@ func NewUpdateProjectMemberRequestWithBody(server string, id ProjectIDPath, user
 	return req, nil
 }
 
+// NewListTagsRequest constructs an http.Request for the ListTags method
+func NewListTagsRequest(server string, id ProjectIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/repository/tags", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateTagRequest calls the generic CreateTag builder with application/json body
+func NewCreateTagRequest(server string, id ProjectIDPath, body CreateTagJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateTagRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewCreateTagRequestWithFormdataBody calls the generic CreateTag builder with application/x-www-form-urlencoded body
+func NewCreateTagRequestWithFormdataBody(server string, id ProjectIDPath, body CreateTagFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewCreateTagRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewCreateTagRequestWithBody constructs an http.Request for the CreateTag method, with any body, and a specified content type
+func NewCreateTagRequestWithBody(server string, id ProjectIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/repository/tags", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteTagRequest constructs an http.Request for the DeleteTag method
+func NewDeleteTagRequest(server string, id ProjectIDPath, tagName TagNamePath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "tag_name", tagName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/repository/tags/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetTagRequest constructs an http.Request for the GetTag method
+func NewGetTagRequest(server string, id ProjectIDPath, tagName TagNamePath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "tag_name", tagName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/repository/tags/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateReleaseRequest calls the generic CreateRelease builder with application/json body
+func NewCreateReleaseRequest(server string, id ProjectIDPath, tagName TagNamePath, body CreateReleaseJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateReleaseRequestWithBody(server, id, tagName, "application/json", bodyReader)
+}
+
+// NewCreateReleaseRequestWithFormdataBody calls the generic CreateRelease builder with application/x-www-form-urlencoded body
+func NewCreateReleaseRequestWithFormdataBody(server string, id ProjectIDPath, tagName TagNamePath, body CreateReleaseFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewCreateReleaseRequestWithBody(server, id, tagName, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewCreateReleaseRequestWithBody constructs an http.Request for the CreateRelease method, with any body, and a specified content type
+func NewCreateReleaseRequestWithBody(server string, id ProjectIDPath, tagName TagNamePath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "tag_name", tagName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/repository/tags/%s/release", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewUpdateReleaseRequest calls the generic UpdateRelease builder with application/json body
+func NewUpdateReleaseRequest(server string, id ProjectIDPath, tagName TagNamePath, body UpdateReleaseJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateReleaseRequestWithBody(server, id, tagName, "application/json", bodyReader)
+}
+
+// NewUpdateReleaseRequestWithFormdataBody calls the generic UpdateRelease builder with application/x-www-form-urlencoded body
+func NewUpdateReleaseRequestWithFormdataBody(server string, id ProjectIDPath, tagName TagNamePath, body UpdateReleaseFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewUpdateReleaseRequestWithBody(server, id, tagName, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewUpdateReleaseRequestWithBody constructs an http.Request for the UpdateRelease method, with any body, and a specified content type
+func NewUpdateReleaseRequestWithBody(server string, id ProjectIDPath, tagName TagNamePath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "tag_name", tagName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/repository/tags/%s/release", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewShareProjectRequest calls the generic ShareProject builder with application/json body
 func NewShareProjectRequest(server string, id ProjectIDPath, body ShareProjectJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -14221,6 +15122,203 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /projects/{id}/members/{user_id} (the `UpdateProjectMember` operationId).
 	UpdateProjectMemberWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, userID int, body UpdateProjectMemberFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateProjectMemberResponse, error)
+
+	// ListTagsWithResponse List a project's repository tags
+	//
+	// Callers with `download_code` (see above). Every tag of the
+	// repository, sorted by name in reverse (byte) order, with its target
+	// commit and its release. Not paginated: 8.7 answered all tags, without
+	// pagination headers. A project whose repository is empty answers `[]`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/repository/tags (the `ListTags` operationId).
+	ListTagsWithResponse(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*ListTagsResponse, error)
+
+	// CreateTagWithBodyWithResponse Create a tag
+	//
+	// Callers with `download_code` and `push_code` (developers and up);
+	// a reporter gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the project (404), `download_code` and
+	// `push_code` (403), `tag_name` and `ref`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), then
+	// ran CreateTagService, whose failures answer `400` with its text:
+	// a name git refuses (`git check-ref-format`):
+	// `{"message":"Tag name invalid"}`; an existing tag:
+	// `{"message":"Tag already exists"}`; a `ref` that names no commit
+	// (branch, tag or SHA): `{"message":"Invalid reference name"}`.
+	// The docs speak of 405 for errors; 8.7 answered 400.
+	//
+	// `message` (stripped of surrounding white space) makes an annotated
+	// tag whose tagger is the caller; without it, or when it is empty, the
+	// tag is lightweight and its `message` is `null`.
+	// `release_description` also stores the tag's release notes (replacing
+	// any left over from an earlier tag of that name).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/repository/tags (the `CreateTag` operationId).
+	CreateTagWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateTagResponse, error)
+
+	// CreateTagWithResponse Create a tag
+	//
+	// Callers with `download_code` and `push_code` (developers and up);
+	// a reporter gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the project (404), `download_code` and
+	// `push_code` (403), `tag_name` and `ref`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), then
+	// ran CreateTagService, whose failures answer `400` with its text:
+	// a name git refuses (`git check-ref-format`):
+	// `{"message":"Tag name invalid"}`; an existing tag:
+	// `{"message":"Tag already exists"}`; a `ref` that names no commit
+	// (branch, tag or SHA): `{"message":"Invalid reference name"}`.
+	// The docs speak of 405 for errors; 8.7 answered 400.
+	//
+	// `message` (stripped of surrounding white space) makes an annotated
+	// tag whose tagger is the caller; without it, or when it is empty, the
+	// tag is lightweight and its `message` is `null`.
+	// `release_description` also stores the tag's release notes (replacing
+	// any left over from an earlier tag of that name).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/repository/tags (the `CreateTag` operationId).
+	CreateTagWithResponse(ctx context.Context, id ProjectIDPath, body CreateTagJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateTagResponse, error)
+
+	// CreateTagWithFormdataBodyWithResponse Create a tag
+	//
+	// Callers with `download_code` and `push_code` (developers and up);
+	// a reporter gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the project (404), `download_code` and
+	// `push_code` (403), `tag_name` and `ref`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), then
+	// ran CreateTagService, whose failures answer `400` with its text:
+	// a name git refuses (`git check-ref-format`):
+	// `{"message":"Tag name invalid"}`; an existing tag:
+	// `{"message":"Tag already exists"}`; a `ref` that names no commit
+	// (branch, tag or SHA): `{"message":"Invalid reference name"}`.
+	// The docs speak of 405 for errors; 8.7 answered 400.
+	//
+	// `message` (stripped of surrounding white space) makes an annotated
+	// tag whose tagger is the caller; without it, or when it is empty, the
+	// tag is lightweight and its `message` is `null`.
+	// `release_description` also stores the tag's release notes (replacing
+	// any left over from an earlier tag of that name).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/repository/tags (the `CreateTag` operationId).
+	CreateTagWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body CreateTagFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateTagResponse, error)
+
+	// DeleteTagWithResponse Delete a tag
+	//
+	// Callers with `download_code` and `push_code` (developers and up).
+	// Removes the tag and its release, and answers `200` with the name as
+	// given. An unknown tag answers `404 {"message":"No such tag"}`; when
+	// git fails to remove an existing one (a locked ref, for one),
+	// `400 {"message":"Failed to remove tag"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /projects/{id}/repository/tags/{tag_name} (the `DeleteTag` operationId).
+	DeleteTagWithResponse(ctx context.Context, id ProjectIDPath, tagName TagNamePath, reqEditors ...RequestEditorFn) (*DeleteTagResponse, error)
+
+	// GetTagWithResponse Get a repository tag
+	//
+	// Callers with `download_code` (see `GET /projects/:id/repository/tags`).
+	// An unknown tag answers `404 {"message":"404 Tag Not Found"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/repository/tags/{tag_name} (the `GetTag` operationId).
+	GetTagWithResponse(ctx context.Context, id ProjectIDPath, tagName TagNamePath, reqEditors ...RequestEditorFn) (*GetTagResponse, error)
+
+	// CreateReleaseWithBodyWithResponse Add release notes to a tag
+	//
+	// Callers with `download_code` and `push_code` (developers and up).
+	// 8.7 checked, in this order: the project (404), the caller's rights
+	// (403), `description`
+	// (`400 {"message":"400 (Bad request) \"description\" not given"}`),
+	// the tag (`404 {"message":"Tag does not exist"}`), then an existing
+	// release (`409 {"message":"Release already exists"}`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/repository/tags/{tag_name}/release (the `CreateRelease` operationId).
+	CreateReleaseWithBodyWithResponse(ctx context.Context, id ProjectIDPath, tagName TagNamePath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateReleaseResponse, error)
+
+	// CreateReleaseWithResponse Add release notes to a tag
+	//
+	// Callers with `download_code` and `push_code` (developers and up).
+	// 8.7 checked, in this order: the project (404), the caller's rights
+	// (403), `description`
+	// (`400 {"message":"400 (Bad request) \"description\" not given"}`),
+	// the tag (`404 {"message":"Tag does not exist"}`), then an existing
+	// release (`409 {"message":"Release already exists"}`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/repository/tags/{tag_name}/release (the `CreateRelease` operationId).
+	CreateReleaseWithResponse(ctx context.Context, id ProjectIDPath, tagName TagNamePath, body CreateReleaseJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateReleaseResponse, error)
+
+	// CreateReleaseWithFormdataBodyWithResponse Add release notes to a tag
+	//
+	// Callers with `download_code` and `push_code` (developers and up).
+	// 8.7 checked, in this order: the project (404), the caller's rights
+	// (403), `description`
+	// (`400 {"message":"400 (Bad request) \"description\" not given"}`),
+	// the tag (`404 {"message":"Tag does not exist"}`), then an existing
+	// release (`409 {"message":"Release already exists"}`).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/repository/tags/{tag_name}/release (the `CreateRelease` operationId).
+	CreateReleaseWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, tagName TagNamePath, body CreateReleaseFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateReleaseResponse, error)
+
+	// UpdateReleaseWithBodyWithResponse Update a tag's release notes
+	//
+	// Callers with `download_code` and `push_code` (developers and up).
+	// 8.7 checked, in this order: the project (404), the caller's rights
+	// (403), `description`
+	// (`400 {"message":"400 (Bad request) \"description\" not given"}`),
+	// the tag (`404 {"message":"Tag does not exist"}`), then the release
+	// (`404 {"message":"Release does not exist"}`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/repository/tags/{tag_name}/release (the `UpdateRelease` operationId).
+	UpdateReleaseWithBodyWithResponse(ctx context.Context, id ProjectIDPath, tagName TagNamePath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateReleaseResponse, error)
+
+	// UpdateReleaseWithResponse Update a tag's release notes
+	//
+	// Callers with `download_code` and `push_code` (developers and up).
+	// 8.7 checked, in this order: the project (404), the caller's rights
+	// (403), `description`
+	// (`400 {"message":"400 (Bad request) \"description\" not given"}`),
+	// the tag (`404 {"message":"Tag does not exist"}`), then the release
+	// (`404 {"message":"Release does not exist"}`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/repository/tags/{tag_name}/release (the `UpdateRelease` operationId).
+	UpdateReleaseWithResponse(ctx context.Context, id ProjectIDPath, tagName TagNamePath, body UpdateReleaseJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateReleaseResponse, error)
+
+	// UpdateReleaseWithFormdataBodyWithResponse Update a tag's release notes
+	//
+	// Callers with `download_code` and `push_code` (developers and up).
+	// 8.7 checked, in this order: the project (404), the caller's rights
+	// (403), `description`
+	// (`400 {"message":"400 (Bad request) \"description\" not given"}`),
+	// the tag (`404 {"message":"Tag does not exist"}`), then the release
+	// (`404 {"message":"Release does not exist"}`).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/repository/tags/{tag_name}/release (the `UpdateRelease` operationId).
+	UpdateReleaseWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, tagName TagNamePath, body UpdateReleaseFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateReleaseResponse, error)
 
 	// ShareProjectWithBodyWithResponse Share a project with a group
 	//
@@ -18266,6 +19364,434 @@ func (r UpdateProjectMemberResponse) ContentType() string {
 	return ""
 }
 
+type ListTagsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]RepoTag
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListTagsResponse) GetJSON200() *[]RepoTag {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListTagsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListTagsResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListTagsResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListTagsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListTagsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListTagsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListTagsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateTagResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *RepoTag
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateTagResponse) GetJSON201() *RepoTag {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateTagResponse) GetJSON400() *BadRequestBody {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateTagResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateTagResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateTagResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateTagResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateTagResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateTagResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateTagResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateTagResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteTagResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DeletedTag
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Message
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteTagResponse) GetJSON200() *DeletedTag {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteTagResponse) GetJSON400() *Message {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteTagResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteTagResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteTagResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteTagResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteTagResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteTagResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteTagResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetTagResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RepoTag
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetTagResponse) GetJSON200() *RepoTag {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetTagResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetTagResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetTagResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetTagResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetTagResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetTagResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetTagResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateReleaseResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Release
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateReleaseResponse) GetJSON201() *Release {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateReleaseResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateReleaseResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateReleaseResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateReleaseResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateReleaseResponse) GetJSON409() *Message {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateReleaseResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateReleaseResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateReleaseResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateReleaseResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateReleaseResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateReleaseResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Release
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateReleaseResponse) GetJSON200() *Release {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateReleaseResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateReleaseResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateReleaseResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateReleaseResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateReleaseResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateReleaseResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateReleaseResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateReleaseResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateReleaseResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ShareProjectResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -22116,6 +23642,275 @@ func (c *ClientWithResponses) UpdateProjectMemberWithFormdataBodyWithResponse(ct
 		return nil, err
 	}
 	return ParseUpdateProjectMemberResponse(rsp)
+}
+
+// ListTagsWithResponse List a project's repository tags
+//
+// Callers with `download_code` (see above). Every tag of the
+// repository, sorted by name in reverse (byte) order, with its target
+// commit and its release. Not paginated: 8.7 answered all tags, without
+// pagination headers. A project whose repository is empty answers `[]`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/repository/tags (the `ListTags` operationId).
+func (c *ClientWithResponses) ListTagsWithResponse(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*ListTagsResponse, error) {
+	rsp, err := c.ListTags(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListTagsResponse(rsp)
+}
+
+// CreateTagWithBodyWithResponse Create a tag
+//
+// Callers with `download_code` and `push_code` (developers and up);
+// a reporter gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the project (404), `download_code` and
+// `push_code` (403), `tag_name` and `ref`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), then
+// ran CreateTagService, whose failures answer `400` with its text:
+// a name git refuses (`git check-ref-format`):
+// `{"message":"Tag name invalid"}`; an existing tag:
+// `{"message":"Tag already exists"}`; a `ref` that names no commit
+// (branch, tag or SHA): `{"message":"Invalid reference name"}`.
+// The docs speak of 405 for errors; 8.7 answered 400.
+//
+// `message` (stripped of surrounding white space) makes an annotated
+// tag whose tagger is the caller; without it, or when it is empty, the
+// tag is lightweight and its `message` is `null`.
+// `release_description` also stores the tag's release notes (replacing
+// any left over from an earlier tag of that name).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/repository/tags (the `CreateTag` operationId).
+func (c *ClientWithResponses) CreateTagWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateTagResponse, error) {
+	rsp, err := c.CreateTagWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateTagResponse(rsp)
+}
+
+// CreateTagWithResponse Create a tag
+//
+// Callers with `download_code` and `push_code` (developers and up);
+// a reporter gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the project (404), `download_code` and
+// `push_code` (403), `tag_name` and `ref`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), then
+// ran CreateTagService, whose failures answer `400` with its text:
+// a name git refuses (`git check-ref-format`):
+// `{"message":"Tag name invalid"}`; an existing tag:
+// `{"message":"Tag already exists"}`; a `ref` that names no commit
+// (branch, tag or SHA): `{"message":"Invalid reference name"}`.
+// The docs speak of 405 for errors; 8.7 answered 400.
+//
+// `message` (stripped of surrounding white space) makes an annotated
+// tag whose tagger is the caller; without it, or when it is empty, the
+// tag is lightweight and its `message` is `null`.
+// `release_description` also stores the tag's release notes (replacing
+// any left over from an earlier tag of that name).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/repository/tags (the `CreateTag` operationId).
+func (c *ClientWithResponses) CreateTagWithResponse(ctx context.Context, id ProjectIDPath, body CreateTagJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateTagResponse, error) {
+	rsp, err := c.CreateTag(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateTagResponse(rsp)
+}
+
+// CreateTagWithFormdataBodyWithResponse Create a tag
+//
+// Callers with `download_code` and `push_code` (developers and up);
+// a reporter gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the project (404), `download_code` and
+// `push_code` (403), `tag_name` and `ref`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), then
+// ran CreateTagService, whose failures answer `400` with its text:
+// a name git refuses (`git check-ref-format`):
+// `{"message":"Tag name invalid"}`; an existing tag:
+// `{"message":"Tag already exists"}`; a `ref` that names no commit
+// (branch, tag or SHA): `{"message":"Invalid reference name"}`.
+// The docs speak of 405 for errors; 8.7 answered 400.
+//
+// `message` (stripped of surrounding white space) makes an annotated
+// tag whose tagger is the caller; without it, or when it is empty, the
+// tag is lightweight and its `message` is `null`.
+// `release_description` also stores the tag's release notes (replacing
+// any left over from an earlier tag of that name).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/repository/tags (the `CreateTag` operationId).
+func (c *ClientWithResponses) CreateTagWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body CreateTagFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateTagResponse, error) {
+	rsp, err := c.CreateTagWithFormdataBody(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateTagResponse(rsp)
+}
+
+// DeleteTagWithResponse Delete a tag
+//
+// Callers with `download_code` and `push_code` (developers and up).
+// Removes the tag and its release, and answers `200` with the name as
+// given. An unknown tag answers `404 {"message":"No such tag"}`; when
+// git fails to remove an existing one (a locked ref, for one),
+// `400 {"message":"Failed to remove tag"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /projects/{id}/repository/tags/{tag_name} (the `DeleteTag` operationId).
+func (c *ClientWithResponses) DeleteTagWithResponse(ctx context.Context, id ProjectIDPath, tagName TagNamePath, reqEditors ...RequestEditorFn) (*DeleteTagResponse, error) {
+	rsp, err := c.DeleteTag(ctx, id, tagName, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteTagResponse(rsp)
+}
+
+// GetTagWithResponse Get a repository tag
+//
+// Callers with `download_code` (see `GET /projects/:id/repository/tags`).
+// An unknown tag answers `404 {"message":"404 Tag Not Found"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/repository/tags/{tag_name} (the `GetTag` operationId).
+func (c *ClientWithResponses) GetTagWithResponse(ctx context.Context, id ProjectIDPath, tagName TagNamePath, reqEditors ...RequestEditorFn) (*GetTagResponse, error) {
+	rsp, err := c.GetTag(ctx, id, tagName, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetTagResponse(rsp)
+}
+
+// CreateReleaseWithBodyWithResponse Add release notes to a tag
+//
+// Callers with `download_code` and `push_code` (developers and up).
+// 8.7 checked, in this order: the project (404), the caller's rights
+// (403), `description`
+// (`400 {"message":"400 (Bad request) \"description\" not given"}`),
+// the tag (`404 {"message":"Tag does not exist"}`), then an existing
+// release (`409 {"message":"Release already exists"}`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/repository/tags/{tag_name}/release (the `CreateRelease` operationId).
+func (c *ClientWithResponses) CreateReleaseWithBodyWithResponse(ctx context.Context, id ProjectIDPath, tagName TagNamePath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateReleaseResponse, error) {
+	rsp, err := c.CreateReleaseWithBody(ctx, id, tagName, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateReleaseResponse(rsp)
+}
+
+// CreateReleaseWithResponse Add release notes to a tag
+//
+// Callers with `download_code` and `push_code` (developers and up).
+// 8.7 checked, in this order: the project (404), the caller's rights
+// (403), `description`
+// (`400 {"message":"400 (Bad request) \"description\" not given"}`),
+// the tag (`404 {"message":"Tag does not exist"}`), then an existing
+// release (`409 {"message":"Release already exists"}`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/repository/tags/{tag_name}/release (the `CreateRelease` operationId).
+func (c *ClientWithResponses) CreateReleaseWithResponse(ctx context.Context, id ProjectIDPath, tagName TagNamePath, body CreateReleaseJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateReleaseResponse, error) {
+	rsp, err := c.CreateRelease(ctx, id, tagName, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateReleaseResponse(rsp)
+}
+
+// CreateReleaseWithFormdataBodyWithResponse Add release notes to a tag
+//
+// Callers with `download_code` and `push_code` (developers and up).
+// 8.7 checked, in this order: the project (404), the caller's rights
+// (403), `description`
+// (`400 {"message":"400 (Bad request) \"description\" not given"}`),
+// the tag (`404 {"message":"Tag does not exist"}`), then an existing
+// release (`409 {"message":"Release already exists"}`).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/repository/tags/{tag_name}/release (the `CreateRelease` operationId).
+func (c *ClientWithResponses) CreateReleaseWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, tagName TagNamePath, body CreateReleaseFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateReleaseResponse, error) {
+	rsp, err := c.CreateReleaseWithFormdataBody(ctx, id, tagName, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateReleaseResponse(rsp)
+}
+
+// UpdateReleaseWithBodyWithResponse Update a tag's release notes
+//
+// Callers with `download_code` and `push_code` (developers and up).
+// 8.7 checked, in this order: the project (404), the caller's rights
+// (403), `description`
+// (`400 {"message":"400 (Bad request) \"description\" not given"}`),
+// the tag (`404 {"message":"Tag does not exist"}`), then the release
+// (`404 {"message":"Release does not exist"}`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/repository/tags/{tag_name}/release (the `UpdateRelease` operationId).
+func (c *ClientWithResponses) UpdateReleaseWithBodyWithResponse(ctx context.Context, id ProjectIDPath, tagName TagNamePath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateReleaseResponse, error) {
+	rsp, err := c.UpdateReleaseWithBody(ctx, id, tagName, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateReleaseResponse(rsp)
+}
+
+// UpdateReleaseWithResponse Update a tag's release notes
+//
+// Callers with `download_code` and `push_code` (developers and up).
+// 8.7 checked, in this order: the project (404), the caller's rights
+// (403), `description`
+// (`400 {"message":"400 (Bad request) \"description\" not given"}`),
+// the tag (`404 {"message":"Tag does not exist"}`), then the release
+// (`404 {"message":"Release does not exist"}`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/repository/tags/{tag_name}/release (the `UpdateRelease` operationId).
+func (c *ClientWithResponses) UpdateReleaseWithResponse(ctx context.Context, id ProjectIDPath, tagName TagNamePath, body UpdateReleaseJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateReleaseResponse, error) {
+	rsp, err := c.UpdateRelease(ctx, id, tagName, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateReleaseResponse(rsp)
+}
+
+// UpdateReleaseWithFormdataBodyWithResponse Update a tag's release notes
+//
+// Callers with `download_code` and `push_code` (developers and up).
+// 8.7 checked, in this order: the project (404), the caller's rights
+// (403), `description`
+// (`400 {"message":"400 (Bad request) \"description\" not given"}`),
+// the tag (`404 {"message":"Tag does not exist"}`), then the release
+// (`404 {"message":"Release does not exist"}`).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/repository/tags/{tag_name}/release (the `UpdateRelease` operationId).
+func (c *ClientWithResponses) UpdateReleaseWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, tagName TagNamePath, body UpdateReleaseFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateReleaseResponse, error) {
+	rsp, err := c.UpdateReleaseWithFormdataBody(ctx, id, tagName, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateReleaseResponse(rsp)
 }
 
 // ShareProjectWithBodyWithResponse Share a project with a group
@@ -26197,6 +27992,344 @@ func ParseUpdateProjectMemberResponse(rsp *http.Response) (*UpdateProjectMemberR
 			return nil, err
 		}
 		response.JSON422 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListTagsResponse parses an HTTP response from a ListTagsWithResponse call
+func ParseListTagsResponse(rsp *http.Response) (*ListTagsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListTagsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []RepoTag
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateTagResponse parses an HTTP response from a CreateTagWithResponse call
+func ParseCreateTagResponse(rsp *http.Response) (*CreateTagResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateTagResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest RepoTag
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequestBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteTagResponse parses an HTTP response from a DeleteTagWithResponse call
+func ParseDeleteTagResponse(rsp *http.Response) (*DeleteTagResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteTagResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DeletedTag
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetTagResponse parses an HTTP response from a GetTagWithResponse call
+func ParseGetTagResponse(rsp *http.Response) (*GetTagResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetTagResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RepoTag
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateReleaseResponse parses an HTTP response from a CreateReleaseWithResponse call
+func ParseCreateReleaseResponse(rsp *http.Response) (*CreateReleaseResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateReleaseResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Release
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateReleaseResponse parses an HTTP response from a UpdateReleaseWithResponse call
+func ParseUpdateReleaseResponse(rsp *http.Response) (*UpdateReleaseResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateReleaseResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Release
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	}
 
