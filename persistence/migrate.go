@@ -252,6 +252,19 @@ var migrations = []migration{
 		`INSERT INTO project_authorizations (user_id, project_id, access_level)
 			SELECT user_id, project_id, max(level) FROM (` + authorizationSources("") + `) x GROUP BY user_id, project_id`,
 	}},
+	// Protected branches (8.7's protected_branches, without the later
+	// developers_can_push): only masters and owners push to them, and
+	// nobody force-pushes or deletes them.
+	{"20261122000004_protected_branches", []string{
+		`CREATE TABLE protected_branches (
+			id {{pk}},
+			project_id INTEGER NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+			name VARCHAR(255) NOT NULL,
+			created_at {{ts}} NOT NULL,
+			updated_at {{ts}} NOT NULL
+		)`,
+		`CREATE UNIQUE INDEX index_protected_branches_on_project_id_and_name ON protected_branches (project_id, name)`,
+	}},
 }
 
 var dialectWords = map[string]*strings.Replacer{

@@ -431,6 +431,7 @@ func deleteProjects(tx *gorm.DB, ids []int64) error {
 		{&WebHook{}, "project_id IN ?"},
 		{&DeployKeyProject{}, "project_id IN ?"},
 		{&Event{}, "project_id IN ?"},
+		{&ProtectedBranch{}, "project_id IN ?"},
 		{&ProjectAuthorization{}, "project_id IN ?"},
 		{&Project{}, "id IN ?"},
 	} {
