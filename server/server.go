@@ -19,6 +19,7 @@ import (
 	"github.com/labrador-dev/labrador/gen/civ1api"
 	"github.com/labrador-dev/labrador/gen/v3api"
 	"github.com/labrador-dev/labrador/persistence"
+	"github.com/labrador-dev/labrador/persistence/gitstore"
 	"github.com/labrador-dev/labrador/server/swaggerui"
 )
 
@@ -92,6 +93,8 @@ type Store interface {
 	ShareProject(ctx context.Context, projectID, groupID int64, access int) (*persistence.ProjectGroupLink, error)
 	ProjectRelations(ctx context.Context, userID int64, projects []persistence.Project) (*persistence.Relations, error)
 	ListProjectEvents(ctx context.Context, projectID int64, pg persistence.Page) ([]persistence.Event, int64, error)
+	RecordEvent(ctx context.Context, e *persistence.Event) error
+	ListProtectedBranches(ctx context.Context, projectID int64) ([]persistence.ProtectedBranch, error)
 	PersonalProjectCount(ctx context.Context, userID int64) (int64, error)
 	Settings(ctx context.Context) (*persistence.ApplicationSetting, error)
 
@@ -136,6 +139,12 @@ type Repositories interface {
 	Delete(projectID int64) error
 	Branches(ctx context.Context, projectID int64) ([]string, error)
 	SetHead(ctx context.Context, projectID int64, branch string) error
+	// ReceiveEnv makes a receive-pack run the server hooks that enforce
+	// policy and report the updated refs to a file.
+	ReceiveEnv(policy gitstore.PushPolicy, updates string) []string
+	PushedCommits(ctx context.Context, projectID int64, u gitstore.RefUpdate, all []gitstore.RefUpdate) ([]string, error)
+	Commit(ctx context.Context, projectID int64, rev string) (*gitstore.Commit, error)
+	Tag(ctx context.Context, projectID int64, sha string) (commit string, message *string, err error)
 }
 
 // Server serves the GitLab API v3 (and, later, the CI API v1).
