@@ -594,6 +594,15 @@ func (s *Server) ListProjectEvents(ctx context.Context, req v3api.ListProjectEve
 		if e.Data != nil {
 			var data map[string]any
 			if json.Unmarshal([]byte(*e.Data), &data) == nil {
+				// The contract's data takes no null at its top level (its
+				// additionalProperties are not nullable), so a push's
+				// "message": null is left out here; the stored payload, and
+				// the hooks', keep it.
+				for k, v := range data {
+					if v == nil {
+						delete(data, k)
+					}
+				}
 				out.Data = &data
 			}
 		}
