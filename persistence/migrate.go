@@ -263,6 +263,19 @@ var migrations = []migration{
 		)`,
 		`CREATE UNIQUE INDEX index_releases_on_project_id_and_tag ON releases (project_id, tag)`,
 	}},
+	// Protected branches (8.7's protected_branches, without the later
+	// developers_can_push): only masters and owners push to them, and
+	// nobody force-pushes or deletes them.
+	{"20261122000005_protected_branches", []string{
+		`CREATE TABLE protected_branches (
+			id {{pk}},
+			project_id INTEGER NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+			name VARCHAR(255) NOT NULL,
+			created_at {{ts}} NOT NULL,
+			updated_at {{ts}} NOT NULL
+		)`,
+		`CREATE UNIQUE INDEX index_protected_branches_on_project_id_and_name ON protected_branches (project_id, name)`,
+	}},
 }
 
 var dialectWords = map[string]*strings.Replacer{

@@ -432,6 +432,7 @@ func deleteProjects(tx *gorm.DB, ids []int64) error {
 		{&DeployKeyProject{}, "project_id IN ?"},
 		{&Event{}, "project_id IN ?"},
 		{&Release{}, "project_id IN ?"},
+		{&ProtectedBranch{}, "project_id IN ?"},
 		{&ProjectAuthorization{}, "project_id IN ?"},
 		{&Project{}, "id IN ?"},
 	} {

@@ -21,6 +21,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/labrador-dev/labrador/persistence"
+	"github.com/labrador-dev/labrador/persistence/gitstore"
 )
 
 // The two smart HTTP services.
@@ -153,9 +154,14 @@ func (s *Server) gitHTTP(c echo.Context) error {
 		// The push is complete for git when the answer is; hold its last
 		// bytes until what follows a push is done, so that a client that
 		// sees its push succeed also sees the default branch it set.
+		push, err := s.preparePush(ctx, scope)
+		if err != nil {
+			return err
+		}
+		defer push.cleanup()
 		held := &holdTail{ResponseWriter: c.Response(), n: 4}
-		s.runHTTPBackend(held, r, p.ID, action, user)
-		s.afterPush(context.WithoutCancel(ctx), p.ID)
+		s.runHTTPBackend(held, r, p.ID, action, user, push.env...)
+		s.afterPush(context.WithoutCancel(ctx), p.ID, user, push.updates(s.log))
 		return held.release()
 	}
 	s.runHTTPBackend(c.Response(), r, p.ID, action, user)
@@ -213,14 +219,15 @@ func (s *Server) refuseGit(c echo.Context, refusal *gitRefusal) error {
 
 // runHTTPBackend runs `git http-backend` for the project's repository. The
 // backend sees the repository by id, never the Authorization header, and
-// the user (who the receive-pack's reflog names) as REMOTE_USER.
-func (s *Server) runHTTPBackend(w http.ResponseWriter, r *http.Request, projectID int64, action string, user *persistence.User) {
+// the user (who the receive-pack's reflog names) as REMOTE_USER; extraEnv
+// adds to its environment (a push's hooks).
+func (s *Server) runHTTPBackend(w http.ResponseWriter, r *http.Request, projectID int64, action string, user *persistence.User, extraEnv ...string) {
 	repo := s.cfg.Repos.Path(projectID)
-	env := []string{
+	env := append([]string{
 		"GIT_PROJECT_ROOT=" + filepath.Dir(repo),
 		"GIT_HTTP_EXPORT_ALL=1",
 		"PATH_INFO=/" + filepath.Base(repo) + "/" + action,
-	}
+	}, extraEnv...)
 	if user != nil {
 		env = append(env, "REMOTE_USER="+user.Username,
 			"GIT_COMMITTER_NAME="+user.Name, "GIT_COMMITTER_EMAIL="+user.Email)
@@ -246,11 +253,25 @@ func (s *Server) runHTTPBackend(w http.ResponseWriter, r *http.Request, projectI
 	h.ServeHTTP(w, req)
 }
 
-// afterPush is what GitLab's post-receive work did that this server does
-// so far: the first push to a project without a default branch makes one
-// (master when it was pushed, else the first branch by name), and HEAD
-// points at it, so clones check it out.
-func (s *Server) afterPush(ctx context.Context, projectID int64) {
+// afterPush is GitLab's post-receive work: the first push to a project
+// without a default branch makes one (master when it was pushed, else the
+// first branch by name), and HEAD points at it, so clones check it out;
+// then each updated ref gives its event and hook payloads (pushed).
+func (s *Server) afterPush(ctx context.Context, projectID int64, user *persistence.User, updates []gitstore.RefUpdate) {
+	s.setDefaultBranch(ctx, projectID)
+	if len(updates) == 0 {
+		return
+	}
+	p, err := s.store.GetProject(ctx, projectID)
+	if err != nil {
+		s.log.Error("after push: load project", "project_id", projectID, "err", err)
+		return
+	}
+	s.pushed(ctx, p, user, updates)
+}
+
+// setDefaultBranch gives a project without a default branch one.
+func (s *Server) setDefaultBranch(ctx context.Context, projectID int64) {
 	p, err := s.store.GetProject(ctx, projectID)
 	if err != nil {
 		s.log.Error("after push: load project", "project_id", projectID, "err", err)

@@ -1,10 +1,12 @@
 package server
 
 import (
+	"encoding/json"
 	"net/url"
 
 	"github.com/labrador-dev/labrador/gen/v3api"
 	"github.com/labrador-dev/labrador/persistence"
+	"github.com/labrador-dev/labrador/persistence/gitstore"
 	"github.com/labrador-dev/labrador/server/apitime"
 )
 
@@ -112,6 +114,16 @@ func (s *Server) presentProjectWithAccess(p *persistence.Project, rel *persisten
 func eventActionName(e *persistence.Event) string {
 	switch e.Action {
 	case persistence.EventPushed:
+		// Event#new_ref? and #rm_ref?: the push data's before and after.
+		var d struct{ Before, After string }
+		if e.Data != nil && json.Unmarshal([]byte(*e.Data), &d) == nil {
+			switch {
+			case d.Before == gitstore.ZeroSHA:
+				return "pushed new"
+			case d.After == gitstore.ZeroSHA:
+				return "deleted"
+			}
+		}
 		return "pushed to"
 	case persistence.EventClosed:
 		return "closed"

@@ -592,8 +592,12 @@ func (s *Server) ListProjectEvents(ctx context.Context, req v3api.ListProjectEve
 			out.TargetID = &id
 		}
 		if e.Data != nil {
-			var data map[string]any
-			if json.Unmarshal([]byte(*e.Data), &data) == nil {
+			var raw map[string]any
+			if json.Unmarshal([]byte(*e.Data), &raw) == nil {
+				data := make(map[string]*any, len(raw))
+				for k, v := range raw {
+					data[k] = &v
+				}
 				out.Data = &data
 			}
 		}

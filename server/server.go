@@ -93,6 +93,8 @@ type Store interface {
 	ShareProject(ctx context.Context, projectID, groupID int64, access int) (*persistence.ProjectGroupLink, error)
 	ProjectRelations(ctx context.Context, userID int64, projects []persistence.Project) (*persistence.Relations, error)
 	ListProjectEvents(ctx context.Context, projectID int64, pg persistence.Page) ([]persistence.Event, int64, error)
+	RecordEvent(ctx context.Context, e *persistence.Event) error
+	ListProtectedBranches(ctx context.Context, projectID int64) ([]persistence.ProtectedBranch, error)
 	PersonalProjectCount(ctx context.Context, userID int64) (int64, error)
 	Settings(ctx context.Context) (*persistence.ApplicationSetting, error)
 
@@ -148,6 +150,12 @@ type Repositories interface {
 	Tag(ctx context.Context, projectID int64, name string) (*gitstore.Tag, error)
 	CreateTag(ctx context.Context, projectID int64, name, ref, message string, tagger gitstore.Signature) (*gitstore.Tag, error)
 	DeleteTag(ctx context.Context, projectID int64, name string) error
+	// ReceiveEnv makes a receive-pack run the server hooks that enforce
+	// policy and report the updated refs to a file.
+	ReceiveEnv(policy gitstore.PushPolicy, updates string) []string
+	PushedCommits(ctx context.Context, projectID int64, u gitstore.RefUpdate, all []gitstore.RefUpdate) ([]string, error)
+	Commit(ctx context.Context, projectID int64, rev string) (*gitstore.Commit, error)
+	PeelTag(ctx context.Context, projectID int64, sha string) (commit string, message *string, err error)
 }
 
 // Server serves the GitLab API v3 (and, later, the CI API v1).

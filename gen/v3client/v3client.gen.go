@@ -1326,7 +1326,7 @@ type Event struct {
 	CreatedAt Timestamp `json:"created_at"`
 
 	// Data The push payload of a push event (`before`, `after`, `ref`, `user_id`, `user_name`, `repository`, `commits`, `total_commits_count`, …); null otherwise.
-	Data *map[string]interface{} `json:"data"`
+	Data *map[string]*interface{} `json:"data"`
 
 	// Note The note of a note event (8.7's `Note` entity).
 	//

@@ -59,6 +59,9 @@ func Open(root string) (*Repos, error) {
 	if err := os.MkdirAll(r.root, 0o755); err != nil {
 		return nil, fmt.Errorf("repositories directory: %w", err)
 	}
+	if err := r.installHooks(); err != nil {
+		return nil, fmt.Errorf("server hooks: %w", err)
+	}
 	return r, nil
 }
 
@@ -245,7 +248,15 @@ func (r *Repos) place(tmp string, projectID int64) error {
 // run runs git in dir ("" for the root) and returns its standard output;
 // a failure carries git's standard error.
 func (r *Repos) run(ctx context.Context, dir string, args ...string) ([]byte, error) {
+	return r.runInput(ctx, dir, "", args...)
+}
+
+// runInput is run with stdin as git's standard input.
+func (r *Repos) runInput(ctx context.Context, dir, stdin string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, r.git, args...)
+	if stdin != "" {
+		cmd.Stdin = strings.NewReader(stdin)
+	}
 	if dir == "" {
 		dir = r.root
 	}

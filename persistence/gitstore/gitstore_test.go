@@ -96,7 +96,7 @@ func TestCreate(t *testing.T) {
 		t.Errorf("after a second Create master = %s, want %s", got, sha)
 	}
 	// Nothing is left beside the repository.
-	entries, _ := os.ReadDir(r.Root())
+	entries := repoEntries(t, r)
 	if len(entries) != 1 {
 		t.Errorf("root holds %d entries, want only 7.git", len(entries))
 	}
@@ -219,7 +219,7 @@ func TestDelete(t *testing.T) {
 	if _, err := os.Stat(r.Path(9)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("stat after Delete: %v, want not exist", err)
 	}
-	entries, _ := os.ReadDir(r.Root())
+	entries := repoEntries(t, r)
 	if len(entries) != 0 {
 		t.Errorf("root holds %d entries after Delete, want none", len(entries))
 	}
@@ -239,4 +239,20 @@ func TestOpenWithoutGit(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "git is not installed") {
 		t.Fatalf("Open without git: %v, want an error saying git is not installed", err)
 	}
+}
+
+// repoEntries lists what Root holds besides the server hooks.
+func repoEntries(t *testing.T, r *gitstore.Repos) []string {
+	t.Helper()
+	entries, err := os.ReadDir(r.Root())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		if e.Name() != ".hooks" {
+			names = append(names, e.Name())
+		}
+	}
+	return names
 }

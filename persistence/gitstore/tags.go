@@ -27,7 +27,7 @@ var (
 	ErrTagNotDeleted = errors.New("gitstore: tag not removed")
 )
 
-// Commit is a commit as GitLab's raw git commit object showed it.
+// Commit is a commit as GitLab's raw git commit object and push payloads showed it.
 type Commit struct {
 	ID             string
 	Message        string // in full, as stored
@@ -38,6 +38,11 @@ type Commit struct {
 	CommitterName  string
 	CommitterEmail string
 	CommittedDate  time.Time // in the committer's time zone
+	// Added, Modified and Removed are the paths changed against the first
+	// parent (all added for a root commit; a rename is a removal and an
+	// addition). Repos.Commit fills them, for push payloads; tag listings
+	// leave them empty.
+	Added, Modified, Removed []string
 }
 
 // Tag is a tag with its target commit.
