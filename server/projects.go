@@ -592,12 +592,8 @@ func (s *Server) ListProjectEvents(ctx context.Context, req v3api.ListProjectEve
 			out.TargetID = &id
 		}
 		if e.Data != nil {
-			var raw map[string]any
-			if json.Unmarshal([]byte(*e.Data), &raw) == nil {
-				data := make(map[string]*any, len(raw))
-				for k, v := range raw {
-					data[k] = &v
-				}
+			var data v3api.PushData
+			if json.Unmarshal([]byte(*e.Data), &data) == nil {
 				out.Data = &data
 			}
 		}

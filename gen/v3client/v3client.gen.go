@@ -1306,7 +1306,7 @@ type Email struct {
 // Event An event of a project. `note` is present only on note events; `author`
 // only when the author still exists.
 //
-// Example: {"action_name":"closed","author":{"avatar_url":"http://localhost:3000/uploads/user/avatar/1/fox_avatar.png","id":1,"name":"Dmitriy Zaporozhets","state":"active","username":"root","web_url":"http://localhost:3000/u/root"},"author_id":1,"author_username":"root","created_at":"2015-12-04T10:33:58.089Z","data":null,"project_id":15,"target_id":830,"target_title":"Public project search field","target_type":"Issue","title":null}
+// Example: {"action_name":"pushed to","author":{"avatar_url":"http://localhost:3000/uploads/user/avatar/1/fox_avatar.png","id":1,"name":"Dmitriy Zaporozhets","state":"active","username":"root","web_url":"http://localhost:3000/u/root"},"author_id":1,"author_username":"root","created_at":"2015-12-04T10:33:58.089Z","data":{"after":"c5feabde2d8cd023215af4d2ceeb7a64839fc428","before":"50d4420237a9de7be1304607147aec22e4a14af7","checkout_sha":"c5feabde2d8cd023215af4d2ceeb7a64839fc428","commits":[{"added":[],"author":{"email":"dmitriy.zaporozhets@gmail.com","name":"Dmitriy Zaporozhets"},"id":"c5feabde2d8cd023215af4d2ceeb7a64839fc428","message":"Add simple search to projects in public area","modified":["app/views/explore/projects/index.html.haml"],"removed":[],"timestamp":"2013-05-13T18:18:08+00:00","url":"http://localhost:3000/gitlab-org/gitlab/commit/c5feabde2d8cd023215af4d2ceeb7a64839fc428"}],"message":null,"object_kind":"push","project_id":15,"ref":"refs/heads/master","repository":{"description":null,"git_http_url":"http://localhost:3000/gitlab-org/gitlab.git","git_ssh_url":"git@localhost:gitlab-org/gitlab.git","homepage":"http://localhost:3000/gitlab-org/gitlab","name":"gitlab","url":"git@localhost:gitlab-org/gitlab.git","visibility_level":20},"total_commits_count":1,"user_email":"admin@example.com","user_id":1,"user_name":"Dmitriy Zaporozhets"},"project_id":15,"target_id":null,"target_title":null,"target_type":null,"title":null}
 type Event struct {
 	// ActionName e.g. `pushed to`, `pushed new`, `deleted`, `opened`, `closed`, `reopened`, `merged`, `commented on`, `joined`, `left`.
 	ActionName string `json:"action_name"`
@@ -1326,7 +1326,7 @@ type Event struct {
 	CreatedAt Timestamp `json:"created_at"`
 
 	// Data The push payload of a push event (`before`, `after`, `ref`, `user_id`, `user_name`, `repository`, `commits`, `total_commits_count`, …); null otherwise.
-	Data *map[string]*interface{} `json:"data"`
+	Data *PushData `json:"data"`
 
 	// Note The note of a note event (8.7's `Note` entity).
 	//
@@ -1899,6 +1899,27 @@ type ProjectWithAccess struct {
 	// WebURL `<host>/<namespace>/<path>`.
 	WebURL      string `json:"web_url"`
 	WikiEnabled bool   `json:"wiki_enabled"`
+}
+
+// PushData A push as GitLab 8.7's PushDataBuilder described it: the data of a push event, and the body of a Push Hook or Tag Push Hook.
+type PushData struct {
+	After       string                   `json:"after"`
+	Before      string                   `json:"before"`
+	CheckoutSha *string                  `json:"checkout_sha"`
+	Commits     []map[string]interface{} `json:"commits"`
+
+	// Message An annotated tag's message; `null` otherwise.
+	Message *string `json:"message"`
+
+	// ObjectKind `push` or `tag_push`.
+	ObjectKind        string                 `json:"object_kind"`
+	ProjectID         int                    `json:"project_id"`
+	Ref               string                 `json:"ref"`
+	Repository        map[string]interface{} `json:"repository"`
+	TotalCommitsCount int                    `json:"total_commits_count"`
+	UserEmail         string                 `json:"user_email"`
+	UserID            int                    `json:"user_id"`
+	UserName          string                 `json:"user_name"`
 }
 
 // RawCommit A git commit as the commit object serialized itself (not an entity):
