@@ -95,6 +95,9 @@ type Store interface {
 	ListProjectEvents(ctx context.Context, projectID int64, pg persistence.Page) ([]persistence.Event, int64, error)
 	RecordEvent(ctx context.Context, e *persistence.Event) error
 	ListProtectedBranches(ctx context.Context, projectID int64) ([]persistence.ProtectedBranch, error)
+	ProtectBranch(ctx context.Context, projectID int64, name string) (*persistence.ProtectedBranch, error)
+	UnprotectBranch(ctx context.Context, projectID int64, name string) (bool, error)
+	IsProtected(ctx context.Context, projectID int64, name string) (bool, error)
 	PersonalProjectCount(ctx context.Context, userID int64) (int64, error)
 	Settings(ctx context.Context) (*persistence.ApplicationSetting, error)
 
@@ -150,6 +153,12 @@ type Repositories interface {
 	Tag(ctx context.Context, projectID int64, name string) (*gitstore.Tag, error)
 	CreateTag(ctx context.Context, projectID int64, name, ref, message string, tagger gitstore.Signature) (*gitstore.Tag, error)
 	DeleteTag(ctx context.Context, projectID int64, name string) error
+	ListBranches(ctx context.Context, projectID int64) ([]gitstore.Branch, error)
+	Branch(ctx context.Context, projectID int64, name string) (*gitstore.Branch, error)
+	CreateBranch(ctx context.Context, projectID int64, name, ref string, policy gitstore.PushPolicy) (*gitstore.Branch, error)
+	DeleteBranch(ctx context.Context, projectID int64, name, sha string) error
+	// RootRef is the repository's HEAD branch, which may not be deleted.
+	RootRef(ctx context.Context, projectID int64) (string, error)
 	// ReceiveEnv makes a receive-pack run the server hooks that enforce
 	// policy and report the updated refs to a file.
 	ReceiveEnv(policy gitstore.PushPolicy, updates string) []string

@@ -842,6 +842,33 @@ type BasicProjectDetails struct {
 	PathWithNamespace string `json:"path_with_namespace"`
 }
 
+// Branch A repository branch (8.7's `Entities::RepoObject`).
+//
+// Example: {"commit":{"author_email":"john@example.com","author_name":"John Smith","authored_date":"2012-06-27T05:51:39.000-07:00","committed_date":"2012-06-28T03:44:20.000-07:00","committer_email":"john@example.com","committer_name":"John Smith","id":"7b5c3cc8be40ee161ae89a06bba6229da1032a0c","message":"add projects API\n","parent_ids":["4ad91d3c1144c406e50c7b33bae684bd6837faf8"]},"name":"master","protected":true}
+type Branch struct {
+	// Commit A git commit as the commit object serialized itself (not an entity):
+	// the full message, and dates in the commit's own time zone
+	// (`2015-02-01T21:56:31.000+01:00`).
+	Commit RawCommit `json:"commit"`
+	Name   string    `json:"name"`
+
+	// Protected Whether the branch is protected.
+	Protected bool `json:"protected"`
+}
+
+// CreateBranchBody Parameters of `POST /projects/:id/repository/branches`.
+type CreateBranchBody struct {
+	// BranchName The new branch's name.
+	//
+	// Example: newbranch
+	BranchName string `json:"branch_name"`
+
+	// Ref Where the branch starts, a branch or tag name or a commit SHA.
+	//
+	// Example: master
+	Ref string `json:"ref"`
+}
+
 // CreateEmailBody Parameters of `POST /user/emails` and `POST /users/:id/emails`.
 type CreateEmailBody struct {
 	// Email The email address.
@@ -1068,6 +1095,13 @@ type CreateUserBody struct {
 	//
 	// Example: john_smith
 	Username string `json:"username"`
+}
+
+// DeletedBranch The name of a deleted branch, as the request gave it.
+//
+// Example: {"branch_name":"newbranch"}
+type DeletedBranch struct {
+	BranchName string `json:"branch_name"`
 }
 
 // DeletedDeployKey The deleted deploy key's database row as JSON (a raw record, not an
@@ -2363,6 +2397,9 @@ type UserSafe struct {
 // Example: {"bio":["is too long (maximum is 255 characters)"]}
 type ValidationErrors map[string]interface{}
 
+// BranchPath defines model for BranchPath.
+type BranchPath = string
+
 // GroupIDPath defines model for GroupIDPath.
 type GroupIDPath = string
 
@@ -2764,6 +2801,12 @@ type UpdateProjectMemberJSONRequestBody = UpdateProjectMemberBody
 
 // UpdateProjectMemberFormdataRequestBody defines body for UpdateProjectMember for application/x-www-form-urlencoded ContentType.
 type UpdateProjectMemberFormdataRequestBody = UpdateProjectMemberBody
+
+// CreateBranchJSONRequestBody defines body for CreateBranch for application/json ContentType.
+type CreateBranchJSONRequestBody = CreateBranchBody
+
+// CreateBranchFormdataRequestBody defines body for CreateBranch for application/x-www-form-urlencoded ContentType.
+type CreateBranchFormdataRequestBody = CreateBranchBody
 
 // CreateTagJSONRequestBody defines body for CreateTag for application/json ContentType.
 type CreateTagJSONRequestBody = CreateTagBody
@@ -3526,6 +3569,24 @@ type ServerInterface interface {
 	// UpdateProjectMember Change a project member's access level
 	// (PUT /projects/{id}/members/{user_id})
 	UpdateProjectMember(ctx echo.Context, id ProjectIDPath, userID int) error
+	// ListBranches List a project's repository branches
+	// (GET /projects/{id}/repository/branches)
+	ListBranches(ctx echo.Context, id ProjectIDPath) error
+	// CreateBranch Create a branch
+	// (POST /projects/{id}/repository/branches)
+	CreateBranch(ctx echo.Context, id ProjectIDPath) error
+	// DeleteBranch Delete a branch
+	// (DELETE /projects/{id}/repository/branches/{branch})
+	DeleteBranch(ctx echo.Context, id ProjectIDPath, branch BranchPath) error
+	// GetBranch Get a repository branch
+	// (GET /projects/{id}/repository/branches/{branch})
+	GetBranch(ctx echo.Context, id ProjectIDPath, branch BranchPath) error
+	// ProtectBranch Protect a branch
+	// (PUT /projects/{id}/repository/branches/{branch}/protect)
+	ProtectBranch(ctx echo.Context, id ProjectIDPath, branch BranchPath) error
+	// UnprotectBranch Unprotect a branch
+	// (PUT /projects/{id}/repository/branches/{branch}/unprotect)
+	UnprotectBranch(ctx echo.Context, id ProjectIDPath, branch BranchPath) error
 	// ListTags List a project's repository tags
 	// (GET /projects/{id}/repository/tags)
 	ListTags(ctx echo.Context, id ProjectIDPath) error
@@ -4786,6 +4847,134 @@ func (w *ServerInterfaceWrapper) UpdateProjectMember(ctx echo.Context) error {
 	return err
 }
 
+// ListBranches converts echo context to params.
+func (w *ServerInterfaceWrapper) ListBranches(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListBranches(ctx, id)
+	return err
+}
+
+// CreateBranch converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateBranch(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateBranch(ctx, id)
+	return err
+}
+
+// DeleteBranch converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteBranch(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "branch" -------------
+	var branch BranchPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "branch", ctx.Param("branch"), &branch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter branch: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteBranch(ctx, id, branch)
+	return err
+}
+
+// GetBranch converts echo context to params.
+func (w *ServerInterfaceWrapper) GetBranch(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "branch" -------------
+	var branch BranchPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "branch", ctx.Param("branch"), &branch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter branch: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetBranch(ctx, id, branch)
+	return err
+}
+
+// ProtectBranch converts echo context to params.
+func (w *ServerInterfaceWrapper) ProtectBranch(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "branch" -------------
+	var branch BranchPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "branch", ctx.Param("branch"), &branch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter branch: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ProtectBranch(ctx, id, branch)
+	return err
+}
+
+// UnprotectBranch converts echo context to params.
+func (w *ServerInterfaceWrapper) UnprotectBranch(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "branch" -------------
+	var branch BranchPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "branch", ctx.Param("branch"), &branch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter branch: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UnprotectBranch(ctx, id, branch)
+	return err
+}
+
 // ListTags converts echo context to params.
 func (w *ServerInterfaceWrapper) ListTags(ctx echo.Context) error {
 	var err error
@@ -5445,6 +5634,12 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 		Handler: si,
 	}
 
+	router.GET(options.BaseURL+"/projects/:id/repository/branches", wrapper.ListBranches, options.OperationMiddlewares["listBranches"]...)
+	router.POST(options.BaseURL+"/projects/:id/repository/branches", wrapper.CreateBranch, options.OperationMiddlewares["createBranch"]...)
+	router.DELETE(options.BaseURL+"/projects/:id/repository/branches/:branch", wrapper.DeleteBranch, options.OperationMiddlewares["deleteBranch"]...)
+	router.GET(options.BaseURL+"/projects/:id/repository/branches/:branch", wrapper.GetBranch, options.OperationMiddlewares["getBranch"]...)
+	router.PUT(options.BaseURL+"/projects/:id/repository/branches/:branch/protect", wrapper.ProtectBranch, options.OperationMiddlewares["protectBranch"]...)
+	router.PUT(options.BaseURL+"/projects/:id/repository/branches/:branch/unprotect", wrapper.UnprotectBranch, options.OperationMiddlewares["unprotectBranch"]...)
 	router.GET(options.BaseURL+"/projects/:id/keys", wrapper.ListDeployKeys, options.OperationMiddlewares["listDeployKeys"]...)
 	router.POST(options.BaseURL+"/projects/:id/keys", wrapper.AddDeployKey, options.OperationMiddlewares["addDeployKey"]...)
 	router.DELETE(options.BaseURL+"/projects/:id/keys/:key_id", wrapper.DeleteDeployKey, options.OperationMiddlewares["deleteDeployKey"]...)
@@ -9544,6 +9739,460 @@ func (response UpdateProjectMember422JSONResponse) VisitUpdateProjectMemberRespo
 	return err
 }
 
+type ListBranchesRequestObject struct {
+	ID ProjectIDPath `json:"id"`
+}
+
+type ListBranchesResponseObject interface {
+	VisitListBranchesResponse(w http.ResponseWriter) error
+}
+
+type ListBranches200JSONResponse []Branch
+
+func (response ListBranches200JSONResponse) VisitListBranchesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBranches401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListBranches401JSONResponse) VisitListBranchesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBranches403JSONResponse Message
+
+func (response ListBranches403JSONResponse) VisitListBranchesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBranches404JSONResponse Message
+
+func (response ListBranches404JSONResponse) VisitListBranchesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateBranchRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	JSONBody     *CreateBranchJSONRequestBody
+	FormdataBody *CreateBranchFormdataRequestBody
+}
+
+type CreateBranchResponseObject interface {
+	VisitCreateBranchResponse(w http.ResponseWriter) error
+}
+
+type CreateBranch201JSONResponse Branch
+
+func (response CreateBranch201JSONResponse) VisitCreateBranchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateBranch400JSONResponse BadRequestBody
+
+func (t CreateBranch400JSONResponse) MarshalJSON() ([]byte, error) {
+	return BadRequestBody(t).MarshalJSON()
+}
+
+func (t *CreateBranch400JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*BadRequestBody)(t).UnmarshalJSON(b)
+}
+
+func (response CreateBranch400JSONResponse) VisitCreateBranchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateBranch401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateBranch401JSONResponse) VisitCreateBranchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateBranch403JSONResponse Message
+
+func (response CreateBranch403JSONResponse) VisitCreateBranchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateBranch404JSONResponse Message
+
+func (response CreateBranch404JSONResponse) VisitCreateBranchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateBranch413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateBranch413JSONResponse) VisitCreateBranchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBranchRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Branch BranchPath    `json:"branch"`
+}
+
+type DeleteBranchResponseObject interface {
+	VisitDeleteBranchResponse(w http.ResponseWriter) error
+}
+
+type DeleteBranch200JSONResponse DeletedBranch
+
+func (response DeleteBranch200JSONResponse) VisitDeleteBranchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBranch400JSONResponse Message
+
+func (response DeleteBranch400JSONResponse) VisitDeleteBranchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBranch401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteBranch401JSONResponse) VisitDeleteBranchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBranch403JSONResponse Message
+
+func (response DeleteBranch403JSONResponse) VisitDeleteBranchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBranch404JSONResponse Message
+
+func (response DeleteBranch404JSONResponse) VisitDeleteBranchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBranch405JSONResponse Message
+
+func (response DeleteBranch405JSONResponse) VisitDeleteBranchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(405)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBranchRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Branch BranchPath    `json:"branch"`
+}
+
+type GetBranchResponseObject interface {
+	VisitGetBranchResponse(w http.ResponseWriter) error
+}
+
+type GetBranch200JSONResponse Branch
+
+func (response GetBranch200JSONResponse) VisitGetBranchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBranch401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetBranch401JSONResponse) VisitGetBranchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBranch403JSONResponse Message
+
+func (response GetBranch403JSONResponse) VisitGetBranchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBranch404JSONResponse Message
+
+func (response GetBranch404JSONResponse) VisitGetBranchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ProtectBranchRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Branch BranchPath    `json:"branch"`
+}
+
+type ProtectBranchResponseObject interface {
+	VisitProtectBranchResponse(w http.ResponseWriter) error
+}
+
+type ProtectBranch200JSONResponse Branch
+
+func (response ProtectBranch200JSONResponse) VisitProtectBranchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ProtectBranch401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ProtectBranch401JSONResponse) VisitProtectBranchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ProtectBranch403JSONResponse Message
+
+func (response ProtectBranch403JSONResponse) VisitProtectBranchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ProtectBranch404JSONResponse Message
+
+func (response ProtectBranch404JSONResponse) VisitProtectBranchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnprotectBranchRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Branch BranchPath    `json:"branch"`
+}
+
+type UnprotectBranchResponseObject interface {
+	VisitUnprotectBranchResponse(w http.ResponseWriter) error
+}
+
+type UnprotectBranch200JSONResponse Branch
+
+func (response UnprotectBranch200JSONResponse) VisitUnprotectBranchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnprotectBranch401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UnprotectBranch401JSONResponse) VisitUnprotectBranchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnprotectBranch403JSONResponse Message
+
+func (response UnprotectBranch403JSONResponse) VisitUnprotectBranchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnprotectBranch404JSONResponse Message
+
+func (response UnprotectBranch404JSONResponse) VisitUnprotectBranchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListTagsRequestObject struct {
 	ID ProjectIDPath `json:"id"`
 }
@@ -12429,6 +13078,24 @@ type StrictServerInterface interface {
 	// UpdateProjectMember Change a project member's access level
 	// (PUT /projects/{id}/members/{user_id})
 	UpdateProjectMember(ctx context.Context, request UpdateProjectMemberRequestObject) (UpdateProjectMemberResponseObject, error)
+	// ListBranches List a project's repository branches
+	// (GET /projects/{id}/repository/branches)
+	ListBranches(ctx context.Context, request ListBranchesRequestObject) (ListBranchesResponseObject, error)
+	// CreateBranch Create a branch
+	// (POST /projects/{id}/repository/branches)
+	CreateBranch(ctx context.Context, request CreateBranchRequestObject) (CreateBranchResponseObject, error)
+	// DeleteBranch Delete a branch
+	// (DELETE /projects/{id}/repository/branches/{branch})
+	DeleteBranch(ctx context.Context, request DeleteBranchRequestObject) (DeleteBranchResponseObject, error)
+	// GetBranch Get a repository branch
+	// (GET /projects/{id}/repository/branches/{branch})
+	GetBranch(ctx context.Context, request GetBranchRequestObject) (GetBranchResponseObject, error)
+	// ProtectBranch Protect a branch
+	// (PUT /projects/{id}/repository/branches/{branch}/protect)
+	ProtectBranch(ctx context.Context, request ProtectBranchRequestObject) (ProtectBranchResponseObject, error)
+	// UnprotectBranch Unprotect a branch
+	// (PUT /projects/{id}/repository/branches/{branch}/unprotect)
+	UnprotectBranch(ctx context.Context, request UnprotectBranchRequestObject) (UnprotectBranchResponseObject, error)
 	// ListTags List a project's repository tags
 	// (GET /projects/{id}/repository/tags)
 	ListTags(ctx context.Context, request ListTagsRequestObject) (ListTagsResponseObject, error)
@@ -14182,6 +14849,196 @@ func (sh *strictHandler) UpdateProjectMember(ctx echo.Context, id ProjectIDPath,
 	return nil
 }
 
+// ListBranches operation middleware
+func (sh *strictHandler) ListBranches(ctx echo.Context, id ProjectIDPath) error {
+	var request ListBranchesRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListBranches(ctx.Request().Context(), request.(ListBranchesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListBranches")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListBranchesResponseObject); ok {
+		return validResponse.VisitListBranchesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateBranch operation middleware
+func (sh *strictHandler) CreateBranch(ctx echo.Context, id ProjectIDPath) error {
+	var request CreateBranchRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body CreateBranchJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body CreateBranchFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateBranch(ctx.Request().Context(), request.(CreateBranchRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateBranch")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateBranchResponseObject); ok {
+		return validResponse.VisitCreateBranchResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteBranch operation middleware
+func (sh *strictHandler) DeleteBranch(ctx echo.Context, id ProjectIDPath, branch BranchPath) error {
+	var request DeleteBranchRequestObject
+
+	request.ID = id
+	request.Branch = branch
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteBranch(ctx.Request().Context(), request.(DeleteBranchRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteBranch")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteBranchResponseObject); ok {
+		return validResponse.VisitDeleteBranchResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetBranch operation middleware
+func (sh *strictHandler) GetBranch(ctx echo.Context, id ProjectIDPath, branch BranchPath) error {
+	var request GetBranchRequestObject
+
+	request.ID = id
+	request.Branch = branch
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetBranch(ctx.Request().Context(), request.(GetBranchRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetBranch")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetBranchResponseObject); ok {
+		return validResponse.VisitGetBranchResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ProtectBranch operation middleware
+func (sh *strictHandler) ProtectBranch(ctx echo.Context, id ProjectIDPath, branch BranchPath) error {
+	var request ProtectBranchRequestObject
+
+	request.ID = id
+	request.Branch = branch
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ProtectBranch(ctx.Request().Context(), request.(ProtectBranchRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ProtectBranch")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ProtectBranchResponseObject); ok {
+		return validResponse.VisitProtectBranchResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UnprotectBranch operation middleware
+func (sh *strictHandler) UnprotectBranch(ctx echo.Context, id ProjectIDPath, branch BranchPath) error {
+	var request UnprotectBranchRequestObject
+
+	request.ID = id
+	request.Branch = branch
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UnprotectBranch(ctx.Request().Context(), request.(UnprotectBranchRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UnprotectBranch")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UnprotectBranchResponseObject); ok {
+		return validResponse.VisitUnprotectBranchResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListTags operation middleware
 func (sh *strictHandler) ListTags(ctx echo.Context, id ProjectIDPath) error {
 	var request ListTagsRequestObject
@@ -15465,540 +16322,567 @@ func (sh *strictHandler) UnblockUser(ctx echo.Context, id UserIDPath) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L2Lcts4tjb6Khj9Z1fk2bQsyXLsyDV1truTdGc6t4md3fNPK2VCIiRhTAHaBGVFnUrVPMR5hv1g8ySn",
-	"sBZAgiSoiy9Jp9tVXR1LInHHun5rrU+NkZzNpWAiVY3+p8aU0Ygl8OdLLq70vxFTo4TPUy5Fo994Sydc",
-	"UP2BxFxcqT4JB4t2+3C0SGL4g52ShMV/GTTmCbseNMKAhPhZsI+p+3nME1X4IqbwmTT1m4SKiOhXiBTx",
-	"iiynTJB0ylaEfeQq3Ws1goYaTdmM6iGmqzlr9BsqTbiYND5/Dhp/f80+pm/phFVncDFl2PCcTlhAZELY",
-	"bJ5mXXBFuNJdET2ejf3U9zFaJAkT2I23GS5SNmGJaYcl/qZepGymyJwl2zaUsOv6Qeml5XKhNk4edmfj",
-	"7C9kSmNPT/prIhazIUuIHBOu57B56PCaHrva3KQe/6YmPweNOU3ojKXmSP+QyMX8xdO3NJ36l+fFU70k",
-	"ev5zmk51P5RM9EstctI6JrGUVyyC369pvGBkMSdUEQpPDwSsWaB/Fvi1WMxYwkeERwFR0rZFllOpTA9c",
-	"ERrHJOITnqqBUFMaySXugHmWp1OSTmlKeNQiZ4IsxJWQS4E/ww5KweCFEY1jlgzEiAohU5IwGgWECrVk",
-	"iSK9do+EnwaNGVOKTtig0R809HewJOS1TMlzuRDRoPE5bA1EI2iwj3Q2j/WCjqXcH9KkETS4Xic97kbQ",
-	"EHQGqx01gkbC/mfBExY1+mmyYOvPjP9s6m/t7jY7+0OqWASXHLr8nwVLVnmfeu8LOx+xMV3EaaPfCRoz",
-	"LvhsMYO/PYdsy3t2ihusCB3Ka0Y67TahiV7i+ZxFhKb6m9rhseSyfojd9uYxJvKfbJSeJaMpv2bR36D5",
-	"yoB/1sdsnjDFRBqQK8bmSCqpeY00Q70b4R6ekXhFFsL5bUxjpX+cY2fqlAxXxIySDGU6rZuebcN394ZS",
-	"xowKdxabrpu+YmYMcJp5qsj7dy/3mRjJiEUk1N2qOR2xA33yQtIMI07VXCb0P7rP7Z/hXouc2XbwvkSS",
-	"KaIvAnCMAC82TZ2rQsxNUYxtvihmOqWrUrgoh3d1RbCrN0nEku9WNdsPv+o9A6o95iyOTrP9C0cJoymL",
-	"Lmka1u2j1A1cDlf+Y9rIW9BzFPq0/oJTgfcDO8nCc4t5lH/Q/POSjlJ+zdOV/upDUD/Zc6bPVc1cf9KH",
-	"2x5UQz71KAIgogFxntbbnJ0Y+IuMpEgpFwpXKtWsvzmiiu1zoZhQPOXXbK+4k/ZY1SydgsE2ttrFc5mk",
-	"NdPSP5GIJ2ykv3B2Tz9Wu29KJmnNnun3nN2i8Am+XLf0/80VH/KYp6sdKU22I3KMa3udtVQ3+PyJwhTs",
-	"iOeLYcxH8G7KEkFjfc4Sfk1T5p/CBZ28pjNWT2LgBACRSenkVPNk/cVUxhEXExIehJoF64kViE5Ti6SM",
-	"KvYf3eedVjssHY/rTqvdavtve0onl+aG7HLn3yuWbEMqF0pzSE3DIjlSQMgIT0nYX/AoJFIQJWcoWygg",
-	"iUKK/VwM2UjlNHUbW+oWaCnmpHX8SJFwzEUUkohHhZXo3ILgFeS0hKm5FAolv+9o9I79z4KpVH/S15cJ",
-	"+JPO5zEfgfZx8E+l1+aT0+7/k7Bxo9/4Pwe5SnOAv6qDvMnvZLTCPouLfEbsiEkmNOqzMeNK6aPSrC5X",
-	"mzS/oxG8x1S6RwaDQQOVIZqmCWpD+jvgQhN+zYRe1b1gIKiRH8eUxyzSH3iESlWpm0+2RSDwpslG/xf7",
-	"9UxN7JcfPuu2rfw6lNFKD1/IdCD+ev7mNaFxOpWLyVQfF0VXSkuk0BtLEpnAlEy/+HLGP2c0HU1JxEYx",
-	"1aszlsmMpnA+BuKHhM7ZI0W0RIpn69ScmJF+a18fz5FcxBFJF4nQXXORakn4qN0OyHLKR1Pykg4TGmm6",
-	"za5ZAgul9rQQ+jlofC/FOOajuzsIr3CK/hMwMr3p/U6YkotkxFB80Hpuaf9xAzQ7sTug5YHPQeO5TIY8",
-	"ipj4EoPWF5bGsVyyqO+50YckGw3eaJmsf4qQfYIzSxhVUuRzO4V31SKSoaZCkZY9KNAXGs242NB7n7xa",
-	"qJQMGYGnSSp1I0Q3ly3ca5mCZPWl1g0IXX8zHfQvWs+s0ztzUHClivLhqb2O+bolJcG0rn98lke6Bf0n",
-	"8K2xTPqm2+Ivvs5hTd/SVSxpdCHlS5qg3nPfS6vZlaGJGRmKdecggIMZhyiWXLMEyMTcswKdQ2LINXkm",
-	"Up6uyIWUBGaQzwyljy95aNCCgnqAV73waBaa5jVPWseGPOp7I9MpoTG/Ynv97VWNr3+U3gu6SKcy4b+y",
-	"L3RFkTESIwGSVF4xL53pEHdsZsCfrcwBMsXZaMSUesmuWfxM8zvlF7NmbDaEcxlSeOEy1m+ELoc2XSs0",
-	"8Qxpwgjy1yShK9K0HDEEtvqnEC04VODvARGShKaJkCwTOp+zpChe/tJAvk24GMULLY5yvDQxV6BEgTnN",
-	"I0ZmAjJ0pT/jrN+xa3mFe1accfj02ctnF8/IgZXkD/o8OsA1UAd9fSIutVg5lokVPZdTSZYUx0fNchVG",
-	"/0mLf/3DwG6RZqwwCpKYYXzWMr2csyTlKO/xyL8ZYTYAUDAyqqL7KwuRTn+5OlHq2KtB5HLqL1kTgR5S",
-	"/rQc6sWB9Yyip2wey9VPbAWCpMeQZQ2OetDh2zfnF6XlvWIrFbbId0AFEkYEY3qPU0lQlSaUXLFVQIaL",
-	"VHNXpslnJpqCvs8IHuw+KdAVmsmq+i1jOGS6sUfKPcBwMBVpagG2JG22Wi2UIvX2QguDhiO8thrlrbti",
-	"qzoL+5JEsFR6AKRJBXkzZ+L8/EeCSh58HXNRVr2Vmu4nipKzs7Oz7w5f/0q/76xG3Wfw8a9/Ozs7e/Hs",
-	"jL/9+ePjn1/14umPr1n0w/i7+du/vn47/8fx6qfFf0ZCdM7/yv45SXtHTx5fPf6///z1hx/m0x+7F+8/",
-	"Ln/69ePop6c//cR+XV7Nx+Lj26vzV1eLZ2r+w7v0gP7jH0+W9D//8w0//ttVcjJPJj+Oekr+/Pj1+3j8",
-	"9Nf59T9+6v549OyY/Y2es7eH52fLH2Z/++n98x+/j6LX9G375X9OXx3/On3++td/Pr+e01eTvy7bf2kE",
-	"nmvK05hts26PFIFni0v0auU80vAdat/BBUvvK7iwOxxdMDMX6EJYPQUurfRQmU47JBN9cQMSdtshSdhc",
-	"JilLAhIetkMS6dd0cwEJe+2QzKjCH4/aoVYsWNICbhTzGU+rd4CKFZHplCVGp5ppOTNhdDR1JA2ra1j9",
-	"N+x1u6TER35OpJgQnAuBuYDwhzpwRfU9bPuIkKFY63R4PSggpVoPioqNdr32YJdE2Q6C4qLXECsjSey8",
-	"6z5+8PvZ918G6zjsoPHB3XTSlAnhEyETprQsB7xQoMClaS2uzt63dzbOVyplsx+lvNrhYEylvPKdhEUS",
-	"++elXyDv370kzWmazrWcqf9VJaIP3/UPDiY8jemwZX5ojeQMemxsYty6e980S2afygjPyA88fUmHRPNC",
-	"rauAHO8aNVD0ATUGvXB4cPRGgdTHUzKKKZ8pvWVDINRSsDfjRv+XbS1SII82Pgfrn4dBmUc/FKaGX/Y/",
-	"lbbEkYfyEeVL7jFfIV9y7VUe5rV+lP+diRlGyv78oU7I8u+X4iNDtJ6ylPJY+TbNkKdHCq25VEToTW2G",
-	"Y5lcsehynMjZpXmqZLzN5FNjrHxqTP2Z1nXOU2ZsmZdaBLrM3Anu0wek7kWwheYuhH0zjH2V/1xt1z59",
-	"4H+tRmSu0hiclEcz8E6nQrFRHyz6T4w+eGCURav/5j+FLZ+MMzembO8Pu48EPOzQ3UFxHPkPvnGUzp7r",
-	"v/KtSObV8g3Sd2C/B5H92YzyeAcqqgn1AdMvqRBOr/M98lzzY5XQwg9+Ugs/abaRMKWK9BV++i+HrG5c",
-	"KeynfsogTe4sR3omVHjXNy1485FynXzFyZ0JAu4ihgwZnvedSHs36p1EGeyi2MFzKYc0QajEuqPuMRYZ",
-	"FEmO52jyVOUOykALHu/fvSzzwxxyUeks96DVyl3t0JpMAgJCmPWmGTkMFbDM39iH4XGhUipGDFYa/ZA4",
-	"Ysept04cQ6u/ZpmOqpnppig1FQS2oiOpvVG6cd3O9efSEOMbyLqeszlc8DhSl0zQYcwiH84hWH9+z6cy",
-	"SXOTYfEEV7aWz7R8fOmVpc5AelY8lckK5KlUEnwe4UoZR3Qe01zQ35FSC7ZhXjOWTNilEQ42PLvmZrFl",
-	"iVsXD3rGRL+PORNp3bWFy1IrO+dcIjeiOItCuCiAW3Iz7SMA/CgpaJw34rcu1d9xZ8F1G4WuALwSBrlH",
-	"kf/KIj/UYH9UuwLGK1696IDvITNGhSJhmTCEpNsOiMH5mIfap0aViRDx53mJKxT9nGVwdhqHcokXw4sU",
-	"gAuOvwNrS6eMJyRN6IgpsHdBlzHsFbtmyQqMVVNJRlSAvdzZOf8Y1JQmLLpMFkKwZMPJVILP52zT+fXR",
-	"1HVSbgU4AXZl3dKSX/F1fflo2kZi9lwm79XN9HeQNDJDbsscSNBiwOyIZsaT1vFAMDGWyUjrwqml7TMZ",
-	"sbhoPGxS0JWcb7RuZCyGVA0E9fjRAf3IM+WJCxLahwza8CZ0F67Y5TChYlRzNTM4GzzjJYUP5Hs38n0K",
-	"AD2LXY1YAnBCPVTC051p+wNl+z1Rto1ULIdFlLa7JImRXvsQpVJwr6FnzYYAZPcRBFH0jtDRVNMyj5++",
-	"1WqBFbfpQBW4ShOagssTQGDgUN3b3nRjJvRS9/8O+95oGMn8nB+ydTk//3E3NxIQc3Af+ZVG9Czt5qM5",
-	"P//xD+6gIf+UU2F14xt4a8wK+l01Z999v1HVxvYD2Kd6WeCcKcWl8B+X7xMWMZFyGitQtczRUPhO2Cfh",
-	"nCq1lEmER0dTJn2uYjnhAvEtoPCHWsXbweXYa3cy1c5xPt7cbOEawU+ta5TnIzUSBNDxAKYCUCStvDIa",
-	"uXMCcjE0Ttbiprgb7jeGBA1oxT/gDEJhABm1E6j2eqlmHOxLHhsC7k+dHQF/rW9dpYkUE3iunUTbOQXx",
-	"YF3QyU09Q7mwcpDSiY/2OEboYuOv6JXmmoIAUIamLCIpnVivNVcWZuEVgIDOVjm0AffrduaSi1QRmgaE",
-	"GvEPtotOiN06SkZypjnI+Y9nxbVER5S/Y0AFX66VGt/hQ/qgMkWaM5pcRXIp9ohKUT6xnvmUTrzTyyDE",
-	"tTQnpROvOp0BkzdQHBejPF5DdHZUO4AVaS1jyYaKp0zLwnBnIzlazJgAs9EizSQ1Kay6zoUmLCU9YcoS",
-	"DykBFl4d0HuFeF2EFzat6A9C4p5f3BpyWX/DHyky5HKS0Pl05d2lERWXOPpLNDn6h6SFPzNJtIH6xzKS",
-	"YsyTme80wb4R8wDqXIYMFClPNmctPO+dZgIyos9iJUkq5RUJx2FAQiH1/9vhnhmcyn2PVNnO0FZRHWwN",
-	"NX+b8BlNVjis3Uku+5iyRFwufGaeZx/Rgknev3h6ijconCfymkcsCQO9BEBMOHBBDD8odt6qpbzMNF3t",
-	"9HlMJ8V1sc9ud75iLq5Y5DusL+GXF349MpaIpFt7Nu1Dre0t3U+5msd05SEbf5VTQc53Z01vzS+7sSK4",
-	"0MBELkGEr7b7Og/ztCEm2S7k96lkQPb63O0ZWXOi7CNGvcWzlZ/FjadrwtPpYuibprqCbypWBf01efHU",
-	"T/uXPE19473AHwgdjeRCpN6XrWTiJ0XVfV8nknj9Qc5hyPxoWac+NvKUxSxlOWiuzk4DTxWBTxFN6VDz",
-	"0UQu9d0Dd3uTkoQuScJGMomM0UkMBO7LHjooQtPpT2wV9gl1YWhTQC4iuASYTQ4x5GogxCKOA6vbQ7/6",
-	"hRD1IaN06SmWQ2Q/uVFw/Ua33Tnab5/sd59cdLr9o3b/6LjVPXryj0bQGHMxYck84UI/+Jj2Dw/7nXH/",
-	"uNc/6vRH7f7hk/5Jp3/8pM9G/WPaP+z0xyf9Xrvfbfd7h4hL7HcOUVf4XWLlrEUI6Gqme9VB3vJzVYg9",
-	"XLsFGQxH73bFse5u5HqN/oLPmErpbK7PeWFfK7Lu0yPiPBAQ1pq0SHg47tNuv9Vq+R3odS5+o85vbUs7",
-	"s/p8voABkeMxKHDWVJUZVZqKgfm3YChRgYnNseGmZ29f1PC8TFmuwSbn4Nx87z74SJmzmzvsQy3G6vUi",
-	"jg2YJ18HPQV9CuhQjxnj1DZ4IQFBkAOtXN29eAqCPJixLkR2DcF8Vq8vW2IJFHknOkksmdxIuzr73c5F",
-	"57jf6/UPD1tHna6+OEbqw3+7JWnOgGo8l9DbVrZPnbu6gZlMuvVFuv0R2+as1AMp3K1+k+gDCuqNWG1h",
-	"giwck88fgi3OiT0LMsEjEuqTH2Zm1YQZXL9gLfJzooUNYRw69oqQEAYHcHwprEmINPXpCmkcvxmHe30i",
-	"6Zzvj2TEJtiwIDOt6+uGFkIrL3ohTBD3ryyRBr6JobcQVYEjs6IYNqzVwhmNGKEDMY8pF4TGnKLy6S5G",
-	"aBGfJgIHmzVNItsu3vh8I36wWhz0uK0V+HWGD1q/DRbGkjurt72vp0bo0NptCIMM91rOAfpRyqv1pGIq",
-	"5dXNJKpTJ2xpRbJ4EYCBHvQ5mhMBxZJFuAyEP6zEvKP/QV/kGVEAQUWM6FSftdC8ARKZ3qdMGGPXTKRk",
-	"rDWyR9avp1C1HYOZEtsaCOgGKD0yNtMHvr+c0hQYGaS40Y3tVUQ58PBcwvMqk0OqNLLT2W/3Lrrtfqfb",
-	"7xy1nhx2gEaCg+RSqfjymiV8zK0qh8xFk41u7sAr9lF22RV/FTJl5e/y1UJpRvMcNc2eMoHXLLnmBj2B",
-	"D6V0cll40ApbSKFyYLBXqvJPHLyeG3G8n72e3mwcPg/WTdlB3Ub4+qjjEKV92sbPuubRwg76HnC389Oa",
-	"0EM3ZwpcnlO8KyjeOJdqG/mmdGa8rkbnBFWky3hJVyrv3w5L31tnJGq7oVROpm84ZUHSEGJzYJ3Te5dy",
-	"ZRL78zZUZcMEk1ZkW2kGUVzn8tmqO0jVJSmeo6B4g+rP/Y2kUL2KN5RMYAPWc0TneOwmngxELp+Q24gn",
-	"A5HLJ+RG4slAVOQTUiOe6BW5hXSy0XiS+yG/mEZQtGYMaf+k0z960n980o+O+49H/VHUb3f1f8Nx/zHt",
-	"Pxn2j476Pdan437UMUpD73dszLDWC/QCfz3d6Ddgnai3C3wZNWyTkz2/ZTckePp+rqd3+QX93atiP7HV",
-	"LUgdhiuup3YmKHHK53eq2GwIhKcictSbamysC7VEQHwilwqdb1MWgyozEFxc8xQdeSMZL2ZCkWYIX7JL",
-	"ZpRY+xlyHoRaqTJf0NGIzU1qt73TPHmOMW3nbSNITc44ek9mFUWnGL152K5qOY/320f77e5FBwzQh+1W",
-	"p3v4D0eUGK6QTiE5OAbRJBM5soaDBiZIuTQ2IvPJXEEjveU0phCz6iGbdYPKCEL38xePU/VCxm9IrEuL",
-	"W+cDBGQhjSKTjxQPoFEEgJCYRKHbCd618WSeDfXFm0RcATIwIGEnJHOapHzE5zTlYqIXNSRLmo6mekFD",
-	"MonlEGJReiGZ6etY8GI6nTvHZo069EhZII41sfBobXup1ysXmnNns11YRSYnNAEJM2OPfQpDZPJnWk76",
-	"vfxkv/bEkNUbxssXwAncvydT+TYMtHCH3L0prqtrHPccnhupITj3N8ndZDNBYKmPjwyEw5jDQm85czaX",
-	"r5wChegTmS7lQLCPEFNOIBId452a5cbArWizwAQmt4nu2pjBCsln9gIyZWLECKBTkYxvB1Qt8tNNENXi",
-	"8gJQ1TRwQSebsiva9UzpBNIGOulayIReszI6/JODcmpc91qHrXbVOuQCobZENK05Ru/VJqHCYCtuoD8N",
-	"RMaImeW4iln2fmpSShsQ35SqaWbYLCQ3GgjMCHPNkiw3QZVvIwDKGO0AxIR2vSoiCcn9SMYyuYRtZpZh",
-	"l1l9V3PV7uFF+6Tf7vTbnVa73XadPv+ko6uSyycHzpihGOtmDntpNFw0Cw7SbPlf6egqg5yU8SCddgae",
-	"0E2olKaQ1miU8muA6LozyRATDb+w8Hi/3dHCQlv/Z6eVIyVgZhkIwgGu6QY/14LPatFkNbx2PW7Mhwcr",
-	"7dmnu5Mw6l1lLhZqezOpi3Nai2bauDa14etVxJCHvVu4TRWIgwfIp5auXV8HjHOXXLd2loXTt5210Ta3",
-	"ztFY40w+I4qNpIgyyJ6LYaZVjPGnogfY4wCuGix29cru5kF9ds18Fo0zYdw9rqG8RUIhU/SimVzGmMVY",
-	"CkDq4ivqlISYSS4ciELlCYJfE5XyODZJQT0qFcg6NhH8Qk0BY6HFJ3gbnrmmKU0uc4dJ/+BAX5J4KlXa",
-	"P2y32weLeSxpZKL38PmDzsFYfrzED625mNglzxNZzHia8BX5B53LRP46ZWAPrtBOh/IlUqZI89aP5gAe",
-	"/GwnYQmv+VRt0OMs6+63e5oIHx72j05a7RNA4mg+CysyRvo9OhozOoxYNzoZRe3uYbdzRMe9qDtibHhM",
-	"H/dODp+MR73uSSNoDNlYJrrLo3bU63Xb3cNj+iRix0PWOWz3HrePO71jykbdLuvRTo+Oj/Wwpmx0JRfp",
-	"pZrS3XpDoLgCeQtUrkb/lw/untqLEeEetH7N9+C/JoCGxUuyZqvMldhlWE6GvSgiiutTSDA3OUlljp3k",
-	"wkKAaMKoflFGfMzxitH5/OCas6U6YB/nsUxYLj5zEbGPrWk6i1tTOoMrmLCZvLbzTzPCBtt8qEWIzuFF",
-	"56TfOem3T/4TOG7BN1g9XOgp3JfJxPx5gIt9sPU6fP7grATKGEghLq+4iMw1LLpk+p0jE0Sg/68Opkzf",
-	"tgz2n4c1VGgLtj/h6aWezuVOM2tNuL4d+mWlpubdCU//K3+x7p2pnLE5bvWWneWHLfu8S4fVuMFuWzNE",
-	"mdL40lyHSwCiAikA3cpeApCRStwht2mbv9ffhPJepTSZsLTgwoYvjFW5+B1wCfNV/rvHKOTQ6jILQRt4",
-	"RsDDIPsg2FJ/MiqD/lPOmcC/RrFU+FfC8m/Bs4e/y5mJgpBCf/6n5OaZmI1Tv6E9JzLrZAwI1KCKj0pk",
-	"2ifVVOi2TyXChx6pLNrJNS057FBIEksxYYllifXmJkcEvpncmvGL7fA5CzV9qt/wW+X1dpI5Zkc2goL+",
-	"BgWHZogMRm8NcCfcU4icsHYE+6dJ8RDmVMNuNU+V/tNzacKA/Ptf/7tn1hSMBEuu2JrFy4UeLaxsWjYQ",
-	"jF7LLHOUAyvwOd2zy/VpKx+9e/W2EOoL97JitHmh1ALW75W+Jialmf6shw/f85ipVAqGi+ZgHfSGBURf",
-	"ItCmY0avrRi31THcdgo18ZoFH79LTdwlLU7fvZvmPJcWtGQgK9/VWin4tTkVHhuNFm7hgOdiLgCnHimz",
-	"yDVeYJqmdDSdgYiN5PR3IcQOIZ4NwwWpIHTJoGRGRFd/2iy7Pm49fnICsqtcimtYc8f40TnsdPGCAggD",
-	"/B3Hx843Zu/gzOt5AQIia8KDtfL2vZg7PVf5mrNtXsqe/f5IkTGPGfGQ94RhEJ5gW90k52BsRZsdduUl",
-	"znrBHinDY8qcBwywO/Cd/KYMTSjjnTGk7BBUYq3YPGEj3eYpoQiRgt3yg+bXeF/yk7T2gV2J6zlmj8DQ",
-	"7++BNfnFD3tEKycpWTDjAwGyYvJoTphgiZ62f6I3NZrMb7/KPssCnIfAvTHZUV5X2MqsSXF/ypuRjdo5",
-	"Jj7q/VwmV8bj4xY7qd6JsUyuTC0VIaGShqLXLOoXMvWY3N5cKB4xJ9G8pfe2wkmWlx6M0WXK70RtI5X9",
-	"pTGlitA4YTRakSHTN5FeMaFnhJmx6p/4/HlNUPhuuUR3yCT6HBKBZpk6fKVMz3BJYy6u7gM0VWd69qQo",
-	"tZ5x81MqCz8cZUxyO+v2naGGaga6DprKU3CN4avlDEYO4fLPtO7Y+9u407gOH3nwDrJ2XXZzbVbO566w",
-	"o+oBX48+cs/6BvxRtpvGyzkQFLeB3Bx3ORA1YKStcZcDsRY75ORH9p+jhM7YUiZXJkslUEqT8xmqHSRY",
-	"23O4MrzskSJTFs9ZYmo/5WWy/JWfKqZvOxYnscT29bU2B+RC876j9YM/G8GZJ7VpUZBHIb9iS/clVy1K",
-	"7aUEqSYDcp7EtGpN6rQ3i+wGXmWbqQq6ztArkx0qGS9SBrnWbNIUUEhYRPDF20m8azOAPIOayviwBeMo",
-	"lu4EpKx3hdUlVr6zzLB+cpttV02uZr1xJkOz2TmTqPmmCZpNKma3M88kA/cc5KOsvRiIcqgp2W2zguao",
-	"EHt4crCR9xYVAGZH7Rok3G8EmPYFQV07RteWQEaegdbuK6aL314FRWL1OSinzbfeD8+tLgRKF7M622IR",
-	"mp6PeZxiiNlMc5NlqejwjK6IYpgzJKvktEWgYbW+U2nxspFX1+hD4GcGRgmAGqIqcxi1skXNkbg76/WV",
-	"hf0aZ33d8dpqlZAQOIXggzx9U1YrzC0Zg5VEaLoFmThsB1472nK5bE0SYyQbyZk1no26R90jejw+OqHs",
-	"8Pj4cfu4zXq9Uaf9eNQ7YZ2j/1f95aStKW33cfQXzFUyAppZZNbv6GomRZSBb9Ya1/BZFx6zycpWeOOz",
-	"PUjvQOK80+DaszsIqR0IJ6YWcGvVskc5mtANTs3Q4zxtDYRmHorOsgFQh1/kBcxD0gzLEwuD/Nqt6Cyu",
-	"xqPi7mdFVowvy6Nt9vbbRxfdTr/X7veetDpHEExSXLOxlOY8HGXn4dnHOUu4ptlQbhnukhtRisLc9Gio",
-	"RTvIUIqFEWCJLmM5uioHkFo50KOu9vbbx4AxO+73Tlq9x4//USMe6pPjD2wuhg03LY4OdHdIRZaHA4ab",
-	"A5uyaNb2cf/wqHVy3PtHfmNuGNR6Q327Vp/dMfbQ6d7HLV+YLEa+ldX6IRmydMlcW6teYih5ZDIm0YVW",
-	"31LDmLMESmWwkJPOq5iCK0/KZJMnVXFDhVxgPjhYTVondNzGEZ3PKAcnK3axheyZNVpIReZbwld1WQ0z",
-	"zTHXLq2dDerOO0kNa01ibokepxBtY9vihb4Bv66vtHJmUa/VTPgkh7h7Suh0g4YBWEyKeh987GxfswZb",
-	"yfHvejyNwLT6YfvSMr4bYXQI6MK3MFa2qi8yRJr5LKA+GFYLM+Uukogley0SAtUEbJmc8TS1Wagh3Mc2",
-	"NGSxFBMoFGVW9ZR4CxZVIGpjmVgbzCniDS5N+DB6k0mOVMPvIR21SdacCSwDMVzwON3XEkpCR1csOSWh",
-	"zTWNcUakCHlzJFabD4glEDRbiPPWn/USITnIaotPWBqYVG0BQV4QwBw8PC4ZTTngigwn8clFLuG1zkUz",
-	"DCsi9bIfCj7Gcj55A4suMYPD/faT/cP2Reew33vcb3etwRaeM3iKw2ri+TxdqAcppKebAWXaQcOihi5T",
-	"eaklXP/sqtWgsDiEAeeYsNlyGnicVUxVegmynOanm+ZWlyYe2yqXyMoSuW9fHKvwSkaCtpNp6gZdvKl5",
-	"8qHScAvCzGGlMNeW0gzuY1mUqRtaDW6qcmVBvIDR+Y1wtTNaJ607M6sI6oXLk52rnJp66pBsW6ksf6GY",
-	"u62UUR+PVIHeNPqN4clR73jYiUaHx8fdTtQ+Ojl5Eg2PumPaHbe7jfqc+Ca5SSULvuncIOycezbhqQtK",
-	"62+4ZErvSH5xUzq5hPrL/V8aea7wiCsKx9yswQffCWhv2I41K1pMum8s3SW1OiOdPsj+rjbSXG25CyPp",
-	"NnU8bhMluQbktqk8SJ4PThAG5tocv3UTA/DG5z2MftOEfdUQP5d4im/uVSaz2WRbqrdXLLWXWXD13dgt",
-	"H8A2tUqqLGuHg3CTQidfvzpioZvdDCFeblJNxeyIj5sEQ1KWC/1m44xdbQ1E/W3UgKxPjQkgljXlYrrt",
-	"LWvFVB8p8TmftwF+0tpAwiYgWRPzEtAlhxqfVrQBQq1svpzKknxOeBoQKYhH/AZpveRQd6A+d159psKE",
-	"K1usmXKZFvVvS4tc1v2pJssU8vL1YeUpnSjSTOWcj1TRXF8Tw20N83dad2d7t9t26+Zfsx0LlyF+teCZ",
-	"K3FcZ5mdVKiZtOL15JXPi4eV5Qty80KuFa5Uy0VK61KRaDwXoQQDqfC22ntWkGlcDlHycDqnuygLlOnS",
-	"GnvHVk7QiCfFBAglIXGtc6Pz4AP9oj5Qs7Fgeq+Du1l2iQfQGiZ99j3Uhqk5JYdtY427tJYHNI8X0GuV",
-	"fS224UUiu36zSUIhMiaVhVwe5vT5NzEf1Kcd8GHr4yG8VkQX5ZV1GhSnuGZXrCNjO98Xps6r+E83p8rc",
-	"Lefl18xteYMklFukhvT7w3Grvmryxa1czbncYVN31ial9dsvu/ud9n6ne9E57rd7/d5xlsJhc07aTuU8",
-	"4G81J8BYB909x69KeFZPNtrKNuLXtcYR9LAVr9JNy1VBIlJbO+/9xYb8xI1NuWrLugSfTExmYfBMSoHF",
-	"Ik1EUqlkzKmthArJaORIZZVYsUoPT2sS7K+55MUB/bf+FWu3Xbw8JyM9EXjaqDyaz3MxyQdcrB9UE6lQ",
-	"phqbFwFe8S9CTSe1dGdzZ/Bqlnhml05LFGxzVyaYc8vmS6Rrc/MQbqq22hQPadzcPlRJK/WxbgJeHeTC",
-	"Nvj+3UvS1NeXyISAwxwy7K3SqT5iLFbMICYUCXvdLingaV8IKCdMFkmMlf0soDZ3hdZRhk1O0ToooK+E",
-	"53ppuK7qaJ8A8viRIiHMKIussPnQCcUqpgBKwVKmcmw9waowzV8a/1cukmpXnXYGEvkTeYvV5UZSpHSU",
-	"kpV+o1jWNJWEC80dFCMcjNLbK67F5GMPwC8ng8jW0K9t9KPeruCvMT08Gp6Moi4bdY9P2t3Hh0fHx4+f",
-	"HJ10x/To8eGW4K9Cpa91vqRCaajNsC/ncYdZr4EdFC0tuY2PKoAiJnRZjMgBhCX7OJfKJjyUEYsHQm+J",
-	"XLhhOX2Tu8YPaWiaWgpaKdsDgMNAGAyn+SUrsXAzINZdOi07X9Vp6UPb72quPsO3bhFi+dVw9vk2+M6u",
-	"XArdKeCjkEhUzprxnTWNMddYd/bczJFbJuivM6PXHAVP7XIB8gNmGswGmHM1BTZkG1bomAcwf+G6wpU1",
-	"kacYUYRTNbcx6zewd2zLpbh10q17jYzYHMGQnaR1QaUmaLRoUzWXrm6nPTNbI+yUL2VtRkd7OLB3EzeT",
-	"JXWkSyDIiiWcxvxXhMBWlCWvuPiW6iPljcYhzTDD7sAMLeP797/+N9y7jRt6N4nwLUugkLUUm8yjhvUb",
-	"e5Wf55dtYDvFiYAmXfduvX11oyFuh/gIYyf2RxZuHy1TqE+SEcoskgKDyMW+SaW6TSS/Z3l2wZVvN6+K",
-	"AbycicD44HgxF6zHTL5hPjWGKzO57e2M7+ECeRPiZddtzGMWEAzTTiUifseJnJFXpk51WWyNtfQQXYHV",
-	"7JLPAKVqrEPmjUa/8adfoqsPzewGP34cDUdRt8NGR1G3x6LHjHa7R53jx+0nJ9FRd3gQXbXmYrKXZaXa",
-	"9U1PNGBcFzdvU1yQpsF7wCRQmteio5Y32ceUCX3r9/zCQzZzr500W4cKW/mFxumH5iKJ9wDoz8b8o2Wt",
-	"4Z9C4g7IX9HV6/nLVgt9e4qNElZ0AmaTNj4/veMx1WJ+iWA9UmTJhlp/3wyQ1ktsQebZijjT33gyd41x",
-	"Lh5r/20tHexNJRXwOMjERqqnUg5ETJMJ+01HN9f4h28jxxi4dTvotINu+4Nz6auVlIPGx339/P41BQVR",
-	"YZ5y6KcRNF6YPhpB4y16ej/kY/6Zp9Ozm5FpX3hekT9v0YjL0SuU1vltFyN9bgnI7UN5U6QJOcNs4WDj",
-	"j60Eo6wFPaMG960Bl4cJn0zTofx4MF/M58wFLD/+goDlt9B5LU75OztKckAKj94nPrmXjS7rvj7aaug8",
-	"cquQqzvBKZtBze1S+YHB5b3XDxYv69eShreAJd8byrjmRmyFLjbreCNQsWc3PGBiTaVtmkRv4Wg11dzQ",
-	"JHfCmBf7wnd6AVlC8KUh6IGmtgJNaTmlYl5WHYKi4FfdEvkR/BEJuaCT/IuqPmlyBHuMIDYVsC+tVyHj",
-	"7za52W2i308Vk3ku0pRN5rO6aLAzQaD2ETWFEUBVgmdPrXyyTepHxyTl5rWtsH692JjQyzqEatCQG1zx",
-	"wFI9q1lMi1tdFl9uWG88o5Ms1pdYvb4uSSF37Kb4L3exslMSmIOEsyydkHwr3SomeZeFoZdQIc7i5MfI",
-	"vyg+MfkdXWIWNm/eFp4SbMIaYcwnfL9oilEsHqN06pjEMWZrrJVXM0W8j5pZKOuFxkZNepyUzxj5VQo2",
-	"EM0Qi9V199udi26nf/S4fwj1If6z3em329ZSXrqvmLiyfpvNA7XmV/ydRZeRyd1v8uL0G/qLfT2+yuHW",
-	"YupE7tdc6/RuG1s3ufyZ2vn5DMvnP57td7x31qExHjB1woQ+hl66VePqM7OzAhM08eKp8psz82vh9FXe",
-	"ouKWBsUTUNmDyhpVF9Z7Txh4P323BAlsgg9AUkKVpb17pu8BZ6rfNw1UhPFSazP6KxcT21qL/CyXBg5k",
-	"S9Z0Wm1fyZqSv8KTDHfnkjZFgXLNqmyNi6nFwORU7CClE3XQt4M4MCvhgcWs9dC8c7cjIDOfjal2tdcu",
-	"z+Y1mUtv3aIzJ9IHUBC+QwLvVtMHZCS6SN7AW1rKeF6gb0W/a4m05eV3Ti7avX6v2++BnL7fPsb8+WXy",
-	"tfULzgCr5XvKNKpYkgei9ruPnxyx8Xh4dNI+pt3ueHwYdQ5PoqMnh+Po5Ohxt9djnaMjdlyoRfBC8JTT",
-	"2LATZA0Ohfql0aW94fHJk8Pe4fFRdDw+Ojw5Puo+fjIeR71x72gcnRzSkx4bMjAilDL7F2+fPhF19GDr",
-	"G1xN35Dv8lbGipx319iTkVlrFgugG8lFqghNTwtGKp7mvxAq0PGmhRcwPA23tCSvkUYBcYviKJcil0VJ",
-	"k6eKaC2cCLaMuWDEVHnYy0aIlvtYqxRLpv+vZ7KVyFrL/5yd23KZzQv+RfZQfyzjhla1nW3whvLmnM+c",
-	"inzgPqJzfv6jt07zmbDVX2tr65SNC7399gnk9uz1e8f9wyet9knbSU3yu6+ZjIZEvWT3nmDlyrdlb+ZM",
-	"6D2bZ+Mg+m54pbO64sabChFvzNWC5+lnnk5t8brt7oo5h1Xz6ULtiup6vojjmjsHxivr7bpiqxK5iNg8",
-	"liv9Q/X6VbyyiiVbWWDziwQmWE26MhDY+grmT/bbhxft43631+/1Wo+7x/d5mzrdo9/UbTqHlYF16x4Z",
-	"RbYuj/8tIGg9LwRtmxKF+fdZcPSa4oVSjHkyq93fdqf1+Lj9D286/5rnFgmIKIpPxCUX8DyOeI2I5y+A",
-	"COmamZElsVASV5fFoo1g8672tV3lRFeUvHnlxG6pcmK6lJdjOkq1VFuyct4JLLBaW1HTgPMpTZhx1NwU",
-	"1g+2W49ismMAkifqiExY2ic3Q6i2yJlYGfwUOvssALrXfmJ1DgAxkuss0fke5qnrtdsBUZIg+jez5Sxm",
-	"ZMoSViB1h+1NgVHVab94WsxemUrEfBVzP/N0WuiptxH6tEtk1DnkcPtRyqsLptK3WIfHP1yFtCu09ja8",
-	"06GpZAKI2/CHZxfERnDwKCSKiUiZxGWw6n1bIAALs8KOqHLGMt1gVryv0FteTuvdYrjKHDdZQURs5L8w",
-	"Rdz0fwyBwIfMi+dyxqRgeZ6sBFsq1LqqJkJzxpSnyCoN7sMawbvEP3ERQj0Lv3W4MLG6133zXdfc+sGY",
-	"lamxVhvwo//VpHYe6/LK27c74RaAPmcHysC+ggXYmWlxFX3HP5dLK4N7f/E9yjYzHsccS3SqwHHDLBOZ",
-	"Vuopm/yKkM2wc9Q/7PSPOq32ScdUHNjN2EnnXD/VusBHs5/2+UxTPvDDm1xvkFwPpITYFEDej9h19uFA",
-	"seSaJQemRVjc9+CjBI/ldiT/fSEhZ3gKCWslPE3jAJMiADXj10wQKZgioykVvjx7a41VFw4HcH6pTeCx",
-	"viZ2Rl93ONaAindAkvXv3x2kFVIMgviA2e91v6gA9G2Wu6VweFSe+hTRSwUmV3OfKuffOQMYanKTk1Ct",
-	"7e7xG9538Mm65SstDpktVIpxQ/gY3I2ALKd8NC3GR/0yaBjOb8uAWy9NzFU6aHwINUEwWaeLbLp922gY",
-	"uzs7iWVlU/IutxRT5BqjdDURS1NmUJpwjwjGIqN5gotb1QRqbkhNsik/FJbOwLA4fMZ7DdfSk/OpTLJo",
-	"oI0UZZtMSTdJdrQp7uYUllRV1nQHkuUY1HWLO+XgCbWaF5IZo0L5dr/bDkgIioh9qH1K+ETIxCbZ9Ofu",
-	"gWPWIq/XzW1dSp9KCAXcY/zdYhl4AhmTTFolGEYMAEt2zZKVFID4IyMqiGKsjAn2pMu58wQ8d5iGZnN+",
-	"mPVkZFcyX1DxHgj9fRJ6CN7cemP0FtxeEDP2kIrwqxBPDz/7bwlYk3xUyIQZDbmcJHQ+XXnJUNUA5R2C",
-	"vrP42Nrgpxo16W3CZ1lV/VNQ+IFSWbcORI1NIdTRO8hi9utSzJvNwv3+xdNTgyS3matDm+hLZYGo8P0j",
-	"RYxJagXRFpEmiTW27NyoVe75eUwnyskKrrKM4P7Fya1Z5ZZewi8v/HwwN3ut2WT70A6y+VOu5jFdx6Go",
-	"UktTpaB8DfCXdYpmZoKrThagOuM81i5bwvyU+fPb1Kc5z06BfcSwcjwP+fm5ixNh7IkV6UZ/TV489XtE",
-	"rGmxsof4A6EjAEP5gx5qK1O/z4pR73ynCtbHCnvHH+vDIDyUM5bUll97zuMa8IU+suFsEad8TpP0QGvi",
-	"+xFNaZjBIH0WTRPe4eFyYx6zNWEuqTTxEC1X7R9yQQGXts281F2F/Rs6fV/FwHOb+qedaM8uMcMuKdo4",
-	"j5prskt/tbdml0bWHvTtGyqJEoXA1WztkRs7C2WXwdmBfFrFsW0Vb2ED+dEJO0+kPuZrStjtVIt6FJ20",
-	"/jlnk5KLqpJWqX203z2EqiXt/tGJhdBneZPKvp2dnThrHTauj+a+HDF47fEi73T3z+mY+TJ+3K4yn+ZI",
-	"PyR3kYC6zuNvljk3qGfrPYzl6AqyMcYRnV/ajx/8F80/xbd4TPUMA1JN07kwMXp2N3crjodD37rqXc2d",
-	"AunNKqmKMQW+JgFKh/GbKEhhA1C1e7hwXyUtSYZn2OmQew64T4vwpDb3OLW9z5Vd3L4jW/R5bzt+h2V+",
-	"8IQV+tzed9T0NqrRRgXEVyo9d61/2q5+XlbwyBO7UXHE39Hsq0qBJw2xs98lMfcFVA+s0Qp8nvqNyRDL",
-	"Ey0dKLtfzqiq57IyLe8BKuyRR+H23gvvrJyzsBNhK2TDUmB74+k9Cw23x7V0fbiWOuFjWyHFd8ENDuZw",
-	"v9u76Bz2O91+5yjLFbkj2qVTArvsWPZrK2xMPt7q/O4CMbM1ZKbz9SEzOQ97k2Sq2lax9DmWL9iG5VWu",
-	"F0IscuNfn1AS2kazTAaFqxfYR+zPIG1AMsAmDDogiosRK7bEFaGxktm7ey2rl77kKn2Rstk9Tdoosutm",
-	"HhLNcXaZOjR6m/ljA84iyAmqtbtCOD2VbsE5vK5EgVG/zt6+wGoF2xTRcxvdgmzbbkzoWpDjOk1Tpk5C",
-	"M9+GMLBWE8UgurgaWl+NpP8iGMTOfvfJRbfTbx/3O09avV4dBtH/XD2tPoaymcf9DtC+wyfdm9Dqw+46",
-	"ZKITjL/tAG5CfAtHrvHkSv59Pnlyws6m7K/z6+/UUfrTrVCNvxkSDZpxfbFFAIloNcuOonSAfYvnH3AF",
-	"MXZD67drdF1/xZ1YWPjT51j67wwu8ixJZGJcPhFHV9Fbd8CfPck3ZcRiW0VT9SHvSiVzKplraS9NEz5c",
-	"pIw0EdKHieyYSoHkstmQRRGLiD31ZUIBZOGXBodEMCSWYkKaM/qRzxYzKABzdERGU5rQUcoStQcRSdW4",
-	"EcVGi4Snq3MgEDBXkxvlQp/zHxn12vAdAlsidZCPqUTiIJglJ4FYj0Q3M8Xm8+QX717899nFs/2LNz89",
-	"e53vNJ1zDAkojO1vC5asth9agLlx/mcBldCtczAbCnyfj6R42ysj0UvHxbjGm2fAbpr1XB866Lfvn5GT",
-	"1nHrCTpVI6h2kwAyLWYzJoxz9qXBn0FtZq4gW67eRb2p4JGVi2SEMK1kkU77jpv2kX46AjvThAmWQPQ+",
-	"7AhPBwJMI7o5sK5r5q0WPGUEAsmNTYVEcrQwY9G0agHeU/wpq5PZGoiB+D//h5wViukOxLPiY4R9HLF5",
-	"WjkNiNnASKI+mVOlDL7A2a2BMOHiYWEnwvL+EZOhMiwcnZDgyWoNxCuuFBS8WIgrIZciwJxtxjhmTwo0",
-	"3idhr90hnwY2dAoyPOuv3gs0JvFfWQQJns0CnC8iORBnJQEKixqNUrRDOS6eLPNOqBaR9M0Fg93D8/dP",
-	"39g5kCY1Qkakh25J116LnEHmOeiaTFiqBiLstQ+r4z8kz2Uy5FGkp/hqoSBTJr6WSt0g0cPR8yJN/Zcm",
-	"tFxMBkIKBiH5INbFcskioPsGwQIXCsvJ6sEIu8I42mxAveqAeuS19M1J072+qUZW/MWUKnstU/JcLgRs",
-	"wkD8+1//X56WA/F+cPyZqWML0YHvnp09ffWMqKlc6kMX8fGYaVmFLGUScTHZy05zUfWWIl4NxBt7mBUE",
-	"ALOIhB9xyff1A32CECDERZCN64/jTqUVqIeY/rckf2PCB4PSmec4BpqYy6rnBvMdiNCpaK0FNSMU/Skk",
-	"CRVkzBOV5jPEmAHTfN7wQLwR+bV1ZwrPqH1IPLGPkAwz5QCAHVDeGXNrMqRLSGbsKFNP1knTPU+zpyyH",
-	"dobUJ3QgSnXChEzLYCQ4ZiBx99q9gFjYkn0aqKY+h732IWaNsDgPQSiZIWlwLiA21Lbr9dZZoTOF1zcr",
-	"kw2p0zWND9wt0j2PpD7KmurqkeIlR3lEq1aa+A4EHNlmSOfz2JDPg4/7y+VyH9ysiyTG9GoR8k6fFxYz",
-	"QEPGOGwuyECtM5ZOZdQiYeufShNcPSh95edzJiKsU6Mfm9N0qqmIXUsemScHQixmLOEjS13fv3u5bwaE",
-	"gEdInPQf3ee27HO+YhMuDDd4Cfb4lF5pIk4nLMyT9Xf2EDA5Z8ll6aduOyAz+pF02u1TAsntkoEw8hGc",
-	"fz2LiNBUPwEk6CdNrWjCScSjPSduIie3SEj1ZXnJxVVImuE8YddaFRPsY6r/hXui/9BKRBgQ6nh61F5A",
-	"wr/vX8iUxmEwEPbv/bdalAvhx7csgY/mU/bXa/YxxY844b/vv03YNX4zEE2s3ll1EGU3FiVQ0ixkMWIf",
-	"9bkeykgLhQOxr8lOu0p22qT5HY1sQYk9MhgMGkhbteSJFFV/Bzclq11gAiDN3RgI4rmdp54eP9nGx5zF",
-	"kWm90f/Ffj1TE/vlh89ZN2PKYxbpXhyQdhPhZPpqUgNKM862ZaKlXC2L6RXa34Vf729HnE9taamEUSVF",
-	"oIcWrnuJkH3DsfANO8nPIQH2tJQELotyqDqJqJraMdXwR1M6H7my5r3J/ogqRsZ7+rwkDMhvLKWmn3q0",
-	"I5nAOi7mBkgz5iIKT2t7wDG/s1Tbw19NP1pyJEjE9eWX6SUM7E/hKRlKvVQJgGgTGS1G+pBoOcYRFGGO",
-	"R3a/UUCAMAGzzkirNDeIJEM04ZRes75d+LzURq99BAM8Q1EEh2jKVYTwZS4y2boWujekBnhgHCklkYuU",
-	"9bP1cfvpFRfCzuJJeR1xDVP2MXV2XU9Uy9gxH6UKO8UJ8whxTFnKXbGAlLs5pnKLswAHElGVj5TZZE34",
-	"rOnJjLVTPemdQ/LO1JZ5huCpCynJS01h7W4LOEn4DDAornR3SIX14EVJ16Bz0rTqimbwMJPTnEeKCRcf",
-	"s6AL3ZYeht20Hy9evSSa/Ju9IU+fvXx28SxfkG67bbeYIIdz8KSaQmaeLOQNyzwJaiHeKJ2yWV835w8z",
-	"0pT4/cX3QSFqaa9FUJ3B2ifIUaZUkfB7KVIm0v2L1Zz1icvBgdtiRqmYj5hQrj3k1YsLJ96+YZcNqERR",
-	"YWwW1MW9RtC4ZolC9RL0R1tIl855o984bLVbhyawCxR4E2YCcaTMl5VLrEgsJxMW7XOU1kF8L+owIFih",
-	"3mfyYLs24HTKTO0J0NJWsPxuEmmbmMYaBqEXfCE0kaLQhkHHuE3NWMLilYWewz6HitFkNA3JFWP4mH0D",
-	"09Ji3FKC9wyqy3CBj+nL2RoII5douRllkcARPkwSsIxqvYgA+qiwIqHCJDBGwAOjdXE5f2Jsvt1wtAKv",
-	"x1MIfhtLOYQ8+T4zBM67ETTQJu41cPmN6PmQD7S00djmOZbgox+CRsLUXAqFFqFuu43JZeDggz2sdOr1",
-	"d/kQt3JtY9rPil/78+egLrQNgMxGltOt21qRvl7MYwfwzOeg4Yhim175u37SrFnj79u94jxuJMHNr9jV",
-	"hresVLj5tYRd5++BILrxHXwqfwEl1+1ew0dhW3rtTt072XE5cEWvBrx0uPmlTJrCN3qb33gtU+DPaMRc",
-	"zGY0WZlbaw4LZkxSWXC3AgvoXPpqJ79Xmt9YzbEAnifNsOx0CU9LbvqBMAHaM7oCU0hOKIGMbiV5tsiF",
-	"Jogm8TEZMq1GqkJoP4YCNQuh/0dtVBY0WzT6dIBhGFwRmUQsQQNhWJgBoRgjQ5q99qHWbyCKDXX3UJMt",
-	"rSTtqFXkdpqqVrEXgGVLEEWvjVkA40PJz7YgAcbzjyDNE5RygSeb1ASVIkpcr7TJ/0+vmCDDlbEj6geg",
-	"Ba1i5/IlN+XZckN4QOhA5LFFTgKFIv9LmKawo9TEisJy6o72wPChV8pEkuplyqSUP/8Z6fKf/5ylqJrK",
-	"GFSZd4vhCtI8iYgBhFWO0dqHngItW0wzxkgWakHd7AomjVZ/IMrayHNQoSARAr22y/ipr9fgL7gdv+j9",
-	"0KKLXbsh02uuF1D/8uGzEXIvchUUMOqQsAHYbzVKzajrWQ0RLlRKBZResZo8jiR/1cdlv4dDaTNAm0Nl",
-	"4ehb85t1bMbpAdrV9GKj1eU2zRc8TgZSVeKmnTubnWGifqYp2NJGYQNZbd9Zt9/R6J2zV57+zzLrmgmQ",
-	"hUBYQ1juiqicDkStgaDcTb19gitLJtA0sXdq6zqBvjYQJZrUJ1tdQaNgL4YruNp2hHjbc30xIKw1ad3b",
-	"tdYEFEmSXi10fWjNztVE9bBAy+EpGcWUz+BWD80S5oqxpWjQQKatz2g6mpKIjWJqAutnNIXt0Rf+lmLD",
-	"nZzWVyYRXs01MVZmazMucP/+euMPWoz00UaHzkKhC4/mnpkNLWxwyLRuIBAFWtff/ILJW3MhJdgASoIU",
-	"0jV7ETyyVNDwegfyFGk22cEnHn1GiStmKVufuQIEHIPhLkhYLfIO8jo68pBhuXGMFv4sQq2ZBzhnsd3g",
-	"PdecrGRh6LbbuZUYBxgZW1q/IHnlRRgTuQTfJFwYqOyYsHSRCIjopliRJ3yqhQe5Aup8zpJrPmJh9lyA",
-	"mm+Ez7AIIQN5TZ8893VgDEW25Bx+7eOjT2HsOR+9hfK27iZhN9FarmOX0S4dLmfrG6IEIyqgyJRz1oaL",
-	"jFpmafuIBzv3W6IX971i740h1YjdMgH3W1pYR71geil9s+oROEdFW+upXlJros1XKfE3cBdu5FaJ8uEZ",
-	"X0P5PgfbmtWyFArF09TPLGUBoWIgyuhLVB9NxTnHPgY/wUmxGDnsZSwTrY9kOXLypyPbmJvLQX92c/Q8",
-	"cqhnQXkNSMyvmLshpuH1vn3PrqIWYTsJTagOWhezUnpjd4WM+RDaespSyuNwICIewRUc8zjFkuAzfXuA",
-	"7qZFTo6Wwwqd/IGl904knTGvNWfh/iD/ygKsb00ndze0PNCJG9GJH1ia6QkO7he3scb4VDQjbzDHwqxf",
-	"PH1L0ymYZOeL9IbSU2aNh69LJiAtGJ0RB2pRw/5AFDHNAlRiW8yRYXo5FbKbTXga7E5G0CvjYDZUlsbj",
-	"dG2mprPM21xJCKZu79D263GfBuCWwfdqdDV4veVJBTQQesAqr9lZa6ECbQ4tWVAoMpMm1B4ofca35yO1",
-	"ev1m0k0BZN18gi2xzb5nVuXB4gwthM+6OA1oDCMFEOFAE5Znk4B7M+UTyD7jGIpwScDDpyVKOVKA38Lt",
-	"DXkEiWUMRuUUuZTjqiJMRJCP3prqYiVJKuVVQaQH9IuHRTjp3e7JJFVOInjHJqlq858/f112N5MRH3Or",
-	"E6zje+3NLCy3PT2oFA8qxW9VVLgTI8wrfW9W61SRkp3FJhvbwfVfx/KbWlVA0L6Tv1QLC8iAi/WiDSsR",
-	"GO4APLVvkRpwxOfGAQ+OlIHQCgBpCmmQgQe5Mz4gQtqnNYM23kg03zyjoymEsVksPI5CizZOwFomjYVu",
-	"ErHQJCczuAVwtwFreUSMMx5j1xAoHEKEkkHt5VFQ4SkxuFuTgMjOz2RAA51kLZzgldmhL+Zixw53crTn",
-	"WcQf1JFvRR0Bzzct79+96CFeF/pWisgpoXWahrmWa1SNLd3o2zjDDYnbQfUwDuwczA4JOTP3uc3tiPSi",
-	"QHYG4o496bhaRtqHRIylpn8GJ5iLEgBP0ELE+gtMzN9pB6TbDgbisB2QXluftqM2ti3AAv2Rq5SLiT1I",
-	"Uz7HiVRAkGdGo4E3lHX8aJ0yXxXQT8CGrqk7nP0ZjRDDqnUc6z4/0ouiKTf2OhCxlFdaYhwbe49R4QiN",
-	"IjLSd2ZIR1cEYNR7p1nklNXq6pVLSJRY1i0rRPssilwSej/aQLGT+1AIvD18eTe1ZUT1zmrc9QdV4EEV",
-	"uDc2ndOkAjnyt1ClEl9Ll2g/+VKndGGz2BqyTn2SfnW6VS5wCyUoaPS63S814QKaztxCwx2Jyxyrc/bz",
-	"2bJgdhZF+SKm8q5c6lle6U/mRN/eyf4FpLOBaGLEaL4kI7mIUYeKGb1mDvYmkYsJuubP3r64mf8+l14e",
-	"KajtPqSKDUQil8T48Is+duRRmaednOU6cha2YWWTjUJGdo/JPjGb1M/T511yY1QuNKuvmYsfwr8dgRAX",
-	"Ua+gjW3geTlMzEOyd4rfjsDIZvhKxGZzqS+TT9BBcEVZ1rlfEMF6ccBuZmEDH6AED8x+F2afOvzMvWR1",
-	"3Pp+ruup2RMbU5uJIPXDGP927ApIGvIJQ1zzWnDELawLwfqSb2YIeUKELAmCXVseOaXqepvXtxCK0zUx",
-	"OKZClgnBMbvVKOtLnpicvJbBrdy1v1sryc3tIu6btdEFDrOoH3VWIsFAejGDQSmxROZx9VEPayXJQxky",
-	"T6k+jjhG4QJsfeIkQd9uwYhd8EtHmYQB1TbyQEiaGLhuNa1QFvcaAmr3T3oqJtgSHgbjemgeD8kyofM5",
-	"S/b6JNxcy2ODr/RebST+klv35zfd1VLS/pKWEkMFMy+HPn2uEvJgP3kQqX4jItUWxPabk45+G0YNTOUD",
-	"Ja5MlrptzBvGep7zmf56hhJsxRjKoQOAt8r0+Iy7uSO5tfUjA9rdp6fbldYyzJIJL8i/wNJnuR3Com+V",
-	"dRWjacHUW1HPuYhYEpIRhIpjagKvkQ3FOShThZGCs0IMflAG+dn9cYpZGfSwFEwZESnDCAM0rml8Qg5Z",
-	"4HlppL1srvAwiJ/5U86YQZp8DqBcFaAECa86bnyqzBLnIOAsgxXCeS+zX7Q8QpPRlF+zKAxcYJz+ZFIB",
-	"BCSEji6HKy1K2qBD11evRU4lk9TJLhTqQwI/VLIAtFAgVjxmIo1XZMziGN1LJsQxC3k0SXMzwpONAxK4",
-	"YZcGfV0YPJGLVHEECZB0mjBmjNDgC+Np7gobCPCFnWZSeZYDUB8HfFXfWiYWMwXltp3xQECcKzzWIhvh",
-	"uq0LhctBEoCNGAigmOEoK6d3iYmTABWRVTbk6VoExNscI7ubqmhePDNHA/M/bpPXoFwZcNc33+gN/m7n",
-	"185lku78Dpzu7d/6TaZ2MHPZFXNSDuHS9NElrjzdQ09yCeuvGdFDaoivnBriywYXmwiQuthfLe0aWqsV",
-	"Ak0mSXMNT8kouOUYe2URcgea+QCZ+jYhU/cXu1EnvB58yqvwf8bK9PdlOrXQfy3LJFSoMUtIM8vyKOLV",
-	"rU2pgS8tWcG++sRrX82XYHcTqxeJ5snjWkxetZOZ9FUWdWyXELiTJit56eg9LVdLf8QwCMfvhROkgBmB",
-	"PaEKNp9frgIs5mS4spEOA8FNAtMmqhQtvc6Xw1WTR/09LdXqkVlEqklZpvdJC6w87duzPhB6BwL3/vEo",
-	"sLk+8wrbJneX1ePolZFczfnB8BQjr/pMuXkKg+zI2TX81BdseZmtkZvRwKGnbnKSs3L0itL3HzK9WKgC",
-	"dxPJuN7ZOxqZEWtQGMm7191qFT91osRpEQ5RyrKS+2u1GmUqGq7JE0NKaWJMK1neVmUPzmKOGX/77t7a",
-	"x7byVztJJ81dNrOGs6bP2HJKU32OXSy1jdQxZ46r+uB5UoidnydMYbJxaA0i4W8VCH9h9tOM+kLWhHve",
-	"MbbtHXimNwm4Bf91+0vZTbMjjtafdelLKrdhpyQmuzS8IwEw0dB5VhZ9xrKM7hjsN8SMxh5CJpfiWwIN",
-	"WNPq7tbrr2FgNuGGVmzIk0l/E+5tSy+c6Ehg5etRWnkCeMc8OZXyao098k6lkrM4JmqlUjYj0O3WoTfE",
-	"Rt4MxC6hN15rzjkM4EeY9pcwK+ietrUpuIvzx7v7N8+d6K6bc/jx60v82n8FvoA4PhBNWzLASaada0R7",
-	"LRIuEqxDZjWJvl8C9MMMFokHXWCiGaYYQExTX45C7LaY3hkzD07TdN5UewPx/t3Lva1yPWe0Cq8xZt4e",
-	"CDf1dpbpH3KDab6+MKn6qkFtGM+W5tKZqY6rbw/abbNUhsbUPxAwV3wO8w7WREfkFOD+giPyPu4pNqLS",
-	"wRcNjUCiVh8T4VzI37lj/9sQe/SA4XrkuGWHEIgs46i+7htwht92cDLi2p3juRu7yCSmjQni7lZyGogX",
-	"GRQaCaxa2jwVaJ4B5QY1HQOibpUy0w/EGuA5aabmiDiQc1JFnA9EqO9+mOu40oB6QD0OBVTULNcGcRfc",
-	"mF6Q60T1aeEKVHptKvPcZljY2VZpnZxAPBOgp98QK30ueercjDEXUaCXVZRQHlKwwCnVwiJI9g/18hFk",
-	"4iSi7WEi2kLS9G7Da0vczoaYpU7/cP8od73qb5LXUMV0PdLdnBg8RHAYqkdgSbE+jFap8b0H2XYr2TZL",
-	"6nZjehV8CbVuIM6ZgNp4CoU3mzPN5B8P4S6lFpFgjsz7dy+du6QMRTAtzJGIB8SkKM9MpyMJKZtTdKIp",
-	"4+pnMddE8JEaCLlIoZJVEzhUwuhoSocxlEQC2zHSSSwSuJfng8V0S2jPc9XRhKnRwhCPvBtjSirUj0Pp",
-	"82bWypzWGYOl10jIXOX1xkTxvv0l3VvQuIKf5N6IXL6IekmNvFCrkhcOJFGlg/xgoftCFrpvxTLHwDt7",
-	"KwHziq1y+fJLmOUMAdBn+oqtcow2QpKpcoqlF0gej25K8H5iq5zSAYSt8C3mtEHcbcTmsVzpgamALKd8",
-	"NIVSW1rKgvH1MW3yQAAGF6woKILUZNL8ia12oJ2CnJ//qDu/f8LZ+e0TzvMff2Krn3k61eehjtroI2Sd",
-	"zbBDDzTyt0QjvRlBs2OeX359mxzape/fGpqV+cTWYZtLqSAVYzadbvZ6kYzBE5gVXS7FQMxZoqSgseuz",
-	"FpFbWctX1qtFipW4EFOcj3i7clwkq8Y1ELuU43qdr8w2Jbm2Hpa3LJctxf+Hq8uVrfK2rpZ8nR9AmA/1",
-	"ubbwMQn3Hluq6HyJaQ1vEOGBOmwGIy5GNeTTRrkU8MVuuGopqCEgEU/YKI1XCCjAbBQWg5AFLxQKHOZ9",
-	"ONEMLfIWwzCAldv4C3eUblhFObpcU2BIjsFVyiK0HYJBDV1ApezxbjBLhjKkcaxHkSdPHNEk4cWIDi1M",
-	"zVkCRXukUKEb0oGFsyGqo5nJXeWQDag7miFs+2i1MvCeALgFQtfsI6QZQh3xPYSTxisoXiucn8c0Vvp3",
-	"28kpGa6y4lJZ6VlcFyx76oB6awbASLn0F75puFofn8vzE2d8IzDYEucI2ppkcGr16IUxqxTZXYBxEVxM",
-	"yIgqhv3lISP+yBXMI+cPXmlhVmNy+1AVQm4ZrKKbyFO33ShcxdR+XjByJwEr+tjerNjnQ1jKHyQsRWtd",
-	"GD65rYSTkUhLGALCNDHNPED5AzkJfRCGfgsRKV/KT/4l5afUdyQdUSr7qr7gqSc6tqkWwyxEwEEXx3zG",
-	"UzJksVzutQjWBVOEZjVjwDIBcfL5uAKLxXYvRlnfxNjTgQizr5y8fFQgSr4UaOKUZ82YNBcD0cyxoSVx",
-	"jkJyFJnYrADjU6yikw3DK0ehMc2ULnTRRGR7MBEYOv1oon1bC9Eto4m9BTmeCWRVrP0PokNAjDqbShJR",
-	"NcWiZrotkC//AvIUmTEqlKeaBOm2UaowT6N4ZR5vByh+QTSw512OAaA4DWs8hCwoSy6wyv3PBrXNuN64",
-	"oK4qqD01jhzWNGUjnCGUrUbGqxQRnuKcNVkeM5ouEkbGMZ0o0gy5UgumbGhqSP79r//dy/qt1CnVvWXL",
-	"39SCinkxqzKvpnw+ZxGehTfC4qwKmKly4hwsv98+3C1dC8hmJmWL8eqTQtKWNK+pXzRL/ftf//s53MtL",
-	"hFQunG6peJXhONPRFE7zL4PG/5WLpPpIp53dsD+RtzGjysi2o5Ss9BvF/Ukl4VC7WGnhcND4EMKJkgl0",
-	"8dbeftsN3GEtQxcrhbS26AnWFa6Z5rK6J5BC7QJkE2ijNoifM++kFiNWerQZ+TBit26EC6vftcw+2sq+",
-	"umUnOw86LW3JF0JuWPQl8L6b6xRWxNUDd4RcA4Yv0k3dVFpbzdIhlgAtoN5yM8T4dLH9zZWRM8ShYEsH",
-	"Pg1pCBQJk4UQLFGXqbxiIsTEzra8tR5fIXnVXn15YBtOfJ8Fgk0f91ciuNjBF4UYZuHY9ShDs3nfLMKw",
-	"sMaOtLVJni/TpSqF9FHwgcgTpGDgy/2RUQD7K3mrvEOm/tNAZHmMsg4XSt9U8O9m5Xq/YrXZeXbVPcKs",
-	"axU8oHH8JZy6W0DOnxXLGIqCnIGaoknDVqGllvW7ljfShNrv8QptXOiBRRnkHJzqO+ZZKSRTKdRyr8mm",
-	"QtYnU3GTrdRnUyngByD+vmDkQVA+erFrzVc4w1qDzVkcP9hsHmw2vvwQcVxrqinfvweLzR/UYvMHCuqi",
-	"zn3wstZaMELGbscyucqQVDeitRsrCJ2JVTFPm2KslHjBKZtsyhozYQraoFUjGAh/jWTnSeuC22vptb7C",
-	"ijgmfYPjDqtarNCLxMUE025mXiFMu5DP5RS9inrJHinX0MEVoSmZSWPDU3KRjNgjhfB6KFAJcZlZh6FT",
-	"5hQw8Fbf0k3r1gx/NnWaXUkevCwcYtUwrRg8IgXrm5qYGe6+137iKLkQgZ/BcrUYwyOWp4ytrXIKxq71",
-	"Cm+wrVrs5N81F8g+CW9l58EMmqZZ3LdnYCCJXxpxfk39Vp8JBfsZiLJWUNB7cS8ypVd/ZNHlOJEz6x41",
-	"VaGK6rBPqtHH0VV2v54+qGfR+q3ZxM24C7rHHRZGcVb/eynGMa9fItjzagBYbdKo7UoIl/FkekA76URg",
-	"ib85XmKzzT4YiBrHVxU88KCsuMrKG701D+rKg7qyySTlZOx5cDM/KC2/FTczOnnXO5sLvAhp9cEnAM5+",
-	"vjlTcqC7GbQqhEbDgNCZFBMtbZtUyrVwPzKPFxYhnUHwgBuB2pA7s4HGO5muy2g9B3pHChrGQGgJfa9F",
-	"zvKcWSHA7VSQZbSqcknd3YymWqrEew7SP3n54qdn5NF/oJgAs0VB4T8ehX3wBe8rJhRP+TUjTaqIFAPx",
-	"Vqp0krDzv70Mcm9hwkZyNmNCz8YGI5tEceF/GMH0MgQfullVArgtRZY8jkY0iVSLWL7jJMFOWLZK1qOd",
-	"82SuwG8vx1CrP8g82y6LDkgYU5Ve0lHKr3m6guLKFk+m14qn6GiN9NCFtADELKIaPldrfsJUCHScs+R9",
-	"i6XjioRUjUIXStjUGxeQBabogxwYAD2IuUqNh93NblwHpzNdeEBwQ2kcumszNufSBvkaEDhkv/USSoll",
-	"sY9pQTeHUztbqNTeUtI8/9tLEuqDHAalI3taOHt6WbLDtldE4UecqrlMqD/c24Lyt4/4rmTJBAEHwStc",
-	"EZDTT50jGDgHCWlD8TzCcH0BAvZkFEIE9OZrmgmRSPBg0MivRCNolG9E40OweQpa2DJYZS7FaXau4aDX",
-	"jU+f1cLYzFtaTlEjvQdmrPhJ91gzmD9Chmqg0FxMMgL4IHU9SF13LnUhCc6Z7BBhatsIWylNktuo/o7s",
-	"NKWKmPYACZUJMwMBV6tfwylrpJxSnk8sZJGrNPNY84pcYDLJUB4sCNVse7gnDzaEh+oJfsuBubQPPOqB",
-	"R31Jy0D52G3BrjQDKtat/gqpI6lYpSDT6ZZcZDvxAtsRwC30oA3ml6bASb2G8rxwziMS9m1Js41VN0ux",
-	"fFg205ZcG4gmZI/AxA79Yvr2rTJLjkt1OkUpT7JTF8yXNXNXd4axC2Qg+kiOFjPM9k1zSH0A5fvchLWw",
-	"Olr/pxBnQHIvaN+1DrjuykLlzPVqdO6pHFHxCJw3w5iKq0EjIP/+1/9+gP9//hwGRORpzgkJ7Zs5nD8k",
-	"QxmtLBw9y1hmoP3OoBEylk4RRg9pmIxJpDA7faNbxaaKoREIrXcx/0aLrgL2l+A70neGhG/fnLsSEryf",
-	"FzZXbDMMEi9aEQSth67n71/lbd2uCG7XLesrK8ew1L4Bh0ZKuhwmVIymZuJYHujSulYz6D9NGHqUCY31",
-	"gcE68gD5lyN9ErOYWqjAtiOQuYqJntFVHkGCeOagfvnX45yfy+Q9ZozYMrVKVpNxOZVkyeMYnAjO1f5a",
-	"qapuWjr53mHeZonvHe1d7OcB9P2Qh2bHPDQmq9Z2yWjuBYptgkFKOWx2gY5tyu96Ua7VwBKMFcmYn/06",
-	"MEV9bSgf4LAgXmdvIDz1frN0BQkUsc/wOHtFKdLBmyFyy059x9yNkGTSBDVRtRKjaSKFXKh+wVLOFZnR",
-	"RAuicyag4ktk34Oi3zjWCM0p6LJCOZULMEgblMaQjq701EXUIjbtGMYqDAQEKwyljBkVKD8mTIGFYUz0",
-	"WYwWsW4wy12r+7bpGOrTyNYik7bRgTNOUUP/zWh9VwMH1i8Olys7Exa1vrHq1WVco5Z/swA1EOfTO4WG",
-	"VnBT/tSoa3FGQb1hcR1mMy9tezeYTZOpoqAXtshZ7r+tFqXTI7LSDvtIIaGLwUuCkVJMABZZn3fPln0q",
-	"Ziu0EmMW0ShnTG0CRuHwTcWsklRZxjxWIuQA/1oMZx6IYnm3wE8dA18x9L2arH63uuY7ySYuSsZ/abJp",
-	"bYDA/NaBitU0cZtu260h1gvfbc3Oz5pTU0Bcl9jwQGziw96jlmdLgq+34MOkzIbhem7mwzapuKE00hKB",
-	"rIkdbrgN7Mog2FzPH9aSxqd5kW2sPgUlsjFKfaOZp7DEvXZvLyCllTG2H2OlCROmNyH/FWhFbljBEYD0",
-	"EOIQLj0WAXjHG9qP7zcBP23sCjbGH5Dpi0QgGEZ6A4ex5txe3wAdBGORORoJn0xTRZquRS0JTKoGc3pK",
-	"IZB7CI4YCHNUYT5gpuNYNnE3meyOciNsmRlBK9qVGvvrShHuaFIjTQg3pdbGZHHxCJ4XRjR0AhZAdi+n",
-	"vFob071X4Wzr7SB13MrLXt7Po3uP5y70cR8avq+Dz5/vn13WghNkxMc8t8D/zvX5OgnaZjwonEK4AUgS",
-	"rc3Vlgd0boU1KrtE634l8DtR1V/pjV/tFCEA5YeNf/z+Irm+gEZv5nDfKr1bKwa71KwIMrMUIZHZIRMS",
-	"tXXNTlTK49jGWikSdtsdJ9QqM8761Qi5SKtKQrNY2E+hUX4c0wlB+KmvThcO9esHFpXX7EFvv40aYbZ1",
-	"9+sPJUTWp1X9wmGYRXqB4wsGAgIlEzZiIkUR08kcXYdrxTp5KBYb0BFK6lLobWKmddIMsWbzZbqas5CE",
-	"r/VLe6daRYGTFuJbmVKO3+KNNlWdSdM8e2nLGoSm8jGMAmr3pFLunZIwoikNocKzKSW+UNOsEIYc42cz",
-	"MsgSq7IWAGG15JA4dF3eyme4qztrjr9JCAxMZlsATOXkEMGWTNkz84CCechJvQ09xUj5ymm6HwNNlSqP",
-	"ZXL12/CS6JFskKsGwmej2VKuyqAx4H/X4hnU8o5YQgYI+cH42oTFCDRo5BCRmBkpHQvzEZ5WxbRc2nKz",
-	"t9kyazEXdYX5II1kQpemBtuGinx5GDq1WbsharrWf/JcJlfvzJzu07r6HCLQzYnTtGy7+nOw5mZ16ovQ",
-	"1c36QZS7Bel5BxevQHwwjcD+OJGz7CJ8SVJ08MlNZHAXeT+C9QCWzNqERwt7J7r326JXCkCVQy9QpTjX",
-	"nfEq945ebA3EO7iSyuS7MIsFwUmQ5xZur5Yk7S/FKd0CeohZSvJkGM06K/o5Pug1ppu2Njey5m2hiRDY",
-	"gAtN8TyRiFkG3fiTcuO2Yfssrg+0jgW+/Uq6YMt1LIMUOEYwEAZqkocx1GC91jODzv0xg01ZP4os4KHg",
-	"1H0BfYrXyg/wWXejTjPw79omat4tVuMtE4ut4UZ3mH1lwx476Jniba+Otf6mlxOsvKJughWAG2eE1CQg",
-	"vwXmCctb19pZXoF/S5X5H/gvh1ocyEydRc8gRaN1H9xOaNzMJH1agfIi3TUic7GrRxYdMBBVUMWe5rrm",
-	"YllDkF7OitQkZFpCvu7G125VrONHWOHfh83DmdLulg84ag+mjm/W1PGF1R/vTc6LT2Ugka20oFNMfmBL",
-	"xELEDPIXIAv9W6Uu/hqsOSOdslJ/wsBJ9Prtxm+/cjHdinFraijn/YCPvPrQZobnqV3W5xHyUeAF4SKJ",
-	"b1yPY5HE3nIcYGw2RSRAu7Il1xAWk1KMdeZJVi6iT8L5Qk0v0UIYIv8MMfjkUqn48polfGzOZ0hAhczD",
-	"pRUBeAlqHQSnBP1mFxCwI2SapvOm2jPl3TMISberpwv5GWGyLzD5B1kkcT4tf2mJAPNL2mSOZJnQ+Zwl",
-	"mteLlYnltkUuUgk57bJCF5vRU1C2HQ/ou8UQkjVO7WZjOknfSQXUyknr2GZS39TBp77Wwf6CTf2iN7TV",
-	"aul/PnyuIDSrrtAoctns/QBQnB7uA35Sbf5rxJWgmFKvSjoV3X/PQJQHRvqFGaluAuhANfumiVRJGFVS",
-	"GGqWTqkA/8f7dy/7m4nLztTrq3D2m4KHgkav272z/QcG80yvTN090YzLrV6Di7KBc5Ull7MoIhR3B+Cn",
-	"68AOWi8HwUTt03HKkn2K6PK1CvrBJ/3P5YYgpTsQXgbi6bOXzy6eZdbrbrttq0SBLfHPfwZt789/BqRA",
-	"IUKHRbAEj9RAFMyQgAdKmEHoLrUUAcX7rbmghYphxFSayFWTR3vhQNjn+6ZgkoLAIPMMi4zpz0no4hg0",
-	"ycWUDQR470ZY3JNbV1zmg0N3nd00I9ks8gC3IYulmKgB4IlNnbd8QXOsrFfagBNn4oDExL22Zhu9lwZt",
-	"3xMt0MCAlL532JchG0UPQ55X7hEiVSYsGYjQdBHuFm0PVV3SjYFVmUhy35YG7DXaxdJQPISZf5CLrEqZ",
-	"PkJSsNYDA39g4OsYuKUD+iQZpEKBAjxS/uZudO9PKxd7C9P219fWyyF5MNud4vLugF2dbaLf5Cbku0gY",
-	"rYnbw7Igz4AeR55IxThxiZrKJeLomKO6Q9qyhAsoBTloaJY/aIR7p6V6B25srFofAncXBPmWqpSjRj2Q",
-	"1AeSug1JrdBTh9R+i8SwEC65lhLeFzzFSLJFWnqnqJSOF5ViGNvucJTFF7K+QswBSaU8rVLjhBEbKwmd",
-	"SBGv0FtZHy8ZS3nFolzHX8wRw0ua27GTsUwGgt6Ab1mAiQHH2Kk2b2lctuoSGFLHlMfKzQkU9sm21lxb",
-	"o9oketaadQAYovuyyvoY47OIp39M6+kXZflZON+DCfVBXPj2xIUHA+0fzEBbjkKtF9F2Nc9esdUDfGpj",
-	"iOpZHJeGFbF5LFdELx/hIGkZ0bRPiuGjiLwyERhgB25i/soJCw9yFFZAhHSTbhsETC046yn0/5PevS9h",
-	"zjw///EnttodM+Us04OK/cAzvy38jnN4HVqL317Ct79BII8eF2iS54sEUtdxMSHLKU8xgA0KBl0xLCCk",
-	"0oTP5yYhrgBXAxJ0jFfQlK+jiewVW+VofXDrpOxjDv6VJsohz0dmDYFUQZgtIaQJmP+9IIvdN7H8pyRM",
-	"eRpjWK8p/9MaiK7uNl9/X++gfKaVOzuakqYUmNOYeDKWQSQHxlYTOTYyGEZUOx3u9aF9aET3D7RbgOIs",
-	"C5M1uZDMfM0s3UlBE/nEDlvkjY02NtVknWnm5WYxzNq0AtAn2DSt8u+U4tmtBRHaZy9pmiZ8uEiZ+lPY",
-	"LyZpMzq0XrErtnqkBsLJssOFShmNIH0Q7AYQDDsGRYTJnpyl6Cm87Tj0bpeip7ZCLqyXP/E0vqcFYSNw",
-	"XbHVQDQrTeivqzWfgkFjzMWEJfOEizTrwUjeEyY0f2amOtRegDGgsKXWRpIj6k1C8/PzH+EBeNI5A/lZ",
-	"HYiclOpjXRlrZUjrKv7u1YC1MkninowNbhf3YW3wtP9FwVpWNKrHaeWbG9jEOJDdwN44IZdlGvpgk3iQ",
-	"r34H8tWdpGBCdJJLIf0YpaJg5ld1Dz5dsdW94ZAy2eusQPoXbt7ptHzVd/TnZob8HEtkeDXhqWLxODCd",
-	"xPAFiC1loaWvxSP9Bqb2R+mgYKJSJOKKzueMJgoChAmNY7Mgs1Y9ysoFUyGApZ+LEuXoTpNEuRna2h1E",
-	"LOI4IHl+xNDhcEZ41Mc4RJobDgRCpuphP0Xmdk8GZ4P1yfvaAPDJj/I3GQP6QLy/okEZhAiULD205Nv1",
-	"QJfhOAX1e432fbfInC9BwP2AHGdeOSzHh5v5IhRtvUybb8wD2XogW39oslUAzmxLs+4PQ+MIyXeLpNlc",
-	"najjx9eguL0jvKYqu6PBTu1QfLXeJVTIrZg7hsCplKVbHLt2QSeHuy/hIkJiRF7JXgpWzOkVmGoIopxQ",
-	"IrhR1nStAryxqdGdwwf1qc3kVN/+UeNTGwi9QjYO0/+sUSmyp2KuUha1yDM6mkLdfUgNA0Xi4H19PKAY",
-	"E1V8ZDK8aCUkRC9kls+7WDkrL4t/xdjcbU+Z4mnZZTWFz/EZMAPbtPdQCT17bk1t/70tMlyuy4fwyhzF",
-	"DaXDfmJsvsUs9PKxj2mxIvs/5VTU1BS3H9eWX/+WczPg8u7uaTRL/ZCf4Q+UivLBGHd3zs5ZRtZ+U+kK",
-	"vlGAiYm01xLZNYs1Lwl2xZxsWdzkZnne8ho/kIk/K4WSm+LA51hg29jTllhdPJf5afQAdxEP3McKtm52",
-	"0SwPJp5613dmBTdHRJjyuXGzZjGaC4HeZWPZBKdsAJGbUG22JI0oulKkyaC8i27G1u/Is0WAF3APSqSW",
-	"nbeFQSAET5+aahuddkC6bShGe9gOSK+tb+xR27hbtZBU8JS6xYa73dDGsGLtOYIRNllMoNkOlWeksNko",
-	"zHsmfhBzUxBSzU7RJyG6PPVQTTGSyMppkEK28cEWtc3PCMwPcuMSYWgU1Gkx5Vnw7ubTOiUcPOqZu1wf",
-	"UjMxgBvKIZzXaDGba30DNxlG2spiRfMG6iNDtQi6S6IKI3Pcm/+z0M09+UB9fXyNpBVWfqt3h9o77HOF",
-	"Zjf3wQH6YIy6a5nL8TO5NMvfRpWG/IFhzlhB8KVmagB2ri0miJzVsL9Kla6+4WA17CvYigl5vcMG0HXn",
-	"2SsMez/4ZI7OXfiNi7XKwe9gurHIoVy6IZAvHirTgiUGskhVKvCUKclAbC9rBsiyKzIXUKGBwGGUEsBj",
-	"BUAo2QGc+JEiakrn4BlgIlJo39X3VTGsYAbJLJY0EZi9N5UkYVgwhKd7fS1X2D3sr3MmlwU/x6cMAqCb",
-	"NBjJaFhgS6HNsXGquzSE1um2fJHx3JOEXUtIbxoMGjzSv8AFNmcCb65fxsCs41Ux43490djRmwSH/w5H",
-	"v8krXVhVNzn9bdakdK7yhPbmXH1jqY9NfUTqr/FJinf3gWvfjaWkmEbZ8vBvwj2UFR0w1ByRNDeuAr2l",
-	"h0MroNkDOSkvuAcqVWhlkhdnAJF870782vrD2kQTwH0w20TIZpTHxvRgcNCXNA1PjSaJtFtPJHJFBItJ",
-	"WpNl4v4p71bazx0RvT+UobQik5T1Rx7ZnwyN+AYzLszs+fyiORccMbNJ7RT3vkDSBUPDv2jShXVS9+lA",
-	"0G0NvaQaSLhl3eyvaNUtGjx3MOO6L/pMuGh7d4ygzbU2Ob2wJmYCzks5Ta1fCyk6tm0eCQx3zuqH6BG2",
-	"yNlA1Jpei3bXWvOqKVNV0U63NZGuL8h8r6ZGT0/3Xpx5V4PjV2G5ORJBnxXXSPFgZ3ywM34pkWWNoXE9",
-	"YfzmlKAHq+UGq+X34OWoSICPVGEsd2LCTNhcKp7KZHWAjdVA6L6HQ6+MyzSSS6H35lLzhhBlKBCn9lrk",
-	"2TVLViSlEyNzDUTeR0CUTFKkC3B0uCZA1yxR7P9n71p/28ax/b/CLS6QGHCTdKf3wzhYXGTudh53OjO9",
-	"kxb7YVRYtEU7gmXSEOlkvG3/98U5h6Solx+J5aQZf2pjyxRFkef5O7/DTkcrI3pk7fQLkUxNgiM5VvN5",
-	"SoYbfJyLTHAtznBzOR6FhOgVigLjLIOJFDy6kayTKIBF61sqIhKrmC+cUTFfmFVhEPzRrMbfptq8hwU8",
-	"BBjqd7FQ7/l0WxhU8Twn2q6HXf8+g6sFloE/hwaSc04IYrc/cavAHgUXZgra2WJA8vSWG//b3lG1PU/Y",
-	"UnCSDR1OJzGLb4b4UXcoprWSE4NZ2MnESlKPCKI25MsFuZ8w3RwssW5gQuALvu71m6YXydL8qCtlbPh0",
-	"SP3W8QlyMekIABTJnEtGHRvf8+m1yG/TsehbSW1bpWhHJA4TCIDFRvxpBrB8uLWmKWzpyVILzU5j+AtX",
-	"5mUuJujtcBP3BlXagOjFez51usrW+9ut7qEJhk9bfuegSdSu3hlruFwVeAypt0iejnIuxzd9UqA5u/7x",
-	"qkE6OVqoXExELuRY4ED2rfvmznohOJJmvr74b4SsE0nXZVlJvr64IDoJD/s5dcwf8FtdJQphyBTSY3M+",
-	"w4VnKCyQ30DCpOnNGD6dko1byJVLT2efkthBhz41Xsv2yV6AUZBSY3pj7gTGKpzaLyaZatsY+SySsbUG",
-	"hsHJi23s2CjYHwgI59MTbzjAZoN9kItFxsepnEaSyxXLxMQwdeuD8ZIJnmepyAuDxr61NZ1FQTV348L7",
-	"8btw3KuDHxQf5E2admSQ4dPQH9/LbQu3vXjoSmbF05942d+k0JqEnBOSdeGGCRUUA1gJ4llH4Or66NtJ",
-	"ILa9AMrFpFH87CRoviJzsWYWqpyBUvOmoVOvfWbNRF/po2x/hfFNeiuSo8F4JJ1YeTnPOBy8dUblA73x",
-	"809OhKxFFj3UwsTe5nN1W+jJqpvdL2OO/+6tLAywYycXHUkUb2fsqnipNFQ7HPdXxfRyfAPX0Ya4Q5MP",
-	"bDNLNKUI4yRK4g523ylnmQK7FmRTH80bJQXmMxqs0O8pbFMMZ+/Yzg3hlHi3WJw1Ks8hb8hsgUXeu/Zb",
-	"c+jRPPb8sW7RaHfUz2fr8j4XJXGU93st+G7cRDVh8GRYJzZI+TZQzuaYaQPJREUFEN/E9hIVPgLDb2N9",
-	"ww/CdCziNpj0hTn/PEOOR5HRvcho3O1PBb5TDj52GXvcXKz9nk9/5XNhQ5W7GJ7n1gSE3XHQSXYVTz3b",
-	"OSpax87oSLpIaBhy2ikEGvywHTsD4r4RNAO7vozIDIKmobEcSRfxgnG+rY7zu/2yHihYE+CyP+ooyGVH",
-	"7yLEVR76wAEuWrM1AS6X03zeoJOjnf3ISrNZdDxWMObi20PtP5ClSIHscwBW6NUfsV0q7pO2tJyKwOq0",
-	"B8WTWiCwR4W5WWEahEng62gB17ot0TBGO6zzr6MoLw6lKJe4sMlRWR6V5aMqS5Q0vj27247tquTpaNyH",
-	"Ky8SbrQG1ZT6PtMhSED9YMez1ZO8ai7UxD4QnjCopN4QI87n1CzlREcSL7NNtIvfwGVIHNRzX5Wogzwr",
-	"XYW4qHfGfkhdFiag3MOhWIz/EPsOoUCRt1tE0he1GAtStZfSZRuBQJF8WX7K3WpLsFi6SsF0uhVEyf42",
-	"eDCwRkqTjyRj+8UVXbrnDV4kUZ1jQmkQwG5TybhdfUS1IDsOXjqEkz+kmcKvqGGOCNh+GWuadcBKh/dE",
-	"VA3YZXSXlJjVR5kg2eSmmqVyViLLGcDo3wZJOOrSOllmGaF8HAAZKYWQbaoqVH7AOzoLN+R6x71BLJBI",
-	"AUC0Oi2/p624FuDs2qcW9ElB58Gi/AaOyuuLJmPqGib3zpfFdmFLhbfowqBqGP8x+HfwpRGlYXscApsC",
-	"jIS5E0LWquawfzCM8ghYnEBSgFlTEhQepnO6HTjHDdXsSnA4a0vhFMBdruSUmdVCNPTZ2aU3Ua/POBup",
-	"ZBWWoJHngvUDqWHjjKdzFO4je7eiHaS9L43gLYo5N+MblohxhmeYsIzuSVTuBY0TLXgaG2juGqyfncQV",
-	"HN3nk9ApVXJuYWqH1vAG44ru9qsyqEUPHAbB0120r6o/mdvPzQrF7WbXZ+veemVfxihK1kBp22JNvM9e",
-	"SmS04fk6+M2VXJUZF6q7qkQpjaiyAPhKJNJ9gp/W2aODKx2BdO+MXTUicQpLEA3VGCY+HKulNDGTimVK",
-	"TmHfwwcIGrwRDC4JqmPifCmlyPXQqJmQMZmv8Te2auwX2xfb3lEqkkO+LNf1JbvhhBqBweHlp6YxQiLh",
-	"+1Crd1sJ2hpQkG6eYXetb+ggt0qP6jMG7/vSrcwjUDnsKHjKXh0uxGYCko6csUc9Ra+2O0VOqpXOEJhM",
-	"nZ0jL0fXnqXrdSfp1aFO0n3PUfUZn8FZut7iJNU1zVJaoHF3MY8yLTpFLKphDbYpqkENLJujGiy2z1CE",
-	"NUrNDsLzTYavO247lDaxosblRt2hYRHJXC2NYFw3snnYScVstAJPwfCZqNDWDZhbfjjYPOgOW3BFeBy4",
-	"7U/r+tUSP7Q2aZaFKNlAqhTsS6FNPVZzoVvFRrPWtHN4/OPud2tS6Uv5VZv/3qtSd7Jzw7+if+163kNw",
-	"LMBA1h2GSg+vna+Lyq14kmYiZgueG6Ym4J3H82VmUvjgHEMyCTc8JjU6oSA4Bu8kS7Veij6SLORT4UIA",
-	"GNLiWPXiCSsbzi1IvF94PktgL4DfRKc3XuYZNW/ORcYNvDEKxQaS9U6M2Iff36KM8cIKtp57mA2dmXHr",
-	"+fRCJOFHVDNH7g38zTJwh2wcDcmuwIKTKMLn/M90vpwzbgwf38BTRlKn/xbs9NUF++U7EIOJmPBlZnp9",
-	"lpqiHDB4fIxI2CI7doWrG8nwno51+0T7hR3zRYBPffVNTJHJ5hQpbFq7A79Ps/Vp0oYXvgsnTeVWLsJ0",
-	"gJAb3fu3/NdllrUnNeEakeBrPalsOjIe8TV4GzEXli2TNoJCtin4xChF2+LpG0x7SkVhWtQeiI0Mv02y",
-	"U69rHfVBBg3VfQd8OM1ItrtJKDqK3DVSkW0SipEMpOJ7yx7T0KrCCD4foMwqt3qiKu5KTskbc1T7qwXo",
-	"HtdiiW5AhbxEE4Hci6XEY63XUj+S2Mge2/cjNceDGil90Nu2UdpxtranEjuFSb5MpRZSpyDEe1u3WaLV",
-	"epZ9lnx/rt17LBGZ57HD0l+nw9JDrN0aV8dSd9ZgCIS+FlqndCSaTdx3KI4HoFMdPQy6YUwKkWDfFmvW",
-	"eAIvbvvZvVXTVMYg/zD96eJCsR3GenMOPaMkE0iRRElQsAlRBl8LhOJxre9UbnPhllE6zvAOaAcQC+6Z",
-	"/2zOV2wkKHDlxZ1rnoFykCdJLrSm4ko2UuamzKVrB+K5oBxYP5Lu+1QTaghce5YpNRMJWy5gljmf6z8G",
-	"eNlH9vkzc5/gYB9RupPhW7wWvEOgTbneaASbGzGPJAEX3bVDbkyejpZG6L/FA9SeLvUH5jFm6sa5SIQ0",
-	"Kc9KNMWv6pGFVyw8DZTWkNgH6PXFBahbcv7vbqidItnAJCwRTCqVfwiGKUDdDpu/tluwS24Ie4/u+CHK",
-	"N+jUgPZnq9Vs1iWqsNKxDe3frsMKv1T3H56CwA5xp7opmlDfgQ/MjInxMk/N6sXgj48lgaumLJWBgHUS",
-	"kYxiWMtWKxhp8JbmBs7UGC06FICndDIRutYP5OKYjnevIiEHkcS/vkdXZpEtdZOcbClW/N9lnguJZmGX",
-	"yaKNe25M8wj3HpnhLXvvSajiFh38gzCUcAieKdggpJGL7XGO+1mv3SXhUCeaaTFWMuH5is6CpsYbdsFg",
-	"FlS0j0x9qYQ/IkkSe1BSB47hj+z3DGyHU6kYuRXnhVdBPczqJH+t3kawrd7Q0x3CysZbbWthb1jSr2Wz",
-	"ocFn6s8j3LJXt11rLDJJNOPVdXBmzhkLjBenmgfNrBDNyCD8eR0WhMQW9ibgTnPHUVHqzOcrsys32xEn",
-	"1I9kA7jik5sc/hBrWWzqbIRQLT6DqcLvCXBXnW+q0VyyC+9PYF5dy3YTpnpcOrVl8A7dWTLh8AfF4tnT",
-	"3w7Ao5fwCJUN3YmCvRVNcWnPuwOx7aa8zj/hv5uadYVpQdBD+o5nmboTifXdCBKFIbiU4vpn7J9v3r55",
-	"/8bLgL9fXFjXpd6pitpe4UyCJlVhh6o+5RtlJOM3JM5sb6oiCRCE5wvsAK0N+G22sEDlkRyJTMkplZhJ",
-	"cjthSdrJbxqO+do4XLlrBM3Bd/Y6YfEgTeLeWWUlEbZMxDHgWi4XyM0qV9izI2SfmaQy6TNqwVpiulay",
-	"xExE2YsLhktyacPkmLnF3hTw59mLxpYTbk9s03PCh/g+dk8PhIu/PnXgNpbbTGFvrpacgcRAOf3wa7Ee",
-	"LBcLUrJNdjQjWjom2X3qNGNxYFjLeblvyyM70yGeOWu0+Z5HG3ydfR6/h3Vu6YNosk+EswfjfA/nqdTD",
-	"pbMDtVbnhvr2OTZewufrl/ayOzGE8qlsjME2fXzqruQ9DqfXzjOxancsr7KsZeDr6x8Z/NQ6j2yd7whG",
-	"8Ebnkd3Pd/wZpn8Iz/H6+sefxeqerqNbra/dZXTPsYPTGJvUZK7efSZWFO++l3+4ucYMRO1MUI1HJGte",
-	"4qmF3vcpb6/BwJmKfJGn0niPDp25cpe9h7mUWzl1sLc6DU/j9u0wOh2Of1Cnzh3Mdq9uJlZHn67Np7NH",
-	"emevDsTA+aeZWD0Jj24mVpv9Odop2zp0sCh7dOfogO9gTboX8zW5c7Qdnpoz97NYbefK0S76qzpya5V7",
-	"s3nole0B/Ti0o7b14vZ56g7nxW1/jA7jw61XsYV6fY4u3Eysag4cfnYI923NkXSKeI3zVm9NPecrcsMI",
-	"MkaJlbCUhEpBfK44kugbXZKq9pUkxVWIWIsZXoXIk5fUBY9a1IA60gwUkrQZ6tGKiT/52HiA4Bn7VwDM",
-	"zIVGwDSjdCX2Jun1mUdJohPBxwYLSsCPQOCjSHyBPD6cK+5mYX8ynmVUry00Vn+wER/Pyt6rh31jmtS7",
-	"ozCQ9UgJj6Nn1KQldsPHTFliD2oiA4LpJdsTtpOxMrqTWD/sGtDQSmYrO34qmTbciOISUF6IqymtMdFT",
-	"gClgL/zHhGdalMSUgxbRBR/P7E//h0QXzOM3OBV3qRalxV9sgp8SKwoVOltuFAIkgAeGUl4PYbCY8VGa",
-	"pdgFrjBOmvv6wikrRMsZ6o+w681oaazB6c8E4bawEg51mL1Zn2llP6BtYfmNbvhigRSfvrO1r4sg01VJ",
-	"k/OxIfsMm+AYpWZENhTAr2LYP8Ms4Yt/gFSPLz2cP5IW2fT2n1fv8Ea+KAa80pYaRHDWtwLtvimdPAtL",
-	"c/vBEQpov2/7wVGTSXAgKnBdPp4N9TxFBdYE2nU33ATbPRzC+P8eijBumCqeQVovJ12/TzND87cn0K91",
-	"w8Ej0WKENiRZWo5e76xl4nRl08RHSmWCy68cGw27/Ccj5ttG4PAdDAJdRkqqyM8Haq9fV2ZwHZZNOaVn",
-	"6wdrQUpUQ3wEb4cOVKD/wFmg3hx4bI/w7CM8e0PMtYrF3gzJCbYxGQLlot+d2hYGXGXWnBETldvSGn/4",
-	"UT8GXIZ0DxgPxJrtFu+xuRUYskUMU/EL4YX6Afi6z+Kgu2FxkrqMGVuz9U6MdGrE0NYYhoBp7MxtLU0l",
-	"2ZiaEFFREju1BWDW5ORzZWHoBVyasoMyWahUEk9i7xJJy1LLmhK/+/CekTl/Dt4mGXljJSdpPi8pCDJh",
-	"yVwipiQ+Be1nWHx+ihd+nnyW6vNF77/O0xitPK1YPMGVVXZdL2KwTHr2QcrA+oJpAW8ukks2WsEwtmqx",
-	"uHi+BPONLquj3ukRFrm6TROR2xtTpdVwmSYwg6lAp4pTIDJNKC7nSjptZC2S/3IRuaUujLGRYJrfiqRf",
-	"6qlYZ9hrol7HlCRrQ3F9iVk6KYct4FLE+dvMXdOgH5w9sv24ZO65J7P2DRzaoJumfc8ug0GNJCP5QDKs",
-	"9pSEh/l2lYhARdtZGiIY/aBJCGdlrEtD4IZ+3qy5jq2hYl/ttZb/Edi74l0FiMprT7yFfNh7k7zmHE7/",
-	"xZ+kuF+CuRCwb5H++bQhn7NfkyOS9VwPa0n1DLysrOd6IolJHNSRuTDLXFolmQhtcrUSCZurRGRFab8s",
-	"8kC4Z61Ipg9LzfSCUG9b3BreboXemCp/C/oBn94CTWczYuwUHhddEl9LBdPo+bqsEx2hJAzbBr9uTzh1",
-	"XaVhMyp4mw3JFPue6NWd/eWE2KHi0+3E1Q17ch8Ra9+cbQfp0t82Qr05JF2XNba4iaTJbse2Kd1kh3Mp",
-	"pnLP7qaBcJ2lG4kij0YxHkm7ocKwchHiLIKbqjBvN8UpU4PeVyrZIudjk44FBZ4KJmKkYlHj8TLXLemx",
-	"Q1Rywav6LV8nJuhpefhqG2Mz5DjgC7bfFyGZ55t1Uvl+Ukttp3Tnym54ASFZ0bLbYEQkT10gwsYguFwh",
-	"4xeO1Dtjb/CM+BmC1FY4EZ5d+jNhW+MyJYW21GHW3d+HnGAskBSXCCjLOMwllsoM8fq/nZ7AJSe92OEw",
-	"MBCcLyXliL6jh9P8NpVTbIKN83WVVGBHFkEQm5MIHUjmTUk0K4vH2NnphbHgdvd0bU/J+bcvDQZDcdQL",
-	"GOOQX5nMIB8LcTPGFwYrfYcoC85eX3wLg9zhok1Sc2mTUlVb6NtqnIHiKWGggRqX6NB49LEGQj1xShba",
-	"MSi1myQwK2HBNvzWmpP+l0FojEQZiGUcJ9VsJhaGgvx3YfCixCRP/W8Qo4jPcOVAPF2UtbV3yunQ4S9u",
-	"0IXDXxv9y5cDKLU2dTa31KJHL/+pGcj3VKXH4EJzcAE5dFcPCS6cjzI1nu1OmXhgE+Qs4A/EtUXNteCg",
-	"Xlyofpkm9DTO+SBxzdmI57axgM2+DliMyf6yQsDEwci20x+tLJ8qHLM+i23Y3/+AcB0FTwtYM+zUv20a",
-	"BdmVI7kMvMN7BC88RgNRDKH3s37dGHtJ2AX3TJTAL2L2XkyOyGe5evcTGR8UAyGMULEeOJZeyfFNrmT6",
-	"b4vitwCXLOGLob0YQ9oORsECFIUFcwjMTwUpHYdpRR5pn8kChd+gKb+Dm9zfbfLAgxYQX5GgrwuHyqah",
-	"R6d3n7hsAW2UY4jl2YRYcL89SMRuIAzZv5i8N+2IqxwjeXMf2pESVM+XjoUe3v2l4FYagB41XofNeqoU",
-	"J11RmxxlyVORJZbub0M9aEvU9mEG2gEQK+spaRyUgIIqHlCwrqluhVnfts6lcMxOTXNbyGx6BV0XDFfE",
-	"jwb3jkfZDrwBDUU5znDaGD3Yks/GWmayWNJd+Gw2AA2OTDbPj8nmKPm3i0PYnrJbByM6IPF5uIG5JanP",
-	"I3jldn4WTLc7yqCFIohgBq6mlJUpgtDmbOU2cYYwCU3Httcu4ykOVDUImo3a9oK6ulVR4pT1gYjlwgXs",
-	"12ILCol9AP6d3Zh3jjZrxywmaAeEdXDNsqtx3y6fBFrBGcAHsH/796IKumSpIVwtVdCWsLBPn0aooiPW",
-	"U8vs1w9AgJUICjS3YqYphxciuT0zTVt4YRdJHORGy6oskiVdBk+zNrrwRElw9k1+cxTQTzOo0F6l/HWH",
-	"FQpylH3FEapcSDtFFLZosd9xcIH4MYrQQuP0dyXcpWbGXLq+yLjg1LU+pGfycYcSTdP6+MKRVOnZkSod",
-	"dcATDy+EfFIPCTBszS/1CMEFnNu9QwuNXFXVwEKZq2ov5iZo/ha+HhubIKDxid6oIn4Wq1qqbE3UwMnh",
-	"zmmediF4OpqjT8McXYZEO1vGGGr7r5NYgRVljx8taCWleirxgnsRVlUE/lI+L1yYfZ6HIMOQ0wOJdB6G",
-	"DSNukCcODbPr9bVhwz7QtI/osKO2O1Dwxe64Ha3rcoOyTy/eUd+s92om5I8Y1Xwx+OMjaKLwm/9HkiH4",
-	"4iP8Pr91MnmZZy8GL875Ij2//Qblrp1FrY+vRsoQU+vgZW5Emhc84th10WLG4kSNcWgiUponRHsU8Enp",
-	"Bp1JfdZcn25HKQIqcSpMvVdYcBvbkK16I9enrX4rP+vRiqVJ0Y0szZm6kyIPxsbIZ2VgDJbVR/1AEjmh",
-	"/sCoXPSCj0W4IsWH1UGLbxqGto05tVt225C4z26Umuk+SA74a6Jy/OuG50L3bXds+I+27YyxqMWEE3Ld",
-	"QqvT8V1E65O5CpqPJmKRqRUuZh/D9Rj9kUyLW5HzzF0Z3pF+MnQL22cN3wypa3kmhm3zC0ZpmOIP8Aaq",
-	"q0U0aPUJ4euq3YA+bRj7J9ss/uVdmgh6AeFeXGkj5kP8uLYhg+82rGsuFkqnRuUrBgfTESSmOctFJsDv",
-	"lMqUdhZcVr1hMcoQj/eXj1/+EwAA//8=",
+	"7L2Lcts4sj/8Klj9v1OR99CyJMuxI9fWdzyTZJKd3DZ2zux/RykTEiGJawrQISgrmlSq9iG+ZzgPtk/y",
+	"FboBECRBXXxJ5uKqqYklkbg2Gn35dffnxkjM5oIznslG/3NjymjEUvjzVcyv1L8Rk6M0nmex4I1+4x2d",
+	"xJyqDySJ+ZXsk3CwaLcPR4s0gT/YKUlZ8pdBY56y60EjDEiInzn7lLmfx3EqC18kFD6TpnqTUB4R9QoR",
+	"PFmR5ZRxkk3ZirBPscz2Wo2gIUdTNqNqiNlqzhr9hszSmE8aX74Ejb+/YZ+yd3TCqjO4mDJseE4nLCAi",
+	"JWw2z2wXsSSxVF0RNZ6N/dT3MVqkKePYjbeZmGdswlLdDkv9Tb3M2EySOUu3bShl1/WDUksbi4XcOHnY",
+	"nY2zvxAZTTw9qa8JX8yGLCViTGI1h81Dh9fU2OXmJtX4NzX5JWjMaUpnLNMk/V1K+Wj6jmbTGrKgM6Ya",
+	"p2QIT54Sit9NRRLFfELCg1AtkFT7+uH9q33GRyJiEWmGY0azRcr+o/s8EZOYh0Ch7BOdzRM1qBmVGUsb",
+	"QSNWfc3VCIKGarrRb2BfjaCRsv9ZxCmLGv0sXbD1S/9DKhbzl0/r5/LyqdpdtZWqN5zVRL3UIietY5II",
+	"ccUi+P2aJgtGFnNCJaHw9IDD9gfqZ45f88WMpfGIxFFApDBtkeVUSN1DLAlNEhLFkziTAy6nNBJLJCb9",
+	"bJxNSTalGYmjFjnjZMGvuFhy/BmIUXAGL4xokrB0wEeUc5GRlNEoIJTLJUsl6bV7JPw8aMyYlHTCBo3+",
+	"oKG+gyUhb0RGnosFjwaNL2FrwAvbMBZif0hr9iGOdtwD/zFT3xpCbXb2h1SyCKgBuvyfBUtXeZ+KjAtE",
+	"HLExXSRZo98JGrOYx7PFDP72nJctWcYpbrAkdCiuGem024SmaonncxYRmqlvaofH0sv6IXbbm8eYin+y",
+	"UXaWjqbxNYv+Bs1XBvyTIrN5ytS5CsgVY3Pk+lS/Rpqh2o1wD2kkWZEFd34b00SqH+fYmTwlwxXRoyRD",
+	"kU3rpmfa8LGRoRAJo9ydxabjpo6YHgNQc5zJApcIVbdyTkfsQFFeSJphFFM5Fyn9j+5z82e41yJnph08",
+	"L5FgkqiDAJdfgAebZs5RIfqkSMY2HxQ9ndJRKRyUw7s6ItjV2zRi6Xermu2HX9WewQU0jlkSndr9C0cp",
+	"oxmLLmkW1u2jUA1cDld+Mm3kLag5ckWtP+NU4P3ATLLw3GIe5R+UKHBJR1l8HWcr9dXHoH6y50zRVc1c",
+	"f1TEbQhVs081igCYaECcp9U2W4rBe2gkeEZjLnGlMiXFNEdUsv2YS8ZlnMXXrHTzGLKqWToJg21stYvn",
+	"Is1qpqV+IlGcspH6wtk99VjtvkmRZjV7pt5zdovCJ/hy3dL/dyzjYZzE2WpHTmN3RIxxba9tS3WDz58o",
+	"TMGMeL4YJvEI3s1Yymmi6CyNr2nG/FO4oJM3dMa2kU4yOtlBNElZwqhUokmn1S4LJtedVrvV9p/2jE4u",
+	"9QnZ5cx/kCzdhlUupLohFQ+LxEgCIyNxRsL+Io5CIjiRYoayhQSWyAXfz8WQjVxOcbex4W6BkmJOWseP",
+	"JAnHMY9CEsVRYSU6t2B4BZEzZXIuuEQh9jsavWf/s2AyU5/U8WUc/qTzeRKPQJE6+KdUa/PZaff/Sdm4",
+	"0W/8n4NcOzvAX+VB3uR3Ilphn8VFPiNmxMTKv4o2ZrGUilSa1eVqk+Z3NIL3mMz2yGAwaKBeR7MsRcVO",
+	"fQe30CS+Zlyt6l4w4FTLj2MaJyxSH+II9cNSN59Ni8DgdZON/s/m65mcmC8/flFtG/l1KKKVGj4X2YD/",
+	"9fztG0KTbCoWk6kiF0lXUkmk0BtLU5HClHS/+LK9P2c0G01JxEYJVaszFumMZkAfA/5DSufskSRKIkXa",
+	"OtUUM1Jv7SvyHIlFEpFskXLVdcwzJQkftdsBWU7j0ZS8osOURopvs2uWwkLJPSWEfgka3ws+TuLR3RHC",
+	"a5yinwJGuje13ymTYpGOGIoPSmUv7T9ugLpOzA4oeeBL0Hgu0mEcRYx/jUGrA0uTRCxZ1Pec6ENiR4Mn",
+	"WqTrnyJkn+DMUkal4PncTuFduYhEqLhQpGQPCvyFRrOYb+i9T14vZEaGjMDTJBOqEaKaswv3RmQgWX2t",
+	"dQNG19/MB/2L1tPr9F4TCq5UUT48NccxX7e0JJjW9Y/PxpFqQf0J99ZYpH3dbfEXX+ewpu/oKhE0uhDi",
+	"FU1R77nvpVXXleaJlg0lqnMQwMEiRSRLr1kKbGLuWYHOIdHsmjzjWZytyIUQBGaQzwylj69JNGgMQj3A",
+	"q154NAvF85onrWPNHtW5EdmU0CS+Ynv97VWNb09KHzhdZFORxr+wr3RE8WIkWgIkmbhiXj7TIe7Y9IC/",
+	"GJkDZIqz0YhJ+Ypds+SZuu+kX8yasdkQ6DKk8MJlot4I3Rtady3RxDOkKSN4v6YpXZGmuRFDuFb/FKIF",
+	"h3L8PSBckFA3EZJlSudzlhbFy58beG+TmI+ShRJHYzw0SSxBiQLLoEeMtAIydKU+46zfs2txhXtWnHH4",
+	"9NmrZxfPyIGR5A/6cXSAayAP+ooiLpVYORapET2XU0GWFMdH9XIVRv9ZiX/9w8BskbpYYRQk1cP4omR6",
+	"MWdpFqO8F0f+zQjtAEDBsFxF9VcWIp3+cnWi1LFXg8jl1J9tE4EaUv60GKrFgfWMoqdsnojVj2wFgqTH",
+	"kGVsp2rQ4bu35xel5b1iKxm2yHfABVJGOGNqjzNBUJUmlFyxVUCGi0zdrkyxTyuagr7PCBJ2nxT4CrWy",
+	"qnpLGw6ZauyRdAkYCFOSphJgS9Jmq9VCKVJtL7QwaDjCa6tR3rortqpzFixJBEulBkCalJO3c8bPz18Q",
+	"VPLg6yTmZdVbyul+Kik5Ozs7++7wzS/0+85q1H0GH//6t7Ozs5fPzuJ3P316/NPrXjJ98YZFP4y/m7/7",
+	"65t3838cr35c/GfEeef8r+yfk6x39OTx1eP/+89ffvhhPn3RvfjwafnjL59GPz798Uf2y/JqPuaf3l2d",
+	"v75aPJPzH95nB/Qf/3iypP/5n2/j479dpSfzdPJi1JPip8dvPiTjp7/Mr//xY/fF0bNj9jd6zt4dnp8t",
+	"f5j97ccPz198H0Vv6Lv2q/+cvj7+Zfr8zS//fH49p68nf122/9IIPMc0zhK2zbo9kgSeLS7R65XzSMNH",
+	"1D7CBUvvaziwO5AumJkLfCGsUoHLKz1cptMOyUQd3ICE3XZIUjYXacbSgISH7ZBE6jXVXEDCXjskaPYP",
+	"SHjUDpViwdIW3EZJPIuz6hmgfEVENmWp1qlmSs5MGR1NHUnD6BpG/w173S4p3SM/pYJPCM6FwFxA+EMd",
+	"uKL6HrZ9TEhzrHU6vBoUsFKlB0XFRrtee7DLokwHQXHRa5iVliR23nXfffD72fefB+tu2EHjo7vppClS",
+	"Ek+4SJlUshzchRwFLsVrcXX2fnu0cb6SGZu9EOJqB8KYCnHlo4RFmvjnpV4gH96/Is1pls2VnKn+lSWm",
+	"D9/1Dw4mcZbQYUv/0BqJGfTY2HRxq+590yyZfSojPCM/xNkrOiTqLlS6CsjxrlEDRR9QY9ALh4SjNgqk",
+	"vjgjo4TGM6m2bAiMWnD2dtzo/7ytRQrk0caXYP3zMCj96MfC1PDL/ufSljjyUD6ifMk95iu8l1x7lefy",
+	"Wj/K/7Zihpayv3ysE7L8+yXjkWZaT1lG40T6Nk2zp0cSrbmUR+hNbYZjkV6x6HKcitmlfqpkvLXyqTZW",
+	"PtWmfqt1nccZ07bMSyUCXVp3gvv0Aal7EWyhuQthXw9jX+Y/V9s1Tx/4X6sRmas8Bifl0Qy806lwbNQH",
+	"i/4TrQ8eaGXR6L/5T2HLJ+PMtSnb+8PuIwEPO3R3UBxH/oNvHCXac/1XvhWxXi3fIL0EizAED42qy07G",
+	"mUhXGhcBVgClGIJFI2ay33/P5uLt0EukIzGbxahbg2J7yWY0Thr9xj/FlP+XwyAVt8cnNEH/VUw5OZ/F",
+	"MA/8iUWXEc3Uj912p7vffrzfPb5oH/WPOv3DJ612u73fPu63241Ad5t5Xji5aB/2e71+t+19Ye0A84d8",
+	"Y1S03DgeHo0OR6OTIeu1Ges87lB28oS2Hw+H9HG3+ySinfZhl7ZHDVexpFGUO6HO3r0E4MKcpoxnl3Ek",
+	"1Y73aPSkEx2OOp1eb9RrP2ZH7dHx8PBwSNnjk94wenxyeDym45PGR3t6ctzJPBUZG2XGiVE5hfkmreOJ",
+	"7+nye3xw3QF1+vL430DOAbs+0lIsiX3BIXvX/+7SvSZ5PV63Mx9Rfw96KJL2TYXGnPwPcMjMJzbgT5dm",
+	"UfzqED6kmX1RbuBsaYFAlRWFLfGsZcrclZQZTTMZWPgSmNnoRDsO1eWPq0bOX5zVwJPW8xx3jjio+jV/",
+	"ps7QDkuuJL4DOHgyhGvQ+R73Qf9YXXp9XH2LDj8p+TNlUhbnDD+VTvf66WM/9VMGtXRnhdQzocK7vmnB",
+	"m4+kixYoTu6ME/A7M5Ts4XkfYa0hV+1ttvitYgfPhRjSFDFX6+5Mj9VZw9FyYFgzzmSOdAiUBvPh/auy",
+	"YJ1jtyqd5a74WgWuHRrba0BAmzNuea3QoSXHAhf6MLyYy4zyEYOVRkADjthBB6zT6/CWVLK3Y7OyRi5U",
+	"vwqaX9Ej3d6oJrn4lXq61FLdDfifj88t4iSSl4zTYcIiH2AqWE+/51ORZrnvoUjBla2NZ0rRvvQqZQXJ",
+	"RClmmSD4POIerWjtPKbEaX9HUi7YhnnNWDphl1rL2PDs+ougKPYXCd1K498nMeNZ3bGFw1KrhOfiZm6N",
+	"dRaFxLyAksv9PY8AOSgFp0neiN9MXX/GnQVXbRS6AhRcGOTQhPgXFvkxS/uj2hXQ8JrqQQegIJkxyiUJ",
+	"y4whJN12QDRgUD/UPtU2kQhR0J6XYok6pE88MUO5xINRL/Lg73C1ZVMWpyRL6YhJMJxDlwnsFbtm6Qqs",
+	"3lNBRpSD483ZOf8Y5JQq0ThdcM7SDZQpeTyfs0306+Op60TDCgILHFSqpWV8Fa/ry8fTNjKz5yL9IG9m",
+	"CARJw3qEWpogwRwC/gv0V5y0jgec8bFIRywicWZ4+0xELCl6IZoUjC7ON0MRrbTrgcoBpx5ADsCoY2uF",
+	"iTkJzUMatnwTvgtH7HJYo8qpo2lxsfCMlxU+sO/d2PcpIH0NCD5iKeCS1VBJnO3M2x842++Js23kYjm+",
+	"qrTdJUmM9NqHKJWCnx5d9CYsyp5HEETRzUpHU8XLPICfVqsF7qCmg3mKZZbSDLATgCYFZMbe9jZgPaFX",
+	"qv/32PdGC6sFTHy063J+/mI3fzQwc/BD+5VGdFHv5uw9P3/xB/f0EtfydQO3r15Bv8/37LvvN6ra2H4A",
+	"+1QvC5wzKWPB/eTyfcoixrOYJhJULU0aEt8J+yScUymXIo2QdBRnUnSF8VtwbkDhD5WKtwN2odfuWNXO",
+	"QTHc3GzhetNODcYizkeqJQjg4wFMBTCNSnllNHLnBOxiqNEaxU3xmDormw6t+AdssVga2VU7gWqvl1Ib",
+	"Tz02BNyfOjsC/lrfusxSwSfwXDuNtkMXIGFd0MkdWAszOvHxHsebVWz8Nb1StyYngLijGYvAfKfhL7E0",
+	"eK3WDiZCHSWk2pmLmGeS0OwuLYSqYwgvuFwrNb7HhxShMkmaM5peRWLJ94jMUD4xEJ+MTrzTs7EItTwn",
+	"oxOvOm0jHDZwHDfYYZ1hc0e1A64ipWUs2VDGGVOyMJzZSIwWM8bBbLTIrKQmuFHXY64YS0lPmLLUw0rg",
+	"Cq8O6INE4D/ilJtG9Achcc8vbg1jUX/CH0kyjMUkpfPpyrtLI8ovcfSXaHL0D0kJf3qSaAP1j2Uk+DhO",
+	"Zz5qgn0j+gHUuTQbKHIeO2clPO+dWgEZYayJFCQT4oqE4zAgIRfq/+1wTw9O5iAGKk1nfidFUMfN36Xx",
+	"jKYrHNbuLJd9yljKLxc+M8+zT2jBJB9ePj3FExTOU3EdRywNA7UEwExiuAUxjqnYeauW8zLddLXT5wmd",
+	"FNfFPLsdfSUxv2KRj1hfwS8v/XpkIhCSu5Y2zUOt7S3dT2M5T+jKwzYKfr0drqZ3+pfdriI40HCJXIII",
+	"X233TR76btyEdhfy81QyIHvBO4ZG1lCUeUSrt0hbOS1upK5JnE0XQ9805RV8U7EqqK/Jy6d+3r8Ej6tn",
+	"7/EHQkcjseCZ92UjmfhZUXXf14kkXn+QQwzWIW879V0jT1nCMhZ9t8ZIk4f6Rfiwvq8hjM2BD5MJvWZl",
+	"I0PJF+l4Fr9scFpu7/1bMy+LKq6zP+GECsjQiGZ0qOSDVCzVFAGP1KQkpUuSspFII21M4wOO9LaHjpdQ",
+	"d/ojW4V9WC6L050CtBvRd3CJ5hjsWA44XyRJYGwW0K96IUQ9TyuTaorlHAKf3TBhABUc7bdP9rtPLjrd",
+	"/lG7f3Tc6h49+UcjaIxjPmHpPI25evAx7R8e9jvj/nGvf9Tpj9r9wyf9k07/+EmfjfrHtH/Y6Y9P+r12",
+	"v9vu9w41mKBziDrQ7xJMbCxdcF9YnbIOE5zTVSE4e+0WWJyi2u0q5sHZyPWWiot4xmRGZ3NF54V9rcjw",
+	"T4+I80BAWGvSIuHhuE+7/Var5UcY1WGgtJliaxvhmbFT5AsYEDEeg2JqTHDWWNSUDMzaBQOQDHTwoonH",
+	"P3v3suYut0aAmuCNPHoh37uPPhbt7OYO+1ALQn2zSBKNdszXQU1BUQEdqjFjIO8G7ypArHIkqmuTKFJB",
+	"kEd71+UQWMMwn9XbAQyzhJtmJz5JDJvcyLs6+93ORee43+v1Dw9bR52uOjgGAQX/dktSqkYdeg6hty27",
+	"T527OoFW1t76IN2exLahlXqAiLvVb1NFoKC28dUWptUCmXz5GGxBJ4YWRIokEirKD625OGU68ImzFvkp",
+	"VUIU144qc0RICIODeCXBjamLNBV1hTRJ3o7DvT4RdB7vj0TEJtgwJzN6xaChBVdKmVoIneXiF5YKjW/H",
+	"3AQQdoYjMyImNqzU3RmNGKEDPk9ozAlNYopKtbsYoYHE6xBFbFY3idd28cTnG/GD0U6hx22t228sgHL9",
+	"Nhh4Tu6E3/a8nmqhQ2ntIQwy3Gs5BPRCiKv1rGIqxNXNJKpTJ65zRWxAHeDkD/oxmkkBnWNDAAfcH3en",
+	"31H/oI/1jEjA6COIfqpoLdRvgESm9skKY+ya8YyMlab5yPgrJarsYzC/YlsDDt0Ap8eLTfeB7y+nNIOL",
+	"DNKZqcb2KqIceK4u4Xlp5ZAqj+x09tu9i2673+n2O0etJ4cd4JHg+LmUMrm8Zmk8jo2KipeLYhvd3DFZ",
+	"7KPsiiz+ykXGyt/lq4XSjLpz5NQ+pTNTsPQ61qgQfCijk8vCg0bYQg6VR054pSr/xMGbuzHQ4YvXg23H",
+	"4fPM3fQ6qNsIXx91N0Rpn7bxH695tLCDvgfc7fy8JjbbTSoFh+cUzwqKN86h2ka+KdGM14XqUFBFukyW",
+	"dCXz/s2w1Ll1RiK3G0qFMn3DKQuSmhFrgnWo9y7lyjTZrAyjbJhiVh+7lXoQxXUu01YdIVWXpEhHQfEE",
+	"1dP9jaRQtYo3lExgA9bfiA557CaeDHgun5DbiCcDnssn5EbiyYBX5BNSI56oFbmFdLLReJL7V7+aRlC0",
+	"Zgxp/6TTP3rSf3zSj477j0f9UdRvd9V/w3H/Me0/GfaPjvo91qfjftTRSkPvd2zMMNYL9G5/O93oV2Cd",
+	"qLcLfB01bBN4ID9lN2R46nyu53f5Af3dq2I/stUtWB3Gc6/ndjpqexrP71Sx2ZAphPLIUW+qyQNcCCkC",
+	"/VOxlOhUnLIEVJkBj/l1nKGDciSSxYxL0gzhS4ZhZmFAzGdIChMqpUp/QUcjNte5L/dO8+xi2rSdt43g",
+	"OzGL0Ss0qyg6xfD2w3ZVy3m83z7ab3cvOmCAPmy3Ot3DfziixHCFfArZwTGIJlbksA0HDcwgdaltRPqT",
+	"PoJaest5TCGo38M26wZlGUL3y1cP5PdC4W/IrEuLW+fbBMQkjSKdsBkJUCsCwEh0JuXtBO/agFvPhvri",
+	"aKJYAuIxIGEnJHOaZvEontMs5hO1qCFZ0mw0VQsakkkihhBj0wvJTB3HgnfW6dwhmzXq0CNpAEbGxBJH",
+	"a9vLvN7GUNOdSQdkFJmc0QQktMYe8xSG/uTPtJz8pDllv/EE2dYbxssHwMlsck+m8m0u0MIZcvemuK6u",
+	"cdxDPDdSQ3Dub9O7SfeEgFnfPTLgzsUcFnrLL2d9+Mo5ooiiyGwpBpx9gqQbBFJ1YBxXs9wYuBVNmqxA",
+	"e29V19oMVsjOtReQKeMjRgB1i2x8OwBu8T7dBL0tLi8AcHUDF3SyrU86o5MtHdI5eqtx3WsdttpV65AL",
+	"8NoSqbWGjD7ITUKFxozcQH8acHsRM3PjSmau91Odc1+DE6dUTq1hs5D9bcAxZdY1S23yluq9jcAubbQD",
+	"cBba9apIK2T3I5GI9BK2mZkLu3zVd9Wt2j28aJ/0251+u9Nqt9uu0+efdHRVcvnkgCA9FG3dzOE8jYaL",
+	"0sFBmhB5OrqyUJoyzqXTtqAQ1YTMMFgfkm0D9NidiUWCNPzCwuP9dkcJC231n5lWjgCBmVlwhwPIUw1+",
+	"qQXV1aLkau7a9Xg4H86ttGef707CqHeVuRiv7c2kLn5rLUpr49qsSx9QQkJ5rncDI6oCjJCAfGrp2vV1",
+	"QEZ3eevWzrJAfdtZG01z6xyNNc7kMyLZSPDIQhFdbDatYqc/Fz3AHgdw1WCxq1d2Nw/qs2vms2icce3u",
+	"cQ3lLRJykaEXTSd7xzTvggMCGV+RpyTEpCLhgBeqDBH8msgsThKdNdmjUoGsYyplLOQUMBY2Uwk8c00z",
+	"ml7mDpP+wYE6JMlUyKx/2G63DxbzRNBIRyXi8wedg7H4dIkfWnM+MUueZ/qZxVkar8g/6Fyk4pcpA3tw",
+	"hXc6nC8VIkOet340B/DgF5uJRferP1Ub9DjLuvvtnmLCh4f9o5NW+wSQOOqehRUZI/8eHY0ZHUasG52M",
+	"onb3sNs5ouNe1B0xNjymj3snh0/Go173pBE0hmwsUtXlUTvq9brt7uExfRKx4yHrHLZ7j9vHnd4xZaNu",
+	"l/Vop0fHx2pYUza6EovsUk7pbr0hAF6CvAUqV6P/80d3T83BiHAPWr/ke/BfE0D54iFZs1X6SOwyLCcF",
+	"aRQRGSsqJFi8gWQix4TG3ECAaMqoelFE8TjGI0bn84PrmC3lAfs0T0TKcvE55hH71Jpms6Q1pTM4gimb",
+	"iWsz/8wyNtjmQyVCdA4vOif9zkm/ffKfcOMWfINV4kJP4b5IJ/rPA1zsg63X4ctHZyVQxkAOcXkV80gf",
+	"w6JLpt850sER6v/yYMrUabPhDHm4RoW3YPuTOLtU07ncaWatCSSnUS9LOdXvTuLsv/IX696Zihmb41Zv",
+	"2VlObPbzLh1W4yG7bXUhiowml/o4XALAFlgB6FbmEICMVLodcpu2/nv9SSjvVUbTCcsKLmz4QluVi9/B",
+	"LaG/yn/3GIUcXl2+QtAGbhl4GNgPnC3VJ60yqD/FnHH8a5QIiX+lLP8WPHv4u5jp6A7B1ed/ilg/k7Bx",
+	"5je050xmnYwBAShUxqMSm/ZJNRW+7VOJ8KFH0kZxuaYl5zrkgiSCT1hqrsR6c5MjAt9MbrX3xXb4nIWc",
+	"PlVv+K3yajvJHNPHa0FBfYOCQzPEC0ZtDdxOuKcQEWLsCOZPnboizLmG2eo4k+pPz6EJA/Lvf/3vnl5T",
+	"MBIsY8nWLF4u9ChhZdOygWD0RtjUeg6swOd0t4fr81Y+evfobSHUF85lxWjzUsoFrN9rdUx0zkf1WQ0f",
+	"vo8TJjPBGS6ag3VQGxYQdYhAm04YvTZi3FZkuO0UauJQCz5+l5u4S1qcvns2NT2XFrRkICuf1Vop+I2m",
+	"Co+NRgm3QOC5mGuT9cEi13iBaZbR0XQGIjay09+FEDuEOD0Mg6Sc0CWDmkIRXf1ps+z6uPX4yQnIrmLJ",
+	"r2HNHeNH57DTxQMKIAzwdxwfO9/ovQOaV/MCBIRtwoO18va9mDs9V+81Z9u8nN3+/kiScZww4mHvKcPg",
+	"Qs62OkkOYWzFm53rysuc1YI9kvqOKd88YIDd4d7JT8pQh2je2YVkiaASQ8bmKRupNk8JRYgU7JYfNL/G",
+	"+5JT0toHdmWu55gVA0PaMX2jX/wwJFqhpHTBtA8E2IpONDxhnKU0qwuIvKnRZH77VfZZFoAeAvfEWFJe",
+	"V/lPr0lxf8qbYUftkImPez8X6ZX2+LjVoKpnYizSK11sigsoNSTpNYv6hQxEuvhBzGUcMacSh+H3pgSU",
+	"LdwBxugy53ei0ZHL/tyYUklokjIarciQqZNIrxhXM8KMX/VPfPmyJth9t2TLO6Rafg6Zkm0GEl/Z6jNc",
+	"0iTmV/cBmqozPXtyOBvPuP4pE4UfjuwluZ11+85QQzUDXQdNjTNwjeGr5cxMDuPyz7SO7P1t3Glch489",
+	"eAdZuy67uTYr9Lkr7KhK4OvRRy6tb8Af2d3UXs4Bp7gN5Oa4ywGvASNtjbsc8LXYISeBvJ+OUjpjS5Fe",
+	"6eybwCl1UnwoB5Ni8ePhSt9ljySZsmTOUl0cL68j6C+NVzF9m7E4CTO2L0C4OdAYmveR1g/+LAtnnpSt",
+	"RUEehfyKLd2XNLYotZcSv+oU8Xly1qo1qdPeLLJreJVppiroOkOvTHYoRbLIGOSQM8lgQCFhEcEXbyfx",
+	"rs1s8gzq5+PDBowjWbYTkLLeFVaXef7OMt762a3drppk9mrjdAp7vXM6k/1NM9jrXPVuZ55JBi4d5KOs",
+	"PRiIcvDzCJvtNEeFGOLJwUbeU1QAmB21a5BwvxJg2lcEde0YXVsCGXkGWruvWE9jexUUmdWXoFxXxHg/",
+	"PKe6EChdzFZtqukofj6OkwxDzGbqNlmWqrLP6IpIhrlQbKm7LQINqwXwSotnR15do4+B/zLQSgAUWZbW",
+	"YdSyi5ojcXfW6ysL+y1ofR15bbVKyAjQfAYrFuRpqWwxRbemFpZaotkWbOKwHXjtaMvlsjVJtZFsJGbG",
+	"eDbqHnWP6PH46ISyw+Pjx+3jNuv1Rp3241HvhHWO/l/5l5O24rTdx9FfMAfLCHhm8bJ+T1czwSMLvllr",
+	"XMNnXXjMJitb4Y0vhpDeg8R5p8G1Z3cQUjvgTkwt4NaqdeFyNKEbnGrR43HWGnB1eUg6swOgzn0R8hw0",
+	"2gzLEwuD/Nit6CypxqPi7tsqVNqX5dE2e/vto4tup99r93tPWp0jCCYprtlYCE0PR5Yenn2aszRWPBvq",
+	"0cNZciNKUZibHg2VaAeZV7FyDCzRZSJGV+UAUiMHetTV3n77GDBmx/3eSav3+PE/asRDRTn+wOZi2HDT",
+	"4OhAd4cUa3k4YLg5sMlGs7aP+4dHrZPj3j/yE3PDoNYb6tu1+uyOsYdO977b8qXOzuRbWaUfkiHLlsy1",
+	"taolhppwOhMUXSj1LdMXs00MVQYLOWnKiqnF8mRTJilUFTdUyHHmg4PVpKtCx20S0fmMxuBkxS62kD1t",
+	"o4UUa74lfF2XrdFqjrl2aexsSl10kzXWmsTcGmZOpe7GttVdfQN+U1+K6sygXqsZ/kkOcffUGOsGDQ2w",
+	"mBT1PvjY2b6oF7aS49/VeBqBbvXj9rW3fCdC6xDQhW9hjGxVX4WNNPNZQAFFLKeoy3ikEUv3WiQErgnY",
+	"MoEFpqxeOeCmoSFLBJ9AJT29qqfEW9GtAlEbi9TYYE4Rb3Cpw4fRm0xypBp+D2m2dRJqK7AM+HARJ9m+",
+	"klBSOrpi6SkJTQ5tjDMiRcibI7GafEAshaDZQpy3+qyWCNmBpCtJpCDNCcsCnYIuIHgXBDAHzx2XjqYx",
+	"4Ir0TeKTi1zGa5yLehhGROrZHwo+xnKefA2LLl0Gh/vtJ/uH7YvOYb/3uN/uGoMtPKfxFIfVhPp5GlQP",
+	"UkhN1wJl2kHDoIYuM3GpJFz/7Krl8rDohQbn6LDZcnp7nFVCZXYJspy6TzfNrS79PbZVriFoE9RvXz2w",
+	"8IplQdvJNHWDLp7UPPlQabgFYeawUrlwS2kG97EsytQNrQY3VTmyIF7A6PxGuNoZrZPWnZlVBPXC4bF0",
+	"lXNTT32VbUs55i8Uc7eVKgUgSRX4TaPfGJ4c9Y6HnWh0eHzc7UTto5OTJ9HwqDum3XG726jP9a+Tm1Sy",
+	"++vONcLOOWeTOHNBaf0Nh0yqHckPbkYnl1Cgvv9zI8+BHsWSApnrNfjoo4D2hu1Ys6LFYgLeIn056/RB",
+	"9ne1keZqy10YSbepT3KbKMk1ILdNZU/yfHCcMDDX5vitmxiANz7vueg3TdhXLvZL6U7xzb16yWw22ZYK",
+	"khZrkVoLrjobu+UD2KYGS/XK2oEQblLA5duXjy10s5shxHubVFNMO+LjJsGQlOVCv9nYXldbA1F/HUVy",
+	"61NjAohlTRmcbnvLGjjVR0r3nM/bAD8pbSBlE5CsiX4J+JLDjU8r2gChRjZfTkVJPidxFhDBiUf8Bmm9",
+	"5FB3oD53XlWncglXtlhdymVe1L8tL3Kv7s81WabwLl8fVp7RiSTNTMzjkSya62tiuI1h/k7rCW3vdttu",
+	"3fxrtmNBNsSvFjxzpRvXWWYnFaqVVryevDK9eK6yfEFuXum6civV3iKldalINJ6DUIKBVO622nNWkGnc",
+	"G6Lk4XSouygLlPnSGnvHVk7QKE6LCRBKQuJa50bnwQf6VX2gemPB9F4HdzPXJRKgMUz67HuoDVNNJYdt",
+	"bY27NJYHNI8X0GuVfS224UUiu36zSUohMiYThVwemvr8m5gP6vMO+LD18RBeK6KL8rKdBsUprtkV48jY",
+	"zveFqfMq/tPNqTJ3y3n5LXNb3iAJ5RapIf3+cNyqb5p8cStXcy53mNSdtUlp/fbL7n6nvd/pXnSO++1e",
+	"v3dsUzhszknbqdAD/lZDAdo66O45flXCs3qy0Va2Eb+uNY6gh614lG5ahgsSkZqagB8uNuQnbmzKVVvW",
+	"JeLJRGcWBs+k4FgEU0cklUrhnJoKr5CMRoykrTCL1YfirCbB/ppDXhzQf6tfsSbdxatzMlITgae1yqPu",
+	"+ZhP8gEX6yLVRCqUucbmRYBX/ItQ00kt39ncGbxqE8/s0mmJg23uSgdzbtl8iXVtbh7CTeVWm+JhjZvb",
+	"h+pvpT7WTcCrg1yYBj+8f0Wa6vgSkRJwmEOGvVU2VSTGEsk0YkKSsNftkgKe9iWHMslkkSZYsdAAanNX",
+	"aB1n2OQUrYMC+kqTrpeG66qp9gkgjx9JEsKMbGSFyYdOKFZnBVAKlmgVY+MJloVp/tz4v2KRVrvqtC1I",
+	"5E/kHVbNGwme0VFGVuqNYrnWTJCYq9tBMhKDUXp7xbWYfOwB+OVkENka+rWNftTbFfw1podHw5NR1GWj",
+	"7vFJu/v48Oj4+PGTo5PumB49PtwS/FWoYLbOl1QoebUZ9uU87lzWa2AHRUtLbuOjEqCIKV0WI3IAYck+",
+	"zYU0CQ9FxJIBV1siFm5YTl/nrvFDGpq6loJSyvYA4DDgGsOpf7ElFm4GxLpLp2XnmzotfWj7Xc3VZ/jW",
+	"LUIsvxnOPt8GH+2KJVedAj4KmUSF1rTvrKmNudq6s+dmjtwyQX+dGb2GFDw12TnID5hp0A4wv9Uk2JBN",
+	"WKFjHsD8hesKctZEnmJEEU5Vn0bbb2DO2JZLceukW/caGbE5gsFS0rqgUh00WrSp6kNXt9Oema0RdsqH",
+	"sjajoyEO7F3HzdikjnQJDFmyNKZJ/AtCYCvKkldcfEcVSXmjcUgztNgdmKG5+P79r/8N927jht5NInzH",
+	"UijQLfgm86i++rW9yn/nl21gO8WJgCZd9269fXWjIW6H+AhtJ/ZHFm4fLVOoT2IZpY2kwCByvq9TqW4T",
+	"ye9Znl1w5dvNq2IAL2ci0D64uJgL1mMm3zCfGsOVntz2dsYPcIC8CfHscRvHCQsIhmlnAhG/41TMyGtd",
+	"f7sstiZKeoiuwGp2Gc8ApaqtQ/qNRr/xp5+jq49Ne4IfP46Go6jbYaOjqNtj0WNGu92jzvHj9pOT6Kg7",
+	"PIiuWnM+2bNZqXZ90xMNmNTFzZsUF6Sp8R4wCZTmleio5E32KWNcnfo9v/BgZ+61k9p1qFwrP9Mk+9hc",
+	"pMkeAP3ZOP5krtbwTyFxB+SvVOv1/NnVQt+eZKOUFZ2AdtLa56d2PKFKzC8xrEeSLNlQ6e+bAdJqiQ3I",
+	"3K6IM/2NlLlrjHORrP2ntUTYm0oqIDmI1ESqZ0IMeELTCftVRzfX+IdvI8douHU76LSDbvujc+irFaKD",
+	"xqd99fz+NQUFUWKecuinETRe6j4aQeMdeno/5mP+Kc6mZzdj077wvOL9vEUj7o1e4bTOb7sY6XNLQG4f",
+	"ypsiTcgZZgoHa39sJRhlLegZNbjfGnB5mMaTaTYUnw7mi/mcuYDlx18RsPwOOq/FKX9nRkkOSOHR+8Qn",
+	"9+zobPf10VZD55FbhVzdCU5ZD2pulsoPDC7vvXqweFi/lTS8BSz53lDGNSdiK3SxXscbgYo9u+EBEysu",
+	"bdIkegtHy6m6DXVyJ4x5MS98pxaQpQRfGoIeqGsr0IyWUyrmZdUhKAp+VS2RF+CPSMkFneRfVPVJnSPY",
+	"YwQxqYB9ab0KGX+3yc1uEv1+rpjMc5GmbDKf1UWDnXECtY+oLowAqhI8e2rkk21SPzomKTevbeXqV4uN",
+	"Cb2MQ6gGDbnBFQ9Xqmc1i2lxq8viyw3rjWd0ksX6EqvX1yUp5I7dFP/lLpalkkATEs6yRCH5VrpVTPIu",
+	"C0MvoUKcxcnJyL8oPjH5PV1iFjZv3pY4I9iEMcLoT/h+0RQjWTJG6dQxiWPM1lgpr3qKeB7VZSGNFxob",
+	"1elxsnjGyC+CswFvhlisrrvf7lx0O/2jx/1DqA/xn+1Ov902lvLSecXElfXbrB+oNb/i7yy6jHTufp0X",
+	"p99QX+yr8VWIW4mpE7Ffc6yzu21s3eTyZ2rn5zMsn7842+94z6zDYzxg6pRxRYZevlXj6tOzMwITNPHy",
+	"qfSbM/Nj4fRV3qLilgZFCqjsQWWNqgvrPScMvJ++U4IMNsUHICmhtGnvnqlzEDPZ7+sGKsJ4qbUZ/SXm",
+	"E9Nai/wklhoOZErWdFptX8makr/Ckwx355I2RYFyzapsjYupxcDkXOwgoxN50DeDONAr4YHFrPXQvHe3",
+	"IyAzn42pdrXXLs/mNZkLb92iMyfSB1AQPiKBd6vpAyyLLrI38JaWMp4X+FvR71pibXn5nZOLdq/f6/Z7",
+	"IKfvt48xf36ZfW39gjPAavmeMo8qluSBqP3u4ydHbDweHp20j2m3Ox4fRp3Dk+joyeE4Ojl63O31WOfo",
+	"iB0XahG85HEW00RfJ3g1OBzq50aX9obHJ08Oe4fHR9Hx+Ojw5Pio+/jJeBz1xr2jcXRySE96bMjAiFDK",
+	"7F88fYoi6vjB1ie4mr4h3+WtjBX53V1jT8bLWl2xALoRMc8kodlpwUgVZ/kvhHJ0vCnhBQxPwy0tyWuk",
+	"UUDcojgaC57LoqQZZ5IoLZxwtkxizoiu8rBnR4iW+0SpFEum/q9mspXIWnv/OTu35TLrF/yL7OH+WMYN",
+	"rWo72+A1581vPk0V+cB9TOf8/IW3TvMZN9Vfa2vrlI0Lvf32CeT27PV7x/3DJ632SdtJTfK7r5mMhkS1",
+	"ZPeeYOXKt2Vv54yrPZvbcRB1NrzSWV1x402FiDfmakF6+inOpqZ43XZnRdNh1Xy6kLuiup4vkqTmzIHx",
+	"yni7rtiqxC4iNk/ESv1QPX4Vr6xk6VYW2PwggQlWsS4LAltfwfzJfvvwon3c7/b6vV7rcff4Pk9Tp3v0",
+	"qzpN57AysG7dI63I1uXxvwUEreeFoG1TojD/3gZHryleKPg4Tme1+9vutB4ft//hTedf89wiBRFFxhN+",
+	"GXN4Hke8RsTzF0CEdM1My5JYKCmWl8WijWDzrva1XeVEV5S8eeXEbqlyYrYUl2M6ypRUW7Jy3gkssFpb",
+	"UfGA8ylNmXbU3BTWD7Zbj2KyYwCSJ+qITFjWJzdDqLbIGV9p/BQ6+wwAutd+YnQOADGSa5vofA/z1PXa",
+	"7YBIQRD9a205ixmZspQVWN1he1NgVHXaL58Ws1dmAjFfxdzPcTYt9NTbCH3aJTLqHHK4vRDi6oLJ7B3W",
+	"4fEPVyLvCo29Dc90qCuZAOI2/OHZBTERHHEUEsl4JHXiMlj1vikQgIVZYUdkOWOZatAW7yv0lpfTer8Y",
+	"rqzjxhZExEb+C1PETf9HMwh8SL94LmZMcJbnyUqxpUKtq2oiNGdMeYqs0uA+rhG8S/cnLkKoZuG3Dhcm",
+	"Vve6b77rmls/GL0yNdZqDX70v5rWzmNdXnnzdifcAtDn7EAZ2FewADszLa6ij/xzubQyuA8X36NsM4uT",
+	"JMYSnTJw3DDLVGSVeso6vyJkM+wc9Q87/aNOq33S0RUHdjN20nmsnmpd4KP2p/14pjgf+OF1rjdIrgdS",
+	"QqILIO9H7Np+OJAsvWbpgW4RFvcD+CjBY7kdy/9QSMgZnkLCWgFP0yTApAjAzeJrxongTJLRlHJfnr21",
+	"xqoL5wZwfqlN4LG+JrblrzuQNaDiHZBk/ft3B2mFFIMgPmD2e9UvKgB9k+VuyZ07Kk99iuilwiVXc54q",
+	"9O/QAIaa3IQSqrXdPX7D+w4+Wbd8pcUhs4XMMG4IH4OzEZDlNB5Ni/FRPw8a+uY3ZcCNlyaJZTZofAwV",
+	"Q9BZp4vXdPu20TBmd3YSy8qm5F1OKabI1UbpaiKWprBQmnCPcMYirXmCi1vWBGpuSE2yKT8Uls7AsDh8",
+	"xnsM1/KT86lIbTTQRo6yTaakmyQ72hR3cwpLKitrugPLcgzqqsWdcvCESs0LyYxRLn27320HJARFxDzU",
+	"PiXxhIvUJNn05+4BMmuRN+vmti6lTyWEAs4x/m6wDHEKGZN0WiUYRgIAS3bN0pXggPgjI8qJZKyMCfak",
+	"y7nzBDx3mIZmc36Y9WxkVzZfUPEeGP19MnoI3tx6Y9QW3F4Q0/aQivArEU8PP/tPCViTfFxIhxkNYzFJ",
+	"6Xy68rKhqgHKOwR1ZvGxtcFPNWrSuzSe2ar6p6DwA6cybh2IGptCqKN3kMXs16WYN5OF+8PLp6caSW4y",
+	"V4cm0Ze0gajw/SNJtElqBdEWkWKJNbbs3KhV7vl5QifSyQoubUZw/+Lk1qxyS6/gl5f+ezA3e63ZZPPQ",
+	"DrL501jOE7ruhqJSLnWVgvIxwF/WKZrWBFedLEB1xnmsnV3CnMr8+W3q05xbKjCP6Ksc6SGnn7ugCG1P",
+	"rEg36mvy8qnfI2JMi5U9xB8IHQEYyh/0UFuZ+oMtRr3zmSpYHyvXO/5YHwbh4ZyJoKb82vM4qQFfKJIN",
+	"Z4ski+c0zQ6UJr4f0YyGFgbps2jq8A7PLTeOE7YmzCUTOh6i5ar9w5hTwKVtMy95V2H/mk/fVzHw3Kb+",
+	"eSfes0vMsMuKNs6j5pjs0l/tqdmlkbWEvn1DJVGiELhq1x5vY2ehzDI4O5BPqzi2reItTCA/OmHnqVBk",
+	"vqaE3U61qEfRSeufczYpuagqaZXaR/vdQ6ha0u4fnRgIvc2bVPbt7OzEWeuwcX009+WIwWOPB3mns39O",
+	"x8yX8eN2lfnUjfRDehcJqOs8/nqZc4O6Xe9hIkZXkI0xiej80nz86D9o/im+QzJVMwxINU3nQsfomd3c",
+	"rTgeDn3rqnc1ZwqkN6OkSsYk+Jo4KB3abyIhhQ1A1e7hwH2TtCQWz7ATkXsI3KdFeFKbe5za3ufKLm4f",
+	"yRZ93tuO37kyP3rCCn1u7ztqehvVaKMC4iuVnrvWP29XP88WPPLEblQc8Xc0+6pS4ElD7Ox3Scx9CdUD",
+	"a7QCn6d+YzLE8kRLBGX2yxlVlS4r0/ISUGGPPAq391x4Z+XQwk6MrZANS4LtLc7uWWi4Pa6l68O11Akf",
+	"2wopvgOucTCH+93eReew3+n2O0c2V+SOaJdOCeyyY9mvrbAx+Xir87sLxMzWkJnOt4fM5HfY29SqalvF",
+	"0udYvmCbK69yvBBikRv/+oSS0DRqMxkUjl5gHjE/g7QByQCbMOiAyJiPWLGlWBKaSGHf3WsZvfRVLLOX",
+	"GZvd06S1Irtu5iFRN84uU4dGbzN/bMBZBDFBtXZXCKen0i04h9eVKNDq19m7l1itYJsiem6jW7Bt040O",
+	"XQtyXKduStdJaObbEAbGaiIZRBdXQ+urkfRfBYPY2e8+ueh2+u3jfudJq9erwyD6n6vn1cdQNvO43wHe",
+	"d/ikexNefdhdh0x0gvG3HcBNmG+B5BpPrsTf55MnJ+xsyv46v/5OHmU/3grV+Kth0aAZ1xdbBJCIUrPM",
+	"KEoE7Fs8/4AriLEbWr9do+v6I+7EwsKfPsfSf1u4yLM0Fal2+UQxuoreuQP+4km+KSKWmCqasg95VyqZ",
+	"U8lcSXtZlsbDRcZIEyF9mMiOyQxYLpsNWRSxiBiqLzMKYAs/N2JIBEMSwSekOaOf4tliBgVgjo7IaEpT",
+	"OspYKvcgIqkaNyLZaJHG2eocGATMVedGuVB0/oJRrw3fYbAlVgf5mEosDoJZchaI9UhUM1NsPk9+8f7l",
+	"f59dPNu/ePvjszf5TtN5jCEBhbH9bcHS1fZDCzA3zv8soBK6cQ7aocD3+UiKp70yErV0MR/XePM02E1d",
+	"PdeHDvrt+2fkpHXceoJO1Qiq3aSATEvYjHHtnH2l8WdQmzmWkC1X7aLaVPDIikU6QphWusimfcdN+0g9",
+	"HYGdacI4SyF6H3YkzgYcTCOqObCuq8tbLuKMEQgk1zYVEonRQo9F8aoFeE/xJ1snszXgA/5//g85KxTT",
+	"HfBnxccI+zRi86xCDYjZwEiiPplTKTW+wNmtAdfh4mFhJ8Ly/hGdoTIskE5IkLJaA/46lhIKXiz4FRdL",
+	"HmDONm0cM5QCjfdJ2Gt3yOeBCZ2CDM/qqw8cjUnxLyyCBM96Ac4XkRjws5IAhUWNRhnaoRwXj828E8pF",
+	"JHxzwWD38PzD07dmDqRJtZARqaEb1rXXImeQeQ66JhOWyQEPe+3D6vgPyXORDuMoUlN8vZCQKRNfy4Rq",
+	"kKjhqHmRpvpLMdqYTwZccAYh+SDWJWLJIuD7GsECBwrLyarBcLPCOFo7oF51QD3yRvjmpPheX1cjK/6i",
+	"S5W9ERl5LhYcNmHA//2v/y9Py4F4PyB/puvYQnTg+2dnT18/I3Iqloroong8ZkpWIUuRRjGf7FlqLqre",
+	"gierAX9riFlCADCLSPgJl3xfPdAnCAFCXATZuP447kwYgXqI6X9L8jcmfNAonXmOY6CpPqxqbjDfAQ+d",
+	"itZKUNNC0Z9CklJOxnEqs3yGGDOgm88bHvC3PD+27kzhGbkPiSf2EZKhpxwAsAPKO2NuTYZ8CdmMGWXm",
+	"yTqpu48z+5S5oZ0h9Qkd8FKdMC6yMhgJyAwk7l67FxADWzJPA9dUdNhrH2LWCIPz4ISSGbIG5wBiQ22z",
+	"Xu+cFTqTeHxtmWxIna54fOBukep5JBQpK66rRoqHHOURpVop5jvgQLLNkM7niWafB5/2l8vlPrhZF2mC",
+	"6dUivDt9XljMAA0Z47C5wIJaZyybiqhFwtY/pWK4alDqyM/njEdYp0Y9NqfZVHERs5ZxpJ8ccL6YsTQe",
+	"Ge764f2rfT0gBDxC4qT/6D43ZZ/zFZvEXN8Gr8Aen9ErxcTphIV5sv7OHgIm5yy9LP3UbQdkRj+RTrt9",
+	"SiC5XTrgWj4C+leziAjN1BPAgn5U3IqmMYniaM+Jm8jZLTJSdVhexfwqJM1wnrJrpYpx9ilT/8I5UX8o",
+	"JSIMCHU8PXIvIOHf9y9ERpMwGHDz9/47JcqF8OM7lsJH/cn+9YZ9yvAjTvjv++9Sdo3fDHgTq3dWHUT2",
+	"xKIESpqFLEbsk6LroYiUUDjg+4rttKtsp02a39HIFJTYI4PBoIG8VUmeyFHVd3BSbO0CHQCpz8aAE8/p",
+	"PPX0+Nk0Po5ZEunWG/2fzdczOTFffvxiuxnTOGGR6sUBaTcRTqaOJtWgNO1sW6ZKylWymFqh/V3u6/3t",
+	"mPOpKS2VMioFD9TQwnUvEbKvbyx8w0zyS0jgeloKAodFOlydRFROzZhq7kddOh9vZXX3pvsjKhkZ7yl6",
+	"SRmw30QIxT/VaEcihXVczDWQZhzzKDyt7QHH/N5wbc/9qvtRkiNBJq4Ov8guYWB/Ck/JUKilSgFEm4po",
+	"MVJEouQYR1CEOR6Z/UYBAcIE9Dojr1K3QSQYogmn9Jr1zcLnpTZ67SMY4BmKIjhEXa4ihC9zkcnUtVC9",
+	"ITdAgnGklFQsMta36+P20ysuhJnFk/I64hpm7FPm7LqaqJKxk3iUSewUJxxHiGOyKXf5AlLu5pjKLWgB",
+	"CBJRlY+k3mTF+IzpSY+1U6X0ziF5r2vLPEPw1IUQ5JXisGa3OVASPgMXVCxVd8iF1eB5Sdegc9I06oq6",
+	"4GEmp/kdyScx/2SDLlRbahhm015cvH5FFPvXe0OePnv17OJZviDddttsMcEbzsGTKg5pPVl4NyzzJKiF",
+	"eKNsymZ91Zw/zEhx4g8X3weFqKW9FkF1Bmuf4I0ypZKE3wueMZ7tX6zmrE/cGxxuW8wolcQjxqVrD3n9",
+	"8sKJt2+YZQMuUVQYmwV1ca8RNK5ZKlG9BP3RFNKl87jRbxy22q1DHdgFCrwOM4E4UubLysVXJBGTCYv2",
+	"Y5TWQXwv6jAgWKHep/NguzbgbMp07QnQ0law/G4SaZOYxhgGoRd8IdSRotCGRse4Tc1YypKVgZ7DPoeS",
+	"0XQ0DckVY/iYeQPT0mLcUornDKrLxBwfU4ezNeBaLlFyM8oigSN86CRglmu9jAD6KLEiocQkMFrAA6N1",
+	"cTl/ZGy+3XCUAq/GUwh+GwsxhDz5PjMEzrsRNNAm7jVw+Y3o+ZAPlLTR2OY5luKjH4NGyuRccIkWoW67",
+	"jcllgPDBHlaievVdPsStXNuY9rPi1/7yJagLbQMgs5blVOumVqSvF/3YATzzJWg4otimV/6untRr1vj7",
+	"dq84j2tJcPMrZrXhLSMVbn4tZdf5eyCIbnwHn8pfQMl1u9fwUdiWXrtT944llwNX9GrAS4ebX7LSFL7R",
+	"2/zGG5HB/YxGzMVsRtOVPrWaWDBjkrTB3RIsoHPhq538Qar7xmiOBfA8aYZlp0t4WnLTD7gO0J7RFZhC",
+	"ckYJbHQrybNFLhRD1ImPyZApNVIWQvsxFKhZCP0/aqOyoK5FrU8HGIYRSyLSiKVoIAwLMyAUY2RIs9c+",
+	"VPoNRLGh7h4qtqWUpB21itxOU9Uq9gKwbHEi6bU2C2B8KPnJFCTAeP4RpHmCUi7wZJPqoFJEiauV1vn/",
+	"6RXjZLjSdkT1ALSgVOxcvox1ebbcEB4QOuB5bJGTQKF4/6VMcdhRpmNFYTlVR3tg+FArpSNJ1TJZKeXP",
+	"f0a+/Oc/2xRVU5GAKvN+MVxBmiceMYCwijFa+9BToGSLqb0YyUIuqJtdQafR6g94WRt5DioUJEKg12YZ",
+	"P/fVGvwFt+NntR9KdDFrN2RqzdUCql8+ftFC7kWuggJGHRI2wPVbjVLT6rqtIRJzmVEOpVeMJo8jyV/1",
+	"3bLfA1GaDNCaqAwcfev7Zt014/QA7Sp+sdHqcpvmCx4nDakq3aadO5udvkT9lyZnSxOFDWy1fWfdfkej",
+	"985eefo/s9Y1HSALgbCasdwVUzkd8FoDQbmbevtELA2bQNPE3qmp6wT62oCXeFKfbHUEtYK9GK7gaJsR",
+	"4mnP9cWAsNakdW/HWjFQZElqtdD1oTQ7VxNVwwItJ87IKKHxDE71UC9hrhgbjgYNWG19RrPRlERslFAd",
+	"WD+jGWyPOvC3FBvuhFpf60R4NcdEW5mNzbhw+/fXG3/QYqRIGx06C4kuPJp7Zja0sMEh07qBQBQoXX/z",
+	"CzpvzYUQYAMoCVLI18xB8MhSQcPrHchTpJlkB5/j6AtKXAnL2PrMFSDgaAx3QcJqkfeQ19GRh/SVmyRo",
+	"4bcRas08wNnGdoP3XN1kJQtDt93OrcQ4wEjb0voFySsvwpiKJfgm4cBAZceUZYuUQ0Q3xYo84VMlPIgV",
+	"cOdzll7HIxba5wLUfCN8hkUIGchr+uS5rwNtKDIl5/Br3z36FMae36O3UN7WnSTsJlp765hlNEuHy9n6",
+	"DXGCEeVQZMqhteHCckubto94sHO/Jn5x3yv2QRtStdgtUnC/ZYV1VAumltI3qx4BOiraWk/VkhoTbb5K",
+	"qb+Bu3Ajt0qcD2l8Def7EmxrVrMpFIrU1LeWsoBQPuBl9CWqj7rinGMfg5+AUgxGDnsZi1TpIzZHTv50",
+	"ZBpzczmoz26OnkcO9yworwFJ4ivmbohueL1v37OrqEWYTkIdqoPWRVtKb+yukDYfQltPWUbjJBzwKI7g",
+	"CI7jJMOS4DN1eoDvZsWbHC2HFT75A8vunUk6Y15rzsL9wfvLBljfmk/ubmh54BM34hM/sMzqCQ7uF7ex",
+	"xvhUNCNvMMfCrF8+fUezKZhk54vshtKTtcbD1yUTkBKMzogDtai5/kAU0c0CVGJbzJG+9HIuZDabxFmw",
+	"OxtBr4yD2ZA2jcfp2kxNZ9bbXEkIJm/v0PbrcZ8H4JbB92p0NXi95UkFNOBqwDKv2VlroQJtDi1ZUCjS",
+	"ShNyD5Q+7dvzsVq1fjPhpgAybj7Olthm3zOr8mBxhgbCZ1ycGjSGkQKIcKApy7NJwLmZxhPIPuMYinBJ",
+	"wMOnJEoxkoDfwu0N4wgSy2iMyineUo6rijAeQT56Y6pLpCCZEFcFkR7QL54rwknvdk8mqXISwTs2SVWb",
+	"//Ll2153MxHF49joBOvuvfbmKyy3PT2oFA8qxa9VVLgTI8xrdW5W61SRkp3FJBvbwfVfd+U3laqAoH0n",
+	"f6kSFvACLtaL1lcJx3AHuFP7BqkBJD7XDnhwpAy4UgBIkwuNDDzInfEB4cI8rS5o7Y1E880zOppCGJvB",
+	"wuMolGjjBKxZaSx0k4iFOjmZxi2Auw2ulkdEO+Mxdg2BwiFEKGnUXh4FFZ4SjbvVCYjM/HQGNNBJ1sIJ",
+	"Xusd+mouduxwJ0d7nkX8QR35ragj4Pmm5f27Fz3E60LfShE5JbRO09DHco2qsaUbfRtnuGZxO6ge2oGd",
+	"g9khIad1n5vcjsgvCmxnwO/Yk46rpaV9SMRYavoncIK5KAHwBC14or7AxPyddkC67WDAD9sB6bUVtR21",
+	"sW0OFuhPscxiPjGENI3nOJEKCPJMazTwhjSOH6VT5qsC+gnY0BV3B9qf0QgxrErHMe7zI7UoinNjrwOe",
+	"CHGlJMaxtvdoFY7QKCIjdWaGdHRFAEa9d2ojp4xWV69cQqLEsm5ZYdpnUeSy0PvRBoqd3IdC4O3h67up",
+	"zUVU76zGXX9QBR5UgXu7pnOeVGBH/haqXOJb6RLtJ1+LShcmi61m69Qn6VenW70FbqEEBY1et/u1JlxA",
+	"0+lTqG9H4l6O1Tn779myYHYWRfkiZuKuXOo2r/RnTdG3d7J/BelswJsYMZovyUgsEtShEkavmYO9ScVi",
+	"gq75s3cvb+a/z6WXRxJquw+pZAOeiiXRPvyijx3vKOtpJ2e5jmzDNoxsslHIsOeY7BO9Sf08fd5lrI3K",
+	"hWbVMXPxQ/i3IxDiIqoVNLENcV4OE/OQ7J3ityMwsul7JWKzuVCHySfoILiiLOvcL4hgvThgNrOwgQ9Q",
+	"gofLfpfLPnPuM/eQ1d3W93NcT/WemJhaK4LUD2P867ErIGvIJwxxzWvBEbewLgTrS77pIeQJEWwSBLO2",
+	"ceSUquttXt9CKE5Xx+DoClk6BEfvVqOsL3licvJaBrdy1/5urSQ3t4u4b9ZGFziXRf2obYkEDenFDAal",
+	"xBLW4+rjHsZKkocyWE+pIkccI3cBtj5xkqBvt2DELvilIythQLWNPBCSphquW00rZONeQ0Dt/klNRQdb",
+	"wsNgXA/14yFZpnQ+Z+len4Sba3ls8JXeq43EX3Lr/vymu1pK2l/TUqK5oPVyKOpzlZAH+8mDSPUrEam2",
+	"YLa/Oeno12HUwFQ+UOJKZ6nbxryhref5PdNff6EEW10M5dABwFtZPd7ebu5Ibm39sEC7+/R0u9KaxSzp",
+	"8IL8Cyx9ltshDPpWGlcxmhZ0vRX5POYRS0MyglBxTE3gNbKhOAdlqjBScFaIwQ/KID+zP04xK40eFpxJ",
+	"LSJZjDBA45raJ+SwhTgvjbRn5woPg/iZP+WMGaTJ5wDKlQFKkPCq48anUi9xDgK2GawQzntpf1HyCE1H",
+	"0/iaRWHgAuPUJ50KICAhdHQ5XClR0gQdur56JXJKkWZOdqFQEQn8UMkC0EKBWMYJ41myImOWJOhe0iGO",
+	"NuRRJ821jMeOAxK4YZcafV0YPBGLTMYIEiDZNGVMG6HBFxZnuStswMEXdmqlcpsDUJEDvqpOLeOLmYRy",
+	"2854ICDOFR5rkY1w3NaFwuUgCcBGDDhwzHBky+ldYuIkQEXYyoZxthYB8S7HyO6mKuoXzzRpYP7HbfIa",
+	"lCsD7vrmW7XB3+382rlIs53fAere/q1fZWoHPZddMSflEC7FH13mGmd76EkuYf3VRfSQGuIbp4b4usHF",
+	"OgKkLvZXSbua1yqFQLFJ0lxzp1gObm6MvbIIuQPPfIBM/TYhU/cXu1EnvB58zqvwf8HK9PdlOjXQfyXL",
+	"pJTLMUtJ02Z55Mnq1qbUwJeWrGBffeK1r+ZLsLuJ1YtE8+RxLSav2slM+tpGHZslhNtJsZW8dPSekquF",
+	"P2IYhOMP3AlSwIzAnlAFk88vVwEWczJcmUiHAY91AtMmqhQttc6Xw1Uzjvp7SqpVIzOIVJ2yTO2TEljj",
+	"rG9ofcDVDgTu+YujwOT6zCts69xdRo+jV1py1fSD4SlaXvWZcvMUBpbkzBp+7nO2vLRr5GY0cPipm5zk",
+	"rBy9ItX5h0wvBqoQu4lkXO/sHY1MizUojOTdq26Vip85UeK0CIcoZVnJ/bVKjdIVDdfkiSGlNDG6FZu3",
+	"VRrCWcwx42/f3Vvz2Fb+aifppD7LetZAa4rGllOaKTp2sdQmUkfTXCzrg+dJIXZ+njKJycahNYiEv1Ug",
+	"/IXeTz3qC1ET7nnH2Lb34JneJOAW/Nftr2U3tSSO1p916Usqp2GnJCa7NLwjA9DR0HlWFkVjNqM7BvsN",
+	"MaOxh5GJJf8tgQaMaXV36/W3MDDrcEMjNuTJpH8T7m3DL5zoSLjK16O08gTwjnlyKsTVGnvknUolZ0lC",
+	"5EpmbEag261Db4iJvBnwXUJvvNaccxjAC5j21zArqJ62tSm4i/PHO/s3z53orptD/Pj1JX7tPwJfQRwf",
+	"8KYpGeAk0841or0WCRcp1iEzmkTfLwH6YQaL1IMu0NEMUwwgppkvRyF2W0zvjJkHp1k2b8q9Af/w/tXe",
+	"VrmeLa/CY4yZtwfcTb1tM/1DbjB1ry90qr5qUBvGs2W5dKar46rTg3Zbm8pQm/oHHOaKz2HewZroiJwD",
+	"3F9wRN7HPcVGVDr4qqERyNTqYyKcA/k7d+z/NsQeNWA4Hjlu2WEE3GYcVcd9A87wtx2cjLh2hzx3uy6s",
+	"xLQxQdzdSk4D/tJCoZHByqXJU4HmGVBuUNPRIOpWKTP9gK8BnpNmpknEgZyTKuJ8wEN19sNcxxUa1APq",
+	"ccihoma5Noi74Nr0grdOVJ8WrsCl16Yyz22GhZ1tldbJCcTTAXrqDb5SdBlnzskYxzwK1LLyEspDcBY4",
+	"pVpYBMn+oV4+gkycRLQ9TERbSJrebXhtidvZEG3q9I/3j3JXq/42fQNVTNcj3TXFIBEBMVRJYEmxPoxS",
+	"qfG9B9l2K9nWJnW7Mb8KvoZaN+DnjENtPInCm8mZpvOPh3CWMoNI0CTz4f0r5yxJzRF0C3Nk4gHRKcqt",
+	"6XQkIGVzhk40qV39LIkVE3wkB1wsMqhk1YQbKmV0NKXDBEoige0Y+SQWCdzL88FiuiW057nqaMrkaKGZ",
+	"R96NNiUV6seh9Hkza2XO67TB0mskZK7yemOmeN/+ku4teFzBT3JvTC5fRLWkWl6oVckLBElkiZAfLHRf",
+	"yUL3W7HMMfDO3krAvGKrXL78GmY5zQAUTV+xVY7RRkgylU6x9ALLi6ObMrwf2SrndABhK3yLOW0Qdxux",
+	"eSJWamAyIMtpPJpCqS0lZcH4+pg2ecABgwtWFBRBajJp/shWO/BOTs7PX6jO759xdn79jPP8xY9s9VOc",
+	"TRU91HEbRULG2Qw79MAjf0080psR1JJ5fvjVaXJ4lzp/a3iW9YmtwzaXUkFKxkw6Xft6kY3BE5gVXSz5",
+	"gM9ZKgWnieuz5pFbWctX1qtFipW4EFOcj3i7clzEVuMa8F3Kcb3JV2abklxbD8tblsuU4v/D1eWyq7yt",
+	"qyVf5wcQ5kN9ri18TNw9x4YrOl9iWsMbRHigDmthxMWohnzaKJcCvtgNVy0FNQQkilM2ypIVAgowG4XB",
+	"INjghUKBw7wPJ5qhRd5hGAZc5Sb+wh2lG1ZRji5XHBiSY8QyYxHaDsGghi6gUvZ4N5jFogxpkqhR5MkT",
+	"RzRN42JEhxKm5iyFoj2Cy9AN6cDC2RDV0bRyVzlkA+qOWoRtH61WGt4TwG2B0DXzCGmGUEd8D+GkyQqK",
+	"13Ln5zFNpPrddHJKhitbXMqWnsV1wbKnDqi3ZgCMlEt/4Zv6Vuvjc3l+YntvBBpb4pCgqUkGVKtGz7VZ",
+	"pXjdBRgXEfMJGVHJsL88ZMQfuYJ55PzBKy3MakxuH6pCyC2DVVQTeeq2G4Wr6NrPC0buJGBFke3Nin0+",
+	"hKX8QcJSlNaF4ZPbSjiWRRrGEBCmmKn1AOUP5Cz0QRj6NUSkfC0/+deUnzIfSTqilP2qvuCpJzq2KRdD",
+	"GyLgoIuTeBZnZMgSsdxrEawLJgm1NWPAMgFx8vm4AoPFdg9GWd/E2NMBD+1XTl4+yhElXwo0ccqz2ks6",
+	"5gPezLGhJXGOQnIUkZqsAONTrKJjh+GVo9CYpksXumgisj2YCAydfjTRvqmF6JbRxN6CHM8EsirW/gfR",
+	"ISBanc0EiaicYlEz1RbIl38BeYrMGOXSU02CdNsoVeinUbzSj7cDFL8gGtjzbowBoDgNYzyELCjLmGOV",
+	"+580apvFauOCuqqghmocOaypy0Y4QyhbjbRXKSJxhnNWbHnMaLZIGRkndCJJM4ylXDBpQlND8u9//e+e",
+	"7bdSp1T1Zpe/qQQV/aKtMi+n8XzOIqSFt9zgrAqYqXLiHCy/3z7cLV0LyGY6ZYv26pNC0pYsr6lfNEv9",
+	"+1//+yXcy0uEVA6caql4lIGc6WgK1PzzoPF/xSKtPtJp2xP2J/IuYVRq2XaUkZV6o7g/mSAx1C6WSjgc",
+	"ND6GQFEihS7emdNvuoEzrGToYqWQ1hY9wbrCMVO3rOoJpFCzAHYCbdQG8bP1TioxYqVGa9mHFrtVIzE3",
+	"+l1L76Op7KtadrLzoNPSlHwh5IZFXwLvu7lOYURcNXBHyNVg+CLfVE1ltdUsHWYJ0ALqLTdDtE8X299c",
+	"GdkiDjlbOvBpSEMgSZguOGepvMzEFeMhJnY25a3V+ArJq/bqywObcOL7LBCs+7i/EsHFDr4qxNCGY9ej",
+	"DPXm/WYRhoU1dqStTfJ8mS9VOaSPgw94niAFA1/uj40C2F+KW+Ud0vWfBtzmMbIdLqQ6qeDfteV6v2G1",
+	"2bk96h5h1rUKHtAk+RpO3S0g58+KZQx5Qc5ATVGnYavwUnP1u5Y30oTa78kKbVzogUUZ5Byc6jvmWSkk",
+	"UynUcq/JpkLWJ1Nxk63UZ1Mp4Acg/r5g5EFQPnqxa81XOMNag81ZkjzYbB5sNr78EElSa6opn78Hi80f",
+	"1GLzBwrqos558F6ttWAEe92ORXplkVQ34rUbKwid8VUxT5tkrJR4wSmbrMsaM64L2qBVIxhwf41k50nj",
+	"gttrqbW+woo4On2D4w6rWqzQixTzCabdtF4hTLuQz+UUvYpqyR5J19ARS0IzMhPahifFIh2xRxLh9VCg",
+	"EuIybYehU+YUMPBG31JNq9b0/azrNLuSPHhZYohVw7Ri8IjgrK9rYlrcfa/9xFFyIQLfwnKVGBNHLE8Z",
+	"W1vlFIxd6xXeYFu12Mm/qw+QeRLesvSgB00zG/ftGRhI4pdanF9Tv9VnQsF+BrysFRT0XtwLq/Sqjyy6",
+	"HKdiZtyjuipUUR32STWKHF1l99vpg2oWrV+bTVyPu6B73GFhFGf1vxd8nMT1SwR7Xg0Aq00atV0J4TKe",
+	"TA1oJ50ILPE3x0tsttkHA17j+KqCBx6UFVdZeau25kFdeVBXNpmknIw9D27mB6Xl1+JmRifvemdz4S5C",
+	"Xn3wGYCzX25+KTnQXQutCqHRMCB0JvhESds6lXIt3I/Mk4VBSFsIHtxGoDbkzmzg8U6m6zJaz4HekYKG",
+	"MeBKQt9rkbM8Z1YIcDsZ2IxW1VtSdTejmZIq8ZyD9E9evfzxGXn0HygmwGxRUPiPR2EffMH7knEZZ/E1",
+	"I00qieAD/k7IbJKy87+9CnJvYcpGYjZjXM3GBCPrRHHhf2jB9DIEH7peVQK4LUmWcRKNaBrJFjH3jpME",
+	"O2V2lYxHO7+TYwl+ezGGWv2B9Wy7V3RAwoTK7JKOsvg6zlZQXNngydRaxRk6WiM1dC4MANFGVMPnas1P",
+	"mAqBjvMred9g6WJJQipHoQslbKqNC8gCU/RBDgyAHiSxzLSH3c1uXAen0114QHBDoR26azM259IG+RYQ",
+	"OLx+6yWU0pXFPmUF3RyodraQmTmlpHn+t1ckVIQcBiWSPS3QnloWS2x7RRR+FFM5Fyn1h3sbUP72Ed+V",
+	"LJkg4CB4JZYE5PRThwQDh5CQNxTpEYbrCxAwlFEIEVCbr3gmRCLBg0EjPxKNoFE+EY2PweYpKGFLY5Vj",
+	"wU8tXQOh141P0WphbPotJafIkdoDPVb8pHqsGcwfIUM1cOiYTywDfJC6HqSuO5e6kAXnl+wQYWrbCFsZ",
+	"TdPbqP6O7DSlkuj2AAllhZkBh6PVr7kpa6ScUp5PLGSRqzTzRN0VucCkk6E8WBCq2fZwTx5sCA/VE/yW",
+	"A31oH+6ohzvqa1oGymS3xXWlLqBi3epvkDqS8lUGMp1qyUW2Ey+wHQHcXA1aY35pBjep11CeF855RMK+",
+	"KWm2sepmKZYPy2aakmsD3oTsEZjYoV9M375VZslxqU4nL+VJduqC+bJm7urO0HYBC6KPxGgxw2zfNIfU",
+	"B1C+z01YC6uj9H8KcQYk94L2XeuA664sVM5cr0bnnsoR5Y/AeTNMKL8aNALy73/970f4/5cvYUB4nuac",
+	"kNC8mcP5QzIU0crA0W3GMg3tdwaNkLFsijB6SMOkTSKF2akT3So2VQyNQGi9i/nXWnQVsL8E35E6MyR8",
+	"9/bclZDg/bywuWSbYZB40IogaDV0NX//Km/rdkVwu2pZHVkxhqX2DTjUUtLlMKV8NNUTx/JAl8a1aqH/",
+	"NGXoUSY0UQSDdeQB8i9GihJtTC1UYNsRyFzFRM/oKo8gQTxzUL/863HOz0X6ATNGbJlaxdZkXE4FWcZJ",
+	"Ak4E52h/q1RVNy2dfO8wb73E9472LvbzAPp+yEOzYx4anVVru2Q09wLF1sEgpRw2u0DHNuV3vSjXamAp",
+	"xorYy898HeiiviaUD3BYEK+zN+Ceer82XUEKRewtHmevKEU6eDNEbpmp75i7EZJM6qAmKld8NE0FFwvZ",
+	"L1jKY0lmNFWC6JxxqPgSmfeg6DeONUJzCrqsUE6NORikNUpjSEdXauo8ahGTdgxjFQYcghWGQiSMcpQf",
+	"UybBwjAmihajRaIatLlrVd8mHUN9GtlaZNI2OrC9KWr4vx6t72jgwPrF4cbSzIRFrd9Y9eoyrlHJvzZA",
+	"DcT57E6hoRXclD816lqcUVBvWFyH2cxL294NZlNnqijohS1ylvtvq0Xp1IiMtMM+UUjoovGSYKTkE4BF",
+	"1ufdM2WfitkKjcRoIxrFjMlNwCgcvq6YVZIqy5jHSoQc4F+L4cwDXizvFvi5Y+Arhr5Xk9XvVsd8J9nE",
+	"Rcn4D42d1gYIzK8dqFhNE7fptN0aYr3wnVZLP2uopoC4Ll3DA77pHvaSWp4tCb7e4h4m5WsYjufme9gk",
+	"FdecRhgmYJvY4YSbwC4LwY7V/GEtaXKaF9nG6lNQIhuj1DeaeQpL3Gv39gJSWhlt+9FWmjBlahPyX4FX",
+	"5IYVHAFIDyEO4dJjEYB3vKH9+H4T8NParmBi/AGZvkg5gmGEN3AYa87t9TXQgTMWadJI48k0k6TpWtTS",
+	"QKdq0NRTCoHcQ3DEgGtShfmAmS7Gsom7yWR3lBthy8wIStGu1NhfV4pwR5MaaUK4KTU2JoOLR/A816Kh",
+	"E7AAsns55dXamO69ys223g5Sd1t5r5cP8+je47kLfdyHhu/r4MuX+78ua8EJIorHcW6B/53r83UStMl4",
+	"UKBCOAHIEo3N1ZQHdE6FMSq7TOt+JfA7UdVfq41f7RQhAOWHtX/8/iK5voJGr+dw3yq9WysGu1RXEWRm",
+	"KUIiLZFxgdq6uk5kFieJibWSJOy2O06olTXO+tUIsciqSkKzWNhPolF+nNAJQfipr04XDvXbBxaV1+xB",
+	"b7+NGqG3dffjDyVE1qdV/cphmEV+geMLBhwCJVM2YjxDEdPJHF2Ha8U6eSgWa9ARSuqCq21iunXSDLFm",
+	"82W2mrOQhG/US3unSkUBSgvxLauU47d4onVVZ9LUz16asgahrnwMo4DaPZkQe6ckjGhGQ6jwrEuJL+TU",
+	"FsIQY/ysRwZZYqVtARBWyxgSh67LW/kMd3VnzfFXCYGByWwLgKlQDuFsyaShmQcUzENO6m34KUbKV6jp",
+	"fgw0Va48FunVr8NLokayQa4acJ+NZku5ykJjwP+uxDOo5R2xlAwQ8oPxtSlLEGjQyCEiCdNSOhbmI3FW",
+	"FdNyacvN3mbKrCUxryvMB2kkU7rUNdg2VOTLw9CpydoNUdO1/pPnIr16r+d0n9bV5xCBrilO8bLt6s/B",
+	"muvVqS9CVzfrB1HuFqznPRy8AvPBNAL741TM7EH4mqzo4LObyOAu8n4E6wEs1tqEpIW9E9X7bdErBaDK",
+	"oReoUpzrzniVe0cvtgb8PRxJqfNd6MWC4CTIcwunV0mS5pfilG4BPcQsJXkyjGadFf0cH/Qa03VbmxtZ",
+	"8zZXTAhswIWm4jyRiF4G1fiTcuOmYfMsrg+0jgW+/Uo6Z8t1VwYp3BjBgGuoSR7GUIP1Wn8ZdO7vMtiU",
+	"9aN4BTwUnLovoE/xWPkBPutO1KkF/65toubdYjXeMrPYGm50h9lXNuyxg54pnvbqWOtPejnBymvqJlgB",
+	"uLFlpDoB+S0wT1jeutbO8hr8W7J8/4H/cqjEAWvqLHoGKRqt++B2QuOmlfRpBcqLfFeLzMWuHhl0wIBX",
+	"QRV76tbVB8sYgtRyVqQmLrIS8nW3e+1WxTpewAr/PmwezpR2t3wAqT2YOn6zpo6vrP54T3JefMqCRLbS",
+	"gk4x+YEpEQsRM3i/AFvo3yp18be4mi3rFJX6ExpOotZvt/v2GxfTrRi3pppz3g/4yKsPbb7wPLXL+nGE",
+	"9yjcBeEiTW5cj2ORJt5yHGBs1kUkQLsyJdcQFpNRjHWOU1suok/C+UJOL9FCGOL9GWLwyaWUyeU1S+Ox",
+	"ps+QgAqZh0tLAvAS1DoITgn6tQcQsCNkmmXzptzT5d0thKTbVdOF/Iww2ZeY/IMs0iSflr+0RID5JU0y",
+	"R7JM6XzOUnXX85WO5TZFLjIBOe1soYvN6Cko244E+n4xhGSNU7PZmE7SR6mAWjlpHZtM6ps6+NxXOthf",
+	"sKmf1Ya2Wi31z8cvFYRm1RUaRe41ez8AFKeH+4CfVJv/FnElKKbUq5JORfffMxDl4SL9yhepagL4QDX7",
+	"po5USRmVgmtulk0pB//Hh/ev+puZy87c65vc7DcFDwWNXrd7Z/sPF8wztTJ150RdXG71GlyUDTdXWXI5",
+	"iyJCcXcAfroO7KD0chBM5D4dZyzdp4guX6ugH3xW/1xuCFK6A+FlwJ8+e/Xs4pm1XnfbbVMlCmyJf/4z",
+	"aHt//jMgBQoROiyCJXgkB7xghgQ8UMo0QneppAgo3m/MBS1UDCMms1SsmnG0Fw64eb6vCyZJCAzSz7BI",
+	"m/6chC6OQZNcTNmAg/duhMU9Y+OKsz44dNeZTdOSzSIPcBuyRPCJHACeWNd5yxc0x8p6pQ2gOB0HxCfu",
+	"sdXb6D00aPueKIEGBiTVucO+NNsoehjyvHKPEKkyYemAh7qLcLdoe6jqkm0MrLIiyX1bGrDXaBdLQ5EI",
+	"rX8w5rZKmSIhwVnr4QJ/uMDXXeCGDyhK0kiFAgd4JP3N3ejcn1YO9ham7W+vrZdD8mC2O8Xl3cF1dbaJ",
+	"f5ObsO8iYzQmbs+VBXkG1DjyRCraiUvkVCwRR8cc1R3SlqUxh1KQg4a68geNcO+0VO/AjY2V60Pg7oIh",
+	"31KVctSoB5b6wFK3YakVfuqw2t8iMyyES67lhPcFT9GSbJGX3ikqpeNFpeiLbXc4yuIrWV8h5oBkQpxW",
+	"uXHKiImVhE4ET1borayPl0yEuGJRruMv5ojhJc3trpOxSAec3uDeMgATDY4xU23e0rhs1CUwpI5pnEg3",
+	"J1DYJ9tac02Nap3oWWnWAWCI7ssq67sYn0Vx9se0nn7VK9+G8z2YUB/Ehd+euPBgoP2DGWjLUaj1Itqu",
+	"5tkrtnqAT20MUT1LktKwIjZPxIqo5SMxSFpaNO2TYvgoIq90BAbYgZuYv3LCwoMchRUQLtyk2xoBUwvO",
+	"egr9/6h272uYM8/PX/zIVrtjppxlelCxH+7M3xZ+xyFeh9fit5fw7a8QyKPGBZrk+SKF1HUxn5DlNM4w",
+	"gA0KBl0xLCAkszSez3VCXA6uBmToGK+gOF9HMdkrtsrR+uDWydinHPwrdJRDno/MGAKphDBbQkgTMP97",
+	"gY3d17H8pyTM4izBsF5d/qc14F3Vbb7+vt5B+cwqZ3Y0JU3BMacx8WQsg0gOjK0mYqxlMIyodjrc60P7",
+	"0IjqH3g3B8VZFCarcyHp+epZupOCJvKJHbbIWxNtrKvJOtPMy81imLVuBaBPsGlK5d8pxbNbCyI0z17S",
+	"LEvj4SJj8k9hv5ikTevQasWu2OqRHHAny07MZcZoBOmDYDeAYZgxSMJ19mSboqfwtuPQu12KntoKubBe",
+	"/sTT+J4ShLXAdcVWA96sNKG+rtZ8CgaNccwnLJ2nMc9sD1rynjCu7memq0PtBRgDCltqbCQ5ol4nND8/",
+	"fwEPwJMODeS0OuA5K1VkXRlrZUjrKv7u1YC1rCRxT8YGt4v7sDZ42v+qYC0jGtXjtPLNDUxiHMhuYE4c",
+	"F8syD32wSTzIV78D+epOUjAhOsnlkH6MUlEw86u6B5+v2OrecEhW9jorsP6Fm3c6Kx/1Hf251pCfY4n0",
+	"XU3iTLJkHOhOEvgCxJay0NJX4pF6A1P7o3RQMFFJEsWSzueMphIChAlNEr0gs1Y9ysoFUyGApZ+LEuXo",
+	"Tp1EuRma2h2EL5IkIHl+xNC54bTwqMg4RJ4bDjhCpuphP8XL7Z4Mzhrrk/e1AeCTk/JvMgb0gXl/Q4My",
+	"CBEoWXp4yW/XA12G4xTU7zXa990ic74GA/cDcpx55bAcH27mq3C09TJtvjEPbOuBbf2h2VYBOLMtz7o/",
+	"DI0jJN8tkmZzdaKOH1+D4vaO8Jqq7I4GO7lD8dV6l1Aht2LuGAKnkk23OHbtgk4Od1/CRYTE8LySveCs",
+	"mNMr0NUQeDmhRHCjrOlKBXhrUqM7xAf1qfXkZN/8UeNTG3C1QiYO0/+sVinsU0ksMxa1yDM6mkLdfUgN",
+	"A0Xi4H1FHlCMicp4pDO8KCUkRC+kzeddrJyVl8W/Ymzutid18TR7WHXhc3wGzMAm7T1UQrfPrantv7dF",
+	"hst1+RBea1LcUDrsR8bmW8xCLR/7lBUrsv9TTHlNTXHzcW359d9ybgZc3t09jXqpH/Iz/IFSUT4Y4+7O",
+	"2TmzbO1Xla7gNwow0ZH2SiK7Zom6S4JdMSdbFje5WZ63vMYPZOK3pVByUxz4HAvXNva0JVYX6TKnRg9w",
+	"F/HAfaxg62YXtXkwkepd35kR3BwRYRrPtZvVxmguOHqXtWUTnLIBRG5CtdmSNCLpSpImg/IuqhlTvyPP",
+	"FgFewD0okVp23hYGgRA8RTXVNjrtgHTbUIz2sB2QXlud2KO2drcqIangKXWLDXe7oYlhxdpzBCNsbEyg",
+	"3g6ZZ6Qw2Sj0ezp+EHNTEFLNTtEnIbo81VB1MZLIyGmQQrbx0RS1zWkE5ge5cQnXPArqtOjyLHh282md",
+	"khg86tZdrohUTwzghmII9BotZnOlb+Amw0hbNlY0b6A+MlSJoLskqtAyx735Pwvd3JMP1NfHt0haYeS3",
+	"eneoOcM+V6g9uQ8O0Adj1F3LXI6fyeVZ/jaqPOQPDHPGCoKv1KUGYOfaYoJ4s+rrr1Klq69vsJrrK9jq",
+	"EvJ6hzWg686zV+jr/eCzJp278BsXa5WD30F3Y5BDuXRDIF88VKYFSwxkkapU4ClzkgHfXtYM8MquyFzA",
+	"hQYch1FKAI8VAKFkB9zEjySRU/r/s/ftv43b2L//Cje4QGxAk6TbKe5tgsVF2k4f23Y6t8lgF6gHEW0x",
+	"tjYy6UvSyXin879/cc4hJerlR2I5j/qndmKJL5Hn+eHnzDAzIGRiKL4L59UIqmCGZBZ3XEti77WKaUEF",
+	"Q1LbPwW7wn/D02XJ5KrhF+SU0QAMSYNJjMYltRR7jo0z6NIJ2qDb6kGmfc+0uFVIbxoNDtIEfsED7PYE",
+	"ndxmG4NYx+tmRreZaOroN03D/51GvyorXVrVkJz+IWtS2VcFob3bV8+M+tjVR+TNNT5Z+ezutfZ2IiVl",
+	"GmWvw59FeigvOuCkOSFp7l0Fes0MBzig+QOFKC+lB2pVaJUuijOgSd7fSl4b/rGUaAK1D7FNxGLK08yF",
+	"HhwO+orb+Mx5kiS7YSJJaCJ4TNISlonuJe9a3s+WhN5fKlBas0mq/mOa+J+cjHiGjAtTvz93yrkQmJk9",
+	"7qfY3wHpgpPhOyVdWGZ1nw0kXzfQy+oXCdesm/2IUd1ywHODMG74YlMIl2LvQRC0tzQmBwvr7kzgfqnS",
+	"1DZ7IeXEtueRoOvOef0QGOEROx/I1tBrOe7aGl51Zapq3um6IdLlBZk7DTU29NR5ceZNA46PonILJALs",
+	"lTBIsY8z7uOMuzJZlgQalwvGZ+cE7aOWK6KW32KWo2YBHprSWLYSwtRipkxqlV4cDzWXo4loh9F9ixvf",
+	"uLRpou4kfJ8r0A8x2VFoUvWP2JtboReMGnSm10AWXUXMKG1JPOAO6g0XVpCh048Y3mfMZfIEBNRITaep",
+	"pTS8r0Hmyh1rZcUIcWdvA0qFhJgWirvGWTaQfoYFr26dUwEM3LzCIgKzinFjJllMZ3ZRGAh/NKv1X1Jj",
+	"v/ELuguAFHW2LjKqmNOhYcWyuO/xEmpJTjmBif02xb0EWxW8mTEoagcH0ektt/m7/b2We5kIpuAUD4tz",
+	"6QVo8etV/mt3wKalghTjW1jcxAnWHCRElcnnM/JIYcgajLNukEPgHr7uR03DG8jS+KhQZUzrdkVV2HES",
+	"Wlx3BAsaSM0lozqOJPguhL5NRyJyMtvVUDGeYRzGECCOrfhoT2ERcaONU9jg13MjDOvF8C9cn1daXKMb",
+	"xPF2YX42uGWjjJuJMAPpATQ5TIFW4dCwGbcT1ot5zIbCpIlgMT8exv3TKi/B4IAmQEMJaQXcMao03d6A",
+	"x0FRbXxvGeJXqGBxvDbtUZMRs3wM87v48bxB/nkOKi2uhRZyJLAh1/5A5gq4mDv8HnmuCpCORk0FLN7d",
+	"ROWCGSvuW1VvAL4C0kcIfYtGz0yLV1qMRHor6MsE9w3GMA8kyGSaU76QtawPjgc0/R0SY/zH9blgP6RE",
+	"meWOSF4c28wER9JRLGR9VjYoEDaGB8ojV5y5gxQiMLlTB+tnuKXgLzE5UhHDDUfVZLk7TSKBRmJH4VnG",
+	"wB8adi3AiJEYzTTwBF7aFbh6YUEpJ1PC4kisF7+Dtf5RqZu4X7JvyAqCg+AKK/lJoEwhySBFew1VZ3R0",
+	"E68Iu+giUNHQ/k4hUd5ia8dC0ccIgxDb6TiPVRTTrqSTcs6XXLs1qe4mGR6ogbr4xkQSSiS8AZOzrcDT",
+	"red2XcHINpKLWlw3SsUN5V/hf9A4A9OpIugeKJeekUleM72VpkXw5rc3XSLmTPH8YpVy5SxGk/RWJHuj",
+	"fM/xsciVDePupK+y27cQAzn+RP+3FNH1UDMea8pP1a0gMLNTvSV0999LZit+AW5Innpj/tAwAvaUDOGl",
+	"Jj711JJFequYmY8m/qEifVSKGfz45vy7oh3CYoUWBJaF/Kra9rd+4yLwIWzD5YtCeerWo9fU0LvqUyMu",
+	"8fhS04lv726iENTPzY05I7gRGGOYInJUZsoPJ/gGPc4yRTzkWlxHeN9TSdFvLnb5PcUEi5aKOSF3HlqT",
+	"A1mYk+iMXLsMNXoePDNV+/L1yVeFfUlVV5QMrcvQiGSxA2qVDcjQPGyxIFmTAek9vCYLMmIxnqoYSV/+",
+	"K7Rq5iENN+UOUG3LrSkPYyu5KFs3rJZIdfQqcz7m2o6ry+Blm+ql2AJ7tb5VGoW2rVSX6I9lCpx8tavt",
+	"Vzjjzaqr59RVv3XVluoq3JaVBES9iXW0VCvVzXq2ThsgcHWupoHgpsEQIr4bWdljK+9YOddm5S2rH4Tt",
+	"XkMsVw0lJ/tlpjz2cnYncrZt4z8VPGEtBdJ1AmQ1iQQtl0uXbOaZHTvBC3tll6NsARqudgYrt9R7hK0x",
+	"kbt7HlXIZkz/LLwhvlma59JD5fxeDXZgUY1gCXi7RYCH93xOvepL5Zg1OG5lJ5Ybdiey7Mhx01Qmz+r3",
+	"633cLGzap/AjJtVQJQs4FSPxCuPnhoq80u0j9zOZ/aal9qtTz09DAUVI9FugGZ6hjR9gXyuMSgHPQSn6",
+	"JxcohXNqhhKh0j7q91dXW+6Arm8Mb6hB5nKvQx5bh+TfgLSI0x0hQLtQLEWPFZVSR1X7Vp+OcGeZkmPi",
+	"UH5pIn4vqP/igjo/blsS1fTqlmCoCG5ZjUFNJdPiVmjj4Kh9yphEAWqI67GwA0mJYoqlW8O0yAQ3YiX+",
+	"FAZSQE8HcmPsKVsfenoJC7gL2OnvYqYu+fheuFNaD7f+EYOnBVYk2uNP97L0BeNPLR3OBvmIf9rjTjfC",
+	"nVo+3j3o9JKPu0acNgA9L/nY66oWKJTl45b3do8ObYRSvj75CjPfVC+2kvN+fXJClc1yBrqeL0IH75pq",
+	"zTqGRev6bMpvcOEZCgsstSVh0PRlLB+P6bpVIVfO8hsgKYkdhAZQQge1bET2ArSC1d3GE3sn8NqsV/vF",
+	"IFPDYjnPMphx7KyBq+DkxY7GwCrtoB6Wjw9zwwE2G+wDLWYZH6VyPJBcLlgmri1TtzkvhGSC6ywFy9sb",
+	"NO6r9dsBmqCau0RnXvJxd9DMovGd4jJzk6YdmGn5+HmhMr2QfCgkcz0JxNYXQNuAYe6xkXuDcY+NtCjq",
+	"W43KB4AioYHjT16E7BISCZqu4mZHbQBJ5HoggORAEkKSBcAFaqodteBBMpaPaUPcockHtlkVKBiKO9h9",
+	"OVqQlcCCEUZGV6MFXY/tGDqvxLsF0C1ReR49R2bLk4HONaqa1uXdg+b28r4h2Nq4iWrC4MkUQFsh5buC",
+	"g0HrVSjYKokKfwLDbx0QWMciboVJX5jze/zXXmTcT2Q07vYniPxaLUA6ToRf8vFbPhXrYL4qhuexMwF3",
+	"kK0vD7KreOrRxlHROo2bGUgfCQ1DThuFQIMX22ncQNw3XhiCXV8mBw2CpqGxPJA+4gXtfF1t53f3Yz1Q",
+	"sCTA5V7qKMjlWu8ixFVuescBLlqzJQEun9N82fxnezv7kZVms+h4tNspX+9q/4EsnXCDmrkk9OpTbJeK",
+	"26ygX05FIOj2QfGkewPc9gqT7ivh52i5oeu3REMb7Qyjfx1FebIrRTnHhU32ynKvLB9VWaKk8fnsXKW0",
+	"q5Kno3EfrrxIuNEaVFPq20yHmAnXD3c8Wz3J8+aaIRF8l7x2ZUm9eT4IhEAcmoHEx6hWevAOPIY1LPv+",
+	"pxJAPC+QXEGW94/YD6nPwgTVn7EpFuN/qBAkEZJW2KgYt44v1T1Kj60EAg3kq/IsN6M5x7o9NYz8WhAl",
+	"924wMbBGSoMfSMa2iys68/MNPiTDnYYJpdOAATaVjLvVR1QLFmrER6/g5F/RSOGtmAgebIGWZ42sFUGB",
+	"ZOwTUTVgl1EvqWFJavgwo2vK+VCzVN6U6jYiJ8bXQRLuOtXGsut5lhHKx3PhYnVLLHxaFSo/YI/ewsVZ",
+	"Jb691Bckx2pUVOGx5X3aiku5dj8T70ZQyVMhl6ydcBkwwcNReX3SZExdwODe5RVaurClwi66MKga2n+M",
+	"UpD40ai6dnscAnYbGwp7J4SsFXCAf+PeeAQsTiApwKwpCYocptNbD5zjm2p2JTictbnwCuBOKzlmdjET",
+	"1eY/eZlznYrM1dgaHJz+4f88NWP/xw+f0d/gDG9JBpdtyHNBKusUaS7TKQr3oesNDzROxfVLLeQWxZTb",
+	"0YQlYpThGSYso5+J0rmg8aIlZ8GpVFxusH42EldwdF9OQqdUVGQNUzu0hlcYV9TbW2VRi+44DIKnu2D2",
+	"q8/M7+dmheJ3MyiGB+mVbRmjKFkDpe3qhmA/W2FrN5brZfCbc7koF/+q7qpeUSDJocoC4Ctdv40IfgqO",
+	"mfhowYLPfJv5k6mkH/pH7LwRiVNYgmioxjDwq5GaSxsHV+HwDwganAgGjwS3Y2I9l1Joc2XVjZCOgDf+",
+	"0hUw+FUl6XUqEtejVCSH8goxdLAGcsIJNQKNw8dvvgj+XsLvoVbvtihJa0BB+nH6AmmwMb+kg9wqPapz",
+	"DL73mV+ZR6gqtqHgqdwng8msroXXkTP2qKfoi/VOkZdqpTMEJlNn5yiXo0vP0sWyk/TFrk7Sfc9RdY4v",
+	"4CxdrHGS6ppmLh3QuLuYx2XJ7KOIRTWswVZFNdCqbIlqsNjNoQhrnPkDW6qQbIQgw9cftw2uNrHijstE",
+	"3aFhMZBazS0ydTYVlnODitlwAZ6C5Tei4VY8PZVTq+CwwlvxOQ6cSuLjHyfu8kjCjE2zLETJBlKlKAQa",
+	"2tQjNRWmVWw0a003hsc/7vluLZ/4Z27+516VupOdG/4V/evW8x6CYwYGsukwVLp77XxR3NyKr9NMxGzG",
+	"tWXqGrzzeDrPbAp/OMaQTMItj5lnJ8IsRYowmNSYuYiw3pceCx8CwJAWx1svee30hnMLEu9Xrm8S2Avg",
+	"N9Hpjec6i7EskRYZt/DFarSud2LI3v/+S8ElC8IKtp6fjA/9RLjr/s/R/2a+hi6GaXHr5emFgYSX6M4c",
+	"uTfwb5aBO+TiaFh3FSw4iSJ8yj+m0/mUcWv5aAKzHEiT/lew3hcn7NdvQAx6MkasjFAusUC9YETCXbJj",
+	"57i6Axn2+Qsfap4ozPK6hR3xWYBP/eLLmCKTzSlS2LRuB36fZsvTpA0ffJPyiJWufIRpByE36vs3/Xae",
+	"Ze1JTXhGJPhZDyubjoxH/Ay5jaiFK9xOG4F4MeEvVinaFk/fYNpSKgrTou5AeOKyjWSnQVnZwnvxXiZq",
+	"NIfzQ1FtsnHgNIP/sFIoDuRKqchWCcWBDKTipStkWC2ue2iYFXx6ijKrVJzV0C3uSk4pN+bo7q8RoHti",
+	"diPEzLgO6CIv0URgGfBS4hGOCE+luzIkPtpoINOxVBgjHCE1xztPy8F68YyPRRyxeCb0Ff5/v41Fwx8b",
+	"/Cw1b7P8dX4WYrbpaFO6F856MMhXqTRCmhSEeL9UJvngP2oCA8Rayf9/LvSiKJZMq3XQUBvZWJg/7NHV",
+	"qhdtlDWeE5oe/bALahFY9m+4SUfrkosU+4/qyh9EB45YBbrCVENLl+6xY0pHRAf/fvVWfLSvcLIrXvk3",
+	"POkW8ODf670SPC70mq/4pce3tLhd8zUtbov3LpXl2cp36KniBezJrPcaPYrf5/l4yDWujrk78B3EnEDo",
+	"G2FMSkei2cR9h+L4FHSqp4dBN4xJIRKRFOGivJYsuJpwXn5R41TGIP8w/enjQrFrxnlzHj2jJBNIkURJ",
+	"ULAJUQZfCITicWPulHa5cJHiM3GGPaAdgLItPsr/NuULNhQUuMrFncvvkBzkSaKF8ZUYhspOfCuUb3cN",
+	"cS0oBxYNpP89NYQaAteeZUrdiITNZzBKzafmj1N87AP780/m/4KNfUDpToZv8Vmwh0CbcrPSCLYTMXX1",
+	"3mL/7BW3VqfDuRXmb/Epak+f+gPzGDN1Iy0SIW3KsxJh3hf1yMIXLDwNlNaQWL3i9ckJqFty/u8mC2Ll",
+	"QxuYhCWCSaXKJ8EwBWjaYfMXbgt2yQ3h+uiOH6LcQacGdH62Ws1mU6IKKx3b0P7tOqzwa3X/4SkI7BB/",
+	"qpuiCfUd+MDMmBjNdWoXB6d/fCgJXDVmqQwErJeIZBTDWrZawViReW4ncKZGaNGhAOzRyUToWhTIReKN",
+	"NP2KhDwdSPzX9+jKzLK5aZKTLZcVv51rLSSahV0mi1buuRGNI9x7ZIa37L0noYpbdPAPwlLCIZhTsEFI",
+	"Ixfb4xj3s1m6S8KmDg0zYqRkwvWCzoJhPRDubsFgFHRpH5n6UmQ4HUiS2KcldeAZ/sh+z8B26EnFyK04",
+	"LryKiEnVRPLX6m0E2+oNzW4XVjZ2ta6FvWJJn8tmQ4PP1ucj/LJXt11rLDLB4kuVdfBmzhELjBevmk+b",
+	"WSGakUH4eh0WhMQWrhNwp7nnqChQeeHN7EpnG+KEooFsAFd88oPDF/Eui0udDRGqxW9gqPA+Ae6q400N",
+	"mktu4fMTqKtr2W7CVI9Lp7YM9tCdJRM2v1Msnjv97QA8+giPcLOhO1GwtUtTXLrz7kFsmymv40/436s0",
+	"WUqpE6YFQQ+ZO55l6k4kzncjSBSG4FKK6x+x79788ubyTS4D/n5y4lwXG7C5UPE4qrWMIzk0LOGWD7kR",
+	"TKs7MJn+efHb24jyjXIg4zckzsD2sot+kQQIwvMFdoDWBvw2TxquB3IoMiXHdMVMktsJS9JOftNwzJfG",
+	"4WDj/vSdD0nSGKg+oRqZQxafpkncP6qsJMKWiTgGXMv5DLlZ5YKlCSuxz1ynMomwxJ67uyLnU6HTEZgL",
+	"Ye6GshcnDJfkzIXJMXPLXp+8ZvDPIx/Rm3E7KQJ6fk8cVMXAshDfh+7pgXDxl6cO/Mbym4k22NKcgcRA",
+	"Ob34XKwHx8WClGzXG5oRjcbquZcjXjMWB4a1nJfV5PtvYbf6mxE5IMKN9ArPnDPaYE83x8DLvs42j995",
+	"6fCkRcoThh6vmk5Q/z3G0YNxvoXzlEorxkJ3fKCW6txQ3+7yJOzq0hzOLyrtZX9iCOVT2Rinq3dDE+XJ",
+	"PQ5nrp1vxKLdsTzPspaGLy5+ZPCqcx7ZMt8RjOCVziO7n+/4Mwx/F57jxcWPP4vFPV1Hv1rP3WX089jA",
+	"aYxtajN/3/1GLCjefS//cPUdMxC1N4LueAxkzUvsOeh9RHl7AwbOWOiZTqXNPTp05vollfMwl3Itpw72",
+	"Vqfhady+HUanw/Z36tT5g9nu1d2Ixd6na/Pp3JHe2KsDMXD86UYsnoRHdyMWq/052inrOnSwKFt05+iA",
+	"b2BN+g/znNw52g5PzZn7WSzWc+VoF/1VHbmlyr3ZPMyV7Q79OLSj1vXitnnqdufFrX+MduPDLVexhXp9",
+	"iS7cjVjUHDj82y7ctyVH0iviJc6bXLBMjccieZVKOn9TviA3jCBjlFgJr5LQVZA8VzyQ6BudkarOb5IU",
+	"TyFiLWb4FCJPXrHYg2FiVEeGgUKSLkM9XDDxkY9sDhA8Yv8KgJlaGARMM0pXYm2SfsRylCRVhRxZvFAC",
+	"fgQCH7FWYpLzHuSXu1lYn4xnGd3XFgZvf7AhH92Uvdcc9o1p0twdhYacR0p4HHNDRVpi33zMlCP2oCIy",
+	"IJhesS1hOxkrozuJ9cOtATWtZLZw7aeSGcutKB4B5YW4mtIaEz0FmALuwX9c88yIkpjy0CJ64MORe/X/",
+	"kuiCcfwGp+IuNaK0+LNV8FNiRaGLzo4bhQAJ4IGhlDdX0FjM+DDNUqwCVxgnqD2+rDPaW1aIliPUH2HV",
+	"m+HcOoMzPxOE28KbcKjDXGcRM8r9gbaF4zea8NkMKT6TvFanvxdBpquSVvORJfsMi+BYpW6IbCiAX8Ww",
+	"f66yhM/+AVI9Psvh/APpkE2/fHf+DjvKL8WAV9pyBxGc9bVAu29KJ8/B0vx+8IQCJt+3UXDUZBIciApc",
+	"l49ursw0RQXWBNr1Ha6C7e4OYfzPhyKMG4aKZ5DWy0vX79PM0vjdCczXuuHgkWixwliSLC1Hr3/UMnB6",
+	"smngQ6UyweUzx0bDLv/Jium6ETj8BqeBLiMlVeTnA7UX1ZUZPIfXprzSc/cHa0FKVEN8CF+HDlSg/8BZ",
+	"oNoceGz38Ow9PHtFzLWKxV4NyQnrX6MQKl/63ahsYcBV5swZca20u1qTH37UjwGXIfUB7YFYG0g8BTk2",
+	"twJDdohhuvxCeKEoAF9HLA6qGxYnqcuYsTNb78TQpFZcuTuGIWAabAdvaSrJRlSEiC4lsZ67AOZMTj5V",
+	"DoZewKUpOyiTmUol8ST2z5C0LHWsKfG795eMzPlj8DbJyBspeZ3qaUlBkAlL5hIxJfExaD/L4uMePvjn",
+	"9Z9S/XnS/1/HaYxWnlEsvsaVVW5dT2KwTPpuImVgfcG0gJ2L5IwNF9CMu7VYPDydg/lGj9VR7zSFmVa3",
+	"aSK065huWl3N0wRGMBboVHEKRKYJxeX8lU4XWRvIf/mIHPbqjLGhYIbfiiQq1VSsM+w1Ua9jSpK1obg+",
+	"xyy9Loct4FHE+bvMXVOj7709sn67ZO75mTn7Bg5tUE3TfWefwaBCkgP5QDKs9pREDvPtKhGBirazNETQ",
+	"+k6TEN7KWJaGwA39sllzPVtDxb7a6l3+R2DvijcVIErXZryGfNh6kbzmHE508JEU9yswFwL2LdI/n1bk",
+	"c7ZrcgxkPdfDWlI9p7msrOd6BhKTOKgjtbBzLZ2STISxWi1EwqYqEVlxtV8WeSDcs04k0x9LxfSCUG9b",
+	"3Bq+boXemG7+FvQDeXoLNJ3LiLEeTBddkvwuFQyjn9/LOjQDlIRh2eDX7Qmnrm9puIwKdrMimeK+E326",
+	"o7+cENtVfLqduLphT24jYp0XZ9tAukTrRqhXh6TrssZdbiJpstmxbUo3ueZ8iqlcs7upIVxn6VuiyKNV",
+	"jA+k21BhWLkIcRbBTVWYt6vilKlF7yuVbKb5yKYjQYGngokYqVjUaDTXpiU9toubXPCpftPLxATNloef",
+	"tjE2Q44DfmD3exGSeblZJ6W3k1pqO6Ub3+yGDxCSFc27DUYMZM8HIlwMgssFMn5hS/0j9gbPSD5CkNoK",
+	"B8Kzs/xMuNK4TElhHHWYc/e3IScYCyTFGQLKMg5jiaWyV/j833qH8MhhP/Y4DAwE67mkHNE3NDnDb1M5",
+	"xiLYOF5/kwrsyCII4nISoQPJclMSzcpiGhs7vdAWdHdP17ZHzr/7aNAYiqN+wBiH/MpkBuWxED9i/GCw",
+	"0neIsuDs9cnX0MgdLtp1as9cUqpqC31djTNQPCUMNFDhEhMaj3msgVBPnJKFrg1K7SYJjEo4sA2/deZk",
+	"/mYQGiNRBmIZ20kNuxEzS0H+uzB4UWKSp/o3iFHEOZx7EE8X19raK+V06PAXHXTh8Nda//x5B0qtTZ1N",
+	"HbXo3st/agbyPVXpPrjQHFxADt3FQ4ILx8NMjW42p0zcsQlyFPAH4tqi5ppxUC8+VD9PE5qNdz5IXHM2",
+	"5NoVFnDZ11MWY7K/rBAwcTB05fSHC8enCscsYrEL++cvEK6j4GkBa4b18q9NrSC78kDOA+/wHsGLHKOB",
+	"KIbQ+1m+boy9IuyCnxMl8IuYfS4mh+SznL/7iYwPioEQRqhYD2zLLORoopVM/+tQ/A7gkiV8duUexpC2",
+	"h1GwAEXhwBwC81NBSsdjWpFHOs9kgcJv0JTfQCf3d5ty4EELiK9I0NeFQ2XT0NTp2yc+W0AbZR9ieTEh",
+	"FtxvDxKxKwhDti8m70074m+Okby5D+1ICaqXXx0LPbz7S8G1NABNNV6GzXqqFCddUZvsZclTkSWO7m/F",
+	"fdCWqO3DDLQdIFaWU9J4KAEFVXJAwbKiuhVmfVc6l8IxGxXNbSGz6Rd0XdBcET86vXc8ylXgDWgoynGG",
+	"XmP0YE0+G2eZyWJJN+GzWQE02DPZvDwmm73kXy8O4WrKrh2M6IDE5+EG5pqkPo/glbvxOTDd5iiDFoog",
+	"ghn4O6WsTBGENmcrt4k3hEloera9dhlPcaCqQdBs1LZfqKtbFSVO2TwQMZ/5gP1SbEEhsXfAv7MZ887e",
+	"Zu2YxQTtgPAeXLPsaty38yeBVvAG8A7s3+heVEFnLLWEq6UbtCUs7NOnEaroiOXUMtv1AxBgJYILmmsx",
+	"05TDCwO5PjNNW3hhE0kc5EbLqmwgS7oMZrM0uvBESXC2TX6zF9BPM6jQfkv5eYcVCnKUbcURqlxIG0UU",
+	"1iix33FwgfgxitBC4/A3JdylYsZc+rrIuOBUtT6kZ8rjDiWapuXxhT2p0osjVdrrgCceXgj5pB4SYFib",
+	"X+oRggs4tnuHFhq5qqqBhTJX1VbMTdD8LXw9LjZBQONDs1JF/CwWtVTZkqiBl8Od0zxtQvC0N0efhjk6",
+	"D4l21owx1PZfJ7ECJ8oeP1rQSkr1VOIF9yKsqgj8uXxZuDA3n4cgw5DTA4l0HoYNI26QJw4Nc+v13LBh",
+	"72nYe3TYXtvtKPjidtyG1nW5QNmng3dUN+tS3Qj5I0Y1D07/+ACaKPzl/yHJEPzwAd7Xt14mz3V2cHpw",
+	"zGfp8e2XKHfdKGp1fA1ShthaBS87EakueMSx6qLDjMWJGmHTRKQ0TYj2KOCTMg06k+qs+TrdnlIEVOJY",
+	"2HqtsKAbV5Ct2pGv01bvKh/1cMHSpKhGlmqm7qTQQdsY+aw0jMGyeqvvSSInVB8YlYuZ8ZEIV6T4Y7XR",
+	"4peGpl1hTuOX3RUkjthEqRsTgeSAf10rjf+acC1M5Kpjw/8YV84YL7XYcEC+Wmh1OHkV0fpgzoPio4mY",
+	"ZWqBixlhuB6jP5IZcSs0z/yTYY/0ypVf2Ig1/HJFVcszcdU2vqCVhiH+AF+gulpEg1YfEH6uWgf014a2",
+	"f3LF4l/dpYmgDxDuxYWxYnqFf65tyOC3FeuqxUyZ1Cq9YHAwPUFiqpkWmQC/Uypb2lnwWLXDopUrPN5r",
+	"90k8iLCH3JpZMbKuPus06NQ/t6Rj/8jB5w+f/ycAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

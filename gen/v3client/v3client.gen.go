@@ -835,6 +835,33 @@ type BasicProjectDetails struct {
 	PathWithNamespace string `json:"path_with_namespace"`
 }
 
+// Branch A repository branch (8.7's `Entities::RepoObject`).
+//
+// Example: {"commit":{"author_email":"john@example.com","author_name":"John Smith","authored_date":"2012-06-27T05:51:39.000-07:00","committed_date":"2012-06-28T03:44:20.000-07:00","committer_email":"john@example.com","committer_name":"John Smith","id":"7b5c3cc8be40ee161ae89a06bba6229da1032a0c","message":"add projects API\n","parent_ids":["4ad91d3c1144c406e50c7b33bae684bd6837faf8"]},"name":"master","protected":true}
+type Branch struct {
+	// Commit A git commit as the commit object serialized itself (not an entity):
+	// the full message, and dates in the commit's own time zone
+	// (`2015-02-01T21:56:31.000+01:00`).
+	Commit RawCommit `json:"commit"`
+	Name   string    `json:"name"`
+
+	// Protected Whether the branch is protected.
+	Protected bool `json:"protected"`
+}
+
+// CreateBranchBody Parameters of `POST /projects/:id/repository/branches`.
+type CreateBranchBody struct {
+	// BranchName The new branch's name.
+	//
+	// Example: newbranch
+	BranchName string `json:"branch_name"`
+
+	// Ref Where the branch starts, a branch or tag name or a commit SHA.
+	//
+	// Example: master
+	Ref string `json:"ref"`
+}
+
 // CreateEmailBody Parameters of `POST /user/emails` and `POST /users/:id/emails`.
 type CreateEmailBody struct {
 	// Email The email address.
@@ -1061,6 +1088,13 @@ type CreateUserBody struct {
 	//
 	// Example: john_smith
 	Username string `json:"username"`
+}
+
+// DeletedBranch The name of a deleted branch, as the request gave it.
+//
+// Example: {"branch_name":"newbranch"}
+type DeletedBranch struct {
+	BranchName string `json:"branch_name"`
 }
 
 // DeletedDeployKey The deleted deploy key's database row as JSON (a raw record, not an
@@ -2356,6 +2390,9 @@ type UserSafe struct {
 // Example: {"bio":["is too long (maximum is 255 characters)"]}
 type ValidationErrors map[string]interface{}
 
+// BranchPath defines model for BranchPath.
+type BranchPath = string
+
 // GroupIDPath defines model for GroupIDPath.
 type GroupIDPath = string
 
@@ -2757,6 +2794,12 @@ type UpdateProjectMemberJSONRequestBody = UpdateProjectMemberBody
 
 // UpdateProjectMemberFormdataRequestBody defines body for UpdateProjectMember for application/x-www-form-urlencoded ContentType.
 type UpdateProjectMemberFormdataRequestBody = UpdateProjectMemberBody
+
+// CreateBranchJSONRequestBody defines body for CreateBranch for application/json ContentType.
+type CreateBranchJSONRequestBody = CreateBranchBody
+
+// CreateBranchFormdataRequestBody defines body for CreateBranch for application/x-www-form-urlencoded ContentType.
+type CreateBranchFormdataRequestBody = CreateBranchBody
 
 // CreateTagJSONRequestBody defines body for CreateTag for application/json ContentType.
 type CreateTagJSONRequestBody = CreateTagBody
@@ -4863,6 +4906,159 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /projects/{id}/members/{user_id} (the `UpdateProjectMember` operationId).
 	UpdateProjectMemberWithFormdataBody(ctx context.Context, id ProjectIDPath, userID int, body UpdateProjectMemberFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListBranches List a project's repository branches
+	//
+	// Callers with `download_code` (see above). Every branch of the
+	// repository, sorted by name (byte order), each with its head commit
+	// and whether it is protected. Not paginated: 8.7 answered all
+	// branches, without pagination headers. A project whose repository is
+	// empty answers `[]`.
+	//
+	// Corresponds with GET /projects/{id}/repository/branches (the `ListBranches` operationId).
+	ListBranches(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateBranchWithBody Create a branch
+	//
+	// Callers with `download_code` and `push_code` (developers and up);
+	// a reporter gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the project (404), `download_code` and
+	// `push_code` (403), `branch_name` and `ref`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), then
+	// ran CreateBranchService, whose failures answer `400` with its text:
+	// a name git refuses (`git check-ref-format`), or one that clashes
+	// with an existing branch's path (`a` beside `a/b`):
+	// `{"message":"Branch name is invalid"}`; an existing branch:
+	// `{"message":"Branch already exists"}`; a `ref` that names no commit
+	// (branch, tag or SHA): `{"message":"Invalid reference name"}`; a
+	// protected branch's name, created by someone who may not push to
+	// protected branches (the server's pre-receive check, as 8.7's git
+	// hooks ran it): `{"message":"Branch creation was rejected by Git hook"}`.
+	// The docs speak of `200`; 8.7 answered `201`.
+	//
+	// The new branch is a push: like a `git push` of it, it records a
+	// `pushed new` event in the project's feed and is sent to the
+	// project's hooks with `push_events` (`Push Hook`). A project without
+	// a default branch gets this one.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/{id}/repository/branches (the `CreateBranch` operationId).
+	CreateBranchWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateBranch Create a branch
+	//
+	// Callers with `download_code` and `push_code` (developers and up);
+	// a reporter gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the project (404), `download_code` and
+	// `push_code` (403), `branch_name` and `ref`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), then
+	// ran CreateBranchService, whose failures answer `400` with its text:
+	// a name git refuses (`git check-ref-format`), or one that clashes
+	// with an existing branch's path (`a` beside `a/b`):
+	// `{"message":"Branch name is invalid"}`; an existing branch:
+	// `{"message":"Branch already exists"}`; a `ref` that names no commit
+	// (branch, tag or SHA): `{"message":"Invalid reference name"}`; a
+	// protected branch's name, created by someone who may not push to
+	// protected branches (the server's pre-receive check, as 8.7's git
+	// hooks ran it): `{"message":"Branch creation was rejected by Git hook"}`.
+	// The docs speak of `200`; 8.7 answered `201`.
+	//
+	// The new branch is a push: like a `git push` of it, it records a
+	// `pushed new` event in the project's feed and is sent to the
+	// project's hooks with `push_events` (`Push Hook`). A project without
+	// a default branch gets this one.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/{id}/repository/branches (the `CreateBranch` operationId).
+	CreateBranch(ctx context.Context, id ProjectIDPath, body CreateBranchJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateBranchWithFormdataBody Create a branch
+	//
+	// Callers with `download_code` and `push_code` (developers and up);
+	// a reporter gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the project (404), `download_code` and
+	// `push_code` (403), `branch_name` and `ref`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), then
+	// ran CreateBranchService, whose failures answer `400` with its text:
+	// a name git refuses (`git check-ref-format`), or one that clashes
+	// with an existing branch's path (`a` beside `a/b`):
+	// `{"message":"Branch name is invalid"}`; an existing branch:
+	// `{"message":"Branch already exists"}`; a `ref` that names no commit
+	// (branch, tag or SHA): `{"message":"Invalid reference name"}`; a
+	// protected branch's name, created by someone who may not push to
+	// protected branches (the server's pre-receive check, as 8.7's git
+	// hooks ran it): `{"message":"Branch creation was rejected by Git hook"}`.
+	// The docs speak of `200`; 8.7 answered `201`.
+	//
+	// The new branch is a push: like a `git push` of it, it records a
+	// `pushed new` event in the project's feed and is sent to the
+	// project's hooks with `push_events` (`Push Hook`). A project without
+	// a default branch gets this one.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /projects/{id}/repository/branches (the `CreateBranch` operationId).
+	CreateBranchWithFormdataBody(ctx context.Context, id ProjectIDPath, body CreateBranchFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteBranch Delete a branch
+	//
+	// Callers with `download_code` and `push_code` (developers and up).
+	// Removes the branch and answers `200` with its name as given.
+	//
+	// 8.7's DeleteBranchService checked, in this order: the branch
+	// (`404 {"message":"No such branch"}`), the repository's HEAD branch
+	// (the default branch: `405 {"message":"Cannot remove HEAD branch"}`),
+	// a protected branch (`405 {"message":"Protected branch cant be removed"}`),
+	// whoever asks; when git then fails to remove the branch (a locked
+	// ref, for one): `400 {"message":"Failed to remove branch"}`. The docs
+	// speak of `400` for the refusals; 8.7 answered `405`.
+	//
+	// The deletion is a push: it records a `deleted` event in the
+	// project's feed and is sent to the project's hooks with
+	// `push_events` (`Push Hook`, `after` all zeros).
+	//
+	// Corresponds with DELETE /projects/{id}/repository/branches/{branch} (the `DeleteBranch` operationId).
+	DeleteBranch(ctx context.Context, id ProjectIDPath, branch BranchPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetBranch Get a repository branch
+	//
+	// Callers with `download_code` (see `GET /projects/:id/repository/branches`).
+	// An unknown branch answers `404 {"message":"404 Branch Not Found"}`.
+	//
+	// Corresponds with GET /projects/{id}/repository/branches/{branch} (the `GetBranch` operationId).
+	GetBranch(ctx context.Context, id ProjectIDPath, branch BranchPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ProtectBranch Protect a branch
+	//
+	// Callers with `download_code` and `admin_project` (masters, owners,
+	// administrators); a developer gets `403 {"message":"403 Forbidden"}`.
+	// Then the branch: an unknown one answers
+	// `404 {"message":"404 Branch Not Found"}`.
+	//
+	// Idempotent: protecting a protected branch answers `200` as well.
+	// Only masters, owners and administrators push to a protected
+	// branch, nobody force-pushes to it, and nobody deletes it.
+	//
+	// Corresponds with PUT /projects/{id}/repository/branches/{branch}/protect (the `ProtectBranch` operationId).
+	ProtectBranch(ctx context.Context, id ProjectIDPath, branch BranchPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UnprotectBranch Unprotect a branch
+	//
+	// Callers with `download_code` and `admin_project` (masters, owners,
+	// administrators); a developer gets `403 {"message":"403 Forbidden"}`.
+	// Then the branch: an unknown one answers
+	// `404 {"message":"404 Branch Not Found"}`.
+	//
+	// Idempotent: unprotecting a branch that is not protected answers
+	// `200` as well.
+	//
+	// Corresponds with PUT /projects/{id}/repository/branches/{branch}/unprotect (the `UnprotectBranch` operationId).
+	UnprotectBranch(ctx context.Context, id ProjectIDPath, branch BranchPath, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListTags List a project's repository tags
 	//
@@ -7891,6 +8087,239 @@ func (c *Client) UpdateProjectMember(ctx context.Context, id ProjectIDPath, user
 // Corresponds with PUT /projects/{id}/members/{user_id} (the `UpdateProjectMember` operationId).
 func (c *Client) UpdateProjectMemberWithFormdataBody(ctx context.Context, id ProjectIDPath, userID int, body UpdateProjectMemberFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateProjectMemberRequestWithFormdataBody(c.Server, id, userID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListBranches List a project's repository branches
+//
+// Callers with `download_code` (see above). Every branch of the
+// repository, sorted by name (byte order), each with its head commit
+// and whether it is protected. Not paginated: 8.7 answered all
+// branches, without pagination headers. A project whose repository is
+// empty answers `[]`.
+//
+// Corresponds with GET /projects/{id}/repository/branches (the `ListBranches` operationId).
+func (c *Client) ListBranches(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListBranchesRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateBranchWithBody Create a branch
+//
+// Callers with `download_code` and `push_code` (developers and up);
+// a reporter gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the project (404), `download_code` and
+// `push_code` (403), `branch_name` and `ref`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), then
+// ran CreateBranchService, whose failures answer `400` with its text:
+// a name git refuses (`git check-ref-format`), or one that clashes
+// with an existing branch's path (`a` beside `a/b`):
+// `{"message":"Branch name is invalid"}`; an existing branch:
+// `{"message":"Branch already exists"}`; a `ref` that names no commit
+// (branch, tag or SHA): `{"message":"Invalid reference name"}`; a
+// protected branch's name, created by someone who may not push to
+// protected branches (the server's pre-receive check, as 8.7's git
+// hooks ran it): `{"message":"Branch creation was rejected by Git hook"}`.
+// The docs speak of `200`; 8.7 answered `201`.
+//
+// The new branch is a push: like a `git push` of it, it records a
+// `pushed new` event in the project's feed and is sent to the
+// project's hooks with `push_events` (`Push Hook`). A project without
+// a default branch gets this one.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/{id}/repository/branches (the `CreateBranch` operationId).
+func (c *Client) CreateBranchWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateBranchRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateBranch Create a branch
+//
+// Callers with `download_code` and `push_code` (developers and up);
+// a reporter gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the project (404), `download_code` and
+// `push_code` (403), `branch_name` and `ref`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), then
+// ran CreateBranchService, whose failures answer `400` with its text:
+// a name git refuses (`git check-ref-format`), or one that clashes
+// with an existing branch's path (`a` beside `a/b`):
+// `{"message":"Branch name is invalid"}`; an existing branch:
+// `{"message":"Branch already exists"}`; a `ref` that names no commit
+// (branch, tag or SHA): `{"message":"Invalid reference name"}`; a
+// protected branch's name, created by someone who may not push to
+// protected branches (the server's pre-receive check, as 8.7's git
+// hooks ran it): `{"message":"Branch creation was rejected by Git hook"}`.
+// The docs speak of `200`; 8.7 answered `201`.
+//
+// The new branch is a push: like a `git push` of it, it records a
+// `pushed new` event in the project's feed and is sent to the
+// project's hooks with `push_events` (`Push Hook`). A project without
+// a default branch gets this one.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/{id}/repository/branches (the `CreateBranch` operationId).
+func (c *Client) CreateBranch(ctx context.Context, id ProjectIDPath, body CreateBranchJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateBranchRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateBranchWithFormdataBody Create a branch
+//
+// Callers with `download_code` and `push_code` (developers and up);
+// a reporter gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the project (404), `download_code` and
+// `push_code` (403), `branch_name` and `ref`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), then
+// ran CreateBranchService, whose failures answer `400` with its text:
+// a name git refuses (`git check-ref-format`), or one that clashes
+// with an existing branch's path (`a` beside `a/b`):
+// `{"message":"Branch name is invalid"}`; an existing branch:
+// `{"message":"Branch already exists"}`; a `ref` that names no commit
+// (branch, tag or SHA): `{"message":"Invalid reference name"}`; a
+// protected branch's name, created by someone who may not push to
+// protected branches (the server's pre-receive check, as 8.7's git
+// hooks ran it): `{"message":"Branch creation was rejected by Git hook"}`.
+// The docs speak of `200`; 8.7 answered `201`.
+//
+// The new branch is a push: like a `git push` of it, it records a
+// `pushed new` event in the project's feed and is sent to the
+// project's hooks with `push_events` (`Push Hook`). A project without
+// a default branch gets this one.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /projects/{id}/repository/branches (the `CreateBranch` operationId).
+func (c *Client) CreateBranchWithFormdataBody(ctx context.Context, id ProjectIDPath, body CreateBranchFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateBranchRequestWithFormdataBody(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteBranch Delete a branch
+//
+// Callers with `download_code` and `push_code` (developers and up).
+// Removes the branch and answers `200` with its name as given.
+//
+// 8.7's DeleteBranchService checked, in this order: the branch
+// (`404 {"message":"No such branch"}`), the repository's HEAD branch
+// (the default branch: `405 {"message":"Cannot remove HEAD branch"}`),
+// a protected branch (`405 {"message":"Protected branch cant be removed"}`),
+// whoever asks; when git then fails to remove the branch (a locked
+// ref, for one): `400 {"message":"Failed to remove branch"}`. The docs
+// speak of `400` for the refusals; 8.7 answered `405`.
+//
+// The deletion is a push: it records a `deleted` event in the
+// project's feed and is sent to the project's hooks with
+// `push_events` (`Push Hook`, `after` all zeros).
+//
+// Corresponds with DELETE /projects/{id}/repository/branches/{branch} (the `DeleteBranch` operationId).
+func (c *Client) DeleteBranch(ctx context.Context, id ProjectIDPath, branch BranchPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteBranchRequest(c.Server, id, branch)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetBranch Get a repository branch
+//
+// Callers with `download_code` (see `GET /projects/:id/repository/branches`).
+// An unknown branch answers `404 {"message":"404 Branch Not Found"}`.
+//
+// Corresponds with GET /projects/{id}/repository/branches/{branch} (the `GetBranch` operationId).
+func (c *Client) GetBranch(ctx context.Context, id ProjectIDPath, branch BranchPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetBranchRequest(c.Server, id, branch)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ProtectBranch Protect a branch
+//
+// Callers with `download_code` and `admin_project` (masters, owners,
+// administrators); a developer gets `403 {"message":"403 Forbidden"}`.
+// Then the branch: an unknown one answers
+// `404 {"message":"404 Branch Not Found"}`.
+//
+// Idempotent: protecting a protected branch answers `200` as well.
+// Only masters, owners and administrators push to a protected
+// branch, nobody force-pushes to it, and nobody deletes it.
+//
+// Corresponds with PUT /projects/{id}/repository/branches/{branch}/protect (the `ProtectBranch` operationId).
+func (c *Client) ProtectBranch(ctx context.Context, id ProjectIDPath, branch BranchPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewProtectBranchRequest(c.Server, id, branch)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UnprotectBranch Unprotect a branch
+//
+// Callers with `download_code` and `admin_project` (masters, owners,
+// administrators); a developer gets `403 {"message":"403 Forbidden"}`.
+// Then the branch: an unknown one answers
+// `404 {"message":"404 Branch Not Found"}`.
+//
+// Idempotent: unprotecting a branch that is not protected answers
+// `200` as well.
+//
+// Corresponds with PUT /projects/{id}/repository/branches/{branch}/unprotect (the `UnprotectBranch` operationId).
+func (c *Client) UnprotectBranch(ctx context.Context, id ProjectIDPath, branch BranchPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUnprotectBranchRequest(c.Server, id, branch)
 	if err != nil {
 		return nil, err
 	}
@@ -12055,6 +12484,262 @@ func NewUpdateProjectMemberRequestWithBody(server string, id ProjectIDPath, user
 	return req, nil
 }
 
+// NewListBranchesRequest constructs an http.Request for the ListBranches method
+func NewListBranchesRequest(server string, id ProjectIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/repository/branches", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateBranchRequest calls the generic CreateBranch builder with application/json body
+func NewCreateBranchRequest(server string, id ProjectIDPath, body CreateBranchJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateBranchRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewCreateBranchRequestWithFormdataBody calls the generic CreateBranch builder with application/x-www-form-urlencoded body
+func NewCreateBranchRequestWithFormdataBody(server string, id ProjectIDPath, body CreateBranchFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewCreateBranchRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewCreateBranchRequestWithBody constructs an http.Request for the CreateBranch method, with any body, and a specified content type
+func NewCreateBranchRequestWithBody(server string, id ProjectIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/repository/branches", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteBranchRequest constructs an http.Request for the DeleteBranch method
+func NewDeleteBranchRequest(server string, id ProjectIDPath, branch BranchPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "branch", branch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/repository/branches/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetBranchRequest constructs an http.Request for the GetBranch method
+func NewGetBranchRequest(server string, id ProjectIDPath, branch BranchPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "branch", branch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/repository/branches/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewProtectBranchRequest constructs an http.Request for the ProtectBranch method
+func NewProtectBranchRequest(server string, id ProjectIDPath, branch BranchPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "branch", branch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/repository/branches/%s/protect", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUnprotectBranchRequest constructs an http.Request for the UnprotectBranch method
+func NewUnprotectBranchRequest(server string, id ProjectIDPath, branch BranchPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "branch", branch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/repository/branches/%s/unprotect", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListTagsRequest constructs an http.Request for the ListTags method
 func NewListTagsRequest(server string, id ProjectIDPath) (*http.Request, error) {
 	var err error
@@ -15143,6 +15828,169 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /projects/{id}/members/{user_id} (the `UpdateProjectMember` operationId).
 	UpdateProjectMemberWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, userID int, body UpdateProjectMemberFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateProjectMemberResponse, error)
+
+	// ListBranchesWithResponse List a project's repository branches
+	//
+	// Callers with `download_code` (see above). Every branch of the
+	// repository, sorted by name (byte order), each with its head commit
+	// and whether it is protected. Not paginated: 8.7 answered all
+	// branches, without pagination headers. A project whose repository is
+	// empty answers `[]`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/repository/branches (the `ListBranches` operationId).
+	ListBranchesWithResponse(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*ListBranchesResponse, error)
+
+	// CreateBranchWithBodyWithResponse Create a branch
+	//
+	// Callers with `download_code` and `push_code` (developers and up);
+	// a reporter gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the project (404), `download_code` and
+	// `push_code` (403), `branch_name` and `ref`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), then
+	// ran CreateBranchService, whose failures answer `400` with its text:
+	// a name git refuses (`git check-ref-format`), or one that clashes
+	// with an existing branch's path (`a` beside `a/b`):
+	// `{"message":"Branch name is invalid"}`; an existing branch:
+	// `{"message":"Branch already exists"}`; a `ref` that names no commit
+	// (branch, tag or SHA): `{"message":"Invalid reference name"}`; a
+	// protected branch's name, created by someone who may not push to
+	// protected branches (the server's pre-receive check, as 8.7's git
+	// hooks ran it): `{"message":"Branch creation was rejected by Git hook"}`.
+	// The docs speak of `200`; 8.7 answered `201`.
+	//
+	// The new branch is a push: like a `git push` of it, it records a
+	// `pushed new` event in the project's feed and is sent to the
+	// project's hooks with `push_events` (`Push Hook`). A project without
+	// a default branch gets this one.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/repository/branches (the `CreateBranch` operationId).
+	CreateBranchWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateBranchResponse, error)
+
+	// CreateBranchWithResponse Create a branch
+	//
+	// Callers with `download_code` and `push_code` (developers and up);
+	// a reporter gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the project (404), `download_code` and
+	// `push_code` (403), `branch_name` and `ref`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), then
+	// ran CreateBranchService, whose failures answer `400` with its text:
+	// a name git refuses (`git check-ref-format`), or one that clashes
+	// with an existing branch's path (`a` beside `a/b`):
+	// `{"message":"Branch name is invalid"}`; an existing branch:
+	// `{"message":"Branch already exists"}`; a `ref` that names no commit
+	// (branch, tag or SHA): `{"message":"Invalid reference name"}`; a
+	// protected branch's name, created by someone who may not push to
+	// protected branches (the server's pre-receive check, as 8.7's git
+	// hooks ran it): `{"message":"Branch creation was rejected by Git hook"}`.
+	// The docs speak of `200`; 8.7 answered `201`.
+	//
+	// The new branch is a push: like a `git push` of it, it records a
+	// `pushed new` event in the project's feed and is sent to the
+	// project's hooks with `push_events` (`Push Hook`). A project without
+	// a default branch gets this one.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/repository/branches (the `CreateBranch` operationId).
+	CreateBranchWithResponse(ctx context.Context, id ProjectIDPath, body CreateBranchJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateBranchResponse, error)
+
+	// CreateBranchWithFormdataBodyWithResponse Create a branch
+	//
+	// Callers with `download_code` and `push_code` (developers and up);
+	// a reporter gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the project (404), `download_code` and
+	// `push_code` (403), `branch_name` and `ref`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), then
+	// ran CreateBranchService, whose failures answer `400` with its text:
+	// a name git refuses (`git check-ref-format`), or one that clashes
+	// with an existing branch's path (`a` beside `a/b`):
+	// `{"message":"Branch name is invalid"}`; an existing branch:
+	// `{"message":"Branch already exists"}`; a `ref` that names no commit
+	// (branch, tag or SHA): `{"message":"Invalid reference name"}`; a
+	// protected branch's name, created by someone who may not push to
+	// protected branches (the server's pre-receive check, as 8.7's git
+	// hooks ran it): `{"message":"Branch creation was rejected by Git hook"}`.
+	// The docs speak of `200`; 8.7 answered `201`.
+	//
+	// The new branch is a push: like a `git push` of it, it records a
+	// `pushed new` event in the project's feed and is sent to the
+	// project's hooks with `push_events` (`Push Hook`). A project without
+	// a default branch gets this one.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/repository/branches (the `CreateBranch` operationId).
+	CreateBranchWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body CreateBranchFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateBranchResponse, error)
+
+	// DeleteBranchWithResponse Delete a branch
+	//
+	// Callers with `download_code` and `push_code` (developers and up).
+	// Removes the branch and answers `200` with its name as given.
+	//
+	// 8.7's DeleteBranchService checked, in this order: the branch
+	// (`404 {"message":"No such branch"}`), the repository's HEAD branch
+	// (the default branch: `405 {"message":"Cannot remove HEAD branch"}`),
+	// a protected branch (`405 {"message":"Protected branch cant be removed"}`),
+	// whoever asks; when git then fails to remove the branch (a locked
+	// ref, for one): `400 {"message":"Failed to remove branch"}`. The docs
+	// speak of `400` for the refusals; 8.7 answered `405`.
+	//
+	// The deletion is a push: it records a `deleted` event in the
+	// project's feed and is sent to the project's hooks with
+	// `push_events` (`Push Hook`, `after` all zeros).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /projects/{id}/repository/branches/{branch} (the `DeleteBranch` operationId).
+	DeleteBranchWithResponse(ctx context.Context, id ProjectIDPath, branch BranchPath, reqEditors ...RequestEditorFn) (*DeleteBranchResponse, error)
+
+	// GetBranchWithResponse Get a repository branch
+	//
+	// Callers with `download_code` (see `GET /projects/:id/repository/branches`).
+	// An unknown branch answers `404 {"message":"404 Branch Not Found"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/repository/branches/{branch} (the `GetBranch` operationId).
+	GetBranchWithResponse(ctx context.Context, id ProjectIDPath, branch BranchPath, reqEditors ...RequestEditorFn) (*GetBranchResponse, error)
+
+	// ProtectBranchWithResponse Protect a branch
+	//
+	// Callers with `download_code` and `admin_project` (masters, owners,
+	// administrators); a developer gets `403 {"message":"403 Forbidden"}`.
+	// Then the branch: an unknown one answers
+	// `404 {"message":"404 Branch Not Found"}`.
+	//
+	// Idempotent: protecting a protected branch answers `200` as well.
+	// Only masters, owners and administrators push to a protected
+	// branch, nobody force-pushes to it, and nobody deletes it.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/repository/branches/{branch}/protect (the `ProtectBranch` operationId).
+	ProtectBranchWithResponse(ctx context.Context, id ProjectIDPath, branch BranchPath, reqEditors ...RequestEditorFn) (*ProtectBranchResponse, error)
+
+	// UnprotectBranchWithResponse Unprotect a branch
+	//
+	// Callers with `download_code` and `admin_project` (masters, owners,
+	// administrators); a developer gets `403 {"message":"403 Forbidden"}`.
+	// Then the branch: an unknown one answers
+	// `404 {"message":"404 Branch Not Found"}`.
+	//
+	// Idempotent: unprotecting a branch that is not protected answers
+	// `200` as well.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/repository/branches/{branch}/unprotect (the `UnprotectBranch` operationId).
+	UnprotectBranchWithResponse(ctx context.Context, id ProjectIDPath, branch BranchPath, reqEditors ...RequestEditorFn) (*UnprotectBranchResponse, error)
 
 	// ListTagsWithResponse List a project's repository tags
 	//
@@ -19379,6 +20227,406 @@ func (r UpdateProjectMemberResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateProjectMemberResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListBranchesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Branch
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListBranchesResponse) GetJSON200() *[]Branch {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListBranchesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListBranchesResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListBranchesResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListBranchesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListBranchesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListBranchesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListBranchesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateBranchResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Branch
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateBranchResponse) GetJSON201() *Branch {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateBranchResponse) GetJSON400() *BadRequestBody {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateBranchResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateBranchResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateBranchResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateBranchResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateBranchResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateBranchResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateBranchResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateBranchResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteBranchResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DeletedBranch
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Message
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON405 the response for an HTTP 405 `application/json` response
+	JSON405 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteBranchResponse) GetJSON200() *DeletedBranch {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteBranchResponse) GetJSON400() *Message {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteBranchResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteBranchResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteBranchResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON405 returns the response for an HTTP 405 `application/json` response
+func (r DeleteBranchResponse) GetJSON405() *Message {
+	return r.JSON405
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteBranchResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteBranchResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteBranchResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteBranchResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetBranchResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Branch
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetBranchResponse) GetJSON200() *Branch {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetBranchResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetBranchResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetBranchResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetBranchResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetBranchResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetBranchResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetBranchResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ProtectBranchResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Branch
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ProtectBranchResponse) GetJSON200() *Branch {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ProtectBranchResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ProtectBranchResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ProtectBranchResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ProtectBranchResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ProtectBranchResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ProtectBranchResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ProtectBranchResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UnprotectBranchResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Branch
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UnprotectBranchResponse) GetJSON200() *Branch {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UnprotectBranchResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UnprotectBranchResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UnprotectBranchResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r UnprotectBranchResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UnprotectBranchResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UnprotectBranchResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UnprotectBranchResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -23663,6 +24911,217 @@ func (c *ClientWithResponses) UpdateProjectMemberWithFormdataBodyWithResponse(ct
 		return nil, err
 	}
 	return ParseUpdateProjectMemberResponse(rsp)
+}
+
+// ListBranchesWithResponse List a project's repository branches
+//
+// Callers with `download_code` (see above). Every branch of the
+// repository, sorted by name (byte order), each with its head commit
+// and whether it is protected. Not paginated: 8.7 answered all
+// branches, without pagination headers. A project whose repository is
+// empty answers `[]`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/repository/branches (the `ListBranches` operationId).
+func (c *ClientWithResponses) ListBranchesWithResponse(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*ListBranchesResponse, error) {
+	rsp, err := c.ListBranches(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListBranchesResponse(rsp)
+}
+
+// CreateBranchWithBodyWithResponse Create a branch
+//
+// Callers with `download_code` and `push_code` (developers and up);
+// a reporter gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the project (404), `download_code` and
+// `push_code` (403), `branch_name` and `ref`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), then
+// ran CreateBranchService, whose failures answer `400` with its text:
+// a name git refuses (`git check-ref-format`), or one that clashes
+// with an existing branch's path (`a` beside `a/b`):
+// `{"message":"Branch name is invalid"}`; an existing branch:
+// `{"message":"Branch already exists"}`; a `ref` that names no commit
+// (branch, tag or SHA): `{"message":"Invalid reference name"}`; a
+// protected branch's name, created by someone who may not push to
+// protected branches (the server's pre-receive check, as 8.7's git
+// hooks ran it): `{"message":"Branch creation was rejected by Git hook"}`.
+// The docs speak of `200`; 8.7 answered `201`.
+//
+// The new branch is a push: like a `git push` of it, it records a
+// `pushed new` event in the project's feed and is sent to the
+// project's hooks with `push_events` (`Push Hook`). A project without
+// a default branch gets this one.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/repository/branches (the `CreateBranch` operationId).
+func (c *ClientWithResponses) CreateBranchWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateBranchResponse, error) {
+	rsp, err := c.CreateBranchWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateBranchResponse(rsp)
+}
+
+// CreateBranchWithResponse Create a branch
+//
+// Callers with `download_code` and `push_code` (developers and up);
+// a reporter gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the project (404), `download_code` and
+// `push_code` (403), `branch_name` and `ref`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), then
+// ran CreateBranchService, whose failures answer `400` with its text:
+// a name git refuses (`git check-ref-format`), or one that clashes
+// with an existing branch's path (`a` beside `a/b`):
+// `{"message":"Branch name is invalid"}`; an existing branch:
+// `{"message":"Branch already exists"}`; a `ref` that names no commit
+// (branch, tag or SHA): `{"message":"Invalid reference name"}`; a
+// protected branch's name, created by someone who may not push to
+// protected branches (the server's pre-receive check, as 8.7's git
+// hooks ran it): `{"message":"Branch creation was rejected by Git hook"}`.
+// The docs speak of `200`; 8.7 answered `201`.
+//
+// The new branch is a push: like a `git push` of it, it records a
+// `pushed new` event in the project's feed and is sent to the
+// project's hooks with `push_events` (`Push Hook`). A project without
+// a default branch gets this one.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/repository/branches (the `CreateBranch` operationId).
+func (c *ClientWithResponses) CreateBranchWithResponse(ctx context.Context, id ProjectIDPath, body CreateBranchJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateBranchResponse, error) {
+	rsp, err := c.CreateBranch(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateBranchResponse(rsp)
+}
+
+// CreateBranchWithFormdataBodyWithResponse Create a branch
+//
+// Callers with `download_code` and `push_code` (developers and up);
+// a reporter gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the project (404), `download_code` and
+// `push_code` (403), `branch_name` and `ref`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), then
+// ran CreateBranchService, whose failures answer `400` with its text:
+// a name git refuses (`git check-ref-format`), or one that clashes
+// with an existing branch's path (`a` beside `a/b`):
+// `{"message":"Branch name is invalid"}`; an existing branch:
+// `{"message":"Branch already exists"}`; a `ref` that names no commit
+// (branch, tag or SHA): `{"message":"Invalid reference name"}`; a
+// protected branch's name, created by someone who may not push to
+// protected branches (the server's pre-receive check, as 8.7's git
+// hooks ran it): `{"message":"Branch creation was rejected by Git hook"}`.
+// The docs speak of `200`; 8.7 answered `201`.
+//
+// The new branch is a push: like a `git push` of it, it records a
+// `pushed new` event in the project's feed and is sent to the
+// project's hooks with `push_events` (`Push Hook`). A project without
+// a default branch gets this one.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/repository/branches (the `CreateBranch` operationId).
+func (c *ClientWithResponses) CreateBranchWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body CreateBranchFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateBranchResponse, error) {
+	rsp, err := c.CreateBranchWithFormdataBody(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateBranchResponse(rsp)
+}
+
+// DeleteBranchWithResponse Delete a branch
+//
+// Callers with `download_code` and `push_code` (developers and up).
+// Removes the branch and answers `200` with its name as given.
+//
+// 8.7's DeleteBranchService checked, in this order: the branch
+// (`404 {"message":"No such branch"}`), the repository's HEAD branch
+// (the default branch: `405 {"message":"Cannot remove HEAD branch"}`),
+// a protected branch (`405 {"message":"Protected branch cant be removed"}`),
+// whoever asks; when git then fails to remove the branch (a locked
+// ref, for one): `400 {"message":"Failed to remove branch"}`. The docs
+// speak of `400` for the refusals; 8.7 answered `405`.
+//
+// The deletion is a push: it records a `deleted` event in the
+// project's feed and is sent to the project's hooks with
+// `push_events` (`Push Hook`, `after` all zeros).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /projects/{id}/repository/branches/{branch} (the `DeleteBranch` operationId).
+func (c *ClientWithResponses) DeleteBranchWithResponse(ctx context.Context, id ProjectIDPath, branch BranchPath, reqEditors ...RequestEditorFn) (*DeleteBranchResponse, error) {
+	rsp, err := c.DeleteBranch(ctx, id, branch, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteBranchResponse(rsp)
+}
+
+// GetBranchWithResponse Get a repository branch
+//
+// Callers with `download_code` (see `GET /projects/:id/repository/branches`).
+// An unknown branch answers `404 {"message":"404 Branch Not Found"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/repository/branches/{branch} (the `GetBranch` operationId).
+func (c *ClientWithResponses) GetBranchWithResponse(ctx context.Context, id ProjectIDPath, branch BranchPath, reqEditors ...RequestEditorFn) (*GetBranchResponse, error) {
+	rsp, err := c.GetBranch(ctx, id, branch, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetBranchResponse(rsp)
+}
+
+// ProtectBranchWithResponse Protect a branch
+//
+// Callers with `download_code` and `admin_project` (masters, owners,
+// administrators); a developer gets `403 {"message":"403 Forbidden"}`.
+// Then the branch: an unknown one answers
+// `404 {"message":"404 Branch Not Found"}`.
+//
+// Idempotent: protecting a protected branch answers `200` as well.
+// Only masters, owners and administrators push to a protected
+// branch, nobody force-pushes to it, and nobody deletes it.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/repository/branches/{branch}/protect (the `ProtectBranch` operationId).
+func (c *ClientWithResponses) ProtectBranchWithResponse(ctx context.Context, id ProjectIDPath, branch BranchPath, reqEditors ...RequestEditorFn) (*ProtectBranchResponse, error) {
+	rsp, err := c.ProtectBranch(ctx, id, branch, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseProtectBranchResponse(rsp)
+}
+
+// UnprotectBranchWithResponse Unprotect a branch
+//
+// Callers with `download_code` and `admin_project` (masters, owners,
+// administrators); a developer gets `403 {"message":"403 Forbidden"}`.
+// Then the branch: an unknown one answers
+// `404 {"message":"404 Branch Not Found"}`.
+//
+// Idempotent: unprotecting a branch that is not protected answers
+// `200` as well.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/repository/branches/{branch}/unprotect (the `UnprotectBranch` operationId).
+func (c *ClientWithResponses) UnprotectBranchWithResponse(ctx context.Context, id ProjectIDPath, branch BranchPath, reqEditors ...RequestEditorFn) (*UnprotectBranchResponse, error) {
+	rsp, err := c.UnprotectBranch(ctx, id, branch, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUnprotectBranchResponse(rsp)
 }
 
 // ListTagsWithResponse List a project's repository tags
@@ -28013,6 +29472,316 @@ func ParseUpdateProjectMemberResponse(rsp *http.Response) (*UpdateProjectMemberR
 			return nil, err
 		}
 		response.JSON422 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListBranchesResponse parses an HTTP response from a ListBranchesWithResponse call
+func ParseListBranchesResponse(rsp *http.Response) (*ListBranchesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListBranchesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Branch
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateBranchResponse parses an HTTP response from a CreateBranchWithResponse call
+func ParseCreateBranchResponse(rsp *http.Response) (*CreateBranchResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateBranchResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Branch
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequestBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteBranchResponse parses an HTTP response from a DeleteBranchWithResponse call
+func ParseDeleteBranchResponse(rsp *http.Response) (*DeleteBranchResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteBranchResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DeletedBranch
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 405:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON405 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetBranchResponse parses an HTTP response from a GetBranchWithResponse call
+func ParseGetBranchResponse(rsp *http.Response) (*GetBranchResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetBranchResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Branch
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseProtectBranchResponse parses an HTTP response from a ProtectBranchWithResponse call
+func ParseProtectBranchResponse(rsp *http.Response) (*ProtectBranchResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ProtectBranchResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Branch
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUnprotectBranchResponse parses an HTTP response from a UnprotectBranchWithResponse call
+func ParseUnprotectBranchResponse(rsp *http.Response) (*UnprotectBranchResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UnprotectBranchResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Branch
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	}
 
