@@ -842,6 +842,53 @@ type BasicProjectDetails struct {
 	PathWithNamespace string `json:"path_with_namespace"`
 }
 
+// CommitStatus A commit status (8.7's `Entities::CommitStatus`).
+type CommitStatus struct {
+	AllowFailure bool `json:"allow_failure"`
+
+	// Author Who reported the status; `null` once that user is deleted.
+	Author *UserBasic `json:"author"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt   Timestamp     `json:"created_at"`
+	Description *string       `json:"description"`
+	FinishedAt  *apitime.Time `json:"finished_at"`
+	ID          int           `json:"id"`
+	Name        string        `json:"name"`
+	Ref         *string       `json:"ref"`
+	Sha         string        `json:"sha"`
+	StartedAt   *apitime.Time `json:"started_at"`
+
+	// Status `pending`, `running`, `success`, `failed` or `canceled`.
+	Status    string  `json:"status"`
+	TargetURL *string `json:"target_url"`
+}
+
+// CreateCommitStatusBody Parameters of `POST /projects/:id/statuses/:sha`.
+type CreateCommitStatusBody struct {
+	// Context `name`, under GitHub's word (used when `name` is not given).
+	Context *string `json:"context,omitempty"`
+
+	// Description A short description.
+	Description *string `json:"description,omitempty"`
+
+	// Name The status's label; default `default`.
+	Name *string `json:"name,omitempty"`
+
+	// Ref The branch or tag the status is for.
+	Ref *string `json:"ref,omitempty"`
+
+	// State `pending`, `running`, `success`, `failed` or `canceled`.
+	//
+	// Example: success
+	State string `json:"state"`
+
+	// TargetURL A URL to show with the status.
+	TargetURL *string `json:"target_url,omitempty"`
+}
+
 // CreateEmailBody Parameters of `POST /user/emails` and `POST /users/:id/emails`.
 type CreateEmailBody struct {
 	// Email The email address.
@@ -1962,6 +2009,69 @@ type ReleaseBody struct {
 	Description string `json:"description"`
 }
 
+// RepoCommit A commit (8.7's `Entities::RepoCommit`); dates in the commit's own zone, with milliseconds.
+//
+// Example: {"author_email":"dzaporozhets@sphereconsultinginc.com","author_name":"Dmitriy Zaporozhets","created_at":"2012-09-20T11:50:22.000+03:00","id":"ed899a2f4b50b4370feeea94676502b42383c746","message":"Replace sanitize with escape once\n","short_id":"ed899a2f4b5","title":"Replace sanitize with escape once"}
+type RepoCommit struct {
+	AuthorEmail string `json:"author_email"`
+	AuthorName  string `json:"author_name"`
+
+	// CreatedAt The commit date.
+	CreatedAt string `json:"created_at"`
+
+	// ID SHA-1.
+	ID      string `json:"id"`
+	Message string `json:"message"`
+
+	// ShortID The SHA's first 11 characters.
+	ShortID string `json:"short_id"`
+
+	// Title The message's first line (80 characters and `…` when longer than 100).
+	Title string `json:"title"`
+}
+
+// RepoCommitDetail A commit with its parents, dates and CI status (8.7's `Entities::RepoCommitDetail`).
+type RepoCommitDetail struct {
+	AuthorEmail   string `json:"author_email"`
+	AuthorName    string `json:"author_name"`
+	AuthoredDate  string `json:"authored_date"`
+	CommittedDate string `json:"committed_date"`
+
+	// CreatedAt The commit date.
+	CreatedAt string `json:"created_at"`
+
+	// ID SHA-1.
+	ID        string   `json:"id"`
+	Message   string   `json:"message"`
+	ParentIDs []string `json:"parent_ids"`
+
+	// ShortID The SHA's first 11 characters.
+	ShortID string `json:"short_id"`
+
+	// Status `pending`, `running`, `success`, `failed` or `canceled` from the commit's statuses; `null` when none.
+	Status *string `json:"status"`
+
+	// Title The message's first line (80 characters and `…` when longer than 100).
+	Title string `json:"title"`
+}
+
+// RepoDiff One changed file of a commit (8.7's `Entities::RepoDiff`).
+//
+// Example: {"a_mode":"100644","b_mode":"100644","deleted_file":false,"diff":"--- a/doc/update/5.4-to-6.0.md\n+++ b/doc/update/5.4-to-6.0.md\n@@ -71,6 +71,8 @@\n sudo -u git -H bundle exec rake migrate_keys RAILS_ENV=production\n+\n","new_file":false,"new_path":"doc/update/5.4-to-6.0.md","old_path":"doc/update/5.4-to-6.0.md","renamed_file":false}
+type RepoDiff struct {
+	// AMode The mode before, octal (`"100644"`; `"0"` for a new file).
+	AMode *string `json:"a_mode"`
+
+	// BMode The mode after, octal (`"0"` for a deleted file).
+	BMode       *string `json:"b_mode"`
+	DeletedFile bool    `json:"deleted_file"`
+	Diff        string  `json:"diff"`
+	NewFile     bool    `json:"new_file"`
+	NewPath     string  `json:"new_path"`
+	OldPath     string  `json:"old_path"`
+	RenamedFile bool    `json:"renamed_file"`
+}
+
 // RepoTag A repository tag (8.7's `Entities::RepoTag`).
 //
 // Example: {"commit":{"author_email":"john@example.com","author_name":"John Smith","authored_date":"2012-05-28T04:42:42.000-07:00","committed_date":"2012-05-28T04:42:42.000-07:00","committer_email":"jack@example.com","committer_name":"Jack Smith","id":"2695effb5807a22ff3d138d593fd856244e155e7","message":"Initial commit\n","parent_ids":["2a4b78934375d7f53875269ffd4f45fd83a84ebe"]},"message":null,"name":"v1.0.0","release":{"description":"Amazing release. Wow","tag_name":"v1.0.0"}}
@@ -2363,6 +2473,9 @@ type UserSafe struct {
 // Example: {"bio":["is too long (maximum is 255 characters)"]}
 type ValidationErrors map[string]interface{}
 
+// CommitSHAPath defines model for CommitSHAPath.
+type CommitSHAPath = string
+
 // GroupIDPath defines model for GroupIDPath.
 type GroupIDPath = string
 
@@ -2657,6 +2770,39 @@ type ListProjectMembersParams struct {
 	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
 }
 
+// ListCommitsParams defines parameters for ListCommits.
+type ListCommitsParams struct {
+	// RefName The branch, tag or SHA to list from.
+	RefName *string `form:"ref_name,omitempty" json:"ref_name,omitempty"`
+
+	// Page Page number, counted from 0.
+	Page *int `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Commits per page (not capped).
+	PerPage *int `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListCommitStatusesParams defines parameters for ListCommitStatuses.
+type ListCommitStatusesParams struct {
+	// Ref Keep statuses reported for this ref.
+	Ref *string `form:"ref,omitempty" json:"ref,omitempty"`
+
+	// Stage Keep statuses of this stage.
+	Stage *string `form:"stage,omitempty" json:"stage,omitempty"`
+
+	// Name Keep statuses of this name.
+	Name *string `form:"name,omitempty" json:"name,omitempty"`
+
+	// All `true` (or `1`, `t`, `on`) lists every status, not only the latest ones.
+	All *string `form:"all,omitempty" json:"all,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
 // ListProjectUsersParams defines parameters for ListProjectUsers.
 type ListProjectUsersParams struct {
 	// Search Keep users whose name, email or username contains this text (case-insensitive).
@@ -2788,6 +2934,12 @@ type ShareProjectJSONRequestBody = ShareProjectBody
 
 // ShareProjectFormdataRequestBody defines body for ShareProject for application/x-www-form-urlencoded ContentType.
 type ShareProjectFormdataRequestBody = ShareProjectBody
+
+// CreateCommitStatusJSONRequestBody defines body for CreateCommitStatus for application/json ContentType.
+type CreateCommitStatusJSONRequestBody = CreateCommitStatusBody
+
+// CreateCommitStatusFormdataRequestBody defines body for CreateCommitStatus for application/x-www-form-urlencoded ContentType.
+type CreateCommitStatusFormdataRequestBody = CreateCommitStatusBody
 
 // UploadProjectFileMultipartRequestBody defines body for UploadProjectFile for multipart/form-data ContentType.
 type UploadProjectFileMultipartRequestBody = UploadProjectFileBody
@@ -3526,6 +3678,18 @@ type ServerInterface interface {
 	// UpdateProjectMember Change a project member's access level
 	// (PUT /projects/{id}/members/{user_id})
 	UpdateProjectMember(ctx echo.Context, id ProjectIDPath, userID int) error
+	// ListCommits List repository commits
+	// (GET /projects/{id}/repository/commits)
+	ListCommits(ctx echo.Context, id ProjectIDPath, params ListCommitsParams) error
+	// GetCommit Get a commit
+	// (GET /projects/{id}/repository/commits/{sha})
+	GetCommit(ctx echo.Context, id ProjectIDPath, sha CommitSHAPath) error
+	// GetCommitDiff Get the diff of a commit
+	// (GET /projects/{id}/repository/commits/{sha}/diff)
+	GetCommitDiff(ctx echo.Context, id ProjectIDPath, sha CommitSHAPath) error
+	// ListCommitStatuses List the statuses of a commit
+	// (GET /projects/{id}/repository/commits/{sha}/statuses)
+	ListCommitStatuses(ctx echo.Context, id ProjectIDPath, sha CommitSHAPath, params ListCommitStatusesParams) error
 	// ListTags List a project's repository tags
 	// (GET /projects/{id}/repository/tags)
 	ListTags(ctx echo.Context, id ProjectIDPath) error
@@ -3553,6 +3717,9 @@ type ServerInterface interface {
 	// StarProject Star a project
 	// (POST /projects/{id}/star)
 	StarProject(ctx echo.Context, id ProjectIDPath) error
+	// CreateCommitStatus Report the status of a commit
+	// (POST /projects/{id}/statuses/{sha})
+	CreateCommitStatus(ctx echo.Context, id ProjectIDPath, sha CommitSHAPath) error
 	// UnarchiveProject Unarchive a project
 	// (POST /projects/{id}/unarchive)
 	UnarchiveProject(ctx echo.Context, id ProjectIDPath) error
@@ -4786,6 +4953,161 @@ func (w *ServerInterfaceWrapper) UpdateProjectMember(ctx echo.Context) error {
 	return err
 }
 
+// ListCommits converts echo context to params.
+func (w *ServerInterfaceWrapper) ListCommits(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListCommitsParams
+	// ------------- Optional query parameter "ref_name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "ref_name", ctx.QueryParams(), &params.RefName, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter ref_name: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListCommits(ctx, id, params)
+	return err
+}
+
+// GetCommit converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCommit(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "sha" -------------
+	var sha CommitSHAPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sha", ctx.Param("sha"), &sha, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sha: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCommit(ctx, id, sha)
+	return err
+}
+
+// GetCommitDiff converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCommitDiff(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "sha" -------------
+	var sha CommitSHAPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sha", ctx.Param("sha"), &sha, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sha: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCommitDiff(ctx, id, sha)
+	return err
+}
+
+// ListCommitStatuses converts echo context to params.
+func (w *ServerInterfaceWrapper) ListCommitStatuses(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "sha" -------------
+	var sha CommitSHAPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sha", ctx.Param("sha"), &sha, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sha: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListCommitStatusesParams
+	// ------------- Optional query parameter "ref" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "ref", ctx.QueryParams(), &params.Ref, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter ref: %s", err))
+	}
+
+	// ------------- Optional query parameter "stage" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "stage", ctx.QueryParams(), &params.Stage, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter stage: %s", err))
+	}
+
+	// ------------- Optional query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "name", ctx.QueryParams(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// ------------- Optional query parameter "all" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all", ctx.QueryParams(), &params.All, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter all: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListCommitStatuses(ctx, id, sha, params)
+	return err
+}
+
 // ListTags converts echo context to params.
 func (w *ServerInterfaceWrapper) ListTags(ctx echo.Context) error {
 	var err error
@@ -4959,6 +5281,30 @@ func (w *ServerInterfaceWrapper) StarProject(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.StarProject(ctx, id)
+	return err
+}
+
+// CreateCommitStatus converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateCommitStatus(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "sha" -------------
+	var sha CommitSHAPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sha", ctx.Param("sha"), &sha, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sha: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateCommitStatus(ctx, id, sha)
 	return err
 }
 
@@ -5445,6 +5791,11 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 		Handler: si,
 	}
 
+	router.GET(options.BaseURL+"/projects/:id/repository/commits", wrapper.ListCommits, options.OperationMiddlewares["listCommits"]...)
+	router.GET(options.BaseURL+"/projects/:id/repository/commits/:sha", wrapper.GetCommit, options.OperationMiddlewares["getCommit"]...)
+	router.GET(options.BaseURL+"/projects/:id/repository/commits/:sha/diff", wrapper.GetCommitDiff, options.OperationMiddlewares["getCommitDiff"]...)
+	router.GET(options.BaseURL+"/projects/:id/repository/commits/:sha/statuses", wrapper.ListCommitStatuses, options.OperationMiddlewares["listCommitStatuses"]...)
+	router.POST(options.BaseURL+"/projects/:id/statuses/:sha", wrapper.CreateCommitStatus, options.OperationMiddlewares["createCommitStatus"]...)
 	router.GET(options.BaseURL+"/projects/:id/keys", wrapper.ListDeployKeys, options.OperationMiddlewares["listDeployKeys"]...)
 	router.POST(options.BaseURL+"/projects/:id/keys", wrapper.AddDeployKey, options.OperationMiddlewares["addDeployKey"]...)
 	router.DELETE(options.BaseURL+"/projects/:id/keys/:key_id", wrapper.DeleteDeployKey, options.OperationMiddlewares["deleteDeployKey"]...)
@@ -9544,6 +9895,301 @@ func (response UpdateProjectMember422JSONResponse) VisitUpdateProjectMemberRespo
 	return err
 }
 
+type ListCommitsRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Params ListCommitsParams
+}
+
+type ListCommitsResponseObject interface {
+	VisitListCommitsResponse(w http.ResponseWriter) error
+}
+
+type ListCommits200JSONResponse []RepoCommit
+
+func (response ListCommits200JSONResponse) VisitListCommitsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCommits401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListCommits401JSONResponse) VisitListCommitsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCommits403JSONResponse Message
+
+func (response ListCommits403JSONResponse) VisitListCommitsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCommits404JSONResponse Message
+
+func (response ListCommits404JSONResponse) VisitListCommitsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCommitRequestObject struct {
+	ID  ProjectIDPath `json:"id"`
+	Sha CommitSHAPath `json:"sha"`
+}
+
+type GetCommitResponseObject interface {
+	VisitGetCommitResponse(w http.ResponseWriter) error
+}
+
+type GetCommit200JSONResponse RepoCommitDetail
+
+func (response GetCommit200JSONResponse) VisitGetCommitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCommit401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetCommit401JSONResponse) VisitGetCommitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCommit403JSONResponse Message
+
+func (response GetCommit403JSONResponse) VisitGetCommitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCommit404JSONResponse Message
+
+func (response GetCommit404JSONResponse) VisitGetCommitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCommitDiffRequestObject struct {
+	ID  ProjectIDPath `json:"id"`
+	Sha CommitSHAPath `json:"sha"`
+}
+
+type GetCommitDiffResponseObject interface {
+	VisitGetCommitDiffResponse(w http.ResponseWriter) error
+}
+
+type GetCommitDiff200JSONResponse []RepoDiff
+
+func (response GetCommitDiff200JSONResponse) VisitGetCommitDiffResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCommitDiff401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetCommitDiff401JSONResponse) VisitGetCommitDiffResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCommitDiff403JSONResponse Message
+
+func (response GetCommitDiff403JSONResponse) VisitGetCommitDiffResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCommitDiff404JSONResponse Message
+
+func (response GetCommitDiff404JSONResponse) VisitGetCommitDiffResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCommitStatusesRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Sha    CommitSHAPath `json:"sha"`
+	Params ListCommitStatusesParams
+}
+
+type ListCommitStatusesResponseObject interface {
+	VisitListCommitStatusesResponse(w http.ResponseWriter) error
+}
+
+type ListCommitStatuses200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListCommitStatuses200JSONResponse struct {
+	Body    []CommitStatus
+	Headers ListCommitStatuses200ResponseHeaders
+}
+
+func (response ListCommitStatuses200JSONResponse) VisitListCommitStatusesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCommitStatuses401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListCommitStatuses401JSONResponse) VisitListCommitStatusesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCommitStatuses403JSONResponse Message
+
+func (response ListCommitStatuses403JSONResponse) VisitListCommitStatusesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCommitStatuses404JSONResponse Message
+
+func (response ListCommitStatuses404JSONResponse) VisitListCommitStatusesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListTagsRequestObject struct {
 	ID ProjectIDPath `json:"id"`
 }
@@ -10314,6 +10960,109 @@ func (response StarProject404JSONResponse) VisitStarProjectResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCommitStatusRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	Sha          CommitSHAPath `json:"sha"`
+	JSONBody     *CreateCommitStatusJSONRequestBody
+	FormdataBody *CreateCommitStatusFormdataRequestBody
+}
+
+type CreateCommitStatusResponseObject interface {
+	VisitCreateCommitStatusResponse(w http.ResponseWriter) error
+}
+
+type CreateCommitStatus201JSONResponse CommitStatus
+
+func (response CreateCommitStatus201JSONResponse) VisitCreateCommitStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCommitStatus400JSONResponse BadRequestBody
+
+func (t CreateCommitStatus400JSONResponse) MarshalJSON() ([]byte, error) {
+	return BadRequestBody(t).MarshalJSON()
+}
+
+func (t *CreateCommitStatus400JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*BadRequestBody)(t).UnmarshalJSON(b)
+}
+
+func (response CreateCommitStatus400JSONResponse) VisitCreateCommitStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCommitStatus401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateCommitStatus401JSONResponse) VisitCreateCommitStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCommitStatus403JSONResponse Message
+
+func (response CreateCommitStatus403JSONResponse) VisitCreateCommitStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCommitStatus404JSONResponse Message
+
+func (response CreateCommitStatus404JSONResponse) VisitCreateCommitStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCommitStatus413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateCommitStatus413JSONResponse) VisitCreateCommitStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12429,6 +13178,18 @@ type StrictServerInterface interface {
 	// UpdateProjectMember Change a project member's access level
 	// (PUT /projects/{id}/members/{user_id})
 	UpdateProjectMember(ctx context.Context, request UpdateProjectMemberRequestObject) (UpdateProjectMemberResponseObject, error)
+	// ListCommits List repository commits
+	// (GET /projects/{id}/repository/commits)
+	ListCommits(ctx context.Context, request ListCommitsRequestObject) (ListCommitsResponseObject, error)
+	// GetCommit Get a commit
+	// (GET /projects/{id}/repository/commits/{sha})
+	GetCommit(ctx context.Context, request GetCommitRequestObject) (GetCommitResponseObject, error)
+	// GetCommitDiff Get the diff of a commit
+	// (GET /projects/{id}/repository/commits/{sha}/diff)
+	GetCommitDiff(ctx context.Context, request GetCommitDiffRequestObject) (GetCommitDiffResponseObject, error)
+	// ListCommitStatuses List the statuses of a commit
+	// (GET /projects/{id}/repository/commits/{sha}/statuses)
+	ListCommitStatuses(ctx context.Context, request ListCommitStatusesRequestObject) (ListCommitStatusesResponseObject, error)
 	// ListTags List a project's repository tags
 	// (GET /projects/{id}/repository/tags)
 	ListTags(ctx context.Context, request ListTagsRequestObject) (ListTagsResponseObject, error)
@@ -12456,6 +13217,9 @@ type StrictServerInterface interface {
 	// StarProject Star a project
 	// (POST /projects/{id}/star)
 	StarProject(ctx context.Context, request StarProjectRequestObject) (StarProjectResponseObject, error)
+	// CreateCommitStatus Report the status of a commit
+	// (POST /projects/{id}/statuses/{sha})
+	CreateCommitStatus(ctx context.Context, request CreateCommitStatusRequestObject) (CreateCommitStatusResponseObject, error)
 	// UnarchiveProject Unarchive a project
 	// (POST /projects/{id}/unarchive)
 	UnarchiveProject(ctx context.Context, request UnarchiveProjectRequestObject) (UnarchiveProjectResponseObject, error)
@@ -14182,6 +14946,111 @@ func (sh *strictHandler) UpdateProjectMember(ctx echo.Context, id ProjectIDPath,
 	return nil
 }
 
+// ListCommits operation middleware
+func (sh *strictHandler) ListCommits(ctx echo.Context, id ProjectIDPath, params ListCommitsParams) error {
+	var request ListCommitsRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListCommits(ctx.Request().Context(), request.(ListCommitsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListCommits")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListCommitsResponseObject); ok {
+		return validResponse.VisitListCommitsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetCommit operation middleware
+func (sh *strictHandler) GetCommit(ctx echo.Context, id ProjectIDPath, sha CommitSHAPath) error {
+	var request GetCommitRequestObject
+
+	request.ID = id
+	request.Sha = sha
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCommit(ctx.Request().Context(), request.(GetCommitRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCommit")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetCommitResponseObject); ok {
+		return validResponse.VisitGetCommitResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetCommitDiff operation middleware
+func (sh *strictHandler) GetCommitDiff(ctx echo.Context, id ProjectIDPath, sha CommitSHAPath) error {
+	var request GetCommitDiffRequestObject
+
+	request.ID = id
+	request.Sha = sha
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCommitDiff(ctx.Request().Context(), request.(GetCommitDiffRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCommitDiff")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetCommitDiffResponseObject); ok {
+		return validResponse.VisitGetCommitDiffResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListCommitStatuses operation middleware
+func (sh *strictHandler) ListCommitStatuses(ctx echo.Context, id ProjectIDPath, sha CommitSHAPath, params ListCommitStatusesParams) error {
+	var request ListCommitStatusesRequestObject
+
+	request.ID = id
+	request.Sha = sha
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListCommitStatuses(ctx.Request().Context(), request.(ListCommitStatusesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListCommitStatuses")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListCommitStatusesResponseObject); ok {
+		return validResponse.VisitListCommitStatusesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListTags operation middleware
 func (sh *strictHandler) ListTags(ctx echo.Context, id ProjectIDPath) error {
 	var request ListTagsRequestObject
@@ -14549,6 +15418,68 @@ func (sh *strictHandler) StarProject(ctx echo.Context, id ProjectIDPath) error {
 		return err
 	} else if validResponse, ok := response.(StarProjectResponseObject); ok {
 		return validResponse.VisitStarProjectResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateCommitStatus operation middleware
+func (sh *strictHandler) CreateCommitStatus(ctx echo.Context, id ProjectIDPath, sha CommitSHAPath) error {
+	var request CreateCommitStatusRequestObject
+
+	request.ID = id
+	request.Sha = sha
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body CreateCommitStatusJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body CreateCommitStatusFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateCommitStatus(ctx.Request().Context(), request.(CreateCommitStatusRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateCommitStatus")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateCommitStatusResponseObject); ok {
+		return validResponse.VisitCreateCommitStatusResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -15465,540 +16396,588 @@ func (sh *strictHandler) UnblockUser(ctx echo.Context, id UserIDPath) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L2Lcts4tjb6Khj9Z1fk2bQsyXLsyDV1truTdGc6t4md3fNPK2VCIiRhTAHaBGVFnUrVPMR5hv1g8ySn",
-	"sBZAgiSoiy9Jp9tVXR1LInHHun5rrU+NkZzNpWAiVY3+p8aU0Ygl8OdLLq70vxFTo4TPUy5Fo994Sydc",
-	"UP2BxFxcqT4JB4t2+3C0SGL4g52ShMV/GTTmCbseNMKAhPhZsI+p+3nME1X4IqbwmTT1m4SKiOhXiBTx",
-	"iiynTJB0ylaEfeQq3Ws1goYaTdmM6iGmqzlr9BsqTbiYND5/Dhp/f80+pm/phFVncDFl2PCcTlhAZELY",
-	"bJ5mXXBFuNJdET2ejf3U9zFaJAkT2I23GS5SNmGJaYcl/qZepGymyJwl2zaUsOv6Qeml5XKhNk4edmfj",
-	"7C9kSmNPT/prIhazIUuIHBOu57B56PCaHrva3KQe/6YmPweNOU3ojKXmSP+QyMX8xdO3NJ36l+fFU70k",
-	"ev5zmk51P5RM9EstctI6JrGUVyyC369pvGBkMSdUEQpPDwSsWaB/Fvi1WMxYwkeERwFR0rZFllOpTA9c",
-	"ERrHJOITnqqBUFMaySXugHmWp1OSTmlKeNQiZ4IsxJWQS4E/ww5KweCFEY1jlgzEiAohU5IwGgWECrVk",
-	"iSK9do+EnwaNGVOKTtig0R809HewJOS1TMlzuRDRoPE5bA1EI2iwj3Q2j/WCjqXcH9KkETS4Xic97kbQ",
-	"EHQGqx01gkbC/mfBExY1+mmyYOvPjP9s6m/t7jY7+0OqWASXHLr8nwVLVnmfeu8LOx+xMV3EaaPfCRoz",
-	"LvhsMYO/PYdsy3t2ihusCB3Ka0Y67TahiV7i+ZxFhKb6m9rhseSyfojd9uYxJvKfbJSeJaMpv2bR36D5",
-	"yoB/1sdsnjDFRBqQK8bmSCqpeY00Q70b4R6ekXhFFsL5bUxjpX+cY2fqlAxXxIySDGU6rZuebcN394ZS",
-	"xowKdxabrpu+YmYMcJp5qsj7dy/3mRjJiEUk1N2qOR2xA33yQtIMI07VXCb0P7rP7Z/hXouc2XbwvkSS",
-	"KaIvAnCMAC82TZ2rQsxNUYxtvihmOqWrUrgoh3d1RbCrN0nEku9WNdsPv+o9A6o95iyOTrP9C0cJoymL",
-	"Lmka1u2j1A1cDlf+Y9rIW9BzFPq0/oJTgfcDO8nCc4t5lH/Q/POSjlJ+zdOV/upDUD/Zc6bPVc1cf9KH",
-	"2x5UQz71KAIgogFxntbbnJ0Y+IuMpEgpFwpXKtWsvzmiiu1zoZhQPOXXbK+4k/ZY1SydgsE2ttrFc5mk",
-	"NdPSP5GIJ2ykv3B2Tz9Wu29KJmnNnun3nN2i8Am+XLf0/80VH/KYp6sdKU22I3KMa3udtVQ3+PyJwhTs",
-	"iOeLYcxH8G7KEkFjfc4Sfk1T5p/CBZ28pjNWT2LgBACRSenkVPNk/cVUxhEXExIehJoF64kViE5Ti6SM",
-	"KvYf3eedVjssHY/rTqvdavtve0onl+aG7HLn3yuWbEMqF0pzSE3DIjlSQMgIT0nYX/AoJFIQJWcoWygg",
-	"iUKK/VwM2UjlNHUbW+oWaCnmpHX8SJFwzEUUkohHhZXo3ILgFeS0hKm5FAolv+9o9I79z4KpVH/S15cJ",
-	"+JPO5zEfgfZx8E+l1+aT0+7/k7Bxo9/4Pwe5SnOAv6qDvMnvZLTCPouLfEbsiEkmNOqzMeNK6aPSrC5X",
-	"mzS/oxG8x1S6RwaDQQOVIZqmCWpD+jvgQhN+zYRe1b1gIKiRH8eUxyzSH3iESlWpm0+2RSDwpslG/xf7",
-	"9UxN7JcfPuu2rfw6lNFKD1/IdCD+ev7mNaFxOpWLyVQfF0VXSkuk0BtLEpnAlEy/+HLGP2c0HU1JxEYx",
-	"1aszlsmMpnA+BuKHhM7ZI0W0RIpn69ScmJF+a18fz5FcxBFJF4nQXXORakn4qN0OyHLKR1Pykg4TGmm6",
-	"za5ZAgul9rQQ+jlofC/FOOajuzsIr3CK/hMwMr3p/U6YkotkxFB80Hpuaf9xAzQ7sTug5YHPQeO5TIY8",
-	"ipj4EoPWF5bGsVyyqO+50YckGw3eaJmsf4qQfYIzSxhVUuRzO4V31SKSoaZCkZY9KNAXGs242NB7n7xa",
-	"qJQMGYGnSSp1I0Q3ly3ca5mCZPWl1g0IXX8zHfQvWs+s0ztzUHClivLhqb2O+bolJcG0rn98lke6Bf0n",
-	"8K2xTPqm2+Ivvs5hTd/SVSxpdCHlS5qg3nPfS6vZlaGJGRmKdecggIMZhyiWXLMEyMTcswKdQ2LINXkm",
-	"Up6uyIWUBGaQzwyljy95aNCCgnqAV73waBaa5jVPWseGPOp7I9MpoTG/Ynv97VWNr3+U3gu6SKcy4b+y",
-	"L3RFkTESIwGSVF4xL53pEHdsZsCfrcwBMsXZaMSUesmuWfxM8zvlF7NmbDaEcxlSeOEy1m+ELoc2XSs0",
-	"8Qxpwgjy1yShK9K0HDEEtvqnEC04VODvARGShKaJkCwTOp+zpChe/tJAvk24GMULLY5yvDQxV6BEgTnN",
-	"I0ZmAjJ0pT/jrN+xa3mFe1accfj02ctnF8/IgZXkD/o8OsA1UAd9fSIutVg5lokVPZdTSZYUx0fNchVG",
-	"/0mLf/3DwG6RZqwwCpKYYXzWMr2csyTlKO/xyL8ZYTYAUDAyqqL7KwuRTn+5OlHq2KtB5HLqL1kTgR5S",
-	"/rQc6sWB9Yyip2wey9VPbAWCpMeQZQ2OetDh2zfnF6XlvWIrFbbId0AFEkYEY3qPU0lQlSaUXLFVQIaL",
-	"VHNXpslnJpqCvs8IHuw+KdAVmsmq+i1jOGS6sUfKPcBwMBVpagG2JG22Wi2UIvX2QguDhiO8thrlrbti",
-	"qzoL+5JEsFR6AKRJBXkzZ+L8/EeCSh58HXNRVr2Vmu4nipKzs7Oz7w5f/0q/76xG3Wfw8a9/Ozs7e/Hs",
-	"jL/9+ePjn1/14umPr1n0w/i7+du/vn47/8fx6qfFf0ZCdM7/yv45SXtHTx5fPf6///z1hx/m0x+7F+8/",
-	"Ln/69ePop6c//cR+XV7Nx+Lj26vzV1eLZ2r+w7v0gP7jH0+W9D//8w0//ttVcjJPJj+Oekr+/Pj1+3j8",
-	"9Nf59T9+6v549OyY/Y2es7eH52fLH2Z/++n98x+/j6LX9G375X9OXx3/On3++td/Pr+e01eTvy7bf2kE",
-	"nmvK05hts26PFIFni0v0auU80vAdat/BBUvvK7iwOxxdMDMX6EJYPQUurfRQmU47JBN9cQMSdtshSdhc",
-	"JilLAhIetkMS6dd0cwEJe+2QzKjCH4/aoVYsWNICbhTzGU+rd4CKFZHplCVGp5ppOTNhdDR1JA2ra1j9",
-	"N+x1u6TER35OpJgQnAuBuYDwhzpwRfU9bPuIkKFY63R4PSggpVoPioqNdr32YJdE2Q6C4qLXECsjSey8",
-	"6z5+8PvZ918G6zjsoPHB3XTSlAnhEyETprQsB7xQoMClaS2uzt63dzbOVyplsx+lvNrhYEylvPKdhEUS",
-	"++elXyDv370kzWmazrWcqf9VJaIP3/UPDiY8jemwZX5ojeQMemxsYty6e980S2afygjPyA88fUmHRPNC",
-	"rauAHO8aNVD0ATUGvXB4cPRGgdTHUzKKKZ8pvWVDINRSsDfjRv+XbS1SII82Pgfrn4dBmUc/FKaGX/Y/",
-	"lbbEkYfyEeVL7jFfIV9y7VUe5rV+lP+diRlGyv78oU7I8u+X4iNDtJ6ylPJY+TbNkKdHCq25VEToTW2G",
-	"Y5lcsehynMjZpXmqZLzN5FNjrHxqTP2Z1nXOU2ZsmZdaBLrM3Anu0wek7kWwheYuhH0zjH2V/1xt1z59",
-	"4H+tRmSu0hiclEcz8E6nQrFRHyz6T4w+eGCURav/5j+FLZ+MMzembO8Pu48EPOzQ3UFxHPkPvnGUzp7r",
-	"v/KtSObV8g3Sd2C/B5H92YzyeAcqqgn1AdMvqRBOr/M98lzzY5XQwg9+Ugs/abaRMKWK9BV++i+HrG5c",
-	"KeynfsogTe4sR3omVHjXNy1485FynXzFyZ0JAu4ihgwZnvedSHs36p1EGeyi2MFzKYc0QajEuqPuMRYZ",
-	"FEmO52jyVOUOykALHu/fvSzzwxxyUeks96DVyl3t0JpMAgJCmPWmGTkMFbDM39iH4XGhUipGDFYa/ZA4",
-	"Ysept04cQ6u/ZpmOqpnppig1FQS2oiOpvVG6cd3O9efSEOMbyLqeszlc8DhSl0zQYcwiH84hWH9+z6cy",
-	"SXOTYfEEV7aWz7R8fOmVpc5AelY8lckK5KlUEnwe4UoZR3Qe01zQ35FSC7ZhXjOWTNilEQ42PLvmZrFl",
-	"iVsXD3rGRL+PORNp3bWFy1IrO+dcIjeiOItCuCiAW3Iz7SMA/CgpaJw34rcu1d9xZ8F1G4WuALwSBrlH",
-	"kf/KIj/UYH9UuwLGK1696IDvITNGhSJhmTCEpNsOiMH5mIfap0aViRDx53mJKxT9nGVwdhqHcokXw4sU",
-	"gAuOvwNrS6eMJyRN6IgpsHdBlzHsFbtmyQqMVVNJRlSAvdzZOf8Y1JQmLLpMFkKwZMPJVILP52zT+fXR",
-	"1HVSbgU4AXZl3dKSX/F1fflo2kZi9lwm79XN9HeQNDJDbsscSNBiwOyIZsaT1vFAMDGWyUjrwqml7TMZ",
-	"sbhoPGxS0JWcb7RuZCyGVA0E9fjRAf3IM+WJCxLahwza8CZ0F67Y5TChYlRzNTM4GzzjJYUP5Hs38n0K",
-	"AD2LXY1YAnBCPVTC051p+wNl+z1Rto1ULIdFlLa7JImRXvsQpVJwr6FnzYYAZPcRBFH0jtDRVNMyj5++",
-	"1WqBFbfpQBW4ShOagssTQGDgUN3b3nRjJvRS9/8O+95oGMn8nB+ydTk//3E3NxIQc3Af+ZVG9Czt5qM5",
-	"P//xD+6gIf+UU2F14xt4a8wK+l01Z999v1HVxvYD2Kd6WeCcKcWl8B+X7xMWMZFyGitQtczRUPhO2Cfh",
-	"nCq1lEmER0dTJn2uYjnhAvEtoPCHWsXbweXYa3cy1c5xPt7cbOEawU+ta5TnIzUSBNDxAKYCUCStvDIa",
-	"uXMCcjE0Ttbiprgb7jeGBA1oxT/gDEJhABm1E6j2eqlmHOxLHhsC7k+dHQF/rW9dpYkUE3iunUTbOQXx",
-	"YF3QyU09Q7mwcpDSiY/2OEboYuOv6JXmmoIAUIamLCIpnVivNVcWZuEVgIDOVjm0AffrduaSi1QRmgaE",
-	"GvEPtotOiN06SkZypjnI+Y9nxbVER5S/Y0AFX66VGt/hQ/qgMkWaM5pcRXIp9ohKUT6xnvmUTrzTyyDE",
-	"tTQnpROvOp0BkzdQHBejPF5DdHZUO4AVaS1jyYaKp0zLwnBnIzlazJgAs9EizSQ1Kay6zoUmLCU9YcoS",
-	"DykBFl4d0HuFeF2EFzat6A9C4p5f3BpyWX/DHyky5HKS0Pl05d2lERWXOPpLNDn6h6SFPzNJtIH6xzKS",
-	"YsyTme80wb4R8wDqXIYMFClPNmctPO+dZgIyos9iJUkq5RUJx2FAQiH1/9vhnhmcyn2PVNnO0FZRHWwN",
-	"NX+b8BlNVjis3Uku+5iyRFwufGaeZx/Rgknev3h6ijconCfymkcsCQO9BEBMOHBBDD8odt6qpbzMNF3t",
-	"9HlMJ8V1sc9ud75iLq5Y5DusL+GXF349MpaIpFt7Nu1Dre0t3U+5msd05SEbf5VTQc53Z01vzS+7sSK4",
-	"0MBELkGEr7b7Og/ztCEm2S7k96lkQPb63O0ZWXOi7CNGvcWzlZ/FjadrwtPpYuibprqCbypWBf01efHU",
-	"T/uXPE19473AHwgdjeRCpN6XrWTiJ0XVfV8nknj9Qc5hyPxoWac+NvKUxSxlOWiuzk4DTxWBTxFN6VDz",
-	"0UQu9d0Dd3uTkoQuScJGMomM0UkMBO7LHjooQtPpT2wV9gl1YWhTQC4iuASYTQ4x5GogxCKOA6vbQ7/6",
-	"hRD1IaN06SmWQ2Q/uVFw/Ua33Tnab5/sd59cdLr9o3b/6LjVPXryj0bQGHMxYck84UI/+Jj2Dw/7nXH/",
-	"uNc/6vRH7f7hk/5Jp3/8pM9G/WPaP+z0xyf9Xrvfbfd7h4hL7HcOUVf4XWLlrEUI6Gqme9VB3vJzVYg9",
-	"XLsFGQxH73bFse5u5HqN/oLPmErpbK7PeWFfK7Lu0yPiPBAQ1pq0SHg47tNuv9Vq+R3odS5+o85vbUs7",
-	"s/p8voABkeMxKHDWVJUZVZqKgfm3YChRgYnNseGmZ29f1PC8TFmuwSbn4Nx87z74SJmzmzvsQy3G6vUi",
-	"jg2YJ18HPQV9CuhQjxnj1DZ4IQFBkAOtXN29eAqCPJixLkR2DcF8Vq8vW2IJFHknOkksmdxIuzr73c5F",
-	"57jf6/UPD1tHna6+OEbqw3+7JWnOgGo8l9DbVrZPnbu6gZlMuvVFuv0R2+as1AMp3K1+k+gDCuqNWG1h",
-	"giwck88fgi3OiT0LMsEjEuqTH2Zm1YQZXL9gLfJzooUNYRw69oqQEAYHcHwprEmINPXpCmkcvxmHe30i",
-	"6Zzvj2TEJtiwIDOt6+uGFkIrL3ohTBD3ryyRBr6JobcQVYEjs6IYNqzVwhmNGKEDMY8pF4TGnKLy6S5G",
-	"aBGfJgIHmzVNItsu3vh8I36wWhz0uK0V+HWGD1q/DRbGkjurt72vp0bo0NptCIMM91rOAfpRyqv1pGIq",
-	"5dXNJKpTJ2xpRbJ4EYCBHvQ5mhMBxZJFuAyEP6zEvKP/QV/kGVEAQUWM6FSftdC8ARKZ3qdMGGPXTKRk",
-	"rDWyR9avp1C1HYOZEtsaCOgGKD0yNtMHvr+c0hQYGaS40Y3tVUQ58PBcwvMqk0OqNLLT2W/3Lrrtfqfb",
-	"7xy1nhx2gEaCg+RSqfjymiV8zK0qh8xFk41u7sAr9lF22RV/FTJl5e/y1UJpRvMcNc2eMoHXLLnmBj2B",
-	"D6V0cll40ApbSKFyYLBXqvJPHLyeG3G8n72e3mwcPg/WTdlB3Ub4+qjjEKV92sbPuubRwg76HnC389Oa",
-	"0EM3ZwpcnlO8KyjeOJdqG/mmdGa8rkbnBFWky3hJVyrv3w5L31tnJGq7oVROpm84ZUHSEGJzYJ3Te5dy",
-	"ZRL78zZUZcMEk1ZkW2kGUVzn8tmqO0jVJSmeo6B4g+rP/Y2kUL2KN5RMYAPWc0TneOwmngxELp+Q24gn",
-	"A5HLJ+RG4slAVOQTUiOe6BW5hXSy0XiS+yG/mEZQtGYMaf+k0z960n980o+O+49H/VHUb3f1f8Nx/zHt",
-	"Pxn2j476Pdan437UMUpD73dszLDWC/QCfz3d6Ddgnai3C3wZNWyTkz2/ZTckePp+rqd3+QX93atiP7HV",
-	"LUgdhiuup3YmKHHK53eq2GwIhKcictSbamysC7VEQHwilwqdb1MWgyozEFxc8xQdeSMZL2ZCkWYIX7JL",
-	"ZpRY+xlyHoRaqTJf0NGIzU1qt73TPHmOMW3nbSNITc44ek9mFUWnGL152K5qOY/320f77e5FBwzQh+1W",
-	"p3v4D0eUGK6QTiE5OAbRJBM5soaDBiZIuTQ2IvPJXEEjveU0phCz6iGbdYPKCEL38xePU/VCxm9IrEuL",
-	"W+cDBGQhjSKTjxQPoFEEgJCYRKHbCd618WSeDfXFm0RcATIwIGEnJHOapHzE5zTlYqIXNSRLmo6mekFD",
-	"MonlEGJReiGZ6etY8GI6nTvHZo069EhZII41sfBobXup1ysXmnNns11YRSYnNAEJM2OPfQpDZPJnWk76",
-	"vfxkv/bEkNUbxssXwAncvydT+TYMtHCH3L0prqtrHPccnhupITj3N8ndZDNBYKmPjwyEw5jDQm85czaX",
-	"r5wChegTmS7lQLCPEFNOIBId452a5cbArWizwAQmt4nu2pjBCsln9gIyZWLECKBTkYxvB1Qt8tNNENXi",
-	"8gJQ1TRwQSebsiva9UzpBNIGOulayIReszI6/JODcmpc91qHrXbVOuQCobZENK05Ru/VJqHCYCtuoD8N",
-	"RMaImeW4iln2fmpSShsQ35SqaWbYLCQ3GgjMCHPNkiw3QZVvIwDKGO0AxIR2vSoiCcn9SMYyuYRtZpZh",
-	"l1l9V3PV7uFF+6Tf7vTbnVa73XadPv+ko6uSyycHzpihGOtmDntpNFw0Cw7SbPlf6egqg5yU8SCddgae",
-	"0E2olKaQ1miU8muA6LozyRATDb+w8Hi/3dHCQlv/Z6eVIyVgZhkIwgGu6QY/14LPatFkNbx2PW7Mhwcr",
-	"7dmnu5Mw6l1lLhZqezOpi3Nai2bauDa14etVxJCHvVu4TRWIgwfIp5auXV8HjHOXXLd2loXTt5210Ta3",
-	"ztFY40w+I4qNpIgyyJ6LYaZVjPGnogfY4wCuGix29cru5kF9ds18Fo0zYdw9rqG8RUIhU/SimVzGmMVY",
-	"CkDq4ivqlISYSS4ciELlCYJfE5XyODZJQT0qFcg6NhH8Qk0BY6HFJ3gbnrmmKU0uc4dJ/+BAX5J4KlXa",
-	"P2y32weLeSxpZKL38PmDzsFYfrzED625mNglzxNZzHia8BX5B53LRP46ZWAPrtBOh/IlUqZI89aP5gAe",
-	"/GwnYQmv+VRt0OMs6+63e5oIHx72j05a7RNA4mg+CysyRvo9OhozOoxYNzoZRe3uYbdzRMe9qDtibHhM",
-	"H/dODp+MR73uSSNoDNlYJrrLo3bU63Xb3cNj+iRix0PWOWz3HrePO71jykbdLuvRTo+Oj/Wwpmx0JRfp",
-	"pZrS3XpDoLgCeQtUrkb/lw/untqLEeEetH7N9+C/JoCGxUuyZqvMldhlWE6GvSgiiutTSDA3OUlljp3k",
-	"wkKAaMKoflFGfMzxitH5/OCas6U6YB/nsUxYLj5zEbGPrWk6i1tTOoMrmLCZvLbzTzPCBtt8qEWIzuFF",
-	"56TfOem3T/4TOG7BN1g9XOgp3JfJxPx5gIt9sPU6fP7grATKGEghLq+4iMw1LLpk+p0jE0Sg/68Opkzf",
-	"tgz2n4c1VGgLtj/h6aWezuVOM2tNuL4d+mWlpubdCU//K3+x7p2pnLE5bvWWneWHLfu8S4fVuMFuWzNE",
-	"mdL40lyHSwCiAikA3cpeApCRStwht2mbv9ffhPJepTSZsLTgwoYvjFW5+B1wCfNV/rvHKOTQ6jILQRt4",
-	"RsDDIPsg2FJ/MiqD/lPOmcC/RrFU+FfC8m/Bs4e/y5mJgpBCf/6n5OaZmI1Tv6E9JzLrZAwI1KCKj0pk",
-	"2ifVVOi2TyXChx6pLNrJNS057FBIEksxYYllifXmJkcEvpncmvGL7fA5CzV9qt/wW+X1dpI5Zkc2goL+",
-	"BgWHZogMRm8NcCfcU4icsHYE+6dJ8RDmVMNuNU+V/tNzacKA/Ptf/7tn1hSMBEuu2JrFy4UeLaxsWjYQ",
-	"jF7LLHOUAyvwOd2zy/VpKx+9e/W2EOoL97JitHmh1ALW75W+Jialmf6shw/f85ipVAqGi+ZgHfSGBURf",
-	"ItCmY0avrRi31THcdgo18ZoFH79LTdwlLU7fvZvmPJcWtGQgK9/VWin4tTkVHhuNFm7hgOdiLgCnHimz",
-	"yDVeYJqmdDSdgYiN5PR3IcQOIZ4NwwWpIHTJoGRGRFd/2iy7Pm49fnICsqtcimtYc8f40TnsdPGCAggD",
-	"/B3Hx843Zu/gzOt5AQIia8KDtfL2vZg7PVf5mrNtXsqe/f5IkTGPGfGQ94RhEJ5gW90k52BsRZsdduUl",
-	"znrBHinDY8qcBwywO/Cd/KYMTSjjnTGk7BBUYq3YPGEj3eYpoQiRgt3yg+bXeF/yk7T2gV2J6zlmj8DQ",
-	"7++BNfnFD3tEKycpWTDjAwGyYvJoTphgiZ62f6I3NZrMb7/KPssCnIfAvTHZUV5X2MqsSXF/ypuRjdo5",
-	"Jj7q/VwmV8bj4xY7qd6JsUyuTC0VIaGShqLXLOoXMvWY3N5cKB4xJ9G8pfe2wkmWlx6M0WXK70RtI5X9",
-	"pTGlitA4YTRakSHTN5FeMaFnhJmx6p/4/HlNUPhuuUR3yCT6HBKBZpk6fKVMz3BJYy6u7gM0VWd69qQo",
-	"tZ5x81MqCz8cZUxyO+v2naGGaga6DprKU3CN4avlDEYO4fLPtO7Y+9u407gOH3nwDrJ2XXZzbVbO566w",
-	"o+oBX48+cs/6BvxRtpvGyzkQFLeB3Bx3ORA1YKStcZcDsRY75ORH9p+jhM7YUiZXJkslUEqT8xmqHSRY",
-	"23O4MrzskSJTFs9ZYmo/5WWy/JWfKqZvOxYnscT29bU2B+RC876j9YM/G8GZJ7VpUZBHIb9iS/clVy1K",
-	"7aUEqSYDcp7EtGpN6rQ3i+wGXmWbqQq6ztArkx0qGS9SBrnWbNIUUEhYRPDF20m8azOAPIOayviwBeMo",
-	"lu4EpKx3hdUlVr6zzLB+cpttV02uZr1xJkOz2TmTqPmmCZpNKma3M88kA/cc5KOsvRiIcqgp2W2zguao",
-	"EHt4crCR9xYVAGZH7Rok3G8EmPYFQV07RteWQEaegdbuK6aL314FRWL1OSinzbfeD8+tLgRKF7M622IR",
-	"mp6PeZxiiNlMc5NlqejwjK6IYpgzJKvktEWgYbW+U2nxspFX1+hD4GcGRgmAGqIqcxi1skXNkbg76/WV",
-	"hf0aZ33d8dpqlZAQOIXggzx9U1YrzC0Zg5VEaLoFmThsB1472nK5bE0SYyQbyZk1no26R90jejw+OqHs",
-	"8Pj4cfu4zXq9Uaf9eNQ7YZ2j/1f95aStKW33cfQXzFUyAppZZNbv6GomRZSBb9Ya1/BZFx6zycpWeOOz",
-	"PUjvQOK80+DaszsIqR0IJ6YWcGvVskc5mtANTs3Q4zxtDYRmHorOsgFQh1/kBcxD0gzLEwuD/Nqt6Cyu",
-	"xqPi7mdFVowvy6Nt9vbbRxfdTr/X7veetDpHEExSXLOxlOY8HGXn4dnHOUu4ptlQbhnukhtRisLc9Gio",
-	"RTvIUIqFEWCJLmM5uioHkFo50KOu9vbbx4AxO+73Tlq9x4//USMe6pPjD2wuhg03LY4OdHdIRZaHA4ab",
-	"A5uyaNb2cf/wqHVy3PtHfmNuGNR6Q327Vp/dMfbQ6d7HLV+YLEa+ldX6IRmydMlcW6teYih5ZDIm0YVW",
-	"31LDmLMESmWwkJPOq5iCK0/KZJMnVXFDhVxgPjhYTVondNzGEZ3PKAcnK3axheyZNVpIReZbwld1WQ0z",
-	"zTHXLq2dDerOO0kNa01ibokepxBtY9vihb4Bv66vtHJmUa/VTPgkh7h7Suh0g4YBWEyKeh987GxfswZb",
-	"yfHvejyNwLT6YfvSMr4bYXQI6MK3MFa2qi8yRJr5LKA+GFYLM+Uukogley0SAtUEbJmc8TS1Wagh3Mc2",
-	"NGSxFBMoFGVW9ZR4CxZVIGpjmVgbzCniDS5N+DB6k0mOVMPvIR21SdacCSwDMVzwON3XEkpCR1csOSWh",
-	"zTWNcUakCHlzJFabD4glEDRbiPPWn/USITnIaotPWBqYVG0BQV4QwBw8PC4ZTTngigwn8clFLuG1zkUz",
-	"DCsi9bIfCj7Gcj55A4suMYPD/faT/cP2Reew33vcb3etwRaeM3iKw2ri+TxdqAcppKebAWXaQcOihi5T",
-	"eaklXP/sqtWgsDiEAeeYsNlyGnicVUxVegmynOanm+ZWlyYe2yqXyMoSuW9fHKvwSkaCtpNp6gZdvKl5",
-	"8qHScAvCzGGlMNeW0gzuY1mUqRtaDW6qcmVBvIDR+Y1wtTNaJ607M6sI6oXLk52rnJp66pBsW6ksf6GY",
-	"u62UUR+PVIHeNPqN4clR73jYiUaHx8fdTtQ+Ojl5Eg2PumPaHbe7jfqc+Ca5SSULvuncIOycezbhqQtK",
-	"62+4ZErvSH5xUzq5hPrL/V8aea7wiCsKx9yswQffCWhv2I41K1pMum8s3SW1OiOdPsj+rjbSXG25CyPp",
-	"NnU8bhMluQbktqk8SJ4PThAG5tocv3UTA/DG5z2MftOEfdUQP5d4im/uVSaz2WRbqrdXLLWXWXD13dgt",
-	"H8A2tUqqLGuHg3CTQidfvzpioZvdDCFeblJNxeyIj5sEQ1KWC/1m44xdbQ1E/W3UgKxPjQkgljXlYrrt",
-	"LWvFVB8p8TmftwF+0tpAwiYgWRPzEtAlhxqfVrQBQq1svpzKknxOeBoQKYhH/AZpveRQd6A+d159psKE",
-	"K1usmXKZFvVvS4tc1v2pJssU8vL1YeUpnSjSTOWcj1TRXF8Tw20N83dad2d7t9t26+Zfsx0LlyF+teCZ",
-	"K3FcZ5mdVKiZtOL15JXPi4eV5Qty80KuFa5Uy0VK61KRaDwXoQQDqfC22ntWkGlcDlHycDqnuygLlOnS",
-	"GnvHVk7QiCfFBAglIXGtc6Pz4AP9oj5Qs7Fgeq+Du1l2iQfQGiZ99j3Uhqk5JYdtY427tJYHNI8X0GuV",
-	"fS224UUiu36zSUIhMiaVhVwe5vT5NzEf1Kcd8GHr4yG8VkQX5ZV1GhSnuGZXrCNjO98Xps6r+E83p8rc",
-	"Lefl18xteYMklFukhvT7w3Grvmryxa1czbncYVN31ial9dsvu/ud9n6ne9E57rd7/d5xlsJhc07aTuU8",
-	"4G81J8BYB909x69KeFZPNtrKNuLXtcYR9LAVr9JNy1VBIlJbO+/9xYb8xI1NuWrLugSfTExmYfBMSoHF",
-	"Ik1EUqlkzKmthArJaORIZZVYsUoPT2sS7K+55MUB/bf+FWu3Xbw8JyM9EXjaqDyaz3MxyQdcrB9UE6lQ",
-	"phqbFwFe8S9CTSe1dGdzZ/Bqlnhml05LFGxzVyaYc8vmS6Rrc/MQbqq22hQPadzcPlRJK/WxbgJeHeTC",
-	"Nvj+3UvS1NeXyISAwxwy7K3SqT5iLFbMICYUCXvdLingaV8IKCdMFkmMlf0soDZ3hdZRhk1O0ToooK+E",
-	"53ppuK7qaJ8A8viRIiHMKIussPnQCcUqpgBKwVKmcmw9waowzV8a/1cukmpXnXYGEvkTeYvV5UZSpHSU",
-	"kpV+o1jWNJWEC80dFCMcjNLbK67F5GMPwC8ng8jW0K9t9KPeruCvMT08Gp6Moi4bdY9P2t3Hh0fHx4+f",
-	"HJ10x/To8eGW4K9Cpa91vqRCaajNsC/ncYdZr4EdFC0tuY2PKoAiJnRZjMgBhCX7OJfKJjyUEYsHQm+J",
-	"XLhhOX2Tu8YPaWiaWgpaKdsDgMNAGAyn+SUrsXAzINZdOi07X9Vp6UPb72quPsO3bhFi+dVw9vk2+M6u",
-	"XArdKeCjkEhUzprxnTWNMddYd/bczJFbJuivM6PXHAVP7XIB8gNmGswGmHM1BTZkG1bomAcwf+G6wpU1",
-	"kacYUYRTNbcx6zewd2zLpbh10q17jYzYHMGQnaR1QaUmaLRoUzWXrm6nPTNbI+yUL2VtRkd7OLB3EzeT",
-	"JXWkSyDIiiWcxvxXhMBWlCWvuPiW6iPljcYhzTDD7sAMLeP797/+N9y7jRt6N4nwLUugkLUUm8yjhvUb",
-	"e5Wf55dtYDvFiYAmXfduvX11oyFuh/gIYyf2RxZuHy1TqE+SEcoskgKDyMW+SaW6TSS/Z3l2wZVvN6+K",
-	"AbycicD44HgxF6zHTL5hPjWGKzO57e2M7+ECeRPiZddtzGMWEAzTTiUifseJnJFXpk51WWyNtfQQXYHV",
-	"7JLPAKVqrEPmjUa/8adfoqsPzewGP34cDUdRt8NGR1G3x6LHjHa7R53jx+0nJ9FRd3gQXbXmYrKXZaXa",
-	"9U1PNGBcFzdvU1yQpsF7wCRQmteio5Y32ceUCX3r9/zCQzZzr500W4cKW/mFxumH5iKJ9wDoz8b8o2Wt",
-	"4Z9C4g7IX9HV6/nLVgt9e4qNElZ0AmaTNj4/veMx1WJ+iWA9UmTJhlp/3wyQ1ktsQebZijjT33gyd41x",
-	"Lh5r/20tHexNJRXwOMjERqqnUg5ETJMJ+01HN9f4h28jxxi4dTvotINu+4Nz6auVlIPGx339/P41BQVR",
-	"YZ5y6KcRNF6YPhpB4y16ej/kY/6Zp9Ozm5FpX3hekT9v0YjL0SuU1vltFyN9bgnI7UN5U6QJOcNs4WDj",
-	"j60Eo6wFPaMG960Bl4cJn0zTofx4MF/M58wFLD/+goDlt9B5LU75OztKckAKj94nPrmXjS7rvj7aaug8",
-	"cquQqzvBKZtBze1S+YHB5b3XDxYv69eShreAJd8byrjmRmyFLjbreCNQsWc3PGBiTaVtmkRv4Wg11dzQ",
-	"JHfCmBf7wnd6AVlC8KUh6IGmtgJNaTmlYl5WHYKi4FfdEvkR/BEJuaCT/IuqPmlyBHuMIDYVsC+tVyHj",
-	"7za52W2i308Vk3ku0pRN5rO6aLAzQaD2ETWFEUBVgmdPrXyyTepHxyTl5rWtsH692JjQyzqEatCQG1zx",
-	"wFI9q1lMi1tdFl9uWG88o5Ms1pdYvb4uSSF37Kb4L3exslMSmIOEsyydkHwr3SomeZeFoZdQIc7i5MfI",
-	"vyg+MfkdXWIWNm/eFp4SbMIaYcwnfL9oilEsHqN06pjEMWZrrJVXM0W8j5pZKOuFxkZNepyUzxj5VQo2",
-	"EM0Qi9V199udi26nf/S4fwj1If6z3em329ZSXrqvmLiyfpvNA7XmV/ydRZeRyd1v8uL0G/qLfT2+yuHW",
-	"YupE7tdc6/RuG1s3ufyZ2vn5DMvnP57td7x31qExHjB1woQ+hl66VePqM7OzAhM08eKp8psz82vh9FXe",
-	"ouKWBsUTUNmDyhpVF9Z7Txh4P323BAlsgg9AUkKVpb17pu8BZ6rfNw1UhPFSazP6KxcT21qL/CyXBg5k",
-	"S9Z0Wm1fyZqSv8KTDHfnkjZFgXLNqmyNi6nFwORU7CClE3XQt4M4MCvhgcWs9dC8c7cjIDOfjal2tdcu",
-	"z+Y1mUtv3aIzJ9IHUBC+QwLvVtMHZCS6SN7AW1rKeF6gb0W/a4m05eV3Ti7avX6v2++BnL7fPsb8+WXy",
-	"tfULzgCr5XvKNKpYkgei9ruPnxyx8Xh4dNI+pt3ueHwYdQ5PoqMnh+Po5Ohxt9djnaMjdlyoRfBC8JTT",
-	"2LATZA0Ohfql0aW94fHJk8Pe4fFRdDw+Ojw5Puo+fjIeR71x72gcnRzSkx4bMjAilDL7F2+fPhF19GDr",
-	"G1xN35Dv8lbGipx319iTkVlrFgugG8lFqghNTwtGKp7mvxAq0PGmhRcwPA23tCSvkUYBcYviKJcil0VJ",
-	"k6eKaC2cCLaMuWDEVHnYy0aIlvtYqxRLpv+vZ7KVyFrL/5yd23KZzQv+RfZQfyzjhla1nW3whvLmnM+c",
-	"inzgPqJzfv6jt07zmbDVX2tr65SNC7399gnk9uz1e8f9wyet9knbSU3yu6+ZjIZEvWT3nmDlyrdlb+ZM",
-	"6D2bZ+Mg+m54pbO64sabChFvzNWC5+lnnk5t8brt7oo5h1Xz6ULtiup6vojjmjsHxivr7bpiqxK5iNg8",
-	"liv9Q/X6VbyyiiVbWWDziwQmWE26MhDY+grmT/bbhxft43631+/1Wo+7x/d5mzrdo9/UbTqHlYF16x4Z",
-	"RbYuj/8tIGg9LwRtmxKF+fdZcPSa4oVSjHkyq93fdqf1+Lj9D286/5rnFgmIKIpPxCUX8DyOeI2I5y+A",
-	"COmamZElsVASV5fFoo1g8672tV3lRFeUvHnlxG6pcmK6lJdjOkq1VFuyct4JLLBaW1HTgPMpTZhx1NwU",
-	"1g+2W49ismMAkifqiExY2ic3Q6i2yJlYGfwUOvssALrXfmJ1DgAxkuss0fke5qnrtdsBUZIg+jez5Sxm",
-	"ZMoSViB1h+1NgVHVab94WsxemUrEfBVzP/N0WuiptxH6tEtk1DnkcPtRyqsLptK3WIfHP1yFtCu09ja8",
-	"06GpZAKI2/CHZxfERnDwKCSKiUiZxGWw6n1bIAALs8KOqHLGMt1gVryv0FteTuvdYrjKHDdZQURs5L8w",
-	"Rdz0fwyBwIfMi+dyxqRgeZ6sBFsq1LqqJkJzxpSnyCoN7sMawbvEP3ERQj0Lv3W4MLG6133zXdfc+sGY",
-	"lamxVhvwo//VpHYe6/LK27c74RaAPmcHysC+ggXYmWlxFX3HP5dLK4N7f/E9yjYzHsccS3SqwHHDLBOZ",
-	"Vuopm/yKkM2wc9Q/7PSPOq32ScdUHNjN2EnnXD/VusBHs5/2+UxTPvDDm1xvkFwPpITYFEDej9h19uFA",
-	"seSaJQemRVjc9+CjBI/ldiT/fSEhZ3gKCWslPE3jAJMiADXj10wQKZgioykVvjx7a41VFw4HcH6pTeCx",
-	"viZ2Rl93ONaAindAkvXv3x2kFVIMgviA2e91v6gA9G2Wu6VweFSe+hTRSwUmV3OfKuffOQMYanKTk1Ct",
-	"7e7xG9538Mm65SstDpktVIpxQ/gY3I2ALKd8NC3GR/0yaBjOb8uAWy9NzFU6aHwINUEwWaeLbLp922gY",
-	"uzs7iWVlU/IutxRT5BqjdDURS1NmUJpwjwjGIqN5gotb1QRqbkhNsik/FJbOwLA4fMZ7DdfSk/OpTLJo",
-	"oI0UZZtMSTdJdrQp7uYUllRV1nQHkuUY1HWLO+XgCbWaF5IZo0L5dr/bDkgIioh9qH1K+ETIxCbZ9Ofu",
-	"gWPWIq/XzW1dSp9KCAXcY/zdYhl4AhmTTFolGEYMAEt2zZKVFID4IyMqiGKsjAn2pMu58wQ8d5iGZnN+",
-	"mPVkZFcyX1DxHgj9fRJ6CN7cemP0FtxeEDP2kIrwqxBPDz/7bwlYk3xUyIQZDbmcJHQ+XXnJUNUA5R2C",
-	"vrP42Nrgpxo16W3CZ1lV/VNQ+IFSWbcORI1NIdTRO8hi9utSzJvNwv3+xdNTgyS3matDm+hLZYGo8P0j",
-	"RYxJagXRFpEmiTW27NyoVe75eUwnyskKrrKM4P7Fya1Z5ZZewi8v/HwwN3ut2WT70A6y+VOu5jFdx6Go",
-	"UktTpaB8DfCXdYpmZoKrThagOuM81i5bwvyU+fPb1Kc5z06BfcSwcjwP+fm5ixNh7IkV6UZ/TV489XtE",
-	"rGmxsof4A6EjAEP5gx5qK1O/z4pR73ynCtbHCnvHH+vDIDyUM5bUll97zuMa8IU+suFsEad8TpP0QGvi",
-	"+xFNaZjBIH0WTRPe4eFyYx6zNWEuqTTxEC1X7R9yQQGXts281F2F/Rs6fV/FwHOb+qedaM8uMcMuKdo4",
-	"j5prskt/tbdml0bWHvTtGyqJEoXA1WztkRs7C2WXwdmBfFrFsW0Vb2ED+dEJO0+kPuZrStjtVIt6FJ20",
-	"/jlnk5KLqpJWqX203z2EqiXt/tGJhdBneZPKvp2dnThrHTauj+a+HDF47fEi73T3z+mY+TJ+3K4yn+ZI",
-	"PyR3kYC6zuNvljk3qGfrPYzl6AqyMcYRnV/ajx/8F80/xbd4TPUMA1JN07kwMXp2N3crjodD37rqXc2d",
-	"AunNKqmKMQW+JgFKh/GbKEhhA1C1e7hwXyUtSYZn2OmQew64T4vwpDb3OLW9z5Vd3L4jW/R5bzt+h2V+",
-	"8IQV+tzed9T0NqrRRgXEVyo9d61/2q5+XlbwyBO7UXHE39Hsq0qBJw2xs98lMfcFVA+s0Qp8nvqNyRDL",
-	"Ey0dKLtfzqiq57IyLe8BKuyRR+H23gvvrJyzsBNhK2TDUmB74+k9Cw23x7V0fbiWOuFjWyHFd8ENDuZw",
-	"v9u76Bz2O91+5yjLFbkj2qVTArvsWPZrK2xMPt7q/O4CMbM1ZKbz9SEzOQ97k2Sq2lax9DmWL9iG5VWu",
-	"F0IscuNfn1AS2kazTAaFqxfYR+zPIG1AMsAmDDogiosRK7bEFaGxktm7ey2rl77kKn2Rstk9Tdoosutm",
-	"HhLNcXaZOjR6m/ljA84iyAmqtbtCOD2VbsE5vK5EgVG/zt6+wGoF2xTRcxvdgmzbbkzoWpDjOk1Tpk5C",
-	"M9+GMLBWE8UgurgaWl+NpP8iGMTOfvfJRbfTbx/3O09avV4dBtH/XD2tPoaymcf9DtC+wyfdm9Dqw+46",
-	"ZKITjL/tAG5CfAtHrvHkSv59Pnlyws6m7K/z6+/UUfrTrVCNvxkSDZpxfbFFAIloNcuOonSAfYvnH3AF",
-	"MXZD67drdF1/xZ1YWPjT51j67wwu8ixJZGJcPhFHV9Fbd8CfPck3ZcRiW0VT9SHvSiVzKplraS9NEz5c",
-	"pIw0EdKHieyYSoHkstmQRRGLiD31ZUIBZOGXBodEMCSWYkKaM/qRzxYzKABzdERGU5rQUcoStQcRSdW4",
-	"EcVGi4Snq3MgEDBXkxvlQp/zHxn12vAdAlsidZCPqUTiIJglJ4FYj0Q3M8Xm8+QX717899nFs/2LNz89",
-	"e53vNJ1zDAkojO1vC5asth9agLlx/mcBldCtczAbCnyfj6R42ysj0UvHxbjGm2fAbpr1XB866Lfvn5GT",
-	"1nHrCTpVI6h2kwAyLWYzJoxz9qXBn0FtZq4gW67eRb2p4JGVi2SEMK1kkU77jpv2kX46AjvThAmWQPQ+",
-	"7AhPBwJMI7o5sK5r5q0WPGUEAsmNTYVEcrQwY9G0agHeU/wpq5PZGoiB+D//h5wViukOxLPiY4R9HLF5",
-	"WjkNiNnASKI+mVOlDL7A2a2BMOHiYWEnwvL+EZOhMiwcnZDgyWoNxCuuFBS8WIgrIZciwJxtxjhmTwo0",
-	"3idhr90hnwY2dAoyPOuv3gs0JvFfWQQJns0CnC8iORBnJQEKixqNUrRDOS6eLPNOqBaR9M0Fg93D8/dP",
-	"39g5kCY1Qkakh25J116LnEHmOeiaTFiqBiLstQ+r4z8kz2Uy5FGkp/hqoSBTJr6WSt0g0cPR8yJN/Zcm",
-	"tFxMBkIKBiH5INbFcskioPsGwQIXCsvJ6sEIu8I42mxAveqAeuS19M1J072+qUZW/MWUKnstU/JcLgRs",
-	"wkD8+1//X56WA/F+cPyZqWML0YHvnp09ffWMqKlc6kMX8fGYaVmFLGUScTHZy05zUfWWIl4NxBt7mBUE",
-	"ALOIhB9xyff1A32CECDERZCN64/jTqUVqIeY/rckf2PCB4PSmec4BpqYy6rnBvMdiNCpaK0FNSMU/Skk",
-	"CRVkzBOV5jPEmAHTfN7wQLwR+bV1ZwrPqH1IPLGPkAwz5QCAHVDeGXNrMqRLSGbsKFNP1knTPU+zpyyH",
-	"dobUJ3QgSnXChEzLYCQ4ZiBx99q9gFjYkn0aqKY+h732IWaNsDgPQSiZIWlwLiA21Lbr9dZZoTOF1zcr",
-	"kw2p0zWND9wt0j2PpD7KmurqkeIlR3lEq1aa+A4EHNlmSOfz2JDPg4/7y+VyH9ysiyTG9GoR8k6fFxYz",
-	"QEPGOGwuyECtM5ZOZdQiYeufShNcPSh95edzJiKsU6Mfm9N0qqmIXUsemScHQixmLOEjS13fv3u5bwaE",
-	"gEdInPQf3ee27HO+YhMuDDd4Cfb4lF5pIk4nLMyT9Xf2EDA5Z8ll6aduOyAz+pF02u1TAsntkoEw8hGc",
-	"fz2LiNBUPwEk6CdNrWjCScSjPSduIie3SEj1ZXnJxVVImuE8YddaFRPsY6r/hXui/9BKRBgQ6nh61F5A",
-	"wr/vX8iUxmEwEPbv/bdalAvhx7csgY/mU/bXa/YxxY844b/vv03YNX4zEE2s3ll1EGU3FiVQ0ixkMWIf",
-	"9bkeykgLhQOxr8lOu0p22qT5HY1sQYk9MhgMGkhbteSJFFV/Bzclq11gAiDN3RgI4rmdp54eP9nGx5zF",
-	"kWm90f/Ffj1TE/vlh89ZN2PKYxbpXhyQdhPhZPpqUgNKM862ZaKlXC2L6RXa34Vf729HnE9taamEUSVF",
-	"oIcWrnuJkH3DsfANO8nPIQH2tJQELotyqDqJqJraMdXwR1M6H7my5r3J/ogqRsZ7+rwkDMhvLKWmn3q0",
-	"I5nAOi7mBkgz5iIKT2t7wDG/s1Tbw19NP1pyJEjE9eWX6SUM7E/hKRlKvVQJgGgTGS1G+pBoOcYRFGGO",
-	"R3a/UUCAMAGzzkirNDeIJEM04ZRes75d+LzURq99BAM8Q1EEh2jKVYTwZS4y2boWujekBnhgHCklkYuU",
-	"9bP1cfvpFRfCzuJJeR1xDVP2MXV2XU9Uy9gxH6UKO8UJ8whxTFnKXbGAlLs5pnKLswAHElGVj5TZZE34",
-	"rOnJjLVTPemdQ/LO1JZ5huCpCynJS01h7W4LOEn4DDAornR3SIX14EVJ16Bz0rTqimbwMJPTnEeKCRcf",
-	"s6AL3ZYeht20Hy9evSSa/Ju9IU+fvXx28SxfkG67bbeYIIdz8KSaQmaeLOQNyzwJaiHeKJ2yWV835w8z",
-	"0pT4/cX3QSFqaa9FUJ3B2ifIUaZUkfB7KVIm0v2L1Zz1icvBgdtiRqmYj5hQrj3k1YsLJ96+YZcNqERR",
-	"YWwW1MW9RtC4ZolC9RL0R1tIl855o984bLVbhyawCxR4E2YCcaTMl5VLrEgsJxMW7XOU1kF8L+owIFih",
-	"3mfyYLs24HTKTO0J0NJWsPxuEmmbmMYaBqEXfCE0kaLQhkHHuE3NWMLilYWewz6HitFkNA3JFWP4mH0D",
-	"09Ji3FKC9wyqy3CBj+nL2RoII5douRllkcARPkwSsIxqvYgA+qiwIqHCJDBGwAOjdXE5f2Jsvt1wtAKv",
-	"x1MIfhtLOYQ8+T4zBM67ETTQJu41cPmN6PmQD7S00djmOZbgox+CRsLUXAqFFqFuu43JZeDggz2sdOr1",
-	"d/kQt3JtY9rPil/78+egLrQNgMxGltOt21qRvl7MYwfwzOeg4Yhim175u37SrFnj79u94jxuJMHNr9jV",
-	"hresVLj5tYRd5++BILrxHXwqfwEl1+1ew0dhW3rtTt072XE5cEWvBrx0uPmlTJrCN3qb33gtU+DPaMRc",
-	"zGY0WZlbaw4LZkxSWXC3AgvoXPpqJ79Xmt9YzbEAnifNsOx0CU9LbvqBMAHaM7oCU0hOKIGMbiV5tsiF",
-	"Jogm8TEZMq1GqkJoP4YCNQuh/0dtVBY0WzT6dIBhGFwRmUQsQQNhWJgBoRgjQ5q99qHWbyCKDXX3UJMt",
-	"rSTtqFXkdpqqVrEXgGVLEEWvjVkA40PJz7YgAcbzjyDNE5RygSeb1ASVIkpcr7TJ/0+vmCDDlbEj6geg",
-	"Ba1i5/IlN+XZckN4QOhA5LFFTgKFIv9LmKawo9TEisJy6o72wPChV8pEkuplyqSUP/8Z6fKf/5ylqJrK",
-	"GFSZd4vhCtI8iYgBhFWO0dqHngItW0wzxkgWakHd7AomjVZ/IMrayHNQoSARAr22y/ipr9fgL7gdv+j9",
-	"0KKLXbsh02uuF1D/8uGzEXIvchUUMOqQsAHYbzVKzajrWQ0RLlRKBZResZo8jiR/1cdlv4dDaTNAm0Nl",
-	"4ehb85t1bMbpAdrV9GKj1eU2zRc8TgZSVeKmnTubnWGifqYp2NJGYQNZbd9Zt9/R6J2zV57+zzLrmgmQ",
-	"hUBYQ1juiqicDkStgaDcTb19gitLJtA0sXdq6zqBvjYQJZrUJ1tdQaNgL4YruNp2hHjbc30xIKw1ad3b",
-	"tdYEFEmSXi10fWjNztVE9bBAy+EpGcWUz+BWD80S5oqxpWjQQKatz2g6mpKIjWJqAutnNIXt0Rf+lmLD",
-	"nZzWVyYRXs01MVZmazMucP/+euMPWoz00UaHzkKhC4/mnpkNLWxwyLRuIBAFWtff/ILJW3MhJdgASoIU",
-	"0jV7ETyyVNDwegfyFGk22cEnHn1GiStmKVufuQIEHIPhLkhYLfIO8jo68pBhuXGMFv4sQq2ZBzhnsd3g",
-	"PdecrGRh6LbbuZUYBxgZW1q/IHnlRRgTuQTfJFwYqOyYsHSRCIjopliRJ3yqhQe5Aup8zpJrPmJh9lyA",
-	"mm+Ez7AIIQN5TZ8893VgDEW25Bx+7eOjT2HsOR+9hfK27iZhN9FarmOX0S4dLmfrG6IEIyqgyJRz1oaL",
-	"jFpmafuIBzv3W6IX971i740h1YjdMgH3W1pYR71geil9s+oROEdFW+upXlJros1XKfE3cBdu5FaJ8uEZ",
-	"X0P5PgfbmtWyFArF09TPLGUBoWIgyuhLVB9NxTnHPgY/wUmxGDnsZSwTrY9kOXLypyPbmJvLQX92c/Q8",
-	"cqhnQXkNSMyvmLshpuH1vn3PrqIWYTsJTagOWhezUnpjd4WM+RDaespSyuNwICIewRUc8zjFkuAzfXuA",
-	"7qZFTo6Wwwqd/IGl904knTGvNWfh/iD/ygKsb00ndze0PNCJG9GJH1ia6QkO7he3scb4VDQjbzDHwqxf",
-	"PH1L0ymYZOeL9IbSU2aNh69LJiAtGJ0RB2pRw/5AFDHNAlRiW8yRYXo5FbKbTXga7E5G0CvjYDZUlsbj",
-	"dG2mprPM21xJCKZu79D263GfBuCWwfdqdDV4veVJBTQQesAqr9lZa6ECbQ4tWVAoMpMm1B4ofca35yO1",
-	"ev1m0k0BZN18gi2xzb5nVuXB4gwthM+6OA1oDCMFEOFAE5Znk4B7M+UTyD7jGIpwScDDpyVKOVKA38Lt",
-	"DXkEiWUMRuUUuZTjqiJMRJCP3prqYiVJKuVVQaQH9IuHRTjp3e7JJFVOInjHJqlq858/f112N5MRH3Or",
-	"E6zje+3NLCy3PT2oFA8qxW9VVLgTI8wrfW9W61SRkp3FJhvbwfVfx/KbWlVA0L6Tv1QLC8iAi/WiDSsR",
-	"GO4APLVvkRpwxOfGAQ+OlIHQCgBpCmmQgQe5Mz4gQtqnNYM23kg03zyjoymEsVksPI5CizZOwFomjYVu",
-	"ErHQJCczuAVwtwFreUSMMx5j1xAoHEKEkkHt5VFQ4SkxuFuTgMjOz2RAA51kLZzgldmhL+Zixw53crTn",
-	"WcQf1JFvRR0Bzzct79+96CFeF/pWisgpoXWahrmWa1SNLd3o2zjDDYnbQfUwDuwczA4JOTP3uc3tiPSi",
-	"QHYG4o496bhaRtqHRIylpn8GJ5iLEgBP0ELE+gtMzN9pB6TbDgbisB2QXluftqM2ti3AAv2Rq5SLiT1I",
-	"Uz7HiVRAkGdGo4E3lHX8aJ0yXxXQT8CGrqk7nP0ZjRDDqnUc6z4/0ouiKTf2OhCxlFdaYhwbe49R4QiN",
-	"IjLSd2ZIR1cEYNR7p1nklNXq6pVLSJRY1i0rRPssilwSej/aQLGT+1AIvD18eTe1ZUT1zmrc9QdV4EEV",
-	"uDc2ndOkAjnyt1ClEl9Ll2g/+VKndGGz2BqyTn2SfnW6VS5wCyUoaPS63S814QKaztxCwx2Jyxyrc/bz",
-	"2bJgdhZF+SKm8q5c6lle6U/mRN/eyf4FpLOBaGLEaL4kI7mIUYeKGb1mDvYmkYsJuubP3r64mf8+l14e",
-	"KajtPqSKDUQil8T48Is+duRRmaednOU6cha2YWWTjUJGdo/JPjGb1M/T511yY1QuNKuvmYsfwr8dgRAX",
-	"Ua+gjW3geTlMzEOyd4rfjsDIZvhKxGZzqS+TT9BBcEVZ1rlfEMF6ccBuZmEDH6AED8x+F2afOvzMvWR1",
-	"3Pp+ruup2RMbU5uJIPXDGP927ApIGvIJQ1zzWnDELawLwfqSb2YIeUKELAmCXVseOaXqepvXtxCK0zUx",
-	"OKZClgnBMbvVKOtLnpicvJbBrdy1v1sryc3tIu6btdEFDrOoH3VWIsFAejGDQSmxROZx9VEPayXJQxky",
-	"T6k+jjhG4QJsfeIkQd9uwYhd8EtHmYQB1TbyQEiaGLhuNa1QFvcaAmr3T3oqJtgSHgbjemgeD8kyofM5",
-	"S/b6JNxcy2ODr/RebST+klv35zfd1VLS/pKWEkMFMy+HPn2uEvJgP3kQqX4jItUWxPabk45+G0YNTOUD",
-	"Ja5MlrptzBvGep7zmf56hhJsxRjKoQOAt8r0+Iy7uSO5tfUjA9rdp6fbldYyzJIJL8i/wNJnuR3Com+V",
-	"dRWjacHUW1HPuYhYEpIRhIpjagKvkQ3FOShThZGCs0IMflAG+dn9cYpZGfSwFEwZESnDCAM0rml8Qg5Z",
-	"4HlppL1srvAwiJ/5U86YQZp8DqBcFaAECa86bnyqzBLnIOAsgxXCeS+zX7Q8QpPRlF+zKAxcYJz+ZFIB",
-	"BCSEji6HKy1K2qBD11evRU4lk9TJLhTqQwI/VLIAtFAgVjxmIo1XZMziGN1LJsQxC3k0SXMzwpONAxK4",
-	"YZcGfV0YPJGLVHEECZB0mjBmjNDgC+Np7gobCPCFnWZSeZYDUB8HfFXfWiYWMwXltp3xQECcKzzWIhvh",
-	"uq0LhctBEoCNGAigmOEoK6d3iYmTABWRVTbk6VoExNscI7ubqmhePDNHA/M/bpPXoFwZcNc33+gN/m7n",
-	"185lku78Dpzu7d/6TaZ2MHPZFXNSDuHS9NElrjzdQ09yCeuvGdFDaoivnBriywYXmwiQuthfLe0aWqsV",
-	"Ak0mSXMNT8kouOUYe2URcgea+QCZ+jYhU/cXu1EnvB58yqvwf8bK9PdlOrXQfy3LJFSoMUtIM8vyKOLV",
-	"rU2pgS8tWcG++sRrX82XYHcTqxeJ5snjWkxetZOZ9FUWdWyXELiTJit56eg9LVdLf8QwCMfvhROkgBmB",
-	"PaEKNp9frgIs5mS4spEOA8FNAtMmqhQtvc6Xw1WTR/09LdXqkVlEqklZpvdJC6w87duzPhB6BwL3/vEo",
-	"sLk+8wrbJneX1ePolZFczfnB8BQjr/pMuXkKg+zI2TX81BdseZmtkZvRwKGnbnKSs3L0itL3HzK9WKgC",
-	"dxPJuN7ZOxqZEWtQGMm7191qFT91osRpEQ5RyrKS+2u1GmUqGq7JE0NKaWJMK1neVmUPzmKOGX/77t7a",
-	"x7byVztJJ81dNrOGs6bP2HJKU32OXSy1jdQxZ46r+uB5UoidnydMYbJxaA0i4W8VCH9h9tOM+kLWhHve",
-	"MbbtHXimNwm4Bf91+0vZTbMjjtafdelLKrdhpyQmuzS8IwEw0dB5VhZ9xrKM7hjsN8SMxh5CJpfiWwIN",
-	"WNPq7tbrr2FgNuGGVmzIk0l/E+5tSy+c6Ehg5etRWnkCeMc8OZXyao098k6lkrM4JmqlUjYj0O3WoTfE",
-	"Rt4MxC6hN15rzjkM4EeY9pcwK+ietrUpuIvzx7v7N8+d6K6bc/jx60v82n8FvoA4PhBNWzLASaada0R7",
-	"LRIuEqxDZjWJvl8C9MMMFokHXWCiGaYYQExTX45C7LaY3hkzD07TdN5UewPx/t3Lva1yPWe0Cq8xZt4e",
-	"CDf1dpbpH3KDab6+MKn6qkFtGM+W5tKZqY6rbw/abbNUhsbUPxAwV3wO8w7WREfkFOD+giPyPu4pNqLS",
-	"wRcNjUCiVh8T4VzI37lj/9sQe/SA4XrkuGWHEIgs46i+7htwht92cDLi2p3juRu7yCSmjQni7lZyGogX",
-	"GRQaCaxa2jwVaJ4B5QY1HQOibpUy0w/EGuA5aabmiDiQc1JFnA9EqO9+mOu40oB6QD0OBVTULNcGcRfc",
-	"mF6Q60T1aeEKVHptKvPcZljY2VZpnZxAPBOgp98QK30ueercjDEXUaCXVZRQHlKwwCnVwiJI9g/18hFk",
-	"4iSi7WEi2kLS9G7Da0vczoaYpU7/cP8od73qb5LXUMV0PdLdnBg8RHAYqkdgSbE+jFap8b0H2XYr2TZL",
-	"6nZjehV8CbVuIM6ZgNp4CoU3mzPN5B8P4S6lFpFgjsz7dy+du6QMRTAtzJGIB8SkKM9MpyMJKZtTdKIp",
-	"4+pnMddE8JEaCLlIoZJVEzhUwuhoSocxlEQC2zHSSSwSuJfng8V0S2jPc9XRhKnRwhCPvBtjSirUj0Pp",
-	"82bWypzWGYOl10jIXOX1xkTxvv0l3VvQuIKf5N6IXL6IekmNvFCrkhcOJFGlg/xgoftCFrpvxTLHwDt7",
-	"KwHziq1y+fJLmOUMAdBn+oqtcow2QpKpcoqlF0gej25K8H5iq5zSAYSt8C3mtEHcbcTmsVzpgamALKd8",
-	"NIVSW1rKgvH1MW3yQAAGF6woKILUZNL8ia12oJ2CnJ//qDu/f8LZ+e0TzvMff2Krn3k61eehjtroI2Sd",
-	"zbBDDzTyt0QjvRlBs2OeX359mxzape/fGpqV+cTWYZtLqSAVYzadbvZ6kYzBE5gVXS7FQMxZoqSgseuz",
-	"FpFbWctX1qtFipW4EFOcj3i7clwkq8Y1ELuU43qdr8w2Jbm2Hpa3LJctxf+Hq8uVrfK2rpZ8nR9AmA/1",
-	"ubbwMQn3Hluq6HyJaQ1vEOGBOmwGIy5GNeTTRrkU8MVuuGopqCEgEU/YKI1XCCjAbBQWg5AFLxQKHOZ9",
-	"ONEMLfIWwzCAldv4C3eUblhFObpcU2BIjsFVyiK0HYJBDV1ApezxbjBLhjKkcaxHkSdPHNEk4cWIDi1M",
-	"zVkCRXukUKEb0oGFsyGqo5nJXeWQDag7miFs+2i1MvCeALgFQtfsI6QZQh3xPYSTxisoXiucn8c0Vvp3",
-	"28kpGa6y4lJZ6VlcFyx76oB6awbASLn0F75puFofn8vzE2d8IzDYEucI2ppkcGr16IUxqxTZXYBxEVxM",
-	"yIgqhv3lISP+yBXMI+cPXmlhVmNy+1AVQm4ZrKKbyFO33ShcxdR+XjByJwEr+tjerNjnQ1jKHyQsRWtd",
-	"GD65rYSTkUhLGALCNDHNPED5AzkJfRCGfgsRKV/KT/4l5afUdyQdUSr7qr7gqSc6tqkWwyxEwEEXx3zG",
-	"UzJksVzutQjWBVOEZjVjwDIBcfL5uAKLxXYvRlnfxNjTgQizr5y8fFQgSr4UaOKUZ82YNBcD0cyxoSVx",
-	"jkJyFJnYrADjU6yikw3DK0ehMc2ULnTRRGR7MBEYOv1oon1bC9Eto4m9BTmeCWRVrP0PokNAjDqbShJR",
-	"NcWiZrotkC//AvIUmTEqlKeaBOm2UaowT6N4ZR5vByh+QTSw512OAaA4DWs8hCwoSy6wyv3PBrXNuN64",
-	"oK4qqD01jhzWNGUjnCGUrUbGqxQRnuKcNVkeM5ouEkbGMZ0o0gy5UgumbGhqSP79r//dy/qt1CnVvWXL",
-	"39SCinkxqzKvpnw+ZxGehTfC4qwKmKly4hwsv98+3C1dC8hmJmWL8eqTQtKWNK+pXzRL/ftf//s53MtL",
-	"hFQunG6peJXhONPRFE7zL4PG/5WLpPpIp53dsD+RtzGjysi2o5Ss9BvF/Ukl4VC7WGnhcND4EMKJkgl0",
-	"8dbeftsN3GEtQxcrhbS26AnWFa6Z5rK6J5BC7QJkE2ijNoifM++kFiNWerQZ+TBit26EC6vftcw+2sq+",
-	"umUnOw86LW3JF0JuWPQl8L6b6xRWxNUDd4RcA4Yv0k3dVFpbzdIhlgAtoN5yM8T4dLH9zZWRM8ShYEsH",
-	"Pg1pCBQJk4UQLFGXqbxiIsTEzra8tR5fIXnVXn15YBtOfJ8Fgk0f91ciuNjBF4UYZuHY9ShDs3nfLMKw",
-	"sMaOtLVJni/TpSqF9FHwgcgTpGDgy/2RUQD7K3mrvEOm/tNAZHmMsg4XSt9U8O9m5Xq/YrXZeXbVPcKs",
-	"axU8oHH8JZy6W0DOnxXLGIqCnIGaoknDVqGllvW7ljfShNrv8QptXOiBRRnkHJzqO+ZZKSRTKdRyr8mm",
-	"QtYnU3GTrdRnUyngByD+vmDkQVA+erFrzVc4w1qDzVkcP9hsHmw2vvwQcVxrqinfvweLzR/UYvMHCuqi",
-	"zn3wstZaMELGbscyucqQVDeitRsrCJ2JVTFPm2KslHjBKZtsyhozYQraoFUjGAh/jWTnSeuC22vptb7C",
-	"ijgmfYPjDqtarNCLxMUE025mXiFMu5DP5RS9inrJHinX0MEVoSmZSWPDU3KRjNgjhfB6KFAJcZlZh6FT",
-	"5hQw8Fbf0k3r1gx/NnWaXUkevCwcYtUwrRg8IgXrm5qYGe6+137iKLkQgZ/BcrUYwyOWp4ytrXIKxq71",
-	"Cm+wrVrs5N81F8g+CW9l58EMmqZZ3LdnYCCJXxpxfk39Vp8JBfsZiLJWUNB7cS8ypVd/ZNHlOJEz6x41",
-	"VaGK6rBPqtHH0VV2v54+qGfR+q3ZxM24C7rHHRZGcVb/eynGMa9fItjzagBYbdKo7UoIl/FkekA76URg",
-	"ib85XmKzzT4YiBrHVxU88KCsuMrKG701D+rKg7qyySTlZOx5cDM/KC2/FTczOnnXO5sLvAhp9cEnAM5+",
-	"vjlTcqC7GbQqhEbDgNCZFBMtbZtUyrVwPzKPFxYhnUHwgBuB2pA7s4HGO5muy2g9B3pHChrGQGgJfa9F",
-	"zvKcWSHA7VSQZbSqcknd3YymWqrEew7SP3n54qdn5NF/oJgAs0VB4T8ehX3wBe8rJhRP+TUjTaqIFAPx",
-	"Vqp0krDzv70Mcm9hwkZyNmNCz8YGI5tEceF/GMH0MgQfullVArgtRZY8jkY0iVSLWL7jJMFOWLZK1qOd",
-	"82SuwG8vx1CrP8g82y6LDkgYU5Ve0lHKr3m6guLKFk+m14qn6GiN9NCFtADELKIaPldrfsJUCHScs+R9",
-	"i6XjioRUjUIXStjUGxeQBabogxwYAD2IuUqNh93NblwHpzNdeEBwQ2kcumszNufSBvkaEDhkv/USSoll",
-	"sY9pQTeHUztbqNTeUtI8/9tLEuqDHAalI3taOHt6WbLDtldE4UecqrlMqD/c24Lyt4/4rmTJBAEHwStc",
-	"EZDTT50jGDgHCWlD8TzCcH0BAvZkFEIE9OZrmgmRSPBg0MivRCNolG9E40OweQpa2DJYZS7FaXau4aDX",
-	"jU+f1cLYzFtaTlEjvQdmrPhJ91gzmD9Chmqg0FxMMgL4IHU9SF13LnUhCc6Z7BBhatsIWylNktuo/o7s",
-	"NKWKmPYACZUJMwMBV6tfwylrpJxSnk8sZJGrNPNY84pcYDLJUB4sCNVse7gnDzaEh+oJfsuBubQPPOqB",
-	"R31Jy0D52G3BrjQDKtat/gqpI6lYpSDT6ZZcZDvxAtsRwC30oA3ml6bASb2G8rxwziMS9m1Js41VN0ux",
-	"fFg205ZcG4gmZI/AxA79Yvr2rTJLjkt1OkUpT7JTF8yXNXNXd4axC2Qg+kiOFjPM9k1zSH0A5fvchLWw",
-	"Olr/pxBnQHIvaN+1DrjuykLlzPVqdO6pHFHxCJw3w5iKq0EjIP/+1/9+gP9//hwGRORpzgkJ7Zs5nD8k",
-	"QxmtLBw9y1hmoP3OoBEylk4RRg9pmIxJpDA7faNbxaaKoREIrXcx/0aLrgL2l+A70neGhG/fnLsSEryf",
-	"FzZXbDMMEi9aEQSth67n71/lbd2uCG7XLesrK8ew1L4Bh0ZKuhwmVIymZuJYHujSulYz6D9NGHqUCY31",
-	"gcE68gD5lyN9ErOYWqjAtiOQuYqJntFVHkGCeOagfvnX45yfy+Q9ZozYMrVKVpNxOZVkyeMYnAjO1f5a",
-	"qapuWjr53mHeZonvHe1d7OcB9P2Qh2bHPDQmq9Z2yWjuBYptgkFKOWx2gY5tyu96Ua7VwBKMFcmYn/06",
-	"MEV9bSgf4LAgXmdvIDz1frN0BQkUsc/wOHtFKdLBmyFyy059x9yNkGTSBDVRtRKjaSKFXKh+wVLOFZnR",
-	"RAuicyag4ktk34Oi3zjWCM0p6LJCOZULMEgblMaQjq701EXUIjbtGMYqDAQEKwyljBkVKD8mTIGFYUz0",
-	"WYwWsW4wy12r+7bpGOrTyNYik7bRgTNOUUP/zWh9VwMH1i8Olys7Exa1vrHq1WVco5Z/swA1EOfTO4WG",
-	"VnBT/tSoa3FGQb1hcR1mMy9tezeYTZOpoqAXtshZ7r+tFqXTI7LSDvtIIaGLwUuCkVJMABZZn3fPln0q",
-	"Ziu0EmMW0ShnTG0CRuHwTcWsklRZxjxWIuQA/1oMZx6IYnm3wE8dA18x9L2arH63uuY7ySYuSsZ/abJp",
-	"bYDA/NaBitU0cZtu260h1gvfbc3Oz5pTU0Bcl9jwQGziw96jlmdLgq+34MOkzIbhem7mwzapuKE00hKB",
-	"rIkdbrgN7Mog2FzPH9aSxqd5kW2sPgUlsjFKfaOZp7DEvXZvLyCllTG2H2OlCROmNyH/FWhFbljBEYD0",
-	"EOIQLj0WAXjHG9qP7zcBP23sCjbGH5Dpi0QgGEZ6A4ex5txe3wAdBGORORoJn0xTRZquRS0JTKoGc3pK",
-	"IZB7CI4YCHNUYT5gpuNYNnE3meyOciNsmRlBK9qVGvvrShHuaFIjTQg3pdbGZHHxCJ4XRjR0AhZAdi+n",
-	"vFob071X4Wzr7SB13MrLXt7Po3uP5y70cR8avq+Dz5/vn13WghNkxMc8t8D/zvX5OgnaZjwonEK4AUgS",
-	"rc3Vlgd0boU1KrtE634l8DtR1V/pjV/tFCEA5YeNf/z+Irm+gEZv5nDfKr1bKwa71KwIMrMUIZHZIRMS",
-	"tXXNTlTK49jGWikSdtsdJ9QqM8761Qi5SKtKQrNY2E+hUX4c0wlB+KmvThcO9esHFpXX7EFvv40aYbZ1",
-	"9+sPJUTWp1X9wmGYRXqB4wsGAgIlEzZiIkUR08kcXYdrxTp5KBYb0BFK6lLobWKmddIMsWbzZbqas5CE",
-	"r/VLe6daRYGTFuJbmVKO3+KNNlWdSdM8e2nLGoSm8jGMAmr3pFLunZIwoikNocKzKSW+UNOsEIYc42cz",
-	"MsgSq7IWAGG15JA4dF3eyme4qztrjr9JCAxMZlsATOXkEMGWTNkz84CCechJvQ09xUj5ymm6HwNNlSqP",
-	"ZXL12/CS6JFskKsGwmej2VKuyqAx4H/X4hnU8o5YQgYI+cH42oTFCDRo5BCRmBkpHQvzEZ5WxbRc2nKz",
-	"t9kyazEXdYX5II1kQpemBtuGinx5GDq1WbsharrWf/JcJlfvzJzu07r6HCLQzYnTtGy7+nOw5mZ16ovQ",
-	"1c36QZS7Bel5BxevQHwwjcD+OJGz7CJ8SVJ08MlNZHAXeT+C9QCWzNqERwt7J7r326JXCkCVQy9QpTjX",
-	"nfEq945ebA3EO7iSyuS7MIsFwUmQ5xZur5Yk7S/FKd0CeohZSvJkGM06K/o5Pug1ppu2Njey5m2hiRDY",
-	"gAtN8TyRiFkG3fiTcuO2Yfssrg+0jgW+/Uq6YMt1LIMUOEYwEAZqkocx1GC91jODzv0xg01ZP4os4KHg",
-	"1H0BfYrXyg/wWXejTjPw79omat4tVuMtE4ut4UZ3mH1lwx476Jniba+Otf6mlxOsvKJughWAG2eE1CQg",
-	"vwXmCctb19pZXoF/S5X5H/gvh1ocyEydRc8gRaN1H9xOaNzMJH1agfIi3TUic7GrRxYdMBBVUMWe5rrm",
-	"YllDkF7OitQkZFpCvu7G125VrONHWOHfh83DmdLulg84ag+mjm/W1PGF1R/vTc6LT2Ugka20oFNMfmBL",
-	"xELEDPIXIAv9W6Uu/hqsOSOdslJ/wsBJ9Prtxm+/cjHdinFraijn/YCPvPrQZobnqV3W5xHyUeAF4SKJ",
-	"b1yPY5HE3nIcYGw2RSRAu7Il1xAWk1KMdeZJVi6iT8L5Qk0v0UIYIv8MMfjkUqn48polfGzOZ0hAhczD",
-	"pRUBeAlqHQSnBP1mFxCwI2SapvOm2jPl3TMISberpwv5GWGyLzD5B1kkcT4tf2mJAPNL2mSOZJnQ+Zwl",
-	"mteLlYnltkUuUgk57bJCF5vRU1C2HQ/ou8UQkjVO7WZjOknfSQXUyknr2GZS39TBp77Wwf6CTf2iN7TV",
-	"aul/PnyuIDSrrtAoctns/QBQnB7uA35Sbf5rxJWgmFKvSjoV3X/PQJQHRvqFGaluAuhANfumiVRJGFVS",
-	"GGqWTqkA/8f7dy/7m4nLztTrq3D2m4KHgkav272z/QcG80yvTN090YzLrV6Di7KBc5Ull7MoIhR3B+Cn",
-	"68AOWi8HwUTt03HKkn2K6PK1CvrBJ/3P5YYgpTsQXgbi6bOXzy6eZdbrbrttq0SBLfHPfwZt789/BqRA",
-	"IUKHRbAEj9RAFMyQgAdKmEHoLrUUAcX7rbmghYphxFSayFWTR3vhQNjn+6ZgkoLAIPMMi4zpz0no4hg0",
-	"ycWUDQR470ZY3JNbV1zmg0N3nd00I9ks8gC3IYulmKgB4IlNnbd8QXOsrFfagBNn4oDExL22Zhu9lwZt",
-	"3xMt0MCAlL532JchG0UPQ55X7hEiVSYsGYjQdBHuFm0PVV3SjYFVmUhy35YG7DXaxdJQPISZf5CLrEqZ",
-	"PkJSsNYDA39g4OsYuKUD+iQZpEKBAjxS/uZudO9PKxd7C9P219fWyyF5MNud4vLugF2dbaLf5Cbku0gY",
-	"rYnbw7Igz4AeR55IxThxiZrKJeLomKO6Q9qyhAsoBTloaJY/aIR7p6V6B25srFofAncXBPmWqpSjRj2Q",
-	"1AeSug1JrdBTh9R+i8SwEC65lhLeFzzFSLJFWnqnqJSOF5ViGNvucJTFF7K+QswBSaU8rVLjhBEbKwmd",
-	"SBGv0FtZHy8ZS3nFolzHX8wRw0ua27GTsUwGgt6Ab1mAiQHH2Kk2b2lctuoSGFLHlMfKzQkU9sm21lxb",
-	"o9oketaadQAYovuyyvoY47OIp39M6+kXZflZON+DCfVBXPj2xIUHA+0fzEBbjkKtF9F2Nc9esdUDfGpj",
-	"iOpZHJeGFbF5LFdELx/hIGkZ0bRPiuGjiLwyERhgB25i/soJCw9yFFZAhHSTbhsETC046yn0/5PevS9h",
-	"zjw///EnttodM+Us04OK/cAzvy38jnN4HVqL317Ct79BII8eF2iS54sEUtdxMSHLKU8xgA0KBl0xLCCk",
-	"0oTP5yYhrgBXAxJ0jFfQlK+jiewVW+VofXDrpOxjDv6VJsohz0dmDYFUQZgtIaQJmP+9IIvdN7H8pyRM",
-	"eRpjWK8p/9MaiK7uNl9/X++gfKaVOzuakqYUmNOYeDKWQSQHxlYTOTYyGEZUOx3u9aF9aET3D7RbgOIs",
-	"C5M1uZDMfM0s3UlBE/nEDlvkjY02NtVknWnm5WYxzNq0AtAn2DSt8u+U4tmtBRHaZy9pmiZ8uEiZ+lPY",
-	"LyZpMzq0XrErtnqkBsLJssOFShmNIH0Q7AYQDDsGRYTJnpyl6Cm87Tj0bpeip7ZCLqyXP/E0vqcFYSNw",
-	"XbHVQDQrTeivqzWfgkFjzMWEJfOEizTrwUjeEyY0f2amOtRegDGgsKXWRpIj6k1C8/PzH+EBeNI5A/lZ",
-	"HYiclOpjXRlrZUjrKv7u1YC1MkninowNbhf3YW3wtP9FwVpWNKrHaeWbG9jEOJDdwN44IZdlGvpgk3iQ",
-	"r34H8tWdpGBCdJJLIf0YpaJg5ld1Dz5dsdW94ZAy2eusQPoXbt7ptHzVd/TnZob8HEtkeDXhqWLxODCd",
-	"xPAFiC1loaWvxSP9Bqb2R+mgYKJSJOKKzueMJgoChAmNY7Mgs1Y9ysoFUyGApZ+LEuXoTpNEuRna2h1E",
-	"LOI4IHl+xNDhcEZ41Mc4RJobDgRCpuphP0Xmdk8GZ4P1yfvaAPDJj/I3GQP6QLy/okEZhAiULD205Nv1",
-	"QJfhOAX1e432fbfInC9BwP2AHGdeOSzHh5v5IhRtvUybb8wD2XogW39oslUAzmxLs+4PQ+MIyXeLpNlc",
-	"najjx9eguL0jvKYqu6PBTu1QfLXeJVTIrZg7hsCplKVbHLt2QSeHuy/hIkJiRF7JXgpWzOkVmGoIopxQ",
-	"IrhR1nStAryxqdGdwwf1qc3kVN/+UeNTGwi9QjYO0/+sUSmyp2KuUha1yDM6mkLdfUgNA0Xi4H19PKAY",
-	"E1V8ZDK8aCUkRC9kls+7WDkrL4t/xdjcbU+Z4mnZZTWFz/EZMAPbtPdQCT17bk1t/70tMlyuy4fwyhzF",
-	"DaXDfmJsvsUs9PKxj2mxIvs/5VTU1BS3H9eWX/+WczPg8u7uaTRL/ZCf4Q+UivLBGHd3zs5ZRtZ+U+kK",
-	"vlGAiYm01xLZNYs1Lwl2xZxsWdzkZnne8ho/kIk/K4WSm+LA51hg29jTllhdPJf5afQAdxEP3McKtm52",
-	"0SwPJp5613dmBTdHRJjyuXGzZjGaC4HeZWPZBKdsAJGbUG22JI0oulKkyaC8i27G1u/Is0WAF3APSqSW",
-	"nbeFQSAET5+aahuddkC6bShGe9gOSK+tb+xR27hbtZBU8JS6xYa73dDGsGLtOYIRNllMoNkOlWeksNko",
-	"zHsmfhBzUxBSzU7RJyG6PPVQTTGSyMppkEK28cEWtc3PCMwPcuMSYWgU1Gkx5Vnw7ubTOiUcPOqZu1wf",
-	"UjMxgBvKIZzXaDGba30DNxlG2spiRfMG6iNDtQi6S6IKI3Pcm/+z0M09+UB9fXyNpBVWfqt3h9o77HOF",
-	"Zjf3wQH6YIy6a5nL8TO5NMvfRpWG/IFhzlhB8KVmagB2ri0miJzVsL9Kla6+4WA17CvYigl5vcMG0HXn",
-	"2SsMez/4ZI7OXfiNi7XKwe9gurHIoVy6IZAvHirTgiUGskhVKvCUKclAbC9rBsiyKzIXUKGBwGGUEsBj",
-	"BUAo2QGc+JEiakrn4BlgIlJo39X3VTGsYAbJLJY0EZi9N5UkYVgwhKd7fS1X2D3sr3MmlwU/x6cMAqCb",
-	"NBjJaFhgS6HNsXGquzSE1um2fJHx3JOEXUtIbxoMGjzSv8AFNmcCb65fxsCs41Ux43490djRmwSH/w5H",
-	"v8krXVhVNzn9bdakdK7yhPbmXH1jqY9NfUTqr/FJinf3gWvfjaWkmEbZ8vBvwj2UFR0w1ByRNDeuAr2l",
-	"h0MroNkDOSkvuAcqVWhlkhdnAJF870782vrD2kQTwH0w20TIZpTHxvRgcNCXNA1PjSaJtFtPJHJFBItJ",
-	"WpNl4v4p71bazx0RvT+UobQik5T1Rx7ZnwyN+AYzLszs+fyiORccMbNJ7RT3vkDSBUPDv2jShXVS9+lA",
-	"0G0NvaQaSLhl3eyvaNUtGjx3MOO6L/pMuGh7d4ygzbU2Ob2wJmYCzks5Ta1fCyk6tm0eCQx3zuqH6BG2",
-	"yNlA1Jpei3bXWvOqKVNV0U63NZGuL8h8r6ZGT0/3Xpx5V4PjV2G5ORJBnxXXSPFgZ3ywM34pkWWNoXE9",
-	"YfzmlKAHq+UGq+X34OWoSICPVGEsd2LCTNhcKp7KZHWAjdVA6L6HQ6+MyzSSS6H35lLzhhBlKBCn9lrk",
-	"2TVLViSlEyNzDUTeR0CUTFKkC3B0uCZA1yxR7P9n71p/28ax/b/CLS6QGHCTdKf3wzhYXGTudh53OjO9",
-	"kxb7YVRYtEU7gmXSEOlkvG3/98U5h6Solx+J5aQZf2pjyxRFkef5O7/DTkcrI3pk7fQLkUxNgiM5VvN5",
-	"SoYbfJyLTHAtznBzOR6FhOgVigLjLIOJFDy6kayTKIBF61sqIhKrmC+cUTFfmFVhEPzRrMbfptq8hwU8",
-	"BBjqd7FQ7/l0WxhU8Twn2q6HXf8+g6sFloE/hwaSc04IYrc/cavAHgUXZgra2WJA8vSWG//b3lG1PU/Y",
-	"UnCSDR1OJzGLb4b4UXcoprWSE4NZ2MnESlKPCKI25MsFuZ8w3RwssW5gQuALvu71m6YXydL8qCtlbPh0",
-	"SP3W8QlyMekIABTJnEtGHRvf8+m1yG/TsehbSW1bpWhHJA4TCIDFRvxpBrB8uLWmKWzpyVILzU5j+AtX",
-	"5mUuJujtcBP3BlXagOjFez51usrW+9ut7qEJhk9bfuegSdSu3hlruFwVeAypt0iejnIuxzd9UqA5u/7x",
-	"qkE6OVqoXExELuRY4ED2rfvmznohOJJmvr74b4SsE0nXZVlJvr64IDoJD/s5dcwf8FtdJQphyBTSY3M+",
-	"w4VnKCyQ30DCpOnNGD6dko1byJVLT2efkthBhz41Xsv2yV6AUZBSY3pj7gTGKpzaLyaZatsY+SySsbUG",
-	"hsHJi23s2CjYHwgI59MTbzjAZoN9kItFxsepnEaSyxXLxMQwdeuD8ZIJnmepyAuDxr61NZ1FQTV348L7",
-	"8btw3KuDHxQf5E2admSQ4dPQH9/LbQu3vXjoSmbF05942d+k0JqEnBOSdeGGCRUUA1gJ4llH4Or66NtJ",
-	"ILa9AMrFpFH87CRoviJzsWYWqpyBUvOmoVOvfWbNRF/po2x/hfFNeiuSo8F4JJ1YeTnPOBy8dUblA73x",
-	"809OhKxFFj3UwsTe5nN1W+jJqpvdL2OO/+6tLAywYycXHUkUb2fsqnipNFQ7HPdXxfRyfAPX0Ya4Q5MP",
-	"bDNLNKUI4yRK4g523ylnmQK7FmRTH80bJQXmMxqs0O8pbFMMZ+/Yzg3hlHi3WJw1Ks8hb8hsgUXeu/Zb",
-	"c+jRPPb8sW7RaHfUz2fr8j4XJXGU93st+G7cRDVh8GRYJzZI+TZQzuaYaQPJREUFEN/E9hIVPgLDb2N9",
-	"ww/CdCziNpj0hTn/PEOOR5HRvcho3O1PBb5TDj52GXvcXKz9nk9/5XNhQ5W7GJ7n1gSE3XHQSXYVTz3b",
-	"OSpax87oSLpIaBhy2ikEGvywHTsD4r4RNAO7vozIDIKmobEcSRfxgnG+rY7zu/2yHihYE+CyP+ooyGVH",
-	"7yLEVR76wAEuWrM1AS6X03zeoJOjnf3ISrNZdDxWMObi20PtP5ClSIHscwBW6NUfsV0q7pO2tJyKwOq0",
-	"B8WTWiCwR4W5WWEahEng62gB17ot0TBGO6zzr6MoLw6lKJe4sMlRWR6V5aMqS5Q0vj27247tquTpaNyH",
-	"Ky8SbrQG1ZT6PtMhSED9YMez1ZO8ai7UxD4QnjCopN4QI87n1CzlREcSL7NNtIvfwGVIHNRzX5Wogzwr",
-	"XYW4qHfGfkhdFiag3MOhWIz/EPsOoUCRt1tE0he1GAtStZfSZRuBQJF8WX7K3WpLsFi6SsF0uhVEyf42",
-	"eDCwRkqTjyRj+8UVXbrnDV4kUZ1jQmkQwG5TybhdfUS1IDsOXjqEkz+kmcKvqGGOCNh+GWuadcBKh/dE",
-	"VA3YZXSXlJjVR5kg2eSmmqVyViLLGcDo3wZJOOrSOllmGaF8HAAZKYWQbaoqVH7AOzoLN+R6x71BLJBI",
-	"AUC0Oi2/p624FuDs2qcW9ElB58Gi/AaOyuuLJmPqGib3zpfFdmFLhbfowqBqGP8x+HfwpRGlYXscApsC",
-	"jIS5E0LWquawfzCM8ghYnEBSgFlTEhQepnO6HTjHDdXsSnA4a0vhFMBdruSUmdVCNPTZ2aU3Ua/POBup",
-	"ZBWWoJHngvUDqWHjjKdzFO4je7eiHaS9L43gLYo5N+MblohxhmeYsIzuSVTuBY0TLXgaG2juGqyfncQV",
-	"HN3nk9ApVXJuYWqH1vAG44ru9qsyqEUPHAbB0120r6o/mdvPzQrF7WbXZ+veemVfxihK1kBp22JNvM9e",
-	"SmS04fk6+M2VXJUZF6q7qkQpjaiyAPhKJNJ9gp/W2aODKx2BdO+MXTUicQpLEA3VGCY+HKulNDGTimVK",
-	"TmHfwwcIGrwRDC4JqmPifCmlyPXQqJmQMZmv8Te2auwX2xfb3lEqkkO+LNf1JbvhhBqBweHlp6YxQiLh",
-	"+1Crd1sJ2hpQkG6eYXetb+ggt0qP6jMG7/vSrcwjUDnsKHjKXh0uxGYCko6csUc9Ra+2O0VOqpXOEJhM",
-	"nZ0jL0fXnqXrdSfp1aFO0n3PUfUZn8FZut7iJNU1zVJaoHF3MY8yLTpFLKphDbYpqkENLJujGiy2z1CE",
-	"NUrNDsLzTYavO247lDaxosblRt2hYRHJXC2NYFw3snnYScVstAJPwfCZqNDWDZhbfjjYPOgOW3BFeBy4",
-	"7U/r+tUSP7Q2aZaFKNlAqhTsS6FNPVZzoVvFRrPWtHN4/OPud2tS6Uv5VZv/3qtSd7Jzw7+if+163kNw",
-	"LMBA1h2GSg+vna+Lyq14kmYiZgueG6Ym4J3H82VmUvjgHEMyCTc8JjU6oSA4Bu8kS7Veij6SLORT4UIA",
-	"GNLiWPXiCSsbzi1IvF94PktgL4DfRKc3XuYZNW/ORcYNvDEKxQaS9U6M2Iff36KM8cIKtp57mA2dmXHr",
-	"+fRCJOFHVDNH7g38zTJwh2wcDcmuwIKTKMLn/M90vpwzbgwf38BTRlKn/xbs9NUF++U7EIOJmPBlZnp9",
-	"lpqiHDB4fIxI2CI7doWrG8nwno51+0T7hR3zRYBPffVNTJHJ5hQpbFq7A79Ps/Vp0oYXvgsnTeVWLsJ0",
-	"gJAb3fu3/NdllrUnNeEakeBrPalsOjIe8TV4GzEXli2TNoJCtin4xChF2+LpG0x7SkVhWtQeiI0Mv02y",
-	"U69rHfVBBg3VfQd8OM1ItrtJKDqK3DVSkW0SipEMpOJ7yx7T0KrCCD4foMwqt3qiKu5KTskbc1T7qwXo",
-	"HtdiiW5AhbxEE4Hci6XEY63XUj+S2Mge2/cjNceDGil90Nu2UdpxtranEjuFSb5MpRZSpyDEe1u3WaLV",
-	"epZ9lnx/rt17LBGZ57HD0l+nw9JDrN0aV8dSd9ZgCIS+FlqndCSaTdx3KI4HoFMdPQy6YUwKkWDfFmvW",
-	"eAIvbvvZvVXTVMYg/zD96eJCsR3GenMOPaMkE0iRRElQsAlRBl8LhOJxre9UbnPhllE6zvAOaAcQC+6Z",
-	"/2zOV2wkKHDlxZ1rnoFykCdJLrSm4ko2UuamzKVrB+K5oBxYP5Lu+1QTaghce5YpNRMJWy5gljmf6z8G",
-	"eNlH9vkzc5/gYB9RupPhW7wWvEOgTbneaASbGzGPJAEX3bVDbkyejpZG6L/FA9SeLvUH5jFm6sa5SIQ0",
-	"Kc9KNMWv6pGFVyw8DZTWkNgH6PXFBahbcv7vbqidItnAJCwRTCqVfwiGKUDdDpu/tluwS24Ie4/u+CHK",
-	"N+jUgPZnq9Vs1iWqsNKxDe3frsMKv1T3H56CwA5xp7opmlDfgQ/MjInxMk/N6sXgj48lgaumLJWBgHUS",
-	"kYxiWMtWKxhp8JbmBs7UGC06FICndDIRutYP5OKYjnevIiEHkcS/vkdXZpEtdZOcbClW/N9lnguJZmGX",
-	"yaKNe25M8wj3HpnhLXvvSajiFh38gzCUcAieKdggpJGL7XGO+1mv3SXhUCeaaTFWMuH5is6CpsYbdsFg",
-	"FlS0j0x9qYQ/IkkSe1BSB47hj+z3DGyHU6kYuRXnhVdBPczqJH+t3kawrd7Q0x3CysZbbWthb1jSr2Wz",
-	"ocFn6s8j3LJXt11rLDJJNOPVdXBmzhkLjBenmgfNrBDNyCD8eR0WhMQW9ibgTnPHUVHqzOcrsys32xEn",
-	"1I9kA7jik5sc/hBrWWzqbIRQLT6DqcLvCXBXnW+q0VyyC+9PYF5dy3YTpnpcOrVl8A7dWTLh8AfF4tnT",
-	"3w7Ao5fwCJUN3YmCvRVNcWnPuwOx7aa8zj/hv5uadYVpQdBD+o5nmboTifXdCBKFIbiU4vpn7J9v3r55",
-	"/8bLgL9fXFjXpd6pitpe4UyCJlVhh6o+5RtlJOM3JM5sb6oiCRCE5wvsAK0N+G22sEDlkRyJTMkplZhJ",
-	"cjthSdrJbxqO+do4XLlrBM3Bd/Y6YfEgTeLeWWUlEbZMxDHgWi4XyM0qV9izI2SfmaQy6TNqwVpiulay",
-	"xExE2YsLhktyacPkmLnF3hTw59mLxpYTbk9s03PCh/g+dk8PhIu/PnXgNpbbTGFvrpacgcRAOf3wa7Ee",
-	"LBcLUrJNdjQjWjom2X3qNGNxYFjLeblvyyM70yGeOWu0+Z5HG3ydfR6/h3Vu6YNosk+EswfjfA/nqdTD",
-	"pbMDtVbnhvr2OTZewufrl/ayOzGE8qlsjME2fXzqruQ9DqfXzjOxancsr7KsZeDr6x8Z/NQ6j2yd7whG",
-	"8Ebnkd3Pd/wZpn8Iz/H6+sefxeqerqNbra/dZXTPsYPTGJvUZK7efSZWFO++l3+4ucYMRO1MUI1HJGte",
-	"4qmF3vcpb6/BwJmKfJGn0niPDp25cpe9h7mUWzl1sLc6DU/j9u0wOh2Of1Cnzh3Mdq9uJlZHn67Np7NH",
-	"emevDsTA+aeZWD0Jj24mVpv9Odop2zp0sCh7dOfogO9gTboX8zW5c7Qdnpoz97NYbefK0S76qzpya5V7",
-	"s3nole0B/Ti0o7b14vZ56g7nxW1/jA7jw61XsYV6fY4u3Eysag4cfnYI923NkXSKeI3zVm9NPecrcsMI",
-	"MkaJlbCUhEpBfK44kugbXZKq9pUkxVWIWIsZXoXIk5fUBY9a1IA60gwUkrQZ6tGKiT/52HiA4Bn7VwDM",
-	"zIVGwDSjdCX2Jun1mUdJohPBxwYLSsCPQOCjSHyBPD6cK+5mYX8ynmVUry00Vn+wER/Pyt6rh31jmtS7",
-	"ozCQ9UgJj6Nn1KQldsPHTFliD2oiA4LpJdsTtpOxMrqTWD/sGtDQSmYrO34qmTbciOISUF6IqymtMdFT",
-	"gClgL/zHhGdalMSUgxbRBR/P7E//h0QXzOM3OBV3qRalxV9sgp8SKwoVOltuFAIkgAeGUl4PYbCY8VGa",
-	"pdgFrjBOmvv6wikrRMsZ6o+w681oaazB6c8E4bawEg51mL1Zn2llP6BtYfmNbvhigRSfvrO1r4sg01VJ",
-	"k/OxIfsMm+AYpWZENhTAr2LYP8Ms4Yt/gFSPLz2cP5IW2fT2n1fv8Ea+KAa80pYaRHDWtwLtvimdPAtL",
-	"c/vBEQpov2/7wVGTSXAgKnBdPp4N9TxFBdYE2nU33ATbPRzC+P8eijBumCqeQVovJ12/TzND87cn0K91",
-	"w8Ej0WKENiRZWo5e76xl4nRl08RHSmWCy68cGw27/Ccj5ttG4PAdDAJdRkqqyM8Haq9fV2ZwHZZNOaVn",
-	"6wdrQUpUQ3wEb4cOVKD/wFmg3hx4bI/w7CM8e0PMtYrF3gzJCbYxGQLlot+d2hYGXGXWnBETldvSGn/4",
-	"UT8GXIZ0DxgPxJrtFu+xuRUYskUMU/EL4YX6Afi6z+Kgu2FxkrqMGVuz9U6MdGrE0NYYhoBp7MxtLU0l",
-	"2ZiaEFFREju1BWDW5ORzZWHoBVyasoMyWahUEk9i7xJJy1LLmhK/+/CekTl/Dt4mGXljJSdpPi8pCDJh",
-	"yVwipiQ+Be1nWHx+ihd+nnyW6vNF77/O0xitPK1YPMGVVXZdL2KwTHr2QcrA+oJpAW8ukks2WsEwtmqx",
-	"uHi+BPONLquj3ukRFrm6TROR2xtTpdVwmSYwg6lAp4pTIDJNKC7nSjptZC2S/3IRuaUujLGRYJrfiqRf",
-	"6qlYZ9hrol7HlCRrQ3F9iVk6KYct4FLE+dvMXdOgH5w9sv24ZO65J7P2DRzaoJumfc8ug0GNJCP5QDKs",
-	"9pSEh/l2lYhARdtZGiIY/aBJCGdlrEtD4IZ+3qy5jq2hYl/ttZb/Edi74l0FiMprT7yFfNh7k7zmHE7/",
-	"xZ+kuF+CuRCwb5H++bQhn7NfkyOS9VwPa0n1DLysrOd6IolJHNSRuTDLXFolmQhtcrUSCZurRGRFab8s",
-	"8kC4Z61Ipg9LzfSCUG9b3BreboXemCp/C/oBn94CTWczYuwUHhddEl9LBdPo+bqsEx2hJAzbBr9uTzh1",
-	"XaVhMyp4mw3JFPue6NWd/eWE2KHi0+3E1Q17ch8Ra9+cbQfp0t82Qr05JF2XNba4iaTJbse2Kd1kh3Mp",
-	"pnLP7qaBcJ2lG4kij0YxHkm7ocKwchHiLIKbqjBvN8UpU4PeVyrZIudjk44FBZ4KJmKkYlHj8TLXLemx",
-	"Q1Rywav6LV8nJuhpefhqG2Mz5DjgC7bfFyGZ55t1Uvl+Ukttp3Tnym54ASFZ0bLbYEQkT10gwsYguFwh",
-	"4xeO1Dtjb/CM+BmC1FY4EZ5d+jNhW+MyJYW21GHW3d+HnGAskBSXCCjLOMwllsoM8fq/nZ7AJSe92OEw",
-	"MBCcLyXliL6jh9P8NpVTbIKN83WVVGBHFkEQm5MIHUjmTUk0K4vH2NnphbHgdvd0bU/J+bcvDQZDcdQL",
-	"GOOQX5nMIB8LcTPGFwYrfYcoC85eX3wLg9zhok1Sc2mTUlVb6NtqnIHiKWGggRqX6NB49LEGQj1xShba",
-	"MSi1myQwK2HBNvzWmpP+l0FojEQZiGUcJ9VsJhaGgvx3YfCixCRP/W8Qo4jPcOVAPF2UtbV3yunQ4S9u",
-	"0IXDXxv9y5cDKLU2dTa31KJHL/+pGcj3VKXH4EJzcAE5dFcPCS6cjzI1nu1OmXhgE+Qs4A/EtUXNteCg",
-	"Xlyofpkm9DTO+SBxzdmI57axgM2+DliMyf6yQsDEwci20x+tLJ8qHLM+i23Y3/+AcB0FTwtYM+zUv20a",
-	"BdmVI7kMvMN7BC88RgNRDKH3s37dGHtJ2AX3TJTAL2L2XkyOyGe5evcTGR8UAyGMULEeOJZeyfFNrmT6",
-	"b4vitwCXLOGLob0YQ9oORsECFIUFcwjMTwUpHYdpRR5pn8kChd+gKb+Dm9zfbfLAgxYQX5GgrwuHyqah",
-	"R6d3n7hsAW2UY4jl2YRYcL89SMRuIAzZv5i8N+2IqxwjeXMf2pESVM+XjoUe3v2l4FYagB41XofNeqoU",
-	"J11RmxxlyVORJZbub0M9aEvU9mEG2gEQK+spaRyUgIIqHlCwrqluhVnfts6lcMxOTXNbyGx6BV0XDFfE",
-	"jwb3jkfZDrwBDUU5znDaGD3Yks/GWmayWNJd+Gw2AA2OTDbPj8nmKPm3i0PYnrJbByM6IPF5uIG5JanP",
-	"I3jldn4WTLc7yqCFIohgBq6mlJUpgtDmbOU2cYYwCU3Httcu4ykOVDUImo3a9oK6ulVR4pT1gYjlwgXs",
-	"12ILCol9AP6d3Zh3jjZrxywmaAeEdXDNsqtx3y6fBFrBGcAHsH/796IKumSpIVwtVdCWsLBPn0aooiPW",
-	"U8vs1w9AgJUICjS3YqYphxciuT0zTVt4YRdJHORGy6oskiVdBk+zNrrwRElw9k1+cxTQTzOo0F6l/HWH",
-	"FQpylH3FEapcSDtFFLZosd9xcIH4MYrQQuP0dyXcpWbGXLq+yLjg1LU+pGfycYcSTdP6+MKRVOnZkSod",
-	"dcATDy+EfFIPCTBszS/1CMEFnNu9QwuNXFXVwEKZq2ov5iZo/ha+HhubIKDxid6oIn4Wq1qqbE3UwMnh",
-	"zmmediF4OpqjT8McXYZEO1vGGGr7r5NYgRVljx8taCWleirxgnsRVlUE/lI+L1yYfZ6HIMOQ0wOJdB6G",
-	"DSNukCcODbPr9bVhwz7QtI/osKO2O1Dwxe64Ha3rcoOyTy/eUd+s92om5I8Y1Xwx+OMjaKLwm/9HkiH4",
-	"4iP8Pr91MnmZZy8GL875Ij2//Qblrp1FrY+vRsoQU+vgZW5Emhc84th10WLG4kSNcWgiUponRHsU8Enp",
-	"Bp1JfdZcn25HKQIqcSpMvVdYcBvbkK16I9enrX4rP+vRiqVJ0Y0szZm6kyIPxsbIZ2VgDJbVR/1AEjmh",
-	"/sCoXPSCj0W4IsWH1UGLbxqGto05tVt225C4z26Umuk+SA74a6Jy/OuG50L3bXds+I+27YyxqMWEE3Ld",
-	"QqvT8V1E65O5CpqPJmKRqRUuZh/D9Rj9kUyLW5HzzF0Z3pF+MnQL22cN3wypa3kmhm3zC0ZpmOIP8Aaq",
-	"q0U0aPUJ4euq3YA+bRj7J9ss/uVdmgh6AeFeXGkj5kP8uLYhg+82rGsuFkqnRuUrBgfTESSmOctFJsDv",
-	"lMqUdhZcVr1hMcoQj/eXj1/+EwAA//8=",
+	"7L2Lchs3sgb8Klie/5SpzYgiKcqSqdr6V4nt2OtLvJZ8ck5ClwbkgOREQ4BnMBTNuFy1D/E/w3mwfZK/",
+	"0A1gMDMYXnRxkl1VpWKRnMG10ejL192fGyMxmwvOeCYb/c+NKaMRS+HP1zG/Uv9GTI7SeJ7Fgjf6jXd0",
+	"EnOqPpAk5leyT8LBot0+HC3SBP5gpyRlyV8GjXnKrgeNMCAhfubsU+Z+HsepLHyRUPhMmupNQnlE1CtE",
+	"8GRFllPGSTZlK8I+xTLbazWChhxN2YyqIWarOWv0GzJLYz5pfPkSNP77LfuUvaMTVp3BxZRhw3M6YQER",
+	"KWGzeWa7iCWJpeqKqPFs7Ke+j9EiTRnHbrzNxDxjE5bqdljqb+plxmaSzFm6bUMpu64flFraWCzkxsnD",
+	"7myc/YXIaOLpSX1N+GI2ZCkRYxKrOWweOrymxi43N6nGv6nJL0FjTlM6Y5km6e/EbBZn5y/O3tFsWu3j",
+	"jIzgAXL+4gzWhpJhSvloqv7O6IRwOmOk+eH9633GRyJiEa5bnJGpSCJJwoMQKJN9orN5ogbzuNPuPel1",
+	"e4cno06PjY6HUbczejyKjobRkydH3ePu8HBMx+PHjaARqyHM1cCChupILfWUNoJGyv53EacsavSzdMHW",
+	"78j3qVjMXz71z08RwMunMBlFCjSbqpWkZKJeapGT1jFJhLhiEfx+TZMFI4s5oZJQeHrAgSoC9TPHr/li",
+	"xtJ4ROIoIFKYtshyKqTuIZaEJgmJ4kmcyQGXUxqJJdKYfjbOpiSb0ozEUYuccbLgV1wsOf4M+yA4gxdG",
+	"NElYOuAjyrnISMpoFBDK5ZKlkvTaPRJ+HjRmTEo6YYNGf9BQ38GSkLciI8/FgkeDxpewNeCFXRoLsT+k",
+	"qX8T4mjHPfCfPvWtod9mZ39IJYuAWKDL/12wdJX3qai7QNsRG9NFkjX6naAxi3k8W8zgb88x2pKTnOIG",
+	"S0KH4pqRTrtNaKqWeD5nEaGZ+qZ2eCy9rB9it715jKn4hY2ys3Q0ja9Z9HdovjLgHxWZzVMmGc8CcsXY",
+	"HC8Dql8jzVDtRriHNJKsyII7v41pItWPc+xMnpLhiuhRkqHIpnXTM234uMtQiIRR7s5i03FTR0yPAag5",
+	"ziRxeUioupVzOmIHivJC0gyjmMq5SOl/dp+bP8O9Fjkz7eB5iQSTRB0EuBMDPNg0c44K0SdFMrb5oOjp",
+	"lI5K4aAc3tURwa5+SCOWfruq2X74Ve0Z3EvjmCXRqd2/cJQymrHokmZh3T4K1cDlcOUn00begpojV9T6",
+	"M04F3g/MJAvPLeZR/kFJCJd0lMXXcbZSX30M6id7zhRd1cz1lSJuQ6iafapRBMBEA+I8rbbZUgxeSSPB",
+	"MxpziSuVKeGmOaKS7cdcMi7jLL5mpYvJkFXN0kkYbGOrXTwXaVYzLfUTieKUjdQXzu6px2r3TYo0q9kz",
+	"9Z6zWxQ+wZfrlv6/YhkP4yTOVjtyGrsjYoxre21bqht8/kRhCmbE88UwiUfwbsZSThNFZ2l8TTPmn8IF",
+	"nbylM1bPYoACgMlkdHKq7mT1hRJIYj5RIom6gtXECkynqYRuRiX7z+7zTqtdlluuO612q+0/7RmdXOoT",
+	"ssuZ/yBZug2rXEh1QyoeFomRBEamJKywv4ijkAhOpJihbCGBJXLB93MxZCOXU9xtbLhboKSYk9bxI0nC",
+	"ccyjkERxVFiJzi0YXkESTZmcCy5Rtv2WRu/Z/y6YzNQndXwZhz/pfJ7EI9CvDn6Ram0+O+3+PykbN/qN",
+	"/zjIlbYD/FUe5E1+K6IV9lkWb82IiRWLFW3MYikVqTSry9UmzW9pBO8xme2RwWDQQHWPZlmK+p76Dm6h",
+	"SXzNuFrVvWDAqZYfxzROWKQ+xBGqjaVuPpsWgcHrJhv9n83XMzkxX378oto28utQRCs1fC6yAf/b+Q9v",
+	"CU2yqVhMpopcJF1JJZFCbyxNRQpT0v3iy/b+nNFsNCURGyVUrc5YpDOaAX0M+PcpnbNHkiiJFGnrVFPM",
+	"SL21r8hzJBZJRLJFCrpAzDMlCR+12wFZTuPRlLymw5RGim+za5bCQsk9JYR+CRrfCT5O4tHdEcIbnKKf",
+	"Aka6N7XfKZNikY4Yig9Kky/tP26Auk7MDih54EvQeC7SYRxFjH+NQasDS5NELFnU95zoQ2JHgydapOuf",
+	"ImSf4MxSRqXg+dxO4V25iESouFCkZA8K/IVGs5hv6L1P3ixkRoaMwNMkE6oRopqzC/dWZCBZfa11A0bX",
+	"38wH/YvW0+v0XhMKrlRRPjw1xzFft7QkmNb1j8/GkWpB/Qn31likfd1t8Rdf57Cm7+gqETS6EOI1TVHv",
+	"ue+lVdeV5omWDSWqcxDAwVBFJEuvWQpsYu5Zgc4h0eyaPONZnK3IhRAEZpDPDKWPr0k0aCNCPcCrXng0",
+	"C8XzmietY80e1bkR2ZTQJL5ie/3tVY3fnpQ+cLrIpiKNf2Vf6YjixUi0BEgyccW8fKZD3LHpAX8xMgfI",
+	"FGejEZPyNbtmyTN130m/mDVjsyHQZUjhhctEvRG6N7TuWqKJZ0hTRvB+TVO6Ik1zI4Zwrf4pRAsO5fh7",
+	"QLggoW4iJMuUzucsLYqXPzfw3iYxHyULJY7GeGiSWIISBQZDjxhpBWToSn3GWb9n1+IK96w44/Dps9fP",
+	"Lp6RAyPJH/Tj6ADXQB70FUVcKrFyDNY+oKLlVJAlxfFRvVyF0X9W4l//MDBbpC5WGAVJ9TC+KJlezFma",
+	"xSjvxZF/M0I7AFAwLFdR/ZWFSKe/XJ0odezVIHI59WfbRKCGlD8thmpxYD2j6CmbJ2L1iq1AkPQYsoxJ",
+	"VQ06fPfD+UVpea/YSoYt8i1wgZQRzpja40wQVKUJJVdsFZDhIlO3K1Ps04qmoO8zgoTdJwW+Qq2sqt7S",
+	"hkOmGnskXQIGwpSkqQTYkrTZarVQilTbCy0MGo7w2mqUt+6Krep8CEsSwVKpAZAm5eSHOePn5y8IKnnw",
+	"dRLzsuot5XQ/lZScnZ2dfXv49lf6XWc16j6Dj3/7+9nZ2ctnZ/G7Hz89/vFNL5m+eMui78ffzt/97e27",
+	"+U/Hq1eLbyLOO+d/Y79Mst7Rk8dXj//nl1+//34+fdG9+PBp+erXT6NXT1+9Yr8ur+Zj/und1fmbq8Uz",
+	"Of/+fXZAf/rpyZJ+880P8fHfr9KTeTp5MepJ8ePjtx+S8dNf59c/veq+OHp2zP5Oz9m7w/Oz5fezv7/6",
+	"8PzFd1H0lr5rv/5m+ub41+nzt7/+8vx6Tt9M/rZs/6UReI5pnCVsm3V7JAk8W1yiNyvnkYaPqH2EC5be",
+	"N3BgdyBdMDMX+EJYpQKXV3q4TKcdkok6uAEJu+2QpGwu0oylAQkP2yGJ1GuquYCEvXZIZlTij0ftUCkW",
+	"LG3BbZTEszirngHKV0RkU5ZqnWqm5MyU0dHUkTSMrmH037DX7ZLSPfJjKviE4FwIzAWEP9SBK6rvYdvH",
+	"hDTHWqfDq0EBK1V6UFRstOu1B7ssynQQFBe9hllpSWLnXffdB/86+/7zYN0NO2h8dDedNEVK4gkXKZNK",
+	"loO7kKPApXgtrs7eH482zlcyY7MXQlztQBhTIa58lLBIE/+81Avkw/vXpDnNsrmSM9W/ssT04bv+wcEk",
+	"zhI6bOkfWiMxgx4bmy5u1b1vmiWzj8en+X2cvaZDou5CpauAHO8aNVD0ATUGvXBIOGqjQOqLMzJKaDyT",
+	"asuGwKgFZz+MG/2ft7VIgTza+BKsfx4GpR/9WJgaftn/XNoSRx7KR5Qvucd8hfeSa6/yXF7rR/lfVszQ",
+	"UvaXj3VCln+/ZDzSTOspy2icSN+mafb0SKI1l/IIvanNcCzSKxZdjlMxu9RPlYy3Vj7Vxsqn2tRvta7z",
+	"OGPalnmpRKBL605wnz4gdS+CLTR3IezrYezL/Odqu+bpA/9rNSJzlcfgpDyagXc6FY6N+mDRf6L1wQOt",
+	"LBr9N/8pbPlknLk2ZXt/2H0k4GGH7g6K48h/8I2jRHuu/8q3Itar5Rukj2A1ZiKj2UKugUxIeADsAEo1",
+	"BJtGzGS/776PhFq6YZNELC/HNE4WKfM5WoMGKr764S0YzwfJUjhnjS8fg4qnR5hbGmEOOPBTEvJFkoRE",
+	"8BFDPogmBUkilrCMwU2lHqFDdcbQ4l9ZLMdVuMEqcBHPmMzobN4oWwU+13WTE9g45rGc2n7QXq3OGM3Y",
+	"fhbj5q9tJGh82p+IfaNNz2P1VusCX7U/7ccztVLAefHMT+JsuhjCtZVoo/Z+xK7thwMUSg50i0CeO59k",
+	"WLYtlkFOqfd9mdE0+6Osjqw5WeGc8SjmE8DHLTjXf8oFCD7qT3StoO12RPmIqU9eTpXRdMKySy3CbFhX",
+	"H0MxQKRxww7Ychmn8SIllzznzq4UKTgo8QB74L3sCJp0mcpNhX6cB5MHfTmlHoEPjH+fMs/OqImHAVnw",
+	"iKVKvHqxGD6SZCnSiDTBbwCoMHzMiFMgbOx5d6d0+ssMVk7BiZ5/623EHKaqfIrzfCRJQocsKfjg4Q8/",
+	"yegzWG2uiIjLOaia6Fik3sbUE+xOSdyxpuDTm8m+vK5KZM+EWt5lbkrCuWy+ZnFG9QT6bEbjZAfKVJfN",
+	"AVMvyRCkPed7JFf9Y5VO4Qf/XsFPSs1KmZTFZYOf/uqoIRunjP3UTxmsLzvbXTwTWnseLgxu8JEsn4l8",
+	"cmecALyCoQILz+92aAyowsIUix08F2JIU4QWrhMNPc4VjbrM8Y/NOJM5oCdQivqH96/L+mMOUax0liNO",
+	"au0U7dC4GAICRguDPtF2CzRYWt7Qh+HFXGbqzMFKI8/AETsgmHXmCxQFlYrpmGatLRetDAUDRxF40d5o",
+	"DXBhWvV0qZWXG1wTHtocLuIkkpeMqws08oura+n3HLi5dbFt4OooYdRxMCXHyjgT6cowM3we4b1Wg3Qe",
+	"U1qjvyMpF2zDvGYsnbBLrUxveHbNyWLLknZbJHSrdH6XxIxndccWDkutrSnXqnKng7MoJOYFMGju1nwE",
+	"AFkpOE3yRvzemPoz7iy4aqPQlREeLAIn/pVFfmje/qh2BTSKrHrQAQ9LZoxyScIyYwhJtw2XaiLtQ+1T",
+	"bfozUkv1pVii9OIsg7PTOJRLPBheZB0ccPwdrrZsyuKUZCkdMQn+Iegygb1i1yxdgXNnKsiIcvAvOzvn",
+	"H4Oc0pRFl0qGYOkGypQ8ns/ZJvr18dR16lwFaAh+WNXSMr6K1/Xl42kbmdlzkYKSewPRFyQN6/hsuWIq",
+	"uOnQLXfSOh5wxsciHbGIxJnh7TMRsaTobGtSsC063wxFtNIeNioHnHpwZxAtEFtjY8xJaB7S6Pyb8F04",
+	"YpcoofqPpoV/wzO7i+MP7LvCvk8B0G5iPSKWAvxeDZXE2c68/YGz/Stxto1cLIcRlra7JImRXvsQpVKA",
+	"oyASxQQF2vMIgiiiCehoqniZB9fWarXA69l0oH2xzFKaAUQIQNMAQNrb3tWhJ/Ra9f8e+97oSLC4oI92",
+	"Xc7PX+wGuwBmDnALv9KISIzdMA3n5y/+zQEN5Bcx5UY3vgG6Qa+gH9pw9u13G1VtbD+AfaqXBc6ZlLHg",
+	"fnL5LmUR41lMEzDLGNKQ+E7YJ+GcSrkUaYSkoziToqtETGKOBhdQ+EOl4u0A0em1O1a1c8A6NzdbuE7j",
+	"UwMlivORuva1AKYCJjilvDIauXMCdjHUoKTiprgb7jeGBA1oxT9gCznUAMbaCVR7vZSzGPwxHhsC7k+d",
+	"HQF/rW9dZqngE3iunUbbgWiQsC7o5KZG1VxYOcjoxMd7HKdtsfE39ErdmpwAsJSCf4ZOjGkulgaWuL25",
+	"8kcTDKfamYuYZ5LQLPCH9YIXPI//La4lAjf8HUMUzeVaqfE9PqQIlUnSnNH0KhJLvkdkhvKJMT9mdFJj",
+	"wNchN7U8J6MTrzptA3k2cBw3pme8hunsqHbAVaS0jCUbyjhjShaGMxuJ0WLGOJiNFpmV1AQ36nrMFWMp",
+	"6QlTlnpYCVzh1QF90A48hOM3jegPQuKeX9waxqL+hD+SZBiLSUrn05V3l0aUX+LoL9Hk6B+SEv70JNEG",
+	"6h/LSPBxnM581AT7RvQDqHNpNlDkPHbOSnjeO7UCMqK1EylIJsQVCcdhQEIu1P/b4Z4enMyxOlSaztBW",
+	"UR1sDTd/l8Yzmq5wWLuzXPYpYym/XPjMPM8+oQWTfHj59BRPUDhPxXUcsTQM1BIAM4nhFsRwvWLnrVrO",
+	"y3TT1U6fJ3RSXBfz7Hb0lcT8ikU+Yn0Nv7z065GJQOT5Wto0D+3gHnoay3lCVx628Tcx5eR896vpnf5l",
+	"t6sIDjRcIpcgwlfbfZsnfjAhmXYX8vNUMiB7MWqGRtZQlHlEq7dIWzktbqQudAN7HWFX8E3FqqC+Ji+f",
+	"+nn/Ms4y33gv8AdCRyOx4Jn3ZSOZ+FlRdd/XiSRef5BDDNYjbDv1XSNPEU5hQeZ1dhp4qggUjmhGh+oe",
+	"TcVSnT2ApzUpSemSpGwk0kgbnfiA477soYMi1J2+YquwT6gL254C0h/BmHDZ5JD8WA44XyRJYHR76Fe9",
+	"EKI+pJUuNcVySonPBShIo9vuHO23T/a7Ty463f5Ru3903OoePfkJPeETls7TmKsHH9P+4WG/M+4f9/pH",
+	"nf6o3T980j/p9I+f9Nmof0z7h53++KTfa/e77X7vEHH8/c4h6gr/kthyYxECvmp1rzqIeE5XhVj9tVtg",
+	"YatqtytAtBtiegr7WpF1nx4R54GAsNakRcLDcZ92+61Wy++TrwPSaHV+a1vamdHn8wUMiBiPQYEzpipr",
+	"VGlKBubfgqFEBjqW1aRnOHv3subOs8pyTSxPHsyS791HHytzdnOHfajFJL9dJIkGv+brsAblVeeFBIBM",
+	"Dkx2dfciFQR58H9dSok1DPNZvb5smCVw5J34JDFsciPv6ux3Oxed436v1z88bB11uurgaKkP/+2WpDkN",
+	"QvUcQm9bdp86d3UCrUy69UG6PYltQyv1QAp3q39IFYGCesNXW5ggC2RSxT366MTQgkiRRDQE0phVU6bj",
+	"4DhrkR9TJWxw7dAxR4SEMDgIXxPcmIRIU1FXCGDNcK9PBJ3H+yMRsQk2zMlM6fqqoQVXyotaCJ305FeW",
+	"Ch3ugKkqIAoRR2ZEMWxYqYUzGjFCB3ye0JgTmsQUlU93MUITIaEjVrFZ3SRe28UTn2/E90aL2w53auJ1",
+	"LZ52/TYYGEvurN72vJ5qoUNptyEMMtxrOQT0Qoir9axiKsTVzSSqUyfMd0VsfCWETRz0YzQnAorFRoQO",
+	"uD8MU7+j/kFf5BmRELKBMRVTRWuhfgMkMrVPVhhj14xnZKw0skfGr4cAZDIGMyW2NeDQDXB6vNh0H/j+",
+	"ckozuMgg6Z1qbK8iyoGH5xKel1YOqfLITme/3bvotvudbr9z1Hpy2AEeCQ6SSymTy2uWxuPYqHJ4uSi2",
+	"0c0deMU+yi674q9cZKz8Xb5aKM2oO0dO7VM6UQlLr2ONnsCHMjq5LDxohC3kUHkgjVeq8k8cvJ4b416+",
+	"eD29dhw+D9ZNr4O6jfD1UXdDlPZpGz/rmkcLO+h7wN3Oz2tC9d0cY3B4TvGsoHjjHKpt5JsSzXhdjQ4F",
+	"VaTLZElXMu/fDEudW2ckcruhVCjTN5yyIKkZsSZYh3rvUq5ME3+eo6psmGKSJ7uVehDFdS7TVh0hVZek",
+	"SEdB8QTV0/2NpFC1ijeUTGAD1t+IDnnsJp4MeC6fkNuIJwOeyyfkRuLJgFfkE1IjnqgVuYV0stF4kvsh",
+	"v5pGULRmDGn/pNM/etJ/fNKPjvuPR/1R1G931X/Dcf8x7T8Z9o+O+j3Wp+N+1NFKQ+9f2JhhrBfoBf7t",
+	"dKPfgXWi3i7wddSwTU72/JTdkOGp87me3+UH9F9eFXvFVrdgdRjev57b6SD+aTy/U8VmQ+IYyiNHvanm",
+	"knChlgiIT8VSovNtyhJQZQY85tdxho68kUgWMy5JM4Qv2SXTSqz5DDmCQqVU6S/oaMTmOhXq3mmebE6b",
+	"tvO2EaQmZjF6T2YVRaeY7eCwXdVyHu+3j/bb3YsOGKAP261O9/AnR5QYrpBPITs4BtHEihy24aCBCcUu",
+	"tY1If9JHUEtvOY8p5HjwsM26QVmG0P3y1fM6eCHjN2TWpcWt8wECspBGkQ5sRQLUigAwEp1YezvBuzZq",
+	"07OhvniTKJaADAxI2AnJnKZZPIrnNIv5RC1qSJY0G03VgoZkkoghxKL0QjJTx7HgxXQ6d8hmjTr0SBog",
+	"jjGxxNHa9jKvVy7UdGeyQxlFJmc0AQmtscc8hSEy+TMtJ11tTtlvPTHX9Ybx8gFwEt3ck6l8mwu0cIbc",
+	"vSmuq2sc9xDPjdQQnPsP6d1k/0Jgqe8eGXDnYg4LveWXsz585ZRhRFFkthQDzj5BDhYCmVsw3qlZbgzc",
+	"iiZrWqBzgamutRmskKxtLyBTxkeMADoV2fh2QNXifboJolpcXgCq6gYu6GRTNmKznhmdQJpdJ70ZmdBr",
+	"VkaHf3ZQTo3rXuuw1a5ah1wg1JaIpjVk9EFuEio0tuIG+tOA24uYmRtXMnO9n+oSDBrEN6Vyag2bhWSA",
+	"A44Z1K5ZanP5VO9tBEBpox2AmNCuV0UkIbsfiUSkl7DNzFzY5au+q27V7uFF+6Tf7vTbnVa73XadPr/Q",
+	"0VXJ5ZMDZ/RQtHUzh700Gi6aBQept/xvdHRlISdlPEinbcETjYYNKG5A7nWA6LozsYiJhl9YeLzf7ihh",
+	"oa3+M9PKkRIwMwuCcIBrqsEvteCzWjTZxjwGPtyYDw9W2rPPdydh1LvKXCzU9mZSF+e0Fs20cW1qk0RU",
+	"EUOe693Abeoj0qt379r1dcA4d3nr1s6yQH3bWRtNc+scjTXO5DMi2UjwyEL2XAwzrWKMPxc9wB4HcNVg",
+	"satXdjcP6rNr5rNonHHt7nEN5S0ScpGhF03n/ses/4IDUhdfkackxHwU4YAXalER/JrILE4SnUTbo1KB",
+	"rGMKpyzkFDAWjUJWm2ua0fQyd5j0Dw7UIUmmQmb9w3a7fbCYJ4JGOnoPnz/oHIzFp0v80JpD2hLNAE3i",
+	"p1mcpfGK/ETnIhW/ThnYgyu80+F8qRAZ8rz1ozmAB21qHsN49adqgx5nWXe/3VNM+PCwf3TSap8AEkfd",
+	"s7AiY+Tfo6Mxo8OIdaOTUdTuHnY7R3Tci7ojxobH9HHv5PDJeNTrnjSCxpCNRaq6PGpHvV633T08pk8i",
+	"djxkncN273H7uNM7pmzU7bIe7fTo+FgNa8pGV2KRXUImmV16Q6C4BHkLVK5G/+eP7p6agxHhHrR+zffg",
+	"rxNAw+IhWbNV+kjsMiwnI20UERkrKiRYy4NkIsdOxtxAgGjKqHpRRPE4xiNG5/OD65gt5QH7NE9EynLx",
+	"OeYR+9SaZrOkNaUzOIIpm4lrM//MMjbY5kMlQnQOLzon/c5Jv33yDdy4Bd9glbjQU7gv0on+8wAX+2Dr",
+	"dfjy0VkJlDGQQ1xexTzSx7Dokul3jnQQgfq/PJgyddos7D8Pa6jwFmx/EmeXajqXO82sNYnV6VAvSznV",
+	"707i7K/5i3XvTMWMzXGrt+wsJzb7eZcOq3GD3ba6EEVGk0t9HC4BiAqsAHQrcwhARirdDrlNW/+9/iSU",
+	"90rndnFd2PCFtioXv4NbQn+V/+4xCjm8unyFoA3cMvAwsB84W6pPWmVQf4o54/jXKBES/0pZ/i149vB3",
+	"MdNREIKrz7+IWD+TsHFNap6cyWyZBK3Apn1STYVv+1QifOiRtNFOrmnJuQ65IIngE5aaK3Fjuq1bJE4z",
+	"98V2+JyFnD5Vb/it8mo7yRyrCWhBQX2DgkMzxAtGbQ3cTrinEDlh7AjmT53iIcy5htnqOIO0Rp5DEwbk",
+	"n//4vz29pmAkWMaSbZV1Tgkrm5YNBKO3wmZadGAFPqe7PVyft/LRu0dvC6G+cC4rRpuXUi5g/d6oY6JT",
+	"gKrPavjwfZwwmQnOcNEcrIPasICoQwTadMLotRHjtiLDbadQE69Z8PG73MRd0uL03bOp6bm0oCUDWfms",
+	"1krBb0VWFy+mhFsg8FzMtZkbYZFrvMA0y+hoOgMRG9npv4QQO4R4NgwXpJzQJYMSUxFd/Wmz7Pq49fjJ",
+	"CciuYsmvYc0d40fnsNPFAwogDPB3HB873+i9A5pX8wIEhG3Cg7Xy9r2YOz1X7zVn27yc3f7+SJJxnDDi",
+	"Ye8pwyA8zrY6SXeZs9PQ7COp75jyzQMG2B3unfykDHUo451dSJYIKrFWbJ6ykWrzlFCESMFu+UHza7wv",
+	"OSWtfWBX5nqO2SMw9BvzK/rFD0OiFUpKF0z7QICt6LzTE8ZZSrO6wMGbGk3mt19ln2UB6CFwT4wl5XWF",
+	"IPWaFPenvBl21A6Z+Lj3c5FeaY+PWxyseibGIr3Stce4gMpTkl6zqF/I1KNrYcRcxhFzCrMYfm8qgtk6",
+	"LmCMLnN+J2obuezPjSmVhCYpo9GKDJk6ifSKcTUjzIxV/8SXL2uCwnfLvb1D5u3nkDjbZurwFTc/wyVN",
+	"Yn51H6CpOtOzJ6W38YzrnzJR+OHIXpLbWbfvDDVUM9B10NQ4A9cYvlrOYOQwLv9M68je38adxnX42IN3",
+	"kLXrsptrs0Kfu8KOqgS+Hn3k0voG/JHdTe3lHHCK20Bujrsc8Bow0ta4ywFfix1y6gn46SilM7YU6ZXO",
+	"UgmcUtdIgOpAKdbCHq70XfZIkilL5izVtRLzspL+SokV07cZi5NYYvt6lJsDcqF5H2l9789GcOZJbVoU",
+	"5FHIr9jSfclVi1J7KUGqzo+dJzGtWpM67c0iu4ZXmWaqgq4z9Mpkh1Iki4xBrjWTNAUUEhYRfPF2Eu/a",
+	"DCDPZvNsRfBhA8aRLNsJSFnvCqsrRHBnmWH97NZuV01tA7VxuqKB3jld2OCmBQ106YJikvHKJAOXDvJR",
+	"1h4MRDn4eYTNCpqjQgzx5GAj7ykqAMyO2jVIuN8JMO0rgrp2jK4tgYw8A63dVyyvsr0KiszqS1AuM2O8",
+	"H55TXQiULmZ1NsWVFD8fx0mGIWYzdZssS0X6Z3RFJMOcIbby4RaBhtV6iKXFsyOvrtHHwH8ZaCUAam5L",
+	"6zBq2UXNkbg76/WVhf0taH0deW21SsgI0HwGKxbk6ZtsbU23xBpW3qLZFmzisB147WjL5bI1SbWRbCRm",
+	"xng26h51j+jx+OiEssPj48ft4zbr9Uad9uNR74R1jv5f+ZeTtuK03cfRXzBXyQh4ZvGyfk9XM8EjC75Z",
+	"a1zDZ114zCYrW+GNL4aQ3oPEeafBtWd3EFI74E5MLeDWqmUCczShG5xq0eNx1hpwqLxAZ3YA1LkvQp6D",
+	"RptheWJhkB+7FZ0l1XhU3H1blEz7sjzaZm+/fXTR7fR77X7vSatzBMEkxTUbC6Hp4cjSw7NPc5bGimdT",
+	"xXPhLLkRpSjMTY+G84bOUIqFhGCJLhMxuioHkBo50KOu9vbbx4AxO+73Tlq9x49/qhEPFeX4A5uLYcNN",
+	"g6MD3R1SkeXhgOHmwCYbzdo+7h8etU6Oez/lJ+aGQa031Ldr9dkdYw+d7n235Uudxci3sko/JEOWLZlr",
+	"a1VLDCUCdcYkulDqW6YvZptAqQwWctJ5FVNw5UmZTPKkKm6okAvMBwerSeuEjtskovMZjcHJil1sIXva",
+	"RgupyHxL+KYuq6HVHHPt0tjZlLroJjWsNYm5Je2cwu2NbYv9+gb8tr4y2ZlBvVYz4ZMc4u4pOdcNGhpg",
+	"MSnqffCxs32NN2wlx7+r8TQC3erH7Uux+U6E1iGgC9/CGNmqvigfaeazgHqaWF1Tl7tII5butUgIXBOw",
+	"ZWIWZ5nJQg3hPqahIUsEn0BhRb2qp8Rb4K8CURuL1NhgThFvcKnDh9GbTHKkGn4P6ah1smYrsAz4cBEn",
+	"2b6SUFI6umLpKVbiYanUcUakCHlzJFaTD4ilEDRbiPNWn9USITuQdCWJFKQ5YVmgU7UFBO+CAObguePS",
+	"0TQGXJG+SXxykct4jXNRD8OISD37Q8HHWM4nr2HRpcvgcL/9ZP+wfdE57Pce99tdY7CF5zSe4rCaeD5P",
+	"F+pBCqnpWqBMO2gY1NBlJi6VhOufXbV6IhaH0OAcHTZbTgOPs0qozC5BllP36aa51aWJx7bKJSVtIvft",
+	"i0kWXrEsaDuZpm7QxZOaJx8qDbcgzBxWClluKc3gPpZFmbqh1eCmKkcWxAsYnd8IVzujddK6M7OKoF44",
+	"PJaucm7qqUOybWXP/IVi7rZSRn0kqQK/afQbw5Oj3vGwE40Oj4+7nah9dHLyJBoedce0O253G/U58XVy",
+	"k0oWfN25Rtg552wSZy4orb/hkEm1I/nBzejkUnF/ML3aXOFRLCmQuV6Djz4KaG/YjjUrWky6ry3dJbXa",
+	"sk5vMc0dbaS52nIXRtJt6njcJkpyDchtU3mQPB8cJwzMtTl+6yYG4M1VPKsX/aYJ+6oHfyndKb65Vy+Z",
+	"zSbbUn3aYmlaa8FVZ2O3fADb1CqpXlk7EMJNCp389tWEC93sZgjx3ibVVMyO+LhJMCRludBvNrbX1dZA",
+	"1N9HzeT61JgAYllTLqbb3rJWTPWR0j3n8zbAT0obSNkEJGuiXwK+5HDj04o2QKiRzZdTUZLPSZwFRHDi",
+	"Eb9BWi851AsFdu+4+kzlEq5ssbqUy7yof1te5F7dn2uyTOFdvj6sPKMTSZqZmMcjWTTX18RwG8P8ndbd",
+	"2d7ttt26+ddsx8JliF8teOZKN66zzE4qVCuteD15ZXrxXGX5gty88HnlVqq9RUrrUpFoPAehBAOp3G21",
+	"56wg07g3RMnD6VB3URYo86U19o6tnKBRnBYTIJSExLXOjc6DD/Sr+kD1xoLpvQ7uZq5LJEBjmPTZ91Ab",
+	"pppKDtvaGndpLA9oHi+g1yr7WmzDi0R2/WaTlEJkTCYKuTw09fk3MR/U5x3wYevjIbxWRBflZTsNilNc",
+	"syvGkbGd7wtT51X8p5tTZe6W8/K3zG15gySUW6SG9PvDcat+0+SLW7mac7nDpO6sTUrrt1929zvt/U73",
+	"onPcb/f6vWObwmFzTtpOhR7wtxoK0NZBd8/xqxKe1ZONtrKN+HWtcQQ9bMWjdNNyVZCI1NTO+3CxIT9x",
+	"Y1Ou2rIuEU8mOrMweCYFx2KROiKpVDLm1FRChWQ0YiRtJVas0hNnNQn21xzy4oD+S/2KtdsuXp+TkZoI",
+	"PK1VHnXPx3ySD7hYP6gmUqHMNTYvArziX4SaTmr5zubO4FWbeGaXTkscbHNXOphzy+ZLrGtz8xBuKrfa",
+	"FA9r3Nw+VEkr9bFuAl4d5MI0+OH9a9JUx5eIlIDDHDLsrbKpIjGWSKYRE5KEvW6XFPC0LzmUEyaLNMHK",
+	"fgZQm7tC6zjDJqdoHRTQV8JzvTRcV3W0TwB5/EiSEGZkIytMPnRCsYopgFKwlKkYG0+wLEzz58b/iEVa",
+	"7arTtiCRP5F3WF1uJHhGRxlZqTeKZU0zQWKubgfJSAxG6e0V12LysQfgl5NBZGvo1zb6UW9X8NeYHh4N",
+	"T0ZRl426xyft7uPDo+Pjx0+OTrpjevT4cEvwV6HS1zpfUqE01GbYl/O4c1mvgR0ULS25jY9KgCKmdFmM",
+	"yAGEJfs0F9IkPBQRSwZcbYlYuGE5fZ27xg9paOpaCkop2wOAw4BrDKf+xZZYuBkQ6y6dlp3f1GnpQ9vv",
+	"aq4+w7duEWL5m+Hs823w0a5YctUp4KOQSVRoTfvOmtqYq607e27myC0T9NeZ0WtIwVO7nIP8gJkG7QDz",
+	"W02CDdmEFTrmAcxfuK5wZU3kKUYU4VT1abT9BuaMbbkUt066da+REZsjGCwlrQsq1UGjRZuqPnR1O+2Z",
+	"2Rphp3woazM6GuLA3nXcjE3qSJfAkCVLY5rEvyIEtqIsecXFd1SRlDcahzRDi92BGZqL75//+L9w7zZu",
+	"6N0kwncshULWgm8yj+qrX9ur/Hd+2Qa2U5wIaNJ179bbVzca4naIj9B2Yn9k4fbRMoX6JJZR2kgKDCLn",
+	"+zqV6jaR/J7l2QVXvt28KgbwciYC7YOLi7lgPWbyDfOpMVzpyW1vZ/wAB8ibEM8et3GcsIBgmHYmEPE7",
+	"TsWMvNF1qstia6Kkh+gKrGaX8QxQqto6pN9o9Bt/+jm6+ti0J/jx42g4irodNjqKuj0WPWa02z3qHD9u",
+	"PzmJjrrDg+iqNeeTPZuVatc3PdGASV3cvElxQZoa7wGTQGleiY5K3mSfMsbVqd/zCw925l47qV2HyrXy",
+	"M02yj81FmuwB0J+N40/mag3/FBJ3QP6Krl7Pn10t9O1JNkpZ0QloJ619fmrHE6rE/BLDeiTJkg2V/r4Z",
+	"IK2W2IDM7Yo4099ImbvGOBfJ2n9aS4S9qaQCkoNITaR6JsSAJzSdsN91dHONf/g2coyGW7eDTjvotj86",
+	"h75aSTlofNpXz+9fU1AQJeYph34aQeOl7qMRNN6hp/djPuYf42x6djM27QvPK97PWzTi3ugVTuv8touR",
+	"PrcE5PahvCnShJxhpnCw9sdWglHWgp5Rg/ujAZeHaTyZZkPx6WC+mM+ZC1h+/BUBy++g81qc8rdmlOSA",
+	"FB69T3xyz47Odl8fbTV0HrlVyNWd4JT1oOZmqfzA4PLeqweLh/W3koa3gCXfG8q45kRshS7W63gjULFn",
+	"NzxgYsWlTZpEb+FoOVW3oU7uhDEv5oVv1QKylOBLQ9ADdW0FmtFySsW8rDoERcGvqiXyAvwRKbmgk/yL",
+	"qj6pcwR7jCAmFbAvrVch4+82udlNot/PFZN5LtKUTeazumiwM06g9hHVhRFAVYJnT418sk3qR8ck5ea1",
+	"rVz9arExoZdxCNWgITe44uFK9axmMS1udVl8uWG98YxOslhfYvX6uiSF3LGb4r/cxbJUEmhCwlmWKCTf",
+	"SreKSd5lYeglVIizODkZ+RfFJya/p0vMwubN2xJnBJswRhj9Cd8vmmIkS8YonTomcYzZGivlVU8Rz6O6",
+	"LKTxQmOjOj1OFs8Y+VVwNuDNEIvVdffbnYtup3/0uH8I9SG+aXf67baxlJfOKyaurN9m/UCt+RV/Z9Fl",
+	"pHP367w4/Yb6Yl+Nr0LcSkydiP2aY53dbWPrJpc/Uzs/n2H5/MXZfsd7Zh0e4wFTp4wrMvTyrRpXn56d",
+	"EZigiZdPpd+cmR8Lp6/yFhW3NChSQGUPKmtUXVjvOWHg/fSdEmSwKT4ASQmlTXv3TJ2DmMl+XzdQEcZL",
+	"rc3orzGfmNZa5Eex1HAgU7Km02r7StaU/BWeZLg7l7QpCpRrVmVrXEwtBibnYgcZnciDvhnEgV4JDyxm",
+	"rYfmvbsdAZn5bEy1q712eTavyVzUs1TNQH30YV4L907X8EfFGrVDeBYnSYylNGRZxStwwUbk1gWQ8ylL",
+	"1VtykWQxn8R8pJOlF1hjTUpcT/2eJ/vd9kWn0z9q97td5M+HmIAfQvBZdPLkCe2Oe8Oj9rB3eNweM8bo",
+	"k97j48dH7e6w1z08ORwd9x4XCgu8Z/OEjhiRlMdZ/CvDGTM5onNGBB8xYP1yKlKUJ9xenAKoG5vx2PNu",
+	"e4EUHY4eMy+SgNriFiKpb3oj3B0rzxfSN+LzF2eQsjeVGel0yGhKUzrKiuhYT3brakN6CLaxJOaMNE/a",
+	"TpPIIf75j//TNjSdbDebUk467fbelqm87ITyCqzrbwnXP7Yuo0F+TndN/OQwBg9W5fcqddztJY/Yj4X0",
+	"aRGMRzGfQEb7Bef6T7kAfVv9OaZxwiJUNEaUjxh8AhdCgUtiD0yeFmyxN3PaFcSOiiRRlkP03LYy6Gku",
+	"APwIcmBBTzLQrF+dgu9e6rmsvS6QDJVcoanzaTweV9f3B87UKeMTbbFGTXjtdaQaqhoPL2ciUnPrtNuP",
+	"ez2l4VS+0ak/L1U/1mQRwbAa+/v7hB5EYnSAJqODo1ZvPxP7j1vt1iwa8G+++YYM1/z+17+S/eNO8Jh8",
+	"c9wJTshf/zrgRC4iQfYXoK/svyDDBY8SRtgnNiIpvWJkFk9SmrHLK7aS5P3Zy9fnl8/e/tdf5qmIFpA+",
+	"f8C/QfM3WxYHrb4wSJiaITWChkiiLZ5KmToPhVWpXj56Lb3MU0SMoDoZEDHKaEKa4UCv+qARnpJw0GgP",
+	"GgbdwNkSdnpvu5DpTT2D/up27HRlc71u3V2RRHzOrUiTcTWE1W6SNyDA7pgPWmM3ymtmcPdnI8rftuX0",
+	"GZgNtOup5+GMutRRaSnqrhxvJcwzJ3YccLX+c3xBJ9WEVFZCLYmKv4hpuYZOUSwsIPlK11Ze0PHkot3r",
+	"97r9HgiE++1jFAjLV9PWLzgDrBaELGu9xSKPIB52Hz85YuPx8OikfUy73fH4MOocnkRHTw7H0cnR426v",
+	"xzpHR+y4IIS+VEIjTTSXRGODcx3+3OjS3vD45Mlh7/D4KDoeHx2eHB91Hz8Zj6PeuHc0jk4O6UmPDRm4",
+	"pUq1oor6nKKKOg1za52wmhAs3+XtRBRrDapBKOB1oa5bgHGLmGeS0Kx41cZZ/guhHKFcVzGHcjdI1lth",
+	"LWrtmxDDhQbOWPDcukma6iZNqMwU8wPhUtcN27MjRIaVxJNptmTq/2omW7GsWoHf2bltJUF8wb/IHnsC",
+	"FgZGP+3OqA4t8Oa2FE0V+cB9TOf8/MUrtvLals/PX5Artqqt1lhWEXv77RPIFt/r9477h09a7ZO2k+zu",
+	"SnXTkHK6n0pKzs7Ozr49fPsr/a6zGnWfwce//f3s7Ozls7P43Y+fHv/4ppdMX7xl0ffjb+fv/vb23fyn",
+	"49WrxTcR553zv7FfJlnv6Mnjq8f/88uv338/n77oXnz4tHz166fRq6evXrFfl1fzMf/07ur8zdXimZx/",
+	"/z47oD/99GRJv/nmh/j471fpyTydvBj1pPjx8dsPyfjpr/Prn151Xxw9O2Z/p+fs3eH52fL72d9ffXj+",
+	"4rsoekvftV9/M31z/Ov0+dtff3l+PadvJn9btv/iKKHomlZLdu8p+658W/bDnHG1Z3M7DlC81itvW+hY",
+	"RrFSnW7M/of09GOcTU055O3OiqbDqsa0kLvGCTxfJEnNmQN3qMFPXbFViV1EbJ6IlfqhevwqOD/J0q1U",
+	"gPwgWSXAhhWsTR3ZfrLfPrxoH/e7vX6v13rcPb7P09TpHv2uTtM5rAysW/dIu0bqKkPdIqih5w1q2Kbo",
+	"df69Tbezphy24OM4ndXub7vTenycgyq2eW6Rgogi4wm/jDk8jyNeI+L5S2pDARCmZUksvRnLy2IZcEBR",
+	"VPvarha3K0revBZ3t1SLO1uKyzEdZUqqLfnN7yTQpFqtW/GA8ylNmYb+3DRQFNAAHlP3jiHtnjh2MmFZ",
+	"n9ws5qlFzvhKI/IRPmZC6nrtJ0bngLAYcm1L5+xh5uNeux0QKQjGk1nv4GJGpixlBVZ32N4Ual+d9sun",
+	"xXzomcAogmI1kTibFnrqbQTT7xJrfw5ZgV8IcXXBZPYOKzv6hyuRd4XGg4tnOtS18SCGK/z+2QUxMcFx",
+	"FBLJeCR1KlxY9b4pOYWl/mFHyvZ/aNCWgy70lhdofb8YriwUyJbYxkb+ikmHp/+rGQQ+pF88FzMmOMsz",
+	"r6bYUqF6ajW1rjOmPOlqaXAf1wjepfsTFyFUs/DjDQoTq3vdN991za0fjF6ZGvyDtjz4X01r57GuUpF5",
+	"uxNuESLi7EA5VKSAKXBmWlxFH/nncmllcB8uvqt6qgIH2LNMRcZ0GEfulsOM3ZAfu3PUP+z0jzqt9knn",
+	"p5s4S+g8Vk+1LvBR+9N+PFOcD5CdOnswpGsGKSGhw5RGIt2P2LX9cCBZes3SA90iLO4HsPQBBm47lv+h",
+	"kOI9PIUSCAKepkmAabaAm8XXjBPBmdRG2x3dnxfODeD8UpsSrj4mp8BfdyBriLN0wm7q37+7IClIWg3i",
+	"A9ZTUv2iAtA3eZOX3Lmj8mT6iIcvXHI156lC/w4NYPDyTSjhQF/TB31T5deDRLvvcOZ1y1daHDJbyAwj",
+	"0fExOBsBWU7j0bQYcf/zoKFv/piPkkWEaazVS0kss0HjY6gYgq5jUrym27eNrza7s5NYVgYn7HJKseiC",
+	"hjlUU/s1hQVnh3uEMxZpzRNAk7Im9ceGZHebMo5iMTZMtIDPeI/hWn5yPhWpjS/fyFG2yb15k/SZmyK5",
+	"T2FJZWVNd2BZjkFdtbhTVsdQqXkhmTHKpW/3u23wYibSPtQ+JfGEi9SkbfdngwQya5G36+a2LklkJSgX",
+	"zjH+btCxcQo5OHWiThhGAiE77JqlK8EhhoSMKCeSsXKUmScB452ndLzDxIabMw6uZyO7svmCivfA6O+T",
+	"0UM6kK03Rm3B7QUxbQ+pCL8SIzThZ/8pAWuSjwvpwPVhLCYpnU9XXjZUNUB5h6DOLD62Npy+Rk16l8Yz",
+	"mq4I/HwKCj9wKuPWgTwEU0ie4R1ksZ5KKYuCqevy4eXTUx2baGqhhCZ1rLSpTeD7R5Jok9QK4ncjxRJr",
+	"bNm5Uavc8/OETqRTZ0baGjP+xcmtWeWWXsMvL/33YG72WrPJ5qEdZPOnsZwndN0NRaVc6rpX5WOAv6xT",
+	"NK0JrjpZAH+P8+wNdglzKvNnTKwvnGOpwDyir3Kkh5x+7oIitD2xIt2or8nLp36PiDEtVvYQfyB0BPB6",
+	"fxittTf6ziZOdOczVbA+Vq53/LE+sNbDORNBTUHf53FSA+dVJBvOFkkWz2maHShNfD+iGQ1tYI3PoqkD",
+	"hj23nIFZ1AROZ0JH2BYwksOYU4h02GZe8q4SSWk+vTmK54bOPGtT/7wT79klC43LijbOo+aY7NJf7anZ",
+	"pZG1hL59QyVRogD1tGuPt7GzUGYZnB3Ip1Uc21aAP5MaCp2w81QoMl9TFLnOE6Ej8FVzxp3VORhFJ61f",
+	"5mxSclFVsdpH+91DqIPX7h+dmKBMm4mz7NvZ2Ymz1mHj+mjuyxGDxx4P8k5n/5yOmQ+Xe7taz+pG+j69",
+	"i5ImdR5/vcy5Qd2u9zARoyvI751EdH5pPn70HzT/FN8hmaoZBqSa+H2hsz6Y3dyt3DIOfes6yjVnCqQ3",
+	"o6RKxiT4mjgoHdpvIiEpIkDV7uHA/SaJ7iyeYSci9xC4T4vwFMvxOLW9z5Vd3D6SLfq8tx2/c2V+9CSq",
+	"8Lm976jpbVSjjQqIJ6Wt41r/vF1FZltC0xMNXHHE39Hsq0qBp7CFs98lMfcl1KOu0Qp8nvqNwNvyREsE",
+	"ZfbLGVWVLivT8hJQYY88Crf3XHhn5dDCToytkF9Vgu0tzu5ZaLg9rqXrw7XUCR/bCim+A65xMIf73d5F",
+	"57Df6fY7Rzb7+I5ol04J7LJjIdmtsDH5eKvzuwvEzNaQmc5vD5nJ77AfUquqbZWdKcfyBdtceZXjhRCL",
+	"3PjXJ5SEplGbG6tw9ALziPkZpA1IL92EQQdExnzEii3FktBECvsuxuioP1/HMnuZsdk9TVorsutmHhJ1",
+	"4+wydWj0NvPHBpxFEBNUa3eFcFaTM6FzeF3RK61+nb17ifWvtinL7Da6Bds23ehkCIET3IVN6cpbzXwb",
+	"wsBYTSSDfDXVeKtqbqavgkHs7HefXHQ7/fZxv/Ok1evVYRD9z9Xz6mMoxH7c7wDvO3zSvQmvPuyuQyY6",
+	"6Z22HcBNmG+B5BpPrsR/zydPTtjZlP1tfv2tPMpe3QrV+Lth0aAZ15fvBpCIUrPMKEoE7Fs8/4AriLEb",
+	"Wr9do+v6I+5kV4E/fY6l/7JwkWdpKlLt8olidBW9cwf8xZPOXUQsMXXZZR8y+VVy8ZO5kvayLI2Hi4yR",
+	"JkL6MDUykxmwXDYbsihiETFUX2YUwBZ+bsSQWhDCpklzRj/Fs8UMSgoeHTlR1nsQkVSNG5FstEjjbHUO",
+	"DALmqrPtXSg6f8Go14bvMNgSq4Pw3BKLg2CWnAVihTvVzBSbz9OpvX/5X2cXz/Yvfnj17G2+03QeY0hA",
+	"YWx/X7B0tf3QAsy2+L/qLTI3zkE7FPg+H0nxtFdGopYu5uMab54Gu6mr5/rQQb9994yctI5bT9CpGkH9",
+	"xBSQaQmbMa6ds681/qw14BfTWEL9BbWLalPBIysW6QhhWukim/YdN+0j9XQEdqYJ4yyFfFCwI3E24GAa",
+	"Uc2BdV1d3nIRZ4xAaiJtUyGRGC30WHQsshjrn2zl9daAD/h//Ac5W2RTgMpTjKl9VnyMsE8jNs8q1ICY",
+	"DYwk6pM5lVLjC5zdGnCdgCgs7ERY3j+ic56HBdIJCVJWa8DfxFJCCbUFv+JiyQPMAqyNY4ZSoPE+CXvt",
+	"Dvk8MKFTUDNEffWBozEp/pVFUDJEL8D5IhIDflYSoLBM5ihDO5Tj4rG5HEO5iIRvLpg+KTz/8PQHMwfS",
+	"pFrIiNTQDevaa5EzyGUMXZMJy+SAh732YXX8h+S5SIdxFKkpvllIyL2Or2VCNQjx1GpepAmR1ZzOYj4Z",
+	"cMEZJHkCsS4RSxYB39cIFjhQMVckrQbDzQrjaO2AetUB9chb4ZuT4nt9Xd+2+IsufvtWZOS5WHDYhAH/",
+	"5z/+vzzRG+L9gPwZhpxidOD7Z2dP3zwjciqWiuiieDxmSlYhS5FGMZ/sWWouqt6CJ6sB/8EQs4SUMiwi",
+	"4Sdc8n31QJ8gBAhxEWTj+uO4M2EE6iEWlCjJ3xjzrVE68xzHQFN9WNXcYL4DHtL8ECpBTQtFfwpJSjlm",
+	"3chniDEDuvm84QH/gefH1p0pPCP3IRR8HyEZesoBADvGajMwWztDvoRsxowy8+Qx193HmX3K3NDOkPqE",
+	"Dnip8iwXWRmMBGQGEnev3QuIgS2Zp4FrKjrstQ8xD5nBeXBCyQxZg3MAsaG2Wa93zgqdSTy+yMofSSzG",
+	"o3h84G6R6nkkFCmbNBV4yFEeUaqVYr4DDiTbDOl8nmj2efBpf7lc7oObdZEmmLBXZ7/weWGxpgjkIMbm",
+	"AgtqnbFsKqIWCVu/SMVw1aDUkZ/PGY+w8qF6bE6zqeIiZi3jSD854HwxY2k8Mtz1w/vX+3pACHiEVJz/",
+	"2X2uXw3zFZvEXN8Gr8Een9ErxcTphIV5+afOHgIm5yy9LP3UbQdkRj+RTrt9SiBdcjrgWj4C+leziAjN",
+	"1BPAgl4pbkXTmERxtOfETeTsFhmpOiyvY34VkmY4T9m1UsU4+5RBqhF1TtQfSokIA0IdT4/cC0j43/sX",
+	"IqNJGAy4+Xv/nRLlQvjxHUvho/5k/3rLPmX4ESf83/vvUnaN3wx4E+vBVx1E9sSiBEqahbyY7JOi66GI",
+	"lFA44PuK7bSrbKdNmt/SyJQo2yODwaCBvFVJnshR1XdwUmw1LB0Aqc/GgBPP6Tz19PjZND6OWRLp1hv9",
+	"n83XMzkxX378YrvBFC+qFwek3UQ4mTqaVIPStLNtmSopV8liaoX2d7mv97djzqemWGnKqBQ8UEML171E",
+	"yL6+sfANM8kvIYHraSkIHBbpcHUSUTk1Y6q5HzPkrXgrq7s33R9Rych4T9FLyoD9JkIo/qlGOxIprONi",
+	"roE045hH4WltDzjm94Zre+5X3Y+SHAkycXX4RXYJA/tTeEqGQi1VCiBaSK2iiETJMY6gCHM8MvuNAgKE",
+	"Ceh1Rl6lboNIMEQTTuk165uFz4u39dpHMMAzFEVwiLoAWghf5iKTqZSmekNugATjSCmpWGSsb9fH7adX",
+	"XAgziyfldcQ1zNinzNl1NVElYyfxKJPYKU44jhDHZIs48AUUccgxlVvQAhAkoiofSb3JivEZ05Mea6dK",
+	"6Z1D8l5XK3yG4KkLIchrxWHNbnOgJHwGLqhYqu6QC2NGrqKuQeekadQVdcHDTE7zO5JPYv7JBl2ottQw",
+	"zKa9uHjzmij2r/eGPH32+tnFs3xBuu222WKCN5yDJ1Uc0nqy8G5Y5mn1C/FG2ZTN+qo5f5iR4sQfLr4L",
+	"ClFLey2C6gxW08MbZUolCb8TPGM8279YzVmfuDc43LaYozSJR4xL1x7y5uWFE2/fMMsGXKKoMDYL6uJe",
+	"I2hcs1Siegn6Y0Mn0KbzuNFvHLbarUMd2AUKvA4zgThS5ktKyFckEZMJi/ZjlNZBfC/qMCBYod6nK6u4",
+	"NuBsynQ1M9DSVrD8blkSk5jGGAahF3wh1JGi0IZGx7hNzVjKkpWBnsM+h5LRdDQNyRVj+Jh5AwsdYNxS",
+	"iucM6hXGHB9Th7M14FouUXIzyiKBI3zotLKWa72MAPoosca1xCQwWsADo3VxOV8xNt9uOEqBV+MpBL+N",
+	"hRhC5SWfGQLn3QgaaBP3Grj8RvR8yAdK2mhs8xxL8dGPQSNlci64RItQt93G5DJA+GAPK1G9+i4f4lau",
+	"bUwkX/Frf/kS1IW2AZBZy3KqdVN93NeLfuwAnvkSNBxRbNMr/62e1GvW+O/tXnEe15Lg5lfMasNbRirc",
+	"/FrKrvP3QBDd+A4+lb+Akut2r+GjsC29dqfuHUsuB67o1YCXDje/ZKUpfKO3+Y23IoP7GY2Yi9mMpit9",
+	"ajWxYMYkaYO7JVhA50JmfmyutJpjATxPmmHZ6RKeltz0A64DtGd0BaaQnFECG91K8myRC8UQdSkNMmRK",
+	"jZSF0H4MBWoWQv+P2qgsqGtR69MBhmHEkog0YikaCMPCDAjFGBnS7LUPlX4DUWyou4eKbSklaUetIrfT",
+	"VLWKvQAsW5xIeq3NAhgfSn40Ja4wnn8EaZ6gOCA82aQ6qBRR4mqldUUpesU4Ga60HVE9AC0oFTuXL2Nd",
+	"8Dc3hAeEDngeW+QkUCjefylTHHaU6VhRWE7V0R4YPtRK6UhStUxWSvnzn5Ev//nPNkXVVCSgyrxfDFeQ",
+	"5olHDCCsYozWPvQUKNliai9GspAL6mZX0Gm0+gNe1kaegwoFiRDotVnGz321Bn/B7fhZ7YcSXczaDZla",
+	"c7WA6pePX7SQe5GroIBRh4QNcP1Wo9S0um6r0sVcZpRDMT+jyeNI8ld9t+x3QJSmpogmKgNH3/q+WXfN",
+	"OD1Au4pfbLS63Kb5gsdJQ6pKt2nnzmanL1H/pcnZ0kRhA1tt31m339LovbNXnv7PrHVNB8hCIKxmLHfF",
+	"VE4HvNZAUO6m3j4RS8Mm0DSxd2oqhYK+NuAlntQnWx1BrWAvhis42maEeNpzfTEgrDVp3duxVgwUWZJa",
+	"LXR9KM3O1UTVsEDLiTMySmg8g1M91EuYK8aGo0EDVluf0Ww0JREbJVQH1s9oBtujDvwtxYY7odY3OhFe",
+	"zTHRVmZjMy7c/v31xh+0GCnSRofOQqILj+aemQ0tbHDItG4gEAVK19/8gs5bcyEE2ABKghTyNXMQPLJU",
+	"0PB6B/IUaSbZwec4+oISV8Iytj5zBQg4GsNdkLBa5D3kdXTkIX3lJgla+G2EWjMPcLax3eA9VzdZycLQ",
+	"bbdzK7HJaYu2tH5B8srLeqdiCb5JODBQKzxl2SLlENFNscZj+FQJD2IF3PmcpdfxiIX2uQA13wifYRFC",
+	"BvIqkXk1lUAbikwRY/zad48+hbHn9+gtlLd1Jwm7idbeOmYZzdLhcrb+QJxgRDmULXVobbiw3NKm7SMe",
+	"7NzviV/c94p90IZULXaLFNxvWWEd1YKppfTNqkeAjoq21lO1pMZEm69S6m/gLtzIrRLnQxpfw/m+BNua",
+	"1WwKhSI19a2lLCCUD3gZfYnqo65h7NjH4CegFIORw17GIlX6iM2Rkz8dmcbcXA7qs5uj55HDPQvKa0CS",
+	"+Iq5G6IbXu/b9+wqahGmk1CH6qB10RZnHrsrpM2H0JZOeD/gURzBERzHSQYGaTZTpwf4bla8ydFyWOGT",
+	"37Ps3pmkM+a15izcH7y/bID1rfnk7oaWBz5xIz7xPcusnuDgfnEba4xPRTPyBnMszPrl03c0m4JJdr7I",
+	"big9WWs8fF0yASnB6Iw4UIua6w9EEd0sQCW2xRzpSy/nQmazSZwFu7MR9Mo4mA1p03icrs3UdGa9zZWE",
+	"YPL2Dm2/Hvd5AG4ZfK9GV4PXW55UQAOuBizzKvC1FirQ5tCSBaXHrTQh90Dp0749H6tV6zcTbgog4+bj",
+	"bIlt9j2zKg8WZ2ggfMbFqUFjGCmACAeasjybBJybaTyB7DOOoQiXBDx8SqIUIwn4LdzeMI4gsYzGqJzi",
+	"LeW4qgjjEeSjN6a6RAqSCXFVEOkB/eK5Ipz0bvdkkionEbxjk1S1+S9fftvrbiaieBwbnWDdvdfefIXl",
+	"tqcHleJBpfi9igp3YoR5o87Nap0qUrKzmGRjO7j+6678plIVELTv5C9VwgJewLmr37lKOIY7wJ3aN0gN",
+	"IPG5dsCDI2XAlQJAmlxoZOBB7owPCBfmaXVBa28kmm+e0dEUwtgMFh5HoUQbJ2DNSmOhm0Qs1MnJNG4B",
+	"3G1wtTwi2hmPsWsIFA4hQkmj9vIoqPCUaNytTkBk5qczoIFOshZO8Ebv0FdzsWOHOzna8yziD+rIH0Ud",
+	"Ac83Le/fveghXhf6VorIKaF1moY+lmtUjS3d6Ns4wzWL20H10A7sHMwOCTmt+9zkdkR+UWA7A37HnnRc",
+	"LS3tQyLGUtM/ghPMRQmAJ2jBE/UFJubvtAPSbQcDftgOSK+tqO2ojW1zsEB/imUW84khpGk8x4lUQJBn",
+	"WqOBN6Rx/CidMl8V0E/Ahq64O9D+jEaIYVU6jnGfH6lFUZwbex3wRIgrJTGOtb1Hq3CERhEZqTMzpKMr",
+	"AjDqvVMbOWW0unrlEhIllnXLCtM+iyKXhd6PNlDs5D4UAm8PX99NbS6iemc17vqDKvCgCtzbNZ3zpAI7",
+	"8rdQ5RK/lS7RfvK1qHRhsthqtk59kn51utVb4BZKUNDodbtfa8IFNJ0+hfp2JO7lWJ2z/54tC2ZnUZQv",
+	"YibuyqVu80p/1hR9eyf7V5DOBryJEaP5kozEIkEdKmH0mjnYm1QsJuiaP3v38mb++1x6eSRJRDM6pJIN",
+	"eCqWRPvwiz52vKOsp52c5TqyDdswsslGIcOeY7JP9Cb18/R5l7E2KheaVcfMxQ/h345AiIuoVtDENsR5",
+	"OUzMQ7J3it+OwMim75WIzeZCHSafoIPgirKsc78ggvXigNnMwgY+QAkeLvtdLvvMuc/cQ1Z3W9/PcT3V",
+	"e2Jiaq0IUj+M8e/HroCsIZ8wxDWvBUfcwroQrC/5poeQJ0SwSRDM2saRU6qut3l9C6E4XR2DY4p8YwiO",
+	"3q1GWV/yxOTktQxu5a79l7WS3Nwu4r5ZG13gXBb1o7YlEjSkFzMYlBJLWI+rj3sYK0keymA9pYoccYzc",
+	"Bdj6xEmCvt2CEbvgl46shAHVNvJASJpquG41rZCNew0BtfsnNRUdbAkPg3E91I+HZJnS+Zyle30Sbq7l",
+	"scFXeq82En/Jrfvzm+5qKWl/TUuJ5oLWy6Goz1VCHuwnDyLV70Sk2oLZ/uGko9+HUQNT+UCJK52lbhvz",
+	"hrae5/dMf/2FEmx1MZRDBwBvZfV4e7u5I7m19cMC7e7T0+1KaxazpMML8i+w9FluhzDoW2lcxWha0PVW",
+	"5POYRywNyQhCxTE1gdfIhuIclKnCSMFZIQY/KIP8zP44xaw0elhwJrWIZDHCAI1rap+QwxbivDTSnp0r",
+	"PAziZ/6UM2aQJp8DKFcGKEHCq44bn0q9xDkI2GawQjjvpf1FySM0HU3jaxaFgQuMU590KoCAhNDR5XCl",
+	"REkTdOj66pXIKUWaOdmFQkUk8EMlC0ALBWIZJ4xnyYqMWZKge0mHONqQR5001zIeOw5I4IZdavR1YfBE",
+	"LDIZI0iAZNOUMW2EBl9YnOWusAEHX9iplcptDkBFDviqOrWML2YSym0744GAOFd4rEU2wnFbFwqXgyQA",
+	"GzHgwDHDkS2nd4mJkwAVYSsbxtlaBMS7HCO7m6qoXzzTpIH5H7fJa1CuDLjrmz+oDf5259fORZrt/A5Q",
+	"9/Zv/S5TO+i57Io5KYdwKf7oMtc420NPcgnrry6ih9QQv3FqiK8bXKwjQOpif5W0q3mtUggUmyTNNXeK",
+	"5eDmxtgri5A78MwHyNQfEzJ1f7EbdcLrwee8Cv8XrEx/X6ZTA/1XskxKuRyzlDRtlkeerG5tSg18ackK",
+	"9tUnXvtqvgS7m1i9SDRPHtdi8qqdzKRvbNSxWUK4nRRbyUtH7ym5WvgjhkE4/sCdIAXMCOwJVTD5/HIV",
+	"YDEnw5WJdBjwWCcwbaJK0VLrfDlcNeOov6ekWjUyg0jVKcvUPimBNc76htYHXO1A4J6/OApMrs+8wrbO",
+	"3WX0OHqlJVdNPxieouVVnyk3T2FgSc6s4ec+Z8tLu0ZuRgOHn7rJSc7K0StSnX/I9GKgCrGbSMb1zt7R",
+	"yLRYg8JI3r3qVqn4mRMlTotwiFKWldxfq9QoXdFwTZ4YUkoTo1uxeVulIZzFHDP+9t29NY9t5a92kk7q",
+	"s6xnDbSmaGw5pZmiYxdLbSJ1NM3Fsj54nhRi5+cpk5hsHFqDSPhbBcJf6P3Uo74QNeGed4xtew+e6U0C",
+	"bsF/3f5adlNL4mj9WZe+pHIadkpiskvDOzIAHQ2dZ2VRNGYzumOw3xAzGnsYmVjyPxJowJhWd7de/xYG",
+	"Zh1uaMSGPJn0H8K9bfiFEx0JV/l6lFaeAN4xT06FuFpjj7xTqeQsSYhcyYzNCHS7degNMZE3A75L6I3X",
+	"mnMOA3gB0/4aZgXV07Y2BXdx/v3O/s1zJ7rr5hA/fn2JX/uPwFcQxwe8aUoGOMm0c41or0XCRYp1yIwm",
+	"0fdLgH6YwSL1oAt0NMMUA4hp5stRiN0W0ztj5sFpls2bcm/AP7x/vbdVrmfLq/AYY+btAXdTb9tM/5Ab",
+	"TN3rC52qrxrUhvFsWS6d6eq46vSg3damMtSm/gGHueJzmHewJjoi5wD3FxyR93FPsRGVDr5qaAQytfqY",
+	"COdA/os79v8YYo8aMByPHLfsMAJuM46q474BZ/jHDk5GXLtDnrtdF1Zi2pgg7m4lpwF/aaHQyGDl0uSp",
+	"QPMMKDeo6WgQdauUmX7A1wDPSTPTJOJAzkkVcT7goTr7Ya7jCg3qAfU45FBRs1wbxF1wbXrBWyeqTwtX",
+	"4NJrU5nnNsPCzrZK6+QE4ukAPfUGXym6jDPnZIxjHgVqWXkJ5SE4C5xSLSyCZP9QLx9BJk4i2h4moi0k",
+	"Te82vLbE7WyINnX6x/tHuatV/yF9C1VM1yPdNcUgEQExVElgSbE+jFKp8b0H2XYr2dYmdbsxvwq+hlo3",
+	"4OeMQ208icKbyZmm84+HcJYyg0jQJPPh/WvnLEnNEXQLc2TiAdEpyq3pdCQgZXOGTjSpXf0siRUTfCQH",
+	"XCwyqGTVhBsqZXQ0pcMESiKB7Rj5JBYJ3MvzwWK6JbTnuepoyuRooZlH3o02JRXqx6H0eTNrZc7rtMHS",
+	"ayRkrvJ6Y6Z43/6S7i14XMFPcm9MLl9EtaRaXqhVyQsESWSJkB8sdF/JQvdHscwx8M7eSsC8Yqtcvvwa",
+	"ZjnNABRNX7FVjtFGSDKVTrH0AsuLo5syvFdslXM6gLAVvsWcNoi7jdg8ESs1MBmQ5TQeTaHUlpKyYHx9",
+	"TJs84IDBBSsKiiA1mTRfsdUOvJOT8/MXqvP7Z5yd3z/jPH/xiq1+jLOpooc6bqNIyDibYYceeOTviUd6",
+	"M4JaMs8PvzpNDu9S528Nz7I+sXXY5lIqSMmYSadrXy+yMXgCs6KLJR/wOUul4DRxfdY8citr+cp6tUix",
+	"EhdiivMRb1eOi9hqXAO+Szmut/nKbFOSa+thectymVL8/3Z1uewqb+tqydf5AYT5UJ9rCx8Td8+x4YrO",
+	"l5jW8AYRHqjDWhhxMaohnzbKpYAvdsNVS0ENAYnilI2yZIWAAsxGYTAINnihUOAw78OJZmiRdxiGAVe5",
+	"ib9wR+mGVZSjyxUHhuQYscxYhLZDMKihC6iUPd4NZrEoQ5okahR58sQRTdO4GNGhhKk5S6Foj+AydEM6",
+	"sHA2RHU0rdxVDtmAuqMWYdtHq5WG9wRwWyB0zTxCmiHUEd9DOGmyguK13Pl5TBOpfjednJLhyhaXsqVn",
+	"cV2w7KkD6q0ZACPl0l/4pr7V+vhcnp/Y3huBxpY4JGhqkgHVqtFzbVYpXncBxkXEfEJGVDLsLw8Z8Ueu",
+	"YB45f/BKC7Mak9uHqhByy2AV1USeuu1G4Sq69vOCkTsJWFFke7Ninw9hKf8mYSlK68LwyW0lHMsiDWMI",
+	"CFPM1HqA8gdyFvogDP0eIlK+lp/8a8pPmY8kHVHKflVf8NQTHduUi6ENEXDQxUk8izMyZIlY7rUI1gWT",
+	"hNqaMWCZgDj5fFyBwWK7B6Osb2Ls6YCH9isnLx/liJIvBZo45VntJR3zAW/m2NCSOEchOYpITVaA8SlW",
+	"0bHD8MpRaEzTpQtdNBHZHkwEhk4/mmjf1EJ0y2hib0GOZwJZFWv/g+gQEK3OZoJEVE6xqJlqC+TLv4A8",
+	"RWaMcumpJkG6bZQq9NMoXunH2wGKXxAN7Hk3xgBQnIYxHkIWlGXMscr9jxq1zWK1cUFdVVBDNY4c1tRl",
+	"I5whlK1G2qsUkTjDOSu2PGY0W6SMjBM6kaQZxlIumDShqSH55z/+b8/2W6lTqnqzy99Ugop+0VaZl9N4",
+	"PmcR0sIP3OCsCpipcuIcLL/fPtwtXQvIZjpli/bqk0LSliyvqV80S/3zH//3JdzLS4RUDpxqqXiUgZzp",
+	"aArU/POg8T9ikVYf6bTtCfsTeZcwKrVsO8rISr1R3J9MkBhqF0slHA4aH0OgKJFCF+/M6TfdwBlWMnSx",
+	"Ukhri55gXeGYqVtW9QRSqFkAO4E2aoP42XonlRixUqO17EOL3aqRmBv9rqX30VT2VS072XnQaWlKvhBy",
+	"w6IvgffdXKcwIq4auCPkajB8kW+qprLaapYOswRoAfWWmyHap4vtb66MbBGHnC0d+DSkIZAkTBecs1Re",
+	"ZuKK8RATO5vy1mp8heRVe/XlgU048X0WCNZ93F+J4GIHXxViaMOx61GGevP+sAjDwho70tYmeb7Ml6oc",
+	"0sfBBzxPkIKBL/fHRgHsL8Wt8g7p+k8DbvMY2Q4XUp1U8O/acr2/YbXZuT3qHmHWtQoe0CT5Gk7dLSDn",
+	"z4plDHlBzkBNUadhq/BSc/W7ljfShNrvyQptXOiBRRnkHJzqO+ZZKSRTKdRyr8mmQtYnU3GTrdRnUyng",
+	"ByD+vmDkQVA+erFrzVc4w1qDzVmSPNhsHmw2vvwQSVJrqimfvweLzb+pxebfKKiLOufBe7XWghHsdTsW",
+	"6ZVFUt2I126sIHTGV8U8bZKxUuIFp2yyLmvMuC5og1aNYMD9NZKdJ40Lbq+l1voKK+Lo9A2OO6xqsUIv",
+	"UswnmHbTeoUw7UI+l1P0KqoleyRdQ0csCc3ITGgbnhSLdMQeSYTXQ4FKiMu0HYZOmVPAwBt9SzWtWtP3",
+	"s67T7Ery4GWJIVYN04rBI4Kzvq6JaXH3vfYTR8mFCHwLy1ViTByxPGVsbZVTMHatV3iDbdViJ/+uPkDm",
+	"SXjL0oMeNM1s3LdnYCCJX2pxfk39Vp8JBfsZ8LJWUNB7cS+s0qs+suhynIqZcY/qqlBFddgn1ShydJXd",
+	"304fVLNo/d5s4nrcBd3jDgujOKv/neDjJK5fItjzagBYbdKo7UoIl/FkakA76URgib85XmKzzT4Y8BrH",
+	"VxU88KCsuMrKD2prHtSVB3Vlk0nKydjz4GZ+UFp+L25mdPKudzYX7iLk1QefATj75eaXkgPdtdCqEBoN",
+	"A0Jngk+UtK1TKdfC/cg8WRiEtIXgwW0EakPuzAYe72S6LqP1HOgdKWgYA64k9L0WOctzZoUAt5OBzWhV",
+	"vSVVdzOaKakSzzlI/+T1y1fPyKP/RDEBZouCwn8+CvvgC96XjMs4i68ZaVJJBB/wd0Jmk5Sd//11kHsL",
+	"UzYSsxnjajYmGFknigv/UwumlyH40PWqEsBtSbKMk2hE00i2iLl3nCTYKbOrZDza+Z0cS/DbizHU6g+s",
+	"Z9u9ogMSJlRml3SUxddxtoLiygZPptYqztDRGqmhc2EAiDaiGj5Xa37CVAh0nF/J+wZLF0sSUjkKXShh",
+	"U21cQBaYog9yYAD0IIllpj3sbnbjOjid7sIDghsK7dBdm7E5lzbIbwGBw+u3XkIpXVnsU1bQzYFqZwuZ",
+	"mVNKmud/f01CRchhUCLZ0wLtqWWxxLZXROFHMZVzkVJ/uLcB5W8f8V3JkgkCDoJXYklATj91SDBwCAl5",
+	"Q5EeYbi+AAFDGYUQAbX5imdCJBI8GDTyI9EIGuUT0fgYbJ6CErY0VjkW/NTSNRB63fgUrRbGpt9Scooc",
+	"qT3QY8VPqseawfw7ZKgGDh3ziWWAD1LXg9R151IXsuD8kh0iTG0bYSujaXob1d+RnaZUEt0eIKGsMDPg",
+	"cLT6NTdljZRTyvOJhSxylWaeqLsiF5h0MpQHC0I12x7uyYMN4aF6gt9yoA/twx31cEd9TctAmey2uK7U",
+	"BVSsW/0bpI6kfJWBTKdacpHtxAtsRwA3V4PWmF+awU3qNZTnhXMekbBvSpptrLpZiuXDspmm5NqANyF7",
+	"BCZ26BfTt2+VWXJcqtPJS3mSnbpgvqyZu7oztF3AgugjMVrMMNs3zSH1AZTvcxPWwuoo/Z9CnAHJvaB9",
+	"1zrguisLlTPXq9G5p3JE+SNw3gwTyq8GjYD88x//9xH+/+VLGBCepzknJDRv5nD+kAxFtDJwdJuxTEP7",
+	"nUEjZCybIowe0jBpk0hhdupEt4pNFUMjEFrvYv61Fl0F7C/Bd6TODAnf/XDuSkjwfl7YXLLNMEg8aEUQ",
+	"tBq6mr9/lbd1uyK4XbWsjqwYw1L7BhxqKelymFI+muqJY3mgS+NatdB/mjL0KBOaKILBOvIA+RcjRYk2",
+	"phYqsO0IZK5iomd0lUeQIJ45qF/+9Tjn5yL9gBkjtkytYmsyLqeCLOMkASeCc7R/q1RVNy2dfO8wb73E",
+	"9472LvbzAPp+yEOzYx4anVVru2Q09wLF1sEgpRw2u0DHNuV3vSjXamApxorYy898HeiiviaUD3BYEK+z",
+	"N+Ceer82XUEKRewtHmevKEU6eDNEbpmp75i7EZJM6qAmKld8NE0FFwvZL1jKY0lmNFWC6JxxqPgSmfeg",
+	"6DeONUJzCrqsUE6NORikNUpjSEdXauo8ahGTdgxjFQYcghWGQiSMcpQfUybBwjAmihajRaIatLlrVd8m",
+	"HUN9GtlaZNI2OrC9KWr4vx6t72jgwPrF4cbSzIRFrT9Y9eoyrlHJvzZADcT57E6hoRXclD816lqcUVBv",
+	"WFyH2cxL294NZlNnqijohS1ylvtvq0Xp1IiMtMM+UUjoovGSYKTkE4BF1ufdM2WfitkKjcRoIxrFjMlN",
+	"wCgcvq6YVZIqy5jHSoQc4F+L4cwDXizvFvi5Y+Arhr5Xk9XvVsd8J9nERcn4D42d1gYIzO8dqFhNE7fp",
+	"tN0aYr3wnVZLP2uopoC4Ll3DA77pHvaSWp4tCb7e4h4m5WsYjufme9gkFdecRhgmYJvY4YSbwC4LwY7V",
+	"/GEtaXKaF9nG6lNQIhuj1DeaeQpL3Gv39gJSWhlt+9FWmjBlahPyX4FX5IYVHAFIDyEO4dJjEYB3vKH9",
+	"+H4T8NParmBi/AGZvkg5gmGEN3AYa87t9TXQgTMWadJI48k0k6TpWtTSQKdq0NRTCoHcQ3DEgGtShfmA",
+	"mS7Gsom7yWR3lBthy8wIStGu1NhfV4pwR5MaaUK4KTU2JoOLR/A816KhE7AAsns55dXamO69ys223g5S",
+	"d1t5r5cP8+je47kLfdyHhu/r4MuX+78ua8EJIorHcW6B/xfX5+skaJPxoECFcAKQJRqbqykP6JwKY1R2",
+	"mdb9SuB3oqq/URu/2ilCAMoPa//4/UVyfQWNXs/hvlV6t1YMdqmuIsjMUoREWiLjArV1dZ3ILE4SE2sl",
+	"Sdhtd5xQK2uc9asRYpFVlYRmsbCfRKP8OKETgvBTX50uHOpvH1hUXrMHvf02aoTe1t2PP5QQWZ9W9SuH",
+	"YRb5BY4vGHAIlEzZiPEMRUwnc3QdrhXr5KFYrEFHKKkLrraJ6dZJM8SazZfZas5CEr5VL+2dKhUFKC3E",
+	"t6xSjt/iidZVnUlTP3tpyhqEuvIxjAJq92RC7J2SMKIZDaHCsy4lvpBTWwhDjPGzHhlkiZW2BUBYLWNI",
+	"HLoub+Uz3NWdNcffJQQGJrMtAKZCOYSzJZOGZh5QMA85qbfhpxgpX6Gm+zHQVLnyWKRXvw8viRrJBrlq",
+	"wH02mi3lKguNAf+7Es+glnfEUjJAyA/G16YsQaBBI4eIJExL6ViYj8RZVUzLpS03e5sps5bEvK4wH6SR",
+	"TOlS12DbUJEvD0OnJms3RE3X+k+ei/TqvZ7TfVpXn0MEuqY4xcu2qz8Ha65Xp74IXd2sH0S5W7Ce93Dw",
+	"CswH0wjsj1Mxswfha7Kig89uIoO7yPsRrAewWGsTkhb2TlTvt0WvFIAqh16gSnGuO+NV7h292Brw93Ak",
+	"pc53oRcLgpMgzy2cXiVJml+KU7oF9BCzlOTJMJp1VvRzfNBrTNdtbW5kzdtcMSGwAReaivNEInoZVONP",
+	"yo2bhs2zuD7QOhb49ivpnC3XXRmkcGMEA66hJnkYQw3Wa/1l0Lm/y2BT1o/iFfBQcOq+gD7FY+UH+Kw7",
+	"UacW/Lu2iZp3i9V4y8xia7jRHWZf2bDHDnqmeNqrY60/6eUEK2+om2AF4MaWkeoE5LfAPGF561o7yxvw",
+	"b8ny/Qf+y6ESB6yps+gZpGi07oPbCY2bVtKnFSgv8l0tMhe7emTQAQNeBVXsqVtXHyxjCFLLWZGauMhK",
+	"yNfd7rVbFet4ASv8r2HzcKa0u+UDSO3B1PGHNXV8ZfXHe5Lz4lMWJLKVFnSKyQ9MiViImMH7BdhC/1ap",
+	"i3+Lq9myTlGpP6HhJGr9drtvf+NiuhXj1lRzzvsBH3n1oc0Xnqd2WT+O8B6FuyBcpMmN63Es0sRbjgOM",
+	"zbqIBGhXpuQawmIyirHOcWrLRfRJOF/I6SVaCEO8P0MMPrmUMrm8Zmk81vQZElAh83BpSQBegloHwSlB",
+	"v/YAAnaETLNs3pR7ury7hZB0u2q6kJ8RJvsSk3+QRZrk0/KXlggwv6RJ5kiWKZ3PWaruer7SsdymyEUm",
+	"IKedLXSxGT0FZduRQN8vhpCscWo2G9NJ+igVUCsnrWOTSX1TB5/7Sgf7Czb1s9rQVqul/vn4pYLQrLpC",
+	"o8i9Zu8HgOL0cB/wk2rzv0VcCYop9aqkU9H9XxmI8nCRfuWLVDUBfKCafVNHqqSMSsE1N8umlIP/48P7",
+	"1/3NzGVn7vWb3Ow3BQ8FjV63e2f7DxfMM7UydedEXVxu9RpclA03V1lyOYsiQnF3AH66Duyg9HIQTOQ+",
+	"HWcs3aeILl+roB98Vv9cbghSugPhZcCfPnv97OKZtV53221TJQpsiX/+M2h7f/4zIAUKETosgiV4JAe8",
+	"YIYEPFDKNEJ3qaQIKN5vzAUtVAwjJrNUrJpxtBcOuHm+rwsmSQgM0s+wSJv+nIQujkGTXEzZgIP3boTF",
+	"PWPjirM+OHTXmU3Tks0iD3AbskTwiRwAnljXecsXNMfKeqUNoDgdB8Qn7rHV2+g9NGj7niiBBgYk1bnD",
+	"vjTbKHoY8rxyjxCpMmHpgIe6i3C3aHuo6pJtDKyyIsl9Wxqw12gXS0ORCK1/MOa2SpkiIcFZ6+ECf7jA",
+	"113ghg8oStJIhQIHeCT9zd3o3J9WDvYWpu3fXlsvh+TBbHeKy7uD6+psE/8mN2HfRcZoTNyeKwvyDKhx",
+	"5IlUtBOXyKlYIo6OOao7pC1LYw6lIAcNdeUPGuHeaanegRsbK9eHwN0FQ76lKuWoUQ8s9YGlbsNSK/zU",
+	"YbV/RGZYCJdcywnvC56iJdkiL71TVErHi0rRF9vucJTFV7K+QswByYQ4rXLjlBETKwmdCJ6s0FtZHy+Z",
+	"CHHFolzHX8wRw0ua210nY5EOOL3BvWUAJhocY6bavKVx2ahLYEgd0ziRbk6gsE+2teaaGtU60bPSrAPA",
+	"EN2XVdZ3MT6L4uzf03r6Va98G873YEJ9EBf+eOLCg4H238xAW45CrRfRdjXPXrHVA3xqY4jqWZKUhhWx",
+	"eSJWRC0fiUHS0qJpnxTDRxF5pSMwwA7cxPyVExYe5CisgHDhJt3WCJhacNZT6P+V2r2vYc48P3/xiq12",
+	"x0w5y/SgYj/cmX8s/I5DvA6vxW8v4dvfIZBHjQs0yfNFCqnrYv7/s/ety23cWrqvgq06VSKraEl2PD9C",
+	"1dQpJXF2MrnYJ3Jq/0i71CAbJHvYRLMaTcscx1XzEOcZzoPNk5xaF6DRN14kkrqYf/aOqW4ADSys+/rW",
+	"WNxO4pwK2LBh0FRRAyGTZ/F8zoC4GkMNxNCpXgE430tgslO1LLL1MayTq09F8m/KVQ4FHpl1BEqDZbZC",
+	"iA7m/Hd7rnafa/kvRZjHeUJlvdz+5yzQr2DaYv+bZkfjM6/d2eFEdFJNmMaiAbEMKzmotlqkI9bBqKLa",
+	"m7Dbx/FxEJgfebdGwzktfSxjIfH38lf6H4VDFB/2zZl4a6uNuZus95lFu1kqs+ZRMPUJDw1M/q0gnv1e",
+	"EKF99kbmeRYPFrky/wj7ZZA2tqFhx6ZqeWoC7aHsxNrkSkYIH4SngQzDrsEIzejJDqKn9LYX0LsfRE9r",
+	"h1zcr2bgaXoPFGFWuKZqGehObQj4ud7zqRecjGI9Vtk8i3XuZmDNe6w0yGfF3aG6PaoBxSO1PpIio54B",
+	"za+vf8IH8EmPBgpaDXTBSoGsa2utLWlVx99uS7KW0yT25Gzwp9iHt6Fh/IMma1nVqD1PqzjcngXGQXQD",
+	"e+N0elvloUefxFG/egb61U4gmCg7yeeQzTlKZcWs2dQ9/zxVy73lITnd66rE+hc+7nRevepbxnOdI7/I",
+	"JWJZLeLcqGTU40kS/AHVlqrS0gf1CN4gaH/SDkouKiOi2Mj5XMnMYIGwkEnCGzI7a8+y8pOpKIGlX6gS",
+	"1epOBlHuhLZ3h9CLJOmJAh8x9CQcK49AxiHx3DDQlDLVnvZTFm57cjhzrk8x15oEn4KUn2QN6JF5P6BD",
+	"GZUI0iwbeMnTjUBX03FK5vcK63u3mTmHYODNCTnedxVpOU15MwfhaKt12uJgjmzryLa+arZVSpzZlGft",
+	"L4fGU5J3m0mzvjvRy+b8GlK3t0yvqevu5LAzWzRfbQ8JlbAVi8AQBpUc3OLI9wt6GO5NgIuUEqOLTvap",
+	"VmVMrx53Q9BVQInenVDTwQR4a6HRPeLD/tT8caZv/6MlphZo2CFbh9n8LJsU7qkkNrmKzsQbOZxg332E",
+	"hsEmcfg+kAc2Y5ImHjLCCxghIUUhHZ53uXNW0RZ/qtTcH89w8zR3WbnxOT2DbmALe4+d0N1zK3r7dzdA",
+	"uFyFh/Abk+Ka1mG/KDXf4Ctg+9SnvNyR/T/TiW7pKW7/ubL9+lPGZqDt3T7SyFt9xGf4iqAoj8643QU7",
+	"Z46tPSq4gieaYMKV9qCRfVQJyJLetjknGzY3uRvOW9HjB5H4XSuUwhWHMceS2KaZNszVJbosqLEhcZfy",
+	"gfvUwdZHF3U4mET1fuzMKm6eijCJ5xxmdTWaC03RZfZsYlC2h5Wb2G22oo0YuTSio7C9Cwxj+3cUaBEY",
+	"Bexii9Rq8La0CErBA6qpj/HyoideXWAz2m8ueuL1BdzYf7vgcCsoSaVIqd9s+NWr0NawUu85QRU2riaQ",
+	"j8MUiBQWjYLf4/pBwqYQoo5O0RchhTxhqdyMJLJ6GkLInnywTW0LGsHvQ2xcoZlHYZ8Wbs9Cd7f4rEsR",
+	"Y0TdhcuBSPnDMN0wHSC9RovZHOwNOmRc6ZmrFS0GaK8MBRV0G6AK1jn2Fv8sTbOnGGjTHA8BWmH1t/Zw",
+	"qL3DTaFQd3OPAdCjM2rXOpcXZ/J5VvMYdR7yFac5UwfBX0GoYbJzazNBkqws/mpduvoswVrEV28jIdQY",
+	"HeaErp2jV7B4P//MpLOLuHG5VznGHXgamzlUaDcC8eKxMy16YhBFqtaBp8pJAr25rtkjkV3TuZALBZqW",
+	"UQGApw6A2LIDJfGpEWYi5xgZUDoy5N+F+2oUdTBDMItbmWlC781TkSlqGBLn3T7oFfYM+6uCyVXFz4sp",
+	"owLogwYTGw1LYim0GBuXMCUzWm/a6kUmuheZ+pgivGkvOIkj+AteYKYJurnNOgahjtfVjP1Gommitxkt",
+	"/w9a/bqodGlXfXD6++xJha4KQHumqycGfcz9EWVzj09RvrtHqb0bT0kZRtnK8CcRHnJNB5ibUybNnbtA",
+	"bxjhAAPUPVCw8lJ4oNaFNs2K5gyoknd3EteGf6wEmkDpQ2gToZrJOGHXA+dB38g8vGRLkng3fEjkqwg2",
+	"J2kFysT+Oe9G1s+OmN5X5Sit6SRV+zGO7J+YRzxBxIWZpc+DYi54amZH2k/sHgB0gXn4QUEXVmndl4GW",
+	"mzp6Rb2QcMO+2Q/o1S07PLdw4/ovNrlwyffuOUE7K31ysLFcM4H0UoWpbbZCyoFtiyNB5c6ufwis8Exc",
+	"BbrV9Vr2u7a6V7lNVc063dRFuroh815djQ0z7b0587YOxwcRuUUmAtCK76Q4+hmPfsZDqSwrHI2rGeOT",
+	"M4KOXss1XsvvMcpR0wBPTWktO3FhZmqemjhPsyXs0Sxe0Zb4e6R7w1HTKL3VcDw3IB64pSSPQBWJcpAo",
+	"MmnDTI1usDsv9nccZFIPJz0hRS7HlNt5/dPVJfAKhvevoSnQr/xioNG9GRJvwsIPr9ssDEPrECCHzrDo",
+	"de5SuhzQQqBhpUD2t3LZZ8gFMUwXOuealgs/78t1HgCu9OrC9QjGUlo5n4PCBr814jRghpxRGm3vTI3K",
+	"odFA03pt11A1m+dLURxMr9BG/mrWIX6NTf49n96axDM4JnsAvP3XP13BRyH6BHb7K2Wb0S635JvZg12X",
+	"clZewzs5VmCOoZ2GO859BsXFWctEcAalSfg4TvoXvboxUJuRN0fMVQbHo8j/S+fWbZ2Tz7553ldNEx8k",
+	"Fe4PNU/pgzbNg+N7WW3L/PQbhs4kZYxbZoRKHDAkMFnHoI1xzk8Wf5S5e7d7VGWeT5pawSgtnXuCsfjj",
+	"jf3jPvq11qXo+WczkV/uKEtDM5EhEjcQEDLoDmWcZ2oUfxLjOA80nJbpghglfk6SFHg6bB8mp5EYhIP2",
+	"Nsn6cQM9KbrLtGfLEKepnIMITS7zhSEIi9yxmFMjvv9Z0N+Io9OFxCHoZ1SJvI7GOtUq0LeIVTFPMwK3",
+	"aHLWMsvbo8lYMNYfVC7jZDU7fdb888ggd1rgRBTT/GrTBXssHuihvXP75KfrSw1oi65/utqaAZ9H8Wh0",
+	"Ry78ViuhdJ4tUW0cxQmTBJ0XZ6IFWo5lrA0Ww7AFMpeZ0jkmjWZLehG1kCwFpRNf7/ZEptAACDSZ9NIA",
+	"WyfuXFhCZyKEL0D8I7y8Mh9OCs4avnjxIgx0EmuFEiL8LtaS5zTif/77/wl4G4wkkeoeWxa2eClTvAaR",
+	"ZoGegdZEH3UpQnkD/+Zg28D+I1MiHeYy6YkwOLkITpCFZ7QtMGURfMMY4Zm40pUrsD5q2ChvVkmEH+CE",
+	"D6V342Rbad2nFmPZHAXGUWA8b4GBKVnxaETs7ukLD6uxbihA4LT5y26sftyRpipZuj5ftM6fO+nhl26X",
+	"A63TQRotnRKN/B79ReJf3EMqlEkS9gj7Bb2PMgcDmbX1dBRoBBJDUgCJ9/3Plml3zESiKMjUqHuJ/ryw",
+	"hzbA2MoIdu9NlZoT9htvnc3Vk1gnsVCi46pj3SMTagqFL41VoEP7CGzV2yRyLotLz5G3TW0mk4A9zU1q",
+	"M93i3IaOMKMAsfdHZ+3+sO1cYeW5MEiNyItyrNrmwD/uYhY0E1sm2d6pF+bZQoWkhbyEY8nhf1IddtGz",
+	"aARpQ7QKD4XIo8RUK9O2IJkkz7Ku1SfNTRULe5LHatZjt/H7q3IYAG5w0xw1uq9co0PvakmWP1m1jpZ6",
+	"By8ApYdhplj3TLxBEYZhM0wnC7QfpTOkJwyWpELFWmQg84wSncEyV11K5OoV2Sa5zMYq9zRAuoeZSpQ0",
+	"6gxPxyk8hBxfYCcnCSykaBEa6Hrc8UxcuStPIBOeHzg27A/YJLr4HjbwUEb2ezneVBQW33NqeD94/3sC",
+	"nlaIcH0MdR3Z+HNDZPBuck6Xs4Ef40/7A2hYyTnRLJwvzMRyUgd2YPBvizll1rKBle0JAUF0Xl+87vaa",
+	"lhfo0vowHVaEuRxTsgp9Adi6+8E2CHQmtfgeKxney/G1yj7GQ9VjTj2ScbLIlLE9kmEBHmZSrj7lfdg+",
+	"JK1xDCQ9QiHdCccxw7u/yNQIEzllHnb7VUT04OQ9BwsLKHMmdVd1nctxy3sWdQEfNdYbgdtVqfy3HopO",
+	"Pe+kgTvZjjeZGqlM6aHCgfjUbYGIMHMlsR/g64t/Q8uc+g9dloXk64sLQsp3iAYd29QA3jXVHggCmyB0",
+	"xUxOceMFMguEbtewaDqZXI7HlL5X8JVL16mb83gwthnnTsr2SF+AUTABaTzJbxWmYVuxXywyNhwhPQt0",
+	"yNrAjXfzQi6LyVOgD8S6kuNTpzgAsQEdZGqeyGGsx4GWeikSNcpF+tHVGWmhZJbEKisUGj61Rj+Ko9M9",
+	"ZSe78feRk1wd/KDQB06laQc9yOXYTzXeybRFRnLx0ZWiMdfZwfH+JoHWxOQsk6wzN/IAARtAkDvXUAGe",
+	"ro++GQcSmzOgWnZdq+G1gtE8IXWxphammQCh5lRDK157gtVEB2KYcuv44ST+qKKjwnjE0186Pk+ZRKuU",
+	"ynskGsMA558tC1kJmnBfDfMs0FRl6+Rk1czuleGUXjktC2uH4BikCTSyt1I8m4Zqj9n8ngqzGE7gOSKI",
+	"W1T5QDfjHjopwTeoErsD6utIkaSg1wJv6qF6k2qFpVoNWuiPlJFeDMcztsPeWyG+X5iBFSLPggqQ2kJx",
+	"iB1LvxWXHtVj1xrTbhpRR/1+tm7vcxESR36/Uz9vIxHVmMGjAdRfw+Xb8AbW+0wb8PMrIoCg9DfnqPAT",
+	"KH6bpAbtmcWtUekLdf6Y7HNkGXdjGY3U/ljyQsvOx336HtcHgt7L8e9ypjYNA3mK5zmrgEAdB13kvvyp",
+	"Z1t7ReuwACbQ1hPqu5y2coF6L7bDAgC7b8QDAKovg814TlNfWQ609XjBON9Wx/mD/1h3FKxwcPFLe3Jy",
+	"8ej7cHGVhz6wg4v2bIWDy8Y0n3c9/VHPfmCh2cw6HsoZc/HtoegPeCl2d3UxAGZ69U9s54q77MhYDkUg",
+	"8Oa9/Ekt6D5HgbleYFL5Hx5HC26QJYmGMdoRa74eQXlxKEG5wI2NjsLyKCwfVFgip7HxbCdS2kXJ45G4",
+	"9xdexNxoD6oh9V2GQ7C37r0Nz1ZL8qoZgxZb3LteKCXxhvBXcqYwBeLUBBofs5gk7h14DHuidO2fSl1R",
+	"XMOtSk+W7pn4Z2yjMF43MRxKhPh/1FiEAG6wJbEKtMPryxl/hx+lx9YmAgX6Rfkrt4PNQxzoaneZzkYp",
+	"Svyu92GgjZQWH2ghdptXdGm/1ztI6uKMAaW+hygUayF59zGrBRt/4KM3cPNvaKXwFuajGOWVbgrRtGqv",
+	"4RbOiVk1oJfRLDE1jR4kiniTXWoS62mpD0gfRv/WC8JRUe1okSSU5WOxlbBbCjbSqTKVf+KMVsP121gj",
+	"bVCDO0Q3p44hLe8TKa7EbvoSUjlt0RmGGmXnE6k9ZEG4Kq8vmpSpa1jcO4f4uw9dyp9iHwpVw/gP0VoE",
+	"D43qW9r9ENjvfKDyW6V0DRAU/o208QC5OB6nALWmxChcmk5ns+QcO1SzKSG5EI8FwG2W6rHIl3NVHf6z",
+	"5TmjWCWM2R6c9P+yP8/M2P744QvaG1JgDaKHrkmWC0KjxbkYJjKeIXMf8Gx4ofFTeF4awWkUM6x3j9Qw",
+	"wTtMuYz2S9LMMRrLWrhKr9bBq0H72YpdwdV9PgGdEkjtBqq2rw2vUa5ott/THKXogd0geLtjY5PJ6l9m",
+	"6blZoFhqBsFwL7myK2UUOasntBmHFufZCfqfyWW2Kv3mSi/LYPJVqip1y8WsMi/xlfrj9ij9tN4Y13vS",
+	"9sbF0uimTJxCE0RFNYSF3yB0XCh0KpJUj4Hu4QdMGqSqpcyrjgmzhdYqMzd5OlU6JPU1/IYBMX9Lo3gU",
+	"q4hn1CnxIYc4TBcr0BNJWSMwOBx+nDd6SDT83Zfq+wW5bXUoaLtOC7gPhPkNXeRW7lH9Ru+8L+3OPABK",
+	"/ZaMp2zV4Uas762wJ2PsQW/Ry81ukeVqpTsEKtPe7pHjoyvv0vWqm/TyUDfprveo+o3P4C5db3CTGiUN",
+	"1pAWuHgHrg/dLOZOfUVqIB4NpUuiSK3epqHWXUqXVsYcYI1qK9R+fKNuGwCHcb2+BonUUzs1g4Bsg0zC",
+	"MQvtGIcFDXFohZM0iSybcRVCbVP8YXP0DSr4w6YZL4nDMZzJQIFOYB1JHpaJLXTxIE3wTK7EnIpFgZ8B",
+	"j4P/dNgo9E4xinNOGDlTDv0ESx+QHX3Kw25RPwbMmZ37l+Qg8HrEplr13NxYlTZYekfeg5dnMmIk4yRN",
+	"p8hHpENuWcwFv1FOV+4JkyKV4tkXB8HFbcmtXBpb6mQ5PYzXgQeiQIeMQRZ2Cd0ZBxVoDDKiMfZYQG3a",
+	"izUheQnMue6zuIj1OEQWmBtswEzfaqdDMcTNfJCiF2T29gIdEty2bfoj9VDhP0dgvkwEUiX9d/E6D0/Q",
+	"lLdZnOdKC2lIRmKHPPbR0EJ9QLLKBfpMd2VhyOotDAsyeMX//Pf/Fahme1Xy4hb2n3bGFevRfLRzPVgL",
+	"dSzKb1PcQzA1ozPxHdy5QHsbjFoYDuU6Xed5Fg8WuTI3ozS7maqlCbsIQQ4vO0JsOFU8VOHOtD0DpoRI",
+	"ss9aL3+i/RV9NcxyUO9UGeBlFaDLg1aApZklIRIomxaCtQiTUgAIn6kOuOZyPcX0elIeqjgqjUVYxyqr",
+	"h0ZX0SnLZkbt99QS4yklzUNuoI883RDoH0isvkzbHPdlWwfUQnP94f5Coe9L3mAKZFajnWJdsBOdzS3B",
+	"ThHyNxTRzktrx5ca8RqlyB9u9fstzAZRlL5P0lu0GAKdpQvQYExj/zJeVAhsYxabXE5VpVFvX9jtR9XT",
+	"LcvvjuXKQxnEFH6ccE15JEweJ4lfPOc5G4p+k76rfZjOGBSwyZvQ7EzjNTy8F8BRa9kR8MSjAi7YApxq",
+	"3/GAiluO93N7f8JiDhzM7DGD4vBOu+sC0CEcxYkKxVxmOSJzShHOFkkeww/nqBFHMpcheddGJBgwpq9F",
+	"bMxC9bCtVDZWzvxLM2xjmM5mrkV3w70FjvebzKYR0EIS6ynd3nCRJWRQZSqROZwYG9YFZ71VA/HnH78i",
+	"j3HMCkjPfozVuXtIdWDMWrRo9IUg6bmsI7CDEkVQGhT1QBztBOQVh9exvSfY+xpZ+Ex+imeLmZB5LocT",
+	"+MpAm/i/lOi8vBC/feeBand7wgGugk1UfD4GKhl7Q1zh7gban/NXOchklKIjhjd2KOde2drLb0Jur9KY",
+	"OQlEyxT4Y5yszp5sOPBtuvBVprImwAEi8TT32+z3RZK05zrCM+g+SOD0SkRHPmWvSUSOMOPUH5wB1bG/",
+	"JvySpymRxeP3o+4oQw2zJflCYGr1trzTMGJoY2nnnzpKhwu4P5TsQjoO3GZynqxhioFeyxXFOqYYaI8r",
+	"vud+edUerqdG5ErO+sizSj1ADbnRKqlmTpkjSCCjQPaEYqrU3PAEhO9D6HHYbbqkjMMVkbFmJAH1Ke8F",
+	"Oh7rFFMHhojY9+5O8MT22uCxbAJOvOVqY4KLEh1Y5ItYG6VNDEy8W2719Z/pRLeBDuNuPUsEXtj276SJ",
+	"h5tiDhb0R+3Ljyi8TxWF97CBsxqE34Iv/B5C0cD0jTImpivRrOK+Q3bcx56FjBqJZpjQSkUqKqLIrmUp",
+	"mJpwX35Nx7EOgf9hVqSN44Q8DFtz1ueUagb/Jj846ITIg68VVuhIY27TjJ38KsZnwgRnQD2A+v6fud+4",
+	"LxZGexy747Qv4oMyijJlzCXHstJ8YkehQAIPJDMOavQCbf8eG/K1dbxgy2IOq8zkzPzVx8c+iL//FvYX",
+	"HOwDcndSfItjwRk8aSrNWiU4n6hZoG0/AXr2pvD6/yPso/T03LaUwDfMVKR0HsukFNF4WfcsvBT+baBs",
+	"Jw3ng3B54j0b/7cTiimRDkzMEmvMdOo+gkMa7bGEaybBfYYReI79RRDKE+xVgXZ3q1VtNiUE4dK19fXf",
+	"fbsVfqvSH94CTw+xt7rJm1CnwHu6LtVwkcX58qT/14cSw03HItYeg7UckZRi2MtWLRgb/y7yCdypIWp0",
+	"yAA7dDPRndvz+OKQrne3wiH7gcZ//YimzDxZmCY+2dbeaJFlSqNauM8csrU0N6R1+LRHangL7T0KUdwi",
+	"g22XGv+bPAIhiVyQxznSs1lJJf5Qp0YYNUx1JLMl3QVDrWZ5w2AVhOWFAN6xFtj9kDh2vyQOLPB30bEY",
+	"RuI+xeeFVdHDDsJ17O/2ZigFWb2hrzuElo1Tbdw5a/WWPhVicwD6le9RdturZNfqi4wiI2R1H6yacyY8",
+	"5cWK5n4zWFxzEBdfrwdxEe+OJwFzWlrouqJYxwdsqmdPbFM+0At0Q871Z7s4fBFL3DmjboAVHHIKS8Vs",
+	"jJGN0PjrjQ2qS7zx7gZm1b1ckQ5RuS571WVwhv1pMv7wB02C4NvfXpdDh/AABc/7YwU7w1LAlvBw321t",
+	"y3bC6/wz/v9NHK1E2vTDgiCHzK1MkvRWRWy7UaWE7R2FNpz44c2vb96/cTzg1cUFmy65B/KYqWGaRaLj",
+	"zLNTIyKZy4E0SmTpLahM/3H99nfqCSV1oMM3xM5A98qX3SII4Lnni5Ri2huw2zjYnmaB9tL/pCazE7ak",
+	"HROz4Zqv7aP/8w/WJUlrwE+M0qE5FWE/jsLuWWUnsZqR8CTBtFzMMbKulyKORAmUchTrqAcbrznjQy9m",
+	"KouHlCxYxG4oenEhcEsu2U2OkVvx+uK1gH+6hlpzmU8Kh56liZMqG1jl4vuwf9RQ3PzVoQNLWJaYiMBW",
+	"xgw0OsrpxaeiPTBEIyI1j7ZUIxqV1SvLR6xkLC6MaLkv69u1/g7UajNQXEIEr/QG7xwrbUDTzT7wsq2z",
+	"y+t3Vbo8cRHyhKWH6z7HS9UMcfWYp3n/+xTrXI1VtucLtVLm+vL2kDfhUKlm+H29Ei3bG0NZPhXC6K+n",
+	"hiYkxDtcTiedp2rZblheJUnLwNfXPwl4lY1Hscp2BCV4rfEo7mY7/gLLP4TleH390y9qeUfT0e7WUzcZ",
+	"7XdsYTSGeZwnFgZrqpbk776TfbgeegJY7VRR6Xega1Zih3N7exS3N6DgjFU2z2KdO4sOjbnumoT8bUzK",
+	"jYw6oK29uqeRfPfonfbHP6hRZy9mu1U3VcujTddm0/GV3tqqAzZw/nmqlo/Copuq5Xp7jihlU4MONmWH",
+	"5hxd8C20SXswT8mcI3J4bMbcL2q5mSlHVPS1GnIrhXuzeuiE7QHtONSjNrXidnnrDmfFbX6NDmPDrRax",
+	"hXh9jibcVC1rBhz+dgjzbcWVtIJ4hfGmlyJJx2MVvYg13b+ZXJIZRiljFFjxS0moFMTFigONttEliWpX",
+	"SVI8hRlrocCnMPPkhQhtMkyI4ggLg+FNXMBgKdQnOcxdguCZ+JeXmJkpgwnTgsKV2LIQa3E5SxKNCDnM",
+	"saAE7AhMfFSRw83Cj7OYT8JvWyyThGCcFLYYV2Igh9Oy9erSvjFM6sxRGIgtUsrHMVPq3Rja4UORcvU8",
+	"lW8BY3ohdpTbKUQ5u5PAAHkPaOhUJ0seP+Y6x+IREF6YV1PaY0KtA1WAH/z3kUyMKrEpm1pED3w441f/",
+	"N7EuWMdbV0Tub/58XfopQQ8Q/hEDEFBCAlhgyOXNDQwWCjmIkxibQxfKCUqPb+qNrnJRsJYzlB9+M8zB",
+	"ImeF090JyttCgAyUYTwZFqzTD0QWXBU4kfM5Iv9HtirJ1UWQ6prqPJPDnPQzBDHI03RKBXhe+lUI9HOT",
+	"RHL+78DVw0uXzh9ozmz69YerdziRK4oBq7QFmgSM9Y2Sdt+Ubh6npVl6sDhjxtFtz7tqOvIuRCVdVw6n",
+	"N2YWowBrStq1E65L2z1chvF/3DfDuGGpeAdpvyx3/TFOclo/30C31w0Xj1hLrkxOnKXl6nXPWhZOTzYt",
+	"fJCmiZL6iedGA5X/nKvZph44PIO+J8tISBXxeU/s9erCDJ7Dsikr9Lh+sOakRDEkB3A6dKE8+QfGArXs",
+	"w2t7TM8+pmev8blWc7HXp+R4ZEyKQLnodytIIA8QiNUZNUozLq1xl58BXRwCAM0B4wFbCzTeApebW0lD",
+	"5oxhKn6hfKGel3zdc7gwoOkVN2mfPmNWW2/VwMS5uuEaQz9hGnQHq2mm2gIsUFGS6HABGKuccpZyGnqR",
+	"Lk3RQR3N01gTukD3ErGMLYRP+O7P94LU+XOwNknJG6Z6FGezkoAgFZbUJQJQlWOQfrkIzzv44N+jv3X6",
+	"90X3f53HIWp5JhXhCHc25X29CEEz6fKHlBPrCwA2nFxFl2KwhGG4arF4eLYA9Y0eq2e90yfMs/RjHKmM",
+	"J6ZKq5tFHMEKxgqNKkmOyDgiv5wt6WTPWqD/ZT1yOCsrYwPG/emVWq3XgbebOjJhSFK0ZXF9CUU8Krst",
+	"4FHM8+fIXdOgf1p9ZPNxSd2zX8b6DVxaIG+vgt2LYFB/+UDfEyO3PSTh0nz3FYhAQbu3MIQ3+kGDEFbL",
+	"WBWGQIJ+3s00LFpDRb/aaS3/A4D6htsykDSrffEG/GHnvbObYzi9k08kuF+AuuBhopD8+bwmnrNblSPQ",
+	"9ViPaAn19B2vrMd6Ao1BHJSRmcoXmWYhGSmTZ+lSRWKWRiopSvt1EQdCmmWWTD+Wemx7rt42vzWcbgV4",
+	"hyp/C/gBF94CSccRMdGBz0WTxNVSwTK6ri7r1ATICYvQzOuL1+0Bp31XaXBEBadZE0zhc6KjO/vqmNih",
+	"/NPtYE4NNLkLj7Xr2bwFd+lt6qFe75Ku8xoubiJust21bQo38XA2xFTSLxsHwn3WdiTyPOapkIFmgvLd",
+	"yoWLs3BupoV6u85PGedofcVazDM5zOOhIsdT0aAEoVjS4XCRmZbw2CEqueCo3mar2AR9rfSPttE3Q4YD",
+	"HjD/vXDJPN+oU5rtJrTUdku3ruyGA/DBihb7dUYEumMdEeyDkHqJiF84UvdMvME74lYIXDvFhcjk0t0J",
+	"hqAVqVaGocPY3N8FnxDC4xSXmFCWSFhLqNP8Bp//R+cUHjnthjYPAx3B2UJTjOg7+jgjP8Z6jLCMuF5b",
+	"SQV6ZOEE4ZiEb0AKp0qiWll8xtZGL4wF093RtO2Q8c+HBoMhO+p6iHHYdoXUIOcLsSvGA4OdvsUsCyle",
+	"X3wLg9zipo3i/JKDUlVd6Nuqn4H8Kb6jgSCPja88Ol8DZT1JChbyGBTajSJYFcMdE/otIj3ZNz3XGLEy",
+	"YMs4TmzEVM1zcvLf+s6LUoMpgirGHEX8hiubxLOPsrb2Bpp7NPiLCfZh8NdG//LlAEKtTZzNuOPA0cp/",
+	"bAryHUXp0bnQ7FzA1hrL+zgXzgdJOpxuD5l4YBXkzMMPxL1FyTWXIF6sq34RR/Q11vggdi3FQGbcb4yj",
+	"r30RYrC/LBAwcIADEK4y4anCNeuJkN3+t2VE+wKnBbQZ0XGnTaNg05VALzzr8A7OC5ejgVkMvvWzet+E",
+	"eEG5C/abKIBf+Owdm+RWAVfvfiblg3wglCNU7AeOZZZ6OMlSHf8XZ/FzgksSyfkNP4wubZtGIbwsCk7m",
+	"UBif8kI6NqcV+xW4SBYI/AZJ+R1McnezySUetCTxFQH6OnOoEA19Op19ZKMFRChHF8uzcbEgvd2Lxa4B",
+	"DNk9m7wz7IitHCN+cxfYkVKqnisd8y28u3PBjSQAfWq4KjfrsUKc7Ava5MhLHgsvYbi/NfWgLV7b+ylo",
+	"B8hYWQ1JY1MJyKniEgpW9b2qIOtzdytyx1BnqPuB2XQLuC4YrvAf9e/sj7JNroQPbeFXPTZ6DzbEs2HN",
+	"TBdbug2ezZpEgyOSzfNDsjly/s38ENxnZWNnxB5AfO6vYG4I6vMAVjmvj5Ppts8yaIEIojQDW1MqyhBB",
+	"qHO2YptYRZiYpkXba+fx5Adqb+azWUFdXasoYco6R8Ribh32K3MLCo59APyd7ZB3jjrrnlFMUA/w6+Ca",
+	"eVcj3S4eRbaCVYAPoP/27gQVdCninPJqqYK2lAv7+GGEKjJiNbTMbu0ATLBSXoHmRsg0ZfdCoDdHpmlz",
+	"L2zDib3YaFmUBboky7C95irvwiMFwdk1+M2RQT9Op0J7lfLTdisU4Ci78iNUsZC28iisL2XZt3OB8DEK",
+	"10Lj8rcF3BWItyu1bbyKGw66RqB9eCbndyjBNK32LxxBlZ4dqNJRBjxy94KPJ3UfB8PG+FIP4FzAtd3Z",
+	"tdCIVVV1LJSxqnaiboLkb8HrYd8EJRqfmrUi4he1rIXKVngNLB/eO8zTNgBPR3X0caijCx9oZ0MfQ43+",
+	"9uIrYFb28N6CVlCqx+IvuBNgVYXhL/Tzygvj77lPZhhieiCQzv1ywwgb5JGnhvF+PbXcsD9p2cfssKO0",
+	"O5DzhSluS+263KDs88k76pv1Pp0q/RN6NU/6f30ASeT/5f8gyBD84QO8n320PHmRJSf9k3M5j88/foN8",
+	"l1dR6+NrEDIkr3Xwyicqzgoccey6yDljYZQOcWgCUppFBHvk4UmZBplJfdZsn24LKQIicazyeq8wbxpu",
+	"yFadyPZpq0/lVj1YijgqupHFmUhvtcq8sdHzWRkYnWX1Uf8kjhxRf2AULmYuh8rfkeLH6qDFXxqG5sac",
+	"xm47NyTuiUmaTk0POAf8a5Rm+K+JzJTpcXds+A/D7YyxqCX3F2S7hVaX47qI1hdz5TUfjdQ8SZe4mT10",
+	"16P3RwujPqpMJvZJf0Z65cZubE80/OWGupYn6qZtfd4oDUv8J5xAdbcIBq2+IDyu2gT0a8PYP3Oz+Be3",
+	"caToAHxaXJpczW7w5xpBen9bs6+ZmqcmztNsKeBiWoDEOBOZShTYnTrNS5QFj1UnLEa5weu98ZzDdDaL",
+	"C3KL4tHIXwMIqoUpTc9vrFgBP3Hy5cOX/x8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
