@@ -276,6 +276,30 @@ var migrations = []migration{
 		)`,
 		`CREATE UNIQUE INDEX index_protected_branches_on_project_id_and_name ON protected_branches (project_id, name)`,
 	}},
+	// Commit statuses (8.7's ci_builds rows of type GenericCommitStatus,
+	// with the ref of the CI commit they belong to as pipeline_ref: 8.7
+	// attached each status to a ci_commits row per sha and ref).
+	{"20261122000030_commit_statuses", []string{
+		`CREATE TABLE commit_statuses (
+			id {{pk}},
+			project_id INTEGER NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+			sha VARCHAR(40) NOT NULL,
+			pipeline_ref VARCHAR(255) NOT NULL DEFAULT '',
+			ref VARCHAR(255),
+			name VARCHAR(255) NOT NULL,
+			stage VARCHAR(255),
+			status VARCHAR(32) NOT NULL,
+			description {{text}},
+			target_url {{text}},
+			author_id INTEGER,
+			allow_failure BOOLEAN NOT NULL DEFAULT FALSE,
+			started_at {{ts}},
+			finished_at {{ts}},
+			created_at {{ts}} NOT NULL,
+			updated_at {{ts}} NOT NULL
+		)`,
+		`CREATE INDEX index_commit_statuses_on_project_id_and_sha ON commit_statuses (project_id, sha)`,
+	}},
 }
 
 var dialectWords = map[string]*strings.Replacer{

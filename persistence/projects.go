@@ -433,6 +433,7 @@ func deleteProjects(tx *gorm.DB, ids []int64) error {
 		{&Event{}, "project_id IN ?"},
 		{&Release{}, "project_id IN ?"},
 		{&ProtectedBranch{}, "project_id IN ?"},
+		{&CommitStatus{}, "project_id IN ?"},
 		{&ProjectAuthorization{}, "project_id IN ?"},
 		{&Project{}, "id IN ?"},
 	} {

@@ -136,6 +136,9 @@ type Store interface {
 	UpdateRelease(ctx context.Context, projectID int64, tag, description string) (*persistence.Release, error)
 	SetRelease(ctx context.Context, projectID int64, tag, description string) (*persistence.Release, error)
 	DeleteRelease(ctx context.Context, projectID int64, tag string) error
+	ListCommitStatuses(ctx context.Context, projectID int64, sha string, f persistence.CommitStatusFilter, page persistence.Page) ([]persistence.CommitStatus, int64, error)
+	CommitState(ctx context.Context, projectID int64, sha string) (*string, error)
+	ReportCommitStatus(ctx context.Context, in persistence.CommitStatusReport) (*persistence.CommitStatus, error)
 }
 
 // Repositories is what the server needs of the git repository store: one
@@ -165,6 +168,10 @@ type Repositories interface {
 	PushedCommits(ctx context.Context, projectID int64, u gitstore.RefUpdate, all []gitstore.RefUpdate) ([]string, error)
 	Commit(ctx context.Context, projectID int64, rev string) (*gitstore.Commit, error)
 	PeelTag(ctx context.Context, projectID int64, sha string) (commit string, message *string, err error)
+	ResolveCommit(ctx context.Context, projectID int64, rev string) (string, error)
+	Log(ctx context.Context, projectID int64, rev string, offset, limit int) ([]gitstore.Commit, error)
+	Diffs(ctx context.Context, projectID int64, sha, parent string) ([]gitstore.Diff, error)
+	FirstBranchContaining(ctx context.Context, projectID int64, sha string) (string, error)
 }
 
 // Server serves the GitLab API v3 (and, later, the CI API v1).

@@ -856,6 +856,30 @@ type Branch struct {
 	Protected bool `json:"protected"`
 }
 
+// CommitStatus A commit status (8.7's `Entities::CommitStatus`).
+type CommitStatus struct {
+	AllowFailure bool `json:"allow_failure"`
+
+	// Author Who reported the status; `null` once that user is deleted.
+	Author *UserBasic `json:"author"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt   Timestamp     `json:"created_at"`
+	Description *string       `json:"description"`
+	FinishedAt  *apitime.Time `json:"finished_at"`
+	ID          int           `json:"id"`
+	Name        string        `json:"name"`
+	Ref         *string       `json:"ref"`
+	Sha         string        `json:"sha"`
+	StartedAt   *apitime.Time `json:"started_at"`
+
+	// Status `pending`, `running`, `success`, `failed` or `canceled`.
+	Status    string  `json:"status"`
+	TargetURL *string `json:"target_url"`
+}
+
 // CreateBranchBody Parameters of `POST /projects/:id/repository/branches`.
 type CreateBranchBody struct {
 	// BranchName The new branch's name.
@@ -867,6 +891,29 @@ type CreateBranchBody struct {
 	//
 	// Example: master
 	Ref string `json:"ref"`
+}
+
+// CreateCommitStatusBody Parameters of `POST /projects/:id/statuses/:sha`.
+type CreateCommitStatusBody struct {
+	// Context `name`, under GitHub's word (used when `name` is not given).
+	Context *string `json:"context,omitempty"`
+
+	// Description A short description.
+	Description *string `json:"description,omitempty"`
+
+	// Name The status's label; default `default`.
+	Name *string `json:"name,omitempty"`
+
+	// Ref The branch or tag the status is for.
+	Ref *string `json:"ref,omitempty"`
+
+	// State `pending`, `running`, `success`, `failed` or `canceled`.
+	//
+	// Example: success
+	State string `json:"state"`
+
+	// TargetURL A URL to show with the status.
+	TargetURL *string `json:"target_url,omitempty"`
 }
 
 // CreateEmailBody Parameters of `POST /user/emails` and `POST /users/:id/emails`.
@@ -1996,6 +2043,69 @@ type ReleaseBody struct {
 	Description string `json:"description"`
 }
 
+// RepoCommit A commit (8.7's `Entities::RepoCommit`); dates in the commit's own zone, with milliseconds.
+//
+// Example: {"author_email":"dzaporozhets@sphereconsultinginc.com","author_name":"Dmitriy Zaporozhets","created_at":"2012-09-20T11:50:22.000+03:00","id":"ed899a2f4b50b4370feeea94676502b42383c746","message":"Replace sanitize with escape once\n","short_id":"ed899a2f4b5","title":"Replace sanitize with escape once"}
+type RepoCommit struct {
+	AuthorEmail string `json:"author_email"`
+	AuthorName  string `json:"author_name"`
+
+	// CreatedAt The commit date.
+	CreatedAt string `json:"created_at"`
+
+	// ID SHA-1.
+	ID      string `json:"id"`
+	Message string `json:"message"`
+
+	// ShortID The SHA's first 11 characters.
+	ShortID string `json:"short_id"`
+
+	// Title The message's first line (80 characters and `…` when longer than 100).
+	Title string `json:"title"`
+}
+
+// RepoCommitDetail A commit with its parents, dates and CI status (8.7's `Entities::RepoCommitDetail`).
+type RepoCommitDetail struct {
+	AuthorEmail   string `json:"author_email"`
+	AuthorName    string `json:"author_name"`
+	AuthoredDate  string `json:"authored_date"`
+	CommittedDate string `json:"committed_date"`
+
+	// CreatedAt The commit date.
+	CreatedAt string `json:"created_at"`
+
+	// ID SHA-1.
+	ID        string   `json:"id"`
+	Message   string   `json:"message"`
+	ParentIDs []string `json:"parent_ids"`
+
+	// ShortID The SHA's first 11 characters.
+	ShortID string `json:"short_id"`
+
+	// Status `pending`, `running`, `success`, `failed` or `canceled` from the commit's statuses; `null` when none.
+	Status *string `json:"status"`
+
+	// Title The message's first line (80 characters and `…` when longer than 100).
+	Title string `json:"title"`
+}
+
+// RepoDiff One changed file of a commit (8.7's `Entities::RepoDiff`).
+//
+// Example: {"a_mode":"100644","b_mode":"100644","deleted_file":false,"diff":"--- a/doc/update/5.4-to-6.0.md\n+++ b/doc/update/5.4-to-6.0.md\n@@ -71,6 +71,8 @@\n sudo -u git -H bundle exec rake migrate_keys RAILS_ENV=production\n+\n","new_file":false,"new_path":"doc/update/5.4-to-6.0.md","old_path":"doc/update/5.4-to-6.0.md","renamed_file":false}
+type RepoDiff struct {
+	// AMode The mode before, octal (`"100644"`; `"0"` for a new file).
+	AMode *string `json:"a_mode"`
+
+	// BMode The mode after, octal (`"0"` for a deleted file).
+	BMode       *string `json:"b_mode"`
+	DeletedFile bool    `json:"deleted_file"`
+	Diff        string  `json:"diff"`
+	NewFile     bool    `json:"new_file"`
+	NewPath     string  `json:"new_path"`
+	OldPath     string  `json:"old_path"`
+	RenamedFile bool    `json:"renamed_file"`
+}
+
 // RepoTag A repository tag (8.7's `Entities::RepoTag`).
 //
 // Example: {"commit":{"author_email":"john@example.com","author_name":"John Smith","authored_date":"2012-05-28T04:42:42.000-07:00","committed_date":"2012-05-28T04:42:42.000-07:00","committer_email":"jack@example.com","committer_name":"Jack Smith","id":"2695effb5807a22ff3d138d593fd856244e155e7","message":"Initial commit\n","parent_ids":["2a4b78934375d7f53875269ffd4f45fd83a84ebe"]},"message":null,"name":"v1.0.0","release":{"description":"Amazing release. Wow","tag_name":"v1.0.0"}}
@@ -2400,6 +2510,9 @@ type ValidationErrors map[string]interface{}
 // BranchPath defines model for BranchPath.
 type BranchPath = string
 
+// CommitSHAPath defines model for CommitSHAPath.
+type CommitSHAPath = string
+
 // GroupIDPath defines model for GroupIDPath.
 type GroupIDPath = string
 
@@ -2694,6 +2807,39 @@ type ListProjectMembersParams struct {
 	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
 }
 
+// ListCommitsParams defines parameters for ListCommits.
+type ListCommitsParams struct {
+	// RefName The branch, tag or SHA to list from.
+	RefName *string `form:"ref_name,omitempty" json:"ref_name,omitempty"`
+
+	// Page Page number, counted from 0.
+	Page *int `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Commits per page (not capped).
+	PerPage *int `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListCommitStatusesParams defines parameters for ListCommitStatuses.
+type ListCommitStatusesParams struct {
+	// Ref Keep statuses reported for this ref.
+	Ref *string `form:"ref,omitempty" json:"ref,omitempty"`
+
+	// Stage Keep statuses of this stage.
+	Stage *string `form:"stage,omitempty" json:"stage,omitempty"`
+
+	// Name Keep statuses of this name.
+	Name *string `form:"name,omitempty" json:"name,omitempty"`
+
+	// All `true` (or `1`, `t`, `on`) lists every status, not only the latest ones.
+	All *string `form:"all,omitempty" json:"all,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
 // ListProjectUsersParams defines parameters for ListProjectUsers.
 type ListProjectUsersParams struct {
 	// Search Keep users whose name, email or username contains this text (case-insensitive).
@@ -2831,6 +2977,12 @@ type ShareProjectJSONRequestBody = ShareProjectBody
 
 // ShareProjectFormdataRequestBody defines body for ShareProject for application/x-www-form-urlencoded ContentType.
 type ShareProjectFormdataRequestBody = ShareProjectBody
+
+// CreateCommitStatusJSONRequestBody defines body for CreateCommitStatus for application/json ContentType.
+type CreateCommitStatusJSONRequestBody = CreateCommitStatusBody
+
+// CreateCommitStatusFormdataRequestBody defines body for CreateCommitStatus for application/x-www-form-urlencoded ContentType.
+type CreateCommitStatusFormdataRequestBody = CreateCommitStatusBody
 
 // UploadProjectFileMultipartRequestBody defines body for UploadProjectFile for multipart/form-data ContentType.
 type UploadProjectFileMultipartRequestBody = UploadProjectFileBody
@@ -3587,6 +3739,18 @@ type ServerInterface interface {
 	// UnprotectBranch Unprotect a branch
 	// (PUT /projects/{id}/repository/branches/{branch}/unprotect)
 	UnprotectBranch(ctx echo.Context, id ProjectIDPath, branch BranchPath) error
+	// ListCommits List repository commits
+	// (GET /projects/{id}/repository/commits)
+	ListCommits(ctx echo.Context, id ProjectIDPath, params ListCommitsParams) error
+	// GetCommit Get a commit
+	// (GET /projects/{id}/repository/commits/{sha})
+	GetCommit(ctx echo.Context, id ProjectIDPath, sha CommitSHAPath) error
+	// GetCommitDiff Get the diff of a commit
+	// (GET /projects/{id}/repository/commits/{sha}/diff)
+	GetCommitDiff(ctx echo.Context, id ProjectIDPath, sha CommitSHAPath) error
+	// ListCommitStatuses List the statuses of a commit
+	// (GET /projects/{id}/repository/commits/{sha}/statuses)
+	ListCommitStatuses(ctx echo.Context, id ProjectIDPath, sha CommitSHAPath, params ListCommitStatusesParams) error
 	// ListTags List a project's repository tags
 	// (GET /projects/{id}/repository/tags)
 	ListTags(ctx echo.Context, id ProjectIDPath) error
@@ -3614,6 +3778,9 @@ type ServerInterface interface {
 	// StarProject Star a project
 	// (POST /projects/{id}/star)
 	StarProject(ctx echo.Context, id ProjectIDPath) error
+	// CreateCommitStatus Report the status of a commit
+	// (POST /projects/{id}/statuses/{sha})
+	CreateCommitStatus(ctx echo.Context, id ProjectIDPath, sha CommitSHAPath) error
 	// UnarchiveProject Unarchive a project
 	// (POST /projects/{id}/unarchive)
 	UnarchiveProject(ctx echo.Context, id ProjectIDPath) error
@@ -4975,6 +5142,161 @@ func (w *ServerInterfaceWrapper) UnprotectBranch(ctx echo.Context) error {
 	return err
 }
 
+// ListCommits converts echo context to params.
+func (w *ServerInterfaceWrapper) ListCommits(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListCommitsParams
+	// ------------- Optional query parameter "ref_name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "ref_name", ctx.QueryParams(), &params.RefName, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter ref_name: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListCommits(ctx, id, params)
+	return err
+}
+
+// GetCommit converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCommit(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "sha" -------------
+	var sha CommitSHAPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sha", ctx.Param("sha"), &sha, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sha: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCommit(ctx, id, sha)
+	return err
+}
+
+// GetCommitDiff converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCommitDiff(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "sha" -------------
+	var sha CommitSHAPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sha", ctx.Param("sha"), &sha, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sha: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCommitDiff(ctx, id, sha)
+	return err
+}
+
+// ListCommitStatuses converts echo context to params.
+func (w *ServerInterfaceWrapper) ListCommitStatuses(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "sha" -------------
+	var sha CommitSHAPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sha", ctx.Param("sha"), &sha, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sha: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListCommitStatusesParams
+	// ------------- Optional query parameter "ref" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "ref", ctx.QueryParams(), &params.Ref, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter ref: %s", err))
+	}
+
+	// ------------- Optional query parameter "stage" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "stage", ctx.QueryParams(), &params.Stage, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter stage: %s", err))
+	}
+
+	// ------------- Optional query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "name", ctx.QueryParams(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// ------------- Optional query parameter "all" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all", ctx.QueryParams(), &params.All, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter all: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListCommitStatuses(ctx, id, sha, params)
+	return err
+}
+
 // ListTags converts echo context to params.
 func (w *ServerInterfaceWrapper) ListTags(ctx echo.Context) error {
 	var err error
@@ -5148,6 +5470,30 @@ func (w *ServerInterfaceWrapper) StarProject(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.StarProject(ctx, id)
+	return err
+}
+
+// CreateCommitStatus converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateCommitStatus(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "sha" -------------
+	var sha CommitSHAPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sha", ctx.Param("sha"), &sha, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sha: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateCommitStatus(ctx, id, sha)
 	return err
 }
 
@@ -5640,6 +5986,11 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/projects/:id/repository/branches/:branch", wrapper.GetBranch, options.OperationMiddlewares["getBranch"]...)
 	router.PUT(options.BaseURL+"/projects/:id/repository/branches/:branch/protect", wrapper.ProtectBranch, options.OperationMiddlewares["protectBranch"]...)
 	router.PUT(options.BaseURL+"/projects/:id/repository/branches/:branch/unprotect", wrapper.UnprotectBranch, options.OperationMiddlewares["unprotectBranch"]...)
+	router.GET(options.BaseURL+"/projects/:id/repository/commits", wrapper.ListCommits, options.OperationMiddlewares["listCommits"]...)
+	router.GET(options.BaseURL+"/projects/:id/repository/commits/:sha", wrapper.GetCommit, options.OperationMiddlewares["getCommit"]...)
+	router.GET(options.BaseURL+"/projects/:id/repository/commits/:sha/diff", wrapper.GetCommitDiff, options.OperationMiddlewares["getCommitDiff"]...)
+	router.GET(options.BaseURL+"/projects/:id/repository/commits/:sha/statuses", wrapper.ListCommitStatuses, options.OperationMiddlewares["listCommitStatuses"]...)
+	router.POST(options.BaseURL+"/projects/:id/statuses/:sha", wrapper.CreateCommitStatus, options.OperationMiddlewares["createCommitStatus"]...)
 	router.GET(options.BaseURL+"/projects/:id/keys", wrapper.ListDeployKeys, options.OperationMiddlewares["listDeployKeys"]...)
 	router.POST(options.BaseURL+"/projects/:id/keys", wrapper.AddDeployKey, options.OperationMiddlewares["addDeployKey"]...)
 	router.DELETE(options.BaseURL+"/projects/:id/keys/:key_id", wrapper.DeleteDeployKey, options.OperationMiddlewares["deleteDeployKey"]...)
@@ -10193,6 +10544,301 @@ func (response UnprotectBranch404JSONResponse) VisitUnprotectBranchResponse(w ht
 	return err
 }
 
+type ListCommitsRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Params ListCommitsParams
+}
+
+type ListCommitsResponseObject interface {
+	VisitListCommitsResponse(w http.ResponseWriter) error
+}
+
+type ListCommits200JSONResponse []RepoCommit
+
+func (response ListCommits200JSONResponse) VisitListCommitsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCommits401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListCommits401JSONResponse) VisitListCommitsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCommits403JSONResponse Message
+
+func (response ListCommits403JSONResponse) VisitListCommitsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCommits404JSONResponse Message
+
+func (response ListCommits404JSONResponse) VisitListCommitsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCommitRequestObject struct {
+	ID  ProjectIDPath `json:"id"`
+	Sha CommitSHAPath `json:"sha"`
+}
+
+type GetCommitResponseObject interface {
+	VisitGetCommitResponse(w http.ResponseWriter) error
+}
+
+type GetCommit200JSONResponse RepoCommitDetail
+
+func (response GetCommit200JSONResponse) VisitGetCommitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCommit401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetCommit401JSONResponse) VisitGetCommitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCommit403JSONResponse Message
+
+func (response GetCommit403JSONResponse) VisitGetCommitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCommit404JSONResponse Message
+
+func (response GetCommit404JSONResponse) VisitGetCommitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCommitDiffRequestObject struct {
+	ID  ProjectIDPath `json:"id"`
+	Sha CommitSHAPath `json:"sha"`
+}
+
+type GetCommitDiffResponseObject interface {
+	VisitGetCommitDiffResponse(w http.ResponseWriter) error
+}
+
+type GetCommitDiff200JSONResponse []RepoDiff
+
+func (response GetCommitDiff200JSONResponse) VisitGetCommitDiffResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCommitDiff401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetCommitDiff401JSONResponse) VisitGetCommitDiffResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCommitDiff403JSONResponse Message
+
+func (response GetCommitDiff403JSONResponse) VisitGetCommitDiffResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCommitDiff404JSONResponse Message
+
+func (response GetCommitDiff404JSONResponse) VisitGetCommitDiffResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCommitStatusesRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Sha    CommitSHAPath `json:"sha"`
+	Params ListCommitStatusesParams
+}
+
+type ListCommitStatusesResponseObject interface {
+	VisitListCommitStatusesResponse(w http.ResponseWriter) error
+}
+
+type ListCommitStatuses200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListCommitStatuses200JSONResponse struct {
+	Body    []CommitStatus
+	Headers ListCommitStatuses200ResponseHeaders
+}
+
+func (response ListCommitStatuses200JSONResponse) VisitListCommitStatusesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCommitStatuses401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListCommitStatuses401JSONResponse) VisitListCommitStatusesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCommitStatuses403JSONResponse Message
+
+func (response ListCommitStatuses403JSONResponse) VisitListCommitStatusesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCommitStatuses404JSONResponse Message
+
+func (response ListCommitStatuses404JSONResponse) VisitListCommitStatusesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListTagsRequestObject struct {
 	ID ProjectIDPath `json:"id"`
 }
@@ -10963,6 +11609,109 @@ func (response StarProject404JSONResponse) VisitStarProjectResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCommitStatusRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	Sha          CommitSHAPath `json:"sha"`
+	JSONBody     *CreateCommitStatusJSONRequestBody
+	FormdataBody *CreateCommitStatusFormdataRequestBody
+}
+
+type CreateCommitStatusResponseObject interface {
+	VisitCreateCommitStatusResponse(w http.ResponseWriter) error
+}
+
+type CreateCommitStatus201JSONResponse CommitStatus
+
+func (response CreateCommitStatus201JSONResponse) VisitCreateCommitStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCommitStatus400JSONResponse BadRequestBody
+
+func (t CreateCommitStatus400JSONResponse) MarshalJSON() ([]byte, error) {
+	return BadRequestBody(t).MarshalJSON()
+}
+
+func (t *CreateCommitStatus400JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*BadRequestBody)(t).UnmarshalJSON(b)
+}
+
+func (response CreateCommitStatus400JSONResponse) VisitCreateCommitStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCommitStatus401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateCommitStatus401JSONResponse) VisitCreateCommitStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCommitStatus403JSONResponse Message
+
+func (response CreateCommitStatus403JSONResponse) VisitCreateCommitStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCommitStatus404JSONResponse Message
+
+func (response CreateCommitStatus404JSONResponse) VisitCreateCommitStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCommitStatus413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateCommitStatus413JSONResponse) VisitCreateCommitStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13096,6 +13845,18 @@ type StrictServerInterface interface {
 	// UnprotectBranch Unprotect a branch
 	// (PUT /projects/{id}/repository/branches/{branch}/unprotect)
 	UnprotectBranch(ctx context.Context, request UnprotectBranchRequestObject) (UnprotectBranchResponseObject, error)
+	// ListCommits List repository commits
+	// (GET /projects/{id}/repository/commits)
+	ListCommits(ctx context.Context, request ListCommitsRequestObject) (ListCommitsResponseObject, error)
+	// GetCommit Get a commit
+	// (GET /projects/{id}/repository/commits/{sha})
+	GetCommit(ctx context.Context, request GetCommitRequestObject) (GetCommitResponseObject, error)
+	// GetCommitDiff Get the diff of a commit
+	// (GET /projects/{id}/repository/commits/{sha}/diff)
+	GetCommitDiff(ctx context.Context, request GetCommitDiffRequestObject) (GetCommitDiffResponseObject, error)
+	// ListCommitStatuses List the statuses of a commit
+	// (GET /projects/{id}/repository/commits/{sha}/statuses)
+	ListCommitStatuses(ctx context.Context, request ListCommitStatusesRequestObject) (ListCommitStatusesResponseObject, error)
 	// ListTags List a project's repository tags
 	// (GET /projects/{id}/repository/tags)
 	ListTags(ctx context.Context, request ListTagsRequestObject) (ListTagsResponseObject, error)
@@ -13123,6 +13884,9 @@ type StrictServerInterface interface {
 	// StarProject Star a project
 	// (POST /projects/{id}/star)
 	StarProject(ctx context.Context, request StarProjectRequestObject) (StarProjectResponseObject, error)
+	// CreateCommitStatus Report the status of a commit
+	// (POST /projects/{id}/statuses/{sha})
+	CreateCommitStatus(ctx context.Context, request CreateCommitStatusRequestObject) (CreateCommitStatusResponseObject, error)
 	// UnarchiveProject Unarchive a project
 	// (POST /projects/{id}/unarchive)
 	UnarchiveProject(ctx context.Context, request UnarchiveProjectRequestObject) (UnarchiveProjectResponseObject, error)
@@ -15039,6 +15803,111 @@ func (sh *strictHandler) UnprotectBranch(ctx echo.Context, id ProjectIDPath, bra
 	return nil
 }
 
+// ListCommits operation middleware
+func (sh *strictHandler) ListCommits(ctx echo.Context, id ProjectIDPath, params ListCommitsParams) error {
+	var request ListCommitsRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListCommits(ctx.Request().Context(), request.(ListCommitsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListCommits")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListCommitsResponseObject); ok {
+		return validResponse.VisitListCommitsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetCommit operation middleware
+func (sh *strictHandler) GetCommit(ctx echo.Context, id ProjectIDPath, sha CommitSHAPath) error {
+	var request GetCommitRequestObject
+
+	request.ID = id
+	request.Sha = sha
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCommit(ctx.Request().Context(), request.(GetCommitRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCommit")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetCommitResponseObject); ok {
+		return validResponse.VisitGetCommitResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetCommitDiff operation middleware
+func (sh *strictHandler) GetCommitDiff(ctx echo.Context, id ProjectIDPath, sha CommitSHAPath) error {
+	var request GetCommitDiffRequestObject
+
+	request.ID = id
+	request.Sha = sha
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCommitDiff(ctx.Request().Context(), request.(GetCommitDiffRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCommitDiff")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetCommitDiffResponseObject); ok {
+		return validResponse.VisitGetCommitDiffResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListCommitStatuses operation middleware
+func (sh *strictHandler) ListCommitStatuses(ctx echo.Context, id ProjectIDPath, sha CommitSHAPath, params ListCommitStatusesParams) error {
+	var request ListCommitStatusesRequestObject
+
+	request.ID = id
+	request.Sha = sha
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListCommitStatuses(ctx.Request().Context(), request.(ListCommitStatusesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListCommitStatuses")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListCommitStatusesResponseObject); ok {
+		return validResponse.VisitListCommitStatusesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListTags operation middleware
 func (sh *strictHandler) ListTags(ctx echo.Context, id ProjectIDPath) error {
 	var request ListTagsRequestObject
@@ -15406,6 +16275,68 @@ func (sh *strictHandler) StarProject(ctx echo.Context, id ProjectIDPath) error {
 		return err
 	} else if validResponse, ok := response.(StarProjectResponseObject); ok {
 		return validResponse.VisitStarProjectResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateCommitStatus operation middleware
+func (sh *strictHandler) CreateCommitStatus(ctx echo.Context, id ProjectIDPath, sha CommitSHAPath) error {
+	var request CreateCommitStatusRequestObject
+
+	request.ID = id
+	request.Sha = sha
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body CreateCommitStatusJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body CreateCommitStatusFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateCommitStatus(ctx.Request().Context(), request.(CreateCommitStatusRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateCommitStatus")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateCommitStatusResponseObject); ok {
+		return validResponse.VisitCreateCommitStatusResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -16322,567 +17253,611 @@ func (sh *strictHandler) UnblockUser(ctx echo.Context, id UserIDPath) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L2Lcts4sj/8Klj9v1OR99CyJMuxI9fWdzyTZJKd3DZ2zux/RykTEiGJawrQISgrmlSq9iG+ZzgPtk/y",
-	"FboBECRBXXxJ5uKqqYklkbg2Gn35dffnxkjM5oIznslG/3NjymjEUvjzVcyv1L8Rk6M0nmex4I1+4x2d",
-	"xJyqDySJ+ZXsk3CwaLcPR4s0gT/YKUlZ8pdBY56y60EjDEiInzn7lLmfx3EqC18kFD6TpnqTUB4R9QoR",
-	"PFmR5ZRxkk3ZirBPscz2Wo2gIUdTNqNqiNlqzhr9hszSmE8aX74Ejb+/YZ+yd3TCqjO4mDJseE4nLCAi",
-	"JWw2z2wXsSSxVF0RNZ6N/dT3MVqkKePYjbeZmGdswlLdDkv9Tb3M2EySOUu3bShl1/WDUksbi4XcOHnY",
-	"nY2zvxAZTTw9qa8JX8yGLCViTGI1h81Dh9fU2OXmJtX4NzX5JWjMaUpnLNMk/V1K+Wj6jmbTGrKgM6Ya",
-	"p2QIT54Sit9NRRLFfELCg1AtkFT7+uH9q33GRyJiEWmGY0azRcr+o/s8EZOYh0Ch7BOdzRM1qBmVGUsb",
-	"QSNWfc3VCIKGarrRb2BfjaCRsv9ZxCmLGv0sXbD1S/9DKhbzl0/r5/LyqdpdtZWqN5zVRL3UIietY5II",
-	"ccUi+P2aJgtGFnNCJaHw9IDD9gfqZ45f88WMpfGIxFFApDBtkeVUSN1DLAlNEhLFkziTAy6nNBJLJCb9",
-	"bJxNSTalGYmjFjnjZMGvuFhy/BmIUXAGL4xokrB0wEeUc5GRlNEoIJTLJUsl6bV7JPw8aMyYlHTCBo3+",
-	"oKG+gyUhb0RGnosFjwaNL2FrwAvbMBZif0hr9iGOdtwD/zFT3xpCbXb2h1SyCKgBuvyfBUtXeZ+KjAtE",
-	"HLExXSRZo98JGrOYx7PFDP72nJctWcYpbrAkdCiuGem024SmaonncxYRmqlvaofH0sv6IXbbm8eYin+y",
-	"UXaWjqbxNYv+Bs1XBvyTIrN5ytS5CsgVY3Pk+lS/Rpqh2o1wD2kkWZEFd34b00SqH+fYmTwlwxXRoyRD",
-	"kU3rpmfa8LGRoRAJo9ydxabjpo6YHgNQc5zJApcIVbdyTkfsQFFeSJphFFM5Fyn9j+5z82e41yJnph08",
-	"L5FgkqiDAJdfgAebZs5RIfqkSMY2HxQ9ndJRKRyUw7s6ItjV2zRi6Xermu2HX9WewQU0jlkSndr9C0cp",
-	"oxmLLmkW1u2jUA1cDld+Mm3kLag5ckWtP+NU4P3ATLLw3GIe5R+UKHBJR1l8HWcr9dXHoH6y50zRVc1c",
-	"f1TEbQhVs081igCYaECcp9U2W4rBe2gkeEZjLnGlMiXFNEdUsv2YS8ZlnMXXrHTzGLKqWToJg21stYvn",
-	"Is1qpqV+IlGcspH6wtk99VjtvkmRZjV7pt5zdovCJ/hy3dL/dyzjYZzE2WpHTmN3RIxxba9tS3WDz58o",
-	"TMGMeL4YJvEI3s1Yymmi6CyNr2nG/FO4oJM3dMa2kU4yOtlBNElZwqhUokmn1S4LJtedVrvV9p/2jE4u",
-	"9QnZ5cx/kCzdhlUupLohFQ+LxEgCIyNxRsL+Io5CIjiRYoayhQSWyAXfz8WQjVxOcbex4W6BkmJOWseP",
-	"JAnHMY9CEsVRYSU6t2B4BZEzZXIuuEQh9jsavWf/s2AyU5/U8WUc/qTzeRKPQJE6+KdUa/PZaff/Sdm4",
-	"0W/8n4NcOzvAX+VB3uR3Ilphn8VFPiNmxMTKv4o2ZrGUilSa1eVqk+Z3NIL3mMz2yGAwaKBeR7MsRcVO",
-	"fQe30CS+Zlyt6l4w4FTLj2MaJyxSH+II9cNSN59Ni8DgdZON/s/m65mcmC8/flFtG/l1KKKVGj4X2YD/",
-	"9fztG0KTbCoWk6kiF0lXUkmk0BtLU5HClHS/+LK9P2c0G01JxEYJVaszFumMZkAfA/5DSufskSRKIkXa",
-	"OtUUM1Jv7SvyHIlFEpFskXLVdcwzJQkftdsBWU7j0ZS8osOURopvs2uWwkLJPSWEfgka3ws+TuLR3RHC",
-	"a5yinwJGuje13ymTYpGOGIoPSmUv7T9ugLpOzA4oeeBL0Hgu0mEcRYx/jUGrA0uTRCxZ1Pec6ENiR4Mn",
-	"WqTrnyJkn+DMUkal4PncTuFduYhEqLhQpGQPCvyFRrOYb+i9T14vZEaGjMDTJBOqEaKaswv3RmQgWX2t",
-	"dQNG19/MB/2L1tPr9F4TCq5UUT48NccxX7e0JJjW9Y/PxpFqQf0J99ZYpH3dbfEXX+ewpu/oKhE0uhDi",
-	"FU1R77nvpVXXleaJlg0lqnMQwMEiRSRLr1kKbGLuWYHOIdHsmjzjWZytyIUQBGaQzwylj69JNGgMQj3A",
-	"q154NAvF85onrWPNHtW5EdmU0CS+Ynv97VWNb09KHzhdZFORxr+wr3RE8WIkWgIkmbhiXj7TIe7Y9IC/",
-	"GJkDZIqz0YhJ+Ypds+SZuu+kX8yasdkQ6DKk8MJlot4I3Rtady3RxDOkKSN4v6YpXZGmuRFDuFb/FKIF",
-	"h3L8PSBckFA3EZJlSudzlhbFy58beG+TmI+ShRJHYzw0SSxBiQLLoEeMtAIydKU+46zfs2txhXtWnHH4",
-	"9NmrZxfPyIGR5A/6cXSAayAP+ooiLpVYORapET2XU0GWFMdH9XIVRv9ZiX/9w8BskbpYYRQk1cP4omR6",
-	"MWdpFqO8F0f+zQjtAEDBsFxF9VcWIp3+cnWi1LFXg8jl1J9tE4EaUv60GKrFgfWMoqdsnojVj2wFgqTH",
-	"kGVsp2rQ4bu35xel5b1iKxm2yHfABVJGOGNqjzNBUJUmlFyxVUCGi0zdrkyxTyuagr7PCBJ2nxT4CrWy",
-	"qnpLGw6ZauyRdAkYCFOSphJgS9Jmq9VCKVJtL7QwaDjCa6tR3rortqpzFixJBEulBkCalJO3c8bPz18Q",
-	"VPLg6yTmZdVbyul+Kik5Ozs7++7wzS/0+85q1H0GH//6t7Ozs5fPzuJ3P316/NPrXjJ98YZFP4y/m7/7",
-	"65t3838cr35c/GfEeef8r+yfk6x39OTx1eP/+89ffvhhPn3RvfjwafnjL59GPz798Uf2y/JqPuaf3l2d",
-	"v75aPJPzH95nB/Qf/3iypP/5n2/j479dpSfzdPJi1JPip8dvPiTjp7/Mr//xY/fF0bNj9jd6zt4dnp8t",
-	"f5j97ccPz198H0Vv6Lv2q/+cvj7+Zfr8zS//fH49p68nf122/9IIPMc0zhK2zbo9kgSeLS7R65XzSMNH",
-	"1D7CBUvvaziwO5AumJkLfCGsUoHLKz1cptMOyUQd3ICE3XZIUjYXacbSgISH7ZBE6jXVXEDCXjskaPYP",
-	"SHjUDpViwdIW3EZJPIuz6hmgfEVENmWp1qlmSs5MGR1NHUnD6BpG/w173S4p3SM/pYJPCM6FwFxA+EMd",
-	"uKL6HrZ9TEhzrHU6vBoUsFKlB0XFRrtee7DLokwHQXHRa5iVliR23nXfffD72fefB+tu2EHjo7vppClS",
-	"Ek+4SJlUshzchRwFLsVrcXX2fnu0cb6SGZu9EOJqB8KYCnHlo4RFmvjnpV4gH96/Is1pls2VnKn+lSWm",
-	"D9/1Dw4mcZbQYUv/0BqJGfTY2HRxq+590yyZfSojPCM/xNkrOiTqLlS6CsjxrlEDRR9QY9ALh4SjNgqk",
-	"vjgjo4TGM6m2bAiMWnD2dtzo/7ytRQrk0caXYP3zMCj96MfC1PDL/ufSljjyUD6ifMk95iu8l1x7lefy",
-	"Wj/K/7Zihpayv3ysE7L8+yXjkWZaT1lG40T6Nk2zp0cSrbmUR+hNbYZjkV6x6HKcitmlfqpkvLXyqTZW",
-	"PtWmfqt1nccZ07bMSyUCXVp3gvv0Aal7EWyhuQthXw9jX+Y/V9s1Tx/4X6sRmas8Bifl0Qy806lwbNQH",
-	"i/4TrQ8eaGXR6L/5T2HLJ+PMtSnb+8PuIwEPO3R3UBxH/oNvHCXac/1XvhWxXi3fIL0EizAED42qy07G",
-	"mUhXGhcBVgClGIJFI2ay33/P5uLt0EukIzGbxahbg2J7yWY0Thr9xj/FlP+XwyAVt8cnNEH/VUw5OZ/F",
-	"MA/8iUWXEc3Uj912p7vffrzfPb5oH/WPOv3DJ612u73fPu63241Ad5t5Xji5aB/2e71+t+19Ye0A84d8",
-	"Y1S03DgeHo0OR6OTIeu1Ges87lB28oS2Hw+H9HG3+ySinfZhl7ZHDVexpFGUO6HO3r0E4MKcpoxnl3Ek",
-	"1Y73aPSkEx2OOp1eb9RrP2ZH7dHx8PBwSNnjk94wenxyeDym45PGR3t6ctzJPBUZG2XGiVE5hfkmreOJ",
-	"7+nye3xw3QF1+vL430DOAbs+0lIsiX3BIXvX/+7SvSZ5PV63Mx9Rfw96KJL2TYXGnPwPcMjMJzbgT5dm",
-	"UfzqED6kmX1RbuBsaYFAlRWFLfGsZcrclZQZTTMZWPgSmNnoRDsO1eWPq0bOX5zVwJPW8xx3jjio+jV/",
-	"ps7QDkuuJL4DOHgyhGvQ+R73Qf9YXXp9XH2LDj8p+TNlUhbnDD+VTvf66WM/9VMGtXRnhdQzocK7vmnB",
-	"m4+kixYoTu6ME/A7M5Ts4XkfYa0hV+1ttvitYgfPhRjSFDFX6+5Mj9VZw9FyYFgzzmSOdAiUBvPh/auy",
-	"YJ1jtyqd5a74WgWuHRrba0BAmzNuea3QoSXHAhf6MLyYy4zyEYOVRkADjthBB6zT6/CWVLK3Y7OyRi5U",
-	"vwqaX9Ej3d6oJrn4lXq61FLdDfifj88t4iSSl4zTYcIiH2AqWE+/51ORZrnvoUjBla2NZ0rRvvQqZQXJ",
-	"RClmmSD4POIerWjtPKbEaX9HUi7YhnnNWDphl1rL2PDs+ougKPYXCd1K498nMeNZ3bGFw1KrhOfiZm6N",
-	"dRaFxLyAksv9PY8AOSgFp0neiN9MXX/GnQVXbRS6AhRcGOTQhPgXFvkxS/uj2hXQ8JrqQQegIJkxyiUJ",
-	"y4whJN12QDRgUD/UPtU2kQhR0J6XYok6pE88MUO5xINRL/Lg73C1ZVMWpyRL6YhJMJxDlwnsFbtm6Qqs",
-	"3lNBRpSD483ZOf8Y5JQq0ThdcM7SDZQpeTyfs0306+Op60TDCgILHFSqpWV8Fa/ry8fTNjKz5yL9IG9m",
-	"CARJw3qEWpogwRwC/gv0V5y0jgec8bFIRywicWZ4+0xELCl6IZoUjC7ON0MRrbTrgcoBpx5ADsCoY2uF",
-	"iTkJzUMatnwTvgtH7HJYo8qpo2lxsfCMlxU+sO/d2PcpIH0NCD5iKeCS1VBJnO3M2x842++Js23kYjm+",
-	"qrTdJUmM9NqHKJWCnx5d9CYsyp5HEETRzUpHU8XLPICfVqsF7qCmg3mKZZbSDLATgCYFZMbe9jZgPaFX",
-	"qv/32PdGC6sFTHy063J+/mI3fzQwc/BD+5VGdFHv5uw9P3/xB/f0EtfydQO3r15Bv8/37LvvN6ra2H4A",
-	"+1QvC5wzKWPB/eTyfcoixrOYJhJULU0aEt8J+yScUymXIo2QdBRnUnSF8VtwbkDhD5WKtwN2odfuWNXO",
-	"QTHc3GzhetNODcYizkeqJQjg4wFMBTCNSnllNHLnBOxiqNEaxU3xmDormw6t+AdssVga2VU7gWqvl1Ib",
-	"Tz02BNyfOjsC/lrfusxSwSfwXDuNtkMXIGFd0MkdWAszOvHxHsebVWz8Nb1StyYngLijGYvAfKfhL7E0",
-	"eK3WDiZCHSWk2pmLmGeS0OwuLYSqYwgvuFwrNb7HhxShMkmaM5peRWLJ94jMUD4xEJ+MTrzTs7EItTwn",
-	"oxOvOm0jHDZwHDfYYZ1hc0e1A64ipWUs2VDGGVOyMJzZSIwWM8bBbLTIrKQmuFHXY64YS0lPmLLUw0rg",
-	"Cq8O6INE4D/ilJtG9Achcc8vbg1jUX/CH0kyjMUkpfPpyrtLI8ovcfSXaHL0D0kJf3qSaAP1j2Uk+DhO",
-	"Zz5qgn0j+gHUuTQbKHIeO2clPO+dWgEZYayJFCQT4oqE4zAgIRfq/+1wTw9O5iAGKk1nfidFUMfN36Xx",
-	"jKYrHNbuLJd9yljKLxc+M8+zT2jBJB9ePj3FExTOU3EdRywNA7UEwExiuAUxjqnYeauW8zLddLXT5wmd",
-	"FNfFPLsdfSUxv2KRj1hfwS8v/XpkIhCSu5Y2zUOt7S3dT2M5T+jKwzYKfr0drqZ3+pfdriI40HCJXIII",
-	"X233TR76btyEdhfy81QyIHvBO4ZG1lCUeUSrt0hbOS1upK5JnE0XQ9805RV8U7EqqK/Jy6d+3r8Ej6tn",
-	"7/EHQkcjseCZ92UjmfhZUXXf14kkXn+QQwzWIW879V0jT1nCMhZ9t8ZIk4f6Rfiwvq8hjM2BD5MJvWZl",
-	"I0PJF+l4Fr9scFpu7/1bMy+LKq6zP+GECsjQiGZ0qOSDVCzVFAGP1KQkpUuSspFII21M4wOO9LaHjpdQ",
-	"d/ojW4V9WC6L050CtBvRd3CJ5hjsWA44XyRJYGwW0K96IUQ9TyuTaorlHAKf3TBhABUc7bdP9rtPLjrd",
-	"/lG7f3Tc6h49+UcjaIxjPmHpPI25evAx7R8e9jvj/nGvf9Tpj9r9wyf9k07/+EmfjfrHtH/Y6Y9P+r12",
-	"v9vu9w41mKBziDrQ7xJMbCxdcF9YnbIOE5zTVSE4e+0WWJyi2u0q5sHZyPWWiot4xmRGZ3NF54V9rcjw",
-	"T4+I80BAWGvSIuHhuE+7/Var5UcY1WGgtJliaxvhmbFT5AsYEDEeg2JqTHDWWNSUDMzaBQOQDHTwoonH",
-	"P3v3suYut0aAmuCNPHoh37uPPhbt7OYO+1ALQn2zSBKNdszXQU1BUQEdqjFjIO8G7ypArHIkqmuTKFJB",
-	"kEd71+UQWMMwn9XbAQyzhJtmJz5JDJvcyLs6+93ORee43+v1Dw9bR52uOjgGAQX/dktSqkYdeg6hty27",
-	"T527OoFW1t76IN2exLahlXqAiLvVb1NFoKC28dUWptUCmXz5GGxBJ4YWRIokEirKD625OGU68ImzFvkp",
-	"VUIU144qc0RICIODeCXBjamLNBV1hTRJ3o7DvT4RdB7vj0TEJtgwJzN6xaChBVdKmVoIneXiF5YKjW/H",
-	"3AQQdoYjMyImNqzU3RmNGKEDPk9ozAlNYopKtbsYoYHE6xBFbFY3idd28cTnG/GD0U6hx22t228sgHL9",
-	"Nhh4Tu6E3/a8nmqhQ2ntIQwy3Gs5BPRCiKv1rGIqxNXNJKpTJ65zRWxAHeDkD/oxmkkBnWNDAAfcH3en",
-	"31H/oI/1jEjA6COIfqpoLdRvgESm9skKY+ya8YyMlab5yPgrJarsYzC/YlsDDt0Ap8eLTfeB7y+nNIOL",
-	"DNKZqcb2KqIceK4u4Xlp5ZAqj+x09tu9i2673+n2O0etJ4cd4JHg+LmUMrm8Zmk8jo2KipeLYhvd3DFZ",
-	"7KPsiiz+ykXGyt/lq4XSjLpz5NQ+pTNTsPQ61qgQfCijk8vCg0bYQg6VR054pSr/xMGbuzHQ4YvXg23H",
-	"4fPM3fQ6qNsIXx91N0Rpn7bxH695tLCDvgfc7fy8JjbbTSoFh+cUzwqKN86h2ka+KdGM14XqUFBFukyW",
-	"dCXz/s2w1Ll1RiK3G0qFMn3DKQuSmhFrgnWo9y7lyjTZrAyjbJhiVh+7lXoQxXUu01YdIVWXpEhHQfEE",
-	"1dP9jaRQtYo3lExgA9bfiA557CaeDHgun5DbiCcDnssn5EbiyYBX5BNSI56oFbmFdLLReJL7V7+aRlC0",
-	"Zgxp/6TTP3rSf3zSj477j0f9UdRvd9V/w3H/Me0/GfaPjvo91qfjftTRSkPvd2zMMNYL9G5/O93oV2Cd",
-	"qLcLfB01bBN4ID9lN2R46nyu53f5Af3dq2I/stUtWB3Gc6/ndjpqexrP71Sx2ZAphPLIUW+qyQNcCCkC",
-	"/VOxlOhUnLIEVJkBj/l1nKGDciSSxYxL0gzhS4ZhZmFAzGdIChMqpUp/QUcjNte5L/dO8+xi2rSdt43g",
-	"OzGL0Ss0qyg6xfD2w3ZVy3m83z7ab3cvOmCAPmy3Ot3DfziixHCFfArZwTGIJlbksA0HDcwgdaltRPqT",
-	"PoJaest5TCGo38M26wZlGUL3y1cP5PdC4W/IrEuLW+fbBMQkjSKdsBkJUCsCwEh0JuXtBO/agFvPhvri",
-	"aKJYAuIxIGEnJHOaZvEontMs5hO1qCFZ0mw0VQsakkkihhBj0wvJTB3HgnfW6dwhmzXq0CNpAEbGxBJH",
-	"a9vLvN7GUNOdSQdkFJmc0QQktMYe8xSG/uTPtJz8pDllv/EE2dYbxssHwMlsck+m8m0u0MIZcvemuK6u",
-	"cdxDPDdSQ3Dub9O7SfeEgFnfPTLgzsUcFnrLL2d9+Mo5ooiiyGwpBpx9gqQbBFJ1YBxXs9wYuBVNmqxA",
-	"e29V19oMVsjOtReQKeMjRgB1i2x8OwBu8T7dBL0tLi8AcHUDF3SyrU86o5MtHdI5eqtx3WsdttpV65AL",
-	"8NoSqbWGjD7ITUKFxozcQH8acHsRM3PjSmau91Odc1+DE6dUTq1hs5D9bcAxZdY1S23yluq9jcAubbQD",
-	"cBba9apIK2T3I5GI9BK2mZkLu3zVd9Wt2j28aJ/0251+u9Nqt9uu0+efdHRVcvnkgCA9FG3dzOE8jYaL",
-	"0sFBmhB5OrqyUJoyzqXTtqAQ1YTMMFgfkm0D9NidiUWCNPzCwuP9dkcJC231n5lWjgCBmVlwhwPIUw1+",
-	"qQXV1aLkau7a9Xg4H86ttGef707CqHeVuRiv7c2kLn5rLUpr49qsSx9QQkJ5rncDI6oCjJCAfGrp2vV1",
-	"QEZ3eevWzrJAfdtZG01z6xyNNc7kMyLZSPDIQhFdbDatYqc/Fz3AHgdw1WCxq1d2Nw/qs2vms2icce3u",
-	"cQ3lLRJykaEXTSd7xzTvggMCGV+RpyTEpCLhgBeqDBH8msgsThKdNdmjUoGsYyplLOQUMBY2Uwk8c00z",
-	"ml7mDpP+wYE6JMlUyKx/2G63DxbzRNBIRyXi8wedg7H4dIkfWnM+MUueZ/qZxVkar8g/6Fyk4pcpA3tw",
-	"hXc6nC8VIkOet340B/DgF5uJRferP1Ub9DjLuvvtnmLCh4f9o5NW+wSQOOqehRUZI/8eHY0ZHUasG52M",
-	"onb3sNs5ouNe1B0xNjymj3snh0/Go173pBE0hmwsUtXlUTvq9brt7uExfRKx4yHrHLZ7j9vHnd4xZaNu",
-	"l/Vop0fHx2pYUza6EovsUk7pbr0hAF6CvAUqV6P/80d3T83BiHAPWr/ke/BfE0D54iFZs1X6SOwyLCcF",
-	"aRQRGSsqJFi8gWQix4TG3ECAaMqoelFE8TjGI0bn84PrmC3lAfs0T0TKcvE55hH71Jpms6Q1pTM4gimb",
-	"iWsz/8wyNtjmQyVCdA4vOif9zkm/ffKfcOMWfINV4kJP4b5IJ/rPA1zsg63X4ctHZyVQxkAOcXkV80gf",
-	"w6JLpt850sER6v/yYMrUabPhDHm4RoW3YPuTOLtU07ncaWatCSSnUS9LOdXvTuLsv/IX696Zihmb41Zv",
-	"2VlObPbzLh1W4yG7bXUhiowml/o4XALAFlgB6FbmEICMVLodcpu2/nv9SSjvVUbTCcsKLmz4QluVi9/B",
-	"LaG/yn/3GIUcXl2+QtAGbhl4GNgPnC3VJ60yqD/FnHH8a5QIiX+lLP8WPHv4u5jp6A7B1ed/ilg/k7Bx",
-	"5je050xmnYwBAShUxqMSm/ZJNRW+7VOJ8KFH0kZxuaYl5zrkgiSCT1hqrsR6c5MjAt9MbrX3xXb4nIWc",
-	"PlVv+K3yajvJHNPHa0FBfYOCQzPEC0ZtDdxOuKcQEWLsCOZPnboizLmG2eo4k+pPz6EJA/Lvf/3vnl5T",
-	"MBIsY8nWLF4u9ChhZdOygWD0RtjUeg6swOd0t4fr81Y+evfobSHUF85lxWjzUsoFrN9rdUx0zkf1WQ0f",
-	"vo8TJjPBGS6ag3VQGxYQdYhAm04YvTZi3FZkuO0UauJQCz5+l5u4S1qcvns2NT2XFrRkICuf1Vop+I2m",
-	"Co+NRgm3QOC5mGuT9cEi13iBaZbR0XQGIjay09+FEDuEOD0Mg6Sc0CWDmkIRXf1ps+z6uPX4yQnIrmLJ",
-	"r2HNHeNH57DTxQMKIAzwdxwfO9/ovQOaV/MCBIRtwoO18va9mDs9V+81Z9u8nN3+/kiScZww4mHvKcPg",
-	"Qs62OkkOYWzFm53rysuc1YI9kvqOKd88YIDd4d7JT8pQh2je2YVkiaASQ8bmKRupNk8JRYgU7JYfNL/G",
-	"+5JT0toHdmWu55gVA0PaMX2jX/wwJFqhpHTBtA8E2IpONDxhnKU0qwuIvKnRZH77VfZZFoAeAvfEWFJe",
-	"V/lPr0lxf8qbYUftkImPez8X6ZX2+LjVoKpnYizSK11sigsoNSTpNYv6hQxEuvhBzGUcMacSh+H3pgSU",
-	"LdwBxugy53ei0ZHL/tyYUklokjIarciQqZNIrxhXM8KMX/VPfPmyJth9t2TLO6Rafg6Zkm0GEl/Z6jNc",
-	"0iTmV/cBmqozPXtyOBvPuP4pE4UfjuwluZ11+85QQzUDXQdNjTNwjeGr5cxMDuPyz7SO7P1t3Glch489",
-	"eAdZuy67uTYr9Lkr7KhK4OvRRy6tb8Af2d3UXs4Bp7gN5Oa4ywGvASNtjbsc8LXYISeBvJ+OUjpjS5Fe",
-	"6eybwCl1UnwoB5Ni8ePhSt9ljySZsmTOUl0cL68j6C+NVzF9m7E4CTO2L0C4OdAYmveR1g/+LAtnnpSt",
-	"RUEehfyKLd2XNLYotZcSv+oU8Xly1qo1qdPeLLJreJVppiroOkOvTHYoRbLIGOSQM8lgQCFhEcEXbyfx",
-	"rs1s8gzq5+PDBowjWbYTkLLeFVaXef7OMt762a3drppk9mrjdAp7vXM6k/1NM9jrXPVuZ55JBi4d5KOs",
-	"PRiIcvDzCJvtNEeFGOLJwUbeU1QAmB21a5BwvxJg2lcEde0YXVsCGXkGWruvWE9jexUUmdWXoFxXxHg/",
-	"PKe6EChdzFZtqukofj6OkwxDzGbqNlmWqrLP6IpIhrlQbKm7LQINqwXwSotnR15do4+B/zLQSgAUWZbW",
-	"YdSyi5ojcXfW6ysL+y1ofR15bbVKyAjQfAYrFuRpqWwxRbemFpZaotkWbOKwHXjtaMvlsjVJtZFsJGbG",
-	"eDbqHnWP6PH46ISyw+Pjx+3jNuv1Rp3241HvhHWO/l/5l5O24rTdx9FfMAfLCHhm8bJ+T1czwSMLvllr",
-	"XMNnXXjMJitb4Y0vhpDeg8R5p8G1Z3cQUjvgTkwt4NaqdeFyNKEbnGrR43HWGnB1eUg6swOgzn0R8hw0",
-	"2gzLEwuD/Nit6CypxqPi7tsqVNqX5dE2e/vto4tup99r93tPWp0jCCYprtlYCE0PR5Yenn2aszRWPBvq",
-	"0cNZciNKUZibHg2VaAeZV7FyDCzRZSJGV+UAUiMHetTV3n77GDBmx/3eSav3+PE/asRDRTn+wOZi2HDT",
-	"4OhAd4cUa3k4YLg5sMlGs7aP+4dHrZPj3j/yE3PDoNYb6tu1+uyOsYdO977b8qXOzuRbWaUfkiHLlsy1",
-	"taolhppwOhMUXSj1LdMXs00MVQYLOWnKiqnF8mRTJilUFTdUyHHmg4PVpKtCx20S0fmMxuBkxS62kD1t",
-	"o4UUa74lfF2XrdFqjrl2aexsSl10kzXWmsTcGmZOpe7GttVdfQN+U1+K6sygXqsZ/kkOcffUGOsGDQ2w",
-	"mBT1PvjY2b6oF7aS49/VeBqBbvXj9rW3fCdC6xDQhW9hjGxVX4WNNPNZQAFFLKeoy3ikEUv3WiQErgnY",
-	"MoEFpqxeOeCmoSFLBJ9AJT29qqfEW9GtAlEbi9TYYE4Rb3Cpw4fRm0xypBp+D2m2dRJqK7AM+HARJ9m+",
-	"klBSOrpi6SkJTQ5tjDMiRcibI7GafEAshaDZQpy3+qyWCNmBpCtJpCDNCcsCnYIuIHgXBDAHzx2XjqYx",
-	"4Ir0TeKTi1zGa5yLehhGROrZHwo+xnKefA2LLl0Gh/vtJ/uH7YvOYb/3uN/uGoMtPKfxFIfVhPp5GlQP",
-	"UkhN1wJl2kHDoIYuM3GpJFz/7Krl8rDohQbn6LDZcnp7nFVCZXYJspy6TzfNrS79PbZVriFoE9RvXz2w",
-	"8IplQdvJNHWDLp7UPPlQabgFYeawUrlwS2kG97EsytQNrQY3VTmyIF7A6PxGuNoZrZPWnZlVBPXC4bF0",
-	"lXNTT32VbUs55i8Uc7eVKgUgSRX4TaPfGJ4c9Y6HnWh0eHzc7UTto5OTJ9HwqDum3XG726jP9a+Tm1Sy",
-	"++vONcLOOWeTOHNBaf0Nh0yqHckPbkYnl1Cgvv9zI8+BHsWSApnrNfjoo4D2hu1Ys6LFYgLeIn056/RB",
-	"9ne1keZqy10YSbepT3KbKMk1ILdNZU/yfHCcMDDX5vitmxiANz7vueg3TdhXLvZL6U7xzb16yWw22ZYK",
-	"khZrkVoLrjobu+UD2KYGS/XK2oEQblLA5duXjy10s5shxHubVFNMO+LjJsGQlOVCv9nYXldbA1F/HUVy",
-	"61NjAohlTRmcbnvLGjjVR0r3nM/bAD8pbSBlE5CsiX4J+JLDjU8r2gChRjZfTkVJPidxFhDBiUf8Bmm9",
-	"5FB3oD53XlWncglXtlhdymVe1L8tL3Kv7s81WabwLl8fVp7RiSTNTMzjkSya62tiuI1h/k7rCW3vdttu",
-	"3fxrtmNBNsSvFjxzpRvXWWYnFaqVVryevDK9eK6yfEFuXum6civV3iKldalINJ6DUIKBVO622nNWkGnc",
-	"G6Lk4XSouygLlPnSGnvHVk7QKE6LCRBKQuJa50bnwQf6VX2gemPB9F4HdzPXJRKgMUz67HuoDVNNJYdt",
-	"bY27NJYHNI8X0GuVfS224UUiu36zSUohMiYThVwemvr8m5gP6vMO+LD18RBeK6KL8rKdBsUprtkV48jY",
-	"zveFqfMq/tPNqTJ3y3n5LXNb3iAJ5RapIf3+cNyqb5p8cStXcy53mNSdtUlp/fbL7n6nvd/pXnSO++1e",
-	"v3dsUzhszknbqdAD/lZDAdo66O45flXCs3qy0Va2Eb+uNY6gh614lG5ahgsSkZqagB8uNuQnbmzKVVvW",
-	"JeLJRGcWBs+k4FgEU0cklUrhnJoKr5CMRoykrTCL1YfirCbB/ppDXhzQf6tfsSbdxatzMlITgae1yqPu",
-	"+ZhP8gEX6yLVRCqUucbmRYBX/ItQ00kt39ncGbxqE8/s0mmJg23uSgdzbtl8iXVtbh7CTeVWm+JhjZvb",
-	"h+pvpT7WTcCrg1yYBj+8f0Wa6vgSkRJwmEOGvVU2VSTGEsk0YkKSsNftkgKe9iWHMslkkSZYsdAAanNX",
-	"aB1n2OQUrYMC+kqTrpeG66qp9gkgjx9JEsKMbGSFyYdOKFZnBVAKlmgVY+MJloVp/tz4v2KRVrvqtC1I",
-	"5E/kHVbNGwme0VFGVuqNYrnWTJCYq9tBMhKDUXp7xbWYfOwB+OVkENka+rWNftTbFfw1podHw5NR1GWj",
-	"7vFJu/v48Oj4+PGTo5PumB49PtwS/FWoYLbOl1QoebUZ9uU87lzWa2AHRUtLbuOjEqCIKV0WI3IAYck+",
-	"zYU0CQ9FxJIBV1siFm5YTl/nrvFDGpq6loJSyvYA4DDgGsOpf7ElFm4GxLpLp2XnmzotfWj7Xc3VZ/jW",
-	"LUIsvxnOPt8GH+2KJVedAj4KmUSF1rTvrKmNudq6s+dmjtwyQX+dGb2GFDw12TnID5hp0A4wv9Uk2JBN",
-	"WKFjHsD8hesKctZEnmJEEU5Vn0bbb2DO2JZLceukW/caGbE5gsFS0rqgUh00WrSp6kNXt9Oema0RdsqH",
-	"sjajoyEO7F3HzdikjnQJDFmyNKZJ/AtCYCvKkldcfEcVSXmjcUgztNgdmKG5+P79r/8N927jht5NInzH",
-	"UijQLfgm86i++rW9yn/nl21gO8WJgCZd9269fXWjIW6H+AhtJ/ZHFm4fLVOoT2IZpY2kwCByvq9TqW4T",
-	"ye9Znl1w5dvNq2IAL2ci0D64uJgL1mMm3zCfGsOVntz2dsYPcIC8CfHscRvHCQsIhmlnAhG/41TMyGtd",
-	"f7sstiZKeoiuwGp2Gc8ApaqtQ/qNRr/xp5+jq49Ne4IfP46Go6jbYaOjqNtj0WNGu92jzvHj9pOT6Kg7",
-	"PIiuWnM+2bNZqXZ90xMNmNTFzZsUF6Sp8R4wCZTmleio5E32KWNcnfo9v/BgZ+61k9p1qFwrP9Mk+9hc",
-	"pMkeAP3ZOP5krtbwTyFxB+SvVOv1/NnVQt+eZKOUFZ2AdtLa56d2PKFKzC8xrEeSLNlQ6e+bAdJqiQ3I",
-	"3K6IM/2NlLlrjHORrP2ntUTYm0oqIDmI1ESqZ0IMeELTCftVRzfX+IdvI8douHU76LSDbvujc+irFaKD",
-	"xqd99fz+NQUFUWKecuinETRe6j4aQeMdeno/5mP+Kc6mZzdj077wvOL9vEUj7o1e4bTOb7sY6XNLQG4f",
-	"ypsiTcgZZgoHa39sJRhlLegZNbjfGnB5mMaTaTYUnw7mi/mcuYDlx18RsPwOOq/FKX9nRkkOSOHR+8Qn",
-	"9+zobPf10VZD55FbhVzdCU5ZD2pulsoPDC7vvXqweFi/lTS8BSz53lDGNSdiK3SxXscbgYo9u+EBEysu",
-	"bdIkegtHy6m6DXVyJ4x5MS98pxaQpQRfGoIeqGsr0IyWUyrmZdUhKAp+VS2RF+CPSMkFneRfVPVJnSPY",
-	"YwQxqYB9ab0KGX+3yc1uEv1+rpjMc5GmbDKf1UWDnXECtY+oLowAqhI8e2rkk21SPzomKTevbeXqV4uN",
-	"Cb2MQ6gGDbnBFQ9Xqmc1i2lxq8viyw3rjWd0ksX6EqvX1yUp5I7dFP/lLpalkkATEs6yRCH5VrpVTPIu",
-	"C0MvoUKcxcnJyL8oPjH5PV1iFjZv3pY4I9iEMcLoT/h+0RQjWTJG6dQxiWPM1lgpr3qKeB7VZSGNFxob",
-	"1elxsnjGyC+CswFvhlisrrvf7lx0O/2jx/1DqA/xn+1Ov902lvLSecXElfXbrB+oNb/i7yy6jHTufp0X",
-	"p99QX+yr8VWIW4mpE7Ffc6yzu21s3eTyZ2rn5zMsn7842+94z6zDYzxg6pRxRYZevlXj6tOzMwITNPHy",
-	"qfSbM/Nj4fRV3qLilgZFCqjsQWWNqgvrPScMvJ++U4IMNsUHICmhtGnvnqlzEDPZ7+sGKsJ4qbUZ/SXm",
-	"E9Nai/wklhoOZErWdFptX8makr/Ckwx355I2RYFyzapsjYupxcDkXOwgoxN50DeDONAr4YHFrPXQvHe3",
-	"IyAzn42pdrXXLs/mNZkLb92iMyfSB1AQPiKBd6vpAyyLLrI38JaWMp4X+FvR71pibXn5nZOLdq/f6/Z7",
-	"IKfvt48xf36ZfW39gjPAavmeMo8qluSBqP3u4ydHbDweHp20j2m3Ox4fRp3Dk+joyeE4Ojl63O31WOfo",
-	"iB0XahG85HEW00RfJ3g1OBzq50aX9obHJ08Oe4fHR9Hx+Ojw5Pio+/jJeBz1xr2jcXRySE96bMjAiFDK",
-	"7F88fYoi6vjB1ie4mr4h3+WtjBX53V1jT8bLWl2xALoRMc8kodlpwUgVZ/kvhHJ0vCnhBQxPwy0tyWuk",
-	"UUDcojgaC57LoqQZZ5IoLZxwtkxizoiu8rBnR4iW+0SpFEum/q9mspXIWnv/OTu35TLrF/yL7OH+WMYN",
-	"rWo72+A1581vPk0V+cB9TOf8/IW3TvMZN9Vfa2vrlI0Lvf32CeT27PV7x/3DJ632SdtJTfK7r5mMhkS1",
-	"ZPeeYOXKt2Vv54yrPZvbcRB1NrzSWV1x402FiDfmakF6+inOpqZ43XZnRdNh1Xy6kLuiup4vkqTmzIHx",
-	"yni7rtiqxC4iNk/ESv1QPX4Vr6xk6VYW2PwggQlWsS4LAltfwfzJfvvwon3c7/b6vV7rcff4Pk9Tp3v0",
-	"qzpN57AysG7dI63I1uXxvwUEreeFoG1TojD/3gZHryleKPg4Tme1+9vutB4ft//hTedf89wiBRFFxhN+",
-	"GXN4Hke8RsTzF0CEdM1My5JYKCmWl8WijWDzrva1XeVEV5S8eeXEbqlyYrYUl2M6ypRUW7Jy3gkssFpb",
-	"UfGA8ylNmXbU3BTWD7Zbj2KyYwCSJ+qITFjWJzdDqLbIGV9p/BQ6+wwAutd+YnQOADGSa5vofA/z1PXa",
-	"7YBIQRD9a205ixmZspQVWN1he1NgVHXaL58Ws1dmAjFfxdzPcTYt9NTbCH3aJTLqHHK4vRDi6oLJ7B3W",
-	"4fEPVyLvCo29Dc90qCuZAOI2/OHZBTERHHEUEsl4JHXiMlj1vikQgIVZYUdkOWOZatAW7yv0lpfTer8Y",
-	"rqzjxhZExEb+C1PETf9HMwh8SL94LmZMcJbnyUqxpUKtq2oiNGdMeYqs0uA+rhG8S/cnLkKoZuG3Dhcm",
-	"Vve6b77rmls/GL0yNdZqDX70v5rWzmNdXnnzdifcAtDn7EAZ2FewADszLa6ij/xzubQyuA8X36NsM4uT",
-	"JMYSnTJw3DDLVGSVeso6vyJkM+wc9Q87/aNOq33S0RUHdjN20nmsnmpd4KP2p/14pjgf+OF1rjdIrgdS",
-	"QqILIO9H7Np+OJAsvWbpgW4RFvcD+CjBY7kdy/9QSMgZnkLCWgFP0yTApAjAzeJrxongTJLRlHJfnr21",
-	"xqoL5wZwfqlN4LG+JrblrzuQNaDiHZBk/ft3B2mFFIMgPmD2e9UvKgB9k+VuyZ07Kk99iuilwiVXc54q",
-	"9O/QAIaa3IQSqrXdPX7D+w4+Wbd8pcUhs4XMMG4IH4OzEZDlNB5Ni/FRPw8a+uY3ZcCNlyaJZTZofAwV",
-	"Q9BZp4vXdPu20TBmd3YSy8qm5F1OKabI1UbpaiKWprBQmnCPcMYirXmCi1vWBGpuSE2yKT8Uls7AsDh8",
-	"xnsM1/KT86lIbTTQRo6yTaakmyQ72hR3cwpLKitrugPLcgzqqsWdcvCESs0LyYxRLn27320HJARFxDzU",
-	"PiXxhIvUJNn05+4BMmuRN+vmti6lTyWEAs4x/m6wDHEKGZN0WiUYRgIAS3bN0pXggPgjI8qJZKyMCfak",
-	"y7nzBDx3mIZmc36Y9WxkVzZfUPEeGP19MnoI3tx6Y9QW3F4Q0/aQivArEU8PP/tPCViTfFxIhxkNYzFJ",
-	"6Xy68rKhqgHKOwR1ZvGxtcFPNWrSuzSe2ar6p6DwA6cybh2IGptCqKN3kMXs16WYN5OF+8PLp6caSW4y",
-	"V4cm0Ze0gajw/SNJtElqBdEWkWKJNbbs3KhV7vl5QifSyQoubUZw/+Lk1qxyS6/gl5f+ezA3e63ZZPPQ",
-	"DrL501jOE7ruhqJSLnWVgvIxwF/WKZrWBFedLEB1xnmsnV3CnMr8+W3q05xbKjCP6Ksc6SGnn7ugCG1P",
-	"rEg36mvy8qnfI2JMi5U9xB8IHQEYyh/0UFuZ+oMtRr3zmSpYHyvXO/5YHwbh4ZyJoKb82vM4qQFfKJIN",
-	"Z4ski+c0zQ6UJr4f0YyGFgbps2jq8A7PLTeOE7YmzCUTOh6i5ar9w5hTwKVtMy95V2H/mk/fVzHw3Kb+",
-	"eSfes0vMsMuKNs6j5pjs0l/tqdmlkbWEvn1DJVGiELhq1x5vY2ehzDI4O5BPqzi2reItTCA/OmHnqVBk",
-	"vqaE3U61qEfRSeufczYpuagqaZXaR/vdQ6ha0u4fnRgIvc2bVPbt7OzEWeuwcX009+WIwWOPB3mns39O",
-	"x8yX8eN2lfnUjfRDehcJqOs8/nqZc4O6Xe9hIkZXkI0xiej80nz86D9o/im+QzJVMwxINU3nQsfomd3c",
-	"rTgeDn3rqnc1ZwqkN6OkSsYk+Jo4KB3abyIhhQ1A1e7hwH2TtCQWz7ATkXsI3KdFeFKbe5za3ufKLm4f",
-	"yRZ93tuO37kyP3rCCn1u7ztqehvVaKMC4iuVnrvWP29XP88WPPLEblQc8Xc0+6pS4ElD7Ox3Scx9CdUD",
-	"a7QCn6d+YzLE8kRLBGX2yxlVlS4r0/ISUGGPPAq391x4Z+XQwk6MrZANS4LtLc7uWWi4Pa6l68O11Akf",
-	"2wopvgOucTCH+93eReew3+n2O0c2V+SOaJdOCeyyY9mvrbAx+Xir87sLxMzWkJnOt4fM5HfY29SqalvF",
-	"0udYvmCbK69yvBBikRv/+oSS0DRqMxkUjl5gHjE/g7QByQCbMOiAyJiPWLGlWBKaSGHf3WsZvfRVLLOX",
-	"GZvd06S1Irtu5iFRN84uU4dGbzN/bMBZBDFBtXZXCKen0i04h9eVKNDq19m7l1itYJsiem6jW7Bt040O",
-	"XQtyXKduStdJaObbEAbGaiIZRBdXQ+urkfRfBYPY2e8+ueh2+u3jfudJq9erwyD6n6vn1cdQNvO43wHe",
-	"d/ikexNefdhdh0x0gvG3HcBNmG+B5BpPrsTf55MnJ+xsyv46v/5OHmU/3grV+Kth0aAZ1xdbBJCIUrPM",
-	"KEoE7Fs8/4AriLEbWr9do+v6I+7EwsKfPsfSf1u4yLM0Fal2+UQxuoreuQP+4km+KSKWmCqasg95VyqZ",
-	"U8lcSXtZlsbDRcZIEyF9mMiOyQxYLpsNWRSxiBiqLzMKYAs/N2JIBEMSwSekOaOf4tliBgVgjo7IaEpT",
-	"OspYKvcgIqkaNyLZaJHG2eocGATMVedGuVB0/oJRrw3fYbAlVgf5mEosDoJZchaI9UhUM1NsPk9+8f7l",
-	"f59dPNu/ePvjszf5TtN5jCEBhbH9bcHS1fZDCzA3zv8soBK6cQ7aocD3+UiKp70yErV0MR/XePM02E1d",
-	"PdeHDvrt+2fkpHXceoJO1Qiq3aSATEvYjHHtnH2l8WdQmzmWkC1X7aLaVPDIikU6QphWusimfcdN+0g9",
-	"HYGdacI4SyF6H3YkzgYcTCOqObCuq8tbLuKMEQgk1zYVEonRQo9F8aoFeE/xJ1snszXgA/5//g85KxTT",
-	"HfBnxccI+zRi86xCDYjZwEiiPplTKTW+wNmtAdfh4mFhJ8Ly/hGdoTIskE5IkLJaA/46lhIKXiz4FRdL",
-	"HmDONm0cM5QCjfdJ2Gt3yOeBCZ2CDM/qqw8cjUnxLyyCBM96Ac4XkRjws5IAhUWNRhnaoRwXj828E8pF",
-	"JHxzwWD38PzD07dmDqRJtZARqaEb1rXXImeQeQ66JhOWyQEPe+3D6vgPyXORDuMoUlN8vZCQKRNfy4Rq",
-	"kKjhqHmRpvpLMdqYTwZccAYh+SDWJWLJIuD7GsECBwrLyarBcLPCOFo7oF51QD3yRvjmpPheX1cjK/6i",
-	"S5W9ERl5LhYcNmHA//2v/y9Py4F4PyB/puvYQnTg+2dnT18/I3Iqloroong8ZkpWIUuRRjGf7FlqLqre",
-	"gierAX9riFlCADCLSPgJl3xfPdAnCAFCXATZuP447kwYgXqI6X9L8jcmfNAonXmOY6CpPqxqbjDfAQ+d",
-	"itZKUNNC0Z9CklJOxnEqs3yGGDOgm88bHvC3PD+27kzhGbkPiSf2EZKhpxwAsAPKO2NuTYZ8CdmMGWXm",
-	"yTqpu48z+5S5oZ0h9Qkd8FKdMC6yMhgJyAwk7l67FxADWzJPA9dUdNhrH2LWCIPz4ISSGbIG5wBiQ22z",
-	"Xu+cFTqTeHxtmWxIna54fOBukep5JBQpK66rRoqHHOURpVop5jvgQLLNkM7niWafB5/2l8vlPrhZF2mC",
-	"6dUivDt9XljMAA0Z47C5wIJaZyybiqhFwtY/pWK4alDqyM/njEdYp0Y9NqfZVHERs5ZxpJ8ccL6YsTQe",
-	"Ge764f2rfT0gBDxC4qT/6D43ZZ/zFZvEXN8Gr8Aen9ErxcTphIV5sv7OHgIm5yy9LP3UbQdkRj+RTrt9",
-	"SiC5XTrgWj4C+leziAjN1BPAgn5U3IqmMYniaM+Jm8jZLTJSdVhexfwqJM1wnrJrpYpx9ilT/8I5UX8o",
-	"JSIMCHU8PXIvIOHf9y9ERpMwGHDz9/47JcqF8OM7lsJH/cn+9YZ9yvAjTvjv++9Sdo3fDHgTq3dWHUT2",
-	"xKIESpqFLEbsk6LroYiUUDjg+4rttKtsp02a39HIFJTYI4PBoIG8VUmeyFHVd3BSbO0CHQCpz8aAE8/p",
-	"PPX0+Nk0Po5ZEunWG/2fzdczOTFffvxiuxnTOGGR6sUBaTcRTqaOJtWgNO1sW6ZKylWymFqh/V3u6/3t",
-	"mPOpKS2VMioFD9TQwnUvEbKvbyx8w0zyS0jgeloKAodFOlydRFROzZhq7kddOh9vZXX3pvsjKhkZ7yl6",
-	"SRmw30QIxT/VaEcihXVczDWQZhzzKDyt7QHH/N5wbc/9qvtRkiNBJq4Ov8guYWB/Ck/JUKilSgFEm4po",
-	"MVJEouQYR1CEOR6Z/UYBAcIE9Dojr1K3QSQYogmn9Jr1zcLnpTZ67SMY4BmKIjhEXa4ihC9zkcnUtVC9",
-	"ITdAgnGklFQsMta36+P20ysuhJnFk/I64hpm7FPm7LqaqJKxk3iUSewUJxxHiGOyKXf5AlLu5pjKLWgB",
-	"CBJRlY+k3mTF+IzpSY+1U6X0ziF5r2vLPEPw1IUQ5JXisGa3OVASPgMXVCxVd8iF1eB5Sdegc9I06oq6",
-	"4GEmp/kdyScx/2SDLlRbahhm015cvH5FFPvXe0OePnv17OJZviDddttsMcEbzsGTKg5pPVl4NyzzJKiF",
-	"eKNsymZ91Zw/zEhx4g8X3weFqKW9FkF1Bmuf4I0ypZKE3wueMZ7tX6zmrE/cGxxuW8wolcQjxqVrD3n9",
-	"8sKJt2+YZQMuUVQYmwV1ca8RNK5ZKlG9BP3RFNKl87jRbxy22q1DHdgFCrwOM4E4UubLysVXJBGTCYv2",
-	"Y5TWQXwv6jAgWKHep/NguzbgbMp07QnQ0law/G4SaZOYxhgGoRd8IdSRotCGRse4Tc1YypKVgZ7DPoeS",
-	"0XQ0DckVY/iYeQPT0mLcUornDKrLxBwfU4ezNeBaLlFyM8oigSN86CRglmu9jAD6KLEiocQkMFrAA6N1",
-	"cTl/ZGy+3XCUAq/GUwh+GwsxhDz5PjMEzrsRNNAm7jVw+Y3o+ZAPlLTR2OY5luKjH4NGyuRccIkWoW67",
-	"jcllgPDBHlaievVdPsStXNuY9rPi1/7yJagLbQMgs5blVOumVqSvF/3YATzzJWg4otimV/6untRr1vj7",
-	"dq84j2tJcPMrZrXhLSMVbn4tZdf5eyCIbnwHn8pfQMl1u9fwUdiWXrtT944llwNX9GrAS4ebX7LSFL7R",
-	"2/zGG5HB/YxGzMVsRtOVPrWaWDBjkrTB3RIsoHPhq538Qar7xmiOBfA8aYZlp0t4WnLTD7gO0J7RFZhC",
-	"ckYJbHQrybNFLhRD1ImPyZApNVIWQvsxFKhZCP0/aqOyoK5FrU8HGIYRSyLSiKVoIAwLMyAUY2RIs9c+",
-	"VPoNRLGh7h4qtqWUpB21itxOU9Uq9gKwbHEi6bU2C2B8KPnJFCTAeP4RpHmCUi7wZJPqoFJEiauV1vn/",
-	"6RXjZLjSdkT1ALSgVOxcvox1ebbcEB4QOuB5bJGTQKF4/6VMcdhRpmNFYTlVR3tg+FArpSNJ1TJZKeXP",
-	"f0a+/Oc/2xRVU5GAKvN+MVxBmiceMYCwijFa+9BToGSLqb0YyUIuqJtdQafR6g94WRt5DioUJEKg12YZ",
-	"P/fVGvwFt+NntR9KdDFrN2RqzdUCql8+ftFC7kWuggJGHRI2wPVbjVLT6rqtIRJzmVEOpVeMJo8jyV/1",
-	"3bLfA1GaDNCaqAwcfev7Zt014/QA7Sp+sdHqcpvmCx4nDakq3aadO5udvkT9lyZnSxOFDWy1fWfdfkej",
-	"985eefo/s9Y1HSALgbCasdwVUzkd8FoDQbmbevtELA2bQNPE3qmp6wT62oCXeFKfbHUEtYK9GK7gaJsR",
-	"4mnP9cWAsNakdW/HWjFQZElqtdD1oTQ7VxNVwwItJ87IKKHxDE71UC9hrhgbjgYNWG19RrPRlERslFAd",
-	"WD+jGWyPOvC3FBvuhFpf60R4NcdEW5mNzbhw+/fXG3/QYqRIGx06C4kuPJp7Zja0sMEh07qBQBQoXX/z",
-	"CzpvzYUQYAMoCVLI18xB8MhSQcPrHchTpJlkB5/j6AtKXAnL2PrMFSDgaAx3QcJqkfeQ19GRh/SVmyRo",
-	"4bcRas08wNnGdoP3XN1kJQtDt93OrcQ4wEjb0voFySsvwpiKJfgm4cBAZceUZYuUQ0Q3xYo84VMlPIgV",
-	"cOdzll7HIxba5wLUfCN8hkUIGchr+uS5rwNtKDIl5/Br3z36FMae36O3UN7WnSTsJlp765hlNEuHy9n6",
-	"DXGCEeVQZMqhteHCckubto94sHO/Jn5x3yv2QRtStdgtUnC/ZYV1VAumltI3qx4BOiraWk/VkhoTbb5K",
-	"qb+Bu3Ajt0qcD2l8Def7EmxrVrMpFIrU1LeWsoBQPuBl9CWqj7rinGMfg5+AUgxGDnsZi1TpIzZHTv50",
-	"ZBpzczmoz26OnkcO9yworwFJ4ivmbohueL1v37OrqEWYTkIdqoPWRVtKb+yukDYfQltPWUbjJBzwKI7g",
-	"CI7jJMOS4DN1eoDvZsWbHC2HFT75A8vunUk6Y15rzsL9wfvLBljfmk/ubmh54BM34hM/sMzqCQ7uF7ex",
-	"xvhUNCNvMMfCrF8+fUezKZhk54vshtKTtcbD1yUTkBKMzogDtai5/kAU0c0CVGJbzJG+9HIuZDabxFmw",
-	"OxtBr4yD2ZA2jcfp2kxNZ9bbXEkIJm/v0PbrcZ8H4JbB92p0NXi95UkFNOBqwDKv2VlroQJtDi1ZUCjS",
-	"ShNyD5Q+7dvzsVq1fjPhpgAybj7Olthm3zOr8mBxhgbCZ1ycGjSGkQKIcKApy7NJwLmZxhPIPuMYinBJ",
-	"wMOnJEoxkoDfwu0N4wgSy2iMyineUo6rijAeQT56Y6pLpCCZEFcFkR7QL54rwknvdk8mqXISwTs2SVWb",
-	"//Ll2153MxHF49joBOvuvfbmKyy3PT2oFA8qxa9VVLgTI8xrdW5W61SRkp3FJBvbwfVfd+U3laqAoH0n",
-	"f6kSFvACLtaL1lcJx3AHuFP7BqkBJD7XDnhwpAy4UgBIkwuNDDzInfEB4cI8rS5o7Y1E880zOppCGJvB",
-	"wuMolGjjBKxZaSx0k4iFOjmZxi2Auw2ulkdEO+Mxdg2BwiFEKGnUXh4FFZ4SjbvVCYjM/HQGNNBJ1sIJ",
-	"Xusd+mouduxwJ0d7nkX8QR35ragj4Pmm5f27Fz3E60LfShE5JbRO09DHco2qsaUbfRtnuGZxO6ge2oGd",
-	"g9khIad1n5vcjsgvCmxnwO/Yk46rpaV9SMRYavoncIK5KAHwBC14or7AxPyddkC67WDAD9sB6bUVtR21",
-	"sW0OFuhPscxiPjGENI3nOJEKCPJMazTwhjSOH6VT5qsC+gnY0BV3B9qf0QgxrErHMe7zI7UoinNjrwOe",
-	"CHGlJMaxtvdoFY7QKCIjdWaGdHRFAEa9d2ojp4xWV69cQqLEsm5ZYdpnUeSy0PvRBoqd3IdC4O3h67up",
-	"zUVU76zGXX9QBR5UgXu7pnOeVGBH/haqXOJb6RLtJ1+LShcmi61m69Qn6VenW70FbqEEBY1et/u1JlxA",
-	"0+lTqG9H4l6O1Tn779myYHYWRfkiZuKuXOo2r/RnTdG3d7J/BelswJsYMZovyUgsEtShEkavmYO9ScVi",
-	"gq75s3cvb+a/z6WXRxJquw+pZAOeiiXRPvyijx3vKOtpJ2e5jmzDNoxsslHIsOeY7BO9Sf08fd5lrI3K",
-	"hWbVMXPxQ/i3IxDiIqoVNLENcV4OE/OQ7J3ityMwsul7JWKzuVCHySfoILiiLOvcL4hgvThgNrOwgQ9Q",
-	"gofLfpfLPnPuM/eQ1d3W93NcT/WemJhaK4LUD2P867ErIGvIJwxxzWvBEbewLgTrS77pIeQJEWwSBLO2",
-	"ceSUquttXt9CKE5Xx+DoClk6BEfvVqOsL3licvJaBrdy1/5urSQ3t4u4b9ZGFziXRf2obYkEDenFDAal",
-	"xBLW4+rjHsZKkocyWE+pIkccI3cBtj5xkqBvt2DELvilIythQLWNPBCSphquW00rZONeQ0Dt/klNRQdb",
-	"wsNgXA/14yFZpnQ+Z+len4Sba3ls8JXeq43EX3Lr/vymu1pK2l/TUqK5oPVyKOpzlZAH+8mDSPUrEam2",
-	"YLa/Oeno12HUwFQ+UOJKZ6nbxryhref5PdNff6EEW10M5dABwFtZPd7ebu5Ibm39sEC7+/R0u9KaxSzp",
-	"8IL8Cyx9ltshDPpWGlcxmhZ0vRX5POYRS0MyglBxTE3gNbKhOAdlqjBScFaIwQ/KID+zP04xK40eFpxJ",
-	"LSJZjDBA45raJ+SwhTgvjbRn5woPg/iZP+WMGaTJ5wDKlQFKkPCq48anUi9xDgK2GawQzntpf1HyCE1H",
-	"0/iaRWHgAuPUJ50KICAhdHQ5XClR0gQdur56JXJKkWZOdqFQEQn8UMkC0EKBWMYJ41myImOWJOhe0iGO",
-	"NuRRJ821jMeOAxK4YZcafV0YPBGLTMYIEiDZNGVMG6HBFxZnuStswMEXdmqlcpsDUJEDvqpOLeOLmYRy",
-	"2854ICDOFR5rkY1w3NaFwuUgCcBGDDhwzHBky+ldYuIkQEXYyoZxthYB8S7HyO6mKuoXzzRpYP7HbfIa",
-	"lCsD7vrmW7XB3+382rlIs53fAere/q1fZWoHPZddMSflEC7FH13mGmd76EkuYf3VRfSQGuIbp4b4usHF",
-	"OgKkLvZXSbua1yqFQLFJ0lxzp1gObm6MvbIIuQPPfIBM/TYhU/cXu1EnvB58zqvwf8HK9PdlOjXQfyXL",
-	"pJTLMUtJ02Z55Mnq1qbUwJeWrGBffeK1r+ZLsLuJ1YtE8+RxLSav2slM+tpGHZslhNtJsZW8dPSekquF",
-	"P2IYhOMP3AlSwIzAnlAFk88vVwEWczJcmUiHAY91AtMmqhQttc6Xw1Uzjvp7SqpVIzOIVJ2yTO2TEljj",
-	"rG9ofcDVDgTu+YujwOT6zCts69xdRo+jV1py1fSD4SlaXvWZcvMUBpbkzBp+7nO2vLRr5GY0cPipm5zk",
-	"rBy9ItX5h0wvBqoQu4lkXO/sHY1MizUojOTdq26Vip85UeK0CIcoZVnJ/bVKjdIVDdfkiSGlNDG6FZu3",
-	"VRrCWcwx42/f3Vvz2Fb+aifppD7LetZAa4rGllOaKTp2sdQmUkfTXCzrg+dJIXZ+njKJycahNYiEv1Ug",
-	"/IXeTz3qC1ET7nnH2Lb34JneJOAW/Nftr2U3tSSO1p916Usqp2GnJCa7NLwjA9DR0HlWFkVjNqM7BvsN",
-	"MaOxh5GJJf8tgQaMaXV36/W3MDDrcEMjNuTJpH8T7m3DL5zoSLjK16O08gTwjnlyKsTVGnvknUolZ0lC",
-	"5EpmbEag261Db4iJvBnwXUJvvNaccxjAC5j21zArqJ62tSm4i/PHO/s3z53orptD/Pj1JX7tPwJfQRwf",
-	"8KYpGeAk0841or0WCRcp1iEzmkTfLwH6YQaL1IMu0NEMUwwgppkvRyF2W0zvjJkHp1k2b8q9Af/w/tXe",
-	"VrmeLa/CY4yZtwfcTb1tM/1DbjB1ry90qr5qUBvGs2W5dKar46rTg3Zbm8pQm/oHHOaKz2HewZroiJwD",
-	"3F9wRN7HPcVGVDr4qqERyNTqYyKcA/k7d+z/NsQeNWA4Hjlu2WEE3GYcVcd9A87wtx2cjLh2hzx3uy6s",
-	"xLQxQdzdSk4D/tJCoZHByqXJU4HmGVBuUNPRIOpWKTP9gK8BnpNmpknEgZyTKuJ8wEN19sNcxxUa1APq",
-	"ccihoma5Noi74Nr0grdOVJ8WrsCl16Yyz22GhZ1tldbJCcTTAXrqDb5SdBlnzskYxzwK1LLyEspDcBY4",
-	"pVpYBMn+oV4+gkycRLQ9TERbSJrebXhtidvZEG3q9I/3j3JXq/42fQNVTNcj3TXFIBEBMVRJYEmxPoxS",
-	"qfG9B9l2K9nWJnW7Mb8KvoZaN+DnjENtPInCm8mZpvOPh3CWMoNI0CTz4f0r5yxJzRF0C3Nk4gHRKcqt",
-	"6XQkIGVzhk40qV39LIkVE3wkB1wsMqhk1YQbKmV0NKXDBEoige0Y+SQWCdzL88FiuiW057nqaMrkaKGZ",
-	"R96NNiUV6seh9Hkza2XO67TB0mskZK7yemOmeN/+ku4teFzBT3JvTC5fRLWkWl6oVckLBElkiZAfLHRf",
-	"yUL3W7HMMfDO3krAvGKrXL78GmY5zQAUTV+xVY7RRkgylU6x9ALLi6ObMrwf2SrndABhK3yLOW0Qdxux",
-	"eSJWamAyIMtpPJpCqS0lZcH4+pg2ecABgwtWFBRBajJp/shWO/BOTs7PX6jO759xdn79jPP8xY9s9VOc",
-	"TRU91HEbRULG2Qw79MAjf0080psR1JJ5fvjVaXJ4lzp/a3iW9YmtwzaXUkFKxkw6Xft6kY3BE5gVXSz5",
-	"gM9ZKgWnieuz5pFbWctX1qtFipW4EFOcj3i7clzEVuMa8F3Kcb3JV2abklxbD8tblsuU4v/D1eWyq7yt",
-	"qyVf5wcQ5kN9ri18TNw9x4YrOl9iWsMbRHigDmthxMWohnzaKJcCvtgNVy0FNQQkilM2ypIVAgowG4XB",
-	"INjghUKBw7wPJ5qhRd5hGAZc5Sb+wh2lG1ZRji5XHBiSY8QyYxHaDsGghi6gUvZ4N5jFogxpkqhR5MkT",
-	"RzRN42JEhxKm5iyFoj2Cy9AN6cDC2RDV0bRyVzlkA+qOWoRtH61WGt4TwG2B0DXzCGmGUEd8D+GkyQqK",
-	"13Ln5zFNpPrddHJKhitbXMqWnsV1wbKnDqi3ZgCMlEt/4Zv6Vuvjc3l+YntvBBpb4pCgqUkGVKtGz7VZ",
-	"pXjdBRgXEfMJGVHJsL88ZMQfuYJ55PzBKy3MakxuH6pCyC2DVVQTeeq2G4Wr6NrPC0buJGBFke3Nin0+",
-	"hKX8QcJSlNaF4ZPbSjiWRRrGEBCmmKn1AOUP5Cz0QRj6NUSkfC0/+deUnzIfSTqilP2qvuCpJzq2KRdD",
-	"GyLgoIuTeBZnZMgSsdxrEawLJgm1NWPAMgFx8vm4AoPFdg9GWd/E2NMBD+1XTl4+yhElXwo0ccqz2ks6",
-	"5gPezLGhJXGOQnIUkZqsAONTrKJjh+GVo9CYpksXumgisj2YCAydfjTRvqmF6JbRxN6CHM8EsirW/gfR",
-	"ISBanc0EiaicYlEz1RbIl38BeYrMGOXSU02CdNsoVeinUbzSj7cDFL8gGtjzbowBoDgNYzyELCjLmGOV",
-	"+580apvFauOCuqqghmocOaypy0Y4QyhbjbRXKSJxhnNWbHnMaLZIGRkndCJJM4ylXDBpQlND8u9//e+e",
-	"7bdSp1T1Zpe/qQQV/aKtMi+n8XzOIqSFt9zgrAqYqXLiHCy/3z7cLV0LyGY6ZYv26pNC0pYsr6lfNEv9",
-	"+1//+yXcy0uEVA6caql4lIGc6WgK1PzzoPF/xSKtPtJp2xP2J/IuYVRq2XaUkZV6o7g/mSAx1C6WSjgc",
-	"ND6GQFEihS7emdNvuoEzrGToYqWQ1hY9wbrCMVO3rOoJpFCzAHYCbdQG8bP1TioxYqVGa9mHFrtVIzE3",
-	"+l1L76Op7KtadrLzoNPSlHwh5IZFXwLvu7lOYURcNXBHyNVg+CLfVE1ltdUsHWYJ0ALqLTdDtE8X299c",
-	"GdkiDjlbOvBpSEMgSZguOGepvMzEFeMhJnY25a3V+ArJq/bqywObcOL7LBCs+7i/EsHFDr4qxNCGY9ej",
-	"DPXm/WYRhoU1dqStTfJ8mS9VOaSPgw94niAFA1/uj40C2F+KW+Ud0vWfBtzmMbIdLqQ6qeDfteV6v2G1",
-	"2bk96h5h1rUKHtAk+RpO3S0g58+KZQx5Qc5ATVGnYavwUnP1u5Y30oTa78kKbVzogUUZ5Byc6jvmWSkk",
-	"UynUcq/JpkLWJ1Nxk63UZ1Mp4Acg/r5g5EFQPnqxa81XOMNag81ZkjzYbB5sNr78EElSa6opn78Hi80f",
-	"1GLzBwrqos558F6ttWAEe92ORXplkVQ34rUbKwid8VUxT5tkrJR4wSmbrMsaM64L2qBVIxhwf41k50nj",
-	"gttrqbW+woo4On2D4w6rWqzQixTzCabdtF4hTLuQz+UUvYpqyR5J19ARS0IzMhPahifFIh2xRxLh9VCg",
-	"EuIybYehU+YUMPBG31JNq9b0/azrNLuSPHhZYohVw7Ri8IjgrK9rYlrcfa/9xFFyIQLfwnKVGBNHLE8Z",
-	"W1vlFIxd6xXeYFu12Mm/qw+QeRLesvSgB00zG/ftGRhI4pdanF9Tv9VnQsF+BrysFRT0XtwLq/Sqjyy6",
-	"HKdiZtyjuipUUR32STWKHF1l99vpg2oWrV+bTVyPu6B73GFhFGf1vxd8nMT1SwR7Xg0Aq00atV0J4TKe",
-	"TA1oJ50ILPE3x0tsttkHA17j+KqCBx6UFVdZeau25kFdeVBXNpmknIw9D27mB6Xl1+JmRifvemdz4S5C",
-	"Xn3wGYCzX25+KTnQXQutCqHRMCB0JvhESds6lXIt3I/Mk4VBSFsIHtxGoDbkzmzg8U6m6zJaz4HekYKG",
-	"MeBKQt9rkbM8Z1YIcDsZ2IxW1VtSdTejmZIq8ZyD9E9evfzxGXn0HygmwGxRUPiPR2EffMH7knEZZ/E1",
-	"I00qieAD/k7IbJKy87+9CnJvYcpGYjZjXM3GBCPrRHHhf2jB9DIEH7peVQK4LUmWcRKNaBrJFjH3jpME",
-	"O2V2lYxHO7+TYwl+ezGGWv2B9Wy7V3RAwoTK7JKOsvg6zlZQXNngydRaxRk6WiM1dC4MANFGVMPnas1P",
-	"mAqBjvMred9g6WJJQipHoQslbKqNC8gCU/RBDgyAHiSxzLSH3c1uXAen0114QHBDoR26azM259IG+RYQ",
-	"OLx+6yWU0pXFPmUF3RyodraQmTmlpHn+t1ckVIQcBiWSPS3QnloWS2x7RRR+FFM5Fyn1h3sbUP72Ed+V",
-	"LJkg4CB4JZYE5PRThwQDh5CQNxTpEYbrCxAwlFEIEVCbr3gmRCLBg0EjPxKNoFE+EY2PweYpKGFLY5Vj",
-	"wU8tXQOh141P0WphbPotJafIkdoDPVb8pHqsGcwfIUM1cOiYTywDfJC6HqSuO5e6kAXnl+wQYWrbCFsZ",
-	"TdPbqP6O7DSlkuj2AAllhZkBh6PVr7kpa6ScUp5PLGSRqzTzRN0VucCkk6E8WBCq2fZwTx5sCA/VE/yW",
-	"A31oH+6ohzvqa1oGymS3xXWlLqBi3epvkDqS8lUGMp1qyUW2Ey+wHQHcXA1aY35pBjep11CeF855RMK+",
-	"KWm2sepmKZYPy2aakmsD3oTsEZjYoV9M375VZslxqU4nL+VJduqC+bJm7urO0HYBC6KPxGgxw2zfNIfU",
-	"B1C+z01YC6uj9H8KcQYk94L2XeuA664sVM5cr0bnnsoR5Y/AeTNMKL8aNALy73/970f4/5cvYUB4nuac",
-	"kNC8mcP5QzIU0crA0W3GMg3tdwaNkLFsijB6SMOkTSKF2akT3So2VQyNQGi9i/nXWnQVsL8E35E6MyR8",
-	"9/bclZDg/bywuWSbYZB40IogaDV0NX//Km/rdkVwu2pZHVkxhqX2DTjUUtLlMKV8NNUTx/JAl8a1aqH/",
-	"NGXoUSY0UQSDdeQB8i9GihJtTC1UYNsRyFzFRM/oKo8gQTxzUL/863HOz0X6ATNGbJlaxdZkXE4FWcZJ",
-	"Ak4E52h/q1RVNy2dfO8wb73E9472LvbzAPp+yEOzYx4anVVru2Q09wLF1sEgpRw2u0DHNuV3vSjXamAp",
-	"xorYy898HeiiviaUD3BYEK+zN+Ceer82XUEKRewtHmevKEU6eDNEbpmp75i7EZJM6qAmKld8NE0FFwvZ",
-	"L1jKY0lmNFWC6JxxqPgSmfeg6DeONUJzCrqsUE6NORikNUpjSEdXauo8ahGTdgxjFQYcghWGQiSMcpQf",
-	"UybBwjAmihajRaIatLlrVd8mHUN9GtlaZNI2OrC9KWr4vx6t72jgwPrF4cbSzIRFrd9Y9eoyrlHJvzZA",
-	"DcT57E6hoRXclD816lqcUVBvWFyH2cxL294NZlNnqijohS1ylvtvq0Xp1IiMtMM+UUjoovGSYKTkE4BF",
-	"1ufdM2WfitkKjcRoIxrFjMlNwCgcvq6YVZIqy5jHSoQc4F+L4cwDXizvFvi5Y+Arhr5Xk9XvVsd8J9nE",
-	"Rcn4D42d1gYIzK8dqFhNE7fptN0aYr3wnVZLP2uopoC4Ll3DA77pHvaSWp4tCb7e4h4m5WsYjufme9gk",
-	"FdecRhgmYJvY4YSbwC4LwY7V/GEtaXKaF9nG6lNQIhuj1DeaeQpL3Gv39gJSWhlt+9FWmjBlahPyX4FX",
-	"5IYVHAFIDyEO4dJjEYB3vKH9+H4T8NParmBi/AGZvkg5gmGEN3AYa87t9TXQgTMWadJI48k0k6TpWtTS",
-	"QKdq0NRTCoHcQ3DEgGtShfmAmS7Gsom7yWR3lBthy8wIStGu1NhfV4pwR5MaaUK4KTU2JoOLR/A816Kh",
-	"E7AAsns55dXamO69ys223g5Sd1t5r5cP8+je47kLfdyHhu/r4MuX+78ua8EJIorHcW6B/53r83UStMl4",
-	"UKBCOAHIEo3N1ZQHdE6FMSq7TOt+JfA7UdVfq41f7RQhAOWHtX/8/iK5voJGr+dw3yq9WysGu1RXEWRm",
-	"KUIiLZFxgdq6uk5kFieJibWSJOy2O06olTXO+tUIsciqSkKzWNhPolF+nNAJQfipr04XDvXbBxaV1+xB",
-	"b7+NGqG3dffjDyVE1qdV/cphmEV+geMLBhwCJVM2YjxDEdPJHF2Ha8U6eSgWa9ARSuqCq21iunXSDLFm",
-	"82W2mrOQhG/US3unSkUBSgvxLauU47d4onVVZ9LUz16asgahrnwMo4DaPZkQe6ckjGhGQ6jwrEuJL+TU",
-	"FsIQY/ysRwZZYqVtARBWyxgSh67LW/kMd3VnzfFXCYGByWwLgKlQDuFsyaShmQcUzENO6m34KUbKV6jp",
-	"fgw0Va48FunVr8NLokayQa4acJ+NZku5ykJjwP+uxDOo5R2xlAwQ8oPxtSlLEGjQyCEiCdNSOhbmI3FW",
-	"FdNyacvN3mbKrCUxryvMB2kkU7rUNdg2VOTLw9CpydoNUdO1/pPnIr16r+d0n9bV5xCBrilO8bLt6s/B",
-	"muvVqS9CVzfrB1HuFqznPRy8AvPBNAL741TM7EH4mqzo4LObyOAu8n4E6wEs1tqEpIW9E9X7bdErBaDK",
-	"oReoUpzrzniVe0cvtgb8PRxJqfNd6MWC4CTIcwunV0mS5pfilG4BPcQsJXkyjGadFf0cH/Qa03VbmxtZ",
-	"8zZXTAhswIWm4jyRiF4G1fiTcuOmYfMsrg+0jgW+/Uo6Z8t1VwYp3BjBgGuoSR7GUIP1Wn8ZdO7vMtiU",
-	"9aN4BTwUnLovoE/xWPkBPutO1KkF/65toubdYjXeMrPYGm50h9lXNuyxg54pnvbqWOtPejnBymvqJlgB",
-	"uLFlpDoB+S0wT1jeutbO8hr8W7J8/4H/cqjEAWvqLHoGKRqt++B2QuOmlfRpBcqLfFeLzMWuHhl0wIBX",
-	"QRV76tbVB8sYgtRyVqQmLrIS8nW3e+1WxTpewAr/PmwezpR2t3wAqT2YOn6zpo6vrP54T3JefMqCRLbS",
-	"gk4x+YEpEQsRM3i/AFvo3yp18be4mi3rFJX6ExpOotZvt/v2GxfTrRi3pppz3g/4yKsPbb7wPLXL+nGE",
-	"9yjcBeEiTW5cj2ORJt5yHGBs1kUkQLsyJdcQFpNRjHWOU1suok/C+UJOL9FCGOL9GWLwyaWUyeU1S+Ox",
-	"ps+QgAqZh0tLAvAS1DoITgn6tQcQsCNkmmXzptzT5d0thKTbVdOF/Iww2ZeY/IMs0iSflr+0RID5JU0y",
-	"R7JM6XzOUnXX85WO5TZFLjIBOe1soYvN6Cko244E+n4xhGSNU7PZmE7SR6mAWjlpHZtM6ps6+NxXOthf",
-	"sKmf1Ya2Wi31z8cvFYRm1RUaRe41ez8AFKeH+4CfVJv/FnElKKbUq5JORfffMxDl4SL9yhepagL4QDX7",
-	"po5USRmVgmtulk0pB//Hh/ev+puZy87c65vc7DcFDwWNXrd7Z/sPF8wztTJ150RdXG71GlyUDTdXWXI5",
-	"iyJCcXcAfroO7KD0chBM5D4dZyzdp4guX6ugH3xW/1xuCFK6A+FlwJ8+e/Xs4pm1XnfbbVMlCmyJf/4z",
-	"aHt//jMgBQoROiyCJXgkB7xghgQ8UMo0QneppAgo3m/MBS1UDCMms1SsmnG0Fw64eb6vCyZJCAzSz7BI",
-	"m/6chC6OQZNcTNmAg/duhMU9Y+OKsz44dNeZTdOSzSIPcBuyRPCJHACeWNd5yxc0x8p6pQ2gOB0HxCfu",
-	"sdXb6D00aPueKIEGBiTVucO+NNsoehjyvHKPEKkyYemAh7qLcLdoe6jqkm0MrLIiyX1bGrDXaBdLQ5EI",
-	"rX8w5rZKmSIhwVnr4QJ/uMDXXeCGDyhK0kiFAgd4JP3N3ejcn1YO9ham7W+vrZdD8mC2O8Xl3cF1dbaJ",
-	"f5ObsO8iYzQmbs+VBXkG1DjyRCraiUvkVCwRR8cc1R3SlqUxh1KQg4a68geNcO+0VO/AjY2V60Pg7oIh",
-	"31KVctSoB5b6wFK3YakVfuqw2t8iMyyES67lhPcFT9GSbJGX3ikqpeNFpeiLbXc4yuIrWV8h5oBkQpxW",
-	"uXHKiImVhE4ET1borayPl0yEuGJRruMv5ojhJc3trpOxSAec3uDeMgATDY4xU23e0rhs1CUwpI5pnEg3",
-	"J1DYJ9tac02Nap3oWWnWAWCI7ssq67sYn0Vx9se0nn7VK9+G8z2YUB/Ehd+euPBgoP2DGWjLUaj1Itqu",
-	"5tkrtnqAT20MUT1LktKwIjZPxIqo5SMxSFpaNO2TYvgoIq90BAbYgZuYv3LCwoMchRUQLtyk2xoBUwvO",
-	"egr9/6h272uYM8/PX/zIVrtjppxlelCxH+7M3xZ+xyFeh9fit5fw7a8QyKPGBZrk+SKF1HUxn5DlNM4w",
-	"gA0KBl0xLCAkszSez3VCXA6uBmToGK+gOF9HMdkrtsrR+uDWydinHPwrdJRDno/MGAKphDBbQkgTMP97",
-	"gY3d17H8pyTM4izBsF5d/qc14F3Vbb7+vt5B+cwqZ3Y0JU3BMacx8WQsg0gOjK0mYqxlMIyodjrc60P7",
-	"0IjqH3g3B8VZFCarcyHp+epZupOCJvKJHbbIWxNtrKvJOtPMy81imLVuBaBPsGlK5d8pxbNbCyI0z17S",
-	"LEvj4SJj8k9hv5ikTevQasWu2OqRHHAny07MZcZoBOmDYDeAYZgxSMJ19mSboqfwtuPQu12KntoKubBe",
-	"/sTT+J4ShLXAdcVWA96sNKG+rtZ8CgaNccwnLJ2nMc9sD1rynjCu7memq0PtBRgDCltqbCQ5ol4nND8/",
-	"fwEPwJMODeS0OuA5K1VkXRlrZUjrKv7u1YC1rCRxT8YGt4v7sDZ42v+qYC0jGtXjtPLNDUxiHMhuYE4c",
-	"F8syD32wSTzIV78D+epOUjAhOsnlkH6MUlEw86u6B5+v2OrecEhW9jorsP6Fm3c6Kx/1Hf251pCfY4n0",
-	"XU3iTLJkHOhOEvgCxJay0NJX4pF6A1P7o3RQMFFJEsWSzueMphIChAlNEr0gs1Y9ysoFUyGApZ+LEuXo",
-	"Tp1EuRma2h2EL5IkIHl+xNC54bTwqMg4RJ4bDjhCpuphP8XL7Z4Mzhrrk/e1AeCTk/JvMgb0gXl/Q4My",
-	"CBEoWXp4yW/XA12G4xTU7zXa990ic74GA/cDcpx55bAcH27mq3C09TJtvjEPbOuBbf2h2VYBOLMtz7o/",
-	"DI0jJN8tkmZzdaKOH1+D4vaO8Jqq7I4GO7lD8dV6l1Aht2LuGAKnkk23OHbtgk4Od1/CRYTE8LySveCs",
-	"mNMr0NUQeDmhRHCjrOlKBXhrUqM7xAf1qfXkZN/8UeNTG3C1QiYO0/+sVinsU0ksMxa1yDM6mkLdfUgN",
-	"A0Xi4H1FHlCMicp4pDO8KCUkRC+kzeddrJyVl8W/Ymzutid18TR7WHXhc3wGzMAm7T1UQrfPrantv7dF",
-	"hst1+RBea1LcUDrsR8bmW8xCLR/7lBUrsv9TTHlNTXHzcW359d9ybgZc3t09jXqpH/Iz/IFSUT4Y4+7O",
-	"2TmzbO1Xla7gNwow0ZH2SiK7Zom6S4JdMSdbFje5WZ63vMYPZOK3pVByUxz4HAvXNva0JVYX6TKnRg9w",
-	"F/HAfaxg62YXtXkwkepd35kR3BwRYRrPtZvVxmguOHqXtWUTnLIBRG5CtdmSNCLpSpImg/IuqhlTvyPP",
-	"FgFewD0okVp23hYGgRA8RTXVNjrtgHTbUIz2sB2QXlud2KO2drcqIangKXWLDXe7oYlhxdpzBCNsbEyg",
-	"3g6ZZ6Qw2Sj0ezp+EHNTEFLNTtEnIbo81VB1MZLIyGmQQrbx0RS1zWkE5ge5cQnXPArqtOjyLHh282md",
-	"khg86tZdrohUTwzghmII9BotZnOlb+Amw0hbNlY0b6A+MlSJoLskqtAyx735Pwvd3JMP1NfHt0haYeS3",
-	"eneoOcM+V6g9uQ8O0Adj1F3LXI6fyeVZ/jaqPOQPDHPGCoKv1KUGYOfaYoJ4s+rrr1Klq69vsJrrK9jq",
-	"EvJ6hzWg686zV+jr/eCzJp278BsXa5WD30F3Y5BDuXRDIF88VKYFSwxkkapU4ClzkgHfXtYM8MquyFzA",
-	"hQYch1FKAI8VAKFkB9zEjySRU/r/s/ftv43b2L//Cje4QGxAk6TbKe5tgsVF2k4f23Y6t8lgF6gHEW0x",
-	"tjYy6UvSyXin879/cc4hJerlR2I5j/qndmKJL5Hn+eHnzDAzIGRiKL4L59UIqmCGZBZ3XEti77WKaUEF",
-	"Q1LbPwW7wn/D02XJ5KrhF+SU0QAMSYNJjMYltRR7jo0z6NIJ2qDb6kGmfc+0uFVIbxoNDtIEfsED7PYE",
-	"ndxmG4NYx+tmRreZaOroN03D/51GvyorXVrVkJz+IWtS2VcFob3bV8+M+tjVR+TNNT5Z+ezutfZ2IiVl",
-	"GmWvw59FeigvOuCkOSFp7l0Fes0MBzig+QOFKC+lB2pVaJUuijOgSd7fSl4b/rGUaAK1D7FNxGLK08yF",
-	"HhwO+orb+Mx5kiS7YSJJaCJ4TNISlonuJe9a3s+WhN5fKlBas0mq/mOa+J+cjHiGjAtTvz93yrkQmJk9",
-	"7qfY3wHpgpPhOyVdWGZ1nw0kXzfQy+oXCdesm/2IUd1ywHODMG74YlMIl2LvQRC0tzQmBwvr7kzgfqnS",
-	"1DZ7IeXEtueRoOvOef0QGOEROx/I1tBrOe7aGl51Zapq3um6IdLlBZk7DTU29NR5ceZNA46PonILJALs",
-	"lTBIsY8z7uOMuzJZlgQalwvGZ+cE7aOWK6KW32KWo2YBHprSWLYSwtRipkxqlV4cDzWXo4loh9F9ixvf",
-	"uLRpou4kfJ8r0A8x2VFoUvWP2JtboReMGnSm10AWXUXMKG1JPOAO6g0XVpCh048Y3mfMZfIEBNRITaep",
-	"pTS8r0Hmyh1rZcUIcWdvA0qFhJgWirvGWTaQfoYFr26dUwEM3LzCIgKzinFjJllMZ3ZRGAh/NKv1X1Jj",
-	"v/ELuguAFHW2LjKqmNOhYcWyuO/xEmpJTjmBif02xb0EWxW8mTEoagcH0ektt/m7/b2We5kIpuAUD4tz",
-	"6QVo8etV/mt3wKalghTjW1jcxAnWHCRElcnnM/JIYcgajLNukEPgHr7uR03DG8jS+KhQZUzrdkVV2HES",
-	"Wlx3BAsaSM0lozqOJPguhL5NRyJyMtvVUDGeYRzGECCOrfhoT2ERcaONU9jg13MjDOvF8C9cn1daXKMb",
-	"xPF2YX42uGWjjJuJMAPpATQ5TIFW4dCwGbcT1ot5zIbCpIlgMT8exv3TKi/B4IAmQEMJaQXcMao03d6A",
-	"x0FRbXxvGeJXqGBxvDbtUZMRs3wM87v48bxB/nkOKi2uhRZyJLAh1/5A5gq4mDv8HnmuCpCORk0FLN7d",
-	"ROWCGSvuW1VvAL4C0kcIfYtGz0yLV1qMRHor6MsE9w3GMA8kyGSaU76QtawPjgc0/R0SY/zH9blgP6RE",
-	"meWOSF4c28wER9JRLGR9VjYoEDaGB8ojV5y5gxQiMLlTB+tnuKXgLzE5UhHDDUfVZLk7TSKBRmJH4VnG",
-	"wB8adi3AiJEYzTTwBF7aFbh6YUEpJ1PC4kisF7+Dtf5RqZu4X7JvyAqCg+AKK/lJoEwhySBFew1VZ3R0",
-	"E68Iu+giUNHQ/k4hUd5ia8dC0ccIgxDb6TiPVRTTrqSTcs6XXLs1qe4mGR6ogbr4xkQSSiS8AZOzrcDT",
-	"red2XcHINpKLWlw3SsUN5V/hf9A4A9OpIugeKJeekUleM72VpkXw5rc3XSLmTPH8YpVy5SxGk/RWJHuj",
-	"fM/xsciVDePupK+y27cQAzn+RP+3FNH1UDMea8pP1a0gMLNTvSV0999LZit+AW5Innpj/tAwAvaUDOGl",
-	"Jj711JJFequYmY8m/qEifVSKGfz45vy7oh3CYoUWBJaF/Kra9rd+4yLwIWzD5YtCeerWo9fU0LvqUyMu",
-	"8fhS04lv726iENTPzY05I7gRGGOYInJUZsoPJ/gGPc4yRTzkWlxHeN9TSdFvLnb5PcUEi5aKOSF3HlqT",
-	"A1mYk+iMXLsMNXoePDNV+/L1yVeFfUlVV5QMrcvQiGSxA2qVDcjQPGyxIFmTAek9vCYLMmIxnqoYSV/+",
-	"K7Rq5iENN+UOUG3LrSkPYyu5KFs3rJZIdfQqcz7m2o6ry+Blm+ql2AJ7tb5VGoW2rVSX6I9lCpx8tavt",
-	"Vzjjzaqr59RVv3XVluoq3JaVBES9iXW0VCvVzXq2ThsgcHWupoHgpsEQIr4bWdljK+9YOddm5S2rH4Tt",
-	"XkMsVw0lJ/tlpjz2cnYncrZt4z8VPGEtBdJ1AmQ1iQQtl0uXbOaZHTvBC3tll6NsARqudgYrt9R7hK0x",
-	"kbt7HlXIZkz/LLwhvlma59JD5fxeDXZgUY1gCXi7RYCH93xOvepL5Zg1OG5lJ5Ybdiey7Mhx01Qmz+r3",
-	"633cLGzap/AjJtVQJQs4FSPxCuPnhoq80u0j9zOZ/aal9qtTz09DAUVI9FugGZ6hjR9gXyuMSgHPQSn6",
-	"JxcohXNqhhKh0j7q91dXW+6Arm8Mb6hB5nKvQx5bh+TfgLSI0x0hQLtQLEWPFZVSR1X7Vp+OcGeZkmPi",
-	"UH5pIn4vqP/igjo/blsS1fTqlmCoCG5ZjUFNJdPiVmjj4Kh9yphEAWqI67GwA0mJYoqlW8O0yAQ3YiX+",
-	"FAZSQE8HcmPsKVsfenoJC7gL2OnvYqYu+fheuFNaD7f+EYOnBVYk2uNP97L0BeNPLR3OBvmIf9rjTjfC",
-	"nVo+3j3o9JKPu0acNgA9L/nY66oWKJTl45b3do8ObYRSvj75CjPfVC+2kvN+fXJClc1yBrqeL0IH75pq",
-	"zTqGRev6bMpvcOEZCgsstSVh0PRlLB+P6bpVIVfO8hsgKYkdhAZQQge1bET2ArSC1d3GE3sn8NqsV/vF",
-	"IFPDYjnPMphx7KyBq+DkxY7GwCrtoB6Wjw9zwwE2G+wDLWYZH6VyPJBcLlgmri1TtzkvhGSC6ywFy9sb",
-	"NO6r9dsBmqCau0RnXvJxd9DMovGd4jJzk6YdmGn5+HmhMr2QfCgkcz0JxNYXQNuAYe6xkXuDcY+NtCjq",
-	"W43KB4AioYHjT16E7BISCZqu4mZHbQBJ5HoggORAEkKSBcAFaqodteBBMpaPaUPcockHtlkVKBiKO9h9",
-	"OVqQlcCCEUZGV6MFXY/tGDqvxLsF0C1ReR49R2bLk4HONaqa1uXdg+b28r4h2Nq4iWrC4MkUQFsh5buC",
-	"g0HrVSjYKokKfwLDbx0QWMciboVJX5jze/zXXmTcT2Q07vYniPxaLUA6ToRf8vFbPhXrYL4qhuexMwF3",
-	"kK0vD7KreOrRxlHROo2bGUgfCQ1DThuFQIMX22ncQNw3XhiCXV8mBw2CpqGxPJA+4gXtfF1t53f3Yz1Q",
-	"sCTA5V7qKMjlWu8ixFVuescBLlqzJQEun9N82fxnezv7kZVms+h4tNspX+9q/4EsnXCDmrkk9OpTbJeK",
-	"26ygX05FIOj2QfGkewPc9gqT7ivh52i5oeu3REMb7Qyjfx1FebIrRTnHhU32ynKvLB9VWaKk8fnsXKW0",
-	"q5Kno3EfrrxIuNEaVFPq20yHmAnXD3c8Wz3J8+aaIRF8l7x2ZUm9eT4IhEAcmoHEx6hWevAOPIY1LPv+",
-	"pxJAPC+QXEGW94/YD6nPwgTVn7EpFuN/qBAkEZJW2KgYt44v1T1Kj60EAg3kq/IsN6M5x7o9NYz8WhAl",
-	"924wMbBGSoMfSMa2iys68/MNPiTDnYYJpdOAATaVjLvVR1QLFmrER6/g5F/RSOGtmAgebIGWZ42sFUGB",
-	"ZOwTUTVgl1EvqWFJavgwo2vK+VCzVN6U6jYiJ8bXQRLuOtXGsut5lhHKx3PhYnVLLHxaFSo/YI/ewsVZ",
-	"Jb691Bckx2pUVOGx5X3aiku5dj8T70ZQyVMhl6ydcBkwwcNReX3SZExdwODe5RVaurClwi66MKga2n+M",
-	"UpD40ai6dnscAnYbGwp7J4SsFXCAf+PeeAQsTiApwKwpCYocptNbD5zjm2p2JTictbnwCuBOKzlmdjET",
-	"1eY/eZlznYrM1dgaHJz+4f88NWP/xw+f0d/gDG9JBpdtyHNBKusUaS7TKQr3oesNDzROxfVLLeQWxZTb",
-	"0YQlYpThGSYso5+J0rmg8aIlZ8GpVFxusH42EldwdF9OQqdUVGQNUzu0hlcYV9TbW2VRi+44DIKnu2D2",
-	"q8/M7+dmheJ3MyiGB+mVbRmjKFkDpe3qhmA/W2FrN5brZfCbc7koF/+q7qpeUSDJocoC4Ctdv40IfgqO",
-	"mfhowYLPfJv5k6mkH/pH7LwRiVNYgmioxjDwq5GaSxsHV+HwDwganAgGjwS3Y2I9l1Joc2XVjZCOgDf+",
-	"0hUw+FUl6XUqEtejVCSH8goxdLAGcsIJNQKNw8dvvgj+XsLvoVbvtihJa0BB+nH6AmmwMb+kg9wqPapz",
-	"DL73mV+ZR6gqtqHgqdwng8msroXXkTP2qKfoi/VOkZdqpTMEJlNn5yiXo0vP0sWyk/TFrk7Sfc9RdY4v",
-	"4CxdrHGS6ppmLh3QuLuYx2XJ7KOIRTWswVZFNdCqbIlqsNjNoQhrnPkDW6qQbIQgw9cftw2uNrHijstE",
-	"3aFhMZBazS0ydTYVlnODitlwAZ6C5Tei4VY8PZVTq+CwwlvxOQ6cSuLjHyfu8kjCjE2zLETJBlKlKAQa",
-	"2tQjNRWmVWw0a003hsc/7vluLZ/4Z27+516VupOdG/4V/evW8x6CYwYGsukwVLp77XxR3NyKr9NMxGzG",
-	"tWXqGrzzeDrPbAp/OMaQTMItj5lnJ8IsRYowmNSYuYiw3pceCx8CwJAWx1svee30hnMLEu9Xrm8S2Avg",
-	"N9Hpjec6i7EskRYZt/DFarSud2LI3v/+S8ElC8IKtp6fjA/9RLjr/s/R/2a+hi6GaXHr5emFgYSX6M4c",
-	"uTfwb5aBO+TiaFh3FSw4iSJ8yj+m0/mUcWv5aAKzHEiT/lew3hcn7NdvQAx6MkasjFAusUC9YETCXbJj",
-	"57i6Axn2+Qsfap4ozPK6hR3xWYBP/eLLmCKTzSlS2LRuB36fZsvTpA0ffJPyiJWufIRpByE36vs3/Xae",
-	"Ze1JTXhGJPhZDyubjoxH/Ay5jaiFK9xOG4F4MeEvVinaFk/fYNpSKgrTou5AeOKyjWSnQVnZwnvxXiZq",
-	"NIfzQ1FtsnHgNIP/sFIoDuRKqchWCcWBDKTipStkWC2ue2iYFXx6ijKrVJzV0C3uSk4pN+bo7q8RoHti",
-	"diPEzLgO6CIv0URgGfBS4hGOCE+luzIkPtpoINOxVBgjHCE1xztPy8F68YyPRRyxeCb0Ff5/v41Fwx8b",
-	"/Cw1b7P8dX4WYrbpaFO6F856MMhXqTRCmhSEeL9UJvngP2oCA8Rayf9/LvSiKJZMq3XQUBvZWJg/7NHV",
-	"qhdtlDWeE5oe/bALahFY9m+4SUfrkosU+4/qyh9EB45YBbrCVENLl+6xY0pHRAf/fvVWfLSvcLIrXvk3",
-	"POkW8ODf670SPC70mq/4pce3tLhd8zUtbov3LpXl2cp36KniBezJrPcaPYrf5/l4yDWujrk78B3EnEDo",
-	"G2FMSkei2cR9h+L4FHSqp4dBN4xJIRKRFOGivJYsuJpwXn5R41TGIP8w/enjQrFrxnlzHj2jJBNIkURJ",
-	"ULAJUQZfCITicWPulHa5cJHiM3GGPaAdgLItPsr/NuULNhQUuMrFncvvkBzkSaKF8ZUYhspOfCuUb3cN",
-	"cS0oBxYNpP89NYQaAteeZUrdiITNZzBKzafmj1N87AP780/m/4KNfUDpToZv8Vmwh0CbcrPSCLYTMXX1",
-	"3mL/7BW3VqfDuRXmb/Epak+f+gPzGDN1Iy0SIW3KsxJh3hf1yMIXLDwNlNaQWL3i9ckJqFty/u8mC2Ll",
-	"QxuYhCWCSaXKJ8EwBWjaYfMXbgt2yQ3h+uiOH6LcQacGdH62Ws1mU6IKKx3b0P7tOqzwa3X/4SkI7BB/",
-	"qpuiCfUd+MDMmBjNdWoXB6d/fCgJXDVmqQwErJeIZBTDWrZawViReW4ncKZGaNGhAOzRyUToWhTIReKN",
-	"NP2KhDwdSPzX9+jKzLK5aZKTLZcVv51rLSSahV0mi1buuRGNI9x7ZIa37L0noYpbdPAPwlLCIZhTsEFI",
-	"Ixfb4xj3s1m6S8KmDg0zYqRkwvWCzoJhPRDubsFgFHRpH5n6UmQ4HUiS2KcldeAZ/sh+z8B26EnFyK04",
-	"LryKiEnVRPLX6m0E2+oNzW4XVjZ2ta6FvWJJn8tmQ4PP1ucj/LJXt11rLDLB4kuVdfBmzhELjBevmk+b",
-	"WSGakUH4eh0WhMQWrhNwp7nnqChQeeHN7EpnG+KEooFsAFd88oPDF/Eui0udDRGqxW9gqPA+Ae6q400N",
-	"mktu4fMTqKtr2W7CVI9Lp7YM9tCdJRM2v1Msnjv97QA8+giPcLOhO1GwtUtTXLrz7kFsmymv40/436s0",
-	"WUqpE6YFQQ+ZO55l6k4kzncjSBSG4FKK6x+x79788ubyTS4D/n5y4lwXG7C5UPE4qrWMIzk0LOGWD7kR",
-	"TKs7MJn+efHb24jyjXIg4zckzsD2sot+kQQIwvMFdoDWBvw2TxquB3IoMiXHdMVMktsJS9JOftNwzJfG",
-	"4WDj/vSdD0nSGKg+oRqZQxafpkncP6qsJMKWiTgGXMv5DLlZ5YKlCSuxz1ynMomwxJ67uyLnU6HTEZgL",
-	"Ye6GshcnDJfkzIXJMXPLXp+8ZvDPIx/Rm3E7KQJ6fk8cVMXAshDfh+7pgXDxl6cO/Mbym4k22NKcgcRA",
-	"Ob34XKwHx8WClGzXG5oRjcbquZcjXjMWB4a1nJfV5PtvYbf6mxE5IMKN9ArPnDPaYE83x8DLvs42j995",
-	"6fCkRcoThh6vmk5Q/z3G0YNxvoXzlEorxkJ3fKCW6txQ3+7yJOzq0hzOLyrtZX9iCOVT2Rinq3dDE+XJ",
-	"PQ5nrp1vxKLdsTzPspaGLy5+ZPCqcx7ZMt8RjOCVziO7n+/4Mwx/F57jxcWPP4vFPV1Hv1rP3WX089jA",
-	"aYxtajN/3/1GLCjefS//cPUdMxC1N4LueAxkzUvsOeh9RHl7AwbOWOiZTqXNPTp05vollfMwl3Itpw72",
-	"Vqfhady+HUanw/Z36tT5g9nu1d2Ixd6na/Pp3JHe2KsDMXD86UYsnoRHdyMWq/052inrOnSwKFt05+iA",
-	"b2BN+g/znNw52g5PzZn7WSzWc+VoF/1VHbmlyr3ZPMyV7Q79OLSj1vXitnnqdufFrX+MduPDLVexhXp9",
-	"iS7cjVjUHDj82y7ctyVH0iviJc6bXLBMjccieZVKOn9TviA3jCBjlFgJr5LQVZA8VzyQ6BudkarOb5IU",
-	"TyFiLWb4FCJPXrHYg2FiVEeGgUKSLkM9XDDxkY9sDhA8Yv8KgJlaGARMM0pXYm2SfsRylCRVhRxZvFAC",
-	"fgQCH7FWYpLzHuSXu1lYn4xnGd3XFgZvf7AhH92Uvdcc9o1p0twdhYacR0p4HHNDRVpi33zMlCP2oCIy",
-	"IJhesS1hOxkrozuJ9cOtATWtZLZw7aeSGcutKB4B5YW4mtIaEz0FmALuwX9c88yIkpjy0CJ64MORe/X/",
-	"kuiCcfwGp+IuNaK0+LNV8FNiRaGLzo4bhQAJ4IGhlDdX0FjM+DDNUqwCVxgnqD2+rDPaW1aIliPUH2HV",
-	"m+HcOoMzPxOE28KbcKjDXGcRM8r9gbaF4zea8NkMKT6TvFanvxdBpquSVvORJfsMi+BYpW6IbCiAX8Ww",
-	"f66yhM/+AVI9Psvh/APpkE2/fHf+DjvKL8WAV9pyBxGc9bVAu29KJ8/B0vx+8IQCJt+3UXDUZBIciApc",
-	"l49ursw0RQXWBNr1Ha6C7e4OYfzPhyKMG4aKZ5DWy0vX79PM0vjdCczXuuHgkWixwliSLC1Hr3/UMnB6",
-	"smngQ6UyweUzx0bDLv/Jium6ETj8BqeBLiMlVeTnA7UX1ZUZPIfXprzSc/cHa0FKVEN8CF+HDlSg/8BZ",
-	"oNoceGz38Ow9PHtFzLWKxV4NyQnrX6MQKl/63ahsYcBV5swZca20u1qTH37UjwGXIfUB7YFYG0g8BTk2",
-	"twJDdohhuvxCeKEoAF9HLA6qGxYnqcuYsTNb78TQpFZcuTuGIWAabAdvaSrJRlSEiC4lsZ67AOZMTj5V",
-	"DoZewKUpOyiTmUol8ST2z5C0LHWsKfG795eMzPlj8DbJyBspeZ3qaUlBkAlL5hIxJfExaD/L4uMePvjn",
-	"9Z9S/XnS/1/HaYxWnlEsvsaVVW5dT2KwTPpuImVgfcG0gJ2L5IwNF9CMu7VYPDydg/lGj9VR7zSFmVa3",
-	"aSK065huWl3N0wRGMBboVHEKRKYJxeX8lU4XWRvIf/mIHPbqjLGhYIbfiiQq1VSsM+w1Ua9jSpK1obg+",
-	"xyy9Loct4FHE+bvMXVOj7709sn67ZO75mTn7Bg5tUE3TfWefwaBCkgP5QDKs9pREDvPtKhGBirazNETQ",
-	"+k6TEN7KWJaGwA39sllzPVtDxb7a6l3+R2DvijcVIErXZryGfNh6kbzmHE508JEU9yswFwL2LdI/n1bk",
-	"c7ZrcgxkPdfDWlI9p7msrOd6BhKTOKgjtbBzLZ2STISxWi1EwqYqEVlxtV8WeSDcs04k0x9LxfSCUG9b",
-	"3Bq+boXemG7+FvQDeXoLNJ3LiLEeTBddkvwuFQyjn9/LOjQDlIRh2eDX7Qmnrm9puIwKdrMimeK+E326",
-	"o7+cENtVfLqduLphT24jYp0XZ9tAukTrRqhXh6TrssZdbiJpstmxbUo3ueZ8iqlcs7upIVxn6VuiyKNV",
-	"jA+k21BhWLkIcRbBTVWYt6vilKlF7yuVbKb5yKYjQYGngokYqVjUaDTXpiU9toubXPCpftPLxATNloef",
-	"tjE2Q44DfmD3exGSeblZJ6W3k1pqO6Ub3+yGDxCSFc27DUYMZM8HIlwMgssFMn5hS/0j9gbPSD5CkNoK",
-	"B8Kzs/xMuNK4TElhHHWYc/e3IScYCyTFGQLKMg5jiaWyV/j833qH8MhhP/Y4DAwE67mkHNE3NDnDb1M5",
-	"xiLYOF5/kwrsyCII4nISoQPJclMSzcpiGhs7vdAWdHdP17ZHzr/7aNAYiqN+wBiH/MpkBuWxED9i/GCw",
-	"0neIsuDs9cnX0MgdLtp1as9cUqpqC31djTNQPCUMNFDhEhMaj3msgVBPnJKFrg1K7SYJjEo4sA2/deZk",
-	"/mYQGiNRBmIZ20kNuxEzS0H+uzB4UWKSp/o3iFHEOZx7EE8X19raK+V06PAXHXTh8Nda//x5B0qtTZ1N",
-	"HbXo3st/agbyPVXpPrjQHFxADt3FQ4ILx8NMjW42p0zcsQlyFPAH4tqi5ppxUC8+VD9PE5qNdz5IXHM2",
-	"5NoVFnDZ11MWY7K/rBAwcTB05fSHC8enCscsYrEL++cvEK6j4GkBa4b18q9NrSC78kDOA+/wHsGLHKOB",
-	"KIbQ+1m+boy9IuyCnxMl8IuYfS4mh+SznL/7iYwPioEQRqhYD2zLLORoopVM/+tQ/A7gkiV8duUexpC2",
-	"h1GwAEXhwBwC81NBSsdjWpFHOs9kgcJv0JTfQCf3d5ty4EELiK9I0NeFQ2XT0NTp2yc+W0AbZR9ieTEh",
-	"FtxvDxKxKwhDti8m70074m+Okby5D+1ICaqXXx0LPbz7S8G1NABNNV6GzXqqFCddUZvsZclTkSWO7m/F",
-	"fdCWqO3DDLQdIFaWU9J4KAEFVXJAwbKiuhVmfVc6l8IxGxXNbSGz6Rd0XdBcET86vXc8ylXgDWgoynGG",
-	"XmP0YE0+G2eZyWJJN+GzWQE02DPZvDwmm73kXy8O4WrKrh2M6IDE5+EG5pqkPo/glbvxOTDd5iiDFoog",
-	"ghn4O6WsTBGENmcrt4k3hEloera9dhlPcaCqQdBs1LZfqKtbFSVO2TwQMZ/5gP1SbEEhsXfAv7MZ887e",
-	"Zu2YxQTtgPAeXLPsaty38yeBVvAG8A7s3+heVEFnLLWEq6UbtCUs7NOnEaroiOXUMtv1AxBgJYILmmsx",
-	"05TDCwO5PjNNW3hhE0kc5EbLqmwgS7oMZrM0uvBESXC2TX6zF9BPM6jQfkv5eYcVCnKUbcURqlxIG0UU",
-	"1iix33FwgfgxitBC4/A3JdylYsZc+rrIuOBUtT6kZ8rjDiWapuXxhT2p0osjVdrrgCceXgj5pB4SYFib",
-	"X+oRggs4tnuHFhq5qqqBhTJX1VbMTdD8LXw9LjZBQONDs1JF/CwWtVTZkqiBl8Od0zxtQvC0N0efhjk6",
-	"D4l21owx1PZfJ7ECJ8oeP1rQSkr1VOIF9yKsqgj8uXxZuDA3n4cgw5DTA4l0HoYNI26QJw4Nc+v13LBh",
-	"72nYe3TYXtvtKPjidtyG1nW5QNmng3dUN+tS3Qj5I0Y1D07/+ACaKPzl/yHJEPzwAd7Xt14mz3V2cHpw",
-	"zGfp8e2XKHfdKGp1fA1ShthaBS87EakueMSx6qLDjMWJGmHTRKQ0TYj2KOCTMg06k+qs+TrdnlIEVOJY",
-	"2HqtsKAbV5Ct2pGv01bvKh/1cMHSpKhGlmqm7qTQQdsY+aw0jMGyeqvvSSInVB8YlYuZ8ZEIV6T4Y7XR",
-	"4peGpl1hTuOX3RUkjthEqRsTgeSAf10rjf+acC1M5Kpjw/8YV84YL7XYcEC+Wmh1OHkV0fpgzoPio4mY",
-	"ZWqBixlhuB6jP5IZcSs0z/yTYY/0ypVf2Ig1/HJFVcszcdU2vqCVhiH+AF+gulpEg1YfEH6uWgf014a2",
-	"f3LF4l/dpYmgDxDuxYWxYnqFf65tyOC3FeuqxUyZ1Cq9YHAwPUFiqpkWmQC/Uypb2lnwWLXDopUrPN5r",
-	"90k8iLCH3JpZMbKuPus06NQ/t6Rj/8jB5w+f/ycAAP//",
+	"7L2LcttG0gb6KrP8z5apDUSBFHWjauusEtux15c4lrzZP6FLGBJDEhE4wx8DiqZdrtqHOM+wD7ZPcmq6",
+	"Z4ABMOBFFzvJqioViyQw156evnzd/akxFNOZ4IynstH71JgwGrIE/nwZ8Sv1b8jkMIlmaSR4o9d4Q8cR",
+	"p+oDiSN+JXsk6M99f384T2L4g52ShMV/7TdmCbvuNwKPBPiZsw+p/XkUJbLwRUzhM2mqNwnlIVGvEMHj",
+	"JVlMGCfphC0J+xDJdKfV8BpyOGFTqoaYLmes0WvINIn4uPH5s9f452v2IX1Dx6w6g4sJw4ZndMw8IhLC",
+	"prM06yKSJJKqK6LGs7af+j6G8yRhHLtxNhPxlI1Zotthibup5ymbSjJjyaYNJey6flBqaSMxl2snD7uz",
+	"dvYXIqWxoyf1NeHz6YAlRIxIpOawfujwmhq7XN+kGv+6Jj97jRlN6JSlmqS/TSgfTt7QdFJDFnTKVOOU",
+	"DODJU0Lxu4mIw4iPSbAXqAWSal/fvX25y/hQhCwkzWDEaDpP2J87T2MxjngAFMo+0OksVoOaUpmypOE1",
+	"ItXXTI3Aa6imG70G9tXwGgn7v3mUsLDRS5M5W73034npNErPn525Z3NGhvAAOX92BttspqT+TukYp9W0",
+	"5wAkEKUwV6lmWprCYdvvnnQ73f3jYbvLhkeDsNMeHg7Dg0F4cnLQOeoM9kd0NDp0T1JO6JYz/D4R89nz",
+	"x/W79fwxTEZRNU0nuG9j9VKLHLeOSCzEFQvh92sazxmZzwiVhMLTfQ4E7qmfOX7N51OWREMShR6RwrRF",
+	"FhMhdQ+RJDSOSRiNo1T2uZzQUCzwuOhno3RC0glNSRS2yBknc37FxYLjz7APgjN4YUjjmCV9PqSci5Qk",
+	"jIYeoVwuWCJJ1++S4FO/MWVS0jHrN3r9hvoOloS8Fil5KuY87Dc+B60+L+zSSIjdAa2htCjccg/cjER9",
+	"a45is707oJKFQCzQ5f/NWbLM+1QHtXBMQzai8zht9NpeYxrxaDqfwt8OjrAhUzzFDZaEDsQ1I23fJzRR",
+	"SzybsZDQVH1TOzyWXNYPseOvH2MifmXD9CwZTqJrFv4IzVcG/JMis1nCFOfwyBVjM7zXqH6NNAO1G8EO",
+	"0ki8JHNu/TaisVQ/zrAzeUoGS6JHSQYindRNz7ThYpQDIWJGuT2LdcdNHTE9BqDmKJUFPhiobuWMDtme",
+	"oryANIMwonImEvrnzlPzZ7DTImemHTwvoWCSqIMA17uHB5um1lEh+qRIxtYfFD2d0lEpHJT9uzoi2NUP",
+	"SciSb5c12w+/qj2DK3YUsTg8zfYvGCaMpiy8pGlQt49CNXA5WLrJtJG3oObIFbX+glOB9z0zycJz81mY",
+	"f1DCziUdptF1lC7VV++9+smeM0VXNXN9oYjbEKpmn2oUHjBRj1hPq23OKAavpKHgKY24xJVKlZzWHFLJ",
+	"diMuGZdRGl2z0sVkyKpm6SQMtrHRLp6LJK2ZlvqJhFHChuoLa/fUY7X7JkWS1uyZes/aLQqf4MtVS/+P",
+	"SEaDKI7S5ZacJtsRMcK1vc5aqht8/kRhCmbEs/kgjobwbsoSTmNFZ0l0TVPmnsIFHb+mU7aJ/JXS8RbC",
+	"V8JiRqUSvtotvyy3XLdbfst3n/aUji/1CdnmzL+TLNmEVc6luiEVDwvFUAIjUxJW0JtHYUAEJ1JMUbaQ",
+	"wBK54Lu5GLKWyynuNjLczVNSzHHr6JEkwSjiYUDCKCysRPsWDK8gVCdMzgSXKKZ/S8O37P/mTKbqkzq+",
+	"jMOfdDaLoyGoinu/SrU2n6x2/5+EjRq9xv/s5frnHv4q9/ImvxXhEvssi7dmxCST8BVtTCMpFak0q8vl",
+	"k+a3NIT3mEx3SL/fb6DmStM0QdVVfQe30Di6Zlyt6o7X51TLjyMaxSxUH6IQNeBSN59Mi8DgdZON3i/m",
+	"66kcmy/ff1ZtG/l1IMKlGj4XaZ///fyH14TG6UTMxxNFLpIupZJIoTeWJCKBKel+8eXs/pzSdDghIRvG",
+	"VK3OSCRTmgJ99Pn3CZ2xR5IoiRRp61RTzFC9tavIcyjmcUjSeQK6QMRTJQkf+L5HFpNoOCEv6SChoeLb",
+	"7JolsFByRwmhoJPwURwN744QXuEU3RQw1L2p/U6YFPNkyFB8kL3KccENUNeJ2QElD3z2Gk9FMojCkPEv",
+	"MWh1YGkciwULe44TvU+y0eCJFsnqpwjZJTizhFEpeD63U3hXzkMRKC4UKtmDAn+h4TTia3rvkVdzmZIB",
+	"I/A0SYVqhKjmsoV7LVKQrL7UugGj663ng+5F6+p1eqsJBVeqKB+emuOYr1tSEkzr+sdno1C1oP6Ee2sk",
+	"kp7utviLq3NY0zd0GQsaXgjxkiao99z30qrrSvPEjA3FqnMQwMHmRiRLrlkCbGLmWIH2PtHsmjzhaZQu",
+	"yYUQBGaQzwyljy9JNGjuQj3AqV44NAvF85rHrSPNHtW5EemE0Di6Yju9zVWNr09K7zidpxORRB/ZFzqi",
+	"eDESLQGSVFwxJ59pE3tsesCfjcwBMsXZcMikfMmuWfxE3XfSLWZN2XQAdBlQeOEyVm8E9g2tu5Zo4hnQ",
+	"hBG8X5OELknT3IgBXKt/CtCCQzn+7hEuSKCbCMgiobMZS4ri5S8NvLdJxIfxXImjER6aOJKgRIHt0yFG",
+	"ZgIydKU+46zfsmtxhXtWnHHw+MnLJxdPyJ6R5Pd6UbiHayD3eooiLpVYOQJrH1DRYiLIguL4qF6uwug/",
+	"KfGvt++ZLVIXK4yCJHoYn5VML2YsSSOU96LQvRlBNgBQMDKuovorC5FWf7k6UerYqUHkcuovWROeGlL+",
+	"tBioxYH1DMPHbBaL5Qu2BEHSYcgy1mE16ODND+cXpeW9YksZtMi3wAUSRjhjao9TQVCVJpRcsaVHBvNU",
+	"3a5Msc9MNAV9nxEk7B4p8BWayarqLW04ZKqxR9ImYCBMSZpKgC1Jm61WC6VItb3QQr9hCa+tRnnrrtiy",
+	"zh2yICEslRoAaVJOfpgxfn7+jKCSB1/HES+r3lJOdhNJydnZ2dm3+68/0u/ay2HnCXz8+49nZ2fPn5xF",
+	"b376cPjTq248efaahd+Pvp29+fvrN7Ofj5Yv5t+EnLfP/85+Hafdg5PDq8P//fXj99/PJs86F+8+LF58",
+	"/DB88fjFC/ZxcTUb8Q9vrs5fXc2fyNn3b9M9+vPPJwv6zTc/REc/XiXHs2T8bNiV4qfD1+/i0eOPs+uf",
+	"X3SeHTw5Yj/Sc/Zm//xs8f30xxfvnj77Lgxf0zf+y28mr44+Tp6+/vjr0+sZfTX++8L/a8NzHNMojdkm",
+	"6/ZIEni2uESvltYjDRdRuwgXLL2v4MBuQbpgZi7whaBKBTavdHCZth+QsTq4Hgk6fkASNhNJyhKPBPt+",
+	"QEL1mmrOI0HXDwg6NjwSHPiBUixY0oLbKI6mUVo9A5QviUgnLNE61VTJmQmjw4klaRhdw+i/QbfTIaV7",
+	"5KdE8DHBuRCYCwh/qANXVN9938WENMdapcOrQQErVXpQWGy047QH2yzKdOAVF72GWWlJYutdd90Hf5x9",
+	"/6W/6obtN97bm06aIiHRmIuESSXLwV3IUeBSvBZXZ+f3RxvnS5my6TMhrrYgjIkQVy5KmCexe17qBfLu",
+	"7UvSnKTpTMmZ6l9ZYvrwXW9vbxylMR209A+toZhCj411F7fq3jXNktnH4dP8Pkpf0gFRd6HSVUCOt40a",
+	"KPqAGoNeOCQctVEg9UUpGcY0mkq1ZQNg1IKzH0aN3i+bWqRAHm189lY/D4PSj74vTA2/7H0qbYklD+Uj",
+	"ypfcYb7Ce8m2Vzkur9Wj/EcmZmgp+/P7OiHLvV8yGmqm9ZilNIqla9M0e3ok0ZpLeYje1GYwEskVCy9H",
+	"iZhe6qdKxttMPtXGysfa1J9pXedRyrQt81KJQJeZO8F+eo/UvQi20NyFsKuHsSvzn6vtmqf33K/ViMxV",
+	"HoOTcmgGzulUODbqg0X/idYH97SyaPTf/Keg5ZJxZtqU7fxh+5GAhx262yuOI//BNY4S7dn+K9eKZF4t",
+	"1yCdBItACweNqstORqlIlgYm0dSmdLBoREz2em/ZTPwwcBIpYi3gkgXF9pJNaRQ3eo1fxYT/zWKQitvj",
+	"E5qg/y4mnJxPI5gH/sTCy5Cm6seO3+7s+oe7naML/6B30O7tn7R839/1j3q+3/B0t6njheMLf7/X7fY6",
+	"vvOFlQPMH3KNUdFy42hwMNwfDo8HrOsz1j5sU3Z8Qv3DwYAedjonIW37+x3qDxu2YknDMHdCnb15DsCF",
+	"GU0YTy+jUKod79LwpB3uD9vtbnfY9Q/ZgT88GuzvDyg7PO4OwsPj/aMRHR033menJ0fWzBKRsmFqnBiV",
+	"U5hv0iqe+JYuEFqz8oBafTn8byDngF0faSmSJHvBInvb/27TvSZ5PV67MxdRayBQStO5XIEDkvCAg6zt",
+	"95GwS2JjHIvF5YhG8TxhLvSAoVv98Aa36TvJErg8Gp/fe5XlE0b0ROwODvyUBHwexwERfMjwckc7mSQh",
+	"i5leWPUIHagziW6symJZ/u81dHARTZlM6XTWKJu6PtV1k5PHKOKRnGT9oBNGXRw0ZbtphBxtZSNe48Pu",
+	"WOwaE9EsUm+1LvDV7KfdaKpWCsQJvMjGUTqZD0AWi7WnZjdk19mHPZS093SLQHtbX0+wbBssg5xQ5/sy",
+	"pUn6e1kdWXOyghnjYcTHgF+dc67/lHOQ5tWf6C9Eh8SQ8iFTn5zXb0qTMUsvtVy+Zl1dt6RB140a2YCz",
+	"q9NqvEjJJTiItStFCvZKPCA78E52BE3iTXtTHTa/jfeQgzKXFoM/XRoqdVtn8CEtexbVGM4WGfKyjsQr",
+	"rD1hNmOHJZOeG1wJukiOwqzBg67eXHuOOKj6NbcZ+U1XHmmHyb2enFDHmoMX4UPqOA1qiIFH5jxkidLT",
+	"ns0HjyRZiCQkTXBAArwUHzN6GWgtO84TUeK45UtNTgCNk3/rbKSeNHCejySJ6YDFBTAP/OE+pk6iuMjJ",
+	"Qe9+fmupiY5E4mxMPcHulK1YZll8ej2rKa+r0v1ToZZ3kdukcS7r5XWcUT2BPlEy5xaUqS74PRBUZQBq",
+	"o/U9kqv+sUqnWrx17RX8RGgYJkzK4rLBTyVpePWUsZ/6KYMZd2sDrmNCK8/DhQEgP5LlM5FP7owTwGkx",
+	"tITB89sdGoPOyvDOxQ6eCjGgCWKUV+mYDi+thm/nQOpmlMocGeiRiCvSLBuicqxzpbMculZr8PQD46v0",
+	"CFg/DYxNG0DR85Hxhh4ML+IyVWcOVhp5Bo7YQtOtsoOi+C0W3PbxZE4hNFcWLKVFBJe/1qxo4z3r6VJb",
+	"QW5wTbgu4nkUh/KScSW0hG4VYSX9ngM3z3z1a7g6SnV1HMzS5DUzw+cxTiAzRVmPjRIxdXck5ZytmdeU",
+	"JWN2qa1ya55dLakUzWRFQs+sV9/FEeNp3bGFw1JrtM7NM7n30loUEvECqjzHRzwCpL0UnMZ5I263bv0Z",
+	"txZctVHoyggPGZQv+shCN8Z3d1i7AhqOWj3oAKwnU0a5JEGZMQSk48OlGsvsIf9U+xCM1FJ9KZIovbjU",
+	"eTOUSzwY9SYC/B2utnTCooSkCR0yCY5m6DKGvWLXLFmCl3giyJByAKpYO+ceg5zQhIWXSoZgyRrKlDya",
+	"zdg6+nXx1FUqdAWxDIAO1dIiuopW9eXiaWuZ2VORgGHhBqIvSBoZgqJli6ng70f//nHrqM8ZH4lkyEIS",
+	"pYa3T0XI4qLXvknBSWF9MxDhUrvqqexz6gCwQthRlHktIk4C85AO87kJ34UjdjmoMX2qo5nFkcAz24vj",
+	"D+y7wr5PITLGBI2FLIE4HjVUEqVb8/YHzvZH4mxruViORy5td0kSI11/H6VSwLUhpM0ESmfnEQRRhCXR",
+	"4UTxMgdAttVqAXyiaWGEI5kmNAWsIURfAJJxZ3OfqZ7QS9X/W+x7rUcyAxi+z9bl/PzZdvgtYOaA23Ir",
+	"jQjp2g4cdX7+7L8cGUVsT9ENYFJ6Bd0YqbNvv1uramP7HuxTvSxwzqSMBHeTy3cJCxlPIxqDWcaQhsR3",
+	"gh4JZlTKhUhCJB3FmRRdYUQ3nBtQ+AOl4m2B9ev67Uy1s1B/Nzdb2OiTU4NJjPKR2vY1D6YCJjilvDIa",
+	"2nMCdjHQ6Mbipjhcg5VNh1bcA86wyxoJXTuBaq+XUjsbHTYE3J86OwL+Wt+6TBPBx/Ccn4SbofGQsC7o",
+	"+A7M2Skdu3iPhf4oNv6KXqlbkxNAqFPwidGxMc1F0uCbW1vYsHVUrWpnJiKeSkLTuzRhq44hHO9ypdT4",
+	"Fh9ShMokaU5pchWKBd8hMkX5xJgfUzqucZqM1xj/Uzp2qtNZROAajmMHB66yvG+pdsBVpLSMBRvIKGVK",
+	"FoYzG4rhfMo4mI3maSapCW7U9YgrxlLSEyYscbASuMKrA3qnnaYY19M0oj8IiTtucWsQifoT/kiSQSTG",
+	"CZ1Nls5dGlJ+iaO/RJOje0hK+NOTRBuoeyxDwUdRMnVRE+wb0Q+gzqXZQJHzZHNWwvPOaSYgY9hHLAVJ",
+	"hbgiwSjwSMCF+r8f7OjByRz0R6XpzO3U9+q4+ZskmtJkicPanuWyDylL+OXcZeZ58gEtmOTd88eneIKC",
+	"WSKuo5AlgaeWAJhJBLcgxv0WO2/Vcl6mm652+jSm4+K6mGc3o6844lcsdBHrS/jluVuPjAWGsKykTfPQ",
+	"Fu6hx5GcxXTpYBsFHMwWV9Mb/ct2VxEcaLhELkGEr7b7Ok+GY2A12S7k56lkQHaCXQ2NrKAo84hWb5G2",
+	"clpcS13oenc6wq7gm4pVQX1Nnj928/4FIJQce48/EDocijlPnS8bycTNiqr7vkokcfqDLGLIvPBZp65r",
+	"5DFCWL5dYaTJQ+M13kXf1xD2bYXbkDG9ZmUjQ8lZbrm+P6/xqm/unl4xrywKp87+hBMqRFKENKUDJR8k",
+	"YqGmCPjdJiUJXZCEDUUSamMa73Oktx10vAS60xdsGfRgubK4lgmEQiFaHS7RPGYpkn3O53HsGZsF9Kte",
+	"CFDP08qkmmI5586nAqyo0fHbB7v+8W7n5KLd6R34vYOjVufg5GdEVYxZMksirh48pL39/V571Dvq9g7a",
+	"vaHf2z/pHbd7Ryc9Nuwd0d5+uzc67nX9Xsfvdfc1+K69jzrQHzL4xli64L7IdMq6GJqcrgrJTFZuQYbr",
+	"V7tdxQjeDB9W2NeKDP/4gFgPeIS1xi0S7I96tNNrtVpurEEdKEubKTa2EZ4ZO0W+gB4RoxEopsYElxmL",
+	"mpKBWbtgAJKeDvY3+WvO3jyvucszI0BNsGMe7Zfv3XsXi7Z2c4t9qA3aeD2PYx0dkK/DCsRgnXcVwFZ5",
+	"5IZtkyhSgZdnR6nLubOCYT6ptwMYZgk3zVZ8khg2uZZ3tXc77Yv2Ua/b7e3vtw7aHXVwDGIY/u2UpFSN",
+	"0nccQmdb2T617+oEZrL2xgfp9iS2Ca3UA0Tsrf4hUQQKahtfbmBaLZBJFUProhNDCyJBEtFwWmMuTpgO",
+	"FOasRX5KlBDFtaPKHBESwOAgvldwY+oiTUVdAQB/g50eEXQW7Q5FyMbYMCdTesWgoTlXSplaCJ0V6iNL",
+	"hI4Hw1w+EKaNIzMiJjas1N0pDRmhfT6LacQJjSOKSrW9GIEJIdMh/disbhKv7eKJzzfie6OdboZhNgkN",
+	"soCD1dtg4Dm5E37T83qqhQ6ltQcwyGCnZRHQMyGuVrOKiRBXN5OoTq08CEuSBaBDXNleL0IzKaBzspD5",
+	"PnfHqet31D/oYz0jEmLaMOhsomgt0G+ARKb2KRPG2DXjKRkpTfOR8VcimJ2MwPyKbfU5dAOcHi823Qe+",
+	"v5jQFC4ySHCqGtupiHLgubqE52Umh1R5ZLu963cvOn6v3em1D1on+23gkeD4uZQyvrxmSTSKjIqKl4ti",
+	"G53cMVnso+yKLP7KRcrK3+WrhdKMunPkJHtKZ3JiyXWkUSH4UErHl4UHjbCFHCqPNHRKVe6Jgzd3bWDg",
+	"Z6cHOxuHyzN30+ugbiNcfdTdEKV92sR/vOLRwg66HrC389OKXCZ2EkY4PKd4VlC8sQ7VJvJNiWacLlSL",
+	"girSZbygS5n3b4alzq01ErnZUCqU6RpOWZDUjFgTrEW9dylXJvF6ZRhlwwSz4GVbqQdRXOcybdURUnVJ",
+	"inTkFU9QPd3fSApVq3hDyQQ2YPWNaJHHduJJn+fyCbmNeNLnuXxCbiSe9HlFPiE14olakVtIJ2uNJ7l/",
+	"9YtpBEVrxoD2jtu9g5Pe4XEvPOodDnvDsOd31H+DUe+Q9k4GvYODXpf16KgXtrXS0P0DGzOM9QK9219P",
+	"N/oNWCfq7QJfRg1bBx7IT9kNGZ46n6v5XX5A//Cq2Au2vAWrw/wnq7mdznIyiWZ3qtisyaxFeWipN9Vk",
+	"OzaEFIH+iVhIdCpOWAyqTJ9H/DpK0UE5FPF8yiVpBvAlw7DswCPmMyRRC5RSpb+gwyGb6VzRO6d5Nk5t",
+	"2s7bRvCdmEboFZpWFJ1iOph9v6rlHO76B7t+56INBuh9v9Xu7P9siRKDJfIpZAdHIJpkIkfWsNfAjIuX",
+	"2kakP+kjqKW3nMcUkuA42GbdoDKG0Pn8xRPfOKHwN2TWpcWt820CYpKGoQ6SRgLUigAwEl15YDPBuzYC",
+	"2LGhrjiaMJKAePRI0A7IjCZpNIxmNI34WC1qQBY0HU7UggZkHIsBxNh0AzJVx7HgnbU6t8hmhTr0SBqA",
+	"kTGxROHK9lKntzHQdGfS5xlFJmc0HgkyY495CkN/8mdaVj7vnLJfO5JS1BvGywfAygR2T6byTS7Qwhmy",
+	"96a4rrZx3EE8N1JDcO4/JHeTHhEBs657pM+tizko9JZfzvrwlXMqEkWR6UL0OfsASaoIpLbCOK5muTFw",
+	"K5q0kp723qqutRmskM1yxyMTxoeMAOoW2fhmANzifboOeltcXgDg6gYu6HhTn3RKxxs6pHP0VuO629pv",
+	"+VXrkA3w2hCptYKM3sl1QoXGjNxAf+rz7CJm5saVzFzvp7pGjQYnTqicZIbNQrbUPscUk9csyZKdVe9t",
+	"BHZpox2As9CuV0VaIbsfilgkl7DNzFzY5au+o27Vzv6Ff9zz2z2/3fJ933b6/EqHVyWXTw4I0kPR1s0c",
+	"ztNo2CgdHKRJKUOHVxmUpoxzafsZKKTRyAKlG1CcAqDH9kwyJEjDLSwc7vptJSz46j8zrRwBAjPLwB0W",
+	"IE81+LkWVFeLklubE8OFh3Ph3Ep79unuJIx6V5mN8drcTGrjt1aitNauzap0OyUklON6NzCi+kj76t27",
+	"cn0tkNFd3rq1syxQ32bWRtPcKkdjjTP5jEg2FDzMoIg2NptWsdOfih5ghwO4arDY1iu7nQf1yTVzWTTO",
+	"uHb32IbyFgm4SNGLpoujYFkUwQGBjK/IUxJgbpOgzwt1Bwl+TWQaxbGuMuBQqUDWMZWl5nICGItGIUPS",
+	"NU1pcpk7THp7e+qQxBMh096+7/t781ksaKijEvH5vfbeSHy4xA+tGaTA0QzQZMabRmkSLcnPdCYS8XHC",
+	"wB5c4Z0W50uESJHnrR7NHjyYpXkyjFd/qjbocJZ1dv2uYsL7+72D45Z/DEgcdc/CioyQfw8PRowOQtYJ",
+	"j4eh39nvtA/oqBt2howNjuhh93j/ZDTsdo4bXmPARiJRXR74Ybfb8Tv7R/QkZEcD1t73u4f+Ubt7RNmw",
+	"02Fd2u7S0ZEa1oQNr8Q8vYSsRNv0hgB4CfIWqFyN3i/v7T01ByPEPWh9zPfgb2NA+eIhWbFV+khsMywr",
+	"ZXcYEhkpKiRY7IikIseERtxAgGjCqHpRhNEowiNGZ7O964gt5B77MItFwnLxOeIh+9CapNO4NaFTOIIJ",
+	"m4prM/80Y2ywzftKhGjvX7SPe+3jnn/8Ddy4Bd9glbjQU7grkrH+cw8Xe2/jdfj83loJlDGQQ1xeRTzU",
+	"x7Dokum1D3RwhPq/3JswddqycIY8XKPCW7D9cZRequlcbjWz1hiSuamXpZzod8dR+rf8xbp3JmLKZrjV",
+	"G3aWE1v2eZsOq/GQHV9diCKl8aU+DpcAsAVWALqVOQQgI5Vuh9ymrf9efRLKe6Vz1tgubPhCW5WL38Et",
+	"ob/Kf3cYhSxeXb5C0AaeMfDAyz5wtlCftMqg/hQzxvGvYSwk/pWw/Fvw7OHvYqqjOwRXn38VkX4mZqOa",
+	"lEM5k9kwoV6BTbukmgrfdqlE+NAjmUVx2aYl6zrkgsSCj1lirsS1qdtukYTP3Beb4XPmcvJYveG2yqvt",
+	"JDMst6IFBfUNCg7NAC8YtTVwO+GeQkSIsSOYP3XqiiDnGmaroxTSNTkOTeCR//zr3zt6TcFIsIgk2yiD",
+	"oRJW1i0bCEavRZaK1oIVuJzu2eH6tJGP3j56Gwj1hXNZMdo8l3IO6/dKHROdI1l9VsOH76OYyVRwhotm",
+	"YR3UhnlEHSLQpmNGr40YtxEZbjqFmjjUgo/f5ib2khanb59NTc+lBS0ZyMpntVYKfi3Sujg4JdwCgedi",
+	"bpYFFBa5xgtM05QOJ1MQsZGd/iGE2AHE6WEYJOWELhjU4Avp8k/rZdfD1uHJMciuYsGvYc0t40d7v93B",
+	"AwogDPB3HB1Z3+i9A5pX8wIERNaEA2vl7Hs+s3qu3mvWtjk5e/b7I0lGUcyIg70nDIMLOdvoJN1l/ldD",
+	"s4+kvmPKNw8YYLe4d/KTMtAhmnd2IWVEUIkhY7OEDVWbp4QiRAp2yw2aX+F9ySlp5QPbMtdzzIqBIe2Y",
+	"N9ItfhgSrVBSMmfaBwJsRSfmHzPOEprWBUTe1Ggyu/0quywLQA+efWIyUl5VKVevSXF/ypuRjdoiExf3",
+	"fiqSK+3xsasnVs/ESCRXujgjF1CaT9JrFvYKGYh0saCIyyhkVuUqw+9NycSs0BUYo8uc34pGRy77S2NC",
+	"JaFxwmi4JAOmTiK9YlzNCDN+1T/x+fOKYPftihNsUZrgKVQWyDKQ8CuX/QuWNI741X2ApupMz46aB8Yz",
+	"rn9KReGHg+yS3My6fWeooZqBroKmRim4xvDVcmYmi3G5Z1pH9u427jSuw8UenIOsXZftXJsV+twWdlQl",
+	"8NXoI5vW1+CPst3UXs4+p7gN5Oa4yz6vASNtjLvs85XYIavgipuOEjplC5Fc6eybwCl1ERkonwa1/QAN",
+	"hHfZI0kmLJ6xRBeTzevuukvJVkzfZixWwozNC/auDzSG5l2k9b07y8KZI2VrUZBHIb9iS3cljS1K7aXE",
+	"rzrXep6ctWpNavvrRXYNrzLNVAVda+iVyQ6kiOcpgxxyJhkMKCQsJPji7STelZlNnkxn6ZLgwwaMI1m6",
+	"FZCy3hVWV6nlzjLeutlttl01xV/UxumSL3rndOWXm1Z80bVdignrK5P0bDrIR1l7MBDl4OYRWbbTHBVi",
+	"iCcHGzlPUQFgduDXIOF+I8C0Lwjq2jK6tgQycgy0dl+x/tTmKigyq89euQ6X8X44TnUhULqYrdpUn1P8",
+	"fBTFKYaYTdVtsjD5lnSt4SldEskwF0pWGnaDQMNqwdjS4mUjr67Re899GWglII4xW6VuoJUtao7E3Vqv",
+	"ryzs16D1VeS10SohI0DzGayYl6elyooP2zUosTQhTTdgE/u+57SjLRaL1jjRRrKhmBrj2bBz0DmgR6OD",
+	"Y8r2j44O/SOfdbvDtn847B6z9sH/K/967CtO2zkM/4o5WIbAM4uX9Vu6nAoeZuCblcY1fNaGx6yzshXe",
+	"+GwI6S1InHcaXHt2ByG1fW7F1AJurVpHNUcT2sGpGXo8Slt9DhUl6DQbALXui4DnoNFmUJ5Y4OXHbkmn",
+	"cTUeFXc/q9qofVkObbO76x9cdNq9rt/rnrTaBxBMUlyzkRCaHg4yenjyYcaSSPFsqngunCU7ohSFucnB",
+	"YNbQmVex0hos0WUshlflAFIjBzrU1e6ufwQYs6Ne97jVPTz8uUY8VJTjDmwuhg03DY4OdHdIsZaHAwbr",
+	"A5uyaFb/qLd/0Do+6v6cn5gbBrXeUN+u1We3jD20unfdls91dibXyir9kAxYumC2rVUtMdRQ1Zmg6Fyp",
+	"b6m+mLPEUGWwkJWmrJhaLE82ZZJCVXFDhRxnLjhYTboqdNzGIZ1NaQROVuxiA9kza7SQYs21hK/qsjVm",
+	"mmOuXRo7m1IX7WSNtSYxu+ZnFxIajcSch41Nq6G7Bvy6vnTjmUG9VjP8kxzi7qjJ2fEaGmAxLup98LG9",
+	"eRFMbCXHv6vxNDzd6vvNa1W6ToTWIaAL18IY2aq+ailp5rOAgsNYfliX8UhCluy0SABcE7BlAgsyZnpl",
+	"n5uGBiwWfAyVZ/WqnhJnBdQKRG0kEmODOUW8waUOH0ZvMsmRavg9pNnWSagzgaXPB/MoTneVhJLQ4RVL",
+	"TrHCEEukjjMiRcibJbGafEAsgaDZQpy3+qyWCNmBpEtJpCDNMUs9nYLOI3gXeDAHxx2XDCcR4Ir0TeKS",
+	"i2zGa5yLehhGROpmPxR8jOU8+RoWXboM9nf9k919/6K93+se9vyOMdjCcxpPsV9NqJ+nQXUghdR0M6CM",
+	"7zUMaugyFZdKwnXPrlpeFoteaHCODpstp7fHWcVUppcgy6n7dN3c6tLfY1vlmrtZgvrNq+0WXslY0GYy",
+	"Td2giyc1Tz5UGm5BmNmvVPrdUJrBfSyLMnVDq8FNVY4siBcwOrcRrnZGq6R1a2YVQb1weDK6yrmpo77K",
+	"pqWP8xeKudtKlQKQpAr8ptFrDI4PukeDdjjcPzrqtEP/4Pj4JBwcdEa0M/I7jfpc/zq5SSW7v+5cI+ys",
+	"czaOUhuU1ltzyKTakfzgpnR8qbg/mF6zHOhhJCmQuV6D9y4K8Ndsx4oVLRYTcBa1zVmnszDrljbSXG25",
+	"CyPpJvVJbhMluQLktq7sSZ4PjhMG5tocv3UTA/D6irDVi37dhF3l1T+X7hTX3KuXzHqTbamAd7F2d2bB",
+	"VWdju3wAm9RgqV5ZWxDCTQq4fP1y64VutjOEOG+TaoppS3xcJxiSslzoNhtn19XGQNTfRlH5+tSYAGJZ",
+	"UQan429YA6f6SOmec3kb4CelDSRsDJI10S8BX7K48WlFGyDUyOaLiSjJ5yRKPSI4cYjfIK2XHOqFYs13",
+	"XFWncglXtlhdymVe1LstL7Kv7k81WabwLl8dVp7SsSTNVMyioSya62tiuI1h/k7rCW3udtts3dxrtmVB",
+	"NsSvFjxzpRvXWmYrFWomrTg9eWV6cVxl+YJkfkIX8840fxenqdxKtbdIaV0qEo3jIJRgIJW7rfacFWQa",
+	"+4YoeTgt6i7KAmW+tMLesZETNIySYgKEkpC40rnRfvCBflEfqN5YML3Xwd3MdYkEaAyTLvseasNUU8m+",
+	"r61xl8bygObxAnqtsq/FNpxIZNtvNk4oRMakopDLQ1OfexPzQX3aAh+2Oh7CaUW0UV5Zp15xiit2xTgy",
+	"NvN9Yeq8iv90farM7XJefs3cljdIQrlBaki3Pxy36qsmX9zI1ZzLHSZ1Z21SWrf9srPb9nfbnYv2Uc/v",
+	"9rpHWQqH9Tlp2xV6wN9qKEBbB+09x69KeFZHNtrKNuLXtcYR9LAVj9JNy3BBIlJTE/DdxZr8xI11uWrL",
+	"ukQ0HuvMwuCZFByLYOqIpFIpnFNT4RWS0YihzCrMYvWhKK1JsL/ikBcH9A/1K9aku3h5ToZqIvC0VnnU",
+	"PR/xcT7gYl2kmkiFMtdYvwjwinsRajqp5TvrO4NXs8Qz23Ra4mDru9LBnBs2X2Jd65uHcFO50aY4WOP6",
+	"9qH6W6mPVRNw6iAXpsF3b1+Spjq+RCQEHOaQYW+ZThSJsVgyjZiQJOh2OqSAp33OoUwymScxViw0gNrc",
+	"FVrHGdY5ReuggK7SpKul4bpqqj0CyONHkgQwoyyywuRDJxSrswIoBUu0ipHxBMvCNH9p/K+YJ9Wu2n4G",
+	"EvkTeYNV84aCp3SYkqV6o1iuNRUk4up2kIxEYJTeXHEtJh97AH5ZGUQ2hn5toh91twV/jej+weB4GHbY",
+	"sHN07HcO9w+Ojg5PDo47I3pwuL8h+KtQwWyVL6lQ8mo97Mt63LqsV8AOipaW3MZHJUARE7ooRuQAwpJ9",
+	"mAlpEh6KkMV9rrZEzO2wnJ7OXeOGNDR1LQWllO0AwKHPNYZT/5KVWLgZEOsunZbtr+q0dKHttzVXn+Fb",
+	"twix/Go4+3wbXLQrFlx1CvgoZBIVWtO+s6Y25mrrzo6dOXLDBP11ZvQaUnDUZOcgP2CmwWyA+a0mwYZs",
+	"wgot8wDmL1xVkLMm8hQjinCq+jRm/XrmjG24FLdOunWvkRHrIxgySloVVKqDRos2VX3o6nbaMbMVwk75",
+	"UNZmdDTEgb3ruJksqSNdAEOWLIloHH1ECGxFWXKKi2+oIilnNA5pBhl2B2ZoLr7//Ovfwc5t3NDbSYRv",
+	"WAIFugVfZx7VV7+2V7nv/LINbKs4EdCk696tt6+uNcRtER+h7cTuyMLNo2UK9UkyRplFUmAQOd/VqVQ3",
+	"ieR3LM82uPLN5lUxgJczEWgfXFTMBeswk6+ZT43hSk9uczvjOzhAzoR42XEbRTHzCIZppwIRv6NETMkr",
+	"XX+7LLbGSnoIr8BqdhlNAaWqrUP6jUav8adfwqv3zewEHx6Gg2HYabPhQdjpsvCQ0U7noH106J8chwed",
+	"wV541Zrx8U6WlWrbNx3RgHFd3LxJcUGaGu8Bk0BpXomOSt5kH1LG1anfcQsP2cyddtJsHSrXyi80Tt83",
+	"50m8A0B/Noo+mKs1+FNA7AG5K9U6PX/ZaqFvT7JhwopOwGzS2uendjymSswvMaxHkizYQOnv6wHSaokN",
+	"yDxbEWv6aylz2xjnIlm7T2uJsNeVVEByEImJVE+F6POYJmP2m45urvEP30aO0XBr32v7Xsd/bx36aoVo",
+	"r/FhVz2/e01BQZSYpxz6aXiN57qPhtd4g57e9/mYf4rSydnN2LQrPK94P2/QiH2jVzit9ds2RvrcEpDb",
+	"h/KmSBNyhpnCwdofWwlGWQl6Rg3u9wZcHiTReJIOxIe92Xw2YzZg+fALApbfQOe1OOVvzSjJHik8ep/4",
+	"5G42uqz7+mirgfXIrUKu7gSnrAc1M0vlBgaX9149WDysX0sa3gCWfG8o45oTsRG6WK/jjUDFjt1wgIkV",
+	"lzZpEp2Fo+VE3YY6uRPGvJgXvlULyBKCLw1AD9S1FWhKyykV87LqEBQFv6qWyDPwRyTkgo7zL6r6pM4R",
+	"7DCCmFTArrRehYy/m+RmN4l+P1VM5rlIUzaZT+uiwc44gdpHVBdGAFUJnj018skmqR8tk5Sd17Zy9avF",
+	"xoRexiFUg4Zc44qHK9WxmsW0uNVlceWGdcYzWsliXYnV6+uSFHLHrov/shcroxJPExLOskQh+VbaVUzy",
+	"LgtDL6FCrMXJyci9KC4x+S1dYBY2Z96WKCXYhDHC6E/4ftEUI1k8QunUMoljzNZIKa96inge1WUhjRca",
+	"G9XpcdJoyshHwVmfNwMsVtfZ9dsXnXbv4LC3D/UhvvHbPd83lvLSecXElfXbrB+oNb/i7yy8DHXufp0X",
+	"p9dQX+yq8VWIW4mpY7Fbc6zTu21s1eTyZ2rn5zIsnz872207z6zFYxxg6oRxRYZOvlXj6tOzMwITNPH8",
+	"sXSbM/NjYfVV3qLilnpFCqjsQWWNqgvrPCcMvJ+uU4IMNsEHICmhzNLePVHnIGKy19MNVITxUmtT+jHi",
+	"Y9Nai/wkFhoOZErWtFu+q2RNyV/hSIa7dUmbokC5YlU2xsXUYmByLraX0rHc65lB7OmVcMBiVnpo3trb",
+	"4ZGpy8ZUu9orl2f9msxEPUvVDNRFH+a1YOd0BX9UrFE7hKdRHEdYSkOWVbwCF2yEdl0AOZuwRL0l53Ea",
+	"8XHEhzpZeoE11qTEddTvOdnt+Bftdu/A73U6yJ/3MQE/hOCz8PjkhHZG3cGBP+juH/kjxhg96R4eHR74",
+	"nUG3s3+8PzzqHhYKC7xls5gOGZGUR2n0keGMmRzSGSOCDxmwfjkRCcoTdi9WAdS1zTjsebe9QIoOR4eZ",
+	"F0lAbXELkdQ3vRHujpXnC+ka8fmzM0jZm8iUtNtkOKEJHaZFdKwju3W1IT2ErLE44ow0j32rSeQQ//nX",
+	"v7UNTSfbTSeUk7bv72yYyiubUF6BdfUtYfvHVmU0yM/ptomfLMbgwKr8VqWOu73kEfsxly4tgvEw4mPI",
+	"aD/nXP8p56Bvqz9HNIpZiIrGkPIhg0/gQihwSeyBydOCLfZmTruC2FGRJMpyiJ7bRgY9zQWAH0EOLOhJ",
+	"epr1q1Pw3XM9l5XXBZKhkis0dT6ORqPq+v7AmTplfKwt1qgJr7yOVENV4+HlVIRqbm3fP+x2lYZT+Uan",
+	"/rxU/WQmixCG1djd3SV0LxTDPTQZ7R20urup2D1s+a1p2OfffPMNGaz4/W9/I7tHbe+QfHPU9o7J3/7W",
+	"50TOQ0F256Cv7D4jgzkPY0bYBzYkCb1iZBqNE5qyyyu2lOTt2fOX55dPXv/jr7NEhHNIn9/n36D5my2K",
+	"g1ZfGCRMzZAaXkPE4QZPJUydh8KqVC8fvZZO5ilCRlCd9IgYpjQmzaCvV73fCE5J0G/4/YZBN3C2gJ3e",
+	"2Sxkel3PoL/aHVtdZbleN+6uSCIu51aoybgawpptkjMgINsxF7Qm2yinmcHen7Uo/6wtq0/PbGC2nnoe",
+	"1qhLHZWWou7KcVbCPLNixwFX6z7HF3RcTUiVSaglUfFXMSnX0CmKhQUkX+naygs6Hl/43V630+uCQLjr",
+	"H6FAWL6aNn7BGmC1IGRZ6y0WeQTxsHN4csBGo8HBsX9EO53RaD9s7x+HByf7o/D44LDT7bL2wQE7Kgih",
+	"z5XQSGPNJdHYYF2HvzQ6tDs4Oj7Z7+4fHYRHo4P946ODzuHJaBR2R92DUXi8T4+7bMDALVWqFVXU5xRV",
+	"1GmYG+uE1YRg+S5vJqJk1qAahAJeF+q6BRi3iHgqCU2LV22U5r8QyhHKdRVxKHeDZL0R1qLWvgkxXGjg",
+	"jATPrZukqW7SmMpUMT8QLnXdsJ1shMiw4mg8SRdM/V/NZCOWVSvwWzu3qSSIL7gX2WFPwMLA6KfdGtWh",
+	"Bd7clqKpIh+4i+mcnz97wZZO2/L5+TNyxZa11RrLKmJ31z+GbPHdXveot3/S8o99K9ndleqmIeVkN5GU",
+	"nJ2dnX27//oj/a69HHaewMe//3h2dvb8yVn05qcPhz+96saTZ69Z+P3o29mbv79+M/v5aPli/k3Iefv8",
+	"7+zXcdo9ODm8OvzfXz9+//1s8qxz8e7D4sXHD8MXj1+8YB8XV7MR//Dm6vzV1fyJnH3/Nt2jP/98sqDf",
+	"fPNDdPTjVXI8S8bPhl0pfjp8/S4ePf44u/75RefZwZMj9iM9Z2/2z88W309/fPHu6bPvwvA1feO//Gby",
+	"6ujj5Onrj78+vZ7RV+O/L/y/WkoouqbVkt17yr4r15b9MGNc7dksGwcoXquVtw10LKNYqU7XZv9Devop",
+	"SiemHPJmZ0XTYVVjmstt4wSezuO45syBO9Tgp67YssQuQjaLxVL9UD1+FZyfZMlGKkB+kDIlIAsrWJk6",
+	"0j/Z9fcv/KNep9vrdluHnaP7PE3tzsFv6jSdw8rAunUOtGukrjLULYIaus6ghk2KXuffZ+l2VpTDFnwU",
+	"JdPa/fXbrcOjHFSxyXPzBEQUGY35ZcTheRzxChHPXVIbCoAwLUti6c1IXhbLgAOKotrXZrW4bVHy5rW4",
+	"O6Va3OlCXI7oMFVSbclvfieBJtVq3YoHnE9owjT056aBooAGcJi6twxpd8SxkzFLe+RmMU8tcsaXGpGP",
+	"8DETUtf1T4zOAWEx5DornbODmY+7vu8RKQjGk2XewfmUTFjCCqxu318Xal+d9vPHxXzoqcAogmI1kSid",
+	"FHrqrgXTbxNrfw5ZgZ8JcXXBZPoGKzu6hyuRdwXGg4tnOtC18SCGK/j+yQUxMcFRGBDJeCh1KlxY9Z4p",
+	"OYWl/mFHyvZ/aDArB13oLS/Q+nY+WGZQoKzENjbyN0w6PPk/zSDwIf3iuZgywVmeeTXBlgrVU6upda0x",
+	"5UlXS4N7v0LwLt2fuAiBmoUbb1CYWN3rrvmuam71YPTK1OAftOXB/WpSO49VlYrM2+1ggxARawfKoSIF",
+	"TIE10+Iqusg/l0srg3t38V3VU+VZwJ5FIlKmwzhytxxm7Ib82O2D3n67d9Bu+cftn2/iLKGzSD3VusBH",
+	"s592o6nifIDs1NmDIV0zSAkxHSQ0FMluyK6zD3uSJdcs2dMtwuK+A0sfYOA2Y/nvCineg1MogSDgaRp7",
+	"mGYLuFl0zTgRnElttN3S/Xlh3QDWL7Up4epjcgr8dQuyhjhLK+ym/v27C5KCpNUgPmA9JdUvKgA9kzd5",
+	"wa07Kk+mj3j4wiVXc54q9G/RAAYv34QS9vQ1vdczVX4dSLT7DmdetXylxSHTuUwxEh0fg7PhkcUkGk6K",
+	"Efe/9Bv65o/4MJ6HmMZavRRHMu033geKIeg6JsVr2r9tfLXZna3EsjI4YZtTikUXNMyhmtqvKTJwdrBD",
+	"OGOh1jwBNClrUn+sSXa3LuMoFmPDRAv4jPMYruQn5xORZPHlaznKJrk3b5I+c10k9yksqays6RYsyzKo",
+	"qxa3yuoYKDUvIFNGuXTtfscHL2Yss4f8UxKNuUhM2nZ3NkggsxZ5vWpuq5JEVoJy4Rzj7wYdGyWQg1Mn",
+	"6oRhxBCyw65ZshQcYkjIkHIiGStHmTkSMN55Ssc7TGy4PuPgajayLZsvqHgPjP4+GT2kA9l4Y9QW3F4Q",
+	"0/aQivArMUITfnafErAmubiQDlwfRGKc0Nlk6WRDVQOUcwjqzOJjK8Ppa9SkN0k0pcmSwM+noPADpzJu",
+	"HchDMIHkGc5BFuuplLIomLou754/PtWxiaYWSmBSx8ostQl8/0gSbZJaQvxuqFhijS07N2qVe34a07G0",
+	"6szIrMaMe3Fya1a5pZfwy3P3PZibvVZssnloC9n8cSRnMV11Q1EpF7ruVfkY4C+rFM3MBFedLIC/R3n2",
+	"hmwJcypzZ0ysL5yTUYF5RF/lSA85/dwFRWh7YkW6UV+T54/dHhFjWqzsIf5A6BDg9e4w2sze6DqbONGt",
+	"z1TB+li53vHH+sBaB+eMBTUFfZ9GcQ2cV5FsMJ3HaTSjSbqnNPHdkKY0yAJrXBZNHTDsuOUMzKImcDoV",
+	"OsK2gJEcRJxCpMMm85J3lUhK8+n1UTw3dOZlNvVPW/GebbLQ2Kxo7Txqjsk2/dWemm0aWUnomzdUEiUK",
+	"UM9s7fE2thbKLIO1A/m0imPbCPBnUkOhE3aWCEXmK4oi13kidAS+as64s9p7w/C49euMjUsuqipW+2C3",
+	"sw918PzewbEJyswycZZ9O1s7cVY6bGwfzX05YvDY40He6uyf0xFz4XJvV+tZ3UjfJ3dR0qTO46+XOTeo",
+	"Z+s9iMXwCvJ7xyGdXZqP790HzT3FN0imaoYeqSZ+n+usD2Y3tyu3jEPfuI5yzZkC6c0oqZIxCb4mDkqH",
+	"9ptISIoIULV7OHBfJdFdhmfYisgdBO7SIhzFchxObedzZRe3i2SLPu9Nx29dme8diSpcbu87anoT1Wit",
+	"AuJIaWu51j9tVpE5K6HpiAauOOLvaPZVpcBR2MLa75KY+xzqUddoBS5P/VrgbXmiJYIy+2WNqkqXlWk5",
+	"CaiwRw6F23kunLOyaGErxlbIryrB9hal9yw03B7X0nHhWuqEj02FFNcB1ziY/d1O96K932t3eu2DLPv4",
+	"lmiXdgnssmUh2Y2wMfl4q/O7C8TMxpCZ9teHzOR32A9JpqptlJ0px/J5m1x5leOFEIvc+NcjlASm0Sw3",
+	"VuHoeeYR8zNIG5BeugmD9oiM+JAVW4okobEU2bsYo6P+fBnJ9HnKpvc0aa3Irpp5QNSNs83UodHbzB8b",
+	"sBZBjFGt3RbCWU3OhM7hVUWvtPp19uY51r/apCyz3egGbNt0o5MheFZwFzalK281820IPGM1kQzy1VTj",
+	"raq5mb4IBrG92zm56LR7/lGvfdLqduswiO7n6nn1ERRiP+q1gfftn3Ruwqv3O6uQiVZ6p00HcBPmWyC5",
+	"xsmV+OdsfHLMzibs77Prb+VB+uJWqMbfDIsGzbi+fDeARJSaZUZRImDX4rkHXEGM3dD6bRtdVx9xK7sK",
+	"/OlyLP0jg4s8SRKRaJdPGKGr6I094M+OdO4iZLGpyy57kMmvkoufzJS0l6ZJNJinjDQR0oepkZlMgeWy",
+	"6YCFIQuJofoyowC28EsjgtSCEDZNmlP6IZrOp1BS8ODAirLegYikatyIZMN5EqXLc2AQMFedbe9C0fkz",
+	"Rp02fIvBllgdhOeWWBwEs+QsECvcqWYm2HyeTu3t83+cXTzZvfjhxZPX+U7TWYQhAYWx/ThnyXLzoXmY",
+	"bfH/1FtkZpyD2VDg+3wkxdNeGYlauoiParx5Guymrp7rfQv99t0Tctw6ap2gUzWE+okJINNiNmVcO2df",
+	"avxZq88vJpGE+gtqF9WmgkdWzJMhwrSSeTrpWW7aR+rpEOxMY8ZZAvmgYEeitM/BNKKaA+u6urzlPEoZ",
+	"gdRE2qZCQjGc67HoWGQx0j9llddbfd7n//M/5GyeTgAqTzGm9knxMcI+DNksrVADYjYwkqhHZlRKjS+w",
+	"dqvPdQKioLATQXn/iM55HhRIJyBIWa0+fxVJCSXU5vyKiwX3MAuwNo4ZSoHGeyTo+m3yqW9Cp6BmiPrq",
+	"HUdjUvSRhVAyRC/A+TwUfX5WEqCwTOYwRTuU5eLJcjkGch4K11wwfVJw/u7xD2YOpEm1kBGqoRvWtdMi",
+	"Z5DLGLomY5bKPg+6/n51/PvkqUgGURiqKb6aS8i9jq+lQjUI8dRqXqQJkdWcTiM+7nPBGSR5ArEuFgsW",
+	"At/XCBY4UBFXJK0Gw80K42izAXWrA+qS18I1J8X3erq+bfEXXfz2tUjJUzHnsAl9/p9//X95ojfE+wH5",
+	"Mww5xejAt0/OHr96QuRELBTRhdFoxJSsQhYiCSM+3smouah6Cx4v+/wHQ8wSUsqwkAQfcMl31QM9ghAg",
+	"xEWQteuP406FEagHWFCiJH9jzLdG6cxyHANN9GFVc4P59nlA80OoBDUtFP0pIAnlmHUjnyHGDOjm84b7",
+	"/AeeH1t7pvCM3IVQ8F2EZOgpewDsGKnNwGztDPkSshkzytSRx1x3H6XZU+aGtobUI7TPS5VnuUjLYCQg",
+	"M5C4u37XIwa2ZJ4GrqnosOvvYx4yg/PghJIpsgbrAGJDvlmvN9YKnUk8vsjKH0ksxqN4vGdvkep5KBQp",
+	"mzQVeMhRHlGqlWK+fQ4k2wzobBZr9rn3YXexWOyCm3WexJiwV2e/cHlhsaYI5CDG5rwM1Dpl6USELRK0",
+	"fpWK4apBqSM/mzEeYuVD9diMphPFRcxaRqF+ss/5fMqSaGi467u3L3f1gBDwCKk4/9x5ql8N8hUbR1zf",
+	"Bi/BHp/SK8XE6ZgFefmn9g4CJmcsuSz91PE9MqUfSNv3TwmkS076XMtHQP9qFiGhqXoCWNALxa1oEpEw",
+	"CnesuImc3SIjVYflZcSvAtIMZgm7VqoYZx9SSDWizon6QykRgUeo5emROx4J/rl7IVIaB16fm7933yhR",
+	"LoAf37AEPupP2V+v2YcUP+KE/7n7JmHX+E2fN7EefNVBlJ1YlEBJs5AXk31QdD0QoRIK+3xXsR2/ynZ8",
+	"0vyWhqZE2Q7p9/sN5K1K8kSOqr6Dk5JVw9IBkPps9DlxnM5TR4+fTOOjiMWhbr3R+8V8PZVj8+X7z1k3",
+	"mOJF9WKBtJsIJ1NHk2pQmna2LRIl5SpZTK3Q7jb39e5mzPnUFCtNGJWCe2powaqXCNnVNxa+YSb5OSBw",
+	"PS0EgcMiLa5OQionZkw192OKvBVvZXX3JrtDKhkZ7Sh6SRiw31gIxT/VaIcigXWczzSQZhTxMDit7QHH",
+	"/NZwbcf9qvtRkiNBJq4Ov0gvYWB/Ck7JQKilSgBEC6lVFJEoOcYSFGGOB2a/UUCAMAG9zsir1G0QCoZo",
+	"wgm9Zj2z8Hnxtq5/AAM8Q1EEh6gLoAXwZS4ymUppqjfkBkgwlpSSiHnKetn62P10iwthZnFSXkdcw5R9",
+	"SK1dVxNVMnYcDVOJneKEoxBxTFkRBz6HIg45pnIDWgCCRFTlI6k3WTE+Y3rSY21XKb29T97qaoVPEDx1",
+	"IQR5qTis2W0OlITPwAUVSdUdcmHMyFXUNeiMNI26oi54mMlpfkfyccQ/ZEEXqi01DLNpzy5evSSK/eu9",
+	"IY+fvHxy8SRfkI7vmy0meMNZeFLFITNPFt4NizytfiHeKJ2waU815w4zUpz43cV3XiFqaadFUJ3Banp4",
+	"o0yoJMF3gqeMp7sXyxnrEfsGh9sWc5TG0ZBxadtDXj2/sOLtG2bZgEsUFcZmQV3caXiNa5ZIVC9Bf2zo",
+	"BNp0FjV6jf2W39rXgV2gwOswE4gjZa6khHxJYjEes3A3QmkdxPeiDgOCFep9urKKbQNOJ0xXMwMtbQnL",
+	"b5clMYlpjGEQesEXAh0pCm1odIzd1JQlLF4a6DnscyAZTYaTgFwxho+ZN7DQAcYtJXjOoF5hxPExdThb",
+	"fa7lEiU3oyziWcKHTiubca3nIUAfJda4lpgERgt4YLQuLucLxmabDUcp8Go8heC3kRADqLzkMkPgvBte",
+	"A23iTgOX24ieD3lPSRuNTZ5jCT763mskTM4El2gR6vg+JpcBwgd7WInq1Xf5EDdybWMi+Ypf+/Nnry60",
+	"DYDMWpZTrZvq465e9GN78Mxnr2GJYute+ad6Uq9Z45+bvWI9riXB9a+Y1Ya3jFS4/rWEXefvgSC69h18",
+	"Kn8BJdfNXsNHYVu6frvunYxc9mzRqwEv7a9/KZOm8I3u+jdeixTuZzRizqdTmiz1qdXEghmTZBbcLcEC",
+	"OhMydWNzZaY5FsDzpBmUnS7BaclN3+c6QHtKl2AKyRklsNGNJM8WuVAMUZfSIAOm1EhZCO3HUKBmIfT/",
+	"wEdlQV2LWp/2MAwjkkQkIUvQQBgUZkAoxsiQZtffV/oNRLGh7h4otqWUpC21itxOU9UqdjywbHEi6bU2",
+	"C2B8KPnJlLjCeP4hpHmC4oDwZJPqoFJEiauV1hWl6BXjZLDUdkT1ALSgVOxcvox0wd/cEO4R2ud5bJGV",
+	"QKF4/yVMcdhhqmNFYTlVRztg+FArpSNJ1TJlUspf/oJ8+S9/yVJUTUQMqszb+WAJaZ54yADCKkZo7UNP",
+	"gZItJtnFSOZyTu3sCjqNVq/Py9rIU1ChIBECvTbL+Kmn1uCvuB2/qP1QootZuwFTa64WUP3y/rMWci9y",
+	"FRQw6pCwAa7fapSaVtezqnQRlynlUMzPaPI4kvxV1y37HRClqSmiicrA0Te+b1ZdM1YP0K7iF2utLrdp",
+	"vuBx0pCq0m3avrPZ6UvUfWlytjBR2MBW/Tvr9lsavrX2ytH/WWZd0wGyEAirGctdMZXTPq81EJS7qbdP",
+	"RNKwCTRN7JyaSqGgr/V5iSf1yEZHUCvY88ESjrYZIZ72XF/0CGuNW/d2rBUDRZakVgtdH0qzszVRNSzQ",
+	"cqKUDGMaTeFUD/QS5oqx4WjQQKatT2k6nJCQDWOqA+unNIXtUQf+lmLDnVDrK50Ir+aYaCuzsRkXbv/e",
+	"auMPWowUaaNDZy7RhUdzz8yaFtY4ZFo3EIg8peuvf0HnrbkQAmwAJUEK+Zo5CA5Zyms4vQN5ijST7OBT",
+	"FH5GiStmKVuduQIEHI3hLkhYLfIW8jpa8pC+cuMYLfxZhFozD3DOYrvBe65uspKFoeP7uZXY5LRFW1qv",
+	"IHnlZb0TsQDfJBwYqBWesHSecIjopljjMXishAexBO58zpLraMiC7DkPNd8Qn2EhQgbyKpF5NRVPG4pM",
+	"EWP82nWPPoax5/foLZS3VScJuwlX3jpmGc3S4XK2fkecYEg5lC21aG0wz7hllraPOLBzvyV+cd8r9k4b",
+	"UrXYLRJwv6WFdVQLppbSNasuAToq2lpP1ZIaE22+Som7gbtwI7dKnA9pfAXn++xtalbLUigUqamXWco8",
+	"Qnmfl9GXqD7qGsaWfQx+AkoxGDnsZSQSpY9kOXLyp0PTmJ3LQX22c/Q8srhnQXn1SBxdMXtDdMOrffuO",
+	"XUUtwnQS6FAdtC5mxZlH9gpp8yG0pRPe93kYhXAER1GcgkGaTdXpAb6bFm9ytBxW+OT3LL13JmmNeaU5",
+	"C/cH768swPrWfHJ7Q8sDn7gRn/iepZmeYOF+cRtrjE9FM/IacyzM+vnjNzSdgEl2Nk9vKD1l1nj4umQC",
+	"UoLRGbGgFjXXH4giulmASmyKOdKXXs6FzGaTKPW2ZyPolbEwGzJL43G6MlPTWeZtriQEk7d3aLv1uE99",
+	"cMvgezW6GrzecqQC6nM1YJlXga+1UIE2h5YsKD2eSRNyB5Q+7dtzsVq1flNhpwAybj7OFthmzzGr8mBx",
+	"hgbCZ1ycGjSGkQKIcKAJy7NJwLmZRGPIPmMZinBJwMOnJEoxlIDfwu0NohASy2iMyineUparijAeQj56",
+	"Y6qLpSCpEFcFkR7QL44rwkrvdk8mqXISwTs2SVWb//z56153UxFGo8joBKvuPX/9FZbbnh5UigeV4rcq",
+	"KtyJEeaVOjfLVapIyc5iko1t4fqvu/KbSlVA0L6Vv1QJC3gB565+6yrhGO4Ad2rPIDWAxGfaAQ+OlD5X",
+	"CgBpcqGRgXu5M94jXJin1QWtvZFovnlChxMIYzNYeByFEm2sgLVMGgvsJGKBTk6mcQvgboOr5RHRzniM",
+	"XUOgcAARShq1l0dBBadE4251AiIzP50BDXSSlXCCV3qHvpiLHTvcytGeZxF/UEd+L+oIeL5pef/uRQ9x",
+	"utA3UkROCa3TNPSxXKFqbOhG38QZrlncFqqHdmDnYHZIyJm5z01uR+QXBbbT53fsScfV0tI+JGIsNf0T",
+	"OMFslAB4guY8Vl9gYv6275GO7/X5vu+Rrq+o7cDHtjlYoD9EMo342BDSJJrhRCogyDOt0cAb0jh+lE6Z",
+	"rwroJ2BDV9wdaH9KQ8SwKh3HuM8P1KIozo299nksxJWSGEfa3qNVOELDkAzVmRnQ4RUBGPXOaRY5ZbS6",
+	"euUSEiWWdcsK0z4LQ5uF3o82UOzkPhQCZw9f3k1tLqJ6ZzXu+oMq8KAK3Ns1nfOkAjtyt1DlEl9Ll/BP",
+	"vhSVzk0WW83WqUvSr063egvcQgnyGt1O50tNuICm06dQ347Evhyrc3bfs2XB7CwM80VMxV251LO80p80",
+	"Rd/eyf4FpLM+b2LEaL4kQzGPUYeKGb1mFvYmEfMxuubP3jy/mf8+l14eSRLSlA6oZH2eiAXRPvyijx3v",
+	"qMzTTs5yHTkL2zCyyVohIzvHZJfoTerl6fMuI21ULjSrjpmNH8K/LYEQF1GtoIltiPJymJiHZOcUvx2C",
+	"kU3fKyGbzoQ6TC5BB8EVZVnnfkEEq8UBs5mFDXyAEjxc9ttc9ql1n9mHrO62vp/jeqr3xMTUZiJI/TBG",
+	"vx27ArKGfMIQ17wSHHEL64K3uuSbHkKeECFLgmDWNgqtUnXd9etbCMXp6BgcU+QbQ3D0bjXK+pIjJiev",
+	"ZXArd+0f1kpyc7uI/WZtdIF1WdSPOiuRoCG9mMGglFgi87i6uIexkuShDJmnVJEjjpHbAFuXOEnQt1sw",
+	"Yhf80mEmYUC1jTwQkiYarltNK5TFvQaA2v2TmooOtoSHwbge6McDskjobMaSnR4J1tfyWOMrvVcbibvk",
+	"1v35Tbe1lPhf0lKiuWDm5VDUZyshD/aTB5HqNyJSbcBsf3fS0W/DqIGpfKDElc5St4l5Q1vP83umt/pC",
+	"8Ta6GMqhA4C3yvT47HazR3Jr60cGtLtPT7ctrWWYJR1ekH+Bpc9yO4RB30rjKkbTgq63Ip9GPGRJQIYQ",
+	"Ko6pCZxGNhTnoEwVRgpOCzH4XhnkZ/bHKmal0cOCM6lFpAwjDNC4pvYJWWwhyksj7WRzhYdB/MyfssYM",
+	"0uRTAOVKDyVIeNVy41OplzgHAWcZrBDOe5n9ouQRmgwn0TULA88GxqlPOhWARwLo6HKwVKKkCTq0ffVK",
+	"5JQiSa3sQoEiEvihkgWghQKxjGLG03hJRiyO0b2kQxyzkEedNDdjPNk4IIEbdqnR14XBEzFPZYQgAZJO",
+	"Esa0ERp8YVGau8L6HHxhp5lUnuUAVOSAr6pTy/h8KqHctjUeCIizhcdaZCMct1WhcDlIArARfQ4cMxhm",
+	"5fQuMXESoCKyyoZRuhIB8SbHyG6nKuoXzzRpYP7HTfIalCsDbvvmD2qDv936tXORpFu/A9S9+Vu/ydQO",
+	"ei7bYk7KIVyKP9rMNUp30JNcwvqri+ghNcRXTg3xZYOLdQRIXeyvknY1r1UKgWKTpLniTsk4uLkxdsoi",
+	"5BY88wEy9fuETN1f7Ead8Lr3Ka/C/xkr09+X6dRA/5Usk1AuRywhzSzLI4+Xtzaleq60ZAX76onTvpov",
+	"wfYmVicSzZHHtZi8aisz6ass6tgsIdxOiq3kpaN3lFwt3BHDIBy/41aQAmYEdoQqmHx+uQown5HB0kQ6",
+	"9HmkE5g2UaVoqXW+HCybUdjbUVKtGplBpOqUZWqflMAapT1D632udsCzz18UeibXZ15hW+fuMnocvdKS",
+	"q6YfDE/R8qrLlJunMMhIzqzhpx5ni8tsjeyMBhY/tZOTnJWjV6Q6/5DpxUAVIjuRjO2dvaORabEGhZG8",
+	"e9WtUvFTK0qcFuEQpSwrub9WqVG6ouGKPDGklCZGt5LlbZWGcOYzzPjbs/fWPLaRv9pKOqnPsp410Jqi",
+	"scWEpoqObSy1idTRNBfJ+uB5UoidnyVMYrJxaA0i4W8VCH+h91OP+kLUhHveMbbtLXim1wm4Bf+1/6Xs",
+	"phmJo/VnVfqSymnYKonJNg1vyQB0NHSelUXRWJbRHYP9BpjR2MHIxIL/nkADxrS6vfX6axiYdbihERvy",
+	"ZNK/C/e24RdWdCRc5atRWnkCeMs8ORHiaoU98k6lkrM4JnIpUzYl0O3GoTfERN70+TahN05rzjkM4BlM",
+	"+0uYFVRPm9oU7MX57zv7N8+daK+bRfz49SV+7T4CX0Ac7/OmKRlgJdPONaKdFgnmCdYhM5pEzy0BumEG",
+	"88SBLtDRDBMMIKapK0chdltM74yZBydpOmvKnT5/9/blzka5njNehccYM2/3uZ16O8v0D7nB1L0+16n6",
+	"qkFtGM+W5tKZro6rTg/abbNUhtrU3+cwV3wO8w7WREfkHOD+giPyPu4pNqLSwRcNjUCmVh8TYR3IP7hj",
+	"//ch9qgBw/HIccsWI+BZxlF13NfgDH/fwcmIa7fIc7vrIpOY1iaIu1vJqc+fZ1BoZLByYfJUoHkGlBvU",
+	"dDSIulXKTN/nK4DnpJlqErEg56SKOO/zQJ39INdxhQb1gHoccKioWa4NYi+4Nr3grRPWp4UrcOmVqcxz",
+	"m2FhZ1uldbIC8XSAnnqDLxVdRql1MkYRDz21rLyE8hCceVapFhZCsn+ol48gEysRbRcT0RaSpncaTlvi",
+	"ZjbELHX6+/tHuatV/yF5DVVMVyPdNcUgEQExVElgQbE+jFKp8b0H2XYj2TZL6nZjfuV9CbWuz88Zh9p4",
+	"EoU3kzNN5x8P4CylBpGgSebd25fWWZKaI+gWZsjEPaJTlGem06GAlM0pOtGkdvWzOFJM8JHsczFPoZJV",
+	"E26ohNHhhA5iKIkEtmPkk1gkcCfPB4vpltCeZ6ujCZPDuWYeeTfalFSoH4fS582slTmv0wZLp5GQ2crr",
+	"jZnifftLOrfgcQU/yb0xuXwR1ZJqeaFWJS8QJJElQn6w0H0hC93vxTLHwDt7KwHzii1z+fJLmOU0A1A0",
+	"fcWWOUYbIclUWsXSCywvCm/K8F6wZc7pAMJW+BZz2iDuNmSzWCzVwKRHFpNoOIFSW0rKgvH1MG1ynwMG",
+	"F6woKILUZNJ8wZZb8E5Ozs+fqc7vn3G2f/uM8/zZC7b8KUonih7quI0iIeNshh164JG/JR7pzAiakXl+",
+	"+NVpsniXOn8reFbmE1uFbS6lgpSMmXS62etFNgZPYFZ0seB9PmOJFJzGts+ah3ZlLVdZrxYpVuJCTHE+",
+	"4s3KcZGsGlefb1OO63W+MpuU5Np4WM6yXKYU/39dXa5slTd1teTr/ADCfKjPtYGPidvn2HBF60tMa3iD",
+	"CA/UYTMYcTGqIZ82yqWAL7bDVUtBDR4Jo4QN03iJgALMRmEwCFnwQqHAYd6HFc3QIm8wDAOuchN/YY/S",
+	"DqsoR5crDgzJMSKZshBth2BQQxdQKXu8HcySoQxpHKtR5MkThzRJomJEhxKmZiyBoj2Cy8AO6cDC2RDV",
+	"0czkrnLIBtQdzRC2PbRaaXiPB7cFQtfMI6QZQB3xHYSTxksoXsutn0c0lup308kpGSyz4lJZ6VlcFyx7",
+	"aoF6awbASLn0F76pb7UePpfnJ87uDU9jSywSNDXJgGrV6Lk2qxSvOw/jIiI+JkMqGfaXh4y4I1cwj5w7",
+	"eKWFWY3J7UNVCLllsIpqIk/ddqNwFV37ec7InQSsKLK9WbHPh7CU/5KwFKV1YfjkphJOxiINY/AIU8w0",
+	"8wDlD+Qs9EEY+i1EpHwpP/mXlJ9SF0laolT2VX3BU0d0bFPOB1mIgIUujqNplJIBi8Vip0WwLpgkNKsZ",
+	"A5YJiJPPx+UZLLZ9MMr6Jsae9nmQfWXl5aMcUfKlQBOrPGt2SUe8z5s5NrQkzlFIjiISkxVgdIpVdLJh",
+	"OOUoNKbp0oU2mohsDiYCQ6cbTbRraiHaZTSxNy/HM4GsirX/QXTwiFZnU0FCKidY1Ey1BfLlX0GeIlNG",
+	"uXRUkyAdH6UK/TSKV/px30PxC6KBHe9GGACK0zDGQ8iCsog4Vrn/SaO2WaQ2zqurCmqoxpLDmrpshDWE",
+	"stVIe5VCEqU4Z8WWR4ym84SRUUzHkjSDSMo5kyY0NSD/+de/d7J+K3VKVW/Z8jeVoKJfzKrMy0k0m7EQ",
+	"aeEHbnBWBcxUOXEOlt/397dL1wKymU7Zor36pJC0Jc1r6hfNUv/5178/Bzt5iZDKgVMtFY8ykDMdToCa",
+	"f+k3/lfMk+ojbT87YX8ib2JGpZZthylZqjeK+5MKEkHtYqmEw37jfQAUJRLo4o05/aYbOMNKhi5WCmlt",
+	"0BOsKxwzdcuqnkAKNQuQTcBHbRA/Z95JJUYs1Wgz9qHFbtVIxI1+19L7aCr7qpat7DzotDQlXwi5YdEX",
+	"z/lurlMYEVcN3BJyNRi+yDdVU2ltNUuLWQK0gDrLzRDt08X211dGzhCHnC0s+DSkIZAkSOacs0RepuKK",
+	"8QATO5vy1mp8heRVO/XlgU048X0WCNZ93F+J4GIHXxRimIVj16MM9eb9bhGGhTW2pK118nyZL1U5pIuD",
+	"93meIAUDX+6PjQLYX4pb5R3S9Z/6PMtjlHU4l+qkgn83K9f7FavNzrKj7hBmbavgHo3jL+HU3QBy/qRY",
+	"xpAX5AzUFHUatgovNVe/bXkjTaj9Hi/RxoUeWJRBzsGpvmWelUIylUIt95psKmR1MhU72Up9NpUCfgDi",
+	"7wtGHgTloxe71nyFM6w12JzF8YPN5sFm48oPEce1ppry+Xuw2PyXWmz+i4K6qHUenFdrLRghu25HIrnK",
+	"kFQ34rVrKwid8WUxT5tkrJR4wSqbrMsaM64L2qBVw+tzd41k60njgttpqbW+woo4On2D5Q6rWqzQixTx",
+	"MabdzLxCmHYhn8spehXVkj2StqEjkoSmZCq0DU+KeTJkjyTC66FAJcRlZh0GVplTwMAbfUs1rVrT97Ou",
+	"02xL8uBliSBWDdOKwSOCs56uiZnh7rv+iaXkQgR+BstVYkwUsjxlbG2VUzB2rVZ4vU3VYiv/rj5A5kl4",
+	"K6MHPWiaZnHfjoGBJH6pxfkV9VtdJhTsp8/LWkFB78W9yJRe9ZGFl6NETI17VFeFKqrDLqlGkaOt7H49",
+	"fVDNovVbs4nrcRd0jzssjGKt/neCj+Kofolgz6sBYLVJozYrIVzGk6kBbaUTgSX+5niJ9TZ7r89rHF9V",
+	"8MCDsmIrKz+orXlQVx7UlXUmKStjz4Ob+UFp+a24mdHJu9rZXLiLkFfvfQLg7OebX0oWdDeDVgXQaOAR",
+	"OhV8rKRtnUq5Fu5HZvHcIKQzCB7cRqA25M5s4PFWpusyWs+C3pGChtHnSkLfaZGzPGdWAHA76WUZraq3",
+	"pOpuSlMlVeI5B+mfvHz+4gl59GcUE2C2KCj8+VHQA1/wrmRcRml0zUiTSiJ4n78RMh0n7PzHl17uLUzY",
+	"UEynjKvZmGBknSgu+LMWTC8D8KHrVSWA25JkEcXhkCahbBFz71hJsBOWrZLxaOd3ciTBby9GUKvfyzzb",
+	"9hXtkSCmMr2kwzS6jtIlFFc2eDK1VlGKjtZQDZ0LA0DMIqrhc7XmJ0yFQMf5lbxrsHSRJAGVw8CGEjbV",
+	"xnlkjin6IAcGQA/iSKbaw25nN66D0+kuHCC4gdAO3ZUZm3Npg3wNCBxev/USSunKYh/Sgm4OVDudy9Sc",
+	"UtI8//ElCRQhB16JZE8LtKeWJSO2nSIKP4yonImEusO9DSh/84jvSpZMEHAQvBJJAnL6qUWCnkVIyBuK",
+	"9AjDdQUIGMoohAiozVc8EyKR4EGvkR+Jhtcon4jGe2/9FJSwpbHKkeCnGV0DodeNT9FqYWz6LSWnyKHa",
+	"Az1W/KR6rBnMf0OGauDQER9nDPBB6nqQuu5c6kIWnF+yA4SpbSJspTRJbqP6W7LThEqi2wMkVCbM9Dkc",
+	"rV7NTVkj5ZTyfGIhi1ylmcXqrsgFJp0M5cGCUM22h3vyYEN4qJ7gthzoQ/twRz3cUV/SMlAmuw2uK3UB",
+	"FetWf4XUkZQvU5DpVEs2sp04ge0I4OZq0BrzS1O4SZ2G8rxwziMS9ExJs7VVN0uxfFg205Rc6/MmZI/A",
+	"xA69Yvr2jTJLjkp1OnkpT7JVF8yVNXNbd4a2C2Qg+lAM51PM9k1zSL0H5fvshLWwOkr/pxBnQHIvaM+2",
+	"DtjuykLlzNVqdO6pHFL+CJw3g5jyq37DI//517/fw/8/fw48wvM054QE5s0czh+QgQiXBo6eZSzT0H5r",
+	"0AgZSycIo4c0TNokUpidOtGtYlPF0AiE1tuYf61FVwH7C/AdqTNDgjc/nNsSEryfFzaXbD0MEg9aEQSt",
+	"hq7m717lTd2uCG5XLasjK0aw1K4BB1pKuhwklA8neuJYHujSuFYz6D9NGHqUCY0VwWAdeYD8i6GixCym",
+	"FiqwbQlkrmKip3SZR5AgntmrX/7VOOenInmHGSM2TK2S1WRcTARZRHEMTgTraH+tVFU3LZ187zBvvcT3",
+	"jvYu9vMA+n7IQ7NlHhqdVWuzZDT3AsXWwSClHDbbQMfW5Xe9KNdqYAnGimSXn/na00V9TSgf4LAgXmen",
+	"zx31frN0BQkUsc/wODtFKdLCmyFyy0x9y9yNkGRSBzVRueTDSSK4mMtewVIeSTKliRJEZ4xDxZfQvAdF",
+	"v3GsIZpT0GWFcmrEwSCtURoDOrxSU+dhi5i0Yxir0OcQrDAQImaUo/yYMAkWhhFRtBjOY9VglrtW9W3S",
+	"MdSnka1FJm2iA2c3RQ3/16N1HQ0cWK843EiambCw9TurXl3GNSr5NwtQA3E+vVNoaAU35U6NuhJn5NUb",
+	"FldhNvPStneD2dSZKgp6YYuc5f7balE6NSIj7bAPFBK6aLwkGCn5GGCR9Xn3TNmnYrZCIzFmEY1iyuQ6",
+	"YBQOX1fMKkmVZcxjJUIO8K/FcOY+L5Z389zc0XMVQ9+pyep3q2O+lWxio2Tchyab1hoIzG8dqFhNE7fu",
+	"tN0aYj13ndaMflZQTQFxXbqG+3zdPewktTxbEny9wT1MytcwHM/197BJKq45jTBMIGtiixNuArsyCHak",
+	"5g9rSePTvMg2Vp+CEtkYpb7WzFNY4q7f3fFIaWW07UdbaYKEqU3IfwVekRtWcAQgPQQ4hEuHRQDecYb2",
+	"4/tNwE9ru4KJ8Qdk+jzhCIYRzsBhrDm309NAB85YqEkjicaTVJKmbVFLPJ2qQVNPKQRyB8ERfa5JFeYD",
+	"ZroIyyZuJ5PdUW6EDTMjKEW7UmN/VSnCLU1qpAnhptTYmAwuHsHzXIuGVsACyO7llFcrY7p3KjfbajtI",
+	"3W3lvF7ezcJ7j+cu9HEfGr6rg8+f7/+6rAUniDAaRbkF/g+uz9dJ0CbjQYEK4QQgSzQ2V1Me0DoVxqhs",
+	"M637lcDvRFV/pTZ+uVWEAJQf1v7x+4vk+gIavZ7Dfav0dq0Y7FJdRZCZpQiJzIiMC9TW1XUi0yiOTayV",
+	"JEHHb1uhVplx1q1GiHlaVRKaxcJ+Eo3yo5iOCcJPXXW6cKhfP7CovGYPevtt1Ai9rdsffyghsjqt6hcO",
+	"wyzyCxyf1+cQKJmwIeMpiphW5ug6XCvWyUOxWIOOUFIXXG0T062TZoA1my/T5YwFJHitXto5VSoKUFqA",
+	"b2VKOX6LJ1pXdSZN/eylKWsQ6MrHMAqo3ZMKsXNKgpCmNIAKz7qU+FxOskIYYoSf9cggS6zMWgCE1SKC",
+	"xKGr8lY+wV3dWnP8TUJgYDKbAmAqlEM4WzBpaOYBBfOQk3oTfoqR8hVquh8DTZUrj0Ry9dvwkqiRrJGr",
+	"+txlo9lQrsqgMeB/V+IZ1PIOWUL6CPnB+NqExQg0aOQQkZhpKR0L85EorYppubRlZ28zZdbiiNcV5oM0",
+	"kgld6Bpsayry5WHo1GTthqjpWv/JU5FcvdVzuk/r6lOIQNcUp3jZZvXnYM316tQXoaub9YModwvW8xYO",
+	"XoH5YBqB3VEiptlB+JKsaO+TncjgLvJ+eKsBLJm1CUkLeyeq99uiVwpAlX0nUKU4163xKveOXmz1+Vs4",
+	"klLnu9CLBcFJkOcWTq+SJM0vxSndAnqIWUryZBjNOiv6OT7oNKbrttY3suJtrpgQ2IALTUV5IhG9DKrx",
+	"k3LjpmHzLK4PtI4Fvt1KOmeLVVcGKdwYXp9rqEkexlCD9Vp9GbTv7zJYl/WjeAU8FJy6L6BP8Vi5AT6r",
+	"TtRpBv5d2UTNu8VqvGVmsTHc6A6zr6zZYws9Uzzt1bHWn/RygpVX1E6wAnDjjJHqBOS3wDxheetaO8sr",
+	"8G/J8v0H/suBEgcyU2fRM0jRaN0DtxMaNzNJn1agvMh3tchc7OqRQQf0eRVUsaNuXX2wjCFILWdFauIi",
+	"LSFft7vXblWs4xms8B/D5mFNaXvLB5Dag6njd2vq+MLqj/Mk58WnMpDIRlrQKSY/MCViIWIG7xdgC71b",
+	"pS7+GldzxjpFpf6EhpOo9dvuvv3KxXQrxq2J5pz3Az5y6kPrLzxH7bJeFOI9CndBME/iG9fjmCexsxwH",
+	"GJt1EQnQrkzJNYTFpBRjnaMkKxfRI8FsLieXaCEM8P4MMPjkUsr48pol0UjTZ0BAhczDpSUBeAlqHQSn",
+	"BP1mBxCwI2SSprOm3NHl3TMISaejpgv5GWGyzzH5B5kncT4td2kJD/NLmmSOZJHQ2Ywl6q7nSx3LbYpc",
+	"pAJy2mWFLtajp6BsOxLo2/kAkjVOzGZjOkkXpQJq5bh1ZDKpr+vgU0/pYH/Fpn5RG9pqtdQ/7z9XEJpV",
+	"V2gY2tfs/QBQrB7uA35Sbf5rxJWgmFKvSloV3f/IQJSHi/QLX6SqCeAD1eybOlIlYVQKrrlZOqEc/B/v",
+	"3r7srWcuW3Ovr3Kz3xQ85DW6nc6d7T9cME/UytSdE3Vx2dVrcFHW3FxlyeUsDAnF3QH46Sqwg9LLQTCR",
+	"u3SUsmSXIrp8pYK+90n9c7kmSOkOhJc+f/zk5ZOLJ5n1uuP7pkoU2BL/8hfQ9v7yF0AKFCJ0WAhL8Ej2",
+	"ecEMCXighGmE7kJJEVC835gLWqgYhkymiVg2o3An6HPzfE8XTJIQGKSfYaE2/VkJXSyDJrmYsD4H790Q",
+	"i3tGxhWX+eDQXWc2TUs28zzAbcBiwcfy/2fvS5fbuLV1XwXHdatEVrUlOfH+sak6dUtJvOOcDPaNnNo/",
+	"0i41xAbJ3mqiWY2mGW4nVech7jPcBztPcmsNQKMnDhJJDeafxCKbABpYWPP6Voj5xNznrdzQMle2VdtA",
+	"iuM6ID32ry0fY+ulId/3GBQaXJCBe0dzMduoRhhKXLkTylQZqzzUEU8RbVdtj11dirWFVU4l2bengWaN",
+	"t/E0VInQxQcT7bqUAQllWp0eBfhRgK8S4JYPACVxpkKFA5yY9uHudO8vGhd7A9f2w1vr9ZI8fNut6vJ2",
+	"IK4u1/FvcRf2XWWM1sXdIrIQZwDWUQKpcBBXmEm2oDw65ZnuCFuWJxpbQYYvQOSHL6L+Ra3fgV8ba1aX",
+	"wO2CId/TlPLMqCNLPbLUTVhqg596rPYpMsNKueRKTriv9BTWZKu8dKdZKa9as1JYsG2fjjI/kPcVaw5E",
+	"kWUXTW6cK2FrJXGSTKdLilZ210umWXar4tLGn88oh1f0NhMnoywPtbyD3LIJJpwcY1+1d0/nsjWX0JE6",
+	"kklqfEygaCA29ebaHtUM9AyWdYA5RPvyyrYJxjdxUnyZ3tODinxXznd0oR7VhaenLhwdtF+Yg7Zehdqt",
+	"om3rnr1Vy2P61NoS1cs0rS0rVrM0WwrYPpGgpsWq6UBUy0cp84orMNAP3CP8yrGKzsosrEDozAfd5gyY",
+	"zuSs73D+H+H0DuHOvLp6+6Nabp8z5W3T0cQ+ysynlb/jEa/Ha+nTa/z0ESbywLrQkrya5whdl+ixWEyS",
+	"ggrYsGHQraIGQqbIk9mMAXE1hhqIoVO9AnC+V8Bkb9WyzNbHsE6h/iiTfzOucijxyKwjUBossxVC9DDn",
+	"vx+42n2u5b8QUZEUKZX1cvuf01B/BdOW+982OxqfRePODieil2nCNBYtiGVYyUG11SIbsQ5GFdXehP0B",
+	"jo+DwPzIuzUazlnlZRkLid+X39J/KRyifLGvT8U7W23M3WS91yzbzVKZNY+CqU94aGDybwXx7PeCiOyz",
+	"17Io8uRmXijzH9GgCtLGNjTs2K1anphQeyg7iTaFkjHCB+FpIMOwazBCM3qyg+ip/NoL6N0PoqezQy7u",
+	"VzvwNP0OFGFWuG7VMtS9xhDwcbPnUxC+GCV6rPJZnujCzcCa91hpkM+Ku0P1A6oBxSO1PpIyo54Bza+u",
+	"3uID+KRHAyWthrpkpUDWjbU2lrSq42+/I1nLaRJ7cjb4U+zD29Ay/kGTtaxq1J2nVR5uYIFxEN3A3jid",
+	"Leo89OiTOOpXz0C/2gkEE2Un+RyyPUepqpi1m7pnn2/Vcm95SE73uqyw/rmPO13Ur/qW8VznyC9ziVhW",
+	"i6QwKh0FPEmKH6DaUldaBqAewS8I2p+0g4qLyog4MXI2UzI3WCAsZJryhkxPu7Os/GQqSmAZlKpEvbqT",
+	"QZR7ke3dIfQ8TQNR4iNGnoRj5RHIOCKeG4WaUqa6036qwm1PDmfO9SnnWpPgU5Lyk6wBPTLvB3QooxJB",
+	"mmULL3m6Eeh6Ok7F/F5hfe82M+cQDLw9Icd7rzItpy1v5iAcbbVOWx7MkW0d2dYXzbYqiTOb8qz95dB4",
+	"SvJuM2nWdyd61Z5fQ+r2luk1Td2dHHZmi+ar3SGhCrZiGRjCoJKDWxz5fkEPw70NcJFSYnTZyT7Tqorp",
+	"FXA3BF0HlAjuhJoOJsA7C43uER/2p+aXMwP7j46YWqhhh2wdZvuzbFK4p9LEFCo+FW/kcIJ99xEaBpvE",
+	"4e+BPLAZkzTJkBFewAiJKArp8LyrnbPKtvi3Ss388Qw3T3OXlRuf0zPoBraw99gJ3T23ord/fwOEy1V4",
+	"CD8zKa5pHfajUrMN3gK2T/1RVDuy/yub6I6e4vbPle3XnzI2A23v9pFG3uojPsMXBEV5dMbtLtg5dWzt",
+	"UcEVPNEEE660B43sk0pBlgTb5pxs2NzkbjhvZY8fROJ3rVBKVxzGHCtim2baMFeX6LKkxpbEXcoHHlAH",
+	"Wx9d1OFgEtX7sTOruHkqwiSZcZjV1WjONUWX2bOJQdkAKzex22xNGzFyaURPYXsXGMb27yjRIjAK2McW",
+	"qfXgbWURlIIHVNMc49V5IL46x2a0X58H4vU53Ni/nXO4FZSkSqTUbzb81VeRrWGl3nOCKmxcTSAfhykR",
+	"KSwaBf+O6wcJm0KIJjrFQEQU8oSlcjOS2OppCCH74qNtalvSCL4fYuMKzTwK+7Rwexa6u+VrXYgEI+ou",
+	"XA5Eyi+G6YbZDdJrPJ/OwN6gQ8aVnrpa0XKA7spQUEG3AapgnWNv8c/KNHuKgbbN8RCgFVZ/6w6H2jvc",
+	"Fgp1N/cYAD06o3atc3lxJp9ntY/R5CFfcJozdRD8CYQaJjt3NhMkycrir9Gla8ASrEN8BRsJodboMCd0",
+	"7Ry9gsX72WcmnV3Ejau9yjHuwNPYzKFSuxGIF4+dadETgyhSjQ48dU4S6s11zYBEdkPnQi4UalpGDQCe",
+	"OgBiyw6UxCdGmImcYWRA6diQfxfuq1HUwQzBLBYy14TeW2QiV9QwJCn6A9Ar7BkOVgWT64qfF1NGBdAH",
+	"DSY2GlXEUmQxNi5gSma03rT1i0x0L3L1KUN40yB8kcTwDV5gpgm6ue06BqGON9WM/UaiaaJ3OS3/V1r9",
+	"uqh0ZVd9cPr77EmNrkpAe6arJwZ9zP0RZXuPT1G9u0epvRtPSRVG2crwJxEeck0HmJtTJs2du0BvGOEA",
+	"A9Q9ULLySnig0YU2y8vmDKiS93cS14Y/VgJNoPQhtIlITWWSsuuB86CvZRFdsCVJvBteJPZVBJuTtAJl",
+	"Yv+cdyPrZ0dM74tylDZ0krr9mMT2K+YRTxBxYWrp86CYC56a2ZP2FfsHAF1gHn5Q0IVVWvdFqOWmjl7R",
+	"LCTcsG/2A3p1qw7PLdy4/g/bXLjke/ecoL2VPjnYWK6ZQHqpw9S2WyHVwLbFkaByZ9c/BFZ4Ki5D3el6",
+	"rfpdO92r3KaqYZ1u6iJd3ZB5r67Glpn23px5W4fjg4jcMhMBaMV3Uhz9jEc/46FUlhWOxtWM8ckZQUev",
+	"5Rqv5bcY5WhogCemspaduDBzNctMUmT58uwml3o4Ud1pdN8i4RsOm8bZQsP5XIN8iEiPQpWqfyrefFL5",
+	"UtCArHqFupwqECbLC2IPSEG9m2WhSNHpBwLrGR1PngCDGmbTaVJQGN72ION2x3lWqCHmnf3iQSrEhLRQ",
+	"1hqnaajtG5a4uk1MBVBwXYdFTMwq142RZDWdFctSQfi9Xaz/lJjiG7uhh0iQosk2zYwq3+nEiHJb+Dye",
+	"Qy/JqaRkYkumSEtAqmDNjEFQczpInnyShftt/yjlnmcGk3eLb8p7aRlo+e21+3Z/iU0rGSn6t7C5CTNW",
+	"lyREncnnM7JIYck5KGf7yRwC8/B1P2hbXqgr66NGlRHt2zV1YceXyNVoT2lBoc6lFtTHkRjflco/JUMV",
+	"MM/mHirGIozDGryM40L9UQxgE5HQxgkQ+GhulBG9CP7C/XmZqxGaQRKrC93dkIUYptJMlAm1TaBxaQq0",
+	"CydGzGQxEb1IRuJGmSRWIpJnN1F/UMclCF/QC9BSfFgBvka1obsHsHlQ1BvfaoZ4CrVcHCtNezRkIAo5",
+	"hve7envZwv8sBlWuRipXeqhwIB4/1E4Al+8O3wcWqwK4o8mmCjZvMckcY8aO+0XWHABOAeEjVP4JlZ5Z",
+	"rl7maqiST4pOxqs3GMN7IECmyCXFC0XH/uB6QNIvEBjjXzznUnyfEGQWXxHXHNvMlETQUWxkfVFVKDBt",
+	"DC+UzVxhdQchRODlBpzWL5Ck4JOIDKlAIMFRN1nJt0nFMEjEEJ7VHPgTI0YKlBiN3kwDT2DRrsLd8xtK",
+	"MU/xmyOJXvQe9vptlt1G/Yp+Q1oQXARurGRfAnkKcQatunuostKxH3+FP8U+HBUt4x80JcpqbN25UHQY",
+	"vhNiNxM7X0X52rVwksN8cdKtTXS38XBPDDTZNwaSkCNhBYxDW4GnO+/tpoxRbMUXczVq5Ypb8r/S/qB1",
+	"eqpTjdHdky89IZW8oXpnOW2CVb+t6hIIVsVdYVXG7SyGk+STio9K+RHjY+mEjZB809fp7TvwgZx9pn+t",
+	"zOi6rxqPPeWn2SdFycwseivZ3V9V1FY8AWmIn1pl/sQISuypKMIrVXyaqSOK9EsmzHw4sQ+V4aOKz+Dt",
+	"m8vvynEoF8vXILAt5N/qY39rCRcTH/wxOF7k81Pej17bQO/rTw2lxutLQ8d2vMUkw6R+aW7NBaUbgTKG",
+	"ISKGMsvscrwz6EmRZoRDnqtRgPWemVb99maX/yCfYDlS+U6InYfaZKhLdRKNkRFHqNHykKmp65evz/9W",
+	"6pfUdSXTvnbpK5Ei4kStqgLpq4cdGqRoUyCthdemQQYiwlsVIejLv1WeteOQ+kR5gKy21dqUTWOrmCg7",
+	"V6xWcHW0Kh0ec4Pimjx4FVE9F13gKNZ3CqPQRUpNjv5QqsD53w5FfqUx3i66eiyu+p27tlJWIVnWAhDN",
+	"ITaRUp1QN5vpOl0JgetjNS0ANy2KEOHd6BqNra2xYtNmbZXV96rYv4RYLRoqRvbzDHkc+exB+GwX4T+W",
+	"fMJGCGTfAZD1IBK0XRwu2c4yO2PGC7RyyFV2JBquNwZrVeo9yq0xAdeeBzWwGdO/8CvEtwvzfLCpcpZW",
+	"PQosuxGsSN7uYOB+nc/Air5Ej0WL4VY1YqURC5Wmp4xNU3t50ayvt34zf2gbwg+Ezm6yeAm3Yqheov/c",
+	"UJNXqj7ir0ntNx29X1k8Pw4BFCDQb5nN8AR1fC/3tYao5OEcVLx/eolc2EEzVACVjl6/L11s8QXdXBne",
+	"UoLM9VGGPLQMcWdAUoRlh5+gXQqWcsaaSGlmVdtRHw9zF2mmx4Sh/NxY/JFRf+GM2l23HbFqCsXeLROV",
+	"XO48AjXHkDepourKKFcjSlEKdU+62yltBowUV28vL4A4bTij3tjLD3IEocZK+4jYMGKQq4UyBTdNvVny",
+	"OkQsC3WKDn6XoCpcz69Qw0rh8BZyOeDuX2KYzXXB8OrnPgShXQQqvF+ds0+fSueHcjZTsdWBW9JbEazR",
+	"KI1loI0YeKhpvdwWXlCuq5+4u0ne67d8emswEH32WCYgwUthIzR48SrwIe1yB/ShPdh16IfVNbyXYyX0",
+	"nEoGccdVzFt+2jERnEFlEj6OF4PzoFmX1piRN0eAOIahCIqAzq3fOSefffu8X7VNfBBUxl/VLKMX2jTx",
+	"mO9l9aIc842PsvM55Bt7Drah44EtYtB+ef8M402k6NlnM5F/3VGWRmYiIyRuICBk0D0CP87VKPmD8i/h",
+	"tEw/KNV3fAJ4OoZZxaUVg9VYjIMUCPVEflJrgwrEaWrnICJTyGJuqJta4VjMiRHf/iDoO+LodCFxCPoY",
+	"q3P0PE0ZiERnWoWasrDQRRF3hCyY5e3RqCgZ63eqkEm6mp0egxdHBrmpcdGV5dh1wR5L8GJo79w++el6",
+	"Nw5t0dXby60Z8FmcjEZ35MLvtBJKF/kS1cZRkjJJ0HkxKGKo5Vgm2iAuO1sgM5krXSB+ab6kH6IWkmeg",
+	"dOLP+4HIFRoAoabqUswwK4g7l5bQqYjgDSIbU5/JYjgpOWv08uXLKNRpohVl+X6TaMlzGvE///3/BPwa",
+	"jCSR6YAtC4ujnyteg8jyUE9Ba6KXuhCRvJ6W/q8b+0euRDYsZBqIKHxxHr5AFp7TtsCUJQ4Mpv2eCi+G",
+	"zdu21n/VKm9WSYTv4IQPpXfjZFtp3SfG9lU9CoyjwHjeAgMzUpPRiNjd0xceVmPdUIDAafObXVv9uCdN",
+	"XbL0fb5onT930sMv3C6HmoOvVolGfo/+IvFPLruOZJpGAbUhxEJ4WYCBzNp6Ngo11oAjKYDE+/YHy7R7",
+	"ZiJRFORq1L+gWpIAbYCxlRHs3rtVakZtiHnrLGykRMjuuRI916jFPYJ2CP9orEId2Udgq96lsXNZXHiO",
+	"vG3ahDAJ2NPcpE2IW5zbUEodTuCT0Wm3P2w7V1h1Lizaxybgcqy65sAvdzELZeO2T7K9Uy8q8rniWqNX",
+	"cCwF/CfTUR89i0aQNkSr8BpiepSYaWW6FiTT9Fm2WPFJc1PFwp7ksbHKk22s8ohUOcQianHTHDW6L1yj",
+	"Q+9qRZY/WbWOlrojhB0Mm62H10m0yEHmGUba6VMxWOABIsh8rApPA6R7mKtUSaPWQuvAQkpUnVBvDasj",
+	"NkfV+QAbeCgj+4Mc3wlSh/aD9z8Q8LTScaLHx1DXkY0/Y2idgi5nCz/Gj46QOltB6hRyfHg8nQ9yvG8w",
+	"nRYMmw8cLOxGeSjkuON3hwe+aUWJeX3+N7TMsblWvZz39fk5kkrZXKsHBuNspmL4rZnnOdw3eNHFJCmU",
+	"MDM5VH0xlbe48QKZhcQceFg0nUwhx2NCkiz5yoUDt+M8HoxtUq0aStmA9AUYBROQxpNioRAR2Ir9cpGJ",
+	"4Qjpaagj1gauvZsXMUJ7keVcxV7I8YlTHIDYgA5yNUvlMNHjUEu9FKkaFSL75CDvtVAyTxOVlwoNn1q/",
+	"G3sGRPM+gWc+yPH+UGfKwQ8KOeNUmm7MmUKOnxbgjGWS90Wb2YwDic0Z0C4QZo6wL0eF8Qj7UiCr71Qq",
+	"74H3AgOcfbYs5JBoLyDpamZ20IX9gjD2hP0SagJ/8ePZNFR3zMbW/xdyTASxQJUPdLM6BorP7oD6HBCK",
+	"qOCgBBg0Xw+EwjN2w4NYIb5fbJAVIs8Cg5Da8mhQQVpFTef2HvFAjvy+xc/bSkQNZvDQ7gQHeLGGy+8L",
+	"6QJGr6NcrOOo8BEofpukBu2Zxa1R6Ut1/pjsc2QZd2MZrdT+CEEt1jOQPQeCPsjxL3KqNg0DeYrnGauA",
+	"ByhEri5yX/7U0629os0OVSbU1hPqu5y2coF6P+zuUAXsvhULEai+2vfQc5r6ynKorccLxvl7fZxf+cum",
+	"o2CFg4t/tCcnF4++DxdXdegDO7hoz1Y4uGxM83m3djrq2Q8sNNtZx4MB7/39UPQHvHQiDUrmCtNrvmI3",
+	"V9yVB+kyjmuhCMQTupc/6c7YHUeBSeV/eBwd4MOWJFrG6G6e+OUIyvNDCco5bmx8FJZHYfmgwhI5jY1n",
+	"O5HSLUoej8S9v/Ai5kZ7UA+p7zIcYiYyv7/h2WlJXnpNRD0pFsC5IGpVo9m8hbrHFIgTE2p8zGKSuN/A",
+	"Y+M8m8/69qsK9hV3nA91DTSrfyq+T2wUhnsTw3A4lIjwf9dJHNlei7VGO0IW3AqSH6XH1iYChfpl9S23",
+	"6+B8Ab9vwH9tlKLEv/VeDLSRyuJDLcRu84ou7Pt6BymQ0jCgNPCaWyZaSN59zGqBxUT46DXc/GtaKfwq",
+	"Iux6r3RTtALyf/D2GQbCrBrQy2iWxIg4MfImJQRmt9Q00bcnptLbE4x5LwhHRbWjeZpSlo9t8xnAStTp",
+	"+LTBVL7HGa2Gi28V2/ESpl9YRICVr6Lr90SKK9uI/kUtBSSMQgSaYZvMYiK11+Qarsrr8zZl6goWx9S3",
+	"J13Kn2IfClXL+Ad1P/DUeGhU39LthwBqEzeqWCilG73p4W+kjQfIxfE4Bag1FUbh0nR6myXn2KHaTQnJ",
+	"hXgsABZ5pseiWM5UffjPlueMEpXGzHReDH63H0/N2H748S+0N6TAGkQPR5AsF+zSm2AHv2SKzP2GZ8ML",
+	"ja/C89IITqOYYr17rIYp3mHKZbRvkuWO0VjW4hp8lImyuBst2s9W7Aqu7vMJ6HiAght1GPe14TXKFc32",
+	"S1agFD2wGwRvd9m0rPlmlp7bBYqlZhAM95Iru1JGkbN6QpsaX9I8O2lEbQqZr0q/udRLUs0Xk6yVqnq2",
+	"kbrLKvMSXwlZOKD0UzDMXOkvj+meTDR9gaXRbZk4pSaIimoEC79G6LjIQ/nEDzBpkKqWcq86JsrnWqvc",
+	"XBfZrdLcWzT6mnuz/5zFyShRMc+oM+JDC+tAoYsV6omkrBEYHA6/HeP6Nw3f+1J9Tw4FO0WXQ0HbdfLu",
+	"IWF+TRe5k3vU39E77wu7M/cOb6/+keM+d2c8NahMeJnyJrVenr2VSTzsLXq12S2yXK1yh0Bl2ts9cnx0",
+	"5V26WnWTXh3qJt31HtXf8RncpasNblKrpMEa0hIX78D1oZvF3Kl9cgPEo6V0ycPUD/V+S5dWxhxgjSra",
+	"xpGAv2jaBsBhUpPRXb1Jpb61UzMIyDbIJByz0I5xWNAQh1Y4ydLYshlXIdQ1xa82R9+ggj9sm/GCOBzD",
+	"mdwo0AmsI8nDMrGFLh6kCZ7JpZhRsSjwM+Bx8E+HjUK/KUdxzgkjp8qhn2DpA7KjP4qoX9aPAXNm5/4F",
+	"OQgWiQHFDvhrplXg5saqtJuld+QB/HgqY0YyTrPsFvmIdMgt85ngX1TTlQNhMqRSPPvyILi4LV3IpbGl",
+	"TpbTw3g9eCAOdcQYZFGf0J1xUIHGICMay09gcYE27cWakLwE5lwPWFwkehwhCyywkSK/q50OxVCh4mtq",
+	"+R6ZOZm9QaijEWbfsvdsKPVQ4Z8jMF8mAqmS/l3+nIcnaMpFnhSF0kIakpEgGZfso6GF+oBktQv0me7K",
+	"3JDV63dDBoNX/M9//1+BarZXJS8WsP+0M65Yj+ajnfPaqBeLDPcQTM34VHwDdy7U3gajFoZDkVtVRLIo",
+	"8uRmXihzPcry61u1NFF/ALcKfuwIseVU8VCFO9PuDJgKIsk+a738ifZX9NUyy0G9U1WAl1WALg9aAZbl",
+	"loRIoGxaCNYhTCoBIHymPuCay/UU0+tJeajjqLQWYR2rrB4aXUVnLJsZtd9TS4ynlLQPuYE+8nRDoL8i",
+	"sfoybXPcl20dUHPN9Yf7C4V+qHiDKZBZj3aKdcFOdDZ3BDtFxO9QRjsvrB2PnSo8s5/84Va/38JsEGXp",
+	"+yRboMUQ6jybF9ibPHr/7qpebcGLioBtTBNTyFvV0geInnLN5HBZfh8gVx7KIKbw4YRrymNhiiRN/eI5",
+	"z9ngbGXhu9qH2ZRBAdu8Ce3ONF7Dw3sBHLVWHQFPPCrggi3AqfYdD6i55Xg/t/cnzGfAwcweMygO77S7",
+	"KgEdolGSqkjMZF4gMqcU0XSeFgl8cIYacSwLGQnbjxFle4LZ8YkxcwWKxlTlY+XMvyyHUYBRK100il5f",
+	"edAiP8v8NgZaSBN9S7c3mucpGVS5SmUBJ9ZoZL9QN+K3X38qu+cDswLSsy9jde4AqQ6MWYsWjb4QJD2X",
+	"dQR2UKoISoOiHoijnYK84vA6TJ+Ava+RhU/lH8l0PhWyKORwAm8ZapP8W4neq3Px8zceqHY/EA5wFWyi",
+	"8vUxUMnYG+ISdzfU/pw/yZtcxhk6Ynhjh3Lmla29+jri9iqtmZNAtEyB/0jS1dmTLQe+OUtoTGVNgANE",
+	"4mnud/kv8zTtznWEZ9B9kMLpVYiOfMpek4gCYcYXEgEdCFAdO4HDJ0WWEVk8fj/qjjLUMFuSL4Rt1boV",
+	"7zSMGNpa2vmbjrPhHO4PJbuQjgO3mZwna5hiqNdyRbGOKYba44pILYbzxaosp1ByOkCeFSc5TG8zy9CN",
+	"Vks1c8ocQQIZBbInErdKzQxPQPg+hB6npjJJK8o4XBGZaEYSUH8UQaiTsc4wdWCIiH3v7wRPbK8NHssm",
+	"4MRbrjYhuCjRg0W+TLRR2iTAxPvVVl//yia6C3QYd+tZIvDCtn8jTTLcFHOwpD88hyMK75NF4T1s4KwB",
+	"4TfnC7+HUDQwfaOMSehKtKu475EdD7BnIaNGohkmtFKxissocsEsGE1NuC8/ZeNER8D/MCvSxnEiHoat",
+	"OetzyjSDf5MfHHRC5MFXCit0pDGLLGcnv0rwmSjFGVAPQN4WnbrPuC8WRnscu+O0L+KDMo5zZcwFx7Ky",
+	"YmJHoUACDyRzDmoEobbfJ4Z8bT0v2DKfwSpzOTW/D/Cxj+LPP4X9BAf7iNydFN/yWHAGT5pKs1YJLiZq",
+	"GmrbT4CevS69/v8RDVB6em5bSuAb5ipWukhkWolovGp6Fl4J/zZQtpOG80G4PPGBjf/FhGJKpAMTs8Qa",
+	"M525l+CQRncs4YpJcJ9hBJ5jfxGE6gR7VaDd3epUm00FQbhybX39d99uhZ/r9Ie3wNND7K1u8yY0KfCe",
+	"rks1nOdJsXwx+P1jheFmY5Foj8FajkhKMexlpxYMmw1rhDs1RI0OGWCPbia6cwOPL1KnbNOvcchBqPGv",
+	"f6ApM0vnpo1PdrU3mue50qgW7jOHbC3NDWkdPu2RGt5Be49CFHfIYNulxn8nj0BIIpfkcYb0bFZSiT/U",
+	"iRFGDTMdy3xJd8FQq1neMFgFYXkhgHeCPd1DTRx7UBEHFvi77FgMI3Gf4rPSqgiwg3AT+7u7GUpJVm/o",
+	"7Q6hZeNUG3fOWr2lT4XYHIB+7X2U3fY62XX6IuPYCFnfB6vmnApPebGiedAOFtcexMWfN4O4iHfHk4A5",
+	"LS10XVms4wM2NbMntikfCELdknP92S4Of4gl7pxRd4MVHPIWlorZGCMbofHXmxhUl3jj3Q3M63u5Ih2i",
+	"dl32qsvgDPvTZPzhD5oEwbe/uy6HDuEBCp73xwp2hqWALeHhvtvalu2E19ln/P91Eq9E2vTDgiCHzEKm",
+	"abZQMdtuVClhe0ehDSe+e/PTmw9vHA/46vycTZfCA3nM1TDLY9Fz5tmJEbEs5I00SuTZAlSm/7p69wv1",
+	"hJI61NEbYmegexXLfhkE8NzzZUox7Q3YbRxsz/JQe+l/UpPZCVvSjYnZcs3X9tH/4TvrkqQ14CvG2dCc",
+	"iGiQxFH/tLaTWM1IeJJgWs5nGFnXS5HEogJKOUp0HMDGa8740POpypMhJQuWsRuKXpwL3JILdpNj5Fa8",
+	"Pn8t4E/XUGsmi0np0LM08aLOBla5+D7uHzUUN3916MASliUmIrCVMQONjnL64VPRHhiiEZGaR1uqEa3K",
+	"6qXlI1YylhdGdNyX9e1afwFqtRkoLiGCV3qNd46VNqDpdh941dbZ5fW7rFyepAx5wtKjda/jpWpGuHrM",
+	"07z/fUp0ocYq3/OFWilzfXl7yJtwqFQzfL+gQsv2xlCWT40wBuupoQ0J8Q6X00nnW7XsNiwv07Rj4Kur",
+	"twJ+ysajWGU7ghK81ngUd7Mdf4TlH8JyvLp6+6Na3tF0tLv11E1G+x5bGI1RkRSphcG6VUvyd9/JPlwP",
+	"PQGs9lZR6XeoG1Zij3N7A4rbG1Bwxiqf5YkunEWHxlx/TUL+NiblRkYd0NZe3dNIvnv0TvvjH9Sosxez",
+	"26q7VcujTddl0/GV3tqqAzZw9vlWLR+FRXerluvtOaKUTQ062JQdmnN0wbfQJu3BPCVzjsjhsRlzP6rl",
+	"ZqYcUdGXasitFO7t6qETtge041CP2tSK2+WtO5wVt/k1OowNt1rEluL1OZpwt2rZMODws0OYbyuupBXE",
+	"K4w3vRRpNh6r+GWi6f5N5ZLMMEoZo8CKX0pCpSAuVhxqtI0uSFS7SpLyKcxYiwQ+hZknL0Vkk2EiFEdY",
+	"GAy/xAXcLIX6Qw4LlyB4Kv7pJWbmymDCtKBwJbYsxFpczpJEI0IOCywoATsCEx9V7HCz8OUs5pPw2xbL",
+	"NCUYJ4UtxpW4kcPbqvXq0r4xTOrMURiILVLKxzG31LsxssNHIuPqeSrfAsb0Uuwot1OIanYngQHyHtDQ",
+	"mU6XPH7CdY7lIyC8MK+msseEWgeqAD/4nyOZGlVhUza1iB74eMo//d/EumAd71wRub/5s3XppwQ9QPhH",
+	"DEBACQlggSGXN9cwWCTkTZIm2By6VE5QenzdbHRViJK1nKL88Jth3swLVjjdnaC8LQTIQBnGk2HBOn1A",
+	"ZMFVgRM5myHyf2yrklxdBKmumS5yOSxIP0MQgyLLbqkAz0u/ioB+rtNYzv4TuHp04dL5Q82ZTT99d/ke",
+	"J3JFMWCVdkCTgLG+UdLum8rN47Q0Sw8WZ8w4ug28q6Zj70LU0nXl8PbaTBMUYG1Ju3bCdWm7h8sw/q/7",
+	"Zhi3LBXvIO2X5a7/SNKC1s830O11y8Uj1lIoUxBn6bh6/dOOhdOTbQu/ybJUSf3Ec6OByn8o1HRTDxye",
+	"wcCTZSSkyvi8J/aCpjCD57Bsygo9rh9sOClRDMkbOB26UJ78A2OBWvbhtT2mZx/Ts9f4XOu52OtTcjwy",
+	"JkWgWvS7FSSQBwjE6owaZTmX1rjLz4AuDgGA5oDxgK2FGm+By82tpSFzxjAVv1C+UOAlXwcOFwY0vfIm",
+	"7dNnzGrrQt2YpFDXXGPoJ0yD7mA1zUxbgAUqShI9LgBjlVNOM05DL9OlKTqo41mWaEIX6F8glrGF8Ine",
+	"//ZBkDp/BtYmKXnDTI+SfFoREKTCkrpEAKpyDNKvENFZDx/8c/Snzv487/+vsyRCLc9kIhrhzma8r+cR",
+	"aCZ9fpFqYn0JwIaTq/hC3CxhGK5aLB+ezkF9o8eaWe/0CrM8+5TEKueJqdLqep7EsIKxQqNKkiMyickv",
+	"Z0s62bMW6n9ajxzOysrYDeP+BJVW603g7baOTBiSFF1ZXH9FIhlV3RbwKOb5c+SubdDfrD6y+bik7tk3",
+	"Y/0GLq3XZJ/P2UYwqL98qO+JkdsdknBpvvsKRKCg3VsYwhv9oEEIq2WsCkMgQT/vZhoWraGmX+20lv8B",
+	"QH2jbRlIljfeeAP+sPPe2e0xnODFHyS4X4K64GGikPz5vCaes1uVI9TNWI/oCPUMHK9sxnpCjUEclJG5",
+	"Kua5ZiEZK1Pk2VLFYprFKi1L+3UZB0KaZZZMH1Z6bHuu3i6/NZxuDXiHKn9L+AEX3gJJxxEx0YPXRZPE",
+	"1VLBMvquLuvEhMgJy9DM6/PX3QGnfVdpcEQFp1kTTOFzoqM7/eKY2KH8091gTi00uQuPtevZvAV3CTb1",
+	"UK93STd5DRc3ETfZ7tq2hZt4OBtiquiXrQPhPms7Enkei0zIUDNB+W7l0sVZOjezUr1d56dMCrS+Ei1m",
+	"uRwWyVCR46lsUIJQLNlwOM9NR3jsEJVccFTv8lVsgt5W+kfb6pshwwEPmL8vXTLPN+qU5bsJLXXd0q0r",
+	"u+EAfLCi+X6dEaHuWUcE+yCkXiLiF47UPxVv8I64FQLXznAhMr1wd4IhaEWmlWHoMDb3d8EnhPA4xQUm",
+	"lKUS1hLprLjG5/+jdwKPnPQjm4eBjuB8rilG9A29nJGfEj1GWEZcr62kAj2ydIJwTMI3IIVTJVGtLF9j",
+	"a6MXxoLp7mja9sj450ODwZAd9T3EOGy7QmqQ84XYFeOBwU4vMMtCitfnf4dBFrhpo6S44KBUXRf6e93P",
+	"QP4U39FAkMfGVx6dr4GyniQFC3kMCu3GMayK4Y4J/RaRnuwvPdcYsTJgyzhOYsStmhXk5F/4zotKgymC",
+	"KsYcRXyHS5vEs4+ytu4Gmns0+MsJ9mHwN0b/668DCLUucTbljgNHK/+xKch3FKVH50K7cwFbayzv41w4",
+	"u0mz4e32kIkHVkFOPfxA3FuUXDMJ4sW66udJTG9jjQ9i11LcyJz7jXH0dSAiDPZXBQIGDnAAwlUmPFW4",
+	"ZoGI2O2/qCLalzgtoM2InjttGgWbroR67lmHd3BeuBwNzGLwrZ/V+ybES8pdsO9EAfzSZ+/YJLcKuHz/",
+	"Aykf5AOhHKFyP3Ass9TDSZ7p5N+cxc8JLmksZ9f8MLq0bRqF8LIoOJlDYXzKC+nYnFbsV+AiWSDwWyTl",
+	"NzDJ3c0ml3jQkcRXBuibzKFGNPTqdPaxjRYQoRxdLM/GxYL0di8WuwYwZPds8s6wI7ZyjPjNXWBHKql6",
+	"rnTMt/DuzgU3kgD0qtGq3KzHCnGyL2iTIy95LLyE4f7W1IN2eG3vp6AdIGNlNSSNTSUgp4pLKFjV96qG",
+	"rM/drcgdQ52h7gdm0y/humC40n80uLM/yja5Ej60hV/12Oo92BDPhjUzXW7pNng2axINjkg2zw/J5sj5",
+	"N/NDcJ+VjZ0RewDxub+CuSGozwNY5bw+TqbbPsugAyKI0gxsTamoQgShztmJbWIVYWKaFm2vm8eTH6i7",
+	"mc9mBXVNraKCKescEfOZddivzC0oOfYB8He2Q9456qx7RjFBPcCvg2vnXa10O38U2QpWAT6A/hvcCSro",
+	"QiQF5dVSBW0lF/bxwwjVZMRqaJnd2gGYYKW8As2NkGmq7oVQb45M0+Ve2IYTe7HRqigLdUWWYXvNVd6F",
+	"RwqCs2vwmyODfpxOhe4q5aftVijBUXblR6hjIW3lUVhfyrJv5wLhY5Suhdblbwu4KxBvV2rbeBU3HHSN",
+	"UPvwTM7vUIFpWu1fOIIqPTtQpaMMeOTuBR9P6j4Oho3xpR7AuYBru7NroRWrqu5YqGJV7UTdBMnfgdfD",
+	"vglKND4xa0XEj2rZCJWt8BpYPrx3mKdtAJ6O6ujjUEfnPtDOhj6GBv3txVfArOzhvQWdoFSPxV9wJ8Cq",
+	"GsOf6+eVF8bvc5/MMMT0QCCd++WGETbII08N4/16arlhv9Gyj9lhR2l3IOcLU9yW2nW1QdnnF++pb9aH",
+	"7Fbpt+jVfDH4/SNIIv+b/4MgQ/DFR/h9/sny5Hmevhi8OJOz5OzT18h3eRWNPr4GIUOKRgevYqKSvMQR",
+	"x66LnDMWxdkQhyYgpWlMsEcenpRpkZnUZ8326baQIiASx6po9grzpuGGbPWJbJ+25lRu1TdLkcRlN7Ik",
+	"F9lCq9wbGz2ftYHRWdYc9TfiyDH1B0bhYmZyqPwdKT+sD1p+0zI0N+Y0dtu5IXEgJll2awLgHPDXKMvx",
+	"r4nMlQm4Ozb8w3A7YyxqKfwF2W6h9eW4LqLNxVx6zUdjNUuzJW5mgO569P5oYdQnlcvUPunPSD+5thsb",
+	"iJZvrqlreaquu9bnjdKyxO/hBOq7RTBozQXhcTUmoE9bxv6Bm8W/XCSxogPwaXFpCjW9xo8bBOl9t2Zf",
+	"czXLTFJk+VLAxbQAiUkucpUqsDt1VlQoCx6rT1iOco3Xe+M5CQcRaIj3rFDDgvuzTr1J7XMrJraPbD75",
+	"MJtOk5LW42Q08jcApOTcVN6df7FiFfzEi78+/vX/AwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -849,6 +849,30 @@ type Branch struct {
 	Protected bool `json:"protected"`
 }
 
+// CommitStatus A commit status (8.7's `Entities::CommitStatus`).
+type CommitStatus struct {
+	AllowFailure bool `json:"allow_failure"`
+
+	// Author Who reported the status; `null` once that user is deleted.
+	Author *UserBasic `json:"author"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt   Timestamp     `json:"created_at"`
+	Description *string       `json:"description"`
+	FinishedAt  *apitime.Time `json:"finished_at"`
+	ID          int           `json:"id"`
+	Name        string        `json:"name"`
+	Ref         *string       `json:"ref"`
+	Sha         string        `json:"sha"`
+	StartedAt   *apitime.Time `json:"started_at"`
+
+	// Status `pending`, `running`, `success`, `failed` or `canceled`.
+	Status    string  `json:"status"`
+	TargetURL *string `json:"target_url"`
+}
+
 // CreateBranchBody Parameters of `POST /projects/:id/repository/branches`.
 type CreateBranchBody struct {
 	// BranchName The new branch's name.
@@ -860,6 +884,29 @@ type CreateBranchBody struct {
 	//
 	// Example: master
 	Ref string `json:"ref"`
+}
+
+// CreateCommitStatusBody Parameters of `POST /projects/:id/statuses/:sha`.
+type CreateCommitStatusBody struct {
+	// Context `name`, under GitHub's word (used when `name` is not given).
+	Context *string `json:"context,omitempty"`
+
+	// Description A short description.
+	Description *string `json:"description,omitempty"`
+
+	// Name The status's label; default `default`.
+	Name *string `json:"name,omitempty"`
+
+	// Ref The branch or tag the status is for.
+	Ref *string `json:"ref,omitempty"`
+
+	// State `pending`, `running`, `success`, `failed` or `canceled`.
+	//
+	// Example: success
+	State string `json:"state"`
+
+	// TargetURL A URL to show with the status.
+	TargetURL *string `json:"target_url,omitempty"`
 }
 
 // CreateEmailBody Parameters of `POST /user/emails` and `POST /users/:id/emails`.
@@ -1989,6 +2036,69 @@ type ReleaseBody struct {
 	Description string `json:"description"`
 }
 
+// RepoCommit A commit (8.7's `Entities::RepoCommit`); dates in the commit's own zone, with milliseconds.
+//
+// Example: {"author_email":"dzaporozhets@sphereconsultinginc.com","author_name":"Dmitriy Zaporozhets","created_at":"2012-09-20T11:50:22.000+03:00","id":"ed899a2f4b50b4370feeea94676502b42383c746","message":"Replace sanitize with escape once\n","short_id":"ed899a2f4b5","title":"Replace sanitize with escape once"}
+type RepoCommit struct {
+	AuthorEmail string `json:"author_email"`
+	AuthorName  string `json:"author_name"`
+
+	// CreatedAt The commit date.
+	CreatedAt string `json:"created_at"`
+
+	// ID SHA-1.
+	ID      string `json:"id"`
+	Message string `json:"message"`
+
+	// ShortID The SHA's first 11 characters.
+	ShortID string `json:"short_id"`
+
+	// Title The message's first line (80 characters and `…` when longer than 100).
+	Title string `json:"title"`
+}
+
+// RepoCommitDetail A commit with its parents, dates and CI status (8.7's `Entities::RepoCommitDetail`).
+type RepoCommitDetail struct {
+	AuthorEmail   string `json:"author_email"`
+	AuthorName    string `json:"author_name"`
+	AuthoredDate  string `json:"authored_date"`
+	CommittedDate string `json:"committed_date"`
+
+	// CreatedAt The commit date.
+	CreatedAt string `json:"created_at"`
+
+	// ID SHA-1.
+	ID        string   `json:"id"`
+	Message   string   `json:"message"`
+	ParentIDs []string `json:"parent_ids"`
+
+	// ShortID The SHA's first 11 characters.
+	ShortID string `json:"short_id"`
+
+	// Status `pending`, `running`, `success`, `failed` or `canceled` from the commit's statuses; `null` when none.
+	Status *string `json:"status"`
+
+	// Title The message's first line (80 characters and `…` when longer than 100).
+	Title string `json:"title"`
+}
+
+// RepoDiff One changed file of a commit (8.7's `Entities::RepoDiff`).
+//
+// Example: {"a_mode":"100644","b_mode":"100644","deleted_file":false,"diff":"--- a/doc/update/5.4-to-6.0.md\n+++ b/doc/update/5.4-to-6.0.md\n@@ -71,6 +71,8 @@\n sudo -u git -H bundle exec rake migrate_keys RAILS_ENV=production\n+\n","new_file":false,"new_path":"doc/update/5.4-to-6.0.md","old_path":"doc/update/5.4-to-6.0.md","renamed_file":false}
+type RepoDiff struct {
+	// AMode The mode before, octal (`"100644"`; `"0"` for a new file).
+	AMode *string `json:"a_mode"`
+
+	// BMode The mode after, octal (`"0"` for a deleted file).
+	BMode       *string `json:"b_mode"`
+	DeletedFile bool    `json:"deleted_file"`
+	Diff        string  `json:"diff"`
+	NewFile     bool    `json:"new_file"`
+	NewPath     string  `json:"new_path"`
+	OldPath     string  `json:"old_path"`
+	RenamedFile bool    `json:"renamed_file"`
+}
+
 // RepoTag A repository tag (8.7's `Entities::RepoTag`).
 //
 // Example: {"commit":{"author_email":"john@example.com","author_name":"John Smith","authored_date":"2012-05-28T04:42:42.000-07:00","committed_date":"2012-05-28T04:42:42.000-07:00","committer_email":"jack@example.com","committer_name":"Jack Smith","id":"2695effb5807a22ff3d138d593fd856244e155e7","message":"Initial commit\n","parent_ids":["2a4b78934375d7f53875269ffd4f45fd83a84ebe"]},"message":null,"name":"v1.0.0","release":{"description":"Amazing release. Wow","tag_name":"v1.0.0"}}
@@ -2393,6 +2503,9 @@ type ValidationErrors map[string]interface{}
 // BranchPath defines model for BranchPath.
 type BranchPath = string
 
+// CommitSHAPath defines model for CommitSHAPath.
+type CommitSHAPath = string
+
 // GroupIDPath defines model for GroupIDPath.
 type GroupIDPath = string
 
@@ -2687,6 +2800,39 @@ type ListProjectMembersParams struct {
 	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
 }
 
+// ListCommitsParams defines parameters for ListCommits.
+type ListCommitsParams struct {
+	// RefName The branch, tag or SHA to list from.
+	RefName *string `form:"ref_name,omitempty" json:"ref_name,omitempty"`
+
+	// Page Page number, counted from 0.
+	Page *int `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Commits per page (not capped).
+	PerPage *int `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListCommitStatusesParams defines parameters for ListCommitStatuses.
+type ListCommitStatusesParams struct {
+	// Ref Keep statuses reported for this ref.
+	Ref *string `form:"ref,omitempty" json:"ref,omitempty"`
+
+	// Stage Keep statuses of this stage.
+	Stage *string `form:"stage,omitempty" json:"stage,omitempty"`
+
+	// Name Keep statuses of this name.
+	Name *string `form:"name,omitempty" json:"name,omitempty"`
+
+	// All `true` (or `1`, `t`, `on`) lists every status, not only the latest ones.
+	All *string `form:"all,omitempty" json:"all,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
 // ListProjectUsersParams defines parameters for ListProjectUsers.
 type ListProjectUsersParams struct {
 	// Search Keep users whose name, email or username contains this text (case-insensitive).
@@ -2824,6 +2970,12 @@ type ShareProjectJSONRequestBody = ShareProjectBody
 
 // ShareProjectFormdataRequestBody defines body for ShareProject for application/x-www-form-urlencoded ContentType.
 type ShareProjectFormdataRequestBody = ShareProjectBody
+
+// CreateCommitStatusJSONRequestBody defines body for CreateCommitStatus for application/json ContentType.
+type CreateCommitStatusJSONRequestBody = CreateCommitStatusBody
+
+// CreateCommitStatusFormdataRequestBody defines body for CreateCommitStatus for application/x-www-form-urlencoded ContentType.
+type CreateCommitStatusFormdataRequestBody = CreateCommitStatusBody
 
 // UploadProjectFileMultipartRequestBody defines body for UploadProjectFile for multipart/form-data ContentType.
 type UploadProjectFileMultipartRequestBody = UploadProjectFileBody
@@ -5060,6 +5212,54 @@ type ClientInterface interface {
 	// Corresponds with PUT /projects/{id}/repository/branches/{branch}/unprotect (the `UnprotectBranch` operationId).
 	UnprotectBranch(ctx context.Context, id ProjectIDPath, branch BranchPath, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListCommits List repository commits
+	//
+	// Callers with `download_code`. The commits reachable from `ref_name`
+	// (a branch, a tag or a SHA; by default the project's default branch,
+	// else `master`), newest first by commit date. 8.7 paginated this list
+	// its own way: `page` counts from 0, `per_page` defaults to 20 and is
+	// not capped, and no pagination headers are sent. A ref that names no
+	// commit, or an empty repository, answers `[]`.
+	//
+	// Corresponds with GET /projects/{id}/repository/commits (the `ListCommits` operationId).
+	ListCommits(ctx context.Context, id ProjectIDPath, params *ListCommitsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCommit Get a commit
+	//
+	// Callers with `download_code`. `sha` may be a SHA (or a prefix git
+	// reads), a branch or a tag name. A commit the repository does not
+	// have answers `404 {"message":"404 Commit Not Found"}`. `status` is
+	// the commit's CI status from its commit statuses, `null` when none
+	// was reported.
+	//
+	// Corresponds with GET /projects/{id}/repository/commits/{sha} (the `GetCommit` operationId).
+	GetCommit(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCommitDiff Get the diff of a commit
+	//
+	// Callers with `download_code`. One entry per file the commit changed
+	// against its first parent (every file of a root commit), renames
+	// found as git does by default. `diff` is the patch from its `---`
+	// line (or `Binary files … differ`) on, empty for a pure rename or
+	// mode change; `a_mode` and `b_mode` are octal, `"0"` where the file
+	// did not exist. An unknown commit answers
+	// `404 {"message":"404 Commit Not Found"}`.
+	//
+	// Corresponds with GET /projects/{id}/repository/commits/{sha}/diff (the `GetCommitDiff` operationId).
+	GetCommitDiff(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListCommitStatuses List the statuses of a commit
+	//
+	// Callers with `read_commit_status` (as `download_code`). An unknown
+	// commit answers `404 {"message":"404 Commit Not Found"}`; a commit
+	// nobody reported on, `[]`. Without `all`, only the latest status of
+	// each name per CI commit (sha and ref); `ref`, `stage` and `name`
+	// keep the statuses with that value (external statuses have the stage
+	// `external`). Oldest first; paginated (`page`, `per_page`).
+	//
+	// Corresponds with GET /projects/{id}/repository/commits/{sha}/statuses (the `ListCommitStatuses` operationId).
+	ListCommitStatuses(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, params *ListCommitStatusesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListTags List a project's repository tags
 	//
 	// Callers with `download_code` (see above). Every tag of the
@@ -5347,6 +5547,96 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /projects/{id}/star (the `StarProject` operationId).
 	StarProject(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateCommitStatusWithBody Report the status of a commit
+	//
+	// Callers with `create_commit_status` (developers and up); a reporter
+	// gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the project (404), the caller's rights
+	// (403), `state` (`400 {"message":"400 (Bad request) \"state\" not given"}`,
+	// also when blank), the commit (`404 {"message":"404 Commit Not Found"}`),
+	// then, without `ref`, a branch holding the commit
+	// (`404 {"message":"404 References for commit Not Found"}`); the
+	// status belongs to the CI commit of that sha and ref.
+	//
+	// A pending or running status of that CI commit with the same `name`
+	// (or `context`) and `ref` is updated; otherwise a new one, pending and
+	// by the caller, is made. 8.7 looked that status up by the name as
+	// given, so a request without `name` always makes a new status (named
+	// `default`). The given fields are saved first, then the state moves:
+	// `running` starts a pending status (`started_at`), `success`,
+	// `failed` and `canceled` finish it (`finished_at`), `pending` is
+	// written as it is. Any other state answers
+	// `400 {"message":{"status":["is invalid"]}}` — after the status was
+	// saved with its other fields, as 8.7's two saves did. Blank
+	// fields are not saved (8.7's `attributes_for_keys`): a blank `name`
+	// makes a new status named `default`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/{id}/statuses/{sha} (the `CreateCommitStatus` operationId).
+	CreateCommitStatusWithBody(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateCommitStatus Report the status of a commit
+	//
+	// Callers with `create_commit_status` (developers and up); a reporter
+	// gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the project (404), the caller's rights
+	// (403), `state` (`400 {"message":"400 (Bad request) \"state\" not given"}`,
+	// also when blank), the commit (`404 {"message":"404 Commit Not Found"}`),
+	// then, without `ref`, a branch holding the commit
+	// (`404 {"message":"404 References for commit Not Found"}`); the
+	// status belongs to the CI commit of that sha and ref.
+	//
+	// A pending or running status of that CI commit with the same `name`
+	// (or `context`) and `ref` is updated; otherwise a new one, pending and
+	// by the caller, is made. 8.7 looked that status up by the name as
+	// given, so a request without `name` always makes a new status (named
+	// `default`). The given fields are saved first, then the state moves:
+	// `running` starts a pending status (`started_at`), `success`,
+	// `failed` and `canceled` finish it (`finished_at`), `pending` is
+	// written as it is. Any other state answers
+	// `400 {"message":{"status":["is invalid"]}}` — after the status was
+	// saved with its other fields, as 8.7's two saves did. Blank
+	// fields are not saved (8.7's `attributes_for_keys`): a blank `name`
+	// makes a new status named `default`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/{id}/statuses/{sha} (the `CreateCommitStatus` operationId).
+	CreateCommitStatus(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, body CreateCommitStatusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateCommitStatusWithFormdataBody Report the status of a commit
+	//
+	// Callers with `create_commit_status` (developers and up); a reporter
+	// gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the project (404), the caller's rights
+	// (403), `state` (`400 {"message":"400 (Bad request) \"state\" not given"}`,
+	// also when blank), the commit (`404 {"message":"404 Commit Not Found"}`),
+	// then, without `ref`, a branch holding the commit
+	// (`404 {"message":"404 References for commit Not Found"}`); the
+	// status belongs to the CI commit of that sha and ref.
+	//
+	// A pending or running status of that CI commit with the same `name`
+	// (or `context`) and `ref` is updated; otherwise a new one, pending and
+	// by the caller, is made. 8.7 looked that status up by the name as
+	// given, so a request without `name` always makes a new status (named
+	// `default`). The given fields are saved first, then the state moves:
+	// `running` starts a pending status (`started_at`), `success`,
+	// `failed` and `canceled` finish it (`finished_at`), `pending` is
+	// written as it is. Any other state answers
+	// `400 {"message":{"status":["is invalid"]}}` — after the status was
+	// saved with its other fields, as 8.7's two saves did. Blank
+	// fields are not saved (8.7's `attributes_for_keys`): a blank `name`
+	// makes a new status named `default`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /projects/{id}/statuses/{sha} (the `CreateCommitStatus` operationId).
+	CreateCommitStatusWithFormdataBody(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, body CreateCommitStatusFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UnarchiveProject Unarchive a project
 	//
@@ -8330,6 +8620,94 @@ func (c *Client) UnprotectBranch(ctx context.Context, id ProjectIDPath, branch B
 	return c.Client.Do(req)
 }
 
+// ListCommits List repository commits
+//
+// Callers with `download_code`. The commits reachable from `ref_name`
+// (a branch, a tag or a SHA; by default the project's default branch,
+// else `master`), newest first by commit date. 8.7 paginated this list
+// its own way: `page` counts from 0, `per_page` defaults to 20 and is
+// not capped, and no pagination headers are sent. A ref that names no
+// commit, or an empty repository, answers `[]`.
+//
+// Corresponds with GET /projects/{id}/repository/commits (the `ListCommits` operationId).
+func (c *Client) ListCommits(ctx context.Context, id ProjectIDPath, params *ListCommitsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListCommitsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCommit Get a commit
+//
+// Callers with `download_code`. `sha` may be a SHA (or a prefix git
+// reads), a branch or a tag name. A commit the repository does not
+// have answers `404 {"message":"404 Commit Not Found"}`. `status` is
+// the commit's CI status from its commit statuses, `null` when none
+// was reported.
+//
+// Corresponds with GET /projects/{id}/repository/commits/{sha} (the `GetCommit` operationId).
+func (c *Client) GetCommit(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCommitRequest(c.Server, id, sha)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCommitDiff Get the diff of a commit
+//
+// Callers with `download_code`. One entry per file the commit changed
+// against its first parent (every file of a root commit), renames
+// found as git does by default. `diff` is the patch from its `---`
+// line (or `Binary files … differ`) on, empty for a pure rename or
+// mode change; `a_mode` and `b_mode` are octal, `"0"` where the file
+// did not exist. An unknown commit answers
+// `404 {"message":"404 Commit Not Found"}`.
+//
+// Corresponds with GET /projects/{id}/repository/commits/{sha}/diff (the `GetCommitDiff` operationId).
+func (c *Client) GetCommitDiff(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCommitDiffRequest(c.Server, id, sha)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListCommitStatuses List the statuses of a commit
+//
+// Callers with `read_commit_status` (as `download_code`). An unknown
+// commit answers `404 {"message":"404 Commit Not Found"}`; a commit
+// nobody reported on, `[]`. Without `all`, only the latest status of
+// each name per CI commit (sha and ref); `ref`, `stage` and `name`
+// keep the statuses with that value (external statuses have the stage
+// `external`). Oldest first; paginated (`page`, `per_page`).
+//
+// Corresponds with GET /projects/{id}/repository/commits/{sha}/statuses (the `ListCommitStatuses` operationId).
+func (c *Client) ListCommitStatuses(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, params *ListCommitStatusesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListCommitStatusesRequest(c.Server, id, sha, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListTags List a project's repository tags
 //
 // Callers with `download_code` (see above). Every tag of the
@@ -8778,6 +9156,126 @@ func (c *Client) UnstarProject(ctx context.Context, id ProjectIDPath, reqEditors
 // Corresponds with POST /projects/{id}/star (the `StarProject` operationId).
 func (c *Client) StarProject(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewStarProjectRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateCommitStatusWithBody Report the status of a commit
+//
+// Callers with `create_commit_status` (developers and up); a reporter
+// gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the project (404), the caller's rights
+// (403), `state` (`400 {"message":"400 (Bad request) \"state\" not given"}`,
+// also when blank), the commit (`404 {"message":"404 Commit Not Found"}`),
+// then, without `ref`, a branch holding the commit
+// (`404 {"message":"404 References for commit Not Found"}`); the
+// status belongs to the CI commit of that sha and ref.
+//
+// A pending or running status of that CI commit with the same `name`
+// (or `context`) and `ref` is updated; otherwise a new one, pending and
+// by the caller, is made. 8.7 looked that status up by the name as
+// given, so a request without `name` always makes a new status (named
+// `default`). The given fields are saved first, then the state moves:
+// `running` starts a pending status (`started_at`), `success`,
+// `failed` and `canceled` finish it (`finished_at`), `pending` is
+// written as it is. Any other state answers
+// `400 {"message":{"status":["is invalid"]}}` — after the status was
+// saved with its other fields, as 8.7's two saves did. Blank
+// fields are not saved (8.7's `attributes_for_keys`): a blank `name`
+// makes a new status named `default`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/{id}/statuses/{sha} (the `CreateCommitStatus` operationId).
+func (c *Client) CreateCommitStatusWithBody(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCommitStatusRequestWithBody(c.Server, id, sha, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateCommitStatus Report the status of a commit
+//
+// Callers with `create_commit_status` (developers and up); a reporter
+// gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the project (404), the caller's rights
+// (403), `state` (`400 {"message":"400 (Bad request) \"state\" not given"}`,
+// also when blank), the commit (`404 {"message":"404 Commit Not Found"}`),
+// then, without `ref`, a branch holding the commit
+// (`404 {"message":"404 References for commit Not Found"}`); the
+// status belongs to the CI commit of that sha and ref.
+//
+// A pending or running status of that CI commit with the same `name`
+// (or `context`) and `ref` is updated; otherwise a new one, pending and
+// by the caller, is made. 8.7 looked that status up by the name as
+// given, so a request without `name` always makes a new status (named
+// `default`). The given fields are saved first, then the state moves:
+// `running` starts a pending status (`started_at`), `success`,
+// `failed` and `canceled` finish it (`finished_at`), `pending` is
+// written as it is. Any other state answers
+// `400 {"message":{"status":["is invalid"]}}` — after the status was
+// saved with its other fields, as 8.7's two saves did. Blank
+// fields are not saved (8.7's `attributes_for_keys`): a blank `name`
+// makes a new status named `default`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/{id}/statuses/{sha} (the `CreateCommitStatus` operationId).
+func (c *Client) CreateCommitStatus(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, body CreateCommitStatusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCommitStatusRequest(c.Server, id, sha, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateCommitStatusWithFormdataBody Report the status of a commit
+//
+// Callers with `create_commit_status` (developers and up); a reporter
+// gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the project (404), the caller's rights
+// (403), `state` (`400 {"message":"400 (Bad request) \"state\" not given"}`,
+// also when blank), the commit (`404 {"message":"404 Commit Not Found"}`),
+// then, without `ref`, a branch holding the commit
+// (`404 {"message":"404 References for commit Not Found"}`); the
+// status belongs to the CI commit of that sha and ref.
+//
+// A pending or running status of that CI commit with the same `name`
+// (or `context`) and `ref` is updated; otherwise a new one, pending and
+// by the caller, is made. 8.7 looked that status up by the name as
+// given, so a request without `name` always makes a new status (named
+// `default`). The given fields are saved first, then the state moves:
+// `running` starts a pending status (`started_at`), `success`,
+// `failed` and `canceled` finish it (`finished_at`), `pending` is
+// written as it is. Any other state answers
+// `400 {"message":{"status":["is invalid"]}}` — after the status was
+// saved with its other fields, as 8.7's two saves did. Blank
+// fields are not saved (8.7's `attributes_for_keys`): a blank `name`
+// makes a new status named `default`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /projects/{id}/statuses/{sha} (the `CreateCommitStatus` operationId).
+func (c *Client) CreateCommitStatusWithFormdataBody(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, body CreateCommitStatusFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCommitStatusRequestWithFormdataBody(c.Server, id, sha, body)
 	if err != nil {
 		return nil, err
 	}
@@ -12740,6 +13238,301 @@ func NewUnprotectBranchRequest(server string, id ProjectIDPath, branch BranchPat
 	return req, nil
 }
 
+// NewListCommitsRequest constructs an http.Request for the ListCommits method
+func NewListCommitsRequest(server string, id ProjectIDPath, params *ListCommitsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/repository/commits", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.RefName != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "ref_name", *params.RefName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetCommitRequest constructs an http.Request for the GetCommit method
+func NewGetCommitRequest(server string, id ProjectIDPath, sha CommitSHAPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "sha", sha, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/repository/commits/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetCommitDiffRequest constructs an http.Request for the GetCommitDiff method
+func NewGetCommitDiffRequest(server string, id ProjectIDPath, sha CommitSHAPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "sha", sha, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/repository/commits/%s/diff", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListCommitStatusesRequest constructs an http.Request for the ListCommitStatuses method
+func NewListCommitStatusesRequest(server string, id ProjectIDPath, sha CommitSHAPath, params *ListCommitStatusesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "sha", sha, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/repository/commits/%s/statuses", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Ref != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "ref", *params.Ref, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Stage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "stage", *params.Stage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Name != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "name", *params.Name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.All != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "all", *params.All, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListTagsRequest constructs an http.Request for the ListTags method
 func NewListTagsRequest(server string, id ProjectIDPath) (*http.Request, error) {
 	var err error
@@ -13166,6 +13959,71 @@ func NewStarProjectRequest(server string, id ProjectIDPath) (*http.Request, erro
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewCreateCommitStatusRequest calls the generic CreateCommitStatus builder with application/json body
+func NewCreateCommitStatusRequest(server string, id ProjectIDPath, sha CommitSHAPath, body CreateCommitStatusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateCommitStatusRequestWithBody(server, id, sha, "application/json", bodyReader)
+}
+
+// NewCreateCommitStatusRequestWithFormdataBody calls the generic CreateCommitStatus builder with application/x-www-form-urlencoded body
+func NewCreateCommitStatusRequestWithFormdataBody(server string, id ProjectIDPath, sha CommitSHAPath, body CreateCommitStatusFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewCreateCommitStatusRequestWithBody(server, id, sha, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewCreateCommitStatusRequestWithBody constructs an http.Request for the CreateCommitStatus method, with any body, and a specified content type
+func NewCreateCommitStatusRequestWithBody(server string, id ProjectIDPath, sha CommitSHAPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "sha", sha, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/statuses/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -15992,6 +16850,62 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /projects/{id}/repository/branches/{branch}/unprotect (the `UnprotectBranch` operationId).
 	UnprotectBranchWithResponse(ctx context.Context, id ProjectIDPath, branch BranchPath, reqEditors ...RequestEditorFn) (*UnprotectBranchResponse, error)
 
+	// ListCommitsWithResponse List repository commits
+	//
+	// Callers with `download_code`. The commits reachable from `ref_name`
+	// (a branch, a tag or a SHA; by default the project's default branch,
+	// else `master`), newest first by commit date. 8.7 paginated this list
+	// its own way: `page` counts from 0, `per_page` defaults to 20 and is
+	// not capped, and no pagination headers are sent. A ref that names no
+	// commit, or an empty repository, answers `[]`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/repository/commits (the `ListCommits` operationId).
+	ListCommitsWithResponse(ctx context.Context, id ProjectIDPath, params *ListCommitsParams, reqEditors ...RequestEditorFn) (*ListCommitsResponse, error)
+
+	// GetCommitWithResponse Get a commit
+	//
+	// Callers with `download_code`. `sha` may be a SHA (or a prefix git
+	// reads), a branch or a tag name. A commit the repository does not
+	// have answers `404 {"message":"404 Commit Not Found"}`. `status` is
+	// the commit's CI status from its commit statuses, `null` when none
+	// was reported.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/repository/commits/{sha} (the `GetCommit` operationId).
+	GetCommitWithResponse(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, reqEditors ...RequestEditorFn) (*GetCommitResponse, error)
+
+	// GetCommitDiffWithResponse Get the diff of a commit
+	//
+	// Callers with `download_code`. One entry per file the commit changed
+	// against its first parent (every file of a root commit), renames
+	// found as git does by default. `diff` is the patch from its `---`
+	// line (or `Binary files … differ`) on, empty for a pure rename or
+	// mode change; `a_mode` and `b_mode` are octal, `"0"` where the file
+	// did not exist. An unknown commit answers
+	// `404 {"message":"404 Commit Not Found"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/repository/commits/{sha}/diff (the `GetCommitDiff` operationId).
+	GetCommitDiffWithResponse(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, reqEditors ...RequestEditorFn) (*GetCommitDiffResponse, error)
+
+	// ListCommitStatusesWithResponse List the statuses of a commit
+	//
+	// Callers with `read_commit_status` (as `download_code`). An unknown
+	// commit answers `404 {"message":"404 Commit Not Found"}`; a commit
+	// nobody reported on, `[]`. Without `all`, only the latest status of
+	// each name per CI commit (sha and ref); `ref`, `stage` and `name`
+	// keep the statuses with that value (external statuses have the stage
+	// `external`). Oldest first; paginated (`page`, `per_page`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/repository/commits/{sha}/statuses (the `ListCommitStatuses` operationId).
+	ListCommitStatusesWithResponse(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, params *ListCommitStatusesParams, reqEditors ...RequestEditorFn) (*ListCommitStatusesResponse, error)
+
 	// ListTagsWithResponse List a project's repository tags
 	//
 	// Callers with `download_code` (see above). Every tag of the
@@ -16289,6 +17203,96 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /projects/{id}/star (the `StarProject` operationId).
 	StarProjectWithResponse(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*StarProjectResponse, error)
+
+	// CreateCommitStatusWithBodyWithResponse Report the status of a commit
+	//
+	// Callers with `create_commit_status` (developers and up); a reporter
+	// gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the project (404), the caller's rights
+	// (403), `state` (`400 {"message":"400 (Bad request) \"state\" not given"}`,
+	// also when blank), the commit (`404 {"message":"404 Commit Not Found"}`),
+	// then, without `ref`, a branch holding the commit
+	// (`404 {"message":"404 References for commit Not Found"}`); the
+	// status belongs to the CI commit of that sha and ref.
+	//
+	// A pending or running status of that CI commit with the same `name`
+	// (or `context`) and `ref` is updated; otherwise a new one, pending and
+	// by the caller, is made. 8.7 looked that status up by the name as
+	// given, so a request without `name` always makes a new status (named
+	// `default`). The given fields are saved first, then the state moves:
+	// `running` starts a pending status (`started_at`), `success`,
+	// `failed` and `canceled` finish it (`finished_at`), `pending` is
+	// written as it is. Any other state answers
+	// `400 {"message":{"status":["is invalid"]}}` — after the status was
+	// saved with its other fields, as 8.7's two saves did. Blank
+	// fields are not saved (8.7's `attributes_for_keys`): a blank `name`
+	// makes a new status named `default`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/statuses/{sha} (the `CreateCommitStatus` operationId).
+	CreateCommitStatusWithBodyWithResponse(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCommitStatusResponse, error)
+
+	// CreateCommitStatusWithResponse Report the status of a commit
+	//
+	// Callers with `create_commit_status` (developers and up); a reporter
+	// gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the project (404), the caller's rights
+	// (403), `state` (`400 {"message":"400 (Bad request) \"state\" not given"}`,
+	// also when blank), the commit (`404 {"message":"404 Commit Not Found"}`),
+	// then, without `ref`, a branch holding the commit
+	// (`404 {"message":"404 References for commit Not Found"}`); the
+	// status belongs to the CI commit of that sha and ref.
+	//
+	// A pending or running status of that CI commit with the same `name`
+	// (or `context`) and `ref` is updated; otherwise a new one, pending and
+	// by the caller, is made. 8.7 looked that status up by the name as
+	// given, so a request without `name` always makes a new status (named
+	// `default`). The given fields are saved first, then the state moves:
+	// `running` starts a pending status (`started_at`), `success`,
+	// `failed` and `canceled` finish it (`finished_at`), `pending` is
+	// written as it is. Any other state answers
+	// `400 {"message":{"status":["is invalid"]}}` — after the status was
+	// saved with its other fields, as 8.7's two saves did. Blank
+	// fields are not saved (8.7's `attributes_for_keys`): a blank `name`
+	// makes a new status named `default`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/statuses/{sha} (the `CreateCommitStatus` operationId).
+	CreateCommitStatusWithResponse(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, body CreateCommitStatusJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCommitStatusResponse, error)
+
+	// CreateCommitStatusWithFormdataBodyWithResponse Report the status of a commit
+	//
+	// Callers with `create_commit_status` (developers and up); a reporter
+	// gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the project (404), the caller's rights
+	// (403), `state` (`400 {"message":"400 (Bad request) \"state\" not given"}`,
+	// also when blank), the commit (`404 {"message":"404 Commit Not Found"}`),
+	// then, without `ref`, a branch holding the commit
+	// (`404 {"message":"404 References for commit Not Found"}`); the
+	// status belongs to the CI commit of that sha and ref.
+	//
+	// A pending or running status of that CI commit with the same `name`
+	// (or `context`) and `ref` is updated; otherwise a new one, pending and
+	// by the caller, is made. 8.7 looked that status up by the name as
+	// given, so a request without `name` always makes a new status (named
+	// `default`). The given fields are saved first, then the state moves:
+	// `running` starts a pending status (`started_at`), `success`,
+	// `failed` and `canceled` finish it (`finished_at`), `pending` is
+	// written as it is. Any other state answers
+	// `400 {"message":{"status":["is invalid"]}}` — after the status was
+	// saved with its other fields, as 8.7's two saves did. Blank
+	// fields are not saved (8.7's `attributes_for_keys`): a blank `name`
+	// makes a new status named `default`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/statuses/{sha} (the `CreateCommitStatus` operationId).
+	CreateCommitStatusWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, body CreateCommitStatusFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateCommitStatusResponse, error)
 
 	// UnarchiveProjectWithResponse Unarchive a project
 	//
@@ -20633,6 +21637,267 @@ func (r UnprotectBranchResponse) ContentType() string {
 	return ""
 }
 
+type ListCommitsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]RepoCommit
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListCommitsResponse) GetJSON200() *[]RepoCommit {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListCommitsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListCommitsResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListCommitsResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListCommitsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListCommitsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListCommitsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListCommitsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetCommitResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RepoCommitDetail
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCommitResponse) GetJSON200() *RepoCommitDetail {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetCommitResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetCommitResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetCommitResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCommitResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCommitResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCommitResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCommitResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetCommitDiffResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]RepoDiff
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCommitDiffResponse) GetJSON200() *[]RepoDiff {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetCommitDiffResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetCommitDiffResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetCommitDiffResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCommitDiffResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCommitDiffResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCommitDiffResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCommitDiffResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListCommitStatusesResponse200Headers the declared response headers of an HTTP 200 response for ListCommitStatuses
+type ListCommitStatusesResponse200Headers struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListCommitStatusesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]CommitStatus
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListCommitStatusesResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListCommitStatusesResponse) GetJSON200() *[]CommitStatus {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListCommitStatusesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListCommitStatusesResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListCommitStatusesResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListCommitStatusesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListCommitStatusesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListCommitStatusesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListCommitStatusesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListTagsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -21262,6 +22527,82 @@ func (r StarProjectResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r StarProjectResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateCommitStatusResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *CommitStatus
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateCommitStatusResponse) GetJSON201() *CommitStatus {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateCommitStatusResponse) GetJSON400() *BadRequestBody {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateCommitStatusResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateCommitStatusResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateCommitStatusResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateCommitStatusResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateCommitStatusResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateCommitStatusResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateCommitStatusResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateCommitStatusResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -25124,6 +26465,86 @@ func (c *ClientWithResponses) UnprotectBranchWithResponse(ctx context.Context, i
 	return ParseUnprotectBranchResponse(rsp)
 }
 
+// ListCommitsWithResponse List repository commits
+//
+// Callers with `download_code`. The commits reachable from `ref_name`
+// (a branch, a tag or a SHA; by default the project's default branch,
+// else `master`), newest first by commit date. 8.7 paginated this list
+// its own way: `page` counts from 0, `per_page` defaults to 20 and is
+// not capped, and no pagination headers are sent. A ref that names no
+// commit, or an empty repository, answers `[]`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/repository/commits (the `ListCommits` operationId).
+func (c *ClientWithResponses) ListCommitsWithResponse(ctx context.Context, id ProjectIDPath, params *ListCommitsParams, reqEditors ...RequestEditorFn) (*ListCommitsResponse, error) {
+	rsp, err := c.ListCommits(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListCommitsResponse(rsp)
+}
+
+// GetCommitWithResponse Get a commit
+//
+// Callers with `download_code`. `sha` may be a SHA (or a prefix git
+// reads), a branch or a tag name. A commit the repository does not
+// have answers `404 {"message":"404 Commit Not Found"}`. `status` is
+// the commit's CI status from its commit statuses, `null` when none
+// was reported.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/repository/commits/{sha} (the `GetCommit` operationId).
+func (c *ClientWithResponses) GetCommitWithResponse(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, reqEditors ...RequestEditorFn) (*GetCommitResponse, error) {
+	rsp, err := c.GetCommit(ctx, id, sha, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCommitResponse(rsp)
+}
+
+// GetCommitDiffWithResponse Get the diff of a commit
+//
+// Callers with `download_code`. One entry per file the commit changed
+// against its first parent (every file of a root commit), renames
+// found as git does by default. `diff` is the patch from its `---`
+// line (or `Binary files … differ`) on, empty for a pure rename or
+// mode change; `a_mode` and `b_mode` are octal, `"0"` where the file
+// did not exist. An unknown commit answers
+// `404 {"message":"404 Commit Not Found"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/repository/commits/{sha}/diff (the `GetCommitDiff` operationId).
+func (c *ClientWithResponses) GetCommitDiffWithResponse(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, reqEditors ...RequestEditorFn) (*GetCommitDiffResponse, error) {
+	rsp, err := c.GetCommitDiff(ctx, id, sha, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCommitDiffResponse(rsp)
+}
+
+// ListCommitStatusesWithResponse List the statuses of a commit
+//
+// Callers with `read_commit_status` (as `download_code`). An unknown
+// commit answers `404 {"message":"404 Commit Not Found"}`; a commit
+// nobody reported on, `[]`. Without `all`, only the latest status of
+// each name per CI commit (sha and ref); `ref`, `stage` and `name`
+// keep the statuses with that value (external statuses have the stage
+// `external`). Oldest first; paginated (`page`, `per_page`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/repository/commits/{sha}/statuses (the `ListCommitStatuses` operationId).
+func (c *ClientWithResponses) ListCommitStatusesWithResponse(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, params *ListCommitStatusesParams, reqEditors ...RequestEditorFn) (*ListCommitStatusesResponse, error) {
+	rsp, err := c.ListCommitStatuses(ctx, id, sha, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListCommitStatusesResponse(rsp)
+}
+
 // ListTagsWithResponse List a project's repository tags
 //
 // Callers with `download_code` (see above). Every tag of the
@@ -25522,6 +26943,114 @@ func (c *ClientWithResponses) StarProjectWithResponse(ctx context.Context, id Pr
 		return nil, err
 	}
 	return ParseStarProjectResponse(rsp)
+}
+
+// CreateCommitStatusWithBodyWithResponse Report the status of a commit
+//
+// Callers with `create_commit_status` (developers and up); a reporter
+// gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the project (404), the caller's rights
+// (403), `state` (`400 {"message":"400 (Bad request) \"state\" not given"}`,
+// also when blank), the commit (`404 {"message":"404 Commit Not Found"}`),
+// then, without `ref`, a branch holding the commit
+// (`404 {"message":"404 References for commit Not Found"}`); the
+// status belongs to the CI commit of that sha and ref.
+//
+// A pending or running status of that CI commit with the same `name`
+// (or `context`) and `ref` is updated; otherwise a new one, pending and
+// by the caller, is made. 8.7 looked that status up by the name as
+// given, so a request without `name` always makes a new status (named
+// `default`). The given fields are saved first, then the state moves:
+// `running` starts a pending status (`started_at`), `success`,
+// `failed` and `canceled` finish it (`finished_at`), `pending` is
+// written as it is. Any other state answers
+// `400 {"message":{"status":["is invalid"]}}` — after the status was
+// saved with its other fields, as 8.7's two saves did. Blank
+// fields are not saved (8.7's `attributes_for_keys`): a blank `name`
+// makes a new status named `default`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/statuses/{sha} (the `CreateCommitStatus` operationId).
+func (c *ClientWithResponses) CreateCommitStatusWithBodyWithResponse(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCommitStatusResponse, error) {
+	rsp, err := c.CreateCommitStatusWithBody(ctx, id, sha, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateCommitStatusResponse(rsp)
+}
+
+// CreateCommitStatusWithResponse Report the status of a commit
+//
+// Callers with `create_commit_status` (developers and up); a reporter
+// gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the project (404), the caller's rights
+// (403), `state` (`400 {"message":"400 (Bad request) \"state\" not given"}`,
+// also when blank), the commit (`404 {"message":"404 Commit Not Found"}`),
+// then, without `ref`, a branch holding the commit
+// (`404 {"message":"404 References for commit Not Found"}`); the
+// status belongs to the CI commit of that sha and ref.
+//
+// A pending or running status of that CI commit with the same `name`
+// (or `context`) and `ref` is updated; otherwise a new one, pending and
+// by the caller, is made. 8.7 looked that status up by the name as
+// given, so a request without `name` always makes a new status (named
+// `default`). The given fields are saved first, then the state moves:
+// `running` starts a pending status (`started_at`), `success`,
+// `failed` and `canceled` finish it (`finished_at`), `pending` is
+// written as it is. Any other state answers
+// `400 {"message":{"status":["is invalid"]}}` — after the status was
+// saved with its other fields, as 8.7's two saves did. Blank
+// fields are not saved (8.7's `attributes_for_keys`): a blank `name`
+// makes a new status named `default`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/statuses/{sha} (the `CreateCommitStatus` operationId).
+func (c *ClientWithResponses) CreateCommitStatusWithResponse(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, body CreateCommitStatusJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCommitStatusResponse, error) {
+	rsp, err := c.CreateCommitStatus(ctx, id, sha, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateCommitStatusResponse(rsp)
+}
+
+// CreateCommitStatusWithFormdataBodyWithResponse Report the status of a commit
+//
+// Callers with `create_commit_status` (developers and up); a reporter
+// gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the project (404), the caller's rights
+// (403), `state` (`400 {"message":"400 (Bad request) \"state\" not given"}`,
+// also when blank), the commit (`404 {"message":"404 Commit Not Found"}`),
+// then, without `ref`, a branch holding the commit
+// (`404 {"message":"404 References for commit Not Found"}`); the
+// status belongs to the CI commit of that sha and ref.
+//
+// A pending or running status of that CI commit with the same `name`
+// (or `context`) and `ref` is updated; otherwise a new one, pending and
+// by the caller, is made. 8.7 looked that status up by the name as
+// given, so a request without `name` always makes a new status (named
+// `default`). The given fields are saved first, then the state moves:
+// `running` starts a pending status (`started_at`), `success`,
+// `failed` and `canceled` finish it (`finished_at`), `pending` is
+// written as it is. Any other state answers
+// `400 {"message":{"status":["is invalid"]}}` — after the status was
+// saved with its other fields, as 8.7's two saves did. Blank
+// fields are not saved (8.7's `attributes_for_keys`): a blank `name`
+// makes a new status named `default`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/statuses/{sha} (the `CreateCommitStatus` operationId).
+func (c *ClientWithResponses) CreateCommitStatusWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, body CreateCommitStatusFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateCommitStatusResponse, error) {
+	rsp, err := c.CreateCommitStatusWithFormdataBody(ctx, id, sha, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateCommitStatusResponse(rsp)
 }
 
 // UnarchiveProjectWithResponse Unarchive a project
@@ -29788,6 +31317,249 @@ func ParseUnprotectBranchResponse(rsp *http.Response) (*UnprotectBranchResponse,
 	return response, nil
 }
 
+// ParseListCommitsResponse parses an HTTP response from a ListCommitsWithResponse call
+func ParseListCommitsResponse(rsp *http.Response) (*ListCommitsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListCommitsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []RepoCommit
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetCommitResponse parses an HTTP response from a GetCommitWithResponse call
+func ParseGetCommitResponse(rsp *http.Response) (*GetCommitResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCommitResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RepoCommitDetail
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetCommitDiffResponse parses an HTTP response from a GetCommitDiffWithResponse call
+func ParseGetCommitDiffResponse(rsp *http.Response) (*GetCommitDiffResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCommitDiffResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []RepoDiff
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListCommitStatusesResponse parses an HTTP response from a ListCommitStatusesWithResponse call
+func ParseListCommitStatusesResponse(rsp *http.Response) (*ListCommitStatusesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListCommitStatusesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []CommitStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListCommitStatusesResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Next-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextPage = &value
+		}
+		if values := rsp.Header.Values("X-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPage = &value
+		}
+		if values := rsp.Header.Values("X-Per-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Per-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPerPage = &value
+		}
+		if values := rsp.Header.Values("X-Prev-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Prev-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPrevPage = &value
+		}
+		if values := rsp.Header.Values("X-Total"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotal = &value
+		}
+		if values := rsp.Header.Values("X-Total-Pages"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Pages", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalPages = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListTagsResponse parses an HTTP response from a ListTagsWithResponse call
 func ParseListTagsResponse(rsp *http.Response) (*ListTagsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -30288,6 +32060,67 @@ func ParseStarProjectResponse(rsp *http.Response) (*StarProjectResponse, error) 
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateCommitStatusResponse parses an HTTP response from a CreateCommitStatusWithResponse call
+func ParseCreateCommitStatusResponse(rsp *http.Response) (*CreateCommitStatusResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateCommitStatusResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest CommitStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequestBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	}
 
