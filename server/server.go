@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -156,6 +157,14 @@ type Repositories interface {
 	PushedCommits(ctx context.Context, projectID int64, u gitstore.RefUpdate, all []gitstore.RefUpdate) ([]string, error)
 	Commit(ctx context.Context, projectID int64, rev string) (*gitstore.Commit, error)
 	PeelTag(ctx context.Context, projectID int64, sha string) (commit string, message *string, err error)
+	// The repository read API (server/repository.go).
+	ResolveCommit(ctx context.Context, projectID int64, rev string) (string, error)
+	Tree(ctx context.Context, projectID int64, commit, path string) ([]gitstore.TreeEntry, error)
+	BlobAt(ctx context.Context, projectID int64, commit, path string) (*gitstore.Blob, error)
+	BlobByID(ctx context.Context, projectID int64, sha string) (*gitstore.Blob, error)
+	Archive(ctx context.Context, projectID int64, commit, prefix, format string, w io.Writer) error
+	Compare(ctx context.Context, projectID int64, from, to string) (*gitstore.Comparison, error)
+	Contributors(ctx context.Context, projectID int64) ([]gitstore.Contributor, error)
 }
 
 // Server serves the GitLab API v3 (and, later, the CI API v1).

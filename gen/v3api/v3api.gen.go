@@ -190,6 +190,27 @@ func (e ProjectVisibilityLevel) Valid() bool {
 	}
 }
 
+// Defines values for RepoTreeObjectType.
+const (
+	Blob   RepoTreeObjectType = "blob"
+	Commit RepoTreeObjectType = "commit"
+	Tree   RepoTreeObjectType = "tree"
+)
+
+// Valid indicates whether the value is a known member of the RepoTreeObjectType enum.
+func (e RepoTreeObjectType) Valid() bool {
+	switch e {
+	case Blob:
+		return true
+	case Commit:
+		return true
+	case Tree:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SystemHookTestPayloadEventName.
 const (
 	ProjectCreate SystemHookTestPayloadEventName = "project_create"
@@ -840,6 +861,27 @@ type BasicProjectDetails struct {
 
 	// PathWithNamespace `<namespace path>/<project path>`.
 	PathWithNamespace string `json:"path_with_namespace"`
+}
+
+// Compare The comparison of two refs (8.7's `Entities::Compare`).
+type Compare struct {
+	// Commit The last commit of `commits`, or `null`.
+	Commit         *RepoCommit  `json:"commit"`
+	Commits        []RepoCommit `json:"commits"`
+	CompareSameRef bool         `json:"compare_same_ref"`
+	CompareTimeout bool         `json:"compare_timeout"`
+	Diffs          []RepoDiff   `json:"diffs"`
+}
+
+// Contributor A repository contributor (8.7's `Entities::Contributor`).
+//
+// Example: {"additions":2097,"commits":117,"deletions":517,"email":"dmitriy.zaporozhets@gmail.com","name":"Dmitriy Zaporozhets"}
+type Contributor struct {
+	Additions int    `json:"additions"`
+	Commits   int    `json:"commits"`
+	Deletions int    `json:"deletions"`
+	Email     string `json:"email"`
+	Name      string `json:"name"`
 }
 
 // CreateEmailBody Parameters of `POST /user/emails` and `POST /users/:id/emails`.
@@ -1962,6 +2004,46 @@ type ReleaseBody struct {
 	Description string `json:"description"`
 }
 
+// RepoCommit A commit as 8.7's `Entities::RepoCommit` showed it.
+//
+// Example: {"author_email":"dmitriy.zaporozhets@gmail.com","author_name":"Dmitriy Zaporozhets","created_at":"2014-02-27T10:27:00.000+02:00","id":"12d65c8dd2b2676fa3ac47d955accc085a37a9c1","message":"JS fix\n","short_id":"12d65c8dd2b","title":"JS fix"}
+type RepoCommit struct {
+	AuthorEmail string `json:"author_email"`
+	AuthorName  string `json:"author_name"`
+
+	// CreatedAt The commit date, in the committer's time zone (`2014-02-27T10:27:00.000+02:00`).
+	CreatedAt string `json:"created_at"`
+
+	// ID SHA-1.
+	ID string `json:"id"`
+
+	// Message The full message.
+	Message string `json:"message"`
+
+	// ShortID The SHA's first 11 characters.
+	ShortID string `json:"short_id"`
+
+	// Title The message's first line; when longer than 100 characters, its first 80 and `…`; `--no commit message` for an empty message.
+	Title string `json:"title"`
+}
+
+// RepoDiff One file's change (8.7's `Entities::RepoDiff`).
+type RepoDiff struct {
+	// AMode The mode before, octal without padding (`100644`; `0` for a new file).
+	AMode *string `json:"a_mode"`
+
+	// BMode The mode after (`0` for a deleted file).
+	BMode       *string `json:"b_mode"`
+	DeletedFile bool    `json:"deleted_file"`
+
+	// Diff The unified diff from its `---` line (or `Binary files … differ`); empty when only the mode or the name changed.
+	Diff        string `json:"diff"`
+	NewFile     bool   `json:"new_file"`
+	NewPath     string `json:"new_path"`
+	OldPath     string `json:"old_path"`
+	RenamedFile bool   `json:"renamed_file"`
+}
+
 // RepoTag A repository tag (8.7's `Entities::RepoTag`).
 //
 // Example: {"commit":{"author_email":"john@example.com","author_name":"John Smith","authored_date":"2012-05-28T04:42:42.000-07:00","committed_date":"2012-05-28T04:42:42.000-07:00","committer_email":"jack@example.com","committer_name":"Jack Smith","id":"2695effb5807a22ff3d138d593fd856244e155e7","message":"Initial commit\n","parent_ids":["2a4b78934375d7f53875269ffd4f45fd83a84ebe"]},"message":null,"name":"v1.0.0","release":{"description":"Amazing release. Wow","tag_name":"v1.0.0"}}
@@ -1975,6 +2057,29 @@ type RepoTag struct {
 
 	// Release The tag's release notes, or `null`.
 	Release *Release `json:"release"`
+}
+
+// RepoTreeObject An entry of a repository directory (8.7's `Entities::RepoTreeObject`).
+//
+// Example: {"id":"6229c43a7e16fcc7e95f923f8ddadb8281d9c6c6","mode":"040000","name":"assets","type":"tree"}
+type RepoTreeObject struct {
+	// ID The object's SHA-1 (a submodule's commit).
+	ID string `json:"id"`
+
+	// Mode Octal, as git writes it: `040000`, `100644`, `100755`, `120000`, `160000`.
+	Mode string `json:"mode"`
+	Name string `json:"name"`
+
+	// Type `tree` (a directory), `blob` (a file or symbolic link) or `commit` (a submodule).
+	Type RepoTreeObjectType `json:"type"`
+}
+
+// RepoTreeObjectType `tree` (a directory), `blob` (a file or symbolic link) or `commit` (a submodule).
+type RepoTreeObjectType string
+
+// RepositoryArchiveError GitLab's `{"message":"…"}`, or Grape's `{"error":"404 Not Found"}` for an unknown route.
+type RepositoryArchiveError struct {
+	union json.RawMessage
 }
 
 // SSHKey An SSH key of a user.
@@ -2390,6 +2495,15 @@ type ProjectSortQuery string
 // ProjectVisibilityQuery defines model for ProjectVisibilityQuery.
 type ProjectVisibilityQuery string
 
+// RepositoryArchiveSHA defines model for RepositoryArchiveSHA.
+type RepositoryArchiveSHA = string
+
+// RepositoryCommitRefPath defines model for RepositoryCommitRefPath.
+type RepositoryCommitRefPath = string
+
+// RepositoryFilePath defines model for RepositoryFilePath.
+type RepositoryFilePath = string
+
 // TagNamePath defines model for TagNamePath.
 type TagNamePath = string
 
@@ -2413,6 +2527,15 @@ type PayloadTooLarge = Message
 
 // ProjectNotFound GitLab's error body with a text message.
 type ProjectNotFound = Message
+
+// RepositoryArchiveNotFound GitLab's `{"message":"…"}`, or Grape's `{"error":"404 Not Found"}` for an unknown route.
+type RepositoryArchiveNotFound = RepositoryArchiveError
+
+// RepositoryFileNotFound GitLab's error body with a text message.
+type RepositoryFileNotFound = Message
+
+// RepositoryForbidden GitLab's error body with a text message.
+type RepositoryForbidden = Message
 
 // Unauthorized GitLab's error body with a text message.
 type Unauthorized = Message
@@ -2655,6 +2778,48 @@ type ListProjectMembersParams struct {
 
 	// PerPage Items per page; values above 100 are capped at 100.
 	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// GetArchiveParams defines parameters for GetArchive.
+type GetArchiveParams struct {
+	// Sha A commit SHA, a branch or a tag; the default branch's tip when missing.
+	Sha *RepositoryArchiveSHA `form:"sha,omitempty" json:"sha,omitempty"`
+}
+
+// GetArchiveFormatParams defines parameters for GetArchiveFormat.
+type GetArchiveFormatParams struct {
+	// Sha A commit SHA, a branch or a tag; the default branch's tip when missing.
+	Sha *RepositoryArchiveSHA `form:"sha,omitempty" json:"sha,omitempty"`
+}
+
+// GetBlobParams defines parameters for GetBlob.
+type GetBlobParams struct {
+	// Filepath Required: the file's path in the repository (`lib/gitlab.rb`). Checked after access (see the operation): a missing one answers `400 {"message":"400 (Bad request) \"filepath\" not given"}`.
+	Filepath *RepositoryFilePath `form:"filepath,omitempty" json:"filepath,omitempty"`
+}
+
+// GetCommitBlobParams defines parameters for GetCommitBlob.
+type GetCommitBlobParams struct {
+	// Filepath Required: the file's path in the repository (`lib/gitlab.rb`). Checked after access (see the operation): a missing one answers `400 {"message":"400 (Bad request) \"filepath\" not given"}`.
+	Filepath *RepositoryFilePath `form:"filepath,omitempty" json:"filepath,omitempty"`
+}
+
+// CompareRefsParams defines parameters for CompareRefs.
+type CompareRefsParams struct {
+	// From Required (checked after access): a commit SHA, a branch or a tag; missing, `400 {"message":"400 (Bad request) \"from\" not given"}`.
+	From *string `form:"from,omitempty" json:"from,omitempty"`
+
+	// To Required (checked after access): a commit SHA, a branch or a tag; missing, `400 {"message":"400 (Bad request) \"to\" not given"}`.
+	To *string `form:"to,omitempty" json:"to,omitempty"`
+}
+
+// ListTreeParams defines parameters for ListTree.
+type ListTreeParams struct {
+	// Path The directory, relative to the repository's root (`app/models`).
+	Path *string `form:"path,omitempty" json:"path,omitempty"`
+
+	// RefName A branch, a tag or a commit SHA; the default branch when missing.
+	RefName *string `form:"ref_name,omitempty" json:"ref_name,omitempty"`
 }
 
 // ListProjectUsersParams defines parameters for ListProjectUsers.
@@ -3262,6 +3427,68 @@ func (t *ProjectUploadOrNull) UnmarshalJSON(b []byte) error {
 	return err
 }
 
+// AsMessage returns the union data inside the RepositoryArchiveError as a Message
+func (t RepositoryArchiveError) AsMessage() (Message, error) {
+	var body Message
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromMessage overwrites any union data inside the RepositoryArchiveError as the provided Message
+func (t *RepositoryArchiveError) FromMessage(v Message) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeMessage performs a merge with any union data inside the RepositoryArchiveError, using the provided Message
+func (t *RepositoryArchiveError) MergeMessage(v Message) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsGrapeError returns the union data inside the RepositoryArchiveError as a GrapeError
+func (t RepositoryArchiveError) AsGrapeError() (GrapeError, error) {
+	var body GrapeError
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromGrapeError overwrites any union data inside the RepositoryArchiveError as the provided GrapeError
+func (t *RepositoryArchiveError) FromGrapeError(v GrapeError) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeGrapeError performs a merge with any union data inside the RepositoryArchiveError, using the provided GrapeError
+func (t *RepositoryArchiveError) MergeGrapeError(v GrapeError) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t RepositoryArchiveError) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *RepositoryArchiveError) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
 // AsUserFull returns the union data inside the UserFullOrUser as a UserFull
 func (t UserFullOrUser) AsUserFull() (UserFull, error) {
 	var body UserFull
@@ -3526,6 +3753,27 @@ type ServerInterface interface {
 	// UpdateProjectMember Change a project member's access level
 	// (PUT /projects/{id}/members/{user_id})
 	UpdateProjectMember(ctx echo.Context, id ProjectIDPath, userID int) error
+	// GetArchive Download an archive of the repository (tar.gz)
+	// (GET /projects/{id}/repository/archive)
+	GetArchive(ctx echo.Context, id ProjectIDPath, params GetArchiveParams) error
+	// GetArchiveFormat Download an archive of the repository in a format
+	// (GET /projects/{id}/repository/archive.{format})
+	GetArchiveFormat(ctx echo.Context, id ProjectIDPath, format string, params GetArchiveFormatParams) error
+	// GetBlob Get a file's raw content at a commit
+	// (GET /projects/{id}/repository/blobs/{sha})
+	GetBlob(ctx echo.Context, id ProjectIDPath, sha RepositoryCommitRefPath, params GetBlobParams) error
+	// GetCommitBlob Get a file's raw content at a commit (second path)
+	// (GET /projects/{id}/repository/commits/{sha}/blob)
+	GetCommitBlob(ctx echo.Context, id ProjectIDPath, sha RepositoryCommitRefPath, params GetCommitBlobParams) error
+	// CompareRefs Compare two branches, tags or commits
+	// (GET /projects/{id}/repository/compare)
+	CompareRefs(ctx echo.Context, id ProjectIDPath, params CompareRefsParams) error
+	// ListContributors List the repository's contributors
+	// (GET /projects/{id}/repository/contributors)
+	ListContributors(ctx echo.Context, id ProjectIDPath) error
+	// GetRawBlob Get a blob's raw content by its SHA
+	// (GET /projects/{id}/repository/raw_blobs/{sha})
+	GetRawBlob(ctx echo.Context, id ProjectIDPath, sha string) error
 	// ListTags List a project's repository tags
 	// (GET /projects/{id}/repository/tags)
 	ListTags(ctx echo.Context, id ProjectIDPath) error
@@ -3544,6 +3792,9 @@ type ServerInterface interface {
 	// UpdateRelease Update a tag's release notes
 	// (PUT /projects/{id}/repository/tags/{tag_name}/release)
 	UpdateRelease(ctx echo.Context, id ProjectIDPath, tagName TagNamePath) error
+	// ListTree List a directory of the repository
+	// (GET /projects/{id}/repository/tree)
+	ListTree(ctx echo.Context, id ProjectIDPath, params ListTreeParams) error
 	// ShareProject Share a project with a group
 	// (POST /projects/{id}/share)
 	ShareProject(ctx echo.Context, id ProjectIDPath) error
@@ -4786,6 +5037,202 @@ func (w *ServerInterfaceWrapper) UpdateProjectMember(ctx echo.Context) error {
 	return err
 }
 
+// GetArchive converts echo context to params.
+func (w *ServerInterfaceWrapper) GetArchive(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetArchiveParams
+	// ------------- Optional query parameter "sha" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sha", ctx.QueryParams(), &params.Sha, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sha: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetArchive(ctx, id, params)
+	return err
+}
+
+// GetArchiveFormat converts echo context to params.
+func (w *ServerInterfaceWrapper) GetArchiveFormat(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "format" -------------
+	var format string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "format", ctx.Param("format"), &format, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter format: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetArchiveFormatParams
+	// ------------- Optional query parameter "sha" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sha", ctx.QueryParams(), &params.Sha, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sha: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetArchiveFormat(ctx, id, format, params)
+	return err
+}
+
+// GetBlob converts echo context to params.
+func (w *ServerInterfaceWrapper) GetBlob(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "sha" -------------
+	var sha RepositoryCommitRefPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sha", ctx.Param("sha"), &sha, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sha: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetBlobParams
+	// ------------- Optional query parameter "filepath" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "filepath", ctx.QueryParams(), &params.Filepath, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter filepath: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetBlob(ctx, id, sha, params)
+	return err
+}
+
+// GetCommitBlob converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCommitBlob(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "sha" -------------
+	var sha RepositoryCommitRefPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sha", ctx.Param("sha"), &sha, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sha: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetCommitBlobParams
+	// ------------- Optional query parameter "filepath" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "filepath", ctx.QueryParams(), &params.Filepath, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter filepath: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCommitBlob(ctx, id, sha, params)
+	return err
+}
+
+// CompareRefs converts echo context to params.
+func (w *ServerInterfaceWrapper) CompareRefs(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CompareRefsParams
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", ctx.QueryParams(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter from: %s", err))
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", ctx.QueryParams(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter to: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CompareRefs(ctx, id, params)
+	return err
+}
+
+// ListContributors converts echo context to params.
+func (w *ServerInterfaceWrapper) ListContributors(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListContributors(ctx, id)
+	return err
+}
+
+// GetRawBlob converts echo context to params.
+func (w *ServerInterfaceWrapper) GetRawBlob(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "sha" -------------
+	var sha string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sha", ctx.Param("sha"), &sha, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sha: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetRawBlob(ctx, id, sha)
+	return err
+}
+
 // ListTags converts echo context to params.
 func (w *ServerInterfaceWrapper) ListTags(ctx echo.Context) error {
 	var err error
@@ -4911,6 +5358,38 @@ func (w *ServerInterfaceWrapper) UpdateRelease(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.UpdateRelease(ctx, id, tagName)
+	return err
+}
+
+// ListTree converts echo context to params.
+func (w *ServerInterfaceWrapper) ListTree(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListTreeParams
+	// ------------- Optional query parameter "path" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "path", ctx.QueryParams(), &params.Path, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter path: %s", err))
+	}
+
+	// ------------- Optional query parameter "ref_name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "ref_name", ctx.QueryParams(), &params.RefName, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter ref_name: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListTree(ctx, id, params)
 	return err
 }
 
@@ -5493,6 +5972,14 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/projects/:id/uploads", wrapper.UploadProjectFile, options.OperationMiddlewares["uploadProjectFile"]...)
 	router.GET(options.BaseURL+"/projects/:id/users", wrapper.ListProjectUsers, options.OperationMiddlewares["listProjectUsers"]...)
 	router.GET(options.BaseURL+"/projects/:id/events", wrapper.ListProjectEvents, options.OperationMiddlewares["listProjectEvents"]...)
+	router.GET(options.BaseURL+"/projects/:id/repository/tree", wrapper.ListTree, options.OperationMiddlewares["listTree"]...)
+	router.GET(options.BaseURL+"/projects/:id/repository/blobs/:sha", wrapper.GetBlob, options.OperationMiddlewares["getBlob"]...)
+	router.GET(options.BaseURL+"/projects/:id/repository/commits/:sha/blob", wrapper.GetCommitBlob, options.OperationMiddlewares["getCommitBlob"]...)
+	router.GET(options.BaseURL+"/projects/:id/repository/raw_blobs/:sha", wrapper.GetRawBlob, options.OperationMiddlewares["getRawBlob"]...)
+	router.GET(options.BaseURL+"/projects/:id/repository/archive", wrapper.GetArchive, options.OperationMiddlewares["getArchive"]...)
+	router.GET(options.BaseURL+"/projects/:id/repository/archive.:format", wrapper.GetArchiveFormat, options.OperationMiddlewares["getArchiveFormat"]...)
+	router.GET(options.BaseURL+"/projects/:id/repository/compare", wrapper.CompareRefs, options.OperationMiddlewares["compareRefs"]...)
+	router.GET(options.BaseURL+"/projects/:id/repository/contributors", wrapper.ListContributors, options.OperationMiddlewares["listContributors"]...)
 	router.POST(options.BaseURL+"/session", wrapper.CreateSession, options.OperationMiddlewares["createSession"]...)
 	router.GET(options.BaseURL+"/hooks", wrapper.ListSystemHooks, options.OperationMiddlewares["listSystemHooks"]...)
 	router.POST(options.BaseURL+"/hooks", wrapper.AddSystemHook, options.OperationMiddlewares["addSystemHook"]...)
@@ -5548,6 +6035,38 @@ type NotFoundJSONResponse Message
 type PayloadTooLargeJSONResponse Message
 
 type ProjectNotFoundJSONResponse Message
+
+type RepositoryArchiveResponseHeaders struct {
+	ContentDisposition *string
+}
+type RepositoryArchiveApplicationOctetStreamResponse struct {
+	Body io.Reader
+
+	Headers       RepositoryArchiveResponseHeaders
+	ContentLength int64
+}
+type RepositoryArchiveApplicationZipResponse struct {
+	Body io.Reader
+
+	Headers       RepositoryArchiveResponseHeaders
+	ContentLength int64
+}
+
+type RepositoryArchiveNotFoundJSONResponse RepositoryArchiveError
+
+func (t RepositoryArchiveNotFoundJSONResponse) MarshalJSON() ([]byte, error) {
+	return RepositoryArchiveError(t).MarshalJSON()
+}
+
+func (t *RepositoryArchiveNotFoundJSONResponse) UnmarshalJSON(b []byte) error {
+	return (*RepositoryArchiveError)(t).UnmarshalJSON(b)
+}
+
+type RepositoryFileNotFoundJSONResponse Message
+
+type RepositoryForbiddenJSONResponse Message
+
+type RepositoryRawFileTextResponse string
 
 type UnauthorizedJSONResponse Message
 
@@ -9544,6 +10063,598 @@ func (response UpdateProjectMember422JSONResponse) VisitUpdateProjectMemberRespo
 	return err
 }
 
+type GetArchiveRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Params GetArchiveParams
+}
+
+type GetArchiveResponseObject interface {
+	VisitGetArchiveResponse(w http.ResponseWriter) error
+}
+
+type GetArchive200ApplicationOctetStreamResponse struct {
+	RepositoryArchiveApplicationOctetStreamResponse
+}
+
+func (response GetArchive200ApplicationOctetStreamResponse) VisitGetArchiveResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetArchive200ApplicationZipResponse struct {
+	RepositoryArchiveApplicationZipResponse
+}
+
+func (response GetArchive200ApplicationZipResponse) VisitGetArchiveResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/zip")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetArchive401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetArchive401JSONResponse) VisitGetArchiveResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetArchive403JSONResponse struct {
+	RepositoryForbiddenJSONResponse
+}
+
+func (response GetArchive403JSONResponse) VisitGetArchiveResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetArchive404JSONResponse struct {
+	RepositoryArchiveNotFoundJSONResponse
+}
+
+func (response GetArchive404JSONResponse) VisitGetArchiveResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetArchiveFormatRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Format string        `json:"format"`
+	Params GetArchiveFormatParams
+}
+
+type GetArchiveFormatResponseObject interface {
+	VisitGetArchiveFormatResponse(w http.ResponseWriter) error
+}
+
+type GetArchiveFormat200ApplicationOctetStreamResponse struct {
+	RepositoryArchiveApplicationOctetStreamResponse
+}
+
+func (response GetArchiveFormat200ApplicationOctetStreamResponse) VisitGetArchiveFormatResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetArchiveFormat200ApplicationZipResponse struct {
+	RepositoryArchiveApplicationZipResponse
+}
+
+func (response GetArchiveFormat200ApplicationZipResponse) VisitGetArchiveFormatResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/zip")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetArchiveFormat401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetArchiveFormat401JSONResponse) VisitGetArchiveFormatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetArchiveFormat403JSONResponse struct {
+	RepositoryForbiddenJSONResponse
+}
+
+func (response GetArchiveFormat403JSONResponse) VisitGetArchiveFormatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetArchiveFormat404JSONResponse struct {
+	RepositoryArchiveNotFoundJSONResponse
+}
+
+func (response GetArchiveFormat404JSONResponse) VisitGetArchiveFormatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBlobRequestObject struct {
+	ID     ProjectIDPath           `json:"id"`
+	Sha    RepositoryCommitRefPath `json:"sha"`
+	Params GetBlobParams
+}
+
+type GetBlobResponseObject interface {
+	VisitGetBlobResponse(w http.ResponseWriter) error
+}
+
+type GetBlob200TextResponse RepositoryRawFileTextResponse
+
+func (response GetBlob200TextResponse) VisitGetBlobResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response)))
+	return err
+}
+
+type GetBlob400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetBlob400JSONResponse) VisitGetBlobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBlob401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetBlob401JSONResponse) VisitGetBlobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBlob403JSONResponse struct {
+	RepositoryForbiddenJSONResponse
+}
+
+func (response GetBlob403JSONResponse) VisitGetBlobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBlob404JSONResponse struct {
+	RepositoryFileNotFoundJSONResponse
+}
+
+func (response GetBlob404JSONResponse) VisitGetBlobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCommitBlobRequestObject struct {
+	ID     ProjectIDPath           `json:"id"`
+	Sha    RepositoryCommitRefPath `json:"sha"`
+	Params GetCommitBlobParams
+}
+
+type GetCommitBlobResponseObject interface {
+	VisitGetCommitBlobResponse(w http.ResponseWriter) error
+}
+
+type GetCommitBlob200TextResponse RepositoryRawFileTextResponse
+
+func (response GetCommitBlob200TextResponse) VisitGetCommitBlobResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response)))
+	return err
+}
+
+type GetCommitBlob400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetCommitBlob400JSONResponse) VisitGetCommitBlobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCommitBlob401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetCommitBlob401JSONResponse) VisitGetCommitBlobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCommitBlob403JSONResponse struct {
+	RepositoryForbiddenJSONResponse
+}
+
+func (response GetCommitBlob403JSONResponse) VisitGetCommitBlobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCommitBlob404JSONResponse struct {
+	RepositoryFileNotFoundJSONResponse
+}
+
+func (response GetCommitBlob404JSONResponse) VisitGetCommitBlobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompareRefsRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Params CompareRefsParams
+}
+
+type CompareRefsResponseObject interface {
+	VisitCompareRefsResponse(w http.ResponseWriter) error
+}
+
+type CompareRefs200JSONResponse Compare
+
+func (response CompareRefs200JSONResponse) VisitCompareRefsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompareRefs400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CompareRefs400JSONResponse) VisitCompareRefsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompareRefs401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CompareRefs401JSONResponse) VisitCompareRefsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompareRefs403JSONResponse struct {
+	RepositoryForbiddenJSONResponse
+}
+
+func (response CompareRefs403JSONResponse) VisitCompareRefsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompareRefs404JSONResponse Message
+
+func (response CompareRefs404JSONResponse) VisitCompareRefsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListContributorsRequestObject struct {
+	ID ProjectIDPath `json:"id"`
+}
+
+type ListContributorsResponseObject interface {
+	VisitListContributorsResponse(w http.ResponseWriter) error
+}
+
+type ListContributors200JSONResponse []Contributor
+
+func (response ListContributors200JSONResponse) VisitListContributorsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListContributors401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListContributors401JSONResponse) VisitListContributorsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListContributors403JSONResponse struct {
+	RepositoryForbiddenJSONResponse
+}
+
+func (response ListContributors403JSONResponse) VisitListContributorsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListContributors404JSONResponse Message
+
+func (response ListContributors404JSONResponse) VisitListContributorsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRawBlobRequestObject struct {
+	ID  ProjectIDPath `json:"id"`
+	Sha string        `json:"sha"`
+}
+
+type GetRawBlobResponseObject interface {
+	VisitGetRawBlobResponse(w http.ResponseWriter) error
+}
+
+type GetRawBlob200ApplicationOctetStreamResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetRawBlob200ApplicationOctetStreamResponse) VisitGetRawBlobResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetRawBlob200TextResponse string
+
+func (response GetRawBlob200TextResponse) VisitGetRawBlobResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response)))
+	return err
+}
+
+type GetRawBlob401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetRawBlob401JSONResponse) VisitGetRawBlobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRawBlob403JSONResponse struct {
+	RepositoryForbiddenJSONResponse
+}
+
+func (response GetRawBlob403JSONResponse) VisitGetRawBlobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRawBlob404JSONResponse Message
+
+func (response GetRawBlob404JSONResponse) VisitGetRawBlobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListTagsRequestObject struct {
 	ID ProjectIDPath `json:"id"`
 }
@@ -10054,6 +11165,73 @@ func (response UpdateRelease413JSONResponse) VisitUpdateReleaseResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTreeRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Params ListTreeParams
+}
+
+type ListTreeResponseObject interface {
+	VisitListTreeResponse(w http.ResponseWriter) error
+}
+
+type ListTree200JSONResponse []RepoTreeObject
+
+func (response ListTree200JSONResponse) VisitListTreeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTree401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListTree401JSONResponse) VisitListTreeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTree403JSONResponse struct {
+	RepositoryForbiddenJSONResponse
+}
+
+func (response ListTree403JSONResponse) VisitListTreeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTree404JSONResponse Message
+
+func (response ListTree404JSONResponse) VisitListTreeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12429,6 +13607,27 @@ type StrictServerInterface interface {
 	// UpdateProjectMember Change a project member's access level
 	// (PUT /projects/{id}/members/{user_id})
 	UpdateProjectMember(ctx context.Context, request UpdateProjectMemberRequestObject) (UpdateProjectMemberResponseObject, error)
+	// GetArchive Download an archive of the repository (tar.gz)
+	// (GET /projects/{id}/repository/archive)
+	GetArchive(ctx context.Context, request GetArchiveRequestObject) (GetArchiveResponseObject, error)
+	// GetArchiveFormat Download an archive of the repository in a format
+	// (GET /projects/{id}/repository/archive.{format})
+	GetArchiveFormat(ctx context.Context, request GetArchiveFormatRequestObject) (GetArchiveFormatResponseObject, error)
+	// GetBlob Get a file's raw content at a commit
+	// (GET /projects/{id}/repository/blobs/{sha})
+	GetBlob(ctx context.Context, request GetBlobRequestObject) (GetBlobResponseObject, error)
+	// GetCommitBlob Get a file's raw content at a commit (second path)
+	// (GET /projects/{id}/repository/commits/{sha}/blob)
+	GetCommitBlob(ctx context.Context, request GetCommitBlobRequestObject) (GetCommitBlobResponseObject, error)
+	// CompareRefs Compare two branches, tags or commits
+	// (GET /projects/{id}/repository/compare)
+	CompareRefs(ctx context.Context, request CompareRefsRequestObject) (CompareRefsResponseObject, error)
+	// ListContributors List the repository's contributors
+	// (GET /projects/{id}/repository/contributors)
+	ListContributors(ctx context.Context, request ListContributorsRequestObject) (ListContributorsResponseObject, error)
+	// GetRawBlob Get a blob's raw content by its SHA
+	// (GET /projects/{id}/repository/raw_blobs/{sha})
+	GetRawBlob(ctx context.Context, request GetRawBlobRequestObject) (GetRawBlobResponseObject, error)
 	// ListTags List a project's repository tags
 	// (GET /projects/{id}/repository/tags)
 	ListTags(ctx context.Context, request ListTagsRequestObject) (ListTagsResponseObject, error)
@@ -12447,6 +13646,9 @@ type StrictServerInterface interface {
 	// UpdateRelease Update a tag's release notes
 	// (PUT /projects/{id}/repository/tags/{tag_name}/release)
 	UpdateRelease(ctx context.Context, request UpdateReleaseRequestObject) (UpdateReleaseResponseObject, error)
+	// ListTree List a directory of the repository
+	// (GET /projects/{id}/repository/tree)
+	ListTree(ctx context.Context, request ListTreeRequestObject) (ListTreeResponseObject, error)
 	// ShareProject Share a project with a group
 	// (POST /projects/{id}/share)
 	ShareProject(ctx context.Context, request ShareProjectRequestObject) (ShareProjectResponseObject, error)
@@ -14182,6 +15384,190 @@ func (sh *strictHandler) UpdateProjectMember(ctx echo.Context, id ProjectIDPath,
 	return nil
 }
 
+// GetArchive operation middleware
+func (sh *strictHandler) GetArchive(ctx echo.Context, id ProjectIDPath, params GetArchiveParams) error {
+	var request GetArchiveRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetArchive(ctx.Request().Context(), request.(GetArchiveRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetArchive")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetArchiveResponseObject); ok {
+		return validResponse.VisitGetArchiveResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetArchiveFormat operation middleware
+func (sh *strictHandler) GetArchiveFormat(ctx echo.Context, id ProjectIDPath, format string, params GetArchiveFormatParams) error {
+	var request GetArchiveFormatRequestObject
+
+	request.ID = id
+	request.Format = format
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetArchiveFormat(ctx.Request().Context(), request.(GetArchiveFormatRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetArchiveFormat")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetArchiveFormatResponseObject); ok {
+		return validResponse.VisitGetArchiveFormatResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetBlob operation middleware
+func (sh *strictHandler) GetBlob(ctx echo.Context, id ProjectIDPath, sha RepositoryCommitRefPath, params GetBlobParams) error {
+	var request GetBlobRequestObject
+
+	request.ID = id
+	request.Sha = sha
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetBlob(ctx.Request().Context(), request.(GetBlobRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetBlob")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetBlobResponseObject); ok {
+		return validResponse.VisitGetBlobResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetCommitBlob operation middleware
+func (sh *strictHandler) GetCommitBlob(ctx echo.Context, id ProjectIDPath, sha RepositoryCommitRefPath, params GetCommitBlobParams) error {
+	var request GetCommitBlobRequestObject
+
+	request.ID = id
+	request.Sha = sha
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCommitBlob(ctx.Request().Context(), request.(GetCommitBlobRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCommitBlob")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetCommitBlobResponseObject); ok {
+		return validResponse.VisitGetCommitBlobResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CompareRefs operation middleware
+func (sh *strictHandler) CompareRefs(ctx echo.Context, id ProjectIDPath, params CompareRefsParams) error {
+	var request CompareRefsRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CompareRefs(ctx.Request().Context(), request.(CompareRefsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CompareRefs")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CompareRefsResponseObject); ok {
+		return validResponse.VisitCompareRefsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListContributors operation middleware
+func (sh *strictHandler) ListContributors(ctx echo.Context, id ProjectIDPath) error {
+	var request ListContributorsRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListContributors(ctx.Request().Context(), request.(ListContributorsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListContributors")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListContributorsResponseObject); ok {
+		return validResponse.VisitListContributorsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetRawBlob operation middleware
+func (sh *strictHandler) GetRawBlob(ctx echo.Context, id ProjectIDPath, sha string) error {
+	var request GetRawBlobRequestObject
+
+	request.ID = id
+	request.Sha = sha
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetRawBlob(ctx.Request().Context(), request.(GetRawBlobRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetRawBlob")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetRawBlobResponseObject); ok {
+		return validResponse.VisitGetRawBlobResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListTags operation middleware
 func (sh *strictHandler) ListTags(ctx echo.Context, id ProjectIDPath) error {
 	var request ListTagsRequestObject
@@ -14438,6 +15824,32 @@ func (sh *strictHandler) UpdateRelease(ctx echo.Context, id ProjectIDPath, tagNa
 		return err
 	} else if validResponse, ok := response.(UpdateReleaseResponseObject); ok {
 		return validResponse.VisitUpdateReleaseResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListTree operation middleware
+func (sh *strictHandler) ListTree(ctx echo.Context, id ProjectIDPath, params ListTreeParams) error {
+	var request ListTreeRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListTree(ctx.Request().Context(), request.(ListTreeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListTree")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListTreeResponseObject); ok {
+		return validResponse.VisitListTreeResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -15465,540 +16877,603 @@ func (sh *strictHandler) UnblockUser(ctx echo.Context, id UserIDPath) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L2Lcts4tjb6Khj9Z1fk2bQsyXLsyDV1truTdGc6t4md3fNPK2VCIiRhTAHaBGVFnUrVPMR5hv1g8ySn",
-	"sBZAgiSoiy9Jp9tVXR1LInHHun5rrU+NkZzNpWAiVY3+p8aU0Ygl8OdLLq70vxFTo4TPUy5Fo994Sydc",
-	"UP2BxFxcqT4JB4t2+3C0SGL4g52ShMV/GTTmCbseNMKAhPhZsI+p+3nME1X4IqbwmTT1m4SKiOhXiBTx",
-	"iiynTJB0ylaEfeQq3Ws1goYaTdmM6iGmqzlr9BsqTbiYND5/Dhp/f80+pm/phFVncDFl2PCcTlhAZELY",
-	"bJ5mXXBFuNJdET2ejf3U9zFaJAkT2I23GS5SNmGJaYcl/qZepGymyJwl2zaUsOv6Qeml5XKhNk4edmfj",
-	"7C9kSmNPT/prIhazIUuIHBOu57B56PCaHrva3KQe/6YmPweNOU3ojKXmSP+QyMX8xdO3NJ36l+fFU70k",
-	"ev5zmk51P5RM9EstctI6JrGUVyyC369pvGBkMSdUEQpPDwSsWaB/Fvi1WMxYwkeERwFR0rZFllOpTA9c",
-	"ERrHJOITnqqBUFMaySXugHmWp1OSTmlKeNQiZ4IsxJWQS4E/ww5KweCFEY1jlgzEiAohU5IwGgWECrVk",
-	"iSK9do+EnwaNGVOKTtig0R809HewJOS1TMlzuRDRoPE5bA1EI2iwj3Q2j/WCjqXcH9KkETS4Xic97kbQ",
-	"EHQGqx01gkbC/mfBExY1+mmyYOvPjP9s6m/t7jY7+0OqWASXHLr8nwVLVnmfeu8LOx+xMV3EaaPfCRoz",
-	"LvhsMYO/PYdsy3t2ihusCB3Ka0Y67TahiV7i+ZxFhKb6m9rhseSyfojd9uYxJvKfbJSeJaMpv2bR36D5",
-	"yoB/1sdsnjDFRBqQK8bmSCqpeY00Q70b4R6ekXhFFsL5bUxjpX+cY2fqlAxXxIySDGU6rZuebcN394ZS",
-	"xowKdxabrpu+YmYMcJp5qsj7dy/3mRjJiEUk1N2qOR2xA33yQtIMI07VXCb0P7rP7Z/hXouc2XbwvkSS",
-	"KaIvAnCMAC82TZ2rQsxNUYxtvihmOqWrUrgoh3d1RbCrN0nEku9WNdsPv+o9A6o95iyOTrP9C0cJoymL",
-	"Lmka1u2j1A1cDlf+Y9rIW9BzFPq0/oJTgfcDO8nCc4t5lH/Q/POSjlJ+zdOV/upDUD/Zc6bPVc1cf9KH",
-	"2x5UQz71KAIgogFxntbbnJ0Y+IuMpEgpFwpXKtWsvzmiiu1zoZhQPOXXbK+4k/ZY1SydgsE2ttrFc5mk",
-	"NdPSP5GIJ2ykv3B2Tz9Wu29KJmnNnun3nN2i8Am+XLf0/80VH/KYp6sdKU22I3KMa3udtVQ3+PyJwhTs",
-	"iOeLYcxH8G7KEkFjfc4Sfk1T5p/CBZ28pjNWT2LgBACRSenkVPNk/cVUxhEXExIehJoF64kViE5Ti6SM",
-	"KvYf3eedVjssHY/rTqvdavtve0onl+aG7HLn3yuWbEMqF0pzSE3DIjlSQMgIT0nYX/AoJFIQJWcoWygg",
-	"iUKK/VwM2UjlNHUbW+oWaCnmpHX8SJFwzEUUkohHhZXo3ILgFeS0hKm5FAolv+9o9I79z4KpVH/S15cJ",
-	"+JPO5zEfgfZx8E+l1+aT0+7/k7Bxo9/4Pwe5SnOAv6qDvMnvZLTCPouLfEbsiEkmNOqzMeNK6aPSrC5X",
-	"mzS/oxG8x1S6RwaDQQOVIZqmCWpD+jvgQhN+zYRe1b1gIKiRH8eUxyzSH3iESlWpm0+2RSDwpslG/xf7",
-	"9UxN7JcfPuu2rfw6lNFKD1/IdCD+ev7mNaFxOpWLyVQfF0VXSkuk0BtLEpnAlEy/+HLGP2c0HU1JxEYx",
-	"1aszlsmMpnA+BuKHhM7ZI0W0RIpn69ScmJF+a18fz5FcxBFJF4nQXXORakn4qN0OyHLKR1Pykg4TGmm6",
-	"za5ZAgul9rQQ+jlofC/FOOajuzsIr3CK/hMwMr3p/U6YkotkxFB80Hpuaf9xAzQ7sTug5YHPQeO5TIY8",
-	"ipj4EoPWF5bGsVyyqO+50YckGw3eaJmsf4qQfYIzSxhVUuRzO4V31SKSoaZCkZY9KNAXGs242NB7n7xa",
-	"qJQMGYGnSSp1I0Q3ly3ca5mCZPWl1g0IXX8zHfQvWs+s0ztzUHClivLhqb2O+bolJcG0rn98lke6Bf0n",
-	"8K2xTPqm2+Ivvs5hTd/SVSxpdCHlS5qg3nPfS6vZlaGJGRmKdecggIMZhyiWXLMEyMTcswKdQ2LINXkm",
-	"Up6uyIWUBGaQzwyljy95aNCCgnqAV73waBaa5jVPWseGPOp7I9MpoTG/Ynv97VWNr3+U3gu6SKcy4b+y",
-	"L3RFkTESIwGSVF4xL53pEHdsZsCfrcwBMsXZaMSUesmuWfxM8zvlF7NmbDaEcxlSeOEy1m+ELoc2XSs0",
-	"8Qxpwgjy1yShK9K0HDEEtvqnEC04VODvARGShKaJkCwTOp+zpChe/tJAvk24GMULLY5yvDQxV6BEgTnN",
-	"I0ZmAjJ0pT/jrN+xa3mFe1accfj02ctnF8/IgZXkD/o8OsA1UAd9fSIutVg5lokVPZdTSZYUx0fNchVG",
-	"/0mLf/3DwG6RZqwwCpKYYXzWMr2csyTlKO/xyL8ZYTYAUDAyqqL7KwuRTn+5OlHq2KtB5HLqL1kTgR5S",
-	"/rQc6sWB9Yyip2wey9VPbAWCpMeQZQ2OetDh2zfnF6XlvWIrFbbId0AFEkYEY3qPU0lQlSaUXLFVQIaL",
-	"VHNXpslnJpqCvs8IHuw+KdAVmsmq+i1jOGS6sUfKPcBwMBVpagG2JG22Wi2UIvX2QguDhiO8thrlrbti",
-	"qzoL+5JEsFR6AKRJBXkzZ+L8/EeCSh58HXNRVr2Vmu4nipKzs7Oz7w5f/0q/76xG3Wfw8a9/Ozs7e/Hs",
-	"jL/9+ePjn1/14umPr1n0w/i7+du/vn47/8fx6qfFf0ZCdM7/yv45SXtHTx5fPf6///z1hx/m0x+7F+8/",
-	"Ln/69ePop6c//cR+XV7Nx+Lj26vzV1eLZ2r+w7v0gP7jH0+W9D//8w0//ttVcjJPJj+Oekr+/Pj1+3j8",
-	"9Nf59T9+6v549OyY/Y2es7eH52fLH2Z/++n98x+/j6LX9G375X9OXx3/On3++td/Pr+e01eTvy7bf2kE",
-	"nmvK05hts26PFIFni0v0auU80vAdat/BBUvvK7iwOxxdMDMX6EJYPQUurfRQmU47JBN9cQMSdtshSdhc",
-	"JilLAhIetkMS6dd0cwEJe+2QzKjCH4/aoVYsWNICbhTzGU+rd4CKFZHplCVGp5ppOTNhdDR1JA2ra1j9",
-	"N+x1u6TER35OpJgQnAuBuYDwhzpwRfU9bPuIkKFY63R4PSggpVoPioqNdr32YJdE2Q6C4qLXECsjSey8",
-	"6z5+8PvZ918G6zjsoPHB3XTSlAnhEyETprQsB7xQoMClaS2uzt63dzbOVyplsx+lvNrhYEylvPKdhEUS",
-	"++elXyDv370kzWmazrWcqf9VJaIP3/UPDiY8jemwZX5ojeQMemxsYty6e980S2afygjPyA88fUmHRPNC",
-	"rauAHO8aNVD0ATUGvXB4cPRGgdTHUzKKKZ8pvWVDINRSsDfjRv+XbS1SII82Pgfrn4dBmUc/FKaGX/Y/",
-	"lbbEkYfyEeVL7jFfIV9y7VUe5rV+lP+diRlGyv78oU7I8u+X4iNDtJ6ylPJY+TbNkKdHCq25VEToTW2G",
-	"Y5lcsehynMjZpXmqZLzN5FNjrHxqTP2Z1nXOU2ZsmZdaBLrM3Anu0wek7kWwheYuhH0zjH2V/1xt1z59",
-	"4H+tRmSu0hiclEcz8E6nQrFRHyz6T4w+eGCURav/5j+FLZ+MMzembO8Pu48EPOzQ3UFxHPkPvnGUzp7r",
-	"v/KtSObV8g3Sd2C/B5H92YzyeAcqqgn1AdMvqRBOr/M98lzzY5XQwg9+Ugs/abaRMKWK9BV++i+HrG5c",
-	"KeynfsogTe4sR3omVHjXNy1485FynXzFyZ0JAu4ihgwZnvedSHs36p1EGeyi2MFzKYc0QajEuqPuMRYZ",
-	"FEmO52jyVOUOykALHu/fvSzzwxxyUeks96DVyl3t0JpMAgJCmPWmGTkMFbDM39iH4XGhUipGDFYa/ZA4",
-	"Ysept04cQ6u/ZpmOqpnppig1FQS2oiOpvVG6cd3O9efSEOMbyLqeszlc8DhSl0zQYcwiH84hWH9+z6cy",
-	"SXOTYfEEV7aWz7R8fOmVpc5AelY8lckK5KlUEnwe4UoZR3Qe01zQ35FSC7ZhXjOWTNilEQ42PLvmZrFl",
-	"iVsXD3rGRL+PORNp3bWFy1IrO+dcIjeiOItCuCiAW3Iz7SMA/CgpaJw34rcu1d9xZ8F1G4WuALwSBrlH",
-	"kf/KIj/UYH9UuwLGK1696IDvITNGhSJhmTCEpNsOiMH5mIfap0aViRDx53mJKxT9nGVwdhqHcokXw4sU",
-	"gAuOvwNrS6eMJyRN6IgpsHdBlzHsFbtmyQqMVVNJRlSAvdzZOf8Y1JQmLLpMFkKwZMPJVILP52zT+fXR",
-	"1HVSbgU4AXZl3dKSX/F1fflo2kZi9lwm79XN9HeQNDJDbsscSNBiwOyIZsaT1vFAMDGWyUjrwqml7TMZ",
-	"sbhoPGxS0JWcb7RuZCyGVA0E9fjRAf3IM+WJCxLahwza8CZ0F67Y5TChYlRzNTM4GzzjJYUP5Hs38n0K",
-	"AD2LXY1YAnBCPVTC051p+wNl+z1Rto1ULIdFlLa7JImRXvsQpVJwr6FnzYYAZPcRBFH0jtDRVNMyj5++",
-	"1WqBFbfpQBW4ShOagssTQGDgUN3b3nRjJvRS9/8O+95oGMn8nB+ydTk//3E3NxIQc3Af+ZVG9Czt5qM5",
-	"P//xD+6gIf+UU2F14xt4a8wK+l01Z999v1HVxvYD2Kd6WeCcKcWl8B+X7xMWMZFyGitQtczRUPhO2Cfh",
-	"nCq1lEmER0dTJn2uYjnhAvEtoPCHWsXbweXYa3cy1c5xPt7cbOEawU+ta5TnIzUSBNDxAKYCUCStvDIa",
-	"uXMCcjE0Ttbiprgb7jeGBA1oxT/gDEJhABm1E6j2eqlmHOxLHhsC7k+dHQF/rW9dpYkUE3iunUTbOQXx",
-	"YF3QyU09Q7mwcpDSiY/2OEboYuOv6JXmmoIAUIamLCIpnVivNVcWZuEVgIDOVjm0AffrduaSi1QRmgaE",
-	"GvEPtotOiN06SkZypjnI+Y9nxbVER5S/Y0AFX66VGt/hQ/qgMkWaM5pcRXIp9ohKUT6xnvmUTrzTyyDE",
-	"tTQnpROvOp0BkzdQHBejPF5DdHZUO4AVaS1jyYaKp0zLwnBnIzlazJgAs9EizSQ1Kay6zoUmLCU9YcoS",
-	"DykBFl4d0HuFeF2EFzat6A9C4p5f3BpyWX/DHyky5HKS0Pl05d2lERWXOPpLNDn6h6SFPzNJtIH6xzKS",
-	"YsyTme80wb4R8wDqXIYMFClPNmctPO+dZgIyos9iJUkq5RUJx2FAQiH1/9vhnhmcyn2PVNnO0FZRHWwN",
-	"NX+b8BlNVjis3Uku+5iyRFwufGaeZx/Rgknev3h6ijconCfymkcsCQO9BEBMOHBBDD8odt6qpbzMNF3t",
-	"9HlMJ8V1sc9ud75iLq5Y5DusL+GXF349MpaIpFt7Nu1Dre0t3U+5msd05SEbf5VTQc53Z01vzS+7sSK4",
-	"0MBELkGEr7b7Og/ztCEm2S7k96lkQPb63O0ZWXOi7CNGvcWzlZ/FjadrwtPpYuibprqCbypWBf01efHU",
-	"T/uXPE19473AHwgdjeRCpN6XrWTiJ0XVfV8nknj9Qc5hyPxoWac+NvKUxSxlOWiuzk4DTxWBTxFN6VDz",
-	"0UQu9d0Dd3uTkoQuScJGMomM0UkMBO7LHjooQtPpT2wV9gl1YWhTQC4iuASYTQ4x5GogxCKOA6vbQ7/6",
-	"hRD1IaN06SmWQ2Q/uVFw/Ua33Tnab5/sd59cdLr9o3b/6LjVPXryj0bQGHMxYck84UI/+Jj2Dw/7nXH/",
-	"uNc/6vRH7f7hk/5Jp3/8pM9G/WPaP+z0xyf9Xrvfbfd7h4hL7HcOUVf4XWLlrEUI6Gqme9VB3vJzVYg9",
-	"XLsFGQxH73bFse5u5HqN/oLPmErpbK7PeWFfK7Lu0yPiPBAQ1pq0SHg47tNuv9Vq+R3odS5+o85vbUs7",
-	"s/p8voABkeMxKHDWVJUZVZqKgfm3YChRgYnNseGmZ29f1PC8TFmuwSbn4Nx87z74SJmzmzvsQy3G6vUi",
-	"jg2YJ18HPQV9CuhQjxnj1DZ4IQFBkAOtXN29eAqCPJixLkR2DcF8Vq8vW2IJFHknOkksmdxIuzr73c5F",
-	"57jf6/UPD1tHna6+OEbqw3+7JWnOgGo8l9DbVrZPnbu6gZlMuvVFuv0R2+as1AMp3K1+k+gDCuqNWG1h",
-	"giwck88fgi3OiT0LMsEjEuqTH2Zm1YQZXL9gLfJzooUNYRw69oqQEAYHcHwprEmINPXpCmkcvxmHe30i",
-	"6Zzvj2TEJtiwIDOt6+uGFkIrL3ohTBD3ryyRBr6JobcQVYEjs6IYNqzVwhmNGKEDMY8pF4TGnKLy6S5G",
-	"aBGfJgIHmzVNItsu3vh8I36wWhz0uK0V+HWGD1q/DRbGkjurt72vp0bo0NptCIMM91rOAfpRyqv1pGIq",
-	"5dXNJKpTJ2xpRbJ4EYCBHvQ5mhMBxZJFuAyEP6zEvKP/QV/kGVEAQUWM6FSftdC8ARKZ3qdMGGPXTKRk",
-	"rDWyR9avp1C1HYOZEtsaCOgGKD0yNtMHvr+c0hQYGaS40Y3tVUQ58PBcwvMqk0OqNLLT2W/3Lrrtfqfb",
-	"7xy1nhx2gEaCg+RSqfjymiV8zK0qh8xFk41u7sAr9lF22RV/FTJl5e/y1UJpRvMcNc2eMoHXLLnmBj2B",
-	"D6V0cll40ApbSKFyYLBXqvJPHLyeG3G8n72e3mwcPg/WTdlB3Ub4+qjjEKV92sbPuubRwg76HnC389Oa",
-	"0EM3ZwpcnlO8KyjeOJdqG/mmdGa8rkbnBFWky3hJVyrv3w5L31tnJGq7oVROpm84ZUHSEGJzYJ3Te5dy",
-	"ZRL78zZUZcMEk1ZkW2kGUVzn8tmqO0jVJSmeo6B4g+rP/Y2kUL2KN5RMYAPWc0TneOwmngxELp+Q24gn",
-	"A5HLJ+RG4slAVOQTUiOe6BW5hXSy0XiS+yG/mEZQtGYMaf+k0z960n980o+O+49H/VHUb3f1f8Nx/zHt",
-	"Pxn2j476Pdan437UMUpD73dszLDWC/QCfz3d6Ddgnai3C3wZNWyTkz2/ZTckePp+rqd3+QX93atiP7HV",
-	"LUgdhiuup3YmKHHK53eq2GwIhKcictSbamysC7VEQHwilwqdb1MWgyozEFxc8xQdeSMZL2ZCkWYIX7JL",
-	"ZpRY+xlyHoRaqTJf0NGIzU1qt73TPHmOMW3nbSNITc44ek9mFUWnGL152K5qOY/320f77e5FBwzQh+1W",
-	"p3v4D0eUGK6QTiE5OAbRJBM5soaDBiZIuTQ2IvPJXEEjveU0phCz6iGbdYPKCEL38xePU/VCxm9IrEuL",
-	"W+cDBGQhjSKTjxQPoFEEgJCYRKHbCd618WSeDfXFm0RcATIwIGEnJHOapHzE5zTlYqIXNSRLmo6mekFD",
-	"MonlEGJReiGZ6etY8GI6nTvHZo069EhZII41sfBobXup1ysXmnNns11YRSYnNAEJM2OPfQpDZPJnWk76",
-	"vfxkv/bEkNUbxssXwAncvydT+TYMtHCH3L0prqtrHPccnhupITj3N8ndZDNBYKmPjwyEw5jDQm85czaX",
-	"r5wChegTmS7lQLCPEFNOIBId452a5cbArWizwAQmt4nu2pjBCsln9gIyZWLECKBTkYxvB1Qt8tNNENXi",
-	"8gJQ1TRwQSebsiva9UzpBNIGOulayIReszI6/JODcmpc91qHrXbVOuQCobZENK05Ru/VJqHCYCtuoD8N",
-	"RMaImeW4iln2fmpSShsQ35SqaWbYLCQ3GgjMCHPNkiw3QZVvIwDKGO0AxIR2vSoiCcn9SMYyuYRtZpZh",
-	"l1l9V3PV7uFF+6Tf7vTbnVa73XadPv+ko6uSyycHzpihGOtmDntpNFw0Cw7SbPlf6egqg5yU8SCddgae",
-	"0E2olKaQ1miU8muA6LozyRATDb+w8Hi/3dHCQlv/Z6eVIyVgZhkIwgGu6QY/14LPatFkNbx2PW7Mhwcr",
-	"7dmnu5Mw6l1lLhZqezOpi3Nai2bauDa14etVxJCHvVu4TRWIgwfIp5auXV8HjHOXXLd2loXTt5210Ta3",
-	"ztFY40w+I4qNpIgyyJ6LYaZVjPGnogfY4wCuGix29cru5kF9ds18Fo0zYdw9rqG8RUIhU/SimVzGmMVY",
-	"CkDq4ivqlISYSS4ciELlCYJfE5XyODZJQT0qFcg6NhH8Qk0BY6HFJ3gbnrmmKU0uc4dJ/+BAX5J4KlXa",
-	"P2y32weLeSxpZKL38PmDzsFYfrzED625mNglzxNZzHia8BX5B53LRP46ZWAPrtBOh/IlUqZI89aP5gAe",
-	"/GwnYQmv+VRt0OMs6+63e5oIHx72j05a7RNA4mg+CysyRvo9OhozOoxYNzoZRe3uYbdzRMe9qDtibHhM",
-	"H/dODp+MR73uSSNoDNlYJrrLo3bU63Xb3cNj+iRix0PWOWz3HrePO71jykbdLuvRTo+Oj/Wwpmx0JRfp",
-	"pZrS3XpDoLgCeQtUrkb/lw/untqLEeEetH7N9+C/JoCGxUuyZqvMldhlWE6GvSgiiutTSDA3OUlljp3k",
-	"wkKAaMKoflFGfMzxitH5/OCas6U6YB/nsUxYLj5zEbGPrWk6i1tTOoMrmLCZvLbzTzPCBtt8qEWIzuFF",
-	"56TfOem3T/4TOG7BN1g9XOgp3JfJxPx5gIt9sPU6fP7grATKGEghLq+4iMw1LLpk+p0jE0Sg/68Opkzf",
-	"tgz2n4c1VGgLtj/h6aWezuVOM2tNuL4d+mWlpubdCU//K3+x7p2pnLE5bvWWneWHLfu8S4fVuMFuWzNE",
-	"mdL40lyHSwCiAikA3cpeApCRStwht2mbv9ffhPJepTSZsLTgwoYvjFW5+B1wCfNV/rvHKOTQ6jILQRt4",
-	"RsDDIPsg2FJ/MiqD/lPOmcC/RrFU+FfC8m/Bs4e/y5mJgpBCf/6n5OaZmI1Tv6E9JzLrZAwI1KCKj0pk",
-	"2ifVVOi2TyXChx6pLNrJNS057FBIEksxYYllifXmJkcEvpncmvGL7fA5CzV9qt/wW+X1dpI5Zkc2goL+",
-	"BgWHZogMRm8NcCfcU4icsHYE+6dJ8RDmVMNuNU+V/tNzacKA/Ptf/7tn1hSMBEuu2JrFy4UeLaxsWjYQ",
-	"jF7LLHOUAyvwOd2zy/VpKx+9e/W2EOoL97JitHmh1ALW75W+Jialmf6shw/f85ipVAqGi+ZgHfSGBURf",
-	"ItCmY0avrRi31THcdgo18ZoFH79LTdwlLU7fvZvmPJcWtGQgK9/VWin4tTkVHhuNFm7hgOdiLgCnHimz",
-	"yDVeYJqmdDSdgYiN5PR3IcQOIZ4NwwWpIHTJoGRGRFd/2iy7Pm49fnICsqtcimtYc8f40TnsdPGCAggD",
-	"/B3Hx843Zu/gzOt5AQIia8KDtfL2vZg7PVf5mrNtXsqe/f5IkTGPGfGQ94RhEJ5gW90k52BsRZsdduUl",
-	"znrBHinDY8qcBwywO/Cd/KYMTSjjnTGk7BBUYq3YPGEj3eYpoQiRgt3yg+bXeF/yk7T2gV2J6zlmj8DQ",
-	"7++BNfnFD3tEKycpWTDjAwGyYvJoTphgiZ62f6I3NZrMb7/KPssCnIfAvTHZUV5X2MqsSXF/ypuRjdo5",
-	"Jj7q/VwmV8bj4xY7qd6JsUyuTC0VIaGShqLXLOoXMvWY3N5cKB4xJ9G8pfe2wkmWlx6M0WXK70RtI5X9",
-	"pTGlitA4YTRakSHTN5FeMaFnhJmx6p/4/HlNUPhuuUR3yCT6HBKBZpk6fKVMz3BJYy6u7gM0VWd69qQo",
-	"tZ5x81MqCz8cZUxyO+v2naGGaga6DprKU3CN4avlDEYO4fLPtO7Y+9u407gOH3nwDrJ2XXZzbVbO566w",
-	"o+oBX48+cs/6BvxRtpvGyzkQFLeB3Bx3ORA1YKStcZcDsRY75ORH9p+jhM7YUiZXJkslUEqT8xmqHSRY",
-	"23O4MrzskSJTFs9ZYmo/5WWy/JWfKqZvOxYnscT29bU2B+RC876j9YM/G8GZJ7VpUZBHIb9iS/clVy1K",
-	"7aUEqSYDcp7EtGpN6rQ3i+wGXmWbqQq6ztArkx0qGS9SBrnWbNIUUEhYRPDF20m8azOAPIOayviwBeMo",
-	"lu4EpKx3hdUlVr6zzLB+cpttV02uZr1xJkOz2TmTqPmmCZpNKma3M88kA/cc5KOsvRiIcqgp2W2zguao",
-	"EHt4crCR9xYVAGZH7Rok3G8EmPYFQV07RteWQEaegdbuK6aL314FRWL1OSinzbfeD8+tLgRKF7M622IR",
-	"mp6PeZxiiNlMc5NlqejwjK6IYpgzJKvktEWgYbW+U2nxspFX1+hD4GcGRgmAGqIqcxi1skXNkbg76/WV",
-	"hf0aZ33d8dpqlZAQOIXggzx9U1YrzC0Zg5VEaLoFmThsB1472nK5bE0SYyQbyZk1no26R90jejw+OqHs",
-	"8Pj4cfu4zXq9Uaf9eNQ7YZ2j/1f95aStKW33cfQXzFUyAppZZNbv6GomRZSBb9Ya1/BZFx6zycpWeOOz",
-	"PUjvQOK80+DaszsIqR0IJ6YWcGvVskc5mtANTs3Q4zxtDYRmHorOsgFQh1/kBcxD0gzLEwuD/Nqt6Cyu",
-	"xqPi7mdFVowvy6Nt9vbbRxfdTr/X7veetDpHEExSXLOxlOY8HGXn4dnHOUu4ptlQbhnukhtRisLc9Gio",
-	"RTvIUIqFEWCJLmM5uioHkFo50KOu9vbbx4AxO+73Tlq9x4//USMe6pPjD2wuhg03LY4OdHdIRZaHA4ab",
-	"A5uyaNb2cf/wqHVy3PtHfmNuGNR6Q327Vp/dMfbQ6d7HLV+YLEa+ldX6IRmydMlcW6teYih5ZDIm0YVW",
-	"31LDmLMESmWwkJPOq5iCK0/KZJMnVXFDhVxgPjhYTVondNzGEZ3PKAcnK3axheyZNVpIReZbwld1WQ0z",
-	"zTHXLq2dDerOO0kNa01ibokepxBtY9vihb4Bv66vtHJmUa/VTPgkh7h7Suh0g4YBWEyKeh987GxfswZb",
-	"yfHvejyNwLT6YfvSMr4bYXQI6MK3MFa2qi8yRJr5LKA+GFYLM+Uukogley0SAtUEbJmc8TS1Wagh3Mc2",
-	"NGSxFBMoFGVW9ZR4CxZVIGpjmVgbzCniDS5N+DB6k0mOVMPvIR21SdacCSwDMVzwON3XEkpCR1csOSWh",
-	"zTWNcUakCHlzJFabD4glEDRbiPPWn/USITnIaotPWBqYVG0BQV4QwBw8PC4ZTTngigwn8clFLuG1zkUz",
-	"DCsi9bIfCj7Gcj55A4suMYPD/faT/cP2Reew33vcb3etwRaeM3iKw2ri+TxdqAcppKebAWXaQcOihi5T",
-	"eaklXP/sqtWgsDiEAeeYsNlyGnicVUxVegmynOanm+ZWlyYe2yqXyMoSuW9fHKvwSkaCtpNp6gZdvKl5",
-	"8qHScAvCzGGlMNeW0gzuY1mUqRtaDW6qcmVBvIDR+Y1wtTNaJ607M6sI6oXLk52rnJp66pBsW6ksf6GY",
-	"u62UUR+PVIHeNPqN4clR73jYiUaHx8fdTtQ+Ojl5Eg2PumPaHbe7jfqc+Ca5SSULvuncIOycezbhqQtK",
-	"62+4ZErvSH5xUzq5hPrL/V8aea7wiCsKx9yswQffCWhv2I41K1pMum8s3SW1OiOdPsj+rjbSXG25CyPp",
-	"NnU8bhMluQbktqk8SJ4PThAG5tocv3UTA/DG5z2MftOEfdUQP5d4im/uVSaz2WRbqrdXLLWXWXD13dgt",
-	"H8A2tUqqLGuHg3CTQidfvzpioZvdDCFeblJNxeyIj5sEQ1KWC/1m44xdbQ1E/W3UgKxPjQkgljXlYrrt",
-	"LWvFVB8p8TmftwF+0tpAwiYgWRPzEtAlhxqfVrQBQq1svpzKknxOeBoQKYhH/AZpveRQd6A+d159psKE",
-	"K1usmXKZFvVvS4tc1v2pJssU8vL1YeUpnSjSTOWcj1TRXF8Tw20N83dad2d7t9t26+Zfsx0LlyF+teCZ",
-	"K3FcZ5mdVKiZtOL15JXPi4eV5Qty80KuFa5Uy0VK61KRaDwXoQQDqfC22ntWkGlcDlHycDqnuygLlOnS",
-	"GnvHVk7QiCfFBAglIXGtc6Pz4AP9oj5Qs7Fgeq+Du1l2iQfQGiZ99j3Uhqk5JYdtY427tJYHNI8X0GuV",
-	"fS224UUiu36zSUIhMiaVhVwe5vT5NzEf1Kcd8GHr4yG8VkQX5ZV1GhSnuGZXrCNjO98Xps6r+E83p8rc",
-	"Lefl18xteYMklFukhvT7w3Grvmryxa1czbncYVN31ial9dsvu/ud9n6ne9E57rd7/d5xlsJhc07aTuU8",
-	"4G81J8BYB909x69KeFZPNtrKNuLXtcYR9LAVr9JNy1VBIlJbO+/9xYb8xI1NuWrLugSfTExmYfBMSoHF",
-	"Ik1EUqlkzKmthArJaORIZZVYsUoPT2sS7K+55MUB/bf+FWu3Xbw8JyM9EXjaqDyaz3MxyQdcrB9UE6lQ",
-	"phqbFwFe8S9CTSe1dGdzZ/Bqlnhml05LFGxzVyaYc8vmS6Rrc/MQbqq22hQPadzcPlRJK/WxbgJeHeTC",
-	"Nvj+3UvS1NeXyISAwxwy7K3SqT5iLFbMICYUCXvdLingaV8IKCdMFkmMlf0soDZ3hdZRhk1O0ToooK+E",
-	"53ppuK7qaJ8A8viRIiHMKIussPnQCcUqpgBKwVKmcmw9waowzV8a/1cukmpXnXYGEvkTeYvV5UZSpHSU",
-	"kpV+o1jWNJWEC80dFCMcjNLbK67F5GMPwC8ng8jW0K9t9KPeruCvMT08Gp6Moi4bdY9P2t3Hh0fHx4+f",
-	"HJ10x/To8eGW4K9Cpa91vqRCaajNsC/ncYdZr4EdFC0tuY2PKoAiJnRZjMgBhCX7OJfKJjyUEYsHQm+J",
-	"XLhhOX2Tu8YPaWiaWgpaKdsDgMNAGAyn+SUrsXAzINZdOi07X9Vp6UPb72quPsO3bhFi+dVw9vk2+M6u",
-	"XArdKeCjkEhUzprxnTWNMddYd/bczJFbJuivM6PXHAVP7XIB8gNmGswGmHM1BTZkG1bomAcwf+G6wpU1",
-	"kacYUYRTNbcx6zewd2zLpbh10q17jYzYHMGQnaR1QaUmaLRoUzWXrm6nPTNbI+yUL2VtRkd7OLB3EzeT",
-	"JXWkSyDIiiWcxvxXhMBWlCWvuPiW6iPljcYhzTDD7sAMLeP797/+N9y7jRt6N4nwLUugkLUUm8yjhvUb",
-	"e5Wf55dtYDvFiYAmXfduvX11oyFuh/gIYyf2RxZuHy1TqE+SEcoskgKDyMW+SaW6TSS/Z3l2wZVvN6+K",
-	"AbycicD44HgxF6zHTL5hPjWGKzO57e2M7+ECeRPiZddtzGMWEAzTTiUifseJnJFXpk51WWyNtfQQXYHV",
-	"7JLPAKVqrEPmjUa/8adfoqsPzewGP34cDUdRt8NGR1G3x6LHjHa7R53jx+0nJ9FRd3gQXbXmYrKXZaXa",
-	"9U1PNGBcFzdvU1yQpsF7wCRQmteio5Y32ceUCX3r9/zCQzZzr500W4cKW/mFxumH5iKJ9wDoz8b8o2Wt",
-	"4Z9C4g7IX9HV6/nLVgt9e4qNElZ0AmaTNj4/veMx1WJ+iWA9UmTJhlp/3wyQ1ktsQebZijjT33gyd41x",
-	"Lh5r/20tHexNJRXwOMjERqqnUg5ETJMJ+01HN9f4h28jxxi4dTvotINu+4Nz6auVlIPGx339/P41BQVR",
-	"YZ5y6KcRNF6YPhpB4y16ej/kY/6Zp9Ozm5FpX3hekT9v0YjL0SuU1vltFyN9bgnI7UN5U6QJOcNs4WDj",
-	"j60Eo6wFPaMG960Bl4cJn0zTofx4MF/M58wFLD/+goDlt9B5LU75OztKckAKj94nPrmXjS7rvj7aaug8",
-	"cquQqzvBKZtBze1S+YHB5b3XDxYv69eShreAJd8byrjmRmyFLjbreCNQsWc3PGBiTaVtmkRv4Wg11dzQ",
-	"JHfCmBf7wnd6AVlC8KUh6IGmtgJNaTmlYl5WHYKi4FfdEvkR/BEJuaCT/IuqPmlyBHuMIDYVsC+tVyHj",
-	"7za52W2i308Vk3ku0pRN5rO6aLAzQaD2ETWFEUBVgmdPrXyyTepHxyTl5rWtsH692JjQyzqEatCQG1zx",
-	"wFI9q1lMi1tdFl9uWG88o5Ms1pdYvb4uSSF37Kb4L3exslMSmIOEsyydkHwr3SomeZeFoZdQIc7i5MfI",
-	"vyg+MfkdXWIWNm/eFp4SbMIaYcwnfL9oilEsHqN06pjEMWZrrJVXM0W8j5pZKOuFxkZNepyUzxj5VQo2",
-	"EM0Qi9V199udi26nf/S4fwj1If6z3em329ZSXrqvmLiyfpvNA7XmV/ydRZeRyd1v8uL0G/qLfT2+yuHW",
-	"YupE7tdc6/RuG1s3ufyZ2vn5DMvnP57td7x31qExHjB1woQ+hl66VePqM7OzAhM08eKp8psz82vh9FXe",
-	"ouKWBsUTUNmDyhpVF9Z7Txh4P323BAlsgg9AUkKVpb17pu8BZ6rfNw1UhPFSazP6KxcT21qL/CyXBg5k",
-	"S9Z0Wm1fyZqSv8KTDHfnkjZFgXLNqmyNi6nFwORU7CClE3XQt4M4MCvhgcWs9dC8c7cjIDOfjal2tdcu",
-	"z+Y1mUtv3aIzJ9IHUBC+QwLvVtMHZCS6SN7AW1rKeF6gb0W/a4m05eV3Ti7avX6v2++BnL7fPsb8+WXy",
-	"tfULzgCr5XvKNKpYkgei9ruPnxyx8Xh4dNI+pt3ueHwYdQ5PoqMnh+Po5Ohxt9djnaMjdlyoRfBC8JTT",
-	"2LATZA0Ohfql0aW94fHJk8Pe4fFRdDw+Ojw5Puo+fjIeR71x72gcnRzSkx4bMjAilDL7F2+fPhF19GDr",
-	"G1xN35Dv8lbGipx319iTkVlrFgugG8lFqghNTwtGKp7mvxAq0PGmhRcwPA23tCSvkUYBcYviKJcil0VJ",
-	"k6eKaC2cCLaMuWDEVHnYy0aIlvtYqxRLpv+vZ7KVyFrL/5yd23KZzQv+RfZQfyzjhla1nW3whvLmnM+c",
-	"inzgPqJzfv6jt07zmbDVX2tr65SNC7399gnk9uz1e8f9wyet9knbSU3yu6+ZjIZEvWT3nmDlyrdlb+ZM",
-	"6D2bZ+Mg+m54pbO64sabChFvzNWC5+lnnk5t8brt7oo5h1Xz6ULtiup6vojjmjsHxivr7bpiqxK5iNg8",
-	"liv9Q/X6VbyyiiVbWWDziwQmWE26MhDY+grmT/bbhxft43631+/1Wo+7x/d5mzrdo9/UbTqHlYF16x4Z",
-	"RbYuj/8tIGg9LwRtmxKF+fdZcPSa4oVSjHkyq93fdqf1+Lj9D286/5rnFgmIKIpPxCUX8DyOeI2I5y+A",
-	"COmamZElsVASV5fFoo1g8672tV3lRFeUvHnlxG6pcmK6lJdjOkq1VFuyct4JLLBaW1HTgPMpTZhx1NwU",
-	"1g+2W49ismMAkifqiExY2ic3Q6i2yJlYGfwUOvssALrXfmJ1DgAxkuss0fke5qnrtdsBUZIg+jez5Sxm",
-	"ZMoSViB1h+1NgVHVab94WsxemUrEfBVzP/N0WuiptxH6tEtk1DnkcPtRyqsLptK3WIfHP1yFtCu09ja8",
-	"06GpZAKI2/CHZxfERnDwKCSKiUiZxGWw6n1bIAALs8KOqHLGMt1gVryv0FteTuvdYrjKHDdZQURs5L8w",
-	"Rdz0fwyBwIfMi+dyxqRgeZ6sBFsq1LqqJkJzxpSnyCoN7sMawbvEP3ERQj0Lv3W4MLG6133zXdfc+sGY",
-	"lamxVhvwo//VpHYe6/LK27c74RaAPmcHysC+ggXYmWlxFX3HP5dLK4N7f/E9yjYzHsccS3SqwHHDLBOZ",
-	"Vuopm/yKkM2wc9Q/7PSPOq32ScdUHNjN2EnnXD/VusBHs5/2+UxTPvDDm1xvkFwPpITYFEDej9h19uFA",
-	"seSaJQemRVjc9+CjBI/ldiT/fSEhZ3gKCWslPE3jAJMiADXj10wQKZgioykVvjx7a41VFw4HcH6pTeCx",
-	"viZ2Rl93ONaAindAkvXv3x2kFVIMgviA2e91v6gA9G2Wu6VweFSe+hTRSwUmV3OfKuffOQMYanKTk1Ct",
-	"7e7xG9538Mm65SstDpktVIpxQ/gY3I2ALKd8NC3GR/0yaBjOb8uAWy9NzFU6aHwINUEwWaeLbLp922gY",
-	"uzs7iWVlU/IutxRT5BqjdDURS1NmUJpwjwjGIqN5gotb1QRqbkhNsik/FJbOwLA4fMZ7DdfSk/OpTLJo",
-	"oI0UZZtMSTdJdrQp7uYUllRV1nQHkuUY1HWLO+XgCbWaF5IZo0L5dr/bDkgIioh9qH1K+ETIxCbZ9Ofu",
-	"gWPWIq/XzW1dSp9KCAXcY/zdYhl4AhmTTFolGEYMAEt2zZKVFID4IyMqiGKsjAn2pMu58wQ8d5iGZnN+",
-	"mPVkZFcyX1DxHgj9fRJ6CN7cemP0FtxeEDP2kIrwqxBPDz/7bwlYk3xUyIQZDbmcJHQ+XXnJUNUA5R2C",
-	"vrP42Nrgpxo16W3CZ1lV/VNQ+IFSWbcORI1NIdTRO8hi9utSzJvNwv3+xdNTgyS3matDm+hLZYGo8P0j",
-	"RYxJagXRFpEmiTW27NyoVe75eUwnyskKrrKM4P7Fya1Z5ZZewi8v/HwwN3ut2WT70A6y+VOu5jFdx6Go",
-	"UktTpaB8DfCXdYpmZoKrThagOuM81i5bwvyU+fPb1Kc5z06BfcSwcjwP+fm5ixNh7IkV6UZ/TV489XtE",
-	"rGmxsof4A6EjAEP5gx5qK1O/z4pR73ynCtbHCnvHH+vDIDyUM5bUll97zuMa8IU+suFsEad8TpP0QGvi",
-	"+xFNaZjBIH0WTRPe4eFyYx6zNWEuqTTxEC1X7R9yQQGXts281F2F/Rs6fV/FwHOb+qedaM8uMcMuKdo4",
-	"j5prskt/tbdml0bWHvTtGyqJEoXA1WztkRs7C2WXwdmBfFrFsW0Vb2ED+dEJO0+kPuZrStjtVIt6FJ20",
-	"/jlnk5KLqpJWqX203z2EqiXt/tGJhdBneZPKvp2dnThrHTauj+a+HDF47fEi73T3z+mY+TJ+3K4yn+ZI",
-	"PyR3kYC6zuNvljk3qGfrPYzl6AqyMcYRnV/ajx/8F80/xbd4TPUMA1JN07kwMXp2N3crjodD37rqXc2d",
-	"AunNKqmKMQW+JgFKh/GbKEhhA1C1e7hwXyUtSYZn2OmQew64T4vwpDb3OLW9z5Vd3L4jW/R5bzt+h2V+",
-	"8IQV+tzed9T0NqrRRgXEVyo9d61/2q5+XlbwyBO7UXHE39Hsq0qBJw2xs98lMfcFVA+s0Qp8nvqNyRDL",
-	"Ey0dKLtfzqiq57IyLe8BKuyRR+H23gvvrJyzsBNhK2TDUmB74+k9Cw23x7V0fbiWOuFjWyHFd8ENDuZw",
-	"v9u76Bz2O91+5yjLFbkj2qVTArvsWPZrK2xMPt7q/O4CMbM1ZKbz9SEzOQ97k2Sq2lax9DmWL9iG5VWu",
-	"F0IscuNfn1AS2kazTAaFqxfYR+zPIG1AMsAmDDogiosRK7bEFaGxktm7ey2rl77kKn2Rstk9Tdoosutm",
-	"HhLNcXaZOjR6m/ljA84iyAmqtbtCOD2VbsE5vK5EgVG/zt6+wGoF2xTRcxvdgmzbbkzoWpDjOk1Tpk5C",
-	"M9+GMLBWE8UgurgaWl+NpP8iGMTOfvfJRbfTbx/3O09avV4dBtH/XD2tPoaymcf9DtC+wyfdm9Dqw+46",
-	"ZKITjL/tAG5CfAtHrvHkSv59Pnlyws6m7K/z6+/UUfrTrVCNvxkSDZpxfbFFAIloNcuOonSAfYvnH3AF",
-	"MXZD67drdF1/xZ1YWPjT51j67wwu8ixJZGJcPhFHV9Fbd8CfPck3ZcRiW0VT9SHvSiVzKplraS9NEz5c",
-	"pIw0EdKHieyYSoHkstmQRRGLiD31ZUIBZOGXBodEMCSWYkKaM/qRzxYzKABzdERGU5rQUcoStQcRSdW4",
-	"EcVGi4Snq3MgEDBXkxvlQp/zHxn12vAdAlsidZCPqUTiIJglJ4FYj0Q3M8Xm8+QX717899nFs/2LNz89",
-	"e53vNJ1zDAkojO1vC5asth9agLlx/mcBldCtczAbCnyfj6R42ysj0UvHxbjGm2fAbpr1XB866Lfvn5GT",
-	"1nHrCTpVI6h2kwAyLWYzJoxz9qXBn0FtZq4gW67eRb2p4JGVi2SEMK1kkU77jpv2kX46AjvThAmWQPQ+",
-	"7AhPBwJMI7o5sK5r5q0WPGUEAsmNTYVEcrQwY9G0agHeU/wpq5PZGoiB+D//h5wViukOxLPiY4R9HLF5",
-	"WjkNiNnASKI+mVOlDL7A2a2BMOHiYWEnwvL+EZOhMiwcnZDgyWoNxCuuFBS8WIgrIZciwJxtxjhmTwo0",
-	"3idhr90hnwY2dAoyPOuv3gs0JvFfWQQJns0CnC8iORBnJQEKixqNUrRDOS6eLPNOqBaR9M0Fg93D8/dP",
-	"39g5kCY1Qkakh25J116LnEHmOeiaTFiqBiLstQ+r4z8kz2Uy5FGkp/hqoSBTJr6WSt0g0cPR8yJN/Zcm",
-	"tFxMBkIKBiH5INbFcskioPsGwQIXCsvJ6sEIu8I42mxAveqAeuS19M1J072+qUZW/MWUKnstU/JcLgRs",
-	"wkD8+1//X56WA/F+cPyZqWML0YHvnp09ffWMqKlc6kMX8fGYaVmFLGUScTHZy05zUfWWIl4NxBt7mBUE",
-	"ALOIhB9xyff1A32CECDERZCN64/jTqUVqIeY/rckf2PCB4PSmec4BpqYy6rnBvMdiNCpaK0FNSMU/Skk",
-	"CRVkzBOV5jPEmAHTfN7wQLwR+bV1ZwrPqH1IPLGPkAwz5QCAHVDeGXNrMqRLSGbsKFNP1knTPU+zpyyH",
-	"dobUJ3QgSnXChEzLYCQ4ZiBx99q9gFjYkn0aqKY+h732IWaNsDgPQSiZIWlwLiA21Lbr9dZZoTOF1zcr",
-	"kw2p0zWND9wt0j2PpD7KmurqkeIlR3lEq1aa+A4EHNlmSOfz2JDPg4/7y+VyH9ysiyTG9GoR8k6fFxYz",
-	"QEPGOGwuyECtM5ZOZdQiYeufShNcPSh95edzJiKsU6Mfm9N0qqmIXUsemScHQixmLOEjS13fv3u5bwaE",
-	"gEdInPQf3ee27HO+YhMuDDd4Cfb4lF5pIk4nLMyT9Xf2EDA5Z8ll6aduOyAz+pF02u1TAsntkoEw8hGc",
-	"fz2LiNBUPwEk6CdNrWjCScSjPSduIie3SEj1ZXnJxVVImuE8YddaFRPsY6r/hXui/9BKRBgQ6nh61F5A",
-	"wr/vX8iUxmEwEPbv/bdalAvhx7csgY/mU/bXa/YxxY844b/vv03YNX4zEE2s3ll1EGU3FiVQ0ixkMWIf",
-	"9bkeykgLhQOxr8lOu0p22qT5HY1sQYk9MhgMGkhbteSJFFV/Bzclq11gAiDN3RgI4rmdp54eP9nGx5zF",
-	"kWm90f/Ffj1TE/vlh89ZN2PKYxbpXhyQdhPhZPpqUgNKM862ZaKlXC2L6RXa34Vf729HnE9taamEUSVF",
-	"oIcWrnuJkH3DsfANO8nPIQH2tJQELotyqDqJqJraMdXwR1M6H7my5r3J/ogqRsZ7+rwkDMhvLKWmn3q0",
-	"I5nAOi7mBkgz5iIKT2t7wDG/s1Tbw19NP1pyJEjE9eWX6SUM7E/hKRlKvVQJgGgTGS1G+pBoOcYRFGGO",
-	"R3a/UUCAMAGzzkirNDeIJEM04ZRes75d+LzURq99BAM8Q1EEh2jKVYTwZS4y2boWujekBnhgHCklkYuU",
-	"9bP1cfvpFRfCzuJJeR1xDVP2MXV2XU9Uy9gxH6UKO8UJ8whxTFnKXbGAlLs5pnKLswAHElGVj5TZZE34",
-	"rOnJjLVTPemdQ/LO1JZ5huCpCynJS01h7W4LOEn4DDAornR3SIX14EVJ16Bz0rTqimbwMJPTnEeKCRcf",
-	"s6AL3ZYeht20Hy9evSSa/Ju9IU+fvXx28SxfkG67bbeYIIdz8KSaQmaeLOQNyzwJaiHeKJ2yWV835w8z",
-	"0pT4/cX3QSFqaa9FUJ3B2ifIUaZUkfB7KVIm0v2L1Zz1icvBgdtiRqmYj5hQrj3k1YsLJ96+YZcNqERR",
-	"YWwW1MW9RtC4ZolC9RL0R1tIl855o984bLVbhyawCxR4E2YCcaTMl5VLrEgsJxMW7XOU1kF8L+owIFih",
-	"3mfyYLs24HTKTO0J0NJWsPxuEmmbmMYaBqEXfCE0kaLQhkHHuE3NWMLilYWewz6HitFkNA3JFWP4mH0D",
-	"09Ji3FKC9wyqy3CBj+nL2RoII5douRllkcARPkwSsIxqvYgA+qiwIqHCJDBGwAOjdXE5f2Jsvt1wtAKv",
-	"x1MIfhtLOYQ8+T4zBM67ETTQJu41cPmN6PmQD7S00djmOZbgox+CRsLUXAqFFqFuu43JZeDggz2sdOr1",
-	"d/kQt3JtY9rPil/78+egLrQNgMxGltOt21qRvl7MYwfwzOeg4Yhim175u37SrFnj79u94jxuJMHNr9jV",
-	"hresVLj5tYRd5++BILrxHXwqfwEl1+1ew0dhW3rtTt072XE5cEWvBrx0uPmlTJrCN3qb33gtU+DPaMRc",
-	"zGY0WZlbaw4LZkxSWXC3AgvoXPpqJ79Xmt9YzbEAnifNsOx0CU9LbvqBMAHaM7oCU0hOKIGMbiV5tsiF",
-	"Jogm8TEZMq1GqkJoP4YCNQuh/0dtVBY0WzT6dIBhGFwRmUQsQQNhWJgBoRgjQ5q99qHWbyCKDXX3UJMt",
-	"rSTtqFXkdpqqVrEXgGVLEEWvjVkA40PJz7YgAcbzjyDNE5RygSeb1ASVIkpcr7TJ/0+vmCDDlbEj6geg",
-	"Ba1i5/IlN+XZckN4QOhA5LFFTgKFIv9LmKawo9TEisJy6o72wPChV8pEkuplyqSUP/8Z6fKf/5ylqJrK",
-	"GFSZd4vhCtI8iYgBhFWO0dqHngItW0wzxkgWakHd7AomjVZ/IMrayHNQoSARAr22y/ipr9fgL7gdv+j9",
-	"0KKLXbsh02uuF1D/8uGzEXIvchUUMOqQsAHYbzVKzajrWQ0RLlRKBZResZo8jiR/1cdlv4dDaTNAm0Nl",
-	"4ehb85t1bMbpAdrV9GKj1eU2zRc8TgZSVeKmnTubnWGifqYp2NJGYQNZbd9Zt9/R6J2zV57+zzLrmgmQ",
-	"hUBYQ1juiqicDkStgaDcTb19gitLJtA0sXdq6zqBvjYQJZrUJ1tdQaNgL4YruNp2hHjbc30xIKw1ad3b",
-	"tdYEFEmSXi10fWjNztVE9bBAy+EpGcWUz+BWD80S5oqxpWjQQKatz2g6mpKIjWJqAutnNIXt0Rf+lmLD",
-	"nZzWVyYRXs01MVZmazMucP/+euMPWoz00UaHzkKhC4/mnpkNLWxwyLRuIBAFWtff/ILJW3MhJdgASoIU",
-	"0jV7ETyyVNDwegfyFGk22cEnHn1GiStmKVufuQIEHIPhLkhYLfIO8jo68pBhuXGMFv4sQq2ZBzhnsd3g",
-	"PdecrGRh6LbbuZUYBxgZW1q/IHnlRRgTuQTfJFwYqOyYsHSRCIjopliRJ3yqhQe5Aup8zpJrPmJh9lyA",
-	"mm+Ez7AIIQN5TZ8893VgDEW25Bx+7eOjT2HsOR+9hfK27iZhN9FarmOX0S4dLmfrG6IEIyqgyJRz1oaL",
-	"jFpmafuIBzv3W6IX971i740h1YjdMgH3W1pYR71geil9s+oROEdFW+upXlJros1XKfE3cBdu5FaJ8uEZ",
-	"X0P5PgfbmtWyFArF09TPLGUBoWIgyuhLVB9NxTnHPgY/wUmxGDnsZSwTrY9kOXLypyPbmJvLQX92c/Q8",
-	"cqhnQXkNSMyvmLshpuH1vn3PrqIWYTsJTagOWhezUnpjd4WM+RDaespSyuNwICIewRUc8zjFkuAzfXuA",
-	"7qZFTo6Wwwqd/IGl904knTGvNWfh/iD/ygKsb00ndze0PNCJG9GJH1ia6QkO7he3scb4VDQjbzDHwqxf",
-	"PH1L0ymYZOeL9IbSU2aNh69LJiAtGJ0RB2pRw/5AFDHNAlRiW8yRYXo5FbKbTXga7E5G0CvjYDZUlsbj",
-	"dG2mprPM21xJCKZu79D263GfBuCWwfdqdDV4veVJBTQQesAqr9lZa6ECbQ4tWVAoMpMm1B4ofca35yO1",
-	"ev1m0k0BZN18gi2xzb5nVuXB4gwthM+6OA1oDCMFEOFAE5Znk4B7M+UTyD7jGIpwScDDpyVKOVKA38Lt",
-	"DXkEiWUMRuUUuZTjqiJMRJCP3prqYiVJKuVVQaQH9IuHRTjp3e7JJFVOInjHJqlq858/f112N5MRH3Or",
-	"E6zje+3NLCy3PT2oFA8qxW9VVLgTI8wrfW9W61SRkp3FJhvbwfVfx/KbWlVA0L6Tv1QLC8iAi/WiDSsR",
-	"GO4APLVvkRpwxOfGAQ+OlIHQCgBpCmmQgQe5Mz4gQtqnNYM23kg03zyjoymEsVksPI5CizZOwFomjYVu",
-	"ErHQJCczuAVwtwFreUSMMx5j1xAoHEKEkkHt5VFQ4SkxuFuTgMjOz2RAA51kLZzgldmhL+Zixw53crTn",
-	"WcQf1JFvRR0Bzzct79+96CFeF/pWisgpoXWahrmWa1SNLd3o2zjDDYnbQfUwDuwczA4JOTP3uc3tiPSi",
-	"QHYG4o496bhaRtqHRIylpn8GJ5iLEgBP0ELE+gtMzN9pB6TbDgbisB2QXluftqM2ti3AAv2Rq5SLiT1I",
-	"Uz7HiVRAkGdGo4E3lHX8aJ0yXxXQT8CGrqk7nP0ZjRDDqnUc6z4/0ouiKTf2OhCxlFdaYhwbe49R4QiN",
-	"IjLSd2ZIR1cEYNR7p1nklNXq6pVLSJRY1i0rRPssilwSej/aQLGT+1AIvD18eTe1ZUT1zmrc9QdV4EEV",
-	"uDc2ndOkAjnyt1ClEl9Ll2g/+VKndGGz2BqyTn2SfnW6VS5wCyUoaPS63S814QKaztxCwx2Jyxyrc/bz",
-	"2bJgdhZF+SKm8q5c6lle6U/mRN/eyf4FpLOBaGLEaL4kI7mIUYeKGb1mDvYmkYsJuubP3r64mf8+l14e",
-	"KajtPqSKDUQil8T48Is+duRRmaednOU6cha2YWWTjUJGdo/JPjGb1M/T511yY1QuNKuvmYsfwr8dgRAX",
-	"Ua+gjW3geTlMzEOyd4rfjsDIZvhKxGZzqS+TT9BBcEVZ1rlfEMF6ccBuZmEDH6AED8x+F2afOvzMvWR1",
-	"3Pp+ruup2RMbU5uJIPXDGP927ApIGvIJQ1zzWnDELawLwfqSb2YIeUKELAmCXVseOaXqepvXtxCK0zUx",
-	"OKZClgnBMbvVKOtLnpicvJbBrdy1v1sryc3tIu6btdEFDrOoH3VWIsFAejGDQSmxROZx9VEPayXJQxky",
-	"T6k+jjhG4QJsfeIkQd9uwYhd8EtHmYQB1TbyQEiaGLhuNa1QFvcaAmr3T3oqJtgSHgbjemgeD8kyofM5",
-	"S/b6JNxcy2ODr/RebST+klv35zfd1VLS/pKWEkMFMy+HPn2uEvJgP3kQqX4jItUWxPabk45+G0YNTOUD",
-	"Ja5MlrptzBvGep7zmf56hhJsxRjKoQOAt8r0+Iy7uSO5tfUjA9rdp6fbldYyzJIJL8i/wNJnuR3Com+V",
-	"dRWjacHUW1HPuYhYEpIRhIpjagKvkQ3FOShThZGCs0IMflAG+dn9cYpZGfSwFEwZESnDCAM0rml8Qg5Z",
-	"4HlppL1srvAwiJ/5U86YQZp8DqBcFaAECa86bnyqzBLnIOAsgxXCeS+zX7Q8QpPRlF+zKAxcYJz+ZFIB",
-	"BCSEji6HKy1K2qBD11evRU4lk9TJLhTqQwI/VLIAtFAgVjxmIo1XZMziGN1LJsQxC3k0SXMzwpONAxK4",
-	"YZcGfV0YPJGLVHEECZB0mjBmjNDgC+Np7gobCPCFnWZSeZYDUB8HfFXfWiYWMwXltp3xQECcKzzWIhvh",
-	"uq0LhctBEoCNGAigmOEoK6d3iYmTABWRVTbk6VoExNscI7ubqmhePDNHA/M/bpPXoFwZcNc33+gN/m7n",
-	"185lku78Dpzu7d/6TaZ2MHPZFXNSDuHS9NElrjzdQ09yCeuvGdFDaoivnBriywYXmwiQuthfLe0aWqsV",
-	"Ak0mSXMNT8kouOUYe2URcgea+QCZ+jYhU/cXu1EnvB58yqvwf8bK9PdlOrXQfy3LJFSoMUtIM8vyKOLV",
-	"rU2pgS8tWcG++sRrX82XYHcTqxeJ5snjWkxetZOZ9FUWdWyXELiTJit56eg9LVdLf8QwCMfvhROkgBmB",
-	"PaEKNp9frgIs5mS4spEOA8FNAtMmqhQtvc6Xw1WTR/09LdXqkVlEqklZpvdJC6w87duzPhB6BwL3/vEo",
-	"sLk+8wrbJneX1ePolZFczfnB8BQjr/pMuXkKg+zI2TX81BdseZmtkZvRwKGnbnKSs3L0itL3HzK9WKgC",
-	"dxPJuN7ZOxqZEWtQGMm7191qFT91osRpEQ5RyrKS+2u1GmUqGq7JE0NKaWJMK1neVmUPzmKOGX/77t7a",
-	"x7byVztJJ81dNrOGs6bP2HJKU32OXSy1jdQxZ46r+uB5UoidnydMYbJxaA0i4W8VCH9h9tOM+kLWhHve",
-	"MbbtHXimNwm4Bf91+0vZTbMjjtafdelLKrdhpyQmuzS8IwEw0dB5VhZ9xrKM7hjsN8SMxh5CJpfiWwIN",
-	"WNPq7tbrr2FgNuGGVmzIk0l/E+5tSy+c6Ehg5etRWnkCeMc8OZXyao098k6lkrM4JmqlUjYj0O3WoTfE",
-	"Rt4MxC6hN15rzjkM4EeY9pcwK+ietrUpuIvzx7v7N8+d6K6bc/jx60v82n8FvoA4PhBNWzLASaada0R7",
-	"LRIuEqxDZjWJvl8C9MMMFokHXWCiGaYYQExTX45C7LaY3hkzD07TdN5UewPx/t3Lva1yPWe0Cq8xZt4e",
-	"CDf1dpbpH3KDab6+MKn6qkFtGM+W5tKZqY6rbw/abbNUhsbUPxAwV3wO8w7WREfkFOD+giPyPu4pNqLS",
-	"wRcNjUCiVh8T4VzI37lj/9sQe/SA4XrkuGWHEIgs46i+7htwht92cDLi2p3juRu7yCSmjQni7lZyGogX",
-	"GRQaCaxa2jwVaJ4B5QY1HQOibpUy0w/EGuA5aabmiDiQc1JFnA9EqO9+mOu40oB6QD0OBVTULNcGcRfc",
-	"mF6Q60T1aeEKVHptKvPcZljY2VZpnZxAPBOgp98QK30ueercjDEXUaCXVZRQHlKwwCnVwiJI9g/18hFk",
-	"4iSi7WEi2kLS9G7Da0vczoaYpU7/cP8od73qb5LXUMV0PdLdnBg8RHAYqkdgSbE+jFap8b0H2XYr2TZL",
-	"6nZjehV8CbVuIM6ZgNp4CoU3mzPN5B8P4S6lFpFgjsz7dy+du6QMRTAtzJGIB8SkKM9MpyMJKZtTdKIp",
-	"4+pnMddE8JEaCLlIoZJVEzhUwuhoSocxlEQC2zHSSSwSuJfng8V0S2jPc9XRhKnRwhCPvBtjSirUj0Pp",
-	"82bWypzWGYOl10jIXOX1xkTxvv0l3VvQuIKf5N6IXL6IekmNvFCrkhcOJFGlg/xgoftCFrpvxTLHwDt7",
-	"KwHziq1y+fJLmOUMAdBn+oqtcow2QpKpcoqlF0gej25K8H5iq5zSAYSt8C3mtEHcbcTmsVzpgamALKd8",
-	"NIVSW1rKgvH1MW3yQAAGF6woKILUZNL8ia12oJ2CnJ//qDu/f8LZ+e0TzvMff2Krn3k61eehjtroI2Sd",
-	"zbBDDzTyt0QjvRlBs2OeX359mxzape/fGpqV+cTWYZtLqSAVYzadbvZ6kYzBE5gVXS7FQMxZoqSgseuz",
-	"FpFbWctX1qtFipW4EFOcj3i7clwkq8Y1ELuU43qdr8w2Jbm2Hpa3LJctxf+Hq8uVrfK2rpZ8nR9AmA/1",
-	"ubbwMQn3Hluq6HyJaQ1vEOGBOmwGIy5GNeTTRrkU8MVuuGopqCEgEU/YKI1XCCjAbBQWg5AFLxQKHOZ9",
-	"ONEMLfIWwzCAldv4C3eUblhFObpcU2BIjsFVyiK0HYJBDV1ApezxbjBLhjKkcaxHkSdPHNEk4cWIDi1M",
-	"zVkCRXukUKEb0oGFsyGqo5nJXeWQDag7miFs+2i1MvCeALgFQtfsI6QZQh3xPYSTxisoXiucn8c0Vvp3",
-	"28kpGa6y4lJZ6VlcFyx76oB6awbASLn0F75puFofn8vzE2d8IzDYEucI2ppkcGr16IUxqxTZXYBxEVxM",
-	"yIgqhv3lISP+yBXMI+cPXmlhVmNy+1AVQm4ZrKKbyFO33ShcxdR+XjByJwEr+tjerNjnQ1jKHyQsRWtd",
-	"GD65rYSTkUhLGALCNDHNPED5AzkJfRCGfgsRKV/KT/4l5afUdyQdUSr7qr7gqSc6tqkWwyxEwEEXx3zG",
-	"UzJksVzutQjWBVOEZjVjwDIBcfL5uAKLxXYvRlnfxNjTgQizr5y8fFQgSr4UaOKUZ82YNBcD0cyxoSVx",
-	"jkJyFJnYrADjU6yikw3DK0ehMc2ULnTRRGR7MBEYOv1oon1bC9Eto4m9BTmeCWRVrP0PokNAjDqbShJR",
-	"NcWiZrotkC//AvIUmTEqlKeaBOm2UaowT6N4ZR5vByh+QTSw512OAaA4DWs8hCwoSy6wyv3PBrXNuN64",
-	"oK4qqD01jhzWNGUjnCGUrUbGqxQRnuKcNVkeM5ouEkbGMZ0o0gy5UgumbGhqSP79r//dy/qt1CnVvWXL",
-	"39SCinkxqzKvpnw+ZxGehTfC4qwKmKly4hwsv98+3C1dC8hmJmWL8eqTQtKWNK+pXzRL/ftf//s53MtL",
-	"hFQunG6peJXhONPRFE7zL4PG/5WLpPpIp53dsD+RtzGjysi2o5Ss9BvF/Ukl4VC7WGnhcND4EMKJkgl0",
-	"8dbeftsN3GEtQxcrhbS26AnWFa6Z5rK6J5BC7QJkE2ijNoifM++kFiNWerQZ+TBit26EC6vftcw+2sq+",
-	"umUnOw86LW3JF0JuWPQl8L6b6xRWxNUDd4RcA4Yv0k3dVFpbzdIhlgAtoN5yM8T4dLH9zZWRM8ShYEsH",
-	"Pg1pCBQJk4UQLFGXqbxiIsTEzra8tR5fIXnVXn15YBtOfJ8Fgk0f91ciuNjBF4UYZuHY9ShDs3nfLMKw",
-	"sMaOtLVJni/TpSqF9FHwgcgTpGDgy/2RUQD7K3mrvEOm/tNAZHmMsg4XSt9U8O9m5Xq/YrXZeXbVPcKs",
-	"axU8oHH8JZy6W0DOnxXLGIqCnIGaoknDVqGllvW7ljfShNrv8QptXOiBRRnkHJzqO+ZZKSRTKdRyr8mm",
-	"QtYnU3GTrdRnUyngByD+vmDkQVA+erFrzVc4w1qDzVkcP9hsHmw2vvwQcVxrqinfvweLzR/UYvMHCuqi",
-	"zn3wstZaMELGbscyucqQVDeitRsrCJ2JVTFPm2KslHjBKZtsyhozYQraoFUjGAh/jWTnSeuC22vptb7C",
-	"ijgmfYPjDqtarNCLxMUE025mXiFMu5DP5RS9inrJHinX0MEVoSmZSWPDU3KRjNgjhfB6KFAJcZlZh6FT",
-	"5hQw8Fbf0k3r1gx/NnWaXUkevCwcYtUwrRg8IgXrm5qYGe6+137iKLkQgZ/BcrUYwyOWp4ytrXIKxq71",
-	"Cm+wrVrs5N81F8g+CW9l58EMmqZZ3LdnYCCJXxpxfk39Vp8JBfsZiLJWUNB7cS8ypVd/ZNHlOJEz6x41",
-	"VaGK6rBPqtHH0VV2v54+qGfR+q3ZxM24C7rHHRZGcVb/eynGMa9fItjzagBYbdKo7UoIl/FkekA76URg",
-	"ib85XmKzzT4YiBrHVxU88KCsuMrKG701D+rKg7qyySTlZOx5cDM/KC2/FTczOnnXO5sLvAhp9cEnAM5+",
-	"vjlTcqC7GbQqhEbDgNCZFBMtbZtUyrVwPzKPFxYhnUHwgBuB2pA7s4HGO5muy2g9B3pHChrGQGgJfa9F",
-	"zvKcWSHA7VSQZbSqcknd3YymWqrEew7SP3n54qdn5NF/oJgAs0VB4T8ehX3wBe8rJhRP+TUjTaqIFAPx",
-	"Vqp0krDzv70Mcm9hwkZyNmNCz8YGI5tEceF/GMH0MgQfullVArgtRZY8jkY0iVSLWL7jJMFOWLZK1qOd",
-	"82SuwG8vx1CrP8g82y6LDkgYU5Ve0lHKr3m6guLKFk+m14qn6GiN9NCFtADELKIaPldrfsJUCHScs+R9",
-	"i6XjioRUjUIXStjUGxeQBabogxwYAD2IuUqNh93NblwHpzNdeEBwQ2kcumszNufSBvkaEDhkv/USSoll",
-	"sY9pQTeHUztbqNTeUtI8/9tLEuqDHAalI3taOHt6WbLDtldE4UecqrlMqD/c24Lyt4/4rmTJBAEHwStc",
-	"EZDTT50jGDgHCWlD8TzCcH0BAvZkFEIE9OZrmgmRSPBg0MivRCNolG9E40OweQpa2DJYZS7FaXau4aDX",
-	"jU+f1cLYzFtaTlEjvQdmrPhJ91gzmD9Chmqg0FxMMgL4IHU9SF13LnUhCc6Z7BBhatsIWylNktuo/o7s",
-	"NKWKmPYACZUJMwMBV6tfwylrpJxSnk8sZJGrNPNY84pcYDLJUB4sCNVse7gnDzaEh+oJfsuBubQPPOqB",
-	"R31Jy0D52G3BrjQDKtat/gqpI6lYpSDT6ZZcZDvxAtsRwC30oA3ml6bASb2G8rxwziMS9m1Js41VN0ux",
-	"fFg205ZcG4gmZI/AxA79Yvr2rTJLjkt1OkUpT7JTF8yXNXNXd4axC2Qg+kiOFjPM9k1zSH0A5fvchLWw",
-	"Olr/pxBnQHIvaN+1DrjuykLlzPVqdO6pHFHxCJw3w5iKq0EjIP/+1/9+gP9//hwGRORpzgkJ7Zs5nD8k",
-	"QxmtLBw9y1hmoP3OoBEylk4RRg9pmIxJpDA7faNbxaaKoREIrXcx/0aLrgL2l+A70neGhG/fnLsSEryf",
-	"FzZXbDMMEi9aEQSth67n71/lbd2uCG7XLesrK8ew1L4Bh0ZKuhwmVIymZuJYHujSulYz6D9NGHqUCY31",
-	"gcE68gD5lyN9ErOYWqjAtiOQuYqJntFVHkGCeOagfvnX45yfy+Q9ZozYMrVKVpNxOZVkyeMYnAjO1f5a",
-	"qapuWjr53mHeZonvHe1d7OcB9P2Qh2bHPDQmq9Z2yWjuBYptgkFKOWx2gY5tyu96Ua7VwBKMFcmYn/06",
-	"MEV9bSgf4LAgXmdvIDz1frN0BQkUsc/wOHtFKdLBmyFyy059x9yNkGTSBDVRtRKjaSKFXKh+wVLOFZnR",
-	"RAuicyag4ktk34Oi3zjWCM0p6LJCOZULMEgblMaQjq701EXUIjbtGMYqDAQEKwyljBkVKD8mTIGFYUz0",
-	"WYwWsW4wy12r+7bpGOrTyNYik7bRgTNOUUP/zWh9VwMH1i8Olys7Exa1vrHq1WVco5Z/swA1EOfTO4WG",
-	"VnBT/tSoa3FGQb1hcR1mMy9tezeYTZOpoqAXtshZ7r+tFqXTI7LSDvtIIaGLwUuCkVJMABZZn3fPln0q",
-	"Ziu0EmMW0ShnTG0CRuHwTcWsklRZxjxWIuQA/1oMZx6IYnm3wE8dA18x9L2arH63uuY7ySYuSsZ/abJp",
-	"bYDA/NaBitU0cZtu260h1gvfbc3Oz5pTU0Bcl9jwQGziw96jlmdLgq+34MOkzIbhem7mwzapuKE00hKB",
-	"rIkdbrgN7Mog2FzPH9aSxqd5kW2sPgUlsjFKfaOZp7DEvXZvLyCllTG2H2OlCROmNyH/FWhFbljBEYD0",
-	"EOIQLj0WAXjHG9qP7zcBP23sCjbGH5Dpi0QgGEZ6A4ex5txe3wAdBGORORoJn0xTRZquRS0JTKoGc3pK",
-	"IZB7CI4YCHNUYT5gpuNYNnE3meyOciNsmRlBK9qVGvvrShHuaFIjTQg3pdbGZHHxCJ4XRjR0AhZAdi+n",
-	"vFob071X4Wzr7SB13MrLXt7Po3uP5y70cR8avq+Dz5/vn13WghNkxMc8t8D/zvX5OgnaZjwonEK4AUgS",
-	"rc3Vlgd0boU1KrtE634l8DtR1V/pjV/tFCEA5YeNf/z+Irm+gEZv5nDfKr1bKwa71KwIMrMUIZHZIRMS",
-	"tXXNTlTK49jGWikSdtsdJ9QqM8761Qi5SKtKQrNY2E+hUX4c0wlB+KmvThcO9esHFpXX7EFvv40aYbZ1",
-	"9+sPJUTWp1X9wmGYRXqB4wsGAgIlEzZiIkUR08kcXYdrxTp5KBYb0BFK6lLobWKmddIMsWbzZbqas5CE",
-	"r/VLe6daRYGTFuJbmVKO3+KNNlWdSdM8e2nLGoSm8jGMAmr3pFLunZIwoikNocKzKSW+UNOsEIYc42cz",
-	"MsgSq7IWAGG15JA4dF3eyme4qztrjr9JCAxMZlsATOXkEMGWTNkz84CCechJvQ09xUj5ymm6HwNNlSqP",
-	"ZXL12/CS6JFskKsGwmej2VKuyqAx4H/X4hnU8o5YQgYI+cH42oTFCDRo5BCRmBkpHQvzEZ5WxbRc2nKz",
-	"t9kyazEXdYX5II1kQpemBtuGinx5GDq1WbsharrWf/JcJlfvzJzu07r6HCLQzYnTtGy7+nOw5mZ16ovQ",
-	"1c36QZS7Bel5BxevQHwwjcD+OJGz7CJ8SVJ08MlNZHAXeT+C9QCWzNqERwt7J7r326JXCkCVQy9QpTjX",
-	"nfEq945ebA3EO7iSyuS7MIsFwUmQ5xZur5Yk7S/FKd0CeohZSvJkGM06K/o5Pug1ppu2Njey5m2hiRDY",
-	"gAtN8TyRiFkG3fiTcuO2Yfssrg+0jgW+/Uq6YMt1LIMUOEYwEAZqkocx1GC91jODzv0xg01ZP4os4KHg",
-	"1H0BfYrXyg/wWXejTjPw79omat4tVuMtE4ut4UZ3mH1lwx476Jniba+Otf6mlxOsvKJughWAG2eE1CQg",
-	"vwXmCctb19pZXoF/S5X5H/gvh1ocyEydRc8gRaN1H9xOaNzMJH1agfIi3TUic7GrRxYdMBBVUMWe5rrm",
-	"YllDkF7OitQkZFpCvu7G125VrONHWOHfh83DmdLulg84ag+mjm/W1PGF1R/vTc6LT2Ugka20oFNMfmBL",
-	"xELEDPIXIAv9W6Uu/hqsOSOdslJ/wsBJ9Prtxm+/cjHdinFraijn/YCPvPrQZobnqV3W5xHyUeAF4SKJ",
-	"b1yPY5HE3nIcYGw2RSRAu7Il1xAWk1KMdeZJVi6iT8L5Qk0v0UIYIv8MMfjkUqn48polfGzOZ0hAhczD",
-	"pRUBeAlqHQSnBP1mFxCwI2SapvOm2jPl3TMISberpwv5GWGyLzD5B1kkcT4tf2mJAPNL2mSOZJnQ+Zwl",
-	"mteLlYnltkUuUgk57bJCF5vRU1C2HQ/ou8UQkjVO7WZjOknfSQXUyknr2GZS39TBp77Wwf6CTf2iN7TV",
-	"aul/PnyuIDSrrtAoctns/QBQnB7uA35Sbf5rxJWgmFKvSjoV3X/PQJQHRvqFGaluAuhANfumiVRJGFVS",
-	"GGqWTqkA/8f7dy/7m4nLztTrq3D2m4KHgkav272z/QcG80yvTN090YzLrV6Di7KBc5Ull7MoIhR3B+Cn",
-	"68AOWi8HwUTt03HKkn2K6PK1CvrBJ/3P5YYgpTsQXgbi6bOXzy6eZdbrbrttq0SBLfHPfwZt789/BqRA",
-	"IUKHRbAEj9RAFMyQgAdKmEHoLrUUAcX7rbmghYphxFSayFWTR3vhQNjn+6ZgkoLAIPMMi4zpz0no4hg0",
-	"ycWUDQR470ZY3JNbV1zmg0N3nd00I9ks8gC3IYulmKgB4IlNnbd8QXOsrFfagBNn4oDExL22Zhu9lwZt",
-	"3xMt0MCAlL532JchG0UPQ55X7hEiVSYsGYjQdBHuFm0PVV3SjYFVmUhy35YG7DXaxdJQPISZf5CLrEqZ",
-	"PkJSsNYDA39g4OsYuKUD+iQZpEKBAjxS/uZudO9PKxd7C9P219fWyyF5MNud4vLugF2dbaLf5Cbku0gY",
-	"rYnbw7Igz4AeR55IxThxiZrKJeLomKO6Q9qyhAsoBTloaJY/aIR7p6V6B25srFofAncXBPmWqpSjRj2Q",
-	"1AeSug1JrdBTh9R+i8SwEC65lhLeFzzFSLJFWnqnqJSOF5ViGNvucJTFF7K+QswBSaU8rVLjhBEbKwmd",
-	"SBGv0FtZHy8ZS3nFolzHX8wRw0ua27GTsUwGgt6Ab1mAiQHH2Kk2b2lctuoSGFLHlMfKzQkU9sm21lxb",
-	"o9oketaadQAYovuyyvoY47OIp39M6+kXZflZON+DCfVBXPj2xIUHA+0fzEBbjkKtF9F2Nc9esdUDfGpj",
-	"iOpZHJeGFbF5LFdELx/hIGkZ0bRPiuGjiLwyERhgB25i/soJCw9yFFZAhHSTbhsETC046yn0/5PevS9h",
-	"zjw///EnttodM+Us04OK/cAzvy38jnN4HVqL317Ct79BII8eF2iS54sEUtdxMSHLKU8xgA0KBl0xLCCk",
-	"0oTP5yYhrgBXAxJ0jFfQlK+jiewVW+VofXDrpOxjDv6VJsohz0dmDYFUQZgtIaQJmP+9IIvdN7H8pyRM",
-	"eRpjWK8p/9MaiK7uNl9/X++gfKaVOzuakqYUmNOYeDKWQSQHxlYTOTYyGEZUOx3u9aF9aET3D7RbgOIs",
-	"C5M1uZDMfM0s3UlBE/nEDlvkjY02NtVknWnm5WYxzNq0AtAn2DSt8u+U4tmtBRHaZy9pmiZ8uEiZ+lPY",
-	"LyZpMzq0XrErtnqkBsLJssOFShmNIH0Q7AYQDDsGRYTJnpyl6Cm87Tj0bpeip7ZCLqyXP/E0vqcFYSNw",
-	"XbHVQDQrTeivqzWfgkFjzMWEJfOEizTrwUjeEyY0f2amOtRegDGgsKXWRpIj6k1C8/PzH+EBeNI5A/lZ",
-	"HYiclOpjXRlrZUjrKv7u1YC1MkninowNbhf3YW3wtP9FwVpWNKrHaeWbG9jEOJDdwN44IZdlGvpgk3iQ",
-	"r34H8tWdpGBCdJJLIf0YpaJg5ld1Dz5dsdW94ZAy2eusQPoXbt7ptHzVd/TnZob8HEtkeDXhqWLxODCd",
-	"xPAFiC1loaWvxSP9Bqb2R+mgYKJSJOKKzueMJgoChAmNY7Mgs1Y9ysoFUyGApZ+LEuXoTpNEuRna2h1E",
-	"LOI4IHl+xNDhcEZ41Mc4RJobDgRCpuphP0Xmdk8GZ4P1yfvaAPDJj/I3GQP6QLy/okEZhAiULD205Nv1",
-	"QJfhOAX1e432fbfInC9BwP2AHGdeOSzHh5v5IhRtvUybb8wD2XogW39oslUAzmxLs+4PQ+MIyXeLpNlc",
-	"najjx9eguL0jvKYqu6PBTu1QfLXeJVTIrZg7hsCplKVbHLt2QSeHuy/hIkJiRF7JXgpWzOkVmGoIopxQ",
-	"IrhR1nStAryxqdGdwwf1qc3kVN/+UeNTGwi9QjYO0/+sUSmyp2KuUha1yDM6mkLdfUgNA0Xi4H19PKAY",
-	"E1V8ZDK8aCUkRC9kls+7WDkrL4t/xdjcbU+Z4mnZZTWFz/EZMAPbtPdQCT17bk1t/70tMlyuy4fwyhzF",
-	"DaXDfmJsvsUs9PKxj2mxIvs/5VTU1BS3H9eWX/+WczPg8u7uaTRL/ZCf4Q+UivLBGHd3zs5ZRtZ+U+kK",
-	"vlGAiYm01xLZNYs1Lwl2xZxsWdzkZnne8ho/kIk/K4WSm+LA51hg29jTllhdPJf5afQAdxEP3McKtm52",
-	"0SwPJp5613dmBTdHRJjyuXGzZjGaC4HeZWPZBKdsAJGbUG22JI0oulKkyaC8i27G1u/Is0WAF3APSqSW",
-	"nbeFQSAET5+aahuddkC6bShGe9gOSK+tb+xR27hbtZBU8JS6xYa73dDGsGLtOYIRNllMoNkOlWeksNko",
-	"zHsmfhBzUxBSzU7RJyG6PPVQTTGSyMppkEK28cEWtc3PCMwPcuMSYWgU1Gkx5Vnw7ubTOiUcPOqZu1wf",
-	"UjMxgBvKIZzXaDGba30DNxlG2spiRfMG6iNDtQi6S6IKI3Pcm/+z0M09+UB9fXyNpBVWfqt3h9o77HOF",
-	"Zjf3wQH6YIy6a5nL8TO5NMvfRpWG/IFhzlhB8KVmagB2ri0miJzVsL9Kla6+4WA17CvYigl5vcMG0HXn",
-	"2SsMez/4ZI7OXfiNi7XKwe9gurHIoVy6IZAvHirTgiUGskhVKvCUKclAbC9rBsiyKzIXUKGBwGGUEsBj",
-	"BUAo2QGc+JEiakrn4BlgIlJo39X3VTGsYAbJLJY0EZi9N5UkYVgwhKd7fS1X2D3sr3MmlwU/x6cMAqCb",
-	"NBjJaFhgS6HNsXGquzSE1um2fJHx3JOEXUtIbxoMGjzSv8AFNmcCb65fxsCs41Ux43490djRmwSH/w5H",
-	"v8krXVhVNzn9bdakdK7yhPbmXH1jqY9NfUTqr/FJinf3gWvfjaWkmEbZ8vBvwj2UFR0w1ByRNDeuAr2l",
-	"h0MroNkDOSkvuAcqVWhlkhdnAJF870782vrD2kQTwH0w20TIZpTHxvRgcNCXNA1PjSaJtFtPJHJFBItJ",
-	"WpNl4v4p71bazx0RvT+UobQik5T1Rx7ZnwyN+AYzLszs+fyiORccMbNJ7RT3vkDSBUPDv2jShXVS9+lA",
-	"0G0NvaQaSLhl3eyvaNUtGjx3MOO6L/pMuGh7d4ygzbU2Ob2wJmYCzks5Ta1fCyk6tm0eCQx3zuqH6BG2",
-	"yNlA1Jpei3bXWvOqKVNV0U63NZGuL8h8r6ZGT0/3Xpx5V4PjV2G5ORJBnxXXSPFgZ3ywM34pkWWNoXE9",
-	"YfzmlKAHq+UGq+X34OWoSICPVGEsd2LCTNhcKp7KZHWAjdVA6L6HQ6+MyzSSS6H35lLzhhBlKBCn9lrk",
-	"2TVLViSlEyNzDUTeR0CUTFKkC3B0uCZA1yxR7P9n71p/28ax/b/CLS6QGHCTdKf3wzhYXGTudh53OjO9",
-	"kxb7YVRYtEU7gmXSEOlkvG3/98U5h6Solx+J5aQZf2pjyxRFkef5O7/DTkcrI3pk7fQLkUxNgiM5VvN5",
-	"SoYbfJyLTHAtznBzOR6FhOgVigLjLIOJFDy6kayTKIBF61sqIhKrmC+cUTFfmFVhEPzRrMbfptq8hwU8",
-	"BBjqd7FQ7/l0WxhU8Twn2q6HXf8+g6sFloE/hwaSc04IYrc/cavAHgUXZgra2WJA8vSWG//b3lG1PU/Y",
-	"UnCSDR1OJzGLb4b4UXcoprWSE4NZ2MnESlKPCKI25MsFuZ8w3RwssW5gQuALvu71m6YXydL8qCtlbPh0",
-	"SP3W8QlyMekIABTJnEtGHRvf8+m1yG/TsehbSW1bpWhHJA4TCIDFRvxpBrB8uLWmKWzpyVILzU5j+AtX",
-	"5mUuJujtcBP3BlXagOjFez51usrW+9ut7qEJhk9bfuegSdSu3hlruFwVeAypt0iejnIuxzd9UqA5u/7x",
-	"qkE6OVqoXExELuRY4ED2rfvmznohOJJmvr74b4SsE0nXZVlJvr64IDoJD/s5dcwf8FtdJQphyBTSY3M+",
-	"w4VnKCyQ30DCpOnNGD6dko1byJVLT2efkthBhz41Xsv2yV6AUZBSY3pj7gTGKpzaLyaZatsY+SySsbUG",
-	"hsHJi23s2CjYHwgI59MTbzjAZoN9kItFxsepnEaSyxXLxMQwdeuD8ZIJnmepyAuDxr61NZ1FQTV348L7",
-	"8btw3KuDHxQf5E2admSQ4dPQH9/LbQu3vXjoSmbF05942d+k0JqEnBOSdeGGCRUUA1gJ4llH4Or66NtJ",
-	"ILa9AMrFpFH87CRoviJzsWYWqpyBUvOmoVOvfWbNRF/po2x/hfFNeiuSo8F4JJ1YeTnPOBy8dUblA73x",
-	"809OhKxFFj3UwsTe5nN1W+jJqpvdL2OO/+6tLAywYycXHUkUb2fsqnipNFQ7HPdXxfRyfAPX0Ya4Q5MP",
-	"bDNLNKUI4yRK4g523ylnmQK7FmRTH80bJQXmMxqs0O8pbFMMZ+/Yzg3hlHi3WJw1Ks8hb8hsgUXeu/Zb",
-	"c+jRPPb8sW7RaHfUz2fr8j4XJXGU93st+G7cRDVh8GRYJzZI+TZQzuaYaQPJREUFEN/E9hIVPgLDb2N9",
-	"ww/CdCziNpj0hTn/PEOOR5HRvcho3O1PBb5TDj52GXvcXKz9nk9/5XNhQ5W7GJ7n1gSE3XHQSXYVTz3b",
-	"OSpax87oSLpIaBhy2ikEGvywHTsD4r4RNAO7vozIDIKmobEcSRfxgnG+rY7zu/2yHihYE+CyP+ooyGVH",
-	"7yLEVR76wAEuWrM1AS6X03zeoJOjnf3ISrNZdDxWMObi20PtP5ClSIHscwBW6NUfsV0q7pO2tJyKwOq0",
-	"B8WTWiCwR4W5WWEahEng62gB17ot0TBGO6zzr6MoLw6lKJe4sMlRWR6V5aMqS5Q0vj27247tquTpaNyH",
-	"Ky8SbrQG1ZT6PtMhSED9YMez1ZO8ai7UxD4QnjCopN4QI87n1CzlREcSL7NNtIvfwGVIHNRzX5Wogzwr",
-	"XYW4qHfGfkhdFiag3MOhWIz/EPsOoUCRt1tE0he1GAtStZfSZRuBQJF8WX7K3WpLsFi6SsF0uhVEyf42",
-	"eDCwRkqTjyRj+8UVXbrnDV4kUZ1jQmkQwG5TybhdfUS1IDsOXjqEkz+kmcKvqGGOCNh+GWuadcBKh/dE",
-	"VA3YZXSXlJjVR5kg2eSmmqVyViLLGcDo3wZJOOrSOllmGaF8HAAZKYWQbaoqVH7AOzoLN+R6x71BLJBI",
-	"AUC0Oi2/p624FuDs2qcW9ElB58Gi/AaOyuuLJmPqGib3zpfFdmFLhbfowqBqGP8x+HfwpRGlYXscApsC",
-	"jIS5E0LWquawfzCM8ghYnEBSgFlTEhQepnO6HTjHDdXsSnA4a0vhFMBdruSUmdVCNPTZ2aU3Ua/POBup",
-	"ZBWWoJHngvUDqWHjjKdzFO4je7eiHaS9L43gLYo5N+MblohxhmeYsIzuSVTuBY0TLXgaG2juGqyfncQV",
-	"HN3nk9ApVXJuYWqH1vAG44ru9qsyqEUPHAbB0120r6o/mdvPzQrF7WbXZ+veemVfxihK1kBp22JNvM9e",
-	"SmS04fk6+M2VXJUZF6q7qkQpjaiyAPhKJNJ9gp/W2aODKx2BdO+MXTUicQpLEA3VGCY+HKulNDGTimVK",
-	"TmHfwwcIGrwRDC4JqmPifCmlyPXQqJmQMZmv8Te2auwX2xfb3lEqkkO+LNf1JbvhhBqBweHlp6YxQiLh",
-	"+1Crd1sJ2hpQkG6eYXetb+ggt0qP6jMG7/vSrcwjUDnsKHjKXh0uxGYCko6csUc9Ra+2O0VOqpXOEJhM",
-	"nZ0jL0fXnqXrdSfp1aFO0n3PUfUZn8FZut7iJNU1zVJaoHF3MY8yLTpFLKphDbYpqkENLJujGiy2z1CE",
-	"NUrNDsLzTYavO247lDaxosblRt2hYRHJXC2NYFw3snnYScVstAJPwfCZqNDWDZhbfjjYPOgOW3BFeBy4",
-	"7U/r+tUSP7Q2aZaFKNlAqhTsS6FNPVZzoVvFRrPWtHN4/OPud2tS6Uv5VZv/3qtSd7Jzw7+if+163kNw",
-	"LMBA1h2GSg+vna+Lyq14kmYiZgueG6Ym4J3H82VmUvjgHEMyCTc8JjU6oSA4Bu8kS7Veij6SLORT4UIA",
-	"GNLiWPXiCSsbzi1IvF94PktgL4DfRKc3XuYZNW/ORcYNvDEKxQaS9U6M2Iff36KM8cIKtp57mA2dmXHr",
-	"+fRCJOFHVDNH7g38zTJwh2wcDcmuwIKTKMLn/M90vpwzbgwf38BTRlKn/xbs9NUF++U7EIOJmPBlZnp9",
-	"lpqiHDB4fIxI2CI7doWrG8nwno51+0T7hR3zRYBPffVNTJHJ5hQpbFq7A79Ps/Vp0oYXvgsnTeVWLsJ0",
-	"gJAb3fu3/NdllrUnNeEakeBrPalsOjIe8TV4GzEXli2TNoJCtin4xChF2+LpG0x7SkVhWtQeiI0Mv02y",
-	"U69rHfVBBg3VfQd8OM1ItrtJKDqK3DVSkW0SipEMpOJ7yx7T0KrCCD4foMwqt3qiKu5KTskbc1T7qwXo",
-	"HtdiiW5AhbxEE4Hci6XEY63XUj+S2Mge2/cjNceDGil90Nu2UdpxtranEjuFSb5MpRZSpyDEe1u3WaLV",
-	"epZ9lnx/rt17LBGZ57HD0l+nw9JDrN0aV8dSd9ZgCIS+FlqndCSaTdx3KI4HoFMdPQy6YUwKkWDfFmvW",
-	"eAIvbvvZvVXTVMYg/zD96eJCsR3GenMOPaMkE0iRRElQsAlRBl8LhOJxre9UbnPhllE6zvAOaAcQC+6Z",
-	"/2zOV2wkKHDlxZ1rnoFykCdJLrSm4ko2UuamzKVrB+K5oBxYP5Lu+1QTaghce5YpNRMJWy5gljmf6z8G",
-	"eNlH9vkzc5/gYB9RupPhW7wWvEOgTbneaASbGzGPJAEX3bVDbkyejpZG6L/FA9SeLvUH5jFm6sa5SIQ0",
-	"Kc9KNMWv6pGFVyw8DZTWkNgH6PXFBahbcv7vbqidItnAJCwRTCqVfwiGKUDdDpu/tluwS24Ie4/u+CHK",
-	"N+jUgPZnq9Vs1iWqsNKxDe3frsMKv1T3H56CwA5xp7opmlDfgQ/MjInxMk/N6sXgj48lgaumLJWBgHUS",
-	"kYxiWMtWKxhp8JbmBs7UGC06FICndDIRutYP5OKYjnevIiEHkcS/vkdXZpEtdZOcbClW/N9lnguJZmGX",
-	"yaKNe25M8wj3HpnhLXvvSajiFh38gzCUcAieKdggpJGL7XGO+1mv3SXhUCeaaTFWMuH5is6CpsYbdsFg",
-	"FlS0j0x9qYQ/IkkSe1BSB47hj+z3DGyHU6kYuRXnhVdBPczqJH+t3kawrd7Q0x3CysZbbWthb1jSr2Wz",
-	"ocFn6s8j3LJXt11rLDJJNOPVdXBmzhkLjBenmgfNrBDNyCD8eR0WhMQW9ibgTnPHUVHqzOcrsys32xEn",
-	"1I9kA7jik5sc/hBrWWzqbIRQLT6DqcLvCXBXnW+q0VyyC+9PYF5dy3YTpnpcOrVl8A7dWTLh8AfF4tnT",
-	"3w7Ao5fwCJUN3YmCvRVNcWnPuwOx7aa8zj/hv5uadYVpQdBD+o5nmboTifXdCBKFIbiU4vpn7J9v3r55",
-	"/8bLgL9fXFjXpd6pitpe4UyCJlVhh6o+5RtlJOM3JM5sb6oiCRCE5wvsAK0N+G22sEDlkRyJTMkplZhJ",
-	"cjthSdrJbxqO+do4XLlrBM3Bd/Y6YfEgTeLeWWUlEbZMxDHgWi4XyM0qV9izI2SfmaQy6TNqwVpiulay",
-	"xExE2YsLhktyacPkmLnF3hTw59mLxpYTbk9s03PCh/g+dk8PhIu/PnXgNpbbTGFvrpacgcRAOf3wa7Ee",
-	"LBcLUrJNdjQjWjom2X3qNGNxYFjLeblvyyM70yGeOWu0+Z5HG3ydfR6/h3Vu6YNosk+EswfjfA/nqdTD",
-	"pbMDtVbnhvr2OTZewufrl/ayOzGE8qlsjME2fXzqruQ9DqfXzjOxancsr7KsZeDr6x8Z/NQ6j2yd7whG",
-	"8Ebnkd3Pd/wZpn8Iz/H6+sefxeqerqNbra/dZXTPsYPTGJvUZK7efSZWFO++l3+4ucYMRO1MUI1HJGte",
-	"4qmF3vcpb6/BwJmKfJGn0niPDp25cpe9h7mUWzl1sLc6DU/j9u0wOh2Of1Cnzh3Mdq9uJlZHn67Np7NH",
-	"emevDsTA+aeZWD0Jj24mVpv9Odop2zp0sCh7dOfogO9gTboX8zW5c7Qdnpoz97NYbefK0S76qzpya5V7",
-	"s3nole0B/Ti0o7b14vZ56g7nxW1/jA7jw61XsYV6fY4u3Eysag4cfnYI923NkXSKeI3zVm9NPecrcsMI",
-	"MkaJlbCUhEpBfK44kugbXZKq9pUkxVWIWIsZXoXIk5fUBY9a1IA60gwUkrQZ6tGKiT/52HiA4Bn7VwDM",
-	"zIVGwDSjdCX2Jun1mUdJohPBxwYLSsCPQOCjSHyBPD6cK+5mYX8ynmVUry00Vn+wER/Pyt6rh31jmtS7",
-	"ozCQ9UgJj6Nn1KQldsPHTFliD2oiA4LpJdsTtpOxMrqTWD/sGtDQSmYrO34qmTbciOISUF6IqymtMdFT",
-	"gClgL/zHhGdalMSUgxbRBR/P7E//h0QXzOM3OBV3qRalxV9sgp8SKwoVOltuFAIkgAeGUl4PYbCY8VGa",
-	"pdgFrjBOmvv6wikrRMsZ6o+w681oaazB6c8E4bawEg51mL1Zn2llP6BtYfmNbvhigRSfvrO1r4sg01VJ",
-	"k/OxIfsMm+AYpWZENhTAr2LYP8Ms4Yt/gFSPLz2cP5IW2fT2n1fv8Ea+KAa80pYaRHDWtwLtvimdPAtL",
-	"c/vBEQpov2/7wVGTSXAgKnBdPp4N9TxFBdYE2nU33ATbPRzC+P8eijBumCqeQVovJ12/TzND87cn0K91",
-	"w8Ej0WKENiRZWo5e76xl4nRl08RHSmWCy68cGw27/Ccj5ttG4PAdDAJdRkqqyM8Haq9fV2ZwHZZNOaVn",
-	"6wdrQUpUQ3wEb4cOVKD/wFmg3hx4bI/w7CM8e0PMtYrF3gzJCbYxGQLlot+d2hYGXGXWnBETldvSGn/4",
-	"UT8GXIZ0DxgPxJrtFu+xuRUYskUMU/EL4YX6Afi6z+Kgu2FxkrqMGVuz9U6MdGrE0NYYhoBp7MxtLU0l",
-	"2ZiaEFFREju1BWDW5ORzZWHoBVyasoMyWahUEk9i7xJJy1LLmhK/+/CekTl/Dt4mGXljJSdpPi8pCDJh",
-	"yVwipiQ+Be1nWHx+ihd+nnyW6vNF77/O0xitPK1YPMGVVXZdL2KwTHr2QcrA+oJpAW8ukks2WsEwtmqx",
-	"uHi+BPONLquj3ukRFrm6TROR2xtTpdVwmSYwg6lAp4pTIDJNKC7nSjptZC2S/3IRuaUujLGRYJrfiqRf",
-	"6qlYZ9hrol7HlCRrQ3F9iVk6KYct4FLE+dvMXdOgH5w9sv24ZO65J7P2DRzaoJumfc8ug0GNJCP5QDKs",
-	"9pSEh/l2lYhARdtZGiIY/aBJCGdlrEtD4IZ+3qy5jq2hYl/ttZb/Edi74l0FiMprT7yFfNh7k7zmHE7/",
-	"xZ+kuF+CuRCwb5H++bQhn7NfkyOS9VwPa0n1DLysrOd6IolJHNSRuTDLXFolmQhtcrUSCZurRGRFab8s",
-	"8kC4Z61Ipg9LzfSCUG9b3BreboXemCp/C/oBn94CTWczYuwUHhddEl9LBdPo+bqsEx2hJAzbBr9uTzh1",
-	"XaVhMyp4mw3JFPue6NWd/eWE2KHi0+3E1Q17ch8Ra9+cbQfp0t82Qr05JF2XNba4iaTJbse2Kd1kh3Mp",
-	"pnLP7qaBcJ2lG4kij0YxHkm7ocKwchHiLIKbqjBvN8UpU4PeVyrZIudjk44FBZ4KJmKkYlHj8TLXLemx",
-	"Q1Rywav6LV8nJuhpefhqG2Mz5DjgC7bfFyGZ55t1Uvl+Ukttp3Tnym54ASFZ0bLbYEQkT10gwsYguFwh",
-	"4xeO1Dtjb/CM+BmC1FY4EZ5d+jNhW+MyJYW21GHW3d+HnGAskBSXCCjLOMwllsoM8fq/nZ7AJSe92OEw",
-	"MBCcLyXliL6jh9P8NpVTbIKN83WVVGBHFkEQm5MIHUjmTUk0K4vH2NnphbHgdvd0bU/J+bcvDQZDcdQL",
-	"GOOQX5nMIB8LcTPGFwYrfYcoC85eX3wLg9zhok1Sc2mTUlVb6NtqnIHiKWGggRqX6NB49LEGQj1xShba",
-	"MSi1myQwK2HBNvzWmpP+l0FojEQZiGUcJ9VsJhaGgvx3YfCixCRP/W8Qo4jPcOVAPF2UtbV3yunQ4S9u",
-	"0IXDXxv9y5cDKLU2dTa31KJHL/+pGcj3VKXH4EJzcAE5dFcPCS6cjzI1nu1OmXhgE+Qs4A/EtUXNteCg",
-	"Xlyofpkm9DTO+SBxzdmI57axgM2+DliMyf6yQsDEwci20x+tLJ8qHLM+i23Y3/+AcB0FTwtYM+zUv20a",
-	"BdmVI7kMvMN7BC88RgNRDKH3s37dGHtJ2AX3TJTAL2L2XkyOyGe5evcTGR8UAyGMULEeOJZeyfFNrmT6",
-	"b4vitwCXLOGLob0YQ9oORsECFIUFcwjMTwUpHYdpRR5pn8kChd+gKb+Dm9zfbfLAgxYQX5GgrwuHyqah",
-	"R6d3n7hsAW2UY4jl2YRYcL89SMRuIAzZv5i8N+2IqxwjeXMf2pESVM+XjoUe3v2l4FYagB41XofNeqoU",
-	"J11RmxxlyVORJZbub0M9aEvU9mEG2gEQK+spaRyUgIIqHlCwrqluhVnfts6lcMxOTXNbyGx6BV0XDFfE",
-	"jwb3jkfZDrwBDUU5znDaGD3Yks/GWmayWNJd+Gw2AA2OTDbPj8nmKPm3i0PYnrJbByM6IPF5uIG5JanP",
-	"I3jldn4WTLc7yqCFIohgBq6mlJUpgtDmbOU2cYYwCU3Httcu4ykOVDUImo3a9oK6ulVR4pT1gYjlwgXs",
-	"12ILCol9AP6d3Zh3jjZrxywmaAeEdXDNsqtx3y6fBFrBGcAHsH/796IKumSpIVwtVdCWsLBPn0aooiPW",
-	"U8vs1w9AgJUICjS3YqYphxciuT0zTVt4YRdJHORGy6oskiVdBk+zNrrwRElw9k1+cxTQTzOo0F6l/HWH",
-	"FQpylH3FEapcSDtFFLZosd9xcIH4MYrQQuP0dyXcpWbGXLq+yLjg1LU+pGfycYcSTdP6+MKRVOnZkSod",
-	"dcATDy+EfFIPCTBszS/1CMEFnNu9QwuNXFXVwEKZq2ov5iZo/ha+HhubIKDxid6oIn4Wq1qqbE3UwMnh",
-	"zmmediF4OpqjT8McXYZEO1vGGGr7r5NYgRVljx8taCWleirxgnsRVlUE/lI+L1yYfZ6HIMOQ0wOJdB6G",
-	"DSNukCcODbPr9bVhwz7QtI/osKO2O1Dwxe64Ha3rcoOyTy/eUd+s92om5I8Y1Xwx+OMjaKLwm/9HkiH4",
-	"4iP8Pr91MnmZZy8GL875Ij2//Qblrp1FrY+vRsoQU+vgZW5Emhc84th10WLG4kSNcWgiUponRHsU8Enp",
-	"Bp1JfdZcn25HKQIqcSpMvVdYcBvbkK16I9enrX4rP+vRiqVJ0Y0szZm6kyIPxsbIZ2VgDJbVR/1AEjmh",
-	"/sCoXPSCj0W4IsWH1UGLbxqGto05tVt225C4z26Umuk+SA74a6Jy/OuG50L3bXds+I+27YyxqMWEE3Ld",
-	"QqvT8V1E65O5CpqPJmKRqRUuZh/D9Rj9kUyLW5HzzF0Z3pF+MnQL22cN3wypa3kmhm3zC0ZpmOIP8Aaq",
-	"q0U0aPUJ4euq3YA+bRj7J9ss/uVdmgh6AeFeXGkj5kP8uLYhg+82rGsuFkqnRuUrBgfTESSmOctFJsDv",
-	"lMqUdhZcVr1hMcoQj/eXj1/+EwAA//8=",
+	"7L2Lchs3sgb8Klie/5Sp3RFFUpQlU7X1HyW2Y8eXeC355JyELg3IAUlEQ4BnMBTNuFy1D/E/wz7YPslf",
+	"6AZmMDMYXnRxkl1VpWKRnMG10ejL192fGyM5m0vBRKoa/c+NKaMRS+DP11xc6X8jpkYJn6dcika/8Y5O",
+	"uKD6A4m5uFJ9Eg4W7fbhaJHE8Ac7JQmL/zpozBN2PWiEAQnxs2CfUvfzmCeq8EVM4TNp6jcJFRHRrxAp",
+	"4hVZTpkg6ZStCPvEVbrXagQNNZqyGdVDTFdz1ug3VJpwMWl8+RI0/uct+5S+oxNWncHFlGHDczphAZEJ",
+	"YbN5mnXBFeFKd0X0eDb2U9/HaJEkTGA33ma4SNmEJaYdlvibepmymSJzlmzbUMKu6well5bLhdo4edid",
+	"jbO/kCmNPT3pr4lYzIYsIXJMuJ7D5qHDa3rsanOTevybmvwSNOY0oTOWGpL+LpGL+cun72g69S/Py6d6",
+	"SfT85zSd6n4omeiXWuSkdUxiKa9YBL9f03jByGJOqCIUnh4IWLNA/yzwa7GYsYSPCI8CoqRtiyynUpke",
+	"uCI0jknEJzxVA6GmNJJL3AHzLE+nJJ3SlPCoRc4EWYgrIZcCf4YdlILBCyMaxywZiBEVQqYkYTQKCBVq",
+	"yRJFeu0eCT8PGjOmFJ2wQaM/aOjvYEnIW5mS53IhokHjS9gaiEbQYJ/obB7rBR1LuT+kSSNocL1OetyN",
+	"oCHoDFY7agSNhP3fgicsavTTZMHW04yfNvW3dnebnf0hVSyCQw5d/t+CJau8T733hZ2P2Jgu4rTR7wSN",
+	"GRd8tpjB3x4i2/KcneIGK0KH8pqRTrtNaKKXeD5nEaGp/qZ2eCy5rB9it715jIn8hY3Ss2Q05dcs+hs0",
+	"Xxnwj5rM5glTTKQBuWJsjqySmtdIM9S7Ee4hjcQrshDOb2MaK/3jHDtTp2S4ImaUZCjTad30bBu+szeU",
+	"MmZUuLPYdNz0ETNjAGrmqSIf3r/eZ2IkIxaRUHer5nTEDjTlhaQZRpyquUzof3af2z/DvRY5s+3geYkk",
+	"U0QfBLgxAjzYNHWOCjEnRTG2+aCY6ZSOSuGgHN7VEcGufkgilnyzqtl++FXvGXDtMWdxdJrtXzhKGE1Z",
+	"dEnTsG4fpW7gcrjyk2kjb0HPUWhq/RmnAu8HdpKF5xbzKP+g789LOkr5NU9X+quPQf1kz5mmq5q5vtLE",
+	"bQnVsE89igCYaECcp/U2ZxQDf5GRFCnlQuFKpfrqb46oYvtcKCYUT/k12yvupCWrmqVTMNjGVrt4LpO0",
+	"Zlr6JxLxhI30F87u6cdq903JJK3ZM/2es1sUPsGX65b+v7niQx7zdLUjp8l2RI5xba+zluoGnz9RmIId",
+	"8XwxjPkI3k1ZImis6Szh1zRl/im8Z3OpeCqTleGW5y/OqhM4IyM5m/GUnL84Cwglw4SK0VSTCiUpnZwC",
+	"T8h4H/z4SJGUz1EumnGluJjUbsiUbiCFfJTfwjjes7GfKW4cKEWSnso44mJCwoNQixB6Y1ymWSTmGVUp",
+	"q7m+cey7MKd8Ls95zPzTeG/a6xtRMmaPlJF3QIonSdYIaYYxHx5MeBrTYSsZakb+7ZSNtJxFxylLCB2N",
+	"mFKkqRiKOXLOElBA9vqE2r0BIciy8LDXbpMKC2+T5jc0InquTKV7ZDDQOkjMQHYbDBpwV0z4NRNVzv7+",
+	"2dnTN89as6iGBGw7G+jggk7e0hmrvxBhc+FK3GG3SVMrUIwq9p/d551WOywxs+tOq91q+/c/pZNLw893",
+	"IYIPiiXbXOwLpeU5OF1ypODaJTwlYX/Bo5BIQZScoSSs4AIXUuznQvPGO1nfxWN7Fwda5j5pHT9SJBxz",
+	"EYUk4sWT0LnF9VzQKhKm5lIo1FO+odF7pCn9SV82TMCfdD6P+QhI9eAXpdfms9Pu/5OwcaPf+I+DXAE/",
+	"wF/VQd7kNzJaYZ9lRmFHTDIVR9OGPQ7NcCv6R9WdpmmCunv1HOwFA0GNtjOmPGaR/sAjNAGUuvlsWwRx",
+	"xDTZ6P9sv56pif3y4xfdttW2hjJa6eELmQ7E9+c/vCU0TqdyMZlqclF0pbT+BL2xJJEJTMn0iy9n0t6M",
+	"pqMpidgopnp1xjKZ0RToYyC+S+hcsyKtPyFtnRqKGem39jV5juQijki6SITumotU621H7XZAllM+mpLX",
+	"dJjQSEsZ7JolsFBqT6tMX4LGt1KMYz66O0J4g1P0U8DI9Kb3O2FKLpIRQ2FX9SvHBTdACz92BzSP+xI0",
+	"nstkyKOIia8xaH1gaRzLpb4bqiR6SLLR4ImWyfqnCNknOLOEUSVFPrdTeFctIhlqLhRpSZkCf6HRjIsN",
+	"vffJm4VKyZAReJqkUjdCdHPZwr2VKegBX2vdgNH1N/NB/6L1zDq9N4SCK1XUZk7tcczXLSmpUXX947M8",
+	"0i3oP+HeGsukb7ot/uLrHNb0HV3FkkYXUr6mCWrp9720FyCOAE/M2FCsOwd1EcUVxZJrlgCbmHtWoHNI",
+	"DLsmz0TK0xW5kJLADPKZoaz8NYkG7X2otXqVYY8erHle86R1bNijPjcynRIa8yu2199eMf7tSamiGaxZ",
+	"cjlKWbqv0oTRWXHp8fpo9BtDLihIfFVhyG3pVz7ftQHvvhkjS0BwUCjSO8b5b3Ei+0+5gmlypJliQyFN",
+	"UzqazphIT0EK1wv2V3sXGNLABdy3XHRc+JxrI/h1C79mn1KtOOf8NlxvKfZqand+FCo9PNOigm+FPxgb",
+	"qmt3KlpRiWNE3YnsKQnVlIZoagJDBBHSaHXQDxXG5J7rQP4OtHpVaT23/zoH6/5Okp6PWozH/FNpQkjW",
+	"pOkMKJGLlAVkyMYy0brYKp1qyYTFynKOXHSzl1bdkdVz/5qs8l4JImFjLzn4m0ELQbkVveSaHqgxbmoV",
+	"5vdLNuXd/Joi5kVhy4i1GtiLcLjQKsIKrqFILoUWN8DmrFVp0qRkAve4MUuD5cm+u7eFyHr/Yme+rO/p",
+	"Um92aVG1iH8wjykvLedW144x1ZjmAjJcpbD18Ad0/0HQRTqVCf+VfSXJF/XNbDNSecW869gh7tjMen2x",
+	"1xLcmmdgSnrNrlkMd4PyWy9mbDYEcS9E29NlrN8IXcXXdK3QzzekCSOotiYJXZGmVTRDYHl/CtGNRwX+",
+	"HujjHJomQrJM6HzOkqLV5ucGqsOEi1G8iFhkTWcxV2BJB5+qZ2MzAQO60p9x1u/ZtbzCPStJCU+fvX52",
+	"8YwcWHPuQZ9HB7gG6qCvz/klj0IgA2PRWU4lWVIcHzXLVRj95waPGv3DwG6R1lfRjJeYYXwJGvNEzlmS",
+	"cjSj8Mi/GWE2ALAyZ8J6q1H1nTn95TblUsdeM3Ju/vk5ayLQQ8qflkO9OLCeUfSUzWO5esVWYJ/xeDOt",
+	"11kPOnz3w/lFaXmv2EqFLfINCNcJI4IxvcepJOhPIZRcsVUA7Erom4ir3OIDTh9GkLD7pCCuFy2ixnvM",
+	"dGOPlEvAQJiKNHvtduksfW61Wmic0dsLLQwajk2o1Shv3RVb1cEsliSCpdIDAGnhhzkT5+cvCFr64euY",
+	"i7L/RanpfqIoOTs7O/vm8O2v9NvOatR9Bh+//9vZ2dnLZ2f83Y+fHv/4phdPX7xl0Xfjb+bvvn/7bv7T",
+	"8erV4i+REJ3z79kvk7R39OTx1eP//eXX776bT190Lz58Wr769dPo1dNXr9ivy6v5WHx6d3X+5mrxTM2/",
+	"e58e0J9+erKkf/nLD/z4b1fJyTyZvBj1lPzx8dsP8fjpr/Prn151Xxw9O2Z/o+fs3eH52fK72d9efXj+",
+	"4tsoekvftV//Zfrm+Nfp87e//vL8ek7fTL5ftv9aFfuDRsrTmG2zbuCKSGNWXKI3K+cRr17iI1xw97+B",
+	"A7sD6QLWoMAXwioVuLzSw2U67RDv1oCE3XYI4m+SsiQg4WE7JJF+TTcXkLDXDgk6LQISHrVDIpeCJS2Q",
+	"MWI+42n1DFCxIjKdssSYKmf6Hk0YHU0dBd6a8HI/Qbdb9hP8mEgxsT4HmAvYVNC0XLEoH7Z9TMhwrHWm",
+	"cT0oYKWpJDQqNtr1ggJcFmU7CIqLXsOsjGC686777oN/nX3/ebDuhh00PrqbTpoyIXwiZMIU4SnehQLt",
+	"GJrX4urs/fFo43ylUjZ7IeXVDoQxlfLKRwmLJPbPS79APrx/TZrTNJ1rEVn/q0pMH77rH1hfoPmhNZIz",
+	"6LGx6eLW3fumWfKmeJyu3/H0NR0SfRcOZbQC9c/1FaDoA9ZBhGIh4eiNAqmPp2QUUz5TesuGwKilYD+M",
+	"G/2ft3X0GFtFsP55GJR59GNhavhl/3NpSxx5KB9RvuQerxDeS64byHN5rR/lf2dihpGyv3ysE7L8+6X4",
+	"yDCtpyylPFa+TTPs6ZFCJykVEbqYm+FYJlcsuhwncnZpnir5RDP51PgAnxq8R6bEn/OUGRfhpRaBLjNM",
+	"ifv0Aal7EVyMOY5k3wxjX+U/V9u1Tx/4X6sRmas8Bifl0Qy806lwbNTyiyAao+UfkILt0PkpbPlknLnx",
+	"EHt/2H0k4KqH7g6K48h/8I2jRHsuiMm3Ihm0yTdIH8F+K2dzmtTBgOFHrqQA3r6UJGFjBUZ2rSCCw4Az",
+	"1e+bVpBSixuN9iK4bON4C7byns0l2pEaXz769PyYqtRCTTRfxz+V8biJRRzDOuo/6FAfGPSKV2Zu3gNi",
+	"tProtgOrKqq4VOxS6U2BVqrAwvyplM+YXKT+hyI+Hu82rKd8PK4OqkQ6ZiPyidueqsPyTMdPOyJN+HCR",
+	"IveuevkzoMwof9JLPdmvFV5Howg8BKrR77afHDvb1ukca/KImfn5SH9mM8pjzY5mPE34qvUrnctE/jpl",
+	"qfqvif5NX8k5fuIpPkZ+yh+rsipnCD6O5dBR9UdnfL6fzXBr2J0fv+LuqeEE2Iy7s/mY3TF4NxF09me6",
+	"hR3EKC2pHUC3KoTry/kehW7zY5UhZHOuHm34ScuNCVOqKGDBT//lyFUbWSX2Uz9lUCd3ViQ9Eyq865sW",
+	"vPlIuVDP4uTOBAHQIEOJHJ73XUmWKOrBVxn4vtjBcymHNEHA/Lq7zuOENbEEOaq/yVOVw1QDrXl8eP+6",
+	"LBDnwPtKZzmOslbxaofWZhoQ0MIsptIoYmiByVCniNXjQqVUjBisNOIhccQOtHOdPoZ8ScvMjq0pM06h",
+	"2lTQ2IoArfZG9cYFH9fTpZHGbqDsemhzuOBxpC6Z0FdhVHPfrKPf86lM0twVX6TgytbymVaQL73KVOFC",
+	"0ApVKgk+7zo5Hin3MS0G+ztSasE2zGvGkom+vEA72PDsmpPFliVxvUjomRT9bcyZSOuOLRyWWuU5FxNz",
+	"K6rr+eGiEOKQu/YeQdiHkoLGeSN+83L9GXcWXLdR6ApCGMIgR+rxX8sY3UziH9WugMFGVw86RHmQGaNC",
+	"kbDMGELSbQfERHuYh9qnxpYRIb7Z8xJXqPs5y+DsNA7lEg+GFy8OBxx/h6stnTKekDShI6bA4A1dxrBX",
+	"7JolK7BWT6XPZ+cfg5rShEWXyUIIlmygTCX4fM420a+Pp66TGivweXAs6ZaW/Iqv68vH0zYys+cy+aBu",
+	"ZsADSSPz5LQMQYIZA/wO6Gc4aR0PBBNjmYxYRHhqeftMRiwueg+aFIwlzjdDGa2My4CqgaAefCrEwPHM",
+	"esIFCe1DJubsJnwXjtglAuX9R7MI7Peywgf2vRv7PgWXuY1gjFgCQWV6qISnO/P2B872r8TZNnKxHAtS",
+	"2u6SJEZ67UOUSsG/jq51GwienUcQRNE9SkdTzcs8+NdWqwVunKaDxeAqTWgKSBYIrgDQxt72tlszodcc",
+	"Anqg742W0Qzo8DFbl/PzF7v5kYGZg//YrzSia3k3J+35+Yt/cw8t+UVOhdWNb+CuNSvo99WeffPtRlUb",
+	"2w9gn+plgXOmFJfCTy7fJixiIuU0VqBqGdJQ+E7YJ+GcKrWUSYSkozmTpqtYTrhA3Dgo/KFW8XbAHPTa",
+	"nUy1c9AHNzdbuF6wU4uN4PlIjQQBfDyAqQDWSiuvjEbunIBdDA3Korgp7ob7jSFBA1rxDzhDxhmgc+0E",
+	"qr1eqhkHA7PHhoD7U2dHwF/rW1dpIsUEnmsn0XaoACSsCzq5qWs4F1YOUjrx8R7HC1Vs/A290remIACu",
+	"pCmLSEonFrbClcVZeQUgYyEu39AmxFu3M5dcpIrQtBhLqX+yW0ediMuasElPxxBtd7lWanyPD2lCZYo0",
+	"ZzS5iuRS7BGVonxioTkpnXinl4Xm1fKclE686nQW8LeB47ixf+M1TGdHtQOuIq1lLNlQ8ZRpWRjObCRH",
+	"ixkTYDZapJmkJoVV17nQjKWkJ0xZ4mElcIVXB/RBYRwc4iebVvQHIXHPL24Nuaw/4Y8UGXI5Seh8uvLu",
+	"0oiKSxz9JZoc/UPSwp+ZJNpA/WMZSTHmyaw2opaYB1DnMmygyHmyOWvhee80E5AxqiNWkqRSXpFwHAYk",
+	"FFL/vx3umcGpHHxAle0MbRXVwdZw83cJn9FkhcPaneWyTylLxOXCZ+Z59gktmOTDy6eneILCeSKvecSS",
+	"MNBLAMyEwy2IQejFzlu1nJeZpqudPo/ppLgu9tnt6Cvm4opFPmJ9Db+89OuRsUQo7VratA+1trd0P+Vq",
+	"HtOVh218L6eCnO9+Nb0zv+x2FcGBhkvkEkT4artv82Q/NtFAtgv5eSoZkL2gG0sjayjKPmLUW6StnBY3",
+	"UteEp9PF0DdNdQXfVKwK+mvy8qmf9y95mvrGe4E/EDoayYVIvS9bycTPiqr7vk4k8fqDHGLIHOlZp75r",
+	"5CmLWcpy1GydnQaeKiIfI5rSob5HE7nUZw/wNk1KErokCRvJJDJGJzEQuC976KAITaev2CrsE+riUKcA",
+	"XUZ0GVw2OcaYq4EQizgOrG4P/eoXQtSHjNKlp1hOlPTZzYXSb3TbnaP99sl+98lFp9s/avePjlvdoyc/",
+	"NYLGmIsJS+YJF/rBx7R/eNjvjPvHvf5Rpz9q9w+f9E86/eMnfTbqH9P+Yac/Pun32v1uu987RGByv3OI",
+	"usK/JFjWWoSAr2a6Vx3mNaerQgaatVuQ4fD0blfc1e5GrtfoL/iMqZTO5prOC/takXWfHhHngYCw1qRF",
+	"wsNxn3b7rVbLj6Cpw/gYdX5rW9qZ1efzBQyIHI9BgbOmqsyo0lQMzL8FQ4kKTMy7TTp09u5lzZ2XKcs1",
+	"wQk5Oj/fu48+Vubs5g77UAuyfLuIY4Pmy9dhDdKlzgsJEKIcaenq7kUqCPKUNnWJktYwzGf1+rJllsCR",
+	"d+KTxLLJjbyrs9/tXHSO+71e//CwddTp/tTI0SHwb7ckzRlUnecQetvK9qlzVyewHgxSd5BuT2Lb0Eo9",
+	"kMLd6h8STaCg3ojVFibIApn4kV5lOrG0IBMkEQR7ZWbVhJnAHsFa5MdECxvCOHTsESEhDA7icaSwJiHS",
+	"1NQVAj4t3OsTSed8fyQjNsGGBZlpXV83tBBaedELYVJ5/coSafDbmNIGwqpwZFYUw4a1WjijESN0ICDG",
+	"jdCYU1Q+3cUILeTbRG1isxbZBtd28cTnG/Gd1eK2g9rZuP4MILh+GyyMJXdWb3teT43QobXbEAYZ7rUc",
+	"Anoh5dV6VjGV8upmEtWpkw5gRbKAMcCBH/Q5mhMBxZKFuA2EP67MvKP/QV/kGVGAQUeQ+FTTWmjeAIlM",
+	"71MmjLFrJlIy1hrZI+vXQywlGYOZEtsaCOgGOD1ebKYPfH85pSlcZJCdSje2VxHlwMNzCc+rTA6p8shO",
+	"Z7/du+i2+51uv3PUenLYAR4JDpJLpeLLa5bwMbeqHF4umm10cwdesY+yy674q5ApK3+XrxZKM/rOUdPs",
+	"KZPQiCXX3KAn8KGUTi4LD1phCzlUHhnglar8Ewev50Yg/xevpzcbhxf0ecProG4jfH3U3RClfdrGz7rm",
+	"0cIO+h5wt/PzmpQebuZMODyneFZQvHEO1TbyTYlmvK5Gh4Iq0mW8pCuV92+Hpc+tMxK13VAqlOkbTlmQ",
+	"NIzYEKxDvXcpVybxZjwpyoYJpi7MttIMorjOZdqqI6TqkhTpKCieoHq6v5EUqlfxhpIJbMD6G9Ehj93E",
+	"k4HI5RNyG/FkIHL5hNxIPBmIinxCasQTvSK3kE42Gk9yP+RX0wiK1owh7Z90+kdP+o9P+tFx//GoP4r6",
+	"7a7+bzjuP6b9J8P+0VG/x/p03I86Rmno/QsbM6z1Ar3Av51u9DuwTtTbBb6OGrbJyZ6fshsyPH0+1/O7",
+	"/ID+y6tir9jqFqwO45XXczsTlTzl8ztVbDZkwqAictSbanC8C7VEQHwilwqdb1MWgyozEFxc8xQdeSMZ",
+	"L2ZCkWYIX7JLZpRY+xmSnoRaqTJf0NGIzU2C773TPCmlMW3nbSNITc44ek9mFUWnGL592K5qOY/320f7",
+	"7e5FBwzQh+1Wp3v4kyNKDFfIp5AdHINokokcWcNBAxMPXhobkflkjqCR3nIeUwha97DNukFlDKH75asH",
+	"qnsh4zdk1qXFrfMBArKQRpGpSoEEaBQBYCQm79N2gndtQKlnQ33xJhFXgAwMSNgJyZwmKR/xOU25mOhF",
+	"DcmSpqOpXtCQTGI5hFiUXkhm+jgWvJhO5w7ZrFGHHikLxLEmFh6tbS/1euVCQ3c23Y1VZHJGE5AwM/bY",
+	"pzBEJn+m5SRhzyn7rSeItN4wXj4ATuaOezKVb3OBFs6QuzfFdXWN4x7iuZEagnP/IbmbdEZ9k/O9eo8M",
+	"hHMxh4Xe8svZHL5yDiSiKTJdyoFgnyCpBIFUFBjv1Cw3Bm5FmwYqMMmNdNfGDFbIPrUXkCkTI0YAnYps",
+	"fDugavE+3QRRLS4vAFVNAxd0silruV3PlE4gHbeTr4lM6DUro8M/OyinxnWvddhqV61DLhBqS0TTGjL6",
+	"oDYJFQZbcQP9aSCyi5jZG1cxe72fmsJCBsQ3pWqaGTYL2c0GAlNCXbMkS05SvbcRAGWMdgBiQrteFZGE",
+	"7H4kY5lcwjYze2GXr/quvlW7hxftk3670293Wu1223X6/EJHVyWXTw6cMUMx1s0c9tJouGgWHKTZ8u/p",
+	"6CqDnJTxIJ12Bp7QTaiUphCZPUr5NUB03ZlkiImGX1h4vN/uaGGhrf+z08qREjCzDAThANd0g19qwWe1",
+	"aLKau3Y9bsyHByvt2ee7kzDqXWUuFmp7M6mLc1qLZtq4NrX5K6qIIc/1buE2VSAOEpBPLV27vg4Y5y5v",
+	"3dpZFqhvO2ujbW6do7HGmXxGFBtJEWWQPRfDTKsY489FD7DHAVw1WOzqld3Ng/rsmvksGmfCuHtcQ3mL",
+	"hEKm6EUzFW2wlo0UgNTFV9QpCTGVZDgQhfqDBL8mKuVxbJLte1QqkHVsObCFmgLGQotP8DY8c01Tmlzm",
+	"DpP+wYE+JPFUqrR/2G63DxbzWNLIRO/h8wedg7H8dIkfWnMxsUu+NhuDh3c6nC+RMkWet340B/DgFzsJ",
+	"y3jNp2qDHmdZd7/d00z48LB/dNJqnwASR9+zsCJj5N+jozGjw4h1o5NR1O4edjtHdNyLuiPGhsf0ce/k",
+	"8Ml41OueNIIG5hpu9BtH7ajX67a7h8f0ScSOh6xz2O49bh93eseUjbpd1qOdHh0f62FN2ehKLtJLNaW7",
+	"9ZYlqfgZ8lkAbX509/RuEmfodd1lWE6KzSgiimsqJFihiqQyx05yYSFANGFUvygjPuZ4xOh8fnDN2VId",
+	"sE/zWCYsF5+5iNin1jSdxa0pncERTNhMXtv5pxljg20+1CJE5/Cic9LvnPTbJ3+BG7fgG6wSF3oK92Uy",
+	"MX8e4GIfbL0OXz46K4EyBnKIyysuInMMiy6ZfufIBBHo/6uDKdOnLYP952ENFd6C7U94eqmnc7nTzFoT",
+	"SCCjX1Zqat6d8PS/8hfr3pnKGZvjVm/ZWU5s2eddOqzGDXbb+kKUKY0vzXG4BCAqsALQrewhABmpdDvk",
+	"Nm3z98YUMoW9SmkyYWnBhQ1fGKty8Tu4JcxX+e8eo5DDq8tXCNrAMwYeBtkHwZb6k1EZ9J9yzgT+NYql",
+	"wr8Sln8Lnj38Xc5MFIQU+vMvkptnYjZO/Yb2nMmskzEgUIMqPiqxaZ9UU+HbPpUIH3qksmgn17TkXIdC",
+	"kliKCUvslVhvbnJE4JvJrdl9sR0+Z6GmT/Ubfqu83k4yx6ojRlDQ36Dg0AzxgtFbA7cT7ilETlg7gv3T",
+	"pHgIc65htxrzaoWeQxMG5J9//8eeWVMwEiy5Yltl3tLCyqZlA8HorcxSxzmwAp/TPTtcn7fy0btHbwuh",
+	"vnAuK0abl0otYP3e6GNichrqz3r48D2PmUqlYLhoDtZBb1hA9CECbTpm9NqKcVuR4bZTqInXLPj4XW7i",
+	"Lmlx+u7ZNPRcWtCSgax8Vmul4LeGKjw2Gi3cAoHnYm6WRgwWucYLnNcQsez0X0KIHUI8G4YLUkHokkEp",
+	"uoiu/rRZdn3cevzkBGRXuRTXsOaO8aNz2OniAQUQBvg7jo+db8zeAc3reQECImvCg7Xy9r2YOz1X7zVn",
+	"27ycPfv9kcLSEh72njAMwhNsq5PkEMZWvNm5rrzMWS/YI2XumPLNAwbYHe6d/KQMTSjjnV1IGRFUYq3Y",
+	"PGEj3eYpoQiRgt3yg+bXeF9ySlr7wK7M9RyzR2DoN+Zl9IsflkQrlJQsmPGBAFsxiXQnTLBET9s/0Zsa",
+	"Tea3X2WfZQHoIXBPTEbK68obmzUp7k95M7JRO2Ti497PZXJlPD5uEUFPhQ6ZXJkahUJCqRBFr22lVZup",
+	"xyT350LxiDmVJiy/t5UDs8IUYIwuc34nahu57M+NKVWExgmj0YoMmT6J9IoJPSPMjFX/xJcva4LCd0sm",
+	"vEMq4eeQCTjL1CGufPYvWNKYi6v7AE3VmZ49OYqtZ9z8lMrCD0fZJbmddfvOUEM1A10HTeUpuMbw1XIG",
+	"I4dx+WdaR/b+Nu40rsPHHryDrF2X3VybFfrcFXZUJfD16COX1jfgj7LdNF7OgaC4DeTmuMuBqAEjbY27",
+	"HIi12CEnQbqfjhI6Y0uZXJkslcApTdJ3KHcCtXgADYR32SNFpiyes0SVa5j5K6pWTN92LE5iie3r1m4O",
+	"yIXmfaT1nT8bwZkntWlRkEchv2JL9yVXLUrtpQSpJgV6nsS0ak3qtDeL7AZeZZupCrrO0CuTHSoZL1IG",
+	"udZs0hRQSFhE8MXbSbxrM4A8gzJ/+LAF4yiW7gSkrHeF1WVWv7PMsH52m21XTbJ2vXEmRbvZOZOp/aYZ",
+	"2k0udrczzyQDlw7yUdYeDEQ51GRst1lBc1SIJZ4cbOQ9RQWA2VG7Bgn3OwGmfUVQ147RtSWQkWegtfuK",
+	"9SK2V0GRWX0JynUzrPfDc6oLgdLFrM62Wozm52MepxhiNtO3ydLmJTK1CWd0RRTDnCFb5ai3OLJNKeqz",
+	"kVfX6GPgvwyMEgC1+VXmMGpli5ojcXfW6ysL+1vQ+jry2mqVkBGg+QxWLMjTN2XFAt2aUVhKiKZbsInD",
+	"duC1oy2Xy9YkMUaykZxZ49moe9Q9osfjoxPKDo+PH7eP26zXG3Xaj0e9E9Y5+n/VX0/amtN2H0d/xVwl",
+	"I+CZxcv6PV3NpIgy8M1a4xo+68JjNlnZCm98sYT0HiTOOw2uPbuDkNqBcGJqAbdWrXuWownd4NQMPc7T",
+	"1kDoy0PRWTYA6twXochBo82wPLEwyI/dis7iajwq7n5WZcn4sjzaZm+/fXTR7fR77X7vSatzBMEkxTUb",
+	"S2no4Sijh2ef5izhmmdTzXPhLLkRpSjMTY+GWrSDDKVYGQWW6DKWo6tyAKmVAz3qam+/fQwYs+N+76TV",
+	"e/z4pxrxUFOOP7C5GDbctDg60N0hFVkeDhhuDmzKolnbx/3Do9bJce+n/MTcMKj1hvp2rT67Y+yh073v",
+	"tnxpshj5Vlbrh2TI0iVzba16iaHmmcmYRBdafUvNxZwlUCqDhZx0XsUUXHlSJps8qYobKuQC88HBatI6",
+	"oeM2juh8Rjk4WbGLLWTPrNFCKjLfEr6py2qYaY65dmntbFpddJMa1prE3BpdWCt7DMWwt61e6hvw2/pS",
+	"S2cW9VrNhE9yiLunhlY3aBiAxaSo98HHzvZFq7CVHP+ux9MITKsft68t5TsRRoeALnwLY2Wr+ipjpJnP",
+	"AgoEYrlAU+4iiViy1yIhcE3AlskZT1ObhRrCfbIC1CyWYgKV4syqnhJvxbIKRG0sE2uDOUW8waUJH0Zv",
+	"MsmRavg9pKM2yZozgWUghgsep/taQkno6IolpyS0uaYxzogUIW+OxGrzAbEEgmYLcd76s14iZAeKrhRR",
+	"kjQnLA1MqraA4F0QwBw8dxyW7Y+ym8QnF7mM1zoXzTCsiNTLfij4GMv55A0sunQZHO63n+wfti86h/3e",
+	"4367aw228JzBUxxWE8/n6UI9SCE93Qwo0w4aFjV0mcpLLeH6Z1ctB4fFIQw4x4TNltPA46xiqtJLkOX0",
+	"fbppbnVp4rGtco28LJH79tXxCq9kLGg7maZu0MWTmicfKg23IMwcVirzbSnN4D6WRZm6odXgpipHFsQL",
+	"GJ3fCFc7o3XSujOziqBeODwZXeXc1FOHZNtShfkLxdxtpYz6SFIFftPoN4YnR73jYScaHR4fdztR++jk",
+	"5Ek0POqOaXfc7jbqc+Kb5CaVLPimc4Owc87ZhKcuKK2/4ZApvSP5wU3p5BIKsPd/buS5wiOuKJC5WYOP",
+	"Pgpob9iONStaTLpvLN0ltTpjnT7I/q420lxtuQsj6TZ1PG4TJbkG5LapPEieD04QBubaHL91EwPwxuc9",
+	"F/2mCfvKoX4p3Sm+uVcvmc0m21LBzWKtzcyCq8/GbvkAtqlVUr2ydiCEmxQ6+e3Loxa62c0Q4r1NqqmY",
+	"HfFxk2BIynKh32ycXVdbA1F/H0Vg61NjAohlTbmYbnvLWjHVR0r3nM/bAD9pbSBhE5CsiXkJ+JLDjU8r",
+	"2gChVjZfTmVJPic8DYgUxCN+g7Recqg7UJ87rz5TuYQrW6wv5TIv6t+WF7lX9+eaLFN4l68PK0/pRJFm",
+	"Kud8pIrm+poY7ryg7R3W3dne7bbduvnXbMfCZYhfLXjmSjeus8xOKtRMWvF68sr04rnK8gW5eSXnyq1U",
+	"e4uU1qUi0XgOQgkGUrnbas9ZQaZxb4iSh9Oh7qIsUOZLa+wdWzlBI54UEyCUhMS1zo3Ogw/0q/pAzcaC",
+	"6b0O7mavSyRAa5j02fdQG6aGSg7bxhp3aS0PaB4voNcq+1psw4tEdv1mk4RCZEwqC7k8DPX5NzEf1Ocd",
+	"8GHr4yG8VkQX5ZV1GhSnuGZXrCNjO98Xps6r+E83p8rcLeflb5nb8gZJKLdIDen3h+NW/abJF7dyNedy",
+	"h03dWZuU1m+/7O532vud7kXnuN/u9XvHWQqHzTlpOxV6wN9qKMBYB909x69KeFZPNtrKNuLXtcYR9LAV",
+	"j9JNy1VBIlJbO+/DxYb8xI1NuWrLugSfTExmYfBMSoHFIk1EUqlkzKmthArJaORIZZVYsUoPT2sS7K85",
+	"5MUB/bf+FWu3Xbw+JyM9EXjaqDz6nudikg+4WD+oJlKhzDU2LwK84l+Emk5q+c7mzuDVLPHMLp2WONjm",
+	"rkww55bNl1jX5uYh3FRttSke1ri5faiSVupj3QS8OsiFbfDD+9ekqY8vkQkBhzlk2FulU01iLFbMICYU",
+	"CXvdLingaV8KKCdMFkmMlf0soDZ3hdZxhk1O0ToooK+E53ppuK7qaJ8A8viRIiHMKIussPnQCcUqpgBK",
+	"wVKmcmw9waowzZ8b/ysXSbWrTjsDifyJvMPqciMpUjpKyUq/USxrmkrChb4dFCMcjNLbK67F5GMPwC8n",
+	"g8jW0K9t9KPeruCvMT08Gp6Moi4bdY9P2t3Hh0fHx4+fHJ10x/To8eGW4K9Cpa91vqRCaajNsC/nceey",
+	"XgM7KFpachsfVQBFTOiyGJEDCEv2aS6VTXgoIxYPhN4SuXDDcvomd40f0tA0tRS0UrYHAIeBMBhO80tW",
+	"YuFmQKy7dFp2flOnpQ9tv6u5+gzfukWI5W+Gs8+3wUe7cil0p4CPQiZRoTXjO2saY66x7uy5mSO3TNBf",
+	"Z0avIQVP7XIB8gNmGswGmN9qCmzINqzQMQ9g/sJ1hStrIk8xoginak5j1m9gz9iWS3HrpFv3GhmxOYIh",
+	"o6R1QaUmaLRoUzWHrm6nPTNbI+yUD2VtRkdLHNi7iZvJkjrSJTBkxRJOY/4rQmArypJXXHxHNUl5o3FI",
+	"M8ywOzBDe/H98+//CPdu44beTSJ8xxIoZC3FJvOoufqNvcp/55dtYDvFiYAmXfduvX11oyFuh/gIYyf2",
+	"RxZuHy1TqE+SMcoskgKDyMW+SaW6TSS/Z3l2wZVvN6+KAbycicD44HgxF6zHTL5hPjWGKzO57e2MH+AA",
+	"eRPiZcdtzGMWEAzTTiUifseJnJE3pk51WWyNtfQQXYHV7JLPAKVqrEPmjUa/8aefo6uPzewEP34cDUdR",
+	"t8NGR1G3x6LHjHa7R53jx+0nJ9FRd3gQXbXmYrKXZaXa9U1PNGBcFzdvU1yQpsF7wCRQmteio5Y32aeU",
+	"CX3q9/zCQzZzr500W4fKtfIzjdOPzUUS7wHQn435J3u1hn8KiTsgf0VXr+cvWy307Sk2SljRCZhN2vj8",
+	"9I7HVIv5JYb1SJElG2r9fTNAWi+xBZlnK+JMfyNl7hrjXCRr/2ktEfamkgpIDjKxkeqplAMR02TCftfR",
+	"zTX+4dvIMQZu3Q467aDb/ugc+mol5aDxaV8/v39NQUFUmKcc+mkEjZemj0bQeIee3o/5mH/k6fTsZmza",
+	"F55XvJ+3aMS90Suc1vltFyN9bgnI7UN5U6QJOcNs4WDjj60Eo6wFPaMG90cDLg8TPpmmQ/npYL6Yz5kL",
+	"WH78FQHL76DzWpzyN3aU5IAUHr1PfHIvG13WfX201dB55FYhV3eCUzaDmtul8gODy3uvHywe1t9KGt4C",
+	"lnxvKOOaE7EVutis441AxZ7d8ICJNZe2aRK9haPVVN+GJrkTxrzYF77RC8gSgi8NQQ80tRVoSsspFfOy",
+	"6hAUBb/qlsgL8Eck5IJO8i+q+qTJEewxgthUwL60XoWMv9vkZreJfj9XTOa5SFM2mc/qosHOBIHaR9QU",
+	"RgBVCZ49tfLJNqkfHZOUm9e2cvXrxcaEXtYhVIOG3OCKhyvVs5rFtLjVZfHlhvXGMzrJYn2J1evrkhRy",
+	"x26K/3IXK6OSwBASzrJEIflWulVM8i4LQy+hQpzFycnIvyg+Mfk9XWIWNm/eFp4SbMIaYcwnfL9oilEs",
+	"HqN06pjEMWZrrJVXM0U8j/qyUNYLjY2a9DgpnzHyqxRsIJohFqvr7rc7F91O/+hx/xDqQ/yl3em329ZS",
+	"XjqvmLiyfpvNA7XmV/ydRZeRyd1v8uL0G/qLfT2+CnFrMXUi92uOdXq3ja2bXP5M7fx8huXzF2f7He+Z",
+	"dXiMB0ydMKHJ0Mu3alx9ZnZWYIImXj5VfnNmfiycvspbVNzSoEgBlT2orFF1Yb3nhIH303dKkMEm+AAk",
+	"JVRZ2rtn+hxwpvp900BFGC+1NqO/cjGxrbXIj3Jp4EC2ZE2n1faVrCn5KzzJcHcuaVMUKNesyta4mFoM",
+	"TM7FDlI6UQd9O4gDsxIeWMxaD817dzsCMvPZmGpXe+3ybF6TuaxnqTk79VCIfTEkaiqXmYHbVd0K3G1j",
+	"2v8Cr6vJcVtWLnqa4XaPoczdscnt95d2FzPqQ0x9pxs9PhqdRFF32H18/HhMD+modxw9OTqio9GofXJE",
+	"D4/pk1GnUCng+3My5p+AYaupTFAKcJtyypbisx5T2215e9EX6LHA4u5gxHDhdkpB184uJwJ3U/1S4TG/",
+	"BbO/MZf22CGd27cm/sLuh+/18xdnkK83USnpdMhoShM6SovQWE9q62pDZghZYzEX7BQNZSajbjqlgnTa",
+	"baeTAKyk+MJJG9nHP//+j/CUhPv7Qtody/KNFiLr6iftu2yyZciLtq6/WFyX2rokCPpgP+XjcXVZfhBo",
+	"Jn6k9JTFhHkvDnwbSap0IC5nMqpbbhkxgtJnQOQopXFmeJ7TKNJ8rxl22u3HvZ5ezbZ1igq2hDHtbRdp",
+	"uWkEaJFq5u1neSG37sO8canf8BvCI+/qgpVWQMERop9Ad4Omp3B/fz8EAgQvefgNFzRZwZAU+eff/wGP",
+	"syTcOzWUBFQKQVAWAmJrP4KBHzcv8kfcseWaketfa93sMo7qf0yY7rp+VcpaiW3L6TOwBJTto1lKZ9Sl",
+	"jkq7UUfu3sJ9Z06oK8AA/cR+QSfV/DnZhVq6AX+R03LJj+KlVwAelWT7vP7cyUW71+91+z0wVO23j/G6",
+	"K8vvW7/gDLBav64spBdr0sG92H385IiNx8Ojk/Yx7XbH48Ooc3gSHT05HEcnR4+7vR7rHB2x48IV+1Lw",
+	"lNPY8ETUjRwR/edGl/aGxydPDnuHx0fR8fjo8OT4qPv4yXgc9ca9o3F0ckhPemzIwIpeKm1TFD81VdQJ",
+	"xFuLsNX8Rfkub2Wtz5XXGocqXg76mALqVHKRKkLT04KXhqf5L4QKRJ5o7R08L8MtXakbLmFjj+FS5MYY",
+	"0tS8KKYq1UwXuJEpc7SXjRB5Zswn03TJ9P/1TLbimrVCkLNzWy6zecG/yB71B+uYoltpZye0uWxz1c9Q",
+	"RT7wWqaTMPbDsCatDtgkEmMAdPgQ+tr1XzXcKGu0wpTgpD7udp+Meof0mHUej0ejY/bkaPykezg+iSIa",
+	"DU+6J53oyejx6DFWv9KDbvfabWAW5jhQpVASN5NKE8bqkhh58GBD400F6ZA0KVGL4UxGC5QqYO38vmX/",
+	"xf2DlhQgI92Ep2SZcDDUpH0S4rhDcO+B1IB/HR8dwV/d7NfH8Fdt+PkaG0HFtKjXItSTyrZpLyDhMJZD",
+	"+Nb6VNVqNpQxHwGqANCVpg5OWFiQPbdKMixz0NBt5UT2cZc8sQY5BetYR5NIZWfocavJEp0l7wo/Dyzd",
+	"Az79n3//x6DxJYTjlIG9Cwh2m6nruVyISD9rBWBThJskcpGCALxd4V6bYGxTyV4n6TXU6z0/f/GKrbzH",
+	"7vz8Bbliq9rajh798wRyy/f6veP+4ZNW+6TtpMa70t00lJruJ4qSs7Ozs28O3/5Kv+2sRt1n8PH7v52d",
+	"nb18dsbf/fjp8Y9vevH0xVsWfTf+Zv7u+7fv5j8dr14t/hIJ0Tn/nv0ySXtHTx5fPf7fX3797rv59EX3",
+	"4sOn5atfP41ePX31iv26vJqPxad3V+dvrhbP1Py79+kB/emnJ0v6l7/8wI//dpWczJPJi1FPyR8fv/0Q",
+	"j5/+Or/+6VX3xdGzY/Y3es7eHZ6fLb+b/e3Vh+cvvo2it/Rd+/Vfpm+Of50+f/vrL8+v5/TN5Ptl+6+O",
+	"8ouObL1k957g78q3ZT/MmdB7Ns/GAYLyem1vi0NjdSrd6cZcgUhPP/J0aosnb3dVGTqsuu8XateogueL",
+	"OK658sB5atFWV2xVuq0jNo/lSv9Qvf0qqEDFkq0QAPlBAgiAlhyyIIS1iSbbT/bbhxft43631+/1Wo+7",
+	"x/d5mjrdo9/VaTqHlYF16x4ZR0pdHalbhED0vCEQ25TIzr/PkvOsKZ4txZgns9r9bXdaj49zCMY2zy0S",
+	"0BAUn4hLLuB5HPEaDctfgBvKhTAjPGGhTq4ui0XDAXNR7Wu7yt2uJnfzyt3dUuXudCkvx1TLFhUv+52E",
+	"pVRre2secD6lCTNAoZuGlQJ2wGMY3zEA3hP1TiZMS3w3ipBqkTOxMvh9BJvZALxe+4kVsiGIhlxnhXb2",
+	"ME9yr90OiJIEo88yX+JiRqYsYQVWd9jeFJhfnfbLp8Xs6anEmINi7RGeTgs99TZC73eJzD+HHMIvpLy6",
+	"YCp9h3Ug/cNVyLtC6+/FMx2aSnoQ8RV+9+yC2AhiHoVEMREpkzgXVr1vC1SlU6YY7ogqZ8zVDWbFowu9",
+	"5WrK+8VwlQGHsoLc2Mh/YYri6f8ZBoEPmRfP5YxJwfI8rQm2VKi1Wk3E64wpT9FaGtzHNSpG6f7ERQj1",
+	"LPyqSWFida/75ruuufWDMStTg5Ywhj//q0ntPNbVNbJvd8ItAkqcHSgHlhQQCM5Mi6voI/9cLq0M7sPF",
+	"tyjbzHgccywRrwIHBrRMZMrKPjGT3xuyaXeO+oed/lGn1T7p/HQT/wudc/1U6wIfzX7a5zPN+QAHanIN",
+	"Q3JnkBJiOkxoJJP9iF1nHw4US65ZcmBahMX9ABg5QMxtx/I/FBLCh6dQMEHC01pHz+zRELtMpGDWjbCj",
+	"s/TCuQGcX9Zq8P4IngJ/3YGsISrTCdKpf//uQqpAcQbxAasv6X5RAejbLMtL4dxReep91LELl1zNearQ",
+	"v0MDGOp8E0o4MNf0Qd/WBPa4hu47+Hnd8pUWh8wWKsW4dXwMzkZAllM+mhbj838eNMzNz8UoXkSY9Fq/",
+	"FHOVDhofQ+M7JxGPitd0+7bR2HZ3dhLLylCGXU4plmgwoIhqIkBwTSGxhntEMBYZzRMglqomUciG1Hib",
+	"8pNi6TZMy4DPeI/hWn5yPpVJFo2+kaNsk6nzJsk2N8V9n8KSqsqa7sCyHDuybnGnHJChVvNCMmNUKN/u",
+	"d9sBCUERsQ+1TwmfCJnYJO/+3JFAZi3ydt3c1qWUrITwwjnG3y2WlieQsdOk9YRhxBDgw65ZspICIk7I",
+	"iAqiGCvHpHnSNd55Asg7TIO4OT/hejayK5svqHgPjP4+GT0kD9l6Y/QW3F4QM/aQivCrMJ4TfvafErAm",
+	"eTEOGOY+5HKS0Pl05WVDVQOUdwj6zOJja4Pva9Skdwmf0WRF4OdTUPiBU1mvKmQtmEKqDe8gi9VXSjkX",
+	"bBWYDy+fnppIRls5JbSJZlWWCAW+f6SIMUmtINo30iyxxpadG7XKPT+P6UQ5VWlUVpHGvzi5Navc0mv4",
+	"5aX/HszNXms22T60g2z+lKt5TNfdUFSppamSVT4G+Ms6RTMzwVUnC1DxcZ7rIVvCnMr8+RXry+xkVGAf",
+	"MVc50kNOP3dBEcaeWJFu9Nfk5VO/R8SaFit7iD8QOgIwvj/oNrM3+s4mTnTnM1WwPlaud/yxPgzXwzlj",
+	"SW353+c8rgH/apINZ4s45XOapAdaE9+PaErDLAzHZ9E04cWeW86inGrCrFNp4nELsMshwLq2nJe6q7RT",
+	"hk9vjvm5oTMvs6l/3on37JKzxmVFG+dRc0x26a/21OzSyFpC376hkihRQHlma4+3sbNQdhmcHcinVRzb",
+	"VvG+NpEUOmHnidRkvqaEcp0nwsTr6+asO6tzMIpOWr/M2aTkoqqk9Wwf7XcPoWpeu390YkM4s7ydZd/O",
+	"zk6ctQ4b10dzX44YPPZ4kHc6++d0zHwZ525XGdrgPO6gAEqdx98sc25Qz9Z7GMvRFWQDjyM6v7QfP/oP",
+	"mn+K75BM9QwDUk0TvzA5Iuxu7lacGYe+ddXlmjMF0ptVUhUDbJNWPLTSYfwmClIoAlL0Hg7cb5IWL8Mz",
+	"7ETkHgL3aRGe0joep7b3ubKL20eyRZ/3tuN3rsyPnrQWPrf3HTW9jWq0UQHxJMB1XOuft6vfnBXc9MQO",
+	"VxzxdzT7qlLgKYPh7HdJzH0J1atrtAKfp34j7r080RJB2f1yRlWly8q0vARU2COPwu09F95ZObSwE2Mr",
+	"ZGNVYHurRpDdsdBwe1xL14drqRM+thVSfAfc4GAO97u9i85hv9Ptd46yXOU7ol06JbDLjmVnt8LG5OOt",
+	"zu8uEDNbQ2Y6vz1kJr/DfkgyVW2rXE45li/Y5sqrHC+EWOTGvz6hJLSNZnjbwtEL7CP2Z5A2IBl1EwYd",
+	"EMXFiBVb4orQWMns3b2W1Utfc5W+TNnsniZtFNl1Mw+JvnF2mTo0epv5YwPOIsgJqrW7QjirqZzQObyu",
+	"RJZRv87evcRqWdsUcXYb3YJt225M6oQgx3Wapkydrma+DWFgrSaKQXabamqnaianr4JB7Ox3n1x0O/32",
+	"cb/zpNXr1WEQ/c/V8+pjKNt+3O8A7zt80r0Jrz7srkMmOsmgth3ATZhvgeQaT67k/8wnT07Y2ZR9P7/+",
+	"Rh2lr26FavzdsGjQjOuLfQNIRKtZdhQlAvYtnn/AFcTYDa3frtF1/RF3crHAnz7H0n9ncBGIjjAun4ij",
+	"q+idO+AvnuTvMmKxreKu+pD3r5K5n8y1tJemCR8uUkaaCOnDRMpMpcBy2WzIoohFxFJ9mVEAW/i5wSER",
+	"IcRfk+aMfuKzxQwKEB4dOUHYexAQWA3bUmy0SHi6OgcGAXM1ufkuNJ2/YNRrw3cYbInVQYBuicVBNE/O",
+	"ArEenm5mis3nydfev/zvs4tn+xc/vHr2Nt9pOucYElAY298WLFltP7QAczP+n36LzK1zMBsKfJ+PpHja",
+	"KyPRS8fFuMabZ8Bu+uq5PnTQb98+Iyet49YTdKpGUG0xAWRazGZMGOfsa4M/aw3ExZQrqNagd1FvKnhk",
+	"5SIZIUwrWaTTvuOmhXCxCOxMEyZYAtmjTMj0QIBpRDcH1nV9easFTxmBREbGpkIiOVqYsWhetQDvKf6U",
+	"1WlvDcRA/Md/kLNFOgWoPHw7EM+KjxH2acTmaYUaELOBkUR9MqdKGXyBs1sDYdIVhYWdCMv7Z2O4wwLp",
+	"hAQpqzUQb7hSUHDNhFMFmDPYGMcspUDjfRL22h1SiuDSX30QaEzivzII0bILcL6I5ECclQQoLKo5StEO",
+	"5bh4ssyPoVpE0jcXTLYUnn94+oOdA2lSI2REeuiWde21yBlkPoauyYSlaiDCXvuwOv5D8lwmQx5Feopv",
+	"FgoyteNrqdQNEj0cCD1r6r80o+ViMhBSMEgJBWJdDOlMNA0ZBAscKC40SevB5AFrMNpsQL3qgHrkrfTN",
+	"SfO9vqmGW/zFlMotxMkNxD///v/laeEQ7wfkzzDiG4Nz3z87e/rmGaRj0USHaQGYSMlSJhEXk72Mmouq",
+	"txTxaiB+sMSsIAENi0j4CZd8Xz/QJwgBQlwE2bj+OO5UWoF6iOUnSvI3pnwwKJ15jmOgiTmsem4w34EI",
+	"aX4ItaBmhKI/hSShArNu5DPEmAHTfN7wQPwg8mPrzhSeUfuQAWIfIRlmygEAO8Z6MzC3O0O+hGzGjjL1",
+	"ZD033fM0e8re0M6Q+oQORKlOrZBpGYwEZAYSd6/dC4iFLdmngWtqOuy1DzFrmcV5CELJDFmDcwCxobZd",
+	"r3fOCp0pPL5ZpCfET2oeH7hbpHseSU3KmuvqkeIhR3lEq1aa+Q4EkGwzpPN5bNjnwaf95XK5D27WRRJj",
+	"et8I706fFxYrkEDGYmwuyECtM5ZOZdQiYesXpRmuHpQ+8vM5ExHWSdSPzWk61VzEriWPzJMDIRYzlvCR",
+	"5a4f3r/eNwNCwCMk7vzP7nPzapiv2IQLcxu8Bnt8Sq80E4fMLlmxqM4eAibnLLks/dRtB2RGP5FOu31K",
+	"ILlyMhBGPgL617OICE31E8CCXmluRRNOIh7tOXETObtFRqoPy2surkLSDOcJu9aqmGCfUv0vnBP9h1Yi",
+	"woBQx9Oj9gIS/s/+hUxpHAYDYf/ef6dFuRB+fMcS+Gg+ZX+9ZZ9S/IgT/p/9dwm7xm8GoulkJik4iLIT",
+	"ixIoaRayaLJPmq6HMtJC4UDsa7bTrrKdNml+QyNb0GyPDAaDBvJWLXkiR9XfwUnJameZAEhzNgaCeE7n",
+	"qafHz7bxMWdxZFpv9H+2X8/UxH758UvWzZjymEW6Fwek3UQ4mT6a1IDSjLNtmWgpV8tieoX2d7mv97dj",
+	"zqe2tGnCqJIi0EML171EyL65sfANO8kvIYHraSkJHBblcHUSUTW1Y6q5H1PkrXgr67s32R9Rxch4T9NL",
+	"woD9xlJq/qlHO5IJrONiboA0Yy6i8LS2Bxzze8u1Pfer6UdLjgSZuD78Mr2Egf0pPCVDqZcqARBtIqPF",
+	"SBOJlmMcQRHmeGT3GwUECBMw64y8St8GkWSIJpzSa9a3C+8Gyh/BAM9QFMEhmnJpIXyZi0w21F73htwA",
+	"CeasFFbfz9ZnTUC+ncWT8jriGqbsU+rsup6olrFjPkoVdooT5hHimLKSD2IBJR9yTOUWtAAEmaeeg03W",
+	"jM+ansxYO1VK7xyS96a24TMET11ISV5rDmt3WwAl4TNwQXGlu0MujKm9iroGnZOmVVf0BQ8zOc3vSDHh",
+	"4lMWdKHb0sOwm/bi4s1rotm/2Rvy9NnrZxfP8gXpttt2iwnecA6eVHPIzJOFd8MyT8JfiDdKp2zW1835",
+	"w4w0J/5w8W1QiFraaxFUZ7D2Ht4oU6pI+K0UKRPp/sVqzvrEvcHhtsWMpjEfMaFce8iblxdOvH3DLhtw",
+	"iaLC2Cyoi3uNoHHNEoXqJeiPDZNum855o984bLVbhyawCxR4E2YCcaTMm0hlRWI5mbBon6O0DuJ7UYcB",
+	"wQr1PlOHxbUBp1Nmap+BlraC5XeLmNhMLNYwCL3gC6GJFIU2DDrGbWrGEhavLPQc9jlUjCajaUiuGMPH",
+	"7BtYFgHjlhI8Z1DdkAt8TB/O1kAYuUTLzSiLBI7wYZLQZlzrZQTQR4UVsRXmYDICHhiti8v5irH5dsPR",
+	"CrweTyH4bSzlEOo0+cwQOO9G0ECbuNfA5Tei50M+eLcuHYj7HEvw0Y9BI2FqLoVCi1C33cbcTkD4YA8r",
+	"Ub3+Lh/iVq5tTDtf8Wt/+RLUhbYBkNnIcrp1W6vc14t57ACe+RI0HFFs0yv/o580a9b4n+1ecR43kuDm",
+	"V+xqw1tWKtz8WsKu8/dAEN34Dj6Vv4CS63av4aOwLb12p+6djFwOXNGrAS8dbn4pk6bwjd7mN97KFO5n",
+	"NGIuZjOarMypNcSCCctUFtytwAI6lyr1Y3NVpjkWwPOkGZadLuFpyU0/ECZAe0ZXYArJGSWw0a0kzxa5",
+	"0AzRFN4gQ6bVSFUI7cdQoGYh9P+ojcqCvhaNPm3ynnJFZBKxBA2EYWEGhGKMDGn22odav4EoNtTdQ822",
+	"tJK0o1aR22mqWsVeAJYtQRS9NmYBjA8lP9qCWBjPP4Isa1BKEJ5sUhNUiihxvdKm/hS9YoIMV8aOqB+A",
+	"FrSKncuX3JQHdrOR0oHIY4ucBArF+y9hmsOOUhMrCsupO9oDw4deKRNJqpcpk1L+/Gfky3/+c5Yhbipj",
+	"UGXeL4YryLImIgYQVjlGax96CrRsMc0uRrJQC+pmVzBJwvoDUdZGnoMKBYkQ6LVdxs99vQZ/xe34We+H",
+	"Fl3s2g2ZXnO9gPqXj1+MkHuRq6CAUYeEDXD9VqPUjLqe1bDjQqVUQOk/q8njSPJXfbfst0CUtgKJISoL",
+	"R9/6vll3zTg9QLuaX2y0utym+YLHyUCqSrdp585mZy5R/6Up2NJGYQNbbd9Zt9/Q6L2zV57+zzLrmgmQ",
+	"hUBYw1juiqmcDkStgaDcTb19givLJtA0sXdq64qCvjYQJZ7UJ1sdQaNgL4YrONp2hHjac30xIKw1ad3b",
+	"sYbkecCS9Gqh60Nrdq4mqocFWg5PySimfAanemiWMFeMLUeDBjJtfUbT0ZREbBRTE1g/oylsjz7wtxQb",
+	"7oRas4x4/mNirMzWZly4/fvrjT9oMdKkjQ6dhUIXHs09Mxta2OCQad1AIAq0rr/5BZO35kJKsAGUBCnk",
+	"a/YgeGSpoOH1DuQp0myyg888+oISV8xStj5zBQg4BsNdkLBa5D2kVXXkIXPlxjFa+LMItWYe4JzFdoP3",
+	"XN9kJQtDt93OrcQ2qzXa0voFySsvAp7IJfgm4cBAZfGEpYtEQEQ3xYqQ4VMtPMgVcOdzllzzEQuz5wLU",
+	"fCN8hkUIGchrSua1VwJjKLIlj/Fr3z36FMae36O3UN7WnSTsJlp769hltEuHy9n6A3GCERVQ5NShteEi",
+	"45ZZ2j7iwc79nvjFfa/YB2NINWK3TMD9lhbWUS+YXkrfrHoE6Khoaz11M5/mq5T4G7gLN3KrxPmQxtdw",
+	"vi/Btma1LIVCkZr6maUsIFQMRBl9ieqjqXjs2MfgJ6AUi5HDXsYy0fpIliMnfzqyjbm5HPRnN0fPI4d7",
+	"FpTXgMT8irkbYhpe79v37CpqEbaT0ITqoHUxK+U8dlfImA+hracspTwOByLiERzBMY9TMEizmT49wHfT",
+	"4k2OlsMKn/yOpffOJJ0xrzVn4f7g/ZUFWN+aT+5uaHngEzfiE9+xNNMTHNwvbmON8aloRt5gjoVZv3z6",
+	"jqZTMMnOF+kNpafMGg9fl0xAWjA6Iw7Uoub6A1HENAtQiW0xR+bSy7mQ3WzC02B3NoJeGQezobI0Hqdr",
+	"MzWdZd7mSkIwdXuHtl+P+zwAtwy+V6OrwestTyqggdADVnnN+FoLFWhzaMmCQuWZNKH2QOkzvj0fq9Xr",
+	"N5NuCiDr5hNsiW32PbMqDxZnaCF81sVpQGMYKYAIB5qwPJsEnJspn0D2GcdQhEsCHj4tUcqRAvwWbm/I",
+	"I0gsYzAqp3hLOa4qwkQE5SCsqS5WkqRSXhVEekC/eK4IJ73bPZmkykkE79gkVW3+y5ff9rqbyQhL+Gy8",
+	"99qbr7Dc9vSgUjyoFL9XUeFOjDBv9LlZrVNFSnYWm2xsB9d/3ZXf1KoCgvad/KVaWMALOHf1O1eJwHAH",
+	"uFP7FqkBJD43DnhwpAyEVgBIU0iDDDzInfEBEdI+rS9o441E880zOppCGJvFwuMotGjjBKxl0ljoJhEL",
+	"TXIyg1sAdxtcLY+IccZj7BoChUOIUDKovTwKKjwlBndrEhDZ+ZkMaKCTrIUTvDE79NVc7NjhTo72PIv4",
+	"gzryR1FHwPNNy/t3L3qI14W+lSJySmidpmGO5RpVY0s3+jbOcMPidlA9jAM7B7NDQs7MfW5zOyK/KLCd",
+	"gbhjTzqulpH2IRFjqekfwQnmogTAE7QQsf4CE/N32gHptoOBOGwHpNfW1HbUxrYFWKA/cZVyMbGENOVz",
+	"nEgFBHlmNBp4Q1nHj9Yp81UB/QRs6Jq7A+3PaIQYVq3jWPf5kV4Uzbmx14GIpbzSEuPY2HuMCkdoFJGR",
+	"PjNDOrrCAo97p1nklNXq6pVLSJRY1i0rTPssilwWej/aQLGT+1AIvD18fTe1vYjqndW46w+qwIMqcG/X",
+	"dM6TCuzI30KVS/xWukT7ydei0oXNYmvYOvVJ+tXpVm+BWyhBQaPX7X6tCRfQdOYUmtuRuJdjdc7+e7Ys",
+	"mJ1FUb6Iqbwrl3qWV/qzoejbO9m/gnQ2EE2MGM2XZCQXMepQMaPXzMHeJHIxQdf82buXN/Pf59LLI0Ui",
+	"mtIhVWwgErkkxodf9LHjHZV52slZriNnYRtWNtkoZGTnmOwTs0n9PH3eJTdG5UKz+pi5+CH82xEIcRH1",
+	"CtrYBp5Xo8U8JHun+O0IjGzmXonYbC71YfIJOgiuKMs69wsiWC8O2M0sbOADlODhst/lsk+d+8w9ZHW3",
+	"9f0c11OzJzamNhNB6ocx/v3YFZA15BOGuOa14IhbWBeC9SXfzBDyhAhZEgS7tjxyStX1Nq9vIRSna2Jw",
+	"bI19DMExu9Uo60uemJy8lsGt3LX/slaSm9tF3Ddrowucy6J+1FmJBAPpxQwGpcQSmcfVxz2slSQPZcg8",
+	"pZoccYzCBdj6xEmCvt2CEbvgl44yCQOqbeSBkDQxcN1qWqEs7jUE1O6f9FRMsCU8DMb10DwekmVC53OW",
+	"7PVJuLmWxwZf6b3aSPwlt+7Pb7qrpaT9NS0lhgtmXg5Nfa4S8mA/eRCpfici1RbM9g8nHf0+jBqYygdK",
+	"XJksdduYN4z1PL9n+usvlGCri6EcOgB4q0yPz243dyS3tn5kQLv79HS70lqGWTLhBfkXWPost0NY9K2y",
+	"rmI0LZh6K+o5FxFLQjKCUHFMTeA1sqE4B2WqMFJwVojBD8ogP7s/TjErgx6WgikjImUYYYDGNY1PyGEL",
+	"PC+NtJfNFR4G8TN/yhkzSJPPAZSrApQg4VXHjU+VWeIcBJxlsEI472X2i5ZHaDKa8msWhYELjNOfTCqA",
+	"gITQ0eVwpUVJG3To+uq1yKlkkjrZhUJNJPBDJQtACwVixWMm0nhFxiyO0b1kQhyzkEeTNDdjPNk4IIEb",
+	"dmnQ14XBE7lIFUeQAEmnCWPGCA2+MJ7mrrCBAF/YaSaVZzkANTngq/rUMrGYKSi37YwHAuJc4bEW2QjH",
+	"bV0oXA6SAGzEQADHDEdZOb1LTJwEqIissiFP1yIg3uUY2d1URfPimSENzP+4TV6DcmXAXd/8QW/wNzu/",
+	"di6TdOd3gLq3f+t3mdrBzGVXzEk5hEvzR5e58nQPPcklrL++iB5SQ/zGqSG+bnCxiQCpi/3V0q7htVoh",
+	"0GySNNfcKRkHtzfGXlmE3IFnPkCm/piQqfuL3agTXg8+51X4v2Bl+vsynVrov5ZlEirUmCWkmWV5FPHq",
+	"1qbUwJeWrGBffeK1r+ZLsLuJ1YtE8+RxLSav2slM+iaLOrZLCLeTZit56eg9LVdLf8QwCMcfhBOkgBmB",
+	"PaEKNp9frgIs5mS4spEOA8FNAtMmqhQtvc6Xw1WTR/09LdXqkVlEqklZpvdJC6w87VtaHwi9A4F7/ngU",
+	"2FyfeYVtk7vL6nH0ykiuhn4wPMXIqz5Tbp7CICM5u4af+4ItL7M1cjMaOPzUTU5yVo5eUfr8Q6YXC1Xg",
+	"biIZ1zt7RyMzYg0KI3n3ulut4qdOlDgtwiFKWVZyf61Wo0xFwzV5YkgpTYxpJcvbqizhLOaY8bfv7q19",
+	"bCt/tZN00pxlM2ugNU1jyylNNR27WGobqWNojqv64HlSiJ2fJ0xhsnFoDSLhbxUIf2H204z6QtaEe94x",
+	"tu09eKY3CbgF/3X7a9lNMxJH68+69CWV07BTEpNdGt6RAZho6Dwri6axLKM7BvsNMaOxh5HJpfgjgQas",
+	"aXV36/VvYWA24YZWbMiTSf8h3NuWXzjRkXCVr0dp5QngHfPkVMqrNfbIO5VKzuKYqJVK2YxAt1uH3hAb",
+	"eTMQu4TeeK055zCAFzDtr2FW0D1ta1NwF+ff7+zfPHeiu24O8ePXl/i1/wh8BXF8IJq2ZICTTDvXiPZa",
+	"JFwkWIfMahJ9vwTohxksEg+6wEQzTDGAmKa+HIXYbTG9M2YenKbpvKn2BuLD+9d7W+V6zngVHmPMvD0Q",
+	"burtLNM/5AbT9/rCpOqrBrVhPFuaS2emOq4+PWi3zVIZGlP/QMBc8TnMO1gTHZFzgPsLjsj7uKfYiEoH",
+	"XzU0AplafUyEcyD/xR37fwyxRw8YjkeOW3YYgcgyjurjvgFn+McOTkZcu0Oeu10XmcS0MUHc3UpOA/Ey",
+	"g0Ijg1VLm6cCzTOg3KCmY0DUrVJm+oFYAzwnzdSQiAM5J1XE+UCE+uyHuY4rDagH1ONQQEXNcm0Qd8GN",
+	"6QVvnag+LVyBS69NZZ7bDAs72yqtkxOIZwL09BtipemSp87JGHMRBXpZRQnlIQULnFItLIJk/1AvH0Em",
+	"TiLaHiaiLSRN7za8tsTtbIhZ6vSP949y16v+Q/IWqpiuR7obikEiAmKoksCSYn0YrVLjew+y7VaybZbU",
+	"7cb8Kvgaat1AnDMBtfEUCm82Z5rJPx7CWUotIsGQzIf3r52zpAxHMC3MkYkHxKQoz0ynIwkpm1N0oinj",
+	"6mcx10zwkRoIuUihklUTbqiE0dGUDmMoiQS2Y+STWCRwL88Hi+mW0J7nqqMJU6OFYR55N8aUVKgfh9Ln",
+	"zayVOa8zBkuvkZC5yuuNmeJ9+0u6t+BxBT/JvTG5fBH1khp5oVYlLxAkUSVCfrDQfSUL3R/FMsfAO3sr",
+	"AfOKrXL58muY5QwD0DR9xVY5RhshyVQ5xdILLI9HN2V4r9gq53QAYSt8izltEHcbsXksV3pgKiDLKR9N",
+	"odSWlrJgfH1MmzwQgMEFKwqKIDWZNF+x1Q68U5Dz8xe68/tnnJ3fP+M8f/GKrX7k6VTTQx230SRknc2w",
+	"Qw888vfEI70ZQTMyzw+/Pk0O79Lnbw3Pynxi67DNpVSQijGbTjd7vcjG4AnMii6XYiDmLFFS0Nj1WYvI",
+	"razlK+vVIsVKXIgpzke8XTkuklXjGohdynG9zVdmm5JcWw/LW5bLluL/t6vLla3ytq6WfJ0fQJgP9bm2",
+	"8DEJ9xxbruh8iWkNbxDhgTpsBiMuRjXk00a5FPDFbrhqKaghIBFP2CiNVwgowGwUFoOQBS8UChzmfTjR",
+	"DC3yDsMw4Cq38RfuKN2winJ0uebAkByDq5RFaDsEgxq6gErZ491glgxlSONYjyJPnjiiScKLER1amJqz",
+	"BIr2SKFCN6QDC2dDVEczk7vKIRtQdzRD2PbRamXgPQHcFghds4+QZgh1xPcQThqvoHitcH4e01jp320n",
+	"p2S4yopLZaVncV2w7KkD6q0ZACPl0l/4prnV+vhcnp84uzcCgy1xSNDWJAOq1aMXxqxSvO4CjIvgYkJG",
+	"VDHsLw8Z8UeuYB45f/BKC7Mak9uHqhByy2AV3USeuu1G4Sqm9vOCkTsJWNFke7Ninw9hKf8mYSla68Lw",
+	"yW0lnIxFWsYQEKaZaeYByh/IWeiDMPR7iEj5Wn7yryk/pT6SdESp7Kv6gqee6NimWgyzEAEHXRzzGU/J",
+	"kMVyudciWBdMEZrVjAHLBMTJ5+MKLBbbPRhlfRNjTwcizL5y8vJRgSj5UqCJU541u6S5GIhmjg0tiXMU",
+	"kqPIxGYFGJ9iFZ1sGF45Co1ppnShiyYi24OJwNDpRxPt21qIbhlN7C3I8Uwgq2LtfxAdAmLU2VSSiKop",
+	"FjXTbYF8+VeQp8iMUaE81SRIt41ShXkaxSvzeDtA8QuigT3vcgwAxWlY4yFkQVlygVXufzSobcb1xgV1",
+	"VUEt1ThyWNOUjXCGULYaGa9SRHiKc9ZsecxoukgYGcd0okgz5EotmLKhqSH559//sZf1W6lTqnvLlr+p",
+	"BRXzYlZlXk35fM4ipIUfhMVZFTBT5cQ5WH6/fbhbuhaQzUzKFuPVJ4WkLWleU79olvrn3//xJdzLS4RU",
+	"DpxuqXiUgZzpaArU/POg8b9ykVQf6bSzE/Yn8i5mVBnZdpSSlX6juD+pJBxqFystHA4aH0OgKJlAF+/s",
+	"6bfdwBnWMnSxUkhri55gXeGY6VtW9wRSqF2AbAJt1Abxc+ad1GLESo82Yx9G7NaNcGH1u5bZR1vZV7fs",
+	"ZOdBp6Ut+ULIDYu+BN53c53Cirh64I6Qa8DwRb6pm0prq1k6zBKgBdRbboYYny62v7kycoY4FGzpwKch",
+	"DYEiYbIQgiXqMpVXTISY2NmWt9bjKySv2qsvD2zDie+zQLDp4/5KBBc7+KoQwywcux5laDbvD4swLKyx",
+	"I21tkufLfKnKIX0cfCDyBCkY+HJ/bBTA/kreKu+Qqf80EFkeo6zDhdInFfy7Wbne37Da7Dw76h5h1rUK",
+	"HtA4/hpO3S0g58+KZQxFQc5ATdGkYavwUnv1u5Y30oTa7/EKbVzogUUZ5Byc6jvmWSkkUynUcq/JpkLW",
+	"J1Nxk63UZ1Mp4Acg/r5g5EFQPnqxa81XOMNag81ZHD/YbB5sNr78EHFca6opn78Hi82/qcXm3yioizrn",
+	"wXu11oIRsut2LJOrDEl1I167sYLQmVgV87QpxkqJF5yyyaasMROmoA1aNYKB8NdIdp60Lri9ll7rK6yI",
+	"Y9I3OO6wqsUKvUhcTDDtZuYVwrQL+VxO0auol+yRcg0dXBGakpk0NjwlF8mIPVIIr4cClRCXmXUYOmVO",
+	"AQNv9S3dtG7N3M+mTrMryYOXhUOsGqYVg0ekYH1TEzPD3ffaTxwlFyLwM1iuFmN4xPKUsbVVTsHYtV7h",
+	"DbZVi538u+YA2SfhrYwezKBpmsV9ewYGkvilEefX1G/1mVCwn4EoawUFvRf3IlN69UcWXY4TObPuUVMV",
+	"qqgO+6QaTY6usvvb6YN6Fq3fm03cjLuge9xhYRRn9b+VYhzz+iWCPa8GgNUmjdquhHAZT6YHtJNOBJb4",
+	"m+MlNtvsg4GocXxVwQMPyoqrrPygt+ZBXXlQVzaZpJyMPQ9u5gel5ffiZkYn73pnc+EuQl598BmAs19u",
+	"fik50N0MWhVCo2FA6EyKiZa2TSrlWrgfmccLi5DOIHhwG4HakDuzgcc7ma7LaD0HekcKGsZAaAl9r0XO",
+	"8pxZIcDtVJBltKrekrq7GU21VInnHKR/8vrlq2fk0X+imACzRUHhPx+FffAF7ysmFE/5NSNNqogUA/FO",
+	"qnSSsPO/vQ5yb2HCRnI2Y0LPxgYjm0Rx4X8awfQyBB+6WVUCuC1FljyORjSJVIvYe8dJgp2wbJWsRzu/",
+	"k7kCv70cQ63+IPNsu1d0QMKYqvSSjlJ+zdMVFFe2eDK9VjxFR2ukhy6kBSBmEdXwuVrzE6ZCoOP8St63",
+	"WDquSEjVKHShhE29cQFZYIo+yIEB0IOYq9R42N3sxnVwOtOFBwQ3lMahuzZjcy5tkN8CAofXb72EUrqy",
+	"2Ke0oJsD1c4WKrWnlDTP//aahJqQw6BEsqcF2tPLkhHbXhGFH3Gq5jKh/nBvC8rfPuK7kiUTBBwEr3BF",
+	"QE4/dUgwcAgJeUORHmG4vgABSxmFEAG9+ZpnQiQSPBg08iPRCBrlE9H4GGyegha2DFaZS3Ga0TUQet34",
+	"NK0Wxmbe0nKKGuk9MGPFT7rHmsH8O2SoBg7NxSRjgA9S14PUdedSF7Lg/JIdIkxtG2ErpUlyG9XfkZ2m",
+	"VBHTHiChMmFmIOBo9Wtuyhopp5TnEwtZ5CrNPNZ3RS4wmWQoDxaEarY93JMHG8JD9QS/5cAc2oc76uGO",
+	"+pqWgTLZbXFd6QuoWLf6N0gdScUqBZlOt+Qi24kX2I4AbqEHbTC/NIWb1GsozwvnPCJh35Y021h1sxTL",
+	"h2Uzbcm1gWhC9ghM7NAvpm/fKrPkuFSnU5TyJDt1wXxZM3d1Zxi7QAaij+RoMcNs3zSH1AdQvs9NWAur",
+	"o/V/CnEGJPeC9l3rgOuuLFTOXK9G557KERWPwHkzjKm4GjQC8s+//+Mj/P/LlzAgIk9zTkho38zh/CEZ",
+	"ymhl4ehZxjID7XcGjZCxdIowekjDZEwihdnpE90qNlUMjUBovYv5N1p0FbC/BN+RPjMkfPfDuSshwft5",
+	"YXPFNsMg8aAVQdB66Hr+/lXe1u2K4Hbdsj6ycgxL7RtwaKSky2FCxWhqJo7lgS6tazWD/tOEoUeZ0FgT",
+	"DNaRB8i/HGlKzGJqoQLbjkDmKiZ6Rld5BAnimYP65V+Pc34ukw+YMWLL1CpZTcblVJIlj2NwIjhH+7dK",
+	"VXXT0sn3DvM2S3zvaO9iPw+g74c8NDvmoTFZtbZLRnMvUGwTDFLKYbMLdGxTfteLcq0GlmCsSHb52a8D",
+	"U9TXhvIBDgvidfYGwlPvN0tXkEAR+wyPs1eUIh28GSK37NR3zN0ISSZNUBNVKzGaJlLIheoXLOVckRlN",
+	"tCA6ZwIqvkT2PSj6jWON0JyCLiuUU7kAg7RBaQzp6EpPXUQtYtOOYazCQECwwlDKmFGB8mPCFFgYxkTT",
+	"YrSIdYNZ7lrdt03HUJ9GthaZtI0OnN0UNfzfjNZ3NHBg/eJwubIzYVHrD1a9uoxr1PJvFqAG4nx6p9DQ",
+	"Cm7Knxp1Lc4oqDcsrsNs5qVt7wazaTJVFPTCFjnL/bfVonR6RFbaYZ8oJHQxeEkwUooJwCLr8+7Zsk/F",
+	"bIVWYswiGuWMqU3AKBy+qZhVkirLmMdKhBzgX4vhzANRLO8W+Llj4CuGvleT1e9Wx3wn2cRFyfgPTTat",
+	"DRCY3ztQsZombtNpuzXEeuE7rRn9rKGaAuK6dA0PxKZ72EtqebYk+HqLe5iUr2E4npvvYZtU3HAaaZlA",
+	"1sQOJ9wGdmUQbK7nD2tJ49O8yDZWn4IS2RilvtHMU1jiXru3F5DSyhjbj7HShAnTm5D/CrwiN6zgCEB6",
+	"CHEIlx6LALzjDe3H95uAnzZ2BRvjD8j0RSIQDCO9gcNYc26vb4AOgrHIkEbCJ9NUkaZrUUsCk6rBUE8p",
+	"BHIPwREDYUgV5gNmOo5lE3eTye4oN8KWmRG0ol2psb+uFOGOJjXShHBTam1MFheP4HlhREMnYAFk93LK",
+	"q7Ux3XuVm229HaTutvJeLx/m0b3Hcxf6uA8N39fBly/3f13WghNkxMc8t8D/i+vzdRK0zXhQoEI4AcgS",
+	"rc3Vlgd0ToU1KrtM634l8DtR1d/ojV/tFCEA5YeNf/z+Irm+gkZv5nDfKr1bKwa71FcRZGYpQiIzIhMS",
+	"tXV9naiUx7GNtVIk7LY7TqhVZpz1qxFykVaVhGaxsJ9Co/w4phOC8FNfnS4c6m8fWFReswe9/TZqhNnW",
+	"3Y8/lBBZn1b1K4dhFvkFji8YCAiUTNiIiRRFTCdzdB2uFevkoVhsQEcoqUuht4mZ1kkzxJrNl+lqzkIS",
+	"vtUv7Z1qFQUoLcS3MqUcv8UTbao6k6Z59tKWNQhN5WMYBdTuSaXcOyVhRFMaQoVnU0p8oaZZIQw5xs9m",
+	"ZJAlVmUtAMJqySFx6Lq8lc9wV3fWHH+XEBiYzLYAmArlEMGWTFmaeUDBPOSk3oafYqR8hZrux0BT5cpj",
+	"mVz9PrwkeiQb5KqB8NlotpSrMmgM+N+1eAa1vCOWkAFCfjC+NmExAg0aOUQkZkZKx8J8hKdVMS2Xttzs",
+	"bbbMWsxFXWE+SCOZ0KWpwbahIl8ehk5t1m6Imq71nzyXydV7M6f7tK4+hwh0Q3Gal21Xfw7W3KxOfRG6",
+	"ulk/iHK3YD3v4eAVmA+mEdgfJ3KWHYSvyYoOPruJDO4i70ewHsCSWZuQtLB3onu/LXqlAFQ59AJVinPd",
+	"Ga9y7+jF1kC8hyOpTL4Ls1gQnAR5buH0aknS/lKc0i2gh5ilJE+G0ayzop/jg15jumlrcyNr3haaCYEN",
+	"uNAUzxOJmGXQjT8pN24bts/i+kDrWODbr6QLtlx3ZZDCjREMhIGa5GEMNViv9ZdB5/4ug01ZP4pXwEPB",
+	"qfsC+hSPlR/gs+5EnWbg37VN1LxbrMZbZhZbw43uMPvKhj120DPF014da/1JLydYeUPdBCsAN84YqUlA",
+	"fgvME5a3rrWzvAH/lirff+C/HGpxIDN1Fj2DFI3WfXA7oXEzk/RpBcqLfNeIzMWuHll0wEBUQRV7+tY1",
+	"B8sagvRyVqQmIdMS8nW3e+1WxTpewAr/a9g8nCntbvkAUnswdfxhTR1fWf3xnuS8+FQGEtlKCzrF5Ae2",
+	"RCxEzOD9Amyhf6vUxb/F1ZyxTlmpP2HgJHr9drtvf+NiuhXj1tRwzvsBH3n1oc0Xnqd2WZ9HeI/CXRAu",
+	"kvjG9TgWSewtxwHGZlNEArQrW3INYTEpxVhnnmTlIvoknC/U9BIthCHenyEGn1wqFV9es4SPDX2GBFTI",
+	"PFxaEYCXoNZBcErQb3YAATtCpmk6b6o9U949g5B0u3q6kJ8RJvsSk3+QRRLn0/KXlggwv6RN5kiWCZ3P",
+	"WaLverEysdy2yEUqIaddVuhiM3oKyrYjgb5fDCFZ49RuNqaT9FEqoFZOWsc2k/qmDj73tQ72V2zqZ72h",
+	"rVZL//PxSwWhWXWFRpF7zd4PAMXp4T7gJ9Xmf4u4EhRT6lVJp6L7vzIQ5eEi/coXqW4C+EA1+6aJVEkY",
+	"VVIYbpZOqQD/x4f3r/ubmcvO3Os3udlvCh4KGr1u9872Hy6YZ3pl6s6Jvrjc6jW4KBturrLkchZFhOLu",
+	"APx0HdhB6+UgmKh9Ok5Zsk8RXb5WQT/4rP+53BCkdAfCy0A8ffb62cWzzHrdbbdtlSiwJf75z6Dt/fnP",
+	"gBQoROiwCJbgkRqIghkS8EAJMwjdpZYioHi/NRe0UDGMmEoTuWryaC8cCPt83xRMUhAYZJ5hkTH9OQld",
+	"HIMmuZiygQDv3QiLe3Lrist8cOius5tmJJtFHuA2ZLEUEzUAPLGp85YvaI6V9UobQHEmDkhM3GNrttF7",
+	"aND2PdECDQxI6XOHfRm2UfQw5HnlHiFSZcKSgQhNF+Fu0fZQ1SXdGFiViST3bWnAXqNdLA1FIsz8g1xk",
+	"Vco0CUnBWg8X+MMFvu4Ct3xAU5JBKhQ4wCPlb+5G5/60crC3MG3/9tp6OSQPZrtTXN4dXFdnm/g3uQn7",
+	"LjJGa+L2XFmQZ0CPI0+kYpy4RE3lEnF0zFHdIW1ZwgWUghw09JU/aIR7p6V6B25srFofAncXDPmWqpSj",
+	"Rj2w1AeWug1LrfBTh9X+EZlhIVxyLSe8L3iKkWSLvPROUSkdLyrFXGy7w1EWX8n6CjEHJJXytMqNE0Zs",
+	"rCR0IkW8Qm9lfbxk/P+z9+2/bePKv/8KT3CB2oDipI/FOXVwcJHd7T6++7xNF+cAqyKiLdrhNzJliHRS",
+	"t7v/+8XMkBQlS34ktpO0/qmNLFEkNZz3fCbPr0Va2vizKeXwss564mSUF7Hid5BbLsHEJse4pXbu6Vx2",
+	"5hI6UkdcZjrEBEr6bF1vrutRbYGewbKOMIdoV17ZJsH4JpXmy/Se7lXk+3K+gwv1oC48PXXh4KD9why0",
+	"9SrUdhVtU/fstZgf0qdWlqieZ1ltWqmYZvmcwfYxiZqWVU37rFo+SplXtgID/cAdwq8ci+SkzMKKmMpD",
+	"0G2bAdOanPUtvv8n+Hr7cGdeXPzwk5hvnjMVbNPBxD7IzKeVvxMQb8Br6eolXn2EiTwwL7QkL2YFQtdJ",
+	"NWa3V9JQARs2DLoW1EBIm0JOpxYQV2GogRg61SsA53sOTPZazMtsfQzrGPGhTP7NbZVDiUfmHIFcY5kt",
+	"Y6yDOf/dyNfu21r+M5YYaTIq67Xtf3qxegGvLfe/6e1ofJqFMzu8Yp1cEaYxa0Asw0oOqq1m+cjqYFRR",
+	"Hbyw28fxcRB4P/JuhYZzXlmsxUKy67WrDBeFQ5QLe9ljv7lqY9tNNlhm2W6WyqztKJj6hB8NTP6NIJ7D",
+	"XhCJu/eSG1PIwcwI/Y+kXwVpszY07Ni1mD/TsQpQdqTSRvAU4YPwayDDcHPQTFn0ZA/RU3k6COjdD6Kn",
+	"tUMu7lcz8DQ9B4qwVbiuxTxWnYUh4PJiz6coPhpJNRbFtJDK+DdYzXssFMhnYbtDdSOqAcVP6nwkZUa9",
+	"BTS/uPgBb8A7AxooaTVWJSsFsl6Y68KUlnX87bYka3lNYkfOhvAVu/A2NIy/12Qtpxq152mVHzdywDiI",
+	"buBOnMpv6zz04JM46FefgX61FQgmyk4KOWRzjlJVMWs2dU8+XYv5zvKQvO51XmH9sxB32tSP+obxXO/I",
+	"L3OJrKxm0miRjSL7kgwvoNpSV1r6oB7BEwTtT9pBxUWlWSo1n04FLzQWCDOeZXZDJr32LKswmYoSWPql",
+	"KlGv7rQgyp3E9e5gapZlESvxEZNAwlnlEcg4IZ6bxIpSptrTfqrCbUcOZ5vrU75rRYJPScpPsgb0wLwf",
+	"0KGMSgRplg285OlGoOvpOBXze4n1vd3MnH0w8OaEnGBdZVpOU97MXjjacp22/DAHtnVgW18026okzqzL",
+	"s3aXQxMoydvNpFndneh5c34Nqdsbptcs6u7ksNMbNF9tDwlVsBXLwBAGlTzc4ij0CwYY7k2Ai5QSo8pO",
+	"9rkSVUyvyHZDUHVAiehOqOlgAvzmoNED4sP+1HZxuu/+0xJTixXskKvDbL7XmhT+rkxqI9Iee8OHV9h3",
+	"H6FhsEkcPg/kgc2YuJZDi/ACRkhCUUiP513tnFW2xb8WYhqOp23zNH9YbeNzugfdwA72Hjuh+/uW9Pbv",
+	"roFwuQwP4RdLiitah/0kxHSNVcD2iQ+m2pH9f/Mr1dJT3P25tP36U8ZmoO3dPNJot/qAz/AFQVEenHHb",
+	"C3ZOPFt7VHAFTzTBxFbag0Z2IzKQJdGmOSdrNje5G85b2eMHkfh9K5TSFYcxx4rYpjetmatLdFlSY0Pi",
+	"LuUD96mDbYgu6nEwierD2JlT3AIV4UpObZjV12jOFEWXrWcTg7IRVm5it9maNqL5XLOOwPYuMIzr31Gi",
+	"RWAUsIstUuvB28okKAUPqGZxjOenEXtxis1oX55G7NUpnNivTm24FZSkSqQ0bDb84kXialip9xyjChtf",
+	"E2g/hy4RKRwahX3O1g8SNgVji+gUfZZQyBOmapuRpE5PQwjZo/euqW1JI7g+xMZlyvIo7NNi27PQ2S2X",
+	"dcYkRtR9uByI1C4M0w3zAdJrOptMwd6gj4wz7fla0XKA9spQUEE3AaqwOsfO4p+V1+woBtr0jocArXD6",
+	"W3s41J3hplCoP7mHAOjBGbVtnSuIM4U8q3mMRR7yBac5UwfBn0GoYbJzazNBkqxW/C106epbCdYivqK1",
+	"hFBjdNgmdG0dvcKK95NPlnS2ETeu9irHuIN9jcscKrUbhnjx2JkWPTGIIrXQgafOSWK1vq4Zkche0LmQ",
+	"C8WKplEDgKcOgNiyAyXxM830FZ9iZECoVJN/F86rFtTBDMEsbnmhCL3X5KwQ1DBEmm4f9Ar3DfvLgsl1",
+	"xS+IKaMCGIIGExtNKmIpcRgbZ/BKy2iD19YPMtE9K8RNjvCmUXwkU/gFD7ClCTq5zToGoY4vqhm7jUTT",
+	"i34raPpvafarotKVXQ3B6e+zJzW6KgHtLV09Mehj2x+RN/f4ZNWze5Da2/GUVGGUnQx/EuEh33TAcnPK",
+	"pLlzF+g1IxxggPobSlZeCQ8sdKHNi7I5A6rk3a3EteGPpUATKH0IbSIREy4z63qwedCX3CRn1pIk3g0L",
+	"SUMVweUkLUGZ2D3nXcv62RLT+6IcpQs6Sd1+lKn7yfKIJ4i4MHH0uVfMhUDN7HC3xO4eQBcsD98r6MIy",
+	"rfssVnxdRy9bLCRcs2/2A3p1qw7PDdy44YNNLlzyvQdO0M5SnxxsrK2ZQHqpw9Q2WyHVwLbDkaByZ98/",
+	"BGbYY+exanW9Vv2ure5V26ZqwTpd10W6vCHzTl2NDW/aeXPmTR2ODyJyy0wEoJXQSXHwMx78jPtSWZY4",
+	"GpczxidnBB28liu8lt9glGNBA3ymK3PZiguzENNcS5MX87ApeaON+Q3SvbZR0zS/VfB5LkE8JKRGoUaF",
+	"KuL4I5YOM8O9LWkKIWJl/xjmk4k0LNFX3PnbyRNI+P5sUHA1vHqmmZFT8hLZIlRQKsSNKOYMlEbbtBKf",
+	"RC0gL+YsIVJ0uhLS4DFdK8So8redxsUP53T5JIlipU0h+ITqZ5OQvvKhEeaYfialIFbJN0SLx99KjTtJ",
+	"JGEMH15NhDJnbCQzASv8twt732ViPcOL3vhjfIRx9oZxXOPjIHUBNihyu+FfkOBdtPFck7YG7I10ter+",
+	"R/ZbnyTMxs6lMjlLjhP8yDRIJcwbK5p5ZIPUTEymZs5KKousatXuNvhOZnWWQXF14DMTbnQ/Vg3J+YuE",
+	"3LNFw/iUXXyLI8B28m5xASxnU2/9i90oOzXgy9dt3n53Yaot3TC/tWc7aLPvTnG5zaxDNNkN+JD/VYrt",
+	"GKcrHlhY0MUP540NNRuo4xMRxt+t/G4tIvPpqjQa1b3PRiP5IVZ4KMhwAyaAh4RhBEQqlvQ+ymkSsQSO",
+	"tvu3N/6YoAqFfww+vkjQ+Pwop6VF4hjOu/lU9FnIn2jAsssJmHZt7Gv5QfgOF3M4DpscB6modx1t3M5O",
+	"RIN+QlOilrUTbiLQulEUcAMilMjRpugzk+fXoMzHKgF6OWMJ0B/9A+QXscTQP0CLnUCQd+1NQJZRrBIz",
+	"oLvxb/gX/4G/WGfwUU5f2MfC3jZ2LlJjcr1TPIt8ZkTfJ+yU8FdOX61l6pS50B/l9Kitn6yj4BU+pA1S",
+	"o+/CbgZZPtAnn/QV/3sLmhUab8QAHAkCa4lVAv/AFiTMAZ80qFgcNIoINFaU71RYYzhqVYO5ocIG+A9W",
+	"dCRGfDAn04xLlZT5cZ6dXeVZCmPqGr6zNN0eW9OTxTqvTl+RzyZWVf+Udi1wy6VtlGPonmrLLXSqSrtT",
+	"6hv6vbERbrnznfUVGRtNp+oRr7C21fJ9neWDjTsrBvxQZsIn2N6Hj7/ltzDWA7hC9sH6YWktfJ+88PCV",
+	"gSb5rT95HK4T9TwK5YcI9a0YtTYUDxgSzduyJGRPrXzpnYNU8rSJbGGpXkT8rg9cJwIO7+wzLYa5Sslq",
+	"851AmntyfC8MrehwAp7ACQAB5T9t90mehykv7u/2OCPBkIyKfGKj1CbfUGQV+aQJwzpWiT21hPFlsGAM",
+	"cZ/4IBOUOABvw9fCw3QFpxKxPEuFNrFCJO/IBtBxPHIGZFw7bWLCOomaZVmZmlMIW9+nRPcsVkkqRyM/",
+	"DeGA2uiFFO0pxoIhjkc+qu8GMzkojnnCOslYGgaD4aO9Xs/kScQKQZpKKowYGpF2e+w/jbvq3o/siVS4",
+	"CFcF3/ISrl4WYoRekQQUv8QnpWVSG0RHjxU6J85oqTZ5x+d+Oj9G5RHrzuCa3YosixU2f/KKz4vTUwIh",
+	"AZ2mV87GyInIZyahYoVbPtcswQaUjVbYN/TUWzFaWUX41qHAd6yqxdDnZ72E3X55RpvVvjPnVYvYfYm0",
+	"WqJIYYOWIkUYYFWN4iNYp8lXrXIkuJkVomWZJl+6yPc7jH1ZEmqN/uDPUueq98RE2qGk784pJZYmmLnN",
+	"7fEQOoLDAWaZPT56Z9J7lQhWhDiZLyni38xIJtLzeR8g4mL14vT01C3V/VL3eKP80iwTI8PyGZCAEkwo",
+	"U8zZVBSxpWkmjidcZs75h4YtjIhQjLkCdSnjRmjj5YiikALwrVihz9z94rKZpf8MUSCslNCMpyk8q1KX",
+	"jhsrPuZSaUMvpMeeadurA76zMqwzkIoXc1TfNBvmM2VIjPeAUmLl0KfTHjtvctTfXskh6eolkHyB+J5r",
+	"pf4tra76WWrzTfjV91FDHrxw3QrykDJ7B853V85XJ672yPRjK4KuOnmf6QpFPBC7LPjt5fbdijCiXR91",
+	"EJ0bEavSIeiLLuDceAWdFH/gp8R74F7dr7gOaRC4EC2Lp1KHnTnhP4tMix47B33OQi17xRzmyTrcs0+O",
+	"kWUPHW3RgqwGCE+tkar8NYy5kml9L8xbfmudEhuwq3Cd1cNqvdT9I2LVR9GiLnxU7mT12fqdjfyr+lEP",
+	"HOxuHEzlTM+GV7ibzQ8uEtBjSSK2FBA6bwaE/Xnxw/n+AlXnbiJwojvcsExwbdgrdiU+sFSOpdHdqnX1",
+	"z9ejfw4G6YuvXp8+F/96+fLVP786/dfL11+9+oq/HqSnL56PTsWr4b9eNsd/9BXfKPiznOPSJt2bzb7B",
+	"xBXDx1b5jFWob+m8MJQyh99eKlaIG1FowTrAVbukZUZltqLhxVgYH8cA/RAuFwL2VqCW51uMpNR5pMTe",
+	"zzJU/n2Laa8PBv1FgAO7QM2t9TmV8U7tvCEuMv3n+1Zd7x1s4D50POBB7/h4Xf2uItppP+z+RwzuFtgh",
+	"4akBGQLN1VM6J5zA9Rx9IqkAjYIsHYNhb+FRCnnDjX+2e8j6/DwRfYKTbOhwLkiC+SVe2h3Az1LOib7e",
+	"6UxfOU7qwXI0/jabUmUGTLcwotgRgo6LUDdML1aV+dloteHjS/gqdgWFGO0IGydWBVfsG6yEe8fHF6K4",
+	"kUNQ1JFTj7jMZoXQrsc+TCDA3AOtsg/bh6Q1lkDSo5kW2nrmcWeOCzE6Jh016fbrHTXio3d87GSVbYXh",
+	"7D2H2mH4uOU5h9qDt2qXx4zbVUOOIfEWq45z0aAALUCTaOBOrmNaIUaiEGpIaVf2q7sCQ6angmM/2Ven",
+	"X6HlQf3rzqpC8tXpKXVa8Yg4HdcUB57V9R46DJvodNmEX+PGM2QW2PpDwaTpyxg+HlP6d8lXzpwYRnSo",
+	"vKCYhDReytqUBRgFu82Mr8ytwDIeJ/bLSUrNKIjTi1VitYHL4OQltqzS5EAfaNLx8TOvOACxAR0UYprx",
+	"oVTjWHE1tx6xG1+nqpjgRSZFUSo09qs1JjR4Ot1RdYsffxc1LfXB9wqd41WadtAcw8ehK38rry09/uWi",
+	"6zq96wzkeX+TQGsMrlgmucjcsNYY2QCCpPqGPHD34ujrcSC2PgMqxKiR/WzEaJ6QurigFuYFA6HmVUMn",
+	"XiNm1UQPgotIZC77MD0ojId+LHPP5ynuukypvEehCgxw8smxkKWgO/fVMHuxIpQGLyfrZnZUheN74bUs",
+	"rD2Fz8B1rJC9YZzFfVQaqh2p7lfrczJ8TARxiyof6Ga2B1tO8D+iwu6A+jqcZTmGyQsxilC9yZXAUt8G",
+	"LfQ7qmgqh7NvbG+b4oT4bmFqlog8B0pDagts8tal35JDj+pxEBGjTSPqWDyfrdv7uQiJA7/fai+ERiJa",
+	"YAaPpiHLCi7fhlez2me6PMsURqdWLOtzVLgEit86cZ4ds7gVKn2pzn+eLscDy9g9y2ik9scSlKo6H3fp",
+	"e1ydNvyOj3/lE7FO4L2meJ5YFRCoY6+T3JU/tbexV3QRVkbHynlCQ5fTRi7Q4MF2WBlg9421N0D1VbCy",
+	"sHAnUJZj5TxeMM7r+jhv7Y+LjoIlDi770I6cXHb0Xbi4qkPv2cFFe7bEweVimp83HstBz35godnMOh7K",
+	"GXP6el/0B7wUu4P7GIBleotLbOeK2+zoWw1FIHDzvfxJLehwB4G5WmBSBiR+jpZiV0cSDWO0I559OYLy",
+	"dF+CcoYbmx6E5UFYPqiwRE7j4tlepLSLkscjce8vvIi50R7UQ+q7CocUQmwpB1woU0ihfXpiAKpF2BII",
+	"0lXkuQkTFHxxHeUDwrE6SboWh8KnJyaFGNnEGI9G4TI6uMvpQICKsyqQVayqNToVPLCIJVRsGIDJO5F7",
+	"hXjySnT75UpgdbYOFqUbFsc4zNDZYJKnM7yAdTXY/AuE+ljiPFCs1/IqEQiLNqcaNy73rsPdbGOYTmRL",
+	"qrvVzEkYp9yiphi0CzXZwtUGVK12v2chxHpVOXDnqrrTdyHeWgREzo28EcAEF+olkFg6CZ9OTyZ5KjKd",
+	"YJ5vU8WkzeDdoDD0vImCylLQs4YKrwr1tM3EfYedVnCun89aCPEbNr9aN63VfxzCRQeqP+T+37XBQFtK",
+	"CFWarFvctHgCH01SaMmpFlCt9lnhpK8sDMNukk3Pm9tyAOss20NWLDZEBIZvPuVDgfwfbnOf3T8Dt6Gk",
+	"6LqfKo0ifQ/iWpvKbo99L11iQdBgmYROgv9Qr0XC/CTmGisPYW4sJKm9lW5bmdsaq+PqKjdDEsfWOPWG",
+	"m521sm7ts8HCwMCuTD5WjG03VfbMrTf4kAwpDXMk+gHIKgK40e5joib2QsRbL0F7uqSZwlOYYqmFKQvL",
+	"WCOwQNCDGN+JiaKgiFnFQrNUaj7IBPEDN9VMqutKa0SERnsd5JVQrd1olmWUuOrgZrGBJPYWrbOQ7/GN",
+	"zmmDq0rdeNL1/EaIKmqi2PI8keJSONu/bSlf2SyToN/MFVcB2DoclVenTVrIBUzud98EZRfugfAVu/AR",
+	"NIz/EN0W8aNRA+t21zpQGxsIcytq6rOrQUfaeID00oBTgElRYRQ+87SzXr6pG6rZO8bhrM08qONtkasx",
+	"lbnWhv/keM5Iisy2sYqP+n+6yxM9dhff/40uNM4GeToPGw6QMw7RoqVhw4zLCTL3gX1biX5o30sjeCN5",
+	"ws3wiqVimOEZtvC2diV54RmNYy14GhuaGjcY9BuxKzi6n0+OQqVvxxreo97aQFv2LJYIW3v17OPpltrl",
+	"Ry+uzNFzs0Bx1AyC4V5yZVv+FeSsgdC2rTnwPVsBRNeGF8sySs/VvNpfq05VnbIHkU2UDlwl09kgk8OI",
+	"KipUro7FBwP6eubG9HdKRT8gfGpTcmmpCaKimsDELxHlIwEbJcvVGOgeLmAe/JVgcEtQ8JkUM6VEoS9N",
+	"fi1UQupr8tIiMfySp3IkRWrfqHLiQ97LQgcrVlecEiFhcIL/bHT6K/g9lOq77fvR6iNXbp6uBxkQ5ks6",
+	"yK3co77G4HufuZ15gMZdGzKeqqMSN2J1u7kdGWMPeoqer3eKHFernCFQmXZ2jjwfXXqWLpadpOf7Okl3",
+	"PUf1NX4GZ+lijZO0KGlmKui4sZtj9q6i9pHHou7WYKu8GqhVtng1WGLXULo1ztyBrTQh1kKQ4uuO2wbV",
+	"uqws27zKb1GxiBVihiMcbUPvNg/OP5iDpWD4tag1Ke4zt/1wsEt9IuwM5kubHMilhZgBvpMybWSWhYUf",
+	"AVcpe22GOvUwnwjdyjaapaadw8Mfd0+t1RP/xNV/b1Xlt2rnin9N/rpWApszjikoyHqHrtL9S+eLshgZ",
+	"8d4TNuWFYfkIrPNkMsuMhAsn6JJJueEJidERubzReaeY1HqG8TVCobUuAHRpUVzItydvOLfA8X7hxXUK",
+	"tAB2E53eZFZkCUOWU4tzlZz1VgzYH29/Rh7jmRWQnluMc/1ESHX/6v2TuTa16KZF0vMR81jBQ1QGTuYN",
+	"4u1nYA5ZPxq2NgUNTiELn/APcjKbBH2HYqXlR8E6z0/ZL18DG7RRsG7EpCkr3IPlo0fC1o2zc9zdWIXv",
+	"/JkPCp7mmLhkN3bIg8Ykr56/TMgz2Zz1A0RrKRDRtJe59ho++CYdCGuvch6mPbjc6N2/Fb/Osqw9Twfu",
+	"EakD1q4QHSmPCxjM1BudCCHH3qJwxeQ5kcXjV5i2lF1BfVhoHzAtcFPeqcUSjNE/VJoPZ3B+yKtNOg6c",
+	"ZmpisoIpxmolV2SrmGKsAq74zvYKrPevfaaZEXzSR55V6X+qCZikFlPyyhzBWWgBsidh10JMtX0BYVMQ",
+	"8hF22q6EGeGIcKlsFaz4YKJYybHK0Uc4RLSp311GBOskUz4WScSSqSgu8f/dtnQDd2zws6xIO/hJiOmm",
+	"s5UEdcI6MMljqbRQWgITr6GN/W9+pVqSAWi3ju7XOuZ31FHWuE8UdOtesgtg27/mWg7XTSwo6Y9atx9F",
+	"RxYrDF6FoYaWV9rbTigcER399/hX8cEc42JXPPJfuNNu4NF/13skuF0Uaz7ith6fKsTNmo8V4qZ87l1u",
+	"eLbyGbqrfADfpNd7jG7F7/N0LOQF+KmZPfA78DkB09dCa0lHolnF/R3ZcR9kqkM8QzOMKSFSgkQmtca3",
+	"awVTE87Lz/lYqgT4H4Y/nV8oscNYa84lhOaKUbtKCoKCTog8+EJgdjnX+jYvbCzctiBIMnwD6gHI25Ke",
+	"vzbhczYQ5Ljy7M7Gd4gP8jQthNa2q8EgN1duFIq324F4IWzvx1i536WmRFjsapDl+bVI2WwKsyz4RP/Z",
+	"x9ves7/+Yu4KDvYeuTspvuVnwTcE0pTrlUqwuRKTWFGmorv3khuC2xX6H0kfpacL/YF6jJG6YSFSoYzk",
+	"WQXp9fmiZ+E5C08DhTWwnShCPbF31vi/vaIGaqQDE7O02YR+EQxDgLq9EuzCkuAu4Y7sO3YHeVR9wU4V",
+	"aH+2WtVmXUG/rBzbUP/dtVvhlzr94SkI9BB3qpu8CYsUeM/ImBjOCmnmR/0/31cYbj5mUgUM1nFEUoph",
+	"L5e2fYI5wpkaokaHDLBDJxMT1aKALw7peHdrHLIfK/zrOzRlptlMN/HJtv5Ps6IQCtXCXQaLVtLckOYR",
+	"0h6p4S209yhE8ZJmTqa2poBASCKX5HGC9KyXUkk41DNte3zxYk5nQbMOMHe7YTALwqFB8Fmp4A/XNrBf",
+	"EQcuuZr09wx0h47KGZkVJ6VVEWHH4UXc2lZrIyCrN7S6fWjZ+Kq1Ow4s39KnQmwePL+2HuG2vU52rb7I",
+	"NNWM1/fBqTk9FigvTjT3m4GOmjOD8PGGTj/sXLmX2H4dBLtUZuWFYCO1l22YJxTFqiG54pObHD6I5Zk2",
+	"dDbAVC1+DVOF5y12fm2+2GR17jben8CivpftKkz9uOxUl8E37E6TCYffay6ePf3tCXj0ER5dJ6b7sIKt",
+	"1QFjej2cd5fEtpnwOvmE/17KdClKXBgWBDmkb3mW5bcitbYbpUShC06SX7/Hvn3z85t3bzwPeHF6ak0X",
+	"EwCUFWKYFylVTeFMnmmWcsOxPV6R34LK9D8Xv/1KbeO4ilXyhtgZ6F5m3i2DAIF7vswdoL0Bu82WEeRF",
+	"rAYiy9WYqqYVmZ2wJe14bg3HfGX5z4/fOpckzQGXmOZD/YwlfZkmtgVwuZOYtkxYaGBazqYIN67mTKas",
+	"Aqg2kiqNYOOVLcdUs4ko5JBR6ZSP3VD04pThlpxZNzlGbtmr01cM/uw19wZwNLFZg4DdI97h5i8PHTjC",
+	"csREBLY0ZqDQUU4PPhXtwcKLIcroaEM1olFZPXd8xEnG8sCwlvOyXperkauM8AkRdqaXeOas0gY0nXRX",
+	"2zrbPH7nlcMjy5AnTD1ZtZzI9ouHFeHsQTnfwnmSyoixKHZ8oJbK3FDe7vMk7KsIDtcXVWjZnRjbHKlK",
+	"GP3V1NCE4nWHw+ml87WYtxuW51nWMvDFxQ8MHrXGI1tmO4ISvNJ4ZHezHX+C6e/Dcry4+OEnMb+j6eh2",
+	"66mbjG4dGxiNiZEmcxAu12JO/u472Yera8yA1V6Lue1TtmAldmzqfURxew0KzlgU00Iq4y06NOaqjcru",
+	"Z1KuZdQBbe3UPY3ku0PvdDj+Xo06dzDbrbprMT/YdG02nT3SG1t1wAZOPl2L+aOw6K7FfLU9R5SyrkEH",
+	"m7JFc44O+AbapPswT8mcI3J4bMbcT2K+nilHVPSlGnJLhXuzeuiF7R7tONSj1rXitnnq9mfFrX+M9mPD",
+	"LRexpXj9HE24azFfMODw2j7MtyVH0gniJcabmrMsH49FeiwVnb8Jn5MZRiljFFgJS0moFMTHimOFttEZ",
+	"iWpfSVLehRlrCcO7MPPkmCUuGSZBcaQZCCRlI9SDORMf+ND4BMEe+0+QmFkIjQnTjMKVCOfSjZjPkkQj",
+	"gg8NFpSAHYGJj7Yhu8M98MXdLGy5ybOM6rWxAftEsAEfXletV5/2jWFSb47CQNYipXwcfU19xxI3fMJy",
+	"C+xBwEbAmI7ZlnI7GatmdxLqh90DGjpX2dyOLxXThhtR3gLCC/NqKntM8BSgCtgb/z3imRYVNuVSi+iG",
+	"9z376P8l1gXz+A1Oxa3UorL501Xpp4SKQoXOFhuFEhLAAkMury9hsITxgcwkNjYtlROUHi8Xm7QYVrKW",
+	"HsqPsJHbYGaswunPBOVtYSUcyjD7sojp3F4gsrB4RVd8OkXU6tRVJfm6CFJdc2UKPjSkn2FfN5Pn1wQt",
+	"FKRfJUA/l1nKp/8Grp6c+XT+WNnMpp+/Pf8dX+SLYsAqbalBBGN9raTdN5WTZ9PSHD04QAHt6TYKjppK",
+	"gwNRS9flw+tLPZEowJqSdt0LN8MT22WG8f/cN8O4Yap4Bmm/HHf9TmaG5m9PoN/rhoNHrMUIbYiztBy9",
+	"VsQ2urNp4oM8zwRXTzw3Gqj8RyMm63rg8Bv0A1lGQqqMzwdiL1oUZnAflk05oWfrBxeclCiG+AC+Dh2o",
+	"QP6BsUDtpvDYHtKzD+nZK3yu9Vzs1Sk5ARmTIlAt+t2oE2+AVWbVGTHKC1ta4w8/yscAnpfeAeMBW4sV",
+	"ngKfm1tLQ3Zoj1j8QvlCUZB8HbEkaNhbnqRd+oyt2norBloacWlrDMOEadAdnKaZKzakvnpUlMQ6tgDM",
+	"qpx8kts09DJdmqKDKp3mUhHuYfcMQcukRU1Jfv/jHSN1/gSsTVLyhrkayWJSERCkwpK6REhJfAzSz7Dk",
+	"pIM3/jX6S+V/nXb/z4lMUMvTOUtGuLO53dfTBDSTrl1INbG+RFrAl4v0jA3mMIzD7vQ3T2agvtFti1nv",
+	"tIRpkd/IVBT2xVRpdTmTKcxgLNCo4uSIlCn55VxJp/Wsxeo/ziOHb7XK2EAwzW9EGlXaBC8i7DV1E8GQ",
+	"JGvL4vo7YXJUdVvArZjnbyN3TYP+4fSR9ccldc+tzOo3cGiDBtH2O7sIBvVGjtU9wbDaQxI+zXdXgQgU",
+	"tDsLQwSj7zUI4bSMZWEIJOjPGwjeoTXU9Kut1vI/AHpXsikDyYuFFa/BH7be97U5hhMdfSDBfQzqQoC+",
+	"RfLn04p4znZVjlgtxnpYS6in73nlYqwnVhjEQRlZCDMrlBWSqdCmyOciZYh5XZb2qzIOhDRrWTJdrPSH",
+	"DVy9bX5r+Lo1SGGq/C3hB3x4CySdjYixDiwXTRJfSwXT6Pq6rGc6Rk4YdsJ/1R5w2nWVho2o4GtWBFPs",
+	"d6JP1/vimNi+/NPtMNUNNLkNj7XvN7oBd4nW9VCvdkkv8hpb3ETcZLNj2xRussO5EFNFv2wcCPdZuZHI",
+	"82hyxmNlCSp0K5cuztK5mZfq7So/pTRofUnFpgUfGjkU5HgqkYgRiiUfDmeFbgmP7aOSCz7Vb8UyNkGr",
+	"5eGnbfTNkOGAH9j+XrpkPt+oU15sJ7TUdko3ruyGDxCCFc1264yIVcc5IqwPgqs5In7hSN0ee4NnxM8Q",
+	"uHaOE+HZmT8Ttts7y5XQFjrMmvvb4BOMBZziDBPKMg5zSVRuLvH+f3SewS3PuonLw0BHcDFTFCP6mhan",
+	"+Q02UOHklvCVVKBHlk4QG5MIDUjmVUlUK8tlbGz0wlh5cWfTtkPGv/1oMBiyo26AGIf4yqQGeV+ImzF+",
+	"MNjpW8yy4OzV6WsY5BY3bSTNmQ1K1XWh13U/A/lTQkcD9eLSofLofQ2U9cQpWGjHoNBumsKshE224TdW",
+	"nfRPBq4xYmXAlnEcqdm1mBpy8t+GzosKkrxteoNJ6UiRLolnF2Vt7c3fdmjwly/YhcG/MPrff+9BqLWJ",
+	"s4mFFj1Y+Y9NQb6jKD04F5qdC4ihO7+Pc+FkkOXD680hE/esgvQC/EDcW5RcUw7ixbnqZzKl1Tjjg9g1",
+	"ZwNe2MYCNvraZwkG+6sCAQMHOAA1PSQ8VThmEUus298/QHkdJU4LaDOs4782jYLoyrGaBdbhHZwXPkcD",
+	"sxhC62f5vjF2TLkLbk0UwC999p5NDshmOf/9R1I+yAdCOULlfuBYeq6GV0Wu5EebxW8TXLKUTy/tzejS",
+	"dmkULMiisMkcAuNTQUjH5bQijrSPZIHAb5CUX8NL7m42+cSDliS+MkC/yBxqRENLp2+fumgBEcrBxfLZ",
+	"uFiQ3u7FYlcAhmyfTd4ZdsRVjhG/uQvsSCVVz5eOhRbe3bngWhKAlposy816rBAnu4I2OfCSx8JLLNzf",
+	"inrQFq/t/RS0PWSsLIekcakE5FTxCQXL+sTXkPVtN3hyx2zUB74FzKZbwnXBcKX/qH9nf5RtKh/AUFT9",
+	"DJ1G78GaeDZWM1Pllm6CZ7Mi0eCAZPP5IdkcOP96fgjbQXZtZ8QOQHzur2CuCerzAFa5nZ9Npts8y6AF",
+	"IojSDFxNKatCBKHO2Ypt4hRhYpoOba+dx5MfqL1N8XoFdYtaRQVT1jsiZlPnsF+aW1By7D3g72yGvHPQ",
+	"WXeMYoJ6QFgH18y7Gul29iiyFZwCvAf9N7oTVNAZk4byaqmCtpIL+/hhhGoyYjm0zHbtAEywEkGB5lrI",
+	"NFX3QqzWR6Zpcy9swomD2GhVlMWqIstgNUu9C48UBGfb4DcHBv04nQrtVcpP261QgqNsy49Qx0LayKOw",
+	"Rov9HTsXCB+jdC00Tn9TwF1qZsyV64uMG05d60N4Ju93qMA0LfcvHECVPjtQpYMMeOTuhRBP6j4OhrXx",
+	"pR7AuYBzu7NroRGrqu5YqGJVbUXdBMnfgtdjfROUaPxMrxQRP4n5QqhsidfA8eGdwzxtAvB0UEcfhzo6",
+	"C4F21vQxLNDfTnwFlpU9vLegFZTqsfgL7gRYVWP4M/V55YXZ9dwnMwwxPRBI5365YYQN8shTw+x+PbXc",
+	"sD9o2ofssIO025PzxVLchtp1tUHZp6PfqW/Wu/xaqB/Qq3nU//M9SKLwl/+HIEPww3t4vrhxPHlWZEf9",
+	"oxM+lSc3L5Hv2lks9PHVCBliFjp4mSshixJHHLsu2pyxJM2HODQBKU1Sgj0K8KR0g8ykPmuuT7eDFAGR",
+	"OBZmsVdY8BrbkK3+ItenbfFVftaDOZNp2Y1MFiy/VaIIxkbPZ21gdJYtjvoHceSU+gOjcNFTPhThjpQX",
+	"64OWvzQMbRtzarfttiFxxK7y/FpHwDngr1Fe4F9XvBA6st2x4T/atjPGohYTTsh1C61Px3cRXZzMedB8",
+	"NBXTLJ/jZkborkfvj2Ja3IiCZ+7O8I30yKXb2Ig1/HJJXcszcdk2v2CUhil+D1+gvlsEg7Y4IfxcCy+g",
+	"qw1j/2ibxR/fylTQBwhpca6NmFzi5QWCDH5bsa+FmOZamryYMziYDiBRFqwQmQC7U+WmQllwW/2F5SiX",
+	"eLzXfifoHSDA2TEzhRARK/gtdgqnmQyyfKAjxovhlbwBSgPWywsREYieHMxQTSsn54eWon2SEkj//d//",
+	"PwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
