@@ -32,9 +32,13 @@ type reqOpts struct {
 	body        []byte
 	contentType string
 	header      http.Header
+	raw         bool // the success answer is not JSON (files, archives)
 }
 
 type reqOpt func(*reqOpts)
+
+// rawAnswer marks a request whose 200 answer is a file, not JSON.
+func rawAnswer() reqOpt { return func(o *reqOpts) { o.raw = true } }
 
 // token authenticates with the PRIVATE-TOKEN header.
 func token(tok string) reqOpt { return func(o *reqOpts) { o.token, o.tokenQuery = tok, false } }
@@ -176,7 +180,7 @@ func do(t testing.TB, method, path string, opts ...reqOpt) response {
 		t.Fatalf("%s %s: read body: %v", method, u, err)
 	}
 	// Every answer of the API is JSON, labelled exactly so.
-	if strings.HasPrefix(u, env.api+"/") && len(b) > 0 {
+	if strings.HasPrefix(u, env.api+"/") && len(b) > 0 && !(o.raw && resp.StatusCode == http.StatusOK) {
 		if ct := resp.Header.Values("Content-Type"); len(ct) != 1 || ct[0] != "application/json" {
 			t.Errorf("%s %s -> %d: Content-Type = %q, want exactly application/json", method, path, resp.StatusCode, ct)
 		}

@@ -56,9 +56,11 @@ func compileContract(doc *openapi3.T, prefixes ...string) *contract {
 				o.paramsAfterAccess = v
 			}
 			for _, seg := range strings.Split(strings.Trim(tmpl, "/"), "/") {
-				if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
-					o.segments = append(o.segments, "")
-					o.params = append(o.params, seg[1:len(seg)-1])
+				if i := strings.Index(seg, "{"); i >= 0 && strings.HasSuffix(seg, "}") {
+					// A parameter, after a literal prefix in the same
+					// segment (archive.{format}) or alone.
+					o.segments = append(o.segments, seg[:i])
+					o.params = append(o.params, seg[i+1:len(seg)-1])
 				} else {
 					o.segments = append(o.segments, seg)
 					o.params = append(o.params, "")
@@ -137,7 +139,12 @@ func (ct *contract) match(method, escapedPath string) (op *operation, pathParams
 				}
 				continue
 			}
-			v, err := url.PathUnescape(segs[i])
+			seg, found := strings.CutPrefix(segs[i], lit)
+			if !found {
+				ok = false
+				break
+			}
+			v, err := url.PathUnescape(seg)
 			if err != nil || v == "" {
 				ok = false
 				break

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -172,6 +173,13 @@ type Repositories interface {
 	Log(ctx context.Context, projectID int64, rev string, offset, limit int) ([]gitstore.Commit, error)
 	Diffs(ctx context.Context, projectID int64, sha, parent string) ([]gitstore.Diff, error)
 	FirstBranchContaining(ctx context.Context, projectID int64, sha string) (string, error)
+	// The repository read API (server/repository.go).
+	Tree(ctx context.Context, projectID int64, commit, path string) ([]gitstore.TreeEntry, error)
+	BlobAt(ctx context.Context, projectID int64, commit, path string) (*gitstore.Blob, error)
+	BlobByID(ctx context.Context, projectID int64, sha string) (*gitstore.Blob, error)
+	Archive(ctx context.Context, projectID int64, commit, prefix, format string, w io.Writer) error
+	Compare(ctx context.Context, projectID int64, from, to string) (*gitstore.Comparison, error)
+	Contributors(ctx context.Context, projectID int64) ([]gitstore.Contributor, error)
 }
 
 // Server serves the GitLab API v3 (and, later, the CI API v1).

@@ -190,6 +190,27 @@ func (e ProjectVisibilityLevel) Valid() bool {
 	}
 }
 
+// Defines values for RepoTreeObjectType.
+const (
+	Blob   RepoTreeObjectType = "blob"
+	Commit RepoTreeObjectType = "commit"
+	Tree   RepoTreeObjectType = "tree"
+)
+
+// Valid indicates whether the value is a known member of the RepoTreeObjectType enum.
+func (e RepoTreeObjectType) Valid() bool {
+	switch e {
+	case Blob:
+		return true
+	case Commit:
+		return true
+	case Tree:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SystemHookTestPayloadEventName.
 const (
 	ProjectCreate SystemHookTestPayloadEventName = "project_create"
@@ -878,6 +899,27 @@ type CommitStatus struct {
 	// Status `pending`, `running`, `success`, `failed` or `canceled`.
 	Status    string  `json:"status"`
 	TargetURL *string `json:"target_url"`
+}
+
+// Compare The comparison of two refs (8.7's `Entities::Compare`).
+type Compare struct {
+	// Commit The last commit of `commits`, or `null`.
+	Commit         *RepoCommit  `json:"commit"`
+	Commits        []RepoCommit `json:"commits"`
+	CompareSameRef bool         `json:"compare_same_ref"`
+	CompareTimeout bool         `json:"compare_timeout"`
+	Diffs          []RepoDiff   `json:"diffs"`
+}
+
+// Contributor A repository contributor (8.7's `Entities::Contributor`).
+//
+// Example: {"additions":2097,"commits":117,"deletions":517,"email":"dmitriy.zaporozhets@gmail.com","name":"Dmitriy Zaporozhets"}
+type Contributor struct {
+	Additions int    `json:"additions"`
+	Commits   int    `json:"commits"`
+	Deletions int    `json:"deletions"`
+	Email     string `json:"email"`
+	Name      string `json:"name"`
 }
 
 // CreateBranchBody Parameters of `POST /projects/:id/repository/branches`.
@@ -2121,6 +2163,29 @@ type RepoTag struct {
 	Release *Release `json:"release"`
 }
 
+// RepoTreeObject An entry of a repository directory (8.7's `Entities::RepoTreeObject`).
+//
+// Example: {"id":"6229c43a7e16fcc7e95f923f8ddadb8281d9c6c6","mode":"040000","name":"assets","type":"tree"}
+type RepoTreeObject struct {
+	// ID The object's SHA-1 (a submodule's commit).
+	ID string `json:"id"`
+
+	// Mode Octal, as git writes it: `040000`, `100644`, `100755`, `120000`, `160000`.
+	Mode string `json:"mode"`
+	Name string `json:"name"`
+
+	// Type `tree` (a directory), `blob` (a file or symbolic link) or `commit` (a submodule).
+	Type RepoTreeObjectType `json:"type"`
+}
+
+// RepoTreeObjectType `tree` (a directory), `blob` (a file or symbolic link) or `commit` (a submodule).
+type RepoTreeObjectType string
+
+// RepositoryArchiveError GitLab's `{"message":"…"}`, or Grape's `{"error":"404 Not Found"}` for an unknown route.
+type RepositoryArchiveError struct {
+	union json.RawMessage
+}
+
 // SSHKey An SSH key of a user.
 //
 // Example: {"created_at":"2014-08-01T14:47:39.080Z","id":1,"key":"ssh-rsa AAAAB3NzaC1yc2EAAAABJQAAAIEAiPWx6WM4lhHNedGfBpPJNPpZ7yKu+dnn1SJejgt4596k6YjzGGphH2TUxwKzxcKDKKezwkpfnxPkSMkuEspGRt/aZZ9wa++Oi7Qkr8prgHc4soW6NUlfDzpvZK2H5E7eQaSeP3SAwGmQKUFHCddNaP0L+hM7zhFNzjFvpaMgJw0=","title":"Public key"}
@@ -2540,6 +2605,15 @@ type ProjectSortQuery string
 // ProjectVisibilityQuery defines model for ProjectVisibilityQuery.
 type ProjectVisibilityQuery string
 
+// RepositoryArchiveSHA defines model for RepositoryArchiveSHA.
+type RepositoryArchiveSHA = string
+
+// RepositoryCommitRefPath defines model for RepositoryCommitRefPath.
+type RepositoryCommitRefPath = string
+
+// RepositoryFilePath defines model for RepositoryFilePath.
+type RepositoryFilePath = string
+
 // TagNamePath defines model for TagNamePath.
 type TagNamePath = string
 
@@ -2563,6 +2637,15 @@ type PayloadTooLarge = Message
 
 // ProjectNotFound GitLab's error body with a text message.
 type ProjectNotFound = Message
+
+// RepositoryArchiveNotFound GitLab's `{"message":"…"}`, or Grape's `{"error":"404 Not Found"}` for an unknown route.
+type RepositoryArchiveNotFound = RepositoryArchiveError
+
+// RepositoryFileNotFound GitLab's error body with a text message.
+type RepositoryFileNotFound = Message
+
+// RepositoryForbidden GitLab's error body with a text message.
+type RepositoryForbidden = Message
 
 // Unauthorized GitLab's error body with a text message.
 type Unauthorized = Message
@@ -2807,6 +2890,24 @@ type ListProjectMembersParams struct {
 	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
 }
 
+// GetArchiveParams defines parameters for GetArchive.
+type GetArchiveParams struct {
+	// Sha A commit SHA, a branch or a tag; the default branch's tip when missing.
+	Sha *RepositoryArchiveSHA `form:"sha,omitempty" json:"sha,omitempty"`
+}
+
+// GetArchiveFormatParams defines parameters for GetArchiveFormat.
+type GetArchiveFormatParams struct {
+	// Sha A commit SHA, a branch or a tag; the default branch's tip when missing.
+	Sha *RepositoryArchiveSHA `form:"sha,omitempty" json:"sha,omitempty"`
+}
+
+// GetBlobParams defines parameters for GetBlob.
+type GetBlobParams struct {
+	// Filepath Required: the file's path in the repository (`lib/gitlab.rb`). Checked after access (see the operation): a missing one answers `400 {"message":"400 (Bad request) \"filepath\" not given"}`.
+	Filepath *RepositoryFilePath `form:"filepath,omitempty" json:"filepath,omitempty"`
+}
+
 // ListCommitsParams defines parameters for ListCommits.
 type ListCommitsParams struct {
 	// RefName The branch, tag or SHA to list from.
@@ -2817,6 +2918,12 @@ type ListCommitsParams struct {
 
 	// PerPage Commits per page (not capped).
 	PerPage *int `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// GetCommitBlobParams defines parameters for GetCommitBlob.
+type GetCommitBlobParams struct {
+	// Filepath Required: the file's path in the repository (`lib/gitlab.rb`). Checked after access (see the operation): a missing one answers `400 {"message":"400 (Bad request) \"filepath\" not given"}`.
+	Filepath *RepositoryFilePath `form:"filepath,omitempty" json:"filepath,omitempty"`
 }
 
 // ListCommitStatusesParams defines parameters for ListCommitStatuses.
@@ -2838,6 +2945,24 @@ type ListCommitStatusesParams struct {
 
 	// PerPage Items per page; values above 100 are capped at 100.
 	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// CompareRefsParams defines parameters for CompareRefs.
+type CompareRefsParams struct {
+	// From Required (checked after access): a commit SHA, a branch or a tag; missing, `400 {"message":"400 (Bad request) \"from\" not given"}`.
+	From *string `form:"from,omitempty" json:"from,omitempty"`
+
+	// To Required (checked after access): a commit SHA, a branch or a tag; missing, `400 {"message":"400 (Bad request) \"to\" not given"}`.
+	To *string `form:"to,omitempty" json:"to,omitempty"`
+}
+
+// ListTreeParams defines parameters for ListTree.
+type ListTreeParams struct {
+	// Path The directory, relative to the repository's root (`app/models`).
+	Path *string `form:"path,omitempty" json:"path,omitempty"`
+
+	// RefName A branch, a tag or a commit SHA; the default branch when missing.
+	RefName *string `form:"ref_name,omitempty" json:"ref_name,omitempty"`
 }
 
 // ListProjectUsersParams defines parameters for ListProjectUsers.
@@ -3457,6 +3582,68 @@ func (t *ProjectUploadOrNull) UnmarshalJSON(b []byte) error {
 	return err
 }
 
+// AsMessage returns the union data inside the RepositoryArchiveError as a Message
+func (t RepositoryArchiveError) AsMessage() (Message, error) {
+	var body Message
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromMessage overwrites any union data inside the RepositoryArchiveError as the provided Message
+func (t *RepositoryArchiveError) FromMessage(v Message) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeMessage performs a merge with any union data inside the RepositoryArchiveError, using the provided Message
+func (t *RepositoryArchiveError) MergeMessage(v Message) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsGrapeError returns the union data inside the RepositoryArchiveError as a GrapeError
+func (t RepositoryArchiveError) AsGrapeError() (GrapeError, error) {
+	var body GrapeError
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromGrapeError overwrites any union data inside the RepositoryArchiveError as the provided GrapeError
+func (t *RepositoryArchiveError) FromGrapeError(v GrapeError) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeGrapeError performs a merge with any union data inside the RepositoryArchiveError, using the provided GrapeError
+func (t *RepositoryArchiveError) MergeGrapeError(v GrapeError) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t RepositoryArchiveError) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *RepositoryArchiveError) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
 // AsUserFull returns the union data inside the UserFullOrUser as a UserFull
 func (t UserFullOrUser) AsUserFull() (UserFull, error) {
 	var body UserFull
@@ -3721,6 +3908,15 @@ type ServerInterface interface {
 	// UpdateProjectMember Change a project member's access level
 	// (PUT /projects/{id}/members/{user_id})
 	UpdateProjectMember(ctx echo.Context, id ProjectIDPath, userID int) error
+	// GetArchive Download an archive of the repository (tar.gz)
+	// (GET /projects/{id}/repository/archive)
+	GetArchive(ctx echo.Context, id ProjectIDPath, params GetArchiveParams) error
+	// GetArchiveFormat Download an archive of the repository in a format
+	// (GET /projects/{id}/repository/archive.{format})
+	GetArchiveFormat(ctx echo.Context, id ProjectIDPath, format string, params GetArchiveFormatParams) error
+	// GetBlob Get a file's raw content at a commit
+	// (GET /projects/{id}/repository/blobs/{sha})
+	GetBlob(ctx echo.Context, id ProjectIDPath, sha RepositoryCommitRefPath, params GetBlobParams) error
 	// ListBranches List a project's repository branches
 	// (GET /projects/{id}/repository/branches)
 	ListBranches(ctx echo.Context, id ProjectIDPath) error
@@ -3745,12 +3941,24 @@ type ServerInterface interface {
 	// GetCommit Get a commit
 	// (GET /projects/{id}/repository/commits/{sha})
 	GetCommit(ctx echo.Context, id ProjectIDPath, sha CommitSHAPath) error
+	// GetCommitBlob Get a file's raw content at a commit (second path)
+	// (GET /projects/{id}/repository/commits/{sha}/blob)
+	GetCommitBlob(ctx echo.Context, id ProjectIDPath, sha RepositoryCommitRefPath, params GetCommitBlobParams) error
 	// GetCommitDiff Get the diff of a commit
 	// (GET /projects/{id}/repository/commits/{sha}/diff)
 	GetCommitDiff(ctx echo.Context, id ProjectIDPath, sha CommitSHAPath) error
 	// ListCommitStatuses List the statuses of a commit
 	// (GET /projects/{id}/repository/commits/{sha}/statuses)
 	ListCommitStatuses(ctx echo.Context, id ProjectIDPath, sha CommitSHAPath, params ListCommitStatusesParams) error
+	// CompareRefs Compare two branches, tags or commits
+	// (GET /projects/{id}/repository/compare)
+	CompareRefs(ctx echo.Context, id ProjectIDPath, params CompareRefsParams) error
+	// ListContributors List the repository's contributors
+	// (GET /projects/{id}/repository/contributors)
+	ListContributors(ctx echo.Context, id ProjectIDPath) error
+	// GetRawBlob Get a blob's raw content by its SHA
+	// (GET /projects/{id}/repository/raw_blobs/{sha})
+	GetRawBlob(ctx echo.Context, id ProjectIDPath, sha string) error
 	// ListTags List a project's repository tags
 	// (GET /projects/{id}/repository/tags)
 	ListTags(ctx echo.Context, id ProjectIDPath) error
@@ -3769,6 +3977,9 @@ type ServerInterface interface {
 	// UpdateRelease Update a tag's release notes
 	// (PUT /projects/{id}/repository/tags/{tag_name}/release)
 	UpdateRelease(ctx echo.Context, id ProjectIDPath, tagName TagNamePath) error
+	// ListTree List a directory of the repository
+	// (GET /projects/{id}/repository/tree)
+	ListTree(ctx echo.Context, id ProjectIDPath, params ListTreeParams) error
 	// ShareProject Share a project with a group
 	// (POST /projects/{id}/share)
 	ShareProject(ctx echo.Context, id ProjectIDPath) error
@@ -5014,6 +5225,97 @@ func (w *ServerInterfaceWrapper) UpdateProjectMember(ctx echo.Context) error {
 	return err
 }
 
+// GetArchive converts echo context to params.
+func (w *ServerInterfaceWrapper) GetArchive(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetArchiveParams
+	// ------------- Optional query parameter "sha" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sha", ctx.QueryParams(), &params.Sha, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sha: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetArchive(ctx, id, params)
+	return err
+}
+
+// GetArchiveFormat converts echo context to params.
+func (w *ServerInterfaceWrapper) GetArchiveFormat(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "format" -------------
+	var format string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "format", ctx.Param("format"), &format, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter format: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetArchiveFormatParams
+	// ------------- Optional query parameter "sha" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sha", ctx.QueryParams(), &params.Sha, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sha: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetArchiveFormat(ctx, id, format, params)
+	return err
+}
+
+// GetBlob converts echo context to params.
+func (w *ServerInterfaceWrapper) GetBlob(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "sha" -------------
+	var sha RepositoryCommitRefPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sha", ctx.Param("sha"), &sha, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sha: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetBlobParams
+	// ------------- Optional query parameter "filepath" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "filepath", ctx.QueryParams(), &params.Filepath, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter filepath: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetBlob(ctx, id, sha, params)
+	return err
+}
+
 // ListBranches converts echo context to params.
 func (w *ServerInterfaceWrapper) ListBranches(ctx echo.Context) error {
 	var err error
@@ -5205,6 +5507,39 @@ func (w *ServerInterfaceWrapper) GetCommit(ctx echo.Context) error {
 	return err
 }
 
+// GetCommitBlob converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCommitBlob(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "sha" -------------
+	var sha RepositoryCommitRefPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sha", ctx.Param("sha"), &sha, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sha: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetCommitBlobParams
+	// ------------- Optional query parameter "filepath" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "filepath", ctx.QueryParams(), &params.Filepath, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter filepath: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCommitBlob(ctx, id, sha, params)
+	return err
+}
+
 // GetCommitDiff converts echo context to params.
 func (w *ServerInterfaceWrapper) GetCommitDiff(ctx echo.Context) error {
 	var err error
@@ -5294,6 +5629,78 @@ func (w *ServerInterfaceWrapper) ListCommitStatuses(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListCommitStatuses(ctx, id, sha, params)
+	return err
+}
+
+// CompareRefs converts echo context to params.
+func (w *ServerInterfaceWrapper) CompareRefs(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CompareRefsParams
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", ctx.QueryParams(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter from: %s", err))
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", ctx.QueryParams(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter to: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CompareRefs(ctx, id, params)
+	return err
+}
+
+// ListContributors converts echo context to params.
+func (w *ServerInterfaceWrapper) ListContributors(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListContributors(ctx, id)
+	return err
+}
+
+// GetRawBlob converts echo context to params.
+func (w *ServerInterfaceWrapper) GetRawBlob(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "sha" -------------
+	var sha string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sha", ctx.Param("sha"), &sha, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sha: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetRawBlob(ctx, id, sha)
 	return err
 }
 
@@ -5422,6 +5829,38 @@ func (w *ServerInterfaceWrapper) UpdateRelease(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.UpdateRelease(ctx, id, tagName)
+	return err
+}
+
+// ListTree converts echo context to params.
+func (w *ServerInterfaceWrapper) ListTree(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListTreeParams
+	// ------------- Optional query parameter "path" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "path", ctx.QueryParams(), &params.Path, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter path: %s", err))
+	}
+
+	// ------------- Optional query parameter "ref_name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "ref_name", ctx.QueryParams(), &params.RefName, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter ref_name: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListTree(ctx, id, params)
 	return err
 }
 
@@ -6039,6 +6478,14 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/projects/:id/uploads", wrapper.UploadProjectFile, options.OperationMiddlewares["uploadProjectFile"]...)
 	router.GET(options.BaseURL+"/projects/:id/users", wrapper.ListProjectUsers, options.OperationMiddlewares["listProjectUsers"]...)
 	router.GET(options.BaseURL+"/projects/:id/events", wrapper.ListProjectEvents, options.OperationMiddlewares["listProjectEvents"]...)
+	router.GET(options.BaseURL+"/projects/:id/repository/tree", wrapper.ListTree, options.OperationMiddlewares["listTree"]...)
+	router.GET(options.BaseURL+"/projects/:id/repository/blobs/:sha", wrapper.GetBlob, options.OperationMiddlewares["getBlob"]...)
+	router.GET(options.BaseURL+"/projects/:id/repository/commits/:sha/blob", wrapper.GetCommitBlob, options.OperationMiddlewares["getCommitBlob"]...)
+	router.GET(options.BaseURL+"/projects/:id/repository/raw_blobs/:sha", wrapper.GetRawBlob, options.OperationMiddlewares["getRawBlob"]...)
+	router.GET(options.BaseURL+"/projects/:id/repository/archive", wrapper.GetArchive, options.OperationMiddlewares["getArchive"]...)
+	router.GET(options.BaseURL+"/projects/:id/repository/archive.:format", wrapper.GetArchiveFormat, options.OperationMiddlewares["getArchiveFormat"]...)
+	router.GET(options.BaseURL+"/projects/:id/repository/compare", wrapper.CompareRefs, options.OperationMiddlewares["compareRefs"]...)
+	router.GET(options.BaseURL+"/projects/:id/repository/contributors", wrapper.ListContributors, options.OperationMiddlewares["listContributors"]...)
 	router.POST(options.BaseURL+"/session", wrapper.CreateSession, options.OperationMiddlewares["createSession"]...)
 	router.GET(options.BaseURL+"/hooks", wrapper.ListSystemHooks, options.OperationMiddlewares["listSystemHooks"]...)
 	router.POST(options.BaseURL+"/hooks", wrapper.AddSystemHook, options.OperationMiddlewares["addSystemHook"]...)
@@ -6094,6 +6541,38 @@ type NotFoundJSONResponse Message
 type PayloadTooLargeJSONResponse Message
 
 type ProjectNotFoundJSONResponse Message
+
+type RepositoryArchiveResponseHeaders struct {
+	ContentDisposition *string
+}
+type RepositoryArchiveApplicationOctetStreamResponse struct {
+	Body io.Reader
+
+	Headers       RepositoryArchiveResponseHeaders
+	ContentLength int64
+}
+type RepositoryArchiveApplicationZipResponse struct {
+	Body io.Reader
+
+	Headers       RepositoryArchiveResponseHeaders
+	ContentLength int64
+}
+
+type RepositoryArchiveNotFoundJSONResponse RepositoryArchiveError
+
+func (t RepositoryArchiveNotFoundJSONResponse) MarshalJSON() ([]byte, error) {
+	return RepositoryArchiveError(t).MarshalJSON()
+}
+
+func (t *RepositoryArchiveNotFoundJSONResponse) UnmarshalJSON(b []byte) error {
+	return (*RepositoryArchiveError)(t).UnmarshalJSON(b)
+}
+
+type RepositoryFileNotFoundJSONResponse Message
+
+type RepositoryForbiddenJSONResponse Message
+
+type RepositoryRawFileTextResponse string
 
 type UnauthorizedJSONResponse Message
 
@@ -10090,6 +10569,286 @@ func (response UpdateProjectMember422JSONResponse) VisitUpdateProjectMemberRespo
 	return err
 }
 
+type GetArchiveRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Params GetArchiveParams
+}
+
+type GetArchiveResponseObject interface {
+	VisitGetArchiveResponse(w http.ResponseWriter) error
+}
+
+type GetArchive200ApplicationOctetStreamResponse struct {
+	RepositoryArchiveApplicationOctetStreamResponse
+}
+
+func (response GetArchive200ApplicationOctetStreamResponse) VisitGetArchiveResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetArchive200ApplicationZipResponse struct {
+	RepositoryArchiveApplicationZipResponse
+}
+
+func (response GetArchive200ApplicationZipResponse) VisitGetArchiveResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/zip")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetArchive401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetArchive401JSONResponse) VisitGetArchiveResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetArchive403JSONResponse struct {
+	RepositoryForbiddenJSONResponse
+}
+
+func (response GetArchive403JSONResponse) VisitGetArchiveResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetArchive404JSONResponse struct {
+	RepositoryArchiveNotFoundJSONResponse
+}
+
+func (response GetArchive404JSONResponse) VisitGetArchiveResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetArchiveFormatRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Format string        `json:"format"`
+	Params GetArchiveFormatParams
+}
+
+type GetArchiveFormatResponseObject interface {
+	VisitGetArchiveFormatResponse(w http.ResponseWriter) error
+}
+
+type GetArchiveFormat200ApplicationOctetStreamResponse struct {
+	RepositoryArchiveApplicationOctetStreamResponse
+}
+
+func (response GetArchiveFormat200ApplicationOctetStreamResponse) VisitGetArchiveFormatResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetArchiveFormat200ApplicationZipResponse struct {
+	RepositoryArchiveApplicationZipResponse
+}
+
+func (response GetArchiveFormat200ApplicationZipResponse) VisitGetArchiveFormatResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/zip")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetArchiveFormat401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetArchiveFormat401JSONResponse) VisitGetArchiveFormatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetArchiveFormat403JSONResponse struct {
+	RepositoryForbiddenJSONResponse
+}
+
+func (response GetArchiveFormat403JSONResponse) VisitGetArchiveFormatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetArchiveFormat404JSONResponse struct {
+	RepositoryArchiveNotFoundJSONResponse
+}
+
+func (response GetArchiveFormat404JSONResponse) VisitGetArchiveFormatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBlobRequestObject struct {
+	ID     ProjectIDPath           `json:"id"`
+	Sha    RepositoryCommitRefPath `json:"sha"`
+	Params GetBlobParams
+}
+
+type GetBlobResponseObject interface {
+	VisitGetBlobResponse(w http.ResponseWriter) error
+}
+
+type GetBlob200TextResponse RepositoryRawFileTextResponse
+
+func (response GetBlob200TextResponse) VisitGetBlobResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response)))
+	return err
+}
+
+type GetBlob400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetBlob400JSONResponse) VisitGetBlobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBlob401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetBlob401JSONResponse) VisitGetBlobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBlob403JSONResponse struct {
+	RepositoryForbiddenJSONResponse
+}
+
+func (response GetBlob403JSONResponse) VisitGetBlobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBlob404JSONResponse struct {
+	RepositoryFileNotFoundJSONResponse
+}
+
+func (response GetBlob404JSONResponse) VisitGetBlobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListBranchesRequestObject struct {
 	ID ProjectIDPath `json:"id"`
 }
@@ -10674,6 +11433,87 @@ func (response GetCommit404JSONResponse) VisitGetCommitResponse(w http.ResponseW
 	return err
 }
 
+type GetCommitBlobRequestObject struct {
+	ID     ProjectIDPath           `json:"id"`
+	Sha    RepositoryCommitRefPath `json:"sha"`
+	Params GetCommitBlobParams
+}
+
+type GetCommitBlobResponseObject interface {
+	VisitGetCommitBlobResponse(w http.ResponseWriter) error
+}
+
+type GetCommitBlob200TextResponse RepositoryRawFileTextResponse
+
+func (response GetCommitBlob200TextResponse) VisitGetCommitBlobResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response)))
+	return err
+}
+
+type GetCommitBlob400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetCommitBlob400JSONResponse) VisitGetCommitBlobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCommitBlob401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetCommitBlob401JSONResponse) VisitGetCommitBlobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCommitBlob403JSONResponse struct {
+	RepositoryForbiddenJSONResponse
+}
+
+func (response GetCommitBlob403JSONResponse) VisitGetCommitBlobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCommitBlob404JSONResponse struct {
+	RepositoryFileNotFoundJSONResponse
+}
+
+func (response GetCommitBlob404JSONResponse) VisitGetCommitBlobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetCommitDiffRequestObject struct {
 	ID  ProjectIDPath `json:"id"`
 	Sha CommitSHAPath `json:"sha"`
@@ -10828,6 +11668,237 @@ func (response ListCommitStatuses403JSONResponse) VisitListCommitStatusesRespons
 type ListCommitStatuses404JSONResponse Message
 
 func (response ListCommitStatuses404JSONResponse) VisitListCommitStatusesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompareRefsRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Params CompareRefsParams
+}
+
+type CompareRefsResponseObject interface {
+	VisitCompareRefsResponse(w http.ResponseWriter) error
+}
+
+type CompareRefs200JSONResponse Compare
+
+func (response CompareRefs200JSONResponse) VisitCompareRefsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompareRefs400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CompareRefs400JSONResponse) VisitCompareRefsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompareRefs401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CompareRefs401JSONResponse) VisitCompareRefsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompareRefs403JSONResponse struct {
+	RepositoryForbiddenJSONResponse
+}
+
+func (response CompareRefs403JSONResponse) VisitCompareRefsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompareRefs404JSONResponse Message
+
+func (response CompareRefs404JSONResponse) VisitCompareRefsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListContributorsRequestObject struct {
+	ID ProjectIDPath `json:"id"`
+}
+
+type ListContributorsResponseObject interface {
+	VisitListContributorsResponse(w http.ResponseWriter) error
+}
+
+type ListContributors200JSONResponse []Contributor
+
+func (response ListContributors200JSONResponse) VisitListContributorsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListContributors401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListContributors401JSONResponse) VisitListContributorsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListContributors403JSONResponse struct {
+	RepositoryForbiddenJSONResponse
+}
+
+func (response ListContributors403JSONResponse) VisitListContributorsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListContributors404JSONResponse Message
+
+func (response ListContributors404JSONResponse) VisitListContributorsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRawBlobRequestObject struct {
+	ID  ProjectIDPath `json:"id"`
+	Sha string        `json:"sha"`
+}
+
+type GetRawBlobResponseObject interface {
+	VisitGetRawBlobResponse(w http.ResponseWriter) error
+}
+
+type GetRawBlob200ApplicationOctetStreamResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetRawBlob200ApplicationOctetStreamResponse) VisitGetRawBlobResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetRawBlob200TextResponse string
+
+func (response GetRawBlob200TextResponse) VisitGetRawBlobResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response)))
+	return err
+}
+
+type GetRawBlob401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetRawBlob401JSONResponse) VisitGetRawBlobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRawBlob403JSONResponse struct {
+	RepositoryForbiddenJSONResponse
+}
+
+func (response GetRawBlob403JSONResponse) VisitGetRawBlobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRawBlob404JSONResponse Message
+
+func (response GetRawBlob404JSONResponse) VisitGetRawBlobResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -11349,6 +12420,73 @@ func (response UpdateRelease413JSONResponse) VisitUpdateReleaseResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTreeRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Params ListTreeParams
+}
+
+type ListTreeResponseObject interface {
+	VisitListTreeResponse(w http.ResponseWriter) error
+}
+
+type ListTree200JSONResponse []RepoTreeObject
+
+func (response ListTree200JSONResponse) VisitListTreeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTree401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListTree401JSONResponse) VisitListTreeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTree403JSONResponse struct {
+	RepositoryForbiddenJSONResponse
+}
+
+func (response ListTree403JSONResponse) VisitListTreeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTree404JSONResponse Message
+
+func (response ListTree404JSONResponse) VisitListTreeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13827,6 +14965,15 @@ type StrictServerInterface interface {
 	// UpdateProjectMember Change a project member's access level
 	// (PUT /projects/{id}/members/{user_id})
 	UpdateProjectMember(ctx context.Context, request UpdateProjectMemberRequestObject) (UpdateProjectMemberResponseObject, error)
+	// GetArchive Download an archive of the repository (tar.gz)
+	// (GET /projects/{id}/repository/archive)
+	GetArchive(ctx context.Context, request GetArchiveRequestObject) (GetArchiveResponseObject, error)
+	// GetArchiveFormat Download an archive of the repository in a format
+	// (GET /projects/{id}/repository/archive.{format})
+	GetArchiveFormat(ctx context.Context, request GetArchiveFormatRequestObject) (GetArchiveFormatResponseObject, error)
+	// GetBlob Get a file's raw content at a commit
+	// (GET /projects/{id}/repository/blobs/{sha})
+	GetBlob(ctx context.Context, request GetBlobRequestObject) (GetBlobResponseObject, error)
 	// ListBranches List a project's repository branches
 	// (GET /projects/{id}/repository/branches)
 	ListBranches(ctx context.Context, request ListBranchesRequestObject) (ListBranchesResponseObject, error)
@@ -13851,12 +14998,24 @@ type StrictServerInterface interface {
 	// GetCommit Get a commit
 	// (GET /projects/{id}/repository/commits/{sha})
 	GetCommit(ctx context.Context, request GetCommitRequestObject) (GetCommitResponseObject, error)
+	// GetCommitBlob Get a file's raw content at a commit (second path)
+	// (GET /projects/{id}/repository/commits/{sha}/blob)
+	GetCommitBlob(ctx context.Context, request GetCommitBlobRequestObject) (GetCommitBlobResponseObject, error)
 	// GetCommitDiff Get the diff of a commit
 	// (GET /projects/{id}/repository/commits/{sha}/diff)
 	GetCommitDiff(ctx context.Context, request GetCommitDiffRequestObject) (GetCommitDiffResponseObject, error)
 	// ListCommitStatuses List the statuses of a commit
 	// (GET /projects/{id}/repository/commits/{sha}/statuses)
 	ListCommitStatuses(ctx context.Context, request ListCommitStatusesRequestObject) (ListCommitStatusesResponseObject, error)
+	// CompareRefs Compare two branches, tags or commits
+	// (GET /projects/{id}/repository/compare)
+	CompareRefs(ctx context.Context, request CompareRefsRequestObject) (CompareRefsResponseObject, error)
+	// ListContributors List the repository's contributors
+	// (GET /projects/{id}/repository/contributors)
+	ListContributors(ctx context.Context, request ListContributorsRequestObject) (ListContributorsResponseObject, error)
+	// GetRawBlob Get a blob's raw content by its SHA
+	// (GET /projects/{id}/repository/raw_blobs/{sha})
+	GetRawBlob(ctx context.Context, request GetRawBlobRequestObject) (GetRawBlobResponseObject, error)
 	// ListTags List a project's repository tags
 	// (GET /projects/{id}/repository/tags)
 	ListTags(ctx context.Context, request ListTagsRequestObject) (ListTagsResponseObject, error)
@@ -13875,6 +15034,9 @@ type StrictServerInterface interface {
 	// UpdateRelease Update a tag's release notes
 	// (PUT /projects/{id}/repository/tags/{tag_name}/release)
 	UpdateRelease(ctx context.Context, request UpdateReleaseRequestObject) (UpdateReleaseResponseObject, error)
+	// ListTree List a directory of the repository
+	// (GET /projects/{id}/repository/tree)
+	ListTree(ctx context.Context, request ListTreeRequestObject) (ListTreeResponseObject, error)
 	// ShareProject Share a project with a group
 	// (POST /projects/{id}/share)
 	ShareProject(ctx context.Context, request ShareProjectRequestObject) (ShareProjectResponseObject, error)
@@ -15613,6 +16775,86 @@ func (sh *strictHandler) UpdateProjectMember(ctx echo.Context, id ProjectIDPath,
 	return nil
 }
 
+// GetArchive operation middleware
+func (sh *strictHandler) GetArchive(ctx echo.Context, id ProjectIDPath, params GetArchiveParams) error {
+	var request GetArchiveRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetArchive(ctx.Request().Context(), request.(GetArchiveRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetArchive")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetArchiveResponseObject); ok {
+		return validResponse.VisitGetArchiveResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetArchiveFormat operation middleware
+func (sh *strictHandler) GetArchiveFormat(ctx echo.Context, id ProjectIDPath, format string, params GetArchiveFormatParams) error {
+	var request GetArchiveFormatRequestObject
+
+	request.ID = id
+	request.Format = format
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetArchiveFormat(ctx.Request().Context(), request.(GetArchiveFormatRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetArchiveFormat")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetArchiveFormatResponseObject); ok {
+		return validResponse.VisitGetArchiveFormatResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetBlob operation middleware
+func (sh *strictHandler) GetBlob(ctx echo.Context, id ProjectIDPath, sha RepositoryCommitRefPath, params GetBlobParams) error {
+	var request GetBlobRequestObject
+
+	request.ID = id
+	request.Sha = sha
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetBlob(ctx.Request().Context(), request.(GetBlobRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetBlob")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetBlobResponseObject); ok {
+		return validResponse.VisitGetBlobResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListBranches operation middleware
 func (sh *strictHandler) ListBranches(ctx echo.Context, id ProjectIDPath) error {
 	var request ListBranchesRequestObject
@@ -15855,6 +17097,33 @@ func (sh *strictHandler) GetCommit(ctx echo.Context, id ProjectIDPath, sha Commi
 	return nil
 }
 
+// GetCommitBlob operation middleware
+func (sh *strictHandler) GetCommitBlob(ctx echo.Context, id ProjectIDPath, sha RepositoryCommitRefPath, params GetCommitBlobParams) error {
+	var request GetCommitBlobRequestObject
+
+	request.ID = id
+	request.Sha = sha
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCommitBlob(ctx.Request().Context(), request.(GetCommitBlobRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCommitBlob")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetCommitBlobResponseObject); ok {
+		return validResponse.VisitGetCommitBlobResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetCommitDiff operation middleware
 func (sh *strictHandler) GetCommitDiff(ctx echo.Context, id ProjectIDPath, sha CommitSHAPath) error {
 	var request GetCommitDiffRequestObject
@@ -15902,6 +17171,83 @@ func (sh *strictHandler) ListCommitStatuses(ctx echo.Context, id ProjectIDPath, 
 		return err
 	} else if validResponse, ok := response.(ListCommitStatusesResponseObject); ok {
 		return validResponse.VisitListCommitStatusesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CompareRefs operation middleware
+func (sh *strictHandler) CompareRefs(ctx echo.Context, id ProjectIDPath, params CompareRefsParams) error {
+	var request CompareRefsRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CompareRefs(ctx.Request().Context(), request.(CompareRefsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CompareRefs")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CompareRefsResponseObject); ok {
+		return validResponse.VisitCompareRefsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListContributors operation middleware
+func (sh *strictHandler) ListContributors(ctx echo.Context, id ProjectIDPath) error {
+	var request ListContributorsRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListContributors(ctx.Request().Context(), request.(ListContributorsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListContributors")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListContributorsResponseObject); ok {
+		return validResponse.VisitListContributorsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetRawBlob operation middleware
+func (sh *strictHandler) GetRawBlob(ctx echo.Context, id ProjectIDPath, sha string) error {
+	var request GetRawBlobRequestObject
+
+	request.ID = id
+	request.Sha = sha
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetRawBlob(ctx.Request().Context(), request.(GetRawBlobRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetRawBlob")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetRawBlobResponseObject); ok {
+		return validResponse.VisitGetRawBlobResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -16164,6 +17510,32 @@ func (sh *strictHandler) UpdateRelease(ctx echo.Context, id ProjectIDPath, tagNa
 		return err
 	} else if validResponse, ok := response.(UpdateReleaseResponseObject); ok {
 		return validResponse.VisitUpdateReleaseResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListTree operation middleware
+func (sh *strictHandler) ListTree(ctx echo.Context, id ProjectIDPath, params ListTreeParams) error {
+	var request ListTreeRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListTree(ctx.Request().Context(), request.(ListTreeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListTree")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListTreeResponseObject); ok {
+		return validResponse.VisitListTreeResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -17253,611 +18625,659 @@ func (sh *strictHandler) UnblockUser(ctx echo.Context, id UserIDPath) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L2LcttG0gb6KrP8z5apDUSBFHWjauusEtux15c4lrzZP6FLGBJDEhE4wx8DiqZdrtqHOM+wD7ZPcmq6",
-	"Z4ABMOBFFzvJqioViyQw156evnzd/akxFNOZ4IynstH71JgwGrIE/nwZ8Sv1b8jkMIlmaSR4o9d4Q8cR",
-	"p+oDiSN+JXsk6M99f384T2L4g52ShMV/7TdmCbvuNwKPBPiZsw+p/XkUJbLwRUzhM2mqNwnlIVGvEMHj",
-	"JVlMGCfphC0J+xDJdKfV8BpyOGFTqoaYLmes0WvINIn4uPH5s9f452v2IX1Dx6w6g4sJw4ZndMw8IhLC",
-	"prM06yKSJJKqK6LGs7af+j6G8yRhHLtxNhPxlI1Zotthibup5ymbSjJjyaYNJey6flBqaSMxl2snD7uz",
-	"dvYXIqWxoyf1NeHz6YAlRIxIpOawfujwmhq7XN+kGv+6Jj97jRlN6JSlmqS/TSgfTt7QdFJDFnTKVOOU",
-	"DODJU0Lxu4mIw4iPSbAXqAWSal/fvX25y/hQhCwkzWDEaDpP2J87T2MxjngAFMo+0OksVoOaUpmypOE1",
-	"ItXXTI3Aa6imG70G9tXwGgn7v3mUsLDRS5M5W73034npNErPn525Z3NGhvAAOX92BttspqT+TukYp9W0",
-	"5wAkEKUwV6lmWprCYdvvnnQ73f3jYbvLhkeDsNMeHg7Dg0F4cnLQOeoM9kd0NDp0T1JO6JYz/D4R89nz",
-	"x/W79fwxTEZRNU0nuG9j9VKLHLeOSCzEFQvh92sazxmZzwiVhMLTfQ4E7qmfOX7N51OWREMShR6RwrRF",
-	"FhMhdQ+RJDSOSRiNo1T2uZzQUCzwuOhno3RC0glNSRS2yBknc37FxYLjz7APgjN4YUjjmCV9PqSci5Qk",
-	"jIYeoVwuWCJJ1++S4FO/MWVS0jHrN3r9hvoOloS8Fil5KuY87Dc+B60+L+zSSIjdAa2htCjccg/cjER9",
-	"a45is707oJKFQCzQ5f/NWbLM+1QHtXBMQzai8zht9NpeYxrxaDqfwt8OjrAhUzzFDZaEDsQ1I23fJzRR",
-	"SzybsZDQVH1TOzyWXNYPseOvH2MifmXD9CwZTqJrFv4IzVcG/JMis1nCFOfwyBVjM7zXqH6NNAO1G8EO",
-	"0ki8JHNu/TaisVQ/zrAzeUoGS6JHSQYindRNz7ThYpQDIWJGuT2LdcdNHTE9BqDmKJUFPhiobuWMDtme",
-	"oryANIMwonImEvrnzlPzZ7DTImemHTwvoWCSqIMA17uHB5um1lEh+qRIxtYfFD2d0lEpHJT9uzoi2NUP",
-	"SciSb5c12w+/qj2DK3YUsTg8zfYvGCaMpiy8pGlQt49CNXA5WLrJtJG3oObIFbX+glOB9z0zycJz81mY",
-	"f1DCziUdptF1lC7VV++9+smeM0VXNXN9oYjbEKpmn2oUHjBRj1hPq23OKAavpKHgKY24xJVKlZzWHFLJ",
-	"diMuGZdRGl2z0sVkyKpm6SQMtrHRLp6LJK2ZlvqJhFHChuoLa/fUY7X7JkWS1uyZes/aLQqf4MtVS/+P",
-	"SEaDKI7S5ZacJtsRMcK1vc5aqht8/kRhCmbEs/kgjobwbsoSTmNFZ0l0TVPmnsIFHb+mU7aJ/JXS8RbC",
-	"V8JiRqUSvtotvyy3XLdbfst3n/aUji/1CdnmzL+TLNmEVc6luiEVDwvFUAIjUxJW0JtHYUAEJ1JMUbaQ",
-	"wBK54Lu5GLKWyynuNjLczVNSzHHr6JEkwSjiYUDCKCysRPsWDK8gVCdMzgSXKKZ/S8O37P/mTKbqkzq+",
-	"jMOfdDaLoyGoinu/SrU2n6x2/5+EjRq9xv/s5frnHv4q9/ImvxXhEvssi7dmxCST8BVtTCMpFak0q8vl",
-	"k+a3NIT3mEx3SL/fb6DmStM0QdVVfQe30Di6Zlyt6o7X51TLjyMaxSxUH6IQNeBSN59Mi8DgdZON3i/m",
-	"66kcmy/ff1ZtG/l1IMKlGj4XaZ///fyH14TG6UTMxxNFLpIupZJIoTeWJCKBKel+8eXs/pzSdDghIRvG",
-	"VK3OSCRTmgJ99Pn3CZ2xR5IoiRRp61RTzFC9tavIcyjmcUjSeQK6QMRTJQkf+L5HFpNoOCEv6SChoeLb",
-	"7JolsFByRwmhoJPwURwN744QXuEU3RQw1L2p/U6YFPNkyFB8kL3KccENUNeJ2QElD3z2Gk9FMojCkPEv",
-	"MWh1YGkciwULe44TvU+y0eCJFsnqpwjZJTizhFEpeD63U3hXzkMRKC4UKtmDAn+h4TTia3rvkVdzmZIB",
-	"I/A0SYVqhKjmsoV7LVKQrL7UugGj663ng+5F6+p1eqsJBVeqKB+emuOYr1tSEkzr+sdno1C1oP6Ee2sk",
-	"kp7utviLq3NY0zd0GQsaXgjxkiao99z30qrrSvPEjA3FqnMQwMHmRiRLrlkCbGLmWIH2PtHsmjzhaZQu",
-	"yYUQBGaQzwyljy9JNGjuQj3AqV44NAvF85rHrSPNHtW5EemE0Di6Yju9zVWNr09K7zidpxORRB/ZFzqi",
-	"eDESLQGSVFwxJ59pE3tsesCfjcwBMsXZcMikfMmuWfxE3XfSLWZN2XQAdBlQeOEyVm8E9g2tu5Zo4hnQ",
-	"hBG8X5OELknT3IgBXKt/CtCCQzn+7hEuSKCbCMgiobMZS4ri5S8NvLdJxIfxXImjER6aOJKgRIHt0yFG",
-	"ZgIydKU+46zfsmtxhXtWnHHw+MnLJxdPyJ6R5Pd6UbiHayD3eooiLpVYOQJrH1DRYiLIguL4qF6uwug/",
-	"KfGvt++ZLVIXK4yCJHoYn5VML2YsSSOU96LQvRlBNgBQMDKuovorC5FWf7k6UerYqUHkcuovWROeGlL+",
-	"tBioxYH1DMPHbBaL5Qu2BEHSYcgy1mE16ODND+cXpeW9YksZtMi3wAUSRjhjao9TQVCVJpRcsaVHBvNU",
-	"3a5Msc9MNAV9nxEk7B4p8BWayarqLW04ZKqxR9ImYCBMSZpKgC1Jm61WC6VItb3QQr9hCa+tRnnrrtiy",
-	"zh2yICEslRoAaVJOfpgxfn7+jKCSB1/HES+r3lJOdhNJydnZ2dm3+68/0u/ay2HnCXz8+49nZ2fPn5xF",
-	"b376cPjTq248efaahd+Pvp29+fvrN7Ofj5Yv5t+EnLfP/85+Hafdg5PDq8P//fXj99/PJs86F+8+LF58",
-	"/DB88fjFC/ZxcTUb8Q9vrs5fXc2fyNn3b9M9+vPPJwv6zTc/REc/XiXHs2T8bNiV4qfD1+/i0eOPs+uf",
-	"X3SeHTw5Yj/Sc/Zm//xs8f30xxfvnj77Lgxf0zf+y28mr44+Tp6+/vjr0+sZfTX++8L/a8NzHNMojdkm",
-	"6/ZIEni2uESvltYjDRdRuwgXLL2v4MBuQbpgZi7whaBKBTavdHCZth+QsTq4Hgk6fkASNhNJyhKPBPt+",
-	"QEL1mmrOI0HXDwg6NjwSHPiBUixY0oLbKI6mUVo9A5QviUgnLNE61VTJmQmjw4klaRhdw+i/QbfTIaV7",
-	"5KdE8DHBuRCYCwh/qANXVN9938WENMdapcOrQQErVXpQWGy047QH2yzKdOAVF72GWWlJYutdd90Hf5x9",
-	"/6W/6obtN97bm06aIiHRmIuESSXLwV3IUeBSvBZXZ+f3RxvnS5my6TMhrrYgjIkQVy5KmCexe17qBfLu",
-	"7UvSnKTpTMmZ6l9ZYvrwXW9vbxylMR209A+toZhCj411F7fq3jXNktnH4dP8Pkpf0gFRd6HSVUCOt40a",
-	"KPqAGoNeOCQctVEg9UUpGcY0mkq1ZQNg1IKzH0aN3i+bWqRAHm189lY/D4PSj74vTA2/7H0qbYklD+Uj",
-	"ypfcYb7Ce8m2Vzkur9Wj/EcmZmgp+/P7OiHLvV8yGmqm9ZilNIqla9M0e3ok0ZpLeYje1GYwEskVCy9H",
-	"iZhe6qdKxttMPtXGysfa1J9pXedRyrQt81KJQJeZO8F+eo/UvQi20NyFsKuHsSvzn6vtmqf33K/ViMxV",
-	"HoOTcmgGzulUODbqg0X/idYH97SyaPTf/Keg5ZJxZtqU7fxh+5GAhx262yuOI//BNY4S7dn+K9eKZF4t",
-	"1yCdBItACweNqstORqlIlgYm0dSmdLBoREz2em/ZTPwwcBIpYi3gkgXF9pJNaRQ3eo1fxYT/zWKQitvj",
-	"E5qg/y4mnJxPI5gH/sTCy5Cm6seO3+7s+oe7naML/6B30O7tn7R839/1j3q+3/B0t6njheMLf7/X7fY6",
-	"vvOFlQPMH3KNUdFy42hwMNwfDo8HrOsz1j5sU3Z8Qv3DwYAedjonIW37+x3qDxu2YknDMHdCnb15DsCF",
-	"GU0YTy+jUKod79LwpB3uD9vtbnfY9Q/ZgT88GuzvDyg7PO4OwsPj/aMRHR033menJ0fWzBKRsmFqnBiV",
-	"U5hv0iqe+JYuEFqz8oBafTn8byDngF0faSmSJHvBInvb/27TvSZ5PV67MxdRayBQStO5XIEDkvCAg6zt",
-	"95GwS2JjHIvF5YhG8TxhLvSAoVv98Aa36TvJErg8Gp/fe5XlE0b0ROwODvyUBHwexwERfMjwckc7mSQh",
-	"i5leWPUIHagziW6symJZ/u81dHARTZlM6XTWKJu6PtV1k5PHKOKRnGT9oBNGXRw0ZbtphBxtZSNe48Pu",
-	"WOwaE9EsUm+1LvDV7KfdaKpWCsQJvMjGUTqZD0AWi7WnZjdk19mHPZS093SLQHtbX0+wbBssg5xQ5/sy",
-	"pUn6e1kdWXOyghnjYcTHgF+dc67/lHOQ5tWf6C9Eh8SQ8iFTn5zXb0qTMUsvtVy+Zl1dt6RB140a2YCz",
-	"q9NqvEjJJTiItStFCvZKPCA78E52BE3iTXtTHTa/jfeQgzKXFoM/XRoqdVtn8CEtexbVGM4WGfKyjsQr",
-	"rD1hNmOHJZOeG1wJukiOwqzBg67eXHuOOKj6NbcZ+U1XHmmHyb2enFDHmoMX4UPqOA1qiIFH5jxkidLT",
-	"ns0HjyRZiCQkTXBAArwUHzN6GWgtO84TUeK45UtNTgCNk3/rbKSeNHCejySJ6YDFBTAP/OE+pk6iuMjJ",
-	"Qe9+fmupiY5E4mxMPcHulK1YZll8ej2rKa+r0v1ToZZ3kdukcS7r5XWcUT2BPlEy5xaUqS74PRBUZQBq",
-	"o/U9kqv+sUqnWrx17RX8RGgYJkzK4rLBTyVpePWUsZ/6KYMZd2sDrmNCK8/DhQEgP5LlM5FP7owTwGkx",
-	"tITB89sdGoPOyvDOxQ6eCjGgCWKUV+mYDi+thm/nQOpmlMocGeiRiCvSLBuicqxzpbMculZr8PQD46v0",
-	"CFg/DYxNG0DR85Hxhh4ML+IyVWcOVhp5Bo7YQtOtsoOi+C0W3PbxZE4hNFcWLKVFBJe/1qxo4z3r6VJb",
-	"QW5wTbgu4nkUh/KScSW0hG4VYSX9ngM3z3z1a7g6SnV1HMzS5DUzw+cxTiAzRVmPjRIxdXck5ZytmdeU",
-	"JWN2qa1ya55dLakUzWRFQs+sV9/FEeNp3bGFw1JrtM7NM7n30loUEvECqjzHRzwCpL0UnMZ5I263bv0Z",
-	"txZctVHoyggPGZQv+shCN8Z3d1i7AhqOWj3oAKwnU0a5JEGZMQSk48OlGsvsIf9U+xCM1FJ9KZIovbjU",
-	"eTOUSzwY9SYC/B2utnTCooSkCR0yCY5m6DKGvWLXLFmCl3giyJByAKpYO+ceg5zQhIWXSoZgyRrKlDya",
-	"zdg6+nXx1FUqdAWxDIAO1dIiuopW9eXiaWuZ2VORgGHhBqIvSBoZgqJli6ng70f//nHrqM8ZH4lkyEIS",
-	"pYa3T0XI4qLXvknBSWF9MxDhUrvqqexz6gCwQthRlHktIk4C85AO87kJ34UjdjmoMX2qo5nFkcAz24vj",
-	"D+y7wr5PITLGBI2FLIE4HjVUEqVb8/YHzvZH4mxruViORy5td0kSI11/H6VSwLUhpM0ESmfnEQRRhCXR",
-	"4UTxMgdAttVqAXyiaWGEI5kmNAWsIURfAJJxZ3OfqZ7QS9X/W+x7rUcyAxi+z9bl/PzZdvgtYOaA23Ir",
-	"jQjp2g4cdX7+7L8cGUVsT9ENYFJ6Bd0YqbNvv1uramP7HuxTvSxwzqSMBHeTy3cJCxlPIxqDWcaQhsR3",
-	"gh4JZlTKhUhCJB3FmRRdYUQ3nBtQ+AOl4m2B9ev67Uy1s1B/Nzdb2OiTU4NJjPKR2vY1D6YCJjilvDIa",
-	"2nMCdjHQ6Mbipjhcg5VNh1bcA86wyxoJXTuBaq+XUjsbHTYE3J86OwL+Wt+6TBPBx/Ccn4SbofGQsC7o",
-	"+A7M2Skdu3iPhf4oNv6KXqlbkxNAqFPwidGxMc1F0uCbW1vYsHVUrWpnJiKeSkLTuzRhq44hHO9ypdT4",
-	"Fh9ShMokaU5pchWKBd8hMkX5xJgfUzqucZqM1xj/Uzp2qtNZROAajmMHB66yvG+pdsBVpLSMBRvIKGVK",
-	"FoYzG4rhfMo4mI3maSapCW7U9YgrxlLSEyYscbASuMKrA3qnnaYY19M0oj8IiTtucWsQifoT/kiSQSTG",
-	"CZ1Nls5dGlJ+iaO/RJOje0hK+NOTRBuoeyxDwUdRMnVRE+wb0Q+gzqXZQJHzZHNWwvPOaSYgY9hHLAVJ",
-	"hbgiwSjwSMCF+r8f7OjByRz0R6XpzO3U9+q4+ZskmtJkicPanuWyDylL+OXcZeZ58gEtmOTd88eneIKC",
-	"WSKuo5AlgaeWAJhJBLcgxv0WO2/Vcl6mm652+jSm4+K6mGc3o6844lcsdBHrS/jluVuPjAWGsKykTfPQ",
-	"Fu6hx5GcxXTpYBsFHMwWV9Mb/ct2VxEcaLhELkGEr7b7Ok+GY2A12S7k56lkQHaCXQ2NrKAo84hWb5G2",
-	"clpcS13oenc6wq7gm4pVQX1Nnj928/4FIJQce48/EDocijlPnS8bycTNiqr7vkokcfqDLGLIvPBZp65r",
-	"5DFCWL5dYaTJQ+M13kXf1xD2bYXbkDG9ZmUjQ8lZbrm+P6/xqm/unl4xrywKp87+hBMqRFKENKUDJR8k",
-	"YqGmCPjdJiUJXZCEDUUSamMa73Oktx10vAS60xdsGfRgubK4lgmEQiFaHS7RPGYpkn3O53HsGZsF9Kte",
-	"CFDP08qkmmI5586nAqyo0fHbB7v+8W7n5KLd6R34vYOjVufg5GdEVYxZMksirh48pL39/V571Dvq9g7a",
-	"vaHf2z/pHbd7Ryc9Nuwd0d5+uzc67nX9Xsfvdfc1+K69jzrQHzL4xli64L7IdMq6GJqcrgrJTFZuQYbr",
-	"V7tdxQjeDB9W2NeKDP/4gFgPeIS1xi0S7I96tNNrtVpurEEdKEubKTa2EZ4ZO0W+gB4RoxEopsYElxmL",
-	"mpKBWbtgAJKeDvY3+WvO3jyvucszI0BNsGMe7Zfv3XsXi7Z2c4t9qA3aeD2PYx0dkK/DCsRgnXcVwFZ5",
-	"5IZtkyhSgZdnR6nLubOCYT6ptwMYZgk3zVZ8khg2uZZ3tXc77Yv2Ua/b7e3vtw7aHXVwDGIY/u2UpFSN",
-	"0nccQmdb2T617+oEZrL2xgfp9iS2Ca3UA0Tsrf4hUQQKahtfbmBaLZBJFUProhNDCyJBEtFwWmMuTpgO",
-	"FOasRX5KlBDFtaPKHBESwOAgvldwY+oiTUVdAQB/g50eEXQW7Q5FyMbYMCdTesWgoTlXSplaCJ0V6iNL",
-	"hI4Hw1w+EKaNIzMiJjas1N0pDRmhfT6LacQJjSOKSrW9GIEJIdMh/disbhKv7eKJzzfie6OdboZhNgkN",
-	"soCD1dtg4Dm5E37T83qqhQ6ltQcwyGCnZRHQMyGuVrOKiRBXN5OoTq08CEuSBaBDXNleL0IzKaBzspD5",
-	"PnfHqet31D/oYz0jEmLaMOhsomgt0G+ARKb2KRPG2DXjKRkpTfOR8VcimJ2MwPyKbfU5dAOcHi823Qe+",
-	"v5jQFC4ySHCqGtupiHLgubqE52Umh1R5ZLu963cvOn6v3em1D1on+23gkeD4uZQyvrxmSTSKjIqKl4ti",
-	"G53cMVnso+yKLP7KRcrK3+WrhdKMunPkJHtKZ3JiyXWkUSH4UErHl4UHjbCFHCqPNHRKVe6Jgzd3bWDg",
-	"Z6cHOxuHyzN30+ugbiNcfdTdEKV92sR/vOLRwg66HrC389OKXCZ2EkY4PKd4VlC8sQ7VJvJNiWacLlSL",
-	"girSZbygS5n3b4alzq01ErnZUCqU6RpOWZDUjFgTrEW9dylXJvF6ZRhlwwSz4GVbqQdRXOcybdURUnVJ",
-	"inTkFU9QPd3fSApVq3hDyQQ2YPWNaJHHduJJn+fyCbmNeNLnuXxCbiSe9HlFPiE14olakVtIJ2uNJ7l/",
-	"9YtpBEVrxoD2jtu9g5Pe4XEvPOodDnvDsOd31H+DUe+Q9k4GvYODXpf16KgXtrXS0P0DGzOM9QK9219P",
-	"N/oNWCfq7QJfRg1bBx7IT9kNGZ46n6v5XX5A//Cq2Au2vAWrw/wnq7mdznIyiWZ3qtisyaxFeWipN9Vk",
-	"OzaEFIH+iVhIdCpOWAyqTJ9H/DpK0UE5FPF8yiVpBvAlw7DswCPmMyRRC5RSpb+gwyGb6VzRO6d5Nk5t",
-	"2s7bRvCdmEboFZpWFJ1iOph9v6rlHO76B7t+56INBuh9v9Xu7P9siRKDJfIpZAdHIJpkIkfWsNfAjIuX",
-	"2kakP+kjqKW3nMcUkuA42GbdoDKG0Pn8xRPfOKHwN2TWpcWt820CYpKGoQ6SRgLUigAwEl15YDPBuzYC",
-	"2LGhrjiaMJKAePRI0A7IjCZpNIxmNI34WC1qQBY0HU7UggZkHIsBxNh0AzJVx7HgnbU6t8hmhTr0SBqA",
-	"kTGxROHK9lKntzHQdGfS5xlFJmc0HgkyY495CkN/8mdaVj7vnLJfO5JS1BvGywfAygR2T6byTS7Qwhmy",
-	"96a4rrZx3EE8N1JDcO4/JHeTHhEBs657pM+tizko9JZfzvrwlXMqEkWR6UL0OfsASaoIpLbCOK5muTFw",
-	"K5q0kp723qqutRmskM1yxyMTxoeMAOoW2fhmANzifboOeltcXgDg6gYu6HhTn3RKxxs6pHP0VuO629pv",
-	"+VXrkA3w2hCptYKM3sl1QoXGjNxAf+rz7CJm5saVzFzvp7pGjQYnTqicZIbNQrbUPscUk9csyZKdVe9t",
-	"BHZpox2As9CuV0VaIbsfilgkl7DNzFzY5au+o27Vzv6Ff9zz2z2/3fJ933b6/EqHVyWXTw4I0kPR1s0c",
-	"ztNo2CgdHKRJKUOHVxmUpoxzafsZKKTRyAKlG1CcAqDH9kwyJEjDLSwc7vptJSz46j8zrRwBAjPLwB0W",
-	"IE81+LkWVFeLklubE8OFh3Ph3Ep79unuJIx6V5mN8drcTGrjt1aitNauzap0OyUklON6NzCi+kj76t27",
-	"cn0tkNFd3rq1syxQ32bWRtPcKkdjjTP5jEg2FDzMoIg2NptWsdOfih5ghwO4arDY1iu7nQf1yTVzWTTO",
-	"uHb32IbyFgm4SNGLpoujYFkUwQGBjK/IUxJgbpOgzwt1Bwl+TWQaxbGuMuBQqUDWMZWl5nICGItGIUPS",
-	"NU1pcpk7THp7e+qQxBMh096+7/t781ksaKijEvH5vfbeSHy4xA+tGaTA0QzQZMabRmkSLcnPdCYS8XHC",
-	"wB5c4Z0W50uESJHnrR7NHjyYpXkyjFd/qjbocJZ1dv2uYsL7+72D45Z/DEgcdc/CioyQfw8PRowOQtYJ",
-	"j4eh39nvtA/oqBt2howNjuhh93j/ZDTsdo4bXmPARiJRXR74Ybfb8Tv7R/QkZEcD1t73u4f+Ubt7RNmw",
-	"02Fd2u7S0ZEa1oQNr8Q8vYSsRNv0hgB4CfIWqFyN3i/v7T01ByPEPWh9zPfgb2NA+eIhWbFV+khsMywr",
-	"ZXcYEhkpKiRY7IikIseERtxAgGjCqHpRhNEowiNGZ7O964gt5B77MItFwnLxOeIh+9CapNO4NaFTOIIJ",
-	"m4prM/80Y2ywzftKhGjvX7SPe+3jnn/8Ddy4Bd9glbjQU7grkrH+cw8Xe2/jdfj83loJlDGQQ1xeRTzU",
-	"x7Dokum1D3RwhPq/3JswddqycIY8XKPCW7D9cZRequlcbjWz1hiSuamXpZzod8dR+rf8xbp3JmLKZrjV",
-	"G3aWE1v2eZsOq/GQHV9diCKl8aU+DpcAsAVWALqVOQQgI5Vuh9ymrf9efRLKe6Vz1tgubPhCW5WL38Et",
-	"ob/Kf3cYhSxeXb5C0AaeMfDAyz5wtlCftMqg/hQzxvGvYSwk/pWw/Fvw7OHvYqqjOwRXn38VkX4mZqOa",
-	"lEM5k9kwoV6BTbukmgrfdqlE+NAjmUVx2aYl6zrkgsSCj1lirsS1qdtukYTP3Beb4XPmcvJYveG2yqvt",
-	"JDMst6IFBfUNCg7NAC8YtTVwO+GeQkSIsSOYP3XqiiDnGmaroxTSNTkOTeCR//zr3zt6TcFIsIgk2yiD",
-	"oRJW1i0bCEavRZaK1oIVuJzu2eH6tJGP3j56Gwj1hXNZMdo8l3IO6/dKHROdI1l9VsOH76OYyVRwhotm",
-	"YR3UhnlEHSLQpmNGr40YtxEZbjqFmjjUgo/f5ib2khanb59NTc+lBS0ZyMpntVYKfi3Sujg4JdwCgedi",
-	"bpYFFBa5xgtM05QOJ1MQsZGd/iGE2AHE6WEYJOWELhjU4Avp8k/rZdfD1uHJMciuYsGvYc0t40d7v93B",
-	"AwogDPB3HB1Z3+i9A5pX8wIERNaEA2vl7Hs+s3qu3mvWtjk5e/b7I0lGUcyIg70nDIMLOdvoJN1l/ldD",
-	"s4+kvmPKNw8YYLe4d/KTMtAhmnd2IWVEUIkhY7OEDVWbp4QiRAp2yw2aX+F9ySlp5QPbMtdzzIqBIe2Y",
-	"N9ItfhgSrVBSMmfaBwJsRSfmHzPOEprWBUTe1Ggyu/0quywLQA+efWIyUl5VKVevSXF/ypuRjdoiExf3",
-	"fiqSK+3xsasnVs/ESCRXujgjF1CaT9JrFvYKGYh0saCIyyhkVuUqw+9NycSs0BUYo8uc34pGRy77S2NC",
-	"JaFxwmi4JAOmTiK9YlzNCDN+1T/x+fOKYPftihNsUZrgKVQWyDKQ8CuX/QuWNI741X2ApupMz46aB8Yz",
-	"rn9KReGHg+yS3My6fWeooZqBroKmRim4xvDVcmYmi3G5Z1pH9u427jSuw8UenIOsXZftXJsV+twWdlQl",
-	"8NXoI5vW1+CPst3UXs4+p7gN5Oa4yz6vASNtjLvs85XYIavgipuOEjplC5Fc6eybwCl1ERkonwa1/QAN",
-	"hHfZI0kmLJ6xRBeTzevuukvJVkzfZixWwozNC/auDzSG5l2k9b07y8KZI2VrUZBHIb9iS3cljS1K7aXE",
-	"rzrXep6ctWpNavvrRXYNrzLNVAVda+iVyQ6kiOcpgxxyJhkMKCQsJPji7STelZlNnkxn6ZLgwwaMI1m6",
-	"FZCy3hVWV6nlzjLeutlttl01xV/UxumSL3rndOWXm1Z80bVdignrK5P0bDrIR1l7MBDl4OYRWbbTHBVi",
-	"iCcHGzlPUQFgduDXIOF+I8C0Lwjq2jK6tgQycgy0dl+x/tTmKigyq89euQ6X8X44TnUhULqYrdpUn1P8",
-	"fBTFKYaYTdVtsjD5lnSt4SldEskwF0pWGnaDQMNqwdjS4mUjr67Re899GWglII4xW6VuoJUtao7E3Vqv",
-	"ryzs16D1VeS10SohI0DzGayYl6elyooP2zUosTQhTTdgE/u+57SjLRaL1jjRRrKhmBrj2bBz0DmgR6OD",
-	"Y8r2j44O/SOfdbvDtn847B6z9sH/K/967CtO2zkM/4o5WIbAM4uX9Vu6nAoeZuCblcY1fNaGx6yzshXe",
-	"+GwI6S1InHcaXHt2ByG1fW7F1AJurVpHNUcT2sGpGXo8Slt9DhUl6DQbALXui4DnoNFmUJ5Y4OXHbkmn",
-	"cTUeFXc/q9qofVkObbO76x9cdNq9rt/rnrTaBxBMUlyzkRCaHg4yenjyYcaSSPFsqngunCU7ohSFucnB",
-	"YNbQmVex0hos0WUshlflAFIjBzrU1e6ufwQYs6Ne97jVPTz8uUY8VJTjDmwuhg03DY4OdHdIsZaHAwbr",
-	"A5uyaFb/qLd/0Do+6v6cn5gbBrXeUN+u1We3jD20unfdls91dibXyir9kAxYumC2rVUtMdRQ1Zmg6Fyp",
-	"b6m+mLPEUGWwkJWmrJhaLE82ZZJCVXFDhRxnLjhYTboqdNzGIZ1NaQROVuxiA9kza7SQYs21hK/qsjVm",
-	"mmOuXRo7m1IX7WSNtSYxu+ZnFxIajcSch41Nq6G7Bvy6vnTjmUG9VjP8kxzi7qjJ2fEaGmAxLup98LG9",
-	"eRFMbCXHv6vxNDzd6vvNa1W6ToTWIaAL18IY2aq+ailp5rOAgsNYfliX8UhCluy0SABcE7BlAgsyZnpl",
-	"n5uGBiwWfAyVZ/WqnhJnBdQKRG0kEmODOUW8waUOH0ZvMsmRavg9pNnWSagzgaXPB/MoTneVhJLQ4RVL",
-	"TrHCEEukjjMiRcibJbGafEAsgaDZQpy3+qyWCNmBpEtJpCDNMUs9nYLOI3gXeDAHxx2XDCcR4Ir0TeKS",
-	"i2zGa5yLehhGROpmPxR8jOU8+RoWXboM9nf9k919/6K93+se9vyOMdjCcxpPsV9NqJ+nQXUghdR0M6CM",
-	"7zUMaugyFZdKwnXPrlpeFoteaHCODpstp7fHWcVUppcgy6n7dN3c6tLfY1vlmrtZgvrNq+0WXslY0GYy",
-	"Td2giyc1Tz5UGm5BmNmvVPrdUJrBfSyLMnVDq8FNVY4siBcwOrcRrnZGq6R1a2YVQb1weDK6yrmpo77K",
-	"pqWP8xeKudtKlQKQpAr8ptFrDI4PukeDdjjcPzrqtEP/4Pj4JBwcdEa0M/I7jfpc/zq5SSW7v+5cI+ys",
-	"czaOUhuU1ltzyKTakfzgpnR8qbg/mF6zHOhhJCmQuV6D9y4K8Ndsx4oVLRYTcBa1zVmnszDrljbSXG25",
-	"CyPpJvVJbhMluQLktq7sSZ4PjhMG5tocv3UTA/D6irDVi37dhF3l1T+X7hTX3KuXzHqTbamAd7F2d2bB",
-	"VWdju3wAm9RgqV5ZWxDCTQq4fP1y64VutjOEOG+TaoppS3xcJxiSslzoNhtn19XGQNTfRlH5+tSYAGJZ",
-	"UQan429YA6f6SOmec3kb4CelDSRsDJI10S8BX7K48WlFGyDUyOaLiSjJ5yRKPSI4cYjfIK2XHOqFYs13",
-	"XFWncglXtlhdymVe1LstL7Kv7k81WabwLl8dVp7SsSTNVMyioSya62tiuI1h/k7rCW3udtts3dxrtmVB",
-	"NsSvFjxzpRvXWmYrFWomrTg9eWV6cVxl+YJkfkIX8840fxenqdxKtbdIaV0qEo3jIJRgIJW7rfacFWQa",
-	"+4YoeTgt6i7KAmW+tMLesZETNIySYgKEkpC40rnRfvCBflEfqN5YML3Xwd3MdYkEaAyTLvseasNUU8m+",
-	"r61xl8bygObxAnqtsq/FNpxIZNtvNk4oRMakopDLQ1OfexPzQX3aAh+2Oh7CaUW0UV5Zp15xiit2xTgy",
-	"NvN9Yeq8iv90farM7XJefs3cljdIQrlBaki3Pxy36qsmX9zI1ZzLHSZ1Z21SWrf9srPb9nfbnYv2Uc/v",
-	"9rpHWQqH9Tlp2xV6wN9qKEBbB+09x69KeFZHNtrKNuLXtcYR9LAVj9JNy3BBIlJTE/DdxZr8xI11uWrL",
-	"ukQ0HuvMwuCZFByLYOqIpFIpnFNT4RWS0YihzCrMYvWhKK1JsL/ikBcH9A/1K9aku3h5ToZqIvC0VnnU",
-	"PR/xcT7gYl2kmkiFMtdYvwjwinsRajqp5TvrO4NXs8Qz23Ra4mDru9LBnBs2X2Jd65uHcFO50aY4WOP6",
-	"9qH6W6mPVRNw6iAXpsF3b1+Spjq+RCQEHOaQYW+ZThSJsVgyjZiQJOh2OqSAp33OoUwymScxViw0gNrc",
-	"FVrHGdY5ReuggK7SpKul4bpqqj0CyONHkgQwoyyywuRDJxSrswIoBUu0ipHxBMvCNH9p/K+YJ9Wu2n4G",
-	"EvkTeYNV84aCp3SYkqV6o1iuNRUk4up2kIxEYJTeXHEtJh97AH5ZGUQ2hn5toh91twV/jej+weB4GHbY",
-	"sHN07HcO9w+Ojg5PDo47I3pwuL8h+KtQwWyVL6lQ8mo97Mt63LqsV8AOipaW3MZHJUARE7ooRuQAwpJ9",
-	"mAlpEh6KkMV9rrZEzO2wnJ7OXeOGNDR1LQWllO0AwKHPNYZT/5KVWLgZEOsunZbtr+q0dKHttzVXn+Fb",
-	"twix/Go4+3wbXLQrFlx1CvgoZBIVWtO+s6Y25mrrzo6dOXLDBP11ZvQaUnDUZOcgP2CmwWyA+a0mwYZs",
-	"wgot8wDmL1xVkLMm8hQjinCq+jRm/XrmjG24FLdOunWvkRHrIxgySloVVKqDRos2VX3o6nbaMbMVwk75",
-	"UNZmdDTEgb3ruJksqSNdAEOWLIloHH1ECGxFWXKKi2+oIilnNA5pBhl2B2ZoLr7//Ovfwc5t3NDbSYRv",
-	"WAIFugVfZx7VV7+2V7nv/LINbKs4EdCk696tt6+uNcRtER+h7cTuyMLNo2UK9UkyRplFUmAQOd/VqVQ3",
-	"ieR3LM82uPLN5lUxgJczEWgfXFTMBeswk6+ZT43hSk9uczvjOzhAzoR42XEbRTHzCIZppwIRv6NETMkr",
-	"XX+7LLbGSnoIr8BqdhlNAaWqrUP6jUav8adfwqv3zewEHx6Gg2HYabPhQdjpsvCQ0U7noH106J8chwed",
-	"wV541Zrx8U6WlWrbNx3RgHFd3LxJcUGaGu8Bk0BpXomOSt5kH1LG1anfcQsP2cyddtJsHSrXyi80Tt83",
-	"50m8A0B/Noo+mKs1+FNA7AG5K9U6PX/ZaqFvT7JhwopOwGzS2uendjymSswvMaxHkizYQOnv6wHSaokN",
-	"yDxbEWv6aylz2xjnIlm7T2uJsNeVVEByEImJVE+F6POYJmP2m45urvEP30aO0XBr32v7Xsd/bx36aoVo",
-	"r/FhVz2/e01BQZSYpxz6aXiN57qPhtd4g57e9/mYf4rSydnN2LQrPK94P2/QiH2jVzit9ds2RvrcEpDb",
-	"h/KmSBNyhpnCwdofWwlGWQl6Rg3u9wZcHiTReJIOxIe92Xw2YzZg+fALApbfQOe1OOVvzSjJHik8ep/4",
-	"5G42uqz7+mirgfXIrUKu7gSnrAc1M0vlBgaX9149WDysX0sa3gCWfG8o45oTsRG6WK/jjUDFjt1wgIkV",
-	"lzZpEp2Fo+VE3YY6uRPGvJgXvlULyBKCLw1AD9S1FWhKyykV87LqEBQFv6qWyDPwRyTkgo7zL6r6pM4R",
-	"7DCCmFTArrRehYy/m+RmN4l+P1VM5rlIUzaZT+uiwc44gdpHVBdGAFUJnj018skmqR8tk5Sd17Zy9avF",
-	"xoRexiFUg4Zc44qHK9WxmsW0uNVlceWGdcYzWsliXYnV6+uSFHLHrov/shcroxJPExLOskQh+VbaVUzy",
-	"LgtDL6FCrMXJyci9KC4x+S1dYBY2Z96WKCXYhDHC6E/4ftEUI1k8QunUMoljzNZIKa96inge1WUhjRca",
-	"G9XpcdJoyshHwVmfNwMsVtfZ9dsXnXbv4LC3D/UhvvHbPd83lvLSecXElfXbrB+oNb/i7yy8DHXufp0X",
-	"p9dQX+yq8VWIW4mpY7Fbc6zTu21s1eTyZ2rn5zIsnz872207z6zFYxxg6oRxRYZOvlXj6tOzMwITNPH8",
-	"sXSbM/NjYfVV3qLilnpFCqjsQWWNqgvrPCcMvJ+uU4IMNsEHICmhzNLePVHnIGKy19MNVITxUmtT+jHi",
-	"Y9Nai/wkFhoOZErWtFu+q2RNyV/hSIa7dUmbokC5YlU2xsXUYmByLraX0rHc65lB7OmVcMBiVnpo3trb",
-	"4ZGpy8ZUu9orl2f9msxEPUvVDNRFH+a1YOd0BX9UrFE7hKdRHEdYSkOWVbwCF2yEdl0AOZuwRL0l53Ea",
-	"8XHEhzpZeoE11qTEddTvOdnt+Bftdu/A73U6yJ/3MQE/hOCz8PjkhHZG3cGBP+juH/kjxhg96R4eHR74",
-	"nUG3s3+8PzzqHhYKC7xls5gOGZGUR2n0keGMmRzSGSOCDxmwfjkRCcoTdi9WAdS1zTjsebe9QIoOR4eZ",
-	"F0lAbXELkdQ3vRHujpXnC+ka8fmzM0jZm8iUtNtkOKEJHaZFdKwju3W1IT2ErLE44ow0j32rSeQQ//nX",
-	"v7UNTSfbTSeUk7bv72yYyiubUF6BdfUtYfvHVmU0yM/ptomfLMbgwKr8VqWOu73kEfsxly4tgvEw4mPI",
-	"aD/nXP8p56Bvqz9HNIpZiIrGkPIhg0/gQihwSeyBydOCLfZmTruC2FGRJMpyiJ7bRgY9zQWAH0EOLOhJ",
-	"epr1q1Pw3XM9l5XXBZKhkis0dT6ORqPq+v7AmTplfKwt1qgJr7yOVENV4+HlVIRqbm3fP+x2lYZT+Uan",
-	"/rxU/WQmixCG1djd3SV0LxTDPTQZ7R20urup2D1s+a1p2OfffPMNGaz4/W9/I7tHbe+QfHPU9o7J3/7W",
-	"50TOQ0F256Cv7D4jgzkPY0bYBzYkCb1iZBqNE5qyyyu2lOTt2fOX55dPXv/jr7NEhHNIn9/n36D5my2K",
-	"g1ZfGCRMzZAaXkPE4QZPJUydh8KqVC8fvZZO5ilCRlCd9IgYpjQmzaCvV73fCE5J0G/4/YZBN3C2gJ3e",
-	"2Sxkel3PoL/aHVtdZbleN+6uSCIu51aoybgawpptkjMgINsxF7Qm2yinmcHen7Uo/6wtq0/PbGC2nnoe",
-	"1qhLHZWWou7KcVbCPLNixwFX6z7HF3RcTUiVSaglUfFXMSnX0CmKhQUkX+naygs6Hl/43V630+uCQLjr",
-	"H6FAWL6aNn7BGmC1IGRZ6y0WeQTxsHN4csBGo8HBsX9EO53RaD9s7x+HByf7o/D44LDT7bL2wQE7Kgih",
-	"z5XQSGPNJdHYYF2HvzQ6tDs4Oj7Z7+4fHYRHo4P946ODzuHJaBR2R92DUXi8T4+7bMDALVWqFVXU5xRV",
-	"1GmYG+uE1YRg+S5vJqJk1qAahAJeF+q6BRi3iHgqCU2LV22U5r8QyhHKdRVxKHeDZL0R1qLWvgkxXGjg",
-	"jATPrZukqW7SmMpUMT8QLnXdsJ1shMiw4mg8SRdM/V/NZCOWVSvwWzu3qSSIL7gX2WFPwMLA6KfdGtWh",
-	"Bd7clqKpIh+4i+mcnz97wZZO2/L5+TNyxZa11RrLKmJ31z+GbPHdXveot3/S8o99K9ndleqmIeVkN5GU",
-	"nJ2dnX27//oj/a69HHaewMe//3h2dvb8yVn05qcPhz+96saTZ69Z+P3o29mbv79+M/v5aPli/k3Iefv8",
-	"7+zXcdo9ODm8OvzfXz9+//1s8qxz8e7D4sXHD8MXj1+8YB8XV7MR//Dm6vzV1fyJnH3/Nt2jP/98sqDf",
-	"fPNDdPTjVXI8S8bPhl0pfjp8/S4ePf44u/75RefZwZMj9iM9Z2/2z88W309/fPHu6bPvwvA1feO//Gby",
-	"6ujj5Onrj78+vZ7RV+O/L/y/WkoouqbVkt17yr4r15b9MGNc7dksGwcoXquVtw10LKNYqU7XZv9Devop",
-	"SiemHPJmZ0XTYVVjmstt4wSezuO45syBO9Tgp67YssQuQjaLxVL9UD1+FZyfZMlGKkB+kDIlIAsrWJk6",
-	"0j/Z9fcv/KNep9vrdluHnaP7PE3tzsFv6jSdw8rAunUOtGukrjLULYIaus6ghk2KXuffZ+l2VpTDFnwU",
-	"JdPa/fXbrcOjHFSxyXPzBEQUGY35ZcTheRzxChHPXVIbCoAwLUti6c1IXhbLgAOKotrXZrW4bVHy5rW4",
-	"O6Va3OlCXI7oMFVSbclvfieBJtVq3YoHnE9owjT056aBooAGcJi6twxpd8SxkzFLe+RmMU8tcsaXGpGP",
-	"8DETUtf1T4zOAWEx5DornbODmY+7vu8RKQjGk2XewfmUTFjCCqxu318Xal+d9vPHxXzoqcAogmI1kSid",
-	"FHrqrgXTbxNrfw5ZgZ8JcXXBZPoGKzu6hyuRdwXGg4tnOtC18SCGK/j+yQUxMcFRGBDJeCh1KlxY9Z4p",
-	"OYWl/mFHyvZ/aDArB13oLS/Q+nY+WGZQoKzENjbyN0w6PPk/zSDwIf3iuZgywVmeeTXBlgrVU6upda0x",
-	"5UlXS4N7v0LwLt2fuAiBmoUbb1CYWN3rrvmuam71YPTK1OAftOXB/WpSO49VlYrM2+1ggxARawfKoSIF",
-	"TIE10+Iqusg/l0srg3t38V3VU+VZwJ5FIlKmwzhytxxm7Ib82O2D3n67d9Bu+cftn2/iLKGzSD3VusBH",
-	"s592o6nifIDs1NmDIV0zSAkxHSQ0FMluyK6zD3uSJdcs2dMtwuK+A0sfYOA2Y/nvCineg1MogSDgaRp7",
-	"mGYLuFl0zTgRnElttN3S/Xlh3QDWL7Up4epjcgr8dQuyhjhLK+ym/v27C5KCpNUgPmA9JdUvKgA9kzd5",
-	"wa07Kk+mj3j4wiVXc54q9G/RAAYv34QS9vQ1vdczVX4dSLT7DmdetXylxSHTuUwxEh0fg7PhkcUkGk6K",
-	"Efe/9Bv65o/4MJ6HmMZavRRHMu033geKIeg6JsVr2r9tfLXZna3EsjI4YZtTikUXNMyhmtqvKTJwdrBD",
-	"OGOh1jwBNClrUn+sSXa3LuMoFmPDRAv4jPMYruQn5xORZPHlaznKJrk3b5I+c10k9yksqays6RYsyzKo",
-	"qxa3yuoYKDUvIFNGuXTtfscHL2Yss4f8UxKNuUhM2nZ3NkggsxZ5vWpuq5JEVoJy4Rzj7wYdGyWQg1Mn",
-	"6oRhxBCyw65ZshQcYkjIkHIiGStHmTkSMN55Ssc7TGy4PuPgajayLZsvqHgPjP4+GT2kA9l4Y9QW3F4Q",
-	"0/aQivArMUITfnafErAmubiQDlwfRGKc0Nlk6WRDVQOUcwjqzOJjK8Ppa9SkN0k0pcmSwM+noPADpzJu",
-	"HchDMIHkGc5BFuuplLIomLou754/PtWxiaYWSmBSx8ostQl8/0gSbZJaQvxuqFhijS07N2qVe34a07G0",
-	"6szIrMaMe3Fya1a5pZfwy3P3PZibvVZssnloC9n8cSRnMV11Q1EpF7ruVfkY4C+rFM3MBFedLIC/R3n2",
-	"hmwJcypzZ0ysL5yTUYF5RF/lSA85/dwFRWh7YkW6UV+T54/dHhFjWqzsIf5A6BDg9e4w2sze6DqbONGt",
-	"z1TB+li53vHH+sBaB+eMBTUFfZ9GcQ2cV5FsMJ3HaTSjSbqnNPHdkKY0yAJrXBZNHTDsuOUMzKImcDoV",
-	"OsK2gJEcRJxCpMMm85J3lUhK8+n1UTw3dOZlNvVPW/GebbLQ2Kxo7Txqjsk2/dWemm0aWUnomzdUEiUK",
-	"UM9s7fE2thbKLIO1A/m0imPbCPBnUkOhE3aWCEXmK4oi13kidAS+as64s9p7w/C49euMjUsuqipW+2C3",
-	"sw918PzewbEJyswycZZ9O1s7cVY6bGwfzX05YvDY40He6uyf0xFz4XJvV+tZ3UjfJ3dR0qTO46+XOTeo",
-	"Z+s9iMXwCvJ7xyGdXZqP790HzT3FN0imaoYeqSZ+n+usD2Y3tyu3jEPfuI5yzZkC6c0oqZIxCb4mDkqH",
-	"9ptISIoIULV7OHBfJdFdhmfYisgdBO7SIhzFchxObedzZRe3i2SLPu9Nx29dme8diSpcbu87anoT1Wit",
-	"AuJIaWu51j9tVpE5K6HpiAauOOLvaPZVpcBR2MLa75KY+xzqUddoBS5P/VrgbXmiJYIy+2WNqkqXlWk5",
-	"CaiwRw6F23kunLOyaGErxlbIryrB9hal9yw03B7X0nHhWuqEj02FFNcB1ziY/d1O96K932t3eu2DLPv4",
-	"lmiXdgnssmUh2Y2wMfl4q/O7C8TMxpCZ9teHzOR32A9JpqptlJ0px/J5m1x5leOFEIvc+NcjlASm0Sw3",
-	"VuHoeeYR8zNIG5BeugmD9oiM+JAVW4okobEU2bsYo6P+fBnJ9HnKpvc0aa3Irpp5QNSNs83UodHbzB8b",
-	"sBZBjFGt3RbCWU3OhM7hVUWvtPp19uY51r/apCyz3egGbNt0o5MheFZwFzalK281820IPGM1kQzy1VTj",
-	"raq5mb4IBrG92zm56LR7/lGvfdLqduswiO7n6nn1ERRiP+q1gfftn3Ruwqv3O6uQiVZ6p00HcBPmWyC5",
-	"xsmV+OdsfHLMzibs77Prb+VB+uJWqMbfDIsGzbi+fDeARJSaZUZRImDX4rkHXEGM3dD6bRtdVx9xK7sK",
-	"/OlyLP0jg4s8SRKRaJdPGKGr6I094M+OdO4iZLGpyy57kMmvkoufzJS0l6ZJNJinjDQR0oepkZlMgeWy",
-	"6YCFIQuJofoyowC28EsjgtSCEDZNmlP6IZrOp1BS8ODAirLegYikatyIZMN5EqXLc2AQMFedbe9C0fkz",
-	"Rp02fIvBllgdhOeWWBwEs+QsECvcqWYm2HyeTu3t83+cXTzZvfjhxZPX+U7TWYQhAYWx/ThnyXLzoXmY",
-	"bfH/1FtkZpyD2VDg+3wkxdNeGYlauoiParx5Guymrp7rfQv99t0Tctw6ap2gUzWE+okJINNiNmVcO2df",
-	"avxZq88vJpGE+gtqF9WmgkdWzJMhwrSSeTrpWW7aR+rpEOxMY8ZZAvmgYEeitM/BNKKaA+u6urzlPEoZ",
-	"gdRE2qZCQjGc67HoWGQx0j9llddbfd7n//M/5GyeTgAqTzGm9knxMcI+DNksrVADYjYwkqhHZlRKjS+w",
-	"dqvPdQKioLATQXn/iM55HhRIJyBIWa0+fxVJCSXU5vyKiwX3MAuwNo4ZSoHGeyTo+m3yqW9Cp6BmiPrq",
-	"HUdjUvSRhVAyRC/A+TwUfX5WEqCwTOYwRTuU5eLJcjkGch4K11wwfVJw/u7xD2YOpEm1kBGqoRvWtdMi",
-	"Z5DLGLomY5bKPg+6/n51/PvkqUgGURiqKb6aS8i9jq+lQjUI8dRqXqQJkdWcTiM+7nPBGSR5ArEuFgsW",
-	"At/XCBY4UBFXJK0Gw80K42izAXWrA+qS18I1J8X3erq+bfEXXfz2tUjJUzHnsAl9/p9//X95ojfE+wH5",
-	"Mww5xejAt0/OHr96QuRELBTRhdFoxJSsQhYiCSM+3smouah6Cx4v+/wHQ8wSUsqwkAQfcMl31QM9ghAg",
-	"xEWQteuP406FEagHWFCiJH9jzLdG6cxyHANN9GFVc4P59nlA80OoBDUtFP0pIAnlmHUjnyHGDOjm84b7",
-	"/AeeH1t7pvCM3IVQ8F2EZOgpewDsGKnNwGztDPkSshkzytSRx1x3H6XZU+aGtobUI7TPS5VnuUjLYCQg",
-	"M5C4u37XIwa2ZJ4GrqnosOvvYx4yg/PghJIpsgbrAGJDvlmvN9YKnUk8vsjKH0ksxqN4vGdvkep5KBQp",
-	"mzQVeMhRHlGqlWK+fQ4k2wzobBZr9rn3YXexWOyCm3WexJiwV2e/cHlhsaYI5CDG5rwM1Dpl6USELRK0",
-	"fpWK4apBqSM/mzEeYuVD9diMphPFRcxaRqF+ss/5fMqSaGi467u3L3f1gBDwCKk4/9x5ql8N8hUbR1zf",
-	"Bi/BHp/SK8XE6ZgFefmn9g4CJmcsuSz91PE9MqUfSNv3TwmkS076XMtHQP9qFiGhqXoCWNALxa1oEpEw",
-	"CnesuImc3SIjVYflZcSvAtIMZgm7VqoYZx9SSDWizon6QykRgUeo5emROx4J/rl7IVIaB16fm7933yhR",
-	"LoAf37AEPupP2V+v2YcUP+KE/7n7JmHX+E2fN7EefNVBlJ1YlEBJs5AXk31QdD0QoRIK+3xXsR2/ynZ8",
-	"0vyWhqZE2Q7p9/sN5K1K8kSOqr6Dk5JVw9IBkPps9DlxnM5TR4+fTOOjiMWhbr3R+8V8PZVj8+X7z1k3",
-	"mOJF9WKBtJsIJ1NHk2pQmna2LRIl5SpZTK3Q7jb39e5mzPnUFCtNGJWCe2powaqXCNnVNxa+YSb5OSBw",
-	"PS0EgcMiLa5OQionZkw192OKvBVvZXX3JrtDKhkZ7Sh6SRiw31gIxT/VaIcigXWczzSQZhTxMDit7QHH",
-	"/NZwbcf9qvtRkiNBJq4Ov0gvYWB/Ck7JQKilSgBEC6lVFJEoOcYSFGGOB2a/UUCAMAG9zsir1G0QCoZo",
-	"wgm9Zj2z8Hnxtq5/AAM8Q1EEh6gLoAXwZS4ymUppqjfkBkgwlpSSiHnKetn62P10iwthZnFSXkdcw5R9",
-	"SK1dVxNVMnYcDVOJneKEoxBxTFkRBz6HIg45pnIDWgCCRFTlI6k3WTE+Y3rSY21XKb29T97qaoVPEDx1",
-	"IQR5qTis2W0OlITPwAUVSdUdcmHMyFXUNeiMNI26oi54mMlpfkfyccQ/ZEEXqi01DLNpzy5evSSK/eu9",
-	"IY+fvHxy8SRfkI7vmy0meMNZeFLFITNPFt4NizytfiHeKJ2waU815w4zUpz43cV3XiFqaadFUJ3Banp4",
-	"o0yoJMF3gqeMp7sXyxnrEfsGh9sWc5TG0ZBxadtDXj2/sOLtG2bZgEsUFcZmQV3caXiNa5ZIVC9Bf2zo",
-	"BNp0FjV6jf2W39rXgV2gwOswE4gjZa6khHxJYjEes3A3QmkdxPeiDgOCFep9urKKbQNOJ0xXMwMtbQnL",
-	"b5clMYlpjGEQesEXAh0pCm1odIzd1JQlLF4a6DnscyAZTYaTgFwxho+ZN7DQAcYtJXjOoF5hxPExdThb",
-	"fa7lEiU3oyziWcKHTiubca3nIUAfJda4lpgERgt4YLQuLucLxmabDUcp8Go8heC3kRADqLzkMkPgvBte",
-	"A23iTgOX24ieD3lPSRuNTZ5jCT763mskTM4El2gR6vg+JpcBwgd7WInq1Xf5EDdybWMi+Ypf+/Nnry60",
-	"DYDMWpZTrZvq465e9GN78Mxnr2GJYute+ad6Uq9Z45+bvWI9riXB9a+Y1Ya3jFS4/rWEXefvgSC69h18",
-	"Kn8BJdfNXsNHYVu6frvunYxc9mzRqwEv7a9/KZOm8I3u+jdeixTuZzRizqdTmiz1qdXEghmTZBbcLcEC",
-	"OhMydWNzZaY5FsDzpBmUnS7BaclN3+c6QHtKl2AKyRklsNGNJM8WuVAMUZfSIAOm1EhZCO3HUKBmIfT/",
-	"wEdlQV2LWp/2MAwjkkQkIUvQQBgUZkAoxsiQZtffV/oNRLGh7h4otqWUpC21itxOU9UqdjywbHEi6bU2",
-	"C2B8KPnJlLjCeP4hpHmC4oDwZJPqoFJEiauV1hWl6BXjZLDUdkT1ALSgVOxcvox0wd/cEO4R2ud5bJGV",
-	"QKF4/yVMcdhhqmNFYTlVRztg+FArpSNJ1TJlUspf/oJ8+S9/yVJUTUQMqszb+WAJaZ54yADCKkZo7UNP",
-	"gZItJtnFSOZyTu3sCjqNVq/Py9rIU1ChIBECvTbL+Kmn1uCvuB2/qP1QootZuwFTa64WUP3y/rMWci9y",
-	"FRQw6pCwAa7fapSaVtezqnQRlynlUMzPaPI4kvxV1y37HRClqSmiicrA0Te+b1ZdM1YP0K7iF2utLrdp",
-	"vuBx0pCq0m3avrPZ6UvUfWlytjBR2MBW/Tvr9lsavrX2ytH/WWZd0wGyEAirGctdMZXTPq81EJS7qbdP",
-	"RNKwCTRN7JyaSqGgr/V5iSf1yEZHUCvY88ESjrYZIZ72XF/0CGuNW/d2rBUDRZakVgtdH0qzszVRNSzQ",
-	"cqKUDGMaTeFUD/QS5oqx4WjQQKatT2k6nJCQDWOqA+unNIXtUQf+lmLDnVDrK50Ir+aYaCuzsRkXbv/e",
-	"auMPWowUaaNDZy7RhUdzz8yaFtY4ZFo3EIg8peuvf0HnrbkQAmwAJUEK+Zo5CA5Zyms4vQN5ijST7OBT",
-	"FH5GiStmKVuduQIEHI3hLkhYLfIW8jpa8pC+cuMYLfxZhFozD3DOYrvBe65uspKFoeP7uZXY5LRFW1qv",
-	"IHnlZb0TsQDfJBwYqBWesHSecIjopljjMXishAexBO58zpLraMiC7DkPNd8Qn2EhQgbyKpF5NRVPG4pM",
-	"EWP82nWPPoax5/foLZS3VScJuwlX3jpmGc3S4XK2fkecYEg5lC21aG0wz7hllraPOLBzvyV+cd8r9k4b",
-	"UrXYLRJwv6WFdVQLppbSNasuAToq2lpP1ZIaE22+Som7gbtwI7dKnA9pfAXn++xtalbLUigUqamXWco8",
-	"Qnmfl9GXqD7qGsaWfQx+AkoxGDnsZSQSpY9kOXLyp0PTmJ3LQX22c/Q8srhnQXn1SBxdMXtDdMOrffuO",
-	"XUUtwnQS6FAdtC5mxZlH9gpp8yG0pRPe93kYhXAER1GcgkGaTdXpAb6bFm9ytBxW+OT3LL13JmmNeaU5",
-	"C/cH768swPrWfHJ7Q8sDn7gRn/iepZmeYOF+cRtrjE9FM/IacyzM+vnjNzSdgEl2Nk9vKD1l1nj4umQC",
-	"UoLRGbGgFjXXH4giulmASmyKOdKXXs6FzGaTKPW2ZyPolbEwGzJL43G6MlPTWeZtriQEk7d3aLv1uE99",
-	"cMvgezW6GrzecqQC6nM1YJlXga+1UIE2h5YsKD2eSRNyB5Q+7dtzsVq1flNhpwAybj7OFthmzzGr8mBx",
-	"hgbCZ1ycGjSGkQKIcKAJy7NJwLmZRGPIPmMZinBJwMOnJEoxlIDfwu0NohASy2iMyineUparijAeQj56",
-	"Y6qLpSCpEFcFkR7QL44rwkrvdk8mqXISwTs2SVWb//z56153UxFGo8joBKvuPX/9FZbbnh5UigeV4rcq",
-	"KtyJEeaVOjfLVapIyc5iko1t4fqvu/KbSlVA0L6Vv1QJC3gB565+6yrhGO4Ad2rPIDWAxGfaAQ+OlD5X",
-	"CgBpcqGRgXu5M94jXJin1QWtvZFovnlChxMIYzNYeByFEm2sgLVMGgvsJGKBTk6mcQvgboOr5RHRzniM",
-	"XUOgcAARShq1l0dBBadE4251AiIzP50BDXSSlXCCV3qHvpiLHTvcytGeZxF/UEd+L+oIeL5pef/uRQ9x",
-	"utA3UkROCa3TNPSxXKFqbOhG38QZrlncFqqHdmDnYHZIyJm5z01uR+QXBbbT53fsScfV0tI+JGIsNf0T",
-	"OMFslAB4guY8Vl9gYv6275GO7/X5vu+Rrq+o7cDHtjlYoD9EMo342BDSJJrhRCogyDOt0cAb0jh+lE6Z",
-	"rwroJ2BDV9wdaH9KQ8SwKh3HuM8P1KIozo299nksxJWSGEfa3qNVOELDkAzVmRnQ4RUBGPXOaRY5ZbS6",
-	"euUSEiWWdcsK0z4LQ5uF3o82UOzkPhQCZw9f3k1tLqJ6ZzXu+oMq8KAK3Ns1nfOkAjtyt1DlEl9Ll/BP",
-	"vhSVzk0WW83WqUvSr063egvcQgnyGt1O50tNuICm06dQ347Evhyrc3bfs2XB7CwM80VMxV251LO80p80",
-	"Rd/eyf4FpLM+b2LEaL4kQzGPUYeKGb1mFvYmEfMxuubP3jy/mf8+l14eSRLSlA6oZH2eiAXRPvyijx3v",
-	"qMzTTs5yHTkL2zCyyVohIzvHZJfoTerl6fMuI21ULjSrjpmNH8K/LYEQF1GtoIltiPJymJiHZOcUvx2C",
-	"kU3fKyGbzoQ6TC5BB8EVZVnnfkEEq8UBs5mFDXyAEjxc9ttc9ql1n9mHrO62vp/jeqr3xMTUZiJI/TBG",
-	"vx27ArKGfMIQ17wSHHEL64K3uuSbHkKeECFLgmDWNgqtUnXd9etbCMXp6BgcU+QbQ3D0bjXK+pIjJiev",
-	"ZXArd+0f1kpyc7uI/WZtdIF1WdSPOiuRoCG9mMGglFgi87i6uIexkuShDJmnVJEjjpHbAFuXOEnQt1sw",
-	"Yhf80mEmYUC1jTwQkiYarltNK5TFvQaA2v2TmooOtoSHwbge6McDskjobMaSnR4J1tfyWOMrvVcbibvk",
-	"1v35Tbe1lPhf0lKiuWDm5VDUZyshD/aTB5HqNyJSbcBsf3fS0W/DqIGpfKDElc5St4l5Q1vP83umt/pC",
-	"8Ta6GMqhA4C3yvT47HazR3Jr60cGtLtPT7ctrWWYJR1ekH+Bpc9yO4RB30rjKkbTgq63Ip9GPGRJQIYQ",
-	"Ko6pCZxGNhTnoEwVRgpOCzH4XhnkZ/bHKmal0cOCM6lFpAwjDNC4pvYJWWwhyksj7WRzhYdB/MyfssYM",
-	"0uRTAOVKDyVIeNVy41OplzgHAWcZrBDOe5n9ouQRmgwn0TULA88GxqlPOhWARwLo6HKwVKKkCTq0ffVK",
-	"5JQiSa3sQoEiEvihkgWghQKxjGLG03hJRiyO0b2kQxyzkEedNDdjPNk4IIEbdqnR14XBEzFPZYQgAZJO",
-	"Esa0ERp8YVGau8L6HHxhp5lUnuUAVOSAr6pTy/h8KqHctjUeCIizhcdaZCMct1WhcDlIArARfQ4cMxhm",
-	"5fQuMXESoCKyyoZRuhIB8SbHyG6nKuoXzzRpYP7HTfIalCsDbvvmD2qDv936tXORpFu/A9S9+Vu/ydQO",
-	"ei7bYk7KIVyKP9rMNUp30JNcwvqri+ghNcRXTg3xZYOLdQRIXeyvknY1r1UKgWKTpLniTsk4uLkxdsoi",
-	"5BY88wEy9fuETN1f7Ead8Lr3Ka/C/xkr09+X6dRA/5Usk1AuRywhzSzLI4+Xtzaleq60ZAX76onTvpov",
-	"wfYmVicSzZHHtZi8aisz6ass6tgsIdxOiq3kpaN3lFwt3BHDIBy/41aQAmYEdoQqmHx+uQown5HB0kQ6",
-	"9HmkE5g2UaVoqXW+HCybUdjbUVKtGplBpOqUZWqflMAapT1D632udsCzz18UeibXZ15hW+fuMnocvdKS",
-	"q6YfDE/R8qrLlJunMMhIzqzhpx5ni8tsjeyMBhY/tZOTnJWjV6Q6/5DpxUAVIjuRjO2dvaORabEGhZG8",
-	"e9WtUvFTK0qcFuEQpSwrub9WqVG6ouGKPDGklCZGt5LlbZWGcOYzzPjbs/fWPLaRv9pKOqnPsp410Jqi",
-	"scWEpoqObSy1idTRNBfJ+uB5UoidnyVMYrJxaA0i4W8VCH+h91OP+kLUhHveMbbtLXim1wm4Bf+1/6Xs",
-	"phmJo/VnVfqSymnYKonJNg1vyQB0NHSelUXRWJbRHYP9BpjR2MHIxIL/nkADxrS6vfX6axiYdbihERvy",
-	"ZNK/C/e24RdWdCRc5atRWnkCeMs8ORHiaoU98k6lkrM4JnIpUzYl0O3GoTfERN70+TahN05rzjkM4BlM",
-	"+0uYFVRPm9oU7MX57zv7N8+daK+bRfz49SV+7T4CX0Ac7/OmKRlgJdPONaKdFgnmCdYhM5pEzy0BumEG",
-	"88SBLtDRDBMMIKapK0chdltM74yZBydpOmvKnT5/9/blzka5njNehccYM2/3uZ16O8v0D7nB1L0+16n6",
-	"qkFtGM+W5tKZro6rTg/abbNUhtrU3+cwV3wO8w7WREfkHOD+giPyPu4pNqLSwRcNjUCmVh8TYR3IP7hj",
-	"//ch9qgBw/HIccsWI+BZxlF13NfgDH/fwcmIa7fIc7vrIpOY1iaIu1vJqc+fZ1BoZLByYfJUoHkGlBvU",
-	"dDSIulXKTN/nK4DnpJlqErEg56SKOO/zQJ39INdxhQb1gHoccKioWa4NYi+4Nr3grRPWp4UrcOmVqcxz",
-	"m2FhZ1uldbIC8XSAnnqDLxVdRql1MkYRDz21rLyE8hCceVapFhZCsn+ol48gEysRbRcT0RaSpncaTlvi",
-	"ZjbELHX6+/tHuatV/yF5DVVMVyPdNcUgEQExVElgQbE+jFKp8b0H2XYj2TZL6nZjfuV9CbWuz88Zh9p4",
-	"EoU3kzNN5x8P4CylBpGgSebd25fWWZKaI+gWZsjEPaJTlGem06GAlM0pOtGkdvWzOFJM8JHsczFPoZJV",
-	"E26ohNHhhA5iKIkEtmPkk1gkcCfPB4vpltCeZ6ujCZPDuWYeeTfalFSoH4fS582slTmv0wZLp5GQ2crr",
-	"jZnifftLOrfgcQU/yb0xuXwR1ZJqeaFWJS8QJJElQn6w0H0hC93vxTLHwDt7KwHzii1z+fJLmOU0A1A0",
-	"fcWWOUYbIclUWsXSCywvCm/K8F6wZc7pAMJW+BZz2iDuNmSzWCzVwKRHFpNoOIFSW0rKgvH1MG1ynwMG",
-	"F6woKILUZNJ8wZZb8E5Ozs+fqc7vn3G2f/uM8/zZC7b8KUonih7quI0iIeNshh164JG/JR7pzAiakXl+",
-	"+NVpsniXOn8reFbmE1uFbS6lgpSMmXS62etFNgZPYFZ0seB9PmOJFJzGts+ah3ZlLVdZrxYpVuJCTHE+",
-	"4s3KcZGsGlefb1OO63W+MpuU5Np4WM6yXKYU/39dXa5slTd1teTr/ADCfKjPtYGPidvn2HBF60tMa3iD",
-	"CA/UYTMYcTGqIZ82yqWAL7bDVUtBDR4Jo4QN03iJgALMRmEwCFnwQqHAYd6HFc3QIm8wDAOuchN/YY/S",
-	"DqsoR5crDgzJMSKZshBth2BQQxdQKXu8HcySoQxpHKtR5MkThzRJomJEhxKmZiyBoj2Cy8AO6cDC2RDV",
-	"0czkrnLIBtQdzRC2PbRaaXiPB7cFQtfMI6QZQB3xHYSTxksoXsutn0c0lup308kpGSyz4lJZ6VlcFyx7",
-	"aoF6awbASLn0F76pb7UePpfnJ87uDU9jSywSNDXJgGrV6Lk2qxSvOw/jIiI+JkMqGfaXh4y4I1cwj5w7",
-	"eKWFWY3J7UNVCLllsIpqIk/ddqNwFV37ec7InQSsKLK9WbHPh7CU/5KwFKV1YfjkphJOxiINY/AIU8w0",
-	"8wDlD+Qs9EEY+i1EpHwpP/mXlJ9SF0laolT2VX3BU0d0bFPOB1mIgIUujqNplJIBi8Vip0WwLpgkNKsZ",
-	"A5YJiJPPx+UZLLZ9MMr6Jsae9nmQfWXl5aMcUfKlQBOrPGt2SUe8z5s5NrQkzlFIjiISkxVgdIpVdLJh",
-	"OOUoNKbp0oU2mohsDiYCQ6cbTbRraiHaZTSxNy/HM4GsirX/QXTwiFZnU0FCKidY1Ey1BfLlX0GeIlNG",
-	"uXRUkyAdH6UK/TSKV/px30PxC6KBHe9GGACK0zDGQ8iCsog4Vrn/SaO2WaQ2zqurCmqoxpLDmrpshDWE",
-	"stVIe5VCEqU4Z8WWR4ym84SRUUzHkjSDSMo5kyY0NSD/+de/d7J+K3VKVW/Z8jeVoKJfzKrMy0k0m7EQ",
-	"aeEHbnBWBcxUOXEOlt/397dL1wKymU7Zor36pJC0Jc1r6hfNUv/5178/Bzt5iZDKgVMtFY8ykDMdToCa",
-	"f+k3/lfMk+ojbT87YX8ib2JGpZZthylZqjeK+5MKEkHtYqmEw37jfQAUJRLo4o05/aYbOMNKhi5WCmlt",
-	"0BOsKxwzdcuqnkAKNQuQTcBHbRA/Z95JJUYs1Wgz9qHFbtVIxI1+19L7aCr7qpat7DzotDQlXwi5YdEX",
-	"z/lurlMYEVcN3BJyNRi+yDdVU2ltNUuLWQK0gDrLzRDt08X211dGzhCHnC0s+DSkIZAkSOacs0RepuKK",
-	"8QATO5vy1mp8heRVO/XlgU048X0WCNZ93F+J4GIHXxRimIVj16MM9eb9bhGGhTW2pK118nyZL1U5pIuD",
-	"93meIAUDX+6PjQLYX4pb5R3S9Z/6PMtjlHU4l+qkgn83K9f7FavNzrKj7hBmbavgHo3jL+HU3QBy/qRY",
-	"xpAX5AzUFHUatgovNVe/bXkjTaj9Hi/RxoUeWJRBzsGpvmWelUIylUIt95psKmR1MhU72Up9NpUCfgDi",
-	"7wtGHgTloxe71nyFM6w12JzF8YPN5sFm48oPEce1ppry+Xuw2PyXWmz+i4K6qHUenFdrLRghu25HIrnK",
-	"kFQ34rVrKwid8WUxT5tkrJR4wSqbrMsaM64L2qBVw+tzd41k60njgttpqbW+woo4On2D5Q6rWqzQixTx",
-	"MabdzLxCmHYhn8spehXVkj2StqEjkoSmZCq0DU+KeTJkjyTC66FAJcRlZh0GVplTwMAbfUs1rVrT97Ou",
-	"02xL8uBliSBWDdOKwSOCs56uiZnh7rv+iaXkQgR+BstVYkwUsjxlbG2VUzB2rVZ4vU3VYiv/rj5A5kl4",
-	"K6MHPWiaZnHfjoGBJH6pxfkV9VtdJhTsp8/LWkFB78W9yJRe9ZGFl6NETI17VFeFKqrDLqlGkaOt7H49",
-	"fVDNovVbs4nrcRd0jzssjGKt/neCj+Kofolgz6sBYLVJozYrIVzGk6kBbaUTgSX+5niJ9TZ7r89rHF9V",
-	"8MCDsmIrKz+orXlQVx7UlXUmKStjz4Ob+UFp+a24mdHJu9rZXLiLkFfvfQLg7OebX0oWdDeDVgXQaOAR",
-	"OhV8rKRtnUq5Fu5HZvHcIKQzCB7cRqA25M5s4PFWpusyWs+C3pGChtHnSkLfaZGzPGdWAHA76WUZraq3",
-	"pOpuSlMlVeI5B+mfvHz+4gl59GcUE2C2KCj8+VHQA1/wrmRcRml0zUiTSiJ4n78RMh0n7PzHl17uLUzY",
-	"UEynjKvZmGBknSgu+LMWTC8D8KHrVSWA25JkEcXhkCahbBFz71hJsBOWrZLxaOd3ciTBby9GUKvfyzzb",
-	"9hXtkSCmMr2kwzS6jtIlFFc2eDK1VlGKjtZQDZ0LA0DMIqrhc7XmJ0yFQMf5lbxrsHSRJAGVw8CGEjbV",
-	"xnlkjin6IAcGQA/iSKbaw25nN66D0+kuHCC4gdAO3ZUZm3Npg3wNCBxev/USSunKYh/Sgm4OVDudy9Sc",
-	"UtI8//ElCRQhB16JZE8LtKeWJSO2nSIKP4yonImEusO9DSh/84jvSpZMEHAQvBJJAnL6qUWCnkVIyBuK",
-	"9AjDdQUIGMoohAiozVc8EyKR4EGvkR+Jhtcon4jGe2/9FJSwpbHKkeCnGV0DodeNT9FqYWz6LSWnyKHa",
-	"Az1W/KR6rBnMf0OGauDQER9nDPBB6nqQuu5c6kIWnF+yA4SpbSJspTRJbqP6W7LThEqi2wMkVCbM9Dkc",
-	"rV7NTVkj5ZTyfGIhi1ylmcXqrsgFJp0M5cGCUM22h3vyYEN4qJ7gthzoQ/twRz3cUV/SMlAmuw2uK3UB",
-	"FetWf4XUkZQvU5DpVEs2sp04ge0I4OZq0BrzS1O4SZ2G8rxwziMS9ExJs7VVN0uxfFg205Rc6/MmZI/A",
-	"xA69Yvr2jTJLjkp1OnkpT7JVF8yVNXNbd4a2C2Qg+lAM51PM9k1zSL0H5fvshLWwOkr/pxBnQHIvaM+2",
-	"DtjuykLlzNVqdO6pHFL+CJw3g5jyq37DI//517/fw/8/fw48wvM054QE5s0czh+QgQiXBo6eZSzT0H5r",
-	"0AgZSycIo4c0TNokUpidOtGtYlPF0AiE1tuYf61FVwH7C/AdqTNDgjc/nNsSEryfFzaXbD0MEg9aEQSt",
-	"hq7m717lTd2uCG5XLasjK0aw1K4BB1pKuhwklA8neuJYHujSuFYz6D9NGHqUCY0VwWAdeYD8i6GixCym",
-	"FiqwbQlkrmKip3SZR5AgntmrX/7VOOenInmHGSM2TK2S1WRcTARZRHEMTgTraH+tVFU3LZ187zBvvcT3",
-	"jvYu9vMA+n7IQ7NlHhqdVWuzZDT3AsXWwSClHDbbQMfW5Xe9KNdqYAnGimSXn/na00V9TSgf4LAgXmen",
-	"zx31frN0BQkUsc/wODtFKdLCmyFyy0x9y9yNkGRSBzVRueTDSSK4mMtewVIeSTKliRJEZ4xDxZfQvAdF",
-	"v3GsIZpT0GWFcmrEwSCtURoDOrxSU+dhi5i0Yxir0OcQrDAQImaUo/yYMAkWhhFRtBjOY9VglrtW9W3S",
-	"MdSnka1FJm2iA2c3RQ3/16N1HQ0cWK843EiambCw9TurXl3GNSr5NwtQA3E+vVNoaAU35U6NuhJn5NUb",
-	"FldhNvPStneD2dSZKgp6YYuc5f7balE6NSIj7bAPFBK6aLwkGCn5GGCR9Xn3TNmnYrZCIzFmEY1iyuQ6",
-	"YBQOX1fMKkmVZcxjJUIO8K/FcOY+L5Z389zc0XMVQ9+pyep3q2O+lWxio2Tchyab1hoIzG8dqFhNE7fu",
-	"tN0aYj13ndaMflZQTQFxXbqG+3zdPewktTxbEny9wT1MytcwHM/197BJKq45jTBMIGtiixNuArsyCHak",
-	"5g9rSePTvMg2Vp+CEtkYpb7WzFNY4q7f3fFIaWW07UdbaYKEqU3IfwVekRtWcAQgPQQ4hEuHRQDecYb2",
-	"4/tNwE9ru4KJ8Qdk+jzhCIYRzsBhrDm309NAB85YqEkjicaTVJKmbVFLPJ2qQVNPKQRyB8ERfa5JFeYD",
-	"ZroIyyZuJ5PdUW6EDTMjKEW7UmN/VSnCLU1qpAnhptTYmAwuHsHzXIuGVsACyO7llFcrY7p3KjfbajtI",
-	"3W3lvF7ezcJ7j+cu9HEfGr6rg8+f7/+6rAUniDAaRbkF/g+uz9dJ0CbjQYEK4QQgSzQ2V1Me0DoVxqhs",
-	"M637lcDvRFV/pTZ+uVWEAJQf1v7x+4vk+gIavZ7Dfav0dq0Y7FJdRZCZpQiJzIiMC9TW1XUi0yiOTayV",
-	"JEHHb1uhVplx1q1GiHlaVRKaxcJ+Eo3yo5iOCcJPXXW6cKhfP7CovGYPevtt1Ai9rdsffyghsjqt6hcO",
-	"wyzyCxyf1+cQKJmwIeMpiphW5ug6XCvWyUOxWIOOUFIXXG0T062TZoA1my/T5YwFJHitXto5VSoKUFqA",
-	"b2VKOX6LJ1pXdSZN/eylKWsQ6MrHMAqo3ZMKsXNKgpCmNIAKz7qU+FxOskIYYoSf9cggS6zMWgCE1SKC",
-	"xKGr8lY+wV3dWnP8TUJgYDKbAmAqlEM4WzBpaOYBBfOQk3oTfoqR8hVquh8DTZUrj0Ry9dvwkqiRrJGr",
-	"+txlo9lQrsqgMeB/V+IZ1PIOWUL6CPnB+NqExQg0aOQQkZhpKR0L85EorYppubRlZ28zZdbiiNcV5oM0",
-	"kgld6Bpsayry5WHo1GTthqjpWv/JU5FcvdVzuk/r6lOIQNcUp3jZZvXnYM316tQXoaub9YModwvW8xYO",
-	"XoH5YBqB3VEiptlB+JKsaO+TncjgLvJ+eKsBLJm1CUkLeyeq99uiVwpAlX0nUKU4163xKveOXmz1+Vs4",
-	"klLnu9CLBcFJkOcWTq+SJM0vxSndAnqIWUryZBjNOiv6OT7oNKbrttY3suJtrpgQ2IALTUV5IhG9DKrx",
-	"k3LjpmHzLK4PtI4Fvt1KOmeLVVcGKdwYXp9rqEkexlCD9Vp9GbTv7zJYl/WjeAU8FJy6L6BP8Vi5AT6r",
-	"TtRpBv5d2UTNu8VqvGVmsTHc6A6zr6zZYws9Uzzt1bHWn/RygpVX1E6wAnDjjJHqBOS3wDxheetaO8sr",
-	"8G/J8v0H/suBEgcyU2fRM0jRaN0DtxMaNzNJn1agvMh3tchc7OqRQQf0eRVUsaNuXX2wjCFILWdFauIi",
-	"LSFft7vXblWs4xms8B/D5mFNaXvLB5Dag6njd2vq+MLqj/Mk58WnMpDIRlrQKSY/MCViIWIG7xdgC71b",
-	"pS7+GldzxjpFpf6EhpOo9dvuvv3KxXQrxq2J5pz3Az5y6kPrLzxH7bJeFOI9CndBME/iG9fjmCexsxwH",
-	"GJt1EQnQrkzJNYTFpBRjnaMkKxfRI8FsLieXaCEM8P4MMPjkUsr48pol0UjTZ0BAhczDpSUBeAlqHQSn",
-	"BP1mBxCwI2SSprOm3NHl3TMISaejpgv5GWGyzzH5B5kncT4td2kJD/NLmmSOZJHQ2Ywl6q7nSx3LbYpc",
-	"pAJy2mWFLtajp6BsOxLo2/kAkjVOzGZjOkkXpQJq5bh1ZDKpr+vgU0/pYH/Fpn5RG9pqtdQ/7z9XEJpV",
-	"V2gY2tfs/QBQrB7uA35Sbf5rxJWgmFKvSloV3f/IQJSHi/QLX6SqCeAD1eybOlIlYVQKrrlZOqEc/B/v",
-	"3r7srWcuW3Ovr3Kz3xQ85DW6nc6d7T9cME/UytSdE3Vx2dVrcFHW3FxlyeUsDAnF3QH46Sqwg9LLQTCR",
-	"u3SUsmSXIrp8pYK+90n9c7kmSOkOhJc+f/zk5ZOLJ5n1uuP7pkoU2BL/8hfQ9v7yF0AKFCJ0WAhL8Ej2",
-	"ecEMCXighGmE7kJJEVC835gLWqgYhkymiVg2o3An6HPzfE8XTJIQGKSfYaE2/VkJXSyDJrmYsD4H790Q",
-	"i3tGxhWX+eDQXWc2TUs28zzAbcBiwcfy/2fvS5fbuLV1XwXHdatEVrUlOfH+sak6dUtJvOOcDPaNnNo/",
-	"0i41xAbJ3mqiWY2mGW4nVech7jPcBztPcmsNQKMnDhJJDeafxCKbABpYWPP6Voj5xNznrdzQMle2VdtA",
-	"iuM6ID32ry0fY+ulId/3GBQaXJCBe0dzMduoRhhKXLkTylQZqzzUEU8RbVdtj11dirWFVU4l2bengWaN",
-	"t/E0VInQxQcT7bqUAQllWp0eBfhRgK8S4JYPACVxpkKFA5yY9uHudO8vGhd7A9f2w1vr9ZI8fNut6vJ2",
-	"IK4u1/FvcRf2XWWM1sXdIrIQZwDWUQKpcBBXmEm2oDw65ZnuCFuWJxpbQYYvQOSHL6L+Ra3fgV8ba1aX",
-	"wO2CId/TlPLMqCNLPbLUTVhqg596rPYpMsNKueRKTriv9BTWZKu8dKdZKa9as1JYsG2fjjI/kPcVaw5E",
-	"kWUXTW6cK2FrJXGSTKdLilZ210umWXar4tLGn88oh1f0NhMnoywPtbyD3LIJJpwcY1+1d0/nsjWX0JE6",
-	"kklqfEygaCA29ebaHtUM9AyWdYA5RPvyyrYJxjdxUnyZ3tODinxXznd0oR7VhaenLhwdtF+Yg7Zehdqt",
-	"om3rnr1Vy2P61NoS1cs0rS0rVrM0WwrYPpGgpsWq6UBUy0cp84orMNAP3CP8yrGKzsosrEDozAfd5gyY",
-	"zuSs73D+H+H0DuHOvLp6+6Nabp8z5W3T0cQ+ysynlb/jEa/Ha+nTa/z0ESbywLrQkrya5whdl+ixWEyS",
-	"ggrYsGHQraIGQqbIk9mMAXE1hhqIoVO9AnC+V8Bkb9WyzNbHsE6h/iiTfzOucijxyKwjUBossxVC9DDn",
-	"vx+42n2u5b8QUZEUKZX1cvuf01B/BdOW+982OxqfRePODieil2nCNBYtiGVYyUG11SIbsQ5GFdXehP0B",
-	"jo+DwPzIuzUazlnlZRkLid+X39J/KRyifLGvT8U7W23M3WS91yzbzVKZNY+CqU94aGDybwXx7PeCiOyz",
-	"17Io8uRmXijzH9GgCtLGNjTs2K1anphQeyg7iTaFkjHCB+FpIMOwazBCM3qyg+ip/NoL6N0PoqezQy7u",
-	"VzvwNP0OFGFWuG7VMtS9xhDwcbPnUxC+GCV6rPJZnujCzcCa91hpkM+Ku0P1A6oBxSO1PpIyo54Bza+u",
-	"3uID+KRHAyWthrpkpUDWjbU2lrSq42+/I1nLaRJ7cjb4U+zD29Ay/kGTtaxq1J2nVR5uYIFxEN3A3jid",
-	"Leo89OiTOOpXz0C/2gkEE2Un+RyyPUepqpi1m7pnn2/Vcm95SE73uqyw/rmPO13Ur/qW8VznyC9ziVhW",
-	"i6QwKh0FPEmKH6DaUldaBqAewS8I2p+0g4qLyog4MXI2UzI3WCAsZJryhkxPu7Os/GQqSmAZlKpEvbqT",
-	"QZR7ke3dIfQ8TQNR4iNGnoRj5RHIOCKeG4WaUqa6036qwm1PDmfO9SnnWpPgU5Lyk6wBPTLvB3QooxJB",
-	"mmULL3m6Eeh6Ok7F/F5hfe82M+cQDLw9Icd7rzItpy1v5iAcbbVOWx7MkW0d2dYXzbYqiTOb8qz95dB4",
-	"SvJuM2nWdyd61Z5fQ+r2luk1Td2dHHZmi+ar3SGhCrZiGRjCoJKDWxz5fkEPw70NcJFSYnTZyT7Tqorp",
-	"FXA3BF0HlAjuhJoOJsA7C43uER/2p+aXMwP7j46YWqhhh2wdZvuzbFK4p9LEFCo+FW/kcIJ99xEaBpvE",
-	"4e+BPLAZkzTJkBFewAiJKArp8LyrnbPKtvi3Ss388Qw3T3OXlRuf0zPoBraw99gJ3T23ord/fwOEy1V4",
-	"CD8zKa5pHfajUrMN3gK2T/1RVDuy/yub6I6e4vbPle3XnzI2A23v9pFG3uojPsMXBEV5dMbtLtg5dWzt",
-	"UcEVPNEEE660B43sk0pBlgTb5pxs2NzkbjhvZY8fROJ3rVBKVxzGHCtim2baMFeX6LKkxpbEXcoHHlAH",
-	"Wx9d1OFgEtX7sTOruHkqwiSZcZjV1WjONUWX2bOJQdkAKzex22xNGzFyaURPYXsXGMb27yjRIjAK2McW",
-	"qfXgbWURlIIHVNMc49V5IL46x2a0X58H4vU53Ni/nXO4FZSkSqTUbzb81VeRrWGl3nOCKmxcTSAfhykR",
-	"KSwaBf+O6wcJm0KIJjrFQEQU8oSlcjOS2OppCCH74qNtalvSCL4fYuMKzTwK+7Rwexa6u+VrXYgEI+ou",
-	"XA5Eyi+G6YbZDdJrPJ/OwN6gQ8aVnrpa0XKA7spQUEG3AapgnWNv8c/KNHuKgbbN8RCgFVZ/6w6H2jvc",
-	"Fgp1N/cYAD06o3atc3lxJp9ntY/R5CFfcJozdRD8CYQaJjt3NhMkycrir9Gla8ASrEN8BRsJodboMCd0",
-	"7Ry9gsX72WcmnV3Ejau9yjHuwNPYzKFSuxGIF4+dadETgyhSjQ48dU4S6s11zYBEdkPnQi4UalpGDQCe",
-	"OgBiyw6UxCdGmImcYWRA6diQfxfuq1HUwQzBLBYy14TeW2QiV9QwJCn6A9Ar7BkOVgWT64qfF1NGBdAH",
-	"DSY2GlXEUmQxNi5gSma03rT1i0x0L3L1KUN40yB8kcTwDV5gpgm6ue06BqGON9WM/UaiaaJ3OS3/V1r9",
-	"uqh0ZVd9cPr77EmNrkpAe6arJwZ9zP0RZXuPT1G9u0epvRtPSRVG2crwJxEeck0HmJtTJs2du0BvGOEA",
-	"A9Q9ULLySnig0YU2y8vmDKiS93cS14Y/VgJNoPQhtIlITWWSsuuB86CvZRFdsCVJvBteJPZVBJuTtAJl",
-	"Yv+cdyPrZ0dM74tylDZ0krr9mMT2K+YRTxBxYWrp86CYC56a2ZP2FfsHAF1gHn5Q0IVVWvdFqOWmjl7R",
-	"LCTcsG/2A3p1qw7PLdy4/g/bXLjke/ecoL2VPjnYWK6ZQHqpw9S2WyHVwLbFkaByZ9c/BFZ4Ki5D3el6",
-	"rfpdO92r3KaqYZ1u6iJd3ZB5r67Glpn23px5W4fjg4jcMhMBaMV3Uhz9jEc/46FUlhWOxtWM8ckZQUev",
-	"5Rqv5bcY5WhogCemspaduDBzNctMUmT58uwml3o4Ud1pdN8i4RsOm8bZQsP5XIN8iEiPQpWqfyrefFL5",
-	"UtCArHqFupwqECbLC2IPSEG9m2WhSNHpBwLrGR1PngCDGmbTaVJQGN72ION2x3lWqCHmnf3iQSrEhLRQ",
-	"1hqnaajtG5a4uk1MBVBwXYdFTMwq142RZDWdFctSQfi9Xaz/lJjiG7uhh0iQosk2zYwq3+nEiHJb+Dye",
-	"Qy/JqaRkYkumSEtAqmDNjEFQczpInnyShftt/yjlnmcGk3eLb8p7aRlo+e21+3Z/iU0rGSn6t7C5CTNW",
-	"lyREncnnM7JIYck5KGf7yRwC8/B1P2hbXqgr66NGlRHt2zV1YceXyNVoT2lBoc6lFtTHkRjflco/JUMV",
-	"MM/mHirGIozDGryM40L9UQxgE5HQxgkQ+GhulBG9CP7C/XmZqxGaQRKrC93dkIUYptJMlAm1TaBxaQq0",
-	"CydGzGQxEb1IRuJGmSRWIpJnN1F/UMclCF/QC9BSfFgBvka1obsHsHlQ1BvfaoZ4CrVcHCtNezRkIAo5",
-	"hve7envZwv8sBlWuRipXeqhwIB4/1E4Al+8O3wcWqwK4o8mmCjZvMckcY8aO+0XWHABOAeEjVP4JlZ5Z",
-	"rl7maqiST4pOxqs3GMN7IECmyCXFC0XH/uB6QNIvEBjjXzznUnyfEGQWXxHXHNvMlETQUWxkfVFVKDBt",
-	"DC+UzVxhdQchRODlBpzWL5Ck4JOIDKlAIMFRN1nJt0nFMEjEEJ7VHPgTI0YKlBiN3kwDT2DRrsLd8xtK",
-	"MU/xmyOJXvQe9vptlt1G/Yp+Q1oQXARurGRfAnkKcQatunuostKxH3+FP8U+HBUt4x80JcpqbN25UHQY",
-	"vhNiNxM7X0X52rVwksN8cdKtTXS38XBPDDTZNwaSkCNhBYxDW4GnO+/tpoxRbMUXczVq5Ypb8r/S/qB1",
-	"eqpTjdHdky89IZW8oXpnOW2CVb+t6hIIVsVdYVXG7SyGk+STio9K+RHjY+mEjZB809fp7TvwgZx9pn+t",
-	"zOi6rxqPPeWn2SdFycwseivZ3V9V1FY8AWmIn1pl/sQISuypKMIrVXyaqSOK9EsmzHw4sQ+V4aOKz+Dt",
-	"m8vvynEoF8vXILAt5N/qY39rCRcTH/wxOF7k81Pej17bQO/rTw2lxutLQ8d2vMUkw6R+aW7NBaUbgTKG",
-	"ISKGMsvscrwz6EmRZoRDnqtRgPWemVb99maX/yCfYDlS+U6InYfaZKhLdRKNkRFHqNHykKmp65evz/9W",
-	"6pfUdSXTvnbpK5Ei4kStqgLpq4cdGqRoUyCthdemQQYiwlsVIejLv1WeteOQ+kR5gKy21dqUTWOrmCg7",
-	"V6xWcHW0Kh0ec4Pimjx4FVE9F13gKNZ3CqPQRUpNjv5QqsD53w5FfqUx3i66eiyu+p27tlJWIVnWAhDN",
-	"ITaRUp1QN5vpOl0JgetjNS0ANy2KEOHd6BqNra2xYtNmbZXV96rYv4RYLRoqRvbzDHkc+exB+GwX4T+W",
-	"fMJGCGTfAZD1IBK0XRwu2c4yO2PGC7RyyFV2JBquNwZrVeo9yq0xAdeeBzWwGdO/8CvEtwvzfLCpcpZW",
-	"PQosuxGsSN7uYOB+nc/Air5Ej0WL4VY1YqURC5Wmp4xNU3t50ayvt34zf2gbwg+Ezm6yeAm3Yqheov/c",
-	"UJNXqj7ir0ntNx29X1k8Pw4BFCDQb5nN8AR1fC/3tYao5OEcVLx/eolc2EEzVACVjl6/L11s8QXdXBne",
-	"UoLM9VGGPLQMcWdAUoRlh5+gXQqWcsaaSGlmVdtRHw9zF2mmx4Sh/NxY/JFRf+GM2l23HbFqCsXeLROV",
-	"XO48AjXHkDepourKKFcjSlEKdU+62yltBowUV28vL4A4bTij3tjLD3IEocZK+4jYMGKQq4UyBTdNvVny",
-	"OkQsC3WKDn6XoCpcz69Qw0rh8BZyOeDuX2KYzXXB8OrnPgShXQQqvF+ds0+fSueHcjZTsdWBW9JbEazR",
-	"KI1loI0YeKhpvdwWXlCuq5+4u0ne67d8emswEH32WCYgwUthIzR48SrwIe1yB/ShPdh16IfVNbyXYyX0",
-	"nEoGccdVzFt+2jERnEFlEj6OF4PzoFmX1piRN0eAOIahCIqAzq3fOSefffu8X7VNfBBUxl/VLKMX2jTx",
-	"mO9l9aIc842PsvM55Bt7Drah44EtYtB+ef8M402k6NlnM5F/3VGWRmYiIyRuICBk0D0CP87VKPmD8i/h",
-	"tEw/KNV3fAJ4OoZZxaUVg9VYjIMUCPVEflJrgwrEaWrnICJTyGJuqJta4VjMiRHf/iDoO+LodCFxCPoY",
-	"q3P0PE0ZiERnWoWasrDQRRF3hCyY5e3RqCgZ63eqkEm6mp0egxdHBrmpcdGV5dh1wR5L8GJo79w++el6",
-	"Nw5t0dXby60Z8FmcjEZ35MLvtBJKF/kS1cZRkjJJ0HkxKGKo5Vgm2iAuO1sgM5krXSB+ab6kH6IWkmeg",
-	"dOLP+4HIFRoAoabqUswwK4g7l5bQqYjgDSIbU5/JYjgpOWv08uXLKNRpohVl+X6TaMlzGvE///3/BPwa",
-	"jCSR6YAtC4ujnyteg8jyUE9Ba6KXuhCRvJ6W/q8b+0euRDYsZBqIKHxxHr5AFp7TtsCUJQ4Mpv2eCi+G",
-	"zdu21n/VKm9WSYTv4IQPpXfjZFtp3SfG9lU9CoyjwHjeAgMzUpPRiNjd0xceVmPdUIDAafObXVv9uCdN",
-	"XbL0fb5onT930sMv3C6HmoOvVolGfo/+IvFPLruOZJpGAbUhxEJ4WYCBzNp6Ngo11oAjKYDE+/YHy7R7",
-	"ZiJRFORq1L+gWpIAbYCxlRHs3rtVakZtiHnrLGykRMjuuRI916jFPYJ2CP9orEId2Udgq96lsXNZXHiO",
-	"vG3ahDAJ2NPcpE2IW5zbUEodTuCT0Wm3P2w7V1h1Lizaxybgcqy65sAvdzELZeO2T7K9Uy8q8rniWqNX",
-	"cCwF/CfTUR89i0aQNkSr8BpiepSYaWW6FiTT9Fm2WPFJc1PFwp7ksbHKk22s8ohUOcQianHTHDW6L1yj",
-	"Q+9qRZY/WbWOlrojhB0Mm62H10m0yEHmGUba6VMxWOABIsh8rApPA6R7mKtUSaPWQuvAQkpUnVBvDasj",
-	"NkfV+QAbeCgj+4Mc3wlSh/aD9z8Q8LTScaLHx1DXkY0/Y2idgi5nCz/Gj46QOltB6hRyfHg8nQ9yvG8w",
-	"nRYMmw8cLOxGeSjkuON3hwe+aUWJeX3+N7TMsblWvZz39fk5kkrZXKsHBuNspmL4rZnnOdw3eNHFJCmU",
-	"MDM5VH0xlbe48QKZhcQceFg0nUwhx2NCkiz5yoUDt+M8HoxtUq0aStmA9AUYBROQxpNioRAR2Ir9cpGJ",
-	"4Qjpaagj1gauvZsXMUJ7keVcxV7I8YlTHIDYgA5yNUvlMNHjUEu9FKkaFSL75CDvtVAyTxOVlwoNn1q/",
-	"G3sGRPM+gWc+yPH+UGfKwQ8KOeNUmm7MmUKOnxbgjGWS90Wb2YwDic0Z0C4QZo6wL0eF8Qj7UiCr71Qq",
-	"74H3AgOcfbYs5JBoLyDpamZ20IX9gjD2hP0SagJ/8ePZNFR3zMbW/xdyTASxQJUPdLM6BorP7oD6HBCK",
-	"qOCgBBg0Xw+EwjN2w4NYIb5fbJAVIs8Cg5Da8mhQQVpFTef2HvFAjvy+xc/bSkQNZvDQ7gQHeLGGy+8L",
-	"6QJGr6NcrOOo8BEofpukBu2Zxa1R6Ut1/pjsc2QZd2MZrdT+CEEt1jOQPQeCPsjxL3KqNg0DeYrnGauA",
-	"ByhEri5yX/7U0629os0OVSbU1hPqu5y2coF6P+zuUAXsvhULEai+2vfQc5r6ynKorccLxvl7fZxf+cum",
-	"o2CFg4t/tCcnF4++DxdXdegDO7hoz1Y4uGxM83m3djrq2Q8sNNtZx4MB7/39UPQHvHQiDUrmCtNrvmI3",
-	"V9yVB+kyjmuhCMQTupc/6c7YHUeBSeV/eBwd4MOWJFrG6G6e+OUIyvNDCco5bmx8FJZHYfmgwhI5jY1n",
-	"O5HSLUoej8S9v/Ai5kZ7UA+p7zIcYiYyv7/h2WlJXnpNRD0pFsC5IGpVo9m8hbrHFIgTE2p8zGKSuN/A",
-	"Y+M8m8/69qsK9hV3nA91DTSrfyq+T2wUhnsTw3A4lIjwf9dJHNlei7VGO0IW3AqSH6XH1iYChfpl9S23",
-	"6+B8Ab9vwH9tlKLEv/VeDLSRyuJDLcRu84ou7Pt6BymQ0jCgNPCaWyZaSN59zGqBxUT46DXc/GtaKfwq",
-	"Iux6r3RTtALyf/D2GQbCrBrQy2iWxIg4MfImJQRmt9Q00bcnptLbE4x5LwhHRbWjeZpSlo9t8xnAStTp",
-	"+LTBVL7HGa2Gi28V2/ESpl9YRICVr6Lr90SKK9uI/kUtBSSMQgSaYZvMYiK11+Qarsrr8zZl6goWx9S3",
-	"J13Kn2IfClXL+Ad1P/DUeGhU39LthwBqEzeqWCilG73p4W+kjQfIxfE4Bag1FUbh0nR6myXn2KHaTQnJ",
-	"hXgsABZ5pseiWM5UffjPlueMEpXGzHReDH63H0/N2H748S+0N6TAGkQPR5AsF+zSm2AHv2SKzP2GZ8ML",
-	"ja/C89IITqOYYr17rIYp3mHKZbRvkuWO0VjW4hp8lImyuBst2s9W7Aqu7vMJ6HiAght1GPe14TXKFc32",
-	"S1agFD2wGwRvd9m0rPlmlp7bBYqlZhAM95Iru1JGkbN6QpsaX9I8O2lEbQqZr0q/udRLUs0Xk6yVqnq2",
-	"kbrLKvMSXwlZOKD0UzDMXOkvj+meTDR9gaXRbZk4pSaIimoEC79G6LjIQ/nEDzBpkKqWcq86JsrnWqvc",
-	"XBfZrdLcWzT6mnuz/5zFyShRMc+oM+JDC+tAoYsV6omkrBEYHA6/HeP6Nw3f+1J9Tw4FO0WXQ0HbdfLu",
-	"IWF+TRe5k3vU39E77wu7M/cOb6/+keM+d2c8NahMeJnyJrVenr2VSTzsLXq12S2yXK1yh0Bl2ts9cnx0",
-	"5V26WnWTXh3qJt31HtXf8RncpasNblKrpMEa0hIX78D1oZvF3Kl9cgPEo6V0ycPUD/V+S5dWxhxgjSra",
-	"xpGAv2jaBsBhUpPRXb1Jpb61UzMIyDbIJByz0I5xWNAQh1Y4ydLYshlXIdQ1xa82R9+ggj9sm/GCOBzD",
-	"mdwo0AmsI8nDMrGFLh6kCZ7JpZhRsSjwM+Bx8E+HjUK/KUdxzgkjp8qhn2DpA7KjP4qoX9aPAXNm5/4F",
-	"OQgWiQHFDvhrplXg5saqtJuld+QB/HgqY0YyTrPsFvmIdMgt85ngX1TTlQNhMqRSPPvyILi4LV3IpbGl",
-	"TpbTw3g9eCAOdcQYZFGf0J1xUIHGICMay09gcYE27cWakLwE5lwPWFwkehwhCyywkSK/q50OxVCh4mtq",
-	"+R6ZOZm9QaijEWbfsvdsKPVQ4Z8jMF8mAqmS/l3+nIcnaMpFnhSF0kIakpEgGZfso6GF+oBktQv0me7K",
-	"3JDV63dDBoNX/M9//1+BarZXJS8WsP+0M65Yj+ajnfPaqBeLDPcQTM34VHwDdy7U3gajFoZDkVtVRLIo",
-	"8uRmXihzPcry61u1NFF/ALcKfuwIseVU8VCFO9PuDJgKIsk+a738ifZX9NUyy0G9U1WAl1WALg9aAZbl",
-	"loRIoGxaCNYhTCoBIHymPuCay/UU0+tJeajjqLQWYR2rrB4aXUVnLJsZtd9TS4ynlLQPuYE+8nRDoL8i",
-	"sfoybXPcl20dUHPN9Yf7C4V+qHiDKZBZj3aKdcFOdDZ3BDtFxO9QRjsvrB2PnSo8s5/84Va/38JsEGXp",
-	"+yRboMUQ6jybF9ibPHr/7qpebcGLioBtTBNTyFvV0geInnLN5HBZfh8gVx7KIKbw4YRrymNhiiRN/eI5",
-	"z9ngbGXhu9qH2ZRBAdu8Ce3ONF7Dw3sBHLVWHQFPPCrggi3AqfYdD6i55Xg/t/cnzGfAwcweMygO77S7",
-	"KgEdolGSqkjMZF4gMqcU0XSeFgl8cIYacSwLGQnbjxFle4LZ8YkxcwWKxlTlY+XMvyyHUYBRK100il5f",
-	"edAiP8v8NgZaSBN9S7c3mucpGVS5SmUBJ9ZoZL9QN+K3X38qu+cDswLSsy9jde4AqQ6MWYsWjb4QJD2X",
-	"dQR2UKoISoOiHoijnYK84vA6TJ+Ava+RhU/lH8l0PhWyKORwAm8ZapP8W4neq3Px8zceqHY/EA5wFWyi",
-	"8vUxUMnYG+ISdzfU/pw/yZtcxhk6Ynhjh3Lmla29+jri9iqtmZNAtEyB/0jS1dmTLQe+OUtoTGVNgANE",
-	"4mnud/kv8zTtznWEZ9B9kMLpVYiOfMpek4gCYcYXEgEdCFAdO4HDJ0WWEVk8fj/qjjLUMFuSL4Rt1boV",
-	"7zSMGNpa2vmbjrPhHO4PJbuQjgO3mZwna5hiqNdyRbGOKYba44pILYbzxaosp1ByOkCeFSc5TG8zy9CN",
-	"Vks1c8ocQQIZBbInErdKzQxPQPg+hB6npjJJK8o4XBGZaEYSUH8UQaiTsc4wdWCIiH3v7wRPbK8NHssm",
-	"4MRbrjYhuCjRg0W+TLRR2iTAxPvVVl//yia6C3QYd+tZIvDCtn8jTTLcFHOwpD88hyMK75NF4T1s4KwB",
-	"4TfnC7+HUDQwfaOMSehKtKu475EdD7BnIaNGohkmtFKxissocsEsGE1NuC8/ZeNER8D/MCvSxnEiHoat",
-	"OetzyjSDf5MfHHRC5MFXCit0pDGLLGcnv0rwmSjFGVAPQN4WnbrPuC8WRnscu+O0L+KDMo5zZcwFx7Ky",
-	"YmJHoUACDyRzDmoEobbfJ4Z8bT0v2DKfwSpzOTW/D/Cxj+LPP4X9BAf7iNydFN/yWHAGT5pKs1YJLiZq",
-	"GmrbT4CevS69/v8RDVB6em5bSuAb5ipWukhkWolovGp6Fl4J/zZQtpOG80G4PPGBjf/FhGJKpAMTs8Qa",
-	"M525l+CQRncs4YpJcJ9hBJ5jfxGE6gR7VaDd3epUm00FQbhybX39d99uhZ/r9Ie3wNND7K1u8yY0KfCe",
-	"rks1nOdJsXwx+P1jheFmY5Foj8FajkhKMexlpxYMmw1rhDs1RI0OGWCPbia6cwOPL1KnbNOvcchBqPGv",
-	"f6ApM0vnpo1PdrU3mue50qgW7jOHbC3NDWkdPu2RGt5Be49CFHfIYNulxn8nj0BIIpfkcYb0bFZSiT/U",
-	"iRFGDTMdy3xJd8FQq1neMFgFYXkhgHeCPd1DTRx7UBEHFvi77FgMI3Gf4rPSqgiwg3AT+7u7GUpJVm/o",
-	"7Q6hZeNUG3fOWr2lT4XYHIB+7X2U3fY62XX6IuPYCFnfB6vmnApPebGiedAOFtcexMWfN4O4iHfHk4A5",
-	"LS10XVms4wM2NbMntikfCELdknP92S4Of4gl7pxRd4MVHPIWlorZGCMbofHXmxhUl3jj3Q3M63u5Ih2i",
-	"dl32qsvgDPvTZPzhD5oEwbe/uy6HDuEBCp73xwp2hqWALeHhvtvalu2E19ln/P91Eq9E2vTDgiCHzEKm",
-	"abZQMdtuVClhe0ehDSe+e/PTmw9vHA/46vycTZfCA3nM1TDLY9Fz5tmJEbEs5I00SuTZAlSm/7p69wv1",
-	"hJI61NEbYmegexXLfhkE8NzzZUox7Q3YbRxsz/JQe+l/UpPZCVvSjYnZcs3X9tH/4TvrkqQ14CvG2dCc",
-	"iGiQxFH/tLaTWM1IeJJgWs5nGFnXS5HEogJKOUp0HMDGa8740POpypMhJQuWsRuKXpwL3JILdpNj5Fa8",
-	"Pn8t4E/XUGsmi0np0LM08aLOBla5+D7uHzUUN3916MASliUmIrCVMQONjnL64VPRHhiiEZGaR1uqEa3K",
-	"6qXlI1YylhdGdNyX9e1afwFqtRkoLiGCV3qNd46VNqDpdh941dbZ5fW7rFyepAx5wtKjda/jpWpGuHrM",
-	"07z/fUp0ocYq3/OFWilzfXl7yJtwqFQzfL+gQsv2xlCWT40wBuupoQ0J8Q6X00nnW7XsNiwv07Rj4Kur",
-	"twJ+ysajWGU7ghK81ngUd7Mdf4TlH8JyvLp6+6Na3tF0tLv11E1G+x5bGI1RkRSphcG6VUvyd9/JPlwP",
-	"PQGs9lZR6XeoG1Zij3N7A4rbG1Bwxiqf5YkunEWHxlx/TUL+NiblRkYd0NZe3dNIvnv0TvvjH9Sosxez",
-	"26q7VcujTddl0/GV3tqqAzZw9vlWLR+FRXerluvtOaKUTQ062JQdmnN0wbfQJu3BPCVzjsjhsRlzP6rl",
-	"ZqYcUdGXasitFO7t6qETtge041CP2tSK2+WtO5wVt/k1OowNt1rEluL1OZpwt2rZMODws0OYbyuupBXE",
-	"K4w3vRRpNh6r+GWi6f5N5ZLMMEoZo8CKX0pCpSAuVhxqtI0uSFS7SpLyKcxYiwQ+hZknL0Vkk2EiFEdY",
-	"GAy/xAXcLIX6Qw4LlyB4Kv7pJWbmymDCtKBwJbYsxFpczpJEI0IOCywoATsCEx9V7HCz8OUs5pPw2xbL",
-	"NCUYJ4UtxpW4kcPbqvXq0r4xTOrMURiILVLKxzG31LsxssNHIuPqeSrfAsb0Uuwot1OIanYngQHyHtDQ",
-	"mU6XPH7CdY7lIyC8MK+msseEWgeqAD/4nyOZGlVhUza1iB74eMo//d/EumAd71wRub/5s3XppwQ9QPhH",
-	"DEBACQlggSGXN9cwWCTkTZIm2By6VE5QenzdbHRViJK1nKL88Jth3swLVjjdnaC8LQTIQBnGk2HBOn1A",
-	"ZMFVgRM5myHyf2yrklxdBKmumS5yOSxIP0MQgyLLbqkAz0u/ioB+rtNYzv4TuHp04dL5Q82ZTT99d/ke",
-	"J3JFMWCVdkCTgLG+UdLum8rN47Q0Sw8WZ8w4ug28q6Zj70LU0nXl8PbaTBMUYG1Ju3bCdWm7h8sw/q/7",
-	"Zhi3LBXvIO2X5a7/SNKC1s830O11y8Uj1lIoUxBn6bh6/dOOhdOTbQu/ybJUSf3Ec6OByn8o1HRTDxye",
-	"wcCTZSSkyvi8J/aCpjCD57Bsygo9rh9sOClRDMkbOB26UJ78A2OBWvbhtT2mZx/Ts9f4XOu52OtTcjwy",
-	"JkWgWvS7FSSQBwjE6owaZTmX1rjLz4AuDgGA5oDxgK2FGm+By82tpSFzxjAVv1C+UOAlXwcOFwY0vfIm",
-	"7dNnzGrrQt2YpFDXXGPoJ0yD7mA1zUxbgAUqShI9LgBjlVNOM05DL9OlKTqo41mWaEIX6F8glrGF8Ine",
-	"//ZBkDp/BtYmKXnDTI+SfFoREKTCkrpEAKpyDNKvENFZDx/8c/Snzv487/+vsyRCLc9kIhrhzma8r+cR",
-	"aCZ9fpFqYn0JwIaTq/hC3CxhGK5aLB+ezkF9o8eaWe/0CrM8+5TEKueJqdLqep7EsIKxQqNKkiMyickv",
-	"Z0s62bMW6n9ajxzOysrYDeP+BJVW603g7baOTBiSFF1ZXH9FIhlV3RbwKOb5c+SubdDfrD6y+bik7tk3",
-	"Y/0GLq3XZJ/P2UYwqL98qO+JkdsdknBpvvsKRKCg3VsYwhv9oEEIq2WsCkMgQT/vZhoWraGmX+20lv8B",
-	"QH2jbRlIljfeeAP+sPPe2e0xnODFHyS4X4K64GGikPz5vCaes1uVI9TNWI/oCPUMHK9sxnpCjUEclJG5",
-	"Kua5ZiEZK1Pk2VLFYprFKi1L+3UZB0KaZZZMH1Z6bHuu3i6/NZxuDXiHKn9L+AEX3gJJxxEx0YPXRZPE",
-	"1VLBMvquLuvEhMgJy9DM6/PX3QGnfVdpcEQFp1kTTOFzoqM7/eKY2KH8091gTi00uQuPtevZvAV3CTb1",
-	"UK93STd5DRc3ETfZ7tq2hZt4OBtiquiXrQPhPms7Enkei0zIUDNB+W7l0sVZOjezUr1d56dMCrS+Ei1m",
-	"uRwWyVCR46lsUIJQLNlwOM9NR3jsEJVccFTv8lVsgt5W+kfb6pshwwEPmL8vXTLPN+qU5bsJLXXd0q0r",
-	"u+EAfLCi+X6dEaHuWUcE+yCkXiLiF47UPxVv8I64FQLXznAhMr1wd4IhaEWmlWHoMDb3d8EnhPA4xQUm",
-	"lKUS1hLprLjG5/+jdwKPnPQjm4eBjuB8rilG9A29nJGfEj1GWEZcr62kAj2ydIJwTMI3IIVTJVGtLF9j",
-	"a6MXxoLp7mja9sj450ODwZAd9T3EOGy7QmqQ84XYFeOBwU4vMMtCitfnf4dBFrhpo6S44KBUXRf6e93P",
-	"QP4U39FAkMfGVx6dr4GyniQFC3kMCu3GMayK4Y4J/RaRnuwvPdcYsTJgyzhOYsStmhXk5F/4zotKgymC",
-	"KsYcRXyHS5vEs4+ytu4Gmns0+MsJ9mHwN0b/668DCLUucTbljgNHK/+xKch3FKVH50K7cwFbayzv41w4",
-	"u0mz4e32kIkHVkFOPfxA3FuUXDMJ4sW66udJTG9jjQ9i11LcyJz7jXH0dSAiDPZXBQIGDnAAwlUmPFW4",
-	"ZoGI2O2/qCLalzgtoM2InjttGgWbroR67lmHd3BeuBwNzGLwrZ/V+ybES8pdsO9EAfzSZ+/YJLcKuHz/",
-	"Aykf5AOhHKFyP3Ass9TDSZ7p5N+cxc8JLmksZ9f8MLq0bRqF8LIoOJlDYXzKC+nYnFbsV+AiWSDwWyTl",
-	"NzDJ3c0ml3jQkcRXBuibzKFGNPTqdPaxjRYQoRxdLM/GxYL0di8WuwYwZPds8s6wI7ZyjPjNXWBHKql6",
-	"rnTMt/DuzgU3kgD0qtGq3KzHCnGyL2iTIy95LLyE4f7W1IN2eG3vp6AdIGNlNSSNTSUgp4pLKFjV96qG",
-	"rM/drcgdQ52h7gdm0y/humC40n80uLM/yja5Ej60hV/12Oo92BDPhjUzXW7pNng2axINjkg2zw/J5sj5",
-	"N/NDcJ+VjZ0RewDxub+CuSGozwNY5bw+TqbbPsugAyKI0gxsTamoQgShztmJbWIVYWKaFm2vm8eTH6i7",
-	"mc9mBXVNraKCKescEfOZddivzC0oOfYB8He2Q9456qx7RjFBPcCvg2vnXa10O38U2QpWAT6A/hvcCSro",
-	"QiQF5dVSBW0lF/bxwwjVZMRqaJnd2gGYYKW8As2NkGmq7oVQb45M0+Ve2IYTe7HRqigLdUWWYXvNVd6F",
-	"RwqCs2vwmyODfpxOhe4q5aftVijBUXblR6hjIW3lUVhfyrJv5wLhY5Suhdblbwu4KxBvV2rbeBU3HHSN",
-	"UPvwTM7vUIFpWu1fOIIqPTtQpaMMeOTuBR9P6j4Oho3xpR7AuYBru7NroRWrqu5YqGJV7UTdBMnfgdfD",
-	"vglKND4xa0XEj2rZCJWt8BpYPrx3mKdtAJ6O6ujjUEfnPtDOhj6GBv3txVfArOzhvQWdoFSPxV9wJ8Cq",
-	"GsOf6+eVF8bvc5/MMMT0QCCd++WGETbII08N4/16arlhv9Gyj9lhR2l3IOcLU9yW2nW1QdnnF++pb9aH",
-	"7Fbpt+jVfDH4/SNIIv+b/4MgQ/DFR/h9/sny5Hmevhi8OJOz5OzT18h3eRWNPr4GIUOKRgevYqKSvMQR",
-	"x66LnDMWxdkQhyYgpWlMsEcenpRpkZnUZ8326baQIiASx6po9grzpuGGbPWJbJ+25lRu1TdLkcRlN7Ik",
-	"F9lCq9wbGz2ftYHRWdYc9TfiyDH1B0bhYmZyqPwdKT+sD1p+0zI0N+Y0dtu5IXEgJll2awLgHPDXKMvx",
-	"r4nMlQm4Ozb8w3A7YyxqKfwF2W6h9eW4LqLNxVx6zUdjNUuzJW5mgO569P5oYdQnlcvUPunPSD+5thsb",
-	"iJZvrqlreaquu9bnjdKyxO/hBOq7RTBozQXhcTUmoE9bxv6Bm8W/XCSxogPwaXFpCjW9xo8bBOl9t2Zf",
-	"czXLTFJk+VLAxbQAiUkucpUqsDt1VlQoCx6rT1iOco3Xe+M5CQcRaIj3rFDDgvuzTr1J7XMrJraPbD75",
-	"MJtOk5LW42Q08jcApOTcVN6df7FiFfzEi78+/vX/AwAA//8=",
+	"7L2LcttGsgb8KrM8/ylTJxAFUtSNqq1/ldiOvb7Ea8kn5yR0CUNgSCICZ3gwoGjG5ap9iP8Z9sH2Sf6a",
+	"7hlgAAx4kSUn2XVVKhZJYK49PX35uvtjKxSzueCMZ7I1+NiaMhqxFP58GfMb9W/EZJjG8ywWvDVovaGT",
+	"mFP1gSQxv5EDEgwXvn8YLtIE/mDnJGXJn4etecpuh63AIwF+5uxDZn8ex6ksfZFQ+Eza6k1CeUTUK0Tw",
+	"ZEWWU8ZJNmUrwj7EMtvrtLyWDKdsRtUQs9WctQYtmaUxn7Q+ffJa//Oafcje0Amrz+BqyrDhOZ0wj4iU",
+	"sNk8y7uIJYml6oqo8Wzsp7mPcJGmjGM3zmZinrEJS3U7LHU39TxjM0nmLN22oZTdNg9KLW0sFnLj5GF3",
+	"Ns7+SmQ0cfSkviZ8MRuxlIgxidUcNg8dXlNjl5ubVOPf1OQnrzWnKZ2xTJP0tynl4fQNzaYNZEFnTDVO",
+	"yQiePCcUv5uKJIr5hAQHgVogqfb13duX+4yHImIRaQdjRrNFyv6z9zQRk5gHQKHsA53NEzWoGZUZS1te",
+	"K1Z9zdUIvJZqujVoYV8tr5Wy/1vEKYtagyxdsPVL/52YzeLs8tmFezYXJIQHyOWzC9hmMyX1d0YnOK22",
+	"PQcggTiDuUo108oUjrt+/6zf6x+eht0+C09GUa8bHofR0Sg6OzvqnfRGh2M6Hh+7JymndMcZfp+Kxfz5",
+	"4+bdev4YJqOommZT3LeJeqlDTjsnJBHihkXw+y1NFows5oRKQuHpIQcC99TPHL/mixlL45DEkUekMG2R",
+	"5VRI3UMsCU0SEsWTOJNDLqc0Eks8LvrZOJuSbEozEkcdcsHJgt9wseT4M+yD4AxeCGmSsHTIQ8q5yEjK",
+	"aOQRyuWSpZL0/T4JPg5bMyYlnbBhazBsqe9gSchrkZGnYsGjYetT0Bny0i6Nhdgf0QZKi6Md98DNSNS3",
+	"5ii2u/sjKlkExAJd/t+CpauiT3VQS8c0YmO6SLLWoOu1ZjGPZ4sZ/O3gCFsyxXPcYEnoSNwy0vV9QlO1",
+	"xPM5iwjN1DeNw2PpdfMQe/7mMabiFxZmF2k4jW9Z9DdovjbgHxWZzVOmOIdHbhib471G9WukHajdCPaQ",
+	"RpIVWXDrtzFNpPpxjp3JczJaET1KMhLZtGl6pg0XoxwJkTDK7VlsOm7qiOkxADXHmSzxwUB1K+c0ZAeK",
+	"8gLSDqKYyrlI6X/2npo/g70OuTDt4HmJBJNEHQS43j082DSzjgrRJ0Uytvmg6OlUjkrpoBze1xHBrn5I",
+	"I5Z+u2rYfvhV7RlcseOYJdF5vn9BmDKaseiaZkHTPgrVwPVo5SbTVtGCmiNX1PozTgXe98wkS88t5lHx",
+	"QQk71zTM4ts4W6mv3nvNk71kiq4a5vpCEbchVM0+1Sg8YKIesZ5W25xTDF5JoeAZjbnElcqUnNYOqWT7",
+	"MZeMyziLb1nlYjJk1bB0Egbb2moXL0WaNUxL/USiOGWh+sLaPfVY475JkWYNe6bes3aLwif4ct3S/3cs",
+	"41GcxNlqR06T74gY49re5i01Db54ojQFM+L5YpTEIbybsZTTRNFZGt/SjLmn8JbNhYwzka40t7x8drFJ",
+	"dLHlFqokl3PgCTnvgx8fSZLFc5RgZrGUMZ80bgjIIetIoRglylhv2XgbGcsx0O2Ex+0Fxd1lqGIuT+OE",
+	"uafxVrc30HJ/wh5JLe+AykXSvBHSDpJ4dDCJs4SOOulIMfLvpixUchYdZywlNAyZlKQtGYo5Ys5S0Bb3",
+	"BoSavQEhyLDwoO/7pMbCfdL+lkZEzZXJbI8Mh0phTBjIbsNhC+6KSXzLeJ2zv31y8fjVk84saiAB084G",
+	"Oriik9d0xrbRFnbYbdJW2i6jUqkK3Y5flbJvux2/47v3P6OTa83PdyGCd5Kl21zsC6nkOThdIpRw7Sp9",
+	"IBgs4iggghMpZigJS7jAueD7hdC88U5Wd/HY3MWekrlPOyePJAnGMY8CEsXlk9D9jOu5pAKmTM4Fl6hU",
+	"fkujt0hT6pO6bBiHP+l8nsQhkOrBL1KtzUer3f8nZePWoPUfB4W15AB/lQdFk9+KaIV9VhmFGTHJ9VFF",
+	"G+Y4tIOt6B/tLDTLUjS01M/BnjfkVGs7YxonLFIf4gjtNZVuPpoWQRzRTbYGP5uvZ3Jivnz/SbVttK2R",
+	"iFZq+FxkQ/7Xyx9eE5pkU7GYTBW5SLqSSn+C3liaihSmpPvFl3Npb0azcEoiFiZUrc5YpDOaAX0M+fcp",
+	"nStWpPQnpK1zTTGhemtfkWcoFklEskUKmmvMM6W3Hfm+R5bTOJySl3SU0khJGeyWpbBQck+pTKBB83ES",
+	"h/dHCK9wim4KCHVvar9TJsUiDRkKu3JQOy64AUr4MTugeNwnr/VUpKM4ihj/EoNWB5YmiViqu6FOoock",
+	"Hw2eaJGuf4qQfYIzSxmVghdzO4d35SISgeJCkZKUKfAXGs1ivqH3AXm1kBkZMQJPk0yoRohqLl+41yID",
+	"PeBLrRswusFmPuhetL5ep7eaUHClytrMuTmOxbqlFTWqqX98No5UC+pPuLfGIh3obsu/uDqHNX1DV4mg",
+	"0ZUQL2mKWvpDL+0ViCPAE3M2lKjOQV1EcUWy9JalwCbmjhXoHhLNrskTnsXZilwJQWAGxcxQVv6SRIPG",
+	"WdRancqwQw9WPK992jnR7FGdG5FNCU3iG7Y32F4x/u1JqaYZrFlyEWYs25dZyuisvPR4fbQGrVHMKUh8",
+	"dWHIbunXeL5rA85900YWj+CgUKS3PCnf4UT2H8cSphkjzZQbCmiW0XA6Yzw7BylcLdifzV2gSQMXcN9w",
+	"0XHpc6GN4Ncd/Jp9yJTiXPDbYL1Z36mp3ftRqPXwRIkKrhV+p22ott2pbEUllhF1J7KnJJBTGqCpCQwR",
+	"hAut1aHVnGv/SKEDuTtQ6lWt9cL+ax2shztJaj5yMR7HHyoTQrImbWtAqVhkzCMjNhap0sVW2VRJJiyR",
+	"hnMUopu5tJqOrJr7l2SVD0oQKRs7ycHdDFoIqq2oJVf0QLVxU6kwv1+yqe7mlxQxr0pbRozVwFyEo4VS",
+	"EVZwDUViyZW4ATZnpUqTNiUTuMe1WRosT+bdvS1E1ocXO4tlfUuXarMri6pE/IN5QuPKcm517WhTjW7O",
+	"I6NVBlsPf0D37zhdZFORxr+yLyT5or6Zb0YmbphzHbvEHpter0/mWoJb8wJMSS/ZLUvgbpBu68WMzUYg",
+	"7gVoe7pO1BuBrfjqriX6+UY0ZQTV1jSlK9I2imYALO9PAbrxKMffPXWcA91EQJYpnc9ZWrba/NxCdZjE",
+	"PEwWEYuM6SyJJVjSwQHu2NhcwICu1Gec9Vt2K25wzypSwuMnL59cPSEHxpx7MIijA1wDeTBQ5/w6jgIg",
+	"A23RWU4FWVIcH9XLVRr9x1YctQaHntkipa+iGS/Vw/jkteapmLM0i9GMEkfuzQjyAYCVORfWO62678zq",
+	"r7ApVzp2mpEL88/PeROeGlLxtBipxYH1jKLHbJ6I1Qu2AvuMw5tpIAJq0MGbHy6vKst7w1Yy6JBvQbhO",
+	"GeGMqT3OBEF/CqHkhq08YFdc3USxLCw+4PRhBAl7QErietkiqr3HTDX2SNoEDIQpSbvv+5Wz9LHT6aBx",
+	"Rm0vtDBsWTahTqu6dTds1YSJWZIIlkoNAKSFH+aMX14+I2jph6+TmFf9L1JO91NJycXFxcW3h69/pd91",
+	"V2HvCXz8698uLi6eP7mI3/z44fjHV/1k+uw1i74ffzt/89fXb+Y/naxeLL6JOO9e/pX9Msn6R2fHN8f/",
+	"+8uv338/nz7rXb37sHzx64fwxeMXL9ivy5v5mH94c3P56mbxRM6/f5sd0J9+OlvSb775IT752016Ok8n",
+	"z8K+FD8ev36XjB//Or/96UXv2dGTE/Y3esneHF5eLL+f/e3Fu6fPvoui1/SN//Kb6auTX6dPX//6y9Pb",
+	"OX01+evS/3Nd7PdaWZwlbJt1A1dElrDyEr1aWY849RIX4YK7/xUc2B1IF7AGJb4Q1KnA5pUOLtP1A7xb",
+	"PRL0/ADE3zRjqUeCQz8gkXpNNeeRoO8HBJ0WHgmO/ICIJWdpB2SMJJ7FWf0MUL4iIpuyVJsqZ+oeTRkN",
+	"p5YCb0x4hZ+g16v6CX5MBZ8YnwPMBWwqaFquWZQPfRcT0hxrnWlcDQpYaSYIjcqN9pygAJtFmQ688qI3",
+	"MCstmO6866774F9n338errthh6339qaTtkhJPOEiZZLEGd6FHO0Yitfi6uz98WjjciUzNnsmxM0OhDEV",
+	"4sZFCYs0cc9LvUDevX1J2tMsmysRWf0rK0wfvhscGF+g/qETihn02Np0cavuXdOseFMcTtfv4+wlHRF1",
+	"F45EtAL1z/YVoOgD1kGEYiHhqI0CqS/OSJjQeCbVlo2AUQvOfhi3Bj9v6+jRtgpv/fMwKP3o+9LU8MvB",
+	"x8qWWPJQMaJiyR1eIbyXbDeQ4/JaP8r/zsUMLWV/et8kZLn3S8ahZlqPWUbjRLo2TbOnRxKdpJRH6GJu",
+	"B2OR3rDoepyK2bV+quITzeVT7QN8rPEeuRJ/GWdMuwivlQh0nWNK7KcPSNOL4GIscCT7ehj7svi53q55",
+	"+sD9WoPIXOcxOCmHZuCcTo1jo5ZfBtFoLf+AlGyH1k9BxyXjzLWH2PnD7iMBVz10d1AeR/GDaxwV2rNB",
+	"TK4VyaFNrkE6CRbRtg4atXAOGsrR1h5qcBTETA4GSqH/YeQkUrQTwSULiu01m9E4aQ1av4gp/4vFIBW3",
+	"xyc0Qf9VTDm5nMUwD/yJRdcRzdSPPb/b2/eP93snV/7R4Kg7ODzr+L6/758MfL/l6W4zxwunV/7hoN8f",
+	"9HznC2sHWDzkGqOi5dbJ6Cg8DMPTEev7jHWPu5SdnlH/eDSix73eWUS7/mGP+mHLVixpFBVIpIs3zwG9",
+	"Oqcp49l1HEm1430anXWjw7Db7ffDvn/MjvzwZHR4OKLs+LQ/io5PD0/GdHzaep+fngI1M09FxsLMYANq",
+	"p7DYpLXGabpEy97aA2r15QBhgZwD7nKkpViS/AWL7G0Qpk33muT1eO3OXESt0eAZzRZyDVBJwgMOsrbf",
+	"R8KuiI1JIpbXYxoni5S5IKSGbvXDW9ym7yRL4fJofXrv1ZZPGNETAdw48HMS8EWSBETwkOHljtZPSSKW",
+	"ML2w6hE6UmcS0SG1xbJAkBvo4CqeMZnR2bxVNXV9bOqmII9xzGM5zfvJfUvqmO5nMXK0tY14rQ/7E7Fv",
+	"TETzWL3VucJX85/245laKRAn8CKbxNl0MQJZLNEAiP2I3eYfDlDSPtAtAu3tfD3Bsm2xDHJKne/LjKbZ",
+	"H2V1ZMPJCuaMRzGfQBDTgnP9p1yANK/+RBgO+vlDykOmPjmv34ymE5Zda7l8w7q6bkkDDxy38gHnV6fV",
+	"eJmSK5hga1fKFOxVeEB+4BvYkeLpDXFR8GMsBQf9aamO+riBKalWXPzIumu3Yjbq2jYc/b3Llp5QmRku",
+	"qXQn/FNqVAtwne14C74HAp+x+W47sLoxGJeKXUsl+OgDV+e85ilFrWKRuR+K4vF4t2E9jsfj+qAqhJff",
+	"T2bipqf6sBzTcdMOz9J4tMjwMlkjpIXFk07qyX+tiWo0isALL1uDnn92Ym1bt3uiyCNh+ucj9dnISdEs",
+	"ztJ41fmVzkUqfp2yTP5lon7TQpPRT/Ax8lPxWF0dsIbgYrsWHdV/tMbn+lkPt0GlcGNEHaIHNmPvbDFm",
+	"ewzOTQSegqL2XY1YxU4foAjFXGYM/OnazMxtns1R4uqxsh2Ds2Uef9d0x9Vku5TZkh3wTOm5Q+zAGFEg",
+	"MxrA3us3xJ4jDqp5zW1J7q4rj5cHkwcDOaWBi/vyjH3IHNehGmLgkQWPWEq+j7Nni9EjSZYijUgbPKwA",
+	"0cfHjGEGzBZ7ziuxInJVeYGcQkxG8a2zkWbSwHk+kiShI5aUQjrgD/c97SSKq4Ic9O4XYqua6FikzsbU",
+	"E+xe5QrLL4NPb5Y1quv67u1Lkgm1vMvCKYVz2ayw44yaCfSJYis7UKaS8A+AF8kA7EbW90iu+sc6neaM",
+	"sL5X8BOhUZQyKcvLBj9V1OH1U8Z+mqcMfpydPTiOCa09D1cmDPWRrJ6JYnIXnEC0DkNTODy/26ExUQ95",
+	"1Gu5g6dCjGiKkarrjEwO9KMO4i3CadtxJov4MI/EXJFm1RJdRLzWOisCmBo9Hn5gwAoeAfeHCWbSHhB0",
+	"fea8AYNkYi4zdeZgpZFn4IitmKp1jhAUVsSS207e3CuM/oqSq6QcGeFv9CvYUX/NdKnNoHe4JlwX8SJO",
+	"InnNuJKPowYhdB39XgI3zzGwG7g6qnVNHMySEjUzw+dtdNEjaT82TsXM3ZGUC7ZhXjOWTpREC2b5Dc+u",
+	"l1TKdvIyoefm6++SmPGs6djCYWn0WhX22QK+YEOuYl6KLS4wdY8g3loKTpOiETeuo/mMWwuu2ih1ZYSH",
+	"PEQm/rUaHJeb2sPGFdBBifWDDuHVZMYolySoMoaA9Hy4VBOZP+SfayeikVrqL8USpReXPc8M5RoPRrON",
+	"EH+Hqy2bsjglWUpDJgFpAl0msFfslqUrgIlMhQss5x6DnNKURddKhmDpBsqUPJ7P2Sb6dfHUdapkLW4V",
+	"EF2qpWV8E6/ry8XTNjKzpyIFy+IdRF+QNHIIVccWUwHwgwCf087JkDM+FmnIIhJnhrfPRMSSMmynTcFL",
+	"aX0zEtFKY3WoHHLqCAyD5BNx7raMOQnMQzrZw134Lhyx61GD7+OqFlG7uzj+lX3X2Pc5YFVN6pCIpZDN",
+	"QQ2VxNnOvP0rZ/tX4mwbuVgBwq5sd0USI33/EKVSALYiptWky8rPIwiiiEuk4VTxMkfgWafTAfxU2wJB",
+	"xzJLaQYQcohqBrT03vagCT2hlzFE0kPfGyEJOcL4fb4ul5fPdgNwAjMH4KZbaURM527oyMvLZ//m0Ehi",
+	"u4rvgJPUK+gGSV58+91GVRvb92CfmmWBSyZlLLibXL5LWcR4FtMEzDKGNCS+EwxIMKdSLkUaIekozqTo",
+	"CvN6wbkBhT9QKt4OYN++381VOwv2e3ezhQ0/Ozeg5LgYqW1f82AqYIJTyiujkT0nYBcjDW8ub4oDG1Db",
+	"dGjFPeA8JEVHGDZOoN7rtdRoA4cNAfenyY6Avza3LrNU8Ak856fRdnBcJKwrOrkHc3ZGJy7eY8G/yo2/",
+	"ojfq1uQEopooOMXpxJjmYmkCHDo72LB1biXVzlzEPJOEZvdpwlYdQ5qL67VS41t8SBEqk6Q9o+lNJJZ8",
+	"j8gM5RNjfszopMFrOtlg/M/oxKlO55k2NnAcO+nGOsv7jmoHXEVKy1iykYwzpmRhOLORCBczxsFstMhy",
+	"SU1wo67HXDGWip4wZamDlcAVXh/QO42awMClthH9QUjcc4tbo1g0n/BHkoxiMUnpfLpy7lJI+TWO/hpN",
+	"ju4hKeFPTxJtoO6xhIKP43TWmMqG6AdQ59JsoMx58jkr4XnvPBeQMZw6kYJkQtyQYBx4JOBC/d8P9vTg",
+	"ZIH6pdJ05kb1eE3c/E0az2i6wmHtznLZh4yl/HrhMvM8+YAWTPLu+eNzPEHBPBW3ccTSwFNLAMwkhlsQ",
+	"sz+VO+80cl6mm653+jShk/K6mGe3o68k5jcschHrS/jluVuPTATGsK2lTfPQDu6hx7GcJ3TlYBslINwO",
+	"V9Mb/ctuVxEcaLhErkGEr7f7ukiJanB1+S4U56liQHai3Q2NrKEo84hWb5G2ClrcSF2IvXE6wm7gm5pV",
+	"QX1Nnj928/4lQBQde48/EBqGYsEz58tGMnGzovq+rxNJnP4gixhyGE7eqesaeYwYtm/XGGmKlFMa8Kbv",
+	"a0inZMXbkQm9ZVUjQ8VZbrm+P23wqm/vnl4zrzwMr8n+hBMqhVJFNKMjJR+kYqmmCAD+NiUpXZKUhSKN",
+	"tDGNDznS2x46XgLd6Qu2CgawXHlg2xRiITFcBS7RImgxlkPOF0niGZsF9KteCFDP08qkmmI18+rHEq6w",
+	"1fO7R/v+6X7v7KrbGxz5g6OTTu/o7CeEVU1YOk9jrh48poPDw0F3PDjpD466g9AfHJ4NTruDk7MBCwcn",
+	"dHDYHYxPB31/0PMH/UONvu0eog70Lxl9ZyxdcF/kOmVTEF1BV6WUlmu3IA/sUbtdBwnfDSBa2teaDP/4",
+	"iFgPeIR1Jh0SHI4HtDfodDpurEETKlObKba2EV4YO0WxgB4R4zEopsYElxuL2pKBWbtkAJKeTqJlsphe",
+	"vHnecJfnRoCGaOci3LfYu/cuFm3t5g770Bi19XqRJDo8qFiHNbC+Ju8qoC2L0C3bJlGmAq/IkdmUeXUN",
+	"w3zSbAcwzBJump34JDFsciPv6u73ulfdk0G/Pzg87Bx1ez+1Cigc/NurSKk6TMdxCJ1t5fvUva8T2Ix8",
+	"azpIn09i29BKM0DE3uofUkWgoLbx1Ram1RKZuGGtVToxtCBSJBGNpzfm4pTpTAGcdciPqRKiuHZUmSNC",
+	"AhgcBPgLbkxdpK2oKwAwbrA3IILO4/1QRGyCDXMyozcMGlpwpZSphdC5gX9lqdABoZgjE/I04MiMiIkN",
+	"K3V3RiNG6JBD0gxCk5iiUm0vRmBiSHUaGGzWwHjh2i6f+GIjvjfa6Xa4YpMoLI84Wr8NBp5TOOG3Pa/n",
+	"WuhQWnsAgwz2OhYBPRPiZj2rmApxczeJ6tzKL7YieQYKCCw9GMRoJgV0Tp4zY8jdiSr0O+of9LFeEAlB",
+	"rRh1OlW0Fug3QCJT+5QLY+yW8YyMlab5yPgrEThOxmB+xbaGHLoBTo8Xm+4D319OaQYXGaS7VY3t1UQ5",
+	"8Fxdw/Myl0PqPLLb3ff7Vz1/0O0Nukeds8Mu8Ehw/FxLmVzfsjQex0ZFxctFsY1e4Zgs91F1RZZ/5SJj",
+	"1e+K1UJpRt05cpo/pTOksvQ21qgQfCijk+vSg0bYQg5VhBo7pSr3xMGbuzEy+JPTg52Pw4lwv+N10LQR",
+	"rj6abojKPm3jP17zaGkHXQ/Y2/lxTY5AOxU/HJ5zPCso3liHahv5pkIzTheqRUE16TJZ0pUs+jfDUufW",
+	"Goncbig1ynQNpypIakasCdai3vuUK9NkszKMsmGKudDzrdSDKK9zlbaaCKm+JGU68sonqJnu7ySFqlW8",
+	"o2QCG7D+RrTIYzfxZMgL+YR8jngy5IV8Qu4kngx5TT4hDeKJWpHPkE42Gk8K/+oX0wjK1owRHZx2B0dn",
+	"g+PTQXQyOA4HYTTwe+q/0XhwTAdno8HR0aDPBnQ8iLpaaej/CxszjPUCvdu/nW70O7BONNsFvowatgk8",
+	"UJyyOzI8dT7X87vigP7Lq2Iv2OozWB0mQFrP7XSao2k8v1fFZkNqPcojS72pZ9uyIaQI9E/FUqJTccoS",
+	"UGWGPOa3cYYOylAkixmXpB3AlwzzMgQeMZ8hi2KglCr9BQ1DNtcVg/bOiyz32rRdtI3gOzGL0Ss0qyk6",
+	"5XxQh35dyzne94/2/d5VFwzQh36n2zv8yRIlRivkU8gOTkA0yUWOvGGvhZnMr7WNSH/SR1BLbwWPKWXB",
+	"crDNpkHlDKH36YtnvnJC4e/IrCuL2+TbBMQkjSKdJQEJUCsCwEh0ItntBO/GFACODXXF0USxBMSjR4Ju",
+	"QOY0zeIwntMs5hO1qAFZ0iycqgUNyCQRI4ix6Qdkpo5jyTtrdW6RzRp16JE0ACNjYomjte1lTm9joOnO",
+	"5M80ikzBaDwS5MYe8xSG/hTPdKyqTgVlv3ZkpWk2jFcPgJUK8IFM5dtcoKUzZO9NeV1t47iDeO6khuDc",
+	"f0jvJz/qQBeRqt8jQ25dzEGpt+Jy1oevmlSVKIrMlmLI2QfIUkcgtx3GcbWrjYFb0eSV9bT3VnWtzWCl",
+	"dLZ7HpkyHjICqFtk49sBcMv36SbobXl5AYCrG7iik2190hmdbOmQLtBbrdt+57Dj161DNsBrS6TWGjJ6",
+	"JzcJFRozcgf9acjzi5iZG1cyc72f60qlGpw4pXKaGzZL6ZKHHHPM3rI0z3ZYv7cR2KWNdgDOQrteHWmF",
+	"7D4UiUivYZuZubCrV31P3aq9wyv/dOB3B3634/u+7fT5hYY3FZdPAQjSQ9HWzQLO02rZKB0cpMkpRcOb",
+	"HEpTxbl0/RwU0mrlgdItKFEI0GN7JjkSpOUWFo73/a4SFnz1n5lWgQCBmeXgDguQpxr81Aiqa0TJbUyK",
+	"48LDuXBulT37eH8SRrOrzMZ4bW8mtfFba1FaG9dmXb6tChLKcb0bGFFzpH397l27vhbI6D5v3cZZlqhv",
+	"O2ujaW6do7HBmXxBJAsFj3Iooo3NpnXs9MeyB9jhAK4bLHb1yu7mQX1yy1wWjQuu3T22obxDAi4y9KLp",
+	"EplYHFNwQCDjK/KcBJjcKBjyUvV5gl8TmcVJoqt3OVQqkHVMfeGFnALGolVKkXZLM5peFw6TwcGBOiTJ",
+	"VMhscOj7/sFingga6ahEfP6gezAWH67xQ2cOObA0A1yTesbBOy3OlwqRIc9bP5oDeDDP82YYr/5Ub9Dh",
+	"LOvt+33FhA8PB0enHf8UkDjqnoUVGSP/Do/GjI4i1otOw8jvHfa6R3Tcj3ohY6MTetw/PTwbh/3eactr",
+	"YfGS1qB15Ef9fs/vHZ7Qs4idjFj30O8f+yfd/gllYa/H+rTbp+MTNawpC2/EIruGtGS79JZn5PkZkvcA",
+	"bb639/R+sgRBasUdhmXl7I8iImNFhQRL3pJMFJjQmBsIEE0ZVS+KKB7HeMTofH5wG7OlPGAf5olIWSE+",
+	"xzxiHzrTbJZ0pnQGRzBlM3Fr5p/ljA22+VCJEN3Dq+7poHs68E+/gRu35BusExd6CvdFOtF/HuBiH2y9",
+	"Dp/eWyuBMgZyiOubmEf6GJZdMoPukQ6OUP+XB1OmTlsezlCEa9R4C7Y/ibNrNZ3rnWbWmUC2LPWylFP9",
+	"7iTO/lK82PTOVMzYHLd6y84KYss/79JhPR6y56sLUWQ0udbH4RoAtsAKQLcyhwBkpMrtUNi09d8b82WV",
+	"9krnrLFd2PCFtiqXv4NbQn9V/O4wClm8unqFoA08Z+CBl3/gbKk+aZVB/SnmjONfYSIk/pWy4lvw7OHv",
+	"YqajOwRXn38RsX4mYeOGlEMFk9kyo2aJTbukmhrfdqlE+NAjmUdx2aYl6zrkgiSCT1hqrsSNuRs/Iwun",
+	"uS+2w+cs5PSxesNtlVfbSeZYxlALCuobFBzaAV4wamvgdsI9hYgQY0cwf+rUFUHBNcxWYxLBwHFoAo/8",
+	"8+//2NNrCkaCZSzZVmkGlbCyadlAMHot8lzUFqzA5XTPD9fHrXz09tHbQqgvncua0ea5lAtYv1fqmOgk",
+	"6eqzGj58HydMZoIzXDQL66A2zCPqEIE2nTB6a8S4rchw2yk0xKGWfPw2N7GXtDx9+2xqeq4saMVAVj2r",
+	"jVLwa5E1xcEp4RYIvBBz85yJsMgNXuCiKKFhp/8SQuwI4vQwDJJyQpcMaltHdPWnzbLrcef47BRkV7Hk",
+	"t7DmlvGje9jt4QEFEAb4O05OrG/03gHNq3kBAiJvwoG1cva9mFs91+81a9ucnD3//ZHEWnUO9p4yDC7k",
+	"bKuTdJ8JoA3NPpL6jqnePGCA3eHeKU7KSIdo3tuFlBNBLYaMzVMWqjbPCUWIFOyWGzS/xvtSUNLaB3Zl",
+	"rpeYFQND2jFvpFv8MCRao6R0wbQPBNiKrswxYZylNGsKiLyr0WT++avssiwAPXj2iclJudlRka9JeX+q",
+	"m5GP2iITF/d+KtIb7fGxq5I7Sv6J9EYXPecCag9KesuiQSkDka4WFnMZR8wqXWf4vSlFnle6A2N0lfNb",
+	"0ejIZX9uTakkNEkZjVZkxNRJpDeMqxlhxq/mJz59WhPsvlt1kh1qkzyF0iJ5BhJ+47J/wZImMb95CNBU",
+	"k+nZUfTEeMb1T5ko/XCUX5LbWbfvDTXUMNB10NQ4A9cYvlrNzGQxLvdMm8je3ca9xnW42INzkI3rsptr",
+	"s0afu8KO6gS+Hn1k0/oG/FG+m9rLOeQUt4HcHXc55A1gpK1xl0O+FjtkVVxy01FKZ2wp0hudfRM4pa4i",
+	"BfUTobgnoIHwLnskyZQlc5bKalFkLGmTsQ+ZKav9yZWB1ozFSpiBDAsLVOVF1mc0C6ckYmFCdQrQGc02",
+	"BxpD8y7S+t6dZeHCkbK1LMijkF+zpbuSxpal9kriV11soUjOWrcmdf3NIruGV5lm6oKuNfTaZEdSJIuM",
+	"QQ45kwwGFBIWEXzx8yTetZlNnkDdcHzYgHEky3YCUja7wppKNd1bxls3u823q6H6k9o4XfNJ75wu/XTX",
+	"kk+6uFO5YkVtkp5NB8UoGw8GohwaylOYbKcFKsQQTwE2cp6iEsDsyG9Awv1OgGlfENS1Y3RtBWTkGGjj",
+	"vmIBuu1VUGRWn7xqIT7j/XCc6lKgdDlbtSk/qfj5OE4yDDGbqdtkafIt6WLnM7oikmEulK0Kchgc2aZ6",
+	"HPnI62tUkwz0ZaCVgCTBbJW6gU6+qAUSd2e9vrawvwWtryOvrVYJGQGaz2DFvCItVV593C5Ci7VJabYF",
+	"mzj0PacdbblcdiapNpKFYmaMZ2HvqHdET8ZHp5Qdnpwc+yc+6/fDrn8c9k9Z9+j/lX8+9RWn7R1Hf8Yc",
+	"LCHwzPJl/ZauZoJHOfhmrXENn7XhMZusbKU3PhlCegsS570G117cQ0jtkFsxtYBbqxdSLtCEdnBqjh6P",
+	"s86QQ0UJOssHQK37IuAFaLQdVCcWeMWxW9FZUo9Hxd3Py7ZqX5ZD2+zv+0dXve6g7w/6Z53uEQSTlNds",
+	"LISmh6OcHp58mLM0VjybKp4LZ8mOKEVhbno0mrd05lUstQhLdJ2I8KYaQGrkQIe62t/3TwBjdjLon3b6",
+	"x8c/NYiHinLcgc3lsOG2wdGB7g4p1opwwGBzYFMezeqfDA6POqcn/Z+KE3PHoNY76tuN+uyOsYdW967b",
+	"8rnOzuRaWaUfkhHLlsy2taolhiLKOhMUXSj1LdMXc54YqgoWstKUlVOLFcmmTFKoOm6olOPMBQdrSFeF",
+	"jtskovMZjcHJil1sIXvmjZZSrLmW8FVTtsZccyy0S2NnU+qinayx0SRmF/3tQ0KjsVjwaOPw11nDXjfX",
+	"br0wqNd6hn9SQNwdRXl7XksDLCZlvQ8+drevgoutFPh3NZ6Wp1t9v32xWteJ0DoEdOFaGCNbNZctJu1i",
+	"FlBxHOuP6zIeacTSvQ4JgGsCtkxgRdZcrxxy09CIJYJPoPS0XtVz4iyBXIOojUVqbDDniDe41uHD6E0m",
+	"BVINv4c02zoJdS6wDPloESfZvpJQUhresPQcKwyxVOo4I1KGvFkSq8kHxFIImi3FeavPaomQHUi6kkQK",
+	"0p6wzNMp6DyCd4EHc3DccWk4jQFXpG8Sl1xkM17jXNTDMCJSP/+h5GOs5snXsOjKZXC475/tH/pX3cNB",
+	"/3jg94zBFp7TeIrDekL9Ig2qAymkppsDZXyvZVBD15m4VhKue3b1+tJY9EKDc3TYbDW9Pc4qoTK7BllO",
+	"3aeb5taU/h7bqhbdzhPUb19uu/RKzoK2k2maBl0+qUXyocpwS8LMYa3U95bSDO5jVZRpGloDbqp2ZEG8",
+	"gNG5jXCNM1onrVszqwnqpcOT01XBTR31VbatfV68UM7dVqkUgCRV4jetQWt0etQ/GXWj8PDkpNeN/KPT",
+	"07NodNQb097Y77Wac/3r5Ca17P66c42ws87ZJM5sUNpgwyGTakeKg5vRybXi/mB6zXOgR7GkQOZ6Dd67",
+	"KMDfsB1rVrRcTMBZ1bpgnc7KzDvaSAu15T6MpNvUJ/mcKMk1ILdNZU+KfHCcMDDXFvituxiAN5eErl/0",
+	"myYMlhQtoaB5S5qWcjbimnv9ktlssq1U8C8X788tuOps7JYPYJsaLPUrawdCuEsBF2fcSY3VNSxaIR6r",
+	"v3BdyAHRS6XFouKnoLO2WNeWxj/LEOK8Teoppi3xcZNgSKpyodtsnF9XWwNRG10Vzqtl43oXdHhQXu31",
+	"Lobm1JgAYllTBqfnb1kDp/5I5Z5zeRvgJ6UNpGwCkjXRLwFfsrjxeU0bINTI5supqMjnJM48IjhxiN8g",
+	"rVcc6qVq7fdcVad2Cde2WF3KVV40+FxeZF/dHxuyTOFdvj6sPKMTSdqZmMehLJvrG2K4i+rd91hPaHu3",
+	"23br5l6zHQuyIX615Jmr3LjWMlupUHNpxenJq9KL4yorFiT3E7qYd675uzhN7VZqvEUq61KTaBwHoQID",
+	"qd1tjeesJNPYN0TFw2lRd1kWqPKlNfaOrZygUZyWEyBUhMS1zo3uVx/oF/WB6o0F03sT3M1cl0iAxjDp",
+	"su+hNkw1lRz62hp3bSwPaB4voddq+1puw4lEtv1mk5RCZEwmSrk8NPW5N7EY1Mcd8GHr4yGcVkQb5ZV3",
+	"6pWnuGZXjCNjO98Xps6r+U83p8rcLeflb5nb8g5JKLdIDen2h+NW/abJF7dyNRdyh0nd2ZiU1m2/7O13",
+	"/f1u76p7MvD7g/5JnsJhc07abo0e8LcGCtDWQXvP8asKntWRjba2jfh1o3EEPWzlo3TXMlyQiNTUBHx3",
+	"tSE/cWtTrtqqLhFPJjqzMHgmBccimDoiqVIK59xUeIVkNCKUeYVZrD4UZw0J9tcc8vKA/lv9ijXprl5e",
+	"klBNBJ7WKo+652M+KQZcrovUEKlQ5RqbFwFecS9CQyeNfGdzZ/Bqnnhml04rHGxzVzqYc8vmK6xrc/MQ",
+	"biq32hQHa9zcPlR/q/SxbgJOHeTKNPju7UvSVseXiJSAwxwy7K2yqSIxlkimEROSBP1ej5TwtM85lEkm",
+	"izTBioUGUFu4Qps4wyanaBMU0FWadL003FRNdUAAefxIkgBmlEdWmHzohGJ1VgClYIlWMTaeYFma5s+t",
+	"/xWLtN5V189BIn8ib7BqXih4RsOMrNQb5XKtmSAxV7eDZCQGo/T2ims5+dhX4JeVQWRr6Nc2+lF/V/DX",
+	"mB4ejU7DqMfC3smp3zs+PDo5OT47Ou2N6dHx4Zbgr1IFs3W+pFLJq82wL+tx67JeAzsoW1oKGx+VAEVM",
+	"6bIckQMIS/ZhLqRJeCgilgy52hKxsMNyBjp3jRvS0Na1FJRStgcAhyHXGE79S15i4W5ArPt0WnZ/U6el",
+	"C22/q7n6At/6jBDL3wxnX2yDi3bFkqtOAR+FTKJGa9p31tbGXG3d2bMzR26ZoL/JjN5ACo6a7BzkB8w0",
+	"mA+wuNUk2JBNWKFlHsD8hesKcjZEnmJEEU5Vn8a8X8+csS2X4rOTbj1oZMTmCIacktYFleqg0bJNVR+6",
+	"pp12zGyNsFM9lI0ZHQ1xYO86biZP6kiXwJAlS2OaxL8iBLamLDnFxTdUkZQzGoe0gxy7AzM0F98///6P",
+	"YO9z3NC7SYRvWAoFugXfZB7VV7+2V7nv/KoNbKc4EdCkm95ttq9uNMTtEB+h7cTuyMLto2VK9UlyRplH",
+	"UmAQOd/XqVS3ieR3LM8uuPLt5lUzgFczEWgfXFzOBeswk2+YT4PhSk9uezvjOzhAzoR4+XEbxwnzCIZp",
+	"ZwIRv+NUzMgrXX+7KrYmSnqIbsBqdh3PAKWqrUP6jdag9aefo5v37fwEHx9HozDqdVl4FPX6LDpmtNc7",
+	"6p4c+2en0VFvdBDddOZ8spdnpdr1TUc0YNIUN29SXJC2xnvAJFCaV6KjkjfZh4xxder33MJDPnOnnTRf",
+	"h9q18jNNsvftRZrsAdCfjeMP5moN/hQQe0DuSrVOz1++WujbkyxMWdkJmE9a+/zUjidUifkVhvVIkiUb",
+	"Kf19M0BaLbEBmecrYk1/I2XuGuNcJmv3aa0Q9qaSCkgOIjWR6pkQQ57QdMJ+19HNDf7hz5FjNNza97q+",
+	"1/PfW4e+XiHaa33YV8/v31JQECXmKYd+Wl7rue6j5bXeoKf3fTHmH+NsenE3Nu0Kzyvfz1s0Yt/oNU5r",
+	"/baLkb6wBBT2oaIp0oacYaZwsPbH1oJR1oKeUYP7owGXR2k8mWYj8eFgvpjPmQ1YPv6CgOU30HkjTvlb",
+	"M0pyQEqPPiQ+uZ+PLu++OdpqZD3yWSFX94JT1oOam6VyA4Ore68eLB/W30oa3gKW/GAo44YTsRW6WK/j",
+	"nUDFjt1wgIkVlzZpEp2Fo+VU3YY6uRPGvJgXvlULyFKCL41AD9S1FWhGqykVi7LqEBQFv6qWyDPwR6Tk",
+	"ik6KL+r6pM4R7DCCmFTArrRepYy/2+RmN4l+P9ZM5oVIUzWZz5qiwS44gdpHVBdGAFUJnj038sk2qR8t",
+	"k5Sd17Z29avFxoRexiHUgIbc4IqHK9WxmuW0uPVlceWGdcYzWsliXYnVm+uSlHLHbor/shcrpxJPExLO",
+	"skIhxVbaVUyKLktDr6BCrMUpyMi9KC4x+S1dYhY2Z96WOCPYhDHC6E/4ftkUI1kyRunUMoljzNZYKa96",
+	"inge1WUhjRcaG9XpcbJ4xsivgrMhbwdYrK6373evet3B0fHgEOpDfON3B75vLOWV84qJK5u3WT/QaH7F",
+	"31l0Henc/TovzqClvthX46sRtxJTJ2K/4Vhn99vYuskVzzTOz2VYvnx2sd91nlmLxzjA1CnjigydfKvB",
+	"1adnZwQmaOL5Y+k2ZxbHwuqrukXlLfXKFFDbg9oa1RfWeU4YeD9dpwQZbIoPQFJCmae9e6LOQczkYKAb",
+	"qAnjldZm9NeYT0xrHfKjWGo4kClZ0+34rpI1FX+FIxnuziVtygLlmlXZGhfTiIEpuNhBRifyYGAGcaBX",
+	"wgGLWeuheWtvh0dmLhtT42qvXZ7NazIXzSxVM1AXfZjXgr3zNfxRsUbtEJ7FSRJjKQ1ZVfFKXLAV2XUB",
+	"5HzKUvWWXCRZzCcxD3Wy9BJrbEiJ66jfc7bf86+63cGRP+j1kD8fYgJ+CMFn0enZGe2N+6Mjf9Q/PPHH",
+	"jDF61j8+OT7ye6N+7/D0MDzpH5cKC7xl84SGjEjK4yz+leGMmQzpnBHBQwasX05FivKE3YtVAHVjMw57",
+	"3udeIGWHo8PMiySgtriDSOq73gj3x8qLhXSN+PLZBaTsTWVGul0STmlKw6yMjnVkt643pIeQN5bEnJH2",
+	"qW81iRzin3//h7ah6WS72ZRy0vX9vS1TeeUTKiqwrr8lbP/YuowGxTndNfGTxRgcWJXfq9Rxv5c8Yj8W",
+	"0qVFMB7FfAIZ7Rec6z/lAvRt9eeYxgmLUNEIKQ8ZfAIXQolLYg9MnpdssXdz2pXEjpokUZVD9Ny2Muhp",
+	"LgD8CHJgQU/S06xfnYLvnuu5rL0ukAyVXKGp83E8HtfX9wfO1CnjE22xRk147XWkGqobD69nIlJz6/r+",
+	"cb+vNJzaNzr157XqJzdZRDCs1v7+PqEHkQgP0GR0cNTp72di/7jjd2bRkH/zzTdktOb3v/yF7J90vWPy",
+	"zUnXOyV/+cuQE7mIBNlfgL6y/4yMFjxKGGEfWEhSesPILJ6kNGPXN2wlyduL5y8vr5+8/u8/z1MRLSB9",
+	"/pB/g+ZvtiwPWn1hkDANQ2p5LZFEWzyVMnUeSqtSv3z0WjqZp4gYQXXSIyLMaELawVCv+rAVnJNg2PKH",
+	"LYNu4GwJO723Xcj0pp5Bf7U7trrKc71u3V2ZRFzOrUiTcT2ENd8kZ0BAvmMuaE2+UU4zg70/G1H+eVtW",
+	"n57ZwHw99TysUVc6qixF05XjrIR5YcWOA67WfY6v6KSekCqXUCui4i9iWq2hUxYLS0i+yrVVFHQ8vfL7",
+	"g35v0AeBcN8/QYGwejVt/YI1wHpByKrWWy7yCOJh7/jsiI3Ho6NT/4T2euPxYdQ9PI2Ozg7H0enRca/f",
+	"Z92jI3ZSEkKfK6GRJppLorHBug5/bvVof3RyenbYPzw5ik7GR4enJ0e947PxOOqP+0fj6PSQnvbZiIFb",
+	"qlIrqqzPKapo0jC31gnrCcGKXd5ORMmtQQ0IBbwu1HULMG4R80wSmpWv2jgrfiGUI5TrJuZQ7gbJeius",
+	"RaN9E2K40MAZC15YN0lb3aQJlZlifiBc6rphe/kIkWEl8WSaLZn6v5rJViyrUeC3dm5bSRBfcC+yw56A",
+	"hYHRT7szqkMLvIUtRVNFMfBGppMy9sOoIU8VGPlSbVG3+BCCV9RfDdwob7TGlOCkHvd6Z2H/kJ6w7vE4",
+	"DE/Y2dH4rHc4Po0iGo1Oe6fd6Cw8Do+xnJwatN/3fWAW+jhQKVFX1ZPKUsaasoI5AJYjDU8ATYq0KZGL",
+	"0UxEi0TpLbh2brCG+wL9QV2YkOJRiSfLNAbNPhuQAMcdgL9c3eH6r5OjI/irl/96DH815nNYI4/XpGy1",
+	"FoGaVL5Nex4JRokYwbcGpCBXs5FI4hBgOnsocqNxorQge3bZcVhmr6XaKojs/S6JlzUUEdaxiSaRyi7Q",
+	"hd2Qdj3Phhd8HBq6h4CPf/79H8PWpwCOUx49UQoJManvnooFj9SzBiqjq9qTVCxQb9+uErbJ2LepBraV",
+	"RR4KYF9ePnvBVs5jd3n5jNywVWOx1KqFpr/vn0Kxhv6gfzI4POv4p76Va/JGddOScrqfSkouLi4uvj18",
+	"/Sv9rrsKe0/g41//dnFx8fzJRfzmxw/HP77qJ9Nnr1n0/fjb+Zu/vn4z/+lk9WLxTcR59/Kv7JdJ1j86",
+	"O745/t9ffv3++/n0We/q3Yfli18/hC8ev3jBfl3ezMf8w5uby1c3iydy/v3b7ID+9NPZkn7zzQ/xyd9u",
+	"0tN5OnkW9qX48fj1u2T8+Nf57U8ves+Onpywv9FL9ubw8mL5/exvL949ffZdFL2mb/yX30xfnfw6ffr6",
+	"11+e3s7pq8lfl/6fLRsQIkPUkj14xswb15b9MGdc7dk8HwfYPdbbTrY4NMauoTrdmHwT6enHOJuaauTb",
+	"XVWaDusGi4XcNUzn6SJJGq48QCMY+OINW1Vu64jNE7FSP9RvvxrMVo1rGw28OEi5Dp5H9azN3Oqf7fuH",
+	"V/7JoNcf9Pud497JQ56mbu/od3WaLmFlYN16R9oz2VSY7TNiivrOmKJtas4X3+fZrtZUoxd8HKezxv31",
+	"u53jkwLTtM1zixQ0BBlP+HXM4Xkc8RoNy13RHurvMC08YeXbWF6Xq/ADiKne13al8G1N7u6l8HuVUvjZ",
+	"UlyPqZItarCVe4nzqhfLVzzgckpTppF3d43TBjCOw9O0Y0YJRxoJMmFK4rtTyGGHXPCVDohB9KaJaO37",
+	"Z0bIhqg0cptXrtrDxON93/eIFATDOXPn/GJGpixlJVZ36G/KdFGf9vPH5XIEmcAgnnIxnziblnrqb4xl",
+	"2SXVxSUk5X4mxM0Vk9kbLKzqHq5E3hUYAAWe6UCXpoQQyuD7J1fEhOTHUUAk45HUmahh1Qem4ls2ZZLh",
+	"jlTdb9BgXo291FuhprxdjFY5Ei+vcI+N/AVzfk//TzMIfEi/eClmTHBWJD5OsaVS8eJ6ZmtrTEXO48rg",
+	"3q9RMSr3Jy5CoGbhVk1KE2t63TXfdc2tH4xemQb4kTb8uV9NG+exrlCYebsbbBGhZe1ANVKrBOmxZlpe",
+	"RRf5F3JpbXDvrr6rO4o9C1e3TEXGdBRV4RXHhPmQnr57NDjsDo66Hf+0+9NdfJV0HqunOlf4aP7TfjxT",
+	"nA+A1Tp5N2RLBykhoaOURiLdj9ht/uFAsvSWpQe6RVjcd2BoBwjqdiz/XanCQnAOFUgEPK10dMhyB9ws",
+	"vmWcCM6k9pnsiD64sm4A65e1Grw7JK7EX3cgawhztqLemt+/vxhFUJxBfMByZqpfVAAGJm35klt3VFHL",
+	"AnXs0iXXcJ5q9G/RAOYOuAslHOhr+mBgimw7gKAPnU1g3fJVFofMFjLDRBD4GJwNjyyncTgtJ7z4edjS",
+	"N3/Mw2QRYRZ59VISy2zYeh8ohqDLCJWvaf9z0xuY3dlJLKtig3Y5pVjzRKOM6pk12yKPjQj2CGcs0pon",
+	"YJZlQ+adDbkmNyX8xVqImOcEn3Eew7X85HIq0jy9w0aOsk3q27tkr92USOEcllTW1nQHlmXZkVWLOyVV",
+	"DZSaF5AZo1y6dr/nA4ggkflD/jmJJ1ykpmqCOxkrkFmHvF43t3U5Wmsx8XCO8XcDTo9TSIGr8+TCMBKI",
+	"mGO3LF0JDiFcJKScSMaqQZ6O/Kf3nlH1HvOKbk74uZ6N7MrmSyreV0b/kIwesvFsvTFqCz5fENP2kJrw",
+	"KzFAGn52nxKwJrm4kM4bMYrFJKXz6crJhuoGKOcQ1JnFx9Zms2hQk96k8YymKwI/n4PCD5zKeFUhDcgU",
+	"ctc4B1kuZ1RJYmLKKr17/vhchwabUkSBydws88xC8P0jSbRJagXh85FiiQ227MKoVe35aUIn0irzJPMS",
+	"T+7FKaxZ1ZZewi/P3fdgYfZas8nmoR1k88exnCd03Q1FpVzqsnPVY4C/rFM0cxNcfbIQezEukqfkS1hQ",
+	"mTthaXPdqpwKzCP6Kkd6KOjnPihC2xNr0o36mjx/7PaIGNNibQ/xB0JDiG5xR7Hn9kbX2cSJ7nymStbH",
+	"2vWOPzbHtTs4ZyKoqaf9NE4a0PSKZIPZIsniOU2zA6WJ70c0o0Ee1+ayaOp4fcctZ1BODXkLMqED3EsQ",
+	"5VHMKQQabTMveV953DSf3hxEd0dnXm5T/7gT79klCZTNijbOo+GY7NJf46nZpZG1hL59QxVRooS0ztce",
+	"b2NrocwyWDtQTKs8tq3wtiYzGzph56lQZL6mJnmTJ0InwFDNGXdW9yCMTju/zNmk4qKqh0oc7fcOoQyl",
+	"Pzg6NTHReSLcqm9nZyfOWoeN7aN5KEcMHns8yDud/Us6Zi5Y/OeVWtc4j3uoKNTk8dfLXBjU8/UeJSK8",
+	"gfT6SUTn1+bje/dBc0/xDZKpmqFH6nUXFjrpitnN3aqd49C3LmPecKZAejNKqmSAbVKKh1I6tN9EQk5S",
+	"QIo+wIH7TfJM5niGnYjcQeAuLcJRq8rh1HY+V3Vxu0i27PPedvzWlfnekSfG5fa+p6a3UY02KiCOjNKW",
+	"a/3jdgXR8wq2jmD8miP+nmZfVwocdWWs/a6Iuc+hHHyDVuDy1G/EvVcnWiEos1/WqOp0WZuWk4BKe+RQ",
+	"uJ3nwjkrixZ2Ymyl9MYSbG9x9sBCw+fjWnouXEuT8LGtkOI64BoHc7jf6191Dwfd3qB7lCf/3xHt0q2A",
+	"XXas47wVNqYYb31+94GY2Roy0/3tITPFHfZDmqtqWyVHK7B83jZXXu14IcSiMP4NCCWBaTTH25aOnmce",
+	"MT+DtAHZ3dswaI/ImIes3FIsCU2kyN/FEDn158tYZs8zNnugSWtFdt3MA6JunF2mDo1+zvyxAWsRxATV",
+	"2l0hnPXcaOgcXldzTqtfF2+eY/m5baqi241uwbZNNzoXiWfFVmJTuvBdu9iGwDNWE8kgXVQ93LGeGu2L",
+	"YBC7+72zq1534J8Mumedfr8Jg+h+rplXn+z7J1fqYeB9h2e9u/Dqw946ZKKVXW3bAdyF+ZZIrnV2I/5n",
+	"Pjk7ZRdT9tf57bfyKHvxWajG3w2LBs24uXo+gESUmmVGUSFg1+K5B1xDjN3R+m0bXdcfcSu5Efzpciz9",
+	"dw4XgegI7fKJYnQVvbEH/MlRTUFELHkkCQR4yAEk0qyVwiBzJe1lWRqPFhkjbYT0YWZyJjNguWw2YlHE",
+	"ImKovsoogC383IohsydkLSDtGf0QzxYzqOh5dGQlOdiDgMB62JZk4SKNs9UlMAiYq052eaXo/BmjThu+",
+	"xWArrA6i4yssDqJ5ChaIBSZVM1Nsvshm+Pb5f19cPdm/+uHFk9fFTtN5jCEBpbH9bcHS1fZD8zDZ6f+p",
+	"t8jcOAfzocD3xUjKp702ErV0MR83ePM02E1dPbeHFvrtuyfktHPSOUOnagTlS1NApiVsxrh2zr7U+LPO",
+	"kF9NYwnlT9Quqk0Fj6xYpCHCtNJFNh1YbloIF4vAzjRhnKWQjg12JM6GHEwjqjmwrqvLWy7ijBHIDKZt",
+	"KiQS4UKPRacCEGP9kyJ89FwN+ZD/x3+Qi0U2Bag8xZD2J+XHCPsQsnlWowbEbGAk0YDMqZQaX2Dt1pDr",
+	"/F9BaSeC6v4RXXIgKJFOQJCyOkP+KpYSKhjqcCoPk3Br45ihFGh8QIK+3yWVCC711TuOxqT4VwYhWmYB",
+	"LheRGPKLigCFVWrDDO1QlosnT6UayEUkXHPB7GXB5bvHP5g5kDbVQkakhm5Y116HXEAqceiaTFgmhzzo",
+	"+4f18R+SpyIdxVGkpvhqIaH0Ab6WCdUgpDOA0LM2JDbgdBbzyZALziDHGoh1iViyCPi+RrDAgYq5Imk1",
+	"mCJgDUabD6hfH1CfvBauOSm+N9Dlpcu/6NrTpTi5If/n3/+/Is8i4v2A/BlGfGNw7tsnF49fPSFyKpaK",
+	"6KJ4PGZKViFLkUYxn+zl1FxWvQVPVkP+gyFmCRmdWESCD7jk++qBAUEIEOIiyMb1x3FnwgjUI6znUpG/",
+	"MeWCRunMCxwDTfVhVXOD+Q55QItDqAQ1LRT9KSAp5Zj0ppghxgzo5ouGh/wHXhxbe6bwjNyHTAz7CMnQ",
+	"U/YA2DFWm4HFEhjyJWQzZpSZo4yA7j7O8qfMDW0NaUDokFcKP3ORVcFIQGYgcff9vkcMbMk8DVxT0WHf",
+	"P8Q0gAbnwQklM2QN1gHEhnyzXm+sFbqQeHzzSE+In1Q83rO3SPUcCkXKJksMHnKUR5RqpZjvkAPJtgM6",
+	"nyeafR582F8ul/vgZl2kCebL1slnXF5YLOkDKcCxOS8Htc5YNhVRhwSdX6RiuGpQ6sjP54xHWHhUPTan",
+	"2VRxEbOWcaSfHHK+mLE0Dg13fff25b4eEAIeIRPuf/ae6leDYsUmMde3wUuwx2f0RjFxOmFBUX2tu4eA",
+	"yTlLrys/9XyPzOgH0vX9cwLZytMh1/IR0L+aRURopp4AFvRCcSuaxiSKoz0rbqJgt8hI1WF5GfObgLSD",
+	"ecpulSrG2YcMMv2oc6L+UEpE4BFqeXrknkeC/9m/EhlNAm/Izd/7b5QoF8CPb1gKH/Wn/K/X7EOGH3HC",
+	"/7P/JmW3+M2Qtxm4NOsOovzEogRK2qW0tOyDouuRiJRQOOT7iu34dbbjk/a3NDIVAvfIcDhsIW9Vkidy",
+	"VPUdnJS8GJ0OgNRnY8iJ43SeO3r8aBofxyyJdOutwc/m65mcmC/ff8q7wQxLqhcLpN1GOJk6mlSD0rSz",
+	"bZkqKVfJYmqF9ne5r/e3Y87nplZwyqgU3FNDC9a9RMi+vrHwDTPJTwGB62kpCBwWaXF1ElE5NWNquB8z",
+	"5K14K6u7N90PqWRkvKfoJWXAfhMhFP9Uow1FCuu4mGsgzTjmUXDe2AOO+a3h2o77VfejJEeCTFwdfpFd",
+	"w8D+FJyTkVBLlQKIFjIbKSJRcowlKMIcj8x+o4AAYQJ6nZFXqdsgEgzRhFN6ywZm4e1A+SMY4AWKIjhE",
+	"XX8wgC8LkcmE2qvekBsgwVxUwuoH+fqsCcg3szirriOuYcY+ZNauq4kqGTuJw0xipzjhOEIcU15DhS+g",
+	"hkqBqdyCFoAgEVX5SOpNVozPmJ70WLt1Su8ekre6WOgTBE9dCUFeKg5rdpsDJeEzcEHFUnWHXBgT4pV1",
+	"DTonbaOuqAseZnJe3JF8EvMPedCFaksNw2zas6tXL4li/3pvyOMnL59cPSkWpOf7ZosJ3nAWnlRxyNyT",
+	"hXfDsqhqUYo3yqZsNlDNucOMFCd+d/WdV4pa2usQVGewmCXeKFMqSfCd4Bnj2f7Vas4GxL7B4bbFFMFJ",
+	"HDIubXvIq+dXVrx9yywbcImywtguqYt7La91y1KJ6iXojy2dv57O49agddjxO4c6sAsUeB1mAnGkzJlI",
+	"ZUUSMZmwaD9GaR3E97IOA4IV6n26sJFtA86mTBcTBC1tBctvVwUymViMYRB6wRcCHSkKbWh0jN3UjKUs",
+	"WRnoOexzIBlNw2lAbhjDx8wbWGcE45ZSPGdQLjTm+Jg6nJ0h13KJkptRFvEs4UNndc651vMIoI8SS8xL",
+	"zMGkBTwwWpeX8wVj8+2GoxR4NZ5S8NtYiBEUPnOZIXDeLa+FNnGngcttRC+GfPBmXToQ+zmW4qPvvVbK",
+	"5FxwiRahnu9jbicgfLCHVahefVcMcSvXNtZxqPm1P33ymkLbAMisZTnVuin+7+pFP3YAz3zyWpYotumV",
+	"/1FP6jVr/c92r1iPa0lw8ytmteEtIxVufi1lt8V7IIhufAefKl5AyXW71/BR2Ja+3216JyeXA1v0asFL",
+	"h5tfyqUpfKO/+Y3XIoP7GY2Yi9mMpit9ajWxYMIymQd3S7CAzoXM3NhcmWuOJfA8aQdVp0twXnHTD7kO",
+	"0J7RFZhCCkYJbHQrybNDrhRD1JVsyIgpNVKWQvsxFKhdCv0/8lFZUNei1qc9DMOIJRFpxFI0EAalGRCK",
+	"MTKk3fcPlX4DUWyouweKbSklaUetorDT1LWKPQ8sW5xIeqvNAhgfSn40FeYwnj+ELGtQmxOebFMdVIoo",
+	"cbXSuqAbvWGcjFbajqgegBaUil3Il7Gut10Ywj1Ch7yILbISKJTvv5QpDhtmOlYUllN1tAeGD7VSOpJU",
+	"LVMupfzXfyFf/q//yjPETUUCqszbxWgFWdZ4xADCKsZo7UNPgZItpvnFSBZyQe3sCjpJ2GDIq9rIU1Ch",
+	"IBECvTXL+HGg1uDPuB0/q/1QootZuxFTa64WUP3y/pMWcq8KFRQw6pCwAa7fepSaVtfzopAxlxnlUEvT",
+	"aPI4kuJV1y37HRClKemjicrA0be+b9ZdM1YP0K7iFxutLp/TfMnjpCFVldu0e2+z05eo+9LkbGmisIGt",
+	"+vfW7bc0emvtlaP/i9y6pgNkIRBWM5b7YirnQ95oIKh202yfiKVhE2ia2Ds3hXpBXxvyCk8akK2OoFaw",
+	"F6MVHG0zQjzthb7oEdaZdB7sWEPyPGBJarXQ9aE0O1sTVcMCLSfOSJjQeAaneqSXsFCMDUeDBnJtfUaz",
+	"cEoiFiZUB9bPaAbbow78Z4oN90KteUY89zHRVmZjMy7d/oP1xh+0GCnSRofOQqILjxaemQ0tbHDIdO4g",
+	"EHlK19/8gs5bcyUE2AAqghTyNXMQHLKU13J6B4oUaSbZwcc4+oQSV8Iytj5zBQg4GsNdkrA65C2kVbXk",
+	"IX3lJgla+PMItXYR4JzHdoP3XN1kFQtDz/cLK7FJKY22tEFJ8iqq6qdiCb5JODBQqj9l2SLlENFNscRq",
+	"8FgJD2IF3PmSpbdxyIL8OQ813wifYRFCBooirUUxI08bikwNcfzadY8+hrEX9+hnKG/rThJ2E629dcwy",
+	"mqXD5ez8gThBSDlUDbZobbTIuWWeto84sHO/J37x0Cv2ThtStdgtUnC/ZaV1VAumltI1qz4BOirbWs/t",
+	"zKfFKqXuBu7DjdypcD6k8TWc75O3rVktT6FQpqZBbinzCOVDXkVfovqoS4hb9jH4CSjFYOSwl7FIlT6S",
+	"58gpno5MY3YuB/XZztHzyOKeJeXVI0l8w+wN0Q2v9+07dhW1CNNJoEN10LqY10Yf2yukzYfQlq43MeRR",
+	"HMERHMdJBgZpNlOnB/huVr7J0XJY45Pfs+zBmaQ15rXmLNwfvL/yAOvP5pO7G1q+8ok78YnvWZbrCRbu",
+	"F7exwfhUNiNvMMfCrJ8/fkOzKZhk54vsjtJTbo2HrysmICUYXRALatFw/YEoopsFqMS2mCN96RVcyGw2",
+	"iTNvdzaCXhkLsyHzNB7nazM1XeTe5lpCMPn5Dm23HvdxCG4ZfK9BV4PXO45UQEOuBixzfECzhQq0ObRk",
+	"QeX/XJqQe6D0ad+ei9Wq9ZsJOwWQcfNxtsQ2B45ZVQeLMzQQPuPi1KAxjBRAhANNWZFNAs7NNJ5A9hnL",
+	"UIRLAh4+JVGKUAJ+C7c3iCNILKMxKud4S1muKsJ4BOUgjKkukYJkQtyURHpAvziuCCu92wOZpKpJBO/Z",
+	"JFVv/tOn3/a6m4koHsdGJ1h37/mbr7DC9vRVpfiqUvxeRYV7McK8UudmtU4VqdhZTLKxHVz/TVd+W6kK",
+	"CNq38pcqYQEv4MLVb10lHMMd4E4dGKQGkPhcO+DBkTLkSgEgbS40MvCgcMZ7hAvztLqgtTcSzTdPaDiF",
+	"MDaDhcdRKNHGCljLpbHATiIW6ORkGrcA7ja4Wh4R7YzH2DUECgcQoaRRe0UUVHBONO5WJyAy89MZ0EAn",
+	"WQsneKV36Iu52LHDnRztRRbxr+rIH0UdAc83re7fg+ghThf6VorIOaFNmoY+lmtUjS3d6Ns4wzWL20H1",
+	"0A7sAswOCTlz97nJ7Yj8osR2hvyePem4Wlrah0SMlaZ/BCeYjRIAT9CCJ+oLTMzf9T3S870hP/Q90vcV",
+	"tR352DYHC/SHWGYxnxhCmsZznEgNBHmhNRp4QxrHj9Ipi1UB/QRs6Iq7A+3PaIQYVqXjGPf5kVoUxbmx",
+	"1yFPhLhREuNY23u0CkdoFJFQnZkRDW8IwKj3zvPIKaPVNSuXkCixqlvWmPZFFNks9GG0gXInD6EQOHv4",
+	"8m5qcxE1O6tx17+qAl9VgQe7pgueVGJH7hbqXOK30iX8sy9FpQuTxVazdeqS9OvTrd8Cn6EEea1+r/el",
+	"JlxC0+lTqG9HYl+O9Tm779mqYHYRRcUiZuK+XOp5XumPmqI/38n+BaSzIW9jxGixJKFYJKhDJYzeMgt7",
+	"k4rFBF3zF2+e381/X0gvjySJaEZHVLIhT8WSaB9+2ceOd1TuaScXhY6ch20Y2WSjkJGfY7JP9CYNivR5",
+	"17E2KpeaVcfMxg/h35ZAiIuoVtDENsRFNVrMQ7J3jt+GYGTT90rEZnOhDpNL0EFwRVXWeVgQwXpxwGxm",
+	"aQO/Qgm+Xva7XPaZdZ/Zh6zptn6Y43qu98TE1OYiSPMwxr8fuwKyhmLCENe8FhzxGdYFb33JNz2EIiFC",
+	"ngTBrG0cWaXq+pvXtxSK09MxOKbGPobg6N1qVfUlR0xOUcvgs9y1/7JWkrvbRew3G6MLrMuiedR5iQQN",
+	"6cUMBpXEErnH1cU9jJWkCGXIPaWKHHGM3AbYusRJgr7dkhG75JeOcgkDqm0UgZA01XDdelqhPO41ANTu",
+	"n9RUdLAlPAzG9UA/HpBlSudzlu4NSLC5lscGX+mD2kjcJbcezm+6q6XE/5KWEs0Fcy+Hoj5bCflqP/kq",
+	"Uv1ORKotmO0fTjr6fRg1MJUPlLjSWeq2MW9o63lxzwzWXyjeVhdDNXQA8Fa5Hp/fbvZIPtv6kQPtHtLT",
+	"bUtrOWZJhxcUX2Dps8IOYdC30riK0bSg663IpzGPWBqQEELFMTWB08iG4hyUqcJIwVkpBt+rgvzM/ljF",
+	"rDR6WHAmtYiUY4QBGtfWPiGLLcRFaaS9fK7wMIifxVPWmEGafAqgXOmhBAmvWm58KvUSFyDgPIMVwnmv",
+	"81+UPELTcBrfsijwbGCc+qRTAXgkgI6uRyslSpqgQ9tXr0ROKdLMyi4UKCKBH2pZADooEMs4YTxLVmTM",
+	"kgTdSzrEMQ951Elzc8aTjwMSuGGXGn1dGjwRi0zGCBIg2TRlTBuhwRcWZ4UrbMjBF3aeS+V5DkBFDviq",
+	"OrWML2YSym1b44GAOFt4bEQ2wnFbFwpXgCQAGzHkwDGDMC+nd42JkwAVkVc2jLO1CIg3BUZ2N1VRv3ih",
+	"SQPzP26T16BaGXDXN39QG/ztzq9dijTb+R2g7u3f+l2mdtBz2RVzUg3hUvzRZq5xtoee5ArWX11EX1ND",
+	"/MapIb5scLGOAGmK/VXSrua1SiFQbJK019wpOQc3N8ZeVYTcgWd+hUz9MSFTDxe70SS8HnwsqvB/wsr0",
+	"D2U6NdB/JcuklMsxS0k7z/LIk9Vnm1I9V1qykn31zGlfLZZgdxOrE4nmyONaTl61k5n0VR51bJYQbifF",
+	"VorS0XtKrhbuiGEQjt9xK0gBMwI7QhVMPr9CBVjMyWhlIh2GPNYJTNuoUnTUOl+PVu04GuwpqVaNzCBS",
+	"dcoytU9KYI2zgaH1IVc74NnnL448k+uzqLCtc3cZPY7eaMlV0w+Gp2h51WXKLVIY5CRn1vDjgLPldb5G",
+	"dkYDi5/ayUkuqtErUp1/yPRioAqxnUjG9s7e08i0WIPCSNG96lap+JkVJU7LcIhKlpXCX6vUKF3RcE2e",
+	"GFJJE6NbyfO2SkM4izlm/B3Ye2se28pfbSWd1GdZzxpoTdHYckozRcc2ltpE6miai2Vz8Dwpxc7PUyYx",
+	"2Ti0BpHwnxUIf6X3U4/6SjSEe94ztu0teKY3Cbgl/7X/peymOYmj9Wdd+pLaadgpickuDe/IAHQ0dJGV",
+	"RdFYntEdg/1GmNHYwcjEkv+RQAPGtLq79fq3MDDrcEMjNhTJpP8Q7m3DL6zoSLjK16O0igTwlnlyKsTN",
+	"GnvkvUolF0lC5EpmbEag261Db4iJvBnyXUJvnNacSxjAM5j2lzArqJ62tSnYi/Pvd/bvnjvRXjeL+PHr",
+	"a/zafQS+gDg+5G1TMsBKpl1oRHsdEixSrENmNImBWwJ0wwwWqQNdoKMZphhATDNXjkLstpzeGTMPTrNs",
+	"3pZ7Q/7u7cu9rXI957wKjzFm3h5yO/V2nukfcoOpe32hU/XVg9owni0rpDNdHVedHrTb5qkMtal/yGGu",
+	"+BzmHWyIjig4wMMFRxR9PFBsRK2DLxoagUytOSbCOpD/4o79P4bYowYMx6PALVuMgOcZR9Vx34Az/GMH",
+	"JyOu3SLP3a6LXGLamCDufiWnIX+eQ6GRwcqlyVOB5hlQblDT0SDqTiUz/ZCvAZ6TdqZJxIKckzrifMgD",
+	"dfaDQscVGtQD6nHAoaJmtTaIveDa9IK3TtScFq7EpdemMi9shqWd7VTWyQrE0wF66g2+UnQZZ9bJGMc8",
+	"8tSy8grKQ3DmWaVaWATJ/qFePoJMrES0fUxEW0qa3ms5bYnb2RDz1OnvHx7lrlb9h/Q1VDFdj3TXFINE",
+	"BMRQJ4ElxfowSqXG977KtlvJtnlStzvzK+9LqHVDfsk41MaTKLyZnGk6/3gAZykziARNMu/evrTOktQc",
+	"QbcwRybuEZ2iPDedhgJSNmfoRJPa1c+SWDHBR3LIxSKDSlZtuKFSRsMpHSVQEglsx8gnsUjgXpEPFtMt",
+	"oT3PVkdTJsOFZh5FN9qUVKofh9Ln3ayVBa/TBkunkZDZyuudmeJD+0t6n8HjSn6SB2NyxSKqJdXyQqNK",
+	"XiJIIiuE/NVC94UsdH8UyxwD7+xnCZg3bFXIl1/CLKcZgKLpG7YqMNoISabSKpZeYnlxdFeG94KtCk4H",
+	"ELbSt5jTBnG3EZsnYqUGJj2ynMbhFEptKSkLxjfAtMlDDhhcsKKgCNKQSfMFW+3AOzm5vHymOn94xtn9",
+	"/TPOy2cv2OrHOJsqemjiNoqEjLMZdugrj/w98UhnRtCczIvDr06TxbvU+VvDs3Kf2DpscyUVpGTMpNPN",
+	"Xy+zMXgCs6KLJR/yOUul4DSxfdY8sitrucp6dUi5EhdiiosRb1eOi+TVuIZ8l3Jcr4uV2aYk19bDcpbl",
+	"MqX4/+3qcuWrvK2rpVjnryDMr/W5tvAxcfscG65ofYlpDe8Q4YE6bA4jLkc1FNNGuRTwxXa4aiWowSNR",
+	"nLIwS1YIKMBsFAaDkAcvlAocFn1Y0Qwd8gbDMOAqN/EX9ijtsIpqdLniwJAcI5YZi9B2CAY1dAFVssfb",
+	"wSw5ypAmiRpFkTwxpGkalyM6lDA1ZykU7RFcBnZIBxbOhqiOdi53VUM2oO5ojrAdoNVKw3s8uC0QumYe",
+	"Ie0A6ojvIZw0WUHxWm79PKaJVL+bTs7JaJUXl8pLz+K6YNlTC9TbMABGqqW/8E19qw3wuSI/cX5veBpb",
+	"YpGgqUkGVKtGz7VZpXzdeRgXEfMJCalk2F8RMuKOXME8cu7glQ5mNSafH6pCyGcGq6gmitRtdwpX0bWf",
+	"F4zcS8CKItu7Ffv8GpbybxKWorQuDJ/cVsLJWaRhDB5hipnmHqDigYKFfhWGfg8RKV/KT/4l5afMRZKW",
+	"KJV/1Vzw1BEd25aLUR4iYKGLk3gWZ2TEErHc6xCsCyYJzWvGgGUC4uSLcXkGi20fjKq+ibGnQx7kX1l5",
+	"+ShHlHwl0MQqz5pf0jEf8naBDa2IcxSSo4jUZAUYn2MVnXwYTjkKjWm6dKGNJiLbg4nA0OlGE+2bWoh2",
+	"GU3szSvwTCCrYu1/EB08otXZTJCIyikWNVNtgXz5Z5CnyIxRLh3VJEjPR6lCP43ilX7c91D8gmhgx7sx",
+	"BoDiNIzxELKgLGOOVe5/1KhtFquN85qqghqqseSwti4bYQ2hajXSXqWIxBnOWbHlMaPZImVknNCJJO0g",
+	"lnLBpAlNDcg///6PvbzfWp1S1Vu+/G0lqOgX8yrzchrP5yxCWviBG5xVCTNVTZyD5ff9w93StYBsplO2",
+	"aK8+KSVtyYqa+mWz1D///o9PwV5RIqR24FRL5aMM5EzDKVDzz8PW/4pFWn+k6+cn7E/kTcKo1LJtmJGV",
+	"eqO8P5kgMdQulko4HLbeB0BRIoUu3pjTb7qBM6xk6HKlkM4WPcG6wjFTt6zqCaRQswD5BHzUBvFz7p1U",
+	"YsRKjTZnH1rsVo3E3Oh3Hb2PprKvatnKzoNOS1PyhZA7Fn3xnO8WOoURcdXALSFXg+HLfFM1lTVWs7SY",
+	"JUALqLPcDNE+XWx/c2XkHHHI2dKCT0MaAkmCdME5S+V1Jm4YDzCxsylvrcZXSl6111we2IQTP2SBYN3H",
+	"w5UILnfwRSGGeTh2M8pQb94fFmFYWmNL2tokz1f5Up1Dujj4kBcJUjDw5eHYKID9pfisvEO6/tOQ53mM",
+	"8g4XUp1U8O/m5Xp/w2qz8/yoO4RZ2yp4QJPkSzh1t4CcPymXMeQlOQM1RZ2GrcZLzdVvW95IG2q/Jyu0",
+	"caEHFmWQS3Cq75hnpZRMpVTLvSGbClmfTMVOttKcTaWEH4D4+5KRB0H56MVuNF/hDBsNNhdJ8tVm89Vm",
+	"48oPkSSNpprq+ftqsfk3tdj8GwV1Ues8OK/WRjBCft2ORXqTI6nuxGs3VhC64KtynjbJWCXxglU2WZc1",
+	"ZlwXtEGrhjfk7hrJ1pPGBbfXUWt9gxVxdPoGyx1Wt1ihFynmE0y7mXuFMO1CMZdz9CqqJXskbUNHLAnN",
+	"yExoG54UizRkjyTC66FAJcRl5h0GVplTwMAbfUs1rVrT97Ou02xL8uBliSFWDdOKwSOCs4GuiZnj7vv+",
+	"maXkQgR+DstVYkwcsSJlbGOVUzB2rVd4vW3VYiv/rj5A5kl4K6cHPWia5XHfjoGBJH6txfk19VtdJhTs",
+	"Z8irWkFJ78W9yJVe9ZFF1+NUzIx7VFeFKqvDLqlGkaOt7P52+qCaRef3ZhPX4y7pHvdYGMVa/e8EHydx",
+	"8xLBntcDwBqTRm1XQriKJ1MD2kknAkv83fESm2323pA3OL7q4IGvyoqtrPygtuaruvJVXdlkkrIy9nx1",
+	"M39VWn4vbmZ08q53NpfuIuTVBx8BOPvp7peSBd3NoVUBNBp4hM4EnyhpW6dSboT7kXmyMAjpHIIHtxGo",
+	"DYUzG3i8lem6itazoHekpGEMuZLQ9zrkosiZFQDcTnp5Rqv6Lam6m9FMSZV4zkH6Jy+fv3hCHv0nigkw",
+	"WxQU/vNRMABf8L5kXMZZfMtIm0oi+JC/ETKbpOzyby+9wluYslDMZoyr2ZhgZJ0oLvhPLZheB+BD16tK",
+	"ALclyTJOopCmkewQc+9YSbBTlq+S8WgXd3IswW8vxlCr38s92/YV7ZEgoTK7pmEW38bZCoorGzyZWqs4",
+	"Q0drpIbOhQEg5hHV8Lle8xOmQqDj4kreN1i6WJKAyjCwoYRttXEeWWCKPsiBAdCDJJaZ9rDb2Y2b4HS6",
+	"CwcIbiS0Q3dtxuZC2iC/BQQOr99mCaVyZbEPWUk3B6qdLWRmTilpX/7tJQkUIQdehWTPS7SnliUntr0y",
+	"Cj+KqZyLlLrDvQ0of/uI71qWTBBwELwSSwJy+rlFgp5FSMgbyvQIw3UFCBjKKIUIqM1XPBMikeBBr1Uc",
+	"iZbXqp6I1ntv8xSUsKWxyrHg5zldA6E3jU/Ramls+i0lp8hQ7YEeK35SPTYM5t8hQzVw6JhPcgb4Ver6",
+	"KnXdu9SFLLi4ZEcIU9tG2Mpomn6O6m/JTlMqiW4PkFC5MDPkcLQGDTdlg5RTyfOJhSwKlWaeqLuiEJh0",
+	"MpSvFoR6tj3ck682hK/VE9yWA31ov95RX++oL2kZqJLdFteVuoDKdat/g9SRlK8ykOlUSzaynTiB7Qjg",
+	"5mrQGvNLM7hJnYbyonDOIxIMTEmzjVU3K7F8WDbTlFwb8jZkj8DEDoNy+vatMkuOK3U6eSVPslUXzJU1",
+	"c1d3hrYL5CD6SISLGWb7pgWk3oPyfXbCWlgdpf9TiDMghRd0YFsHbHdlqXLmejW68FSGlD8C580oofxm",
+	"2PLIP//+j/fw/0+fAo/wIs05IYF5s4DzB2QkopWBo+cZyzS03xo0QsayKcLoIQ2TNomUZqdOdKfcVDk0",
+	"AqH1NuZfa9F1wP4SfEfqzJDgzQ+XtoQE7xeFzSXbDIPEg1YGQauhq/m7V3lbtyuC21XL6siKMSy1a8CB",
+	"lpKuRynl4VRPHMsDXRvXag79pylDjzKhiSIYrCMPkH8RKkrMY2qhAtuOQOY6JnpGV0UECeKZveblX49z",
+	"firSd5gxYsvUKnlNxuVUkGWcJOBEsI72b5Wq6q6lkx8c5q2X+MHR3uV+voK+v+ah2TEPjc6qtV0ymgeB",
+	"YutgkEoOm12gY5vyu15VazWwFGNF8svPfO3por4mlA9wWBCvszfkjnq/ebqCFIrY53icvbIUaeHNELll",
+	"pr5j7kZIMqmDmqhc8XCaCi4WclCylMeSzGiqBNE541DxJTLvQdFvHGuE5hR0WaGcGnMwSGuUxoiGN2rq",
+	"POoQk3YMYxWGHIIVRkIkjHKUH1MmwcIwJooWo0WiGsxz16q+TTqG5jSyjcikbXTg/KZo4P96tK6jgQMb",
+	"lIcbSzMTFnX+YNWrq7hGJf/mAWogzmf3Cg2t4abcqVHX4oy8ZsPiOsxmUdr2fjCbOlNFSS/skIvCf1sv",
+	"SqdGZKQd9oFCQheNlwQjJZ8ALLI5754p+1TOVmgkxjyiUcyY3ASMwuHrilkVqbKKeaxFyAH+tRzOPOTl",
+	"8m6emzt6rmLoew1Z/T7rmO8km9goGfehyae1AQLzewcq1tPEbTptnw2xXrhOa04/a6imhLiuXMNDvuke",
+	"dpJakS0Jvt7iHibVaxiO5+Z72CQV15xGGCaQN7HDCTeBXTkEO1bzh7WkyXlRZBurT0GJbIxS32jmKS1x",
+	"3+/veaSyMtr2o600QcrUJhS/Aq8oDCs4ApAeAhzCtcMiAO84Q/vx/Tbgp7VdwcT4AzJ9kXIEwwhn4DDW",
+	"nNsbaKADZyzSpJHGk2kmSdu2qKWeTtWgqacSArmH4Igh16QK8wEzXYxlE3eTye4pN8KWmRGUol2rsb+u",
+	"FOGOJjXShnBTamxMBheP4HmuRUMrYAFk92rKq7Ux3Xu1m229HaTptnJeL+/m0YPHc5f6eAgN39XBp08P",
+	"f102ghNEFI/jwgL/L67PN0nQJuNBiQrhBCBLNDZXUx7QOhXGqGwzrYeVwO9FVX+lNn61U4QAlB/W/vGH",
+	"i+T6Ahq9nsNDq/R2rRjsUl1FkJmlDInMiYwL1NbVdSKzOElMrJUkQc/vWqFWuXHWrUaIRVZXEtrlwn4S",
+	"jfLjhE4Iwk9ddbpwqL99YFF1zb7q7Z+jRuht3f34QwmR9WlVv3AYZplf4Pi8IYdAyZSFjGcoYlqZo5tw",
+	"rVgnD8ViDTpCSV1wtU1Mt07aAdZsvs5WcxaQ4LV6ae9cqShAaQG+lSvl+C2eaF3VmbT1s9emrEGgKx/D",
+	"KKB2TybE3vn/z9637jZuZOu+Su3GAVoa0LL7EsxExuDASTrT2UkmOe0O5kcYmCWxJHGbKgosqhWlJ8B+",
+	"iPMM58H2kxysSxWLFKmLLcl2t/6kY4mqG1et+/qWiGJZyAg7PHMr8bmZuEYY2Yj+5pUhSqxxI2CG1SJB",
+	"4NB1uJVv6K3ubDk+yhQY3My2CTArlCO0WihjaeaUBXPCpN6Gn1Kl/Ao1HcZBs8qVR1l++ziiJLCSDXpV",
+	"qJt8NFvqVS41BuPvoJ5hL+9Y5SKklB+qr81VSokGz8oUkVSxlk6N+URSrKpppbblo7fZNmtpotsa8yGM",
+	"ZC4X3INtQ0e+sgxdWtRurJpujZ98m+W373hPh/SufosV6ExxwMu26z+HZ86n096Erm3XJ1XuHqznHV68",
+	"CvMhGIGzUZ5N3UU4Jis6/+gDGewD9yNYn8DivE1EWjS7gNnvm71SSVR51ZioUt3rzvkqB89e7IX6HV5J",
+	"w3gXfFhYnIQ4t3h7QZO031S3dI/UQ0IpKcEwOm1e9Gt6sNGZzmNtHmTNrzUwIfQBV4ZKSiARPgYY/Mv6",
+	"4HZg+yydD45ODb6bjXStFutEhqhIjCDUnGpSljG05HqtFwYvDicMNqF+VEXAqeHUoRJ9qteqOcFn3Y26",
+	"dMm/a4do+W21G2+dWWydbrRH9JUN79jLnqne9tW1tt/0OsDKj9IHWMF0Y8dIGYD8HjlP1N661c/yI8a3",
+	"TF3+YfxyAOqAc3VWI4OSnNZ9DDuRc9Np+nIllZf4LqvM1ame2+yAUK8mVXRB6vLFso4gOM4VrUlnRS3z",
+	"dTe5dq9mHW/xhD8Nn4e3pd09H0hqJ1fHk3V1HNn8abzJZfMplySylRV0SeAHtkUsVsyQfEG20L8XdPFD",
+	"iGbHOrOV/hOcTgLnt5u8feBmuivOrQlzzsMkHzXaQ5sFXkPvsn4SkxxFWRDN8/TO/TjmedrYjgOdzdxE",
+	"Aq0r23KN0mIKSbXOSe7aRfRFNJubyQ15CCOSnxEVn9wYk958UHkyYvqMBJqQZbm0EZheQlaHoC3hvO4C",
+	"Yu6ImBTFrGO63N7dpZC8fAnbRXxG3Ox3BP4h5nlabqu5tURA+JIWzFEscjmbqRxkvV5yLbdtclFkiGnn",
+	"Gl1szp7Ctu1EoO/mAwRrnNiXTXCSTZSKWSt/6/3VIqlvmuBjH2ywv9NQv8IL7fV68M9vf65kaK6GQuPY",
+	"F7OHSUDxZjhE+snq8A9RV0JqSrsp6XV0/5QTUU6C9MiCFIZAPrCKvsmVKrmSJtPMzYqJ1Bj/+OXdD/3N",
+	"zGVn7vUgkv2uyUPBs9cvX+7t/aOAeQMn03ZPQHD53WvoUDZIrrrmchXHQtLbwfTTdckOYJejYmLO5KhQ",
+	"+Zmk7PK1Bvr5R/jnZkOR0h6Ul1B/8+aHN+/fOO/1y4sL2yUKfYl/+Qtae3/5C2YKVCp0VIxH8NyEuuKG",
+	"xHygXHGG7gK0CGzeb90FPTIMY2WKPFt2krgbhdo+3+eGSQYLg/gZFbPrzwN08Rya4v1EhRqjd0Nq7pnY",
+	"UJyLwVG4zr401mzmZYHbQKWZHpsQ84m5z1t5oGWubKO2gRTHdUB67F9bfo2Nl4Z832NQaHBBBu4dzcVs",
+	"oxphKHHlnlOmyljloY54imi3anvs6lJsLKxyKsmhPQ00a7yLp6FKhC4+mGjXpQxIKNOqdxLgJwG+ToBb",
+	"PgCUxJkKFQ7w3DQPd6d7f7lysbdwbT+8tV4vycPd7lSXtwdxdbWJf4u7sO8qY7Qu7gaRhTgDsI4SSIWD",
+	"uMJMsgXl0SnPdEfYsjzR2AoyfAYiP3wWdS9r/Q782lizvgRuHwz5nqaUZ0adWOqJpW7DUlf4qcdqnyIz",
+	"rJRLruWEh0pPYU22ykv3mpXyojErhQXb7uko8yN5X7HmQBRZdrnKjXMlbK0kTpLpdEnRyvZ6yTTLblVc",
+	"2vjzGeXwis524mSU5aGWd5BbNsGEk2PsVjv3dC5bcwkdqSOZpMbHBIr6Yltvru1RzUDPYFkHmEN0KK9s",
+	"k2B8EyfF5+k9ParId+V8JxfqSV14eurCyUH7mTlo61Wo7Sraru7ZW7U8pU9tLFG9StPasmI1S7OlgOMT",
+	"CWparJr2RbV8lDKvuAID/cAdwq8cq+i8zMIKhM580G3OgGlNzvoG5/8e3t4x3JnX12+/V8vdc6a8YzqZ",
+	"2CeZ+bTydzzi9XgtfXqDnz7CRB5YF1qS1/McoesSPRaLSVJQARs2DLpV1EDIFHkymzEgrsZQAzF0qlcA",
+	"zvcCmOytWpbZ+hjWKdTvZfJvxlUOJR6ZdQRKg2W2QogO5vx3A1e7z7X8lyIqkiKlsl5u/9ML9UuYtjz/",
+	"ptnR+CxW7uxwIjqZJkxj0YBYhpUcVFstshHrYFRR7U3Y7eP4OAjMj7xbo+GcVTbLWEi8X96lvykcotzY",
+	"q574yVYbczdZb5tlu1kqs+ZRMPUJXxqY/DtBPPu9ICL77I0sijwZzAtl/iPqV0Ha2IaGE7tVy+cm1B7K",
+	"TqJNoWSM8EH4NpBh2DUYoRk92UH0VH7tBfTuB9HT2iEXz6sZeJp+B4owK1y3ahnqzsoQ8PFqz6cgfDZK",
+	"9FjlszzRhZuBNe+x0iCfFXeH6gZUA4qv1PpIyox6BjS/vn6LD+CTHg2UtBrqkpUCWa+sdWVJ6zr+dluS",
+	"tZwmcSBngz/FIbwNDeMfNVnLqkbteVrlyw0sMA6iG9gbp7NFnYeefBIn/eoT0K/2AsFE2Uk+h2zOUaoq",
+	"Zs2m7vnHW7U8WB6S072uKqx/7uNOF/WrvmM81znyy1wiltUiKYxKRwFPkuIHqLbUlZY+qEfwC4L2J+2g",
+	"4qIyIk6MnM2UzA0WCAuZpnwg0157lpWfTEUJLP1SlahXdzKIcieyvTuEnqdpIEp8xMiTcKw8AhlHxHOj",
+	"UFPKVHvaT1W4HcjhzLk+5VwbEnxKUn6SNaAn5v2ADmVUIkizbOAlTzcCXU/HqZjfa6zv/WbmHIOBNyfk",
+	"ePsq03Ka8maOwtHW67TlizmxrRPb+qzZViVxZluedbgcGk9J3m8mzebuRC+a82tI3d4xvWZVdyeHndmh",
+	"+Wp7SKiCrVgGhjCo5OAWR75f0MNwbwJcpJQYXXayz7SqYnoF3A1B1wElgjuhpoMJ8JOFRveID/tT8+ZM",
+	"3/5PS0wt1HBCtg6z+Vk2KdxTaWIKFffEGzmcYN99hIbBJnH4eyAPbMYkTTJkhBcwQiKKQjo872rnrLIt",
+	"/q1SM388w83T3GXlxuf0DLqBLew9dkJ3z63p7d/dAuFyHR7Cj0yKG1qHfa/UbItdwPGp34tqR/b/yia6",
+	"pae4/XNt+/WnjM1Ax7t7pJGP+oTP8BlBUZ6ccfsLdk4dW3tUcAVPNMGEK+1BI/ugUpAlwa45J1s2N7kb",
+	"zlvZ4weR+F0rlNIVhzHHitimmbbM1SW6LKmxIXGX8oH71MHWRxd1OJhE9X7szCpunoowSWYcZnU1mnNN",
+	"0WX2bGJQNsDKTew2W9NGjFwa0VHY3gWGsf07SrQIjAJ2sUVqPXhbWQSl4AHVrI7x4iIQLy+wGe2ri0C8",
+	"voAb+8UFh1tBSapESv1mwy9fRraGlXrPCaqwcTWB/DpMiUhh0Sj4d1w/SNgUQqyiU/RFRCFPWCo3I4mt",
+	"noYQss9+s01tSxrB/SE2rtDMo7BPC7dnobtbbutSJBhRd+FyIFLeGKYbZgOk13g+nYG9QS8ZV9pztaLl",
+	"AO2VoaCC7gJUwTrHweKflWkOFANtmuMhQCus/tYeDrV3uCkU6m7uKQB6ckbtW+fy4kw+z2oeY5WHfMZp",
+	"ztRB8AcQapjs3NpMkCQri7+VLl19lmAt4ivYSgg1Roc5oWvv6BUs3s8/MunsI25c7VWOcQeexmYOldqN",
+	"QLx47EyLnhhEkVrpwFPnJKHeXtcMSGSv6FzIhUJNy6gBwFMHQGzZgZL4uRFmImcYGVA6NuTfhftqFHUw",
+	"QzCLhcw1ofcWmcgVNQxJim4f9Ar7Dvvrgsl1xc+LKaMC6IMGExuNKmIpshgblzAlM1pv2vpFJroXufqQ",
+	"IbxpED5LYvgGLzDTBN3cZh2DUMdX1YzDRqJpop9yWv47Wv2mqHTlVH1w+vucSY2uSkB7pqsnBn3M/RFl",
+	"c49PUb27J6m9H09JFUbZyvAnER5yTQeYm1MmzZ27QG8Z4QAD1D1QsvJKeGClC22Wl80ZUCXv7iWuDX+s",
+	"BZpA6UNoE5GayiRl1wPnQd/IIrpkS5J4N2wk9lUEm5O0BmXi8Jx3K+tnT0zvs3KUrugkdfsxie1XzCOe",
+	"IOLC1NLnUTEXPDWzI+0Wu0cAXWAeflTQhXVa92Wo5baOXrFaSLhl3+wH9OpWHZ47uHH9Hza5cMn37jlB",
+	"O2t9cnCwXDOB9FKHqW22QqqBbYsjQeXOrn8IrLAnrkLd6nqt+l1b3avcpmrFOt3WRbq+IfNBXY0NMx28",
+	"OfOuDscHEbllJgLQiu+kOPkZT37GY6ksaxyN6xnjkzOCTl7LDV7LrzHKsaIBPjeVtezFhZmrWWaSIsuX",
+	"flPyRhvza6R7w1HTOFtoeD03IB4iUqNQo0IVcfwHlg6LQjpbssiVCjX/Mcym06QQkZlI628nTyDh+4tB",
+	"LvVw8tyIIpmRl4iLUEGpUB9UvhSgNHLTSvwlagFZvhQRkaLVlZAGz+izXI0qf/Myrt9e0cfnURBqU+RK",
+	"Tql+NvLpKxsWqjijr0kpCHX0NdHi2TeJwZMkkigKOZxMlS4uxShJFezw7zbsfZeF9QqZ98Z/hM8wzt4w",
+	"jm187KUuwAEF9jTcBBE+RQcvDWlrwN5IV6uef8Dv+jwSHDtPdJGJ6CzCl0yDVMK8oaaVBxykFmo6K5ai",
+	"pLKAVat2t8G3SVpnGRRXBz4zlYXph7ohOX+VkHtcNIy/4s23OAK4k3eLC2A9m3rnJrajHNSAL6fbvf3u",
+	"ylJbumF+w3fba7Nvb3F5zKJDNNn1+JD7NlH7MU43/GBlQ9dvrxobajZQx0cijD9b+d1WRObSVWk0qnuf",
+	"j0bJ76HGS0GGGzABvCQCIyCJFlHvj2QWBSKCq23/7Y3/iFCFwj8Gf7yM0Pj8I5mVFollOO+XM9UXPn+i",
+	"AcsuJ2DatbGv9RfhW9zM6Trsch0STb3r6OAOdiMa9BNaErWsncoiAK0bRYEsQIQSOXKKviiy7BaU+VBH",
+	"QC+XIgL6o3+A/AIRFfQP0GLHE+RdfgjIMgh1VAzoafwb/sV/4C/RGfyRzF7yz/zeNryWxGByvVU882xe",
+	"qL5L2Cnhr6y+WsvUKXOh/0hmz9r6yVoK3uBD2iE1+i7sZpBmA3P+0Uzkn3vQrNB4IwZgSRBYS6gj+AeO",
+	"IBIW+KRBxZKgUQSgsaJ8p8KaQqJWNVgWVNgA/4MVHVGhfi/OZ6lMdFTmxzl2NsnSGMY0NXznpOj2xJae",
+	"LNF5ffGafDahrvqnjG2BW25tpxxD+6u23EKrqrQ7pb6m7xsb4ZYn39lekeFoOlWPOIW1rZbvqzQb7NxZ",
+	"0eOHSapcgu19+Pg7uYCxHsAVcgzWD1tr4fvkhYe3DDQpF+7mSficqOdRKD9EqO/UqLWhuM+Q8Oorswdu",
+	"9AYNMctLRnSrfF3fZHlBXiDUfTrIY5ALdAOBsDXO9TZRMuYzpWxr22o6QXfULM8KNcTyon96yHkxAeqV",
+	"kFJpGmq7w7J9yip0HtgvrpE+1t/4otyEmgwXp3X92uy9/SExxVf2QI9RB0OTbVsAU+7puRHlsfD7eGr1",
+	"uUB6dU/lVFLNqCVTpCUgVRB2Y2BCnPWfJx9k4X7bPTkzP81CFe8WD8p7ucKilzfu28PVr6xlpJjGgD0s",
+	"mbG6WhCD381nFHiEJeeFyg9UIGIVsIblhbqyPlbG6Nxu4AXxJnI1OlD1R6hzqQW16yfGd63yD8lQBcyz",
+	"uVWmsY2kYA1eYSnor304RCS0cQIEPpob0IQj+AvP5yxXozMyF2BedzdkIYapNBNlQm3rJFw2uvNPohey",
+	"E8lIDJRJYiUieT6Iuv06/Fz4jDZAS/HR4/ga1YZuH8CWu+APjA0A4FuolVxYadqx3rxCjmF/12+vGvif",
+	"hRrO1UjlSg/JX8Hjh9oJ4HLv8H1gIQmBO5psquDwFpPMMWYgIVFkqwNYl69R+QfU+me5OsvVUIF5jW/G",
+	"Kysfwz6wD4LIJaWFipbzwfWApF8g/uF/8ZxL8Y+EkJH5ithkI2FmSmJviejlxQWlE5UKBVYH4YWyBQqs",
+	"7iBSJGyuz9XbAkkKPokoXhYIJDjs5AYniLdJxTBIxJ0aqqXOYMErUGI0Jq0YeAKxmRSent83mHmK3wNX",
+	"dKKf4azfZtkt+WedfkNaEFyEqn+XeApxBq2a9Bv/7h0oLO1PcYh4dMP4R618sRpbe8kLvQw/1ryfiZ0d",
+	"Vm67ljXooD2ddGsS3U083BMDq+wb8wWRIyHQgQPVhKdb7+22jFHsxBdzNWrkijvyv9L+oHV6qlON0d2T",
+	"Lz0hlXxF9c5yOgSrflvVJRCsijv8jEx7vtT4pJSfoByXTtg47+Qmvf0eoW47yPlH+r+1hTv3VeN7oaZM",
+	"bwrQsuitFPG+rKit+AZsbNYq88+NoPqNiiK8VsWnmVo8lP/MhJkPJ/ahMkuw4jN4++bqm3Kc1QgxOu2/",
+	"qI/9tSVczG/3x+C0QJ+f8nl0mgb6uf7UUGq8vjR0bMdbTDL0TUtzay4pXwCUMfTUMmJ1ZpfjvYOOFGlG",
+	"7aZyNQrQMZtp1e2LJmPmW0r9KEcq90SOedAmQ12qk2iMjDgRGS0PmZq6fvn64otSv6Tmmpn2tUtfiRQR",
+	"1+NUFUhfPWzRIEWTAmktvCYNMhAR3qoIsT3/UHnW3G7CJ8ojFC+t16ZstVLFRNm7YrWGq6NV6drurFDc",
+	"Kg9eR1Sfii5wEut7RctrI6VVjv5QqsDFF8civ9IYbxZdHRZX3dZTWyurkCxrAYjVIbaRUq2IptvpOm11",
+	"X5tjNeuzWOwMBGuqazS2EUqDTZuNYBr/UMXhJcR60VAxsj/NkMeJzx6Fz7YR/mMpG1sJgRw6ALI5VE3H",
+	"tUt02llm58x4gVaOucqWerLNxmANjKxDJRQmYIixoIYparqXPhDYbmGe9zYVxdKqR4Fl07k1NbotDNyH",
+	"c+hb0ZfosWgw3KpGrDRiodK0xxCktc2LVRg16zfzh7Yh/EDobJDFS7gVQ3WG/nM05WyCMX9Nar8RSdEk",
+	"fFg8Pw4BFGA/lzKb4Qnq+F6JYw0414Ozq3j/9BK5sEPgq+Dmnrx+n7vY4gu6vTK8owSZ65MMeWgZ4t4B",
+	"SRGWHX4dbilYyhlrImW1eNaO+niYu0gzPaZWOZ8aiz8x6s+cUbvrtidWTaHYu2Wi2lx4HIF6IMpBqghE",
+	"J8rViFKUQt2R7nZKmwGDefCXQJw2nFHv31wpgws1AqpFxIax1ZRaKFOIUZIDvS5tsn0sC0W57y5BVbjW",
+	"zqGGlcLLW8hln5s8i2E21wV30brwkebtIlDhfXnBPn1CSBvK2UzFVgduSG9FTH6jNKL9rMTAyyo9OIv2",
+	"Ir31ea9f89vbAHXvs8cyAQk2hf2uYeNVfHs65RaEe/tiN4HcV9fwsxwroeeEDIMnrmI+8l7LRPAOKpPw",
+	"63jWvwhW4UdWZuTDESCOYShCnKP31m2dk99987wvmyY+Cvj+OzXLaEPbJh7zvaxelFO+8Ul2fgr5xp6D",
+	"beh4YIMYtF/eP8N4Gyl6jxqzHleJAXEDASGD7lCPm1yNkt8p/xLeluk2lI9RmFVcWTFYq4y0yHGhnsgP",
+	"amNQoansClZYyGJuqGl2Wd/23IivvxP0HXF0upA4BH2MIAx6nqaMN6kzrUJNWVjooohbQhZf2wqfgxkV",
+	"JWP9RhUySdez01Pw4sQgtzUu2rIc2y7YYwletFfV7ZGfbnbj0BFdv73amQFjwW8rF4YbYuCoHLPBQtv1",
+	"MVqsIO4Dhw5CXSKeGDXMdEwVCGByjIG5NrvAHTM71ZQ+gZpS0fFebffpVZhW70OcjEZ31Ep+0kooXeRL",
+	"NKOw6NyrbOdeEKGWY5log+3o2CKfyRzOtENIQfhD1MrzDIww/Hk3EDni8phQE6gWZlwWpK2UnoGeiGAH",
+	"Jb6OLIaTUtOIzs7OolCniVaU9f5VoiXPacT//Pf/E/BrlUddkemALW3bPjBXvAbE35mCFUGbuhSRvJmW",
+	"/uCB/SNXIhsWMg1EFD67CJ+hSpMrrxzdwt9iGnxPeDkdfGwb/bmN+tc6pvINvOFj2aE42U5W6HPDp2pO",
+	"CtRJgfq0FShCQhuNiN09fWXKWnBbChB427yzG2svdkDBqkqWrs8XHQ7IXezSS3fKoeZkBGtUIr9H/6n4",
+	"F8MQRDJNo0BktjlrKgtlrJkqslGoERMBSQEk3tfflRrBRKIoyNWoe0m1VQHaxGMrI9jdfavUjNRDPjrb",
+	"LUNip7K5Eh3Xn9Y9gnY5/2isQh3ZR+Cofkpj58K79Bzbu3RHZRKwb3Ob7qhuce5AKZU+gU9GvXb/8G6u",
+	"4epcCGKRGDqHtjnwy33MQtnpzZPs7uSOinyuuPbuBSIywX8yHXXR024EaUO0ioA7bVcpMdPKtC1Ipukn",
+	"2VnWJ81tFQv7Jk/9ZJ9sP9lHpMohBHOD2/Kk0X3mGh1GGyqy/CmrdWCU3xt06pKK+iIwwFnxKbIdgeHy",
+	"bNoAOdILdcSnR4Z2wbBQ1cyCIos47F7wJ7iUQGSoJoUa9aSA29TgeBGLWGMx+6ai4wckCjThqYu+Vt3L",
+	"UKPLwS3DegU4wEE9FfKxEgNp0LFROw2E28D/IZgTNAgwzt7rFVnkHB8iVpSi1O2JfzWeqp0fXZYk6QPc",
+	"FbzLG/j0BnFHEiNY+7Ct30jjwH606PPgqkxukVUrxg+qP2EvCed9hbpTqZh8eXFBysvri9fdXrmaIpmq",
+	"bF5E1BJ4IZdGRCOZmmbQ36/pV+/UaKM2+o6hIkSHi20FFkYyFne3X/rtmsEVLy3KQiDuS6Q7JErAALvp",
+	"jw+yzyLbtMuRksU8Vy3bLLK1m/ztgME7JqE1zqeZzBOT6d4Tc3Of8gPuLLGZJkSxyDy8PZDTMNKabIG9",
+	"ePQ3iWBd5MlgXmS52RMULZGe664EIi7ULy8uLlxiHn9Tx5VH+WVEqkaFyOZAAr6rP2SaFupsKpPUwiQh",
+	"tAGMiF6STKvnxhquVo5oAu4HvhVqwvDib2zP0CQvk5NKYaWVETKOuXSey8jLyAJO6LzJ1RjDwHf4Y24Z",
+	"iXEEqgy185egz2k1024xSYYUv/PrxmUcbNdgb62Hnjwv3ls/jj3tJtzeT1+usXfifHflfHXiau//8hht",
+	"nErx9rBKtQ/BLnO5uNk/eDeMyPvDVsmDZaFCXcJuu9bGcG+cgl7GG23GcYHuAQ+gmwaBD4J1XUsw9KiX",
+	"xSTRY2wT3RNXlI87kQW3LADFHNYpOtKxT4n9W1DxnqCKh1rfoITu2qIh6Fcw5jZhxXdywYkKO7Arf5/V",
+	"y8pY8P1nxKqfBau68LPyJKu/rT/ZXP1ReaknDnY3DqYtfkWaDVqqIlYI6LGkLTEF+AkdgyVe2Ou3V8dr",
+	"B3FlF4IJnLIQqZKmEK/FRP0u4mScFKZbta7++uXor4NB/PKLLy9eqL+9evX6r19c/O3Vl1+8/kJ+OYgv",
+	"Xr4YXajXw7+9au6yYCZypxYL6zkuHdKeUMmx1GAzJHmiRa4+qNwwOnmXtMzAA5GV+VgVXpSQfLW5grNV",
+	"G+HIUfkPSgzOnaHIxfZI5O/hAI+ViPFeju8EQ07nwecfCHha6TjR41N5wMnV/wnDkRd0ORt89vjRCYZ8",
+	"JxjyQo6Pj0H+Xo4PDUDegPv9ngss2pFxCzlu+d3xwcIbkbVfX3yBlgd2dqpDIL6+uEBSiXgCEOdFTm2n",
+	"spEw8zyH+wYbXUySQgkzk0PVFVN5iwcvkFlIdNjAounNFHI8piarJV+5dA1BuPYRYxKE74VSlhsDwShY",
+	"tDmeFAuFzbKt2C8XmRiuKumFOmJt4Ma7eRE1+zFFljPyZyHHz53iAMQGdJCrWSqHiR6HWuole8Q+qJxM",
+	"PnjLMk8TlZcKDb+1bjteN4jmQ4J1v5fjwyF1l4MfFabbqTTtON2FHD8tkG7LJO+L0L0dBxLbM6B9oHKf",
+	"oLJPCuMJKrtAVt+qVN4DIxsGOP9oWcgxEbJB0tXM7KANLxueZ7zsUBNgtl/zQEO15/VazNRCjokgFqjy",
+	"gW5Wx4322R1QnwOPFhXs6AD9n5vBo3nGdkhlK8QPi6e8RuRZMGVSWx4NknKjqGk93hOG8onfN+QCNhLR",
+	"CjN4aHeCAwnewOUPhQ4Mo9eRgTdxVPgIFL9t4jwHZnEbVPpSnT8VhJ1Yxt1YRiO1P0Ig4M0M5MDJwu/l",
+	"+J9yqrYJvNcUz3NWAY8A3lhd5KH8qb2dvaIlFbvm2KG2nlDf5bSTC9T7YZP3k1BWgN039o8BqrfALqQY",
+	"++2xPWU51NbjBeN8WR/nHX+56ihY4+DiHx3IycWjH8LFVR36yA4uOrM1Di4b03yAfNWTnv35CM1m1vFg",
+	"zUq+PBb9AS+dSIOSucL0VrfYzhX35UG6iuNaKAIx2O/lT7oz3vFJYFIGJL6OloZtliQaxmiERp7Fn5Wg",
+	"vDiWoJzjwcYnYXkSlg8qLJHT2Hi2EyntouTxSNz7Cy9ibnQG9ZD6ocIhuVJ7ygFXusgTCwOBkE25GqKZ",
+	"Hs1kMYmoLzpiVXkJCq64jvIB4VqdR10hCxqE0xNL5GuOra6Bv65gXoe61hscpy4r+hj72lWsOpELGg0W",
+	"vPTLncDuuA6WenAmKdZBwf+b+WCaxXP8AOtqxnk2n4FQHye4DhTrtbzKnriyh1ONG5dn15F2tSEsJ2CY",
+	"tW41cxLGKY+oKQZtQ01cuNoAi93u98yV2q4qB57cBjjbbS8AIpdF8kHZhp6VpEoklk4kZ7PzaRar1ETt",
+	"INOUwbtDYehVEwWVpaCXDRVeFerp3QfL+2gA1/BKfhoASW+b1upeznNj7/Qp9/+OcfjWlJA2jPoWX+zK",
+	"DXw0SaElp+KayHIvx6xwMhOGYThMsukVt/yym3S0IjU1r6l9ITq24zVm9SH/h8fsa3e/gcdQUnTtV5UW",
+	"OKKDPbJDXeud0+2JfyQ2sWCqpgNF5aokdCL85yaJI65yZ+bqGioLrKH4oFL7KD22Mbc11GfVXbaJjMb7",
+	"0L2E3690Adoq65Z/620MDOzK4kMtxH5TZS/tfr0XKZDSMEeiX+ZEwzlJPn1M1ITFRPjoDWhPN7RS+FVE",
+	"Law9xErRCCzw3jtnGAgTRUERY8XCiDgxcpBSI1a31DTRt8+NwPQyZJTY9ftLL6+Eau1G8zSlxFXBswaw",
+	"EtUb91ZYyD9wRuu0wV3FdryE6RcWESDgp2j7PZEi90VK9DCdxyq2VdApa+9UygejEIFmiKxRTKQWLy4C",
+	"8fIiEK8u4Kq8vmjSQq5hcUx9B3IP+FMcwkfQMP5RPeo8Nb40gvVqd60DtYmBKhaqpj7bGnSkjQdIL/U4",
+	"BZgUFUbhMk872+Wb2qGavWOS8QdZACzyTI+pzLU2/EfLc0aJSmNmOs/6v9qPp2ZsP/ztT3ShSYHQi147",
+	"MXLG/ef1T/8E82mYymSKzH3As+GFxq3wvDSCM5KnCPMbq2GKd5jS8+1OstwxGstaXJ//svYDT6PBoN+J",
+	"XcHV/XRyFLy+Ysk27cR6W4Nv810sUbeP6tnH250Ymx+9ujNLz80CxVIzCIZ7yZV9+VeQs3pCG6dise0p",
+	"q1az3N2xYgqZr8sovdJLUsQXk6yRqsDaV9TPiROlPVcJNRgNqKJCZ/rMIZ7ymO7JRNMXiAjblFxaaoKo",
+	"qEaw8BtE+Yi8Zn/4AebBE1hb7hV8Rvlca5WbmyK7VToi9TV6xUgMP2ZxMkpUzDPqjPiQ87LQxQr1RFIi",
+	"JAwOL78Z5/8XDd/7Uv1APnI7RZuPXNt18ukhYb6ii9zKPep79N73pT2ZAxvYu6P+rzCeWsc82Ex5kxov",
+	"z8Eq/x72Fr3Y7hZZrla5Q6AyHeweOT669i5dr7tJL451k+56j+p7/ATu0vUWN6lR0iB0ZonicmRYzO3S",
+	"yIaY17SCXd5Qjeu11g71Yatx14bRYY0q2sWRgL9YtQ2Aw6Qmo7s6SKW+tVMz9vkugOwchteOcVisdAdW",
+	"M8nS2LIZV/TaNsU7W3ZmUMEfNs14SRyOUdwHCnQC60jyINxt7aaH5I7v5ErMCP8A+BnwOPhfBwlPvylH",
+	"cc4JhOS0oO9YzYfs6Pci6pYl0cCcOV59SQ6CRWJAsQP+ikESOzcWWg+W3isPMOgkY25ommbZLfIR6QDr",
+	"5zPBv6hW4ATCZEil+O7LF8H12oTNydW7ltPDeB1Ebwt1xLGEiONlOKhAY5Abm8oPYHF5ASYLkqsElhH1",
+	"WVwkehwhCyxgKrtXOx2KoULFN7KIkKLnZPYGoY5GWFDC3rOh1EOFf47AfJkIpEr6//LnPDx1qFvkSVEo",
+	"7O6EMhIk45J9NLRQHy6pdoE+0l2ZG7J6S8OCDF7xP//9fxmbswQHFgs4fzoZV39O89HJBbAWdJIiOiE8",
+	"CaZm3BNfwZ0LtXfAqIXhUORWFZEsCI9LmZtRlt/cqqWJEBIUL6wjxIa3SpB87p22J3VWgNgPWb7sT3S4",
+	"OuaGWY7qnari2q/DsX/QouYstyREAmXb2uYWYVIJ9+Az9QE3XK6nWDFGykMdPr6xrvhUOPzQoPI6Y9nM",
+	"zbs9tcR4SknzkFvoI083q+cdEqsv07aHu9/VATXXXFJ/uFDo+4o3mAKZ9Win2BTsRGdzS7BTRLyHMtp5",
+	"ae14bFjvmf3kD7f6/Q5mgyjRXCbZAi2GUOfZHDQYI6Kff7quFxDyoiJgG9PEFPJWoaL7XaymswwufF/Y",
+	"40fV0y3L89+XiAcW+56RJ0MN98YUSZr69eCes8HZysJ3tQ+zKfdCavImNDvTeA0P7wVw1Fp1BDzxqIAL",
+	"tgCnOnQ8oOaW4/Pc3Z8wnwEHMwfMoDi+0+66xCiKRkmqIjGTeYENyaSIpvO0SOCDc9SIY1nIiLxrIxIM",
+	"GNPXIjFmjml31JzCmn9ZDqMAo0bA2xqOwwsPLetHmd/GQAtpom/p9kbzPCWDqp7+VnLWhRqIX979gDzG",
+	"MSsgPbsZq3MHSHVgzNommegLQdJzibRgB6WK0KEo6oHtQ1OQVxxeh+kTsPc1svCp/D2ZzqdCFoUcTmCX",
+	"oTbJH0p0XlyIH7/yeol2A+H6zIFNVG4fA5UMJyWu8HRD7c/5gxzkMs7QEcMHO5QzrxL7xauILOLmYgAg",
+	"WqZAbLy7zr5qeOHbs4SVqawJcIRIPM39U/7PeZq2p+/DM+g+wB68FaIjn/JKa5YFprhyH9kc3iF8UmQZ",
+	"kcXj96PuKekaCwD4QmC10K6806g1rQd+0XE2nMP9oWQX0nHgNpPzZANTDPVGrig2McVQe1wRqcWosr1B",
+	"yXIKJad95FmU1ecyy9CNVks1c8ocodwZBbInErdKzQxPQJB1BIiqsOWBr4zDFZGJZnAc9XsRhDoZ6wxT",
+	"B4YIQvvznboy2muDr2Wbnow7rjYhBETRgUWeJdoobRJg4jUQ4v/KJrqt1yKe1ifZeBCO/StpkuG2+cYl",
+	"/eF7ODUffLLNB48bOFtBpZ3zhT9AKBqYvlHGJHQlmlXcn5Ed90GmWiBkNMOEViqmTimk1hTMgtHUhPvy",
+	"QzZOdAT8D7MibRwn4mHYmrM+p0xzz1Pyg4NOiDz4WmHRqTRmkeXs5OfOZFGKM6AegLwt6rnPpnIpBoqi",
+	"PY7dcdoX8UEZx7kyhpudDbJiYkehQAIPJHMOagShtt8nhnxtHS/YMp/BKnM5Nb/28bHfxL//LewnONhv",
+	"yN1J8S1fC87gSVNpNirBxURNQ23bKNOzN6XX/z+iPkpPz21LCXzDXMVKF4lMKxGNF6uehRfCvw2U7aTh",
+	"/SACrHjPxv9iQjEl0oGJWXKRkdsEhzTaYwnXTIKHDCPwHIeLIFQnOKgC7e5Wq9psKqD4lWvr67+Hdiv8",
+	"WKc/vAWeHmJvdZM3YZUC7+m6VMN5nhTLZ/1ff6sw3GwsEu0xWMsRSSmGs2zVgm1bLbhTQ9TokAF26Gai",
+	"Ozfw+OKQrne3xiH7oca/vkVTZpbOTROfbIHl+nqe50qjWnjIHLKNNDekdfi0R2p4C+09ClHcIoNtc35/",
+	"Tx6BkEQuyeMc6dmspRJ/qOdGGDXMdCzzJd0FIzrA3PnAYBUET4k9KRINf4SaOHa/Ig5szSXp7ynoDh2d",
+	"CTIrzkurIhA6a2pn0d4DviSrN7S7Y2jZONXWjcjWH+lTITbXU6u2H2WPvU52rb7IODZC1s/Bqjk94Skv",
+	"VjT3m/FPm4O4+POGBqDiSttJuI0fobGWxTo+BuFq9sQu5QNBqBtyrj/axeEPEbWFM+oGWMEhb2GpmI0x",
+	"shEaf72JQXWJD97dwLx+lmvSIWrX5aC6DM5wOE3GH/6oSRB8+9vrcuglPLoGrfdhBXuDB8KqW7jvtrZl",
+	"N+F1/hH/vUniteDRflgQ5JBZyDTNFipm240qJdAFl5Bfvye+efPDm/dvHA94eXHBpkvh4RbnapjlMYEp",
+	"4EqeGxHLQmLX7DxbgMr0n9c//ZO6SUsd6ugNsTPQvYpltwwCeO75MqWYzgbsNg62Z3movfQ/qcnshCNp",
+	"h3luuOYbUQG++8a6JGkNuMU4G5rnIuoncdTt1U4SqxkJIhlMy/kMI+t6KZJYVHCWR4mOAzh4zRkfej5V",
+	"eTKkZMEydkPRiwuBR3LJbnKM3IrXF68F/NlrbhlmaWK3vmGHB8LGw18fOrCEZYmJCGxtzECjo5x++FS0",
+	"B0YdxuYDox3ViEZl9cryESsZywsjWu7Lds1vRzYDxSVE8Epv8M6x0gY03ewDr9o6+7x+V5XLk5QhT1h6",
+	"tGk7XqpmhKvHPM3736dEF2qs8gNfqLUy15e3x7wJx0o1w/0FFVq2N4Z7plYJo7+ZGprAfe9wOZ10vlXL",
+	"dsPyKk1bBr6+fivgp2w8inW2IyjBG41HcTfb8XtY/jEsx+vrt9+r5R1NR3taT91ktPvYwWiMiqRILbLj",
+	"rVqSv/tO9uFm6Algtbdqye2LV6zEDuf2BhS3N6DgjFU+yxNdOIsOjbnuhoT8XUzKrYw6oK2DuqeRfA/o",
+	"nfbHP6pRZy9mu1V3q5Ynm67NpuMrvbNVB2zg/OOtWj4Ki+5WLTfbc0Qp2xp0cCh7NOfogu+gTdoX85TM",
+	"OSKHx2bMfa+W25lyREWfqyG3Vrg3q4dO2B7RjkM9alsrbp+37nhW3PbX6Dg23HoRW4rXT9GEu1XLFQMO",
+	"PzuG+bbmSlpBvMZ400uRZuOxis8STfdvKpdkhlHKGAVW/FISKgVxseJQo210SaLaVZKUT2HGWiTwKcw8",
+	"ORORTYaJUBxhYTD8EhcwWAr1uxwWLkGwJ/7lJWbmymDCtKBwJaI8Yi0uZ0miESGHBRaUgB2BiY8qdrhZ",
+	"uDmL+ST8TvwyTQnGSRms/hADObytWq8u7RvDpM4chYHYIqV8HHNL7YgjO3wkMq6ep/ItYExnYk+5nUJU",
+	"szsJDJDPgIbOdLrk8ROucywfAeGFeTWVMybUOlAF+MG/j2RqVIVN2dQieuC3Hv/0fxPrgnX85IrI/cOf",
+	"bUo/JegBwj9iAAJKSAALDLm8uYHBIiEHSZoUy4pygtLj1WrvxkKUrKWH8sPv7zyYF6xwujtBeVsIkIEy",
+	"jCfDgnX6gMiCqwIncjbDZjaxrUpydRGkuma6yOWwIP0MQQyKLLulAjwv/SoC+rlJYzn7O3D16NKl84ea",
+	"M5t++ObqZ5zIFcWAVdoCTQLG+lZJu28qN4/T0iw9WJwx4+g28K6ajr0LUUvXlcPbGzNNUIA1Je3aCXeD",
+	"GT5khvF/3jfDuGGpeAfpvCx3/TZJC1o/30B31g0Xj1hLoUxBnKXl6rUCOdOTTQsfZFmqpH7iudFA5d8V",
+	"arqtBw7fQd+TZSSkyvi8J/aCVWEGz2HZlBV6XD+44qREMSQH8HboQnnyD4wF6kKL1/aUnn1Kz97gc63n",
+	"Ym9OyfHImBSBatHvTpBAHiAQqzNqlOVcWuMuPwO6OAQAmgPGA7YWarwFLje3loZsQeCx+IXyhQIv+Tpw",
+	"uDCg6ZU36ZA+Y1ZbF2pgkkLdcI2hnzANuoPVNDNtARaoKEl0uACMVU45zTgNvUyXpuigjmdZogldoHuJ",
+	"WMYWwif6+Zf3gtT5c7A2SckbZnqU5NOKgCAVltQlAlCVY5B+hYjOO/jgv0f/1tm/L7r/6zyJUMszmYhG",
+	"eLIZn+tFBJpJlzdSTawvAdhwchVfisEShrGQ/u7h6RzUN3psNeudtjDLsw9JrHKemCqtbuZJDCsYKzSq",
+	"JDkik5j8crakkz1rof6X9cjhrKyMDRj3JyBli1XDVeDtpiaDGJIUbVlcf0YiGVXdFvAo5vlz5K5p0F+s",
+	"PrL9uKTu2Z2xfgOXFsjbq2D3IhjoLDWhvidGbntIwqX5HioQgYL2YGEIb/SjBiGslrEuDIEE/Wn3h7Jo",
+	"DTX9aq+1/A8A6hvtykCyfGXHW/CHfSGn0FUQsiWGEzz7nQT3GagLHiYKyZ+PG+I5+1U5Qr0a6xEtoZ6+",
+	"45WrsZ5QYxAHZWSuinmuWUjGyhR5tlSxwFY4ZWm/LuNASLPMkulDdI1Zh7bn6m3zW8PbrQHvUOVvCT/g",
+	"wlsg6TgiJjqwXTRJXC0VLKPr6rKemxA5YRmaeX3xuj3gdOgqDY6o4DQbgin8nujV9T47JnYs/3Q7mFMD",
+	"Te7DY81xpJ24S7Cth3qzS3qV13BxE3GT3a5tU7iJh7Mhpop+2TgQnrO2I5HnsciEDDUTlO9WLl2cpXMz",
+	"K9XbTX7KpEDrK9FilsthkQwVOZ7KBiUIxZINh/PctITHjlHJBa/qp3wdm6DdSv/VNvpmyHDAF8zfly6Z",
+	"TzfqlOX7CS213dKdK7vhBfhgRfPDOiNC3bGOCPZBSL1ExC8cqdsTb/COuBUC185wITK9dHeCIWhFppVh",
+	"6DA29/fBJ4TwOMUlJpSlEtYS6ay4wef/o/McHnnejWweBjqC87mmGNFXtDkjP2BfRcnotraSCvTI0gnC",
+	"MQnfgBROlUS1stzGzkYvjJXldzZtO2T880uDwZAddT3EOGy7QmqQ84XYFeMLg5NeYJaFFK8vvoRBFnho",
+	"o6S45KBUXRf6su5nIH+K72ggyGPjK4/O10BZT5KChTwGhXbjGFbFcMeEfotIT/aXnmuMWBmwZRwnMeJW",
+	"zQpy8i9850WlwRT3wsSkdKRIm8RziLK29p7QBzT4ywkOYfCvjP7nn0cQam3ibModB05W/mNTkO8oSk/O",
+	"hWbnArbWWN7HuXA+SLPh7e6QiUdWQXoefiCeLUqumQTxYl318ySm3Vjjg9i1FAOZc78xjr72RYTB/qpA",
+	"wMABDkC4yoSnCtcsEBG7/RdVRPsSpwW0GdFxb5tGwaYroZ571uEdnBcuRwOzGHzrZ/25CXFGuQt2TxTA",
+	"L332jk1yq4Crn78j5YN8IJQjVJ4HjmWWejjJM538wVn8nOCSxnJ2ww+jS9umUQgvi4KTORTGp7yQjs1p",
+	"xX4FLpIFAr9BUn4Fk9zdbHKJBy1JfGWAfpU51IiGtk7vPrbRAiKUk4vlk3GxIL3di8VuAAzZP5u8M+yI",
+	"rRwjfnMX2JFKqp4rHfMtvLtzwa0kAG01Wpeb9VghTg4FbXLiJY+FlzDc34Z60Bav7f0UtCNkrKyHpLGp",
+	"BORUcQkF6/pe1ZD1ubsVuWOoM9T9wGy6JVwXDFf6j/p39kfZJlfCh7bwqx4bvQdb4tmwZqbLI90Fz2ZD",
+	"osEJyebTQ7I5cf7t/BDcZ2VrZ8QBQHzur2BuCerzAFY5r4+T6XbPMmiBCKI0A1tTKqoQQahztmKbWEWY",
+	"mKZF22vn8eQHam/ms11B3apWUcGUdY6I+cw67NfmFpQc+wj4O7sh75x01gOjmKAe4NfBNfOuRrqdP4ps",
+	"BasAH0H/De4EFXQpkoLyaqmCtpIL+/hhhGoyYj20zH7tAEywUl6B5lbINFX3Qqi3R6Zpcy/swom92GhV",
+	"lIW6IsuwveY678IjBcHZN/jNiUE/TqdCe5Xy03YrlOAo+/Ij1LGQdvIobC5lObRzgfAxStdC4/J3BdwV",
+	"iLcrtW28igcOukaofXgm53eowDSt9y+cQJU+OVClkwx45O4FH0/qPg6GrfGlHsC5gGu7s2uhEauq7lio",
+	"YlXtRd0Eyd+C18O+CUo0fm42iojv1XIlVLbGa2D58MFhnnYBeDqpo49DHZ37QDtb+hhW6O8gvgJmZQ/v",
+	"LWgFpXos/oI7AVbVGP5cf1p5Ybyf+2SGIaYHAuncLzeMsEEeeWoYn9dTyw37hZZ9yg47SbsjOV+Y4nbU",
+	"rqsNyj4++5n6Zr3PbpV+i17NZ/1ffwNJ5H/zfxBkCL74DX6ff7A8eZ6nz/rPzuUsOf/wCvkur2Klj69B",
+	"yJBipYNXMVFJXuKIY9dFzhmL4myIQxOQ0jQm2CMPT8o0yEzqs2b7dFtIERCJY1Ws9grzpuGGbPWJbJ+2",
+	"1ancqgdLkcRlN7IkF9lCq9wbGz2ftYHRWbY66i/EkWPqD4zCxczkUPknUn5YH7T8pmFobsxp7LFzQ+JA",
+	"TLLs1gTAOeCvUZbjXxOZKxNwd2z4H8PtjLGopfAXZLuF1pfjuoiuLubKaz4aq1maLfEwA3TXo/dHC6M+",
+	"qFym9kl/RvrJjT3YQDR8c0Ndy1N107Y+b5SGJf4D3kD9tAgGbXVB+LpWJqBPG8b+jpvFny2SWNEL8Glx",
+	"aQo1vcGPVwjS+27DueZqlpmkyPKlgItpARKTXOQqVWB36qyoUBY8Vp+wHOUGr/fWcxIOItAQn1mhhgX3",
+	"Z516k9rn1kxsH9l+8mE2nSYlrcfJaOQfAEjJuansnX+xZhX8xPaLAM0LVBhxJopcqUDkcoG90mkpgzQb",
+	"wOnkw0nyAc4JhI/MVUAwgslgjopquUQ3dLLmtBI4pt/+/P8BAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -183,6 +183,27 @@ func (e ProjectVisibilityLevel) Valid() bool {
 	}
 }
 
+// Defines values for RepoTreeObjectType.
+const (
+	Blob   RepoTreeObjectType = "blob"
+	Commit RepoTreeObjectType = "commit"
+	Tree   RepoTreeObjectType = "tree"
+)
+
+// Valid indicates whether the value is a known member of the RepoTreeObjectType enum.
+func (e RepoTreeObjectType) Valid() bool {
+	switch e {
+	case Blob:
+		return true
+	case Commit:
+		return true
+	case Tree:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SystemHookTestPayloadEventName.
 const (
 	ProjectCreate SystemHookTestPayloadEventName = "project_create"
@@ -871,6 +892,27 @@ type CommitStatus struct {
 	// Status `pending`, `running`, `success`, `failed` or `canceled`.
 	Status    string  `json:"status"`
 	TargetURL *string `json:"target_url"`
+}
+
+// Compare The comparison of two refs (8.7's `Entities::Compare`).
+type Compare struct {
+	// Commit The last commit of `commits`, or `null`.
+	Commit         *RepoCommit  `json:"commit"`
+	Commits        []RepoCommit `json:"commits"`
+	CompareSameRef bool         `json:"compare_same_ref"`
+	CompareTimeout bool         `json:"compare_timeout"`
+	Diffs          []RepoDiff   `json:"diffs"`
+}
+
+// Contributor A repository contributor (8.7's `Entities::Contributor`).
+//
+// Example: {"additions":2097,"commits":117,"deletions":517,"email":"dmitriy.zaporozhets@gmail.com","name":"Dmitriy Zaporozhets"}
+type Contributor struct {
+	Additions int    `json:"additions"`
+	Commits   int    `json:"commits"`
+	Deletions int    `json:"deletions"`
+	Email     string `json:"email"`
+	Name      string `json:"name"`
 }
 
 // CreateBranchBody Parameters of `POST /projects/:id/repository/branches`.
@@ -2114,6 +2156,29 @@ type RepoTag struct {
 	Release *Release `json:"release"`
 }
 
+// RepoTreeObject An entry of a repository directory (8.7's `Entities::RepoTreeObject`).
+//
+// Example: {"id":"6229c43a7e16fcc7e95f923f8ddadb8281d9c6c6","mode":"040000","name":"assets","type":"tree"}
+type RepoTreeObject struct {
+	// ID The object's SHA-1 (a submodule's commit).
+	ID string `json:"id"`
+
+	// Mode Octal, as git writes it: `040000`, `100644`, `100755`, `120000`, `160000`.
+	Mode string `json:"mode"`
+	Name string `json:"name"`
+
+	// Type `tree` (a directory), `blob` (a file or symbolic link) or `commit` (a submodule).
+	Type RepoTreeObjectType `json:"type"`
+}
+
+// RepoTreeObjectType `tree` (a directory), `blob` (a file or symbolic link) or `commit` (a submodule).
+type RepoTreeObjectType string
+
+// RepositoryArchiveError GitLab's `{"message":"…"}`, or Grape's `{"error":"404 Not Found"}` for an unknown route.
+type RepositoryArchiveError struct {
+	union json.RawMessage
+}
+
 // SSHKey An SSH key of a user.
 //
 // Example: {"created_at":"2014-08-01T14:47:39.080Z","id":1,"key":"ssh-rsa AAAAB3NzaC1yc2EAAAABJQAAAIEAiPWx6WM4lhHNedGfBpPJNPpZ7yKu+dnn1SJejgt4596k6YjzGGphH2TUxwKzxcKDKKezwkpfnxPkSMkuEspGRt/aZZ9wa++Oi7Qkr8prgHc4soW6NUlfDzpvZK2H5E7eQaSeP3SAwGmQKUFHCddNaP0L+hM7zhFNzjFvpaMgJw0=","title":"Public key"}
@@ -2533,6 +2598,15 @@ type ProjectSortQuery string
 // ProjectVisibilityQuery defines model for ProjectVisibilityQuery.
 type ProjectVisibilityQuery string
 
+// RepositoryArchiveSHA defines model for RepositoryArchiveSHA.
+type RepositoryArchiveSHA = string
+
+// RepositoryCommitRefPath defines model for RepositoryCommitRefPath.
+type RepositoryCommitRefPath = string
+
+// RepositoryFilePath defines model for RepositoryFilePath.
+type RepositoryFilePath = string
+
 // TagNamePath defines model for TagNamePath.
 type TagNamePath = string
 
@@ -2556,6 +2630,15 @@ type PayloadTooLarge = Message
 
 // ProjectNotFound GitLab's error body with a text message.
 type ProjectNotFound = Message
+
+// RepositoryArchiveNotFound GitLab's `{"message":"…"}`, or Grape's `{"error":"404 Not Found"}` for an unknown route.
+type RepositoryArchiveNotFound = RepositoryArchiveError
+
+// RepositoryFileNotFound GitLab's error body with a text message.
+type RepositoryFileNotFound = Message
+
+// RepositoryForbidden GitLab's error body with a text message.
+type RepositoryForbidden = Message
 
 // Unauthorized GitLab's error body with a text message.
 type Unauthorized = Message
@@ -2800,6 +2883,24 @@ type ListProjectMembersParams struct {
 	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
 }
 
+// GetArchiveParams defines parameters for GetArchive.
+type GetArchiveParams struct {
+	// Sha A commit SHA, a branch or a tag; the default branch's tip when missing.
+	Sha *RepositoryArchiveSHA `form:"sha,omitempty" json:"sha,omitempty"`
+}
+
+// GetArchiveFormatParams defines parameters for GetArchiveFormat.
+type GetArchiveFormatParams struct {
+	// Sha A commit SHA, a branch or a tag; the default branch's tip when missing.
+	Sha *RepositoryArchiveSHA `form:"sha,omitempty" json:"sha,omitempty"`
+}
+
+// GetBlobParams defines parameters for GetBlob.
+type GetBlobParams struct {
+	// Filepath Required: the file's path in the repository (`lib/gitlab.rb`). Checked after access (see the operation): a missing one answers `400 {"message":"400 (Bad request) \"filepath\" not given"}`.
+	Filepath *RepositoryFilePath `form:"filepath,omitempty" json:"filepath,omitempty"`
+}
+
 // ListCommitsParams defines parameters for ListCommits.
 type ListCommitsParams struct {
 	// RefName The branch, tag or SHA to list from.
@@ -2810,6 +2911,12 @@ type ListCommitsParams struct {
 
 	// PerPage Commits per page (not capped).
 	PerPage *int `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// GetCommitBlobParams defines parameters for GetCommitBlob.
+type GetCommitBlobParams struct {
+	// Filepath Required: the file's path in the repository (`lib/gitlab.rb`). Checked after access (see the operation): a missing one answers `400 {"message":"400 (Bad request) \"filepath\" not given"}`.
+	Filepath *RepositoryFilePath `form:"filepath,omitempty" json:"filepath,omitempty"`
 }
 
 // ListCommitStatusesParams defines parameters for ListCommitStatuses.
@@ -2831,6 +2938,24 @@ type ListCommitStatusesParams struct {
 
 	// PerPage Items per page; values above 100 are capped at 100.
 	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// CompareRefsParams defines parameters for CompareRefs.
+type CompareRefsParams struct {
+	// From Required (checked after access): a commit SHA, a branch or a tag; missing, `400 {"message":"400 (Bad request) \"from\" not given"}`.
+	From *string `form:"from,omitempty" json:"from,omitempty"`
+
+	// To Required (checked after access): a commit SHA, a branch or a tag; missing, `400 {"message":"400 (Bad request) \"to\" not given"}`.
+	To *string `form:"to,omitempty" json:"to,omitempty"`
+}
+
+// ListTreeParams defines parameters for ListTree.
+type ListTreeParams struct {
+	// Path The directory, relative to the repository's root (`app/models`).
+	Path *string `form:"path,omitempty" json:"path,omitempty"`
+
+	// RefName A branch, a tag or a commit SHA; the default branch when missing.
+	RefName *string `form:"ref_name,omitempty" json:"ref_name,omitempty"`
 }
 
 // ListProjectUsersParams defines parameters for ListProjectUsers.
@@ -3446,6 +3571,68 @@ func (t ProjectUploadOrNull) MarshalJSON() ([]byte, error) {
 }
 
 func (t *ProjectUploadOrNull) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsMessage returns the union data inside the RepositoryArchiveError as a Message
+func (t RepositoryArchiveError) AsMessage() (Message, error) {
+	var body Message
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromMessage overwrites any union data inside the RepositoryArchiveError as the provided Message
+func (t *RepositoryArchiveError) FromMessage(v Message) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeMessage performs a merge with any union data inside the RepositoryArchiveError, using the provided Message
+func (t *RepositoryArchiveError) MergeMessage(v Message) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsGrapeError returns the union data inside the RepositoryArchiveError as a GrapeError
+func (t RepositoryArchiveError) AsGrapeError() (GrapeError, error) {
+	var body GrapeError
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromGrapeError overwrites any union data inside the RepositoryArchiveError as the provided GrapeError
+func (t *RepositoryArchiveError) FromGrapeError(v GrapeError) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeGrapeError performs a merge with any union data inside the RepositoryArchiveError, using the provided GrapeError
+func (t *RepositoryArchiveError) MergeGrapeError(v GrapeError) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t RepositoryArchiveError) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *RepositoryArchiveError) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }
@@ -5059,6 +5246,46 @@ type ClientInterface interface {
 	// Corresponds with PUT /projects/{id}/members/{user_id} (the `UpdateProjectMember` operationId).
 	UpdateProjectMemberWithFormdataBody(ctx context.Context, id ProjectIDPath, userID int, body UpdateProjectMemberFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetArchive Download an archive of the repository (tar.gz)
+	//
+	// Callers with `download_code` (see above). A gzipped tar of the tree
+	// of the commit `sha` names (the default branch's tip when missing),
+	// every path under the directory `<project>-<ref>-<commit SHA>/`,
+	// streamed as `application/octet-stream` with
+	// `Content-Disposition: attachment; filename="<project>-<ref>-<commit SHA>.tar.gz"`
+	// (`<project>` is the project's path, `<ref>` the `sha` as given, or
+	// the default branch, with `/` turned into `-`). A `sha` that names no
+	// commit, and an empty repository, answer
+	// `404 {"message":"404 File Not Found"}`. Other formats:
+	// `GET /projects/:id/repository/archive.<format>`.
+	//
+	// Corresponds with GET /projects/{id}/repository/archive (the `GetArchive` operationId).
+	GetArchive(ctx context.Context, id ProjectIDPath, params *GetArchiveParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetArchiveFormat Download an archive of the repository in a format
+	//
+	// `GET /projects/:id/repository/archive` in the format the suffix
+	// names: the file name ends in `.zip`, `.tar`, `.tar.gz` or `.tar.bz2`;
+	// a zip answers `Content-Type: application/zip`, the others
+	// `application/octet-stream`.
+	//
+	// Corresponds with GET /projects/{id}/repository/archive.{format} (the `GetArchiveFormat` operationId).
+	GetArchiveFormat(ctx context.Context, id ProjectIDPath, format string, params *GetArchiveFormatParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetBlob Get a file's raw content at a commit
+	//
+	// Callers with `download_code` (see above). The content of the file
+	// `filepath` at the commit `sha` names (a SHA, a branch or a tag),
+	// byte for byte, as `text/plain` whatever the file holds (as 8.7
+	// answered it). 8.7 checked, in this order: the project (404), the
+	// caller's rights (403), `filepath`
+	// (`400 {"message":"400 (Bad request) \"filepath\" not given"}`), the
+	// commit (`404 {"message":"404 Commit Not Found"}`), then the file
+	// (`404 {"message":"404 File Not Found"}`, also for a directory).
+	//
+	// Corresponds with GET /projects/{id}/repository/blobs/{sha} (the `GetBlob` operationId).
+	GetBlob(ctx context.Context, id ProjectIDPath, sha RepositoryCommitRefPath, params *GetBlobParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListBranches List a project's repository branches
 	//
 	// Callers with `download_code` (see above). Every branch of the
@@ -5235,6 +5462,14 @@ type ClientInterface interface {
 	// Corresponds with GET /projects/{id}/repository/commits/{sha} (the `GetCommit` operationId).
 	GetCommit(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetCommitBlob Get a file's raw content at a commit (second path)
+	//
+	// The same operation as `GET /projects/:id/repository/blobs/:sha`,
+	// under the second path 8.7 gave it.
+	//
+	// Corresponds with GET /projects/{id}/repository/commits/{sha}/blob (the `GetCommitBlob` operationId).
+	GetCommitBlob(ctx context.Context, id ProjectIDPath, sha RepositoryCommitRefPath, params *GetCommitBlobParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetCommitDiff Get the diff of a commit
 	//
 	// Callers with `download_code`. One entry per file the commit changed
@@ -5259,6 +5494,45 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /projects/{id}/repository/commits/{sha}/statuses (the `ListCommitStatuses` operationId).
 	ListCommitStatuses(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, params *ListCommitStatusesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CompareRefs Compare two branches, tags or commits
+	//
+	// Callers with `download_code` (see above); then `from` and `to`
+	// (`400 {"message":"400 (Bad request) \"from\" not given"}`).
+	// `commits` are those reachable from `to` and not from `from`, oldest
+	// first, and `commit` the last of them (`null` when there are none);
+	// `diffs` are the changes from the merge base of `from` and `to` to
+	// `to` (`git diff from...to`, renames detected). When `from` and `to`
+	// are the same string, `compare_same_ref` is `true` and the lists are
+	// empty; when either names no commit, the lists are empty as well
+	// (8.7 answered 200, not 404). `compare_timeout` is always `false`.
+	//
+	// Corresponds with GET /projects/{id}/repository/compare (the `CompareRefs` operationId).
+	CompareRefs(ctx context.Context, id ProjectIDPath, params *CompareRefsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListContributors List the repository's contributors
+	//
+	// Callers with `download_code` (see above). The authors of the last
+	// 2000 commits of the default branch, merges left out, one entry per
+	// author e-mail in the order of each one's latest commit, named after
+	// that commit, with their commits, and the lines added and deleted
+	// against each commit's first parent (binary files count none). Not
+	// paginated. An empty repository, which 8.7 could not read, answers
+	// `404 {"message":"404 Not Found"}`.
+	//
+	// Corresponds with GET /projects/{id}/repository/contributors (the `ListContributors` operationId).
+	ListContributors(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetRawBlob Get a blob's raw content by its SHA
+	//
+	// Callers with `download_code` (see above). The blob's content, byte
+	// for byte, with the type detected from its first bytes: `text/plain`
+	// for text, `application/octet-stream` for anything else. A SHA that
+	// names no blob (a commit, a tree, nothing, or a branch name) answers
+	// `404 {"message":"404 Blob Not Found"}`.
+	//
+	// Corresponds with GET /projects/{id}/repository/raw_blobs/{sha} (the `GetRawBlob` operationId).
+	GetRawBlob(ctx context.Context, id ProjectIDPath, sha string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListTags List a project's repository tags
 	//
@@ -5450,6 +5724,20 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /projects/{id}/repository/tags/{tag_name}/release (the `UpdateRelease` operationId).
 	UpdateReleaseWithFormdataBody(ctx context.Context, id ProjectIDPath, tagName TagNamePath, body UpdateReleaseFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListTree List a directory of the repository
+	//
+	// Callers with `download_code` (see above). The entries of the
+	// directory `path` (the root when it is missing, empty or `/`) at the
+	// commit `ref_name` names (a branch, a tag or a SHA; the project's
+	// default branch when missing, `master` when the project has none):
+	// directories first, then files, then submodules, each group in git's
+	// order. Not paginated. A `path` that names no directory (a missing
+	// one, a file) answers `[]`. A `ref_name` that names no commit, and an
+	// empty repository, answer `404 {"message":"404 Tree Not Found"}`.
+	//
+	// Corresponds with GET /projects/{id}/repository/tree (the `ListTree` operationId).
+	ListTree(ctx context.Context, id ProjectIDPath, params *ListTreeParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ShareProjectWithBody Share a project with a group
 	//
@@ -8387,6 +8675,76 @@ func (c *Client) UpdateProjectMemberWithFormdataBody(ctx context.Context, id Pro
 	return c.Client.Do(req)
 }
 
+// GetArchive Download an archive of the repository (tar.gz)
+//
+// Callers with `download_code` (see above). A gzipped tar of the tree
+// of the commit `sha` names (the default branch's tip when missing),
+// every path under the directory `<project>-<ref>-<commit SHA>/`,
+// streamed as `application/octet-stream` with
+// `Content-Disposition: attachment; filename="<project>-<ref>-<commit SHA>.tar.gz"`
+// (`<project>` is the project's path, `<ref>` the `sha` as given, or
+// the default branch, with `/` turned into `-`). A `sha` that names no
+// commit, and an empty repository, answer
+// `404 {"message":"404 File Not Found"}`. Other formats:
+// `GET /projects/:id/repository/archive.<format>`.
+//
+// Corresponds with GET /projects/{id}/repository/archive (the `GetArchive` operationId).
+func (c *Client) GetArchive(ctx context.Context, id ProjectIDPath, params *GetArchiveParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetArchiveRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetArchiveFormat Download an archive of the repository in a format
+//
+// `GET /projects/:id/repository/archive` in the format the suffix
+// names: the file name ends in `.zip`, `.tar`, `.tar.gz` or `.tar.bz2`;
+// a zip answers `Content-Type: application/zip`, the others
+// `application/octet-stream`.
+//
+// Corresponds with GET /projects/{id}/repository/archive.{format} (the `GetArchiveFormat` operationId).
+func (c *Client) GetArchiveFormat(ctx context.Context, id ProjectIDPath, format string, params *GetArchiveFormatParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetArchiveFormatRequest(c.Server, id, format, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetBlob Get a file's raw content at a commit
+//
+// Callers with `download_code` (see above). The content of the file
+// `filepath` at the commit `sha` names (a SHA, a branch or a tag),
+// byte for byte, as `text/plain` whatever the file holds (as 8.7
+// answered it). 8.7 checked, in this order: the project (404), the
+// caller's rights (403), `filepath`
+// (`400 {"message":"400 (Bad request) \"filepath\" not given"}`), the
+// commit (`404 {"message":"404 Commit Not Found"}`), then the file
+// (`404 {"message":"404 File Not Found"}`, also for a directory).
+//
+// Corresponds with GET /projects/{id}/repository/blobs/{sha} (the `GetBlob` operationId).
+func (c *Client) GetBlob(ctx context.Context, id ProjectIDPath, sha RepositoryCommitRefPath, params *GetBlobParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetBlobRequest(c.Server, id, sha, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListBranches List a project's repository branches
 //
 // Callers with `download_code` (see above). Every branch of the
@@ -8663,6 +9021,24 @@ func (c *Client) GetCommit(ctx context.Context, id ProjectIDPath, sha CommitSHAP
 	return c.Client.Do(req)
 }
 
+// GetCommitBlob Get a file's raw content at a commit (second path)
+//
+// The same operation as `GET /projects/:id/repository/blobs/:sha`,
+// under the second path 8.7 gave it.
+//
+// Corresponds with GET /projects/{id}/repository/commits/{sha}/blob (the `GetCommitBlob` operationId).
+func (c *Client) GetCommitBlob(ctx context.Context, id ProjectIDPath, sha RepositoryCommitRefPath, params *GetCommitBlobParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCommitBlobRequest(c.Server, id, sha, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetCommitDiff Get the diff of a commit
 //
 // Callers with `download_code`. One entry per file the commit changed
@@ -8698,6 +9074,75 @@ func (c *Client) GetCommitDiff(ctx context.Context, id ProjectIDPath, sha Commit
 // Corresponds with GET /projects/{id}/repository/commits/{sha}/statuses (the `ListCommitStatuses` operationId).
 func (c *Client) ListCommitStatuses(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, params *ListCommitStatusesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListCommitStatusesRequest(c.Server, id, sha, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CompareRefs Compare two branches, tags or commits
+//
+// Callers with `download_code` (see above); then `from` and `to`
+// (`400 {"message":"400 (Bad request) \"from\" not given"}`).
+// `commits` are those reachable from `to` and not from `from`, oldest
+// first, and `commit` the last of them (`null` when there are none);
+// `diffs` are the changes from the merge base of `from` and `to` to
+// `to` (`git diff from...to`, renames detected). When `from` and `to`
+// are the same string, `compare_same_ref` is `true` and the lists are
+// empty; when either names no commit, the lists are empty as well
+// (8.7 answered 200, not 404). `compare_timeout` is always `false`.
+//
+// Corresponds with GET /projects/{id}/repository/compare (the `CompareRefs` operationId).
+func (c *Client) CompareRefs(ctx context.Context, id ProjectIDPath, params *CompareRefsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCompareRefsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListContributors List the repository's contributors
+//
+// Callers with `download_code` (see above). The authors of the last
+// 2000 commits of the default branch, merges left out, one entry per
+// author e-mail in the order of each one's latest commit, named after
+// that commit, with their commits, and the lines added and deleted
+// against each commit's first parent (binary files count none). Not
+// paginated. An empty repository, which 8.7 could not read, answers
+// `404 {"message":"404 Not Found"}`.
+//
+// Corresponds with GET /projects/{id}/repository/contributors (the `ListContributors` operationId).
+func (c *Client) ListContributors(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListContributorsRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetRawBlob Get a blob's raw content by its SHA
+//
+// Callers with `download_code` (see above). The blob's content, byte
+// for byte, with the type detected from its first bytes: `text/plain`
+// for text, `application/octet-stream` for anything else. A SHA that
+// names no blob (a commit, a tree, nothing, or a branch name) answers
+// `404 {"message":"404 Blob Not Found"}`.
+//
+// Corresponds with GET /projects/{id}/repository/raw_blobs/{sha} (the `GetRawBlob` operationId).
+func (c *Client) GetRawBlob(ctx context.Context, id ProjectIDPath, sha string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetRawBlobRequest(c.Server, id, sha)
 	if err != nil {
 		return nil, err
 	}
@@ -9009,6 +9454,30 @@ func (c *Client) UpdateRelease(ctx context.Context, id ProjectIDPath, tagName Ta
 // Corresponds with PUT /projects/{id}/repository/tags/{tag_name}/release (the `UpdateRelease` operationId).
 func (c *Client) UpdateReleaseWithFormdataBody(ctx context.Context, id ProjectIDPath, tagName TagNamePath, body UpdateReleaseFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateReleaseRequestWithFormdataBody(c.Server, id, tagName, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListTree List a directory of the repository
+//
+// Callers with `download_code` (see above). The entries of the
+// directory `path` (the root when it is missing, empty or `/`) at the
+// commit `ref_name` names (a branch, a tag or a SHA; the project's
+// default branch when missing, `master` when the project has none):
+// directories first, then files, then submodules, each group in git's
+// order. Not paginated. A `path` that names no directory (a missing
+// one, a file) answers `[]`. A `ref_name` that names no commit, and an
+// empty repository, answer `404 {"message":"404 Tree Not Found"}`.
+//
+// Corresponds with GET /projects/{id}/repository/tree (the `ListTree` operationId).
+func (c *Client) ListTree(ctx context.Context, id ProjectIDPath, params *ListTreeParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListTreeRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -12982,6 +13451,203 @@ func NewUpdateProjectMemberRequestWithBody(server string, id ProjectIDPath, user
 	return req, nil
 }
 
+// NewGetArchiveRequest constructs an http.Request for the GetArchive method
+func NewGetArchiveRequest(server string, id ProjectIDPath, params *GetArchiveParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/repository/archive", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Sha != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sha", *params.Sha, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetArchiveFormatRequest constructs an http.Request for the GetArchiveFormat method
+func NewGetArchiveFormatRequest(server string, id ProjectIDPath, format string, params *GetArchiveFormatParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "format", format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/repository/archive.%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Sha != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sha", *params.Sha, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetBlobRequest constructs an http.Request for the GetBlob method
+func NewGetBlobRequest(server string, id ProjectIDPath, sha RepositoryCommitRefPath, params *GetBlobParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "sha", sha, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/repository/blobs/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Filepath != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "filepath", *params.Filepath, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListBranchesRequest constructs an http.Request for the ListBranches method
 func NewListBranchesRequest(server string, id ProjectIDPath) (*http.Request, error) {
 	var err error
@@ -13364,6 +14030,74 @@ func NewGetCommitRequest(server string, id ProjectIDPath, sha CommitSHAPath) (*h
 	return req, nil
 }
 
+// NewGetCommitBlobRequest constructs an http.Request for the GetCommitBlob method
+func NewGetCommitBlobRequest(server string, id ProjectIDPath, sha RepositoryCommitRefPath, params *GetCommitBlobParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "sha", sha, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/repository/commits/%s/blob", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Filepath != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "filepath", *params.Filepath, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetCommitDiffRequest constructs an http.Request for the GetCommitDiff method
 func NewGetCommitDiffRequest(server string, id ProjectIDPath, sha CommitSHAPath) (*http.Request, error) {
 	var err error
@@ -13523,6 +14257,154 @@ func NewListCommitStatusesRequest(server string, id ProjectIDPath, sha CommitSHA
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
 		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCompareRefsRequest constructs an http.Request for the CompareRefs method
+func NewCompareRefsRequest(server string, id ProjectIDPath, params *CompareRefsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/repository/compare", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.From != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.To != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", *params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListContributorsRequest constructs an http.Request for the ListContributors method
+func NewListContributorsRequest(server string, id ProjectIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/repository/contributors", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetRawBlobRequest constructs an http.Request for the GetRawBlob method
+func NewGetRawBlobRequest(server string, id ProjectIDPath, sha string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "sha", sha, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/repository/raw_blobs/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -13833,6 +14715,79 @@ func NewUpdateReleaseRequestWithBody(server string, id ProjectIDPath, tagName Ta
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListTreeRequest constructs an http.Request for the ListTree method
+func NewListTreeRequest(server string, id ProjectIDPath, params *ListTreeParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/repository/tree", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Path != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "path", *params.Path, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.RefName != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "ref_name", *params.RefName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -16687,6 +17642,52 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /projects/{id}/members/{user_id} (the `UpdateProjectMember` operationId).
 	UpdateProjectMemberWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, userID int, body UpdateProjectMemberFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateProjectMemberResponse, error)
 
+	// GetArchiveWithResponse Download an archive of the repository (tar.gz)
+	//
+	// Callers with `download_code` (see above). A gzipped tar of the tree
+	// of the commit `sha` names (the default branch's tip when missing),
+	// every path under the directory `<project>-<ref>-<commit SHA>/`,
+	// streamed as `application/octet-stream` with
+	// `Content-Disposition: attachment; filename="<project>-<ref>-<commit SHA>.tar.gz"`
+	// (`<project>` is the project's path, `<ref>` the `sha` as given, or
+	// the default branch, with `/` turned into `-`). A `sha` that names no
+	// commit, and an empty repository, answer
+	// `404 {"message":"404 File Not Found"}`. Other formats:
+	// `GET /projects/:id/repository/archive.<format>`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/repository/archive (the `GetArchive` operationId).
+	GetArchiveWithResponse(ctx context.Context, id ProjectIDPath, params *GetArchiveParams, reqEditors ...RequestEditorFn) (*GetArchiveResponse, error)
+
+	// GetArchiveFormatWithResponse Download an archive of the repository in a format
+	//
+	// `GET /projects/:id/repository/archive` in the format the suffix
+	// names: the file name ends in `.zip`, `.tar`, `.tar.gz` or `.tar.bz2`;
+	// a zip answers `Content-Type: application/zip`, the others
+	// `application/octet-stream`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/repository/archive.{format} (the `GetArchiveFormat` operationId).
+	GetArchiveFormatWithResponse(ctx context.Context, id ProjectIDPath, format string, params *GetArchiveFormatParams, reqEditors ...RequestEditorFn) (*GetArchiveFormatResponse, error)
+
+	// GetBlobWithResponse Get a file's raw content at a commit
+	//
+	// Callers with `download_code` (see above). The content of the file
+	// `filepath` at the commit `sha` names (a SHA, a branch or a tag),
+	// byte for byte, as `text/plain` whatever the file holds (as 8.7
+	// answered it). 8.7 checked, in this order: the project (404), the
+	// caller's rights (403), `filepath`
+	// (`400 {"message":"400 (Bad request) \"filepath\" not given"}`), the
+	// commit (`404 {"message":"404 Commit Not Found"}`), then the file
+	// (`404 {"message":"404 File Not Found"}`, also for a directory).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/repository/blobs/{sha} (the `GetBlob` operationId).
+	GetBlobWithResponse(ctx context.Context, id ProjectIDPath, sha RepositoryCommitRefPath, params *GetBlobParams, reqEditors ...RequestEditorFn) (*GetBlobResponse, error)
+
 	// ListBranchesWithResponse List a project's repository branches
 	//
 	// Callers with `download_code` (see above). Every branch of the
@@ -16877,6 +17878,16 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /projects/{id}/repository/commits/{sha} (the `GetCommit` operationId).
 	GetCommitWithResponse(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, reqEditors ...RequestEditorFn) (*GetCommitResponse, error)
 
+	// GetCommitBlobWithResponse Get a file's raw content at a commit (second path)
+	//
+	// The same operation as `GET /projects/:id/repository/blobs/:sha`,
+	// under the second path 8.7 gave it.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/repository/commits/{sha}/blob (the `GetCommitBlob` operationId).
+	GetCommitBlobWithResponse(ctx context.Context, id ProjectIDPath, sha RepositoryCommitRefPath, params *GetCommitBlobParams, reqEditors ...RequestEditorFn) (*GetCommitBlobResponse, error)
+
 	// GetCommitDiffWithResponse Get the diff of a commit
 	//
 	// Callers with `download_code`. One entry per file the commit changed
@@ -16905,6 +17916,51 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /projects/{id}/repository/commits/{sha}/statuses (the `ListCommitStatuses` operationId).
 	ListCommitStatusesWithResponse(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, params *ListCommitStatusesParams, reqEditors ...RequestEditorFn) (*ListCommitStatusesResponse, error)
+
+	// CompareRefsWithResponse Compare two branches, tags or commits
+	//
+	// Callers with `download_code` (see above); then `from` and `to`
+	// (`400 {"message":"400 (Bad request) \"from\" not given"}`).
+	// `commits` are those reachable from `to` and not from `from`, oldest
+	// first, and `commit` the last of them (`null` when there are none);
+	// `diffs` are the changes from the merge base of `from` and `to` to
+	// `to` (`git diff from...to`, renames detected). When `from` and `to`
+	// are the same string, `compare_same_ref` is `true` and the lists are
+	// empty; when either names no commit, the lists are empty as well
+	// (8.7 answered 200, not 404). `compare_timeout` is always `false`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/repository/compare (the `CompareRefs` operationId).
+	CompareRefsWithResponse(ctx context.Context, id ProjectIDPath, params *CompareRefsParams, reqEditors ...RequestEditorFn) (*CompareRefsResponse, error)
+
+	// ListContributorsWithResponse List the repository's contributors
+	//
+	// Callers with `download_code` (see above). The authors of the last
+	// 2000 commits of the default branch, merges left out, one entry per
+	// author e-mail in the order of each one's latest commit, named after
+	// that commit, with their commits, and the lines added and deleted
+	// against each commit's first parent (binary files count none). Not
+	// paginated. An empty repository, which 8.7 could not read, answers
+	// `404 {"message":"404 Not Found"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/repository/contributors (the `ListContributors` operationId).
+	ListContributorsWithResponse(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*ListContributorsResponse, error)
+
+	// GetRawBlobWithResponse Get a blob's raw content by its SHA
+	//
+	// Callers with `download_code` (see above). The blob's content, byte
+	// for byte, with the type detected from its first bytes: `text/plain`
+	// for text, `application/octet-stream` for anything else. A SHA that
+	// names no blob (a commit, a tree, nothing, or a branch name) answers
+	// `404 {"message":"404 Blob Not Found"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/repository/raw_blobs/{sha} (the `GetRawBlob` operationId).
+	GetRawBlobWithResponse(ctx context.Context, id ProjectIDPath, sha string, reqEditors ...RequestEditorFn) (*GetRawBlobResponse, error)
 
 	// ListTagsWithResponse List a project's repository tags
 	//
@@ -17102,6 +18158,22 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /projects/{id}/repository/tags/{tag_name}/release (the `UpdateRelease` operationId).
 	UpdateReleaseWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, tagName TagNamePath, body UpdateReleaseFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateReleaseResponse, error)
+
+	// ListTreeWithResponse List a directory of the repository
+	//
+	// Callers with `download_code` (see above). The entries of the
+	// directory `path` (the root when it is missing, empty or `/`) at the
+	// commit `ref_name` names (a branch, a tag or a SHA; the project's
+	// default branch when missing, `master` when the project has none):
+	// directories first, then files, then submodules, each group in git's
+	// order. Not paginated. A `path` that names no directory (a missing
+	// one, a file) answers `[]`. A `ref_name` that names no commit, and an
+	// empty repository, answer `404 {"message":"404 Tree Not Found"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/repository/tree (the `ListTree` operationId).
+	ListTreeWithResponse(ctx context.Context, id ProjectIDPath, params *ListTreeParams, reqEditors ...RequestEditorFn) (*ListTreeResponse, error)
 
 	// ShareProjectWithBodyWithResponse Share a project with a group
 	//
@@ -21237,6 +22309,192 @@ func (r UpdateProjectMemberResponse) ContentType() string {
 	return ""
 }
 
+// GetArchiveResponse200Headers the declared response headers of an HTTP 200 response for GetArchive
+type GetArchiveResponse200Headers struct {
+	ContentDisposition *string
+}
+
+type GetArchiveResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *RepositoryForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *RepositoryArchiveNotFound
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetArchiveResponse200Headers
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetArchiveResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetArchiveResponse) GetJSON403() *RepositoryForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetArchiveResponse) GetJSON404() *RepositoryArchiveNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetArchiveResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetArchiveResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetArchiveResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetArchiveResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetArchiveFormatResponse200Headers the declared response headers of an HTTP 200 response for GetArchiveFormat
+type GetArchiveFormatResponse200Headers struct {
+	ContentDisposition *string
+}
+
+type GetArchiveFormatResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *RepositoryForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *RepositoryArchiveNotFound
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetArchiveFormatResponse200Headers
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetArchiveFormatResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetArchiveFormatResponse) GetJSON403() *RepositoryForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetArchiveFormatResponse) GetJSON404() *RepositoryArchiveNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetArchiveFormatResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetArchiveFormatResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetArchiveFormatResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetArchiveFormatResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetBlobResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *RepositoryForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *RepositoryFileNotFound
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetBlobResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetBlobResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetBlobResponse) GetJSON403() *RepositoryForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetBlobResponse) GetJSON404() *RepositoryFileNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetBlobResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetBlobResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetBlobResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetBlobResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListBranchesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -21761,6 +23019,68 @@ func (r GetCommitResponse) ContentType() string {
 	return ""
 }
 
+type GetCommitBlobResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *RepositoryForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *RepositoryFileNotFound
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetCommitBlobResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetCommitBlobResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetCommitBlobResponse) GetJSON403() *RepositoryForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetCommitBlobResponse) GetJSON404() *RepositoryFileNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCommitBlobResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCommitBlobResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCommitBlobResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCommitBlobResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetCommitDiffResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -21892,6 +23212,192 @@ func (r ListCommitStatusesResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListCommitStatusesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CompareRefsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Compare
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *RepositoryForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CompareRefsResponse) GetJSON200() *Compare {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CompareRefsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CompareRefsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CompareRefsResponse) GetJSON403() *RepositoryForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CompareRefsResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r CompareRefsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CompareRefsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CompareRefsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CompareRefsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListContributorsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Contributor
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *RepositoryForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListContributorsResponse) GetJSON200() *[]Contributor {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListContributorsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListContributorsResponse) GetJSON403() *RepositoryForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListContributorsResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListContributorsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListContributorsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListContributorsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListContributorsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetRawBlobResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *RepositoryForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetRawBlobResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetRawBlobResponse) GetJSON403() *RepositoryForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetRawBlobResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetRawBlobResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetRawBlobResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetRawBlobResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetRawBlobResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -22320,6 +23826,68 @@ func (r UpdateReleaseResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateReleaseResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListTreeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]RepoTreeObject
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *RepositoryForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListTreeResponse) GetJSON200() *[]RepoTreeObject {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListTreeResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListTreeResponse) GetJSON403() *RepositoryForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListTreeResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListTreeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListTreeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListTreeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListTreeResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -26254,6 +27822,70 @@ func (c *ClientWithResponses) UpdateProjectMemberWithFormdataBodyWithResponse(ct
 	return ParseUpdateProjectMemberResponse(rsp)
 }
 
+// GetArchiveWithResponse Download an archive of the repository (tar.gz)
+//
+// Callers with `download_code` (see above). A gzipped tar of the tree
+// of the commit `sha` names (the default branch's tip when missing),
+// every path under the directory `<project>-<ref>-<commit SHA>/`,
+// streamed as `application/octet-stream` with
+// `Content-Disposition: attachment; filename="<project>-<ref>-<commit SHA>.tar.gz"`
+// (`<project>` is the project's path, `<ref>` the `sha` as given, or
+// the default branch, with `/` turned into `-`). A `sha` that names no
+// commit, and an empty repository, answer
+// `404 {"message":"404 File Not Found"}`. Other formats:
+// `GET /projects/:id/repository/archive.<format>`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/repository/archive (the `GetArchive` operationId).
+func (c *ClientWithResponses) GetArchiveWithResponse(ctx context.Context, id ProjectIDPath, params *GetArchiveParams, reqEditors ...RequestEditorFn) (*GetArchiveResponse, error) {
+	rsp, err := c.GetArchive(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetArchiveResponse(rsp)
+}
+
+// GetArchiveFormatWithResponse Download an archive of the repository in a format
+//
+// `GET /projects/:id/repository/archive` in the format the suffix
+// names: the file name ends in `.zip`, `.tar`, `.tar.gz` or `.tar.bz2`;
+// a zip answers `Content-Type: application/zip`, the others
+// `application/octet-stream`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/repository/archive.{format} (the `GetArchiveFormat` operationId).
+func (c *ClientWithResponses) GetArchiveFormatWithResponse(ctx context.Context, id ProjectIDPath, format string, params *GetArchiveFormatParams, reqEditors ...RequestEditorFn) (*GetArchiveFormatResponse, error) {
+	rsp, err := c.GetArchiveFormat(ctx, id, format, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetArchiveFormatResponse(rsp)
+}
+
+// GetBlobWithResponse Get a file's raw content at a commit
+//
+// Callers with `download_code` (see above). The content of the file
+// `filepath` at the commit `sha` names (a SHA, a branch or a tag),
+// byte for byte, as `text/plain` whatever the file holds (as 8.7
+// answered it). 8.7 checked, in this order: the project (404), the
+// caller's rights (403), `filepath`
+// (`400 {"message":"400 (Bad request) \"filepath\" not given"}`), the
+// commit (`404 {"message":"404 Commit Not Found"}`), then the file
+// (`404 {"message":"404 File Not Found"}`, also for a directory).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/repository/blobs/{sha} (the `GetBlob` operationId).
+func (c *ClientWithResponses) GetBlobWithResponse(ctx context.Context, id ProjectIDPath, sha RepositoryCommitRefPath, params *GetBlobParams, reqEditors ...RequestEditorFn) (*GetBlobResponse, error) {
+	rsp, err := c.GetBlob(ctx, id, sha, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetBlobResponse(rsp)
+}
+
 // ListBranchesWithResponse List a project's repository branches
 //
 // Callers with `download_code` (see above). Every branch of the
@@ -26504,6 +28136,22 @@ func (c *ClientWithResponses) GetCommitWithResponse(ctx context.Context, id Proj
 	return ParseGetCommitResponse(rsp)
 }
 
+// GetCommitBlobWithResponse Get a file's raw content at a commit (second path)
+//
+// The same operation as `GET /projects/:id/repository/blobs/:sha`,
+// under the second path 8.7 gave it.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/repository/commits/{sha}/blob (the `GetCommitBlob` operationId).
+func (c *ClientWithResponses) GetCommitBlobWithResponse(ctx context.Context, id ProjectIDPath, sha RepositoryCommitRefPath, params *GetCommitBlobParams, reqEditors ...RequestEditorFn) (*GetCommitBlobResponse, error) {
+	rsp, err := c.GetCommitBlob(ctx, id, sha, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCommitBlobResponse(rsp)
+}
+
 // GetCommitDiffWithResponse Get the diff of a commit
 //
 // Callers with `download_code`. One entry per file the commit changed
@@ -26543,6 +28191,69 @@ func (c *ClientWithResponses) ListCommitStatusesWithResponse(ctx context.Context
 		return nil, err
 	}
 	return ParseListCommitStatusesResponse(rsp)
+}
+
+// CompareRefsWithResponse Compare two branches, tags or commits
+//
+// Callers with `download_code` (see above); then `from` and `to`
+// (`400 {"message":"400 (Bad request) \"from\" not given"}`).
+// `commits` are those reachable from `to` and not from `from`, oldest
+// first, and `commit` the last of them (`null` when there are none);
+// `diffs` are the changes from the merge base of `from` and `to` to
+// `to` (`git diff from...to`, renames detected). When `from` and `to`
+// are the same string, `compare_same_ref` is `true` and the lists are
+// empty; when either names no commit, the lists are empty as well
+// (8.7 answered 200, not 404). `compare_timeout` is always `false`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/repository/compare (the `CompareRefs` operationId).
+func (c *ClientWithResponses) CompareRefsWithResponse(ctx context.Context, id ProjectIDPath, params *CompareRefsParams, reqEditors ...RequestEditorFn) (*CompareRefsResponse, error) {
+	rsp, err := c.CompareRefs(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCompareRefsResponse(rsp)
+}
+
+// ListContributorsWithResponse List the repository's contributors
+//
+// Callers with `download_code` (see above). The authors of the last
+// 2000 commits of the default branch, merges left out, one entry per
+// author e-mail in the order of each one's latest commit, named after
+// that commit, with their commits, and the lines added and deleted
+// against each commit's first parent (binary files count none). Not
+// paginated. An empty repository, which 8.7 could not read, answers
+// `404 {"message":"404 Not Found"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/repository/contributors (the `ListContributors` operationId).
+func (c *ClientWithResponses) ListContributorsWithResponse(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*ListContributorsResponse, error) {
+	rsp, err := c.ListContributors(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListContributorsResponse(rsp)
+}
+
+// GetRawBlobWithResponse Get a blob's raw content by its SHA
+//
+// Callers with `download_code` (see above). The blob's content, byte
+// for byte, with the type detected from its first bytes: `text/plain`
+// for text, `application/octet-stream` for anything else. A SHA that
+// names no blob (a commit, a tree, nothing, or a branch name) answers
+// `404 {"message":"404 Blob Not Found"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/repository/raw_blobs/{sha} (the `GetRawBlob` operationId).
+func (c *ClientWithResponses) GetRawBlobWithResponse(ctx context.Context, id ProjectIDPath, sha string, reqEditors ...RequestEditorFn) (*GetRawBlobResponse, error) {
+	rsp, err := c.GetRawBlob(ctx, id, sha, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetRawBlobResponse(rsp)
 }
 
 // ListTagsWithResponse List a project's repository tags
@@ -26812,6 +28523,28 @@ func (c *ClientWithResponses) UpdateReleaseWithFormdataBodyWithResponse(ctx cont
 		return nil, err
 	}
 	return ParseUpdateReleaseResponse(rsp)
+}
+
+// ListTreeWithResponse List a directory of the repository
+//
+// Callers with `download_code` (see above). The entries of the
+// directory `path` (the root when it is missing, empty or `/`) at the
+// commit `ref_name` names (a branch, a tag or a SHA; the project's
+// default branch when missing, `master` when the project has none):
+// directories first, then files, then submodules, each group in git's
+// order. Not paginated. A `path` that names no directory (a missing
+// one, a file) answers `[]`. A `ref_name` that names no commit, and an
+// empty repository, answer `404 {"message":"404 Tree Not Found"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/repository/tree (the `ListTree` operationId).
+func (c *ClientWithResponses) ListTreeWithResponse(ctx context.Context, id ProjectIDPath, params *ListTreeParams, reqEditors ...RequestEditorFn) (*ListTreeResponse, error) {
+	rsp, err := c.ListTree(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListTreeResponse(rsp)
 }
 
 // ShareProjectWithBodyWithResponse Share a project with a group
@@ -31007,6 +32740,159 @@ func ParseUpdateProjectMemberResponse(rsp *http.Response) (*UpdateProjectMemberR
 	return response, nil
 }
 
+// ParseGetArchiveResponse parses an HTTP response from a GetArchiveWithResponse call
+func ParseGetArchiveResponse(rsp *http.Response) (*GetArchiveResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetArchiveResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest RepositoryForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest RepositoryArchiveNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetArchiveResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetArchiveFormatResponse parses an HTTP response from a GetArchiveFormatWithResponse call
+func ParseGetArchiveFormatResponse(rsp *http.Response) (*GetArchiveFormatResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetArchiveFormatResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest RepositoryForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest RepositoryArchiveNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetArchiveFormatResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetBlobResponse parses an HTTP response from a GetBlobWithResponse call
+func ParseGetBlobResponse(rsp *http.Response) (*GetBlobResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetBlobResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest RepositoryForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest RepositoryFileNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListBranchesResponse parses an HTTP response from a ListBranchesWithResponse call
 func ParseListBranchesResponse(rsp *http.Response) (*ListBranchesResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -31411,6 +33297,53 @@ func ParseGetCommitResponse(rsp *http.Response) (*GetCommitResponse, error) {
 	return response, nil
 }
 
+// ParseGetCommitBlobResponse parses an HTTP response from a GetCommitBlobWithResponse call
+func ParseGetCommitBlobResponse(rsp *http.Response) (*GetCommitBlobResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCommitBlobResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest RepositoryForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest RepositoryFileNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseGetCommitDiffResponse parses an HTTP response from a GetCommitDiffWithResponse call
 func ParseGetCommitDiffResponse(rsp *http.Response) (*GetCommitDiffResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -31555,6 +33488,147 @@ func ParseListCommitStatusesResponse(rsp *http.Response) (*ListCommitStatusesRes
 			headers.XTotalPages = &value
 		}
 		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCompareRefsResponse parses an HTTP response from a CompareRefsWithResponse call
+func ParseCompareRefsResponse(rsp *http.Response) (*CompareRefsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CompareRefsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Compare
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest RepositoryForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListContributorsResponse parses an HTTP response from a ListContributorsWithResponse call
+func ParseListContributorsResponse(rsp *http.Response) (*ListContributorsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListContributorsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Contributor
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest RepositoryForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetRawBlobResponse parses an HTTP response from a GetRawBlobWithResponse call
+func ParseGetRawBlobResponse(rsp *http.Response) (*GetRawBlobResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetRawBlobResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest RepositoryForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
 	}
 
 	return response, nil
@@ -31892,6 +33966,53 @@ func ParseUpdateReleaseResponse(rsp *http.Response) (*UpdateReleaseResponse, err
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListTreeResponse parses an HTTP response from a ListTreeWithResponse call
+func ParseListTreeResponse(rsp *http.Response) (*ListTreeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListTreeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []RepoTreeObject
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest RepositoryForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	}
 
