@@ -114,28 +114,35 @@ func (s *Server) findProject(ctx context.Context, ref string) (*projectScope, er
 	return scope, nil
 }
 
-// adminProject finds the project and requires admin_project (403 otherwise).
-func (s *Server) adminProject(ctx context.Context, ref string) (*projectScope, error) {
+// requireProject finds the project and requires allowed of the user's
+// scope: 403 when they may see the project but not do this.
+func (s *Server) requireProject(ctx context.Context, ref string, allowed func(*projectScope) bool) (*projectScope, error) {
 	scope, err := s.findProject(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	if !scope.canAdmin() {
+	if !allowed(scope) {
 		return nil, forbidden()
 	}
 	return scope, nil
 }
 
-// ownProject finds the project and requires the owner abilities.
+// adminProject requires admin_project.
+func (s *Server) adminProject(ctx context.Context, ref string) (*projectScope, error) {
+	return s.requireProject(ctx, ref, (*projectScope).canAdmin)
+}
+
+// ownProject requires the owner abilities.
 func (s *Server) ownProject(ctx context.Context, ref string) (*projectScope, error) {
-	scope, err := s.findProject(ctx, ref)
-	if err != nil {
-		return nil, err
-	}
-	if !scope.isOwner() {
-		return nil, forbidden()
-	}
-	return scope, nil
+	return s.requireProject(ctx, ref, (*projectScope).isOwner)
+}
+
+// codeProject requires download_code, and push_code too when push is set
+// (the before filters of 8.7's repository, branches, tags and commits APIs).
+func (s *Server) codeProject(ctx context.Context, ref string, push bool) (*projectScope, error) {
+	return s.requireProject(ctx, ref, func(p *projectScope) bool {
+		return p.canDownloadCode() && (!push || p.canPushCode())
+	})
 }
 
 // groupScope is a group as the current user sees it.
@@ -148,11 +155,6 @@ type groupScope struct {
 // canAdmin is admin_group: group owners and admins.
 func (g *groupScope) canAdmin() bool {
 	return g.user.Admin || g.level >= persistence.AccessOwner
-}
-
-// canCreateProjects is create_projects in a group: masters and owners.
-func (g *groupScope) canCreateProjects() bool {
-	return g.user.Admin || g.level >= persistence.AccessMaster
 }
 
 // findGroup is 8.7's find_group: by path or id, or 404 Group Not Found when

@@ -465,37 +465,43 @@ func (s *Server) setArchived(ctx context.Context, ref string, archived bool) (v3
 
 // StarProject answers 304 with no body when the project was starred already.
 func (s *Server) StarProject(ctx context.Context, req v3api.StarProjectRequestObject) (v3api.StarProjectResponseObject, error) {
-	scope, err := s.findProject(ctx, req.ID)
-	if err != nil {
-		return nil, err
-	}
-	changed, err := s.store.Star(ctx, scope.user.ID, scope.project.ID)
+	out, changed, err := s.setStar(ctx, req.ID, true)
 	if err != nil || !changed {
 		return v3api.StarProject304Response{}, err
 	}
-	p, err := s.store.GetProject(ctx, scope.project.ID)
-	if err != nil {
-		return nil, err
-	}
-	out, err := s.oneProject(ctx, p, false)
-	return v3api.StarProject201JSONResponse(out), err
+	return v3api.StarProject201JSONResponse(out), nil
 }
 
+// UnstarProject answers 304 with no body when the project was not starred.
 func (s *Server) UnstarProject(ctx context.Context, req v3api.UnstarProjectRequestObject) (v3api.UnstarProjectResponseObject, error) {
-	scope, err := s.findProject(ctx, req.ID)
-	if err != nil {
-		return nil, err
-	}
-	changed, err := s.store.Unstar(ctx, scope.user.ID, scope.project.ID)
+	out, changed, err := s.setStar(ctx, req.ID, false)
 	if err != nil || !changed {
 		return v3api.UnstarProject304Response{}, err
 	}
+	return v3api.UnstarProject200JSONResponse(out), nil
+}
+
+// setStar stars or unstars a project for the current user and, when that
+// changed anything, presents the project with its new star_count.
+func (s *Server) setStar(ctx context.Context, ref string, on bool) (v3api.Project, bool, error) {
+	scope, err := s.findProject(ctx, ref)
+	if err != nil {
+		return v3api.Project{}, false, err
+	}
+	toggle := s.store.Unstar
+	if on {
+		toggle = s.store.Star
+	}
+	changed, err := toggle(ctx, scope.user.ID, scope.project.ID)
+	if err != nil || !changed {
+		return v3api.Project{}, false, err
+	}
 	p, err := s.store.GetProject(ctx, scope.project.ID)
 	if err != nil {
-		return nil, err
+		return v3api.Project{}, false, err
 	}
 	out, err := s.oneProject(ctx, p, false)
-	return v3api.UnstarProject200JSONResponse(out), err
+	return out, true, err
 }
 
 // ShareProject shares with a group; a refused share is 409 with the first

@@ -53,19 +53,6 @@ var (
 	errNoRelease        = renderAPIError(http.StatusNotFound, "Release does not exist")
 )
 
-// codeProject is the before filter of lib/api/tags.rb: the project, then
-// download_code (403); push adds push_code (403).
-func (s *Server) codeProject(ctx context.Context, ref string, push bool) (*projectScope, error) {
-	scope, err := s.findProject(ctx, ref)
-	if err != nil {
-		return nil, err
-	}
-	if !scope.canDownloadCode() || (push && !scope.canPushCode()) {
-		return nil, forbidden()
-	}
-	return scope, nil
-}
-
 // findTag reads a tag; a server without repositories has none.
 func (s *Server) findTag(ctx context.Context, projectID int64, name string) (*gitstore.Tag, error) {
 	if s.cfg.Repos == nil {
