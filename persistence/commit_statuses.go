@@ -43,7 +43,35 @@ type CommitStatus struct {
 	FinishedAt   *time.Time
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+
+	// Type is StatusTypeGeneric for a reported status, StatusTypeBuild for
+	// a CI build; the fields below it are the build's (see migrate_ci.go).
+	Type              string
+	PipelineID        *int64
+	StageIdx          int
+	RunWhen           string
+	Tag               bool
+	TagList           string
+	Commands          *string
+	Options           *string
+	YAMLVariables     *string `gorm:"column:yaml_variables"`
+	Token             *string
+	RunnerID          *int64
+	TriggerRequestID  *int64
+	Coverage          *float64
+	ArtifactsFile     *string
+	ArtifactsMetadata *string
+	ArtifactsSize     *int64
+	ErasedAt          *time.Time
+	ErasedByID        *int64
+	LockVersion       int64
 }
+
+// The two kinds of commit status rows (8.7's single-table inheritance).
+const (
+	StatusTypeGeneric = "GenericCommitStatus"
+	StatusTypeBuild   = "Ci::Build"
+)
 
 // CommitStatusFilter narrows a commit's statuses; empty strings do not.
 type CommitStatusFilter struct {
@@ -164,7 +192,8 @@ func (s *Store) ReportCommitStatus(ctx context.Context, in CommitStatusReport) (
 		if !found {
 			author := in.AuthorID
 			cs = CommitStatus{ProjectID: in.ProjectID, SHA: in.SHA, PipelineRef: in.PipelineRef,
-				AuthorID: &author, Status: StatusPending, CreatedAt: now}
+				AuthorID: &author, Status: StatusPending, CreatedAt: now,
+				Type: StatusTypeGeneric, RunWhen: "on_success"}
 		}
 		if in.Name != nil {
 			cs.Name = *in.Name

@@ -3,6 +3,7 @@ package persistence
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 
 	"gorm.io/gorm"
@@ -15,6 +16,28 @@ import (
 type migration struct {
 	version string
 	stmts   []string
+}
+
+// registerMigrations adds steps from a file of their own (one file per
+// concern, migrate_<concern>.go, each in an init func); migrate applies
+// every step in version order, so files never contend for one list.
+// Versions in use: 0000xx core (this file), 00004x issue tracking,
+// 00005x CI.
+func registerMigrations(steps ...migration) {
+	migrations = append(migrations, steps...)
+}
+
+// sortedMigrations returns every step in version order and panics on a
+// duplicate version: two steps with one version would apply only once.
+func sortedMigrations() []migration {
+	out := append([]migration(nil), migrations...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].version < out[j].version })
+	for i := 1; i < len(out); i++ {
+		if out[i].version == out[i-1].version {
+			panic("persistence: two migrations named " + out[i].version)
+		}
+	}
+	return out
 }
 
 var migrations = []migration{
@@ -317,7 +340,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		return err
 	}
 	repl := dialectWords[s.dialect]
-	for _, m := range migrations {
+	for _, m := range sortedMigrations() {
 		err := db.Transaction(func(tx *gorm.DB) error {
 			if s.dialect == "postgres" {
 				if err := tx.Exec(`SELECT pg_advisory_xact_lock(7411)`).Error; err != nil {
