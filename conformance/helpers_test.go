@@ -117,7 +117,8 @@ func (r response) String() string {
 }
 
 // do sends one request to the API; path is relative to /api/v3 unless it
-// starts with "/-/" or "http". It fails the test only when the request cannot
+// starts with "/-/", "/api/" or "/ci/" (relative to the server: "/ci/api/v1/…"
+// and "/api/v1/…" are the CI API) or "http". It fails the test only when the request cannot
 // be sent at all.
 func do(t testing.TB, method, path string, opts ...reqOpt) response {
 	t.Helper()
@@ -128,7 +129,7 @@ func do(t testing.TB, method, path string, opts ...reqOpt) response {
 	u := path
 	switch {
 	case strings.HasPrefix(path, "http://"), strings.HasPrefix(path, "https://"):
-	case strings.HasPrefix(path, "/-/"), strings.HasPrefix(path, "/api/"):
+	case strings.HasPrefix(path, "/-/"), strings.HasPrefix(path, "/api/"), strings.HasPrefix(path, "/ci/"):
 		u = env.base + path
 	default:
 		u = env.api + path
@@ -180,7 +181,7 @@ func do(t testing.TB, method, path string, opts ...reqOpt) response {
 		t.Fatalf("%s %s: read body: %v", method, u, err)
 	}
 	// Every answer of the API is JSON, labelled exactly so.
-	if strings.HasPrefix(u, env.api+"/") && len(b) > 0 && !(o.raw && resp.StatusCode == http.StatusOK) {
+	if (strings.HasPrefix(u, env.api+"/") || strings.HasPrefix(u, env.ci+"/")) && len(b) > 0 && !(o.raw && resp.StatusCode == http.StatusOK) {
 		if ct := resp.Header.Values("Content-Type"); len(ct) != 1 || ct[0] != "application/json" {
 			t.Errorf("%s %s -> %d: Content-Type = %q, want exactly application/json", method, path, resp.StatusCode, ct)
 		}

@@ -47,11 +47,11 @@ func (vt *validatingTransport) RoundTrip(req *http.Request) (*http.Response, err
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 
-	route, params, ok := findRoute(req)
+	api, route, params, ok := findRoute(req)
 	if !ok {
 		return resp, nil
 	}
-	ledger.record(route.Method, route.Path, resp.StatusCode)
+	ledger.record(api, route.Method, route.Path, resp.StatusCode)
 
 	in := &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: &openapi3filter.RequestValidationInput{
@@ -81,9 +81,9 @@ func (vt *validatingTransport) RoundTrip(req *http.Request) (*http.Response, err
 	return resp, nil
 }
 
-// findRoute matches req against the spec. A trailing ".json" is ignored, as
-// the server ignores it.
-func findRoute(req *http.Request) (*routers.Route, map[string]string, bool) {
+// findRoute matches req against the contract its path is under ("v3" or
+// "ci-v1"). A trailing ".json" is ignored, as the server ignores it.
+func findRoute(req *http.Request) (string, *routers.Route, map[string]string, bool) {
 	r := req
 	if strings.HasSuffix(req.URL.Path, ".json") {
 		r = req.Clone(req.Context())
@@ -92,14 +92,18 @@ func findRoute(req *http.Request) (*routers.Route, map[string]string, bool) {
 			r.URL.RawPath = strings.TrimSuffix(r.URL.RawPath, ".json")
 		}
 	}
-	route, params, err := env.router.FindRoute(r)
+	api, router := "v3", env.router
+	if strings.HasPrefix(r.URL.Path, "/ci/api/v1/") || strings.HasPrefix(r.URL.Path, "/api/v1/") {
+		api, router = "ci-v1", env.ciRouter
+	}
+	route, params, err := router.FindRoute(r)
 	if err != nil {
 		if !errors.Is(err, routers.ErrPathNotFound) && !errors.Is(err, routers.ErrMethodNotAllowed) {
 			ledger.orphan(fmt.Sprintf("router: %s %s: %v", req.Method, req.URL.Path, err))
 		}
-		return nil, nil, false
+		return "", nil, nil, false
 	}
-	return route, params, true
+	return api, route, params, true
 }
 
 func truncate(b []byte, n int) string {
@@ -114,18 +118,18 @@ var ledger = &coverage{seen: map[string]bool{}}
 
 type coverage struct {
 	mu      sync.Mutex
-	seen    map[string]bool // "METHOD /path/{template} STATUS"
+	seen    map[string]bool // "API METHOD /path/{template} STATUS"
 	orphans []string        // validation failures of requests sent outside any test
 }
 
-func pairKey(method, path string, status string) string {
-	return method + " " + path + " " + status
+func pairKey(api, method, path string, status string) string {
+	return api + " " + method + " " + path + " " + status
 }
 
-func (c *coverage) record(method, path string, status int) {
+func (c *coverage) record(api, method, path string, status int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.seen[pairKey(method, path, strconv.Itoa(status))] = true
+	c.seen[pairKey(api, method, path, strconv.Itoa(status))] = true
 }
 
 func (c *coverage) orphan(msg string) {
@@ -140,11 +144,11 @@ func (c *coverage) orphanErrors() []string {
 	return append([]string(nil), c.orphans...)
 }
 
-// untested lists every documented (operation, status) pair of the spec that
-// no request exercised, as `GET /users/{id}: 404 untested`. `default`
-// responses are not pairs; a range such as `4XX` counts as exercised by any
-// status in it.
-func (c *coverage) untested(spec *openapi3.T) []string {
+// untested lists every documented (operation, status) pair of the api's
+// spec that no request exercised, as `v3 GET /users/{id}: 404 untested`.
+// `default` responses are not pairs; a range such as `4XX` counts as
+// exercised by any status in it.
+func (c *coverage) untested(api string, spec *openapi3.T) []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var out []string
@@ -157,8 +161,8 @@ func (c *coverage) untested(spec *openapi3.T) []string {
 				if status == "default" {
 					continue
 				}
-				if !c.exercised(method, path, status) {
-					out = append(out, fmt.Sprintf("%s %s: %s untested", method, path, status))
+				if !c.exercised(api, method, path, status) {
+					out = append(out, fmt.Sprintf("%s %s %s: %s untested", api, method, path, status))
 				}
 			}
 		}
@@ -167,14 +171,14 @@ func (c *coverage) untested(spec *openapi3.T) []string {
 	return out
 }
 
-func (c *coverage) exercised(method, path, status string) bool {
+func (c *coverage) exercised(api, method, path, status string) bool {
 	if len(status) == 3 && strings.HasSuffix(strings.ToUpper(status), "XX") {
 		for d := 0; d < 100; d++ {
-			if c.seen[pairKey(method, path, fmt.Sprintf("%c%02d", status[0], d))] {
+			if c.seen[pairKey(api, method, path, fmt.Sprintf("%c%02d", status[0], d))] {
 				return true
 			}
 		}
 		return false
 	}
-	return c.seen[pairKey(method, path, status)]
+	return c.seen[pairKey(api, method, path, status)]
 }

@@ -54,9 +54,14 @@ var env struct {
 	maxBody   int64  // the request body cap the server was started with (0: unknown)
 	repoDir   string // the spawned server's repositories directory ("" when attached)
 
-	spec   *openapi3.T
-	router routers.Router
-	http   *http.Client // the validating client: every request of the suite goes through it
+	spec   *openapi3.T    // the GitLab API v3 contract
+	router routers.Router // its routes, under api
+	ci     string         // base + "/ci/api/v1"
+	ciSpec *openapi3.T    // the CI API v1 contract
+	// ciRouter matches the CI contract's routes under both of its mounts,
+	// /ci/api/v1 and /api/v1.
+	ciRouter routers.Router
+	http     *http.Client // the validating client: every request of the suite goes through it
 }
 
 // maxBodyBytes is the request body cap the spawned server gets, kept small so
@@ -106,8 +111,9 @@ func runMain(m *testing.M) int {
 		env.repoDir = filepath.Join(srv.dir, "data", "repositories")
 	}
 	env.api = env.base + "/api/v3"
+	env.ci = env.base + "/ci/api/v1"
 
-	if err := loadSpec(filepath.Join(root, "openapi", "v3.bundled.yaml")); err != nil {
+	if err := loadSpecs(root); err != nil {
 		fmt.Fprintln(os.Stderr, "conformance:", err)
 		return 2
 	}
@@ -160,7 +166,8 @@ func runMain(m *testing.M) int {
 	if filtered() {
 		return code
 	}
-	if missing := ledger.untested(env.spec); len(missing) > 0 {
+	missing := append(ledger.untested("v3", env.spec), ledger.untested("ci-v1", env.ciSpec)...)
+	if len(missing) > 0 {
 		fmt.Fprintln(os.Stderr, "conformance: coverage ledger: documented (operation, status) pairs that no row exercised:")
 		for _, line := range missing {
 			fmt.Fprintln(os.Stderr, line)
@@ -206,24 +213,41 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// loadSpec reads the bundled contract and points its servers at the server
-// under test, so that the router matches absolute request URLs.
-func loadSpec(path string) error {
+// loadSpecs reads both bundled contracts and points their servers at the
+// server under test, so that the routers match absolute request URLs.
+func loadSpecs(root string) error {
+	spec, router, err := loadSpec(filepath.Join(root, "openapi", "v3.bundled.yaml"), env.api)
+	if err != nil {
+		return err
+	}
+	env.spec, env.router = spec, router
+	spec, router, err = loadSpec(filepath.Join(root, "openapi", "ci-v1.bundled.yaml"), env.ci, env.base+"/api/v1")
+	if err != nil {
+		return err
+	}
+	env.ciSpec, env.ciRouter = spec, router
+	return nil
+}
+
+// loadSpec reads one bundled contract and routes it under the given bases.
+func loadSpec(path string, bases ...string) (*openapi3.T, routers.Router, error) {
 	loader := openapi3.NewLoader()
 	spec, err := loader.LoadFromFile(path)
 	if err != nil {
-		return fmt.Errorf("load %s: %w", path, err)
+		return nil, nil, fmt.Errorf("load %s: %w", path, err)
 	}
 	if err := spec.Validate(context.Background()); err != nil {
-		return fmt.Errorf("%s is not valid OpenAPI: %w", path, err)
+		return nil, nil, fmt.Errorf("%s is not valid OpenAPI: %w", path, err)
 	}
-	spec.Servers = openapi3.Servers{{URL: env.api}}
+	spec.Servers = nil
+	for _, b := range bases {
+		spec.Servers = append(spec.Servers, &openapi3.Server{URL: b})
+	}
 	router, err := gorillamux.NewRouter(spec)
 	if err != nil {
-		return fmt.Errorf("router: %w", err)
+		return nil, nil, fmt.Errorf("router for %s: %w", path, err)
 	}
-	env.spec, env.router = spec, router
-	return nil
+	return spec, router, nil
 }
 
 // loginRoot gets root's private token with the password the server was started with.

@@ -9,6 +9,9 @@ package persistence
 
 func init() {
 	registerMigrations(migration{"20261122000050_ci", []string{
+		`ALTER TABLE projects ADD COLUMN build_timeout INTEGER NOT NULL DEFAULT 3600`,
+		`ALTER TABLE projects ADD COLUMN build_allow_git_fetch BOOLEAN NOT NULL DEFAULT TRUE`,
+		`ALTER TABLE projects ADD COLUMN build_coverage_regex VARCHAR(255)`,
 		`CREATE TABLE ci_pipelines (
 			id {{pk}},
 			project_id INTEGER NOT NULL REFERENCES projects (id) ON DELETE CASCADE,

@@ -56,11 +56,16 @@ type Project struct {
 	DefaultBranch        *string
 	ImportURL            *string
 	RunnersToken         string
-	StarCount            int
-	PendingDelete        bool
-	LastActivityAt       time.Time
-	CreatedAt            time.Time
-	UpdatedAt            time.Time
+	// CI settings (8.7's build_timeout in seconds, build_allow_git_fetch,
+	// build_coverage_regex); the defaults apply when created zero.
+	BuildTimeout       int64 `gorm:"default:3600"`
+	BuildAllowGitFetch bool  `gorm:"default:true"`
+	BuildCoverageRegex *string
+	StarCount          int
+	PendingDelete      bool
+	LastActivityAt     time.Time
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
 
 	Namespace Namespace `gorm:"foreignKey:NamespaceID"`
 }
