@@ -82,8 +82,8 @@ const (
 	gitDenyCommand            // not a git command GitLab serves
 )
 
-// The download and push commands (8.7's GitAccess::DOWNLOAD_COMMANDS and
-// PUSH_COMMANDS).
+// uploadArchive is the download command that only gitlab-shell serves
+// (8.7's GitAccess::DOWNLOAD_COMMANDS were it and git-upload-pack).
 const uploadArchive = "git-upload-archive"
 
 // commandAccess is Gitlab::GitAccess#check for a user (nil: anonymous)

@@ -105,6 +105,25 @@ func TestCommitFile(t *testing.T) {
 	if got, err := r.PushedCommits(ctx, id, gitstore.RefUpdate{Old: first.New, New: gone.New, Ref: "refs/heads/master"}, "master"); err != nil || len(got) != 2 {
 		t.Errorf("pushed commits of the update = %v, %v; want 2", got, err)
 	}
+	// A new branch brings what is not on the default branch, or its whole
+	// history when it is the default branch (8.7's GitPushService).
+	if _, err := r.CreateBranch(ctx, id, "side", "master", gitstore.PushPolicy{}); err != nil {
+		t.Fatal(err)
+	}
+	side, err := r.CommitFile(ctx, id, gone.New, gitstore.FileCommit{
+		Action: gitstore.FileCreate, Branch: "side", Path: "s.txt", Content: []byte("s"), Message: "side", Author: who})
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := gitstore.RefUpdate{Old: gitstore.ZeroSHA, New: side.New, Ref: "refs/heads/side"}
+	for _, row := range []struct {
+		def  string
+		want int
+	}{{"master", 1}, {"side", 4}, {"", 4}} {
+		if got, err := r.PushedCommits(ctx, id, created, row.def); err != nil || len(got) != row.want {
+			t.Errorf("pushed commits of a new branch, default %q = %v, %v; want %d", row.def, got, err, row.want)
+		}
+	}
 	if !r.ForcePush(ctx, id, gone.New, first.New) || r.ForcePush(ctx, id, first.New, gone.New) {
 		t.Error("ForcePush: moving back drops commits, moving forward does not")
 	}
