@@ -14,6 +14,9 @@
 // or against a running one:
 //
 //	LABRADOR_CONFORMANCE_URL=http://127.0.0.1:8080 LABRADOR_CONFORMANCE_TOKEN=<admin token> go test ./conformance/
+//
+// (with LABRADOR_CONFORMANCE_SHELL_SECRET=<the server's gitlab-shell secret>
+// for the /internal/* rows).
 package conformance
 
 import (
@@ -53,6 +56,9 @@ var env struct {
 	runID     string // random, so that names are unique across runs on a long-lived server
 	maxBody   int64  // the request body cap the server was started with (0: unknown)
 	repoDir   string // the spawned server's repositories directory ("" when attached)
+	// shellSecret is what gitlab-shell sends to /internal/*: read from the
+	// spawned server's data dir, or LABRADOR_CONFORMANCE_SHELL_SECRET.
+	shellSecret string
 
 	spec   *openapi3.T    // the GitLab API v3 contract
 	router routers.Router // its routes, under api
@@ -90,6 +96,7 @@ func runMain(m *testing.M) int {
 		env.attached = true
 		env.base = strings.TrimRight(u, "/")
 		env.rootToken = os.Getenv("LABRADOR_CONFORMANCE_TOKEN")
+		env.shellSecret = os.Getenv("LABRADOR_CONFORMANCE_SHELL_SECRET")
 		if env.rootToken == "" {
 			fmt.Fprintln(os.Stderr, "conformance: LABRADOR_CONFORMANCE_URL needs LABRADOR_CONFORMANCE_TOKEN (an admin's private token)")
 			return 2
@@ -109,6 +116,12 @@ func runMain(m *testing.M) int {
 		env.rootPass = srv.rootPass
 		env.maxBody = maxBodyBytes
 		env.repoDir = filepath.Join(srv.dir, "data", "repositories")
+		b, err := os.ReadFile(filepath.Join(srv.dir, "data", ".gitlab_shell_secret"))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "conformance: the server made no shell secret:", err)
+			return 2
+		}
+		env.shellSecret = strings.TrimSpace(string(b))
 	}
 	env.api = env.base + "/api/v3"
 	env.ci = env.base + "/ci/api/v1"

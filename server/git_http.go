@@ -69,40 +69,70 @@ var (
 	gitNoSuchAction = &gitRefusal{http.StatusForbidden, "The command you're trying to execute is not allowed."}
 )
 
+// gitDenial is why a git command may not run; git over HTTP and
+// gitlab-shell's /internal/allowed (internal.go) both decide with
+// commandAccess and only word the answer their own way.
+type gitDenial int
+
+const (
+	gitAllowed      gitDenial = iota
+	gitDenyProject            // no such project, or not readable
+	gitDenyDownload           // no download_code
+	gitDenyPush               // no push_code
+	gitDenyCommand            // not a git command GitLab serves
+)
+
+// uploadArchive is the download command that only gitlab-shell serves
+// (8.7's GitAccess::DOWNLOAD_COMMANDS were it and git-upload-pack).
+const uploadArchive = "git-upload-archive"
+
+// commandAccess is Gitlab::GitAccess#check for a user (nil: anonymous)
+// or a CI build: may scope's user run service on scope.project (nil when
+// there is no such project)? ciBuild marks a CI build's token, which only
+// ever reads. The changes a push makes are judged apart (changeDenial).
+func commandAccess(scope *projectScope, ciBuild bool, service string) gitDenial {
+	if scope.project == nil || (!ciBuild && !scope.canRead()) {
+		return gitDenyProject
+	}
+	switch service {
+	case uploadPack, uploadArchive:
+		if ciBuild || scope.canDownloadCode() {
+			return gitAllowed
+		}
+		return gitDenyDownload
+	case receivePack:
+		if !ciBuild && scope.user != nil && scope.canPushCode() {
+			return gitAllowed
+		}
+		return gitDenyPush
+	}
+	return gitDenyCommand
+}
+
 // gitAccess decides whether the request may run service on scope.project
 // (nil when there is no such project). scope.user is nil for an anonymous
 // request, or for credentials that were not valid: 8.7 let those read
-// public projects and asked everyone else to log in. ciBuild marks a CI
-// build's token, which only ever reads.
+// public projects and asked everyone else to log in.
 func gitAccess(scope *projectScope, ciBuild bool, service string) *gitRefusal {
-	anonymous := scope.user == nil && !ciBuild
-	if scope.project == nil || (!ciBuild && !scope.canRead()) {
+	if service == uploadArchive { // not served over smart HTTP
+		service = ""
+	}
+	d := commandAccess(scope, ciBuild, service)
+	switch {
+	case d == gitAllowed:
+		return nil
+	case d == gitDenyCommand:
+		return gitNoSuchAction
+	case scope.user == nil && !ciBuild:
 		// Whoever is not known is asked to log in, so that git prompts
 		// and a private project's existence is not told.
-		if anonymous {
-			return gitUnauthorized
-		}
-		return gitNotFound
-	}
-	switch service {
-	case uploadPack:
-		if ciBuild || scope.canDownloadCode() {
-			return nil
-		}
-		if anonymous {
-			return gitUnauthorized
-		}
+		return gitUnauthorized
+	case d == gitDenyDownload:
 		return gitNoDownload
-	case receivePack:
-		if anonymous {
-			return gitUnauthorized
-		}
-		if !ciBuild && scope.canPushCode() {
-			return nil
-		}
+	case d == gitDenyPush:
 		return gitNoPush
 	}
-	return gitNoSuchAction
+	return gitNotFound
 }
 
 // gitHTTP serves one smart HTTP request: find the project, authenticate,

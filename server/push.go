@@ -117,7 +117,7 @@ func (s *Server) pushed(ctx context.Context, p *persistence.Project, user *persi
 		if !tag && !strings.HasPrefix(u.Ref, "refs/heads/") {
 			continue // neither a branch nor a tag: GitLab ignored those
 		}
-		data, err := s.pushData(ctx, p, user, u, updates)
+		data, err := s.pushData(ctx, p, user, u)
 		if err != nil {
 			s.log.Error("push data", "project_id", p.ID, "ref", u.Ref, "err", err)
 			continue
@@ -140,9 +140,9 @@ func (s *Server) pushed(ctx context.Context, p *persistence.Project, user *persi
 }
 
 // pushData builds one update's payload. A branch's commits are those the
-// push brought to it; a tag's, the commit it names (with an annotated
+// push brought to it (PushedCommits); a tag's, the commit it names (with an annotated
 // tag's message), as 8.7's GitTagPushService gave them.
-func (s *Server) pushData(ctx context.Context, p *persistence.Project, user *persistence.User, u gitstore.RefUpdate, all []gitstore.RefUpdate) (*pushData, error) {
+func (s *Server) pushData(ctx context.Context, p *persistence.Project, user *persistence.User, u gitstore.RefUpdate) (*pushData, error) {
 	web := s.url("/" + p.PathWithNamespace())
 	d := &pushData{
 		ObjectKind: "push", Before: u.Old, After: u.New, Ref: u.Ref,
@@ -159,7 +159,10 @@ func (s *Server) pushData(ctx context.Context, p *persistence.Project, user *per
 	if strings.HasPrefix(u.Ref, "refs/tags/") {
 		d.ObjectKind = "tag_push"
 		if !u.Deleted() {
-			commit, message, err := s.cfg.Repos.PeelTag(ctx, p.ID, u.New)
+			// The tag as it is now, by name, as 8.7's GitTagPushService
+			// found it: its message even when the hooks were told its
+			// commit (an API-made tag, as 8.7's GitHooksService told it).
+			commit, message, err := s.cfg.Repos.PeelTag(ctx, p.ID, u.Ref)
 			if err != nil {
 				return nil, err
 			}
@@ -167,8 +170,12 @@ func (s *Server) pushData(ctx context.Context, p *persistence.Project, user *per
 			shas = []string{commit}
 		}
 	} else {
+		var def string
+		if p.DefaultBranch != nil {
+			def = *p.DefaultBranch
+		}
 		var err error
-		if shas, err = s.cfg.Repos.PushedCommits(ctx, p.ID, u, all); err != nil {
+		if shas, err = s.cfg.Repos.PushedCommits(ctx, p.ID, u, def); err != nil {
 			return nil, err
 		}
 	}

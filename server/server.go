@@ -32,6 +32,10 @@ type Config struct {
 	MaxBodyBytes int64
 	// DataDir is where uploads (and, later, artifacts) live.
 	DataDir string
+	// ShellSecretFile holds the secret gitlab-shell sends to /internal/*;
+	// empty means <DataDir>/.gitlab_shell_secret. The server creates it
+	// on its first start.
+	ShellSecretFile string
 	// Repos keeps the projects' git repositories (persistence/gitstore).
 	// Nil leaves projects without repositories, and git over HTTP answers
 	// 404: for tests of other resources.
@@ -166,7 +170,14 @@ type Repositories interface {
 	// ReceiveEnv makes a receive-pack run the server hooks that enforce
 	// policy and report the updated refs to a file.
 	ReceiveEnv(policy gitstore.PushPolicy, updates string) []string
-	PushedCommits(ctx context.Context, projectID int64, u gitstore.RefUpdate, all []gitstore.RefUpdate) ([]string, error)
+	PushedCommits(ctx context.Context, projectID int64, u gitstore.RefUpdate, defaultBranch string) ([]string, error)
+	// The files API (server/repository_files.go).
+	CommitFile(ctx context.Context, projectID int64, old string, c gitstore.FileCommit) (gitstore.RefUpdate, error)
+	LastCommitFor(ctx context.Context, projectID int64, commit, path string) (string, error)
+	RefTarget(ctx context.Context, projectID int64, ref string) (string, error)
+	HasCommits(ctx context.Context, projectID int64) (bool, error)
+	// ForcePush: does moving a branch from old to new drop commits?
+	ForcePush(ctx context.Context, projectID int64, old, new string) bool
 	Commit(ctx context.Context, projectID int64, rev string) (*gitstore.Commit, error)
 	PeelTag(ctx context.Context, projectID int64, sha string) (commit string, message *string, err error)
 	ResolveCommit(ctx context.Context, projectID int64, rev string) (string, error)
@@ -190,6 +201,7 @@ type Server struct {
 	echo           *echo.Echo
 	authenticators []authenticator
 	deliverer      *Deliverer
+	shellSecret    string // "" when there is none: /internal/* answers 401
 }
 
 var _ v3api.StrictServerInterface = (*Server)(nil)
@@ -215,6 +227,11 @@ func New(cfg Config, store Store) (*Server, error) {
 		cfg.Delivery.Logger = cfg.Logger
 	}
 	s.deliverer = NewDeliverer(store, cfg.Delivery)
+	secret, err := loadShellSecret(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.shellSecret = secret
 
 	v3doc, err := v3api.GetSwagger()
 	if err != nil {

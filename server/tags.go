@@ -148,6 +148,13 @@ func (s *Server) CreateTag(ctx context.Context, req v3api.CreateTagRequestObject
 	case err != nil:
 		return nil, err
 	}
+	// The new tag is a push: 8.7's Repository#add_tag ran the git hooks
+	// with the tagged commit as the new value.
+	if tag.Commit != nil {
+		s.afterPush(context.WithoutCancel(ctx), scope.project.ID, u, []gitstore.RefUpdate{
+			{Old: gitstore.ZeroSHA, New: tag.Commit.ID, Ref: "refs/tags/" + tag.Name},
+		})
+	}
 	var rel *persistence.Release
 	if b.ReleaseDescription != nil {
 		rel, err = s.store.SetRelease(ctx, scope.project.ID, tag.Name, *b.ReleaseDescription)
@@ -170,6 +177,8 @@ func (s *Server) DeleteTag(ctx context.Context, req v3api.DeleteTagRequestObject
 	if s.cfg.Repos == nil {
 		return nil, errNoSuchTag
 	}
+	// What the tag pointed at, for the push its removal is.
+	target, _ := s.cfg.Repos.RefTarget(ctx, scope.project.ID, "refs/tags/"+req.TagName)
 	err = s.cfg.Repos.DeleteTag(ctx, scope.project.ID, req.TagName)
 	switch {
 	case errors.Is(err, gitstore.ErrTagNotFound):
@@ -182,6 +191,11 @@ func (s *Server) DeleteTag(ctx context.Context, req v3api.DeleteTagRequestObject
 	}
 	if err := s.store.DeleteRelease(ctx, scope.project.ID, req.TagName); err != nil {
 		return nil, err
+	}
+	if target != "" {
+		s.afterPush(context.WithoutCancel(ctx), scope.project.ID, currentUser(ctx), []gitstore.RefUpdate{
+			{Old: target, New: gitstore.ZeroSHA, Ref: "refs/tags/" + req.TagName},
+		})
 	}
 	return v3api.DeleteTag200JSONResponse{TagName: req.TagName}, nil
 }

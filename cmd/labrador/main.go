@@ -51,6 +51,7 @@ func serve(args []string) error {
 	extURL := fs.String("external-url", env("LABRADOR_EXTERNAL_URL", ""), "URL clients use to reach the server; default http://<listen address> (env LABRADOR_EXTERNAL_URL)")
 	maxBody, _ := strconv.ParseInt(env("LABRADOR_MAX_BODY_BYTES", "0"), 10, 64)
 	fs.Int64Var(&maxBody, "max-body-bytes", maxBody, "request body cap in bytes; 0 for the default 10 MiB (env LABRADOR_MAX_BODY_BYTES)")
+	shellSecret := fs.String("shell-secret-file", env("LABRADOR_SHELL_SECRET_FILE", ""), "file holding the secret gitlab-shell sends to /internal/*, created with a random secret when missing; default <data-dir>/.gitlab_shell_secret (env LABRADOR_SHELL_SECRET_FILE)")
 	hookBackoff, err := time.ParseDuration(env("LABRADOR_HOOK_BACKOFF", "10s"))
 	if err != nil {
 		return fmt.Errorf("LABRADOR_HOOK_BACKOFF: %w", err)
@@ -108,7 +109,7 @@ func serve(args []string) error {
 		*extURL = base
 	}
 	srv, err := server.New(server.Config{
-		ExternalURL: *extURL, MaxBodyBytes: maxBody, DataDir: *dataDir, Repos: repos, Logger: log,
+		ExternalURL: *extURL, MaxBodyBytes: maxBody, DataDir: *dataDir, ShellSecretFile: *shellSecret, Repos: repos, Logger: log,
 		Delivery: server.DelivererConfig{Backoff: server.ExponentialBackoff(hookBackoff)},
 	}, store)
 	if err != nil {

@@ -190,6 +190,21 @@ func (e ProjectVisibilityLevel) Valid() bool {
 	}
 }
 
+// Defines values for RepoFileEncoding.
+const (
+	Base64 RepoFileEncoding = "base64"
+)
+
+// Valid indicates whether the value is a known member of the RepoFileEncoding enum.
+func (e RepoFileEncoding) Valid() bool {
+	switch e {
+	case Base64:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for RepoTreeObjectType.
 const (
 	Blob   RepoTreeObjectType = "blob"
@@ -877,6 +892,23 @@ type Branch struct {
 	Protected bool `json:"protected"`
 }
 
+// BroadcastMessageOrNone Entities::BroadcastMessage (`message`, `starts_at`, `ends_at`, `color`, `font`), or `{}` when none is current.
+type BroadcastMessageOrNone struct {
+	Color *string `json:"color,omitempty"`
+
+	// EndsAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	EndsAt  *Timestamp `json:"ends_at,omitempty"`
+	Font    *string    `json:"font,omitempty"`
+	Message *string    `json:"message,omitempty"`
+
+	// StartsAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	StartsAt *Timestamp `json:"starts_at,omitempty"`
+}
+
 // CommitStatus A commit status (8.7's `Entities::CommitStatus`).
 type CommitStatus struct {
 	AllowFailure bool `json:"allow_failure"`
@@ -1547,6 +1579,17 @@ type ForkedProjectLinkOrNull struct {
 	union json.RawMessage
 }
 
+// GitAccessStatus Gitlab::GitAccessStatus.
+//
+// Example: {"message":"You are not allowed to push code to protected branches on this project.","status":false}
+type GitAccessStatus struct {
+	// Message Why not (null when allowed).
+	Message *string `json:"message"`
+
+	// Status Whether the command may run.
+	Status bool `json:"status"`
+}
+
 // GrapeError The framework's own error body, not wrapped by GitLab's helpers: `{"error":"<text>"}`.
 type GrapeError struct {
 	// Error Example: message body does not match declared format
@@ -1651,6 +1694,50 @@ type Identity struct {
 
 	// Provider e.g. `ldapmain`, `github`.
 	Provider string `json:"provider"`
+}
+
+// InternalAllowedBody Parameters of `POST /internal/allowed`. 8.7 required none of them by name; a missing one is judged as absent.
+type InternalAllowedBody struct {
+	// Action `git-upload-pack`, `git-upload-archive` or `git-receive-pack`.
+	//
+	// Example: git-receive-pack
+	Action *string `json:"action,omitempty"`
+
+	// Changes The push's ref updates, one `<old sha> <new sha> <ref>` a line (`_any` before they are known).
+	//
+	// Example: 0000000000000000000000000000000000000000 7b5c3cc8be40ee161ae89a06bba6229da1032a0c refs/heads/master
+	Changes *string `json:"changes,omitempty"`
+
+	// KeyID The id of the SSH key (or deploy key) gitlab-shell authenticated (over SSH).
+	//
+	// Example: 42
+	KeyID *string `json:"key_id,omitempty"`
+
+	// Project The project's `namespace/path`, with or without `.git` (a `.wiki` suffix: its wiki).
+	//
+	// Example: jane/demo.git
+	Project *string `json:"project,omitempty"`
+
+	// Protocol `ssh` or `http` (accepted and ignored, as 8.7 did).
+	Protocol *string `json:"protocol,omitempty"`
+
+	// SecretToken The shell secret.
+	SecretToken *string `json:"secret_token,omitempty"`
+
+	// UserID The user's id (over HTTP), used when `key_id` is not given.
+	UserID *string `json:"user_id,omitempty"`
+}
+
+// InternalCheck defines model for InternalCheck.
+type InternalCheck struct {
+	// APIVersion Example: v3
+	APIVersion string `json:"api_version"`
+
+	// GitlabRev Example: labrador
+	GitlabRev string `json:"gitlab_rev"`
+
+	// GitlabVersion Example: 8.7.9
+	GitlabVersion string `json:"gitlab_version"`
 }
 
 // Message GitLab's error body with a text message.
@@ -2148,6 +2235,46 @@ type RepoDiff struct {
 	RenamedFile bool    `json:"renamed_file"`
 }
 
+// RepoFile A file of the repository at a ref (8.7's ad-hoc hash of `GET /projects/:id/repository/files`).
+//
+// Example: {"blob_id":"79f7bbd25901e8334750839545a9bd021f0e4c83","commit_id":"d5a3ff139356ce33e37e73add446f16869741b50","content":"IyA9PSBTY2hlbWEgSW5mb3...","encoding":"base64","file_name":"key.rb","file_path":"app/models/key.rb","last_commit_id":"570e7b2abdd848b95f2f578043fc23bd6f6fd24d","ref":"master","size":1476}
+type RepoFile struct {
+	BlobID string `json:"blob_id"`
+
+	// CommitID The commit `ref` resolved to.
+	CommitID string `json:"commit_id"`
+
+	// Content The content, base64-encoded.
+	Content  string           `json:"content"`
+	Encoding RepoFileEncoding `json:"encoding"`
+
+	// FileName The file's base name.
+	FileName string `json:"file_name"`
+
+	// FilePath The file's path, as requested.
+	FilePath string `json:"file_path"`
+
+	// LastCommitID The last commit, up to `commit_id`, that touched the file.
+	LastCommitID string `json:"last_commit_id"`
+
+	// Ref The ref as requested.
+	Ref string `json:"ref"`
+
+	// Size Size in bytes.
+	Size int `json:"size"`
+}
+
+// RepoFileEncoding defines model for RepoFile.Encoding.
+type RepoFileEncoding string
+
+// RepoFileCommit The answer to a file write, the parameters as given.
+//
+// Example: {"branch_name":"master","file_path":"app/project.rb"}
+type RepoFileCommit struct {
+	BranchName string `json:"branch_name"`
+	FilePath   string `json:"file_path"`
+}
+
 // RepoTag A repository tag (8.7's `Entities::RepoTag`).
 //
 // Example: {"commit":{"author_email":"john@example.com","author_name":"John Smith","authored_date":"2012-05-28T04:42:42.000-07:00","committed_date":"2012-05-28T04:42:42.000-07:00","committer_email":"jack@example.com","committer_name":"Jack Smith","id":"2695effb5807a22ff3d138d593fd856244e155e7","message":"Initial commit\n","parent_ids":["2a4b78934375d7f53875269ffd4f45fd83a84ebe"]},"message":null,"name":"v1.0.0","release":{"description":"Amazing release. Wow","tag_name":"v1.0.0"}}
@@ -2572,6 +2699,34 @@ type UserSafe struct {
 // Example: {"bio":["is too long (maximum is 255 characters)"]}
 type ValidationErrors map[string]interface{}
 
+// WriteRepositoryFileBody Parameters of `POST` and `PUT /projects/:id/repository/files`.
+type WriteRepositoryFileBody struct {
+	// BranchName The branch to commit to (it must exist unless the repository is empty).
+	//
+	// Example: master
+	BranchName string `json:"branch_name"`
+
+	// CommitMessage The commit's message.
+	//
+	// Example: Add class.rb
+	CommitMessage string `json:"commit_message"`
+
+	// Content The file's content, as text or base64 (see `encoding`).
+	//
+	// Example: puts 'hello'
+	Content string `json:"content"`
+
+	// Encoding `base64` when `content` is base64-encoded; anything else (the default, `text`) means text.
+	//
+	// Example: text
+	Encoding *string `json:"encoding,omitempty"`
+
+	// FilePath The file's full path in the repository, e.g. `lib/class.rb`.
+	//
+	// Example: lib/class.rb
+	FilePath string `json:"file_path"`
+}
+
 // BranchPath defines model for BranchPath.
 type BranchPath = string
 
@@ -2694,6 +2849,27 @@ type ListGroupProjectsParamsOrderBy string
 
 // ListGroupProjectsParamsSort defines parameters for ListGroupProjects.
 type ListGroupProjectsParamsSort string
+
+// InternalBroadcastMessageParams defines parameters for InternalBroadcastMessage.
+type InternalBroadcastMessageParams struct {
+	// SecretToken The shell secret.
+	SecretToken *string `form:"secret_token,omitempty" json:"secret_token,omitempty"`
+}
+
+// InternalCheckParams defines parameters for InternalCheck.
+type InternalCheckParams struct {
+	// SecretToken The shell secret.
+	SecretToken *string `form:"secret_token,omitempty" json:"secret_token,omitempty"`
+}
+
+// InternalDiscoverParams defines parameters for InternalDiscover.
+type InternalDiscoverParams struct {
+	// SecretToken The shell secret.
+	SecretToken *string `form:"secret_token,omitempty" json:"secret_token,omitempty"`
+
+	// KeyID The SSH key's id.
+	KeyID *string `form:"key_id,omitempty" json:"key_id,omitempty"`
+}
 
 // ListNamespacesParams defines parameters for ListNamespaces.
 type ListNamespacesParams struct {
@@ -2956,6 +3132,27 @@ type CompareRefsParams struct {
 	To *string `form:"to,omitempty" json:"to,omitempty"`
 }
 
+// DeleteRepositoryFileParams defines parameters for DeleteRepositoryFile.
+type DeleteRepositoryFileParams struct {
+	// FilePath Required (checked after access): the file's full path in the repository.
+	FilePath *string `form:"file_path,omitempty" json:"file_path,omitempty"`
+
+	// BranchName Required (checked after access): the branch to commit the deletion to.
+	BranchName *string `form:"branch_name,omitempty" json:"branch_name,omitempty"`
+
+	// CommitMessage Required (checked after access): the commit's message.
+	CommitMessage *string `form:"commit_message,omitempty" json:"commit_message,omitempty"`
+}
+
+// GetRepositoryFileParams defines parameters for GetRepositoryFile.
+type GetRepositoryFileParams struct {
+	// FilePath Required: the file's full path in the repository, e.g. `lib/class.rb`. Checked after access: a missing one answers `400 {"message":"400 (Bad request) \"file_path\" not given"}`.
+	FilePath *string `form:"file_path,omitempty" json:"file_path,omitempty"`
+
+	// Ref Required: the branch, tag or commit SHA to read the file at (checked after access and `file_path`).
+	Ref *string `form:"ref,omitempty" json:"ref,omitempty"`
+}
+
 // ListTreeParams defines parameters for ListTree.
 type ListTreeParams struct {
 	// Path The directory, relative to the repository's root (`app/models`).
@@ -3025,6 +3222,12 @@ type AddSystemHookJSONRequestBody = AddSystemHookBody
 // AddSystemHookFormdataRequestBody defines body for AddSystemHook for application/x-www-form-urlencoded ContentType.
 type AddSystemHookFormdataRequestBody = AddSystemHookBody
 
+// InternalAllowedJSONRequestBody defines body for InternalAllowed for application/json ContentType.
+type InternalAllowedJSONRequestBody = InternalAllowedBody
+
+// InternalAllowedFormdataRequestBody defines body for InternalAllowed for application/x-www-form-urlencoded ContentType.
+type InternalAllowedFormdataRequestBody = InternalAllowedBody
+
 // CreateProjectJSONRequestBody defines body for CreateProject for application/json ContentType.
 type CreateProjectJSONRequestBody = CreateProjectBody
 
@@ -3078,6 +3281,18 @@ type CreateBranchJSONRequestBody = CreateBranchBody
 
 // CreateBranchFormdataRequestBody defines body for CreateBranch for application/x-www-form-urlencoded ContentType.
 type CreateBranchFormdataRequestBody = CreateBranchBody
+
+// CreateRepositoryFileJSONRequestBody defines body for CreateRepositoryFile for application/json ContentType.
+type CreateRepositoryFileJSONRequestBody = WriteRepositoryFileBody
+
+// CreateRepositoryFileFormdataRequestBody defines body for CreateRepositoryFile for application/x-www-form-urlencoded ContentType.
+type CreateRepositoryFileFormdataRequestBody = WriteRepositoryFileBody
+
+// UpdateRepositoryFileJSONRequestBody defines body for UpdateRepositoryFile for application/json ContentType.
+type UpdateRepositoryFileJSONRequestBody = WriteRepositoryFileBody
+
+// UpdateRepositoryFileFormdataRequestBody defines body for UpdateRepositoryFile for application/x-www-form-urlencoded ContentType.
+type UpdateRepositoryFileFormdataRequestBody = WriteRepositoryFileBody
 
 // CreateTagJSONRequestBody defines body for CreateTag for application/json ContentType.
 type CreateTagJSONRequestBody = CreateTagBody
@@ -3815,6 +4030,18 @@ type ServerInterface interface {
 	// TestSystemHook Test a system hook
 	// (GET /hooks/{id})
 	TestSystemHook(ctx echo.Context, id int) error
+	// InternalAllowed May this git command run? (gitlab-shell)
+	// (POST /internal/allowed)
+	InternalAllowed(ctx echo.Context) error
+	// InternalBroadcastMessage The current broadcast message (gitlab-shell)
+	// (GET /internal/broadcast_message)
+	InternalBroadcastMessage(ctx echo.Context, params InternalBroadcastMessageParams) error
+	// InternalCheck The API and GitLab versions (gitlab-shell's check)
+	// (GET /internal/check)
+	InternalCheck(ctx echo.Context, params InternalCheckParams) error
+	// InternalDiscover Who owns this SSH key? (gitlab-shell)
+	// (GET /internal/discover)
+	InternalDiscover(ctx echo.Context, params InternalDiscoverParams) error
 	// GetKey Get an SSH key with its user
 	// (GET /keys/{id})
 	GetKey(ctx echo.Context, id int) error
@@ -3956,6 +4183,18 @@ type ServerInterface interface {
 	// ListContributors List the repository's contributors
 	// (GET /projects/{id}/repository/contributors)
 	ListContributors(ctx echo.Context, id ProjectIDPath) error
+	// DeleteRepositoryFile Delete a file from the repository
+	// (DELETE /projects/{id}/repository/files)
+	DeleteRepositoryFile(ctx echo.Context, id ProjectIDPath, params DeleteRepositoryFileParams) error
+	// GetRepositoryFile Get a file from the repository
+	// (GET /projects/{id}/repository/files)
+	GetRepositoryFile(ctx echo.Context, id ProjectIDPath, params GetRepositoryFileParams) error
+	// CreateRepositoryFile Create a file in the repository
+	// (POST /projects/{id}/repository/files)
+	CreateRepositoryFile(ctx echo.Context, id ProjectIDPath) error
+	// UpdateRepositoryFile Update a file in the repository
+	// (PUT /projects/{id}/repository/files)
+	UpdateRepositoryFile(ctx echo.Context, id ProjectIDPath) error
 	// GetRawBlob Get a blob's raw content by its SHA
 	// (GET /projects/{id}/repository/raw_blobs/{sha})
 	GetRawBlob(ctx echo.Context, id ProjectIDPath, sha string) error
@@ -4384,6 +4623,76 @@ func (w *ServerInterfaceWrapper) TestSystemHook(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.TestSystemHook(ctx, id)
+	return err
+}
+
+// InternalAllowed converts echo context to params.
+func (w *ServerInterfaceWrapper) InternalAllowed(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.InternalAllowed(ctx)
+	return err
+}
+
+// InternalBroadcastMessage converts echo context to params.
+func (w *ServerInterfaceWrapper) InternalBroadcastMessage(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params InternalBroadcastMessageParams
+	// ------------- Optional query parameter "secret_token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "secret_token", ctx.QueryParams(), &params.SecretToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter secret_token: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.InternalBroadcastMessage(ctx, params)
+	return err
+}
+
+// InternalCheck converts echo context to params.
+func (w *ServerInterfaceWrapper) InternalCheck(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params InternalCheckParams
+	// ------------- Optional query parameter "secret_token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "secret_token", ctx.QueryParams(), &params.SecretToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter secret_token: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.InternalCheck(ctx, params)
+	return err
+}
+
+// InternalDiscover converts echo context to params.
+func (w *ServerInterfaceWrapper) InternalDiscover(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params InternalDiscoverParams
+	// ------------- Optional query parameter "secret_token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "secret_token", ctx.QueryParams(), &params.SecretToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter secret_token: %s", err))
+	}
+
+	// ------------- Optional query parameter "key_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "key_id", ctx.QueryParams(), &params.KeyID, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter key_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.InternalDiscover(ctx, params)
 	return err
 }
 
@@ -5680,6 +5989,109 @@ func (w *ServerInterfaceWrapper) ListContributors(ctx echo.Context) error {
 	return err
 }
 
+// DeleteRepositoryFile converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteRepositoryFile(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteRepositoryFileParams
+	// ------------- Optional query parameter "file_path" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "file_path", ctx.QueryParams(), &params.FilePath, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter file_path: %s", err))
+	}
+
+	// ------------- Optional query parameter "branch_name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "branch_name", ctx.QueryParams(), &params.BranchName, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter branch_name: %s", err))
+	}
+
+	// ------------- Optional query parameter "commit_message" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "commit_message", ctx.QueryParams(), &params.CommitMessage, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter commit_message: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteRepositoryFile(ctx, id, params)
+	return err
+}
+
+// GetRepositoryFile converts echo context to params.
+func (w *ServerInterfaceWrapper) GetRepositoryFile(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetRepositoryFileParams
+	// ------------- Optional query parameter "file_path" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "file_path", ctx.QueryParams(), &params.FilePath, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter file_path: %s", err))
+	}
+
+	// ------------- Optional query parameter "ref" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "ref", ctx.QueryParams(), &params.Ref, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter ref: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetRepositoryFile(ctx, id, params)
+	return err
+}
+
+// CreateRepositoryFile converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateRepositoryFile(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateRepositoryFile(ctx, id)
+	return err
+}
+
+// UpdateRepositoryFile converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateRepositoryFile(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateRepositoryFile(ctx, id)
+	return err
+}
+
 // GetRawBlob converts echo context to params.
 func (w *ServerInterfaceWrapper) GetRawBlob(ctx echo.Context) error {
 	var err error
@@ -6445,6 +6857,10 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/groups/:id/members", wrapper.AddGroupMember, options.OperationMiddlewares["addGroupMember"]...)
 	router.DELETE(options.BaseURL+"/groups/:id/members/:user_id", wrapper.RemoveGroupMember, options.OperationMiddlewares["removeGroupMember"]...)
 	router.PUT(options.BaseURL+"/groups/:id/members/:user_id", wrapper.UpdateGroupMember, options.OperationMiddlewares["updateGroupMember"]...)
+	router.POST(options.BaseURL+"/internal/allowed", wrapper.InternalAllowed, options.OperationMiddlewares["internalAllowed"]...)
+	router.GET(options.BaseURL+"/internal/discover", wrapper.InternalDiscover, options.OperationMiddlewares["internalDiscover"]...)
+	router.GET(options.BaseURL+"/internal/check", wrapper.InternalCheck, options.OperationMiddlewares["internalCheck"]...)
+	router.GET(options.BaseURL+"/internal/broadcast_message", wrapper.InternalBroadcastMessage, options.OperationMiddlewares["internalBroadcastMessage"]...)
 	router.GET(options.BaseURL+"/keys/:id", wrapper.GetKey, options.OperationMiddlewares["getKey"]...)
 	router.GET(options.BaseURL+"/namespaces", wrapper.ListNamespaces, options.OperationMiddlewares["listNamespaces"]...)
 	router.GET(options.BaseURL+"/projects/:id/hooks", wrapper.ListProjectHooks, options.OperationMiddlewares["listProjectHooks"]...)
@@ -6486,6 +6902,10 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/projects/:id/repository/archive.:format", wrapper.GetArchiveFormat, options.OperationMiddlewares["getArchiveFormat"]...)
 	router.GET(options.BaseURL+"/projects/:id/repository/compare", wrapper.CompareRefs, options.OperationMiddlewares["compareRefs"]...)
 	router.GET(options.BaseURL+"/projects/:id/repository/contributors", wrapper.ListContributors, options.OperationMiddlewares["listContributors"]...)
+	router.DELETE(options.BaseURL+"/projects/:id/repository/files", wrapper.DeleteRepositoryFile, options.OperationMiddlewares["deleteRepositoryFile"]...)
+	router.GET(options.BaseURL+"/projects/:id/repository/files", wrapper.GetRepositoryFile, options.OperationMiddlewares["getRepositoryFile"]...)
+	router.POST(options.BaseURL+"/projects/:id/repository/files", wrapper.CreateRepositoryFile, options.OperationMiddlewares["createRepositoryFile"]...)
+	router.PUT(options.BaseURL+"/projects/:id/repository/files", wrapper.UpdateRepositoryFile, options.OperationMiddlewares["updateRepositoryFile"]...)
 	router.POST(options.BaseURL+"/session", wrapper.CreateSession, options.OperationMiddlewares["createSession"]...)
 	router.GET(options.BaseURL+"/hooks", wrapper.ListSystemHooks, options.OperationMiddlewares["listSystemHooks"]...)
 	router.POST(options.BaseURL+"/hooks", wrapper.AddSystemHook, options.OperationMiddlewares["addSystemHook"]...)
@@ -7838,6 +8258,179 @@ func (response TestSystemHook403JSONResponse) VisitTestSystemHookResponse(w http
 type TestSystemHook404JSONResponse Message
 
 func (response TestSystemHook404JSONResponse) VisitTestSystemHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InternalAllowedRequestObject struct {
+	JSONBody     *InternalAllowedJSONRequestBody
+	FormdataBody *InternalAllowedFormdataRequestBody
+}
+
+type InternalAllowedResponseObject interface {
+	VisitInternalAllowedResponse(w http.ResponseWriter) error
+}
+
+type InternalAllowed200JSONResponse GitAccessStatus
+
+func (response InternalAllowed200JSONResponse) VisitInternalAllowedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InternalAllowed401JSONResponse Message
+
+func (response InternalAllowed401JSONResponse) VisitInternalAllowedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InternalAllowed413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response InternalAllowed413JSONResponse) VisitInternalAllowedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InternalBroadcastMessageRequestObject struct {
+	Params InternalBroadcastMessageParams
+}
+
+type InternalBroadcastMessageResponseObject interface {
+	VisitInternalBroadcastMessageResponse(w http.ResponseWriter) error
+}
+
+type InternalBroadcastMessage200JSONResponse BroadcastMessageOrNone
+
+func (response InternalBroadcastMessage200JSONResponse) VisitInternalBroadcastMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InternalBroadcastMessage401JSONResponse Message
+
+func (response InternalBroadcastMessage401JSONResponse) VisitInternalBroadcastMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InternalCheckRequestObject struct {
+	Params InternalCheckParams
+}
+
+type InternalCheckResponseObject interface {
+	VisitInternalCheckResponse(w http.ResponseWriter) error
+}
+
+type InternalCheck200JSONResponse InternalCheck
+
+func (response InternalCheck200JSONResponse) VisitInternalCheckResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InternalCheck401JSONResponse Message
+
+func (response InternalCheck401JSONResponse) VisitInternalCheckResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InternalDiscoverRequestObject struct {
+	Params InternalDiscoverParams
+}
+
+type InternalDiscoverResponseObject interface {
+	VisitInternalDiscoverResponse(w http.ResponseWriter) error
+}
+
+type InternalDiscover200JSONResponse UserSafe
+
+func (response InternalDiscover200JSONResponse) VisitInternalDiscoverResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InternalDiscover401JSONResponse Message
+
+func (response InternalDiscover401JSONResponse) VisitInternalDiscoverResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InternalDiscover404JSONResponse Message
+
+func (response InternalDiscover404JSONResponse) VisitInternalDiscoverResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -11826,6 +12419,384 @@ func (response ListContributors404JSONResponse) VisitListContributorsResponse(w 
 	return err
 }
 
+type DeleteRepositoryFileRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Params DeleteRepositoryFileParams
+}
+
+type DeleteRepositoryFileResponseObject interface {
+	VisitDeleteRepositoryFileResponse(w http.ResponseWriter) error
+}
+
+type DeleteRepositoryFile200JSONResponse RepoFileCommit
+
+func (response DeleteRepositoryFile200JSONResponse) VisitDeleteRepositoryFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRepositoryFile400JSONResponse BadRequestBody
+
+func (t DeleteRepositoryFile400JSONResponse) MarshalJSON() ([]byte, error) {
+	return BadRequestBody(t).MarshalJSON()
+}
+
+func (t *DeleteRepositoryFile400JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*BadRequestBody)(t).UnmarshalJSON(b)
+}
+
+func (response DeleteRepositoryFile400JSONResponse) VisitDeleteRepositoryFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRepositoryFile401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteRepositoryFile401JSONResponse) VisitDeleteRepositoryFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRepositoryFile403JSONResponse Message
+
+func (response DeleteRepositoryFile403JSONResponse) VisitDeleteRepositoryFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRepositoryFile404JSONResponse Message
+
+func (response DeleteRepositoryFile404JSONResponse) VisitDeleteRepositoryFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRepositoryFileRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Params GetRepositoryFileParams
+}
+
+type GetRepositoryFileResponseObject interface {
+	VisitGetRepositoryFileResponse(w http.ResponseWriter) error
+}
+
+type GetRepositoryFile200JSONResponse RepoFile
+
+func (response GetRepositoryFile200JSONResponse) VisitGetRepositoryFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRepositoryFile400JSONResponse BadRequestBody
+
+func (t GetRepositoryFile400JSONResponse) MarshalJSON() ([]byte, error) {
+	return BadRequestBody(t).MarshalJSON()
+}
+
+func (t *GetRepositoryFile400JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*BadRequestBody)(t).UnmarshalJSON(b)
+}
+
+func (response GetRepositoryFile400JSONResponse) VisitGetRepositoryFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRepositoryFile401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetRepositoryFile401JSONResponse) VisitGetRepositoryFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRepositoryFile403JSONResponse Message
+
+func (response GetRepositoryFile403JSONResponse) VisitGetRepositoryFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRepositoryFile404JSONResponse Message
+
+func (response GetRepositoryFile404JSONResponse) VisitGetRepositoryFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRepositoryFileRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	JSONBody     *CreateRepositoryFileJSONRequestBody
+	FormdataBody *CreateRepositoryFileFormdataRequestBody
+}
+
+type CreateRepositoryFileResponseObject interface {
+	VisitCreateRepositoryFileResponse(w http.ResponseWriter) error
+}
+
+type CreateRepositoryFile201JSONResponse RepoFileCommit
+
+func (response CreateRepositoryFile201JSONResponse) VisitCreateRepositoryFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRepositoryFile400JSONResponse BadRequestBody
+
+func (t CreateRepositoryFile400JSONResponse) MarshalJSON() ([]byte, error) {
+	return BadRequestBody(t).MarshalJSON()
+}
+
+func (t *CreateRepositoryFile400JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*BadRequestBody)(t).UnmarshalJSON(b)
+}
+
+func (response CreateRepositoryFile400JSONResponse) VisitCreateRepositoryFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRepositoryFile401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateRepositoryFile401JSONResponse) VisitCreateRepositoryFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRepositoryFile403JSONResponse Message
+
+func (response CreateRepositoryFile403JSONResponse) VisitCreateRepositoryFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRepositoryFile404JSONResponse Message
+
+func (response CreateRepositoryFile404JSONResponse) VisitCreateRepositoryFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRepositoryFile413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateRepositoryFile413JSONResponse) VisitCreateRepositoryFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRepositoryFileRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	JSONBody     *UpdateRepositoryFileJSONRequestBody
+	FormdataBody *UpdateRepositoryFileFormdataRequestBody
+}
+
+type UpdateRepositoryFileResponseObject interface {
+	VisitUpdateRepositoryFileResponse(w http.ResponseWriter) error
+}
+
+type UpdateRepositoryFile200JSONResponse RepoFileCommit
+
+func (response UpdateRepositoryFile200JSONResponse) VisitUpdateRepositoryFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRepositoryFile400JSONResponse BadRequestBody
+
+func (t UpdateRepositoryFile400JSONResponse) MarshalJSON() ([]byte, error) {
+	return BadRequestBody(t).MarshalJSON()
+}
+
+func (t *UpdateRepositoryFile400JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*BadRequestBody)(t).UnmarshalJSON(b)
+}
+
+func (response UpdateRepositoryFile400JSONResponse) VisitUpdateRepositoryFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRepositoryFile401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateRepositoryFile401JSONResponse) VisitUpdateRepositoryFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRepositoryFile403JSONResponse Message
+
+func (response UpdateRepositoryFile403JSONResponse) VisitUpdateRepositoryFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRepositoryFile404JSONResponse Message
+
+func (response UpdateRepositoryFile404JSONResponse) VisitUpdateRepositoryFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRepositoryFile413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateRepositoryFile413JSONResponse) VisitUpdateRepositoryFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetRawBlobRequestObject struct {
 	ID  ProjectIDPath `json:"id"`
 	Sha string        `json:"sha"`
@@ -14872,6 +15843,18 @@ type StrictServerInterface interface {
 	// TestSystemHook Test a system hook
 	// (GET /hooks/{id})
 	TestSystemHook(ctx context.Context, request TestSystemHookRequestObject) (TestSystemHookResponseObject, error)
+	// InternalAllowed May this git command run? (gitlab-shell)
+	// (POST /internal/allowed)
+	InternalAllowed(ctx context.Context, request InternalAllowedRequestObject) (InternalAllowedResponseObject, error)
+	// InternalBroadcastMessage The current broadcast message (gitlab-shell)
+	// (GET /internal/broadcast_message)
+	InternalBroadcastMessage(ctx context.Context, request InternalBroadcastMessageRequestObject) (InternalBroadcastMessageResponseObject, error)
+	// InternalCheck The API and GitLab versions (gitlab-shell's check)
+	// (GET /internal/check)
+	InternalCheck(ctx context.Context, request InternalCheckRequestObject) (InternalCheckResponseObject, error)
+	// InternalDiscover Who owns this SSH key? (gitlab-shell)
+	// (GET /internal/discover)
+	InternalDiscover(ctx context.Context, request InternalDiscoverRequestObject) (InternalDiscoverResponseObject, error)
 	// GetKey Get an SSH key with its user
 	// (GET /keys/{id})
 	GetKey(ctx context.Context, request GetKeyRequestObject) (GetKeyResponseObject, error)
@@ -15013,6 +15996,18 @@ type StrictServerInterface interface {
 	// ListContributors List the repository's contributors
 	// (GET /projects/{id}/repository/contributors)
 	ListContributors(ctx context.Context, request ListContributorsRequestObject) (ListContributorsResponseObject, error)
+	// DeleteRepositoryFile Delete a file from the repository
+	// (DELETE /projects/{id}/repository/files)
+	DeleteRepositoryFile(ctx context.Context, request DeleteRepositoryFileRequestObject) (DeleteRepositoryFileResponseObject, error)
+	// GetRepositoryFile Get a file from the repository
+	// (GET /projects/{id}/repository/files)
+	GetRepositoryFile(ctx context.Context, request GetRepositoryFileRequestObject) (GetRepositoryFileResponseObject, error)
+	// CreateRepositoryFile Create a file in the repository
+	// (POST /projects/{id}/repository/files)
+	CreateRepositoryFile(ctx context.Context, request CreateRepositoryFileRequestObject) (CreateRepositoryFileResponseObject, error)
+	// UpdateRepositoryFile Update a file in the repository
+	// (PUT /projects/{id}/repository/files)
+	UpdateRepositoryFile(ctx context.Context, request UpdateRepositoryFileRequestObject) (UpdateRepositoryFileResponseObject, error)
 	// GetRawBlob Get a blob's raw content by its SHA
 	// (GET /projects/{id}/repository/raw_blobs/{sha})
 	GetRawBlob(ctx context.Context, request GetRawBlobRequestObject) (GetRawBlobResponseObject, error)
@@ -15692,6 +16687,141 @@ func (sh *strictHandler) TestSystemHook(ctx echo.Context, id int) error {
 		return err
 	} else if validResponse, ok := response.(TestSystemHookResponseObject); ok {
 		return validResponse.VisitTestSystemHookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// InternalAllowed operation middleware
+func (sh *strictHandler) InternalAllowed(ctx echo.Context) error {
+	var request InternalAllowedRequestObject
+
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body InternalAllowedJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body InternalAllowedFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.InternalAllowed(ctx.Request().Context(), request.(InternalAllowedRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "InternalAllowed")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(InternalAllowedResponseObject); ok {
+		return validResponse.VisitInternalAllowedResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// InternalBroadcastMessage operation middleware
+func (sh *strictHandler) InternalBroadcastMessage(ctx echo.Context, params InternalBroadcastMessageParams) error {
+	var request InternalBroadcastMessageRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.InternalBroadcastMessage(ctx.Request().Context(), request.(InternalBroadcastMessageRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "InternalBroadcastMessage")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(InternalBroadcastMessageResponseObject); ok {
+		return validResponse.VisitInternalBroadcastMessageResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// InternalCheck operation middleware
+func (sh *strictHandler) InternalCheck(ctx echo.Context, params InternalCheckParams) error {
+	var request InternalCheckRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.InternalCheck(ctx.Request().Context(), request.(InternalCheckRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "InternalCheck")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(InternalCheckResponseObject); ok {
+		return validResponse.VisitInternalCheckResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// InternalDiscover operation middleware
+func (sh *strictHandler) InternalDiscover(ctx echo.Context, params InternalDiscoverParams) error {
+	var request InternalDiscoverRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.InternalDiscover(ctx.Request().Context(), request.(InternalDiscoverRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "InternalDiscover")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(InternalDiscoverResponseObject); ok {
+		return validResponse.VisitInternalDiscoverResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -17228,6 +18358,180 @@ func (sh *strictHandler) ListContributors(ctx echo.Context, id ProjectIDPath) er
 	return nil
 }
 
+// DeleteRepositoryFile operation middleware
+func (sh *strictHandler) DeleteRepositoryFile(ctx echo.Context, id ProjectIDPath, params DeleteRepositoryFileParams) error {
+	var request DeleteRepositoryFileRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteRepositoryFile(ctx.Request().Context(), request.(DeleteRepositoryFileRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteRepositoryFile")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteRepositoryFileResponseObject); ok {
+		return validResponse.VisitDeleteRepositoryFileResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetRepositoryFile operation middleware
+func (sh *strictHandler) GetRepositoryFile(ctx echo.Context, id ProjectIDPath, params GetRepositoryFileParams) error {
+	var request GetRepositoryFileRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetRepositoryFile(ctx.Request().Context(), request.(GetRepositoryFileRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetRepositoryFile")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetRepositoryFileResponseObject); ok {
+		return validResponse.VisitGetRepositoryFileResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateRepositoryFile operation middleware
+func (sh *strictHandler) CreateRepositoryFile(ctx echo.Context, id ProjectIDPath) error {
+	var request CreateRepositoryFileRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body CreateRepositoryFileJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body CreateRepositoryFileFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateRepositoryFile(ctx.Request().Context(), request.(CreateRepositoryFileRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateRepositoryFile")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateRepositoryFileResponseObject); ok {
+		return validResponse.VisitCreateRepositoryFileResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateRepositoryFile operation middleware
+func (sh *strictHandler) UpdateRepositoryFile(ctx echo.Context, id ProjectIDPath) error {
+	var request UpdateRepositoryFileRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body UpdateRepositoryFileJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body UpdateRepositoryFileFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateRepositoryFile(ctx.Request().Context(), request.(UpdateRepositoryFileRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateRepositoryFile")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateRepositoryFileResponseObject); ok {
+		return validResponse.VisitUpdateRepositoryFileResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetRawBlob operation middleware
 func (sh *strictHandler) GetRawBlob(ctx echo.Context, id ProjectIDPath, sha string) error {
 	var request GetRawBlobRequestObject
@@ -18625,659 +19929,739 @@ func (sh *strictHandler) UnblockUser(ctx echo.Context, id UserIDPath) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L2LcttGsgb8KrM8/ylTJxAFUtSNqq1/ldiOvb7Ea8kn5yR0CUNgSCICZ3gwoGjG5ap9iP8Z9sH2Sf6a",
-	"7hlgAAx4kSUn2XVVKhZJYK49PX35uvtjKxSzueCMZ7I1+NiaMhqxFP58GfMb9W/EZJjG8ywWvDVovaGT",
-	"mFP1gSQxv5EDEgwXvn8YLtIE/mDnJGXJn4etecpuh63AIwF+5uxDZn8ex6ksfZFQ+Eza6k1CeUTUK0Tw",
-	"ZEWWU8ZJNmUrwj7EMtvrtLyWDKdsRtUQs9WctQYtmaUxn7Q+ffJa//Oafcje0Amrz+BqyrDhOZ0wj4iU",
-	"sNk8y7uIJYml6oqo8Wzsp7mPcJGmjGM3zmZinrEJS3U7LHU39TxjM0nmLN22oZTdNg9KLW0sFnLj5GF3",
-	"Ns7+SmQ0cfSkviZ8MRuxlIgxidUcNg8dXlNjl5ubVOPf1OQnrzWnKZ2xTJP0tynl4fQNzaYNZEFnTDVO",
-	"yQiePCcUv5uKJIr5hAQHgVogqfb13duX+4yHImIRaQdjRrNFyv6z9zQRk5gHQKHsA53NEzWoGZUZS1te",
-	"K1Z9zdUIvJZqujVoYV8tr5Wy/1vEKYtagyxdsPVL/52YzeLs8tmFezYXJIQHyOWzC9hmMyX1d0YnOK22",
-	"PQcggTiDuUo108oUjrt+/6zf6x+eht0+C09GUa8bHofR0Sg6OzvqnfRGh2M6Hh+7JymndMcZfp+Kxfz5",
-	"4+bdev4YJqOommZT3LeJeqlDTjsnJBHihkXw+y1NFows5oRKQuHpIQcC99TPHL/mixlL45DEkUekMG2R",
-	"5VRI3UMsCU0SEsWTOJNDLqc0Eks8LvrZOJuSbEozEkcdcsHJgt9wseT4M+yD4AxeCGmSsHTIQ8q5yEjK",
-	"aOQRyuWSpZL0/T4JPg5bMyYlnbBhazBsqe9gSchrkZGnYsGjYetT0Bny0i6Nhdgf0QZKi6Md98DNSNS3",
-	"5ii2u/sjKlkExAJd/t+CpauiT3VQS8c0YmO6SLLWoOu1ZjGPZ4sZ/O3gCFsyxXPcYEnoSNwy0vV9QlO1",
-	"xPM5iwjN1DeNw2PpdfMQe/7mMabiFxZmF2k4jW9Z9DdovjbgHxWZzVOmOIdHbhib471G9WukHajdCPaQ",
-	"RpIVWXDrtzFNpPpxjp3JczJaET1KMhLZtGl6pg0XoxwJkTDK7VlsOm7qiOkxADXHmSzxwUB1K+c0ZAeK",
-	"8gLSDqKYyrlI6X/2npo/g70OuTDt4HmJBJNEHQS43j082DSzjgrRJ0Uytvmg6OlUjkrpoBze1xHBrn5I",
-	"I5Z+u2rYfvhV7RlcseOYJdF5vn9BmDKaseiaZkHTPgrVwPVo5SbTVtGCmiNX1PozTgXe98wkS88t5lHx",
-	"QQk71zTM4ts4W6mv3nvNk71kiq4a5vpCEbchVM0+1Sg8YKIesZ5W25xTDF5JoeAZjbnElcqUnNYOqWT7",
-	"MZeMyziLb1nlYjJk1bB0Egbb2moXL0WaNUxL/USiOGWh+sLaPfVY475JkWYNe6bes3aLwif4ct3S/3cs",
-	"41GcxNlqR06T74gY49re5i01Db54ojQFM+L5YpTEIbybsZTTRNFZGt/SjLmn8JbNhYwzka40t7x8drFJ",
-	"dLHlFqokl3PgCTnvgx8fSZLFc5RgZrGUMZ80bgjIIetIoRglylhv2XgbGcsx0O2Ex+0Fxd1lqGIuT+OE",
-	"uafxVrc30HJ/wh5JLe+AykXSvBHSDpJ4dDCJs4SOOulIMfLvpixUchYdZywlNAyZlKQtGYo5Ys5S0Bb3",
-	"BoSavQEhyLDwoO/7pMbCfdL+lkZEzZXJbI8Mh0phTBjIbsNhC+6KSXzLeJ2zv31y8fjVk84saiAB084G",
-	"Oriik9d0xrbRFnbYbdJW2i6jUqkK3Y5flbJvux2/47v3P6OTa83PdyGCd5Kl21zsC6nkOThdIpRw7Sp9",
-	"IBgs4iggghMpZigJS7jAueD7hdC88U5Wd/HY3MWekrlPOyePJAnGMY8CEsXlk9D9jOu5pAKmTM4Fl6hU",
-	"fkujt0hT6pO6bBiHP+l8nsQhkOrBL1KtzUer3f8nZePWoPUfB4W15AB/lQdFk9+KaIV9VhmFGTHJ9VFF",
-	"G+Y4tIOt6B/tLDTLUjS01M/BnjfkVGs7YxonLFIf4gjtNZVuPpoWQRzRTbYGP5uvZ3Jivnz/SbVttK2R",
-	"iFZq+FxkQ/7Xyx9eE5pkU7GYTBW5SLqSSn+C3liaihSmpPvFl3Npb0azcEoiFiZUrc5YpDOaAX0M+fcp",
-	"nStWpPQnpK1zTTGhemtfkWcoFklEskUKmmvMM6W3Hfm+R5bTOJySl3SU0khJGeyWpbBQck+pTKBB83ES",
-	"h/dHCK9wim4KCHVvar9TJsUiDRkKu3JQOy64AUr4MTugeNwnr/VUpKM4ihj/EoNWB5YmiViqu6FOoock",
-	"Hw2eaJGuf4qQfYIzSxmVghdzO4d35SISgeJCkZKUKfAXGs1ivqH3AXm1kBkZMQJPk0yoRohqLl+41yID",
-	"PeBLrRswusFmPuhetL5ep7eaUHClytrMuTmOxbqlFTWqqX98No5UC+pPuLfGIh3obsu/uDqHNX1DV4mg",
-	"0ZUQL2mKWvpDL+0ViCPAE3M2lKjOQV1EcUWy9JalwCbmjhXoHhLNrskTnsXZilwJQWAGxcxQVv6SRIPG",
-	"WdRancqwQw9WPK992jnR7FGdG5FNCU3iG7Y32F4x/u1JqaYZrFlyEWYs25dZyuisvPR4fbQGrVHMKUh8",
-	"dWHIbunXeL5rA85900YWj+CgUKS3PCnf4UT2H8cSphkjzZQbCmiW0XA6Yzw7BylcLdifzV2gSQMXcN9w",
-	"0XHpc6GN4Ncd/Jp9yJTiXPDbYL1Z36mp3ftRqPXwRIkKrhV+p22ott2pbEUllhF1J7KnJJBTGqCpCQwR",
-	"hAut1aHVnGv/SKEDuTtQ6lWt9cL+ax2shztJaj5yMR7HHyoTQrImbWtAqVhkzCMjNhap0sVW2VRJJiyR",
-	"hnMUopu5tJqOrJr7l2SVD0oQKRs7ycHdDFoIqq2oJVf0QLVxU6kwv1+yqe7mlxQxr0pbRozVwFyEo4VS",
-	"EVZwDUViyZW4ATZnpUqTNiUTuMe1WRosT+bdvS1E1ocXO4tlfUuXarMri6pE/IN5QuPKcm517WhTjW7O",
-	"I6NVBlsPf0D37zhdZFORxr+yLyT5or6Zb0YmbphzHbvEHpter0/mWoJb8wJMSS/ZLUvgbpBu68WMzUYg",
-	"7gVoe7pO1BuBrfjqriX6+UY0ZQTV1jSlK9I2imYALO9PAbrxKMffPXWcA91EQJYpnc9ZWrba/NxCdZjE",
-	"PEwWEYuM6SyJJVjSwQHu2NhcwICu1Gec9Vt2K25wzypSwuMnL59cPSEHxpx7MIijA1wDeTBQ5/w6jgIg",
-	"A23RWU4FWVIcH9XLVRr9x1YctQaHntkipa+iGS/Vw/jkteapmLM0i9GMEkfuzQjyAYCVORfWO62678zq",
-	"r7ApVzp2mpEL88/PeROeGlLxtBipxYH1jKLHbJ6I1Qu2AvuMw5tpIAJq0MGbHy6vKst7w1Yy6JBvQbhO",
-	"GeGMqT3OBEF/CqHkhq08YFdc3USxLCw+4PRhBAl7QErietkiqr3HTDX2SNoEDIQpSbvv+5Wz9LHT6aBx",
-	"Rm0vtDBsWTahTqu6dTds1YSJWZIIlkoNAKSFH+aMX14+I2jph6+TmFf9L1JO91NJycXFxcW3h69/pd91",
-	"V2HvCXz8698uLi6eP7mI3/z44fjHV/1k+uw1i74ffzt/89fXb+Y/naxeLL6JOO9e/pX9Msn6R2fHN8f/",
-	"+8uv338/nz7rXb37sHzx64fwxeMXL9ivy5v5mH94c3P56mbxRM6/f5sd0J9+OlvSb775IT752016Ok8n",
-	"z8K+FD8ev36XjB//Or/96UXv2dGTE/Y3esneHF5eLL+f/e3Fu6fPvoui1/SN//Kb6auTX6dPX//6y9Pb",
-	"OX01+evS/3Nd7PdaWZwlbJt1A1dElrDyEr1aWY849RIX4YK7/xUc2B1IF7AGJb4Q1KnA5pUOLtP1A7xb",
-	"PRL0/ADE3zRjqUeCQz8gkXpNNeeRoO8HBJ0WHgmO/ICIJWdpB2SMJJ7FWf0MUL4iIpuyVJsqZ+oeTRkN",
-	"p5YCb0x4hZ+g16v6CX5MBZ8YnwPMBWwqaFquWZQPfRcT0hxrnWlcDQpYaSYIjcqN9pygAJtFmQ688qI3",
-	"MCstmO6866774F9n338errthh6339qaTtkhJPOEiZZLEGd6FHO0Yitfi6uz98WjjciUzNnsmxM0OhDEV",
-	"4sZFCYs0cc9LvUDevX1J2tMsmysRWf0rK0wfvhscGF+g/qETihn02Np0cavuXdOseFMcTtfv4+wlHRF1",
-	"F45EtAL1z/YVoOgD1kGEYiHhqI0CqS/OSJjQeCbVlo2AUQvOfhi3Bj9v6+jRtgpv/fMwKP3o+9LU8MvB",
-	"x8qWWPJQMaJiyR1eIbyXbDeQ4/JaP8r/zsUMLWV/et8kZLn3S8ahZlqPWUbjRLo2TbOnRxKdpJRH6GJu",
-	"B2OR3rDoepyK2bV+quITzeVT7QN8rPEeuRJ/GWdMuwivlQh0nWNK7KcPSNOL4GIscCT7ehj7svi53q55",
-	"+sD9WoPIXOcxOCmHZuCcTo1jo5ZfBtFoLf+AlGyH1k9BxyXjzLWH2PnD7iMBVz10d1AeR/GDaxwV2rNB",
-	"TK4VyaFNrkE6CRbRtg4atXAOGsrR1h5qcBTETA4GSqH/YeQkUrQTwSULiu01m9E4aQ1av4gp/4vFIBW3",
-	"xyc0Qf9VTDm5nMUwD/yJRdcRzdSPPb/b2/eP93snV/7R4Kg7ODzr+L6/758MfL/l6W4zxwunV/7hoN8f",
-	"9HznC2sHWDzkGqOi5dbJ6Cg8DMPTEev7jHWPu5SdnlH/eDSix73eWUS7/mGP+mHLVixpFBVIpIs3zwG9",
-	"Oqcp49l1HEm1430anXWjw7Db7ffDvn/MjvzwZHR4OKLs+LQ/io5PD0/GdHzaep+fngI1M09FxsLMYANq",
-	"p7DYpLXGabpEy97aA2r15QBhgZwD7nKkpViS/AWL7G0Qpk33muT1eO3OXESt0eAZzRZyDVBJwgMOsrbf",
-	"R8KuiI1JIpbXYxoni5S5IKSGbvXDW9ym7yRL4fJofXrv1ZZPGNETAdw48HMS8EWSBETwkOHljtZPSSKW",
-	"ML2w6hE6UmcS0SG1xbJAkBvo4CqeMZnR2bxVNXV9bOqmII9xzGM5zfvJfUvqmO5nMXK0tY14rQ/7E7Fv",
-	"TETzWL3VucJX85/245laKRAn8CKbxNl0MQJZLNEAiP2I3eYfDlDSPtAtAu3tfD3Bsm2xDHJKne/LjKbZ",
-	"H2V1ZMPJCuaMRzGfQBDTgnP9p1yANK/+RBgO+vlDykOmPjmv34ymE5Zda7l8w7q6bkkDDxy38gHnV6fV",
-	"eJmSK5hga1fKFOxVeEB+4BvYkeLpDXFR8GMsBQf9aamO+riBKalWXPzIumu3Yjbq2jYc/b3Llp5QmRku",
-	"qXQn/FNqVAtwne14C74HAp+x+W47sLoxGJeKXUsl+OgDV+e85ilFrWKRuR+K4vF4t2E9jsfj+qAqhJff",
-	"T2bipqf6sBzTcdMOz9J4tMjwMlkjpIXFk07qyX+tiWo0isALL1uDnn92Ym1bt3uiyCNh+ucj9dnISdEs",
-	"ztJ41fmVzkUqfp2yTP5lon7TQpPRT/Ax8lPxWF0dsIbgYrsWHdV/tMbn+lkPt0GlcGNEHaIHNmPvbDFm",
-	"ewzOTQSegqL2XY1YxU4foAjFXGYM/OnazMxtns1R4uqxsh2Ds2Uef9d0x9Vku5TZkh3wTOm5Q+zAGFEg",
-	"MxrA3us3xJ4jDqp5zW1J7q4rj5cHkwcDOaWBi/vyjH3IHNehGmLgkQWPWEq+j7Nni9EjSZYijUgbPKwA",
-	"0cfHjGEGzBZ7ziuxInJVeYGcQkxG8a2zkWbSwHk+kiShI5aUQjrgD/c97SSKq4Ic9O4XYqua6FikzsbU",
-	"E+xe5QrLL4NPb5Y1quv67u1Lkgm1vMvCKYVz2ayw44yaCfSJYis7UKaS8A+AF8kA7EbW90iu+sc6neaM",
-	"sL5X8BOhUZQyKcvLBj9V1OH1U8Z+mqcMfpydPTiOCa09D1cmDPWRrJ6JYnIXnEC0DkNTODy/26ExUQ95",
-	"1Gu5g6dCjGiKkarrjEwO9KMO4i3CadtxJov4MI/EXJFm1RJdRLzWOisCmBo9Hn5gwAoeAfeHCWbSHhB0",
-	"fea8AYNkYi4zdeZgpZFn4IitmKp1jhAUVsSS207e3CuM/oqSq6QcGeFv9CvYUX/NdKnNoHe4JlwX8SJO",
-	"InnNuJKPowYhdB39XgI3zzGwG7g6qnVNHMySEjUzw+dtdNEjaT82TsXM3ZGUC7ZhXjOWTpREC2b5Dc+u",
-	"l1TKdvIyoefm6++SmPGs6djCYWn0WhX22QK+YEOuYl6KLS4wdY8g3loKTpOiETeuo/mMWwuu2ih1ZYSH",
-	"PEQm/rUaHJeb2sPGFdBBifWDDuHVZMYolySoMoaA9Hy4VBOZP+SfayeikVrqL8USpReXPc8M5RoPRrON",
-	"EH+Hqy2bsjglWUpDJgFpAl0msFfslqUrgIlMhQss5x6DnNKURddKhmDpBsqUPJ7P2Sb6dfHUdapkLW4V",
-	"EF2qpWV8E6/ry8XTNjKzpyIFy+IdRF+QNHIIVccWUwHwgwCf087JkDM+FmnIIhJnhrfPRMSSMmynTcFL",
-	"aX0zEtFKY3WoHHLqCAyD5BNx7raMOQnMQzrZw134Lhyx61GD7+OqFlG7uzj+lX3X2Pc5YFVN6pCIpZDN",
-	"QQ2VxNnOvP0rZ/tX4mwbuVgBwq5sd0USI33/EKVSALYiptWky8rPIwiiiEuk4VTxMkfgWafTAfxU2wJB",
-	"xzJLaQYQcohqBrT03vagCT2hlzFE0kPfGyEJOcL4fb4ul5fPdgNwAjMH4KZbaURM527oyMvLZ//m0Ehi",
-	"u4rvgJPUK+gGSV58+91GVRvb92CfmmWBSyZlLLibXL5LWcR4FtMEzDKGNCS+EwxIMKdSLkUaIekozqTo",
-	"CvN6wbkBhT9QKt4OYN++381VOwv2e3ezhQ0/Ozeg5LgYqW1f82AqYIJTyiujkT0nYBcjDW8ub4oDG1Db",
-	"dGjFPeA8JEVHGDZOoN7rtdRoA4cNAfenyY6Avza3LrNU8Ak856fRdnBcJKwrOrkHc3ZGJy7eY8G/yo2/",
-	"ojfq1uQEopooOMXpxJjmYmkCHDo72LB1biXVzlzEPJOEZvdpwlYdQ5qL67VS41t8SBEqk6Q9o+lNJJZ8",
-	"j8gM5RNjfszopMFrOtlg/M/oxKlO55k2NnAcO+nGOsv7jmoHXEVKy1iykYwzpmRhOLORCBczxsFstMhy",
-	"SU1wo67HXDGWip4wZamDlcAVXh/QO42awMClthH9QUjcc4tbo1g0n/BHkoxiMUnpfLpy7lJI+TWO/hpN",
-	"ju4hKeFPTxJtoO6xhIKP43TWmMqG6AdQ59JsoMx58jkr4XnvPBeQMZw6kYJkQtyQYBx4JOBC/d8P9vTg",
-	"ZIH6pdJ05kb1eE3c/E0az2i6wmHtznLZh4yl/HrhMvM8+YAWTPLu+eNzPEHBPBW3ccTSwFNLAMwkhlsQ",
-	"sz+VO+80cl6mm653+jShk/K6mGe3o68k5jcschHrS/jluVuPTATGsK2lTfPQDu6hx7GcJ3TlYBslINwO",
-	"V9Mb/ctuVxEcaLhErkGEr7f7ukiJanB1+S4U56liQHai3Q2NrKEo84hWb5G2ClrcSF2IvXE6wm7gm5pV",
-	"QX1Nnj928/4lQBQde48/EBqGYsEz58tGMnGzovq+rxNJnP4gixhyGE7eqesaeYwYtm/XGGmKlFMa8Kbv",
-	"a0inZMXbkQm9ZVUjQ8VZbrm+P23wqm/vnl4zrzwMr8n+hBMqhVJFNKMjJR+kYqmmCAD+NiUpXZKUhSKN",
-	"tDGNDznS2x46XgLd6Qu2CgawXHlg2xRiITFcBS7RImgxlkPOF0niGZsF9KteCFDP08qkmmI18+rHEq6w",
-	"1fO7R/v+6X7v7KrbGxz5g6OTTu/o7CeEVU1YOk9jrh48poPDw0F3PDjpD466g9AfHJ4NTruDk7MBCwcn",
-	"dHDYHYxPB31/0PMH/UONvu0eog70Lxl9ZyxdcF/kOmVTEF1BV6WUlmu3IA/sUbtdBwnfDSBa2teaDP/4",
-	"iFgPeIR1Jh0SHI4HtDfodDpurEETKlObKba2EV4YO0WxgB4R4zEopsYElxuL2pKBWbtkAJKeTqJlsphe",
-	"vHnecJfnRoCGaOci3LfYu/cuFm3t5g770Bi19XqRJDo8qFiHNbC+Ju8qoC2L0C3bJlGmAq/IkdmUeXUN",
-	"w3zSbAcwzBJump34JDFsciPv6u73ulfdk0G/Pzg87Bx1ez+1Cigc/NurSKk6TMdxCJ1t5fvUva8T2Ix8",
-	"azpIn09i29BKM0DE3uofUkWgoLbx1Ram1RKZuGGtVToxtCBSJBGNpzfm4pTpTAGcdciPqRKiuHZUmSNC",
-	"AhgcBPgLbkxdpK2oKwAwbrA3IILO4/1QRGyCDXMyozcMGlpwpZSphdC5gX9lqdABoZgjE/I04MiMiIkN",
-	"K3V3RiNG6JBD0gxCk5iiUm0vRmBiSHUaGGzWwHjh2i6f+GIjvjfa6Xa4YpMoLI84Wr8NBp5TOOG3Pa/n",
-	"WuhQWnsAgwz2OhYBPRPiZj2rmApxczeJ6tzKL7YieQYKCCw9GMRoJgV0Tp4zY8jdiSr0O+of9LFeEAlB",
-	"rRh1OlW0Fug3QCJT+5QLY+yW8YyMlab5yPgrEThOxmB+xbaGHLoBTo8Xm+4D319OaQYXGaS7VY3t1UQ5",
-	"8Fxdw/Myl0PqPLLb3ff7Vz1/0O0Nukeds8Mu8Ehw/FxLmVzfsjQex0ZFxctFsY1e4Zgs91F1RZZ/5SJj",
-	"1e+K1UJpRt05cpo/pTOksvQ21qgQfCijk+vSg0bYQg5VhBo7pSr3xMGbuzEy+JPTg52Pw4lwv+N10LQR",
-	"rj6abojKPm3jP17zaGkHXQ/Y2/lxTY5AOxU/HJ5zPCso3liHahv5pkIzTheqRUE16TJZ0pUs+jfDUufW",
-	"Goncbig1ynQNpypIakasCdai3vuUK9NkszKMsmGKudDzrdSDKK9zlbaaCKm+JGU68sonqJnu7ySFqlW8",
-	"o2QCG7D+RrTIYzfxZMgL+YR8jngy5IV8Qu4kngx5TT4hDeKJWpHPkE42Gk8K/+oX0wjK1owRHZx2B0dn",
-	"g+PTQXQyOA4HYTTwe+q/0XhwTAdno8HR0aDPBnQ8iLpaaej/CxszjPUCvdu/nW70O7BONNsFvowatgk8",
-	"UJyyOzI8dT7X87vigP7Lq2Iv2OozWB0mQFrP7XSao2k8v1fFZkNqPcojS72pZ9uyIaQI9E/FUqJTccoS",
-	"UGWGPOa3cYYOylAkixmXpB3AlwzzMgQeMZ8hi2KglCr9BQ1DNtcVg/bOiyz32rRdtI3gOzGL0Ss0qyk6",
-	"5XxQh35dyzne94/2/d5VFwzQh36n2zv8yRIlRivkU8gOTkA0yUWOvGGvhZnMr7WNSH/SR1BLbwWPKWXB",
-	"crDNpkHlDKH36YtnvnJC4e/IrCuL2+TbBMQkjSKdJQEJUCsCwEh0ItntBO/GFACODXXF0USxBMSjR4Ju",
-	"QOY0zeIwntMs5hO1qAFZ0iycqgUNyCQRI4ix6Qdkpo5jyTtrdW6RzRp16JE0ACNjYomjte1lTm9joOnO",
-	"5M80ikzBaDwS5MYe8xSG/hTPdKyqTgVlv3ZkpWk2jFcPgJUK8IFM5dtcoKUzZO9NeV1t47iDeO6khuDc",
-	"f0jvJz/qQBeRqt8jQ25dzEGpt+Jy1oevmlSVKIrMlmLI2QfIUkcgtx3GcbWrjYFb0eSV9bT3VnWtzWCl",
-	"dLZ7HpkyHjICqFtk49sBcMv36SbobXl5AYCrG7iik2190hmdbOmQLtBbrdt+57Dj161DNsBrS6TWGjJ6",
-	"JzcJFRozcgf9acjzi5iZG1cyc72f60qlGpw4pXKaGzZL6ZKHHHPM3rI0z3ZYv7cR2KWNdgDOQrteHWmF",
-	"7D4UiUivYZuZubCrV31P3aq9wyv/dOB3B3634/u+7fT5hYY3FZdPAQjSQ9HWzQLO02rZKB0cpMkpRcOb",
-	"HEpTxbl0/RwU0mrlgdItKFEI0GN7JjkSpOUWFo73/a4SFnz1n5lWgQCBmeXgDguQpxr81Aiqa0TJbUyK",
-	"48LDuXBulT37eH8SRrOrzMZ4bW8mtfFba1FaG9dmXb6tChLKcb0bGFFzpH397l27vhbI6D5v3cZZlqhv",
-	"O2ujaW6do7HBmXxBJAsFj3Iooo3NpnXs9MeyB9jhAK4bLHb1yu7mQX1yy1wWjQuu3T22obxDAi4y9KLp",
-	"EplYHFNwQCDjK/KcBJjcKBjyUvV5gl8TmcVJoqt3OVQqkHVMfeGFnALGolVKkXZLM5peFw6TwcGBOiTJ",
-	"VMhscOj7/sFingga6ahEfP6gezAWH67xQ2cOObA0A1yTesbBOy3OlwqRIc9bP5oDeDDP82YYr/5Ub9Dh",
-	"LOvt+33FhA8PB0enHf8UkDjqnoUVGSP/Do/GjI4i1otOw8jvHfa6R3Tcj3ohY6MTetw/PTwbh/3eactr",
-	"YfGS1qB15Ef9fs/vHZ7Qs4idjFj30O8f+yfd/gllYa/H+rTbp+MTNawpC2/EIruGtGS79JZn5PkZkvcA",
-	"bb639/R+sgRBasUdhmXl7I8iImNFhQRL3pJMFJjQmBsIEE0ZVS+KKB7HeMTofH5wG7OlPGAf5olIWSE+",
-	"xzxiHzrTbJZ0pnQGRzBlM3Fr5p/ljA22+VCJEN3Dq+7poHs68E+/gRu35BusExd6CvdFOtF/HuBiH2y9",
-	"Dp/eWyuBMgZyiOubmEf6GJZdMoPukQ6OUP+XB1OmTlsezlCEa9R4C7Y/ibNrNZ3rnWbWmUC2LPWylFP9",
-	"7iTO/lK82PTOVMzYHLd6y84KYss/79JhPR6y56sLUWQ0udbH4RoAtsAKQLcyhwBkpMrtUNi09d8b82WV",
-	"9krnrLFd2PCFtiqXv4NbQn9V/O4wClm8unqFoA08Z+CBl3/gbKk+aZVB/SnmjONfYSIk/pWy4lvw7OHv",
-	"YqajOwRXn38RsX4mYeOGlEMFk9kyo2aJTbukmhrfdqlE+NAjmUdx2aYl6zrkgiSCT1hqrsSNuRs/Iwun",
-	"uS+2w+cs5PSxesNtlVfbSeZYxlALCuobFBzaAV4wamvgdsI9hYgQY0cwf+rUFUHBNcxWYxLBwHFoAo/8",
-	"8+//2NNrCkaCZSzZVmkGlbCyadlAMHot8lzUFqzA5XTPD9fHrXz09tHbQqgvncua0ea5lAtYv1fqmOgk",
-	"6eqzGj58HydMZoIzXDQL66A2zCPqEIE2nTB6a8S4rchw2yk0xKGWfPw2N7GXtDx9+2xqeq4saMVAVj2r",
-	"jVLwa5E1xcEp4RYIvBBz85yJsMgNXuCiKKFhp/8SQuwI4vQwDJJyQpcMaltHdPWnzbLrcef47BRkV7Hk",
-	"t7DmlvGje9jt4QEFEAb4O05OrG/03gHNq3kBAiJvwoG1cva9mFs91+81a9ucnD3//ZHEWnUO9p4yDC7k",
-	"bKuTdJ8JoA3NPpL6jqnePGCA3eHeKU7KSIdo3tuFlBNBLYaMzVMWqjbPCUWIFOyWGzS/xvtSUNLaB3Zl",
-	"rpeYFQND2jFvpFv8MCRao6R0wbQPBNiKrswxYZylNGsKiLyr0WT++avssiwAPXj2iclJudlRka9JeX+q",
-	"m5GP2iITF/d+KtIb7fGxq5I7Sv6J9EYXPecCag9KesuiQSkDka4WFnMZR8wqXWf4vSlFnle6A2N0lfNb",
-	"0ejIZX9uTakkNEkZjVZkxNRJpDeMqxlhxq/mJz59WhPsvlt1kh1qkzyF0iJ5BhJ+47J/wZImMb95CNBU",
-	"k+nZUfTEeMb1T5ko/XCUX5LbWbfvDTXUMNB10NQ4A9cYvlrNzGQxLvdMm8je3ca9xnW42INzkI3rsptr",
-	"s0afu8KO6gS+Hn1k0/oG/FG+m9rLOeQUt4HcHXc55A1gpK1xl0O+FjtkVVxy01FKZ2wp0hudfRM4pa4i",
-	"BfUTobgnoIHwLnskyZQlc5bKalFkLGmTsQ+ZKav9yZWB1ozFSpiBDAsLVOVF1mc0C6ckYmFCdQrQGc02",
-	"BxpD8y7S+t6dZeHCkbK1LMijkF+zpbuSxpal9kriV11soUjOWrcmdf3NIruGV5lm6oKuNfTaZEdSJIuM",
-	"QQ45kwwGFBIWEXzx8yTetZlNnkDdcHzYgHEky3YCUja7wppKNd1bxls3u823q6H6k9o4XfNJ75wu/XTX",
-	"kk+6uFO5YkVtkp5NB8UoGw8GohwaylOYbKcFKsQQTwE2cp6iEsDsyG9Awv1OgGlfENS1Y3RtBWTkGGjj",
-	"vmIBuu1VUGRWn7xqIT7j/XCc6lKgdDlbtSk/qfj5OE4yDDGbqdtkafIt6WLnM7oikmEulK0Kchgc2aZ6",
-	"HPnI62tUkwz0ZaCVgCTBbJW6gU6+qAUSd2e9vrawvwWtryOvrVYJGQGaz2DFvCItVV593C5Ci7VJabYF",
-	"mzj0PacdbblcdiapNpKFYmaMZ2HvqHdET8ZHp5Qdnpwc+yc+6/fDrn8c9k9Z9+j/lX8+9RWn7R1Hf8Yc",
-	"LCHwzPJl/ZauZoJHOfhmrXENn7XhMZusbKU3PhlCegsS570G117cQ0jtkFsxtYBbqxdSLtCEdnBqjh6P",
-	"s86QQ0UJOssHQK37IuAFaLQdVCcWeMWxW9FZUo9Hxd3Py7ZqX5ZD2+zv+0dXve6g7w/6Z53uEQSTlNds",
-	"LISmh6OcHp58mLM0VjybKp4LZ8mOKEVhbno0mrd05lUstQhLdJ2I8KYaQGrkQIe62t/3TwBjdjLon3b6",
-	"x8c/NYiHinLcgc3lsOG2wdGB7g4p1opwwGBzYFMezeqfDA6POqcn/Z+KE3PHoNY76tuN+uyOsYdW967b",
-	"8rnOzuRaWaUfkhHLlsy2taolhiLKOhMUXSj1LdMXc54YqgoWstKUlVOLFcmmTFKoOm6olOPMBQdrSFeF",
-	"jtskovMZjcHJil1sIXvmjZZSrLmW8FVTtsZccyy0S2NnU+qinayx0SRmF/3tQ0KjsVjwaOPw11nDXjfX",
-	"br0wqNd6hn9SQNwdRXl7XksDLCZlvQ8+drevgoutFPh3NZ6Wp1t9v32xWteJ0DoEdOFaGCNbNZctJu1i",
-	"FlBxHOuP6zIeacTSvQ4JgGsCtkxgRdZcrxxy09CIJYJPoPS0XtVz4iyBXIOojUVqbDDniDe41uHD6E0m",
-	"BVINv4c02zoJdS6wDPloESfZvpJQUhresPQcKwyxVOo4I1KGvFkSq8kHxFIImi3FeavPaomQHUi6kkQK",
-	"0p6wzNMp6DyCd4EHc3DccWk4jQFXpG8Sl1xkM17jXNTDMCJSP/+h5GOs5snXsOjKZXC475/tH/pX3cNB",
-	"/3jg94zBFp7TeIrDekL9Ig2qAymkppsDZXyvZVBD15m4VhKue3b1+tJY9EKDc3TYbDW9Pc4qoTK7BllO",
-	"3aeb5taU/h7bqhbdzhPUb19uu/RKzoK2k2maBl0+qUXyocpwS8LMYa3U95bSDO5jVZRpGloDbqp2ZEG8",
-	"gNG5jXCNM1onrVszqwnqpcOT01XBTR31VbatfV68UM7dVqkUgCRV4jetQWt0etQ/GXWj8PDkpNeN/KPT",
-	"07NodNQb097Y77Wac/3r5Ca17P66c42ws87ZJM5sUNpgwyGTakeKg5vRybXi/mB6zXOgR7GkQOZ6Dd67",
-	"KMDfsB1rVrRcTMBZ1bpgnc7KzDvaSAu15T6MpNvUJ/mcKMk1ILdNZU+KfHCcMDDXFvituxiAN5eErl/0",
-	"myYMlhQtoaB5S5qWcjbimnv9ktlssq1U8C8X788tuOps7JYPYJsaLPUrawdCuEsBF2fcSY3VNSxaIR6r",
-	"v3BdyAHRS6XFouKnoLO2WNeWxj/LEOK8Teoppi3xcZNgSKpyodtsnF9XWwNRG10Vzqtl43oXdHhQXu31",
-	"Lobm1JgAYllTBqfnb1kDp/5I5Z5zeRvgJ6UNpGwCkjXRLwFfsrjxeU0bINTI5supqMjnJM48IjhxiN8g",
-	"rVcc6qVq7fdcVad2Cde2WF3KVV40+FxeZF/dHxuyTOFdvj6sPKMTSdqZmMehLJvrG2K4i+rd91hPaHu3",
-	"23br5l6zHQuyIX615Jmr3LjWMlupUHNpxenJq9KL4yorFiT3E7qYd675uzhN7VZqvEUq61KTaBwHoQID",
-	"qd1tjeesJNPYN0TFw2lRd1kWqPKlNfaOrZygUZyWEyBUhMS1zo3uVx/oF/WB6o0F03sT3M1cl0iAxjDp",
-	"su+hNkw1lRz62hp3bSwPaB4voddq+1puw4lEtv1mk5RCZEwmSrk8NPW5N7EY1Mcd8GHr4yGcVkQb5ZV3",
-	"6pWnuGZXjCNjO98Xps6r+U83p8rcLeflb5nb8g5JKLdIDen2h+NW/abJF7dyNRdyh0nd2ZiU1m2/7O13",
-	"/f1u76p7MvD7g/5JnsJhc07abo0e8LcGCtDWQXvP8asKntWRjba2jfh1o3EEPWzlo3TXMlyQiNTUBHx3",
-	"tSE/cWtTrtqqLhFPJjqzMHgmBccimDoiqVIK59xUeIVkNCKUeYVZrD4UZw0J9tcc8vKA/lv9ijXprl5e",
-	"klBNBJ7WKo+652M+KQZcrovUEKlQ5RqbFwFecS9CQyeNfGdzZ/Bqnnhml04rHGxzVzqYc8vmK6xrc/MQ",
-	"biq32hQHa9zcPlR/q/SxbgJOHeTKNPju7UvSVseXiJSAwxwy7K2yqSIxlkimEROSBP1ej5TwtM85lEkm",
-	"izTBioUGUFu4Qps4wyanaBMU0FWadL003FRNdUAAefxIkgBmlEdWmHzohGJ1VgClYIlWMTaeYFma5s+t",
-	"/xWLtN5V189BIn8ib7BqXih4RsOMrNQb5XKtmSAxV7eDZCQGo/T2ims5+dhX4JeVQWRr6Nc2+lF/V/DX",
-	"mB4ejU7DqMfC3smp3zs+PDo5OT47Ou2N6dHx4Zbgr1IFs3W+pFLJq82wL+tx67JeAzsoW1oKGx+VAEVM",
-	"6bIckQMIS/ZhLqRJeCgilgy52hKxsMNyBjp3jRvS0Na1FJRStgcAhyHXGE79S15i4W5ArPt0WnZ/U6el",
-	"C22/q7n6At/6jBDL3wxnX2yDi3bFkqtOAR+FTKJGa9p31tbGXG3d2bMzR26ZoL/JjN5ACo6a7BzkB8w0",
-	"mA+wuNUk2JBNWKFlHsD8hesKcjZEnmJEEU5Vn8a8X8+csS2X4rOTbj1oZMTmCIacktYFleqg0bJNVR+6",
-	"pp12zGyNsFM9lI0ZHQ1xYO86biZP6kiXwJAlS2OaxL8iBLamLDnFxTdUkZQzGoe0gxy7AzM0F98///6P",
-	"YO9z3NC7SYRvWAoFugXfZB7VV7+2V7nv/KoNbKc4EdCkm95ttq9uNMTtEB+h7cTuyMLto2VK9UlyRplH",
-	"UmAQOd/XqVS3ieR3LM8uuPLt5lUzgFczEWgfXFzOBeswk2+YT4PhSk9uezvjOzhAzoR4+XEbxwnzCIZp",
-	"ZwIRv+NUzMgrXX+7KrYmSnqIbsBqdh3PAKWqrUP6jdag9aefo5v37fwEHx9HozDqdVl4FPX6LDpmtNc7",
-	"6p4c+2en0VFvdBDddOZ8spdnpdr1TUc0YNIUN29SXJC2xnvAJFCaV6KjkjfZh4xxder33MJDPnOnnTRf",
-	"h9q18jNNsvftRZrsAdCfjeMP5moN/hQQe0DuSrVOz1++WujbkyxMWdkJmE9a+/zUjidUifkVhvVIkiUb",
-	"Kf19M0BaLbEBmecrYk1/I2XuGuNcJmv3aa0Q9qaSCkgOIjWR6pkQQ57QdMJ+19HNDf7hz5FjNNza97q+",
-	"1/PfW4e+XiHaa33YV8/v31JQECXmKYd+Wl7rue6j5bXeoKf3fTHmH+NsenE3Nu0Kzyvfz1s0Yt/oNU5r",
-	"/baLkb6wBBT2oaIp0oacYaZwsPbH1oJR1oKeUYP7owGXR2k8mWYj8eFgvpjPmQ1YPv6CgOU30HkjTvlb",
-	"M0pyQEqPPiQ+uZ+PLu++OdpqZD3yWSFX94JT1oOam6VyA4Ore68eLB/W30oa3gKW/GAo44YTsRW6WK/j",
-	"nUDFjt1wgIkVlzZpEp2Fo+VU3YY6uRPGvJgXvlULyFKCL41AD9S1FWhGqykVi7LqEBQFv6qWyDPwR6Tk",
-	"ik6KL+r6pM4R7DCCmFTArrRepYy/2+RmN4l+P9ZM5oVIUzWZz5qiwS44gdpHVBdGAFUJnj038sk2qR8t",
-	"k5Sd17Z29avFxoRexiHUgIbc4IqHK9WxmuW0uPVlceWGdcYzWsliXYnVm+uSlHLHbor/shcrpxJPExLO",
-	"skIhxVbaVUyKLktDr6BCrMUpyMi9KC4x+S1dYhY2Z96WOCPYhDHC6E/4ftkUI1kyRunUMoljzNZYKa96",
-	"inge1WUhjRcaG9XpcbJ4xsivgrMhbwdYrK6373evet3B0fHgEOpDfON3B75vLOWV84qJK5u3WT/QaH7F",
-	"31l0Henc/TovzqClvthX46sRtxJTJ2K/4Vhn99vYuskVzzTOz2VYvnx2sd91nlmLxzjA1CnjigydfKvB",
-	"1adnZwQmaOL5Y+k2ZxbHwuqrukXlLfXKFFDbg9oa1RfWeU4YeD9dpwQZbIoPQFJCmae9e6LOQczkYKAb",
-	"qAnjldZm9NeYT0xrHfKjWGo4kClZ0+34rpI1FX+FIxnuziVtygLlmlXZGhfTiIEpuNhBRifyYGAGcaBX",
-	"wgGLWeuheWtvh0dmLhtT42qvXZ7NazIXzSxVM1AXfZjXgr3zNfxRsUbtEJ7FSRJjKQ1ZVfFKXLAV2XUB",
-	"5HzKUvWWXCRZzCcxD3Wy9BJrbEiJ66jfc7bf86+63cGRP+j1kD8fYgJ+CMFn0enZGe2N+6Mjf9Q/PPHH",
-	"jDF61j8+OT7ye6N+7/D0MDzpH5cKC7xl84SGjEjK4yz+leGMmQzpnBHBQwasX05FivKE3YtVAHVjMw57",
-	"3udeIGWHo8PMiySgtriDSOq73gj3x8qLhXSN+PLZBaTsTWVGul0STmlKw6yMjnVkt643pIeQN5bEnJH2",
-	"qW81iRzin3//h7ah6WS72ZRy0vX9vS1TeeUTKiqwrr8lbP/YuowGxTndNfGTxRgcWJXfq9Rxv5c8Yj8W",
-	"0qVFMB7FfAIZ7Rec6z/lAvRt9eeYxgmLUNEIKQ8ZfAIXQolLYg9MnpdssXdz2pXEjpokUZVD9Ny2Muhp",
-	"LgD8CHJgQU/S06xfnYLvnuu5rL0ukAyVXKGp83E8HtfX9wfO1CnjE22xRk147XWkGqobD69nIlJz6/r+",
-	"cb+vNJzaNzr157XqJzdZRDCs1v7+PqEHkQgP0GR0cNTp72di/7jjd2bRkH/zzTdktOb3v/yF7J90vWPy",
-	"zUnXOyV/+cuQE7mIBNlfgL6y/4yMFjxKGGEfWEhSesPILJ6kNGPXN2wlyduL5y8vr5+8/u8/z1MRLSB9",
-	"/pB/g+ZvtiwPWn1hkDANQ2p5LZFEWzyVMnUeSqtSv3z0WjqZp4gYQXXSIyLMaELawVCv+rAVnJNg2PKH",
-	"LYNu4GwJO723Xcj0pp5Bf7U7trrKc71u3V2ZRFzOrUiTcT2ENd8kZ0BAvmMuaE2+UU4zg70/G1H+eVtW",
-	"n57ZwHw99TysUVc6qixF05XjrIR5YcWOA67WfY6v6KSekCqXUCui4i9iWq2hUxYLS0i+yrVVFHQ8vfL7",
-	"g35v0AeBcN8/QYGwejVt/YI1wHpByKrWWy7yCOJh7/jsiI3Ho6NT/4T2euPxYdQ9PI2Ozg7H0enRca/f",
-	"Z92jI3ZSEkKfK6GRJppLorHBug5/bvVof3RyenbYPzw5ik7GR4enJ0e947PxOOqP+0fj6PSQnvbZiIFb",
-	"qlIrqqzPKapo0jC31gnrCcGKXd5ORMmtQQ0IBbwu1HULMG4R80wSmpWv2jgrfiGUI5TrJuZQ7gbJeius",
-	"RaN9E2K40MAZC15YN0lb3aQJlZlifiBc6rphe/kIkWEl8WSaLZn6v5rJViyrUeC3dm5bSRBfcC+yw56A",
-	"hYHRT7szqkMLvIUtRVNFMfBGppMy9sOoIU8VGPlSbVG3+BCCV9RfDdwob7TGlOCkHvd6Z2H/kJ6w7vE4",
-	"DE/Y2dH4rHc4Po0iGo1Oe6fd6Cw8Do+xnJwatN/3fWAW+jhQKVFX1ZPKUsaasoI5AJYjDU8ATYq0KZGL",
-	"0UxEi0TpLbh2brCG+wL9QV2YkOJRiSfLNAbNPhuQAMcdgL9c3eH6r5OjI/irl/96DH815nNYI4/XpGy1",
-	"FoGaVL5Nex4JRokYwbcGpCBXs5FI4hBgOnsocqNxorQge3bZcVhmr6XaKojs/S6JlzUUEdaxiSaRyi7Q",
-	"hd2Qdj3Phhd8HBq6h4CPf/79H8PWpwCOUx49UQoJManvnooFj9SzBiqjq9qTVCxQb9+uErbJ2LepBraV",
-	"RR4KYF9ePnvBVs5jd3n5jNywVWOx1KqFpr/vn0Kxhv6gfzI4POv4p76Va/JGddOScrqfSkouLi4uvj18",
-	"/Sv9rrsKe0/g41//dnFx8fzJRfzmxw/HP77qJ9Nnr1n0/fjb+Zu/vn4z/+lk9WLxTcR59/Kv7JdJ1j86",
-	"O745/t9ffv3++/n0We/q3Yfli18/hC8ev3jBfl3ezMf8w5uby1c3iydy/v3b7ID+9NPZkn7zzQ/xyd9u",
-	"0tN5OnkW9qX48fj1u2T8+Nf57U8ves+Onpywv9FL9ubw8mL5/exvL949ffZdFL2mb/yX30xfnfw6ffr6",
-	"11+e3s7pq8lfl/6fLRsQIkPUkj14xswb15b9MGdc7dk8HwfYPdbbTrY4NMauoTrdmHwT6enHOJuaauTb",
-	"XVWaDusGi4XcNUzn6SJJGq48QCMY+OINW1Vu64jNE7FSP9RvvxrMVo1rGw28OEi5Dp5H9azN3Oqf7fuH",
-	"V/7JoNcf9Pud497JQ56mbu/od3WaLmFlYN16R9oz2VSY7TNiivrOmKJtas4X3+fZrtZUoxd8HKezxv31",
-	"u53jkwLTtM1zixQ0BBlP+HXM4Xkc8RoNy13RHurvMC08YeXbWF6Xq/ADiKne13al8G1N7u6l8HuVUvjZ",
-	"UlyPqZItarCVe4nzqhfLVzzgckpTppF3d43TBjCOw9O0Y0YJRxoJMmFK4rtTyGGHXPCVDohB9KaJaO37",
-	"Z0bIhqg0cptXrtrDxON93/eIFATDOXPn/GJGpixlJVZ36G/KdFGf9vPH5XIEmcAgnnIxnziblnrqb4xl",
-	"2SXVxSUk5X4mxM0Vk9kbLKzqHq5E3hUYAAWe6UCXpoQQyuD7J1fEhOTHUUAk45HUmahh1Qem4ls2ZZLh",
-	"jlTdb9BgXo291FuhprxdjFY5Ei+vcI+N/AVzfk//TzMIfEi/eClmTHBWJD5OsaVS8eJ6ZmtrTEXO48rg",
-	"3q9RMSr3Jy5CoGbhVk1KE2t63TXfdc2tH4xemQb4kTb8uV9NG+exrlCYebsbbBGhZe1ANVKrBOmxZlpe",
-	"RRf5F3JpbXDvrr6rO4o9C1e3TEXGdBRV4RXHhPmQnr57NDjsDo66Hf+0+9NdfJV0HqunOlf4aP7TfjxT",
-	"nA+A1Tp5N2RLBykhoaOURiLdj9ht/uFAsvSWpQe6RVjcd2BoBwjqdiz/XanCQnAOFUgEPK10dMhyB9ws",
-	"vmWcCM6k9pnsiD64sm4A65e1Grw7JK7EX3cgawhztqLemt+/vxhFUJxBfMByZqpfVAAGJm35klt3VFHL",
-	"AnXs0iXXcJ5q9G/RAOYOuAslHOhr+mBgimw7gKAPnU1g3fJVFofMFjLDRBD4GJwNjyyncTgtJ7z4edjS",
-	"N3/Mw2QRYRZ59VISy2zYeh8ohqDLCJWvaf9z0xuY3dlJLKtig3Y5pVjzRKOM6pk12yKPjQj2CGcs0pon",
-	"YJZlQ+adDbkmNyX8xVqImOcEn3Eew7X85HIq0jy9w0aOsk3q27tkr92USOEcllTW1nQHlmXZkVWLOyVV",
-	"DZSaF5AZo1y6dr/nA4ggkflD/jmJJ1ykpmqCOxkrkFmHvF43t3U5Wmsx8XCO8XcDTo9TSIGr8+TCMBKI",
-	"mGO3LF0JDiFcJKScSMaqQZ6O/Kf3nlH1HvOKbk74uZ6N7MrmSyreV0b/kIwesvFsvTFqCz5fENP2kJrw",
-	"KzFAGn52nxKwJrm4kM4bMYrFJKXz6crJhuoGKOcQ1JnFx9Zms2hQk96k8YymKwI/n4PCD5zKeFUhDcgU",
-	"ctc4B1kuZ1RJYmLKKr17/vhchwabUkSBydws88xC8P0jSbRJagXh85FiiQ227MKoVe35aUIn0irzJPMS",
-	"T+7FKaxZ1ZZewi/P3fdgYfZas8nmoR1k88exnCd03Q1FpVzqsnPVY4C/rFM0cxNcfbIQezEukqfkS1hQ",
-	"mTthaXPdqpwKzCP6Kkd6KOjnPihC2xNr0o36mjx/7PaIGNNibQ/xB0JDiG5xR7Hn9kbX2cSJ7nymStbH",
-	"2vWOPzbHtTs4ZyKoqaf9NE4a0PSKZIPZIsniOU2zA6WJ70c0o0Ee1+ayaOp4fcctZ1BODXkLMqED3EsQ",
-	"5VHMKQQabTMveV953DSf3hxEd0dnXm5T/7gT79klCZTNijbOo+GY7NJf46nZpZG1hL59QxVRooS0ztce",
-	"b2NrocwyWDtQTKs8tq3wtiYzGzph56lQZL6mJnmTJ0InwFDNGXdW9yCMTju/zNmk4qKqh0oc7fcOoQyl",
-	"Pzg6NTHReSLcqm9nZyfOWoeN7aN5KEcMHns8yDud/Us6Zi5Y/OeVWtc4j3uoKNTk8dfLXBjU8/UeJSK8",
-	"gfT6SUTn1+bje/dBc0/xDZKpmqFH6nUXFjrpitnN3aqd49C3LmPecKZAejNKqmSAbVKKh1I6tN9EQk5S",
-	"QIo+wIH7TfJM5niGnYjcQeAuLcJRq8rh1HY+V3Vxu0i27PPedvzWlfnekSfG5fa+p6a3UY02KiCOjNKW",
-	"a/3jdgXR8wq2jmD8miP+nmZfVwocdWWs/a6Iuc+hHHyDVuDy1G/EvVcnWiEos1/WqOp0WZuWk4BKe+RQ",
-	"uJ3nwjkrixZ2Ymyl9MYSbG9x9sBCw+fjWnouXEuT8LGtkOI64BoHc7jf6191Dwfd3qB7lCf/3xHt0q2A",
-	"XXas47wVNqYYb31+94GY2Roy0/3tITPFHfZDmqtqWyVHK7B83jZXXu14IcSiMP4NCCWBaTTH25aOnmce",
-	"MT+DtAHZ3dswaI/ImIes3FIsCU2kyN/FEDn158tYZs8zNnugSWtFdt3MA6JunF2mDo1+zvyxAWsRxATV",
-	"2l0hnPXcaOgcXldzTqtfF2+eY/m5baqi241uwbZNNzoXiWfFVmJTuvBdu9iGwDNWE8kgXVQ93LGeGu2L",
-	"YBC7+72zq1534J8Mumedfr8Jg+h+rplXn+z7J1fqYeB9h2e9u/Dqw946ZKKVXW3bAdyF+ZZIrnV2I/5n",
-	"Pjk7ZRdT9tf57bfyKHvxWajG3w2LBs24uXo+gESUmmVGUSFg1+K5B1xDjN3R+m0bXdcfcSu5Efzpciz9",
-	"dw4XgegI7fKJYnQVvbEH/MlRTUFELHkkCQR4yAEk0qyVwiBzJe1lWRqPFhkjbYT0YWZyJjNguWw2YlHE",
-	"ImKovsoogC383IohsydkLSDtGf0QzxYzqOh5dGQlOdiDgMB62JZk4SKNs9UlMAiYq052eaXo/BmjThu+",
-	"xWArrA6i4yssDqJ5ChaIBSZVM1Nsvshm+Pb5f19cPdm/+uHFk9fFTtN5jCEBpbH9bcHS1fZD8zDZ6f+p",
-	"t8jcOAfzocD3xUjKp702ErV0MR83ePM02E1dPbeHFvrtuyfktHPSOUOnagTlS1NApiVsxrh2zr7U+LPO",
-	"kF9NYwnlT9Quqk0Fj6xYpCHCtNJFNh1YbloIF4vAzjRhnKWQjg12JM6GHEwjqjmwrqvLWy7ijBHIDKZt",
-	"KiQS4UKPRacCEGP9kyJ89FwN+ZD/x3+Qi0U2Bag8xZD2J+XHCPsQsnlWowbEbGAk0YDMqZQaX2Dt1pDr",
-	"/F9BaSeC6v4RXXIgKJFOQJCyOkP+KpYSKhjqcCoPk3Br45ihFGh8QIK+3yWVCC711TuOxqT4VwYhWmYB",
-	"LheRGPKLigCFVWrDDO1QlosnT6UayEUkXHPB7GXB5bvHP5g5kDbVQkakhm5Y116HXEAqceiaTFgmhzzo",
-	"+4f18R+SpyIdxVGkpvhqIaH0Ab6WCdUgpDOA0LM2JDbgdBbzyZALziDHGoh1iViyCPi+RrDAgYq5Imk1",
-	"mCJgDUabD6hfH1CfvBauOSm+N9Dlpcu/6NrTpTi5If/n3/+/Is8i4v2A/BlGfGNw7tsnF49fPSFyKpaK",
-	"6KJ4PGZKViFLkUYxn+zl1FxWvQVPVkP+gyFmCRmdWESCD7jk++qBAUEIEOIiyMb1x3FnwgjUI6znUpG/",
-	"MeWCRunMCxwDTfVhVXOD+Q55QItDqAQ1LRT9KSAp5Zj0ppghxgzo5ouGh/wHXhxbe6bwjNyHTAz7CMnQ",
-	"U/YA2DFWm4HFEhjyJWQzZpSZo4yA7j7O8qfMDW0NaUDokFcKP3ORVcFIQGYgcff9vkcMbMk8DVxT0WHf",
-	"P8Q0gAbnwQklM2QN1gHEhnyzXm+sFbqQeHzzSE+In1Q83rO3SPUcCkXKJksMHnKUR5RqpZjvkAPJtgM6",
-	"nyeafR582F8ul/vgZl2kCebL1slnXF5YLOkDKcCxOS8Htc5YNhVRhwSdX6RiuGpQ6sjP54xHWHhUPTan",
-	"2VRxEbOWcaSfHHK+mLE0Dg13fff25b4eEAIeIRPuf/ae6leDYsUmMde3wUuwx2f0RjFxOmFBUX2tu4eA",
-	"yTlLrys/9XyPzOgH0vX9cwLZytMh1/IR0L+aRURopp4AFvRCcSuaxiSKoz0rbqJgt8hI1WF5GfObgLSD",
-	"ecpulSrG2YcMMv2oc6L+UEpE4BFqeXrknkeC/9m/EhlNAm/Izd/7b5QoF8CPb1gKH/Wn/K/X7EOGH3HC",
-	"/7P/JmW3+M2Qtxm4NOsOovzEogRK2qW0tOyDouuRiJRQOOT7iu34dbbjk/a3NDIVAvfIcDhsIW9Vkidy",
-	"VPUdnJS8GJ0OgNRnY8iJ43SeO3r8aBofxyyJdOutwc/m65mcmC/ff8q7wQxLqhcLpN1GOJk6mlSD0rSz",
-	"bZkqKVfJYmqF9ne5r/e3Y87nplZwyqgU3FNDC9a9RMi+vrHwDTPJTwGB62kpCBwWaXF1ElE5NWNquB8z",
-	"5K14K6u7N90PqWRkvKfoJWXAfhMhFP9Uow1FCuu4mGsgzTjmUXDe2AOO+a3h2o77VfejJEeCTFwdfpFd",
-	"w8D+FJyTkVBLlQKIFjIbKSJRcowlKMIcj8x+o4AAYQJ6nZFXqdsgEgzRhFN6ywZm4e1A+SMY4AWKIjhE",
-	"XX8wgC8LkcmE2qvekBsgwVxUwuoH+fqsCcg3szirriOuYcY+ZNauq4kqGTuJw0xipzjhOEIcU15DhS+g",
-	"hkqBqdyCFoAgEVX5SOpNVozPmJ70WLt1Su8ekre6WOgTBE9dCUFeKg5rdpsDJeEzcEHFUnWHXBgT4pV1",
-	"DTonbaOuqAseZnJe3JF8EvMPedCFaksNw2zas6tXL4li/3pvyOMnL59cPSkWpOf7ZosJ3nAWnlRxyNyT",
-	"hXfDsqhqUYo3yqZsNlDNucOMFCd+d/WdV4pa2usQVGewmCXeKFMqSfCd4Bnj2f7Vas4GxL7B4bbFFMFJ",
-	"HDIubXvIq+dXVrx9yywbcImywtguqYt7La91y1KJ6iXojy2dv57O49agddjxO4c6sAsUeB1mAnGkzJlI",
-	"ZUUSMZmwaD9GaR3E97IOA4IV6n26sJFtA86mTBcTBC1tBctvVwUymViMYRB6wRcCHSkKbWh0jN3UjKUs",
-	"WRnoOexzIBlNw2lAbhjDx8wbWGcE45ZSPGdQLjTm+Jg6nJ0h13KJkptRFvEs4UNndc651vMIoI8SS8xL",
-	"zMGkBTwwWpeX8wVj8+2GoxR4NZ5S8NtYiBEUPnOZIXDeLa+FNnGngcttRC+GfPBmXToQ+zmW4qPvvVbK",
-	"5FxwiRahnu9jbicgfLCHVahefVcMcSvXNtZxqPm1P33ymkLbAMisZTnVuin+7+pFP3YAz3zyWpYotumV",
-	"/1FP6jVr/c92r1iPa0lw8ytmteEtIxVufi1lt8V7IIhufAefKl5AyXW71/BR2Ja+3216JyeXA1v0asFL",
-	"h5tfyqUpfKO/+Y3XIoP7GY2Yi9mMpit9ajWxYMIymQd3S7CAzoXM3NhcmWuOJfA8aQdVp0twXnHTD7kO",
-	"0J7RFZhCCkYJbHQrybNDrhRD1JVsyIgpNVKWQvsxFKhdCv0/8lFZUNei1qc9DMOIJRFpxFI0EAalGRCK",
-	"MTKk3fcPlX4DUWyouweKbSklaUetorDT1LWKPQ8sW5xIeqvNAhgfSn40FeYwnj+ELGtQmxOebFMdVIoo",
-	"cbXSuqAbvWGcjFbajqgegBaUil3Il7Gut10Ywj1Ch7yILbISKJTvv5QpDhtmOlYUllN1tAeGD7VSOpJU",
-	"LVMupfzXfyFf/q//yjPETUUCqszbxWgFWdZ4xADCKsZo7UNPgZItpvnFSBZyQe3sCjpJ2GDIq9rIU1Ch",
-	"IBECvTXL+HGg1uDPuB0/q/1QootZuxFTa64WUP3y/pMWcq8KFRQw6pCwAa7fepSaVtfzopAxlxnlUEvT",
-	"aPI4kuJV1y37HRClKemjicrA0be+b9ZdM1YP0K7iFxutLp/TfMnjpCFVldu0e2+z05eo+9LkbGmisIGt",
-	"+vfW7bc0emvtlaP/i9y6pgNkIRBWM5b7YirnQ95oIKh202yfiKVhE2ia2Ds3hXpBXxvyCk8akK2OoFaw",
-	"F6MVHG0zQjzthb7oEdaZdB7sWEPyPGBJarXQ9aE0O1sTVcMCLSfOSJjQeAaneqSXsFCMDUeDBnJtfUaz",
-	"cEoiFiZUB9bPaAbbow78Z4oN90KteUY89zHRVmZjMy7d/oP1xh+0GCnSRofOQqILjxaemQ0tbHDIdO4g",
-	"EHlK19/8gs5bcyUE2AAqghTyNXMQHLKU13J6B4oUaSbZwcc4+oQSV8Iytj5zBQg4GsNdkrA65C2kVbXk",
-	"IX3lJgla+PMItXYR4JzHdoP3XN1kFQtDz/cLK7FJKY22tEFJ8iqq6qdiCb5JODBQqj9l2SLlENFNscRq",
-	"8FgJD2IF3PmSpbdxyIL8OQ813wifYRFCBooirUUxI08bikwNcfzadY8+hrEX9+hnKG/rThJ2E629dcwy",
-	"mqXD5ez8gThBSDlUDbZobbTIuWWeto84sHO/J37x0Cv2ThtStdgtUnC/ZaV1VAumltI1qz4BOirbWs/t",
-	"zKfFKqXuBu7DjdypcD6k8TWc75O3rVktT6FQpqZBbinzCOVDXkVfovqoS4hb9jH4CSjFYOSwl7FIlT6S",
-	"58gpno5MY3YuB/XZztHzyOKeJeXVI0l8w+wN0Q2v9+07dhW1CNNJoEN10LqY10Yf2yukzYfQlq43MeRR",
-	"HMERHMdJBgZpNlOnB/huVr7J0XJY45Pfs+zBmaQ15rXmLNwfvL/yAOvP5pO7G1q+8ok78YnvWZbrCRbu",
-	"F7exwfhUNiNvMMfCrJ8/fkOzKZhk54vsjtJTbo2HrysmICUYXRALatFw/YEoopsFqMS2mCN96RVcyGw2",
-	"iTNvdzaCXhkLsyHzNB7nazM1XeTe5lpCMPn5Dm23HvdxCG4ZfK9BV4PXO45UQEOuBixzfECzhQq0ObRk",
-	"QeX/XJqQe6D0ad+ei9Wq9ZsJOwWQcfNxtsQ2B45ZVQeLMzQQPuPi1KAxjBRAhANNWZFNAs7NNJ5A9hnL",
-	"UIRLAh4+JVGKUAJ+C7c3iCNILKMxKud4S1muKsJ4BOUgjKkukYJkQtyURHpAvziuCCu92wOZpKpJBO/Z",
-	"JFVv/tOn3/a6m4koHsdGJ1h37/mbr7DC9vRVpfiqUvxeRYV7McK8UudmtU4VqdhZTLKxHVz/TVd+W6kK",
-	"CNq38pcqYQEv4MLVb10lHMMd4E4dGKQGkPhcO+DBkTLkSgEgbS40MvCgcMZ7hAvztLqgtTcSzTdPaDiF",
-	"MDaDhcdRKNHGCljLpbHATiIW6ORkGrcA7ja4Wh4R7YzH2DUECgcQoaRRe0UUVHBONO5WJyAy89MZ0EAn",
-	"WQsneKV36Iu52LHDnRztRRbxr+rIH0UdAc83re7fg+ghThf6VorIOaFNmoY+lmtUjS3d6Ns4wzWL20H1",
-	"0A7sAswOCTlz97nJ7Yj8osR2hvyePem4Wlrah0SMlaZ/BCeYjRIAT9CCJ+oLTMzf9T3S870hP/Q90vcV",
-	"tR352DYHC/SHWGYxnxhCmsZznEgNBHmhNRp4QxrHj9Ipi1UB/QRs6Iq7A+3PaIQYVqXjGPf5kVoUxbmx",
-	"1yFPhLhREuNY23u0CkdoFJFQnZkRDW8IwKj3zvPIKaPVNSuXkCixqlvWmPZFFNks9GG0gXInD6EQOHv4",
-	"8m5qcxE1O6tx17+qAl9VgQe7pgueVGJH7hbqXOK30iX8sy9FpQuTxVazdeqS9OvTrd8Cn6EEea1+r/el",
-	"JlxC0+lTqG9HYl+O9Tm779mqYHYRRcUiZuK+XOp5XumPmqI/38n+BaSzIW9jxGixJKFYJKhDJYzeMgt7",
-	"k4rFBF3zF2+e381/X0gvjySJaEZHVLIhT8WSaB9+2ceOd1TuaScXhY6ch20Y2WSjkJGfY7JP9CYNivR5",
-	"17E2KpeaVcfMxg/h35ZAiIuoVtDENsRFNVrMQ7J3jt+GYGTT90rEZnOhDpNL0EFwRVXWeVgQwXpxwGxm",
-	"aQO/Qgm+Xva7XPaZdZ/Zh6zptn6Y43qu98TE1OYiSPMwxr8fuwKyhmLCENe8FhzxGdYFb33JNz2EIiFC",
-	"ngTBrG0cWaXq+pvXtxSK09MxOKbGPobg6N1qVfUlR0xOUcvgs9y1/7JWkrvbRew3G6MLrMuiedR5iQQN",
-	"6cUMBpXEErnH1cU9jJWkCGXIPaWKHHGM3AbYusRJgr7dkhG75JeOcgkDqm0UgZA01XDdelqhPO41ANTu",
-	"n9RUdLAlPAzG9UA/HpBlSudzlu4NSLC5lscGX+mD2kjcJbcezm+6q6XE/5KWEs0Fcy+Hoj5bCflqP/kq",
-	"Uv1ORKotmO0fTjr6fRg1MJUPlLjSWeq2MW9o63lxzwzWXyjeVhdDNXQA8Fa5Hp/fbvZIPtv6kQPtHtLT",
-	"bUtrOWZJhxcUX2Dps8IOYdC30riK0bSg663IpzGPWBqQEELFMTWB08iG4hyUqcJIwVkpBt+rgvzM/ljF",
-	"rDR6WHAmtYiUY4QBGtfWPiGLLcRFaaS9fK7wMIifxVPWmEGafAqgXOmhBAmvWm58KvUSFyDgPIMVwnmv",
-	"81+UPELTcBrfsijwbGCc+qRTAXgkgI6uRyslSpqgQ9tXr0ROKdLMyi4UKCKBH2pZADooEMs4YTxLVmTM",
-	"kgTdSzrEMQ951Elzc8aTjwMSuGGXGn1dGjwRi0zGCBIg2TRlTBuhwRcWZ4UrbMjBF3aeS+V5DkBFDviq",
-	"OrWML2YSym1b44GAOFt4bEQ2wnFbFwpXgCQAGzHkwDGDMC+nd42JkwAVkVc2jLO1CIg3BUZ2N1VRv3ih",
-	"SQPzP26T16BaGXDXN39QG/ztzq9dijTb+R2g7u3f+l2mdtBz2RVzUg3hUvzRZq5xtoee5ArWX11EX1ND",
-	"/MapIb5scLGOAGmK/VXSrua1SiFQbJK019wpOQc3N8ZeVYTcgWd+hUz9MSFTDxe70SS8HnwsqvB/wsr0",
-	"D2U6NdB/JcuklMsxS0k7z/LIk9Vnm1I9V1qykn31zGlfLZZgdxOrE4nmyONaTl61k5n0VR51bJYQbifF",
-	"VorS0XtKrhbuiGEQjt9xK0gBMwI7QhVMPr9CBVjMyWhlIh2GPNYJTNuoUnTUOl+PVu04GuwpqVaNzCBS",
-	"dcoytU9KYI2zgaH1IVc74NnnL448k+uzqLCtc3cZPY7eaMlV0w+Gp2h51WXKLVIY5CRn1vDjgLPldb5G",
-	"dkYDi5/ayUkuqtErUp1/yPRioAqxnUjG9s7e08i0WIPCSNG96lap+JkVJU7LcIhKlpXCX6vUKF3RcE2e",
-	"GFJJE6NbyfO2SkM4izlm/B3Ye2se28pfbSWd1GdZzxpoTdHYckozRcc2ltpE6miai2Vz8Dwpxc7PUyYx",
-	"2Ti0BpHwnxUIf6X3U4/6SjSEe94ztu0teKY3Cbgl/7X/peymOYmj9Wdd+pLaadgpickuDe/IAHQ0dJGV",
-	"RdFYntEdg/1GmNHYwcjEkv+RQAPGtLq79fq3MDDrcEMjNhTJpP8Q7m3DL6zoSLjK16O0igTwlnlyKsTN",
-	"GnvkvUolF0lC5EpmbEag261Db4iJvBnyXUJvnNacSxjAM5j2lzArqJ62tSnYi/Pvd/bvnjvRXjeL+PHr",
-	"a/zafQS+gDg+5G1TMsBKpl1oRHsdEixSrENmNImBWwJ0wwwWqQNdoKMZphhATDNXjkLstpzeGTMPTrNs",
-	"3pZ7Q/7u7cu9rXI957wKjzFm3h5yO/V2nukfcoOpe32hU/XVg9owni0rpDNdHVedHrTb5qkMtal/yGGu",
-	"+BzmHWyIjig4wMMFRxR9PFBsRK2DLxoagUytOSbCOpD/4o79P4bYowYMx6PALVuMgOcZR9Vx34Az/GMH",
-	"JyOu3SLP3a6LXGLamCDufiWnIX+eQ6GRwcqlyVOB5hlQblDT0SDqTiUz/ZCvAZ6TdqZJxIKckzrifMgD",
-	"dfaDQscVGtQD6nHAoaJmtTaIveDa9IK3TtScFq7EpdemMi9shqWd7VTWyQrE0wF66g2+UnQZZ9bJGMc8",
-	"8tSy8grKQ3DmWaVaWATJ/qFePoJMrES0fUxEW0qa3ms5bYnb2RDz1OnvHx7lrlb9h/Q1VDFdj3TXFINE",
-	"BMRQJ4ElxfowSqXG977KtlvJtnlStzvzK+9LqHVDfsk41MaTKLyZnGk6/3gAZykziARNMu/evrTOktQc",
-	"QbcwRybuEZ2iPDedhgJSNmfoRJPa1c+SWDHBR3LIxSKDSlZtuKFSRsMpHSVQEglsx8gnsUjgXpEPFtMt",
-	"oT3PVkdTJsOFZh5FN9qUVKofh9Ln3ayVBa/TBkunkZDZyuudmeJD+0t6n8HjSn6SB2NyxSKqJdXyQqNK",
-	"XiJIIiuE/NVC94UsdH8UyxwD7+xnCZg3bFXIl1/CLKcZgKLpG7YqMNoISabSKpZeYnlxdFeG94KtCk4H",
-	"ELbSt5jTBnG3EZsnYqUGJj2ynMbhFEptKSkLxjfAtMlDDhhcsKKgCNKQSfMFW+3AOzm5vHymOn94xtn9",
-	"/TPOy2cv2OrHOJsqemjiNoqEjLMZdugrj/w98UhnRtCczIvDr06TxbvU+VvDs3Kf2DpscyUVpGTMpNPN",
-	"Xy+zMXgCs6KLJR/yOUul4DSxfdY8sitrucp6dUi5EhdiiosRb1eOi+TVuIZ8l3Jcr4uV2aYk19bDcpbl",
-	"MqX4/+3qcuWrvK2rpVjnryDMr/W5tvAxcfscG65ofYlpDe8Q4YE6bA4jLkc1FNNGuRTwxXa4aiWowSNR",
-	"nLIwS1YIKMBsFAaDkAcvlAocFn1Y0Qwd8gbDMOAqN/EX9ijtsIpqdLniwJAcI5YZi9B2CAY1dAFVssfb",
-	"wSw5ypAmiRpFkTwxpGkalyM6lDA1ZykU7RFcBnZIBxbOhqiOdi53VUM2oO5ojrAdoNVKw3s8uC0QumYe",
-	"Ie0A6ojvIZw0WUHxWm79PKaJVL+bTs7JaJUXl8pLz+K6YNlTC9TbMABGqqW/8E19qw3wuSI/cX5veBpb",
-	"YpGgqUkGVKtGz7VZpXzdeRgXEfMJCalk2F8RMuKOXME8cu7glQ5mNSafH6pCyGcGq6gmitRtdwpX0bWf",
-	"F4zcS8CKItu7Ffv8GpbybxKWorQuDJ/cVsLJWaRhDB5hipnmHqDigYKFfhWGfg8RKV/KT/4l5afMRZKW",
-	"KJV/1Vzw1BEd25aLUR4iYKGLk3gWZ2TEErHc6xCsCyYJzWvGgGUC4uSLcXkGi20fjKq+ibGnQx7kX1l5",
-	"+ShHlHwl0MQqz5pf0jEf8naBDa2IcxSSo4jUZAUYn2MVnXwYTjkKjWm6dKGNJiLbg4nA0OlGE+2bWoh2",
-	"GU3szSvwTCCrYu1/EB08otXZTJCIyikWNVNtgXz5Z5CnyIxRLh3VJEjPR6lCP43ilX7c91D8gmhgx7sx",
-	"BoDiNIzxELKgLGOOVe5/1KhtFquN85qqghqqseSwti4bYQ2hajXSXqWIxBnOWbHlMaPZImVknNCJJO0g",
-	"lnLBpAlNDcg///6PvbzfWp1S1Vu+/G0lqOgX8yrzchrP5yxCWviBG5xVCTNVTZyD5ff9w93StYBsplO2",
-	"aK8+KSVtyYqa+mWz1D///o9PwV5RIqR24FRL5aMM5EzDKVDzz8PW/4pFWn+k6+cn7E/kTcKo1LJtmJGV",
-	"eqO8P5kgMdQulko4HLbeB0BRIoUu3pjTb7qBM6xk6HKlkM4WPcG6wjFTt6zqCaRQswD5BHzUBvFz7p1U",
-	"YsRKjTZnH1rsVo3E3Oh3Hb2PprKvatnKzoNOS1PyhZA7Fn3xnO8WOoURcdXALSFXg+HLfFM1lTVWs7SY",
-	"JUALqLPcDNE+XWx/c2XkHHHI2dKCT0MaAkmCdME5S+V1Jm4YDzCxsylvrcZXSl6111we2IQTP2SBYN3H",
-	"w5UILnfwRSGGeTh2M8pQb94fFmFYWmNL2tokz1f5Up1Dujj4kBcJUjDw5eHYKID9pfisvEO6/tOQ53mM",
-	"8g4XUp1U8O/m5Xp/w2qz8/yoO4RZ2yp4QJPkSzh1t4CcPymXMeQlOQM1RZ2GrcZLzdVvW95IG2q/Jyu0",
-	"caEHFmWQS3Cq75hnpZRMpVTLvSGbClmfTMVOttKcTaWEH4D4+5KRB0H56MVuNF/hDBsNNhdJ8tVm89Vm",
-	"48oPkSSNpprq+ftqsfk3tdj8GwV1Ues8OK/WRjBCft2ORXqTI6nuxGs3VhC64KtynjbJWCXxglU2WZc1",
-	"ZlwXtEGrhjfk7hrJ1pPGBbfXUWt9gxVxdPoGyx1Wt1ihFynmE0y7mXuFMO1CMZdz9CqqJXskbUNHLAnN",
-	"yExoG54UizRkjyTC66FAJcRl5h0GVplTwMAbfUs1rVrT97Ou02xL8uBliSFWDdOKwSOCs4GuiZnj7vv+",
-	"maXkQgR+DstVYkwcsSJlbGOVUzB2rVd4vW3VYiv/rj5A5kl4K6cHPWia5XHfjoGBJH6txfk19VtdJhTs",
-	"Z8irWkFJ78W9yJVe9ZFF1+NUzIx7VFeFKqvDLqlGkaOt7P52+qCaRef3ZhPX4y7pHvdYGMVa/e8EHydx",
-	"8xLBntcDwBqTRm1XQriKJ1MD2kknAkv83fESm2323pA3OL7q4IGvyoqtrPygtuaruvJVXdlkkrIy9nx1",
-	"M39VWn4vbmZ08q53NpfuIuTVBx8BOPvp7peSBd3NoVUBNBp4hM4EnyhpW6dSboT7kXmyMAjpHIIHtxGo",
-	"DYUzG3i8lem6itazoHekpGEMuZLQ9zrkosiZFQDcTnp5Rqv6Lam6m9FMSZV4zkH6Jy+fv3hCHv0nigkw",
-	"WxQU/vNRMABf8L5kXMZZfMtIm0oi+JC/ETKbpOzyby+9wluYslDMZoyr2ZhgZJ0oLvhPLZheB+BD16tK",
-	"ALclyTJOopCmkewQc+9YSbBTlq+S8WgXd3IswW8vxlCr38s92/YV7ZEgoTK7pmEW38bZCoorGzyZWqs4",
-	"Q0drpIbOhQEg5hHV8Lle8xOmQqDj4kreN1i6WJKAyjCwoYRttXEeWWCKPsiBAdCDJJaZ9rDb2Y2b4HS6",
-	"CwcIbiS0Q3dtxuZC2iC/BQQOr99mCaVyZbEPWUk3B6qdLWRmTilpX/7tJQkUIQdehWTPS7SnliUntr0y",
-	"Cj+KqZyLlLrDvQ0of/uI71qWTBBwELwSSwJy+rlFgp5FSMgbyvQIw3UFCBjKKIUIqM1XPBMikeBBr1Uc",
-	"iZbXqp6I1ntv8xSUsKWxyrHg5zldA6E3jU/Ramls+i0lp8hQ7YEeK35SPTYM5t8hQzVw6JhPcgb4Ver6",
-	"KnXdu9SFLLi4ZEcIU9tG2Mpomn6O6m/JTlMqiW4PkFC5MDPkcLQGDTdlg5RTyfOJhSwKlWaeqLuiEJh0",
-	"MpSvFoR6tj3ck682hK/VE9yWA31ov95RX++oL2kZqJLdFteVuoDKdat/g9SRlK8ykOlUSzaynTiB7Qjg",
-	"5mrQGvNLM7hJnYbyonDOIxIMTEmzjVU3K7F8WDbTlFwb8jZkj8DEDoNy+vatMkuOK3U6eSVPslUXzJU1",
-	"c1d3hrYL5CD6SISLGWb7pgWk3oPyfXbCWlgdpf9TiDMghRd0YFsHbHdlqXLmejW68FSGlD8C580oofxm",
-	"2PLIP//+j/fw/0+fAo/wIs05IYF5s4DzB2QkopWBo+cZyzS03xo0QsayKcLoIQ2TNomUZqdOdKfcVDk0",
-	"AqH1NuZfa9F1wP4SfEfqzJDgzQ+XtoQE7xeFzSXbDIPEg1YGQauhq/m7V3lbtyuC21XL6siKMSy1a8CB",
-	"lpKuRynl4VRPHMsDXRvXag79pylDjzKhiSIYrCMPkH8RKkrMY2qhAtuOQOY6JnpGV0UECeKZveblX49z",
-	"firSd5gxYsvUKnlNxuVUkGWcJOBEsI72b5Wq6q6lkx8c5q2X+MHR3uV+voK+v+ah2TEPjc6qtV0ymgeB",
-	"YutgkEoOm12gY5vyu15VazWwFGNF8svPfO3por4mlA9wWBCvszfkjnq/ebqCFIrY53icvbIUaeHNELll",
-	"pr5j7kZIMqmDmqhc8XCaCi4WclCylMeSzGiqBNE541DxJTLvQdFvHGuE5hR0WaGcGnMwSGuUxoiGN2rq",
-	"POoQk3YMYxWGHIIVRkIkjHKUH1MmwcIwJooWo0WiGsxz16q+TTqG5jSyjcikbXTg/KZo4P96tK6jgQMb",
-	"lIcbSzMTFnX+YNWrq7hGJf/mAWogzmf3Cg2t4abcqVHX4oy8ZsPiOsxmUdr2fjCbOlNFSS/skIvCf1sv",
-	"SqdGZKQd9oFCQheNlwQjJZ8ALLI5754p+1TOVmgkxjyiUcyY3ASMwuHrilkVqbKKeaxFyAH+tRzOPOTl",
-	"8m6emzt6rmLoew1Z/T7rmO8km9goGfehyae1AQLzewcq1tPEbTptnw2xXrhOa04/a6imhLiuXMNDvuke",
-	"dpJakS0Jvt7iHibVaxiO5+Z72CQV15xGGCaQN7HDCTeBXTkEO1bzh7WkyXlRZBurT0GJbIxS32jmKS1x",
-	"3+/veaSyMtr2o600QcrUJhS/Aq8oDCs4ApAeAhzCtcMiAO84Q/vx/Tbgp7VdwcT4AzJ9kXIEwwhn4DDW",
-	"nNsbaKADZyzSpJHGk2kmSdu2qKWeTtWgqacSArmH4Igh16QK8wEzXYxlE3eTye4pN8KWmRGUol2rsb+u",
-	"FOGOJjXShnBTamxMBheP4HmuRUMrYAFk92rKq7Ux3Xu1m229HaTptnJeL+/m0YPHc5f6eAgN39XBp08P",
-	"f102ghNEFI/jwgL/L67PN0nQJuNBiQrhBCBLNDZXUx7QOhXGqGwzrYeVwO9FVX+lNn61U4QAlB/W/vGH",
-	"i+T6Ahq9nsNDq/R2rRjsUl1FkJmlDInMiYwL1NbVdSKzOElMrJUkQc/vWqFWuXHWrUaIRVZXEtrlwn4S",
-	"jfLjhE4Iwk9ddbpwqL99YFF1zb7q7Z+jRuht3f34QwmR9WlVv3AYZplf4Pi8IYdAyZSFjGcoYlqZo5tw",
-	"rVgnD8ViDTpCSV1wtU1Mt07aAdZsvs5WcxaQ4LV6ae9cqShAaQG+lSvl+C2eaF3VmbT1s9emrEGgKx/D",
-	"KKB2TybE3vn/z9637jZuZOu+Su3GAVoa0LL7EsxExuDASTrT2UkmOe0O5kcYmCWxJHGbKgosqhWlJ8B+",
-	"iPMM58H2kxysSxWLFKmLLcl2t/6kY4mqG1et+/qWiGJZyAg7PHMr8bmZuEYY2Yj+5pUhSqxxI2CG1SJB",
-	"4NB1uJVv6K3ubDk+yhQY3My2CTArlCO0WihjaeaUBXPCpN6Gn1Kl/Ao1HcZBs8qVR1l++ziiJLCSDXpV",
-	"qJt8NFvqVS41BuPvoJ5hL+9Y5SKklB+qr81VSokGz8oUkVSxlk6N+URSrKpppbblo7fZNmtpotsa8yGM",
-	"ZC4X3INtQ0e+sgxdWtRurJpujZ98m+W373hPh/SufosV6ExxwMu26z+HZ86n096Erm3XJ1XuHqznHV68",
-	"CvMhGIGzUZ5N3UU4Jis6/+gDGewD9yNYn8DivE1EWjS7gNnvm71SSVR51ZioUt3rzvkqB89e7IX6HV5J",
-	"w3gXfFhYnIQ4t3h7QZO031S3dI/UQ0IpKcEwOm1e9Gt6sNGZzmNtHmTNrzUwIfQBV4ZKSiARPgYY/Mv6",
-	"4HZg+yydD45ODb6bjXStFutEhqhIjCDUnGpSljG05HqtFwYvDicMNqF+VEXAqeHUoRJ9qteqOcFn3Y26",
-	"dMm/a4do+W21G2+dWWydbrRH9JUN79jLnqne9tW1tt/0OsDKj9IHWMF0Y8dIGYD8HjlP1N661c/yI8a3",
-	"TF3+YfxyAOqAc3VWI4OSnNZ9DDuRc9Np+nIllZf4LqvM1ame2+yAUK8mVXRB6vLFso4gOM4VrUlnRS3z",
-	"dTe5dq9mHW/xhD8Nn4e3pd09H0hqJ1fHk3V1HNn8abzJZfMplySylRV0SeAHtkUsVsyQfEG20L8XdPFD",
-	"iGbHOrOV/hOcTgLnt5u8feBmuivOrQlzzsMkHzXaQ5sFXkPvsn4SkxxFWRDN8/TO/TjmedrYjgOdzdxE",
-	"Aq0r23KN0mIKSbXOSe7aRfRFNJubyQ15CCOSnxEVn9wYk958UHkyYvqMBJqQZbm0EZheQlaHoC3hvO4C",
-	"Yu6ImBTFrGO63N7dpZC8fAnbRXxG3Ox3BP4h5nlabqu5tURA+JIWzFEscjmbqRxkvV5yLbdtclFkiGnn",
-	"Gl1szp7Ctu1EoO/mAwRrnNiXTXCSTZSKWSt/6/3VIqlvmuBjH2ywv9NQv8IL7fV68M9vf65kaK6GQuPY",
-	"F7OHSUDxZjhE+snq8A9RV0JqSrsp6XV0/5QTUU6C9MiCFIZAPrCKvsmVKrmSJtPMzYqJ1Bj/+OXdD/3N",
-	"zGVn7vUgkv2uyUPBs9cvX+7t/aOAeQMn03ZPQHD53WvoUDZIrrrmchXHQtLbwfTTdckOYJejYmLO5KhQ",
-	"+Zmk7PK1Bvr5R/jnZkOR0h6Ul1B/8+aHN+/fOO/1y4sL2yUKfYl/+Qtae3/5C2YKVCp0VIxH8NyEuuKG",
-	"xHygXHGG7gK0CGzeb90FPTIMY2WKPFt2krgbhdo+3+eGSQYLg/gZFbPrzwN08Rya4v1EhRqjd0Nq7pnY",
-	"UJyLwVG4zr401mzmZYHbQKWZHpsQ84m5z1t5oGWubKO2gRTHdUB67F9bfo2Nl4Z832NQaHBBBu4dzcVs",
-	"oxphKHHlnlOmyljloY54imi3anvs6lJsLKxyKsmhPQ00a7yLp6FKhC4+mGjXpQxIKNOqdxLgJwG+ToBb",
-	"PgCUxJkKFQ7w3DQPd6d7f7lysbdwbT+8tV4vycPd7lSXtwdxdbWJf4u7sO8qY7Qu7gaRhTgDsI4SSIWD",
-	"uMJMsgXl0SnPdEfYsjzR2AoyfAYiP3wWdS9r/Q782lizvgRuHwz5nqaUZ0adWOqJpW7DUlf4qcdqnyIz",
-	"rJRLruWEh0pPYU22ykv3mpXyojErhQXb7uko8yN5X7HmQBRZdrnKjXMlbK0kTpLpdEnRyvZ6yTTLblVc",
-	"2vjzGeXwis524mSU5aGWd5BbNsGEk2PsVjv3dC5bcwkdqSOZpMbHBIr6Yltvru1RzUDPYFkHmEN0KK9s",
-	"k2B8EyfF5+k9ParId+V8JxfqSV14eurCyUH7mTlo61Wo7Sraru7ZW7U8pU9tLFG9StPasmI1S7OlgOMT",
-	"CWparJr2RbV8lDKvuAID/cAdwq8cq+i8zMIKhM580G3OgGlNzvoG5/8e3t4x3JnX12+/V8vdc6a8YzqZ",
-	"2CeZ+bTydzzi9XgtfXqDnz7CRB5YF1qS1/McoesSPRaLSVJQARs2DLpV1EDIFHkymzEgrsZQAzF0qlcA",
-	"zvcCmOytWpbZ+hjWKdTvZfJvxlUOJR6ZdQRKg2W2QogO5vx3A1e7z7X8lyIqkiKlsl5u/9ML9UuYtjz/",
-	"ptnR+CxW7uxwIjqZJkxj0YBYhpUcVFstshHrYFRR7U3Y7eP4OAjMj7xbo+GcVTbLWEi8X96lvykcotzY",
-	"q574yVYbczdZb5tlu1kqs+ZRMPUJXxqY/DtBPPu9ICL77I0sijwZzAtl/iPqV0Ha2IaGE7tVy+cm1B7K",
-	"TqJNoWSM8EH4NpBh2DUYoRk92UH0VH7tBfTuB9HT2iEXz6sZeJp+B4owK1y3ahnqzsoQ8PFqz6cgfDZK",
-	"9FjlszzRhZuBNe+x0iCfFXeH6gZUA4qv1PpIyox6BjS/vn6LD+CTHg2UtBrqkpUCWa+sdWVJ6zr+dluS",
-	"tZwmcSBngz/FIbwNDeMfNVnLqkbteVrlyw0sMA6iG9gbp7NFnYeefBIn/eoT0K/2AsFE2Uk+h2zOUaoq",
-	"Zs2m7vnHW7U8WB6S072uKqx/7uNOF/WrvmM81znyy1wiltUiKYxKRwFPkuIHqLbUlZY+qEfwC4L2J+2g",
-	"4qIyIk6MnM2UzA0WCAuZpnwg0157lpWfTEUJLP1SlahXdzKIcieyvTuEnqdpIEp8xMiTcKw8AhlHxHOj",
-	"UFPKVHvaT1W4HcjhzLk+5VwbEnxKUn6SNaAn5v2ADmVUIkizbOAlTzcCXU/HqZjfa6zv/WbmHIOBNyfk",
-	"ePsq03Ka8maOwtHW67TlizmxrRPb+qzZViVxZluedbgcGk9J3m8mzebuRC+a82tI3d4xvWZVdyeHndmh",
-	"+Wp7SKiCrVgGhjCo5OAWR75f0MNwbwJcpJQYXXayz7SqYnoF3A1B1wElgjuhpoMJ8JOFRveID/tT8+ZM",
-	"3/5PS0wt1HBCtg6z+Vk2KdxTaWIKFffEGzmcYN99hIbBJnH4eyAPbMYkTTJkhBcwQiKKQjo872rnrLIt",
-	"/q1SM388w83T3GXlxuf0DLqBLew9dkJ3z63p7d/dAuFyHR7Cj0yKG1qHfa/UbItdwPGp34tqR/b/yia6",
-	"pae4/XNt+/WnjM1Ax7t7pJGP+oTP8BlBUZ6ccfsLdk4dW3tUcAVPNMGEK+1BI/ugUpAlwa45J1s2N7kb",
-	"zlvZ4weR+F0rlNIVhzHHitimmbbM1SW6LKmxIXGX8oH71MHWRxd1OJhE9X7szCpunoowSWYcZnU1mnNN",
-	"0WX2bGJQNsDKTew2W9NGjFwa0VHY3gWGsf07SrQIjAJ2sUVqPXhbWQSl4AHVrI7x4iIQLy+wGe2ri0C8",
-	"voAb+8UFh1tBSapESv1mwy9fRraGlXrPCaqwcTWB/DpMiUhh0Sj4d1w/SNgUQqyiU/RFRCFPWCo3I4mt",
-	"noYQss9+s01tSxrB/SE2rtDMo7BPC7dnobtbbutSJBhRd+FyIFLeGKYbZgOk13g+nYG9QS8ZV9pztaLl",
-	"AO2VoaCC7gJUwTrHweKflWkOFANtmuMhQCus/tYeDrV3uCkU6m7uKQB6ckbtW+fy4kw+z2oeY5WHfMZp",
-	"ztRB8AcQapjs3NpMkCQri7+VLl19lmAt4ivYSgg1Roc5oWvv6BUs3s8/MunsI25c7VWOcQeexmYOldqN",
-	"QLx47EyLnhhEkVrpwFPnJKHeXtcMSGSv6FzIhUJNy6gBwFMHQGzZgZL4uRFmImcYGVA6NuTfhftqFHUw",
-	"QzCLhcw1ofcWmcgVNQxJim4f9Ar7Dvvrgsl1xc+LKaMC6IMGExuNKmIpshgblzAlM1pv2vpFJroXufqQ",
-	"IbxpED5LYvgGLzDTBN3cZh2DUMdX1YzDRqJpop9yWv47Wv2mqHTlVH1w+vucSY2uSkB7pqsnBn3M/RFl",
-	"c49PUb27J6m9H09JFUbZyvAnER5yTQeYm1MmzZ27QG8Z4QAD1D1QsvJKeGClC22Wl80ZUCXv7iWuDX+s",
-	"BZpA6UNoE5GayiRl1wPnQd/IIrpkS5J4N2wk9lUEm5O0BmXi8Jx3K+tnT0zvs3KUrugkdfsxie1XzCOe",
-	"IOLC1NLnUTEXPDWzI+0Wu0cAXWAeflTQhXVa92Wo5baOXrFaSLhl3+wH9OpWHZ47uHH9Hza5cMn37jlB",
-	"O2t9cnCwXDOB9FKHqW22QqqBbYsjQeXOrn8IrLAnrkLd6nqt+l1b3avcpmrFOt3WRbq+IfNBXY0NMx28",
-	"OfOuDscHEbllJgLQiu+kOPkZT37GY6ksaxyN6xnjkzOCTl7LDV7LrzHKsaIBPjeVtezFhZmrWWaSIsuX",
-	"flPyRhvza6R7w1HTOFtoeD03IB4iUqNQo0IVcfwHlg6LQjpbssiVCjX/Mcym06QQkZlI628nTyDh+4tB",
-	"LvVw8tyIIpmRl4iLUEGpUB9UvhSgNHLTSvwlagFZvhQRkaLVlZAGz+izXI0qf/Myrt9e0cfnURBqU+RK",
-	"Tql+NvLpKxsWqjijr0kpCHX0NdHi2TeJwZMkkigKOZxMlS4uxShJFezw7zbsfZeF9QqZ98Z/hM8wzt4w",
-	"jm187KUuwAEF9jTcBBE+RQcvDWlrwN5IV6uef8Dv+jwSHDtPdJGJ6CzCl0yDVMK8oaaVBxykFmo6K5ai",
-	"pLKAVat2t8G3SVpnGRRXBz4zlYXph7ohOX+VkHtcNIy/4s23OAK4k3eLC2A9m3rnJrajHNSAL6fbvf3u",
-	"ylJbumF+w3fba7Nvb3F5zKJDNNn1+JD7NlH7MU43/GBlQ9dvrxobajZQx0cijD9b+d1WRObSVWk0qnuf",
-	"j0bJ76HGS0GGGzABvCQCIyCJFlHvj2QWBSKCq23/7Y3/iFCFwj8Gf7yM0Pj8I5mVFollOO+XM9UXPn+i",
-	"AcsuJ2DatbGv9RfhW9zM6Trsch0STb3r6OAOdiMa9BNaErWsncoiAK0bRYEsQIQSOXKKviiy7BaU+VBH",
-	"QC+XIgL6o3+A/AIRFfQP0GLHE+RdfgjIMgh1VAzoafwb/sV/4C/RGfyRzF7yz/zeNryWxGByvVU882xe",
-	"qL5L2Cnhr6y+WsvUKXOh/0hmz9r6yVoK3uBD2iE1+i7sZpBmA3P+0Uzkn3vQrNB4IwZgSRBYS6gj+AeO",
-	"IBIW+KRBxZKgUQSgsaJ8p8KaQqJWNVgWVNgA/4MVHVGhfi/OZ6lMdFTmxzl2NsnSGMY0NXznpOj2xJae",
-	"LNF5ffGafDahrvqnjG2BW25tpxxD+6u23EKrqrQ7pb6m7xsb4ZYn39lekeFoOlWPOIW1rZbvqzQb7NxZ",
-	"0eOHSapcgu19+Pg7uYCxHsAVcgzWD1tr4fvkhYe3DDQpF+7mSficqOdRKD9EqO/UqLWhuM+Q8Oorswdu",
-	"9AYNMctLRnSrfF3fZHlBXiDUfTrIY5ALdAOBsDXO9TZRMuYzpWxr22o6QXfULM8KNcTyon96yHkxAeqV",
-	"kFJpGmq7w7J9yip0HtgvrpE+1t/4otyEmgwXp3X92uy9/SExxVf2QI9RB0OTbVsAU+7puRHlsfD7eGr1",
-	"uUB6dU/lVFLNqCVTpCUgVRB2Y2BCnPWfJx9k4X7bPTkzP81CFe8WD8p7ucKilzfu28PVr6xlpJjGgD0s",
-	"mbG6WhCD381nFHiEJeeFyg9UIGIVsIblhbqyPlbG6Nxu4AXxJnI1OlD1R6hzqQW16yfGd63yD8lQBcyz",
-	"uVWmsY2kYA1eYSnor304RCS0cQIEPpob0IQj+AvP5yxXozMyF2BedzdkIYapNBNlQm3rJFw2uvNPohey",
-	"E8lIDJRJYiUieT6Iuv06/Fz4jDZAS/HR4/ga1YZuH8CWu+APjA0A4FuolVxYadqx3rxCjmF/12+vGvif",
-	"hRrO1UjlSg/JX8Hjh9oJ4HLv8H1gIQmBO5psquDwFpPMMWYgIVFkqwNYl69R+QfU+me5OsvVUIF5jW/G",
-	"Kysfwz6wD4LIJaWFipbzwfWApF8g/uF/8ZxL8Y+EkJH5ithkI2FmSmJviejlxQWlE5UKBVYH4YWyBQqs",
-	"7iBSJGyuz9XbAkkKPokoXhYIJDjs5AYniLdJxTBIxJ0aqqXOYMErUGI0Jq0YeAKxmRSent83mHmK3wNX",
-	"dKKf4azfZtkt+WedfkNaEFyEqn+XeApxBq2a9Bv/7h0oLO1PcYh4dMP4R618sRpbe8kLvQw/1ryfiZ0d",
-	"Vm67ljXooD2ddGsS3U083BMDq+wb8wWRIyHQgQPVhKdb7+22jFHsxBdzNWrkijvyv9L+oHV6qlON0d2T",
-	"Lz0hlXxF9c5yOgSrflvVJRCsijv8jEx7vtT4pJSfoByXTtg47+Qmvf0eoW47yPlH+r+1hTv3VeN7oaZM",
-	"bwrQsuitFPG+rKit+AZsbNYq88+NoPqNiiK8VsWnmVo8lP/MhJkPJ/ahMkuw4jN4++bqm3Kc1QgxOu2/",
-	"qI/9tSVczG/3x+C0QJ+f8nl0mgb6uf7UUGq8vjR0bMdbTDL0TUtzay4pXwCUMfTUMmJ1ZpfjvYOOFGlG",
-	"7aZyNQrQMZtp1e2LJmPmW0r9KEcq90SOedAmQ12qk2iMjDgRGS0PmZq6fvn64otSv6Tmmpn2tUtfiRQR",
-	"1+NUFUhfPWzRIEWTAmktvCYNMhAR3qoIsT3/UHnW3G7CJ8ojFC+t16ZstVLFRNm7YrWGq6NV6drurFDc",
-	"Kg9eR1Sfii5wEut7RctrI6VVjv5QqsDFF8civ9IYbxZdHRZX3dZTWyurkCxrAYjVIbaRUq2IptvpOm11",
-	"X5tjNeuzWOwMBGuqazS2EUqDTZuNYBr/UMXhJcR60VAxsj/NkMeJzx6Fz7YR/mMpG1sJgRw6ALI5VE3H",
-	"tUt02llm58x4gVaOucqWerLNxmANjKxDJRQmYIixoIYparqXPhDYbmGe9zYVxdKqR4Fl07k1NbotDNyH",
-	"c+hb0ZfosWgw3KpGrDRiodK0xxCktc2LVRg16zfzh7Yh/EDobJDFS7gVQ3WG/nM05WyCMX9Nar8RSdEk",
-	"fFg8Pw4BFGA/lzKb4Qnq+F6JYw0414Ozq3j/9BK5sEPgq+Dmnrx+n7vY4gu6vTK8owSZ65MMeWgZ4t4B",
-	"SRGWHX4dbilYyhlrImW1eNaO+niYu0gzPaZWOZ8aiz8x6s+cUbvrtidWTaHYu2Wi2lx4HIF6IMpBqghE",
-	"J8rViFKUQt2R7nZKmwGDefCXQJw2nFHv31wpgws1AqpFxIax1ZRaKFOIUZIDvS5tsn0sC0W57y5BVbjW",
-	"zqGGlcLLW8hln5s8i2E21wV30brwkebtIlDhfXnBPn1CSBvK2UzFVgduSG9FTH6jNKL9rMTAyyo9OIv2",
-	"Ir31ea9f89vbAHXvs8cyAQk2hf2uYeNVfHs65RaEe/tiN4HcV9fwsxwroeeEDIMnrmI+8l7LRPAOKpPw",
-	"63jWvwhW4UdWZuTDESCOYShCnKP31m2dk99987wvmyY+Cvj+OzXLaEPbJh7zvaxelFO+8Ul2fgr5xp6D",
-	"beh4YIMYtF/eP8N4Gyl6jxqzHleJAXEDASGD7lCPm1yNkt8p/xLeluk2lI9RmFVcWTFYq4y0yHGhnsgP",
-	"amNQoansClZYyGJuqGl2Wd/23IivvxP0HXF0upA4BH2MIAx6nqaMN6kzrUJNWVjooohbQhZf2wqfgxkV",
-	"JWP9RhUySdez01Pw4sQgtzUu2rIc2y7YYwletFfV7ZGfbnbj0BFdv73amQFjwW8rF4YbYuCoHLPBQtv1",
-	"MVqsIO4Dhw5CXSKeGDXMdEwVCGByjIG5NrvAHTM71ZQ+gZpS0fFebffpVZhW70OcjEZ31Ep+0kooXeRL",
-	"NKOw6NyrbOdeEKGWY5log+3o2CKfyRzOtENIQfhD1MrzDIww/Hk3EDni8phQE6gWZlwWpK2UnoGeiGAH",
-	"Jb6OLIaTUtOIzs7OolCniVaU9f5VoiXPacT//Pf/E/BrlUddkemALW3bPjBXvAbE35mCFUGbuhSRvJmW",
-	"/uCB/SNXIhsWMg1EFD67CJ+hSpMrrxzdwt9iGnxPeDkdfGwb/bmN+tc6pvINvOFj2aE42U5W6HPDp2pO",
-	"CtRJgfq0FShCQhuNiN09fWXKWnBbChB427yzG2svdkDBqkqWrs8XHQ7IXezSS3fKoeZkBGtUIr9H/6n4",
-	"F8MQRDJNo0BktjlrKgtlrJkqslGoERMBSQEk3tfflRrBRKIoyNWoe0m1VQHaxGMrI9jdfavUjNRDPjrb",
-	"LUNip7K5Eh3Xn9Y9gnY5/2isQh3ZR+Cofkpj58K79Bzbu3RHZRKwb3Ob7qhuce5AKZU+gU9GvXb/8G6u",
-	"4epcCGKRGDqHtjnwy33MQtnpzZPs7uSOinyuuPbuBSIywX8yHXXR024EaUO0ioA7bVcpMdPKtC1Ipukn",
-	"2VnWJ81tFQv7Jk/9ZJ9sP9lHpMohBHOD2/Kk0X3mGh1GGyqy/CmrdWCU3xt06pKK+iIwwFnxKbIdgeHy",
-	"bNoAOdILdcSnR4Z2wbBQ1cyCIos47F7wJ7iUQGSoJoUa9aSA29TgeBGLWGMx+6ai4wckCjThqYu+Vt3L",
-	"UKPLwS3DegU4wEE9FfKxEgNp0LFROw2E28D/IZgTNAgwzt7rFVnkHB8iVpSi1O2JfzWeqp0fXZYk6QPc",
-	"FbzLG/j0BnFHEiNY+7Ct30jjwH606PPgqkxukVUrxg+qP2EvCed9hbpTqZh8eXFBysvri9fdXrmaIpmq",
-	"bF5E1BJ4IZdGRCOZmmbQ36/pV+/UaKM2+o6hIkSHi20FFkYyFne3X/rtmsEVLy3KQiDuS6Q7JErAALvp",
-	"jw+yzyLbtMuRksU8Vy3bLLK1m/ztgME7JqE1zqeZzBOT6d4Tc3Of8gPuLLGZJkSxyDy8PZDTMNKabIG9",
-	"ePQ3iWBd5MlgXmS52RMULZGe664EIi7ULy8uLlxiHn9Tx5VH+WVEqkaFyOZAAr6rP2SaFupsKpPUwiQh",
-	"tAGMiF6STKvnxhquVo5oAu4HvhVqwvDib2zP0CQvk5NKYaWVETKOuXSey8jLyAJO6LzJ1RjDwHf4Y24Z",
-	"iXEEqgy185egz2k1024xSYYUv/PrxmUcbNdgb62Hnjwv3ls/jj3tJtzeT1+usXfifHflfHXiau//8hht",
-	"nErx9rBKtQ/BLnO5uNk/eDeMyPvDVsmDZaFCXcJuu9bGcG+cgl7GG23GcYHuAQ+gmwaBD4J1XUsw9KiX",
-	"xSTRY2wT3RNXlI87kQW3LADFHNYpOtKxT4n9W1DxnqCKh1rfoITu2qIh6Fcw5jZhxXdywYkKO7Arf5/V",
-	"y8pY8P1nxKqfBau68LPyJKu/rT/ZXP1ReaknDnY3DqYtfkWaDVqqIlYI6LGkLTEF+AkdgyVe2Ou3V8dr",
-	"B3FlF4IJnLIQqZKmEK/FRP0u4mScFKZbta7++uXor4NB/PKLLy9eqL+9evX6r19c/O3Vl1+8/kJ+OYgv",
-	"Xr4YXajXw7+9au6yYCZypxYL6zkuHdKeUMmx1GAzJHmiRa4+qNwwOnmXtMzAA5GV+VgVXpSQfLW5grNV",
-	"G+HIUfkPSgzOnaHIxfZI5O/hAI+ViPFeju8EQ07nwecfCHha6TjR41N5wMnV/wnDkRd0ORt89vjRCYZ8",
-	"JxjyQo6Pj0H+Xo4PDUDegPv9ngss2pFxCzlu+d3xwcIbkbVfX3yBlgd2dqpDIL6+uEBSiXgCEOdFTm2n",
-	"spEw8zyH+wYbXUySQgkzk0PVFVN5iwcvkFlIdNjAounNFHI8piarJV+5dA1BuPYRYxKE74VSlhsDwShY",
-	"tDmeFAuFzbKt2C8XmRiuKumFOmJt4Ma7eRE1+zFFljPyZyHHz53iAMQGdJCrWSqHiR6HWuole8Q+qJxM",
-	"PnjLMk8TlZcKDb+1bjteN4jmQ4J1v5fjwyF1l4MfFabbqTTtON2FHD8tkG7LJO+L0L0dBxLbM6B9oHKf",
-	"oLJPCuMJKrtAVt+qVN4DIxsGOP9oWcgxEbJB0tXM7KANLxueZ7zsUBNgtl/zQEO15/VazNRCjokgFqjy",
-	"gW5Wx4322R1QnwOPFhXs6AD9n5vBo3nGdkhlK8QPi6e8RuRZMGVSWx4NknKjqGk93hOG8onfN+QCNhLR",
-	"CjN4aHeCAwnewOUPhQ4Mo9eRgTdxVPgIFL9t4jwHZnEbVPpSnT8VhJ1Yxt1YRiO1P0Ig4M0M5MDJwu/l",
-	"+J9yqrYJvNcUz3NWAY8A3lhd5KH8qb2dvaIlFbvm2KG2nlDf5bSTC9T7YZP3k1BWgN039o8BqrfALqQY",
-	"++2xPWU51NbjBeN8WR/nHX+56ihY4+DiHx3IycWjH8LFVR36yA4uOrM1Di4b03yAfNWTnv35CM1m1vFg",
-	"zUq+PBb9AS+dSIOSucL0VrfYzhX35UG6iuNaKAIx2O/lT7oz3vFJYFIGJL6OloZtliQaxmiERp7Fn5Wg",
-	"vDiWoJzjwcYnYXkSlg8qLJHT2Hi2EyntouTxSNz7Cy9ibnQG9ZD6ocIhuVJ7ygFXusgTCwOBkE25GqKZ",
-	"Hs1kMYmoLzpiVXkJCq64jvIB4VqdR10hCxqE0xNL5GuOra6Bv65gXoe61hscpy4r+hj72lWsOpELGg0W",
-	"vPTLncDuuA6WenAmKdZBwf+b+WCaxXP8AOtqxnk2n4FQHye4DhTrtbzKnriyh1ONG5dn15F2tSEsJ2CY",
-	"tW41cxLGKY+oKQZtQ01cuNoAi93u98yV2q4qB57cBjjbbS8AIpdF8kHZhp6VpEoklk4kZ7PzaRar1ETt",
-	"INOUwbtDYehVEwWVpaCXDRVeFerp3QfL+2gA1/BKfhoASW+b1upeznNj7/Qp9/+OcfjWlJA2jPoWX+zK",
-	"DXw0SaElp+KayHIvx6xwMhOGYThMsukVt/yym3S0IjU1r6l9ITq24zVm9SH/h8fsa3e/gcdQUnTtV5UW",
-	"OKKDPbJDXeud0+2JfyQ2sWCqpgNF5aokdCL85yaJI65yZ+bqGioLrKH4oFL7KD22Mbc11GfVXbaJjMb7",
-	"0L2E3690Adoq65Z/620MDOzK4kMtxH5TZS/tfr0XKZDSMEeiX+ZEwzlJPn1M1ITFRPjoDWhPN7RS+FVE",
-	"Law9xErRCCzw3jtnGAgTRUERY8XCiDgxcpBSI1a31DTRt8+NwPQyZJTY9ftLL6+Eau1G8zSlxFXBswaw",
-	"EtUb91ZYyD9wRuu0wV3FdryE6RcWESDgp2j7PZEi90VK9DCdxyq2VdApa+9UygejEIFmiKxRTKQWLy4C",
-	"8fIiEK8u4Kq8vmjSQq5hcUx9B3IP+FMcwkfQMP5RPeo8Nb40gvVqd60DtYmBKhaqpj7bGnSkjQdIL/U4",
-	"BZgUFUbhMk872+Wb2qGavWOS8QdZACzyTI+pzLU2/EfLc0aJSmNmOs/6v9qPp2ZsP/ztT3ShSYHQi147",
-	"MXLG/ef1T/8E82mYymSKzH3As+GFxq3wvDSCM5KnCPMbq2GKd5jS8+1OstwxGstaXJ//svYDT6PBoN+J",
-	"XcHV/XRyFLy+Ysk27cR6W4Nv810sUbeP6tnH250Ymx+9ujNLz80CxVIzCIZ7yZV9+VeQs3pCG6dise0p",
-	"q1az3N2xYgqZr8sovdJLUsQXk6yRqsDaV9TPiROlPVcJNRgNqKJCZ/rMIZ7ymO7JRNMXiAjblFxaaoKo",
-	"qEaw8BtE+Yi8Zn/4AebBE1hb7hV8Rvlca5WbmyK7VToi9TV6xUgMP2ZxMkpUzDPqjPiQ87LQxQr1RFIi",
-	"JAwOL78Z5/8XDd/7Uv1APnI7RZuPXNt18ukhYb6ii9zKPep79N73pT2ZAxvYu6P+rzCeWsc82Ex5kxov",
-	"z8Eq/x72Fr3Y7hZZrla5Q6AyHeweOT669i5dr7tJL451k+56j+p7/ATu0vUWN6lR0iB0ZonicmRYzO3S",
-	"yIaY17SCXd5Qjeu11g71Yatx14bRYY0q2sWRgL9YtQ2Aw6Qmo7s6SKW+tVMz9vkugOwchteOcVisdAdW",
-	"M8nS2LIZV/TaNsU7W3ZmUMEfNs14SRyOUdwHCnQC60jyINxt7aaH5I7v5ErMCP8A+BnwOPhfBwlPvylH",
-	"cc4JhOS0oO9YzYfs6Pci6pYl0cCcOV59SQ6CRWJAsQP+ikESOzcWWg+W3isPMOgkY25ommbZLfIR6QDr",
-	"5zPBv6hW4ATCZEil+O7LF8H12oTNydW7ltPDeB1Ebwt1xLGEiONlOKhAY5Abm8oPYHF5ASYLkqsElhH1",
-	"WVwkehwhCyxgKrtXOx2KoULFN7KIkKLnZPYGoY5GWFDC3rOh1EOFf47AfJkIpEr6//LnPDx1qFvkSVEo",
-	"7O6EMhIk45J9NLRQHy6pdoE+0l2ZG7J6S8OCDF7xP//9fxmbswQHFgs4fzoZV39O89HJBbAWdJIiOiE8",
-	"CaZm3BNfwZ0LtXfAqIXhUORWFZEsCI9LmZtRlt/cqqWJEBIUL6wjxIa3SpB87p22J3VWgNgPWb7sT3S4",
-	"OuaGWY7qnari2q/DsX/QouYstyREAmXb2uYWYVIJ9+Az9QE3XK6nWDFGykMdPr6xrvhUOPzQoPI6Y9nM",
-	"zbs9tcR4SknzkFvoI083q+cdEqsv07aHu9/VATXXXFJ/uFDo+4o3mAKZ9Win2BTsRGdzS7BTRLyHMtp5",
-	"ae14bFjvmf3kD7f6/Q5mgyjRXCbZAi2GUOfZHDQYI6Kff7quFxDyoiJgG9PEFPJWoaL7XaymswwufF/Y",
-	"40fV0y3L89+XiAcW+56RJ0MN98YUSZr69eCes8HZysJ3tQ+zKfdCavImNDvTeA0P7wVw1Fp1BDzxqIAL",
-	"tgCnOnQ8oOaW4/Pc3Z8wnwEHMwfMoDi+0+66xCiKRkmqIjGTeYENyaSIpvO0SOCDc9SIY1nIiLxrIxIM",
-	"GNPXIjFmjml31JzCmn9ZDqMAo0bA2xqOwwsPLetHmd/GQAtpom/p9kbzPCWDqp7+VnLWhRqIX979gDzG",
-	"MSsgPbsZq3MHSHVgzNommegLQdJzibRgB6WK0KEo6oHtQ1OQVxxeh+kTsPc1svCp/D2ZzqdCFoUcTmCX",
-	"oTbJH0p0XlyIH7/yeol2A+H6zIFNVG4fA5UMJyWu8HRD7c/5gxzkMs7QEcMHO5QzrxL7xauILOLmYgAg",
-	"WqZAbLy7zr5qeOHbs4SVqawJcIRIPM39U/7PeZq2p+/DM+g+wB68FaIjn/JKa5YFprhyH9kc3iF8UmQZ",
-	"kcXj96PuKekaCwD4QmC10K6806g1rQd+0XE2nMP9oWQX0nHgNpPzZANTDPVGrig2McVQe1wRqcWosr1B",
-	"yXIKJad95FmU1ecyy9CNVks1c8ocodwZBbInErdKzQxPQJB1BIiqsOWBr4zDFZGJZnAc9XsRhDoZ6wxT",
-	"B4YIQvvznboy2muDr2Wbnow7rjYhBETRgUWeJdoobRJg4jUQ4v/KJrqt1yKe1ifZeBCO/StpkuG2+cYl",
-	"/eF7ODUffLLNB48bOFtBpZ3zhT9AKBqYvlHGJHQlmlXcn5Ed90GmWiBkNMOEViqmTimk1hTMgtHUhPvy",
-	"QzZOdAT8D7MibRwn4mHYmrM+p0xzz1Pyg4NOiDz4WmHRqTRmkeXs5OfOZFGKM6AegLwt6rnPpnIpBoqi",
-	"PY7dcdoX8UEZx7kyhpudDbJiYkehQAIPJHMOagShtt8nhnxtHS/YMp/BKnM5Nb/28bHfxL//LewnONhv",
-	"yN1J8S1fC87gSVNpNirBxURNQ23bKNOzN6XX/z+iPkpPz21LCXzDXMVKF4lMKxGNF6uehRfCvw2U7aTh",
-	"/SACrHjPxv9iQjEl0oGJWXKRkdsEhzTaYwnXTIKHDCPwHIeLIFQnOKgC7e5Wq9psKqD4lWvr67+Hdiv8",
-	"WKc/vAWeHmJvdZM3YZUC7+m6VMN5nhTLZ/1ff6sw3GwsEu0xWMsRSSmGs2zVgm1bLbhTQ9TokAF26Gai",
-	"Ozfw+OKQrne3xiH7oca/vkVTZpbOTROfbIHl+nqe50qjWnjIHLKNNDekdfi0R2p4C+09ClHcIoNtc35/",
-	"Tx6BkEQuyeMc6dmspRJ/qOdGGDXMdCzzJd0FIzrA3PnAYBUET4k9KRINf4SaOHa/Ig5szSXp7ynoDh2d",
-	"CTIrzkurIhA6a2pn0d4DviSrN7S7Y2jZONXWjcjWH+lTITbXU6u2H2WPvU52rb7IODZC1s/Bqjk94Skv",
-	"VjT3m/FPm4O4+POGBqDiSttJuI0fobGWxTo+BuFq9sQu5QNBqBtyrj/axeEPEbWFM+oGWMEhb2GpmI0x",
-	"shEaf72JQXWJD97dwLx+lmvSIWrX5aC6DM5wOE3GH/6oSRB8+9vrcuglPLoGrfdhBXuDB8KqW7jvtrZl",
-	"N+F1/hH/vUniteDRflgQ5JBZyDTNFipm240qJdAFl5Bfvye+efPDm/dvHA94eXHBpkvh4RbnapjlMYEp",
-	"4EqeGxHLQmLX7DxbgMr0n9c//ZO6SUsd6ugNsTPQvYpltwwCeO75MqWYzgbsNg62Z3movfQ/qcnshCNp",
-	"h3luuOYbUQG++8a6JGkNuMU4G5rnIuoncdTt1U4SqxkJIhlMy/kMI+t6KZJYVHCWR4mOAzh4zRkfej5V",
-	"eTKkZMEydkPRiwuBR3LJbnKM3IrXF68F/NlrbhlmaWK3vmGHB8LGw18fOrCEZYmJCGxtzECjo5x++FS0",
-	"B0YdxuYDox3ViEZl9cryESsZywsjWu7Lds1vRzYDxSVE8Epv8M6x0gY03ewDr9o6+7x+V5XLk5QhT1h6",
-	"tGk7XqpmhKvHPM3736dEF2qs8gNfqLUy15e3x7wJx0o1w/0FFVq2N4Z7plYJo7+ZGprAfe9wOZ10vlXL",
-	"dsPyKk1bBr6+fivgp2w8inW2IyjBG41HcTfb8XtY/jEsx+vrt9+r5R1NR3taT91ktPvYwWiMiqRILbLj",
-	"rVqSv/tO9uFm6Algtbdqye2LV6zEDuf2BhS3N6DgjFU+yxNdOIsOjbnuhoT8XUzKrYw6oK2DuqeRfA/o",
-	"nfbHP6pRZy9mu1V3q5Ynm67NpuMrvbNVB2zg/OOtWj4Ki+5WLTfbc0Qp2xp0cCh7NOfogu+gTdoX85TM",
-	"OSKHx2bMfa+W25lyREWfqyG3Vrg3q4dO2B7RjkM9alsrbp+37nhW3PbX6Dg23HoRW4rXT9GEu1XLFQMO",
-	"PzuG+bbmSlpBvMZ400uRZuOxis8STfdvKpdkhlHKGAVW/FISKgVxseJQo210SaLaVZKUT2HGWiTwKcw8",
-	"ORORTYaJUBxhYTD8EhcwWAr1uxwWLkGwJ/7lJWbmymDCtKBwJaI8Yi0uZ0miESGHBRaUgB2BiY8qdrhZ",
-	"uDmL+ST8TvwyTQnGSRms/hADObytWq8u7RvDpM4chYHYIqV8HHNL7YgjO3wkMq6ep/ItYExnYk+5nUJU",
-	"szsJDJDPgIbOdLrk8ROucywfAeGFeTWVMybUOlAF+MG/j2RqVIVN2dQieuC3Hv/0fxPrgnX85IrI/cOf",
-	"bUo/JegBwj9iAAJKSAALDLm8uYHBIiEHSZoUy4pygtLj1WrvxkKUrKWH8sPv7zyYF6xwujtBeVsIkIEy",
-	"jCfDgnX6gMiCqwIncjbDZjaxrUpydRGkuma6yOWwIP0MQQyKLLulAjwv/SoC+rlJYzn7O3D16NKl84ea",
-	"M5t++ObqZ5zIFcWAVdoCTQLG+lZJu28qN4/T0iw9WJwx4+g28K6ajr0LUUvXlcPbGzNNUIA1Je3aCXeD",
-	"GT5khvF/3jfDuGGpeAfpvCx3/TZJC1o/30B31g0Xj1hLoUxBnKXl6rUCOdOTTQsfZFmqpH7iudFA5d8V",
-	"arqtBw7fQd+TZSSkyvi8J/aCVWEGz2HZlBV6XD+44qREMSQH8HboQnnyD4wF6kKL1/aUnn1Kz97gc63n",
-	"Ym9OyfHImBSBatHvTpBAHiAQqzNqlOVcWuMuPwO6OAQAmgPGA7YWarwFLje3loZsQeCx+IXyhQIv+Tpw",
-	"uDCg6ZU36ZA+Y1ZbF2pgkkLdcI2hnzANuoPVNDNtARaoKEl0uACMVU45zTgNvUyXpuigjmdZogldoHuJ",
-	"WMYWwif6+Zf3gtT5c7A2SckbZnqU5NOKgCAVltQlAlCVY5B+hYjOO/jgv0f/1tm/L7r/6zyJUMszmYhG",
-	"eLIZn+tFBJpJlzdSTawvAdhwchVfisEShrGQ/u7h6RzUN3psNeudtjDLsw9JrHKemCqtbuZJDCsYKzSq",
-	"JDkik5j8crakkz1rof6X9cjhrKyMDRj3JyBli1XDVeDtpiaDGJIUbVlcf0YiGVXdFvAo5vlz5K5p0F+s",
-	"PrL9uKTu2Z2xfgOXFsjbq2D3IhjoLDWhvidGbntIwqX5HioQgYL2YGEIb/SjBiGslrEuDIEE/Wn3h7Jo",
-	"DTX9aq+1/A8A6hvtykCyfGXHW/CHfSGn0FUQsiWGEzz7nQT3GagLHiYKyZ+PG+I5+1U5Qr0a6xEtoZ6+",
-	"45WrsZ5QYxAHZWSuinmuWUjGyhR5tlSxwFY4ZWm/LuNASLPMkulDdI1Zh7bn6m3zW8PbrQHvUOVvCT/g",
-	"wlsg6TgiJjqwXTRJXC0VLKPr6rKemxA5YRmaeX3xuj3gdOgqDY6o4DQbgin8nujV9T47JnYs/3Q7mFMD",
-	"Te7DY81xpJ24S7Cth3qzS3qV13BxE3GT3a5tU7iJh7Mhpop+2TgQnrO2I5HnsciEDDUTlO9WLl2cpXMz",
-	"K9XbTX7KpEDrK9FilsthkQwVOZ7KBiUIxZINh/PctITHjlHJBa/qp3wdm6DdSv/VNvpmyHDAF8zfly6Z",
-	"TzfqlOX7CS213dKdK7vhBfhgRfPDOiNC3bGOCPZBSL1ExC8cqdsTb/COuBUC185wITK9dHeCIWhFppVh",
-	"6DA29/fBJ4TwOMUlJpSlEtYS6ay4wef/o/McHnnejWweBjqC87mmGNFXtDkjP2BfRcnotraSCvTI0gnC",
-	"MQnfgBROlUS1stzGzkYvjJXldzZtO2T880uDwZAddT3EOGy7QmqQ84XYFeMLg5NeYJaFFK8vvoRBFnho",
-	"o6S45KBUXRf6su5nIH+K72ggyGPjK4/O10BZT5KChTwGhXbjGFbFcMeEfotIT/aXnmuMWBmwZRwnMeJW",
-	"zQpy8i9850WlwRT3wsSkdKRIm8RziLK29p7QBzT4ywkOYfCvjP7nn0cQam3ibModB05W/mNTkO8oSk/O",
-	"hWbnArbWWN7HuXA+SLPh7e6QiUdWQXoefiCeLUqumQTxYl318ySm3Vjjg9i1FAOZc78xjr72RYTB/qpA",
-	"wMABDkC4yoSnCtcsEBG7/RdVRPsSpwW0GdFxb5tGwaYroZ571uEdnBcuRwOzGHzrZ/25CXFGuQt2TxTA",
-	"L332jk1yq4Crn78j5YN8IJQjVJ4HjmWWejjJM538wVn8nOCSxnJ2ww+jS9umUQgvi4KTORTGp7yQjs1p",
-	"xX4FLpIFAr9BUn4Fk9zdbHKJBy1JfGWAfpU51IiGtk7vPrbRAiKUk4vlk3GxIL3di8VuAAzZP5u8M+yI",
-	"rRwjfnMX2JFKqp4rHfMtvLtzwa0kAG01Wpeb9VghTg4FbXLiJY+FlzDc34Z60Bav7f0UtCNkrKyHpLGp",
-	"BORUcQkF6/pe1ZD1ubsVuWOoM9T9wGy6JVwXDFf6j/p39kfZJlfCh7bwqx4bvQdb4tmwZqbLI90Fz2ZD",
-	"osEJyebTQ7I5cf7t/BDcZ2VrZ8QBQHzur2BuCerzAFY5r4+T6XbPMmiBCKI0A1tTKqoQQahztmKbWEWY",
-	"mKZF22vn8eQHam/ms11B3apWUcGUdY6I+cw67NfmFpQc+wj4O7sh75x01gOjmKAe4NfBNfOuRrqdP4ps",
-	"BasAH0H/De4EFXQpkoLyaqmCtpIL+/hhhGoyYj20zH7tAEywUl6B5lbINFX3Qqi3R6Zpcy/swom92GhV",
-	"lIW6IsuwveY678IjBcHZN/jNiUE/TqdCe5Xy03YrlOAo+/Ij1LGQdvIobC5lObRzgfAxStdC4/J3BdwV",
-	"iLcrtW28igcOukaofXgm53eowDSt9y+cQJU+OVClkwx45O4FH0/qPg6GrfGlHsC5gGu7s2uhEauq7lio",
-	"YlXtRd0Eyd+C18O+CUo0fm42iojv1XIlVLbGa2D58MFhnnYBeDqpo49DHZ37QDtb+hhW6O8gvgJmZQ/v",
-	"LWgFpXos/oI7AVbVGP5cf1p5Ybyf+2SGIaYHAuncLzeMsEEeeWoYn9dTyw37hZZ9yg47SbsjOV+Y4nbU",
-	"rqsNyj4++5n6Zr3PbpV+i17NZ/1ffwNJ5H/zfxBkCL74DX6ff7A8eZ6nz/rPzuUsOf/wCvkur2Klj69B",
-	"yJBipYNXMVFJXuKIY9dFzhmL4myIQxOQ0jQm2CMPT8o0yEzqs2b7dFtIERCJY1Ws9grzpuGGbPWJbJ+2",
-	"1ancqgdLkcRlN7IkF9lCq9wbGz2ftYHRWbY66i/EkWPqD4zCxczkUPknUn5YH7T8pmFobsxp7LFzQ+JA",
-	"TLLs1gTAOeCvUZbjXxOZKxNwd2z4H8PtjLGopfAXZLuF1pfjuoiuLubKaz4aq1maLfEwA3TXo/dHC6M+",
-	"qFym9kl/RvrJjT3YQDR8c0Ndy1N107Y+b5SGJf4D3kD9tAgGbXVB+LpWJqBPG8b+jpvFny2SWNEL8Glx",
-	"aQo1vcGPVwjS+27DueZqlpmkyPKlgItpARKTXOQqVWB36qyoUBY8Vp+wHOUGr/fWcxIOItAQn1mhhgX3",
-	"Z516k9rn1kxsH9l+8mE2nSYlrcfJaOQfAEjJuansnX+xZhX8xPaLAM0LVBhxJopcqUDkcoG90mkpgzQb",
-	"wOnkw0nyAc4JhI/MVUAwgslgjopquUQ3dLLmtBI4pt/+/P8BAAD//w==",
+	"7P2Jcts4tjCOvwpG3/9W5NuyTG1e5Jr6xt1ZJ0tnYuf2nW6lTIiEJLYpQJegLCupVN2H+D/DfbD7JL/C",
+	"OQAJkqAWx0l3z9dTUx2LBLEenH351AjEfCE446lsDD81ZoyGLIE/X0X8Rv0bMhkk0SKNBG8MG2/pNOJU",
+	"/SBxxG/kkPijpef1gmUSwx/snCQs/uuosUjY7ajht4iPvzm7S+3fkyiRhQcxhd+kqb4klIdEfUIEj9dk",
+	"NWOcpDO2JuwukulBu9FqyGDG5lRNMV0vWGPYkGkS8Wnj8+dW4z/fsLv0LZ2y6gquZgw7XtApaxGREDZf",
+	"pNkQkSSRVEMRNZ+t49SPESyThHEcxtlNxFM2ZYnuhyXurl6kbC7JgiW7dpSw2/pJqa2NxFJuXTycztbV",
+	"X4mUxo6R1GPCl/MxS4iYkEitYfvU4TM1d7m9SzX/bV1+bjUWNKFzlmqQ/j6hPJi9pemsBizonKnOKRlD",
+	"y3NC8dlMxGHEp8Q/8tUGSXWu79+9OmQ8ECELSdOfMJouE/Zv3aexmEbcBwhld3S+iNWk5lSmLGm0GpEa",
+	"a6Fm0GqorhvDBo7VaDUS9l/LKGFhY5gmS7Z5638Q83mUXj6/cK/mggTQgFw+v4BjNktSf6d0istq2msA",
+	"EIhSWKtUKy0t4bjj9c/63X7vNOj0WXAyDrud4DgIB+Pw7GzQPemOexM6mRy7FylndM8VPkvEcvHicf1p",
+	"vXgMi1FQTdMZnttUfdQmp+0TEgtxw0J4f0vjJSPLBaGSUGg94gDgLfWa42O+nLMkCkgUtogUpi+ymgmp",
+	"R4gkoXFMwmgapXLE5YyGYoXXRbeN0hlJZzQlUdgmF5ws+Q0XK46v4RwEZ/BBQOOYJSMeUM5FShJGwxah",
+	"XK5YIknf6xP/06gxZ1LSKRs1hqOGegZbQt6IlDwVSx6OGp/99ogXTmkixOGY1kBaFO55Bm5Eop6aq9js",
+	"HI6pZCEACwz5X0uWrPMx1UUtXNOQTegyThvDTqsxj3g0X87hbwdG2BEpnuMBS0LH4paRjucRmqgtXixY",
+	"SGiqntROjyXX9VPsetvnmIhfWZBeJMEsumXhP6D7yoR/UmC2SJjCHC1yw9gC6RrVn5Gmr07DP0AYiddk",
+	"ya13ExpL9XKBg8lzMl4TPUsyFumsbnmmDxeiHAsRM8rtVWy7buqK6TkANEepLOBBXw0rFzRgRwryfNL0",
+	"w4jKhUjov3Wfmj/9gza5MP3gfQkFk0RdBCDvLbzYNLWuCtE3RTK2/aLo5ZSuSuGi9B7qiuBQPyYhS75f",
+	"1xw/vFVnBiR2ErE4PM/Ozw8SRlMWXtPUrztHoTq4Hq/dYNrIe1Br5Apaf8GlwPcts8hCu+UizH8oZuea",
+	"Bml0G6Vr9ehDq36xl0zBVc1aXyrgNoCq0aeaRQuQaItYrdUxZxCDJCkQPKURl7hTqeLTmgGV7DDiknEZ",
+	"pdEtKxEmA1Y1Wydhso2dTvFSJGnNstQrEkYJC9QD6/RUs9pzkyJJa85MfWedFoVf8HDT1v9HJKNxFEfp",
+	"ek9Mk52ImODe3mY91U0+b1FYgpnxYjmOowC+TVnCaazgLIluacrcS3jHFkJGqUjWGltePr/YxrrYfAtV",
+	"nMs54IQM98HLR5Kk0QI5mHkkZcSntQcCfMgmUMhniTzWOzbZhcdyTHQ35nF3RnF/Hipfy9MoZu5lvNP9",
+	"DTXfH7NHUvM7IHKRJOuENP04Gh9NozSm43YyVoj8hxkLFJ9FJylLCA0CJiVpSoZsjliwBKTFgyGh5myA",
+	"CTIo3O97HqmgcI80v6chUWtlMj0go5ESGGMGvNto1ABaMY1uGa9i9ndPLh6/ftKehzUgYPrZAgdXdPqG",
+	"ztku0sIep02aStplVCpRodP2ylz2bafttT33+ad0eq3x+T5A8F6yZBfCvpSKn4PbJQIJZFfJA/5wGYU+",
+	"EZxIMUdOWAIB54If5kzzVpqsaPHE0OKW4rlP2yePJPEnEQ99EkbFm9D5AvJcEAETJheCSxQqv6fhO4Qp",
+	"9UsRG8bhT7pYxFEAoHr0q1R788nq9/+XsElj2Pg/R7m25AjfyqO8y+9FuMYxy4jCzJhk8qiCDXMdmv5O",
+	"8I96FpqmCSpaqvfgoDXiVEs7ExrFLFQ/ohD1NaVhPpkegR3RXTaGv5jHczk1Dz98Vn0baWsswrWaPhfp",
+	"iP/98sc3hMbpTCynMwUukq6lkp9gNJYkIoEl6XHx44zbm9M0mJGQBTFVuzMRyZymAB8j/iyhC4WKlPyE",
+	"sHWuISZQXx0q8AzEMg5JukxAco14quS2gee1yGoWBTPyio4TGioug92yBDZKHiiRCSRoPomj4OEA4TUu",
+	"0Q0BgR5NnXfCpFgmAUNmVw4r1wUPQDE/5gQUjvvcajwVyTgKQ8a/xaTVhaVxLFaKNlRBtEey2eCNFsnm",
+	"VoQcElxZwqgUPF/bOXwrl6HwFRYKFadMAb/QcB7xLaMPyeulTMmYEWhNUqE6Iaq7bOPeiBTkgG+1b4Do",
+	"htvxoHvT+nqf3mlAwZ0qSjPn5jrm+5aUxKi68bFtFKoe1J9AtyYiGephi29cg8OevqXrWNDwSohXNEEp",
+	"/Wtv7RWwI4ATMzQUq8FBXER2RbLkliWAJhaOHej0iEbX5AlPo3RNroQgsIJ8Zcgrf0ugQeUsSq1OYdgh",
+	"Byuc1zxtn2j0qO6NSGeExtENOxjuLhj/9qBUkQw2bLkIUpYeyjRhdF7ceiQfjWFjHHEKHF+VGbJ7+hgt",
+	"9u3AeW5aydIiOClk6S1Lyg+4kMPHkYRlRggzxY58mqY0mM0ZT8+BC1cb9ldDCzRo4AYeGiw6KfzOpRF8",
+	"3MbH7C5VgnOOb/3Nan2npPbgV6EywhPFKrh2+L3Wodp6p6IWlVhK1L3AnhJfzqiPqiZQRBAutFSHWnOu",
+	"7SO5DOQeQIlXld5z/a91sb7eTVLrkcvJJLorLQjBmjStCSVimbIWGbOJSJQstk5nijNhsTSYI2fdDNGq",
+	"u7Jq7d8SVX5VgEjYxAkO7m5QQ1DuRW25ggeqlZtKhPn9gk35NL8li3lVODJitAaGEI6XSkRYAxkKxYor",
+	"dgN0zkqUJk1KpkDHtVoaNE/m24MdWNavz3bm2/qOrtRhlzZVsfhHi5hGpe3ciexoVY3urkXG6xSOHv6A",
+	"4d9zukxnIok+sm/E+aK8mR1GKm6Ycx87xJ6b3q/PhiwB1bwAVdIrdstioA3Srb2Ys/kY2D0fdU/XsfrC",
+	"twVfPbREO9+YJoyg2JokdE2aRtD0AeX9xUczHuX4vqWus6+78MkqoYsFS4pam18aKA6TiAfxMmShUZ3F",
+	"kQRNOhjAHQebMRgwlPqNq37HbsUNnlmJS3j85NWTqyfkyKhzj4ZReIR7II+G6p5fR6EPYKA1OquZICuK",
+	"86N6uwqz/9SIwsaw1zJHpORVVOMlehqfW41FIhYsSSNUo0Sh+zD8bAKgZc6Y9Xajajuzxst1yqWBnWrk",
+	"XP3zS9ZFS00pby3GanNgP8PwMVvEYv2SrUE/47BmGhcBNWn/7Y+XV6XtvWFr6bfJ98BcJ4xwxtQZp4Kg",
+	"PYVQcsPWLUBXXFGiSOYaHzD6MIKAPSQFdr2oEdXWY6Y6eyRtAAbAlKTZ97zSXfrUbrdROaOOF3oYNSyd",
+	"ULtRProbtq7ziVmRELZKTQC4hR8XjF9ePieo6YfHccTL9hcpZ4eJpOTi4uLi+96bj/SHzjroPoGff//H",
+	"xcXFiycX0duf7o5/et2PZ8/fsPDZ5PvF27+/ebv4+WT9cvldyHnn8u/s12naH5wd3xz/89ePz54tZs+7",
+	"V+/vVi8/3gUvH798yT6ubhYTfvf25vL1zfKJXDx7lx7Rn38+W9HvvvsxOvnHTXK6SKbPg74UPx2/eR9P",
+	"Hn9c3P78svt88OSE/YNesre9y4vVs/k/Xr5/+vyHMHxD33qvvpu9Pvk4e/rm469Pbxf09fTvK++vVba/",
+	"1UijNGa77BuYItKYFbfo9dpq4pRLXIAL5v7XcGH3AF3wNSjgBb8KBTaudGCZjucjbW0Rv+v5wP4mKUta",
+	"xO95PgnVZ6q7FvH7nk/QaNEi/sDziVhxlrSBx4ijeZRW7wDlayLSGUu0qnKu6GjCaDCzBHijwsvtBN1u",
+	"2U7wUyL41NgcYC2gU0HVckWj3PNcSEhjrE2qcTUpQKWpIDQsdtp1OgXYKMoM0Cpueg2y0ozp3qfuogf/",
+	"Ouf+y2gThR01PtiHTpoiIdGUi4RJEqVICznqMRSuxd05+OPBxuVapmz+XIibPQBjJsSNCxKWSexel/qA",
+	"vH/3ijRnabpQLLL6V5aQPjwbHhlboH7RDsQcRmxsI9xqeNcyS9YUh9H1WZS+omOiaOFYhGsQ/2xbAbI+",
+	"oB1EVywEHHVQwPVFKQliGs2lOrIxIGrB2Y+TxvCXXQ09WlfR2tweJqWbfigsDR8OP5WOxOKH8hnlW+6w",
+	"CiFdss1ADuK1eZb/kbEZmsv+/KGOyXKfl4wCjbQes5RGsXQdmkZPjyQaSSkP0cTc9CciuWHh9SQR82vd",
+	"qmQTzfhTbQN8rP09MiH+MkqZNhFeKxboOvMpsVsfkboPwcSY+5Ec6mkcyvx1tV/T+sj9WQ3LXMUxuCiH",
+	"ZOBcTgVjo5RfdKLRUv4RKegOrVd+28XjLLSF2Pli/5mAqR6GOyrOI3/hmkcJ9mwnJteOZK5Nrkk6ARa9",
+	"bR0wavk5aFeOprZQg6EgYnI4VAL9j2MnkKKeCIgsCLbXbE6juDFs/Cpm/G8WglTYHltogP67mHFyOY9g",
+	"HfiKhdchTdXLrtfpHnrHh92TK28wHHSGvbO253mH3snQ8xotPWzq+OD0yusN+/1h13N+sHGCeSPXHBUs",
+	"N07Gg6AXBKdj1vcY6xx3KDs9o97xeEyPu92zkHa8Xpd6QcMWLGkY5p5IF29fgPfqgiaMp9dRKNWJ92l4",
+	"1gl7QafT7wd975gNvOBk3OuNKTs+7Y/D49PeyYROThsfstuTe80sEpGyIDW+AZVbmB/SRuU0XaFmb+MF",
+	"tcZyOGEBnwPmcoSlSJLsAwvsbSdMG+41yOv52oO5gVrQMKAy1cqZH5M3gjsuaQ7I5S9IM9NxtIgvU5qk",
+	"8pqm6gfjofkzELFI1B8TwVPtEuB/+uyj65WRfXXkQ5XngM/VH3wZx3Ss7g16cFT2Vo+57aCuojmTKZ0v",
+	"1DdqTjt1btHZyrts5XsM7RLftH9+StOl3OA6JqGBA9HY3yOqKTHycSxW1xMaxcuEuZx6DSbRjXfgb95L",
+	"lgA5b3z+0KoAtDDCALrU48TPia922yeCBwzZLdRHSxKymGlQrzmQfLMst9R9DrwwxR3OfRLxSM6ycTJr",
+	"n0Kch2mENGZjJ63G3eFUHBql3SJSX7Wv8NPs1WE0VzsFDB6yFtMonS3HwB3H2iXlMGS32Y8jlH2OdI8A",
+	"UnszDLBtO2yDnNF60P+j7I6suVn+gvEw4lMIK1tyrv+US5CvAHWBYxR6XgSUB0z9cjJEKU2mLL3WktKW",
+	"fXXxLcZhc9LIJpwxM1bnRUgueWlbp1KE4FYJB2QX/oMbHSkqWxOpBi8jKThItCt11Sc1SEn14sJHFvez",
+	"E7JRjJShsR9c1o2YytRgSSXN4p9S+xkB1tkNt+B3wIIbLfyuE6uq53Gr2LVUrKi+cFXMa1opaBXL1N0o",
+	"jCaT/ab1OJpMqpMqAV7GMZiFm5Gq03Isxw07PE2i8TJFYrKBbQ7ylk7oyd5WmGcahuAXIRvDrnd2Yh1b",
+	"p3OiwCNm+vVA/TacaziP0iRatz/ShUjExxlL5d+m6p1mY43EiM3Iz3mzqoBmTcGFdi04qr605ud6radb",
+	"I+S5vXYdzCB2Y59sPmd7Ds5DBJyCws991Yr5SR8hU8tciiV8dW1W5laYZ377qllRs8TZKouIrKNxFW47",
+	"YTavjUxcyx30COqh3Femxv1+84HYa8RJ1e+5zcndd+eReDB5NJQz6ruwL0/ZXeogh2qKfossecgS8ixK",
+	"ny/HjyRZiSQkTbB5A+eOzYyqDBRJB06SWGK5yrhAziBKJn/q7KQeNHCdjySJ6ZjFhSAb+MNNp51AcZWD",
+	"gz79nG1VC52IxNmZasEelK+wLGXYejuvUd7X9+9ekVSo7V3lZkJcy3YVCq6oHkCfKLSyB2QqDv8IcJH0",
+	"QZNnPUdw1S+rcJohwupZwStCwzBhUha3DV6VFBSbl4zj1C8ZLGt729QcC9p4H65MYPAjWb4T+eIuOIH4",
+	"KYbGCWi/36UxcShZHHJxgKdCjGmCscOb1H4Of1QdVp0HODejVOYRey0ScQWaZdtAHoNcGSwPKau1QXm+",
+	"cR9pETBImfAybZNCY3SGGzBsKeIyVXcOdhpxBs7YinLbZJpCZkWsuG12z+z0aEEqGK+KsSreVkuPHYdZ",
+	"D5daMX0PMuEixMsoDuU144o/DmuY0E3wewnYPPNK3oLVUayrw2AWl6iRGba3/b0eSbvZJBFz90BSLtmW",
+	"dc1ZMlUcLRhKtrTdzKkULRdFQM8MCj/EEeNp3bWFy1JrR8w15rlDie0EF/FCtHfu5fgIIuCl4DTOO3F7",
+	"2tTfcWvDVR+FoQzzkAUtRR/L4YqZ8SOo3QEdJlq96BDwTuaMckn8MmLwSdcDohrLrJF3rs26hmupfhRJ",
+	"5F5cGlYzlWu8GPVaW3wPpC2dsSghaUIDJsH3B4aM4azYLUvW4LgzEy73Rfcc5IwmLLxWPARLtkCm5NFi",
+	"wbbBrwunbhIlK5HE4GOnelpFN9GmsVw4bSsyeyoS0Czeg/UFTiNzamvbbCq4YKHL1Wn7ZMQZn4gkYCGJ",
+	"UoPb5yJkcdGRqknBbmw9GYtwrb2nqBxx6gjVg3QgUWZIjjjxTSOdfuM+eBeu2PW4xhp1VYlx3p8d/xN9",
+	"V9D3OXgPm2QuIUsgv4aaKonSvXH7n5jtXwmzbcViuVt86bhLnBjpez3kSsHVGL2MTQKz7D4CI4qeojSY",
+	"KVzmCAVst9vg0da03NIjmSY0Bad+iDMH//WD3d1Y9IJeRZDbAMbe6iSS+Xx/yPbl8vL5fi61gMzBldYt",
+	"NKKX7X7+qpeXz/8fd1YltvH+Hp6regfdbqsX3/+wVdTG/ltwTvW8wCWTMhLcDS4/JCxkPI1oDGoZAxoS",
+	"v/GHxF9QKVciCRF0FGZScIWZ1uDegMDvKxFvD/frvtfJRDvLEfv+agvbIfDcuIlH+Uxt/VoLlgIqOCW8",
+	"MhraawJ0MdYO58VDcXhrVA4denFPOAsS0jGftQuojnottf+HQ4eA51OnR8C39b3LNBF8Cu28JNzNQRoB",
+	"64pOH0CdndKpC/dYjgLFzl/TG0U1OYE4MwpGcTo1qrlImpCT9h46bJ3tSvWzEBFPJaHpQ6qw1cCQeOR6",
+	"I9f4DhspQGWSNOc0uQnFih8QmSJ/YtSPKZ3WWE2nW5T/KZ06xeks98kWjGOnQdmked9T7ABSpKSMFRvL",
+	"KGWKF4Y7G4pgOWcc1EbLNOPUBDfiesQVYinJCTOWOFAJkPDqhN5rrwkMJWsa1h+YxAM3uzWORP0NfyTJ",
+	"OBLThC5ma+cpBZRf4+yvUeXonpJi/vQiUQfqnksg+CRK5rXJhYhugDKXRgNFzJOtWTHPB+cZg4wB7rEU",
+	"JBXihvgTv0V8LtR/Pf9AT07mfthUmsHcflatOmz+NonmNFnjtPZHuewuZQm/XrrUPE/uUINJ3r94fI43",
+	"yF8k4jYKWeK31BYAMomACmI+ruLg7VrMy3TX1UGfxnRa3BfTdjf4iiN+w0IXsL6CNy/ccmQsMKpwI2ya",
+	"RnuYhx5HchHTtQNtFFwT9yBNb/Wb/UgRXGggItfAwlf7fZMnqTWejtkp5PeppEB2xh8YGNkAUaaJFm8R",
+	"tnJY3Apd6HvjNITdwJOKVkE9Ji8eu3H/CpxGHWePLwgNArHkqfNjw5m4UVH13DexJE57kAUMmRtONqiL",
+	"jDxGH7bvNyhp8iRg2uFN02tIcGVFQJIpvWVlJUPJWG6Zvj9vsarvbp7esK4sMLJO/4QLKgS3hTSlY8Uf",
+	"JGKllgghFU1KEroiCQtEEmplGh9xhLcDNLz4etCXbO0PYbuyUMMZRKdiABEQ0TyMNJIjzpdx3DI6CxhX",
+	"feCjnKeFSbXEci7cTwW/wkbX6wwOvdPD7tlVpzsceMPBSbs7OPsZ3aqmLFkkEVcNj+mw1xt2JsOT/nDQ",
+	"GQbesHc2PO0MT86GLBie0GGvM5ycDvvesOsN+z3tD93poQz0LxkPaTRdQC8ymbIurDGHq0KS0Y1HkIVa",
+	"qdOuum3fz0G0cK4VHv7xgFgNWoS1p23i9yZD2h222223r0GdV6ZWU+ysI7wweop8A1tETCYgmBoVXKYs",
+	"akoGau2CAki2dFozk1f24u2LGlqeKQFq4s/zAOz87D64ULR1mnucQ20c3ZtlHOuArXwfNrj11VlXwdsy",
+	"D6azdRJFKGjlWUvrcuFuQJhP6vUABlkCpdkLTxKDJrfirs5ht3PVORn2+8Nerz3odH9u5K5w8G+3xKXq",
+	"wCnHJXT2lZ1T56FuYL3nW91F+nIQ2wVW6h1E7KP+MVEACmIbX++gWi2AiduttQwnBhZEgiCi/emNujhh",
+	"OncDZ23yU6KYKK4NVeaKEB8mBykXBDeqLtJU0OWDM65/MCSCLqLDQIRsih1zMqc3DDpaciWUqY3Q2Zo/",
+	"skToEF3MWgqZM3BmhsXEjpW4O6chI3TEIY0JoXFEUai2N8M3Ub06MQ92a9x4gWwXb3x+EM+MdLqbX7FJ",
+	"3ZbFgG0+BuOekxvhd72v55rpUFK7D5P0D9oWAD0X4mYzqpgJcXM/jurcyvi2JllOEAj1PRpGqCYF75ws",
+	"i8mIu1OH6G/UP2hjvSASwowxDnimYM3XXwBHps4pY8bYLeMpmShJ85GxV6LjOJmA+hX7GnEYBjA9EjY9",
+	"Bn6/mtEUCBkkIFadHVRYObBcXUN7mfEhVRzZ6Rx6/auuN+x0h51B+6zXARwJhp9rKePrW5ZEk8iIqEhc",
+	"FNro5obJ4hhlU2TxLRcpKz/Ldwu5GUVz5CxrpXPWsuQ20l4h2Cil0+tCQ8NsIYbKg7+dXJV74WDN3Rqr",
+	"/dlpwc7m4fRwvyc5qDsI1xh1FKJ0TrvYjzc0LZygq4F9nJ82ZG20iyPA5TnHu4LsjXWpduFvSjDjNKFa",
+	"EFThLuMVXct8fDMtdW+tmcjdplKBTNd0yoykRsQaYC3ofUi+Mom3C8PIGyaYnT47Sj2J4j6XYasOkKpb",
+	"UoSjVvEG1cP9vbhQtYv35EzgADZTRAs89mNPRjznT8iXsCcjnvMn5F7syYhX+BNSw56oHfkC7mSr8iS3",
+	"r34ziaCozRjT4WlnODgbHp8Ow5PhcTAMwqHXVf8fT4bHdHg2Hg4Gwz4b0skw7Gihof8vrMww2gu0bv92",
+	"stHvQDtRrxf4NmLYNueB/JbdE+Gp+7kZ3+UX9F9eFHvJ1l+A6jAl1WZspxNPzaLFgwo2W5IdUh5a4k01",
+	"/5ntQoqO/olYSTQqzlgMosyIR/w2StFAGYh4OeeSNH14yDBTht8i5jfktfSVUKUf0CBgC13D6eA8rzug",
+	"Vdt53+h8J+YRWoXmFUGnmKGr51WlnONDb3Doda86oIDuee1Ot/ezxUqM14inEB2cAGuSsRxZx60G5pa/",
+	"1joi/UtfQc295TimkJfMgTbrJpUhhO7nb56LzOkKf09kXdrcOtsmeEzSMNRZEhAAtSAAiESn9t2N8a5N",
+	"AeA4UFccTRhJ8HhsEb/jkwVN0iiIFjSN+FRtqk9WNA1makN9Mo3FGGJs+j6Zq+tYsM5ag1tgs0EceiSN",
+	"g5FRsUThxv5Sp7XR13BnMpoaQSZHNC3iZ8oe0wpDf/I2bavOVg7Zbxx5guoV4+ULYCVn/Eqq8l0IaOEO",
+	"2WdT3FdbOe4AnnuJIbj2H5OHyVg71GW9qnRkxC3C7BdGy4mzvnzlNLdEQWS6EiPO7iBvIIFsgxjH1Sx3",
+	"BmbFPAsOWm/V0FoNVkgwfNAiM8YDRsDrFtH4bg64RXq6zfW2uL3ggKs7uKLTXW3SKZ3uaJDOvbcat/12",
+	"r+1VtUO2g9eOnlobwOi93MZUaJ+Re8hPI54RYmYormSGvJ/r2rHaOXFG5SxTbBYSWI84Zv29ZUmWf7JK",
+	"t9GxSyvtwDkL9XpVTytE95AM6RqOmRmCXSb1XUVVu70r73TodYZep+15nm30+ZUGNyWTT+4QpKeitZu5",
+	"O0+jYXvp4CRNli8a3GSuNGU/l46XOYU0GlmgdAOKRoLrsb2SzBOk4WYWjg+9jmIWPPV/s6zcAwRWljl3",
+	"WA55qsPPtU51tV5yW5PiuPzhXH5upTP79HAcRr2pzPbx2l1NavtvbfTS2ro3mzKglTyhHOTduBHVR9pX",
+	"ae/G/bWcjB6S6tausgB9u2kbTXebDI01xuQLIlkgeJi5Itq+2bTqO/2paAF2GICrCot9rbL7WVCf3DKX",
+	"RuOCa3OPrShvE5+LFK1oumgplisVHDyQ8RN5TnxMbuSPOLzO6D4+JjKN4ljXU3OIVMDrmIrPSzkDH4tG",
+	"IUXaLU1pcp0bTIZHR+qSxDMh02HP87yj5SIWNNRRidj+qHM0EXfX+KO9gBxYGgFuSD3jwJ0W5kuESBHn",
+	"bZ7NETTM8rwZxKt/VTt0GMu6h15fIeFebzg4bXun4Imj6CzsyATxdzCYMDoOWTc8DUKv2+t2BnTSD7sB",
+	"Y+MTetw/7Z1Ngn73tNFqYDmZxrAx8MJ+v+t1eyf0LGQnY9bpef1j76TTP6Es6HZZn3b6dHKipjVjwY1Y",
+	"pteQlmyf0bKMPL9A8h6AzQ/2mT5MliBIdrnHtKwqCmFIZKSgkGARYpKK3Cc04sYFiCaMqg9FGE0ivGJ0",
+	"sTi6jdhKHrG7RSwSlrPPEQ/ZXXuWzuP2jM7hCiZsLm7N+tMMscEx9xQL0elddU6HndOhd/odUNyCbbAK",
+	"XGgpPBTJVP95hJt9tPM+fP5g7QTyGIghrm8iHuprWDTJDDsDHRyh/iuPZkzdtiycIQ/XqOAW7H8apddq",
+	"Odd7raw9hWxZ6mMpZ/rbaZT+Lf+w7puZmLMFHvWOg+XAlv3eZ8BqPGTXUwRRpDS+1tfhGhxsARWAbGUu",
+	"AfBIJeqQ67T131vzZRXOSuessU3Y8EBrlYvPgEroR/l7h1LIwtVlEoI68AyB+63sB2cr9UuLDOpPsWAc",
+	"/wpiIfGvhOVPwbKH78VcR3cIrn7/KiLdJmaTmpRDOZLZMaNmAU27uJoK3naJRNjokcyiuGzVkkUOuSCx",
+	"4FOWGJK4NXfjF2ThNPRiN/+cpZw9Vl+4tfLqOMkCC0tqRkE9Qcah6SOBUUcD1AnPFCJCjB7B/KlTV/g5",
+	"1jBHjUkEfcel8Vvkf//7fw70noKSYBVJtlOaQcWsbNs2YIzeiCw7uOVW4DK6Z5fr0042evvq7cDUF+5l",
+	"RWnzQsol7N9rdU102nr1W00fnkcxk6ngDDfN8nVQB9Yi6hKBNB0zemvYuJ3AcNcl1MShFmz8Njaxt7S4",
+	"fPtuangubWhJQVa+q7Vc8BuR1sXBKeYWADxnc7OcibDJNVbgvEykQaf/EkzsGOL0MAySckJXDKqNh3T9",
+	"l+2863H7+OwUeFex4rew55byo9PrdPGCghMG2DtOTqwn+uwA5tW6wAMi68Lha+Uce7mwRq7SNevYnJg9",
+	"e/9IYvVAB3pPGAYXcrbTTXrIBNAGZh9JTWPKlAcUsHvQnfymjHWI5oMRpAwIKjFkbJGwQPV5Tii6SMFp",
+	"uZ3mN1hfckja2GBf5HqJWTEwpB3zRrrZDwOiFUhKlkzbQACt6FopU8ZZQtO6gMj7Kk0WX77LLs0CwEPL",
+	"vjEZKNcbKrI9KZ5P+TCyWVtg4sLeT0Vyoy0+dp14RxFGkdzoMvRcQDVISW9ZOCxkINL12yIuo5BZxQQN",
+	"vjfF4bPag6CMLmN+KxodsewvjRmVhMYJo+GajJm6ifSGcbUizPhV3+Lz5w3B7vvVi9mjWsxTKPaSZSDh",
+	"Ny79F2xpHPGbr+E0Vad6dpShMZZx/SoVhReDjEjupt1+MK+hmoluck2NUjCN4aflzEwW4nKvtA7s3X08",
+	"aFyHCz04J1m7L/uZNivwua/bURXAN3sf2bC+xf8oO01t5RxxisdA7u93OeI1zkg7+12O+EbfoWdRigbM",
+	"ukoYz0C/MRyWGtahvsY/xRJrcKpLH8diheFyICWCKxOq2LBWCjFpqolayQxLsJgEVqaCgJtfq0398dMM",
+	"6xE3c/ZHz+NgJ6asrnCBXTJGSaVKdprTNUmWfAfCmVUX2IR9rYJk7kud0DlbieRGp0IFsqWLrEF5Uah9",
+	"C65ZyFg8kmTG4gVLZLlmOFZ8StldaqrOf3alAzZzsbKX6HI0UL8tFAwN+nOaBjMSsiCmOh/rnKbbo76h",
+	"e/dOOFNeXDjy5xalKpS4KoYNVwbfoghVysKrK1/kmXKrqr2Ot11+0r5uppuq1GFNvbLYsRTxMmWQ0M9k",
+	"5gHpkIUEP/wy8WNjmpknUFYfGxvPKMnSvbxa6+2SdZXMHiz9sJv2ZcdVUxxNHZwuiaZPTldGu29FNF37",
+	"rFg+pLLIlg0H+SxrLwYi4ppaISb1bO6iY4An9/xy3qKCt9/Aq3FL/J14CX5DD7s9Q51LHl+OidaeK9Zn",
+	"3F0fgMjqc6tcp9KYohy3uhC1XkwdbqqzKnw+ieIUad1cUZOVSX6F0AV0TzJMTLNTdRTj1LetOEo28+oe",
+	"Vdg0TQy0RBbHmDpUd9DONjV3i95byVLZ2N8C1jeB1067hIgAdZmwY608R1hWnN+u0Yyle2m6A5roeS2n",
+	"UnO1WrWnidZYBmJuNJlBd9Ad0JPJ4JSy3snJsXfisX4/6HjHQf+UdQb/V/711FOYtnsc/hUT4gSAM4vE",
+	"+h1dzwUPM0+ojZpObGv7Km1TeRa++GwA6R2w/w8a6XzxAPHNI24FOIMTYbXOeO7aaUcKZ678UdoecSjv",
+	"QefZBKhFL3yee/A2/fLC/FZ+7dZ0HleDg/H0s6rG2rDoEP37h97gqtsZ9r1h/6zdGUBkT3HPJkJoeBhk",
+	"8PDkbsGSSOFsqnAu3CU7vBeZudlgvGjoNLhYiRS26DoWwU05mtfwgQ7dQf/QOwGHv5Nh/7TdPz7+uYY9",
+	"VJDjjjIvxnA3jVMjKFIg310em+lvjzLLQou9k2Fv0D496f+c35h7RhjfU/lRq1zYMxDUGt5FLV/oVFmu",
+	"nVXCOhmzdMVsxbfaYqgxrtNy0aWSpVNNmLMsXWXPLStnXDHPW575y2ToqjpxFRLOuXzzanKHoRU9Duli",
+	"TiOweOMQO/CeWaeFfHfOLdRc8wXKxnukYTT89pEWqzFoJ8/oynX6V8M8oJ2E2hlclZjy6zKcKkFGEjqW",
+	"zmqkaBx00NlplB6iJHS4oMGN3iHziCbBLLplqKRXzxMWsOiWYdtKdrXCa2cmxhnlU1bDbi+WcgaqoQlB",
+	"VCFbsEAtUIg4JHJGdcFnXYGZrSrPEjbR8gWhkBWZNP1rytc+QYu62sw16FUgOqWUM9nb8X9k15LAxOXf",
+	"U9mYG1YfaxNlyWSzFNAisXIIHRDtQyNnLC5cRxaSprhlifqwtM5+d0O6v23RLjkNO1L0wNdckEjgX7FM",
+	"id+eRink8vbbq+gm8olcTibR3RA4S/WkNJ9fKWdHIZsL7f7jrEAsAuHiFaWcIYQq1KwG1QFqgKl0BlOg",
+	"5potd5f7kixIWIrhbjUVu2B/sV1tVr+NIVMQGqTP5PnV1duDFrEKkyEQFFMnt3dLEGxQ0A8zFtxUq+3T",
+	"RXR9yxKpcYCVhrbnWgfC03XCboutTZHSDd84Rzltn7TPtiJce5KV/gqTciHh13VKzEx9l6v4jOUpZXep",
+	"nb64Vi1q3RuvDyn+JmLJw61L2qShfFNfX/7CAEu15g3Jg75KBFbHPmiXw2lR+QY/O7tX6sde8ogwNR91",
+	"BtDrh90L6rvYEq3IgSFcG/O2Dgld5Dni8lWQOJIpJBY3ha2SkCUHbeID6wq3SWDV+Ey5N+KmozGLBZ9K",
+	"kgqzq+fEd5hXqk7bE5EYq8Q5euBd64Qa6F9Fct9tfA4kR5dlyKTGER8vozg9VGJiQoMblpxjzT2WSB15",
+	"S4pO4JbawGTIYwmkkShkPlG/1RYhTybpWhIpSHPK0pZOytrSVLYFa3AIGkj7w4yddwmnNvdr3G30NIyc",
+	"2s9eFLxuypVjdKBQiSPvHXpnhz3vqtMb9o+HXteYMKGd9jDsVUvM5InBHb6zarmZ66jXahg/2utUXCds",
+	"IdyrM9WfjkploDS90okkygVfcFUxlek1CNRKqNm2trqCMNiXcVOqlGxRL1AU4zlmydsdEfcnGQraTbCs",
+	"m3Txpubp+ErTLUiUvQw9hfnrXURKPMeyPFk3tRpP4sqVBRkPZue2hNSuaJPKxFpZRVtSuDwZXOXY1FFx",
+	"TL2oHnIdbFazmZZq5yBIFfBNY9gYnw76J+NOGPROTrqd0Bucnp6F40F3QrsTr9uor36j031V6t3owbXP",
+	"uXXPplFqu2kPt1wyqU4kv7gpnV4r7A/2r6wqSBhJCmCu9+CDCwK8LcexYUeL5XW07bfEbmWo0xXEtq+h",
+	"Kue7H8JStUvFri/JG7DB7XtbIbA8QyonDGxmuUfzfaxwW9s7CP22BYM6W3MoaGOQpqcMjbjWXiUy2+1m",
+	"WsY1F73wNDejgaS1ly1xl6pkVZK1ByDcp6SZMxKzgupqNi1nj9VfWh1wpBUChi3KX/ntjeUrd7TAWNpo",
+	"JzWpFl2w2MdtjCEp84Vu211GrnYOzai1FztJy9b9zuHwqLjbm+289cmiwa1zQ2G4rrdjVbhqkxKdcwnp",
+	"8EpJAwmbAmdN9EeAlyxsfF6RBgg1vPlqJkr8OYnSFhGcONhv4NZLLmaWUuLB68xViLBLJfi3Mi4afiku",
+	"skn3p5q8i0jLN6ueUjqVpJmKRRTIos20JquJsY4+aIW93X0fdts3957tWaIUIzoK7hElimtts5UcPONW",
+	"nO4UZXhxkLJ8QzJnDRfyziR/F6apUKVaKlLalwpH47gIJcfICm2rvWcFnsamECU3Ewu6i7xAGS9t0Hfs",
+	"5IkSRkkxJVCJSdxoYe786YjyTR1R9MGC/bPOAdyQSwRAo5h06fdQGqYaSnqe1sZdG80D2igL/tyVcy32",
+	"4YzNsZ0XpgmFWNFUFLJbaehzH2I+qU97eExvjhB0ahFtv+ds0FZxiRtOxViTd3NAwGSyFSeW7cmj98sC",
+	"/Vtme75HWuYdkiW7nZLwqH7TdMQ7+fvkfIdJZl2bpt2tv+wedrzDTveqczL0+sP+SZbUaHuW9k4FHvBd",
+	"DQRo7aB95vioFOHhyM9eOUZ8XKscQTeH4lW6b2FKSM1tquS+v9qSsb+xLXt7WZaIplPtZw7uIYJjWWgd",
+	"o1sqDnduap5DejYRyKzmOtbji9KakjMbLnlxQv+h3mKV1qtXlyRQC4HWWuRRdD7i03zCxUqBNbF7Zayx",
+	"fRPgE/cm1AxSi3e2DwafZqnY9hm0hMG2D6XTG+zYfQl1be8eEjDInQ7FgRq39w/1UEtjbFqAUwa5Mh2+",
+	"f/eKNNX1JSIh4LUEOWfX6UyBGIsl025rkvj9bpcUghpe8FsaRyFZJjEaok1UQ24KrcMM24yidf7YrmLd",
+	"m7nhuvriQwLhH48k8WFFWayhqRBCKNYrB89ALFouJsYSXAzI+aXxT7FMqkN1vMxT7y/kLdaRDQRPaZCS",
+	"tfqiWMA8FSTiijpIRiJQSu8uuBbTcf7pfWvl1NrZ/3YX+ai/rwfuhPYG49Mg7LKge3LqdY97g5OT47PB",
+	"aXdCB8e9HT1wCzU9N9mSCkUgt/veWs0tYr3B7aCoacl1fFSC105CV8UYVXBzZ3cLIU0KYBGyeMSNE1Ae",
+	"qDrU2dzcLg1NXV1ICWUH4OAw4tqRXr/Jig7dzxv2IY2Wnd/UaOkKedpXXX2BX31B0oHfLNgpPwYX7IoV",
+	"V4OCkyoiiQqsadtZUytztXbnwM6lvGPJmjo1eg0oOEIgOfAPmHs3m2BO1STokE2gvaUewIy+m0pU1+Ri",
+	"wBhbXKq+jdm4LXPHdtyKL05D+VXD07aHkWWQtCnNgk6jUNSp6ktXd9KOlW1gdsqXsjbHsQEOHF0HL2Zp",
+	"jukKELJkSUTj6CPGIVSEJSe7+JYqkHKGRJKmn/nuwAoN4fvf//4f/+BLzND7cYRvWQIOz4JvU49q0q/1",
+	"VW6aX9aB7RWsB5J03bf1+tWtirg9gtS0ntgda797yGKhYleGKLNwNkyrwg91cvFdcts4tmef4J7d1lVR",
+	"gJdz82gbXFTMju5Qk29ZT43iSi9udz3je7hAzhSx2XWbRDFrEUxckgoMu5gkYk5e0+Qm1CUUbK4nVtxD",
+	"eANas+toDl6qWjukv2gMG3/5Jbz50Mxu8PFxOA7CbocFg7DbZ+Exo93uoHNy7J2dhoPu+Ci8aS/49CDL",
+	"07jvl46Q7Lguk4xJ+kSa2t8DFtHK/McVv8nuUsbVrXf7a+crd+pJs32okJVfaJx+aC6T+ACirdgkujOk",
+	"1f+LT+wJub28nZa/bLfQtode4gVzX7ZobfNTJx5TxeaXENYjSVZsrOT37VEqaotNpE+2I9byt0Lmvlk/",
+	"imDtvq0lwN5WZAjBQSQmd0sqxIjHNJmy33W+jxr78JfwMdrd2mt1vFbX+2Bdeq/C5LQad4eq/eEtBQFR",
+	"YuUOGKeRRwQ0Wo23aOn9kM/5pyidXdwPTbtipIv0eYdObIpewbTWu32U9LkmINcP5V2RJmTRNKX0tT22",
+	"EhG40ekZJbg/muPyOImms3Qs7o4Wy8WC2Q7Lx9/QYfktDF7rp/y9mSU5IoWmX9M/uZ/NLhu+PuR1bDX5",
+	"orjXB/FT1pNamK1yOwaXz141LF7W34ob3sEt+at5GdfciJ28i/U+3sup2HEaDmdihaVN4mCXw8BSzhQ1",
+	"1OkOMebFfPC92kCWEPxoDHKgrjZEU1pOMtzKIkUgKAreqp7Ic7BHJOSKTvMHjqDSSV1pCpMc35XospAD",
+	"f5dqJSb1/aeKyjxnacoq89qUVhecQDVAqksFgagEbc8Nf7JLMmRLJWVneq+QfrXZGJtoDEI13pBbTPFA",
+	"Uh27WUwUX90WV7Z0Z1C5lT7908bAxppvdyuSZG9WBiUtDUi4yhKE5Edp1/XKhyxMveQVYm1ODkbuTXGx",
+	"ye/oCvOSOpNnRSnBLowSRv/C74uqGMniCXKnlkocY7YmSnjVS8T7CJHPxgqNneocZWk0Z+Sj4GzEmz6W",
+	"b+0eep2rbmc4OB72oGLSd15n6HlGU166r5jKuf6YdYNa9Su+Z+F1qKvZ6ORkw4Z6cKjmVwFuxaZOxWHN",
+	"tU4ftrNNi8vb1K7PpVi+fH5x2HHeWQvHOJypE8YVGDrxVo2pT6/OMEzQxYvH0q3OzK+FNVb5iIpH2ipC",
+	"QOUMKntU3VjnPWFg/XTdEkSwCTaANL0ySwT7RN2DiMnhUHdQYcZLvc3px4hPTW9t8pNYaXcgU8St0/Zc",
+	"RdxK9gpHevi9i7wVGcoNu7KzX0ytD0yOxY5SOpVHQzOJI70TDreYjRaad/ZxtMjcpWOq3e2N27N9Txai",
+	"HqVqBOqCD/OZf3C+AT8q1KgNwvMojiMsLlXOr1nEgo3QrpQjFzOWqK/kMk4jPo14oMuHFFBjTZJ4R0W7",
+	"s8Oud9XpDAfesNtF/NzDkjSQB4WFp2dntDvpjwfeuN878SaMMXrWPz45Hnjdcb/bO+0FJ/3jQqmdd2wR",
+	"04ARSXmURh8ZrpjJgC4YETxggPrlTCTIT9ijWCXBt3bj0Od9KQEpGhwdal4EAXXEbfSkvi9FeDhUnm+k",
+	"a8aXzy8giX0iU9LpkGBGExqkRe9YR72Hakd6CllnmLnk1LO6RAzxv//9P1qHptPPpzPKScfzDnbMp5gt",
+	"KK9JvplK2PaxTRkN8nu6b/Y9CzE4fFV+r1zHwxL5+nS5/oLxMOJTqPGy5Fz/KZcgb6s/JzSKWYiCRkB5",
+	"wOAXmBAKWBJHYPK8oIu9n9GuwHZUOIkyH6LXtpNCT2MBwEeQiBBGki2N+tUt+OGFXstGcoFgqPgKDZ2P",
+	"o8mkur8/ckYwM1GoVdFKEt5IjlRHVeXh9VyEam0dzzvu95WEU3mik2Ffq3EylUUI02ocHh4SehSK4AhV",
+	"RkeDdv8wFYfHba89D0f8u+++I+MN7//2N3J40mkdk+9OOq1T8re/jTiRy1CQwyXIK4fPyXjJw5gRdscC",
+	"ktAbRubRNKEpu75ha0neXbx4dXn95M1//HWRiHAJOaNG/DtUf7NVcdLqgfGEqZlSo9UQcbhDq4Sp+1DY",
+	"lSrx0XvpRJ4iZDq9U4uIIKUxafojveujhn9O/FHDGzWMdwNnKzjp3dJYj7eNDPKrPbA1VJb9fOfhiiDi",
+	"Mm6FGoyrIazZITkDArITc7nWZAflVDPY57PVyz/ryxqzZQ4w20+9DmvWpYFKW1FHcp5GTnEhu8pYCNow",
+	"0YSmhEKSMX2zaXg4EwGWRFbM+LMnGzhw1WfVajCOxRhZrZOzycl4HHYHZ16HnfZ6/ZOBd9o7G/QH9Gwc",
+	"et3OxGP94LSXoUz8LBzQ3mTS6Z31BscB6/VY74Sd9GgY9vvHk87x6fHZSb8zHnjwGU+hsk7jxfri7O3l",
+	"91f/7M7i8U9Pppc/DebjXruNhqRAKJKhDolKdqxQj5q7YWBv2LqdjM1DfUHpYnEELnzyKHsPlgB7qoMT",
+	"j52Mu3Qchqf90/HZYNKdDE5OvX5vEnR74/B4cjwJu/2wYeobZhYNGX1kjWGnf3JcudvZBtbK7bUMmEbT",
+	"UBuNJEyK+BYilpz8V7Z57p7gZYvgjh2iITB0dpTvb54jSW+0KzuStfV15vBHEnNWqlbOIa2T2tCHagC5",
+	"zrQ5pmb+5WN19aja6O1tkeWCpMIUlcPic+BXm4plMNPun2oKztG09rI6hLqGW+eKcFNh5pXIEnEyXqdM",
+	"7uADlh+BvZW6d+tAcyAx+kgDnDYoVnZwE3KqE3kh3g488DH/FCCsVRKl2ilwkWsJqMzTwdmIB8yG5lJn",
+	"N618qY3XS+JIrVno4tMWsNvMEdrbandbtzfOov4XNq5O6bSGAbui02o612yfSzL+r2JWLgdalOcLLtgl",
+	"eSOvTX965fWH/e6wD5L8oXeCknxZptj5A2uC1dr2ZXVlsV49oOLu8dmATSbjwal3QrvdyaQXdnqn4eCs",
+	"NwlPB8fdfp91BgN2UtAevFDSPo31xUYtsSXH/NLo0v745PSs1++dDMKTyaB3ejLoHp9NJmF/0h9MwtMe",
+	"Pe2zMQN/glLZ26IiTkFHnWpwZ2VeNZ1ufsq7yZaZGr/GtQwJiLpwEH8jIp5KQtOijBSl+RtCOfrg3kQc",
+	"cnMiWO/kJFdrmEJkAJapSPDcLEWaSgQCXMzZCrQCugTyQTZD5DTjaDpLV0z9V61kJ16z9tpbJ7erCI8f",
+	"uDfZoQgGvyDtYLO3O55G5LkSXENFPvFapJMw9uO4JsEgWGcSbQq18BB6Haq/arBR1mkFKcFNPe52z4J+",
+	"j56wzvEkCE7Y2WBy1u1NTsOQhuPT7mknPAuOg2OsjA15aPueB8hCXwcqJSoZ9aLShLG6dI4Oz/ix9isD",
+	"FRhpUiKX47kIl8Az4N65vezcks+PStJpIVVKkWRJMDX7OG8fHJ2U8KX/OhkM4K9u9vYY/qpNxLNBkVJR",
+	"j6i9gFyz2TEdtIivyDY8Nd5lcj0fizgKwL/yAHUlqFUubMiB5YiF24wsQA5kH/YpW6J9yGEf62ASoewC",
+	"fY9qihZlaUz9TyMD9xCp97///T+jxmcfrlMW9laI5TM5S5+KJQ9VW+PjuOSQApkkYokKV8HZDlfdpFr9",
+	"3NrmrpzVYPqsiMXl5fOXbO28diazMVy8paxkDy+r1vuH3inUnesP+yfD3lnbO/WsTO03apiGlLPDRFJy",
+	"cXFx8X3vzUf6Q2cddJ/Az7//4+Li4sWTi+jtT3fHP73ux7Pnb1j4bPL94u3f37xd/Hyyfrn8LuS8c/l3",
+	"9us07Q/Ojm+O//nrx2fPFrPn3av3d6uXH++Cl49fvmQfVzeLCb97e3P5+mb5RC6evUuP6M8/n63od9/9",
+	"GJ384yY5XSTT50Ffip+O37yPJ48/Lm5/ftl9Pnhywv5BL9nb3uXF6tn8Hy/fP33+Qxi+oW+9V9/NXp98",
+	"nD198/HXp7cL+nr695X3V0t5jy59asu+er75G9eR/bhgXJ3ZIpsHKKw3K713uDRGIa0G3Zq6HuHppyid",
+	"vZf7BEZqOKxqmpdy3/jKp8s4riF54EZm9A83bF2i1nn+7ir1q8RHqHntojrNL1KmPM3CMTfWPfDODr3e",
+	"lXcy7PaH/X77uHvyNW9Tpzv4Xd2mS9gZ2LfuQLuU1NWY/oJg0L4zGHQcCcM+B5Rf49mgW2HmXJo/z9IU",
+	"6jciFsk1QCQz4YmB4JMomdeer9dpH5/kzqi7tFsmICHIaMqvIw7tccYbJCxTH6JQn7oLpUSZZp4aw18+",
+	"gNs6xEpnDUG0ro6lyDYLI+2/GQuTZKEgehQkOaPFu4aobXRJlDd4iVyxtmm2jd1WI12B+IVN05W4nlDF",
+	"W1T8DR8kQBeayyhl+pPGZ4UDLmc0Ydpl+r4JNsCL0uEisGcqIEf+HzJliuO7V6x4m1zwtY5kRLd7k4qg",
+	"750ZJht0keQ2K8J7gGV7+p7XIlIQjMPPvKqWczJjCSugup63LUVRddkvHheLeaUCoy+LdUmjdFYYqb9V",
+	"AbVPjqJLKGnzXIibKybTt3TtjiHSdYYU7vKN5xveaV9X2QcdHaq0dS6VKPSJZDyUuo4L7PrQFK9OZ0wy",
+	"PJGy3wR0aKTz4mi5mPJuOV5nLtQGOehO/oYZ/Gf/pREENtIfXoo5E5zlGesT7Ml2jOxU68JYc8oVsaXJ",
+	"fdggYpToJ26Cr1bhFk0KC6v73LXeTd1tnozemRq/Uac+2Hya1K5jU81j83XH30Gtap1AOcS24ItprbS4",
+	"iy7wz/nSyuTeX/1Q9fBpWQ7Rq0SkTIe/5u5MWG4Kijt1BsNeZzjotL3Tzs/3cTKhi0i1al9h0+zVYTRX",
+	"mA8iYnTVBag1BFyCKZ1xGLLb7MeRZMktS450j7C578FCCrEDu6H894X6ZP451O8T0FrJ6JCeFLBZdMs4",
+	"EZxJbeze023syqIA1puNErw7lrmAX/cAa8hPYYUr13//cMHlIDgD+4DFgNW4KAAMTb2JFbdoVF4JDmXs",
+	"ApGruU8V+LdgAJO+3AcSjjSZPhpqv2nfVRbqK6eB2bR9pc0h86VMMYMPNoO70SKrWRTMipmKfhk1NOWP",
+	"eBAvQyz/oT6KI5mOGh98q9pPkUx7X5qXxpzOXmxZ2alzn1uK1Za0e2g1JXJTZEFt/gHhjIVa8oRgE1mT",
+	"Mm1LkuBtmdqxrDsmqMI2zmu4EZ9czkSS5eXZilF2yVl+n7Tj2zLgnMOWysqe7oGyLD1yrXG3Lhu2r8Q8",
+	"n8wZ5dJ1+l0PvL9imTXyzk3Jq01ZtNGYSN5sWtum5Nrueu743kQVRQnkLtcJzmEaMYQ6s1uWrAWH2FsS",
+	"UE4kY+XofEfi6gdPhf2ACaG3Z2rejEb2RfMFEe9PRP81ET2kUdv5YNQRfDkjpvUhFeZXYmYLeO2+JaBN",
+	"2lB+bhyJaUIXs7XbP6aigHJOQd1ZbLYxDVGNmPQ2ieY0WRN4fQ4CP2AqY1WF/E0zSDrm9r0pFAMtZZ8y",
+	"RUnfv3h8rnM6mEKevkm5L7OUcPAcivJhVBbkPQkVSqzRZedKrfLIT2M6lVaRVJkVSHVvTq7NKvf0Ct68",
+	"cNPBXO214ZBNoz1488eRXMR0E4WiUq500ebyNcA3mwTNTAVXXSwEzU3yrFfZFuZQ5s40XV/1NYMC00ST",
+	"coSHHH4eAiK0PrHC3ajH5MVjt0XEqBYrZ4gvCA0gLLG2yKT7DN/rN/e4UwXtY4W848v6hCQOzBkLGmra",
+	"9jSKa8KgFMj682WcRguapEdKEj8MaUr9LCDZpdHUiVYcVG4SxRs87BTrgd8WYkvGEacQIbrLuuRDJeDU",
+	"eHp79PM9jXmZTv3TXrhnn+x9Nirauo6aa7LPeLW3Zp9ONgL67h2VWIlCiEy290iNrY0y22CdQL6s4tx2",
+	"CpQwKTXRCLtIhPHArGTI3GyJ0JmLVHfGnNU5CsLT9q8LNi2ZqKoxboPDbg+KuHvDwalJZpFlMC/bdvY2",
+	"4mw02Ng2mq9liMFrjxd5r7t/SSfMFc+0Z/23clY+9PN4gFJwdRZ/vc25Qj3b73EsghuoixKHdHFtfn5w",
+	"XzT3Et8imKoVtki1YM5SZ8syp1lfIMcZ25bq8CO7OouZys53Crg3I6RKBr5NSvBQQoe2m0hIJg2eol/h",
+	"wv0mCYIzf4a9gNwB4C4pwlFk0GHUdrYrm7hdIFu0ee86f4tkfnAk+HKZvR+o611Eo60CiKMUgGVatyIS",
+	"N030hWZ0XVlUKob4B1p9VShwFASzzrvE5r4g8NItFbgs9VsDlsoLLQGUOS9rVlW4rCzLCUCFM3II3M57",
+	"4VyVBQt7IbZCXnoJurco/cpMw5f7tXRdfi11zMeuTIrrgms/mN5ht3/V6Q073WFnkFVt2dPbpVNydvlU",
+	"0F1AN22Z+6poaVabDeEQt/vG5POtru8hPGZ2dpnp/PYuMzkN+zHJRLWdslrmvnytXUhe5Xqhi0Wu/BsS",
+	"SnzTaeZvW7h6LdPEvAZuA8pyNGHSLSIjHrBiT5EkNJYi+xZjm9WfryKZvkjZ/CstWguym1buE0Vx9lk6",
+	"dPol68cOrE0QUxRr93XhrCa1ROPwpmKhWvy6ePsC64Zu51GLne6Ats0wOolUywqKx650xdJmfgx+y2hN",
+	"JIM8f9U49WpOy2/ig9g57J5ddTtD72TYOWv3+3U+iO529bj65NA7uVKNAff1zrr3wdW97ibPRCst5q4T",
+	"uA/yLYBc4+xG/OdienbKLmbs74vb7+UgfflFXo2/GxQNkrEj9M+qSgBilplFCYBdm+eecMVj7J7ab1vp",
+	"uvmKW1npaoMf/yNzF4HoCG3yCSM0Fb21J/zZUQZHhCx+JAkEeMghZECu1DAiC8XtpWkSjZcpI0106cOS",
+	"EkymgHLZfMzCkIXEQH0lrl2hhV8aEaRkhnQzpDmnd9F8OYdSzIOBlZ3mAAICK2v9KYlSlge51CuD75kT",
+	"CyPyHW4OxbjWKlrFBiQVWQSgIM0oResku4tkSpY8hnICRSN+JLE6fXG38ujbugj2jaF/WYoW3aqUjSsM",
+	"SRBTKTEof7+4dh0ZnoW3U0lSdgc5/jFknTSVEOCbEOgSvWgslqkkj2YsjsUjiBfdGA1f4g5wBB1E6es5",
+	"ABkvRtmXK5M109zFpEV8NWH/QLs4qB/FKaon94+ZhxyM4Fimjcv5YbcIa0/bxI+j8ZE5gFIZNPvVVgag",
+	"LkTajjovgcsHVyykZMEyidL1JVBdAHid+vtKEY/njDoNYxbXUuIfIFdQiW+AELmcr8By26qbGXaf53Z+",
+	"9+I/Lq6eHF79+PLJm3wP6CLCOJvC3P6xZMl696m1MPX7f6mv8oj4bCrwPJ9JkYRWZqK2LuKTGhO59iBV",
+	"/Nxtz3Ip/eEJOW2ftM/QUyGEYu4JuHvGbM649nh4pZ062yN+NYvwvinUqGAd3BzEMgnQ9zFZprOh5fsA",
+	"tzME5e2UcZZAclo4kSgdcdA3qu7AZKU4YrmMUkYgT6pWVJJQBEs9F50YSUz0K4UV0Rw84iP+f/4PuVim",
+	"M4g/oZjg50mxGWF3AVukFWhARygMzxuSBdWYsXBaI66zofqFk/DL50d0ASa/ADo+Qchqj/jrSEqo56xj",
+	"FFtYkkRrnA2kQOdD4ve9DimFRapH7zlqaKOPDOIezQZcLkMx4hclqQRr9gcpKnctu2mWWN6Xy1C41oK5",
+	"XP3L949/NGsgTao591BN3fADB21yAYVVYGgyZakccb/v9arz75GnIhlHYaiW+FpRpTHDGYMlUzJI7gTx",
+	"nE1I88TpPOLTERecQcZZkJVisWIh0FHtFgYXKuIKpNVk8ihQmG02oX51Qn3yRrjWpJiJIUG1ffENKu+L",
+	"wacj/r///f/Ps06jEy2AP8M0Chjx/u7JxePXT4iciZUCujCaTJgSAMhKJIrWHGTQXNRnCR6vR/xHA8wS",
+	"8luykPh3uOWHqsGQoF+dzr6xdf9x3qkwUuoYq9uVhFpMQKVd3+zkHYm+rGptsN4R92l+CZX0oyWNv/gk",
+	"oRxTAOYrxEAc3X3e8Yj/yPNra68U2shDyEt1iH5Oeskt8JaaqMPQpA7xEqIZM8vUUVRJDx+lWStD2Kwp",
+	"DQkdcV2CZzUTWQmzkocfgBmIsX2v3yLGF9C0Bqyp4LDv9TApsnGe4oSSOaIG6wJiR57Zr7fWDl1IvL5Z",
+	"+DQEJSsc37KPSI0cCAXKJmceXnIk4y1CFYzPRxxAtunTxSLW6PPo7nC1Wh2C78IyiTU7g7TT5dqABQ6h",
+	"IAp218o8xecsnYmwTfz2r1IhXDUpdeUXC8ZDLMOumin2QWERs5dRqFuOOF/OWRIFBru+f/fK8FfoRQx1",
+	"Af6t+1R/6uc7No24pgavwMiV0huFxOmU+Xkt2s4BMuQLllyXXnW9FpnTO9LxvHMCtVuSEddCB8C/WkVI",
+	"aKpaAAp6qbAVTSISRuGBFYyUo1tEpOqyvIr4jU+a/iJht36L+Fyxgy3iwz1RfyjJ3G8RaplP5UGL+P95",
+	"eCVSGvutETd/H75V8pEPL9+yBH7qX9lfb9hdij9xwf95+DZht/hkxJvA/jusrtmNRbGONAtJ+tmdguux",
+	"CJWkNeKHCu14VbTjkeb3NDQ5kQ7IaDRqIG5V4hxiVPUMbkpWmldHFeu7MeLEcTvPHSN+Mp1PIhaHuvfG",
+	"8BfzeC6n5uGHz9kwmG9SjWJFPjTRR1NdTao9PbUFe5Uo0VHxYmqHDveh14e7IWft20VJwqgUvKWm5m/6",
+	"iJBDTbHwC7PIzz4B8rQSBC6LtLA6CamcmTnV0McUcStSZUV7k8OASkYmBwpeEgboNxZC4U8120AksI/L",
+	"hfZOm0Q89M9rR8A5vzNY20Ff9TiKcySIxNXlF+k1TOwv/jkZC7VVCcg5kOdRAYniYyxGEdY4MOeNDAKI",
+	"SHqfEVcpahAKhi66M3rLhmbj7ewTA5jgBbIiOEVdjdmHhznLZPJXqNEQGyDAXJRyVQyz/dmQ5cKs4qy8",
+	"j7iHSma0Tl0tVPHYcRSkEgfVMmGIzoFZRTm+hIpyuaPyDrAAAImuyo+kPmSF+Iw+V8+1U4X0To+806XT",
+	"n6BH4pUQ5JXCsOa0OUAStgECFUk1HGJhTA9clDXogjSNuKIIPKzkPKeRfBrxuyySSfWlpmEO7fnV61dE",
+	"oX99NuTxk1dPrp7kG9L1PHPEBCmc5aStMGRmHkbasMprfBWC+NIZmw9Vd+7YPYWJ31/90CqEAh60CYoz",
+	"WNobKcqMSuL/gAL24dV6wYbEpuBAbbFgQhwFjEtbyfj6xZWVxKJhtg2wRFFgbBbExYNGq3HLEoniJciP",
+	"DV3Nhy6ixrDRa3vtno6WBAFex25BcDZzZidak1hMpyw8jJBbB/a9KMMAY4Vyny7zaBtW0hnTpZVBSlvD",
+	"9ts1Ek16I6Nth1HwA1+HX0Mf2uXM7mrOEhavTTwHnLMvGU2CmU9uGMNm5gusuobBgAneMyieHnFsBiqe",
+	"Edd8ieKbkRdpWcyHrnGRYa0XIfgTy/QZ7iMkNtMMHliCitv5krHFbtOJXCqniRBjKAPrUkPguhutBhqa",
+	"nFpjt2Uqn/LR2005dux2LMGmH1qNhMmF4BI1Ql3Pw4RpmXKwDPXqWT7FnfxFsKpVxVnk8+dWXbwoRAdo",
+	"Xk71rpi5ulF0syNo87nVsFixbZ/8p2qp96zxn7t9YjXXnOD2T8xuw1eGK9z+WcJu8++AEd36DbbKP0DO",
+	"dbfPsCkcS9/r1H2TgcuRzXo14KPe9o8ybgq/6G//4o1IgT6jEnM5n9NkrW+tBhbMAiizjAkSzAoLIVO3",
+	"w7vMJMdCRApp+mVLpn9e8n0ZcZ31YE7XoArJESWg0Z04zza5UghR1/UjY6bESFnIl4Hxdc1CPo2Bh8KC",
+	"Iotanm6h+jmSRCQhS1BB6BdWQCgGnpFm3+sp+QZCQ1F29xXaUkLSnlJFrqepShUHLdBscSLprVYLYNA1",
+	"+cnU28UkGQGkLoRK5dCySXWkNoZeqJ3W5W3pDeNkvNZ6RNUAelAids5fRhzkCsu61CJ0xPOAPSsrSZH+",
+	"JUxh2CDVAdiwnWqgA1B8qJ3S4dlqmzIu5d//HfHyv/97lnZxJmIQZd4tx2tIXchDBn7hYoLaPjS/Qd7o",
+	"jDCSpVxSO2WJzrw3HPGyNPIURCjILkJvzTZ+Gqo9+Csexy/qPBTrYvZuzNSeqw1Ubz581kzuVS6CQuAH",
+	"ZEEB8lsN/dTielYiO+IypRwqixtJHmeSf+qisj8AUJoChxqojFlvZ3qzicxYI0C/Cl9s1bp8SfcFQ432",
+	"UyxR086DrU4TUTfR5GxlUhsAWvUebNjvafjOOivH+BeZdk1HnUN0uUYsD4VUzke8VkFQHqZePxFJgyZQ",
+	"NXFwTqhJ2TOj6YiXcNKQ7HQFtYC9HK+zlPD5bc/lRTQMfrVrDRkpASWp3ULTh5LsbElUTQuknCglQUyj",
+	"Odzqsd7CXDA2GA06yKT1OU2DGQlZEFOdrWJOUzgedeG/kG14EGjN0ky6r4nWMhudcYH6Dzcrf1BjpEAb",
+	"DTpLiSY8mltmtvSwxSDTvgdD1FKy/vYPdDKoKyFAB1BipBCvmYvg4KVaDad1IM87aDKIfIrCz8hxxSxl",
+	"m9PBAIOjAyMKHFabvINcxRY/pEluHKOGPwv7bOZZAzLzO7ikKEpW0jB0PS/XEpsCG6hLGxY4r0znTRKx",
+	"AtskXBgl5ZKEpcuEQ5oEigXn/ceKeRBrwM6XLLmNAuZn7Voo+YbYhoXoh5OXrM9LO7a0osh/hkwbPnbR",
+	"0ccw95yOfoHwtukm4TDhRqpjttFsHW5n+w+ECQLKicKoFqyNlxm2zHJhEodD6u8JX3ztHXuvFama7RYJ",
+	"mN/Swj6qDVNb6VpVnwAcFXWt53Y64XyXEncHD2FGbpcwH8L4Bsz3ubWrWi3LS1KEpmGmKWsRyke87NKM",
+	"4iMqzG39GLwCSDGOpzjKRCRKHskST+WtQ9OZnSBF/bYTXz2ysGdBeG2ROLph9oHojjfb9h2nilKEGcTX",
+	"8W+oXTTWR3tKJiUWIj5dfWvEwyiEKziJ4hQU0myubg/g3bRIyVFzWMGTz1j61ZGkNeeN6iw8H6RfWdaC",
+	"L8aT+yta/sQT98ITz1iayQmWMz0eY43yqahG3qKOhVW/ePyWpjNQyS6W6T25p0wbD49LKiDFGF0Qy9Wi",
+	"hvwBK6K7BVeJXX2ONNHLsZA5bBKlrf3RCFplLJ8NmeXGOd+Y/uwiszZXsuzJLzdou+W4TyMwy+B3NbIa",
+	"fN525NcacTVhmfkH1GuoQJpDTVZT0Y2Mm5AHIPRp254L1ar9mws7r5Yx83G2wj6HjlWVJ4srNC58xsSp",
+	"ncYw/AY9HGjC8hQtcG9m0RRSOlmKItwSsPApjlIEEvy38Hj9KIRsTdpH5RyplGWqIoyHUGPFqOpiKUgq",
+	"xE2BpQfvFweJsHImfiWVVDkz5wOrpKrdf/7825K7uQijSWRkgk10z9tOwnLd058ixZ8ixe+VVXgQJcxr",
+	"dW/Wm0SRkp7FZPDbw/RfR/IxlAOc9q2kwIpZQAKcm/otUsIxhgho6tB4agCIL7QBHgwpI64EANLkQnsG",
+	"HuXG+BbhwrRWBFpbI1F984QGM4gNNb7wOAvF2lhRoBk35tuZ+XwdlKH9FsDcBqTlEdHGeAwIRUdhH8L+",
+	"tNdeHlronxPtd6uzepn16bSCIJNsdCd4rU/om5nYccC9DO15av4/xZE/ijgClm9aPr+vIoc4Teg7CSLn",
+	"hNZJGvpabhA1djSj72IM1yhuD9FDG7BzZ3bIcpuZz03CVMQXBbQz4g9sScfd0tw+ZDctdf0TGMFsLwGw",
+	"BOkgRKx20fFapOu1RrzntUjfU9A28LBvDhrou0imEZ8aQJpFC1xIxQnyQks08IU0hh8lU+a7AvIJ6NAV",
+	"dgfYn9MQfViVjGPM5wO1KQpz46gjHgtxozjGidb3aBGO0DAkgbozYxrc6CjK8yxyykh19cIlZB8ty5YV",
+	"pH0RhjYK/TrSQHGQryEQOEf49mZqQ4jqjdV46n+KAn+KAl+NTOc4qYCO3D1UscRvJUt4Z98KSpcmNbRG",
+	"69TF6VeXW6UCXyAEtRr9bvdbLbjgTadvoaaOxCaO1TW76WyZMbsIw3wToTz3g5jUs2TtnzREf7mR/Rtw",
+	"ZyPexIjRfEsCsYxRhooZvWWW700illM0zV+8fXE/+33OvTySJKQpHVPJRjwRK6Jt+EUbO9KozNJOLnIZ",
+	"OQvbMLzJViYju8fkkOhDGuY5Ka8jrVQudKuume0/hH9bDCFuotpBE9sQ5SWeMbnPwTk+DUDJpulKyOYL",
+	"oS6Ti9FB54oyr/N1nQg2swPmMAsH+KcrwZ/Efh9in1r0zL5kddT661zXc30mJqY2Y0HqpzH5/egVEDXk",
+	"C4a45o3OEV+gXWhtrqOop5AnRMiSIJi9jUKr/mN/+/4WQnG6OgZHp1XRITj6tBpleckRk5MXCPkic+2/",
+	"rJbk/noR+8va6AKLWNTPOqs7ol16MYNBKbFEZnF1YQ+jJclDGTJLqQJHnCO3HWxd7CRB225BiV2wS4cZ",
+	"hwElbPJASJpod91qrq4s7tUHr92/qKXoYEtoDMp1Xzf3ySqhiwVLDobE314gZ4ut9KvqSNx17L6e3XRf",
+	"TYn3LTUlGgtmVg4FfbYQ8qf+5E+W6nfCUu2AbP9w3NHvQ6mBqXygbpxO/biLekNrz3M6M9xMUFo7EYZy",
+	"6AD4W2VyfEbd7Jl8sfYjc7T7mpZum1vLfJZ0eEH+AOsJ5noI430rjakYVQu6iJF8GvGQJT4JIFQcUxM4",
+	"lWzIzkHtN4wUnBdi8FtlJz9zPlaFOO09LDiTmkXKfITBNa5pJabUaCHK640dZGuFxsB+5q2sOQM3+RSc",
+	"cmULOUj41DLjU6m3OHcCzjJYoTvvdfZG8SM0CWbRLQv9lu0Yp37pVAAt4sNA1+O1YiVN0KFtq1cspxRJ",
+	"amUX8hWQwItKFoA2MsQyihlP4zWZsDhG85IOccxCHnUm6gzxZPOABG44pPa+LkyeiGUqI3QSIOksYUwr",
+	"ocEWFqW5KWzEwRZ2nnHlWQ5ABQ74qbq1jC/nEmrYW/OBgDibeaz1bITrtikULneSAN+IEQeM6QdZjcpr",
+	"TJwEXhFZudAo3egB8Tb3kd1PVNQfXmjQwPyPu+Q1KJfb3PfLH9UBf7/3Z5ciSff+BqB7969+l6kd9Fr2",
+	"9Tkph3Ap/Ggj1yg9QEtyyddfEaI/U0P8xqkhvm1wsY4AqYv9VdyuxrVKIFBokjQ30JQMgxuKcVBmIffA",
+	"mX+6TP0xXaa+XuxGHfN69En/Zcx3X091alz/FS+TUC4nLCHNLMsjj9dfrEptudKSFfSrZ079ar4F+6tY",
+	"nZ5ojjyuxeRVe6lJX2dRx2YLgToptJJn9z5QfLVwRwwDc/yeW0EKmBHYEapg8vnlIsByQcZrE+kw4pFO",
+	"YNpEkaKt9vl6vG5G4fBAcbVqZsYjVacsU+ekGNYoHRpYH3F1Ai37/kVhy+T6zMvW69xdRo6jN5pz1fCD",
+	"4SmaX3WpcvMUBhnImT38NORsdZ3tkZ3RwMKndnKSi3L0ilT3HzK9GFeFyE4kY1tnH2hmmq1BZiQfXg2r",
+	"RPzUihKnRXeIUpaV3F6rxChdJnRDnhhSShOje8nytkoDOMsFZvwd2mdrmu1kr7aSTuq7rFcNsKZgbDWj",
+	"qYJj25faROpomItkffA8KcTOLxImMdk49AaR8F8UCH+lz1PP+krUhHs+sG/bO7BMb2NwC/Zr71vpTTMQ",
+	"R+3PpvQllduwVxKTfTreEwHoaOg8K4uCsSyjOwb7jTGjsQORiRX/IzkNGNXq/trr30LBrMMNDduQJ5P+",
+	"Q5i3Db6woiOBlG/20soTwFvqyZkQNxv0kQ/KlVzEMZFrmbI5gWF3Dr0hJvJmxPcJvXFqcy5hAs9h2d9C",
+	"raBG2lWnYG/O/3t3//65E+19s4AfH1/jY/cV+Abs+Ig3TckAK5l2LhEdtIm/TLC4n5Ekhm4O0O1msEwc",
+	"3gU6mmGGAcQ0deUoxGGL6Z0x8+AsTRdNeTDi79+9Otgp13OGq/AaY+btEbdTb2eZ/iE3mKLrS52qrxrU",
+	"hvFsac6d6ZLT6vag3jZLZahV/SMOa8V2mHewJjoixwBfLzgiH+MrxUZUBvimoRGI1OpjIqwL+S9u2P9j",
+	"sD1qwnA9cr9lCxHwLOOouu5b/Az/2MHJ6Nduged+5CLjmLYmiHtYzmnEX2Su0Ihg5crkqUD1DAg3KOlo",
+	"J+p2KTP9iG9wPMeKc2pplss5qXqcj7iv7r6fy7hCO/WAeOxzKFNbrg1ib7hWvSDVCevTwhWw9MZU5rnO",
+	"sHCy7dI+WYF4OkBPfcHXCi6j1LoZk4iHLbWtvOTlIThrWaVaWAjJ/gms+bywXgX2kIi2kDS923DqEnfT",
+	"IWap0z98fS93tes/Jm+gNPBmT3cNMQhEAAxVEFhRrA+jRGr87k/edifeNkvqdm981foWYt2IXzIOtfEk",
+	"Mm8mZ5rOP+7DXUqNR4IGmffvXll3SWqMoHtYIBJvEZ2iPFOdBgJSNqdoRJPa1M/iSCHBR3LExTKFSlZN",
+	"oFAJo8GMjmMoiQS6Y8STWCTwIM8Hi+mWUJ9ni6MJk8FSI498GK1KKtSPQ+7zftrKHNdphaVTSchs4fXe",
+	"SPFr20u6X4DjCnaSr4bk8k1UW6r5hVqRvACQRJYA+U8N3TfS0P1RNHMMrLNfxGAab7cjzbmAjdWppXgW",
+	"pTEdD4fPohRdKx9JcsuSMApSIlC3NgXWZj6nPMemUKJoxCFRNmLCkal87ioVVSkRBrQ9ZDxiYQuzrGW9",
+	"wMW2O1HcQFanCddzgFgb8HmyjJkc8ZAFUYiTFbcsIc+vrt5mfnxZ5aZFwg4TFrDoVleUbJk2I46TxIpK",
+	"gJ9aWaHGYpDIiB+iXiFA2L9ha4isVgTj8vI5uWHrYe6QfU4oCdkiFuvsBYsnByNOFGQArcx8f88JZ5Fi",
+	"eSxnA2pVCAOzGpYIM6AnEtUtcEiLRNxGIQvb/rmaYl7sFeYxJP4/xTIhNAjEkqdQ0wmy8elW+quCxTev",
+	"eXgEOewxWbNh2MUyJX57GqXq1sCk2qvoJvKJXE4m0Z0xh+X2CPW2RX5dhlMWElp4ewAFvpb2zUW/CiC9",
+	"43XugN1Ek4i9paotZndVndjp1ZQoapsM12JJFN8N/HvEp7pqmSXRAibQe+HTQF0Tf0j8aZQeLhcKgR8u",
+	"aHCjE55YT7WTDVb5hc0IxYqrV9eBCJlPmmr7AbjsFIGKodXtsIarrp8ZZWtoQ75/goNp2NVzgILCuvyl",
+	"tSFYvO9x9lu6Rl0s5QxGbPvnuge1vS2i+B0SR5wBhE6Ij4yNVCvA2yxMWkiN4zhbFX4nbIK//RbhbKX6",
+	"OpRM8RopCw8UWJjoKzUECFVRItVxT5aSxvgvVEGM4yFWDg0YThgsFItEpCxIcZt1Ffra3bU+hv0t9mA+",
+	"F7y85zA3kDXAFs3ZhgPUkky5Vyadpwk9qwmpjlOBGUL1dRozrP6ItfBVw9pRC0tyDF2zpLm4hQUl+eLs",
+	"tDcpneZ3G9OmmlqnG2ejuV+7n9opFAvVZ6OpBeFd2X3dpe7b5I0A4M9glqLrcF7J2areTJpToH6Hcsbi",
+	"2JA2qSQRDZjzFvGvKV/7Bb27moBMaZLKA0S03Pi2IL7QOEfTTIVzHqlPk7U+cHbHgmUlW2jbd3DsLzQh",
+	"17Ufv5K2uTTK19A3u4f4tiFmhsW5BFajjtXV3I/Nln9thjUvGqMoK7hz+pIFCUt19XcX9+mo9vplGk4W",
+	"LJMoXTeGv3woJGOka7xmFh9IkiX/v8Xrc2BxqYb91IkaM250nAgaBlSm13optVZjdRBZ68xtqHBdF0nE",
+	"U6lTZFG4lcOCWUeH5GpnLtC8iYT4nz77jsrD7TyJ1gyUTSNeGV+S5pqlBxB3kBa8flSn7Q3X93vTlQGC",
+	"HURvXCWCQbu2TGIOJI3fSuNXXtyPyRvBnXCutklxa9mhVLb4j3nrNtyeKwsEqwC99w0Cxqn21vh2dz6U",
+	"IVXt/ezaKjHeFOQUuqY81G4hoOZScpQpIGuU/BjJjvsyNElpiC7MSpr+bU+n5tPFXEfcvCtnpSNUmuig",
+	"hN1GEusk196ZH2Cp/0oXpbiyevKjdkb+S94EBToKAjSQmbUW78EjLR/sch/CSAZK3N9ISHRcNLrwaQE9",
+	"k9qBH4Qsupd0AmIa1G1rjbhvtDb+wRBrbRTozzRhzKRyb44aP7EYtMap0KtrjfjfTA9/GTXAz1wN7JDo",
+	"gTDZEhxprmZRMFOkaMS5wBWAn/MeJbPzQMOXbL1BK2zA8rHZy29955wu/PqcHkmC2mHXCHiEv9l9NkBT",
+	"d5Vx+nB2f1hu8ttobN8IIpfBDEG/dBcOhruks9mEeX6awQ3ShE8D1u7s6w1b58b6b+HjqC95iiCUJ7xA",
+	"PGbQ1dNlHPsF+1EU3td6VEAQEA9ceIoJwjGJQX4wskUMlrpVUrpRM0INOo0+wSUN7bk1ZYlesvUehqhM",
+	"wfr1rVCd378V6vL5S7b+KUpnCh42YCFiIncquOhPg9NvbXByllfKwDy//Oo2WThK3b8NBqBMb78pUUSp",
+	"ro5kzNQmyz4vojFogSUmxYqP+IIlUnAa2wFA3ArjgsZrUOLZWROyXAbkhrGFRDk9nzFZQQQ0WNJEgrFG",
+	"6gRpxBEppuwubZO32r07HPFmNatBrfP2m3xntqCdl4wtdp+WEqnUvAruOukqSlM4NzeDpHZhG2v0h4yE",
+	"z3Z5V7/1fJ//jGj/jSPav2UE9/0d9rl9jw1WtB4i73aPdDloWs5yMhRTxOTLRiM/JGuwc/+VMsS0SBgl",
+	"LEjjNUZnYWpfE9CVCWhaQ3QN4+djWKlh2uQt5rQBUm6S2diztHPUlFN1GjNKHMmUheiICd6J6E9fKsVp",
+	"ZwbKQrZpHKtZ5JVoApokUTE9jmKmFiwB8UNw6dv5cWDimCKnmfFd5fw3aHQ16QqGqKfVsZItoBYYB2ya",
+	"kKavSJ5/gObyeI1GZOs1+CT4B9lOnZPxOqvUPxb/H3vvvtw2jq2PvgrGdXZZmqJlJ50+My3X1NnudHq6",
+	"d1+SnaRr9qlhyoRESOI2BeoQUBR1JlXzEOcZ5sHmSX6FtRZA8KaLLcl2on86bZsEQRBY1299S09gbXBd",
+	"evB4jyGhZQLC69lG1HNwJ2m1Pl5XNHtzeiOgQj1vC4LNYHetmb0kjFpZ3QVIMmOcuiFXAp9X8O800wBh",
+	"jrqZCaiHLeLY3Xl/GLsj848ZouiDcSvuHzMEcmLshP3HbFtnXrBtrIsjx88XwvFjvC7MJm5q4TgRaQUD",
+	"QS1cpL24oBChR2PoIdD7HKro6JD2k27akp4p5X71rr3CsU412FHzgeNb8XBXaTJNNBuINFt0e+w5KCnF",
+	"uGvADZGJ2OK8cF6BJbbwD0bV30Qiv1AWSDWvyQmXCMuosPZM+ZKhniyUdCJD2SkK7SvmHKBxwMagVMIl",
+	"tiR302i0ozCYhvmEUmkm27wyE1CjzaWZZywCUF6hqHXGKHtRFIeCrdpJswXQFSkRMHJndcZiriYC6pzN",
+	"WGBf/gXsKTYVXKqG1rzs6QVaFXQ1mld0+QVh+IBaseHeBNn08DVs8BAopReJVDCLvxEYyKIgkbpRaS6H",
+	"4lQ5w83uGs8O61APXm8K1agRgZRilmh8ZyOWR4LreS7YKOVjxTpRotRcKMvzF7F///NfXfdc2tXFjBAk",
+	"RsvfMYYK3Wjji0xNktlMxLgXXkpbtFpCKgQNANPo2cVX23Ffg21G/NdUIsVKDNiaMlPG9i5tvn//81+f",
+	"om7Rb7l24ACxVjrKsJ35cAK7+e/hCUBLa5c8uXAn7A/sVSq4ItsWoZh55fvojCUSwMLGOAxP3kUBwWTN",
+	"I17Z028fA2fY2NAVINUGT4J1hWNmtKx5ElihdgHcC1ygN4g/u6SdMSOWBLtD8UFmN8BPpfXvevQdL6JC",
+	"yXtU51gBYvtnM3bLDtpB472FT2FNXDNxz8glzGdZblo8picoobSlJiwpY9nUu5tRgQyOj/y7q5p4u/Jt",
+	"KRYeFwVwuioW5XMpRa4odYVd8mA+Gc6v1Amg0S5HbWO5GfeDoCs9Yx/4uaYHHLRe23FbtpdsWxzmYy3X",
+	"Lq2xZ22ts+ercqkuIZskeCgLtmlkEdqfGAXmFJXdicSdCjBC6Ujh3QPnypxUKJYxB3B783Qnhdn4+QpC",
+	"m2Zj1o8KnvM0PURSdwP+Dmwu7axhWbIz0FOknhY1WWpVvx95Y525mvM0XWKMCzOwaIO8gQqlLUmrS8zU",
+	"oVxPTc1WM1P7zNXt1NSlYiwgMy0FeZDhBLPYreErfMPWgM1Vmh5jNseYTROMJk1bQzXV83eM2HyhEZsv",
+	"iCGLe+ehUbW2ghGcuh1l+Y1DUt1K1q5tx34ll+WmFwhy9llsKS8WWGUOdg0aWhjVCEIJ0Z1MntmWEHZM",
+	"d6VNwXV7Zq1vsL04ceF66bB6xAqzSIkcYw8jlxVCDtviXS4xq2iW7FT5gY5EMa7ZNKMYnsrm+VCcKuQq",
+	"0Vl2A8ULhV8XFYYGEopYf8sMDcV4qJ8ZMPVy35KHLEsCxF/YowEuyaToY/aoIDF5dvGN5+QCnanjODBm",
+	"TBKLov+WdXkbndY1Dm+wqVvsNTOjA2SvhLvcfqBJc+1INBsmBpb4NZnz+GzMJU3V2GaSwKluCKHgc0JZ",
+	"9QpKfi9+C+f0mh9FfD3Ks6krv8O4W9kdbrJqzHb0nd378wfNW/QeWkyc5l3yPXbYZdpb/eeZHKVJ+xLB",
+	"N6+zabUy8I8SYQtvV2zBKp7MTGgrnwgi8bfHS6yP2QehbEl81cEDR2fFd1Zemk9zdFeO7sq6kJRHf35M",
+	"Mx+dloeSZsYk7+pkc0kXoaw+/wjA2U+3V0oedNdBqyIYNAoYn2ZybKxt6kvXCvdjs3RuEdIOggfaCNyG",
+	"IpkNMt5rG1hF63nQO1byMEJpLPRuj10VDQgigNupwCNKqGpJ87gp18aqxHMO1j/7+cefXrDT/0AzAd4W",
+	"DYX/OI36kAs+U0KqRCfvBetwxTIZyleZ0uNcvPnvn4MiW5iLYTadCmnexjI7UteN6D/IML2OIIdOq8oA",
+	"t6XYIknjIc9j1WNW73gdBXPhVslmtAudnCjidGERlOnZzLavogMWpVzpaz7UyftEL83vLi2ezKxVojHR",
+	"Gpupy8wCEB09Jfx8WS9VTQBSZh5cqOQzi6VLFIu4GkY+lLBjPlzA5tjvBAiFAXqQJkpTht1vFdcGp6NH",
+	"NIDgBhkldFe2vyusDXYfEDhUv+0WSkVliQ+65JvDrp3OlbanlHXe/PfPLDIbOQoqW/aytPfMsrjN1i2j",
+	"8OOEq1mW82buTAvK35w+s1avCAYOglcSxcBOv/S2YOBtJJQN5f3YbatvtDujVCJgPj5UqcX2wuCkOBIn",
+	"wUn1RJy8C9a/gjG2CKucZPLS7WvY6K0VnlmuS3Oju4ydoobmG9Bc8SfzxJbJfAnt/kBCJ3LsBODR6jpa",
+	"XTu3ulAEF0p2gDC1TYwtzfP8Lq6/ZztNuGI0HhbYv3IkUnC0+i2assXKqTRNwq7AhUszS42uKAwmYpY+",
+	"RhDqrUvwmxxjCMdWtM2RAzq0Rx111FGHjAxUt90G6soooPOPxJz6qZ3hdq84nhKVoY9sZ43AdgRwSyTa",
+	"BBePa9CkjYHyogv5KYv6liPWefyWRLMCHq6AwTrPLr4igiaMMHSAPQKJHfrlXpjb8ct0sbW+rJC8FgjX",
+	"xhZE26YzKC7gQPRxNpxPsXUiLyD1ARvMdan7F6yO8f+5QnJaJ4r7fnTAT1d62Nx1bnSRqRxyeQrJm0HK",
+	"5U14ErB///Nf7+C/nz4BAarrGclYZO8s4PwRG2Tx0sLRXfsHgvZ7k0bImJ4gjB5ZmC1VESvj/Xvlocql",
+	"EQit9zH/5EXXAfsLyB0Bj2f06uUb30KC+69cql2J9TBIPGhlEDQwuGbxsnmVN027IrjdjGyOLLIAN044",
+	"IivpGllS6cWx1/q1Ta066D/PBWaUGU/NhhlP7Hc0Z5LFmaupBa7QLYHMdUz0lC+LChLEMwfty78a5/x9",
+	"lv+mNuNyKpolO+DEIklTSCJ4R/u+eP9J7t2CdmXPMG9a4r2jvcvPOYK+jzw0W/LQUIuCzcho9gLF9gjG",
+	"bwkdW9cs62218a3IsVbEKT/7ayxdkQUroLkK6nW6ocQ/VSwoElq5mGbvhcPjdMtWpIc3Q+SWffUtG+FA",
+	"xx4qauJqKYeTPJPZXPVLkfJEsSnPjSE6ExLaZ8f2Pi7jUOJcY+Lrh5QV2qmJhIA0oTQGfHhjXl3GPWZp",
+	"x7BWIZRQrDDIslRwifZjLhREGEbM7MV4ngKftW3lhHSgSMfQ3pOrFZm0iQ/sNEWL/KfZNlLPwsT65ekm",
+	"yr6JiB8TK1YTrtHYv65ADcx5vVNoaA031dxnaiXOKGgPLK7CbPbZbjGbxFRR8gt77KrI3+rSUpsFNTOy",
+	"1o74wIHQhfCSjmxRin47757toV9u/WItRlfRmE2FWgeMwuljgWfVqqxiHmsVcoB/LZczh5LMP4f6bJSO",
+	"Vm7WSpybWP3udMy3sk18lEzzoXGvtQYC89CBinWauHWn7c4Q63nTaXX7Z8WuKSGuK2o4lOv0cONWK9iS",
+	"ym0p2vUwq6phOJ7r9bDt0EiSJrNCwA2xxQm3hV0Ogp2Y94e15Oklshm5yJCRIYqq1NeGeUpL/OziWTeo",
+	"Nuyg2A9FaaJcmI9Q/BVkRRFYwRmA9UDtM64bIgJwT2NpP97fAfw0xRVsjT8g0+e5RDBM1lg4jD1gun0C",
+	"Okhh+xYhA7liHT+ilgdE1UC7p1ICiRz9PJS0VeF9IEwHwY9tbbIdcSNsyIxgHG3qMtoUkbpzSI11oNyU",
+	"2xiTxcUjeF6SaegVLIDtXqW8WlnT3a1pttVxkDZt1ahefpvFe6/nLj1jHx5+0wM+fdq/umwFJ2RxMkqK",
+	"CPxn7s+3WdCW8aC0C+EEUEchKzCBza9EBGeDyr7Q2q8FvhNX/Rfz4ZdbVQgYX/yc8uP7q+Q6gEdP77Bv",
+	"l95vvI2PpK5bvAKJdJtMZuitG3WidJKmttYKOi8+8UqtXHC22Y3I5rruJHT8PMmMKwzKj1I+Zgg/bRC6",
+	"lPG//8Ki6pod/fa7uBH0Wbc//tCPeTWt6oHLMMvyAucXhBIKJXMxFFKjiekxR7fhWkMZyUyjWUygI7TU",
+	"M2k+k6DRWSfSRqLqa72ciYhFv5qbupfGRYGdFuFdzinH3+KJxs4fZgz87bXrNkJ9M2EW0AhdZ1n3kkUx",
+	"1zxikyyNVdGHznYVzkb4M80MWGKVGwEQVosEiENX8Va+wK+6tef4ICEw8DKbAmBqO4dJsRDK7pkjCubI",
+	"Sb2JPMVK+dpu2k+Api6VR1l+8zCyJGYma+yqUDbFaDa0qxw0BvLvxjxLFJvLWOQsRMgP1tfmIkWgwUkB",
+	"EUkFWekKFDNLdN1MK6wtn73NdnpNE3lzqlwtDMuzBeMK+J2ARjLnCyiayWOMZcEAkFAhgbyo4GagfzOy",
+	"dkPVdGv+5Pssv3lN77TP6Or3UIFOO87Ispf5r/M0bROfdmFgzWl1cAGw6eJmb3005e4gel7DwSsJH6QR",
+	"OIMmxHmxaQ4mis4/+kQGu+D9CFYDWFy0CbcWPh2aMN8VvVICqnzVCFQpv+vWeJW9oxd7oXwNR1IR3wUt",
+	"FhQnAc8tnF5jSdq/lF/pDtBDZCkpyDA6bVH0N3hhYzCdxlo/yIq7pRFCEAMuDZUURCK0DGbwb6qD24Ht",
+	"tbg+MDqszVWzky7FYpXKYCWNEYSSoCZFGUML1mu1MniyP2WwjvWjrAKODaf2BfQpH6tmgM+qE3XpwL8r",
+	"h2i5l5ckalVYbAw32iH7yppv7KFnyqe9Ptf2k14lWPmF+wQrADd2gpQIyO+AeTqfZNlNe5zlF8hvqar+",
+	"g/zlwJgDLtRZzgxyDFr3Ie2EwU1n6fMalBflLpnM5UedWnRAKOugCuh5SgfLBoLMctasJpnpCvJ1O712",
+	"p2YdP8AKfx4xD++Vto98wFY7hjoebajjwO5P40kumk85kMhGXtAlkh/M4yxic4UVM6hfQCz070RdfB+q",
+	"2YnOrNZ/guAkZv2207ceaYRbqbxNz1rYL0OCZogtY9MyRAWU/4IAgQp4ZV1wa0KScz/go0Z/aL3Ca+hd",
+	"1k9i1KOgC6J5nt66H8c8TxvbcUCwmZpIgHdlW64hLEZzrHVOctcuos+i2VxNrjFCGKH+jLD45Fqp9Pq9",
+	"yJMR7c+IgQtZlEsrBvAS9DoYvhL28rcHELAjbKL1rKO67LfXP/sQkqdPzesCPyO87I9I/sHmeVq8VnNr",
+	"iQD5JS2ZI1vkfDYTudH1ckm13LbJhc6A0841uliPnjKfiTbo6/kAyBon9mMjnWTTTgXUyp97f7JM6use",
+	"8LFvfLC/4FB/Nx+01+uZf959qiE066nQOPbV7H4AKN4T9gE/qQ9/H3UlaKa0u5LmW30BQJSjIj2wIjVD",
+	"gByos29SpUouuMokSTM94RLyH7+9/rm/XrhsLb3uRbPfFjwUnDx7+nRn3x8UzAuzMm3nxCguv3sNLsoa",
+	"zVW1XK7imHH8OgA/XQV2MH45GCbqjI+0yM84ostXOujnH80/12uKlHZgvITyuxc/v3j7wkWvn15c2C5R",
+	"EEv84x/B2/vjHwEpUKrQETEswakKZSkMCXigXBBCd2GsCGjeb8MFPXQMY6F0ni07SdyNQmmv71PDJAWF",
+	"QXSNiCn05xG6eAFN9nYiQgnZuyE290xsKs7l4DBdZz8aWTbzosBtINJMjlUIeGLq81YsaIGVbbQ2YMdR",
+	"HZAc+8eWPmPjocHY99gYNDAhZc4dPovERjnDUPDKnSJSZSzyUEb0iGi7anvo6qLXFlY5k2TfkQZ8arxN",
+	"pKG8CV1+MJGuS5nZQpkUvaMCPyrwVQrcygGzkwipUJIAp6p5uFud+8vawd4gtH3/3nq1JA/edqu6vB2o",
+	"q6t18pvdRnyXBaMNcTeoLOAZMPMoiFQoicvUJFsgjk54rjvQluWJhFaQ4YlR+eFJ1L2s9Dvwa2PV6hK4",
+	"XQjkO7pSnht1FKlHkbqJSK3JU0/UPkZhWCqXXCkJ9wVPIUu2LEt3ikp50ohKIcW2PRxlfqDoK9QcMJ1l",
+	"l3VpnAtmayXhIZlMl5itbK+XTLPsRsSFjz+fIYaXdTZTJ6MsDyW/hd6yABMCx9hX7dwxuGzdJQikjniS",
+	"Kp8TKOqzTaO5tkc1ET0bzzoADNG+orJNivFFnOgvM3p6UJXvyvmOIdSjufD4zIVjgPYLC9BWq1DbTbRt",
+	"w7M3YnmET60tUb1K08q0YjFLsyUzy8cSsLTINO2zcvkoIq+oAgPiwB3krxyL6LxAYQVMZj7pNiFgWsFZ",
+	"38HzfzJf7xDhzDdvfvhJLLfHTHnLdHSxjzrzceF3vM3ryVr87TX89gECecy8wJN8M8+Bui6RY7aYJBoL",
+	"2KBh0I3ABkJK58lsRoS4ElINKNCxXsFIvidGyN6IZYHWh7SOFh8K8G9GVQ4FH5kNBHIFZbaMsQ5g/ruB",
+	"q92nWv5LFulEp1jWS+1/eqF8ah5brH/T08H51LUzO5ywTiaR05g1MJZBJQfWVrNsRDYYVlR7D+z2YXwY",
+	"xDwfZLcExzkrvSxxIdH70lv6LwVDFC/2VY+9tNXG1E3We82i3SyWWdMoAH2Cj2Zc/q0onv1eEJG99ppr",
+	"nSeDuRbqD1G/TNJGPrRZsRuxPFWh9Fh2Eqm04DHQB8HXAIFh56CYJPZkR9FTuttL6N2Noqe1Qy6sVzPx",
+	"NN5nDGEyuG7EMpSd2hDm1/WeT0F4MkrkWOSzPJHaPYEs77GQRj8L6g7VDbAGFD6pjZEUiHoiNH/z5ge4",
+	"AK709kCxV0NZiFKzrWtzrU1pVcffbgtYy1kSewo2+I/YR7ShYfyDgrWsadSO0yo+bmCJcYDdwJ44mS2q",
+	"MvQYkzjaV5+BfbUTCiZEJ/kSshmjVDbMml3d8483Yrk3HJKzva5Kon/u807r6lHfMp/rAvkFloh0NUu0",
+	"EukooIek8AswW6pGS9+YR+YOpPZH66AUolIsThSfzQTPFRQIM56mtCDTXjvKygdTIYClX5gS1epOIlHu",
+	"RLZ3B5PzNA1YwY8YeRqOjEezjSOUuVEoETLVDvspK7c9BZwJ61M8aw3Ap9jKj7IG9Ci87zGgDEYEWpYN",
+	"suTxZqCrcJyS+73C+94tMucQArwZkOO9VwHLacLNHESirbZpiw9zFFtHsfVFi60ScGZTmbU/DI1nJO8W",
+	"SbO+O9GTZnwNmttbwmvqtjsG7NQWzVfbU0IlbsUiMQRJJUe3OPLjgh6HexPhIkJiZNHJPpOizOkVUDcE",
+	"WSWUCG7Fmm5cgJeWGt3bfNCfml5O9e3/tOTUQmlWyNZhNl9LLoW7Kk2UFnGPveDDCfTdB2oYaBIH95vt",
+	"Ac2YuEqGxPBinJAIs5COz7vcOatoi38jxMwfT1HzNHdYqfE5XgNhYEt7D53Q3XUrevt3N2C4XMWH8Att",
+	"xTWtw34SYrbBW5jlEx90uSP7/2YT2dJT3P64sv36Y+ZmwOXdPtNIS33kZ/iCqCiPwbjdJTunTqw9KLqC",
+	"RwowoUp7Y5G9F6nRJcG2mJMNm5vcjuet6PEDTPyuFUoRioOcY0lt45M2xOrivix2YwNwF/HAfexg67OL",
+	"Oh5M3PV+7swabp6JMElmlGZ1NZpzidllimxCUjaAyk3oNluxRhRfKtYR0N7FDGP7dxRsEZAF7EKL1Gry",
+	"tjQJhOCZXVMf48lFwJ5eQDPary4C9uzCnNivLyjdaoykUqbUbzb89Glka1ix9xzDChtXE0ifQxWMFJaN",
+	"gu6j+kHkpmCszk7RZxGmPM1UqRlJbO00oJA9eWeb2hZ7BN4PuHGZJBkFfVqoPQue3eK1LlkCGXWXLjeb",
+	"lF4M4IbZAPZrPJ/OjL+BHxlm2nO1osUA7ZWhxgTdhqiCbI695T9Lj9lTDrTpGfdBWmHtt/Z0qD3DTalQ",
+	"d3KPCdBjMGrXNpeXZ/JlVvMYdRnyBcOcsYPgz0apAdi5tZkgalZSf7UuXX3SYC3qK9hICTVmhwnQtXP2",
+	"ClLv5x9p6+wib1zuVQ55B3qMRQ4V1g0DvnjoTAuRGGCRqnXgqUqSUG5uawaosms2F0ihUOI0KgTw2AEQ",
+	"WnaAJj5VTE34DDIDQsYK47vmvCqBHcyAzGLBc4nsvTpjucCGIYnu9o1dYb9hf1UyuWr4eTllMAB90mAU",
+	"o1FJLUWWY+PSPJIErffY6kHGfc9y8T4DetMgPEli8xc4wLQn8OQ22xjIOl43M/abicYHvcxx+q9x9uuy",
+	"0qVV9cnp77ImlX1VENrTvnpk1MfUH5E39/hk5bN71Nq7iZSUaZStDn8U6SHXdICkOSJpbt0FesMMh3FA",
+	"3QWFKC+lB2pdaLO8aM4AJnl3J3lt88NKognQPsg2EYkpT1IKPRAO+prr6JI8SZTd5kVi30SwmKQVLBP7",
+	"l7wbeT87EnpfVKC0ZpNU/ccktn8iGfEIGRemdn8elHPBMzM73L5i9wCkCyTDD0q6sMrqvgwl3zTQy+qF",
+	"hBv2zb7HqG454LlFGNe/sSmEi7F3LwjaWRmTMwtLNROwX6o0tc1eSDmxbXkksNzZ9Q8xM+yxq1C2hl7L",
+	"cdfW8Cq1qap5p5uGSFc3ZN5rqLHhSXtvzrxtwPFeVG6BRDB7xQ9SHOOMxzjjoUyWFYHG1YLx0TlBx6jl",
+	"mqjlc8hy1CzAU1Way05CmLmYZSrRWb70m5I3+pjPYd8ryprG2UKaz3Nt1EOEZhRYVGAijn+H0mGmufMl",
+	"dS5EKOmHYTadJppFasJtvB0jgcjvzwY5l8PJqWI6mWGUiIpQjVEh3ot8yYzRSE0r4U6wArJ8ySLcitZW",
+	"gj14hr/Lxaj0M03jzQ9X+OvzKAil0rngU6yfjfz9lQ210Gf4ZzQKQhk9x7149l2iYCVxS2jNh5OpkPqS",
+	"jZJUmDf8i01732ZiPc3z3vj38ATy7A3j2MbHHnTBLFBgV8M9IIKrcOG5QmvNiDe01crrH9C3Po8Y5c4T",
+	"qTMWnUXwkXGQUpo3lDjzgJLUTExnesmKXRaQadUeNvg+SasiA/PqRs5MuVb9UDaA8+sbuUdFw3AXvXxL",
+	"IIA6ebeEAFaLqdfuwXaUvTrwxeO2b79bm2pLN8zv6Gx7bfbtKS6WmXVwT3Y9OeT+mojdOKdrbqi90Jsf",
+	"rhobajbsjo+4MT61yruNNpmDq+JoWPc+H42SD6GEQ4GOmxECcEgYZEASyaLe78ksClhkjrb9tzf+PQIT",
+	"Cn4Y/P40Aufz92RWeCRW4LxdzkSf+fIJByy6nBjXrk18rT4I38PLHI/DNschkdi7DhdubyeiwT7BKWHL",
+	"2inXgbG6QRVwbVQobkeC6DOdZTfGmA9lZPbLJYvM/sN/zPYLWKTxH7MXO54i79JFZlsGoYz0AK+Gn82/",
+	"8I/5iXUGvyezp3Sb39uG5pIoANdbwzPP5lr0HWCnoL+y9moFqVNgoX9PZidt/WTtDl4TQ9oCGn0bcTNI",
+	"s4E6/6gm/NMOLCtw3lAA2C1oREsoI/OPWYKIWeKTBhOLG4siMBYr6HcsrNEcrKrBUmNhg/kfqOiItPig",
+	"z2cpT2RU4OOcOJtkaWzGVBV+50R3e2zDSBbrPLt4hjGbUJbjU8q2wC1ebSuMob2rDVtoTZX2oNRz/Htj",
+	"I9xi5TubGzKUTcfqEWewttXyfZtmg607K3ryMEmFA9jeRY6/5gsz1j2EQg4h+s2rtch9jMKbr2z2JF+4",
+	"k8fN73H3PAjjBzfqazFqbSjuCyQ4+kLtQBq9AEfMypIRnirf1ldZrjEKBLZPB2QMSIFuwIC2xoXeJoLH",
+	"tKaItratphMIR83yTIshlBf96jHnxUioV1BKpWko7RsW7VPq1HnGf3GN9KH+xlflKpTouDir6+/N0duf",
+	"E6W/tQt6iDoYfNimBTDFO50qViwLfY/HVp9rtl41UjnlWDNqtynsJbNVjbIbGyFEqP88ec+1u7d7DGZ+",
+	"noUq3ikeFOeyJqKX1+6v+6tfWSlIAcYAPSxJsLpaEAV/m88w8WimnGuR76lAxBpgDdMLZWl+ZIzhul2b",
+	"D0QvkYvRnqo/QplzybBdPwq+NyJ/nwxFQDKbWmUq20jKzMErLDX2a98sImy0cWI2+GiujCUcmZ9gfc5y",
+	"MTpDd8E8150Nrtkw5WoiVChtnYRDo7v4JEQhOxGP2ECoJBYs4ueDqNuv0s+FJ/gCOBWfPY6OUWXo9gFs",
+	"uQvcoGwCAL5CpeTCatOOjeZpPjbv9+aHqwb5Z6mGczESuZBDjFfQ+KF0Crh4d/P3wFISGumosqkwi7eY",
+	"ZE4wmy3EdFYfwIZ8lcjfg9U/y8VZLobCuNfwZbyy8rF5D+iDwHKOsFDWsj4wH6PpF8B/+L/0zCX7a4LM",
+	"yHRELNiIqZng0FsienpxgXCiwqCA6iA4ULZAgcwdYIo0L9en6m0GW8r8JsJ8WcBgw0EnN7OCcJpEbAaJ",
+	"qFNDudTZePDCGDESQCvKXAHcTAJWz+8bTDLF74HLOtErs9Y/ZNkNxmedfYNWkDkI5fguyhSUDFI02Tf+",
+	"2dtTWtp/xD7y0Q3jH7TyxVps7SUv+DH8XPNuHuz8sOK1K6hBR+3ptFuT6m6S4Z4aqItvwAuCRAKiA0eq",
+	"aa5uPbebCka2lVzMxahRKm4p/wr/A+fpmU4VQXdHufSITPKa6Z3luAjW/LamS8DIFHf8GZn0Yqnx0Sg/",
+	"UjkunbJx0cl1dvsdUt12kPOP+H8rC3fuasb3QolIb0zQkuotFfE+LZmt8AVsbtYa86eKYf1GyRBeaeLj",
+	"k1oilL9mTM2HE3tRgRIsxQx+eHH1XTFOPUMMQfuvq2M/txsX8O3+GAQL9OUprUenaaBX1auGXMLxxaFj",
+	"O95ikkFsmqsbdYl4AWOMQaSWGKszOx3vG3Q4SzNsN5WLUQCB2UyKbp81OTPfI/SjGKl4JwzMG2sylIU5",
+	"Cc7IiIDI4HnwVFXty2cXXxf2JTbXzKRvXfpGJIuoHqdsQPrmYYsFyZoMSOvhNVmQAYvgVEXA7fm7yLPm",
+	"dhP+pjxA8dJqa8pWK5VclJ0bViukOniVru1ObcfVZfCqTfW52AJHtb5Ttry2rVSX6PdlClx8fajtVzjj",
+	"zaqrQ+qq27pqK3UVbMtKAqI+xCZaqpXRdDNbp63ua32uZjWKxT4BaU1lZY+tpdIg12YtmcZfhd6/hlit",
+	"GkpO9ueZ8jjK2YPI2baN/1DKxmopkH0nQNanqnG5tslOO8/snASv2SuHnGVLPdl6Z7BCRtbBEgoVEMVY",
+	"UOEUVd1LnwhsuzTPWwtFsXvV24FF07kVNbotAtync+hb1ZfIMWtw3MpOLFdsIdK0RxSklZdndRo1Gzfz",
+	"h7Yp/IDJbJDFS3MqhuIM4ufgylmAMf0ZzX7FEt2kfEg9PwwFFEA/lwLN8AhtfK/EsUKc69HZlaJ/cglS",
+	"2DHwlXhzj1G/L11t0QHd3BjeUoPM5VGH3LcOcd8AtQjpDr8Ot1AsxRMrKqVePGtHfTjCnaWZHGOrnM9N",
+	"xB8F9RcuqN1x25GoxlTs7ZCoFgsPI2APRD5IBZLoRLkYIUQplB3uTie3CBjAwV+azWnTGdX+zaUyuFAC",
+	"oVqEYhhaTYmFUJqNktzs16UF28dcC8S+O4Aqc62dQ2lmaj7egi/71OSZDbO51NRF68JnmreTAIP36QXF",
+	"9JEhbchnMxFbG7gB3gqc/EpIYPup5cCLKj2zFu1Feg73GspfMxapRA4F1ifNpU7SqG+bPqTJ4JzPEvtB",
+	"e/kgwsLyTKbLUBafI7CvjXkz966YWuIaQPVA2DE0uxVxV6FMuRFFf030z3zQDZjKABqEDWkha7WEF6ZG",
+	"qpgAgrdvgew+p423hqXfl+wFdsp8D2jVbb5ZmZofN0gLOb9dhHX8/OU5vOJjweQcSW1gs4iYdkuv5UFm",
+	"SUsPoZ100r8I6swptSfS4jBjSZihkCwPt1y39Zn0KZuf+7TpwQfpG/BazDJ8oU0x07SHy2f8CJU+qv3P",
+	"ASrtxQaHTgY2aHD7x7uDozcxAO5QHtejAjezuc0GAgHdwfY8uRglHxA6ar6W6jZUvmGGmF1ZDV4p6rSk",
+	"d6Gc8PdibT6kqWLMzFBzPVfY77sozTtV7PmPDP+GEh0PJAyBvwb+CDlPU6LKlJkUoUQAGURX4pZsy3Nb",
+	"nLQ3f6gQrN8JzZN0tTg95l2OAnJTv6gNoNl2wB5K3qW9IHCH8nR9BAqX6M0PV1sLYKhVbpXC5oQos1RO",
+	"2ECN8Or0MhQ/942EDkJZkLUoMcxkjMUTxlsaG+HaHL13wuxYDvsIymFZx/u03cdXHFs+D3EyGt3SKnkp",
+	"BRNS50two6Be3ivKpzYWoeRjnkgFnfQomDDjuVnTDpIcwY1gleeZccLg9m7AcqAUUqFEPjAAi2q0Voqg",
+	"Ro9F5g0KaiCuh5PC0ojOzs6iUKaJFAjY/zaRnJ6p2L//+S9m7hZ51GWZDChIYDsf5oLmANRBU+NF4Etd",
+	"sohfT4tQ9sD+kAuWDTVPAxaFJxfhCZg0ufAq6S1zLyD4e8yDo9CyrQ1FN9pfq4TKd+YLH8oPhYdt5YWe",
+	"KlpVdTSgjgbU521AIYnbaITi7vEbU9aD21CBmK9Nb3Zt/cWOMbDKmqXry0VHYXIbv/TSrXIoCUdhnUqQ",
+	"9xD6ZX8jBoWIp2kUQDwXqQu5Fsq6qSwbhRLoHGArGI33/MfCIphwUAW5GHUvsSwsAJ/YxYEpUn8jxAzN",
+	"Q1o62+iDQ5O1uWAd11rXXQJ+Od00FqGM7CVmqV6msQvhXXox+W0au9IWsF9zk8aubnJuQbEKIDG/GfXa",
+	"48PbhYbLzwL+jUThOrQ9A/64i6cgsL75IdsHuSOdzwWVDT4BMinzn0xGXYi0K4bWEM4ioCbh5Z2YSaHa",
+	"JsTT9LNsiutvzU0NC/slj61wH20r3AdkykGSryFsebTovnCLDrINJV3+mM0645TfmS/rEusRI+OAk+Gj",
+	"sy057fJs2sCW0gtlRKuHjrYmRqsyKEJnESEGNP0GphKwDMykUIKdFFCHHRgvIhWrLN3glHX8hIQGF948",
+	"UmZSdC9DCSEHNw0bFaAEB7aDyMeCDbiCwEZlNYApBP4HGVrAIYA8e6+ns8gFPlgsEF3V7bG/Na6qfT6E",
+	"LFHTB/BW5ltem99eA2VKohhZH7ZrHVoc0EoXYh5UUErdvSo8AkH5FoqSEGQtlJ1SsefTiws0Xp5dPOv2",
+	"itnoZCqyuY6wm/GCLxWLRjxVzXzFz/Gu12K01hp9TSwXrEN1wgxqOolGvNsv4nbNvJCXliAiYHfdpFsA",
+	"JcwA29mP9/KeOlv3liPB9TwXLa+ps5Uv+W6PyTvaQiuCTzOeJyqTvUcW5j7iA26tsWlPML3IPKpAo6fN",
+	"SCvQAjuJ6K9TwVLnyWCus1ztiEUXt55rDGVUXCifXlxcOEwh/aVKiQ/6S7FUjDTL5mYL+KH+kPY0E2dT",
+	"nqSW4QlYGcyIECXJpDhV1nG1ekRizwEjt0KJ9GP0F9vuNMkLcFKhrKRQjMcxVf1TBXyRWYAHumhyOccw",
+	"8AP+gC1DNQ4cm6F08RKIOdVBgotJMsT8nV/yzuNgs96AKyP0GHnxvvph/Gn3wM3j9MUce0fJd1vJV91c",
+	"7a1rHqKPU6o7H5Z37X2ISzjQm1PaFPQ1gXVRklRcA+V2A+OjczauaZEj1gHThsxss4yjLJ+yQRYvuz3g",
+	"wVb9Pla8E2/NqQLKFWBE8ckbq7ICP40WH6iBB7CLccXms5jrRI5PFYuzUHaqVYmBYzazP0eW34teyyfI",
+	"gSp9NhVcLiZJKrqAeL6yWduiRCWTJfaYZvB0uTNq7Y1oWJLpFEmFzK08pdQnosaMXMVuQwAayy0a2mz6",
+	"IZ+PJ5oBUT6SDWICOE0GuZHoHc6iry8uou4l+5kPch5neSglUuRQquDriwtke+cxS+TMKDKVQc/CxDIV",
+	"mdnD6wP8OpSIv2bvRa6STCpEbYyAIaGdGaYMLbizw2KzxUaXzdMUISSkZItv0BYIdvt6x+6Ftyt05kMJ",
+	"HaGPztrm5B2vPczKaX7ag22zKJ/oe3NMzG4x+8RCtlfQ/FgqPZx5UWj1SAgU3VasO5GX6JeSfPRN14CJ",
+	"3rhXb7q+oUx5hJVoRxKhz8vLdLw3sGNdULAQ3c2xYbRo1lD+BbcBaq3hyXbUam1E2X6TkmtqwLJXVmyX",
+	"9EfKZ9fZpa3IzXh0/e0gU9UmJ4xr6jBDb5hIYyl0zNBYQ1Z0M+lv09mt65jvyAYc8twYyL6atyjDAVfi",
+	"/352Rvy/rBPB/yVyjLh6GzfFy8wr4PoUPe48/B1w6qkshR7Bxn60Fm0SR93Ct+bOPWcDMcpywUCtc810",
+	"Nh9OqMGwbQNjLr/2xmkBnt3OINrU8rEaIk0G58OUK6jF67HnDRZCn3GnvrxCb7Zdi50WHVYOhPLZ7Hya",
+	"xSJV5zdi2csH+7HPfEPMVewVgV9k2eOxv6+bjSc8wsWG725X5nfv5lObcjVv9NmYSR7L9LE872gY3dUw",
+	"aqUKZ50GL9/18u1uk5WXmZM7tkFf8+11VflQqlz2Yrcdov/Kml4rrNJqBcyYDQhU2NvVEbMAwmVwLCI/",
+	"s+4FzzgbpFzeEMaRCAG4skKz3xxIurUVCVM2ViTaVQn2SYGzhMYT5rtL9pWzq8xhoGaOocQJTwWXOAaa",
+	"cxTvQzZvF+9jtw33BaG0KrpsnofyrIGPLKASBRIHDa1IfJ4x5jUj8Rh0zKH+f7M5ARs042maLZCmFwaB",
+	"NsgwFbw9usTJ+LQ2tnQU/e8A+4N6AgQumrgAhuqb2cBTjYYAeCO2VjEfRsSJpjwNfJwlTS6T7qmRub+D",
+	"hAx45dWrHxkG/XAg5a69hNnUpZoZAo2jXOnCALfQrlyryuYu2kJa4vIuLQWYp5MsNTuIRb1e5N4vd5iQ",
+	"Im00EEUcJ2ADMeRGxZQ755JkJ8HrNfzWOX8vcsXTHsNFgAOPK6FznqRmCmrGh+XJwVXDCc/5EBgnsEOp",
+	"nnDJUqGRbylOxpBui67NuT4zm5Gx6D+hXy8d5/OdvBm4OTyhD197/un1acBOz8x//vMUnnvaO+2xN8KI",
+	"RV0sRmJB05ydnp/2mN2YRSgb22O4bhmlkPbGL+Leg5ciT4S2Qf76UjuOyF94IMnGj2k2COvgNszkULBU",
+	"cNgxClsvwSaP8wzoTszsys6m9X8WfGmObCnED0/0ArMY5O9wid+ZdjXxVHcZRP59H3HBFcgHYaYz5RCB",
+	"eu7+5HXwoKWgx1AHI2jzg92AemaYXzM9MQPRuvZZLnS+rLq/VKhVCyaUUzDk0RJpSjZUp6Ek54SpSbZQ",
+	"NABcXuWb952a1oY/NR91H41//pYn1Sfto/9P+2MO2gZos8g2nqbHG9WmGa6NaRO2QlEXi/Uh7n0IJWzJ",
+	"2/CkjfV+8wi3kRKPPj5/bPhzbPhz64Y/cF5rscy7uZRzvTXuwQmLwtk02hY7d8kx46GECJqFNPw2i3fi",
+	"4vQbO+K09xgLZWc79wTcW885CWXZO6k5J2gbo2Nin3ZLt6SL7SOr7gCDijiu69Zg2YxD2LxlhCYrrslY",
+	"8yw1M+NbmWqXZkmMnWZ8TtA1hAUpyOYs8qRkVFdW07pbiSaHLJRwm2AL85HRKk2zgetxneVwt40JsQlQ",
+	"5xllCHgb66qL/2/OU9vQh7yzKb8Bx86BDrh2etK9jLMUmeJL7BLi7oD+SJfkLoEkN0sIXfybGFfhPY72",
+	"4T0hHx6/fejHvnZvJn6RptfRivqirSgUyfuwolaCTHO+uEZ+p9uz99Vh+WbEIukfsMFSi1ACUHGpRYGF",
+	"Z3o5E64KrCC1sYy8GmpQjZl1Pkt5IiMcBCPdkb81s6EW+kzpXPAptuvjconBGpEq4AaE3DGYTS41BOq7",
+	"wx1GnzOdCxFYlUuoiEHR2ra7AZG6GXMT7prXfEFsWFuoI/89y0cRm5+f9E+wHuAkqGfcT4qVLN9bvbKZ",
+	"Hb30UY8w+dvJJ2n7u6XZoIU1vLaBHkrWkHaAzxo2WMKBffPD1T5pwqqWC00EWEK5ZqngSrNnbCI+UKy9",
+	"AvX40zejPw0G8dOvv7l4Iv781VfP/vT1xZ+/+ubrZ1/zbwbxxdMnowvxbPjnrywYhMArlm5jwk+qRuRK",
+	"bMhKiYuLdGcx+wK4NAAdM0LfyocPKSQsGSypIbdkuXgvciVYx0jVLibfgqJbrTYqSXtUNIhcyIVZWwGl",
+	"RAXzSr8cjeZpChVmQdGjvs5lXmplT4XNRRpe2ZLbMmN5Y0HRW7OAh2L7esvHmxYRlepHcD1o/QNmrhbS",
+	"uM1HkMvRxP0cOKi512jBz4fj4WywVeFX7w4EE9m+v/dlKCvYkY1770Bn75U9vNegj7Ecy58fwZE1HxcV",
+	"W3tEI8tQ5lwyjOS+5WMKhgYkqUc8See5KEVEvU7nxqqE4CdsrTHAckfAFoL0D7AyZ7kYnaGNGnX7oaxu",
+	"1rfE4s0SjBsWRYUfEgWhOs3HLffVE0KXjBNyuAkLFspOvSFEg3SyIcxcjEQu5BDzT0XHJQrG2Vbhzy6+",
+	"Bs8DCrqqLcKfXVzAVokKxJAxGGYzEZt71TzPzXkzL7qYJFoQ1MFGBiUDYcEB72ImjV9G8/G4yDijXLm0",
+	"aphRbxAI6mL/W9CyBEA3o0BTk/FEL4T5r1P7xSQTRdTlPWgAAtbAtXfyIsZTlTGls5wA35qPT53hYDab",
+	"2Qe5mKV8CFFMLpdUdv1e5Ojyma/M8zQReWHQ0Fdbkd42qnk/MUs3/j4ildXBD56/BpOmWe9LsTBf4HFF",
+	"I62QXIktBlFCogU2Vn30zSQQ21wAtUFRtxI0n0v7+GNm+RgTvXVmWYOobzUq7xD/NAOcf7Qi5NPm5fbb",
+	"W5i9UL6GVvJOT1bdbCQEKbfidaFShL6oUIJ4KxFr41Dt5LG/UsxJ8zFuiAWYfGObN8SSGmid74s7s/s6",
+	"nKUZwHZzMUJULqQ0m9HM30OluzccPbG9sNwq8T3l4/Ah8QqVR1QrZLYgIeqOtd+KQw/msUe7gouGu6N+",
+	"PluX93NREkd5v1PCycZNVBMGD6aYeI2Uv01lMMZMV7c3MaMDjHYLiWp+ZQy/TfI8exZxa0z6wpw/dh04",
+	"iozbiYzG3f5QklLl4OM+Y4/rGWnf8vGvfCo2YXeqGJ7nZAIeoLl5eZL7iqf2to6KFrv4VLE8GU8AtEiR",
+	"UD/ktFUI1LuxKfqJrfyMuO80yXmz68uwQJ9ZwTOWQ2kjXmacb6rjvKY/1gMFK+s3cEvsJ8hFo+8jxFUe",
+	"+sABLlyzFQEum9O8B1LUo5395SjNZtFxX8GYi28Otf+MLJ1wBZq5JPTqr9guFXcVQbqK40oqQmd3jSdt",
+	"VJVwVJhNChMxjfA5cE7P2hRlwxirgOxfiqK8OJSixEqH+Kgsj8ryXpUlSBqbz3YqpV2VPByNu0NIeENK",
+	"fV/pkFyIHWHAhdRAZGDhiUW5f4Q18VDOBA1RPYCC6+BAbAI5i86jLlHtlEjzCBizljnPU5ynKpRlInh8",
+	"dNE2AjnBirYoTuUaiwZY1fvFm5i3o2YroN0AjU//r+aDaRbP4RdA3j7Os/nMKPVxAvMAtV7BVfbYlV2c",
+	"ct64WLuOY3sLkbcPCwa6ZeSkGadYoqYctE01UXeUEvdcgfJpjnvmQmxG/W6uXEeNBzkY+3qB2eRcJ++F",
+	"rY8rgSphs3SigocOKd2a+Nu2p5+7atpBBe3cZUMbgdLuWdEQcD0t8LuD4VlzIV4OzJbeFNbqPs6psmf6",
+	"iP3fNTsZVppsyqBfP4EPBhRaSCqq+ltdwrQvGn01oV5f+wGbXjFUFPYl3V7hkmULWfsD61hiJUD1gfw3",
+	"l9nP7u4BCnijKbr2T2ASJkrnXGe5K0SO4NfXNHzU7bG/OsL3qZgOBPZEQaUTwT/XSRxZYkwUrgUrLtRQ",
+	"vBepvRQvW4tttdw87i3bVEbjeUAap8qbwBjrUbd0r/dixsEuTR44pHYKlXVcRN6HZLDTACPRLzDRWImP",
+	"qw9ATaBkgkuvjfV0jTM1dwHEUgmvLTprZBx4662zGQiAosYQI8NCsThRfJAKlAd2qmkib04VA3gZCMq+",
+	"Gf0bD1dCLGHzNKVOBPRUIGpqLM/9KzzRBm3grWKPthwmhJwqWQ6v03w/bkVqymCJGG3lY0rWO5bymVFw",
+	"g3r0Xk8uAvb0ImBfXZij8uyiyQp5YyZHu29P4QH/EfuIETSMf9CIOj0aPhr2jm0PrZvdxgZCL0TFfLZk",
+	"zLA37gFe6kkK41KUBIVDnnY2w5vaoZqjY5wIIEkBLPJMjrHMtTL8RytzRolIY0sj0v+7/fVUje0v332C",
+	"EBqHXix+LxMMxv3Xm5e/GvdpmPJkCsJ9QE+DAw2vQs/FEZyTPOV6OGGxGKZwhhGeb98ky52gsaKFOmB7",
+	"DhV+0QaHfitxZY7u54NRsCob+BQ3iB75AZ418QJ82q+ZBi164Mg+nO5EWXx0/c3sfm5WKB4Z6N30yq7i",
+	"KyBZPaVNlIvwHM9YtZbl9oEVpXm+ClF6JZdoiC8mWeOuMt4+WHMOKO2FSmbzQZoMA6yokJk8c231aUx3",
+	"ZSLxD90eu2oEl3r9EaD8w0z8GihsI+OjpJkcA9niXCIOHjsC517BZ5TPpRS5utbZjZARmq/RV9Tu65cs",
+	"TkaJiOmJMkM55KIseLBCOeEIhDSDm4/f3JLoN2n+7mv1PcXI7SPaYuTSzpNWDzbmV3iQW6VH9R29731p",
+	"V2bPDnaTW72l4CkHKmEhipPUeHj2Vvl3v6foyWanyEq10hkyJtPezpGToyvP0ptVJ+nJoU7Sbc9R9R0/",
+	"g7P0ZoOT1KhpoD97weJy4N7rm8HIkFLNtlfBSa8lcg/lfqtxV6bRzRxFtE0gAe6o+wZGwqQqw7MKTPHd",
+	"UjObznatfcDyl05wYJWb1xPbkvQVT2hJuJtfvbZlZwoM/GHTE4nAD78ZGwhjE9hAEnv+o2NipvimmnD4",
+	"lrkYUR/GGfIfGHlmZBzQQ+Ng9p5ilDLpawRpjFBCNR+Iow+aGvxEtvs75asvMUCwSIBA1shXSJLYZ0Oh",
+	"9WDpffIAkk48FthDKs2yG5AjXNvZzWeM7ihX4ECnRW6/ffEhqF4bGxlZXj+S9Ga8DrQIDmVEuQSi8ic2",
+	"aHAGkTBb8ffG4/ISTGR3aQEEiqpP6gLY/YnYnbt3tY8DNaRFfM019FNSc3R7g1BG2JnSdjTgcijgx5Fx",
+	"XyZAfBjh/xe30/DYrmmRJ1oLybhCHWk0I/UVoImu6KL5Ec/KXKHXWzgW6PCyf//z/6d2Pva95wr5vHFl",
+	"XP05Pg9XLjBzIdL4RQZraFzNuMe+NWculN4CgxUGQxHhfsQ1Nn0V6nqU5dc3Yqki6DuPrR3sRmz4qtj3",
+	"2X3TdlAnCU64a6/ly/6D9lfH3PCUg0anSsvZbl3oubrXouYst1sIFcqmtc0tyqSU7oFrqgOuOVyPsWKM",
+	"CGuLRhYaOSYa6oqPhcO7xey01a2v7JFEnftkDJZ4YZYozyhpHnIDe+Txonpew2b1dRpwJeFLNsN6iMJ5",
+	"+wDUXFJJ/f5SoW9L0WBMZFaznWxdshOCzS3JThbROxTZzkvrx4tUCd/tx3i4te+3cBtYweYyyRbgMYQy",
+	"z+bGglEsevXyTbWAkCYVGbExTZTmNwIM3R9jMZ1l5sD3mV1+JJq20/J7kTvGgxrZszk3Sidp6teDe8EG",
+	"5yszP9Q+zKbUO6YpmtAcTKM53H8UwO3WciDgkWcFXLLFSKp95wMqYTlaz+3jCfOZkWBqjwiKwwft3hQc",
+	"RdA/J2IznhuPNZScRdN5qhPzi3OwiGOueYTRtREqBmq2lSg1B9jdVORj4dy/LDejGEENhLcVHocnHlvW",
+	"Lzy/ic1eSBN5g6c3mucpOlRV+FshWRdiwH57/bPrNQTCymw9+zLW5g5g1xlnNk4w0gyxENh6DkiLLRCQ",
+	"HQqzHkA7nBp9Rel18/jE+PtyiAz1H5LpfMq41nw4MW8ZSpX8LljnyQX75VsjBsn56QYs0V6vouL1IVFJ",
+	"dFLsClY3lP4zf+aDnMcZBGJoYYd85lViP/kqQo+4uRjAbFragWsp7Rs++OYiofYo6wIcIBOPz36Z/zpP",
+	"03b4vrkGwgfQX6C06TCmDJ/BhY5zJKS3rS2znBEBu84y3BYPP466I9A1FADYvhDZLWSnAlnZAqL+TcbZ",
+	"cG7OD4Jd0MYxpxmDJ2uEYijXSkW2TiiG0pOKsFsU4cXKIkcLPu2DzEJUn0OWQRitAjVzxhyy3ClhdE/E",
+	"boSYKXoAUtYhIaqY8iQtGePUOo/IccQHHYQyGcsMoANDIKF9ZYHSrBPN+FhEEI/Kr+H/u20oZHts4LOs",
+	"QSP/JMRs29lS603WMZM8S6QSUiVGiFdIiP83m8gWjDCu1jq88jrVCzbKBteJHC89COjYLPu3XCXDTfHG",
+	"xf6D72DWkCiEzaMAgdTySLrsHFFKwcn/nP0qPugzeNk1t/yPuZIW8OR/NrvFu1zkG95ilx7uysX7DW/L",
+	"xfvivreZ5unae/Cq4gZ4ktrsNrwUvs/jSZzVWGnndOD3kIo2Ql8JpRI8Es0m7isQx32jUy0RMrhhTAoR",
+	"Q7EHmTWaRDC4mua8/JyNExkZ+QeoSJvHiWgY8uZszCmTTAAZOLXE5GkKMviNgKJTrtQiyynILxK4Jkrh",
+	"CWAHgGyLeu53U75kA4HZHifuCPaFcpDHcS6UuqRcVqYndhRMJNBAPKekRhBK+/dEYayt4yVb5jMzy5xP",
+	"1d/7cNk79o9/MPsbGOxd1HWGr9/VKwc72GpTrtYawXoipqHEZKS99rqI+v8h6oP29MK2COAb5iIWUic8",
+	"LWU0ntQjC0+YfxoQ7YTte59dXBh1i87/YoI5JbSBUVhSkZF7CUpptOcS3tAW3GcagZ6xvwxC+QF7NaDd",
+	"2Wo1m1WJFL90bH37d99hhV+q+w9OgWeH2FPdFE2o78A7hi7FcJ4nennS//u7ksDNxiyRnoC1EhGNYrOW",
+	"rVYwdMud64k5U0Ow6EAAYs9nDOcGnlwc4vHuViRkP5Tw0/fgyszSuWqSky20XM/neS4kmIX7xJCt3XND",
+	"nIe/99AMb9l7D0IVt+jgvwoMbPvv5G0Q1MjF9jiH/axW7hJ/qFPFlBhmMub5Es+CYh3Xci9PzCxsx700",
+	"ZdCHW4QSJXa/pA5szSXa76mxHToyY+hWnBdeRcBk1tTOotXb8LbVC3y7Q1jZ8KhNLew1S/pYNhsYfLr+",
+	"PsIue3XbtcYi41gxXl0Ha+b0mGe8WNXcb+Y/bU7iwu31JC5QuNJDjDvNLRtrUazjcxDW0RPblA8EoWzA",
+	"XH+0k4MbgbWFEHUDqODgN2aqgMYY2QyNP99EgblEC+9OYF5dyxVwiMpx2astA0/YnyXjD39QEASd/va6",
+	"HPwI98DhsT9RsDN6IKi6Nefd1rZsp7zOP8K/10m8kjzaTwsaPaQWtt0v+m5YKQEhuATj+j323YufX7x9",
+	"4WTA04sLcl20x1uci2GWx0imADM5VSzmmg+4EizPFsZk+q83L38NMN8oQxm9QHFmbC+97BZJAC88X0CK",
+	"cW2M30bJ9iwPpQf/4xLdTrMk7TTPDcd8LSvAj9/ZkCTOwbW/PWVRP4mjbq+yklDNiBTJxrWczyCzLpcs",
+	"iVmJZ3mUyDgwCy8J8SHnU5EnQwQLFrkbzF5cMFiSSwqTQ+aWPbt4xsyPveaWYXZPbNc3bP9E2LD4q1MH",
+	"dmPZzYQbbGXOQEKgHG98LNYDsQ5D84HRlmZEo7F6ZeWI1YzFgWEt52V9M8lfzW61CBQHiKCZXsOZI6PN",
+	"7OnmGHjZ19nl8bsqHZ6kSHmaqUfrXseDakYwe8Bp3v08JVKLscj3fKBW6lxf3x7yJBwKagbvF5T2sj0x",
+	"1DO1vDH663dDE7nvLQ6n0843YtnuWF6lacvAb978wMyt5DyyVb6jMYLXOo/sdr7jT2b6h/Ac37z54Sex",
+	"vKXraFfrsbuM9j22cBojnejUMjveiCXGu2/lH66nnjCi9kYsqX1xzUvsELY3wLy9MgbOWOSzPJHaeXTg",
+	"zHXXAPK3cSk3curM3tpreBq27x6j0/74B3Xq7MFs9+puxPLo07X5dHSkt/bqjBg4/3gjlg/Co7sRy/X+",
+	"HO6UTR06syg7dOfwgG9hTdoP85jcOdwOD82Z+0ksN3PlcBd9qY7cSuXebB46ZXtAPw7sqE29uF2eusN5",
+	"cZsfo8P4cKtVbKFeP0cX7kYsaw4c/O4Q7tuKI2kV8QrnTS5Zmo3HIj5LJJ6/KV+iG4aQMUys+KUkWAri",
+	"csWhBN/oElW1qyQprgLEWsTgKkCenLHIgmEiUEdQGGzuhAkMlkx84EPtAII99jcPmJkLBYBphulKYHmE",
+	"WlxCSYITwYcaCkqMHwHARxE73ix4Ocv5xPxO/DxNkcZJKKj+YAM+vCl7rw72DWlS546agcgjRTyOusF2",
+	"xJEdPmIZVc9j+ZYRTGdsR9hOxsroTiQDpDXAoTOZLmn8hOoci0uM8gJcTWmNkbXOmAJ04V9GPFWiJKYs",
+	"tAgveNejW/8fFF1mHi9dEbm/+LN18FOkHkD+IyIgQECC8cBAyqtrM1jE+CBJE70sGSegPb6q927UrBAt",
+	"PdAffn/nwVyTwenOBOK2gCADdBg9DArW8Re4LagqcMJnM2hmE9uqJFcXgaZrJnXOhxrtMyAx0Fl2gwV4",
+	"HvwqMvvnOo357C9GqkeXDs4fSkI2/fzd1St4kCuKMV5pCzWJcdY3Au2+KJ08gqXZ/WB5xpTbt4F31GTs",
+	"HYgKXJcPb67VNAEF1gTatQ/cjmZ4nwjj/7orwrhhqnAGcb2sdP0+STXOn06gW+uGg4eiRQulUbK0HL1W",
+	"Ime8smnigyxLBZePHBttdvmPWkw3jcDBN+h7ugyVVJGf99ReUFdm5joom7JKj+oHa0FKUEN8YL4OHihP",
+	"/xlnAbvQwrE9wrOP8Ow1MdcqFns9JMfbxmgIlIt+t6IE8giByJwRoyyn0hp3+InQxTEA4DPMeEashRJO",
+	"gcPmVmDIlgQeil8QLxR44OvA8cIYS684SfuMGZPZuhADlWhxTTWGPmDa2A7W0sykJVjAoiTWoQIwMjn5",
+	"NCMYegGXxuygjGdZIpFdoHsJXMaWwid69dtbhub8ufE20cgbZnKU5NOSgkATFs0lJFDlY6P9NIvOO3Dh",
+	"P0b/kNk/Lrr/13kSgZWnMhaNYGUzWteLyFgmXXqRMrC+IGCDh4v4kg2WZhhL6e8uns6N+YaX1VHv+Aqz",
+	"PHufxCKnB2Ol1fU8ic0MxgKcKo6ByCTGuJwt6aTIWij/ZiNy8FQyxgbE+xOgsUWmYZ14u6nJIKQkWRuK",
+	"61PEklE5bGEuBZw/Ze6aBv3N2iObj4vmnn0zsm/MoTXb26tg9zIYECxVobwjR257SsLBfPeViABFu7c0",
+	"hDf6QZMQ1spYlYaADf1594eybA0V+2qntfz3QOobbStAsrz2xhvIh10xp+BRYLwlhxOcfEDFfWbMBY8T",
+	"BfXPxzX5nN2aHKGs53pYS6qn72RlPdcTSkjigI7MhZ7nkpRkLJTOs6WIGbTCKUr7ZZEHgj1LIhl/CaEx",
+	"G9D2Qr1tcWvzdSvEO1j5W9APuPSW0XSUEWMd87rgkrhaKjONrqvLOlUhSMIiNfPs4ll7wmnfVRqUUYHH",
+	"rEmm0HfCT9f74oTYoeLT7WRODXtyFxFryiNtJV2CTSPU60PSdVlDxU0oTbY7tk3pJhrOpphK9mXjQLDO",
+	"0o6EkUedMR5K2lB+WLkIcRbBzawwb9fFKRMN3lci2SznQ50MBQaeigYlQMWSDYfzXLWkxw5RyWU+1ct8",
+	"lZjAt+X+p22MzaDjAB+Y/l6EZD7frFOW7ya11HZKt67sNh/AJyua7zcYEcqODURQDILLJTB+wUjdHnsB",
+	"Z8TN0EjtDCbC00t3JoiClmVSKKIOI3d/F3KCMU9SXAKgLOVmLpHM9DVc/4fOqbnktBtZHAYEgvO5xBzR",
+	"t/hyir+Hvoqc2G1tJZWxI4sgCOUkfAeSOVMSzMriNbZ2es1YWX5r17aDzj99NDMYiKOuxxgHbVfQDHKx",
+	"EDtj+GBmpReAsuDs2cU3ZpAFLNoo0ZeUlKraQt9U4wwYT/EDDUh5rHzj0cUaEPXEMVlIY2BqN47NrIju",
+	"GNlvgenJ3umFxlCUGbEM4ySK3YiZxiD/wg9elBpMUS9MAKXDjrQgnn2UtbX3hN6jw188YB8Of230T58O",
+	"oNTa1NmUOg4cvfyHZiDfUpUegwvNwQVorbG8S3DhfJBmw5vtKRMPbIL0PP5AWFvQXDNu1IsN1c+TGN/G",
+	"Oh8orjkb8Jz6jVH2tc8iSPaXFQIkDmAA5FVGPlVzzAIWUdh/UWa0L3hajDXDOu5r4yjQdCWUc887vEXw",
+	"wmE0AMXgez+r142xM8Qu2HfCBH4Rs3dikloFXL36EY0PjIEgRqhYDxhLLeVwkmcy+Z1Q/ARwSWM+u6aL",
+	"IaRtYRTMQ1EQmENAfspL6VhMK/QrcJkso/AbNOW35iG3d5sc8KAFxFck6OvCobJp8NXx28c2W4Ab5Rhi",
+	"+WxCLLDf7iRi1xCG7F5M3pp2xFaOoby5De1ICarnSsd8D+/2UnAjDYCvGq3CZj1UipN9UZscZclDkSVE",
+	"97emHrQlans3A+0AiJXVlDQWSoBBFQcoWNX3qsKsT92tMByDnaHuRmbTLei6zHBF/Kh/63iUbXLFfGoL",
+	"v+qxMXqwIZ8NWWayWNJt+GzWAA2OTDafH5PNUfJvFoegPisbByP2QOJzdwNzQ1Kfe/DKaX4EptseZdBC",
+	"EYQwA1tTysoUQWBztnKbWEMYhaZl22uX8RgHam/ms1lBXd2qKHHKukDEfGYD9iuxBYXEPgD/znbMO0eb",
+	"dc8sJmAH+HVwzbKrcd/OHwRawRrAB7B/g1tRBV2yRCOuFitoS1jYh08jVNERq6lldusHAMBKeAWaGzHT",
+	"lMMLodycmaYtvLCNJPZyo2VVFsqSLoP2mquiCw+UBGfX5DdHAf0wgwrtVcqPO6xQkKPsKo5Q5ULaKqKw",
+	"vpRl38EF5McoQguN09+WcJcB3y6XtvEqLLixNULp0zO5uEOJpml1fOFIqvTZkSoddcADDy/4fFJ3CTBs",
+	"zC91D8EFmNutQwuNXFXVwEKZq2on5qbR/C18PRSbQKDxqVqrIn4Sy1qqbEXUwMrhvdM8bUPwdDRHH4Y5",
+	"OveJdjaMMdT2315iBSTK7j9a0EpK9VDiBbcirKoI/Ln8vHBh9D53QYYBpwcQ6dwNG4bcIA8cGkbr9diw",
+	"Yb/htI/osKO2O1DwhXbcltZ1uUHZx5NX2DfrbXYj5A8Q1Tzp//2d0UT+X/4bSIbMH96Z+/P3VibP8/Sk",
+	"f3LOZ8n5+69A7tIsan18FVCG6FoHLz0RSV7wiEPXRcKMRXE2hKGRSGkaI+2RxyelGnQm9lmzfbotpYhR",
+	"iWOh673CvMdQQ7bqg2yftvqj3KwHS5bERTeyJGfZQorcGxsin5WBIVhWH/U3lMgx9gcG5aJmfCj8FSl+",
+	"WR20+EvD0NSYU9llp4bEAZtk2Y0KjOQwP42yHH6a8FyogLpjm/9R1M4Yilq0PyHbLbQ6HddFtD6ZK6/5",
+	"aCxmabaExQwgXA/RH8mUeC9yntor/SfiLdd2YQPW8Jdr7Fqeiuu2+XmjNEzxr+YLVFcLadDqE4LPVXsA",
+	"/rZh7B+pWfzZIokFfgB/Ly6VFtNr+HVtQ3p/W7OuuZhlKtFZvmTmYFqCxCRnuUiF8Ttlpks7y1xWfWAx",
+	"yjUc742fiTyIZg/Rmmkx1NSfdeo91F634sH2ks0fPsym06TY63EyGvkLYLTkXJXene5YMQu6YvNJGMvL",
+	"mDDsjOlciIDlfAG90nEqgzQbmNXJh5PkvVkno3x4LgKkEUwGczBUiym6oZMVq5U0LtNrweOAyH4CKodD",
+	"dkHr8BTzPlU4yYAJPpywRZ7ABfj6TdNZXsP1K5YO/t7i49gG67BS40SnfHCmJiJNwRYwC1RqfkmWIV6h",
+	"xDAXZk5pMoA52cF6+aA0F/v7k0/vPv2fAAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

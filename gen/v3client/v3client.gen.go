@@ -183,6 +183,21 @@ func (e ProjectVisibilityLevel) Valid() bool {
 	}
 }
 
+// Defines values for RepoFileEncoding.
+const (
+	Base64 RepoFileEncoding = "base64"
+)
+
+// Valid indicates whether the value is a known member of the RepoFileEncoding enum.
+func (e RepoFileEncoding) Valid() bool {
+	switch e {
+	case Base64:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for RepoTreeObjectType.
 const (
 	Blob   RepoTreeObjectType = "blob"
@@ -870,6 +885,23 @@ type Branch struct {
 	Protected bool `json:"protected"`
 }
 
+// BroadcastMessageOrNone Entities::BroadcastMessage (`message`, `starts_at`, `ends_at`, `color`, `font`), or `{}` when none is current.
+type BroadcastMessageOrNone struct {
+	Color *string `json:"color,omitempty"`
+
+	// EndsAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	EndsAt  *Timestamp `json:"ends_at,omitempty"`
+	Font    *string    `json:"font,omitempty"`
+	Message *string    `json:"message,omitempty"`
+
+	// StartsAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	StartsAt *Timestamp `json:"starts_at,omitempty"`
+}
+
 // CommitStatus A commit status (8.7's `Entities::CommitStatus`).
 type CommitStatus struct {
 	AllowFailure bool `json:"allow_failure"`
@@ -1540,6 +1572,17 @@ type ForkedProjectLinkOrNull struct {
 	union json.RawMessage
 }
 
+// GitAccessStatus Gitlab::GitAccessStatus.
+//
+// Example: {"message":"You are not allowed to push code to protected branches on this project.","status":false}
+type GitAccessStatus struct {
+	// Message Why not (null when allowed).
+	Message *string `json:"message"`
+
+	// Status Whether the command may run.
+	Status bool `json:"status"`
+}
+
 // GrapeError The framework's own error body, not wrapped by GitLab's helpers: `{"error":"<text>"}`.
 type GrapeError struct {
 	// Error Example: message body does not match declared format
@@ -1644,6 +1687,50 @@ type Identity struct {
 
 	// Provider e.g. `ldapmain`, `github`.
 	Provider string `json:"provider"`
+}
+
+// InternalAllowedBody Parameters of `POST /internal/allowed`. 8.7 required none of them by name; a missing one is judged as absent.
+type InternalAllowedBody struct {
+	// Action `git-upload-pack`, `git-upload-archive` or `git-receive-pack`.
+	//
+	// Example: git-receive-pack
+	Action *string `json:"action,omitempty"`
+
+	// Changes The push's ref updates, one `<old sha> <new sha> <ref>` a line (`_any` before they are known).
+	//
+	// Example: 0000000000000000000000000000000000000000 7b5c3cc8be40ee161ae89a06bba6229da1032a0c refs/heads/master
+	Changes *string `json:"changes,omitempty"`
+
+	// KeyID The id of the SSH key (or deploy key) gitlab-shell authenticated (over SSH).
+	//
+	// Example: 42
+	KeyID *string `json:"key_id,omitempty"`
+
+	// Project The project's `namespace/path`, with or without `.git` (a `.wiki` suffix: its wiki).
+	//
+	// Example: jane/demo.git
+	Project *string `json:"project,omitempty"`
+
+	// Protocol `ssh` or `http` (accepted and ignored, as 8.7 did).
+	Protocol *string `json:"protocol,omitempty"`
+
+	// SecretToken The shell secret.
+	SecretToken *string `json:"secret_token,omitempty"`
+
+	// UserID The user's id (over HTTP), used when `key_id` is not given.
+	UserID *string `json:"user_id,omitempty"`
+}
+
+// InternalCheck defines model for InternalCheck.
+type InternalCheck struct {
+	// APIVersion Example: v3
+	APIVersion string `json:"api_version"`
+
+	// GitlabRev Example: labrador
+	GitlabRev string `json:"gitlab_rev"`
+
+	// GitlabVersion Example: 8.7.9
+	GitlabVersion string `json:"gitlab_version"`
 }
 
 // Message GitLab's error body with a text message.
@@ -2141,6 +2228,46 @@ type RepoDiff struct {
 	RenamedFile bool    `json:"renamed_file"`
 }
 
+// RepoFile A file of the repository at a ref (8.7's ad-hoc hash of `GET /projects/:id/repository/files`).
+//
+// Example: {"blob_id":"79f7bbd25901e8334750839545a9bd021f0e4c83","commit_id":"d5a3ff139356ce33e37e73add446f16869741b50","content":"IyA9PSBTY2hlbWEgSW5mb3...","encoding":"base64","file_name":"key.rb","file_path":"app/models/key.rb","last_commit_id":"570e7b2abdd848b95f2f578043fc23bd6f6fd24d","ref":"master","size":1476}
+type RepoFile struct {
+	BlobID string `json:"blob_id"`
+
+	// CommitID The commit `ref` resolved to.
+	CommitID string `json:"commit_id"`
+
+	// Content The content, base64-encoded.
+	Content  string           `json:"content"`
+	Encoding RepoFileEncoding `json:"encoding"`
+
+	// FileName The file's base name.
+	FileName string `json:"file_name"`
+
+	// FilePath The file's path, as requested.
+	FilePath string `json:"file_path"`
+
+	// LastCommitID The last commit, up to `commit_id`, that touched the file.
+	LastCommitID string `json:"last_commit_id"`
+
+	// Ref The ref as requested.
+	Ref string `json:"ref"`
+
+	// Size Size in bytes.
+	Size int `json:"size"`
+}
+
+// RepoFileEncoding defines model for RepoFile.Encoding.
+type RepoFileEncoding string
+
+// RepoFileCommit The answer to a file write, the parameters as given.
+//
+// Example: {"branch_name":"master","file_path":"app/project.rb"}
+type RepoFileCommit struct {
+	BranchName string `json:"branch_name"`
+	FilePath   string `json:"file_path"`
+}
+
 // RepoTag A repository tag (8.7's `Entities::RepoTag`).
 //
 // Example: {"commit":{"author_email":"john@example.com","author_name":"John Smith","authored_date":"2012-05-28T04:42:42.000-07:00","committed_date":"2012-05-28T04:42:42.000-07:00","committer_email":"jack@example.com","committer_name":"Jack Smith","id":"2695effb5807a22ff3d138d593fd856244e155e7","message":"Initial commit\n","parent_ids":["2a4b78934375d7f53875269ffd4f45fd83a84ebe"]},"message":null,"name":"v1.0.0","release":{"description":"Amazing release. Wow","tag_name":"v1.0.0"}}
@@ -2565,6 +2692,34 @@ type UserSafe struct {
 // Example: {"bio":["is too long (maximum is 255 characters)"]}
 type ValidationErrors map[string]interface{}
 
+// WriteRepositoryFileBody Parameters of `POST` and `PUT /projects/:id/repository/files`.
+type WriteRepositoryFileBody struct {
+	// BranchName The branch to commit to (it must exist unless the repository is empty).
+	//
+	// Example: master
+	BranchName string `json:"branch_name"`
+
+	// CommitMessage The commit's message.
+	//
+	// Example: Add class.rb
+	CommitMessage string `json:"commit_message"`
+
+	// Content The file's content, as text or base64 (see `encoding`).
+	//
+	// Example: puts 'hello'
+	Content string `json:"content"`
+
+	// Encoding `base64` when `content` is base64-encoded; anything else (the default, `text`) means text.
+	//
+	// Example: text
+	Encoding *string `json:"encoding,omitempty"`
+
+	// FilePath The file's full path in the repository, e.g. `lib/class.rb`.
+	//
+	// Example: lib/class.rb
+	FilePath string `json:"file_path"`
+}
+
 // BranchPath defines model for BranchPath.
 type BranchPath = string
 
@@ -2687,6 +2842,27 @@ type ListGroupProjectsParamsOrderBy string
 
 // ListGroupProjectsParamsSort defines parameters for ListGroupProjects.
 type ListGroupProjectsParamsSort string
+
+// InternalBroadcastMessageParams defines parameters for InternalBroadcastMessage.
+type InternalBroadcastMessageParams struct {
+	// SecretToken The shell secret.
+	SecretToken *string `form:"secret_token,omitempty" json:"secret_token,omitempty"`
+}
+
+// InternalCheckParams defines parameters for InternalCheck.
+type InternalCheckParams struct {
+	// SecretToken The shell secret.
+	SecretToken *string `form:"secret_token,omitempty" json:"secret_token,omitempty"`
+}
+
+// InternalDiscoverParams defines parameters for InternalDiscover.
+type InternalDiscoverParams struct {
+	// SecretToken The shell secret.
+	SecretToken *string `form:"secret_token,omitempty" json:"secret_token,omitempty"`
+
+	// KeyID The SSH key's id.
+	KeyID *string `form:"key_id,omitempty" json:"key_id,omitempty"`
+}
 
 // ListNamespacesParams defines parameters for ListNamespaces.
 type ListNamespacesParams struct {
@@ -2949,6 +3125,27 @@ type CompareRefsParams struct {
 	To *string `form:"to,omitempty" json:"to,omitempty"`
 }
 
+// DeleteRepositoryFileParams defines parameters for DeleteRepositoryFile.
+type DeleteRepositoryFileParams struct {
+	// FilePath Required (checked after access): the file's full path in the repository.
+	FilePath *string `form:"file_path,omitempty" json:"file_path,omitempty"`
+
+	// BranchName Required (checked after access): the branch to commit the deletion to.
+	BranchName *string `form:"branch_name,omitempty" json:"branch_name,omitempty"`
+
+	// CommitMessage Required (checked after access): the commit's message.
+	CommitMessage *string `form:"commit_message,omitempty" json:"commit_message,omitempty"`
+}
+
+// GetRepositoryFileParams defines parameters for GetRepositoryFile.
+type GetRepositoryFileParams struct {
+	// FilePath Required: the file's full path in the repository, e.g. `lib/class.rb`. Checked after access: a missing one answers `400 {"message":"400 (Bad request) \"file_path\" not given"}`.
+	FilePath *string `form:"file_path,omitempty" json:"file_path,omitempty"`
+
+	// Ref Required: the branch, tag or commit SHA to read the file at (checked after access and `file_path`).
+	Ref *string `form:"ref,omitempty" json:"ref,omitempty"`
+}
+
 // ListTreeParams defines parameters for ListTree.
 type ListTreeParams struct {
 	// Path The directory, relative to the repository's root (`app/models`).
@@ -3018,6 +3215,12 @@ type AddSystemHookJSONRequestBody = AddSystemHookBody
 // AddSystemHookFormdataRequestBody defines body for AddSystemHook for application/x-www-form-urlencoded ContentType.
 type AddSystemHookFormdataRequestBody = AddSystemHookBody
 
+// InternalAllowedJSONRequestBody defines body for InternalAllowed for application/json ContentType.
+type InternalAllowedJSONRequestBody = InternalAllowedBody
+
+// InternalAllowedFormdataRequestBody defines body for InternalAllowed for application/x-www-form-urlencoded ContentType.
+type InternalAllowedFormdataRequestBody = InternalAllowedBody
+
 // CreateProjectJSONRequestBody defines body for CreateProject for application/json ContentType.
 type CreateProjectJSONRequestBody = CreateProjectBody
 
@@ -3071,6 +3274,18 @@ type CreateBranchJSONRequestBody = CreateBranchBody
 
 // CreateBranchFormdataRequestBody defines body for CreateBranch for application/x-www-form-urlencoded ContentType.
 type CreateBranchFormdataRequestBody = CreateBranchBody
+
+// CreateRepositoryFileJSONRequestBody defines body for CreateRepositoryFile for application/json ContentType.
+type CreateRepositoryFileJSONRequestBody = WriteRepositoryFileBody
+
+// CreateRepositoryFileFormdataRequestBody defines body for CreateRepositoryFile for application/x-www-form-urlencoded ContentType.
+type CreateRepositoryFileFormdataRequestBody = WriteRepositoryFileBody
+
+// UpdateRepositoryFileJSONRequestBody defines body for UpdateRepositoryFile for application/json ContentType.
+type UpdateRepositoryFileJSONRequestBody = WriteRepositoryFileBody
+
+// UpdateRepositoryFileFormdataRequestBody defines body for UpdateRepositoryFile for application/x-www-form-urlencoded ContentType.
+type UpdateRepositoryFileFormdataRequestBody = WriteRepositoryFileBody
 
 // CreateTagJSONRequestBody defines body for CreateTag for application/json ContentType.
 type CreateTagJSONRequestBody = CreateTagBody
@@ -4288,6 +4503,149 @@ type ClientInterface interface {
 	// Corresponds with GET /hooks/{id} (the `TestSystemHook` operationId).
 	TestSystemHook(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// InternalAllowedWithBody May this git command run? (gitlab-shell)
+	//
+	// Gitlab::GitAccess's verdict on one git command, always `200`
+	// (`{"status":false,"message":"<reason>"}` when denied,
+	// `{"status":true,"message":null}` when allowed). The same rules
+	// decide git over HTTP and the server's pre-receive check, and the
+	// reasons are 8.7's, checked in this order:
+	// - the actor: `key_id` (an SSH key: its owner; a deploy key: itself)
+	//   or else `user_id`; neither, or one that does not exist:
+	//   `No user or key was provided.`;
+	// - a blocked owner: `Your account has been blocked.`;
+	// - the project (`namespace/path`, with or without `.git`; a
+	//   `.wiki` suffix is the project's wiki, judged as the project),
+	//   unknown or not readable by the user (for a deploy key: not one of
+	//   its projects): `The project you were looking for could not be found.`;
+	// - `action`: `git-upload-pack` and `git-upload-archive` need
+	//   `download_code` (`You are not allowed to download code from this project.`);
+	//   `git-receive-pack` needs, for a deploy key,
+	//   `Deploy keys are not allowed to push code.`; for a user, each line
+	//   of `changes` (`<old> <new> <ref>`, newline-separated) is checked,
+	//   the first refusal refusing all: a force push to a protected
+	//   branch (`You are not allowed to force push code to a protected branch on this project.`),
+	//   deleting one (`You are not allowed to deleted protected branches from this project.`),
+	//   pushing to one without being a master
+	//   (`You are not allowed to push code to protected branches on this project.`),
+	//   moving or deleting an existing tag without `admin_project`
+	//   (`You are not allowed to change existing tags on this project.`),
+	//   anything else without `push_code`
+	//   (`You are not allowed to push code to this project.`). No
+	//   `changes` at all is allowed, as in 8.7 (gitlab-shell always sends
+	//   them, `_any` before the push starts);
+	// - any other action: `The command you're trying to execute is not allowed.`
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /internal/allowed (the `InternalAllowed` operationId).
+	InternalAllowedWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// InternalAllowed May this git command run? (gitlab-shell)
+	//
+	// Gitlab::GitAccess's verdict on one git command, always `200`
+	// (`{"status":false,"message":"<reason>"}` when denied,
+	// `{"status":true,"message":null}` when allowed). The same rules
+	// decide git over HTTP and the server's pre-receive check, and the
+	// reasons are 8.7's, checked in this order:
+	// - the actor: `key_id` (an SSH key: its owner; a deploy key: itself)
+	//   or else `user_id`; neither, or one that does not exist:
+	//   `No user or key was provided.`;
+	// - a blocked owner: `Your account has been blocked.`;
+	// - the project (`namespace/path`, with or without `.git`; a
+	//   `.wiki` suffix is the project's wiki, judged as the project),
+	//   unknown or not readable by the user (for a deploy key: not one of
+	//   its projects): `The project you were looking for could not be found.`;
+	// - `action`: `git-upload-pack` and `git-upload-archive` need
+	//   `download_code` (`You are not allowed to download code from this project.`);
+	//   `git-receive-pack` needs, for a deploy key,
+	//   `Deploy keys are not allowed to push code.`; for a user, each line
+	//   of `changes` (`<old> <new> <ref>`, newline-separated) is checked,
+	//   the first refusal refusing all: a force push to a protected
+	//   branch (`You are not allowed to force push code to a protected branch on this project.`),
+	//   deleting one (`You are not allowed to deleted protected branches from this project.`),
+	//   pushing to one without being a master
+	//   (`You are not allowed to push code to protected branches on this project.`),
+	//   moving or deleting an existing tag without `admin_project`
+	//   (`You are not allowed to change existing tags on this project.`),
+	//   anything else without `push_code`
+	//   (`You are not allowed to push code to this project.`). No
+	//   `changes` at all is allowed, as in 8.7 (gitlab-shell always sends
+	//   them, `_any` before the push starts);
+	// - any other action: `The command you're trying to execute is not allowed.`
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /internal/allowed (the `InternalAllowed` operationId).
+	InternalAllowed(ctx context.Context, body InternalAllowedJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// InternalAllowedWithFormdataBody May this git command run? (gitlab-shell)
+	//
+	// Gitlab::GitAccess's verdict on one git command, always `200`
+	// (`{"status":false,"message":"<reason>"}` when denied,
+	// `{"status":true,"message":null}` when allowed). The same rules
+	// decide git over HTTP and the server's pre-receive check, and the
+	// reasons are 8.7's, checked in this order:
+	// - the actor: `key_id` (an SSH key: its owner; a deploy key: itself)
+	//   or else `user_id`; neither, or one that does not exist:
+	//   `No user or key was provided.`;
+	// - a blocked owner: `Your account has been blocked.`;
+	// - the project (`namespace/path`, with or without `.git`; a
+	//   `.wiki` suffix is the project's wiki, judged as the project),
+	//   unknown or not readable by the user (for a deploy key: not one of
+	//   its projects): `The project you were looking for could not be found.`;
+	// - `action`: `git-upload-pack` and `git-upload-archive` need
+	//   `download_code` (`You are not allowed to download code from this project.`);
+	//   `git-receive-pack` needs, for a deploy key,
+	//   `Deploy keys are not allowed to push code.`; for a user, each line
+	//   of `changes` (`<old> <new> <ref>`, newline-separated) is checked,
+	//   the first refusal refusing all: a force push to a protected
+	//   branch (`You are not allowed to force push code to a protected branch on this project.`),
+	//   deleting one (`You are not allowed to deleted protected branches from this project.`),
+	//   pushing to one without being a master
+	//   (`You are not allowed to push code to protected branches on this project.`),
+	//   moving or deleting an existing tag without `admin_project`
+	//   (`You are not allowed to change existing tags on this project.`),
+	//   anything else without `push_code`
+	//   (`You are not allowed to push code to this project.`). No
+	//   `changes` at all is allowed, as in 8.7 (gitlab-shell always sends
+	//   them, `_any` before the push starts);
+	// - any other action: `The command you're trying to execute is not allowed.`
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /internal/allowed (the `InternalAllowed` operationId).
+	InternalAllowedWithFormdataBody(ctx context.Context, body InternalAllowedFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// InternalBroadcastMessage The current broadcast message (gitlab-shell)
+	//
+	// The broadcast message gitlab-shell prints after a push: 8.7 answered
+	// the current one, or `{}` when there is none. Labrador has no
+	// broadcast messages (yet), so the answer is `{}`.
+	//
+	// Corresponds with GET /internal/broadcast_message (the `InternalBroadcastMessage` operationId).
+	InternalBroadcastMessage(ctx context.Context, params *InternalBroadcastMessageParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// InternalCheck The API and GitLab versions (gitlab-shell's check)
+	//
+	// `gitlab-shell`'s `check` command calls this to see that it reaches
+	// GitLab with the right secret: the API version (`v3`), the GitLab
+	// version Labrador answers as, and a revision.
+	//
+	// Corresponds with GET /internal/check (the `InternalCheck` operationId).
+	InternalCheck(ctx context.Context, params *InternalCheckParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// InternalDiscover Who owns this SSH key? (gitlab-shell)
+	//
+	// The owner of the SSH key `key_id`, as `UserSafe` (`name`,
+	// `username`): what gitlab-shell greets with ("Welcome to GitLab,
+	// @username!"). A key that does not exist, or a deploy key (which has
+	// no owner), answers `404 {"message":"404 Not found"}` (8.7's
+	// `Key.find`).
+	//
+	// Corresponds with GET /internal/discover (the `InternalDiscover` operationId).
+	InternalDiscover(ctx context.Context, params *InternalDiscoverParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetKey Get an SSH key with its user
 	//
 	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
@@ -5448,6 +5806,10 @@ type ClientInterface interface {
 	// not capped, and no pagination headers are sent. A ref that names no
 	// commit, or an empty repository, answers `[]`.
 	//
+	// No `since` or `until`: 8.7's `lib/api/commits.rb` read only
+	// `ref_name`, `page` and `per_page` (the date filters came with a
+	// later GitLab), so, as in 8.7, they are ignored when sent.
+	//
 	// Corresponds with GET /projects/{id}/repository/commits (the `ListCommits` operationId).
 	ListCommits(ctx context.Context, id ProjectIDPath, params *ListCommitsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -5522,6 +5884,227 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /projects/{id}/repository/contributors (the `ListContributors` operationId).
 	ListContributors(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteRepositoryFile Delete a file from the repository
+	//
+	// Callers with `push_code`, then `file_path`, `branch_name` and
+	// `commit_message` (query string or form body). Files::DeleteService's
+	// refusals answer `400 {"message":"<text>"}` as updating's do
+	// (protected branch, missing branch, `Invalid path`, the branch
+	// moved meanwhile).
+	//
+	// A file that is not on the branch (or an empty repository) answers
+	// `400 {"message":"A file with this name doesn't exist"}`. 8.7 failed
+	// there with an uncaught error of its git library (a `500`); Labrador
+	// never answers 500 for bad input, so it gives the 400 that later
+	// GitLab versions gave for it.
+	//
+	// Corresponds with DELETE /projects/{id}/repository/files (the `DeleteRepositoryFile` operationId).
+	DeleteRepositoryFile(ctx context.Context, id ProjectIDPath, params *DeleteRepositoryFileParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetRepositoryFile Get a file from the repository
+	//
+	// Callers with `download_code`. 8.7 checked, in this order: the
+	// project (404), `download_code` (403), `file_path` and `ref`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), the
+	// commit `ref` names (a branch, a tag or a SHA; none:
+	// `404 {"message":"404 Commit Not Found"}`), then the file at
+	// `file_path` in it (none, or a directory:
+	// `404 {"message":"404 File Not Found"}`).
+	//
+	// The answer carries the file's content base64-encoded (`encoding` is
+	// always `base64`), `ref` as given, the commit it resolved to
+	// (`commit_id`) and the last commit before it that touched the file
+	// (`last_commit_id`).
+	//
+	// Corresponds with GET /projects/{id}/repository/files (the `GetRepositoryFile` operationId).
+	GetRepositoryFile(ctx context.Context, id ProjectIDPath, params *GetRepositoryFileParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateRepositoryFileWithBody Create a file in the repository
+	//
+	// Callers with `push_code` (developers and up); a reporter gets
+	// `403 {"message":"403 Forbidden"}`. Then `file_path`, `branch_name`,
+	// `content` and `commit_message` (a blank value counts as missing:
+	// `400 {"message":"400 (Bad request) \"<name>\" not given"}`). The
+	// content is text, or base64 when `encoding` is `base64` (any other
+	// value means text).
+	//
+	// Files::CreateService's refusals answer `400 {"message":"<text>"}`,
+	// checked in this order:
+	// - a protected branch, for a caller who may not push to protected
+	//   branches (a developer): `You are not allowed to push into this branch`;
+	// - a branch that does not exist, in a repository that has commits:
+	//   `You can only create or edit files when you are on a branch`
+	//   (8.7's files API never creates a branch; in an empty repository
+	//   the first file's commit starts `branch_name`, whatever its name);
+	// - a path holding `..`:
+	//   `Your changes could not be committed, because the file name cannot include directory traversal. `
+	//   (with 8.7's trailing space);
+	// - a path with characters other than letters, digits, `_`, `-`,
+	//   `@`, `.` and `/`:
+	//   `Your changes could not be committed, because the file name can contain only letters, digits, '_', '-', '@' and '.'. Separate directories with a '/'. `;
+	// - a file that exists already on the branch:
+	//   `Your changes could not be committed because a file with the same name already exists`;
+	// - a path git cannot hold (empty once leading slashes are dropped,
+	//   or a directory in the way): `Invalid path`;
+	// - the branch moved (another commit or push) while the commit was
+	//   being made: `Commit was rejected because branch received new push`.
+	//   Nothing changes: retry.
+	//
+	// The answer is the `file_path` and `branch_name` as given (the docs'
+	// example shows `file_name`; 8.7 answered `file_path`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/{id}/repository/files (the `CreateRepositoryFile` operationId).
+	CreateRepositoryFileWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateRepositoryFile Create a file in the repository
+	//
+	// Callers with `push_code` (developers and up); a reporter gets
+	// `403 {"message":"403 Forbidden"}`. Then `file_path`, `branch_name`,
+	// `content` and `commit_message` (a blank value counts as missing:
+	// `400 {"message":"400 (Bad request) \"<name>\" not given"}`). The
+	// content is text, or base64 when `encoding` is `base64` (any other
+	// value means text).
+	//
+	// Files::CreateService's refusals answer `400 {"message":"<text>"}`,
+	// checked in this order:
+	// - a protected branch, for a caller who may not push to protected
+	//   branches (a developer): `You are not allowed to push into this branch`;
+	// - a branch that does not exist, in a repository that has commits:
+	//   `You can only create or edit files when you are on a branch`
+	//   (8.7's files API never creates a branch; in an empty repository
+	//   the first file's commit starts `branch_name`, whatever its name);
+	// - a path holding `..`:
+	//   `Your changes could not be committed, because the file name cannot include directory traversal. `
+	//   (with 8.7's trailing space);
+	// - a path with characters other than letters, digits, `_`, `-`,
+	//   `@`, `.` and `/`:
+	//   `Your changes could not be committed, because the file name can contain only letters, digits, '_', '-', '@' and '.'. Separate directories with a '/'. `;
+	// - a file that exists already on the branch:
+	//   `Your changes could not be committed because a file with the same name already exists`;
+	// - a path git cannot hold (empty once leading slashes are dropped,
+	//   or a directory in the way): `Invalid path`;
+	// - the branch moved (another commit or push) while the commit was
+	//   being made: `Commit was rejected because branch received new push`.
+	//   Nothing changes: retry.
+	//
+	// The answer is the `file_path` and `branch_name` as given (the docs'
+	// example shows `file_name`; 8.7 answered `file_path`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/{id}/repository/files (the `CreateRepositoryFile` operationId).
+	CreateRepositoryFile(ctx context.Context, id ProjectIDPath, body CreateRepositoryFileJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateRepositoryFileWithFormdataBody Create a file in the repository
+	//
+	// Callers with `push_code` (developers and up); a reporter gets
+	// `403 {"message":"403 Forbidden"}`. Then `file_path`, `branch_name`,
+	// `content` and `commit_message` (a blank value counts as missing:
+	// `400 {"message":"400 (Bad request) \"<name>\" not given"}`). The
+	// content is text, or base64 when `encoding` is `base64` (any other
+	// value means text).
+	//
+	// Files::CreateService's refusals answer `400 {"message":"<text>"}`,
+	// checked in this order:
+	// - a protected branch, for a caller who may not push to protected
+	//   branches (a developer): `You are not allowed to push into this branch`;
+	// - a branch that does not exist, in a repository that has commits:
+	//   `You can only create or edit files when you are on a branch`
+	//   (8.7's files API never creates a branch; in an empty repository
+	//   the first file's commit starts `branch_name`, whatever its name);
+	// - a path holding `..`:
+	//   `Your changes could not be committed, because the file name cannot include directory traversal. `
+	//   (with 8.7's trailing space);
+	// - a path with characters other than letters, digits, `_`, `-`,
+	//   `@`, `.` and `/`:
+	//   `Your changes could not be committed, because the file name can contain only letters, digits, '_', '-', '@' and '.'. Separate directories with a '/'. `;
+	// - a file that exists already on the branch:
+	//   `Your changes could not be committed because a file with the same name already exists`;
+	// - a path git cannot hold (empty once leading slashes are dropped,
+	//   or a directory in the way): `Invalid path`;
+	// - the branch moved (another commit or push) while the commit was
+	//   being made: `Commit was rejected because branch received new push`.
+	//   Nothing changes: retry.
+	//
+	// The answer is the `file_path` and `branch_name` as given (the docs'
+	// example shows `file_name`; 8.7 answered `file_path`).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /projects/{id}/repository/files (the `CreateRepositoryFile` operationId).
+	CreateRepositoryFileWithFormdataBody(ctx context.Context, id ProjectIDPath, body CreateRepositoryFileFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateRepositoryFileWithBody Update a file in the repository
+	//
+	// Callers with `push_code`, then the same parameters as creating a
+	// file. Files::UpdateService's refusals answer `400 {"message":"<text>"}`:
+	// a protected branch the caller may not push to
+	// (`You are not allowed to push into this branch`); a branch that
+	// does not exist in a repository with commits
+	// (`You can only create or edit files when you are on a branch`); a
+	// path holding `..` or that git cannot hold (`Invalid path`); the
+	// branch moved while the commit was being made
+	// (`Commit was rejected because branch received new push`; nothing
+	// changes).
+	//
+	// As in 8.7, updating a file that does not exist creates it (8.7's
+	// update wrote the blob whether or not the path had one), and
+	// content equal to the file's makes a commit that changes nothing
+	// (the docs say such a commit fails; 8.7's code made it).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /projects/{id}/repository/files (the `UpdateRepositoryFile` operationId).
+	UpdateRepositoryFileWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateRepositoryFile Update a file in the repository
+	//
+	// Callers with `push_code`, then the same parameters as creating a
+	// file. Files::UpdateService's refusals answer `400 {"message":"<text>"}`:
+	// a protected branch the caller may not push to
+	// (`You are not allowed to push into this branch`); a branch that
+	// does not exist in a repository with commits
+	// (`You can only create or edit files when you are on a branch`); a
+	// path holding `..` or that git cannot hold (`Invalid path`); the
+	// branch moved while the commit was being made
+	// (`Commit was rejected because branch received new push`; nothing
+	// changes).
+	//
+	// As in 8.7, updating a file that does not exist creates it (8.7's
+	// update wrote the blob whether or not the path had one), and
+	// content equal to the file's makes a commit that changes nothing
+	// (the docs say such a commit fails; 8.7's code made it).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /projects/{id}/repository/files (the `UpdateRepositoryFile` operationId).
+	UpdateRepositoryFile(ctx context.Context, id ProjectIDPath, body UpdateRepositoryFileJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateRepositoryFileWithFormdataBody Update a file in the repository
+	//
+	// Callers with `push_code`, then the same parameters as creating a
+	// file. Files::UpdateService's refusals answer `400 {"message":"<text>"}`:
+	// a protected branch the caller may not push to
+	// (`You are not allowed to push into this branch`); a branch that
+	// does not exist in a repository with commits
+	// (`You can only create or edit files when you are on a branch`); a
+	// path holding `..` or that git cannot hold (`Invalid path`); the
+	// branch moved while the commit was being made
+	// (`Commit was rejected because branch received new push`; nothing
+	// changes).
+	//
+	// As in 8.7, updating a file that does not exist creates it (8.7's
+	// update wrote the blob whether or not the path had one), and
+	// content equal to the file's makes a commit that changes nothing
+	// (the docs say such a commit fails; 8.7's code made it).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with PUT /projects/{id}/repository/files (the `UpdateRepositoryFile` operationId).
+	UpdateRepositoryFileWithFormdataBody(ctx context.Context, id ProjectIDPath, body UpdateRepositoryFileFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetRawBlob Get a blob's raw content by its SHA
 	//
@@ -7237,6 +7820,209 @@ func (c *Client) DeleteSystemHook(ctx context.Context, id string, reqEditors ...
 // Corresponds with GET /hooks/{id} (the `TestSystemHook` operationId).
 func (c *Client) TestSystemHook(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewTestSystemHookRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// InternalAllowedWithBody May this git command run? (gitlab-shell)
+//
+// Gitlab::GitAccess's verdict on one git command, always `200`
+// (`{"status":false,"message":"<reason>"}` when denied,
+// `{"status":true,"message":null}` when allowed). The same rules
+// decide git over HTTP and the server's pre-receive check, and the
+// reasons are 8.7's, checked in this order:
+//   - the actor: `key_id` (an SSH key: its owner; a deploy key: itself)
+//     or else `user_id`; neither, or one that does not exist:
+//     `No user or key was provided.`;
+//   - a blocked owner: `Your account has been blocked.`;
+//   - the project (`namespace/path`, with or without `.git`; a
+//     `.wiki` suffix is the project's wiki, judged as the project),
+//     unknown or not readable by the user (for a deploy key: not one of
+//     its projects): `The project you were looking for could not be found.`;
+//   - `action`: `git-upload-pack` and `git-upload-archive` need
+//     `download_code` (`You are not allowed to download code from this project.`);
+//     `git-receive-pack` needs, for a deploy key,
+//     `Deploy keys are not allowed to push code.`; for a user, each line
+//     of `changes` (`<old> <new> <ref>`, newline-separated) is checked,
+//     the first refusal refusing all: a force push to a protected
+//     branch (`You are not allowed to force push code to a protected branch on this project.`),
+//     deleting one (`You are not allowed to deleted protected branches from this project.`),
+//     pushing to one without being a master
+//     (`You are not allowed to push code to protected branches on this project.`),
+//     moving or deleting an existing tag without `admin_project`
+//     (`You are not allowed to change existing tags on this project.`),
+//     anything else without `push_code`
+//     (`You are not allowed to push code to this project.`). No
+//     `changes` at all is allowed, as in 8.7 (gitlab-shell always sends
+//     them, `_any` before the push starts);
+//   - any other action: `The command you're trying to execute is not allowed.`
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /internal/allowed (the `InternalAllowed` operationId).
+func (c *Client) InternalAllowedWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewInternalAllowedRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// InternalAllowed May this git command run? (gitlab-shell)
+//
+// Gitlab::GitAccess's verdict on one git command, always `200`
+// (`{"status":false,"message":"<reason>"}` when denied,
+// `{"status":true,"message":null}` when allowed). The same rules
+// decide git over HTTP and the server's pre-receive check, and the
+// reasons are 8.7's, checked in this order:
+//   - the actor: `key_id` (an SSH key: its owner; a deploy key: itself)
+//     or else `user_id`; neither, or one that does not exist:
+//     `No user or key was provided.`;
+//   - a blocked owner: `Your account has been blocked.`;
+//   - the project (`namespace/path`, with or without `.git`; a
+//     `.wiki` suffix is the project's wiki, judged as the project),
+//     unknown or not readable by the user (for a deploy key: not one of
+//     its projects): `The project you were looking for could not be found.`;
+//   - `action`: `git-upload-pack` and `git-upload-archive` need
+//     `download_code` (`You are not allowed to download code from this project.`);
+//     `git-receive-pack` needs, for a deploy key,
+//     `Deploy keys are not allowed to push code.`; for a user, each line
+//     of `changes` (`<old> <new> <ref>`, newline-separated) is checked,
+//     the first refusal refusing all: a force push to a protected
+//     branch (`You are not allowed to force push code to a protected branch on this project.`),
+//     deleting one (`You are not allowed to deleted protected branches from this project.`),
+//     pushing to one without being a master
+//     (`You are not allowed to push code to protected branches on this project.`),
+//     moving or deleting an existing tag without `admin_project`
+//     (`You are not allowed to change existing tags on this project.`),
+//     anything else without `push_code`
+//     (`You are not allowed to push code to this project.`). No
+//     `changes` at all is allowed, as in 8.7 (gitlab-shell always sends
+//     them, `_any` before the push starts);
+//   - any other action: `The command you're trying to execute is not allowed.`
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /internal/allowed (the `InternalAllowed` operationId).
+func (c *Client) InternalAllowed(ctx context.Context, body InternalAllowedJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewInternalAllowedRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// InternalAllowedWithFormdataBody May this git command run? (gitlab-shell)
+//
+// Gitlab::GitAccess's verdict on one git command, always `200`
+// (`{"status":false,"message":"<reason>"}` when denied,
+// `{"status":true,"message":null}` when allowed). The same rules
+// decide git over HTTP and the server's pre-receive check, and the
+// reasons are 8.7's, checked in this order:
+//   - the actor: `key_id` (an SSH key: its owner; a deploy key: itself)
+//     or else `user_id`; neither, or one that does not exist:
+//     `No user or key was provided.`;
+//   - a blocked owner: `Your account has been blocked.`;
+//   - the project (`namespace/path`, with or without `.git`; a
+//     `.wiki` suffix is the project's wiki, judged as the project),
+//     unknown or not readable by the user (for a deploy key: not one of
+//     its projects): `The project you were looking for could not be found.`;
+//   - `action`: `git-upload-pack` and `git-upload-archive` need
+//     `download_code` (`You are not allowed to download code from this project.`);
+//     `git-receive-pack` needs, for a deploy key,
+//     `Deploy keys are not allowed to push code.`; for a user, each line
+//     of `changes` (`<old> <new> <ref>`, newline-separated) is checked,
+//     the first refusal refusing all: a force push to a protected
+//     branch (`You are not allowed to force push code to a protected branch on this project.`),
+//     deleting one (`You are not allowed to deleted protected branches from this project.`),
+//     pushing to one without being a master
+//     (`You are not allowed to push code to protected branches on this project.`),
+//     moving or deleting an existing tag without `admin_project`
+//     (`You are not allowed to change existing tags on this project.`),
+//     anything else without `push_code`
+//     (`You are not allowed to push code to this project.`). No
+//     `changes` at all is allowed, as in 8.7 (gitlab-shell always sends
+//     them, `_any` before the push starts);
+//   - any other action: `The command you're trying to execute is not allowed.`
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /internal/allowed (the `InternalAllowed` operationId).
+func (c *Client) InternalAllowedWithFormdataBody(ctx context.Context, body InternalAllowedFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewInternalAllowedRequestWithFormdataBody(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// InternalBroadcastMessage The current broadcast message (gitlab-shell)
+//
+// The broadcast message gitlab-shell prints after a push: 8.7 answered
+// the current one, or `{}` when there is none. Labrador has no
+// broadcast messages (yet), so the answer is `{}`.
+//
+// Corresponds with GET /internal/broadcast_message (the `InternalBroadcastMessage` operationId).
+func (c *Client) InternalBroadcastMessage(ctx context.Context, params *InternalBroadcastMessageParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewInternalBroadcastMessageRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// InternalCheck The API and GitLab versions (gitlab-shell's check)
+//
+// `gitlab-shell`'s `check` command calls this to see that it reaches
+// GitLab with the right secret: the API version (`v3`), the GitLab
+// version Labrador answers as, and a revision.
+//
+// Corresponds with GET /internal/check (the `InternalCheck` operationId).
+func (c *Client) InternalCheck(ctx context.Context, params *InternalCheckParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewInternalCheckRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// InternalDiscover Who owns this SSH key? (gitlab-shell)
+//
+// The owner of the SSH key `key_id`, as `UserSafe` (`name`,
+// `username`): what gitlab-shell greets with ("Welcome to GitLab,
+// @username!"). A key that does not exist, or a deploy key (which has
+// no owner), answers `404 {"message":"404 Not found"}` (8.7's
+// `Key.find`).
+//
+// Corresponds with GET /internal/discover (the `InternalDiscover` operationId).
+func (c *Client) InternalDiscover(ctx context.Context, params *InternalDiscoverParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewInternalDiscoverRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -8987,6 +9773,10 @@ func (c *Client) UnprotectBranch(ctx context.Context, id ProjectIDPath, branch B
 // not capped, and no pagination headers are sent. A ref that names no
 // commit, or an empty repository, answers `[]`.
 //
+// No `since` or `until`: 8.7's `lib/api/commits.rb` read only
+// `ref_name`, `page` and `per_page` (the date filters came with a
+// later GitLab), so, as in 8.7, they are ignored when sent.
+//
 // Corresponds with GET /projects/{id}/repository/commits (the `ListCommits` operationId).
 func (c *Client) ListCommits(ctx context.Context, id ProjectIDPath, params *ListCommitsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListCommitsRequest(c.Server, id, params)
@@ -9122,6 +9912,307 @@ func (c *Client) CompareRefs(ctx context.Context, id ProjectIDPath, params *Comp
 // Corresponds with GET /projects/{id}/repository/contributors (the `ListContributors` operationId).
 func (c *Client) ListContributors(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListContributorsRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteRepositoryFile Delete a file from the repository
+//
+// Callers with `push_code`, then `file_path`, `branch_name` and
+// `commit_message` (query string or form body). Files::DeleteService's
+// refusals answer `400 {"message":"<text>"}` as updating's do
+// (protected branch, missing branch, `Invalid path`, the branch
+// moved meanwhile).
+//
+// A file that is not on the branch (or an empty repository) answers
+// `400 {"message":"A file with this name doesn't exist"}`. 8.7 failed
+// there with an uncaught error of its git library (a `500`); Labrador
+// never answers 500 for bad input, so it gives the 400 that later
+// GitLab versions gave for it.
+//
+// Corresponds with DELETE /projects/{id}/repository/files (the `DeleteRepositoryFile` operationId).
+func (c *Client) DeleteRepositoryFile(ctx context.Context, id ProjectIDPath, params *DeleteRepositoryFileParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteRepositoryFileRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetRepositoryFile Get a file from the repository
+//
+// Callers with `download_code`. 8.7 checked, in this order: the
+// project (404), `download_code` (403), `file_path` and `ref`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), the
+// commit `ref` names (a branch, a tag or a SHA; none:
+// `404 {"message":"404 Commit Not Found"}`), then the file at
+// `file_path` in it (none, or a directory:
+// `404 {"message":"404 File Not Found"}`).
+//
+// The answer carries the file's content base64-encoded (`encoding` is
+// always `base64`), `ref` as given, the commit it resolved to
+// (`commit_id`) and the last commit before it that touched the file
+// (`last_commit_id`).
+//
+// Corresponds with GET /projects/{id}/repository/files (the `GetRepositoryFile` operationId).
+func (c *Client) GetRepositoryFile(ctx context.Context, id ProjectIDPath, params *GetRepositoryFileParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetRepositoryFileRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateRepositoryFileWithBody Create a file in the repository
+//
+// Callers with `push_code` (developers and up); a reporter gets
+// `403 {"message":"403 Forbidden"}`. Then `file_path`, `branch_name`,
+// `content` and `commit_message` (a blank value counts as missing:
+// `400 {"message":"400 (Bad request) \"<name>\" not given"}`). The
+// content is text, or base64 when `encoding` is `base64` (any other
+// value means text).
+//
+// Files::CreateService's refusals answer `400 {"message":"<text>"}`,
+// checked in this order:
+//   - a protected branch, for a caller who may not push to protected
+//     branches (a developer): `You are not allowed to push into this branch`;
+//   - a branch that does not exist, in a repository that has commits:
+//     `You can only create or edit files when you are on a branch`
+//     (8.7's files API never creates a branch; in an empty repository
+//     the first file's commit starts `branch_name`, whatever its name);
+//   - a path holding `..`:
+//     `Your changes could not be committed, because the file name cannot include directory traversal. `
+//     (with 8.7's trailing space);
+//   - a path with characters other than letters, digits, `_`, `-`,
+//     `@`, `.` and `/`:
+//     `Your changes could not be committed, because the file name can contain only letters, digits, '_', '-', '@' and '.'. Separate directories with a '/'. `;
+//   - a file that exists already on the branch:
+//     `Your changes could not be committed because a file with the same name already exists`;
+//   - a path git cannot hold (empty once leading slashes are dropped,
+//     or a directory in the way): `Invalid path`;
+//   - the branch moved (another commit or push) while the commit was
+//     being made: `Commit was rejected because branch received new push`.
+//     Nothing changes: retry.
+//
+// The answer is the `file_path` and `branch_name` as given (the docs'
+// example shows `file_name`; 8.7 answered `file_path`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/{id}/repository/files (the `CreateRepositoryFile` operationId).
+func (c *Client) CreateRepositoryFileWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateRepositoryFileRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateRepositoryFile Create a file in the repository
+//
+// Callers with `push_code` (developers and up); a reporter gets
+// `403 {"message":"403 Forbidden"}`. Then `file_path`, `branch_name`,
+// `content` and `commit_message` (a blank value counts as missing:
+// `400 {"message":"400 (Bad request) \"<name>\" not given"}`). The
+// content is text, or base64 when `encoding` is `base64` (any other
+// value means text).
+//
+// Files::CreateService's refusals answer `400 {"message":"<text>"}`,
+// checked in this order:
+//   - a protected branch, for a caller who may not push to protected
+//     branches (a developer): `You are not allowed to push into this branch`;
+//   - a branch that does not exist, in a repository that has commits:
+//     `You can only create or edit files when you are on a branch`
+//     (8.7's files API never creates a branch; in an empty repository
+//     the first file's commit starts `branch_name`, whatever its name);
+//   - a path holding `..`:
+//     `Your changes could not be committed, because the file name cannot include directory traversal. `
+//     (with 8.7's trailing space);
+//   - a path with characters other than letters, digits, `_`, `-`,
+//     `@`, `.` and `/`:
+//     `Your changes could not be committed, because the file name can contain only letters, digits, '_', '-', '@' and '.'. Separate directories with a '/'. `;
+//   - a file that exists already on the branch:
+//     `Your changes could not be committed because a file with the same name already exists`;
+//   - a path git cannot hold (empty once leading slashes are dropped,
+//     or a directory in the way): `Invalid path`;
+//   - the branch moved (another commit or push) while the commit was
+//     being made: `Commit was rejected because branch received new push`.
+//     Nothing changes: retry.
+//
+// The answer is the `file_path` and `branch_name` as given (the docs'
+// example shows `file_name`; 8.7 answered `file_path`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/{id}/repository/files (the `CreateRepositoryFile` operationId).
+func (c *Client) CreateRepositoryFile(ctx context.Context, id ProjectIDPath, body CreateRepositoryFileJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateRepositoryFileRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateRepositoryFileWithFormdataBody Create a file in the repository
+//
+// Callers with `push_code` (developers and up); a reporter gets
+// `403 {"message":"403 Forbidden"}`. Then `file_path`, `branch_name`,
+// `content` and `commit_message` (a blank value counts as missing:
+// `400 {"message":"400 (Bad request) \"<name>\" not given"}`). The
+// content is text, or base64 when `encoding` is `base64` (any other
+// value means text).
+//
+// Files::CreateService's refusals answer `400 {"message":"<text>"}`,
+// checked in this order:
+//   - a protected branch, for a caller who may not push to protected
+//     branches (a developer): `You are not allowed to push into this branch`;
+//   - a branch that does not exist, in a repository that has commits:
+//     `You can only create or edit files when you are on a branch`
+//     (8.7's files API never creates a branch; in an empty repository
+//     the first file's commit starts `branch_name`, whatever its name);
+//   - a path holding `..`:
+//     `Your changes could not be committed, because the file name cannot include directory traversal. `
+//     (with 8.7's trailing space);
+//   - a path with characters other than letters, digits, `_`, `-`,
+//     `@`, `.` and `/`:
+//     `Your changes could not be committed, because the file name can contain only letters, digits, '_', '-', '@' and '.'. Separate directories with a '/'. `;
+//   - a file that exists already on the branch:
+//     `Your changes could not be committed because a file with the same name already exists`;
+//   - a path git cannot hold (empty once leading slashes are dropped,
+//     or a directory in the way): `Invalid path`;
+//   - the branch moved (another commit or push) while the commit was
+//     being made: `Commit was rejected because branch received new push`.
+//     Nothing changes: retry.
+//
+// The answer is the `file_path` and `branch_name` as given (the docs'
+// example shows `file_name`; 8.7 answered `file_path`).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /projects/{id}/repository/files (the `CreateRepositoryFile` operationId).
+func (c *Client) CreateRepositoryFileWithFormdataBody(ctx context.Context, id ProjectIDPath, body CreateRepositoryFileFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateRepositoryFileRequestWithFormdataBody(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateRepositoryFileWithBody Update a file in the repository
+//
+// Callers with `push_code`, then the same parameters as creating a
+// file. Files::UpdateService's refusals answer `400 {"message":"<text>"}`:
+// a protected branch the caller may not push to
+// (`You are not allowed to push into this branch`); a branch that
+// does not exist in a repository with commits
+// (`You can only create or edit files when you are on a branch`); a
+// path holding `..` or that git cannot hold (`Invalid path`); the
+// branch moved while the commit was being made
+// (`Commit was rejected because branch received new push`; nothing
+// changes).
+//
+// As in 8.7, updating a file that does not exist creates it (8.7's
+// update wrote the blob whether or not the path had one), and
+// content equal to the file's makes a commit that changes nothing
+// (the docs say such a commit fails; 8.7's code made it).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /projects/{id}/repository/files (the `UpdateRepositoryFile` operationId).
+func (c *Client) UpdateRepositoryFileWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateRepositoryFileRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateRepositoryFile Update a file in the repository
+//
+// Callers with `push_code`, then the same parameters as creating a
+// file. Files::UpdateService's refusals answer `400 {"message":"<text>"}`:
+// a protected branch the caller may not push to
+// (`You are not allowed to push into this branch`); a branch that
+// does not exist in a repository with commits
+// (`You can only create or edit files when you are on a branch`); a
+// path holding `..` or that git cannot hold (`Invalid path`); the
+// branch moved while the commit was being made
+// (`Commit was rejected because branch received new push`; nothing
+// changes).
+//
+// As in 8.7, updating a file that does not exist creates it (8.7's
+// update wrote the blob whether or not the path had one), and
+// content equal to the file's makes a commit that changes nothing
+// (the docs say such a commit fails; 8.7's code made it).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /projects/{id}/repository/files (the `UpdateRepositoryFile` operationId).
+func (c *Client) UpdateRepositoryFile(ctx context.Context, id ProjectIDPath, body UpdateRepositoryFileJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateRepositoryFileRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateRepositoryFileWithFormdataBody Update a file in the repository
+//
+// Callers with `push_code`, then the same parameters as creating a
+// file. Files::UpdateService's refusals answer `400 {"message":"<text>"}`:
+// a protected branch the caller may not push to
+// (`You are not allowed to push into this branch`); a branch that
+// does not exist in a repository with commits
+// (`You can only create or edit files when you are on a branch`); a
+// path holding `..` or that git cannot hold (`Invalid path`); the
+// branch moved while the commit was being made
+// (`Commit was rejected because branch received new push`; nothing
+// changes).
+//
+// As in 8.7, updating a file that does not exist creates it (8.7's
+// update wrote the blob whether or not the path had one), and
+// content equal to the file's makes a commit that changes nothing
+// (the docs say such a commit fails; 8.7's code made it).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with PUT /projects/{id}/repository/files (the `UpdateRepositoryFile` operationId).
+func (c *Client) UpdateRepositoryFileWithFormdataBody(ctx context.Context, id ProjectIDPath, body UpdateRepositoryFileFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateRepositoryFileRequestWithFormdataBody(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -11535,6 +12626,231 @@ func NewTestSystemHookRequest(server string, id int) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewInternalAllowedRequest calls the generic InternalAllowed builder with application/json body
+func NewInternalAllowedRequest(server string, body InternalAllowedJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewInternalAllowedRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewInternalAllowedRequestWithFormdataBody calls the generic InternalAllowed builder with application/x-www-form-urlencoded body
+func NewInternalAllowedRequestWithFormdataBody(server string, body InternalAllowedFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewInternalAllowedRequestWithBody(server, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewInternalAllowedRequestWithBody constructs an http.Request for the InternalAllowed method, with any body, and a specified content type
+func NewInternalAllowedRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/internal/allowed")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewInternalBroadcastMessageRequest constructs an http.Request for the InternalBroadcastMessage method
+func NewInternalBroadcastMessageRequest(server string, params *InternalBroadcastMessageParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/internal/broadcast_message")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.SecretToken != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "secret_token", *params.SecretToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewInternalCheckRequest constructs an http.Request for the InternalCheck method
+func NewInternalCheckRequest(server string, params *InternalCheckParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/internal/check")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.SecretToken != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "secret_token", *params.SecretToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewInternalDiscoverRequest constructs an http.Request for the InternalDiscover method
+func NewInternalDiscoverRequest(server string, params *InternalDiscoverParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/internal/discover")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.SecretToken != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "secret_token", *params.SecretToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.KeyID != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "key_id", *params.KeyID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -14374,6 +15690,280 @@ func NewListContributorsRequest(server string, id ProjectIDPath) (*http.Request,
 	return req, nil
 }
 
+// NewDeleteRepositoryFileRequest constructs an http.Request for the DeleteRepositoryFile method
+func NewDeleteRepositoryFileRequest(server string, id ProjectIDPath, params *DeleteRepositoryFileParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/repository/files", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.FilePath != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "file_path", *params.FilePath, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.BranchName != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "branch_name", *params.BranchName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.CommitMessage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "commit_message", *params.CommitMessage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetRepositoryFileRequest constructs an http.Request for the GetRepositoryFile method
+func NewGetRepositoryFileRequest(server string, id ProjectIDPath, params *GetRepositoryFileParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/repository/files", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.FilePath != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "file_path", *params.FilePath, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Ref != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "ref", *params.Ref, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateRepositoryFileRequest calls the generic CreateRepositoryFile builder with application/json body
+func NewCreateRepositoryFileRequest(server string, id ProjectIDPath, body CreateRepositoryFileJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateRepositoryFileRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewCreateRepositoryFileRequestWithFormdataBody calls the generic CreateRepositoryFile builder with application/x-www-form-urlencoded body
+func NewCreateRepositoryFileRequestWithFormdataBody(server string, id ProjectIDPath, body CreateRepositoryFileFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewCreateRepositoryFileRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewCreateRepositoryFileRequestWithBody constructs an http.Request for the CreateRepositoryFile method, with any body, and a specified content type
+func NewCreateRepositoryFileRequestWithBody(server string, id ProjectIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/repository/files", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewUpdateRepositoryFileRequest calls the generic UpdateRepositoryFile builder with application/json body
+func NewUpdateRepositoryFileRequest(server string, id ProjectIDPath, body UpdateRepositoryFileJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateRepositoryFileRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewUpdateRepositoryFileRequestWithFormdataBody calls the generic UpdateRepositoryFile builder with application/x-www-form-urlencoded body
+func NewUpdateRepositoryFileRequestWithFormdataBody(server string, id ProjectIDPath, body UpdateRepositoryFileFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewUpdateRepositoryFileRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewUpdateRepositoryFileRequestWithBody constructs an http.Request for the UpdateRepositoryFile method, with any body, and a specified content type
+func NewUpdateRepositoryFileRequestWithBody(server string, id ProjectIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/repository/files", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetRawBlobRequest constructs an http.Request for the GetRawBlob method
 func NewGetRawBlobRequest(server string, id ProjectIDPath, sha string) (*http.Request, error) {
 	var err error
@@ -16638,6 +18228,155 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /hooks/{id} (the `TestSystemHook` operationId).
 	TestSystemHookWithResponse(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*TestSystemHookResponse, error)
 
+	// InternalAllowedWithBodyWithResponse May this git command run? (gitlab-shell)
+	//
+	// Gitlab::GitAccess's verdict on one git command, always `200`
+	// (`{"status":false,"message":"<reason>"}` when denied,
+	// `{"status":true,"message":null}` when allowed). The same rules
+	// decide git over HTTP and the server's pre-receive check, and the
+	// reasons are 8.7's, checked in this order:
+	// - the actor: `key_id` (an SSH key: its owner; a deploy key: itself)
+	//   or else `user_id`; neither, or one that does not exist:
+	//   `No user or key was provided.`;
+	// - a blocked owner: `Your account has been blocked.`;
+	// - the project (`namespace/path`, with or without `.git`; a
+	//   `.wiki` suffix is the project's wiki, judged as the project),
+	//   unknown or not readable by the user (for a deploy key: not one of
+	//   its projects): `The project you were looking for could not be found.`;
+	// - `action`: `git-upload-pack` and `git-upload-archive` need
+	//   `download_code` (`You are not allowed to download code from this project.`);
+	//   `git-receive-pack` needs, for a deploy key,
+	//   `Deploy keys are not allowed to push code.`; for a user, each line
+	//   of `changes` (`<old> <new> <ref>`, newline-separated) is checked,
+	//   the first refusal refusing all: a force push to a protected
+	//   branch (`You are not allowed to force push code to a protected branch on this project.`),
+	//   deleting one (`You are not allowed to deleted protected branches from this project.`),
+	//   pushing to one without being a master
+	//   (`You are not allowed to push code to protected branches on this project.`),
+	//   moving or deleting an existing tag without `admin_project`
+	//   (`You are not allowed to change existing tags on this project.`),
+	//   anything else without `push_code`
+	//   (`You are not allowed to push code to this project.`). No
+	//   `changes` at all is allowed, as in 8.7 (gitlab-shell always sends
+	//   them, `_any` before the push starts);
+	// - any other action: `The command you're trying to execute is not allowed.`
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /internal/allowed (the `InternalAllowed` operationId).
+	InternalAllowedWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*InternalAllowedResponse, error)
+
+	// InternalAllowedWithResponse May this git command run? (gitlab-shell)
+	//
+	// Gitlab::GitAccess's verdict on one git command, always `200`
+	// (`{"status":false,"message":"<reason>"}` when denied,
+	// `{"status":true,"message":null}` when allowed). The same rules
+	// decide git over HTTP and the server's pre-receive check, and the
+	// reasons are 8.7's, checked in this order:
+	// - the actor: `key_id` (an SSH key: its owner; a deploy key: itself)
+	//   or else `user_id`; neither, or one that does not exist:
+	//   `No user or key was provided.`;
+	// - a blocked owner: `Your account has been blocked.`;
+	// - the project (`namespace/path`, with or without `.git`; a
+	//   `.wiki` suffix is the project's wiki, judged as the project),
+	//   unknown or not readable by the user (for a deploy key: not one of
+	//   its projects): `The project you were looking for could not be found.`;
+	// - `action`: `git-upload-pack` and `git-upload-archive` need
+	//   `download_code` (`You are not allowed to download code from this project.`);
+	//   `git-receive-pack` needs, for a deploy key,
+	//   `Deploy keys are not allowed to push code.`; for a user, each line
+	//   of `changes` (`<old> <new> <ref>`, newline-separated) is checked,
+	//   the first refusal refusing all: a force push to a protected
+	//   branch (`You are not allowed to force push code to a protected branch on this project.`),
+	//   deleting one (`You are not allowed to deleted protected branches from this project.`),
+	//   pushing to one without being a master
+	//   (`You are not allowed to push code to protected branches on this project.`),
+	//   moving or deleting an existing tag without `admin_project`
+	//   (`You are not allowed to change existing tags on this project.`),
+	//   anything else without `push_code`
+	//   (`You are not allowed to push code to this project.`). No
+	//   `changes` at all is allowed, as in 8.7 (gitlab-shell always sends
+	//   them, `_any` before the push starts);
+	// - any other action: `The command you're trying to execute is not allowed.`
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /internal/allowed (the `InternalAllowed` operationId).
+	InternalAllowedWithResponse(ctx context.Context, body InternalAllowedJSONRequestBody, reqEditors ...RequestEditorFn) (*InternalAllowedResponse, error)
+
+	// InternalAllowedWithFormdataBodyWithResponse May this git command run? (gitlab-shell)
+	//
+	// Gitlab::GitAccess's verdict on one git command, always `200`
+	// (`{"status":false,"message":"<reason>"}` when denied,
+	// `{"status":true,"message":null}` when allowed). The same rules
+	// decide git over HTTP and the server's pre-receive check, and the
+	// reasons are 8.7's, checked in this order:
+	// - the actor: `key_id` (an SSH key: its owner; a deploy key: itself)
+	//   or else `user_id`; neither, or one that does not exist:
+	//   `No user or key was provided.`;
+	// - a blocked owner: `Your account has been blocked.`;
+	// - the project (`namespace/path`, with or without `.git`; a
+	//   `.wiki` suffix is the project's wiki, judged as the project),
+	//   unknown or not readable by the user (for a deploy key: not one of
+	//   its projects): `The project you were looking for could not be found.`;
+	// - `action`: `git-upload-pack` and `git-upload-archive` need
+	//   `download_code` (`You are not allowed to download code from this project.`);
+	//   `git-receive-pack` needs, for a deploy key,
+	//   `Deploy keys are not allowed to push code.`; for a user, each line
+	//   of `changes` (`<old> <new> <ref>`, newline-separated) is checked,
+	//   the first refusal refusing all: a force push to a protected
+	//   branch (`You are not allowed to force push code to a protected branch on this project.`),
+	//   deleting one (`You are not allowed to deleted protected branches from this project.`),
+	//   pushing to one without being a master
+	//   (`You are not allowed to push code to protected branches on this project.`),
+	//   moving or deleting an existing tag without `admin_project`
+	//   (`You are not allowed to change existing tags on this project.`),
+	//   anything else without `push_code`
+	//   (`You are not allowed to push code to this project.`). No
+	//   `changes` at all is allowed, as in 8.7 (gitlab-shell always sends
+	//   them, `_any` before the push starts);
+	// - any other action: `The command you're trying to execute is not allowed.`
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /internal/allowed (the `InternalAllowed` operationId).
+	InternalAllowedWithFormdataBodyWithResponse(ctx context.Context, body InternalAllowedFormdataRequestBody, reqEditors ...RequestEditorFn) (*InternalAllowedResponse, error)
+
+	// InternalBroadcastMessageWithResponse The current broadcast message (gitlab-shell)
+	//
+	// The broadcast message gitlab-shell prints after a push: 8.7 answered
+	// the current one, or `{}` when there is none. Labrador has no
+	// broadcast messages (yet), so the answer is `{}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /internal/broadcast_message (the `InternalBroadcastMessage` operationId).
+	InternalBroadcastMessageWithResponse(ctx context.Context, params *InternalBroadcastMessageParams, reqEditors ...RequestEditorFn) (*InternalBroadcastMessageResponse, error)
+
+	// InternalCheckWithResponse The API and GitLab versions (gitlab-shell's check)
+	//
+	// `gitlab-shell`'s `check` command calls this to see that it reaches
+	// GitLab with the right secret: the API version (`v3`), the GitLab
+	// version Labrador answers as, and a revision.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /internal/check (the `InternalCheck` operationId).
+	InternalCheckWithResponse(ctx context.Context, params *InternalCheckParams, reqEditors ...RequestEditorFn) (*InternalCheckResponse, error)
+
+	// InternalDiscoverWithResponse Who owns this SSH key? (gitlab-shell)
+	//
+	// The owner of the SSH key `key_id`, as `UserSafe` (`name`,
+	// `username`): what gitlab-shell greets with ("Welcome to GitLab,
+	// @username!"). A key that does not exist, or a deploy key (which has
+	// no owner), answers `404 {"message":"404 Not found"}` (8.7's
+	// `Key.find`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /internal/discover (the `InternalDiscover` operationId).
+	InternalDiscoverWithResponse(ctx context.Context, params *InternalDiscoverParams, reqEditors ...RequestEditorFn) (*InternalDiscoverResponse, error)
+
 	// GetKeyWithResponse Get an SSH key with its user
 	//
 	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
@@ -17860,6 +19599,10 @@ type ClientWithResponsesInterface interface {
 	// not capped, and no pagination headers are sent. A ref that names no
 	// commit, or an empty repository, answers `[]`.
 	//
+	// No `since` or `until`: 8.7's `lib/api/commits.rb` read only
+	// `ref_name`, `page` and `per_page` (the date filters came with a
+	// later GitLab), so, as in 8.7, they are ignored when sent.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /projects/{id}/repository/commits (the `ListCommits` operationId).
@@ -17948,6 +19691,231 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /projects/{id}/repository/contributors (the `ListContributors` operationId).
 	ListContributorsWithResponse(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*ListContributorsResponse, error)
+
+	// DeleteRepositoryFileWithResponse Delete a file from the repository
+	//
+	// Callers with `push_code`, then `file_path`, `branch_name` and
+	// `commit_message` (query string or form body). Files::DeleteService's
+	// refusals answer `400 {"message":"<text>"}` as updating's do
+	// (protected branch, missing branch, `Invalid path`, the branch
+	// moved meanwhile).
+	//
+	// A file that is not on the branch (or an empty repository) answers
+	// `400 {"message":"A file with this name doesn't exist"}`. 8.7 failed
+	// there with an uncaught error of its git library (a `500`); Labrador
+	// never answers 500 for bad input, so it gives the 400 that later
+	// GitLab versions gave for it.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /projects/{id}/repository/files (the `DeleteRepositoryFile` operationId).
+	DeleteRepositoryFileWithResponse(ctx context.Context, id ProjectIDPath, params *DeleteRepositoryFileParams, reqEditors ...RequestEditorFn) (*DeleteRepositoryFileResponse, error)
+
+	// GetRepositoryFileWithResponse Get a file from the repository
+	//
+	// Callers with `download_code`. 8.7 checked, in this order: the
+	// project (404), `download_code` (403), `file_path` and `ref`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), the
+	// commit `ref` names (a branch, a tag or a SHA; none:
+	// `404 {"message":"404 Commit Not Found"}`), then the file at
+	// `file_path` in it (none, or a directory:
+	// `404 {"message":"404 File Not Found"}`).
+	//
+	// The answer carries the file's content base64-encoded (`encoding` is
+	// always `base64`), `ref` as given, the commit it resolved to
+	// (`commit_id`) and the last commit before it that touched the file
+	// (`last_commit_id`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/repository/files (the `GetRepositoryFile` operationId).
+	GetRepositoryFileWithResponse(ctx context.Context, id ProjectIDPath, params *GetRepositoryFileParams, reqEditors ...RequestEditorFn) (*GetRepositoryFileResponse, error)
+
+	// CreateRepositoryFileWithBodyWithResponse Create a file in the repository
+	//
+	// Callers with `push_code` (developers and up); a reporter gets
+	// `403 {"message":"403 Forbidden"}`. Then `file_path`, `branch_name`,
+	// `content` and `commit_message` (a blank value counts as missing:
+	// `400 {"message":"400 (Bad request) \"<name>\" not given"}`). The
+	// content is text, or base64 when `encoding` is `base64` (any other
+	// value means text).
+	//
+	// Files::CreateService's refusals answer `400 {"message":"<text>"}`,
+	// checked in this order:
+	// - a protected branch, for a caller who may not push to protected
+	//   branches (a developer): `You are not allowed to push into this branch`;
+	// - a branch that does not exist, in a repository that has commits:
+	//   `You can only create or edit files when you are on a branch`
+	//   (8.7's files API never creates a branch; in an empty repository
+	//   the first file's commit starts `branch_name`, whatever its name);
+	// - a path holding `..`:
+	//   `Your changes could not be committed, because the file name cannot include directory traversal. `
+	//   (with 8.7's trailing space);
+	// - a path with characters other than letters, digits, `_`, `-`,
+	//   `@`, `.` and `/`:
+	//   `Your changes could not be committed, because the file name can contain only letters, digits, '_', '-', '@' and '.'. Separate directories with a '/'. `;
+	// - a file that exists already on the branch:
+	//   `Your changes could not be committed because a file with the same name already exists`;
+	// - a path git cannot hold (empty once leading slashes are dropped,
+	//   or a directory in the way): `Invalid path`;
+	// - the branch moved (another commit or push) while the commit was
+	//   being made: `Commit was rejected because branch received new push`.
+	//   Nothing changes: retry.
+	//
+	// The answer is the `file_path` and `branch_name` as given (the docs'
+	// example shows `file_name`; 8.7 answered `file_path`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/repository/files (the `CreateRepositoryFile` operationId).
+	CreateRepositoryFileWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateRepositoryFileResponse, error)
+
+	// CreateRepositoryFileWithResponse Create a file in the repository
+	//
+	// Callers with `push_code` (developers and up); a reporter gets
+	// `403 {"message":"403 Forbidden"}`. Then `file_path`, `branch_name`,
+	// `content` and `commit_message` (a blank value counts as missing:
+	// `400 {"message":"400 (Bad request) \"<name>\" not given"}`). The
+	// content is text, or base64 when `encoding` is `base64` (any other
+	// value means text).
+	//
+	// Files::CreateService's refusals answer `400 {"message":"<text>"}`,
+	// checked in this order:
+	// - a protected branch, for a caller who may not push to protected
+	//   branches (a developer): `You are not allowed to push into this branch`;
+	// - a branch that does not exist, in a repository that has commits:
+	//   `You can only create or edit files when you are on a branch`
+	//   (8.7's files API never creates a branch; in an empty repository
+	//   the first file's commit starts `branch_name`, whatever its name);
+	// - a path holding `..`:
+	//   `Your changes could not be committed, because the file name cannot include directory traversal. `
+	//   (with 8.7's trailing space);
+	// - a path with characters other than letters, digits, `_`, `-`,
+	//   `@`, `.` and `/`:
+	//   `Your changes could not be committed, because the file name can contain only letters, digits, '_', '-', '@' and '.'. Separate directories with a '/'. `;
+	// - a file that exists already on the branch:
+	//   `Your changes could not be committed because a file with the same name already exists`;
+	// - a path git cannot hold (empty once leading slashes are dropped,
+	//   or a directory in the way): `Invalid path`;
+	// - the branch moved (another commit or push) while the commit was
+	//   being made: `Commit was rejected because branch received new push`.
+	//   Nothing changes: retry.
+	//
+	// The answer is the `file_path` and `branch_name` as given (the docs'
+	// example shows `file_name`; 8.7 answered `file_path`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/repository/files (the `CreateRepositoryFile` operationId).
+	CreateRepositoryFileWithResponse(ctx context.Context, id ProjectIDPath, body CreateRepositoryFileJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateRepositoryFileResponse, error)
+
+	// CreateRepositoryFileWithFormdataBodyWithResponse Create a file in the repository
+	//
+	// Callers with `push_code` (developers and up); a reporter gets
+	// `403 {"message":"403 Forbidden"}`. Then `file_path`, `branch_name`,
+	// `content` and `commit_message` (a blank value counts as missing:
+	// `400 {"message":"400 (Bad request) \"<name>\" not given"}`). The
+	// content is text, or base64 when `encoding` is `base64` (any other
+	// value means text).
+	//
+	// Files::CreateService's refusals answer `400 {"message":"<text>"}`,
+	// checked in this order:
+	// - a protected branch, for a caller who may not push to protected
+	//   branches (a developer): `You are not allowed to push into this branch`;
+	// - a branch that does not exist, in a repository that has commits:
+	//   `You can only create or edit files when you are on a branch`
+	//   (8.7's files API never creates a branch; in an empty repository
+	//   the first file's commit starts `branch_name`, whatever its name);
+	// - a path holding `..`:
+	//   `Your changes could not be committed, because the file name cannot include directory traversal. `
+	//   (with 8.7's trailing space);
+	// - a path with characters other than letters, digits, `_`, `-`,
+	//   `@`, `.` and `/`:
+	//   `Your changes could not be committed, because the file name can contain only letters, digits, '_', '-', '@' and '.'. Separate directories with a '/'. `;
+	// - a file that exists already on the branch:
+	//   `Your changes could not be committed because a file with the same name already exists`;
+	// - a path git cannot hold (empty once leading slashes are dropped,
+	//   or a directory in the way): `Invalid path`;
+	// - the branch moved (another commit or push) while the commit was
+	//   being made: `Commit was rejected because branch received new push`.
+	//   Nothing changes: retry.
+	//
+	// The answer is the `file_path` and `branch_name` as given (the docs'
+	// example shows `file_name`; 8.7 answered `file_path`).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/repository/files (the `CreateRepositoryFile` operationId).
+	CreateRepositoryFileWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body CreateRepositoryFileFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateRepositoryFileResponse, error)
+
+	// UpdateRepositoryFileWithBodyWithResponse Update a file in the repository
+	//
+	// Callers with `push_code`, then the same parameters as creating a
+	// file. Files::UpdateService's refusals answer `400 {"message":"<text>"}`:
+	// a protected branch the caller may not push to
+	// (`You are not allowed to push into this branch`); a branch that
+	// does not exist in a repository with commits
+	// (`You can only create or edit files when you are on a branch`); a
+	// path holding `..` or that git cannot hold (`Invalid path`); the
+	// branch moved while the commit was being made
+	// (`Commit was rejected because branch received new push`; nothing
+	// changes).
+	//
+	// As in 8.7, updating a file that does not exist creates it (8.7's
+	// update wrote the blob whether or not the path had one), and
+	// content equal to the file's makes a commit that changes nothing
+	// (the docs say such a commit fails; 8.7's code made it).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/repository/files (the `UpdateRepositoryFile` operationId).
+	UpdateRepositoryFileWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateRepositoryFileResponse, error)
+
+	// UpdateRepositoryFileWithResponse Update a file in the repository
+	//
+	// Callers with `push_code`, then the same parameters as creating a
+	// file. Files::UpdateService's refusals answer `400 {"message":"<text>"}`:
+	// a protected branch the caller may not push to
+	// (`You are not allowed to push into this branch`); a branch that
+	// does not exist in a repository with commits
+	// (`You can only create or edit files when you are on a branch`); a
+	// path holding `..` or that git cannot hold (`Invalid path`); the
+	// branch moved while the commit was being made
+	// (`Commit was rejected because branch received new push`; nothing
+	// changes).
+	//
+	// As in 8.7, updating a file that does not exist creates it (8.7's
+	// update wrote the blob whether or not the path had one), and
+	// content equal to the file's makes a commit that changes nothing
+	// (the docs say such a commit fails; 8.7's code made it).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/repository/files (the `UpdateRepositoryFile` operationId).
+	UpdateRepositoryFileWithResponse(ctx context.Context, id ProjectIDPath, body UpdateRepositoryFileJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateRepositoryFileResponse, error)
+
+	// UpdateRepositoryFileWithFormdataBodyWithResponse Update a file in the repository
+	//
+	// Callers with `push_code`, then the same parameters as creating a
+	// file. Files::UpdateService's refusals answer `400 {"message":"<text>"}`:
+	// a protected branch the caller may not push to
+	// (`You are not allowed to push into this branch`); a branch that
+	// does not exist in a repository with commits
+	// (`You can only create or edit files when you are on a branch`); a
+	// path holding `..` or that git cannot hold (`Invalid path`); the
+	// branch moved while the commit was being made
+	// (`Commit was rejected because branch received new push`; nothing
+	// changes).
+	//
+	// As in 8.7, updating a file that does not exist creates it (8.7's
+	// update wrote the blob whether or not the path had one), and
+	// content equal to the file's makes a commit that changes nothing
+	// (the docs say such a commit fails; 8.7's code made it).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/repository/files (the `UpdateRepositoryFile` operationId).
+	UpdateRepositoryFileWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body UpdateRepositoryFileFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateRepositoryFileResponse, error)
 
 	// GetRawBlobWithResponse Get a blob's raw content by its SHA
 	//
@@ -20075,6 +22043,212 @@ func (r TestSystemHookResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r TestSystemHookResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type InternalAllowedResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GitAccessStatus
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r InternalAllowedResponse) GetJSON200() *GitAccessStatus {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r InternalAllowedResponse) GetJSON401() *Message {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r InternalAllowedResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r InternalAllowedResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r InternalAllowedResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r InternalAllowedResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r InternalAllowedResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type InternalBroadcastMessageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BroadcastMessageOrNone
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r InternalBroadcastMessageResponse) GetJSON200() *BroadcastMessageOrNone {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r InternalBroadcastMessageResponse) GetJSON401() *Message {
+	return r.JSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r InternalBroadcastMessageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r InternalBroadcastMessageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r InternalBroadcastMessageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r InternalBroadcastMessageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type InternalCheckResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *InternalCheck
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r InternalCheckResponse) GetJSON200() *InternalCheck {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r InternalCheckResponse) GetJSON401() *Message {
+	return r.JSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r InternalCheckResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r InternalCheckResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r InternalCheckResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r InternalCheckResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type InternalDiscoverResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UserSafe
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r InternalDiscoverResponse) GetJSON200() *UserSafe {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r InternalDiscoverResponse) GetJSON401() *Message {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r InternalDiscoverResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r InternalDiscoverResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r InternalDiscoverResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r InternalDiscoverResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r InternalDiscoverResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -23349,6 +25523,296 @@ func (r ListContributorsResponse) ContentType() string {
 	return ""
 }
 
+type DeleteRepositoryFileResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RepoFileCommit
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteRepositoryFileResponse) GetJSON200() *RepoFileCommit {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteRepositoryFileResponse) GetJSON400() *BadRequestBody {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteRepositoryFileResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteRepositoryFileResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteRepositoryFileResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteRepositoryFileResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteRepositoryFileResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteRepositoryFileResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteRepositoryFileResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetRepositoryFileResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RepoFile
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetRepositoryFileResponse) GetJSON200() *RepoFile {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetRepositoryFileResponse) GetJSON400() *BadRequestBody {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetRepositoryFileResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetRepositoryFileResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetRepositoryFileResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetRepositoryFileResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetRepositoryFileResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetRepositoryFileResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetRepositoryFileResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateRepositoryFileResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *RepoFileCommit
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateRepositoryFileResponse) GetJSON201() *RepoFileCommit {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateRepositoryFileResponse) GetJSON400() *BadRequestBody {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateRepositoryFileResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateRepositoryFileResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateRepositoryFileResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateRepositoryFileResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateRepositoryFileResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateRepositoryFileResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateRepositoryFileResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateRepositoryFileResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateRepositoryFileResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RepoFileCommit
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateRepositoryFileResponse) GetJSON200() *RepoFileCommit {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateRepositoryFileResponse) GetJSON400() *BadRequestBody {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateRepositoryFileResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateRepositoryFileResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateRepositoryFileResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateRepositoryFileResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateRepositoryFileResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateRepositoryFileResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateRepositoryFileResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateRepositoryFileResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetRawBlobResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -26536,6 +29000,191 @@ func (c *ClientWithResponses) TestSystemHookWithResponse(ctx context.Context, id
 	return ParseTestSystemHookResponse(rsp)
 }
 
+// InternalAllowedWithBodyWithResponse May this git command run? (gitlab-shell)
+//
+// Gitlab::GitAccess's verdict on one git command, always `200`
+// (`{"status":false,"message":"<reason>"}` when denied,
+// `{"status":true,"message":null}` when allowed). The same rules
+// decide git over HTTP and the server's pre-receive check, and the
+// reasons are 8.7's, checked in this order:
+//   - the actor: `key_id` (an SSH key: its owner; a deploy key: itself)
+//     or else `user_id`; neither, or one that does not exist:
+//     `No user or key was provided.`;
+//   - a blocked owner: `Your account has been blocked.`;
+//   - the project (`namespace/path`, with or without `.git`; a
+//     `.wiki` suffix is the project's wiki, judged as the project),
+//     unknown or not readable by the user (for a deploy key: not one of
+//     its projects): `The project you were looking for could not be found.`;
+//   - `action`: `git-upload-pack` and `git-upload-archive` need
+//     `download_code` (`You are not allowed to download code from this project.`);
+//     `git-receive-pack` needs, for a deploy key,
+//     `Deploy keys are not allowed to push code.`; for a user, each line
+//     of `changes` (`<old> <new> <ref>`, newline-separated) is checked,
+//     the first refusal refusing all: a force push to a protected
+//     branch (`You are not allowed to force push code to a protected branch on this project.`),
+//     deleting one (`You are not allowed to deleted protected branches from this project.`),
+//     pushing to one without being a master
+//     (`You are not allowed to push code to protected branches on this project.`),
+//     moving or deleting an existing tag without `admin_project`
+//     (`You are not allowed to change existing tags on this project.`),
+//     anything else without `push_code`
+//     (`You are not allowed to push code to this project.`). No
+//     `changes` at all is allowed, as in 8.7 (gitlab-shell always sends
+//     them, `_any` before the push starts);
+//   - any other action: `The command you're trying to execute is not allowed.`
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /internal/allowed (the `InternalAllowed` operationId).
+func (c *ClientWithResponses) InternalAllowedWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*InternalAllowedResponse, error) {
+	rsp, err := c.InternalAllowedWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseInternalAllowedResponse(rsp)
+}
+
+// InternalAllowedWithResponse May this git command run? (gitlab-shell)
+//
+// Gitlab::GitAccess's verdict on one git command, always `200`
+// (`{"status":false,"message":"<reason>"}` when denied,
+// `{"status":true,"message":null}` when allowed). The same rules
+// decide git over HTTP and the server's pre-receive check, and the
+// reasons are 8.7's, checked in this order:
+//   - the actor: `key_id` (an SSH key: its owner; a deploy key: itself)
+//     or else `user_id`; neither, or one that does not exist:
+//     `No user or key was provided.`;
+//   - a blocked owner: `Your account has been blocked.`;
+//   - the project (`namespace/path`, with or without `.git`; a
+//     `.wiki` suffix is the project's wiki, judged as the project),
+//     unknown or not readable by the user (for a deploy key: not one of
+//     its projects): `The project you were looking for could not be found.`;
+//   - `action`: `git-upload-pack` and `git-upload-archive` need
+//     `download_code` (`You are not allowed to download code from this project.`);
+//     `git-receive-pack` needs, for a deploy key,
+//     `Deploy keys are not allowed to push code.`; for a user, each line
+//     of `changes` (`<old> <new> <ref>`, newline-separated) is checked,
+//     the first refusal refusing all: a force push to a protected
+//     branch (`You are not allowed to force push code to a protected branch on this project.`),
+//     deleting one (`You are not allowed to deleted protected branches from this project.`),
+//     pushing to one without being a master
+//     (`You are not allowed to push code to protected branches on this project.`),
+//     moving or deleting an existing tag without `admin_project`
+//     (`You are not allowed to change existing tags on this project.`),
+//     anything else without `push_code`
+//     (`You are not allowed to push code to this project.`). No
+//     `changes` at all is allowed, as in 8.7 (gitlab-shell always sends
+//     them, `_any` before the push starts);
+//   - any other action: `The command you're trying to execute is not allowed.`
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /internal/allowed (the `InternalAllowed` operationId).
+func (c *ClientWithResponses) InternalAllowedWithResponse(ctx context.Context, body InternalAllowedJSONRequestBody, reqEditors ...RequestEditorFn) (*InternalAllowedResponse, error) {
+	rsp, err := c.InternalAllowed(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseInternalAllowedResponse(rsp)
+}
+
+// InternalAllowedWithFormdataBodyWithResponse May this git command run? (gitlab-shell)
+//
+// Gitlab::GitAccess's verdict on one git command, always `200`
+// (`{"status":false,"message":"<reason>"}` when denied,
+// `{"status":true,"message":null}` when allowed). The same rules
+// decide git over HTTP and the server's pre-receive check, and the
+// reasons are 8.7's, checked in this order:
+//   - the actor: `key_id` (an SSH key: its owner; a deploy key: itself)
+//     or else `user_id`; neither, or one that does not exist:
+//     `No user or key was provided.`;
+//   - a blocked owner: `Your account has been blocked.`;
+//   - the project (`namespace/path`, with or without `.git`; a
+//     `.wiki` suffix is the project's wiki, judged as the project),
+//     unknown or not readable by the user (for a deploy key: not one of
+//     its projects): `The project you were looking for could not be found.`;
+//   - `action`: `git-upload-pack` and `git-upload-archive` need
+//     `download_code` (`You are not allowed to download code from this project.`);
+//     `git-receive-pack` needs, for a deploy key,
+//     `Deploy keys are not allowed to push code.`; for a user, each line
+//     of `changes` (`<old> <new> <ref>`, newline-separated) is checked,
+//     the first refusal refusing all: a force push to a protected
+//     branch (`You are not allowed to force push code to a protected branch on this project.`),
+//     deleting one (`You are not allowed to deleted protected branches from this project.`),
+//     pushing to one without being a master
+//     (`You are not allowed to push code to protected branches on this project.`),
+//     moving or deleting an existing tag without `admin_project`
+//     (`You are not allowed to change existing tags on this project.`),
+//     anything else without `push_code`
+//     (`You are not allowed to push code to this project.`). No
+//     `changes` at all is allowed, as in 8.7 (gitlab-shell always sends
+//     them, `_any` before the push starts);
+//   - any other action: `The command you're trying to execute is not allowed.`
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /internal/allowed (the `InternalAllowed` operationId).
+func (c *ClientWithResponses) InternalAllowedWithFormdataBodyWithResponse(ctx context.Context, body InternalAllowedFormdataRequestBody, reqEditors ...RequestEditorFn) (*InternalAllowedResponse, error) {
+	rsp, err := c.InternalAllowedWithFormdataBody(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseInternalAllowedResponse(rsp)
+}
+
+// InternalBroadcastMessageWithResponse The current broadcast message (gitlab-shell)
+//
+// The broadcast message gitlab-shell prints after a push: 8.7 answered
+// the current one, or `{}` when there is none. Labrador has no
+// broadcast messages (yet), so the answer is `{}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /internal/broadcast_message (the `InternalBroadcastMessage` operationId).
+func (c *ClientWithResponses) InternalBroadcastMessageWithResponse(ctx context.Context, params *InternalBroadcastMessageParams, reqEditors ...RequestEditorFn) (*InternalBroadcastMessageResponse, error) {
+	rsp, err := c.InternalBroadcastMessage(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseInternalBroadcastMessageResponse(rsp)
+}
+
+// InternalCheckWithResponse The API and GitLab versions (gitlab-shell's check)
+//
+// `gitlab-shell`'s `check` command calls this to see that it reaches
+// GitLab with the right secret: the API version (`v3`), the GitLab
+// version Labrador answers as, and a revision.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /internal/check (the `InternalCheck` operationId).
+func (c *ClientWithResponses) InternalCheckWithResponse(ctx context.Context, params *InternalCheckParams, reqEditors ...RequestEditorFn) (*InternalCheckResponse, error) {
+	rsp, err := c.InternalCheck(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseInternalCheckResponse(rsp)
+}
+
+// InternalDiscoverWithResponse Who owns this SSH key? (gitlab-shell)
+//
+// The owner of the SSH key `key_id`, as `UserSafe` (`name`,
+// `username`): what gitlab-shell greets with ("Welcome to GitLab,
+// @username!"). A key that does not exist, or a deploy key (which has
+// no owner), answers `404 {"message":"404 Not found"}` (8.7's
+// `Key.find`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /internal/discover (the `InternalDiscover` operationId).
+func (c *ClientWithResponses) InternalDiscoverWithResponse(ctx context.Context, params *InternalDiscoverParams, reqEditors ...RequestEditorFn) (*InternalDiscoverResponse, error) {
+	rsp, err := c.InternalDiscover(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseInternalDiscoverResponse(rsp)
+}
+
 // GetKeyWithResponse Get an SSH key with its user
 //
 // Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
@@ -28106,6 +30755,10 @@ func (c *ClientWithResponses) UnprotectBranchWithResponse(ctx context.Context, i
 // not capped, and no pagination headers are sent. A ref that names no
 // commit, or an empty repository, answers `[]`.
 //
+// No `since` or `until`: 8.7's `lib/api/commits.rb` read only
+// `ref_name`, `page` and `per_page` (the date filters came with a
+// later GitLab), so, as in 8.7, they are ignored when sent.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /projects/{id}/repository/commits (the `ListCommits` operationId).
@@ -28235,6 +30888,279 @@ func (c *ClientWithResponses) ListContributorsWithResponse(ctx context.Context, 
 		return nil, err
 	}
 	return ParseListContributorsResponse(rsp)
+}
+
+// DeleteRepositoryFileWithResponse Delete a file from the repository
+//
+// Callers with `push_code`, then `file_path`, `branch_name` and
+// `commit_message` (query string or form body). Files::DeleteService's
+// refusals answer `400 {"message":"<text>"}` as updating's do
+// (protected branch, missing branch, `Invalid path`, the branch
+// moved meanwhile).
+//
+// A file that is not on the branch (or an empty repository) answers
+// `400 {"message":"A file with this name doesn't exist"}`. 8.7 failed
+// there with an uncaught error of its git library (a `500`); Labrador
+// never answers 500 for bad input, so it gives the 400 that later
+// GitLab versions gave for it.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /projects/{id}/repository/files (the `DeleteRepositoryFile` operationId).
+func (c *ClientWithResponses) DeleteRepositoryFileWithResponse(ctx context.Context, id ProjectIDPath, params *DeleteRepositoryFileParams, reqEditors ...RequestEditorFn) (*DeleteRepositoryFileResponse, error) {
+	rsp, err := c.DeleteRepositoryFile(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteRepositoryFileResponse(rsp)
+}
+
+// GetRepositoryFileWithResponse Get a file from the repository
+//
+// Callers with `download_code`. 8.7 checked, in this order: the
+// project (404), `download_code` (403), `file_path` and `ref`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`), the
+// commit `ref` names (a branch, a tag or a SHA; none:
+// `404 {"message":"404 Commit Not Found"}`), then the file at
+// `file_path` in it (none, or a directory:
+// `404 {"message":"404 File Not Found"}`).
+//
+// The answer carries the file's content base64-encoded (`encoding` is
+// always `base64`), `ref` as given, the commit it resolved to
+// (`commit_id`) and the last commit before it that touched the file
+// (`last_commit_id`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/repository/files (the `GetRepositoryFile` operationId).
+func (c *ClientWithResponses) GetRepositoryFileWithResponse(ctx context.Context, id ProjectIDPath, params *GetRepositoryFileParams, reqEditors ...RequestEditorFn) (*GetRepositoryFileResponse, error) {
+	rsp, err := c.GetRepositoryFile(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetRepositoryFileResponse(rsp)
+}
+
+// CreateRepositoryFileWithBodyWithResponse Create a file in the repository
+//
+// Callers with `push_code` (developers and up); a reporter gets
+// `403 {"message":"403 Forbidden"}`. Then `file_path`, `branch_name`,
+// `content` and `commit_message` (a blank value counts as missing:
+// `400 {"message":"400 (Bad request) \"<name>\" not given"}`). The
+// content is text, or base64 when `encoding` is `base64` (any other
+// value means text).
+//
+// Files::CreateService's refusals answer `400 {"message":"<text>"}`,
+// checked in this order:
+//   - a protected branch, for a caller who may not push to protected
+//     branches (a developer): `You are not allowed to push into this branch`;
+//   - a branch that does not exist, in a repository that has commits:
+//     `You can only create or edit files when you are on a branch`
+//     (8.7's files API never creates a branch; in an empty repository
+//     the first file's commit starts `branch_name`, whatever its name);
+//   - a path holding `..`:
+//     `Your changes could not be committed, because the file name cannot include directory traversal. `
+//     (with 8.7's trailing space);
+//   - a path with characters other than letters, digits, `_`, `-`,
+//     `@`, `.` and `/`:
+//     `Your changes could not be committed, because the file name can contain only letters, digits, '_', '-', '@' and '.'. Separate directories with a '/'. `;
+//   - a file that exists already on the branch:
+//     `Your changes could not be committed because a file with the same name already exists`;
+//   - a path git cannot hold (empty once leading slashes are dropped,
+//     or a directory in the way): `Invalid path`;
+//   - the branch moved (another commit or push) while the commit was
+//     being made: `Commit was rejected because branch received new push`.
+//     Nothing changes: retry.
+//
+// The answer is the `file_path` and `branch_name` as given (the docs'
+// example shows `file_name`; 8.7 answered `file_path`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/repository/files (the `CreateRepositoryFile` operationId).
+func (c *ClientWithResponses) CreateRepositoryFileWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateRepositoryFileResponse, error) {
+	rsp, err := c.CreateRepositoryFileWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateRepositoryFileResponse(rsp)
+}
+
+// CreateRepositoryFileWithResponse Create a file in the repository
+//
+// Callers with `push_code` (developers and up); a reporter gets
+// `403 {"message":"403 Forbidden"}`. Then `file_path`, `branch_name`,
+// `content` and `commit_message` (a blank value counts as missing:
+// `400 {"message":"400 (Bad request) \"<name>\" not given"}`). The
+// content is text, or base64 when `encoding` is `base64` (any other
+// value means text).
+//
+// Files::CreateService's refusals answer `400 {"message":"<text>"}`,
+// checked in this order:
+//   - a protected branch, for a caller who may not push to protected
+//     branches (a developer): `You are not allowed to push into this branch`;
+//   - a branch that does not exist, in a repository that has commits:
+//     `You can only create or edit files when you are on a branch`
+//     (8.7's files API never creates a branch; in an empty repository
+//     the first file's commit starts `branch_name`, whatever its name);
+//   - a path holding `..`:
+//     `Your changes could not be committed, because the file name cannot include directory traversal. `
+//     (with 8.7's trailing space);
+//   - a path with characters other than letters, digits, `_`, `-`,
+//     `@`, `.` and `/`:
+//     `Your changes could not be committed, because the file name can contain only letters, digits, '_', '-', '@' and '.'. Separate directories with a '/'. `;
+//   - a file that exists already on the branch:
+//     `Your changes could not be committed because a file with the same name already exists`;
+//   - a path git cannot hold (empty once leading slashes are dropped,
+//     or a directory in the way): `Invalid path`;
+//   - the branch moved (another commit or push) while the commit was
+//     being made: `Commit was rejected because branch received new push`.
+//     Nothing changes: retry.
+//
+// The answer is the `file_path` and `branch_name` as given (the docs'
+// example shows `file_name`; 8.7 answered `file_path`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/repository/files (the `CreateRepositoryFile` operationId).
+func (c *ClientWithResponses) CreateRepositoryFileWithResponse(ctx context.Context, id ProjectIDPath, body CreateRepositoryFileJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateRepositoryFileResponse, error) {
+	rsp, err := c.CreateRepositoryFile(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateRepositoryFileResponse(rsp)
+}
+
+// CreateRepositoryFileWithFormdataBodyWithResponse Create a file in the repository
+//
+// Callers with `push_code` (developers and up); a reporter gets
+// `403 {"message":"403 Forbidden"}`. Then `file_path`, `branch_name`,
+// `content` and `commit_message` (a blank value counts as missing:
+// `400 {"message":"400 (Bad request) \"<name>\" not given"}`). The
+// content is text, or base64 when `encoding` is `base64` (any other
+// value means text).
+//
+// Files::CreateService's refusals answer `400 {"message":"<text>"}`,
+// checked in this order:
+//   - a protected branch, for a caller who may not push to protected
+//     branches (a developer): `You are not allowed to push into this branch`;
+//   - a branch that does not exist, in a repository that has commits:
+//     `You can only create or edit files when you are on a branch`
+//     (8.7's files API never creates a branch; in an empty repository
+//     the first file's commit starts `branch_name`, whatever its name);
+//   - a path holding `..`:
+//     `Your changes could not be committed, because the file name cannot include directory traversal. `
+//     (with 8.7's trailing space);
+//   - a path with characters other than letters, digits, `_`, `-`,
+//     `@`, `.` and `/`:
+//     `Your changes could not be committed, because the file name can contain only letters, digits, '_', '-', '@' and '.'. Separate directories with a '/'. `;
+//   - a file that exists already on the branch:
+//     `Your changes could not be committed because a file with the same name already exists`;
+//   - a path git cannot hold (empty once leading slashes are dropped,
+//     or a directory in the way): `Invalid path`;
+//   - the branch moved (another commit or push) while the commit was
+//     being made: `Commit was rejected because branch received new push`.
+//     Nothing changes: retry.
+//
+// The answer is the `file_path` and `branch_name` as given (the docs'
+// example shows `file_name`; 8.7 answered `file_path`).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/repository/files (the `CreateRepositoryFile` operationId).
+func (c *ClientWithResponses) CreateRepositoryFileWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body CreateRepositoryFileFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateRepositoryFileResponse, error) {
+	rsp, err := c.CreateRepositoryFileWithFormdataBody(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateRepositoryFileResponse(rsp)
+}
+
+// UpdateRepositoryFileWithBodyWithResponse Update a file in the repository
+//
+// Callers with `push_code`, then the same parameters as creating a
+// file. Files::UpdateService's refusals answer `400 {"message":"<text>"}`:
+// a protected branch the caller may not push to
+// (`You are not allowed to push into this branch`); a branch that
+// does not exist in a repository with commits
+// (`You can only create or edit files when you are on a branch`); a
+// path holding `..` or that git cannot hold (`Invalid path`); the
+// branch moved while the commit was being made
+// (`Commit was rejected because branch received new push`; nothing
+// changes).
+//
+// As in 8.7, updating a file that does not exist creates it (8.7's
+// update wrote the blob whether or not the path had one), and
+// content equal to the file's makes a commit that changes nothing
+// (the docs say such a commit fails; 8.7's code made it).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/repository/files (the `UpdateRepositoryFile` operationId).
+func (c *ClientWithResponses) UpdateRepositoryFileWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateRepositoryFileResponse, error) {
+	rsp, err := c.UpdateRepositoryFileWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateRepositoryFileResponse(rsp)
+}
+
+// UpdateRepositoryFileWithResponse Update a file in the repository
+//
+// Callers with `push_code`, then the same parameters as creating a
+// file. Files::UpdateService's refusals answer `400 {"message":"<text>"}`:
+// a protected branch the caller may not push to
+// (`You are not allowed to push into this branch`); a branch that
+// does not exist in a repository with commits
+// (`You can only create or edit files when you are on a branch`); a
+// path holding `..` or that git cannot hold (`Invalid path`); the
+// branch moved while the commit was being made
+// (`Commit was rejected because branch received new push`; nothing
+// changes).
+//
+// As in 8.7, updating a file that does not exist creates it (8.7's
+// update wrote the blob whether or not the path had one), and
+// content equal to the file's makes a commit that changes nothing
+// (the docs say such a commit fails; 8.7's code made it).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/repository/files (the `UpdateRepositoryFile` operationId).
+func (c *ClientWithResponses) UpdateRepositoryFileWithResponse(ctx context.Context, id ProjectIDPath, body UpdateRepositoryFileJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateRepositoryFileResponse, error) {
+	rsp, err := c.UpdateRepositoryFile(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateRepositoryFileResponse(rsp)
+}
+
+// UpdateRepositoryFileWithFormdataBodyWithResponse Update a file in the repository
+//
+// Callers with `push_code`, then the same parameters as creating a
+// file. Files::UpdateService's refusals answer `400 {"message":"<text>"}`:
+// a protected branch the caller may not push to
+// (`You are not allowed to push into this branch`); a branch that
+// does not exist in a repository with commits
+// (`You can only create or edit files when you are on a branch`); a
+// path holding `..` or that git cannot hold (`Invalid path`); the
+// branch moved while the commit was being made
+// (`Commit was rejected because branch received new push`; nothing
+// changes).
+//
+// As in 8.7, updating a file that does not exist creates it (8.7's
+// update wrote the blob whether or not the path had one), and
+// content equal to the file's makes a commit that changes nothing
+// (the docs say such a commit fails; 8.7's code made it).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/repository/files (the `UpdateRepositoryFile` operationId).
+func (c *ClientWithResponses) UpdateRepositoryFileWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body UpdateRepositoryFileFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateRepositoryFileResponse, error) {
+	rsp, err := c.UpdateRepositoryFileWithFormdataBody(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateRepositoryFileResponse(rsp)
 }
 
 // GetRawBlobWithResponse Get a blob's raw content by its SHA
@@ -30586,6 +33512,152 @@ func ParseTestSystemHookResponse(rsp *http.Response) (*TestSystemHookResponse, e
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseInternalAllowedResponse parses an HTTP response from a InternalAllowedWithResponse call
+func ParseInternalAllowedResponse(rsp *http.Response) (*InternalAllowedResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &InternalAllowedResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GitAccessStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseInternalBroadcastMessageResponse parses an HTTP response from a InternalBroadcastMessageWithResponse call
+func ParseInternalBroadcastMessageResponse(rsp *http.Response) (*InternalBroadcastMessageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &InternalBroadcastMessageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BroadcastMessageOrNone
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseInternalCheckResponse parses an HTTP response from a InternalCheckWithResponse call
+func ParseInternalCheckResponse(rsp *http.Response) (*InternalCheckResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &InternalCheckResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest InternalCheck
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseInternalDiscoverResponse parses an HTTP response from a InternalDiscoverWithResponse call
+func ParseInternalDiscoverResponse(rsp *http.Response) (*InternalDiscoverResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &InternalDiscoverResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UserSafe
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest Message
@@ -33588,6 +36660,236 @@ func ParseListContributorsResponse(rsp *http.Response) (*ListContributorsRespons
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteRepositoryFileResponse parses an HTTP response from a DeleteRepositoryFileWithResponse call
+func ParseDeleteRepositoryFileResponse(rsp *http.Response) (*DeleteRepositoryFileResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteRepositoryFileResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RepoFileCommit
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequestBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetRepositoryFileResponse parses an HTTP response from a GetRepositoryFileWithResponse call
+func ParseGetRepositoryFileResponse(rsp *http.Response) (*GetRepositoryFileResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetRepositoryFileResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RepoFile
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequestBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateRepositoryFileResponse parses an HTTP response from a CreateRepositoryFileWithResponse call
+func ParseCreateRepositoryFileResponse(rsp *http.Response) (*CreateRepositoryFileResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateRepositoryFileResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest RepoFileCommit
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequestBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateRepositoryFileResponse parses an HTTP response from a UpdateRepositoryFileWithResponse call
+func ParseUpdateRepositoryFileResponse(rsp *http.Response) (*UpdateRepositoryFileResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateRepositoryFileResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RepoFileCommit
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequestBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	}
 

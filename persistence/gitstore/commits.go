@@ -12,11 +12,12 @@ import (
 	"time"
 )
 
-// PushedCommits lists the commits that u brought to its ref, oldest
-// first: old..new for an update; for a new ref, those reachable from it
-// and from no ref the push left alone, nor from what the push's other refs
-// were before it (all, the push's updates). A deletion brought none.
-func (r *Repos) PushedCommits(ctx context.Context, projectID int64, u RefUpdate, all []RefUpdate) ([]string, error) {
+// PushedCommits lists the commits that u brought to its branch, oldest
+// first, as 8.7's GitPushService counted them: old..new for an update; for
+// a new branch, its whole history when it is the default branch (or there
+// is none yet: the first push), else the commits not on the default
+// branch. A deletion brought none.
+func (r *Repos) PushedCommits(ctx context.Context, projectID int64, u RefUpdate, defaultBranch string) ([]string, error) {
 	if u.Deleted() {
 		return nil, nil
 	}
@@ -24,29 +25,14 @@ func (r *Repos) PushedCommits(ctx context.Context, projectID int64, u RefUpdate,
 	if err != nil {
 		return nil, err
 	}
-	var stdin string
-	if !u.Created() {
-		stdin = u.New + "\n^" + u.Old + "\n"
-	} else {
-		updated := map[string]bool{}
-		var lines []string
-		for _, o := range all {
-			updated[o.Ref] = true
-			if !o.Created() {
-				lines = append(lines, "^"+o.Old)
-			}
+	stdin := u.New + "\n"
+	switch {
+	case !u.Created():
+		stdin += "^" + u.Old + "\n"
+	case defaultBranch != "" && u.Ref != "refs/heads/"+defaultBranch:
+		if out, err := r.run(ctx, dir, "rev-parse", "--verify", "--quiet", "refs/heads/"+defaultBranch); err == nil {
+			stdin += "^" + strings.TrimSpace(string(out)) + "\n"
 		}
-		out, err := r.run(ctx, dir, "for-each-ref", "--format=%(objectname) %(refname)")
-		if err != nil {
-			return nil, err
-		}
-		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-			sha, ref, ok := strings.Cut(line, " ")
-			if ok && !updated[ref] {
-				lines = append(lines, "^"+sha)
-			}
-		}
-		stdin = u.New + "\n" + strings.Join(lines, "\n") + "\n"
 	}
 	out, err := r.runInput(ctx, dir, stdin, "rev-list", "--reverse", "--stdin")
 	if err != nil {
