@@ -66,7 +66,7 @@ func (s *Store) listUsersJSON(ctx context.Context, cond string, args []any, pg P
 		return nil, 0, err
 	}
 	defer rows.Close()
-	users := []User{}
+	users := make([]User, 0, min(max(pg.Limit, 1), 100)) // a User is big: grow it once
 	var total int64
 	var raw sql.RawBytes
 	var has, anyHas bool
