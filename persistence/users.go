@@ -542,8 +542,14 @@ func (s *Store) ListUsers(ctx context.Context, f UserFilter, pg Page) ([]User, i
 	if len(where) > 0 {
 		cond = " WHERE " + strings.Join(where, " AND ")
 	}
+	if s.dialect == "sqlite" {
+		users, total, err := s.listUsersJSON(ctx, cond, args, pg, f.WithIdentities)
+		if !errors.Is(err, errRowShape) {
+			return users, total, err
+		}
+	}
 	var total int64
-	if err := s.read(ctx).Raw("SELECT count(*) FROM users"+cond, args...).Scan(&total).Error; err != nil {
+	if err := s.read(ctx).Raw("SELECT count(*) FROM users"+cond, args...).Row().Scan(&total); err != nil {
 		return nil, 0, err
 	}
 	if total == 0 || int64(pg.Offset) >= total {
@@ -566,6 +572,27 @@ const userColumns = "id, email, encrypted_password, name, username, state, admin
 // queryUsers runs a SELECT of userColumns and, when asked, loads the
 // identities of all the users in one more query.
 func (s *Store) queryUsers(ctx context.Context, withIdentities bool, q string, args ...any) ([]User, error) {
+	users, err := s.queryUserRows(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return s.withIdentities(ctx, withIdentities, users)
+}
+
+// queryUserRows runs q, a SELECT of userColumns: on SQLite as one JSON
+// array per row (users_sqlite.go), unless a row needs the driver's reading.
+func (s *Store) queryUserRows(ctx context.Context, q string, args ...any) ([]User, error) {
+	if s.dialect == "sqlite" {
+		users, err := s.queryUsersJSON(ctx, q, args...)
+		if !errors.Is(err, errRowShape) {
+			return users, err
+		}
+	}
+	return s.queryUsersColumns(ctx, q, args...)
+}
+
+// queryUsersColumns is queryUserRows reading column by column.
+func (s *Store) queryUsersColumns(ctx context.Context, q string, args ...any) ([]User, error) {
 	rows, err := s.read(ctx).Raw(q, args...).Rows()
 	if err != nil {
 		return nil, err
@@ -583,10 +610,12 @@ func (s *Store) queryUsers(ctx context.Context, withIdentities bool, q string, a
 		}
 		users = append(users, u)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if !withIdentities || len(users) == 0 {
+	return users, rows.Err()
+}
+
+// withIdentities loads the identities of all the users in one query, when asked.
+func (s *Store) withIdentities(ctx context.Context, load bool, users []User) ([]User, error) {
+	if !load || len(users) == 0 {
 		return users, nil
 	}
 	ids := make([]int64, len(users))
@@ -595,8 +624,21 @@ func (s *Store) queryUsers(ctx context.Context, withIdentities bool, q string, a
 		ids[i], at[users[i].ID] = users[i].ID, i
 		users[i].Identities = []Identity{}
 	}
+	// Scanned by hand: GORM's reflection cost as much as the query.
+	rows, err := s.read(ctx).Raw("SELECT id, user_id, provider, extern_uid, created_at, updated_at FROM identities WHERE user_id IN ? ORDER BY id", ids).Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
 	var identities []Identity
-	if err := s.read(ctx).Where("user_id IN ?", ids).Order("id").Find(&identities).Error; err != nil {
+	for rows.Next() {
+		var id Identity
+		if err := rows.Scan(&id.ID, &id.UserID, &id.Provider, &id.ExternUID, &id.CreatedAt, &id.UpdatedAt); err != nil {
+			return nil, err
+		}
+		identities = append(identities, id)
+	}
+	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	for _, id := range identities {

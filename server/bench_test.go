@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -86,6 +87,7 @@ func BenchmarkAPI(b *testing.B) {
 	}
 
 	var rates []float64
+	var cpus []time.Duration
 	only := os.Getenv("LABRADOR_BENCH_ONLY") // a substring of a case name, to profile one
 	for _, tc := range cases {
 		if only != "" && !strings.Contains(tc.name, only) && tc.name != "trivial echo handler" {
@@ -94,11 +96,14 @@ func BenchmarkAPI(b *testing.B) {
 		res := load(b, 32, tc.n, tc.req, tc.want)
 		rates = append(rates, res.rate)
 		b.ReportMetric(res.rate, strings.ReplaceAll(tc.name, " ", "_")+"_req/s")
-		fmt.Printf("%-32s %8.0f req/s   p50 %6.2f ms   p99 %6.2f ms   (%d requests, 32 connections)\n",
-			tc.name, res.rate, ms(res.p50), ms(res.p99), tc.n)
+		cpus = append(cpus, res.cpu)
+		fmt.Printf("%-32s %8.0f req/s   p50 %6.2f ms   p99 %6.2f ms   %5.0f µs CPU/req   (%d requests, 32 connections)\n",
+			tc.name, res.rate, ms(res.p50), ms(res.p99), us(res.cpu), tc.n)
 		if tc.name == "GET /api/v3/users?per_page=20" {
 			fmt.Printf("%-32s %8.1f%% of the trivial handler (target ≥ 25%%), p99 %.2f ms (target ≤ 20 ms)\n",
 				"  list vs trivial", 100*res.rate/rates[0], ms(res.p99))
+			fmt.Printf("%-32s %8.1f%% of the trivial handler's rate by CPU per request (the same ratio on an idle machine)\n",
+				"", 100*float64(cpus[0])/float64(res.cpu))
 		}
 	}
 }
@@ -106,10 +111,37 @@ func BenchmarkAPI(b *testing.B) {
 type loadResult struct {
 	rate     float64
 	p50, p99 time.Duration
+	// cpu is the process's CPU time (server and load generator, user and
+	// system) per request: what the rate would be bounded by on an idle
+	// machine, when other work shares the cores.
+	cpu time.Duration
 }
 
-// load sends n requests from conc workers and checks every status.
+// cpuTime is the process's user and system time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// load sends n requests from conc workers and checks every status and
+// that each body is JSON.
 func load(b *testing.B, conc, n int, newReq func() *http.Request, want int) loadResult {
+	b.Helper()
+	return loadEach(b, conc, n, func(int) *http.Request { return newReq() }, want, func(body []byte) error {
+		// A cheap check: the client shares the server's two cores.
+		if len(body) == 0 || (body[0] != '{' && body[0] != '[') {
+			return fmt.Errorf("not JSON: %s", body)
+		}
+		return nil
+	})
+}
+
+// loadEach sends n requests (the i-th made by newReq(i)) from conc
+// workers, and checks every status and body.
+func loadEach(b *testing.B, conc, n int, newReq func(i int) *http.Request, want int, check func([]byte) error) loadResult {
 	b.Helper()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc, MaxConnsPerHost: conc}}
 	defer client.CloseIdleConnections()
@@ -117,7 +149,7 @@ func load(b *testing.B, conc, n int, newReq func() *http.Request, want int) load
 	lat := make([]time.Duration, n)
 	var wg sync.WaitGroup
 	var failed atomic.Value
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime()
 	for w := 0; w < conc; w++ {
 		wg.Add(1)
 		go func() {
@@ -128,7 +160,7 @@ func load(b *testing.B, conc, n int, newReq func() *http.Request, want int) load
 					return
 				}
 				t0 := time.Now()
-				resp, err := client.Do(newReq())
+				resp, err := client.Do(newReq(i))
 				if err != nil {
 					failed.Store(err.Error())
 					return
@@ -140,24 +172,25 @@ func load(b *testing.B, conc, n int, newReq func() *http.Request, want int) load
 					failed.Store(fmt.Sprintf("status %d: %s", resp.StatusCode, body))
 					return
 				}
-				// A cheap check: the client shares the server's two cores.
-				if len(body) == 0 || (body[0] != '{' && body[0] != '[') {
-					failed.Store("not JSON: " + string(body))
+				if err := check(body); err != nil {
+					failed.Store(err.Error())
 					return
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
+	elapsed, cpu := time.Since(start), cpuTime()-cpu0
 	if f := failed.Load(); f != nil {
 		b.Fatalf("request failed: %v", f)
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	return loadResult{rate: float64(n) / elapsed.Seconds(), p50: lat[n/2], p99: lat[n*99/100]}
+	return loadResult{rate: float64(n) / elapsed.Seconds(), p50: lat[n/2], p99: lat[n*99/100], cpu: cpu / time.Duration(n)}
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func us(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1000 }
 
 // BenchmarkProjects measures GET /api/v3/projects?per_page=20 for a user who
 // is a member of 1,000 of 100,000 projects, and prints the page query's SQL

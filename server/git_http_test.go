@@ -74,6 +74,7 @@ func newRepoServer(t *testing.T) *repoServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(repos.Close)
 	flaky := &flakyRepos{Repos: repos}
 	srv, err := server.New(server.Config{DataDir: dataDir, Repos: flaky, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, store)
 	if err != nil {

@@ -76,6 +76,7 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
+	defer repos.Close()
 	store, err := persistence.Open(ctx, persistence.Config{DatabaseURL: *dbURL, DataDir: *dataDir})
 	if err != nil {
 		return err

@@ -32,6 +32,7 @@ const DefaultBranch = "master"
 type Repos struct {
 	root string // absolute
 	git  string // absolute path of the git binary
+	cats *catFiles
 }
 
 // Open checks that git (with its http-backend) is installed and that root
@@ -62,8 +63,13 @@ func Open(root string) (*Repos, error) {
 	if err := r.installHooks(); err != nil {
 		return nil, fmt.Errorf("server hooks: %w", err)
 	}
+	r.cats = newCatFiles(r.git, DefaultBatchIdleTimeout)
 	return r, nil
 }
+
+// Close ends the long-lived git processes reading the repositories; one
+// still serving a read ends when that read is done.
+func (r *Repos) Close() { r.cats.close() }
 
 // Root is the directory holding the repositories (GIT_PROJECT_ROOT for
 // git http-backend).
@@ -151,6 +157,7 @@ func (r *Repos) Fork(ctx context.Context, fromID, toID int64) error {
 // is renamed away first, so the id's path is free at once even if removing
 // the files fails half-way.
 func (r *Repos) Delete(projectID int64) error {
+	r.cats.closeRepo(projectID)
 	tmp, err := r.tempPath(projectID)
 	if err != nil {
 		return err

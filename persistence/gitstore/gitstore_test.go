@@ -19,6 +19,7 @@ func open(t *testing.T) *gitstore.Repos {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(r.Close)
 	return r
 }
 

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -35,12 +36,35 @@ func (r *Repos) ResolveCommit(ctx context.Context, projectID int64, rev string) 
 	if rev == "" {
 		return "", ErrCommitNotFound
 	}
+	if plainRev.MatchString(rev) && !strings.Contains(rev, "..") {
+		var sha string
+		err := r.withCatFile(ctx, projectID, dir, func(f *catFile) error {
+			h, err := f.command(ctx, "info", rev+"^{commit}")
+			if h.Found && h.Type == "commit" {
+				sha = h.ID
+			}
+			return err
+		})
+		switch {
+		case err == nil && sha == "":
+			return "", ErrCommitNotFound
+		case err == nil:
+			return sha, nil
+		case !errors.Is(err, errCatFile):
+			return "", err
+		} // else ask rev-parse
+	}
 	out, err := r.run(ctx, dir, "rev-parse", "--verify", "--quiet", "--end-of-options", rev+"^{commit}")
 	if err != nil {
 		return "", ErrCommitNotFound
 	}
 	return string(bytes.TrimSpace(out)), nil
 }
+
+// plainRev is a SHA or a ref name without revision syntax, which a
+// long-lived cat-file resolves exactly as rev-parse does; anything else
+// (rev~2, rev@{1}, :/text…) goes to rev-parse.
+var plainRev = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._/-]*$`)
 
 // Log lists up to limit commits reachable from rev, skipping the first
 // offset, newest first by commit date (Rugged's SORT_DATE walk). A rev

@@ -9,6 +9,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -30,56 +31,138 @@ type TreeEntry struct {
 
 // Tree lists the directory path ("" for the root) of commit: directories,
 // then files, then submodules, each in git's order. A path that names no
-// directory has no entries.
+// directory has no entries. The tree is read through the repository's
+// cat-file process, as ls-tree would list it.
 func (r *Repos) Tree(ctx context.Context, projectID int64, commit, path string) ([]TreeEntry, error) {
 	dir, err := r.dir(projectID)
 	if err != nil {
 		return nil, err
 	}
-	entries := []TreeEntry{}
-	out, err := r.run(ctx, dir, "ls-tree", "-z", "--end-of-options", commit+":"+path)
+	name := commit + ":" + path
+	if !batchSafe(name) {
+		return r.lsTree(ctx, dir, name)
+	}
+	var entries []TreeEntry
+	err = r.withCatFile(ctx, projectID, dir, func(f *catFile) error {
+		h, err := f.command(ctx, "contents", name)
+		if err != nil || !h.Found {
+			return err
+		}
+		if h.Type != "tree" {
+			return f.discard(h.Size)
+		}
+		raw, err := f.readContent(h.Size)
+		if err != nil {
+			return err
+		}
+		entries, err = parseTree(raw, len(h.ID)/2)
+		return err
+	})
+	if errors.Is(err, errCatFile) {
+		return r.lsTree(ctx, dir, name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return orderTree(entries), nil
+}
+
+// parseTree reads a raw tree object: "<octal mode> <name>\0<raw id>"
+// records, the id hashLen bytes long. Modes and types are written as
+// ls-tree writes them (canonical mode, six octal digits).
+func parseTree(raw []byte, hashLen int) ([]TreeEntry, error) {
+	var entries []TreeEntry
+	for len(raw) > 0 {
+		sp := bytes.IndexByte(raw, ' ')
+		nul := bytes.IndexByte(raw, 0)
+		if sp < 0 || nul < sp || len(raw) < nul+1+hashLen {
+			return nil, fmt.Errorf("%w: malformed tree", errCatFile)
+		}
+		raw32, err := strconv.ParseUint(string(raw[:sp]), 8, 32)
+		if err != nil {
+			return nil, fmt.Errorf("%w: malformed tree mode %q", errCatFile, raw[:sp])
+		}
+		mode, kind := canonMode(uint32(raw32))
+		entries = append(entries, TreeEntry{Mode: fmt.Sprintf("%06o", mode), Type: kind,
+			Name: string(raw[sp+1 : nul]), ID: hex.EncodeToString(raw[nul+1 : nul+1+hashLen])})
+		raw = raw[nul+1+hashLen:]
+	}
+	return entries, nil
+}
+
+// canonMode is git's canon_mode and object_type: what ls-tree shows for
+// a mode found in a tree.
+func canonMode(mode uint32) (uint32, string) {
+	switch mode & 0o170000 {
+	case 0o100000:
+		if mode&0o100 != 0 {
+			return 0o100755, "blob"
+		}
+		return 0o100644, "blob"
+	case 0o120000:
+		return 0o120000, "blob"
+	case 0o040000:
+		return 0o040000, "tree"
+	default:
+		return 0o160000, "commit"
+	}
+}
+
+// orderTree puts directories first, then files, then submodules, each in
+// the tree's order (8.7's Tree.where did the same).
+func orderTree(all []TreeEntry) []TreeEntry {
+	entries := make([]TreeEntry, 0, len(all))
+	for _, kind := range []string{"tree", "blob"} {
+		for _, e := range all {
+			if e.Type == kind {
+				entries = append(entries, e)
+			}
+		}
+	}
+	for _, e := range all {
+		if e.Type != "tree" && e.Type != "blob" {
+			entries = append(entries, e)
+		}
+	}
+	return entries
+}
+
+// lsTree is Tree with one ls-tree, for names a long-lived cat-file cannot
+// take, or when its process failed.
+func (r *Repos) lsTree(ctx context.Context, dir, name string) ([]TreeEntry, error) {
+	out, err := r.run(ctx, dir, "ls-tree", "-z", "--end-of-options", name)
 	if err != nil {
 		var ee *exec.ExitError
 		if errors.As(err, &ee) { // no such path, or not a directory
-			return entries, nil
+			return []TreeEntry{}, nil
 		}
 		return nil, err
 	}
-	var trees, blobs, modules []TreeEntry
+	var all []TreeEntry
 	for _, rec := range strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00") {
 		meta, name, ok := strings.Cut(rec, "\t")
 		f := strings.Fields(meta)
 		if !ok || len(f) != 3 {
 			continue
 		}
-		e := TreeEntry{Mode: f[0], Type: f[1], ID: f[2], Name: name}
-		switch e.Type {
-		case "tree":
-			trees = append(trees, e)
-		case "blob":
-			blobs = append(blobs, e)
-		default:
-			modules = append(modules, e)
-		}
+		all = append(all, TreeEntry{Mode: f[0], Type: f[1], ID: f[2], Name: name})
 	}
-	entries = append(entries, trees...)
-	entries = append(entries, blobs...)
-	return append(entries, modules...), nil
+	return orderTree(all), nil
 }
 
 // Blob is a blob's content being read from git; Close it.
 type Blob struct {
 	Size int64
 	io.Reader
-	cmd *exec.Cmd
+	close func()
 }
 
-// Close ends the git process.
+// Close ends the read, giving git's process back or ending it.
 func (b *Blob) Close() error {
-	if b.cmd.Process != nil {
-		_ = b.cmd.Process.Kill()
+	if b.close != nil {
+		b.close()
+		b.close = nil
 	}
-	_ = b.cmd.Wait()
 	return nil
 }
 
@@ -99,8 +182,12 @@ func (r *Repos) BlobByID(ctx context.Context, projectID int64, sha string) (*Blo
 	return r.openBlob(ctx, projectID, sha)
 }
 
-// openBlob reads object with one `git cat-file --batch`, whose header
-// tells the object's type and size, and streams the content after it.
+// drainLimit is the most of an unread blob that Close reads to keep its
+// process; a longer rest costs less to end the process.
+const drainLimit = 1 << 20
+
+// openBlob reads object through the repository's cat-file process and
+// streams its content, holding the process until Close.
 func (r *Repos) openBlob(ctx context.Context, projectID int64, object string) (*Blob, error) {
 	dir, err := r.dir(projectID)
 	if errors.Is(err, ErrNotExist) {
@@ -112,6 +199,44 @@ func (r *Repos) openBlob(ctx context.Context, projectID int64, object string) (*
 	if strings.ContainsAny(object, "\n\x00") {
 		return nil, ErrBlobNotFound
 	}
+	if !batchSafe(object) { // a path relative to a work tree names nothing here
+		return nil, ErrBlobNotFound
+	}
+	f, err := r.cats.acquire(ctx, projectID, dir)
+	if errors.Is(err, errCatFile) {
+		return r.openBlobOnce(ctx, dir, object)
+	}
+	if err != nil {
+		return nil, err
+	}
+	h, err := f.command(ctx, "contents", object)
+	if err == nil && h.Found && h.Type != "blob" {
+		err = f.discard(h.Size)
+		h.Found = false
+	}
+	if err != nil || !h.Found {
+		r.cats.release(f, err == nil && ctx.Err() == nil)
+		if errors.Is(err, errCatFile) && ctx.Err() == nil {
+			return r.openBlobOnce(ctx, dir, object)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return nil, ErrBlobNotFound
+	}
+	content := &io.LimitedReader{R: f.out, N: h.Size}
+	return &Blob{Size: h.Size, Reader: content, close: func() {
+		healthy := content.N <= drainLimit
+		if healthy {
+			healthy = f.discard(content.N) == nil
+		}
+		r.cats.release(f, healthy)
+	}}, nil
+}
+
+// openBlobOnce is openBlob with a `git cat-file --batch` of its own, for
+// names a long-lived process cannot take, or when one failed.
+func (r *Repos) openBlobOnce(ctx context.Context, dir, object string) (*Blob, error) {
 	cmd := exec.CommandContext(ctx, r.git, "cat-file", "--batch")
 	cmd.Dir, cmd.Env = dir, gitEnv()
 	cmd.Stdin = strings.NewReader(object + "\n")
@@ -122,7 +247,12 @@ func (r *Repos) openBlob(ctx context.Context, projectID int64, object string) (*
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	b := &Blob{cmd: cmd}
+	b := &Blob{close: func() {
+		if cmd.Process != nil {
+			_ = cmd.Process.Kill()
+		}
+		_ = cmd.Wait()
+	}}
 	br := bufio.NewReader(stdout)
 	head, err := br.ReadString('\n')
 	if err != nil {
