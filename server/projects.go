@@ -603,6 +603,13 @@ func (s *Server) ListProjectEvents(ctx context.Context, req v3api.ListProjectEve
 				out.Data = &data
 			}
 		}
+		if e.TargetType != nil && *e.TargetType == "Note" && e.TargetID != nil {
+			// 8.7 exposed the note of a note event while it exists.
+			if n, err := s.store.GetNoteByID(ctx, *e.TargetID); err == nil {
+				note := v3api.EventNote(s.presentNote(n))
+				out.Note = &note
+			}
+		}
 		author, ok := authors[e.AuthorID]
 		if !ok {
 			if u, err := s.store.GetUser(ctx, e.AuthorID); err == nil {

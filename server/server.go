@@ -140,6 +140,21 @@ type Store interface {
 	ListCommitStatuses(ctx context.Context, projectID int64, sha string, f persistence.CommitStatusFilter, page persistence.Page) ([]persistence.CommitStatus, int64, error)
 	CommitState(ctx context.Context, projectID int64, sha string) (*string, error)
 	ReportCommitStatus(ctx context.Context, in persistence.CommitStatusReport) (*persistence.CommitStatus, error)
+
+	// Project snippets and notes (issue 6) and commit comments (issue 4).
+	ListProjectSnippets(ctx context.Context, projectID int64, sc persistence.SnippetScope, page persistence.Page) ([]persistence.Snippet, int64, error)
+	GetProjectSnippet(ctx context.Context, projectID, id int64, sc persistence.SnippetScope) (*persistence.Snippet, error)
+	CreateSnippet(ctx context.Context, sn *persistence.Snippet) error
+	UpdateSnippet(ctx context.Context, sn *persistence.Snippet, c persistence.SnippetChanges) error
+	DeleteSnippet(ctx context.Context, id int64) error
+	ListNotes(ctx context.Context, noteableType string, noteableID int64, page persistence.Page) ([]persistence.Note, int64, error)
+	GetNote(ctx context.Context, noteableType string, noteableID, id int64) (*persistence.Note, error)
+	GetProjectNote(ctx context.Context, projectID, id int64) (*persistence.Note, error)
+	GetNoteByID(ctx context.Context, id int64) (*persistence.Note, error)
+	ListCommitNotes(ctx context.Context, projectID int64, sha string, page persistence.Page) ([]persistence.Note, int64, error)
+	Comment(ctx context.Context, n *persistence.Note) error
+	UpdateNoteBody(ctx context.Context, n *persistence.Note, body string, editorID int64) error
+	DeleteNote(ctx context.Context, id int64) error
 }
 
 // Repositories is what the server needs of the git repository store: one

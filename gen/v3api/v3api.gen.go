@@ -877,6 +877,29 @@ type Branch struct {
 	Protected bool `json:"protected"`
 }
 
+// CommitNote A commit comment (8.7's `Entities::CommitNote`).
+//
+// Example: {"author":{"avatar_url":"https://gitlab.example.com/uploads/user/avatar/28/The-Big-Lebowski-400-400.png","id":28,"name":"Jeff Lebowski","state":"active","username":"thedude","web_url":"https://gitlab.example.com/u/thedude"},"created_at":"2016-01-19T09:44:55.600Z","line":11,"line_type":"new","note":"Nice picture man!","path":"dudeism.md"}
+type CommitNote struct {
+	// Author The comment's author; null when the user no longer exists.
+	Author *UserBasic `json:"author"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt Timestamp `json:"created_at"`
+
+	// Line The new-side line number of a line comment; null otherwise.
+	Line *int `json:"line"`
+
+	// LineType `new` or `old` for a line comment; null otherwise.
+	LineType *string `json:"line_type"`
+	Note     string  `json:"note"`
+
+	// Path The file of a line comment; null otherwise.
+	Path *string `json:"path"`
+}
+
 // CommitStatus A commit status (8.7's `Entities::CommitStatus`).
 type CommitStatus struct {
 	AllowFailure bool `json:"allow_failure"`
@@ -935,6 +958,29 @@ type CreateBranchBody struct {
 	Ref string `json:"ref"`
 }
 
+// CreateCommitCommentBody Parameters of `POST /projects/:id/repository/commits/:sha/comments`.
+type CreateCommitCommentBody struct {
+	// Line The new-side line number of a line comment (read as Ruby's `to_i`).
+	//
+	// Example: 11
+	Line *string `json:"line,omitempty"`
+
+	// LineType `new` (an added line) or `old` (a removed one).
+	//
+	// Example: new
+	LineType *string `json:"line_type,omitempty"`
+
+	// Note The comment's text.
+	//
+	// Example: Nice picture man!
+	Note string `json:"note"`
+
+	// Path The file (its path after the commit) of a line comment.
+	//
+	// Example: dudeism.md
+	Path *string `json:"path,omitempty"`
+}
+
 // CreateCommitStatusBody Parameters of `POST /projects/:id/statuses/:sha`.
 type CreateCommitStatusBody struct {
 	// Context `name`, under GitHub's word (used when `name` is not given).
@@ -987,6 +1033,19 @@ type CreateGroupBody struct {
 	//
 	// Example: 10
 	VisibilityLevel *int `json:"visibility_level,omitempty"`
+}
+
+// CreateNoteBody Parameters of a new note.
+type CreateNoteBody struct {
+	// Body The note's text.
+	//
+	// Example: This is a good idea.
+	Body string `json:"body"`
+
+	// CreatedAt The note's creation time, ISO 8601; honoured for administrators and the project's owner only.
+	//
+	// Example: 2016-03-11T03:45:40Z
+	CreatedAt *string `json:"created_at,omitempty"`
 }
 
 // CreateProjectBody Parameters of `POST /projects`.
@@ -1069,6 +1128,25 @@ type CreateProjectForUserBody struct {
 // CreateProjectForbidden `POST /projects` 403: the bare array when the project limit is reached, or `{"message":"..."}` (a non-administrator using `sudo`).
 type CreateProjectForbidden struct {
 	union json.RawMessage
+}
+
+// CreateProjectSnippetBody Parameters of `POST /projects/:id/snippets`.
+type CreateProjectSnippetBody struct {
+	// Code The snippet's content.
+	//
+	// Example: puts 'Hello'
+	Code string `json:"code"`
+
+	// FileName Example: add.rb
+	FileName string `json:"file_name"`
+
+	// Title Example: test
+	Title string `json:"title"`
+
+	// VisibilityLevel 0 private (members only), 10 internal, 20 public.
+	//
+	// Example: 0
+	VisibilityLevel int `json:"visibility_level"`
 }
 
 // CreateSSHKeyBody Parameters of `POST /user/keys` and `POST /users/:id/keys`.
@@ -1383,6 +1461,31 @@ type DeletedMemberOrAccessRevoked struct {
 	union json.RawMessage
 }
 
+// DeletedSnippet A deleted snippet's row as the model serialized itself (every column).
+type DeletedSnippet struct {
+	AuthorID int    `json:"author_id"`
+	Content  string `json:"content"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt Timestamp     `json:"created_at"`
+	ExpiresAt *apitime.Time `json:"expires_at"`
+	FileName  string        `json:"file_name"`
+	ID        int           `json:"id"`
+	ProjectID int           `json:"project_id"`
+	Title     string        `json:"title"`
+
+	// Type Always `ProjectSnippet`.
+	Type string `json:"type"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt       Timestamp `json:"updated_at"`
+	VisibilityLevel int       `json:"visibility_level"`
+}
+
 // DeletedTag The name of a deleted tag, as the request gave it.
 //
 // Example: {"tag_name":"v4.3.0"}
@@ -1488,9 +1591,11 @@ type EventNote struct {
 	CreatedAt Timestamp `json:"created_at"`
 
 	// Downvote Deprecated; always false.
-	Downvote   bool `json:"downvote"`
-	ID         int  `json:"id"`
-	NoteableID int  `json:"noteable_id"`
+	Downvote bool `json:"downvote"`
+	ID       int  `json:"id"`
+
+	// NoteableID The id of what the note is on; null for a commit comment.
+	NoteableID *int `json:"noteable_id"`
 
 	// NoteableType `Issue`, `MergeRequest`, `Snippet` or `Commit`.
 	NoteableType string `json:"noteable_type"`
@@ -1670,6 +1775,44 @@ type Namespace struct {
 
 // NamespaceKind defines model for Namespace.Kind.
 type NamespaceKind string
+
+// Note A note (8.7's `Entities::Note`).
+//
+// Example: {"attachment":null,"author":{"avatar_url":"http://www.gravatar.com/avatar/5224fd70153710e92fb8bcf79ac29d67?s=80\u0026d=identicon","id":1,"name":"Pip","state":"active","username":"pipin","web_url":"https://gitlab.example.com/u/pipin"},"body":"This is a good idea.","created_at":"2016-04-06T16:51:53.239Z","downvote":false,"id":1659,"noteable_id":52,"noteable_type":"Snippet","system":false,"updated_at":"2016-04-06T16:51:53.239Z","upvote":false}
+type Note struct {
+	// Attachment The attachment's file name; null when there is none.
+	Attachment *string `json:"attachment"`
+
+	// Author The note's author; null when the user no longer exists.
+	Author *UserBasic `json:"author"`
+	Body   string     `json:"body"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt Timestamp `json:"created_at"`
+
+	// Downvote Deprecated; always false.
+	Downvote bool `json:"downvote"`
+	ID       int  `json:"id"`
+
+	// NoteableID The id of what the note is on; null for a commit comment.
+	NoteableID *int `json:"noteable_id"`
+
+	// NoteableType `Issue`, `MergeRequest`, `Snippet` or `Commit`.
+	NoteableType string `json:"noteable_type"`
+
+	// System True for a note GitLab generated.
+	System bool `json:"system"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt Timestamp `json:"updated_at"`
+
+	// Upvote Deprecated; always false.
+	Upvote bool `json:"upvote"`
+}
 
 // Project A project (properties listed in 8.7's order). `owner` is omitted when the
 // project belongs to a group; `forked_from_project` is present only for
@@ -1911,6 +2054,30 @@ type ProjectPermissions struct {
 
 	// ProjectAccess The caller's direct membership; null when the caller is not a member of the project.
 	ProjectAccess *ProjectAccess `json:"project_access"`
+}
+
+// ProjectSnippet A project snippet (8.7's `Entities::ProjectSnippet`).
+//
+// Example: {"author":{"avatar_url":"http://www.gravatar.com/avatar/cfa35b8cd2ec278026357769582fa563?s=80\u0026d=identicon","id":1,"name":"John Smith","state":"active","username":"john_smith","web_url":"https://gitlab.example.com/u/john_smith"},"created_at":"2012-06-28T10:52:04.000Z","expires_at":null,"file_name":"add.rb","id":1,"title":"test","updated_at":"2012-06-28T10:52:04.000Z"}
+type ProjectSnippet struct {
+	// Author The snippet's author; null when the user no longer exists.
+	Author *UserBasic `json:"author"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt Timestamp `json:"created_at"`
+
+	// ExpiresAt Deprecated; always null.
+	ExpiresAt *apitime.Time `json:"expires_at"`
+	FileName  string        `json:"file_name"`
+	ID        int           `json:"id"`
+	Title     string        `json:"title"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt Timestamp `json:"updated_at"`
 }
 
 // ProjectUpload An uploaded file, ready to link from Markdown.
@@ -2283,6 +2450,12 @@ type UpdateGroupMemberBody struct {
 	AccessLevel int `json:"access_level"`
 }
 
+// UpdateNoteBody Parameters of an edited note.
+type UpdateNoteBody struct {
+	// Body The note's new text.
+	Body string `json:"body"`
+}
+
 // UpdateProjectBody Parameters of `PUT /projects/:id`; all optional, only the given ones change. `name` and `visibility_level` (or `public`) need owner rights.
 type UpdateProjectBody struct {
 	BuildsEnabled *bool `json:"builds_enabled,omitempty"`
@@ -2322,6 +2495,15 @@ type UpdateProjectMemberBody struct {
 	//
 	// Example: 40
 	AccessLevel int `json:"access_level"`
+}
+
+// UpdateProjectSnippetBody Parameters of `PUT /projects/:id/snippets/:snippet_id`; all optional.
+type UpdateProjectSnippetBody struct {
+	// Code The snippet's new content.
+	Code            *string `json:"code,omitempty"`
+	FileName        *string `json:"file_name,omitempty"`
+	Title           *string `json:"title,omitempty"`
+	VisibilityLevel *int    `json:"visibility_level,omitempty"`
 }
 
 // UpdateUserBody Parameters of `PUT /users/:id`; all optional, only the given ones change.
@@ -2581,6 +2763,9 @@ type CommitSHAPath = string
 // GroupIDPath defines model for GroupIDPath.
 type GroupIDPath = string
 
+// NoteIDPath defines model for NoteIDPath.
+type NoteIDPath = int
+
 // Page defines model for Page.
 type Page = int
 
@@ -2614,6 +2799,9 @@ type RepositoryCommitRefPath = string
 // RepositoryFilePath defines model for RepositoryFilePath.
 type RepositoryFilePath = string
 
+// SnippetIDPath defines model for SnippetIDPath.
+type SnippetIDPath = int
+
 // TagNamePath defines model for TagNamePath.
 type TagNamePath = string
 
@@ -2631,6 +2819,9 @@ type Forbidden = Message
 
 // NotFound GitLab's error body with a text message.
 type NotFound = Message
+
+// NoteableNotFound GitLab's error body with a text message.
+type NoteableNotFound = Message
 
 // PayloadTooLarge GitLab's error body with a text message.
 type PayloadTooLarge = Message
@@ -2926,6 +3117,15 @@ type GetCommitBlobParams struct {
 	Filepath *RepositoryFilePath `form:"filepath,omitempty" json:"filepath,omitempty"`
 }
 
+// ListCommitCommentsParams defines parameters for ListCommitComments.
+type ListCommitCommentsParams struct {
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
 // ListCommitStatusesParams defines parameters for ListCommitStatuses.
 type ListCommitStatusesParams struct {
 	// Ref Keep statuses reported for this ref.
@@ -2963,6 +3163,24 @@ type ListTreeParams struct {
 
 	// RefName A branch, a tag or a commit SHA; the default branch when missing.
 	RefName *string `form:"ref_name,omitempty" json:"ref_name,omitempty"`
+}
+
+// ListProjectSnippetsParams defines parameters for ListProjectSnippets.
+type ListProjectSnippetsParams struct {
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListSnippetNotesParams defines parameters for ListSnippetNotes.
+type ListSnippetNotesParams struct {
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
 }
 
 // ListProjectUsersParams defines parameters for ListProjectUsers.
@@ -3079,6 +3297,12 @@ type CreateBranchJSONRequestBody = CreateBranchBody
 // CreateBranchFormdataRequestBody defines body for CreateBranch for application/x-www-form-urlencoded ContentType.
 type CreateBranchFormdataRequestBody = CreateBranchBody
 
+// CreateCommitCommentJSONRequestBody defines body for CreateCommitComment for application/json ContentType.
+type CreateCommitCommentJSONRequestBody = CreateCommitCommentBody
+
+// CreateCommitCommentFormdataRequestBody defines body for CreateCommitComment for application/x-www-form-urlencoded ContentType.
+type CreateCommitCommentFormdataRequestBody = CreateCommitCommentBody
+
 // CreateTagJSONRequestBody defines body for CreateTag for application/json ContentType.
 type CreateTagJSONRequestBody = CreateTagBody
 
@@ -3102,6 +3326,30 @@ type ShareProjectJSONRequestBody = ShareProjectBody
 
 // ShareProjectFormdataRequestBody defines body for ShareProject for application/x-www-form-urlencoded ContentType.
 type ShareProjectFormdataRequestBody = ShareProjectBody
+
+// CreateProjectSnippetJSONRequestBody defines body for CreateProjectSnippet for application/json ContentType.
+type CreateProjectSnippetJSONRequestBody = CreateProjectSnippetBody
+
+// CreateProjectSnippetFormdataRequestBody defines body for CreateProjectSnippet for application/x-www-form-urlencoded ContentType.
+type CreateProjectSnippetFormdataRequestBody = CreateProjectSnippetBody
+
+// UpdateProjectSnippetJSONRequestBody defines body for UpdateProjectSnippet for application/json ContentType.
+type UpdateProjectSnippetJSONRequestBody = UpdateProjectSnippetBody
+
+// UpdateProjectSnippetFormdataRequestBody defines body for UpdateProjectSnippet for application/x-www-form-urlencoded ContentType.
+type UpdateProjectSnippetFormdataRequestBody = UpdateProjectSnippetBody
+
+// CreateSnippetNoteJSONRequestBody defines body for CreateSnippetNote for application/json ContentType.
+type CreateSnippetNoteJSONRequestBody = CreateNoteBody
+
+// CreateSnippetNoteFormdataRequestBody defines body for CreateSnippetNote for application/x-www-form-urlencoded ContentType.
+type CreateSnippetNoteFormdataRequestBody = CreateNoteBody
+
+// UpdateSnippetNoteJSONRequestBody defines body for UpdateSnippetNote for application/json ContentType.
+type UpdateSnippetNoteJSONRequestBody = UpdateNoteBody
+
+// UpdateSnippetNoteFormdataRequestBody defines body for UpdateSnippetNote for application/x-www-form-urlencoded ContentType.
+type UpdateSnippetNoteFormdataRequestBody = UpdateNoteBody
 
 // CreateCommitStatusJSONRequestBody defines body for CreateCommitStatus for application/json ContentType.
 type CreateCommitStatusJSONRequestBody = CreateCommitStatusBody
@@ -3944,6 +4192,12 @@ type ServerInterface interface {
 	// GetCommitBlob Get a file's raw content at a commit (second path)
 	// (GET /projects/{id}/repository/commits/{sha}/blob)
 	GetCommitBlob(ctx echo.Context, id ProjectIDPath, sha RepositoryCommitRefPath, params GetCommitBlobParams) error
+	// ListCommitComments List the comments of a commit
+	// (GET /projects/{id}/repository/commits/{sha}/comments)
+	ListCommitComments(ctx echo.Context, id ProjectIDPath, sha CommitSHAPath, params ListCommitCommentsParams) error
+	// CreateCommitComment Comment on a commit
+	// (POST /projects/{id}/repository/commits/{sha}/comments)
+	CreateCommitComment(ctx echo.Context, id ProjectIDPath, sha CommitSHAPath) error
 	// GetCommitDiff Get the diff of a commit
 	// (GET /projects/{id}/repository/commits/{sha}/diff)
 	GetCommitDiff(ctx echo.Context, id ProjectIDPath, sha CommitSHAPath) error
@@ -3983,6 +4237,39 @@ type ServerInterface interface {
 	// ShareProject Share a project with a group
 	// (POST /projects/{id}/share)
 	ShareProject(ctx echo.Context, id ProjectIDPath) error
+	// ListProjectSnippets List a project's snippets
+	// (GET /projects/{id}/snippets)
+	ListProjectSnippets(ctx echo.Context, id ProjectIDPath, params ListProjectSnippetsParams) error
+	// CreateProjectSnippet Create a project snippet
+	// (POST /projects/{id}/snippets)
+	CreateProjectSnippet(ctx echo.Context, id ProjectIDPath) error
+	// DeleteProjectSnippet Delete a project snippet
+	// (DELETE /projects/{id}/snippets/{snippet_id})
+	DeleteProjectSnippet(ctx echo.Context, id ProjectIDPath, snippetID SnippetIDPath) error
+	// GetProjectSnippet Get a project snippet
+	// (GET /projects/{id}/snippets/{snippet_id})
+	GetProjectSnippet(ctx echo.Context, id ProjectIDPath, snippetID SnippetIDPath) error
+	// UpdateProjectSnippet Update a project snippet
+	// (PUT /projects/{id}/snippets/{snippet_id})
+	UpdateProjectSnippet(ctx echo.Context, id ProjectIDPath, snippetID SnippetIDPath) error
+	// ListSnippetNotes List the notes of a project snippet
+	// (GET /projects/{id}/snippets/{snippet_id}/notes)
+	ListSnippetNotes(ctx echo.Context, id ProjectIDPath, snippetID SnippetIDPath, params ListSnippetNotesParams) error
+	// CreateSnippetNote Comment on a project snippet
+	// (POST /projects/{id}/snippets/{snippet_id}/notes)
+	CreateSnippetNote(ctx echo.Context, id ProjectIDPath, snippetID SnippetIDPath) error
+	// DeleteSnippetNote Delete a note of a project snippet
+	// (DELETE /projects/{id}/snippets/{snippet_id}/notes/{note_id})
+	DeleteSnippetNote(ctx echo.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath) error
+	// GetSnippetNote Get a note of a project snippet
+	// (GET /projects/{id}/snippets/{snippet_id}/notes/{note_id})
+	GetSnippetNote(ctx echo.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath) error
+	// UpdateSnippetNote Edit a note of a project snippet
+	// (PUT /projects/{id}/snippets/{snippet_id}/notes/{note_id})
+	UpdateSnippetNote(ctx echo.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath) error
+	// GetProjectSnippetRaw Get a project snippet's content
+	// (GET /projects/{id}/snippets/{snippet_id}/raw)
+	GetProjectSnippetRaw(ctx echo.Context, id ProjectIDPath, snippetID SnippetIDPath) error
 	// UnstarProject Unstar a project
 	// (DELETE /projects/{id}/star)
 	UnstarProject(ctx echo.Context, id ProjectIDPath) error
@@ -5540,6 +5827,70 @@ func (w *ServerInterfaceWrapper) GetCommitBlob(ctx echo.Context) error {
 	return err
 }
 
+// ListCommitComments converts echo context to params.
+func (w *ServerInterfaceWrapper) ListCommitComments(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "sha" -------------
+	var sha CommitSHAPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sha", ctx.Param("sha"), &sha, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sha: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListCommitCommentsParams
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListCommitComments(ctx, id, sha, params)
+	return err
+}
+
+// CreateCommitComment converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateCommitComment(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "sha" -------------
+	var sha CommitSHAPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sha", ctx.Param("sha"), &sha, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sha: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateCommitComment(ctx, id, sha)
+	return err
+}
+
 // GetCommitDiff converts echo context to params.
 func (w *ServerInterfaceWrapper) GetCommitDiff(ctx echo.Context) error {
 	var err error
@@ -5877,6 +6228,310 @@ func (w *ServerInterfaceWrapper) ShareProject(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ShareProject(ctx, id)
+	return err
+}
+
+// ListProjectSnippets converts echo context to params.
+func (w *ServerInterfaceWrapper) ListProjectSnippets(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListProjectSnippetsParams
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListProjectSnippets(ctx, id, params)
+	return err
+}
+
+// CreateProjectSnippet converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateProjectSnippet(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateProjectSnippet(ctx, id)
+	return err
+}
+
+// DeleteProjectSnippet converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteProjectSnippet(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "snippet_id" -------------
+	var snippetID SnippetIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "snippet_id", ctx.Param("snippet_id"), &snippetID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter snippet_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteProjectSnippet(ctx, id, snippetID)
+	return err
+}
+
+// GetProjectSnippet converts echo context to params.
+func (w *ServerInterfaceWrapper) GetProjectSnippet(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "snippet_id" -------------
+	var snippetID SnippetIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "snippet_id", ctx.Param("snippet_id"), &snippetID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter snippet_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetProjectSnippet(ctx, id, snippetID)
+	return err
+}
+
+// UpdateProjectSnippet converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateProjectSnippet(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "snippet_id" -------------
+	var snippetID SnippetIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "snippet_id", ctx.Param("snippet_id"), &snippetID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter snippet_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateProjectSnippet(ctx, id, snippetID)
+	return err
+}
+
+// ListSnippetNotes converts echo context to params.
+func (w *ServerInterfaceWrapper) ListSnippetNotes(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "snippet_id" -------------
+	var snippetID SnippetIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "snippet_id", ctx.Param("snippet_id"), &snippetID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter snippet_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListSnippetNotesParams
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListSnippetNotes(ctx, id, snippetID, params)
+	return err
+}
+
+// CreateSnippetNote converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateSnippetNote(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "snippet_id" -------------
+	var snippetID SnippetIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "snippet_id", ctx.Param("snippet_id"), &snippetID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter snippet_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateSnippetNote(ctx, id, snippetID)
+	return err
+}
+
+// DeleteSnippetNote converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteSnippetNote(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "snippet_id" -------------
+	var snippetID SnippetIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "snippet_id", ctx.Param("snippet_id"), &snippetID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter snippet_id: %s", err))
+	}
+
+	// ------------- Path parameter "note_id" -------------
+	var noteID NoteIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "note_id", ctx.Param("note_id"), &noteID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter note_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteSnippetNote(ctx, id, snippetID, noteID)
+	return err
+}
+
+// GetSnippetNote converts echo context to params.
+func (w *ServerInterfaceWrapper) GetSnippetNote(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "snippet_id" -------------
+	var snippetID SnippetIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "snippet_id", ctx.Param("snippet_id"), &snippetID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter snippet_id: %s", err))
+	}
+
+	// ------------- Path parameter "note_id" -------------
+	var noteID NoteIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "note_id", ctx.Param("note_id"), &noteID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter note_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetSnippetNote(ctx, id, snippetID, noteID)
+	return err
+}
+
+// UpdateSnippetNote converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateSnippetNote(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "snippet_id" -------------
+	var snippetID SnippetIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "snippet_id", ctx.Param("snippet_id"), &snippetID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter snippet_id: %s", err))
+	}
+
+	// ------------- Path parameter "note_id" -------------
+	var noteID NoteIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "note_id", ctx.Param("note_id"), &noteID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter note_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateSnippetNote(ctx, id, snippetID, noteID)
+	return err
+}
+
+// GetProjectSnippetRaw converts echo context to params.
+func (w *ServerInterfaceWrapper) GetProjectSnippetRaw(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "snippet_id" -------------
+	var snippetID SnippetIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "snippet_id", ctx.Param("snippet_id"), &snippetID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter snippet_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetProjectSnippetRaw(ctx, id, snippetID)
 	return err
 }
 
@@ -6425,6 +7080,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/projects/:id/repository/branches/:branch", wrapper.GetBranch, options.OperationMiddlewares["getBranch"]...)
 	router.PUT(options.BaseURL+"/projects/:id/repository/branches/:branch/protect", wrapper.ProtectBranch, options.OperationMiddlewares["protectBranch"]...)
 	router.PUT(options.BaseURL+"/projects/:id/repository/branches/:branch/unprotect", wrapper.UnprotectBranch, options.OperationMiddlewares["unprotectBranch"]...)
+	router.GET(options.BaseURL+"/projects/:id/repository/commits/:sha/comments", wrapper.ListCommitComments, options.OperationMiddlewares["listCommitComments"]...)
+	router.POST(options.BaseURL+"/projects/:id/repository/commits/:sha/comments", wrapper.CreateCommitComment, options.OperationMiddlewares["createCommitComment"]...)
 	router.GET(options.BaseURL+"/projects/:id/repository/commits", wrapper.ListCommits, options.OperationMiddlewares["listCommits"]...)
 	router.GET(options.BaseURL+"/projects/:id/repository/commits/:sha", wrapper.GetCommit, options.OperationMiddlewares["getCommit"]...)
 	router.GET(options.BaseURL+"/projects/:id/repository/commits/:sha/diff", wrapper.GetCommitDiff, options.OperationMiddlewares["getCommitDiff"]...)
@@ -6447,6 +7104,11 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PUT(options.BaseURL+"/groups/:id/members/:user_id", wrapper.UpdateGroupMember, options.OperationMiddlewares["updateGroupMember"]...)
 	router.GET(options.BaseURL+"/keys/:id", wrapper.GetKey, options.OperationMiddlewares["getKey"]...)
 	router.GET(options.BaseURL+"/namespaces", wrapper.ListNamespaces, options.OperationMiddlewares["listNamespaces"]...)
+	router.GET(options.BaseURL+"/projects/:id/snippets/:snippet_id/notes", wrapper.ListSnippetNotes, options.OperationMiddlewares["listSnippetNotes"]...)
+	router.POST(options.BaseURL+"/projects/:id/snippets/:snippet_id/notes", wrapper.CreateSnippetNote, options.OperationMiddlewares["createSnippetNote"]...)
+	router.DELETE(options.BaseURL+"/projects/:id/snippets/:snippet_id/notes/:note_id", wrapper.DeleteSnippetNote, options.OperationMiddlewares["deleteSnippetNote"]...)
+	router.GET(options.BaseURL+"/projects/:id/snippets/:snippet_id/notes/:note_id", wrapper.GetSnippetNote, options.OperationMiddlewares["getSnippetNote"]...)
+	router.PUT(options.BaseURL+"/projects/:id/snippets/:snippet_id/notes/:note_id", wrapper.UpdateSnippetNote, options.OperationMiddlewares["updateSnippetNote"]...)
 	router.GET(options.BaseURL+"/projects/:id/hooks", wrapper.ListProjectHooks, options.OperationMiddlewares["listProjectHooks"]...)
 	router.POST(options.BaseURL+"/projects/:id/hooks", wrapper.AddProjectHook, options.OperationMiddlewares["addProjectHook"]...)
 	router.DELETE(options.BaseURL+"/projects/:id/hooks/:hook_id", wrapper.DeleteProjectHook, options.OperationMiddlewares["deleteProjectHook"]...)
@@ -6457,6 +7119,12 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.DELETE(options.BaseURL+"/projects/:id/members/:user_id", wrapper.RemoveProjectMember, options.OperationMiddlewares["removeProjectMember"]...)
 	router.GET(options.BaseURL+"/projects/:id/members/:user_id", wrapper.GetProjectMember, options.OperationMiddlewares["getProjectMember"]...)
 	router.PUT(options.BaseURL+"/projects/:id/members/:user_id", wrapper.UpdateProjectMember, options.OperationMiddlewares["updateProjectMember"]...)
+	router.GET(options.BaseURL+"/projects/:id/snippets", wrapper.ListProjectSnippets, options.OperationMiddlewares["listProjectSnippets"]...)
+	router.POST(options.BaseURL+"/projects/:id/snippets", wrapper.CreateProjectSnippet, options.OperationMiddlewares["createProjectSnippet"]...)
+	router.DELETE(options.BaseURL+"/projects/:id/snippets/:snippet_id", wrapper.DeleteProjectSnippet, options.OperationMiddlewares["deleteProjectSnippet"]...)
+	router.GET(options.BaseURL+"/projects/:id/snippets/:snippet_id", wrapper.GetProjectSnippet, options.OperationMiddlewares["getProjectSnippet"]...)
+	router.PUT(options.BaseURL+"/projects/:id/snippets/:snippet_id", wrapper.UpdateProjectSnippet, options.OperationMiddlewares["updateProjectSnippet"]...)
+	router.GET(options.BaseURL+"/projects/:id/snippets/:snippet_id/raw", wrapper.GetProjectSnippetRaw, options.OperationMiddlewares["getProjectSnippetRaw"]...)
 	router.GET(options.BaseURL+"/projects", wrapper.ListProjects, options.OperationMiddlewares["listProjects"]...)
 	router.POST(options.BaseURL+"/projects", wrapper.CreateProject, options.OperationMiddlewares["createProject"]...)
 	router.GET(options.BaseURL+"/projects/owned", wrapper.ListOwnedProjects, options.OperationMiddlewares["listOwnedProjects"]...)
@@ -6537,6 +7205,8 @@ type ConflictJSONResponse Message
 type ForbiddenJSONResponse Message
 
 type NotFoundJSONResponse Message
+
+type NoteableNotFoundJSONResponse Message
 
 type PayloadTooLargeJSONResponse Message
 
@@ -11514,6 +12184,201 @@ func (response GetCommitBlob404JSONResponse) VisitGetCommitBlobResponse(w http.R
 	return err
 }
 
+type ListCommitCommentsRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Sha    CommitSHAPath `json:"sha"`
+	Params ListCommitCommentsParams
+}
+
+type ListCommitCommentsResponseObject interface {
+	VisitListCommitCommentsResponse(w http.ResponseWriter) error
+}
+
+type ListCommitComments200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListCommitComments200JSONResponse struct {
+	Body    []CommitNote
+	Headers ListCommitComments200ResponseHeaders
+}
+
+func (response ListCommitComments200JSONResponse) VisitListCommitCommentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCommitComments401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListCommitComments401JSONResponse) VisitListCommitCommentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCommitComments403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListCommitComments403JSONResponse) VisitListCommitCommentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCommitComments404JSONResponse Message
+
+func (response ListCommitComments404JSONResponse) VisitListCommitCommentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCommitCommentRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	Sha          CommitSHAPath `json:"sha"`
+	JSONBody     *CreateCommitCommentJSONRequestBody
+	FormdataBody *CreateCommitCommentFormdataRequestBody
+}
+
+type CreateCommitCommentResponseObject interface {
+	VisitCreateCommitCommentResponse(w http.ResponseWriter) error
+}
+
+type CreateCommitComment201JSONResponse CommitNote
+
+func (response CreateCommitComment201JSONResponse) VisitCreateCommitCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCommitComment400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateCommitComment400JSONResponse) VisitCreateCommitCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCommitComment401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateCommitComment401JSONResponse) VisitCreateCommitCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCommitComment403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateCommitComment403JSONResponse) VisitCreateCommitCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCommitComment404JSONResponse Message
+
+func (response CreateCommitComment404JSONResponse) VisitCreateCommitCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCommitComment413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateCommitComment413JSONResponse) VisitCreateCommitCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetCommitDiffRequestObject struct {
 	ID  ProjectIDPath `json:"id"`
 	Sha CommitSHAPath `json:"sha"`
@@ -12603,6 +13468,909 @@ func (response ShareProject413JSONResponse) VisitShareProjectResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectSnippetsRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Params ListProjectSnippetsParams
+}
+
+type ListProjectSnippetsResponseObject interface {
+	VisitListProjectSnippetsResponse(w http.ResponseWriter) error
+}
+
+type ListProjectSnippets200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListProjectSnippets200JSONResponse struct {
+	Body    []ProjectSnippet
+	Headers ListProjectSnippets200ResponseHeaders
+}
+
+func (response ListProjectSnippets200JSONResponse) VisitListProjectSnippetsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectSnippets401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListProjectSnippets401JSONResponse) VisitListProjectSnippetsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectSnippets403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListProjectSnippets403JSONResponse) VisitListProjectSnippetsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectSnippets404JSONResponse Message
+
+func (response ListProjectSnippets404JSONResponse) VisitListProjectSnippetsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProjectSnippetRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	JSONBody     *CreateProjectSnippetJSONRequestBody
+	FormdataBody *CreateProjectSnippetFormdataRequestBody
+}
+
+type CreateProjectSnippetResponseObject interface {
+	VisitCreateProjectSnippetResponse(w http.ResponseWriter) error
+}
+
+type CreateProjectSnippet201JSONResponse ProjectSnippet
+
+func (response CreateProjectSnippet201JSONResponse) VisitCreateProjectSnippetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProjectSnippet400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateProjectSnippet400JSONResponse) VisitCreateProjectSnippetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProjectSnippet401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateProjectSnippet401JSONResponse) VisitCreateProjectSnippetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProjectSnippet403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateProjectSnippet403JSONResponse) VisitCreateProjectSnippetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProjectSnippet404JSONResponse Message
+
+func (response CreateProjectSnippet404JSONResponse) VisitCreateProjectSnippetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProjectSnippet413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateProjectSnippet413JSONResponse) VisitCreateProjectSnippetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProjectSnippetRequestObject struct {
+	ID        ProjectIDPath `json:"id"`
+	SnippetID SnippetIDPath `json:"snippet_id"`
+}
+
+type DeleteProjectSnippetResponseObject interface {
+	VisitDeleteProjectSnippetResponse(w http.ResponseWriter) error
+}
+
+type DeleteProjectSnippet200JSONResponse DeletedSnippet
+
+func (response DeleteProjectSnippet200JSONResponse) VisitDeleteProjectSnippetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProjectSnippet401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteProjectSnippet401JSONResponse) VisitDeleteProjectSnippetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProjectSnippet403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteProjectSnippet403JSONResponse) VisitDeleteProjectSnippetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProjectSnippet404JSONResponse Message
+
+func (response DeleteProjectSnippet404JSONResponse) VisitDeleteProjectSnippetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProjectSnippetRequestObject struct {
+	ID        ProjectIDPath `json:"id"`
+	SnippetID SnippetIDPath `json:"snippet_id"`
+}
+
+type GetProjectSnippetResponseObject interface {
+	VisitGetProjectSnippetResponse(w http.ResponseWriter) error
+}
+
+type GetProjectSnippet200JSONResponse ProjectSnippet
+
+func (response GetProjectSnippet200JSONResponse) VisitGetProjectSnippetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProjectSnippet401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetProjectSnippet401JSONResponse) VisitGetProjectSnippetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProjectSnippet403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetProjectSnippet403JSONResponse) VisitGetProjectSnippetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProjectSnippet404JSONResponse Message
+
+func (response GetProjectSnippet404JSONResponse) VisitGetProjectSnippetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProjectSnippetRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	SnippetID    SnippetIDPath `json:"snippet_id"`
+	JSONBody     *UpdateProjectSnippetJSONRequestBody
+	FormdataBody *UpdateProjectSnippetFormdataRequestBody
+}
+
+type UpdateProjectSnippetResponseObject interface {
+	VisitUpdateProjectSnippetResponse(w http.ResponseWriter) error
+}
+
+type UpdateProjectSnippet200JSONResponse ProjectSnippet
+
+func (response UpdateProjectSnippet200JSONResponse) VisitUpdateProjectSnippetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProjectSnippet400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateProjectSnippet400JSONResponse) VisitUpdateProjectSnippetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProjectSnippet401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateProjectSnippet401JSONResponse) VisitUpdateProjectSnippetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProjectSnippet403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateProjectSnippet403JSONResponse) VisitUpdateProjectSnippetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProjectSnippet404JSONResponse Message
+
+func (response UpdateProjectSnippet404JSONResponse) VisitUpdateProjectSnippetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProjectSnippet413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateProjectSnippet413JSONResponse) VisitUpdateProjectSnippetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSnippetNotesRequestObject struct {
+	ID        ProjectIDPath `json:"id"`
+	SnippetID SnippetIDPath `json:"snippet_id"`
+	Params    ListSnippetNotesParams
+}
+
+type ListSnippetNotesResponseObject interface {
+	VisitListSnippetNotesResponse(w http.ResponseWriter) error
+}
+
+type ListSnippetNotes200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListSnippetNotes200JSONResponse struct {
+	Body    []Note
+	Headers ListSnippetNotes200ResponseHeaders
+}
+
+func (response ListSnippetNotes200JSONResponse) VisitListSnippetNotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSnippetNotes401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListSnippetNotes401JSONResponse) VisitListSnippetNotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSnippetNotes403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListSnippetNotes403JSONResponse) VisitListSnippetNotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSnippetNotes404JSONResponse struct{ NoteableNotFoundJSONResponse }
+
+func (response ListSnippetNotes404JSONResponse) VisitListSnippetNotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSnippetNoteRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	SnippetID    SnippetIDPath `json:"snippet_id"`
+	JSONBody     *CreateSnippetNoteJSONRequestBody
+	FormdataBody *CreateSnippetNoteFormdataRequestBody
+}
+
+type CreateSnippetNoteResponseObject interface {
+	VisitCreateSnippetNoteResponse(w http.ResponseWriter) error
+}
+
+type CreateSnippetNote201JSONResponse Note
+
+func (response CreateSnippetNote201JSONResponse) VisitCreateSnippetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSnippetNote400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateSnippetNote400JSONResponse) VisitCreateSnippetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSnippetNote401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateSnippetNote401JSONResponse) VisitCreateSnippetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSnippetNote403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateSnippetNote403JSONResponse) VisitCreateSnippetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSnippetNote404JSONResponse struct{ NoteableNotFoundJSONResponse }
+
+func (response CreateSnippetNote404JSONResponse) VisitCreateSnippetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSnippetNote413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateSnippetNote413JSONResponse) VisitCreateSnippetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSnippetNoteRequestObject struct {
+	ID        ProjectIDPath `json:"id"`
+	SnippetID SnippetIDPath `json:"snippet_id"`
+	NoteID    NoteIDPath    `json:"note_id"`
+}
+
+type DeleteSnippetNoteResponseObject interface {
+	VisitDeleteSnippetNoteResponse(w http.ResponseWriter) error
+}
+
+type DeleteSnippetNote200JSONResponse Note
+
+func (response DeleteSnippetNote200JSONResponse) VisitDeleteSnippetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSnippetNote401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteSnippetNote401JSONResponse) VisitDeleteSnippetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSnippetNote403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteSnippetNote403JSONResponse) VisitDeleteSnippetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSnippetNote404JSONResponse struct{ NoteableNotFoundJSONResponse }
+
+func (response DeleteSnippetNote404JSONResponse) VisitDeleteSnippetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSnippetNoteRequestObject struct {
+	ID        ProjectIDPath `json:"id"`
+	SnippetID SnippetIDPath `json:"snippet_id"`
+	NoteID    NoteIDPath    `json:"note_id"`
+}
+
+type GetSnippetNoteResponseObject interface {
+	VisitGetSnippetNoteResponse(w http.ResponseWriter) error
+}
+
+type GetSnippetNote200JSONResponse Note
+
+func (response GetSnippetNote200JSONResponse) VisitGetSnippetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSnippetNote401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetSnippetNote401JSONResponse) VisitGetSnippetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSnippetNote403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetSnippetNote403JSONResponse) VisitGetSnippetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSnippetNote404JSONResponse struct{ NoteableNotFoundJSONResponse }
+
+func (response GetSnippetNote404JSONResponse) VisitGetSnippetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSnippetNoteRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	SnippetID    SnippetIDPath `json:"snippet_id"`
+	NoteID       NoteIDPath    `json:"note_id"`
+	JSONBody     *UpdateSnippetNoteJSONRequestBody
+	FormdataBody *UpdateSnippetNoteFormdataRequestBody
+}
+
+type UpdateSnippetNoteResponseObject interface {
+	VisitUpdateSnippetNoteResponse(w http.ResponseWriter) error
+}
+
+type UpdateSnippetNote200JSONResponse Note
+
+func (response UpdateSnippetNote200JSONResponse) VisitUpdateSnippetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSnippetNote400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateSnippetNote400JSONResponse) VisitUpdateSnippetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSnippetNote401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateSnippetNote401JSONResponse) VisitUpdateSnippetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSnippetNote403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateSnippetNote403JSONResponse) VisitUpdateSnippetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSnippetNote404JSONResponse struct{ NoteableNotFoundJSONResponse }
+
+func (response UpdateSnippetNote404JSONResponse) VisitUpdateSnippetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSnippetNote413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateSnippetNote413JSONResponse) VisitUpdateSnippetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProjectSnippetRawRequestObject struct {
+	ID        ProjectIDPath `json:"id"`
+	SnippetID SnippetIDPath `json:"snippet_id"`
+}
+
+type GetProjectSnippetRawResponseObject interface {
+	VisitGetProjectSnippetRawResponse(w http.ResponseWriter) error
+}
+
+type GetProjectSnippetRaw200TextResponse string
+
+func (response GetProjectSnippetRaw200TextResponse) VisitGetProjectSnippetRawResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response)))
+	return err
+}
+
+type GetProjectSnippetRaw401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetProjectSnippetRaw401JSONResponse) VisitGetProjectSnippetRawResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProjectSnippetRaw403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetProjectSnippetRaw403JSONResponse) VisitGetProjectSnippetRawResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProjectSnippetRaw404JSONResponse Message
+
+func (response GetProjectSnippetRaw404JSONResponse) VisitGetProjectSnippetRawResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15001,6 +16769,12 @@ type StrictServerInterface interface {
 	// GetCommitBlob Get a file's raw content at a commit (second path)
 	// (GET /projects/{id}/repository/commits/{sha}/blob)
 	GetCommitBlob(ctx context.Context, request GetCommitBlobRequestObject) (GetCommitBlobResponseObject, error)
+	// ListCommitComments List the comments of a commit
+	// (GET /projects/{id}/repository/commits/{sha}/comments)
+	ListCommitComments(ctx context.Context, request ListCommitCommentsRequestObject) (ListCommitCommentsResponseObject, error)
+	// CreateCommitComment Comment on a commit
+	// (POST /projects/{id}/repository/commits/{sha}/comments)
+	CreateCommitComment(ctx context.Context, request CreateCommitCommentRequestObject) (CreateCommitCommentResponseObject, error)
 	// GetCommitDiff Get the diff of a commit
 	// (GET /projects/{id}/repository/commits/{sha}/diff)
 	GetCommitDiff(ctx context.Context, request GetCommitDiffRequestObject) (GetCommitDiffResponseObject, error)
@@ -15040,6 +16814,39 @@ type StrictServerInterface interface {
 	// ShareProject Share a project with a group
 	// (POST /projects/{id}/share)
 	ShareProject(ctx context.Context, request ShareProjectRequestObject) (ShareProjectResponseObject, error)
+	// ListProjectSnippets List a project's snippets
+	// (GET /projects/{id}/snippets)
+	ListProjectSnippets(ctx context.Context, request ListProjectSnippetsRequestObject) (ListProjectSnippetsResponseObject, error)
+	// CreateProjectSnippet Create a project snippet
+	// (POST /projects/{id}/snippets)
+	CreateProjectSnippet(ctx context.Context, request CreateProjectSnippetRequestObject) (CreateProjectSnippetResponseObject, error)
+	// DeleteProjectSnippet Delete a project snippet
+	// (DELETE /projects/{id}/snippets/{snippet_id})
+	DeleteProjectSnippet(ctx context.Context, request DeleteProjectSnippetRequestObject) (DeleteProjectSnippetResponseObject, error)
+	// GetProjectSnippet Get a project snippet
+	// (GET /projects/{id}/snippets/{snippet_id})
+	GetProjectSnippet(ctx context.Context, request GetProjectSnippetRequestObject) (GetProjectSnippetResponseObject, error)
+	// UpdateProjectSnippet Update a project snippet
+	// (PUT /projects/{id}/snippets/{snippet_id})
+	UpdateProjectSnippet(ctx context.Context, request UpdateProjectSnippetRequestObject) (UpdateProjectSnippetResponseObject, error)
+	// ListSnippetNotes List the notes of a project snippet
+	// (GET /projects/{id}/snippets/{snippet_id}/notes)
+	ListSnippetNotes(ctx context.Context, request ListSnippetNotesRequestObject) (ListSnippetNotesResponseObject, error)
+	// CreateSnippetNote Comment on a project snippet
+	// (POST /projects/{id}/snippets/{snippet_id}/notes)
+	CreateSnippetNote(ctx context.Context, request CreateSnippetNoteRequestObject) (CreateSnippetNoteResponseObject, error)
+	// DeleteSnippetNote Delete a note of a project snippet
+	// (DELETE /projects/{id}/snippets/{snippet_id}/notes/{note_id})
+	DeleteSnippetNote(ctx context.Context, request DeleteSnippetNoteRequestObject) (DeleteSnippetNoteResponseObject, error)
+	// GetSnippetNote Get a note of a project snippet
+	// (GET /projects/{id}/snippets/{snippet_id}/notes/{note_id})
+	GetSnippetNote(ctx context.Context, request GetSnippetNoteRequestObject) (GetSnippetNoteResponseObject, error)
+	// UpdateSnippetNote Edit a note of a project snippet
+	// (PUT /projects/{id}/snippets/{snippet_id}/notes/{note_id})
+	UpdateSnippetNote(ctx context.Context, request UpdateSnippetNoteRequestObject) (UpdateSnippetNoteResponseObject, error)
+	// GetProjectSnippetRaw Get a project snippet's content
+	// (GET /projects/{id}/snippets/{snippet_id}/raw)
+	GetProjectSnippetRaw(ctx context.Context, request GetProjectSnippetRawRequestObject) (GetProjectSnippetRawResponseObject, error)
 	// UnstarProject Unstar a project
 	// (DELETE /projects/{id}/star)
 	UnstarProject(ctx context.Context, request UnstarProjectRequestObject) (UnstarProjectResponseObject, error)
@@ -17124,6 +18931,95 @@ func (sh *strictHandler) GetCommitBlob(ctx echo.Context, id ProjectIDPath, sha R
 	return nil
 }
 
+// ListCommitComments operation middleware
+func (sh *strictHandler) ListCommitComments(ctx echo.Context, id ProjectIDPath, sha CommitSHAPath, params ListCommitCommentsParams) error {
+	var request ListCommitCommentsRequestObject
+
+	request.ID = id
+	request.Sha = sha
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListCommitComments(ctx.Request().Context(), request.(ListCommitCommentsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListCommitComments")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListCommitCommentsResponseObject); ok {
+		return validResponse.VisitListCommitCommentsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateCommitComment operation middleware
+func (sh *strictHandler) CreateCommitComment(ctx echo.Context, id ProjectIDPath, sha CommitSHAPath) error {
+	var request CreateCommitCommentRequestObject
+
+	request.ID = id
+	request.Sha = sha
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body CreateCommitCommentJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body CreateCommitCommentFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateCommitComment(ctx.Request().Context(), request.(CreateCommitCommentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateCommitComment")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateCommitCommentResponseObject); ok {
+		return validResponse.VisitCreateCommitCommentResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetCommitDiff operation middleware
 func (sh *strictHandler) GetCommitDiff(ctx echo.Context, id ProjectIDPath, sha CommitSHAPath) error {
 	var request GetCommitDiffRequestObject
@@ -17597,6 +19493,441 @@ func (sh *strictHandler) ShareProject(ctx echo.Context, id ProjectIDPath) error 
 		return err
 	} else if validResponse, ok := response.(ShareProjectResponseObject); ok {
 		return validResponse.VisitShareProjectResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListProjectSnippets operation middleware
+func (sh *strictHandler) ListProjectSnippets(ctx echo.Context, id ProjectIDPath, params ListProjectSnippetsParams) error {
+	var request ListProjectSnippetsRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListProjectSnippets(ctx.Request().Context(), request.(ListProjectSnippetsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListProjectSnippets")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListProjectSnippetsResponseObject); ok {
+		return validResponse.VisitListProjectSnippetsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateProjectSnippet operation middleware
+func (sh *strictHandler) CreateProjectSnippet(ctx echo.Context, id ProjectIDPath) error {
+	var request CreateProjectSnippetRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body CreateProjectSnippetJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body CreateProjectSnippetFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateProjectSnippet(ctx.Request().Context(), request.(CreateProjectSnippetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateProjectSnippet")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateProjectSnippetResponseObject); ok {
+		return validResponse.VisitCreateProjectSnippetResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteProjectSnippet operation middleware
+func (sh *strictHandler) DeleteProjectSnippet(ctx echo.Context, id ProjectIDPath, snippetID SnippetIDPath) error {
+	var request DeleteProjectSnippetRequestObject
+
+	request.ID = id
+	request.SnippetID = snippetID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteProjectSnippet(ctx.Request().Context(), request.(DeleteProjectSnippetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteProjectSnippet")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteProjectSnippetResponseObject); ok {
+		return validResponse.VisitDeleteProjectSnippetResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetProjectSnippet operation middleware
+func (sh *strictHandler) GetProjectSnippet(ctx echo.Context, id ProjectIDPath, snippetID SnippetIDPath) error {
+	var request GetProjectSnippetRequestObject
+
+	request.ID = id
+	request.SnippetID = snippetID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetProjectSnippet(ctx.Request().Context(), request.(GetProjectSnippetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetProjectSnippet")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetProjectSnippetResponseObject); ok {
+		return validResponse.VisitGetProjectSnippetResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateProjectSnippet operation middleware
+func (sh *strictHandler) UpdateProjectSnippet(ctx echo.Context, id ProjectIDPath, snippetID SnippetIDPath) error {
+	var request UpdateProjectSnippetRequestObject
+
+	request.ID = id
+	request.SnippetID = snippetID
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body UpdateProjectSnippetJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body UpdateProjectSnippetFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateProjectSnippet(ctx.Request().Context(), request.(UpdateProjectSnippetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateProjectSnippet")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateProjectSnippetResponseObject); ok {
+		return validResponse.VisitUpdateProjectSnippetResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListSnippetNotes operation middleware
+func (sh *strictHandler) ListSnippetNotes(ctx echo.Context, id ProjectIDPath, snippetID SnippetIDPath, params ListSnippetNotesParams) error {
+	var request ListSnippetNotesRequestObject
+
+	request.ID = id
+	request.SnippetID = snippetID
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListSnippetNotes(ctx.Request().Context(), request.(ListSnippetNotesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListSnippetNotes")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListSnippetNotesResponseObject); ok {
+		return validResponse.VisitListSnippetNotesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateSnippetNote operation middleware
+func (sh *strictHandler) CreateSnippetNote(ctx echo.Context, id ProjectIDPath, snippetID SnippetIDPath) error {
+	var request CreateSnippetNoteRequestObject
+
+	request.ID = id
+	request.SnippetID = snippetID
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body CreateSnippetNoteJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body CreateSnippetNoteFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateSnippetNote(ctx.Request().Context(), request.(CreateSnippetNoteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateSnippetNote")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateSnippetNoteResponseObject); ok {
+		return validResponse.VisitCreateSnippetNoteResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteSnippetNote operation middleware
+func (sh *strictHandler) DeleteSnippetNote(ctx echo.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath) error {
+	var request DeleteSnippetNoteRequestObject
+
+	request.ID = id
+	request.SnippetID = snippetID
+	request.NoteID = noteID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteSnippetNote(ctx.Request().Context(), request.(DeleteSnippetNoteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteSnippetNote")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteSnippetNoteResponseObject); ok {
+		return validResponse.VisitDeleteSnippetNoteResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetSnippetNote operation middleware
+func (sh *strictHandler) GetSnippetNote(ctx echo.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath) error {
+	var request GetSnippetNoteRequestObject
+
+	request.ID = id
+	request.SnippetID = snippetID
+	request.NoteID = noteID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetSnippetNote(ctx.Request().Context(), request.(GetSnippetNoteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetSnippetNote")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetSnippetNoteResponseObject); ok {
+		return validResponse.VisitGetSnippetNoteResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateSnippetNote operation middleware
+func (sh *strictHandler) UpdateSnippetNote(ctx echo.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath) error {
+	var request UpdateSnippetNoteRequestObject
+
+	request.ID = id
+	request.SnippetID = snippetID
+	request.NoteID = noteID
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body UpdateSnippetNoteJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body UpdateSnippetNoteFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateSnippetNote(ctx.Request().Context(), request.(UpdateSnippetNoteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateSnippetNote")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateSnippetNoteResponseObject); ok {
+		return validResponse.VisitUpdateSnippetNoteResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetProjectSnippetRaw operation middleware
+func (sh *strictHandler) GetProjectSnippetRaw(ctx echo.Context, id ProjectIDPath, snippetID SnippetIDPath) error {
+	var request GetProjectSnippetRawRequestObject
+
+	request.ID = id
+	request.SnippetID = snippetID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetProjectSnippetRaw(ctx.Request().Context(), request.(GetProjectSnippetRawRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetProjectSnippetRaw")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetProjectSnippetRawResponseObject); ok {
+		return validResponse.VisitGetProjectSnippetRawResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -18625,659 +20956,718 @@ func (sh *strictHandler) UnblockUser(ctx echo.Context, id UserIDPath) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L2LcttGsgb8KrM8/ylTJxAFUtSNqq1/ldiOvb7Ea8kn5yR0CUNgSCICZ3gwoGjG5ap9iP8Z9sH2Sf6a",
-	"7hlgAAx4kSUn2XVVKhZJYK49PX35uvtjKxSzueCMZ7I1+NiaMhqxFP58GfMb9W/EZJjG8ywWvDVovaGT",
-	"mFP1gSQxv5EDEgwXvn8YLtIE/mDnJGXJn4etecpuh63AIwF+5uxDZn8ex6ksfZFQ+Eza6k1CeUTUK0Tw",
-	"ZEWWU8ZJNmUrwj7EMtvrtLyWDKdsRtUQs9WctQYtmaUxn7Q+ffJa//Oafcje0Amrz+BqyrDhOZ0wj4iU",
-	"sNk8y7uIJYml6oqo8Wzsp7mPcJGmjGM3zmZinrEJS3U7LHU39TxjM0nmLN22oZTdNg9KLW0sFnLj5GF3",
-	"Ns7+SmQ0cfSkviZ8MRuxlIgxidUcNg8dXlNjl5ubVOPf1OQnrzWnKZ2xTJP0tynl4fQNzaYNZEFnTDVO",
-	"yQiePCcUv5uKJIr5hAQHgVogqfb13duX+4yHImIRaQdjRrNFyv6z9zQRk5gHQKHsA53NEzWoGZUZS1te",
-	"K1Z9zdUIvJZqujVoYV8tr5Wy/1vEKYtagyxdsPVL/52YzeLs8tmFezYXJIQHyOWzC9hmMyX1d0YnOK22",
-	"PQcggTiDuUo108oUjrt+/6zf6x+eht0+C09GUa8bHofR0Sg6OzvqnfRGh2M6Hh+7JymndMcZfp+Kxfz5",
-	"4+bdev4YJqOommZT3LeJeqlDTjsnJBHihkXw+y1NFows5oRKQuHpIQcC99TPHL/mixlL45DEkUekMG2R",
-	"5VRI3UMsCU0SEsWTOJNDLqc0Eks8LvrZOJuSbEozEkcdcsHJgt9wseT4M+yD4AxeCGmSsHTIQ8q5yEjK",
-	"aOQRyuWSpZL0/T4JPg5bMyYlnbBhazBsqe9gSchrkZGnYsGjYetT0Bny0i6Nhdgf0QZKi6Md98DNSNS3",
-	"5ii2u/sjKlkExAJd/t+CpauiT3VQS8c0YmO6SLLWoOu1ZjGPZ4sZ/O3gCFsyxXPcYEnoSNwy0vV9QlO1",
-	"xPM5iwjN1DeNw2PpdfMQe/7mMabiFxZmF2k4jW9Z9DdovjbgHxWZzVOmOIdHbhib471G9WukHajdCPaQ",
-	"RpIVWXDrtzFNpPpxjp3JczJaET1KMhLZtGl6pg0XoxwJkTDK7VlsOm7qiOkxADXHmSzxwUB1K+c0ZAeK",
-	"8gLSDqKYyrlI6X/2npo/g70OuTDt4HmJBJNEHQS43j082DSzjgrRJ0Uytvmg6OlUjkrpoBze1xHBrn5I",
-	"I5Z+u2rYfvhV7RlcseOYJdF5vn9BmDKaseiaZkHTPgrVwPVo5SbTVtGCmiNX1PozTgXe98wkS88t5lHx",
-	"QQk71zTM4ts4W6mv3nvNk71kiq4a5vpCEbchVM0+1Sg8YKIesZ5W25xTDF5JoeAZjbnElcqUnNYOqWT7",
-	"MZeMyziLb1nlYjJk1bB0Egbb2moXL0WaNUxL/USiOGWh+sLaPfVY475JkWYNe6bes3aLwif4ct3S/3cs",
-	"41GcxNlqR06T74gY49re5i01Db54ojQFM+L5YpTEIbybsZTTRNFZGt/SjLmn8JbNhYwzka40t7x8drFJ",
-	"dLHlFqokl3PgCTnvgx8fSZLFc5RgZrGUMZ80bgjIIetIoRglylhv2XgbGcsx0O2Ex+0Fxd1lqGIuT+OE",
-	"uafxVrc30HJ/wh5JLe+AykXSvBHSDpJ4dDCJs4SOOulIMfLvpixUchYdZywlNAyZlKQtGYo5Ys5S0Bb3",
-	"BoSavQEhyLDwoO/7pMbCfdL+lkZEzZXJbI8Mh0phTBjIbsNhC+6KSXzLeJ2zv31y8fjVk84saiAB084G",
-	"Oriik9d0xrbRFnbYbdJW2i6jUqkK3Y5flbJvux2/47v3P6OTa83PdyGCd5Kl21zsC6nkOThdIpRw7Sp9",
-	"IBgs4iggghMpZigJS7jAueD7hdC88U5Wd/HY3MWekrlPOyePJAnGMY8CEsXlk9D9jOu5pAKmTM4Fl6hU",
-	"fkujt0hT6pO6bBiHP+l8nsQhkOrBL1KtzUer3f8nZePWoPUfB4W15AB/lQdFk9+KaIV9VhmFGTHJ9VFF",
-	"G+Y4tIOt6B/tLDTLUjS01M/BnjfkVGs7YxonLFIf4gjtNZVuPpoWQRzRTbYGP5uvZ3Jivnz/SbVttK2R",
-	"iFZq+FxkQ/7Xyx9eE5pkU7GYTBW5SLqSSn+C3liaihSmpPvFl3Npb0azcEoiFiZUrc5YpDOaAX0M+fcp",
-	"nStWpPQnpK1zTTGhemtfkWcoFklEskUKmmvMM6W3Hfm+R5bTOJySl3SU0khJGeyWpbBQck+pTKBB83ES",
-	"h/dHCK9wim4KCHVvar9TJsUiDRkKu3JQOy64AUr4MTugeNwnr/VUpKM4ihj/EoNWB5YmiViqu6FOoock",
-	"Hw2eaJGuf4qQfYIzSxmVghdzO4d35SISgeJCkZKUKfAXGs1ivqH3AXm1kBkZMQJPk0yoRohqLl+41yID",
-	"PeBLrRswusFmPuhetL5ep7eaUHClytrMuTmOxbqlFTWqqX98No5UC+pPuLfGIh3obsu/uDqHNX1DV4mg",
-	"0ZUQL2mKWvpDL+0ViCPAE3M2lKjOQV1EcUWy9JalwCbmjhXoHhLNrskTnsXZilwJQWAGxcxQVv6SRIPG",
-	"WdRancqwQw9WPK992jnR7FGdG5FNCU3iG7Y32F4x/u1JqaYZrFlyEWYs25dZyuisvPR4fbQGrVHMKUh8",
-	"dWHIbunXeL5rA85900YWj+CgUKS3PCnf4UT2H8cSphkjzZQbCmiW0XA6Yzw7BylcLdifzV2gSQMXcN9w",
-	"0XHpc6GN4Ncd/Jp9yJTiXPDbYL1Z36mp3ftRqPXwRIkKrhV+p22ott2pbEUllhF1J7KnJJBTGqCpCQwR",
-	"hAut1aHVnGv/SKEDuTtQ6lWt9cL+ax2shztJaj5yMR7HHyoTQrImbWtAqVhkzCMjNhap0sVW2VRJJiyR",
-	"hnMUopu5tJqOrJr7l2SVD0oQKRs7ycHdDFoIqq2oJVf0QLVxU6kwv1+yqe7mlxQxr0pbRozVwFyEo4VS",
-	"EVZwDUViyZW4ATZnpUqTNiUTuMe1WRosT+bdvS1E1ocXO4tlfUuXarMri6pE/IN5QuPKcm517WhTjW7O",
-	"I6NVBlsPf0D37zhdZFORxr+yLyT5or6Zb0YmbphzHbvEHpter0/mWoJb8wJMSS/ZLUvgbpBu68WMzUYg",
-	"7gVoe7pO1BuBrfjqriX6+UY0ZQTV1jSlK9I2imYALO9PAbrxKMffPXWcA91EQJYpnc9ZWrba/NxCdZjE",
-	"PEwWEYuM6SyJJVjSwQHu2NhcwICu1Gec9Vt2K25wzypSwuMnL59cPSEHxpx7MIijA1wDeTBQ5/w6jgIg",
-	"A23RWU4FWVIcH9XLVRr9x1YctQaHntkipa+iGS/Vw/jkteapmLM0i9GMEkfuzQjyAYCVORfWO62678zq",
-	"r7ApVzp2mpEL88/PeROeGlLxtBipxYH1jKLHbJ6I1Qu2AvuMw5tpIAJq0MGbHy6vKst7w1Yy6JBvQbhO",
-	"GeGMqT3OBEF/CqHkhq08YFdc3USxLCw+4PRhBAl7QErietkiqr3HTDX2SNoEDIQpSbvv+5Wz9LHT6aBx",
-	"Rm0vtDBsWTahTqu6dTds1YSJWZIIlkoNAKSFH+aMX14+I2jph6+TmFf9L1JO91NJycXFxcW3h69/pd91",
-	"V2HvCXz8698uLi6eP7mI3/z44fjHV/1k+uw1i74ffzt/89fXb+Y/naxeLL6JOO9e/pX9Msn6R2fHN8f/",
-	"+8uv338/nz7rXb37sHzx64fwxeMXL9ivy5v5mH94c3P56mbxRM6/f5sd0J9+OlvSb775IT752016Ok8n",
-	"z8K+FD8ev36XjB//Or/96UXv2dGTE/Y3esneHF5eLL+f/e3Fu6fPvoui1/SN//Kb6auTX6dPX//6y9Pb",
-	"OX01+evS/3Nd7PdaWZwlbJt1A1dElrDyEr1aWY849RIX4YK7/xUc2B1IF7AGJb4Q1KnA5pUOLtP1A7xb",
-	"PRL0/ADE3zRjqUeCQz8gkXpNNeeRoO8HBJ0WHgmO/ICIJWdpB2SMJJ7FWf0MUL4iIpuyVJsqZ+oeTRkN",
-	"p5YCb0x4hZ+g16v6CX5MBZ8YnwPMBWwqaFquWZQPfRcT0hxrnWlcDQpYaSYIjcqN9pygAJtFmQ688qI3",
-	"MCstmO6866774F9n338errthh6339qaTtkhJPOEiZZLEGd6FHO0Yitfi6uz98WjjciUzNnsmxM0OhDEV",
-	"4sZFCYs0cc9LvUDevX1J2tMsmysRWf0rK0wfvhscGF+g/qETihn02Np0cavuXdOseFMcTtfv4+wlHRF1",
-	"F45EtAL1z/YVoOgD1kGEYiHhqI0CqS/OSJjQeCbVlo2AUQvOfhi3Bj9v6+jRtgpv/fMwKP3o+9LU8MvB",
-	"x8qWWPJQMaJiyR1eIbyXbDeQ4/JaP8r/zsUMLWV/et8kZLn3S8ahZlqPWUbjRLo2TbOnRxKdpJRH6GJu",
-	"B2OR3rDoepyK2bV+quITzeVT7QN8rPEeuRJ/GWdMuwivlQh0nWNK7KcPSNOL4GIscCT7ehj7svi53q55",
-	"+sD9WoPIXOcxOCmHZuCcTo1jo5ZfBtFoLf+AlGyH1k9BxyXjzLWH2PnD7iMBVz10d1AeR/GDaxwV2rNB",
-	"TK4VyaFNrkE6CRbRtg4atXAOGsrR1h5qcBTETA4GSqH/YeQkUrQTwSULiu01m9E4aQ1av4gp/4vFIBW3",
-	"xyc0Qf9VTDm5nMUwD/yJRdcRzdSPPb/b2/eP93snV/7R4Kg7ODzr+L6/758MfL/l6W4zxwunV/7hoN8f",
-	"9HznC2sHWDzkGqOi5dbJ6Cg8DMPTEev7jHWPu5SdnlH/eDSix73eWUS7/mGP+mHLVixpFBVIpIs3zwG9",
-	"Oqcp49l1HEm1430anXWjw7Db7ffDvn/MjvzwZHR4OKLs+LQ/io5PD0/GdHzaep+fngI1M09FxsLMYANq",
-	"p7DYpLXGabpEy97aA2r15QBhgZwD7nKkpViS/AWL7G0Qpk33muT1eO3OXESt0eAZzRZyDVBJwgMOsrbf",
-	"R8KuiI1JIpbXYxoni5S5IKSGbvXDW9ym7yRL4fJofXrv1ZZPGNETAdw48HMS8EWSBETwkOHljtZPSSKW",
-	"ML2w6hE6UmcS0SG1xbJAkBvo4CqeMZnR2bxVNXV9bOqmII9xzGM5zfvJfUvqmO5nMXK0tY14rQ/7E7Fv",
-	"TETzWL3VucJX85/245laKRAn8CKbxNl0MQJZLNEAiP2I3eYfDlDSPtAtAu3tfD3Bsm2xDHJKne/LjKbZ",
-	"H2V1ZMPJCuaMRzGfQBDTgnP9p1yANK/+RBgO+vlDykOmPjmv34ymE5Zda7l8w7q6bkkDDxy38gHnV6fV",
-	"eJmSK5hga1fKFOxVeEB+4BvYkeLpDXFR8GMsBQf9aamO+riBKalWXPzIumu3Yjbq2jYc/b3Llp5QmRku",
-	"qXQn/FNqVAtwne14C74HAp+x+W47sLoxGJeKXUsl+OgDV+e85ilFrWKRuR+K4vF4t2E9jsfj+qAqhJff",
-	"T2bipqf6sBzTcdMOz9J4tMjwMlkjpIXFk07qyX+tiWo0isALL1uDnn92Ym1bt3uiyCNh+ucj9dnISdEs",
-	"ztJ41fmVzkUqfp2yTP5lon7TQpPRT/Ax8lPxWF0dsIbgYrsWHdV/tMbn+lkPt0GlcGNEHaIHNmPvbDFm",
-	"ewzOTQSegqL2XY1YxU4foAjFXGYM/OnazMxtns1R4uqxsh2Ds2Uef9d0x9Vku5TZkh3wTOm5Q+zAGFEg",
-	"MxrA3us3xJ4jDqp5zW1J7q4rj5cHkwcDOaWBi/vyjH3IHNehGmLgkQWPWEq+j7Nni9EjSZYijUgbPKwA",
-	"0cfHjGEGzBZ7ziuxInJVeYGcQkxG8a2zkWbSwHk+kiShI5aUQjrgD/c97SSKq4Ic9O4XYqua6FikzsbU",
-	"E+xe5QrLL4NPb5Y1quv67u1Lkgm1vMvCKYVz2ayw44yaCfSJYis7UKaS8A+AF8kA7EbW90iu+sc6neaM",
-	"sL5X8BOhUZQyKcvLBj9V1OH1U8Z+mqcMfpydPTiOCa09D1cmDPWRrJ6JYnIXnEC0DkNTODy/26ExUQ95",
-	"1Gu5g6dCjGiKkarrjEwO9KMO4i3CadtxJov4MI/EXJFm1RJdRLzWOisCmBo9Hn5gwAoeAfeHCWbSHhB0",
-	"fea8AYNkYi4zdeZgpZFn4IitmKp1jhAUVsSS207e3CuM/oqSq6QcGeFv9CvYUX/NdKnNoHe4JlwX8SJO",
-	"InnNuJKPowYhdB39XgI3zzGwG7g6qnVNHMySEjUzw+dtdNEjaT82TsXM3ZGUC7ZhXjOWTpREC2b5Dc+u",
-	"l1TKdvIyoefm6++SmPGs6djCYWn0WhX22QK+YEOuYl6KLS4wdY8g3loKTpOiETeuo/mMWwuu2ih1ZYSH",
-	"PEQm/rUaHJeb2sPGFdBBifWDDuHVZMYolySoMoaA9Hy4VBOZP+SfayeikVrqL8USpReXPc8M5RoPRrON",
-	"EH+Hqy2bsjglWUpDJgFpAl0msFfslqUrgIlMhQss5x6DnNKURddKhmDpBsqUPJ7P2Sb6dfHUdapkLW4V",
-	"EF2qpWV8E6/ry8XTNjKzpyIFy+IdRF+QNHIIVccWUwHwgwCf087JkDM+FmnIIhJnhrfPRMSSMmynTcFL",
-	"aX0zEtFKY3WoHHLqCAyD5BNx7raMOQnMQzrZw134Lhyx61GD7+OqFlG7uzj+lX3X2Pc5YFVN6pCIpZDN",
-	"QQ2VxNnOvP0rZ/tX4mwbuVgBwq5sd0USI33/EKVSALYiptWky8rPIwiiiEuk4VTxMkfgWafTAfxU2wJB",
-	"xzJLaQYQcohqBrT03vagCT2hlzFE0kPfGyEJOcL4fb4ul5fPdgNwAjMH4KZbaURM527oyMvLZ//m0Ehi",
-	"u4rvgJPUK+gGSV58+91GVRvb92CfmmWBSyZlLLibXL5LWcR4FtMEzDKGNCS+EwxIMKdSLkUaIekozqTo",
-	"CvN6wbkBhT9QKt4OYN++381VOwv2e3ezhQ0/Ozeg5LgYqW1f82AqYIJTyiujkT0nYBcjDW8ub4oDG1Db",
-	"dGjFPeA8JEVHGDZOoN7rtdRoA4cNAfenyY6Avza3LrNU8Ak856fRdnBcJKwrOrkHc3ZGJy7eY8G/yo2/",
-	"ojfq1uQEopooOMXpxJjmYmkCHDo72LB1biXVzlzEPJOEZvdpwlYdQ5qL67VS41t8SBEqk6Q9o+lNJJZ8",
-	"j8gM5RNjfszopMFrOtlg/M/oxKlO55k2NnAcO+nGOsv7jmoHXEVKy1iykYwzpmRhOLORCBczxsFstMhy",
-	"SU1wo67HXDGWip4wZamDlcAVXh/QO42awMClthH9QUjcc4tbo1g0n/BHkoxiMUnpfLpy7lJI+TWO/hpN",
-	"ju4hKeFPTxJtoO6xhIKP43TWmMqG6AdQ59JsoMx58jkr4XnvPBeQMZw6kYJkQtyQYBx4JOBC/d8P9vTg",
-	"ZIH6pdJ05kb1eE3c/E0az2i6wmHtznLZh4yl/HrhMvM8+YAWTPLu+eNzPEHBPBW3ccTSwFNLAMwkhlsQ",
-	"sz+VO+80cl6mm653+jShk/K6mGe3o68k5jcschHrS/jluVuPTATGsK2lTfPQDu6hx7GcJ3TlYBslINwO",
-	"V9Mb/ctuVxEcaLhErkGEr7f7ukiJanB1+S4U56liQHai3Q2NrKEo84hWb5G2ClrcSF2IvXE6wm7gm5pV",
-	"QX1Nnj928/4lQBQde48/EBqGYsEz58tGMnGzovq+rxNJnP4gixhyGE7eqesaeYwYtm/XGGmKlFMa8Kbv",
-	"a0inZMXbkQm9ZVUjQ8VZbrm+P23wqm/vnl4zrzwMr8n+hBMqhVJFNKMjJR+kYqmmCAD+NiUpXZKUhSKN",
-	"tDGNDznS2x46XgLd6Qu2CgawXHlg2xRiITFcBS7RImgxlkPOF0niGZsF9KteCFDP08qkmmI18+rHEq6w",
-	"1fO7R/v+6X7v7KrbGxz5g6OTTu/o7CeEVU1YOk9jrh48poPDw0F3PDjpD466g9AfHJ4NTruDk7MBCwcn",
-	"dHDYHYxPB31/0PMH/UONvu0eog70Lxl9ZyxdcF/kOmVTEF1BV6WUlmu3IA/sUbtdBwnfDSBa2teaDP/4",
-	"iFgPeIR1Jh0SHI4HtDfodDpurEETKlObKba2EV4YO0WxgB4R4zEopsYElxuL2pKBWbtkAJKeTqJlsphe",
-	"vHnecJfnRoCGaOci3LfYu/cuFm3t5g770Bi19XqRJDo8qFiHNbC+Ju8qoC2L0C3bJlGmAq/IkdmUeXUN",
-	"w3zSbAcwzBJump34JDFsciPv6u73ulfdk0G/Pzg87Bx1ez+1Cigc/NurSKk6TMdxCJ1t5fvUva8T2Ix8",
-	"azpIn09i29BKM0DE3uofUkWgoLbx1Ram1RKZuGGtVToxtCBSJBGNpzfm4pTpTAGcdciPqRKiuHZUmSNC",
-	"AhgcBPgLbkxdpK2oKwAwbrA3IILO4/1QRGyCDXMyozcMGlpwpZSphdC5gX9lqdABoZgjE/I04MiMiIkN",
-	"K3V3RiNG6JBD0gxCk5iiUm0vRmBiSHUaGGzWwHjh2i6f+GIjvjfa6Xa4YpMoLI84Wr8NBp5TOOG3Pa/n",
-	"WuhQWnsAgwz2OhYBPRPiZj2rmApxczeJ6tzKL7YieQYKCCw9GMRoJgV0Tp4zY8jdiSr0O+of9LFeEAlB",
-	"rRh1OlW0Fug3QCJT+5QLY+yW8YyMlab5yPgrEThOxmB+xbaGHLoBTo8Xm+4D319OaQYXGaS7VY3t1UQ5",
-	"8Fxdw/Myl0PqPLLb3ff7Vz1/0O0Nukeds8Mu8Ehw/FxLmVzfsjQex0ZFxctFsY1e4Zgs91F1RZZ/5SJj",
-	"1e+K1UJpRt05cpo/pTOksvQ21qgQfCijk+vSg0bYQg5VhBo7pSr3xMGbuzEy+JPTg52Pw4lwv+N10LQR",
-	"rj6abojKPm3jP17zaGkHXQ/Y2/lxTY5AOxU/HJ5zPCso3liHahv5pkIzTheqRUE16TJZ0pUs+jfDUufW",
-	"Goncbig1ynQNpypIakasCdai3vuUK9NkszKMsmGKudDzrdSDKK9zlbaaCKm+JGU68sonqJnu7ySFqlW8",
-	"o2QCG7D+RrTIYzfxZMgL+YR8jngy5IV8Qu4kngx5TT4hDeKJWpHPkE42Gk8K/+oX0wjK1owRHZx2B0dn",
-	"g+PTQXQyOA4HYTTwe+q/0XhwTAdno8HR0aDPBnQ8iLpaaej/CxszjPUCvdu/nW70O7BONNsFvowatgk8",
-	"UJyyOzI8dT7X87vigP7Lq2Iv2OozWB0mQFrP7XSao2k8v1fFZkNqPcojS72pZ9uyIaQI9E/FUqJTccoS",
-	"UGWGPOa3cYYOylAkixmXpB3AlwzzMgQeMZ8hi2KglCr9BQ1DNtcVg/bOiyz32rRdtI3gOzGL0Ss0qyk6",
-	"5XxQh35dyzne94/2/d5VFwzQh36n2zv8yRIlRivkU8gOTkA0yUWOvGGvhZnMr7WNSH/SR1BLbwWPKWXB",
-	"crDNpkHlDKH36YtnvnJC4e/IrCuL2+TbBMQkjSKdJQEJUCsCwEh0ItntBO/GFACODXXF0USxBMSjR4Ju",
-	"QOY0zeIwntMs5hO1qAFZ0iycqgUNyCQRI4ix6Qdkpo5jyTtrdW6RzRp16JE0ACNjYomjte1lTm9joOnO",
-	"5M80ikzBaDwS5MYe8xSG/hTPdKyqTgVlv3ZkpWk2jFcPgJUK8IFM5dtcoKUzZO9NeV1t47iDeO6khuDc",
-	"f0jvJz/qQBeRqt8jQ25dzEGpt+Jy1oevmlSVKIrMlmLI2QfIUkcgtx3GcbWrjYFb0eSV9bT3VnWtzWCl",
-	"dLZ7HpkyHjICqFtk49sBcMv36SbobXl5AYCrG7iik2190hmdbOmQLtBbrdt+57Dj161DNsBrS6TWGjJ6",
-	"JzcJFRozcgf9acjzi5iZG1cyc72f60qlGpw4pXKaGzZL6ZKHHHPM3rI0z3ZYv7cR2KWNdgDOQrteHWmF",
-	"7D4UiUivYZuZubCrV31P3aq9wyv/dOB3B3634/u+7fT5hYY3FZdPAQjSQ9HWzQLO02rZKB0cpMkpRcOb",
-	"HEpTxbl0/RwU0mrlgdItKFEI0GN7JjkSpOUWFo73/a4SFnz1n5lWgQCBmeXgDguQpxr81Aiqa0TJbUyK",
-	"48LDuXBulT37eH8SRrOrzMZ4bW8mtfFba1FaG9dmXb6tChLKcb0bGFFzpH397l27vhbI6D5v3cZZlqhv",
-	"O2ujaW6do7HBmXxBJAsFj3Iooo3NpnXs9MeyB9jhAK4bLHb1yu7mQX1yy1wWjQuu3T22obxDAi4y9KLp",
-	"EplYHFNwQCDjK/KcBJjcKBjyUvV5gl8TmcVJoqt3OVQqkHVMfeGFnALGolVKkXZLM5peFw6TwcGBOiTJ",
-	"VMhscOj7/sFingga6ahEfP6gezAWH67xQ2cOObA0A1yTesbBOy3OlwqRIc9bP5oDeDDP82YYr/5Ub9Dh",
-	"LOvt+33FhA8PB0enHf8UkDjqnoUVGSP/Do/GjI4i1otOw8jvHfa6R3Tcj3ohY6MTetw/PTwbh/3eactr",
-	"YfGS1qB15Ef9fs/vHZ7Qs4idjFj30O8f+yfd/gllYa/H+rTbp+MTNawpC2/EIruGtGS79JZn5PkZkvcA",
-	"bb639/R+sgRBasUdhmXl7I8iImNFhQRL3pJMFJjQmBsIEE0ZVS+KKB7HeMTofH5wG7OlPGAf5olIWSE+",
-	"xzxiHzrTbJZ0pnQGRzBlM3Fr5p/ljA22+VCJEN3Dq+7poHs68E+/gRu35BusExd6CvdFOtF/HuBiH2y9",
-	"Dp/eWyuBMgZyiOubmEf6GJZdMoPukQ6OUP+XB1OmTlsezlCEa9R4C7Y/ibNrNZ3rnWbWmUC2LPWylFP9",
-	"7iTO/lK82PTOVMzYHLd6y84KYss/79JhPR6y56sLUWQ0udbH4RoAtsAKQLcyhwBkpMrtUNi09d8b82WV",
-	"9krnrLFd2PCFtiqXv4NbQn9V/O4wClm8unqFoA08Z+CBl3/gbKk+aZVB/SnmjONfYSIk/pWy4lvw7OHv",
-	"YqajOwRXn38RsX4mYeOGlEMFk9kyo2aJTbukmhrfdqlE+NAjmUdx2aYl6zrkgiSCT1hqrsSNuRs/Iwun",
-	"uS+2w+cs5PSxesNtlVfbSeZYxlALCuobFBzaAV4wamvgdsI9hYgQY0cwf+rUFUHBNcxWYxLBwHFoAo/8",
-	"8+//2NNrCkaCZSzZVmkGlbCyadlAMHot8lzUFqzA5XTPD9fHrXz09tHbQqgvncua0ea5lAtYv1fqmOgk",
-	"6eqzGj58HydMZoIzXDQL66A2zCPqEIE2nTB6a8S4rchw2yk0xKGWfPw2N7GXtDx9+2xqeq4saMVAVj2r",
-	"jVLwa5E1xcEp4RYIvBBz85yJsMgNXuCiKKFhp/8SQuwI4vQwDJJyQpcMaltHdPWnzbLrcef47BRkV7Hk",
-	"t7DmlvGje9jt4QEFEAb4O05OrG/03gHNq3kBAiJvwoG1cva9mFs91+81a9ucnD3//ZHEWnUO9p4yDC7k",
-	"bKuTdJ8JoA3NPpL6jqnePGCA3eHeKU7KSIdo3tuFlBNBLYaMzVMWqjbPCUWIFOyWGzS/xvtSUNLaB3Zl",
-	"rpeYFQND2jFvpFv8MCRao6R0wbQPBNiKrswxYZylNGsKiLyr0WT++avssiwAPXj2iclJudlRka9JeX+q",
-	"m5GP2iITF/d+KtIb7fGxq5I7Sv6J9EYXPecCag9KesuiQSkDka4WFnMZR8wqXWf4vSlFnle6A2N0lfNb",
-	"0ejIZX9uTakkNEkZjVZkxNRJpDeMqxlhxq/mJz59WhPsvlt1kh1qkzyF0iJ5BhJ+47J/wZImMb95CNBU",
-	"k+nZUfTEeMb1T5ko/XCUX5LbWbfvDTXUMNB10NQ4A9cYvlrNzGQxLvdMm8je3ca9xnW42INzkI3rsptr",
-	"s0afu8KO6gS+Hn1k0/oG/FG+m9rLOeQUt4HcHXc55A1gpK1xl0O+FjtkVVxy01FKZ2wp0hudfRM4pa4i",
-	"BfUTobgnoIHwLnskyZQlc5bKalFkLGmTsQ+ZKav9yZWB1ozFSpiBDAsLVOVF1mc0C6ckYmFCdQrQGc02",
-	"BxpD8y7S+t6dZeHCkbK1LMijkF+zpbuSxpal9kriV11soUjOWrcmdf3NIruGV5lm6oKuNfTaZEdSJIuM",
-	"QQ45kwwGFBIWEXzx8yTetZlNnkDdcHzYgHEky3YCUja7wppKNd1bxls3u823q6H6k9o4XfNJ75wu/XTX",
-	"kk+6uFO5YkVtkp5NB8UoGw8GohwaylOYbKcFKsQQTwE2cp6iEsDsyG9Awv1OgGlfENS1Y3RtBWTkGGjj",
-	"vmIBuu1VUGRWn7xqIT7j/XCc6lKgdDlbtSk/qfj5OE4yDDGbqdtkafIt6WLnM7oikmEulK0Kchgc2aZ6",
-	"HPnI62tUkwz0ZaCVgCTBbJW6gU6+qAUSd2e9vrawvwWtryOvrVYJGQGaz2DFvCItVV593C5Ci7VJabYF",
-	"mzj0PacdbblcdiapNpKFYmaMZ2HvqHdET8ZHp5Qdnpwc+yc+6/fDrn8c9k9Z9+j/lX8+9RWn7R1Hf8Yc",
-	"LCHwzPJl/ZauZoJHOfhmrXENn7XhMZusbKU3PhlCegsS570G117cQ0jtkFsxtYBbqxdSLtCEdnBqjh6P",
-	"s86QQ0UJOssHQK37IuAFaLQdVCcWeMWxW9FZUo9Hxd3Py7ZqX5ZD2+zv+0dXve6g7w/6Z53uEQSTlNds",
-	"LISmh6OcHp58mLM0VjybKp4LZ8mOKEVhbno0mrd05lUstQhLdJ2I8KYaQGrkQIe62t/3TwBjdjLon3b6",
-	"x8c/NYiHinLcgc3lsOG2wdGB7g4p1opwwGBzYFMezeqfDA6POqcn/Z+KE3PHoNY76tuN+uyOsYdW967b",
-	"8rnOzuRaWaUfkhHLlsy2taolhiLKOhMUXSj1LdMXc54YqgoWstKUlVOLFcmmTFKoOm6olOPMBQdrSFeF",
-	"jtskovMZjcHJil1sIXvmjZZSrLmW8FVTtsZccyy0S2NnU+qinayx0SRmF/3tQ0KjsVjwaOPw11nDXjfX",
-	"br0wqNd6hn9SQNwdRXl7XksDLCZlvQ8+drevgoutFPh3NZ6Wp1t9v32xWteJ0DoEdOFaGCNbNZctJu1i",
-	"FlBxHOuP6zIeacTSvQ4JgGsCtkxgRdZcrxxy09CIJYJPoPS0XtVz4iyBXIOojUVqbDDniDe41uHD6E0m",
-	"BVINv4c02zoJdS6wDPloESfZvpJQUhresPQcKwyxVOo4I1KGvFkSq8kHxFIImi3FeavPaomQHUi6kkQK",
-	"0p6wzNMp6DyCd4EHc3DccWk4jQFXpG8Sl1xkM17jXNTDMCJSP/+h5GOs5snXsOjKZXC475/tH/pX3cNB",
-	"/3jg94zBFp7TeIrDekL9Ig2qAymkppsDZXyvZVBD15m4VhKue3b1+tJY9EKDc3TYbDW9Pc4qoTK7BllO",
-	"3aeb5taU/h7bqhbdzhPUb19uu/RKzoK2k2maBl0+qUXyocpwS8LMYa3U95bSDO5jVZRpGloDbqp2ZEG8",
-	"gNG5jXCNM1onrVszqwnqpcOT01XBTR31VbatfV68UM7dVqkUgCRV4jetQWt0etQ/GXWj8PDkpNeN/KPT",
-	"07NodNQb097Y77Wac/3r5Ca17P66c42ws87ZJM5sUNpgwyGTakeKg5vRybXi/mB6zXOgR7GkQOZ6Dd67",
-	"KMDfsB1rVrRcTMBZ1bpgnc7KzDvaSAu15T6MpNvUJ/mcKMk1ILdNZU+KfHCcMDDXFvituxiAN5eErl/0",
-	"myYMlhQtoaB5S5qWcjbimnv9ktlssq1U8C8X788tuOps7JYPYJsaLPUrawdCuEsBF2fcSY3VNSxaIR6r",
-	"v3BdyAHRS6XFouKnoLO2WNeWxj/LEOK8Teoppi3xcZNgSKpyodtsnF9XWwNRG10Vzqtl43oXdHhQXu31",
-	"Lobm1JgAYllTBqfnb1kDp/5I5Z5zeRvgJ6UNpGwCkjXRLwFfsrjxeU0bINTI5supqMjnJM48IjhxiN8g",
-	"rVcc6qVq7fdcVad2Cde2WF3KVV40+FxeZF/dHxuyTOFdvj6sPKMTSdqZmMehLJvrG2K4i+rd91hPaHu3",
-	"23br5l6zHQuyIX615Jmr3LjWMlupUHNpxenJq9KL4yorFiT3E7qYd675uzhN7VZqvEUq61KTaBwHoQID",
-	"qd1tjeesJNPYN0TFw2lRd1kWqPKlNfaOrZygUZyWEyBUhMS1zo3uVx/oF/WB6o0F03sT3M1cl0iAxjDp",
-	"su+hNkw1lRz62hp3bSwPaB4voddq+1puw4lEtv1mk5RCZEwmSrk8NPW5N7EY1Mcd8GHr4yGcVkQb5ZV3",
-	"6pWnuGZXjCNjO98Xps6r+U83p8rcLeflb5nb8g5JKLdIDen2h+NW/abJF7dyNRdyh0nd2ZiU1m2/7O13",
-	"/f1u76p7MvD7g/5JnsJhc07abo0e8LcGCtDWQXvP8asKntWRjba2jfh1o3EEPWzlo3TXMlyQiNTUBHx3",
-	"tSE/cWtTrtqqLhFPJjqzMHgmBccimDoiqVIK59xUeIVkNCKUeYVZrD4UZw0J9tcc8vKA/lv9ijXprl5e",
-	"klBNBJ7WKo+652M+KQZcrovUEKlQ5RqbFwFecS9CQyeNfGdzZ/Bqnnhml04rHGxzVzqYc8vmK6xrc/MQ",
-	"biq32hQHa9zcPlR/q/SxbgJOHeTKNPju7UvSVseXiJSAwxwy7K2yqSIxlkimEROSBP1ej5TwtM85lEkm",
-	"izTBioUGUFu4Qps4wyanaBMU0FWadL003FRNdUAAefxIkgBmlEdWmHzohGJ1VgClYIlWMTaeYFma5s+t",
-	"/xWLtN5V189BIn8ib7BqXih4RsOMrNQb5XKtmSAxV7eDZCQGo/T2ims5+dhX4JeVQWRr6Nc2+lF/V/DX",
-	"mB4ejU7DqMfC3smp3zs+PDo5OT47Ou2N6dHx4Zbgr1IFs3W+pFLJq82wL+tx67JeAzsoW1oKGx+VAEVM",
-	"6bIckQMIS/ZhLqRJeCgilgy52hKxsMNyBjp3jRvS0Na1FJRStgcAhyHXGE79S15i4W5ArPt0WnZ/U6el",
-	"C22/q7n6At/6jBDL3wxnX2yDi3bFkqtOAR+FTKJGa9p31tbGXG3d2bMzR26ZoL/JjN5ACo6a7BzkB8w0",
-	"mA+wuNUk2JBNWKFlHsD8hesKcjZEnmJEEU5Vn8a8X8+csS2X4rOTbj1oZMTmCIacktYFleqg0bJNVR+6",
-	"pp12zGyNsFM9lI0ZHQ1xYO86biZP6kiXwJAlS2OaxL8iBLamLDnFxTdUkZQzGoe0gxy7AzM0F98///6P",
-	"YO9z3NC7SYRvWAoFugXfZB7VV7+2V7nv/KoNbKc4EdCkm95ttq9uNMTtEB+h7cTuyMLto2VK9UlyRplH",
-	"UmAQOd/XqVS3ieR3LM8uuPLt5lUzgFczEWgfXFzOBeswk2+YT4PhSk9uezvjOzhAzoR4+XEbxwnzCIZp",
-	"ZwIRv+NUzMgrXX+7KrYmSnqIbsBqdh3PAKWqrUP6jdag9aefo5v37fwEHx9HozDqdVl4FPX6LDpmtNc7",
-	"6p4c+2en0VFvdBDddOZ8spdnpdr1TUc0YNIUN29SXJC2xnvAJFCaV6KjkjfZh4xxder33MJDPnOnnTRf",
-	"h9q18jNNsvftRZrsAdCfjeMP5moN/hQQe0DuSrVOz1++WujbkyxMWdkJmE9a+/zUjidUifkVhvVIkiUb",
-	"Kf19M0BaLbEBmecrYk1/I2XuGuNcJmv3aa0Q9qaSCkgOIjWR6pkQQ57QdMJ+19HNDf7hz5FjNNza97q+",
-	"1/PfW4e+XiHaa33YV8/v31JQECXmKYd+Wl7rue6j5bXeoKf3fTHmH+NsenE3Nu0Kzyvfz1s0Yt/oNU5r",
-	"/baLkb6wBBT2oaIp0oacYaZwsPbH1oJR1oKeUYP7owGXR2k8mWYj8eFgvpjPmQ1YPv6CgOU30HkjTvlb",
-	"M0pyQEqPPiQ+uZ+PLu++OdpqZD3yWSFX94JT1oOam6VyA4Ore68eLB/W30oa3gKW/GAo44YTsRW6WK/j",
-	"nUDFjt1wgIkVlzZpEp2Fo+VU3YY6uRPGvJgXvlULyFKCL41AD9S1FWhGqykVi7LqEBQFv6qWyDPwR6Tk",
-	"ik6KL+r6pM4R7DCCmFTArrRepYy/2+RmN4l+P9ZM5oVIUzWZz5qiwS44gdpHVBdGAFUJnj038sk2qR8t",
-	"k5Sd17Z29avFxoRexiHUgIbc4IqHK9WxmuW0uPVlceWGdcYzWsliXYnVm+uSlHLHbor/shcrpxJPExLO",
-	"skIhxVbaVUyKLktDr6BCrMUpyMi9KC4x+S1dYhY2Z96WOCPYhDHC6E/4ftkUI1kyRunUMoljzNZYKa96",
-	"inge1WUhjRcaG9XpcbJ4xsivgrMhbwdYrK6373evet3B0fHgEOpDfON3B75vLOWV84qJK5u3WT/QaH7F",
-	"31l0Henc/TovzqClvthX46sRtxJTJ2K/4Vhn99vYuskVzzTOz2VYvnx2sd91nlmLxzjA1CnjigydfKvB",
-	"1adnZwQmaOL5Y+k2ZxbHwuqrukXlLfXKFFDbg9oa1RfWeU4YeD9dpwQZbIoPQFJCmae9e6LOQczkYKAb",
-	"qAnjldZm9NeYT0xrHfKjWGo4kClZ0+34rpI1FX+FIxnuziVtygLlmlXZGhfTiIEpuNhBRifyYGAGcaBX",
-	"wgGLWeuheWtvh0dmLhtT42qvXZ7NazIXzSxVM1AXfZjXgr3zNfxRsUbtEJ7FSRJjKQ1ZVfFKXLAV2XUB",
-	"5HzKUvWWXCRZzCcxD3Wy9BJrbEiJ66jfc7bf86+63cGRP+j1kD8fYgJ+CMFn0enZGe2N+6Mjf9Q/PPHH",
-	"jDF61j8+OT7ye6N+7/D0MDzpH5cKC7xl84SGjEjK4yz+leGMmQzpnBHBQwasX05FivKE3YtVAHVjMw57",
-	"3udeIGWHo8PMiySgtriDSOq73gj3x8qLhXSN+PLZBaTsTWVGul0STmlKw6yMjnVkt643pIeQN5bEnJH2",
-	"qW81iRzin3//h7ah6WS72ZRy0vX9vS1TeeUTKiqwrr8lbP/YuowGxTndNfGTxRgcWJXfq9Rxv5c8Yj8W",
-	"0qVFMB7FfAIZ7Rec6z/lAvRt9eeYxgmLUNEIKQ8ZfAIXQolLYg9MnpdssXdz2pXEjpokUZVD9Ny2Muhp",
-	"LgD8CHJgQU/S06xfnYLvnuu5rL0ukAyVXKGp83E8HtfX9wfO1CnjE22xRk147XWkGqobD69nIlJz6/r+",
-	"cb+vNJzaNzr157XqJzdZRDCs1v7+PqEHkQgP0GR0cNTp72di/7jjd2bRkH/zzTdktOb3v/yF7J90vWPy",
-	"zUnXOyV/+cuQE7mIBNlfgL6y/4yMFjxKGGEfWEhSesPILJ6kNGPXN2wlyduL5y8vr5+8/u8/z1MRLSB9",
-	"/pB/g+ZvtiwPWn1hkDANQ2p5LZFEWzyVMnUeSqtSv3z0WjqZp4gYQXXSIyLMaELawVCv+rAVnJNg2PKH",
-	"LYNu4GwJO723Xcj0pp5Bf7U7trrKc71u3V2ZRFzOrUiTcT2ENd8kZ0BAvmMuaE2+UU4zg70/G1H+eVtW",
-	"n57ZwHw99TysUVc6qixF05XjrIR5YcWOA67WfY6v6KSekCqXUCui4i9iWq2hUxYLS0i+yrVVFHQ8vfL7",
-	"g35v0AeBcN8/QYGwejVt/YI1wHpByKrWWy7yCOJh7/jsiI3Ho6NT/4T2euPxYdQ9PI2Ozg7H0enRca/f",
-	"Z92jI3ZSEkKfK6GRJppLorHBug5/bvVof3RyenbYPzw5ik7GR4enJ0e947PxOOqP+0fj6PSQnvbZiIFb",
-	"qlIrqqzPKapo0jC31gnrCcGKXd5ORMmtQQ0IBbwu1HULMG4R80wSmpWv2jgrfiGUI5TrJuZQ7gbJeius",
-	"RaN9E2K40MAZC15YN0lb3aQJlZlifiBc6rphe/kIkWEl8WSaLZn6v5rJViyrUeC3dm5bSRBfcC+yw56A",
-	"hYHRT7szqkMLvIUtRVNFMfBGppMy9sOoIU8VGPlSbVG3+BCCV9RfDdwob7TGlOCkHvd6Z2H/kJ6w7vE4",
-	"DE/Y2dH4rHc4Po0iGo1Oe6fd6Cw8Do+xnJwatN/3fWAW+jhQKVFX1ZPKUsaasoI5AJYjDU8ATYq0KZGL",
-	"0UxEi0TpLbh2brCG+wL9QV2YkOJRiSfLNAbNPhuQAMcdgL9c3eH6r5OjI/irl/96DH815nNYI4/XpGy1",
-	"FoGaVL5Nex4JRokYwbcGpCBXs5FI4hBgOnsocqNxorQge3bZcVhmr6XaKojs/S6JlzUUEdaxiSaRyi7Q",
-	"hd2Qdj3Phhd8HBq6h4CPf/79H8PWpwCOUx49UQoJManvnooFj9SzBiqjq9qTVCxQb9+uErbJ2LepBraV",
-	"RR4KYF9ePnvBVs5jd3n5jNywVWOx1KqFpr/vn0Kxhv6gfzI4POv4p76Va/JGddOScrqfSkouLi4uvj18",
-	"/Sv9rrsKe0/g41//dnFx8fzJRfzmxw/HP77qJ9Nnr1n0/fjb+Zu/vn4z/+lk9WLxTcR59/Kv7JdJ1j86",
-	"O745/t9ffv3++/n0We/q3Yfli18/hC8ev3jBfl3ezMf8w5uby1c3iydy/v3b7ID+9NPZkn7zzQ/xyd9u",
-	"0tN5OnkW9qX48fj1u2T8+Nf57U8ves+Onpywv9FL9ubw8mL5/exvL949ffZdFL2mb/yX30xfnfw6ffr6",
-	"11+e3s7pq8lfl/6fLRsQIkPUkj14xswb15b9MGdc7dk8HwfYPdbbTrY4NMauoTrdmHwT6enHOJuaauTb",
-	"XVWaDusGi4XcNUzn6SJJGq48QCMY+OINW1Vu64jNE7FSP9RvvxrMVo1rGw28OEi5Dp5H9azN3Oqf7fuH",
-	"V/7JoNcf9Pud497JQ56mbu/od3WaLmFlYN16R9oz2VSY7TNiivrOmKJtas4X3+fZrtZUoxd8HKezxv31",
-	"u53jkwLTtM1zixQ0BBlP+HXM4Xkc8RoNy13RHurvMC08YeXbWF6Xq/ADiKne13al8G1N7u6l8HuVUvjZ",
-	"UlyPqZItarCVe4nzqhfLVzzgckpTppF3d43TBjCOw9O0Y0YJRxoJMmFK4rtTyGGHXPCVDohB9KaJaO37",
-	"Z0bIhqg0cptXrtrDxON93/eIFATDOXPn/GJGpixlJVZ36G/KdFGf9vPH5XIEmcAgnnIxnziblnrqb4xl",
-	"2SXVxSUk5X4mxM0Vk9kbLKzqHq5E3hUYAAWe6UCXpoQQyuD7J1fEhOTHUUAk45HUmahh1Qem4ls2ZZLh",
-	"jlTdb9BgXo291FuhprxdjFY5Ei+vcI+N/AVzfk//TzMIfEi/eClmTHBWJD5OsaVS8eJ6ZmtrTEXO48rg",
-	"3q9RMSr3Jy5CoGbhVk1KE2t63TXfdc2tH4xemQb4kTb8uV9NG+exrlCYebsbbBGhZe1ANVKrBOmxZlpe",
-	"RRf5F3JpbXDvrr6rO4o9C1e3TEXGdBRV4RXHhPmQnr57NDjsDo66Hf+0+9NdfJV0HqunOlf4aP7TfjxT",
-	"nA+A1Tp5N2RLBykhoaOURiLdj9ht/uFAsvSWpQe6RVjcd2BoBwjqdiz/XanCQnAOFUgEPK10dMhyB9ws",
-	"vmWcCM6k9pnsiD64sm4A65e1Grw7JK7EX3cgawhztqLemt+/vxhFUJxBfMByZqpfVAAGJm35klt3VFHL",
-	"AnXs0iXXcJ5q9G/RAOYOuAslHOhr+mBgimw7gKAPnU1g3fJVFofMFjLDRBD4GJwNjyyncTgtJ7z4edjS",
-	"N3/Mw2QRYRZ59VISy2zYeh8ohqDLCJWvaf9z0xuY3dlJLKtig3Y5pVjzRKOM6pk12yKPjQj2CGcs0pon",
-	"YJZlQ+adDbkmNyX8xVqImOcEn3Eew7X85HIq0jy9w0aOsk3q27tkr92USOEcllTW1nQHlmXZkVWLOyVV",
-	"DZSaF5AZo1y6dr/nA4ggkflD/jmJJ1ykpmqCOxkrkFmHvF43t3U5Wmsx8XCO8XcDTo9TSIGr8+TCMBKI",
-	"mGO3LF0JDiFcJKScSMaqQZ6O/Kf3nlH1HvOKbk74uZ6N7MrmSyreV0b/kIwesvFsvTFqCz5fENP2kJrw",
-	"KzFAGn52nxKwJrm4kM4bMYrFJKXz6crJhuoGKOcQ1JnFx9Zms2hQk96k8YymKwI/n4PCD5zKeFUhDcgU",
-	"ctc4B1kuZ1RJYmLKKr17/vhchwabUkSBydws88xC8P0jSbRJagXh85FiiQ227MKoVe35aUIn0irzJPMS",
-	"T+7FKaxZ1ZZewi/P3fdgYfZas8nmoR1k88exnCd03Q1FpVzqsnPVY4C/rFM0cxNcfbIQezEukqfkS1hQ",
-	"mTthaXPdqpwKzCP6Kkd6KOjnPihC2xNr0o36mjx/7PaIGNNibQ/xB0JDiG5xR7Hn9kbX2cSJ7nymStbH",
-	"2vWOPzbHtTs4ZyKoqaf9NE4a0PSKZIPZIsniOU2zA6WJ70c0o0Ee1+ayaOp4fcctZ1BODXkLMqED3EsQ",
-	"5VHMKQQabTMveV953DSf3hxEd0dnXm5T/7gT79klCZTNijbOo+GY7NJf46nZpZG1hL59QxVRooS0ztce",
-	"b2NrocwyWDtQTKs8tq3wtiYzGzph56lQZL6mJnmTJ0InwFDNGXdW9yCMTju/zNmk4qKqh0oc7fcOoQyl",
-	"Pzg6NTHReSLcqm9nZyfOWoeN7aN5KEcMHns8yDud/Us6Zi5Y/OeVWtc4j3uoKNTk8dfLXBjU8/UeJSK8",
-	"gfT6SUTn1+bje/dBc0/xDZKpmqFH6nUXFjrpitnN3aqd49C3LmPecKZAejNKqmSAbVKKh1I6tN9EQk5S",
-	"QIo+wIH7TfJM5niGnYjcQeAuLcJRq8rh1HY+V3Vxu0i27PPedvzWlfnekSfG5fa+p6a3UY02KiCOjNKW",
-	"a/3jdgXR8wq2jmD8miP+nmZfVwocdWWs/a6Iuc+hHHyDVuDy1G/EvVcnWiEos1/WqOp0WZuWk4BKe+RQ",
-	"uJ3nwjkrixZ2Ymyl9MYSbG9x9sBCw+fjWnouXEuT8LGtkOI64BoHc7jf6191Dwfd3qB7lCf/3xHt0q2A",
-	"XXas47wVNqYYb31+94GY2Roy0/3tITPFHfZDmqtqWyVHK7B83jZXXu14IcSiMP4NCCWBaTTH25aOnmce",
-	"MT+DtAHZ3dswaI/ImIes3FIsCU2kyN/FEDn158tYZs8zNnugSWtFdt3MA6JunF2mDo1+zvyxAWsRxATV",
-	"2l0hnPXcaOgcXldzTqtfF2+eY/m5baqi241uwbZNNzoXiWfFVmJTuvBdu9iGwDNWE8kgXVQ93LGeGu2L",
-	"YBC7+72zq1534J8Mumedfr8Jg+h+rplXn+z7J1fqYeB9h2e9u/Dqw946ZKKVXW3bAdyF+ZZIrnV2I/5n",
-	"Pjk7ZRdT9tf57bfyKHvxWajG3w2LBs24uXo+gESUmmVGUSFg1+K5B1xDjN3R+m0bXdcfcSu5Efzpciz9",
-	"dw4XgegI7fKJYnQVvbEH/MlRTUFELHkkCQR4yAEk0qyVwiBzJe1lWRqPFhkjbYT0YWZyJjNguWw2YlHE",
-	"ImKovsoogC383IohsydkLSDtGf0QzxYzqOh5dGQlOdiDgMB62JZk4SKNs9UlMAiYq052eaXo/BmjThu+",
-	"xWArrA6i4yssDqJ5ChaIBSZVM1Nsvshm+Pb5f19cPdm/+uHFk9fFTtN5jCEBpbH9bcHS1fZD8zDZ6f+p",
-	"t8jcOAfzocD3xUjKp702ErV0MR83ePM02E1dPbeHFvrtuyfktHPSOUOnagTlS1NApiVsxrh2zr7U+LPO",
-	"kF9NYwnlT9Quqk0Fj6xYpCHCtNJFNh1YbloIF4vAzjRhnKWQjg12JM6GHEwjqjmwrqvLWy7ijBHIDKZt",
-	"KiQS4UKPRacCEGP9kyJ89FwN+ZD/x3+Qi0U2Bag8xZD2J+XHCPsQsnlWowbEbGAk0YDMqZQaX2Dt1pDr",
-	"/F9BaSeC6v4RXXIgKJFOQJCyOkP+KpYSKhjqcCoPk3Br45ihFGh8QIK+3yWVCC711TuOxqT4VwYhWmYB",
-	"LheRGPKLigCFVWrDDO1QlosnT6UayEUkXHPB7GXB5bvHP5g5kDbVQkakhm5Y116HXEAqceiaTFgmhzzo",
-	"+4f18R+SpyIdxVGkpvhqIaH0Ab6WCdUgpDOA0LM2JDbgdBbzyZALziDHGoh1iViyCPi+RrDAgYq5Imk1",
-	"mCJgDUabD6hfH1CfvBauOSm+N9Dlpcu/6NrTpTi5If/n3/+/Is8i4v2A/BlGfGNw7tsnF49fPSFyKpaK",
-	"6KJ4PGZKViFLkUYxn+zl1FxWvQVPVkP+gyFmCRmdWESCD7jk++qBAUEIEOIiyMb1x3FnwgjUI6znUpG/",
-	"MeWCRunMCxwDTfVhVXOD+Q55QItDqAQ1LRT9KSAp5Zj0ppghxgzo5ouGh/wHXhxbe6bwjNyHTAz7CMnQ",
-	"U/YA2DFWm4HFEhjyJWQzZpSZo4yA7j7O8qfMDW0NaUDokFcKP3ORVcFIQGYgcff9vkcMbMk8DVxT0WHf",
-	"P8Q0gAbnwQklM2QN1gHEhnyzXm+sFbqQeHzzSE+In1Q83rO3SPUcCkXKJksMHnKUR5RqpZjvkAPJtgM6",
-	"nyeafR582F8ul/vgZl2kCebL1slnXF5YLOkDKcCxOS8Htc5YNhVRhwSdX6RiuGpQ6sjP54xHWHhUPTan",
-	"2VRxEbOWcaSfHHK+mLE0Dg13fff25b4eEAIeIRPuf/ae6leDYsUmMde3wUuwx2f0RjFxOmFBUX2tu4eA",
-	"yTlLrys/9XyPzOgH0vX9cwLZytMh1/IR0L+aRURopp4AFvRCcSuaxiSKoz0rbqJgt8hI1WF5GfObgLSD",
-	"ecpulSrG2YcMMv2oc6L+UEpE4BFqeXrknkeC/9m/EhlNAm/Izd/7b5QoF8CPb1gKH/Wn/K/X7EOGH3HC",
-	"/7P/JmW3+M2Qtxm4NOsOovzEogRK2qW0tOyDouuRiJRQOOT7iu34dbbjk/a3NDIVAvfIcDhsIW9Vkidy",
-	"VPUdnJS8GJ0OgNRnY8iJ43SeO3r8aBofxyyJdOutwc/m65mcmC/ff8q7wQxLqhcLpN1GOJk6mlSD0rSz",
-	"bZkqKVfJYmqF9ne5r/e3Y87nplZwyqgU3FNDC9a9RMi+vrHwDTPJTwGB62kpCBwWaXF1ElE5NWNquB8z",
-	"5K14K6u7N90PqWRkvKfoJWXAfhMhFP9Uow1FCuu4mGsgzTjmUXDe2AOO+a3h2o77VfejJEeCTFwdfpFd",
-	"w8D+FJyTkVBLlQKIFjIbKSJRcowlKMIcj8x+o4AAYQJ6nZFXqdsgEgzRhFN6ywZm4e1A+SMY4AWKIjhE",
-	"XX8wgC8LkcmE2qvekBsgwVxUwuoH+fqsCcg3szirriOuYcY+ZNauq4kqGTuJw0xipzjhOEIcU15DhS+g",
-	"hkqBqdyCFoAgEVX5SOpNVozPmJ70WLt1Su8ekre6WOgTBE9dCUFeKg5rdpsDJeEzcEHFUnWHXBgT4pV1",
-	"DTonbaOuqAseZnJe3JF8EvMPedCFaksNw2zas6tXL4li/3pvyOMnL59cPSkWpOf7ZosJ3nAWnlRxyNyT",
-	"hXfDsqhqUYo3yqZsNlDNucOMFCd+d/WdV4pa2usQVGewmCXeKFMqSfCd4Bnj2f7Vas4GxL7B4bbFFMFJ",
-	"HDIubXvIq+dXVrx9yywbcImywtguqYt7La91y1KJ6iXojy2dv57O49agddjxO4c6sAsUeB1mAnGkzJlI",
-	"ZUUSMZmwaD9GaR3E97IOA4IV6n26sJFtA86mTBcTBC1tBctvVwUymViMYRB6wRcCHSkKbWh0jN3UjKUs",
-	"WRnoOexzIBlNw2lAbhjDx8wbWGcE45ZSPGdQLjTm+Jg6nJ0h13KJkptRFvEs4UNndc651vMIoI8SS8xL",
-	"zMGkBTwwWpeX8wVj8+2GoxR4NZ5S8NtYiBEUPnOZIXDeLa+FNnGngcttRC+GfPBmXToQ+zmW4qPvvVbK",
-	"5FxwiRahnu9jbicgfLCHVahefVcMcSvXNtZxqPm1P33ymkLbAMisZTnVuin+7+pFP3YAz3zyWpYotumV",
-	"/1FP6jVr/c92r1iPa0lw8ytmteEtIxVufi1lt8V7IIhufAefKl5AyXW71/BR2Ja+3216JyeXA1v0asFL",
-	"h5tfyqUpfKO/+Y3XIoP7GY2Yi9mMpit9ajWxYMIymQd3S7CAzoXM3NhcmWuOJfA8aQdVp0twXnHTD7kO",
-	"0J7RFZhCCkYJbHQrybNDrhRD1JVsyIgpNVKWQvsxFKhdCv0/8lFZUNei1qc9DMOIJRFpxFI0EAalGRCK",
-	"MTKk3fcPlX4DUWyouweKbSklaUetorDT1LWKPQ8sW5xIeqvNAhgfSn40FeYwnj+ELGtQmxOebFMdVIoo",
-	"cbXSuqAbvWGcjFbajqgegBaUil3Il7Gut10Ywj1Ch7yILbISKJTvv5QpDhtmOlYUllN1tAeGD7VSOpJU",
-	"LVMupfzXfyFf/q//yjPETUUCqszbxWgFWdZ4xADCKsZo7UNPgZItpvnFSBZyQe3sCjpJ2GDIq9rIU1Ch",
-	"IBECvTXL+HGg1uDPuB0/q/1QootZuxFTa64WUP3y/pMWcq8KFRQw6pCwAa7fepSaVtfzopAxlxnlUEvT",
-	"aPI4kuJV1y37HRClKemjicrA0be+b9ZdM1YP0K7iFxutLp/TfMnjpCFVldu0e2+z05eo+9LkbGmisIGt",
-	"+vfW7bc0emvtlaP/i9y6pgNkIRBWM5b7YirnQ95oIKh202yfiKVhE2ia2Ds3hXpBXxvyCk8akK2OoFaw",
-	"F6MVHG0zQjzthb7oEdaZdB7sWEPyPGBJarXQ9aE0O1sTVcMCLSfOSJjQeAaneqSXsFCMDUeDBnJtfUaz",
-	"cEoiFiZUB9bPaAbbow78Z4oN90KteUY89zHRVmZjMy7d/oP1xh+0GCnSRofOQqILjxaemQ0tbHDIdO4g",
-	"EHlK19/8gs5bcyUE2AAqghTyNXMQHLKU13J6B4oUaSbZwcc4+oQSV8Iytj5zBQg4GsNdkrA65C2kVbXk",
-	"IX3lJgla+PMItXYR4JzHdoP3XN1kFQtDz/cLK7FJKY22tEFJ8iqq6qdiCb5JODBQqj9l2SLlENFNscRq",
-	"8FgJD2IF3PmSpbdxyIL8OQ813wifYRFCBooirUUxI08bikwNcfzadY8+hrEX9+hnKG/rThJ2E629dcwy",
-	"mqXD5ez8gThBSDlUDbZobbTIuWWeto84sHO/J37x0Cv2ThtStdgtUnC/ZaV1VAumltI1qz4BOirbWs/t",
-	"zKfFKqXuBu7DjdypcD6k8TWc75O3rVktT6FQpqZBbinzCOVDXkVfovqoS4hb9jH4CSjFYOSwl7FIlT6S",
-	"58gpno5MY3YuB/XZztHzyOKeJeXVI0l8w+wN0Q2v9+07dhW1CNNJoEN10LqY10Yf2yukzYfQlq43MeRR",
-	"HMERHMdJBgZpNlOnB/huVr7J0XJY45Pfs+zBmaQ15rXmLNwfvL/yAOvP5pO7G1q+8ok78YnvWZbrCRbu",
-	"F7exwfhUNiNvMMfCrJ8/fkOzKZhk54vsjtJTbo2HrysmICUYXRALatFw/YEoopsFqMS2mCN96RVcyGw2",
-	"iTNvdzaCXhkLsyHzNB7nazM1XeTe5lpCMPn5Dm23HvdxCG4ZfK9BV4PXO45UQEOuBixzfECzhQq0ObRk",
-	"QeX/XJqQe6D0ad+ei9Wq9ZsJOwWQcfNxtsQ2B45ZVQeLMzQQPuPi1KAxjBRAhANNWZFNAs7NNJ5A9hnL",
-	"UIRLAh4+JVGKUAJ+C7c3iCNILKMxKud4S1muKsJ4BOUgjKkukYJkQtyURHpAvziuCCu92wOZpKpJBO/Z",
-	"JFVv/tOn3/a6m4koHsdGJ1h37/mbr7DC9vRVpfiqUvxeRYV7McK8UudmtU4VqdhZTLKxHVz/TVd+W6kK",
-	"CNq38pcqYQEv4MLVb10lHMMd4E4dGKQGkPhcO+DBkTLkSgEgbS40MvCgcMZ7hAvztLqgtTcSzTdPaDiF",
-	"MDaDhcdRKNHGCljLpbHATiIW6ORkGrcA7ja4Wh4R7YzH2DUECgcQoaRRe0UUVHBONO5WJyAy89MZ0EAn",
-	"WQsneKV36Iu52LHDnRztRRbxr+rIH0UdAc83re7fg+ghThf6VorIOaFNmoY+lmtUjS3d6Ns4wzWL20H1",
-	"0A7sAswOCTlz97nJ7Yj8osR2hvyePem4Wlrah0SMlaZ/BCeYjRIAT9CCJ+oLTMzf9T3S870hP/Q90vcV",
-	"tR352DYHC/SHWGYxnxhCmsZznEgNBHmhNRp4QxrHj9Ipi1UB/QRs6Iq7A+3PaIQYVqXjGPf5kVoUxbmx",
-	"1yFPhLhREuNY23u0CkdoFJFQnZkRDW8IwKj3zvPIKaPVNSuXkCixqlvWmPZFFNks9GG0gXInD6EQOHv4",
-	"8m5qcxE1O6tx17+qAl9VgQe7pgueVGJH7hbqXOK30iX8sy9FpQuTxVazdeqS9OvTrd8Cn6EEea1+r/el",
-	"JlxC0+lTqG9HYl+O9Tm779mqYHYRRcUiZuK+XOp5XumPmqI/38n+BaSzIW9jxGixJKFYJKhDJYzeMgt7",
-	"k4rFBF3zF2+e381/X0gvjySJaEZHVLIhT8WSaB9+2ceOd1TuaScXhY6ch20Y2WSjkJGfY7JP9CYNivR5",
-	"17E2KpeaVcfMxg/h35ZAiIuoVtDENsRFNVrMQ7J3jt+GYGTT90rEZnOhDpNL0EFwRVXWeVgQwXpxwGxm",
-	"aQO/Qgm+Xva7XPaZdZ/Zh6zptn6Y43qu98TE1OYiSPMwxr8fuwKyhmLCENe8FhzxGdYFb33JNz2EIiFC",
-	"ngTBrG0cWaXq+pvXtxSK09MxOKbGPobg6N1qVfUlR0xOUcvgs9y1/7JWkrvbRew3G6MLrMuiedR5iQQN",
-	"6cUMBpXEErnH1cU9jJWkCGXIPaWKHHGM3AbYusRJgr7dkhG75JeOcgkDqm0UgZA01XDdelqhPO41ANTu",
-	"n9RUdLAlPAzG9UA/HpBlSudzlu4NSLC5lscGX+mD2kjcJbcezm+6q6XE/5KWEs0Fcy+Hoj5bCflqP/kq",
-	"Uv1ORKotmO0fTjr6fRg1MJUPlLjSWeq2MW9o63lxzwzWXyjeVhdDNXQA8Fa5Hp/fbvZIPtv6kQPtHtLT",
-	"bUtrOWZJhxcUX2Dps8IOYdC30riK0bSg663IpzGPWBqQEELFMTWB08iG4hyUqcJIwVkpBt+rgvzM/ljF",
-	"rDR6WHAmtYiUY4QBGtfWPiGLLcRFaaS9fK7wMIifxVPWmEGafAqgXOmhBAmvWm58KvUSFyDgPIMVwnmv",
-	"81+UPELTcBrfsijwbGCc+qRTAXgkgI6uRyslSpqgQ9tXr0ROKdLMyi4UKCKBH2pZADooEMs4YTxLVmTM",
-	"kgTdSzrEMQ951Elzc8aTjwMSuGGXGn1dGjwRi0zGCBIg2TRlTBuhwRcWZ4UrbMjBF3aeS+V5DkBFDviq",
-	"OrWML2YSym1b44GAOFt4bEQ2wnFbFwpXgCQAGzHkwDGDMC+nd42JkwAVkVc2jLO1CIg3BUZ2N1VRv3ih",
-	"SQPzP26T16BaGXDXN39QG/ztzq9dijTb+R2g7u3f+l2mdtBz2RVzUg3hUvzRZq5xtoee5ArWX11EX1ND",
-	"/MapIb5scLGOAGmK/VXSrua1SiFQbJK019wpOQc3N8ZeVYTcgWd+hUz9MSFTDxe70SS8HnwsqvB/wsr0",
-	"D2U6NdB/JcuklMsxS0k7z/LIk9Vnm1I9V1qykn31zGlfLZZgdxOrE4nmyONaTl61k5n0VR51bJYQbifF",
-	"VorS0XtKrhbuiGEQjt9xK0gBMwI7QhVMPr9CBVjMyWhlIh2GPNYJTNuoUnTUOl+PVu04GuwpqVaNzCBS",
-	"dcoytU9KYI2zgaH1IVc74NnnL448k+uzqLCtc3cZPY7eaMlV0w+Gp2h51WXKLVIY5CRn1vDjgLPldb5G",
-	"dkYDi5/ayUkuqtErUp1/yPRioAqxnUjG9s7e08i0WIPCSNG96lap+JkVJU7LcIhKlpXCX6vUKF3RcE2e",
-	"GFJJE6NbyfO2SkM4izlm/B3Ye2se28pfbSWd1GdZzxpoTdHYckozRcc2ltpE6miai2Vz8Dwpxc7PUyYx",
-	"2Ti0BpHwnxUIf6X3U4/6SjSEe94ztu0teKY3Cbgl/7X/peymOYmj9Wdd+pLaadgpickuDe/IAHQ0dJGV",
-	"RdFYntEdg/1GmNHYwcjEkv+RQAPGtLq79fq3MDDrcEMjNhTJpP8Q7m3DL6zoSLjK16O0igTwlnlyKsTN",
-	"GnvkvUolF0lC5EpmbEag261Db4iJvBnyXUJvnNacSxjAM5j2lzArqJ62tSnYi/Pvd/bvnjvRXjeL+PHr",
-	"a/zafQS+gDg+5G1TMsBKpl1oRHsdEixSrENmNImBWwJ0wwwWqQNdoKMZphhATDNXjkLstpzeGTMPTrNs",
-	"3pZ7Q/7u7cu9rXI957wKjzFm3h5yO/V2nukfcoOpe32hU/XVg9owni0rpDNdHVedHrTb5qkMtal/yGGu",
-	"+BzmHWyIjig4wMMFRxR9PFBsRK2DLxoagUytOSbCOpD/4o79P4bYowYMx6PALVuMgOcZR9Vx34Az/GMH",
-	"JyOu3SLP3a6LXGLamCDufiWnIX+eQ6GRwcqlyVOB5hlQblDT0SDqTiUz/ZCvAZ6TdqZJxIKckzrifMgD",
-	"dfaDQscVGtQD6nHAoaJmtTaIveDa9IK3TtScFq7EpdemMi9shqWd7VTWyQrE0wF66g2+UnQZZ9bJGMc8",
-	"8tSy8grKQ3DmWaVaWATJ/qFePoJMrES0fUxEW0qa3ms5bYnb2RDz1OnvHx7lrlb9h/Q1VDFdj3TXFINE",
-	"BMRQJ4ElxfowSqXG977KtlvJtnlStzvzK+9LqHVDfsk41MaTKLyZnGk6/3gAZykziARNMu/evrTOktQc",
-	"QbcwRybuEZ2iPDedhgJSNmfoRJPa1c+SWDHBR3LIxSKDSlZtuKFSRsMpHSVQEglsx8gnsUjgXpEPFtMt",
-	"oT3PVkdTJsOFZh5FN9qUVKofh9Ln3ayVBa/TBkunkZDZyuudmeJD+0t6n8HjSn6SB2NyxSKqJdXyQqNK",
-	"XiJIIiuE/NVC94UsdH8UyxwD7+xnCZg3bFXIl1/CLKcZgKLpG7YqMNoISabSKpZeYnlxdFeG94KtCk4H",
-	"ELbSt5jTBnG3EZsnYqUGJj2ynMbhFEptKSkLxjfAtMlDDhhcsKKgCNKQSfMFW+3AOzm5vHymOn94xtn9",
-	"/TPOy2cv2OrHOJsqemjiNoqEjLMZdugrj/w98UhnRtCczIvDr06TxbvU+VvDs3Kf2DpscyUVpGTMpNPN",
-	"Xy+zMXgCs6KLJR/yOUul4DSxfdY8sitrucp6dUi5EhdiiosRb1eOi+TVuIZ8l3Jcr4uV2aYk19bDcpbl",
-	"MqX4/+3qcuWrvK2rpVjnryDMr/W5tvAxcfscG65ofYlpDe8Q4YE6bA4jLkc1FNNGuRTwxXa4aiWowSNR",
-	"nLIwS1YIKMBsFAaDkAcvlAocFn1Y0Qwd8gbDMOAqN/EX9ijtsIpqdLniwJAcI5YZi9B2CAY1dAFVssfb",
-	"wSw5ypAmiRpFkTwxpGkalyM6lDA1ZykU7RFcBnZIBxbOhqiOdi53VUM2oO5ojrAdoNVKw3s8uC0QumYe",
-	"Ie0A6ojvIZw0WUHxWm79PKaJVL+bTs7JaJUXl8pLz+K6YNlTC9TbMABGqqW/8E19qw3wuSI/cX5veBpb",
-	"YpGgqUkGVKtGz7VZpXzdeRgXEfMJCalk2F8RMuKOXME8cu7glQ5mNSafH6pCyGcGq6gmitRtdwpX0bWf",
-	"F4zcS8CKItu7Ffv8GpbybxKWorQuDJ/cVsLJWaRhDB5hipnmHqDigYKFfhWGfg8RKV/KT/4l5afMRZKW",
-	"KJV/1Vzw1BEd25aLUR4iYKGLk3gWZ2TEErHc6xCsCyYJzWvGgGUC4uSLcXkGi20fjKq+ibGnQx7kX1l5",
-	"+ShHlHwl0MQqz5pf0jEf8naBDa2IcxSSo4jUZAUYn2MVnXwYTjkKjWm6dKGNJiLbg4nA0OlGE+2bWoh2",
-	"GU3szSvwTCCrYu1/EB08otXZTJCIyikWNVNtgXz5Z5CnyIxRLh3VJEjPR6lCP43ilX7c91D8gmhgx7sx",
-	"BoDiNIzxELKgLGOOVe5/1KhtFquN85qqghqqseSwti4bYQ2hajXSXqWIxBnOWbHlMaPZImVknNCJJO0g",
-	"lnLBpAlNDcg///6PvbzfWp1S1Vu+/G0lqOgX8yrzchrP5yxCWviBG5xVCTNVTZyD5ff9w93StYBsplO2",
-	"aK8+KSVtyYqa+mWz1D///o9PwV5RIqR24FRL5aMM5EzDKVDzz8PW/4pFWn+k6+cn7E/kTcKo1LJtmJGV",
-	"eqO8P5kgMdQulko4HLbeB0BRIoUu3pjTb7qBM6xk6HKlkM4WPcG6wjFTt6zqCaRQswD5BHzUBvFz7p1U",
-	"YsRKjTZnH1rsVo3E3Oh3Hb2PprKvatnKzoNOS1PyhZA7Fn3xnO8WOoURcdXALSFXg+HLfFM1lTVWs7SY",
-	"JUALqLPcDNE+XWx/c2XkHHHI2dKCT0MaAkmCdME5S+V1Jm4YDzCxsylvrcZXSl6111we2IQTP2SBYN3H",
-	"w5UILnfwRSGGeTh2M8pQb94fFmFYWmNL2tokz1f5Up1Dujj4kBcJUjDw5eHYKID9pfisvEO6/tOQ53mM",
-	"8g4XUp1U8O/m5Xp/w2qz8/yoO4RZ2yp4QJPkSzh1t4CcPymXMeQlOQM1RZ2GrcZLzdVvW95IG2q/Jyu0",
-	"caEHFmWQS3Cq75hnpZRMpVTLvSGbClmfTMVOttKcTaWEH4D4+5KRB0H56MVuNF/hDBsNNhdJ8tVm89Vm",
-	"48oPkSSNpprq+ftqsfk3tdj8GwV1Ues8OK/WRjBCft2ORXqTI6nuxGs3VhC64KtynjbJWCXxglU2WZc1",
-	"ZlwXtEGrhjfk7hrJ1pPGBbfXUWt9gxVxdPoGyx1Wt1ihFynmE0y7mXuFMO1CMZdz9CqqJXskbUNHLAnN",
-	"yExoG54UizRkjyTC66FAJcRl5h0GVplTwMAbfUs1rVrT97Ou02xL8uBliSFWDdOKwSOCs4GuiZnj7vv+",
-	"maXkQgR+DstVYkwcsSJlbGOVUzB2rVd4vW3VYiv/rj5A5kl4K6cHPWia5XHfjoGBJH6txfk19VtdJhTs",
-	"Z8irWkFJ78W9yJVe9ZFF1+NUzIx7VFeFKqvDLqlGkaOt7P52+qCaRef3ZhPX4y7pHvdYGMVa/e8EHydx",
-	"8xLBntcDwBqTRm1XQriKJ1MD2kknAkv83fESm2323pA3OL7q4IGvyoqtrPygtuaruvJVXdlkkrIy9nx1",
-	"M39VWn4vbmZ08q53NpfuIuTVBx8BOPvp7peSBd3NoVUBNBp4hM4EnyhpW6dSboT7kXmyMAjpHIIHtxGo",
-	"DYUzG3i8lem6itazoHekpGEMuZLQ9zrkosiZFQDcTnp5Rqv6Lam6m9FMSZV4zkH6Jy+fv3hCHv0nigkw",
-	"WxQU/vNRMABf8L5kXMZZfMtIm0oi+JC/ETKbpOzyby+9wluYslDMZoyr2ZhgZJ0oLvhPLZheB+BD16tK",
-	"ALclyTJOopCmkewQc+9YSbBTlq+S8WgXd3IswW8vxlCr38s92/YV7ZEgoTK7pmEW38bZCoorGzyZWqs4",
-	"Q0drpIbOhQEg5hHV8Lle8xOmQqDj4kreN1i6WJKAyjCwoYRttXEeWWCKPsiBAdCDJJaZ9rDb2Y2b4HS6",
-	"CwcIbiS0Q3dtxuZC2iC/BQQOr99mCaVyZbEPWUk3B6qdLWRmTilpX/7tJQkUIQdehWTPS7SnliUntr0y",
-	"Cj+KqZyLlLrDvQ0of/uI71qWTBBwELwSSwJy+rlFgp5FSMgbyvQIw3UFCBjKKIUIqM1XPBMikeBBr1Uc",
-	"iZbXqp6I1ntv8xSUsKWxyrHg5zldA6E3jU/Ramls+i0lp8hQ7YEeK35SPTYM5t8hQzVw6JhPcgb4Ver6",
-	"KnXdu9SFLLi4ZEcIU9tG2Mpomn6O6m/JTlMqiW4PkFC5MDPkcLQGDTdlg5RTyfOJhSwKlWaeqLuiEJh0",
-	"MpSvFoR6tj3ck682hK/VE9yWA31ov95RX++oL2kZqJLdFteVuoDKdat/g9SRlK8ykOlUSzaynTiB7Qjg",
-	"5mrQGvNLM7hJnYbyonDOIxIMTEmzjVU3K7F8WDbTlFwb8jZkj8DEDoNy+vatMkuOK3U6eSVPslUXzJU1",
-	"c1d3hrYL5CD6SISLGWb7pgWk3oPyfXbCWlgdpf9TiDMghRd0YFsHbHdlqXLmejW68FSGlD8C580oofxm",
-	"2PLIP//+j/fw/0+fAo/wIs05IYF5s4DzB2QkopWBo+cZyzS03xo0QsayKcLoIQ2TNomUZqdOdKfcVDk0",
-	"AqH1NuZfa9F1wP4SfEfqzJDgzQ+XtoQE7xeFzSXbDIPEg1YGQauhq/m7V3lbtyuC21XL6siKMSy1a8CB",
-	"lpKuRynl4VRPHMsDXRvXag79pylDjzKhiSIYrCMPkH8RKkrMY2qhAtuOQOY6JnpGV0UECeKZveblX49z",
-	"firSd5gxYsvUKnlNxuVUkGWcJOBEsI72b5Wq6q6lkx8c5q2X+MHR3uV+voK+v+ah2TEPjc6qtV0ymgeB",
-	"YutgkEoOm12gY5vyu15VazWwFGNF8svPfO3por4mlA9wWBCvszfkjnq/ebqCFIrY53icvbIUaeHNELll",
-	"pr5j7kZIMqmDmqhc8XCaCi4WclCylMeSzGiqBNE541DxJTLvQdFvHGuE5hR0WaGcGnMwSGuUxoiGN2rq",
-	"POoQk3YMYxWGHIIVRkIkjHKUH1MmwcIwJooWo0WiGsxz16q+TTqG5jSyjcikbXTg/KZo4P96tK6jgQMb",
-	"lIcbSzMTFnX+YNWrq7hGJf/mAWogzmf3Cg2t4abcqVHX4oy8ZsPiOsxmUdr2fjCbOlNFSS/skIvCf1sv",
-	"SqdGZKQd9oFCQheNlwQjJZ8ALLI5754p+1TOVmgkxjyiUcyY3ASMwuHrilkVqbKKeaxFyAH+tRzOPOTl",
-	"8m6emzt6rmLoew1Z/T7rmO8km9goGfehyae1AQLzewcq1tPEbTptnw2xXrhOa04/a6imhLiuXMNDvuke",
-	"dpJakS0Jvt7iHibVaxiO5+Z72CQV15xGGCaQN7HDCTeBXTkEO1bzh7WkyXlRZBurT0GJbIxS32jmKS1x",
-	"3+/veaSyMtr2o600QcrUJhS/Aq8oDCs4ApAeAhzCtcMiAO84Q/vx/Tbgp7VdwcT4AzJ9kXIEwwhn4DDW",
-	"nNsbaKADZyzSpJHGk2kmSdu2qKWeTtWgqacSArmH4Igh16QK8wEzXYxlE3eTye4pN8KWmRGUol2rsb+u",
-	"FOGOJjXShnBTamxMBheP4HmuRUMrYAFk92rKq7Ux3Xu1m229HaTptnJeL+/m0YPHc5f6eAgN39XBp08P",
-	"f102ghNEFI/jwgL/L67PN0nQJuNBiQrhBCBLNDZXUx7QOhXGqGwzrYeVwO9FVX+lNn61U4QAlB/W/vGH",
-	"i+T6Ahq9nsNDq/R2rRjsUl1FkJmlDInMiYwL1NbVdSKzOElMrJUkQc/vWqFWuXHWrUaIRVZXEtrlwn4S",
-	"jfLjhE4Iwk9ddbpwqL99YFF1zb7q7Z+jRuht3f34QwmR9WlVv3AYZplf4Pi8IYdAyZSFjGcoYlqZo5tw",
-	"rVgnD8ViDTpCSV1wtU1Mt07aAdZsvs5WcxaQ4LV6ae9cqShAaQG+lSvl+C2eaF3VmbT1s9emrEGgKx/D",
-	"KKB2TybE3vn/z9637jZuZOu+Su3GAVoa0LL7EsxExuDASTrT2UkmOe0O5kcYmCWxJHGbKgosqhWlJ8B+",
-	"iPMM58H2kxysSxWLFKmLLcl2t/6kY4mqG1et+/qWiGJZyAg7PHMr8bmZuEYY2Yj+5pUhSqxxI2CG1SJB",
-	"4NB1uJVv6K3ubDk+yhQY3My2CTArlCO0WihjaeaUBXPCpN6Gn1Kl/Ao1HcZBs8qVR1l++ziiJLCSDXpV",
-	"qJt8NFvqVS41BuPvoJ5hL+9Y5SKklB+qr81VSokGz8oUkVSxlk6N+URSrKpppbblo7fZNmtpotsa8yGM",
-	"ZC4X3INtQ0e+sgxdWtRurJpujZ98m+W373hPh/SufosV6ExxwMu26z+HZ86n096Erm3XJ1XuHqznHV68",
-	"CvMhGIGzUZ5N3UU4Jis6/+gDGewD9yNYn8DivE1EWjS7gNnvm71SSVR51ZioUt3rzvkqB89e7IX6HV5J",
-	"w3gXfFhYnIQ4t3h7QZO031S3dI/UQ0IpKcEwOm1e9Gt6sNGZzmNtHmTNrzUwIfQBV4ZKSiARPgYY/Mv6",
-	"4HZg+yydD45ODb6bjXStFutEhqhIjCDUnGpSljG05HqtFwYvDicMNqF+VEXAqeHUoRJ9qteqOcFn3Y26",
-	"dMm/a4do+W21G2+dWWydbrRH9JUN79jLnqne9tW1tt/0OsDKj9IHWMF0Y8dIGYD8HjlP1N661c/yI8a3",
-	"TF3+YfxyAOqAc3VWI4OSnNZ9DDuRc9Np+nIllZf4LqvM1ame2+yAUK8mVXRB6vLFso4gOM4VrUlnRS3z",
-	"dTe5dq9mHW/xhD8Nn4e3pd09H0hqJ1fHk3V1HNn8abzJZfMplySylRV0SeAHtkUsVsyQfEG20L8XdPFD",
-	"iGbHOrOV/hOcTgLnt5u8feBmuivOrQlzzsMkHzXaQ5sFXkPvsn4SkxxFWRDN8/TO/TjmedrYjgOdzdxE",
-	"Aq0r23KN0mIKSbXOSe7aRfRFNJubyQ15CCOSnxEVn9wYk958UHkyYvqMBJqQZbm0EZheQlaHoC3hvO4C",
-	"Yu6ImBTFrGO63N7dpZC8fAnbRXxG3Ox3BP4h5nlabqu5tURA+JIWzFEscjmbqRxkvV5yLbdtclFkiGnn",
-	"Gl1szp7Ctu1EoO/mAwRrnNiXTXCSTZSKWSt/6/3VIqlvmuBjH2ywv9NQv8IL7fV68M9vf65kaK6GQuPY",
-	"F7OHSUDxZjhE+snq8A9RV0JqSrsp6XV0/5QTUU6C9MiCFIZAPrCKvsmVKrmSJtPMzYqJ1Bj/+OXdD/3N",
-	"zGVn7vUgkv2uyUPBs9cvX+7t/aOAeQMn03ZPQHD53WvoUDZIrrrmchXHQtLbwfTTdckOYJejYmLO5KhQ",
-	"+Zmk7PK1Bvr5R/jnZkOR0h6Ul1B/8+aHN+/fOO/1y4sL2yUKfYl/+Qtae3/5C2YKVCp0VIxH8NyEuuKG",
-	"xHygXHGG7gK0CGzeb90FPTIMY2WKPFt2krgbhdo+3+eGSQYLg/gZFbPrzwN08Rya4v1EhRqjd0Nq7pnY",
-	"UJyLwVG4zr401mzmZYHbQKWZHpsQ84m5z1t5oGWubKO2gRTHdUB67F9bfo2Nl4Z832NQaHBBBu4dzcVs",
-	"oxphKHHlnlOmyljloY54imi3anvs6lJsLKxyKsmhPQ00a7yLp6FKhC4+mGjXpQxIKNOqdxLgJwG+ToBb",
-	"PgCUxJkKFQ7w3DQPd6d7f7lysbdwbT+8tV4vycPd7lSXtwdxdbWJf4u7sO8qY7Qu7gaRhTgDsI4SSIWD",
-	"uMJMsgXl0SnPdEfYsjzR2AoyfAYiP3wWdS9r/Q782lizvgRuHwz5nqaUZ0adWOqJpW7DUlf4qcdqnyIz",
-	"rJRLruWEh0pPYU22ykv3mpXyojErhQXb7uko8yN5X7HmQBRZdrnKjXMlbK0kTpLpdEnRyvZ6yTTLblVc",
-	"2vjzGeXwis524mSU5aGWd5BbNsGEk2PsVjv3dC5bcwkdqSOZpMbHBIr6Yltvru1RzUDPYFkHmEN0KK9s",
-	"k2B8EyfF5+k9ParId+V8JxfqSV14eurCyUH7mTlo61Wo7Sraru7ZW7U8pU9tLFG9StPasmI1S7OlgOMT",
-	"CWparJr2RbV8lDKvuAID/cAdwq8cq+i8zMIKhM580G3OgGlNzvoG5/8e3t4x3JnX12+/V8vdc6a8YzqZ",
-	"2CeZ+bTydzzi9XgtfXqDnz7CRB5YF1qS1/McoesSPRaLSVJQARs2DLpV1EDIFHkymzEgrsZQAzF0qlcA",
-	"zvcCmOytWpbZ+hjWKdTvZfJvxlUOJR6ZdQRKg2W2QogO5vx3A1e7z7X8lyIqkiKlsl5u/9ML9UuYtjz/",
-	"ptnR+CxW7uxwIjqZJkxj0YBYhpUcVFstshHrYFRR7U3Y7eP4OAjMj7xbo+GcVTbLWEi8X96lvykcotzY",
-	"q574yVYbczdZb5tlu1kqs+ZRMPUJXxqY/DtBPPu9ICL77I0sijwZzAtl/iPqV0Ha2IaGE7tVy+cm1B7K",
-	"TqJNoWSM8EH4NpBh2DUYoRk92UH0VH7tBfTuB9HT2iEXz6sZeJp+B4owK1y3ahnqzsoQ8PFqz6cgfDZK",
-	"9FjlszzRhZuBNe+x0iCfFXeH6gZUA4qv1PpIyox6BjS/vn6LD+CTHg2UtBrqkpUCWa+sdWVJ6zr+dluS",
-	"tZwmcSBngz/FIbwNDeMfNVnLqkbteVrlyw0sMA6iG9gbp7NFnYeefBIn/eoT0K/2AsFE2Uk+h2zOUaoq",
-	"Zs2m7vnHW7U8WB6S072uKqx/7uNOF/WrvmM81znyy1wiltUiKYxKRwFPkuIHqLbUlZY+qEfwC4L2J+2g",
-	"4qIyIk6MnM2UzA0WCAuZpnwg0157lpWfTEUJLP1SlahXdzKIcieyvTuEnqdpIEp8xMiTcKw8AhlHxHOj",
-	"UFPKVHvaT1W4HcjhzLk+5VwbEnxKUn6SNaAn5v2ADmVUIkizbOAlTzcCXU/HqZjfa6zv/WbmHIOBNyfk",
-	"ePsq03Ka8maOwtHW67TlizmxrRPb+qzZViVxZluedbgcGk9J3m8mzebuRC+a82tI3d4xvWZVdyeHndmh",
-	"+Wp7SKiCrVgGhjCo5OAWR75f0MNwbwJcpJQYXXayz7SqYnoF3A1B1wElgjuhpoMJ8JOFRveID/tT8+ZM",
-	"3/5PS0wt1HBCtg6z+Vk2KdxTaWIKFffEGzmcYN99hIbBJnH4eyAPbMYkTTJkhBcwQiKKQjo872rnrLIt",
-	"/q1SM388w83T3GXlxuf0DLqBLew9dkJ3z63p7d/dAuFyHR7Cj0yKG1qHfa/UbItdwPGp34tqR/b/yia6",
-	"pae4/XNt+/WnjM1Ax7t7pJGP+oTP8BlBUZ6ccfsLdk4dW3tUcAVPNMGEK+1BI/ugUpAlwa45J1s2N7kb",
-	"zlvZ4weR+F0rlNIVhzHHitimmbbM1SW6LKmxIXGX8oH71MHWRxd1OJhE9X7szCpunoowSWYcZnU1mnNN",
-	"0WX2bGJQNsDKTew2W9NGjFwa0VHY3gWGsf07SrQIjAJ2sUVqPXhbWQSl4AHVrI7x4iIQLy+wGe2ri0C8",
-	"voAb+8UFh1tBSapESv1mwy9fRraGlXrPCaqwcTWB/DpMiUhh0Sj4d1w/SNgUQqyiU/RFRCFPWCo3I4mt",
-	"noYQss9+s01tSxrB/SE2rtDMo7BPC7dnobtbbutSJBhRd+FyIFLeGKYbZgOk13g+nYG9QS8ZV9pztaLl",
-	"AO2VoaCC7gJUwTrHweKflWkOFANtmuMhQCus/tYeDrV3uCkU6m7uKQB6ckbtW+fy4kw+z2oeY5WHfMZp",
-	"ztRB8AcQapjs3NpMkCQri7+VLl19lmAt4ivYSgg1Roc5oWvv6BUs3s8/MunsI25c7VWOcQeexmYOldqN",
-	"QLx47EyLnhhEkVrpwFPnJKHeXtcMSGSv6FzIhUJNy6gBwFMHQGzZgZL4uRFmImcYGVA6NuTfhftqFHUw",
-	"QzCLhcw1ofcWmcgVNQxJim4f9Ar7Dvvrgsl1xc+LKaMC6IMGExuNKmIpshgblzAlM1pv2vpFJroXufqQ",
-	"IbxpED5LYvgGLzDTBN3cZh2DUMdX1YzDRqJpop9yWv47Wv2mqHTlVH1w+vucSY2uSkB7pqsnBn3M/RFl",
-	"c49PUb27J6m9H09JFUbZyvAnER5yTQeYm1MmzZ27QG8Z4QAD1D1QsvJKeGClC22Wl80ZUCXv7iWuDX+s",
-	"BZpA6UNoE5GayiRl1wPnQd/IIrpkS5J4N2wk9lUEm5O0BmXi8Jx3K+tnT0zvs3KUrugkdfsxie1XzCOe",
-	"IOLC1NLnUTEXPDWzI+0Wu0cAXWAeflTQhXVa92Wo5baOXrFaSLhl3+wH9OpWHZ47uHH9Hza5cMn37jlB",
-	"O2t9cnCwXDOB9FKHqW22QqqBbYsjQeXOrn8IrLAnrkLd6nqt+l1b3avcpmrFOt3WRbq+IfNBXY0NMx28",
-	"OfOuDscHEbllJgLQiu+kOPkZT37GY6ksaxyN6xnjkzOCTl7LDV7LrzHKsaIBPjeVtezFhZmrWWaSIsuX",
-	"flPyRhvza6R7w1HTOFtoeD03IB4iUqNQo0IVcfwHlg6LQjpbssiVCjX/Mcym06QQkZlI628nTyDh+4tB",
-	"LvVw8tyIIpmRl4iLUEGpUB9UvhSgNHLTSvwlagFZvhQRkaLVlZAGz+izXI0qf/Myrt9e0cfnURBqU+RK",
-	"Tql+NvLpKxsWqjijr0kpCHX0NdHi2TeJwZMkkigKOZxMlS4uxShJFezw7zbsfZeF9QqZ98Z/hM8wzt4w",
-	"jm187KUuwAEF9jTcBBE+RQcvDWlrwN5IV6uef8Dv+jwSHDtPdJGJ6CzCl0yDVMK8oaaVBxykFmo6K5ai",
-	"pLKAVat2t8G3SVpnGRRXBz4zlYXph7ohOX+VkHtcNIy/4s23OAK4k3eLC2A9m3rnJrajHNSAL6fbvf3u",
-	"ylJbumF+w3fba7Nvb3F5zKJDNNn1+JD7NlH7MU43/GBlQ9dvrxobajZQx0cijD9b+d1WRObSVWk0qnuf",
-	"j0bJ76HGS0GGGzABvCQCIyCJFlHvj2QWBSKCq23/7Y3/iFCFwj8Gf7yM0Pj8I5mVFollOO+XM9UXPn+i",
-	"AcsuJ2DatbGv9RfhW9zM6Trsch0STb3r6OAOdiMa9BNaErWsncoiAK0bRYEsQIQSOXKKviiy7BaU+VBH",
-	"QC+XIgL6o3+A/AIRFfQP0GLHE+RdfgjIMgh1VAzoafwb/sV/4C/RGfyRzF7yz/zeNryWxGByvVU882xe",
-	"qL5L2Cnhr6y+WsvUKXOh/0hmz9r6yVoK3uBD2iE1+i7sZpBmA3P+0Uzkn3vQrNB4IwZgSRBYS6gj+AeO",
-	"IBIW+KRBxZKgUQSgsaJ8p8KaQqJWNVgWVNgA/4MVHVGhfi/OZ6lMdFTmxzl2NsnSGMY0NXznpOj2xJae",
-	"LNF5ffGafDahrvqnjG2BW25tpxxD+6u23EKrqrQ7pb6m7xsb4ZYn39lekeFoOlWPOIW1rZbvqzQb7NxZ",
-	"0eOHSapcgu19+Pg7uYCxHsAVcgzWD1tr4fvkhYe3DDQpF+7mSficqOdRKD9EqO/UqLWhuM+Q8Oorswdu",
-	"9AYNMctLRnSrfF3fZHlBXiDUfTrIY5ALdAOBsDXO9TZRMuYzpWxr22o6QXfULM8KNcTyon96yHkxAeqV",
-	"kFJpGmq7w7J9yip0HtgvrpE+1t/4otyEmgwXp3X92uy9/SExxVf2QI9RB0OTbVsAU+7puRHlsfD7eGr1",
-	"uUB6dU/lVFLNqCVTpCUgVRB2Y2BCnPWfJx9k4X7bPTkzP81CFe8WD8p7ucKilzfu28PVr6xlpJjGgD0s",
-	"mbG6WhCD381nFHiEJeeFyg9UIGIVsIblhbqyPlbG6Nxu4AXxJnI1OlD1R6hzqQW16yfGd63yD8lQBcyz",
-	"uVWmsY2kYA1eYSnor304RCS0cQIEPpob0IQj+AvP5yxXozMyF2BedzdkIYapNBNlQm3rJFw2uvNPohey",
-	"E8lIDJRJYiUieT6Iuv06/Fz4jDZAS/HR4/ga1YZuH8CWu+APjA0A4FuolVxYadqx3rxCjmF/12+vGvif",
-	"hRrO1UjlSg/JX8Hjh9oJ4HLv8H1gIQmBO5psquDwFpPMMWYgIVFkqwNYl69R+QfU+me5OsvVUIF5jW/G",
-	"Kysfwz6wD4LIJaWFipbzwfWApF8g/uF/8ZxL8Y+EkJH5ithkI2FmSmJviejlxQWlE5UKBVYH4YWyBQqs",
-	"7iBSJGyuz9XbAkkKPokoXhYIJDjs5AYniLdJxTBIxJ0aqqXOYMErUGI0Jq0YeAKxmRSent83mHmK3wNX",
-	"dKKf4azfZtkt+WedfkNaEFyEqn+XeApxBq2a9Bv/7h0oLO1PcYh4dMP4R618sRpbe8kLvQw/1ryfiZ0d",
-	"Vm67ljXooD2ddGsS3U083BMDq+wb8wWRIyHQgQPVhKdb7+22jFHsxBdzNWrkijvyv9L+oHV6qlON0d2T",
-	"Lz0hlXxF9c5yOgSrflvVJRCsijv8jEx7vtT4pJSfoByXTtg47+Qmvf0eoW47yPlH+r+1hTv3VeN7oaZM",
-	"bwrQsuitFPG+rKit+AZsbNYq88+NoPqNiiK8VsWnmVo8lP/MhJkPJ/ahMkuw4jN4++bqm3Kc1QgxOu2/",
-	"qI/9tSVczG/3x+C0QJ+f8nl0mgb6uf7UUGq8vjR0bMdbTDL0TUtzay4pXwCUMfTUMmJ1ZpfjvYOOFGlG",
-	"7aZyNQrQMZtp1e2LJmPmW0r9KEcq90SOedAmQ12qk2iMjDgRGS0PmZq6fvn64otSv6Tmmpn2tUtfiRQR",
-	"1+NUFUhfPWzRIEWTAmktvCYNMhAR3qoIsT3/UHnW3G7CJ8ojFC+t16ZstVLFRNm7YrWGq6NV6drurFDc",
-	"Kg9eR1Sfii5wEut7RctrI6VVjv5QqsDFF8civ9IYbxZdHRZX3dZTWyurkCxrAYjVIbaRUq2IptvpOm11",
-	"X5tjNeuzWOwMBGuqazS2EUqDTZuNYBr/UMXhJcR60VAxsj/NkMeJzx6Fz7YR/mMpG1sJgRw6ALI5VE3H",
-	"tUt02llm58x4gVaOucqWerLNxmANjKxDJRQmYIixoIYparqXPhDYbmGe9zYVxdKqR4Fl07k1NbotDNyH",
-	"c+hb0ZfosWgw3KpGrDRiodK0xxCktc2LVRg16zfzh7Yh/EDobJDFS7gVQ3WG/nM05WyCMX9Nar8RSdEk",
-	"fFg8Pw4BFGA/lzKb4Qnq+F6JYw0414Ozq3j/9BK5sEPgq+Dmnrx+n7vY4gu6vTK8owSZ65MMeWgZ4t4B",
-	"SRGWHX4dbilYyhlrImW1eNaO+niYu0gzPaZWOZ8aiz8x6s+cUbvrtidWTaHYu2Wi2lx4HIF6IMpBqghE",
-	"J8rViFKUQt2R7nZKmwGDefCXQJw2nFHv31wpgws1AqpFxIax1ZRaKFOIUZIDvS5tsn0sC0W57y5BVbjW",
-	"zqGGlcLLW8hln5s8i2E21wV30brwkebtIlDhfXnBPn1CSBvK2UzFVgduSG9FTH6jNKL9rMTAyyo9OIv2",
-	"Ir31ea9f89vbAHXvs8cyAQk2hf2uYeNVfHs65RaEe/tiN4HcV9fwsxwroeeEDIMnrmI+8l7LRPAOKpPw",
-	"63jWvwhW4UdWZuTDESCOYShCnKP31m2dk99987wvmyY+Cvj+OzXLaEPbJh7zvaxelFO+8Ul2fgr5xp6D",
-	"beh4YIMYtF/eP8N4Gyl6jxqzHleJAXEDASGD7lCPm1yNkt8p/xLeluk2lI9RmFVcWTFYq4y0yHGhnsgP",
-	"amNQoansClZYyGJuqGl2Wd/23IivvxP0HXF0upA4BH2MIAx6nqaMN6kzrUJNWVjooohbQhZf2wqfgxkV",
-	"JWP9RhUySdez01Pw4sQgtzUu2rIc2y7YYwletFfV7ZGfbnbj0BFdv73amQFjwW8rF4YbYuCoHLPBQtv1",
-	"MVqsIO4Dhw5CXSKeGDXMdEwVCGByjIG5NrvAHTM71ZQ+gZpS0fFebffpVZhW70OcjEZ31Ep+0kooXeRL",
-	"NKOw6NyrbOdeEKGWY5log+3o2CKfyRzOtENIQfhD1MrzDIww/Hk3EDni8phQE6gWZlwWpK2UnoGeiGAH",
-	"Jb6OLIaTUtOIzs7OolCniVaU9f5VoiXPacT//Pf/E/BrlUddkemALW3bPjBXvAbE35mCFUGbuhSRvJmW",
-	"/uCB/SNXIhsWMg1EFD67CJ+hSpMrrxzdwt9iGnxPeDkdfGwb/bmN+tc6pvINvOFj2aE42U5W6HPDp2pO",
-	"CtRJgfq0FShCQhuNiN09fWXKWnBbChB427yzG2svdkDBqkqWrs8XHQ7IXezSS3fKoeZkBGtUIr9H/6n4",
-	"F8MQRDJNo0BktjlrKgtlrJkqslGoERMBSQEk3tfflRrBRKIoyNWoe0m1VQHaxGMrI9jdfavUjNRDPjrb",
-	"LUNip7K5Eh3Xn9Y9gnY5/2isQh3ZR+Cofkpj58K79Bzbu3RHZRKwb3Ob7qhuce5AKZU+gU9GvXb/8G6u",
-	"4epcCGKRGDqHtjnwy33MQtnpzZPs7uSOinyuuPbuBSIywX8yHXXR024EaUO0ioA7bVcpMdPKtC1Ipukn",
-	"2VnWJ81tFQv7Jk/9ZJ9sP9lHpMohBHOD2/Kk0X3mGh1GGyqy/CmrdWCU3xt06pKK+iIwwFnxKbIdgeHy",
-	"bNoAOdILdcSnR4Z2wbBQ1cyCIos47F7wJ7iUQGSoJoUa9aSA29TgeBGLWGMx+6ai4wckCjThqYu+Vt3L",
-	"UKPLwS3DegU4wEE9FfKxEgNp0LFROw2E28D/IZgTNAgwzt7rFVnkHB8iVpSi1O2JfzWeqp0fXZYk6QPc",
-	"FbzLG/j0BnFHEiNY+7Ct30jjwH606PPgqkxukVUrxg+qP2EvCed9hbpTqZh8eXFBysvri9fdXrmaIpmq",
-	"bF5E1BJ4IZdGRCOZmmbQ36/pV+/UaKM2+o6hIkSHi20FFkYyFne3X/rtmsEVLy3KQiDuS6Q7JErAALvp",
-	"jw+yzyLbtMuRksU8Vy3bLLK1m/ztgME7JqE1zqeZzBOT6d4Tc3Of8gPuLLGZJkSxyDy8PZDTMNKabIG9",
-	"ePQ3iWBd5MlgXmS52RMULZGe664EIi7ULy8uLlxiHn9Tx5VH+WVEqkaFyOZAAr6rP2SaFupsKpPUwiQh",
-	"tAGMiF6STKvnxhquVo5oAu4HvhVqwvDib2zP0CQvk5NKYaWVETKOuXSey8jLyAJO6LzJ1RjDwHf4Y24Z",
-	"iXEEqgy185egz2k1024xSYYUv/PrxmUcbNdgb62Hnjwv3ls/jj3tJtzeT1+usXfifHflfHXiau//8hht",
-	"nErx9rBKtQ/BLnO5uNk/eDeMyPvDVsmDZaFCXcJuu9bGcG+cgl7GG23GcYHuAQ+gmwaBD4J1XUsw9KiX",
-	"xSTRY2wT3RNXlI87kQW3LADFHNYpOtKxT4n9W1DxnqCKh1rfoITu2qIh6Fcw5jZhxXdywYkKO7Arf5/V",
-	"y8pY8P1nxKqfBau68LPyJKu/rT/ZXP1ReaknDnY3DqYtfkWaDVqqIlYI6LGkLTEF+AkdgyVe2Ou3V8dr",
-	"B3FlF4IJnLIQqZKmEK/FRP0u4mScFKZbta7++uXor4NB/PKLLy9eqL+9evX6r19c/O3Vl1+8/kJ+OYgv",
-	"Xr4YXajXw7+9au6yYCZypxYL6zkuHdKeUMmx1GAzJHmiRa4+qNwwOnmXtMzAA5GV+VgVXpSQfLW5grNV",
-	"G+HIUfkPSgzOnaHIxfZI5O/hAI+ViPFeju8EQ07nwecfCHha6TjR41N5wMnV/wnDkRd0ORt89vjRCYZ8",
-	"JxjyQo6Pj0H+Xo4PDUDegPv9ngss2pFxCzlu+d3xwcIbkbVfX3yBlgd2dqpDIL6+uEBSiXgCEOdFTm2n",
-	"spEw8zyH+wYbXUySQgkzk0PVFVN5iwcvkFlIdNjAounNFHI8piarJV+5dA1BuPYRYxKE74VSlhsDwShY",
-	"tDmeFAuFzbKt2C8XmRiuKumFOmJt4Ma7eRE1+zFFljPyZyHHz53iAMQGdJCrWSqHiR6HWuole8Q+qJxM",
-	"PnjLMk8TlZcKDb+1bjteN4jmQ4J1v5fjwyF1l4MfFabbqTTtON2FHD8tkG7LJO+L0L0dBxLbM6B9oHKf",
-	"oLJPCuMJKrtAVt+qVN4DIxsGOP9oWcgxEbJB0tXM7KANLxueZ7zsUBNgtl/zQEO15/VazNRCjokgFqjy",
-	"gW5Wx4322R1QnwOPFhXs6AD9n5vBo3nGdkhlK8QPi6e8RuRZMGVSWx4NknKjqGk93hOG8onfN+QCNhLR",
-	"CjN4aHeCAwnewOUPhQ4Mo9eRgTdxVPgIFL9t4jwHZnEbVPpSnT8VhJ1Yxt1YRiO1P0Ig4M0M5MDJwu/l",
-	"+J9yqrYJvNcUz3NWAY8A3lhd5KH8qb2dvaIlFbvm2KG2nlDf5bSTC9T7YZP3k1BWgN039o8BqrfALqQY",
-	"++2xPWU51NbjBeN8WR/nHX+56ihY4+DiHx3IycWjH8LFVR36yA4uOrM1Di4b03yAfNWTnv35CM1m1vFg",
-	"zUq+PBb9AS+dSIOSucL0VrfYzhX35UG6iuNaKAIx2O/lT7oz3vFJYFIGJL6OloZtliQaxmiERp7Fn5Wg",
-	"vDiWoJzjwcYnYXkSlg8qLJHT2Hi2EyntouTxSNz7Cy9ibnQG9ZD6ocIhuVJ7ygFXusgTCwOBkE25GqKZ",
-	"Hs1kMYmoLzpiVXkJCq64jvIB4VqdR10hCxqE0xNL5GuOra6Bv65gXoe61hscpy4r+hj72lWsOpELGg0W",
-	"vPTLncDuuA6WenAmKdZBwf+b+WCaxXP8AOtqxnk2n4FQHye4DhTrtbzKnriyh1ONG5dn15F2tSEsJ2CY",
-	"tW41cxLGKY+oKQZtQ01cuNoAi93u98yV2q4qB57cBjjbbS8AIpdF8kHZhp6VpEoklk4kZ7PzaRar1ETt",
-	"INOUwbtDYehVEwWVpaCXDRVeFerp3QfL+2gA1/BKfhoASW+b1upeznNj7/Qp9/+OcfjWlJA2jPoWX+zK",
-	"DXw0SaElp+KayHIvx6xwMhOGYThMsukVt/yym3S0IjU1r6l9ITq24zVm9SH/h8fsa3e/gcdQUnTtV5UW",
-	"OKKDPbJDXeud0+2JfyQ2sWCqpgNF5aokdCL85yaJI65yZ+bqGioLrKH4oFL7KD22Mbc11GfVXbaJjMb7",
-	"0L2E3690Adoq65Z/620MDOzK4kMtxH5TZS/tfr0XKZDSMEeiX+ZEwzlJPn1M1ITFRPjoDWhPN7RS+FVE",
-	"Law9xErRCCzw3jtnGAgTRUERY8XCiDgxcpBSI1a31DTRt8+NwPQyZJTY9ftLL6+Eau1G8zSlxFXBswaw",
-	"EtUb91ZYyD9wRuu0wV3FdryE6RcWESDgp2j7PZEi90VK9DCdxyq2VdApa+9UygejEIFmiKxRTKQWLy4C",
-	"8fIiEK8u4Kq8vmjSQq5hcUx9B3IP+FMcwkfQMP5RPeo8Nb40gvVqd60DtYmBKhaqpj7bGnSkjQdIL/U4",
-	"BZgUFUbhMk872+Wb2qGavWOS8QdZACzyTI+pzLU2/EfLc0aJSmNmOs/6v9qPp2ZsP/ztT3ShSYHQi147",
-	"MXLG/ef1T/8E82mYymSKzH3As+GFxq3wvDSCM5KnCPMbq2GKd5jS8+1OstwxGstaXJ//svYDT6PBoN+J",
-	"XcHV/XRyFLy+Ysk27cR6W4Nv810sUbeP6tnH250Ymx+9ujNLz80CxVIzCIZ7yZV9+VeQs3pCG6dise0p",
-	"q1az3N2xYgqZr8sovdJLUsQXk6yRqsDaV9TPiROlPVcJNRgNqKJCZ/rMIZ7ymO7JRNMXiAjblFxaaoKo",
-	"qEaw8BtE+Yi8Zn/4AebBE1hb7hV8Rvlca5WbmyK7VToi9TV6xUgMP2ZxMkpUzDPqjPiQ87LQxQr1RFIi",
-	"JAwOL78Z5/8XDd/7Uv1APnI7RZuPXNt18ukhYb6ii9zKPep79N73pT2ZAxvYu6P+rzCeWsc82Ex5kxov",
-	"z8Eq/x72Fr3Y7hZZrla5Q6AyHeweOT669i5dr7tJL451k+56j+p7/ATu0vUWN6lR0iB0ZonicmRYzO3S",
-	"yIaY17SCXd5Qjeu11g71Yatx14bRYY0q2sWRgL9YtQ2Aw6Qmo7s6SKW+tVMz9vkugOwchteOcVisdAdW",
-	"M8nS2LIZV/TaNsU7W3ZmUMEfNs14SRyOUdwHCnQC60jyINxt7aaH5I7v5ErMCP8A+BnwOPhfBwlPvylH",
-	"cc4JhOS0oO9YzYfs6Pci6pYl0cCcOV59SQ6CRWJAsQP+ikESOzcWWg+W3isPMOgkY25ommbZLfIR6QDr",
-	"5zPBv6hW4ATCZEil+O7LF8H12oTNydW7ltPDeB1Ebwt1xLGEiONlOKhAY5Abm8oPYHF5ASYLkqsElhH1",
-	"WVwkehwhCyxgKrtXOx2KoULFN7KIkKLnZPYGoY5GWFDC3rOh1EOFf47AfJkIpEr6//LnPDx1qFvkSVEo",
-	"7O6EMhIk45J9NLRQHy6pdoE+0l2ZG7J6S8OCDF7xP//9fxmbswQHFgs4fzoZV39O89HJBbAWdJIiOiE8",
-	"CaZm3BNfwZ0LtXfAqIXhUORWFZEsCI9LmZtRlt/cqqWJEBIUL6wjxIa3SpB87p22J3VWgNgPWb7sT3S4",
-	"OuaGWY7qnari2q/DsX/QouYstyREAmXb2uYWYVIJ9+Az9QE3XK6nWDFGykMdPr6xrvhUOPzQoPI6Y9nM",
-	"zbs9tcR4SknzkFvoI083q+cdEqsv07aHu9/VATXXXFJ/uFDo+4o3mAKZ9Win2BTsRGdzS7BTRLyHMtp5",
-	"ae14bFjvmf3kD7f6/Q5mgyjRXCbZAi2GUOfZHDQYI6Kff7quFxDyoiJgG9PEFPJWoaL7XaymswwufF/Y",
-	"40fV0y3L89+XiAcW+56RJ0MN98YUSZr69eCes8HZysJ3tQ+zKfdCavImNDvTeA0P7wVw1Fp1BDzxqIAL",
-	"tgCnOnQ8oOaW4/Pc3Z8wnwEHMwfMoDi+0+66xCiKRkmqIjGTeYENyaSIpvO0SOCDc9SIY1nIiLxrIxIM",
-	"GNPXIjFmjml31JzCmn9ZDqMAo0bA2xqOwwsPLetHmd/GQAtpom/p9kbzPCWDqp7+VnLWhRqIX979gDzG",
-	"MSsgPbsZq3MHSHVgzNommegLQdJzibRgB6WK0KEo6oHtQ1OQVxxeh+kTsPc1svCp/D2ZzqdCFoUcTmCX",
-	"oTbJH0p0XlyIH7/yeol2A+H6zIFNVG4fA5UMJyWu8HRD7c/5gxzkMs7QEcMHO5QzrxL7xauILOLmYgAg",
-	"WqZAbLy7zr5qeOHbs4SVqawJcIRIPM39U/7PeZq2p+/DM+g+wB68FaIjn/JKa5YFprhyH9kc3iF8UmQZ",
-	"kcXj96PuKekaCwD4QmC10K6806g1rQd+0XE2nMP9oWQX0nHgNpPzZANTDPVGrig2McVQe1wRqcWosr1B",
-	"yXIKJad95FmU1ecyy9CNVks1c8ocodwZBbInErdKzQxPQJB1BIiqsOWBr4zDFZGJZnAc9XsRhDoZ6wxT",
-	"B4YIQvvznboy2muDr2Wbnow7rjYhBETRgUWeJdoobRJg4jUQ4v/KJrqt1yKe1ifZeBCO/StpkuG2+cYl",
-	"/eF7ODUffLLNB48bOFtBpZ3zhT9AKBqYvlHGJHQlmlXcn5Ed90GmWiBkNMOEViqmTimk1hTMgtHUhPvy",
-	"QzZOdAT8D7MibRwn4mHYmrM+p0xzz1Pyg4NOiDz4WmHRqTRmkeXs5OfOZFGKM6AegLwt6rnPpnIpBoqi",
-	"PY7dcdoX8UEZx7kyhpudDbJiYkehQAIPJHMOagShtt8nhnxtHS/YMp/BKnM5Nb/28bHfxL//LewnONhv",
-	"yN1J8S1fC87gSVNpNirBxURNQ23bKNOzN6XX/z+iPkpPz21LCXzDXMVKF4lMKxGNF6uehRfCvw2U7aTh",
-	"/SACrHjPxv9iQjEl0oGJWXKRkdsEhzTaYwnXTIKHDCPwHIeLIFQnOKgC7e5Wq9psKqD4lWvr67+Hdiv8",
-	"WKc/vAWeHmJvdZM3YZUC7+m6VMN5nhTLZ/1ff6sw3GwsEu0xWMsRSSmGs2zVgm1bLbhTQ9TokAF26Gai",
-	"Ozfw+OKQrne3xiH7oca/vkVTZpbOTROfbIHl+nqe50qjWnjIHLKNNDekdfi0R2p4C+09ClHcIoNtc35/",
-	"Tx6BkEQuyeMc6dmspRJ/qOdGGDXMdCzzJd0FIzrA3PnAYBUET4k9KRINf4SaOHa/Ig5szSXp7ynoDh2d",
-	"CTIrzkurIhA6a2pn0d4DviSrN7S7Y2jZONXWjcjWH+lTITbXU6u2H2WPvU52rb7IODZC1s/Bqjk94Skv",
-	"VjT3m/FPm4O4+POGBqDiSttJuI0fobGWxTo+BuFq9sQu5QNBqBtyrj/axeEPEbWFM+oGWMEhb2GpmI0x",
-	"shEaf72JQXWJD97dwLx+lmvSIWrX5aC6DM5wOE3GH/6oSRB8+9vrcuglPLoGrfdhBXuDB8KqW7jvtrZl",
-	"N+F1/hH/vUniteDRflgQ5JBZyDTNFipm240qJdAFl5Bfvye+efPDm/dvHA94eXHBpkvh4RbnapjlMYEp",
-	"4EqeGxHLQmLX7DxbgMr0n9c//ZO6SUsd6ugNsTPQvYpltwwCeO75MqWYzgbsNg62Z3movfQ/qcnshCNp",
-	"h3luuOYbUQG++8a6JGkNuMU4G5rnIuoncdTt1U4SqxkJIhlMy/kMI+t6KZJYVHCWR4mOAzh4zRkfej5V",
-	"eTKkZMEydkPRiwuBR3LJbnKM3IrXF68F/NlrbhlmaWK3vmGHB8LGw18fOrCEZYmJCGxtzECjo5x++FS0",
-	"B0YdxuYDox3ViEZl9cryESsZywsjWu7Lds1vRzYDxSVE8Epv8M6x0gY03ewDr9o6+7x+V5XLk5QhT1h6",
-	"tGk7XqpmhKvHPM3736dEF2qs8gNfqLUy15e3x7wJx0o1w/0FFVq2N4Z7plYJo7+ZGprAfe9wOZ10vlXL",
-	"dsPyKk1bBr6+fivgp2w8inW2IyjBG41HcTfb8XtY/jEsx+vrt9+r5R1NR3taT91ktPvYwWiMiqRILbLj",
-	"rVqSv/tO9uFm6Algtbdqye2LV6zEDuf2BhS3N6DgjFU+yxNdOIsOjbnuhoT8XUzKrYw6oK2DuqeRfA/o",
-	"nfbHP6pRZy9mu1V3q5Ynm67NpuMrvbNVB2zg/OOtWj4Ki+5WLTfbc0Qp2xp0cCh7NOfogu+gTdoX85TM",
-	"OSKHx2bMfa+W25lyREWfqyG3Vrg3q4dO2B7RjkM9alsrbp+37nhW3PbX6Dg23HoRW4rXT9GEu1XLFQMO",
-	"PzuG+bbmSlpBvMZ400uRZuOxis8STfdvKpdkhlHKGAVW/FISKgVxseJQo210SaLaVZKUT2HGWiTwKcw8",
-	"ORORTYaJUBxhYTD8EhcwWAr1uxwWLkGwJ/7lJWbmymDCtKBwJaI8Yi0uZ0miESGHBRaUgB2BiY8qdrhZ",
-	"uDmL+ST8TvwyTQnGSRms/hADObytWq8u7RvDpM4chYHYIqV8HHNL7YgjO3wkMq6ep/ItYExnYk+5nUJU",
-	"szsJDJDPgIbOdLrk8ROucywfAeGFeTWVMybUOlAF+MG/j2RqVIVN2dQieuC3Hv/0fxPrgnX85IrI/cOf",
-	"bUo/JegBwj9iAAJKSAALDLm8uYHBIiEHSZoUy4pygtLj1WrvxkKUrKWH8sPv7zyYF6xwujtBeVsIkIEy",
-	"jCfDgnX6gMiCqwIncjbDZjaxrUpydRGkuma6yOWwIP0MQQyKLLulAjwv/SoC+rlJYzn7O3D16NKl84ea",
-	"M5t++ObqZ5zIFcWAVdoCTQLG+lZJu28qN4/T0iw9WJwx4+g28K6ajr0LUUvXlcPbGzNNUIA1Je3aCXeD",
-	"GT5khvF/3jfDuGGpeAfpvCx3/TZJC1o/30B31g0Xj1hLoUxBnKXl6rUCOdOTTQsfZFmqpH7iudFA5d8V",
-	"arqtBw7fQd+TZSSkyvi8J/aCVWEGz2HZlBV6XD+44qREMSQH8HboQnnyD4wF6kKL1/aUnn1Kz97gc63n",
-	"Ym9OyfHImBSBatHvTpBAHiAQqzNqlOVcWuMuPwO6OAQAmgPGA7YWarwFLje3loZsQeCx+IXyhQIv+Tpw",
-	"uDCg6ZU36ZA+Y1ZbF2pgkkLdcI2hnzANuoPVNDNtARaoKEl0uACMVU45zTgNvUyXpuigjmdZogldoHuJ",
-	"WMYWwif6+Zf3gtT5c7A2SckbZnqU5NOKgCAVltQlAlCVY5B+hYjOO/jgv0f/1tm/L7r/6zyJUMszmYhG",
-	"eLIZn+tFBJpJlzdSTawvAdhwchVfisEShrGQ/u7h6RzUN3psNeudtjDLsw9JrHKemCqtbuZJDCsYKzSq",
-	"JDkik5j8crakkz1rof6X9cjhrKyMDRj3JyBli1XDVeDtpiaDGJIUbVlcf0YiGVXdFvAo5vlz5K5p0F+s",
-	"PrL9uKTu2Z2xfgOXFsjbq2D3IhjoLDWhvidGbntIwqX5HioQgYL2YGEIb/SjBiGslrEuDIEE/Wn3h7Jo",
-	"DTX9aq+1/A8A6hvtykCyfGXHW/CHfSGn0FUQsiWGEzz7nQT3GagLHiYKyZ+PG+I5+1U5Qr0a6xEtoZ6+",
-	"45WrsZ5QYxAHZWSuinmuWUjGyhR5tlSxwFY4ZWm/LuNASLPMkulDdI1Zh7bn6m3zW8PbrQHvUOVvCT/g",
-	"wlsg6TgiJjqwXTRJXC0VLKPr6rKemxA5YRmaeX3xuj3gdOgqDY6o4DQbgin8nujV9T47JnYs/3Q7mFMD",
-	"Te7DY81xpJ24S7Cth3qzS3qV13BxE3GT3a5tU7iJh7Mhpop+2TgQnrO2I5HnsciEDDUTlO9WLl2cpXMz",
-	"K9XbTX7KpEDrK9FilsthkQwVOZ7KBiUIxZINh/PctITHjlHJBa/qp3wdm6DdSv/VNvpmyHDAF8zfly6Z",
-	"TzfqlOX7CS213dKdK7vhBfhgRfPDOiNC3bGOCPZBSL1ExC8cqdsTb/COuBUC185wITK9dHeCIWhFppVh",
-	"6DA29/fBJ4TwOMUlJpSlEtYS6ay4wef/o/McHnnejWweBjqC87mmGNFXtDkjP2BfRcnotraSCvTI0gnC",
-	"MQnfgBROlUS1stzGzkYvjJXldzZtO2T880uDwZAddT3EOGy7QmqQ84XYFeMLg5NeYJaFFK8vvoRBFnho",
-	"o6S45KBUXRf6su5nIH+K72ggyGPjK4/O10BZT5KChTwGhXbjGFbFcMeEfotIT/aXnmuMWBmwZRwnMeJW",
-	"zQpy8i9850WlwRT3wsSkdKRIm8RziLK29p7QBzT4ywkOYfCvjP7nn0cQam3ibModB05W/mNTkO8oSk/O",
-	"hWbnArbWWN7HuXA+SLPh7e6QiUdWQXoefiCeLUqumQTxYl318ySm3Vjjg9i1FAOZc78xjr72RYTB/qpA",
-	"wMABDkC4yoSnCtcsEBG7/RdVRPsSpwW0GdFxb5tGwaYroZ571uEdnBcuRwOzGHzrZ/25CXFGuQt2TxTA",
-	"L332jk1yq4Crn78j5YN8IJQjVJ4HjmWWejjJM538wVn8nOCSxnJ2ww+jS9umUQgvi4KTORTGp7yQjs1p",
-	"xX4FLpIFAr9BUn4Fk9zdbHKJBy1JfGWAfpU51IiGtk7vPrbRAiKUk4vlk3GxIL3di8VuAAzZP5u8M+yI",
-	"rRwjfnMX2JFKqp4rHfMtvLtzwa0kAG01Wpeb9VghTg4FbXLiJY+FlzDc34Z60Bav7f0UtCNkrKyHpLGp",
-	"BORUcQkF6/pe1ZD1ubsVuWOoM9T9wGy6JVwXDFf6j/p39kfZJlfCh7bwqx4bvQdb4tmwZqbLI90Fz2ZD",
-	"osEJyebTQ7I5cf7t/BDcZ2VrZ8QBQHzur2BuCerzAFY5r4+T6XbPMmiBCKI0A1tTKqoQQahztmKbWEWY",
-	"mKZF22vn8eQHam/ms11B3apWUcGUdY6I+cw67NfmFpQc+wj4O7sh75x01gOjmKAe4NfBNfOuRrqdP4ps",
-	"BasAH0H/De4EFXQpkoLyaqmCtpIL+/hhhGoyYj20zH7tAEywUl6B5lbINFX3Qqi3R6Zpcy/swom92GhV",
-	"lIW6IsuwveY678IjBcHZN/jNiUE/TqdCe5Xy03YrlOAo+/Ij1LGQdvIobC5lObRzgfAxStdC4/J3BdwV",
-	"iLcrtW28igcOukaofXgm53eowDSt9y+cQJU+OVClkwx45O4FH0/qPg6GrfGlHsC5gGu7s2uhEauq7lio",
-	"YlXtRd0Eyd+C18O+CUo0fm42iojv1XIlVLbGa2D58MFhnnYBeDqpo49DHZ37QDtb+hhW6O8gvgJmZQ/v",
-	"LWgFpXos/oI7AVbVGP5cf1p5Ybyf+2SGIaYHAuncLzeMsEEeeWoYn9dTyw37hZZ9yg47SbsjOV+Y4nbU",
-	"rqsNyj4++5n6Zr3PbpV+i17NZ/1ffwNJ5H/zfxBkCL74DX6ff7A8eZ6nz/rPzuUsOf/wCvkur2Klj69B",
-	"yJBipYNXMVFJXuKIY9dFzhmL4myIQxOQ0jQm2CMPT8o0yEzqs2b7dFtIERCJY1Ws9grzpuGGbPWJbJ+2",
-	"1ancqgdLkcRlN7IkF9lCq9wbGz2ftYHRWbY66i/EkWPqD4zCxczkUPknUn5YH7T8pmFobsxp7LFzQ+JA",
-	"TLLs1gTAOeCvUZbjXxOZKxNwd2z4H8PtjLGopfAXZLuF1pfjuoiuLubKaz4aq1maLfEwA3TXo/dHC6M+",
-	"qFym9kl/RvrJjT3YQDR8c0Ndy1N107Y+b5SGJf4D3kD9tAgGbXVB+LpWJqBPG8b+jpvFny2SWNEL8Glx",
-	"aQo1vcGPVwjS+27DueZqlpmkyPKlgItpARKTXOQqVWB36qyoUBY8Vp+wHOUGr/fWcxIOItAQn1mhhgX3",
-	"Z516k9rn1kxsH9l+8mE2nSYlrcfJaOQfAEjJuansnX+xZhX8xPaLAM0LVBhxJopcqUDkcoG90mkpgzQb",
-	"wOnkw0nyAc4JhI/MVUAwgslgjopquUQ3dLLmtBI4pt/+/P8BAAD//w==",
+	"7L2Lcts4lgb8KhjtvxV5W5apmy9yTf3j7iSdTK4dO9u73UqZEAlJbFOAlqCsKKlUzUP8z7APNk/yF84B",
+	"SJAEdXGcdPdsqmY6lkTienBwLt8552MjEPOF4IynsjH82JgxGrIE/nwe8Rv1b8hkkESLNBK8MWy8ptOI",
+	"U/WBxBG/kUPij5ae1wuWSQx/sHOSsPivo8YiYbejht8iPn7m7H1qf55EiSx8EVP4TJrqTUJ5SNQrRPB4",
+	"TVYzxkk6Y2vC3kcyPWg3Wg0ZzNicqiGm6wVrDBsyTSI+bXz61Gr810v2Pn1Np6w6g6sZw4YXdMpaRCSE",
+	"zRdp1kUkSSRVV0SNZ2s/9X0EyyRhHLtxNhPxlE1ZotthibuppymbS7Jgya4NJey2flBqaSOxlFsnD7uz",
+	"dfZXIqWxoyf1NeHL+ZglRExIpOawfejwmhq73N6kGv+2Jj+1Ggua0DlLNUl/n1AezF7TdFZDFnTOVOOU",
+	"jOHJc0Lxu5mIw4hPiX/kqwWSal/fvnl+yHggQhaSpj9hNF0m7N+7j2MxjbgPFMre0/kiVoOaU5mypNFq",
+	"RKqvhRpBq6Gabgwb2Fej1UjY/yyjhIWNYZos2eal/0HM51F6+eTCPZsLEsAD5PLJBWyzmZL6O6VTnFbT",
+	"ngOQQJTCXKWaaWkKxx2vf9bv9nunQafPgpNx2O0Ex0E4GIdnZ4PuSXfcm9DJ5Ng9STmje87wx0QsF08f",
+	"1u/W04cwGUXVNJ3hvk3VS21y2j4hsRA3LITfb2m8ZGS5IFQSCk+POBB4S/3M8Wu+nLMkCkgUtogUpi2y",
+	"mgmpe4gkoXFMwmgapXLE5YyGYoXHRT8bpTOSzmhKorBNLjhZ8hsuVhx/hn0QnMELAY1jlox4QDkXKUkY",
+	"DVuEcrliiSR9r0/8j6PGnElJp2zUGI4a6jtYEvJSpOSxWPJw1Pjkt0e8sEsTIQ7HtIbSonDPPXgpUrZt",
+	"C9Syc5GyArX0vK5zBOrB692GYbMGN0NT3xqW0OwcjqlkIRAtdPw/S5as854Vwyiwi5BN6DJOG8NOqzGP",
+	"eDRfzuFvV/e7MedzJDRJ6FjcMtLxPEITtdWLBQsJTdU3tcNjyXX9ELve9jEm4jcWpBdJMItuWfgTNF8Z",
+	"8M+K3BcJUxysRW4YW+D9SvVrpOmr7fAPkFbjNVly67cJjaX6cYGdyXMyXhM9SjIW6axueqYNF8MeCxEz",
+	"yu1Z7EJzegxwqqJUFvixr7qVCxqwI0V/Pmn6YUTlQiT037uPzZ/+QZtcmHbw3IaCSUXNKGa0kMHQ1Dqy",
+	"RJ9Yydj2A6unUzqyhQPbu6ejqrt6lYQs+X5ds/3wq9ozuOonEYvD82z//CBhNGXhNU39un0UqoHr8dpN",
+	"po28BTVHrqj1V5wKvN8ykyw8t1yE+QcldF3TII1uo3StvnrXqp/sJVN0VTPXZ4q4DaFqNq5G0QJm3iLW",
+	"02qbM4rBqzEQPKURl7hSqZIXmwGV7DDiknEZpdEtK12Qhqxqlk7CYBs77eKlSNKaaamfSBglLFBfWLun",
+	"HqvdNymStGbP1HvWblH4BF9uWvr/jGQ0juIoXe/JabIdERNc29uspbrB508UpmBGvFiO4yiAd1OWcBor",
+	"OkuiW5oy9xTesIWQUSqSteaWl08utolQtvxElQR1Djwh433w4wNJ0miBktQ8kjLi09oNAXloEynko0RZ",
+	"7w2b7CLrOQa6mxC7u8C6vyyXz+VxFDP3NN7o9oZa/4jZA6nlLlD9SJI1Qpp+HI2PplEa03E7GStG/sOM",
+	"BUreo5OUJYQGAZOSNCVDcUssWAJa68GQULM3IIwZFu73PY9UWLhHmt/TkKi5MpkekNFIKa4xAxlyNGrA",
+	"XTGNbhmvcvY3jy4evnjUnoc1JGDa2UIHlzxaLNg+VyKR+EphOB33VuKTdxDJruj0JZ2zXZSpPYiQNP2E",
+	"xYxKpUl12l5ZCbnttL225ybLlE6v9TWzD22+lSzZZXGXUomZcOhFIEEaUOqSP1xGoU8EJ1LMUVGQIFdw",
+	"wQ9znWKrqKBEhIkREVpKJTltnzyQxJ9EPPRJGIU7bOe+2/hJPS0XgkvUub+n4RskdfVJ3YGMw590sYij",
+	"AE7Q0W9Src1Hq93/J2GTxrDxb0e5MekIf5VHeZPfi3CNfZb5lxkxydR1RRvmlDb9nY4lmqFomiZoh6oe",
+	"z4PWiFOtDE5oFLNQfYhCNGeVuvloWgQpSTfZGP5qvp7Lqfny3SfVtlFGxyJcq+FzkY743y9fvSQ0Tmdi",
+	"OZ0pcpF0LZV6Cb2xJBEJTEn3iy9nQuicpsGMhCyIqVqdiUjmNAX6GPEfE7pQHFKpl0hb55piAvXWoSLP",
+	"QCzjkKTLBBT7iKdKrR14XousZlEwI8/pOKGhEn7YLUtgoeSB0ijBwMAncRTcHyG8wCm6KSDQvan9TpgU",
+	"yyRgKIPLYeW44AYomczsgGK9n1qNxyIZR2HI+NcYtDqwNI7FSl1ZVRLtkWw0eKJFsvkpQg4JzixhVAqe",
+	"z+0c3pXLUPiKC4VKgKfAX2g4j/iW3ofkxVKmZMwIPE1SoRohqrls4V6KFNSTr7VuwOiG2/mge9H6ep3e",
+	"aELBlSoqWefmOObrlpS0u7r+8dkoVC2oP+HemohkqLst/uLq3Kwpo+OYfc21favtTbZuXLQ4EcvgNNxd",
+	"Zz0nNLdmiYTMkGS5niOaGPMn1Pc7bG+hVWujvvDOvKbrWNDwSojnNEGzzpfemCuQX+G2yi6IWHUO9gWU",
+	"byVLblkCDHzhWIFOj+iLlDziaZSuyZUQBGaQzwz37muSHHoVkGSc1hOH4UTdRs3T9om+uBRHE+mM0Di6",
+	"YQd7UeXvfcgrquSGJRdBytJDmSaMzotLjxd7Y9gYR5yCilAVU+2WPkSLfRtw7pu2yrUIDgp1QMsF+ANO",
+	"5PBhJGGaEdJMsSGfpikNZnPG03NQ29SC/dXc0po0cAEPzf02KXzO1Vf8uo1fs/cp4zLKb0J/sz/Kqdrf",
+	"+1Go9PBICXFfmxkTX86oj7ZJsFwRLrQZwPBidOzlSrO7A6WPb2D1X4Upq/nI5WQSvS9NCMmaNK0BJWKZ",
+	"shYZs4lIlPK+TmdKZmSxNJwjF6rNfVN3ZNXc/1VuZ5KwiZMc3M2gSancilpyRQ9UW8OVcvnHJZvybn5N",
+	"4f+qsGXEmJnMRTheKuVtDddQKFZciRvgpAhEyEiTkinc49poA6ZK8+7BDsrEl1cI8mV9Q1dqs0uLqpSv",
+	"o0VMo9Jy7nTtaNuebq5FxusUth7+gO7fcrpMZyKJPrCvpJOgJSDbjFTcMOc6dog9Nr1en8y1BLfmBdge",
+	"n7NbFsPdIN12pTmbj0Hc89FYeR2rN3zbJKG7luigHtOEETQoJAldk6YxAfjA8v7io/+Zcvy9pY6zr5vw",
+	"ySqhiwVLiva0XxtoqCARD+JlyEJja40jCa4XQG44NjYTMKAr9Rln/Ybdihvcs5KU8PDR80dXj8iRsf8f",
+	"DaPwCNdAHg3VOb+OQh/IQNvaVjNBVhTHR/VyFUb/sRGFjWGvZbaoMdSjIIkexqdWY5GIBUvSCA1cUeje",
+	"DD8bALglMmG93ag6W63+cidEqWOn3yE3zP2aNdFSQ8qfFmO1OLCeYfiQLWKxfsbWYDlzuL8NtkUN2n/9",
+	"6vKqtLw3bC39NvkehOuEEc6Y2uNUEHTAEUpu2LoF7IqrmyiSuS0OvISMIGEPSUFcL5rQNeyBqcYeSJuA",
+	"gTAlafY9r3SWPrbbbTSbqe2FFkYNy1rXbpS37oat68BcKxLCUqkBgLTwasH45eUTgq4h+DqOeNlhJ+Xs",
+	"MJGUXFxcXHzfe/mB/tBZB91H8PHvP11cXDx9dBG9/vn98c8v+vHsyUsW/jj5fvH67y9fL345WT9bfhdy",
+	"3rn8O/ttmvYHZ8c3x//924cff1zMnnSv3r5fPfvwPnj28Nkz9mF1s5jw969vLl/cLB/JxY9v0iP6yy9n",
+	"K/rdd6+ik59uktNFMn0S9KX4+fjl23jy8MPi9pdn3SeDRyfsJ3rJXvcuL1Y/zn969vbxkx/C8CV97T3/",
+	"bvbi5MPs8csPvz2+XdAX07+vvL9Wxf5WI43SmO2ybuC7SuMijKPxYm094tRLXIQLOJUXcGD3IF0AyRT4",
+	"gl+lAptXOrhMx/Pxbm0Rv+v5IP4mKUtaxO95PgnVa6q5FvH7nk/Qy9Ui/sDziVhxlrRBxoijeZRWzwDl",
+	"ayLSGUu0EXmu7tGE0WBmKfDGuJo7lrrdsmPp50TwqXFSwVzA2oVG/4qtv+e5mJDmWJucFmpQwEpTQWhY",
+	"bLTrRJHYLMp00Coueg2z0oLp3rvuug/+dfb919GmG3bUeGdvOmmKhERTLhImSZTiXcjRjqF4La7OwZ+P",
+	"Ni7XMmXzJ0Lc7EEYMyFuXJSwTGL3vNQL5O2b56Q5S9MFWCnTdCFLTB++Gx4Z57H+oR2IOfTY2HZxq+5d",
+	"0yz5uRxe+h+j9DkdE3UXjkW4BvXP9uKg6APWQcQQIuGojQKpL0pJENNoLtWWjYFRC85eTRrDX3d1wWlb",
+	"RWvz8zAo/ei7wtTwy+HH0pZY8lA+onzJHf46vJdsB53j8to8yv/MxAwtZX96VydkufdLRoFmWg9ZSqNY",
+	"ujZNs6cHEt3XlIeISWj6E5HcsPB6koj5tX6q5K3O5FPtnX2oAUKZEn8ZpUw7b6+VCHSdgZDsp49I3Yvg",
+	"/M2BR4d6GIcy/7narnn6yP1ajchc5TE4KYdm4JxOhWOjll9EXWkt/4gUbIfWT37bJeMstO/e+cP+IwFs",
+	"B3R3VBxH/oNrHCXas1FvrhXJsHCuQToJFmHiDhq1gDEa+9PU2AFwFERMDodKoX81dhIp2ongkgXF9prN",
+	"aRQ3ho3fxIz/zWKQitvjE5qg/y5mnFzOI5gH/sTC65Cm6seu1+keeseH3ZMrbzAcdIa9s7bneYfeydDz",
+	"Gi3dbep44fTK6w37/WHXc76wcYD5Q64xKlpunIwHQS8ITses7zHWOe5QdnpGvePxmB53u2ch7Xi9LvWC",
+	"hq1Y0jDMoWsXr58C7HpBE8bT6yiUasf7NDzrhL2g0+n3g753zAZecDLu9caUHZ/2x+Hxae9kQienjXfZ",
+	"6clhVotEpCxIDWqjcgrzTdponKYrtOxtPKBWXw7UHsg5AGRAWookyV6wyN5G7dp0r0lej9fuzEXUONqX",
+	"ImUbcG3qH8ZTB1Xnr1eoGskR/rqlKU2uQW7YdP0vF7GgoTxSss0RvnTUPT26mrHD76Pp4XM2Fit5Ex32",
+	"PU/9v73gU01S3dNsQ//OJhNiHm20GjJF4gZIq1oYY9FsDBvpjIXLUH25YuMdxndkXvhUQNDCyTk+9DqH",
+	"nbMr70ydnMGgfex5vzRaDaX2NoadDv51rTeAs5ViS7DsjZeRYnpRkC4TRuaU/8W6WZYhi+S8PXeYUqwF",
+	"juMdpJC3kiVw6TY+vXOaU3GXH0iCLZ8TvozjLPILhVUuSCz4lCUaHKI2XT1Gx2rXEe9UITJ7rTaP8Sqa",
+	"M5nS+UK9hktXozkfyihkYFSwgpIofqFnoicAisMqkmzDWK1r1dqmyk3F2QohESLOTGV37NG6rvXhq71W",
+	"3Qbcz5pvzZ0JQ8kuRlh/e0HMHVMEkNezlcuUpku5gbFIeKCWr+D7yFlKtB/HYnU9oVG8TJgrlKF1r8fj",
+	"55kwGi0GNOHAz4mv1tcnggcMdQZ0qkgSsphpfv2ljkdhiB+309kk4pGcZf1kLmt1+x+mEQpKGxtpNd4f",
+	"TsWhsTwvIvVW+wpfzX46jOZqpUBLQS42jdLZcgw8NNaIt8OQ3WYfjlCBP9ItAlnuLfXCsu2wDHJGne/L",
+	"lCbpn2V1ZM3J8heMhxGfQlDvknP9p1yCkUD9ibhL5GIB5QFTn5xSfUqTKUuvtbq/HyMB4dvA1CeNbMCZ",
+	"RG41XqTkUmyKtStFCm6VeEB24GvYkRIVa+KE4cdICg5mmZU66pMapqRacfEjS4TfidkobcAIis7LOKYy",
+	"NVxSTIiPf0oNYwSusxtvwfdAjzSupF0HVvUx4VKxa6n0KX3gqpzXPKWoVSxT90NhNJnsN6yH0WRSHVSJ",
+	"8DKx10zc9FQdlmM6btrhaRKNlyleJht0vyB/0kk92a9VWTkMAdwjG8Oud3ZibVunc6LII2b654H6bNSv",
+	"cB6lSbRuf6ALkYgPM5bKv03Vb1oXM2YPfIz8kj/mkCbzIbjYrkVH1R+t8bl+1sOtsVS4gwIcGg02Y+9s",
+	"PmZ7DM5NBJ6CGvxdbeP5Th+hZsZc1lH86drMzO31yaKV1GNF8yhnqyweve6Oq6iMCbMVRuCZsuUOOQeZ",
+	"NQd81QQdbd4Qe444qPo1R2byA0qo97D0evePhnJGj7Tg69qHz1UeSDNhNCRUkjfL8Vod5VRcR+VwmE7H",
+	"tU1bVYgm5YSGIQvRK5qrFE1KEjYXtywkouIuRaWxVn/YpNGl7H0xGsmpdO6rgTSjVEeIYdBXqvuM0oPq",
+	"gpZiNXPFdielZBuBoapwV/pC6YQhVfmu652rFXRtJ50zv0WWPGQJ+TFKnyzHDyRZiSQkTUAGgfqMjxmH",
+	"ApjbD5wyV0mmL182cgbBp/m3zkbqeQ/O84EkMR2zuBC7Cn+4BUEn17nK+Y1mL7lepCY6EYmzMW2PuUfB",
+	"1cIT4NPbhdnyur5985ykQi3vKgdT4Fy2G5pxRvUE+kjdW3tQJpi/4LKTPvg7rO+RXPWPVTrNbtrqXsFP",
+	"iukkTMrissFPJTPu5iljP/VTBvzB3sgDx4Q2nocrk/fjgSyfiXxyF5xAWDJDFy48v9+hMXGUWZqRYgeP",
+	"hRjTBFOD7MdDTdaUPH8JMNTMC9EiEVekWfag5ilGKp3lkdq1nnrPNyC7FgG3vYna1p57hOxkvAGjgSMu",
+	"U3XmYKWRZ+CIreDxTQ58lIbFitvgpAzNhH72gou/GGvpbfWH2+kN6unypUjZLmRJQUozSVVKAp7zfSAU",
+	"kTLnXXul8zpRMhUiJFHIqJM3Fg1BtR3AY2oBlSbTIk8vX5HTY69zTmaCi2W2oOFcqctpQlORSGAkFkIW",
+	"d4NhjpHiaNGY3TvsdMANNBj2wZC9RSRUq1K/8Npveof72SViL6M4lNeMK803rFEvNzGOS7hGs6CZLdcp",
+	"Gmzqrg5L/9O3CD5fWmzrsUki5u6OpFyyLfOas2SqdFXw4295drMOUnSsF0kg83f/EEeMp3X8ErhULcwl",
+	"d+jmeEcbox3xQvaaHIT/ADL6SMFpnDfiBoLWM1drwVUbha6M1JZFO0cfyukXMt98ULsCOu1FlcNCAh8y",
+	"Z5RL4pc5sk+6Hkgzscwe8s416siIi9WXIolio8sBaIZyjQej3qmIvxtWECUkTWjAJEBTocsY9ordsmQN",
+	"uNKZcKHr3WOQM5qw8FoJbyzZQpk668GWp1yX2SYjUSUzCkDAVUur6Cba1JfrMtnKzB6LBHwGd9A5QMTL",
+	"MNdtWz8AhDAigk/bJyPO+EQkAQtJlJpLdS5CFhdxvk0KsCbrG8WQNbiXyhGnjhh/SLMWZTiniBPfPKTT",
+	"mt2F78IRux7XgCWuKjlb9teDvrHvCvs+J5kqDs6nBPKFqaGSKN2bt3/jbP9KnG0rF8ujtkrbXZLESN/r",
+	"oToAkTAYBJPBA8x5BA0AAxloMFO8zJFDoN1uA+C6aUVNGVmVLCGwAcOrDnZHWeoJPY8gVxP0vRXDmIUk",
+	"vSuvi876c2eLkqYDpzEprDPP4Et5aFbx5C6WqSQPnrA4Fg8aTgdvzDLDc/4aDcN2Mt4Ym5A/nDKZ3k2x",
+	"9LLYraZGkYNucdAiHc/SMbue1jALc9uu4OFY7Um2cCUdY6u/ui8vn+wXzgM3NYTxuE0xGOGzX6zM5eWT",
+	"/+OBMsQGDt4hakavoDtk5uL7H7aqq4aa1D5toBYmZSS4m1x+SFjIeBrRGIydhjQkvuMPib+gUq5EEiLp",
+	"qGtH0RWmJwamCGY0v01e7hP61fc6mcHECgK7uzHQDkY4NyFqUT5S22rdgqmAYTviMmU0tOcEd8FYB7sV",
+	"N8WBFK26TVQr7gFnAco630TtBKq9XkuNPXVY5nB/6qxz+Gt96zJNBJ/Cc14S7hachYR1Raf34ApL6dTF",
+	"e6xggGLjL+iNEok4gRh3ClgmOjUG70iacNf2Hq5HnZpVtbMQEU8loel9eh5Vx5CO7nqjSvAGHwILmSTN",
+	"OU1uQrHiB0SmKHwao35KpzVgl+kWn21Kp05bSZYRbwvHsZPjbXKY7qlTwlWkVMgVG8soZUrRgTMbimA5",
+	"ZxyMscs0E8MFN7aYiCvGUlICZyxxsBKQz6oDeqvBbhjG3jR6HWgAB25ZehyJ+hP+QJJxJKYJXczWbgMp",
+	"5dc4+ms05LuHpCR7PUn0LLjHEgg+iZJ5bSZMoh9AhVqzgSLnyeasNKOD80z7weQ6sRQkFeKG+BO/RXwu",
+	"1H89/0APTuawWipNZ26Md6uOm79OojlN1jis/Vkue6/ksuuly4b36D3KbOTt04fneIL8RSJuo5Alfkst",
+	"ATCTCG7BdF3tvF3LeZluutrp45hOi+tint2NvuKI37DQRazP4ZenbiNBLDCjwUbaNA/t4XR9GMlFTNcO",
+	"tlEIi9jjanqtf9nvKoIDDZfINehn1XZf5pUdTJRFtgv5eSq5ZZyxj4ZGNlCUeUTbLpC2clrcSl0ImXS6",
+	"l2+csItL9TV5+tDN+1cQsOLYe/yB0CAQS546X87DCVysqLrvm0QSp5fVIoYMPZl16rpGHiL0+PsNFrg8",
+	"NazGKev7GtKeWtkXyJTesrIFqYRxshBLn7aAoXZHFW2YV5aUoc64iBMqBNaHNKVjJR8kYqWmCOGcTUoS",
+	"uiIJC0QSakspH3GktwN0Z/q602ds7Q9hubI0BzPIjIFeNLhE8xQWkRxxvozjVuZ1U/2qF3zU87QyqaZY",
+	"LiDxsRJZMjj0Tg+7Z1ed7nDgDQcn7e7g7BdEw05Zskgirh48psNeb9iZDE/6w0FnGHjD3tnwtDM8ORuy",
+	"YHhCh73OcHI67HvDrjfs93TgTKeHOtC/ZC4GY8aE+yLTKetSKuR0VciIv3ELsjBvtdvVkLG74foL+1qR",
+	"4R8OiPVAi7D2tE383mRIu8N2u+1G8NSB6bWZYmcD8IWxU+QL2CJiMgHF1NhXM0tgUzLwWRQ90S2d7NYU",
+	"Qbh4/bTmLs+MADW5b/LkL/nevXOxaGs399iH2hj+l8s41sE/+TrsElzkAsnngfy2TaJIBa08xX5d4YYN",
+	"DPNRvR3AMEu4afbik8Swya28q3PY7Vx1Tob9/rDXaw863V8aOYIZ/u2WpFQdtO04hM62sn3q3NcJrAcs",
+	"1x2kzyexXWilHnZlb/WrRBEoqG18vYPdvEAm7miEMp0YWhAJkogOgzK+gITpvFGctcnPiRKiuPZCmiNC",
+	"fBgcpHsS3Ji6SFNRlw8xFP7BkAi6iA4DEbIpNszJnN4waGjJAQGjxDosLfKBJUKnB8Fc9pC1C0dmRExs",
+	"WKm7cxoyQkccUqgRGkcUlWp7MXyTUUQnBcRmTfQFXNvFE59vxI9GO90tHMSkjc3izzdvgwG95QiLXc/r",
+	"uRY6lNbuwyD9g7ZFQE+EuNnMKmZC3NxNojq3ss2uSZaPDNKMHA0jNJMC5i3LoDbi7rRl+h31DzrQL4iE",
+	"FCeYg2SmaM3Xb4BEBoGRRhhjt4ynZKI0zQfGGY3xPmQC5ldsa8ShG+D0eLHpPvD91YymcJFBtQzV2EFF",
+	"lAO35DU8LzM5pMojO51Dr3/V9Yad7rAzaJ/1OsAjwat3LWV8fcuSaBIZFRUvF4h7zr3OxT7Kfubir1AE",
+	"rPRdvloozag7R86yp3QlA5bcRhrygw+ldHpdeNAIW8ih8sQzTqnKPfGtgdiQJ+aTE56QjcMZmHTH66Bu",
+	"I1x91N0QpX3aBRyw4dHCDroesLfz44aM0YWyJWpddRAxijfWodoteLpACk7/uEVBFekyXtG1zPs3w1Ln",
+	"1hqJ3G0oFcp0DacsSGpGrAnWot77lCuTeLsyjLJhgqWUsq3Ugyiuc5m26gipuiRFOmoVT1A93d9JClWr",
+	"eEfJBDZg841okcd+4smI5/IJ+RzxZMRz+YTcSTwZ8Yp8QmrEE7UinyGdbDWe5P7Vr6YRFK0ZYzo87QwH",
+	"Z8Pj02F4MjwOhkE49Lrqf+PJ8JgOz8bDwWDYZ0M6GYYdrTT0/4WNGcZ6gd7t3083+gNYJ+rtAl9HDdsG",
+	"HshP2R0Znjqfm/ldfkD/5VWxZ2z9GawO02Fu5nYarjSLFveq2GxJtEx5aKk31dyrNj4Yw2cSsZLoVJyx",
+	"GFSZEY/4bZSigzIQ8XLOJWn68CXDLF1+i5jPkFPbV0qV/oIGAVvogqMH53k1Km3azttGZKWYR+gVmlcU",
+	"nWJ20J7nzI80OPS6Vx0wQPe8dqfb+8USJcZr5FPIDk5ANMlEjqzhVgMrDl1rG5H+pI+glt5yHlPIiepg",
+	"m3WDyhhC99NXz4PqjHO4I7MuLW6dbxPgsBiPnGaJ0e30T7qswG6Cd23mFseGuqLTwkgCnLVF/I5PFjRJ",
+	"oyBa0DTiU7WoPlnRNJipBfXJNBZjiFzr+2SujmPBO2t1bpHNBnXogTQAI2NiicKN7dUEeWu6MymijCKT",
+	"M5oW8TNjj3kKA+ryZ9pWUdicsl86chTWG8bLB8BKDP2FTOW7XKCFM2TvTXFdbeO4g3jupIbg3F8l95Mt",
+	"f6hr0FbvkRG3Lma/0JtfSqlWSbFPFEWmKzHi7D3kLCaQ6RijI5vlxsCtaKoMtLT3VnWtzWCF4gYHLTJj",
+	"PGAEINXIxndDVxfv02246uLyArpaN6Bx1S7fUqbMZTBofQdnQS9EsiSicfQB4mEkiyekiaY5vPxcmcIw",
+	"YWYdU7JLamwOx9zdXPR+ESVM/jkSSRUw4ztL5kXrksP2stVz57T8+EXsvVtbuCOLcgHY9xH2DaG0LIoq",
+	"2Wbqi6rboHWLPDJzzk4Idn2Aruh0V1BHSqc7Ijpy+GPjtt/utb2qedVGSO4Iddwwi7dym1SuQVd3MECM",
+	"eCbJMiOySmbkY6wbnqF7Z1TOrOBoq/rMiGPJjluWZMnjq4IvIiO11RvQjWgYr0IV8agHIhbJNZAoMxJv",
+	"WVbuKrG027vyTodeZ+h12h7mEs3S7tLgpuQzzRF1eijaPZDj4RoNG+aGgzQ5U2lwk2HRykCxjpehqhqu",
+	"fKqpPZMMStVwS9vHh15HSdue+p+ZlpWRVc0sQ0dZiFbV4KdaVGotzHRrMkAXoNQFFC3t2cf7E9Hrfc02",
+	"SHJ3P4MNgNwIc9yel3RD+uISlNAhHxscXn0CmOrdsHF9LZTefYqttbMsUN9u5nrT3CZPfQ0a44JIFgge",
+	"ZlheO7iBVoMPPhYhFA4ERdXity+sYT8IwqNb5jIJXnDtL7U9TW3ic5GiG3qRMChCL3i8JgJL1+Ir8pz4",
+	"eNn6Iw4/Z4Izfk1kGsWxyURctUmAsqA5y2IpZwBSarQ2paYeHh2pQxLPhEyHPc/znFmpO0cT8f4aP1hp",
+	"qDsbU+5tzkWdCJFWElE7RnMED36yxRDVr/5UbdDhbe4een3FhHu94eC07Z0ClE3ds7AiE+TfwWDC6Dhk",
+	"3fA0CL1ur9sZ0Ek/7AaMjU/ocf+0dzYJ+t3TRquBtSAbw8bAC/v9rtftndCzkJ2MWafn9Y+9k07/hLKg",
+	"22V92unTyYka1owFN2KZXkM61n16yzIR/gpJC4E239l7ej/ZESFT/R7DskqghSGRkaJCIhlNghlJRQ6q",
+	"jrjB0NGEUfWiCKNJhEeMLhZHtxFbySP2fhGLhOX6Z8RD9r49S+dxe0bncAR1pjicf5oxNtjmnhIhOr2r",
+	"zumwczr0Tr+DG7fgXK8SF7raD0Uy1X/qbHtHO6/Dp3fWSqCMgRzi+ibioT6GRbl52Bno6CL1X3k0Y+q0",
+	"ZfFAebxThbdg+9MovVbTud5rZu0pZAlVL0s50+9Oo/Rv+Yt178zEnC1wq3fsLCe27PM+HVZVl66nLkSR",
+	"0vhaH4drQKgDKwDjhDkEICOVbofcKaT/3pontLBXOpWajQGBL7TSV/wObgn9Vf67w6pq8eryFYJOpIyB",
+	"+63sA2cr9UmrDOpPsWAc/wpiIfGvhOXfgmscf8e0hBASpT7/JiL9TMwmNbpnzmR2zCTe2mZ/qPBtl0qE",
+	"Dz2QWRhkOTW/vg73SM7/2VaO7L7YDeC2lLOH6g23W0ttJ1lgVXgtKKhvUHBo+njBqK2B2wn3FEKqjCHO",
+	"/KkT+/g51zBbjcmTfceh8Vvkn//434M9sufnQo/Jvblp7iAYQYWNXSwn+eH6uBPIxT56Owj1hXNZsXo+",
+	"lXIJ6/dCHRNdc0p9hgof6vsoZjIVnOGiWWAhtWEtog4RaNMxo7dGjNuJDHedQk0gd8EQY3MTe0mL0y9a",
+	"coCeSwtaMumUz2qtFPyyNiMrCLeYYC4Tc7Nc0bDINTCKvMa7Yaf/EkIsJtPDOGLKCV0xKeaMhHT9l+2y",
+	"63H7+OwUZFex4rew5pbxo9PrdPGAAooJHIYnJ9Y3eu+A5tW8AEKUNeEAKzr7Xi6snqv3mrVtTs6e/f5A",
+	"Yk5dB3tPGEbn8t3qidx3XRiddfC+i8KYPIr3diFlRFAJwmSLhAWqzXNC0dIMu+WOOtngvswpybWXEVxd",
+	"KxMSDwc8kkTwAqSyWFJpN49qiWR3Z9vGkA5OKEyU7BZsDPFX5pUsmR44zEeXUJwyzhKa1sUq39Ucs/j8",
+	"/XPZLIDSWvZZdBeyKRnt9ZoUd768GdmoLQJ03QuPRXKjvRs/CD6Jo6CGI0xEckMCsYxDMGuPGZH0loXD",
+	"QuY3XdY54pDHPK8xbm6SQHeRlSQHM3f5TrESRSD//rUxo5LQOGE0XJMxU2ec3jCuZoQ+pvonPn3akIdi",
+	"vzKSexSRfAw1ILPMT/zGZVmDJY0jfvMl8Ix1Rm1HdUoDWtE/paLwwyC7fnezm98boK9moJtQ41EKXmt8",
+	"tZwRz2Jc7pnWkb27jXsNuXKxB+cga9dlP9RBhT73RQRWCXwzMNCm9S3QwGw3NQBhxCluA7k7JHrEa3CC",
+	"O0OiR3wjrM8qjeumo4TO2UokNzrdNHBKXe4XCt0ndLFAoB7eZQ8kmbF4wRI5hCx18ALkqMPaoyl7n2LN",
+	"0VHjkyvluhmLlcsGGRZWEg4FQ3jHnKbBjIQsiKlO0Tyn6fYcANC8i7R+dCdAuXDkKC+qCKg+VKz0rizp",
+	"RX2glOlcow7ybORVO1XH264MaOSjaaYqQltDr0x2LEW8TBnk7jR5mkDVYSHBFz9Plt6YdOjRfJGuCT5s",
+	"cHKSpXthnOudbHU1de8txbub3WbbVVOmV22cLs6rd07X6L1rbV5dbLBYA6wyyZZNB/koaw8GApBqyqKY",
+	"LNM5YMsQT44DdJ6iAvZz4NWAVP8gmNGviLfcM/C9hP9zDLR2X7FS+O7KLTKrT61yxXTjV3Gc6kIOg2J5",
+	"htP2CQkjlMwnUaxr3szVbZLpfUhdZE7XRDJMU7RTiTMD8dxW4SwbeXWNKpKBvgy0EhDHmCVYN9DOFjUH",
+	"ye9tMags7O9B65vIa6dVQkaAhjlYsVaeMQ5/eyAJNkugWRJxrPe5nU30vJbTQrdardrTRJvfAjE3Zrmg",
+	"O+gO6MlkcEpZ7+Tk2DvxWL8fdLzjoH/KOoP/V/711FOctnsc/hXTIwXAM4uX9Ru6ngseZrCejWY7fNYG",
+	"3myz3xXe+GQI6Q1InPca935xD9HuI26FuwMirlB3BrC9OdDXjhvPAjuitD3ikKOXzrMBUOu+8HmO5276",
+	"5Yn5rfzYrek8roaK4+6rvzIhzV1lun/oDa66nWHfG/bP2p0BxHkV12wihKaHQUYPj94vWBIpnk0Vz4Wz",
+	"ZAd7ozA3G4wXDZ3xGmviwxJdxyK4Kcd2GznQoa72D70TQK+dDPun7f7x8S814qGiHHfOgWJEf9Mg9EB3",
+	"h+yHeaSuvz3mMAs0906GvUH79KT/S35i7hhvfkd9u1af3TMseEsF5qc6cZprZZV+SMYsXTHbiquWWB0d",
+	"k6SNLpX6luqLOcvZVoYhWRkEi1n/8jxwJl9bFZFUSD/oAprVZJJDl3Ac0sWcRuC+xS52kD2zRgvZD11L",
+	"+KIukWqmOebapbGzKXXRzqNaaxLL1cW+14dcYxOx5Nur4W2yhuV81LHpGk9braxC8uiT0t5qDKmGbkyL",
+	"eh987FT3tDaaE1rJQ1PUeBot3eq71s4akOtEaB0CunAujNOufIE27WqpVnDEfa4Hru5+H3S7/Ul44nUG",
+	"vZOOx866k/HpOJicnNGgexYen+x4v7+OFltu9UW0iHjlNq9hccsjfDz3ydUUrXLfSMdXnePhoDMc9Nrd",
+	"3lm9T+54cFbypAy6VZeciRHZ6pSr6/ybU+6bU+6bU+6bU26LU86o3K48hyaHYc46SBzJFBLfm3KGSciS",
+	"gzbxQZgGMLOYR2lqit1AgLZpaMzUaZQkFeayPSe+w8dQxURPRGJM8+cIcLvWCV8QvkRyaDR+D1VvdE2Y",
+	"TI8d8fEyitNDpbgmNLhhyTlWWmWJ1JHhpIixtgwZJoMjSyDNSSEzj/qslgilRKkIQQrSnLK0pZMGtwhu",
+	"YQvm4FB9kmAWAZBVs3nXdVq4rDSaRQ/D3Kz97IcCqKVctkrH4ZTusd6hd3bY8646vWH/eOh1jR8PntMA",
+	"vl61vlWeuN4BTVXTzZCZXqthYKrXqbhO2EK4Z2dKzx2VatBpNKhOdFKuNoWziqlMr0EYUGrWtrnVVaPC",
+	"tgwKqFIvSv2AyiHPBc78uSPifiWTTHdTdesGXTypebrI0nALOm4vk1rD/OddlFzcx7LYUTe0GqBu5ciC",
+	"HAejc/tmame0SdyzZlax3xQlvezJT5Vlycsdqh+qm1xHm9Vsu6XCXUhSBX6jbojTQf9k3AmD3slJtxN6",
+	"g9PTs3A86E5od+J1G/Wlt3Q6ukqxLd25hnRb52wapTYKerjlkEm1I/nBTen0WnF/8MhlVWvCSFIgc70G",
+	"71wU4G3Zjg0rWqztpR2gJVE2Y52uGLF9XWe5Nes+fGe7lAv8nLwWG1DV26oQ5hl8OWHgxcsBw3fxC259",
+	"3nHRb5swSP9aQkGvhzQtZWzENffqJbPdk4dfZAe98G3u2FNnY78MTruURKxeWXsQwl3qKToDHSusrmbR",
+	"cquJ+gvXhRwRvVRaLMp/8tsba+fu6BOy7OPO26RaFMQSH7cJhqQsF7q9idl1tXPkQ60H23m1bF3vnA6P",
+	"iqu92fNcn8wc1KgNVSm73o4lKauPlO45l2IKPyltIGFTkKyJfgn4ksWNzyvagFJYUTZfzURJPidR2iKC",
+	"E4f4DdJ6CWdlKZv3XuSycglXtlhdymVeNPxcXmRf3R9r8oLiXb45EVBKp5I0U7GIAln04tYktTD+2nst",
+	"77k7GmO3dXOv2Z71kTFgogDYKN241jJbyeszacUJ8CjTi+Mqyxckg4+4mHdmEHZxmsqtVHuLlNalItE4",
+	"DkLJdFG522rPWUGmsW+IEvDFou6iLFDmSxvsHTthY8IoKaasKgmJG33enW/QmK8KjdEbCx7ZOhS0uS6R",
+	"AI2/yuX2QW2YairpedpJc20sD+iHKICaK/tabMNpZbfhFNOEQihmKgrZ1zT1uTcxH9THPWDDmwPwnM4l",
+	"G/ybddoqTnHDrhj/9m6Gf0x2XIHVbE9uvl+W8t8zG/kd0obvkMzbDZPSaZp+z3TZOyGQcrnDJFuvLSPg",
+	"tl92DzveYad71TkZev1h/yTLGbS9ikCnQg/4Ww0FaOugvef4VSnMwVE/oLKN+HWtcQSBF8WjdNfCqZA6",
+	"3lRxfnu1paJEY1t1gbIuEU2nuhYEAFYEx5r0OgS2VLzwHHBKEdrZQxHIFtToPG2fYL3IKK0pibThkBcH",
+	"9J/qV6wifPX8kgRqIvC0VnnUPR/xaT7gYiXLGi9cmWtsXwR4xb0INZ3U8p3tncGrWaazfTotcbDtXWlX",
+	"4Y7Nl1jX9uYhv4HcaVMcrHF7+1Cvt9THpgk4dZAr0+DbN89JUx1fIhICIAPIibxOZ4rEWCyZBtJJ4ve7",
+	"XVIIs3jKb2kchWSZxFhj2sRZ5AiZOs6wDStThxDPwmnmUfqG0WDGwi3SsBGeIOMVluqG14YEAlIeSOLD",
+	"jLKAO1PBhlAypglDrCJ8pfiTBvHIwjR/bfy3WCbVrjpehh38C3mNdY4DwVMapGSt3ijUV1MiVMTV7SAZ",
+	"icAovbviWkwX+w0PbKWs2hkRvIt+1N8XEzyhvcH4NAi7LOienHrd497g5OT4bHDandDBcW9HzFCh5uwm",
+	"X1KhSOl2NLD1uHVZb0CjFS0tuY2PSkCoJ3RVDNQE4D17vxDSpKgWIYtHXG2JWNrRmkOdLM2NdGvq6ldK",
+	"KTsA3NuIa2i//iUrinU3fO59Oi07v6vT0hWEta+5+gLf+gz40O8WfpVvg4t2xYqrTgFnhUyiQmvad9bU",
+	"xlxt3Tmwc33vWFKpzoxeQwrVGv2Mg/yAuaGzAea3mgQbsok2t8wDmHF6Uwn1GuwTBpriVPVpzPptmTO2",
+	"41J8kcy/9xYwtz2wLaOkTbAmDVsq2lT1oavb6R3TBtccytoUwoY4sHcdTpllEaYrYMiFPNxVZckpLr6m",
+	"iqScQZqk6WfYHZihufj++Y//9Q8+xw29n0T4miXzSMpI8G3mUX31a3uV+84v28D2Ch8ETbru3Xr76lZD",
+	"3B5hc9pO7Aag7h5EWUBaZowyC7BDGCM/1Mnvd0GpOpZnn3Cj3eZVMYCXUbbaBxcVs/c7zORb5lNjuNKT",
+	"293OuCGzfmb7xUcckPdS5vUK+P1OUPc/kNhaC3u3ZVdnJu7jw+7pVccbDrpDr59Z1awc/xrrlyfSb9Aw",
+	"bCfjfB6mdlfKZOoImHJ38sldyeD+IOR5mYX7RpHfS+GErXBjNYw2esH+9Sos3HONs02VDeziBBkCu1Cl",
+	"oCCqbIk704zkLdzmznTQ2d2vOm4RTCWUCoxKmyRiTl7Q5CbU9YZsJhTDLt+ACf86mkMklTZV6zcaw8Zf",
+	"fg1v3jUzceL4OBwHYbfDgkHY7bPwmNFud9A5OfbOTsNBd3wU3rQXfHqQ5WTd903HQY3rcjuZWBLS1OAz",
+	"mASaFpQeq5Rf9j5lXIkgB25NJpu502mTrUNFxv2Vxum75jKJDyAYlU2i90bO9//iE3tA7robThhCtloI",
+	"NJAsSFgRkZBNWgMQ1I7HVDHvkvT0QJIVG5O3b55vD+JTS2wCIbMVsaa/lTL3zcNTJGs3Qy0R9raKfEgO",
+	"IjHZlFIhRjymyZT9oTPw1IBVPkep0iGBXqvjtbreO+vQexWNS/Fn9fzhLYVrX2KZK+in0Wo81X00Wo3X",
+	"CDt5l4/55yidXdxNZnSlkCgqCzs0YqsXFbHP+m0fj2FulsyN1XlTpAkZc4lfAIdUxbtNERgo3/zZoijG",
+	"STSdpWPx/mixVGKOFT1x/BWjJ14vdSSjO2jiezNKckQKj37JYIl+Nrqs+/qMAGPrkc9KC3AvQRN6UAuz",
+	"VO4ohfLeqweLh/X3Us13iJH4YiEPNSdip1AHvY53inBw7IYjskFxaZMk3KXBLuVM3YY61hH1V/PC92oB",
+	"WULwpTEYpXRpPprSckLxVha2BoH78KtqiTwB52hCrug0/8JRUW5SV4bGFMJwxc8W6l3sUpnIlLn4WPHf",
+	"5SJN2X83r8tYcMEJlM6luiwY2G3g2XMjn+yS+Nyyj9tVHSpXv1psjG813ukaaPYWXBBcqY7VLBaFqC6L",
+	"qzKCM+eGVSrBpWrVl7UsVE7YlqPAXqyMSlqakHCWJQrJt9Iugpl3WRh6CaJmLU5ORu5FcYnJb+gKg5Kd",
+	"uQV1lHSUGouw/oTvu+ozFrOpDjGAdLKMY0OBeB7VZSENJAYb1SkclSZNPgjORrzpY63z7qHXuep2hoPj",
+	"YQ+qo33ndYaeZ9x2zgqQ9dusH6jV0fF3Fl6HunKV0+KwycJQPtbp/Ta2aXL5M1tsEMWtvnxycdhxnlmL",
+	"xzgiOxLGFRk6+VYN7kDPzghM0MTTh9JttMiPhdVXeYuKW9oqUkBlDyprVF1Y5zlhAMVwnRJksAk+ADH6",
+	"0mFy1Q1UhPFSa3P6IeJT01qb/CxWGptoCjZ22p6rYGPJeeooBbF3QceiQLlhVXYG6dUC8nIudpTSqTwa",
+	"mkEc6ZVwYPQ2uovf2NvRInOXjal2tTcuz/Y1WYh6lqoZqIs+zGv+wfkG/qhYo0anzKM4jrCQnHRa8LO6",
+	"QKFdFUsuZixRb8llnEZ8GvFAlwoqsMaaghAOm/nZYde76nSGA2/Y7SJ/7mH5KUgTxcLTszPanfTHA2/c",
+	"7514E8YYPesfnxwPvO643+2d9oKT/nGhrNYbtohpwIikPEqjDwxnzGRAF4wIHjBg/XImEpQn7F4auQ1+",
+	"azN1hvfPuECK9nCHzwlJQG1xrUF7txvh/lh5vpCuEV8+uYDcOIlMSadDghlNaJAWofqO2i7VhvQQssbi",
+	"iDPSPPWsJpFD/PMf/6ttaNofkc4oJx3PO9gx3Ww2odzyvfmWsJ31m7Ju5ed03+SkFmNwAOf+qFLH/V7y",
+	"6NFbSpcWwXgY8SnUc1pyrv+US9C31Z8TGsUsREUjoDxg8AlcCAUuiT0weV6wxd4NQVAQOyqSRFkO0XPb",
+	"yaCnuQDwI8jTCj3Jlmb96hT88FTPZeN1gWSo5ApNnQ+jyaS6vq84U6eMT7XFGjXhjdeRaqhqPLyei1DN",
+	"reN5x/2+0nAq3+j09Neqn8xkEcKwGoeHh4QehSI4QpPR0aDdP0zF4XHba8/DEf/uu+/IeMPvf/sbOTzp",
+	"tI7Jdyed1in5299GnMhlKMjhEvSVwydkvORhzAh7zwKS0BtG5tE0oSm7vmFrSd5cPH1+ef3o5X/+dZGI",
+	"cAnFo0b8OzR/s1Vx0OoLA8urGVKj1RBxuMNTCVPnobAq1ctHr6WTeYqQEVQnW0QEKY1J0x/pVR81/HPi",
+	"jxreqGGgVpytYKcPdsvfsK1n0F/tjq2usnoEO3dXJBGXcyvUZFyNp882yRmdlO2YC+eXbZTTzGDvz9aQ",
+	"o6wtq8+W2cBsPfU8rFGXOiotRd2V46wDf2ElsgCQv/scX9FpNWlqJqGWRMXfxKxcQbIoFhbwGaVrKy9n",
+	"fnrl9Yf97rAPAuGhd4ICYflq2vkFa4DVcuhlrbdY4hzEw+7x2YBNJuPBqXdCu93JpBd2eqfh4Kw3CU8H",
+	"x91+n3UGA3ZSEEKfKqGRxppLorHBug5/bXRpf3xyetbr904G4clk0Ds9GXSPzyaTsD/pDybhaY+e9tmY",
+	"gVuqVCm1qM8pqqjTMHfWCatJa/Nd3k1EyaxBNXApvC7UdQsxJSLiqSQ0LV61UZr/QihHXOlNxCE5H5L1",
+	"TsCSWvsmBJSigTMSPLdukqa6SWMqU8X8QLjUVXMPshEiw4qj6SxdMfVfNZOdWFatwG/t3K6SIL7gXmSH",
+	"PQHcy9pPuzfETAu8uS1FU0U+8FqmkzD2alyTNA+MfIm2qFt8CJF06q8abpQ1WmFKcFKPu92zoN+jJ6xz",
+	"PAmCE3Y2mJx1e5PTMKTh+LR72gnPguPgGIspq0F7fc8DZmEAWVKirqonlSaM1WWudaC9xxqeAJoUaVIi",
+	"l+O5CJex0ltw7dxgDfcF+kpdmJCGXIknqyQCzT4dEh/H7YO/XN3h+q+TwQD+6ma/HsNftcllNsjjFSlb",
+	"rYWvJpVt00GL+ONYjOFbA1KQ6/lYxFEAMJ0DFLnROFFYkAPLn4/L3GqotnIie7dPcRCNi4Z1rKNJpLIL",
+	"dGHXlAbKMjb7H0eG7iH67J//+N9R45MPxykL5SrEp5n0zI/FkofqWQOVWfIbLlacJGKJervgbIejbrJK",
+	"K41vMwQ3q3T0SV0Wl5dPnrG189hdXj4hN0wfvKWs5OguW2j6h94pFBTrD/snw95Z2zv1rHzoN6qbhpSz",
+	"w0RScnFxcfF97+UH+kNnHXQfwce//3RxcfH00UX0+uf3xz+/6MezJy9Z+OPk+8Xrv798vfjlZP1s+V3I",
+	"eefy7+y3adofnB3fHP/3bx9+/HExe9K9evt+9ezD++DZw2fP2IfVzWLC37++uXxxs3wkFz++SY/oL7+c",
+	"reh3372KTn66SU4XyfRJ0Jfi5+OXb+PJww+L21+edZ8MHp2wn+gle927vFj9OP/p2dvHT34Iw5f0tff8",
+	"u9mLkw+zxy8//Pb4dkFfTP++8v5q2YAQGaKW7Itndb9xbdmrBeNqzxbZOMDusdl2ssOhMXYN1elWoB7S",
+	"089ROnsr9wn203RYNVgs5b4xg4+XcVxz5QEawWCpb9i6dFuHbBGLtfqhevtVMP9qXLto4PlBynTwLMRw",
+	"Y3UB7+zQ6115J8Nuf9jvt4+7J1/yNHW6gz/UabqElYF16w60Z/ILIMX7TqT4OBJGfA4ov8a9QXRKhlHK",
+	"v89S7+lfRCySa6BIZkLuAsEnUTKv3V+v0z4+yTFNuzy3TEBDkNGUX0fcwoxv0LBMFYZC+vQu1IhkWnhq",
+	"DH99B+hHiP/NHgQQU7UvdW2zMNIwoFiYxAEF1aOgyRl3zDVEIiOyRd7gIXIB8dNsGbutRroC9QsfTVfi",
+	"ekKVbFGBrdxL0Ck8LqOU6VcanxQPuJzRhGnk3V2TRgAYx+Fp2jO9jSOnDZkyJfHdKf65TS74WkfnIXrT",
+	"hNf3vTMjZEOILLnNqqseYHGcvue1iBQEY8sz5/xyTmYsYQVW1/O2pd2pTvvpw2LJrFRgRGGx4GSUzgo9",
+	"9bcG1u2Td+cScoQ/EeLmisn0NV27oei6mo/iXb4BUOCZ9nVhdojn9n98dEVMfpAo9IlkPJS6Wgqs+tBE",
+	"JKQzJhnuSNn9Bg0a7bzYW66mvFmO1xkSzzAH3cjfMHpl9j+aQeBD+sVLMWeCs7w4R4It2fiaTrX6ijWm",
+	"vC5HaXDvNqgYpfsTF8FXs3CrJoWJ1b3umu+m5jYPRq9MDfxIG/7crya189hUzNa83fF3CBe1dqAcNlqA",
+	"9FgzLa6ii/xzubQyuLdXP1QdxS0LV7dKoEBCMZJRV9qAEkqdwbDXGQ46be+088tdfJVfNtjmLRjaAYK6",
+	"G8t/W6gC5p9DlTwBTysdHVJuAjeLbhkngjOpfSZ7og+urBvA+mWjBu+Ozy3w1z3IGnIuWCG49e/fX8A0",
+	"KM4gPmDJXdUvKgBDU0Nhxa07Kq+3hjp24ZKrOU8V+rdoABOZ3IUSjvQ1fTTU8DuHEPDFU5tsWr7S4pD5",
+	"UqaYlQYfg7PRIqtZFMyK2Xd+HTX0zR/xIF6GWNJCvRRHMh013vmKIehSl8Vr2vvcXCtmd16KdCeMkJJN",
+	"Qpg+F6njzI2dbVgFcjhbQU2u7SABaKp+xHsJkmU00z58BSsJalxUNTFxU2TRHP4B4YyFWlcGlLWsSVy2",
+	"JVXvtnzpWGEc00ThM07GsZEDXs5EkmXH2coDd8kcfpfk39vy0JzDksrKmu7BZC3Lt2pxr5zUvlJMfTJn",
+	"lEvX7nc9gD3EMnvIOyfRlIvEFJ1x57IGMmuTl5vmtinFdSWlCHAe/N3A6aMEMojrNOMwjBhi/NgtS9aC",
+	"Q9AZCSgnkrFyjLwjffS9J6S+x7TM2/Mlb2Yj+15MBaX029X0Ja+mYiaEO26RIcijof7runIJVDctqIVb",
+	"5KH66j4LBE91mbJqoYmN0eb1UeWus7G7sAWpBnZeKUW2ny9ua6tXRcWRmJMDfnZzFrAZupZZpyoaR2Ka",
+	"0MVs7VzhqpnROQTF5/CxjQmUapTh10k0p8mawM/nYNYB7m5855CbYQbp0pyDLBZWLeXNMgVe3z59eK4D",
+	"wE1RVN8UC5BZMjv4/oEk2vC4howtobpGajwWuemy3PPjmE6lVXBWZsVm3YuT2yzLLT2HX566ZYfcuLlh",
+	"k81De2hgDyO5iOmmW51KudIFsMvHAH/ZZE7IDK3VyUKEzSTP15UtYU5l7hzZ9RV0Myowj2jxB+khp5/7",
+	"oAhtNa5IhOpr8vSh2+9lDMiVPcQfCA0ghsmdqyCzKrvOJk507zNVsDFXRCL8sT57gYNzxoKG+rZ5HMU1",
+	"+pAiWX++jNNoQZP0aCKS+WFIU+pn0Ysuu7XOyuCQDAyWrSY7RSp0GoMCEH0ccQrhZLvMS95X6lDNp7eH",
+	"St7RZZt5Tj7uxXv2yTtos6Kt86g5Jvv0V3tq9mlkI6Hv3lBJ/Crg6bO1x9vYWiizDNYO5NMqjm0nVLVJ",
+	"Boqu9kUiFJm3Xbk9N/ubdJoT1ZxxWnaOgvC0/duCTUuOyGpAzOCw24OC+N5wcGoi37Pc62UP3t6uuo1u",
+	"OdsT96XcbXjs8SDvdfYv6YS5gh/2rFxXzieIaJ57KGJXh+vQy5y7TbL1HsciuIGKLnFIF9fm4zv3QXNP",
+	"8TWSqZphi1RL/Sx1ah2zm/WlfZyBMKmOVbDrypih7HymQHozir1kgGBTyppS1LR3TEIabMADf4ED97uk",
+	"Ns5QK3sRuYPAXVqEozyiA7rgfK4MZHCRbBHZsOv4rSvznSMbkAvccE9N76IabVVAXKXEcwCFFb60aaBP",
+	"taDrSrlQgVvc0+yrSoEjSZy13yUx9ymBH91agQuPsTW6oTzREkGZ/bJGVaXLyrScBFTYI4fC7TwXzllZ",
+	"tLAXYytk1Jdgr4zSLyw0fD56qetCL9UJH7sKKa4DrtFOvcNu/6rTG3a6w84gy4y5J6apU4I0fSzYLqCZ",
+	"tswRSVqb1c5h2MTtCKh8vNX53QcuamdgVOf3B0bld9irJFPVdkqBlyM2W7tceZXjhUCa3Pg3JJT4ptEM",
+	"VV04ei3ziPkZpA0oKNKEQbeIjHjAii1FktBYiuxdDIRUfz6PZPo0ZfMvNOm6bKvWzH2ibpx9pg6Nfs78",
+	"sQFrEcQU1dp9gbrVDHgIAdhU5lSrXxevn2LF0+0yarHRHdi26UZnnGlZEbTYlK612sy3wW8Zq4lkkBSs",
+	"GtRaTYD3VZCmncPu2VW3M/ROhp2zdr9fhzR1P1fPq08OvZMr9TDwvt5Z9y68utfdhD+1cujtOoC7MN8C",
+	"yTXObsR/LaZnp+xixv6+uP1eDtJnn4Vd/cOwaNCMHQGeVj0FULPMKEoE7Fo894AruMA7Wr9to+vmI26l",
+	"sII/Xc64/8xAQRADo10+YYSuotf2gD85CviIkMUPJIEwHjmEdKmV6ktkoaS9NE2i8TJlpInATSyGwWQK",
+	"LJfNxywMWUgM1ZcZBbCFXxsR5G+F3BSkOafvo/lyDkWkBwMrlcUBhH1Wg/MkC5ZJlK4vgUHAXHVK0ytF",
+	"508YddrwLQZbYnWQA6HE4iBmK2eBWNNYNTPD5vOclW+e/ufF1aPDq1fPHr3Md5ouIgz8KIztpyVL1rsP",
+	"rYUpbf9HvUUWxjmYDQW+z0dSPO2Vkaili/ikxpunIY3q6rntWRjHHx6R0/ZJ+wwd0SFUzE4AfxizOePa",
+	"of1cowzbI341iyQ4XdUuqk0FL7ZYJgGC8ZJlOhtarm0ICgzBzjRlnCWQdA92JEpHHEwjqjmwrqvLWy6j",
+	"lBHI/6ZtKiQUwVKPRSd8EBP9kyJ89FyN+Ij/27+Ri2U6g4AIiokLHhUfI+x9wBZphRoQ54LxYkOyoFJq",
+	"TIa1WyOus7z5hZ3wy/tHdJUbv0A6PkHKao/4i0hKKJqrg+ZaWPdBG8cMpUDjQ+L3vQ4pxempr95yNCZF",
+	"HxgE4pkFuFyGYsQvSgIUFkYPUrRDWS6eLGGuL5ehcM0Fc9T5l28fvjJzIE2qhYxQDd2wroM2uYDqFdA1",
+	"mbJUjrjf93rV8ffIY5GMozBUU3yxlFBtB19LhWoQklZAgGET0ldwOo/4dMQFZ5BJD8S6WKxYCHxfo37g",
+	"QEVckbQaTB6WCKPNBtSvDqhPXgrXnBTfGxK0MBZ/QTtjMRpyxP/5j/8vz6aJqE4gf4Zx/RiC/ebRxcMX",
+	"j4iciZUiujCaTJiSVchKJGHEpwcZNRdVb8Hj9Yi/MsQsIW8XC4n/Hpf8UD0wJAibQiwJ2br+OO5UGIF6",
+	"jCXESvI3JtbQyKZFjmOgiT6sam4w3xH3aX4IlaCmhaK/+CShHFMb5TPEyBDdfN7wiL/i+bG1ZwrPyEPI",
+	"t3GIMBY95RaAYSZqM7A+D0O+hGzGjDJ1VK7R3Udp9pS5oa0hDQkdcV3nZDUTWZ2oEoALyAwk7r7XbxED",
+	"9TJPA9dUdNj3epjs0eA8OKFkjqzBOoDYkGfW67W1QhcSj28WzwtRsorHt+wtUj0HQpGyyQWEhxzlEaVa",
+	"KeY74kCyTZ8uFrFmn0fvD1er1SG4WZdJjFnRdYohlxcWq8hBondsrpVBl+csnYmwTfz2b1IxXDUodeQX",
+	"C8ZDrHWtHlvQdKa4iFnLKNRPjjhfzlkSBYa7vn3z/FAPCEGikO/437uP9at+vmLTiOvb4DnY41N6o5g4",
+	"nTI/L/jZOUCQ6YIl16Wful6LzOl70vG8cwI56ZMR1/IR0L+aRUhoqp4AFvRMcSuaRCSMwgMrOiZnt8hI",
+	"1WF5HvEbnzT9RcJulSrG2fsU8jmpc6L+UEqE3yLU8vTIgxbx/+vwSqQ09lsjbv4+fK1EOR9+fM0S+Kg/",
+	"ZX+9ZO9T/IgT/q/D1wm7xW9GvMnApVl1EGUnFiVQ0iwkH2bvFV2PRaiEwhE/VGzHq7IdjzS/p6EpSntA",
+	"RqNRA3mrkjyRo6rv4KRk9U91mKs+GyNOHKfz3NHjR9P4JGJxqFtvDH81X8/l1Hz57lPWDebRUr1YUPwm",
+	"QvDU0aQayKedbatESblKFlMrdLjPfX24G3M+N+XpE0al4C01NH/TS4Qc6hsL3zCT/OQTuJ5WgsBhkRZX",
+	"JyGVMzOmmvsxRd6Kt7K6e5PDgEpGJgeKXhIG7DcWQvFPNdpAJLCOy4UG0kwiHvrntT3gmN8Yru24X3U/",
+	"SnIkyMTV4RfpNQzsL/45GQu1VAkAjyF/lSISJcdYgiLMcWD2GwUECAbR64y8St0GoWCIwJzRWzY0C2+n",
+	"QxjAAC9QFMEh6pK3PnyZi0wmoYLqDbkBEsxFKXnCMFufDWkXzCzOyuuIa5iy96m162qiSsaOoyCV2ClO",
+	"OAoRx5SV7eJLKNuV41B3oAUgSESiPpB6kxXjM6YnPdZOldI7PfJG16d+hOCpKyHIc8VhzW5zoCR8Bi6o",
+	"SKrukAtj2sOirkEXpGnUFXXBw0zO8zuSTyP+PgutUW2pYZhNe3L14jlR7F/vDXn46Pmjq0f5gnQ9z2wx",
+	"wRvOwuAqDpl5svBuWOW1SwpRZemMzYeqOXcwmeLEb69+aBVi0w7aBNUZrJ+MN8qMSuL/gCDYw6v1gg2J",
+	"fYPDbYuJoOMoYFza9pAXT68sIGzDLBtwiaLC2CyoiweNVuOWJRLVS9AfG7pKAV1EjWGj1/baPR2+Bwq8",
+	"DiaCaGFnVTa+JrGYTll4GKG0DuJ7UYcBwQr1Pl1Lz7YBpzOm69eClraG5bcL0Zl8O8YwCL3gC76OB4Y2",
+	"NDrGbmrOEhavDVwf9tmXjCbBzCc3jOFj5g2sJoPRaQmeM6hQHXF8DCJwRlzLJUpuRlmkZQkfOnd3xrWe",
+	"hgB9lOmPuI6QaUsLeGC0Li7nM8YWuw1HKfA6IigPcZwIMYZamy4zBM670WqgTdxp4HIb0fMhH73elPTF",
+	"fo4l+Oi7ViNhciG4RItQ1/MQJQ6ED/awEtWr7/Ih7uTaxmodFb/2p0+tugBGADJrWU61roS5ul70Y0fw",
+	"zKdWwxLFtr3yX+pJvWaN/9rtFetxLQluf8WsNrxlpMLtryXsNn8PBNGt7+BT+Qsoue72Gj4K29L3OnXv",
+	"ZORyZIteDXipt/2lTJrCN/rb33gpUrif0Yi5nM9pstanVhMLpqWTWQi/BAvoQsjUjc2VmeZYAM+Tpl92",
+	"uvjnJTf9iOsw/DldgykkZ5TARneSPNvkSjFEXa+IjJlSI2UhgQOGTzULCR4GHioL6lrU+nQLQ1ciSUQS",
+	"sgQNhH5hBoRiyAVp9r2e0m8g8g91d1+xLaUk7alV5HaaqlZx0ALLFieS3mqzAEYBk59N0UfM2hBALj0o",
+	"Bw1PNqkOHUaUuFppXbaP3jBOxmttR1QPQAtKxc7ly4iDXmEZwluEjngec2KlySjefwlTHDZIdUQwLKfq",
+	"6AAMH2qldLywWqZMSvmP/0C+/B//keUBnIkYVJk3y/EacunxkAGEVUzQ2oeeAiVbzLKLkSzlkto5NHQq",
+	"uOGIl7WRx6BCQboLemuW8eNQrcFfcTt+VfuhRBezdmOm1lwtoPrl3Sct5F7lKihg1CEtB1y/1cg+ra5n",
+	"dYgjLlPKoXyz0eRxJPmrrlv2ByBKU7hJE5WBo+9832y6ZqweoF3FL7ZaXT6n+YLHSUOqSrdp595mpy9R",
+	"96XJ2crE2gNb9e6t2+9p+MbaK0f/F5l1TQcVQ/CwZiz3xVTOR7zWQFDupt4+EUnDJtA0cXBuasODvjbi",
+	"JZ40JDsdQa1gL8drONpmhHjac32xRVh72v5ixxpSJAJLUquFrg+l2dmaqBoWaDlRSoKYRnM41WO9hLli",
+	"bDgaNJBp63OaBjMSsiCmOn3CnKawPerAf6bYcC/UmuU9dB8TbWU2NuPC7T/cbPxBi5EibXToLCW68Gju",
+	"mdnSwhaHTPsOAlFL6frbX9DZia6EABtASZBCvmYOgkOWajWc3oE8EZ5JafExCj+hxBWzlG3OTwICjsZw",
+	"FySsNnkDyXMteUhfuXGMFv4sQq2ZB4Vn8fDgPVc3WcnC0PW83EpsEoejLW1YkLwymzdJxAp8k3BglJZL",
+	"EpYuEw5R8BQL6foPlfAg1sCdL1lyGwXMz55roeYb4jMsRMhAXoo3L1nV0oYi/0cU2vBr1z36EMae36Of",
+	"obxtOknYTbjx1jHLaJYOl7P9J+IEAeVQG9qitfEy45ZZckbiwM79kfjFl16xt9qQqsVukYD7LS2so1ow",
+	"tZSuWfUJ0FHR1npu57fNVylxN3AfbuR2ifMhjW/gfJ9au5rVsrQTRWoaZpayFqF8xMvoS1Qf0WBu28fg",
+	"J6AUg5HDXiYiUfpIlgkpfzo0jdn5L9RnOxPTA4t7FpTXFomjG2ZviG54s2/fsauoRZhOfB2qg9ZF4320",
+	"h2RyNCHj01VFRjyMIBsPmURxCgZpNlenB/huWrzJ0XJY4ZM/svSLM0lrzBvNWbg/eH9lAdafzSf3N7R8",
+	"4xN34hM/sjTTEyzcL25jjfGpaEbeYo6FWT99+JqmMzDJLpbpHaWnzBoPX5dMQEowuiAW1KLm+gNRRDcL",
+	"UIldMUf60su5kNlsEqWt/dkIemUszIbM0nicb8xudZF5mytp3+TnO7TdetzHEbhl8L0aXQ1ebzvSJ424",
+	"GrDM8AH1FirQ5tCS1VT3RiZNyANQ+rRvz8Vq1frNhZ02ybj5OFthm0PHrMqDxRkaCJ9xcWrQGEYKIMKB",
+	"JizPJgHnZhZNIWOPZSjCJQEPn5IoRSABv4Xb60chJOPRGJVzvKUsVxVhPISiH8ZUF0tBUiFuCiI9oF8c",
+	"V4SVxO8LmaTKqSLv2SRVbf7Tp9/3upuLMJpERifYdO9526+w3Pb0TaX4plL8UUWFezHCvFDnZr1JFSnZ",
+	"WUyCtj1c/3VXflOpCgjat7LUKmEBL+Dc1W9dJRzDHeBOHRqkBpD4QjvgwZEy4koBIE0uNDLwKHfGtwgX",
+	"5ml1QWtvJJpvHtFgBmFsBguPo1CijRWwlkljvp14zdcJ3TRuAdxtcLU8INoZj7FrCBT2IUJJo/byKCj/",
+	"nGjcrU5AZOans8aBTrIRTvBC79BXc7Fjh3s52vNc8d/UkT+LOgKeb1revy+ihzhd6DspIueE1mka+lhu",
+	"UDV2dKPv4gzXLG4P1UM7sHMwOyQxzdznJh8m8osC2xnxe/ak42ppaR+SV5aa/hmcYDZKADxBSx6rL7D8",
+	"Qsdrka7XGvGe1yJ9T1HbwMO2OVig30cyjfjUENIsWuBEKiDIC63RwBvSOH6UTpmvCugnYENX3B1of05D",
+	"xLAqHce4zwdqURTnxl5HPBbiRkmME23v0SocoWFIAnVmxjS4IQCjPjjPIqeMVlevXEKixLJuWWHaF2Fo",
+	"s9Avow0UO/kSCoGzh6/vpjYXUb2zGnf9myrwTRX4Ytd0zpMK7MjdQpVL/F66hHf2tah0abLYarZOXZJ+",
+	"dbrVW+AzlKBWo9/tfq0JF9B0+hTq25HYl2N1zu57tiyYXYRhvoipuC+XepaL+6Om6M93sn8F6WzEmxgx",
+	"mi9JIJYx6lAxo7fMwt4kYjlF1/zF66d389/n0ssDSUKa0jGVbMQTsSLah1/0seMdlXnayUWuI2dhG0Y2",
+	"2SpkZOeYHBK9ScM8fd51pI3KhWbVMbPxQ/i3JRDiIqoVNLENUV5zGPOQHJzjtwEY2fS9ErL5QkDyboeg",
+	"g+CKsqzzZUEEm8UBs5mFDfwGJfh22e9z2afWfWYfsrrb+ssc13O9JyamNhNB6ocx+ePYFZA15BOGuOaN",
+	"4IjPsC60Nhf200PIEyJkSRDM2kahVZCwv319C6E4XR2Do+ug6RAcvVuNsr7kiMnJ6xV8lrv2X9ZKcne7",
+	"iP1mbXSBdVnUjzorkaAhvZjBoJRYIvO4uriHsZLkoQyZp1SRI46R2wBblzhJ0LdbMGIX/NJhJmFAhZI8",
+	"EJImGq5bTSuUxb36gNr9i5qKDraEh8G47uvHfbJK6GLBkoMh8bfXP9niK/2iNhJ3YbUv5zfd11LifU1L",
+	"ieaCmZdDUZ+thHyzn3wTqf4gItUOzPZPJx39MYwamMoHyoLpLHW7mDe09Ty/Z4abL5TWThdDOXQA8FaZ",
+	"Hp/dbvZIPtv6kQHtvqSn25bWMsySDi/Iv8BycbkdwqBvpXEVo2lB11uRjyMessQnAYSKY2oCp5ENxTko",
+	"U4WRgvNCDH6rDPIz+2MVs9LoYcGZ1CJShhEGaFxT+4QsthDlpZEOsrnCwyB+5k9ZYwZp8jGAcmULJUh4",
+	"1XLjU6mXOAcBZxmsEM57nf2i5BGaBLPoloV+ywbGqU86FUCL+NDR9XitREkTdGj76pXIKUWSWtmFfEUk",
+	"8EMlC0AbBWIZxYyn8ZpMWByje0mHOGYhjzppbsZ4snFAAjfsUqOvC4MnYpnKCEECJJ0ljGkjNPjCojR3",
+	"hY04+MLOM6k8ywGoyAFfVaeW8eVcQlF1azwQEGcLj7XIRjhum0LhcpAEYCNGHDimH2QlCK8xcRKgIrJq",
+	"kFG6EQHxOsfI7qcq6hcvNGlg/sdd8hqUqynu++YrtcHf7/3apUjSvd8B6t79rT9kagc9l30xJ+UQLsUf",
+	"beYapQfoSS5h/dVF9C01xO+cGuLrBhfrCJC62F8l7WpeqxQCxSZJc8OdknFwc2MclEXIPXjmN8jUnxMy",
+	"9eViN+qE16OP+i/jvvtyplMD/VeyTEK5nLCENLMsjzxef7YpteVKS1awr5457av5EuxvYnUi0Rx5XIvJ",
+	"q/Yyk77Ioo7NEsLtpNhKXm77QMnVwh0xDMLxW24FKWBGYEeogsnnl6sAywUZr02kw4hHOoFpE1WKtlrn",
+	"6/G6GYXDAyXVqpEZRKpOWab2SQmsUTo0tD7iagda9vmLwpbJ9ZlXJde5u4weR2+05KrpB8NTtLzqMuXm",
+	"KQwykjNr+HHI2eo6WyM7o4HFT+3kJBfl6BWpzj9kejFQhchOJGN7Z+9pZFqsQWEk7151q1T81IoSp0U4",
+	"RCnLSu6vVWqUrmi4IU8MKaWJ0a1keVulIZzlAjP+Du29NY/t5K+2kk7qs6xnDbSmaGw1o6miYxtLbSJ1",
+	"NM1Fsj54nhRi5xcJk5hsHFqDSPjPCoS/0vupR30lasI97xnb9gY809sE3IL/2vtadtOMxNH6syl9SeU0",
+	"7JXEZJ+G92QAOho6z8qiaCzL6I7BfmPMaOxgZGLF/0ygAWNa3d96/XsYmHW4oREb8mTSfwr3tuEXVnQk",
+	"XOWbUVp5AnjLPDkT4maDPfJepZKLOCZyLVM2J9DtzqE3xETejPg+oTdOa84lDOAJTPtrmBVUT7vaFOzF",
+	"+b939u+eO9FeN4v48etr/Np9BL6COD7iTVMywEqmnWtEB23iLxOsQ2Y0iaFbAnTDDJaJA12goxlmGEBM",
+	"U1eOQuy2mN4ZMw/O0nTRlAcj/vbN84Odcj1nvAqPMWbeHnE79XaW6R9yg6l7falT9VWD2jCeLc2lM10d",
+	"V50etNtmqQy1qX/EYa74HOYdrImOyDnAlwuOyPv4QrERlQ6+amgEMrX6mAjrQP6LO/b/HGKPGjAcjxy3",
+	"bDECnmUcVcd9C87wzx2cjLh2izz3uy4yiWlrgrj7lZxG/GkGhUYGK1cmTwWaZ0C5QU1Hg6jbpcz0I74B",
+	"eE6aqSYRC3JOqojzEffV2fdzHVdoUA+oxz6Hiprl2iD2gmvTC946YX1auAKX3pjKPLcZFna2XVonKxBP",
+	"B+ipN/ha0WWUWidjEvGwpZaVl1AegrOWVaqFhZDsH+rlI8jESkTbx0S0haTp3YbTlribDTFLnf7uy6Pc",
+	"1aq/Sl5CFdPNSHdNMUhEQAxVElhRrA+jVGp875tsu5NsmyV1uzO/an0NtW7ELxmH2ngShTeTM03nH/fh",
+	"LKUGkaBJ5u2b59ZZkpoj6BYWyMRbRKcoz0yngYCUzSk60aR29bM4UkzwgRxxsUyhklUTbqiE0WBGxzGU",
+	"RALbMfJJLBJ4kOeDxXRLaM+z1dGEyWCpmUfejTYlFerHofR5N2tlzuu0wdJpJGS28npnpvil/SXdz+Bx",
+	"BT/JF2Ny+SKqJdXyQq1KXiBIIkuE/M1C95UsdH8WyxwD7+xnCZg3bJ3Ll1/DLKcZgKLpG7bOMdoISabS",
+	"KpZeYHlReFeG94ytc04HELbCt5jTBnG3IVvEYq0GJltkNYuCGZTaUlIWjG+IaZNHHDC4YEVBEaQmk+Yz",
+	"tt6Dd3JyeflEdf7lGWfnj884L588Y+ufo3Sm6KGO2ygSMs5m2KFvPPKPxCOdGUEzMs8PvzpNFu9S528D",
+	"z8p8YpuwzaVUkJIxk043e73IxuAJzIouVnzEFyyRgtPY9lnz0K6s5Srr1SbFSlyIKc5HvFs5LpJV4xrx",
+	"fcpxvcxXZpeSXDsPy1mWy5Ti/z9Xlytb5V1dLfk6fwNhfqvPtYOPidvn2HBF60tMa3iHCA/UYTMYcTGq",
+	"IZ82yqWAL7bDVUtBDS0SRgkL0niNgALMRmEwCFnwQqHAYd6HFc3QJq8xDAOuchN/YY/SDqsoR5crDgzJ",
+	"MSKZshBth2BQQxdQKXu8HcySoQxpHKtR5MkTA5okUTGiQwlTC5ZA0R7BpW+HdGDhbIjqaGZyVzlkA+qO",
+	"ZgjbIVqtNLynBbcFQtfMI6TpQx3xA4STxmsoXsutnyc0lup308k5Ga+z4lJZ6VlcFyx7aoF6awbASLn0",
+	"F76pb7UhPpfnJ87ujZbGllgkaGqSAdWq0XNtViledy2Mi4j4lARUMuwvDxlxR65gHjl38EobsxqTzw9V",
+	"IeQzg1VUE3nqtjuFq+jaz0tG7iVgRZHt3Yp9fgtL+T8SlqK0Lgyf3FXCyVikYQwtwhQzzTxA+QM5C/0m",
+	"DP0RIlK+lp/8a8pPqYskLVEq+6q+4KkjOrYpl+MsRMBCF8fRPErJmMViddAmWBdMEprVjAHLBMTJ5+Nq",
+	"GSy2fTDK+ibGno64n31l5eWjHFHypUATqzxrdklHfMSbOTa0JM5RSI4iEpMVYHKOVXSyYTjlKDSm6dKF",
+	"NpqI7A4mAkOnG010aGoh2mU0sbdWjmcCWRVr/4Po0CJanU0FCamcYVEz1RbIl38FeYrMGeXSUU2CdD2U",
+	"KvTTKF7px70Wil8QDex4N8IAUJyGMR5CFpRVxLHK/c8atc0itXGtuqqghmosOaypy0ZYQyhbjbRXKSRR",
+	"inNWbHnCaLpMGJnEdCpJ04+kXDJpQlN98s9//O9B1m+lTqnqLVv+phJU9ItZlXk5ixYLFiItvOIGZ1XA",
+	"TJUT52D5fa+3X7oWkM10yhbt1SeFpC1pXlO/aJb65z/+95N/kJcIqRw41VLxKAM502AG1PzrqPHfYplU",
+	"H+l42Qn7C3kdMyq1bBukZK3eKO5PKkgEtYulEg5HjXc+UJRIoIvX5vSbbuAMKxm6WCmkvUNPsK5wzNQt",
+	"q3oCKdQsQDYBD7VB/Jx5J5UYsVajzdiHFrtVIxE3+l1b76Op7KtatrLzoNPSlHwh5I5FX1rOd3Odwoi4",
+	"auCWkKvB8EW+qZpKa6tZWswSoAXUWW6GaJ8utr+9MnKGOORsZcGnIQ2BJH6y5Jwl8joVN4z7mNjZlLdW",
+	"4yskrzqoLw9swom/ZIFg3ceXKxFc7OCrQgyzcOx6lKHevD8twrCwxpa0tU2eL/OlKod0cfARzxOkYODL",
+	"l2OjAPaX4rPyDun6TyOe5THKOlxKdVLBv5uV6/0dq80usqPuEGZtq+ARjeOv4dTdAXL+qFjGkBfkDNQU",
+	"dRq2Ci81V79teSNNqP0er9HGhR5YlEEuwam+Z56VQjKVQi33mmwqZHMyFTvZSn02lQJ+AOLvC0YeBOWj",
+	"F7vWfIUzrDXYXMTxN5vNN5uNKz9EHNeaasrn75vF5v+oxeb/UFAXtc6D82qtBSNk1+1EJDcZkupOvHZr",
+	"BaELvi7maZOMlRIvWGWTdVljxnVBG7RqtEbcXSPZetK44A7aaq1vsCKOTt9gucOqFiv0IkV8imk3M68Q",
+	"pl3I53KOXkW1ZA+kbeiIJKEpmQttw5NimQTsgUR4PRSohLjMrEPfKnMKGHijb6mmVWv6ftZ1mm1JHrws",
+	"EcSqYVoxeERwNtQ1MTPcfd87s5RciMDPYLlKjIlClqeMra1yCsauzQpva1e12Mq/qw+QeRLeyuhBD5qm",
+	"Wdy3Y2AgiV9rcX5D/VaXCQX7GfGyVlDQe3EvMqVXfWTh9SQRc+Me1VWhiuqwS6pR5Ggru7+fPqhm0f6j",
+	"2cT1uAu6xz0WRrFW/wfBJ3FUv0Sw59UAsNqkUbuVEC7jydSA9tKJwBJ/d7zEdpt9a8RrHF9V8MA3ZcVW",
+	"Vl6prfmmrnxTV7aZpKyMPd/czN+Ulj+KmxmdvJudzYW7CHn10UcAzn66+6VkQXczaJUPjfotQueCT5W0",
+	"rVMp18L9yCJeGoR0BsGD2wjUhtyZDTzeynRdRutZ0DtS0DBGXEnoB21ykefM8gFuJ1tZRqvqLam6m9NU",
+	"SZV4zkH6J8+fPntEHvw7igkwWxQU/v2BPwRf8KFkXEZpdMtIk0oi+Ii/FjKdJuzyp+et3FuYsEDM54yr",
+	"2ZhgZJ0ozv93LZhe++BD16tKALclySqKw4AmoWwTc+9YSbATlq2S8Wjnd3IkwW8vJlCrv5V5tu0rukX8",
+	"mMr0mgZpdBulayiubPBkaq2iFB2toRo6FwaAmEVUw+dqzU+YCoGO8yv50GDpIkl8KgPfhhI21ca1yBJT",
+	"9EEODIAexJFMtYfdzm5cB6fTXThAcGOhHbobMzbn0gb5PSBweP3WSyilK4u9Twu6OVDtfClTc0pJ8/Kn",
+	"58RXhOy3SiR7XqA9tSwZsR0UUfhhROVCJNQd7m1A+btHfFeyZIKAg+CVSBKQ088tEmxZhIS8oUiPMNz/",
+	"n713XW7bSNdGb6WXaleJXAXTsuPsmVA1tbeSOJNMDs62nJofg5TQJJoklsAGPzRomvG4al3EvobvwtaV",
+	"fPUeutEAAR4kkpIc/okjiexuNLrf8/s8TQ0C9mRUWgTg5YPMxE4k/GBwVl6Js+CsfiPOfg82PwIYW1yr",
+	"nGT60p1rPOht64OzWlkbfwvsFDOEd8BrpZ9gxpbF/BkQqlFCJ3rsBODJ6jpZXXu3ukgEl0p2QGVq2xhb",
+	"hczz+7j+nu00kUbweFgJ5YyZUOPV6rdoyhYrp4bzSUQWpUszS0FXlAYTg6GcIgiraHv0Tk4xhBN7QnPk",
+	"gC/tSUeddNQxIwP1Y7eFugIFVOWtfgDoSKmXBdp0MJJf2S4aC9upgFvDornmVxaoSRsD5SVxzrmI+pbS",
+	"bCPrZq2Xj2gzLeVaqDuIHkHADv0qfPtWyJKjGk+nruEke7xgTaiZu6YzOC7giujjbDifEtq3LEvqA6Tv",
+	"8wFrcXfA/5fYZyDKLGjfjw746coKc+Z6N7rMVA6lPsfkzSCV+jY8C8T//Pf//h3/++lTFAhdwpwLEdlv",
+	"luX8kRhk8dKWozvEMi7t9xZNJWPFhMroEYaJQyKVp4Mb3asOVW2NoNJ6v+afvejVgv0F5o7gzojo1zfX",
+	"voWE3y+JzY3aXAZJF61aBA1Lh+dv3uVt065U3A4jw5XNRrjVTQuO2Eq6GeRSDyf84EQPdGNTq670X+aK",
+	"MspCpnBgiEceS/6zIZxE11OLDGw7FjKv1kRP5bLsIKF65qB9+9fXOX+X5b8RYsSW0CqOk3ExycQiSVNM",
+	"InhX+6Ggqu5KnXzwMm/e4oNXe1fnORV9n3BodsShYVSt7cBoDlKKzc0gNQybXUrHNuG7vqtzNaicekWc",
+	"8rO/DpjU17byYR0W9ut0Q93A9+vgCnIksXf1ON2qFenVm1Hlln30HbEbEWSSm5qkWerhJM90Njf9SqQ8",
+	"MWIqczBEZ0oj40tsv4ek37TWmMIplLIiOzXRGJDmKo2BHN7Co+u4JyzsGPUqhBqbFQZZliqpyX7MlcEI",
+	"w0jAWYznKQzosGthbgvH0A4j21qZtI0P7DRFi/zn1TZdDVpYv7rcxNgnUXHvibFX1+sawf51DWpozhd7",
+	"LQ1dqZtqhkZdW2cUtAcW19VsltS2+6nZZKSKil/YE1dl/naVlA5WZK0d9UEioAvXS2KQUo+xLLIdd8/S",
+	"PlXRCq3F6Doas6kymwqjaPnMmFWzKus1jysdclj/Wm1nDnWV3i1olo5BExl6twXV717XfCfbxK+Sab40",
+	"7rE2lMA89kLFVZi4Tbft3iXW86bb6s7PmlNTqbiuqeFQb9LDjUetREvCX2+hh0VdDeP13KyHLag4S5rM",
+	"CgE3xA433DZ2uRLsBJ4f91KmlyXJNrFPIUU2dalvDPNUtvjVxatuIGo7w7EfjtJEuYKXUP4VZUUZWKEV",
+	"oPUQ0RJuGiIC+J3G1n76fgfrpzmuYHv8sTJ9nmsqhskaG4eJc67b50IHrVTMRyNPxpPCiI4fUcsDhmrg",
+	"01NrgexScUSo+aji82CYLiHaxN1ssj1hI2yJjACO9grH/joqwh1DaqKD7abSxphsXTwVz2s2Db2GBbTd",
+	"65BXa3u6uyuabX0cpE1bNaqX32bxwfu5K3McwsNvmuDTp8Ory9bihCxORkkZgf/M/fk2C9oiHlROId4A",
+	"Eok25mrpAb1bYYPKvtA6rAW+F1f9Z3jxy506BJB+mPPjh+vkOoJHz89waJfe54qhKUEVITJLtSTSHTKd",
+	"kbcO6sQUSZraXisjopcXL7xWKxecbXYjsnmx6iR0qsR+hoLyo1SOBZWfNvF00VIfvrGovmcnv/0+bgS/",
+	"1t2vP1KIrIdVPXIbZlVe0PqCUGOjZK6GShdkYnrI0W11rcSTR2YxFx2RpZ5peE2KRxediDibb4rlTEUi",
+	"+gW+1L0EFwVPWkTfck45/ZZuNLM6iw5/9sbSGkTMfIyrQO6eIsu6lyKKZSEjZHhmKvG5mTgijGxEP/PK",
+	"ECXWuBGwwmqRIHDoOtzK1/RWd/YcH2UJDD7MtgUwKydHaLVQxp6ZUxXMCZN6G3lKnfIrp+kwAZpVqTzK",
+	"8tvHkSWBlWywq0LdFKPZ0q5ypTGYfwfzDLm8Y5WLkEp+qL82VykVGpyVJSKpYiudiPlEUqyaaaW15aO3",
+	"WZq1NNFtxHwII5nLBXOwbWDkK9vQpUXtxq7p1vzJd1l++5af6ZDR1e+wA51PHMiy7fjncM95d9pJ6Nqe",
+	"+mTK3UP0vMWLVxE+BCPwbJRnU3cRjimKnn/0gQz2gfsRrC9gcdEmOlo0u4DZ71u9UilU+aKxUKX6rDvX",
+	"qxy8erEX6rd4JQ3jXfBmYXMS4tzi7QVL0v6l+kj3KD0klJISDKPTFkW/pg82BtN5rM2DrPm2BiGEMeDK",
+	"UEkJJMLbAIN/VR/cDmw/S/uDoxPBd7OTrtVincoQFY0RhJpLTco2hpZar/XK4MXhlMEm1I+qCjgRTh2q",
+	"0Kd6rZoLfNbdqEtX/Lt2iJbvVtl468Ji63KjPaKvbHjHXvVM9bavrrX9ptcBVn6WPsAKlhs7QcoA5Peo",
+	"eSJ669Y4y8+Y3zJ1/Yf5ywGYAy7UWc0MSgpa9zHtRMFNZ+nLlVJekrtsMlenOrfVAaFeLarogtbli2UD",
+	"QbCdK1aTzopa5etueu1eZB3f4w5/HjEP75F2j3zgUTuFOp5sqOPI7k/jTS7Jp1yRyFZe0CWBH1iKWOyY",
+	"If2CYqF/L+jih1DNTnRmK/wTXE4C+7ebvn1gMt2V4NaEJedhio8a/aHNCq+Bu6yfxKRHURdE8zy9Mx/H",
+	"PE8b6Tgw2MwkEuhdWco1KospJPU6J7mji+iLaDY3kxuKEEakPyNqPrkxJr15r/JkxOczEuhClu3SRmB5",
+	"CXkdgh4J53UXEGtHxKQoZh3TZXp3V0Ly8iU8LuIz4sP+QOAfYp6n5WM1U0sEhC9pwRzFIpezmcpB1+sl",
+	"93JbkosiQ0w7R3SxuXoKadvpgL6dDxCscWJfNsFJNp1UrFr5a+8vFkl90wQf++CD/Y2G+he80F6vB//8",
+	"/mmlQnM1FRrHvpo9TAGKN8Mhyk9Wh3+IvhIyU9pdSY/R/XMuRDkp0iMrUhgC5cAq+iZ3quRKmkyzNCsm",
+	"UmP+47e3P/U3C5edpdeDaPa7Fg8FZ69evtzb+0cF8xp2pu2egOLy2WtoUzZorrrlchXHQtLbwfLTdcUO",
+	"4JejYWKeyVGh8meSqsvXOujPP8I/NxualPZgvIT629c/vX732kWvX15cWJYojCX+53+it/ef/4mVApUO",
+	"HRXjFpybUFfCkFgPlCuu0F2AFYHk/TZc0CPHMFamyLNlJ4m7Uajt5/tMmGSwMYg/o2IO/XmALl5AU7yb",
+	"qFBj9m5I5J6JTcW5HByl6+xLY8tmXja4DVSa6bEJsZ6Yed7KDS1rZRutDTxx3Aekx/615dfYeGko9j0G",
+	"gwYXZODe0VwsNqoZhhJX7pwqVcYqD3XEU0S7ddsjq0uxsbHKmSSHjjTQrPEukYbqIXT5wUQ7ljI4QplW",
+	"vZMCPynwdQrcygE4SVypUJEA56Z5uDvd+8uVi71FaPvhvfV6Sx4+7U59eXtQV1eb5Le4i/iuCkYb4m5Q",
+	"WYgzAOsogVQ4iSvMJFtQHZ3yXHeELcsTjVSQ4Rmo/PAs6l7W+A783lizvgVuHwL5nq6U50adROpJpG4j",
+	"UlfkqSdqn6IwrLRLrpWEhypPYUu2Kkv3WpXyorEqhRXb7uUo8yNFX7HnQBRZdrkqjXMlbK8kTpLpdEnZ",
+	"yvZ+yTTLblVc+vjzGdXwis526mSU5aGWd9BbtsCEi2Pso3buGVy27hIGUkcySY2PCRT1xbbRXMtRzUDP",
+	"4FkHWEN0qKhsk2J8HSfFnzN6elSV79r5TiHUk7nw9MyFU4D2TxagrXehtptou4Znb9XyVD61sUX1Kk1r",
+	"y4rVLM2WArZPJGhpsWnaF9X2Uaq84g4MjAN3CL9yrKLnZRVWIHTmg25zBUxrcda3OP+P8PaOEc68vv7+",
+	"R7XcvWbK26aTi33SmU+rfsc7vJ6spd/e4G8fYSEPrAs9yet5jtB1iR6LxSQpqIENCYNuFREImSJPZjMG",
+	"xNWYaiCBTv0KIPlegJC9VcuyWh/TOoX6UBb/ZtzlUOKR2UCgNNhmK4ToYM1/N3C9+9zLfymiIilSautl",
+	"+p9eqF/CtOX+N82OzmexcmeHE9HJNGEaiwbEMuzkoN5qkY3YBqOOam/Cbh/Hx0FgfpTdGh3nrPKwjIXE",
+	"z8tP6T8UDlE+2Bc98cZ2GzObrPeYJd0stVnzKFj6hC8NXP6dIJ59LojIfvZGFkWeDOaFMv8R9asgbexD",
+	"w47dquW5CbWHspNoUygZI3wQvg0UGHYNRmhGT3YQPZVvewm9+0H0tDLk4n41A0/T98AQZoPrVi1D3VkZ",
+	"An69yvkUhGejRI9VPssTXbgZ2PIeKw36WTE7VDegHlB8pTZGUlbUM6D59fX3+AH8pHcGyrMa6lKUwrFe",
+	"WevKktYx/nZbirWcJXGgYIM/xSGiDQ3jH7VYy5pG7XVa5csNLDAOohvYG6ezRV2GnmISJ/vqM7Cv9gLB",
+	"RNVJvoRsrlGqGmbNru7zj7dqebA6JGd7XVVE/9zHnS7qV33HfK4L5Je1RKyrRVIYlY4CniTFX6DZUjda",
+	"+mAewTcI2p+sg0qIyog4MXI2UzI32CAsZJryhkx77VVWfjEVFbD0S1Oi3t3JIMqdyHJ3CD1P00CU+IiR",
+	"p+HYeIRjHJHMjUJNJVPtZT9V5XaggDPX+pRzbSjwKY/yk+wBPQnvBwwooxFBlmWDLHm6Geh6OU7F/V7j",
+	"fe+3MucYAry5IMd7rrIsp6lu5igSbb1NW76Yk9g6ia0/tdiqFM5sK7MOV0PjGcn7raTZzE70orm+hszt",
+	"HctrVm13CtiZHchX21NCFWzFMjGESSUHtzjy44IehnsT4CKVxOiSyT7TqorpFTAbgq4DSgR3Qk0HF+CN",
+	"hUb3Dh/yU/PDmb79n5acWqhhh2wfZvNn2aVwn0oTU6i4J17L4QR59xEaBkni8PtwPJCMSZpkyAgv4IRE",
+	"lIV0eN5V5qySFv9WqZk/nmHyNHdZmficPoNhYAt7j0zo7nNruP27WyBcrsND+JmP4gbqsB+Vmm3xFLB9",
+	"6kNRZWT/r2yiWzjF7Y9r6defMjYDbe/umUbe6hM+w58IivIUjNtfsnPqxNqjgit4ogUm3GkPFtl7lYIu",
+	"CXatOdmS3ORuOG8lxw8i8TsqlDIUhznHitqmmbas1aVzWZ7GhsJdqgfuE4Otjy7qcDDp1Pu5M2u4eSbC",
+	"JJlxmtX1aM41ZZc5solJ2QA7N5FttmaNGLk0oqOQ3gWGsfwdJVoEZgG7SJFaT95WFkEleHBqVsd4cRGI",
+	"lxdIRvvFRSBeXcCN/fKC061gJFUypT7Z8MuXke1hJe45QR02rieQX4cpESksGgV/j/sHCZtCiFV0ir6I",
+	"KOUJS2UyktjaaQghe/a7JbUtzwg+H2LjCs0yCnlamJ6F7m75WJciwYy6S5fDIeUHw3LDbIDnNZ5PZ+Bv",
+	"0EvGlfZcr2g5QHtnKJiguwBVsM1xsPxnZZoD5UCb5ngI0Aprv7WnQ+0dbkqFupt7SoCeglH7trm8PJMv",
+	"s5rHWJUhf+IyZ2IQ/AmUGhY7t5IJkmZl9bfC0tVnDdaivoKtlFBjdpgLuvaOXsHq/flHPjr7yBtXucox",
+	"78DT2Mqh0roRiBePzLQYiUEUqRUGnrokCfX2tmZAKnvF5kIpFGpaRg0AnhgAkbIDNfG5EWYiZ5gZUDo2",
+	"FN+F+2oUMZghmMVC5prQe4tM5IoIQ5Ki2we7wr7D/rpkct3w83LKaAD6oMEkRqOKWoosxsYlTMmC1pu2",
+	"fpHp3Itcvc8Q3jQIz5IY/oIXmM8E3dxmG4NQx1fNjMNmommiNzkt/y2tflNWurKrPjj9ffakdq5KQHs+",
+	"V08M+pj5EWUzx6eo3t2T1t5PpKQKo2x1+JNIDznSAZbmVElzZxboLTMc4IC6D5SivJIeWGGhzfKSnAFN",
+	"8u5e8trww1qgCdQ+hDYRqalMUg49cB30jSyiS/YkSXbDg8S+iWBrktagTBxe8m7l/exJ6P2pAqUrNknd",
+	"f0xi+yeWEU8QcWFqz+dRMRc8M7Mj7SN2jwC6wDL8qKAL66zuy1DLbQO9YrWRcEve7AeM6lYDnjuEcf0v",
+	"NoVwKfbuBUE7a2NysLHcM4HnpQ5T2+yFVBPbFkeC2p0dfwissCeuQt0aeq3GXVvDq0xTteKdbhsiXU/I",
+	"fNBQY8NMBydn3jXg+CAqt6xEgLPiBylOccZTnPFYJsuaQON6wfjknKBT1HJD1PIbzHKsWIDnprKWvYQw",
+	"czXLTFJk+dInJW/0Mb/Bc284axpnCw2v5wbUQ0RmFFpUaCKO/8DWYVFI50sWuVKh5h+G2XSaFCIyE2nj",
+	"7RQJJHx/McilHk7OjSiSGUWJuAkVjAr1XuVLAUYjk1biN9EKyPKliOgoWlsJz+Az+l2uRpWfeRnX31/R",
+	"r59HQahNkSs5pf7ZyD9f2bBQxTP6MxkFoY6+obP47NvE4E7SkSgKOZxMlS4uxShJFTzh32za+y4L6xUy",
+	"743/CM8wz94wjiU+9koXYIMCuxtuggg/RRsvDVlrIN7IVqvuf8Dv+nkkOHee6CIT0bMIXzINUknzhppW",
+	"HnCSWqjprFiK8pQFbFq1hw2+S9K6yKC8OsiZqSxMP9QNxfmrB7nHTcP4LX74lkAAM3m3hADWi6m3bmI7",
+	"ykEd+HK63el3V5bawob5Ld9tj2bf3uJym0WHzmTXk0Pur4naj3O64QsrD3T9/VUjoWbD6fhIB+NTq7zb",
+	"6pC5clUajfre56NR8iHUeCnIcQMhgJdEYAYk0SLq/ZHMokBEcLXtv73xHxGaUPjD4I+XETqffySz0iOx",
+	"Aufdcqb6wpdPNGDJcgKuXZv4Wn8RvsOHOV2HXa5Doom7jjbuYDeiwT6hJRFl7VQWAVjdqApkASqUjiOX",
+	"6Isiy27BmA91BOflUkRw/ugfOH6BiAr6B85ix1PkXf4QHMsg1FExoE/jz/Av/gM/ic7gj2T2kr/mc9vw",
+	"WhKDxfXW8MyzeaH6rmCnhL+y9mqtUqeshf4jmZ218cnaE7whhrRDafRdxM0gzQbm+UczkZ/2YFmh80YC",
+	"wB5BEC2hjuAf2IJIWOCTBhNLgkURgMWK+p0aawqJVtVgWVBjA/wPdnREhfpQPJ+lMtFRWR/nxNkkS2MY",
+	"09TwnZOi2xNbRrJE59XFK4rZhLoanzKWArd8tJ1qDO232moLranSHpT6hv7eSIRb7nxne0OGs+nUPeIM",
+	"1rZevq/TbLAzs6InD5NUuQLb+8jxt3IBYz1AKOQYoh8erUXuUxQe3jKcSblwN0/C7+n0PArjhw7qWzVq",
+	"JRT3BRJefWX2II1eoyNmZcmIbpVv65ssLygKhLZPB2UMSoFuIBC2xoXeJkrGvKdUbW2pphMMR83yrFBD",
+	"bC/6xUPOiwlQr4SUStNQ2ycs6VNWofPAf3FE+th/46tyE2pyXJzV9a/m6O1PiSm+tht6jD4YmmzbBpjy",
+	"mc6NKLeF38dT68+Fo1ePVE4l9YzaY4pnCY4qKLsxCCGu+s+T97Jw3+2egpmfZ6OKd4sH5b1cEdHLG/fX",
+	"w/WvrBWkWMaAHJYsWF0viMG/zWeUeIQl54XKD9QgYg2whuWFurI+NsZo327gBfFD5Gp0oO6PUOdSC6Lr",
+	"J8F3rfL3yVAFLLOZKtNYIilYg9dYCvZrHzYRD9o4gQM+mhuwhCP4CffnWa5Gz8hdgHnd3ZCFGKbSTJQJ",
+	"te2TcNXoLj6JUchOJCMxUCaJlYjk80HU7dfh58IzegBaio8ex9eoNnT7ALbdBb9gbAIA30Kt5cJq046N",
+	"5hVyDM93/f1Vg/yzUMO5Gqlc6SHFK3j8UDsFXD47/D2wkIQgHU02VbB5i0nmBDMcIVFkqwPYkK9R+Xu0",
+	"+me5eparoQL3Gt+M11Y+hudAHgSRSyoLFS37g+sBTb9A/MP/4jmX4u8JISPzFbHFRsLMlERuiejlxQWV",
+	"E5UGBXYH4YWyDQps7iBSJDxcn7u3BR4p+E1E+bJA4IFDJjfYQbxNKoZBImZqqLY6gwevwIjRWLRi4BOI",
+	"zaRw93zeYJYpPgeu6ES/wl5/n2W3FJ919g1ZQXARqvFdkikkGbRqsm/8u3egtLQ/xSHy0Q3jH7XzxVps",
+	"7S0v9DL8XPN+JnZ+WPnYtapBB+3ptFuT6m6S4Z4aWBXfWC+IEgmBDhyoJny69d5uKxjFTnIxV6NGqbij",
+	"/Cv9D1qnZzrVBN095dITMslXTO8sp02w5rc1XQLBprjDz8i0F0uNT0b5Ccpx6ZSNi05ustvvkeq2gzz/",
+	"SP+3tnHnvmZ8L9RU6U0JWla9lSbelxWzFd+Azc1aY/7cCOrfqBjCa018mqklQvlLJsx8OLEfKqsEKzGD",
+	"719ffVuOs5ohxqD9l/Wxv7EHF+vb/TG4LNCXp7wfnaaBfq1/aig1Xl8aOrbjLSYZxqaluTWXVC8AxhhG",
+	"ahmxOrPL8d5BR4o0I7qpXI0CDMxmWnX7osmZ+Y5KP8qRymeiwDxYk6EuzUl0RkZciIyeh0xN3b58dfFl",
+	"aV8SuWamfevSNyJFxP04VQPSNw9bLEjRZEBaD6/JggxEhLcqQmzPP1SeNdNN+IfyCM1L660p261UcVH2",
+	"blitkeroVTranZUTtyqD1x2qz8UWOKn1vaLltR2lVYn+UKbAxZfHOn6lM96sujqsrrqtu7ZWV+GxrCUg",
+	"VofYRku1IppuZ+u09X1tztWsr2KxMxCsqa6dsY1QGuzabATT+LsqDq8h1quGipP9eaY8TnL2KHK27eA/",
+	"lraxlRTIoRMgm1PVtF27ZKedZ/acBS+clWOusqWfbLMzWAMj61ALhQkYYiyoYYqa7qUPBLZbmuedLUWx",
+	"Z9U7gSXp3Joe3RYB7sM59K3qS/RYNDhuVSdWGrFQadpjCNLaw4tVGDUbN/OHtin8QOhskMVLuBVD9Qzj",
+	"5+jK2QJj/jOZ/UYkRZPyYfX8OBRQgHwuZTXDE7TxvRbHGnCuB2dXif7pJUphh8BXwc09Rf3+7GqLL+j2",
+	"xvCOGmSuTzrkoXWIewekRVh3+H24pWIpZ6yplNXmWTvq4xHuIs30mKhyPjcRfxLUf3JB7a7bnkQ1pWLv",
+	"Volqa+FxBOJAlINUEYhOlKsRlSiFuiPd7ZS2Agbr4C/hcNp0Rp2/udIGF2oEVItIDCPVlFooU4hRksN5",
+	"Xdpi+1gWimrfXYGqcNTOoYaVwstbyGWfSZ7FMJvrglm0LnykebsINHhfXnBMnxDShnI2U7G1gRvKWxGT",
+	"3yiNaD8rOfCySw/2or1Jb33d6zf89jZA3fvisSxAgodCvmt48Cq+Pe1yC8K9fbGbQO6ra/hVjpXQc0KG",
+	"wR1XMW95r2UieAeVSfh1nPUvglX4kZUZeXMEqGMYihDn6L11W+fkd98878umiY8Cvv9WzTJ6oG0Lj/le",
+	"Vi/Kqd74pDs/h3pjL8A2dDKwQQ3aP96/wngbLXqPHrMed4nB4YYDhAK6Qxw3uRolH6j+Et6W6Ta0j1Ga",
+	"VVxZNVjrjLTIcaGeyPdqY1Khqe0KVljIYm6INLvsbzs34psfBP2NJDpdSByCfo0gDHqepow3qTOtQk1V",
+	"WBiiiFtSFt/YDp+DORWlYP1WFTJJ14vTU/LiJCC3dS7aqhzbLthjSV60d9XtUZ5uDuPQFl1/f7WzAMaG",
+	"31YpDDfEwFY5YYONtutztNhB3AcJHYS6RDwxapjpmDoQwOUYg3BtDoE7YXbqKX0CPaWi473a7tPrMK3e",
+	"B/gJBr6nlw9DOORwr7WdYTbW9baLLI2dE1IRdGW/6V1MEkcUF+pGpjjBLHwlleW5KZ8FPHRizENs3FBj",
+	"bzj/xn1qKmNlH9sQOxwuJdE1Su4g1KMsvzVCTjM9RtRb7JLCukgqSSN9nBl16fhSSlTfVMlbNKym3fUO",
+	"/zf2fe58/B4lsRw91C9ZoXbzbb1XeWKVO7HKnWzDg7vdRUUTjB6vsXiXfuCNiCmuxtuDTGlG9BWRzgq1",
+	"W0sufGO1j+tSDFKpb0PNQWppShi+EgbFtZnuhKOCGcIrkSbavVXmdosQ6yUQEfyNE6LwvzcgnCPUmzJN",
+	"eZVEzEfDVLAFkfF2NBIdOZaJNkhWy/H6mcyVLrqueB7RbKihWKsFGdSJ4XWICXONweyVhXQi7OS0/L4y",
+	"jlWMCwlElKVxxDgvXAQKl/iSrL0PBX7MCAyH6EyrLj0HwxU/w0ZifCSKWfNWBP4VwBYBhBnE8nFQ3bLg",
+	"6f3eEm4UXbelvVCXxHVU7SrdNGx7LCZZarfWdl8Xk1wpMUpUGptQw3uhMEvPzpMYgpeVBhnczo2Iiuwm",
+	"QXpo0YnCsxcv5WAYnuEnX7wMQh2FZ+VvLrqBMBmsCCEfqZPD9Up4+0D9EYTYKEXEf8E9t40SVfxvOKyF",
+	"zMeq4HcZgQEQdSnJUhj6mRohxIyalgJHOxPqiDYiCmD2/zVXcxW7Ro/mTl24YLbPokfd+X4PyJpmE0OH",
+	"pFDiY6/X+0T9lbiKaRar9NwIxMsy9PDIlDeRZtItyVXwywxcmhQm1CV6qbn01hcJ2xXLiaWC7n+AZxRD",
+	"OjBKe59wxUA8aLtwZabDdQ03TXPU5mHfOm1vIOYD33t07vTJgHrqLZmlFtjS3LpHV2Y1bgDa+44xgzda",
+	"CaWLfInpV1TvXtiAOSRD3WYZIN1rvqQvoqGZZ1nBX+8GIkc8XwMO91zH1KlZkCddVhT0RARPUOLyymI4",
+	"KTMU0bNnz6JQo5LHbvmvEy15TiP+57//N1ovKo+6ItMBZ+jJoJjNc8VrQNxeUAP8UJcikjfTso5sYH/I",
+	"lciGhUwDEYVnF6BfFxOVKw/GztLmYPt8T1zVgySb68AagyTrgpHfwhs+Vv4aJ9vZw8ddNafEyynx8nkn",
+	"XghBfTR61H71DsrDZn63VCDwtvnJbmyeuSNNXbN0fbno8EPvEjy+dLscam5isMlolPdYdyX+yfCFkUzT",
+	"KBAZhZOVSGWhjE1vi2wUasRSxKMAGu+bH8pMwkSiKsjVqHtJmCwB5tLHVkdwmdytUjOKMvPWWXdHIsP5",
+	"XImO+lDAqUrLj6ADy18ag19kP4LR70rUvSyIa4yVrw05X9u3uaHU7Ed4Brc4t6HkmaGfOOq115XtVlJW",
+	"nQvdy8TQPrTNgX/cxyzU1d48ye7FcRFYZozZ8wKRnOE/mY66mI0wgqwhWkWASqR+EjOtTNuCZJqe3Q92",
+	"+TEnDuhobmtY2Dd5yhg82YzBIzLlMLbWUO50suhO6ZKiqsufslkHTvm9waovKV8RgQPOhk+R7Qgon2fT",
+	"BqjSngsHG3K0C4aTrnYkFFnkoqr0G1yKLU4INdpJAdPbUniZVayx4eup6PiFjAW68DAl5hAuQ40hB7cM",
+	"GxXgwkjiYszHSgykwcBGbTcwjYD/Q/Co6BBgfX6vV2SRC3yIWFFrU7cn/tm4q3Z+rFggTR/gU8G7vIHf",
+	"3iBeaWIEWx82/UEWh8wVI3AzmhNTa9dA/ILqVzhKwv1ioe5UouwvLy7IeHl18arbK1dTJFOVzQtcjEwX",
+	"cmlENJKpaSYL+oa+9VaNNlqjb20wvcNpPYEBMebw6vbLep/mwpVLm2wLxH0P6Q4NFjDAbvbjgzxnkW16",
+	"ypGSxTxXLY9ZZGsf8vcDFv3yEVoTfJrJPDGZ7j2x8rhTX8GdNTafCVEsMg+nH/Q0jLSmy2AvlYCbVLAu",
+	"8mQwL7Lc7InCho6eY2UGFRfqlxcXF66hj/9S56ND/WVEqkaFyOZwBPxQf8hnWqhnU5mkFl4ZiyhgRIyS",
+	"ZFqdG+u4Wj2iifAP5BZn0l2qm5O+SV42NZXKSivDiX/4HcPPlZkFnNBFk6s5hoEf8McCC1LjSHARahcv",
+	"wZjTaofeYpIMqe7Xx5uTcbAdMf/aCD1FXry3fhx/2k24fZy+XGPvJPnuKvnqh6udN/Yx+jgV0Ldh9dQ+",
+	"hLjM5eJm/6RfMCI/n9JI8VYorPhlui4rpqhMyRroZb7RdioXGB7wiL1oEPhFsI7tFFOPellMEj0WKjXY",
+	"7oV9vBNZ2BpsneE6RUc68SmR9xUN7wmaeGj1DUrI7+4WABMw5jZpxbdywQ0OO4gr/zmrl5U55PpnJKrP",
+	"glVb+Kzcyep3659sRo2ovNSTBLubBNMW9zLNBi1oCisH6LG0O/EJ8BtBBku8sNffXx2PRvLKLgQbPyV2",
+	"A5hCvBIT9UHEyTgpTLfqXf3lq9FfBoP45ZdfXbxQf/3ii1d/+fLir1989eWrL+VXg/ji5YvRhXo1/OsX",
+	"zeyMZiJ3omZcL3Fpk/bEZoYQBZupzBItcvVe5YZZzbpkZQYe+QzWF3pZQorV5gr2Vm2kMUPjPyi5O3am",
+	"MBPbM5i9gw08ViHGOzm+E30Z7QfvfyDg00rHiR6fYAVOof7PmMasoMvZELPHX53oy3aiLyvk+PjcZe/k",
+	"+NDEZQ18Ye8YmKGdUaeQ45bvHZ9krJGR69XFl+h5UIV7jTrh1cUFHpWIJwB1XuREV52NhJnnOdw3eNDF",
+	"JCmUMDM5VF0xlbe48QKFBfVvwqK5qUGOx3C7jSdXLh2RKGMmYU6COiVQyzKhMIyCYE/jSbFQ2JLjGgrc",
+	"IhNj2yRCHbE1cOPdvIhIgk2R5cwYUsjxuTMcsJrfiE6uZqkcJnocaqmXHBHDLglw+eAtyzxNVF4aNPzW",
+	"uu31+6CaD1m1/06OD1erXw5+1Ap9Z9K0l+cXcvy0yL2skLwvs9d2EkhsL4D2weZ1otg6GYwniq0CRX2r",
+	"UXmPLg4Y4PlHK0KOyawFmq7mZgdtPFvYF0c8W6Emoi2/54GGaq/rtVwrhRzTgVigyQe2WZ1vyhd3cPoc",
+	"6ZSocE4FGP/cTDrFM7ZTMVklflgepjUqz5IwkdnyaBiYGlVN6/aeuJdO8r6hFrDxEK0Ig4cOJzhyoQ1S",
+	"/lCsQjB6nVFok0SFX4Hht02e58AiboNJX5rzp4awk8i4m8hoPO2PkEBoswA5cLHwOzn+RU7VNon3muH5",
+	"nE3AI5A+VBd5qHhqb+eo6CpEjAm1jYT6IaedQqDeF5uin4TOCuK+ERAGTr0DHUPD2Aua+sZyqG3EC8b5",
+	"qj7OW/7jaqBgTYCLv3SgIBePfogQV3XoIwe4aM/WBLhsTvMB6lVPdvafR2k2i44HIzn96ljnD2TpBNF9",
+	"8qrQW33Edqm4rwjSVRzXUhHI3XaveNKdeZJOCpMqIPF1tCCw2SPRMEYjpdIs/lMpyotjKco5bmx8UpYn",
+	"ZfmgyhIljc1nO5XSrkoej8a9v/Ii4UZ7UE+pHyodkiu1pxpwpYs8sTAQCNmUqyG66QxV2UFtkGWFX6Dg",
+	"muuoHhCu1fOoK2RBg1gsbceYJRyedhttVgXlMNTVHh2auuzoY86sEo3QqlywaLDhpV8+CTwd98GidsPm",
+	"GP5/Mx9Ms3iOv8C+mnGezWeg1McJrgPVeq2usieu7OZU88bl3nWkXW0IywkYnr1brZyEccotaspB21QT",
+	"N6420Gm1xz1zpbbryoFPbkO45R4vgEMui+S9AiG40i+Bh6UTydnsOaJJmqidnIoqeHdoDL1qOkFlK+hl",
+	"Q4dX5fT07sMBdjRiLHglbwZwpLcta3Uv59zYO32q/b9jHr61JKSN264lFrtyAx9NUWgpqbgnsnyWY3Y4",
+	"mQnDMBym2PSKqcJrQL0gOon0tvYH0UkKSi5jVR/Kf/iYfe3uO/Ax1BRd+6cKdS5yL8C3a5y73Z74e2IL",
+	"C6ZqOlDUrkpKJ8J/bpI44i53Fq4lSDf2ULxXqf0ofWxjbWuon1Wfsk1lNN6H7iV8f4U9eKuqW/6u92Dg",
+	"YFcWH2oh9lsqe2mf13uRAk8a1kj0y5po2CfJu4+FmrCYCD96A9bTDa0UvoUllkZ5iJWiEVjgnbfPMBAW",
+	"ioIhxoaFEXFi5CBVJA/sUtNE354bUWIo92H0r7y6Euq1G83TlApXBc8awEpUb9xbESF/xxlt0AafKrbj",
+	"JXx+YREBAn6Ktu/TUWQ+5UQP03msYtsFnbL1Tq18MAodUKIRKSZSixcXgXh5EYgvLuCqvLposkKuYXF8",
+	"+g4UHvCnOESMoGH8o0bUeWp8aQTr1R5ah9MmBqpYqJr5bHvQ8Ww8QHmpJynApagICld52tmu3tQO1Rwd",
+	"k4w/yApgkSO/zXKm6sN/tDIHIelZ6Jz1/2V/PTVj+8vfP2EITQqEXvRoyCkY94/rN7+A+zRMZTJF4T7g",
+	"2fBC46PwvDSCc5KnCPMbq2GKd5jK8+2TZLkTNFa0NMDG4240OPQ7iSu4up9PjYLHR55sQ0Pe25q0i+9i",
+	"ydZ11Mg+3u7E2Pro1Sez57lZodjTDIrhXnplX/EVlKye0sapWG17xqq1LHcPrBidzGZqDZnYlV6SJb6Y",
+	"ZHisECTPO1cUSrHj+D6IUcpg0CXUFHWpsReXfF87QZjyCbu2K/88aLOqT7U1/mXLtp/wME8MWqey/zv0",
+	"iZpSqtSE64370+E6RN9y94nNuHII1PevDTvYIhpiBc5NbXnoAzICdj1E7D0fwvtZ+6YnrqjHRaVGWUFP",
+	"9NQVC+KwLaerueIyVVwkRYrqYZSkimLGiH/oEtfvE5MMkjQpljfohe27CfUSsSWQu4uM57UMXrzLFa/W",
+	"MMSUJcf0W1QxJlIhHyL7o95L+jE8cxtAhjhoZLj/MtEEIp2qAg5QwCgTgTi/OQ/E+TP4z/97jpt13jvv",
+	"CTLZQ92h6Dz1bmQj9l6HE5nLIQ2EyfRcJikYyBhTcK5wF93nlTXWXwYtda0b7Raz4kNfBOIFus8vLwhl",
+	"Et75QA2zKQeT3GaH2gK/tNar1bTsIXszq1Mdrk2zcZ6HcL+d6dLufPOrOvEqnbrp1nfTOb/cXdR2bXxX",
+	"l+f5R/6/myRe21X3riLR6XQFHF4nTY3BcdMQao9DXdXeAWiMUZaL6Nff3uGbqipe9Jk8qYY6FzvZNitd",
+	"ZxnkygwRAxj79Tm3DQ+XZFpYXqIhBlb+nsuZOocpczgtoG5Rd1PHS3UpthWQqtTW9AE62MY8W8Dz0rJQ",
+	"wQmj8kSmcDlhLJWOLDnUMEvnU02IwsQJWJUrkVC6SIpltyd+02lySxclzobmXIRnSaymswzua3hGUaZA",
+	"yFDbpWNAqlp4gZ3XC2lcex179aDTRGLEhPZVO6hnvpObem54uZvTz7TFDRrpsI2GG8S03Y3ywOfZoneS",
+	"vneTvlnO58juZ/NAjWfmEbW97SKO23rgNgaSUKLYoKW9uH7NTqivxJoLHYiBSjM9pgJaXWFzpzsdan4Z",
+	"u95p2KWR3SXCQT83lgE0GiU6jgKRZguVPxtKo8So29Jod7zbvp1RVjXITvf7QPe7cn4eS1fajpf6wC1f",
+	"fFD9EElTCfs+bTFnL1El8Uok5bKkZWIYbAIl2CKi0l0NqVjLrjRKtg+nXArpST57gEPtBCBKyV2EGBp5",
+	"b+zjle+BIh6iU+Er7pZsmOR+J8bWOpK/LQhc0MxTTPtx0APZu29Bf3i+HxU8RB73cz3wwci2lla0W9K2",
+	"Sb3k31Z0BAj2EunRiKQAuy6w7zW+kUXkwg7tJfpHiQ00TXWI2MCaeT59enC1Y0v3T/GAk8Y6Tn36Tspu",
+	"y5jBcypzv3Pm1JWc1BZH4rT2y3MTapzPEhxtnURdazQLrJaQvloRFa1C+dsGeAq7JVF3Z83TmNZlkfEL",
+	"tw58DjldopnfLpO78ropzHJK5P6JErnrvwGnCYzLsrSmmb+BwnOMbtwm9Uh0PYxd31yvfFdpiVa8GOdS",
+	"Y8jRpkXhASNRZITiR65BkRH1KmjVyjRSzOaDNBliOivRzMrr+w5l2HSihrciKbo9EQ2yeInGsOXpolab",
+	"UA/UKMsr1Vf9Hai4YNjVDCRmx9Acpwq51QTko5T17o2QGd754fqN+Ov/ffGiK4ytW4FXdW4EfizJtCiS",
+	"qQrEJNPZPEf65nRJpBo19612IM4NF6ljnHqsM64X5Bh7qMEVA0+KErhejaKQOCcWjvH3iizDxb/j9Qlk",
+	"Ox5meUw+hiROQaWJYDqCg6WLmtcZ6k5EqPU3oAIiEcEdxjpJi2ILvxDfZ9ltJGZkycBM/2uu5rT4urc5",
+	"ybJb294G67rBeU3UnvL09OpB850wweGynN7oR81tkgpvz2jCO3ga7suuymU/CT26IwieuoU22snwfv4R",
+	"L8AWyTsWMIfN3DXprFDvUDIjfFmTZhkolPlMyGmGmNRpWtXuW3W11ALXGBNfJEZhfGpd7o4OdmvWqi5U",
+	"DhRNWHf7Kgs9e1q2mkus4Ove2lTbt5t5RfM7UwE9zNJWYOWYceVW3e7aihbPNwWegCP6d1U8gqP9FI80",
+	"5RR2O8/HdT02fwEecZsExF70ics+UHch+ivd9Wql7IbcRa2suCmOGrvBTWkGTd7FT0Gz+cqIRIu/9v4S",
+	"OKXVoNXEOqUWhHoxkQU4bJyjKCbnq1LIyKXp25Pn2/Q1UIXdRIP4JWOLnhIhaHczAbZzAzS8qBF3Rcfg",
+	"ErbmFg5vhNM8hzLCV0Y/KhDQOlkJG1+1Ak52+Kod/jpOdhXP29riuVzcMwReq/lAQ9hlSUs6R7C/faJN",
+	"4uwUlrITzBkvRxrqJiNi10KPf1y/+WW7Wo63crHZXLgXueXKhpyqNk5VG+VpeGT1Gw3io5D5Ok99RVjU",
+	"G1g7koEjHCeLh8pEAdyAyJt0pp+pDxzG5THdJ218t9UHLs0sxMSIYOE3GG6NwBRIMz2Gcwi/QModuJuF",
+	"zD1uySifa7ADb4rsVumIkDKiL/hM/ZzFyShRMc+oM1Ht1rHVHRNJIWcYPMd62UYDQ8PffQCBw6b2W3P6",
+	"2q7TNoaC3PiC5EZro3L9Gb33fWl35tG5Qis9ztWcM25EeVUb+3QP1kL2sLfoxXa3yDZQV+4QFgkd6h65",
+	"lu21d+l63U16caybdNd7VH/Gz+AuXW9xkxo1TTGHwR1h/IGV3zeIkHX9/dVOiPWcqSR4rRtadDPxpyiJ",
+	"yXYKKe+lC9ND7IU1qmgXzCL8xmqQACRMajK6q1RjyFMTml1rQJt2uobSRIi/2gkOItQLSl78SZbGVsw4",
+	"fs22Kd5ahjsK9w+bZrzkSk58Z37dOczwzQ/2S5Ym0kwkvstcjSg8ImZEtQzyDGQctlbSYPY75SguNm/A",
+	"hoyw+zXUSByI4uhDgaFPZl8F4cz1dZfCBfy5CBPxGO3cGJQaLL1XHiC+pYxVD5lBOVxDj0Crm88Ef6NK",
+	"9hUIk+EpxXdfvgimhk0XcmksUaiV9DBeBz4Qhzpi2MKIoTmpDBVxZ6iy1sj3LsHuNdrC8RLIWNZndZHo",
+	"cYQisICp7LPa6VANcTIaT/ScEHaCUEdUz88NxUOphwp/HCU6MROBp5L+v/w6Dx9hDeoiT4pCaS5BTQzW",
+	"AHMrKy3UD5nXLtBHuitz45plHcfj758+ReJ//vv/F9je5p57bsQC9p92xlHd0ny0c0HZfVUsMtxDI+Ik",
+	"7omvqZfZ22C0wnAoF5gsijwZzAtlbkZZfnOrlibq9m0jtDuIDW8VX6pw77Q9Oc2CE7910Oy0P9HhstQN",
+	"sxw1W13ZznbropibB+VPzXJ7hEihbEuj2qJMKq45fqY+4IbL9RTJ6ch4sCrCWjyNFKYnjtL9woO3UeS2",
+	"2SdofJNu5myCZ5YYzyhpHnILe+TpFmgT4omv0zA8TQ/ZjCBOf7tD4/dcM3vv4VBX3zWUo9WBVcUmXFXE",
+	"tWvBVRURP0MJrNqcM8Rs+R3BW0RJHD/JFugxhDrP5mDBGBH9+ua6noPnRUUgNqaJKeStQkP3B9eW3Rd2",
+	"+9H0dMuqlOFZcmVq8jG2FSjUmCYokjT1W869YEMVjMyOTRghbdGE5mAar+HhowDutFYDAU8cgNBlY0BS",
+	"HRp6sBaW4/3cPZ4wn4EEMwcEaz5+0O66yHLGd0BQpUjMZA4ea6iliKbztEjgF8/RIo5lISOKro1IMSB8",
+	"sBaJMXNE+J+qfKyc+5flMAoXyK5QRtt7CxLvZ5nfxnAW0kTf0u2N5nlKDlUdab+UrAs1EL+9/cmV6KKw",
+	"gqNnH8ba3AGeOnBm6wXc/ZKzA/ygVKFEZoBFhERKQV8xChFMn4C/r1GET+WHZDqfClkUcjiBpwy1Sf5Q",
+	"ovPiQvz8NYhBdn66Aey9a0/0Hh8xUSM9T1NkQ8BqCu3P+ZMc5DLOMBDDGzuUMy+H+eKLiLuAGgsP4NDy",
+	"CfwuSdcXHjS88F2qA2pTtXca7l180txv8l/madrebgifwfBBCm+vcugopoyvwYWOc4XIIDqjg5Dl3FMq",
+	"iiyjY/H446h76p/DknS+EEhMtqvsNNy61Fgg8JuOs+Gcy+ipYujc4G2m4MkGoRjqjVJRbBKKZcMHh55w",
+	"xbVipHMjCiWnfZRZRCDgQOwxjFZDtXfGHHVAGAW6JxK3Ss0MT4Cg62gXBkJNZZJWjHHGdGMefvWhCEKN",
+	"vQnYGS2Nuid66m/4WjYQn/yo1GzX1SYGlys6sMhniTZKmwSEOPKgqA9yOkvVWf/sv7KJbqEjod3aRI3y",
+	"JDsCYdu/liYZ7tgWeM6n5tQOeGoH3MraXQE2nfOFP0AqGoS+UcYkdCWaTdxfURz3QafO8uS9LECd3Cot",
+	"tFIxQZCSWVOwCEZXE+7LT9k40RHIP4RwsHmciIdhb87GnDJNPX4WyFKmKcrga4X8ltKYRZZzkF8l+Jko",
+	"xRnQDkDZFvXc76ZyKQaKsj1O3DHCPMlBGce5MuaSc1lZMbGjUCKBB5I5JzWCUNu/J4ZibR0v2TKfwSpz",
+	"OTX/6uPHfhf//rewv8HBfo+6zvD1kDsQf6TUptJsNIKLiZqGmpKR9rM3ZdT/P6I+ak8vbEtcAcNcxUoX",
+	"iUwrGY0Xq5GFF8K/DQSsrrGk99XFBahbcv4XE8opkQ1MwpL5zNxDcEpjTaMbH8FDphF4jsNlEKoTHNSA",
+	"dner1Ww2iosx0J6pXFvf/j10WOHn+vnDW+DZIfZWN0UTVk/gPUOXajjPk2J51v/X7xWBm41Foj0BayUi",
+	"GcWwl61W8DtGGII7NUSLDgVgh24mhnMDTy4O6Xp3axKyH2r86Tt0ZWbp3DTJyZZi1m/mea40moWHrCHb",
+	"eOaGtA7/7JEZ3nL2HkvRdltLTFF7Ju+AkEYuj8dzPM9m7Snxhzo3wqhhpmOZL+kuGNEpOx8SWIXItOoG",
+	"2GeBANHKNkL0K+rA0juS/Z4iOqbOBLkVz0uvIhA6CzV/Osm0YEup1dvwjtVrerpjWNk41bYW9oYtfSqH",
+	"zcE/1J5H2W2vH7vWWGQcGyHr+2DNnJ7wjBermnfqGsKvN7QNiSttJwF3WhaIr+gjqPvV+6vVE7swFQWh",
+	"bqB3+WgXh19EgniuqBsgWZS8haViNcbIZmj89SYGzSXeeHcD8/perimHqF2Xg9oyOMPhLBl/+KMWQfDt",
+	"b+/Zp5fweTQL7TPYdxXHRPAJ993SaO2mvJ5/xH83NeX7aUHQQ2Yh0zRbqJh9NyJlwhBcQnH9nvj29U+v",
+	"3712MuDlxQW7Ln7XOvXmEW8zruTciFgWciCNEoxG/Y/rN78QzLTUoY5ekzhjcOkyCeCF58uSYtob8Ntc",
+	"K0moG2BnYUvau+cbrvlGAuIfvrUhSVpDp0S/jvpJHHV7tZ1E4kRCqAXXcj7DzLpeiiRGJrZsnpLyHyU6",
+	"DrDbkSs+9Hyq8mRIxYJl7oayFxcCt+SSw+SYuRWvLl4J+NERDDO3MQf07Jk4q4uBQ/INbwGFjZu/PnVg",
+	"D5Y9THTA1uYMNAbK6YtPxXpgQAJYO5+y7c2Ils4/PqdWM3q9Vy33ZUdAgZIHh1Z6g3eOjTaEZO5u9nX2",
+	"ef2uKpcnKVOesPSN/WVeqSYBSmOd5v3vU6ILNVb5gS/UWp3r69vPsVkRny+onGV7Y6jKp3Ywtug2bOr9",
+	"u8PldNr5Vi3XAFWmacvA19ffC/gqO49ine8IRvBG51HczXf8EZZ/DM/x+vr7H9Xyjq6j3a2n7jLa59jB",
+	"aWSCLop436olxbvv5B9u5uICUXuriGU21CteYodrewPK2xswcMYqn+WJLpxHh85cd0NB/i4u5VZOHZyt",
+	"g4an8fgeMDrtj39Up85ezHav7lYtTz5dm0/HV3pnrw7EwPOPt2r5KDy6W7Xc7M/RSdnWoYNN2aM7Rxd8",
+	"B2vSvpin5M7RcXhsztyParmdK0en6M/qyK1V7s3moVO2R/Tj0I7a1ovb5607nhe3/TU6jg+3XsWW6vVz",
+	"dOFu1XLFgcPfHcN9W3MlrSJezzKQZuOxip8lmu7fVC7JDaOSMUqs+K0k1AricsWhRt/osgTHxk6S8lNY",
+	"sRYJ/BRWnjwTkS2GiVAdYWMwfBMXMFgK9UEOC1cg2BP/9Aozc2WwYFpQulJNZ6inXZUkOhFyWGBDCfgR",
+	"FpTZAlniw1HPCIxiPdC4j4nOqSyGE2Ww+0MM5PC26r26sm8ClbPuKAzEHinV45jbZDZTWDNEw0cOCZPa",
+	"t0AwPRN7qu0UolrdiUPbPaChkYyIxk+4z7H8CCgvrKup7DEOjKYAf/BvI5kaVRFTtrSIPvB7j7/6/5Do",
+	"gnW8cU3k/ubPNpWfEvQA1qc7gHQsSAAPDKW8uYHBIiGJLLhinDRzXsItK0VLD/WHfZ9JQXVOZHC6O0F1",
+	"WwiQgTqMJ8OGdfoFHQvuCpzI2QxMJx3briTXF0Gma6aLXA4Lss8QxKDIsltqwPPKryI4PzdpLGd/A6ke",
+	"Xbpy/lBzZdNP3179StjytikGvNIWaBJw1rcq2n1duXlclmbPgyWoMu7cBt5V07F3IWrlunJ4e2OmCSqw",
+	"pqJdO+Gmst3jVRj/474Vxg1LxTtI+2Wl63dJWtD6+Qa6vW64eCRaCmUKkiwtV6/ba1k4fbJp4YMsS5XU",
+	"T7w2Gk75D4WabhuBw3fQ93QZKakyP++pvWBVmRHCvtc+yf2DK0FKVENyAG+HLpSn/8BZwNgUXdtTefap",
+	"PHtDzLVei725JKcCHAxCqNr0uxMkkAcIxOaMBwPsLj8DujgEAJoDxgOxFmq8Ba42t1aGzBXD1PxC9UKB",
+	"V3wdOFwYsPTKm3TImDGbrQs1MEmhbrjH0C+YBtvBWpqZtgAL1JQkOtwAxiYnwRcjM6Qrl6bsoI5nWaIJ",
+	"XaB7KYwqhIXwiX797Z0gc/45eJtk5A0zPUryaUVBkAlL5hKxlcgxaL9CRM87+MF/j/6ts39fdP+v50mE",
+	"Vp7JRDTCnc14Xy8isEy6/CDVwvoSgA0nV/GlGCxhGO5aLD88nYP5Rh9brXqnR5jl2fskVjlPTJ1WN/Mk",
+	"hhWMFTpVkgKRSUxxOdvSyZG1UP/TRuRwVjbGBoz7E5CxxaZhHcYKT8pX9ZOCKUnRVsX1KRLJqBq2gI9i",
+	"nT9n7poG/c3aI9uPS+aefTK2b+DSVnkw/QwGMWGGuhPdJyPRbU9JuDLfQyUiUNEeLA3hjX7UJIS1Mtal",
+	"IfBAP0Ae4oi9/RatoWZf7bWXv5IGufjqGE8Y7SpAsnzlibeQD/tCTqGrIGRLDic4+0CK+xmYCx4mCumf",
+	"jxvyOfs1OUK9musRLamevpOVq7meUGMSh2H4i3muWUnGyhR5tlSxQDbhsrVfl3kgIvoikUy/xNCYDWh7",
+	"od62uDW83RrwDnX+lvADLr0Fmo4zYqIDj4suieulgmV0XV/WuQlREpapmVcXr9oTTofu0uCMCk6zIZnC",
+	"74leXe9PJ8SOFZ9uB3NqOJP7iFg7hqIdpEuwbYR6c0h6VdZwcxPTi+x0bZvSTTycTTFV7MvGgXCftR2J",
+	"Io9FJqTjGfDDymWIswxuZqV5uylOmRTofSVazHI5LJKhKpnoKZ6KUCzZcDjPTUt67BidXPCq3uTrxAQ9",
+	"rfRfbWNshhwHfMEeZSOFZD7frFOW7ye11HZLd+7shhewiQBpj5ZBqDs2EMExCKmXRP4PI3V74jXeEbdC",
+	"kNoZLkSml+5OMAStyLQyDB3G7v4+5IQQnqS4xIKyVMJaIp0VN/j5/+icw0fOu5Gtw8BAcD7XlCP6mh7O",
+	"yPeJHiMsI67XdlKBHVkGQTgn4TuQwpmSaFaWj7Gz0wtjwXR3dG075Pw7HilB4qjrIcYNU5lMyQxysRC7",
+	"YnxhsNMLrLKQ4tXFVzDIAjdtlBSXnJSq20Jf1eMMFE/xAw0EeWx849HFGkbMLYfJQh6DUrtxDKtiuGNC",
+	"v0WkJ/tNLzRGogzEMo6TGHGrZgUF+Rd+8OK8Uo2IUMVYo4jPcGWLeA7R1tbOP3VAh7+c4HDEU77D/+kI",
+	"Sq1NnU2ZceDk5T82A/mOqvQUXGgOLiC1xvI+wYXngzQb3u4OmXhkE6Tn4Qfi3hLVqQT1YkP18ySmp7HO",
+	"B4lrKQYyV1RWytnXvogw2V9VCJg4wAEIV5nwVOGaBSLisP+iimhf4rSANSM67m3TKEi6Euq55x3eIXjh",
+	"ajSwisH3ftbvmxDPqHbBPhMl8MuYvROTTBVw9esPZHxQDIRqhMr9wLHMUg8neaaTP7iKnwtc0ljObvjD",
+	"GNK2ZRTCq6LgYg6F+SkvpWNrWolj0mayQOE3aMqvYZK7u02u8KCliK9M0K8Kh9qhoUendx/bbAEdlFOI",
+	"5bMJseB5u5eI3QAYsn8xeWfYEds5RvLmLrAjlVI91zrme3h3l4JbaQB61GhdbdZjhTg5FLTJSZY8FlnC",
+	"cH8b+kFborb3M9COULGyHpLGlhJQUMUVFKzjvaoh6zO7FYVjiBnqfmA23RKuC4Yr40f9O8ejLMmV8KEt",
+	"/K7HxujBlng2bJnpckt3wbPZUGhwQrL5/JBsTpJ/uzgE86xsHYw4AIjP/Q3MLUF9HsAr5/VxMd3uVQYt",
+	"EEFUZmB7SkUVIghtzlZsE2sIk9C0aHvtMp7iQO1kPts11K1aFRVMWReImM9swH5tbUEpsY+Av7Mb8s7J",
+	"Zj0wignaAX4fXLPsajy380dRrWAN4CPYv8GdoIIuRVJQXS110FZqYR8/jFBNR6yHltmvH4AFVspr0NwK",
+	"maYaXgj19sg0beGFXSSxlxutqrJQV3QZ0muuiy48UhCcfYPfnAT04wwqtHcpP+2wQgmOsq84Qh0LaaeI",
+	"wuZWlkMHFwgfowwtNC5/V8BdgXi7UlviVdxwsDVC7cMzubhDBaZpfXzhBKr02YEqnXTAIw8v+HhS9wkw",
+	"bI0v9QDBBVzbnUMLjVhV9cBCFatqL+YmaP4WvB6OTVCh8bnZqCJ+VMuVVNmaqIGVwweHedoF4Olkjj4O",
+	"c3TuA+1sGWNYOX8HiRWwKHv4aEErKNVjiRfcCbCqJvDn+vOqC+PnuU9lGGJ6IJDO/WrDCBvkkZeG8X49",
+	"tdqw32jZp+qwk7Y7UvCFT9yO1nWVoOzj2a/Em/Uuu1X6e4xqnvX/9TtoIv8v/x+CDMEffofv5++tTJ7n",
+	"6Vn/7LmcJc/ff4Fyl1exwuNrEDKkWGHwKiYqyUsccWRd5JqxKM6GODQBKU1jgj3y8KRMg84knjXL020h",
+	"RUAljlWxyhXmTcOEbPWJLE/b6lRu1YOlSOKSjSzJRbbQKvfGxshnbWAMlq2O+htJ5Jj4gVG5mJkcKn9H",
+	"yl/WBy3/0jA0E3Mau+1MSByISZbdmgAkB/w0ynL8aSJzZQJmx4b/MUxnjE0thb8gyxZaX45jEV1dzJVH",
+	"PhqrWZotcTMDDNdj9EcLo96rXKb2k/6M9JUbu7GBaPjLDbGWp+qmbX3eKA1L/Du8gfpuEQza6oLwda1M",
+	"QL9tGPsHJot/tkhiRS/AP4tLU6jpDf565UB6f9uwr7maZSYpsnwp4GJagMQkF7lKFfidOisqJws+Vp+w",
+	"HOUGr/fWcxIOIpwh3rNCDQvmZ516k9rPrZnYfmT7yYfZdJqUZz1ORiN/A0BLzk3l2fkba1bBn9h+EWB5",
+	"gQkjnokiVyoQuVwgVzotZZBmA9idfDhJ3sM+gfKRuQoIRjAZzNFQLZfohk7W7FaycZuMTmYzsHW9AyEX",
+	"gpXl6r2+sV9oud/u7w3z/kInDLYOhEYX7rVlaK+sIzFmXpVy8M0VAQe/PPv0+6f/EwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -870,6 +870,29 @@ type Branch struct {
 	Protected bool `json:"protected"`
 }
 
+// CommitNote A commit comment (8.7's `Entities::CommitNote`).
+//
+// Example: {"author":{"avatar_url":"https://gitlab.example.com/uploads/user/avatar/28/The-Big-Lebowski-400-400.png","id":28,"name":"Jeff Lebowski","state":"active","username":"thedude","web_url":"https://gitlab.example.com/u/thedude"},"created_at":"2016-01-19T09:44:55.600Z","line":11,"line_type":"new","note":"Nice picture man!","path":"dudeism.md"}
+type CommitNote struct {
+	// Author The comment's author; null when the user no longer exists.
+	Author *UserBasic `json:"author"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt Timestamp `json:"created_at"`
+
+	// Line The new-side line number of a line comment; null otherwise.
+	Line *int `json:"line"`
+
+	// LineType `new` or `old` for a line comment; null otherwise.
+	LineType *string `json:"line_type"`
+	Note     string  `json:"note"`
+
+	// Path The file of a line comment; null otherwise.
+	Path *string `json:"path"`
+}
+
 // CommitStatus A commit status (8.7's `Entities::CommitStatus`).
 type CommitStatus struct {
 	AllowFailure bool `json:"allow_failure"`
@@ -928,6 +951,29 @@ type CreateBranchBody struct {
 	Ref string `json:"ref"`
 }
 
+// CreateCommitCommentBody Parameters of `POST /projects/:id/repository/commits/:sha/comments`.
+type CreateCommitCommentBody struct {
+	// Line The new-side line number of a line comment (read as Ruby's `to_i`).
+	//
+	// Example: 11
+	Line *string `json:"line,omitempty"`
+
+	// LineType `new` (an added line) or `old` (a removed one).
+	//
+	// Example: new
+	LineType *string `json:"line_type,omitempty"`
+
+	// Note The comment's text.
+	//
+	// Example: Nice picture man!
+	Note string `json:"note"`
+
+	// Path The file (its path after the commit) of a line comment.
+	//
+	// Example: dudeism.md
+	Path *string `json:"path,omitempty"`
+}
+
 // CreateCommitStatusBody Parameters of `POST /projects/:id/statuses/:sha`.
 type CreateCommitStatusBody struct {
 	// Context `name`, under GitHub's word (used when `name` is not given).
@@ -980,6 +1026,19 @@ type CreateGroupBody struct {
 	//
 	// Example: 10
 	VisibilityLevel *int `json:"visibility_level,omitempty"`
+}
+
+// CreateNoteBody Parameters of a new note.
+type CreateNoteBody struct {
+	// Body The note's text.
+	//
+	// Example: This is a good idea.
+	Body string `json:"body"`
+
+	// CreatedAt The note's creation time, ISO 8601; honoured for administrators and the project's owner only.
+	//
+	// Example: 2016-03-11T03:45:40Z
+	CreatedAt *string `json:"created_at,omitempty"`
 }
 
 // CreateProjectBody Parameters of `POST /projects`.
@@ -1062,6 +1121,25 @@ type CreateProjectForUserBody struct {
 // CreateProjectForbidden `POST /projects` 403: the bare array when the project limit is reached, or `{"message":"..."}` (a non-administrator using `sudo`).
 type CreateProjectForbidden struct {
 	union json.RawMessage
+}
+
+// CreateProjectSnippetBody Parameters of `POST /projects/:id/snippets`.
+type CreateProjectSnippetBody struct {
+	// Code The snippet's content.
+	//
+	// Example: puts 'Hello'
+	Code string `json:"code"`
+
+	// FileName Example: add.rb
+	FileName string `json:"file_name"`
+
+	// Title Example: test
+	Title string `json:"title"`
+
+	// VisibilityLevel 0 private (members only), 10 internal, 20 public.
+	//
+	// Example: 0
+	VisibilityLevel int `json:"visibility_level"`
 }
 
 // CreateSSHKeyBody Parameters of `POST /user/keys` and `POST /users/:id/keys`.
@@ -1376,6 +1454,31 @@ type DeletedMemberOrAccessRevoked struct {
 	union json.RawMessage
 }
 
+// DeletedSnippet A deleted snippet's row as the model serialized itself (every column).
+type DeletedSnippet struct {
+	AuthorID int    `json:"author_id"`
+	Content  string `json:"content"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt Timestamp     `json:"created_at"`
+	ExpiresAt *apitime.Time `json:"expires_at"`
+	FileName  string        `json:"file_name"`
+	ID        int           `json:"id"`
+	ProjectID int           `json:"project_id"`
+	Title     string        `json:"title"`
+
+	// Type Always `ProjectSnippet`.
+	Type string `json:"type"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt       Timestamp `json:"updated_at"`
+	VisibilityLevel int       `json:"visibility_level"`
+}
+
 // DeletedTag The name of a deleted tag, as the request gave it.
 //
 // Example: {"tag_name":"v4.3.0"}
@@ -1481,9 +1584,11 @@ type EventNote struct {
 	CreatedAt Timestamp `json:"created_at"`
 
 	// Downvote Deprecated; always false.
-	Downvote   bool `json:"downvote"`
-	ID         int  `json:"id"`
-	NoteableID int  `json:"noteable_id"`
+	Downvote bool `json:"downvote"`
+	ID       int  `json:"id"`
+
+	// NoteableID The id of what the note is on; null for a commit comment.
+	NoteableID *int `json:"noteable_id"`
 
 	// NoteableType `Issue`, `MergeRequest`, `Snippet` or `Commit`.
 	NoteableType string `json:"noteable_type"`
@@ -1663,6 +1768,44 @@ type Namespace struct {
 
 // NamespaceKind defines model for Namespace.Kind.
 type NamespaceKind string
+
+// Note A note (8.7's `Entities::Note`).
+//
+// Example: {"attachment":null,"author":{"avatar_url":"http://www.gravatar.com/avatar/5224fd70153710e92fb8bcf79ac29d67?s=80\u0026d=identicon","id":1,"name":"Pip","state":"active","username":"pipin","web_url":"https://gitlab.example.com/u/pipin"},"body":"This is a good idea.","created_at":"2016-04-06T16:51:53.239Z","downvote":false,"id":1659,"noteable_id":52,"noteable_type":"Snippet","system":false,"updated_at":"2016-04-06T16:51:53.239Z","upvote":false}
+type Note struct {
+	// Attachment The attachment's file name; null when there is none.
+	Attachment *string `json:"attachment"`
+
+	// Author The note's author; null when the user no longer exists.
+	Author *UserBasic `json:"author"`
+	Body   string     `json:"body"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt Timestamp `json:"created_at"`
+
+	// Downvote Deprecated; always false.
+	Downvote bool `json:"downvote"`
+	ID       int  `json:"id"`
+
+	// NoteableID The id of what the note is on; null for a commit comment.
+	NoteableID *int `json:"noteable_id"`
+
+	// NoteableType `Issue`, `MergeRequest`, `Snippet` or `Commit`.
+	NoteableType string `json:"noteable_type"`
+
+	// System True for a note GitLab generated.
+	System bool `json:"system"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt Timestamp `json:"updated_at"`
+
+	// Upvote Deprecated; always false.
+	Upvote bool `json:"upvote"`
+}
 
 // Project A project (properties listed in 8.7's order). `owner` is omitted when the
 // project belongs to a group; `forked_from_project` is present only for
@@ -1904,6 +2047,30 @@ type ProjectPermissions struct {
 
 	// ProjectAccess The caller's direct membership; null when the caller is not a member of the project.
 	ProjectAccess *ProjectAccess `json:"project_access"`
+}
+
+// ProjectSnippet A project snippet (8.7's `Entities::ProjectSnippet`).
+//
+// Example: {"author":{"avatar_url":"http://www.gravatar.com/avatar/cfa35b8cd2ec278026357769582fa563?s=80\u0026d=identicon","id":1,"name":"John Smith","state":"active","username":"john_smith","web_url":"https://gitlab.example.com/u/john_smith"},"created_at":"2012-06-28T10:52:04.000Z","expires_at":null,"file_name":"add.rb","id":1,"title":"test","updated_at":"2012-06-28T10:52:04.000Z"}
+type ProjectSnippet struct {
+	// Author The snippet's author; null when the user no longer exists.
+	Author *UserBasic `json:"author"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt Timestamp `json:"created_at"`
+
+	// ExpiresAt Deprecated; always null.
+	ExpiresAt *apitime.Time `json:"expires_at"`
+	FileName  string        `json:"file_name"`
+	ID        int           `json:"id"`
+	Title     string        `json:"title"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt Timestamp `json:"updated_at"`
 }
 
 // ProjectUpload An uploaded file, ready to link from Markdown.
@@ -2276,6 +2443,12 @@ type UpdateGroupMemberBody struct {
 	AccessLevel int `json:"access_level"`
 }
 
+// UpdateNoteBody Parameters of an edited note.
+type UpdateNoteBody struct {
+	// Body The note's new text.
+	Body string `json:"body"`
+}
+
 // UpdateProjectBody Parameters of `PUT /projects/:id`; all optional, only the given ones change. `name` and `visibility_level` (or `public`) need owner rights.
 type UpdateProjectBody struct {
 	BuildsEnabled *bool `json:"builds_enabled,omitempty"`
@@ -2315,6 +2488,15 @@ type UpdateProjectMemberBody struct {
 	//
 	// Example: 40
 	AccessLevel int `json:"access_level"`
+}
+
+// UpdateProjectSnippetBody Parameters of `PUT /projects/:id/snippets/:snippet_id`; all optional.
+type UpdateProjectSnippetBody struct {
+	// Code The snippet's new content.
+	Code            *string `json:"code,omitempty"`
+	FileName        *string `json:"file_name,omitempty"`
+	Title           *string `json:"title,omitempty"`
+	VisibilityLevel *int    `json:"visibility_level,omitempty"`
 }
 
 // UpdateUserBody Parameters of `PUT /users/:id`; all optional, only the given ones change.
@@ -2574,6 +2756,9 @@ type CommitSHAPath = string
 // GroupIDPath defines model for GroupIDPath.
 type GroupIDPath = string
 
+// NoteIDPath defines model for NoteIDPath.
+type NoteIDPath = int
+
 // Page defines model for Page.
 type Page = int
 
@@ -2607,6 +2792,9 @@ type RepositoryCommitRefPath = string
 // RepositoryFilePath defines model for RepositoryFilePath.
 type RepositoryFilePath = string
 
+// SnippetIDPath defines model for SnippetIDPath.
+type SnippetIDPath = int
+
 // TagNamePath defines model for TagNamePath.
 type TagNamePath = string
 
@@ -2624,6 +2812,9 @@ type Forbidden = Message
 
 // NotFound GitLab's error body with a text message.
 type NotFound = Message
+
+// NoteableNotFound GitLab's error body with a text message.
+type NoteableNotFound = Message
 
 // PayloadTooLarge GitLab's error body with a text message.
 type PayloadTooLarge = Message
@@ -2919,6 +3110,15 @@ type GetCommitBlobParams struct {
 	Filepath *RepositoryFilePath `form:"filepath,omitempty" json:"filepath,omitempty"`
 }
 
+// ListCommitCommentsParams defines parameters for ListCommitComments.
+type ListCommitCommentsParams struct {
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
 // ListCommitStatusesParams defines parameters for ListCommitStatuses.
 type ListCommitStatusesParams struct {
 	// Ref Keep statuses reported for this ref.
@@ -2956,6 +3156,24 @@ type ListTreeParams struct {
 
 	// RefName A branch, a tag or a commit SHA; the default branch when missing.
 	RefName *string `form:"ref_name,omitempty" json:"ref_name,omitempty"`
+}
+
+// ListProjectSnippetsParams defines parameters for ListProjectSnippets.
+type ListProjectSnippetsParams struct {
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListSnippetNotesParams defines parameters for ListSnippetNotes.
+type ListSnippetNotesParams struct {
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
 }
 
 // ListProjectUsersParams defines parameters for ListProjectUsers.
@@ -3072,6 +3290,12 @@ type CreateBranchJSONRequestBody = CreateBranchBody
 // CreateBranchFormdataRequestBody defines body for CreateBranch for application/x-www-form-urlencoded ContentType.
 type CreateBranchFormdataRequestBody = CreateBranchBody
 
+// CreateCommitCommentJSONRequestBody defines body for CreateCommitComment for application/json ContentType.
+type CreateCommitCommentJSONRequestBody = CreateCommitCommentBody
+
+// CreateCommitCommentFormdataRequestBody defines body for CreateCommitComment for application/x-www-form-urlencoded ContentType.
+type CreateCommitCommentFormdataRequestBody = CreateCommitCommentBody
+
 // CreateTagJSONRequestBody defines body for CreateTag for application/json ContentType.
 type CreateTagJSONRequestBody = CreateTagBody
 
@@ -3095,6 +3319,30 @@ type ShareProjectJSONRequestBody = ShareProjectBody
 
 // ShareProjectFormdataRequestBody defines body for ShareProject for application/x-www-form-urlencoded ContentType.
 type ShareProjectFormdataRequestBody = ShareProjectBody
+
+// CreateProjectSnippetJSONRequestBody defines body for CreateProjectSnippet for application/json ContentType.
+type CreateProjectSnippetJSONRequestBody = CreateProjectSnippetBody
+
+// CreateProjectSnippetFormdataRequestBody defines body for CreateProjectSnippet for application/x-www-form-urlencoded ContentType.
+type CreateProjectSnippetFormdataRequestBody = CreateProjectSnippetBody
+
+// UpdateProjectSnippetJSONRequestBody defines body for UpdateProjectSnippet for application/json ContentType.
+type UpdateProjectSnippetJSONRequestBody = UpdateProjectSnippetBody
+
+// UpdateProjectSnippetFormdataRequestBody defines body for UpdateProjectSnippet for application/x-www-form-urlencoded ContentType.
+type UpdateProjectSnippetFormdataRequestBody = UpdateProjectSnippetBody
+
+// CreateSnippetNoteJSONRequestBody defines body for CreateSnippetNote for application/json ContentType.
+type CreateSnippetNoteJSONRequestBody = CreateNoteBody
+
+// CreateSnippetNoteFormdataRequestBody defines body for CreateSnippetNote for application/x-www-form-urlencoded ContentType.
+type CreateSnippetNoteFormdataRequestBody = CreateNoteBody
+
+// UpdateSnippetNoteJSONRequestBody defines body for UpdateSnippetNote for application/json ContentType.
+type UpdateSnippetNoteJSONRequestBody = UpdateNoteBody
+
+// UpdateSnippetNoteFormdataRequestBody defines body for UpdateSnippetNote for application/x-www-form-urlencoded ContentType.
+type UpdateSnippetNoteFormdataRequestBody = UpdateNoteBody
 
 // CreateCommitStatusJSONRequestBody defines body for CreateCommitStatus for application/json ContentType.
 type CreateCommitStatusJSONRequestBody = CreateCommitStatusBody
@@ -5470,6 +5718,109 @@ type ClientInterface interface {
 	// Corresponds with GET /projects/{id}/repository/commits/{sha}/blob (the `GetCommitBlob` operationId).
 	GetCommitBlob(ctx context.Context, id ProjectIDPath, sha RepositoryCommitRefPath, params *GetCommitBlobParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListCommitComments List the comments of a commit
+	//
+	// Callers with `download_code`. The comments on the commit `sha`
+	// names (a SHA, a branch or a tag), oldest first; an unknown commit
+	// answers `404 {"message":"404 Commit Not Found"}`. Paginated
+	// (`page`, `per_page`). Only this project's comments are listed (8.7
+	// also listed comments made on the same commit in other projects,
+	// forks among them, whoever could see those; Labrador does not leak
+	// them).
+	//
+	// Corresponds with GET /projects/{id}/repository/commits/{sha}/comments (the `ListCommitComments` operationId).
+	ListCommitComments(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, params *ListCommitCommentsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateCommitCommentWithBody Comment on a commit
+	//
+	// Callers with `download_code`. 8.7 checked, in this order: the
+	// project (404), the caller's right (403), `note`
+	// (`400 {"message":"400 (Bad request) \"note\" not given"}`; blank
+	// counts as missing), then the commit
+	// (`404 {"message":"404 Commit Not Found"}`).
+	//
+	// A line comment: when `path`, `line` and `line_type` are all given
+	// and a line of the commit's diff (against its first parent) in the
+	// file whose new path is `path` has the type `line_type` (`new` for
+	// an added line, `old` for a removed one; context lines have none)
+	// and the new-side line number `line`, the comment is attached to
+	// that line, and answers with `path`, `line` and `line_type`.
+	// Otherwise it is a comment on the whole commit, whose three fields
+	// are `null`. `line` is read as Ruby's `to_i` did (`"12abc"` is 12,
+	// `"abc"` is 0), so it never fails.
+	//
+	// The comment is recorded as a `commented on` event of the project
+	// (`target_type` `Note`) and its `Note Hook` payload, with the
+	// `commit`, is queued for the project's hooks with `note_events`.
+	// 8.7 answered `400 {"message":"Failed to save note {...}"}` (the
+	// model's errors as a Ruby hash) when the note failed its
+	// validations; with `note` required and not blank, none can fail.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/{id}/repository/commits/{sha}/comments (the `CreateCommitComment` operationId).
+	CreateCommitCommentWithBody(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateCommitComment Comment on a commit
+	//
+	// Callers with `download_code`. 8.7 checked, in this order: the
+	// project (404), the caller's right (403), `note`
+	// (`400 {"message":"400 (Bad request) \"note\" not given"}`; blank
+	// counts as missing), then the commit
+	// (`404 {"message":"404 Commit Not Found"}`).
+	//
+	// A line comment: when `path`, `line` and `line_type` are all given
+	// and a line of the commit's diff (against its first parent) in the
+	// file whose new path is `path` has the type `line_type` (`new` for
+	// an added line, `old` for a removed one; context lines have none)
+	// and the new-side line number `line`, the comment is attached to
+	// that line, and answers with `path`, `line` and `line_type`.
+	// Otherwise it is a comment on the whole commit, whose three fields
+	// are `null`. `line` is read as Ruby's `to_i` did (`"12abc"` is 12,
+	// `"abc"` is 0), so it never fails.
+	//
+	// The comment is recorded as a `commented on` event of the project
+	// (`target_type` `Note`) and its `Note Hook` payload, with the
+	// `commit`, is queued for the project's hooks with `note_events`.
+	// 8.7 answered `400 {"message":"Failed to save note {...}"}` (the
+	// model's errors as a Ruby hash) when the note failed its
+	// validations; with `note` required and not blank, none can fail.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/{id}/repository/commits/{sha}/comments (the `CreateCommitComment` operationId).
+	CreateCommitComment(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, body CreateCommitCommentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateCommitCommentWithFormdataBody Comment on a commit
+	//
+	// Callers with `download_code`. 8.7 checked, in this order: the
+	// project (404), the caller's right (403), `note`
+	// (`400 {"message":"400 (Bad request) \"note\" not given"}`; blank
+	// counts as missing), then the commit
+	// (`404 {"message":"404 Commit Not Found"}`).
+	//
+	// A line comment: when `path`, `line` and `line_type` are all given
+	// and a line of the commit's diff (against its first parent) in the
+	// file whose new path is `path` has the type `line_type` (`new` for
+	// an added line, `old` for a removed one; context lines have none)
+	// and the new-side line number `line`, the comment is attached to
+	// that line, and answers with `path`, `line` and `line_type`.
+	// Otherwise it is a comment on the whole commit, whose three fields
+	// are `null`. `line` is read as Ruby's `to_i` did (`"12abc"` is 12,
+	// `"abc"` is 0), so it never fails.
+	//
+	// The comment is recorded as a `commented on` event of the project
+	// (`target_type` `Note`) and its `Note Hook` payload, with the
+	// `commit`, is queued for the project's hooks with `note_events`.
+	// 8.7 answered `400 {"message":"Failed to save note {...}"}` (the
+	// model's errors as a Ruby hash) when the note failed its
+	// validations; with `note` required and not blank, none can fail.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /projects/{id}/repository/commits/{sha}/comments (the `CreateCommitComment` operationId).
+	CreateCommitCommentWithFormdataBody(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, body CreateCommitCommentFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetCommitDiff Get the diff of a commit
 	//
 	// Callers with `download_code`. One entry per file the commit changed
@@ -5813,6 +6164,325 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /projects/{id}/share (the `ShareProject` operationId).
 	ShareProjectWithFormdataBody(ctx context.Context, id ProjectIDPath, body ShareProjectFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListProjectSnippets List a project's snippets
+	//
+	// Any user who can read the project. The snippets the caller sees (see
+	// above), newest first. Paginated (`page`, `per_page`).
+	//
+	// Corresponds with GET /projects/{id}/snippets (the `ListProjectSnippets` operationId).
+	ListProjectSnippets(ctx context.Context, id ProjectIDPath, params *ListProjectSnippetsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateProjectSnippetWithBody Create a project snippet
+	//
+	// Reporters and up, and administrators (8.7's `create_project_snippet`);
+	// nobody when the project's snippets are disabled. Anyone else who can
+	// read the project gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the project (404), the caller's right
+	// (403), `title`, `file_name`, `code` and `visibility_level`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`; a blank
+	// value counts as missing), then the snippet's validations, which
+	// answer `400` with the model's errors, e.g.
+	// `{"message":{"file_name":["can contain only letters, digits, '_', '-', '@' and '.'. "]}}`
+	// (a file name of other characters, the trailing space included) or
+	// `{"message":{"visibility_level":["is not included in the list"]}}`
+	// (a level other than 0, 10 or 20). `code` becomes the snippet's
+	// content.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/{id}/snippets (the `CreateProjectSnippet` operationId).
+	CreateProjectSnippetWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateProjectSnippet Create a project snippet
+	//
+	// Reporters and up, and administrators (8.7's `create_project_snippet`);
+	// nobody when the project's snippets are disabled. Anyone else who can
+	// read the project gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the project (404), the caller's right
+	// (403), `title`, `file_name`, `code` and `visibility_level`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`; a blank
+	// value counts as missing), then the snippet's validations, which
+	// answer `400` with the model's errors, e.g.
+	// `{"message":{"file_name":["can contain only letters, digits, '_', '-', '@' and '.'. "]}}`
+	// (a file name of other characters, the trailing space included) or
+	// `{"message":{"visibility_level":["is not included in the list"]}}`
+	// (a level other than 0, 10 or 20). `code` becomes the snippet's
+	// content.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/{id}/snippets (the `CreateProjectSnippet` operationId).
+	CreateProjectSnippet(ctx context.Context, id ProjectIDPath, body CreateProjectSnippetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateProjectSnippetWithFormdataBody Create a project snippet
+	//
+	// Reporters and up, and administrators (8.7's `create_project_snippet`);
+	// nobody when the project's snippets are disabled. Anyone else who can
+	// read the project gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the project (404), the caller's right
+	// (403), `title`, `file_name`, `code` and `visibility_level`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`; a blank
+	// value counts as missing), then the snippet's validations, which
+	// answer `400` with the model's errors, e.g.
+	// `{"message":{"file_name":["can contain only letters, digits, '_', '-', '@' and '.'. "]}}`
+	// (a file name of other characters, the trailing space included) or
+	// `{"message":{"visibility_level":["is not included in the list"]}}`
+	// (a level other than 0, 10 or 20). `code` becomes the snippet's
+	// content.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /projects/{id}/snippets (the `CreateProjectSnippet` operationId).
+	CreateProjectSnippetWithFormdataBody(ctx context.Context, id ProjectIDPath, body CreateProjectSnippetFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteProjectSnippet Delete a project snippet
+	//
+	// The snippet's author, masters and owners of the project, and
+	// administrators, as for `PUT`; anyone else who sees the snippet gets
+	// `403 {"message":"403 Forbidden"}` (8.7's `rescue` around the
+	// deletion did not catch Grape's thrown 403).
+	//
+	// Deletes the snippet and its notes and answers `200` with the deleted
+	// row as 8.7's model serialized itself (every column, not the
+	// `ProjectSnippet` entity). Unlike the docs' "idempotent" claim, a
+	// snippet that does not exist (or was deleted already) or is hidden
+	// from the caller answers `404 {"message":"404 Snippet Not Found"}`.
+	//
+	// Corresponds with DELETE /projects/{id}/snippets/{snippet_id} (the `DeleteProjectSnippet` operationId).
+	DeleteProjectSnippet(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetProjectSnippet Get a project snippet
+	//
+	// Any user who can read the project and see the snippet (see above).
+	// A snippet that does not exist, belongs to another project or is
+	// hidden from the caller answers `404 {"message":"404 Not found"}`
+	// (8.7's failed `find`, lower-case f).
+	//
+	// Corresponds with GET /projects/{id}/snippets/{snippet_id} (the `GetProjectSnippet` operationId).
+	GetProjectSnippet(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateProjectSnippetWithBody Update a project snippet
+	//
+	// The snippet's author, masters and owners of the project, and
+	// administrators (8.7's `update_project_snippet`; only the author when
+	// the project's snippets are disabled). Anyone else who sees the
+	// snippet gets `403 {"message":"403 Forbidden"}`; a snippet the caller
+	// does not see answers `404 {"message":"404 Not found"}`.
+	//
+	// Only the parameters given (and not blank) change; `code` is the
+	// content. The result is validated like a new snippet (`400` with the
+	// model's errors, nothing changed). Without any change the snippet is
+	// answered as it was, `updated_at` included.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /projects/{id}/snippets/{snippet_id} (the `UpdateProjectSnippet` operationId).
+	UpdateProjectSnippetWithBody(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateProjectSnippet Update a project snippet
+	//
+	// The snippet's author, masters and owners of the project, and
+	// administrators (8.7's `update_project_snippet`; only the author when
+	// the project's snippets are disabled). Anyone else who sees the
+	// snippet gets `403 {"message":"403 Forbidden"}`; a snippet the caller
+	// does not see answers `404 {"message":"404 Not found"}`.
+	//
+	// Only the parameters given (and not blank) change; `code` is the
+	// content. The result is validated like a new snippet (`400` with the
+	// model's errors, nothing changed). Without any change the snippet is
+	// answered as it was, `updated_at` included.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /projects/{id}/snippets/{snippet_id} (the `UpdateProjectSnippet` operationId).
+	UpdateProjectSnippet(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, body UpdateProjectSnippetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateProjectSnippetWithFormdataBody Update a project snippet
+	//
+	// The snippet's author, masters and owners of the project, and
+	// administrators (8.7's `update_project_snippet`; only the author when
+	// the project's snippets are disabled). Anyone else who sees the
+	// snippet gets `403 {"message":"403 Forbidden"}`; a snippet the caller
+	// does not see answers `404 {"message":"404 Not found"}`.
+	//
+	// Only the parameters given (and not blank) change; `code` is the
+	// content. The result is validated like a new snippet (`400` with the
+	// model's errors, nothing changed). Without any change the snippet is
+	// answered as it was, `updated_at` included.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with PUT /projects/{id}/snippets/{snippet_id} (the `UpdateProjectSnippet` operationId).
+	UpdateProjectSnippetWithFormdataBody(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, body UpdateProjectSnippetFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListSnippetNotes List the notes of a project snippet
+	//
+	// Any user who can read the project and the project snippet. The project snippet's
+	// notes, oldest first. Paginated (`page`, `per_page`).
+	// A snippet that does not exist or that the caller does not see (see
+	// `GET /projects/:id/snippets`) answers `404 {"message":"404 Not found"}`.
+	//
+	// Corresponds with GET /projects/{id}/snippets/{snippet_id}/notes (the `ListSnippetNotes` operationId).
+	ListSnippetNotes(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, params *ListSnippetNotesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateSnippetNoteWithBody Comment on a project snippet
+	//
+	// Any user who can read the project and the project snippet (8.7 granted
+	// `create_note` to guests and to everyone who can read a public or
+	// internal project, and did not check it). `body` is checked first,
+	// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+	// (a blank body counts as missing).
+	// A snippet that does not exist or that the caller does not see (see
+	// `GET /projects/:id/snippets`) answers `404 {"message":"404 Not found"}`.
+	//
+	// `created_at` (ISO 8601) sets the note's creation time, honoured only
+	// for administrators and the project's owner and ignored for anyone
+	// else; a value that is not a time is ignored too.
+	//
+	// The note is recorded as a `commented on` event of the project
+	// (`target_type` `Note`), and its `Note Hook` payload is queued for
+	// the project's hooks with `note_events`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/{id}/snippets/{snippet_id}/notes (the `CreateSnippetNote` operationId).
+	CreateSnippetNoteWithBody(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateSnippetNote Comment on a project snippet
+	//
+	// Any user who can read the project and the project snippet (8.7 granted
+	// `create_note` to guests and to everyone who can read a public or
+	// internal project, and did not check it). `body` is checked first,
+	// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+	// (a blank body counts as missing).
+	// A snippet that does not exist or that the caller does not see (see
+	// `GET /projects/:id/snippets`) answers `404 {"message":"404 Not found"}`.
+	//
+	// `created_at` (ISO 8601) sets the note's creation time, honoured only
+	// for administrators and the project's owner and ignored for anyone
+	// else; a value that is not a time is ignored too.
+	//
+	// The note is recorded as a `commented on` event of the project
+	// (`target_type` `Note`), and its `Note Hook` payload is queued for
+	// the project's hooks with `note_events`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/{id}/snippets/{snippet_id}/notes (the `CreateSnippetNote` operationId).
+	CreateSnippetNote(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, body CreateSnippetNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateSnippetNoteWithFormdataBody Comment on a project snippet
+	//
+	// Any user who can read the project and the project snippet (8.7 granted
+	// `create_note` to guests and to everyone who can read a public or
+	// internal project, and did not check it). `body` is checked first,
+	// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+	// (a blank body counts as missing).
+	// A snippet that does not exist or that the caller does not see (see
+	// `GET /projects/:id/snippets`) answers `404 {"message":"404 Not found"}`.
+	//
+	// `created_at` (ISO 8601) sets the note's creation time, honoured only
+	// for administrators and the project's owner and ignored for anyone
+	// else; a value that is not a time is ignored too.
+	//
+	// The note is recorded as a `commented on` event of the project
+	// (`target_type` `Note`), and its `Note Hook` payload is queued for
+	// the project's hooks with `note_events`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /projects/{id}/snippets/{snippet_id}/notes (the `CreateSnippetNote` operationId).
+	CreateSnippetNoteWithFormdataBody(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, body CreateSnippetNoteFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteSnippetNote Delete a note of a project snippet
+	//
+	// The note's author, masters and owners of the project, and
+	// administrators, as for `PUT`; anyone else who can read the project
+	// gets `403 {"message":"403 Forbidden"}`. The note is looked up among
+	// all the notes of the project (`404 {"message":"404 Not found"}`
+	// otherwise). Answers `200` with the deleted note.
+	//
+	// Corresponds with DELETE /projects/{id}/snippets/{snippet_id}/notes/{note_id} (the `DeleteSnippetNote` operationId).
+	DeleteSnippetNote(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetSnippetNote Get a note of a project snippet
+	//
+	// Any user who can read the project and the project snippet. A note that does
+	// not exist or is not on this project snippet answers
+	// `404 {"message":"404 Not found"}`.
+	// A snippet that does not exist or that the caller does not see (see
+	// `GET /projects/:id/snippets`) answers `404 {"message":"404 Not found"}`.
+	//
+	// Corresponds with GET /projects/{id}/snippets/{snippet_id}/notes/{note_id} (the `GetSnippetNote` operationId).
+	GetSnippetNote(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateSnippetNoteWithBody Edit a note of a project snippet
+	//
+	// The note's author, masters and owners of the project, and
+	// administrators (8.7's `admin_note`); anyone else who can read the
+	// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+	// first, before the project:
+	// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+	//
+	// As in 8.7, the note is looked up among all the notes of the project,
+	// whatever the path's project snippet says: a note that is not the project's
+	// answers `404 {"message":"404 Not found"}`. No event and no hook
+	// (8.7 recorded none for an edit).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /projects/{id}/snippets/{snippet_id}/notes/{note_id} (the `UpdateSnippetNote` operationId).
+	UpdateSnippetNoteWithBody(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateSnippetNote Edit a note of a project snippet
+	//
+	// The note's author, masters and owners of the project, and
+	// administrators (8.7's `admin_note`); anyone else who can read the
+	// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+	// first, before the project:
+	// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+	//
+	// As in 8.7, the note is looked up among all the notes of the project,
+	// whatever the path's project snippet says: a note that is not the project's
+	// answers `404 {"message":"404 Not found"}`. No event and no hook
+	// (8.7 recorded none for an edit).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /projects/{id}/snippets/{snippet_id}/notes/{note_id} (the `UpdateSnippetNote` operationId).
+	UpdateSnippetNote(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, body UpdateSnippetNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateSnippetNoteWithFormdataBody Edit a note of a project snippet
+	//
+	// The note's author, masters and owners of the project, and
+	// administrators (8.7's `admin_note`); anyone else who can read the
+	// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+	// first, before the project:
+	// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+	//
+	// As in 8.7, the note is looked up among all the notes of the project,
+	// whatever the path's project snippet says: a note that is not the project's
+	// answers `404 {"message":"404 Not found"}`. No event and no hook
+	// (8.7 recorded none for an edit).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with PUT /projects/{id}/snippets/{snippet_id}/notes/{note_id} (the `UpdateSnippetNote` operationId).
+	UpdateSnippetNoteWithFormdataBody(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, body UpdateSnippetNoteFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetProjectSnippetRaw Get a project snippet's content
+	//
+	// Any user who can read the project and see the snippet. The
+	// snippet's content as `text/plain`, byte for byte. A snippet the
+	// caller does not see answers `404 {"message":"404 Not found"}`
+	// (JSON).
+	//
+	// Corresponds with GET /projects/{id}/snippets/{snippet_id}/raw (the `GetProjectSnippetRaw` operationId).
+	GetProjectSnippetRaw(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UnstarProject Unstar a project
 	//
@@ -9039,6 +9709,149 @@ func (c *Client) GetCommitBlob(ctx context.Context, id ProjectIDPath, sha Reposi
 	return c.Client.Do(req)
 }
 
+// ListCommitComments List the comments of a commit
+//
+// Callers with `download_code`. The comments on the commit `sha`
+// names (a SHA, a branch or a tag), oldest first; an unknown commit
+// answers `404 {"message":"404 Commit Not Found"}`. Paginated
+// (`page`, `per_page`). Only this project's comments are listed (8.7
+// also listed comments made on the same commit in other projects,
+// forks among them, whoever could see those; Labrador does not leak
+// them).
+//
+// Corresponds with GET /projects/{id}/repository/commits/{sha}/comments (the `ListCommitComments` operationId).
+func (c *Client) ListCommitComments(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, params *ListCommitCommentsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListCommitCommentsRequest(c.Server, id, sha, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateCommitCommentWithBody Comment on a commit
+//
+// Callers with `download_code`. 8.7 checked, in this order: the
+// project (404), the caller's right (403), `note`
+// (`400 {"message":"400 (Bad request) \"note\" not given"}`; blank
+// counts as missing), then the commit
+// (`404 {"message":"404 Commit Not Found"}`).
+//
+// A line comment: when `path`, `line` and `line_type` are all given
+// and a line of the commit's diff (against its first parent) in the
+// file whose new path is `path` has the type `line_type` (`new` for
+// an added line, `old` for a removed one; context lines have none)
+// and the new-side line number `line`, the comment is attached to
+// that line, and answers with `path`, `line` and `line_type`.
+// Otherwise it is a comment on the whole commit, whose three fields
+// are `null`. `line` is read as Ruby's `to_i` did (`"12abc"` is 12,
+// `"abc"` is 0), so it never fails.
+//
+// The comment is recorded as a `commented on` event of the project
+// (`target_type` `Note`) and its `Note Hook` payload, with the
+// `commit`, is queued for the project's hooks with `note_events`.
+// 8.7 answered `400 {"message":"Failed to save note {...}"}` (the
+// model's errors as a Ruby hash) when the note failed its
+// validations; with `note` required and not blank, none can fail.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/{id}/repository/commits/{sha}/comments (the `CreateCommitComment` operationId).
+func (c *Client) CreateCommitCommentWithBody(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCommitCommentRequestWithBody(c.Server, id, sha, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateCommitComment Comment on a commit
+//
+// Callers with `download_code`. 8.7 checked, in this order: the
+// project (404), the caller's right (403), `note`
+// (`400 {"message":"400 (Bad request) \"note\" not given"}`; blank
+// counts as missing), then the commit
+// (`404 {"message":"404 Commit Not Found"}`).
+//
+// A line comment: when `path`, `line` and `line_type` are all given
+// and a line of the commit's diff (against its first parent) in the
+// file whose new path is `path` has the type `line_type` (`new` for
+// an added line, `old` for a removed one; context lines have none)
+// and the new-side line number `line`, the comment is attached to
+// that line, and answers with `path`, `line` and `line_type`.
+// Otherwise it is a comment on the whole commit, whose three fields
+// are `null`. `line` is read as Ruby's `to_i` did (`"12abc"` is 12,
+// `"abc"` is 0), so it never fails.
+//
+// The comment is recorded as a `commented on` event of the project
+// (`target_type` `Note`) and its `Note Hook` payload, with the
+// `commit`, is queued for the project's hooks with `note_events`.
+// 8.7 answered `400 {"message":"Failed to save note {...}"}` (the
+// model's errors as a Ruby hash) when the note failed its
+// validations; with `note` required and not blank, none can fail.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/{id}/repository/commits/{sha}/comments (the `CreateCommitComment` operationId).
+func (c *Client) CreateCommitComment(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, body CreateCommitCommentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCommitCommentRequest(c.Server, id, sha, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateCommitCommentWithFormdataBody Comment on a commit
+//
+// Callers with `download_code`. 8.7 checked, in this order: the
+// project (404), the caller's right (403), `note`
+// (`400 {"message":"400 (Bad request) \"note\" not given"}`; blank
+// counts as missing), then the commit
+// (`404 {"message":"404 Commit Not Found"}`).
+//
+// A line comment: when `path`, `line` and `line_type` are all given
+// and a line of the commit's diff (against its first parent) in the
+// file whose new path is `path` has the type `line_type` (`new` for
+// an added line, `old` for a removed one; context lines have none)
+// and the new-side line number `line`, the comment is attached to
+// that line, and answers with `path`, `line` and `line_type`.
+// Otherwise it is a comment on the whole commit, whose three fields
+// are `null`. `line` is read as Ruby's `to_i` did (`"12abc"` is 12,
+// `"abc"` is 0), so it never fails.
+//
+// The comment is recorded as a `commented on` event of the project
+// (`target_type` `Note`) and its `Note Hook` payload, with the
+// `commit`, is queued for the project's hooks with `note_events`.
+// 8.7 answered `400 {"message":"Failed to save note {...}"}` (the
+// model's errors as a Ruby hash) when the note failed its
+// validations; with `note` required and not blank, none can fail.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /projects/{id}/repository/commits/{sha}/comments (the `CreateCommitComment` operationId).
+func (c *Client) CreateCommitCommentWithFormdataBody(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, body CreateCommitCommentFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCommitCommentRequestWithFormdataBody(c.Server, id, sha, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetCommitDiff Get the diff of a commit
 //
 // Callers with `download_code`. One entry per file the commit changed
@@ -9583,6 +10396,515 @@ func (c *Client) ShareProject(ctx context.Context, id ProjectIDPath, body ShareP
 // Corresponds with POST /projects/{id}/share (the `ShareProject` operationId).
 func (c *Client) ShareProjectWithFormdataBody(ctx context.Context, id ProjectIDPath, body ShareProjectFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewShareProjectRequestWithFormdataBody(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListProjectSnippets List a project's snippets
+//
+// Any user who can read the project. The snippets the caller sees (see
+// above), newest first. Paginated (`page`, `per_page`).
+//
+// Corresponds with GET /projects/{id}/snippets (the `ListProjectSnippets` operationId).
+func (c *Client) ListProjectSnippets(ctx context.Context, id ProjectIDPath, params *ListProjectSnippetsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListProjectSnippetsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateProjectSnippetWithBody Create a project snippet
+//
+// Reporters and up, and administrators (8.7's `create_project_snippet`);
+// nobody when the project's snippets are disabled. Anyone else who can
+// read the project gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the project (404), the caller's right
+// (403), `title`, `file_name`, `code` and `visibility_level`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`; a blank
+// value counts as missing), then the snippet's validations, which
+// answer `400` with the model's errors, e.g.
+// `{"message":{"file_name":["can contain only letters, digits, '_', '-', '@' and '.'. "]}}`
+// (a file name of other characters, the trailing space included) or
+// `{"message":{"visibility_level":["is not included in the list"]}}`
+// (a level other than 0, 10 or 20). `code` becomes the snippet's
+// content.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/{id}/snippets (the `CreateProjectSnippet` operationId).
+func (c *Client) CreateProjectSnippetWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateProjectSnippetRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateProjectSnippet Create a project snippet
+//
+// Reporters and up, and administrators (8.7's `create_project_snippet`);
+// nobody when the project's snippets are disabled. Anyone else who can
+// read the project gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the project (404), the caller's right
+// (403), `title`, `file_name`, `code` and `visibility_level`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`; a blank
+// value counts as missing), then the snippet's validations, which
+// answer `400` with the model's errors, e.g.
+// `{"message":{"file_name":["can contain only letters, digits, '_', '-', '@' and '.'. "]}}`
+// (a file name of other characters, the trailing space included) or
+// `{"message":{"visibility_level":["is not included in the list"]}}`
+// (a level other than 0, 10 or 20). `code` becomes the snippet's
+// content.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/{id}/snippets (the `CreateProjectSnippet` operationId).
+func (c *Client) CreateProjectSnippet(ctx context.Context, id ProjectIDPath, body CreateProjectSnippetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateProjectSnippetRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateProjectSnippetWithFormdataBody Create a project snippet
+//
+// Reporters and up, and administrators (8.7's `create_project_snippet`);
+// nobody when the project's snippets are disabled. Anyone else who can
+// read the project gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the project (404), the caller's right
+// (403), `title`, `file_name`, `code` and `visibility_level`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`; a blank
+// value counts as missing), then the snippet's validations, which
+// answer `400` with the model's errors, e.g.
+// `{"message":{"file_name":["can contain only letters, digits, '_', '-', '@' and '.'. "]}}`
+// (a file name of other characters, the trailing space included) or
+// `{"message":{"visibility_level":["is not included in the list"]}}`
+// (a level other than 0, 10 or 20). `code` becomes the snippet's
+// content.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /projects/{id}/snippets (the `CreateProjectSnippet` operationId).
+func (c *Client) CreateProjectSnippetWithFormdataBody(ctx context.Context, id ProjectIDPath, body CreateProjectSnippetFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateProjectSnippetRequestWithFormdataBody(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteProjectSnippet Delete a project snippet
+//
+// The snippet's author, masters and owners of the project, and
+// administrators, as for `PUT`; anyone else who sees the snippet gets
+// `403 {"message":"403 Forbidden"}` (8.7's `rescue` around the
+// deletion did not catch Grape's thrown 403).
+//
+// Deletes the snippet and its notes and answers `200` with the deleted
+// row as 8.7's model serialized itself (every column, not the
+// `ProjectSnippet` entity). Unlike the docs' "idempotent" claim, a
+// snippet that does not exist (or was deleted already) or is hidden
+// from the caller answers `404 {"message":"404 Snippet Not Found"}`.
+//
+// Corresponds with DELETE /projects/{id}/snippets/{snippet_id} (the `DeleteProjectSnippet` operationId).
+func (c *Client) DeleteProjectSnippet(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteProjectSnippetRequest(c.Server, id, snippetID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetProjectSnippet Get a project snippet
+//
+// Any user who can read the project and see the snippet (see above).
+// A snippet that does not exist, belongs to another project or is
+// hidden from the caller answers `404 {"message":"404 Not found"}`
+// (8.7's failed `find`, lower-case f).
+//
+// Corresponds with GET /projects/{id}/snippets/{snippet_id} (the `GetProjectSnippet` operationId).
+func (c *Client) GetProjectSnippet(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetProjectSnippetRequest(c.Server, id, snippetID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateProjectSnippetWithBody Update a project snippet
+//
+// The snippet's author, masters and owners of the project, and
+// administrators (8.7's `update_project_snippet`; only the author when
+// the project's snippets are disabled). Anyone else who sees the
+// snippet gets `403 {"message":"403 Forbidden"}`; a snippet the caller
+// does not see answers `404 {"message":"404 Not found"}`.
+//
+// Only the parameters given (and not blank) change; `code` is the
+// content. The result is validated like a new snippet (`400` with the
+// model's errors, nothing changed). Without any change the snippet is
+// answered as it was, `updated_at` included.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /projects/{id}/snippets/{snippet_id} (the `UpdateProjectSnippet` operationId).
+func (c *Client) UpdateProjectSnippetWithBody(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateProjectSnippetRequestWithBody(c.Server, id, snippetID, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateProjectSnippet Update a project snippet
+//
+// The snippet's author, masters and owners of the project, and
+// administrators (8.7's `update_project_snippet`; only the author when
+// the project's snippets are disabled). Anyone else who sees the
+// snippet gets `403 {"message":"403 Forbidden"}`; a snippet the caller
+// does not see answers `404 {"message":"404 Not found"}`.
+//
+// Only the parameters given (and not blank) change; `code` is the
+// content. The result is validated like a new snippet (`400` with the
+// model's errors, nothing changed). Without any change the snippet is
+// answered as it was, `updated_at` included.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /projects/{id}/snippets/{snippet_id} (the `UpdateProjectSnippet` operationId).
+func (c *Client) UpdateProjectSnippet(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, body UpdateProjectSnippetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateProjectSnippetRequest(c.Server, id, snippetID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateProjectSnippetWithFormdataBody Update a project snippet
+//
+// The snippet's author, masters and owners of the project, and
+// administrators (8.7's `update_project_snippet`; only the author when
+// the project's snippets are disabled). Anyone else who sees the
+// snippet gets `403 {"message":"403 Forbidden"}`; a snippet the caller
+// does not see answers `404 {"message":"404 Not found"}`.
+//
+// Only the parameters given (and not blank) change; `code` is the
+// content. The result is validated like a new snippet (`400` with the
+// model's errors, nothing changed). Without any change the snippet is
+// answered as it was, `updated_at` included.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with PUT /projects/{id}/snippets/{snippet_id} (the `UpdateProjectSnippet` operationId).
+func (c *Client) UpdateProjectSnippetWithFormdataBody(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, body UpdateProjectSnippetFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateProjectSnippetRequestWithFormdataBody(c.Server, id, snippetID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListSnippetNotes List the notes of a project snippet
+//
+// Any user who can read the project and the project snippet. The project snippet's
+// notes, oldest first. Paginated (`page`, `per_page`).
+// A snippet that does not exist or that the caller does not see (see
+// `GET /projects/:id/snippets`) answers `404 {"message":"404 Not found"}`.
+//
+// Corresponds with GET /projects/{id}/snippets/{snippet_id}/notes (the `ListSnippetNotes` operationId).
+func (c *Client) ListSnippetNotes(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, params *ListSnippetNotesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListSnippetNotesRequest(c.Server, id, snippetID, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateSnippetNoteWithBody Comment on a project snippet
+//
+// Any user who can read the project and the project snippet (8.7 granted
+// `create_note` to guests and to everyone who can read a public or
+// internal project, and did not check it). `body` is checked first,
+// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+// (a blank body counts as missing).
+// A snippet that does not exist or that the caller does not see (see
+// `GET /projects/:id/snippets`) answers `404 {"message":"404 Not found"}`.
+//
+// `created_at` (ISO 8601) sets the note's creation time, honoured only
+// for administrators and the project's owner and ignored for anyone
+// else; a value that is not a time is ignored too.
+//
+// The note is recorded as a `commented on` event of the project
+// (`target_type` `Note`), and its `Note Hook` payload is queued for
+// the project's hooks with `note_events`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/{id}/snippets/{snippet_id}/notes (the `CreateSnippetNote` operationId).
+func (c *Client) CreateSnippetNoteWithBody(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateSnippetNoteRequestWithBody(c.Server, id, snippetID, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateSnippetNote Comment on a project snippet
+//
+// Any user who can read the project and the project snippet (8.7 granted
+// `create_note` to guests and to everyone who can read a public or
+// internal project, and did not check it). `body` is checked first,
+// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+// (a blank body counts as missing).
+// A snippet that does not exist or that the caller does not see (see
+// `GET /projects/:id/snippets`) answers `404 {"message":"404 Not found"}`.
+//
+// `created_at` (ISO 8601) sets the note's creation time, honoured only
+// for administrators and the project's owner and ignored for anyone
+// else; a value that is not a time is ignored too.
+//
+// The note is recorded as a `commented on` event of the project
+// (`target_type` `Note`), and its `Note Hook` payload is queued for
+// the project's hooks with `note_events`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/{id}/snippets/{snippet_id}/notes (the `CreateSnippetNote` operationId).
+func (c *Client) CreateSnippetNote(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, body CreateSnippetNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateSnippetNoteRequest(c.Server, id, snippetID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateSnippetNoteWithFormdataBody Comment on a project snippet
+//
+// Any user who can read the project and the project snippet (8.7 granted
+// `create_note` to guests and to everyone who can read a public or
+// internal project, and did not check it). `body` is checked first,
+// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+// (a blank body counts as missing).
+// A snippet that does not exist or that the caller does not see (see
+// `GET /projects/:id/snippets`) answers `404 {"message":"404 Not found"}`.
+//
+// `created_at` (ISO 8601) sets the note's creation time, honoured only
+// for administrators and the project's owner and ignored for anyone
+// else; a value that is not a time is ignored too.
+//
+// The note is recorded as a `commented on` event of the project
+// (`target_type` `Note`), and its `Note Hook` payload is queued for
+// the project's hooks with `note_events`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /projects/{id}/snippets/{snippet_id}/notes (the `CreateSnippetNote` operationId).
+func (c *Client) CreateSnippetNoteWithFormdataBody(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, body CreateSnippetNoteFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateSnippetNoteRequestWithFormdataBody(c.Server, id, snippetID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteSnippetNote Delete a note of a project snippet
+//
+// The note's author, masters and owners of the project, and
+// administrators, as for `PUT`; anyone else who can read the project
+// gets `403 {"message":"403 Forbidden"}`. The note is looked up among
+// all the notes of the project (`404 {"message":"404 Not found"}`
+// otherwise). Answers `200` with the deleted note.
+//
+// Corresponds with DELETE /projects/{id}/snippets/{snippet_id}/notes/{note_id} (the `DeleteSnippetNote` operationId).
+func (c *Client) DeleteSnippetNote(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteSnippetNoteRequest(c.Server, id, snippetID, noteID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetSnippetNote Get a note of a project snippet
+//
+// Any user who can read the project and the project snippet. A note that does
+// not exist or is not on this project snippet answers
+// `404 {"message":"404 Not found"}`.
+// A snippet that does not exist or that the caller does not see (see
+// `GET /projects/:id/snippets`) answers `404 {"message":"404 Not found"}`.
+//
+// Corresponds with GET /projects/{id}/snippets/{snippet_id}/notes/{note_id} (the `GetSnippetNote` operationId).
+func (c *Client) GetSnippetNote(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetSnippetNoteRequest(c.Server, id, snippetID, noteID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateSnippetNoteWithBody Edit a note of a project snippet
+//
+// The note's author, masters and owners of the project, and
+// administrators (8.7's `admin_note`); anyone else who can read the
+// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+// first, before the project:
+// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+//
+// As in 8.7, the note is looked up among all the notes of the project,
+// whatever the path's project snippet says: a note that is not the project's
+// answers `404 {"message":"404 Not found"}`. No event and no hook
+// (8.7 recorded none for an edit).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /projects/{id}/snippets/{snippet_id}/notes/{note_id} (the `UpdateSnippetNote` operationId).
+func (c *Client) UpdateSnippetNoteWithBody(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateSnippetNoteRequestWithBody(c.Server, id, snippetID, noteID, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateSnippetNote Edit a note of a project snippet
+//
+// The note's author, masters and owners of the project, and
+// administrators (8.7's `admin_note`); anyone else who can read the
+// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+// first, before the project:
+// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+//
+// As in 8.7, the note is looked up among all the notes of the project,
+// whatever the path's project snippet says: a note that is not the project's
+// answers `404 {"message":"404 Not found"}`. No event and no hook
+// (8.7 recorded none for an edit).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /projects/{id}/snippets/{snippet_id}/notes/{note_id} (the `UpdateSnippetNote` operationId).
+func (c *Client) UpdateSnippetNote(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, body UpdateSnippetNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateSnippetNoteRequest(c.Server, id, snippetID, noteID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateSnippetNoteWithFormdataBody Edit a note of a project snippet
+//
+// The note's author, masters and owners of the project, and
+// administrators (8.7's `admin_note`); anyone else who can read the
+// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+// first, before the project:
+// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+//
+// As in 8.7, the note is looked up among all the notes of the project,
+// whatever the path's project snippet says: a note that is not the project's
+// answers `404 {"message":"404 Not found"}`. No event and no hook
+// (8.7 recorded none for an edit).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with PUT /projects/{id}/snippets/{snippet_id}/notes/{note_id} (the `UpdateSnippetNote` operationId).
+func (c *Client) UpdateSnippetNoteWithFormdataBody(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, body UpdateSnippetNoteFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateSnippetNoteRequestWithFormdataBody(c.Server, id, snippetID, noteID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetProjectSnippetRaw Get a project snippet's content
+//
+// Any user who can read the project and see the snippet. The
+// snippet's content as `text/plain`, byte for byte. A snippet the
+// caller does not see answers `404 {"message":"404 Not found"}`
+// (JSON).
+//
+// Corresponds with GET /projects/{id}/snippets/{snippet_id}/raw (the `GetProjectSnippetRaw` operationId).
+func (c *Client) GetProjectSnippetRaw(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetProjectSnippetRawRequest(c.Server, id, snippetID)
 	if err != nil {
 		return nil, err
 	}
@@ -14098,6 +15420,151 @@ func NewGetCommitBlobRequest(server string, id ProjectIDPath, sha RepositoryComm
 	return req, nil
 }
 
+// NewListCommitCommentsRequest constructs an http.Request for the ListCommitComments method
+func NewListCommitCommentsRequest(server string, id ProjectIDPath, sha CommitSHAPath, params *ListCommitCommentsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "sha", sha, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/repository/commits/%s/comments", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateCommitCommentRequest calls the generic CreateCommitComment builder with application/json body
+func NewCreateCommitCommentRequest(server string, id ProjectIDPath, sha CommitSHAPath, body CreateCommitCommentJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateCommitCommentRequestWithBody(server, id, sha, "application/json", bodyReader)
+}
+
+// NewCreateCommitCommentRequestWithFormdataBody calls the generic CreateCommitComment builder with application/x-www-form-urlencoded body
+func NewCreateCommitCommentRequestWithFormdataBody(server string, id ProjectIDPath, sha CommitSHAPath, body CreateCommitCommentFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewCreateCommitCommentRequestWithBody(server, id, sha, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewCreateCommitCommentRequestWithBody constructs an http.Request for the CreateCommitComment method, with any body, and a specified content type
+func NewCreateCommitCommentRequestWithBody(server string, id ProjectIDPath, sha CommitSHAPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "sha", sha, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/repository/commits/%s/comments", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetCommitDiffRequest constructs an http.Request for the GetCommitDiff method
 func NewGetCommitDiffRequest(server string, id ProjectIDPath, sha CommitSHAPath) (*http.Request, error) {
 	var err error
@@ -14846,6 +16313,638 @@ func NewShareProjectRequestWithBody(server string, id ProjectIDPath, contentType
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListProjectSnippetsRequest constructs an http.Request for the ListProjectSnippets method
+func NewListProjectSnippetsRequest(server string, id ProjectIDPath, params *ListProjectSnippetsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/snippets", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateProjectSnippetRequest calls the generic CreateProjectSnippet builder with application/json body
+func NewCreateProjectSnippetRequest(server string, id ProjectIDPath, body CreateProjectSnippetJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateProjectSnippetRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewCreateProjectSnippetRequestWithFormdataBody calls the generic CreateProjectSnippet builder with application/x-www-form-urlencoded body
+func NewCreateProjectSnippetRequestWithFormdataBody(server string, id ProjectIDPath, body CreateProjectSnippetFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewCreateProjectSnippetRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewCreateProjectSnippetRequestWithBody constructs an http.Request for the CreateProjectSnippet method, with any body, and a specified content type
+func NewCreateProjectSnippetRequestWithBody(server string, id ProjectIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/snippets", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteProjectSnippetRequest constructs an http.Request for the DeleteProjectSnippet method
+func NewDeleteProjectSnippetRequest(server string, id ProjectIDPath, snippetID SnippetIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "snippet_id", snippetID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/snippets/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetProjectSnippetRequest constructs an http.Request for the GetProjectSnippet method
+func NewGetProjectSnippetRequest(server string, id ProjectIDPath, snippetID SnippetIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "snippet_id", snippetID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/snippets/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateProjectSnippetRequest calls the generic UpdateProjectSnippet builder with application/json body
+func NewUpdateProjectSnippetRequest(server string, id ProjectIDPath, snippetID SnippetIDPath, body UpdateProjectSnippetJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateProjectSnippetRequestWithBody(server, id, snippetID, "application/json", bodyReader)
+}
+
+// NewUpdateProjectSnippetRequestWithFormdataBody calls the generic UpdateProjectSnippet builder with application/x-www-form-urlencoded body
+func NewUpdateProjectSnippetRequestWithFormdataBody(server string, id ProjectIDPath, snippetID SnippetIDPath, body UpdateProjectSnippetFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewUpdateProjectSnippetRequestWithBody(server, id, snippetID, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewUpdateProjectSnippetRequestWithBody constructs an http.Request for the UpdateProjectSnippet method, with any body, and a specified content type
+func NewUpdateProjectSnippetRequestWithBody(server string, id ProjectIDPath, snippetID SnippetIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "snippet_id", snippetID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/snippets/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListSnippetNotesRequest constructs an http.Request for the ListSnippetNotes method
+func NewListSnippetNotesRequest(server string, id ProjectIDPath, snippetID SnippetIDPath, params *ListSnippetNotesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "snippet_id", snippetID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/snippets/%s/notes", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateSnippetNoteRequest calls the generic CreateSnippetNote builder with application/json body
+func NewCreateSnippetNoteRequest(server string, id ProjectIDPath, snippetID SnippetIDPath, body CreateSnippetNoteJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateSnippetNoteRequestWithBody(server, id, snippetID, "application/json", bodyReader)
+}
+
+// NewCreateSnippetNoteRequestWithFormdataBody calls the generic CreateSnippetNote builder with application/x-www-form-urlencoded body
+func NewCreateSnippetNoteRequestWithFormdataBody(server string, id ProjectIDPath, snippetID SnippetIDPath, body CreateSnippetNoteFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewCreateSnippetNoteRequestWithBody(server, id, snippetID, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewCreateSnippetNoteRequestWithBody constructs an http.Request for the CreateSnippetNote method, with any body, and a specified content type
+func NewCreateSnippetNoteRequestWithBody(server string, id ProjectIDPath, snippetID SnippetIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "snippet_id", snippetID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/snippets/%s/notes", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteSnippetNoteRequest constructs an http.Request for the DeleteSnippetNote method
+func NewDeleteSnippetNoteRequest(server string, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "snippet_id", snippetID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "note_id", noteID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/snippets/%s/notes/%s", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetSnippetNoteRequest constructs an http.Request for the GetSnippetNote method
+func NewGetSnippetNoteRequest(server string, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "snippet_id", snippetID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "note_id", noteID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/snippets/%s/notes/%s", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateSnippetNoteRequest calls the generic UpdateSnippetNote builder with application/json body
+func NewUpdateSnippetNoteRequest(server string, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, body UpdateSnippetNoteJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateSnippetNoteRequestWithBody(server, id, snippetID, noteID, "application/json", bodyReader)
+}
+
+// NewUpdateSnippetNoteRequestWithFormdataBody calls the generic UpdateSnippetNote builder with application/x-www-form-urlencoded body
+func NewUpdateSnippetNoteRequestWithFormdataBody(server string, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, body UpdateSnippetNoteFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewUpdateSnippetNoteRequestWithBody(server, id, snippetID, noteID, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewUpdateSnippetNoteRequestWithBody constructs an http.Request for the UpdateSnippetNote method, with any body, and a specified content type
+func NewUpdateSnippetNoteRequestWithBody(server string, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "snippet_id", snippetID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "note_id", noteID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/snippets/%s/notes/%s", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetProjectSnippetRawRequest constructs an http.Request for the GetProjectSnippetRaw method
+func NewGetProjectSnippetRawRequest(server string, id ProjectIDPath, snippetID SnippetIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "snippet_id", snippetID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/snippets/%s/raw", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -17888,6 +19987,111 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /projects/{id}/repository/commits/{sha}/blob (the `GetCommitBlob` operationId).
 	GetCommitBlobWithResponse(ctx context.Context, id ProjectIDPath, sha RepositoryCommitRefPath, params *GetCommitBlobParams, reqEditors ...RequestEditorFn) (*GetCommitBlobResponse, error)
 
+	// ListCommitCommentsWithResponse List the comments of a commit
+	//
+	// Callers with `download_code`. The comments on the commit `sha`
+	// names (a SHA, a branch or a tag), oldest first; an unknown commit
+	// answers `404 {"message":"404 Commit Not Found"}`. Paginated
+	// (`page`, `per_page`). Only this project's comments are listed (8.7
+	// also listed comments made on the same commit in other projects,
+	// forks among them, whoever could see those; Labrador does not leak
+	// them).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/repository/commits/{sha}/comments (the `ListCommitComments` operationId).
+	ListCommitCommentsWithResponse(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, params *ListCommitCommentsParams, reqEditors ...RequestEditorFn) (*ListCommitCommentsResponse, error)
+
+	// CreateCommitCommentWithBodyWithResponse Comment on a commit
+	//
+	// Callers with `download_code`. 8.7 checked, in this order: the
+	// project (404), the caller's right (403), `note`
+	// (`400 {"message":"400 (Bad request) \"note\" not given"}`; blank
+	// counts as missing), then the commit
+	// (`404 {"message":"404 Commit Not Found"}`).
+	//
+	// A line comment: when `path`, `line` and `line_type` are all given
+	// and a line of the commit's diff (against its first parent) in the
+	// file whose new path is `path` has the type `line_type` (`new` for
+	// an added line, `old` for a removed one; context lines have none)
+	// and the new-side line number `line`, the comment is attached to
+	// that line, and answers with `path`, `line` and `line_type`.
+	// Otherwise it is a comment on the whole commit, whose three fields
+	// are `null`. `line` is read as Ruby's `to_i` did (`"12abc"` is 12,
+	// `"abc"` is 0), so it never fails.
+	//
+	// The comment is recorded as a `commented on` event of the project
+	// (`target_type` `Note`) and its `Note Hook` payload, with the
+	// `commit`, is queued for the project's hooks with `note_events`.
+	// 8.7 answered `400 {"message":"Failed to save note {...}"}` (the
+	// model's errors as a Ruby hash) when the note failed its
+	// validations; with `note` required and not blank, none can fail.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/repository/commits/{sha}/comments (the `CreateCommitComment` operationId).
+	CreateCommitCommentWithBodyWithResponse(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCommitCommentResponse, error)
+
+	// CreateCommitCommentWithResponse Comment on a commit
+	//
+	// Callers with `download_code`. 8.7 checked, in this order: the
+	// project (404), the caller's right (403), `note`
+	// (`400 {"message":"400 (Bad request) \"note\" not given"}`; blank
+	// counts as missing), then the commit
+	// (`404 {"message":"404 Commit Not Found"}`).
+	//
+	// A line comment: when `path`, `line` and `line_type` are all given
+	// and a line of the commit's diff (against its first parent) in the
+	// file whose new path is `path` has the type `line_type` (`new` for
+	// an added line, `old` for a removed one; context lines have none)
+	// and the new-side line number `line`, the comment is attached to
+	// that line, and answers with `path`, `line` and `line_type`.
+	// Otherwise it is a comment on the whole commit, whose three fields
+	// are `null`. `line` is read as Ruby's `to_i` did (`"12abc"` is 12,
+	// `"abc"` is 0), so it never fails.
+	//
+	// The comment is recorded as a `commented on` event of the project
+	// (`target_type` `Note`) and its `Note Hook` payload, with the
+	// `commit`, is queued for the project's hooks with `note_events`.
+	// 8.7 answered `400 {"message":"Failed to save note {...}"}` (the
+	// model's errors as a Ruby hash) when the note failed its
+	// validations; with `note` required and not blank, none can fail.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/repository/commits/{sha}/comments (the `CreateCommitComment` operationId).
+	CreateCommitCommentWithResponse(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, body CreateCommitCommentJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCommitCommentResponse, error)
+
+	// CreateCommitCommentWithFormdataBodyWithResponse Comment on a commit
+	//
+	// Callers with `download_code`. 8.7 checked, in this order: the
+	// project (404), the caller's right (403), `note`
+	// (`400 {"message":"400 (Bad request) \"note\" not given"}`; blank
+	// counts as missing), then the commit
+	// (`404 {"message":"404 Commit Not Found"}`).
+	//
+	// A line comment: when `path`, `line` and `line_type` are all given
+	// and a line of the commit's diff (against its first parent) in the
+	// file whose new path is `path` has the type `line_type` (`new` for
+	// an added line, `old` for a removed one; context lines have none)
+	// and the new-side line number `line`, the comment is attached to
+	// that line, and answers with `path`, `line` and `line_type`.
+	// Otherwise it is a comment on the whole commit, whose three fields
+	// are `null`. `line` is read as Ruby's `to_i` did (`"12abc"` is 12,
+	// `"abc"` is 0), so it never fails.
+	//
+	// The comment is recorded as a `commented on` event of the project
+	// (`target_type` `Note`) and its `Note Hook` payload, with the
+	// `commit`, is queued for the project's hooks with `note_events`.
+	// 8.7 answered `400 {"message":"Failed to save note {...}"}` (the
+	// model's errors as a Ruby hash) when the note failed its
+	// validations; with `note` required and not blank, none can fail.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/repository/commits/{sha}/comments (the `CreateCommitComment` operationId).
+	CreateCommitCommentWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, body CreateCommitCommentFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateCommitCommentResponse, error)
+
 	// GetCommitDiffWithResponse Get the diff of a commit
 	//
 	// Callers with `download_code`. One entry per file the commit changed
@@ -18249,6 +20453,339 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /projects/{id}/share (the `ShareProject` operationId).
 	ShareProjectWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body ShareProjectFormdataRequestBody, reqEditors ...RequestEditorFn) (*ShareProjectResponse, error)
+
+	// ListProjectSnippetsWithResponse List a project's snippets
+	//
+	// Any user who can read the project. The snippets the caller sees (see
+	// above), newest first. Paginated (`page`, `per_page`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/snippets (the `ListProjectSnippets` operationId).
+	ListProjectSnippetsWithResponse(ctx context.Context, id ProjectIDPath, params *ListProjectSnippetsParams, reqEditors ...RequestEditorFn) (*ListProjectSnippetsResponse, error)
+
+	// CreateProjectSnippetWithBodyWithResponse Create a project snippet
+	//
+	// Reporters and up, and administrators (8.7's `create_project_snippet`);
+	// nobody when the project's snippets are disabled. Anyone else who can
+	// read the project gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the project (404), the caller's right
+	// (403), `title`, `file_name`, `code` and `visibility_level`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`; a blank
+	// value counts as missing), then the snippet's validations, which
+	// answer `400` with the model's errors, e.g.
+	// `{"message":{"file_name":["can contain only letters, digits, '_', '-', '@' and '.'. "]}}`
+	// (a file name of other characters, the trailing space included) or
+	// `{"message":{"visibility_level":["is not included in the list"]}}`
+	// (a level other than 0, 10 or 20). `code` becomes the snippet's
+	// content.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/snippets (the `CreateProjectSnippet` operationId).
+	CreateProjectSnippetWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateProjectSnippetResponse, error)
+
+	// CreateProjectSnippetWithResponse Create a project snippet
+	//
+	// Reporters and up, and administrators (8.7's `create_project_snippet`);
+	// nobody when the project's snippets are disabled. Anyone else who can
+	// read the project gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the project (404), the caller's right
+	// (403), `title`, `file_name`, `code` and `visibility_level`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`; a blank
+	// value counts as missing), then the snippet's validations, which
+	// answer `400` with the model's errors, e.g.
+	// `{"message":{"file_name":["can contain only letters, digits, '_', '-', '@' and '.'. "]}}`
+	// (a file name of other characters, the trailing space included) or
+	// `{"message":{"visibility_level":["is not included in the list"]}}`
+	// (a level other than 0, 10 or 20). `code` becomes the snippet's
+	// content.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/snippets (the `CreateProjectSnippet` operationId).
+	CreateProjectSnippetWithResponse(ctx context.Context, id ProjectIDPath, body CreateProjectSnippetJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProjectSnippetResponse, error)
+
+	// CreateProjectSnippetWithFormdataBodyWithResponse Create a project snippet
+	//
+	// Reporters and up, and administrators (8.7's `create_project_snippet`);
+	// nobody when the project's snippets are disabled. Anyone else who can
+	// read the project gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the project (404), the caller's right
+	// (403), `title`, `file_name`, `code` and `visibility_level`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`; a blank
+	// value counts as missing), then the snippet's validations, which
+	// answer `400` with the model's errors, e.g.
+	// `{"message":{"file_name":["can contain only letters, digits, '_', '-', '@' and '.'. "]}}`
+	// (a file name of other characters, the trailing space included) or
+	// `{"message":{"visibility_level":["is not included in the list"]}}`
+	// (a level other than 0, 10 or 20). `code` becomes the snippet's
+	// content.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/snippets (the `CreateProjectSnippet` operationId).
+	CreateProjectSnippetWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body CreateProjectSnippetFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateProjectSnippetResponse, error)
+
+	// DeleteProjectSnippetWithResponse Delete a project snippet
+	//
+	// The snippet's author, masters and owners of the project, and
+	// administrators, as for `PUT`; anyone else who sees the snippet gets
+	// `403 {"message":"403 Forbidden"}` (8.7's `rescue` around the
+	// deletion did not catch Grape's thrown 403).
+	//
+	// Deletes the snippet and its notes and answers `200` with the deleted
+	// row as 8.7's model serialized itself (every column, not the
+	// `ProjectSnippet` entity). Unlike the docs' "idempotent" claim, a
+	// snippet that does not exist (or was deleted already) or is hidden
+	// from the caller answers `404 {"message":"404 Snippet Not Found"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /projects/{id}/snippets/{snippet_id} (the `DeleteProjectSnippet` operationId).
+	DeleteProjectSnippetWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, reqEditors ...RequestEditorFn) (*DeleteProjectSnippetResponse, error)
+
+	// GetProjectSnippetWithResponse Get a project snippet
+	//
+	// Any user who can read the project and see the snippet (see above).
+	// A snippet that does not exist, belongs to another project or is
+	// hidden from the caller answers `404 {"message":"404 Not found"}`
+	// (8.7's failed `find`, lower-case f).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/snippets/{snippet_id} (the `GetProjectSnippet` operationId).
+	GetProjectSnippetWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, reqEditors ...RequestEditorFn) (*GetProjectSnippetResponse, error)
+
+	// UpdateProjectSnippetWithBodyWithResponse Update a project snippet
+	//
+	// The snippet's author, masters and owners of the project, and
+	// administrators (8.7's `update_project_snippet`; only the author when
+	// the project's snippets are disabled). Anyone else who sees the
+	// snippet gets `403 {"message":"403 Forbidden"}`; a snippet the caller
+	// does not see answers `404 {"message":"404 Not found"}`.
+	//
+	// Only the parameters given (and not blank) change; `code` is the
+	// content. The result is validated like a new snippet (`400` with the
+	// model's errors, nothing changed). Without any change the snippet is
+	// answered as it was, `updated_at` included.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/snippets/{snippet_id} (the `UpdateProjectSnippet` operationId).
+	UpdateProjectSnippetWithBodyWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateProjectSnippetResponse, error)
+
+	// UpdateProjectSnippetWithResponse Update a project snippet
+	//
+	// The snippet's author, masters and owners of the project, and
+	// administrators (8.7's `update_project_snippet`; only the author when
+	// the project's snippets are disabled). Anyone else who sees the
+	// snippet gets `403 {"message":"403 Forbidden"}`; a snippet the caller
+	// does not see answers `404 {"message":"404 Not found"}`.
+	//
+	// Only the parameters given (and not blank) change; `code` is the
+	// content. The result is validated like a new snippet (`400` with the
+	// model's errors, nothing changed). Without any change the snippet is
+	// answered as it was, `updated_at` included.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/snippets/{snippet_id} (the `UpdateProjectSnippet` operationId).
+	UpdateProjectSnippetWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, body UpdateProjectSnippetJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProjectSnippetResponse, error)
+
+	// UpdateProjectSnippetWithFormdataBodyWithResponse Update a project snippet
+	//
+	// The snippet's author, masters and owners of the project, and
+	// administrators (8.7's `update_project_snippet`; only the author when
+	// the project's snippets are disabled). Anyone else who sees the
+	// snippet gets `403 {"message":"403 Forbidden"}`; a snippet the caller
+	// does not see answers `404 {"message":"404 Not found"}`.
+	//
+	// Only the parameters given (and not blank) change; `code` is the
+	// content. The result is validated like a new snippet (`400` with the
+	// model's errors, nothing changed). Without any change the snippet is
+	// answered as it was, `updated_at` included.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/snippets/{snippet_id} (the `UpdateProjectSnippet` operationId).
+	UpdateProjectSnippetWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, body UpdateProjectSnippetFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateProjectSnippetResponse, error)
+
+	// ListSnippetNotesWithResponse List the notes of a project snippet
+	//
+	// Any user who can read the project and the project snippet. The project snippet's
+	// notes, oldest first. Paginated (`page`, `per_page`).
+	// A snippet that does not exist or that the caller does not see (see
+	// `GET /projects/:id/snippets`) answers `404 {"message":"404 Not found"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/snippets/{snippet_id}/notes (the `ListSnippetNotes` operationId).
+	ListSnippetNotesWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, params *ListSnippetNotesParams, reqEditors ...RequestEditorFn) (*ListSnippetNotesResponse, error)
+
+	// CreateSnippetNoteWithBodyWithResponse Comment on a project snippet
+	//
+	// Any user who can read the project and the project snippet (8.7 granted
+	// `create_note` to guests and to everyone who can read a public or
+	// internal project, and did not check it). `body` is checked first,
+	// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+	// (a blank body counts as missing).
+	// A snippet that does not exist or that the caller does not see (see
+	// `GET /projects/:id/snippets`) answers `404 {"message":"404 Not found"}`.
+	//
+	// `created_at` (ISO 8601) sets the note's creation time, honoured only
+	// for administrators and the project's owner and ignored for anyone
+	// else; a value that is not a time is ignored too.
+	//
+	// The note is recorded as a `commented on` event of the project
+	// (`target_type` `Note`), and its `Note Hook` payload is queued for
+	// the project's hooks with `note_events`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/snippets/{snippet_id}/notes (the `CreateSnippetNote` operationId).
+	CreateSnippetNoteWithBodyWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSnippetNoteResponse, error)
+
+	// CreateSnippetNoteWithResponse Comment on a project snippet
+	//
+	// Any user who can read the project and the project snippet (8.7 granted
+	// `create_note` to guests and to everyone who can read a public or
+	// internal project, and did not check it). `body` is checked first,
+	// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+	// (a blank body counts as missing).
+	// A snippet that does not exist or that the caller does not see (see
+	// `GET /projects/:id/snippets`) answers `404 {"message":"404 Not found"}`.
+	//
+	// `created_at` (ISO 8601) sets the note's creation time, honoured only
+	// for administrators and the project's owner and ignored for anyone
+	// else; a value that is not a time is ignored too.
+	//
+	// The note is recorded as a `commented on` event of the project
+	// (`target_type` `Note`), and its `Note Hook` payload is queued for
+	// the project's hooks with `note_events`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/snippets/{snippet_id}/notes (the `CreateSnippetNote` operationId).
+	CreateSnippetNoteWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, body CreateSnippetNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateSnippetNoteResponse, error)
+
+	// CreateSnippetNoteWithFormdataBodyWithResponse Comment on a project snippet
+	//
+	// Any user who can read the project and the project snippet (8.7 granted
+	// `create_note` to guests and to everyone who can read a public or
+	// internal project, and did not check it). `body` is checked first,
+	// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+	// (a blank body counts as missing).
+	// A snippet that does not exist or that the caller does not see (see
+	// `GET /projects/:id/snippets`) answers `404 {"message":"404 Not found"}`.
+	//
+	// `created_at` (ISO 8601) sets the note's creation time, honoured only
+	// for administrators and the project's owner and ignored for anyone
+	// else; a value that is not a time is ignored too.
+	//
+	// The note is recorded as a `commented on` event of the project
+	// (`target_type` `Note`), and its `Note Hook` payload is queued for
+	// the project's hooks with `note_events`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/snippets/{snippet_id}/notes (the `CreateSnippetNote` operationId).
+	CreateSnippetNoteWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, body CreateSnippetNoteFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateSnippetNoteResponse, error)
+
+	// DeleteSnippetNoteWithResponse Delete a note of a project snippet
+	//
+	// The note's author, masters and owners of the project, and
+	// administrators, as for `PUT`; anyone else who can read the project
+	// gets `403 {"message":"403 Forbidden"}`. The note is looked up among
+	// all the notes of the project (`404 {"message":"404 Not found"}`
+	// otherwise). Answers `200` with the deleted note.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /projects/{id}/snippets/{snippet_id}/notes/{note_id} (the `DeleteSnippetNote` operationId).
+	DeleteSnippetNoteWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, reqEditors ...RequestEditorFn) (*DeleteSnippetNoteResponse, error)
+
+	// GetSnippetNoteWithResponse Get a note of a project snippet
+	//
+	// Any user who can read the project and the project snippet. A note that does
+	// not exist or is not on this project snippet answers
+	// `404 {"message":"404 Not found"}`.
+	// A snippet that does not exist or that the caller does not see (see
+	// `GET /projects/:id/snippets`) answers `404 {"message":"404 Not found"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/snippets/{snippet_id}/notes/{note_id} (the `GetSnippetNote` operationId).
+	GetSnippetNoteWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, reqEditors ...RequestEditorFn) (*GetSnippetNoteResponse, error)
+
+	// UpdateSnippetNoteWithBodyWithResponse Edit a note of a project snippet
+	//
+	// The note's author, masters and owners of the project, and
+	// administrators (8.7's `admin_note`); anyone else who can read the
+	// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+	// first, before the project:
+	// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+	//
+	// As in 8.7, the note is looked up among all the notes of the project,
+	// whatever the path's project snippet says: a note that is not the project's
+	// answers `404 {"message":"404 Not found"}`. No event and no hook
+	// (8.7 recorded none for an edit).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/snippets/{snippet_id}/notes/{note_id} (the `UpdateSnippetNote` operationId).
+	UpdateSnippetNoteWithBodyWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateSnippetNoteResponse, error)
+
+	// UpdateSnippetNoteWithResponse Edit a note of a project snippet
+	//
+	// The note's author, masters and owners of the project, and
+	// administrators (8.7's `admin_note`); anyone else who can read the
+	// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+	// first, before the project:
+	// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+	//
+	// As in 8.7, the note is looked up among all the notes of the project,
+	// whatever the path's project snippet says: a note that is not the project's
+	// answers `404 {"message":"404 Not found"}`. No event and no hook
+	// (8.7 recorded none for an edit).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/snippets/{snippet_id}/notes/{note_id} (the `UpdateSnippetNote` operationId).
+	UpdateSnippetNoteWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, body UpdateSnippetNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateSnippetNoteResponse, error)
+
+	// UpdateSnippetNoteWithFormdataBodyWithResponse Edit a note of a project snippet
+	//
+	// The note's author, masters and owners of the project, and
+	// administrators (8.7's `admin_note`); anyone else who can read the
+	// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+	// first, before the project:
+	// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+	//
+	// As in 8.7, the note is looked up among all the notes of the project,
+	// whatever the path's project snippet says: a note that is not the project's
+	// answers `404 {"message":"404 Not found"}`. No event and no hook
+	// (8.7 recorded none for an edit).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/snippets/{snippet_id}/notes/{note_id} (the `UpdateSnippetNote` operationId).
+	UpdateSnippetNoteWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, body UpdateSnippetNoteFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateSnippetNoteResponse, error)
+
+	// GetProjectSnippetRawWithResponse Get a project snippet's content
+	//
+	// Any user who can read the project and see the snippet. The
+	// snippet's content as `text/plain`, byte for byte. A snippet the
+	// caller does not see answers `404 {"message":"404 Not found"}`
+	// (JSON).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/snippets/{snippet_id}/raw (the `GetProjectSnippetRaw` operationId).
+	GetProjectSnippetRawWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, reqEditors ...RequestEditorFn) (*GetProjectSnippetRawResponse, error)
 
 	// UnstarProjectWithResponse Unstar a project
 	//
@@ -23081,6 +25618,157 @@ func (r GetCommitBlobResponse) ContentType() string {
 	return ""
 }
 
+// ListCommitCommentsResponse200Headers the declared response headers of an HTTP 200 response for ListCommitComments
+type ListCommitCommentsResponse200Headers struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListCommitCommentsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]CommitNote
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListCommitCommentsResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListCommitCommentsResponse) GetJSON200() *[]CommitNote {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListCommitCommentsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListCommitCommentsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListCommitCommentsResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListCommitCommentsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListCommitCommentsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListCommitCommentsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListCommitCommentsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateCommitCommentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *CommitNote
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateCommitCommentResponse) GetJSON201() *CommitNote {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateCommitCommentResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateCommitCommentResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateCommitCommentResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateCommitCommentResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateCommitCommentResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateCommitCommentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateCommitCommentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateCommitCommentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateCommitCommentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetCommitDiffResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -23971,6 +26659,763 @@ func (r ShareProjectResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ShareProjectResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListProjectSnippetsResponse200Headers the declared response headers of an HTTP 200 response for ListProjectSnippets
+type ListProjectSnippetsResponse200Headers struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListProjectSnippetsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]ProjectSnippet
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListProjectSnippetsResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListProjectSnippetsResponse) GetJSON200() *[]ProjectSnippet {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListProjectSnippetsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListProjectSnippetsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListProjectSnippetsResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListProjectSnippetsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListProjectSnippetsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListProjectSnippetsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListProjectSnippetsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateProjectSnippetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ProjectSnippet
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateProjectSnippetResponse) GetJSON201() *ProjectSnippet {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateProjectSnippetResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateProjectSnippetResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateProjectSnippetResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateProjectSnippetResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateProjectSnippetResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateProjectSnippetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateProjectSnippetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateProjectSnippetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateProjectSnippetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteProjectSnippetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DeletedSnippet
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteProjectSnippetResponse) GetJSON200() *DeletedSnippet {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteProjectSnippetResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteProjectSnippetResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteProjectSnippetResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteProjectSnippetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteProjectSnippetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteProjectSnippetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteProjectSnippetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetProjectSnippetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ProjectSnippet
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetProjectSnippetResponse) GetJSON200() *ProjectSnippet {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetProjectSnippetResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetProjectSnippetResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetProjectSnippetResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetProjectSnippetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetProjectSnippetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetProjectSnippetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetProjectSnippetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateProjectSnippetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ProjectSnippet
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateProjectSnippetResponse) GetJSON200() *ProjectSnippet {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateProjectSnippetResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateProjectSnippetResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateProjectSnippetResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateProjectSnippetResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateProjectSnippetResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateProjectSnippetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateProjectSnippetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateProjectSnippetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateProjectSnippetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListSnippetNotesResponse200Headers the declared response headers of an HTTP 200 response for ListSnippetNotes
+type ListSnippetNotesResponse200Headers struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListSnippetNotesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Note
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NoteableNotFound
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListSnippetNotesResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListSnippetNotesResponse) GetJSON200() *[]Note {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListSnippetNotesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListSnippetNotesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListSnippetNotesResponse) GetJSON404() *NoteableNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListSnippetNotesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListSnippetNotesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListSnippetNotesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListSnippetNotesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateSnippetNoteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Note
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NoteableNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateSnippetNoteResponse) GetJSON201() *Note {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateSnippetNoteResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateSnippetNoteResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateSnippetNoteResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateSnippetNoteResponse) GetJSON404() *NoteableNotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateSnippetNoteResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateSnippetNoteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateSnippetNoteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateSnippetNoteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateSnippetNoteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteSnippetNoteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Note
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NoteableNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteSnippetNoteResponse) GetJSON200() *Note {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteSnippetNoteResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteSnippetNoteResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteSnippetNoteResponse) GetJSON404() *NoteableNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteSnippetNoteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteSnippetNoteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteSnippetNoteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteSnippetNoteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetSnippetNoteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Note
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NoteableNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetSnippetNoteResponse) GetJSON200() *Note {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetSnippetNoteResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetSnippetNoteResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetSnippetNoteResponse) GetJSON404() *NoteableNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetSnippetNoteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetSnippetNoteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetSnippetNoteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetSnippetNoteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateSnippetNoteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Note
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NoteableNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateSnippetNoteResponse) GetJSON200() *Note {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateSnippetNoteResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateSnippetNoteResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateSnippetNoteResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateSnippetNoteResponse) GetJSON404() *NoteableNotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateSnippetNoteResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateSnippetNoteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateSnippetNoteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateSnippetNoteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateSnippetNoteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetProjectSnippetRawResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetProjectSnippetRawResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetProjectSnippetRawResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetProjectSnippetRawResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetProjectSnippetRawResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetProjectSnippetRawResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetProjectSnippetRawResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetProjectSnippetRawResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -28152,6 +31597,135 @@ func (c *ClientWithResponses) GetCommitBlobWithResponse(ctx context.Context, id 
 	return ParseGetCommitBlobResponse(rsp)
 }
 
+// ListCommitCommentsWithResponse List the comments of a commit
+//
+// Callers with `download_code`. The comments on the commit `sha`
+// names (a SHA, a branch or a tag), oldest first; an unknown commit
+// answers `404 {"message":"404 Commit Not Found"}`. Paginated
+// (`page`, `per_page`). Only this project's comments are listed (8.7
+// also listed comments made on the same commit in other projects,
+// forks among them, whoever could see those; Labrador does not leak
+// them).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/repository/commits/{sha}/comments (the `ListCommitComments` operationId).
+func (c *ClientWithResponses) ListCommitCommentsWithResponse(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, params *ListCommitCommentsParams, reqEditors ...RequestEditorFn) (*ListCommitCommentsResponse, error) {
+	rsp, err := c.ListCommitComments(ctx, id, sha, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListCommitCommentsResponse(rsp)
+}
+
+// CreateCommitCommentWithBodyWithResponse Comment on a commit
+//
+// Callers with `download_code`. 8.7 checked, in this order: the
+// project (404), the caller's right (403), `note`
+// (`400 {"message":"400 (Bad request) \"note\" not given"}`; blank
+// counts as missing), then the commit
+// (`404 {"message":"404 Commit Not Found"}`).
+//
+// A line comment: when `path`, `line` and `line_type` are all given
+// and a line of the commit's diff (against its first parent) in the
+// file whose new path is `path` has the type `line_type` (`new` for
+// an added line, `old` for a removed one; context lines have none)
+// and the new-side line number `line`, the comment is attached to
+// that line, and answers with `path`, `line` and `line_type`.
+// Otherwise it is a comment on the whole commit, whose three fields
+// are `null`. `line` is read as Ruby's `to_i` did (`"12abc"` is 12,
+// `"abc"` is 0), so it never fails.
+//
+// The comment is recorded as a `commented on` event of the project
+// (`target_type` `Note`) and its `Note Hook` payload, with the
+// `commit`, is queued for the project's hooks with `note_events`.
+// 8.7 answered `400 {"message":"Failed to save note {...}"}` (the
+// model's errors as a Ruby hash) when the note failed its
+// validations; with `note` required and not blank, none can fail.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/repository/commits/{sha}/comments (the `CreateCommitComment` operationId).
+func (c *ClientWithResponses) CreateCommitCommentWithBodyWithResponse(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCommitCommentResponse, error) {
+	rsp, err := c.CreateCommitCommentWithBody(ctx, id, sha, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateCommitCommentResponse(rsp)
+}
+
+// CreateCommitCommentWithResponse Comment on a commit
+//
+// Callers with `download_code`. 8.7 checked, in this order: the
+// project (404), the caller's right (403), `note`
+// (`400 {"message":"400 (Bad request) \"note\" not given"}`; blank
+// counts as missing), then the commit
+// (`404 {"message":"404 Commit Not Found"}`).
+//
+// A line comment: when `path`, `line` and `line_type` are all given
+// and a line of the commit's diff (against its first parent) in the
+// file whose new path is `path` has the type `line_type` (`new` for
+// an added line, `old` for a removed one; context lines have none)
+// and the new-side line number `line`, the comment is attached to
+// that line, and answers with `path`, `line` and `line_type`.
+// Otherwise it is a comment on the whole commit, whose three fields
+// are `null`. `line` is read as Ruby's `to_i` did (`"12abc"` is 12,
+// `"abc"` is 0), so it never fails.
+//
+// The comment is recorded as a `commented on` event of the project
+// (`target_type` `Note`) and its `Note Hook` payload, with the
+// `commit`, is queued for the project's hooks with `note_events`.
+// 8.7 answered `400 {"message":"Failed to save note {...}"}` (the
+// model's errors as a Ruby hash) when the note failed its
+// validations; with `note` required and not blank, none can fail.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/repository/commits/{sha}/comments (the `CreateCommitComment` operationId).
+func (c *ClientWithResponses) CreateCommitCommentWithResponse(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, body CreateCommitCommentJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCommitCommentResponse, error) {
+	rsp, err := c.CreateCommitComment(ctx, id, sha, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateCommitCommentResponse(rsp)
+}
+
+// CreateCommitCommentWithFormdataBodyWithResponse Comment on a commit
+//
+// Callers with `download_code`. 8.7 checked, in this order: the
+// project (404), the caller's right (403), `note`
+// (`400 {"message":"400 (Bad request) \"note\" not given"}`; blank
+// counts as missing), then the commit
+// (`404 {"message":"404 Commit Not Found"}`).
+//
+// A line comment: when `path`, `line` and `line_type` are all given
+// and a line of the commit's diff (against its first parent) in the
+// file whose new path is `path` has the type `line_type` (`new` for
+// an added line, `old` for a removed one; context lines have none)
+// and the new-side line number `line`, the comment is attached to
+// that line, and answers with `path`, `line` and `line_type`.
+// Otherwise it is a comment on the whole commit, whose three fields
+// are `null`. `line` is read as Ruby's `to_i` did (`"12abc"` is 12,
+// `"abc"` is 0), so it never fails.
+//
+// The comment is recorded as a `commented on` event of the project
+// (`target_type` `Note`) and its `Note Hook` payload, with the
+// `commit`, is queued for the project's hooks with `note_events`.
+// 8.7 answered `400 {"message":"Failed to save note {...}"}` (the
+// model's errors as a Ruby hash) when the note failed its
+// validations; with `note` required and not blank, none can fail.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/repository/commits/{sha}/comments (the `CreateCommitComment` operationId).
+func (c *ClientWithResponses) CreateCommitCommentWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, body CreateCommitCommentFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateCommitCommentResponse, error) {
+	rsp, err := c.CreateCommitCommentWithFormdataBody(ctx, id, sha, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateCommitCommentResponse(rsp)
+}
+
 // GetCommitDiffWithResponse Get the diff of a commit
 //
 // Callers with `download_code`. One entry per file the commit changed
@@ -28638,6 +32212,453 @@ func (c *ClientWithResponses) ShareProjectWithFormdataBodyWithResponse(ctx conte
 		return nil, err
 	}
 	return ParseShareProjectResponse(rsp)
+}
+
+// ListProjectSnippetsWithResponse List a project's snippets
+//
+// Any user who can read the project. The snippets the caller sees (see
+// above), newest first. Paginated (`page`, `per_page`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/snippets (the `ListProjectSnippets` operationId).
+func (c *ClientWithResponses) ListProjectSnippetsWithResponse(ctx context.Context, id ProjectIDPath, params *ListProjectSnippetsParams, reqEditors ...RequestEditorFn) (*ListProjectSnippetsResponse, error) {
+	rsp, err := c.ListProjectSnippets(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListProjectSnippetsResponse(rsp)
+}
+
+// CreateProjectSnippetWithBodyWithResponse Create a project snippet
+//
+// Reporters and up, and administrators (8.7's `create_project_snippet`);
+// nobody when the project's snippets are disabled. Anyone else who can
+// read the project gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the project (404), the caller's right
+// (403), `title`, `file_name`, `code` and `visibility_level`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`; a blank
+// value counts as missing), then the snippet's validations, which
+// answer `400` with the model's errors, e.g.
+// `{"message":{"file_name":["can contain only letters, digits, '_', '-', '@' and '.'. "]}}`
+// (a file name of other characters, the trailing space included) or
+// `{"message":{"visibility_level":["is not included in the list"]}}`
+// (a level other than 0, 10 or 20). `code` becomes the snippet's
+// content.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/snippets (the `CreateProjectSnippet` operationId).
+func (c *ClientWithResponses) CreateProjectSnippetWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateProjectSnippetResponse, error) {
+	rsp, err := c.CreateProjectSnippetWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateProjectSnippetResponse(rsp)
+}
+
+// CreateProjectSnippetWithResponse Create a project snippet
+//
+// Reporters and up, and administrators (8.7's `create_project_snippet`);
+// nobody when the project's snippets are disabled. Anyone else who can
+// read the project gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the project (404), the caller's right
+// (403), `title`, `file_name`, `code` and `visibility_level`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`; a blank
+// value counts as missing), then the snippet's validations, which
+// answer `400` with the model's errors, e.g.
+// `{"message":{"file_name":["can contain only letters, digits, '_', '-', '@' and '.'. "]}}`
+// (a file name of other characters, the trailing space included) or
+// `{"message":{"visibility_level":["is not included in the list"]}}`
+// (a level other than 0, 10 or 20). `code` becomes the snippet's
+// content.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/snippets (the `CreateProjectSnippet` operationId).
+func (c *ClientWithResponses) CreateProjectSnippetWithResponse(ctx context.Context, id ProjectIDPath, body CreateProjectSnippetJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProjectSnippetResponse, error) {
+	rsp, err := c.CreateProjectSnippet(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateProjectSnippetResponse(rsp)
+}
+
+// CreateProjectSnippetWithFormdataBodyWithResponse Create a project snippet
+//
+// Reporters and up, and administrators (8.7's `create_project_snippet`);
+// nobody when the project's snippets are disabled. Anyone else who can
+// read the project gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the project (404), the caller's right
+// (403), `title`, `file_name`, `code` and `visibility_level`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`; a blank
+// value counts as missing), then the snippet's validations, which
+// answer `400` with the model's errors, e.g.
+// `{"message":{"file_name":["can contain only letters, digits, '_', '-', '@' and '.'. "]}}`
+// (a file name of other characters, the trailing space included) or
+// `{"message":{"visibility_level":["is not included in the list"]}}`
+// (a level other than 0, 10 or 20). `code` becomes the snippet's
+// content.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/snippets (the `CreateProjectSnippet` operationId).
+func (c *ClientWithResponses) CreateProjectSnippetWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body CreateProjectSnippetFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateProjectSnippetResponse, error) {
+	rsp, err := c.CreateProjectSnippetWithFormdataBody(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateProjectSnippetResponse(rsp)
+}
+
+// DeleteProjectSnippetWithResponse Delete a project snippet
+//
+// The snippet's author, masters and owners of the project, and
+// administrators, as for `PUT`; anyone else who sees the snippet gets
+// `403 {"message":"403 Forbidden"}` (8.7's `rescue` around the
+// deletion did not catch Grape's thrown 403).
+//
+// Deletes the snippet and its notes and answers `200` with the deleted
+// row as 8.7's model serialized itself (every column, not the
+// `ProjectSnippet` entity). Unlike the docs' "idempotent" claim, a
+// snippet that does not exist (or was deleted already) or is hidden
+// from the caller answers `404 {"message":"404 Snippet Not Found"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /projects/{id}/snippets/{snippet_id} (the `DeleteProjectSnippet` operationId).
+func (c *ClientWithResponses) DeleteProjectSnippetWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, reqEditors ...RequestEditorFn) (*DeleteProjectSnippetResponse, error) {
+	rsp, err := c.DeleteProjectSnippet(ctx, id, snippetID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteProjectSnippetResponse(rsp)
+}
+
+// GetProjectSnippetWithResponse Get a project snippet
+//
+// Any user who can read the project and see the snippet (see above).
+// A snippet that does not exist, belongs to another project or is
+// hidden from the caller answers `404 {"message":"404 Not found"}`
+// (8.7's failed `find`, lower-case f).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/snippets/{snippet_id} (the `GetProjectSnippet` operationId).
+func (c *ClientWithResponses) GetProjectSnippetWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, reqEditors ...RequestEditorFn) (*GetProjectSnippetResponse, error) {
+	rsp, err := c.GetProjectSnippet(ctx, id, snippetID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetProjectSnippetResponse(rsp)
+}
+
+// UpdateProjectSnippetWithBodyWithResponse Update a project snippet
+//
+// The snippet's author, masters and owners of the project, and
+// administrators (8.7's `update_project_snippet`; only the author when
+// the project's snippets are disabled). Anyone else who sees the
+// snippet gets `403 {"message":"403 Forbidden"}`; a snippet the caller
+// does not see answers `404 {"message":"404 Not found"}`.
+//
+// Only the parameters given (and not blank) change; `code` is the
+// content. The result is validated like a new snippet (`400` with the
+// model's errors, nothing changed). Without any change the snippet is
+// answered as it was, `updated_at` included.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/snippets/{snippet_id} (the `UpdateProjectSnippet` operationId).
+func (c *ClientWithResponses) UpdateProjectSnippetWithBodyWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateProjectSnippetResponse, error) {
+	rsp, err := c.UpdateProjectSnippetWithBody(ctx, id, snippetID, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateProjectSnippetResponse(rsp)
+}
+
+// UpdateProjectSnippetWithResponse Update a project snippet
+//
+// The snippet's author, masters and owners of the project, and
+// administrators (8.7's `update_project_snippet`; only the author when
+// the project's snippets are disabled). Anyone else who sees the
+// snippet gets `403 {"message":"403 Forbidden"}`; a snippet the caller
+// does not see answers `404 {"message":"404 Not found"}`.
+//
+// Only the parameters given (and not blank) change; `code` is the
+// content. The result is validated like a new snippet (`400` with the
+// model's errors, nothing changed). Without any change the snippet is
+// answered as it was, `updated_at` included.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/snippets/{snippet_id} (the `UpdateProjectSnippet` operationId).
+func (c *ClientWithResponses) UpdateProjectSnippetWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, body UpdateProjectSnippetJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProjectSnippetResponse, error) {
+	rsp, err := c.UpdateProjectSnippet(ctx, id, snippetID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateProjectSnippetResponse(rsp)
+}
+
+// UpdateProjectSnippetWithFormdataBodyWithResponse Update a project snippet
+//
+// The snippet's author, masters and owners of the project, and
+// administrators (8.7's `update_project_snippet`; only the author when
+// the project's snippets are disabled). Anyone else who sees the
+// snippet gets `403 {"message":"403 Forbidden"}`; a snippet the caller
+// does not see answers `404 {"message":"404 Not found"}`.
+//
+// Only the parameters given (and not blank) change; `code` is the
+// content. The result is validated like a new snippet (`400` with the
+// model's errors, nothing changed). Without any change the snippet is
+// answered as it was, `updated_at` included.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/snippets/{snippet_id} (the `UpdateProjectSnippet` operationId).
+func (c *ClientWithResponses) UpdateProjectSnippetWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, body UpdateProjectSnippetFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateProjectSnippetResponse, error) {
+	rsp, err := c.UpdateProjectSnippetWithFormdataBody(ctx, id, snippetID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateProjectSnippetResponse(rsp)
+}
+
+// ListSnippetNotesWithResponse List the notes of a project snippet
+//
+// Any user who can read the project and the project snippet. The project snippet's
+// notes, oldest first. Paginated (`page`, `per_page`).
+// A snippet that does not exist or that the caller does not see (see
+// `GET /projects/:id/snippets`) answers `404 {"message":"404 Not found"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/snippets/{snippet_id}/notes (the `ListSnippetNotes` operationId).
+func (c *ClientWithResponses) ListSnippetNotesWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, params *ListSnippetNotesParams, reqEditors ...RequestEditorFn) (*ListSnippetNotesResponse, error) {
+	rsp, err := c.ListSnippetNotes(ctx, id, snippetID, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListSnippetNotesResponse(rsp)
+}
+
+// CreateSnippetNoteWithBodyWithResponse Comment on a project snippet
+//
+// Any user who can read the project and the project snippet (8.7 granted
+// `create_note` to guests and to everyone who can read a public or
+// internal project, and did not check it). `body` is checked first,
+// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+// (a blank body counts as missing).
+// A snippet that does not exist or that the caller does not see (see
+// `GET /projects/:id/snippets`) answers `404 {"message":"404 Not found"}`.
+//
+// `created_at` (ISO 8601) sets the note's creation time, honoured only
+// for administrators and the project's owner and ignored for anyone
+// else; a value that is not a time is ignored too.
+//
+// The note is recorded as a `commented on` event of the project
+// (`target_type` `Note`), and its `Note Hook` payload is queued for
+// the project's hooks with `note_events`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/snippets/{snippet_id}/notes (the `CreateSnippetNote` operationId).
+func (c *ClientWithResponses) CreateSnippetNoteWithBodyWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSnippetNoteResponse, error) {
+	rsp, err := c.CreateSnippetNoteWithBody(ctx, id, snippetID, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateSnippetNoteResponse(rsp)
+}
+
+// CreateSnippetNoteWithResponse Comment on a project snippet
+//
+// Any user who can read the project and the project snippet (8.7 granted
+// `create_note` to guests and to everyone who can read a public or
+// internal project, and did not check it). `body` is checked first,
+// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+// (a blank body counts as missing).
+// A snippet that does not exist or that the caller does not see (see
+// `GET /projects/:id/snippets`) answers `404 {"message":"404 Not found"}`.
+//
+// `created_at` (ISO 8601) sets the note's creation time, honoured only
+// for administrators and the project's owner and ignored for anyone
+// else; a value that is not a time is ignored too.
+//
+// The note is recorded as a `commented on` event of the project
+// (`target_type` `Note`), and its `Note Hook` payload is queued for
+// the project's hooks with `note_events`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/snippets/{snippet_id}/notes (the `CreateSnippetNote` operationId).
+func (c *ClientWithResponses) CreateSnippetNoteWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, body CreateSnippetNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateSnippetNoteResponse, error) {
+	rsp, err := c.CreateSnippetNote(ctx, id, snippetID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateSnippetNoteResponse(rsp)
+}
+
+// CreateSnippetNoteWithFormdataBodyWithResponse Comment on a project snippet
+//
+// Any user who can read the project and the project snippet (8.7 granted
+// `create_note` to guests and to everyone who can read a public or
+// internal project, and did not check it). `body` is checked first,
+// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+// (a blank body counts as missing).
+// A snippet that does not exist or that the caller does not see (see
+// `GET /projects/:id/snippets`) answers `404 {"message":"404 Not found"}`.
+//
+// `created_at` (ISO 8601) sets the note's creation time, honoured only
+// for administrators and the project's owner and ignored for anyone
+// else; a value that is not a time is ignored too.
+//
+// The note is recorded as a `commented on` event of the project
+// (`target_type` `Note`), and its `Note Hook` payload is queued for
+// the project's hooks with `note_events`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/snippets/{snippet_id}/notes (the `CreateSnippetNote` operationId).
+func (c *ClientWithResponses) CreateSnippetNoteWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, body CreateSnippetNoteFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateSnippetNoteResponse, error) {
+	rsp, err := c.CreateSnippetNoteWithFormdataBody(ctx, id, snippetID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateSnippetNoteResponse(rsp)
+}
+
+// DeleteSnippetNoteWithResponse Delete a note of a project snippet
+//
+// The note's author, masters and owners of the project, and
+// administrators, as for `PUT`; anyone else who can read the project
+// gets `403 {"message":"403 Forbidden"}`. The note is looked up among
+// all the notes of the project (`404 {"message":"404 Not found"}`
+// otherwise). Answers `200` with the deleted note.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /projects/{id}/snippets/{snippet_id}/notes/{note_id} (the `DeleteSnippetNote` operationId).
+func (c *ClientWithResponses) DeleteSnippetNoteWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, reqEditors ...RequestEditorFn) (*DeleteSnippetNoteResponse, error) {
+	rsp, err := c.DeleteSnippetNote(ctx, id, snippetID, noteID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteSnippetNoteResponse(rsp)
+}
+
+// GetSnippetNoteWithResponse Get a note of a project snippet
+//
+// Any user who can read the project and the project snippet. A note that does
+// not exist or is not on this project snippet answers
+// `404 {"message":"404 Not found"}`.
+// A snippet that does not exist or that the caller does not see (see
+// `GET /projects/:id/snippets`) answers `404 {"message":"404 Not found"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/snippets/{snippet_id}/notes/{note_id} (the `GetSnippetNote` operationId).
+func (c *ClientWithResponses) GetSnippetNoteWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, reqEditors ...RequestEditorFn) (*GetSnippetNoteResponse, error) {
+	rsp, err := c.GetSnippetNote(ctx, id, snippetID, noteID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetSnippetNoteResponse(rsp)
+}
+
+// UpdateSnippetNoteWithBodyWithResponse Edit a note of a project snippet
+//
+// The note's author, masters and owners of the project, and
+// administrators (8.7's `admin_note`); anyone else who can read the
+// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+// first, before the project:
+// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+//
+// As in 8.7, the note is looked up among all the notes of the project,
+// whatever the path's project snippet says: a note that is not the project's
+// answers `404 {"message":"404 Not found"}`. No event and no hook
+// (8.7 recorded none for an edit).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/snippets/{snippet_id}/notes/{note_id} (the `UpdateSnippetNote` operationId).
+func (c *ClientWithResponses) UpdateSnippetNoteWithBodyWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateSnippetNoteResponse, error) {
+	rsp, err := c.UpdateSnippetNoteWithBody(ctx, id, snippetID, noteID, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateSnippetNoteResponse(rsp)
+}
+
+// UpdateSnippetNoteWithResponse Edit a note of a project snippet
+//
+// The note's author, masters and owners of the project, and
+// administrators (8.7's `admin_note`); anyone else who can read the
+// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+// first, before the project:
+// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+//
+// As in 8.7, the note is looked up among all the notes of the project,
+// whatever the path's project snippet says: a note that is not the project's
+// answers `404 {"message":"404 Not found"}`. No event and no hook
+// (8.7 recorded none for an edit).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/snippets/{snippet_id}/notes/{note_id} (the `UpdateSnippetNote` operationId).
+func (c *ClientWithResponses) UpdateSnippetNoteWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, body UpdateSnippetNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateSnippetNoteResponse, error) {
+	rsp, err := c.UpdateSnippetNote(ctx, id, snippetID, noteID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateSnippetNoteResponse(rsp)
+}
+
+// UpdateSnippetNoteWithFormdataBodyWithResponse Edit a note of a project snippet
+//
+// The note's author, masters and owners of the project, and
+// administrators (8.7's `admin_note`); anyone else who can read the
+// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+// first, before the project:
+// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+//
+// As in 8.7, the note is looked up among all the notes of the project,
+// whatever the path's project snippet says: a note that is not the project's
+// answers `404 {"message":"404 Not found"}`. No event and no hook
+// (8.7 recorded none for an edit).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/snippets/{snippet_id}/notes/{note_id} (the `UpdateSnippetNote` operationId).
+func (c *ClientWithResponses) UpdateSnippetNoteWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, body UpdateSnippetNoteFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateSnippetNoteResponse, error) {
+	rsp, err := c.UpdateSnippetNoteWithFormdataBody(ctx, id, snippetID, noteID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateSnippetNoteResponse(rsp)
+}
+
+// GetProjectSnippetRawWithResponse Get a project snippet's content
+//
+// Any user who can read the project and see the snippet. The
+// snippet's content as `text/plain`, byte for byte. A snippet the
+// caller does not see answers `404 {"message":"404 Not found"}`
+// (JSON).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/snippets/{snippet_id}/raw (the `GetProjectSnippetRaw` operationId).
+func (c *ClientWithResponses) GetProjectSnippetRawWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, reqEditors ...RequestEditorFn) (*GetProjectSnippetRawResponse, error) {
+	rsp, err := c.GetProjectSnippetRaw(ctx, id, snippetID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetProjectSnippetRawResponse(rsp)
 }
 
 // UnstarProjectWithResponse Unstar a project
@@ -33344,6 +37365,169 @@ func ParseGetCommitBlobResponse(rsp *http.Response) (*GetCommitBlobResponse, err
 	return response, nil
 }
 
+// ParseListCommitCommentsResponse parses an HTTP response from a ListCommitCommentsWithResponse call
+func ParseListCommitCommentsResponse(rsp *http.Response) (*ListCommitCommentsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListCommitCommentsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []CommitNote
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListCommitCommentsResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Next-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextPage = &value
+		}
+		if values := rsp.Header.Values("X-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPage = &value
+		}
+		if values := rsp.Header.Values("X-Per-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Per-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPerPage = &value
+		}
+		if values := rsp.Header.Values("X-Prev-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Prev-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPrevPage = &value
+		}
+		if values := rsp.Header.Values("X-Total"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotal = &value
+		}
+		if values := rsp.Header.Values("X-Total-Pages"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Pages", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalPages = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateCommitCommentResponse parses an HTTP response from a CreateCommitCommentWithResponse call
+func ParseCreateCommitCommentResponse(rsp *http.Response) (*CreateCommitCommentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateCommitCommentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest CommitNote
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseGetCommitDiffResponse parses an HTTP response from a GetCommitDiffWithResponse call
 func ParseGetCommitDiffResponse(rsp *http.Response) (*GetCommitDiffResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -34081,6 +38265,682 @@ func ParseShareProjectResponse(rsp *http.Response) (*ShareProjectResponse, error
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListProjectSnippetsResponse parses an HTTP response from a ListProjectSnippetsWithResponse call
+func ParseListProjectSnippetsResponse(rsp *http.Response) (*ListProjectSnippetsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListProjectSnippetsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []ProjectSnippet
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListProjectSnippetsResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Next-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextPage = &value
+		}
+		if values := rsp.Header.Values("X-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPage = &value
+		}
+		if values := rsp.Header.Values("X-Per-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Per-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPerPage = &value
+		}
+		if values := rsp.Header.Values("X-Prev-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Prev-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPrevPage = &value
+		}
+		if values := rsp.Header.Values("X-Total"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotal = &value
+		}
+		if values := rsp.Header.Values("X-Total-Pages"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Pages", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalPages = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateProjectSnippetResponse parses an HTTP response from a CreateProjectSnippetWithResponse call
+func ParseCreateProjectSnippetResponse(rsp *http.Response) (*CreateProjectSnippetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateProjectSnippetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ProjectSnippet
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteProjectSnippetResponse parses an HTTP response from a DeleteProjectSnippetWithResponse call
+func ParseDeleteProjectSnippetResponse(rsp *http.Response) (*DeleteProjectSnippetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteProjectSnippetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DeletedSnippet
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetProjectSnippetResponse parses an HTTP response from a GetProjectSnippetWithResponse call
+func ParseGetProjectSnippetResponse(rsp *http.Response) (*GetProjectSnippetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetProjectSnippetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ProjectSnippet
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateProjectSnippetResponse parses an HTTP response from a UpdateProjectSnippetWithResponse call
+func ParseUpdateProjectSnippetResponse(rsp *http.Response) (*UpdateProjectSnippetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateProjectSnippetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ProjectSnippet
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListSnippetNotesResponse parses an HTTP response from a ListSnippetNotesWithResponse call
+func ParseListSnippetNotesResponse(rsp *http.Response) (*ListSnippetNotesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListSnippetNotesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Note
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NoteableNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListSnippetNotesResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Next-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextPage = &value
+		}
+		if values := rsp.Header.Values("X-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPage = &value
+		}
+		if values := rsp.Header.Values("X-Per-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Per-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPerPage = &value
+		}
+		if values := rsp.Header.Values("X-Prev-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Prev-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPrevPage = &value
+		}
+		if values := rsp.Header.Values("X-Total"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotal = &value
+		}
+		if values := rsp.Header.Values("X-Total-Pages"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Pages", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalPages = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateSnippetNoteResponse parses an HTTP response from a CreateSnippetNoteWithResponse call
+func ParseCreateSnippetNoteResponse(rsp *http.Response) (*CreateSnippetNoteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateSnippetNoteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Note
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NoteableNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteSnippetNoteResponse parses an HTTP response from a DeleteSnippetNoteWithResponse call
+func ParseDeleteSnippetNoteResponse(rsp *http.Response) (*DeleteSnippetNoteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteSnippetNoteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Note
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NoteableNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetSnippetNoteResponse parses an HTTP response from a GetSnippetNoteWithResponse call
+func ParseGetSnippetNoteResponse(rsp *http.Response) (*GetSnippetNoteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetSnippetNoteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Note
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NoteableNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateSnippetNoteResponse parses an HTTP response from a UpdateSnippetNoteWithResponse call
+func ParseUpdateSnippetNoteResponse(rsp *http.Response) (*UpdateSnippetNoteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateSnippetNoteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Note
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NoteableNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetProjectSnippetRawResponse parses an HTTP response from a GetProjectSnippetRawWithResponse call
+func ParseGetProjectSnippetRawResponse(rsp *http.Response) (*GetProjectSnippetRawResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetProjectSnippetRawResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	}
 
