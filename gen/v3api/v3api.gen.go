@@ -130,6 +130,45 @@ func (e GroupMemberState) Valid() bool {
 	}
 }
 
+// Defines values for IssueState.
+const (
+	IssueStateClosed   IssueState = "closed"
+	IssueStateOpened   IssueState = "opened"
+	IssueStateReopened IssueState = "reopened"
+)
+
+// Valid indicates whether the value is a known member of the IssueState enum.
+func (e IssueState) Valid() bool {
+	switch e {
+	case IssueStateClosed:
+		return true
+	case IssueStateOpened:
+		return true
+	case IssueStateReopened:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MilestoneState.
+const (
+	MilestoneStateActive MilestoneState = "active"
+	MilestoneStateClosed MilestoneState = "closed"
+)
+
+// Valid indicates whether the value is a known member of the MilestoneState enum.
+func (e MilestoneState) Valid() bool {
+	switch e {
+	case MilestoneStateActive:
+		return true
+	case MilestoneStateClosed:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for NamespaceKind.
 const (
 	NamespaceKindGroup NamespaceKind = "group"
@@ -989,6 +1028,58 @@ type CreateGroupBody struct {
 	VisibilityLevel *int `json:"visibility_level,omitempty"`
 }
 
+// CreateIssueBody Parameters of `POST /projects/:id/issues`.
+type CreateIssueBody struct {
+	// AssigneeID The user to assign (reporters and up only).
+	AssigneeID *int `json:"assignee_id,omitempty"`
+
+	// CreatedAt ISO 8601 time of creation; administrators and the project's owner only.
+	//
+	// Example: 2016-03-11T03:45:40Z
+	CreatedAt *string `json:"created_at,omitempty"`
+
+	// Description The issue's description (markdown).
+	Description *string `json:"description,omitempty"`
+
+	// Labels Comma-separated label titles, made when missing.
+	//
+	// Example: bug,ui
+	Labels *string `json:"labels,omitempty"`
+
+	// MilestoneID A milestone of the project (reporters and up only).
+	MilestoneID *int `json:"milestone_id,omitempty"`
+
+	// Title The issue's title.
+	//
+	// Example: Issues with auth
+	Title string `json:"title"`
+}
+
+// CreateLabelBody Parameters of `POST /projects/:id/labels`.
+type CreateLabelBody struct {
+	// Color `#` and six (or three) hex digits.
+	//
+	// Example: #5843AD
+	Color       string  `json:"color"`
+	Description *string `json:"description,omitempty"`
+
+	// Name Example: feature
+	Name string `json:"name"`
+}
+
+// CreateMilestoneBody Parameters of `POST /projects/:id/milestones`.
+type CreateMilestoneBody struct {
+	Description *string `json:"description,omitempty"`
+
+	// DueDate `YYYY-MM-DD`.
+	//
+	// Example: 2016-04-01
+	DueDate *string `json:"due_date,omitempty"`
+
+	// Title Example: v1.0
+	Title string `json:"title"`
+}
+
 // CreateProjectBody Parameters of `POST /projects`.
 type CreateProjectBody struct {
 	BuildsEnabled *bool `json:"builds_enabled,omitempty"`
@@ -1186,6 +1277,11 @@ type CreateUserBody struct {
 	Username string `json:"username"`
 }
 
+// DeleteLabelBody Parameters of `DELETE /projects/:id/labels`.
+type DeleteLabelBody struct {
+	Name string `json:"name"`
+}
+
 // DeletedBranch The name of a deleted branch, as the request gave it.
 //
 // Example: {"branch_name":"newbranch"}
@@ -1302,6 +1398,34 @@ type DeletedHookOrNull struct {
 	union json.RawMessage
 }
 
+// DeletedIssue The deleted issue's database row as JSON (a raw record, not an entity).
+type DeletedIssue struct {
+	AssigneeID   *int    `json:"assignee_id"`
+	AuthorID     int     `json:"author_id"`
+	BranchName   *string `json:"branch_name"`
+	Confidential bool    `json:"confidential"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt   Timestamp `json:"created_at"`
+	Description *string   `json:"description"`
+	ID          int       `json:"id"`
+	Iid         int       `json:"iid"`
+	MilestoneID *int      `json:"milestone_id"`
+	MovedToID   *int      `json:"moved_to_id"`
+	Position    int       `json:"position"`
+	ProjectID   int       `json:"project_id"`
+	State       string    `json:"state"`
+	Title       string    `json:"title"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt   Timestamp `json:"updated_at"`
+	UpdatedByID *int      `json:"updated_by_id"`
+}
+
 // DeletedKey The deleted SSH key's database row as JSON (a raw record, not an entity).
 //
 // Example: {"created_at":"2015-01-21T17:44:33.512Z","fingerprint":"ba:81:59:68:d7:6c:cd:02:02:bf:6a:9b:55:4e:af:d1","id":4,"key":"ssh-rsa AAAAB3NzaC1yc2EAAAABJQAAAIEAiPWx6WM4lhHNedGfBpPJNPpZ7yKu+dnn1SJejgt4596k6YjzGGphH2TUxwKzxcKDKKezwkpfnxPkSMkuEspGRt/aZZ9wa++Oi7Qkr8prgHc4soW6NUlfDzpvZK2H5E7eQaSeP3SAwGmQKUFHCddNaP0L+hM7zhFNzjFvpaMgJw0=","title":"ABC","updated_at":"2015-01-21T17:44:33.512Z","user_id":1}
@@ -1330,6 +1454,26 @@ type DeletedKey struct {
 // plain alias of `DeletedKey`, which cannot encode `null`.
 type DeletedKeyOrNull struct {
 	union json.RawMessage
+}
+
+// DeletedLabel The deleted label's database row (a raw record).
+type DeletedLabel struct {
+	Color string `json:"color"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt   Timestamp `json:"created_at"`
+	Description *string   `json:"description"`
+	ID          int       `json:"id"`
+	ProjectID   int       `json:"project_id"`
+	Template    bool      `json:"template"`
+	Title       string    `json:"title"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt Timestamp `json:"updated_at"`
 }
 
 // DeletedMember The deleted membership's database row as JSON (a raw record, not an
@@ -1653,10 +1797,100 @@ type Identity struct {
 	Provider string `json:"provider"`
 }
 
+// Issue An issue (8.7's `Entities::Issue`, a `ProjectEntity`).
+//
+// Example: {"assignee":null,"author":{"avatar_url":null,"id":18,"name":"Alexandra Bashirian","state":"active","username":"eileen.lowe","web_url":"https://gitlab.example.com/u/eileen.lowe"},"created_at":"2016-01-07T12:44:33.959Z","description":null,"id":84,"iid":14,"labels":["bug"],"milestone":null,"project_id":4,"state":"opened","subscribed":true,"title":"Issues with auth","updated_at":"2016-01-07T12:44:33.959Z"}
+type Issue struct {
+	// Assignee The assignee, or null.
+	Assignee *UserBasic `json:"assignee"`
+
+	// Author A user as everyone sees it in lists and as an author.
+	//
+	// Example: {"avatar_url":"http://localhost:3000/uploads/user/avatar/1/cd8.jpeg","id":1,"name":"John Smith","state":"active","username":"john_smith","web_url":"http://localhost:3000/u/john_smith"}
+	Author UserBasic `json:"author"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt   Timestamp `json:"created_at"`
+	Description *string   `json:"description"`
+
+	// ID Global id, used in URLs.
+	ID int `json:"id"`
+
+	// Iid Number within the project.
+	Iid int `json:"iid"`
+
+	// Labels Label titles, sorted.
+	Labels []string `json:"labels"`
+
+	// Milestone The issue's milestone, or null.
+	Milestone *Milestone `json:"milestone"`
+	ProjectID int        `json:"project_id"`
+	State     IssueState `json:"state"`
+
+	// Subscribed Whether the caller receives notifications about the issue.
+	Subscribed bool   `json:"subscribed"`
+	Title      string `json:"title"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt Timestamp `json:"updated_at"`
+}
+
+// IssueState defines model for Issue.State.
+type IssueState string
+
+// Label A label (8.7's `Entities::Label`).
+//
+// Example: {"closed_issues_count":0,"color":"#d9534f","description":"Bug reported by user","name":"bug","open_issues_count":1,"open_merge_requests_count":1}
+type Label struct {
+	ClosedIssuesCount      int     `json:"closed_issues_count"`
+	Color                  string  `json:"color"`
+	Description            *string `json:"description"`
+	Name                   string  `json:"name"`
+	OpenIssuesCount        int     `json:"open_issues_count"`
+	OpenMergeRequestsCount int     `json:"open_merge_requests_count"`
+}
+
 // Message GitLab's error body with a text message.
 type Message struct {
 	// Message Example: 404 Not found
 	Message string `json:"message"`
+}
+
+// Milestone A milestone (8.7's `Entities::Milestone`, a `ProjectEntity`).
+//
+// Example: {"created_at":"2013-10-02T09:24:18.000Z","description":"Version","due_date":"2013-11-29","id":12,"iid":3,"project_id":16,"state":"active","title":"10.0","updated_at":"2013-10-02T09:24:18.000Z"}
+type Milestone struct {
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt   Timestamp `json:"created_at"`
+	Description *string   `json:"description"`
+
+	// DueDate `YYYY-MM-DD`.
+	DueDate   *string        `json:"due_date"`
+	ID        int            `json:"id"`
+	Iid       int            `json:"iid"`
+	ProjectID int            `json:"project_id"`
+	State     MilestoneState `json:"state"`
+	Title     string         `json:"title"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt Timestamp `json:"updated_at"`
+}
+
+// MilestoneState defines model for Milestone.State.
+type MilestoneState string
+
+// MoveIssueBody Parameters of `POST /projects/:id/issues/:issue_id/move`.
+type MoveIssueBody struct {
+	// ToProjectID The project to move the issue to.
+	ToProjectID int `json:"to_project_id"`
 }
 
 // Namespace A user's personal namespace or a group.
@@ -2283,6 +2517,50 @@ type UpdateGroupMemberBody struct {
 	AccessLevel int `json:"access_level"`
 }
 
+// UpdateIssueBody Parameters of `PUT /projects/:id/issues/:issue_id`.
+type UpdateIssueBody struct {
+	// AssigneeID The user to assign, `0` for none (reporters and up only).
+	AssigneeID  *int    `json:"assignee_id,omitempty"`
+	Description *string `json:"description,omitempty"`
+
+	// Labels Comma-separated label titles replacing the issue's labels (reporters and up only).
+	Labels *string `json:"labels,omitempty"`
+
+	// MilestoneID A milestone of the project, `0` for none (reporters and up only).
+	MilestoneID *int `json:"milestone_id,omitempty"`
+
+	// StateEvent `close` or `reopen`; other values are ignored.
+	//
+	// Example: close
+	StateEvent *string `json:"state_event,omitempty"`
+	Title      *string `json:"title,omitempty"`
+
+	// UpdatedAt ISO 8601 time of the update; administrators and the project's owner only.
+	UpdatedAt *string `json:"updated_at,omitempty"`
+}
+
+// UpdateLabelBody Parameters of `PUT /projects/:id/labels`.
+type UpdateLabelBody struct {
+	Color       *string `json:"color,omitempty"`
+	Description *string `json:"description,omitempty"`
+
+	// Name The label's current name.
+	Name    string  `json:"name"`
+	NewName *string `json:"new_name,omitempty"`
+}
+
+// UpdateMilestoneBody Parameters of `PUT /projects/:id/milestones/:milestone_id`.
+type UpdateMilestoneBody struct {
+	Description *string `json:"description,omitempty"`
+
+	// DueDate `YYYY-MM-DD`; empty clears it.
+	DueDate *string `json:"due_date,omitempty"`
+
+	// StateEvent `close` or `activate`.
+	StateEvent *string `json:"state_event,omitempty"`
+	Title      *string `json:"title,omitempty"`
+}
+
 // UpdateProjectBody Parameters of `PUT /projects/:id`; all optional, only the given ones change. `name` and `visibility_level` (or `public`) need owner rights.
 type UpdateProjectBody struct {
 	BuildsEnabled *bool `json:"builds_enabled,omitempty"`
@@ -2581,6 +2859,24 @@ type CommitSHAPath = string
 // GroupIDPath defines model for GroupIDPath.
 type GroupIDPath = string
 
+// IssueIDPath defines model for IssueIDPath.
+type IssueIDPath = int
+
+// IssueLabelsQuery defines model for IssueLabelsQuery.
+type IssueLabelsQuery = string
+
+// IssueOrderByQuery defines model for IssueOrderByQuery.
+type IssueOrderByQuery = string
+
+// IssueSortQuery defines model for IssueSortQuery.
+type IssueSortQuery = string
+
+// IssueStateQuery defines model for IssueStateQuery.
+type IssueStateQuery = string
+
+// MilestoneIDPath defines model for MilestoneIDPath.
+type MilestoneIDPath = int
+
 // Page defines model for Page.
 type Page = int
 
@@ -2628,6 +2924,18 @@ type Conflict = Message
 
 // Forbidden GitLab's error body with a text message.
 type Forbidden = Message
+
+// IssueBadRequest A GitLab 400 body, or Grape's own for a body that is not the JSON it claims to be.
+type IssueBadRequest = BadRequestBody
+
+// IssueList defines model for IssueList.
+type IssueList = []Issue
+
+// IssueNotFound GitLab's error body with a text message.
+type IssueNotFound = Message
+
+// MilestoneNotFound GitLab's error body with a text message.
+type MilestoneNotFound = Message
 
 // NotFound GitLab's error body with a text message.
 type NotFound = Message
@@ -2694,6 +3002,27 @@ type ListGroupProjectsParamsOrderBy string
 
 // ListGroupProjectsParamsSort defines parameters for ListGroupProjects.
 type ListGroupProjectsParamsSort string
+
+// ListUserIssuesParams defines parameters for ListUserIssues.
+type ListUserIssuesParams struct {
+	// State `opened` (opened and reopened) or `closed`; any other value keeps every issue.
+	State *IssueStateQuery `form:"state,omitempty" json:"state,omitempty"`
+
+	// Labels Comma-separated label titles; issues carrying any of them are kept.
+	Labels *IssueLabelsQuery `form:"labels,omitempty" json:"labels,omitempty"`
+
+	// OrderBy `created_at` or `updated_at`; accepted but not applied, as in 8.7.
+	OrderBy *IssueOrderByQuery `form:"order_by,omitempty" json:"order_by,omitempty"`
+
+	// Sort `asc` or `desc`; accepted but not applied, as in 8.7.
+	Sort *IssueSortQuery `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
 
 // ListNamespacesParams defines parameters for ListNamespaces.
 type ListNamespacesParams struct {
@@ -2878,11 +3207,62 @@ type ListProjectHooksParams struct {
 	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
 }
 
+// ListProjectIssuesParams defines parameters for ListProjectIssues.
+type ListProjectIssuesParams struct {
+	// Iid Keep only the issue with this per-project number.
+	Iid *int `form:"iid,omitempty" json:"iid,omitempty"`
+
+	// State `opened` (opened and reopened) or `closed`; any other value keeps every issue.
+	State *IssueStateQuery `form:"state,omitempty" json:"state,omitempty"`
+
+	// Labels Comma-separated label titles; issues carrying any of them are kept.
+	Labels *IssueLabelsQuery `form:"labels,omitempty" json:"labels,omitempty"`
+
+	// Milestone Keep only issues of the milestone with this title.
+	Milestone *string `form:"milestone,omitempty" json:"milestone,omitempty"`
+
+	// OrderBy `created_at` or `updated_at`; accepted but not applied, as in 8.7.
+	OrderBy *IssueOrderByQuery `form:"order_by,omitempty" json:"order_by,omitempty"`
+
+	// Sort `asc` or `desc`; accepted but not applied, as in 8.7.
+	Sort *IssueSortQuery `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
 // ListProjectMembersParams defines parameters for ListProjectMembers.
 type ListProjectMembersParams struct {
 	// Query Keep members whose username contains this text.
 	Query *string `form:"query,omitempty" json:"query,omitempty"`
 
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListMilestonesParams defines parameters for ListMilestones.
+type ListMilestonesParams struct {
+	// Iid Keep only the milestone with this per-project number.
+	Iid *int `form:"iid,omitempty" json:"iid,omitempty"`
+
+	// State `active` or `closed`.
+	State *string `form:"state,omitempty" json:"state,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListMilestoneIssuesParams defines parameters for ListMilestoneIssues.
+type ListMilestoneIssuesParams struct {
 	// Page Page number (1-based).
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
 
@@ -3055,11 +3435,47 @@ type EditProjectHookJSONRequestBody = ProjectHookBody
 // EditProjectHookFormdataRequestBody defines body for EditProjectHook for application/x-www-form-urlencoded ContentType.
 type EditProjectHookFormdataRequestBody = ProjectHookBody
 
+// CreateIssueJSONRequestBody defines body for CreateIssue for application/json ContentType.
+type CreateIssueJSONRequestBody = CreateIssueBody
+
+// CreateIssueFormdataRequestBody defines body for CreateIssue for application/x-www-form-urlencoded ContentType.
+type CreateIssueFormdataRequestBody = CreateIssueBody
+
+// UpdateIssueJSONRequestBody defines body for UpdateIssue for application/json ContentType.
+type UpdateIssueJSONRequestBody = UpdateIssueBody
+
+// UpdateIssueFormdataRequestBody defines body for UpdateIssue for application/x-www-form-urlencoded ContentType.
+type UpdateIssueFormdataRequestBody = UpdateIssueBody
+
+// MoveIssueJSONRequestBody defines body for MoveIssue for application/json ContentType.
+type MoveIssueJSONRequestBody = MoveIssueBody
+
+// MoveIssueFormdataRequestBody defines body for MoveIssue for application/x-www-form-urlencoded ContentType.
+type MoveIssueFormdataRequestBody = MoveIssueBody
+
 // AddDeployKeyJSONRequestBody defines body for AddDeployKey for application/json ContentType.
 type AddDeployKeyJSONRequestBody = AddDeployKeyBody
 
 // AddDeployKeyFormdataRequestBody defines body for AddDeployKey for application/x-www-form-urlencoded ContentType.
 type AddDeployKeyFormdataRequestBody = AddDeployKeyBody
+
+// DeleteLabelJSONRequestBody defines body for DeleteLabel for application/json ContentType.
+type DeleteLabelJSONRequestBody = DeleteLabelBody
+
+// DeleteLabelFormdataRequestBody defines body for DeleteLabel for application/x-www-form-urlencoded ContentType.
+type DeleteLabelFormdataRequestBody = DeleteLabelBody
+
+// CreateLabelJSONRequestBody defines body for CreateLabel for application/json ContentType.
+type CreateLabelJSONRequestBody = CreateLabelBody
+
+// CreateLabelFormdataRequestBody defines body for CreateLabel for application/x-www-form-urlencoded ContentType.
+type CreateLabelFormdataRequestBody = CreateLabelBody
+
+// UpdateLabelJSONRequestBody defines body for UpdateLabel for application/json ContentType.
+type UpdateLabelJSONRequestBody = UpdateLabelBody
+
+// UpdateLabelFormdataRequestBody defines body for UpdateLabel for application/x-www-form-urlencoded ContentType.
+type UpdateLabelFormdataRequestBody = UpdateLabelBody
 
 // AddProjectMemberJSONRequestBody defines body for AddProjectMember for application/json ContentType.
 type AddProjectMemberJSONRequestBody = AddProjectMemberBody
@@ -3072,6 +3488,18 @@ type UpdateProjectMemberJSONRequestBody = UpdateProjectMemberBody
 
 // UpdateProjectMemberFormdataRequestBody defines body for UpdateProjectMember for application/x-www-form-urlencoded ContentType.
 type UpdateProjectMemberFormdataRequestBody = UpdateProjectMemberBody
+
+// CreateMilestoneJSONRequestBody defines body for CreateMilestone for application/json ContentType.
+type CreateMilestoneJSONRequestBody = CreateMilestoneBody
+
+// CreateMilestoneFormdataRequestBody defines body for CreateMilestone for application/x-www-form-urlencoded ContentType.
+type CreateMilestoneFormdataRequestBody = CreateMilestoneBody
+
+// UpdateMilestoneJSONRequestBody defines body for UpdateMilestone for application/json ContentType.
+type UpdateMilestoneJSONRequestBody = UpdateMilestoneBody
+
+// UpdateMilestoneFormdataRequestBody defines body for UpdateMilestone for application/x-www-form-urlencoded ContentType.
+type UpdateMilestoneFormdataRequestBody = UpdateMilestoneBody
 
 // CreateBranchJSONRequestBody defines body for CreateBranch for application/json ContentType.
 type CreateBranchJSONRequestBody = CreateBranchBody
@@ -3815,6 +4243,9 @@ type ServerInterface interface {
 	// TestSystemHook Test a system hook
 	// (GET /hooks/{id})
 	TestSystemHook(ctx echo.Context, id int) error
+	// ListUserIssues List the issues the current user authored
+	// (GET /issues)
+	ListUserIssues(ctx echo.Context, params ListUserIssuesParams) error
 	// GetKey Get an SSH key with its user
 	// (GET /keys/{id})
 	GetKey(ctx echo.Context, id int) error
@@ -3881,6 +4312,30 @@ type ServerInterface interface {
 	// EditProjectHook Modify a project hook
 	// (PUT /projects/{id}/hooks/{hook_id})
 	EditProjectHook(ctx echo.Context, id ProjectIDPath, hookID int) error
+	// ListProjectIssues List a project's issues
+	// (GET /projects/{id}/issues)
+	ListProjectIssues(ctx echo.Context, id ProjectIDPath, params ListProjectIssuesParams) error
+	// CreateIssue Open an issue
+	// (POST /projects/{id}/issues)
+	CreateIssue(ctx echo.Context, id ProjectIDPath) error
+	// DeleteIssue Delete an issue
+	// (DELETE /projects/{id}/issues/{issue_id})
+	DeleteIssue(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath) error
+	// GetIssue Get an issue
+	// (GET /projects/{id}/issues/{issue_id})
+	GetIssue(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath) error
+	// UpdateIssue Update, close or reopen an issue
+	// (PUT /projects/{id}/issues/{issue_id})
+	UpdateIssue(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath) error
+	// MoveIssue Move an issue to another project
+	// (POST /projects/{id}/issues/{issue_id}/move)
+	MoveIssue(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath) error
+	// UnsubscribeFromIssue Unsubscribe from an issue
+	// (DELETE /projects/{id}/issues/{issue_id}/subscription)
+	UnsubscribeFromIssue(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath) error
+	// SubscribeToIssue Subscribe to an issue
+	// (POST /projects/{id}/issues/{issue_id}/subscription)
+	SubscribeToIssue(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath) error
 	// ListDeployKeys List a project's deploy keys
 	// (GET /projects/{id}/keys)
 	ListDeployKeys(ctx echo.Context, id ProjectIDPath) error
@@ -3893,6 +4348,18 @@ type ServerInterface interface {
 	// GetDeployKey Get a project's deploy key
 	// (GET /projects/{id}/keys/{key_id})
 	GetDeployKey(ctx echo.Context, id ProjectIDPath, keyID int) error
+	// DeleteLabel Delete a label
+	// (DELETE /projects/{id}/labels)
+	DeleteLabel(ctx echo.Context, id ProjectIDPath) error
+	// ListLabels List a project's labels
+	// (GET /projects/{id}/labels)
+	ListLabels(ctx echo.Context, id ProjectIDPath) error
+	// CreateLabel Create a label
+	// (POST /projects/{id}/labels)
+	CreateLabel(ctx echo.Context, id ProjectIDPath) error
+	// UpdateLabel Rename or recolor a label
+	// (PUT /projects/{id}/labels)
+	UpdateLabel(ctx echo.Context, id ProjectIDPath) error
 	// ListProjectMembers List a project's members
 	// (GET /projects/{id}/members)
 	ListProjectMembers(ctx echo.Context, id ProjectIDPath, params ListProjectMembersParams) error
@@ -3908,6 +4375,21 @@ type ServerInterface interface {
 	// UpdateProjectMember Change a project member's access level
 	// (PUT /projects/{id}/members/{user_id})
 	UpdateProjectMember(ctx echo.Context, id ProjectIDPath, userID int) error
+	// ListMilestones List a project's milestones
+	// (GET /projects/{id}/milestones)
+	ListMilestones(ctx echo.Context, id ProjectIDPath, params ListMilestonesParams) error
+	// CreateMilestone Create a milestone
+	// (POST /projects/{id}/milestones)
+	CreateMilestone(ctx echo.Context, id ProjectIDPath) error
+	// GetMilestone Get a milestone
+	// (GET /projects/{id}/milestones/{milestone_id})
+	GetMilestone(ctx echo.Context, id ProjectIDPath, milestoneID MilestoneIDPath) error
+	// UpdateMilestone Update, close or activate a milestone
+	// (PUT /projects/{id}/milestones/{milestone_id})
+	UpdateMilestone(ctx echo.Context, id ProjectIDPath, milestoneID MilestoneIDPath) error
+	// ListMilestoneIssues List a milestone's issues
+	// (GET /projects/{id}/milestones/{milestone_id}/issues)
+	ListMilestoneIssues(ctx echo.Context, id ProjectIDPath, milestoneID MilestoneIDPath, params ListMilestoneIssuesParams) error
 	// GetArchive Download an archive of the repository (tar.gz)
 	// (GET /projects/{id}/repository/archive)
 	GetArchive(ctx echo.Context, id ProjectIDPath, params GetArchiveParams) error
@@ -4384,6 +4866,59 @@ func (w *ServerInterfaceWrapper) TestSystemHook(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.TestSystemHook(ctx, id)
+	return err
+}
+
+// ListUserIssues converts echo context to params.
+func (w *ServerInterfaceWrapper) ListUserIssues(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListUserIssuesParams
+	// ------------- Optional query parameter "state" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "state", ctx.QueryParams(), &params.State, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter state: %s", err))
+	}
+
+	// ------------- Optional query parameter "labels" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "labels", ctx.QueryParams(), &params.Labels, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter labels: %s", err))
+	}
+
+	// ------------- Optional query parameter "order_by" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "order_by", ctx.QueryParams(), &params.OrderBy, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter order_by: %s", err))
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", ctx.QueryParams(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sort: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListUserIssues(ctx, params)
 	return err
 }
 
@@ -5018,6 +5553,240 @@ func (w *ServerInterfaceWrapper) EditProjectHook(ctx echo.Context) error {
 	return err
 }
 
+// ListProjectIssues converts echo context to params.
+func (w *ServerInterfaceWrapper) ListProjectIssues(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListProjectIssuesParams
+	// ------------- Optional query parameter "iid" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "iid", ctx.QueryParams(), &params.Iid, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter iid: %s", err))
+	}
+
+	// ------------- Optional query parameter "state" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "state", ctx.QueryParams(), &params.State, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter state: %s", err))
+	}
+
+	// ------------- Optional query parameter "labels" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "labels", ctx.QueryParams(), &params.Labels, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter labels: %s", err))
+	}
+
+	// ------------- Optional query parameter "milestone" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "milestone", ctx.QueryParams(), &params.Milestone, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter milestone: %s", err))
+	}
+
+	// ------------- Optional query parameter "order_by" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "order_by", ctx.QueryParams(), &params.OrderBy, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter order_by: %s", err))
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", ctx.QueryParams(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sort: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListProjectIssues(ctx, id, params)
+	return err
+}
+
+// CreateIssue converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateIssue(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateIssue(ctx, id)
+	return err
+}
+
+// DeleteIssue converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteIssue(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "issue_id" -------------
+	var issueID IssueIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "issue_id", ctx.Param("issue_id"), &issueID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter issue_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteIssue(ctx, id, issueID)
+	return err
+}
+
+// GetIssue converts echo context to params.
+func (w *ServerInterfaceWrapper) GetIssue(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "issue_id" -------------
+	var issueID IssueIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "issue_id", ctx.Param("issue_id"), &issueID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter issue_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetIssue(ctx, id, issueID)
+	return err
+}
+
+// UpdateIssue converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateIssue(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "issue_id" -------------
+	var issueID IssueIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "issue_id", ctx.Param("issue_id"), &issueID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter issue_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateIssue(ctx, id, issueID)
+	return err
+}
+
+// MoveIssue converts echo context to params.
+func (w *ServerInterfaceWrapper) MoveIssue(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "issue_id" -------------
+	var issueID IssueIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "issue_id", ctx.Param("issue_id"), &issueID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter issue_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.MoveIssue(ctx, id, issueID)
+	return err
+}
+
+// UnsubscribeFromIssue converts echo context to params.
+func (w *ServerInterfaceWrapper) UnsubscribeFromIssue(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "issue_id" -------------
+	var issueID IssueIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "issue_id", ctx.Param("issue_id"), &issueID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter issue_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UnsubscribeFromIssue(ctx, id, issueID)
+	return err
+}
+
+// SubscribeToIssue converts echo context to params.
+func (w *ServerInterfaceWrapper) SubscribeToIssue(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "issue_id" -------------
+	var issueID IssueIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "issue_id", ctx.Param("issue_id"), &issueID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter issue_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SubscribeToIssue(ctx, id, issueID)
+	return err
+}
+
 // ListDeployKeys converts echo context to params.
 func (w *ServerInterfaceWrapper) ListDeployKeys(ctx echo.Context) error {
 	var err error
@@ -5095,6 +5864,70 @@ func (w *ServerInterfaceWrapper) GetDeployKey(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetDeployKey(ctx, id, keyID)
+	return err
+}
+
+// DeleteLabel converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteLabel(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteLabel(ctx, id)
+	return err
+}
+
+// ListLabels converts echo context to params.
+func (w *ServerInterfaceWrapper) ListLabels(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListLabels(ctx, id)
+	return err
+}
+
+// CreateLabel converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateLabel(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateLabel(ctx, id)
+	return err
+}
+
+// UpdateLabel converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateLabel(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateLabel(ctx, id)
 	return err
 }
 
@@ -5222,6 +6055,156 @@ func (w *ServerInterfaceWrapper) UpdateProjectMember(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.UpdateProjectMember(ctx, id, userID)
+	return err
+}
+
+// ListMilestones converts echo context to params.
+func (w *ServerInterfaceWrapper) ListMilestones(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListMilestonesParams
+	// ------------- Optional query parameter "iid" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "iid", ctx.QueryParams(), &params.Iid, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter iid: %s", err))
+	}
+
+	// ------------- Optional query parameter "state" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "state", ctx.QueryParams(), &params.State, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter state: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListMilestones(ctx, id, params)
+	return err
+}
+
+// CreateMilestone converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateMilestone(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateMilestone(ctx, id)
+	return err
+}
+
+// GetMilestone converts echo context to params.
+func (w *ServerInterfaceWrapper) GetMilestone(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "milestone_id" -------------
+	var milestoneID MilestoneIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "milestone_id", ctx.Param("milestone_id"), &milestoneID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter milestone_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetMilestone(ctx, id, milestoneID)
+	return err
+}
+
+// UpdateMilestone converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateMilestone(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "milestone_id" -------------
+	var milestoneID MilestoneIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "milestone_id", ctx.Param("milestone_id"), &milestoneID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter milestone_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateMilestone(ctx, id, milestoneID)
+	return err
+}
+
+// ListMilestoneIssues converts echo context to params.
+func (w *ServerInterfaceWrapper) ListMilestoneIssues(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "milestone_id" -------------
+	var milestoneID MilestoneIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "milestone_id", ctx.Param("milestone_id"), &milestoneID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter milestone_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListMilestoneIssuesParams
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListMilestoneIssues(ctx, id, milestoneID, params)
 	return err
 }
 
@@ -6445,7 +7428,25 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/groups/:id/members", wrapper.AddGroupMember, options.OperationMiddlewares["addGroupMember"]...)
 	router.DELETE(options.BaseURL+"/groups/:id/members/:user_id", wrapper.RemoveGroupMember, options.OperationMiddlewares["removeGroupMember"]...)
 	router.PUT(options.BaseURL+"/groups/:id/members/:user_id", wrapper.UpdateGroupMember, options.OperationMiddlewares["updateGroupMember"]...)
+	router.GET(options.BaseURL+"/issues", wrapper.ListUserIssues, options.OperationMiddlewares["listUserIssues"]...)
+	router.GET(options.BaseURL+"/projects/:id/issues", wrapper.ListProjectIssues, options.OperationMiddlewares["listProjectIssues"]...)
+	router.POST(options.BaseURL+"/projects/:id/issues", wrapper.CreateIssue, options.OperationMiddlewares["createIssue"]...)
+	router.DELETE(options.BaseURL+"/projects/:id/issues/:issue_id", wrapper.DeleteIssue, options.OperationMiddlewares["deleteIssue"]...)
+	router.GET(options.BaseURL+"/projects/:id/issues/:issue_id", wrapper.GetIssue, options.OperationMiddlewares["getIssue"]...)
+	router.PUT(options.BaseURL+"/projects/:id/issues/:issue_id", wrapper.UpdateIssue, options.OperationMiddlewares["updateIssue"]...)
+	router.POST(options.BaseURL+"/projects/:id/issues/:issue_id/move", wrapper.MoveIssue, options.OperationMiddlewares["moveIssue"]...)
+	router.DELETE(options.BaseURL+"/projects/:id/issues/:issue_id/subscription", wrapper.UnsubscribeFromIssue, options.OperationMiddlewares["unsubscribeFromIssue"]...)
+	router.POST(options.BaseURL+"/projects/:id/issues/:issue_id/subscription", wrapper.SubscribeToIssue, options.OperationMiddlewares["subscribeToIssue"]...)
 	router.GET(options.BaseURL+"/keys/:id", wrapper.GetKey, options.OperationMiddlewares["getKey"]...)
+	router.DELETE(options.BaseURL+"/projects/:id/labels", wrapper.DeleteLabel, options.OperationMiddlewares["deleteLabel"]...)
+	router.GET(options.BaseURL+"/projects/:id/labels", wrapper.ListLabels, options.OperationMiddlewares["listLabels"]...)
+	router.POST(options.BaseURL+"/projects/:id/labels", wrapper.CreateLabel, options.OperationMiddlewares["createLabel"]...)
+	router.PUT(options.BaseURL+"/projects/:id/labels", wrapper.UpdateLabel, options.OperationMiddlewares["updateLabel"]...)
+	router.GET(options.BaseURL+"/projects/:id/milestones", wrapper.ListMilestones, options.OperationMiddlewares["listMilestones"]...)
+	router.POST(options.BaseURL+"/projects/:id/milestones", wrapper.CreateMilestone, options.OperationMiddlewares["createMilestone"]...)
+	router.GET(options.BaseURL+"/projects/:id/milestones/:milestone_id", wrapper.GetMilestone, options.OperationMiddlewares["getMilestone"]...)
+	router.PUT(options.BaseURL+"/projects/:id/milestones/:milestone_id", wrapper.UpdateMilestone, options.OperationMiddlewares["updateMilestone"]...)
+	router.GET(options.BaseURL+"/projects/:id/milestones/:milestone_id/issues", wrapper.ListMilestoneIssues, options.OperationMiddlewares["listMilestoneIssues"]...)
 	router.GET(options.BaseURL+"/namespaces", wrapper.ListNamespaces, options.OperationMiddlewares["listNamespaces"]...)
 	router.GET(options.BaseURL+"/projects/:id/hooks", wrapper.ListProjectHooks, options.OperationMiddlewares["listProjectHooks"]...)
 	router.POST(options.BaseURL+"/projects/:id/hooks", wrapper.AddProjectHook, options.OperationMiddlewares["addProjectHook"]...)
@@ -6535,6 +7536,35 @@ func (t *BadRequestJSONResponse) UnmarshalJSON(b []byte) error {
 type ConflictJSONResponse Message
 
 type ForbiddenJSONResponse Message
+
+type IssueBadRequestJSONResponse BadRequestBody
+
+func (t IssueBadRequestJSONResponse) MarshalJSON() ([]byte, error) {
+	return BadRequestBody(t).MarshalJSON()
+}
+
+func (t *IssueBadRequestJSONResponse) UnmarshalJSON(b []byte) error {
+	return (*BadRequestBody)(t).UnmarshalJSON(b)
+}
+
+type IssueListResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+type IssueListJSONResponse struct {
+	Body []Issue
+
+	Headers IssueListResponseHeaders
+}
+
+type IssueNotFoundJSONResponse Message
+
+type MilestoneNotFoundJSONResponse Message
 
 type NotFoundJSONResponse Message
 
@@ -7838,6 +8868,91 @@ func (response TestSystemHook403JSONResponse) VisitTestSystemHookResponse(w http
 type TestSystemHook404JSONResponse Message
 
 func (response TestSystemHook404JSONResponse) VisitTestSystemHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserIssuesRequestObject struct {
+	Params ListUserIssuesParams
+}
+
+type ListUserIssuesResponseObject interface {
+	VisitListUserIssuesResponse(w http.ResponseWriter) error
+}
+
+type ListUserIssues200JSONResponse struct{ IssueListJSONResponse }
+
+func (response ListUserIssues200JSONResponse) VisitListUserIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserIssues401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListUserIssues401JSONResponse) VisitListUserIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserIssues403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListUserIssues403JSONResponse) VisitListUserIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserIssues404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListUserIssues404JSONResponse) VisitListUserIssuesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -9827,6 +10942,660 @@ func (response EditProjectHook422JSONResponse) VisitEditProjectHookResponse(w ht
 	return err
 }
 
+type ListProjectIssuesRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Params ListProjectIssuesParams
+}
+
+type ListProjectIssuesResponseObject interface {
+	VisitListProjectIssuesResponse(w http.ResponseWriter) error
+}
+
+type ListProjectIssues200JSONResponse struct{ IssueListJSONResponse }
+
+func (response ListProjectIssues200JSONResponse) VisitListProjectIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectIssues401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListProjectIssues401JSONResponse) VisitListProjectIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectIssues403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListProjectIssues403JSONResponse) VisitListProjectIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectIssues404JSONResponse struct{ ProjectNotFoundJSONResponse }
+
+func (response ListProjectIssues404JSONResponse) VisitListProjectIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateIssueRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	JSONBody     *CreateIssueJSONRequestBody
+	FormdataBody *CreateIssueFormdataRequestBody
+}
+
+type CreateIssueResponseObject interface {
+	VisitCreateIssueResponse(w http.ResponseWriter) error
+}
+
+type CreateIssue201JSONResponse Issue
+
+func (response CreateIssue201JSONResponse) VisitCreateIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateIssue400JSONResponse struct{ IssueBadRequestJSONResponse }
+
+func (response CreateIssue400JSONResponse) VisitCreateIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateIssue401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateIssue401JSONResponse) VisitCreateIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateIssue403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateIssue403JSONResponse) VisitCreateIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateIssue404JSONResponse struct{ ProjectNotFoundJSONResponse }
+
+func (response CreateIssue404JSONResponse) VisitCreateIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateIssue413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateIssue413JSONResponse) VisitCreateIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteIssueRequestObject struct {
+	ID      ProjectIDPath `json:"id"`
+	IssueID IssueIDPath   `json:"issue_id"`
+}
+
+type DeleteIssueResponseObject interface {
+	VisitDeleteIssueResponse(w http.ResponseWriter) error
+}
+
+type DeleteIssue200JSONResponse DeletedIssue
+
+func (response DeleteIssue200JSONResponse) VisitDeleteIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteIssue401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteIssue401JSONResponse) VisitDeleteIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteIssue403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteIssue403JSONResponse) VisitDeleteIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteIssue404JSONResponse struct{ ProjectNotFoundJSONResponse }
+
+func (response DeleteIssue404JSONResponse) VisitDeleteIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIssueRequestObject struct {
+	ID      ProjectIDPath `json:"id"`
+	IssueID IssueIDPath   `json:"issue_id"`
+}
+
+type GetIssueResponseObject interface {
+	VisitGetIssueResponse(w http.ResponseWriter) error
+}
+
+type GetIssue200JSONResponse Issue
+
+func (response GetIssue200JSONResponse) VisitGetIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIssue401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetIssue401JSONResponse) VisitGetIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIssue403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetIssue403JSONResponse) VisitGetIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIssue404JSONResponse struct{ IssueNotFoundJSONResponse }
+
+func (response GetIssue404JSONResponse) VisitGetIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIssueRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	IssueID      IssueIDPath   `json:"issue_id"`
+	JSONBody     *UpdateIssueJSONRequestBody
+	FormdataBody *UpdateIssueFormdataRequestBody
+}
+
+type UpdateIssueResponseObject interface {
+	VisitUpdateIssueResponse(w http.ResponseWriter) error
+}
+
+type UpdateIssue200JSONResponse Issue
+
+func (response UpdateIssue200JSONResponse) VisitUpdateIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIssue400JSONResponse struct{ IssueBadRequestJSONResponse }
+
+func (response UpdateIssue400JSONResponse) VisitUpdateIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIssue401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateIssue401JSONResponse) VisitUpdateIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIssue403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateIssue403JSONResponse) VisitUpdateIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIssue404JSONResponse struct{ IssueNotFoundJSONResponse }
+
+func (response UpdateIssue404JSONResponse) VisitUpdateIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIssue413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateIssue413JSONResponse) VisitUpdateIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MoveIssueRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	IssueID      IssueIDPath   `json:"issue_id"`
+	JSONBody     *MoveIssueJSONRequestBody
+	FormdataBody *MoveIssueFormdataRequestBody
+}
+
+type MoveIssueResponseObject interface {
+	VisitMoveIssueResponse(w http.ResponseWriter) error
+}
+
+type MoveIssue201JSONResponse Issue
+
+func (response MoveIssue201JSONResponse) VisitMoveIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MoveIssue400JSONResponse BadRequestBody
+
+func (t MoveIssue400JSONResponse) MarshalJSON() ([]byte, error) {
+	return BadRequestBody(t).MarshalJSON()
+}
+
+func (t *MoveIssue400JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*BadRequestBody)(t).UnmarshalJSON(b)
+}
+
+func (response MoveIssue400JSONResponse) VisitMoveIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MoveIssue401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response MoveIssue401JSONResponse) VisitMoveIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MoveIssue403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response MoveIssue403JSONResponse) VisitMoveIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MoveIssue404JSONResponse Message
+
+func (response MoveIssue404JSONResponse) VisitMoveIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MoveIssue413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response MoveIssue413JSONResponse) VisitMoveIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribeFromIssueRequestObject struct {
+	ID      ProjectIDPath `json:"id"`
+	IssueID IssueIDPath   `json:"issue_id"`
+}
+
+type UnsubscribeFromIssueResponseObject interface {
+	VisitUnsubscribeFromIssueResponse(w http.ResponseWriter) error
+}
+
+type UnsubscribeFromIssue200JSONResponse Issue
+
+func (response UnsubscribeFromIssue200JSONResponse) VisitUnsubscribeFromIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribeFromIssue304Response struct {
+}
+
+func (response UnsubscribeFromIssue304Response) VisitUnsubscribeFromIssueResponse(w http.ResponseWriter) error {
+	w.WriteHeader(304)
+	return nil
+}
+
+type UnsubscribeFromIssue401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UnsubscribeFromIssue401JSONResponse) VisitUnsubscribeFromIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribeFromIssue403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UnsubscribeFromIssue403JSONResponse) VisitUnsubscribeFromIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribeFromIssue404JSONResponse struct{ IssueNotFoundJSONResponse }
+
+func (response UnsubscribeFromIssue404JSONResponse) VisitUnsubscribeFromIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubscribeToIssueRequestObject struct {
+	ID      ProjectIDPath `json:"id"`
+	IssueID IssueIDPath   `json:"issue_id"`
+}
+
+type SubscribeToIssueResponseObject interface {
+	VisitSubscribeToIssueResponse(w http.ResponseWriter) error
+}
+
+type SubscribeToIssue201JSONResponse Issue
+
+func (response SubscribeToIssue201JSONResponse) VisitSubscribeToIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubscribeToIssue304Response struct {
+}
+
+func (response SubscribeToIssue304Response) VisitSubscribeToIssueResponse(w http.ResponseWriter) error {
+	w.WriteHeader(304)
+	return nil
+}
+
+type SubscribeToIssue401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response SubscribeToIssue401JSONResponse) VisitSubscribeToIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubscribeToIssue403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response SubscribeToIssue403JSONResponse) VisitSubscribeToIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubscribeToIssue404JSONResponse struct{ IssueNotFoundJSONResponse }
+
+func (response SubscribeToIssue404JSONResponse) VisitSubscribeToIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListDeployKeysRequestObject struct {
 	ID ProjectIDPath `json:"id"`
 }
@@ -10111,6 +11880,366 @@ func (response GetDeployKey404JSONResponse) VisitGetDeployKeyResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLabelRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	JSONBody     *DeleteLabelJSONRequestBody
+	FormdataBody *DeleteLabelFormdataRequestBody
+}
+
+type DeleteLabelResponseObject interface {
+	VisitDeleteLabelResponse(w http.ResponseWriter) error
+}
+
+type DeleteLabel200JSONResponse DeletedLabel
+
+func (response DeleteLabel200JSONResponse) VisitDeleteLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLabel400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteLabel400JSONResponse) VisitDeleteLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLabel401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteLabel401JSONResponse) VisitDeleteLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLabel403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteLabel403JSONResponse) VisitDeleteLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLabel404JSONResponse Message
+
+func (response DeleteLabel404JSONResponse) VisitDeleteLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLabel413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response DeleteLabel413JSONResponse) VisitDeleteLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLabelsRequestObject struct {
+	ID ProjectIDPath `json:"id"`
+}
+
+type ListLabelsResponseObject interface {
+	VisitListLabelsResponse(w http.ResponseWriter) error
+}
+
+type ListLabels200JSONResponse []Label
+
+func (response ListLabels200JSONResponse) VisitListLabelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLabels401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListLabels401JSONResponse) VisitListLabelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLabels403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListLabels403JSONResponse) VisitListLabelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLabels404JSONResponse struct{ ProjectNotFoundJSONResponse }
+
+func (response ListLabels404JSONResponse) VisitListLabelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLabelRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	JSONBody     *CreateLabelJSONRequestBody
+	FormdataBody *CreateLabelFormdataRequestBody
+}
+
+type CreateLabelResponseObject interface {
+	VisitCreateLabelResponse(w http.ResponseWriter) error
+}
+
+type CreateLabel201JSONResponse Label
+
+func (response CreateLabel201JSONResponse) VisitCreateLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLabel400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateLabel400JSONResponse) VisitCreateLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLabel401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateLabel401JSONResponse) VisitCreateLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLabel403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateLabel403JSONResponse) VisitCreateLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLabel404JSONResponse struct{ ProjectNotFoundJSONResponse }
+
+func (response CreateLabel404JSONResponse) VisitCreateLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLabel409JSONResponse Message
+
+func (response CreateLabel409JSONResponse) VisitCreateLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLabel413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateLabel413JSONResponse) VisitCreateLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLabelRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	JSONBody     *UpdateLabelJSONRequestBody
+	FormdataBody *UpdateLabelFormdataRequestBody
+}
+
+type UpdateLabelResponseObject interface {
+	VisitUpdateLabelResponse(w http.ResponseWriter) error
+}
+
+type UpdateLabel200JSONResponse Label
+
+func (response UpdateLabel200JSONResponse) VisitUpdateLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLabel400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateLabel400JSONResponse) VisitUpdateLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLabel401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateLabel401JSONResponse) VisitUpdateLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLabel403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateLabel403JSONResponse) VisitUpdateLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLabel404JSONResponse Message
+
+func (response UpdateLabel404JSONResponse) VisitUpdateLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLabel413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateLabel413JSONResponse) VisitUpdateLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10565,6 +12694,446 @@ func (response UpdateProjectMember422JSONResponse) VisitUpdateProjectMemberRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMilestonesRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Params ListMilestonesParams
+}
+
+type ListMilestonesResponseObject interface {
+	VisitListMilestonesResponse(w http.ResponseWriter) error
+}
+
+type ListMilestones200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListMilestones200JSONResponse struct {
+	Body    []Milestone
+	Headers ListMilestones200ResponseHeaders
+}
+
+func (response ListMilestones200JSONResponse) VisitListMilestonesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMilestones401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListMilestones401JSONResponse) VisitListMilestonesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMilestones403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListMilestones403JSONResponse) VisitListMilestonesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMilestones404JSONResponse struct{ ProjectNotFoundJSONResponse }
+
+func (response ListMilestones404JSONResponse) VisitListMilestonesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMilestoneRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	JSONBody     *CreateMilestoneJSONRequestBody
+	FormdataBody *CreateMilestoneFormdataRequestBody
+}
+
+type CreateMilestoneResponseObject interface {
+	VisitCreateMilestoneResponse(w http.ResponseWriter) error
+}
+
+type CreateMilestone201JSONResponse Milestone
+
+func (response CreateMilestone201JSONResponse) VisitCreateMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMilestone400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateMilestone400JSONResponse) VisitCreateMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMilestone401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateMilestone401JSONResponse) VisitCreateMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMilestone403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateMilestone403JSONResponse) VisitCreateMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMilestone404JSONResponse struct{ ProjectNotFoundJSONResponse }
+
+func (response CreateMilestone404JSONResponse) VisitCreateMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMilestone413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateMilestone413JSONResponse) VisitCreateMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMilestoneRequestObject struct {
+	ID          ProjectIDPath   `json:"id"`
+	MilestoneID MilestoneIDPath `json:"milestone_id"`
+}
+
+type GetMilestoneResponseObject interface {
+	VisitGetMilestoneResponse(w http.ResponseWriter) error
+}
+
+type GetMilestone200JSONResponse Milestone
+
+func (response GetMilestone200JSONResponse) VisitGetMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMilestone401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetMilestone401JSONResponse) VisitGetMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMilestone403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetMilestone403JSONResponse) VisitGetMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMilestone404JSONResponse struct{ MilestoneNotFoundJSONResponse }
+
+func (response GetMilestone404JSONResponse) VisitGetMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMilestoneRequestObject struct {
+	ID           ProjectIDPath   `json:"id"`
+	MilestoneID  MilestoneIDPath `json:"milestone_id"`
+	JSONBody     *UpdateMilestoneJSONRequestBody
+	FormdataBody *UpdateMilestoneFormdataRequestBody
+}
+
+type UpdateMilestoneResponseObject interface {
+	VisitUpdateMilestoneResponse(w http.ResponseWriter) error
+}
+
+type UpdateMilestone200JSONResponse Milestone
+
+func (response UpdateMilestone200JSONResponse) VisitUpdateMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMilestone400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateMilestone400JSONResponse) VisitUpdateMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMilestone401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateMilestone401JSONResponse) VisitUpdateMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMilestone403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateMilestone403JSONResponse) VisitUpdateMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMilestone404JSONResponse struct{ MilestoneNotFoundJSONResponse }
+
+func (response UpdateMilestone404JSONResponse) VisitUpdateMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMilestone413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateMilestone413JSONResponse) VisitUpdateMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMilestoneIssuesRequestObject struct {
+	ID          ProjectIDPath   `json:"id"`
+	MilestoneID MilestoneIDPath `json:"milestone_id"`
+	Params      ListMilestoneIssuesParams
+}
+
+type ListMilestoneIssuesResponseObject interface {
+	VisitListMilestoneIssuesResponse(w http.ResponseWriter) error
+}
+
+type ListMilestoneIssues200JSONResponse struct{ IssueListJSONResponse }
+
+func (response ListMilestoneIssues200JSONResponse) VisitListMilestoneIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMilestoneIssues401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListMilestoneIssues401JSONResponse) VisitListMilestoneIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMilestoneIssues403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListMilestoneIssues403JSONResponse) VisitListMilestoneIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMilestoneIssues404JSONResponse struct{ MilestoneNotFoundJSONResponse }
+
+func (response ListMilestoneIssues404JSONResponse) VisitListMilestoneIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14872,6 +17441,9 @@ type StrictServerInterface interface {
 	// TestSystemHook Test a system hook
 	// (GET /hooks/{id})
 	TestSystemHook(ctx context.Context, request TestSystemHookRequestObject) (TestSystemHookResponseObject, error)
+	// ListUserIssues List the issues the current user authored
+	// (GET /issues)
+	ListUserIssues(ctx context.Context, request ListUserIssuesRequestObject) (ListUserIssuesResponseObject, error)
 	// GetKey Get an SSH key with its user
 	// (GET /keys/{id})
 	GetKey(ctx context.Context, request GetKeyRequestObject) (GetKeyResponseObject, error)
@@ -14938,6 +17510,30 @@ type StrictServerInterface interface {
 	// EditProjectHook Modify a project hook
 	// (PUT /projects/{id}/hooks/{hook_id})
 	EditProjectHook(ctx context.Context, request EditProjectHookRequestObject) (EditProjectHookResponseObject, error)
+	// ListProjectIssues List a project's issues
+	// (GET /projects/{id}/issues)
+	ListProjectIssues(ctx context.Context, request ListProjectIssuesRequestObject) (ListProjectIssuesResponseObject, error)
+	// CreateIssue Open an issue
+	// (POST /projects/{id}/issues)
+	CreateIssue(ctx context.Context, request CreateIssueRequestObject) (CreateIssueResponseObject, error)
+	// DeleteIssue Delete an issue
+	// (DELETE /projects/{id}/issues/{issue_id})
+	DeleteIssue(ctx context.Context, request DeleteIssueRequestObject) (DeleteIssueResponseObject, error)
+	// GetIssue Get an issue
+	// (GET /projects/{id}/issues/{issue_id})
+	GetIssue(ctx context.Context, request GetIssueRequestObject) (GetIssueResponseObject, error)
+	// UpdateIssue Update, close or reopen an issue
+	// (PUT /projects/{id}/issues/{issue_id})
+	UpdateIssue(ctx context.Context, request UpdateIssueRequestObject) (UpdateIssueResponseObject, error)
+	// MoveIssue Move an issue to another project
+	// (POST /projects/{id}/issues/{issue_id}/move)
+	MoveIssue(ctx context.Context, request MoveIssueRequestObject) (MoveIssueResponseObject, error)
+	// UnsubscribeFromIssue Unsubscribe from an issue
+	// (DELETE /projects/{id}/issues/{issue_id}/subscription)
+	UnsubscribeFromIssue(ctx context.Context, request UnsubscribeFromIssueRequestObject) (UnsubscribeFromIssueResponseObject, error)
+	// SubscribeToIssue Subscribe to an issue
+	// (POST /projects/{id}/issues/{issue_id}/subscription)
+	SubscribeToIssue(ctx context.Context, request SubscribeToIssueRequestObject) (SubscribeToIssueResponseObject, error)
 	// ListDeployKeys List a project's deploy keys
 	// (GET /projects/{id}/keys)
 	ListDeployKeys(ctx context.Context, request ListDeployKeysRequestObject) (ListDeployKeysResponseObject, error)
@@ -14950,6 +17546,18 @@ type StrictServerInterface interface {
 	// GetDeployKey Get a project's deploy key
 	// (GET /projects/{id}/keys/{key_id})
 	GetDeployKey(ctx context.Context, request GetDeployKeyRequestObject) (GetDeployKeyResponseObject, error)
+	// DeleteLabel Delete a label
+	// (DELETE /projects/{id}/labels)
+	DeleteLabel(ctx context.Context, request DeleteLabelRequestObject) (DeleteLabelResponseObject, error)
+	// ListLabels List a project's labels
+	// (GET /projects/{id}/labels)
+	ListLabels(ctx context.Context, request ListLabelsRequestObject) (ListLabelsResponseObject, error)
+	// CreateLabel Create a label
+	// (POST /projects/{id}/labels)
+	CreateLabel(ctx context.Context, request CreateLabelRequestObject) (CreateLabelResponseObject, error)
+	// UpdateLabel Rename or recolor a label
+	// (PUT /projects/{id}/labels)
+	UpdateLabel(ctx context.Context, request UpdateLabelRequestObject) (UpdateLabelResponseObject, error)
 	// ListProjectMembers List a project's members
 	// (GET /projects/{id}/members)
 	ListProjectMembers(ctx context.Context, request ListProjectMembersRequestObject) (ListProjectMembersResponseObject, error)
@@ -14965,6 +17573,21 @@ type StrictServerInterface interface {
 	// UpdateProjectMember Change a project member's access level
 	// (PUT /projects/{id}/members/{user_id})
 	UpdateProjectMember(ctx context.Context, request UpdateProjectMemberRequestObject) (UpdateProjectMemberResponseObject, error)
+	// ListMilestones List a project's milestones
+	// (GET /projects/{id}/milestones)
+	ListMilestones(ctx context.Context, request ListMilestonesRequestObject) (ListMilestonesResponseObject, error)
+	// CreateMilestone Create a milestone
+	// (POST /projects/{id}/milestones)
+	CreateMilestone(ctx context.Context, request CreateMilestoneRequestObject) (CreateMilestoneResponseObject, error)
+	// GetMilestone Get a milestone
+	// (GET /projects/{id}/milestones/{milestone_id})
+	GetMilestone(ctx context.Context, request GetMilestoneRequestObject) (GetMilestoneResponseObject, error)
+	// UpdateMilestone Update, close or activate a milestone
+	// (PUT /projects/{id}/milestones/{milestone_id})
+	UpdateMilestone(ctx context.Context, request UpdateMilestoneRequestObject) (UpdateMilestoneResponseObject, error)
+	// ListMilestoneIssues List a milestone's issues
+	// (GET /projects/{id}/milestones/{milestone_id}/issues)
+	ListMilestoneIssues(ctx context.Context, request ListMilestoneIssuesRequestObject) (ListMilestoneIssuesResponseObject, error)
 	// GetArchive Download an archive of the repository (tar.gz)
 	// (GET /projects/{id}/repository/archive)
 	GetArchive(ctx context.Context, request GetArchiveRequestObject) (GetArchiveResponseObject, error)
@@ -15692,6 +18315,31 @@ func (sh *strictHandler) TestSystemHook(ctx echo.Context, id int) error {
 		return err
 	} else if validResponse, ok := response.(TestSystemHookResponseObject); ok {
 		return validResponse.VisitTestSystemHookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListUserIssues operation middleware
+func (sh *strictHandler) ListUserIssues(ctx echo.Context, params ListUserIssuesParams) error {
+	var request ListUserIssuesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListUserIssues(ctx.Request().Context(), request.(ListUserIssuesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListUserIssues")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListUserIssuesResponseObject); ok {
+		return validResponse.VisitListUserIssuesResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -16436,6 +19084,323 @@ func (sh *strictHandler) EditProjectHook(ctx echo.Context, id ProjectIDPath, hoo
 	return nil
 }
 
+// ListProjectIssues operation middleware
+func (sh *strictHandler) ListProjectIssues(ctx echo.Context, id ProjectIDPath, params ListProjectIssuesParams) error {
+	var request ListProjectIssuesRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListProjectIssues(ctx.Request().Context(), request.(ListProjectIssuesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListProjectIssues")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListProjectIssuesResponseObject); ok {
+		return validResponse.VisitListProjectIssuesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateIssue operation middleware
+func (sh *strictHandler) CreateIssue(ctx echo.Context, id ProjectIDPath) error {
+	var request CreateIssueRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body CreateIssueJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body CreateIssueFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateIssue(ctx.Request().Context(), request.(CreateIssueRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateIssue")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateIssueResponseObject); ok {
+		return validResponse.VisitCreateIssueResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteIssue operation middleware
+func (sh *strictHandler) DeleteIssue(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath) error {
+	var request DeleteIssueRequestObject
+
+	request.ID = id
+	request.IssueID = issueID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteIssue(ctx.Request().Context(), request.(DeleteIssueRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteIssue")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteIssueResponseObject); ok {
+		return validResponse.VisitDeleteIssueResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetIssue operation middleware
+func (sh *strictHandler) GetIssue(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath) error {
+	var request GetIssueRequestObject
+
+	request.ID = id
+	request.IssueID = issueID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetIssue(ctx.Request().Context(), request.(GetIssueRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetIssue")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetIssueResponseObject); ok {
+		return validResponse.VisitGetIssueResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateIssue operation middleware
+func (sh *strictHandler) UpdateIssue(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath) error {
+	var request UpdateIssueRequestObject
+
+	request.ID = id
+	request.IssueID = issueID
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body UpdateIssueJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body UpdateIssueFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateIssue(ctx.Request().Context(), request.(UpdateIssueRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateIssue")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateIssueResponseObject); ok {
+		return validResponse.VisitUpdateIssueResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// MoveIssue operation middleware
+func (sh *strictHandler) MoveIssue(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath) error {
+	var request MoveIssueRequestObject
+
+	request.ID = id
+	request.IssueID = issueID
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body MoveIssueJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body MoveIssueFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.MoveIssue(ctx.Request().Context(), request.(MoveIssueRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "MoveIssue")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(MoveIssueResponseObject); ok {
+		return validResponse.VisitMoveIssueResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UnsubscribeFromIssue operation middleware
+func (sh *strictHandler) UnsubscribeFromIssue(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath) error {
+	var request UnsubscribeFromIssueRequestObject
+
+	request.ID = id
+	request.IssueID = issueID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UnsubscribeFromIssue(ctx.Request().Context(), request.(UnsubscribeFromIssueRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UnsubscribeFromIssue")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UnsubscribeFromIssueResponseObject); ok {
+		return validResponse.VisitUnsubscribeFromIssueResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SubscribeToIssue operation middleware
+func (sh *strictHandler) SubscribeToIssue(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath) error {
+	var request SubscribeToIssueRequestObject
+
+	request.ID = id
+	request.IssueID = issueID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SubscribeToIssue(ctx.Request().Context(), request.(SubscribeToIssueRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SubscribeToIssue")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SubscribeToIssueResponseObject); ok {
+		return validResponse.VisitSubscribeToIssueResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListDeployKeys operation middleware
 func (sh *strictHandler) ListDeployKeys(ctx echo.Context, id ProjectIDPath) error {
 	var request ListDeployKeysRequestObject
@@ -16568,6 +19533,216 @@ func (sh *strictHandler) GetDeployKey(ctx echo.Context, id ProjectIDPath, keyID 
 		return err
 	} else if validResponse, ok := response.(GetDeployKeyResponseObject); ok {
 		return validResponse.VisitGetDeployKeyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteLabel operation middleware
+func (sh *strictHandler) DeleteLabel(ctx echo.Context, id ProjectIDPath) error {
+	var request DeleteLabelRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body DeleteLabelJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body DeleteLabelFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteLabel(ctx.Request().Context(), request.(DeleteLabelRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteLabel")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteLabelResponseObject); ok {
+		return validResponse.VisitDeleteLabelResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListLabels operation middleware
+func (sh *strictHandler) ListLabels(ctx echo.Context, id ProjectIDPath) error {
+	var request ListLabelsRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListLabels(ctx.Request().Context(), request.(ListLabelsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListLabels")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListLabelsResponseObject); ok {
+		return validResponse.VisitListLabelsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateLabel operation middleware
+func (sh *strictHandler) CreateLabel(ctx echo.Context, id ProjectIDPath) error {
+	var request CreateLabelRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body CreateLabelJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body CreateLabelFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateLabel(ctx.Request().Context(), request.(CreateLabelRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateLabel")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateLabelResponseObject); ok {
+		return validResponse.VisitCreateLabelResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateLabel operation middleware
+func (sh *strictHandler) UpdateLabel(ctx echo.Context, id ProjectIDPath) error {
+	var request UpdateLabelRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body UpdateLabelJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body UpdateLabelFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateLabel(ctx.Request().Context(), request.(UpdateLabelRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateLabel")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateLabelResponseObject); ok {
+		return validResponse.VisitUpdateLabelResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -16769,6 +19944,210 @@ func (sh *strictHandler) UpdateProjectMember(ctx echo.Context, id ProjectIDPath,
 		return err
 	} else if validResponse, ok := response.(UpdateProjectMemberResponseObject); ok {
 		return validResponse.VisitUpdateProjectMemberResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListMilestones operation middleware
+func (sh *strictHandler) ListMilestones(ctx echo.Context, id ProjectIDPath, params ListMilestonesParams) error {
+	var request ListMilestonesRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListMilestones(ctx.Request().Context(), request.(ListMilestonesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListMilestones")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListMilestonesResponseObject); ok {
+		return validResponse.VisitListMilestonesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateMilestone operation middleware
+func (sh *strictHandler) CreateMilestone(ctx echo.Context, id ProjectIDPath) error {
+	var request CreateMilestoneRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body CreateMilestoneJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body CreateMilestoneFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateMilestone(ctx.Request().Context(), request.(CreateMilestoneRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateMilestone")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateMilestoneResponseObject); ok {
+		return validResponse.VisitCreateMilestoneResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetMilestone operation middleware
+func (sh *strictHandler) GetMilestone(ctx echo.Context, id ProjectIDPath, milestoneID MilestoneIDPath) error {
+	var request GetMilestoneRequestObject
+
+	request.ID = id
+	request.MilestoneID = milestoneID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetMilestone(ctx.Request().Context(), request.(GetMilestoneRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetMilestone")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetMilestoneResponseObject); ok {
+		return validResponse.VisitGetMilestoneResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateMilestone operation middleware
+func (sh *strictHandler) UpdateMilestone(ctx echo.Context, id ProjectIDPath, milestoneID MilestoneIDPath) error {
+	var request UpdateMilestoneRequestObject
+
+	request.ID = id
+	request.MilestoneID = milestoneID
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body UpdateMilestoneJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body UpdateMilestoneFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateMilestone(ctx.Request().Context(), request.(UpdateMilestoneRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateMilestone")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateMilestoneResponseObject); ok {
+		return validResponse.VisitUpdateMilestoneResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListMilestoneIssues operation middleware
+func (sh *strictHandler) ListMilestoneIssues(ctx echo.Context, id ProjectIDPath, milestoneID MilestoneIDPath, params ListMilestoneIssuesParams) error {
+	var request ListMilestoneIssuesRequestObject
+
+	request.ID = id
+	request.MilestoneID = milestoneID
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListMilestoneIssues(ctx.Request().Context(), request.(ListMilestoneIssuesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListMilestoneIssues")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListMilestoneIssuesResponseObject); ok {
+		return validResponse.VisitListMilestoneIssuesResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -18625,659 +22004,751 @@ func (sh *strictHandler) UnblockUser(ctx echo.Context, id UserIDPath) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L2LcttGsgb8KrM8/ylTJxAFUtSNqq1/ldiOvb7Ea8kn5yR0CUNgSCICZ3gwoGjG5ap9iP8Z9sH2Sf6a",
-	"7hlgAAx4kSUn2XVVKhZJYK49PX35uvtjKxSzueCMZ7I1+NiaMhqxFP58GfMb9W/EZJjG8ywWvDVovaGT",
-	"mFP1gSQxv5EDEgwXvn8YLtIE/mDnJGXJn4etecpuh63AIwF+5uxDZn8ex6ksfZFQ+Eza6k1CeUTUK0Tw",
-	"ZEWWU8ZJNmUrwj7EMtvrtLyWDKdsRtUQs9WctQYtmaUxn7Q+ffJa//Oafcje0Amrz+BqyrDhOZ0wj4iU",
-	"sNk8y7uIJYml6oqo8Wzsp7mPcJGmjGM3zmZinrEJS3U7LHU39TxjM0nmLN22oZTdNg9KLW0sFnLj5GF3",
-	"Ns7+SmQ0cfSkviZ8MRuxlIgxidUcNg8dXlNjl5ubVOPf1OQnrzWnKZ2xTJP0tynl4fQNzaYNZEFnTDVO",
-	"yQiePCcUv5uKJIr5hAQHgVogqfb13duX+4yHImIRaQdjRrNFyv6z9zQRk5gHQKHsA53NEzWoGZUZS1te",
-	"K1Z9zdUIvJZqujVoYV8tr5Wy/1vEKYtagyxdsPVL/52YzeLs8tmFezYXJIQHyOWzC9hmMyX1d0YnOK22",
-	"PQcggTiDuUo108oUjrt+/6zf6x+eht0+C09GUa8bHofR0Sg6OzvqnfRGh2M6Hh+7JymndMcZfp+Kxfz5",
-	"4+bdev4YJqOommZT3LeJeqlDTjsnJBHihkXw+y1NFows5oRKQuHpIQcC99TPHL/mixlL45DEkUekMG2R",
-	"5VRI3UMsCU0SEsWTOJNDLqc0Eks8LvrZOJuSbEozEkcdcsHJgt9wseT4M+yD4AxeCGmSsHTIQ8q5yEjK",
-	"aOQRyuWSpZL0/T4JPg5bMyYlnbBhazBsqe9gSchrkZGnYsGjYetT0Bny0i6Nhdgf0QZKi6Md98DNSNS3",
-	"5ii2u/sjKlkExAJd/t+CpauiT3VQS8c0YmO6SLLWoOu1ZjGPZ4sZ/O3gCFsyxXPcYEnoSNwy0vV9QlO1",
-	"xPM5iwjN1DeNw2PpdfMQe/7mMabiFxZmF2k4jW9Z9DdovjbgHxWZzVOmOIdHbhib471G9WukHajdCPaQ",
-	"RpIVWXDrtzFNpPpxjp3JczJaET1KMhLZtGl6pg0XoxwJkTDK7VlsOm7qiOkxADXHmSzxwUB1K+c0ZAeK",
-	"8gLSDqKYyrlI6X/2npo/g70OuTDt4HmJBJNEHQS43j082DSzjgrRJ0Uytvmg6OlUjkrpoBze1xHBrn5I",
-	"I5Z+u2rYfvhV7RlcseOYJdF5vn9BmDKaseiaZkHTPgrVwPVo5SbTVtGCmiNX1PozTgXe98wkS88t5lHx",
-	"QQk71zTM4ts4W6mv3nvNk71kiq4a5vpCEbchVM0+1Sg8YKIesZ5W25xTDF5JoeAZjbnElcqUnNYOqWT7",
-	"MZeMyziLb1nlYjJk1bB0Egbb2moXL0WaNUxL/USiOGWh+sLaPfVY475JkWYNe6bes3aLwif4ct3S/3cs",
-	"41GcxNlqR06T74gY49re5i01Db54ojQFM+L5YpTEIbybsZTTRNFZGt/SjLmn8JbNhYwzka40t7x8drFJ",
-	"dLHlFqokl3PgCTnvgx8fSZLFc5RgZrGUMZ80bgjIIetIoRglylhv2XgbGcsx0O2Ex+0Fxd1lqGIuT+OE",
-	"uafxVrc30HJ/wh5JLe+AykXSvBHSDpJ4dDCJs4SOOulIMfLvpixUchYdZywlNAyZlKQtGYo5Ys5S0Bb3",
-	"BoSavQEhyLDwoO/7pMbCfdL+lkZEzZXJbI8Mh0phTBjIbsNhC+6KSXzLeJ2zv31y8fjVk84saiAB084G",
-	"Oriik9d0xrbRFnbYbdJW2i6jUqkK3Y5flbJvux2/47v3P6OTa83PdyGCd5Kl21zsC6nkOThdIpRw7Sp9",
-	"IBgs4iggghMpZigJS7jAueD7hdC88U5Wd/HY3MWekrlPOyePJAnGMY8CEsXlk9D9jOu5pAKmTM4Fl6hU",
-	"fkujt0hT6pO6bBiHP+l8nsQhkOrBL1KtzUer3f8nZePWoPUfB4W15AB/lQdFk9+KaIV9VhmFGTHJ9VFF",
-	"G+Y4tIOt6B/tLDTLUjS01M/BnjfkVGs7YxonLFIf4gjtNZVuPpoWQRzRTbYGP5uvZ3Jivnz/SbVttK2R",
-	"iFZq+FxkQ/7Xyx9eE5pkU7GYTBW5SLqSSn+C3liaihSmpPvFl3Npb0azcEoiFiZUrc5YpDOaAX0M+fcp",
-	"nStWpPQnpK1zTTGhemtfkWcoFklEskUKmmvMM6W3Hfm+R5bTOJySl3SU0khJGeyWpbBQck+pTKBB83ES",
-	"h/dHCK9wim4KCHVvar9TJsUiDRkKu3JQOy64AUr4MTugeNwnr/VUpKM4ihj/EoNWB5YmiViqu6FOoock",
-	"Hw2eaJGuf4qQfYIzSxmVghdzO4d35SISgeJCkZKUKfAXGs1ivqH3AXm1kBkZMQJPk0yoRohqLl+41yID",
-	"PeBLrRswusFmPuhetL5ep7eaUHClytrMuTmOxbqlFTWqqX98No5UC+pPuLfGIh3obsu/uDqHNX1DV4mg",
-	"0ZUQL2mKWvpDL+0ViCPAE3M2lKjOQV1EcUWy9JalwCbmjhXoHhLNrskTnsXZilwJQWAGxcxQVv6SRIPG",
-	"WdRancqwQw9WPK992jnR7FGdG5FNCU3iG7Y32F4x/u1JqaYZrFlyEWYs25dZyuisvPR4fbQGrVHMKUh8",
-	"dWHIbunXeL5rA85900YWj+CgUKS3PCnf4UT2H8cSphkjzZQbCmiW0XA6Yzw7BylcLdifzV2gSQMXcN9w",
-	"0XHpc6GN4Ncd/Jp9yJTiXPDbYL1Z36mp3ftRqPXwRIkKrhV+p22ott2pbEUllhF1J7KnJJBTGqCpCQwR",
-	"hAut1aHVnGv/SKEDuTtQ6lWt9cL+ax2shztJaj5yMR7HHyoTQrImbWtAqVhkzCMjNhap0sVW2VRJJiyR",
-	"hnMUopu5tJqOrJr7l2SVD0oQKRs7ycHdDFoIqq2oJVf0QLVxU6kwv1+yqe7mlxQxr0pbRozVwFyEo4VS",
-	"EVZwDUViyZW4ATZnpUqTNiUTuMe1WRosT+bdvS1E1ocXO4tlfUuXarMri6pE/IN5QuPKcm517WhTjW7O",
-	"I6NVBlsPf0D37zhdZFORxr+yLyT5or6Zb0YmbphzHbvEHpter0/mWoJb8wJMSS/ZLUvgbpBu68WMzUYg",
-	"7gVoe7pO1BuBrfjqriX6+UY0ZQTV1jSlK9I2imYALO9PAbrxKMffPXWcA91EQJYpnc9ZWrba/NxCdZjE",
-	"PEwWEYuM6SyJJVjSwQHu2NhcwICu1Gec9Vt2K25wzypSwuMnL59cPSEHxpx7MIijA1wDeTBQ5/w6jgIg",
-	"A23RWU4FWVIcH9XLVRr9x1YctQaHntkipa+iGS/Vw/jkteapmLM0i9GMEkfuzQjyAYCVORfWO62678zq",
-	"r7ApVzp2mpEL88/PeROeGlLxtBipxYH1jKLHbJ6I1Qu2AvuMw5tpIAJq0MGbHy6vKst7w1Yy6JBvQbhO",
-	"GeGMqT3OBEF/CqHkhq08YFdc3USxLCw+4PRhBAl7QErietkiqr3HTDX2SNoEDIQpSbvv+5Wz9LHT6aBx",
-	"Rm0vtDBsWTahTqu6dTds1YSJWZIIlkoNAKSFH+aMX14+I2jph6+TmFf9L1JO91NJycXFxcW3h69/pd91",
-	"V2HvCXz8698uLi6eP7mI3/z44fjHV/1k+uw1i74ffzt/89fXb+Y/naxeLL6JOO9e/pX9Msn6R2fHN8f/",
-	"+8uv338/nz7rXb37sHzx64fwxeMXL9ivy5v5mH94c3P56mbxRM6/f5sd0J9+OlvSb775IT752016Ok8n",
-	"z8K+FD8ev36XjB//Or/96UXv2dGTE/Y3esneHF5eLL+f/e3Fu6fPvoui1/SN//Kb6auTX6dPX//6y9Pb",
-	"OX01+evS/3Nd7PdaWZwlbJt1A1dElrDyEr1aWY849RIX4YK7/xUc2B1IF7AGJb4Q1KnA5pUOLtP1A7xb",
-	"PRL0/ADE3zRjqUeCQz8gkXpNNeeRoO8HBJ0WHgmO/ICIJWdpB2SMJJ7FWf0MUL4iIpuyVJsqZ+oeTRkN",
-	"p5YCb0x4hZ+g16v6CX5MBZ8YnwPMBWwqaFquWZQPfRcT0hxrnWlcDQpYaSYIjcqN9pygAJtFmQ688qI3",
-	"MCstmO6866774F9n338errthh6339qaTtkhJPOEiZZLEGd6FHO0Yitfi6uz98WjjciUzNnsmxM0OhDEV",
-	"4sZFCYs0cc9LvUDevX1J2tMsmysRWf0rK0wfvhscGF+g/qETihn02Np0cavuXdOseFMcTtfv4+wlHRF1",
-	"F45EtAL1z/YVoOgD1kGEYiHhqI0CqS/OSJjQeCbVlo2AUQvOfhi3Bj9v6+jRtgpv/fMwKP3o+9LU8MvB",
-	"x8qWWPJQMaJiyR1eIbyXbDeQ4/JaP8r/zsUMLWV/et8kZLn3S8ahZlqPWUbjRLo2TbOnRxKdpJRH6GJu",
-	"B2OR3rDoepyK2bV+quITzeVT7QN8rPEeuRJ/GWdMuwivlQh0nWNK7KcPSNOL4GIscCT7ehj7svi53q55",
-	"+sD9WoPIXOcxOCmHZuCcTo1jo5ZfBtFoLf+AlGyH1k9BxyXjzLWH2PnD7iMBVz10d1AeR/GDaxwV2rNB",
-	"TK4VyaFNrkE6CRbRtg4atXAOGsrR1h5qcBTETA4GSqH/YeQkUrQTwSULiu01m9E4aQ1av4gp/4vFIBW3",
-	"xyc0Qf9VTDm5nMUwD/yJRdcRzdSPPb/b2/eP93snV/7R4Kg7ODzr+L6/758MfL/l6W4zxwunV/7hoN8f",
-	"9HznC2sHWDzkGqOi5dbJ6Cg8DMPTEev7jHWPu5SdnlH/eDSix73eWUS7/mGP+mHLVixpFBVIpIs3zwG9",
-	"Oqcp49l1HEm1430anXWjw7Db7ffDvn/MjvzwZHR4OKLs+LQ/io5PD0/GdHzaep+fngI1M09FxsLMYANq",
-	"p7DYpLXGabpEy97aA2r15QBhgZwD7nKkpViS/AWL7G0Qpk33muT1eO3OXESt0eAZzRZyDVBJwgMOsrbf",
-	"R8KuiI1JIpbXYxoni5S5IKSGbvXDW9ym7yRL4fJofXrv1ZZPGNETAdw48HMS8EWSBETwkOHljtZPSSKW",
-	"ML2w6hE6UmcS0SG1xbJAkBvo4CqeMZnR2bxVNXV9bOqmII9xzGM5zfvJfUvqmO5nMXK0tY14rQ/7E7Fv",
-	"TETzWL3VucJX85/245laKRAn8CKbxNl0MQJZLNEAiP2I3eYfDlDSPtAtAu3tfD3Bsm2xDHJKne/LjKbZ",
-	"H2V1ZMPJCuaMRzGfQBDTgnP9p1yANK/+RBgO+vlDykOmPjmv34ymE5Zda7l8w7q6bkkDDxy38gHnV6fV",
-	"eJmSK5hga1fKFOxVeEB+4BvYkeLpDXFR8GMsBQf9aamO+riBKalWXPzIumu3Yjbq2jYc/b3Llp5QmRku",
-	"qXQn/FNqVAtwne14C74HAp+x+W47sLoxGJeKXUsl+OgDV+e85ilFrWKRuR+K4vF4t2E9jsfj+qAqhJff",
-	"T2bipqf6sBzTcdMOz9J4tMjwMlkjpIXFk07qyX+tiWo0isALL1uDnn92Ym1bt3uiyCNh+ucj9dnISdEs",
-	"ztJ41fmVzkUqfp2yTP5lon7TQpPRT/Ax8lPxWF0dsIbgYrsWHdV/tMbn+lkPt0GlcGNEHaIHNmPvbDFm",
-	"ewzOTQSegqL2XY1YxU4foAjFXGYM/OnazMxtns1R4uqxsh2Ds2Uef9d0x9Vku5TZkh3wTOm5Q+zAGFEg",
-	"MxrA3us3xJ4jDqp5zW1J7q4rj5cHkwcDOaWBi/vyjH3IHNehGmLgkQWPWEq+j7Nni9EjSZYijUgbPKwA",
-	"0cfHjGEGzBZ7ziuxInJVeYGcQkxG8a2zkWbSwHk+kiShI5aUQjrgD/c97SSKq4Ic9O4XYqua6FikzsbU",
-	"E+xe5QrLL4NPb5Y1quv67u1Lkgm1vMvCKYVz2ayw44yaCfSJYis7UKaS8A+AF8kA7EbW90iu+sc6neaM",
-	"sL5X8BOhUZQyKcvLBj9V1OH1U8Z+mqcMfpydPTiOCa09D1cmDPWRrJ6JYnIXnEC0DkNTODy/26ExUQ95",
-	"1Gu5g6dCjGiKkarrjEwO9KMO4i3CadtxJov4MI/EXJFm1RJdRLzWOisCmBo9Hn5gwAoeAfeHCWbSHhB0",
-	"fea8AYNkYi4zdeZgpZFn4IitmKp1jhAUVsSS207e3CuM/oqSq6QcGeFv9CvYUX/NdKnNoHe4JlwX8SJO",
-	"InnNuJKPowYhdB39XgI3zzGwG7g6qnVNHMySEjUzw+dtdNEjaT82TsXM3ZGUC7ZhXjOWTpREC2b5Dc+u",
-	"l1TKdvIyoefm6++SmPGs6djCYWn0WhX22QK+YEOuYl6KLS4wdY8g3loKTpOiETeuo/mMWwuu2ih1ZYSH",
-	"PEQm/rUaHJeb2sPGFdBBifWDDuHVZMYolySoMoaA9Hy4VBOZP+SfayeikVrqL8USpReXPc8M5RoPRrON",
-	"EH+Hqy2bsjglWUpDJgFpAl0msFfslqUrgIlMhQss5x6DnNKURddKhmDpBsqUPJ7P2Sb6dfHUdapkLW4V",
-	"EF2qpWV8E6/ry8XTNjKzpyIFy+IdRF+QNHIIVccWUwHwgwCf087JkDM+FmnIIhJnhrfPRMSSMmynTcFL",
-	"aX0zEtFKY3WoHHLqCAyD5BNx7raMOQnMQzrZw134Lhyx61GD7+OqFlG7uzj+lX3X2Pc5YFVN6pCIpZDN",
-	"QQ2VxNnOvP0rZ/tX4mwbuVgBwq5sd0USI33/EKVSALYiptWky8rPIwiiiEuk4VTxMkfgWafTAfxU2wJB",
-	"xzJLaQYQcohqBrT03vagCT2hlzFE0kPfGyEJOcL4fb4ul5fPdgNwAjMH4KZbaURM527oyMvLZ//m0Ehi",
-	"u4rvgJPUK+gGSV58+91GVRvb92CfmmWBSyZlLLibXL5LWcR4FtMEzDKGNCS+EwxIMKdSLkUaIekozqTo",
-	"CvN6wbkBhT9QKt4OYN++381VOwv2e3ezhQ0/Ozeg5LgYqW1f82AqYIJTyiujkT0nYBcjDW8ub4oDG1Db",
-	"dGjFPeA8JEVHGDZOoN7rtdRoA4cNAfenyY6Avza3LrNU8Ak856fRdnBcJKwrOrkHc3ZGJy7eY8G/yo2/",
-	"ojfq1uQEopooOMXpxJjmYmkCHDo72LB1biXVzlzEPJOEZvdpwlYdQ5qL67VS41t8SBEqk6Q9o+lNJJZ8",
-	"j8gM5RNjfszopMFrOtlg/M/oxKlO55k2NnAcO+nGOsv7jmoHXEVKy1iykYwzpmRhOLORCBczxsFstMhy",
-	"SU1wo67HXDGWip4wZamDlcAVXh/QO42awMClthH9QUjcc4tbo1g0n/BHkoxiMUnpfLpy7lJI+TWO/hpN",
-	"ju4hKeFPTxJtoO6xhIKP43TWmMqG6AdQ59JsoMx58jkr4XnvPBeQMZw6kYJkQtyQYBx4JOBC/d8P9vTg",
-	"ZIH6pdJ05kb1eE3c/E0az2i6wmHtznLZh4yl/HrhMvM8+YAWTPLu+eNzPEHBPBW3ccTSwFNLAMwkhlsQ",
-	"sz+VO+80cl6mm653+jShk/K6mGe3o68k5jcschHrS/jluVuPTATGsK2lTfPQDu6hx7GcJ3TlYBslINwO",
-	"V9Mb/ctuVxEcaLhErkGEr7f7ukiJanB1+S4U56liQHai3Q2NrKEo84hWb5G2ClrcSF2IvXE6wm7gm5pV",
-	"QX1Nnj928/4lQBQde48/EBqGYsEz58tGMnGzovq+rxNJnP4gixhyGE7eqesaeYwYtm/XGGmKlFMa8Kbv",
-	"a0inZMXbkQm9ZVUjQ8VZbrm+P23wqm/vnl4zrzwMr8n+hBMqhVJFNKMjJR+kYqmmCAD+NiUpXZKUhSKN",
-	"tDGNDznS2x46XgLd6Qu2CgawXHlg2xRiITFcBS7RImgxlkPOF0niGZsF9KteCFDP08qkmmI18+rHEq6w",
-	"1fO7R/v+6X7v7KrbGxz5g6OTTu/o7CeEVU1YOk9jrh48poPDw0F3PDjpD466g9AfHJ4NTruDk7MBCwcn",
-	"dHDYHYxPB31/0PMH/UONvu0eog70Lxl9ZyxdcF/kOmVTEF1BV6WUlmu3IA/sUbtdBwnfDSBa2teaDP/4",
-	"iFgPeIR1Jh0SHI4HtDfodDpurEETKlObKba2EV4YO0WxgB4R4zEopsYElxuL2pKBWbtkAJKeTqJlsphe",
-	"vHnecJfnRoCGaOci3LfYu/cuFm3t5g770Bi19XqRJDo8qFiHNbC+Ju8qoC2L0C3bJlGmAq/IkdmUeXUN",
-	"w3zSbAcwzBJump34JDFsciPv6u73ulfdk0G/Pzg87Bx1ez+1Cigc/NurSKk6TMdxCJ1t5fvUva8T2Ix8",
-	"azpIn09i29BKM0DE3uofUkWgoLbx1Ram1RKZuGGtVToxtCBSJBGNpzfm4pTpTAGcdciPqRKiuHZUmSNC",
-	"AhgcBPgLbkxdpK2oKwAwbrA3IILO4/1QRGyCDXMyozcMGlpwpZSphdC5gX9lqdABoZgjE/I04MiMiIkN",
-	"K3V3RiNG6JBD0gxCk5iiUm0vRmBiSHUaGGzWwHjh2i6f+GIjvjfa6Xa4YpMoLI84Wr8NBp5TOOG3Pa/n",
-	"WuhQWnsAgwz2OhYBPRPiZj2rmApxczeJ6tzKL7YieQYKCCw9GMRoJgV0Tp4zY8jdiSr0O+of9LFeEAlB",
-	"rRh1OlW0Fug3QCJT+5QLY+yW8YyMlab5yPgrEThOxmB+xbaGHLoBTo8Xm+4D319OaQYXGaS7VY3t1UQ5",
-	"8Fxdw/Myl0PqPLLb3ff7Vz1/0O0Nukeds8Mu8Ehw/FxLmVzfsjQex0ZFxctFsY1e4Zgs91F1RZZ/5SJj",
-	"1e+K1UJpRt05cpo/pTOksvQ21qgQfCijk+vSg0bYQg5VhBo7pSr3xMGbuzEy+JPTg52Pw4lwv+N10LQR",
-	"rj6abojKPm3jP17zaGkHXQ/Y2/lxTY5AOxU/HJ5zPCso3liHahv5pkIzTheqRUE16TJZ0pUs+jfDUufW",
-	"Goncbig1ynQNpypIakasCdai3vuUK9NkszKMsmGKudDzrdSDKK9zlbaaCKm+JGU68sonqJnu7ySFqlW8",
-	"o2QCG7D+RrTIYzfxZMgL+YR8jngy5IV8Qu4kngx5TT4hDeKJWpHPkE42Gk8K/+oX0wjK1owRHZx2B0dn",
-	"g+PTQXQyOA4HYTTwe+q/0XhwTAdno8HR0aDPBnQ8iLpaaej/CxszjPUCvdu/nW70O7BONNsFvowatgk8",
-	"UJyyOzI8dT7X87vigP7Lq2Iv2OozWB0mQFrP7XSao2k8v1fFZkNqPcojS72pZ9uyIaQI9E/FUqJTccoS",
-	"UGWGPOa3cYYOylAkixmXpB3AlwzzMgQeMZ8hi2KglCr9BQ1DNtcVg/bOiyz32rRdtI3gOzGL0Ss0qyk6",
-	"5XxQh35dyzne94/2/d5VFwzQh36n2zv8yRIlRivkU8gOTkA0yUWOvGGvhZnMr7WNSH/SR1BLbwWPKWXB",
-	"crDNpkHlDKH36YtnvnJC4e/IrCuL2+TbBMQkjSKdJQEJUCsCwEh0ItntBO/GFACODXXF0USxBMSjR4Ju",
-	"QOY0zeIwntMs5hO1qAFZ0iycqgUNyCQRI4ix6Qdkpo5jyTtrdW6RzRp16JE0ACNjYomjte1lTm9joOnO",
-	"5M80ikzBaDwS5MYe8xSG/hTPdKyqTgVlv3ZkpWk2jFcPgJUK8IFM5dtcoKUzZO9NeV1t47iDeO6khuDc",
-	"f0jvJz/qQBeRqt8jQ25dzEGpt+Jy1oevmlSVKIrMlmLI2QfIUkcgtx3GcbWrjYFb0eSV9bT3VnWtzWCl",
-	"dLZ7HpkyHjICqFtk49sBcMv36SbobXl5AYCrG7iik2190hmdbOmQLtBbrdt+57Dj161DNsBrS6TWGjJ6",
-	"JzcJFRozcgf9acjzi5iZG1cyc72f60qlGpw4pXKaGzZL6ZKHHHPM3rI0z3ZYv7cR2KWNdgDOQrteHWmF",
-	"7D4UiUivYZuZubCrV31P3aq9wyv/dOB3B3634/u+7fT5hYY3FZdPAQjSQ9HWzQLO02rZKB0cpMkpRcOb",
-	"HEpTxbl0/RwU0mrlgdItKFEI0GN7JjkSpOUWFo73/a4SFnz1n5lWgQCBmeXgDguQpxr81Aiqa0TJbUyK",
-	"48LDuXBulT37eH8SRrOrzMZ4bW8mtfFba1FaG9dmXb6tChLKcb0bGFFzpH397l27vhbI6D5v3cZZlqhv",
-	"O2ujaW6do7HBmXxBJAsFj3Iooo3NpnXs9MeyB9jhAK4bLHb1yu7mQX1yy1wWjQuu3T22obxDAi4y9KLp",
-	"EplYHFNwQCDjK/KcBJjcKBjyUvV5gl8TmcVJoqt3OVQqkHVMfeGFnALGolVKkXZLM5peFw6TwcGBOiTJ",
-	"VMhscOj7/sFingga6ahEfP6gezAWH67xQ2cOObA0A1yTesbBOy3OlwqRIc9bP5oDeDDP82YYr/5Ub9Dh",
-	"LOvt+33FhA8PB0enHf8UkDjqnoUVGSP/Do/GjI4i1otOw8jvHfa6R3Tcj3ohY6MTetw/PTwbh/3eactr",
-	"YfGS1qB15Ef9fs/vHZ7Qs4idjFj30O8f+yfd/gllYa/H+rTbp+MTNawpC2/EIruGtGS79JZn5PkZkvcA",
-	"bb639/R+sgRBasUdhmXl7I8iImNFhQRL3pJMFJjQmBsIEE0ZVS+KKB7HeMTofH5wG7OlPGAf5olIWSE+",
-	"xzxiHzrTbJZ0pnQGRzBlM3Fr5p/ljA22+VCJEN3Dq+7poHs68E+/gRu35BusExd6CvdFOtF/HuBiH2y9",
-	"Dp/eWyuBMgZyiOubmEf6GJZdMoPukQ6OUP+XB1OmTlsezlCEa9R4C7Y/ibNrNZ3rnWbWmUC2LPWylFP9",
-	"7iTO/lK82PTOVMzYHLd6y84KYss/79JhPR6y56sLUWQ0udbH4RoAtsAKQLcyhwBkpMrtUNi09d8b82WV",
-	"9krnrLFd2PCFtiqXv4NbQn9V/O4wClm8unqFoA08Z+CBl3/gbKk+aZVB/SnmjONfYSIk/pWy4lvw7OHv",
-	"YqajOwRXn38RsX4mYeOGlEMFk9kyo2aJTbukmhrfdqlE+NAjmUdx2aYl6zrkgiSCT1hqrsSNuRs/Iwun",
-	"uS+2w+cs5PSxesNtlVfbSeZYxlALCuobFBzaAV4wamvgdsI9hYgQY0cwf+rUFUHBNcxWYxLBwHFoAo/8",
-	"8+//2NNrCkaCZSzZVmkGlbCyadlAMHot8lzUFqzA5XTPD9fHrXz09tHbQqgvncua0ea5lAtYv1fqmOgk",
-	"6eqzGj58HydMZoIzXDQL66A2zCPqEIE2nTB6a8S4rchw2yk0xKGWfPw2N7GXtDx9+2xqeq4saMVAVj2r",
-	"jVLwa5E1xcEp4RYIvBBz85yJsMgNXuCiKKFhp/8SQuwI4vQwDJJyQpcMaltHdPWnzbLrcef47BRkV7Hk",
-	"t7DmlvGje9jt4QEFEAb4O05OrG/03gHNq3kBAiJvwoG1cva9mFs91+81a9ucnD3//ZHEWnUO9p4yDC7k",
-	"bKuTdJ8JoA3NPpL6jqnePGCA3eHeKU7KSIdo3tuFlBNBLYaMzVMWqjbPCUWIFOyWGzS/xvtSUNLaB3Zl",
-	"rpeYFQND2jFvpFv8MCRao6R0wbQPBNiKrswxYZylNGsKiLyr0WT++avssiwAPXj2iclJudlRka9JeX+q",
-	"m5GP2iITF/d+KtIb7fGxq5I7Sv6J9EYXPecCag9KesuiQSkDka4WFnMZR8wqXWf4vSlFnle6A2N0lfNb",
-	"0ejIZX9uTakkNEkZjVZkxNRJpDeMqxlhxq/mJz59WhPsvlt1kh1qkzyF0iJ5BhJ+47J/wZImMb95CNBU",
-	"k+nZUfTEeMb1T5ko/XCUX5LbWbfvDTXUMNB10NQ4A9cYvlrNzGQxLvdMm8je3ca9xnW42INzkI3rsptr",
-	"s0afu8KO6gS+Hn1k0/oG/FG+m9rLOeQUt4HcHXc55A1gpK1xl0O+FjtkVVxy01FKZ2wp0hudfRM4pa4i",
-	"BfUTobgnoIHwLnskyZQlc5bKalFkLGmTsQ+ZKav9yZWB1ozFSpiBDAsLVOVF1mc0C6ckYmFCdQrQGc02",
-	"BxpD8y7S+t6dZeHCkbK1LMijkF+zpbuSxpal9kriV11soUjOWrcmdf3NIruGV5lm6oKuNfTaZEdSJIuM",
-	"QQ45kwwGFBIWEXzx8yTetZlNnkDdcHzYgHEky3YCUja7wppKNd1bxls3u823q6H6k9o4XfNJ75wu/XTX",
-	"kk+6uFO5YkVtkp5NB8UoGw8GohwaylOYbKcFKsQQTwE2cp6iEsDsyG9Awv1OgGlfENS1Y3RtBWTkGGjj",
-	"vmIBuu1VUGRWn7xqIT7j/XCc6lKgdDlbtSk/qfj5OE4yDDGbqdtkafIt6WLnM7oikmEulK0Kchgc2aZ6",
-	"HPnI62tUkwz0ZaCVgCTBbJW6gU6+qAUSd2e9vrawvwWtryOvrVYJGQGaz2DFvCItVV593C5Ci7VJabYF",
-	"mzj0PacdbblcdiapNpKFYmaMZ2HvqHdET8ZHp5Qdnpwc+yc+6/fDrn8c9k9Z9+j/lX8+9RWn7R1Hf8Yc",
-	"LCHwzPJl/ZauZoJHOfhmrXENn7XhMZusbKU3PhlCegsS570G117cQ0jtkFsxtYBbqxdSLtCEdnBqjh6P",
-	"s86QQ0UJOssHQK37IuAFaLQdVCcWeMWxW9FZUo9Hxd3Py7ZqX5ZD2+zv+0dXve6g7w/6Z53uEQSTlNds",
-	"LISmh6OcHp58mLM0VjybKp4LZ8mOKEVhbno0mrd05lUstQhLdJ2I8KYaQGrkQIe62t/3TwBjdjLon3b6",
-	"x8c/NYiHinLcgc3lsOG2wdGB7g4p1opwwGBzYFMezeqfDA6POqcn/Z+KE3PHoNY76tuN+uyOsYdW967b",
-	"8rnOzuRaWaUfkhHLlsy2taolhiLKOhMUXSj1LdMXc54YqgoWstKUlVOLFcmmTFKoOm6olOPMBQdrSFeF",
-	"jtskovMZjcHJil1sIXvmjZZSrLmW8FVTtsZccyy0S2NnU+qinayx0SRmF/3tQ0KjsVjwaOPw11nDXjfX",
-	"br0wqNd6hn9SQNwdRXl7XksDLCZlvQ8+drevgoutFPh3NZ6Wp1t9v32xWteJ0DoEdOFaGCNbNZctJu1i",
-	"FlBxHOuP6zIeacTSvQ4JgGsCtkxgRdZcrxxy09CIJYJPoPS0XtVz4iyBXIOojUVqbDDniDe41uHD6E0m",
-	"BVINv4c02zoJdS6wDPloESfZvpJQUhresPQcKwyxVOo4I1KGvFkSq8kHxFIImi3FeavPaomQHUi6kkQK",
-	"0p6wzNMp6DyCd4EHc3DccWk4jQFXpG8Sl1xkM17jXNTDMCJSP/+h5GOs5snXsOjKZXC475/tH/pX3cNB",
-	"/3jg94zBFp7TeIrDekL9Ig2qAymkppsDZXyvZVBD15m4VhKue3b1+tJY9EKDc3TYbDW9Pc4qoTK7BllO",
-	"3aeb5taU/h7bqhbdzhPUb19uu/RKzoK2k2maBl0+qUXyocpwS8LMYa3U95bSDO5jVZRpGloDbqp2ZEG8",
-	"gNG5jXCNM1onrVszqwnqpcOT01XBTR31VbatfV68UM7dVqkUgCRV4jetQWt0etQ/GXWj8PDkpNeN/KPT",
-	"07NodNQb097Y77Wac/3r5Ca17P66c42ws87ZJM5sUNpgwyGTakeKg5vRybXi/mB6zXOgR7GkQOZ6Dd67",
-	"KMDfsB1rVrRcTMBZ1bpgnc7KzDvaSAu15T6MpNvUJ/mcKMk1ILdNZU+KfHCcMDDXFvituxiAN5eErl/0",
-	"myYMlhQtoaB5S5qWcjbimnv9ktlssq1U8C8X788tuOps7JYPYJsaLPUrawdCuEsBF2fcSY3VNSxaIR6r",
-	"v3BdyAHRS6XFouKnoLO2WNeWxj/LEOK8Teoppi3xcZNgSKpyodtsnF9XWwNRG10Vzqtl43oXdHhQXu31",
-	"Lobm1JgAYllTBqfnb1kDp/5I5Z5zeRvgJ6UNpGwCkjXRLwFfsrjxeU0bINTI5supqMjnJM48IjhxiN8g",
-	"rVcc6qVq7fdcVad2Cde2WF3KVV40+FxeZF/dHxuyTOFdvj6sPKMTSdqZmMehLJvrG2K4i+rd91hPaHu3",
-	"23br5l6zHQuyIX615Jmr3LjWMlupUHNpxenJq9KL4yorFiT3E7qYd675uzhN7VZqvEUq61KTaBwHoQID",
-	"qd1tjeesJNPYN0TFw2lRd1kWqPKlNfaOrZygUZyWEyBUhMS1zo3uVx/oF/WB6o0F03sT3M1cl0iAxjDp",
-	"su+hNkw1lRz62hp3bSwPaB4voddq+1puw4lEtv1mk5RCZEwmSrk8NPW5N7EY1Mcd8GHr4yGcVkQb5ZV3",
-	"6pWnuGZXjCNjO98Xps6r+U83p8rcLeflb5nb8g5JKLdIDen2h+NW/abJF7dyNRdyh0nd2ZiU1m2/7O13",
-	"/f1u76p7MvD7g/5JnsJhc07abo0e8LcGCtDWQXvP8asKntWRjba2jfh1o3EEPWzlo3TXMlyQiNTUBHx3",
-	"tSE/cWtTrtqqLhFPJjqzMHgmBccimDoiqVIK59xUeIVkNCKUeYVZrD4UZw0J9tcc8vKA/lv9ijXprl5e",
-	"klBNBJ7WKo+652M+KQZcrovUEKlQ5RqbFwFecS9CQyeNfGdzZ/Bqnnhml04rHGxzVzqYc8vmK6xrc/MQ",
-	"biq32hQHa9zcPlR/q/SxbgJOHeTKNPju7UvSVseXiJSAwxwy7K2yqSIxlkimEROSBP1ej5TwtM85lEkm",
-	"izTBioUGUFu4Qps4wyanaBMU0FWadL003FRNdUAAefxIkgBmlEdWmHzohGJ1VgClYIlWMTaeYFma5s+t",
-	"/xWLtN5V189BIn8ib7BqXih4RsOMrNQb5XKtmSAxV7eDZCQGo/T2ims5+dhX4JeVQWRr6Nc2+lF/V/DX",
-	"mB4ejU7DqMfC3smp3zs+PDo5OT47Ou2N6dHx4Zbgr1IFs3W+pFLJq82wL+tx67JeAzsoW1oKGx+VAEVM",
-	"6bIckQMIS/ZhLqRJeCgilgy52hKxsMNyBjp3jRvS0Na1FJRStgcAhyHXGE79S15i4W5ArPt0WnZ/U6el",
-	"C22/q7n6At/6jBDL3wxnX2yDi3bFkqtOAR+FTKJGa9p31tbGXG3d2bMzR26ZoL/JjN5ACo6a7BzkB8w0",
-	"mA+wuNUk2JBNWKFlHsD8hesKcjZEnmJEEU5Vn8a8X8+csS2X4rOTbj1oZMTmCIacktYFleqg0bJNVR+6",
-	"pp12zGyNsFM9lI0ZHQ1xYO86biZP6kiXwJAlS2OaxL8iBLamLDnFxTdUkZQzGoe0gxy7AzM0F98///6P",
-	"YO9z3NC7SYRvWAoFugXfZB7VV7+2V7nv/KoNbKc4EdCkm95ttq9uNMTtEB+h7cTuyMLto2VK9UlyRplH",
-	"UmAQOd/XqVS3ieR3LM8uuPLt5lUzgFczEWgfXFzOBeswk2+YT4PhSk9uezvjOzhAzoR4+XEbxwnzCIZp",
-	"ZwIRv+NUzMgrXX+7KrYmSnqIbsBqdh3PAKWqrUP6jdag9aefo5v37fwEHx9HozDqdVl4FPX6LDpmtNc7",
-	"6p4c+2en0VFvdBDddOZ8spdnpdr1TUc0YNIUN29SXJC2xnvAJFCaV6KjkjfZh4xxder33MJDPnOnnTRf",
-	"h9q18jNNsvftRZrsAdCfjeMP5moN/hQQe0DuSrVOz1++WujbkyxMWdkJmE9a+/zUjidUifkVhvVIkiUb",
-	"Kf19M0BaLbEBmecrYk1/I2XuGuNcJmv3aa0Q9qaSCkgOIjWR6pkQQ57QdMJ+19HNDf7hz5FjNNza97q+",
-	"1/PfW4e+XiHaa33YV8/v31JQECXmKYd+Wl7rue6j5bXeoKf3fTHmH+NsenE3Nu0Kzyvfz1s0Yt/oNU5r",
-	"/baLkb6wBBT2oaIp0oacYaZwsPbH1oJR1oKeUYP7owGXR2k8mWYj8eFgvpjPmQ1YPv6CgOU30HkjTvlb",
-	"M0pyQEqPPiQ+uZ+PLu++OdpqZD3yWSFX94JT1oOam6VyA4Ore68eLB/W30oa3gKW/GAo44YTsRW6WK/j",
-	"nUDFjt1wgIkVlzZpEp2Fo+VU3YY6uRPGvJgXvlULyFKCL41AD9S1FWhGqykVi7LqEBQFv6qWyDPwR6Tk",
-	"ik6KL+r6pM4R7DCCmFTArrRepYy/2+RmN4l+P9ZM5oVIUzWZz5qiwS44gdpHVBdGAFUJnj038sk2qR8t",
-	"k5Sd17Z29avFxoRexiHUgIbc4IqHK9WxmuW0uPVlceWGdcYzWsliXYnVm+uSlHLHbor/shcrpxJPExLO",
-	"skIhxVbaVUyKLktDr6BCrMUpyMi9KC4x+S1dYhY2Z96WOCPYhDHC6E/4ftkUI1kyRunUMoljzNZYKa96",
-	"inge1WUhjRcaG9XpcbJ4xsivgrMhbwdYrK6373evet3B0fHgEOpDfON3B75vLOWV84qJK5u3WT/QaH7F",
-	"31l0Henc/TovzqClvthX46sRtxJTJ2K/4Vhn99vYuskVzzTOz2VYvnx2sd91nlmLxzjA1CnjigydfKvB",
-	"1adnZwQmaOL5Y+k2ZxbHwuqrukXlLfXKFFDbg9oa1RfWeU4YeD9dpwQZbIoPQFJCmae9e6LOQczkYKAb",
-	"qAnjldZm9NeYT0xrHfKjWGo4kClZ0+34rpI1FX+FIxnuziVtygLlmlXZGhfTiIEpuNhBRifyYGAGcaBX",
-	"wgGLWeuheWtvh0dmLhtT42qvXZ7NazIXzSxVM1AXfZjXgr3zNfxRsUbtEJ7FSRJjKQ1ZVfFKXLAV2XUB",
-	"5HzKUvWWXCRZzCcxD3Wy9BJrbEiJ66jfc7bf86+63cGRP+j1kD8fYgJ+CMFn0enZGe2N+6Mjf9Q/PPHH",
-	"jDF61j8+OT7ye6N+7/D0MDzpH5cKC7xl84SGjEjK4yz+leGMmQzpnBHBQwasX05FivKE3YtVAHVjMw57",
-	"3udeIGWHo8PMiySgtriDSOq73gj3x8qLhXSN+PLZBaTsTWVGul0STmlKw6yMjnVkt643pIeQN5bEnJH2",
-	"qW81iRzin3//h7ah6WS72ZRy0vX9vS1TeeUTKiqwrr8lbP/YuowGxTndNfGTxRgcWJXfq9Rxv5c8Yj8W",
-	"0qVFMB7FfAIZ7Rec6z/lAvRt9eeYxgmLUNEIKQ8ZfAIXQolLYg9MnpdssXdz2pXEjpokUZVD9Ny2Muhp",
-	"LgD8CHJgQU/S06xfnYLvnuu5rL0ukAyVXKGp83E8HtfX9wfO1CnjE22xRk147XWkGqobD69nIlJz6/r+",
-	"cb+vNJzaNzr157XqJzdZRDCs1v7+PqEHkQgP0GR0cNTp72di/7jjd2bRkH/zzTdktOb3v/yF7J90vWPy",
-	"zUnXOyV/+cuQE7mIBNlfgL6y/4yMFjxKGGEfWEhSesPILJ6kNGPXN2wlyduL5y8vr5+8/u8/z1MRLSB9",
-	"/pB/g+ZvtiwPWn1hkDANQ2p5LZFEWzyVMnUeSqtSv3z0WjqZp4gYQXXSIyLMaELawVCv+rAVnJNg2PKH",
-	"LYNu4GwJO723Xcj0pp5Bf7U7trrKc71u3V2ZRFzOrUiTcT2ENd8kZ0BAvmMuaE2+UU4zg70/G1H+eVtW",
-	"n57ZwHw99TysUVc6qixF05XjrIR5YcWOA67WfY6v6KSekCqXUCui4i9iWq2hUxYLS0i+yrVVFHQ8vfL7",
-	"g35v0AeBcN8/QYGwejVt/YI1wHpByKrWWy7yCOJh7/jsiI3Ho6NT/4T2euPxYdQ9PI2Ozg7H0enRca/f",
-	"Z92jI3ZSEkKfK6GRJppLorHBug5/bvVof3RyenbYPzw5ik7GR4enJ0e947PxOOqP+0fj6PSQnvbZiIFb",
-	"qlIrqqzPKapo0jC31gnrCcGKXd5ORMmtQQ0IBbwu1HULMG4R80wSmpWv2jgrfiGUI5TrJuZQ7gbJeius",
-	"RaN9E2K40MAZC15YN0lb3aQJlZlifiBc6rphe/kIkWEl8WSaLZn6v5rJViyrUeC3dm5bSRBfcC+yw56A",
-	"hYHRT7szqkMLvIUtRVNFMfBGppMy9sOoIU8VGPlSbVG3+BCCV9RfDdwob7TGlOCkHvd6Z2H/kJ6w7vE4",
-	"DE/Y2dH4rHc4Po0iGo1Oe6fd6Cw8Do+xnJwatN/3fWAW+jhQKVFX1ZPKUsaasoI5AJYjDU8ATYq0KZGL",
-	"0UxEi0TpLbh2brCG+wL9QV2YkOJRiSfLNAbNPhuQAMcdgL9c3eH6r5OjI/irl/96DH815nNYI4/XpGy1",
-	"FoGaVL5Nex4JRokYwbcGpCBXs5FI4hBgOnsocqNxorQge3bZcVhmr6XaKojs/S6JlzUUEdaxiSaRyi7Q",
-	"hd2Qdj3Phhd8HBq6h4CPf/79H8PWpwCOUx49UQoJManvnooFj9SzBiqjq9qTVCxQb9+uErbJ2LepBraV",
-	"RR4KYF9ePnvBVs5jd3n5jNywVWOx1KqFpr/vn0Kxhv6gfzI4POv4p76Va/JGddOScrqfSkouLi4uvj18",
-	"/Sv9rrsKe0/g41//dnFx8fzJRfzmxw/HP77qJ9Nnr1n0/fjb+Zu/vn4z/+lk9WLxTcR59/Kv7JdJ1j86",
-	"O745/t9ffv3++/n0We/q3Yfli18/hC8ev3jBfl3ezMf8w5uby1c3iydy/v3b7ID+9NPZkn7zzQ/xyd9u",
-	"0tN5OnkW9qX48fj1u2T8+Nf57U8ves+Onpywv9FL9ubw8mL5/exvL949ffZdFL2mb/yX30xfnfw6ffr6",
-	"11+e3s7pq8lfl/6fLRsQIkPUkj14xswb15b9MGdc7dk8HwfYPdbbTrY4NMauoTrdmHwT6enHOJuaauTb",
-	"XVWaDusGi4XcNUzn6SJJGq48QCMY+OINW1Vu64jNE7FSP9RvvxrMVo1rGw28OEi5Dp5H9azN3Oqf7fuH",
-	"V/7JoNcf9Pud497JQ56mbu/od3WaLmFlYN16R9oz2VSY7TNiivrOmKJtas4X3+fZrtZUoxd8HKezxv31",
-	"u53jkwLTtM1zixQ0BBlP+HXM4Xkc8RoNy13RHurvMC08YeXbWF6Xq/ADiKne13al8G1N7u6l8HuVUvjZ",
-	"UlyPqZItarCVe4nzqhfLVzzgckpTppF3d43TBjCOw9O0Y0YJRxoJMmFK4rtTyGGHXPCVDohB9KaJaO37",
-	"Z0bIhqg0cptXrtrDxON93/eIFATDOXPn/GJGpixlJVZ36G/KdFGf9vPH5XIEmcAgnnIxnziblnrqb4xl",
-	"2SXVxSUk5X4mxM0Vk9kbLKzqHq5E3hUYAAWe6UCXpoQQyuD7J1fEhOTHUUAk45HUmahh1Qem4ls2ZZLh",
-	"jlTdb9BgXo291FuhprxdjFY5Ei+vcI+N/AVzfk//TzMIfEi/eClmTHBWJD5OsaVS8eJ6ZmtrTEXO48rg",
-	"3q9RMSr3Jy5CoGbhVk1KE2t63TXfdc2tH4xemQb4kTb8uV9NG+exrlCYebsbbBGhZe1ANVKrBOmxZlpe",
-	"RRf5F3JpbXDvrr6rO4o9C1e3TEXGdBRV4RXHhPmQnr57NDjsDo66Hf+0+9NdfJV0HqunOlf4aP7TfjxT",
-	"nA+A1Tp5N2RLBykhoaOURiLdj9ht/uFAsvSWpQe6RVjcd2BoBwjqdiz/XanCQnAOFUgEPK10dMhyB9ws",
-	"vmWcCM6k9pnsiD64sm4A65e1Grw7JK7EX3cgawhztqLemt+/vxhFUJxBfMByZqpfVAAGJm35klt3VFHL",
-	"AnXs0iXXcJ5q9G/RAOYOuAslHOhr+mBgimw7gKAPnU1g3fJVFofMFjLDRBD4GJwNjyyncTgtJ7z4edjS",
-	"N3/Mw2QRYRZ59VISy2zYeh8ohqDLCJWvaf9z0xuY3dlJLKtig3Y5pVjzRKOM6pk12yKPjQj2CGcs0pon",
-	"YJZlQ+adDbkmNyX8xVqImOcEn3Eew7X85HIq0jy9w0aOsk3q27tkr92USOEcllTW1nQHlmXZkVWLOyVV",
-	"DZSaF5AZo1y6dr/nA4ggkflD/jmJJ1ykpmqCOxkrkFmHvF43t3U5Wmsx8XCO8XcDTo9TSIGr8+TCMBKI",
-	"mGO3LF0JDiFcJKScSMaqQZ6O/Kf3nlH1HvOKbk74uZ6N7MrmSyreV0b/kIwesvFsvTFqCz5fENP2kJrw",
-	"KzFAGn52nxKwJrm4kM4bMYrFJKXz6crJhuoGKOcQ1JnFx9Zms2hQk96k8YymKwI/n4PCD5zKeFUhDcgU",
-	"ctc4B1kuZ1RJYmLKKr17/vhchwabUkSBydws88xC8P0jSbRJagXh85FiiQ227MKoVe35aUIn0irzJPMS",
-	"T+7FKaxZ1ZZewi/P3fdgYfZas8nmoR1k88exnCd03Q1FpVzqsnPVY4C/rFM0cxNcfbIQezEukqfkS1hQ",
-	"mTthaXPdqpwKzCP6Kkd6KOjnPihC2xNr0o36mjx/7PaIGNNibQ/xB0JDiG5xR7Hn9kbX2cSJ7nymStbH",
-	"2vWOPzbHtTs4ZyKoqaf9NE4a0PSKZIPZIsniOU2zA6WJ70c0o0Ee1+ayaOp4fcctZ1BODXkLMqED3EsQ",
-	"5VHMKQQabTMveV953DSf3hxEd0dnXm5T/7gT79klCZTNijbOo+GY7NJf46nZpZG1hL59QxVRooS0ztce",
-	"b2NrocwyWDtQTKs8tq3wtiYzGzph56lQZL6mJnmTJ0InwFDNGXdW9yCMTju/zNmk4qKqh0oc7fcOoQyl",
-	"Pzg6NTHReSLcqm9nZyfOWoeN7aN5KEcMHns8yDud/Us6Zi5Y/OeVWtc4j3uoKNTk8dfLXBjU8/UeJSK8",
-	"gfT6SUTn1+bje/dBc0/xDZKpmqFH6nUXFjrpitnN3aqd49C3LmPecKZAejNKqmSAbVKKh1I6tN9EQk5S",
-	"QIo+wIH7TfJM5niGnYjcQeAuLcJRq8rh1HY+V3Vxu0i27PPedvzWlfnekSfG5fa+p6a3UY02KiCOjNKW",
-	"a/3jdgXR8wq2jmD8miP+nmZfVwocdWWs/a6Iuc+hHHyDVuDy1G/EvVcnWiEos1/WqOp0WZuWk4BKe+RQ",
-	"uJ3nwjkrixZ2Ymyl9MYSbG9x9sBCw+fjWnouXEuT8LGtkOI64BoHc7jf6191Dwfd3qB7lCf/3xHt0q2A",
-	"XXas47wVNqYYb31+94GY2Roy0/3tITPFHfZDmqtqWyVHK7B83jZXXu14IcSiMP4NCCWBaTTH25aOnmce",
-	"MT+DtAHZ3dswaI/ImIes3FIsCU2kyN/FEDn158tYZs8zNnugSWtFdt3MA6JunF2mDo1+zvyxAWsRxATV",
-	"2l0hnPXcaOgcXldzTqtfF2+eY/m5baqi241uwbZNNzoXiWfFVmJTuvBdu9iGwDNWE8kgXVQ93LGeGu2L",
-	"YBC7+72zq1534J8Mumedfr8Jg+h+rplXn+z7J1fqYeB9h2e9u/Dqw946ZKKVXW3bAdyF+ZZIrnV2I/5n",
-	"Pjk7ZRdT9tf57bfyKHvxWajG3w2LBs24uXo+gESUmmVGUSFg1+K5B1xDjN3R+m0bXdcfcSu5Efzpciz9",
-	"dw4XgegI7fKJYnQVvbEH/MlRTUFELHkkCQR4yAEk0qyVwiBzJe1lWRqPFhkjbYT0YWZyJjNguWw2YlHE",
-	"ImKovsoogC383IohsydkLSDtGf0QzxYzqOh5dGQlOdiDgMB62JZk4SKNs9UlMAiYq052eaXo/BmjThu+",
-	"xWArrA6i4yssDqJ5ChaIBSZVM1Nsvshm+Pb5f19cPdm/+uHFk9fFTtN5jCEBpbH9bcHS1fZD8zDZ6f+p",
-	"t8jcOAfzocD3xUjKp702ErV0MR83ePM02E1dPbeHFvrtuyfktHPSOUOnagTlS1NApiVsxrh2zr7U+LPO",
-	"kF9NYwnlT9Quqk0Fj6xYpCHCtNJFNh1YbloIF4vAzjRhnKWQjg12JM6GHEwjqjmwrqvLWy7ijBHIDKZt",
-	"KiQS4UKPRacCEGP9kyJ89FwN+ZD/x3+Qi0U2Bag8xZD2J+XHCPsQsnlWowbEbGAk0YDMqZQaX2Dt1pDr",
-	"/F9BaSeC6v4RXXIgKJFOQJCyOkP+KpYSKhjqcCoPk3Br45ihFGh8QIK+3yWVCC711TuOxqT4VwYhWmYB",
-	"LheRGPKLigCFVWrDDO1QlosnT6UayEUkXHPB7GXB5bvHP5g5kDbVQkakhm5Y116HXEAqceiaTFgmhzzo",
-	"+4f18R+SpyIdxVGkpvhqIaH0Ab6WCdUgpDOA0LM2JDbgdBbzyZALziDHGoh1iViyCPi+RrDAgYq5Imk1",
-	"mCJgDUabD6hfH1CfvBauOSm+N9Dlpcu/6NrTpTi5If/n3/+/Is8i4v2A/BlGfGNw7tsnF49fPSFyKpaK",
-	"6KJ4PGZKViFLkUYxn+zl1FxWvQVPVkP+gyFmCRmdWESCD7jk++qBAUEIEOIiyMb1x3FnwgjUI6znUpG/",
-	"MeWCRunMCxwDTfVhVXOD+Q55QItDqAQ1LRT9KSAp5Zj0ppghxgzo5ouGh/wHXhxbe6bwjNyHTAz7CMnQ",
-	"U/YA2DFWm4HFEhjyJWQzZpSZo4yA7j7O8qfMDW0NaUDokFcKP3ORVcFIQGYgcff9vkcMbMk8DVxT0WHf",
-	"P8Q0gAbnwQklM2QN1gHEhnyzXm+sFbqQeHzzSE+In1Q83rO3SPUcCkXKJksMHnKUR5RqpZjvkAPJtgM6",
-	"nyeafR582F8ul/vgZl2kCebL1slnXF5YLOkDKcCxOS8Htc5YNhVRhwSdX6RiuGpQ6sjP54xHWHhUPTan",
-	"2VRxEbOWcaSfHHK+mLE0Dg13fff25b4eEAIeIRPuf/ae6leDYsUmMde3wUuwx2f0RjFxOmFBUX2tu4eA",
-	"yTlLrys/9XyPzOgH0vX9cwLZytMh1/IR0L+aRURopp4AFvRCcSuaxiSKoz0rbqJgt8hI1WF5GfObgLSD",
-	"ecpulSrG2YcMMv2oc6L+UEpE4BFqeXrknkeC/9m/EhlNAm/Izd/7b5QoF8CPb1gKH/Wn/K/X7EOGH3HC",
-	"/7P/JmW3+M2Qtxm4NOsOovzEogRK2qW0tOyDouuRiJRQOOT7iu34dbbjk/a3NDIVAvfIcDhsIW9Vkidy",
-	"VPUdnJS8GJ0OgNRnY8iJ43SeO3r8aBofxyyJdOutwc/m65mcmC/ff8q7wQxLqhcLpN1GOJk6mlSD0rSz",
-	"bZkqKVfJYmqF9ne5r/e3Y87nplZwyqgU3FNDC9a9RMi+vrHwDTPJTwGB62kpCBwWaXF1ElE5NWNquB8z",
-	"5K14K6u7N90PqWRkvKfoJWXAfhMhFP9Uow1FCuu4mGsgzTjmUXDe2AOO+a3h2o77VfejJEeCTFwdfpFd",
-	"w8D+FJyTkVBLlQKIFjIbKSJRcowlKMIcj8x+o4AAYQJ6nZFXqdsgEgzRhFN6ywZm4e1A+SMY4AWKIjhE",
-	"XX8wgC8LkcmE2qvekBsgwVxUwuoH+fqsCcg3szirriOuYcY+ZNauq4kqGTuJw0xipzjhOEIcU15DhS+g",
-	"hkqBqdyCFoAgEVX5SOpNVozPmJ70WLt1Su8ekre6WOgTBE9dCUFeKg5rdpsDJeEzcEHFUnWHXBgT4pV1",
-	"DTonbaOuqAseZnJe3JF8EvMPedCFaksNw2zas6tXL4li/3pvyOMnL59cPSkWpOf7ZosJ3nAWnlRxyNyT",
-	"hXfDsqhqUYo3yqZsNlDNucOMFCd+d/WdV4pa2usQVGewmCXeKFMqSfCd4Bnj2f7Vas4GxL7B4bbFFMFJ",
-	"HDIubXvIq+dXVrx9yywbcImywtguqYt7La91y1KJ6iXojy2dv57O49agddjxO4c6sAsUeB1mAnGkzJlI",
-	"ZUUSMZmwaD9GaR3E97IOA4IV6n26sJFtA86mTBcTBC1tBctvVwUymViMYRB6wRcCHSkKbWh0jN3UjKUs",
-	"WRnoOexzIBlNw2lAbhjDx8wbWGcE45ZSPGdQLjTm+Jg6nJ0h13KJkptRFvEs4UNndc651vMIoI8SS8xL",
-	"zMGkBTwwWpeX8wVj8+2GoxR4NZ5S8NtYiBEUPnOZIXDeLa+FNnGngcttRC+GfPBmXToQ+zmW4qPvvVbK",
-	"5FxwiRahnu9jbicgfLCHVahefVcMcSvXNtZxqPm1P33ymkLbAMisZTnVuin+7+pFP3YAz3zyWpYotumV",
-	"/1FP6jVr/c92r1iPa0lw8ytmteEtIxVufi1lt8V7IIhufAefKl5AyXW71/BR2Ja+3216JyeXA1v0asFL",
-	"h5tfyqUpfKO/+Y3XIoP7GY2Yi9mMpit9ajWxYMIymQd3S7CAzoXM3NhcmWuOJfA8aQdVp0twXnHTD7kO",
-	"0J7RFZhCCkYJbHQrybNDrhRD1JVsyIgpNVKWQvsxFKhdCv0/8lFZUNei1qc9DMOIJRFpxFI0EAalGRCK",
-	"MTKk3fcPlX4DUWyouweKbSklaUetorDT1LWKPQ8sW5xIeqvNAhgfSn40FeYwnj+ELGtQmxOebFMdVIoo",
-	"cbXSuqAbvWGcjFbajqgegBaUil3Il7Gut10Ywj1Ch7yILbISKJTvv5QpDhtmOlYUllN1tAeGD7VSOpJU",
-	"LVMupfzXfyFf/q//yjPETUUCqszbxWgFWdZ4xADCKsZo7UNPgZItpvnFSBZyQe3sCjpJ2GDIq9rIU1Ch",
-	"IBECvTXL+HGg1uDPuB0/q/1QootZuxFTa64WUP3y/pMWcq8KFRQw6pCwAa7fepSaVtfzopAxlxnlUEvT",
-	"aPI4kuJV1y37HRClKemjicrA0be+b9ZdM1YP0K7iFxutLp/TfMnjpCFVldu0e2+z05eo+9LkbGmisIGt",
-	"+vfW7bc0emvtlaP/i9y6pgNkIRBWM5b7YirnQ95oIKh202yfiKVhE2ia2Ds3hXpBXxvyCk8akK2OoFaw",
-	"F6MVHG0zQjzthb7oEdaZdB7sWEPyPGBJarXQ9aE0O1sTVcMCLSfOSJjQeAaneqSXsFCMDUeDBnJtfUaz",
-	"cEoiFiZUB9bPaAbbow78Z4oN90KteUY89zHRVmZjMy7d/oP1xh+0GCnSRofOQqILjxaemQ0tbHDIdO4g",
-	"EHlK19/8gs5bcyUE2AAqghTyNXMQHLKU13J6B4oUaSbZwcc4+oQSV8Iytj5zBQg4GsNdkrA65C2kVbXk",
-	"IX3lJgla+PMItXYR4JzHdoP3XN1kFQtDz/cLK7FJKY22tEFJ8iqq6qdiCb5JODBQqj9l2SLlENFNscRq",
-	"8FgJD2IF3PmSpbdxyIL8OQ813wifYRFCBooirUUxI08bikwNcfzadY8+hrEX9+hnKG/rThJ2E629dcwy",
-	"mqXD5ez8gThBSDlUDbZobbTIuWWeto84sHO/J37x0Cv2ThtStdgtUnC/ZaV1VAumltI1qz4BOirbWs/t",
-	"zKfFKqXuBu7DjdypcD6k8TWc75O3rVktT6FQpqZBbinzCOVDXkVfovqoS4hb9jH4CSjFYOSwl7FIlT6S",
-	"58gpno5MY3YuB/XZztHzyOKeJeXVI0l8w+wN0Q2v9+07dhW1CNNJoEN10LqY10Yf2yukzYfQlq43MeRR",
-	"HMERHMdJBgZpNlOnB/huVr7J0XJY45Pfs+zBmaQ15rXmLNwfvL/yAOvP5pO7G1q+8ok78YnvWZbrCRbu",
-	"F7exwfhUNiNvMMfCrJ8/fkOzKZhk54vsjtJTbo2HrysmICUYXRALatFw/YEoopsFqMS2mCN96RVcyGw2",
-	"iTNvdzaCXhkLsyHzNB7nazM1XeTe5lpCMPn5Dm23HvdxCG4ZfK9BV4PXO45UQEOuBixzfECzhQq0ObRk",
-	"QeX/XJqQe6D0ad+ei9Wq9ZsJOwWQcfNxtsQ2B45ZVQeLMzQQPuPi1KAxjBRAhANNWZFNAs7NNJ5A9hnL",
-	"UIRLAh4+JVGKUAJ+C7c3iCNILKMxKud4S1muKsJ4BOUgjKkukYJkQtyURHpAvziuCCu92wOZpKpJBO/Z",
-	"JFVv/tOn3/a6m4koHsdGJ1h37/mbr7DC9vRVpfiqUvxeRYV7McK8UudmtU4VqdhZTLKxHVz/TVd+W6kK",
-	"CNq38pcqYQEv4MLVb10lHMMd4E4dGKQGkPhcO+DBkTLkSgEgbS40MvCgcMZ7hAvztLqgtTcSzTdPaDiF",
-	"MDaDhcdRKNHGCljLpbHATiIW6ORkGrcA7ja4Wh4R7YzH2DUECgcQoaRRe0UUVHBONO5WJyAy89MZ0EAn",
-	"WQsneKV36Iu52LHDnRztRRbxr+rIH0UdAc83re7fg+ghThf6VorIOaFNmoY+lmtUjS3d6Ns4wzWL20H1",
-	"0A7sAswOCTlz97nJ7Yj8osR2hvyePem4Wlrah0SMlaZ/BCeYjRIAT9CCJ+oLTMzf9T3S870hP/Q90vcV",
-	"tR352DYHC/SHWGYxnxhCmsZznEgNBHmhNRp4QxrHj9Ipi1UB/QRs6Iq7A+3PaIQYVqXjGPf5kVoUxbmx",
-	"1yFPhLhREuNY23u0CkdoFJFQnZkRDW8IwKj3zvPIKaPVNSuXkCixqlvWmPZFFNks9GG0gXInD6EQOHv4",
-	"8m5qcxE1O6tx17+qAl9VgQe7pgueVGJH7hbqXOK30iX8sy9FpQuTxVazdeqS9OvTrd8Cn6EEea1+r/el",
-	"JlxC0+lTqG9HYl+O9Tm779mqYHYRRcUiZuK+XOp5XumPmqI/38n+BaSzIW9jxGixJKFYJKhDJYzeMgt7",
-	"k4rFBF3zF2+e381/X0gvjySJaEZHVLIhT8WSaB9+2ceOd1TuaScXhY6ch20Y2WSjkJGfY7JP9CYNivR5",
-	"17E2KpeaVcfMxg/h35ZAiIuoVtDENsRFNVrMQ7J3jt+GYGTT90rEZnOhDpNL0EFwRVXWeVgQwXpxwGxm",
-	"aQO/Qgm+Xva7XPaZdZ/Zh6zptn6Y43qu98TE1OYiSPMwxr8fuwKyhmLCENe8FhzxGdYFb33JNz2EIiFC",
-	"ngTBrG0cWaXq+pvXtxSK09MxOKbGPobg6N1qVfUlR0xOUcvgs9y1/7JWkrvbRew3G6MLrMuiedR5iQQN",
-	"6cUMBpXEErnH1cU9jJWkCGXIPaWKHHGM3AbYusRJgr7dkhG75JeOcgkDqm0UgZA01XDdelqhPO41ANTu",
-	"n9RUdLAlPAzG9UA/HpBlSudzlu4NSLC5lscGX+mD2kjcJbcezm+6q6XE/5KWEs0Fcy+Hoj5bCflqP/kq",
-	"Uv1ORKotmO0fTjr6fRg1MJUPlLjSWeq2MW9o63lxzwzWXyjeVhdDNXQA8Fa5Hp/fbvZIPtv6kQPtHtLT",
-	"bUtrOWZJhxcUX2Dps8IOYdC30riK0bSg663IpzGPWBqQEELFMTWB08iG4hyUqcJIwVkpBt+rgvzM/ljF",
-	"rDR6WHAmtYiUY4QBGtfWPiGLLcRFaaS9fK7wMIifxVPWmEGafAqgXOmhBAmvWm58KvUSFyDgPIMVwnmv",
-	"81+UPELTcBrfsijwbGCc+qRTAXgkgI6uRyslSpqgQ9tXr0ROKdLMyi4UKCKBH2pZADooEMs4YTxLVmTM",
-	"kgTdSzrEMQ951Elzc8aTjwMSuGGXGn1dGjwRi0zGCBIg2TRlTBuhwRcWZ4UrbMjBF3aeS+V5DkBFDviq",
-	"OrWML2YSym1b44GAOFt4bEQ2wnFbFwpXgCQAGzHkwDGDMC+nd42JkwAVkVc2jLO1CIg3BUZ2N1VRv3ih",
-	"SQPzP26T16BaGXDXN39QG/ztzq9dijTb+R2g7u3f+l2mdtBz2RVzUg3hUvzRZq5xtoee5ArWX11EX1ND",
-	"/MapIb5scLGOAGmK/VXSrua1SiFQbJK019wpOQc3N8ZeVYTcgWd+hUz9MSFTDxe70SS8HnwsqvB/wsr0",
-	"D2U6NdB/JcuklMsxS0k7z/LIk9Vnm1I9V1qykn31zGlfLZZgdxOrE4nmyONaTl61k5n0VR51bJYQbifF",
-	"VorS0XtKrhbuiGEQjt9xK0gBMwI7QhVMPr9CBVjMyWhlIh2GPNYJTNuoUnTUOl+PVu04GuwpqVaNzCBS",
-	"dcoytU9KYI2zgaH1IVc74NnnL448k+uzqLCtc3cZPY7eaMlV0w+Gp2h51WXKLVIY5CRn1vDjgLPldb5G",
-	"dkYDi5/ayUkuqtErUp1/yPRioAqxnUjG9s7e08i0WIPCSNG96lap+JkVJU7LcIhKlpXCX6vUKF3RcE2e",
-	"GFJJE6NbyfO2SkM4izlm/B3Ye2se28pfbSWd1GdZzxpoTdHYckozRcc2ltpE6miai2Vz8Dwpxc7PUyYx",
-	"2Ti0BpHwnxUIf6X3U4/6SjSEe94ztu0teKY3Cbgl/7X/peymOYmj9Wdd+pLaadgpickuDe/IAHQ0dJGV",
-	"RdFYntEdg/1GmNHYwcjEkv+RQAPGtLq79fq3MDDrcEMjNhTJpP8Q7m3DL6zoSLjK16O0igTwlnlyKsTN",
-	"GnvkvUolF0lC5EpmbEag261Db4iJvBnyXUJvnNacSxjAM5j2lzArqJ62tSnYi/Pvd/bvnjvRXjeL+PHr",
-	"a/zafQS+gDg+5G1TMsBKpl1oRHsdEixSrENmNImBWwJ0wwwWqQNdoKMZphhATDNXjkLstpzeGTMPTrNs",
-	"3pZ7Q/7u7cu9rXI957wKjzFm3h5yO/V2nukfcoOpe32hU/XVg9owni0rpDNdHVedHrTb5qkMtal/yGGu",
-	"+BzmHWyIjig4wMMFRxR9PFBsRK2DLxoagUytOSbCOpD/4o79P4bYowYMx6PALVuMgOcZR9Vx34Az/GMH",
-	"JyOu3SLP3a6LXGLamCDufiWnIX+eQ6GRwcqlyVOB5hlQblDT0SDqTiUz/ZCvAZ6TdqZJxIKckzrifMgD",
-	"dfaDQscVGtQD6nHAoaJmtTaIveDa9IK3TtScFq7EpdemMi9shqWd7VTWyQrE0wF66g2+UnQZZ9bJGMc8",
-	"8tSy8grKQ3DmWaVaWATJ/qFePoJMrES0fUxEW0qa3ms5bYnb2RDz1OnvHx7lrlb9h/Q1VDFdj3TXFINE",
-	"BMRQJ4ElxfowSqXG977KtlvJtnlStzvzK+9LqHVDfsk41MaTKLyZnGk6/3gAZykziARNMu/evrTOktQc",
-	"QbcwRybuEZ2iPDedhgJSNmfoRJPa1c+SWDHBR3LIxSKDSlZtuKFSRsMpHSVQEglsx8gnsUjgXpEPFtMt",
-	"oT3PVkdTJsOFZh5FN9qUVKofh9Ln3ayVBa/TBkunkZDZyuudmeJD+0t6n8HjSn6SB2NyxSKqJdXyQqNK",
-	"XiJIIiuE/NVC94UsdH8UyxwD7+xnCZg3bFXIl1/CLKcZgKLpG7YqMNoISabSKpZeYnlxdFeG94KtCk4H",
-	"ELbSt5jTBnG3EZsnYqUGJj2ynMbhFEptKSkLxjfAtMlDDhhcsKKgCNKQSfMFW+3AOzm5vHymOn94xtn9",
-	"/TPOy2cv2OrHOJsqemjiNoqEjLMZdugrj/w98UhnRtCczIvDr06TxbvU+VvDs3Kf2DpscyUVpGTMpNPN",
-	"Xy+zMXgCs6KLJR/yOUul4DSxfdY8sitrucp6dUi5EhdiiosRb1eOi+TVuIZ8l3Jcr4uV2aYk19bDcpbl",
-	"MqX4/+3qcuWrvK2rpVjnryDMr/W5tvAxcfscG65ofYlpDe8Q4YE6bA4jLkc1FNNGuRTwxXa4aiWowSNR",
-	"nLIwS1YIKMBsFAaDkAcvlAocFn1Y0Qwd8gbDMOAqN/EX9ijtsIpqdLniwJAcI5YZi9B2CAY1dAFVssfb",
-	"wSw5ypAmiRpFkTwxpGkalyM6lDA1ZykU7RFcBnZIBxbOhqiOdi53VUM2oO5ojrAdoNVKw3s8uC0QumYe",
-	"Ie0A6ojvIZw0WUHxWm79PKaJVL+bTs7JaJUXl8pLz+K6YNlTC9TbMABGqqW/8E19qw3wuSI/cX5veBpb",
-	"YpGgqUkGVKtGz7VZpXzdeRgXEfMJCalk2F8RMuKOXME8cu7glQ5mNSafH6pCyGcGq6gmitRtdwpX0bWf",
-	"F4zcS8CKItu7Ffv8GpbybxKWorQuDJ/cVsLJWaRhDB5hipnmHqDigYKFfhWGfg8RKV/KT/4l5afMRZKW",
-	"KJV/1Vzw1BEd25aLUR4iYKGLk3gWZ2TEErHc6xCsCyYJzWvGgGUC4uSLcXkGi20fjKq+ibGnQx7kX1l5",
-	"+ShHlHwl0MQqz5pf0jEf8naBDa2IcxSSo4jUZAUYn2MVnXwYTjkKjWm6dKGNJiLbg4nA0OlGE+2bWoh2",
-	"GU3szSvwTCCrYu1/EB08otXZTJCIyikWNVNtgXz5Z5CnyIxRLh3VJEjPR6lCP43ilX7c91D8gmhgx7sx",
-	"BoDiNIzxELKgLGOOVe5/1KhtFquN85qqghqqseSwti4bYQ2hajXSXqWIxBnOWbHlMaPZImVknNCJJO0g",
-	"lnLBpAlNDcg///6PvbzfWp1S1Vu+/G0lqOgX8yrzchrP5yxCWviBG5xVCTNVTZyD5ff9w93StYBsplO2",
-	"aK8+KSVtyYqa+mWz1D///o9PwV5RIqR24FRL5aMM5EzDKVDzz8PW/4pFWn+k6+cn7E/kTcKo1LJtmJGV",
-	"eqO8P5kgMdQulko4HLbeB0BRIoUu3pjTb7qBM6xk6HKlkM4WPcG6wjFTt6zqCaRQswD5BHzUBvFz7p1U",
-	"YsRKjTZnH1rsVo3E3Oh3Hb2PprKvatnKzoNOS1PyhZA7Fn3xnO8WOoURcdXALSFXg+HLfFM1lTVWs7SY",
-	"JUALqLPcDNE+XWx/c2XkHHHI2dKCT0MaAkmCdME5S+V1Jm4YDzCxsylvrcZXSl6111we2IQTP2SBYN3H",
-	"w5UILnfwRSGGeTh2M8pQb94fFmFYWmNL2tokz1f5Up1Dujj4kBcJUjDw5eHYKID9pfisvEO6/tOQ53mM",
-	"8g4XUp1U8O/m5Xp/w2qz8/yoO4RZ2yp4QJPkSzh1t4CcPymXMeQlOQM1RZ2GrcZLzdVvW95IG2q/Jyu0",
-	"caEHFmWQS3Cq75hnpZRMpVTLvSGbClmfTMVOttKcTaWEH4D4+5KRB0H56MVuNF/hDBsNNhdJ8tVm89Vm",
-	"48oPkSSNpprq+ftqsfk3tdj8GwV1Ues8OK/WRjBCft2ORXqTI6nuxGs3VhC64KtynjbJWCXxglU2WZc1",
-	"ZlwXtEGrhjfk7hrJ1pPGBbfXUWt9gxVxdPoGyx1Wt1ihFynmE0y7mXuFMO1CMZdz9CqqJXskbUNHLAnN",
-	"yExoG54UizRkjyTC66FAJcRl5h0GVplTwMAbfUs1rVrT97Ou02xL8uBliSFWDdOKwSOCs4GuiZnj7vv+",
-	"maXkQgR+DstVYkwcsSJlbGOVUzB2rVd4vW3VYiv/rj5A5kl4K6cHPWia5XHfjoGBJH6txfk19VtdJhTs",
-	"Z8irWkFJ78W9yJVe9ZFF1+NUzIx7VFeFKqvDLqlGkaOt7P52+qCaRef3ZhPX4y7pHvdYGMVa/e8EHydx",
-	"8xLBntcDwBqTRm1XQriKJ1MD2kknAkv83fESm2323pA3OL7q4IGvyoqtrPygtuaruvJVXdlkkrIy9nx1",
-	"M39VWn4vbmZ08q53NpfuIuTVBx8BOPvp7peSBd3NoVUBNBp4hM4EnyhpW6dSboT7kXmyMAjpHIIHtxGo",
-	"DYUzG3i8lem6itazoHekpGEMuZLQ9zrkosiZFQDcTnp5Rqv6Lam6m9FMSZV4zkH6Jy+fv3hCHv0nigkw",
-	"WxQU/vNRMABf8L5kXMZZfMtIm0oi+JC/ETKbpOzyby+9wluYslDMZoyr2ZhgZJ0oLvhPLZheB+BD16tK",
-	"ALclyTJOopCmkewQc+9YSbBTlq+S8WgXd3IswW8vxlCr38s92/YV7ZEgoTK7pmEW38bZCoorGzyZWqs4",
-	"Q0drpIbOhQEg5hHV8Lle8xOmQqDj4kreN1i6WJKAyjCwoYRttXEeWWCKPsiBAdCDJJaZ9rDb2Y2b4HS6",
-	"CwcIbiS0Q3dtxuZC2iC/BQQOr99mCaVyZbEPWUk3B6qdLWRmTilpX/7tJQkUIQdehWTPS7SnliUntr0y",
-	"Cj+KqZyLlLrDvQ0of/uI71qWTBBwELwSSwJy+rlFgp5FSMgbyvQIw3UFCBjKKIUIqM1XPBMikeBBr1Uc",
-	"iZbXqp6I1ntv8xSUsKWxyrHg5zldA6E3jU/Ramls+i0lp8hQ7YEeK35SPTYM5t8hQzVw6JhPcgb4Ver6",
-	"KnXdu9SFLLi4ZEcIU9tG2Mpomn6O6m/JTlMqiW4PkFC5MDPkcLQGDTdlg5RTyfOJhSwKlWaeqLuiEJh0",
-	"MpSvFoR6tj3ck682hK/VE9yWA31ov95RX++oL2kZqJLdFteVuoDKdat/g9SRlK8ykOlUSzaynTiB7Qjg",
-	"5mrQGvNLM7hJnYbyonDOIxIMTEmzjVU3K7F8WDbTlFwb8jZkj8DEDoNy+vatMkuOK3U6eSVPslUXzJU1",
-	"c1d3hrYL5CD6SISLGWb7pgWk3oPyfXbCWlgdpf9TiDMghRd0YFsHbHdlqXLmejW68FSGlD8C580oofxm",
-	"2PLIP//+j/fw/0+fAo/wIs05IYF5s4DzB2QkopWBo+cZyzS03xo0QsayKcLoIQ2TNomUZqdOdKfcVDk0",
-	"AqH1NuZfa9F1wP4SfEfqzJDgzQ+XtoQE7xeFzSXbDIPEg1YGQauhq/m7V3lbtyuC21XL6siKMSy1a8CB",
-	"lpKuRynl4VRPHMsDXRvXag79pylDjzKhiSIYrCMPkH8RKkrMY2qhAtuOQOY6JnpGV0UECeKZveblX49z",
-	"firSd5gxYsvUKnlNxuVUkGWcJOBEsI72b5Wq6q6lkx8c5q2X+MHR3uV+voK+v+ah2TEPjc6qtV0ymgeB",
-	"YutgkEoOm12gY5vyu15VazWwFGNF8svPfO3por4mlA9wWBCvszfkjnq/ebqCFIrY53icvbIUaeHNELll",
-	"pr5j7kZIMqmDmqhc8XCaCi4WclCylMeSzGiqBNE541DxJTLvQdFvHGuE5hR0WaGcGnMwSGuUxoiGN2rq",
-	"POoQk3YMYxWGHIIVRkIkjHKUH1MmwcIwJooWo0WiGsxz16q+TTqG5jSyjcikbXTg/KZo4P96tK6jgQMb",
-	"lIcbSzMTFnX+YNWrq7hGJf/mAWogzmf3Cg2t4abcqVHX4oy8ZsPiOsxmUdr2fjCbOlNFSS/skIvCf1sv",
-	"SqdGZKQd9oFCQheNlwQjJZ8ALLI5754p+1TOVmgkxjyiUcyY3ASMwuHrilkVqbKKeaxFyAH+tRzOPOTl",
-	"8m6emzt6rmLoew1Z/T7rmO8km9goGfehyae1AQLzewcq1tPEbTptnw2xXrhOa04/a6imhLiuXMNDvuke",
-	"dpJakS0Jvt7iHibVaxiO5+Z72CQV15xGGCaQN7HDCTeBXTkEO1bzh7WkyXlRZBurT0GJbIxS32jmKS1x",
-	"3+/veaSyMtr2o600QcrUJhS/Aq8oDCs4ApAeAhzCtcMiAO84Q/vx/Tbgp7VdwcT4AzJ9kXIEwwhn4DDW",
-	"nNsbaKADZyzSpJHGk2kmSdu2qKWeTtWgqacSArmH4Igh16QK8wEzXYxlE3eTye4pN8KWmRGUol2rsb+u",
-	"FOGOJjXShnBTamxMBheP4HmuRUMrYAFk92rKq7Ux3Xu1m229HaTptnJeL+/m0YPHc5f6eAgN39XBp08P",
-	"f102ghNEFI/jwgL/L67PN0nQJuNBiQrhBCBLNDZXUx7QOhXGqGwzrYeVwO9FVX+lNn61U4QAlB/W/vGH",
-	"i+T6Ahq9nsNDq/R2rRjsUl1FkJmlDInMiYwL1NbVdSKzOElMrJUkQc/vWqFWuXHWrUaIRVZXEtrlwn4S",
-	"jfLjhE4Iwk9ddbpwqL99YFF1zb7q7Z+jRuht3f34QwmR9WlVv3AYZplf4Pi8IYdAyZSFjGcoYlqZo5tw",
-	"rVgnD8ViDTpCSV1wtU1Mt07aAdZsvs5WcxaQ4LV6ae9cqShAaQG+lSvl+C2eaF3VmbT1s9emrEGgKx/D",
-	"KKB2TybE3vn/z9637jZuZOu+Su3GAVoa0LL7EsxExuDASTrT2UkmOe0O5kcYmCWxJHGbKgosqhWlJ8B+",
-	"iPMM58H2kxysSxWLFKmLLcl2t/6kY4mqG1et+/qWiGJZyAg7PHMr8bmZuEYY2Yj+5pUhSqxxI2CG1SJB",
-	"4NB1uJVv6K3ubDk+yhQY3My2CTArlCO0WihjaeaUBXPCpN6Gn1Kl/Ao1HcZBs8qVR1l++ziiJLCSDXpV",
-	"qJt8NFvqVS41BuPvoJ5hL+9Y5SKklB+qr81VSokGz8oUkVSxlk6N+URSrKpppbblo7fZNmtpotsa8yGM",
-	"ZC4X3INtQ0e+sgxdWtRurJpujZ98m+W373hPh/SufosV6ExxwMu26z+HZ86n096Erm3XJ1XuHqznHV68",
-	"CvMhGIGzUZ5N3UU4Jis6/+gDGewD9yNYn8DivE1EWjS7gNnvm71SSVR51ZioUt3rzvkqB89e7IX6HV5J",
-	"w3gXfFhYnIQ4t3h7QZO031S3dI/UQ0IpKcEwOm1e9Gt6sNGZzmNtHmTNrzUwIfQBV4ZKSiARPgYY/Mv6",
-	"4HZg+yydD45ODb6bjXStFutEhqhIjCDUnGpSljG05HqtFwYvDicMNqF+VEXAqeHUoRJ9qteqOcFn3Y26",
-	"dMm/a4do+W21G2+dWWydbrRH9JUN79jLnqne9tW1tt/0OsDKj9IHWMF0Y8dIGYD8HjlP1N661c/yI8a3",
-	"TF3+YfxyAOqAc3VWI4OSnNZ9DDuRc9Np+nIllZf4LqvM1ame2+yAUK8mVXRB6vLFso4gOM4VrUlnRS3z",
-	"dTe5dq9mHW/xhD8Nn4e3pd09H0hqJ1fHk3V1HNn8abzJZfMplySylRV0SeAHtkUsVsyQfEG20L8XdPFD",
-	"iGbHOrOV/hOcTgLnt5u8feBmuivOrQlzzsMkHzXaQ5sFXkPvsn4SkxxFWRDN8/TO/TjmedrYjgOdzdxE",
-	"Aq0r23KN0mIKSbXOSe7aRfRFNJubyQ15CCOSnxEVn9wYk958UHkyYvqMBJqQZbm0EZheQlaHoC3hvO4C",
-	"Yu6ImBTFrGO63N7dpZC8fAnbRXxG3Ox3BP4h5nlabqu5tURA+JIWzFEscjmbqRxkvV5yLbdtclFkiGnn",
-	"Gl1szp7Ctu1EoO/mAwRrnNiXTXCSTZSKWSt/6/3VIqlvmuBjH2ywv9NQv8IL7fV68M9vf65kaK6GQuPY",
-	"F7OHSUDxZjhE+snq8A9RV0JqSrsp6XV0/5QTUU6C9MiCFIZAPrCKvsmVKrmSJtPMzYqJ1Bj/+OXdD/3N",
-	"zGVn7vUgkv2uyUPBs9cvX+7t/aOAeQMn03ZPQHD53WvoUDZIrrrmchXHQtLbwfTTdckOYJejYmLO5KhQ",
-	"+Zmk7PK1Bvr5R/jnZkOR0h6Ul1B/8+aHN+/fOO/1y4sL2yUKfYl/+Qtae3/5C2YKVCp0VIxH8NyEuuKG",
-	"xHygXHGG7gK0CGzeb90FPTIMY2WKPFt2krgbhdo+3+eGSQYLg/gZFbPrzwN08Rya4v1EhRqjd0Nq7pnY",
-	"UJyLwVG4zr401mzmZYHbQKWZHpsQ84m5z1t5oGWubKO2gRTHdUB67F9bfo2Nl4Z832NQaHBBBu4dzcVs",
-	"oxphKHHlnlOmyljloY54imi3anvs6lJsLKxyKsmhPQ00a7yLp6FKhC4+mGjXpQxIKNOqdxLgJwG+ToBb",
-	"PgCUxJkKFQ7w3DQPd6d7f7lysbdwbT+8tV4vycPd7lSXtwdxdbWJf4u7sO8qY7Qu7gaRhTgDsI4SSIWD",
-	"uMJMsgXl0SnPdEfYsjzR2AoyfAYiP3wWdS9r/Q782lizvgRuHwz5nqaUZ0adWOqJpW7DUlf4qcdqnyIz",
-	"rJRLruWEh0pPYU22ykv3mpXyojErhQXb7uko8yN5X7HmQBRZdrnKjXMlbK0kTpLpdEnRyvZ6yTTLblVc",
-	"2vjzGeXwis524mSU5aGWd5BbNsGEk2PsVjv3dC5bcwkdqSOZpMbHBIr6Yltvru1RzUDPYFkHmEN0KK9s",
-	"k2B8EyfF5+k9ParId+V8JxfqSV14eurCyUH7mTlo61Wo7Sraru7ZW7U8pU9tLFG9StPasmI1S7OlgOMT",
-	"CWparJr2RbV8lDKvuAID/cAdwq8cq+i8zMIKhM580G3OgGlNzvoG5/8e3t4x3JnX12+/V8vdc6a8YzqZ",
-	"2CeZ+bTydzzi9XgtfXqDnz7CRB5YF1qS1/McoesSPRaLSVJQARs2DLpV1EDIFHkymzEgrsZQAzF0qlcA",
-	"zvcCmOytWpbZ+hjWKdTvZfJvxlUOJR6ZdQRKg2W2QogO5vx3A1e7z7X8lyIqkiKlsl5u/9ML9UuYtjz/",
-	"ptnR+CxW7uxwIjqZJkxj0YBYhpUcVFstshHrYFRR7U3Y7eP4OAjMj7xbo+GcVTbLWEi8X96lvykcotzY",
-	"q574yVYbczdZb5tlu1kqs+ZRMPUJXxqY/DtBPPu9ICL77I0sijwZzAtl/iPqV0Ha2IaGE7tVy+cm1B7K",
-	"TqJNoWSM8EH4NpBh2DUYoRk92UH0VH7tBfTuB9HT2iEXz6sZeJp+B4owK1y3ahnqzsoQ8PFqz6cgfDZK",
-	"9FjlszzRhZuBNe+x0iCfFXeH6gZUA4qv1PpIyox6BjS/vn6LD+CTHg2UtBrqkpUCWa+sdWVJ6zr+dluS",
-	"tZwmcSBngz/FIbwNDeMfNVnLqkbteVrlyw0sMA6iG9gbp7NFnYeefBIn/eoT0K/2AsFE2Uk+h2zOUaoq",
-	"Zs2m7vnHW7U8WB6S072uKqx/7uNOF/WrvmM81znyy1wiltUiKYxKRwFPkuIHqLbUlZY+qEfwC4L2J+2g",
-	"4qIyIk6MnM2UzA0WCAuZpnwg0157lpWfTEUJLP1SlahXdzKIcieyvTuEnqdpIEp8xMiTcKw8AhlHxHOj",
-	"UFPKVHvaT1W4HcjhzLk+5VwbEnxKUn6SNaAn5v2ADmVUIkizbOAlTzcCXU/HqZjfa6zv/WbmHIOBNyfk",
-	"ePsq03Ka8maOwtHW67TlizmxrRPb+qzZViVxZluedbgcGk9J3m8mzebuRC+a82tI3d4xvWZVdyeHndmh",
-	"+Wp7SKiCrVgGhjCo5OAWR75f0MNwbwJcpJQYXXayz7SqYnoF3A1B1wElgjuhpoMJ8JOFRveID/tT8+ZM",
-	"3/5PS0wt1HBCtg6z+Vk2KdxTaWIKFffEGzmcYN99hIbBJnH4eyAPbMYkTTJkhBcwQiKKQjo872rnrLIt",
-	"/q1SM388w83T3GXlxuf0DLqBLew9dkJ3z63p7d/dAuFyHR7Cj0yKG1qHfa/UbItdwPGp34tqR/b/yia6",
-	"pae4/XNt+/WnjM1Ax7t7pJGP+oTP8BlBUZ6ccfsLdk4dW3tUcAVPNMGEK+1BI/ugUpAlwa45J1s2N7kb",
-	"zlvZ4weR+F0rlNIVhzHHitimmbbM1SW6LKmxIXGX8oH71MHWRxd1OJhE9X7szCpunoowSWYcZnU1mnNN",
-	"0WX2bGJQNsDKTew2W9NGjFwa0VHY3gWGsf07SrQIjAJ2sUVqPXhbWQSl4AHVrI7x4iIQLy+wGe2ri0C8",
-	"voAb+8UFh1tBSapESv1mwy9fRraGlXrPCaqwcTWB/DpMiUhh0Sj4d1w/SNgUQqyiU/RFRCFPWCo3I4mt",
-	"noYQss9+s01tSxrB/SE2rtDMo7BPC7dnobtbbutSJBhRd+FyIFLeGKYbZgOk13g+nYG9QS8ZV9pztaLl",
-	"AO2VoaCC7gJUwTrHweKflWkOFANtmuMhQCus/tYeDrV3uCkU6m7uKQB6ckbtW+fy4kw+z2oeY5WHfMZp",
-	"ztRB8AcQapjs3NpMkCQri7+VLl19lmAt4ivYSgg1Roc5oWvv6BUs3s8/MunsI25c7VWOcQeexmYOldqN",
-	"QLx47EyLnhhEkVrpwFPnJKHeXtcMSGSv6FzIhUJNy6gBwFMHQGzZgZL4uRFmImcYGVA6NuTfhftqFHUw",
-	"QzCLhcw1ofcWmcgVNQxJim4f9Ar7Dvvrgsl1xc+LKaMC6IMGExuNKmIpshgblzAlM1pv2vpFJroXufqQ",
-	"IbxpED5LYvgGLzDTBN3cZh2DUMdX1YzDRqJpop9yWv47Wv2mqHTlVH1w+vucSY2uSkB7pqsnBn3M/RFl",
-	"c49PUb27J6m9H09JFUbZyvAnER5yTQeYm1MmzZ27QG8Z4QAD1D1QsvJKeGClC22Wl80ZUCXv7iWuDX+s",
-	"BZpA6UNoE5GayiRl1wPnQd/IIrpkS5J4N2wk9lUEm5O0BmXi8Jx3K+tnT0zvs3KUrugkdfsxie1XzCOe",
-	"IOLC1NLnUTEXPDWzI+0Wu0cAXWAeflTQhXVa92Wo5baOXrFaSLhl3+wH9OpWHZ47uHH9Hza5cMn37jlB",
-	"O2t9cnCwXDOB9FKHqW22QqqBbYsjQeXOrn8IrLAnrkLd6nqt+l1b3avcpmrFOt3WRbq+IfNBXY0NMx28",
-	"OfOuDscHEbllJgLQiu+kOPkZT37GY6ksaxyN6xnjkzOCTl7LDV7LrzHKsaIBPjeVtezFhZmrWWaSIsuX",
-	"flPyRhvza6R7w1HTOFtoeD03IB4iUqNQo0IVcfwHlg6LQjpbssiVCjX/Mcym06QQkZlI628nTyDh+4tB",
-	"LvVw8tyIIpmRl4iLUEGpUB9UvhSgNHLTSvwlagFZvhQRkaLVlZAGz+izXI0qf/Myrt9e0cfnURBqU+RK",
-	"Tql+NvLpKxsWqjijr0kpCHX0NdHi2TeJwZMkkigKOZxMlS4uxShJFezw7zbsfZeF9QqZ98Z/hM8wzt4w",
-	"jm187KUuwAEF9jTcBBE+RQcvDWlrwN5IV6uef8Dv+jwSHDtPdJGJ6CzCl0yDVMK8oaaVBxykFmo6K5ai",
-	"pLKAVat2t8G3SVpnGRRXBz4zlYXph7ohOX+VkHtcNIy/4s23OAK4k3eLC2A9m3rnJrajHNSAL6fbvf3u",
-	"ylJbumF+w3fba7Nvb3F5zKJDNNn1+JD7NlH7MU43/GBlQ9dvrxobajZQx0cijD9b+d1WRObSVWk0qnuf",
-	"j0bJ76HGS0GGGzABvCQCIyCJFlHvj2QWBSKCq23/7Y3/iFCFwj8Gf7yM0Pj8I5mVFollOO+XM9UXPn+i",
-	"AcsuJ2DatbGv9RfhW9zM6Trsch0STb3r6OAOdiMa9BNaErWsncoiAK0bRYEsQIQSOXKKviiy7BaU+VBH",
-	"QC+XIgL6o3+A/AIRFfQP0GLHE+RdfgjIMgh1VAzoafwb/sV/4C/RGfyRzF7yz/zeNryWxGByvVU882xe",
-	"qL5L2Cnhr6y+WsvUKXOh/0hmz9r6yVoK3uBD2iE1+i7sZpBmA3P+0Uzkn3vQrNB4IwZgSRBYS6gj+AeO",
-	"IBIW+KRBxZKgUQSgsaJ8p8KaQqJWNVgWVNgA/4MVHVGhfi/OZ6lMdFTmxzl2NsnSGMY0NXznpOj2xJae",
-	"LNF5ffGafDahrvqnjG2BW25tpxxD+6u23EKrqrQ7pb6m7xsb4ZYn39lekeFoOlWPOIW1rZbvqzQb7NxZ",
-	"0eOHSapcgu19+Pg7uYCxHsAVcgzWD1tr4fvkhYe3DDQpF+7mSficqOdRKD9EqO/UqLWhuM+Q8Oorswdu",
-	"9AYNMctLRnSrfF3fZHlBXiDUfTrIY5ALdAOBsDXO9TZRMuYzpWxr22o6QXfULM8KNcTyon96yHkxAeqV",
-	"kFJpGmq7w7J9yip0HtgvrpE+1t/4otyEmgwXp3X92uy9/SExxVf2QI9RB0OTbVsAU+7puRHlsfD7eGr1",
-	"uUB6dU/lVFLNqCVTpCUgVRB2Y2BCnPWfJx9k4X7bPTkzP81CFe8WD8p7ucKilzfu28PVr6xlpJjGgD0s",
-	"mbG6WhCD381nFHiEJeeFyg9UIGIVsIblhbqyPlbG6Nxu4AXxJnI1OlD1R6hzqQW16yfGd63yD8lQBcyz",
-	"uVWmsY2kYA1eYSnor304RCS0cQIEPpob0IQj+AvP5yxXozMyF2BedzdkIYapNBNlQm3rJFw2uvNPohey",
-	"E8lIDJRJYiUieT6Iuv06/Fz4jDZAS/HR4/ga1YZuH8CWu+APjA0A4FuolVxYadqx3rxCjmF/12+vGvif",
-	"hRrO1UjlSg/JX8Hjh9oJ4HLv8H1gIQmBO5psquDwFpPMMWYgIVFkqwNYl69R+QfU+me5OsvVUIF5jW/G",
-	"Kysfwz6wD4LIJaWFipbzwfWApF8g/uF/8ZxL8Y+EkJH5ithkI2FmSmJviejlxQWlE5UKBVYH4YWyBQqs",
-	"7iBSJGyuz9XbAkkKPokoXhYIJDjs5AYniLdJxTBIxJ0aqqXOYMErUGI0Jq0YeAKxmRSent83mHmK3wNX",
-	"dKKf4azfZtkt+WedfkNaEFyEqn+XeApxBq2a9Bv/7h0oLO1PcYh4dMP4R618sRpbe8kLvQw/1ryfiZ0d",
-	"Vm67ljXooD2ddGsS3U083BMDq+wb8wWRIyHQgQPVhKdb7+22jFHsxBdzNWrkijvyv9L+oHV6qlON0d2T",
-	"Lz0hlXxF9c5yOgSrflvVJRCsijv8jEx7vtT4pJSfoByXTtg47+Qmvf0eoW47yPlH+r+1hTv3VeN7oaZM",
-	"bwrQsuitFPG+rKit+AZsbNYq88+NoPqNiiK8VsWnmVo8lP/MhJkPJ/ahMkuw4jN4++bqm3Kc1QgxOu2/",
-	"qI/9tSVczG/3x+C0QJ+f8nl0mgb6uf7UUGq8vjR0bMdbTDL0TUtzay4pXwCUMfTUMmJ1ZpfjvYOOFGlG",
-	"7aZyNQrQMZtp1e2LJmPmW0r9KEcq90SOedAmQ12qk2iMjDgRGS0PmZq6fvn64otSv6Tmmpn2tUtfiRQR",
-	"1+NUFUhfPWzRIEWTAmktvCYNMhAR3qoIsT3/UHnW3G7CJ8ojFC+t16ZstVLFRNm7YrWGq6NV6drurFDc",
-	"Kg9eR1Sfii5wEut7RctrI6VVjv5QqsDFF8civ9IYbxZdHRZX3dZTWyurkCxrAYjVIbaRUq2IptvpOm11",
-	"X5tjNeuzWOwMBGuqazS2EUqDTZuNYBr/UMXhJcR60VAxsj/NkMeJzx6Fz7YR/mMpG1sJgRw6ALI5VE3H",
-	"tUt02llm58x4gVaOucqWerLNxmANjKxDJRQmYIixoIYparqXPhDYbmGe9zYVxdKqR4Fl07k1NbotDNyH",
-	"c+hb0ZfosWgw3KpGrDRiodK0xxCktc2LVRg16zfzh7Yh/EDobJDFS7gVQ3WG/nM05WyCMX9Nar8RSdEk",
-	"fFg8Pw4BFGA/lzKb4Qnq+F6JYw0414Ozq3j/9BK5sEPgq+Dmnrx+n7vY4gu6vTK8owSZ65MMeWgZ4t4B",
-	"SRGWHX4dbilYyhlrImW1eNaO+niYu0gzPaZWOZ8aiz8x6s+cUbvrtidWTaHYu2Wi2lx4HIF6IMpBqghE",
-	"J8rViFKUQt2R7nZKmwGDefCXQJw2nFHv31wpgws1AqpFxIax1ZRaKFOIUZIDvS5tsn0sC0W57y5BVbjW",
-	"zqGGlcLLW8hln5s8i2E21wV30brwkebtIlDhfXnBPn1CSBvK2UzFVgduSG9FTH6jNKL9rMTAyyo9OIv2",
-	"Ir31ea9f89vbAHXvs8cyAQk2hf2uYeNVfHs65RaEe/tiN4HcV9fwsxwroeeEDIMnrmI+8l7LRPAOKpPw",
-	"63jWvwhW4UdWZuTDESCOYShCnKP31m2dk99987wvmyY+Cvj+OzXLaEPbJh7zvaxelFO+8Ul2fgr5xp6D",
-	"beh4YIMYtF/eP8N4Gyl6jxqzHleJAXEDASGD7lCPm1yNkt8p/xLeluk2lI9RmFVcWTFYq4y0yHGhnsgP",
-	"amNQoansClZYyGJuqGl2Wd/23IivvxP0HXF0upA4BH2MIAx6nqaMN6kzrUJNWVjooohbQhZf2wqfgxkV",
-	"JWP9RhUySdez01Pw4sQgtzUu2rIc2y7YYwletFfV7ZGfbnbj0BFdv73amQFjwW8rF4YbYuCoHLPBQtv1",
-	"MVqsIO4Dhw5CXSKeGDXMdEwVCGByjIG5NrvAHTM71ZQ+gZpS0fFebffpVZhW70OcjEZ31Ep+0kooXeRL",
-	"NKOw6NyrbOdeEKGWY5log+3o2CKfyRzOtENIQfhD1MrzDIww/Hk3EDni8phQE6gWZlwWpK2UnoGeiGAH",
-	"Jb6OLIaTUtOIzs7OolCniVaU9f5VoiXPacT//Pf/E/BrlUddkemALW3bPjBXvAbE35mCFUGbuhSRvJmW",
-	"/uCB/SNXIhsWMg1EFD67CJ+hSpMrrxzdwt9iGnxPeDkdfGwb/bmN+tc6pvINvOFj2aE42U5W6HPDp2pO",
-	"CtRJgfq0FShCQhuNiN09fWXKWnBbChB427yzG2svdkDBqkqWrs8XHQ7IXezSS3fKoeZkBGtUIr9H/6n4",
-	"F8MQRDJNo0BktjlrKgtlrJkqslGoERMBSQEk3tfflRrBRKIoyNWoe0m1VQHaxGMrI9jdfavUjNRDPjrb",
-	"LUNip7K5Eh3Xn9Y9gnY5/2isQh3ZR+Cofkpj58K79Bzbu3RHZRKwb3Ob7qhuce5AKZU+gU9GvXb/8G6u",
-	"4epcCGKRGDqHtjnwy33MQtnpzZPs7uSOinyuuPbuBSIywX8yHXXR024EaUO0ioA7bVcpMdPKtC1Ipukn",
-	"2VnWJ81tFQv7Jk/9ZJ9sP9lHpMohBHOD2/Kk0X3mGh1GGyqy/CmrdWCU3xt06pKK+iIwwFnxKbIdgeHy",
-	"bNoAOdILdcSnR4Z2wbBQ1cyCIos47F7wJ7iUQGSoJoUa9aSA29TgeBGLWGMx+6ai4wckCjThqYu+Vt3L",
-	"UKPLwS3DegU4wEE9FfKxEgNp0LFROw2E28D/IZgTNAgwzt7rFVnkHB8iVpSi1O2JfzWeqp0fXZYk6QPc",
-	"FbzLG/j0BnFHEiNY+7Ct30jjwH606PPgqkxukVUrxg+qP2EvCed9hbpTqZh8eXFBysvri9fdXrmaIpmq",
-	"bF5E1BJ4IZdGRCOZmmbQ36/pV+/UaKM2+o6hIkSHi20FFkYyFne3X/rtmsEVLy3KQiDuS6Q7JErAALvp",
-	"jw+yzyLbtMuRksU8Vy3bLLK1m/ztgME7JqE1zqeZzBOT6d4Tc3Of8gPuLLGZJkSxyDy8PZDTMNKabIG9",
-	"ePQ3iWBd5MlgXmS52RMULZGe664EIi7ULy8uLlxiHn9Tx5VH+WVEqkaFyOZAAr6rP2SaFupsKpPUwiQh",
-	"tAGMiF6STKvnxhquVo5oAu4HvhVqwvDib2zP0CQvk5NKYaWVETKOuXSey8jLyAJO6LzJ1RjDwHf4Y24Z",
-	"iXEEqgy185egz2k1024xSYYUv/PrxmUcbNdgb62Hnjwv3ls/jj3tJtzeT1+usXfifHflfHXiau//8hht",
-	"nErx9rBKtQ/BLnO5uNk/eDeMyPvDVsmDZaFCXcJuu9bGcG+cgl7GG23GcYHuAQ+gmwaBD4J1XUsw9KiX",
-	"xSTRY2wT3RNXlI87kQW3LADFHNYpOtKxT4n9W1DxnqCKh1rfoITu2qIh6Fcw5jZhxXdywYkKO7Arf5/V",
-	"y8pY8P1nxKqfBau68LPyJKu/rT/ZXP1ReaknDnY3DqYtfkWaDVqqIlYI6LGkLTEF+AkdgyVe2Ou3V8dr",
-	"B3FlF4IJnLIQqZKmEK/FRP0u4mScFKZbta7++uXor4NB/PKLLy9eqL+9evX6r19c/O3Vl1+8/kJ+OYgv",
-	"Xr4YXajXw7+9au6yYCZypxYL6zkuHdKeUMmx1GAzJHmiRa4+qNwwOnmXtMzAA5GV+VgVXpSQfLW5grNV",
-	"G+HIUfkPSgzOnaHIxfZI5O/hAI+ViPFeju8EQ07nwecfCHha6TjR41N5wMnV/wnDkRd0ORt89vjRCYZ8",
-	"JxjyQo6Pj0H+Xo4PDUDegPv9ngss2pFxCzlu+d3xwcIbkbVfX3yBlgd2dqpDIL6+uEBSiXgCEOdFTm2n",
-	"spEw8zyH+wYbXUySQgkzk0PVFVN5iwcvkFlIdNjAounNFHI8piarJV+5dA1BuPYRYxKE74VSlhsDwShY",
-	"tDmeFAuFzbKt2C8XmRiuKumFOmJt4Ma7eRE1+zFFljPyZyHHz53iAMQGdJCrWSqHiR6HWuole8Q+qJxM",
-	"PnjLMk8TlZcKDb+1bjteN4jmQ4J1v5fjwyF1l4MfFabbqTTtON2FHD8tkG7LJO+L0L0dBxLbM6B9oHKf",
-	"oLJPCuMJKrtAVt+qVN4DIxsGOP9oWcgxEbJB0tXM7KANLxueZ7zsUBNgtl/zQEO15/VazNRCjokgFqjy",
-	"gW5Wx4322R1QnwOPFhXs6AD9n5vBo3nGdkhlK8QPi6e8RuRZMGVSWx4NknKjqGk93hOG8onfN+QCNhLR",
-	"CjN4aHeCAwnewOUPhQ4Mo9eRgTdxVPgIFL9t4jwHZnEbVPpSnT8VhJ1Yxt1YRiO1P0Ig4M0M5MDJwu/l",
-	"+J9yqrYJvNcUz3NWAY8A3lhd5KH8qb2dvaIlFbvm2KG2nlDf5bSTC9T7YZP3k1BWgN039o8BqrfALqQY",
-	"++2xPWU51NbjBeN8WR/nHX+56ihY4+DiHx3IycWjH8LFVR36yA4uOrM1Di4b03yAfNWTnv35CM1m1vFg",
-	"zUq+PBb9AS+dSIOSucL0VrfYzhX35UG6iuNaKAIx2O/lT7oz3vFJYFIGJL6OloZtliQaxmiERp7Fn5Wg",
-	"vDiWoJzjwcYnYXkSlg8qLJHT2Hi2EyntouTxSNz7Cy9ibnQG9ZD6ocIhuVJ7ygFXusgTCwOBkE25GqKZ",
-	"Hs1kMYmoLzpiVXkJCq64jvIB4VqdR10hCxqE0xNL5GuOra6Bv65gXoe61hscpy4r+hj72lWsOpELGg0W",
-	"vPTLncDuuA6WenAmKdZBwf+b+WCaxXP8AOtqxnk2n4FQHye4DhTrtbzKnriyh1ONG5dn15F2tSEsJ2CY",
-	"tW41cxLGKY+oKQZtQ01cuNoAi93u98yV2q4qB57cBjjbbS8AIpdF8kHZhp6VpEoklk4kZ7PzaRar1ETt",
-	"INOUwbtDYehVEwWVpaCXDRVeFerp3QfL+2gA1/BKfhoASW+b1upeznNj7/Qp9/+OcfjWlJA2jPoWX+zK",
-	"DXw0SaElp+KayHIvx6xwMhOGYThMsukVt/yym3S0IjU1r6l9ITq24zVm9SH/h8fsa3e/gcdQUnTtV5UW",
-	"OKKDPbJDXeud0+2JfyQ2sWCqpgNF5aokdCL85yaJI65yZ+bqGioLrKH4oFL7KD22Mbc11GfVXbaJjMb7",
-	"0L2E3690Adoq65Z/620MDOzK4kMtxH5TZS/tfr0XKZDSMEeiX+ZEwzlJPn1M1ITFRPjoDWhPN7RS+FVE",
-	"Law9xErRCCzw3jtnGAgTRUERY8XCiDgxcpBSI1a31DTRt8+NwPQyZJTY9ftLL6+Eau1G8zSlxFXBswaw",
-	"EtUb91ZYyD9wRuu0wV3FdryE6RcWESDgp2j7PZEi90VK9DCdxyq2VdApa+9UygejEIFmiKxRTKQWLy4C",
-	"8fIiEK8u4Kq8vmjSQq5hcUx9B3IP+FMcwkfQMP5RPeo8Nb40gvVqd60DtYmBKhaqpj7bGnSkjQdIL/U4",
-	"BZgUFUbhMk872+Wb2qGavWOS8QdZACzyTI+pzLU2/EfLc0aJSmNmOs/6v9qPp2ZsP/ztT3ShSYHQi147",
-	"MXLG/ef1T/8E82mYymSKzH3As+GFxq3wvDSCM5KnCPMbq2GKd5jS8+1OstwxGstaXJ//svYDT6PBoN+J",
-	"XcHV/XRyFLy+Ysk27cR6W4Nv810sUbeP6tnH250Ymx+9ujNLz80CxVIzCIZ7yZV9+VeQs3pCG6dise0p",
-	"q1az3N2xYgqZr8sovdJLUsQXk6yRqsDaV9TPiROlPVcJNRgNqKJCZ/rMIZ7ymO7JRNMXiAjblFxaaoKo",
-	"qEaw8BtE+Yi8Zn/4AebBE1hb7hV8Rvlca5WbmyK7VToi9TV6xUgMP2ZxMkpUzDPqjPiQ87LQxQr1RFIi",
-	"JAwOL78Z5/8XDd/7Uv1APnI7RZuPXNt18ukhYb6ii9zKPep79N73pT2ZAxvYu6P+rzCeWsc82Ex5kxov",
-	"z8Eq/x72Fr3Y7hZZrla5Q6AyHeweOT669i5dr7tJL451k+56j+p7/ATu0vUWN6lR0iB0ZonicmRYzO3S",
-	"yIaY17SCXd5Qjeu11g71Yatx14bRYY0q2sWRgL9YtQ2Aw6Qmo7s6SKW+tVMz9vkugOwchteOcVisdAdW",
-	"M8nS2LIZV/TaNsU7W3ZmUMEfNs14SRyOUdwHCnQC60jyINxt7aaH5I7v5ErMCP8A+BnwOPhfBwlPvylH",
-	"cc4JhOS0oO9YzYfs6Pci6pYl0cCcOV59SQ6CRWJAsQP+ikESOzcWWg+W3isPMOgkY25ommbZLfIR6QDr",
-	"5zPBv6hW4ATCZEil+O7LF8H12oTNydW7ltPDeB1Ebwt1xLGEiONlOKhAY5Abm8oPYHF5ASYLkqsElhH1",
-	"WVwkehwhCyxgKrtXOx2KoULFN7KIkKLnZPYGoY5GWFDC3rOh1EOFf47AfJkIpEr6//LnPDx1qFvkSVEo",
-	"7O6EMhIk45J9NLRQHy6pdoE+0l2ZG7J6S8OCDF7xP//9fxmbswQHFgs4fzoZV39O89HJBbAWdJIiOiE8",
-	"CaZm3BNfwZ0LtXfAqIXhUORWFZEsCI9LmZtRlt/cqqWJEBIUL6wjxIa3SpB87p22J3VWgNgPWb7sT3S4",
-	"OuaGWY7qnari2q/DsX/QouYstyREAmXb2uYWYVIJ9+Az9QE3XK6nWDFGykMdPr6xrvhUOPzQoPI6Y9nM",
-	"zbs9tcR4SknzkFvoI083q+cdEqsv07aHu9/VATXXXFJ/uFDo+4o3mAKZ9Win2BTsRGdzS7BTRLyHMtp5",
-	"ae14bFjvmf3kD7f6/Q5mgyjRXCbZAi2GUOfZHDQYI6Kff7quFxDyoiJgG9PEFPJWoaL7XaymswwufF/Y",
-	"40fV0y3L89+XiAcW+56RJ0MN98YUSZr69eCes8HZysJ3tQ+zKfdCavImNDvTeA0P7wVw1Fp1BDzxqIAL",
-	"tgCnOnQ8oOaW4/Pc3Z8wnwEHMwfMoDi+0+66xCiKRkmqIjGTeYENyaSIpvO0SOCDc9SIY1nIiLxrIxIM",
-	"GNPXIjFmjml31JzCmn9ZDqMAo0bA2xqOwwsPLetHmd/GQAtpom/p9kbzPCWDqp7+VnLWhRqIX979gDzG",
-	"MSsgPbsZq3MHSHVgzNommegLQdJzibRgB6WK0KEo6oHtQ1OQVxxeh+kTsPc1svCp/D2ZzqdCFoUcTmCX",
-	"oTbJH0p0XlyIH7/yeol2A+H6zIFNVG4fA5UMJyWu8HRD7c/5gxzkMs7QEcMHO5QzrxL7xauILOLmYgAg",
-	"WqZAbLy7zr5qeOHbs4SVqawJcIRIPM39U/7PeZq2p+/DM+g+wB68FaIjn/JKa5YFprhyH9kc3iF8UmQZ",
-	"kcXj96PuKekaCwD4QmC10K6806g1rQd+0XE2nMP9oWQX0nHgNpPzZANTDPVGrig2McVQe1wRqcWosr1B",
-	"yXIKJad95FmU1ecyy9CNVks1c8ocodwZBbInErdKzQxPQJB1BIiqsOWBr4zDFZGJZnAc9XsRhDoZ6wxT",
-	"B4YIQvvznboy2muDr2Wbnow7rjYhBETRgUWeJdoobRJg4jUQ4v/KJrqt1yKe1ifZeBCO/StpkuG2+cYl",
-	"/eF7ODUffLLNB48bOFtBpZ3zhT9AKBqYvlHGJHQlmlXcn5Ed90GmWiBkNMOEViqmTimk1hTMgtHUhPvy",
-	"QzZOdAT8D7MibRwn4mHYmrM+p0xzz1Pyg4NOiDz4WmHRqTRmkeXs5OfOZFGKM6AegLwt6rnPpnIpBoqi",
-	"PY7dcdoX8UEZx7kyhpudDbJiYkehQAIPJHMOagShtt8nhnxtHS/YMp/BKnM5Nb/28bHfxL//LewnONhv",
-	"yN1J8S1fC87gSVNpNirBxURNQ23bKNOzN6XX/z+iPkpPz21LCXzDXMVKF4lMKxGNF6uehRfCvw2U7aTh",
-	"/SACrHjPxv9iQjEl0oGJWXKRkdsEhzTaYwnXTIKHDCPwHIeLIFQnOKgC7e5Wq9psKqD4lWvr67+Hdiv8",
-	"WKc/vAWeHmJvdZM3YZUC7+m6VMN5nhTLZ/1ff6sw3GwsEu0xWMsRSSmGs2zVgm1bLbhTQ9TokAF26Gai",
-	"Ozfw+OKQrne3xiH7oca/vkVTZpbOTROfbIHl+nqe50qjWnjIHLKNNDekdfi0R2p4C+09ClHcIoNtc35/",
-	"Tx6BkEQuyeMc6dmspRJ/qOdGGDXMdCzzJd0FIzrA3PnAYBUET4k9KRINf4SaOHa/Ig5szSXp7ynoDh2d",
-	"CTIrzkurIhA6a2pn0d4DviSrN7S7Y2jZONXWjcjWH+lTITbXU6u2H2WPvU52rb7IODZC1s/Bqjk94Skv",
-	"VjT3m/FPm4O4+POGBqDiSttJuI0fobGWxTo+BuFq9sQu5QNBqBtyrj/axeEPEbWFM+oGWMEhb2GpmI0x",
-	"shEaf72JQXWJD97dwLx+lmvSIWrX5aC6DM5wOE3GH/6oSRB8+9vrcuglPLoGrfdhBXuDB8KqW7jvtrZl",
-	"N+F1/hH/vUniteDRflgQ5JBZyDTNFipm240qJdAFl5Bfvye+efPDm/dvHA94eXHBpkvh4RbnapjlMYEp",
-	"4EqeGxHLQmLX7DxbgMr0n9c//ZO6SUsd6ugNsTPQvYpltwwCeO75MqWYzgbsNg62Z3movfQ/qcnshCNp",
-	"h3luuOYbUQG++8a6JGkNuMU4G5rnIuoncdTt1U4SqxkJIhlMy/kMI+t6KZJYVHCWR4mOAzh4zRkfej5V",
-	"eTKkZMEydkPRiwuBR3LJbnKM3IrXF68F/NlrbhlmaWK3vmGHB8LGw18fOrCEZYmJCGxtzECjo5x++FS0",
-	"B0YdxuYDox3ViEZl9cryESsZywsjWu7Lds1vRzYDxSVE8Epv8M6x0gY03ewDr9o6+7x+V5XLk5QhT1h6",
-	"tGk7XqpmhKvHPM3736dEF2qs8gNfqLUy15e3x7wJx0o1w/0FFVq2N4Z7plYJo7+ZGprAfe9wOZ10vlXL",
-	"dsPyKk1bBr6+fivgp2w8inW2IyjBG41HcTfb8XtY/jEsx+vrt9+r5R1NR3taT91ktPvYwWiMiqRILbLj",
-	"rVqSv/tO9uFm6Algtbdqye2LV6zEDuf2BhS3N6DgjFU+yxNdOIsOjbnuhoT8XUzKrYw6oK2DuqeRfA/o",
-	"nfbHP6pRZy9mu1V3q5Ynm67NpuMrvbNVB2zg/OOtWj4Ki+5WLTfbc0Qp2xp0cCh7NOfogu+gTdoX85TM",
-	"OSKHx2bMfa+W25lyREWfqyG3Vrg3q4dO2B7RjkM9alsrbp+37nhW3PbX6Dg23HoRW4rXT9GEu1XLFQMO",
-	"PzuG+bbmSlpBvMZ400uRZuOxis8STfdvKpdkhlHKGAVW/FISKgVxseJQo210SaLaVZKUT2HGWiTwKcw8",
-	"ORORTYaJUBxhYTD8EhcwWAr1uxwWLkGwJ/7lJWbmymDCtKBwJaI8Yi0uZ0miESGHBRaUgB2BiY8qdrhZ",
-	"uDmL+ST8TvwyTQnGSRms/hADObytWq8u7RvDpM4chYHYIqV8HHNL7YgjO3wkMq6ep/ItYExnYk+5nUJU",
-	"szsJDJDPgIbOdLrk8ROucywfAeGFeTWVMybUOlAF+MG/j2RqVIVN2dQieuC3Hv/0fxPrgnX85IrI/cOf",
-	"bUo/JegBwj9iAAJKSAALDLm8uYHBIiEHSZoUy4pygtLj1WrvxkKUrKWH8sPv7zyYF6xwujtBeVsIkIEy",
-	"jCfDgnX6gMiCqwIncjbDZjaxrUpydRGkuma6yOWwIP0MQQyKLLulAjwv/SoC+rlJYzn7O3D16NKl84ea",
-	"M5t++ObqZ5zIFcWAVdoCTQLG+lZJu28qN4/T0iw9WJwx4+g28K6ajr0LUUvXlcPbGzNNUIA1Je3aCXeD",
-	"GT5khvF/3jfDuGGpeAfpvCx3/TZJC1o/30B31g0Xj1hLoUxBnKXl6rUCOdOTTQsfZFmqpH7iudFA5d8V",
-	"arqtBw7fQd+TZSSkyvi8J/aCVWEGz2HZlBV6XD+44qREMSQH8HboQnnyD4wF6kKL1/aUnn1Kz97gc63n",
-	"Ym9OyfHImBSBatHvTpBAHiAQqzNqlOVcWuMuPwO6OAQAmgPGA7YWarwFLje3loZsQeCx+IXyhQIv+Tpw",
-	"uDCg6ZU36ZA+Y1ZbF2pgkkLdcI2hnzANuoPVNDNtARaoKEl0uACMVU45zTgNvUyXpuigjmdZogldoHuJ",
-	"WMYWwif6+Zf3gtT5c7A2SckbZnqU5NOKgCAVltQlAlCVY5B+hYjOO/jgv0f/1tm/L7r/6zyJUMszmYhG",
-	"eLIZn+tFBJpJlzdSTawvAdhwchVfisEShrGQ/u7h6RzUN3psNeudtjDLsw9JrHKemCqtbuZJDCsYKzSq",
-	"JDkik5j8crakkz1rof6X9cjhrKyMDRj3JyBli1XDVeDtpiaDGJIUbVlcf0YiGVXdFvAo5vlz5K5p0F+s",
-	"PrL9uKTu2Z2xfgOXFsjbq2D3IhjoLDWhvidGbntIwqX5HioQgYL2YGEIb/SjBiGslrEuDIEE/Wn3h7Jo",
-	"DTX9aq+1/A8A6hvtykCyfGXHW/CHfSGn0FUQsiWGEzz7nQT3GagLHiYKyZ+PG+I5+1U5Qr0a6xEtoZ6+",
-	"45WrsZ5QYxAHZWSuinmuWUjGyhR5tlSxwFY4ZWm/LuNASLPMkulDdI1Zh7bn6m3zW8PbrQHvUOVvCT/g",
-	"wlsg6TgiJjqwXTRJXC0VLKPr6rKemxA5YRmaeX3xuj3gdOgqDY6o4DQbgin8nujV9T47JnYs/3Q7mFMD",
-	"Te7DY81xpJ24S7Cth3qzS3qV13BxE3GT3a5tU7iJh7Mhpop+2TgQnrO2I5HnsciEDDUTlO9WLl2cpXMz",
-	"K9XbTX7KpEDrK9FilsthkQwVOZ7KBiUIxZINh/PctITHjlHJBa/qp3wdm6DdSv/VNvpmyHDAF8zfly6Z",
-	"TzfqlOX7CS213dKdK7vhBfhgRfPDOiNC3bGOCPZBSL1ExC8cqdsTb/COuBUC185wITK9dHeCIWhFppVh",
-	"6DA29/fBJ4TwOMUlJpSlEtYS6ay4wef/o/McHnnejWweBjqC87mmGNFXtDkjP2BfRcnotraSCvTI0gnC",
-	"MQnfgBROlUS1stzGzkYvjJXldzZtO2T880uDwZAddT3EOGy7QmqQ84XYFeMLg5NeYJaFFK8vvoRBFnho",
-	"o6S45KBUXRf6su5nIH+K72ggyGPjK4/O10BZT5KChTwGhXbjGFbFcMeEfotIT/aXnmuMWBmwZRwnMeJW",
-	"zQpy8i9850WlwRT3wsSkdKRIm8RziLK29p7QBzT4ywkOYfCvjP7nn0cQam3ibModB05W/mNTkO8oSk/O",
-	"hWbnArbWWN7HuXA+SLPh7e6QiUdWQXoefiCeLUqumQTxYl318ySm3Vjjg9i1FAOZc78xjr72RYTB/qpA",
-	"wMABDkC4yoSnCtcsEBG7/RdVRPsSpwW0GdFxb5tGwaYroZ571uEdnBcuRwOzGHzrZ/25CXFGuQt2TxTA",
-	"L332jk1yq4Crn78j5YN8IJQjVJ4HjmWWejjJM538wVn8nOCSxnJ2ww+jS9umUQgvi4KTORTGp7yQjs1p",
-	"xX4FLpIFAr9BUn4Fk9zdbHKJBy1JfGWAfpU51IiGtk7vPrbRAiKUk4vlk3GxIL3di8VuAAzZP5u8M+yI",
-	"rRwjfnMX2JFKqp4rHfMtvLtzwa0kAG01Wpeb9VghTg4FbXLiJY+FlzDc34Z60Bav7f0UtCNkrKyHpLGp",
-	"BORUcQkF6/pe1ZD1ubsVuWOoM9T9wGy6JVwXDFf6j/p39kfZJlfCh7bwqx4bvQdb4tmwZqbLI90Fz2ZD",
-	"osEJyebTQ7I5cf7t/BDcZ2VrZ8QBQHzur2BuCerzAFY5r4+T6XbPMmiBCKI0A1tTKqoQQahztmKbWEWY",
-	"mKZF22vn8eQHam/ms11B3apWUcGUdY6I+cw67NfmFpQc+wj4O7sh75x01gOjmKAe4NfBNfOuRrqdP4ps",
-	"BasAH0H/De4EFXQpkoLyaqmCtpIL+/hhhGoyYj20zH7tAEywUl6B5lbINFX3Qqi3R6Zpcy/swom92GhV",
-	"lIW6IsuwveY678IjBcHZN/jNiUE/TqdCe5Xy03YrlOAo+/Ij1LGQdvIobC5lObRzgfAxStdC4/J3BdwV",
-	"iLcrtW28igcOukaofXgm53eowDSt9y+cQJU+OVClkwx45O4FH0/qPg6GrfGlHsC5gGu7s2uhEauq7lio",
-	"YlXtRd0Eyd+C18O+CUo0fm42iojv1XIlVLbGa2D58MFhnnYBeDqpo49DHZ37QDtb+hhW6O8gvgJmZQ/v",
-	"LWgFpXos/oI7AVbVGP5cf1p5Ybyf+2SGIaYHAuncLzeMsEEeeWoYn9dTyw37hZZ9yg47SbsjOV+Y4nbU",
-	"rqsNyj4++5n6Zr3PbpV+i17NZ/1ffwNJ5H/zfxBkCL74DX6ff7A8eZ6nz/rPzuUsOf/wCvkur2Klj69B",
-	"yJBipYNXMVFJXuKIY9dFzhmL4myIQxOQ0jQm2CMPT8o0yEzqs2b7dFtIERCJY1Ws9grzpuGGbPWJbJ+2",
-	"1ancqgdLkcRlN7IkF9lCq9wbGz2ftYHRWbY66i/EkWPqD4zCxczkUPknUn5YH7T8pmFobsxp7LFzQ+JA",
-	"TLLs1gTAOeCvUZbjXxOZKxNwd2z4H8PtjLGopfAXZLuF1pfjuoiuLubKaz4aq1maLfEwA3TXo/dHC6M+",
-	"qFym9kl/RvrJjT3YQDR8c0Ndy1N107Y+b5SGJf4D3kD9tAgGbXVB+LpWJqBPG8b+jpvFny2SWNEL8Glx",
-	"aQo1vcGPVwjS+27DueZqlpmkyPKlgItpARKTXOQqVWB36qyoUBY8Vp+wHOUGr/fWcxIOItAQn1mhhgX3",
-	"Z516k9rn1kxsH9l+8mE2nSYlrcfJaOQfAEjJuansnX+xZhX8xPaLAM0LVBhxJopcqUDkcoG90mkpgzQb",
-	"wOnkw0nyAc4JhI/MVUAwgslgjopquUQ3dLLmtBI4pt/+/P8BAAD//w==",
+	"7L2Lktu22QD6Kqh6/rG2kbTUZW/a6ZxuYjt2fa133bSJPEuIhCRkKVA/Qa0sezzThzjP0Afrk5zB9wEk",
+	"SIK6rNdO0j8zmXhFgrh++O6Xj40gni9iwUQqG8OPjRmjIUvgz+dc3Kh/QyaDhC9SHovGsPGaTrmg6geJ",
+	"uLiRQ+KPlp7XD5ZJBH+wc5Kw6M+jxiJht6OG3yI+/hbsfWr/nvBEFh5EFH6TpvqSUBES9QmJRbQmqxkT",
+	"JJ2xNWHvuUwPOo1WQwYzNqdqiul6wRrDhkwTLqaNT59ajX+8ZO/T13TKqiu4mjHseEGnrEXihLD5Is2G",
+	"4JJwqYYiaj5bx6kfI1gmCRM4jLMbLlI2ZYnuhyXurp6mbC7JgiW7dpSw2/pJqa3l8VJuXTycztbVX8Up",
+	"jRwjqcdELOdjlpB4Qrhaw/apw2dq7nJ7l2r+27r81GosaELnLNUg/W1CRTB7TdNZDVjQOVOdUzKGlueE",
+	"4rNZHIVcTIl/6KsNkupc37553mYiiEMWkqY/YTRdJux/eo+jeMqFDxDK3tP5IlKTmlOZsqTRanA11kLN",
+	"oNVQXTeGDRyr0Wok7H+XPGFhY5gmS7Z567+L53OeXj65cK/mggTQgFw+uYBjNktSf6d0istq2msAEOAp",
+	"rFWqlZaWcNz1BmeD3qB/GnQHLDgZh71ucByER+Pw7Oyod9Ib9yd0Mjl2L1LO6J4r/D6Jl4unD+tP6+lD",
+	"WIyCaprO8Nym6qMOOe2ckCiOb1gI729ptGRkuSBUEgqtRwIAvKVeC3wslnOW8IDwsEVkbPoiq1ks9Qhc",
+	"EhpFJORTnsqRkDMaxiu8LrotT2ckndGU8LBDLgRZihsRrwS+hnOIBYMPAhpFLBmJgAoRpyRhNGwRKuSK",
+	"JZIMvAHxP44acyYlnbJRYzhqqGewJeRlnJLH8VKEo8YnvzMShVOaxHF7TGsgjYd7nsFTKZds0xlw1eCB",
+	"JNMoHtOI+Dz0SVMtiKeS+JyHJSgadN0TU91c7zY9G2XA/J7TMYvk35YsWVcnqe4JbUumEEHKQhKpxiTl",
+	"acTkOU5fkoAmyVrdbyrWCo7SGZsTmjBywxaABGHK/wsjZHOGnmRjhw18lYQs+XZdM0M/SJia2jVNfQUh",
+	"/nIRmt/nhAYBW6iJj5cpURtLF4uIMwUsknChIL1ugrEa9nq83mWKl3GS1s2PygAnpp5/3pRknKQ7TSel",
+	"KaubT7xggik4wz+AU0gY/jiAiQZRLFmopqrOM52xRKOAG8YWkrBblqzx7GsnqiawZaYveMRkGouNF2Ru",
+	"Gu1xSbo95yXJurrDRXFzBOqpoanNbntMJQsP6rZEUdzCjoRsQpdR2hh2W405F3y+nMPfruF3427O8Zgk",
+	"oeP4lpGu58EtDOhioc45VU9qp8eS6/op9rztc0zin1mQXiTBjN+ysAb6flD0YpEwxQK0AJ6QQaX6M9L0",
+	"1XH4B4jsozVZCuvdhEZSvVzgYPKcjNdEz5KM43RWtzzThwsmx3EcMSrsVWyjm4pW6jkAWVKQaDMDvhpW",
+	"LmjADhUQ+qTph5zKRZzQ/+k9Nn/6Bx1yYfpBwhfGTAJSAD69hRSaphbNI5rkSca2Uzy9nBLNK1C8/j3R",
+	"Oj3UZmQNb9WZAa884SwKz7PzszH5Xkg5A9NG3oNao1DQ+hMuBb5vmUUW2uUEo9ECKeqaBim/5elaPXrX",
+	"ql/sJVNwVbPWZwq4DaBqPkjNogXcUItYrdUxZxCDvGUQi5RyIXGnUiVwNQMqWZsLyYTkKb9lJQ7TgFUd",
+	"TobJNnY6xQ30TL0iIU9YoB5YpwfkbWfKlZ+Z+s46LQq/4OGmrf87l3zMI56u98Q02YkAo8Iluc16qpt8",
+	"3qKwBDPjxXIc8QC+TVkiaKTgLOG3igQ6l/CGLWLJ0zhZa2x5+eRimwxiCyBUiSDngBMy3AcvH0iS8gWK",
+	"InMuJRfT2gMBgWITKOSzRGHpDZvsIiw5JrqbFLi7xLe/MJSv5TGPmHsZb3R/Qy3AR4rnQMEFdCckyToh",
+	"TT/i48MpTyM67iRjhci/m7FACUx0krIEmDwpSVMylFfiBUtA7XMwJNScDUgzBoX7A88jFRTukea3VPFn",
+	"/7tkMj0go9GooaYGQtho1ABaMeW3TFQx+5tHFw9fPOrMwxoQMP1sgYMrOn1J52wXsX+P0yZNP2ERo1LJ",
+	"/N2OVxaXb7sdr+O5zz+l02uNz/cBgreSJbsQ9qVU/BzcrjiQQHaVYO8Pl4rzjAWR8RxFWgkEXMSinUu/",
+	"W2myosUTQ4uB6T/tnDyQxJ9wEfok5MWb0P0M8lzQ5SRMLmIhUTv0LQ3fIEypX4rYMAF/gjASAKge/izV",
+	"3ny0+v1/EjZpDBt/PMzVnof4Vh7mXX4bh2scs4wozIxJplhSsGGuQ9PfCf5RYUrTNEGNafUeHLRGgmqZ",
+	"ZUJ5xEL1g4eoeC0N89H0COyI7rIx/Mk8nsupefjuk+rbqE3GcajEIDX0SPz18tVLQqN0Fi+nMwUukq4l",
+	"kTGOxpIkTmBJelz8OOP25jQNZiRkQUTV7kziZE5TgI+R+D6hC4WK4pXQsHWuISZQX7UVeAbxMgpJukxA",
+	"BcVFGhNKjjyvRVYzHszIczpOaKi4DCW8wUbJg85INEAVJiYRD+4PEF7gEt0QEOjR1HknTMbLJGDI7Mph",
+	"5brgASjmx5yAwnGfWo3HcTLmYcjE15i0urA0iuKVog1VEO2TbDZ4o5UIvakVIW2CK0sYlbHI13YO38pl",
+	"GPsKC4WKU6aAX2g452LL6EPyYilTMmYEWpM0Vp0Q1V22caAe+IUuf0b1EjKOqLghPuiRfNeyXPceWlcv",
+	"u6I4lloK5aU5vYGrhfce35fH+TjSSigbCeAgBgl8NKMCPuCScAEdAir4ZO/pc77nboJSf9u2QtdqDI3Q",
+	"aZJQ5+6+EgxUAGAuAK2cIiIOc5RrNN3sENp8ajX+0X7J3qdto3LY9EluKILvdvrEas6SHT/RChD8KmG3",
+	"O35mjDnwXWZt2fgNtso/aGcWle2fYdNPmR7uZZyC1P01sNRbrSuPE7IUCaMhHUfMSDvD3bUD55nWHeCI",
+	"NLXWXbFGApWButOD4Xb+5pxQ05GtNNHiML5IExrcICcQTyb1nVoKDFt9+Nve5Ewr+ZkbDXvyNbciG32H",
+	"yblJ4kBTwTeaDUCsW94ozWzlVDEpKcnqxse2PITDkkownzPFWQ31sMU3rsFhT1/TdRTT8CqOn9MEcc6X",
+	"3torEDaB8mVMZqQGB2UgCqOSJbcsASZw4diBbp9oekweiZSna3IVxwRWkK8MoetrAg3a0PFCOFWdDi2n",
+	"4mibp50TzfwqrihOZ4RG/IYd7HXnfmlQquh9Nmx5HKQsbcs0YXRe3HoUDhrDxpgLCvJ8VdS1e/rAF/t2",
+	"4Dw3rUJvEZwUKmwsDuM7XEj7IZewTI4wU7aGpSkNZnMm0nPQsagN+7NhvjRo4Aa2DY88KfzOdU34uIOP",
+	"2fuUCclzbtrf7H3h1MPd+1WojPBICYKbKIttVSgau4ll694L7Cnx5Yz6yBiDmlkxxriP6NwgtBtLruFy",
+	"D/CYRxX8THMzvXWxvtxNUuuRy8mEvy8tCMGaNK0JJfEyZS0yZpM4YYSKdTpTAgiLpMEcuWDu5jKKisNf",
+	"gtX4IgCRsIkTHNzdoP633IvacgUPVJuuFjSd/XrBpnyaX1OBcFU4MmJ0woYQjpdKXl0DGQrjlVDsBlgU",
+	"gzhkpEnJFOi45p/BrrCRMywpJL68UiHf1jd0pQ67tKkpe58eLiLKS9u5E9nRinjdXYuM1ykcPfwBw78V",
+	"dJnO4oR/YF+J89VaBXMYaXzDnPvYJfbc9H59MmQJqOYFGAqes1sWAW2QNX4QbD4Gds9Hy8J1pL7wbbWm",
+	"HlqiO9aYJoygUjJJ6Jo0jRrRB5T3Bx+9rajA9y11nX3dhU9WCV0sWFLUyf/UQGUn4SKIliELjWEk4hLs",
+	"pJlKo3SwZfVFS6/6DbuNb/DMSlzCw0fPH109IofGWHc45OEh7oE8HKp7fs1DH8BA6+tXs5isKM6P6u0q",
+	"zP5jg4eNYb9ljqgx1LMgiZ7Gp1ZjkcQLlqQcBX4eug/DzyaAzk6GWe80qp4R1ni5xbA0sNNImCv3f8q6",
+	"aKkp5a3jsdoc2M8wfMgWUbx+xtaggHP4qhhPTjVp//Wry6vS9t6wtfQ75FtgrhNGBGPqjNOYoLWcUHLD",
+	"1i3ttiSU9J7r88GkzwgC9pAU2PWivUs7+THV2QNpAzAApiTNgeeVNXWdTgdV7+p4oYdRw1ICdhrlo7th",
+	"6zrX5RUJYavUBIBbeLVg4vLyCUE7LjyOuChb16WctRNJycXFxcW3/Zcf6HfdddB7BD//+reLi4unjy74",
+	"6x/eH//wYhDNnrxk4feTbxev//ry9eLHk/Wz5TehEN3Lv7Kfp+ng6Oz45vifP3/4/vvF7Env6u371bMP",
+	"74NnD589Yx9WN4uJeP/65vLFzfKRXHz/Jj2kP/54tqLffPOKn/ztJjldJNMnwUDGPxy/fBtNHn5Y3P74",
+	"rPfk6NEJ+xu9ZK/7lxer7+d/e/b28ZPvwvAlfe09/2b24uTD7PHLDz8/vl3QF9O/rrw/V9n+Fuo6d9k3",
+	"MDSnEStu0Yu11cQpl7gAF7wyX8CF3QN0wSW0gBf8KhTYuNKBZbqej7S1Rfye5wP7m6QsaRG/7/kkVJ+p",
+	"7lrEH3g+QZN0i/hHnk/ilWBJB3iMiM95Wr0DZee5uaKjCaPBzBLgjYEmtwL3emUr8A9JLKbGogxrAZ0K",
+	"Gg4r9sK+50JCGmNtMnyqSQEqTWNCw2KnPafLl42izACt4qbXICvNmO596i568N9z7mhiqKOwo8Y7+9BB",
+	"X8inIk6YJDxFWihQj6FwLe7OwW8PNi7XMmXzJ3F8swdgzOL4xgUJyyRyr0t9QN6+eU6aszRdKBZZ/StL",
+	"SB+eDQ+Np4d+0QniOYzY2Ea41fCuZZbMZQ6Xmu95+pyOiaKF4zhcg/hnW4KR9QHtIHrMI+CogwKuj6ck",
+	"iCifS3VkY0DUsWCvJo3hT7ta8rSuorW5PUxKN31XWBo+HH4sHYnFD+UzyrfcYfszNrjc7ucgXptn+feM",
+	"zdBc9qd3dUyW+7wkDzTSeshSyiPpOjSNnh5IdIGhIkQHoqY/iZMbFl5Pknh+rVuVPF4y/lR7eDzU3nyZ",
+	"EH/JwaVavb5WLNB15jFotz4kdR+CA0nuJdjW02jL/HW1X9P60P1ZDctcxTG4KIdk4FxOBWOjlF90kdRS",
+	"/iEp6A6tV37HxeMstP+P88X+MwFHLBjusDiP/IVrHiXYs11UXTuSOa66JukEWAyKcsCo5cWmHfWa2v8I",
+	"DAWcyeFQCfSvxk4gRT0REFkQbK/ZnPKoMWz8HM/EXywEqbA9ttAA/dd4JsjlnMM68BULr0Oaqpc9r9tr",
+	"e8ft3smVdzQ86g77Zx3P89reydDzGi09bOr44PTK6w8Hg2HPc36wcYJ5I9ccFSw3TsZHQT8ITsds4DHW",
+	"Pe5SdnpGvePxmB73emch7Xr9HvWChi1Y0jDM/UwvXj+FIKMFTZhIr3ko1YkPaHjWDftBtzsYBAPvmB15",
+	"wcm43x9Tdnw6GIfHp/2TCZ2cNt59yiMYjE/kIolTFqTG86tyC/ND2qicpivU7G28oNZYDhdb4HPAGQph",
+	"iUuSfWCBve1ib8O9Bnk9X3swF1DroL2Upku5wQ1VQgMHWNvfI2CX2MYoilfXE8qjZcJcAQIGbnXjHajp",
+	"W8kSIB6NT+9ale2LDeuJcXY48XPii2UU+SQWgfZmQe2nJCGLmN5Y1YSO1Z1E37/KZlku7lvg4IrPmUzp",
+	"fNEoq7o+1g2Tg8eECy5n2TiZbUld03bKEaNt7KTVeN+exm2jIlpw9VXnCj/NXrX5XO0UsBNIyKY8nS3H",
+	"wItF2r2tHbLb7MchctqHukeAvb3JE2zbDtsgZ9T5vUxpkv5WdkfW3Cx/wUTIxRRizZdC6D/lErh59Sc6",
+	"WaKdP6AiYOqXk/ymNJmy9Frz5Vv21UUljfP3pJFNOCOdVudFSC5FfFinUoTgVgkHZBe+Bh0pnF4Tvg4v",
+	"uYwFyE8rddUnNUhJ9eLCRxat3QnZKLJtMPo7ly49ojI1WFLJTvin1D6LgHV2wy343c5ubPbEqspg3Cp2",
+	"LRXjoy9cFfOaVgpa42XqbhTyyWS/aT3kk4nDwa4IeBl9Mgs3I1Wn5ViOG3ZEmvDxMkVisoFJC/KWTujJ",
+	"3lZYNRqGYIWXjWHPOzuxjq3bPVHgETH9+kj9NnxSOOdpwtedD3QRJ/GHGUvlX6bqnWaajHyCzciPebOq",
+	"OGBNwYV2LTiqvrTm53qtp1sjUrgjABysB3Zjn2w+Z3sOzkMEnIKs9l2VWPlJHyILxVxqDHx1bVbmVs9m",
+	"MUCqWVGPIdgqS5NQR+MqvF3CbM4OcKZsuTMhgDIi98yoCeXZfCD2GnFS9Xtuc3J33XkkHkweDuWM+i7s",
+	"K1L2PnWQQzVFv0WWImQJ+Z6nT5bjB5Ks4iQkTbCwQgAWNjOKGVBbHDhJYonlKuMCOYOIu/yps5N60MB1",
+	"PpDoBF0I2IM/3HTaCRRXOTjo08/ZVrXQSZw4O8Nw8PvkKyy7DLbezmuU9/Xtm+ckjdX2rnKjFK5lu8CO",
+	"K6oH0EcKrewBmYrDPwRcJH3QG1nPEVz1yyqcZoiwelbwitAwTJiUxW2DVyVxePOScZz6JYMdZ28LjmNB",
+	"G+/DlckW8kCW70S+uAtBIBaToSoc2u93aUxMW5acpDjA4zge0wQTimxSMjm8H3WulTzrSZOnMo/+bREu",
+	"FGiWNdF5YpLKYHl4aq3Fw/ONs0KLgPnDhKpqCwiaPjPcgCGQXMhU3TnYacQZOGMrYnaTIQSZlXglbCNv",
+	"ZhVGe0XBVFKMe/O22hXsmO56uMSQlzsSCYylcJmYpORTwVit4SQzl0BD0jRGJgnXe4nRyAdul4Gi7F5K",
+	"+XD5ipwee12iOE41bWgModjgocNlmtA01uNYfkZ4FgzTKhSBq+d1j9tev93tgjLtaDjwftybUtn5bOzY",
+	"9uacJjdhvKqhfjoPzF6ZZ1pkTkNWiXPOFzReTltL7hqukAXEQRVyf3x9SY0+d68D3GBIN1vksJ8/xXQ6",
+	"6JizTGdbUTIOUw/6kNrnrqCPB+NkjCKX1OL/ESmX5O/BNpnOEsYOyIy91ymfiov949HpoH/xcAcwq0Xb",
+	"FnbE9GFbNyzTN0Z1Mj3sWxZbcmfTtOlgB/pWXf6SaS13ZYv/+c9//rP94kX74UPfdYMHba+70a+jGF/9",
+	"2fClLUx32CWXjLPkUSivmaDjiIU18v0mBHQJjHIWXrCFYUaNWR1zaAngmk/E9iWEajWbJPHcPRDc6s3r",
+	"mrNkyq61xXNL281CYNEEWQSSzDL4XcSZSOs4IuBDaulabvrKPcNsPMlFISlP7q78ABIVyVjQKO/EjT7r",
+	"2Sdrw1UfhaGMXJbFlvMP5awSmRUzqN0Bnc2jevcgLxGZMyok8cs8l096HsgrkcwaeefaP8MIhNWPuETB",
+	"0GUqMVO5xotRb37B94bc8wQC6pgEJz4YMoKzgrRd4IE3i11+yO45yBlNWHitxDOWbIFMKfhiwbbBr4td",
+	"3aSlqyR8AWdZ1dOK3/BNY7mQ/1Zk9jhOwGhzB8wPQlzmndqxNQDgS4m+k6edk5FgYhInAQsJTw3bPI9D",
+	"FhU9IpsUHECsJ+M4XGs3SCpHgjoyKkD6RZ55hHBBfNNIpzu8C96FK3Y9rjErX1VS0eyv6fgdfVfQ9zmE",
+	"AZjkmSFLIA2amirh6d64/XfM9t+E2bZisTy+pXTcJU6MDLw+CvwQM4DhAiZhdHYfQcZHl28azBQuc8T0",
+	"djodcE1tWvElRh4lS3ABx0CUg9390fSCnnNIQQVjb/X2yoI33mX7cnn5ZD/feEDm4BPv1sehu/x+jueX",
+	"l0/+j3udE9sL5w4u6HoH3fLzxbff7SjStOCc6nmBSyYlj4UbXL5LWMhEymkEGm8DGhK/8YfEX1ApV3ES",
+	"IuhoZYKPma3h3oAu1e+Ql/vEUQy8bqY1syIq7q4Rtj17z028B89napsuWqj1kOCTLFNGQ3tNgC7GOnKk",
+	"eCgOt6uqDkj1Uq9GMyamdNMCqqNeS+3I5VDP4vnUqWjxbX3vMk1iMYV2XhLuFumAgHVFp/dgKUzp1IV7",
+	"LM/aYucvIBsOFQQCRkGdltKpsXpwaWLHOnuYB3VSUtXPIuYilYSm92kdVANDfrjrjVzjG2ykAJVJS9dI",
+	"ZIr8ibHspHRa45Ay3WJXTenUKU5nKeq2YBw7W90mo+aeYgeQIiVlrNhY8pQpXhjubBgHyzkTJsW04dRi",
+	"YcR1TDJdkhNmLHGgEiDh1Qm91Q5pGBPaNKw/MIkHbnZrzOP6G/5AkjGPpwldzNbOUwqouMbZX6M1xz0l",
+	"xfzpRaJ5yT2XIBYTnsxrc0AS3QBlLo0GipgnW7Ning/OMwYZM1VEMiZpHN8Qf+K3iC9i9X/PP9CTk3lA",
+	"BZVmMLfDZKsOm79O+Jwma5zW/iiXvU9ZIq6XLjXPo/doHCJvnz48xxvkL5L4locs8VtqCwCZcKCC6bo6",
+	"eKcW8zLddXXQxxGdFvfFtN0NviIubljoAtbn8OapW46MYgwP3gibptEelveHXC4iunagjYKP8R6k6bV+",
+	"sx8pggsNROQaWPhqvy/zoiDGZTk7hfw+lWxzzkAiAyMbIMo00eItwlYOi1uhC90anT4GN/CkolVQj8nT",
+	"h27cvwLvb8fZ4wtCgyBeitT5seFM3Kioeu6bWBKnqd0ChszDMRvURUYegnvw7kYfZ5R1rdlnD7eq+smF",
+	"327QIOWJZLWjs2YmIEmqFWdNpvSWlTUgJScpy+Xp0xZvqt3dkjasKwu/rlOO4YIKIbQhTelYMS9JvFJL",
+	"hMCtJiUJXZGEBXESak2fGAm8DAdocPf1oM/Y2h/CdmUBzTOIgUdLL1D4PFidy5EQyyhqZZZhNa76wEch",
+	"VEu6aonlwigfCzbpRs/rHrW903bv7KrbGx55w6OTTu/o7Ed0p52yZJFwoRoe02G/P+xOhieD4VF3GHjD",
+	"/tnwtDs8ORuyYHhCh/3ucHI6HHjDnjcc9HXURbePAtp/ZdS1UcMBMcsE3rrg6RyuConqNx5BFtCpTrsa",
+	"HHK3wIDCuVYEjIdHxGrQIqwz7RC/PxnS3rDT6bh9zOq88bUOZWcF5oVRouQb2CLxZAJSs9EP5oZ8yUDn",
+	"XvSWaOnUuKY2wcXrpzWMRqahqMlykad5yM/unYt+WKe5xznURuu+XEaRDgvN92GDO3edVw142echu7bC",
+	"pAgFrTzzfV09hQ0I81G9ksIgSyCDe+FJYtDkVtzVbfe6V92T4WAw7Pc7R93ej43cBRr+7ZVYaB2e6biE",
+	"zr6yc+re1w2s93iuu0ifD2K7wEq9Y6B91K8SBaAgU4r1DnrfApi4wxnKcGJgIU4QRHQcldFlJ0xniBGs",
+	"Q35IFIcntBXNXBHiw+QgsUssjB4Oqw35EIThHwxJTBe8HcQhm2LHAtMNq46WQkmMaiN0itMPLIl1IgDM",
+	"fA/5eXBmhv/FjpUsDm5NdCQgWRKhEaeaU7M2wze5A3T6L+zWhG8A2S7e+Pwgvjei827xJCZBZBZpuvkY",
+	"jFtm7iGw630910wH4ZL4MEn/oGMB0JM4vtmMKmZxfHM3jurcyiu5znliSCigGGJgisArM8uVNBJu1ll/",
+	"o/5BA/AFkZDMALMNzBSs+foL4MjUOWXMGLtlIiUTJQY/MMZUDBgiE9ANY18jAcMApkfCpsfA71czmgIh",
+	"gyIWqrODCisHZrVraC8zPqSKI7vdtje46nnDbm/YPeqc9buAI8EqdS1ldH3LEj7hRn5G4qLQRi+3mhbH",
+	"KNtJi29FnLLys3y3kJtRNEfOsla67gFLbrl2WcFGKZ1eFxoaZgsxVJ5iwslVuRcOpuatGSE+Oc3r2Tyc",
+	"kU13JAd1B+Eao45ClM5pF+P2hqaFE3Q1sI/z44bcsIVc0Wpfz/GuIHtjXapd+JsSzDjtuxYEVbjLaEXX",
+	"Mh/fTAt8HfOZyN2mUoFM13TKjKRGxBpgLei9T74yibYLw8gbJljhKDtKPYniPpdhqw6QqltShKNW8QbV",
+	"w/2duFC1i3fkTOAANlNECzz2Y09GIudPyOewJyOR8yfkTuzJSFT4E1LDnqgd+QzuBIsdbCTzmX/5nSSC",
+	"jR7826+uTmdRh0pLWqWtIeOg9teG5HslDPuG8NfShroXZR/67Vs3j29ZeJ3GO39gZ5B2KpotMlJ9n8Wb",
+	"1bsX3Bva1J+N1zuuzYVRjYxtg6QNbyVsW1+9MNu2VimcshgMXyqFaqq1ckTvhRUVz64EtRsQ61ZNaO7J",
+	"8dXE+6JqckyHp93h0dnw+HQYngyPg2EQDr2e+m88GR7T4dl4eHQ0HLAhnQzDrtYADP6LNZNGFYl+NL+c",
+	"ouNXoGq8fzyxn05lm5tSfsvuyL2o+7mZeckv6H+9XuUZW38G3wIGt83IDoxqZVRXQHEHG+KsqqzDL8sY",
+	"bCO/KZsvoiIF3kl/fqerten24A7uTD2zeRe3asP9wwSmm89epymd8cW9Kqi2pMamIrTUVNVsuXacAgbq",
+	"JvFKoufKjEWgkhoJLm55il4wQRwt50KSpg8PGeZV81vE/IYs6H5rJMwDU+j+mqb+wXleg1CbKPO+0cM7",
+	"nnN0PZhXFFbFfK59r6qtOm57R22vd9UFQ2Lf63R7/R+tw9bsWReB+gREzEx0zDpuNbAS0bXW9etf+vS1",
+	"FJ6Tl0IWWwfFrJtURgt6n7565tod4o13xielza2Ngl7NIGusznKGAKgVOkBDdCGI3RQotSm8HAfqioMP",
+	"uQS3+hbxuz5Z0CTlAV/QlIup2lSfrGgazNSG+mQaxWOIkR/4ZK6uY8EFyBY4crDZoNZ6II0Xq1GV83Bj",
+	"f6nTpcXXcGfy3xuFVI5oWsTPlPamFYbu5206Vs3tHLJfOrJK1hs4yxfASuX9hUyeu/BOhTtkn01xX20j",
+	"pwN47qROwrW/Su6nvsFQl/iu0pGRsHgyvzBazpfpy1cuikAURKareCTYe8gyTSA3NeZhaJY7A/cQUxei",
+	"pb1w1NDanFEoR3HQIjMmAkYgtAPR+G5RHkV6ui2+o7i9EOWhO7ii0119i1I63dGxKHcRbtwOOv2OV9Xy",
+	"217EO7oDbwCjt3IbU6EdE+8gOo9ERoiZobiSGfKOVeUzD/gZlTMrj4RV7mQksEbELUuybOVVuo3ew9r4",
+	"Ah7AaJ+puvMiugeG7RqOmRmCXSb1PUVVe/0r73TodYdet+N5nm28/5kGNyXTfe51qqeirVS5z2ijYbuC",
+	"4iRNTlga3GT+mmVnyq6XeR42Mk3KsEGDlN9CfIu9kszdsOFmFo7bXlcxC576zywrdzOElWUehJbXt+rw",
+	"U63ndq0r9nYNpcPp2uVMXTqzj/fHYdS7PNiOxLubu2wn4Y2uwFv3ZlO+3JK7rYO8G1/V+kxZVdq7cX8t",
+	"T9b7pLq1qyxA325WI9PdJoeRGqegCyJZEIsw83e3A4BoNUDnY9GTx+HIU9VV7etds58nzKNb5lJmXQht",
+	"trcNnh3iizhFb4hFwiS8F9GaxALCXPATeU581BD7IwGvM7qPj4lMeRTp2uoOkQp4HY1ZFks5A1+5RiHF",
+	"8S1NaXKdG76Hh4fqkkSzWKbDvud5h8tFFNNQh75j+8Pu4SR+f40/OgvIYasR4IbUkQ7caWG+JI5TxHmb",
+	"Z3MIDYu2mm72q9qhw+mh1/YGCgn3+8Oj0453Ch6Vis7CjkwQfwdHE0bHIeuFp0Ho9fq97hGdDMJewNj4",
+	"hB4PTvtnk2DQO220Glh8sDFsHHnhYNDzev0TehaykzHr9r3BsXfSHZxQFvR6bEC7Azo5UdOaseAmXqbX",
+	"kFZ4n9GyjJo/QfJNgM139pneT5ZPSI2+x7SsmlthSCRXUEgko0kwI2mcBx5wYVw5acIoGB9CPuF4xehi",
+	"cXjL2UoesveLKE5Yzj5zEbL3nVk6jzozOocrmDAwXOD60wyxwTH3FQvR7V91T4fd06F3+g1Q3IKPRxW4",
+	"0OOjHSdT/echbvbhzvvw6Z21E8hjIIa4vuEi1NewqK4ado90BJ76P9Ybl4dZzFweE1jBLdj/lKfXajnX",
+	"e62sM4Vst+pjKWf62ylP/5J/WPfNLJ6zBR71joPlwJb93mfAatB9z1MEMU5pdK2vwzVEcQAqANnKXALg",
+	"kUrUITdn6L+35rstnJXOOWm7IsEDrfUsPgMqoR/l7x1KIQtXl0kImj8yBO63sh+CrdQvLTKoP+MFE/hX",
+	"EMUS/0pY/hQ8NPB9PNchhLFQv3+OuW4TsUlNytAcyeyYEX+rSb2Ct10iETZ6ILNQYVu1ZJFDEZMoFlOW",
+	"GJK4Nff6Z2jaDb3Yzc9yKWcP1Rdug4w6TrLAMuSaUVBPkHFo+khg1NEAdcIzhbBDo0cwf+r8SH6ONcxR",
+	"YxJw33Fp/Bb5z7/+faD3FJQEKy7ZTmnCFbOybduAMXoZZ7VkNhsW8sv1cSdfK/vq7cDUF+5lRWkD/ilq",
+	"m16oa6KLHKnfavrw3JjVcdMsnzV1YC2iLhFI0xGjt4aN2wkMd11CTbKDgv3Dxib2lhaXX3Q/AHgubWhJ",
+	"QVa+q7Vc8Ms4rQu2VswtAHjO5mY5z2GTaxwA8qLiBp3+VzCxYwjiw1h7KghdMRnPGQnp+g/bedfjzvHZ",
+	"KfCu8Urcwp5byo9uv9vDCwrOdGDvODmxnuizQ5+sVgM92bIuHD6zzrGXC2vkKl2zjs2J2bP3DyTWmnag",
+	"94RhBLtgO92k+yzgYmD2gdQ0pkx5QAG7B93Jb8pYx2/eG0HKgKASqMwWCQtUn+eEoqsrnJY7+GmD9SWH",
+	"pI0N9kWul5h6CfOmYN53N/thQLQCScmSaRsIoBVdWW/KBIPMsu6F3tkd7PN32aVZAHho2TcmA+VNFm29",
+	"J8XzKR9GNmsLTFzY+3Gc3GiLz3exmEQ8qLm3kzi5IUG8jEJQPo8ZkfSWhcNCmjtd7ZcLyUNmlZ42+D7Q",
+	"Q2SVqkEZXcb8VsoTxLI/NWZUEholjIZrMmbqJtIbBlZ8TCtZ3+LTpw0ZVfarLrhHbcHHUBowS3Mlblz6",
+	"L9jSiIubL+EvV6d6dhQtNJZx/SqNCy+OMiK5m3b73hzGaia6KcSAp2Aaw0/L6f8sxOVeaR3Yu/u41/g8",
+	"F3pwTrJ2X/YzbVbgc1+PsyqAb3Y8s2F9i+tZdprayjkSFI+B3N1/fiRq/NB29p8fiY1uY1bFVDccJXTO",
+	"VnFyo7PnA6bUVWCh/jkU5wdvIKRlDySZsWjBEjmElHzwASTkw5KUKXufYinKUeOTq4KEmYuVlQkRFhaY",
+	"DWOGNuQ5TYMZCVkQUZ3Cf07T7dksoHsXaH3vTuVz4Si5UGTkkcmv6NJdRR+KXHupcIMulpYXV6hqk7re",
+	"dpZdu1eZbqqMrjX1ymLHMo6WKYNEpSbjGAgkLCT44edxvBvTZz2aL9I1wcbGGUeydC8f2npTWF2p1Xur",
+	"WOFGt9lx1VRvVQena7bqk9OlW+9aslUXZy062VcW2bLhIJ9l7cVAL4ea8nImpXbuFVIqWPBAum9RwcHs",
+	"yKvxhPuVOKZ9RaeuPeM2Sk5GjonWnisWkN5dBEVk9alVLqRtrB+OW11IeFGsNmPKxyt8PuFRiqHCc0VN",
+	"ViapH0IXmdM1kQwTbu1UUM/4kW2rp5fNvLpHFc5AEwMtBEQRpkTWHXSyTc09cfeW6ysb+0vA+ibw2mmX",
+	"EBGg+gx2rJXnPsR3DyTBbgl0S7jA6rLb0UTfazn1aKvVqjNNtJIsiOdGeRb0jnpH9GRydEpZ/+Tk2Dvx",
+	"2GAQdL3jYHDKukf/r/zzqacwbe84/DNGEwWAM4vE+g1dz2MRZs43G5Vr2NZ2j9mmZSt88ckA0hvgOO81",
+	"ScLFPaRGGAkrNwL4rRXKaIEDYe5NaCcZyLzHedoZCagIR+fZBKhFL3yRO402/fLC/FZ+7dZ0HlXzCuDp",
+	"q78yJu2T01V70PaOrnrd4cAbDs463SOIIyru2SSONTwcZfDw6P2CJVzhbKpwLtwlOzMAMnOzo/GiodN7",
+	"Y6l02KLrKA5uyokADB/oEFcHbe8EfMxOhoPTzuD4+Mca9lBBjjtBRTH9Q9P40YHsDnk887Buf3tMW5aV",
+	"wDsZ9o86pyeDH/Mbc8fkBHeUt2vl2T1jyK3hXdTyqU4B6NpZJR+SMUtXzNa1qi1WV8ekG6RLJb6lmjBn",
+	"2QfLzkJWLsxi/so8o6HJPFj1Gyok0nS5g9XkRETDbRTSxZxyMLLiEDvwnlmnhTyezi10x1QrWUm9cVSU",
+	"NYpYmsEnvFtXy8vqYNXNJhd8B1B6ml3ki4i9pyJMKPmWyhlPOBVb0DvjEWOiE8UrVkHuNRC/PLQ/ciOi",
+	"rrrk3Z4OaDzD9GkONwo1/9OBDonuDvKqZT81xsup2vkspDbDRpa2aJAvDo3tarXLsRpmbIr45+GXjjJg",
+	"DvzkmPqnuhD3+zN3mB5BI6MWupM14w6eAV81xK24zu9BQCA8bJl851CQsUa1507FBryYOkEuaipR2F6p",
+	"NSXwnhdK3knFZIYFXrwmQCMvrW1B5a4QkBmxayDApGDIut4PFHYO3TcxJtmFQZcVcHrSz1whJva1qisr",
+	"Yok4CQsYv0X1VibASULH8RJFIVjuvokA702vy6vB/8b4XlQ2mBD+elOQBjIbJvKEA7Y1ydpBF0WpiXa9",
+	"0AUaqwQFPqjyN3Ca1zpHjPbP8kzI5rDxx/DsqD+YVPjCb5dTI3CBBlTRiNyDTCHjFoBMqeeuflrKQWPe",
+	"Vhkj1/TcJczrgnT3RUW1ajTHclwz2bC+jztWUjXxskXYqo7fcu7Ppim4IOlFXbmCTKuda76NDTBl71O7",
+	"WkGtuS5XZQ+8ASTNncRLEW5lrTZZ6l7Y2LS+cGj1CtiOQVv5qjKb0m93vbbXu/LOhr3BsHtqrHPFCfyd",
+	"JRKPKy8fqb/utntnRlLoaYrVL3kuHrtiVzQ/0sUqB2UexD2v+xIx9r09uxfNvP98OHvTtGyLNU171/ri",
+	"GSi+MHXJtt95b+Lb+6jCfDiEf695eDiPb5nDkLWDkdYoRdOYqE5yGk/SeAe9XHEE12JzRZADSeiwvWod",
+	"TJLH6JbQgQ5V0x7i06LhCn52q5euNt0J9JIDoqae2Ou71s4mHBc0aSMIDOHaGKMcdqVvNqmZ81WQiMsU",
+	"mW9dRzwJWXLQIT6ofSA4Jp7zNDU16CBfgelozKJYTCXU38ZdPSe+wxpejbGZxIkxIp+jw3SByPkkD7XB",
+	"51CMTpdqyzSuIzFe8ihtK+4/ocENS86JbyrNYaIEUozZsVTuJjE1SyB7WyHhoPqttgj1GZKuJZExaU5Z",
+	"2tKFGloEL2YL1uBQ0iXBjENghFaFuRS7BTlae0fqaRgd7yB7UXCSLFeT1HGdFZrmnbX73lW3PxwcD72e",
+	"oWnQTjuE96tlJ/NiQQ4ZXS3X5iRN2MN1Gl8rjtG9OlMR9rBUGlZHF2jpvVwEElcVUZleAy7n6Xrr2uqK",
+	"RGJfxqu0UsZRvUA1psgxS97ukLg/yVDQbkrZukkXb2qeBbs03YI2tp+hpzB/vYs6Fs+xyme4p1YT+FHD",
+	"/KvZ1eumnCvapI+yVlaxNBSVUFnLT5VtyasQqxfVQ66DzWoRgVI9TQSpAr5RwtHp0eBk3A2D/slJrxt6",
+	"R6enZ+H4qDehvYnXa9RXxNRZdis1MPXgOkTIumdTntpRNcMtl0yqE8kvbkqn1wr7g+9IVikw5JICmOs9",
+	"eOeCAG/LcWzY0WLJTe2qU1KnZajTFXO8r5NHbne5Dy+PXar4fk6alw1ROtuKA+eFCQRh4G+SB6DcxYNl",
+	"a3sHod+2YNA7ag4F7fPS9LRR6K4Sme0+J/ggu+iFp7kLirob++Wy26VScZVk7QEIdylz7FRzVFBdzabl",
+	"7LH6C/eFHBK9VZotyl/5nY0l7Xf0XrAsuTW6l3IhNot93MYYkjJf6NYIZ+RqZ315ra+Vk7Rs3e8cDg+L",
+	"u73ZR6q+Rgt44W8oFt3zdqwUXW1SonMuqQ9eKWkgYVPgrIn+CPCShY3PK9IAoYY3X83iEn9OeNoisSAO",
+	"9hu49ZJHsKWlvvfa0xUiXDliRZTLuGj4ubjIJt0fa9KdIy3fnBcrpVNJmmm84IE82M/GcY9Vt3f3G9xt",
+	"39x7tkNx74pwXdTHlCiutc1WTZ6MW3G6IpbhxUHK8g3JHB1dyDuT/F2YpkKVaqlIaV8qHI3jIpQUUhXa",
+	"VnvPCjyNTSFKLpoWdBd5gTJe2qDv2MmLM+RJMYNbiUnc6J3V/d2J86s6ceqDBd+hungdQy4RAI31wqXf",
+	"Q2mYaijpe1obZ/wGtH9PIfymcq7FPpyhlLbj3zShENqfxoVkhBr63IeYT+rjHgEumzXjTi2irY3OBm0V",
+	"l7jhVIwn1m7GbqzhUHEA3V6zZb/iK79kkZU7VEPZoUaJ26FX56r/JauA7OQrm/MdpoZMbXUkt/6y1+56",
+	"7W7vqnsy9AbDwUmWg257caRuBR7wXQ0EaO2gfeb4qBSQ5yiLVDlGfFyrHEEXweJVuqvFBiri6Hqir99e",
+	"bSmU1dhWNKksS/DpVPtxgGtlLECuCnVKhVLB6HPwqNWOOGEcyBbURT/tnGCNbp7WVHrccMkrxlc+WUP/",
+	"V88vSaAWAq21yKPoPBfTfMLF6uE1odZlrLF9E9CQ5dyEmkFq8c72weDTLHPmPoOWMNj2oXQ2mh27L6Gu",
+	"7d1Dvhy506E4UOP2/lM6rYyxaQFOGeTKdPj2zXPSVNeXxAkB/0dIEb5OZwrEWCSZdvmWxB/0eqQQEPhU",
+	"3NKIh2SZRGTKb5kwEYG5v0QdZtjmOVEXy5QFfs55+obRYMbCLdywYZ4ggyLhkiT42ZBA6OQDSXxYURYa",
+	"bgrzEUrGNGHoVQ+PFH7SLh2ysMyfGv+Ml0l1qK6Xebn/gbyOGIXcqCKlQUrW6otC2VjFQnGhqINkhINS",
+	"enfBtZg9+ffIFSsF4s6xK7vIR4N9o1cmtH80Pg3CHgt6J6de77h/dHJyfHZ02pvQo+P+jtErhTr/m2xJ",
+	"hcLw2+NWrOYWsd7gdlDUtOQ6Piohliqhq1JdCkUZ2ftFLE3G9jhk0UioI4mXdl6BoU6+6XZpaOqinkoo",
+	"OwAHh5HQQWj6TVbr826RJPdptOz+okZLV7jwvurqC/zq3nynv2KgcH4MLtiNV0INCgEeiCQqsKZtZ02t",
+	"zNXanQM79f2OlSLr1Og1oOBwMRbAP2Cq9GyCOVWToEM2eVEs9QAmYMdwrhrmw506B1Mi4FL1bczGbZk7",
+	"tuNWfHbW4C8a2r09BDuDpI11XjDrTVGnqi9d3Uk7VraB2SlfytqU9AY4cHQd+J9lpacrQMiSJZxG/APG",
+	"8FWEJSe7+JoqkHKmEyBNP/PdgRUawveff/3bP/gcM/R+HOFrlsy5lDwW29SjmvRrfZWb5pd1YHsFuoMk",
+	"XfdtvX51qyJujwBvrSd2B13sHu5fKJSbIcosFByzYIm2rgWxT8TGvqsq6r+3rKuiAC+nUtM2OF4sZuFQ",
+	"k29ZT43iSi9udz3jW7hAzsi67LpNeMRaBPNMpTGGLE6SeE5e0OQm1BVvbK4nUtxDeANas2s+B1d2rR3S",
+	"XzSGjT/8FN68a2Y3+Pg4HAdhr8uCo7A3YOExo73eUffk2Ds7DY9648PwprMQ04Msre6+XzrCyqK6xF8m",
+	"Rx9pan8PWARy84p1VPwme58yoW79gZt5yFbu1JNm+1AhKz/RKH3XXCbRAUQqswl/b0ir/wef2BNyDuy2",
+	"/GW7hbY9yYKEFY2A2aK1zU+deEQVm19CWA8kWbGxkt+3R3iqLTZRstmOWMvfCpn7JmkqgrX7tpYAe1s5",
+	"QASHODGpttI4HomIJlP2q07PVGMf/hw+Rrtbe62u1+p576xL71WYnFbjfVu1b99SEBAlFlqCcRqtxlM9",
+	"RqPVeI2W3nf5nH/g6ezibmjalV+kSJ936MSm6BVMa73bR0mfawJy/VDeFWlC0mPiF+yx1VjlTU7PKMH9",
+	"1hyXxwmfztJx/P5wsVwsmO2wfPwVHZZfw+C1fsrfmlmSQ1Jo+iX9kwfZ7LLh69NFjK0mn5Uz4l78lPWk",
+	"Fmar3I7B5bNXDYuX9ZfihndwS/5iXsY1N2In72K9j3dyKnachsOZWGFpk+fd5TCwlDNFDXV2Wox5MR98",
+	"qzaQJQQ/GoMcqIvD0ZSWc8K3skgRiJyEt6on8gTsEQm5otP8gaMw/qSukpCpZeLKS1woWbJT+XtdqeRj",
+	"RWWeszSVePa6kNELQaBuL9WV3UBUgrbnhj/ZJXe9pZKyC3NUSL/abMxIbAxCNd6QW0zxQFIdu1ms61Hd",
+	"FldxC2dCFqvahSuSsL6wYqH4xbb4L3uzMihpaUDCVZYgJD9KuwxjPmRh6iWvEGtzcjByb4qLTX5DV5hG",
+	"2pl4kqcEuzBKGP0Lvy+qYiSLJsidWipxjNmaKOFVLxHvoyIW0lihsVOd3zPlc0Y+xIKNRNPHQuu9tte9",
+	"6nWHR8fDPhS4+8brDj3PaMpL9xUz79cfs25Qq37F9yzMAmh1Ys9hQz1oq/lVgFuxqdO4XXOt0/vtbNPi",
+	"8ja163Mpli+fXLS7zjtr4RiHM3XChAJDJ96qMfXp1RmGCbp4+lC61Zn5tbDGKh9R8UhbRQionEFlj6ob",
+	"67wnDKyfrluCCDbBBpBVXTqi3nUHFWa81NucfuBianrrkB/ilXYHMjU3ux3PVXOzZK9wVPPYuybn9sLf",
+	"elE7+8XU+sDkWOwwpVN5ODSTONQ74XCL2WiheWMfR4vMXTqm2t3euD3b92QR16NUjUBd8GE+8w/ON+DH",
+	"D5BkBsTAOY8ijrUAZVnEK2DBRmgXNpOLGUvUV3IZpVxMuQh0tacCaqyp6eEoQHrW7nlX3e7wyBv2eoif",
+	"+1hBDHKIsfD07Iz2JoPxkTce9E+8CWOMng2OT46PvN540Ouf9oOTwXGhMtobtohowIikgqf8A8MVMxnQ",
+	"BSOxCBigfjmLE+Qn7FGsbA1bu3Ho8z6XgBQNjg41L4KAOuIOelLflSLcHyrPN9I148snF1BzJJEp6XZJ",
+	"MKMJDdKid6wjV0O1Iz2FrLOIQ4YQz+oSMcR//vVvrUPT1ULSGRWk63kHO+YizhaUZ3HYTCVs+9imtCf5",
+	"Pd03c62FGBy+Kr9WruN+iTz6fiylS4pgIuRiCiW5lkLoP+US5G3154TyiIUoaARUBAx+gQmhgCVxBCbP",
+	"C7rYuxntCmxHhZMo8yF6bTsp9DQWAHwESXxhJNnSqF/dgu+e6rVsJBcIhoqv0ND5kE8m1f19JZi6ZWKq",
+	"NdYoCW8kR6qjqvLweh6HmAjHOx4MlIRTeaJrF1yrcTKVRQjTarTbbUIPwzg4RJXR4VFn0E7j9nHH68zD",
+	"kfjmm2/IeMP7v/yFtE+6rWPyzUm3dUr+8peRIHIZxqS9BHml/YSMlyKMGGHvWUASesPInE8TmrLrG7aW",
+	"5M3F0+eX149e/v3PiyQOl1D/ayS+QfU3WxUnrR4YT5iaKTVajTgKd2iVMHUfCrtSJT56L53IMw4ZQXGy",
+	"ReIgpRFp+iO966OGf078UcMbNYx3g2ArOOmD3UKmt40M8qs9sDVUVqxi5+GKIOIyboUajKshrNkhOQMC",
+	"shNzudZkB+VUM9jns9XLP+vLGrNlDjDbT70Oa9algUpbUUdynKX8L6zYcfCrdd/jKzqt5tXKONQSq/hz",
+	"PCsXAS2yhQVPvhLZyivSn155g+GgNxwAQ9j2TpAhLJOmnT+wJlitaF+WeotV6oE97B2fHbHJZHx06p3Q",
+	"Xm8y6Yfd/ml4dNafhKdHx73BgHWPjthJgQl9qphGGmksicoGixz+1OjRwfjk9Kw/6J8chSeTo/7pyVHv",
+	"+GwyCQeTwdEkPO3T0wEbMzBLlYrdFuU5BRV1EubOMmE13Vh+yruxKJk2qMZDAcmFIrfgxh1zkUpC0yKp",
+	"5Wn+hlCBrlw3XEC9TgTrnXwtavWbEMOFCk4ei1y7SZqKkkZUpgr5AXOpCx8fZDNEhBXx6SxdMfV/tZKd",
+	"UFYtw2+d3K6cIH7g3mSHPgHMy9pOu7dXh2Z4c12Khop84rVIJ2Hs1bgmTxUo+RKtUbfwEDqvqL9qsFHW",
+	"aQUpwU097vXOgkGfnrDu8SQITtjZ0eSs15+chiENx6e90254FhwHx1gPW03aG3geIAt9HaiUKKvqRaUJ",
+	"Y3VZwRwOlmPtngCSFGlSIpfjeRwuIyW34N65nTXcBPSVIpiQo16xJ6uEg2SfDomP8/bBXq5ouP7r5OgI",
+	"/uplb4/hr9p8Dhv48QqXrfbCV4vKjumgRfxxFI/hqXFSkOv5OI54AG46B8hyo3KisCEHlj0ft7nVUH3l",
+	"QPZun8ox2hUR9rEOJhHKLtCEXVM3KkuZ6X8cGbiHgI///Ovfo8YnH65TFj1RCAkx+TEfx0sRqrbGVWYp",
+	"bkS8EiSJlyi3x4LtkkBY3zol8W32esvKYH1SxOLy8skztnZeu8vLJ+SG6Yu3lJUE7mUNzaDtnUK1ucFw",
+	"cDLsn3W8U89Kln+jhmlIOWsnkpKLi4uLb/svP9Dvuuug9wh+/vVvFxcXTx9d8Nc/vD/+4cUgmj15ycLv",
+	"J98uXv/15evFjyfrZ8tvQiG6l39lP0/TwdHZ8c3xP3/+8P33i9mT3tXb96tnH94Hzx4+e8Y+rG4WE/H+",
+	"9c3li5vlI7n4/k16SH/88WxFv/nmFT/5201yukimT4KBjH84fvk2mjz8sLj98VnvydGjE/Y3esle9y8v",
+	"Vt/P//bs7eMn34XhS/rae/7N7MXJh9njlx9+fny7oC+mf115f7Z0QOgZorbsi6f8v3Ed2asFE+rMFtk8",
+	"QO+xWXeyw6Uxeg016NbqAQhPP/B09lbuE1+j4bCqsFjKfcN0Hi+jqIbkgTeCcV+8YesStQ7ZIorX6kWV",
+	"+lXcbNW8dpHA84uUyeBZVM/G0hPeWdvrX3knw95gOBh0jnsnX/I2dXtHv6rbdAk7A/vWO9KWybrK0p8R",
+	"UzRwxhSNeWzY54CKazwb9E7JfJTy51m2K/0mjuLkGiCSmSiXIBYTnsxrz9frdo5Pcp+mXdotE5AQJJ+K",
+	"ay6gPc54g4RlSnQUqlL3oIAo08xTY/jTO/B+hJC7rCE4MVXHUmSbhVy7AUWxidUtiB4FSc6YY64h+A89",
+	"W+QNXiJXyFaabWOv1UhXIH5h03QVX0+o4i0qbiv3EucFzSVPmf6k8UnhgMsZTZj2vLtrnDY44zgsTXtm",
+	"lHCkkSBTpji+O4UcdsiFWOuAGPTeNBGtA+/MMNkQlUZus9K7B1g5aeB5LSJjguGcmXF+OSczlrACqut7",
+	"2zJdVJf99GGxnloaYxBPsRopT2eFkQZbY1n2SXVxCVWFnsTxzRWT6Wu6drui61JPCnf5xoEC77Sva+tD",
+	"CKX//aMrYkLyeegTyUQodSkd2PWhKVmdzphkeCJl8xt0aKTz4mi5mPJmOV5nnngGOehO/oIlXGb/qxEE",
+	"NtIfXsZzhhULtNIxwZ4KOcyrpXmsOeU5j0uTe7dBxCjRT9wEX63CLZoUFlb3uWu9m7rbPBm9MzXuR1rx",
+	"5/40qV3HpiTa5uuuv0OElnUC5UitgkuPtdLiLrrAP+dLK5N7e/Vd1VDcsvzqVkmcMh1FlVvFs4o6g6vu",
+	"0bDfHR51O95p98e72CrpgqtWnStsmr1q87nCfOBYrZN3Q7kn4BIiOk5oGCftkN1mPw4lS25Zcqh7hM19",
+	"C4p2cEHdDeW/LZSI88+hhGIMrZWMDlnuAJvxWyZILJjUNpM9vQ+uLApgvdkowbtD4gr4dQ+whjBnK+qt",
+	"/vv7i1EEwRnYB6xGosZFAWBo0pavhEWj8mJ8KGMXiFzNfarAvwUDmDvgLpBwqMn04VC73zmYgC+eTWDT",
+	"9pU2h8yXMsVEENgM7kaLrGY8mBUTXvw0amjKz0UQLUPMIq8+irhMR413vkIIug5qkUx7n5vewJzOHuUO",
+	"3m6rduA6GV23p5ZNgWDpNNb1ulpEAbQCOQEFSsxJIZVfLgANHLgTf23zsqorXvVdPJ/TtmQLmoBTbmQV",
+	"s1KgEtHApMQxJaWwqx2mZykgTWUVN62yqrIUIwU/Z0dAMMAEMI5bASU90GSPhar8cxuOMS0sn4o4YUXg",
+	"w2Igjc8oBVKcydPLV+T02Ouif2kWCqw+OC9mMZGZw3geqab1EyJau91PauAeij3dEe7x+B3QvnONpT0o",
+	"DQz2QBItvALlcRMrttrRixBa1aOErAjQHbcnA2V5OLTBfruf4B2L5ZzrbN1BxGgiNdPkygC7220AOVoJ",
+	"H/uqAWv2cy/Jt7yb+zBCWBdXO3JWkxc34yz8zD8ggrFQXx4IC5E1yc22pPPdllNdgbBJJYVtnLu6kWW7",
+	"nMVJlkFnK9O2S3bxuyQI35ar5hy2VFb2dA+u0DLV1V7zurzVfposmU/mjArpOv2eB35akcwaeecGvW/K",
+	"dw1g1iEvN61tUxpsd2VDfG/QOU8gy7imOTCNCIKS2S1L1orurWYxCaggkrGaMpV2iul7T1p9j6mbt+dU",
+	"3oxG9uWki6j5d176C/LSkPBs54NRR/D5sq5WOVf0CxJzUMBr9y0BhX0dS/5AkjGPpwldzNZONFTV8Tun",
+	"oO4sNtuYMKhGE/U64XOarAm8PgedKmAq47gCwsOM1pL8YsnrUp4oU3r77dOH5zr7gilX7Zvk+DJL3gbP",
+	"H0iitf5ryFASKpRYYy7M7QblkR9HdCqtUuAyKwPu3pzcYFCpuwtvnrrpYG5Z2HDIptEe6o+HXC4iuolC",
+	"USlXcRK6rgG+2aTLy6wc1cVCeNskz0+VbWEOZW5BqL62eQYFpokm5QgPOfzcB0Rok02Fu1GPydOHbm7T",
+	"WG8qZ4gvCA0ggNCdKCQz6bjuJi507ztVMPBUyDu+rE8d4sCcUUxDTdse86hG6FAg68+XUcoXNEkPJ3Ey",
+	"b4c0pX4WOuwyGumUKA4qZxxJa1LDpLHOIVKIAhlzQSGWc5d1yftKlanx9PY45Tv6S2Rmy4974Z598uzZ",
+	"qGjrOmquyT7j1d6afTrZCOi7d1RiJQrBLNneIzW2Nspsg3UC+bKKc9sppMEkv0Q/l0USKzDvuHJZbjb2",
+	"6hxDqjvjMdA9DMLTzs8LNi15AVSj0Y7avf6Vdzr0vOFRVh44yzVeNp/vbSffaBO3zeBfytaN1x4v8l53",
+	"/5JOmCvyaM9KbeX8eehKdw9F2/YvGDyO4uAGKphEIV1cm5/v3BfNvcTXCKZqhS1SLW2z1HmtzGnWl7Jx",
+	"RqHpUsGFOipmKjvfKeDejJAqGbiPKsFDCR3aNC0h7TM443+BC/eLpPLNXMb2AnIHgLukCEc5QIffkLNd",
+	"2YvIXQffdivadf4WyXznSMXl8iy6p653EY22CiCOpP2W95IVO7hpok81o+vKd1Lxdbqn1VeFAkfpLuu8",
+	"S2zuUwIv3VKByxlqa2hReaElgDLnZc2qCpeVZTkBqHBGDoHbeS+cq7JgYS/EVrK9SFZxSLh/puHzXQd7",
+	"LtfBOuZjVybFdcG1q2G/3RtcdfvDbm/YPcrqq+zpUNgt+RN+LOguoJuOzN0BtTSrPTPgELe7H+bzra7v",
+	"PpwSd/ZK7P7yXok5DXuVZKLaTvknc3fp1i4kr3K90IstV/4NCSW+6TQLaShcvZZpYl4DtwEFNJow6RaR",
+	"XASs2BOXhEYyzr7FKGT153Mu06cpm3+hRWtBdtPKfaIozj5Lh04/Z/3YgbUJ8RTF2n295KvpJ9H/ZlNZ",
+	"Ty1+Xbx+ihU+t/OoxU53QNuZMwWme2pZ4evYla4t2syPwW8ZrYlkkJGvGlFezT75Vdy8u+3e2VWvO/RO",
+	"ht2zzmBQ5+btblePq0/a3smVagy4r3/Wuwuu7vc2OX9bCSx3ncBdkG8B5BpnN/E/FtOzU3YxY39d3H4r",
+	"j9Jnn+U4/qtB0SAZO/xlrPoB6AmjZ1ECYNfmuSdcccq9o/bbVrru4IZhfeAyLP0988iDADRt8gk5mope",
+	"2xP+5ChYE4fgOwIxdHIIuYor1YbIQnF7aZrw8TJlpKm9f6D4A5MpoFw2H7MwZCExUF9GFIAWfmpwSJ4M",
+	"iWFIc07f8/lyDkWTj46sPDIHEHNdjYyVLFgmPF1fAoKAtep8wlcKzp8w6tThWwi2hOogAUkJxYGLR44C",
+	"sYav6maG3ecJY988/fvF1aP21atnj17mJ00XHKOuCnP725Il692n1sJ80v+rviILYxzMpgLP85kUb3tl",
+	"JmrruJjUWPO0P7EiPbd9y8H4u0fktHPSOUOjaggVohNw/o3YnAltnH2uXXw7I3E14xIqTKlTVIcKFtl4",
+	"mQTotJUs09nQMtNCRG4IeqYpEwyd6+BEeDoSoBpR3YF2XRFvueQpI5B8UetUSBgHSz0XnW0lnuhXCvDR",
+	"cjUSI/HHP5KLZTqDaCSKWUMeFZsR9j5gi7QCDeizgcGaQ7KgUmr/Auu0RkKnWPQLJ+GXz4/oqi5+AXR8",
+	"gpDVGYkXXEooEqsjVltY50ArxwykQOdD4g+8LikFyapHbwUqk/gHBlGwZgMul2E8EhclBgoLgQcp6qEs",
+	"E0+WrdqXyzB2rQUTRPqXbx++MmsgTaqZjFBN3aCugw65gGoNMDSZslSOhD/w+tX598njOBnzMFRLfLGU",
+	"UF0GP0tj1SFkjIHo3ibkjhF0zsV0JGLBII0lsHVRvGIh4H3twQIXigsF0moyeUwwzDab0KA6oQF5GbvW",
+	"pPDeUFfwL77R5f0Locgj8Z9//X95Klt0qQbwZ5hUA/MfvHl08fDFIyJn8UoBXcgnEwZefas4CbmYHmTQ",
+	"XBS9YxGtR+KVAWYJSfNYSPz3uOVt1WBI0AUI/SLI1v3HeaexYajHWDKrxH9jVhvtpbPI/Rhooi+rWhus",
+	"dyR8ml9CxahppugPPkmowLxi+QoxLEt3n3c8Eq9Efm3tlUIb2YZkN210ydBLboFjx0QdBtajYYiXEM2Y",
+	"WaaOSi16eJ5mrQyFtqY0JHQkSrX1RZyWnZEAzIDjHniDFjFuS6Y1YE0FhwOvj5lWjZ+HIJTMETVYFxA7",
+	"8sx+vbZ26ELi9c2C6SFEXeH4ln1EauQgVqBsEnHhJUd+RIlWCvmOBIBs06eLRaTR5+H79mq1aoOZdZlE",
+	"WJJA5/dyWWGxahpUWcDuWlncwJylszjsEL/zs1QIV01KXfnFgokQazurZguazhQWMXvJQ91yJMRyzhIe",
+	"GOz69s3ztp4QOjxCsvH/6T3Wn/r5jk250NTgOejjU3qjkDidMj8vcNk9QIfJBUuuS696XovM6XvS9bxz",
+	"AgUhkpGwvKMDtYqQ0FS1ABT0TGErmnAS8vDACk3L0S0iUnVZnnNx45Omv0jYrRLFBHufQjI1dU/UH0qI",
+	"8FuEWpYeedAi/j/aV3FKI781Eubv9mvFyvnw8jVL4Kf+lf31kr1P8Scu+B/t1wm7xScj0UQf2qqBKLux",
+	"yIGSZiHzN3uv4Hoch4opHIm2QjteFe14pPktDU0R1gMyGo0aiFsV54kYVT2Dm5LV+9Qx5vpujARx3M5z",
+	"x4gfTecTzqJQ994Y/mQez+XUPHz3KRsGk9ipUaw4mCa6k6mrSbVTmja2rRLF5SpeTO1Qex963d4NOZ+b",
+	"cuwJozIWLTU1f9NHhLQ1xcIvzCI/+QTI0yomcFmkhdVJSOXMzKmGPqaIW5EqK9qbtAMqGZkcKHhJGKDf",
+	"KI4V/lSzDeIE9nG50I40Ey5C/7x2BJzzG4O1HfRVj6M4R4JIXF3+OL2Gif3BPyfjWG1VAk60kDxOAYni",
+	"YyxGEdZ4ZM4bGQSIxNL7jLhKUYMwZuhNOKO3bGg23s5FcgQTvEBWBKeoS7z68DBnmUw2EzUaYgMEmItS",
+	"5pJhtj8bcp6YVZyV9xH3MGXvU+vU1UIVjx3xIJU4KC6Yh+jHlJWpEksoU5X7VO4ACwCQ6FX5QOpDVojP",
+	"qJ70XLtVSO/2yRtdj/kROk9dxTF5rjCsOW0BkIRtgEBxqYZDLIw5R4uyBl2QphFXFIGHlZznNFJMuXif",
+	"xbWpvtQ0zKE9uXrxnCj0r8+GPHz0/NHVo3xDep5njpgghbP8SRWGzCxZSBtWeeGgQkhnOmPzoerOHcmp",
+	"MPHbq+9ahcDQgw5BcQbrBSNFmVFJ/O9ikTKRtq/WCzYkNgUHaotZ2CMeMCFtfciLp1dWLEPDbBtgiaLA",
+	"2CyIiweNVuOWJRLFS5AfG7pECF3wxrDR73idvo6dBQFeR/JBqD5z5qpakyieTlnY5sitA/telGGAsUK5",
+	"T9eOs3XA6Yzpeq0gpa1h++3CaybZlVEMwij4ga+D8aEP7R1jdzVnCYvWxvUcztmXjCbBzCc3jGEz8wWW",
+	"csLQ0ATvGVRk5gKbqcvZGQnNlyi+GXmRlsV86MT5GdZ6GoLro0y/x32ENHeawQOldXE7nzG22G06SoBX",
+	"8ylEdk3ieAy1JV1qCFx3o9VAnbhTweVWoudTPny9KeOS3Y4l2PRdq5EwuYiFRI1Qz/Mw1AoAH/RhJahX",
+	"z/Ip7mTaxlI5Fbv2p0+tuuhhcGTWvJzqXTFzdaPoZofQ5lOrYbFi2z75h2qp96zxj90+sZprTnD7J2a3",
+	"4SvDFW7/LGG3+XfAiG79BlvlHyDnuttn2BSOZeB1677JwOXQZr0a8FF/+0cZN4VfDLZ/8TJOgT6jEnM5",
+	"n9NkrW+tBhbMCSmz/BkSNKCLWKZu31yZSY4F53nS9MtGF78cIjkSOgfGnK5BFZIjSkCjO3GeHXKlEKIu",
+	"FkbGTImRspA9BUOBmoXsKkceCguKLGp5uoVhGFySOAlZggpCv7ACQjFGhjQHXl/JNxDFhrK7r9CWEpL2",
+	"lCpyPU1VqjhogWZLEElvtVoAQ/DJD6aIJ6ZMCSCRJZQ/hpZNquP20Utc7bSumUlvmCDjtdYjqgbQgxKx",
+	"c/6SC5ArLEV4i9CRyGOLrBw1RfqXMIVhg1SH48N2qoEOQPGhdkoH66ttyriUP/0J8fKf/pQl4ZzFEYgy",
+	"b5bjNSSyFCEDF9Z4gto+tBQo3mKWEUaylEtqJ7DReRiHI1GWRh6DCAW5Zuit2caPQ7UHf8bj+Emdh2Jd",
+	"zN6NmdpztYHqzbtPmsm9ykVQ8FGHnDhAfqtRalpcz+ruciFTKqBcsZHkcSb5py4q+x0ApamapoHKuKPv",
+	"TG82kRlrBOhX4YutWpfP6b5gcdIuVSVq2r231Wki6iaagq1MogtAq969DfstDd9YZ+UY/yLTrukAWQiE",
+	"1YjlvpDK+UjUKgjKw9TrJ7g0aAJVEwfnphY6yGsjUcJJQ7LTFdQC9nK8hqttZoi3PZcXW4R1pp0vdq0h",
+	"PymgJLVbaPpQkp0tiappgZTDUxJElM/hVo/1FuaCscFo0EEmrc9pGsxIyIKI6twlc5rC8agL/5lsw71A",
+	"a5Z01H1NtJbZ6IwL1H+4WfmDGiMF2mjQWUo04dHcMrOlhy0Gmc4dGKKWkvW3f6BTg13FMegASowU4jVz",
+	"ERy8VKvhtA7kWShNPpmPPPyEHFfEUrY5ORAwONqHu8BhdcgbyFxt8UOa5EYRavizCLVmHuCcxXaD9VxR",
+	"spKGoed5uZbYZO1HXdqwwHllOm+SxCuwTcKFUVIuSVi6TAREdFOsYu0/VMxDvAbsfMmSWx4wP2vXQsk3",
+	"xDYsRJeBvA52Xi+upRVF/vfItOFjFx19CHPP6ehnCG+bbhIOE26kOmYbzdbhdnZ+Q5ggoAIKs1uwNl5m",
+	"2DLLjEocvnO/JnzxpXfsrVakarY7TsD8lhb2UW2Y2krXqgYE4Kioaz23k0vnu5S4O7gPM3KnhPkQxjdg",
+	"vk+tXdVqWQqFIjQNM01Zi1AxEmXvSxQfUWFu68fgFUCK8ZHDUSZxouSRLA1Z3jo0ndm5HKyER/qO5tiz",
+	"ILy2SMRvmH0guuPNtn3HqaIUYQbxdagOaheN9dGekkmQhohPl/QZiZCHcAUnPEpBIc3m6vYA3k2LlBw1",
+	"hxU8+T1LvziStOa8UZ2F54P0Kwuw/mw8ub+i5Xc8cSc88T1LMznB8vvFY6xRPhXVyFvUsbDqpw9f03QG",
+	"KtnFMr0j95Rp4+FxSQWkGKMLYrla1JA/YEV0t+AqsavPkSZ6ORYyh0142tofjaBVxvLZkFkaj/ONmZou",
+	"MmtzJeei/HyDtluO+zgCswx+VyOrwecdRyqgkVATlpl/QL2GCqQ51GQ1dd465CbkAQh92rbnQrVq/+ax",
+	"nQLImPkEW2GfQ8eqypPFFRoXPmPi1E5jGCmAHg40YXk2Cbg3Mz6F7DOWogi3BCx8iqOMAwn+W3i8Pg8h",
+	"sYz2UTlHKmWZqggTIVTcMaq6SMYkjeObAksP3i8OEmFl0PxCKqlyntZ7VklVu//06Zcld/M45BNuZIJN",
+	"dM/bTsJy3dPvIsXvIsWvlVW4FyXMC3Vv1ptEkZKexSQb28P0X0fym0pUQKd9K0W0YhaQAOemfouUCAx3",
+	"AJo6NJ4aAOILbYAHQ8pIKAGANEWsPQMPc2N8i4jYtFYEWlsjUX3ziAYzCGMzvvA4C8XaWAFrGTfm20nE",
+	"fJ2cTPstgLkNSMsDoo3xGLuGjsI+RChpr708Cso/J9rvVicgMuvTGdBAJtnoTvBCn9BXM7HjgHsZ2vNC",
+	"Db+LI78VcQQs37R8fl9EDnGa0HcSRM4JrZM09LXcIGrsaEbfxRiuUdweooc2YOfO7JCQMzOfm9yOiC8K",
+	"aGck7tmSjruluX1IxFjq+gcwgtleAmAJWopIPcDaJ12vRXpeayT6XosMPAVtRx72LUAD/Z7LlIupAaQZ",
+	"X+BCKk6QF1qigS+kMfwomTLfFZBPQIeusDvA/pyG6MOqZBxjPj9Sm6IwN446ElEc3yiOcaL1PVqEIzQM",
+	"SaDuzJgGN5iK+OA8i5wyUl29cAmJEsuyZQVpX4ShjUK/jDRQHORLCATOEb6+mdoQonpjNZ7676LA76LA",
+	"FyPTOU4qoCN3D1Us8UvJEt7Z14LSpcliq9E6dXH61eVWqcBnCEGtxqDX+1oLLnjT6VuoqSOxiWN1zW46",
+	"W2bMLsIw38Q0vi+TepZX+qOG6M83sn8F7mwkmhgxmm9JEC8jlKEiRm+Z5XuTxMspmuYvXj+9m/0+514e",
+	"SBLSlI6pZCORxCuibfhFGzvSqMzSTi5yGTkL2zC8yVYmI7vHpE30IQ3z9HnXXCuVC92qa2b7D+HfFkOI",
+	"m6h20MQ28LzgN+YhOTjHpwEo2TRdCdl8EavL5GJ00LmizOt8WSeCzeyAOczCAf7uSvA7sd+H2KcWPbMv",
+	"WR21/jLX9VyfiYmpzViQ+mlMfj16BUQN+YIhrnmjc8RnaBdam6tq6inkCRGyJAhmb3loVQMdbN/fQihO",
+	"T8fg6CKEOgRHn1ajLC85YnLyWgafZa79r9WS3F0vYn9ZG11gEYv6WWclErRLL2YwKCWWyCyuLuxhtCR5",
+	"KENmKVXgiHMUtoOti50kaNstKLELdukw4zCg2kYeCEkT7a5bTSuUxb364LX7B7UUHWwJjUG57uvmPlkl",
+	"dLFgycGQ+NtreWyxlX5RHYm7quGXs5vuqynxvqamRGPBzMqhoM8WQn7Xn/zOUv1KWKodkO1vjjv6dSg1",
+	"MJUPlLjSWep2UW9o7XlOZ4abCUprJ8JQDh0Af6tMjs+omz2Tz9Z+ZI52X9LSbXNrmc9SqRymxBLvYa6H",
+	"MN630piKUbWg663Ix1yELPFJAKHimJrAqWRDdg7KVGGk4LwQg98qO/mZ87GKWWnv4VgwqVmkzEcYXOOa",
+	"2iZkoQWel0Y6yNYKjYH9zFtZcwZu8jE45coWcpDwqWXGp1Jvce4EnGWwQnfe6+yN4kdoEsz4LQv9lu0Y",
+	"p37pVAAt4sNA1+O1YiVN0KFtq1csp4yT1Mou5CsggReVLAAdZIglj5hIozWZsChC85IOccxCHnXS3Azx",
+	"ZPOABG44pPa+LkyexMtUcnQSIOksYUwrocEWxtPcFDYSYAs7z7jyLAegAgf8VN1aJpZz2SIytucDAXE2",
+	"81jr2QjXbVMoXO4kAb4RIwEY0w+ycnrXmDgJvCKyyoY83egB8Tr3kd1PVNQfXmjQwPyPu+Q1KFcG3PfL",
+	"V+qAv937s8s4Sff+BqB7969+lakd9Fr29Tkph3Ap/GgjV54eoCW55OuvCNHvqSF+4dQQXze4WEeA1MX+",
+	"Km5X41olECg0SZobaEqGwQ3FOCizkHvgzN9dpn6bLlNfLnajjnk9/Kj/Mua7L6c6Na7/ipdJqJATlpBm",
+	"luUR6tl/piq15UpLVtCvnjn1q/kW7K9idXqiOfK4FpNX7aUmfZFFHZstBOqk0EpeOvpA8dWxO2IYmOO3",
+	"wgpSwIzAjlAFk88vFwGWCzJem0iHkeA6gWkTRYqO2ufr8brJw+GB4mrVzIxHqk5Zps5JMaw8HRpYHwl1",
+	"Ai37/vGwZXJ95hW2Tfl7LcfRG825avjB8BTNr7pUuXkKgwzkzB5+HJrS+bBHdkYDC5/ayUkuytErUt1/",
+	"yPRiXBW4nUjGts7e08w0W4PMSD68GlaJ+KkVJU6L7hClLCu5vVaJUbqi4YY8MaSUJkb3kuVtlQZwlgvM",
+	"+Du0z9Y028lebSWd1HdZrxpgTcHYakZTBce2L7WJ1NEwx2V98DwpxM4vEiYx2Tj0BpHwnxUIf6XPU8/6",
+	"Kq4J97xn37Y3YJnexuAW7Nfe19KbZiCO2p9N6Usqt2GvJCb7dLwnAtDR0HlWFgVjWUZ3DPYbY0ZjByKL",
+	"V+K35DRgVKv7a69/CQWzDjc0bEOeTPo3Yd42+MKKjgRSvtlLK08Ab6knZ3F8s0Efea9cyUUUEbmWKZsT",
+	"GHbn0BtiIm9GYp/QG6c25xIm8ASW/TXUCmqkXXUK9ub837v7d8+daO+bBfz4+Bofu6/AV2DHR6JpSgZY",
+	"ybRzieigQ/xlgnXIjCQxdHOAbjeDZeLwLtDRDDMMIKapK0chDltM74yZB2dpumjKg5F4++b5wU65njNc",
+	"hdcYM2+PhJ16O8v0D7nBFF1f6lR91aA2jGdLc+5MV8dVtwf1tlkqQ63qHwlYK7bDvIM10RE5BvhywRH5",
+	"GF8oNqIywFcNjUCkVh8TYV3I/3LD/m+D7VEThuuR+y1biEBkGUfVdd/iZ/jbDk5Gv3YLPPcjFxnHtDVB",
+	"3P1yTiPxNHOFRgQrVyZPBapnQLhBSUc7UXdKmelHYoPjOWmmGkQsl3NS9TgfCV/dfT+XcWPt1APisS+g",
+	"oma5Noi94Vr1glQnrE8LV8DSG1OZ5zrDwsl2SvtkBeLpAD31hVgruOSpdTMmXIQtta2i5OURC9aySrWw",
+	"EJL9Q718dDKxEtEOMBFtIWl6r+HUJe6mQ8xSp7/78l7uatdfJS+hiulmT3cNMQhEAAxVEFhRrA+jRGr8",
+	"7nfedifeNkvqdmd81foaYt1IXDIBtfEkMm8mZ5rOP+7DXUqNR4IGmbdvnlt3SWqMoHtYIBJvEZ2iPFOd",
+	"BjGkbE7RiCa1qZ9FXCHBB3Ik4mUKlayaQKESRoMZHUdQEgl0x4gnsUjgQZ4PFtMtoT7PFkcTJoOlRh75",
+	"MFqVVKgfh9zn3bSVOa7TCkunkpDZwuudkeKXtpf0PgPHFewkXwzJ5ZuotlTzC7UieQEgiSwB8u8auq+k",
+	"ofutaOYYWGc/i8HkUi5ZvU4OM9lAI125BQHLGDDwtCE2opCrskXiKGQyHQmwtnSID2WdfeLHCyZYaOrU",
+	"qF+kic8AQycMfxzgoLI1En4QxVJ9gv+Cqx1QEG0mBOzc0mfIWrpnxZSOhB/RMYukT5pBPJ/TtmQKkYE1",
+	"hacRkwe6NQ5GApokay6m5E9/omL9pz9lfoWIoNGnwjjb+NqdUDaHOMpBB+qBNR/gzw4M8YBozT2m9Dnw",
+	"wRlNz+vPtDXGmvBkKXgsWubSgBOiZAFWe0uNi5maTkTBrwPrHUki6ZrI+KBjO9lBig3064OqQ0HAFlA6",
+	"d5nqkqToyddczXgwIyGXAU1CZspUQkfArUdw34xxSd1AFtq1gur0nm8lS54iZO3rFwCfXSpg2dnFCz55",
+	"Dhu63zf7eq3h3PbyWbsn77PN6B43gH++LuNr1qABX1u8doBJtCkdsCROjoUWPtOIChN63bB1LhV/DWOC",
+	"ZlvURG/YOo8swUAKqrNrPVbSSIFR4+Fd2bRnbJ3zZ3BdC08xExdGC4RsEcVrNTHZInilZ/SWKdkQ5jfE",
+	"ZO8jAZEDgG9QcKrJ//uMrffg+AS5vHyiBv/y7F7318/uXT55xtY/8HSm4KGOR1IgZFxk4IR+5+x+TZyd",
+	"M49xBub55Ve3ycJQ6v5t4LQyS/6miIxSAlvJmEkCnn1eRGPQAms5xCsxEguWyFjQyPa0EaFdD9BVjLBD",
+	"ivUDMRIin/FuRQRJxheMxD5FBF/mO7NLIcGdp+UsJpiueJqy/4PVBLNd3tVAnO/z767jv1cV3IGjE/Y9",
+	"NljReoi82x3i0lDzlgU/FGOx8mWjNA1REXaQfSkUq0VCnrAgjdboBoU5dIznVBZyVSjLmo9hxWB1yGsM",
+	"HgNSbqLG7FnawWDlnBgKA0NKHy5TFqKEBWYANFyXal7YIXiZbzSNIjWLPOWrEl95MQ5NMVMLlkCpsVhI",
+	"3w5Ew3L/EIvWzPiucqAZVEvO4gKGqGvXTokoa6PDrWlCmr4ieVh8X72BktvCej2hkVTvzSDnZLzOSuJl",
+	"BbNxX7BYsxWKUDMBRsoFC/FLTdWG2C7Pqp7RjZb2iLNA0FRSBKhVsxdaGVwkdy2M5uJiSgIqGY6Xy+Du",
+	"eDtbNC+H3HUwFzv5/AA7Qj4zxE51kSecvFOQna5Yv2TkXsLsFNjerUTx78F0/0eC6ZTUhUHfu3I4GYo0",
+	"iKFFmEKmmd06b5Cj0N+ZoV9DHN3X8u752hqxCkharFT2qL5MsyOmvymX4yywyYqJiPicp2TMonh10CFY",
+	"zVASmlW6As0EZPcoKfrLF6Msb2LE/Ej42SMrmygVqLQvhcdZRaUzIs3FSDRzj/YSO0chpVOcmFwmEzQJ",
+	"5NNw8lGoTNMFV20fSLK7CySYZ9w+kG1TwdUu/oujtXIvTOBVm1G8grhAyVpEi7NpTEIqZ1iKUfUF/OWf",
+	"gZ8ic0aFdNTAIT0PuQrdGtkr3dxrIfsFOQwc33IMW8dlGOUh5G5acSFhFj/oWBPG1cG16moZG6ix+LCm",
+	"LnZjTaGsNdK28JDwFNes0PKE0XSZMDKJ6FSSpo+qXxNQ75P//OvfB9m4lerKarRs+5uKUdEfGv0ikTO+",
+	"WLAQYeGVMN6hBU/PcrovOI+B198vyRTwZjrRlPZFIoVUUyn5nqfP6Vjx3gXg+8+//v3JP8gLG1UunOqp",
+	"eJUBnGkwA2j+adT4Z7xMqk26XnbD/kBeR4xKzdsGKVmrL4rnk8aEQ8V1qZjDUeOdDxAVJzDEa3P7zTBw",
+	"hxUPXaxv1NlhJNhXuGaKyqqRgAs1G5AtwENp8P9n792X2zbSvOFb6dF+UyKnIFp2PO9OpNraUhJnkk0y",
+	"yVpOTW0NUkKTaJJYgQ1+aNAK40nVXsR3De+F7ZV89Ry60TjxIJGUZPMfWySBPvdzfn4PfXYxFSBGLGG0",
+	"jnyw2A2NJNrqdwPeR1uPHFr2MMUo1MIWqhLinqWqgtZ3S53CirgwcE/I5RSeKt2EporOGrwesUQPqGwt",
+	"kiU4EoXaX1/P3cVJa3XnJX2Qt1NE+UJrlZubIrtVOiI4eluUH8ZXgdzrdxc1tyAI+yxrzn3sr7B5tYOD",
+	"BkY7EInu2GjevGcbF11ZY0/aWifP1+lSk0K2UfBQl7BOlK63PzKKKUomexBaGletC7VDX3MdLgzcVIxK",
+	"cUXGH7FG9txd9RZh1rcKvpBpegin7gaJMm+qxVd1Rc4gTZHBIxu01LJ+3/ImeguzkGm6JBsXeWBJBrnG",
+	"UKAt0aEqEFChXo8BJVZDQPkQUd0YUJWoJ0QNqRh5KJWIvNid5iuaYafB5ipNjzabo82mDdUmTTtNNfX7",
+	"d7TYfKIWm08oFVV696GVtXYGIzh2O87yWxdJdS9au7bu2ZVeVtEljVI1uBiv2DsXY1eay3CRVSMIdXtl",
+	"d+9J64LrD2Ctb6mOF4POeO6wpsWKvEiJnhBYsPMKEVhMOZdL8irCkp0a39CRGCELMcvYhmeyRT5Sp4aS",
+	"grCsLmaTuw4jrzgzZu5YfQuahtaYP3N1eV+SRy9Lghm2BIaIj2RaXXAlX5ct9Pr8c0/JRdwQl0wAYkwS",
+	"qxLourM2Mxq7Viu8waZqsYcazhfIPolvufPAg5aFQ6toGRhK4jcszq+oOt1mQqF+Ql3XCip6L+2FU3rh",
+	"o4pvxnk2s+5RDrStqsNtUg0cR1/ZfTx9EGYxeGo2cR53RffYYTknb/W/zPQ4TbqXCPe8mbbaCXW3WeHz",
+	"ejwZDGgrnQgt8fePl1hvsw9C3eH4agYPHJUVX1n5EbbmqK4c1ZV1JikPZ+zoZj4qLU/FzUxO3tXO5gov",
+	"Ilr94gMGzv5+f6bkhe660KoIG40CIWeZnoC0zQDwneF+Yp4ubIS0C8FDboRqQ+nMRhrv4fPXo/W80DtR",
+	"0TBCDRJ6fyCuSqS/CMPtTOBw+JpcErqbyQKkSs4Ww6l+/+13b8TpH0lMwNmSoPDH0+gCfcFnRmmTFMl7",
+	"JXrSiEyH+qfMFJNcXf/n90HpLczVKJvNlIbZWAgFhreM/siC6U2EPnReVYFxW0bcJWk8knlsBsLyHQ+6",
+	"P1dulaxHu+TJiUG/fTYWUYIYwezZ9ll0IKJUmuJGjorkfVIssSS8jSeDtUoKcrTGMHSd2QBEhwOBn5uV",
+	"inEqAjsuWfKZjaVLjIikGUV+KGEPNi4QCwIWReQeDD1IE1Owh93HZO8Kp+MuWoLghhk7dFfizJfShniM",
+	"EDhiv90SSo1lqV+Lim6Op3a2MIW9paJ3/Z/fiwgOchTUjuxl5ezBsrjD1q9G4ceJNPMsl+0gFTYof3Oc",
+	"iga2Lwo4FLySGIFy+qV3BAPvIBFtqJ5HHG5bgoA9GZUUAdh8zFGL7YPBSXklToKT+o04+SVYPwUQtjhW",
+	"Ocn0pTvXeNC7xgdntTI2fgvkFDOCPeCx0ifosWMwnwKuPlLoRE8cATxKXUepa+dSF5HgkskOKUxtE2Gr",
+	"kHn+ENXfk52m0ghuDyOhnDATarxaFx2cskPKqaETU5p8qdLMU+AVpcDEEE5HC0ITI5T25GhDONZ8abcc",
+	"8KU98qgjjzqkZaB+7DZgV8CAqtX2HwHwVuplgTIdtORHtovWwHYK4NYwaI75lQRC0WooL8t9nYrowhZi",
+	"XFsruJbLR8V+baHIUPcQPYKAHS6qRSc2wsMd16oL6xq6u1fNsA3rd1t3BtsFXBB9nI0WM6pRIMuQ+gCL",
+	"jvow27g6oP9LzDMQpRf0wrcO+O7KSr3f1Wp06akcSX2KzpthKvVteBKI//2f//sL/vv771EgdFmcQYjI",
+	"vlmG80dimMVLG47ucBY5tN8bNIWMFVMKo0fwODaJVGYHN3pQbaqaGkGh9X7MP2vRzYD9O/QdwZ0R0U8/",
+	"XvsSEr5/5VztRq0Pg6SLVg2ChqHD/NtXeVO3KwW3Q8twZbMxLnXbgCOWkm6GudSjqQUvwqJmN9a16kL/",
+	"Za7IoyxkCgdmMrX7iPhIceZyarFu5JaBzM2Y6JlclhkkFM8cdC//6jjnr7P8Z0KM2BBaxVWSvZtm4i5J",
+	"U3QieFf7sQD27lvwfe9h3rzEe4/2rvZzDPo+4tBsiUPDWICbgdHsJRSbk0FqGDbbhI6tQ6V+V68wo3LK",
+	"FXHMz34dcClym8qHcViYr9MPdUuVcgdXkKtZ9l65eJx+VYr04s0ocstOfUvEWYTG5aQmaZZ6NM0znS3M",
+	"RcVSnhgxkzkIonOlsU5VbN+TOg41jTUmcwq5rEhOTTQapDlKYyhHtzB1HQ+EhR2jXIVQY7LCMMtSJXXA",
+	"YH0GLQxjAWcxXqTQoEPcRvBAhmPoBr/ujEzaRAd2nKKD/vNo264GDeyiOtzE2JmoePDMau7X4xpB/nUJ",
+	"aijOFzsNDW3ETbUDOq+MMwq6DYurYjbLgty7idlkpIqKXjgQV6X/tllKE0ZkpR31q0RAF46XRCOlnmBY",
+	"ZDfuni1WV8VYtRKjy2jMZsqsC4yi4XOdv5pUWY95bGTIYfxrNZ051NWilEE7dbR0s5Hi3Ibq96BrvpVs",
+	"4kfJtF8aN601ITBPPVCxCRO37rY9OMR60XZb3flZcWoqEdc1NhzqdXy49aiVaEn49QZ8WNTZMF7P9XzY",
+	"lkJgSpNZIuCa2OKG28QuF4KdwPxxLWV6SWhGzjJEhf0pS32tmaeyxK/PX/cDUVsZtv2wlSbKFWxC+SvS",
+	"itKwQiNA6SGiIdy0WATwndbUfnq/h/HTbFewOf4Ymb7INQXDZK2Jw1Qps3/BgQ5aqZiPRp5MpoURPd+i",
+	"lgcM1cCnp5YC2afgiFDzUcX5oJkuoWKv28lkO8JG2BAZARRtLufRZpF6sElN9DDdVFobk42Lp+B5zaKh",
+	"l7CAsnsd8mplTne/wdlW20G6uFUre/l5Hu89n7vSxz40/LYOfv99/+yyMzghi5NxUlrgP3J9vkuCtogH",
+	"lVOIN4BIorW52qKm3q2wRmWfaO1XAt+Jqv4DbPxyqwwBLJrO/vH9ZXIdQKPnOexbpfcrXFGXwIoQmaUa",
+	"EukOmc5IWwd2YookTW2ulRHRq/OXXqqVM862qxHZomgqCb1qOVJDRvlxKieCwk/bqgvSUB8/sai+Zke9",
+	"/SFqBG/r9tcfCx+thlU9cBpmlV7Q+IJQY6JkrkZKF4LLg6yNa6XqniQWc9ARSeqZhm1S3LroRVRp/qZY",
+	"zlUkor/BS/1LUFHwpEX0llPKuZwJ3miuRS96/OyNLcYScbkTHAVWHCuyrH8polgWMsK69HRh5wszdeV7",
+	"sjF95pEhSqxxLWCE1V2CwKGrcCvf0K5urTk+yRAYnMymATCNkyO0ulPGnpljFMwRk3oTekqZ8o3TtB8D",
+	"TZMqj7P89ml4SWAka+SqULfZaDaUq1xoDPrfQTxLjFjoWOUipJAfyq+1ZYXCkzJEJFUspVM5UZEUTTGt",
+	"lLZ89DZbHDJNdFc5UYSRzOUdV45cU0e0TEOXFrUbs6Y7/SdfZ/ntW57TPq2rX2MGOp84oGWbVc3ENefV",
+	"6S6d2TXroyj3ANLzFi9ehfgQjMDZOM9m7iIckhS9+OADGewC9yNYHcDirE10tKh3Ab0/NHqlEqjyWWug",
+	"SnWuW8er7D16cRDqt3glDeNd8GJhchLi3OLtBUnS/lKd0gNCDwmlpATD6HVZ0a/pwVZjOre1vpEVb2sg",
+	"QmgDrjSVlEAivAzQ+Of1xm3D9llaH2wd1+aqXUnX6m4VyxAVjhGEmkNNyjSGjliv1czg5f6YwTrUjyoL",
+	"OBac2legT/VatQf4rLpRly74d2UTHe9Wa4jXicXG4UY7RF9Zs8de9Ez1tjfH2n3T6wArP0gfYAXDjR0h",
+	"ZQDyB8Q8UVH+TjvLD+jfMnX+h/7LIYgDztRZ9QxKMlpfoNuJjJtO0peNUF6iuywyV7s6tdEBoW4GVfSB",
+	"6/LFsoYgWM6G1KSzohb5uh1fe1Cxjm9whT8Om4c3pe0tH3jUjqaOZ2vqOLD603qTy+JTLkhkIy3oksAP",
+	"bGFrzJgh/oJk4eJB0MWPwZrL2tSN+hMcTgLrtx2/feQS4A3j1pQp536Cj1r1ofUMr6V22UUSEx9FXhAt",
+	"8vTe9TgWedpajgONzVxEArUrW3KNwmIKSbnOSe7KRVyIaL4w0xuyEEbEPyNKPrkxJr15r/JkzOczEqhC",
+	"lunSRmB4CWkdgqaE/boLiLEjYloU857pi5/ffu+HkLx6BdNFfEac7LcE/iEWeVpOq720RED4khbMUdzl",
+	"cj5XOfB6VyXdFrkoMsS0c4Uu1kdPwTbxAX27GCJY49RuNsFJtp1UjFr5y+BfLZL6ug4+XIAOxrXS/wEb",
+	"OhgM4L9ffm9EaDZdoXHss9n9BKB4Pewj/KTZ/GPklZCY0q1Kwl59AoEoR0Z6YEYKTSAdaKJvcqZKrqTJ",
+	"NFOzYio1+j9+fvv9xXrisjX1ehTOft/goeDk9atXO9t/ZDBvYGW67gkwLr96DS3KGs5Vl1yu4lhI2h0M",
+	"P10V7AB6OQom5kyOC5WfSYouX6mgv/gA/92sSVLagfAS6q/efP/m3RtnvX51fm6rRKEt8U9/Qm3vT3/C",
+	"SIFKho6KcQlOTagrZkiMB8oVR+jegRSBxfutuWBAimGsTJFny14S96NQ2+cvuGCSwcQgfkbFbPrzAF08",
+	"g6Z4N1WhRu/diIp7JtYV53xw5K6zm8aSzaJMcBuqNNMTE2I8Mdd5Kxe0jJVtlTbwxHEekJ7415a3sfXS",
+	"kO17AgINDsjAvaO+mGxUPQwlrtwpRapMVB7qiLuItsu2x6ouxdrEKieS7NvSQL3G21gaqofQ+QcT7aqU",
+	"wRHKtBocGfiRga9i4JYOwEniSIUKBTg17c3d695fNi72Bqbtx9fW6yl5ONut8vJ2wK6u1tFvcR/yXSWM",
+	"1sTdwrIQZwDGUQKpsBNXmGl2R3F0ylPdEbYsTzSWggxPgOWHJ1H/slbvwM+NNatT4HZBkB+oSnlq1JGk",
+	"HknqJiS1QU89UvsciWElXXIlJdxXeApLslVautOolJetUSnM2LYPR1kcyPqKOQeiyLLLJjXOlbC5kthJ",
+	"ptMleSu78yXTLLtVcanjL+YUwyt6m7GTcZaHWt6Db9kAEw6OsVPtPdC4bNUlNKSOZZIaHxMouhCbWnNt",
+	"jWoGegbNOsAYon1ZZdsY45s4KT5N6+lBWb5L5zuaUI/iwvMTF44G2k/MQFvPQu0W0bY1z1I9/1WJah7K",
+	"Q4OODAQCDxPYJOuZfJb+hVqOQi2NyUYJpenfSXMB9MIUslBYz4/xmXpRrrK50gprWbi/ONFrlGZGxS5G",
+	"tZJ7JL4m9OoLESVJzBnz2HlZvC7Uc5WfuToKi9lQ5Yg+DcMAGYQ7vBD0B0pTdkCX5QAuq4imF0KmaR+r",
+	"bAxVaiLRG2WzmTwzCragADErKVJlLkNNq0Ej+tOfpF7+6U98sWaBKKVCXjRoc5akyhSZVjSlULsvTg21",
+	"2x/4ENuE1YgVOEAwhH2fwxDKADI45Qw4Tv5gL9dvTRDYt3RM1sAlfqfUvMTsqOxBgmgytS3oKpyQoEC+",
+	"QgBfH1eGA76G7d0YqRpf+R53snyna4K8n0wb3dZ408Ut6pqhe+FkTSWNTca8Lfg3rc1W0N87iuZbTatp",
+	"A5Knh9O8ZVJbYi+LJc/8xf7CfjwyPZNLJGL2hCbVlKIeA/Df4M9RQNn7qJ32L5t1P+0tLnI5ulW5MHcJ",
+	"1VHKxuOKIXKTnDQvNUJEeD0Y1oZyFTbUAvHFph4YEEQMq6eINsxUkpmGz7Ywh9kSbaCWHXSbasMlZPWc",
+	"z5F46ljQm0CRCdsMM4gqGn+uxEzGysPUylKQmv/l9au/fPHlVTQQV9QHqOuyYEFuJm+V0BnHJmEvomf9",
+	"lBEIQq/+D5VB+vcIpUecZp/UXlL8eakaANyJEXd5UhRKM9AXcWutDPKILF52QOfwXD0YHRq3hdH5YHek",
+	"rVASIVRH0phkopVit17sMTf6Kleu9BOjANUKjYU6V/MsZ1w2NqZ4UidBhqPoW9LiMsLcYdcFmBXPXRVZ",
+	"BizUq0ghet9e/yj+8n/OX/bhwWmmswU8SYaVcR1HiRLJi2bWKOVfanXH18dCO4daq18LFlSqVqILkSQx",
+	"2XQWOvl/sa5FLCZyfjbOFdl9KIEz1KNMjxZ5rnRBxYmTTFOHtGDE4Atbng2nbBZDoBfDdkZP6TJIfk/2",
+	"iQyMPewPENhv/qDxWrRyKyK18BRsbmegiTzZsgX7Qdr5cY74arRWbcyzS3l58QH/v7kPBG4lswPuTFtF",
+	"8jK7A7Egy1TvFqBM0Ys4yIM5bL+EjsVs6VA30qXxwXryWzXpzSK4h9oFidSMuURoFnOucDhOdOzUAuR/",
+	"5dEIdaY9xNp6pTxqaTvmbtE+x/ZLkWlYuYzAdTOtQo2LTV7G1+evKbkZ0f+Rh68AxS0J054shhyssfIa",
+	"1zcrz+6eGSam9XivuGLBPa0Akb2BFp1FTNJsKFOuTYnqJ3yLjA/NRUnssee67GzRFZxfQavAg3jayu3N",
+	"Pm7xd751rIq3S7TlRUKvBkxUDtNVwLVrLfp/VcXez+/Kg+vznqdzVHHIq8BbV57Sh3ohN1GQ1wG9vmWB",
+	"1JT+vcDJg5ZKMKQRPsFCMCg7C4Q3tBzi0uYsdCYBTlSxsZb1zj/DzCCsk+8CbpF/rbYLsiO9CY1mlJcR",
+	"CbKMRQL/MwiJ4pTPQLBRL2JbmhGSHkQWpESvLL2dcN1f4EZLU6gZIUnBwk2z7PYS30PMN9cCTbKGCUfu",
+	"QO0VzpNFkSfDBZYdAo2IrGBwpUkFDajmHG8so9uOEa+zscGiosoEoa4pMr3oHOY6y94rJIMzEhGsqmkB",
+	"X3M1T+VIGY8enRrWKkUPFUfm0GMLpJ1pkvXVpVWwWEels0Fp9KjLURW8bMwOUEwyJXXY6tygQPpTRigs",
+	"Vor8MiTlyt2Ms/zmVi0Nom3dkgnMQn9hFT6Dvms81qRJ1dUnsYn2xNjHmLJqb6PIFoVJYnTLGOXripcC",
+	"T5EshExTd5Ld9Qv1QtPpiLtxUvep9Hg97A8jtaL0/P5YTIZ3/iNTdGpMaidqDu1aQFRMIJnJdqD5vACa",
+	"swv8mG1ZY6s9chUISlRkNgwRaOZ2tj//1ZZYkKAKRHofBBRLOyxtIghDr0muDLd9DTjYoRw0B8a+bbFo",
+	"MQ4BywWwcgT3bTe/JmDg7LGSiQVi8CJWGkv6JfmyEQaJXo8XmIOYaLMYj5NRAtTcw/z/Azp3LT76Ri0W",
+	"mQ8ylOUJuZcMmkj/QLmIDuaKlzYxFZHJ88hT+qblRz9k79W1yt8nIyXihA4WuutzqY3EwtwXQnpWNzJ9",
+	"h7q2hc4r6KkdpVmOAXnkTBGDDULtne2APJeBs61ZeYD4fMWUyPwcIeNLo6RNfB3JPE+AN75HVyTKK2mp",
+	"XoL0Y8Qom+MzushCnRTl9vsyUvQDngA0QpOFFhpy9gtLOchi+y/sYrex3BEaA5Li0kocbhAEzeN1UGTc",
+	"vFZ3od60/XLMZcuJYSFO9KzwV/pYOcSN1pOES4qWcJkyuAcLWqO+M7VagZAza1CitH5dv00SSDHwRzQB",
+	"iawoZW12LYIDrMY+xQbX/j6EhnrjT9BO6sovVe+tL1XsZDSl3FGuRb0qUoVV2Vo2bXEt9+BWl41m7kmh",
+	"N2hnPV1+BAvBAeu9lbace0E5VU2jWV47mgcsHfcDghjqcltrJrT7io/sIOKl67airzUFXrVDg7JU1YtK",
+	"T1QkdHZHOA1oElS/whlICrHQ/mhA/7tTyWRqxFAlehJqKeYyL5JRMpe6IATR6DNe8B84spO71hnVT60V",
+	"fgq1hdb0HGPiapUNfCPrSFPJ1K6Dr/Ns9lQsgZ/RBeyMGW2uzqVdymdlSfSWn+Sjp2VWXBfLsfaGvdzk",
+	"hgFX3+6WhNo7B2VzVsnACD64sDJPE5UL/7aS6d5grsGpEdE1vw2k91/Kpv49EqNsgWWqvbtsyiohzmFk",
+	"BW38m4XtwIeLx+SRUTabKV30/UtsBcJtTZyNS2znoN5lHRf45VO8wM2Ne56X2C0/sbttzCS3ankEB1xb",
+	"gOUqTWvDitU8zZYCls9q2XSLLkS1OAqJkYwvjigHParOPlHRixJjMICDx08DS2d8t07owa+w/+9g9w6R",
+	"rH99/c13ark9IqC3TMcE0mNGyPNCp/MOr0dM6Vv09TxFmDr0QQHZuF7kWJg50RNxN00KskWh2+tWLSM/",
+	"ZpM8ggHHvJ9aQzRQvpdAZG/VspSiyPCnfi2hbTM2X5fVdm2auzToORNC9FAW6weuMhV7JS+dz60MOxyE",
+	"+hV0W65/W+9onywad3Y0Fb1MC4m9ttTjRZxyqhwksjFHRFK9IK/D/gVnRQiB/SPt1rdk4/Mny5U+eb48",
+	"S39S2EQ5sc8G4kdbS4dNsd40E8M+zJgcydwKWuVw02SOAUILEOVofa1tqqxOYXkPuheQ+8445Mk+e1P6",
+	"Lf8QXVRLEHOGKKzYrVqemlB7NSQTbQolY4yHwt1AgmHHYISm8phlAcrK256Y+bAClITSF+qo3ogXZzuS",
+	"+hRJJnp27XsgHLFz+FYtQReoNwFfNwN1g/BknOiJyud5ogvXA+eVTZRWGBVN3fQDqnCCW2ozgEu8aKBJ",
+	"p0ZcX3+DD+CT3hnwdfCSlMKxboy1MaSpLDsaKoaN1DyqDihCJ0nsyVjrd7EPe21L+wc12VrRqNtmW25u",
+	"YMs+Yu0ue+NABa3R0GPG7VG++gjkq50YdAl7z6eQ7Qh8VcGsXdV98eFWLfeGsudkr6sK6ffAH7Cwj65L",
+	"EFvaUAmmokTKY14tksKodBxwJyl+gWJLXWi5APEI3jBTCWILSgcVI7kRcWLkfK5kbtgumKY2HXPQjSHo",
+	"B22Tm/GiFCXqtUtCTcVLCHgpiSOhF2kaiLL6d+RxOBYe4RhHRHMjG+vdHRhdZW77DY4u+1oTIF0e5WdZ",
+	"4eRIvB8RLgGFCJIsW2jJ88VXqoPNVdTvFdr3bnHnDkHA2+HmvHmVoHNtofIHoWirZdpyY45k60i2Pmmy",
+	"VYGF25Rm7Q8hzhOSd4sT5we9I3kScRJXwePa0eNI3N4SPK4pu1Ok4CqhvZpsspgPxJdTNbo11dz+1+ev",
+	"OZSQDrYLNg01FxuMqIR27/X5eRmM5GfI41BW1A5EfIxa3OxAvC1THjhtHaTqENP7li6YIm6rGwtSfHfi",
+	"44qsQBzJnqw6Xg/7MOo0m99r5D5L8LRga6R33L1KeuNBrTSfQhAZLnH7my23a1d2BieCpnxvLP1m4rMG",
+	"Oeq+maFvkAJgHwGIEBRTLcqwX05+iG1EMGd1ZQtdmAEuxXwdRhFh9hzEU8x3aFtHMa3x4Jnj2qR2netH",
+	"Z29+wibbW5VZ0s4LbTCTY4aiygsp0DxLs3y7XBQUolpSUBBE1FnAiRuiuCILDMpvL51LN5+9G/y+8evy",
+	"OtZ6akTpdTKtQ/4QnuCEyG0ys5I448oQFA2wLPYbrXY11SBdohUFd/fJkr0e9ocgUmHJh3SzrOTNWB8Z",
+	"HngeHHl78JDDlLi9aruMdNGa3LhyH0V5HXfFjum8PYAdb5CTvh962aY7bKg2aKt0VUWcgHSvUEc6K27w",
+	"gT/0TmuvnPY9UigLIQuRKmkwVFRkY3hZ3d3gEANLz4m211KdmVa3k/q3FnW7ZFZE7LltJPhZjt8RiYUv",
+	"OMCgkfHXQq8J75o0Ti+nW4py+KFGvzYF2ZLfolVkrJLprZ3jlIi6T5Lt9bC//OctSfb5YUi2zYd+RmT7",
+	"I1SkOujNrmj4W4UsBHO4Sai6LzlvmoQohmslMK9Is8lExWcJwd91Rwn3bEgYyaaVOGP4ClW4sR8q5iyX",
+	"Ui/RsqZ+LVSuZUo9EciixqJd+G2mET2SWlKpUQEDQul6Bf0Ag5PXQ+rXcXVC/aPFlfXskUkOz/JaXdg/",
+	"OsKsQw0rZPNv259lL7N7Kk0MKJ7iDeJAFmoWak5XpvdPjYh+Nir/Qppk5Fm0Itrem1S9V2lUA+EchDpC",
+	"PNhI3Co199tDDBijSvst3EqZaHoGIwN7zCyv//N78rLgc99/+90bcfpHsvRi42Tg/eNp1Pdgfu9TAP4H",
+	"PoqbgP+unwUsn/q1qFhXT/47m+oOpFz78SEouU+6GD0t7/Y2BV7qY0H6Z1uQ/uny6E8h/n3myNqTqs/+",
+	"THOOuLS4FDFwPOAlwbZpSBuqqiu0zFWwLlWllnXaUJfRWagrVtj2VuZAhsZwp7HVNAiaISYenIlvXSnX",
+	"izI7mU69H05tBTdPRJgmc468d0VpHdAVh8K/On+JYGOyQIDNmjRi5NKIHiIKYyIBfl0pj48KK8gFZ414",
+	"/sogqOYInJpmGy/PA/HqPIAOPjsPxOtzuLF/PucIfBCSKsHznnPw9atXkS3aO5S5giYwls4VQeXtMGUJ",
+	"flt+n9/jgqlUjF+IZjn+CxGRbROGmuhRuohVbOU0kPrCk18iXIArUZ4RZzeC92i3CHUc0wHYhVxO61Ik",
+	"mGThMigQ95QmhvVVsiGe13gxmwtp5UAc6cAVxy0b6E5hBRF0m8r8LHPsLSS+0s2ewuLb+niMKv1Wfuu2",
+	"3do73BYdX0LUHWPij/FJO5a5vNBjn2a1t9GkIZ9wXacrZJjfA1PD6k6m63gTZ2X2x2ygZAAXzME62Few",
+	"ERNqTRjgHL+dl+tn9v7iAx+dXaQS/PTjdT0UlbuxyWSldEPoqVixAi0xA3FVWpU6hdJQby5rcqGQhsyF",
+	"VCjUNAwUSL/1qu1bEDPixKdGmKmcY7Co0rGx4GkjaZRwOOfiTuY6xKtbZCJXKSaTJkX/AuQKu4cXq/IL",
+	"6oKfl2aAAiBmGtDp6hEZjSpsKRKMF38JXTKh9bqtX2Q69yJX77NbFYcnQXiSxPALXmA+E3Rz22UMigRr",
+	"ihn7DW2ijn7MafhvafTrQp0qq2qXG5jKQ9akdq4skI5d9ecUUpy4jNcKd/ZvevXuHrn2biwllVhWx8Of",
+	"RcQwXf+SP1Fy1UoOtSK0bFMPByig7oGSlFfcA/Wj28tyEWcEHE4ieX8nqQ7wYWVlfeQ+VF4/UjOZpFED",
+	"O/SSNUmi3TCR2BcRbJrairL6+6e8G2k/OyJ6n5ShtCGT1PXHJLY/MY14hiXmZ/Z8HrTIvCdm9qSdYv8A",
+	"VeaZhh+0yvwqqfsy1HJTQ69oYkttWovi8ay6VYPnFmZc/8VugHHPCNpbaZODhWUYjZZABA8Lu3rjK5zL",
+	"hj1RfWcLT4wjHIirUHeaXqt2107zKqoPoW5op5uaSDsiiw5hamzpaX+RRvc0OD4Kyy0jEeCs+EaKo53x",
+	"aGc8lMiywtC4mjA+OyXoaLVcY7X8Er0cDQnw1FTGshsTpq218JCy9mnsKsxfujrxkRwVyXusoOTVK7Ax",
+	"XJnBmrRLxhrBskj8I5eJT8iH6NULd9UgZdFWH319ffYfysluVZy9rWL5bgu016D0y6UTduW6WsfV/ihD",
+	"vtxubRLu9aNWYi4nCGpYnuljvNcnFO+10/S9mU8qLJn1vtx/1FNLUsq2CexUi4iRI+9TNZ78MS1l44Wt",
+	"Gp9p1R+IKF6omxjJfmJE9F//9V//dfbDD2dffRWJnkTgRyyRY5UuAY96KJ99V+GdEjFqIcBlNVOb+tIy",
+	"k6+JMRcZp4l4RPvDBbb9bySO/AMm1pEAEoYnv/xOyiY6pjDuJNFmrkZUXYGsCBg+Y7iaTtmPLVyOBZJC",
+	"3Va4vDsdsKR2+0wJdL3sLy2w3sVBw0w8nrEixMQ+9LGmCO4w427mHcs2Mnh/efPFB78c6O/3Fz9rZUWb",
+	"NZUv64VcnTrXrKoc7KCOyV9VUb3NezJxrD3s9YP+dE6tG/qqqsZrD9/+q5C4ca4rcFzl2shsP4tIublL",
+	"jPIT0z19prdZYcSBWFVHGE83aQxl2wHrX8iT7V9lSWE4/Ze+7gWtlMViB6K93i/niDpm3/NZfRBqNZsX",
+	"CMo5SpXM+4zsjbG1MPUlhlbVmX2ZuumV/mMcKCdkVO/lCu5PyYQP4/7ddtp9c+laL/uzzza49O+PSahs",
+	"BuhHxZlbaNx+iuLa670JxdyCI3Phs/sz5jceoJV1KJb3O9EW8oqrhGaeGck35vilxrzSoA9m0xWL0Lc0",
+	"160Zyo4sJxsU/IHhPjc2zmq127VTIxK70E+FoTdvRK7mmUmKLF++kPlomlCt6NY78CVq3oYzSeLsTsPF",
+	"vQGSHJFrGb3MqOBOfsMKG6KQLr6myJUKNX8YZbNZUojITKWNQaboSDWWi7QQw1zq0fTUiCKZU+QcQyn0",
+	"A3uT5rKYioWOFQU/kGc0y5ciIvN8pfrsGX2Xq3HlMw/j+psr+voFMHZT5ErOqMxE5DOCbFSo4ox+tkVh",
+	"oy+JaZx9lRhcSTKTF4UcTWdKF5dinKSYDv5vNhXoPgMbFDIfTH4LTzD3qKUdpwuUZh1YoMCuhuuA7My0",
+	"8JIxLwK0WzfXn+G4oheR4HyiRBeZiM4i3GRqpJL6EmoaecCJO4KkpPKUWdmmm5Z9naR1NwrlGgkQA2Rh",
+	"LkLdgmHbPMgDrq2Bb/HkO1SYKz769yFYb13HtpW9Eq6yu+1JWGOoHaTsK77blC6FT9pbXC6z6NGZ7Hv0",
+	"zf2aHIbCNSZ0/c3VhmRu8IEORrcyvtEhcyn81BqVh1mMx8mvXAmbglmACDCukI6xdFo0+C2Zg84BV9v+",
+	"P5j8Ro4Q/DD87RXq8+K3ZF5GaViC8245VxfCp0/UIGZ4wn0BeaGTfK2+CF/jZI7XYZvrkGgh+RTs80a0",
+	"+GxpSKeGeyc4RWAFsgAWSseRkWxFkWW3IimAiMJ5uRQRnD/6D45fIKKC/oOz2PMYeZ8fgmMZhDoqhvQ0",
+	"fob/8T/4JHrD35L5K34NMzVY/+axJAYBR6ykm2eLQl24JEY0OVdk21r2YokP8VsyP2kNrBuXJ3hNXN0W",
+	"vsP7kJthmg3Niw9mKn/fgWSFAS1EAOwRBNIS6gj+gyWIhK0P1iJiSZAoAiGZv5PdoZAoVQ2XBYG9wB8I",
+	"QxUV6tfixTyViY7KnGFHzqZZGkObeK6s3wJkhKK/W3gxN7Wt8q7tW1351lZU6Q7U+5J+bwkv1N7K9zYX",
+	"ZCo+JSewdkHef5Fmw62VNI8eJqlydryH0PG38g7aenJWit2QfpjaSsMs7DKcSXnnbp4suLJwUjwJ4YcO",
+	"6ls13kTNo6u/wtaxOTUio4elJWO6Vb6sb7K8oMg4AjhFGoNUoB8IrO7mwhGnSsa8poRAcTdVyDISdKTO",
+	"86xQIzSRVKB/qe5sWXkxTUNtZxi4qtHNCrOgv1gaRJhEPis31rzrpK5//NJpV/nCLughAkWos01Bgco5",
+	"nRpRLgvvx3MrYwFHrx69OZNUWsEeUzxLcFSB2U2ACDESSk5mQ363fwzw/DjBe7xbPCzvZYNEL2/cr/uL",
+	"bllJSNG7NF+YqSWsDh/HOtYoGSNn5NY9geZYAaxleKGujI+FMVq3Gw8iO1fjPSHihDqXWpB/ngjftcrf",
+	"JyMVMM0eyyRd5MowncYSqx7YHsivF7CIeNAmCRzw8cKAJBzBJ1yfs1yNz0hdgH7d3ZCFGKXSTJXhWEyp",
+	"S4QOZ59EK2QvkpEYKpPESkTyxTDqX9Shs8MTmgANxYfO5mtUa7q7gSb0MKLEwi7UYGgsN+1Za14hJzC/",
+	"62+uWujft1wgNldjlSs9InsFtx9qx4DLucPvga3cC9TRZDNl3SSWMMMREkXWbMCafI3K36PUP8/VWa5G",
+	"CtRr3Bmv+soE5jHNslsQxChVXnSsD44HOP0dlgn+b+5zKf6aFAKa4CtiEzCFmSt5iwWiX52fU4plKVAg",
+	"YhJeKBtRw+IOFlSGyV0woqXAIwXfRJRDEAg8cKMsjw2sIN4mFUMjkUDvdi32CzR4BUKMxkQ+A09gCUOF",
+	"q8eP0CoQTcH7iU2ZSPSin2Ctv8myW7LPOvmGpCC4CFX7ro3iAsqgVXe8Fgsd+wzWoi72F6lVaf+gYVpW",
+	"YuuO0aLN8N3Au+nY6WHltOvA57YCtuNubay7jYZ7bKBJvjGHGikSgr+62tPwdOe93ZQwiq3oYq7GrVRx",
+	"S/pX6h80Tk90qhG6B9KlZySSN0TvLKdFsOK3FV0CwaK4wxRGYDdruIyPQvmx4nElEHNo+c1KuX3bcMwW",
+	"G8iLD/TXSjCjh4rxg1D7ZdCY9a6oeoY7YH2zVpg/NYIwbSqC8EoRn3rqsFD+LRNmMZrah8rM6YrN4Js3",
+	"V1+V7TQ9xGi0/3O97S/twUXMD78NTpX26SmvR6+toZ/qT42kxutLTce2vbtphrZpaW7NJcULgDCGllqC",
+	"lUScJRyOtwc9KdIMli/UuRoHaJjNtOrjrFbE3XFL5ZzIMA/SZKhLcRKVkTGDM6DmIVNTly9fn/+5lC/x",
+	"CAKP8KRLX4gUEWMUVQVIXzzskCBFmwBpNbw2CTIQEd6qCEtg/6byzKyouedJiPsFdFotTVkEp4qKsnPB",
+	"agVVR60yW6QEy9I4cU0avOpQfSyywJGt77SobNdRalL0xxIFzv98qONXKuPtrKvH7KrfuWoreRUey5oD",
+	"otnEJlyqs/D3ZrJOFxbWel/N6igW2wNV/9a1M7YWXphVm7UAw39Vxf45xGrWUFGyP06Xx5HOHoTOdh38",
+	"pwKl1XCB7NsBst5VTcu1jXfaaWYvmPDCWTnkKDtyn9Yrg7UCDT2ClTEBl10IanWWTP/SL46wnZvnnQ1F",
+	"sWe1mvu3PnGgg4D7ELcXlvUleiJaFLeqEiuNuFNpOuCyTLXJi2ZpCWs385u2LvxA6GyYxUu4FSN1hvZz",
+	"VOVsgDH/TGK/EUlrzjGz56fBgGBKd140wzOU8T3Yt1oxMa/ER8X6p5dIhV1VkkotsaPV71NnW3xBNxeG",
+	"t+QgC33kIY/NQ9weEBdh3uFjE5aMpeyxxlKaiaq21adD3EWa6Qnl2H9sJP5IqD9xQu2u245INbli7xeJ",
+	"amPhsQXYhNEU68YisHiUq7GtmdyT7nZKGwGDcfCXcDitO6NWP7SaBhdqLDIRERmO+oHQ6s7l70IzHEoe",
+	"y0JR7LsLUCWvDKLfaRgpbN6dXF4IqrcpRtlCF4aGfe5X37SDQIH31Tnb9AmlaCTncxVbGbglvBXrlBql",
+	"EQG94QMvs/RgLbqT9FbHvX7Ju7cGXs4nj2UAEkwKFgUnXq35SavcAQFnN3YdClx1DD/JiWLkuoBWXMW8",
+	"5F1Yc7AHlU54O04uzoMNYO14cQSwY8Rq65X71u/sk/e+vd9XbR0fBJ3urZpnNKFNA4/5XlYvyjHe+Mg7",
+	"P4Z4Y8/ANnI0sIUN2h8fHmG8CRd9QI7ZgLPE4HDDAUIC3aO637kaJ79S/CXslum3pI85qBtmg7XMSFtN",
+	"I9RT+V6tdSq0pV0xKtDCRMgDy/y2UyO+/FbQb0TR6UJiE/Q1AtPqRZpyDR5N8KrSWBNF3OGy+NJm+OxN",
+	"qSgJ61eqkEm6mpwenRdHArmpctEV5dh1wZ6K86I7q26H9HS9GYeW6Pqbq60JMCb8dlJhuCEGlsoRG0y0",
+	"Xe2jxQziC6DQQahLxBOjRpmOKQMBVI4JENd2E7gjZsec0meQUyp63tb2n1+GafU+xMl4fE+p5EethNJF",
+	"vkQ1CpPOvcx2ro8bajmRiTYFshLSyOcyhzXtEVIQvohSeZ6BEoav9wORIy6PCTUVGsCIy4KkldIyMBAR",
+	"zKDE15HFaFpKGtHZ2VkU6jTRiqLev0i05D6N+N//+b8C3lZ51BeZDljTpgTw+SJXPAbE35mBFkGTuhSR",
+	"vJmV9uCh/ZArkY0KmQYiCk/OwxMUaXLlpaPbkmAYBl/BE+NlW2vPbZW/VhGVr2CHD6WHYmdbaaGnhlfV",
+	"HAWoowD1cQtQhIQ2HhO5e/7ClNXgNmQgsNs8sxurL/ZAwKpylr5PFx0OyH300ku3yqHmYASrVCK9R/up",
+	"+DvDEEQyTaOgrLWRykIZq6aKbBxqxETAowAc78tvS4lgKpEV5Grcv6TcqgB14onlEWzuvlVqTuIhL50o",
+	"C4kQNn1P/VrAqUrLR1Av55cmKtSRfQSWqlrypDRs98iC7dus+6ttxdd2NzepSOIG5xaUQukT+GY86LYP",
+	"b2carvaFIBaJoXVYUYZkonbRC0Wnt3eyvZE7KvKF4ty7l4jIBP9kOuqjpd2IEoF0YQJkIvWTaOuItA1I",
+	"pulHWXrFP5qbChZ2J481V55tzZUnJMohmnCL2fIo0X3iEh16Gyq8/DmLdaCUPxh06pIL/YACzoJPkW0J",
+	"DJdnsxbIkUGoI149UrQLhoWqRhYUWcRu94K/waFYSO9Qo5wUcOlubC9iFmssZt9M9HyHRIEqPHSpM636",
+	"l6FGk4MbhrUKsIOD6szmEyWG0qBho7YaCLeBfxDMCSoE6GcfDIoscoYPESsKUeoPxN9bV9X2jyZL4vQB",
+	"zgr28ga+vUHckcQIlj7gXVvuD6MQGEmLszJVgphetWT8oPoKW0k47ivUvUrG5KvzcxJeXp+/7g/K0RTJ",
+	"TGWLAgcj0zu5NCIay9S0g/5+SW+9VeO10uhbhooQPVuaChMjuT5h/6K027WDK15alIVAPPSQbhEoAQ1s",
+	"Jz8+yjyLbN0sx0oWi1x1TLPIVk7ylz067/gIrTA+zWWemEwPnpmZ+xgfcG+OzWdCFHeZh7cHfBpaWhEt",
+	"sBOL/joWrIs8GS6KLDc7gqKlo+cqzgOLC/Wr8/NzF5jHv9Rx5ZF/GZGqcSGyBRwB39Qf8pkW6mwmk9TC",
+	"JCG0AbSIVhIqscCKq+UjmoD7gW6FmjC8+Be2gqgkL4OTSmallREyjjl1ntPIS88CduisyVUfw9A3+GNs",
+	"GbFxBKoM9bxS26MZaXc3TUbkv/PzxmW8YXGur9dV/fjS3/XD6NOuw83t9OUYB0fKd1/KVz9c3TWxn6KO",
+	"U0neHlVP7WOQy1ze3ewevBta5PkpjVDthQp1CbttyZSAe+ME9NLfaCOOCzQPeADd1Ah8EayqWoKuR70s",
+	"pomeCJUaDNvCeNypLLhkAQjmME7Rk458SqzfgoL3FEU8KllWQnf1N0gUgTY3cSu+lXccqLAFufLnWb2s",
+	"jAV/cUKk+iRoysIn5UpW360/2Z79UdnUIwW7HwXTFr8izYYdWRGNA/RUwpb4BPgBHcMlXtjrb64OVw7i",
+	"yg4EAzhlIVIlTSFei6n6VcTJJClMv6pd/evn438dDuNXf/78/KX6y2efvf7XP5//5bPP//z6z/LzYXz+",
+	"6uX4XL0e/eWz9ioLZiq3KrGwmuLSIu0IlRxTDdZDkida5Oq9yg2jk/dJygw8EFmZT1TheQnJVpsrWFu1",
+	"Fo4chf+gxODcGopcbI5E/g4W8FCBGO/k5F4w5LQevP6BgKeVjhM9OaYHHE39HzEceUGXs8Vmj18dYci3",
+	"giEv5OTwGOTv5GTfAOQtuN/vOMGiGxm3kJOO9w4PFt6KrP36/M+oeWBlpzoE4uvzczwqEXcA7LzIqexU",
+	"NhZmkedw32Cid9OkUMLM5Uj1xUze4sILJBYSDTYwaNqZQk4mcLuNR1cuXUEQzn1EnwTheyGX5cJA0Aom",
+	"bU6mxZ2Cfx3bLweZGM4qGYQ6YmngplpAOjWZMEWWM/JnISenTnCAwwbnIFfzVI4SPQm11Eu2iL1XOal8",
+	"sMsyTxOVlwIN71q/G68bWPM+wbrfycn+kLrLxg8K0+1Emm6c7kJOnhdItyWSD0Xo3owCic0J0C5QuY9Q",
+	"2UeB8QiVXSCp7xQqH4CRDQ28+GBJyCERsoHT1dTsoAsvG55nvOxQE2C2n/NATXXH9VrM1EJO6EDcocgH",
+	"slkdN9ond3D6HHi0qGBHB2j/XA8ezT12QypbJr5fPOUVLM+CKZPY8mSQlFtZTefyHjGUj/S+JRaw9RA1",
+	"iMFjmxMcSPAaKr8vdGBovY4MvI6iwlcg+G3i59kziVsj0pfi/DEh7Egy7kcyWk/7EwQCXk9A9hws/E5O",
+	"/iZnahPHe03wfMEi4AHAG6uD3Jc9dbC1VbQ8xa44dqitJdQ3OW1lAvVebLN+EsoKkPvW+jFw6i2wCwnG",
+	"fnlsT1gOtbV4QTuf19t5yz82DQUrDFz80p6MXNz6Pkxc1aYPbOCiNVth4LI+zUeIVz3K2Z8O02wnHY9W",
+	"rOTzQ50/oKVTaZAzV4hec4rdVHFXFqSrOK65IhCD/UH2pHvjHR8ZJkVA4nZ0FGyzR6KljVZo5Hn8STHK",
+	"80MxygUubHxklkdm+ajMEimN9Wc7ltLNSp4Ox3048yLiRmtQd6nvyx2SK7WjGHClizyxMBAI2ZSrEarp",
+	"0VwW04jqoiNWlReg4JLrKB4QrtWLqC9kQY1weGKJfM2+1RXw1xXM61DXaoNj12VGH2Nfu4xVx3JBosGE",
+	"l4tyJjA7zoOlGpxJinlQ8LdZDGdZvMAvMK9mkmeLOTD1SYLjQLZei6sciCu7OFW/cbl2PWlHG8JwAoZZ",
+	"61cjJ6GdconafNDW1cSJqy2w2N12z1ypzbJy4MlNgLPd9AI45LJI3itb0LMSVImHpRfJ+fzFLItVaqJu",
+	"kGmK4N0iMfSq7QSVqaCXLRleldMzeAiW98EArmFLfhzCkd40rNVtzqmxd/oY+39PP3xnSEgXRn2HLbZx",
+	"A59MUGhJqTgnspzLITOczJRhGPYTbHrFJb/sJN1ZkZqK19R+ED1b8Rqj+pD+w2N229078Bhyir79qVIC",
+	"R/SwRnaoa7Vz+gPx18QGFszUbKgoXZWYToT/3SRxxFnuTFxdQWWBORTvVWofpcfWxraG+qw6yy6W0Xof",
+	"+pfwfqMK0EZRt/yuNzFQsCuDD7UQuw2VvbTz9TZS4EnDGImLMiYa1kny6mOgJgwmwkdvQHq6oZHCWxGV",
+	"sPYQK0UrsMA7b52hIQwUBUGMBQsj4sTIYUqFWN1Q00TfnhqB4WVIKLHq9+deXAnl2o0XaUqBq4J7DWAk",
+	"ajAZNEjIX7FHa7TBWcW2vYTPLwwiQMBP0fU+HUWui5ToUbqIVWyzoFOW3imVD1qhA5ohskYxlVq8PA/E",
+	"q/NAfHYOV+X1eZsUcg2D49O3J/OA38U+bAQt7R/Uos5d46YRrFe3aR1Omxiq4k7VxGebg45n4xHCSz1K",
+	"ASpFhVC4yNPeZvGmtql265hk/EFmAHd5pieU5lpr/oOlOeNEpTETnZOLf9ivZ2Ziv/zldzShSYHQi145",
+	"MTLG/cf1j38D9WmUymSGxH3IveGFxqlwv9SCU5JnCPMbq1GKd5jC8+1MstwRGktaXJ3/MvcDV6NFod+K",
+	"XMHV/XhiFLy6Yskm5cQGG4Nv810sUbcPatnH250YGx/dnJk9z+0MxZ5mYAwP4iu7sq8gZfWYNnbFbNsT",
+	"Vq1kub1hxRQyXxVReqWXJIjfTbPWUwXavqJ6Thwo7ZlKqMBoQBkVOtNnDvGU23RPJpp+QETYtuDSUhJE",
+	"QTWCgd8gykfkFfvDLzAOnsDaci/hM8oXWqvc3BTZrdIRia/RZ4zE8EMWJ+NExdyjzogOOSsLXaxQTyUF",
+	"QkLjsPntOP8/a/jd5+p7spHbLrps5NqOk1cPD+ZndJE7qUd9jt5+X9qV2bOCvT3qf4Pw1CrmwWTKm9R6",
+	"efaW+fe4t+jlZrfIUrXKHQKRaW/3yNHRlXfpetVNenmom3Tfe1Sf40dwl643uEmtnAahM0sUlwPDYm4W",
+	"RjbCuKYGdnlLNq5XWjvU+83GXelGhzGqaBtDAr7R1A2AwqQmo7s6TKW+tV0z9vk2gOzshteOcFisdAdW",
+	"M83S2JIZl/Ta1cVbm3ZmUMAftfV4SRSOUdyHCmQCa0jyINxt7qaH5I57ciXmhH8A9AxoHPzpIOHpnbIV",
+	"Z5xASE4L+o7ZfEiOfi2ifpkSDcSZ/dWXZCC4SwwIdkBf0Uli+8ZE6+HS2/IAnU4y5oKmaZbdIh2RDrB+",
+	"MRf8RjUDJxAmw1OKe19uBOdrEzYnZ+9aSg/t9RC9LdQR+xIi9pdhowKVQS5sKt+DxuU5mCxIrhKYRnTB",
+	"7CLRkwhJYAFd2bna7pANFSq+kUWEJ3pBam8Q6miMCSVsPRtJPVL4cQzqy1TgqaS/y9e5eapQd5cnRaGw",
+	"uhPySOCMS7bR0EB9uKTaBfpAd2VhSOstFQtSeMX//s//x9icJTiwuIP1p5Vx+efUH61cAGNBIymiE8KT",
+	"oGrGA/EF3LlQewuMUhg2RWZVEcmC8LiUuRln+c2tWpoIIUHxwrqD2LKrBMnn9rQ7qLMCxL7P9GW/o/3l",
+	"Mbf0clDrVBXXfhWO/aMmNWe5PULEUDbNbe5gJhV3Dz5Tb3DN5XqOGWMkPNTh41vzio+Jw48NKq8z5s1c",
+	"vNsTS4wnlLQ3uYE88nyjet7iYfV52uZw99saoBaaU+r35wp9V7EGkyOz7u0U65ydaGzucHaKiOdQejsv",
+	"rR6PBes9tZ/s4Va+30JtECWayzS7Q40h1Hm2AAnGiOinH6/rCYQ8qAjIxiwxhbxVKOh+G6vZPIMLfyHs",
+	"8qPo6Ybl2e9LxAOLfc/Ik6GGe2OKJE39fHDP2OB0ZeGb2kfZjGshtVkT2o1pPIbHtwK401o1BDxzr4Bz",
+	"tgCl2rc/oGaW4/Xc3p6wmAMFM3uMoDi80e66xCiKxkmqIjGXeYEFyaSIZou0SOCLFygRx7KQEVnXxsQY",
+	"0KevRWLMAsPuqDiFVf+yHFoBQo2AtzUch5ceWtYPMr+N4Sykib6l2xst8pQUqnr4W0lZ79RQ/Pz2e6Qx",
+	"jljB0bOTsTJ3gKcOlFlbJBNtIXj0XCAt6EGpInQo8npg+dAU+BW716H7BPR9jSR8Jn9NZouZkEUhR1OY",
+	"ZahN8psSvZfn4ocvvFqi/UC4OnOgE5XTR0clw0mJK1zdUPt9fi+HuYwzNMTwwo7k3MvEfvlZRBpxezIA",
+	"HFo+gVh4d5V+1bLhm5OERldWBTiAJ576/jH/2yJNu8P34Rk0H2AN3sqhI5tyozTLHYa4ch3ZHPYQvimy",
+	"jI7F07ej7ijoGhMA+EJgttC2tNOoFaUHftZxNlrA/aFgF5Jx4DaT8WQNUQz1Wqoo1hHFUHtUEU+LUWV5",
+	"g5LkFErOLpBmUVSfiyxDM1ot1MwJc4RyZxTwnkjcKjU33AFB1hEgqsKSB74wDldEJprBcdSvRRDqZKIz",
+	"DB0YIQjtT/eqymivDW7LJjUZtxxtQgiIogeDPEu0UdokQMRrIMT/nU11V61FXK2PsvAgLPsX0iSjTeON",
+	"y/OH+3AsPvhsiw8e1nHWQKVd8IXfgysaiL5RxiR0JdpF3J+QHF8AT7VAyKiGCa1UTJVSSKwpmASjqgn3",
+	"5ftskugI6B9GRVo/TsTNsDZnbU6Z5pqnZAcHmRBp8LXCpFNpzF2Ws5GfK5NFKfaAcgDStmjgvpvJpRgq",
+	"8vY4csdhX0QHZRznyhgudjbMiqlthRwJ3JDM2akRhNr+nhiytfU8Z8tiDqPM5cz84wIf+0X885/CfoON",
+	"/YLUnQTfcluwB4+bSrNWCC6mahZqW0aZnr0prf5/iC6Qe3pmWwrgG+UqVrpIZFrxaLxsWhZeCv82ULST",
+	"hv1BBFjxjpX/uyn5lEgGJmLJSUZuEuzS6PYlXPMR3KcbgfvYnweh2sFeBWh3tzrFZlMBxa9cW1/+3bdZ",
+	"4Yf6+cNb4Mkh9la3WROaJ/CBpks1WuRJsTy5+McvFYKbTUSiPQJrKSIJxbCWnVKwLasFd2qEEh0SwB7d",
+	"TDTnBh5dHNH17tco5EWo8dPXqMrM04Vpo5MdsFxfLvJcaRQL9xlDtvbMjWgc/tkjMbzj7D0JVtzBg21x",
+	"fn9O3gEhjlwejxd4ns3KU+I3dWqEUaNMxzJf0l0wogfEnRcMRkHwlFiTItHwIdREsS8q7MDmXJL8noLs",
+	"0NOZILXiRalVBEJnbeUsumvAl8fqDc3uEFI2drVxIbLVS/pcDpurqVWbj7LLXj92nbbIODZC1tfBijkD",
+	"4QkvljVftOOftjtx8fWWAqDiSttOuIwfobGWyTo+BmEzemKb9IEg1C0x1x/s4PBFRG3hiLohZnDIWxgq",
+	"RmOMrYfGH29iUFzihXc3MK+v5YpwiNp12assgz3sT5Lxmz9oEATf/u68HNqEJ1eg9SGkYGfwQJh1C/fd",
+	"5rZsx7xefMD/b5J4JXi07xYEPmTuZJpmdypm3Y0yJdAEl5BdfyC+evP9m3dvHA14dX7Oqkvh4RbnapTl",
+	"MYEp4EhOjYhlIbFqdp7dgcj0H9c//o2qSUsd6ugNkTOQvYplv3QCeOb5MqSY1gb0Nna2Z3movfA/qUnt",
+	"hCXphnluueZrUQG+/cqaJGkMOMU4G5lTEV0kcdQf1FYSsxkJIhlUy8UcPet6KZJYVHCWx4mOA1h4zREf",
+	"ejFTeTKiYMHSd0Pei3OBS3LJZnL03IrX568FfBy0lwyzZ2K7umH7B8LGxV/tOrAHyx4mOmArfQYaDeX0",
+	"4nORHhh1GIsPjLcUI1qF1StLRyxnLC+M6LgvmxW/HdsIFBcQwSO9wTvHQhuc6XYbeFXX2eX1u6pcnqR0",
+	"ecLQo3XT8UI1Ixw9xmk+/D4lulATle/5Qq3kuT6/PeRNOFSoGc4vqJxle2O4Zmr1YFysPw1t4L73uJyO",
+	"O9+qZbdieZWmHQ1fX38j4FVWHsUq3RGE4LXKo7if7vgdDP8QmuP19TffqeU9VUe7Ws9dZbTz2EJpjIqk",
+	"SC2y461akr37XvrheugJILW3asnlixtaYo9jewPy2xsQcCYqn+eJLpxGh8pcf01A/jYq5UZKHZytvZqn",
+	"8fju0Trtt39Qpc5ezG6t7lYtjzpdl07HV3prrQ7IwIsPt2r5JDS6W7Vcr8/RSdlUoYNF2aE6Rxd8C2nS",
+	"bsxzUufoODw1Ze47tdxMlaNT9KkqciuZe7t46JjtAfU4lKM21eJ2eesOp8Vtfo0Oo8OtZrEle/0YVbhb",
+	"tWwocPjdIdS3FVfSMuIVypteijSbTFR8lmi6fzO5JDWMQsbIseKnklAqiPMVhxp1o0ti1S6TpHwKI9Yi",
+	"gU9h5MmZiGwwTITsCBOD4U0cwHAp1K9yVLgAwYH4uxeYmSuDAdOC3JWI8oi5uBwliUqEHBWYUAJ6BAY+",
+	"qtjhZuHkLOaT8CvxyzQlGCdlMPtDDOXotqq9urBvdJM6dRQaYo2U4nHMLZUjjmzzkcg4e57St4AwnYkd",
+	"xXYKUY3uJDBAXgNqOtPpkttPOM+xfASYF8bVVNaYUOtAFOAH/20sU6MqZMqGFtEDvwz41X8n0gXj+NEl",
+	"kfuLP18XfkrQA4R/xAAEFJAAGhhSeXMDjUVCDpM0KZYV4QS5x2fN2o2FKEnLAPmHX995uChY4HR3guK2",
+	"ECADeRh3hgnr9AUdC84KnMr5HIvZxDYryeVFkOia6SKXo4LkMwQxKLLslhLwvPCrCM7PTRrL+b8BVY8u",
+	"XTh/qDmy6fuvrn7CjlxSDGilHdAkoKxvFLT7pnLzOCzNngeLM2bcuQ28q6Zj70LUwnXl6PbGzBJkYG1B",
+	"u7bD7WCG9xlh/B8PjTBuGSreQVovS12/TtKCxs830K11y8Uj0lIoUxBl6bh6nUDO9GTbwIdZliqpn3ls",
+	"NJzybws129QCh3tw4fEyYlKlf95je0GTmcFzmDZlmR7nDzaMlMiG5BB2hy6Ux/9AWaAqtHhtj+HZx/Ds",
+	"NTbXeiz2+pAc7xiTIFBN+t0KEsgDBGJxRo2znFNr3OVnQBeHAEB9QHtA1kKNt8DF5tbCkC0IPCa/ULxQ",
+	"4AVfBw4XBiS98ibt02bMYuudGpqkUDecY+gHTIPsYCXNTFuABUpKEj1OAGORU84yDkMvw6XJO6jjeZZo",
+	"QhfoXyKWsYXwiX76+Z0gcf4FaJsk5I0yPU7yWYVBkAhL4hIBqMoJcL9CRC96+OA/x//U2T/P+//PiyRC",
+	"Kc9kIhrjyma8rucRSCZ9nkg1sL4EYMPOVXwphktoxkL6u4dnCxDf6LFm1DtNYZ5n75NY5dwxZVrdLJIY",
+	"RjBRqFRJMkQmMdnlbEonW9ZC/XdrkcNeWRgbMu5PQMIWi4ZN4O22IoPokhRdUVy/RyIZV80W8CjG+bPn",
+	"rq3Rn608snm7JO7ZmbF8A5cWjreXwe55MNBYakL9QIzcbpeEC/PdlyMCGe3e3BBe6wd1QlgpY5UbAg/0",
+	"x10fyqI11OSrnebyPwKob7QtAcnyxow3oA+7Qk6hqyBkhw8nOPmVGPcZiAseJgrxnw9r/Dm7FTlC3fT1",
+	"iA5Xz4WjlU1fT6jRiYM8MlfFItfMJGNlijxbqlhgKZwytV+XfiA8s0yS6Us0jVmDtmfq7bJbw+7WgHco",
+	"87eEH3DuLeB07BETPZguqiQulwqG0Xd5WacmREpYumZen7/udjjtO0uDPSrYzRpnCu8Tbd3gkyNih7JP",
+	"d4M5tZzJXVis2Y+0FXUJNrVQrzdJN2kNJzcRNdnu2ra5m7g562KqyJetDeE6a9sSWR6LTMhQ84Hyzcql",
+	"ibM0bmaleLvOTpkUqH0lWsxzOSqSkSLDU1mgBKFYstFokZsO99ghMrlgq37MV5EJmq30t7bVNkOKA24w",
+	"/16aZD5er1OW78a11HVLt87shg3wwYoW+zVGhLpnDRFsg5B6iYhf2FJ/IN7gHXEjBKqd4UBkeunuBEPQ",
+	"ikwrw9BhrO7vgk4I4VGKSwwoSyWMJdJZcYPP/6F3Co+c9iMbh4GG4HyhyUf0BU3OyPdYV1Eyuq3NpAI5",
+	"sjSCsE/CVyCFEyVRrCynsbXSC21l+b1V2x4p/7xp0BiSo76HGIdlV0gMcrYQO2LcMFjpO4yykOL1+efQ",
+	"yB0u2jgpLtkpVZeFPq/bGcie4hsaCPLY+MKjszVQ1JMkZyG3Qa7dOIZRMdwxod8i0pN90zONESkDsozt",
+	"JEbcqnlBRv4733hRKTDFtTAxKB1PpA3i2UdaW3dN6D0q/GUH+1D4G63//vsBmFoXO5txxYGjlv/UBOR7",
+	"stKjcaHduIClNZYPMS68GKbZ6HZ7yMQDiyADDz8Q1xY511wCe7Gm+kUS02ys8kHkWoqhzLneGHtfL0SE",
+	"zv4qQ0DHATZAuMqEpwrXLBARm/3vqoj2JU4LSDOi53abWsGiK6FeeNrhPYwXLkYDoxh87Wf1uglxRrEL",
+	"dk7kwC9t9o5McqmAq5++JeGDbCAUI1SuB7Zllno0zTOd/MZR/BzgksZyfsMPo0nbhlEIL4qCgzkU+qc8",
+	"l46NacV6Bc6TBQy/hVN+AZ3cX21ygQcdQXylg75JHGqHhqZOex9bbwEdlKOJ5aMxseB5exCJXQMYsnsy",
+	"eW/YEZs5RvTmPrAjlVA9lzrma3j3p4IbcQCaarQqNuupQpzsC9rkSEueCi1huL81+aAdVtuHCWgHiFhZ",
+	"DUljQwnIqOICClbVvaoh63N1KzLHUGWoh4HZ9Eu4LmiutB9d3NseZYtcCR/aws96bLUebIhnw5KZLpd0",
+	"GzybNYEGRySbjw/J5kj5N7NDcJ2VjY0RewDxebiAuSGozyNo5Tw+DqbbPsqgAyKIwgxsTqmoQgShzNmJ",
+	"bWIFYSKaFm2vm8aTHai7mM9mCXVNqaKCKesMEYu5NdivjC0oKfYB8He2Q945yqx7RjFBOcDPg2unXa3n",
+	"dvEkohWsAHwA+Te4F1TQpUgKiqulDNpKLOzThxGq8YjV0DK71QMwwEp5CZobIdNUzQuh3hyZpsu8sA0l",
+	"9nyjVVYW6govw/Kaq6wLTxQEZ9fgN0cC/TSNCt1Zys/brFCCo+zKjlDHQtrKorA+lWXfxgXCxyhNC63D",
+	"3xZwVyDertS28CouOMgaofbhmZzdoQLTtNq+cARV+uhAlY484ImbF3w8qYcYGDbGl3oE4wKO7d6mhVas",
+	"qrphoYpVtRNxEzh/B14P2yYo0PjUrGUR36llw1W2wmpg6fDeYZ62AXg6iqNPQxxd+EA7G9oYGudvL7YC",
+	"JmWPby3oBKV6KvaCewFW1Qj+Qn9ccWE8n4dEhiGmBwLpPCw2jLBBnnhoGK/Xc4sN+5mGfYwOO3K7Axlf",
+	"+MRtKV1XC5R9OPmJ6ma9y26V/gatmicX//gFOJH/y38iyBD88Au8n7+3NHmRpycXJy/kPHnx/jOkuzyK",
+	"Rh1fg5AhRaOCVzFVSV7iiGPVRY4Zi+JshE0TkNIsJtgjD0/KtPBMqrNm63RbSBFgiRNVNGuFed1wQbZ6",
+	"R7ZOW7MrN+rhUiRxWY0syUV2p1XutY2Wz1rDaCxrtvozUeSY6gMjczFzOVL+ipRf1hstf2lpmgtzGrvs",
+	"XJA4ENMsuzUBUA74NM5y/DSVuTIBV8eGPwyXM8aklsIfkK0WWh+OqyLaHMyVV3w0VvM0W+JiBmiuR+uP",
+	"Fka9V7lM7ZN+j/TKjV3YQLT8ckNVy1N10zU+r5WWIf4VdqC+WgSD1hwQblejA/q2pe1vuVj82V0SK9oA",
+	"/ywuTaFmN/h140B6v61Z11zNM5MUWb4UcDEtQGKSi1ylCvROnRWVkwWP1TssW7nB671xn4SDCGeI16xQ",
+	"o4Lrs868Tu1zKzq2j2ze+SibzZLyrMfJeOwvAHDJhanMnd9YMQp+YvNBgOQFIow4E0WuVCByeYe10mko",
+	"wzQbwurko2nyHtYJmI/MVUAwgslwgYJqOUTXdLJitZLWZfrWmAV0Mcveuy2AMZjFEB4bJk5x8Lcmwbfq",
+	"XdG3a5YhlUNVoeP0Rb0t+nZNWzNYsgITOMstpFF4HZRP1Tspfzn5/Zff//8AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
