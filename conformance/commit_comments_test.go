@@ -85,7 +85,7 @@ func TestCommitComments(t *testing.T) {
 				t.Fatalf("note hook deliveries for %q: %d, want 1", body, len(hooks))
 			}
 			d := hooks[0].payload()
-			if keys := sortedKeys(d); strings.Join(keys, " ") != "commit object_attributes object_kind project_id repository user" {
+			if keys := sortedKeys(d); strings.Join(keys, " ") != "commit object_attributes object_kind project project_id repository user" {
 				t.Errorf("payload keys %v", keys)
 			}
 			oa, _ := d["object_attributes"].(map[string]any)

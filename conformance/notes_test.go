@@ -12,8 +12,9 @@ import (
 	"testing"
 )
 
-// hookTimeRE is how 8.7's hook payloads wrote a model's times.
-var hookTimeRE = regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$`)
+// hookTimeRE is how 8.7's hook payloads wrote a model's times
+// (ActiveSupport's JSON: UTC with milliseconds).
+var hookTimeRE = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`)
 
 // wantNote checks a Note entity.
 func wantNote(t testing.TB, got obj, body string, author testUser, noteableType string, noteableID int) {
@@ -257,7 +258,7 @@ func TestNoteEventsAndHooks(t *testing.T) {
 			t.Errorf("X-Gitlab-Event = %q, want Note Hook", ev)
 		}
 		d := got[0].payload()
-		if keys := sortedKeys(d); !reflect.DeepEqual(keys, []string{"object_attributes", "object_kind", "project_id", "repository", "snippet", "user"}) {
+		if keys := sortedKeys(d); !reflect.DeepEqual(keys, []string{"object_attributes", "object_kind", "project", "project_id", "repository", "snippet", "user"}) {
 			t.Errorf("payload keys %v", keys)
 		}
 		wantField(t, d, "object_kind", "note")
@@ -271,6 +272,9 @@ func TestNoteEventsAndHooks(t *testing.T) {
 		wantField(t, repo, "url", str(project, "ssh_url_to_repo"))
 		wantField(t, repo, "description", "hooked")
 		wantField(t, repo, "homepage", web)
+		proj, _ := d["project"].(map[string]any)
+		wantField(t, proj, "path_with_namespace", str(project, "path_with_namespace"))
+		wantField(t, proj, "web_url", web)
 		a, _ := d["object_attributes"].(map[string]any)
 		for k, v := range map[string]any{
 			"id": noteID, "note": "hooked comment", "noteable_type": "Snippet", "author_id": owner.ID, "project_id": p.ID,
@@ -281,7 +285,7 @@ func TestNoteEventsAndHooks(t *testing.T) {
 		}
 		for _, k := range []string{"created_at", "updated_at"} {
 			if s, _ := a[k].(string); !hookTimeRE.MatchString(s) {
-				t.Errorf("object_attributes.%s = %q, want 2015-05-17 18:08:09 UTC style", k, s)
+				t.Errorf("object_attributes.%s = %q, want UTC with milliseconds", k, s)
 			}
 		}
 		s, _ := d["snippet"].(map[string]any)

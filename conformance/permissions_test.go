@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -21,6 +22,20 @@ type matrixRole struct {
 	admin    bool
 	external bool
 	noLimit  bool // projects_limit is 0: a fork fails its validation
+}
+
+// cellIssues holds one issue per matrix project, opened by root on first use.
+var cellIssues sync.Map
+
+// cellIssue is the id of the matrix project's issue.
+func cellIssue(t *testing.T, c matrixCell) string {
+	t.Helper()
+	if id, ok := cellIssues.Load(c.p.ID); ok {
+		return id.(string)
+	}
+	id := itoa(num(newIssue(t, env.rootToken, c.p, "matrix"), "id"))
+	cellIssues.Store(c.p.ID, id)
+	return id
 }
 
 // matrixCell is one project of the matrix: a kind and a visibility.
@@ -227,6 +242,54 @@ func TestPermissionMatrix(t *testing.T) {
 		}},
 		{"PUT note", wantMin(accessMaster, 200), func(t *testing.T, c matrixCell, r matrixRole, _ int) response {
 			return do(t, http.MethodPut, path(c, "/snippets/"+c.snippet+"/notes/"+c.note), token(r.tok), formBody("body", "by "+r.name))
+		}},
+		// The issue tracker: readers list and open issues; reporters
+		// update them (admin_issue) and manage labels; masters manage
+		// milestones; only owners delete issues.
+		{"GET issues", wantRead(200), func(t *testing.T, c matrixCell, r matrixRole, _ int) response {
+			return do(t, http.MethodGet, path(c, "/issues"), token(r.tok))
+		}},
+		{"POST issue", wantRead(201), func(t *testing.T, c matrixCell, r matrixRole, seq int) response {
+			return do(t, http.MethodPost, path(c, "/issues"), token(r.tok), formBody("title", fmt.Sprintf("by %s %d", r.name, seq)))
+		}},
+		{"GET issue", wantRead(200), func(t *testing.T, c matrixCell, r matrixRole, _ int) response {
+			return do(t, http.MethodGet, path(c, "/issues/"+cellIssue(t, c)), token(r.tok))
+		}},
+		{"PUT issue", wantMin(accessReporter, 200), func(t *testing.T, c matrixCell, r matrixRole, _ int) response {
+			return do(t, http.MethodPut, path(c, "/issues/"+cellIssue(t, c)), token(r.tok), formBody("description", "by "+r.name))
+		}},
+		{"DEL issue", wantMin(accessOwner, 200), func(t *testing.T, c matrixCell, r matrixRole, seq int) response {
+			victim := newIssue(t, env.rootToken, c.p, fmt.Sprintf("victim %d", seq))
+			return do(t, http.MethodDelete, path(c, "/issues/"+itoa(num(victim, "id"))), token(r.tok))
+		}},
+		// root opened the cell's issue, so is subscribed already: 304.
+		{"subscribe", func(c matrixCell, r matrixRole) int {
+			if r.admin {
+				return http.StatusNotModified
+			}
+			return wantRead(201)(c, r)
+		}, func(t *testing.T, c matrixCell, r matrixRole, _ int) response {
+			return do(t, http.MethodPost, path(c, "/issues/"+cellIssue(t, c)+"/subscription"), token(r.tok))
+		}},
+		// After subscribe: a comment makes its author a participant, and
+		// so subscribed (8.7's participant rule).
+		{"GET issue notes", wantRead(200), func(t *testing.T, c matrixCell, r matrixRole, _ int) response {
+			return do(t, http.MethodGet, path(c, "/issues/"+cellIssue(t, c)+"/notes"), token(r.tok))
+		}},
+		{"POST issue note", wantRead(201), func(t *testing.T, c matrixCell, r matrixRole, _ int) response {
+			return do(t, http.MethodPost, path(c, "/issues/"+cellIssue(t, c)+"/notes"), token(r.tok), formBody("body", "by "+r.name))
+		}},
+		{"GET labels", wantRead(200), func(t *testing.T, c matrixCell, r matrixRole, _ int) response {
+			return do(t, http.MethodGet, path(c, "/labels"), token(r.tok))
+		}},
+		{"POST label", wantMin(accessReporter, 201), func(t *testing.T, c matrixCell, r matrixRole, seq int) response {
+			return do(t, http.MethodPost, path(c, "/labels"), token(r.tok), formBody("name", fmt.Sprintf("l%d", seq), "color", "#336699"))
+		}},
+		{"GET milestones", wantRead(200), func(t *testing.T, c matrixCell, r matrixRole, _ int) response {
+			return do(t, http.MethodGet, path(c, "/milestones"), token(r.tok))
+		}},
+		{"POST milestone", wantMin(accessMaster, 201), func(t *testing.T, c matrixCell, r matrixRole, seq int) response {
+			return do(t, http.MethodPost, path(c, "/milestones"), token(r.tok), formBody("title", fmt.Sprintf("m%d", seq)))
 		}},
 		// Last: a DELETE that should succeed gets a twin project of its own.
 		{"DELETE", wantMin(accessOwner, 200), func(t *testing.T, c matrixCell, r matrixRole, _ int) response {

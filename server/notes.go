@@ -15,6 +15,7 @@ import (
 	"github.com/labrador-dev/labrador/gen/v3api"
 	"github.com/labrador-dev/labrador/persistence"
 	"github.com/labrador-dev/labrador/persistence/gitstore"
+	"github.com/labrador-dev/labrador/server/apitime"
 )
 
 // canAdminNote is admin_note on a note: its author, or masters, owners and
@@ -24,29 +25,6 @@ func (p *projectScope) canAdminNote(n *persistence.Note) bool {
 		return true
 	}
 	return p.canAdmin()
-}
-
-// mayBackdate: a note's created_at is honoured for admins and the owner of
-// a personal project only (8.7: current_user.is_admin? ||
-// user_project.owner == current_user; a group's project's owner is the
-// group, never a user).
-func (p *projectScope) mayBackdate() bool {
-	return p.isAdmin() || (p.project.Personal() && p.level() >= persistence.AccessOwner)
-}
-
-// noteTime reads created_at as Rails cast a string to a time; a value it
-// could not read is ignored (nil).
-func noteTime(v *string) *time.Time {
-	if v == nil {
-		return nil
-	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05Z0700", "2006-01-02 15:04:05Z07:00", "2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02"} {
-		if t, err := time.Parse(layout, *v); err == nil {
-			t = t.UTC().Truncate(time.Millisecond)
-			return &t
-		}
-	}
-	return nil
 }
 
 // projectNote is user_project.notes.find: any note of the project, or
@@ -88,8 +66,8 @@ func (s *Server) comment(ctx context.Context, scope *projectScope, n *persistenc
 	user := currentUser(ctx)
 	projectID := scope.project.ID
 	n.ProjectID, n.AuthorID = &projectID, &user.ID
-	if t := noteTime(createdAt); t != nil && scope.mayBackdate() {
-		n.CreatedAt = *t
+	if t := parseTime(createdAt); t != nil && scope.ownsProject() {
+		n.CreatedAt = t.UTC().Truncate(time.Millisecond)
 	}
 	if err := s.store.Comment(ctx, n); err != nil {
 		return err
@@ -210,35 +188,99 @@ func (s *Server) DeleteSnippetNote(ctx context.Context, req v3api.DeleteSnippetN
 	return v3api.DeleteSnippetNote200JSONResponse(s.presentNote(n)), nil
 }
 
+// ---- issue notes ----
+
+// issueNoteable finds the project and its issue; with the project's issue
+// tracker off nobody reads issues (read_issue), so the issue answers as a
+// missing one.
+func (s *Server) issueNoteable(ctx context.Context, projectRef string, issueID int) (*projectScope, *persistence.Issue, error) {
+	scope, err := s.findProject(ctx, projectRef)
+	if err != nil {
+		return nil, nil, err
+	}
+	is, err := s.findIssue(ctx, scope, issueID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !scope.project.IssuesEnabled {
+		return nil, nil, recordNotFound()
+	}
+	return scope, is, nil
+}
+
+func (s *Server) ListIssueNotes(ctx context.Context, req v3api.ListIssueNotesRequestObject) (v3api.ListIssueNotesResponseObject, error) {
+	_, is, err := s.issueNoteable(ctx, req.ID, req.IssueID)
+	if err != nil {
+		return nil, err
+	}
+	pg := newPager(req.Params.Page, req.Params.PerPage)
+	body, h, err := s.listNotes(ctx, persistence.NoteableIssue, is.ID, pg)
+	if err != nil {
+		return nil, err
+	}
+	return v3api.ListIssueNotes200JSONResponse{Body: body, Headers: v3api.ListIssueNotes200ResponseHeaders(h)}, nil
+}
+
+func (s *Server) GetIssueNote(ctx context.Context, req v3api.GetIssueNoteRequestObject) (v3api.GetIssueNoteResponseObject, error) {
+	_, is, err := s.issueNoteable(ctx, req.ID, req.IssueID)
+	if err != nil {
+		return nil, err
+	}
+	n, err := s.noteOn(ctx, persistence.NoteableIssue, is.ID, req.NoteID)
+	if err != nil {
+		return nil, err
+	}
+	return v3api.GetIssueNote200JSONResponse(s.presentNote(n)), nil
+}
+
+func (s *Server) CreateIssueNote(ctx context.Context, req v3api.CreateIssueNoteRequestObject) (v3api.CreateIssueNoteResponseObject, error) {
+	scope, is, err := s.issueNoteable(ctx, req.ID, req.IssueID)
+	if err != nil {
+		return nil, err
+	}
+	n := &persistence.Note{NoteableType: persistence.NoteableIssue, NoteableID: &is.ID, Note: req.JSONBody.Body}
+	err = s.comment(ctx, scope, n, req.JSONBody.CreatedAt, func(d *noteHookData) {
+		d.ObjectAttributes.URL = s.projectWebURL(scope.project) + "/issues/" + strconv.FormatInt(is.IID, 10) + "#note_" + strconv.FormatInt(n.ID, 10)
+		d.Issue = issueColumnsOf(is)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v3api.CreateIssueNote201JSONResponse(s.presentNote(n)), nil
+}
+
+func (s *Server) UpdateIssueNote(ctx context.Context, req v3api.UpdateIssueNoteRequestObject) (v3api.UpdateIssueNoteResponseObject, error) {
+	n, err := s.updateNote(ctx, req.ID, req.NoteID, req.JSONBody.Body)
+	if err != nil {
+		return nil, err
+	}
+	return v3api.UpdateIssueNote200JSONResponse(s.presentNote(n)), nil
+}
+
+func (s *Server) DeleteIssueNote(ctx context.Context, req v3api.DeleteIssueNoteRequestObject) (v3api.DeleteIssueNoteResponseObject, error) {
+	n, err := s.deleteNote(ctx, req.ID, req.NoteID)
+	if err != nil {
+		return nil, err
+	}
+	return v3api.DeleteIssueNote200JSONResponse(s.presentNote(n)), nil
+}
+
 // ---- the note hook (Gitlab::NoteDataBuilder) ----
 
 // hookTime is how a model's attributes showed their times in 8.7's hook
-// payloads.
-func hookTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
+// payloads (ActiveSupport's JSON: UTC with milliseconds).
+func hookTime(t time.Time) string { return apitime.From(t).String() }
 
 type noteHookData struct {
-	ObjectKind       string             `json:"object_kind"`
-	User             hookUser           `json:"user"`
-	ProjectID        int64              `json:"project_id"`
-	Repository       noteHookRepository `json:"repository"`
-	ObjectAttributes noteHookAttrs      `json:"object_attributes"`
-	Commit           *noteHookCommit    `json:"commit,omitempty"`
-	Issue            any                `json:"issue,omitempty"`
-	Snippet          *snippetHook       `json:"snippet,omitempty"`
-}
-
-// hookUser is User#hook_attrs.
-type hookUser struct {
-	Name      string  `json:"name"`
-	Username  string  `json:"username"`
-	AvatarURL *string `json:"avatar_url"`
-}
-
-type noteHookRepository struct {
-	Name        string  `json:"name"`
-	URL         string  `json:"url"`
-	Description *string `json:"description"`
-	Homepage    string  `json:"homepage"`
+	ObjectKind       string          `json:"object_kind"`
+	User             hookUser        `json:"user"`
+	ProjectID        int64           `json:"project_id"`
+	Project          hookProject     `json:"project"`
+	Repository       hookRepository  `json:"repository"`
+	ObjectAttributes noteHookAttrs   `json:"object_attributes"`
+	Commit           *noteHookCommit `json:"commit,omitempty"`
+	Issue            *issueColumns   `json:"issue,omitempty"`
+	Snippet          *snippetHook    `json:"snippet,omitempty"`
 }
 
 // noteHookAttrs is the note's columns (Note#hook_attrs) and its url.
@@ -317,11 +359,9 @@ func (s *Server) projectWebURL(p *persistence.Project) string {
 
 // noteHookData is the payload's common part (build_base_data).
 func (s *Server) noteHookData(p *persistence.Project, user *persistence.User, n *persistence.Note) noteHookData {
+	proj, repo := s.hookProjectOf(p)
 	return noteHookData{
-		ObjectKind: "note",
-		User:       hookUser{Name: user.Name, Username: user.Username, AvatarURL: avatarURL(user.Email)},
-		ProjectID:  p.ID,
-		Repository: noteHookRepository{Name: p.Name, URL: s.sshURL(p), Description: p.Description, Homepage: s.projectWebURL(p)},
+		ObjectKind: "note", User: hookUserOf(user), ProjectID: p.ID, Project: proj, Repository: repo,
 		ObjectAttributes: noteHookAttrs{
 			ID: n.ID, Note: n.Note, NoteableType: n.NoteableType, AuthorID: n.AuthorID,
 			CreatedAt: hookTime(n.CreatedAt), UpdatedAt: hookTime(n.UpdatedAt), ProjectID: n.ProjectID,
@@ -329,4 +369,32 @@ func (s *Server) noteHookData(p *persistence.Project, user *persistence.User, n 
 			System: n.System, UpdatedByID: n.UpdatedByID,
 		},
 	}
+}
+
+// issueColumns is the issue's columns (Issue#hook_attrs, without the url
+// and action the issue hook adds).
+type issueColumns struct {
+	ID           int64   `json:"id"`
+	Title        string  `json:"title"`
+	AssigneeID   *int64  `json:"assignee_id"`
+	AuthorID     int64   `json:"author_id"`
+	ProjectID    int64   `json:"project_id"`
+	CreatedAt    string  `json:"created_at"`
+	UpdatedAt    string  `json:"updated_at"`
+	Position     int     `json:"position"`
+	BranchName   *string `json:"branch_name"`
+	Description  *string `json:"description"`
+	MilestoneID  *int64  `json:"milestone_id"`
+	State        string  `json:"state"`
+	IID          int64   `json:"iid"`
+	UpdatedByID  *int64  `json:"updated_by_id"`
+	MovedToID    *int64  `json:"moved_to_id"`
+	Confidential bool    `json:"confidential"`
+}
+
+func issueColumnsOf(is *persistence.Issue) *issueColumns {
+	return &issueColumns{ID: is.ID, Title: is.Title, AssigneeID: is.AssigneeID, AuthorID: is.AuthorID, ProjectID: is.ProjectID,
+		CreatedAt: hookTime(is.CreatedAt), UpdatedAt: hookTime(is.UpdatedAt), Position: is.Position, BranchName: is.BranchName,
+		Description: is.Description, MilestoneID: is.MilestoneID, State: is.State, IID: is.IID, UpdatedByID: is.UpdatedByID,
+		MovedToID: is.MovedToID, Confidential: is.Confidential}
 }

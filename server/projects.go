@@ -597,6 +597,9 @@ func (s *Server) ListProjectEvents(ctx context.Context, req v3api.ListProjectEve
 			id := int(*e.TargetID)
 			out.TargetID = &id
 		}
+		if out.TargetTitle, err = s.store.EventTargetTitle(ctx, e); err != nil {
+			return nil, err
+		}
 		if e.Data != nil {
 			var data v3api.PushData
 			if json.Unmarshal([]byte(*e.Data), &data) == nil {

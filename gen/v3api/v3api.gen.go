@@ -130,6 +130,45 @@ func (e GroupMemberState) Valid() bool {
 	}
 }
 
+// Defines values for IssueState.
+const (
+	IssueStateClosed   IssueState = "closed"
+	IssueStateOpened   IssueState = "opened"
+	IssueStateReopened IssueState = "reopened"
+)
+
+// Valid indicates whether the value is a known member of the IssueState enum.
+func (e IssueState) Valid() bool {
+	switch e {
+	case IssueStateClosed:
+		return true
+	case IssueStateOpened:
+		return true
+	case IssueStateReopened:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MilestoneState.
+const (
+	MilestoneStateActive MilestoneState = "active"
+	MilestoneStateClosed MilestoneState = "closed"
+)
+
+// Valid indicates whether the value is a known member of the MilestoneState enum.
+func (e MilestoneState) Valid() bool {
+	switch e {
+	case MilestoneStateActive:
+		return true
+	case MilestoneStateClosed:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for NamespaceKind.
 const (
 	NamespaceKindGroup NamespaceKind = "group"
@@ -1035,6 +1074,58 @@ type CreateGroupBody struct {
 	VisibilityLevel *int `json:"visibility_level,omitempty"`
 }
 
+// CreateIssueBody Parameters of `POST /projects/:id/issues`.
+type CreateIssueBody struct {
+	// AssigneeID The user to assign (reporters and up only).
+	AssigneeID *int `json:"assignee_id,omitempty"`
+
+	// CreatedAt ISO 8601 time of creation; administrators and the project's owner only.
+	//
+	// Example: 2016-03-11T03:45:40Z
+	CreatedAt *string `json:"created_at,omitempty"`
+
+	// Description The issue's description (markdown).
+	Description *string `json:"description,omitempty"`
+
+	// Labels Comma-separated label titles, made when missing.
+	//
+	// Example: bug,ui
+	Labels *string `json:"labels,omitempty"`
+
+	// MilestoneID A milestone of the project (reporters and up only).
+	MilestoneID *int `json:"milestone_id,omitempty"`
+
+	// Title The issue's title.
+	//
+	// Example: Issues with auth
+	Title string `json:"title"`
+}
+
+// CreateLabelBody Parameters of `POST /projects/:id/labels`.
+type CreateLabelBody struct {
+	// Color `#` and six (or three) hex digits.
+	//
+	// Example: #5843AD
+	Color       string  `json:"color"`
+	Description *string `json:"description,omitempty"`
+
+	// Name Example: feature
+	Name string `json:"name"`
+}
+
+// CreateMilestoneBody Parameters of `POST /projects/:id/milestones`.
+type CreateMilestoneBody struct {
+	Description *string `json:"description,omitempty"`
+
+	// DueDate `YYYY-MM-DD`.
+	//
+	// Example: 2016-04-01
+	DueDate *string `json:"due_date,omitempty"`
+
+	// Title Example: v1.0
+	Title string `json:"title"`
+}
+
 // CreateNoteBody Parameters of a new note.
 type CreateNoteBody struct {
 	// Body The note's text.
@@ -1264,6 +1355,11 @@ type CreateUserBody struct {
 	Username string `json:"username"`
 }
 
+// DeleteLabelBody Parameters of `DELETE /projects/:id/labels`.
+type DeleteLabelBody struct {
+	Name string `json:"name"`
+}
+
 // DeletedBranch The name of a deleted branch, as the request gave it.
 //
 // Example: {"branch_name":"newbranch"}
@@ -1380,6 +1476,34 @@ type DeletedHookOrNull struct {
 	union json.RawMessage
 }
 
+// DeletedIssue The deleted issue's database row as JSON (a raw record, not an entity).
+type DeletedIssue struct {
+	AssigneeID   *int    `json:"assignee_id"`
+	AuthorID     int     `json:"author_id"`
+	BranchName   *string `json:"branch_name"`
+	Confidential bool    `json:"confidential"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt   Timestamp `json:"created_at"`
+	Description *string   `json:"description"`
+	ID          int       `json:"id"`
+	Iid         int       `json:"iid"`
+	MilestoneID *int      `json:"milestone_id"`
+	MovedToID   *int      `json:"moved_to_id"`
+	Position    int       `json:"position"`
+	ProjectID   int       `json:"project_id"`
+	State       string    `json:"state"`
+	Title       string    `json:"title"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt   Timestamp `json:"updated_at"`
+	UpdatedByID *int      `json:"updated_by_id"`
+}
+
 // DeletedKey The deleted SSH key's database row as JSON (a raw record, not an entity).
 //
 // Example: {"created_at":"2015-01-21T17:44:33.512Z","fingerprint":"ba:81:59:68:d7:6c:cd:02:02:bf:6a:9b:55:4e:af:d1","id":4,"key":"ssh-rsa AAAAB3NzaC1yc2EAAAABJQAAAIEAiPWx6WM4lhHNedGfBpPJNPpZ7yKu+dnn1SJejgt4596k6YjzGGphH2TUxwKzxcKDKKezwkpfnxPkSMkuEspGRt/aZZ9wa++Oi7Qkr8prgHc4soW6NUlfDzpvZK2H5E7eQaSeP3SAwGmQKUFHCddNaP0L+hM7zhFNzjFvpaMgJw0=","title":"ABC","updated_at":"2015-01-21T17:44:33.512Z","user_id":1}
@@ -1408,6 +1532,26 @@ type DeletedKey struct {
 // plain alias of `DeletedKey`, which cannot encode `null`.
 type DeletedKeyOrNull struct {
 	union json.RawMessage
+}
+
+// DeletedLabel The deleted label's database row (a raw record).
+type DeletedLabel struct {
+	Color string `json:"color"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt   Timestamp `json:"created_at"`
+	Description *string   `json:"description"`
+	ID          int       `json:"id"`
+	ProjectID   int       `json:"project_id"`
+	Template    bool      `json:"template"`
+	Title       string    `json:"title"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt Timestamp `json:"updated_at"`
 }
 
 // DeletedMember The deleted membership's database row as JSON (a raw record, not an
@@ -1758,10 +1902,100 @@ type Identity struct {
 	Provider string `json:"provider"`
 }
 
+// Issue An issue (8.7's `Entities::Issue`, a `ProjectEntity`).
+//
+// Example: {"assignee":null,"author":{"avatar_url":null,"id":18,"name":"Alexandra Bashirian","state":"active","username":"eileen.lowe","web_url":"https://gitlab.example.com/u/eileen.lowe"},"created_at":"2016-01-07T12:44:33.959Z","description":null,"id":84,"iid":14,"labels":["bug"],"milestone":null,"project_id":4,"state":"opened","subscribed":true,"title":"Issues with auth","updated_at":"2016-01-07T12:44:33.959Z"}
+type Issue struct {
+	// Assignee The assignee, or null.
+	Assignee *UserBasic `json:"assignee"`
+
+	// Author A user as everyone sees it in lists and as an author.
+	//
+	// Example: {"avatar_url":"http://localhost:3000/uploads/user/avatar/1/cd8.jpeg","id":1,"name":"John Smith","state":"active","username":"john_smith","web_url":"http://localhost:3000/u/john_smith"}
+	Author UserBasic `json:"author"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt   Timestamp `json:"created_at"`
+	Description *string   `json:"description"`
+
+	// ID Global id, used in URLs.
+	ID int `json:"id"`
+
+	// Iid Number within the project.
+	Iid int `json:"iid"`
+
+	// Labels Label titles, sorted.
+	Labels []string `json:"labels"`
+
+	// Milestone The issue's milestone, or null.
+	Milestone *Milestone `json:"milestone"`
+	ProjectID int        `json:"project_id"`
+	State     IssueState `json:"state"`
+
+	// Subscribed Whether the caller receives notifications about the issue.
+	Subscribed bool   `json:"subscribed"`
+	Title      string `json:"title"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt Timestamp `json:"updated_at"`
+}
+
+// IssueState defines model for Issue.State.
+type IssueState string
+
+// Label A label (8.7's `Entities::Label`).
+//
+// Example: {"closed_issues_count":0,"color":"#d9534f","description":"Bug reported by user","name":"bug","open_issues_count":1,"open_merge_requests_count":1}
+type Label struct {
+	ClosedIssuesCount      int     `json:"closed_issues_count"`
+	Color                  string  `json:"color"`
+	Description            *string `json:"description"`
+	Name                   string  `json:"name"`
+	OpenIssuesCount        int     `json:"open_issues_count"`
+	OpenMergeRequestsCount int     `json:"open_merge_requests_count"`
+}
+
 // Message GitLab's error body with a text message.
 type Message struct {
 	// Message Example: 404 Not found
 	Message string `json:"message"`
+}
+
+// Milestone A milestone (8.7's `Entities::Milestone`, a `ProjectEntity`).
+//
+// Example: {"created_at":"2013-10-02T09:24:18.000Z","description":"Version","due_date":"2013-11-29","id":12,"iid":3,"project_id":16,"state":"active","title":"10.0","updated_at":"2013-10-02T09:24:18.000Z"}
+type Milestone struct {
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt   Timestamp `json:"created_at"`
+	Description *string   `json:"description"`
+
+	// DueDate `YYYY-MM-DD`.
+	DueDate   *string        `json:"due_date"`
+	ID        int            `json:"id"`
+	Iid       int            `json:"iid"`
+	ProjectID int            `json:"project_id"`
+	State     MilestoneState `json:"state"`
+	Title     string         `json:"title"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt Timestamp `json:"updated_at"`
+}
+
+// MilestoneState defines model for Milestone.State.
+type MilestoneState string
+
+// MoveIssueBody Parameters of `POST /projects/:id/issues/:issue_id/move`.
+type MoveIssueBody struct {
+	// ToProjectID The project to move the issue to.
+	ToProjectID int `json:"to_project_id"`
 }
 
 // Namespace A user's personal namespace or a group.
@@ -2450,6 +2684,50 @@ type UpdateGroupMemberBody struct {
 	AccessLevel int `json:"access_level"`
 }
 
+// UpdateIssueBody Parameters of `PUT /projects/:id/issues/:issue_id`.
+type UpdateIssueBody struct {
+	// AssigneeID The user to assign, `0` for none (reporters and up only).
+	AssigneeID  *int    `json:"assignee_id,omitempty"`
+	Description *string `json:"description,omitempty"`
+
+	// Labels Comma-separated label titles replacing the issue's labels (reporters and up only).
+	Labels *string `json:"labels,omitempty"`
+
+	// MilestoneID A milestone of the project, `0` for none (reporters and up only).
+	MilestoneID *int `json:"milestone_id,omitempty"`
+
+	// StateEvent `close` or `reopen`; other values are ignored.
+	//
+	// Example: close
+	StateEvent *string `json:"state_event,omitempty"`
+	Title      *string `json:"title,omitempty"`
+
+	// UpdatedAt ISO 8601 time of the update; administrators and the project's owner only.
+	UpdatedAt *string `json:"updated_at,omitempty"`
+}
+
+// UpdateLabelBody Parameters of `PUT /projects/:id/labels`.
+type UpdateLabelBody struct {
+	Color       *string `json:"color,omitempty"`
+	Description *string `json:"description,omitempty"`
+
+	// Name The label's current name.
+	Name    string  `json:"name"`
+	NewName *string `json:"new_name,omitempty"`
+}
+
+// UpdateMilestoneBody Parameters of `PUT /projects/:id/milestones/:milestone_id`.
+type UpdateMilestoneBody struct {
+	Description *string `json:"description,omitempty"`
+
+	// DueDate `YYYY-MM-DD`; empty clears it.
+	DueDate *string `json:"due_date,omitempty"`
+
+	// StateEvent `close` or `activate`.
+	StateEvent *string `json:"state_event,omitempty"`
+	Title      *string `json:"title,omitempty"`
+}
+
 // UpdateNoteBody Parameters of an edited note.
 type UpdateNoteBody struct {
 	// Body The note's new text.
@@ -2763,6 +3041,24 @@ type CommitSHAPath = string
 // GroupIDPath defines model for GroupIDPath.
 type GroupIDPath = string
 
+// IssueIDPath defines model for IssueIDPath.
+type IssueIDPath = int
+
+// IssueLabelsQuery defines model for IssueLabelsQuery.
+type IssueLabelsQuery = string
+
+// IssueOrderByQuery defines model for IssueOrderByQuery.
+type IssueOrderByQuery = string
+
+// IssueSortQuery defines model for IssueSortQuery.
+type IssueSortQuery = string
+
+// IssueStateQuery defines model for IssueStateQuery.
+type IssueStateQuery = string
+
+// MilestoneIDPath defines model for MilestoneIDPath.
+type MilestoneIDPath = int
+
 // NoteIDPath defines model for NoteIDPath.
 type NoteIDPath = int
 
@@ -2816,6 +3112,18 @@ type Conflict = Message
 
 // Forbidden GitLab's error body with a text message.
 type Forbidden = Message
+
+// IssueBadRequest A GitLab 400 body, or Grape's own for a body that is not the JSON it claims to be.
+type IssueBadRequest = BadRequestBody
+
+// IssueList defines model for IssueList.
+type IssueList = []Issue
+
+// IssueNotFound GitLab's error body with a text message.
+type IssueNotFound = Message
+
+// MilestoneNotFound GitLab's error body with a text message.
+type MilestoneNotFound = Message
 
 // NotFound GitLab's error body with a text message.
 type NotFound = Message
@@ -2885,6 +3193,27 @@ type ListGroupProjectsParamsOrderBy string
 
 // ListGroupProjectsParamsSort defines parameters for ListGroupProjects.
 type ListGroupProjectsParamsSort string
+
+// ListUserIssuesParams defines parameters for ListUserIssues.
+type ListUserIssuesParams struct {
+	// State `opened` (opened and reopened) or `closed`; any other value keeps every issue.
+	State *IssueStateQuery `form:"state,omitempty" json:"state,omitempty"`
+
+	// Labels Comma-separated label titles; issues carrying any of them are kept.
+	Labels *IssueLabelsQuery `form:"labels,omitempty" json:"labels,omitempty"`
+
+	// OrderBy `created_at` or `updated_at`; accepted but not applied, as in 8.7.
+	OrderBy *IssueOrderByQuery `form:"order_by,omitempty" json:"order_by,omitempty"`
+
+	// Sort `asc` or `desc`; accepted but not applied, as in 8.7.
+	Sort *IssueSortQuery `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
 
 // ListNamespacesParams defines parameters for ListNamespaces.
 type ListNamespacesParams struct {
@@ -3069,11 +3398,71 @@ type ListProjectHooksParams struct {
 	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
 }
 
+// ListProjectIssuesParams defines parameters for ListProjectIssues.
+type ListProjectIssuesParams struct {
+	// Iid Keep only the issue with this per-project number.
+	Iid *int `form:"iid,omitempty" json:"iid,omitempty"`
+
+	// State `opened` (opened and reopened) or `closed`; any other value keeps every issue.
+	State *IssueStateQuery `form:"state,omitempty" json:"state,omitempty"`
+
+	// Labels Comma-separated label titles; issues carrying any of them are kept.
+	Labels *IssueLabelsQuery `form:"labels,omitempty" json:"labels,omitempty"`
+
+	// Milestone Keep only issues of the milestone with this title.
+	Milestone *string `form:"milestone,omitempty" json:"milestone,omitempty"`
+
+	// OrderBy `created_at` or `updated_at`; accepted but not applied, as in 8.7.
+	OrderBy *IssueOrderByQuery `form:"order_by,omitempty" json:"order_by,omitempty"`
+
+	// Sort `asc` or `desc`; accepted but not applied, as in 8.7.
+	Sort *IssueSortQuery `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListIssueNotesParams defines parameters for ListIssueNotes.
+type ListIssueNotesParams struct {
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
 // ListProjectMembersParams defines parameters for ListProjectMembers.
 type ListProjectMembersParams struct {
 	// Query Keep members whose username contains this text.
 	Query *string `form:"query,omitempty" json:"query,omitempty"`
 
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListMilestonesParams defines parameters for ListMilestones.
+type ListMilestonesParams struct {
+	// Iid Keep only the milestone with this per-project number.
+	Iid *int `form:"iid,omitempty" json:"iid,omitempty"`
+
+	// State `active` or `closed`.
+	State *string `form:"state,omitempty" json:"state,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListMilestoneIssuesParams defines parameters for ListMilestoneIssues.
+type ListMilestoneIssuesParams struct {
 	// Page Page number (1-based).
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
 
@@ -3273,11 +3662,59 @@ type EditProjectHookJSONRequestBody = ProjectHookBody
 // EditProjectHookFormdataRequestBody defines body for EditProjectHook for application/x-www-form-urlencoded ContentType.
 type EditProjectHookFormdataRequestBody = ProjectHookBody
 
+// CreateIssueJSONRequestBody defines body for CreateIssue for application/json ContentType.
+type CreateIssueJSONRequestBody = CreateIssueBody
+
+// CreateIssueFormdataRequestBody defines body for CreateIssue for application/x-www-form-urlencoded ContentType.
+type CreateIssueFormdataRequestBody = CreateIssueBody
+
+// UpdateIssueJSONRequestBody defines body for UpdateIssue for application/json ContentType.
+type UpdateIssueJSONRequestBody = UpdateIssueBody
+
+// UpdateIssueFormdataRequestBody defines body for UpdateIssue for application/x-www-form-urlencoded ContentType.
+type UpdateIssueFormdataRequestBody = UpdateIssueBody
+
+// MoveIssueJSONRequestBody defines body for MoveIssue for application/json ContentType.
+type MoveIssueJSONRequestBody = MoveIssueBody
+
+// MoveIssueFormdataRequestBody defines body for MoveIssue for application/x-www-form-urlencoded ContentType.
+type MoveIssueFormdataRequestBody = MoveIssueBody
+
+// CreateIssueNoteJSONRequestBody defines body for CreateIssueNote for application/json ContentType.
+type CreateIssueNoteJSONRequestBody = CreateNoteBody
+
+// CreateIssueNoteFormdataRequestBody defines body for CreateIssueNote for application/x-www-form-urlencoded ContentType.
+type CreateIssueNoteFormdataRequestBody = CreateNoteBody
+
+// UpdateIssueNoteJSONRequestBody defines body for UpdateIssueNote for application/json ContentType.
+type UpdateIssueNoteJSONRequestBody = UpdateNoteBody
+
+// UpdateIssueNoteFormdataRequestBody defines body for UpdateIssueNote for application/x-www-form-urlencoded ContentType.
+type UpdateIssueNoteFormdataRequestBody = UpdateNoteBody
+
 // AddDeployKeyJSONRequestBody defines body for AddDeployKey for application/json ContentType.
 type AddDeployKeyJSONRequestBody = AddDeployKeyBody
 
 // AddDeployKeyFormdataRequestBody defines body for AddDeployKey for application/x-www-form-urlencoded ContentType.
 type AddDeployKeyFormdataRequestBody = AddDeployKeyBody
+
+// DeleteLabelJSONRequestBody defines body for DeleteLabel for application/json ContentType.
+type DeleteLabelJSONRequestBody = DeleteLabelBody
+
+// DeleteLabelFormdataRequestBody defines body for DeleteLabel for application/x-www-form-urlencoded ContentType.
+type DeleteLabelFormdataRequestBody = DeleteLabelBody
+
+// CreateLabelJSONRequestBody defines body for CreateLabel for application/json ContentType.
+type CreateLabelJSONRequestBody = CreateLabelBody
+
+// CreateLabelFormdataRequestBody defines body for CreateLabel for application/x-www-form-urlencoded ContentType.
+type CreateLabelFormdataRequestBody = CreateLabelBody
+
+// UpdateLabelJSONRequestBody defines body for UpdateLabel for application/json ContentType.
+type UpdateLabelJSONRequestBody = UpdateLabelBody
+
+// UpdateLabelFormdataRequestBody defines body for UpdateLabel for application/x-www-form-urlencoded ContentType.
+type UpdateLabelFormdataRequestBody = UpdateLabelBody
 
 // AddProjectMemberJSONRequestBody defines body for AddProjectMember for application/json ContentType.
 type AddProjectMemberJSONRequestBody = AddProjectMemberBody
@@ -3290,6 +3727,18 @@ type UpdateProjectMemberJSONRequestBody = UpdateProjectMemberBody
 
 // UpdateProjectMemberFormdataRequestBody defines body for UpdateProjectMember for application/x-www-form-urlencoded ContentType.
 type UpdateProjectMemberFormdataRequestBody = UpdateProjectMemberBody
+
+// CreateMilestoneJSONRequestBody defines body for CreateMilestone for application/json ContentType.
+type CreateMilestoneJSONRequestBody = CreateMilestoneBody
+
+// CreateMilestoneFormdataRequestBody defines body for CreateMilestone for application/x-www-form-urlencoded ContentType.
+type CreateMilestoneFormdataRequestBody = CreateMilestoneBody
+
+// UpdateMilestoneJSONRequestBody defines body for UpdateMilestone for application/json ContentType.
+type UpdateMilestoneJSONRequestBody = UpdateMilestoneBody
+
+// UpdateMilestoneFormdataRequestBody defines body for UpdateMilestone for application/x-www-form-urlencoded ContentType.
+type UpdateMilestoneFormdataRequestBody = UpdateMilestoneBody
 
 // CreateBranchJSONRequestBody defines body for CreateBranch for application/json ContentType.
 type CreateBranchJSONRequestBody = CreateBranchBody
@@ -4063,6 +4512,9 @@ type ServerInterface interface {
 	// TestSystemHook Test a system hook
 	// (GET /hooks/{id})
 	TestSystemHook(ctx echo.Context, id int) error
+	// ListUserIssues List the issues the current user authored
+	// (GET /issues)
+	ListUserIssues(ctx echo.Context, params ListUserIssuesParams) error
 	// GetKey Get an SSH key with its user
 	// (GET /keys/{id})
 	GetKey(ctx echo.Context, id int) error
@@ -4129,6 +4581,45 @@ type ServerInterface interface {
 	// EditProjectHook Modify a project hook
 	// (PUT /projects/{id}/hooks/{hook_id})
 	EditProjectHook(ctx echo.Context, id ProjectIDPath, hookID int) error
+	// ListProjectIssues List a project's issues
+	// (GET /projects/{id}/issues)
+	ListProjectIssues(ctx echo.Context, id ProjectIDPath, params ListProjectIssuesParams) error
+	// CreateIssue Open an issue
+	// (POST /projects/{id}/issues)
+	CreateIssue(ctx echo.Context, id ProjectIDPath) error
+	// DeleteIssue Delete an issue
+	// (DELETE /projects/{id}/issues/{issue_id})
+	DeleteIssue(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath) error
+	// GetIssue Get an issue
+	// (GET /projects/{id}/issues/{issue_id})
+	GetIssue(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath) error
+	// UpdateIssue Update, close or reopen an issue
+	// (PUT /projects/{id}/issues/{issue_id})
+	UpdateIssue(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath) error
+	// MoveIssue Move an issue to another project
+	// (POST /projects/{id}/issues/{issue_id}/move)
+	MoveIssue(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath) error
+	// ListIssueNotes List the notes of a issue
+	// (GET /projects/{id}/issues/{issue_id}/notes)
+	ListIssueNotes(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath, params ListIssueNotesParams) error
+	// CreateIssueNote Comment on a issue
+	// (POST /projects/{id}/issues/{issue_id}/notes)
+	CreateIssueNote(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath) error
+	// DeleteIssueNote Delete a note of a issue
+	// (DELETE /projects/{id}/issues/{issue_id}/notes/{note_id})
+	DeleteIssueNote(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath) error
+	// GetIssueNote Get a note of a issue
+	// (GET /projects/{id}/issues/{issue_id}/notes/{note_id})
+	GetIssueNote(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath) error
+	// UpdateIssueNote Edit a note of a issue
+	// (PUT /projects/{id}/issues/{issue_id}/notes/{note_id})
+	UpdateIssueNote(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath) error
+	// UnsubscribeFromIssue Unsubscribe from an issue
+	// (DELETE /projects/{id}/issues/{issue_id}/subscription)
+	UnsubscribeFromIssue(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath) error
+	// SubscribeToIssue Subscribe to an issue
+	// (POST /projects/{id}/issues/{issue_id}/subscription)
+	SubscribeToIssue(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath) error
 	// ListDeployKeys List a project's deploy keys
 	// (GET /projects/{id}/keys)
 	ListDeployKeys(ctx echo.Context, id ProjectIDPath) error
@@ -4141,6 +4632,18 @@ type ServerInterface interface {
 	// GetDeployKey Get a project's deploy key
 	// (GET /projects/{id}/keys/{key_id})
 	GetDeployKey(ctx echo.Context, id ProjectIDPath, keyID int) error
+	// DeleteLabel Delete a label
+	// (DELETE /projects/{id}/labels)
+	DeleteLabel(ctx echo.Context, id ProjectIDPath) error
+	// ListLabels List a project's labels
+	// (GET /projects/{id}/labels)
+	ListLabels(ctx echo.Context, id ProjectIDPath) error
+	// CreateLabel Create a label
+	// (POST /projects/{id}/labels)
+	CreateLabel(ctx echo.Context, id ProjectIDPath) error
+	// UpdateLabel Rename or recolor a label
+	// (PUT /projects/{id}/labels)
+	UpdateLabel(ctx echo.Context, id ProjectIDPath) error
 	// ListProjectMembers List a project's members
 	// (GET /projects/{id}/members)
 	ListProjectMembers(ctx echo.Context, id ProjectIDPath, params ListProjectMembersParams) error
@@ -4156,6 +4659,21 @@ type ServerInterface interface {
 	// UpdateProjectMember Change a project member's access level
 	// (PUT /projects/{id}/members/{user_id})
 	UpdateProjectMember(ctx echo.Context, id ProjectIDPath, userID int) error
+	// ListMilestones List a project's milestones
+	// (GET /projects/{id}/milestones)
+	ListMilestones(ctx echo.Context, id ProjectIDPath, params ListMilestonesParams) error
+	// CreateMilestone Create a milestone
+	// (POST /projects/{id}/milestones)
+	CreateMilestone(ctx echo.Context, id ProjectIDPath) error
+	// GetMilestone Get a milestone
+	// (GET /projects/{id}/milestones/{milestone_id})
+	GetMilestone(ctx echo.Context, id ProjectIDPath, milestoneID MilestoneIDPath) error
+	// UpdateMilestone Update, close or activate a milestone
+	// (PUT /projects/{id}/milestones/{milestone_id})
+	UpdateMilestone(ctx echo.Context, id ProjectIDPath, milestoneID MilestoneIDPath) error
+	// ListMilestoneIssues List a milestone's issues
+	// (GET /projects/{id}/milestones/{milestone_id}/issues)
+	ListMilestoneIssues(ctx echo.Context, id ProjectIDPath, milestoneID MilestoneIDPath, params ListMilestoneIssuesParams) error
 	// GetArchive Download an archive of the repository (tar.gz)
 	// (GET /projects/{id}/repository/archive)
 	GetArchive(ctx echo.Context, id ProjectIDPath, params GetArchiveParams) error
@@ -4671,6 +5189,59 @@ func (w *ServerInterfaceWrapper) TestSystemHook(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.TestSystemHook(ctx, id)
+	return err
+}
+
+// ListUserIssues converts echo context to params.
+func (w *ServerInterfaceWrapper) ListUserIssues(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListUserIssuesParams
+	// ------------- Optional query parameter "state" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "state", ctx.QueryParams(), &params.State, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter state: %s", err))
+	}
+
+	// ------------- Optional query parameter "labels" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "labels", ctx.QueryParams(), &params.Labels, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter labels: %s", err))
+	}
+
+	// ------------- Optional query parameter "order_by" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "order_by", ctx.QueryParams(), &params.OrderBy, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter order_by: %s", err))
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", ctx.QueryParams(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sort: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListUserIssues(ctx, params)
 	return err
 }
 
@@ -5305,6 +5876,400 @@ func (w *ServerInterfaceWrapper) EditProjectHook(ctx echo.Context) error {
 	return err
 }
 
+// ListProjectIssues converts echo context to params.
+func (w *ServerInterfaceWrapper) ListProjectIssues(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListProjectIssuesParams
+	// ------------- Optional query parameter "iid" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "iid", ctx.QueryParams(), &params.Iid, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter iid: %s", err))
+	}
+
+	// ------------- Optional query parameter "state" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "state", ctx.QueryParams(), &params.State, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter state: %s", err))
+	}
+
+	// ------------- Optional query parameter "labels" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "labels", ctx.QueryParams(), &params.Labels, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter labels: %s", err))
+	}
+
+	// ------------- Optional query parameter "milestone" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "milestone", ctx.QueryParams(), &params.Milestone, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter milestone: %s", err))
+	}
+
+	// ------------- Optional query parameter "order_by" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "order_by", ctx.QueryParams(), &params.OrderBy, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter order_by: %s", err))
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", ctx.QueryParams(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sort: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListProjectIssues(ctx, id, params)
+	return err
+}
+
+// CreateIssue converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateIssue(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateIssue(ctx, id)
+	return err
+}
+
+// DeleteIssue converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteIssue(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "issue_id" -------------
+	var issueID IssueIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "issue_id", ctx.Param("issue_id"), &issueID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter issue_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteIssue(ctx, id, issueID)
+	return err
+}
+
+// GetIssue converts echo context to params.
+func (w *ServerInterfaceWrapper) GetIssue(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "issue_id" -------------
+	var issueID IssueIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "issue_id", ctx.Param("issue_id"), &issueID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter issue_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetIssue(ctx, id, issueID)
+	return err
+}
+
+// UpdateIssue converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateIssue(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "issue_id" -------------
+	var issueID IssueIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "issue_id", ctx.Param("issue_id"), &issueID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter issue_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateIssue(ctx, id, issueID)
+	return err
+}
+
+// MoveIssue converts echo context to params.
+func (w *ServerInterfaceWrapper) MoveIssue(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "issue_id" -------------
+	var issueID IssueIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "issue_id", ctx.Param("issue_id"), &issueID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter issue_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.MoveIssue(ctx, id, issueID)
+	return err
+}
+
+// ListIssueNotes converts echo context to params.
+func (w *ServerInterfaceWrapper) ListIssueNotes(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "issue_id" -------------
+	var issueID IssueIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "issue_id", ctx.Param("issue_id"), &issueID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter issue_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListIssueNotesParams
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListIssueNotes(ctx, id, issueID, params)
+	return err
+}
+
+// CreateIssueNote converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateIssueNote(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "issue_id" -------------
+	var issueID IssueIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "issue_id", ctx.Param("issue_id"), &issueID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter issue_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateIssueNote(ctx, id, issueID)
+	return err
+}
+
+// DeleteIssueNote converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteIssueNote(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "issue_id" -------------
+	var issueID IssueIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "issue_id", ctx.Param("issue_id"), &issueID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter issue_id: %s", err))
+	}
+
+	// ------------- Path parameter "note_id" -------------
+	var noteID NoteIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "note_id", ctx.Param("note_id"), &noteID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter note_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteIssueNote(ctx, id, issueID, noteID)
+	return err
+}
+
+// GetIssueNote converts echo context to params.
+func (w *ServerInterfaceWrapper) GetIssueNote(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "issue_id" -------------
+	var issueID IssueIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "issue_id", ctx.Param("issue_id"), &issueID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter issue_id: %s", err))
+	}
+
+	// ------------- Path parameter "note_id" -------------
+	var noteID NoteIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "note_id", ctx.Param("note_id"), &noteID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter note_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetIssueNote(ctx, id, issueID, noteID)
+	return err
+}
+
+// UpdateIssueNote converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateIssueNote(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "issue_id" -------------
+	var issueID IssueIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "issue_id", ctx.Param("issue_id"), &issueID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter issue_id: %s", err))
+	}
+
+	// ------------- Path parameter "note_id" -------------
+	var noteID NoteIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "note_id", ctx.Param("note_id"), &noteID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter note_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateIssueNote(ctx, id, issueID, noteID)
+	return err
+}
+
+// UnsubscribeFromIssue converts echo context to params.
+func (w *ServerInterfaceWrapper) UnsubscribeFromIssue(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "issue_id" -------------
+	var issueID IssueIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "issue_id", ctx.Param("issue_id"), &issueID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter issue_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UnsubscribeFromIssue(ctx, id, issueID)
+	return err
+}
+
+// SubscribeToIssue converts echo context to params.
+func (w *ServerInterfaceWrapper) SubscribeToIssue(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "issue_id" -------------
+	var issueID IssueIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "issue_id", ctx.Param("issue_id"), &issueID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter issue_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SubscribeToIssue(ctx, id, issueID)
+	return err
+}
+
 // ListDeployKeys converts echo context to params.
 func (w *ServerInterfaceWrapper) ListDeployKeys(ctx echo.Context) error {
 	var err error
@@ -5382,6 +6347,70 @@ func (w *ServerInterfaceWrapper) GetDeployKey(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetDeployKey(ctx, id, keyID)
+	return err
+}
+
+// DeleteLabel converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteLabel(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteLabel(ctx, id)
+	return err
+}
+
+// ListLabels converts echo context to params.
+func (w *ServerInterfaceWrapper) ListLabels(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListLabels(ctx, id)
+	return err
+}
+
+// CreateLabel converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateLabel(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateLabel(ctx, id)
+	return err
+}
+
+// UpdateLabel converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateLabel(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateLabel(ctx, id)
 	return err
 }
 
@@ -5509,6 +6538,156 @@ func (w *ServerInterfaceWrapper) UpdateProjectMember(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.UpdateProjectMember(ctx, id, userID)
+	return err
+}
+
+// ListMilestones converts echo context to params.
+func (w *ServerInterfaceWrapper) ListMilestones(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListMilestonesParams
+	// ------------- Optional query parameter "iid" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "iid", ctx.QueryParams(), &params.Iid, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter iid: %s", err))
+	}
+
+	// ------------- Optional query parameter "state" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "state", ctx.QueryParams(), &params.State, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter state: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListMilestones(ctx, id, params)
+	return err
+}
+
+// CreateMilestone converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateMilestone(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateMilestone(ctx, id)
+	return err
+}
+
+// GetMilestone converts echo context to params.
+func (w *ServerInterfaceWrapper) GetMilestone(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "milestone_id" -------------
+	var milestoneID MilestoneIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "milestone_id", ctx.Param("milestone_id"), &milestoneID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter milestone_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetMilestone(ctx, id, milestoneID)
+	return err
+}
+
+// UpdateMilestone converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateMilestone(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "milestone_id" -------------
+	var milestoneID MilestoneIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "milestone_id", ctx.Param("milestone_id"), &milestoneID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter milestone_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateMilestone(ctx, id, milestoneID)
+	return err
+}
+
+// ListMilestoneIssues converts echo context to params.
+func (w *ServerInterfaceWrapper) ListMilestoneIssues(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "milestone_id" -------------
+	var milestoneID MilestoneIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "milestone_id", ctx.Param("milestone_id"), &milestoneID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter milestone_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListMilestoneIssuesParams
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListMilestoneIssues(ctx, id, milestoneID, params)
 	return err
 }
 
@@ -7102,13 +8281,36 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/groups/:id/members", wrapper.AddGroupMember, options.OperationMiddlewares["addGroupMember"]...)
 	router.DELETE(options.BaseURL+"/groups/:id/members/:user_id", wrapper.RemoveGroupMember, options.OperationMiddlewares["removeGroupMember"]...)
 	router.PUT(options.BaseURL+"/groups/:id/members/:user_id", wrapper.UpdateGroupMember, options.OperationMiddlewares["updateGroupMember"]...)
+	router.GET(options.BaseURL+"/issues", wrapper.ListUserIssues, options.OperationMiddlewares["listUserIssues"]...)
+	router.GET(options.BaseURL+"/projects/:id/issues", wrapper.ListProjectIssues, options.OperationMiddlewares["listProjectIssues"]...)
+	router.POST(options.BaseURL+"/projects/:id/issues", wrapper.CreateIssue, options.OperationMiddlewares["createIssue"]...)
+	router.DELETE(options.BaseURL+"/projects/:id/issues/:issue_id", wrapper.DeleteIssue, options.OperationMiddlewares["deleteIssue"]...)
+	router.GET(options.BaseURL+"/projects/:id/issues/:issue_id", wrapper.GetIssue, options.OperationMiddlewares["getIssue"]...)
+	router.PUT(options.BaseURL+"/projects/:id/issues/:issue_id", wrapper.UpdateIssue, options.OperationMiddlewares["updateIssue"]...)
+	router.POST(options.BaseURL+"/projects/:id/issues/:issue_id/move", wrapper.MoveIssue, options.OperationMiddlewares["moveIssue"]...)
+	router.DELETE(options.BaseURL+"/projects/:id/issues/:issue_id/subscription", wrapper.UnsubscribeFromIssue, options.OperationMiddlewares["unsubscribeFromIssue"]...)
+	router.POST(options.BaseURL+"/projects/:id/issues/:issue_id/subscription", wrapper.SubscribeToIssue, options.OperationMiddlewares["subscribeToIssue"]...)
 	router.GET(options.BaseURL+"/keys/:id", wrapper.GetKey, options.OperationMiddlewares["getKey"]...)
+	router.DELETE(options.BaseURL+"/projects/:id/labels", wrapper.DeleteLabel, options.OperationMiddlewares["deleteLabel"]...)
+	router.GET(options.BaseURL+"/projects/:id/labels", wrapper.ListLabels, options.OperationMiddlewares["listLabels"]...)
+	router.POST(options.BaseURL+"/projects/:id/labels", wrapper.CreateLabel, options.OperationMiddlewares["createLabel"]...)
+	router.PUT(options.BaseURL+"/projects/:id/labels", wrapper.UpdateLabel, options.OperationMiddlewares["updateLabel"]...)
+	router.GET(options.BaseURL+"/projects/:id/milestones", wrapper.ListMilestones, options.OperationMiddlewares["listMilestones"]...)
+	router.POST(options.BaseURL+"/projects/:id/milestones", wrapper.CreateMilestone, options.OperationMiddlewares["createMilestone"]...)
+	router.GET(options.BaseURL+"/projects/:id/milestones/:milestone_id", wrapper.GetMilestone, options.OperationMiddlewares["getMilestone"]...)
+	router.PUT(options.BaseURL+"/projects/:id/milestones/:milestone_id", wrapper.UpdateMilestone, options.OperationMiddlewares["updateMilestone"]...)
+	router.GET(options.BaseURL+"/projects/:id/milestones/:milestone_id/issues", wrapper.ListMilestoneIssues, options.OperationMiddlewares["listMilestoneIssues"]...)
 	router.GET(options.BaseURL+"/namespaces", wrapper.ListNamespaces, options.OperationMiddlewares["listNamespaces"]...)
 	router.GET(options.BaseURL+"/projects/:id/snippets/:snippet_id/notes", wrapper.ListSnippetNotes, options.OperationMiddlewares["listSnippetNotes"]...)
 	router.POST(options.BaseURL+"/projects/:id/snippets/:snippet_id/notes", wrapper.CreateSnippetNote, options.OperationMiddlewares["createSnippetNote"]...)
 	router.DELETE(options.BaseURL+"/projects/:id/snippets/:snippet_id/notes/:note_id", wrapper.DeleteSnippetNote, options.OperationMiddlewares["deleteSnippetNote"]...)
 	router.GET(options.BaseURL+"/projects/:id/snippets/:snippet_id/notes/:note_id", wrapper.GetSnippetNote, options.OperationMiddlewares["getSnippetNote"]...)
 	router.PUT(options.BaseURL+"/projects/:id/snippets/:snippet_id/notes/:note_id", wrapper.UpdateSnippetNote, options.OperationMiddlewares["updateSnippetNote"]...)
+	router.GET(options.BaseURL+"/projects/:id/issues/:issue_id/notes", wrapper.ListIssueNotes, options.OperationMiddlewares["listIssueNotes"]...)
+	router.POST(options.BaseURL+"/projects/:id/issues/:issue_id/notes", wrapper.CreateIssueNote, options.OperationMiddlewares["createIssueNote"]...)
+	router.DELETE(options.BaseURL+"/projects/:id/issues/:issue_id/notes/:note_id", wrapper.DeleteIssueNote, options.OperationMiddlewares["deleteIssueNote"]...)
+	router.GET(options.BaseURL+"/projects/:id/issues/:issue_id/notes/:note_id", wrapper.GetIssueNote, options.OperationMiddlewares["getIssueNote"]...)
+	router.PUT(options.BaseURL+"/projects/:id/issues/:issue_id/notes/:note_id", wrapper.UpdateIssueNote, options.OperationMiddlewares["updateIssueNote"]...)
 	router.GET(options.BaseURL+"/projects/:id/hooks", wrapper.ListProjectHooks, options.OperationMiddlewares["listProjectHooks"]...)
 	router.POST(options.BaseURL+"/projects/:id/hooks", wrapper.AddProjectHook, options.OperationMiddlewares["addProjectHook"]...)
 	router.DELETE(options.BaseURL+"/projects/:id/hooks/:hook_id", wrapper.DeleteProjectHook, options.OperationMiddlewares["deleteProjectHook"]...)
@@ -7203,6 +8405,35 @@ func (t *BadRequestJSONResponse) UnmarshalJSON(b []byte) error {
 type ConflictJSONResponse Message
 
 type ForbiddenJSONResponse Message
+
+type IssueBadRequestJSONResponse BadRequestBody
+
+func (t IssueBadRequestJSONResponse) MarshalJSON() ([]byte, error) {
+	return BadRequestBody(t).MarshalJSON()
+}
+
+func (t *IssueBadRequestJSONResponse) UnmarshalJSON(b []byte) error {
+	return (*BadRequestBody)(t).UnmarshalJSON(b)
+}
+
+type IssueListResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+type IssueListJSONResponse struct {
+	Body []Issue
+
+	Headers IssueListResponseHeaders
+}
+
+type IssueNotFoundJSONResponse Message
+
+type MilestoneNotFoundJSONResponse Message
 
 type NotFoundJSONResponse Message
 
@@ -8508,6 +9739,91 @@ func (response TestSystemHook403JSONResponse) VisitTestSystemHookResponse(w http
 type TestSystemHook404JSONResponse Message
 
 func (response TestSystemHook404JSONResponse) VisitTestSystemHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserIssuesRequestObject struct {
+	Params ListUserIssuesParams
+}
+
+type ListUserIssuesResponseObject interface {
+	VisitListUserIssuesResponse(w http.ResponseWriter) error
+}
+
+type ListUserIssues200JSONResponse struct{ IssueListJSONResponse }
+
+func (response ListUserIssues200JSONResponse) VisitListUserIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserIssues401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListUserIssues401JSONResponse) VisitListUserIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserIssues403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListUserIssues403JSONResponse) VisitListUserIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserIssues404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListUserIssues404JSONResponse) VisitListUserIssuesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -10497,6 +11813,1083 @@ func (response EditProjectHook422JSONResponse) VisitEditProjectHookResponse(w ht
 	return err
 }
 
+type ListProjectIssuesRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Params ListProjectIssuesParams
+}
+
+type ListProjectIssuesResponseObject interface {
+	VisitListProjectIssuesResponse(w http.ResponseWriter) error
+}
+
+type ListProjectIssues200JSONResponse struct{ IssueListJSONResponse }
+
+func (response ListProjectIssues200JSONResponse) VisitListProjectIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectIssues401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListProjectIssues401JSONResponse) VisitListProjectIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectIssues403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListProjectIssues403JSONResponse) VisitListProjectIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectIssues404JSONResponse struct{ ProjectNotFoundJSONResponse }
+
+func (response ListProjectIssues404JSONResponse) VisitListProjectIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateIssueRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	JSONBody     *CreateIssueJSONRequestBody
+	FormdataBody *CreateIssueFormdataRequestBody
+}
+
+type CreateIssueResponseObject interface {
+	VisitCreateIssueResponse(w http.ResponseWriter) error
+}
+
+type CreateIssue201JSONResponse Issue
+
+func (response CreateIssue201JSONResponse) VisitCreateIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateIssue400JSONResponse struct{ IssueBadRequestJSONResponse }
+
+func (response CreateIssue400JSONResponse) VisitCreateIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateIssue401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateIssue401JSONResponse) VisitCreateIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateIssue403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateIssue403JSONResponse) VisitCreateIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateIssue404JSONResponse struct{ ProjectNotFoundJSONResponse }
+
+func (response CreateIssue404JSONResponse) VisitCreateIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateIssue413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateIssue413JSONResponse) VisitCreateIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteIssueRequestObject struct {
+	ID      ProjectIDPath `json:"id"`
+	IssueID IssueIDPath   `json:"issue_id"`
+}
+
+type DeleteIssueResponseObject interface {
+	VisitDeleteIssueResponse(w http.ResponseWriter) error
+}
+
+type DeleteIssue200JSONResponse DeletedIssue
+
+func (response DeleteIssue200JSONResponse) VisitDeleteIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteIssue401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteIssue401JSONResponse) VisitDeleteIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteIssue403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteIssue403JSONResponse) VisitDeleteIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteIssue404JSONResponse struct{ ProjectNotFoundJSONResponse }
+
+func (response DeleteIssue404JSONResponse) VisitDeleteIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIssueRequestObject struct {
+	ID      ProjectIDPath `json:"id"`
+	IssueID IssueIDPath   `json:"issue_id"`
+}
+
+type GetIssueResponseObject interface {
+	VisitGetIssueResponse(w http.ResponseWriter) error
+}
+
+type GetIssue200JSONResponse Issue
+
+func (response GetIssue200JSONResponse) VisitGetIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIssue401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetIssue401JSONResponse) VisitGetIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIssue403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetIssue403JSONResponse) VisitGetIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIssue404JSONResponse struct{ IssueNotFoundJSONResponse }
+
+func (response GetIssue404JSONResponse) VisitGetIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIssueRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	IssueID      IssueIDPath   `json:"issue_id"`
+	JSONBody     *UpdateIssueJSONRequestBody
+	FormdataBody *UpdateIssueFormdataRequestBody
+}
+
+type UpdateIssueResponseObject interface {
+	VisitUpdateIssueResponse(w http.ResponseWriter) error
+}
+
+type UpdateIssue200JSONResponse Issue
+
+func (response UpdateIssue200JSONResponse) VisitUpdateIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIssue400JSONResponse struct{ IssueBadRequestJSONResponse }
+
+func (response UpdateIssue400JSONResponse) VisitUpdateIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIssue401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateIssue401JSONResponse) VisitUpdateIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIssue403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateIssue403JSONResponse) VisitUpdateIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIssue404JSONResponse struct{ IssueNotFoundJSONResponse }
+
+func (response UpdateIssue404JSONResponse) VisitUpdateIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIssue413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateIssue413JSONResponse) VisitUpdateIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MoveIssueRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	IssueID      IssueIDPath   `json:"issue_id"`
+	JSONBody     *MoveIssueJSONRequestBody
+	FormdataBody *MoveIssueFormdataRequestBody
+}
+
+type MoveIssueResponseObject interface {
+	VisitMoveIssueResponse(w http.ResponseWriter) error
+}
+
+type MoveIssue201JSONResponse Issue
+
+func (response MoveIssue201JSONResponse) VisitMoveIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MoveIssue400JSONResponse BadRequestBody
+
+func (t MoveIssue400JSONResponse) MarshalJSON() ([]byte, error) {
+	return BadRequestBody(t).MarshalJSON()
+}
+
+func (t *MoveIssue400JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*BadRequestBody)(t).UnmarshalJSON(b)
+}
+
+func (response MoveIssue400JSONResponse) VisitMoveIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MoveIssue401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response MoveIssue401JSONResponse) VisitMoveIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MoveIssue403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response MoveIssue403JSONResponse) VisitMoveIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MoveIssue404JSONResponse Message
+
+func (response MoveIssue404JSONResponse) VisitMoveIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MoveIssue413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response MoveIssue413JSONResponse) VisitMoveIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIssueNotesRequestObject struct {
+	ID      ProjectIDPath `json:"id"`
+	IssueID IssueIDPath   `json:"issue_id"`
+	Params  ListIssueNotesParams
+}
+
+type ListIssueNotesResponseObject interface {
+	VisitListIssueNotesResponse(w http.ResponseWriter) error
+}
+
+type ListIssueNotes200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListIssueNotes200JSONResponse struct {
+	Body    []Note
+	Headers ListIssueNotes200ResponseHeaders
+}
+
+func (response ListIssueNotes200JSONResponse) VisitListIssueNotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIssueNotes401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListIssueNotes401JSONResponse) VisitListIssueNotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIssueNotes403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListIssueNotes403JSONResponse) VisitListIssueNotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIssueNotes404JSONResponse struct{ NoteableNotFoundJSONResponse }
+
+func (response ListIssueNotes404JSONResponse) VisitListIssueNotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateIssueNoteRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	IssueID      IssueIDPath   `json:"issue_id"`
+	JSONBody     *CreateIssueNoteJSONRequestBody
+	FormdataBody *CreateIssueNoteFormdataRequestBody
+}
+
+type CreateIssueNoteResponseObject interface {
+	VisitCreateIssueNoteResponse(w http.ResponseWriter) error
+}
+
+type CreateIssueNote201JSONResponse Note
+
+func (response CreateIssueNote201JSONResponse) VisitCreateIssueNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateIssueNote400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateIssueNote400JSONResponse) VisitCreateIssueNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateIssueNote401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateIssueNote401JSONResponse) VisitCreateIssueNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateIssueNote403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateIssueNote403JSONResponse) VisitCreateIssueNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateIssueNote404JSONResponse struct{ NoteableNotFoundJSONResponse }
+
+func (response CreateIssueNote404JSONResponse) VisitCreateIssueNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateIssueNote413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateIssueNote413JSONResponse) VisitCreateIssueNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteIssueNoteRequestObject struct {
+	ID      ProjectIDPath `json:"id"`
+	IssueID IssueIDPath   `json:"issue_id"`
+	NoteID  NoteIDPath    `json:"note_id"`
+}
+
+type DeleteIssueNoteResponseObject interface {
+	VisitDeleteIssueNoteResponse(w http.ResponseWriter) error
+}
+
+type DeleteIssueNote200JSONResponse Note
+
+func (response DeleteIssueNote200JSONResponse) VisitDeleteIssueNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteIssueNote401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteIssueNote401JSONResponse) VisitDeleteIssueNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteIssueNote403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteIssueNote403JSONResponse) VisitDeleteIssueNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteIssueNote404JSONResponse struct{ NoteableNotFoundJSONResponse }
+
+func (response DeleteIssueNote404JSONResponse) VisitDeleteIssueNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIssueNoteRequestObject struct {
+	ID      ProjectIDPath `json:"id"`
+	IssueID IssueIDPath   `json:"issue_id"`
+	NoteID  NoteIDPath    `json:"note_id"`
+}
+
+type GetIssueNoteResponseObject interface {
+	VisitGetIssueNoteResponse(w http.ResponseWriter) error
+}
+
+type GetIssueNote200JSONResponse Note
+
+func (response GetIssueNote200JSONResponse) VisitGetIssueNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIssueNote401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetIssueNote401JSONResponse) VisitGetIssueNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIssueNote403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetIssueNote403JSONResponse) VisitGetIssueNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIssueNote404JSONResponse struct{ NoteableNotFoundJSONResponse }
+
+func (response GetIssueNote404JSONResponse) VisitGetIssueNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIssueNoteRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	IssueID      IssueIDPath   `json:"issue_id"`
+	NoteID       NoteIDPath    `json:"note_id"`
+	JSONBody     *UpdateIssueNoteJSONRequestBody
+	FormdataBody *UpdateIssueNoteFormdataRequestBody
+}
+
+type UpdateIssueNoteResponseObject interface {
+	VisitUpdateIssueNoteResponse(w http.ResponseWriter) error
+}
+
+type UpdateIssueNote200JSONResponse Note
+
+func (response UpdateIssueNote200JSONResponse) VisitUpdateIssueNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIssueNote400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateIssueNote400JSONResponse) VisitUpdateIssueNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIssueNote401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateIssueNote401JSONResponse) VisitUpdateIssueNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIssueNote403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateIssueNote403JSONResponse) VisitUpdateIssueNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIssueNote404JSONResponse struct{ NoteableNotFoundJSONResponse }
+
+func (response UpdateIssueNote404JSONResponse) VisitUpdateIssueNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIssueNote413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateIssueNote413JSONResponse) VisitUpdateIssueNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribeFromIssueRequestObject struct {
+	ID      ProjectIDPath `json:"id"`
+	IssueID IssueIDPath   `json:"issue_id"`
+}
+
+type UnsubscribeFromIssueResponseObject interface {
+	VisitUnsubscribeFromIssueResponse(w http.ResponseWriter) error
+}
+
+type UnsubscribeFromIssue200JSONResponse Issue
+
+func (response UnsubscribeFromIssue200JSONResponse) VisitUnsubscribeFromIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribeFromIssue304Response struct {
+}
+
+func (response UnsubscribeFromIssue304Response) VisitUnsubscribeFromIssueResponse(w http.ResponseWriter) error {
+	w.WriteHeader(304)
+	return nil
+}
+
+type UnsubscribeFromIssue401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UnsubscribeFromIssue401JSONResponse) VisitUnsubscribeFromIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribeFromIssue403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UnsubscribeFromIssue403JSONResponse) VisitUnsubscribeFromIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribeFromIssue404JSONResponse struct{ IssueNotFoundJSONResponse }
+
+func (response UnsubscribeFromIssue404JSONResponse) VisitUnsubscribeFromIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubscribeToIssueRequestObject struct {
+	ID      ProjectIDPath `json:"id"`
+	IssueID IssueIDPath   `json:"issue_id"`
+}
+
+type SubscribeToIssueResponseObject interface {
+	VisitSubscribeToIssueResponse(w http.ResponseWriter) error
+}
+
+type SubscribeToIssue201JSONResponse Issue
+
+func (response SubscribeToIssue201JSONResponse) VisitSubscribeToIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubscribeToIssue304Response struct {
+}
+
+func (response SubscribeToIssue304Response) VisitSubscribeToIssueResponse(w http.ResponseWriter) error {
+	w.WriteHeader(304)
+	return nil
+}
+
+type SubscribeToIssue401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response SubscribeToIssue401JSONResponse) VisitSubscribeToIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubscribeToIssue403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response SubscribeToIssue403JSONResponse) VisitSubscribeToIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubscribeToIssue404JSONResponse struct{ IssueNotFoundJSONResponse }
+
+func (response SubscribeToIssue404JSONResponse) VisitSubscribeToIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListDeployKeysRequestObject struct {
 	ID ProjectIDPath `json:"id"`
 }
@@ -10781,6 +13174,366 @@ func (response GetDeployKey404JSONResponse) VisitGetDeployKeyResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLabelRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	JSONBody     *DeleteLabelJSONRequestBody
+	FormdataBody *DeleteLabelFormdataRequestBody
+}
+
+type DeleteLabelResponseObject interface {
+	VisitDeleteLabelResponse(w http.ResponseWriter) error
+}
+
+type DeleteLabel200JSONResponse DeletedLabel
+
+func (response DeleteLabel200JSONResponse) VisitDeleteLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLabel400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteLabel400JSONResponse) VisitDeleteLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLabel401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteLabel401JSONResponse) VisitDeleteLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLabel403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteLabel403JSONResponse) VisitDeleteLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLabel404JSONResponse Message
+
+func (response DeleteLabel404JSONResponse) VisitDeleteLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLabel413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response DeleteLabel413JSONResponse) VisitDeleteLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLabelsRequestObject struct {
+	ID ProjectIDPath `json:"id"`
+}
+
+type ListLabelsResponseObject interface {
+	VisitListLabelsResponse(w http.ResponseWriter) error
+}
+
+type ListLabels200JSONResponse []Label
+
+func (response ListLabels200JSONResponse) VisitListLabelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLabels401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListLabels401JSONResponse) VisitListLabelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLabels403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListLabels403JSONResponse) VisitListLabelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLabels404JSONResponse struct{ ProjectNotFoundJSONResponse }
+
+func (response ListLabels404JSONResponse) VisitListLabelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLabelRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	JSONBody     *CreateLabelJSONRequestBody
+	FormdataBody *CreateLabelFormdataRequestBody
+}
+
+type CreateLabelResponseObject interface {
+	VisitCreateLabelResponse(w http.ResponseWriter) error
+}
+
+type CreateLabel201JSONResponse Label
+
+func (response CreateLabel201JSONResponse) VisitCreateLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLabel400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateLabel400JSONResponse) VisitCreateLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLabel401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateLabel401JSONResponse) VisitCreateLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLabel403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateLabel403JSONResponse) VisitCreateLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLabel404JSONResponse struct{ ProjectNotFoundJSONResponse }
+
+func (response CreateLabel404JSONResponse) VisitCreateLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLabel409JSONResponse Message
+
+func (response CreateLabel409JSONResponse) VisitCreateLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLabel413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateLabel413JSONResponse) VisitCreateLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLabelRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	JSONBody     *UpdateLabelJSONRequestBody
+	FormdataBody *UpdateLabelFormdataRequestBody
+}
+
+type UpdateLabelResponseObject interface {
+	VisitUpdateLabelResponse(w http.ResponseWriter) error
+}
+
+type UpdateLabel200JSONResponse Label
+
+func (response UpdateLabel200JSONResponse) VisitUpdateLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLabel400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateLabel400JSONResponse) VisitUpdateLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLabel401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateLabel401JSONResponse) VisitUpdateLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLabel403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateLabel403JSONResponse) VisitUpdateLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLabel404JSONResponse Message
+
+func (response UpdateLabel404JSONResponse) VisitUpdateLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLabel413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateLabel413JSONResponse) VisitUpdateLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11235,6 +13988,446 @@ func (response UpdateProjectMember422JSONResponse) VisitUpdateProjectMemberRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMilestonesRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Params ListMilestonesParams
+}
+
+type ListMilestonesResponseObject interface {
+	VisitListMilestonesResponse(w http.ResponseWriter) error
+}
+
+type ListMilestones200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListMilestones200JSONResponse struct {
+	Body    []Milestone
+	Headers ListMilestones200ResponseHeaders
+}
+
+func (response ListMilestones200JSONResponse) VisitListMilestonesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMilestones401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListMilestones401JSONResponse) VisitListMilestonesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMilestones403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListMilestones403JSONResponse) VisitListMilestonesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMilestones404JSONResponse struct{ ProjectNotFoundJSONResponse }
+
+func (response ListMilestones404JSONResponse) VisitListMilestonesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMilestoneRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	JSONBody     *CreateMilestoneJSONRequestBody
+	FormdataBody *CreateMilestoneFormdataRequestBody
+}
+
+type CreateMilestoneResponseObject interface {
+	VisitCreateMilestoneResponse(w http.ResponseWriter) error
+}
+
+type CreateMilestone201JSONResponse Milestone
+
+func (response CreateMilestone201JSONResponse) VisitCreateMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMilestone400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateMilestone400JSONResponse) VisitCreateMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMilestone401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateMilestone401JSONResponse) VisitCreateMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMilestone403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateMilestone403JSONResponse) VisitCreateMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMilestone404JSONResponse struct{ ProjectNotFoundJSONResponse }
+
+func (response CreateMilestone404JSONResponse) VisitCreateMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMilestone413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateMilestone413JSONResponse) VisitCreateMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMilestoneRequestObject struct {
+	ID          ProjectIDPath   `json:"id"`
+	MilestoneID MilestoneIDPath `json:"milestone_id"`
+}
+
+type GetMilestoneResponseObject interface {
+	VisitGetMilestoneResponse(w http.ResponseWriter) error
+}
+
+type GetMilestone200JSONResponse Milestone
+
+func (response GetMilestone200JSONResponse) VisitGetMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMilestone401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetMilestone401JSONResponse) VisitGetMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMilestone403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetMilestone403JSONResponse) VisitGetMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMilestone404JSONResponse struct{ MilestoneNotFoundJSONResponse }
+
+func (response GetMilestone404JSONResponse) VisitGetMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMilestoneRequestObject struct {
+	ID           ProjectIDPath   `json:"id"`
+	MilestoneID  MilestoneIDPath `json:"milestone_id"`
+	JSONBody     *UpdateMilestoneJSONRequestBody
+	FormdataBody *UpdateMilestoneFormdataRequestBody
+}
+
+type UpdateMilestoneResponseObject interface {
+	VisitUpdateMilestoneResponse(w http.ResponseWriter) error
+}
+
+type UpdateMilestone200JSONResponse Milestone
+
+func (response UpdateMilestone200JSONResponse) VisitUpdateMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMilestone400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateMilestone400JSONResponse) VisitUpdateMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMilestone401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateMilestone401JSONResponse) VisitUpdateMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMilestone403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateMilestone403JSONResponse) VisitUpdateMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMilestone404JSONResponse struct{ MilestoneNotFoundJSONResponse }
+
+func (response UpdateMilestone404JSONResponse) VisitUpdateMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMilestone413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateMilestone413JSONResponse) VisitUpdateMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMilestoneIssuesRequestObject struct {
+	ID          ProjectIDPath   `json:"id"`
+	MilestoneID MilestoneIDPath `json:"milestone_id"`
+	Params      ListMilestoneIssuesParams
+}
+
+type ListMilestoneIssuesResponseObject interface {
+	VisitListMilestoneIssuesResponse(w http.ResponseWriter) error
+}
+
+type ListMilestoneIssues200JSONResponse struct{ IssueListJSONResponse }
+
+func (response ListMilestoneIssues200JSONResponse) VisitListMilestoneIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMilestoneIssues401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListMilestoneIssues401JSONResponse) VisitListMilestoneIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMilestoneIssues403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListMilestoneIssues403JSONResponse) VisitListMilestoneIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMilestoneIssues404JSONResponse struct{ MilestoneNotFoundJSONResponse }
+
+func (response ListMilestoneIssues404JSONResponse) VisitListMilestoneIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -16640,6 +19833,9 @@ type StrictServerInterface interface {
 	// TestSystemHook Test a system hook
 	// (GET /hooks/{id})
 	TestSystemHook(ctx context.Context, request TestSystemHookRequestObject) (TestSystemHookResponseObject, error)
+	// ListUserIssues List the issues the current user authored
+	// (GET /issues)
+	ListUserIssues(ctx context.Context, request ListUserIssuesRequestObject) (ListUserIssuesResponseObject, error)
 	// GetKey Get an SSH key with its user
 	// (GET /keys/{id})
 	GetKey(ctx context.Context, request GetKeyRequestObject) (GetKeyResponseObject, error)
@@ -16706,6 +19902,45 @@ type StrictServerInterface interface {
 	// EditProjectHook Modify a project hook
 	// (PUT /projects/{id}/hooks/{hook_id})
 	EditProjectHook(ctx context.Context, request EditProjectHookRequestObject) (EditProjectHookResponseObject, error)
+	// ListProjectIssues List a project's issues
+	// (GET /projects/{id}/issues)
+	ListProjectIssues(ctx context.Context, request ListProjectIssuesRequestObject) (ListProjectIssuesResponseObject, error)
+	// CreateIssue Open an issue
+	// (POST /projects/{id}/issues)
+	CreateIssue(ctx context.Context, request CreateIssueRequestObject) (CreateIssueResponseObject, error)
+	// DeleteIssue Delete an issue
+	// (DELETE /projects/{id}/issues/{issue_id})
+	DeleteIssue(ctx context.Context, request DeleteIssueRequestObject) (DeleteIssueResponseObject, error)
+	// GetIssue Get an issue
+	// (GET /projects/{id}/issues/{issue_id})
+	GetIssue(ctx context.Context, request GetIssueRequestObject) (GetIssueResponseObject, error)
+	// UpdateIssue Update, close or reopen an issue
+	// (PUT /projects/{id}/issues/{issue_id})
+	UpdateIssue(ctx context.Context, request UpdateIssueRequestObject) (UpdateIssueResponseObject, error)
+	// MoveIssue Move an issue to another project
+	// (POST /projects/{id}/issues/{issue_id}/move)
+	MoveIssue(ctx context.Context, request MoveIssueRequestObject) (MoveIssueResponseObject, error)
+	// ListIssueNotes List the notes of a issue
+	// (GET /projects/{id}/issues/{issue_id}/notes)
+	ListIssueNotes(ctx context.Context, request ListIssueNotesRequestObject) (ListIssueNotesResponseObject, error)
+	// CreateIssueNote Comment on a issue
+	// (POST /projects/{id}/issues/{issue_id}/notes)
+	CreateIssueNote(ctx context.Context, request CreateIssueNoteRequestObject) (CreateIssueNoteResponseObject, error)
+	// DeleteIssueNote Delete a note of a issue
+	// (DELETE /projects/{id}/issues/{issue_id}/notes/{note_id})
+	DeleteIssueNote(ctx context.Context, request DeleteIssueNoteRequestObject) (DeleteIssueNoteResponseObject, error)
+	// GetIssueNote Get a note of a issue
+	// (GET /projects/{id}/issues/{issue_id}/notes/{note_id})
+	GetIssueNote(ctx context.Context, request GetIssueNoteRequestObject) (GetIssueNoteResponseObject, error)
+	// UpdateIssueNote Edit a note of a issue
+	// (PUT /projects/{id}/issues/{issue_id}/notes/{note_id})
+	UpdateIssueNote(ctx context.Context, request UpdateIssueNoteRequestObject) (UpdateIssueNoteResponseObject, error)
+	// UnsubscribeFromIssue Unsubscribe from an issue
+	// (DELETE /projects/{id}/issues/{issue_id}/subscription)
+	UnsubscribeFromIssue(ctx context.Context, request UnsubscribeFromIssueRequestObject) (UnsubscribeFromIssueResponseObject, error)
+	// SubscribeToIssue Subscribe to an issue
+	// (POST /projects/{id}/issues/{issue_id}/subscription)
+	SubscribeToIssue(ctx context.Context, request SubscribeToIssueRequestObject) (SubscribeToIssueResponseObject, error)
 	// ListDeployKeys List a project's deploy keys
 	// (GET /projects/{id}/keys)
 	ListDeployKeys(ctx context.Context, request ListDeployKeysRequestObject) (ListDeployKeysResponseObject, error)
@@ -16718,6 +19953,18 @@ type StrictServerInterface interface {
 	// GetDeployKey Get a project's deploy key
 	// (GET /projects/{id}/keys/{key_id})
 	GetDeployKey(ctx context.Context, request GetDeployKeyRequestObject) (GetDeployKeyResponseObject, error)
+	// DeleteLabel Delete a label
+	// (DELETE /projects/{id}/labels)
+	DeleteLabel(ctx context.Context, request DeleteLabelRequestObject) (DeleteLabelResponseObject, error)
+	// ListLabels List a project's labels
+	// (GET /projects/{id}/labels)
+	ListLabels(ctx context.Context, request ListLabelsRequestObject) (ListLabelsResponseObject, error)
+	// CreateLabel Create a label
+	// (POST /projects/{id}/labels)
+	CreateLabel(ctx context.Context, request CreateLabelRequestObject) (CreateLabelResponseObject, error)
+	// UpdateLabel Rename or recolor a label
+	// (PUT /projects/{id}/labels)
+	UpdateLabel(ctx context.Context, request UpdateLabelRequestObject) (UpdateLabelResponseObject, error)
 	// ListProjectMembers List a project's members
 	// (GET /projects/{id}/members)
 	ListProjectMembers(ctx context.Context, request ListProjectMembersRequestObject) (ListProjectMembersResponseObject, error)
@@ -16733,6 +19980,21 @@ type StrictServerInterface interface {
 	// UpdateProjectMember Change a project member's access level
 	// (PUT /projects/{id}/members/{user_id})
 	UpdateProjectMember(ctx context.Context, request UpdateProjectMemberRequestObject) (UpdateProjectMemberResponseObject, error)
+	// ListMilestones List a project's milestones
+	// (GET /projects/{id}/milestones)
+	ListMilestones(ctx context.Context, request ListMilestonesRequestObject) (ListMilestonesResponseObject, error)
+	// CreateMilestone Create a milestone
+	// (POST /projects/{id}/milestones)
+	CreateMilestone(ctx context.Context, request CreateMilestoneRequestObject) (CreateMilestoneResponseObject, error)
+	// GetMilestone Get a milestone
+	// (GET /projects/{id}/milestones/{milestone_id})
+	GetMilestone(ctx context.Context, request GetMilestoneRequestObject) (GetMilestoneResponseObject, error)
+	// UpdateMilestone Update, close or activate a milestone
+	// (PUT /projects/{id}/milestones/{milestone_id})
+	UpdateMilestone(ctx context.Context, request UpdateMilestoneRequestObject) (UpdateMilestoneResponseObject, error)
+	// ListMilestoneIssues List a milestone's issues
+	// (GET /projects/{id}/milestones/{milestone_id}/issues)
+	ListMilestoneIssues(ctx context.Context, request ListMilestoneIssuesRequestObject) (ListMilestoneIssuesResponseObject, error)
 	// GetArchive Download an archive of the repository (tar.gz)
 	// (GET /projects/{id}/repository/archive)
 	GetArchive(ctx context.Context, request GetArchiveRequestObject) (GetArchiveResponseObject, error)
@@ -17505,6 +20767,31 @@ func (sh *strictHandler) TestSystemHook(ctx echo.Context, id int) error {
 	return nil
 }
 
+// ListUserIssues operation middleware
+func (sh *strictHandler) ListUserIssues(ctx echo.Context, params ListUserIssuesParams) error {
+	var request ListUserIssuesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListUserIssues(ctx.Request().Context(), request.(ListUserIssuesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListUserIssues")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListUserIssuesResponseObject); ok {
+		return validResponse.VisitListUserIssuesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetKey operation middleware
 func (sh *strictHandler) GetKey(ctx echo.Context, id int) error {
 	var request GetKeyRequestObject
@@ -18243,6 +21530,529 @@ func (sh *strictHandler) EditProjectHook(ctx echo.Context, id ProjectIDPath, hoo
 	return nil
 }
 
+// ListProjectIssues operation middleware
+func (sh *strictHandler) ListProjectIssues(ctx echo.Context, id ProjectIDPath, params ListProjectIssuesParams) error {
+	var request ListProjectIssuesRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListProjectIssues(ctx.Request().Context(), request.(ListProjectIssuesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListProjectIssues")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListProjectIssuesResponseObject); ok {
+		return validResponse.VisitListProjectIssuesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateIssue operation middleware
+func (sh *strictHandler) CreateIssue(ctx echo.Context, id ProjectIDPath) error {
+	var request CreateIssueRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body CreateIssueJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body CreateIssueFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateIssue(ctx.Request().Context(), request.(CreateIssueRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateIssue")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateIssueResponseObject); ok {
+		return validResponse.VisitCreateIssueResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteIssue operation middleware
+func (sh *strictHandler) DeleteIssue(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath) error {
+	var request DeleteIssueRequestObject
+
+	request.ID = id
+	request.IssueID = issueID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteIssue(ctx.Request().Context(), request.(DeleteIssueRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteIssue")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteIssueResponseObject); ok {
+		return validResponse.VisitDeleteIssueResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetIssue operation middleware
+func (sh *strictHandler) GetIssue(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath) error {
+	var request GetIssueRequestObject
+
+	request.ID = id
+	request.IssueID = issueID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetIssue(ctx.Request().Context(), request.(GetIssueRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetIssue")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetIssueResponseObject); ok {
+		return validResponse.VisitGetIssueResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateIssue operation middleware
+func (sh *strictHandler) UpdateIssue(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath) error {
+	var request UpdateIssueRequestObject
+
+	request.ID = id
+	request.IssueID = issueID
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body UpdateIssueJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body UpdateIssueFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateIssue(ctx.Request().Context(), request.(UpdateIssueRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateIssue")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateIssueResponseObject); ok {
+		return validResponse.VisitUpdateIssueResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// MoveIssue operation middleware
+func (sh *strictHandler) MoveIssue(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath) error {
+	var request MoveIssueRequestObject
+
+	request.ID = id
+	request.IssueID = issueID
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body MoveIssueJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body MoveIssueFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.MoveIssue(ctx.Request().Context(), request.(MoveIssueRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "MoveIssue")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(MoveIssueResponseObject); ok {
+		return validResponse.VisitMoveIssueResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListIssueNotes operation middleware
+func (sh *strictHandler) ListIssueNotes(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath, params ListIssueNotesParams) error {
+	var request ListIssueNotesRequestObject
+
+	request.ID = id
+	request.IssueID = issueID
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListIssueNotes(ctx.Request().Context(), request.(ListIssueNotesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListIssueNotes")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListIssueNotesResponseObject); ok {
+		return validResponse.VisitListIssueNotesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateIssueNote operation middleware
+func (sh *strictHandler) CreateIssueNote(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath) error {
+	var request CreateIssueNoteRequestObject
+
+	request.ID = id
+	request.IssueID = issueID
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body CreateIssueNoteJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body CreateIssueNoteFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateIssueNote(ctx.Request().Context(), request.(CreateIssueNoteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateIssueNote")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateIssueNoteResponseObject); ok {
+		return validResponse.VisitCreateIssueNoteResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteIssueNote operation middleware
+func (sh *strictHandler) DeleteIssueNote(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath) error {
+	var request DeleteIssueNoteRequestObject
+
+	request.ID = id
+	request.IssueID = issueID
+	request.NoteID = noteID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteIssueNote(ctx.Request().Context(), request.(DeleteIssueNoteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteIssueNote")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteIssueNoteResponseObject); ok {
+		return validResponse.VisitDeleteIssueNoteResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetIssueNote operation middleware
+func (sh *strictHandler) GetIssueNote(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath) error {
+	var request GetIssueNoteRequestObject
+
+	request.ID = id
+	request.IssueID = issueID
+	request.NoteID = noteID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetIssueNote(ctx.Request().Context(), request.(GetIssueNoteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetIssueNote")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetIssueNoteResponseObject); ok {
+		return validResponse.VisitGetIssueNoteResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateIssueNote operation middleware
+func (sh *strictHandler) UpdateIssueNote(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath) error {
+	var request UpdateIssueNoteRequestObject
+
+	request.ID = id
+	request.IssueID = issueID
+	request.NoteID = noteID
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body UpdateIssueNoteJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body UpdateIssueNoteFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateIssueNote(ctx.Request().Context(), request.(UpdateIssueNoteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateIssueNote")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateIssueNoteResponseObject); ok {
+		return validResponse.VisitUpdateIssueNoteResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UnsubscribeFromIssue operation middleware
+func (sh *strictHandler) UnsubscribeFromIssue(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath) error {
+	var request UnsubscribeFromIssueRequestObject
+
+	request.ID = id
+	request.IssueID = issueID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UnsubscribeFromIssue(ctx.Request().Context(), request.(UnsubscribeFromIssueRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UnsubscribeFromIssue")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UnsubscribeFromIssueResponseObject); ok {
+		return validResponse.VisitUnsubscribeFromIssueResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SubscribeToIssue operation middleware
+func (sh *strictHandler) SubscribeToIssue(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath) error {
+	var request SubscribeToIssueRequestObject
+
+	request.ID = id
+	request.IssueID = issueID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SubscribeToIssue(ctx.Request().Context(), request.(SubscribeToIssueRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SubscribeToIssue")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SubscribeToIssueResponseObject); ok {
+		return validResponse.VisitSubscribeToIssueResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListDeployKeys operation middleware
 func (sh *strictHandler) ListDeployKeys(ctx echo.Context, id ProjectIDPath) error {
 	var request ListDeployKeysRequestObject
@@ -18375,6 +22185,216 @@ func (sh *strictHandler) GetDeployKey(ctx echo.Context, id ProjectIDPath, keyID 
 		return err
 	} else if validResponse, ok := response.(GetDeployKeyResponseObject); ok {
 		return validResponse.VisitGetDeployKeyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteLabel operation middleware
+func (sh *strictHandler) DeleteLabel(ctx echo.Context, id ProjectIDPath) error {
+	var request DeleteLabelRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body DeleteLabelJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body DeleteLabelFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteLabel(ctx.Request().Context(), request.(DeleteLabelRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteLabel")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteLabelResponseObject); ok {
+		return validResponse.VisitDeleteLabelResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListLabels operation middleware
+func (sh *strictHandler) ListLabels(ctx echo.Context, id ProjectIDPath) error {
+	var request ListLabelsRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListLabels(ctx.Request().Context(), request.(ListLabelsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListLabels")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListLabelsResponseObject); ok {
+		return validResponse.VisitListLabelsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateLabel operation middleware
+func (sh *strictHandler) CreateLabel(ctx echo.Context, id ProjectIDPath) error {
+	var request CreateLabelRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body CreateLabelJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body CreateLabelFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateLabel(ctx.Request().Context(), request.(CreateLabelRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateLabel")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateLabelResponseObject); ok {
+		return validResponse.VisitCreateLabelResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateLabel operation middleware
+func (sh *strictHandler) UpdateLabel(ctx echo.Context, id ProjectIDPath) error {
+	var request UpdateLabelRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body UpdateLabelJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body UpdateLabelFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateLabel(ctx.Request().Context(), request.(UpdateLabelRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateLabel")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateLabelResponseObject); ok {
+		return validResponse.VisitUpdateLabelResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -18576,6 +22596,210 @@ func (sh *strictHandler) UpdateProjectMember(ctx echo.Context, id ProjectIDPath,
 		return err
 	} else if validResponse, ok := response.(UpdateProjectMemberResponseObject); ok {
 		return validResponse.VisitUpdateProjectMemberResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListMilestones operation middleware
+func (sh *strictHandler) ListMilestones(ctx echo.Context, id ProjectIDPath, params ListMilestonesParams) error {
+	var request ListMilestonesRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListMilestones(ctx.Request().Context(), request.(ListMilestonesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListMilestones")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListMilestonesResponseObject); ok {
+		return validResponse.VisitListMilestonesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateMilestone operation middleware
+func (sh *strictHandler) CreateMilestone(ctx echo.Context, id ProjectIDPath) error {
+	var request CreateMilestoneRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body CreateMilestoneJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body CreateMilestoneFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateMilestone(ctx.Request().Context(), request.(CreateMilestoneRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateMilestone")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateMilestoneResponseObject); ok {
+		return validResponse.VisitCreateMilestoneResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetMilestone operation middleware
+func (sh *strictHandler) GetMilestone(ctx echo.Context, id ProjectIDPath, milestoneID MilestoneIDPath) error {
+	var request GetMilestoneRequestObject
+
+	request.ID = id
+	request.MilestoneID = milestoneID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetMilestone(ctx.Request().Context(), request.(GetMilestoneRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetMilestone")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetMilestoneResponseObject); ok {
+		return validResponse.VisitGetMilestoneResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateMilestone operation middleware
+func (sh *strictHandler) UpdateMilestone(ctx echo.Context, id ProjectIDPath, milestoneID MilestoneIDPath) error {
+	var request UpdateMilestoneRequestObject
+
+	request.ID = id
+	request.MilestoneID = milestoneID
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body UpdateMilestoneJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body UpdateMilestoneFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateMilestone(ctx.Request().Context(), request.(UpdateMilestoneRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateMilestone")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateMilestoneResponseObject); ok {
+		return validResponse.VisitUpdateMilestoneResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListMilestoneIssues operation middleware
+func (sh *strictHandler) ListMilestoneIssues(ctx echo.Context, id ProjectIDPath, milestoneID MilestoneIDPath, params ListMilestoneIssuesParams) error {
+	var request ListMilestoneIssuesRequestObject
+
+	request.ID = id
+	request.MilestoneID = milestoneID
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListMilestoneIssues(ctx.Request().Context(), request.(ListMilestoneIssuesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListMilestoneIssues")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListMilestoneIssuesResponseObject); ok {
+		return validResponse.VisitListMilestoneIssuesResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -20956,718 +25180,822 @@ func (sh *strictHandler) UnblockUser(ctx echo.Context, id UserIDPath) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L2Lcts4lgb8KhjtvxV5W5apmy9yTf3j7iSdTK4dO9u73UqZEAlJbFOAlqCsKKlUzUP8z7APNk/yF84B",
-	"SJAEdXGcdPdsqmY6lkTienBwLt8552MjEPOF4IynsjH82JgxGrIE/nwe8Rv1b8hkkESLNBK8MWy8ptOI",
-	"U/WBxBG/kUPij5ae1wuWSQx/sHOSsPivo8YiYbejht8iPn7m7H1qf55EiSx8EVP4TJrqTUJ5SNQrRPB4",
-	"TVYzxkk6Y2vC3kcyPWg3Wg0ZzNicqiGm6wVrDBsyTSI+bXz61Gr810v2Pn1Np6w6g6sZw4YXdMpaRCSE",
-	"zRdp1kUkSSRVV0SNZ2s/9X0EyyRhHLtxNhPxlE1ZotthibuppymbS7Jgya4NJey2flBqaSOxlFsnD7uz",
-	"dfZXIqWxoyf1NeHL+ZglRExIpOawfejwmhq73N6kGv+2Jj+1Ggua0DlLNUl/n1AezF7TdFZDFnTOVOOU",
-	"jOHJc0Lxu5mIw4hPiX/kqwWSal/fvnl+yHggQhaSpj9hNF0m7N+7j2MxjbgPFMre0/kiVoOaU5mypNFq",
-	"RKqvhRpBq6Gabgwb2Fej1UjY/yyjhIWNYZos2eal/0HM51F6+eTCPZsLEsAD5PLJBWyzmZL6O6VTnFbT",
-	"ngOQQJTCXKWaaWkKxx2vf9bv9nunQafPgpNx2O0Ex0E4GIdnZ4PuSXfcm9DJ5Ng9STmje87wx0QsF08f",
-	"1u/W04cwGUXVNJ3hvk3VS21y2j4hsRA3LITfb2m8ZGS5IFQSCk+POBB4S/3M8Wu+nLMkCkgUtogUpi2y",
-	"mgmpe4gkoXFMwmgapXLE5YyGYoXHRT8bpTOSzmhKorBNLjhZ8hsuVhx/hn0QnMELAY1jlox4QDkXKUkY",
-	"DVuEcrliiSR9r0/8j6PGnElJp2zUGI4a6jtYEvJSpOSxWPJw1Pjkt0e8sEsTIQ7HtIbSonDPPXgpUrZt",
-	"C9Syc5GyArX0vK5zBOrB692GYbMGN0NT3xqW0OwcjqlkIRAtdPw/S5as854Vwyiwi5BN6DJOG8NOqzGP",
-	"eDRfzuFvV/e7MedzJDRJ6FjcMtLxPEITtdWLBQsJTdU3tcNjyXX9ELve9jEm4jcWpBdJMItuWfgTNF8Z",
-	"8M+K3BcJUxysRW4YW+D9SvVrpOmr7fAPkFbjNVly67cJjaX6cYGdyXMyXhM9SjIW6axueqYNF8MeCxEz",
-	"yu1Z7EJzegxwqqJUFvixr7qVCxqwI0V/Pmn6YUTlQiT037uPzZ/+QZtcmHbw3IaCSUXNKGa0kMHQ1Dqy",
-	"RJ9Yydj2A6unUzqyhQPbu6ejqrt6lYQs+X5ds/3wq9ozuOonEYvD82z//CBhNGXhNU39un0UqoHr8dpN",
-	"po28BTVHrqj1V5wKvN8ykyw8t1yE+QcldF3TII1uo3StvnrXqp/sJVN0VTPXZ4q4DaFqNq5G0QJm3iLW",
-	"02qbM4rBqzEQPKURl7hSqZIXmwGV7DDiknEZpdEtK12Qhqxqlk7CYBs77eKlSNKaaamfSBglLFBfWLun",
-	"HqvdNymStGbP1HvWblH4BF9uWvr/jGQ0juIoXe/JabIdERNc29uspbrB508UpmBGvFiO4yiAd1OWcBor",
-	"OkuiW5oy9xTesIWQUSqSteaWl08utolQtvxElQR1Djwh433w4wNJ0miBktQ8kjLi09oNAXloEynko0RZ",
-	"7w2b7CLrOQa6mxC7u8C6vyyXz+VxFDP3NN7o9oZa/4jZA6nlLlD9SJI1Qpp+HI2PplEa03E7GStG/sOM",
-	"BUreo5OUJYQGAZOSNCVDcUssWAJa68GQULM3IIwZFu73PY9UWLhHmt/TkKi5MpkekNFIKa4xAxlyNGrA",
-	"XTGNbhmvcvY3jy4evnjUnoc1JGDa2UIHlzxaLNg+VyKR+EphOB33VuKTdxDJruj0JZ2zXZSpPYiQNP2E",
-	"xYxKpUl12l5ZCbnttL225ybLlE6v9TWzD22+lSzZZXGXUomZcOhFIEEaUOqSP1xGoU8EJ1LMUVGQIFdw",
-	"wQ9znWKrqKBEhIkREVpKJTltnzyQxJ9EPPRJGIU7bOe+2/hJPS0XgkvUub+n4RskdfVJ3YGMw590sYij",
-	"AE7Q0W9Src1Hq93/J2GTxrDxb0e5MekIf5VHeZPfi3CNfZb5lxkxydR1RRvmlDb9nY4lmqFomiZoh6oe",
-	"z4PWiFOtDE5oFLNQfYhCNGeVuvloWgQpSTfZGP5qvp7Lqfny3SfVtlFGxyJcq+FzkY743y9fvSQ0Tmdi",
-	"OZ0pcpF0LZV6Cb2xJBEJTEn3iy9nQuicpsGMhCyIqVqdiUjmNAX6GPEfE7pQHFKpl0hb55piAvXWoSLP",
-	"QCzjkKTLBBT7iKdKrR14XousZlEwI8/pOKGhEn7YLUtgoeSB0ijBwMAncRTcHyG8wCm6KSDQvan9TpgU",
-	"yyRgKIPLYeW44AYomczsgGK9n1qNxyIZR2HI+NcYtDqwNI7FSl1ZVRLtkWw0eKJFsvkpQg4JzixhVAqe",
-	"z+0c3pXLUPiKC4VKgKfAX2g4j/iW3ofkxVKmZMwIPE1SoRohqrls4V6KFNSTr7VuwOiG2/mge9H6ep3e",
-	"aELBlSoqWefmOObrlpS0u7r+8dkoVC2oP+HemohkqLst/uLq3Kwpo+OYfc21favtTbZuXLQ4EcvgNNxd",
-	"Zz0nNLdmiYTMkGS5niOaGPMn1Pc7bG+hVWujvvDOvKbrWNDwSojnNEGzzpfemCuQX+G2yi6IWHUO9gWU",
-	"byVLblkCDHzhWIFOj+iLlDziaZSuyZUQBGaQzwz37muSHHoVkGSc1hOH4UTdRs3T9om+uBRHE+mM0Di6",
-	"YQd7UeXvfcgrquSGJRdBytJDmSaMzotLjxd7Y9gYR5yCilAVU+2WPkSLfRtw7pu2yrUIDgp1QMsF+ANO",
-	"5PBhJGGaEdJMsSGfpikNZnPG03NQ29SC/dXc0po0cAEPzf02KXzO1Vf8uo1fs/cp4zLKb0J/sz/Kqdrf",
-	"+1Go9PBICXFfmxkTX86oj7ZJsFwRLrQZwPBidOzlSrO7A6WPb2D1X4Upq/nI5WQSvS9NCMmaNK0BJWKZ",
-	"shYZs4lIlPK+TmdKZmSxNJwjF6rNfVN3ZNXc/1VuZ5KwiZMc3M2gSancilpyRQ9UW8OVcvnHJZvybn5N",
-	"4f+qsGXEmJnMRTheKuVtDddQKFZciRvgpAhEyEiTkinc49poA6ZK8+7BDsrEl1cI8mV9Q1dqs0uLqpSv",
-	"o0VMo9Jy7nTtaNuebq5FxusUth7+gO7fcrpMZyKJPrCvpJOgJSDbjFTcMOc6dog9Nr1en8y1BLfmBdge",
-	"n7NbFsPdIN12pTmbj0Hc89FYeR2rN3zbJKG7luigHtOEETQoJAldk6YxAfjA8v7io/+Zcvy9pY6zr5vw",
-	"ySqhiwVLiva0XxtoqCARD+JlyEJja40jCa4XQG44NjYTMKAr9Rln/Ybdihvcs5KU8PDR80dXj8iRsf8f",
-	"DaPwCNdAHg3VOb+OQh/IQNvaVjNBVhTHR/VyFUb/sRGFjWGvZbaoMdSjIIkexqdWY5GIBUvSCA1cUeje",
-	"DD8bALglMmG93ag6W63+cidEqWOn3yE3zP2aNdFSQ8qfFmO1OLCeYfiQLWKxfsbWYDlzuL8NtkUN2n/9",
-	"6vKqtLw3bC39NvkehOuEEc6Y2uNUEHTAEUpu2LoF7IqrmyiSuS0OvISMIGEPSUFcL5rQNeyBqcYeSJuA",
-	"gTAlafY9r3SWPrbbbTSbqe2FFkYNy1rXbpS37oat68BcKxLCUqkBgLTwasH45eUTgq4h+DqOeNlhJ+Xs",
-	"MJGUXFxcXHzfe/mB/tBZB91H8PHvP11cXDx9dBG9/vn98c8v+vHsyUsW/jj5fvH67y9fL345WT9bfhdy",
-	"3rn8O/ttmvYHZ8c3x//924cff1zMnnSv3r5fPfvwPnj28Nkz9mF1s5jw969vLl/cLB/JxY9v0iP6yy9n",
-	"K/rdd6+ik59uktNFMn0S9KX4+fjl23jy8MPi9pdn3SeDRyfsJ3rJXvcuL1Y/zn969vbxkx/C8CV97T3/",
-	"bvbi5MPs8csPvz2+XdAX07+vvL9Wxf5WI43SmO2ybuC7SuMijKPxYm094tRLXIQLOJUXcGD3IF0AyRT4",
-	"gl+lAptXOrhMx/Pxbm0Rv+v5IP4mKUtaxO95PgnVa6q5FvH7nk/Qy9Ui/sDziVhxlrRBxoijeZRWzwDl",
-	"ayLSGUu0EXmu7tGE0WBmKfDGuJo7lrrdsmPp50TwqXFSwVzA2oVG/4qtv+e5mJDmWJucFmpQwEpTQWhY",
-	"bLTrRJHYLMp00Coueg2z0oLp3rvuug/+dfb919GmG3bUeGdvOmmKhERTLhImSZTiXcjRjqF4La7OwZ+P",
-	"Ni7XMmXzJ0Lc7EEYMyFuXJSwTGL3vNQL5O2b56Q5S9MFWCnTdCFLTB++Gx4Z57H+oR2IOfTY2HZxq+5d",
-	"0yz5uRxe+h+j9DkdE3UXjkW4BvXP9uKg6APWQcQQIuGojQKpL0pJENNoLtWWjYFRC85eTRrDX3d1wWlb",
-	"RWvz8zAo/ei7wtTwy+HH0pZY8lA+onzJHf46vJdsB53j8to8yv/MxAwtZX96VydkufdLRoFmWg9ZSqNY",
-	"ujZNs6cHEt3XlIeISWj6E5HcsPB6koj5tX6q5K3O5FPtnX2oAUKZEn8ZpUw7b6+VCHSdgZDsp49I3Yvg",
-	"/M2BR4d6GIcy/7narnn6yP1ajchc5TE4KYdm4JxOhWOjll9EXWkt/4gUbIfWT37bJeMstO/e+cP+IwFs",
-	"B3R3VBxH/oNrHCXas1FvrhXJsHCuQToJFmHiDhq1gDEa+9PU2AFwFERMDodKoX81dhIp2ongkgXF9prN",
-	"aRQ3ho3fxIz/zWKQitvjE5qg/y5mnFzOI5gH/sTC65Cm6seu1+keeseH3ZMrbzAcdIa9s7bneYfeydDz",
-	"Gi3dbep44fTK6w37/WHXc76wcYD5Q64xKlpunIwHQS8ITses7zHWOe5QdnpGvePxmB53u2ch7Xi9LvWC",
-	"hq1Y0jDMoWsXr58C7HpBE8bT6yiUasf7NDzrhL2g0+n3g753zAZecDLu9caUHZ/2x+Hxae9kQienjXfZ",
-	"6clhVotEpCxIDWqjcgrzTdponKYrtOxtPKBWXw7UHsg5AGRAWookyV6wyN5G7dp0r0lej9fuzEXUONqX",
-	"ImUbcG3qH8ZTB1Xnr1eoGskR/rqlKU2uQW7YdP0vF7GgoTxSss0RvnTUPT26mrHD76Pp4XM2Fit5Ex32",
-	"PU/9v73gU01S3dNsQ//OJhNiHm20GjJF4gZIq1oYY9FsDBvpjIXLUH25YuMdxndkXvhUQNDCyTk+9DqH",
-	"nbMr70ydnMGgfex5vzRaDaX2NoadDv51rTeAs5ViS7DsjZeRYnpRkC4TRuaU/8W6WZYhi+S8PXeYUqwF",
-	"juMdpJC3kiVw6TY+vXOaU3GXH0iCLZ8TvozjLPILhVUuSCz4lCUaHKI2XT1Gx2rXEe9UITJ7rTaP8Sqa",
-	"M5nS+UK9hktXozkfyihkYFSwgpIofqFnoicAisMqkmzDWK1r1dqmyk3F2QohESLOTGV37NG6rvXhq71W",
-	"3Qbcz5pvzZ0JQ8kuRlh/e0HMHVMEkNezlcuUpku5gbFIeKCWr+D7yFlKtB/HYnU9oVG8TJgrlKF1r8fj",
-	"55kwGi0GNOHAz4mv1tcnggcMdQZ0qkgSsphpfv2ljkdhiB+309kk4pGcZf1kLmt1+x+mEQpKGxtpNd4f",
-	"TsWhsTwvIvVW+wpfzX46jOZqpUBLQS42jdLZcgw8NNaIt8OQ3WYfjlCBP9ItAlnuLfXCsu2wDHJGne/L",
-	"lCbpn2V1ZM3J8heMhxGfQlDvknP9p1yCkUD9ibhL5GIB5QFTn5xSfUqTKUuvtbq/HyMB4dvA1CeNbMCZ",
-	"RG41XqTkUmyKtStFCm6VeEB24GvYkRIVa+KE4cdICg5mmZU66pMapqRacfEjS4TfidkobcAIis7LOKYy",
-	"NVxSTIiPf0oNYwSusxtvwfdAjzSupF0HVvUx4VKxa6n0KX3gqpzXPKWoVSxT90NhNJnsN6yH0WRSHVSJ",
-	"8DKx10zc9FQdlmM6btrhaRKNlyleJht0vyB/0kk92a9VWTkMAdwjG8Oud3ZibVunc6LII2b654H6bNSv",
-	"cB6lSbRuf6ALkYgPM5bKv03Vb1oXM2YPfIz8kj/mkCbzIbjYrkVH1R+t8bl+1sOtsVS4gwIcGg02Y+9s",
-	"PmZ7DM5NBJ6CGvxdbeP5Th+hZsZc1lH86drMzO31yaKV1GNF8yhnqyweve6Oq6iMCbMVRuCZsuUOOQeZ",
-	"NQd81QQdbd4Qe444qPo1R2byA0qo97D0evePhnJGj7Tg69qHz1UeSDNhNCRUkjfL8Vod5VRcR+VwmE7H",
-	"tU1bVYgm5YSGIQvRK5qrFE1KEjYXtywkouIuRaWxVn/YpNGl7H0xGsmpdO6rgTSjVEeIYdBXqvuM0oPq",
-	"gpZiNXPFdielZBuBoapwV/pC6YQhVfmu652rFXRtJ50zv0WWPGQJ+TFKnyzHDyRZiSQkTUAGgfqMjxmH",
-	"ApjbD5wyV0mmL182cgbBp/m3zkbqeQ/O84EkMR2zuBC7Cn+4BUEn17nK+Y1mL7lepCY6EYmzMW2PuUfB",
-	"1cIT4NPbhdnyur5985ykQi3vKgdT4Fy2G5pxRvUE+kjdW3tQJpi/4LKTPvg7rO+RXPWPVTrNbtrqXsFP",
-	"iukkTMrissFPJTPu5iljP/VTBvzB3sgDx4Q2nocrk/fjgSyfiXxyF5xAWDJDFy48v9+hMXGUWZqRYgeP",
-	"hRjTBFOD7MdDTdaUPH8JMNTMC9EiEVekWfag5ilGKp3lkdq1nnrPNyC7FgG3vYna1p57hOxkvAGjgSMu",
-	"U3XmYKWRZ+CIreDxTQ58lIbFitvgpAzNhH72gou/GGvpbfWH2+kN6unypUjZLmRJQUozSVVKAp7zfSAU",
-	"kTLnXXul8zpRMhUiJFHIqJM3Fg1BtR3AY2oBlSbTIk8vX5HTY69zTmaCi2W2oOFcqctpQlORSGAkFkIW",
-	"d4NhjpHiaNGY3TvsdMANNBj2wZC9RSRUq1K/8Npveof72SViL6M4lNeMK803rFEvNzGOS7hGs6CZLdcp",
-	"Gmzqrg5L/9O3CD5fWmzrsUki5u6OpFyyLfOas2SqdFXw4295drMOUnSsF0kg83f/EEeMp3X8ErhULcwl",
-	"d+jmeEcbox3xQvaaHIT/ADL6SMFpnDfiBoLWM1drwVUbha6M1JZFO0cfyukXMt98ULsCOu1FlcNCAh8y",
-	"Z5RL4pc5sk+6Hkgzscwe8s416siIi9WXIolio8sBaIZyjQej3qmIvxtWECUkTWjAJEBTocsY9ordsmQN",
-	"uNKZcKHr3WOQM5qw8FoJbyzZQpk668GWp1yX2SYjUSUzCkDAVUur6Cba1JfrMtnKzB6LBHwGd9A5QMTL",
-	"MNdtWz8AhDAigk/bJyPO+EQkAQtJlJpLdS5CFhdxvk0KsCbrG8WQNbiXyhGnjhh/SLMWZTiniBPfPKTT",
-	"mt2F78IRux7XgCWuKjlb9teDvrHvCvs+J5kqDs6nBPKFqaGSKN2bt3/jbP9KnG0rF8ujtkrbXZLESN/r",
-	"oToAkTAYBJPBA8x5BA0AAxloMFO8zJFDoN1uA+C6aUVNGVmVLCGwAcOrDnZHWeoJPY8gVxP0vRXDmIUk",
-	"vSuvi876c2eLkqYDpzEprDPP4Et5aFbx5C6WqSQPnrA4Fg8aTgdvzDLDc/4aDcN2Mt4Ym5A/nDKZ3k2x",
-	"9LLYraZGkYNucdAiHc/SMbue1jALc9uu4OFY7Um2cCUdY6u/ui8vn+wXzgM3NYTxuE0xGOGzX6zM5eWT",
-	"/+OBMsQGDt4hakavoDtk5uL7H7aqq4aa1D5toBYmZSS4m1x+SFjIeBrRGIydhjQkvuMPib+gUq5EEiLp",
-	"qGtH0RWmJwamCGY0v01e7hP61fc6mcHECgK7uzHQDkY4NyFqUT5S22rdgqmAYTviMmU0tOcEd8FYB7sV",
-	"N8WBFK26TVQr7gFnAco630TtBKq9XkuNPXVY5nB/6qxz+Gt96zJNBJ/Cc14S7hachYR1Raf34ApL6dTF",
-	"e6xggGLjL+iNEok4gRh3ClgmOjUG70iacNf2Hq5HnZpVtbMQEU8loel9eh5Vx5CO7nqjSvAGHwILmSTN",
-	"OU1uQrHiB0SmKHwao35KpzVgl+kWn21Kp05bSZYRbwvHsZPjbXKY7qlTwlWkVMgVG8soZUrRgTMbimA5",
-	"ZxyMscs0E8MFN7aYiCvGUlICZyxxsBKQz6oDeqvBbhjG3jR6HWgAB25ZehyJ+hP+QJJxJKYJXczWbgMp",
-	"5dc4+ms05LuHpCR7PUn0LLjHEgg+iZJ5bSZMoh9AhVqzgSLnyeasNKOD80z7weQ6sRQkFeKG+BO/RXwu",
-	"1H89/0APTuawWipNZ26Md6uOm79OojlN1jis/Vkue6/ksuuly4b36D3KbOTt04fneIL8RSJuo5Alfkst",
-	"ATCTCG7BdF3tvF3LeZluutrp45hOi+tint2NvuKI37DQRazP4ZenbiNBLDCjwUbaNA/t4XR9GMlFTNcO",
-	"tlEIi9jjanqtf9nvKoIDDZfINehn1XZf5pUdTJRFtgv5eSq5ZZyxj4ZGNlCUeUTbLpC2clrcSl0ImXS6",
-	"l2+csItL9TV5+tDN+1cQsOLYe/yB0CAQS546X87DCVysqLrvm0QSp5fVIoYMPZl16rpGHiL0+PsNFrg8",
-	"NazGKev7GtKeWtkXyJTesrIFqYRxshBLn7aAoXZHFW2YV5aUoc64iBMqBNaHNKVjJR8kYqWmCOGcTUoS",
-	"uiIJC0QSakspH3GktwN0Z/q602ds7Q9hubI0BzPIjIFeNLhE8xQWkRxxvozjVuZ1U/2qF3zU87QyqaZY",
-	"LiDxsRJZMjj0Tg+7Z1ed7nDgDQcn7e7g7BdEw05Zskgirh48psNeb9iZDE/6w0FnGHjD3tnwtDM8ORuy",
-	"YHhCh73OcHI67HvDrjfs93TgTKeHOtC/ZC4GY8aE+yLTKetSKuR0VciIv3ELsjBvtdvVkLG74foL+1qR",
-	"4R8OiPVAi7D2tE383mRIu8N2u+1G8NSB6bWZYmcD8IWxU+QL2CJiMgHF1NhXM0tgUzLwWRQ90S2d7NYU",
-	"Qbh4/bTmLs+MADW5b/LkL/nevXOxaGs399iH2hj+l8s41sE/+TrsElzkAsnngfy2TaJIBa08xX5d4YYN",
-	"DPNRvR3AMEu4afbik8Swya28q3PY7Vx1Tob9/rDXaw863V8aOYIZ/u2WpFQdtO04hM62sn3q3NcJrAcs",
-	"1x2kzyexXWilHnZlb/WrRBEoqG18vYPdvEAm7miEMp0YWhAJkogOgzK+gITpvFGctcnPiRKiuPZCmiNC",
-	"fBgcpHsS3Ji6SFNRlw8xFP7BkAi6iA4DEbIpNszJnN4waGjJAQGjxDosLfKBJUKnB8Fc9pC1C0dmRExs",
-	"WKm7cxoyQkccUqgRGkcUlWp7MXyTUUQnBcRmTfQFXNvFE59vxI9GO90tHMSkjc3izzdvgwG95QiLXc/r",
-	"uRY6lNbuwyD9g7ZFQE+EuNnMKmZC3NxNojq3ss2uSZaPDNKMHA0jNJMC5i3LoDbi7rRl+h31DzrQL4iE",
-	"FCeYg2SmaM3Xb4BEBoGRRhhjt4ynZKI0zQfGGY3xPmQC5ldsa8ShG+D0eLHpPvD91YymcJFBtQzV2EFF",
-	"lAO35DU8LzM5pMojO51Dr3/V9Yad7rAzaJ/1OsAjwat3LWV8fcuSaBIZFRUvF4h7zr3OxT7Kfubir1AE",
-	"rPRdvloozag7R86yp3QlA5bcRhrygw+ldHpdeNAIW8ih8sQzTqnKPfGtgdiQJ+aTE56QjcMZmHTH66Bu",
-	"I1x91N0QpX3aBRyw4dHCDroesLfz44aM0YWyJWpddRAxijfWodoteLpACk7/uEVBFekyXtG1zPs3w1Ln",
-	"1hqJ3G0oFcp0DacsSGpGrAnWot77lCuTeLsyjLJhgqWUsq3Ugyiuc5m26gipuiRFOmoVT1A93d9JClWr",
-	"eEfJBDZg841okcd+4smI5/IJ+RzxZMRz+YTcSTwZ8Yp8QmrEE7UinyGdbDWe5P7Vr6YRFK0ZYzo87QwH",
-	"Z8Pj02F4MjwOhkE49Lrqf+PJ8JgOz8bDwWDYZ0M6GYYdrTT0/4WNGcZ6gd7t3083+gNYJ+rtAl9HDdsG",
-	"HshP2R0Znjqfm/ldfkD/5VWxZ2z9GawO02Fu5nYarjSLFveq2GxJtEx5aKk31dyrNj4Yw2cSsZLoVJyx",
-	"GFSZEY/4bZSigzIQ8XLOJWn68CXDLF1+i5jPkFPbV0qV/oIGAVvogqMH53k1Km3azttGZKWYR+gVmlcU",
-	"nWJ20J7nzI80OPS6Vx0wQPe8dqfb+8USJcZr5FPIDk5ANMlEjqzhVgMrDl1rG5H+pI+glt5yHlPIiepg",
-	"m3WDyhhC99NXz4PqjHO4I7MuLW6dbxPgsBiPnGaJ0e30T7qswG6Cd23mFseGuqLTwkgCnLVF/I5PFjRJ",
-	"oyBa0DTiU7WoPlnRNJipBfXJNBZjiFzr+2SujmPBO2t1bpHNBnXogTQAI2NiicKN7dUEeWu6MymijCKT",
-	"M5oW8TNjj3kKA+ryZ9pWUdicsl86chTWG8bLB8BKDP2FTOW7XKCFM2TvTXFdbeO4g3jupIbg3F8l95Mt",
-	"f6hr0FbvkRG3Lma/0JtfSqlWSbFPFEWmKzHi7D3kLCaQ6RijI5vlxsCtaKoMtLT3VnWtzWCF4gYHLTJj",
-	"PGAEINXIxndDVxfv02246uLyArpaN6Bx1S7fUqbMZTBofQdnQS9EsiSicfQB4mEkiyekiaY5vPxcmcIw",
-	"YWYdU7JLamwOx9zdXPR+ESVM/jkSSRUw4ztL5kXrksP2stVz57T8+EXsvVtbuCOLcgHY9xH2DaG0LIoq",
-	"2Wbqi6rboHWLPDJzzk4Idn2Aruh0V1BHSqc7Ijpy+GPjtt/utb2qedVGSO4Iddwwi7dym1SuQVd3MECM",
-	"eCbJMiOySmbkY6wbnqF7Z1TOrOBoq/rMiGPJjluWZMnjq4IvIiO11RvQjWgYr0IV8agHIhbJNZAoMxJv",
-	"WVbuKrG027vyTodeZ+h12h7mEs3S7tLgpuQzzRF1eijaPZDj4RoNG+aGgzQ5U2lwk2HRykCxjpehqhqu",
-	"fKqpPZMMStVwS9vHh15HSdue+p+ZlpWRVc0sQ0dZiFbV4KdaVGotzHRrMkAXoNQFFC3t2cf7E9Hrfc02",
-	"SHJ3P4MNgNwIc9yel3RD+uISlNAhHxscXn0CmOrdsHF9LZTefYqttbMsUN9u5nrT3CZPfQ0a44JIFgge",
-	"ZlheO7iBVoMPPhYhFA4ERdXity+sYT8IwqNb5jIJXnDtL7U9TW3ic5GiG3qRMChCL3i8JgJL1+Ir8pz4",
-	"eNn6Iw4/Z4Izfk1kGsWxyURctUmAsqA5y2IpZwBSarQ2paYeHh2pQxLPhEyHPc/znFmpO0cT8f4aP1hp",
-	"qDsbU+5tzkWdCJFWElE7RnMED36yxRDVr/5UbdDhbe4een3FhHu94eC07Z0ClE3ds7AiE+TfwWDC6Dhk",
-	"3fA0CL1ur9sZ0Ek/7AaMjU/ocf+0dzYJ+t3TRquBtSAbw8bAC/v9rtftndCzkJ2MWafn9Y+9k07/hLKg",
-	"22V92unTyYka1owFN2KZXkM61n16yzIR/gpJC4E239l7ej/ZESFT/R7DskqghSGRkaJCIhlNghlJRQ6q",
-	"jrjB0NGEUfWiCKNJhEeMLhZHtxFbySP2fhGLhOX6Z8RD9r49S+dxe0bncAR1pjicf5oxNtjmnhIhOr2r",
-	"zumwczr0Tr+DG7fgXK8SF7raD0Uy1X/qbHtHO6/Dp3fWSqCMgRzi+ibioT6GRbl52Bno6CL1X3k0Y+q0",
-	"ZfFAebxThbdg+9MovVbTud5rZu0pZAlVL0s50+9Oo/Rv+Yt178zEnC1wq3fsLCe27PM+HVZVl66nLkSR",
-	"0vhaH4drQKgDKwDjhDkEICOVbofcKaT/3pontLBXOpWajQGBL7TSV/wObgn9Vf67w6pq8eryFYJOpIyB",
-	"+63sA2cr9UmrDOpPsWAc/wpiIfGvhOXfgmscf8e0hBASpT7/JiL9TMwmNbpnzmR2zCTe2mZ/qPBtl0qE",
-	"Dz2QWRhkOTW/vg73SM7/2VaO7L7YDeC2lLOH6g23W0ttJ1lgVXgtKKhvUHBo+njBqK2B2wn3FEKqjCHO",
-	"/KkT+/g51zBbjcmTfceh8Vvkn//434M9sufnQo/Jvblp7iAYQYWNXSwn+eH6uBPIxT56Owj1hXNZsXo+",
-	"lXIJ6/dCHRNdc0p9hgof6vsoZjIVnOGiWWAhtWEtog4RaNMxo7dGjNuJDHedQk0gd8EQY3MTe0mL0y9a",
-	"coCeSwtaMumUz2qtFPyyNiMrCLeYYC4Tc7Nc0bDINTCKvMa7Yaf/EkIsJtPDOGLKCV0xKeaMhHT9l+2y",
-	"63H7+OwUZFex4rew5pbxo9PrdPGAAooJHIYnJ9Y3eu+A5tW8AEKUNeEAKzr7Xi6snqv3mrVtTs6e/f5A",
-	"Yk5dB3tPGEbn8t3qidx3XRiddfC+i8KYPIr3diFlRFAJwmSLhAWqzXNC0dIMu+WOOtngvswpybWXEVxd",
-	"KxMSDwc8kkTwAqSyWFJpN49qiWR3Z9vGkA5OKEyU7BZsDPFX5pUsmR44zEeXUJwyzhKa1sUq39Ucs/j8",
-	"/XPZLIDSWvZZdBeyKRnt9ZoUd768GdmoLQJ03QuPRXKjvRs/CD6Jo6CGI0xEckMCsYxDMGuPGZH0loXD",
-	"QuY3XdY54pDHPK8xbm6SQHeRlSQHM3f5TrESRSD//rUxo5LQOGE0XJMxU2ec3jCuZoQ+pvonPn3akIdi",
-	"vzKSexSRfAw1ILPMT/zGZVmDJY0jfvMl8Ix1Rm1HdUoDWtE/paLwwyC7fnezm98boK9moJtQ41EKXmt8",
-	"tZwRz2Jc7pnWkb27jXsNuXKxB+cga9dlP9RBhT73RQRWCXwzMNCm9S3QwGw3NQBhxCluA7k7JHrEa3CC",
-	"O0OiR3wjrM8qjeumo4TO2UokNzrdNHBKXe4XCt0ndLFAoB7eZQ8kmbF4wRI5hCx18ALkqMPaoyl7n2LN",
-	"0VHjkyvluhmLlcsGGRZWEg4FQ3jHnKbBjIQsiKlO0Tyn6fYcANC8i7R+dCdAuXDkKC+qCKg+VKz0rizp",
-	"RX2glOlcow7ybORVO1XH264MaOSjaaYqQltDr0x2LEW8TBnk7jR5mkDVYSHBFz9Plt6YdOjRfJGuCT5s",
-	"cHKSpXthnOudbHU1de8txbub3WbbVVOmV22cLs6rd07X6L1rbV5dbLBYA6wyyZZNB/koaw8GApBqyqKY",
-	"LNM5YMsQT44DdJ6iAvZz4NWAVP8gmNGviLfcM/C9hP9zDLR2X7FS+O7KLTKrT61yxXTjV3Gc6kIOg2J5",
-	"htP2CQkjlMwnUaxr3szVbZLpfUhdZE7XRDJMU7RTiTMD8dxW4SwbeXWNKpKBvgy0EhDHmCVYN9DOFjUH",
-	"ye9tMags7O9B65vIa6dVQkaAhjlYsVaeMQ5/eyAJNkugWRJxrPe5nU30vJbTQrdardrTRJvfAjE3Zrmg",
-	"O+gO6MlkcEpZ7+Tk2DvxWL8fdLzjoH/KOoP/V/711FOctnsc/hXTIwXAM4uX9Ru6ngseZrCejWY7fNYG",
-	"3myz3xXe+GQI6Q1InPca935xD9HuI26FuwMirlB3BrC9OdDXjhvPAjuitD3ikKOXzrMBUOu+8HmO5276",
-	"5Yn5rfzYrek8roaK4+6rvzIhzV1lun/oDa66nWHfG/bP2p0BxHkV12wihKaHQUYPj94vWBIpnk0Vz4Wz",
-	"ZAd7ozA3G4wXDZ3xGmviwxJdxyK4Kcd2GznQoa72D70TQK+dDPun7f7x8S814qGiHHfOgWJEf9Mg9EB3",
-	"h+yHeaSuvz3mMAs0906GvUH79KT/S35i7hhvfkd9u1af3TMseEsF5qc6cZprZZV+SMYsXTHbiquWWB0d",
-	"k6SNLpX6luqLOcvZVoYhWRkEi1n/8jxwJl9bFZFUSD/oAprVZJJDl3Ac0sWcRuC+xS52kD2zRgvZD11L",
-	"+KIukWqmOebapbGzKXXRzqNaaxLL1cW+14dcYxOx5Nur4W2yhuV81LHpGk9braxC8uiT0t5qDKmGbkyL",
-	"eh987FT3tDaaE1rJQ1PUeBot3eq71s4akOtEaB0CunAujNOufIE27WqpVnDEfa4Hru5+H3S7/Ul44nUG",
-	"vZOOx866k/HpOJicnNGgexYen+x4v7+OFltu9UW0iHjlNq9hccsjfDz3ydUUrXLfSMdXnePhoDMc9Nrd",
-	"3lm9T+54cFbypAy6VZeciRHZ6pSr6/ybU+6bU+6bU+6bU26LU86o3K48hyaHYc46SBzJFBLfm3KGSciS",
-	"gzbxQZgGMLOYR2lqit1AgLZpaMzUaZQkFeayPSe+w8dQxURPRGJM8+cIcLvWCV8QvkRyaDR+D1VvdE2Y",
-	"TI8d8fEyitNDpbgmNLhhyTlWWmWJ1JHhpIixtgwZJoMjSyDNSSEzj/qslgilRKkIQQrSnLK0pZMGtwhu",
-	"YQvm4FB9kmAWAZBVs3nXdVq4rDSaRQ/D3Kz97IcCqKVctkrH4ZTusd6hd3bY8646vWH/eOh1jR8PntMA",
-	"vl61vlWeuN4BTVXTzZCZXqthYKrXqbhO2EK4Z2dKzx2VatBpNKhOdFKuNoWziqlMr0EYUGrWtrnVVaPC",
-	"tgwKqFIvSv2AyiHPBc78uSPifiWTTHdTdesGXTypebrI0nALOm4vk1rD/OddlFzcx7LYUTe0GqBu5ciC",
-	"HAejc/tmame0SdyzZlax3xQlvezJT5Vlycsdqh+qm1xHm9Vsu6XCXUhSBX6jbojTQf9k3AmD3slJtxN6",
-	"g9PTs3A86E5od+J1G/Wlt3Q6ukqxLd25hnRb52wapTYKerjlkEm1I/nBTen0WnF/8MhlVWvCSFIgc70G",
-	"71wU4G3Zjg0rWqztpR2gJVE2Y52uGLF9XWe5Nes+fGe7lAv8nLwWG1DV26oQ5hl8OWHgxcsBw3fxC259",
-	"3nHRb5swSP9aQkGvhzQtZWzENffqJbPdk4dfZAe98G3u2FNnY78MTruURKxeWXsQwl3qKToDHSusrmbR",
-	"cquJ+gvXhRwRvVRaLMp/8tsba+fu6BOy7OPO26RaFMQSH7cJhqQsF7q9idl1tXPkQ60H23m1bF3vnA6P",
-	"iqu92fNcn8wc1KgNVSm73o4lKauPlO45l2IKPyltIGFTkKyJfgn4ksWNzyvagFJYUTZfzURJPidR2iKC",
-	"E4f4DdJ6CWdlKZv3XuSycglXtlhdymVeNPxcXmRf3R9r8oLiXb45EVBKp5I0U7GIAln04tYktTD+2nst",
-	"77k7GmO3dXOv2Z71kTFgogDYKN241jJbyeszacUJ8CjTi+Mqyxckg4+4mHdmEHZxmsqtVHuLlNalItE4",
-	"DkLJdFG522rPWUGmsW+IEvDFou6iLFDmSxvsHTthY8IoKaasKgmJG33enW/QmK8KjdEbCx7ZOhS0uS6R",
-	"AI2/yuX2QW2YairpedpJc20sD+iHKICaK/tabMNpZbfhFNOEQihmKgrZ1zT1uTcxH9THPWDDmwPwnM4l",
-	"G/ybddoqTnHDrhj/9m6Gf0x2XIHVbE9uvl+W8t8zG/kd0obvkMzbDZPSaZp+z3TZOyGQcrnDJFuvLSPg",
-	"tl92DzveYad71TkZev1h/yTLGbS9ikCnQg/4Ww0FaOugvef4VSnMwVE/oLKN+HWtcQSBF8WjdNfCqZA6",
-	"3lRxfnu1paJEY1t1gbIuEU2nuhYEAFYEx5r0OgS2VLzwHHBKEdrZQxHIFtToPG2fYL3IKK0pibThkBcH",
-	"9J/qV6wifPX8kgRqIvC0VnnUPR/xaT7gYiXLGi9cmWtsXwR4xb0INZ3U8p3tncGrWaazfTotcbDtXWlX",
-	"4Y7Nl1jX9uYhv4HcaVMcrHF7+1Cvt9THpgk4dZAr0+DbN89JUx1fIhICIAPIibxOZ4rEWCyZBtJJ4ve7",
-	"XVIIs3jKb2kchWSZxFhj2sRZ5AiZOs6wDStThxDPwmnmUfqG0WDGwi3SsBGeIOMVluqG14YEAlIeSOLD",
-	"jLKAO1PBhlAypglDrCJ8pfiTBvHIwjR/bfy3WCbVrjpehh38C3mNdY4DwVMapGSt3ijUV1MiVMTV7SAZ",
-	"icAovbviWkwX+w0PbKWs2hkRvIt+1N8XEzyhvcH4NAi7LOienHrd497g5OT4bHDandDBcW9HzFCh5uwm",
-	"X1KhSOl2NLD1uHVZb0CjFS0tuY2PSkCoJ3RVDNQE4D17vxDSpKgWIYtHXG2JWNrRmkOdLM2NdGvq6ldK",
-	"KTsA3NuIa2i//iUrinU3fO59Oi07v6vT0hWEta+5+gLf+gz40O8WfpVvg4t2xYqrTgFnhUyiQmvad9bU",
-	"xlxt3Tmwc33vWFKpzoxeQwrVGv2Mg/yAuaGzAea3mgQbsok2t8wDmHF6Uwn1GuwTBpriVPVpzPptmTO2",
-	"41J8kcy/9xYwtz2wLaOkTbAmDVsq2lT1oavb6R3TBtccytoUwoY4sHcdTpllEaYrYMiFPNxVZckpLr6m",
-	"iqScQZqk6WfYHZihufj++Y//9Q8+xw29n0T4miXzSMpI8G3mUX31a3uV+84v28D2Ch8ETbru3Xr76lZD",
-	"3B5hc9pO7Aag7h5EWUBaZowyC7BDGCM/1Mnvd0GpOpZnn3Cj3eZVMYCXUbbaBxcVs/c7zORb5lNjuNKT",
-	"293OuCGzfmb7xUcckPdS5vUK+P1OUPc/kNhaC3u3ZVdnJu7jw+7pVccbDrpDr59Z1awc/xrrlyfSb9Aw",
-	"bCfjfB6mdlfKZOoImHJ38sldyeD+IOR5mYX7RpHfS+GErXBjNYw2esH+9Sos3HONs02VDeziBBkCu1Cl",
-	"oCCqbIk704zkLdzmznTQ2d2vOm4RTCWUCoxKmyRiTl7Q5CbU9YZsJhTDLt+ACf86mkMklTZV6zcaw8Zf",
-	"fg1v3jUzceL4OBwHYbfDgkHY7bPwmNFud9A5OfbOTsNBd3wU3rQXfHqQ5WTd903HQY3rcjuZWBLS1OAz",
-	"mASaFpQeq5Rf9j5lXIkgB25NJpu502mTrUNFxv2Vxum75jKJDyAYlU2i90bO9//iE3tA7robThhCtloI",
-	"NJAsSFgRkZBNWgMQ1I7HVDHvkvT0QJIVG5O3b55vD+JTS2wCIbMVsaa/lTL3zcNTJGs3Qy0R9raKfEgO",
-	"IjHZlFIhRjymyZT9oTPw1IBVPkep0iGBXqvjtbreO+vQexWNS/Fn9fzhLYVrX2KZK+in0Wo81X00Wo3X",
-	"CDt5l4/55yidXdxNZnSlkCgqCzs0YqsXFbHP+m0fj2FulsyN1XlTpAkZc4lfAIdUxbtNERgo3/zZoijG",
-	"STSdpWPx/mixVGKOFT1x/BWjJ14vdSSjO2jiezNKckQKj37JYIl+Nrqs+/qMAGPrkc9KC3AvQRN6UAuz",
-	"VO4ohfLeqweLh/X3Us13iJH4YiEPNSdip1AHvY53inBw7IYjskFxaZMk3KXBLuVM3YY61hH1V/PC92oB",
-	"WULwpTEYpXRpPprSckLxVha2BoH78KtqiTwB52hCrug0/8JRUW5SV4bGFMJwxc8W6l3sUpnIlLn4WPHf",
-	"5SJN2X83r8tYcMEJlM6luiwY2G3g2XMjn+yS+Nyyj9tVHSpXv1psjG813ukaaPYWXBBcqY7VLBaFqC6L",
-	"qzKCM+eGVSrBpWrVl7UsVE7YlqPAXqyMSlqakHCWJQrJt9Iugpl3WRh6CaJmLU5ORu5FcYnJb+gKg5Kd",
-	"uQV1lHSUGouw/oTvu+ozFrOpDjGAdLKMY0OBeB7VZSENJAYb1SkclSZNPgjORrzpY63z7qHXuep2hoPj",
-	"YQ+qo33ndYaeZ9x2zgqQ9dusH6jV0fF3Fl6HunKV0+KwycJQPtbp/Ta2aXL5M1tsEMWtvnxycdhxnlmL",
-	"xzgiOxLGFRk6+VYN7kDPzghM0MTTh9JttMiPhdVXeYuKW9oqUkBlDyprVF1Y5zlhAMVwnRJksAk+ADH6",
-	"0mFy1Q1UhPFSa3P6IeJT01qb/CxWGptoCjZ22p6rYGPJeeooBbF3QceiQLlhVXYG6dUC8nIudpTSqTwa",
-	"mkEc6ZVwYPQ2uovf2NvRInOXjal2tTcuz/Y1WYh6lqoZqIs+zGv+wfkG/qhYo0anzKM4jrCQnHRa8LO6",
-	"QKFdFUsuZixRb8llnEZ8GvFAlwoqsMaaghAOm/nZYde76nSGA2/Y7SJ/7mH5KUgTxcLTszPanfTHA2/c",
-	"7514E8YYPesfnxwPvO643+2d9oKT/nGhrNYbtohpwIikPEqjDwxnzGRAF4wIHjBg/XImEpQn7F4auQ1+",
-	"azN1hvfPuECK9nCHzwlJQG1xrUF7txvh/lh5vpCuEV8+uYDcOIlMSadDghlNaJAWofqO2i7VhvQQssbi",
-	"iDPSPPWsJpFD/PMf/6ttaNofkc4oJx3PO9gx3Ww2odzyvfmWsJ31m7Ju5ed03+SkFmNwAOf+qFLH/V7y",
-	"6NFbSpcWwXgY8SnUc1pyrv+US9C31Z8TGsUsREUjoDxg8AlcCAUuiT0weV6wxd4NQVAQOyqSRFkO0XPb",
-	"yaCnuQDwI8jTCj3Jlmb96hT88FTPZeN1gWSo5ApNnQ+jyaS6vq84U6eMT7XFGjXhjdeRaqhqPLyei1DN",
-	"reN5x/2+0nAq3+j09Neqn8xkEcKwGoeHh4QehSI4QpPR0aDdP0zF4XHba8/DEf/uu+/IeMPvf/sbOTzp",
-	"tI7Jdyed1in5299GnMhlKMjhEvSVwydkvORhzAh7zwKS0BtG5tE0oSm7vmFrSd5cPH1+ef3o5X/+dZGI",
-	"cAnFo0b8OzR/s1Vx0OoLA8urGVKj1RBxuMNTCVPnobAq1ctHr6WTeYqQEVQnW0QEKY1J0x/pVR81/HPi",
-	"jxreqGGgVpytYKcPdsvfsK1n0F/tjq2usnoEO3dXJBGXcyvUZFyNp882yRmdlO2YC+eXbZTTzGDvz9aQ",
-	"o6wtq8+W2cBsPfU8rFGXOiotRd2V46wDf2ElsgCQv/scX9FpNWlqJqGWRMXfxKxcQbIoFhbwGaVrKy9n",
-	"fnrl9Yf97rAPAuGhd4ICYflq2vkFa4DVcuhlrbdY4hzEw+7x2YBNJuPBqXdCu93JpBd2eqfh4Kw3CU8H",
-	"x91+n3UGA3ZSEEKfKqGRxppLorHBug5/bXRpf3xyetbr904G4clk0Ds9GXSPzyaTsD/pDybhaY+e9tmY",
-	"gVuqVCm1qM8pqqjTMHfWCatJa/Nd3k1EyaxBNXApvC7UdQsxJSLiqSQ0LV61UZr/QihHXOlNxCE5H5L1",
-	"TsCSWvsmBJSigTMSPLdukqa6SWMqU8X8QLjUVXMPshEiw4qj6SxdMfVfNZOdWFatwG/t3K6SIL7gXmSH",
-	"PQHcy9pPuzfETAu8uS1FU0U+8FqmkzD2alyTNA+MfIm2qFt8CJF06q8abpQ1WmFKcFKPu92zoN+jJ6xz",
-	"PAmCE3Y2mJx1e5PTMKTh+LR72gnPguPgGIspq0F7fc8DZmEAWVKirqonlSaM1WWudaC9xxqeAJoUaVIi",
-	"l+O5CJex0ltw7dxgDfcF+kpdmJCGXIknqyQCzT4dEh/H7YO/XN3h+q+TwQD+6ma/HsNftcllNsjjFSlb",
-	"rYWvJpVt00GL+ONYjOFbA1KQ6/lYxFEAMJ0DFLnROFFYkAPLn4/L3GqotnIie7dPcRCNi4Z1rKNJpLIL",
-	"dGHXlAbKMjb7H0eG7iH67J//+N9R45MPxykL5SrEp5n0zI/FkofqWQOVWfIbLlacJGKJervgbIejbrJK",
-	"K41vMwQ3q3T0SV0Wl5dPnrG189hdXj4hN0wfvKWs5OguW2j6h94pFBTrD/snw95Z2zv1rHzoN6qbhpSz",
-	"w0RScnFxcfF97+UH+kNnHXQfwce//3RxcfH00UX0+uf3xz+/6MezJy9Z+OPk+8Xrv798vfjlZP1s+V3I",
-	"eefy7+y3adofnB3fHP/3bx9+/HExe9K9evt+9ezD++DZw2fP2IfVzWLC37++uXxxs3wkFz++SY/oL7+c",
-	"reh3372KTn66SU4XyfRJ0Jfi5+OXb+PJww+L21+edZ8MHp2wn+gle927vFj9OP/p2dvHT34Iw5f0tff8",
-	"u9mLkw+zxy8//Pb4dkFfTP++8v5q2YAQGaKW7Itndb9xbdmrBeNqzxbZOMDusdl2ssOhMXYN1elWoB7S",
-	"089ROnsr9wn203RYNVgs5b4xg4+XcVxz5QEawWCpb9i6dFuHbBGLtfqhevtVMP9qXLto4PlBynTwLMRw",
-	"Y3UB7+zQ6115J8Nuf9jvt4+7J1/yNHW6gz/UabqElYF16w60Z/ILIMX7TqT4OBJGfA4ov8a9QXRKhlHK",
-	"v89S7+lfRCySa6BIZkLuAsEnUTKv3V+v0z4+yTFNuzy3TEBDkNGUX0fcwoxv0LBMFYZC+vQu1IhkWnhq",
-	"DH99B+hHiP/NHgQQU7UvdW2zMNIwoFiYxAEF1aOgyRl3zDVEIiOyRd7gIXIB8dNsGbutRroC9QsfTVfi",
-	"ekKVbFGBrdxL0Ck8LqOU6VcanxQPuJzRhGnk3V2TRgAYx+Fp2jO9jSOnDZkyJfHdKf65TS74WkfnIXrT",
-	"hNf3vTMjZEOILLnNqqseYHGcvue1iBQEY8sz5/xyTmYsYQVW1/O2pd2pTvvpw2LJrFRgRGGx4GSUzgo9",
-	"9bcG1u2Td+cScoQ/EeLmisn0NV27oei6mo/iXb4BUOCZ9nVhdojn9n98dEVMfpAo9IlkPJS6Wgqs+tBE",
-	"JKQzJhnuSNn9Bg0a7bzYW66mvFmO1xkSzzAH3cjfMHpl9j+aQeBD+sVLMWeCs7w4R4It2fiaTrX6ijWm",
-	"vC5HaXDvNqgYpfsTF8FXs3CrJoWJ1b3umu+m5jYPRq9MDfxIG/7crya189hUzNa83fF3CBe1dqAcNlqA",
-	"9FgzLa6ii/xzubQyuLdXP1QdxS0LV7dKoEBCMZJRV9qAEkqdwbDXGQ46be+088tdfJVfNtjmLRjaAYK6",
-	"G8t/W6gC5p9DlTwBTysdHVJuAjeLbhkngjOpfSZ7og+urBvA+mWjBu+Ozy3w1z3IGnIuWCG49e/fX8A0",
-	"KM4gPmDJXdUvKgBDU0Nhxa07Kq+3hjp24ZKrOU8V+rdoABOZ3IUSjvQ1fTTU8DuHEPDFU5tsWr7S4pD5",
-	"UqaYlQYfg7PRIqtZFMyK2Xd+HTX0zR/xIF6GWNJCvRRHMh013vmKIehSl8Vr2vvcXCtmd16KdCeMkJJN",
-	"Qpg+F6njzI2dbVgFcjhbQU2u7SABaKp+xHsJkmU00z58BSsJalxUNTFxU2TRHP4B4YyFWlcGlLWsSVy2",
-	"JVXvtnzpWGEc00ThM07GsZEDXs5EkmXH2coDd8kcfpfk39vy0JzDksrKmu7BZC3Lt2pxr5zUvlJMfTJn",
-	"lEvX7nc9gD3EMnvIOyfRlIvEFJ1x57IGMmuTl5vmtinFdSWlCHAe/N3A6aMEMojrNOMwjBhi/NgtS9aC",
-	"Q9AZCSgnkrFyjLwjffS9J6S+x7TM2/Mlb2Yj+15MBaX029X0Ja+mYiaEO26RIcijof7runIJVDctqIVb",
-	"5KH66j4LBE91mbJqoYmN0eb1UeWus7G7sAWpBnZeKUW2ny9ua6tXRcWRmJMDfnZzFrAZupZZpyoaR2Ka",
-	"0MVs7VzhqpnROQTF5/CxjQmUapTh10k0p8mawM/nYNYB7m5855CbYQbp0pyDLBZWLeXNMgVe3z59eK4D",
-	"wE1RVN8UC5BZMjv4/oEk2vC4howtobpGajwWuemy3PPjmE6lVXBWZsVm3YuT2yzLLT2HX566ZYfcuLlh",
-	"k81De2hgDyO5iOmmW51KudIFsMvHAH/ZZE7IDK3VyUKEzSTP15UtYU5l7hzZ9RV0Myowj2jxB+khp5/7",
-	"oAhtNa5IhOpr8vSh2+9lDMiVPcQfCA0ghsmdqyCzKrvOJk507zNVsDFXRCL8sT57gYNzxoKG+rZ5HMU1",
-	"+pAiWX++jNNoQZP0aCKS+WFIU+pn0Ysuu7XOyuCQDAyWrSY7RSp0GoMCEH0ccQrhZLvMS95X6lDNp7eH",
-	"St7RZZt5Tj7uxXv2yTtos6Kt86g5Jvv0V3tq9mlkI6Hv3lBJ/Crg6bO1x9vYWiizDNYO5NMqjm0nVLVJ",
-	"Boqu9kUiFJm3Xbk9N/ubdJoT1ZxxWnaOgvC0/duCTUuOyGpAzOCw24OC+N5wcGoi37Pc62UP3t6uuo1u",
-	"OdsT96XcbXjs8SDvdfYv6YS5gh/2rFxXzieIaJ57KGJXh+vQy5y7TbL1HsciuIGKLnFIF9fm4zv3QXNP",
-	"8TWSqZphi1RL/Sx1ah2zm/WlfZyBMKmOVbDrypih7HymQHozir1kgGBTyppS1LR3TEIabMADf4ED97uk",
-	"Ns5QK3sRuYPAXVqEozyiA7rgfK4MZHCRbBHZsOv4rSvznSMbkAvccE9N76IabVVAXKXEcwCFFb60aaBP",
-	"taDrSrlQgVvc0+yrSoEjSZy13yUx9ymBH91agQuPsTW6oTzREkGZ/bJGVaXLyrScBFTYI4fC7TwXzllZ",
-	"tLAXYytk1Jdgr4zSLyw0fD56qetCL9UJH7sKKa4DrtFOvcNu/6rTG3a6w84gy4y5J6apU4I0fSzYLqCZ",
-	"tswRSVqb1c5h2MTtCKh8vNX53QcuamdgVOf3B0bld9irJFPVdkqBlyM2W7tceZXjhUCa3Pg3JJT4ptEM",
-	"VV04ei3ziPkZpA0oKNKEQbeIjHjAii1FktBYiuxdDIRUfz6PZPo0ZfMvNOm6bKvWzH2ibpx9pg6Nfs78",
-	"sQFrEcQU1dp9gbrVDHgIAdhU5lSrXxevn2LF0+0yarHRHdi26UZnnGlZEbTYlK612sy3wW8Zq4lkkBSs",
-	"GtRaTYD3VZCmncPu2VW3M/ROhp2zdr9fhzR1P1fPq08OvZMr9TDwvt5Z9y68utfdhD+1cujtOoC7MN8C",
-	"yTXObsR/LaZnp+xixv6+uP1eDtJnn4Vd/cOwaNCMHQGeVj0FULPMKEoE7Fo894AruMA7Wr9to+vmI26l",
-	"sII/Xc64/8xAQRADo10+YYSuotf2gD85CviIkMUPJIEwHjmEdKmV6ktkoaS9NE2i8TJlpInATSyGwWQK",
-	"LJfNxywMWUgM1ZcZBbCFXxsR5G+F3BSkOafvo/lyDkWkBwMrlcUBhH1Wg/MkC5ZJlK4vgUHAXHVK0ytF",
-	"508YddrwLQZbYnWQA6HE4iBmK2eBWNNYNTPD5vOclW+e/ufF1aPDq1fPHr3Md5ouIgz8KIztpyVL1rsP",
-	"rYUpbf9HvUUWxjmYDQW+z0dSPO2Vkaili/ikxpunIY3q6rntWRjHHx6R0/ZJ+wwd0SFUzE4AfxizOePa",
-	"of1cowzbI341iyQ4XdUuqk0FL7ZYJgGC8ZJlOhtarm0ICgzBzjRlnCWQdA92JEpHHEwjqjmwrqvLWy6j",
-	"lBHI/6ZtKiQUwVKPRSd8EBP9kyJ89FyN+Ij/27+Ri2U6g4AIiokLHhUfI+x9wBZphRoQ54LxYkOyoFJq",
-	"TIa1WyOus7z5hZ3wy/tHdJUbv0A6PkHKao/4i0hKKJqrg+ZaWPdBG8cMpUDjQ+L3vQ4pxempr95yNCZF",
-	"HxgE4pkFuFyGYsQvSgIUFkYPUrRDWS6eLGGuL5ehcM0Fc9T5l28fvjJzIE2qhYxQDd2wroM2uYDqFdA1",
-	"mbJUjrjf93rV8ffIY5GMozBUU3yxlFBtB19LhWoQklZAgGET0ldwOo/4dMQFZ5BJD8S6WKxYCHxfo37g",
-	"QEVckbQaTB6WCKPNBtSvDqhPXgrXnBTfGxK0MBZ/QTtjMRpyxP/5j/8vz6aJqE4gf4Zx/RiC/ebRxcMX",
-	"j4iciZUiujCaTJiSVchKJGHEpwcZNRdVb8Hj9Yi/MsQsIW8XC4n/Hpf8UD0wJAibQiwJ2br+OO5UGIF6",
-	"jCXESvI3JtbQyKZFjmOgiT6sam4w3xH3aX4IlaCmhaK/+CShHFMb5TPEyBDdfN7wiL/i+bG1ZwrPyEPI",
-	"t3GIMBY95RaAYSZqM7A+D0O+hGzGjDJ1VK7R3Udp9pS5oa0hDQkdcV3nZDUTWZ2oEoALyAwk7r7XbxED",
-	"9TJPA9dUdNj3epjs0eA8OKFkjqzBOoDYkGfW67W1QhcSj28WzwtRsorHt+wtUj0HQpGyyQWEhxzlEaVa",
-	"KeY74kCyTZ8uFrFmn0fvD1er1SG4WZdJjFnRdYohlxcWq8hBondsrpVBl+csnYmwTfz2b1IxXDUodeQX",
-	"C8ZDrHWtHlvQdKa4iFnLKNRPjjhfzlkSBYa7vn3z/FAPCEGikO/437uP9at+vmLTiOvb4DnY41N6o5g4",
-	"nTI/L/jZOUCQ6YIl16Wful6LzOl70vG8cwI56ZMR1/IR0L+aRUhoqp4AFvRMcSuaRCSMwgMrOiZnt8hI",
-	"1WF5HvEbnzT9RcJulSrG2fsU8jmpc6L+UEqE3yLU8vTIgxbx/+vwSqQ09lsjbv4+fK1EOR9+fM0S+Kg/",
-	"ZX+9ZO9T/IgT/q/D1wm7xW9GvMnApVl1EGUnFiVQ0iwkH2bvFV2PRaiEwhE/VGzHq7IdjzS/p6EpSntA",
-	"RqNRA3mrkjyRo6rv4KRk9U91mKs+GyNOHKfz3NHjR9P4JGJxqFtvDH81X8/l1Hz57lPWDebRUr1YUPwm",
-	"QvDU0aQayKedbatESblKFlMrdLjPfX24G3M+N+XpE0al4C01NH/TS4Qc6hsL3zCT/OQTuJ5WgsBhkRZX",
-	"JyGVMzOmmvsxRd6Kt7K6e5PDgEpGJgeKXhIG7DcWQvFPNdpAJLCOy4UG0kwiHvrntT3gmN8Yru24X3U/",
-	"SnIkyMTV4RfpNQzsL/45GQu1VAkAjyF/lSISJcdYgiLMcWD2GwUECAbR64y8St0GoWCIwJzRWzY0C2+n",
-	"QxjAAC9QFMEh6pK3PnyZi0wmoYLqDbkBEsxFKXnCMFufDWkXzCzOyuuIa5iy96m162qiSsaOoyCV2ClO",
-	"OAoRx5SV7eJLKNuV41B3oAUgSESiPpB6kxXjM6YnPdZOldI7PfJG16d+hOCpKyHIc8VhzW5zoCR8Bi6o",
-	"SKrukAtj2sOirkEXpGnUFXXBw0zO8zuSTyP+PgutUW2pYZhNe3L14jlR7F/vDXn46Pmjq0f5gnQ9z2wx",
-	"wRvOwuAqDpl5svBuWOW1SwpRZemMzYeqOXcwmeLEb69+aBVi0w7aBNUZrJ+MN8qMSuL/gCDYw6v1gg2J",
-	"fYPDbYuJoOMoYFza9pAXT68sIGzDLBtwiaLC2CyoiweNVuOWJRLVS9AfG7pKAV1EjWGj1/baPR2+Bwq8",
-	"DiaCaGFnVTa+JrGYTll4GKG0DuJ7UYcBwQr1Pl1Lz7YBpzOm69eClraG5bcL0Zl8O8YwCL3gC76OB4Y2",
-	"NDrGbmrOEhavDVwf9tmXjCbBzCc3jOFj5g2sJoPRaQmeM6hQHXF8DCJwRlzLJUpuRlmkZQkfOnd3xrWe",
-	"hgB9lOmPuI6QaUsLeGC0Li7nM8YWuw1HKfA6IigPcZwIMYZamy4zBM670WqgTdxp4HIb0fMhH73elPTF",
-	"fo4l+Oi7ViNhciG4RItQ1/MQJQ6ED/awEtWr7/Ih7uTaxmodFb/2p0+tugBGADJrWU61roS5ul70Y0fw",
-	"zKdWwxLFtr3yX+pJvWaN/9rtFetxLQluf8WsNrxlpMLtryXsNn8PBNGt7+BT+Qsoue72Gj4K29L3OnXv",
-	"ZORyZIteDXipt/2lTJrCN/rb33gpUrif0Yi5nM9pstanVhMLpqWTWQi/BAvoQsjUjc2VmeZYAM+Tpl92",
-	"uvjnJTf9iOsw/DldgykkZ5TARneSPNvkSjFEXa+IjJlSI2UhgQOGTzULCR4GHioL6lrU+nQLQ1ciSUQS",
-	"sgQNhH5hBoRiyAVp9r2e0m8g8g91d1+xLaUk7alV5HaaqlZx0ALLFieS3mqzAEYBk59N0UfM2hBALj0o",
-	"Bw1PNqkOHUaUuFppXbaP3jBOxmttR1QPQAtKxc7ly4iDXmEZwluEjngec2KlySjefwlTHDZIdUQwLKfq",
-	"6AAMH2qldLywWqZMSvmP/0C+/B//keUBnIkYVJk3y/EacunxkAGEVUzQ2oeeAiVbzLKLkSzlkto5NHQq",
-	"uOGIl7WRx6BCQboLemuW8eNQrcFfcTt+VfuhRBezdmOm1lwtoPrl3Sct5F7lKihg1CEtB1y/1cg+ra5n",
-	"dYgjLlPKoXyz0eRxJPmrrlv2ByBKU7hJE5WBo+9832y6ZqweoF3FL7ZaXT6n+YLHSUOqSrdp595mpy9R",
-	"96XJ2crE2gNb9e6t2+9p+MbaK0f/F5l1TQcVQ/CwZiz3xVTOR7zWQFDupt4+EUnDJtA0cXBuasODvjbi",
-	"JZ40JDsdQa1gL8drONpmhHjac32xRVh72v5ixxpSJAJLUquFrg+l2dmaqBoWaDlRSoKYRnM41WO9hLli",
-	"bDgaNJBp63OaBjMSsiCmOn3CnKawPerAf6bYcC/UmuU9dB8TbWU2NuPC7T/cbPxBi5EibXToLCW68Gju",
-	"mdnSwhaHTPsOAlFL6frbX9DZia6EABtASZBCvmYOgkOWajWc3oE8EZ5JafExCj+hxBWzlG3OTwICjsZw",
-	"FySsNnkDyXMteUhfuXGMFv4sQq2ZB4Vn8fDgPVc3WcnC0PW83EpsEoejLW1YkLwymzdJxAp8k3BglJZL",
-	"EpYuEw5R8BQL6foPlfAg1sCdL1lyGwXMz55roeYb4jMsRMhAXoo3L1nV0oYi/0cU2vBr1z36EMae36Of",
-	"obxtOknYTbjx1jHLaJYOl7P9J+IEAeVQG9qitfEy45ZZckbiwM79kfjFl16xt9qQqsVukYD7LS2so1ow",
-	"tZSuWfUJ0FHR1npu57fNVylxN3AfbuR2ifMhjW/gfJ9au5rVsrQTRWoaZpayFqF8xMvoS1Qf0WBu28fg",
-	"J6AUg5HDXiYiUfpIlgkpfzo0jdn5L9RnOxPTA4t7FpTXFomjG2ZviG54s2/fsauoRZhOfB2qg9ZF4320",
-	"h2RyNCHj01VFRjyMIBsPmURxCgZpNlenB/huWrzJ0XJY4ZM/svSLM0lrzBvNWbg/eH9lAdafzSf3N7R8",
-	"4xN34hM/sjTTEyzcL25jjfGpaEbeYo6FWT99+JqmMzDJLpbpHaWnzBoPX5dMQEowuiAW1KLm+gNRRDcL",
-	"UIldMUf60su5kNlsEqWt/dkIemUszIbM0nicb8xudZF5mytp3+TnO7TdetzHEbhl8L0aXQ1ebzvSJ424",
-	"GrDM8AH1FirQ5tCS1VT3RiZNyANQ+rRvz8Vq1frNhZ02ybj5OFthm0PHrMqDxRkaCJ9xcWrQGEYKIMKB",
-	"JizPJgHnZhZNIWOPZSjCJQEPn5IoRSABv4Xb60chJOPRGJVzvKUsVxVhPISiH8ZUF0tBUiFuCiI9oF8c",
-	"V4SVxO8LmaTKqSLv2SRVbf7Tp9/3upuLMJpERifYdO9526+w3Pb0TaX4plL8UUWFezHCvFDnZr1JFSnZ",
-	"WUyCtj1c/3VXflOpCgjat7LUKmEBL+Dc1W9dJRzDHeBOHRqkBpD4QjvgwZEy4koBIE0uNDLwKHfGtwgX",
-	"5ml1QWtvJJpvHtFgBmFsBguPo1CijRWwlkljvp14zdcJ3TRuAdxtcLU8INoZj7FrCBT2IUJJo/byKCj/",
-	"nGjcrU5AZOans8aBTrIRTvBC79BXc7Fjh3s52vNc8d/UkT+LOgKeb1revy+ihzhd6DspIueE1mka+lhu",
-	"UDV2dKPv4gzXLG4P1UM7sHMwOyQxzdznJh8m8osC2xnxe/ak42ppaR+SV5aa/hmcYDZKADxBSx6rL7D8",
-	"Qsdrka7XGvGe1yJ9T1HbwMO2OVig30cyjfjUENIsWuBEKiDIC63RwBvSOH6UTpmvCugnYENX3B1of05D",
-	"xLAqHce4zwdqURTnxl5HPBbiRkmME23v0SocoWFIAnVmxjS4IQCjPjjPIqeMVlevXEKixLJuWWHaF2Fo",
-	"s9Avow0UO/kSCoGzh6/vpjYXUb2zGnf9myrwTRX4Ytd0zpMK7MjdQpVL/F66hHf2tah0abLYarZOXZJ+",
-	"dbrVW+AzlKBWo9/tfq0JF9B0+hTq25HYl2N1zu57tiyYXYRhvoipuC+XepaL+6Om6M93sn8F6WzEmxgx",
-	"mi9JIJYx6lAxo7fMwt4kYjlF1/zF66d389/n0ssDSUKa0jGVbMQTsSLah1/0seMdlXnayUWuI2dhG0Y2",
-	"2SpkZOeYHBK9ScM8fd51pI3KhWbVMbPxQ/i3JRDiIqoVNLENUV5zGPOQHJzjtwEY2fS9ErL5QkDyboeg",
-	"g+CKsqzzZUEEm8UBs5mFDfwGJfh22e9z2afWfWYfsrrb+ssc13O9JyamNhNB6ocx+ePYFZA15BOGuOaN",
-	"4IjPsC60Nhf200PIEyJkSRDM2kahVZCwv319C6E4XR2Do+ug6RAcvVuNsr7kiMnJ6xV8lrv2X9ZKcne7",
-	"iP1mbXSBdVnUjzorkaAhvZjBoJRYIvO4uriHsZLkoQyZp1SRI46R2wBblzhJ0LdbMGIX/NJhJmFAhZI8",
-	"EJImGq5bTSuUxb36gNr9i5qKDraEh8G47uvHfbJK6GLBkoMh8bfXP9niK/2iNhJ3YbUv5zfd11LifU1L",
-	"ieaCmZdDUZ+thHyzn3wTqf4gItUOzPZPJx39MYwamMoHyoLpLHW7mDe09Ty/Z4abL5TWThdDOXQA8FaZ",
-	"Hp/dbvZIPtv6kQHtvqSn25bWMsySDi/Iv8BycbkdwqBvpXEVo2lB11uRjyMessQnAYSKY2oCp5ENxTko",
-	"U4WRgvNCDH6rDPIz+2MVs9LoYcGZ1CJShhEGaFxT+4QsthDlpZEOsrnCwyB+5k9ZYwZp8jGAcmULJUh4",
-	"1XLjU6mXOAcBZxmsEM57nf2i5BGaBLPoloV+ywbGqU86FUCL+NDR9XitREkTdGj76pXIKUWSWtmFfEUk",
-	"8EMlC0AbBWIZxYyn8ZpMWByje0mHOGYhjzppbsZ4snFAAjfsUqOvC4MnYpnKCEECJJ0ljGkjNPjCojR3",
-	"hY04+MLOM6k8ywGoyAFfVaeW8eVcQlF1azwQEGcLj7XIRjhum0LhcpAEYCNGHDimH2QlCK8xcRKgIrJq",
-	"kFG6EQHxOsfI7qcq6hcvNGlg/sdd8hqUqynu++YrtcHf7/3apUjSvd8B6t79rT9kagc9l30xJ+UQLsUf",
-	"beYapQfoSS5h/dVF9C01xO+cGuLrBhfrCJC62F8l7WpeqxQCxSZJc8OdknFwc2MclEXIPXjmN8jUnxMy",
-	"9eViN+qE16OP+i/jvvtyplMD/VeyTEK5nLCENLMsjzxef7YpteVKS1awr5457av5EuxvYnUi0Rx5XIvJ",
-	"q/Yyk77Ioo7NEsLtpNhKXm77QMnVwh0xDMLxW24FKWBGYEeogsnnl6sAywUZr02kw4hHOoFpE1WKtlrn",
-	"6/G6GYXDAyXVqpEZRKpOWab2SQmsUTo0tD7iagda9vmLwpbJ9ZlXJde5u4weR2+05KrpB8NTtLzqMuXm",
-	"KQwykjNr+HHI2eo6WyM7o4HFT+3kJBfl6BWpzj9kejFQhchOJGN7Z+9pZFqsQWEk7151q1T81IoSp0U4",
-	"RCnLSu6vVWqUrmi4IU8MKaWJ0a1keVulIZzlAjP+Du29NY/t5K+2kk7qs6xnDbSmaGw1o6miYxtLbSJ1",
-	"NM1Fsj54nhRi5xcJk5hsHFqDSPjPCoS/0vupR30lasI97xnb9gY809sE3IL/2vtadtOMxNH6syl9SeU0",
-	"7JXEZJ+G92QAOho6z8qiaCzL6I7BfmPMaOxgZGLF/0ygAWNa3d96/XsYmHW4oREb8mTSfwr3tuEXVnQk",
-	"XOWbUVp5AnjLPDkT4maDPfJepZKLOCZyLVM2J9DtzqE3xETejPg+oTdOa84lDOAJTPtrmBVUT7vaFOzF",
-	"+b939u+eO9FeN4v48etr/Np9BL6COD7iTVMywEqmnWtEB23iLxOsQ2Y0iaFbAnTDDJaJA12goxlmGEBM",
-	"U1eOQuy2mN4ZMw/O0nTRlAcj/vbN84Odcj1nvAqPMWbeHnE79XaW6R9yg6l7falT9VWD2jCeLc2lM10d",
-	"V50etNtmqQy1qX/EYa74HOYdrImOyDnAlwuOyPv4QrERlQ6+amgEMrX6mAjrQP6LO/b/HGKPGjAcjxy3",
-	"bDECnmUcVcd9C87wzx2cjLh2izz3uy4yiWlrgrj7lZxG/GkGhUYGK1cmTwWaZ0C5QU1Hg6jbpcz0I74B",
-	"eE6aqSYRC3JOqojzEffV2fdzHVdoUA+oxz6Hiprl2iD2gmvTC946YX1auAKX3pjKPLcZFna2XVonKxBP",
-	"B+ipN/ha0WWUWidjEvGwpZaVl1AegrOWVaqFhZDsH+rlI8jESkTbx0S0haTp3YbTlribDTFLnf7uy6Pc",
-	"1aq/Sl5CFdPNSHdNMUhEQAxVElhRrA+jVGp875tsu5NsmyV1uzO/an0NtW7ELxmH2ngShTeTM03nH/fh",
-	"LKUGkaBJ5u2b59ZZkpoj6BYWyMRbRKcoz0yngYCUzSk60aR29bM4UkzwgRxxsUyhklUTbqiE0WBGxzGU",
-	"RALbMfJJLBJ4kOeDxXRLaM+z1dGEyWCpmUfejTYlFerHofR5N2tlzuu0wdJpJGS28npnpvil/SXdz+Bx",
-	"BT/JF2Ny+SKqJdXyQq1KXiBIIkuE/M1C95UsdH8WyxwD7+xnCZg3bJ3Ll1/DLKcZgKLpG7bOMdoISabS",
-	"KpZeYHlReFeG94ytc04HELbCt5jTBnG3IVvEYq0GJltkNYuCGZTaUlIWjG+IaZNHHDC4YEVBEaQmk+Yz",
-	"tt6Dd3JyeflEdf7lGWfnj884L588Y+ufo3Sm6KGO2ygSMs5m2KFvPPKPxCOdGUEzMs8PvzpNFu9S528D",
-	"z8p8YpuwzaVUkJIxk043e73IxuAJzIouVnzEFyyRgtPY9lnz0K6s5Srr1SbFSlyIKc5HvFs5LpJV4xrx",
-	"fcpxvcxXZpeSXDsPy1mWy5Ti/z9Xlytb5V1dLfk6fwNhfqvPtYOPidvn2HBF60tMa3iHCA/UYTMYcTGq",
-	"IZ82yqWAL7bDVUtBDS0SRgkL0niNgALMRmEwCFnwQqHAYd6HFc3QJq8xDAOuchN/YY/SDqsoR5crDgzJ",
-	"MSKZshBth2BQQxdQKXu8HcySoQxpHKtR5MkTA5okUTGiQwlTC5ZA0R7BpW+HdGDhbIjqaGZyVzlkA+qO",
-	"ZgjbIVqtNLynBbcFQtfMI6TpQx3xA4STxmsoXsutnyc0lup308k5Ga+z4lJZ6VlcFyx7aoF6awbASLn0",
-	"F76pb7UhPpfnJ87ujZbGllgkaGqSAdWq0XNtViledy2Mi4j4lARUMuwvDxlxR65gHjl38EobsxqTzw9V",
-	"IeQzg1VUE3nqtjuFq+jaz0tG7iVgRZHt3Yp9fgtL+T8SlqK0Lgyf3FXCyVikYQwtwhQzzTxA+QM5C/0m",
-	"DP0RIlK+lp/8a8pPqYskLVEq+6q+4KkjOrYpl+MsRMBCF8fRPErJmMViddAmWBdMEprVjAHLBMTJ5+Nq",
-	"GSy2fTDK+ibGno64n31l5eWjHFHypUATqzxrdklHfMSbOTa0JM5RSI4iEpMVYHKOVXSyYTjlKDSm6dKF",
-	"NpqI7A4mAkOnG010aGoh2mU0sbdWjmcCWRVr/4Po0CJanU0FCamcYVEz1RbIl38FeYrMGeXSUU2CdD2U",
-	"KvTTKF7px70Wil8QDex4N8IAUJyGMR5CFpRVxLHK/c8atc0itXGtuqqghmosOaypy0ZYQyhbjbRXKSRR",
-	"inNWbHnCaLpMGJnEdCpJ04+kXDJpQlN98s9//O9B1m+lTqnqLVv+phJU9ItZlXk5ixYLFiItvOIGZ1XA",
-	"TJUT52D5fa+3X7oWkM10yhbt1SeFpC1pXlO/aJb65z/+95N/kJcIqRw41VLxKAM502AG1PzrqPHfYplU",
-	"H+l42Qn7C3kdMyq1bBukZK3eKO5PKkgEtYulEg5HjXc+UJRIoIvX5vSbbuAMKxm6WCmkvUNPsK5wzNQt",
-	"q3oCKdQsQDYBD7VB/Jx5J5UYsVajzdiHFrtVIxE3+l1b76Op7KtatrLzoNPSlHwh5I5FX1rOd3Odwoi4",
-	"auCWkKvB8EW+qZpKa6tZWswSoAXUWW6GaJ8utr+9MnKGOORsZcGnIQ2BJH6y5Jwl8joVN4z7mNjZlLdW",
-	"4yskrzqoLw9swom/ZIFg3ceXKxFc7OCrQgyzcOx6lKHevD8twrCwxpa0tU2eL/OlKod0cfARzxOkYODL",
-	"l2OjAPaX4rPyDun6TyOe5THKOlxKdVLBv5uV6/0dq80usqPuEGZtq+ARjeOv4dTdAXL+qFjGkBfkDNQU",
-	"dRq2Ci81V79teSNNqP0er9HGhR5YlEEuwam+Z56VQjKVQi33mmwqZHMyFTvZSn02lQJ+AOLvC0YeBOWj",
-	"F7vWfIUzrDXYXMTxN5vNN5uNKz9EHNeaasrn75vF5v+oxeb/UFAXtc6D82qtBSNk1+1EJDcZkupOvHZr",
-	"BaELvi7maZOMlRIvWGWTdVljxnVBG7RqtEbcXSPZetK44A7aaq1vsCKOTt9gucOqFiv0IkV8imk3M68Q",
-	"pl3I53KOXkW1ZA+kbeiIJKEpmQttw5NimQTsgUR4PRSohLjMrEPfKnMKGHijb6mmVWv6ftZ1mm1JHrws",
-	"EcSqYVoxeERwNtQ1MTPcfd87s5RciMDPYLlKjIlClqeMra1yCsauzQpva1e12Mq/qw+QeRLeyuhBD5qm",
-	"Wdy3Y2AgiV9rcX5D/VaXCQX7GfGyVlDQe3EvMqVXfWTh9SQRc+Me1VWhiuqwS6pR5Ggru7+fPqhm0f6j",
-	"2cT1uAu6xz0WRrFW/wfBJ3FUv0Sw59UAsNqkUbuVEC7jydSA9tKJwBJ/d7zEdpt9a8RrHF9V8MA3ZcVW",
-	"Vl6prfmmrnxTV7aZpKyMPd/czN+Ulj+KmxmdvJudzYW7CHn10UcAzn66+6VkQXczaJUPjfotQueCT5W0",
-	"rVMp18L9yCJeGoR0BsGD2wjUhtyZDTzeynRdRutZ0DtS0DBGXEnoB21ykefM8gFuJ1tZRqvqLam6m9NU",
-	"SZV4zkH6J8+fPntEHvw7igkwWxQU/v2BPwRf8KFkXEZpdMtIk0oi+Ii/FjKdJuzyp+et3FuYsEDM54yr",
-	"2ZhgZJ0ozv93LZhe++BD16tKALclySqKw4AmoWwTc+9YSbATlq2S8Wjnd3IkwW8vJlCrv5V5tu0rukX8",
-	"mMr0mgZpdBulayiubPBkaq2iFB2toRo6FwaAmEVUw+dqzU+YCoGO8yv50GDpIkl8KgPfhhI21ca1yBJT",
-	"9EEODIAexJFMtYfdzm5cB6fTXThAcGOhHbobMzbn0gb5PSBweP3WSyilK4u9Twu6OVDtfClTc0pJ8/Kn",
-	"58RXhOy3SiR7XqA9tSwZsR0UUfhhROVCJNQd7m1A+btHfFeyZIKAg+CVSBKQ088tEmxZhIS8oUiPMNz/",
-	"n713XW7bSNdGb6WXaleJXAXTsuPsmVA1tbeSOJNMDs62nJofg5TQJJoklsAGPzRomvG4al3EvobvwtaV",
-	"fPUeutEAAR4kkpIc/okjiexuNLrf8/s8TQ0C9mRUWgTg5YPMxE4k/GBwVl6Js+CsfiPOfg82PwIYW1yr",
-	"nGT60p1rPOht64OzWlkbfwvsFDOEd8BrpZ9gxpbF/BkQqlFCJ3rsBODJ6jpZXXu3ukgEl0p2QGVq2xhb",
-	"hczz+7j+nu00kUbweFgJ5YyZUOPV6rdoyhYrp4bzSUQWpUszS0FXlAYTg6GcIgiraHv0Tk4xhBN7QnPk",
-	"gC/tSUeddNQxIwP1Y7eFugIFVOWtfgDoSKmXBdp0MJJf2S4aC9upgFvDornmVxaoSRsD5SVxzrmI+pbS",
-	"bCPrZq2Xj2gzLeVaqDuIHkHADv0qfPtWyJKjGk+nruEke7xgTaiZu6YzOC7giujjbDifEtq3LEvqA6Tv",
-	"8wFrcXfA/5fYZyDKLGjfjw746coKc+Z6N7rMVA6lPsfkzSCV+jY8C8T//Pf//h3/++lTFAhdwpwLEdlv",
-	"luX8kRhk8dKWozvEMi7t9xZNJWPFhMroEYaJQyKVp4Mb3asOVW2NoNJ6v+afvejVgv0F5o7gzojo1zfX",
-	"voWE3y+JzY3aXAZJF61aBA1Lh+dv3uVt065U3A4jw5XNRrjVTQuO2Eq6GeRSDyf84EQPdGNTq670X+aK",
-	"MspCpnBgiEceS/6zIZxE11OLDGw7FjKv1kRP5bLsIKF65qB9+9fXOX+X5b8RYsSW0CqOk3ExycQiSVNM",
-	"InhX+6Ggqu5KnXzwMm/e4oNXe1fnORV9n3BodsShYVSt7cBoDlKKzc0gNQybXUrHNuG7vqtzNaicekWc",
-	"8rO/DpjU17byYR0W9ut0Q93A9+vgCnIksXf1ON2qFenVm1Hlln30HbEbEWSSm5qkWerhJM90Njf9SqQ8",
-	"MWIqczBEZ0oj40tsv4ek37TWmMIplLIiOzXRGJDmKo2BHN7Co+u4JyzsGPUqhBqbFQZZliqpyX7MlcEI",
-	"w0jAWYznKQzosGthbgvH0A4j21qZtI0P7DRFi/zn1TZdDVpYv7rcxNgnUXHvibFX1+sawf51DWpozhd7",
-	"LQ1dqZtqhkZdW2cUtAcW19VsltS2+6nZZKSKil/YE1dl/naVlA5WZK0d9UEioAvXS2KQUo+xLLIdd8/S",
-	"PlXRCq3F6Doas6kymwqjaPnMmFWzKus1jysdclj/Wm1nDnWV3i1olo5BExl6twXV717XfCfbxK+Sab40",
-	"7rE2lMA89kLFVZi4Tbft3iXW86bb6s7PmlNTqbiuqeFQb9LDjUetREvCX2+hh0VdDeP13KyHLag4S5rM",
-	"CgE3xA433DZ2uRLsBJ4f91KmlyXJNrFPIUU2dalvDPNUtvjVxatuIGo7w7EfjtJEuYKXUP4VZUUZWKEV",
-	"oPUQ0RJuGiIC+J3G1n76fgfrpzmuYHv8sTJ9nmsqhskaG4eJc67b50IHrVTMRyNPxpPCiI4fUcsDhmrg",
-	"01NrgexScUSo+aji82CYLiHaxN1ssj1hI2yJjACO9grH/joqwh1DaqKD7abSxphsXTwVz2s2Db2GBbTd",
-	"65BXa3u6uyuabX0cpE1bNaqX32bxwfu5K3McwsNvmuDTp8Ory9bihCxORkkZgf/M/fk2C9oiHlROId4A",
-	"Eok25mrpAb1bYYPKvtA6rAW+F1f9Z3jxy506BJB+mPPjh+vkOoJHz89waJfe54qhKUEVITJLtSTSHTKd",
-	"kbcO6sQUSZraXisjopcXL7xWKxecbXYjsnmx6iR0qsR+hoLyo1SOBZWfNvF00VIfvrGovmcnv/0+bgS/",
-	"1t2vP1KIrIdVPXIbZlVe0PqCUGOjZK6GShdkYnrI0W11rcSTR2YxFx2RpZ5peE2KRxediDibb4rlTEUi",
-	"+gW+1L0EFwVPWkTfck45/ZZuNLM6iw5/9sbSGkTMfIyrQO6eIsu6lyKKZSEjZHhmKvG5mTgijGxEP/PK",
-	"ECXWuBGwwmqRIHDoOtzK1/RWd/YcH2UJDD7MtgUwKydHaLVQxp6ZUxXMCZN6G3lKnfIrp+kwAZpVqTzK",
-	"8tvHkSWBlWywq0LdFKPZ0q5ypTGYfwfzDLm8Y5WLkEp+qL82VykVGpyVJSKpYiudiPlEUqyaaaW15aO3",
-	"WZq1NNFtxHwII5nLBXOwbWDkK9vQpUXtxq7p1vzJd1l++5af6ZDR1e+wA51PHMiy7fjncM95d9pJ6Nqe",
-	"+mTK3UP0vMWLVxE+BCPwbJRnU3cRjimKnn/0gQz2gfsRrC9gcdEmOlo0u4DZ71u9UilU+aKxUKX6rDvX",
-	"qxy8erEX6rd4JQ3jXfBmYXMS4tzi7QVL0v6l+kj3KD0klJISDKPTFkW/pg82BtN5rM2DrPm2BiGEMeDK",
-	"UEkJJMLbAIN/VR/cDmw/S/uDoxPBd7OTrtVincoQFY0RhJpLTco2hpZar/XK4MXhlMEm1I+qCjgRTh2q",
-	"0Kd6rZoLfNbdqEtX/Lt2iJbvVtl468Ji63KjPaKvbHjHXvVM9bavrrX9ptcBVn6WPsAKlhs7QcoA5Peo",
-	"eSJ669Y4y8+Y3zJ1/Yf5ywGYAy7UWc0MSgpa9zHtRMFNZ+nLlVJekrtsMlenOrfVAaFeLarogtbli2UD",
-	"QbCdK1aTzopa5etueu1eZB3f4w5/HjEP75F2j3zgUTuFOp5sqOPI7k/jTS7Jp1yRyFZe0CWBH1iKWOyY",
-	"If2CYqF/L+jih1DNTnRmK/wTXE4C+7ebvn1gMt2V4NaEJedhio8a/aHNCq+Bu6yfxKRHURdE8zy9Mx/H",
-	"PE8b6Tgw2MwkEuhdWco1KospJPU6J7mji+iLaDY3kxuKEEakPyNqPrkxJr15r/JkxOczEuhClu3SRmB5",
-	"CXkdgh4J53UXEGtHxKQoZh3TZXp3V0Ly8iU8LuIz4sP+QOAfYp6n5WM1U0sEhC9pwRzFIpezmcpB1+sl",
-	"93JbkosiQ0w7R3SxuXoKadvpgL6dDxCscWJfNsFJNp1UrFr5a+8vFkl90wQf++CD/Y2G+he80F6vB//8",
-	"/mmlQnM1FRrHvpo9TAGKN8Mhyk9Wh3+IvhIyU9pdSY/R/XMuRDkp0iMrUhgC5cAq+iZ3quRKmkyzNCsm",
-	"UmP+47e3P/U3C5edpdeDaPa7Fg8FZ69evtzb+0cF8xp2pu2egOLy2WtoUzZorrrlchXHQtLbwfLTdcUO",
-	"4JejYWKeyVGh8meSqsvXOujPP8I/NxualPZgvIT629c/vX732kWvX15cWJYojCX+53+it/ef/4mVApUO",
-	"HRXjFpybUFfCkFgPlCuu0F2AFYHk/TZc0CPHMFamyLNlJ4m7Uajt5/tMmGSwMYg/o2IO/XmALl5AU7yb",
-	"qFBj9m5I5J6JTcW5HByl6+xLY8tmXja4DVSa6bEJsZ6Yed7KDS1rZRutDTxx3Aekx/615dfYeGko9j0G",
-	"gwYXZODe0VwsNqoZhhJX7pwqVcYqD3XEU0S7ddsjq0uxsbHKmSSHjjTQrPEukYbqIXT5wUQ7ljI4QplW",
-	"vZMCPynwdQrcygE4SVypUJEA56Z5uDvd+8uVi71FaPvhvfV6Sx4+7U59eXtQV1eb5Le4i/iuCkYb4m5Q",
-	"WYgzAOsogVQ4iSvMJFtQHZ3yXHeELcsTjVSQ4Rmo/PAs6l7W+A783lizvgVuHwL5nq6U50adROpJpG4j",
-	"UlfkqSdqn6IwrLRLrpWEhypPYUu2Kkv3WpXyorEqhRXb7uUo8yNFX7HnQBRZdrkqjXMlbK8kTpLpdEnZ",
-	"yvZ+yTTLblVc+vjzGdXwis526mSU5aGWd9BbtsCEi2Pso3buGVy27hIGUkcySY2PCRT1xbbRXMtRzUDP",
-	"4FkHWEN0qKhsk2J8HSfFnzN6elSV79r5TiHUk7nw9MyFU4D2TxagrXehtptou4Znb9XyVD61sUX1Kk1r",
-	"y4rVLM2WArZPJGhpsWnaF9X2Uaq84g4MjAN3CL9yrKLnZRVWIHTmg25zBUxrcda3OP+P8PaOEc68vv7+",
-	"R7XcvWbK26aTi33SmU+rfsc7vJ6spd/e4G8fYSEPrAs9yet5jtB1iR6LxSQpqIENCYNuFREImSJPZjMG",
-	"xNWYaiCBTv0KIPlegJC9VcuyWh/TOoX6UBb/ZtzlUOKR2UCgNNhmK4ToYM1/N3C9+9zLfymiIilSautl",
-	"+p9eqF/CtOX+N82OzmexcmeHE9HJNGEaiwbEMuzkoN5qkY3YBqOOam/Cbh/Hx0FgfpTdGh3nrPKwjIXE",
-	"z8tP6T8UDlE+2Bc98cZ2GzObrPeYJd0stVnzKFj6hC8NXP6dIJ59LojIfvZGFkWeDOaFMv8R9asgbexD",
-	"w47dquW5CbWHspNoUygZI3wQvg0UGHYNRmhGT3YQPZVvewm9+0H0tDLk4n41A0/T98AQZoPrVi1D3VkZ",
-	"An69yvkUhGejRI9VPssTXbgZ2PIeKw36WTE7VDegHlB8pTZGUlbUM6D59fX3+AH8pHcGyrMa6lKUwrFe",
-	"WevKktYx/nZbirWcJXGgYIM/xSGiDQ3jH7VYy5pG7XVa5csNLDAOohvYG6ezRV2GnmISJ/vqM7Cv9gLB",
-	"RNVJvoRsrlGqGmbNru7zj7dqebA6JGd7XVVE/9zHnS7qV33HfK4L5Je1RKyrRVIYlY4CniTFX6DZUjda",
-	"+mAewTcI2p+sg0qIyog4MXI2UzI32CAsZJryhkx77VVWfjEVFbD0S1Oi3t3JIMqdyHJ3CD1P00CU+IiR",
-	"p+HYeIRjHJHMjUJNJVPtZT9V5XaggDPX+pRzbSjwKY/yk+wBPQnvBwwooxFBlmWDLHm6Geh6OU7F/V7j",
-	"fe+3MucYAry5IMd7rrIsp6lu5igSbb1NW76Yk9g6ia0/tdiqFM5sK7MOV0PjGcn7raTZzE70orm+hszt",
-	"HctrVm13CtiZHchX21NCFWzFMjGESSUHtzjy44IehnsT4CKVxOiSyT7TqorpFTAbgq4DSgR3Qk0HF+CN",
-	"hUb3Dh/yU/PDmb79n5acWqhhh2wfZvNn2aVwn0oTU6i4J17L4QR59xEaBkni8PtwPJCMSZpkyAgv4IRE",
-	"lIV0eN5V5qySFv9WqZk/nmHyNHdZmficPoNhYAt7j0zo7nNruP27WyBcrsND+JmP4gbqsB+Vmm3xFLB9",
-	"6kNRZWT/r2yiWzjF7Y9r6defMjYDbe/umUbe6hM+w58IivIUjNtfsnPqxNqjgit4ogUm3GkPFtl7lYIu",
-	"CXatOdmS3ORuOG8lxw8i8TsqlDIUhznHitqmmbas1aVzWZ7GhsJdqgfuE4Otjy7qcDDp1Pu5M2u4eSbC",
-	"JJlxmtX1aM41ZZc5solJ2QA7N5FttmaNGLk0oqOQ3gWGsfwdJVoEZgG7SJFaT95WFkEleHBqVsd4cRGI",
-	"lxdIRvvFRSBeXcCN/fKC061gJFUypT7Z8MuXke1hJe45QR02rieQX4cpESksGgV/j/sHCZtCiFV0ir6I",
-	"KOUJS2UyktjaaQghe/a7JbUtzwg+H2LjCs0yCnlamJ6F7m75WJciwYy6S5fDIeUHw3LDbIDnNZ5PZ+Bv",
-	"0EvGlfZcr2g5QHtnKJiguwBVsM1xsPxnZZoD5UCb5ngI0Aprv7WnQ+0dbkqFupt7SoCeglH7trm8PJMv",
-	"s5rHWJUhf+IyZ2IQ/AmUGhY7t5IJkmZl9bfC0tVnDdaivoKtlFBjdpgLuvaOXsHq/flHPjr7yBtXucox",
-	"78DT2Mqh0roRiBePzLQYiUEUqRUGnrokCfX2tmZAKnvF5kIpFGpaRg0AnhgAkbIDNfG5EWYiZ5gZUDo2",
-	"FN+F+2oUMZghmMVC5prQe4tM5IoIQ5Ki2we7wr7D/rpkct3w83LKaAD6oMEkRqOKWoosxsYlTMmC1pu2",
-	"fpHp3Itcvc8Q3jQIz5IY/oIXmM8E3dxmG4NQx1fNjMNmommiNzkt/y2tflNWurKrPjj9ffakdq5KQHs+",
-	"V08M+pj5EWUzx6eo3t2T1t5PpKQKo2x1+JNIDznSAZbmVElzZxboLTMc4IC6D5SivJIeWGGhzfKSnAFN",
-	"8u5e8trww1qgCdQ+hDYRqalMUg49cB30jSyiS/YkSXbDg8S+iWBrktagTBxe8m7l/exJ6P2pAqUrNknd",
-	"f0xi+yeWEU8QcWFqz+dRMRc8M7Mj7SN2jwC6wDL8qKAL66zuy1DLbQO9YrWRcEve7AeM6lYDnjuEcf0v",
-	"NoVwKfbuBUE7a2NysLHcM4HnpQ5T2+yFVBPbFkeC2p0dfwissCeuQt0aeq3GXVvDq0xTteKdbhsiXU/I",
-	"fNBQY8NMBydn3jXg+CAqt6xEgLPiBylOccZTnPFYJsuaQON6wfjknKBT1HJD1PIbzHKsWIDnprKWvYQw",
-	"czXLTFJk+dInJW/0Mb/Bc284axpnCw2v5wbUQ0RmFFpUaCKO/8DWYVFI50sWuVKh5h+G2XSaFCIyE2nj",
-	"7RQJJHx/McilHk7OjSiSGUWJuAkVjAr1XuVLAUYjk1biN9EKyPKliOgoWlsJz+Az+l2uRpWfeRnX31/R",
-	"r59HQahNkSs5pf7ZyD9f2bBQxTP6MxkFoY6+obP47NvE4E7SkSgKOZxMlS4uxShJFTzh32za+y4L6xUy",
-	"743/CM8wz94wjiU+9koXYIMCuxtuggg/RRsvDVlrIN7IVqvuf8Dv+nkkOHee6CIT0bMIXzINUknzhppW",
-	"HnCSWqjprFiK8pQFbFq1hw2+S9K6yKC8OsiZqSxMP9QNxfmrB7nHTcP4LX74lkAAM3m3hADWi6m3bmI7",
-	"ykEd+HK63el3V5bawob5Ld9tj2bf3uJym0WHzmTXk0Pur4naj3O64QsrD3T9/VUjoWbD6fhIB+NTq7zb",
-	"6pC5clUajfre56NR8iHUeCnIcQMhgJdEYAYk0SLq/ZHMokBEcLXtv73xHxGaUPjD4I+XETqffySz0iOx",
-	"Aufdcqb6wpdPNGDJcgKuXZv4Wn8RvsOHOV2HXa5Doom7jjbuYDeiwT6hJRFl7VQWAVjdqApkASqUjiOX",
-	"6Isiy27BmA91BOflUkRw/ugfOH6BiAr6B85ix1PkXf4QHMsg1FExoE/jz/Av/gM/ic7gj2T2kr/mc9vw",
-	"WhKDxfXW8MyzeaH6rmCnhL+y9mqtUqeshf4jmZ218cnaE7whhrRDafRdxM0gzQbm+UczkZ/2YFmh80YC",
-	"wB5BEC2hjuAf2IJIWOCTBhNLgkURgMWK+p0aawqJVtVgWVBjA/wPdnREhfpQPJ+lMtFRWR/nxNkkS2MY",
-	"09TwnZOi2xNbRrJE59XFK4rZhLoanzKWArd8tJ1qDO232moLranSHpT6hv7eSIRb7nxne0OGs+nUPeIM",
-	"1rZevq/TbLAzs6InD5NUuQLb+8jxt3IBYz1AKOQYoh8erUXuUxQe3jKcSblwN0/C7+n0PArjhw7qWzVq",
-	"JRT3BRJefWX2II1eoyNmZcmIbpVv65ssLygKhLZPB2UMSoFuIBC2xoXeJkrGvKdUbW2pphMMR83yrFBD",
-	"bC/6xUPOiwlQr4SUStNQ2ycs6VNWofPAf3FE+th/46tyE2pyXJzV9a/m6O1PiSm+tht6jD4YmmzbBpjy",
-	"mc6NKLeF38dT68+Fo1ePVE4l9YzaY4pnCY4qKLsxCCGu+s+T97Jw3+2egpmfZ6OKd4sH5b1cEdHLG/fX",
-	"w/WvrBWkWMaAHJYsWF0viMG/zWeUeIQl54XKD9QgYg2whuWFurI+NsZo327gBfFD5Gp0oO6PUOdSC6Lr",
-	"J8F3rfL3yVAFLLOZKtNYIilYg9dYCvZrHzYRD9o4gQM+mhuwhCP4CffnWa5Gz8hdgHnd3ZCFGKbSTJQJ",
-	"te2TcNXoLj6JUchOJCMxUCaJlYjk80HU7dfh58IzegBaio8ex9eoNnT7ALbdBb9gbAIA30Kt5cJq046N",
-	"5hVyDM93/f1Vg/yzUMO5Gqlc6SHFK3j8UDsFXD47/D2wkIQgHU02VbB5i0nmBDMcIVFkqwPYkK9R+Xu0",
-	"+me5eparoQL3Gt+M11Y+hudAHgSRSyoLFS37g+sBTb9A/MP/4jmX4u8JISPzFbHFRsLMlERuiejlxQWV",
-	"E5UGBXYH4YWyDQps7iBSJDxcn7u3BR4p+E1E+bJA4IFDJjfYQbxNKoZBImZqqLY6gwevwIjRWLRi4BOI",
-	"zaRw93zeYJYpPgeu6ES/wl5/n2W3FJ919g1ZQXARqvFdkikkGbRqsm/8u3egtLQ/xSHy0Q3jH7XzxVps",
-	"7S0v9DL8XPN+JnZ+WPnYtapBB+3ptFuT6m6S4Z4aWBXfWC+IEgmBDhyoJny69d5uKxjFTnIxV6NGqbij",
-	"/Cv9D1qnZzrVBN095dITMslXTO8sp02w5rc1XQLBprjDz8i0F0uNT0b5Ccpx6ZSNi05ustvvkeq2gzz/",
-	"SP+3tnHnvmZ8L9RU6U0JWla9lSbelxWzFd+Azc1aY/7cCOrfqBjCa018mqklQvlLJsx8OLEfKqsEKzGD",
-	"719ffVuOs5ohxqD9l/Wxv7EHF+vb/TG4LNCXp7wfnaaBfq1/aig1Xl8aOrbjLSYZxqaluTWXVC8AxhhG",
-	"ahmxOrPL8d5BR4o0I7qpXI0CDMxmWnX7osmZ+Y5KP8qRymeiwDxYk6EuzUl0RkZciIyeh0xN3b58dfFl",
-	"aV8SuWamfevSNyJFxP04VQPSNw9bLEjRZEBaD6/JggxEhLcqQmzPP1SeNdNN+IfyCM1L660p261UcVH2",
-	"blitkeroVTranZUTtyqD1x2qz8UWOKn1vaLltR2lVYn+UKbAxZfHOn6lM96sujqsrrqtu7ZWV+GxrCUg",
-	"VofYRku1IppuZ+u09X1tztWsr2KxMxCsqa6dsY1QGuzabATT+LsqDq8h1quGipP9eaY8TnL2KHK27eA/",
-	"lraxlRTIoRMgm1PVtF27ZKedZ/acBS+clWOusqWfbLMzWAMj61ALhQkYYiyoYYqa7qUPBLZbmuedLUWx",
-	"Z9U7gSXp3Joe3RYB7sM59K3qS/RYNDhuVSdWGrFQadpjCNLaw4tVGDUbN/OHtin8QOhskMVLuBVD9Qzj",
-	"5+jK2QJj/jOZ/UYkRZPyYfX8OBRQgHwuZTXDE7TxvRbHGnCuB2dXif7pJUphh8BXwc09Rf3+7GqLL+j2",
-	"xvCOGmSuTzrkoXWIewekRVh3+H24pWIpZ6yplNXmWTvq4xHuIs30mKhyPjcRfxLUf3JB7a7bnkQ1pWLv",
-	"Volqa+FxBOJAlINUEYhOlKsRlSiFuiPd7ZS2Agbr4C/hcNp0Rp2/udIGF2oEVItIDCPVlFooU4hRksN5",
-	"Xdpi+1gWimrfXYGqcNTOoYaVwstbyGWfSZ7FMJvrglm0LnykebsINHhfXnBMnxDShnI2U7G1gRvKWxGT",
-	"3yiNaD8rOfCySw/2or1Jb33d6zf89jZA3fvisSxAgodCvmt48Cq+Pe1yC8K9fbGbQO6ra/hVjpXQc0KG",
-	"wR1XMW95r2UieAeVSfh1nPUvglX4kZUZeXMEqGMYihDn6L11W+fkd98878umiY8Cvv9WzTJ6oG0Lj/le",
-	"Vi/Kqd74pDs/h3pjL8A2dDKwQQ3aP96/wngbLXqPHrMed4nB4YYDhAK6Qxw3uRolH6j+Et6W6Ta0j1Ga",
-	"VVxZNVjrjLTIcaGeyPdqY1Khqe0KVljIYm6INLvsbzs34psfBP2NJDpdSByCfo0gDHqepow3qTOtQk1V",
-	"WBiiiFtSFt/YDp+DORWlYP1WFTJJ14vTU/LiJCC3dS7aqhzbLthjSV60d9XtUZ5uDuPQFl1/f7WzAMaG",
-	"31YpDDfEwFY5YYONtutztNhB3AcJHYS6RDwxapjpmDoQwOUYg3BtDoE7YXbqKX0CPaWi473a7tPrMK3e",
-	"B/gJBr6nlw9DOORwr7WdYTbW9baLLI2dE1IRdGW/6V1MEkcUF+pGpjjBLHwlleW5KZ8FPHRizENs3FBj",
-	"bzj/xn1qKmNlH9sQOxwuJdE1Su4g1KMsvzVCTjM9RtRb7JLCukgqSSN9nBl16fhSSlTfVMlbNKym3fUO",
-	"/zf2fe58/B4lsRw91C9ZoXbzbb1XeWKVO7HKnWzDg7vdRUUTjB6vsXiXfuCNiCmuxtuDTGlG9BWRzgq1",
-	"W0sufGO1j+tSDFKpb0PNQWppShi+EgbFtZnuhKOCGcIrkSbavVXmdosQ6yUQEfyNE6LwvzcgnCPUmzJN",
-	"eZVEzEfDVLAFkfF2NBIdOZaJNkhWy/H6mcyVLrqueB7RbKihWKsFGdSJ4XWICXONweyVhXQi7OS0/L4y",
-	"jlWMCwlElKVxxDgvXAQKl/iSrL0PBX7MCAyH6EyrLj0HwxU/w0ZifCSKWfNWBP4VwBYBhBnE8nFQ3bLg",
-	"6f3eEm4UXbelvVCXxHVU7SrdNGx7LCZZarfWdl8Xk1wpMUpUGptQw3uhMEvPzpMYgpeVBhnczo2Iiuwm",
-	"QXpo0YnCsxcv5WAYnuEnX7wMQh2FZ+VvLrqBMBmsCCEfqZPD9Up4+0D9EYTYKEXEf8E9t40SVfxvOKyF",
-	"zMeq4HcZgQEQdSnJUhj6mRohxIyalgJHOxPqiDYiCmD2/zVXcxW7Ro/mTl24YLbPokfd+X4PyJpmE0OH",
-	"pFDiY6/X+0T9lbiKaRar9NwIxMsy9PDIlDeRZtItyVXwywxcmhQm1CV6qbn01hcJ2xXLiaWC7n+AZxRD",
-	"OjBKe59wxUA8aLtwZabDdQ03TXPU5mHfOm1vIOYD33t07vTJgHrqLZmlFtjS3LpHV2Y1bgDa+44xgzda",
-	"CaWLfInpV1TvXtiAOSRD3WYZIN1rvqQvoqGZZ1nBX+8GIkc8XwMO91zH1KlZkCddVhT0RARPUOLyymI4",
-	"KTMU0bNnz6JQo5LHbvmvEy15TiP+57//N1ovKo+6ItMBZ+jJoJjNc8VrQNxeUAP8UJcikjfTso5sYH/I",
-	"lciGhUwDEYVnF6BfFxOVKw/GztLmYPt8T1zVgySb68AagyTrgpHfwhs+Vv4aJ9vZw8ddNafEyynx8nkn",
-	"XghBfTR61H71DsrDZn63VCDwtvnJbmyeuSNNXbN0fbno8EPvEjy+dLscam5isMlolPdYdyX+yfCFkUzT",
-	"KBAZhZOVSGWhjE1vi2wUasRSxKMAGu+bH8pMwkSiKsjVqHtJmCwB5tLHVkdwmdytUjOKMvPWWXdHIsP5",
-	"XImO+lDAqUrLj6ADy18ag19kP4LR70rUvSyIa4yVrw05X9u3uaHU7Ed4Brc4t6HkmaGfOOq115XtVlJW",
-	"nQvdy8TQPrTNgX/cxyzU1d48ye7FcRFYZozZ8wKRnOE/mY66mI0wgqwhWkWASqR+EjOtTNuCZJqe3Q92",
-	"+TEnDuhobmtY2Dd5yhg82YzBIzLlMLbWUO50suhO6ZKiqsufslkHTvm9waovKV8RgQPOhk+R7Qgon2fT",
-	"BqjSngsHG3K0C4aTrnYkFFnkoqr0G1yKLU4INdpJAdPbUniZVayx4eup6PiFjAW68DAl5hAuQ40hB7cM",
-	"GxXgwkjiYszHSgykwcBGbTcwjYD/Q/Co6BBgfX6vV2SRC3yIWFFrU7cn/tm4q3Z+rFggTR/gU8G7vIHf",
-	"3iBeaWIEWx82/UEWh8wVI3AzmhNTa9dA/ILqVzhKwv1ioe5UouwvLy7IeHl18arbK1dTJFOVzQtcjEwX",
-	"cmlENJKpaSYL+oa+9VaNNlqjb20wvcNpPYEBMebw6vbLep/mwpVLm2wLxH0P6Q4NFjDAbvbjgzxnkW16",
-	"ypGSxTxXLY9ZZGsf8vcDFv3yEVoTfJrJPDGZ7j2x8rhTX8GdNTafCVEsMg+nH/Q0jLSmy2AvlYCbVLAu",
-	"8mQwL7Lc7InCho6eY2UGFRfqlxcXF66hj/9S56ND/WVEqkaFyOZwBPxQf8hnWqhnU5mkFl4ZiyhgRIyS",
-	"ZFqdG+u4Wj2iifAP5BZn0l2qm5O+SV42NZXKSivDiX/4HcPPlZkFnNBFk6s5hoEf8McCC1LjSHARahcv",
-	"wZjTaofeYpIMqe7Xx5uTcbAdMf/aCD1FXry3fhx/2k24fZy+XGPvJPnuKvnqh6udN/Yx+jgV0Ldh9dQ+",
-	"hLjM5eJm/6RfMCI/n9JI8VYorPhlui4rpqhMyRroZb7RdioXGB7wiL1oEPhFsI7tFFOPellMEj0WKjXY",
-	"7oV9vBNZ2BpsneE6RUc68SmR9xUN7wmaeGj1DUrI7+4WABMw5jZpxbdywQ0OO4gr/zmrl5U55PpnJKrP",
-	"glVb+Kzcyep3659sRo2ovNSTBLubBNMW9zLNBi1oCisH6LG0O/EJ8BtBBku8sNffXx2PRvLKLgQbPyV2",
-	"A5hCvBIT9UHEyTgpTLfqXf3lq9FfBoP45ZdfXbxQf/3ii1d/+fLir1989eWrL+VXg/ji5YvRhXo1/OsX",
-	"zeyMZiJ3omZcL3Fpk/bEZoYQBZupzBItcvVe5YZZzbpkZQYe+QzWF3pZQorV5gr2Vm2kMUPjPyi5O3am",
-	"MBPbM5i9gw08ViHGOzm+E30Z7QfvfyDg00rHiR6fYAVOof7PmMasoMvZELPHX53oy3aiLyvk+PjcZe/k",
-	"+NDEZQ18Ye8YmKGdUaeQ45bvHZ9krJGR69XFl+h5UIV7jTrh1cUFHpWIJwB1XuREV52NhJnnOdw3eNDF",
-	"JCmUMDM5VF0xlbe48QKFBfVvwqK5qUGOx3C7jSdXLh2RKGMmYU6COiVQyzKhMIyCYE/jSbFQ2JLjGgrc",
-	"IhNj2yRCHbE1cOPdvIhIgk2R5cwYUsjxuTMcsJrfiE6uZqkcJnocaqmXHBHDLglw+eAtyzxNVF4aNPzW",
-	"uu31+6CaD1m1/06OD1erXw5+1Ap9Z9K0l+cXcvy0yL2skLwvs9d2EkhsL4D2weZ1otg6GYwniq0CRX2r",
-	"UXmPLg4Y4PlHK0KOyawFmq7mZgdtPFvYF0c8W6Emoi2/54GGaq/rtVwrhRzTgVigyQe2WZ1vyhd3cPoc",
-	"6ZSocE4FGP/cTDrFM7ZTMVklflgepjUqz5IwkdnyaBiYGlVN6/aeuJdO8r6hFrDxEK0Ig4cOJzhyoQ1S",
-	"/lCsQjB6nVFok0SFX4Hht02e58AiboNJX5rzp4awk8i4m8hoPO2PkEBoswA5cLHwOzn+RU7VNon3muH5",
-	"nE3AI5A+VBd5qHhqb+eo6CpEjAm1jYT6IaedQqDeF5uin4TOCuK+ERAGTr0DHUPD2Aua+sZyqG3EC8b5",
-	"qj7OW/7jaqBgTYCLv3SgIBePfogQV3XoIwe4aM/WBLhsTvMB6lVPdvafR2k2i44HIzn96ljnD2TpBNF9",
-	"8qrQW33Edqm4rwjSVRzXUhHI3XaveNKdeZJOCpMqIPF1tCCw2SPRMEYjpdIs/lMpyotjKco5bmx8UpYn",
-	"ZfmgyhIljc1nO5XSrkoej8a9v/Ii4UZ7UE+pHyodkiu1pxpwpYs8sTAQCNmUqyG66QxV2UFtkGWFX6Dg",
-	"muuoHhCu1fOoK2RBg1gsbceYJRyedhttVgXlMNTVHh2auuzoY86sEo3QqlywaLDhpV8+CTwd98GidsPm",
-	"GP5/Mx9Ms3iOv8C+mnGezWeg1McJrgPVeq2usieu7OZU88bl3nWkXW0IywkYnr1brZyEccotaspB21QT",
-	"N6420Gm1xz1zpbbryoFPbkO45R4vgEMui+S9AiG40i+Bh6UTydnsOaJJmqidnIoqeHdoDL1qOkFlK+hl",
-	"Q4dX5fT07sMBdjRiLHglbwZwpLcta3Uv59zYO32q/b9jHr61JKSN264lFrtyAx9NUWgpqbgnsnyWY3Y4",
-	"mQnDMBym2PSKqcJrQL0gOon0tvYH0UkKSi5jVR/Kf/iYfe3uO/Ax1BRd+6cKdS5yL8C3a5y73Z74e2IL",
-	"C6ZqOlDUrkpKJ8J/bpI44i53Fq4lSDf2ULxXqf0ofWxjbWuon1Wfsk1lNN6H7iV8f4U9eKuqW/6u92Dg",
-	"YFcWH2oh9lsqe2mf13uRAk8a1kj0y5po2CfJu4+FmrCYCD96A9bTDa0UvoUllkZ5iJWiEVjgnbfPMBAW",
-	"ioIhxoaFEXFi5CBVJA/sUtNE354bUWIo92H0r7y6Euq1G83TlApXBc8awEpUb9xbESF/xxlt0AafKrbj",
-	"JXx+YREBAn6Ktu/TUWQ+5UQP03msYtsFnbL1Tq18MAodUKIRKSZSixcXgXh5EYgvLuCqvLposkKuYXF8",
-	"+g4UHvCnOESMoGH8o0bUeWp8aQTr1R5ah9MmBqpYqJr5bHvQ8Ww8QHmpJynApagICld52tmu3tQO1Rwd",
-	"k4w/yApgkSO/zXKm6sN/tDIHIelZ6Jz1/2V/PTVj+8vfP2EITQqEXvRoyCkY94/rN7+A+zRMZTJF4T7g",
-	"2fBC46PwvDSCc5KnCPMbq2GKd5jK8+2TZLkTNFa0NMDG4240OPQ7iSu4up9PjYLHR55sQ0Pe25q0i+9i",
-	"ydZ11Mg+3u7E2Pro1Sez57lZodjTDIrhXnplX/EVlKye0sapWG17xqq1LHcPrBidzGZqDZnYlV6SJb6Y",
-	"ZHisECTPO1cUSrHj+D6IUcpg0CXUFHWpsReXfF87QZjyCbu2K/88aLOqT7U1/mXLtp/wME8MWqey/zv0",
-	"iZpSqtSE64370+E6RN9y94nNuHII1PevDTvYIhpiBc5NbXnoAzICdj1E7D0fwvtZ+6YnrqjHRaVGWUFP",
-	"9NQVC+KwLaerueIyVVwkRYrqYZSkimLGiH/oEtfvE5MMkjQpljfohe27CfUSsSWQu4uM57UMXrzLFa/W",
-	"MMSUJcf0W1QxJlIhHyL7o95L+jE8cxtAhjhoZLj/MtEEIp2qAg5QwCgTgTi/OQ/E+TP4z/97jpt13jvv",
-	"CTLZQ92h6Dz1bmQj9l6HE5nLIQ2EyfRcJikYyBhTcK5wF93nlTXWXwYtda0b7Raz4kNfBOIFus8vLwhl",
-	"Et75QA2zKQeT3GaH2gK/tNar1bTsIXszq1Mdrk2zcZ6HcL+d6dLufPOrOvEqnbrp1nfTOb/cXdR2bXxX",
-	"l+f5R/6/myRe21X3riLR6XQFHF4nTY3BcdMQao9DXdXeAWiMUZaL6Nff3uGbqipe9Jk8qYY6FzvZNitd",
-	"ZxnkygwRAxj79Tm3DQ+XZFpYXqIhBlb+nsuZOocpczgtoG5Rd1PHS3UpthWQqtTW9AE62MY8W8Dz0rJQ",
-	"wQmj8kSmcDlhLJWOLDnUMEvnU02IwsQJWJUrkVC6SIpltyd+02lySxclzobmXIRnSaymswzua3hGUaZA",
-	"yFDbpWNAqlp4gZ3XC2lcex179aDTRGLEhPZVO6hnvpObem54uZvTz7TFDRrpsI2GG8S03Y3ywOfZoneS",
-	"vneTvlnO58juZ/NAjWfmEbW97SKO23rgNgaSUKLYoKW9uH7NTqivxJoLHYiBSjM9pgJaXWFzpzsdan4Z",
-	"u95p2KWR3SXCQT83lgE0GiU6jgKRZguVPxtKo8So29Jod7zbvp1RVjXITvf7QPe7cn4eS1fajpf6wC1f",
-	"fFD9EElTCfs+bTFnL1El8Uok5bKkZWIYbAIl2CKi0l0NqVjLrjRKtg+nXArpST57gEPtBCBKyV2EGBp5",
-	"b+zjle+BIh6iU+Er7pZsmOR+J8bWOpK/LQhc0MxTTPtx0APZu29Bf3i+HxU8RB73cz3wwci2lla0W9K2",
-	"Sb3k31Z0BAj2EunRiKQAuy6w7zW+kUXkwg7tJfpHiQ00TXWI2MCaeT59enC1Y0v3T/GAk8Y6Tn36Tspu",
-	"y5jBcypzv3Pm1JWc1BZH4rT2y3MTapzPEhxtnURdazQLrJaQvloRFa1C+dsGeAq7JVF3Z83TmNZlkfEL",
-	"tw58DjldopnfLpO78ropzHJK5P6JErnrvwGnCYzLsrSmmb+BwnOMbtwm9Uh0PYxd31yvfFdpiVa8GOdS",
-	"Y8jRpkXhASNRZITiR65BkRH1KmjVyjRSzOaDNBliOivRzMrr+w5l2HSihrciKbo9EQ2yeInGsOXpolab",
-	"UA/UKMsr1Vf9Hai4YNjVDCRmx9Acpwq51QTko5T17o2QGd754fqN+Ov/ffGiK4ytW4FXdW4EfizJtCiS",
-	"qQrEJNPZPEf65nRJpBo19612IM4NF6ljnHqsM64X5Bh7qMEVA0+KErhejaKQOCcWjvH3iizDxb/j9Qlk",
-	"Ox5meUw+hiROQaWJYDqCg6WLmtcZ6k5EqPU3oAIiEcEdxjpJi2ILvxDfZ9ltJGZkycBM/2uu5rT4urc5",
-	"ybJb294G67rBeU3UnvL09OpB850wweGynN7oR81tkgpvz2jCO3ga7suuymU/CT26IwieuoU22snwfv4R",
-	"L8AWyTsWMIfN3DXprFDvUDIjfFmTZhkolPlMyGmGmNRpWtXuW3W11ALXGBNfJEZhfGpd7o4OdmvWqi5U",
-	"DhRNWHf7Kgs9e1q2mkus4Ove2lTbt5t5RfM7UwE9zNJWYOWYceVW3e7aihbPNwWegCP6d1U8gqP9FI80",
-	"5RR2O8/HdT02fwEecZsExF70ics+UHch+ivd9Wql7IbcRa2suCmOGrvBTWkGTd7FT0Gz+cqIRIu/9v4S",
-	"OKXVoNXEOqUWhHoxkQU4bJyjKCbnq1LIyKXp25Pn2/Q1UIXdRIP4JWOLnhIhaHczAbZzAzS8qBF3Rcfg",
-	"ErbmFg5vhNM8hzLCV0Y/KhDQOlkJG1+1Ak52+Kod/jpOdhXP29riuVzcMwReq/lAQ9hlSUs6R7C/faJN",
-	"4uwUlrITzBkvRxrqJiNi10KPf1y/+WW7Wo63crHZXLgXueXKhpyqNk5VG+VpeGT1Gw3io5D5Ok99RVjU",
-	"G1g7koEjHCeLh8pEAdyAyJt0pp+pDxzG5THdJ218t9UHLs0sxMSIYOE3GG6NwBRIMz2Gcwi/QModuJuF",
-	"zD1uySifa7ADb4rsVumIkDKiL/hM/ZzFyShRMc+oM1Ht1rHVHRNJIWcYPMd62UYDQ8PffQCBw6b2W3P6",
-	"2q7TNoaC3PiC5EZro3L9Gb33fWl35tG5Qis9ztWcM25EeVUb+3QP1kL2sLfoxXa3yDZQV+4QFgkd6h65",
-	"lu21d+l63U16caybdNd7VH/Gz+AuXW9xkxo1TTGHwR1h/IGV3zeIkHX9/dVOiPWcqSR4rRtadDPxpyiJ",
-	"yXYKKe+lC9ND7IU1qmgXzCL8xmqQACRMajK6q1RjyFMTml1rQJt2uobSRIi/2gkOItQLSl78SZbGVsw4",
-	"fs22Kd5ahjsK9w+bZrzkSk58Z37dOczwzQ/2S5Ym0kwkvstcjSg8ImZEtQzyDGQctlbSYPY75SguNm/A",
-	"hoyw+zXUSByI4uhDgaFPZl8F4cz1dZfCBfy5CBPxGO3cGJQaLL1XHiC+pYxVD5lBOVxDj0Crm88Ef6NK",
-	"9hUIk+EpxXdfvgimhk0XcmksUaiV9DBeBz4Qhzpi2MKIoTmpDBVxZ6iy1sj3LsHuNdrC8RLIWNZndZHo",
-	"cYQisICp7LPa6VANcTIaT/ScEHaCUEdUz88NxUOphwp/HCU6MROBp5L+v/w6Dx9hDeoiT4pCaS5BTQzW",
-	"AHMrKy3UD5nXLtBHuitz45plHcfj758+ReJ//vv/F9je5p57bsQC9p92xlHd0ny0c0HZfVUsMtxDI+Ik",
-	"7omvqZfZ22C0wnAoF5gsijwZzAtlbkZZfnOrlibq9m0jtDuIDW8VX6pw77Q9Oc2CE7910Oy0P9HhstQN",
-	"sxw1W13ZznbropibB+VPzXJ7hEihbEuj2qJMKq45fqY+4IbL9RTJ6ch4sCrCWjyNFKYnjtL9woO3UeS2",
-	"2SdofJNu5myCZ5YYzyhpHnILe+TpFmgT4omv0zA8TQ/ZjCBOf7tD4/dcM3vv4VBX3zWUo9WBVcUmXFXE",
-	"tWvBVRURP0MJrNqcM8Rs+R3BW0RJHD/JFugxhDrP5mDBGBH9+ua6noPnRUUgNqaJKeStQkP3B9eW3Rd2",
-	"+9H0dMuqlOFZcmVq8jG2FSjUmCYokjT1W869YEMVjMyOTRghbdGE5mAar+HhowDutFYDAU8cgNBlY0BS",
-	"HRp6sBaW4/3cPZ4wn4EEMwcEaz5+0O66yHLGd0BQpUjMZA4ea6iliKbztEjgF8/RIo5lISOKro1IMSB8",
-	"sBaJMXNE+J+qfKyc+5flMAoXyK5QRtt7CxLvZ5nfxnAW0kTf0u2N5nlKDlUdab+UrAs1EL+9/cmV6KKw",
-	"gqNnH8ba3AGeOnBm6wXc/ZKzA/ygVKFEZoBFhERKQV8xChFMn4C/r1GET+WHZDqfClkUcjiBpwy1Sf5Q",
-	"ovPiQvz8NYhBdn66Aey9a0/0Hh8xUSM9T1NkQ8BqCu3P+ZMc5DLOMBDDGzuUMy+H+eKLiLuAGgsP4NDy",
-	"CfwuSdcXHjS88F2qA2pTtXca7l180txv8l/madrebgifwfBBCm+vcugopoyvwYWOc4XIIDqjg5Dl3FMq",
-	"iiyjY/H446h76p/DknS+EEhMtqvsNNy61Fgg8JuOs+Gcy+ipYujc4G2m4MkGoRjqjVJRbBKKZcMHh55w",
-	"xbVipHMjCiWnfZRZRCDgQOwxjFZDtXfGHHVAGAW6JxK3Ss0MT4Cg62gXBkJNZZJWjHHGdGMefvWhCEKN",
-	"vQnYGS2Nuid66m/4WjYQn/yo1GzX1SYGlys6sMhniTZKmwSEOPKgqA9yOkvVWf/sv7KJbqEjod3aRI3y",
-	"JDsCYdu/liYZ7tgWeM6n5tQOeGoH3MraXQE2nfOFP0AqGoS+UcYkdCWaTdxfURz3QafO8uS9LECd3Cot",
-	"tFIxQZCSWVOwCEZXE+7LT9k40RHIP4RwsHmciIdhb87GnDJNPX4WyFKmKcrga4X8ltKYRZZzkF8l+Jko",
-	"xRnQDkDZFvXc76ZyKQaKsj1O3DHCPMlBGce5MuaSc1lZMbGjUCKBB5I5JzWCUNu/J4ZibR0v2TKfwSpz",
-	"OTX/6uPHfhf//rewv8HBfo+6zvD1kDsQf6TUptJsNIKLiZqGmpKR9rM3ZdT/P6I+ak8vbEtcAcNcxUoX",
-	"iUwrGY0Xq5GFF8K/DQSsrrGk99XFBahbcv4XE8opkQ1MwpL5zNxDcEpjTaMbH8FDphF4jsNlEKoTHNSA",
-	"dner1Ww2iosx0J6pXFvf/j10WOHn+vnDW+DZIfZWN0UTVk/gPUOXajjPk2J51v/X7xWBm41Foj0BayUi",
-	"GcWwl61W8DtGGII7NUSLDgVgh24mhnMDTy4O6Xp3axKyH2r86Tt0ZWbp3DTJyZZi1m/mea40moWHrCHb",
-	"eOaGtA7/7JEZ3nL2HkvRdltLTFF7Ju+AkEYuj8dzPM9m7Snxhzo3wqhhpmOZL+kuGNEpOx8SWIXItOoG",
-	"2GeBANHKNkL0K+rA0juS/Z4iOqbOBLkVz0uvIhA6CzV/Osm0YEup1dvwjtVrerpjWNk41bYW9oYtfSqH",
-	"zcE/1J5H2W2vH7vWWGQcGyHr+2DNnJ7wjBermnfqGsKvN7QNiSttJwF3WhaIr+gjqPvV+6vVE7swFQWh",
-	"bqB3+WgXh19EgniuqBsgWZS8haViNcbIZmj89SYGzSXeeHcD8/perimHqF2Xg9oyOMPhLBl/+KMWQfDt",
-	"b+/Zp5fweTQL7TPYdxXHRPAJ993SaO2mvJ5/xH83NeX7aUHQQ2Yh0zRbqJh9NyJlwhBcQnH9nvj29U+v",
-	"3712MuDlxQW7Ln7XOvXmEW8zruTciFgWciCNEoxG/Y/rN78QzLTUoY5ekzhjcOkyCeCF58uSYtob8Ntc",
-	"K0moG2BnYUvau+cbrvlGAuIfvrUhSVpDp0S/jvpJHHV7tZ1E4kRCqAXXcj7DzLpeiiRGJrZsnpLyHyU6",
-	"DrDbkSs+9Hyq8mRIxYJl7oayFxcCt+SSw+SYuRWvLl4J+NERDDO3MQf07Jk4q4uBQ/INbwGFjZu/PnVg",
-	"D5Y9THTA1uYMNAbK6YtPxXpgQAJYO5+y7c2Ils4/PqdWM3q9Vy33ZUdAgZIHh1Z6g3eOjTaEZO5u9nX2",
-	"ef2uKpcnKVOesPSN/WVeqSYBSmOd5v3vU6ILNVb5gS/UWp3r69vPsVkRny+onGV7Y6jKp3Ywtug2bOr9",
-	"u8PldNr5Vi3XAFWmacvA19ffC/gqO49ine8IRvBG51HczXf8EZZ/DM/x+vr7H9Xyjq6j3a2n7jLa59jB",
-	"aWSCLop436olxbvv5B9u5uICUXuriGU21CteYodrewPK2xswcMYqn+WJLpxHh85cd0NB/i4u5VZOHZyt",
-	"g4an8fgeMDrtj39Up85ezHav7lYtTz5dm0/HV3pnrw7EwPOPt2r5KDy6W7Xc7M/RSdnWoYNN2aM7Rxd8",
-	"B2vSvpin5M7RcXhsztyParmdK0en6M/qyK1V7s3moVO2R/Tj0I7a1ovb5607nhe3/TU6jg+3XsWW6vVz",
-	"dOFu1XLFgcPfHcN9W3MlrSJezzKQZuOxip8lmu7fVC7JDaOSMUqs+K0k1AricsWhRt/osgTHxk6S8lNY",
-	"sRYJ/BRWnjwTkS2GiVAdYWMwfBMXMFgK9UEOC1cg2BP/9Aozc2WwYFpQulJNZ6inXZUkOhFyWGBDCfgR",
-	"FpTZAlniw1HPCIxiPdC4j4nOqSyGE2Ww+0MM5PC26r26sm8ClbPuKAzEHinV45jbZDZTWDNEw0cOCZPa",
-	"t0AwPRN7qu0UolrdiUPbPaChkYyIxk+4z7H8CCgvrKup7DEOjKYAf/BvI5kaVRFTtrSIPvB7j7/6/5Do",
-	"gnW8cU3k/ubPNpWfEvQA1qc7gHQsSAAPDKW8uYHBIiGJLLhinDRzXsItK0VLD/WHfZ9JQXVOZHC6O0F1",
-	"WwiQgTqMJ8OGdfoFHQvuCpzI2QxMJx3briTXF0Gma6aLXA4Lss8QxKDIsltqwPPKryI4PzdpLGd/A6ke",
-	"Xbpy/lBzZdNP3179StjytikGvNIWaBJw1rcq2n1duXlclmbPgyWoMu7cBt5V07F3IWrlunJ4e2OmCSqw",
-	"pqJdO+Gmst3jVRj/474Vxg1LxTtI+2Wl63dJWtD6+Qa6vW64eCRaCmUKkiwtV6/ba1k4fbJp4YMsS5XU",
-	"T7w2Gk75D4WabhuBw3fQ93QZKakyP++pvWBVmRHCvtc+yf2DK0FKVENyAG+HLpSn/8BZwNgUXdtTefap",
-	"PHtDzLVei725JKcCHAxCqNr0uxMkkAcIxOaMBwPsLj8DujgEAJoDxgOxFmq8Ba42t1aGzBXD1PxC9UKB",
-	"V3wdOFwYsPTKm3TImDGbrQs1MEmhbrjH0C+YBtvBWpqZtgAL1JQkOtwAxiYnwRcjM6Qrl6bsoI5nWaIJ",
-	"XaB7KYwqhIXwiX797Z0gc/45eJtk5A0zPUryaUVBkAlL5hKxlcgxaL9CRM87+MF/j/6ts39fdP+v50mE",
-	"Vp7JRDTCnc14Xy8isEy6/CDVwvoSgA0nV/GlGCxhGO5aLD88nYP5Rh9brXqnR5jl2fskVjlPTJ1WN/Mk",
-	"hhWMFTpVkgKRSUxxOdvSyZG1UP/TRuRwVjbGBoz7E5CxxaZhHcYKT8pX9ZOCKUnRVsX1KRLJqBq2gI9i",
-	"nT9n7poG/c3aI9uPS+aefTK2b+DSVnkw/QwGMWGGuhPdJyPRbU9JuDLfQyUiUNEeLA3hjX7UJIS1Mtal",
-	"IfBAP0Ae4oi9/RatoWZf7bWXv5IGufjqGE8Y7SpAsnzlibeQD/tCTqGrIGRLDic4+0CK+xmYCx4mCumf",
-	"jxvyOfs1OUK9musRLamevpOVq7meUGMSh2H4i3muWUnGyhR5tlSxQDbhsrVfl3kgIvoikUy/xNCYDWh7",
-	"od62uDW83RrwDnX+lvADLr0Fmo4zYqIDj4suieulgmV0XV/WuQlREpapmVcXr9oTTofu0uCMCk6zIZnC",
-	"74leXe9PJ8SOFZ9uB3NqOJP7iFg7hqIdpEuwbYR6c0h6VdZwcxPTi+x0bZvSTTycTTFV7MvGgXCftR2J",
-	"Io9FJqTjGfDDymWIswxuZqV5uylOmRTofSVazHI5LJKhKpnoKZ6KUCzZcDjPTUt67BidXPCq3uTrxAQ9",
-	"rfRfbWNshhwHfMEeZSOFZD7frFOW7ye11HZLd+7shhewiQBpj5ZBqDs2EMExCKmXRP4PI3V74jXeEbdC",
-	"kNoZLkSml+5OMAStyLQyDB3G7v4+5IQQnqS4xIKyVMJaIp0VN/j5/+icw0fOu5Gtw8BAcD7XlCP6mh7O",
-	"yPeJHiMsI67XdlKBHVkGQTgn4TuQwpmSaFaWj7Gz0wtjwXR3dG075Pw7HilB4qjrIcYNU5lMyQxysRC7",
-	"YnxhsNMLrLKQ4tXFVzDIAjdtlBSXnJSq20Jf1eMMFE/xAw0EeWx849HFGkbMLYfJQh6DUrtxDKtiuGNC",
-	"v0WkJ/tNLzRGogzEMo6TGHGrZgUF+Rd+8OK8Uo2IUMVYo4jPcGWLeA7R1tbOP3VAh7+c4HDEU77D/+kI",
-	"Sq1NnU2ZceDk5T82A/mOqvQUXGgOLiC1xvI+wYXngzQb3u4OmXhkE6Tn4Qfi3hLVqQT1YkP18ySmp7HO",
-	"B4lrKQYyV1RWytnXvogw2V9VCJg4wAEIV5nwVOGaBSLisP+iimhf4rSANSM67m3TKEi6Euq55x3eIXjh",
-	"ajSwisH3ftbvmxDPqHbBPhMl8MuYvROTTBVw9esPZHxQDIRqhMr9wLHMUg8neaaTP7iKnwtc0ljObvjD",
-	"GNK2ZRTCq6LgYg6F+SkvpWNrWolj0mayQOE3aMqvYZK7u02u8KCliK9M0K8Kh9qhoUendx/bbAEdlFOI",
-	"5bMJseB5u5eI3QAYsn8xeWfYEds5RvLmLrAjlVI91zrme3h3l4JbaQB61GhdbdZjhTg5FLTJSZY8FlnC",
-	"cH8b+kFborb3M9COULGyHpLGlhJQUMUVFKzjvaoh6zO7FYVjiBnqfmA23RKuC4Yr40f9O8ejLMmV8KEt",
-	"/K7HxujBlng2bJnpckt3wbPZUGhwQrL5/JBsTpJ/uzgE86xsHYw4AIjP/Q3MLUF9HsAr5/VxMd3uVQYt",
-	"EEFUZmB7SkUVIghtzlZsE2sIk9C0aHvtMp7iQO1kPts11K1aFRVMWReImM9swH5tbUEpsY+Av7Mb8s7J",
-	"Zj0wignaAX4fXLPsajy380dRrWAN4CPYv8GdoIIuRVJQXS110FZqYR8/jFBNR6yHltmvH4AFVspr0NwK",
-	"maYaXgj19sg0beGFXSSxlxutqrJQV3QZ0muuiy48UhCcfYPfnAT04wwqtHcpP+2wQgmOsq84Qh0LaaeI",
-	"wuZWlkMHFwgfowwtNC5/V8BdgXi7UlviVdxwsDVC7cMzubhDBaZpfXzhBKr02YEqnXTAIw8v+HhS9wkw",
-	"bI0v9QDBBVzbnUMLjVhV9cBCFatqL+YmaP4WvB6OTVCh8bnZqCJ+VMuVVNmaqIGVwweHedoF4Olkjj4O",
-	"c3TuA+1sGWNYOX8HiRWwKHv4aEErKNVjiRfcCbCqJvDn+vOqC+PnuU9lGGJ6IJDO/WrDCBvkkZeG8X49",
-	"tdqw32jZp+qwk7Y7UvCFT9yO1nWVoOzj2a/Em/Uuu1X6e4xqnvX/9TtoIv8v/x+CDMEffofv5++tTJ7n",
-	"6Vn/7LmcJc/ff4Fyl1exwuNrEDKkWGHwKiYqyUsccWRd5JqxKM6GODQBKU1jgj3y8KRMg84knjXL020h",
-	"RUAljlWxyhXmTcOEbPWJLE/b6lRu1YOlSOKSjSzJRbbQKvfGxshnbWAMlq2O+htJ5Jj4gVG5mJkcKn9H",
-	"yl/WBy3/0jA0E3Mau+1MSByISZbdmgAkB/w0ynL8aSJzZQJmx4b/MUxnjE0thb8gyxZaX45jEV1dzJVH",
-	"PhqrWZotcTMDDNdj9EcLo96rXKb2k/6M9JUbu7GBaPjLDbGWp+qmbX3eKA1L/Du8gfpuEQza6oLwda1M",
-	"QL9tGPsHJot/tkhiRS/AP4tLU6jpDf565UB6f9uwr7maZSYpsnwp4GJagMQkF7lKFfidOisqJws+Vp+w",
-	"HOUGr/fWcxIOIpwh3rNCDQvmZ516k9rPrZnYfmT7yYfZdJqUZz1ORiN/A0BLzk3l2fkba1bBn9h+EWB5",
-	"gQkjnokiVyoQuVwgVzotZZBmA9idfDhJ3sM+gfKRuQoIRjAZzNFQLZfohk7W7FaycZuMTmYzsHW9AyEX",
-	"gpXl6r2+sV9oud/u7w3z/kInDLYOhEYX7rVlaK+sIzFmXpVy8M0VAQe/PPv0+6f/EwAA//8=",
+	"7P2JcttGujCAvkoPzz1laUJS4KaFqqk7SmzHTryNJZ/MJHQJTaBJIgK7edCgKNrlqvMQ9xnOg50nudXf",
+	"1w00gAYXWXaS+VM1E1NAo9evv3352AjEfCE446lsDD82ZoyGLIGfLyJ+o/4NmQySaJFGgjeGjTd0GnGq",
+	"/iBxxG/kkPijpef1gmUSww92ThIW/23UWCTsdtTwm8THvzm7S+2/J1EiCw9iCn+TA/UloTwk6hMieLwm",
+	"qxnjJJ2xNWF3kUwP241mQwYzNqdqiul6wRrDhkyTiE8bnz41G/98xe7SN3TKqiu4mjHseEGnrElEQth8",
+	"kWZDRJJEUg1F1Hy2jlM/RrBMEsZxGGc3EU/ZlCW6H5a4u3qesrkkC5bs2lHCbusnpbY2Eku5dfFwOltX",
+	"fyVSGjtGUo8JX87HLCFiQiK1hu1Th8/U3OX2LtX8t3X5qdlY0ITOWapB+tuE8mD2hqazGrCgc6Y6p2QM",
+	"Lc8JxWczEYcRnxL/yFcbJNW5vnv7osV4IEIWkgN/wmi6TNh/dp/GYhpxHyCU3dH5IlaTmlOZsqTRbERq",
+	"rIWaQbOhum4MGzhWo9lI2H8vo4SFjWGaLNnmrf9OzOdRevnswr2aCxJAA3L57AKO2SxJ/U7pFJd1YK8B",
+	"QCBKYa1SrbS0hOOO1z/rd/u906DTZ8HJOOx2guMgHIzDs7NB96Q77k3oZHLsXqSc0T1X+H0ilovnj+tP",
+	"6/ljWIyCaprO8Nym6qM2OW2fkFiIGxbC+1saLxlZLgiVhELrEQcAb6rXHB/z5ZwlUUCisEmkMH2R1UxI",
+	"PUIkCY1jEkbTKJUjLmc0FCu8LrptlM5IOqMpicI2ueBkyW+4WHF8DecgOIMPAhrHLBnxgHIuUpIwGjYJ",
+	"5XLFEkn6Xp/4H0eNOZOSTtmoMRw11DPYEvJKpOSpWPJw1Pjkt0e8cEoTIVpjWgNpUbjnGTyXcsk2nUGk",
+	"GjySZBqLMY2JH4U+OVALilJJ/CgKS1DU77gnprq53m16NsqA+b2gYxbLfyxZsq5OUt0T2pJMIYKUhSRW",
+	"jUkapTGT5zh9SQKaJGt1vylfKzhKZ2xOaMLIDVsAEoQp/zeMkM0ZepKNHTbwdRKy5Nt1zQz9IGFqatc0",
+	"9RWE+MtFaP4+JzQI2EJNfLxMidpYuljEEVPAIknEFaTXTVCoYa/H612meCmStG5+VAY4MfX886YkRZLu",
+	"NJ2UpqxuPmLBOFNwhj+AU0gY/nEIEw1iIVmopqrOM52xRKOAG8YWkrBblqzx7GsnqiawZaYvo5jJVPCN",
+	"F2RuGu1xSTpd5yXJurrHRXklUrYNlyr8yUXKCnPpee7JqIb3mIebM1FPDW0/6LTGVLLwsO5oFOUvnEzI",
+	"JnQZp41hp9mYRzyaL+fw2zX8blzWOYKLJHQsbhnpeB5gg4AuFgreUvWkdnosua6fYtfbPsdE/MqC9CIJ",
+	"ZtEtC2tuwU+Kbi0SpliRJsA1MspUf0YOfHUc/iESnXhNltx6N6GxVC8XOJg8J+M10bMkY5HO6pZn+nDd",
+	"jbEQMaPcXsUuMKfnAORR3QibKfHVsHJBA3ak4M8nB34YUbkQCf3P7lPz0z9skwvTDxLgUDAJyAnkhSZy",
+	"CjS1aC/RpFcytp3y6uWUaG+B8vYeiObqoTYTDXirzgx49knE4vA8Oz+bouxFHDIwbeQ9qDVyBa2/4FLg",
+	"+6ZZZKFdTrgaTZDmrmmQRrdRulaP3jfrF3vJFFzVrPVHBdwGUDU/pmbRBK6sSazW6pgziEEeNxA8pRGX",
+	"uFOpEvwOAipZK+KScRml0S0rcboGrOpoA0y2sdMpbqCr6hUJo4QF6oF1ekBmd6ag+Zmp76zTovAXPNy0",
+	"9f8VyWgcxVG63hPTZCcCDFMkyW3WU93k8xaFJZgZL5bjOArg25QlnMYKzpLoVpFi5xLesoWQUSqStcaW",
+	"l88utslCtiBElSh0Djghw33w8pEkabRAkWgeSRnxae2BgGCzCRTyWaLQ9pZNdhHaHBPdTRrdXfLcXyjL",
+	"1/I0ipl7GW91f0OtSIgV74MCFOhwSJJ1Qg78OBofTaM0puN2MlaI/LsZC5TgRicpS4DZlJIcSIZyk1iw",
+	"BNRPh0NCzdmAVGVQuN/3PFJB4R45+JYqPvG/l0ymh2Q0GjXU1EAYHI0aQCum0S3jVcz+9snF45dP2vOw",
+	"BgRMP1vg4JJHiwXbhyQSiZ8UuUP3UWLLe7BkV3T6is7ZLlqRPYCQHPgJixmV7D+7Tzttr6xNuO20vbbn",
+	"BsuUTq81mdkHNt9JluyyuUup2Ey49CKQwA2QKCX+cKkYc8GJFHOU+CXwFVzwVq4c2MoqKBZhYlgEkIlO",
+	"2yePJPEnEQ99EkbhDse57zF+Uq3lQnCJyrNvafgWQV39pWgg4/ATZLUAbtDRr1LtzUer3/9PwiaNYeM/",
+	"jnKt8BG+lUd5l9+KcI1jlvGXmTHJ9G4KNswtPfB3upaoT6ZpmqBCuXo9D5sjTrVIN6FRzEL1RxSiXro0",
+	"zEfTI3BJusvG8BfzeC6n5uH7T6pvo1Uai1BJiWroEf/h8vUrQuN0JpbTmQIXSdeSSIGjsSQRCSxJj4sf",
+	"Z0zonKbBjIQsiKnanYlI5jQF+Bjx7xO6UBhSrLiGrXMNMYH6qqXAMxDLOCTpMgENXcRTQSgZeF6TrGZR",
+	"MCMv6DihoWJ+lGwLGyUP2yPeAE0hn8RR8HCA8BKX6IaAQI+mzjthUiyTgCEPLoeV64IHoHgycwIK9X5q",
+	"Np6KZByFIeNfY9LqwtI4FitFsqog2iPZbPBGi2RzK0JaBFeWMCoFz9d2Dt/KZSh8hYVCxcBTwC80nEd8",
+	"y+hD8nIpUzJmBFqTVKhOiOou2zjQnvxGlz8jxgkZx5TfEB/UbL5rWa57D62rl11RHEtrh2LcnN7A1cJ7",
+	"j+/L43wcaR2djQRwEIMEPppRAR9EkkQcOgRU8Mne0xfRnrsJNo9t2wpdqzE0QqdJQp27+5oz0EyANQWU",
+	"loqIOKx1rtF0syNo86nZ+GfrFbtLW0YTsumT3I4G3+30idWcJTt+ovUy+FXCbnf8zNi64LvMGLXxG2yV",
+	"f9DKDE7bP8OmnzI15SuRgjLga2Cpd9qUIBKy5AmjIR3HzDCKw92VFueZUQLgiBxoo4RijTjqSnWnh8Pt",
+	"/M05oaajAuOKUjq+SBMa3CAnICaT+k4tvYqtXf1jb3KmtP3MjYY9+ZpbkY2+w+TcJLGvqeBbzQYg1i1v",
+	"lGa2cqqYlHR3deNj2yiEw5IsAalkIpKhHrb4xjW42VOmTvm3ADNb81k0DBLLLrgX3NHc6CgSMkOGhOs1",
+	"oiU4b6Ge73rJzTfWQX3hk3lD17Gg4ZUQL2iC1OBLH8wVaCeAJ8nY/1gNDtpj1F5IltyyBNjzhWMHOj2i",
+	"OSXyhKdRuiZXQhBYQb4yPLuvCXLo/IEg49SNO9TiStY4OG2faLFE8asinREaRzfscC+o/K0veUVRuGHL",
+	"RZCytCXThNF5cetRbGsMG+OIU1AAVZUQdk8fosW+HTjPTdtcmgQnhRo+i/f7DhfSehxJWGaEMFM246Yp",
+	"DWZzxtNzUMqpDfubYYs1aOAGtoz0Min8nSsn8XEbH7O7lHEZ5XKOv9ltyKm4ffCrUBnhiRLRvzYyJr6c",
+	"UR9FFrBLKJEF99HgYvS/ylWi7gGeRjHbgOq/ClJW65HLySS6Ky0IwZocWBNKxDJlTTJmE5EwQvk6nSnR",
+	"kMXSYI5cZeLm/4qa5n8X6kwSNnGCg7sbNBiUe1FbruCBalvngqaz3y/YlE/za6p2rgpHRowRwRDC8TIl",
+	"c7oGMhSKFVfsBpigAxEyckDJFOi4lmzAELWRZy+pir68uiff1rd0pQ67tKkpu0uPFjGNStu5E9nRlhvd",
+	"XZOM1ykcPfyA4d9xukxnIok+sK8kk2h9jzmMVNww5z52iD03vV+fDFkCqnkBlqUX7JbFQBtkjQMPm4+B",
+	"3fPRFHUdqy98W+Gsh5boRzimCSOoLk4SuiYHRsHrA8r7i49ugpTj+6a6zr7uwierhC4WLClaS35poBqa",
+	"RDyIlyELjSUtjiQY1jNlU+lgy4qlpl71W3YrbvDMSlzC4ycvnlw9IUfGuns0jMIj3AN5NFT3/DoKfQAD",
+	"bUlZzQRZUZwf1dtVmP3HRhQ2hr2mOaLGUM+CJHoan5qNRSIWLEkjVMVEofsw/GwC6KVnmPV2o+pKY42X",
+	"m5hLAzutyrnZ5Zesi6aaUt5ajNXmwH6G4WO2iMX6R7YG1ajDucm4IKtJ+29eX16VtveGraXfJt8Cc50w",
+	"whlTZ5wKgu4VhJIbtm5qfzvOlFSSWVrAB4QRBOwhKbDrRQOp9k5lqrNH0gZgAExJDvqeV9ahttttNIqo",
+	"44UeRg1LPdtulI/uhq3rfO5XJIStUhMAbuH1gvHLy2cEDf/wOI542R1DylkrkZRcXFxcfNt79YF+11kH",
+	"3Sfw5w//uLi4eP7kInrz093xTy/78ezZKxZ+P/l28eaHV28WP5+sf1x+E3LeufyB/TpN+4Oz45vjf/36",
+	"4fvvF7Nn3at3d6sfP9wFPz7+8Uf2YXWzmPC7NzeXL2+WT+Ti+7fpEf3557MV/eab19HJP26S00UyfRb0",
+	"pfjp+NW7ePL4w+L25x+7zwZPTtg/6CV707u8WH0//8eP754++y4MX9E33otvZi9PPsyevvrw69PbBX05",
+	"/WHl/a3K9jdRC73LvoFnQhoXnfQaL9dWE6dc4gJccCd+CRd2D9AFX+YCXvCrUGDjSgeW6Xg+0tYm8bue",
+	"D+xvkrKkSfye55NQfaa6axK/7/kEfRiaxB94PhErzpI28BhxNI/S6h0oe33OFR1NGA1mlgBvTGe520C3",
+	"W3Yb+CkRfGpcEGAtoO1Ck27FktvzXEhIY6xNJmk1KUClqSA0LHbadfoI2ijKDNAsbnoNstKM6d6n7qIH",
+	"/z7njsafOgo7ary3Dx00udGUi4RJEqVICznqMRSuxd05/OPBxuVapmz+TIibPQBjJsSNCxKWSexel/qA",
+	"vHv7ghzM0nQBWso0XcgS0odnwyPjGqRftAMxhxEb2wi3Gt61zJIh0+GD9X2UvqBjomjhWIRrEP9sGz2y",
+	"PqAdxFAPBBx1UMD1RSkJYhrNpTqyMSBqwdnrSWP4y642Vq2raG5uD5PSTd8XloYPhx9LR2LxQ/mM8i13",
+	"WGWNdTS3yDqI1+ZZ/lfGZmgu+9P7OibLfV4yCjTSesxSGsXSdWgaPT2S6JxEeYgeZwf+RCQ3LLyeJGJ+",
+	"rVuVfJEy/lT73jzW7p+ZEH8ZQSyAen2tWKDrzMXUbn1E6j4E157crbSlp9GS+etqv6b1kfuzGpa5imNw",
+	"UQ7JwLmcCsZGKb/oU6ul/CNS0B1ar/y2i8dZaM8s54v9ZwKeezDcUXEe+QvXPEqwZ/s0u3Yk83R2TdIJ",
+	"sBjN54BRy+1Re3YeaM8wMBRETA6HSqB/PXYCKeqJgMiCYHvN5jSKG8PGr2LG/24hSIXtsYUG6B/EjJPL",
+	"eQTrwFcsvA5pql52vU635R23uidX3mA46Ax7Z23P81reydDzGk09bOr44PTK6w37/WHXc36wcYJ5I9cc",
+	"FSw3TsaDoBcEp2PW9xjrHHcoOz2j3vF4TI+73bOQdrxel3pBwxYsaRjmjskXb55DdNyCJoyn11Eo1Yn3",
+	"aXjWCXtBp9PvB33vmA284GTc640pOz7tj8Pj097JhE5OG+8/5aE3xol2kYiUBanxyavcwvyQNiqn6Qo1",
+	"exsvqDWWwycb+BxwU0NYiiTJPrDA3o7JsOFeg7yerz2YC6hxtq9EyjZ4Lat/GE8dUJ1/XoFqBEf4dUtT",
+	"mlwD37CJ/C8XsaChPFK8zRF+dNQ9Pbqasda30bT1go3FSt5Erb7nqf+3F3yqQap7mh3oD2wyIaZpo6nj",
+	"vYYNCFhQG2M0mo1hI52xcBmqhys23mF+R+aDT4X4CLg5xy2v0+qcXXln6uYMBu1jz/u50Wwosbcx7HTw",
+	"17U+AM5WCi3BtjdeRQrpRUG6TBiZU/4Xi7IsQxbJeXvuUKVYGxzHO3Ah7yRLgOg2Pr13qlPxlB9Jgj2f",
+	"E76M4yxAH5lVLkgs+JQl2vVPHbpqRsfq1NGbtQJk9l5tnuNVNGcypfOF+gy3rkZybskoZKBUsGLHKT7Q",
+	"K9ELAMFhFUm2Ya4WWbWOqUKpOFuhS4SIM1XZPUe0yLW+fLVk1a3A/az11tBMmEpGGGH/7Q0xNKYYHlSP",
+	"Vi5Tmi7lBsQioUEtXsHvEbOUYD+Oxep6QqN4mTBXoFrzQa/HTzNhJFqMO8eJnxNf7a9PBA+0+yIaVSQJ",
+	"Wcw0vv5S16MwxY/b4WwS8UjOsnEyk7Wi/q00QkZpYyfNxl1rKlpG87yI1FftK/w0e9WK5mqnQEpBLDaN",
+	"0tlyDDg01v7MrZDdZn8coQB/pHsEsNyb64Vt22Eb5Iw6v5cpTdI/yu7ImpvlLxgPIz6F3CtLzvVPuQQl",
+	"gfqJXvWIxQLKA6b+cnL1KU2mLL3W4v5+iASYbxOENGlkE844cqvzIiSXIg+tUylCcLOEA7ILX4OOFKtY",
+	"k84FXkZScFDLrNRVn9QgJdWLCx9ZLPxOyEZJA4ZRdBLjmMrUYEkxIT7+lNpJHbDObrgFv9vZb9meWNXG",
+	"hFvFrqWSp/SFq2Je00pBq1im7kZhNJnsN63H0WTi8KguAl7G9pqFm5Gq03Isxw07PE2i8TJFYrJB9gvy",
+	"lk7oyd5WeeUwBOce2Rh2vbMT69g6nRMFHjHTrwfqbyN+hfMoTaJ1+wNdiER8mLFU/n2q3mlZzKg9sBn5",
+	"OW/m4CbzKbjQrgVH1ZfW/Fyv9XRrNBXukC+HRIPd2Cebz9meg/MQAaegBH9f3Xh+0kcomTGXdhRfXZuV",
+	"ua0+WSyqalZUj3K2ytIG1dG4isiYMFtgBJwpm+7MQMCz5g5fNSGlmw/EXiNOqn7PEZl8hxzqA2y9Pv2j",
+	"oZzRI834us7hc4UHcpAwGhIqydvleK2uciquo3KwY6fjOqatIsQB5YSGIQvRKpqLFAeUJGwubllIRMVc",
+	"ikJjrfywSaJL2V0x1tQpdO4rgRxEqY7/xZDeVI8ZpYfVDS1F4ueC7U5CyTYAQ1HhvvCF3AlDqPJd5J2r",
+	"HXQdJ50zv0mWPGQJ+T5Kny3HjyRZiSQkB+AZBOIzNjMGBVC3Hzp5rhJPXyY2cgapBfKnzk7qcQ+u85HE",
+	"sKpCZgL44WYEnVjnKsc3Gr3kcpFa6EQkzs60PuYBGVfLnwBbb2dmy/v67u0Lkgq1vavcmQLXsl3RjCuq",
+	"B9Anim7tAZmg/gJiJ32wd1jPEVz1yyqcZpS2elbwSiGdhElZ3DZ4VVLjbl4yjlO/ZPA/2NvzwLGgjffh",
+	"yqRneyTLdyJf3AUnkHSCoQkX2u93aUyUfJYNrjjAUyHGNMEMbvvhUJPcLk8zBwg1s0I0ScQVaJYtqHkm",
+	"uMpgeR6OWku95xsnuyYBs73JyaEt9+iyk+EGzPUQcZmqOwc7jTgDZ2ylBtlkwEduWKy47ZyUeTOhnb1g",
+	"4i9G0ntb7eF28pp6uMQg2nsSCYzOdLlGSBlNOWO1Bv/MzA8NFWeBzhESrvcS064cul3disqhUm6ry9fk",
+	"9NjrECXSqGlDY8g5A56lkUwTmgo9juUfi2fBMH9UEbhQld1rdTpgBBoM+6DG3o9S2QkE7SQ+B3Oa3IRi",
+	"VUP9dOK9vVL9NcmchqyS0CVf0Hg5bS4j13CFtGsOqpBH+OlLauyQex3gBgcws0UOv6/nmL8QHUqX6Wwr",
+	"SsZh6kEfcineF/TxYJyMUewSi/3/QMolozvwqUlnCWOHZMbudI7N4mL/Y3Da71083gHMatG2hR0xX+t2",
+	"ttLYyeI6pRHsWxatem+XKtPBDvStuvwl09bZyhb/61//+lfr5cvW48e+6wb3W15noz9iMWPLZ8PXK5Hu",
+	"tEUUBGCTjbAkOzu/BxosUuYUY650ZmNKpkKEJAoZdaKWTWjUGsAgUMCoTWIQ7DmZCS6WGa36ssi1LG2r",
+	"XanfeO2Scg/wdGkvllEcymvG6ThmYY3mbhPmvwQJJYtH3CKpoC68jiu3VGuaQcf2pc22mk0SMXcPBOh0",
+	"87rmLJmya+0itaXtZvVO0WepCAKZK9F3ccR4WseKAgNYy1DkvjK5K7lNoCJeSPuYxzc9glSYUnAa5524",
+	"6VY932ptuOqjMJQRiLM0QdGHct6yzO0pqN0BnS+uivQg8yWZM8ol8cvMrk+6HgiKscwaeefaodNI4tWP",
+	"IokSucu3wkzlGi9Gvb8GvjeoIEogNwKT4PUPQ8ZwVpCgFlz2Z8IVuOSeg5zRhIXXSi5myRbI1OnCtrRy",
+	"yQmb9O+VlIIQXaN6WkU30aaxXFR3KzJ7KhIwx96D5IL0nIWztG3VCwRfYLDFaftkxBmfiCRgIYlSI6/M",
+	"RcjiYgjFAQWPUeuJQsg6boLKEaeO5FiQaDzKXEgjTnzTSCf2vg/ehSt2Pa7xQ7uqJDvcX8X0J/quoO9z",
+	"kmk5wa6fQKJdNVUSpXvj9j8x278TZtuKxfKA2NJxlzgx0vd6qGmBIEOML8w8r8x9BOUKxojRYKZwmSM9",
+	"S7vdhliWAysg1fCqZAkxYxi5eri7A7te0IsIkpzC2Fvdw7Noz/flfdHpMu+trNdw4BRHwzrNN36UR70W",
+	"b+5imUry6BmLY/Go4fSdidl1VdakYdhOxjuKWSmT6f10dl4WFnugA3RQ4dAkHc9S33U9rbwrrG277gzn",
+	"ai+yiTvpmFs96b68fLZfpCRQaoiQdGu5MXhyvzDEy8tn/4/HIBLbJ/seAYl6B91aqYtvv9tRUdCEc9oA",
+	"LUzKSHA3uHyXsJDxNKIx2JEMaEj8xh8Sf0GlXIkkRNDRKjofC/QAUgQLhd8mr/aJqu17nUwXbcXX3t/O",
+	"Ysd5nZvo3yifqW0QbKIuUUKEmkwZDe01AS0Y6zji4qE4nPCrmlXVS71y2ngGpJsWUB31Wmq3fofRA8+n",
+	"zvCBb+t7l2ki+BTaeUm4W9wrAtYVnT6Al0FKpy7cY8VZFTt/CVkrKSeQPgSU1CmdGltiJE0mgfYeXh26",
+	"poHqZyEinkpC04d06lADQx7n640iwVtsBBoyaWnwiUyR+TT20pROa/wIp1vcYVI6depKslTSWzCOnVV6",
+	"ky/KnjIlkCIlQq7YWEYpU4IO3NlQBMs546ZSjmHDBTe6GKyVUxICZyxxoBLgz6oTeqf9iDFDyIGR60AC",
+	"OHTz0uNI1N/wR5KMIzFN6GK2ditIKb/G2V+jjdQ9JcXZ60Wi0dY9l0DwSZTMa1PIE90ABWqNBoqYJ1uz",
+	"kowOzzPpB/OWxVKQVIgb4k/8JvG5UP/1/EM9OZlHLFBpBnOHzzTrsPmbJJrTZI3T2h/lsjvFl10vXTq8",
+	"J3fIs5F3zx+f4w3yF4m4jUKW+E21BYBMIqCC6bo6eLsW8zLddXXQpzGdFvfFtN0NvuKI37DQBawv4M1z",
+	"t5IgFpgsZiNsmkZ7+LM8juQipmsH2ihEnO1Bmt7oN/uRIrjQQESuQT6r9vsqr21oAtiyU8jvU8ni7Qwr",
+	"NzCyAaJME627QNjKYXErdKE3utNz58bp0XapHpPnj924fwWxgI6zxxeEBoFY8tT5cR6p5UJF1XPfxJI4",
+	"HVgsYMgc07NBXWTkMUR17G5KdebcqTWm7uENWz+58NsN6sG84IOOT9HMBBQzsLLukCm9ZWX1Vsm31fJU",
+	"/bTFCXZ3b9IN68qS8dRpPnFBhYQqIU3pWDEviVipJUIY/wElCV2RhAUiCbUal484XoZDdGPx9aA/srU/",
+	"hO3K0tvMICMSmviAwuepiyI54nwZx83MJKjGVR/4KIRqSVctsVzf8WMlonDQ8k5b3bOrTnc48IaDk3Z3",
+	"cPYzRkFMWbJIIq4aHtNhrzfsTIYn/eGgMwy8Ye9seNoZnpwNWTA8ocNeZzg5Hfa9Ydcb9ns6YLLTQwHt",
+	"3zIHj9GxAjHLBN66VDo5XBXqXG08giy9hzrtaqjw/eK5CudaETAeD4jVoElYe9omfm8ypN1hu912e27W",
+	"BVFpHcrO2ukLo0TJN7BJxGQCUrNR/ubuMZKBQaVoJm/qEhamtNnFm+c1jEamoajJeZYn/crP7r2Lflin",
+	"ucc51OZuebWMYx30me/DLkGlruCoPIGLrTApQkEzL5xVV45tA8J8Uq+kMMgSyOBeeJIYNLkVd3Va3c5V",
+	"52TY7w97vfag0/25kUeuwL/dEgutk3U4LqGzr+ycOg91A+sDVeou0ueD2C6wUu9uax/160QBKMiUfL2D",
+	"Ur8AJu4otDKcGFgQCYKIDn81hoqE6XyBnLXJT4ni8Lg2kZorQnyYHKT5E9zo4bBoqg+xc/7hkAi6iFqB",
+	"CNkUO+ZYFkR1tOTgnqN4TixF8IElQqeFwgpVkK0RZ2b4X+xYyeLgLEhHHFJnEhpHVHNq1mb4JpOUTgaL",
+	"3ZqoOyDbxRufH8T3RnTeLQzQpAvP8o5sPgbj7Jy7f+x6X88100EiSXyYpH/YtgDomRA3m1HFTIib+3FU",
+	"51aW8XXOE0N6KcUQA1MEvs5Z5swRd7PO+hv1D1r3L4iE1FaYe2qmYM3XXwBHBgHxhhljt4ynZKLE4EfG",
+	"Uo5xnmQCumHsa8RhGMD0SNj0GPj9akZTIGRQA091dlhh5cBmeg3tZcaHVHFkp9Py+lddb9jpDjuD9lmv",
+	"AzgSTI7XUsbXtyyJJpGRn5G4QL6L3CReHKNsBC++hdK+pWf5biE3o2iOnGWtdH0yltxG2h8JG6V0el1o",
+	"aJgtxFB5wjEnV+Ve+NYEHJAf7JPTdyKbhzMg9Z7koO4gXGPUUYjSOe3iubChaeEEXQ3s4/y4oVJAoaaL",
+	"2ledPALZG+tS7ZY0owAKTuO9BUEV7jJe0bXMxzfTAg/ifCZyt6lUINM1nTIjqRGxBlgLeh+Sr0zi7cIw",
+	"8oYJFkjNjlJPorjPZdiqA6TqlhThqFm8QfVwfy8uVO3iPTkTOIDNFNECj/3YkxHP+RPyOezJiOf8CbkX",
+	"ezLiFf6E1LAnakc+gzvBomQbyXwWtXEviWBjXMz2q6uTm9Wh0pJWaWumD1D7a0PygxKGfTOv1NKGuhfl",
+	"yJTtWwcxw9ep2PkDu56IU9FskZHq+yyKs9694MHQpv5svN5xbS6MamRsGyRteCth2/ri59m2NUtR8MUc",
+	"JoUDNNuFB15eUfHsSlC7AbFu1YTmnhxfTbwvqibHdHjaGQ7Ohsenw/BkeBwMg3DoddX/xpPhMR2ejYeD",
+	"wbDPhnQyDDtaA9D/N9ZMGlUk+tH8doqO34Gq8eHxxH46lW1uSvktuyf3ou7nZuYlv6D/9nqVH9n6M/gW",
+	"MLhtRnZgVCujugKKO9wQvbglXOyrMwbbyG/K5ou4SIF30p/f62ptuj24gztTz2zexa3acP8wnf3ms9c+",
+	"sbNo8aAKqi2FUigPLTVVtXaCHYSC4e+JWEn0XJmxGFRSIx7x2yhFL5hAxMs5l+TAh4cMs+z6TWL+hpo4",
+	"fnPEzQMaBGyBm+sfnue1wrWJMu8b3ffFPELXg3lFYVXM7t/znPlNBy2ve9UBQ2LPa3e6vZ+tw9bsWQeB",
+	"+gREzEx0zDpuNrBi6LXW9eu/9OlrKTwnL4WaBg6KWTepjBZ0P331OgY7RPHvjE9Km1ubW2A1EzqfUJoV",
+	"NrLTt+qyYLspUGozLzoO1JVdIowkxEw0id/xyYImaRREC5pGfKo21ScrmgYztaE+mcZiDJkn+j6Zq+tY",
+	"cAGyBY4cbDaotR5J48VqVOVRuLG/miRNGu5MilejkMoRTZP4mdLetMKEGHkb4KGL+qVGs/HKkWO83sBZ",
+	"vgBWYZcvZPLchXcq3CH7bIr7ahs5HcBzL3USrv118jDVrjDkxkVHRtziyfzCaH4pJXKlRBZREJmuxIiz",
+	"O6g5QqBSCWY3OSh3Bu4hpkpYU3vhqKG1OaNQnOywSWaMB4xA3A6i8d1CeIr0dFvwTnF7IYRHd6CDd1w+",
+	"AplSLou10TQ4i6wkkiURjaMPEHQpWTwhB2hiQeLnUiJt1gnZJfEeiIljd4soYfKPkQi2EJj0cPzlVg8M",
+	"pwbfLwZ4uQXFe6IoV5TUPnKeAZR7aX3syCgLPDK1/E5hUvoCXdHprs55KZ3u6JmX+9g3bvvtXturmsls",
+	"N/wd/ek3rOKd3MaVa8/ee+ieRjzjZJlhWSUz/PE5hkSaEJIZlTMrA4dVPXLEseTeLUuy4k9Vxhfd77X1",
+	"Elzo0cBZ9YfHqw4SzzWAKDMcb5lX7iq2tNu78k6HXmfoddoe1gLIymbQ4Kbk+5K7beupaDNv7nTdaNi+",
+	"1DhJU/OABjeZw3PZG7njZa67DVc9hNReSeav23Bz28ctr6O4bU/9zyzLqqigVpa54FphE6rDT7WhD7Wx",
+	"DNtV/I6oBVc0QunMPj4ci17vM2R74u9uL7a97Df60m+vK7Ch/EjJX93BHxtn7/oEjlXasHF/LVfwh2Rb",
+	"a1dZgL7dzK6mu00eVzVedRdEskDwMAsYsSPoaDXC7WPRFc7hCVdV9u7rnrafK9mTW+bSBl9w7fdiewy0",
+	"ic9Fiu5Ei4RJeM/jNREc4sTwE3lOfCS2/ojD64xxxsdEplEcm0oiVZ0ECAsasyyWcgbOpo3mptIyw6Mj",
+	"dUnimZDpsOd5nrOqTOdoIu6u8Q+rjExnY8rszbVkEiHSSiEZx2yOoGHR2NnJ/qp26PAa6ra8vkLCvd5w",
+	"cNr2TsElWdFZ2JEJ4u9gMGF0HLJueBqEXrfX7QzopB92A8bGJ/S4f9o7mwT97mmj2cBa7o1hY+CF/X7X",
+	"6/ZO6FnITsas0/P6x95Jp39CWdDtsj7t9OnkRE1rxoIbsUyvoZzCPqNlmcR/gaTjAJvv7TN9mOzmUGlq",
+	"j2lZJYzDkMhIQSGRjCbBjKQij9yJuPGFpgmjYL0Lo0mEV4wuFke3EVvJI3a3iEXCcvkz4iG7a8/Sedye",
+	"0TlcQZ3pGdefZogNjrmnWIhO76pzOuycDr3Tb4DiFpykqsCFLlMtkUz1T50t+2jnffj03toJ5DEQQ1zf",
+	"RDzU17DINw87Ax3Cqv4rj2ZM3bYs6DQPqq3gFux/GqXXajnXe62sPYUs/+pjKWf622mU/j3/sO6bmZiz",
+	"BR71joPlwJb9vc+AVdGl6ymCKFIaX+vrcA1hUIAKQDlhLgHwSCXqkNsD9e+tef4LZ6VTIdu+fPBAC33F",
+	"Z0Al9KP8vUOrauHqMglB+2GGwP1m9gdnK/WXFhnUT7FgHH8FsZD4K2H5U3BxwveYVhzibtXfv4pIt4nZ",
+	"pEb2zJHMjpWAtvqkVPC2SyTCRo9kFmtfLq2lyeEexbU+31Rl6MVujspLOXusvnBbNNVxkgVdK0qrGQX1",
+	"BBmHAx8JjDoaoE54phC3axRx5qfOHufnWMMcNRY/8R2Xxm+S//uf/z3co/pVzvSY3Pmb1g6MEVTI20Vz",
+	"kl+ujzs5K9pXbwemvnAvK1pPcPBS2/RSXRNdM1b9DRX61HPjl4KbZjl9qgNrEnWJQJqOGb01bNxOYLjr",
+	"EmqyhRQUMTY2sbe0uPyiJgfgubShJZVO+a7WcsGvaisqAHOLWUwzNjer9QKbXONBQ9OUBrM5sNiITv8t",
+	"mFjM2IrJKigndMWkmDMS0vVftvOux+3js1PgXcWK38KeW8qPTq/TxQsK3qhgMDw5sZ7os0OnxmYDXUGz",
+	"LhxO586xlwtr5Cpds47Nidmz948k1sRwoPeEYQoIvls9wIeu66hT2z50UUeTrPfBCFIGBJVIf7ZIWKD6",
+	"PCcUNc1wWu7owQ3myxySnNm4gXStTN4VuOCRJIIXXOOLJVF3s6iWQHZ3tG0U6WCEwkInbsbGAH9lXcmS",
+	"6YnDenQJ9CnjDFKpu7fw3p6an39+Lp0FQFrTvovuQpQlpb3ek+LJlw8jm7UFgC668FQkN9q68Z3gkzgK",
+	"ajDCRCQ3JBDLOAS19pgRSW9ZOCykF2VQMJ1EHOoQZda/jJIEeoi/+DoDPKi5yzTFykaE+PuXxoxKQuOE",
+	"0XBNxkzdcXrDwMEGbUz1LT592pDsaL8y8HsUgX8KNdyz9IL8xqVZgy2NI37zJVxZ65TajuryxmlFv0pF",
+	"4cUgI7+76c0fzJezZqKbon+iFKzW+Gk57aqFuNwrrQN7dx8PGjrrQg/OSdbuy35eBxX43NcZtArgm31C",
+	"bVjf4hWanaZ2QBhxisdA7h/aMuI1LqI7h7aM+EaPzu8TumCAKGrgKKFzthLJjS4XA5gSMi7jvV4ldLFA",
+	"Rz2kZY8kmbF4wRI5hFSo8AEkQh0tPa8XpOwuhV9s1PjkKplk5mIlTEOEBaOSUDB075jTNJiRkAUx1XUA",
+	"5jTdnmgGuneB1vfuLFsXjhpDRREBxYeKlt5V5agoD5QqFWmvg7yaUFVP1fG2CwPa89F0U2WhralXFjuW",
+	"Il6mDBJEm2SAIOqwkOCHn8dLb8xs92S+SNcEGxs/OcnSvdzb641sOn3+lyvR5Ea32XFVesX7oA4O74M5",
+	"OXyu5ovP/e0lzyIrYZIuFl6Mf6kssmnDQT7L2ouBDkg1ZQ1NKYPcYatUoeeRdN+igu/nwKtxUv2d+Ix+",
+	"RX/LPUOqSv5/jonWnutjlmoj5m7CLSKrT82PpSMxdhXHrS7koimWVzttn5AwQs58EsW6ZuVcUZNM7kPo",
+	"InO6JpJhLrydShQbF89tFYqzmVf3qMIZaGKghYA4xlT0uoN2tqm5k/zeGoPKxv4WsL4JvHbaJUQEqJiD",
+	"HWvmaUnx3SNJsFsC3ZKIY73+7Wii5zWdGrrVatWeJlr9Foi5UcsF3UF3QE8mg1PKeicnx96Jx/r9oOMd",
+	"B/1T1hn8f+XfTj2FabvH4d8w0C8AnFkk1m/pei54mLn1bFTbYVvb8Wab/q7wxScDSG+B43zQ/CUXD5C1",
+	"ZMSttCXgEVeoGwm+vbmjr53/IwvsiNL2iEMieDrPJkAteuHz3J/7wC8vzG/m125N53E15QeevvqVMWmf",
+	"nFEU/ZY3uOp2hn1v2D9rdwYQ4lfcs4kQGh4GGTw8uVuwJFI4myqcC3fJTtqBzNxsMF40dFmFa3UF0C3q",
+	"OhbBTTlHh+EDHeJqv+WdgPfaybB/2u4fH/9cwx4qyHHnjilmZjkwHnogu0OK3Tzjgr893DRLGOKdDHuD",
+	"9ulJ/+f8xtwzb8g95e1aeXbP9A7W8C5q+Vxn53TtrJIPyZilK2ZrcdUWq6tjMoHSpRLfUk2Ys8SgZTck",
+	"K01tMbVsnmzUJAWteiQVcty6HM1q0pWiSTgO6WJOIzDf4hA78J5Zp4UUu84tdKc7ULKSeuOo0W8UsTSD",
+	"T3i3rhbs13Hkm405+A6g9DS7yBcxu6M8TCj5lspZlESUb0HvLIoZ4+1YrFgFuddA/PLI/siNiDrqkne6",
+	"Otb4DDMbOhw01PxP+zpbQaefl+n8pTFeTtXOZ9HuGTaytEX9fHFoxlerXY7VMGN1oprj1JHRjrqXDvzk",
+	"mPqnuuwTD2dIMT2CRkYtdCc7yT18Dr5q9Glxnd+DgECisGlKEUAF4hrVnjtLIvBi6gQjXlMByPZ3ran5",
+	"+qJQ41UqJjMs8OI1oQmG6y5A5a4QkJnHayDAZEfJut4PFHbOqmHCv7ILg84w4E6ln7miv+xrVVfOyRJx",
+	"Ehaw6BbVW5kAJwkdiyWKQrDcfXN0PpheN6pGaBizflHZYLJr1JuCNJDZMJHnArGtSdYOuihKTSD6ha5I",
+	"XCUo8EGVv4HTvNbpm7Tnl2eiqYeN/wjPBr3+pMIXfrucGoELNKCKRuS+aQoZNwFkSj139NNSeijztsoY",
+	"uabnDr6qi5/fFxXVqtEcy3HNZMP6Pu5YOtyEshdhqzp+07k/m6bggqSXdZVEMq12rvk2NsCU3aV2IZFa",
+	"c12uyu57fchnPRFLHm5lrTZZ6l7a2LS+Unb1CtguR1v5qjKb0mt1vJbXvfLOht3+sHNqrHPFCfwXSyQe",
+	"V14vWX/daXXPjKTQ1RSrV/KJPHZFxWh+pIMFSMo8iHteDyVi7Ht7dq8S/fCpqvamadkWa5r2vvnFk8N8",
+	"YeqSbb/z3ohbBkztfasSIZo5GsK/11F4NBe3zGHI2sFIa5SiqSCqk5zGk1TsoJcrjuBabK4IciAJHRBY",
+	"rT9M8vD5EjrQQXDa93xaNFzBn53qpavNRAS95ICoqSf2+r65swnHBU3aCAJDODfG6RhzgU45VZwJnoSf",
+	"60JYp6AcdLv9SXjidQa9k47HzrqT8ek4mJyc0aB7Fh6f7KigfBMttsiti2gR8d0lVmyeOxXWlHZ3q9SO",
+	"rzrHw0FnOOi1u72zeqfC48FZyRVs0K36FJog961ehXWD/+lV+KdX4Z9ehX96FW7xKjQ2Q1fBDVNMI0cd",
+	"JI5kijoZpBgiCVly2CY+WAMgGlPMozQ1JaEhw5TpaMzUbZSK+Gtie058h5NUNahzIhLjW3SOEToF2ccn",
+	"eWwnPofa0LpycmaIG/HxMorTVsShgvQNS86Jbwo/Y2orUgwStSyxppQISyDfbiFFtPpbbRGquaUCBCnI",
+	"wZSlTV1aq0nwCJuwBoftJglmEUTiaTTvIqcFYqXd8fU0DGXtZy8KXvnl4u46kUBF1PHOWj3vqtMb9o+H",
+	"XteIOtBORyD1qlXg8/KODtWtWq6tYDBxdtepuE7YQrhXF+oy5tmPVgD1zHU4m1bqlmuy46piKtNrYAai",
+	"dL11bXU127EvE8ZQqaquXqB1i+cMZ97uiLg/yTjT3Wx1dZMu3tS8bklpugUjXS/jWsP89S5WOjzHqvjp",
+	"nlpNpGGNTkjNrt5k4VzRJnbPWlnFAF3k9LKWnyrbokFNs9TVQ66DzWrZp1J5ewSpAr5RFOJ00D8Zd8Kg",
+	"d3LS7YTe4PT0LBwPuhPanXjdRn2Bel0XoVKSXg+uY1KtezaNUjuMc7jlkkl1IvnFTen0WmF/cCnMajuH",
+	"kaQA5noP3rsgwNtyHBt2tFgBX3twlljZDHW6klzs6/uXm+MfwvmvjHcfMAO4jZRdbGEZS9eXkuKEgRti",
+	"HvF4H8fGre0dhH7bgoH71xwKum1J09NGXWyVyGx3RcQH2UUvPM09E9Xd2C/7cJlIuUCgSrL2AIQ6CuYs",
+	"3lGn5HbSs5pNy7Um6hfuCzkieqs0W5S/8msrqmbD7OfgU6OSL5fOtdjHbYwhKfOFbkNhRq52NqPWuuA6",
+	"ScvW/c7h8Ki425tdZ+ur6oEYBbvjl9E2MOFdzy1IlSibC9RKdM4lmMIrJQ0kbAqcNdEfAV6ysPF5RRpQ",
+	"Aivy5quZKPHnJEqbRHDiYL+BWy8FiljCZg2ldVaTqdBdZ6syEa4csSLKZVw0/FxcZJPujzUFapCWb85k",
+	"mtKpJAepWESBPNzP9O3yMd/hmv9X9tkL+Go/d/Ld9s29Z0VO4+NOAnxRTV+iuNY2W1UUM27F6aFehhcH",
+	"Kcs3JPN/dyHvTCHswjQVqlRLRUr7UuFoHBehpLqo0Lbae1bgaWwKUfLct6C7yAuU8dIGfcdOzv1hlBRz",
+	"7paYxI1Ou50/ffu/qm+/PlhwKa0L4zTkEgHQGLVdZh+UhqmGkp6njTTGnUzbIQpRmZVzLfbh1LLb/uDT",
+	"hEIumVQU0kdr6HMfYj6pj3vEPW42mDqNS7aRMhu0WVzihlMxDrq7Kf6x6lYlLmB7lb39yuX9lmXx7lG/",
+	"boeqcu44D51n9res27ZTCEXOd5iqf7X1LN36y26r47U63avOydDrD/snWdLT7eUsOxV4wHc1EKC1g/aZ",
+	"46NSnLajkGXlGPFxrXIEPceLV+m+hnyoYagrwL95d7WltGljW5nLsiwRTafavQ887gUHuSrUOXzIgWaQ",
+	"0EhyDoEW2j8zFIFskvEyJaftE5Kqr6O0pjb3hkte8cmJJmvo/+rFJQnUQqC1FnkUnY/4NJ9wNkF1JDWj",
+	"V7DG9k1A/wbnJtQMUot3tg8Gn2apmvcZtITBtg+lTYU7dl9CXdu7hwRtcqdDcaDG7f2ndFoZY9MCnDLI",
+	"lenw3dsX5EBdXyISAk4GUNRlnc4UiLFYMh0JJInf73ZJIU78Ob+lcRSSZRKTaXTLuAkUz93o6jDDNoe6",
+	"uhDXLB/APErfMhrMWLiFGzbME6TsJZEkCX42JBBR/0gSH1aUZQwxpZQJJWOaMAy2gkcKP2lPP1lY5i+N",
+	"f4llUh2q42XBT38hb2JGIRk3T2mQkrX6olDoX7FQEVfUQTISgVJ6d8G1WO/iz4BGK+fuziGNu8hH/X2D",
+	"Gie0NxifBmGXBd2TU6973BucnByfDU67Ezo47u3oM/SDmPGdIhp/FTO+Rzij1dwi1hu80YqallzHRyWE",
+	"2CZ0Vaokpigju1sIaWrsiJDFI66ORCztdDNDne3Z7el2oMuwK6HsEPzeRlzHJus3WXX2+wUYPqTRsvOb",
+	"Gi1dWST2VVdf4FcPFlLzFfNH5Mfggl2x4mpQ8LNCJFGBNW07O9DKXK3dObSLFe1Y27tOjV4DCo7IEw78",
+	"Axa3ySaYUzUJOmSTLstSD2DJHIzyrWE+3L5PmCkHl6pvYzZu09yxHbfii5QuebCMH9szc2SQtLEyH7ot",
+	"FXWq+tLVnfSOdU9qLmVtDRQDHDi6zgeTlUGhK0DIhUJCVWHJyS6+oQqknFlmyIGf+e7ACg3h+7//+V//",
+	"8HPM0PtxhG9YMo+kjATfph7VpF/rq9w0v6wD2yv/CUjSdd/W61e3KuL2yPuh9cRuB9Tds8AUPC0zRJll",
+	"CEE3Rt7S1bv2CeTbd1VF/feWdVUU4GUvW22Di4rlxxxq8i3rqVFc6cXtrmfcUBos0/1iE4fLe6l0VMX5",
+	"/V6u7r8jtrXW7d3mXZ2lhI5b3dOrjjccdIdeP9OqWUXKtK9fXgmsQcOwnYzzdZhoppTJ1BHN5B7kk7sU",
+	"28O5kOd14h7ai/xBKr9tdTc2cb//liXivmIRYbu6WuaBXSizVmBVtiTO0IjkHVBzZ/aHjPargZsEc6Gm",
+	"AtNqTBIxJy9pchPqgqk2EorhlG9AhX8dzSHcUquq9ReNYeMvv4Q37w8yduL4OBwHYbfDgkHY7bPwmNFu",
+	"d9A5OfbOTsNBd3wU3rQXfHqYFZXY90vHRY3rktOaWBJyoJ3PYBGoWlByrBJ+2V3KuGJBDt2STLZyp9Em",
+	"24cKj/sLjdP3B8skPoRsOmwS3Rk+3/+LT+wJuQsHOt0Qst1CRwPJgoQVPRKyRWsHBHXiMVXIu8Q9PZJk",
+	"xcbk3dsX27OQqC02mVyyHbGWvxUy900kWgRrN0ItAfa2avIIDiIx6WBTIUY8psmU/a5TiNY4q3yOUKVD",
+	"Ar1mx2t2vffWpfcqEpfCz6p965YC2ZdYpxfGaTQbz/UYjWbjDbqdvM/n/FOUzi7uxzO6cuAVhYUdOrHF",
+	"iwrbZ73bx2KYqyVzZXXeFTmAkh/ELziHVNm7TREYyN/80aIoxkk0naVjcXe0WCo2x4qeOP6K0RNvljqS",
+	"0R008a2ZJTkihaZfMliin80uG74+pdnYavJZec0eJGhCT2phtsodpVA+e9WweFl/K9F8hxiJLxbyUHMj",
+	"dgp10Pt4rwgHx2k4IhsUljZVjlwS7FLOFDXUsY4ov5oPvlUbyBKCH41BKaVri9OUlisiNbOwNcjuAW9V",
+	"T+QZGEcTckWn+QNHSexJXR1NU8nPFT9bKNi3S2lVU6fvY8V+l7M0lZxLdWlNLjihnAslO0NdY9DbQNtz",
+	"w5/sUrnJ0o/bZekqpF9tNsa3Gut0jWv2Fr8gIKmO3SxWtatui6u0mzNpoFXrzSVq1dflL5R+25ajwN6s",
+	"DEqaGpBwlSUIyY/SruKfD1mYeslFzdqcHIzcm+Jik9/SFQYlO5Oj6yjpKDUaYf0Xfu8qMF8sBzHEANLJ",
+	"Mo4NBOJ9VMRCGpcY7FTnoFeSNPkgOBvxAx/SUXrdlte56naGg+NhD8o7f+N1hp5nzHbOEvb1x6wb1Mro",
+	"+J6FWZIXp8Zhk4ahfK3Th+1s0+LyNlt0EMWjvnx20eo476yFYxyRHQnjCgydeKvG70CvzjBM0MXzx9Kt",
+	"tMivhTVW+YiKR9osQkDlDCp7VN1Y5z1h4IrhuiWIYBNsADH60qFy1R1UmPFSb3P6IeJT01ub/CRW2jfR",
+	"VJzvtD1XxfmS8dRRy27vivRFhnLDruzspFfrkJdjsaOUTuXR0EziSO+Ew0dvo7n4rX0cTTJ36Zhqd3vj",
+	"9mzfk4WoR6kagbrgw3zmH55vwI8fIBEiiIHzKI4jrIQtnRr8rLBpaJf1lYsZS9RXchmnEZ9GPNC1Tguo",
+	"saainUNnftbqeledznDgDbtdxM89rJ8LeW5ZeHp2RruT/njgjfu9E2/CGKNn/eOT44HXHfe7vdNecNI/",
+	"LtQFfssWMQ0YkZRHafSB4YqZDOiCEcEDBqhfzkSC/IQ9ipVRbGs3dYr3zyAgRX24w+aEIKCOuFahvRtF",
+	"eDhUnm+ka8aXzy4gN04iU9LpkGBGExqkRVd9Rz6xakd6CllncQRZ7DyrS8QQ//c//6t1aNoekc4oJx3P",
+	"O9yxXka2oFzzvZlK2Mb6Tan58nu6b3UFCzE4HOd+r1zHwxJ5tOgtpUuKYDyM+BQK0i451z/lEuRt9XNC",
+	"o5iFKGgElAcM/gITQgFL4ghMnhd0sffzICiwHRVOosyH6LXtpNDTWADwERSagJFkU6N+dQu+e67XspFc",
+	"IBgqvkJD5+NoMqnu72vO1C3jU62xRkl4IzlSHVWVh9dzEWKyRu+431cSTuWJrq91rcbJVBYhTKvRarUI",
+	"PQpFcIQqo6NBu99KReu47bXn4Yh/8803ZLzh/d//TlonneYx+eak0zwlf//7iBO5DAVpLUFeaT0j4yUP",
+	"Y0bYHQtIQm8YmUfThKbs+oatJXl78fzF5fWTV//1t0UiwiVUvx3xb1D9zVbFSasHxi2vZkqNZkPE4Q6t",
+	"EqbuQ2FXqsRH76UTeYqQERQnm0QEKY3JgT/Suz5q+OfEHzW8UcO4WnG2gpM+3C1/w7aRQX61B7aGygqq",
+	"7TxcEURcxq1Qg3E1nj47JGd0UnZiLj+/7KCcagb7fLaGHGV9WWM2zQFm+6nXYc26NFBpK+pIzhWdutjJ",
+	"nG8GJ3/3Pb6i02ru14xDLbGKv4pZuQR+kS0s+GeUyJZmCAet7umV1x/2u8M+MIQt7wQZwjJp2vkDa4I0",
+	"uClNsCz1Nn6gwU02R2APu8dnAzaZjAen3gntdieTXtjpnYaDs94kPB0cd/t91hkM2EmBCX2umEYaayyJ",
+	"ygaLHP7S6NL++OT0rNfvnQzCk8mgd3oy6B6fTSZhf9IfTMLTHj3tszEDs1TWL2rci/Kcgoo6CXNnmbCa",
+	"Ejc/5d1YlEwbVOMuheRCkVuIKRERTyWhaZHURmn+hlCOfqU3EYfkfAjWOzmW1Oo3IaAUFZyR4Ll2kxwo",
+	"ShpTmSrkB8xlwubiloWH2QwRYcXRdJaumPqvWslOKKuW4bdObldOED9wb7JDnwDmZW2n3dvFTDO8uS5F",
+	"Q0U+8VqkkzD2elyTNA+UfInWqFt4CD3p1K8abJR1WkFKcFOPu92zoN+jJ6xzPAmCE3Y2mJx1e5PTMKTh",
+	"+LR72gnPguMAxEXkO7y+5wGyMA5ZUqKsqheVJozVZa51eHuPtXsCSFLkgBK5HM9FuIyV3IJ753bWcBPQ",
+	"14pgQh0lxZ6skggk+3RIfJy3D/ZyRcP1r5PBAH51s7fH8Ks2ucwGfrzCZau98NWismM6bBJ/HIsxPDVO",
+	"CnI9H4s4CsBN5xBZblROFDbk0LLn4zY3G6qvHMje71PdUPtFwz7WwSRC2QWasGtqm2Zp3f2PIwP3EH32",
+	"f//zv6PGJx+uUxbKVYhPMzncn4olD1Vb4yqz5DdcrDhJxBLldsHZLkUu9K1TEt9mF9ysVOsnRSwuL5/9",
+	"yNbOa3d5+YzcMH3xlrJSZKisoem3vFOoiNwf9k+GvbO2d+pZBZ1u1DANKWetRFJycXFx8W3v1Qf6XWcd",
+	"dJ/Anz/84+Li4vmTi+jNT3fHP73sx7Nnr1j4/eTbxZsfXr1Z/Hyy/nH5Tch55/IH9us07Q/Ojm+O//Xr",
+	"h++/X8yeda/e3a1+/HAX/Pj4xx/Zh9XNYsLv3txcvrxZPpGL79+mR/Tnn89W9JtvXkcn/7hJThfJ9FnQ",
+	"l+Kn41fv4snjD4vbn3/sPhs8OWH/oJfsTe/yYvX9/B8/vnv67LswfEXfeC++mb08+TB7+urDr09vF/Tl",
+	"9IeV9zdLB4SeIWrLvnhZqhvXkb1eMK7ObJHNA/Qem3UnO1wao9dQg2511EN4+ilKZ+/kPsF+Gg6rCoul",
+	"3Ddm8OkyjmtIHngjGF/qG7YuUeuQLWKxVi+q1K/i86/mtYsEnl+kTAbPQgw3lkfzzlpe78o7GXb7w36/",
+	"fdw9+ZK3qdMd/K5u0yXsDOxbd6Atk1/AU7zv9BQfR8KwzwHl13g26J2S+Sjlz7PUe/qNiEVyDRDJTMhd",
+	"IPgkSua15+t12scnuU/TLu2WCUgIMpry64hbPuMbJCxTRq6QPr0LRe6ZZp4aw1/eg/cjxP9mDcGJqTqW",
+	"ItssjLQbUCxM4oCC6FGQ5Iw55hoikdGzRd7gJXI54qfZNnabjXQF4hc2TVfiekIVb1FxW3mQoFNoLqOU",
+	"6U8anxQOuJzRhGnPu/smjQBnHIelac/0No6cNmTKFMd3r/jnNrngax2dh96bJry+750ZJhtCZAnE1sNR",
+	"H2J1z77nNYkUBGPLM+P8ck5mLGEFVNfztqXdqS77+eNizd9UYERhsWJ+lM4KI/W3Btbtk3fnEnKEPxPi",
+	"5orJ9A1du13RdTlShbt840CBd9pHRyGM5/a/f3JFTH6QKPSJZDyUutwj7PrQRCSkMyYZnkjZ/AYdGum8",
+	"OFouprxdjteZJ55BDrqTv2P0yuy/NYLARvrDSzFnWFVLKx0T7KlQZ6daPtKaU16XozS59xtEjBL9xE3w",
+	"1SrcoklhYXWfu9a7qbvNk9E7U+N+pBV/7k+T2nVsKvRivu74O4SLWidQDhstuPRYKy3uogv8c760Mrl3",
+	"V99VDcVNy69ulUCBhGIkY171sX/VGQx7neGg0/ZOOz/fx1b5ZYNt3oGiHVxQd0P57wpljP1zKPMtoLWS",
+	"0SHlJmCz6JZxIjiT2mayp/fBlUUBrDcbJXh3fG4Bv+4B1pBzwQrBrf/+4QKmQXAG9gEr5qlxUQAYmhoK",
+	"K27RqLxgNMrYBSJXc58q8G/BACYyuQ8kHGkyfTTU7ncOJuCLpzbZtH2lzSHzpUwxKw02g7vRJKtZFMyK",
+	"2Xd+GTU05Y94EC9DLGmhPoojmY4a732FEHSt/iKZ9j4314o5nT1Kcr3bVpHLdTK6tmQtmwKxjanQNWWb",
+	"RAG0AjkORfTMSSGVXy4ADRy6sxBu87KqK7D6nZjPaUuyBYWaLbqEJRZcVaAS08Dk5zJlT7GrHaZnKSBN",
+	"9T83rbIqBxbDlj9nR0AwwGxUjlsBZefQZI/FVP1zG44xR3U05SJhReDDgnWNzyhXV5zJ88vX5PTY66B/",
+	"aZaXQH1wXkypJDOH8TxSTesneLx2u5/UwD0UJL0n3OPxO6B95zqge1AaGOyRJFp4BcrjJlZstaMXIbSq",
+	"RwlZocp7bk8GyvJoaIP9dj/BexZ0PNelA4KY0URqpsmVjnq32wBytBI+9lUD1uznK5HutJVK/AuBwnCR",
+	"OtiasbMPqwYZZyuojbrdDwu6qoeAvWT18vnvw7oRX8Gidj2t5n4/EFnAnH9IOGOhvu4QyCJrckNuyYa+",
+	"rSSF2lCTiQ/bOOFgI5N5ORNJloBsK5u5S3GG+9RX2Jbq6xy2VFb2dA8+1jIu1iKmurT/fposmU/mjHLp",
+	"Ov2uB55lscwaeeeGIG0qFwBg1iavNq1tUxUBd71wfG8IUJRAkQZNJWEaMYRRs1uWrBWlXs0ECSgnkrGa",
+	"4u92hv4Hz/n/gJnvt6ek34xG9uX9i8TkT+7/C3L/xWQz9zwiA5BHQ/3rukIEXKxSnUdbng1F0bNA8FRX",
+	"gqzW8tmY0KOeGXXdjd3lWcjmsvNOKbD9fI2GNixUtEgS0x7BazdmAbNMneD1SJJxJKYJXczWzh2uWnKc",
+	"U1B4DpttzFFXo298k0RzmqwJvD4HzTlgd+OeBCLijNYydmihuV66BKsn2npD3j1/fK5zbCwScRuFLPFN",
+	"PRaZ5QuF548k0badNSTFChUZqTEK59ah8shPYzqVefoeivlEEn0ZHNWXMrNQuacX8Oa5m3fI7UcbDtk0",
+	"2kPJ9TiSi5huoupUypVIQtc1wDebNLaZLau6WAhinOQpEbMtzKHMLe6a89sABaaJZn8QHnL4eQiI0Ia5",
+	"CkeoHpPnj90yhbHRVc4QXxAaQJioOx1MZrhz3U1c6N53qmDGq7BE+LI+QYwDc8aChpraPI3iGnlIgaw/",
+	"X8ZptKBJejQRybwV0pT6WYC4yzSoE984OAPjLlyTACgVOlNMIdZnHHEKEbu7rEs+VHZmjae3R6Pf0ysm",
+	"M05/3Av37JPa1UZFW9dRc032Ga/21uzTyUZA372jEvtVCFnK9h6psbVRZhusE8iXVZzbToErJt8yejMt",
+	"EqHAvO1Kn7zZpK8zSanujF9I5ygIT9u/Lti05OtRjTkctLq9K+906HnDwalJLpKVtyg7SeztDbHR88F2",
+	"dvhSHg147fEi73X3L+mEueLL9iwOWk7Zig6TD1AntM51Tm9zbpnO9nsci+AGimbFIV1cmz/fuy+ae4lv",
+	"EEzVCpukWk1tqbOXmdOsr57mjDVMdTiYXbrLTGXnOwXcmxHsJQMnYSWsKUFNOyBIqDQAIRdf4ML9Jtnj",
+	"M8fAvYDcAeAuKcJRgdbhHeZsV/YVc4Fs0Xls1/lbJPO9I+Gay3/sgbreRTTaKoA46sRYPmpWhOimiT7X",
+	"jK4rq03Fo+2BVl8VChx5OK3zLrG5zwm8dEsFLpe3rQFk5YWWAMqclzWrKlxWluUEoMIZOQRu571wrsqC",
+	"hb0QW8nCJlnF7eThmYbPdxDtuhxE65iPXZkU1wXXDqW9Vrd/1ekNO91hZ5AlH97TbbRT8hr9WNBdQDdt",
+	"mTt9amlW+9/AIW53Ms3nW13fQ7ie7ux72vntfU9zGvY6yUS1nbKM5k7xzV1IXuV6oa9irvwbEkp802kW",
+	"uFK4ek3TxLwGbgNqNh3ApJtERjxgxZ4iSWgsRfYtxpqrny8imT5P2fwLLbouobW1cp8oirPP0qHTz1k/",
+	"dmBtgpiiWLtvLEQ1ySh6WW2qJK3Fr4s3z7Go9HYetdjpDmg7c5nBpF5NK0kBdqXLWR/kx+A3jdZEMsi7",
+	"WM0bUM0x+lWc+Tut7tlVtzP0Toads3a/X+fM725Xj6tPWt7JlWoMuK931r0Pru51N7n4W2lKd53AfZBv",
+	"AeQaZzfin4vp2Sm7mLEfFrffykH642eFB/xuUDRIxg6vKKtkDfo76VmUANi1ee4JV1yv76n9tpWuOzjb",
+	"WB+4jHH/lfldQpihNvmEEZqK3tgT/uSokSZC8BCCSEk5hIzUlQJ3ZKG4vTRNovEyZeRA+3hBvSEmU0C5",
+	"bD5mYchCYqC+jCgALfzSiCBFNqT/IQdzehfNl3Oo0z8YWNmCDiGyvhr/LFmwTKJ0fQkIAtaqs0ZfKTh/",
+	"xqhTh28h2BKqgzQzJRQHjjw5CsSy8aqbGXafpwV++/y/Lq6etK5e//jkVX7SdBFhbF1hbv9YsmS9+9Sa",
+	"mDX8v9VXZGGMg9lU4Hk+k+Jtr8xEbV3EJzXWPO01rkjPbc9yI//uCTltn7TP0BAdkihtkgRcvGM2Z1wb",
+	"tF9oR+72iF/NIglGV3WK6lDBii2WSYCueckynQ0t0zbEXYegZ5oyztCFEk4kSkccVCOqO9CuK+Itl1HK",
+	"CKTY1DoVEopgqeeic+qIiX6lAB8tVyM+4v/xH+Rimc4g5oxibpgnxWaE3QVskVagAf1cMCR3SBZUSu2T",
+	"YZ3WiOtEmn7hJPzy+RFdSMwvgI5PELLaI/4ykhLqkuu45CaW1tHKMQMp0PmQ+H2vQ0qh0OrRO47KpOgD",
+	"g1hnswGXy1CM+EWJgYJ7rA4M9FCWiSfLSe7LZShca8E0oP7lu8evzRrIAdVMRqimblDXYZtcQIEgGJpM",
+	"WSpH3O97ver8e+SpSMZRGKolvlxKKGiGn6VCdQh5gSCG+wAyBHE6j/h0xAVnkKwU2LpYrFgIeF97/cCF",
+	"irgCaTWZPPIbZptNqF+dUJ+8Eq41Kbw3JKhhLL5BPWMx4HzE/+9//n95wmJ0nAfwZ5g6BbNcvH1y8fjl",
+	"EyJnYqWALowmEwa+myuRhBGfHmbQXBS9BY/XI/7aALOE1IgsJP4dbnlLNRgSdJtCXxKydf9x3qkwDPUY",
+	"qzSW+G/MXaQ9mxa5HwNN9GVVa4P1jrhP80uoGDXNFP3FJwnlmD0uXyEG3+nu845H/DXPr629UmgjW5DS",
+	"qIVuLHrJTXCGmajDwBJoDPESohkzy9RRHEwPH6VZK0OhrSkNCR1xXUpqNRNZKb6SAxeAGXDcfa/fJMbV",
+	"y7QGrKngsO/1MJ+u8fPghJI5ogbrAmJHntmvN9YOXUi8vlnKBEhEoHB80z4iNXIgFCibdGt4yZEfUaKV",
+	"Qr4jDiB74NPFItbo8+iutVqtWmBmXSYxFp7QWdxcVlgs1Am1NLC7ZhYdMmfpTIRt4rd/lQrhqkmpK79Y",
+	"MK44CoQ/CHtRWMTsZRTqliPOl3OWRIHBru/evmjpCaGTKKSU/8/uU/2pn+/YNOKaGrwAfXxKbxQSp1Pm",
+	"5zWVO4foZLpgyXXpVddrkjm9Ix3POydQ9iMZccsHPlCrCAlNVQtAQT8qbEWTiIRReGgFIOboFhGpuiwv",
+	"In7jkwN/kbBbJYpxdpdCyjx1T9QPJUT4TUItS488bBL/n60rkdLYb464+d16o1g5H16+YQn8qf/Kfr1i",
+	"dyn+iQv+Z+tNwm7xyYgfoKd01UCU3VjkQMlBIb87u1NwPRahYgpHvKXQjldFOx45+JaGpu73IRmNRg3E",
+	"rYrzRIyqnsFNyUpM60wC+m6MOHHcznPHiB9N55OIxaHuvTH8xTyey6l5+P5TNgymKlSjWNFOB+iCp64m",
+	"1Y582ti2ShSXq3gxtUOtfeh1azfkrN1QKEkYlYI31dT8TR8R0tIUC78wi/zkEyBPK0HgskgLq5OQypmZ",
+	"Uw19TBG3IlVWtDdpBVQyMjlU8JIwQL+xEAp/qtkGIoF9XC60I80k4qF/XjsCzvmtwdoO+qrHUZwjQSSu",
+	"Lr9Ir2Fif/HPyViorUrA8RhSBCogUXyMxSjCGgfmvJFBgHg7vc+IqxQ1CAVDD8wZvWVDs/F2xpkBTPAC",
+	"WRGcoq4q7sPDnGUyOWvUaIgNEGAuSvlphtn+bMhsY1ZxVt5H3MOU3aXWqauFKh47joJU4qC44ChEP6as",
+	"MiJfQmXE3A91B1gAgERP1EdSH7JCfEb1pOfaqUJ6p0feIiogT9B56koI8kJhWHPaHCAJ2wCBiqQaDrEw",
+	"ZpYtyhp0QQ6MuKIIPKzkPKeRfBrxuyx6UfWlpmEO7dnVyxdEoX99NuTxkxdPrp7kG9L1PHPEBCmc5YOr",
+	"MGRmyULasMrLQxUCd9MZmw9Vd+54XYWJ31191yyE/x62CYozWKIeKcqMSuJ/h06wrav1gg2JTcGB2mKu",
+	"/TgKGJe2PuTl8yvLEbZhtg2wRFFgPCiIi4eNZuOWJRLFS5AfG7oQDF1EjWGj1/baPR0hDQK8jteEhAzO",
+	"wpd8TWIxnbKwFSG3Dux7UYYBxgrlPl2u1NYBpzOmS4SDlLaG7bdrfZqUZkYxCKPgB75OuQB9aO8Yu6s5",
+	"S1i8Nu76cM6+ZDQJZj65YQybmS+wYBcGACd4z5S8TCOOzSACZ8Q1X6L4ZuRFmhbzocsjZFjreQiujzL9",
+	"HvcRkhlqBg+U1sXt/JGxxW7TUQK8jgjK4/cmQoyhnLFLDYHrbjQbqBN3KrjcSvR8ykdvNuXVstuxBJu+",
+	"bzYSJheCS9QIdT0PvcQB8EEfVoJ69Syf4k6mbSyIVLFrf/rUrIsRB0dmzcup3hUzVzeKbnYEbT41GxYr",
+	"tu2Tf6qWes8a/9ztE6u55gS3f2J2G74yXOH2zxJ2m38HjOjWb7BV/gFyrrt9hk3hWPpep+6bDFyObNar",
+	"AR/1tn+UcVP4RX/7F69ECvQZlZjL+Zwma31rNbBg5k+ZZUmRoAFdCJm6fXNlJjkWnOfJgV82uvjlQNgR",
+	"15lO5nQNqpAcUQIa3YnzbJMrhRB1STgyZkqMlIUcORg+dVDIoTPwUFhQZFHL000MXYkkEUnIElQQ+oUV",
+	"EIohF+Sg7/WUfAORfyi7+wptKSFpT6ki19NUpYrDJmi2OJH0VqsFMNEC+cnU1cXEOAGkK4WK+9DygOrs",
+	"DOglrnZaV0alN4yT8VrrEVUD6EGJ2Dl/GXGQKyxFeJPQEc9jTqxMREX6lzCFYYNUJ12A7VQDHYLiQ+2U",
+	"TsmgtinjUv76V8TLf/1rlmp1JmIQZd4ux2tIV8pDBi6sYoLaPrQUKN5ilhFGspRLaqcp0tk2hyNelkae",
+	"gggFGYXordnGj0O1B3/D4/hFnYdiXczejZnac7WB6s37T5rJvcpFUPBRh8xHQH6rkX1aXM9KvUdcppRD",
+	"hXwjyeNM8k9dVPY7AEpTG08DlXFH35nebCIz1gjQr8IXW7Uun9N9weKkXapK1LTzYKvTRNRNNDlbmXQm",
+	"gFa9Bxv2Wxq+tc7KMf5Fpl3TQcUQPKwRy0MhlfMRr1UQlIep109E0qAJVE0cnhNq0nTNaDriJZw0JDtd",
+	"QS1gL8druNpmhnjbc3mxSVh72v5i1xqy0AJKUruFpg8l2dmSqJoWSDlRSoKYRnO41WO9hblgbDAadJBJ",
+	"63OaBjMSsiCmOkPNnKZwPOrCfybb8CDQmqWWdV8TrWU2OuMC9R9uVv6gxkiBNhp0lhJNeDS3zGzpYYtB",
+	"pn0PhqipZP3tH+gEcFdCgA6gxEghXjMXwcFLNRtO60Cea9RkDfoYhZ+Q44pZyjangAIGR/twFzisNnkL",
+	"+cktfkiT3DhGDX8WoXaQB4Vn8fBgPVeUrKRh6HperiU2tRlQlzYscF6ZzpskYgW2SbgwSsolCUuXCYco",
+	"eIq1yv3HinkQa8DOlyy5jQLmZ+2aKPmG2IaF6DKQVzvPqwI2taLI/x6ZNnzsoqOPYe45Hf0M4W3TTcJh",
+	"wo1Ux2yj2TrczvYfCBMElEP5fQvWxssMW2b5b4nDd+73hC++9I6904pUzXaLBMxvaWEf1YaprXStqk8A",
+	"joq61nM7hXi+S4m7g4cwI7dLmA9hfAPm+9TcVa2WpZ0oQtMw05Q1CeUjXva+RPERFea2fgxeAaQYHzkc",
+	"ZSISJY9kyeby1qHpzM5/YaW10nc0x54F4bVJ4uiG2QeiO95s23ecKkoRZhBfh+qgdtFYH+0pmTR4iPh0",
+	"4aYRDyPIxkMmUZyCQprN1e0BvJsWKTlqDit48nuWfnEkac15ozoLzwfpVxZg/dl4cn9Fy5944l544nuW",
+	"ZnKC5feLx1ijfCqqkbeoY2HVzx+/oekMVLKLZXpP7inTxsPjkgpIMUYXxHK1qCF/wIrobsFVYlefI030",
+	"cixkDptEaXN/NIJWGctnQ2ZpPM43Zre6yKzNlcya8vMN2m457uMIzDL4XY2sBp+3HemTRlxNWGb+AfUa",
+	"KpDmUJN1oLMTIjchD0Ho07Y9F6pV+zcXdtokY+bjbIV9Dh2rKk8WV2hc+IyJUzuNYaQAejjQhOXZJODe",
+	"zKIpZOyxFEW4JWDhUxylCCT4b+Hx+lEIyXi0j8o5UinLVEUYD6GuklHVxVKQVIibAksP3i8OEmHlSf1C",
+	"KqlyNt4HVklVu//06bcld3MRRpPIyASb6J63nYTluqc/RYo/RYrfK6vwIEqYl+rerDeJIiU9i0nQtofp",
+	"v47kHyhRAZ32rUTgillAApyb+i1SwjHcAWjq0HhqAIgvtAEeDCkjrgQAcsCF9gw8yo3xTcKFaa0ItLZG",
+	"ovrmCQ1mEMZmfOFxFoq1sQLWMm7MtxOv+Tqhm/ZbAHMbkJZHRBvjMXYNHYV9iFDSXnt5FJR/TrTfrU5A",
+	"ZNans8aBTLLRneClPqGvZmLHAfcytOflOP4UR/4o4ghYvmn5/L6IHOI0oe8kiJwTWidp6Gu5QdTY0Yy+",
+	"izFco7g9RA9twM6d2SGJaWY+N/kwEV8U0M6IP7AlHXdLc/uQvLLU9U9gBLO9BMAStOSxeoAVbjpek3S9",
+	"5oj3vCbpewraBh72zUEDfRfJNOJTA0izaIELqThBXmiJBr6QxvCjZMp8V0A+AR26wu4A+3Maog+rknGM",
+	"+XygNkVhbhx1xGMhbhTHONH6Hi3CERqGJFB3ZkyDG0w4fXieRU4Zqa5euIREiWXZsoK0L8LQRqFfRhoo",
+	"DvIlBALnCF/fTG0IUb2xGk/9T1HgT1Hgi5HpHCcV0JG7hyqW+K1kCe/sa0Hp0mSx1Widujj96nKrVOAz",
+	"hKBmo9/tfq0FF7zp9C3U1JHYxLG6ZjedLTNmF2GYb2IqHsqknuXi/qgh+vON7F+BOxvxA4wYzbckEMsY",
+	"ZaiY0Vtm+d4kYjlF0/zFm+f3s9/n3MsjSUKa0jGVbMQTsSLahl+0sSONyizt5CKXkbOwDcObbGUysntM",
+	"WkQf0jBPn3cdaaVyoVt1zWz/IfxtMYS4iWoHTWxDlJd1xzwkh+f4NAAlm6YrIZsvBCTvdjA66FxR5nW+",
+	"rBPBZnbAHGbhAP90JfiT2O9D7FOLntmXrI5af5nreq7PxMTUZixI/TQmvx+9AqKGfMEQ17zROeIztAvN",
+	"zbVT9RTyhAhZEgSzt1Fo1Xztb9/fQihOV8fg6FKTOgRHn1ajLC85YnLyegWfZa79t9WS3F8vYn9ZG11g",
+	"EYv6WWclErRLL2YwKCWWyCyuLuxhtCR5KENmKVXgiHPktoOti50kaNstKLELdukw4zCgQkkeCEkT7a5b",
+	"TSuUxb364LX7F7UUHWwJjUG57uvmPlkldLFgyeGQ+Nvrn2yxlX5RHYm7duWXs5vuqynxvqamRGPBzMqh",
+	"oM8WQv7Un/zJUv1OWKodkO0fjjv6fSg1MJUPlAXTWep2UW9o7XlOZ4abCUpzJ8JQDh0Af6tMjs+omz2T",
+	"z9Z+ZI52X9LSbXNrmc9SqeipxEL+Ya6HMN630piKUbWg663IpxEPWeKTAELFMTWBU8mG7ByUqcJIwXkh",
+	"Br9ZdvIz52MVs9Lew4IzqVmkzEcYXOMOtE3IQgtRXhrpMFsrNAb2M29lzRm4yafglCubyEHCp5YZn0q9",
+	"xbkTcJbBCt15r7M3ih+hSTCLblnoN23HOPWXTgXQJD4MdD1eK1bSBB3atnrFckqRpFZ2IV8BCbyoZAFo",
+	"I0Mso5jxNF6TCYtjNC/pEMcs5FEnzc0QTzYPSOCGQ2rv68LkiVimMkInAZLOEsa0EhpsYVGam8JGHGxh",
+	"5xlXnuUAVOCAn6pby/hyLptECns+EBBnM4+1no1w3TaFwuVOEuAbMeKAMf0gK0F4jYmTwCsiqwYZpRs9",
+	"IN7kPrL7iYr6wwsNGpj/cZe8BuVqivt++Vod8Ld7f3YpknTvbwC6d//qd5naQa9lX5+TcgiXwo82co3S",
+	"Q7Qkl3z9FSH6MzXEb5wa4usGF+sIkLrYX8XtalyrBAKFJsnBBpqSYXBDMQ7LLOQeOPNPl6k/psvUl4vd",
+	"qGNejz7qX8Z89+VUp8b1X/EyCeVywhJykGV55PH6s1WpTVdasoJ+9cypX823YH8Vq9MTzZHHtZi8ai81",
+	"6css6thsIVAnhVbyctuHiq8W7ohhYI7fcStIATMCO0IVTD6/XARYLsh4bSIdRjzSCUwPUKRoq32+Hq8P",
+	"onB4qLhaNTPjkapTlqlzUgxrlA4NrI+4OoGmff+isGlyfeZVyXXuLiPH0RvNuWr4wfAUza+6VLl5CoMM",
+	"5MwefhxytrrO9sjOaGDhUzs5yUU5ekWq+w+ZXoyrQmQnkrGtsw80M83WIDOSD6+GVSJ+akWJ06I7RCnL",
+	"Sm6vVWKUrmi4IU8MKaWJ0b1keVulAZzlAjP+Du2zNc12sldbSSf1XdarBlhTMLaa0VTBse1LbSJ1NMxF",
+	"sj54nhRi5xcJk5hsHHqDSPjPCoS/0uepZ30lasI9H9i37S1YprcxuAX7tfe19KYZiKP2Z1P6kspt2CuJ",
+	"yT4d74kAdDR0npVFwViW0R2D/caY0diByMSK/5GcBoxqdX/t9W+hYNbhhoZtyJNJ/yHM2wZfWNGRQMo3",
+	"e2nlCeAt9eRMiJsN+sgH5Uou4pjItUzZnMCwO4feEBN5M+L7hN44tTmXMIFnsOyvoVZQI+2qU7A35/+9",
+	"u3//3In2vlnAj4+v8bH7CnwFdnzED0zJACuZdi4RHbaJv0ywDpmRJIZuDtDtZrBMHN4FOpphhgHENHXl",
+	"KMRhi+mdMfPgLE0XB/JwxN+9fXG4U67nDFfhNcbM2yNup97OMv1DbjBF15c6VV81qA3j2dKcO9PVcdXt",
+	"Qb1tlspQq/pHHNaK7TDvYE10RI4BvlxwRD7GF4qNqAzwVUMjEKnVx0RYF/Lf3LD/x2B71ITheuR+yxYi",
+	"4FnGUXXdt/gZ/rGDk9Gv3QLP/chFxjFtTRD3sJzTiD/PXKERwcqVyVOB6hkQblDS0U7U7VJm+hHf4HhO",
+	"DlINIpbLOal6nI+4r+6+n8u4Qjv1gHjsc6ioWa4NYm+4Vr0g1Qnr08IVsPTGVOa5zrBwsu3SPlmBeDpA",
+	"T33B1wouo9S6GZOIh021rbzk5SE4a1qlWlgIyf6hXj46mViJaPuYiLaQNL3bcOoSd9MhZqnT3395L3e1",
+	"66+TV1DFdLOnu4YYBCIAhioIrCjWh1EiNX73J2+7E2+bJXW7N75qfg2xbsQvGYfaeBKZN5MzTecf9+Eu",
+	"pcYjQYPMu7cvrLskNUbQPSwQiTeJTlGeqU4DASmbUzSiSW3qZ3GkkOAjOeJimUIlqwOgUAmjwYyOYyiJ",
+	"BLpjxJNYJPAwzweL6ZZQn2eLowmTwVIjj3wYrUoq1I9D7vN+2soc12mFpVNJyGzh9d5I8UvbS7qfgeMK",
+	"dpIvhuTyTVRbqvmFWpG8AJBElgD5Tw3dV9LQ/VE0cwyss5/FYEZSLlm9Tg4z2UAjXbkFAcsYMPC0ITai",
+	"kKuySUQcMpmOOFhb2sSHss4+8cWCcRaaOjXqL3KAzwBDJwz/OMRBZXPE/SAWUn2C/4KrHVAQbSYE7NzU",
+	"Z8iaumfFlI64H9Mxi6VPDgIxn9OWZAqRgTUlSmMmD3VrHIwENEnWEZ+Sv/6V8vVf/5r5FSKCRp8K42zj",
+	"a3dCeTDEUQ7bUA/s4BH+2YYhHhGtuceUPoc+OKPpef2NNsdYE54seSR401wacEKULMBqb6lxMVPTiSn4",
+	"dWC9I0kkXRMpDtu2kx2k2EC/Pqg6FARsAaVzl6kuSYqefAerWfT/Z+/dl9s40jvQV+llTorA1giiZG2y",
+	"JiuVw7XlteOLHFGurdSOi9PANIAJBz3I9EAUrKgqD3GeIQ+WJzn1Xbqn54YLCYCkjH92LRDo7unp/u7f",
+	"7zeaijgxI5nHytJU4kBorad432xyCW6gin2uoK645y9G5d/Rydq2LgB/dgWHZeMSL/zJD7ih2/1m26o1",
+	"WttWNWs7qj5bLe5pA5L7xzIOyUGDtbZ07VCScCodpSQtTsWePGNBRYBeN2pZesWHSCaw2QILvVHLsrOE",
+	"Gikko2t9A95IxVBL4ruaad+rZWmf4XWtfEpIXNQtEKt5mi1hYSYQdKWn8r0C3xDXd05g76HGzgGUN+Q4",
+	"deD/fq+WW1h8WlxdfQuT79/ce/H4zb2rb79Xy78lxRTOQ5eNBEfIlsjgGzpado/JsmvFMXbHvLz8cJs8",
+	"CQX3b4Wl5TL5qzoyagC2RikLAu5+XhVj+A3icshudajnKjeZlqlfaaNjnw+wjYxwIKr8gdQJUa54MxJB",
+	"4eyCUG9DIvhTuTObEAluvKxWMsHiNikK9TtkE3S7vGmCuNznY+n4kVVwA4tO+/fYSkXvQ7Ld7tCXRpE3",
+	"1/xQ7cUqH5u8aeyK8Jvsa61YgYiTXI2KdEllUIShYyunXMtVhZa1nMPrwRqIn6l5DFW57RrzV+k3g9Ux",
+	"MUACI6RPYgoVk4eFaQBKXNc4L/wWPFcbLdMUVlFCvoL7mlT70MCYmqscqcYybSK/EY3o/rEXrefsrnqj",
+	"GbIlu76Ac4q1c1Ei+dpUcGu/InoRqDwi34e/IOW29v48lqmBv9tJLsRw6SjxHGE27QuRNXutCB0LUKJO",
+	"WEi/ZK12Tt8rUdWd3gi4Is47gpZJEU8trF5zMLiq7gLq5kr0RIykUTRf6YO399v5rnm95W5AWOzi/g12",
+	"QtyzxQ6GKAEn79Rkx4z1CyV20mYHx/ZuFMXHZrrfSTMdeF3U9L2pheNEpBUMgVAgTF3euvxCKUKPxtBj",
+	"6KM7VHXPoSNijSPpmVLuo26a5pae/p5ZDF1jk9cTkSazpBBDlWa3/YEgNkMjpGO6wsgEonvUAv31i1H3",
+	"N6ljPtSR+8hDE5Wagva19jiPVNop6USHuldWtNfMOYmQTllusUzGlBIol9FqR1EwjQlX/RpIsXkJJKZn",
+	"2msgn1kGV5/8l2YLyipMtFV7aXaLfYFGBYLd2SITsTRTomKEsdC+/Be0p8RMSW1aOHDEyzOyKvjbZF7x",
+	"188CMr8Qw6Dltwm1rdNj2OAhYjfdJtrgKv7GvSYqgRcXdHEZ21Pj2WE9JrvxllCPGnEuPBZJQc8MYnms",
+	"ZLHIlRincmJEL6LQr22oj8T//c//9t28DXZlmM1tfw8MFf6hjS8KM03mcxXTWXijbXVopdKzDveF7+PV",
+	"2RfbgUyhbcZAU1yLJCpQU4X4a1L8IIdge1cO3//9z/9+ivolsVHjwsFI1auMx1mOpnia/x6e/Ee2yJtf",
+	"eXHmbtgfxM+pkoZt21EhlvCL6vspMpEg47oB4zA8+TXCE5XlOMXP9vbbafAOgw1d5TcabDAT7iteM9Cy",
+	"MBNaoXYD3AOckTdI/3Y1FWBGLGG1Tnyw2Q2DJNr6dwN+j5aPHEb2MMWo1MISVQlxR6qqoPW3pU9hTVxY",
+	"uGfkcgtPVW7CUEUnB68nLDEDKltJsgRXotD46/ncXZ20Vrde0wdlO0WUL7RWubkushulI4Kjt6T8sL4K",
+	"5F6/m9TcgiDsk9ac59gfsXl1goMWRjsQie7aaH55T7YuurLHnrW1zp6vy6WmhGyT4KEuYZ2oXW9/YhRb",
+	"lEx2L7Q0Zq0LtUNfcxMuDNxUrEpxJOMPyJE9d1e9xZj1o4LPZZoeIqm7QaPM6yr5qq7YGeQpMnhkQ5Za",
+	"1e9H3kRvYRYyTZcU46IMLNkgV1gKtCU6VAUCKtTrMaDEaggoHyKqGwOqUvWEqCGVIA+1ElEWuzN8RU/Y",
+	"GbC5TNNjzOYYs2lDtUnTzlBN/f4dIza/04jN76gVVXr3oVW1dhYjOHU7zvIbV0l1J1m7lvfsUi+r6JJG",
+	"qRpcjEf2zmTsSjMNF0U1glC3M7t737QpuP4A9vqGeLwYdMZLhzUjVpRFSvSEwIJdVojAYspnuaCsImzZ",
+	"qfEDHYkRshCzjGN4JlvkI3VqqCkIaXWxm9xNGHnkzNi5Y/0tGBpGY/3M7PK+JY9ZlgQ7bAkMEb+SaXXO",
+	"TL6uW+jV2Zeek4u4Ia6ZAMyYJFYl0HUnNzMGu1Y7vMGmbrGHGs4XyH4Tf+XOAy9aFg6tomVhaIlfszm/",
+	"gnW6LYRC84S67hVU/F56F87phX+q+HqcZzObHuVC26o73GbVwHH0nd2H8wfhKQaPLSbO6674Hjukc/J2",
+	"/6tMj9Oke4vwnTfbVjuh7jYjPq/Xk8GCtvKJMBJ/93qJ9TH7INQdia9m8cDRWfGdlTfwao7uytFdWReS",
+	"8nDGjmnmo9PyWNLMlORdnWyu6CKS1c8/YuHsp7srJa9015VWRThoFAg5y/QErG0GgO8s9xPzdGErpF0J",
+	"HmojdBvKZDbKeA+fv16t55XeiYqHEWqw0PsDcVki/UVYbmcCh8PX1JIw3UwWYFVytxg+6g/fff9anP4j",
+	"mQn4tGQo/ONpdI654GdGaZMUyXsletKITIf658wUk1xd/fsPQZktzNUom82UhqexEAoMbxn9Ixum1xHm",
+	"0HlXBdZtGXGbpPFI5rEZCKt3POj+XLldshntUicnBvP22VhECWIEc2bbV9GBiFJpims5KpL3SbFESnhb",
+	"TwZ7lRSUaI1h6TqzBYgOBwL/3WQqxkcROHGpkp/ZWrrEiEiaUeSXEvbgxQViQcCiiNyDpQdpYgrOsPuY",
+	"7F3ldDxFSxHcMOOE7kqc+dLaEA9RAkfqt9tCqaks9aGo+OZ4amcLU9hbKnpX//6DiOAgR0HtyF5Uzh5s",
+	"izts/WoVfpxIM89y2Q5SYYvyN8epaGD7ooFDxSuJEWinX3hHMPAOEsmG6nnE5bY1CNiTUWkRgJePPWqx",
+	"/WJwUl6Jk+CkfiNOfg3WPwIYW1yrnGT6wp1rPOhd64OzWlkb/wrsFDOCd8BrpX/BjB2L+T3g6qOETvTE",
+	"CcCj1XW0unZudZEILpXskMrUNjG2Cpnn93H9PdtpKo3g8bASyhkzocardd6hKTusnBo6MbXJly7NPAVd",
+	"URpMDOF0jCA0MULpnRxjCEfOl/bIAV/ao4466qhDRgbqx24DdQUKqMq2/wCAt1IvC7TpYCS/sl20FrZT",
+	"AbeGRXPNryQQitZAeUn3dSqic0vEuJYruNbLR2S/ligy1D1EjyBgh/Mq6cRGeLjjGruwrqG7e2yGbVi/",
+	"26YzOC7giujjbLSYEUeBLEvqAyQd9WG2cXfA/5fYZyDKLOi5Hx3w05UVvt/VbnSZqRxJfYrJm2Eq9U14",
+	"Eoj/+5///RX/99OnKBC6JGcQIrK/LMv5IzHM4qUtR3c4i1za7y2aSsaKKZXRI3gch0QqTwc3elAdqtoa",
+	"QaX1fs0/e9HNgv1bzB3BnRHRz2+ufAsJf3/pUu1GrS+DpItWLYKGpcPzt+/ypmlXKm6HkeHKZmPc6rYF",
+	"R2wlXQ9zqUdTC16EpGbXNrXqSv9lriijLGQKB2Yyte8R8ZHizPXUIm/kloXMzZromVyWHSRUzxx0b//q",
+	"OudvsvwXQozYEFrFMcneTjNxm6QpJhG8q/1QAHt3JXzfe5k3b/Heq72r8xyLvo84NFvi0DAW4GZgNHsp",
+	"xeZmkBqGzTalY+tQqd/VGWZUTr0iTvnZjwOmIretfFiHhf06/VC3sJQ7uIJczbL3ytXj9KtWpFdvRpVb",
+	"9tG3RJxFaFxuapJmqUfTPNPZwpxXIuWJETOZgyE6Vxp5qmL7O6njUNNaYwqnUMqK7NREY0CaqzSGcnQD",
+	"j67jgbCwY9SrEGpsVhhmWaqkDhisz2CEYSzgLMaLFAZ0iNsIHshwDN3g152VSZv4wE5TdMh/Xm3b1aCF",
+	"nVeXmxj7JCoePDHO/XpdI9i/rkENzflip6WhjbqpdkDnlXVGQXdgcVXNZknIvZuaTUaqqPiFA3FZ5m+b",
+	"VJqwImvtqA8SAV24XhKDlHqCZZHduHuWrK6KsWotRtfRmM2UWVcYRctnnr+aVVmveWx0yGH9a7WdOdRV",
+	"UsqgXTpaudlocW5D9bvXNd/KNvGrZNovjXusNSUwj71QsQkTt+623bvEetF2W935WXFqKhXXNTUc6nV6",
+	"uPWolWhJ+PEGeljU1TBez/V62FIhsKTJrBBwQ2xxw21jlyvBTuD5cS9lekFoRi4yRMT+1KW+NsxT2eJX",
+	"Z6/6gajtDMd+OEoT5QpeQvlXlBVlYIVWgNZDREu4bokI4G9aW/vp9z2sn+a4gu3xx8r0Ra6pGCZrbRwm",
+	"psz+ORc6aKViPhp5MpkWRvT8iFoeMFQDn55aC2SfiiNCzUcVnwfDdAmRvW5nk+0IG2FDZARwtJnOoy0i",
+	"de+Qmuhhu6m0MSZbF0/F85pNQ69hAW33OuTVyp7ufkOzrY6DdGmrVvXyyzzeez93ZY59ePhtE3z6tH91",
+	"2VmckMXJOCkj8J+5P99lQVvEg8opxBtAItHGXC2pqXcrbFDZF1r7tcB34qr/CC9+uVWHAJKmc358f51c",
+	"B/Do+Rn27dL7DFc0JagiRGaplkS6Q6Yz8tZBnZgiSVPba2VE9PLshddq5YKz7W5EtiiaTkKvSkdqKCg/",
+	"TuVEUPlpG7sgLfXhG4vqe3b02+/jRvBr3f76I/HRaljVA7dhVuUFrS8INTZK5mqkdCGYHmRtXSuxe5JZ",
+	"zEVHZKlnGl6T4tFFLyKm+etiOVeRiH6CH/UvwEXBkxbRr5xTznQmeKOZi170+LvXlowlYroTXAUyjhVZ",
+	"1r8QUSwLGSEvPV3Y+cJMHX1PNqZ/88oQJda4EbDC6jZB4NBVuJWv6a1u7Tk+yhIYfJhNC2AaJ0dodauM",
+	"PTPHKpgjJvUm8pQ65RunaT8BmqZUHmf5zePIksBK1thVoW6L0WxoV7nSGMy/g3mWGLHQscpFSCU/1F9r",
+	"aYXCk7JEJFVspROdqEiKpplWWls+epslh0wT3UUnijCSubxl5sg1PKJlG7q0qN3YNd2ZP/kmy2/e8jPt",
+	"M7r6DXag84kDWbYZaybuOe9ON3Vm11MfTbl7iJ63ePEqwodgBJ6N82zmLsIhRdHzjz6QwS5wP4LVBSwu",
+	"2kRHi2YXMPt9q1cqhSpftBaqVJ9163qVvVcvDkL9Fq+kYbwL3ixsTkKcW7y9YEnav1Qf6R6lh4RSUoJh",
+	"9Lqi6Ff0xdZgOo+1fpAVv9YghDAGXBkqKYFEeBtg8C/rg9uB7Xdpf3B03JvLdiddq9tVKkNUNEYQai41",
+	"KdsYOmq9ViuDF/tTButQP6oq4Eg4ta9Cn+q1ai/wWXWjLlzx78ohOn5b5RCvC4uNy412iL6y5h171TPV",
+	"295ca/dNrwOs/Ch9gBUsN3aClAHI71HzRKT8nXGWHzG/Zer6D/OXQzAHXKizmhmUFLQ+x7QTBTedpS8b",
+	"pbwkd9lkrk51aqsDQt0squiD1uWLZQNBsJ0Nq0lnRa3ydTu9di+yjm9xhz+PmIf3SNtHPvCoHUMdTzbU",
+	"cWD3p/Uml+RTrkhkIy/ogsAPLLE1dsyQfkGxcH4v6OKHUM0lN3WDf4LLSWD/ttO3D0wB3ghuTVly7qf4",
+	"qNUfWq/wWrjLzpOY9CjqgmiRp3fm41jkaSsdBwabmUQCvStLuUZlMYWkXuckd3QR5yKaL8z0miKEEenP",
+	"iJpPro1Jr9+rPBnz+YwEupBlu7QRWF5CXoegR8J53QXE2hExLYp5z/TFL29/8EtIXr6Ex0V8RnzY7wj8",
+	"QyzytHysdmqJgPAlLZijuM3lfK5y0PWOJd2SXBQZYto5oov11VPwmviAvl0MEaxxal82wUm2nVSsWvnz",
+	"4J8tkvq6CT6egw/GXOl/hxc6GAzg/3791KjQbKZC49hXs/spQPFm2Ef5SXP4h+grITOl25WEd/U7KEQ5",
+	"KtIDK1IYAuVAE32TO1VyJU2mWZoVU6kx//HL2x/O1wuXraXXg2j2uxYPBSevXr7c2ftHBfMadqbrnoDi",
+	"8tlraFPWaK665XIZx0LS28Hy01XFDuCXo2FinslxofJnkqrLVzrozz/C/12vaVLagfES6q9f//D63WsX",
+	"vX55dmZZojCW+Mc/orf3xz9ipUClQ0fFuAWnJtSVMCTWA+WKK3RvwYpA8n4bLhiQYxgrU+TZspfE/SjU",
+	"9vvnTJhksDGIv6NiDv15gC5eQFO8m6pQY/ZuROSeiU3FuRwcpevsS2PLZlE2uA1VmumJCbGemHneyg0t",
+	"a2VbrQ08cdwHpCf+teXX2HppKPY9AYMGF2Tg3tFcLDaqGYYSV+6UKlUmKg91xFNE23XbI6tLsbaxypkk",
+	"+4400KzxNpGG6iF0+cFEO5YyOEKZVoOjAj8q8FUK3MoBOElcqVCRAKemfbg73fuLxsXeILT98N56vSUP",
+	"n3arvrwdqKvLdfJb3EV8VwWjDXG3qCzEGYB1lEAqnMQVZprdUh2d8lx3hC3LE41UkOEJqPzwJOpf1PgO",
+	"/N5Ys7oFbhcC+Z6ulOdGHUXqUaRuIlIb8tQTtU9RGFbaJVdKwn2Vp7AlW5WlO61KedFalcKKbftylMWB",
+	"oq/YcyCKLLtoSuNcCdsriZNkOl1StrK7XzLNshsVlz7+Yk41vKK3mToZZ3mo5R30li0w4eIY+6i9ewaX",
+	"rbuEgdSxTFLjYwJF52LTaK7lqGagZ/CsA6wh2ldUtk0xvo6T4vcZPT2oynftfMcQ6tFceHrmwjFA+zsL",
+	"0Na7ULtNtG3Ds8Tnv6pRzUN5aMiRgUDgYQKbZD+Tz9I/0MhRqKUx2SihNv1bac5BXphCFgr5/BifqRfl",
+	"KpsrrZDLwv0XN3qN0syo2NWoVnqPxDeEXn0uoiSJuWMeJy/J60I9V/kzx6OwmA1VjujTsAywQXjCc0H/",
+	"gdaUXdBFuYCLKqLpuZBp2keWjaFKTSR6o2w2k8+MgldQgJmVFKkyF6Gm3aAV/fGPUi//+Ee+WLNAlFYh",
+	"bxqMOUtSZYpMK3qkULsPTg2N2x/4ENuE1YgMHGAYwnufwxLKAjI45Qw4Tvlgr9dvTRHYd3RM1sAlfq/U",
+	"vMTsqLyDBNFkaq+gizghQYN8hQG+vq4MF3wFr3djpGr8yQ/4JsvfdD0gv0+Wje7VeI+Lr6jrCd0PTtYw",
+	"aWyy5m3Bv2lvtoL+3lE132pZTS8geXw4zVs2tSX2sljxzB/sr+zHE9MzuUQhZk9oUm0p6jEA/zX+OQqo",
+	"ex+90/5Fk/fT3uIil6MblQtzmxCPUjYeVwKRm/Skea0RIsLrwbA21KuwoReIP2z6gQFBxLB7imjDLCVZ",
+	"afhqC3uYrdAGadkht4kbLqGo53yOwlPHgn4JEpmwzbCDqOLx50rMZKw8TK0sBav5H169/PNfvrqMBuKS",
+	"5gB3XRZsyM3kjRI649oknEX0bJ4yAkPo5T8RDdK/Rmg94mP2ye0lx5+3qgHAnRhxmydFoTQDfZG21sqg",
+	"jsjiZQd0Dj+rB6ND67YwOh/tG2kjSiKE6kgak0y0UpzWiz3lRh/lylE/MQpQjWgs1LmaZznjsnEwxbM6",
+	"CTIcTd9SFpcV5g67LsCueJ6qyDJQoR4jheh9d/VG/Pmfzl704YvTTGcL+CYFVsZ1HCVqJC+aXaPUf6nV",
+	"LV8fC+0caq0+FGyoVKNE5yJJYorpLHTyX8hrEYuJnD8b54riPtTAGepRpkeLPFe6IHLiJNM0IW0YKfjC",
+	"0rPhI5vFEOTFsF3RU7sMit+TfSID4wz7AwT2hz9ovRbt3IpKLTwFm8cZ6EEeLW3BfpB23swRX432qk15",
+	"djkvzz/i/1/fBQK30tkBd6aNkbzs7kAsyLLVuwUoU/QiLvJgDdsvoWOxWzrUjXZp/GK9+a3a9GYR3EPt",
+	"ikRqwVwSNIs5MxyOEx07twD1X3k0Qp1pD7G2zpRHI22n3C3a59h+KDINO5cRuG6mVahxsynL+OrsFTU3",
+	"I/o/6vAVoLilYNpTxJCLNVZe4/rLyrPbJ4aJaTPeK65YcMcoQGRvoEVnEZM0G8qUuSnR/YRPUfFhuCiJ",
+	"PfVct50tuoLLK2gVeBBPW6W9Occt/sa3jl3xdou2vEiY1YAHlcN0FXDt2oj+X1Wx9/O78uD6uufxHFVc",
+	"8irw1pWn9L5ZyE0c5HVAr2/ZIDVlfi9w9qCVEgxphN9gIxicnQXCG1oNcWF7FjqbACeq2NjLeuefYVYQ",
+	"Nsl3DrfIv1bbFdmR34RBM+rLiARFxiKB/2cQEsU5n4HgoF7EsTQjJH0RVZASvZJ6O2HeX9BGS1OoGSFJ",
+	"wcZNs+zmAn+HmG9uBHrIGiYcpQO1R5wniyJPhgukHQKPiKJgcKXJBQ2Ic45fLKPbjhGvs/GCRcWVCUJd",
+	"c2R60Rk86yx7r1AMzshEsK6mBXzN1TyVI2U8eXRq2KsUPXQcWUOPLZB2psnWVxfWwWIflc4GtdGjL0cs",
+	"eNmYE6DYZErusPW5wYH0HxmhsNgp8mlIyp27Hmf59Y1aGkTbuqEQmIX+QhY+g7lrPNbkSdXdJ7GJ98TY",
+	"x9iyam+jyBaFSWJMyxjl+4oXAk+RLIRMU3eS3fUL9ULT6Yi7cVL36fR4M+wPI7Xi9Hx6KCXDb/4zc3Rq",
+	"Smonbg69tYCkmEAxk+3A83kOMmcX+DHbqsbWeOQqEJSoyGwZIsjM7WJ//k9bakGCKhDpXRBQrOywsokg",
+	"DL0hmRluew44eEM5eA6MfdsS0WIcArYLYOcI7tu+/JqBgU+PTCYWiMGrWGls6VeUy0YYJPp5vMAexESb",
+	"xXicjBKQ5h7m/x8wuWvx0Tcasch8kKEsTyi9ZDBE+gfqRXQwV7y1iamYTF5Gnto3rT76MXuvrlT+Phkp",
+	"ESd0sDBdn0ttJBJznwvpRd0o9B3q2it0WUHP7SjDcgzII2eKFGwQau9sB5S5DFxszdoDpOcroUTW5wgZ",
+	"XwYlbePrSOZ5ArrxPaYi0V5JS/cSrB8jRtkcv6OLLNRJUb5+30aKfsQTgEFoitDCQC5+YSUHRWz/gVPs",
+	"tpY7wmBAUlxYi8MtgqB5vAmKjIfX6jbUm45frrkcOTFsxImeNf7KHCuXuNF+knFJ1RKuUwbfwYL2qO9C",
+	"rdYg5M4atChtXtcfkwxSLPwRTUAia0rZmF2L4QC7sU+zwY2/D6OhPvgjjJM6+qXqvfWtip2sprQ7yr2o",
+	"syJVVJXlsmmra7mDtrpoDHNHCb3BOOvl8gNECA7I91bGcu4E5VQNjWZ57WgekDruRwQx1OVrrYXQ7mo+",
+	"or7ZHK+6EaGo2CVeEAJ8Ohw7APnvVe2sxSS6dA8JqtoBRyIuNLwCLqqqZt+27Y1ZGbgE600amlrqpS1o",
+	"mSapqk1bDSmCrTsed1XUWKdCfS6gSvAsm/Y4VsybI5bSETa6ZEJXIJ3XMaKTWYz9InVvmSTYQ0SHu0py",
+	"thGZ1GU+yaUusDeCq3QIZ7/IxATMCo6YlUm16uCSmQFElofaQv/7BGRxg/67PxDRMIuXKP5sbQ5K6CDU",
+	"XENSKVLY3FfHmpKG0YP4zxSORGLrUbZAQH5jjavPRPS7V9ioKzGW5hve7alxJRyiSGYquHvNCZEacGkL",
+	"NbNQ3lWlRl0Q4pHdUlf6D3PWSmJKnm7w/RLbiE41vlJEo2zGBPOZto5VtZQl1O3MD3QE0S+DD8S3WXYT",
+	"OYqGxIj/WqgFLb4Sx7FQWpzahnVZWKg11SyomvZZ0QIT7K+gxRv9oH4aafRuNw3ewEN0zexf6+yG3plu",
+	"iMj0CjW1sVH+/CMe+A2qW1ig2NDUjLsRsTOwDZw0oNhUVbxgAgjER/TzL++idsanuioL9bbUBFa2lPlJ",
+	"Ocv0JNSEd+Ip+o3iuRXRHmrH51IvvmlSFeBRXl154oTInhIrq25bZZknT8tocwgL+LLX2Gy7cTsvaS5n",
+	"NhBWeN1uyDgh0Sx02igF/jk6prZK5SHP+lM849Q4v8kBP6RTsv7r8FjrClx2plJqKNuaaMBWapaSbHwb",
+	"zdJwZUJNvoxocWXak2Tb+DI2PWXBNYtuxSZW6bUg1LdTWWAtJH4si6m7u0Yuzbk9Y77xXiuc2K6QR/yU",
+	"eTkRnaGBHWqGOmN7H6sryJMQKl5JN7tva5tm2Ze13Rj9oP3qq2QibHtV/R8N7qbB/TpONhPDmxjd3CrB",
+	"b6Hb4l5bFNtheXJ9QS8qezIiobNbQizG4lj1Ac5SUoiF9lcjskVxq5LJ1IihStBaFnOZF8komUtdEJdW",
+	"9AVf9h8Z44Cn1hkFXFz2nZpFQm1JprwWEXG5qhp8IyOpKSe0m+CbPJs9lprYL+jYdqInNHfnwm7lk6qp",
+	"9bafKgUeV4Htuq7GtTfsxSY3DCT5drck1N45KIez5TbYyw4XVuZponLh31YqYjeIugPGzxX/GuTfP5RD",
+	"/WtEMVAV+3fZlHzZrnXCGmH431x2EvjEqSj6ODzX9y+xLY3Ytti3cYntM6h3WccFfvEYL3DzxT3NS+y2",
+	"nxK/2xQM3qjlkSZnLRX5JVvp5bJiNU+zpYDts/VmdIvORZUmnLLZzLSJeL89nQlKbT8vM9sBHDz+Nqh0",
+	"zs51kvB8jfN/D2/vELncq6tvv1fL7blxvG06QikesZGeFk+Ld3g9YUqfYtfDYyRswW4MEBtXizyHR030",
+	"RNxOk4KqMrEB5EZRNMSiF1BvTMABi1Nbkg2S7wUI2Ru1LK0oKoFVH0qSNxs3dclgB/gqDfaQCCF6aIv1",
+	"A9uPY/tzLlz3SZltHIT6JUxb7n/b7BjzKBp3djQVvUwLibPabauhBjCHvsjGjA3A+fFywv454wMJgfOj",
+	"7NY3VO3qPyy9Efu8/JT+Q+EQ5YN9MRBvbBaCi5K9x0w47YtfdZ1IVJ+KL03m2Cq74EyrLPEgS57mSi4f",
+	"te+MM6T2u9dlB88fonPERiDACgzsIFYi7NiNWp6akLqKSCsl2hRKxtgZjG8DBYZdgxFaJfBw8PJgGBVX",
+	"fu2ZmU08Cbq140SlscOQ+Lv9eGYm9sNfP32KiK8m1FF9EA9xYiT1KYpMLCqwvwPjiNukbtQSfIH6EPBx",
+	"E7IiCE/GiZ6ofJ4nunAzMMLaRGmF+CA0TT8grm98pTY0VzIngkw6NeLq6lv8An7TOwO+D16KUjjWjbU2",
+	"ljSV5URDxQRKmlfVQcrjLIk9hej8KfYRpGsZ/6BJcWsadafFy5eL4gZB8z4kprA3DlzQmgw9Yk8e7avP",
+	"wL7aSRSXWGh8CdnORVM1zNpd3ecfb9Ryb3wzzva6rIh+DwbZTzPfDbffATaXnDGsq0VSGJWOA54kxQ/Q",
+	"bKkbLedgHsEvzFSC2YLWQaVc3Ig4MXI+VzI3HBdMUwtMOOhm0/FLKChfdF6aEnUW71ATjTdRECRxJPQi",
+	"TQMRkTkWBYjSYDUcG49wjCOSuZFFPeku1Kgqt/3ChJRzrSnaKI/yk+T6PgrvBwQORiOCLMsWWfJ0mQbq",
+	"tCsV93uF971bBpZDCPB24hXvuUr6lbZynINItNU2bflijmLrKLZ+12KrQpCyqczaH1eKZyTvljHFh39B",
+	"8STiJK7SqLTzqJC5vSWNStN2p575VUZ7FXZpMR+Ir6ZqdGOqhcKvzl5xUz0dbAe7EOreq7Mv+oGIYOER",
+	"fPOsrOrysWJxKYRO0SrsESm6hiAxEG9L8B8GcAWrOkSgu6UrpijfilccAlZ8NwTgCnw8XMmeojreDPsI",
+	"6jSH3yuGDVvwtGFrrHd8exWgv0deevX02qlxi9t/2XK7dhVncCZoyvfGym8WPms4FO6KkfgaJQDOEYAJ",
+	"QegiogTAYBig2GJjML4ZNsgNcCvm69D6Cb3+IJlivkPbJoppjwdPHOE9tftcPzp7yxM21d4qjKV2XWiL",
+	"mZwyFFVdSJArWZrl26EyoRHVAsaEdFouAk7aEM0VWSA8DfbzfFmfg24+Zzf496bEZ/KU86kRZdbJtC75",
+	"Y3iCD0Rpk5m1xBlhnUDZQWVx3mh1qqkGbt7uulHn3j5VsjfD/loPKyr5kGmWlbpZq1t69Z9DMXQbjPbZ",
+	"l4fQ5Jdtl5EuWlMbV+6jKK/jrtQxnbd7qOMN0Fn3Iy/bfIcN3QZtna6qiROQ7xXqSGfFNX7hD73T2k9O",
+	"+54olIWQhUiVNFgqKrIx/FjdXuMSAyvPSbbXQD9ZVreL+reWf7JUViTseWwU+FmOn5GIhQ+4wKCBfdci",
+	"r4n5kTxOD91UinL5oca8NhXZUt6i1WSsiumtk+PU/rFPke3NsL/+lS1F9tlhRLZFBn1CYvszdKQ65M2u",
+	"ZPhbhSoE0UzJqLqrOG+GhKiGazU2VZpNJip+lug17cI9WxJGtmmlzjiwDYljv1TM62tcYmRNfWBcFZyJ",
+	"6Ia0cGgrmVbV1saAqRHKAKYbcqIKs55cto4wH+o3lmHNi0cmOXyX9+rc/kdHmXWoYYcsEmX7dznL7L6V",
+	"JgYcT/EaGZEKNQs1NybT70+NiH4xKv+LNMnIi2hF9HqvU/VepVGNjmoQ6giZ0SJxo9TcHw/R0I0q47dw",
+	"K2Wi6TtYGdhjZXn17z9QlgW/98N3378Wp/9IkV4cnAK8/3ga9TeAHVvFgvcjH8VNaPDWPwVsn/pQVKKr",
+	"J/+ZTXUHZ5z953344h4nglhle7ePKfBWH+HEfkdwYsf6rN3Vv8+cWNs95f89Ct+faM8RFS1jku69SkGX",
+	"BNu2IW3oqq7wMlcBnFedWvZpQ11WZ6GvWFHbW4UDGSTancbW0CB4hth48Ex8F6vZPIPbfF52J9Op98up",
+	"reHmmQjTZM6V97kqFrlG+kCmfOBS+JdnL5B2g+EVataIkUsjesith40E+HEFZQEdVrALnjXq+SuLIPZt",
+	"ODXNMV6cBeLlWQATfHEWiFdncGP/dMYV+GAkVYrnveTgq5cv2ZSSYihzBUNgLR1qRjjQ/DqM6CEVNVwY",
+	"5Jb+g/2dpu8GQmfw64h/EInbXM7nKu+fi4him7DURI/SRaxia6eB1Ree/BrhBlyK8oy4uBH8jt4W8W9i",
+	"OwCnkMvHuhAJNlm4DgpkAKMHQ6bxbIjnNV7M5kJaOxBXOgAXJpcxWNpibQsrmKDrSZku47hqc+ytJL4y",
+	"zZ7K4tvmOGjMtma/dcdu7R1uq44vyVqONfHH+qQd21xe6bEvs9rHaMqQJ1VUH5y8evlydzIMFeYPoNRe",
+	"g2IxXcebNCurP1YDpQI4Zw3Wob6CjZRQa8MA9/h1NAuUluwd407PP/LR2UUrwc9vruqlqDyNbSYrrRvi",
+	"EUPuZozEDMTljqEYmTK7YXOhFAo1LQMN0tJEK+k8SBOfGmGmco7FokrHxtKIjKRRwjF+iluZawLjKzKR",
+	"qxSbSZOifw52hX2H56v6C+qGn9dmgAYgdhrQ6eqRGI0qaikSzJx6AVOyoPWmrV9kOvciV++zGxWHJ0F4",
+	"ksTwF7zAfCbo5rbbGFQJ1jQz9lvaRBO9yWn5b2n160qdKrtqtxuUyn32pHauLJCO3fWnVFKcuI7Xinb2",
+	"b3r17h619m4iJZVaVqfDn0TFMF3/Uj9Rc9VKDbUKBnXDDAc4oO4LpSivpAcaqLpZXkMx7e+k1QH+4TU5",
+	"vHPszxztJu1jptktOK0zmaRRg0Xrgj1Jkt3wILFvItg2tbYGioNJ3o28nx0Jvd9VoLRhk9T9xyS2f2IZ",
+	"8fR6CfiR9hJ7XdFC4JmZPWkfsX/f7oFqo0BrnwDL8C0bBTqKfHZgdV+EWm4a6BVNbKlNWZkfLqpbDXhu",
+	"Ecb1f9hNtekFQXsrY3KwsQyj0VKI4LFCVm98RXPZsieMtQpL1IcrHIjLUHeGXqtx187wKroPoW54p5uG",
+	"SDsqiw4RamyZaX+VRncMOD6Iyi0rEeCs+EGKY5zxGGc8lMmyItC4WjA+OSfoGLVcE7X8CrMcDQvw1FTW",
+	"spsQpmUdXlk9t7pt6Y3H2nghIqQ/jkQkR0XyXkVINeaYe20NV2aU6Em9ZKwRIp6iP8o07QfEtExGqF1i",
+	"qD1eZpU/c4GVBTpOZeFWV43Wj+XDblKfldkiupKamReQmLYFdBRlJWjLrrBdG0a4t3XC7lzX6Ljbn2XJ",
+	"l3tbm5R7vdFKzOUEQQ3LM32s9zrSR96tfW/miworZr0P91/11NKUsm0DO7HyM3LkFn4ddUqE4QnlY5xH",
+	"x9kgqn4mhsZMq/5ARPFCXcco9hMjov/4j//4j2c//vjs668j0ZMI/FihFRTwVQ/lE6MKOCk1YtRKgEvm",
+	"Etv60vIk35BiLjJuE/GE9sdzHPtfyBz5OzxYRwNIGJ78+ok5KGEBWHeSaDNXI2JXoCgCls8Y5pUv55k4",
+	"2kb1oQg1abAa+EJnO2Ap7fbZEuhm2V9bYH2Kg5aZeDpjRYmJ/dLn2iK4w467mXcs28Tg3e3N5x/df9vU",
+	"+d3Mz8gfp40L7QL7Lxxyk1bOncvGdXL0YAc8Jn9VRfU27ynEsfaw1w/64zm1bukrSdPWHb79s5C4da5j",
+	"QqtqbVS2X0SiZJn0GtM9f2YztkpQsGjmE6VtxD5BRCgQSOwlyGMoxw7Y/0KdbP/LCGmRIzKtLnzfC0bJ",
+	"lUOntlZDUOsIpR5Rp+x7vqoPQq1m8wJBOUepknmfkb2xthYefYmlVXVlX7Zuhtpbf9XIqN7LFdqfmgnv",
+	"p/2747T71tK1WfYXn21o6U8PKahsB+hnpZlbZNxOdDO9wIBuMl4Tvt6bSMwtNDITn91dMb/2AK1sQrG8",
+	"34m2kFco2wKReWEkP5jjU42V1/r+aroSEfqOnnVrhbKjyMkGhD+w3Kemxtmtdm/NUlaaR6TQmzciV/PM",
+	"JEWWL5/LfDRN3qvOO/AVet6Wdj7ObjVc3GsQyRGlljHLjA7u5Ddk2BCFdPU1Ra5UqPkfo2w2SwoRmam0",
+	"NchUHanGcpEWYphLPZqeGlEkc6qcYyiFfmBv0lwWU7HQMbOEUmY0y5ciovC8dahRFT6jz3I1rvybl3H1",
+	"7SV9/BwUuylyJWdEMxH5iiAbFap4Rn+mRGmoo69IaTz7OjG4kxQmLwo5ms6ULi7EOEmxHfxfbCvQXRY2",
+	"KGQ+mPwWnmDvUcs4zhcowzqwQYHdDTcBxZlp4yVjXgQYt27uP8NxRc8jwf1EiS4yET2L8CXTIJXWl1DT",
+	"ygNu3BFkJZWnzNo23bLsmyStp1Go10iAGSALcx7qFgzb5kEeMLcG/oofvsOFueSjfxeB9dZNbEfZq+Aq",
+	"p9tehDWW2kVVzneb2qXwm/YWl9ssenQm+558c39NDiPhGg909e3lhmJu8JEORrczvtEhcy38NBrRwyzG",
+	"4+RDqPFSUDELCAHGFdIxUqdFg9+SOfgccLXt/w8mv1EiBP8x/O0l+vPit2ReVmlYgfNuOVfnwpdPNCB2",
+	"eMJ9AXuhU3ytvgjf4MMcr8M21yHRQvIp2OeNaMnZ0pJODc9OcIolcTYdR0ayFUWW3YgE+b7hvFyICM4f",
+	"/R8cv0BEBf0fnMWep8j7/CU4lkGoo2JI38Z/w//j/8G/RG/4WzJ/yT/DTg32v3ktiUHAEWvp5tmiUOeu",
+	"iRFDzhXbtta9WOJD/JbMT1oL68blCV5TV7dF7vAu4maYZkPz/KOZyk87sKywoIUEgD2CIFpCHcH/wRZE",
+	"wvKDtZhYEiyKQEjW7xR3KCRaVcNlQWAv8B8IQxUV6kPxfJ7KREeiQsmO4myapTGMiefK5i3ARij6u4UX",
+	"c4+2Vd+1/VVXv7U1VboL9b6iv7eUF2pv53ubGzKVnJIzWLsg7/+SZsOtnTRPHiapcnG8+8jxt/IWxnp0",
+	"UYrdiH54tJWBWXjLcCblrbt5smBm4aR4FMYPHdS3aryJm0dXf0WsY3NpREEPK0vGdKt8W99keUGVcQRw",
+	"ijIGpUA/EMju5soRp0rGvKeEQHE7VagyEkykzvOsUCMMkVSgf4l3tmReTNNQ2ycMHGt0k2EW/BcrgwiT",
+	"yFflxoZ3ndX191874yp/sRt6iEIRmmxTUKDymU6NKLeF38dTo7GAo1ev3pxJolawxxTPEhxVUHYTEEKM",
+	"hJJT2JB/2z8WeH6e4D3eLR6W97IhopfX7q/7q25ZKUgxuzRfmKkVrA4fxybWqBkjZ+TWPYHmWAOsZXmh",
+	"rqyPjTHat2sPIjtX4z0h4oQ6l1pQfp4E35XK3ycjFbDMHsskXeTKsJxGilUPbA/s13PYRDxokwQO+Hhh",
+	"wBKO4F+4P89yNX5G7gLM6+6GLMQolWaqDNdiSl0idLj4JEYhe5GMxFCZJFYiks+HUf+8Dp0dntAD0FJ8",
+	"6Gy+RrWhuwdoQg8jSiy8hRoMjdWmPRvNK+QEnu/q28sW+fcdE8TmaqxypUcUr+DxQ+0UcPns8PfAMveC",
+	"dDTZTNk0iRXMcIREkTUHsCFfo/L3aPXPc/UsVyMF7jW+GY99ZQLPMc2yGzDEqFVedOwPrgc0/S3SBP8n",
+	"z7kUf00KAUPwFbENmMLMlbxBguiXZ2fUYlkaFIiYhBfKVtSwuYOEyvBw54xoKfBIwScR9RAEAg/cKMtj",
+	"AzuIt0nFMEgkMLtdq/0CD16BEaOxkc/AN5DCUOHu8VdoF0im4P3EoUwketHPsNffZtkNxWedfUNWEFyE",
+	"anzXVnGBZNCqu16LjY59FmvRFPur1KqMf9AyLWuxdddo0cvw08C7mdj5YeVj14HPLQO2025tqrtNhntq",
+	"oCm+sYcaJRKCvzruafh2573dVDCKreRirsatUnFL+Vf6H7ROz3SqCbp7yqUnZJI3TO8sp02w5rc1XQLB",
+	"prjDFEZgNxu4jI9G+ZHxuFKIObT6ZqXdvm05ZksM5PlH+q+VYEb3NeMHofZp0Fj1rmA9wzdgc7PWmD81",
+	"gjBtKobwShOfZuqIUP6UCbMYTe2Xys7pSszg29eXX5fjNDPEGLT/U33sr+zBRcwPfwxulfblKe9Hr22g",
+	"n+vfGkmN15eGju14t9MMY9PS3JgLqhcAYwwjtQQriThLuBzvHfSkSDPYvlDnahxgYDbTqo9PtaLujkcq",
+	"n4kC82BNhro0J9EZGTM4A3oeMjV1+/LV2Z9K+xKPIOgIz7r0jUgRMUZR1YD0zcMOC1K0GZDWw2uzIAMR",
+	"4a2KkAL7N5VnZgXnnmch7hfQabU1ZRGcKi7Kzg2rFVIdvcpskRIsS+PENWXwqkP1udgCR7W+U1LZrqPU",
+	"lOgPZQqc/elQx690xttVV4/VVb9z11bqKjyWtQREc4hNtFQn8fdmtk4XFtb6XM3qKhY7A7F/69oZWwsv",
+	"zK7NWoDhv6pi/xpitWqoONmfZ8rjKGcPIme7Dv5jgdJqpED2nQBZn6qm7domO+08s+cseOGsHHKVHb1P",
+	"653BGkFDj2BlTMC0C0GNZ8n0L3xyhO3SPO9sKYo9q9Xev/WNAx0C3Ie4PbeqL9ET0eK4VZ1YacStStMB",
+	"0zLVHl40qSVs3Mwf2qbwA6GzYRYv4VaM1DOMn6MrZwuM+c9k9huRtPYcs3p+HAoIHunWq2Z4gja+B/tW",
+	"IxPzKD4q0T+9RCnsWEkqXGLHqN/vXW3xBd3cGN5Sgyz0UYc8tA5x74C0COsOH5uwVCzljDWV0mxUtaM+",
+	"HuEu0kxPqMf+cxPxR0H9OxfU7rrtSFRTKvZulai2Fh5HgJcwmiJvLAKLR7kaW87knnS3U9oKGKyDv4DD",
+	"adMZNf7QahtcqJFkIiIxHPUDodWt69+FYbiUPJaFotp3V6BKWRlEv9OwUnh5t3J5LohvU4yyhS4MLfvM",
+	"Z9+0i0CD9+UZx/QJpWgk53MVWxu4pbwVeUqN0oiA3siBl116sBfdTXqr616/4re3Bl7OF49lARI8FGwK",
+	"PniV85N2uQMCzr7YdShw1TX8LCeKkesC2nEV85Z3Yc3BO6hMwq/j5Pws2ADWjjdHgDpGrLZe+d76nXPy",
+	"u2+f92XbxAdBp3ur5hk90KaFx3wvqxflWG981J2fQ72xF2AbORnYogbtH+9fYbyJFr1Hj9mAu8TgcMMB",
+	"QgHdI97vXI2TD1R/CW/L9FvaxxzUDavBWmekZdMI9VS+V2uTCm1tV4wKtDAR6sCyv+3UiK++E/Q3kuh0",
+	"IXEI+hiBafUiTZmDRxO8qjQ2RBF3pCy+sh0+e3MqSsH6tSpkkq4Wp8fkxVFAbupcdFU5dl2wx5K86O6q",
+	"26E8XR/GoS26+vZyawGMDb+dUhhuiIGtcsIGG21X52ixg/gcJHQQ6hLxxKhRpmPqQACXYwLCtT0E7oTZ",
+	"saf0CfSUip73avtPr8O0eh/gXzDwPb18GMKxKXqt7Qyzsaq3vYK2VRF0Zb/pXUwSB9sV6h55877/3h+I",
+	"NwSqTtUjHFpwzwIeOnjAKka+sFBjbzh/4r41k7Gyj42Cg5890aKC5WmCUI+z/MYIOcv0BJnAsEsK6yKp",
+	"JI30cWbUheOQLpnOUiVv0LCa9Vc7/F/Z9/lQ+GG79W3poX7KCrWdb+u9yiPy+u8Ief1oGz6U211UNMH4",
+	"8RqLd+kHXouY4mq8u8HwXY+uzgq1XUsu/KLZx3VBmLSh5iC1NCUMXwmD4tpMt8JRwQzhpUgT7d7qOfnn",
+	"EWK9BCKCv3FCFP7zGoRzhHpTpimvEqEiJA1TwRY8NSJOxmPRkxOZaFOgo0nx+rnMlS76rnge0WyooVir",
+	"WzKoE8PrEFNJxaUwe2UhvQg7OcdZTqjEcaxiXEggoiyNI8Z54SJQQiFG6fGhwK8ZgeEQnWnVp+dgCrdn",
+	"2EiMj0Qxa96KwL8C2CKAMINYPg6qWxY8vd9bwo2iq7Z0EOo3FryZq12lm4Ztj9tpltqttd3XxTRXSowT",
+	"lcYMqUxhloGdJzGElCoNsgucGhEV2XUSiTiJRS8KT168lMNReILffPEyCHUUnpSfnPUDYTJYEUI+UieH",
+	"65Xw9oH6IwixUYqI/4J7bhslqtQEcFgLmU9Uwe8yAgMg6lOSpTD0b2qEEHNqWgocFXeoI9qIKIDZ/2uh",
+	"Fip2jR7tnbpwwWyfxYC68/0ekBXNJoYOSaHEx8Fg8In6K3EVsyxW6alhigZ6eGRxmEoz7ZeE0/hjJnNK",
+	"ChPqktHJXHjri4TtiuXEUkH3P8AziiEdGKW7T7hiIO61Xbgy0/66htumOWjzsG+ddjcQ84F/GkDSRwPq",
+	"KbVkllpgQ3PrHl2Z1bgBaO87xgzeaCWULvIlpl9RvXthAwLqj0PdZRmIHiEM4w/R0MyzrOCf9wORI56v",
+	"AYd7oWPq1CzIky4rCgYigicocXllMZqWGYro2bNnUahRyWO3/F8SLXlOI/7vf/4XrReVR32R6YAz9GRQ",
+	"zBe54jUgbi+oAX6oCxHJ61lZRza0/8iVyEaFTAMRhSdnoF9vpypXHoydpRLH9vkKDjlv29o6sNYgyapg",
+	"5Nfwhg+Vv8bJtvbwcVfNMfFyTLx83okXQlAfjx+1X72F8rCZ3w0VCLxtfrJrm2fuSVPXLH1fLjr80LsE",
+	"jy/cLoeamxhsMhrlPdZdib8xfGEk0zQKSo7OVBbK2PS2yMahRixFPAqg8b76rswkTCWqglyN+xeEyRJg",
+	"Ln1idQSXyd0oNacoM2+dKAlIidOupz4UcKrS8ivowPKPJuAX2a9g9LsSdS8L4lpj5StDzlf2bW7CZOoW",
+	"5zaUPDP0E8eD7rqy7UrKqnOhe5kY2ocV9KUTtYtZqKu9fZLti+MisMwYs+cFIjnD/2Q66mM2woiSuWRh",
+	"AlQi9ZNo+UfbFiTT9LOkbPWP5qaGhX2Tx4zBk80YPCJTDmNrLeVOR4vumC4pqrr8KZt14JTfG6z6ggmC",
+	"wQFnw6fItgSUz7NZC1TpwIWDDTnaBcNJVzsSiixyUVX6BJdiixNCjXYSxe5teJlVrLHh65no+YWMBbrw",
+	"MCXmEC5CjSEHtwwbFeDCSOQkU/lEiaE0GNio7QamEfA/CB4VHQKszx8MiixygQ8RK2pt6g/E31p31c6P",
+	"FQuk6QN8KniX1/DpNeKVJkaw9WHTH2RxyFwxAjejOakEix1qIH5B9SccJeF+sVD3KlH2l2dnZLy8OnvV",
+	"H5SrKZKZyhYFLkamt3JpRDSWqWknC/qKfvVWjddao29tML1nKa0xICYoINY/L+t92gtXLmyyLRD3PaRb",
+	"NFjAANvZjw/ynEW27inHShaLXHU8ZpGtfMhf91j0y0doRfBpLvPEZHrwxMrjjn0Fd9bYfCZEcZt5OP2g",
+	"p2GkFV0GO6kEXKeCdZEnw0WR5WZHFDZ09IzNyoKKC/XLs7Mz19DHf6nz0aH+MiJV40JkCzgCfqg/5DMt",
+	"1LOZTFILr4xFFDAiRkmImpEdV6tHNBH+gdziTLpLdXPSN8nLpqZSWWllOPEPnzH8XJlZwAldNLmaYxj6",
+	"AX8ssCA1jgQXoZ5XOEGbHXq302REdb8+3pyMNyT1/mYdW+hX/ls/jD/tJtw8Tl+ucXCUfHeVfPXD1SX2",
+	"HqePUwF9G1VP7UOIy1zeXu+e9AtG5OdTGineCoUVv0zXZcUUlSlZA73MN9pO5QLDAx6xFw0CHwSr2E4x",
+	"9aiXxTTRE6FSg+1e2Mc7lYWtwdYZrlP0pBOfEnlf0fCeoolHVOcl5Hd/A4AJGHOTtOJbecsNDluIK/85",
+	"q5eVOeTOT0hUnwRNW/ik3Mnqb+vfbEeNqLzUowS7mwTTFvcyzYYdaAqNA/RY2p34BPiNIMMlXtirby8P",
+	"RyN5aReCjZ8SuwFMIV6Jqfog4mSSFKZf9a7++cvxPw+H8cs/fXn2Qv35iy9e/fOfzv78xZd/evUn+eUw",
+	"Pnv5YnymXo3+/EU7O6OZyq2oGVdLXNqkHbGZIUTBeiqzRItcvVe5YVazPlmZgUc+g/WFXpaQYrW5gr1V",
+	"a2nM0PgPSu6OrSnMxOYMZu9gAw9ViPFOTu5EX0b7wfsfCPi20nGiJ0dYgWOo/zOmMSvocrbE7PGjI33Z",
+	"VvRlhZwcnrvsnZzsm7ishS/sHQMzdDPqFHLS8bvDk4y1MnK9OvsTeh5U4V6jTnh1doZHJeIJQJ0XOdFV",
+	"Z2NhFnkO9w0e9HaaFEqYuRypvpjJG9x4gcKC+jdh0dzUICcTuN3GkysXjkiUMZMwJ0GdEqhlmVAYRkGw",
+	"p8m0uFXYkuMaCtwiE2PbJEIdsTVw7d28iEiCTZHlzBhSyMmpMxywmt+IXq7mqRwlehJqqZccEcMuCXD5",
+	"4C3LPE1UXho0/Nb63fX7oJr3WbX/Tk72V6tfDn7QCn1n0nSX5xdy8rTIvayQvC+z12YSSGwugHbB5nWk",
+	"2DoajEeKrQJFfadReY8uDhjg+UcrQg7JrAWaruZmB108W9gXRzxboSaiLb/ngYbqruu1XCuFnNCBuEWT",
+	"D2yzOt+UL+7g9DnSKVHhnAow/rmedIpn7KZiskp8vzxMK1SeJWEis+XRMDC1qprO7T1yLx3lfUstYOsh",
+	"agiDhw4nOHKhNVJ+X6xCMHqdUWidRIWPwPDbJM+zZxG3xqQvzfljQ9hRZNxNZLSe9kdIILRegOy5WPid",
+	"nPwkZ2qTxHvN8HzOJuABSB+qi9xXPHWwdVS0CRFjQm0joX7IaasQqPfDtugnobOCuG8FhIFT70DH0DD2",
+	"gqa+sRxqG/GCcb6sj/OW/9gMFKwIcPGP9hTk4tH3EeKqDn3gABft2YoAl81pPkC96tHO/v0ozXbR8WAk",
+	"p18e6vyBLJ0iuk9eFXrNR+yWiruKIF3GcS0Vgdxt94on3Zkn6agwqQISX0cHAps9Ei1jtFIqzePflaI8",
+	"O5SiXODGxkdleVSWD6osUdLYfLZTKd2q5PFo3PsrLxJutAf1lPq+0iG5UjuqAVe6yBMLA4GQTbkaoZvO",
+	"UJU91AZZVvgFCq65juoB4Vo9j/pCFjSIxdJ2jFnC4Wl30WZVUA5DXe3RoanLjj7mzCrRCK3KBYsGG17O",
+	"yyeBp+M+WNRu2BzD/20Ww1kWL/AD7KuZ5NliDkp9kuA6UK3X6ioH4tJuTjVvXO5dT9rVhrCcgOHZ+9XK",
+	"SRin3KK2HLRNNXHjagudVnfcM1dqs64c+OYmhFvu8QI45LJI3isQgo1+CTwsvUjO588RTdJE3eRUVMG7",
+	"RWPoZdsJKltBL1o6vCqnZ3AfDrCDEWPBK3kzhCO9aVmrezmnxt7pY+3/HfPwnSUhXdx2HbHYxg18NEWh",
+	"paTinsjyWQ7Z4WSmDMOwn2LTS6YKrwH1gugk0tvaH0QvKSi5jFV9KP/ha/a1u9/A11BT9O2fKtS5yL0A",
+	"v65x7vYH4q+JLSyYqdlQUbsqKZ0I/+86iSPucmfhWoJ0Yw/Fe5Xar9LX1ta2hvpZ9Sm7VEbrfehfwO8b",
+	"7MEbVd3yb70HAwe7svhQC7HbUtkL+7zeixR40rBG4rysiYZ9krz7WKgJi4nwq9dgPV3TSuFXWGJplIdY",
+	"KVqBBd55+wwDYaEoGGJsWBgRJ0YOU0XywC41TfTNqRElhvI5jP6lV1dCvXbjRZpS4argWQNYiRpMBg0R",
+	"8lec0QZt8KliO17C5xcWESDgp+j6PR1F5lNO9ChdxCq2XdApW+/Uygej0AElGpFiKrV4cRaIl2eB+OIM",
+	"rsqrszYr5AoWx6dvT+EBf4p9xAhaxj9oRJ2nxpdGsF7doXU4bWKoiltVM59tDzqejQcoL/UkBbgUFUHh",
+	"Kk97m9Wb2qHao2OS8QdZAdzmyG+znKv68B+tzEFIehY6J+d/tx/PzMR++OsnDKFJgdCLHg05BeP+7erN",
+	"T+A+jVKZzFC4D3k2vND4KDwvjeCc5BnC/MZqlOIdpvJ8+yRZ7gSNFS0tsPG4Gy0O/VbiCq7u51Oj4PGR",
+	"J5vQkA82Ju3iu1iydR00so+3OzG2Prr5ZPY8tysUe5pBMdxLr+wqvoKS1VPaOBWrbc9YtZbl9oEVo5P5",
+	"XK0gE7vUS7LEb6cZHisEyfPOFYVS7Di+D2KUMhh0CTVFXWrsxSXf11YQpnzCruzKPw/arOpTbYx/2bHt",
+	"RzzMI4PWsez/Dn2ippQqNeF67f60vw7Rt9x9YjOuHAL1/WvDDraIRliBc11bHvqAjIBdDxF7z4fwfta+",
+	"GYhL6nFRqVFW0BM9dcWC2G/LaTNXXKaKi6RIUT2Mk1RRzBjxD13i+n1ikmGSJsXyGr2wXTehXiC2BHJ3",
+	"kfG8ksGLd7ni1RqGmLLkmH6LKsZEKuRDZH/Ue0k/hiduA8gQB40M918mmkCkU1XAAQoYZSIQp9engTh9",
+	"Bv/z/57iZp0OTgeCTPZQ9yg6T70b2Zi919FU5nJEA2EyPZdJCgYyxhScK9xH97mxxvrLoKWudKPdYho+",
+	"9FkgXqD7/PKMUCbhnQ/VKJtxMMltdqgt8EtnvVpNy+6zN7M61f7aNFvneQj325ku3c43v6ojr9Kxm251",
+	"N53zy91F7dbGd3V5nn/k/7pO4pVdde8qEp1OV8DhddLUGBw3LaH2ONRV7R2AxhhnuYh+/uUdvqmq4kWf",
+	"yZNqqHOxk2290nWWQa7MCDGAsV+fc9vwcEmmheUlGmFg5a+5nKtTmDKH0wLqFnU3dbxUl2JbAalKbUUf",
+	"oINtzLNbeF5aFio4YVSeyBQuJ4yl0rElhxpl6WKmCVGYOAGrciUSShdJsewPxC86TW7oosTZyJyK8CSJ",
+	"1WyewX0NTyjKFAgZart0DEhVCy+w8/pWGtdex1496DSRGDGlfdUO6pnv5LqeG17u+vQzbXGLRtpvo+Ea",
+	"MW13ozzweXY7OErfu0nfLOdzZPezfaDWM/OI2t62EcddPXBrA0koUWzQ0l5cv2Yn1JdixYUOxFClmZ5Q",
+	"Aa2usLnTnQ41v4xt7zTs0tjuEuGgnxrLABqNEx1HgUizW5U/G0mjxLjf0Wh3uNu+mVFWNciO93tP97ty",
+	"fh5LV9qWl3rPLV98UP0QSVsJ+y5tMWcvUSVxI5JyUdIyMQw2gRJsEFHpN0Mq1rIrjZLNwykXQnqSzx7g",
+	"UDsBiFJyGyGGRt4b+3jle6CIh+hV+Ir7JRsmud+JsbWO5G8LAhc0ixTTfhz0QPbuG9Afnu9HBQ+Rx/1c",
+	"D3wwsq2lFe2XtG1SL/nTio4AwV4iPRqRFGDXBfa9xteyiFzYobtE/yCxgbap9hEbWDHPp08PrnZs6f4x",
+	"HnDUWIepT99K2W0YM3hOZe53zpy6kpPa4kic1j48NaHG+SzB0cZJ1JVGs8BqCemrFVHRKpS/bYGnsFsS",
+	"9bfWPK1pXRYZP3HrwOeQ0yWa+c0yuY3XTWGWYyL3d5TIXf0LOE1gXJalNe38DRSeY3TjLqlHouth7Pr2",
+	"euW7Sku04sUklxpDjjYtCg8YiSIjFD9yDYqMqFdBq1amkWK+GKbJCNNZiWZWXt93KMOmUzW6EUnRH4ho",
+	"mMVLNIYtTxe12oR6qMZZXqm+Ot+CiguGbWYgMTuG5jhVyDUTkI9S1rs3QmZ477urN+LP/3T2oi+MrVuB",
+	"V3VqBH4tybQokpkKxDTT2SJH+uZ0SaQaNfetdiBODRepY5x6ojOuF+QYe6jBFQNPihK4Xo2ikDgnFo7x",
+	"74osw8W/4/UJZDseZXlMPoYkTkGliWA6goOli5rXGepeRKj116ACIhHBHcY6SYtiCx+Ib7PsJhJzsmRg",
+	"pv9aqAUtvu5tTrPsxra3wbqucV4Tdac8Pb2613wnTLC/LKc3+kFzm6TCuzOa8A6ehvuyrXLZTUKP7giC",
+	"p26gjbYyvJ9/xAuwQfKOBcx+M3dtOivUW5TMCF/WpFkGCmUxF3KWISZ1mla1+0ZdLbXANcbEbxOjMD61",
+	"KndHB7sza1UXKnuKJqy6fZWFnjwtW80lVvB1b2yq7drNvKT5namAHmZpK7ByzLhyq253bUSL55sCT8AR",
+	"/asqHsHRfopHmnIK253nw7oe638Aj7hJAmIn+sRlH6i7EP2V/mq1UnZDbqNWGm6Ko8ZucVPaQZO38VPQ",
+	"bL40ItHiz4N/DpzSatFqYpVSC0J9O5UFOGycoyimp00pZOTSnNuT59v0NVCF7USD+Clji54SIWh3MwG2",
+	"cwM0vKgxd0XH4BJ25hb2b4TTPPsywhujHxQIaJWshI2vWgFHO7xph7+Ok23F86a2eC5v7xkCr9V8oCHs",
+	"sqQlnSPY3z7RJnF2CkvZCeaMlyMNdZsRsW2hx79dvflps1qOt/J2vblwL3LLxoYcqzaOVRvlaXhk9Rst",
+	"4qOQ+SpPvSEs6g2sPcnAEY6TxUNlogBuQORNOtPP1AcO4/KY7ps2vtvpA5dmFmJiRLDwawy3RmAKpJme",
+	"wDmED5ByB+5mIXOPWzLKFxrswOsiu1E6IqSM6As+Uz9mcTJOVMwz6kxUu3VsdcdUUsgZBs+xXrbVwNDw",
+	"dx9AYL+p/c6cvrbrtI2hIDe+ILnR2ahcf0bvfV/YnXl0rlCjx7mac8aNKK9qa5/u3lrIHvYWvdjsFtkG",
+	"6sodwiKhfd0j17K98i5drbpJLw51k+56j+rP+BncpasNblKrpikWMLgjjN+z8vsKEbKuvr3cCrGeM5UE",
+	"r3VNi24n/hQlMdlWIeWddGF6iL2wRhVtg1mEv2gGCUDCpCaju0o1hjw1odl1BrRpp2soTYT4q53gIEK9",
+	"oOTFn2ZpbMWM49fsmuKtZbijcP+obcYLruTEd+bXncMMX31nf2RpIs1U4rvM1ZjCI2JOVMsgz0DGYWsl",
+	"DWZ/U47iYvMGbMgIu19DjcSBKI4+FBj6ZPZVEM5cX3chXMCfizARj9HOjUGp4dJ75QHiW8pYDZAZlMM1",
+	"9Ai0usVc8C+qZF+BMBmeUnz35Ytgatj0Vi6NJQq1kh7G68EX4lBHDFsYMTQnlaEi7gxV1hr53iXYvUZb",
+	"OF4CGcvOWV0kehKhCCxgKvusdjpUQ5yMxhO9IISdINQR1fNzQ/FI6pHCf44TnZipwFNJ/13+nIePsAb1",
+	"Nk+KQmkuQU0M1gBzKyst1A+Z1y7QR7orC+OaZR3H46+fPkXi//7n/xPY3uaee2HELew/7YyjuqX5aOeC",
+	"svuquM1wD42Ik3gg/kK9zN4GoxWGQ7nAZFHkyXBRKHM9zvLrG7U0Uf/cNkK7g9jyVvGlCvdOu5PTLDjx",
+	"V3vNTvsT7S9L3TLLQbPVle3sti6KhXlQ/tQst0eIFMqmNKodyqTimuN36gOuuVxPkZyOjAerIqzF00ph",
+	"euQo3S08eBdFbpd9gsY36WbOJnhmifGMkvYhN7BHnm6BNiGe+DoNw9P0kO0I4vS3OzR+LzSz9+4PdfVd",
+	"SzlaHVhVrMNVRVy7DlxVEfEzlMCq7TlDzJbfEbxFlMTx0+wWPYZQ59kCLBgjop/fXNVz8LyoCMTGLDGF",
+	"vFFo6H7n2rLPhd1+ND3dsipleJZcmZp8jG0FCjWmCYokTf2Wcy/YUAUjs2MTRkhXNKE9mMZrePgogDut",
+	"1UDAEwcgdNkYkFT7hh6sheV4P7ePJyzmIMHMHsGaDx+0uyqynPEdEFQpEnOZg8caaimi2SItEvjgOVrE",
+	"sSxkRNG1MSkGhA/WIjFmgQj/M5VPlHP/shxG4QLZBmW0vbcg8X6U+U0MZyFN9A3d3miRp+RQ1ZH2S8l6",
+	"q4bil7c/uBJdFFZw9OzDWJs7wFMHzmy9gPu85OwAPyhVKJEZYBEhkVLQV4xCBNMn4O9rFOEz+SGZLWZC",
+	"FoUcTeEpQ22S35TovTgTP/4FxCA7P/0A9t61J3qPj5iokV6kKbIhYDWF9uf8QQ5zGWcYiOGNHcm5l8N8",
+	"8UXEXUCthQdwaPkEfpOkqwsPWl74NtUBtam6Ow13Lj5p7jf5T4s07W43hO9g+CCFt1c5dBRTxtfgQse5",
+	"QmQQndFByHLuKRVFltGxePxx1B31z2FJOl8IJCbbVnYabl1qLRD4RcfZaMFl9FQxdGrwNlPwZI1QDPVa",
+	"qSjWCcWy4YNDT7jiWjHSqRGFkrNzlFlEIOBA7DGMVkO1d8YcdUAYBbonEjdKzQ1PgKDraBcGQs1kklaM",
+	"ccZ0Yx5+9aEIQo29CdgZLY26J3rqL/ha1hCffK/UfNvVJgaXK3qwyGeJNkqbBIQ48qCoD3I2T9XJ+cl/",
+	"ZlPdQUdCu7WOGuVJdgTCtv9FmmS0ZVvgKZ+aYzvgsR1wI2u3AWy64Au/h1Q0CH2jjEnoSrSbuD+jOD4H",
+	"nTrPk/eyAHVyo7TQSsUEQUpmTcEiGF1NuC8/ZJNERyD/EMLB5nEiHoa9ORtzyjT1+FkgS5mmKIOvFPJb",
+	"SmNus5yD/CrB70QpzoB2AMq2aOA+m8mlGCrK9jhxxwjzJAdlHOfKmAvOZWXF1I5CiQQeSOac1AhCbf+e",
+	"GIq19bxky2IOq8zlzPz9HL/2q/jv/xb2Exzs16jvDF8PuQPxR0ptKs1aI7iYqlmoKRlpv3tdRv3/EJ2j",
+	"9vTCtsQVMMpVrHSRyLSS0XjRjCy8EP5tIGB1jSW9r87OQN2S8387pZwS2cAkLJnPzD0EpzRWNLrxEdxn",
+	"GoHn2F8GoTrBXg1od7c6zWajuBgD7ZnKtfXt332HFX6snz+8BZ4dYm91WzSheQLvGbpUo0WeFMuT87//",
+	"WhG42UQk2hOwViKSUQx72WkFv2OEIbhTI7ToUAD26GZiODfw5OKIrne/JiHPQ43/+gZdmXm6MG1ysqOY",
+	"9atFniuNZuE+a8jWnrkRrcM/e2SGd5y9x1K03dUSU9SeyTsgpJHL4/Ecz7NZeUr8oU6NMGqU6VjmS7oL",
+	"RvTKzocEViEyrfoB9lkgQLSyjRDnFXVg6R3Jfk8RHVNngtyK56VXEQidhZq/nWRasKXU6W14x+o1Pd0h",
+	"rGycalMLe82WPpXD5uAfas+j7LbXj11nLDKOjZD1fbBmzkB4xotVzVt1DeHPW9qGxKW2k4A7LQvEV/QR",
+	"1P3q/Wb1xDZMRUGoW+hdPtrF4Q+RIJ4r6oZIFiVvYKlYjTG2GRp/vYlBc4k33t3AvL6XK8ohatdlr7YM",
+	"zrA/S8Yf/qBFEHz7u3v26SV8Hs1Cuwz2XcYxEXzCfbc0Wtspr+cf8f/XNeX7aUHQQ+ZWpml2q2L23YiU",
+	"CUNwCcX1B+Lr1z+8fvfayYCXZ2fsuvhd69SbR7zNuJJTI2JZyKE0SjAa9b9dvfmJYKalDnX0msQZg0uX",
+	"SQAvPF+WFNPegN/mWklC3QI7C1vS3T3fcs3XEhB/97UNSdIaeiX6dXSexFF/UNtJJE4khFpwLRdzzKzr",
+	"pUhiZGLLFikp/3Gi4wC7HbniQy9mKk9GVCxY5m4oe3EmcEsuOEyOmVvx6uyVgH86gmHmNuaAnj0TJ3Ux",
+	"sE++4Q2gsHHzV6cO7MGyh4kO2MqcgcZAOf3wqVgPDEgAa+dTtrkZ0dH5x+fUakav96rjvmwJKFDy4NBK",
+	"r/HOsdGGkMz99b7OLq/fZeXyJGXKE5a+tr/MK9UkQGms07z/fUp0oSYq3/OFWqlzfX37OTYr4vMFlbNs",
+	"bwxV+dQOxgbdhm29f3e4nE4736jlCqDKNO0Y+OrqWwE/ZedRrPIdwQhe6zyKu/mO38PyD+E5Xl19+71a",
+	"3tF1tLv11F1G+xxbOI1M0EUR7xu1pHj3nfzD9VxcIGpvFLHMhrrhJfa4tjegvL0BA2ei8nme6MJ5dOjM",
+	"9dcU5G/jUm7k1MHZ2mt4Go/vHqPT/vgHdersxez26m7U8ujTdfl0fKW39upADDz/eKOWj8Kju1HL9f4c",
+	"nZRNHTrYlB26c3TBt7Am7Yt5Su4cHYfH5sx9r5abuXJ0in6vjtxK5d5uHjple0A/Du2oTb24Xd66w3lx",
+	"m1+jw/hwq1VsqV4/RxfuRi0bDhx+dgj3bcWVtIp4NctAmk0mKn6WaLp/M7kkN4xKxiix4reSUCuIyxWH",
+	"Gn2jixIcGztJym9hxVok8FtYefJMRLYYJkJ1hI3B8EtcwHAp1Ac5KlyB4ED8zSvMzJXBgmlB6Uo1m6Oe",
+	"dlWS6ETIUYENJeBHWFBmC2SJD0c9IzCK9UDjc0x0zmQxmiqD3R9iKEc3Ve/VlX0TqJx1R2Eg9kipHsfc",
+	"JPO5wpohGj5ySJjUvgWC6ZnYUW2nENXqThza7gENjWRENH7CfY7lV0B5YV1NZY9xYDQF+Iv/MpapURUx",
+	"ZUuL6Au/Dvin/0qiC9bxxjWR+5s/X1d+StADWJ/uANKxIAE8MJTy5hoGi4QksuCKcdLOeQm3rBQtA9Qf",
+	"9n0mBdU5kcHp7gTVbSFABuowngwb1ukDOhbcFTiV8zmYTjq2XUmuL4JM10wXuRwVZJ8hiEGRZTfUgOeV",
+	"X0Vwfq7TWM7/BaR6dOHK+UPNlU0/fH35M2HL26YY8Eo7oEnAWd+oaPd15eZxWZo9D5agyrhzG3hXTcfe",
+	"haiV68rRzbWZJajA2op27YTrynYPV2H8b/etMG5ZKt5B2i8rXb9J0oLWzzfQ7XXLxSPRUihTkGTpuHr9",
+	"QcfC6ZttCx9mWaqkfuK10XDKvyvUbNMIHL6Dc0+XkZIq8/Oe2guayowQ9r32Se4fbAQpUQ3JIbwdulCe",
+	"/gNnAWNTdG2P5dnH8uw1Mdd6Lfb6kpwKcDAIoWrT71aQQB4gEJszHgywu/wM6OIQAGgOGA/EWqjxFrja",
+	"3FoZMlcMU/ML1QsFXvF14HBhwNIrb9I+Y8Zstt6qoUkKdc09hn7BNNgO1tLMtAVYoKYk0eMGMDY5Cb4Y",
+	"mSFduTRlB3U8zxJN6AL9C2FUISyET/TzL+8EmfPPwdskI2+U6XGSzyoKgkxYMpeIrUROQPsVInrewy/+",
+	"9/i/dfbfZ/3/53kSoZVnMhGNcWcz3tezCCyTPj9ItbC+BGDDyVV8IYZLGIa7FssvzxZgvtHXmlXv9Ajz",
+	"PHufxCrnianT6nqRxLCCiUKnSlIgMokpLmdbOjmyFuq/2YgczsrG2JBxfwIyttg0rMNY4Un5sn5SMCUp",
+	"uqq4PkUiGVfDFvBVrPPnzF3boL9Ye2Tzccncs0/G9g1c2ioPpp/BICbMUPei+2Qk+t0pCVfmu69EBCra",
+	"vaUhvNEPmoSwVsaqNAQe6AfIQxywt9+iNdTsq5328lfSIGdfHuIJo20FSJY3nngD+bAr5BS6CkJ25HCC",
+	"kw+kuJ+BueBhopD++bgmn7NbkyPUzVyP6Ej1nDtZ2cz1hBqTOAzDXyxyzUoyVqbIs6WKBbIJl639uswD",
+	"EdEXiWT6EENjNqDthXq74tbwdmvAO9T5W8IPuPQWaDrOiIkePC66JK6XCpbRd31ZpyZESVimZl6dvepO",
+	"OO27S4MzKjjNmmQKvyd6dYPfnRA7VHy6G8yp5UzuImLtGIq2kC7BphHq9SHppqzh5iamF9nq2ralm3g4",
+	"m2Kq2JetA+E+azsSRR6LTEjHM+CHlcsQZxnczErzdl2cMinQ+0q0mOdyVCQjVTLRUzwVoViy0WiRm470",
+	"2CE6ueBVvclXiQl6Wum/2tbYDDkO+II9ykYKyXy+Wacs301qqeuWbt3ZDS9gHQHSDi2DUPdsIIJjEFIv",
+	"ifwfRuoPxGu8I26FILUzXIhML9ydYAhakWllGDqM3f1dyAkhPElxgQVlqYS1RDorrvH7f+idwldO+5Gt",
+	"w8BAcL7QlCP6Cz2cke8TPUFYRlyv7aQCO7IMgnBOwncghTMl0awsH2NrpxfGgunu6Nr2yPl3PFKCxFHf",
+	"Q4wbpTKZkRnkYiF2xfjCYKdvscpCildnX8Igt7hp46S44KRU3Rb6sh5noHiKH2ggyGPjG48u1jBmbjlM",
+	"FvIYlNqNY1gVwx0T+i0iPdlfeqExEmUglnGcxIgbNS8oyH/rBy9OK9WICFWMNYr4DJe2iGcfbW3d/FN7",
+	"dPjLCfZHPOU7/J8OoNS61NmMGQeOXv5jM5DvqEqPwYX24AJSayzvE1x4Pkyz0c32kIkHNkEGHn4g7i1R",
+	"nUpQLzZUv0hiehrrfJC4lmIoc0VlpZx9PRcRJvurCgETBzgA4SoTnipcs0BEHPa/rSLalzgtYM2Innvb",
+	"NAqSroR64XmHdwheuBoNrGLwvZ/V+ybEM6pdsM9ECfwyZu/EJFMFXP78HRkfFAOhGqFyP3Ass9SjaZ7p",
+	"5Deu4ucClzSW82v+Moa0bRmF8KoouJhDYX7KS+nYmlbimLSZLFD4LZryLzDJ3d0mV3jQUcRXJuibwqF2",
+	"aOjR6d3HNltAB+UYYvlsQix43u4lYtcAhuxeTN4ZdsR2jpG8uQvsSKVUz7WO+R7e3aXgRhqAHjVaVZv1",
+	"WCFO9gVtcpQlj0WWMNzfmn7Qjqjt/Qy0A1SsrIaksaUEFFRxBQWreK9qyPrMbkXhGGKGuh+YTb+E64Lh",
+	"yvjR+Z3jUZbkSvjQFn7XY2v0YEM8G7bMdLml2+DZrCk0OCLZfH5INkfJv1kcgnlWNg5G7AHE5/4G5oag",
+	"Pg/glfP6uJhu+yqDDoggKjOwPaWiChGENmcntok1hEloWrS9bhlPcaBuMp/NGuqaVkUFU9YFIhZzG7Bf",
+	"WVtQSuwD4O9sh7xztFn3jGKCdoDfB9cuu1rP7eJRVCtYA/gA9m9wJ6igC5EUVFdLHbSVWtjHDyNU0xGr",
+	"oWV26wdggZXyGjQ3QqaphhdCvTkyTVd4YRtJ7OVGq6os1BVdhvSaq6ILjxQEZ9fgN0cB/TiDCt1dyk87",
+	"rFCCo+wqjlDHQtoqorC+lWXfwQXCxyhDC63L3xZwVyDertSWeBU3HGyNUPvwTC7uUIFpWh1fOIIqfXag",
+	"Skcd8MjDCz6e1H0CDBvjSz1AcAHXdufQQitWVT2wUMWq2om5CZq/A6+HYxNUaHxq1qqI79WykSpbETWw",
+	"cnjvME/bADwdzdHHYY4ufKCdDWMMjfO3l1gBi7KHjxZ0glI9lnjBnQCragJ/oT+vujB+nvtUhiGmBwLp",
+	"3K82jLBBHnlpGO/XU6sN+4WWfawOO2q7AwVf+MRtaV1XCco+nvxMvFnvshulv8Wo5sn5338FTeT/5d8R",
+	"ZAj+8Cv8Pn9vZfIiT0/OT57LefL8/Rcod3kVDR5fg5AhRYPBq5iqJC9xxJF1kWvGojgb4dAEpDSLCfbI",
+	"w5MyLTqTeNYsT7eFFAGVOFFFkyvMm4YJ2eoTWZ625lRu1cOlSOKSjSzJRXarVe6NjZHP2sAYLGuO+gtJ",
+	"5Jj4gVG5mLkcKX9Hyg/rg5Z/aRmaiTmN3XYmJA7ENMtuTACSA/41znL811TmygTMjg3/YZjOGJtaCn9B",
+	"li20vhzHItpczKVHPhqreZotcTMDDNdj9EcLo96rXKb2m/6M9JNru7GBaPnLNbGWp+q6a33eKC1L/Cu8",
+	"gfpuEQxac0H4uhoT0KctY3/HZPHPbpNY0Qvwz+LSFGp2jR83DqT3tzX7mqt5ZpIiy5cCLqYFSExykatU",
+	"gd+ps6JysuBr9QnLUa7xem88J+EgwhniPSvUqGB+1pk3qf3eiontVzaffJTNZkl51uNkPPY3ALTkwlSe",
+	"nX+xYhX8jc0XAZYXmDDimShypQKRy1vkSqelDNNsCLuTj6bJe9gnUD4yVwHBCCbDBRqq5RLd0MmK3Upa",
+	"t+k7YxYwxSx7714BrMEshvC1YeIcB//VJPir+lT06ZptSOVQVeQ4fVAfiz5dM9YMtqzABs7yFdIqvAnK",
+	"b9UnKf+yZiKjk/kcvADvqshbwWZEU+Jd2x90SD7395Z5f6K7B4cKxGkfJJ7lrq+so/GgeGsboh8+PPn0",
+	"66f/PwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

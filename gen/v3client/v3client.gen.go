@@ -123,6 +123,45 @@ func (e GroupMemberState) Valid() bool {
 	}
 }
 
+// Defines values for IssueState.
+const (
+	IssueStateClosed   IssueState = "closed"
+	IssueStateOpened   IssueState = "opened"
+	IssueStateReopened IssueState = "reopened"
+)
+
+// Valid indicates whether the value is a known member of the IssueState enum.
+func (e IssueState) Valid() bool {
+	switch e {
+	case IssueStateClosed:
+		return true
+	case IssueStateOpened:
+		return true
+	case IssueStateReopened:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MilestoneState.
+const (
+	MilestoneStateActive MilestoneState = "active"
+	MilestoneStateClosed MilestoneState = "closed"
+)
+
+// Valid indicates whether the value is a known member of the MilestoneState enum.
+func (e MilestoneState) Valid() bool {
+	switch e {
+	case MilestoneStateActive:
+		return true
+	case MilestoneStateClosed:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for NamespaceKind.
 const (
 	NamespaceKindGroup NamespaceKind = "group"
@@ -1028,6 +1067,58 @@ type CreateGroupBody struct {
 	VisibilityLevel *int `json:"visibility_level,omitempty"`
 }
 
+// CreateIssueBody Parameters of `POST /projects/:id/issues`.
+type CreateIssueBody struct {
+	// AssigneeID The user to assign (reporters and up only).
+	AssigneeID *int `json:"assignee_id,omitempty"`
+
+	// CreatedAt ISO 8601 time of creation; administrators and the project's owner only.
+	//
+	// Example: 2016-03-11T03:45:40Z
+	CreatedAt *string `json:"created_at,omitempty"`
+
+	// Description The issue's description (markdown).
+	Description *string `json:"description,omitempty"`
+
+	// Labels Comma-separated label titles, made when missing.
+	//
+	// Example: bug,ui
+	Labels *string `json:"labels,omitempty"`
+
+	// MilestoneID A milestone of the project (reporters and up only).
+	MilestoneID *int `json:"milestone_id,omitempty"`
+
+	// Title The issue's title.
+	//
+	// Example: Issues with auth
+	Title string `json:"title"`
+}
+
+// CreateLabelBody Parameters of `POST /projects/:id/labels`.
+type CreateLabelBody struct {
+	// Color `#` and six (or three) hex digits.
+	//
+	// Example: #5843AD
+	Color       string  `json:"color"`
+	Description *string `json:"description,omitempty"`
+
+	// Name Example: feature
+	Name string `json:"name"`
+}
+
+// CreateMilestoneBody Parameters of `POST /projects/:id/milestones`.
+type CreateMilestoneBody struct {
+	Description *string `json:"description,omitempty"`
+
+	// DueDate `YYYY-MM-DD`.
+	//
+	// Example: 2016-04-01
+	DueDate *string `json:"due_date,omitempty"`
+
+	// Title Example: v1.0
+	Title string `json:"title"`
+}
+
 // CreateNoteBody Parameters of a new note.
 type CreateNoteBody struct {
 	// Body The note's text.
@@ -1257,6 +1348,11 @@ type CreateUserBody struct {
 	Username string `json:"username"`
 }
 
+// DeleteLabelBody Parameters of `DELETE /projects/:id/labels`.
+type DeleteLabelBody struct {
+	Name string `json:"name"`
+}
+
 // DeletedBranch The name of a deleted branch, as the request gave it.
 //
 // Example: {"branch_name":"newbranch"}
@@ -1373,6 +1469,34 @@ type DeletedHookOrNull struct {
 	union json.RawMessage
 }
 
+// DeletedIssue The deleted issue's database row as JSON (a raw record, not an entity).
+type DeletedIssue struct {
+	AssigneeID   *int    `json:"assignee_id"`
+	AuthorID     int     `json:"author_id"`
+	BranchName   *string `json:"branch_name"`
+	Confidential bool    `json:"confidential"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt   Timestamp `json:"created_at"`
+	Description *string   `json:"description"`
+	ID          int       `json:"id"`
+	Iid         int       `json:"iid"`
+	MilestoneID *int      `json:"milestone_id"`
+	MovedToID   *int      `json:"moved_to_id"`
+	Position    int       `json:"position"`
+	ProjectID   int       `json:"project_id"`
+	State       string    `json:"state"`
+	Title       string    `json:"title"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt   Timestamp `json:"updated_at"`
+	UpdatedByID *int      `json:"updated_by_id"`
+}
+
 // DeletedKey The deleted SSH key's database row as JSON (a raw record, not an entity).
 //
 // Example: {"created_at":"2015-01-21T17:44:33.512Z","fingerprint":"ba:81:59:68:d7:6c:cd:02:02:bf:6a:9b:55:4e:af:d1","id":4,"key":"ssh-rsa AAAAB3NzaC1yc2EAAAABJQAAAIEAiPWx6WM4lhHNedGfBpPJNPpZ7yKu+dnn1SJejgt4596k6YjzGGphH2TUxwKzxcKDKKezwkpfnxPkSMkuEspGRt/aZZ9wa++Oi7Qkr8prgHc4soW6NUlfDzpvZK2H5E7eQaSeP3SAwGmQKUFHCddNaP0L+hM7zhFNzjFvpaMgJw0=","title":"ABC","updated_at":"2015-01-21T17:44:33.512Z","user_id":1}
@@ -1401,6 +1525,26 @@ type DeletedKey struct {
 // plain alias of `DeletedKey`, which cannot encode `null`.
 type DeletedKeyOrNull struct {
 	union json.RawMessage
+}
+
+// DeletedLabel The deleted label's database row (a raw record).
+type DeletedLabel struct {
+	Color string `json:"color"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt   Timestamp `json:"created_at"`
+	Description *string   `json:"description"`
+	ID          int       `json:"id"`
+	ProjectID   int       `json:"project_id"`
+	Template    bool      `json:"template"`
+	Title       string    `json:"title"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt Timestamp `json:"updated_at"`
 }
 
 // DeletedMember The deleted membership's database row as JSON (a raw record, not an
@@ -1751,10 +1895,100 @@ type Identity struct {
 	Provider string `json:"provider"`
 }
 
+// Issue An issue (8.7's `Entities::Issue`, a `ProjectEntity`).
+//
+// Example: {"assignee":null,"author":{"avatar_url":null,"id":18,"name":"Alexandra Bashirian","state":"active","username":"eileen.lowe","web_url":"https://gitlab.example.com/u/eileen.lowe"},"created_at":"2016-01-07T12:44:33.959Z","description":null,"id":84,"iid":14,"labels":["bug"],"milestone":null,"project_id":4,"state":"opened","subscribed":true,"title":"Issues with auth","updated_at":"2016-01-07T12:44:33.959Z"}
+type Issue struct {
+	// Assignee The assignee, or null.
+	Assignee *UserBasic `json:"assignee"`
+
+	// Author A user as everyone sees it in lists and as an author.
+	//
+	// Example: {"avatar_url":"http://localhost:3000/uploads/user/avatar/1/cd8.jpeg","id":1,"name":"John Smith","state":"active","username":"john_smith","web_url":"http://localhost:3000/u/john_smith"}
+	Author UserBasic `json:"author"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt   Timestamp `json:"created_at"`
+	Description *string   `json:"description"`
+
+	// ID Global id, used in URLs.
+	ID int `json:"id"`
+
+	// Iid Number within the project.
+	Iid int `json:"iid"`
+
+	// Labels Label titles, sorted.
+	Labels []string `json:"labels"`
+
+	// Milestone The issue's milestone, or null.
+	Milestone *Milestone `json:"milestone"`
+	ProjectID int        `json:"project_id"`
+	State     IssueState `json:"state"`
+
+	// Subscribed Whether the caller receives notifications about the issue.
+	Subscribed bool   `json:"subscribed"`
+	Title      string `json:"title"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt Timestamp `json:"updated_at"`
+}
+
+// IssueState defines model for Issue.State.
+type IssueState string
+
+// Label A label (8.7's `Entities::Label`).
+//
+// Example: {"closed_issues_count":0,"color":"#d9534f","description":"Bug reported by user","name":"bug","open_issues_count":1,"open_merge_requests_count":1}
+type Label struct {
+	ClosedIssuesCount      int     `json:"closed_issues_count"`
+	Color                  string  `json:"color"`
+	Description            *string `json:"description"`
+	Name                   string  `json:"name"`
+	OpenIssuesCount        int     `json:"open_issues_count"`
+	OpenMergeRequestsCount int     `json:"open_merge_requests_count"`
+}
+
 // Message GitLab's error body with a text message.
 type Message struct {
 	// Message Example: 404 Not found
 	Message string `json:"message"`
+}
+
+// Milestone A milestone (8.7's `Entities::Milestone`, a `ProjectEntity`).
+//
+// Example: {"created_at":"2013-10-02T09:24:18.000Z","description":"Version","due_date":"2013-11-29","id":12,"iid":3,"project_id":16,"state":"active","title":"10.0","updated_at":"2013-10-02T09:24:18.000Z"}
+type Milestone struct {
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt   Timestamp `json:"created_at"`
+	Description *string   `json:"description"`
+
+	// DueDate `YYYY-MM-DD`.
+	DueDate   *string        `json:"due_date"`
+	ID        int            `json:"id"`
+	Iid       int            `json:"iid"`
+	ProjectID int            `json:"project_id"`
+	State     MilestoneState `json:"state"`
+	Title     string         `json:"title"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt Timestamp `json:"updated_at"`
+}
+
+// MilestoneState defines model for Milestone.State.
+type MilestoneState string
+
+// MoveIssueBody Parameters of `POST /projects/:id/issues/:issue_id/move`.
+type MoveIssueBody struct {
+	// ToProjectID The project to move the issue to.
+	ToProjectID int `json:"to_project_id"`
 }
 
 // Namespace A user's personal namespace or a group.
@@ -2443,6 +2677,50 @@ type UpdateGroupMemberBody struct {
 	AccessLevel int `json:"access_level"`
 }
 
+// UpdateIssueBody Parameters of `PUT /projects/:id/issues/:issue_id`.
+type UpdateIssueBody struct {
+	// AssigneeID The user to assign, `0` for none (reporters and up only).
+	AssigneeID  *int    `json:"assignee_id,omitempty"`
+	Description *string `json:"description,omitempty"`
+
+	// Labels Comma-separated label titles replacing the issue's labels (reporters and up only).
+	Labels *string `json:"labels,omitempty"`
+
+	// MilestoneID A milestone of the project, `0` for none (reporters and up only).
+	MilestoneID *int `json:"milestone_id,omitempty"`
+
+	// StateEvent `close` or `reopen`; other values are ignored.
+	//
+	// Example: close
+	StateEvent *string `json:"state_event,omitempty"`
+	Title      *string `json:"title,omitempty"`
+
+	// UpdatedAt ISO 8601 time of the update; administrators and the project's owner only.
+	UpdatedAt *string `json:"updated_at,omitempty"`
+}
+
+// UpdateLabelBody Parameters of `PUT /projects/:id/labels`.
+type UpdateLabelBody struct {
+	Color       *string `json:"color,omitempty"`
+	Description *string `json:"description,omitempty"`
+
+	// Name The label's current name.
+	Name    string  `json:"name"`
+	NewName *string `json:"new_name,omitempty"`
+}
+
+// UpdateMilestoneBody Parameters of `PUT /projects/:id/milestones/:milestone_id`.
+type UpdateMilestoneBody struct {
+	Description *string `json:"description,omitempty"`
+
+	// DueDate `YYYY-MM-DD`; empty clears it.
+	DueDate *string `json:"due_date,omitempty"`
+
+	// StateEvent `close` or `activate`.
+	StateEvent *string `json:"state_event,omitempty"`
+	Title      *string `json:"title,omitempty"`
+}
+
 // UpdateNoteBody Parameters of an edited note.
 type UpdateNoteBody struct {
 	// Body The note's new text.
@@ -2756,6 +3034,24 @@ type CommitSHAPath = string
 // GroupIDPath defines model for GroupIDPath.
 type GroupIDPath = string
 
+// IssueIDPath defines model for IssueIDPath.
+type IssueIDPath = int
+
+// IssueLabelsQuery defines model for IssueLabelsQuery.
+type IssueLabelsQuery = string
+
+// IssueOrderByQuery defines model for IssueOrderByQuery.
+type IssueOrderByQuery = string
+
+// IssueSortQuery defines model for IssueSortQuery.
+type IssueSortQuery = string
+
+// IssueStateQuery defines model for IssueStateQuery.
+type IssueStateQuery = string
+
+// MilestoneIDPath defines model for MilestoneIDPath.
+type MilestoneIDPath = int
+
 // NoteIDPath defines model for NoteIDPath.
 type NoteIDPath = int
 
@@ -2809,6 +3105,18 @@ type Conflict = Message
 
 // Forbidden GitLab's error body with a text message.
 type Forbidden = Message
+
+// IssueBadRequest A GitLab 400 body, or Grape's own for a body that is not the JSON it claims to be.
+type IssueBadRequest = BadRequestBody
+
+// IssueList defines model for IssueList.
+type IssueList = []Issue
+
+// IssueNotFound GitLab's error body with a text message.
+type IssueNotFound = Message
+
+// MilestoneNotFound GitLab's error body with a text message.
+type MilestoneNotFound = Message
 
 // NotFound GitLab's error body with a text message.
 type NotFound = Message
@@ -2878,6 +3186,27 @@ type ListGroupProjectsParamsOrderBy string
 
 // ListGroupProjectsParamsSort defines parameters for ListGroupProjects.
 type ListGroupProjectsParamsSort string
+
+// ListUserIssuesParams defines parameters for ListUserIssues.
+type ListUserIssuesParams struct {
+	// State `opened` (opened and reopened) or `closed`; any other value keeps every issue.
+	State *IssueStateQuery `form:"state,omitempty" json:"state,omitempty"`
+
+	// Labels Comma-separated label titles; issues carrying any of them are kept.
+	Labels *IssueLabelsQuery `form:"labels,omitempty" json:"labels,omitempty"`
+
+	// OrderBy `created_at` or `updated_at`; accepted but not applied, as in 8.7.
+	OrderBy *IssueOrderByQuery `form:"order_by,omitempty" json:"order_by,omitempty"`
+
+	// Sort `asc` or `desc`; accepted but not applied, as in 8.7.
+	Sort *IssueSortQuery `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
 
 // ListNamespacesParams defines parameters for ListNamespaces.
 type ListNamespacesParams struct {
@@ -3062,11 +3391,71 @@ type ListProjectHooksParams struct {
 	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
 }
 
+// ListProjectIssuesParams defines parameters for ListProjectIssues.
+type ListProjectIssuesParams struct {
+	// Iid Keep only the issue with this per-project number.
+	Iid *int `form:"iid,omitempty" json:"iid,omitempty"`
+
+	// State `opened` (opened and reopened) or `closed`; any other value keeps every issue.
+	State *IssueStateQuery `form:"state,omitempty" json:"state,omitempty"`
+
+	// Labels Comma-separated label titles; issues carrying any of them are kept.
+	Labels *IssueLabelsQuery `form:"labels,omitempty" json:"labels,omitempty"`
+
+	// Milestone Keep only issues of the milestone with this title.
+	Milestone *string `form:"milestone,omitempty" json:"milestone,omitempty"`
+
+	// OrderBy `created_at` or `updated_at`; accepted but not applied, as in 8.7.
+	OrderBy *IssueOrderByQuery `form:"order_by,omitempty" json:"order_by,omitempty"`
+
+	// Sort `asc` or `desc`; accepted but not applied, as in 8.7.
+	Sort *IssueSortQuery `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListIssueNotesParams defines parameters for ListIssueNotes.
+type ListIssueNotesParams struct {
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
 // ListProjectMembersParams defines parameters for ListProjectMembers.
 type ListProjectMembersParams struct {
 	// Query Keep members whose username contains this text.
 	Query *string `form:"query,omitempty" json:"query,omitempty"`
 
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListMilestonesParams defines parameters for ListMilestones.
+type ListMilestonesParams struct {
+	// Iid Keep only the milestone with this per-project number.
+	Iid *int `form:"iid,omitempty" json:"iid,omitempty"`
+
+	// State `active` or `closed`.
+	State *string `form:"state,omitempty" json:"state,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListMilestoneIssuesParams defines parameters for ListMilestoneIssues.
+type ListMilestoneIssuesParams struct {
 	// Page Page number (1-based).
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
 
@@ -3266,11 +3655,59 @@ type EditProjectHookJSONRequestBody = ProjectHookBody
 // EditProjectHookFormdataRequestBody defines body for EditProjectHook for application/x-www-form-urlencoded ContentType.
 type EditProjectHookFormdataRequestBody = ProjectHookBody
 
+// CreateIssueJSONRequestBody defines body for CreateIssue for application/json ContentType.
+type CreateIssueJSONRequestBody = CreateIssueBody
+
+// CreateIssueFormdataRequestBody defines body for CreateIssue for application/x-www-form-urlencoded ContentType.
+type CreateIssueFormdataRequestBody = CreateIssueBody
+
+// UpdateIssueJSONRequestBody defines body for UpdateIssue for application/json ContentType.
+type UpdateIssueJSONRequestBody = UpdateIssueBody
+
+// UpdateIssueFormdataRequestBody defines body for UpdateIssue for application/x-www-form-urlencoded ContentType.
+type UpdateIssueFormdataRequestBody = UpdateIssueBody
+
+// MoveIssueJSONRequestBody defines body for MoveIssue for application/json ContentType.
+type MoveIssueJSONRequestBody = MoveIssueBody
+
+// MoveIssueFormdataRequestBody defines body for MoveIssue for application/x-www-form-urlencoded ContentType.
+type MoveIssueFormdataRequestBody = MoveIssueBody
+
+// CreateIssueNoteJSONRequestBody defines body for CreateIssueNote for application/json ContentType.
+type CreateIssueNoteJSONRequestBody = CreateNoteBody
+
+// CreateIssueNoteFormdataRequestBody defines body for CreateIssueNote for application/x-www-form-urlencoded ContentType.
+type CreateIssueNoteFormdataRequestBody = CreateNoteBody
+
+// UpdateIssueNoteJSONRequestBody defines body for UpdateIssueNote for application/json ContentType.
+type UpdateIssueNoteJSONRequestBody = UpdateNoteBody
+
+// UpdateIssueNoteFormdataRequestBody defines body for UpdateIssueNote for application/x-www-form-urlencoded ContentType.
+type UpdateIssueNoteFormdataRequestBody = UpdateNoteBody
+
 // AddDeployKeyJSONRequestBody defines body for AddDeployKey for application/json ContentType.
 type AddDeployKeyJSONRequestBody = AddDeployKeyBody
 
 // AddDeployKeyFormdataRequestBody defines body for AddDeployKey for application/x-www-form-urlencoded ContentType.
 type AddDeployKeyFormdataRequestBody = AddDeployKeyBody
+
+// DeleteLabelJSONRequestBody defines body for DeleteLabel for application/json ContentType.
+type DeleteLabelJSONRequestBody = DeleteLabelBody
+
+// DeleteLabelFormdataRequestBody defines body for DeleteLabel for application/x-www-form-urlencoded ContentType.
+type DeleteLabelFormdataRequestBody = DeleteLabelBody
+
+// CreateLabelJSONRequestBody defines body for CreateLabel for application/json ContentType.
+type CreateLabelJSONRequestBody = CreateLabelBody
+
+// CreateLabelFormdataRequestBody defines body for CreateLabel for application/x-www-form-urlencoded ContentType.
+type CreateLabelFormdataRequestBody = CreateLabelBody
+
+// UpdateLabelJSONRequestBody defines body for UpdateLabel for application/json ContentType.
+type UpdateLabelJSONRequestBody = UpdateLabelBody
+
+// UpdateLabelFormdataRequestBody defines body for UpdateLabel for application/x-www-form-urlencoded ContentType.
+type UpdateLabelFormdataRequestBody = UpdateLabelBody
 
 // AddProjectMemberJSONRequestBody defines body for AddProjectMember for application/json ContentType.
 type AddProjectMemberJSONRequestBody = AddProjectMemberBody
@@ -3283,6 +3720,18 @@ type UpdateProjectMemberJSONRequestBody = UpdateProjectMemberBody
 
 // UpdateProjectMemberFormdataRequestBody defines body for UpdateProjectMember for application/x-www-form-urlencoded ContentType.
 type UpdateProjectMemberFormdataRequestBody = UpdateProjectMemberBody
+
+// CreateMilestoneJSONRequestBody defines body for CreateMilestone for application/json ContentType.
+type CreateMilestoneJSONRequestBody = CreateMilestoneBody
+
+// CreateMilestoneFormdataRequestBody defines body for CreateMilestone for application/x-www-form-urlencoded ContentType.
+type CreateMilestoneFormdataRequestBody = CreateMilestoneBody
+
+// UpdateMilestoneJSONRequestBody defines body for UpdateMilestone for application/json ContentType.
+type UpdateMilestoneJSONRequestBody = UpdateMilestoneBody
+
+// UpdateMilestoneFormdataRequestBody defines body for UpdateMilestone for application/x-www-form-urlencoded ContentType.
+type UpdateMilestoneFormdataRequestBody = UpdateMilestoneBody
 
 // CreateBranchJSONRequestBody defines body for CreateBranch for application/json ContentType.
 type CreateBranchJSONRequestBody = CreateBranchBody
@@ -4536,6 +4985,21 @@ type ClientInterface interface {
 	// Corresponds with GET /hooks/{id} (the `TestSystemHook` operationId).
 	TestSystemHook(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListUserIssues List the issues the current user authored
+	//
+	// Every issue whose author is the caller, in every project, oldest
+	// first. `state` `opened` keeps open (opened and reopened) issues,
+	// `closed` closed ones; any other value, or none, keeps all.
+	// `labels` (comma-separated titles) keeps issues carrying **any** of
+	// them: 8.7 filtered with `includes(:labels).where('labels.title' =>
+	// list)`, so `labels=a,b` is a union, not an intersection (the docs of
+	// later versions say so). `order_by` and `sort` are accepted but, as in
+	// 8.7 (which discarded the reordered relation), not applied.
+	// Paginated.
+	//
+	// Corresponds with GET /issues (the `ListUserIssues` operationId).
+	ListUserIssues(ctx context.Context, params *ListUserIssuesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetKey Get an SSH key with its user
 	//
 	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
@@ -5192,6 +5656,461 @@ type ClientInterface interface {
 	// Corresponds with PUT /projects/{id}/hooks/{hook_id} (the `EditProjectHook` operationId).
 	EditProjectHookWithFormdataBody(ctx context.Context, id ProjectIDPath, hookID int, body EditProjectHookFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListProjectIssues List a project's issues
+	//
+	// Anyone who can read the project. Ordered as 8.7's `Project#issues`
+	// association was: by state descending (`reopened`, `opened`, then
+	// `closed`), then newest first. Filters: `iid` (the issue with that
+	// per-project number), `state` (`opened`: opened and reopened;
+	// `closed`; anything else: all), `labels` (comma-separated titles;
+	// issues with **any** of them, see `GET /issues`), `milestone` (the
+	// milestone's title). `order_by` and `sort` are accepted but not
+	// applied, as in 8.7. Paginated.
+	//
+	// Corresponds with GET /projects/{id}/issues (the `ListProjectIssues` operationId).
+	ListProjectIssues(ctx context.Context, id ProjectIDPath, params *ListProjectIssuesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateIssueWithBody Open an issue
+	//
+	// Anyone who may open issues in the project (`create_issue`, see
+	// above); a project with the issue tracker switched off answers
+	// `403 {"message":"403 Forbidden"}`. 8.7 checked `title` first
+	// (`400 {"message":"400 (Bad request) \"title\" not given"}`, also for
+	// a blank title), then the project.
+	//
+	// `labels` are comma-separated titles; each is stripped, and labels
+	// missing from the project are made with the color `#428BCA`. A title
+	// that could make no valid label (holding `&` or `?`, or blank) fails
+	// the request before anything is written, with 8.7's nested body
+	// `400 {"message":{"labels":{"<title>":{"title":["is invalid"]}}}}`.
+	// `assignee_id` and `milestone_id` are ignored unless the caller is a
+	// reporter or above (an unknown user, or a milestone of another
+	// project, is ignored too). `created_at` (ISO 8601) is honoured only
+	// for administrators and the project's owner. The new issue gets the
+	// next `iid` of the project: iids are unique and gap-free even under
+	// concurrent creation. The caller, as its author, is subscribed.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/{id}/issues (the `CreateIssue` operationId).
+	CreateIssueWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateIssue Open an issue
+	//
+	// Anyone who may open issues in the project (`create_issue`, see
+	// above); a project with the issue tracker switched off answers
+	// `403 {"message":"403 Forbidden"}`. 8.7 checked `title` first
+	// (`400 {"message":"400 (Bad request) \"title\" not given"}`, also for
+	// a blank title), then the project.
+	//
+	// `labels` are comma-separated titles; each is stripped, and labels
+	// missing from the project are made with the color `#428BCA`. A title
+	// that could make no valid label (holding `&` or `?`, or blank) fails
+	// the request before anything is written, with 8.7's nested body
+	// `400 {"message":{"labels":{"<title>":{"title":["is invalid"]}}}}`.
+	// `assignee_id` and `milestone_id` are ignored unless the caller is a
+	// reporter or above (an unknown user, or a milestone of another
+	// project, is ignored too). `created_at` (ISO 8601) is honoured only
+	// for administrators and the project's owner. The new issue gets the
+	// next `iid` of the project: iids are unique and gap-free even under
+	// concurrent creation. The caller, as its author, is subscribed.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/{id}/issues (the `CreateIssue` operationId).
+	CreateIssue(ctx context.Context, id ProjectIDPath, body CreateIssueJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateIssueWithFormdataBody Open an issue
+	//
+	// Anyone who may open issues in the project (`create_issue`, see
+	// above); a project with the issue tracker switched off answers
+	// `403 {"message":"403 Forbidden"}`. 8.7 checked `title` first
+	// (`400 {"message":"400 (Bad request) \"title\" not given"}`, also for
+	// a blank title), then the project.
+	//
+	// `labels` are comma-separated titles; each is stripped, and labels
+	// missing from the project are made with the color `#428BCA`. A title
+	// that could make no valid label (holding `&` or `?`, or blank) fails
+	// the request before anything is written, with 8.7's nested body
+	// `400 {"message":{"labels":{"<title>":{"title":["is invalid"]}}}}`.
+	// `assignee_id` and `milestone_id` are ignored unless the caller is a
+	// reporter or above (an unknown user, or a milestone of another
+	// project, is ignored too). `created_at` (ISO 8601) is honoured only
+	// for administrators and the project's owner. The new issue gets the
+	// next `iid` of the project: iids are unique and gap-free even under
+	// concurrent creation. The caller, as its author, is subscribed.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /projects/{id}/issues (the `CreateIssue` operationId).
+	CreateIssueWithFormdataBody(ctx context.Context, id ProjectIDPath, body CreateIssueFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteIssue Delete an issue
+	//
+	// The project's owner (the owner of its personal namespace, the owners
+	// of its group) and administrators (`destroy_issue`). Answers `200`
+	// with the deleted issue's database row (a raw record, not the
+	// entity). 8.7 looked the issue up with `find_by` and then authorized
+	// on the result, so an unknown issue answers
+	// `403 {"message":"403 Forbidden"}` like a forbidden one, to everyone
+	// (the docs' 404 was never given).
+	//
+	// Corresponds with DELETE /projects/{id}/issues/{issue_id} (the `DeleteIssue` operationId).
+	DeleteIssue(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetIssue Get an issue
+	//
+	// Anyone who can read the project. `issue_id` is the global `id`, not
+	// the `iid`; an id of another project's issue, or an unknown one,
+	// answers `404 {"message":"404 Not found"}` (8.7's `find`). With the
+	// issue tracker switched off the issue is unreadable:
+	// `404 {"message":"404 Not Found"}`.
+	//
+	// Corresponds with GET /projects/{id}/issues/{issue_id} (the `GetIssue` operationId).
+	GetIssue(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateIssueWithBody Update, close or reopen an issue
+	//
+	// Reporters and above, and the issue's author and assignee
+	// (`update_issue`); others who can read the project get
+	// `403 {"message":"403 Forbidden"}`. The issue is looked up first:
+	// an unknown one answers `404 {"message":"404 Not found"}`.
+	//
+	// `state_event` `close` closes an open issue, `reopen` reopens a closed
+	// one (each with its event, system note and hook; closing a closed
+	// issue changes nothing). Then the other attributes are applied:
+	// `title`, `description`, and for reporters and above `assignee_id`,
+	// `milestone_id` (`0` removes them) and `labels`, which replaces the
+	// issue's labels (made on the fly like on create; invalid titles get
+	// the nested `400` of `POST`). A blank `title` or `description` is
+	// ignored, as 8.7's `attributes_for_keys` took only present values.
+	// `updated_at` is honoured only for administrators and the project's
+	// owner.
+	// Parameters outside these are ignored; none at all answers the issue
+	// unchanged.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /projects/{id}/issues/{issue_id} (the `UpdateIssue` operationId).
+	UpdateIssueWithBody(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateIssue Update, close or reopen an issue
+	//
+	// Reporters and above, and the issue's author and assignee
+	// (`update_issue`); others who can read the project get
+	// `403 {"message":"403 Forbidden"}`. The issue is looked up first:
+	// an unknown one answers `404 {"message":"404 Not found"}`.
+	//
+	// `state_event` `close` closes an open issue, `reopen` reopens a closed
+	// one (each with its event, system note and hook; closing a closed
+	// issue changes nothing). Then the other attributes are applied:
+	// `title`, `description`, and for reporters and above `assignee_id`,
+	// `milestone_id` (`0` removes them) and `labels`, which replaces the
+	// issue's labels (made on the fly like on create; invalid titles get
+	// the nested `400` of `POST`). A blank `title` or `description` is
+	// ignored, as 8.7's `attributes_for_keys` took only present values.
+	// `updated_at` is honoured only for administrators and the project's
+	// owner.
+	// Parameters outside these are ignored; none at all answers the issue
+	// unchanged.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /projects/{id}/issues/{issue_id} (the `UpdateIssue` operationId).
+	UpdateIssue(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body UpdateIssueJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateIssueWithFormdataBody Update, close or reopen an issue
+	//
+	// Reporters and above, and the issue's author and assignee
+	// (`update_issue`); others who can read the project get
+	// `403 {"message":"403 Forbidden"}`. The issue is looked up first:
+	// an unknown one answers `404 {"message":"404 Not found"}`.
+	//
+	// `state_event` `close` closes an open issue, `reopen` reopens a closed
+	// one (each with its event, system note and hook; closing a closed
+	// issue changes nothing). Then the other attributes are applied:
+	// `title`, `description`, and for reporters and above `assignee_id`,
+	// `milestone_id` (`0` removes them) and `labels`, which replaces the
+	// issue's labels (made on the fly like on create; invalid titles get
+	// the nested `400` of `POST`). A blank `title` or `description` is
+	// ignored, as 8.7's `attributes_for_keys` took only present values.
+	// `updated_at` is honoured only for administrators and the project's
+	// owner.
+	// Parameters outside these are ignored; none at all answers the issue
+	// unchanged.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with PUT /projects/{id}/issues/{issue_id} (the `UpdateIssue` operationId).
+	UpdateIssueWithFormdataBody(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body UpdateIssueFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// MoveIssueWithBody Move an issue to another project
+	//
+	// 8.7 checked, in this order: `to_project_id`
+	// (`400 {"message":"400 (Bad request) \"to_project_id\" not given"}`),
+	// the project (`404 {"message":"404 Project Not Found"}`), the issue
+	// and the target project (`find`: `404 {"message":"404 Not found"}`),
+	// then the mover's rights: reporter or above (`admin_issue`) in both
+	// projects, and the issue not moved already, else
+	// `400 {"message":"Cannot move issue due to insufficient permissions!"}`;
+	// then `400 {"message":"Cannot move issue to project it originates from!"}`
+	// when the target is the issue's own project.
+	//
+	// As 8.7's MoveService did, in one transaction: a new issue in the
+	// target project with that project's next `iid`, the same title,
+	// description, state, author, assignee and `created_at` (labels and
+	// milestone are not carried over), the old issue's notes copied onto
+	// it, and the system note `Moved from <old namespace/project>#<iid>`
+	// on it; on the old issue the note `Moved to <new
+	// namespace/project>#<iid>`, and the old issue is closed (with its
+	// `closed` event and `close` hook, without a status note). The new
+	// issue records its `opened` event and `open` hook. Answers `201` with
+	// the new issue.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/{id}/issues/{issue_id}/move (the `MoveIssue` operationId).
+	MoveIssueWithBody(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// MoveIssue Move an issue to another project
+	//
+	// 8.7 checked, in this order: `to_project_id`
+	// (`400 {"message":"400 (Bad request) \"to_project_id\" not given"}`),
+	// the project (`404 {"message":"404 Project Not Found"}`), the issue
+	// and the target project (`find`: `404 {"message":"404 Not found"}`),
+	// then the mover's rights: reporter or above (`admin_issue`) in both
+	// projects, and the issue not moved already, else
+	// `400 {"message":"Cannot move issue due to insufficient permissions!"}`;
+	// then `400 {"message":"Cannot move issue to project it originates from!"}`
+	// when the target is the issue's own project.
+	//
+	// As 8.7's MoveService did, in one transaction: a new issue in the
+	// target project with that project's next `iid`, the same title,
+	// description, state, author, assignee and `created_at` (labels and
+	// milestone are not carried over), the old issue's notes copied onto
+	// it, and the system note `Moved from <old namespace/project>#<iid>`
+	// on it; on the old issue the note `Moved to <new
+	// namespace/project>#<iid>`, and the old issue is closed (with its
+	// `closed` event and `close` hook, without a status note). The new
+	// issue records its `opened` event and `open` hook. Answers `201` with
+	// the new issue.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/{id}/issues/{issue_id}/move (the `MoveIssue` operationId).
+	MoveIssue(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body MoveIssueJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// MoveIssueWithFormdataBody Move an issue to another project
+	//
+	// 8.7 checked, in this order: `to_project_id`
+	// (`400 {"message":"400 (Bad request) \"to_project_id\" not given"}`),
+	// the project (`404 {"message":"404 Project Not Found"}`), the issue
+	// and the target project (`find`: `404 {"message":"404 Not found"}`),
+	// then the mover's rights: reporter or above (`admin_issue`) in both
+	// projects, and the issue not moved already, else
+	// `400 {"message":"Cannot move issue due to insufficient permissions!"}`;
+	// then `400 {"message":"Cannot move issue to project it originates from!"}`
+	// when the target is the issue's own project.
+	//
+	// As 8.7's MoveService did, in one transaction: a new issue in the
+	// target project with that project's next `iid`, the same title,
+	// description, state, author, assignee and `created_at` (labels and
+	// milestone are not carried over), the old issue's notes copied onto
+	// it, and the system note `Moved from <old namespace/project>#<iid>`
+	// on it; on the old issue the note `Moved to <new
+	// namespace/project>#<iid>`, and the old issue is closed (with its
+	// `closed` event and `close` hook, without a status note). The new
+	// issue records its `opened` event and `open` hook. Answers `201` with
+	// the new issue.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /projects/{id}/issues/{issue_id}/move (the `MoveIssue` operationId).
+	MoveIssueWithFormdataBody(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body MoveIssueFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListIssueNotes List the notes of a issue
+	//
+	// Any user who can read the project and the issue. The issue's
+	// notes, oldest first. Paginated (`page`, `per_page`).
+	// An issue that does not exist or is not the project's answers
+	// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`),
+	// as does any issue while the project's issue tracker is off.
+	//
+	// Corresponds with GET /projects/{id}/issues/{issue_id}/notes (the `ListIssueNotes` operationId).
+	ListIssueNotes(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, params *ListIssueNotesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateIssueNoteWithBody Comment on a issue
+	//
+	// Any user who can read the project and the issue (8.7 granted
+	// `create_note` to guests and to everyone who can read a public or
+	// internal project, and did not check it). `body` is checked first,
+	// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+	// (a blank body counts as missing).
+	// An issue that does not exist or is not the project's answers
+	// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`),
+	// as does any issue while the project's issue tracker is off.
+	//
+	// `created_at` (ISO 8601) sets the note's creation time, honoured only
+	// for administrators and the project's owner and ignored for anyone
+	// else; a value that is not a time is ignored too.
+	//
+	// The note is recorded as a `commented on` event of the project
+	// (`target_type` `Note`), and its `Note Hook` payload is queued for
+	// the project's hooks with `note_events`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/{id}/issues/{issue_id}/notes (the `CreateIssueNote` operationId).
+	CreateIssueNoteWithBody(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateIssueNote Comment on a issue
+	//
+	// Any user who can read the project and the issue (8.7 granted
+	// `create_note` to guests and to everyone who can read a public or
+	// internal project, and did not check it). `body` is checked first,
+	// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+	// (a blank body counts as missing).
+	// An issue that does not exist or is not the project's answers
+	// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`),
+	// as does any issue while the project's issue tracker is off.
+	//
+	// `created_at` (ISO 8601) sets the note's creation time, honoured only
+	// for administrators and the project's owner and ignored for anyone
+	// else; a value that is not a time is ignored too.
+	//
+	// The note is recorded as a `commented on` event of the project
+	// (`target_type` `Note`), and its `Note Hook` payload is queued for
+	// the project's hooks with `note_events`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/{id}/issues/{issue_id}/notes (the `CreateIssueNote` operationId).
+	CreateIssueNote(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body CreateIssueNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateIssueNoteWithFormdataBody Comment on a issue
+	//
+	// Any user who can read the project and the issue (8.7 granted
+	// `create_note` to guests and to everyone who can read a public or
+	// internal project, and did not check it). `body` is checked first,
+	// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+	// (a blank body counts as missing).
+	// An issue that does not exist or is not the project's answers
+	// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`),
+	// as does any issue while the project's issue tracker is off.
+	//
+	// `created_at` (ISO 8601) sets the note's creation time, honoured only
+	// for administrators and the project's owner and ignored for anyone
+	// else; a value that is not a time is ignored too.
+	//
+	// The note is recorded as a `commented on` event of the project
+	// (`target_type` `Note`), and its `Note Hook` payload is queued for
+	// the project's hooks with `note_events`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /projects/{id}/issues/{issue_id}/notes (the `CreateIssueNote` operationId).
+	CreateIssueNoteWithFormdataBody(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body CreateIssueNoteFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteIssueNote Delete a note of a issue
+	//
+	// The note's author, masters and owners of the project, and
+	// administrators, as for `PUT`; anyone else who can read the project
+	// gets `403 {"message":"403 Forbidden"}`. The note is looked up among
+	// all the notes of the project (`404 {"message":"404 Not found"}`
+	// otherwise). Answers `200` with the deleted note.
+	//
+	// Corresponds with DELETE /projects/{id}/issues/{issue_id}/notes/{note_id} (the `DeleteIssueNote` operationId).
+	DeleteIssueNote(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetIssueNote Get a note of a issue
+	//
+	// Any user who can read the project and the issue. A note that does
+	// not exist or is not on this issue answers
+	// `404 {"message":"404 Not found"}`.
+	// An issue that does not exist or is not the project's answers
+	// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`),
+	// as does any issue while the project's issue tracker is off.
+	//
+	// Corresponds with GET /projects/{id}/issues/{issue_id}/notes/{note_id} (the `GetIssueNote` operationId).
+	GetIssueNote(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateIssueNoteWithBody Edit a note of a issue
+	//
+	// The note's author, masters and owners of the project, and
+	// administrators (8.7's `admin_note`); anyone else who can read the
+	// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+	// first, before the project:
+	// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+	//
+	// As in 8.7, the note is looked up among all the notes of the project,
+	// whatever the path's issue says: a note that is not the project's
+	// answers `404 {"message":"404 Not found"}`. No event and no hook
+	// (8.7 recorded none for an edit).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /projects/{id}/issues/{issue_id}/notes/{note_id} (the `UpdateIssueNote` operationId).
+	UpdateIssueNoteWithBody(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateIssueNote Edit a note of a issue
+	//
+	// The note's author, masters and owners of the project, and
+	// administrators (8.7's `admin_note`); anyone else who can read the
+	// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+	// first, before the project:
+	// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+	//
+	// As in 8.7, the note is looked up among all the notes of the project,
+	// whatever the path's issue says: a note that is not the project's
+	// answers `404 {"message":"404 Not found"}`. No event and no hook
+	// (8.7 recorded none for an edit).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /projects/{id}/issues/{issue_id}/notes/{note_id} (the `UpdateIssueNote` operationId).
+	UpdateIssueNote(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, body UpdateIssueNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateIssueNoteWithFormdataBody Edit a note of a issue
+	//
+	// The note's author, masters and owners of the project, and
+	// administrators (8.7's `admin_note`); anyone else who can read the
+	// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+	// first, before the project:
+	// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+	//
+	// As in 8.7, the note is looked up among all the notes of the project,
+	// whatever the path's issue says: a note that is not the project's
+	// answers `404 {"message":"404 Not found"}`. No event and no hook
+	// (8.7 recorded none for an edit).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with PUT /projects/{id}/issues/{issue_id}/notes/{note_id} (the `UpdateIssueNote` operationId).
+	UpdateIssueNoteWithFormdataBody(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, body UpdateIssueNoteFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UnsubscribeFromIssue Unsubscribe from an issue
+	//
+	// Anyone who can read the project. Answers `200` with the issue
+	// (`subscribed` now false; an explicit unsubscription outweighs being
+	// a participant), or `304 Not Modified` with no body when the caller
+	// was not subscribed. An unknown issue answers
+	// `404 {"message":"404 Not found"}`.
+	//
+	// Corresponds with DELETE /projects/{id}/issues/{issue_id}/subscription (the `UnsubscribeFromIssue` operationId).
+	UnsubscribeFromIssue(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubscribeToIssue Subscribe to an issue
+	//
+	// Anyone who can read the project. Answers `201` with the issue
+	// (`subscribed` now true), or `304 Not Modified` with no body when the
+	// caller was subscribed already: by an earlier subscription, or as
+	// 8.7's `Subscribable#subscribed?` counted participants without one
+	// (the author, the assignee, the author of a comment). An unknown
+	// issue answers `404 {"message":"404 Not found"}`.
+	//
+	// Corresponds with POST /projects/{id}/issues/{issue_id}/subscription (the `SubscribeToIssue` operationId).
+	SubscribeToIssue(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListDeployKeys List a project's deploy keys
 	//
 	// Masters of the project and above (8.7's `admin_project` ability: also
@@ -5309,6 +6228,143 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /projects/{id}/keys/{key_id} (the `GetDeployKey` operationId).
 	GetDeployKey(ctx context.Context, id ProjectIDPath, keyID int, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteLabelWithBody Delete a label
+	//
+	// Reporters and up. Checks the project (404), the caller's rights
+	// (403), `name` (400 not given), then the label
+	// (`404 {"message":"404 Label Not Found"}`). Removes the label from
+	// every issue and answers `200` with its database row (a raw record).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with DELETE /projects/{id}/labels (the `DeleteLabel` operationId).
+	DeleteLabelWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteLabel Delete a label
+	//
+	// Reporters and up. Checks the project (404), the caller's rights
+	// (403), `name` (400 not given), then the label
+	// (`404 {"message":"404 Label Not Found"}`). Removes the label from
+	// every issue and answers `200` with its database row (a raw record).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with DELETE /projects/{id}/labels (the `DeleteLabel` operationId).
+	DeleteLabel(ctx context.Context, id ProjectIDPath, body DeleteLabelJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteLabelWithFormdataBody Delete a label
+	//
+	// Reporters and up. Checks the project (404), the caller's rights
+	// (403), `name` (400 not given), then the label
+	// (`404 {"message":"404 Label Not Found"}`). Removes the label from
+	// every issue and answers `200` with its database row (a raw record).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with DELETE /projects/{id}/labels (the `DeleteLabel` operationId).
+	DeleteLabelWithFormdataBody(ctx context.Context, id ProjectIDPath, body DeleteLabelFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListLabels List a project's labels
+	//
+	// Anyone who can read the project. Every label, by title, with its
+	// open and closed issue counts. Not paginated.
+	//
+	// Corresponds with GET /projects/{id}/labels (the `ListLabels` operationId).
+	ListLabels(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateLabelWithBody Create a label
+	//
+	// Reporters and up. 8.7 checked, in this order: the project (404), the
+	// caller's rights (403), `name` and `color`
+	// (`400 {"message":"400 (Bad request) \"name\" not given"}`), an
+	// existing label of that name (`409 {"message":"Label already
+	// exists"}`), then the label's validations
+	// (`400 {"message":{"color":["must be a valid color code"]}}`,
+	// `{"message":{"title":["is invalid"]}}`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/{id}/labels (the `CreateLabel` operationId).
+	CreateLabelWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateLabel Create a label
+	//
+	// Reporters and up. 8.7 checked, in this order: the project (404), the
+	// caller's rights (403), `name` and `color`
+	// (`400 {"message":"400 (Bad request) \"name\" not given"}`), an
+	// existing label of that name (`409 {"message":"Label already
+	// exists"}`), then the label's validations
+	// (`400 {"message":{"color":["must be a valid color code"]}}`,
+	// `{"message":{"title":["is invalid"]}}`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/{id}/labels (the `CreateLabel` operationId).
+	CreateLabel(ctx context.Context, id ProjectIDPath, body CreateLabelJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateLabelWithFormdataBody Create a label
+	//
+	// Reporters and up. 8.7 checked, in this order: the project (404), the
+	// caller's rights (403), `name` and `color`
+	// (`400 {"message":"400 (Bad request) \"name\" not given"}`), an
+	// existing label of that name (`409 {"message":"Label already
+	// exists"}`), then the label's validations
+	// (`400 {"message":{"color":["must be a valid color code"]}}`,
+	// `{"message":{"title":["is invalid"]}}`).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /projects/{id}/labels (the `CreateLabel` operationId).
+	CreateLabelWithFormdataBody(ctx context.Context, id ProjectIDPath, body CreateLabelFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateLabelWithBody Rename or recolor a label
+	//
+	// Reporters and up. 8.7 checked, in this order: the project (404), the
+	// caller's rights (403), `name` (400 not given), the label
+	// (`404 {"message":"404 Label not found Not Found"}`, 8.7's
+	// `not_found!('Label not found')`), then that at least one of
+	// `new_name`, `color` and `description` is given
+	// (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
+	// then the label's validations (`400`, as on create; a `new_name`
+	// taken by another label: `{"message":{"title":["has already been taken"]}}`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /projects/{id}/labels (the `UpdateLabel` operationId).
+	UpdateLabelWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateLabel Rename or recolor a label
+	//
+	// Reporters and up. 8.7 checked, in this order: the project (404), the
+	// caller's rights (403), `name` (400 not given), the label
+	// (`404 {"message":"404 Label not found Not Found"}`, 8.7's
+	// `not_found!('Label not found')`), then that at least one of
+	// `new_name`, `color` and `description` is given
+	// (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
+	// then the label's validations (`400`, as on create; a `new_name`
+	// taken by another label: `{"message":{"title":["has already been taken"]}}`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /projects/{id}/labels (the `UpdateLabel` operationId).
+	UpdateLabel(ctx context.Context, id ProjectIDPath, body UpdateLabelJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateLabelWithFormdataBody Rename or recolor a label
+	//
+	// Reporters and up. 8.7 checked, in this order: the project (404), the
+	// caller's rights (403), `name` (400 not given), the label
+	// (`404 {"message":"404 Label not found Not Found"}`, 8.7's
+	// `not_found!('Label not found')`), then that at least one of
+	// `new_name`, `color` and `description` is given
+	// (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
+	// then the label's validations (`400`, as on create; a `new_name`
+	// taken by another label: `{"message":{"title":["has already been taken"]}}`).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with PUT /projects/{id}/labels (the `UpdateLabel` operationId).
+	UpdateLabelWithFormdataBody(ctx context.Context, id ProjectIDPath, body UpdateLabelFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListProjectMembers List a project's members
 	//
@@ -5493,6 +6549,126 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /projects/{id}/members/{user_id} (the `UpdateProjectMember` operationId).
 	UpdateProjectMemberWithFormdataBody(ctx context.Context, id ProjectIDPath, userID int, body UpdateProjectMemberFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListMilestones List a project's milestones
+	//
+	// Anyone who can read the project. Oldest first; `state` `active` or
+	// `closed` keeps those (any other value keeps all), `iid` the milestone
+	// with that per-project number. Paginated.
+	//
+	// Corresponds with GET /projects/{id}/milestones (the `ListMilestones` operationId).
+	ListMilestones(ctx context.Context, id ProjectIDPath, params *ListMilestonesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateMilestoneWithBody Create a milestone
+	//
+	// Masters and up. 8.7 checked the project (404), the caller's rights
+	// (403), then `title` (`400 {"message":"400 (Bad request) \"title\"
+	// not given"}`, also for a blank one). `due_date` is `YYYY-MM-DD` (a
+	// value that is no date is ignored). A title taken in the project
+	// answers 8.7's
+	// `400 {"message":"Failed to create milestone {:title=>[\"has already been taken\"]}"}`
+	// (the Ruby inspection of the errors). The milestone gets the next
+	// `iid` of the project.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/{id}/milestones (the `CreateMilestone` operationId).
+	CreateMilestoneWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateMilestone Create a milestone
+	//
+	// Masters and up. 8.7 checked the project (404), the caller's rights
+	// (403), then `title` (`400 {"message":"400 (Bad request) \"title\"
+	// not given"}`, also for a blank one). `due_date` is `YYYY-MM-DD` (a
+	// value that is no date is ignored). A title taken in the project
+	// answers 8.7's
+	// `400 {"message":"Failed to create milestone {:title=>[\"has already been taken\"]}"}`
+	// (the Ruby inspection of the errors). The milestone gets the next
+	// `iid` of the project.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/{id}/milestones (the `CreateMilestone` operationId).
+	CreateMilestone(ctx context.Context, id ProjectIDPath, body CreateMilestoneJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateMilestoneWithFormdataBody Create a milestone
+	//
+	// Masters and up. 8.7 checked the project (404), the caller's rights
+	// (403), then `title` (`400 {"message":"400 (Bad request) \"title\"
+	// not given"}`, also for a blank one). `due_date` is `YYYY-MM-DD` (a
+	// value that is no date is ignored). A title taken in the project
+	// answers 8.7's
+	// `400 {"message":"Failed to create milestone {:title=>[\"has already been taken\"]}"}`
+	// (the Ruby inspection of the errors). The milestone gets the next
+	// `iid` of the project.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /projects/{id}/milestones (the `CreateMilestone` operationId).
+	CreateMilestoneWithFormdataBody(ctx context.Context, id ProjectIDPath, body CreateMilestoneFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetMilestone Get a milestone
+	//
+	// Anyone who can read the project. `milestone_id` is the global `id`;
+	// an unknown one, or one of another project, answers
+	// `404 {"message":"404 Not found"}`.
+	//
+	// Corresponds with GET /projects/{id}/milestones/{milestone_id} (the `GetMilestone` operationId).
+	GetMilestone(ctx context.Context, id ProjectIDPath, milestoneID MilestoneIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateMilestoneWithBody Update, close or activate a milestone
+	//
+	// Masters and up (`403` otherwise), then the milestone
+	// (`404 {"message":"404 Not found"}`). `state_event` `close` closes
+	// an active milestone, `activate` activates a closed one; other values
+	// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
+	// empty to clear) change what they name. A title taken by another
+	// milestone, or a blank one, answers
+	// `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /projects/{id}/milestones/{milestone_id} (the `UpdateMilestone` operationId).
+	UpdateMilestoneWithBody(ctx context.Context, id ProjectIDPath, milestoneID MilestoneIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateMilestone Update, close or activate a milestone
+	//
+	// Masters and up (`403` otherwise), then the milestone
+	// (`404 {"message":"404 Not found"}`). `state_event` `close` closes
+	// an active milestone, `activate` activates a closed one; other values
+	// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
+	// empty to clear) change what they name. A title taken by another
+	// milestone, or a blank one, answers
+	// `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /projects/{id}/milestones/{milestone_id} (the `UpdateMilestone` operationId).
+	UpdateMilestone(ctx context.Context, id ProjectIDPath, milestoneID MilestoneIDPath, body UpdateMilestoneJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateMilestoneWithFormdataBody Update, close or activate a milestone
+	//
+	// Masters and up (`403` otherwise), then the milestone
+	// (`404 {"message":"404 Not found"}`). `state_event` `close` closes
+	// an active milestone, `activate` activates a closed one; other values
+	// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
+	// empty to clear) change what they name. A title taken by another
+	// milestone, or a blank one, answers
+	// `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with PUT /projects/{id}/milestones/{milestone_id} (the `UpdateMilestone` operationId).
+	UpdateMilestoneWithFormdataBody(ctx context.Context, id ProjectIDPath, milestoneID MilestoneIDPath, body UpdateMilestoneFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListMilestoneIssues List a milestone's issues
+	//
+	// Anyone who can read the project. Every issue of the milestone, in
+	// every state, oldest first. Paginated. An unknown milestone answers
+	// `404 {"message":"404 Not found"}`.
+	//
+	// Corresponds with GET /projects/{id}/milestones/{milestone_id}/issues (the `ListMilestoneIssues` operationId).
+	ListMilestoneIssues(ctx context.Context, id ProjectIDPath, milestoneID MilestoneIDPath, params *ListMilestoneIssuesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetArchive Download an archive of the repository (tar.gz)
 	//
@@ -7917,6 +9093,31 @@ func (c *Client) TestSystemHook(ctx context.Context, id int, reqEditors ...Reque
 	return c.Client.Do(req)
 }
 
+// ListUserIssues List the issues the current user authored
+//
+// Every issue whose author is the caller, in every project, oldest
+// first. `state` `opened` keeps open (opened and reopened) issues,
+// `closed` closed ones; any other value, or none, keeps all.
+// `labels` (comma-separated titles) keeps issues carrying **any** of
+// them: 8.7 filtered with `includes(:labels).where('labels.title' =>
+// list)`, so `labels=a,b` is a union, not an intersection (the docs of
+// later versions say so). `order_by` and `sort` are accepted but, as in
+// 8.7 (which discarded the reordered relation), not applied.
+// Paginated.
+//
+// Corresponds with GET /issues (the `ListUserIssues` operationId).
+func (c *Client) ListUserIssues(ctx context.Context, params *ListUserIssuesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListUserIssuesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetKey Get an SSH key with its user
 //
 // Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
@@ -8893,6 +10094,691 @@ func (c *Client) EditProjectHookWithFormdataBody(ctx context.Context, id Project
 	return c.Client.Do(req)
 }
 
+// ListProjectIssues List a project's issues
+//
+// Anyone who can read the project. Ordered as 8.7's `Project#issues`
+// association was: by state descending (`reopened`, `opened`, then
+// `closed`), then newest first. Filters: `iid` (the issue with that
+// per-project number), `state` (`opened`: opened and reopened;
+// `closed`; anything else: all), `labels` (comma-separated titles;
+// issues with **any** of them, see `GET /issues`), `milestone` (the
+// milestone's title). `order_by` and `sort` are accepted but not
+// applied, as in 8.7. Paginated.
+//
+// Corresponds with GET /projects/{id}/issues (the `ListProjectIssues` operationId).
+func (c *Client) ListProjectIssues(ctx context.Context, id ProjectIDPath, params *ListProjectIssuesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListProjectIssuesRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateIssueWithBody Open an issue
+//
+// Anyone who may open issues in the project (`create_issue`, see
+// above); a project with the issue tracker switched off answers
+// `403 {"message":"403 Forbidden"}`. 8.7 checked `title` first
+// (`400 {"message":"400 (Bad request) \"title\" not given"}`, also for
+// a blank title), then the project.
+//
+// `labels` are comma-separated titles; each is stripped, and labels
+// missing from the project are made with the color `#428BCA`. A title
+// that could make no valid label (holding `&` or `?`, or blank) fails
+// the request before anything is written, with 8.7's nested body
+// `400 {"message":{"labels":{"<title>":{"title":["is invalid"]}}}}`.
+// `assignee_id` and `milestone_id` are ignored unless the caller is a
+// reporter or above (an unknown user, or a milestone of another
+// project, is ignored too). `created_at` (ISO 8601) is honoured only
+// for administrators and the project's owner. The new issue gets the
+// next `iid` of the project: iids are unique and gap-free even under
+// concurrent creation. The caller, as its author, is subscribed.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/{id}/issues (the `CreateIssue` operationId).
+func (c *Client) CreateIssueWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateIssueRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateIssue Open an issue
+//
+// Anyone who may open issues in the project (`create_issue`, see
+// above); a project with the issue tracker switched off answers
+// `403 {"message":"403 Forbidden"}`. 8.7 checked `title` first
+// (`400 {"message":"400 (Bad request) \"title\" not given"}`, also for
+// a blank title), then the project.
+//
+// `labels` are comma-separated titles; each is stripped, and labels
+// missing from the project are made with the color `#428BCA`. A title
+// that could make no valid label (holding `&` or `?`, or blank) fails
+// the request before anything is written, with 8.7's nested body
+// `400 {"message":{"labels":{"<title>":{"title":["is invalid"]}}}}`.
+// `assignee_id` and `milestone_id` are ignored unless the caller is a
+// reporter or above (an unknown user, or a milestone of another
+// project, is ignored too). `created_at` (ISO 8601) is honoured only
+// for administrators and the project's owner. The new issue gets the
+// next `iid` of the project: iids are unique and gap-free even under
+// concurrent creation. The caller, as its author, is subscribed.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/{id}/issues (the `CreateIssue` operationId).
+func (c *Client) CreateIssue(ctx context.Context, id ProjectIDPath, body CreateIssueJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateIssueRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateIssueWithFormdataBody Open an issue
+//
+// Anyone who may open issues in the project (`create_issue`, see
+// above); a project with the issue tracker switched off answers
+// `403 {"message":"403 Forbidden"}`. 8.7 checked `title` first
+// (`400 {"message":"400 (Bad request) \"title\" not given"}`, also for
+// a blank title), then the project.
+//
+// `labels` are comma-separated titles; each is stripped, and labels
+// missing from the project are made with the color `#428BCA`. A title
+// that could make no valid label (holding `&` or `?`, or blank) fails
+// the request before anything is written, with 8.7's nested body
+// `400 {"message":{"labels":{"<title>":{"title":["is invalid"]}}}}`.
+// `assignee_id` and `milestone_id` are ignored unless the caller is a
+// reporter or above (an unknown user, or a milestone of another
+// project, is ignored too). `created_at` (ISO 8601) is honoured only
+// for administrators and the project's owner. The new issue gets the
+// next `iid` of the project: iids are unique and gap-free even under
+// concurrent creation. The caller, as its author, is subscribed.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /projects/{id}/issues (the `CreateIssue` operationId).
+func (c *Client) CreateIssueWithFormdataBody(ctx context.Context, id ProjectIDPath, body CreateIssueFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateIssueRequestWithFormdataBody(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteIssue Delete an issue
+//
+// The project's owner (the owner of its personal namespace, the owners
+// of its group) and administrators (`destroy_issue`). Answers `200`
+// with the deleted issue's database row (a raw record, not the
+// entity). 8.7 looked the issue up with `find_by` and then authorized
+// on the result, so an unknown issue answers
+// `403 {"message":"403 Forbidden"}` like a forbidden one, to everyone
+// (the docs' 404 was never given).
+//
+// Corresponds with DELETE /projects/{id}/issues/{issue_id} (the `DeleteIssue` operationId).
+func (c *Client) DeleteIssue(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteIssueRequest(c.Server, id, issueID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetIssue Get an issue
+//
+// Anyone who can read the project. `issue_id` is the global `id`, not
+// the `iid`; an id of another project's issue, or an unknown one,
+// answers `404 {"message":"404 Not found"}` (8.7's `find`). With the
+// issue tracker switched off the issue is unreadable:
+// `404 {"message":"404 Not Found"}`.
+//
+// Corresponds with GET /projects/{id}/issues/{issue_id} (the `GetIssue` operationId).
+func (c *Client) GetIssue(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetIssueRequest(c.Server, id, issueID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateIssueWithBody Update, close or reopen an issue
+//
+// Reporters and above, and the issue's author and assignee
+// (`update_issue`); others who can read the project get
+// `403 {"message":"403 Forbidden"}`. The issue is looked up first:
+// an unknown one answers `404 {"message":"404 Not found"}`.
+//
+// `state_event` `close` closes an open issue, `reopen` reopens a closed
+// one (each with its event, system note and hook; closing a closed
+// issue changes nothing). Then the other attributes are applied:
+// `title`, `description`, and for reporters and above `assignee_id`,
+// `milestone_id` (`0` removes them) and `labels`, which replaces the
+// issue's labels (made on the fly like on create; invalid titles get
+// the nested `400` of `POST`). A blank `title` or `description` is
+// ignored, as 8.7's `attributes_for_keys` took only present values.
+// `updated_at` is honoured only for administrators and the project's
+// owner.
+// Parameters outside these are ignored; none at all answers the issue
+// unchanged.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /projects/{id}/issues/{issue_id} (the `UpdateIssue` operationId).
+func (c *Client) UpdateIssueWithBody(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateIssueRequestWithBody(c.Server, id, issueID, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateIssue Update, close or reopen an issue
+//
+// Reporters and above, and the issue's author and assignee
+// (`update_issue`); others who can read the project get
+// `403 {"message":"403 Forbidden"}`. The issue is looked up first:
+// an unknown one answers `404 {"message":"404 Not found"}`.
+//
+// `state_event` `close` closes an open issue, `reopen` reopens a closed
+// one (each with its event, system note and hook; closing a closed
+// issue changes nothing). Then the other attributes are applied:
+// `title`, `description`, and for reporters and above `assignee_id`,
+// `milestone_id` (`0` removes them) and `labels`, which replaces the
+// issue's labels (made on the fly like on create; invalid titles get
+// the nested `400` of `POST`). A blank `title` or `description` is
+// ignored, as 8.7's `attributes_for_keys` took only present values.
+// `updated_at` is honoured only for administrators and the project's
+// owner.
+// Parameters outside these are ignored; none at all answers the issue
+// unchanged.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /projects/{id}/issues/{issue_id} (the `UpdateIssue` operationId).
+func (c *Client) UpdateIssue(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body UpdateIssueJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateIssueRequest(c.Server, id, issueID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateIssueWithFormdataBody Update, close or reopen an issue
+//
+// Reporters and above, and the issue's author and assignee
+// (`update_issue`); others who can read the project get
+// `403 {"message":"403 Forbidden"}`. The issue is looked up first:
+// an unknown one answers `404 {"message":"404 Not found"}`.
+//
+// `state_event` `close` closes an open issue, `reopen` reopens a closed
+// one (each with its event, system note and hook; closing a closed
+// issue changes nothing). Then the other attributes are applied:
+// `title`, `description`, and for reporters and above `assignee_id`,
+// `milestone_id` (`0` removes them) and `labels`, which replaces the
+// issue's labels (made on the fly like on create; invalid titles get
+// the nested `400` of `POST`). A blank `title` or `description` is
+// ignored, as 8.7's `attributes_for_keys` took only present values.
+// `updated_at` is honoured only for administrators and the project's
+// owner.
+// Parameters outside these are ignored; none at all answers the issue
+// unchanged.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with PUT /projects/{id}/issues/{issue_id} (the `UpdateIssue` operationId).
+func (c *Client) UpdateIssueWithFormdataBody(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body UpdateIssueFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateIssueRequestWithFormdataBody(c.Server, id, issueID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// MoveIssueWithBody Move an issue to another project
+//
+// 8.7 checked, in this order: `to_project_id`
+// (`400 {"message":"400 (Bad request) \"to_project_id\" not given"}`),
+// the project (`404 {"message":"404 Project Not Found"}`), the issue
+// and the target project (`find`: `404 {"message":"404 Not found"}`),
+// then the mover's rights: reporter or above (`admin_issue`) in both
+// projects, and the issue not moved already, else
+// `400 {"message":"Cannot move issue due to insufficient permissions!"}`;
+// then `400 {"message":"Cannot move issue to project it originates from!"}`
+// when the target is the issue's own project.
+//
+// As 8.7's MoveService did, in one transaction: a new issue in the
+// target project with that project's next `iid`, the same title,
+// description, state, author, assignee and `created_at` (labels and
+// milestone are not carried over), the old issue's notes copied onto
+// it, and the system note `Moved from <old namespace/project>#<iid>`
+// on it; on the old issue the note `Moved to <new
+// namespace/project>#<iid>`, and the old issue is closed (with its
+// `closed` event and `close` hook, without a status note). The new
+// issue records its `opened` event and `open` hook. Answers `201` with
+// the new issue.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/{id}/issues/{issue_id}/move (the `MoveIssue` operationId).
+func (c *Client) MoveIssueWithBody(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMoveIssueRequestWithBody(c.Server, id, issueID, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// MoveIssue Move an issue to another project
+//
+// 8.7 checked, in this order: `to_project_id`
+// (`400 {"message":"400 (Bad request) \"to_project_id\" not given"}`),
+// the project (`404 {"message":"404 Project Not Found"}`), the issue
+// and the target project (`find`: `404 {"message":"404 Not found"}`),
+// then the mover's rights: reporter or above (`admin_issue`) in both
+// projects, and the issue not moved already, else
+// `400 {"message":"Cannot move issue due to insufficient permissions!"}`;
+// then `400 {"message":"Cannot move issue to project it originates from!"}`
+// when the target is the issue's own project.
+//
+// As 8.7's MoveService did, in one transaction: a new issue in the
+// target project with that project's next `iid`, the same title,
+// description, state, author, assignee and `created_at` (labels and
+// milestone are not carried over), the old issue's notes copied onto
+// it, and the system note `Moved from <old namespace/project>#<iid>`
+// on it; on the old issue the note `Moved to <new
+// namespace/project>#<iid>`, and the old issue is closed (with its
+// `closed` event and `close` hook, without a status note). The new
+// issue records its `opened` event and `open` hook. Answers `201` with
+// the new issue.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/{id}/issues/{issue_id}/move (the `MoveIssue` operationId).
+func (c *Client) MoveIssue(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body MoveIssueJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMoveIssueRequest(c.Server, id, issueID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// MoveIssueWithFormdataBody Move an issue to another project
+//
+// 8.7 checked, in this order: `to_project_id`
+// (`400 {"message":"400 (Bad request) \"to_project_id\" not given"}`),
+// the project (`404 {"message":"404 Project Not Found"}`), the issue
+// and the target project (`find`: `404 {"message":"404 Not found"}`),
+// then the mover's rights: reporter or above (`admin_issue`) in both
+// projects, and the issue not moved already, else
+// `400 {"message":"Cannot move issue due to insufficient permissions!"}`;
+// then `400 {"message":"Cannot move issue to project it originates from!"}`
+// when the target is the issue's own project.
+//
+// As 8.7's MoveService did, in one transaction: a new issue in the
+// target project with that project's next `iid`, the same title,
+// description, state, author, assignee and `created_at` (labels and
+// milestone are not carried over), the old issue's notes copied onto
+// it, and the system note `Moved from <old namespace/project>#<iid>`
+// on it; on the old issue the note `Moved to <new
+// namespace/project>#<iid>`, and the old issue is closed (with its
+// `closed` event and `close` hook, without a status note). The new
+// issue records its `opened` event and `open` hook. Answers `201` with
+// the new issue.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /projects/{id}/issues/{issue_id}/move (the `MoveIssue` operationId).
+func (c *Client) MoveIssueWithFormdataBody(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body MoveIssueFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMoveIssueRequestWithFormdataBody(c.Server, id, issueID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListIssueNotes List the notes of a issue
+//
+// Any user who can read the project and the issue. The issue's
+// notes, oldest first. Paginated (`page`, `per_page`).
+// An issue that does not exist or is not the project's answers
+// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`),
+// as does any issue while the project's issue tracker is off.
+//
+// Corresponds with GET /projects/{id}/issues/{issue_id}/notes (the `ListIssueNotes` operationId).
+func (c *Client) ListIssueNotes(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, params *ListIssueNotesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListIssueNotesRequest(c.Server, id, issueID, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateIssueNoteWithBody Comment on a issue
+//
+// Any user who can read the project and the issue (8.7 granted
+// `create_note` to guests and to everyone who can read a public or
+// internal project, and did not check it). `body` is checked first,
+// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+// (a blank body counts as missing).
+// An issue that does not exist or is not the project's answers
+// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`),
+// as does any issue while the project's issue tracker is off.
+//
+// `created_at` (ISO 8601) sets the note's creation time, honoured only
+// for administrators and the project's owner and ignored for anyone
+// else; a value that is not a time is ignored too.
+//
+// The note is recorded as a `commented on` event of the project
+// (`target_type` `Note`), and its `Note Hook` payload is queued for
+// the project's hooks with `note_events`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/{id}/issues/{issue_id}/notes (the `CreateIssueNote` operationId).
+func (c *Client) CreateIssueNoteWithBody(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateIssueNoteRequestWithBody(c.Server, id, issueID, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateIssueNote Comment on a issue
+//
+// Any user who can read the project and the issue (8.7 granted
+// `create_note` to guests and to everyone who can read a public or
+// internal project, and did not check it). `body` is checked first,
+// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+// (a blank body counts as missing).
+// An issue that does not exist or is not the project's answers
+// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`),
+// as does any issue while the project's issue tracker is off.
+//
+// `created_at` (ISO 8601) sets the note's creation time, honoured only
+// for administrators and the project's owner and ignored for anyone
+// else; a value that is not a time is ignored too.
+//
+// The note is recorded as a `commented on` event of the project
+// (`target_type` `Note`), and its `Note Hook` payload is queued for
+// the project's hooks with `note_events`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/{id}/issues/{issue_id}/notes (the `CreateIssueNote` operationId).
+func (c *Client) CreateIssueNote(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body CreateIssueNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateIssueNoteRequest(c.Server, id, issueID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateIssueNoteWithFormdataBody Comment on a issue
+//
+// Any user who can read the project and the issue (8.7 granted
+// `create_note` to guests and to everyone who can read a public or
+// internal project, and did not check it). `body` is checked first,
+// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+// (a blank body counts as missing).
+// An issue that does not exist or is not the project's answers
+// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`),
+// as does any issue while the project's issue tracker is off.
+//
+// `created_at` (ISO 8601) sets the note's creation time, honoured only
+// for administrators and the project's owner and ignored for anyone
+// else; a value that is not a time is ignored too.
+//
+// The note is recorded as a `commented on` event of the project
+// (`target_type` `Note`), and its `Note Hook` payload is queued for
+// the project's hooks with `note_events`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /projects/{id}/issues/{issue_id}/notes (the `CreateIssueNote` operationId).
+func (c *Client) CreateIssueNoteWithFormdataBody(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body CreateIssueNoteFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateIssueNoteRequestWithFormdataBody(c.Server, id, issueID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteIssueNote Delete a note of a issue
+//
+// The note's author, masters and owners of the project, and
+// administrators, as for `PUT`; anyone else who can read the project
+// gets `403 {"message":"403 Forbidden"}`. The note is looked up among
+// all the notes of the project (`404 {"message":"404 Not found"}`
+// otherwise). Answers `200` with the deleted note.
+//
+// Corresponds with DELETE /projects/{id}/issues/{issue_id}/notes/{note_id} (the `DeleteIssueNote` operationId).
+func (c *Client) DeleteIssueNote(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteIssueNoteRequest(c.Server, id, issueID, noteID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetIssueNote Get a note of a issue
+//
+// Any user who can read the project and the issue. A note that does
+// not exist or is not on this issue answers
+// `404 {"message":"404 Not found"}`.
+// An issue that does not exist or is not the project's answers
+// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`),
+// as does any issue while the project's issue tracker is off.
+//
+// Corresponds with GET /projects/{id}/issues/{issue_id}/notes/{note_id} (the `GetIssueNote` operationId).
+func (c *Client) GetIssueNote(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetIssueNoteRequest(c.Server, id, issueID, noteID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateIssueNoteWithBody Edit a note of a issue
+//
+// The note's author, masters and owners of the project, and
+// administrators (8.7's `admin_note`); anyone else who can read the
+// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+// first, before the project:
+// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+//
+// As in 8.7, the note is looked up among all the notes of the project,
+// whatever the path's issue says: a note that is not the project's
+// answers `404 {"message":"404 Not found"}`. No event and no hook
+// (8.7 recorded none for an edit).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /projects/{id}/issues/{issue_id}/notes/{note_id} (the `UpdateIssueNote` operationId).
+func (c *Client) UpdateIssueNoteWithBody(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateIssueNoteRequestWithBody(c.Server, id, issueID, noteID, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateIssueNote Edit a note of a issue
+//
+// The note's author, masters and owners of the project, and
+// administrators (8.7's `admin_note`); anyone else who can read the
+// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+// first, before the project:
+// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+//
+// As in 8.7, the note is looked up among all the notes of the project,
+// whatever the path's issue says: a note that is not the project's
+// answers `404 {"message":"404 Not found"}`. No event and no hook
+// (8.7 recorded none for an edit).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /projects/{id}/issues/{issue_id}/notes/{note_id} (the `UpdateIssueNote` operationId).
+func (c *Client) UpdateIssueNote(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, body UpdateIssueNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateIssueNoteRequest(c.Server, id, issueID, noteID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateIssueNoteWithFormdataBody Edit a note of a issue
+//
+// The note's author, masters and owners of the project, and
+// administrators (8.7's `admin_note`); anyone else who can read the
+// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+// first, before the project:
+// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+//
+// As in 8.7, the note is looked up among all the notes of the project,
+// whatever the path's issue says: a note that is not the project's
+// answers `404 {"message":"404 Not found"}`. No event and no hook
+// (8.7 recorded none for an edit).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with PUT /projects/{id}/issues/{issue_id}/notes/{note_id} (the `UpdateIssueNote` operationId).
+func (c *Client) UpdateIssueNoteWithFormdataBody(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, body UpdateIssueNoteFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateIssueNoteRequestWithFormdataBody(c.Server, id, issueID, noteID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UnsubscribeFromIssue Unsubscribe from an issue
+//
+// Anyone who can read the project. Answers `200` with the issue
+// (`subscribed` now false; an explicit unsubscription outweighs being
+// a participant), or `304 Not Modified` with no body when the caller
+// was not subscribed. An unknown issue answers
+// `404 {"message":"404 Not found"}`.
+//
+// Corresponds with DELETE /projects/{id}/issues/{issue_id}/subscription (the `UnsubscribeFromIssue` operationId).
+func (c *Client) UnsubscribeFromIssue(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUnsubscribeFromIssueRequest(c.Server, id, issueID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubscribeToIssue Subscribe to an issue
+//
+// Anyone who can read the project. Answers `201` with the issue
+// (`subscribed` now true), or `304 Not Modified` with no body when the
+// caller was subscribed already: by an earlier subscription, or as
+// 8.7's `Subscribable#subscribed?` counted participants without one
+// (the author, the assignee, the author of a comment). An unknown
+// issue answers `404 {"message":"404 Not found"}`.
+//
+// Corresponds with POST /projects/{id}/issues/{issue_id}/subscription (the `SubscribeToIssue` operationId).
+func (c *Client) SubscribeToIssue(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubscribeToIssueRequest(c.Server, id, issueID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListDeployKeys List a project's deploy keys
 //
 // Masters of the project and above (8.7's `admin_project` ability: also
@@ -9061,6 +10947,243 @@ func (c *Client) DeleteDeployKey(ctx context.Context, id ProjectIDPath, keyID in
 // Corresponds with GET /projects/{id}/keys/{key_id} (the `GetDeployKey` operationId).
 func (c *Client) GetDeployKey(ctx context.Context, id ProjectIDPath, keyID int, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetDeployKeyRequest(c.Server, id, keyID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteLabelWithBody Delete a label
+//
+// Reporters and up. Checks the project (404), the caller's rights
+// (403), `name` (400 not given), then the label
+// (`404 {"message":"404 Label Not Found"}`). Removes the label from
+// every issue and answers `200` with its database row (a raw record).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with DELETE /projects/{id}/labels (the `DeleteLabel` operationId).
+func (c *Client) DeleteLabelWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteLabelRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteLabel Delete a label
+//
+// Reporters and up. Checks the project (404), the caller's rights
+// (403), `name` (400 not given), then the label
+// (`404 {"message":"404 Label Not Found"}`). Removes the label from
+// every issue and answers `200` with its database row (a raw record).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with DELETE /projects/{id}/labels (the `DeleteLabel` operationId).
+func (c *Client) DeleteLabel(ctx context.Context, id ProjectIDPath, body DeleteLabelJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteLabelRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteLabelWithFormdataBody Delete a label
+//
+// Reporters and up. Checks the project (404), the caller's rights
+// (403), `name` (400 not given), then the label
+// (`404 {"message":"404 Label Not Found"}`). Removes the label from
+// every issue and answers `200` with its database row (a raw record).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with DELETE /projects/{id}/labels (the `DeleteLabel` operationId).
+func (c *Client) DeleteLabelWithFormdataBody(ctx context.Context, id ProjectIDPath, body DeleteLabelFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteLabelRequestWithFormdataBody(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListLabels List a project's labels
+//
+// Anyone who can read the project. Every label, by title, with its
+// open and closed issue counts. Not paginated.
+//
+// Corresponds with GET /projects/{id}/labels (the `ListLabels` operationId).
+func (c *Client) ListLabels(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListLabelsRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateLabelWithBody Create a label
+//
+// Reporters and up. 8.7 checked, in this order: the project (404), the
+// caller's rights (403), `name` and `color`
+// (`400 {"message":"400 (Bad request) \"name\" not given"}`), an
+// existing label of that name (`409 {"message":"Label already
+// exists"}`), then the label's validations
+// (`400 {"message":{"color":["must be a valid color code"]}}`,
+// `{"message":{"title":["is invalid"]}}`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/{id}/labels (the `CreateLabel` operationId).
+func (c *Client) CreateLabelWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateLabelRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateLabel Create a label
+//
+// Reporters and up. 8.7 checked, in this order: the project (404), the
+// caller's rights (403), `name` and `color`
+// (`400 {"message":"400 (Bad request) \"name\" not given"}`), an
+// existing label of that name (`409 {"message":"Label already
+// exists"}`), then the label's validations
+// (`400 {"message":{"color":["must be a valid color code"]}}`,
+// `{"message":{"title":["is invalid"]}}`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/{id}/labels (the `CreateLabel` operationId).
+func (c *Client) CreateLabel(ctx context.Context, id ProjectIDPath, body CreateLabelJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateLabelRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateLabelWithFormdataBody Create a label
+//
+// Reporters and up. 8.7 checked, in this order: the project (404), the
+// caller's rights (403), `name` and `color`
+// (`400 {"message":"400 (Bad request) \"name\" not given"}`), an
+// existing label of that name (`409 {"message":"Label already
+// exists"}`), then the label's validations
+// (`400 {"message":{"color":["must be a valid color code"]}}`,
+// `{"message":{"title":["is invalid"]}}`).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /projects/{id}/labels (the `CreateLabel` operationId).
+func (c *Client) CreateLabelWithFormdataBody(ctx context.Context, id ProjectIDPath, body CreateLabelFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateLabelRequestWithFormdataBody(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateLabelWithBody Rename or recolor a label
+//
+// Reporters and up. 8.7 checked, in this order: the project (404), the
+// caller's rights (403), `name` (400 not given), the label
+// (`404 {"message":"404 Label not found Not Found"}`, 8.7's
+// `not_found!('Label not found')`), then that at least one of
+// `new_name`, `color` and `description` is given
+// (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
+// then the label's validations (`400`, as on create; a `new_name`
+// taken by another label: `{"message":{"title":["has already been taken"]}}`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /projects/{id}/labels (the `UpdateLabel` operationId).
+func (c *Client) UpdateLabelWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateLabelRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateLabel Rename or recolor a label
+//
+// Reporters and up. 8.7 checked, in this order: the project (404), the
+// caller's rights (403), `name` (400 not given), the label
+// (`404 {"message":"404 Label not found Not Found"}`, 8.7's
+// `not_found!('Label not found')`), then that at least one of
+// `new_name`, `color` and `description` is given
+// (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
+// then the label's validations (`400`, as on create; a `new_name`
+// taken by another label: `{"message":{"title":["has already been taken"]}}`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /projects/{id}/labels (the `UpdateLabel` operationId).
+func (c *Client) UpdateLabel(ctx context.Context, id ProjectIDPath, body UpdateLabelJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateLabelRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateLabelWithFormdataBody Rename or recolor a label
+//
+// Reporters and up. 8.7 checked, in this order: the project (404), the
+// caller's rights (403), `name` (400 not given), the label
+// (`404 {"message":"404 Label not found Not Found"}`, 8.7's
+// `not_found!('Label not found')`), then that at least one of
+// `new_name`, `color` and `description` is given
+// (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
+// then the label's validations (`400`, as on create; a `new_name`
+// taken by another label: `{"message":{"title":["has already been taken"]}}`).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with PUT /projects/{id}/labels (the `UpdateLabel` operationId).
+func (c *Client) UpdateLabelWithFormdataBody(ctx context.Context, id ProjectIDPath, body UpdateLabelFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateLabelRequestWithFormdataBody(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -9335,6 +11458,216 @@ func (c *Client) UpdateProjectMember(ctx context.Context, id ProjectIDPath, user
 // Corresponds with PUT /projects/{id}/members/{user_id} (the `UpdateProjectMember` operationId).
 func (c *Client) UpdateProjectMemberWithFormdataBody(ctx context.Context, id ProjectIDPath, userID int, body UpdateProjectMemberFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateProjectMemberRequestWithFormdataBody(c.Server, id, userID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListMilestones List a project's milestones
+//
+// Anyone who can read the project. Oldest first; `state` `active` or
+// `closed` keeps those (any other value keeps all), `iid` the milestone
+// with that per-project number. Paginated.
+//
+// Corresponds with GET /projects/{id}/milestones (the `ListMilestones` operationId).
+func (c *Client) ListMilestones(ctx context.Context, id ProjectIDPath, params *ListMilestonesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListMilestonesRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateMilestoneWithBody Create a milestone
+//
+// Masters and up. 8.7 checked the project (404), the caller's rights
+// (403), then `title` (`400 {"message":"400 (Bad request) \"title\"
+// not given"}`, also for a blank one). `due_date` is `YYYY-MM-DD` (a
+// value that is no date is ignored). A title taken in the project
+// answers 8.7's
+// `400 {"message":"Failed to create milestone {:title=>[\"has already been taken\"]}"}`
+// (the Ruby inspection of the errors). The milestone gets the next
+// `iid` of the project.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/{id}/milestones (the `CreateMilestone` operationId).
+func (c *Client) CreateMilestoneWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateMilestoneRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateMilestone Create a milestone
+//
+// Masters and up. 8.7 checked the project (404), the caller's rights
+// (403), then `title` (`400 {"message":"400 (Bad request) \"title\"
+// not given"}`, also for a blank one). `due_date` is `YYYY-MM-DD` (a
+// value that is no date is ignored). A title taken in the project
+// answers 8.7's
+// `400 {"message":"Failed to create milestone {:title=>[\"has already been taken\"]}"}`
+// (the Ruby inspection of the errors). The milestone gets the next
+// `iid` of the project.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/{id}/milestones (the `CreateMilestone` operationId).
+func (c *Client) CreateMilestone(ctx context.Context, id ProjectIDPath, body CreateMilestoneJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateMilestoneRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateMilestoneWithFormdataBody Create a milestone
+//
+// Masters and up. 8.7 checked the project (404), the caller's rights
+// (403), then `title` (`400 {"message":"400 (Bad request) \"title\"
+// not given"}`, also for a blank one). `due_date` is `YYYY-MM-DD` (a
+// value that is no date is ignored). A title taken in the project
+// answers 8.7's
+// `400 {"message":"Failed to create milestone {:title=>[\"has already been taken\"]}"}`
+// (the Ruby inspection of the errors). The milestone gets the next
+// `iid` of the project.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /projects/{id}/milestones (the `CreateMilestone` operationId).
+func (c *Client) CreateMilestoneWithFormdataBody(ctx context.Context, id ProjectIDPath, body CreateMilestoneFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateMilestoneRequestWithFormdataBody(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetMilestone Get a milestone
+//
+// Anyone who can read the project. `milestone_id` is the global `id`;
+// an unknown one, or one of another project, answers
+// `404 {"message":"404 Not found"}`.
+//
+// Corresponds with GET /projects/{id}/milestones/{milestone_id} (the `GetMilestone` operationId).
+func (c *Client) GetMilestone(ctx context.Context, id ProjectIDPath, milestoneID MilestoneIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetMilestoneRequest(c.Server, id, milestoneID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateMilestoneWithBody Update, close or activate a milestone
+//
+// Masters and up (`403` otherwise), then the milestone
+// (`404 {"message":"404 Not found"}`). `state_event` `close` closes
+// an active milestone, `activate` activates a closed one; other values
+// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
+// empty to clear) change what they name. A title taken by another
+// milestone, or a blank one, answers
+// `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /projects/{id}/milestones/{milestone_id} (the `UpdateMilestone` operationId).
+func (c *Client) UpdateMilestoneWithBody(ctx context.Context, id ProjectIDPath, milestoneID MilestoneIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateMilestoneRequestWithBody(c.Server, id, milestoneID, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateMilestone Update, close or activate a milestone
+//
+// Masters and up (`403` otherwise), then the milestone
+// (`404 {"message":"404 Not found"}`). `state_event` `close` closes
+// an active milestone, `activate` activates a closed one; other values
+// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
+// empty to clear) change what they name. A title taken by another
+// milestone, or a blank one, answers
+// `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /projects/{id}/milestones/{milestone_id} (the `UpdateMilestone` operationId).
+func (c *Client) UpdateMilestone(ctx context.Context, id ProjectIDPath, milestoneID MilestoneIDPath, body UpdateMilestoneJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateMilestoneRequest(c.Server, id, milestoneID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateMilestoneWithFormdataBody Update, close or activate a milestone
+//
+// Masters and up (`403` otherwise), then the milestone
+// (`404 {"message":"404 Not found"}`). `state_event` `close` closes
+// an active milestone, `activate` activates a closed one; other values
+// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
+// empty to clear) change what they name. A title taken by another
+// milestone, or a blank one, answers
+// `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with PUT /projects/{id}/milestones/{milestone_id} (the `UpdateMilestone` operationId).
+func (c *Client) UpdateMilestoneWithFormdataBody(ctx context.Context, id ProjectIDPath, milestoneID MilestoneIDPath, body UpdateMilestoneFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateMilestoneRequestWithFormdataBody(c.Server, id, milestoneID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListMilestoneIssues List a milestone's issues
+//
+// Anyone who can read the project. Every issue of the milestone, in
+// every state, oldest first. Paginated. An unknown milestone answers
+// `404 {"message":"404 Not found"}`.
+//
+// Corresponds with GET /projects/{id}/milestones/{milestone_id}/issues (the `ListMilestoneIssues` operationId).
+func (c *Client) ListMilestoneIssues(ctx context.Context, id ProjectIDPath, milestoneID MilestoneIDPath, params *ListMilestoneIssuesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListMilestoneIssuesRequest(c.Server, id, milestoneID, params)
 	if err != nil {
 		return nil, err
 	}
@@ -12867,6 +15200,120 @@ func NewTestSystemHookRequest(server string, id int) (*http.Request, error) {
 	return req, nil
 }
 
+// NewListUserIssuesRequest constructs an http.Request for the ListUserIssues method
+func NewListUserIssuesRequest(server string, params *ListUserIssuesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/issues")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.State != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Labels != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "labels", *params.Labels, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.OrderBy != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "order_by", *params.OrderBy, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Sort != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetKeyRequest constructs an http.Request for the GetKey method
 func NewGetKeyRequest(server string, id int) (*http.Request, error) {
 	var err error
@@ -14309,6 +16756,816 @@ func NewEditProjectHookRequestWithBody(server string, id ProjectIDPath, hookID i
 	return req, nil
 }
 
+// NewListProjectIssuesRequest constructs an http.Request for the ListProjectIssues method
+func NewListProjectIssuesRequest(server string, id ProjectIDPath, params *ListProjectIssuesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/issues", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Iid != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "iid", *params.Iid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.State != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Labels != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "labels", *params.Labels, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Milestone != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "milestone", *params.Milestone, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.OrderBy != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "order_by", *params.OrderBy, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Sort != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateIssueRequest calls the generic CreateIssue builder with application/json body
+func NewCreateIssueRequest(server string, id ProjectIDPath, body CreateIssueJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateIssueRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewCreateIssueRequestWithFormdataBody calls the generic CreateIssue builder with application/x-www-form-urlencoded body
+func NewCreateIssueRequestWithFormdataBody(server string, id ProjectIDPath, body CreateIssueFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewCreateIssueRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewCreateIssueRequestWithBody constructs an http.Request for the CreateIssue method, with any body, and a specified content type
+func NewCreateIssueRequestWithBody(server string, id ProjectIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/issues", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteIssueRequest constructs an http.Request for the DeleteIssue method
+func NewDeleteIssueRequest(server string, id ProjectIDPath, issueID IssueIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "issue_id", issueID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/issues/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetIssueRequest constructs an http.Request for the GetIssue method
+func NewGetIssueRequest(server string, id ProjectIDPath, issueID IssueIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "issue_id", issueID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/issues/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateIssueRequest calls the generic UpdateIssue builder with application/json body
+func NewUpdateIssueRequest(server string, id ProjectIDPath, issueID IssueIDPath, body UpdateIssueJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateIssueRequestWithBody(server, id, issueID, "application/json", bodyReader)
+}
+
+// NewUpdateIssueRequestWithFormdataBody calls the generic UpdateIssue builder with application/x-www-form-urlencoded body
+func NewUpdateIssueRequestWithFormdataBody(server string, id ProjectIDPath, issueID IssueIDPath, body UpdateIssueFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewUpdateIssueRequestWithBody(server, id, issueID, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewUpdateIssueRequestWithBody constructs an http.Request for the UpdateIssue method, with any body, and a specified content type
+func NewUpdateIssueRequestWithBody(server string, id ProjectIDPath, issueID IssueIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "issue_id", issueID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/issues/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewMoveIssueRequest calls the generic MoveIssue builder with application/json body
+func NewMoveIssueRequest(server string, id ProjectIDPath, issueID IssueIDPath, body MoveIssueJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewMoveIssueRequestWithBody(server, id, issueID, "application/json", bodyReader)
+}
+
+// NewMoveIssueRequestWithFormdataBody calls the generic MoveIssue builder with application/x-www-form-urlencoded body
+func NewMoveIssueRequestWithFormdataBody(server string, id ProjectIDPath, issueID IssueIDPath, body MoveIssueFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewMoveIssueRequestWithBody(server, id, issueID, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewMoveIssueRequestWithBody constructs an http.Request for the MoveIssue method, with any body, and a specified content type
+func NewMoveIssueRequestWithBody(server string, id ProjectIDPath, issueID IssueIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "issue_id", issueID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/issues/%s/move", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListIssueNotesRequest constructs an http.Request for the ListIssueNotes method
+func NewListIssueNotesRequest(server string, id ProjectIDPath, issueID IssueIDPath, params *ListIssueNotesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "issue_id", issueID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/issues/%s/notes", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateIssueNoteRequest calls the generic CreateIssueNote builder with application/json body
+func NewCreateIssueNoteRequest(server string, id ProjectIDPath, issueID IssueIDPath, body CreateIssueNoteJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateIssueNoteRequestWithBody(server, id, issueID, "application/json", bodyReader)
+}
+
+// NewCreateIssueNoteRequestWithFormdataBody calls the generic CreateIssueNote builder with application/x-www-form-urlencoded body
+func NewCreateIssueNoteRequestWithFormdataBody(server string, id ProjectIDPath, issueID IssueIDPath, body CreateIssueNoteFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewCreateIssueNoteRequestWithBody(server, id, issueID, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewCreateIssueNoteRequestWithBody constructs an http.Request for the CreateIssueNote method, with any body, and a specified content type
+func NewCreateIssueNoteRequestWithBody(server string, id ProjectIDPath, issueID IssueIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "issue_id", issueID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/issues/%s/notes", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteIssueNoteRequest constructs an http.Request for the DeleteIssueNote method
+func NewDeleteIssueNoteRequest(server string, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "issue_id", issueID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "note_id", noteID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/issues/%s/notes/%s", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetIssueNoteRequest constructs an http.Request for the GetIssueNote method
+func NewGetIssueNoteRequest(server string, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "issue_id", issueID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "note_id", noteID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/issues/%s/notes/%s", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateIssueNoteRequest calls the generic UpdateIssueNote builder with application/json body
+func NewUpdateIssueNoteRequest(server string, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, body UpdateIssueNoteJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateIssueNoteRequestWithBody(server, id, issueID, noteID, "application/json", bodyReader)
+}
+
+// NewUpdateIssueNoteRequestWithFormdataBody calls the generic UpdateIssueNote builder with application/x-www-form-urlencoded body
+func NewUpdateIssueNoteRequestWithFormdataBody(server string, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, body UpdateIssueNoteFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewUpdateIssueNoteRequestWithBody(server, id, issueID, noteID, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewUpdateIssueNoteRequestWithBody constructs an http.Request for the UpdateIssueNote method, with any body, and a specified content type
+func NewUpdateIssueNoteRequestWithBody(server string, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "issue_id", issueID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "note_id", noteID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/issues/%s/notes/%s", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewUnsubscribeFromIssueRequest constructs an http.Request for the UnsubscribeFromIssue method
+func NewUnsubscribeFromIssueRequest(server string, id ProjectIDPath, issueID IssueIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "issue_id", issueID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/issues/%s/subscription", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSubscribeToIssueRequest constructs an http.Request for the SubscribeToIssue method
+func NewSubscribeToIssueRequest(server string, id ProjectIDPath, issueID IssueIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "issue_id", issueID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/issues/%s/subscription", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListDeployKeysRequest constructs an http.Request for the ListDeployKeys method
 func NewListDeployKeysRequest(server string, id ProjectIDPath) (*http.Request, error) {
 	var err error
@@ -14479,6 +17736,214 @@ func NewGetDeployKeyRequest(server string, id ProjectIDPath, keyID int) (*http.R
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewDeleteLabelRequest calls the generic DeleteLabel builder with application/json body
+func NewDeleteLabelRequest(server string, id ProjectIDPath, body DeleteLabelJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewDeleteLabelRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewDeleteLabelRequestWithFormdataBody calls the generic DeleteLabel builder with application/x-www-form-urlencoded body
+func NewDeleteLabelRequestWithFormdataBody(server string, id ProjectIDPath, body DeleteLabelFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewDeleteLabelRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewDeleteLabelRequestWithBody constructs an http.Request for the DeleteLabel method, with any body, and a specified content type
+func NewDeleteLabelRequestWithBody(server string, id ProjectIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/labels", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListLabelsRequest constructs an http.Request for the ListLabels method
+func NewListLabelsRequest(server string, id ProjectIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/labels", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateLabelRequest calls the generic CreateLabel builder with application/json body
+func NewCreateLabelRequest(server string, id ProjectIDPath, body CreateLabelJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateLabelRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewCreateLabelRequestWithFormdataBody calls the generic CreateLabel builder with application/x-www-form-urlencoded body
+func NewCreateLabelRequestWithFormdataBody(server string, id ProjectIDPath, body CreateLabelFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewCreateLabelRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewCreateLabelRequestWithBody constructs an http.Request for the CreateLabel method, with any body, and a specified content type
+func NewCreateLabelRequestWithBody(server string, id ProjectIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/labels", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewUpdateLabelRequest calls the generic UpdateLabel builder with application/json body
+func NewUpdateLabelRequest(server string, id ProjectIDPath, body UpdateLabelJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateLabelRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewUpdateLabelRequestWithFormdataBody calls the generic UpdateLabel builder with application/x-www-form-urlencoded body
+func NewUpdateLabelRequestWithFormdataBody(server string, id ProjectIDPath, body UpdateLabelFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewUpdateLabelRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewUpdateLabelRequestWithBody constructs an http.Request for the UpdateLabel method, with any body, and a specified content type
+func NewUpdateLabelRequestWithBody(server string, id ProjectIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/labels", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -14769,6 +18234,347 @@ func NewUpdateProjectMemberRequestWithBody(server string, id ProjectIDPath, user
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListMilestonesRequest constructs an http.Request for the ListMilestones method
+func NewListMilestonesRequest(server string, id ProjectIDPath, params *ListMilestonesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/milestones", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Iid != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "iid", *params.Iid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.State != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateMilestoneRequest calls the generic CreateMilestone builder with application/json body
+func NewCreateMilestoneRequest(server string, id ProjectIDPath, body CreateMilestoneJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateMilestoneRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewCreateMilestoneRequestWithFormdataBody calls the generic CreateMilestone builder with application/x-www-form-urlencoded body
+func NewCreateMilestoneRequestWithFormdataBody(server string, id ProjectIDPath, body CreateMilestoneFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewCreateMilestoneRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewCreateMilestoneRequestWithBody constructs an http.Request for the CreateMilestone method, with any body, and a specified content type
+func NewCreateMilestoneRequestWithBody(server string, id ProjectIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/milestones", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetMilestoneRequest constructs an http.Request for the GetMilestone method
+func NewGetMilestoneRequest(server string, id ProjectIDPath, milestoneID MilestoneIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "milestone_id", milestoneID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/milestones/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateMilestoneRequest calls the generic UpdateMilestone builder with application/json body
+func NewUpdateMilestoneRequest(server string, id ProjectIDPath, milestoneID MilestoneIDPath, body UpdateMilestoneJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateMilestoneRequestWithBody(server, id, milestoneID, "application/json", bodyReader)
+}
+
+// NewUpdateMilestoneRequestWithFormdataBody calls the generic UpdateMilestone builder with application/x-www-form-urlencoded body
+func NewUpdateMilestoneRequestWithFormdataBody(server string, id ProjectIDPath, milestoneID MilestoneIDPath, body UpdateMilestoneFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewUpdateMilestoneRequestWithBody(server, id, milestoneID, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewUpdateMilestoneRequestWithBody constructs an http.Request for the UpdateMilestone method, with any body, and a specified content type
+func NewUpdateMilestoneRequestWithBody(server string, id ProjectIDPath, milestoneID MilestoneIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "milestone_id", milestoneID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/milestones/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListMilestoneIssuesRequest constructs an http.Request for the ListMilestoneIssues method
+func NewListMilestoneIssuesRequest(server string, id ProjectIDPath, milestoneID MilestoneIDPath, params *ListMilestoneIssuesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "milestone_id", milestoneID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/milestones/%s/issues", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -18737,6 +22543,23 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /hooks/{id} (the `TestSystemHook` operationId).
 	TestSystemHookWithResponse(ctx context.Context, id int, reqEditors ...RequestEditorFn) (*TestSystemHookResponse, error)
 
+	// ListUserIssuesWithResponse List the issues the current user authored
+	//
+	// Every issue whose author is the caller, in every project, oldest
+	// first. `state` `opened` keeps open (opened and reopened) issues,
+	// `closed` closed ones; any other value, or none, keeps all.
+	// `labels` (comma-separated titles) keeps issues carrying **any** of
+	// them: 8.7 filtered with `includes(:labels).where('labels.title' =>
+	// list)`, so `labels=a,b` is a union, not an intersection (the docs of
+	// later versions say so). `order_by` and `sort` are accepted but, as in
+	// 8.7 (which discarded the reordered relation), not applied.
+	// Paginated.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /issues (the `ListUserIssues` operationId).
+	ListUserIssuesWithResponse(ctx context.Context, params *ListUserIssuesParams, reqEditors ...RequestEditorFn) (*ListUserIssuesResponse, error)
+
 	// GetKeyWithResponse Get an SSH key with its user
 	//
 	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
@@ -19427,6 +23250,477 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /projects/{id}/hooks/{hook_id} (the `EditProjectHook` operationId).
 	EditProjectHookWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, hookID int, body EditProjectHookFormdataRequestBody, reqEditors ...RequestEditorFn) (*EditProjectHookResponse, error)
 
+	// ListProjectIssuesWithResponse List a project's issues
+	//
+	// Anyone who can read the project. Ordered as 8.7's `Project#issues`
+	// association was: by state descending (`reopened`, `opened`, then
+	// `closed`), then newest first. Filters: `iid` (the issue with that
+	// per-project number), `state` (`opened`: opened and reopened;
+	// `closed`; anything else: all), `labels` (comma-separated titles;
+	// issues with **any** of them, see `GET /issues`), `milestone` (the
+	// milestone's title). `order_by` and `sort` are accepted but not
+	// applied, as in 8.7. Paginated.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/issues (the `ListProjectIssues` operationId).
+	ListProjectIssuesWithResponse(ctx context.Context, id ProjectIDPath, params *ListProjectIssuesParams, reqEditors ...RequestEditorFn) (*ListProjectIssuesResponse, error)
+
+	// CreateIssueWithBodyWithResponse Open an issue
+	//
+	// Anyone who may open issues in the project (`create_issue`, see
+	// above); a project with the issue tracker switched off answers
+	// `403 {"message":"403 Forbidden"}`. 8.7 checked `title` first
+	// (`400 {"message":"400 (Bad request) \"title\" not given"}`, also for
+	// a blank title), then the project.
+	//
+	// `labels` are comma-separated titles; each is stripped, and labels
+	// missing from the project are made with the color `#428BCA`. A title
+	// that could make no valid label (holding `&` or `?`, or blank) fails
+	// the request before anything is written, with 8.7's nested body
+	// `400 {"message":{"labels":{"<title>":{"title":["is invalid"]}}}}`.
+	// `assignee_id` and `milestone_id` are ignored unless the caller is a
+	// reporter or above (an unknown user, or a milestone of another
+	// project, is ignored too). `created_at` (ISO 8601) is honoured only
+	// for administrators and the project's owner. The new issue gets the
+	// next `iid` of the project: iids are unique and gap-free even under
+	// concurrent creation. The caller, as its author, is subscribed.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/issues (the `CreateIssue` operationId).
+	CreateIssueWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateIssueResponse, error)
+
+	// CreateIssueWithResponse Open an issue
+	//
+	// Anyone who may open issues in the project (`create_issue`, see
+	// above); a project with the issue tracker switched off answers
+	// `403 {"message":"403 Forbidden"}`. 8.7 checked `title` first
+	// (`400 {"message":"400 (Bad request) \"title\" not given"}`, also for
+	// a blank title), then the project.
+	//
+	// `labels` are comma-separated titles; each is stripped, and labels
+	// missing from the project are made with the color `#428BCA`. A title
+	// that could make no valid label (holding `&` or `?`, or blank) fails
+	// the request before anything is written, with 8.7's nested body
+	// `400 {"message":{"labels":{"<title>":{"title":["is invalid"]}}}}`.
+	// `assignee_id` and `milestone_id` are ignored unless the caller is a
+	// reporter or above (an unknown user, or a milestone of another
+	// project, is ignored too). `created_at` (ISO 8601) is honoured only
+	// for administrators and the project's owner. The new issue gets the
+	// next `iid` of the project: iids are unique and gap-free even under
+	// concurrent creation. The caller, as its author, is subscribed.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/issues (the `CreateIssue` operationId).
+	CreateIssueWithResponse(ctx context.Context, id ProjectIDPath, body CreateIssueJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateIssueResponse, error)
+
+	// CreateIssueWithFormdataBodyWithResponse Open an issue
+	//
+	// Anyone who may open issues in the project (`create_issue`, see
+	// above); a project with the issue tracker switched off answers
+	// `403 {"message":"403 Forbidden"}`. 8.7 checked `title` first
+	// (`400 {"message":"400 (Bad request) \"title\" not given"}`, also for
+	// a blank title), then the project.
+	//
+	// `labels` are comma-separated titles; each is stripped, and labels
+	// missing from the project are made with the color `#428BCA`. A title
+	// that could make no valid label (holding `&` or `?`, or blank) fails
+	// the request before anything is written, with 8.7's nested body
+	// `400 {"message":{"labels":{"<title>":{"title":["is invalid"]}}}}`.
+	// `assignee_id` and `milestone_id` are ignored unless the caller is a
+	// reporter or above (an unknown user, or a milestone of another
+	// project, is ignored too). `created_at` (ISO 8601) is honoured only
+	// for administrators and the project's owner. The new issue gets the
+	// next `iid` of the project: iids are unique and gap-free even under
+	// concurrent creation. The caller, as its author, is subscribed.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/issues (the `CreateIssue` operationId).
+	CreateIssueWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body CreateIssueFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateIssueResponse, error)
+
+	// DeleteIssueWithResponse Delete an issue
+	//
+	// The project's owner (the owner of its personal namespace, the owners
+	// of its group) and administrators (`destroy_issue`). Answers `200`
+	// with the deleted issue's database row (a raw record, not the
+	// entity). 8.7 looked the issue up with `find_by` and then authorized
+	// on the result, so an unknown issue answers
+	// `403 {"message":"403 Forbidden"}` like a forbidden one, to everyone
+	// (the docs' 404 was never given).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /projects/{id}/issues/{issue_id} (the `DeleteIssue` operationId).
+	DeleteIssueWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, reqEditors ...RequestEditorFn) (*DeleteIssueResponse, error)
+
+	// GetIssueWithResponse Get an issue
+	//
+	// Anyone who can read the project. `issue_id` is the global `id`, not
+	// the `iid`; an id of another project's issue, or an unknown one,
+	// answers `404 {"message":"404 Not found"}` (8.7's `find`). With the
+	// issue tracker switched off the issue is unreadable:
+	// `404 {"message":"404 Not Found"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/issues/{issue_id} (the `GetIssue` operationId).
+	GetIssueWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, reqEditors ...RequestEditorFn) (*GetIssueResponse, error)
+
+	// UpdateIssueWithBodyWithResponse Update, close or reopen an issue
+	//
+	// Reporters and above, and the issue's author and assignee
+	// (`update_issue`); others who can read the project get
+	// `403 {"message":"403 Forbidden"}`. The issue is looked up first:
+	// an unknown one answers `404 {"message":"404 Not found"}`.
+	//
+	// `state_event` `close` closes an open issue, `reopen` reopens a closed
+	// one (each with its event, system note and hook; closing a closed
+	// issue changes nothing). Then the other attributes are applied:
+	// `title`, `description`, and for reporters and above `assignee_id`,
+	// `milestone_id` (`0` removes them) and `labels`, which replaces the
+	// issue's labels (made on the fly like on create; invalid titles get
+	// the nested `400` of `POST`). A blank `title` or `description` is
+	// ignored, as 8.7's `attributes_for_keys` took only present values.
+	// `updated_at` is honoured only for administrators and the project's
+	// owner.
+	// Parameters outside these are ignored; none at all answers the issue
+	// unchanged.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/issues/{issue_id} (the `UpdateIssue` operationId).
+	UpdateIssueWithBodyWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateIssueResponse, error)
+
+	// UpdateIssueWithResponse Update, close or reopen an issue
+	//
+	// Reporters and above, and the issue's author and assignee
+	// (`update_issue`); others who can read the project get
+	// `403 {"message":"403 Forbidden"}`. The issue is looked up first:
+	// an unknown one answers `404 {"message":"404 Not found"}`.
+	//
+	// `state_event` `close` closes an open issue, `reopen` reopens a closed
+	// one (each with its event, system note and hook; closing a closed
+	// issue changes nothing). Then the other attributes are applied:
+	// `title`, `description`, and for reporters and above `assignee_id`,
+	// `milestone_id` (`0` removes them) and `labels`, which replaces the
+	// issue's labels (made on the fly like on create; invalid titles get
+	// the nested `400` of `POST`). A blank `title` or `description` is
+	// ignored, as 8.7's `attributes_for_keys` took only present values.
+	// `updated_at` is honoured only for administrators and the project's
+	// owner.
+	// Parameters outside these are ignored; none at all answers the issue
+	// unchanged.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/issues/{issue_id} (the `UpdateIssue` operationId).
+	UpdateIssueWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body UpdateIssueJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateIssueResponse, error)
+
+	// UpdateIssueWithFormdataBodyWithResponse Update, close or reopen an issue
+	//
+	// Reporters and above, and the issue's author and assignee
+	// (`update_issue`); others who can read the project get
+	// `403 {"message":"403 Forbidden"}`. The issue is looked up first:
+	// an unknown one answers `404 {"message":"404 Not found"}`.
+	//
+	// `state_event` `close` closes an open issue, `reopen` reopens a closed
+	// one (each with its event, system note and hook; closing a closed
+	// issue changes nothing). Then the other attributes are applied:
+	// `title`, `description`, and for reporters and above `assignee_id`,
+	// `milestone_id` (`0` removes them) and `labels`, which replaces the
+	// issue's labels (made on the fly like on create; invalid titles get
+	// the nested `400` of `POST`). A blank `title` or `description` is
+	// ignored, as 8.7's `attributes_for_keys` took only present values.
+	// `updated_at` is honoured only for administrators and the project's
+	// owner.
+	// Parameters outside these are ignored; none at all answers the issue
+	// unchanged.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/issues/{issue_id} (the `UpdateIssue` operationId).
+	UpdateIssueWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body UpdateIssueFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateIssueResponse, error)
+
+	// MoveIssueWithBodyWithResponse Move an issue to another project
+	//
+	// 8.7 checked, in this order: `to_project_id`
+	// (`400 {"message":"400 (Bad request) \"to_project_id\" not given"}`),
+	// the project (`404 {"message":"404 Project Not Found"}`), the issue
+	// and the target project (`find`: `404 {"message":"404 Not found"}`),
+	// then the mover's rights: reporter or above (`admin_issue`) in both
+	// projects, and the issue not moved already, else
+	// `400 {"message":"Cannot move issue due to insufficient permissions!"}`;
+	// then `400 {"message":"Cannot move issue to project it originates from!"}`
+	// when the target is the issue's own project.
+	//
+	// As 8.7's MoveService did, in one transaction: a new issue in the
+	// target project with that project's next `iid`, the same title,
+	// description, state, author, assignee and `created_at` (labels and
+	// milestone are not carried over), the old issue's notes copied onto
+	// it, and the system note `Moved from <old namespace/project>#<iid>`
+	// on it; on the old issue the note `Moved to <new
+	// namespace/project>#<iid>`, and the old issue is closed (with its
+	// `closed` event and `close` hook, without a status note). The new
+	// issue records its `opened` event and `open` hook. Answers `201` with
+	// the new issue.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/issues/{issue_id}/move (the `MoveIssue` operationId).
+	MoveIssueWithBodyWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*MoveIssueResponse, error)
+
+	// MoveIssueWithResponse Move an issue to another project
+	//
+	// 8.7 checked, in this order: `to_project_id`
+	// (`400 {"message":"400 (Bad request) \"to_project_id\" not given"}`),
+	// the project (`404 {"message":"404 Project Not Found"}`), the issue
+	// and the target project (`find`: `404 {"message":"404 Not found"}`),
+	// then the mover's rights: reporter or above (`admin_issue`) in both
+	// projects, and the issue not moved already, else
+	// `400 {"message":"Cannot move issue due to insufficient permissions!"}`;
+	// then `400 {"message":"Cannot move issue to project it originates from!"}`
+	// when the target is the issue's own project.
+	//
+	// As 8.7's MoveService did, in one transaction: a new issue in the
+	// target project with that project's next `iid`, the same title,
+	// description, state, author, assignee and `created_at` (labels and
+	// milestone are not carried over), the old issue's notes copied onto
+	// it, and the system note `Moved from <old namespace/project>#<iid>`
+	// on it; on the old issue the note `Moved to <new
+	// namespace/project>#<iid>`, and the old issue is closed (with its
+	// `closed` event and `close` hook, without a status note). The new
+	// issue records its `opened` event and `open` hook. Answers `201` with
+	// the new issue.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/issues/{issue_id}/move (the `MoveIssue` operationId).
+	MoveIssueWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body MoveIssueJSONRequestBody, reqEditors ...RequestEditorFn) (*MoveIssueResponse, error)
+
+	// MoveIssueWithFormdataBodyWithResponse Move an issue to another project
+	//
+	// 8.7 checked, in this order: `to_project_id`
+	// (`400 {"message":"400 (Bad request) \"to_project_id\" not given"}`),
+	// the project (`404 {"message":"404 Project Not Found"}`), the issue
+	// and the target project (`find`: `404 {"message":"404 Not found"}`),
+	// then the mover's rights: reporter or above (`admin_issue`) in both
+	// projects, and the issue not moved already, else
+	// `400 {"message":"Cannot move issue due to insufficient permissions!"}`;
+	// then `400 {"message":"Cannot move issue to project it originates from!"}`
+	// when the target is the issue's own project.
+	//
+	// As 8.7's MoveService did, in one transaction: a new issue in the
+	// target project with that project's next `iid`, the same title,
+	// description, state, author, assignee and `created_at` (labels and
+	// milestone are not carried over), the old issue's notes copied onto
+	// it, and the system note `Moved from <old namespace/project>#<iid>`
+	// on it; on the old issue the note `Moved to <new
+	// namespace/project>#<iid>`, and the old issue is closed (with its
+	// `closed` event and `close` hook, without a status note). The new
+	// issue records its `opened` event and `open` hook. Answers `201` with
+	// the new issue.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/issues/{issue_id}/move (the `MoveIssue` operationId).
+	MoveIssueWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body MoveIssueFormdataRequestBody, reqEditors ...RequestEditorFn) (*MoveIssueResponse, error)
+
+	// ListIssueNotesWithResponse List the notes of a issue
+	//
+	// Any user who can read the project and the issue. The issue's
+	// notes, oldest first. Paginated (`page`, `per_page`).
+	// An issue that does not exist or is not the project's answers
+	// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`),
+	// as does any issue while the project's issue tracker is off.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/issues/{issue_id}/notes (the `ListIssueNotes` operationId).
+	ListIssueNotesWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, params *ListIssueNotesParams, reqEditors ...RequestEditorFn) (*ListIssueNotesResponse, error)
+
+	// CreateIssueNoteWithBodyWithResponse Comment on a issue
+	//
+	// Any user who can read the project and the issue (8.7 granted
+	// `create_note` to guests and to everyone who can read a public or
+	// internal project, and did not check it). `body` is checked first,
+	// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+	// (a blank body counts as missing).
+	// An issue that does not exist or is not the project's answers
+	// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`),
+	// as does any issue while the project's issue tracker is off.
+	//
+	// `created_at` (ISO 8601) sets the note's creation time, honoured only
+	// for administrators and the project's owner and ignored for anyone
+	// else; a value that is not a time is ignored too.
+	//
+	// The note is recorded as a `commented on` event of the project
+	// (`target_type` `Note`), and its `Note Hook` payload is queued for
+	// the project's hooks with `note_events`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/issues/{issue_id}/notes (the `CreateIssueNote` operationId).
+	CreateIssueNoteWithBodyWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateIssueNoteResponse, error)
+
+	// CreateIssueNoteWithResponse Comment on a issue
+	//
+	// Any user who can read the project and the issue (8.7 granted
+	// `create_note` to guests and to everyone who can read a public or
+	// internal project, and did not check it). `body` is checked first,
+	// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+	// (a blank body counts as missing).
+	// An issue that does not exist or is not the project's answers
+	// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`),
+	// as does any issue while the project's issue tracker is off.
+	//
+	// `created_at` (ISO 8601) sets the note's creation time, honoured only
+	// for administrators and the project's owner and ignored for anyone
+	// else; a value that is not a time is ignored too.
+	//
+	// The note is recorded as a `commented on` event of the project
+	// (`target_type` `Note`), and its `Note Hook` payload is queued for
+	// the project's hooks with `note_events`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/issues/{issue_id}/notes (the `CreateIssueNote` operationId).
+	CreateIssueNoteWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body CreateIssueNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateIssueNoteResponse, error)
+
+	// CreateIssueNoteWithFormdataBodyWithResponse Comment on a issue
+	//
+	// Any user who can read the project and the issue (8.7 granted
+	// `create_note` to guests and to everyone who can read a public or
+	// internal project, and did not check it). `body` is checked first,
+	// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+	// (a blank body counts as missing).
+	// An issue that does not exist or is not the project's answers
+	// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`),
+	// as does any issue while the project's issue tracker is off.
+	//
+	// `created_at` (ISO 8601) sets the note's creation time, honoured only
+	// for administrators and the project's owner and ignored for anyone
+	// else; a value that is not a time is ignored too.
+	//
+	// The note is recorded as a `commented on` event of the project
+	// (`target_type` `Note`), and its `Note Hook` payload is queued for
+	// the project's hooks with `note_events`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/issues/{issue_id}/notes (the `CreateIssueNote` operationId).
+	CreateIssueNoteWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body CreateIssueNoteFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateIssueNoteResponse, error)
+
+	// DeleteIssueNoteWithResponse Delete a note of a issue
+	//
+	// The note's author, masters and owners of the project, and
+	// administrators, as for `PUT`; anyone else who can read the project
+	// gets `403 {"message":"403 Forbidden"}`. The note is looked up among
+	// all the notes of the project (`404 {"message":"404 Not found"}`
+	// otherwise). Answers `200` with the deleted note.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /projects/{id}/issues/{issue_id}/notes/{note_id} (the `DeleteIssueNote` operationId).
+	DeleteIssueNoteWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, reqEditors ...RequestEditorFn) (*DeleteIssueNoteResponse, error)
+
+	// GetIssueNoteWithResponse Get a note of a issue
+	//
+	// Any user who can read the project and the issue. A note that does
+	// not exist or is not on this issue answers
+	// `404 {"message":"404 Not found"}`.
+	// An issue that does not exist or is not the project's answers
+	// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`),
+	// as does any issue while the project's issue tracker is off.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/issues/{issue_id}/notes/{note_id} (the `GetIssueNote` operationId).
+	GetIssueNoteWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, reqEditors ...RequestEditorFn) (*GetIssueNoteResponse, error)
+
+	// UpdateIssueNoteWithBodyWithResponse Edit a note of a issue
+	//
+	// The note's author, masters and owners of the project, and
+	// administrators (8.7's `admin_note`); anyone else who can read the
+	// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+	// first, before the project:
+	// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+	//
+	// As in 8.7, the note is looked up among all the notes of the project,
+	// whatever the path's issue says: a note that is not the project's
+	// answers `404 {"message":"404 Not found"}`. No event and no hook
+	// (8.7 recorded none for an edit).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/issues/{issue_id}/notes/{note_id} (the `UpdateIssueNote` operationId).
+	UpdateIssueNoteWithBodyWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateIssueNoteResponse, error)
+
+	// UpdateIssueNoteWithResponse Edit a note of a issue
+	//
+	// The note's author, masters and owners of the project, and
+	// administrators (8.7's `admin_note`); anyone else who can read the
+	// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+	// first, before the project:
+	// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+	//
+	// As in 8.7, the note is looked up among all the notes of the project,
+	// whatever the path's issue says: a note that is not the project's
+	// answers `404 {"message":"404 Not found"}`. No event and no hook
+	// (8.7 recorded none for an edit).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/issues/{issue_id}/notes/{note_id} (the `UpdateIssueNote` operationId).
+	UpdateIssueNoteWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, body UpdateIssueNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateIssueNoteResponse, error)
+
+	// UpdateIssueNoteWithFormdataBodyWithResponse Edit a note of a issue
+	//
+	// The note's author, masters and owners of the project, and
+	// administrators (8.7's `admin_note`); anyone else who can read the
+	// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+	// first, before the project:
+	// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+	//
+	// As in 8.7, the note is looked up among all the notes of the project,
+	// whatever the path's issue says: a note that is not the project's
+	// answers `404 {"message":"404 Not found"}`. No event and no hook
+	// (8.7 recorded none for an edit).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/issues/{issue_id}/notes/{note_id} (the `UpdateIssueNote` operationId).
+	UpdateIssueNoteWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, body UpdateIssueNoteFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateIssueNoteResponse, error)
+
+	// UnsubscribeFromIssueWithResponse Unsubscribe from an issue
+	//
+	// Anyone who can read the project. Answers `200` with the issue
+	// (`subscribed` now false; an explicit unsubscription outweighs being
+	// a participant), or `304 Not Modified` with no body when the caller
+	// was not subscribed. An unknown issue answers
+	// `404 {"message":"404 Not found"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /projects/{id}/issues/{issue_id}/subscription (the `UnsubscribeFromIssue` operationId).
+	UnsubscribeFromIssueWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, reqEditors ...RequestEditorFn) (*UnsubscribeFromIssueResponse, error)
+
+	// SubscribeToIssueWithResponse Subscribe to an issue
+	//
+	// Anyone who can read the project. Answers `201` with the issue
+	// (`subscribed` now true), or `304 Not Modified` with no body when the
+	// caller was subscribed already: by an earlier subscription, or as
+	// 8.7's `Subscribable#subscribed?` counted participants without one
+	// (the author, the assignee, the author of a comment). An unknown
+	// issue answers `404 {"message":"404 Not found"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/issues/{issue_id}/subscription (the `SubscribeToIssue` operationId).
+	SubscribeToIssueWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, reqEditors ...RequestEditorFn) (*SubscribeToIssueResponse, error)
+
 	// ListDeployKeysWithResponse List a project's deploy keys
 	//
 	// Masters of the project and above (8.7's `admin_project` ability: also
@@ -19550,6 +23844,145 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /projects/{id}/keys/{key_id} (the `GetDeployKey` operationId).
 	GetDeployKeyWithResponse(ctx context.Context, id ProjectIDPath, keyID int, reqEditors ...RequestEditorFn) (*GetDeployKeyResponse, error)
+
+	// DeleteLabelWithBodyWithResponse Delete a label
+	//
+	// Reporters and up. Checks the project (404), the caller's rights
+	// (403), `name` (400 not given), then the label
+	// (`404 {"message":"404 Label Not Found"}`). Removes the label from
+	// every issue and answers `200` with its database row (a raw record).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /projects/{id}/labels (the `DeleteLabel` operationId).
+	DeleteLabelWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeleteLabelResponse, error)
+
+	// DeleteLabelWithResponse Delete a label
+	//
+	// Reporters and up. Checks the project (404), the caller's rights
+	// (403), `name` (400 not given), then the label
+	// (`404 {"message":"404 Label Not Found"}`). Removes the label from
+	// every issue and answers `200` with its database row (a raw record).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /projects/{id}/labels (the `DeleteLabel` operationId).
+	DeleteLabelWithResponse(ctx context.Context, id ProjectIDPath, body DeleteLabelJSONRequestBody, reqEditors ...RequestEditorFn) (*DeleteLabelResponse, error)
+
+	// DeleteLabelWithFormdataBodyWithResponse Delete a label
+	//
+	// Reporters and up. Checks the project (404), the caller's rights
+	// (403), `name` (400 not given), then the label
+	// (`404 {"message":"404 Label Not Found"}`). Removes the label from
+	// every issue and answers `200` with its database row (a raw record).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /projects/{id}/labels (the `DeleteLabel` operationId).
+	DeleteLabelWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body DeleteLabelFormdataRequestBody, reqEditors ...RequestEditorFn) (*DeleteLabelResponse, error)
+
+	// ListLabelsWithResponse List a project's labels
+	//
+	// Anyone who can read the project. Every label, by title, with its
+	// open and closed issue counts. Not paginated.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/labels (the `ListLabels` operationId).
+	ListLabelsWithResponse(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*ListLabelsResponse, error)
+
+	// CreateLabelWithBodyWithResponse Create a label
+	//
+	// Reporters and up. 8.7 checked, in this order: the project (404), the
+	// caller's rights (403), `name` and `color`
+	// (`400 {"message":"400 (Bad request) \"name\" not given"}`), an
+	// existing label of that name (`409 {"message":"Label already
+	// exists"}`), then the label's validations
+	// (`400 {"message":{"color":["must be a valid color code"]}}`,
+	// `{"message":{"title":["is invalid"]}}`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/labels (the `CreateLabel` operationId).
+	CreateLabelWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateLabelResponse, error)
+
+	// CreateLabelWithResponse Create a label
+	//
+	// Reporters and up. 8.7 checked, in this order: the project (404), the
+	// caller's rights (403), `name` and `color`
+	// (`400 {"message":"400 (Bad request) \"name\" not given"}`), an
+	// existing label of that name (`409 {"message":"Label already
+	// exists"}`), then the label's validations
+	// (`400 {"message":{"color":["must be a valid color code"]}}`,
+	// `{"message":{"title":["is invalid"]}}`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/labels (the `CreateLabel` operationId).
+	CreateLabelWithResponse(ctx context.Context, id ProjectIDPath, body CreateLabelJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateLabelResponse, error)
+
+	// CreateLabelWithFormdataBodyWithResponse Create a label
+	//
+	// Reporters and up. 8.7 checked, in this order: the project (404), the
+	// caller's rights (403), `name` and `color`
+	// (`400 {"message":"400 (Bad request) \"name\" not given"}`), an
+	// existing label of that name (`409 {"message":"Label already
+	// exists"}`), then the label's validations
+	// (`400 {"message":{"color":["must be a valid color code"]}}`,
+	// `{"message":{"title":["is invalid"]}}`).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/labels (the `CreateLabel` operationId).
+	CreateLabelWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body CreateLabelFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateLabelResponse, error)
+
+	// UpdateLabelWithBodyWithResponse Rename or recolor a label
+	//
+	// Reporters and up. 8.7 checked, in this order: the project (404), the
+	// caller's rights (403), `name` (400 not given), the label
+	// (`404 {"message":"404 Label not found Not Found"}`, 8.7's
+	// `not_found!('Label not found')`), then that at least one of
+	// `new_name`, `color` and `description` is given
+	// (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
+	// then the label's validations (`400`, as on create; a `new_name`
+	// taken by another label: `{"message":{"title":["has already been taken"]}}`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/labels (the `UpdateLabel` operationId).
+	UpdateLabelWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateLabelResponse, error)
+
+	// UpdateLabelWithResponse Rename or recolor a label
+	//
+	// Reporters and up. 8.7 checked, in this order: the project (404), the
+	// caller's rights (403), `name` (400 not given), the label
+	// (`404 {"message":"404 Label not found Not Found"}`, 8.7's
+	// `not_found!('Label not found')`), then that at least one of
+	// `new_name`, `color` and `description` is given
+	// (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
+	// then the label's validations (`400`, as on create; a `new_name`
+	// taken by another label: `{"message":{"title":["has already been taken"]}}`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/labels (the `UpdateLabel` operationId).
+	UpdateLabelWithResponse(ctx context.Context, id ProjectIDPath, body UpdateLabelJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateLabelResponse, error)
+
+	// UpdateLabelWithFormdataBodyWithResponse Rename or recolor a label
+	//
+	// Reporters and up. 8.7 checked, in this order: the project (404), the
+	// caller's rights (403), `name` (400 not given), the label
+	// (`404 {"message":"404 Label not found Not Found"}`, 8.7's
+	// `not_found!('Label not found')`), then that at least one of
+	// `new_name`, `color` and `description` is given
+	// (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
+	// then the label's validations (`400`, as on create; a `new_name`
+	// taken by another label: `{"message":{"title":["has already been taken"]}}`).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/labels (the `UpdateLabel` operationId).
+	UpdateLabelWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body UpdateLabelFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateLabelResponse, error)
 
 	// ListProjectMembersWithResponse List a project's members
 	//
@@ -19740,6 +24173,132 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /projects/{id}/members/{user_id} (the `UpdateProjectMember` operationId).
 	UpdateProjectMemberWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, userID int, body UpdateProjectMemberFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateProjectMemberResponse, error)
+
+	// ListMilestonesWithResponse List a project's milestones
+	//
+	// Anyone who can read the project. Oldest first; `state` `active` or
+	// `closed` keeps those (any other value keeps all), `iid` the milestone
+	// with that per-project number. Paginated.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/milestones (the `ListMilestones` operationId).
+	ListMilestonesWithResponse(ctx context.Context, id ProjectIDPath, params *ListMilestonesParams, reqEditors ...RequestEditorFn) (*ListMilestonesResponse, error)
+
+	// CreateMilestoneWithBodyWithResponse Create a milestone
+	//
+	// Masters and up. 8.7 checked the project (404), the caller's rights
+	// (403), then `title` (`400 {"message":"400 (Bad request) \"title\"
+	// not given"}`, also for a blank one). `due_date` is `YYYY-MM-DD` (a
+	// value that is no date is ignored). A title taken in the project
+	// answers 8.7's
+	// `400 {"message":"Failed to create milestone {:title=>[\"has already been taken\"]}"}`
+	// (the Ruby inspection of the errors). The milestone gets the next
+	// `iid` of the project.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/milestones (the `CreateMilestone` operationId).
+	CreateMilestoneWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateMilestoneResponse, error)
+
+	// CreateMilestoneWithResponse Create a milestone
+	//
+	// Masters and up. 8.7 checked the project (404), the caller's rights
+	// (403), then `title` (`400 {"message":"400 (Bad request) \"title\"
+	// not given"}`, also for a blank one). `due_date` is `YYYY-MM-DD` (a
+	// value that is no date is ignored). A title taken in the project
+	// answers 8.7's
+	// `400 {"message":"Failed to create milestone {:title=>[\"has already been taken\"]}"}`
+	// (the Ruby inspection of the errors). The milestone gets the next
+	// `iid` of the project.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/milestones (the `CreateMilestone` operationId).
+	CreateMilestoneWithResponse(ctx context.Context, id ProjectIDPath, body CreateMilestoneJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateMilestoneResponse, error)
+
+	// CreateMilestoneWithFormdataBodyWithResponse Create a milestone
+	//
+	// Masters and up. 8.7 checked the project (404), the caller's rights
+	// (403), then `title` (`400 {"message":"400 (Bad request) \"title\"
+	// not given"}`, also for a blank one). `due_date` is `YYYY-MM-DD` (a
+	// value that is no date is ignored). A title taken in the project
+	// answers 8.7's
+	// `400 {"message":"Failed to create milestone {:title=>[\"has already been taken\"]}"}`
+	// (the Ruby inspection of the errors). The milestone gets the next
+	// `iid` of the project.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/milestones (the `CreateMilestone` operationId).
+	CreateMilestoneWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body CreateMilestoneFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateMilestoneResponse, error)
+
+	// GetMilestoneWithResponse Get a milestone
+	//
+	// Anyone who can read the project. `milestone_id` is the global `id`;
+	// an unknown one, or one of another project, answers
+	// `404 {"message":"404 Not found"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/milestones/{milestone_id} (the `GetMilestone` operationId).
+	GetMilestoneWithResponse(ctx context.Context, id ProjectIDPath, milestoneID MilestoneIDPath, reqEditors ...RequestEditorFn) (*GetMilestoneResponse, error)
+
+	// UpdateMilestoneWithBodyWithResponse Update, close or activate a milestone
+	//
+	// Masters and up (`403` otherwise), then the milestone
+	// (`404 {"message":"404 Not found"}`). `state_event` `close` closes
+	// an active milestone, `activate` activates a closed one; other values
+	// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
+	// empty to clear) change what they name. A title taken by another
+	// milestone, or a blank one, answers
+	// `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/milestones/{milestone_id} (the `UpdateMilestone` operationId).
+	UpdateMilestoneWithBodyWithResponse(ctx context.Context, id ProjectIDPath, milestoneID MilestoneIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateMilestoneResponse, error)
+
+	// UpdateMilestoneWithResponse Update, close or activate a milestone
+	//
+	// Masters and up (`403` otherwise), then the milestone
+	// (`404 {"message":"404 Not found"}`). `state_event` `close` closes
+	// an active milestone, `activate` activates a closed one; other values
+	// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
+	// empty to clear) change what they name. A title taken by another
+	// milestone, or a blank one, answers
+	// `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/milestones/{milestone_id} (the `UpdateMilestone` operationId).
+	UpdateMilestoneWithResponse(ctx context.Context, id ProjectIDPath, milestoneID MilestoneIDPath, body UpdateMilestoneJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMilestoneResponse, error)
+
+	// UpdateMilestoneWithFormdataBodyWithResponse Update, close or activate a milestone
+	//
+	// Masters and up (`403` otherwise), then the milestone
+	// (`404 {"message":"404 Not found"}`). `state_event` `close` closes
+	// an active milestone, `activate` activates a closed one; other values
+	// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
+	// empty to clear) change what they name. A title taken by another
+	// milestone, or a blank one, answers
+	// `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/milestones/{milestone_id} (the `UpdateMilestone` operationId).
+	UpdateMilestoneWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, milestoneID MilestoneIDPath, body UpdateMilestoneFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateMilestoneResponse, error)
+
+	// ListMilestoneIssuesWithResponse List a milestone's issues
+	//
+	// Anyone who can read the project. Every issue of the milestone, in
+	// every state, oldest first. Paginated. An unknown milestone answers
+	// `404 {"message":"404 Not found"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/milestones/{milestone_id}/issues (the `ListMilestoneIssues` operationId).
+	ListMilestoneIssuesWithResponse(ctx context.Context, id ProjectIDPath, milestoneID MilestoneIDPath, params *ListMilestoneIssuesParams, reqEditors ...RequestEditorFn) (*ListMilestoneIssuesResponse, error)
 
 	// GetArchiveWithResponse Download an archive of the repository (tar.gz)
 	//
@@ -22618,6 +27177,81 @@ func (r TestSystemHookResponse) ContentType() string {
 	return ""
 }
 
+// ListUserIssuesResponse200Headers the declared response headers of an HTTP 200 response for ListUserIssues
+type ListUserIssuesResponse200Headers struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListUserIssuesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IssueList
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListUserIssuesResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListUserIssuesResponse) GetJSON200() *IssueList {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListUserIssuesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListUserIssuesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListUserIssuesResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListUserIssuesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListUserIssuesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListUserIssuesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListUserIssuesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -24219,6 +28853,908 @@ func (r EditProjectHookResponse) ContentType() string {
 	return ""
 }
 
+// ListProjectIssuesResponse200Headers the declared response headers of an HTTP 200 response for ListProjectIssues
+type ListProjectIssuesResponse200Headers struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListProjectIssuesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IssueList
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ProjectNotFound
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListProjectIssuesResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListProjectIssuesResponse) GetJSON200() *IssueList {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListProjectIssuesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListProjectIssuesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListProjectIssuesResponse) GetJSON404() *ProjectNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListProjectIssuesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListProjectIssuesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListProjectIssuesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListProjectIssuesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateIssueResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Issue
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *IssueBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ProjectNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateIssueResponse) GetJSON201() *Issue {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateIssueResponse) GetJSON400() *IssueBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateIssueResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateIssueResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateIssueResponse) GetJSON404() *ProjectNotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateIssueResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateIssueResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateIssueResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateIssueResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateIssueResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteIssueResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DeletedIssue
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ProjectNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteIssueResponse) GetJSON200() *DeletedIssue {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteIssueResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteIssueResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteIssueResponse) GetJSON404() *ProjectNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteIssueResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteIssueResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteIssueResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteIssueResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetIssueResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Issue
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *IssueNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetIssueResponse) GetJSON200() *Issue {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetIssueResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetIssueResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetIssueResponse) GetJSON404() *IssueNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetIssueResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetIssueResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetIssueResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetIssueResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateIssueResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Issue
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *IssueBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *IssueNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateIssueResponse) GetJSON200() *Issue {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateIssueResponse) GetJSON400() *IssueBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateIssueResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateIssueResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateIssueResponse) GetJSON404() *IssueNotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateIssueResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateIssueResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateIssueResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateIssueResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateIssueResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type MoveIssueResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Issue
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r MoveIssueResponse) GetJSON201() *Issue {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r MoveIssueResponse) GetJSON400() *BadRequestBody {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r MoveIssueResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r MoveIssueResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r MoveIssueResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r MoveIssueResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r MoveIssueResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r MoveIssueResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r MoveIssueResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r MoveIssueResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListIssueNotesResponse200Headers the declared response headers of an HTTP 200 response for ListIssueNotes
+type ListIssueNotesResponse200Headers struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListIssueNotesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Note
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NoteableNotFound
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListIssueNotesResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListIssueNotesResponse) GetJSON200() *[]Note {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListIssueNotesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListIssueNotesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListIssueNotesResponse) GetJSON404() *NoteableNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListIssueNotesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListIssueNotesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListIssueNotesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListIssueNotesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateIssueNoteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Note
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NoteableNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateIssueNoteResponse) GetJSON201() *Note {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateIssueNoteResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateIssueNoteResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateIssueNoteResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateIssueNoteResponse) GetJSON404() *NoteableNotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateIssueNoteResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateIssueNoteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateIssueNoteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateIssueNoteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateIssueNoteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteIssueNoteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Note
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NoteableNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteIssueNoteResponse) GetJSON200() *Note {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteIssueNoteResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteIssueNoteResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteIssueNoteResponse) GetJSON404() *NoteableNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteIssueNoteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteIssueNoteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteIssueNoteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteIssueNoteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetIssueNoteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Note
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NoteableNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetIssueNoteResponse) GetJSON200() *Note {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetIssueNoteResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetIssueNoteResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetIssueNoteResponse) GetJSON404() *NoteableNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetIssueNoteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetIssueNoteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetIssueNoteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetIssueNoteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateIssueNoteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Note
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NoteableNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateIssueNoteResponse) GetJSON200() *Note {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateIssueNoteResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateIssueNoteResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateIssueNoteResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateIssueNoteResponse) GetJSON404() *NoteableNotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateIssueNoteResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateIssueNoteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateIssueNoteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateIssueNoteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateIssueNoteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UnsubscribeFromIssueResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Issue
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *IssueNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UnsubscribeFromIssueResponse) GetJSON200() *Issue {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UnsubscribeFromIssueResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UnsubscribeFromIssueResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UnsubscribeFromIssueResponse) GetJSON404() *IssueNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r UnsubscribeFromIssueResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UnsubscribeFromIssueResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UnsubscribeFromIssueResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UnsubscribeFromIssueResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type SubscribeToIssueResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Issue
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *IssueNotFound
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r SubscribeToIssueResponse) GetJSON201() *Issue {
+	return r.JSON201
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SubscribeToIssueResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SubscribeToIssueResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r SubscribeToIssueResponse) GetJSON404() *IssueNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r SubscribeToIssueResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SubscribeToIssueResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SubscribeToIssueResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SubscribeToIssueResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListDeployKeysResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -24475,6 +30011,303 @@ func (r GetDeployKeyResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetDeployKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteLabelResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DeletedLabel
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteLabelResponse) GetJSON200() *DeletedLabel {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteLabelResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteLabelResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteLabelResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteLabelResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r DeleteLabelResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteLabelResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteLabelResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteLabelResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteLabelResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListLabelsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Label
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ProjectNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListLabelsResponse) GetJSON200() *[]Label {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListLabelsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListLabelsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListLabelsResponse) GetJSON404() *ProjectNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListLabelsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListLabelsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListLabelsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListLabelsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateLabelResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Label
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ProjectNotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateLabelResponse) GetJSON201() *Label {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateLabelResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateLabelResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateLabelResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateLabelResponse) GetJSON404() *ProjectNotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateLabelResponse) GetJSON409() *Message {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateLabelResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateLabelResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateLabelResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateLabelResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateLabelResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateLabelResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Label
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateLabelResponse) GetJSON200() *Label {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateLabelResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateLabelResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateLabelResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateLabelResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateLabelResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateLabelResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateLabelResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateLabelResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateLabelResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -24840,6 +30673,370 @@ func (r UpdateProjectMemberResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateProjectMemberResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListMilestonesResponse200Headers the declared response headers of an HTTP 200 response for ListMilestones
+type ListMilestonesResponse200Headers struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListMilestonesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Milestone
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ProjectNotFound
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListMilestonesResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListMilestonesResponse) GetJSON200() *[]Milestone {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListMilestonesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListMilestonesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListMilestonesResponse) GetJSON404() *ProjectNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListMilestonesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListMilestonesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListMilestonesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListMilestonesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateMilestoneResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Milestone
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ProjectNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateMilestoneResponse) GetJSON201() *Milestone {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateMilestoneResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateMilestoneResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateMilestoneResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateMilestoneResponse) GetJSON404() *ProjectNotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateMilestoneResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateMilestoneResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateMilestoneResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateMilestoneResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateMilestoneResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetMilestoneResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Milestone
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MilestoneNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetMilestoneResponse) GetJSON200() *Milestone {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetMilestoneResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetMilestoneResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetMilestoneResponse) GetJSON404() *MilestoneNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetMilestoneResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetMilestoneResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetMilestoneResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetMilestoneResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateMilestoneResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Milestone
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MilestoneNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateMilestoneResponse) GetJSON200() *Milestone {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateMilestoneResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateMilestoneResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateMilestoneResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateMilestoneResponse) GetJSON404() *MilestoneNotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateMilestoneResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateMilestoneResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateMilestoneResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateMilestoneResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateMilestoneResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListMilestoneIssuesResponse200Headers the declared response headers of an HTTP 200 response for ListMilestoneIssues
+type ListMilestoneIssuesResponse200Headers struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListMilestoneIssuesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IssueList
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MilestoneNotFound
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListMilestoneIssuesResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListMilestoneIssuesResponse) GetJSON200() *IssueList {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListMilestoneIssuesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListMilestoneIssuesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListMilestoneIssuesResponse) GetJSON404() *MilestoneNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListMilestoneIssuesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListMilestoneIssuesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListMilestoneIssuesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListMilestoneIssuesResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -29981,6 +36178,29 @@ func (c *ClientWithResponses) TestSystemHookWithResponse(ctx context.Context, id
 	return ParseTestSystemHookResponse(rsp)
 }
 
+// ListUserIssuesWithResponse List the issues the current user authored
+//
+// Every issue whose author is the caller, in every project, oldest
+// first. `state` `opened` keeps open (opened and reopened) issues,
+// `closed` closed ones; any other value, or none, keeps all.
+// `labels` (comma-separated titles) keeps issues carrying **any** of
+// them: 8.7 filtered with `includes(:labels).where('labels.title' =>
+// list)`, so `labels=a,b` is a union, not an intersection (the docs of
+// later versions say so). `order_by` and `sort` are accepted but, as in
+// 8.7 (which discarded the reordered relation), not applied.
+// Paginated.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /issues (the `ListUserIssues` operationId).
+func (c *ClientWithResponses) ListUserIssuesWithResponse(ctx context.Context, params *ListUserIssuesParams, reqEditors ...RequestEditorFn) (*ListUserIssuesResponse, error) {
+	rsp, err := c.ListUserIssues(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListUserIssuesResponse(rsp)
+}
+
 // GetKeyWithResponse Get an SSH key with its user
 //
 // Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
@@ -30863,6 +37083,615 @@ func (c *ClientWithResponses) EditProjectHookWithFormdataBodyWithResponse(ctx co
 	return ParseEditProjectHookResponse(rsp)
 }
 
+// ListProjectIssuesWithResponse List a project's issues
+//
+// Anyone who can read the project. Ordered as 8.7's `Project#issues`
+// association was: by state descending (`reopened`, `opened`, then
+// `closed`), then newest first. Filters: `iid` (the issue with that
+// per-project number), `state` (`opened`: opened and reopened;
+// `closed`; anything else: all), `labels` (comma-separated titles;
+// issues with **any** of them, see `GET /issues`), `milestone` (the
+// milestone's title). `order_by` and `sort` are accepted but not
+// applied, as in 8.7. Paginated.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/issues (the `ListProjectIssues` operationId).
+func (c *ClientWithResponses) ListProjectIssuesWithResponse(ctx context.Context, id ProjectIDPath, params *ListProjectIssuesParams, reqEditors ...RequestEditorFn) (*ListProjectIssuesResponse, error) {
+	rsp, err := c.ListProjectIssues(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListProjectIssuesResponse(rsp)
+}
+
+// CreateIssueWithBodyWithResponse Open an issue
+//
+// Anyone who may open issues in the project (`create_issue`, see
+// above); a project with the issue tracker switched off answers
+// `403 {"message":"403 Forbidden"}`. 8.7 checked `title` first
+// (`400 {"message":"400 (Bad request) \"title\" not given"}`, also for
+// a blank title), then the project.
+//
+// `labels` are comma-separated titles; each is stripped, and labels
+// missing from the project are made with the color `#428BCA`. A title
+// that could make no valid label (holding `&` or `?`, or blank) fails
+// the request before anything is written, with 8.7's nested body
+// `400 {"message":{"labels":{"<title>":{"title":["is invalid"]}}}}`.
+// `assignee_id` and `milestone_id` are ignored unless the caller is a
+// reporter or above (an unknown user, or a milestone of another
+// project, is ignored too). `created_at` (ISO 8601) is honoured only
+// for administrators and the project's owner. The new issue gets the
+// next `iid` of the project: iids are unique and gap-free even under
+// concurrent creation. The caller, as its author, is subscribed.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/issues (the `CreateIssue` operationId).
+func (c *ClientWithResponses) CreateIssueWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateIssueResponse, error) {
+	rsp, err := c.CreateIssueWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateIssueResponse(rsp)
+}
+
+// CreateIssueWithResponse Open an issue
+//
+// Anyone who may open issues in the project (`create_issue`, see
+// above); a project with the issue tracker switched off answers
+// `403 {"message":"403 Forbidden"}`. 8.7 checked `title` first
+// (`400 {"message":"400 (Bad request) \"title\" not given"}`, also for
+// a blank title), then the project.
+//
+// `labels` are comma-separated titles; each is stripped, and labels
+// missing from the project are made with the color `#428BCA`. A title
+// that could make no valid label (holding `&` or `?`, or blank) fails
+// the request before anything is written, with 8.7's nested body
+// `400 {"message":{"labels":{"<title>":{"title":["is invalid"]}}}}`.
+// `assignee_id` and `milestone_id` are ignored unless the caller is a
+// reporter or above (an unknown user, or a milestone of another
+// project, is ignored too). `created_at` (ISO 8601) is honoured only
+// for administrators and the project's owner. The new issue gets the
+// next `iid` of the project: iids are unique and gap-free even under
+// concurrent creation. The caller, as its author, is subscribed.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/issues (the `CreateIssue` operationId).
+func (c *ClientWithResponses) CreateIssueWithResponse(ctx context.Context, id ProjectIDPath, body CreateIssueJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateIssueResponse, error) {
+	rsp, err := c.CreateIssue(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateIssueResponse(rsp)
+}
+
+// CreateIssueWithFormdataBodyWithResponse Open an issue
+//
+// Anyone who may open issues in the project (`create_issue`, see
+// above); a project with the issue tracker switched off answers
+// `403 {"message":"403 Forbidden"}`. 8.7 checked `title` first
+// (`400 {"message":"400 (Bad request) \"title\" not given"}`, also for
+// a blank title), then the project.
+//
+// `labels` are comma-separated titles; each is stripped, and labels
+// missing from the project are made with the color `#428BCA`. A title
+// that could make no valid label (holding `&` or `?`, or blank) fails
+// the request before anything is written, with 8.7's nested body
+// `400 {"message":{"labels":{"<title>":{"title":["is invalid"]}}}}`.
+// `assignee_id` and `milestone_id` are ignored unless the caller is a
+// reporter or above (an unknown user, or a milestone of another
+// project, is ignored too). `created_at` (ISO 8601) is honoured only
+// for administrators and the project's owner. The new issue gets the
+// next `iid` of the project: iids are unique and gap-free even under
+// concurrent creation. The caller, as its author, is subscribed.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/issues (the `CreateIssue` operationId).
+func (c *ClientWithResponses) CreateIssueWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body CreateIssueFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateIssueResponse, error) {
+	rsp, err := c.CreateIssueWithFormdataBody(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateIssueResponse(rsp)
+}
+
+// DeleteIssueWithResponse Delete an issue
+//
+// The project's owner (the owner of its personal namespace, the owners
+// of its group) and administrators (`destroy_issue`). Answers `200`
+// with the deleted issue's database row (a raw record, not the
+// entity). 8.7 looked the issue up with `find_by` and then authorized
+// on the result, so an unknown issue answers
+// `403 {"message":"403 Forbidden"}` like a forbidden one, to everyone
+// (the docs' 404 was never given).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /projects/{id}/issues/{issue_id} (the `DeleteIssue` operationId).
+func (c *ClientWithResponses) DeleteIssueWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, reqEditors ...RequestEditorFn) (*DeleteIssueResponse, error) {
+	rsp, err := c.DeleteIssue(ctx, id, issueID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteIssueResponse(rsp)
+}
+
+// GetIssueWithResponse Get an issue
+//
+// Anyone who can read the project. `issue_id` is the global `id`, not
+// the `iid`; an id of another project's issue, or an unknown one,
+// answers `404 {"message":"404 Not found"}` (8.7's `find`). With the
+// issue tracker switched off the issue is unreadable:
+// `404 {"message":"404 Not Found"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/issues/{issue_id} (the `GetIssue` operationId).
+func (c *ClientWithResponses) GetIssueWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, reqEditors ...RequestEditorFn) (*GetIssueResponse, error) {
+	rsp, err := c.GetIssue(ctx, id, issueID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetIssueResponse(rsp)
+}
+
+// UpdateIssueWithBodyWithResponse Update, close or reopen an issue
+//
+// Reporters and above, and the issue's author and assignee
+// (`update_issue`); others who can read the project get
+// `403 {"message":"403 Forbidden"}`. The issue is looked up first:
+// an unknown one answers `404 {"message":"404 Not found"}`.
+//
+// `state_event` `close` closes an open issue, `reopen` reopens a closed
+// one (each with its event, system note and hook; closing a closed
+// issue changes nothing). Then the other attributes are applied:
+// `title`, `description`, and for reporters and above `assignee_id`,
+// `milestone_id` (`0` removes them) and `labels`, which replaces the
+// issue's labels (made on the fly like on create; invalid titles get
+// the nested `400` of `POST`). A blank `title` or `description` is
+// ignored, as 8.7's `attributes_for_keys` took only present values.
+// `updated_at` is honoured only for administrators and the project's
+// owner.
+// Parameters outside these are ignored; none at all answers the issue
+// unchanged.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/issues/{issue_id} (the `UpdateIssue` operationId).
+func (c *ClientWithResponses) UpdateIssueWithBodyWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateIssueResponse, error) {
+	rsp, err := c.UpdateIssueWithBody(ctx, id, issueID, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateIssueResponse(rsp)
+}
+
+// UpdateIssueWithResponse Update, close or reopen an issue
+//
+// Reporters and above, and the issue's author and assignee
+// (`update_issue`); others who can read the project get
+// `403 {"message":"403 Forbidden"}`. The issue is looked up first:
+// an unknown one answers `404 {"message":"404 Not found"}`.
+//
+// `state_event` `close` closes an open issue, `reopen` reopens a closed
+// one (each with its event, system note and hook; closing a closed
+// issue changes nothing). Then the other attributes are applied:
+// `title`, `description`, and for reporters and above `assignee_id`,
+// `milestone_id` (`0` removes them) and `labels`, which replaces the
+// issue's labels (made on the fly like on create; invalid titles get
+// the nested `400` of `POST`). A blank `title` or `description` is
+// ignored, as 8.7's `attributes_for_keys` took only present values.
+// `updated_at` is honoured only for administrators and the project's
+// owner.
+// Parameters outside these are ignored; none at all answers the issue
+// unchanged.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/issues/{issue_id} (the `UpdateIssue` operationId).
+func (c *ClientWithResponses) UpdateIssueWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body UpdateIssueJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateIssueResponse, error) {
+	rsp, err := c.UpdateIssue(ctx, id, issueID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateIssueResponse(rsp)
+}
+
+// UpdateIssueWithFormdataBodyWithResponse Update, close or reopen an issue
+//
+// Reporters and above, and the issue's author and assignee
+// (`update_issue`); others who can read the project get
+// `403 {"message":"403 Forbidden"}`. The issue is looked up first:
+// an unknown one answers `404 {"message":"404 Not found"}`.
+//
+// `state_event` `close` closes an open issue, `reopen` reopens a closed
+// one (each with its event, system note and hook; closing a closed
+// issue changes nothing). Then the other attributes are applied:
+// `title`, `description`, and for reporters and above `assignee_id`,
+// `milestone_id` (`0` removes them) and `labels`, which replaces the
+// issue's labels (made on the fly like on create; invalid titles get
+// the nested `400` of `POST`). A blank `title` or `description` is
+// ignored, as 8.7's `attributes_for_keys` took only present values.
+// `updated_at` is honoured only for administrators and the project's
+// owner.
+// Parameters outside these are ignored; none at all answers the issue
+// unchanged.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/issues/{issue_id} (the `UpdateIssue` operationId).
+func (c *ClientWithResponses) UpdateIssueWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body UpdateIssueFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateIssueResponse, error) {
+	rsp, err := c.UpdateIssueWithFormdataBody(ctx, id, issueID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateIssueResponse(rsp)
+}
+
+// MoveIssueWithBodyWithResponse Move an issue to another project
+//
+// 8.7 checked, in this order: `to_project_id`
+// (`400 {"message":"400 (Bad request) \"to_project_id\" not given"}`),
+// the project (`404 {"message":"404 Project Not Found"}`), the issue
+// and the target project (`find`: `404 {"message":"404 Not found"}`),
+// then the mover's rights: reporter or above (`admin_issue`) in both
+// projects, and the issue not moved already, else
+// `400 {"message":"Cannot move issue due to insufficient permissions!"}`;
+// then `400 {"message":"Cannot move issue to project it originates from!"}`
+// when the target is the issue's own project.
+//
+// As 8.7's MoveService did, in one transaction: a new issue in the
+// target project with that project's next `iid`, the same title,
+// description, state, author, assignee and `created_at` (labels and
+// milestone are not carried over), the old issue's notes copied onto
+// it, and the system note `Moved from <old namespace/project>#<iid>`
+// on it; on the old issue the note `Moved to <new
+// namespace/project>#<iid>`, and the old issue is closed (with its
+// `closed` event and `close` hook, without a status note). The new
+// issue records its `opened` event and `open` hook. Answers `201` with
+// the new issue.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/issues/{issue_id}/move (the `MoveIssue` operationId).
+func (c *ClientWithResponses) MoveIssueWithBodyWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*MoveIssueResponse, error) {
+	rsp, err := c.MoveIssueWithBody(ctx, id, issueID, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMoveIssueResponse(rsp)
+}
+
+// MoveIssueWithResponse Move an issue to another project
+//
+// 8.7 checked, in this order: `to_project_id`
+// (`400 {"message":"400 (Bad request) \"to_project_id\" not given"}`),
+// the project (`404 {"message":"404 Project Not Found"}`), the issue
+// and the target project (`find`: `404 {"message":"404 Not found"}`),
+// then the mover's rights: reporter or above (`admin_issue`) in both
+// projects, and the issue not moved already, else
+// `400 {"message":"Cannot move issue due to insufficient permissions!"}`;
+// then `400 {"message":"Cannot move issue to project it originates from!"}`
+// when the target is the issue's own project.
+//
+// As 8.7's MoveService did, in one transaction: a new issue in the
+// target project with that project's next `iid`, the same title,
+// description, state, author, assignee and `created_at` (labels and
+// milestone are not carried over), the old issue's notes copied onto
+// it, and the system note `Moved from <old namespace/project>#<iid>`
+// on it; on the old issue the note `Moved to <new
+// namespace/project>#<iid>`, and the old issue is closed (with its
+// `closed` event and `close` hook, without a status note). The new
+// issue records its `opened` event and `open` hook. Answers `201` with
+// the new issue.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/issues/{issue_id}/move (the `MoveIssue` operationId).
+func (c *ClientWithResponses) MoveIssueWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body MoveIssueJSONRequestBody, reqEditors ...RequestEditorFn) (*MoveIssueResponse, error) {
+	rsp, err := c.MoveIssue(ctx, id, issueID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMoveIssueResponse(rsp)
+}
+
+// MoveIssueWithFormdataBodyWithResponse Move an issue to another project
+//
+// 8.7 checked, in this order: `to_project_id`
+// (`400 {"message":"400 (Bad request) \"to_project_id\" not given"}`),
+// the project (`404 {"message":"404 Project Not Found"}`), the issue
+// and the target project (`find`: `404 {"message":"404 Not found"}`),
+// then the mover's rights: reporter or above (`admin_issue`) in both
+// projects, and the issue not moved already, else
+// `400 {"message":"Cannot move issue due to insufficient permissions!"}`;
+// then `400 {"message":"Cannot move issue to project it originates from!"}`
+// when the target is the issue's own project.
+//
+// As 8.7's MoveService did, in one transaction: a new issue in the
+// target project with that project's next `iid`, the same title,
+// description, state, author, assignee and `created_at` (labels and
+// milestone are not carried over), the old issue's notes copied onto
+// it, and the system note `Moved from <old namespace/project>#<iid>`
+// on it; on the old issue the note `Moved to <new
+// namespace/project>#<iid>`, and the old issue is closed (with its
+// `closed` event and `close` hook, without a status note). The new
+// issue records its `opened` event and `open` hook. Answers `201` with
+// the new issue.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/issues/{issue_id}/move (the `MoveIssue` operationId).
+func (c *ClientWithResponses) MoveIssueWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body MoveIssueFormdataRequestBody, reqEditors ...RequestEditorFn) (*MoveIssueResponse, error) {
+	rsp, err := c.MoveIssueWithFormdataBody(ctx, id, issueID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMoveIssueResponse(rsp)
+}
+
+// ListIssueNotesWithResponse List the notes of a issue
+//
+// Any user who can read the project and the issue. The issue's
+// notes, oldest first. Paginated (`page`, `per_page`).
+// An issue that does not exist or is not the project's answers
+// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`),
+// as does any issue while the project's issue tracker is off.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/issues/{issue_id}/notes (the `ListIssueNotes` operationId).
+func (c *ClientWithResponses) ListIssueNotesWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, params *ListIssueNotesParams, reqEditors ...RequestEditorFn) (*ListIssueNotesResponse, error) {
+	rsp, err := c.ListIssueNotes(ctx, id, issueID, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListIssueNotesResponse(rsp)
+}
+
+// CreateIssueNoteWithBodyWithResponse Comment on a issue
+//
+// Any user who can read the project and the issue (8.7 granted
+// `create_note` to guests and to everyone who can read a public or
+// internal project, and did not check it). `body` is checked first,
+// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+// (a blank body counts as missing).
+// An issue that does not exist or is not the project's answers
+// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`),
+// as does any issue while the project's issue tracker is off.
+//
+// `created_at` (ISO 8601) sets the note's creation time, honoured only
+// for administrators and the project's owner and ignored for anyone
+// else; a value that is not a time is ignored too.
+//
+// The note is recorded as a `commented on` event of the project
+// (`target_type` `Note`), and its `Note Hook` payload is queued for
+// the project's hooks with `note_events`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/issues/{issue_id}/notes (the `CreateIssueNote` operationId).
+func (c *ClientWithResponses) CreateIssueNoteWithBodyWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateIssueNoteResponse, error) {
+	rsp, err := c.CreateIssueNoteWithBody(ctx, id, issueID, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateIssueNoteResponse(rsp)
+}
+
+// CreateIssueNoteWithResponse Comment on a issue
+//
+// Any user who can read the project and the issue (8.7 granted
+// `create_note` to guests and to everyone who can read a public or
+// internal project, and did not check it). `body` is checked first,
+// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+// (a blank body counts as missing).
+// An issue that does not exist or is not the project's answers
+// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`),
+// as does any issue while the project's issue tracker is off.
+//
+// `created_at` (ISO 8601) sets the note's creation time, honoured only
+// for administrators and the project's owner and ignored for anyone
+// else; a value that is not a time is ignored too.
+//
+// The note is recorded as a `commented on` event of the project
+// (`target_type` `Note`), and its `Note Hook` payload is queued for
+// the project's hooks with `note_events`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/issues/{issue_id}/notes (the `CreateIssueNote` operationId).
+func (c *ClientWithResponses) CreateIssueNoteWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body CreateIssueNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateIssueNoteResponse, error) {
+	rsp, err := c.CreateIssueNote(ctx, id, issueID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateIssueNoteResponse(rsp)
+}
+
+// CreateIssueNoteWithFormdataBodyWithResponse Comment on a issue
+//
+// Any user who can read the project and the issue (8.7 granted
+// `create_note` to guests and to everyone who can read a public or
+// internal project, and did not check it). `body` is checked first,
+// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+// (a blank body counts as missing).
+// An issue that does not exist or is not the project's answers
+// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`),
+// as does any issue while the project's issue tracker is off.
+//
+// `created_at` (ISO 8601) sets the note's creation time, honoured only
+// for administrators and the project's owner and ignored for anyone
+// else; a value that is not a time is ignored too.
+//
+// The note is recorded as a `commented on` event of the project
+// (`target_type` `Note`), and its `Note Hook` payload is queued for
+// the project's hooks with `note_events`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/issues/{issue_id}/notes (the `CreateIssueNote` operationId).
+func (c *ClientWithResponses) CreateIssueNoteWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body CreateIssueNoteFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateIssueNoteResponse, error) {
+	rsp, err := c.CreateIssueNoteWithFormdataBody(ctx, id, issueID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateIssueNoteResponse(rsp)
+}
+
+// DeleteIssueNoteWithResponse Delete a note of a issue
+//
+// The note's author, masters and owners of the project, and
+// administrators, as for `PUT`; anyone else who can read the project
+// gets `403 {"message":"403 Forbidden"}`. The note is looked up among
+// all the notes of the project (`404 {"message":"404 Not found"}`
+// otherwise). Answers `200` with the deleted note.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /projects/{id}/issues/{issue_id}/notes/{note_id} (the `DeleteIssueNote` operationId).
+func (c *ClientWithResponses) DeleteIssueNoteWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, reqEditors ...RequestEditorFn) (*DeleteIssueNoteResponse, error) {
+	rsp, err := c.DeleteIssueNote(ctx, id, issueID, noteID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteIssueNoteResponse(rsp)
+}
+
+// GetIssueNoteWithResponse Get a note of a issue
+//
+// Any user who can read the project and the issue. A note that does
+// not exist or is not on this issue answers
+// `404 {"message":"404 Not found"}`.
+// An issue that does not exist or is not the project's answers
+// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`),
+// as does any issue while the project's issue tracker is off.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/issues/{issue_id}/notes/{note_id} (the `GetIssueNote` operationId).
+func (c *ClientWithResponses) GetIssueNoteWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, reqEditors ...RequestEditorFn) (*GetIssueNoteResponse, error) {
+	rsp, err := c.GetIssueNote(ctx, id, issueID, noteID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetIssueNoteResponse(rsp)
+}
+
+// UpdateIssueNoteWithBodyWithResponse Edit a note of a issue
+//
+// The note's author, masters and owners of the project, and
+// administrators (8.7's `admin_note`); anyone else who can read the
+// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+// first, before the project:
+// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+//
+// As in 8.7, the note is looked up among all the notes of the project,
+// whatever the path's issue says: a note that is not the project's
+// answers `404 {"message":"404 Not found"}`. No event and no hook
+// (8.7 recorded none for an edit).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/issues/{issue_id}/notes/{note_id} (the `UpdateIssueNote` operationId).
+func (c *ClientWithResponses) UpdateIssueNoteWithBodyWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateIssueNoteResponse, error) {
+	rsp, err := c.UpdateIssueNoteWithBody(ctx, id, issueID, noteID, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateIssueNoteResponse(rsp)
+}
+
+// UpdateIssueNoteWithResponse Edit a note of a issue
+//
+// The note's author, masters and owners of the project, and
+// administrators (8.7's `admin_note`); anyone else who can read the
+// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+// first, before the project:
+// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+//
+// As in 8.7, the note is looked up among all the notes of the project,
+// whatever the path's issue says: a note that is not the project's
+// answers `404 {"message":"404 Not found"}`. No event and no hook
+// (8.7 recorded none for an edit).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/issues/{issue_id}/notes/{note_id} (the `UpdateIssueNote` operationId).
+func (c *ClientWithResponses) UpdateIssueNoteWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, body UpdateIssueNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateIssueNoteResponse, error) {
+	rsp, err := c.UpdateIssueNote(ctx, id, issueID, noteID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateIssueNoteResponse(rsp)
+}
+
+// UpdateIssueNoteWithFormdataBodyWithResponse Edit a note of a issue
+//
+// The note's author, masters and owners of the project, and
+// administrators (8.7's `admin_note`); anyone else who can read the
+// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+// first, before the project:
+// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+//
+// As in 8.7, the note is looked up among all the notes of the project,
+// whatever the path's issue says: a note that is not the project's
+// answers `404 {"message":"404 Not found"}`. No event and no hook
+// (8.7 recorded none for an edit).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/issues/{issue_id}/notes/{note_id} (the `UpdateIssueNote` operationId).
+func (c *ClientWithResponses) UpdateIssueNoteWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, body UpdateIssueNoteFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateIssueNoteResponse, error) {
+	rsp, err := c.UpdateIssueNoteWithFormdataBody(ctx, id, issueID, noteID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateIssueNoteResponse(rsp)
+}
+
+// UnsubscribeFromIssueWithResponse Unsubscribe from an issue
+//
+// Anyone who can read the project. Answers `200` with the issue
+// (`subscribed` now false; an explicit unsubscription outweighs being
+// a participant), or `304 Not Modified` with no body when the caller
+// was not subscribed. An unknown issue answers
+// `404 {"message":"404 Not found"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /projects/{id}/issues/{issue_id}/subscription (the `UnsubscribeFromIssue` operationId).
+func (c *ClientWithResponses) UnsubscribeFromIssueWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, reqEditors ...RequestEditorFn) (*UnsubscribeFromIssueResponse, error) {
+	rsp, err := c.UnsubscribeFromIssue(ctx, id, issueID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUnsubscribeFromIssueResponse(rsp)
+}
+
+// SubscribeToIssueWithResponse Subscribe to an issue
+//
+// Anyone who can read the project. Answers `201` with the issue
+// (`subscribed` now true), or `304 Not Modified` with no body when the
+// caller was subscribed already: by an earlier subscription, or as
+// 8.7's `Subscribable#subscribed?` counted participants without one
+// (the author, the assignee, the author of a comment). An unknown
+// issue answers `404 {"message":"404 Not found"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/issues/{issue_id}/subscription (the `SubscribeToIssue` operationId).
+func (c *ClientWithResponses) SubscribeToIssueWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, reqEditors ...RequestEditorFn) (*SubscribeToIssueResponse, error) {
+	rsp, err := c.SubscribeToIssue(ctx, id, issueID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubscribeToIssueResponse(rsp)
+}
+
 // ListDeployKeysWithResponse List a project's deploy keys
 //
 // Masters of the project and above (8.7's `admin_project` ability: also
@@ -31021,6 +37850,205 @@ func (c *ClientWithResponses) GetDeployKeyWithResponse(ctx context.Context, id P
 		return nil, err
 	}
 	return ParseGetDeployKeyResponse(rsp)
+}
+
+// DeleteLabelWithBodyWithResponse Delete a label
+//
+// Reporters and up. Checks the project (404), the caller's rights
+// (403), `name` (400 not given), then the label
+// (`404 {"message":"404 Label Not Found"}`). Removes the label from
+// every issue and answers `200` with its database row (a raw record).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /projects/{id}/labels (the `DeleteLabel` operationId).
+func (c *ClientWithResponses) DeleteLabelWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeleteLabelResponse, error) {
+	rsp, err := c.DeleteLabelWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteLabelResponse(rsp)
+}
+
+// DeleteLabelWithResponse Delete a label
+//
+// Reporters and up. Checks the project (404), the caller's rights
+// (403), `name` (400 not given), then the label
+// (`404 {"message":"404 Label Not Found"}`). Removes the label from
+// every issue and answers `200` with its database row (a raw record).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /projects/{id}/labels (the `DeleteLabel` operationId).
+func (c *ClientWithResponses) DeleteLabelWithResponse(ctx context.Context, id ProjectIDPath, body DeleteLabelJSONRequestBody, reqEditors ...RequestEditorFn) (*DeleteLabelResponse, error) {
+	rsp, err := c.DeleteLabel(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteLabelResponse(rsp)
+}
+
+// DeleteLabelWithFormdataBodyWithResponse Delete a label
+//
+// Reporters and up. Checks the project (404), the caller's rights
+// (403), `name` (400 not given), then the label
+// (`404 {"message":"404 Label Not Found"}`). Removes the label from
+// every issue and answers `200` with its database row (a raw record).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /projects/{id}/labels (the `DeleteLabel` operationId).
+func (c *ClientWithResponses) DeleteLabelWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body DeleteLabelFormdataRequestBody, reqEditors ...RequestEditorFn) (*DeleteLabelResponse, error) {
+	rsp, err := c.DeleteLabelWithFormdataBody(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteLabelResponse(rsp)
+}
+
+// ListLabelsWithResponse List a project's labels
+//
+// Anyone who can read the project. Every label, by title, with its
+// open and closed issue counts. Not paginated.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/labels (the `ListLabels` operationId).
+func (c *ClientWithResponses) ListLabelsWithResponse(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*ListLabelsResponse, error) {
+	rsp, err := c.ListLabels(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListLabelsResponse(rsp)
+}
+
+// CreateLabelWithBodyWithResponse Create a label
+//
+// Reporters and up. 8.7 checked, in this order: the project (404), the
+// caller's rights (403), `name` and `color`
+// (`400 {"message":"400 (Bad request) \"name\" not given"}`), an
+// existing label of that name (`409 {"message":"Label already
+// exists"}`), then the label's validations
+// (`400 {"message":{"color":["must be a valid color code"]}}`,
+// `{"message":{"title":["is invalid"]}}`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/labels (the `CreateLabel` operationId).
+func (c *ClientWithResponses) CreateLabelWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateLabelResponse, error) {
+	rsp, err := c.CreateLabelWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateLabelResponse(rsp)
+}
+
+// CreateLabelWithResponse Create a label
+//
+// Reporters and up. 8.7 checked, in this order: the project (404), the
+// caller's rights (403), `name` and `color`
+// (`400 {"message":"400 (Bad request) \"name\" not given"}`), an
+// existing label of that name (`409 {"message":"Label already
+// exists"}`), then the label's validations
+// (`400 {"message":{"color":["must be a valid color code"]}}`,
+// `{"message":{"title":["is invalid"]}}`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/labels (the `CreateLabel` operationId).
+func (c *ClientWithResponses) CreateLabelWithResponse(ctx context.Context, id ProjectIDPath, body CreateLabelJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateLabelResponse, error) {
+	rsp, err := c.CreateLabel(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateLabelResponse(rsp)
+}
+
+// CreateLabelWithFormdataBodyWithResponse Create a label
+//
+// Reporters and up. 8.7 checked, in this order: the project (404), the
+// caller's rights (403), `name` and `color`
+// (`400 {"message":"400 (Bad request) \"name\" not given"}`), an
+// existing label of that name (`409 {"message":"Label already
+// exists"}`), then the label's validations
+// (`400 {"message":{"color":["must be a valid color code"]}}`,
+// `{"message":{"title":["is invalid"]}}`).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/labels (the `CreateLabel` operationId).
+func (c *ClientWithResponses) CreateLabelWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body CreateLabelFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateLabelResponse, error) {
+	rsp, err := c.CreateLabelWithFormdataBody(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateLabelResponse(rsp)
+}
+
+// UpdateLabelWithBodyWithResponse Rename or recolor a label
+//
+// Reporters and up. 8.7 checked, in this order: the project (404), the
+// caller's rights (403), `name` (400 not given), the label
+// (`404 {"message":"404 Label not found Not Found"}`, 8.7's
+// `not_found!('Label not found')`), then that at least one of
+// `new_name`, `color` and `description` is given
+// (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
+// then the label's validations (`400`, as on create; a `new_name`
+// taken by another label: `{"message":{"title":["has already been taken"]}}`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/labels (the `UpdateLabel` operationId).
+func (c *ClientWithResponses) UpdateLabelWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateLabelResponse, error) {
+	rsp, err := c.UpdateLabelWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateLabelResponse(rsp)
+}
+
+// UpdateLabelWithResponse Rename or recolor a label
+//
+// Reporters and up. 8.7 checked, in this order: the project (404), the
+// caller's rights (403), `name` (400 not given), the label
+// (`404 {"message":"404 Label not found Not Found"}`, 8.7's
+// `not_found!('Label not found')`), then that at least one of
+// `new_name`, `color` and `description` is given
+// (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
+// then the label's validations (`400`, as on create; a `new_name`
+// taken by another label: `{"message":{"title":["has already been taken"]}}`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/labels (the `UpdateLabel` operationId).
+func (c *ClientWithResponses) UpdateLabelWithResponse(ctx context.Context, id ProjectIDPath, body UpdateLabelJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateLabelResponse, error) {
+	rsp, err := c.UpdateLabel(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateLabelResponse(rsp)
+}
+
+// UpdateLabelWithFormdataBodyWithResponse Rename or recolor a label
+//
+// Reporters and up. 8.7 checked, in this order: the project (404), the
+// caller's rights (403), `name` (400 not given), the label
+// (`404 {"message":"404 Label not found Not Found"}`, 8.7's
+// `not_found!('Label not found')`), then that at least one of
+// `new_name`, `color` and `description` is given
+// (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
+// then the label's validations (`400`, as on create; a `new_name`
+// taken by another label: `{"message":{"title":["has already been taken"]}}`).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/labels (the `UpdateLabel` operationId).
+func (c *ClientWithResponses) UpdateLabelWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body UpdateLabelFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateLabelResponse, error) {
+	rsp, err := c.UpdateLabelWithFormdataBody(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateLabelResponse(rsp)
 }
 
 // ListProjectMembersWithResponse List a project's members
@@ -31265,6 +38293,186 @@ func (c *ClientWithResponses) UpdateProjectMemberWithFormdataBodyWithResponse(ct
 		return nil, err
 	}
 	return ParseUpdateProjectMemberResponse(rsp)
+}
+
+// ListMilestonesWithResponse List a project's milestones
+//
+// Anyone who can read the project. Oldest first; `state` `active` or
+// `closed` keeps those (any other value keeps all), `iid` the milestone
+// with that per-project number. Paginated.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/milestones (the `ListMilestones` operationId).
+func (c *ClientWithResponses) ListMilestonesWithResponse(ctx context.Context, id ProjectIDPath, params *ListMilestonesParams, reqEditors ...RequestEditorFn) (*ListMilestonesResponse, error) {
+	rsp, err := c.ListMilestones(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListMilestonesResponse(rsp)
+}
+
+// CreateMilestoneWithBodyWithResponse Create a milestone
+//
+// Masters and up. 8.7 checked the project (404), the caller's rights
+// (403), then `title` (`400 {"message":"400 (Bad request) \"title\"
+// not given"}`, also for a blank one). `due_date` is `YYYY-MM-DD` (a
+// value that is no date is ignored). A title taken in the project
+// answers 8.7's
+// `400 {"message":"Failed to create milestone {:title=>[\"has already been taken\"]}"}`
+// (the Ruby inspection of the errors). The milestone gets the next
+// `iid` of the project.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/milestones (the `CreateMilestone` operationId).
+func (c *ClientWithResponses) CreateMilestoneWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateMilestoneResponse, error) {
+	rsp, err := c.CreateMilestoneWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateMilestoneResponse(rsp)
+}
+
+// CreateMilestoneWithResponse Create a milestone
+//
+// Masters and up. 8.7 checked the project (404), the caller's rights
+// (403), then `title` (`400 {"message":"400 (Bad request) \"title\"
+// not given"}`, also for a blank one). `due_date` is `YYYY-MM-DD` (a
+// value that is no date is ignored). A title taken in the project
+// answers 8.7's
+// `400 {"message":"Failed to create milestone {:title=>[\"has already been taken\"]}"}`
+// (the Ruby inspection of the errors). The milestone gets the next
+// `iid` of the project.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/milestones (the `CreateMilestone` operationId).
+func (c *ClientWithResponses) CreateMilestoneWithResponse(ctx context.Context, id ProjectIDPath, body CreateMilestoneJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateMilestoneResponse, error) {
+	rsp, err := c.CreateMilestone(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateMilestoneResponse(rsp)
+}
+
+// CreateMilestoneWithFormdataBodyWithResponse Create a milestone
+//
+// Masters and up. 8.7 checked the project (404), the caller's rights
+// (403), then `title` (`400 {"message":"400 (Bad request) \"title\"
+// not given"}`, also for a blank one). `due_date` is `YYYY-MM-DD` (a
+// value that is no date is ignored). A title taken in the project
+// answers 8.7's
+// `400 {"message":"Failed to create milestone {:title=>[\"has already been taken\"]}"}`
+// (the Ruby inspection of the errors). The milestone gets the next
+// `iid` of the project.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/milestones (the `CreateMilestone` operationId).
+func (c *ClientWithResponses) CreateMilestoneWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body CreateMilestoneFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateMilestoneResponse, error) {
+	rsp, err := c.CreateMilestoneWithFormdataBody(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateMilestoneResponse(rsp)
+}
+
+// GetMilestoneWithResponse Get a milestone
+//
+// Anyone who can read the project. `milestone_id` is the global `id`;
+// an unknown one, or one of another project, answers
+// `404 {"message":"404 Not found"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/milestones/{milestone_id} (the `GetMilestone` operationId).
+func (c *ClientWithResponses) GetMilestoneWithResponse(ctx context.Context, id ProjectIDPath, milestoneID MilestoneIDPath, reqEditors ...RequestEditorFn) (*GetMilestoneResponse, error) {
+	rsp, err := c.GetMilestone(ctx, id, milestoneID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetMilestoneResponse(rsp)
+}
+
+// UpdateMilestoneWithBodyWithResponse Update, close or activate a milestone
+//
+// Masters and up (`403` otherwise), then the milestone
+// (`404 {"message":"404 Not found"}`). `state_event` `close` closes
+// an active milestone, `activate` activates a closed one; other values
+// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
+// empty to clear) change what they name. A title taken by another
+// milestone, or a blank one, answers
+// `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/milestones/{milestone_id} (the `UpdateMilestone` operationId).
+func (c *ClientWithResponses) UpdateMilestoneWithBodyWithResponse(ctx context.Context, id ProjectIDPath, milestoneID MilestoneIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateMilestoneResponse, error) {
+	rsp, err := c.UpdateMilestoneWithBody(ctx, id, milestoneID, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateMilestoneResponse(rsp)
+}
+
+// UpdateMilestoneWithResponse Update, close or activate a milestone
+//
+// Masters and up (`403` otherwise), then the milestone
+// (`404 {"message":"404 Not found"}`). `state_event` `close` closes
+// an active milestone, `activate` activates a closed one; other values
+// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
+// empty to clear) change what they name. A title taken by another
+// milestone, or a blank one, answers
+// `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/milestones/{milestone_id} (the `UpdateMilestone` operationId).
+func (c *ClientWithResponses) UpdateMilestoneWithResponse(ctx context.Context, id ProjectIDPath, milestoneID MilestoneIDPath, body UpdateMilestoneJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMilestoneResponse, error) {
+	rsp, err := c.UpdateMilestone(ctx, id, milestoneID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateMilestoneResponse(rsp)
+}
+
+// UpdateMilestoneWithFormdataBodyWithResponse Update, close or activate a milestone
+//
+// Masters and up (`403` otherwise), then the milestone
+// (`404 {"message":"404 Not found"}`). `state_event` `close` closes
+// an active milestone, `activate` activates a closed one; other values
+// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
+// empty to clear) change what they name. A title taken by another
+// milestone, or a blank one, answers
+// `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/milestones/{milestone_id} (the `UpdateMilestone` operationId).
+func (c *ClientWithResponses) UpdateMilestoneWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, milestoneID MilestoneIDPath, body UpdateMilestoneFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateMilestoneResponse, error) {
+	rsp, err := c.UpdateMilestoneWithFormdataBody(ctx, id, milestoneID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateMilestoneResponse(rsp)
+}
+
+// ListMilestoneIssuesWithResponse List a milestone's issues
+//
+// Anyone who can read the project. Every issue of the milestone, in
+// every state, oldest first. Paginated. An unknown milestone answers
+// `404 {"message":"404 Not found"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/milestones/{milestone_id}/issues (the `ListMilestoneIssues` operationId).
+func (c *ClientWithResponses) ListMilestoneIssuesWithResponse(ctx context.Context, id ProjectIDPath, milestoneID MilestoneIDPath, params *ListMilestoneIssuesParams, reqEditors ...RequestEditorFn) (*ListMilestoneIssuesResponse, error) {
+	rsp, err := c.ListMilestoneIssues(ctx, id, milestoneID, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListMilestoneIssuesResponse(rsp)
 }
 
 // GetArchiveWithResponse Download an archive of the repository (tar.gz)
@@ -34620,6 +41828,108 @@ func ParseTestSystemHookResponse(rsp *http.Response) (*TestSystemHookResponse, e
 	return response, nil
 }
 
+// ParseListUserIssuesResponse parses an HTTP response from a ListUserIssuesWithResponse call
+func ParseListUserIssuesResponse(rsp *http.Response) (*ListUserIssuesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListUserIssuesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IssueList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListUserIssuesResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Next-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextPage = &value
+		}
+		if values := rsp.Header.Values("X-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPage = &value
+		}
+		if values := rsp.Header.Values("X-Per-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Per-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPerPage = &value
+		}
+		if values := rsp.Header.Values("X-Prev-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Prev-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPrevPage = &value
+		}
+		if values := rsp.Header.Values("X-Total"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotal = &value
+		}
+		if values := rsp.Header.Values("X-Total-Pages"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Pages", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalPages = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetKeyResponse parses an HTTP response from a GetKeyWithResponse call
 func ParseGetKeyResponse(rsp *http.Response) (*GetKeyResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -36227,6 +43537,803 @@ func ParseEditProjectHookResponse(rsp *http.Response) (*EditProjectHookResponse,
 	return response, nil
 }
 
+// ParseListProjectIssuesResponse parses an HTTP response from a ListProjectIssuesWithResponse call
+func ParseListProjectIssuesResponse(rsp *http.Response) (*ListProjectIssuesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListProjectIssuesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IssueList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ProjectNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListProjectIssuesResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Next-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextPage = &value
+		}
+		if values := rsp.Header.Values("X-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPage = &value
+		}
+		if values := rsp.Header.Values("X-Per-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Per-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPerPage = &value
+		}
+		if values := rsp.Header.Values("X-Prev-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Prev-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPrevPage = &value
+		}
+		if values := rsp.Header.Values("X-Total"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotal = &value
+		}
+		if values := rsp.Header.Values("X-Total-Pages"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Pages", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalPages = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateIssueResponse parses an HTTP response from a CreateIssueWithResponse call
+func ParseCreateIssueResponse(rsp *http.Response) (*CreateIssueResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateIssueResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Issue
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest IssueBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ProjectNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteIssueResponse parses an HTTP response from a DeleteIssueWithResponse call
+func ParseDeleteIssueResponse(rsp *http.Response) (*DeleteIssueResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteIssueResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DeletedIssue
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ProjectNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetIssueResponse parses an HTTP response from a GetIssueWithResponse call
+func ParseGetIssueResponse(rsp *http.Response) (*GetIssueResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetIssueResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Issue
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest IssueNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateIssueResponse parses an HTTP response from a UpdateIssueWithResponse call
+func ParseUpdateIssueResponse(rsp *http.Response) (*UpdateIssueResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateIssueResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Issue
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest IssueBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest IssueNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseMoveIssueResponse parses an HTTP response from a MoveIssueWithResponse call
+func ParseMoveIssueResponse(rsp *http.Response) (*MoveIssueResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &MoveIssueResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Issue
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequestBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListIssueNotesResponse parses an HTTP response from a ListIssueNotesWithResponse call
+func ParseListIssueNotesResponse(rsp *http.Response) (*ListIssueNotesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListIssueNotesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Note
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NoteableNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListIssueNotesResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Next-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextPage = &value
+		}
+		if values := rsp.Header.Values("X-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPage = &value
+		}
+		if values := rsp.Header.Values("X-Per-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Per-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPerPage = &value
+		}
+		if values := rsp.Header.Values("X-Prev-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Prev-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPrevPage = &value
+		}
+		if values := rsp.Header.Values("X-Total"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotal = &value
+		}
+		if values := rsp.Header.Values("X-Total-Pages"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Pages", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalPages = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateIssueNoteResponse parses an HTTP response from a CreateIssueNoteWithResponse call
+func ParseCreateIssueNoteResponse(rsp *http.Response) (*CreateIssueNoteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateIssueNoteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Note
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NoteableNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteIssueNoteResponse parses an HTTP response from a DeleteIssueNoteWithResponse call
+func ParseDeleteIssueNoteResponse(rsp *http.Response) (*DeleteIssueNoteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteIssueNoteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Note
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NoteableNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetIssueNoteResponse parses an HTTP response from a GetIssueNoteWithResponse call
+func ParseGetIssueNoteResponse(rsp *http.Response) (*GetIssueNoteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetIssueNoteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Note
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NoteableNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateIssueNoteResponse parses an HTTP response from a UpdateIssueNoteWithResponse call
+func ParseUpdateIssueNoteResponse(rsp *http.Response) (*UpdateIssueNoteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateIssueNoteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Note
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NoteableNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUnsubscribeFromIssueResponse parses an HTTP response from a UnsubscribeFromIssueWithResponse call
+func ParseUnsubscribeFromIssueResponse(rsp *http.Response) (*UnsubscribeFromIssueResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UnsubscribeFromIssueResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Issue
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest IssueNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSubscribeToIssueResponse parses an HTTP response from a SubscribeToIssueWithResponse call
+func ParseSubscribeToIssueResponse(rsp *http.Response) (*SubscribeToIssueResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SubscribeToIssueResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Issue
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest IssueNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListDeployKeysResponse parses an HTTP response from a ListDeployKeysWithResponse call
 func ParseListDeployKeysResponse(rsp *http.Response) (*ListDeployKeysResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -36423,6 +44530,243 @@ func ParseGetDeployKeyResponse(rsp *http.Response) (*GetDeployKeyResponse, error
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteLabelResponse parses an HTTP response from a DeleteLabelWithResponse call
+func ParseDeleteLabelResponse(rsp *http.Response) (*DeleteLabelResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteLabelResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DeletedLabel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListLabelsResponse parses an HTTP response from a ListLabelsWithResponse call
+func ParseListLabelsResponse(rsp *http.Response) (*ListLabelsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListLabelsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Label
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ProjectNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateLabelResponse parses an HTTP response from a CreateLabelWithResponse call
+func ParseCreateLabelResponse(rsp *http.Response) (*CreateLabelResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateLabelResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Label
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ProjectNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateLabelResponse parses an HTTP response from a UpdateLabelWithResponse call
+func ParseUpdateLabelResponse(rsp *http.Response) (*UpdateLabelResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateLabelResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Label
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	}
 
@@ -36756,6 +45100,379 @@ func ParseUpdateProjectMemberResponse(rsp *http.Response) (*UpdateProjectMemberR
 		}
 		response.JSON422 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseListMilestonesResponse parses an HTTP response from a ListMilestonesWithResponse call
+func ParseListMilestonesResponse(rsp *http.Response) (*ListMilestonesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListMilestonesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Milestone
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ProjectNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListMilestonesResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Next-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextPage = &value
+		}
+		if values := rsp.Header.Values("X-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPage = &value
+		}
+		if values := rsp.Header.Values("X-Per-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Per-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPerPage = &value
+		}
+		if values := rsp.Header.Values("X-Prev-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Prev-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPrevPage = &value
+		}
+		if values := rsp.Header.Values("X-Total"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotal = &value
+		}
+		if values := rsp.Header.Values("X-Total-Pages"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Pages", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalPages = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateMilestoneResponse parses an HTTP response from a CreateMilestoneWithResponse call
+func ParseCreateMilestoneResponse(rsp *http.Response) (*CreateMilestoneResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateMilestoneResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Milestone
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ProjectNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetMilestoneResponse parses an HTTP response from a GetMilestoneWithResponse call
+func ParseGetMilestoneResponse(rsp *http.Response) (*GetMilestoneResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetMilestoneResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Milestone
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MilestoneNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateMilestoneResponse parses an HTTP response from a UpdateMilestoneWithResponse call
+func ParseUpdateMilestoneResponse(rsp *http.Response) (*UpdateMilestoneResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateMilestoneResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Milestone
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MilestoneNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListMilestoneIssuesResponse parses an HTTP response from a ListMilestoneIssuesWithResponse call
+func ParseListMilestoneIssuesResponse(rsp *http.Response) (*ListMilestoneIssuesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListMilestoneIssuesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IssueList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MilestoneNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListMilestoneIssuesResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Next-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextPage = &value
+		}
+		if values := rsp.Header.Values("X-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPage = &value
+		}
+		if values := rsp.Header.Values("X-Per-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Per-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPerPage = &value
+		}
+		if values := rsp.Header.Values("X-Prev-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Prev-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPrevPage = &value
+		}
+		if values := rsp.Header.Values("X-Total"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotal = &value
+		}
+		if values := rsp.Header.Values("X-Total-Pages"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Pages", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalPages = &value
+		}
+		response.Headers200 = &headers
 	}
 
 	return response, nil
