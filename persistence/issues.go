@@ -9,6 +9,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -72,7 +73,12 @@ type IssueFilter struct {
 	ByState bool
 }
 
-func (f IssueFilter) apply(q *gorm.DB) *gorm.DB {
+// apply adds the filter's conditions to q. The label condition takes the
+// labels' ids (looked up first): for a page it is a correlated EXISTS, so
+// that walking the (project, state, created_at) index in the list's order
+// stops after a page of matches; for the count, the labels' links
+// (a range of their index) probe issues by primary key.
+func (f IssueFilter) apply(q *gorm.DB, labelIDs []int64, forCount bool) *gorm.DB {
 	if f.ProjectID != nil {
 		q = q.Where("issues.project_id = ?", *f.ProjectID)
 	}
@@ -92,13 +98,14 @@ func (f IssueFilter) apply(q *gorm.DB) *gorm.DB {
 		q = q.Where("issues.iid = ?", *f.IID)
 	}
 	if f.Labels != nil {
-		sub := "SELECT ll.target_id FROM label_links ll JOIN labels l ON l.id = ll.label_id WHERE ll.target_type = 'Issue' AND l.title IN ?"
-		args := []any{f.Labels}
-		if f.ProjectID != nil {
-			sub += " AND l.project_id = ?"
-			args = append(args, *f.ProjectID)
+		switch {
+		case len(labelIDs) == 0:
+			q = q.Where("1 = 0")
+		case forCount:
+			q = q.Where("issues.id IN (SELECT ll.target_id FROM label_links ll WHERE ll.label_id IN ? AND ll.target_type = 'Issue')", labelIDs)
+		default:
+			q = q.Where("EXISTS (SELECT 1 FROM label_links ll WHERE ll.target_type = 'Issue' AND ll.target_id = issues.id AND ll.label_id IN ?)", labelIDs)
 		}
-		q = q.Where("issues.id IN ("+sub+")", args...)
 	}
 	if f.Milestone != nil {
 		sub := "SELECT m.id FROM milestones m WHERE m.title = ?"
@@ -114,11 +121,15 @@ func (f IssueFilter) apply(q *gorm.DB) *gorm.DB {
 
 // ListIssues returns one page of issues with their associations, and the total.
 func (s *Store) ListIssues(ctx context.Context, f IssueFilter, pg Page) ([]Issue, int64, error) {
-	q := f.apply(s.read(ctx).Model(&Issue{}))
-	var total int64
-	if err := q.Session(&gorm.Session{}).Count(&total).Error; err != nil {
+	labelIDs, err := s.labelIDs(ctx, f)
+	if err != nil {
 		return nil, 0, err
 	}
+	var total int64
+	if err := f.apply(s.read(ctx).Model(&Issue{}), labelIDs, true).Count(&total).Error; err != nil {
+		return nil, 0, err
+	}
+	q := f.apply(s.read(ctx).Model(&Issue{}), labelIDs, false)
 	out := []Issue{}
 	if total == 0 || int64(pg.Offset) >= total {
 		return out, total, nil
@@ -134,20 +145,69 @@ func (s *Store) ListIssues(ctx context.Context, f IssueFilter, pg Page) ([]Issue
 	return out, total, s.loadIssues(ctx, s.read(ctx), out)
 }
 
-// IssueQueryPlan is the database's plan for ListIssues' page query, for
-// the benchmark to print.
-func (s *Store) IssueQueryPlan(ctx context.Context, f IssueFilter, pg Page) (string, []string, error) {
-	q := f.apply(s.read(ctx).Model(&Issue{}))
-	if f.ByState {
-		q = q.Order("issues.state DESC, issues.created_at DESC, issues.id DESC")
+// labelIDs looks up the ids of the filter's label titles (in its project
+// when it has one).
+func (s *Store) labelIDs(ctx context.Context, f IssueFilter) ([]int64, error) {
+	if len(f.Labels) == 0 {
+		return nil, nil
 	}
-	stmt := q.Session(&gorm.Session{DryRun: true}).Offset(pg.Offset).Limit(pg.Limit).Find(&[]Issue{}).Statement
+	q := s.read(ctx).Model(&Label{}).Where("title IN ?", f.Labels)
+	if f.ProjectID != nil {
+		q = q.Where("project_id = ?", *f.ProjectID)
+	}
+	var ids []int64
+	err := q.Pluck("id", &ids).Error
+	return ids, err
+}
+
+// IssueQueryPlan is the database's plan for ListIssues' count and page
+// queries, for the benchmark to print.
+func (s *Store) IssueQueryPlan(ctx context.Context, f IssueFilter, pg Page) (string, []string, error) {
+	labelIDs, err := s.labelIDs(ctx, f)
+	if err != nil {
+		return "", nil, err
+	}
+	var sqlText string
+	var plan []string
+	for _, forCount := range []bool{true, false} {
+		q := f.apply(s.read(ctx).Model(&Issue{}), labelIDs, forCount).Session(&gorm.Session{DryRun: true})
+		var stmt *gorm.Statement
+		if forCount {
+			var n int64
+			stmt = q.Count(&n).Statement
+		} else {
+			if f.ByState {
+				q = q.Order("issues.state DESC, issues.created_at DESC, issues.id DESC")
+			}
+			stmt = q.Offset(pg.Offset).Limit(pg.Limit).Find(&[]Issue{}).Statement
+		}
+		text, lines, err := s.explain(ctx, stmt)
+		if err != nil {
+			return text, nil, err
+		}
+		kind := "page: "
+		if forCount {
+			kind = "count: "
+		}
+		sqlText += kind + text + "\n"
+		plan = append(plan, kind)
+		for _, l := range lines {
+			plan = append(plan, "  "+l)
+		}
+	}
+	return sqlText, plan, nil
+}
+
+func (s *Store) explain(ctx context.Context, stmt *gorm.Statement) (string, []string, error) {
 	sqlText := stmt.SQL.String()
+	for _, v := range stmt.Vars {
+		sqlText = strings.Replace(sqlText, "?", fmt.Sprint(v), 1)
+	}
 	explain := "EXPLAIN QUERY PLAN "
 	if s.dialect == "postgres" {
 		explain = "EXPLAIN "
 	}
-	rows, err := s.read(ctx).Raw(explain+sqlText, stmt.Vars...).Rows()
+	rows, err := s.read(ctx).Raw(explain+stmt.SQL.String(), stmt.Vars...).Rows()
 	if err != nil {
 		return sqlText, nil, err
 	}

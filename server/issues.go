@@ -57,6 +57,20 @@ func (s *Server) findIssue(ctx context.Context, scope *projectScope, id int) (*p
 	return is, err
 }
 
+// readableIssue is the issue as GET shows it: findIssue, then
+// can?(current_user, :read_issue, issue), which fails with the issue
+// tracker off: 404 "404 Not Found". The notes of an issue are behind it.
+func (s *Server) readableIssue(ctx context.Context, scope *projectScope, id int) (*persistence.Issue, error) {
+	is, err := s.findIssue(ctx, scope, id)
+	if err != nil {
+		return nil, err
+	}
+	if !scope.project.IssuesEnabled {
+		return nil, notFound()
+	}
+	return is, nil
+}
+
 // Move service failures (MoveError, rendered with render_api_error!).
 var (
 	errMoveForbidden   = renderAPIError(http.StatusBadRequest, "Cannot move issue due to insufficient permissions!")
@@ -157,12 +171,9 @@ func (s *Server) GetIssue(ctx context.Context, req v3api.GetIssueRequestObject) 
 	if err != nil {
 		return nil, err
 	}
-	is, err := s.findIssue(ctx, scope, req.IssueID)
+	is, err := s.readableIssue(ctx, scope, req.IssueID)
 	if err != nil {
 		return nil, err
-	}
-	if !scope.project.IssuesEnabled {
-		return nil, notFound() // can?(current_user, :read_issue, issue)
 	}
 	out, err := s.presentOneIssue(ctx, is)
 	if err != nil {

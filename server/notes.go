@@ -190,20 +190,16 @@ func (s *Server) DeleteSnippetNote(ctx context.Context, req v3api.DeleteSnippetN
 
 // ---- issue notes ----
 
-// issueNoteable finds the project and its issue; with the project's issue
-// tracker off nobody reads issues (read_issue), so the issue answers as a
-// missing one.
+// issueNoteable finds the project and its issue as GET shows it
+// (readableIssue: with the issue tracker off, 404 "404 Not Found").
 func (s *Server) issueNoteable(ctx context.Context, projectRef string, issueID int) (*projectScope, *persistence.Issue, error) {
 	scope, err := s.findProject(ctx, projectRef)
 	if err != nil {
 		return nil, nil, err
 	}
-	is, err := s.findIssue(ctx, scope, issueID)
+	is, err := s.readableIssue(ctx, scope, issueID)
 	if err != nil {
 		return nil, nil, err
-	}
-	if !scope.project.IssuesEnabled {
-		return nil, nil, recordNotFound()
 	}
 	return scope, is, nil
 }

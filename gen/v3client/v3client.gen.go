@@ -5933,8 +5933,9 @@ type ClientInterface interface {
 	// Any user who can read the project and the issue. The issue's
 	// notes, oldest first. Paginated (`page`, `per_page`).
 	// An issue that does not exist or is not the project's answers
-	// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`),
-	// as does any issue while the project's issue tracker is off.
+	// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`);
+	// while the project's issue tracker is off every issue answers
+	// `404 {"message":"404 Not Found"}`, as `GET` of the issue does.
 	//
 	// Corresponds with GET /projects/{id}/issues/{issue_id}/notes (the `ListIssueNotes` operationId).
 	ListIssueNotes(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, params *ListIssueNotesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -5947,8 +5948,9 @@ type ClientInterface interface {
 	// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
 	// (a blank body counts as missing).
 	// An issue that does not exist or is not the project's answers
-	// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`),
-	// as does any issue while the project's issue tracker is off.
+	// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`);
+	// while the project's issue tracker is off every issue answers
+	// `404 {"message":"404 Not Found"}`, as `GET` of the issue does.
 	//
 	// `created_at` (ISO 8601) sets the note's creation time, honoured only
 	// for administrators and the project's owner and ignored for anyone
@@ -5957,6 +5959,12 @@ type ClientInterface interface {
 	// The note is recorded as a `commented on` event of the project
 	// (`target_type` `Note`), and its `Note Hook` payload is queued for
 	// the project's hooks with `note_events`.
+	//
+	// Differences from 8.7: it created the note without looking for the
+	// noteable, so an unknown one left a dangling note (or failed later);
+	// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+	// its validations with `404 {"message":"Note {...} Not Found"}`; with
+	// `body` required and not blank, none can fail here.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -5971,8 +5979,9 @@ type ClientInterface interface {
 	// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
 	// (a blank body counts as missing).
 	// An issue that does not exist or is not the project's answers
-	// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`),
-	// as does any issue while the project's issue tracker is off.
+	// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`);
+	// while the project's issue tracker is off every issue answers
+	// `404 {"message":"404 Not Found"}`, as `GET` of the issue does.
 	//
 	// `created_at` (ISO 8601) sets the note's creation time, honoured only
 	// for administrators and the project's owner and ignored for anyone
@@ -5981,6 +5990,12 @@ type ClientInterface interface {
 	// The note is recorded as a `commented on` event of the project
 	// (`target_type` `Note`), and its `Note Hook` payload is queued for
 	// the project's hooks with `note_events`.
+	//
+	// Differences from 8.7: it created the note without looking for the
+	// noteable, so an unknown one left a dangling note (or failed later);
+	// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+	// its validations with `404 {"message":"Note {...} Not Found"}`; with
+	// `body` required and not blank, none can fail here.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -5995,8 +6010,9 @@ type ClientInterface interface {
 	// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
 	// (a blank body counts as missing).
 	// An issue that does not exist or is not the project's answers
-	// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`),
-	// as does any issue while the project's issue tracker is off.
+	// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`);
+	// while the project's issue tracker is off every issue answers
+	// `404 {"message":"404 Not Found"}`, as `GET` of the issue does.
 	//
 	// `created_at` (ISO 8601) sets the note's creation time, honoured only
 	// for administrators and the project's owner and ignored for anyone
@@ -6005,6 +6021,12 @@ type ClientInterface interface {
 	// The note is recorded as a `commented on` event of the project
 	// (`target_type` `Note`), and its `Note Hook` payload is queued for
 	// the project's hooks with `note_events`.
+	//
+	// Differences from 8.7: it created the note without looking for the
+	// noteable, so an unknown one left a dangling note (or failed later);
+	// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+	// its validations with `404 {"message":"Note {...} Not Found"}`; with
+	// `body` required and not blank, none can fail here.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
@@ -6028,8 +6050,9 @@ type ClientInterface interface {
 	// not exist or is not on this issue answers
 	// `404 {"message":"404 Not found"}`.
 	// An issue that does not exist or is not the project's answers
-	// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`),
-	// as does any issue while the project's issue tracker is off.
+	// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`);
+	// while the project's issue tracker is off every issue answers
+	// `404 {"message":"404 Not Found"}`, as `GET` of the issue does.
 	//
 	// Corresponds with GET /projects/{id}/issues/{issue_id}/notes/{note_id} (the `GetIssueNote` operationId).
 	GetIssueNote(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -6045,7 +6068,9 @@ type ClientInterface interface {
 	// As in 8.7, the note is looked up among all the notes of the project,
 	// whatever the path's issue says: a note that is not the project's
 	// answers `404 {"message":"404 Not found"}`. No event and no hook
-	// (8.7 recorded none for an edit).
+	// (8.7 recorded none for an edit). 8.7's
+	// `400 {"message":"Failed to save note {...}"}` for a note that failed
+	// its validations cannot occur with `body` required.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -6063,7 +6088,9 @@ type ClientInterface interface {
 	// As in 8.7, the note is looked up among all the notes of the project,
 	// whatever the path's issue says: a note that is not the project's
 	// answers `404 {"message":"404 Not found"}`. No event and no hook
-	// (8.7 recorded none for an edit).
+	// (8.7 recorded none for an edit). 8.7's
+	// `400 {"message":"Failed to save note {...}"}` for a note that failed
+	// its validations cannot occur with `body` required.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -6081,7 +6108,9 @@ type ClientInterface interface {
 	// As in 8.7, the note is looked up among all the notes of the project,
 	// whatever the path's issue says: a note that is not the project's
 	// answers `404 {"message":"404 Not found"}`. No event and no hook
-	// (8.7 recorded none for an edit).
+	// (8.7 recorded none for an edit). 8.7's
+	// `400 {"message":"Failed to save note {...}"}` for a note that failed
+	// its validations cannot occur with `body` required.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
@@ -7523,6 +7552,12 @@ type ClientInterface interface {
 	// (`target_type` `Note`), and its `Note Hook` payload is queued for
 	// the project's hooks with `note_events`.
 	//
+	// Differences from 8.7: it created the note without looking for the
+	// noteable, so an unknown one left a dangling note (or failed later);
+	// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+	// its validations with `404 {"message":"Note {...} Not Found"}`; with
+	// `body` required and not blank, none can fail here.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /projects/{id}/snippets/{snippet_id}/notes (the `CreateSnippetNote` operationId).
@@ -7546,6 +7581,12 @@ type ClientInterface interface {
 	// (`target_type` `Note`), and its `Note Hook` payload is queued for
 	// the project's hooks with `note_events`.
 	//
+	// Differences from 8.7: it created the note without looking for the
+	// noteable, so an unknown one left a dangling note (or failed later);
+	// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+	// its validations with `404 {"message":"Note {...} Not Found"}`; with
+	// `body` required and not blank, none can fail here.
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /projects/{id}/snippets/{snippet_id}/notes (the `CreateSnippetNote` operationId).
@@ -7568,6 +7609,12 @@ type ClientInterface interface {
 	// The note is recorded as a `commented on` event of the project
 	// (`target_type` `Note`), and its `Note Hook` payload is queued for
 	// the project's hooks with `note_events`.
+	//
+	// Differences from 8.7: it created the note without looking for the
+	// noteable, so an unknown one left a dangling note (or failed later);
+	// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+	// its validations with `404 {"message":"Note {...} Not Found"}`; with
+	// `body` required and not blank, none can fail here.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
@@ -7607,7 +7654,9 @@ type ClientInterface interface {
 	// As in 8.7, the note is looked up among all the notes of the project,
 	// whatever the path's project snippet says: a note that is not the project's
 	// answers `404 {"message":"404 Not found"}`. No event and no hook
-	// (8.7 recorded none for an edit).
+	// (8.7 recorded none for an edit). 8.7's
+	// `400 {"message":"Failed to save note {...}"}` for a note that failed
+	// its validations cannot occur with `body` required.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -7625,7 +7674,9 @@ type ClientInterface interface {
 	// As in 8.7, the note is looked up among all the notes of the project,
 	// whatever the path's project snippet says: a note that is not the project's
 	// answers `404 {"message":"404 Not found"}`. No event and no hook
-	// (8.7 recorded none for an edit).
+	// (8.7 recorded none for an edit). 8.7's
+	// `400 {"message":"Failed to save note {...}"}` for a note that failed
+	// its validations cannot occur with `body` required.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -7643,7 +7694,9 @@ type ClientInterface interface {
 	// As in 8.7, the note is looked up among all the notes of the project,
 	// whatever the path's project snippet says: a note that is not the project's
 	// answers `404 {"message":"404 Not found"}`. No event and no hook
-	// (8.7 recorded none for an edit).
+	// (8.7 recorded none for an edit). 8.7's
+	// `400 {"message":"Failed to save note {...}"}` for a note that failed
+	// its validations cannot occur with `body` required.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
@@ -10491,8 +10544,9 @@ func (c *Client) MoveIssueWithFormdataBody(ctx context.Context, id ProjectIDPath
 // Any user who can read the project and the issue. The issue's
 // notes, oldest first. Paginated (`page`, `per_page`).
 // An issue that does not exist or is not the project's answers
-// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`),
-// as does any issue while the project's issue tracker is off.
+// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`);
+// while the project's issue tracker is off every issue answers
+// `404 {"message":"404 Not Found"}`, as `GET` of the issue does.
 //
 // Corresponds with GET /projects/{id}/issues/{issue_id}/notes (the `ListIssueNotes` operationId).
 func (c *Client) ListIssueNotes(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, params *ListIssueNotesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -10515,8 +10569,9 @@ func (c *Client) ListIssueNotes(ctx context.Context, id ProjectIDPath, issueID I
 // before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
 // (a blank body counts as missing).
 // An issue that does not exist or is not the project's answers
-// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`),
-// as does any issue while the project's issue tracker is off.
+// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`);
+// while the project's issue tracker is off every issue answers
+// `404 {"message":"404 Not Found"}`, as `GET` of the issue does.
 //
 // `created_at` (ISO 8601) sets the note's creation time, honoured only
 // for administrators and the project's owner and ignored for anyone
@@ -10525,6 +10580,12 @@ func (c *Client) ListIssueNotes(ctx context.Context, id ProjectIDPath, issueID I
 // The note is recorded as a `commented on` event of the project
 // (`target_type` `Note`), and its `Note Hook` payload is queued for
 // the project's hooks with `note_events`.
+//
+// Differences from 8.7: it created the note without looking for the
+// noteable, so an unknown one left a dangling note (or failed later);
+// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+// its validations with `404 {"message":"Note {...} Not Found"}`; with
+// `body` required and not blank, none can fail here.
 //
 // Takes any type of body and a specified content type.
 //
@@ -10549,8 +10610,9 @@ func (c *Client) CreateIssueNoteWithBody(ctx context.Context, id ProjectIDPath, 
 // before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
 // (a blank body counts as missing).
 // An issue that does not exist or is not the project's answers
-// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`),
-// as does any issue while the project's issue tracker is off.
+// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`);
+// while the project's issue tracker is off every issue answers
+// `404 {"message":"404 Not Found"}`, as `GET` of the issue does.
 //
 // `created_at` (ISO 8601) sets the note's creation time, honoured only
 // for administrators and the project's owner and ignored for anyone
@@ -10559,6 +10621,12 @@ func (c *Client) CreateIssueNoteWithBody(ctx context.Context, id ProjectIDPath, 
 // The note is recorded as a `commented on` event of the project
 // (`target_type` `Note`), and its `Note Hook` payload is queued for
 // the project's hooks with `note_events`.
+//
+// Differences from 8.7: it created the note without looking for the
+// noteable, so an unknown one left a dangling note (or failed later);
+// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+// its validations with `404 {"message":"Note {...} Not Found"}`; with
+// `body` required and not blank, none can fail here.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -10583,8 +10651,9 @@ func (c *Client) CreateIssueNote(ctx context.Context, id ProjectIDPath, issueID 
 // before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
 // (a blank body counts as missing).
 // An issue that does not exist or is not the project's answers
-// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`),
-// as does any issue while the project's issue tracker is off.
+// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`);
+// while the project's issue tracker is off every issue answers
+// `404 {"message":"404 Not Found"}`, as `GET` of the issue does.
 //
 // `created_at` (ISO 8601) sets the note's creation time, honoured only
 // for administrators and the project's owner and ignored for anyone
@@ -10593,6 +10662,12 @@ func (c *Client) CreateIssueNote(ctx context.Context, id ProjectIDPath, issueID 
 // The note is recorded as a `commented on` event of the project
 // (`target_type` `Note`), and its `Note Hook` payload is queued for
 // the project's hooks with `note_events`.
+//
+// Differences from 8.7: it created the note without looking for the
+// noteable, so an unknown one left a dangling note (or failed later);
+// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+// its validations with `404 {"message":"Note {...} Not Found"}`; with
+// `body` required and not blank, none can fail here.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
@@ -10636,8 +10711,9 @@ func (c *Client) DeleteIssueNote(ctx context.Context, id ProjectIDPath, issueID 
 // not exist or is not on this issue answers
 // `404 {"message":"404 Not found"}`.
 // An issue that does not exist or is not the project's answers
-// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`),
-// as does any issue while the project's issue tracker is off.
+// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`);
+// while the project's issue tracker is off every issue answers
+// `404 {"message":"404 Not Found"}`, as `GET` of the issue does.
 //
 // Corresponds with GET /projects/{id}/issues/{issue_id}/notes/{note_id} (the `GetIssueNote` operationId).
 func (c *Client) GetIssueNote(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -10663,7 +10739,9 @@ func (c *Client) GetIssueNote(ctx context.Context, id ProjectIDPath, issueID Iss
 // As in 8.7, the note is looked up among all the notes of the project,
 // whatever the path's issue says: a note that is not the project's
 // answers `404 {"message":"404 Not found"}`. No event and no hook
-// (8.7 recorded none for an edit).
+// (8.7 recorded none for an edit). 8.7's
+// `400 {"message":"Failed to save note {...}"}` for a note that failed
+// its validations cannot occur with `body` required.
 //
 // Takes any type of body and a specified content type.
 //
@@ -10691,7 +10769,9 @@ func (c *Client) UpdateIssueNoteWithBody(ctx context.Context, id ProjectIDPath, 
 // As in 8.7, the note is looked up among all the notes of the project,
 // whatever the path's issue says: a note that is not the project's
 // answers `404 {"message":"404 Not found"}`. No event and no hook
-// (8.7 recorded none for an edit).
+// (8.7 recorded none for an edit). 8.7's
+// `400 {"message":"Failed to save note {...}"}` for a note that failed
+// its validations cannot occur with `body` required.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -10719,7 +10799,9 @@ func (c *Client) UpdateIssueNote(ctx context.Context, id ProjectIDPath, issueID 
 // As in 8.7, the note is looked up among all the notes of the project,
 // whatever the path's issue says: a note that is not the project's
 // answers `404 {"message":"404 Not found"}`. No event and no hook
-// (8.7 recorded none for an edit).
+// (8.7 recorded none for an edit). 8.7's
+// `400 {"message":"Failed to save note {...}"}` for a note that failed
+// its validations cannot occur with `body` required.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
@@ -13021,6 +13103,12 @@ func (c *Client) ListSnippetNotes(ctx context.Context, id ProjectIDPath, snippet
 // (`target_type` `Note`), and its `Note Hook` payload is queued for
 // the project's hooks with `note_events`.
 //
+// Differences from 8.7: it created the note without looking for the
+// noteable, so an unknown one left a dangling note (or failed later);
+// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+// its validations with `404 {"message":"Note {...} Not Found"}`; with
+// `body` required and not blank, none can fail here.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /projects/{id}/snippets/{snippet_id}/notes (the `CreateSnippetNote` operationId).
@@ -13054,6 +13142,12 @@ func (c *Client) CreateSnippetNoteWithBody(ctx context.Context, id ProjectIDPath
 // (`target_type` `Note`), and its `Note Hook` payload is queued for
 // the project's hooks with `note_events`.
 //
+// Differences from 8.7: it created the note without looking for the
+// noteable, so an unknown one left a dangling note (or failed later);
+// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+// its validations with `404 {"message":"Note {...} Not Found"}`; with
+// `body` required and not blank, none can fail here.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /projects/{id}/snippets/{snippet_id}/notes (the `CreateSnippetNote` operationId).
@@ -13086,6 +13180,12 @@ func (c *Client) CreateSnippetNote(ctx context.Context, id ProjectIDPath, snippe
 // The note is recorded as a `commented on` event of the project
 // (`target_type` `Note`), and its `Note Hook` payload is queued for
 // the project's hooks with `note_events`.
+//
+// Differences from 8.7: it created the note without looking for the
+// noteable, so an unknown one left a dangling note (or failed later);
+// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+// its validations with `404 {"message":"Note {...} Not Found"}`; with
+// `body` required and not blank, none can fail here.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
@@ -13155,7 +13255,9 @@ func (c *Client) GetSnippetNote(ctx context.Context, id ProjectIDPath, snippetID
 // As in 8.7, the note is looked up among all the notes of the project,
 // whatever the path's project snippet says: a note that is not the project's
 // answers `404 {"message":"404 Not found"}`. No event and no hook
-// (8.7 recorded none for an edit).
+// (8.7 recorded none for an edit). 8.7's
+// `400 {"message":"Failed to save note {...}"}` for a note that failed
+// its validations cannot occur with `body` required.
 //
 // Takes any type of body and a specified content type.
 //
@@ -13183,7 +13285,9 @@ func (c *Client) UpdateSnippetNoteWithBody(ctx context.Context, id ProjectIDPath
 // As in 8.7, the note is looked up among all the notes of the project,
 // whatever the path's project snippet says: a note that is not the project's
 // answers `404 {"message":"404 Not found"}`. No event and no hook
-// (8.7 recorded none for an edit).
+// (8.7 recorded none for an edit). 8.7's
+// `400 {"message":"Failed to save note {...}"}` for a note that failed
+// its validations cannot occur with `body` required.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -13211,7 +13315,9 @@ func (c *Client) UpdateSnippetNote(ctx context.Context, id ProjectIDPath, snippe
 // As in 8.7, the note is looked up among all the notes of the project,
 // whatever the path's project snippet says: a note that is not the project's
 // answers `404 {"message":"404 Not found"}`. No event and no hook
-// (8.7 recorded none for an edit).
+// (8.7 recorded none for an edit). 8.7's
+// `400 {"message":"Failed to save note {...}"}` for a note that failed
+// its validations cannot occur with `body` required.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
@@ -23533,8 +23639,9 @@ type ClientWithResponsesInterface interface {
 	// Any user who can read the project and the issue. The issue's
 	// notes, oldest first. Paginated (`page`, `per_page`).
 	// An issue that does not exist or is not the project's answers
-	// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`),
-	// as does any issue while the project's issue tracker is off.
+	// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`);
+	// while the project's issue tracker is off every issue answers
+	// `404 {"message":"404 Not Found"}`, as `GET` of the issue does.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -23549,8 +23656,9 @@ type ClientWithResponsesInterface interface {
 	// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
 	// (a blank body counts as missing).
 	// An issue that does not exist or is not the project's answers
-	// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`),
-	// as does any issue while the project's issue tracker is off.
+	// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`);
+	// while the project's issue tracker is off every issue answers
+	// `404 {"message":"404 Not Found"}`, as `GET` of the issue does.
 	//
 	// `created_at` (ISO 8601) sets the note's creation time, honoured only
 	// for administrators and the project's owner and ignored for anyone
@@ -23559,6 +23667,12 @@ type ClientWithResponsesInterface interface {
 	// The note is recorded as a `commented on` event of the project
 	// (`target_type` `Note`), and its `Note Hook` payload is queued for
 	// the project's hooks with `note_events`.
+	//
+	// Differences from 8.7: it created the note without looking for the
+	// noteable, so an unknown one left a dangling note (or failed later);
+	// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+	// its validations with `404 {"message":"Note {...} Not Found"}`; with
+	// `body` required and not blank, none can fail here.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -23573,8 +23687,9 @@ type ClientWithResponsesInterface interface {
 	// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
 	// (a blank body counts as missing).
 	// An issue that does not exist or is not the project's answers
-	// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`),
-	// as does any issue while the project's issue tracker is off.
+	// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`);
+	// while the project's issue tracker is off every issue answers
+	// `404 {"message":"404 Not Found"}`, as `GET` of the issue does.
 	//
 	// `created_at` (ISO 8601) sets the note's creation time, honoured only
 	// for administrators and the project's owner and ignored for anyone
@@ -23583,6 +23698,12 @@ type ClientWithResponsesInterface interface {
 	// The note is recorded as a `commented on` event of the project
 	// (`target_type` `Note`), and its `Note Hook` payload is queued for
 	// the project's hooks with `note_events`.
+	//
+	// Differences from 8.7: it created the note without looking for the
+	// noteable, so an unknown one left a dangling note (or failed later);
+	// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+	// its validations with `404 {"message":"Note {...} Not Found"}`; with
+	// `body` required and not blank, none can fail here.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -23597,8 +23718,9 @@ type ClientWithResponsesInterface interface {
 	// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
 	// (a blank body counts as missing).
 	// An issue that does not exist or is not the project's answers
-	// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`),
-	// as does any issue while the project's issue tracker is off.
+	// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`);
+	// while the project's issue tracker is off every issue answers
+	// `404 {"message":"404 Not Found"}`, as `GET` of the issue does.
 	//
 	// `created_at` (ISO 8601) sets the note's creation time, honoured only
 	// for administrators and the project's owner and ignored for anyone
@@ -23607,6 +23729,12 @@ type ClientWithResponsesInterface interface {
 	// The note is recorded as a `commented on` event of the project
 	// (`target_type` `Note`), and its `Note Hook` payload is queued for
 	// the project's hooks with `note_events`.
+	//
+	// Differences from 8.7: it created the note without looking for the
+	// noteable, so an unknown one left a dangling note (or failed later);
+	// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+	// its validations with `404 {"message":"Note {...} Not Found"}`; with
+	// `body` required and not blank, none can fail here.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -23632,8 +23760,9 @@ type ClientWithResponsesInterface interface {
 	// not exist or is not on this issue answers
 	// `404 {"message":"404 Not found"}`.
 	// An issue that does not exist or is not the project's answers
-	// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`),
-	// as does any issue while the project's issue tracker is off.
+	// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`);
+	// while the project's issue tracker is off every issue answers
+	// `404 {"message":"404 Not Found"}`, as `GET` of the issue does.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -23651,7 +23780,9 @@ type ClientWithResponsesInterface interface {
 	// As in 8.7, the note is looked up among all the notes of the project,
 	// whatever the path's issue says: a note that is not the project's
 	// answers `404 {"message":"404 Not found"}`. No event and no hook
-	// (8.7 recorded none for an edit).
+	// (8.7 recorded none for an edit). 8.7's
+	// `400 {"message":"Failed to save note {...}"}` for a note that failed
+	// its validations cannot occur with `body` required.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -23669,7 +23800,9 @@ type ClientWithResponsesInterface interface {
 	// As in 8.7, the note is looked up among all the notes of the project,
 	// whatever the path's issue says: a note that is not the project's
 	// answers `404 {"message":"404 Not found"}`. No event and no hook
-	// (8.7 recorded none for an edit).
+	// (8.7 recorded none for an edit). 8.7's
+	// `400 {"message":"Failed to save note {...}"}` for a note that failed
+	// its validations cannot occur with `body` required.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -23687,7 +23820,9 @@ type ClientWithResponsesInterface interface {
 	// As in 8.7, the note is looked up among all the notes of the project,
 	// whatever the path's issue says: a note that is not the project's
 	// answers `404 {"message":"404 Not found"}`. No event and no hook
-	// (8.7 recorded none for an edit).
+	// (8.7 recorded none for an edit). 8.7's
+	// `400 {"message":"Failed to save note {...}"}` for a note that failed
+	// its validations cannot occur with `body` required.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -25203,6 +25338,12 @@ type ClientWithResponsesInterface interface {
 	// (`target_type` `Note`), and its `Note Hook` payload is queued for
 	// the project's hooks with `note_events`.
 	//
+	// Differences from 8.7: it created the note without looking for the
+	// noteable, so an unknown one left a dangling note (or failed later);
+	// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+	// its validations with `404 {"message":"Note {...} Not Found"}`; with
+	// `body` required and not blank, none can fail here.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /projects/{id}/snippets/{snippet_id}/notes (the `CreateSnippetNote` operationId).
@@ -25226,6 +25367,12 @@ type ClientWithResponsesInterface interface {
 	// (`target_type` `Note`), and its `Note Hook` payload is queued for
 	// the project's hooks with `note_events`.
 	//
+	// Differences from 8.7: it created the note without looking for the
+	// noteable, so an unknown one left a dangling note (or failed later);
+	// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+	// its validations with `404 {"message":"Note {...} Not Found"}`; with
+	// `body` required and not blank, none can fail here.
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /projects/{id}/snippets/{snippet_id}/notes (the `CreateSnippetNote` operationId).
@@ -25248,6 +25395,12 @@ type ClientWithResponsesInterface interface {
 	// The note is recorded as a `commented on` event of the project
 	// (`target_type` `Note`), and its `Note Hook` payload is queued for
 	// the project's hooks with `note_events`.
+	//
+	// Differences from 8.7: it created the note without looking for the
+	// noteable, so an unknown one left a dangling note (or failed later);
+	// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+	// its validations with `404 {"message":"Note {...} Not Found"}`; with
+	// `body` required and not blank, none can fail here.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -25291,7 +25444,9 @@ type ClientWithResponsesInterface interface {
 	// As in 8.7, the note is looked up among all the notes of the project,
 	// whatever the path's project snippet says: a note that is not the project's
 	// answers `404 {"message":"404 Not found"}`. No event and no hook
-	// (8.7 recorded none for an edit).
+	// (8.7 recorded none for an edit). 8.7's
+	// `400 {"message":"Failed to save note {...}"}` for a note that failed
+	// its validations cannot occur with `body` required.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -25309,7 +25464,9 @@ type ClientWithResponsesInterface interface {
 	// As in 8.7, the note is looked up among all the notes of the project,
 	// whatever the path's project snippet says: a note that is not the project's
 	// answers `404 {"message":"404 Not found"}`. No event and no hook
-	// (8.7 recorded none for an edit).
+	// (8.7 recorded none for an edit). 8.7's
+	// `400 {"message":"Failed to save note {...}"}` for a note that failed
+	// its validations cannot occur with `body` required.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -25327,7 +25484,9 @@ type ClientWithResponsesInterface interface {
 	// As in 8.7, the note is looked up among all the notes of the project,
 	// whatever the path's project snippet says: a note that is not the project's
 	// answers `404 {"message":"404 Not found"}`. No event and no hook
-	// (8.7 recorded none for an edit).
+	// (8.7 recorded none for an edit). 8.7's
+	// `400 {"message":"Failed to save note {...}"}` for a note that failed
+	// its validations cannot occur with `body` required.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -37438,8 +37597,9 @@ func (c *ClientWithResponses) MoveIssueWithFormdataBodyWithResponse(ctx context.
 // Any user who can read the project and the issue. The issue's
 // notes, oldest first. Paginated (`page`, `per_page`).
 // An issue that does not exist or is not the project's answers
-// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`),
-// as does any issue while the project's issue tracker is off.
+// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`);
+// while the project's issue tracker is off every issue answers
+// `404 {"message":"404 Not Found"}`, as `GET` of the issue does.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -37460,8 +37620,9 @@ func (c *ClientWithResponses) ListIssueNotesWithResponse(ctx context.Context, id
 // before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
 // (a blank body counts as missing).
 // An issue that does not exist or is not the project's answers
-// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`),
-// as does any issue while the project's issue tracker is off.
+// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`);
+// while the project's issue tracker is off every issue answers
+// `404 {"message":"404 Not Found"}`, as `GET` of the issue does.
 //
 // `created_at` (ISO 8601) sets the note's creation time, honoured only
 // for administrators and the project's owner and ignored for anyone
@@ -37470,6 +37631,12 @@ func (c *ClientWithResponses) ListIssueNotesWithResponse(ctx context.Context, id
 // The note is recorded as a `commented on` event of the project
 // (`target_type` `Note`), and its `Note Hook` payload is queued for
 // the project's hooks with `note_events`.
+//
+// Differences from 8.7: it created the note without looking for the
+// noteable, so an unknown one left a dangling note (or failed later);
+// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+// its validations with `404 {"message":"Note {...} Not Found"}`; with
+// `body` required and not blank, none can fail here.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -37490,8 +37657,9 @@ func (c *ClientWithResponses) CreateIssueNoteWithBodyWithResponse(ctx context.Co
 // before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
 // (a blank body counts as missing).
 // An issue that does not exist or is not the project's answers
-// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`),
-// as does any issue while the project's issue tracker is off.
+// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`);
+// while the project's issue tracker is off every issue answers
+// `404 {"message":"404 Not Found"}`, as `GET` of the issue does.
 //
 // `created_at` (ISO 8601) sets the note's creation time, honoured only
 // for administrators and the project's owner and ignored for anyone
@@ -37500,6 +37668,12 @@ func (c *ClientWithResponses) CreateIssueNoteWithBodyWithResponse(ctx context.Co
 // The note is recorded as a `commented on` event of the project
 // (`target_type` `Note`), and its `Note Hook` payload is queued for
 // the project's hooks with `note_events`.
+//
+// Differences from 8.7: it created the note without looking for the
+// noteable, so an unknown one left a dangling note (or failed later);
+// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+// its validations with `404 {"message":"Note {...} Not Found"}`; with
+// `body` required and not blank, none can fail here.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -37520,8 +37694,9 @@ func (c *ClientWithResponses) CreateIssueNoteWithResponse(ctx context.Context, i
 // before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
 // (a blank body counts as missing).
 // An issue that does not exist or is not the project's answers
-// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`),
-// as does any issue while the project's issue tracker is off.
+// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`);
+// while the project's issue tracker is off every issue answers
+// `404 {"message":"404 Not Found"}`, as `GET` of the issue does.
 //
 // `created_at` (ISO 8601) sets the note's creation time, honoured only
 // for administrators and the project's owner and ignored for anyone
@@ -37530,6 +37705,12 @@ func (c *ClientWithResponses) CreateIssueNoteWithResponse(ctx context.Context, i
 // The note is recorded as a `commented on` event of the project
 // (`target_type` `Note`), and its `Note Hook` payload is queued for
 // the project's hooks with `note_events`.
+//
+// Differences from 8.7: it created the note without looking for the
+// noteable, so an unknown one left a dangling note (or failed later);
+// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+// its validations with `404 {"message":"Note {...} Not Found"}`; with
+// `body` required and not blank, none can fail here.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -37567,8 +37748,9 @@ func (c *ClientWithResponses) DeleteIssueNoteWithResponse(ctx context.Context, i
 // not exist or is not on this issue answers
 // `404 {"message":"404 Not found"}`.
 // An issue that does not exist or is not the project's answers
-// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`),
-// as does any issue while the project's issue tracker is off.
+// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`);
+// while the project's issue tracker is off every issue answers
+// `404 {"message":"404 Not Found"}`, as `GET` of the issue does.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -37592,7 +37774,9 @@ func (c *ClientWithResponses) GetIssueNoteWithResponse(ctx context.Context, id P
 // As in 8.7, the note is looked up among all the notes of the project,
 // whatever the path's issue says: a note that is not the project's
 // answers `404 {"message":"404 Not found"}`. No event and no hook
-// (8.7 recorded none for an edit).
+// (8.7 recorded none for an edit). 8.7's
+// `400 {"message":"Failed to save note {...}"}` for a note that failed
+// its validations cannot occur with `body` required.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -37616,7 +37800,9 @@ func (c *ClientWithResponses) UpdateIssueNoteWithBodyWithResponse(ctx context.Co
 // As in 8.7, the note is looked up among all the notes of the project,
 // whatever the path's issue says: a note that is not the project's
 // answers `404 {"message":"404 Not found"}`. No event and no hook
-// (8.7 recorded none for an edit).
+// (8.7 recorded none for an edit). 8.7's
+// `400 {"message":"Failed to save note {...}"}` for a note that failed
+// its validations cannot occur with `body` required.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -37640,7 +37826,9 @@ func (c *ClientWithResponses) UpdateIssueNoteWithResponse(ctx context.Context, i
 // As in 8.7, the note is looked up among all the notes of the project,
 // whatever the path's issue says: a note that is not the project's
 // answers `404 {"message":"404 Not found"}`. No event and no hook
-// (8.7 recorded none for an edit).
+// (8.7 recorded none for an edit). 8.7's
+// `400 {"message":"Failed to save note {...}"}` for a note that failed
+// its validations cannot occur with `body` required.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -39672,6 +39860,12 @@ func (c *ClientWithResponses) ListSnippetNotesWithResponse(ctx context.Context, 
 // (`target_type` `Note`), and its `Note Hook` payload is queued for
 // the project's hooks with `note_events`.
 //
+// Differences from 8.7: it created the note without looking for the
+// noteable, so an unknown one left a dangling note (or failed later);
+// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+// its validations with `404 {"message":"Note {...} Not Found"}`; with
+// `body` required and not blank, none can fail here.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /projects/{id}/snippets/{snippet_id}/notes (the `CreateSnippetNote` operationId).
@@ -39701,6 +39895,12 @@ func (c *ClientWithResponses) CreateSnippetNoteWithBodyWithResponse(ctx context.
 // (`target_type` `Note`), and its `Note Hook` payload is queued for
 // the project's hooks with `note_events`.
 //
+// Differences from 8.7: it created the note without looking for the
+// noteable, so an unknown one left a dangling note (or failed later);
+// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+// its validations with `404 {"message":"Note {...} Not Found"}`; with
+// `body` required and not blank, none can fail here.
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /projects/{id}/snippets/{snippet_id}/notes (the `CreateSnippetNote` operationId).
@@ -39729,6 +39929,12 @@ func (c *ClientWithResponses) CreateSnippetNoteWithResponse(ctx context.Context,
 // The note is recorded as a `commented on` event of the project
 // (`target_type` `Note`), and its `Note Hook` payload is queued for
 // the project's hooks with `note_events`.
+//
+// Differences from 8.7: it created the note without looking for the
+// noteable, so an unknown one left a dangling note (or failed later);
+// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+// its validations with `404 {"message":"Note {...} Not Found"}`; with
+// `body` required and not blank, none can fail here.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -39790,7 +39996,9 @@ func (c *ClientWithResponses) GetSnippetNoteWithResponse(ctx context.Context, id
 // As in 8.7, the note is looked up among all the notes of the project,
 // whatever the path's project snippet says: a note that is not the project's
 // answers `404 {"message":"404 Not found"}`. No event and no hook
-// (8.7 recorded none for an edit).
+// (8.7 recorded none for an edit). 8.7's
+// `400 {"message":"Failed to save note {...}"}` for a note that failed
+// its validations cannot occur with `body` required.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -39814,7 +40022,9 @@ func (c *ClientWithResponses) UpdateSnippetNoteWithBodyWithResponse(ctx context.
 // As in 8.7, the note is looked up among all the notes of the project,
 // whatever the path's project snippet says: a note that is not the project's
 // answers `404 {"message":"404 Not found"}`. No event and no hook
-// (8.7 recorded none for an edit).
+// (8.7 recorded none for an edit). 8.7's
+// `400 {"message":"Failed to save note {...}"}` for a note that failed
+// its validations cannot occur with `body` required.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -39838,7 +40048,9 @@ func (c *ClientWithResponses) UpdateSnippetNoteWithResponse(ctx context.Context,
 // As in 8.7, the note is looked up among all the notes of the project,
 // whatever the path's project snippet says: a note that is not the project's
 // answers `404 {"message":"404 Not found"}`. No event and no hook
-// (8.7 recorded none for an edit).
+// (8.7 recorded none for an edit). 8.7's
+// `400 {"message":"Failed to save note {...}"}` for a note that failed
+// its validations cannot occur with `body` required.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
