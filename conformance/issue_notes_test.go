@@ -112,6 +112,11 @@ func TestIssueNotes(t *testing.T) {
 		last := list[len(list)-1]
 		wantField(t, last, "system", true)
 		wantField(t, last, "noteable_type", "Issue")
+		// A system note is not editable: answered as it was.
+		r = do(t, http.MethodPut, notes+"/"+itoa(num(last, "id")), token(master.Token), formBody("body", "rewritten history"))
+		if wantStatus(t, r, http.StatusOK) {
+			wantJSON(t, r.body, string(mustJSON(t, last)))
+		}
 		r = do(t, http.MethodGet, notes+"/"+itoa(num(first, "id")), token(master.Token))
 		if wantStatus(t, r, http.StatusOK) {
 			wantJSON(t, r.body, string(mustJSON(t, first)))
@@ -135,7 +140,11 @@ func TestIssueNotes(t *testing.T) {
 	t.Run("created_at for the owner", func(t *testing.T) {
 		r := do(t, http.MethodPost, notes, token(owner.Token), jsonBody(map[string]any{"body": "from the archive", "created_at": "2016-03-11T03:45:40Z"}))
 		if wantStatus(t, r, http.StatusCreated) {
-			wantField(t, decode[obj](t, r.body), "created_at", "2016-03-11T03:45:40.000Z")
+			got := decode[obj](t, r.body)
+			wantField(t, got, "created_at", "2016-03-11T03:45:40.000Z")
+			if str(got, "updated_at") <= "2016-03-11T03:45:40.000Z" {
+				t.Errorf("updated_at = %q, want the time of the request", str(got, "updated_at"))
+			}
 		}
 	})
 }

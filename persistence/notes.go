@@ -147,7 +147,9 @@ func (s *Store) Comment(ctx context.Context, n *Note) error {
 	if n.CreatedAt.IsZero() {
 		n.CreatedAt = now
 	}
-	n.UpdatedAt = n.CreatedAt
+	// A given created_at is kept; updated_at is always now, as Rails'
+	// timestamps set only the missing one.
+	n.UpdatedAt = now
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Omit("Author").Create(n).Error; err != nil {
 			return err

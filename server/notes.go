@@ -92,6 +92,9 @@ func (s *Server) updateNote(ctx context.Context, projectRef string, noteID int, 
 	if !scope.canAdminNote(n) {
 		return nil, forbidden()
 	}
+	if n.System {
+		return n, nil // 8.7's UpdateService left system notes (not editable?) as they were
+	}
 	if err := s.store.UpdateNoteBody(ctx, n, body, currentUser(ctx).ID); err != nil {
 		return nil, err
 	}

@@ -5954,7 +5954,8 @@ type ClientInterface interface {
 	//
 	// `created_at` (ISO 8601) sets the note's creation time, honoured only
 	// for administrators and the project's owner and ignored for anyone
-	// else; a value that is not a time is ignored too.
+	// else; a value that is not a time is ignored too. `updated_at` is the
+	// time of the request either way.
 	//
 	// The note is recorded as a `commented on` event of the project
 	// (`target_type` `Note`), and its `Note Hook` payload is queued for
@@ -5985,7 +5986,8 @@ type ClientInterface interface {
 	//
 	// `created_at` (ISO 8601) sets the note's creation time, honoured only
 	// for administrators and the project's owner and ignored for anyone
-	// else; a value that is not a time is ignored too.
+	// else; a value that is not a time is ignored too. `updated_at` is the
+	// time of the request either way.
 	//
 	// The note is recorded as a `commented on` event of the project
 	// (`target_type` `Note`), and its `Note Hook` payload is queued for
@@ -6016,7 +6018,8 @@ type ClientInterface interface {
 	//
 	// `created_at` (ISO 8601) sets the note's creation time, honoured only
 	// for administrators and the project's owner and ignored for anyone
-	// else; a value that is not a time is ignored too.
+	// else; a value that is not a time is ignored too. `updated_at` is the
+	// time of the request either way.
 	//
 	// The note is recorded as a `commented on` event of the project
 	// (`target_type` `Note`), and its `Note Hook` payload is queued for
@@ -6067,7 +6070,8 @@ type ClientInterface interface {
 	//
 	// As in 8.7, the note is looked up among all the notes of the project,
 	// whatever the path's issue says: a note that is not the project's
-	// answers `404 {"message":"404 Not found"}`. No event and no hook
+	// answers `404 {"message":"404 Not found"}`. A system note is not
+	// editable: it is answered unchanged with `200`. No event and no hook
 	// (8.7 recorded none for an edit). 8.7's
 	// `400 {"message":"Failed to save note {...}"}` for a note that failed
 	// its validations cannot occur with `body` required.
@@ -6087,7 +6091,8 @@ type ClientInterface interface {
 	//
 	// As in 8.7, the note is looked up among all the notes of the project,
 	// whatever the path's issue says: a note that is not the project's
-	// answers `404 {"message":"404 Not found"}`. No event and no hook
+	// answers `404 {"message":"404 Not found"}`. A system note is not
+	// editable: it is answered unchanged with `200`. No event and no hook
 	// (8.7 recorded none for an edit). 8.7's
 	// `400 {"message":"Failed to save note {...}"}` for a note that failed
 	// its validations cannot occur with `body` required.
@@ -6107,7 +6112,8 @@ type ClientInterface interface {
 	//
 	// As in 8.7, the note is looked up among all the notes of the project,
 	// whatever the path's issue says: a note that is not the project's
-	// answers `404 {"message":"404 Not found"}`. No event and no hook
+	// answers `404 {"message":"404 Not found"}`. A system note is not
+	// editable: it is answered unchanged with `200`. No event and no hook
 	// (8.7 recorded none for an edit). 8.7's
 	// `400 {"message":"Failed to save note {...}"}` for a note that failed
 	// its validations cannot occur with `body` required.
@@ -7546,7 +7552,8 @@ type ClientInterface interface {
 	//
 	// `created_at` (ISO 8601) sets the note's creation time, honoured only
 	// for administrators and the project's owner and ignored for anyone
-	// else; a value that is not a time is ignored too.
+	// else; a value that is not a time is ignored too. `updated_at` is the
+	// time of the request either way.
 	//
 	// The note is recorded as a `commented on` event of the project
 	// (`target_type` `Note`), and its `Note Hook` payload is queued for
@@ -7575,7 +7582,8 @@ type ClientInterface interface {
 	//
 	// `created_at` (ISO 8601) sets the note's creation time, honoured only
 	// for administrators and the project's owner and ignored for anyone
-	// else; a value that is not a time is ignored too.
+	// else; a value that is not a time is ignored too. `updated_at` is the
+	// time of the request either way.
 	//
 	// The note is recorded as a `commented on` event of the project
 	// (`target_type` `Note`), and its `Note Hook` payload is queued for
@@ -7604,7 +7612,8 @@ type ClientInterface interface {
 	//
 	// `created_at` (ISO 8601) sets the note's creation time, honoured only
 	// for administrators and the project's owner and ignored for anyone
-	// else; a value that is not a time is ignored too.
+	// else; a value that is not a time is ignored too. `updated_at` is the
+	// time of the request either way.
 	//
 	// The note is recorded as a `commented on` event of the project
 	// (`target_type` `Note`), and its `Note Hook` payload is queued for
@@ -7653,7 +7662,8 @@ type ClientInterface interface {
 	//
 	// As in 8.7, the note is looked up among all the notes of the project,
 	// whatever the path's project snippet says: a note that is not the project's
-	// answers `404 {"message":"404 Not found"}`. No event and no hook
+	// answers `404 {"message":"404 Not found"}`. A system note is not
+	// editable: it is answered unchanged with `200`. No event and no hook
 	// (8.7 recorded none for an edit). 8.7's
 	// `400 {"message":"Failed to save note {...}"}` for a note that failed
 	// its validations cannot occur with `body` required.
@@ -7673,7 +7683,8 @@ type ClientInterface interface {
 	//
 	// As in 8.7, the note is looked up among all the notes of the project,
 	// whatever the path's project snippet says: a note that is not the project's
-	// answers `404 {"message":"404 Not found"}`. No event and no hook
+	// answers `404 {"message":"404 Not found"}`. A system note is not
+	// editable: it is answered unchanged with `200`. No event and no hook
 	// (8.7 recorded none for an edit). 8.7's
 	// `400 {"message":"Failed to save note {...}"}` for a note that failed
 	// its validations cannot occur with `body` required.
@@ -7693,7 +7704,8 @@ type ClientInterface interface {
 	//
 	// As in 8.7, the note is looked up among all the notes of the project,
 	// whatever the path's project snippet says: a note that is not the project's
-	// answers `404 {"message":"404 Not found"}`. No event and no hook
+	// answers `404 {"message":"404 Not found"}`. A system note is not
+	// editable: it is answered unchanged with `200`. No event and no hook
 	// (8.7 recorded none for an edit). 8.7's
 	// `400 {"message":"Failed to save note {...}"}` for a note that failed
 	// its validations cannot occur with `body` required.
@@ -10575,7 +10587,8 @@ func (c *Client) ListIssueNotes(ctx context.Context, id ProjectIDPath, issueID I
 //
 // `created_at` (ISO 8601) sets the note's creation time, honoured only
 // for administrators and the project's owner and ignored for anyone
-// else; a value that is not a time is ignored too.
+// else; a value that is not a time is ignored too. `updated_at` is the
+// time of the request either way.
 //
 // The note is recorded as a `commented on` event of the project
 // (`target_type` `Note`), and its `Note Hook` payload is queued for
@@ -10616,7 +10629,8 @@ func (c *Client) CreateIssueNoteWithBody(ctx context.Context, id ProjectIDPath, 
 //
 // `created_at` (ISO 8601) sets the note's creation time, honoured only
 // for administrators and the project's owner and ignored for anyone
-// else; a value that is not a time is ignored too.
+// else; a value that is not a time is ignored too. `updated_at` is the
+// time of the request either way.
 //
 // The note is recorded as a `commented on` event of the project
 // (`target_type` `Note`), and its `Note Hook` payload is queued for
@@ -10657,7 +10671,8 @@ func (c *Client) CreateIssueNote(ctx context.Context, id ProjectIDPath, issueID 
 //
 // `created_at` (ISO 8601) sets the note's creation time, honoured only
 // for administrators and the project's owner and ignored for anyone
-// else; a value that is not a time is ignored too.
+// else; a value that is not a time is ignored too. `updated_at` is the
+// time of the request either way.
 //
 // The note is recorded as a `commented on` event of the project
 // (`target_type` `Note`), and its `Note Hook` payload is queued for
@@ -10738,7 +10753,8 @@ func (c *Client) GetIssueNote(ctx context.Context, id ProjectIDPath, issueID Iss
 //
 // As in 8.7, the note is looked up among all the notes of the project,
 // whatever the path's issue says: a note that is not the project's
-// answers `404 {"message":"404 Not found"}`. No event and no hook
+// answers `404 {"message":"404 Not found"}`. A system note is not
+// editable: it is answered unchanged with `200`. No event and no hook
 // (8.7 recorded none for an edit). 8.7's
 // `400 {"message":"Failed to save note {...}"}` for a note that failed
 // its validations cannot occur with `body` required.
@@ -10768,7 +10784,8 @@ func (c *Client) UpdateIssueNoteWithBody(ctx context.Context, id ProjectIDPath, 
 //
 // As in 8.7, the note is looked up among all the notes of the project,
 // whatever the path's issue says: a note that is not the project's
-// answers `404 {"message":"404 Not found"}`. No event and no hook
+// answers `404 {"message":"404 Not found"}`. A system note is not
+// editable: it is answered unchanged with `200`. No event and no hook
 // (8.7 recorded none for an edit). 8.7's
 // `400 {"message":"Failed to save note {...}"}` for a note that failed
 // its validations cannot occur with `body` required.
@@ -10798,7 +10815,8 @@ func (c *Client) UpdateIssueNote(ctx context.Context, id ProjectIDPath, issueID 
 //
 // As in 8.7, the note is looked up among all the notes of the project,
 // whatever the path's issue says: a note that is not the project's
-// answers `404 {"message":"404 Not found"}`. No event and no hook
+// answers `404 {"message":"404 Not found"}`. A system note is not
+// editable: it is answered unchanged with `200`. No event and no hook
 // (8.7 recorded none for an edit). 8.7's
 // `400 {"message":"Failed to save note {...}"}` for a note that failed
 // its validations cannot occur with `body` required.
@@ -13097,7 +13115,8 @@ func (c *Client) ListSnippetNotes(ctx context.Context, id ProjectIDPath, snippet
 //
 // `created_at` (ISO 8601) sets the note's creation time, honoured only
 // for administrators and the project's owner and ignored for anyone
-// else; a value that is not a time is ignored too.
+// else; a value that is not a time is ignored too. `updated_at` is the
+// time of the request either way.
 //
 // The note is recorded as a `commented on` event of the project
 // (`target_type` `Note`), and its `Note Hook` payload is queued for
@@ -13136,7 +13155,8 @@ func (c *Client) CreateSnippetNoteWithBody(ctx context.Context, id ProjectIDPath
 //
 // `created_at` (ISO 8601) sets the note's creation time, honoured only
 // for administrators and the project's owner and ignored for anyone
-// else; a value that is not a time is ignored too.
+// else; a value that is not a time is ignored too. `updated_at` is the
+// time of the request either way.
 //
 // The note is recorded as a `commented on` event of the project
 // (`target_type` `Note`), and its `Note Hook` payload is queued for
@@ -13175,7 +13195,8 @@ func (c *Client) CreateSnippetNote(ctx context.Context, id ProjectIDPath, snippe
 //
 // `created_at` (ISO 8601) sets the note's creation time, honoured only
 // for administrators and the project's owner and ignored for anyone
-// else; a value that is not a time is ignored too.
+// else; a value that is not a time is ignored too. `updated_at` is the
+// time of the request either way.
 //
 // The note is recorded as a `commented on` event of the project
 // (`target_type` `Note`), and its `Note Hook` payload is queued for
@@ -13254,7 +13275,8 @@ func (c *Client) GetSnippetNote(ctx context.Context, id ProjectIDPath, snippetID
 //
 // As in 8.7, the note is looked up among all the notes of the project,
 // whatever the path's project snippet says: a note that is not the project's
-// answers `404 {"message":"404 Not found"}`. No event and no hook
+// answers `404 {"message":"404 Not found"}`. A system note is not
+// editable: it is answered unchanged with `200`. No event and no hook
 // (8.7 recorded none for an edit). 8.7's
 // `400 {"message":"Failed to save note {...}"}` for a note that failed
 // its validations cannot occur with `body` required.
@@ -13284,7 +13306,8 @@ func (c *Client) UpdateSnippetNoteWithBody(ctx context.Context, id ProjectIDPath
 //
 // As in 8.7, the note is looked up among all the notes of the project,
 // whatever the path's project snippet says: a note that is not the project's
-// answers `404 {"message":"404 Not found"}`. No event and no hook
+// answers `404 {"message":"404 Not found"}`. A system note is not
+// editable: it is answered unchanged with `200`. No event and no hook
 // (8.7 recorded none for an edit). 8.7's
 // `400 {"message":"Failed to save note {...}"}` for a note that failed
 // its validations cannot occur with `body` required.
@@ -13314,7 +13337,8 @@ func (c *Client) UpdateSnippetNote(ctx context.Context, id ProjectIDPath, snippe
 //
 // As in 8.7, the note is looked up among all the notes of the project,
 // whatever the path's project snippet says: a note that is not the project's
-// answers `404 {"message":"404 Not found"}`. No event and no hook
+// answers `404 {"message":"404 Not found"}`. A system note is not
+// editable: it is answered unchanged with `200`. No event and no hook
 // (8.7 recorded none for an edit). 8.7's
 // `400 {"message":"Failed to save note {...}"}` for a note that failed
 // its validations cannot occur with `body` required.
@@ -23662,7 +23686,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// `created_at` (ISO 8601) sets the note's creation time, honoured only
 	// for administrators and the project's owner and ignored for anyone
-	// else; a value that is not a time is ignored too.
+	// else; a value that is not a time is ignored too. `updated_at` is the
+	// time of the request either way.
 	//
 	// The note is recorded as a `commented on` event of the project
 	// (`target_type` `Note`), and its `Note Hook` payload is queued for
@@ -23693,7 +23718,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// `created_at` (ISO 8601) sets the note's creation time, honoured only
 	// for administrators and the project's owner and ignored for anyone
-	// else; a value that is not a time is ignored too.
+	// else; a value that is not a time is ignored too. `updated_at` is the
+	// time of the request either way.
 	//
 	// The note is recorded as a `commented on` event of the project
 	// (`target_type` `Note`), and its `Note Hook` payload is queued for
@@ -23724,7 +23750,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// `created_at` (ISO 8601) sets the note's creation time, honoured only
 	// for administrators and the project's owner and ignored for anyone
-	// else; a value that is not a time is ignored too.
+	// else; a value that is not a time is ignored too. `updated_at` is the
+	// time of the request either way.
 	//
 	// The note is recorded as a `commented on` event of the project
 	// (`target_type` `Note`), and its `Note Hook` payload is queued for
@@ -23779,7 +23806,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// As in 8.7, the note is looked up among all the notes of the project,
 	// whatever the path's issue says: a note that is not the project's
-	// answers `404 {"message":"404 Not found"}`. No event and no hook
+	// answers `404 {"message":"404 Not found"}`. A system note is not
+	// editable: it is answered unchanged with `200`. No event and no hook
 	// (8.7 recorded none for an edit). 8.7's
 	// `400 {"message":"Failed to save note {...}"}` for a note that failed
 	// its validations cannot occur with `body` required.
@@ -23799,7 +23827,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// As in 8.7, the note is looked up among all the notes of the project,
 	// whatever the path's issue says: a note that is not the project's
-	// answers `404 {"message":"404 Not found"}`. No event and no hook
+	// answers `404 {"message":"404 Not found"}`. A system note is not
+	// editable: it is answered unchanged with `200`. No event and no hook
 	// (8.7 recorded none for an edit). 8.7's
 	// `400 {"message":"Failed to save note {...}"}` for a note that failed
 	// its validations cannot occur with `body` required.
@@ -23819,7 +23848,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// As in 8.7, the note is looked up among all the notes of the project,
 	// whatever the path's issue says: a note that is not the project's
-	// answers `404 {"message":"404 Not found"}`. No event and no hook
+	// answers `404 {"message":"404 Not found"}`. A system note is not
+	// editable: it is answered unchanged with `200`. No event and no hook
 	// (8.7 recorded none for an edit). 8.7's
 	// `400 {"message":"Failed to save note {...}"}` for a note that failed
 	// its validations cannot occur with `body` required.
@@ -25332,7 +25362,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// `created_at` (ISO 8601) sets the note's creation time, honoured only
 	// for administrators and the project's owner and ignored for anyone
-	// else; a value that is not a time is ignored too.
+	// else; a value that is not a time is ignored too. `updated_at` is the
+	// time of the request either way.
 	//
 	// The note is recorded as a `commented on` event of the project
 	// (`target_type` `Note`), and its `Note Hook` payload is queued for
@@ -25361,7 +25392,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// `created_at` (ISO 8601) sets the note's creation time, honoured only
 	// for administrators and the project's owner and ignored for anyone
-	// else; a value that is not a time is ignored too.
+	// else; a value that is not a time is ignored too. `updated_at` is the
+	// time of the request either way.
 	//
 	// The note is recorded as a `commented on` event of the project
 	// (`target_type` `Note`), and its `Note Hook` payload is queued for
@@ -25390,7 +25422,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// `created_at` (ISO 8601) sets the note's creation time, honoured only
 	// for administrators and the project's owner and ignored for anyone
-	// else; a value that is not a time is ignored too.
+	// else; a value that is not a time is ignored too. `updated_at` is the
+	// time of the request either way.
 	//
 	// The note is recorded as a `commented on` event of the project
 	// (`target_type` `Note`), and its `Note Hook` payload is queued for
@@ -25443,7 +25476,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// As in 8.7, the note is looked up among all the notes of the project,
 	// whatever the path's project snippet says: a note that is not the project's
-	// answers `404 {"message":"404 Not found"}`. No event and no hook
+	// answers `404 {"message":"404 Not found"}`. A system note is not
+	// editable: it is answered unchanged with `200`. No event and no hook
 	// (8.7 recorded none for an edit). 8.7's
 	// `400 {"message":"Failed to save note {...}"}` for a note that failed
 	// its validations cannot occur with `body` required.
@@ -25463,7 +25497,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// As in 8.7, the note is looked up among all the notes of the project,
 	// whatever the path's project snippet says: a note that is not the project's
-	// answers `404 {"message":"404 Not found"}`. No event and no hook
+	// answers `404 {"message":"404 Not found"}`. A system note is not
+	// editable: it is answered unchanged with `200`. No event and no hook
 	// (8.7 recorded none for an edit). 8.7's
 	// `400 {"message":"Failed to save note {...}"}` for a note that failed
 	// its validations cannot occur with `body` required.
@@ -25483,7 +25518,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// As in 8.7, the note is looked up among all the notes of the project,
 	// whatever the path's project snippet says: a note that is not the project's
-	// answers `404 {"message":"404 Not found"}`. No event and no hook
+	// answers `404 {"message":"404 Not found"}`. A system note is not
+	// editable: it is answered unchanged with `200`. No event and no hook
 	// (8.7 recorded none for an edit). 8.7's
 	// `400 {"message":"Failed to save note {...}"}` for a note that failed
 	// its validations cannot occur with `body` required.
@@ -37626,7 +37662,8 @@ func (c *ClientWithResponses) ListIssueNotesWithResponse(ctx context.Context, id
 //
 // `created_at` (ISO 8601) sets the note's creation time, honoured only
 // for administrators and the project's owner and ignored for anyone
-// else; a value that is not a time is ignored too.
+// else; a value that is not a time is ignored too. `updated_at` is the
+// time of the request either way.
 //
 // The note is recorded as a `commented on` event of the project
 // (`target_type` `Note`), and its `Note Hook` payload is queued for
@@ -37663,7 +37700,8 @@ func (c *ClientWithResponses) CreateIssueNoteWithBodyWithResponse(ctx context.Co
 //
 // `created_at` (ISO 8601) sets the note's creation time, honoured only
 // for administrators and the project's owner and ignored for anyone
-// else; a value that is not a time is ignored too.
+// else; a value that is not a time is ignored too. `updated_at` is the
+// time of the request either way.
 //
 // The note is recorded as a `commented on` event of the project
 // (`target_type` `Note`), and its `Note Hook` payload is queued for
@@ -37700,7 +37738,8 @@ func (c *ClientWithResponses) CreateIssueNoteWithResponse(ctx context.Context, i
 //
 // `created_at` (ISO 8601) sets the note's creation time, honoured only
 // for administrators and the project's owner and ignored for anyone
-// else; a value that is not a time is ignored too.
+// else; a value that is not a time is ignored too. `updated_at` is the
+// time of the request either way.
 //
 // The note is recorded as a `commented on` event of the project
 // (`target_type` `Note`), and its `Note Hook` payload is queued for
@@ -37773,7 +37812,8 @@ func (c *ClientWithResponses) GetIssueNoteWithResponse(ctx context.Context, id P
 //
 // As in 8.7, the note is looked up among all the notes of the project,
 // whatever the path's issue says: a note that is not the project's
-// answers `404 {"message":"404 Not found"}`. No event and no hook
+// answers `404 {"message":"404 Not found"}`. A system note is not
+// editable: it is answered unchanged with `200`. No event and no hook
 // (8.7 recorded none for an edit). 8.7's
 // `400 {"message":"Failed to save note {...}"}` for a note that failed
 // its validations cannot occur with `body` required.
@@ -37799,7 +37839,8 @@ func (c *ClientWithResponses) UpdateIssueNoteWithBodyWithResponse(ctx context.Co
 //
 // As in 8.7, the note is looked up among all the notes of the project,
 // whatever the path's issue says: a note that is not the project's
-// answers `404 {"message":"404 Not found"}`. No event and no hook
+// answers `404 {"message":"404 Not found"}`. A system note is not
+// editable: it is answered unchanged with `200`. No event and no hook
 // (8.7 recorded none for an edit). 8.7's
 // `400 {"message":"Failed to save note {...}"}` for a note that failed
 // its validations cannot occur with `body` required.
@@ -37825,7 +37866,8 @@ func (c *ClientWithResponses) UpdateIssueNoteWithResponse(ctx context.Context, i
 //
 // As in 8.7, the note is looked up among all the notes of the project,
 // whatever the path's issue says: a note that is not the project's
-// answers `404 {"message":"404 Not found"}`. No event and no hook
+// answers `404 {"message":"404 Not found"}`. A system note is not
+// editable: it is answered unchanged with `200`. No event and no hook
 // (8.7 recorded none for an edit). 8.7's
 // `400 {"message":"Failed to save note {...}"}` for a note that failed
 // its validations cannot occur with `body` required.
@@ -39854,7 +39896,8 @@ func (c *ClientWithResponses) ListSnippetNotesWithResponse(ctx context.Context, 
 //
 // `created_at` (ISO 8601) sets the note's creation time, honoured only
 // for administrators and the project's owner and ignored for anyone
-// else; a value that is not a time is ignored too.
+// else; a value that is not a time is ignored too. `updated_at` is the
+// time of the request either way.
 //
 // The note is recorded as a `commented on` event of the project
 // (`target_type` `Note`), and its `Note Hook` payload is queued for
@@ -39889,7 +39932,8 @@ func (c *ClientWithResponses) CreateSnippetNoteWithBodyWithResponse(ctx context.
 //
 // `created_at` (ISO 8601) sets the note's creation time, honoured only
 // for administrators and the project's owner and ignored for anyone
-// else; a value that is not a time is ignored too.
+// else; a value that is not a time is ignored too. `updated_at` is the
+// time of the request either way.
 //
 // The note is recorded as a `commented on` event of the project
 // (`target_type` `Note`), and its `Note Hook` payload is queued for
@@ -39924,7 +39968,8 @@ func (c *ClientWithResponses) CreateSnippetNoteWithResponse(ctx context.Context,
 //
 // `created_at` (ISO 8601) sets the note's creation time, honoured only
 // for administrators and the project's owner and ignored for anyone
-// else; a value that is not a time is ignored too.
+// else; a value that is not a time is ignored too. `updated_at` is the
+// time of the request either way.
 //
 // The note is recorded as a `commented on` event of the project
 // (`target_type` `Note`), and its `Note Hook` payload is queued for
@@ -39995,7 +40040,8 @@ func (c *ClientWithResponses) GetSnippetNoteWithResponse(ctx context.Context, id
 //
 // As in 8.7, the note is looked up among all the notes of the project,
 // whatever the path's project snippet says: a note that is not the project's
-// answers `404 {"message":"404 Not found"}`. No event and no hook
+// answers `404 {"message":"404 Not found"}`. A system note is not
+// editable: it is answered unchanged with `200`. No event and no hook
 // (8.7 recorded none for an edit). 8.7's
 // `400 {"message":"Failed to save note {...}"}` for a note that failed
 // its validations cannot occur with `body` required.
@@ -40021,7 +40067,8 @@ func (c *ClientWithResponses) UpdateSnippetNoteWithBodyWithResponse(ctx context.
 //
 // As in 8.7, the note is looked up among all the notes of the project,
 // whatever the path's project snippet says: a note that is not the project's
-// answers `404 {"message":"404 Not found"}`. No event and no hook
+// answers `404 {"message":"404 Not found"}`. A system note is not
+// editable: it is answered unchanged with `200`. No event and no hook
 // (8.7 recorded none for an edit). 8.7's
 // `400 {"message":"Failed to save note {...}"}` for a note that failed
 // its validations cannot occur with `body` required.
@@ -40047,7 +40094,8 @@ func (c *ClientWithResponses) UpdateSnippetNoteWithResponse(ctx context.Context,
 //
 // As in 8.7, the note is looked up among all the notes of the project,
 // whatever the path's project snippet says: a note that is not the project's
-// answers `404 {"message":"404 Not found"}`. No event and no hook
+// answers `404 {"message":"404 Not found"}`. A system note is not
+// editable: it is answered unchanged with `200`. No event and no hook
 // (8.7 recorded none for an edit). 8.7's
 // `400 {"message":"Failed to save note {...}"}` for a note that failed
 // its validations cannot occur with `body` required.
