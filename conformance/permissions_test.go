@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -23,6 +24,20 @@ type matrixRole struct {
 	noLimit  bool // projects_limit is 0: a fork fails its validation
 }
 
+// cellIssues holds one issue per matrix project, opened by root on first use.
+var cellIssues sync.Map
+
+// cellIssue is the id of the matrix project's issue.
+func cellIssue(t *testing.T, c matrixCell) string {
+	t.Helper()
+	if id, ok := cellIssues.Load(c.p.ID); ok {
+		return id.(string)
+	}
+	id := itoa(num(newIssue(t, env.rootToken, c.p, "matrix"), "id"))
+	cellIssues.Store(c.p.ID, id)
+	return id
+}
+
 // matrixCell is one project of the matrix: a kind and a visibility.
 type matrixCell struct {
 	kind      string // "personal" or "group"
@@ -31,6 +46,8 @@ type matrixCell struct {
 	id        string   // how the rows address it: numeric for personal, namespace%2Fpath for group
 	candidate testUser // added as a member by POST members
 	newTwin   func(t *testing.T) testProject
+	snippet   string // a public snippet of root's, with a note of root's
+	note      string
 }
 
 func (r matrixRole) canRead(vis int) bool {
@@ -118,7 +135,7 @@ func TestPermissionMatrix(t *testing.T) {
 	for _, kind := range []string{"personal", "group"} {
 		for _, vis := range []int{visPrivate, visInternal, visPublic} {
 			c := matrixCell{kind: kind, vis: vis, candidate: createUser(t)}
-			visField := []string{"visibility_level", itoa(vis)}
+			visField := []string{"visibility_level", itoa(vis), "snippets_enabled", "true"}
 			if kind == "personal" {
 				c.newTwin = func(t *testing.T) testProject { return newProject(t, nsOwner.Token, visField...) }
 			} else {
@@ -137,6 +154,12 @@ func TestPermissionMatrix(t *testing.T) {
 			}{{master, accessMaster}, {developer, accessDeveloper}, {reporter, accessReporter}, {guest, accessGuest}} {
 				addMember(t, "projects", c.p.ID, m.u.ID, m.level)
 			}
+			c.snippet = itoa(num(newSnippet(t, env.rootToken, c.p, visPublic), "id"))
+			r := do(t, http.MethodPost, "/projects/"+c.p.idPath()+"/snippets/"+c.snippet+"/notes", token(env.rootToken), formBody("body", "root's"))
+			if r.status != http.StatusCreated {
+				t.Fatalf("root's note: %s", r)
+			}
+			c.note = itoa(num(decode[obj](t, r.body), "id"))
 			cells = append(cells, c)
 		}
 	}
@@ -198,6 +221,75 @@ func TestPermissionMatrix(t *testing.T) {
 		}},
 		{"POST share", wantMin(accessMaster, 201), func(t *testing.T, c matrixCell, r matrixRole, _ int) response {
 			return do(t, http.MethodPost, path(c, "/share"), token(r.tok), formBody("group_id", shareWith[r.name].idPath(), "group_access", "30"))
+		}},
+		// Snippets and their notes (issue 6): reading needs read access,
+		// creating a snippet reporter, commenting read access; editing
+		// root's snippet or note needs master (the author or admin_*).
+		{"GET snippets", wantRead(200), func(t *testing.T, c matrixCell, r matrixRole, _ int) response {
+			return do(t, http.MethodGet, path(c, "/snippets"), token(r.tok))
+		}},
+		{"POST snippet", wantMin(accessReporter, 201), func(t *testing.T, c matrixCell, r matrixRole, _ int) response {
+			return do(t, http.MethodPost, path(c, "/snippets"), token(r.tok), formBody("title", "by "+r.name, "file_name", "m.rb", "code", "x", "visibility_level", "0"))
+		}},
+		{"PUT snippet", wantMin(accessMaster, 200), func(t *testing.T, c matrixCell, r matrixRole, _ int) response {
+			return do(t, http.MethodPut, path(c, "/snippets/"+c.snippet), token(r.tok), formBody("title", "by "+r.name))
+		}},
+		{"GET notes", wantRead(200), func(t *testing.T, c matrixCell, r matrixRole, _ int) response {
+			return do(t, http.MethodGet, path(c, "/snippets/"+c.snippet+"/notes"), token(r.tok))
+		}},
+		{"POST note", wantRead(201), func(t *testing.T, c matrixCell, r matrixRole, _ int) response {
+			return do(t, http.MethodPost, path(c, "/snippets/"+c.snippet+"/notes"), token(r.tok), formBody("body", "by "+r.name))
+		}},
+		{"PUT note", wantMin(accessMaster, 200), func(t *testing.T, c matrixCell, r matrixRole, _ int) response {
+			return do(t, http.MethodPut, path(c, "/snippets/"+c.snippet+"/notes/"+c.note), token(r.tok), formBody("body", "by "+r.name))
+		}},
+		// The issue tracker: readers list and open issues; reporters
+		// update them (admin_issue) and manage labels; masters manage
+		// milestones; only owners delete issues.
+		{"GET issues", wantRead(200), func(t *testing.T, c matrixCell, r matrixRole, _ int) response {
+			return do(t, http.MethodGet, path(c, "/issues"), token(r.tok))
+		}},
+		{"POST issue", wantRead(201), func(t *testing.T, c matrixCell, r matrixRole, seq int) response {
+			return do(t, http.MethodPost, path(c, "/issues"), token(r.tok), formBody("title", fmt.Sprintf("by %s %d", r.name, seq)))
+		}},
+		{"GET issue", wantRead(200), func(t *testing.T, c matrixCell, r matrixRole, _ int) response {
+			return do(t, http.MethodGet, path(c, "/issues/"+cellIssue(t, c)), token(r.tok))
+		}},
+		{"PUT issue", wantMin(accessReporter, 200), func(t *testing.T, c matrixCell, r matrixRole, _ int) response {
+			return do(t, http.MethodPut, path(c, "/issues/"+cellIssue(t, c)), token(r.tok), formBody("description", "by "+r.name))
+		}},
+		{"DEL issue", wantMin(accessOwner, 200), func(t *testing.T, c matrixCell, r matrixRole, seq int) response {
+			victim := newIssue(t, env.rootToken, c.p, fmt.Sprintf("victim %d", seq))
+			return do(t, http.MethodDelete, path(c, "/issues/"+itoa(num(victim, "id"))), token(r.tok))
+		}},
+		// root opened the cell's issue, so is subscribed already: 304.
+		{"subscribe", func(c matrixCell, r matrixRole) int {
+			if r.admin {
+				return http.StatusNotModified
+			}
+			return wantRead(201)(c, r)
+		}, func(t *testing.T, c matrixCell, r matrixRole, _ int) response {
+			return do(t, http.MethodPost, path(c, "/issues/"+cellIssue(t, c)+"/subscription"), token(r.tok))
+		}},
+		// After subscribe: a comment makes its author a participant, and
+		// so subscribed (8.7's participant rule).
+		{"GET issue notes", wantRead(200), func(t *testing.T, c matrixCell, r matrixRole, _ int) response {
+			return do(t, http.MethodGet, path(c, "/issues/"+cellIssue(t, c)+"/notes"), token(r.tok))
+		}},
+		{"POST issue note", wantRead(201), func(t *testing.T, c matrixCell, r matrixRole, _ int) response {
+			return do(t, http.MethodPost, path(c, "/issues/"+cellIssue(t, c)+"/notes"), token(r.tok), formBody("body", "by "+r.name))
+		}},
+		{"GET labels", wantRead(200), func(t *testing.T, c matrixCell, r matrixRole, _ int) response {
+			return do(t, http.MethodGet, path(c, "/labels"), token(r.tok))
+		}},
+		{"POST label", wantMin(accessReporter, 201), func(t *testing.T, c matrixCell, r matrixRole, seq int) response {
+			return do(t, http.MethodPost, path(c, "/labels"), token(r.tok), formBody("name", fmt.Sprintf("l%d", seq), "color", "#336699"))
+		}},
+		{"GET milestones", wantRead(200), func(t *testing.T, c matrixCell, r matrixRole, _ int) response {
+			return do(t, http.MethodGet, path(c, "/milestones"), token(r.tok))
+		}},
+		{"POST milestone", wantMin(accessMaster, 201), func(t *testing.T, c matrixCell, r matrixRole, seq int) response {
+			return do(t, http.MethodPost, path(c, "/milestones"), token(r.tok), formBody("title", fmt.Sprintf("m%d", seq)))
 		}},
 		// Last: a DELETE that should succeed gets a twin project of its own.
 		{"DELETE", wantMin(accessOwner, 200), func(t *testing.T, c matrixCell, r matrixRole, _ int) response {
@@ -279,6 +371,12 @@ func TestAccessBeforeParameters(t *testing.T) {
 	addMember(t, "groups", g.ID, grpDev.ID, accessDeveloper)
 
 	notGiven := func(name string) string { return `{"message":"400 (Bad request) \"` + name + `\" not given"}` }
+	snippets := "/projects/" + p.idPath() + "/snippets"
+	snip := newProject(t, own.Token, "snippets_enabled", "true")
+	addMember(t, "projects", snip.ID, dev.ID, accessDeveloper)
+	snipGuest := newUser(t)
+	addMember(t, "projects", snip.ID, snipGuest.ID, accessGuest)
+	snipSnippets := "/projects/" + snip.idPath() + "/snippets"
 	members := "/projects/" + p.idPath() + "/members"
 	hooks := "/projects/" + p.idPath() + "/hooks"
 	share := "/projects/" + p.idPath() + "/share"
@@ -319,6 +417,12 @@ func TestAccessBeforeParameters(t *testing.T) {
 		{"share project: reader of a public project", "POST", "/projects/" + pub.encoded() + "/share", outsider.Token, nil, 403, forbidden403},
 		{"share project: master, nothing", "POST", share, master.Token, nil, 400, notGiven("group_id")},
 		{"share project: master, no group_access", "POST", "/projects/" + p.encoded() + "/share", master.Token, []string{"group_id", g.idPath()}, 400, notGiven("group_access")},
+
+		{"create snippet: cannot see", "POST", snipSnippets, outsider.Token, nil, 404, projectNotFound},
+		{"create snippet: guest", "POST", snipSnippets, snipGuest.Token, nil, 403, forbidden403},
+		{"create snippet: owner, snippets disabled", "POST", snippets, own.Token, nil, 403, forbidden403},
+		{"create snippet: developer, nothing", "POST", snipSnippets, dev.Token, nil, 400, notGiven("title")},
+		{"create snippet: developer, no code", "POST", snipSnippets, dev.Token, []string{"title", "t", "file_name", "a.rb", "visibility_level", "0"}, 400, notGiven("code")},
 
 		{"create group: may not create groups", "POST", "/groups", noGroups.Token, nil, 403, forbidden403},
 		{"create group: nothing", "POST", "/groups", outsider.Token, nil, 400, notGiven("name")},

@@ -13,13 +13,15 @@ type Relations struct {
 	// namespace id → group membership.
 	ProjectMembers map[int64]*Member
 	GroupMembers   map[int64]*Member
+	// OpenIssues counts each project's open (opened or reopened) issues.
+	OpenIssues map[int64]int64
 }
 
 // ProjectRelations loads the relations of projects, as seen by userID (0
 // for none).
 func (s *Store) ProjectRelations(ctx context.Context, userID int64, projects []Project) (*Relations, error) {
 	r := &Relations{Owners: map[int64]*User{}, ForkedFrom: map[int64]*Project{}, Forks: map[int64]int64{},
-		ProjectMembers: map[int64]*Member{}, GroupMembers: map[int64]*Member{}}
+		ProjectMembers: map[int64]*Member{}, GroupMembers: map[int64]*Member{}, OpenIssues: map[int64]int64{}}
 	if len(projects) == 0 {
 		return r, nil
 	}
@@ -76,6 +78,11 @@ func (s *Store) ProjectRelations(ctx context.Context, userID int64, projects []P
 	for _, c := range counts {
 		r.Forks[c.ForkedFromProjectID] = c.N
 	}
+	open, err := s.OpenIssueCounts(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	r.OpenIssues = open
 	if userID != 0 {
 		// Two lookups, one per source type, each a range of the
 		// (user_id, source_type, source_id) index, reading only what the

@@ -75,8 +75,7 @@ func (s *Server) presentProject(p *persistence.Project, rel *persistence.Relatio
 	}
 	out.ForksCount = int(rel.Forks[p.ID])
 	if p.IssuesEnabled {
-		// Issues arrive with the issue tracker; until then none are open.
-		open := 0
+		open := int(rel.OpenIssues[p.ID])
 		out.OpenIssuesCount = &open
 	}
 	if withToken {

@@ -597,10 +597,20 @@ func (s *Server) ListProjectEvents(ctx context.Context, req v3api.ListProjectEve
 			id := int(*e.TargetID)
 			out.TargetID = &id
 		}
+		if out.TargetTitle, err = s.store.EventTargetTitle(ctx, e); err != nil {
+			return nil, err
+		}
 		if e.Data != nil {
 			var data v3api.PushData
 			if json.Unmarshal([]byte(*e.Data), &data) == nil {
 				out.Data = &data
+			}
+		}
+		if e.TargetType != nil && *e.TargetType == "Note" && e.TargetID != nil {
+			// 8.7 exposed the note of a note event while it exists.
+			if n, err := s.store.GetNoteByID(ctx, *e.TargetID); err == nil {
+				note := v3api.EventNote(s.presentNote(n))
+				out.Note = &note
 			}
 		}
 		author, ok := authors[e.AuthorID]

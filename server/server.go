@@ -106,6 +106,28 @@ type Store interface {
 	PersonalProjectCount(ctx context.Context, userID int64) (int64, error)
 	Settings(ctx context.Context) (*persistence.ApplicationSetting, error)
 
+	ListIssues(ctx context.Context, f persistence.IssueFilter, pg persistence.Page) ([]persistence.Issue, int64, error)
+	GetIssue(ctx context.Context, projectID, id int64) (*persistence.Issue, error)
+	CreateIssue(ctx context.Context, n persistence.NewIssue) (*persistence.Issue, error)
+	UpdateIssue(ctx context.Context, is *persistence.Issue, u persistence.IssueUpdate, notes persistence.SystemNotes) (*persistence.Issue, *persistence.IssueChanges, error)
+	DeleteIssue(ctx context.Context, is *persistence.Issue) error
+	MoveIssue(ctx context.Context, is *persistence.Issue, toProjectID, userID int64, notes persistence.MoveNotes) (*persistence.Issue, *persistence.Issue, error)
+	Subscribed(ctx context.Context, userID int64, issues []persistence.Issue) (map[int64]bool, error)
+	SetSubscription(ctx context.Context, userID int64, subscribableType string, id int64, subscribed bool) error
+	InvalidLabelTitles(ctx context.Context, projectID int64, titles []string) (map[string]map[string][]string, error)
+	OpenIssueCounts(ctx context.Context, projectIDs []int64) (map[int64]int64, error)
+	EventTargetTitle(ctx context.Context, e *persistence.Event) (*string, error)
+	ListLabels(ctx context.Context, projectID int64) ([]persistence.LabelWithCounts, error)
+	LabelCounts(ctx context.Context, l *persistence.Label) (*persistence.LabelWithCounts, error)
+	FindLabel(ctx context.Context, projectID int64, title string) (*persistence.Label, error)
+	CreateLabel(ctx context.Context, projectID int64, title, color string, description *string) (*persistence.Label, error)
+	UpdateLabel(ctx context.Context, l *persistence.Label, u persistence.LabelUpdate) (*persistence.Label, error)
+	DeleteLabel(ctx context.Context, l *persistence.Label) error
+	ListMilestones(ctx context.Context, projectID int64, f persistence.MilestoneFilter, pg persistence.Page) ([]persistence.Milestone, int64, error)
+	GetMilestone(ctx context.Context, projectID, id int64) (*persistence.Milestone, error)
+	CreateMilestone(ctx context.Context, projectID, authorID int64, p persistence.MilestoneParams) (*persistence.Milestone, error)
+	UpdateMilestone(ctx context.Context, m *persistence.Milestone, authorID int64, p persistence.MilestoneParams) (*persistence.Milestone, error)
+
 	FindGroup(ctx context.Context, ref string) (*persistence.Namespace, error)
 	GetGroup(ctx context.Context, id int64) (*persistence.Namespace, error)
 	GroupAccess(ctx context.Context, userID, groupID int64) (int, error)
@@ -144,6 +166,21 @@ type Store interface {
 	ListCommitStatuses(ctx context.Context, projectID int64, sha string, f persistence.CommitStatusFilter, page persistence.Page) ([]persistence.CommitStatus, int64, error)
 	CommitState(ctx context.Context, projectID int64, sha string) (*string, error)
 	ReportCommitStatus(ctx context.Context, in persistence.CommitStatusReport) (*persistence.CommitStatus, error)
+
+	// Project snippets and notes (issue 6) and commit comments (issue 4).
+	ListProjectSnippets(ctx context.Context, projectID int64, sc persistence.SnippetScope, page persistence.Page) ([]persistence.Snippet, int64, error)
+	GetProjectSnippet(ctx context.Context, projectID, id int64, sc persistence.SnippetScope) (*persistence.Snippet, error)
+	CreateSnippet(ctx context.Context, sn *persistence.Snippet) error
+	UpdateSnippet(ctx context.Context, sn *persistence.Snippet, c persistence.SnippetChanges) error
+	DeleteSnippet(ctx context.Context, id int64) error
+	ListNotes(ctx context.Context, noteableType string, noteableID int64, page persistence.Page) ([]persistence.Note, int64, error)
+	GetNote(ctx context.Context, noteableType string, noteableID, id int64) (*persistence.Note, error)
+	GetProjectNote(ctx context.Context, projectID, id int64) (*persistence.Note, error)
+	GetNoteByID(ctx context.Context, id int64) (*persistence.Note, error)
+	ListCommitNotes(ctx context.Context, projectID int64, sha string, page persistence.Page) ([]persistence.Note, int64, error)
+	Comment(ctx context.Context, n *persistence.Note) error
+	UpdateNoteBody(ctx context.Context, n *persistence.Note, body string, editorID int64) error
+	DeleteNote(ctx context.Context, id int64) error
 }
 
 // Repositories is what the server needs of the git repository store: one

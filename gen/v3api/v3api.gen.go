@@ -130,6 +130,45 @@ func (e GroupMemberState) Valid() bool {
 	}
 }
 
+// Defines values for IssueState.
+const (
+	IssueStateClosed   IssueState = "closed"
+	IssueStateOpened   IssueState = "opened"
+	IssueStateReopened IssueState = "reopened"
+)
+
+// Valid indicates whether the value is a known member of the IssueState enum.
+func (e IssueState) Valid() bool {
+	switch e {
+	case IssueStateClosed:
+		return true
+	case IssueStateOpened:
+		return true
+	case IssueStateReopened:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MilestoneState.
+const (
+	MilestoneStateActive MilestoneState = "active"
+	MilestoneStateClosed MilestoneState = "closed"
+)
+
+// Valid indicates whether the value is a known member of the MilestoneState enum.
+func (e MilestoneState) Valid() bool {
+	switch e {
+	case MilestoneStateActive:
+		return true
+	case MilestoneStateClosed:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for NamespaceKind.
 const (
 	NamespaceKindGroup NamespaceKind = "group"
@@ -909,6 +948,29 @@ type BroadcastMessageOrNone struct {
 	StartsAt *Timestamp `json:"starts_at,omitempty"`
 }
 
+// CommitNote A commit comment (8.7's `Entities::CommitNote`).
+//
+// Example: {"author":{"avatar_url":"https://gitlab.example.com/uploads/user/avatar/28/The-Big-Lebowski-400-400.png","id":28,"name":"Jeff Lebowski","state":"active","username":"thedude","web_url":"https://gitlab.example.com/u/thedude"},"created_at":"2016-01-19T09:44:55.600Z","line":11,"line_type":"new","note":"Nice picture man!","path":"dudeism.md"}
+type CommitNote struct {
+	// Author The comment's author; null when the user no longer exists.
+	Author *UserBasic `json:"author"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt Timestamp `json:"created_at"`
+
+	// Line The new-side line number of a line comment; null otherwise.
+	Line *int `json:"line"`
+
+	// LineType `new` or `old` for a line comment; null otherwise.
+	LineType *string `json:"line_type"`
+	Note     string  `json:"note"`
+
+	// Path The file of a line comment; null otherwise.
+	Path *string `json:"path"`
+}
+
 // CommitStatus A commit status (8.7's `Entities::CommitStatus`).
 type CommitStatus struct {
 	AllowFailure bool `json:"allow_failure"`
@@ -967,6 +1029,29 @@ type CreateBranchBody struct {
 	Ref string `json:"ref"`
 }
 
+// CreateCommitCommentBody Parameters of `POST /projects/:id/repository/commits/:sha/comments`.
+type CreateCommitCommentBody struct {
+	// Line The new-side line number of a line comment (read as Ruby's `to_i`).
+	//
+	// Example: 11
+	Line *string `json:"line,omitempty"`
+
+	// LineType `new` (an added line) or `old` (a removed one).
+	//
+	// Example: new
+	LineType *string `json:"line_type,omitempty"`
+
+	// Note The comment's text.
+	//
+	// Example: Nice picture man!
+	Note string `json:"note"`
+
+	// Path The file (its path after the commit) of a line comment.
+	//
+	// Example: dudeism.md
+	Path *string `json:"path,omitempty"`
+}
+
 // CreateCommitStatusBody Parameters of `POST /projects/:id/statuses/:sha`.
 type CreateCommitStatusBody struct {
 	// Context `name`, under GitHub's word (used when `name` is not given).
@@ -1019,6 +1104,71 @@ type CreateGroupBody struct {
 	//
 	// Example: 10
 	VisibilityLevel *int `json:"visibility_level,omitempty"`
+}
+
+// CreateIssueBody Parameters of `POST /projects/:id/issues`.
+type CreateIssueBody struct {
+	// AssigneeID The user to assign (reporters and up only).
+	AssigneeID *int `json:"assignee_id,omitempty"`
+
+	// CreatedAt ISO 8601 time of creation; administrators and the project's owner only.
+	//
+	// Example: 2016-03-11T03:45:40Z
+	CreatedAt *string `json:"created_at,omitempty"`
+
+	// Description The issue's description (markdown).
+	Description *string `json:"description,omitempty"`
+
+	// Labels Comma-separated label titles, made when missing.
+	//
+	// Example: bug,ui
+	Labels *string `json:"labels,omitempty"`
+
+	// MilestoneID A milestone of the project (reporters and up only).
+	MilestoneID *int `json:"milestone_id,omitempty"`
+
+	// Title The issue's title.
+	//
+	// Example: Issues with auth
+	Title string `json:"title"`
+}
+
+// CreateLabelBody Parameters of `POST /projects/:id/labels`.
+type CreateLabelBody struct {
+	// Color `#` and six (or three) hex digits.
+	//
+	// Example: #5843AD
+	Color       string  `json:"color"`
+	Description *string `json:"description,omitempty"`
+
+	// Name Example: feature
+	Name string `json:"name"`
+}
+
+// CreateMilestoneBody Parameters of `POST /projects/:id/milestones`.
+type CreateMilestoneBody struct {
+	Description *string `json:"description,omitempty"`
+
+	// DueDate `YYYY-MM-DD`.
+	//
+	// Example: 2016-04-01
+	DueDate *string `json:"due_date,omitempty"`
+
+	// Title Example: v1.0
+	Title string `json:"title"`
+}
+
+// CreateNoteBody Parameters of a new note.
+type CreateNoteBody struct {
+	// Body The note's text.
+	//
+	// Example: This is a good idea.
+	Body string `json:"body"`
+
+	// CreatedAt The note's creation time, ISO 8601; honoured for administrators and the project's owner only.
+	//
+	// Example: 2016-03-11T03:45:40Z
+	CreatedAt *string `json:"created_at,omitempty"`
 }
 
 // CreateProjectBody Parameters of `POST /projects`.
@@ -1101,6 +1251,25 @@ type CreateProjectForUserBody struct {
 // CreateProjectForbidden `POST /projects` 403: the bare array when the project limit is reached, or `{"message":"..."}` (a non-administrator using `sudo`).
 type CreateProjectForbidden struct {
 	union json.RawMessage
+}
+
+// CreateProjectSnippetBody Parameters of `POST /projects/:id/snippets`.
+type CreateProjectSnippetBody struct {
+	// Code The snippet's content.
+	//
+	// Example: puts 'Hello'
+	Code string `json:"code"`
+
+	// FileName Example: add.rb
+	FileName string `json:"file_name"`
+
+	// Title Example: test
+	Title string `json:"title"`
+
+	// VisibilityLevel 0 private (members only), 10 internal, 20 public.
+	//
+	// Example: 0
+	VisibilityLevel int `json:"visibility_level"`
 }
 
 // CreateSSHKeyBody Parameters of `POST /user/keys` and `POST /users/:id/keys`.
@@ -1216,6 +1385,11 @@ type CreateUserBody struct {
 	//
 	// Example: john_smith
 	Username string `json:"username"`
+}
+
+// DeleteLabelBody Parameters of `DELETE /projects/:id/labels`.
+type DeleteLabelBody struct {
+	Name string `json:"name"`
 }
 
 // DeletedBranch The name of a deleted branch, as the request gave it.
@@ -1334,6 +1508,34 @@ type DeletedHookOrNull struct {
 	union json.RawMessage
 }
 
+// DeletedIssue The deleted issue's database row as JSON (a raw record, not an entity).
+type DeletedIssue struct {
+	AssigneeID   *int    `json:"assignee_id"`
+	AuthorID     int     `json:"author_id"`
+	BranchName   *string `json:"branch_name"`
+	Confidential bool    `json:"confidential"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt   Timestamp `json:"created_at"`
+	Description *string   `json:"description"`
+	ID          int       `json:"id"`
+	Iid         int       `json:"iid"`
+	MilestoneID *int      `json:"milestone_id"`
+	MovedToID   *int      `json:"moved_to_id"`
+	Position    int       `json:"position"`
+	ProjectID   int       `json:"project_id"`
+	State       string    `json:"state"`
+	Title       string    `json:"title"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt   Timestamp `json:"updated_at"`
+	UpdatedByID *int      `json:"updated_by_id"`
+}
+
 // DeletedKey The deleted SSH key's database row as JSON (a raw record, not an entity).
 //
 // Example: {"created_at":"2015-01-21T17:44:33.512Z","fingerprint":"ba:81:59:68:d7:6c:cd:02:02:bf:6a:9b:55:4e:af:d1","id":4,"key":"ssh-rsa AAAAB3NzaC1yc2EAAAABJQAAAIEAiPWx6WM4lhHNedGfBpPJNPpZ7yKu+dnn1SJejgt4596k6YjzGGphH2TUxwKzxcKDKKezwkpfnxPkSMkuEspGRt/aZZ9wa++Oi7Qkr8prgHc4soW6NUlfDzpvZK2H5E7eQaSeP3SAwGmQKUFHCddNaP0L+hM7zhFNzjFvpaMgJw0=","title":"ABC","updated_at":"2015-01-21T17:44:33.512Z","user_id":1}
@@ -1362,6 +1564,26 @@ type DeletedKey struct {
 // plain alias of `DeletedKey`, which cannot encode `null`.
 type DeletedKeyOrNull struct {
 	union json.RawMessage
+}
+
+// DeletedLabel The deleted label's database row (a raw record).
+type DeletedLabel struct {
+	Color string `json:"color"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt   Timestamp `json:"created_at"`
+	Description *string   `json:"description"`
+	ID          int       `json:"id"`
+	ProjectID   int       `json:"project_id"`
+	Template    bool      `json:"template"`
+	Title       string    `json:"title"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt Timestamp `json:"updated_at"`
 }
 
 // DeletedMember The deleted membership's database row as JSON (a raw record, not an
@@ -1413,6 +1635,31 @@ type DeletedMemberType string
 // `access_level`), hence oneOf.
 type DeletedMemberOrAccessRevoked struct {
 	union json.RawMessage
+}
+
+// DeletedSnippet A deleted snippet's row as the model serialized itself (every column).
+type DeletedSnippet struct {
+	AuthorID int    `json:"author_id"`
+	Content  string `json:"content"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt Timestamp     `json:"created_at"`
+	ExpiresAt *apitime.Time `json:"expires_at"`
+	FileName  string        `json:"file_name"`
+	ID        int           `json:"id"`
+	ProjectID int           `json:"project_id"`
+	Title     string        `json:"title"`
+
+	// Type Always `ProjectSnippet`.
+	Type string `json:"type"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt       Timestamp `json:"updated_at"`
+	VisibilityLevel int       `json:"visibility_level"`
 }
 
 // DeletedTag The name of a deleted tag, as the request gave it.
@@ -1520,9 +1767,11 @@ type EventNote struct {
 	CreatedAt Timestamp `json:"created_at"`
 
 	// Downvote Deprecated; always false.
-	Downvote   bool `json:"downvote"`
-	ID         int  `json:"id"`
-	NoteableID int  `json:"noteable_id"`
+	Downvote bool `json:"downvote"`
+	ID       int  `json:"id"`
+
+	// NoteableID The id of what the note is on; null for a commit comment.
+	NoteableID *int `json:"noteable_id"`
 
 	// NoteableType `Issue`, `MergeRequest`, `Snippet` or `Commit`.
 	NoteableType string `json:"noteable_type"`
@@ -1740,10 +1989,100 @@ type InternalCheck struct {
 	GitlabVersion string `json:"gitlab_version"`
 }
 
+// Issue An issue (8.7's `Entities::Issue`, a `ProjectEntity`).
+//
+// Example: {"assignee":null,"author":{"avatar_url":null,"id":18,"name":"Alexandra Bashirian","state":"active","username":"eileen.lowe","web_url":"https://gitlab.example.com/u/eileen.lowe"},"created_at":"2016-01-07T12:44:33.959Z","description":null,"id":84,"iid":14,"labels":["bug"],"milestone":null,"project_id":4,"state":"opened","subscribed":true,"title":"Issues with auth","updated_at":"2016-01-07T12:44:33.959Z"}
+type Issue struct {
+	// Assignee The assignee, or null.
+	Assignee *UserBasic `json:"assignee"`
+
+	// Author A user as everyone sees it in lists and as an author.
+	//
+	// Example: {"avatar_url":"http://localhost:3000/uploads/user/avatar/1/cd8.jpeg","id":1,"name":"John Smith","state":"active","username":"john_smith","web_url":"http://localhost:3000/u/john_smith"}
+	Author UserBasic `json:"author"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt   Timestamp `json:"created_at"`
+	Description *string   `json:"description"`
+
+	// ID Global id, used in URLs.
+	ID int `json:"id"`
+
+	// Iid Number within the project.
+	Iid int `json:"iid"`
+
+	// Labels Label titles, sorted.
+	Labels []string `json:"labels"`
+
+	// Milestone The issue's milestone, or null.
+	Milestone *Milestone `json:"milestone"`
+	ProjectID int        `json:"project_id"`
+	State     IssueState `json:"state"`
+
+	// Subscribed Whether the caller receives notifications about the issue.
+	Subscribed bool   `json:"subscribed"`
+	Title      string `json:"title"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt Timestamp `json:"updated_at"`
+}
+
+// IssueState defines model for Issue.State.
+type IssueState string
+
+// Label A label (8.7's `Entities::Label`).
+//
+// Example: {"closed_issues_count":0,"color":"#d9534f","description":"Bug reported by user","name":"bug","open_issues_count":1,"open_merge_requests_count":1}
+type Label struct {
+	ClosedIssuesCount      int     `json:"closed_issues_count"`
+	Color                  string  `json:"color"`
+	Description            *string `json:"description"`
+	Name                   string  `json:"name"`
+	OpenIssuesCount        int     `json:"open_issues_count"`
+	OpenMergeRequestsCount int     `json:"open_merge_requests_count"`
+}
+
 // Message GitLab's error body with a text message.
 type Message struct {
 	// Message Example: 404 Not found
 	Message string `json:"message"`
+}
+
+// Milestone A milestone (8.7's `Entities::Milestone`, a `ProjectEntity`).
+//
+// Example: {"created_at":"2013-10-02T09:24:18.000Z","description":"Version","due_date":"2013-11-29","id":12,"iid":3,"project_id":16,"state":"active","title":"10.0","updated_at":"2013-10-02T09:24:18.000Z"}
+type Milestone struct {
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt   Timestamp `json:"created_at"`
+	Description *string   `json:"description"`
+
+	// DueDate `YYYY-MM-DD`.
+	DueDate   *string        `json:"due_date"`
+	ID        int            `json:"id"`
+	Iid       int            `json:"iid"`
+	ProjectID int            `json:"project_id"`
+	State     MilestoneState `json:"state"`
+	Title     string         `json:"title"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt Timestamp `json:"updated_at"`
+}
+
+// MilestoneState defines model for Milestone.State.
+type MilestoneState string
+
+// MoveIssueBody Parameters of `POST /projects/:id/issues/:issue_id/move`.
+type MoveIssueBody struct {
+	// ToProjectID The project to move the issue to.
+	ToProjectID int `json:"to_project_id"`
 }
 
 // Namespace A user's personal namespace or a group.
@@ -1757,6 +2096,44 @@ type Namespace struct {
 
 // NamespaceKind defines model for Namespace.Kind.
 type NamespaceKind string
+
+// Note A note (8.7's `Entities::Note`).
+//
+// Example: {"attachment":null,"author":{"avatar_url":"http://www.gravatar.com/avatar/5224fd70153710e92fb8bcf79ac29d67?s=80\u0026d=identicon","id":1,"name":"Pip","state":"active","username":"pipin","web_url":"https://gitlab.example.com/u/pipin"},"body":"This is a good idea.","created_at":"2016-04-06T16:51:53.239Z","downvote":false,"id":1659,"noteable_id":52,"noteable_type":"Snippet","system":false,"updated_at":"2016-04-06T16:51:53.239Z","upvote":false}
+type Note struct {
+	// Attachment The attachment's file name; null when there is none.
+	Attachment *string `json:"attachment"`
+
+	// Author The note's author; null when the user no longer exists.
+	Author *UserBasic `json:"author"`
+	Body   string     `json:"body"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt Timestamp `json:"created_at"`
+
+	// Downvote Deprecated; always false.
+	Downvote bool `json:"downvote"`
+	ID       int  `json:"id"`
+
+	// NoteableID The id of what the note is on; null for a commit comment.
+	NoteableID *int `json:"noteable_id"`
+
+	// NoteableType `Issue`, `MergeRequest`, `Snippet` or `Commit`.
+	NoteableType string `json:"noteable_type"`
+
+	// System True for a note GitLab generated.
+	System bool `json:"system"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt Timestamp `json:"updated_at"`
+
+	// Upvote Deprecated; always false.
+	Upvote bool `json:"upvote"`
+}
 
 // Project A project (properties listed in 8.7's order). `owner` is omitted when the
 // project belongs to a group; `forked_from_project` is present only for
@@ -1998,6 +2375,30 @@ type ProjectPermissions struct {
 
 	// ProjectAccess The caller's direct membership; null when the caller is not a member of the project.
 	ProjectAccess *ProjectAccess `json:"project_access"`
+}
+
+// ProjectSnippet A project snippet (8.7's `Entities::ProjectSnippet`).
+//
+// Example: {"author":{"avatar_url":"http://www.gravatar.com/avatar/cfa35b8cd2ec278026357769582fa563?s=80\u0026d=identicon","id":1,"name":"John Smith","state":"active","username":"john_smith","web_url":"https://gitlab.example.com/u/john_smith"},"created_at":"2012-06-28T10:52:04.000Z","expires_at":null,"file_name":"add.rb","id":1,"title":"test","updated_at":"2012-06-28T10:52:04.000Z"}
+type ProjectSnippet struct {
+	// Author The snippet's author; null when the user no longer exists.
+	Author *UserBasic `json:"author"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt Timestamp `json:"created_at"`
+
+	// ExpiresAt Deprecated; always null.
+	ExpiresAt *apitime.Time `json:"expires_at"`
+	FileName  string        `json:"file_name"`
+	ID        int           `json:"id"`
+	Title     string        `json:"title"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt Timestamp `json:"updated_at"`
 }
 
 // ProjectUpload An uploaded file, ready to link from Markdown.
@@ -2410,6 +2811,56 @@ type UpdateGroupMemberBody struct {
 	AccessLevel int `json:"access_level"`
 }
 
+// UpdateIssueBody Parameters of `PUT /projects/:id/issues/:issue_id`.
+type UpdateIssueBody struct {
+	// AssigneeID The user to assign, `0` for none (reporters and up only).
+	AssigneeID  *int    `json:"assignee_id,omitempty"`
+	Description *string `json:"description,omitempty"`
+
+	// Labels Comma-separated label titles replacing the issue's labels (reporters and up only).
+	Labels *string `json:"labels,omitempty"`
+
+	// MilestoneID A milestone of the project, `0` for none (reporters and up only).
+	MilestoneID *int `json:"milestone_id,omitempty"`
+
+	// StateEvent `close` or `reopen`; other values are ignored.
+	//
+	// Example: close
+	StateEvent *string `json:"state_event,omitempty"`
+	Title      *string `json:"title,omitempty"`
+
+	// UpdatedAt ISO 8601 time of the update; administrators and the project's owner only.
+	UpdatedAt *string `json:"updated_at,omitempty"`
+}
+
+// UpdateLabelBody Parameters of `PUT /projects/:id/labels`.
+type UpdateLabelBody struct {
+	Color       *string `json:"color,omitempty"`
+	Description *string `json:"description,omitempty"`
+
+	// Name The label's current name.
+	Name    string  `json:"name"`
+	NewName *string `json:"new_name,omitempty"`
+}
+
+// UpdateMilestoneBody Parameters of `PUT /projects/:id/milestones/:milestone_id`.
+type UpdateMilestoneBody struct {
+	Description *string `json:"description,omitempty"`
+
+	// DueDate `YYYY-MM-DD`; empty clears it.
+	DueDate *string `json:"due_date,omitempty"`
+
+	// StateEvent `close` or `activate`.
+	StateEvent *string `json:"state_event,omitempty"`
+	Title      *string `json:"title,omitempty"`
+}
+
+// UpdateNoteBody Parameters of an edited note.
+type UpdateNoteBody struct {
+	// Body The note's new text.
+	Body string `json:"body"`
+}
+
 // UpdateProjectBody Parameters of `PUT /projects/:id`; all optional, only the given ones change. `name` and `visibility_level` (or `public`) need owner rights.
 type UpdateProjectBody struct {
 	BuildsEnabled *bool `json:"builds_enabled,omitempty"`
@@ -2449,6 +2900,15 @@ type UpdateProjectMemberBody struct {
 	//
 	// Example: 40
 	AccessLevel int `json:"access_level"`
+}
+
+// UpdateProjectSnippetBody Parameters of `PUT /projects/:id/snippets/:snippet_id`; all optional.
+type UpdateProjectSnippetBody struct {
+	// Code The snippet's new content.
+	Code            *string `json:"code,omitempty"`
+	FileName        *string `json:"file_name,omitempty"`
+	Title           *string `json:"title,omitempty"`
+	VisibilityLevel *int    `json:"visibility_level,omitempty"`
 }
 
 // UpdateUserBody Parameters of `PUT /users/:id`; all optional, only the given ones change.
@@ -2736,6 +3196,27 @@ type CommitSHAPath = string
 // GroupIDPath defines model for GroupIDPath.
 type GroupIDPath = string
 
+// IssueIDPath defines model for IssueIDPath.
+type IssueIDPath = int
+
+// IssueLabelsQuery defines model for IssueLabelsQuery.
+type IssueLabelsQuery = string
+
+// IssueOrderByQuery defines model for IssueOrderByQuery.
+type IssueOrderByQuery = string
+
+// IssueSortQuery defines model for IssueSortQuery.
+type IssueSortQuery = string
+
+// IssueStateQuery defines model for IssueStateQuery.
+type IssueStateQuery = string
+
+// MilestoneIDPath defines model for MilestoneIDPath.
+type MilestoneIDPath = int
+
+// NoteIDPath defines model for NoteIDPath.
+type NoteIDPath = int
+
 // Page defines model for Page.
 type Page = int
 
@@ -2769,6 +3250,9 @@ type RepositoryCommitRefPath = string
 // RepositoryFilePath defines model for RepositoryFilePath.
 type RepositoryFilePath = string
 
+// SnippetIDPath defines model for SnippetIDPath.
+type SnippetIDPath = int
+
 // TagNamePath defines model for TagNamePath.
 type TagNamePath = string
 
@@ -2784,8 +3268,23 @@ type Conflict = Message
 // Forbidden GitLab's error body with a text message.
 type Forbidden = Message
 
+// IssueBadRequest A GitLab 400 body, or Grape's own for a body that is not the JSON it claims to be.
+type IssueBadRequest = BadRequestBody
+
+// IssueList defines model for IssueList.
+type IssueList = []Issue
+
+// IssueNotFound GitLab's error body with a text message.
+type IssueNotFound = Message
+
+// MilestoneNotFound GitLab's error body with a text message.
+type MilestoneNotFound = Message
+
 // NotFound GitLab's error body with a text message.
 type NotFound = Message
+
+// NoteableNotFound GitLab's error body with a text message.
+type NoteableNotFound = Message
 
 // PayloadTooLarge GitLab's error body with a text message.
 type PayloadTooLarge = Message
@@ -2869,6 +3368,27 @@ type InternalDiscoverParams struct {
 
 	// KeyID The SSH key's id.
 	KeyID *string `form:"key_id,omitempty" json:"key_id,omitempty"`
+}
+
+// ListUserIssuesParams defines parameters for ListUserIssues.
+type ListUserIssuesParams struct {
+	// State `opened` (opened and reopened) or `closed`; any other value keeps every issue.
+	State *IssueStateQuery `form:"state,omitempty" json:"state,omitempty"`
+
+	// Labels Comma-separated label titles; issues carrying any of them are kept.
+	Labels *IssueLabelsQuery `form:"labels,omitempty" json:"labels,omitempty"`
+
+	// OrderBy `created_at` or `updated_at`; accepted but not applied, as in 8.7.
+	OrderBy *IssueOrderByQuery `form:"order_by,omitempty" json:"order_by,omitempty"`
+
+	// Sort `asc` or `desc`; accepted but not applied, as in 8.7.
+	Sort *IssueSortQuery `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
 }
 
 // ListNamespacesParams defines parameters for ListNamespaces.
@@ -3054,11 +3574,71 @@ type ListProjectHooksParams struct {
 	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
 }
 
+// ListProjectIssuesParams defines parameters for ListProjectIssues.
+type ListProjectIssuesParams struct {
+	// Iid Keep only the issue with this per-project number.
+	Iid *int `form:"iid,omitempty" json:"iid,omitempty"`
+
+	// State `opened` (opened and reopened) or `closed`; any other value keeps every issue.
+	State *IssueStateQuery `form:"state,omitempty" json:"state,omitempty"`
+
+	// Labels Comma-separated label titles; issues carrying any of them are kept.
+	Labels *IssueLabelsQuery `form:"labels,omitempty" json:"labels,omitempty"`
+
+	// Milestone Keep only issues of the milestone with this title.
+	Milestone *string `form:"milestone,omitempty" json:"milestone,omitempty"`
+
+	// OrderBy `created_at` or `updated_at`; accepted but not applied, as in 8.7.
+	OrderBy *IssueOrderByQuery `form:"order_by,omitempty" json:"order_by,omitempty"`
+
+	// Sort `asc` or `desc`; accepted but not applied, as in 8.7.
+	Sort *IssueSortQuery `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListIssueNotesParams defines parameters for ListIssueNotes.
+type ListIssueNotesParams struct {
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
 // ListProjectMembersParams defines parameters for ListProjectMembers.
 type ListProjectMembersParams struct {
 	// Query Keep members whose username contains this text.
 	Query *string `form:"query,omitempty" json:"query,omitempty"`
 
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListMilestonesParams defines parameters for ListMilestones.
+type ListMilestonesParams struct {
+	// Iid Keep only the milestone with this per-project number.
+	Iid *int `form:"iid,omitempty" json:"iid,omitempty"`
+
+	// State `active` or `closed`.
+	State *string `form:"state,omitempty" json:"state,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListMilestoneIssuesParams defines parameters for ListMilestoneIssues.
+type ListMilestoneIssuesParams struct {
 	// Page Page number (1-based).
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
 
@@ -3100,6 +3680,15 @@ type ListCommitsParams struct {
 type GetCommitBlobParams struct {
 	// Filepath Required: the file's path in the repository (`lib/gitlab.rb`). Checked after access (see the operation): a missing one answers `400 {"message":"400 (Bad request) \"filepath\" not given"}`.
 	Filepath *RepositoryFilePath `form:"filepath,omitempty" json:"filepath,omitempty"`
+}
+
+// ListCommitCommentsParams defines parameters for ListCommitComments.
+type ListCommitCommentsParams struct {
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
 }
 
 // ListCommitStatusesParams defines parameters for ListCommitStatuses.
@@ -3160,6 +3749,24 @@ type ListTreeParams struct {
 
 	// RefName A branch, a tag or a commit SHA; the default branch when missing.
 	RefName *string `form:"ref_name,omitempty" json:"ref_name,omitempty"`
+}
+
+// ListProjectSnippetsParams defines parameters for ListProjectSnippets.
+type ListProjectSnippetsParams struct {
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListSnippetNotesParams defines parameters for ListSnippetNotes.
+type ListSnippetNotesParams struct {
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
 }
 
 // ListProjectUsersParams defines parameters for ListProjectUsers.
@@ -3258,11 +3865,59 @@ type EditProjectHookJSONRequestBody = ProjectHookBody
 // EditProjectHookFormdataRequestBody defines body for EditProjectHook for application/x-www-form-urlencoded ContentType.
 type EditProjectHookFormdataRequestBody = ProjectHookBody
 
+// CreateIssueJSONRequestBody defines body for CreateIssue for application/json ContentType.
+type CreateIssueJSONRequestBody = CreateIssueBody
+
+// CreateIssueFormdataRequestBody defines body for CreateIssue for application/x-www-form-urlencoded ContentType.
+type CreateIssueFormdataRequestBody = CreateIssueBody
+
+// UpdateIssueJSONRequestBody defines body for UpdateIssue for application/json ContentType.
+type UpdateIssueJSONRequestBody = UpdateIssueBody
+
+// UpdateIssueFormdataRequestBody defines body for UpdateIssue for application/x-www-form-urlencoded ContentType.
+type UpdateIssueFormdataRequestBody = UpdateIssueBody
+
+// MoveIssueJSONRequestBody defines body for MoveIssue for application/json ContentType.
+type MoveIssueJSONRequestBody = MoveIssueBody
+
+// MoveIssueFormdataRequestBody defines body for MoveIssue for application/x-www-form-urlencoded ContentType.
+type MoveIssueFormdataRequestBody = MoveIssueBody
+
+// CreateIssueNoteJSONRequestBody defines body for CreateIssueNote for application/json ContentType.
+type CreateIssueNoteJSONRequestBody = CreateNoteBody
+
+// CreateIssueNoteFormdataRequestBody defines body for CreateIssueNote for application/x-www-form-urlencoded ContentType.
+type CreateIssueNoteFormdataRequestBody = CreateNoteBody
+
+// UpdateIssueNoteJSONRequestBody defines body for UpdateIssueNote for application/json ContentType.
+type UpdateIssueNoteJSONRequestBody = UpdateNoteBody
+
+// UpdateIssueNoteFormdataRequestBody defines body for UpdateIssueNote for application/x-www-form-urlencoded ContentType.
+type UpdateIssueNoteFormdataRequestBody = UpdateNoteBody
+
 // AddDeployKeyJSONRequestBody defines body for AddDeployKey for application/json ContentType.
 type AddDeployKeyJSONRequestBody = AddDeployKeyBody
 
 // AddDeployKeyFormdataRequestBody defines body for AddDeployKey for application/x-www-form-urlencoded ContentType.
 type AddDeployKeyFormdataRequestBody = AddDeployKeyBody
+
+// DeleteLabelJSONRequestBody defines body for DeleteLabel for application/json ContentType.
+type DeleteLabelJSONRequestBody = DeleteLabelBody
+
+// DeleteLabelFormdataRequestBody defines body for DeleteLabel for application/x-www-form-urlencoded ContentType.
+type DeleteLabelFormdataRequestBody = DeleteLabelBody
+
+// CreateLabelJSONRequestBody defines body for CreateLabel for application/json ContentType.
+type CreateLabelJSONRequestBody = CreateLabelBody
+
+// CreateLabelFormdataRequestBody defines body for CreateLabel for application/x-www-form-urlencoded ContentType.
+type CreateLabelFormdataRequestBody = CreateLabelBody
+
+// UpdateLabelJSONRequestBody defines body for UpdateLabel for application/json ContentType.
+type UpdateLabelJSONRequestBody = UpdateLabelBody
+
+// UpdateLabelFormdataRequestBody defines body for UpdateLabel for application/x-www-form-urlencoded ContentType.
+type UpdateLabelFormdataRequestBody = UpdateLabelBody
 
 // AddProjectMemberJSONRequestBody defines body for AddProjectMember for application/json ContentType.
 type AddProjectMemberJSONRequestBody = AddProjectMemberBody
@@ -3276,11 +3931,29 @@ type UpdateProjectMemberJSONRequestBody = UpdateProjectMemberBody
 // UpdateProjectMemberFormdataRequestBody defines body for UpdateProjectMember for application/x-www-form-urlencoded ContentType.
 type UpdateProjectMemberFormdataRequestBody = UpdateProjectMemberBody
 
+// CreateMilestoneJSONRequestBody defines body for CreateMilestone for application/json ContentType.
+type CreateMilestoneJSONRequestBody = CreateMilestoneBody
+
+// CreateMilestoneFormdataRequestBody defines body for CreateMilestone for application/x-www-form-urlencoded ContentType.
+type CreateMilestoneFormdataRequestBody = CreateMilestoneBody
+
+// UpdateMilestoneJSONRequestBody defines body for UpdateMilestone for application/json ContentType.
+type UpdateMilestoneJSONRequestBody = UpdateMilestoneBody
+
+// UpdateMilestoneFormdataRequestBody defines body for UpdateMilestone for application/x-www-form-urlencoded ContentType.
+type UpdateMilestoneFormdataRequestBody = UpdateMilestoneBody
+
 // CreateBranchJSONRequestBody defines body for CreateBranch for application/json ContentType.
 type CreateBranchJSONRequestBody = CreateBranchBody
 
 // CreateBranchFormdataRequestBody defines body for CreateBranch for application/x-www-form-urlencoded ContentType.
 type CreateBranchFormdataRequestBody = CreateBranchBody
+
+// CreateCommitCommentJSONRequestBody defines body for CreateCommitComment for application/json ContentType.
+type CreateCommitCommentJSONRequestBody = CreateCommitCommentBody
+
+// CreateCommitCommentFormdataRequestBody defines body for CreateCommitComment for application/x-www-form-urlencoded ContentType.
+type CreateCommitCommentFormdataRequestBody = CreateCommitCommentBody
 
 // CreateRepositoryFileJSONRequestBody defines body for CreateRepositoryFile for application/json ContentType.
 type CreateRepositoryFileJSONRequestBody = WriteRepositoryFileBody
@@ -3317,6 +3990,30 @@ type ShareProjectJSONRequestBody = ShareProjectBody
 
 // ShareProjectFormdataRequestBody defines body for ShareProject for application/x-www-form-urlencoded ContentType.
 type ShareProjectFormdataRequestBody = ShareProjectBody
+
+// CreateProjectSnippetJSONRequestBody defines body for CreateProjectSnippet for application/json ContentType.
+type CreateProjectSnippetJSONRequestBody = CreateProjectSnippetBody
+
+// CreateProjectSnippetFormdataRequestBody defines body for CreateProjectSnippet for application/x-www-form-urlencoded ContentType.
+type CreateProjectSnippetFormdataRequestBody = CreateProjectSnippetBody
+
+// UpdateProjectSnippetJSONRequestBody defines body for UpdateProjectSnippet for application/json ContentType.
+type UpdateProjectSnippetJSONRequestBody = UpdateProjectSnippetBody
+
+// UpdateProjectSnippetFormdataRequestBody defines body for UpdateProjectSnippet for application/x-www-form-urlencoded ContentType.
+type UpdateProjectSnippetFormdataRequestBody = UpdateProjectSnippetBody
+
+// CreateSnippetNoteJSONRequestBody defines body for CreateSnippetNote for application/json ContentType.
+type CreateSnippetNoteJSONRequestBody = CreateNoteBody
+
+// CreateSnippetNoteFormdataRequestBody defines body for CreateSnippetNote for application/x-www-form-urlencoded ContentType.
+type CreateSnippetNoteFormdataRequestBody = CreateNoteBody
+
+// UpdateSnippetNoteJSONRequestBody defines body for UpdateSnippetNote for application/json ContentType.
+type UpdateSnippetNoteJSONRequestBody = UpdateNoteBody
+
+// UpdateSnippetNoteFormdataRequestBody defines body for UpdateSnippetNote for application/x-www-form-urlencoded ContentType.
+type UpdateSnippetNoteFormdataRequestBody = UpdateNoteBody
 
 // CreateCommitStatusJSONRequestBody defines body for CreateCommitStatus for application/json ContentType.
 type CreateCommitStatusJSONRequestBody = CreateCommitStatusBody
@@ -4042,6 +4739,9 @@ type ServerInterface interface {
 	// InternalDiscover Who owns this SSH key? (gitlab-shell)
 	// (GET /internal/discover)
 	InternalDiscover(ctx echo.Context, params InternalDiscoverParams) error
+	// ListUserIssues List the issues the current user authored
+	// (GET /issues)
+	ListUserIssues(ctx echo.Context, params ListUserIssuesParams) error
 	// GetKey Get an SSH key with its user
 	// (GET /keys/{id})
 	GetKey(ctx echo.Context, id int) error
@@ -4108,6 +4808,45 @@ type ServerInterface interface {
 	// EditProjectHook Modify a project hook
 	// (PUT /projects/{id}/hooks/{hook_id})
 	EditProjectHook(ctx echo.Context, id ProjectIDPath, hookID int) error
+	// ListProjectIssues List a project's issues
+	// (GET /projects/{id}/issues)
+	ListProjectIssues(ctx echo.Context, id ProjectIDPath, params ListProjectIssuesParams) error
+	// CreateIssue Open an issue
+	// (POST /projects/{id}/issues)
+	CreateIssue(ctx echo.Context, id ProjectIDPath) error
+	// DeleteIssue Delete an issue
+	// (DELETE /projects/{id}/issues/{issue_id})
+	DeleteIssue(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath) error
+	// GetIssue Get an issue
+	// (GET /projects/{id}/issues/{issue_id})
+	GetIssue(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath) error
+	// UpdateIssue Update, close or reopen an issue
+	// (PUT /projects/{id}/issues/{issue_id})
+	UpdateIssue(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath) error
+	// MoveIssue Move an issue to another project
+	// (POST /projects/{id}/issues/{issue_id}/move)
+	MoveIssue(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath) error
+	// ListIssueNotes List the notes of a issue
+	// (GET /projects/{id}/issues/{issue_id}/notes)
+	ListIssueNotes(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath, params ListIssueNotesParams) error
+	// CreateIssueNote Comment on a issue
+	// (POST /projects/{id}/issues/{issue_id}/notes)
+	CreateIssueNote(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath) error
+	// DeleteIssueNote Delete a note of a issue
+	// (DELETE /projects/{id}/issues/{issue_id}/notes/{note_id})
+	DeleteIssueNote(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath) error
+	// GetIssueNote Get a note of a issue
+	// (GET /projects/{id}/issues/{issue_id}/notes/{note_id})
+	GetIssueNote(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath) error
+	// UpdateIssueNote Edit a note of a issue
+	// (PUT /projects/{id}/issues/{issue_id}/notes/{note_id})
+	UpdateIssueNote(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath) error
+	// UnsubscribeFromIssue Unsubscribe from an issue
+	// (DELETE /projects/{id}/issues/{issue_id}/subscription)
+	UnsubscribeFromIssue(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath) error
+	// SubscribeToIssue Subscribe to an issue
+	// (POST /projects/{id}/issues/{issue_id}/subscription)
+	SubscribeToIssue(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath) error
 	// ListDeployKeys List a project's deploy keys
 	// (GET /projects/{id}/keys)
 	ListDeployKeys(ctx echo.Context, id ProjectIDPath) error
@@ -4120,6 +4859,18 @@ type ServerInterface interface {
 	// GetDeployKey Get a project's deploy key
 	// (GET /projects/{id}/keys/{key_id})
 	GetDeployKey(ctx echo.Context, id ProjectIDPath, keyID int) error
+	// DeleteLabel Delete a label
+	// (DELETE /projects/{id}/labels)
+	DeleteLabel(ctx echo.Context, id ProjectIDPath) error
+	// ListLabels List a project's labels
+	// (GET /projects/{id}/labels)
+	ListLabels(ctx echo.Context, id ProjectIDPath) error
+	// CreateLabel Create a label
+	// (POST /projects/{id}/labels)
+	CreateLabel(ctx echo.Context, id ProjectIDPath) error
+	// UpdateLabel Rename or recolor a label
+	// (PUT /projects/{id}/labels)
+	UpdateLabel(ctx echo.Context, id ProjectIDPath) error
 	// ListProjectMembers List a project's members
 	// (GET /projects/{id}/members)
 	ListProjectMembers(ctx echo.Context, id ProjectIDPath, params ListProjectMembersParams) error
@@ -4135,6 +4886,21 @@ type ServerInterface interface {
 	// UpdateProjectMember Change a project member's access level
 	// (PUT /projects/{id}/members/{user_id})
 	UpdateProjectMember(ctx echo.Context, id ProjectIDPath, userID int) error
+	// ListMilestones List a project's milestones
+	// (GET /projects/{id}/milestones)
+	ListMilestones(ctx echo.Context, id ProjectIDPath, params ListMilestonesParams) error
+	// CreateMilestone Create a milestone
+	// (POST /projects/{id}/milestones)
+	CreateMilestone(ctx echo.Context, id ProjectIDPath) error
+	// GetMilestone Get a milestone
+	// (GET /projects/{id}/milestones/{milestone_id})
+	GetMilestone(ctx echo.Context, id ProjectIDPath, milestoneID MilestoneIDPath) error
+	// UpdateMilestone Update, close or activate a milestone
+	// (PUT /projects/{id}/milestones/{milestone_id})
+	UpdateMilestone(ctx echo.Context, id ProjectIDPath, milestoneID MilestoneIDPath) error
+	// ListMilestoneIssues List a milestone's issues
+	// (GET /projects/{id}/milestones/{milestone_id}/issues)
+	ListMilestoneIssues(ctx echo.Context, id ProjectIDPath, milestoneID MilestoneIDPath, params ListMilestoneIssuesParams) error
 	// GetArchive Download an archive of the repository (tar.gz)
 	// (GET /projects/{id}/repository/archive)
 	GetArchive(ctx echo.Context, id ProjectIDPath, params GetArchiveParams) error
@@ -4171,6 +4937,12 @@ type ServerInterface interface {
 	// GetCommitBlob Get a file's raw content at a commit (second path)
 	// (GET /projects/{id}/repository/commits/{sha}/blob)
 	GetCommitBlob(ctx echo.Context, id ProjectIDPath, sha RepositoryCommitRefPath, params GetCommitBlobParams) error
+	// ListCommitComments List the comments of a commit
+	// (GET /projects/{id}/repository/commits/{sha}/comments)
+	ListCommitComments(ctx echo.Context, id ProjectIDPath, sha CommitSHAPath, params ListCommitCommentsParams) error
+	// CreateCommitComment Comment on a commit
+	// (POST /projects/{id}/repository/commits/{sha}/comments)
+	CreateCommitComment(ctx echo.Context, id ProjectIDPath, sha CommitSHAPath) error
 	// GetCommitDiff Get the diff of a commit
 	// (GET /projects/{id}/repository/commits/{sha}/diff)
 	GetCommitDiff(ctx echo.Context, id ProjectIDPath, sha CommitSHAPath) error
@@ -4222,6 +4994,39 @@ type ServerInterface interface {
 	// ShareProject Share a project with a group
 	// (POST /projects/{id}/share)
 	ShareProject(ctx echo.Context, id ProjectIDPath) error
+	// ListProjectSnippets List a project's snippets
+	// (GET /projects/{id}/snippets)
+	ListProjectSnippets(ctx echo.Context, id ProjectIDPath, params ListProjectSnippetsParams) error
+	// CreateProjectSnippet Create a project snippet
+	// (POST /projects/{id}/snippets)
+	CreateProjectSnippet(ctx echo.Context, id ProjectIDPath) error
+	// DeleteProjectSnippet Delete a project snippet
+	// (DELETE /projects/{id}/snippets/{snippet_id})
+	DeleteProjectSnippet(ctx echo.Context, id ProjectIDPath, snippetID SnippetIDPath) error
+	// GetProjectSnippet Get a project snippet
+	// (GET /projects/{id}/snippets/{snippet_id})
+	GetProjectSnippet(ctx echo.Context, id ProjectIDPath, snippetID SnippetIDPath) error
+	// UpdateProjectSnippet Update a project snippet
+	// (PUT /projects/{id}/snippets/{snippet_id})
+	UpdateProjectSnippet(ctx echo.Context, id ProjectIDPath, snippetID SnippetIDPath) error
+	// ListSnippetNotes List the notes of a project snippet
+	// (GET /projects/{id}/snippets/{snippet_id}/notes)
+	ListSnippetNotes(ctx echo.Context, id ProjectIDPath, snippetID SnippetIDPath, params ListSnippetNotesParams) error
+	// CreateSnippetNote Comment on a project snippet
+	// (POST /projects/{id}/snippets/{snippet_id}/notes)
+	CreateSnippetNote(ctx echo.Context, id ProjectIDPath, snippetID SnippetIDPath) error
+	// DeleteSnippetNote Delete a note of a project snippet
+	// (DELETE /projects/{id}/snippets/{snippet_id}/notes/{note_id})
+	DeleteSnippetNote(ctx echo.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath) error
+	// GetSnippetNote Get a note of a project snippet
+	// (GET /projects/{id}/snippets/{snippet_id}/notes/{note_id})
+	GetSnippetNote(ctx echo.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath) error
+	// UpdateSnippetNote Edit a note of a project snippet
+	// (PUT /projects/{id}/snippets/{snippet_id}/notes/{note_id})
+	UpdateSnippetNote(ctx echo.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath) error
+	// GetProjectSnippetRaw Get a project snippet's content
+	// (GET /projects/{id}/snippets/{snippet_id}/raw)
+	GetProjectSnippetRaw(ctx echo.Context, id ProjectIDPath, snippetID SnippetIDPath) error
 	// UnstarProject Unstar a project
 	// (DELETE /projects/{id}/star)
 	UnstarProject(ctx echo.Context, id ProjectIDPath) error
@@ -4693,6 +5498,59 @@ func (w *ServerInterfaceWrapper) InternalDiscover(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.InternalDiscover(ctx, params)
+	return err
+}
+
+// ListUserIssues converts echo context to params.
+func (w *ServerInterfaceWrapper) ListUserIssues(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListUserIssuesParams
+	// ------------- Optional query parameter "state" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "state", ctx.QueryParams(), &params.State, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter state: %s", err))
+	}
+
+	// ------------- Optional query parameter "labels" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "labels", ctx.QueryParams(), &params.Labels, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter labels: %s", err))
+	}
+
+	// ------------- Optional query parameter "order_by" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "order_by", ctx.QueryParams(), &params.OrderBy, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter order_by: %s", err))
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", ctx.QueryParams(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sort: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListUserIssues(ctx, params)
 	return err
 }
 
@@ -5327,6 +6185,400 @@ func (w *ServerInterfaceWrapper) EditProjectHook(ctx echo.Context) error {
 	return err
 }
 
+// ListProjectIssues converts echo context to params.
+func (w *ServerInterfaceWrapper) ListProjectIssues(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListProjectIssuesParams
+	// ------------- Optional query parameter "iid" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "iid", ctx.QueryParams(), &params.Iid, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter iid: %s", err))
+	}
+
+	// ------------- Optional query parameter "state" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "state", ctx.QueryParams(), &params.State, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter state: %s", err))
+	}
+
+	// ------------- Optional query parameter "labels" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "labels", ctx.QueryParams(), &params.Labels, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter labels: %s", err))
+	}
+
+	// ------------- Optional query parameter "milestone" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "milestone", ctx.QueryParams(), &params.Milestone, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter milestone: %s", err))
+	}
+
+	// ------------- Optional query parameter "order_by" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "order_by", ctx.QueryParams(), &params.OrderBy, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter order_by: %s", err))
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", ctx.QueryParams(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sort: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListProjectIssues(ctx, id, params)
+	return err
+}
+
+// CreateIssue converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateIssue(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateIssue(ctx, id)
+	return err
+}
+
+// DeleteIssue converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteIssue(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "issue_id" -------------
+	var issueID IssueIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "issue_id", ctx.Param("issue_id"), &issueID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter issue_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteIssue(ctx, id, issueID)
+	return err
+}
+
+// GetIssue converts echo context to params.
+func (w *ServerInterfaceWrapper) GetIssue(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "issue_id" -------------
+	var issueID IssueIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "issue_id", ctx.Param("issue_id"), &issueID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter issue_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetIssue(ctx, id, issueID)
+	return err
+}
+
+// UpdateIssue converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateIssue(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "issue_id" -------------
+	var issueID IssueIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "issue_id", ctx.Param("issue_id"), &issueID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter issue_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateIssue(ctx, id, issueID)
+	return err
+}
+
+// MoveIssue converts echo context to params.
+func (w *ServerInterfaceWrapper) MoveIssue(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "issue_id" -------------
+	var issueID IssueIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "issue_id", ctx.Param("issue_id"), &issueID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter issue_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.MoveIssue(ctx, id, issueID)
+	return err
+}
+
+// ListIssueNotes converts echo context to params.
+func (w *ServerInterfaceWrapper) ListIssueNotes(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "issue_id" -------------
+	var issueID IssueIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "issue_id", ctx.Param("issue_id"), &issueID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter issue_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListIssueNotesParams
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListIssueNotes(ctx, id, issueID, params)
+	return err
+}
+
+// CreateIssueNote converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateIssueNote(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "issue_id" -------------
+	var issueID IssueIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "issue_id", ctx.Param("issue_id"), &issueID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter issue_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateIssueNote(ctx, id, issueID)
+	return err
+}
+
+// DeleteIssueNote converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteIssueNote(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "issue_id" -------------
+	var issueID IssueIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "issue_id", ctx.Param("issue_id"), &issueID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter issue_id: %s", err))
+	}
+
+	// ------------- Path parameter "note_id" -------------
+	var noteID NoteIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "note_id", ctx.Param("note_id"), &noteID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter note_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteIssueNote(ctx, id, issueID, noteID)
+	return err
+}
+
+// GetIssueNote converts echo context to params.
+func (w *ServerInterfaceWrapper) GetIssueNote(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "issue_id" -------------
+	var issueID IssueIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "issue_id", ctx.Param("issue_id"), &issueID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter issue_id: %s", err))
+	}
+
+	// ------------- Path parameter "note_id" -------------
+	var noteID NoteIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "note_id", ctx.Param("note_id"), &noteID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter note_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetIssueNote(ctx, id, issueID, noteID)
+	return err
+}
+
+// UpdateIssueNote converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateIssueNote(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "issue_id" -------------
+	var issueID IssueIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "issue_id", ctx.Param("issue_id"), &issueID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter issue_id: %s", err))
+	}
+
+	// ------------- Path parameter "note_id" -------------
+	var noteID NoteIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "note_id", ctx.Param("note_id"), &noteID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter note_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateIssueNote(ctx, id, issueID, noteID)
+	return err
+}
+
+// UnsubscribeFromIssue converts echo context to params.
+func (w *ServerInterfaceWrapper) UnsubscribeFromIssue(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "issue_id" -------------
+	var issueID IssueIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "issue_id", ctx.Param("issue_id"), &issueID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter issue_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UnsubscribeFromIssue(ctx, id, issueID)
+	return err
+}
+
+// SubscribeToIssue converts echo context to params.
+func (w *ServerInterfaceWrapper) SubscribeToIssue(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "issue_id" -------------
+	var issueID IssueIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "issue_id", ctx.Param("issue_id"), &issueID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter issue_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SubscribeToIssue(ctx, id, issueID)
+	return err
+}
+
 // ListDeployKeys converts echo context to params.
 func (w *ServerInterfaceWrapper) ListDeployKeys(ctx echo.Context) error {
 	var err error
@@ -5404,6 +6656,70 @@ func (w *ServerInterfaceWrapper) GetDeployKey(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetDeployKey(ctx, id, keyID)
+	return err
+}
+
+// DeleteLabel converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteLabel(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteLabel(ctx, id)
+	return err
+}
+
+// ListLabels converts echo context to params.
+func (w *ServerInterfaceWrapper) ListLabels(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListLabels(ctx, id)
+	return err
+}
+
+// CreateLabel converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateLabel(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateLabel(ctx, id)
+	return err
+}
+
+// UpdateLabel converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateLabel(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateLabel(ctx, id)
 	return err
 }
 
@@ -5531,6 +6847,156 @@ func (w *ServerInterfaceWrapper) UpdateProjectMember(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.UpdateProjectMember(ctx, id, userID)
+	return err
+}
+
+// ListMilestones converts echo context to params.
+func (w *ServerInterfaceWrapper) ListMilestones(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListMilestonesParams
+	// ------------- Optional query parameter "iid" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "iid", ctx.QueryParams(), &params.Iid, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter iid: %s", err))
+	}
+
+	// ------------- Optional query parameter "state" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "state", ctx.QueryParams(), &params.State, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter state: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListMilestones(ctx, id, params)
+	return err
+}
+
+// CreateMilestone converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateMilestone(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateMilestone(ctx, id)
+	return err
+}
+
+// GetMilestone converts echo context to params.
+func (w *ServerInterfaceWrapper) GetMilestone(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "milestone_id" -------------
+	var milestoneID MilestoneIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "milestone_id", ctx.Param("milestone_id"), &milestoneID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter milestone_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetMilestone(ctx, id, milestoneID)
+	return err
+}
+
+// UpdateMilestone converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateMilestone(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "milestone_id" -------------
+	var milestoneID MilestoneIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "milestone_id", ctx.Param("milestone_id"), &milestoneID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter milestone_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateMilestone(ctx, id, milestoneID)
+	return err
+}
+
+// ListMilestoneIssues converts echo context to params.
+func (w *ServerInterfaceWrapper) ListMilestoneIssues(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "milestone_id" -------------
+	var milestoneID MilestoneIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "milestone_id", ctx.Param("milestone_id"), &milestoneID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter milestone_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListMilestoneIssuesParams
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListMilestoneIssues(ctx, id, milestoneID, params)
 	return err
 }
 
@@ -5846,6 +7312,70 @@ func (w *ServerInterfaceWrapper) GetCommitBlob(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetCommitBlob(ctx, id, sha, params)
+	return err
+}
+
+// ListCommitComments converts echo context to params.
+func (w *ServerInterfaceWrapper) ListCommitComments(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "sha" -------------
+	var sha CommitSHAPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sha", ctx.Param("sha"), &sha, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sha: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListCommitCommentsParams
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListCommitComments(ctx, id, sha, params)
+	return err
+}
+
+// CreateCommitComment converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateCommitComment(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "sha" -------------
+	var sha CommitSHAPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sha", ctx.Param("sha"), &sha, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sha: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateCommitComment(ctx, id, sha)
 	return err
 }
 
@@ -6289,6 +7819,310 @@ func (w *ServerInterfaceWrapper) ShareProject(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ShareProject(ctx, id)
+	return err
+}
+
+// ListProjectSnippets converts echo context to params.
+func (w *ServerInterfaceWrapper) ListProjectSnippets(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListProjectSnippetsParams
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListProjectSnippets(ctx, id, params)
+	return err
+}
+
+// CreateProjectSnippet converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateProjectSnippet(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateProjectSnippet(ctx, id)
+	return err
+}
+
+// DeleteProjectSnippet converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteProjectSnippet(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "snippet_id" -------------
+	var snippetID SnippetIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "snippet_id", ctx.Param("snippet_id"), &snippetID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter snippet_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteProjectSnippet(ctx, id, snippetID)
+	return err
+}
+
+// GetProjectSnippet converts echo context to params.
+func (w *ServerInterfaceWrapper) GetProjectSnippet(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "snippet_id" -------------
+	var snippetID SnippetIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "snippet_id", ctx.Param("snippet_id"), &snippetID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter snippet_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetProjectSnippet(ctx, id, snippetID)
+	return err
+}
+
+// UpdateProjectSnippet converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateProjectSnippet(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "snippet_id" -------------
+	var snippetID SnippetIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "snippet_id", ctx.Param("snippet_id"), &snippetID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter snippet_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateProjectSnippet(ctx, id, snippetID)
+	return err
+}
+
+// ListSnippetNotes converts echo context to params.
+func (w *ServerInterfaceWrapper) ListSnippetNotes(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "snippet_id" -------------
+	var snippetID SnippetIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "snippet_id", ctx.Param("snippet_id"), &snippetID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter snippet_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListSnippetNotesParams
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListSnippetNotes(ctx, id, snippetID, params)
+	return err
+}
+
+// CreateSnippetNote converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateSnippetNote(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "snippet_id" -------------
+	var snippetID SnippetIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "snippet_id", ctx.Param("snippet_id"), &snippetID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter snippet_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateSnippetNote(ctx, id, snippetID)
+	return err
+}
+
+// DeleteSnippetNote converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteSnippetNote(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "snippet_id" -------------
+	var snippetID SnippetIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "snippet_id", ctx.Param("snippet_id"), &snippetID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter snippet_id: %s", err))
+	}
+
+	// ------------- Path parameter "note_id" -------------
+	var noteID NoteIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "note_id", ctx.Param("note_id"), &noteID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter note_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteSnippetNote(ctx, id, snippetID, noteID)
+	return err
+}
+
+// GetSnippetNote converts echo context to params.
+func (w *ServerInterfaceWrapper) GetSnippetNote(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "snippet_id" -------------
+	var snippetID SnippetIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "snippet_id", ctx.Param("snippet_id"), &snippetID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter snippet_id: %s", err))
+	}
+
+	// ------------- Path parameter "note_id" -------------
+	var noteID NoteIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "note_id", ctx.Param("note_id"), &noteID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter note_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetSnippetNote(ctx, id, snippetID, noteID)
+	return err
+}
+
+// UpdateSnippetNote converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateSnippetNote(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "snippet_id" -------------
+	var snippetID SnippetIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "snippet_id", ctx.Param("snippet_id"), &snippetID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter snippet_id: %s", err))
+	}
+
+	// ------------- Path parameter "note_id" -------------
+	var noteID NoteIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "note_id", ctx.Param("note_id"), &noteID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter note_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateSnippetNote(ctx, id, snippetID, noteID)
+	return err
+}
+
+// GetProjectSnippetRaw converts echo context to params.
+func (w *ServerInterfaceWrapper) GetProjectSnippetRaw(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "snippet_id" -------------
+	var snippetID SnippetIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "snippet_id", ctx.Param("snippet_id"), &snippetID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter snippet_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetProjectSnippetRaw(ctx, id, snippetID)
 	return err
 }
 
@@ -6837,6 +8671,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/projects/:id/repository/branches/:branch", wrapper.GetBranch, options.OperationMiddlewares["getBranch"]...)
 	router.PUT(options.BaseURL+"/projects/:id/repository/branches/:branch/protect", wrapper.ProtectBranch, options.OperationMiddlewares["protectBranch"]...)
 	router.PUT(options.BaseURL+"/projects/:id/repository/branches/:branch/unprotect", wrapper.UnprotectBranch, options.OperationMiddlewares["unprotectBranch"]...)
+	router.GET(options.BaseURL+"/projects/:id/repository/commits/:sha/comments", wrapper.ListCommitComments, options.OperationMiddlewares["listCommitComments"]...)
+	router.POST(options.BaseURL+"/projects/:id/repository/commits/:sha/comments", wrapper.CreateCommitComment, options.OperationMiddlewares["createCommitComment"]...)
 	router.GET(options.BaseURL+"/projects/:id/repository/commits", wrapper.ListCommits, options.OperationMiddlewares["listCommits"]...)
 	router.GET(options.BaseURL+"/projects/:id/repository/commits/:sha", wrapper.GetCommit, options.OperationMiddlewares["getCommit"]...)
 	router.GET(options.BaseURL+"/projects/:id/repository/commits/:sha/diff", wrapper.GetCommitDiff, options.OperationMiddlewares["getCommitDiff"]...)
@@ -6861,8 +8697,36 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/internal/discover", wrapper.InternalDiscover, options.OperationMiddlewares["internalDiscover"]...)
 	router.GET(options.BaseURL+"/internal/check", wrapper.InternalCheck, options.OperationMiddlewares["internalCheck"]...)
 	router.GET(options.BaseURL+"/internal/broadcast_message", wrapper.InternalBroadcastMessage, options.OperationMiddlewares["internalBroadcastMessage"]...)
+	router.GET(options.BaseURL+"/issues", wrapper.ListUserIssues, options.OperationMiddlewares["listUserIssues"]...)
+	router.GET(options.BaseURL+"/projects/:id/issues", wrapper.ListProjectIssues, options.OperationMiddlewares["listProjectIssues"]...)
+	router.POST(options.BaseURL+"/projects/:id/issues", wrapper.CreateIssue, options.OperationMiddlewares["createIssue"]...)
+	router.DELETE(options.BaseURL+"/projects/:id/issues/:issue_id", wrapper.DeleteIssue, options.OperationMiddlewares["deleteIssue"]...)
+	router.GET(options.BaseURL+"/projects/:id/issues/:issue_id", wrapper.GetIssue, options.OperationMiddlewares["getIssue"]...)
+	router.PUT(options.BaseURL+"/projects/:id/issues/:issue_id", wrapper.UpdateIssue, options.OperationMiddlewares["updateIssue"]...)
+	router.POST(options.BaseURL+"/projects/:id/issues/:issue_id/move", wrapper.MoveIssue, options.OperationMiddlewares["moveIssue"]...)
+	router.DELETE(options.BaseURL+"/projects/:id/issues/:issue_id/subscription", wrapper.UnsubscribeFromIssue, options.OperationMiddlewares["unsubscribeFromIssue"]...)
+	router.POST(options.BaseURL+"/projects/:id/issues/:issue_id/subscription", wrapper.SubscribeToIssue, options.OperationMiddlewares["subscribeToIssue"]...)
 	router.GET(options.BaseURL+"/keys/:id", wrapper.GetKey, options.OperationMiddlewares["getKey"]...)
+	router.DELETE(options.BaseURL+"/projects/:id/labels", wrapper.DeleteLabel, options.OperationMiddlewares["deleteLabel"]...)
+	router.GET(options.BaseURL+"/projects/:id/labels", wrapper.ListLabels, options.OperationMiddlewares["listLabels"]...)
+	router.POST(options.BaseURL+"/projects/:id/labels", wrapper.CreateLabel, options.OperationMiddlewares["createLabel"]...)
+	router.PUT(options.BaseURL+"/projects/:id/labels", wrapper.UpdateLabel, options.OperationMiddlewares["updateLabel"]...)
+	router.GET(options.BaseURL+"/projects/:id/milestones", wrapper.ListMilestones, options.OperationMiddlewares["listMilestones"]...)
+	router.POST(options.BaseURL+"/projects/:id/milestones", wrapper.CreateMilestone, options.OperationMiddlewares["createMilestone"]...)
+	router.GET(options.BaseURL+"/projects/:id/milestones/:milestone_id", wrapper.GetMilestone, options.OperationMiddlewares["getMilestone"]...)
+	router.PUT(options.BaseURL+"/projects/:id/milestones/:milestone_id", wrapper.UpdateMilestone, options.OperationMiddlewares["updateMilestone"]...)
+	router.GET(options.BaseURL+"/projects/:id/milestones/:milestone_id/issues", wrapper.ListMilestoneIssues, options.OperationMiddlewares["listMilestoneIssues"]...)
 	router.GET(options.BaseURL+"/namespaces", wrapper.ListNamespaces, options.OperationMiddlewares["listNamespaces"]...)
+	router.GET(options.BaseURL+"/projects/:id/snippets/:snippet_id/notes", wrapper.ListSnippetNotes, options.OperationMiddlewares["listSnippetNotes"]...)
+	router.POST(options.BaseURL+"/projects/:id/snippets/:snippet_id/notes", wrapper.CreateSnippetNote, options.OperationMiddlewares["createSnippetNote"]...)
+	router.DELETE(options.BaseURL+"/projects/:id/snippets/:snippet_id/notes/:note_id", wrapper.DeleteSnippetNote, options.OperationMiddlewares["deleteSnippetNote"]...)
+	router.GET(options.BaseURL+"/projects/:id/snippets/:snippet_id/notes/:note_id", wrapper.GetSnippetNote, options.OperationMiddlewares["getSnippetNote"]...)
+	router.PUT(options.BaseURL+"/projects/:id/snippets/:snippet_id/notes/:note_id", wrapper.UpdateSnippetNote, options.OperationMiddlewares["updateSnippetNote"]...)
+	router.GET(options.BaseURL+"/projects/:id/issues/:issue_id/notes", wrapper.ListIssueNotes, options.OperationMiddlewares["listIssueNotes"]...)
+	router.POST(options.BaseURL+"/projects/:id/issues/:issue_id/notes", wrapper.CreateIssueNote, options.OperationMiddlewares["createIssueNote"]...)
+	router.DELETE(options.BaseURL+"/projects/:id/issues/:issue_id/notes/:note_id", wrapper.DeleteIssueNote, options.OperationMiddlewares["deleteIssueNote"]...)
+	router.GET(options.BaseURL+"/projects/:id/issues/:issue_id/notes/:note_id", wrapper.GetIssueNote, options.OperationMiddlewares["getIssueNote"]...)
+	router.PUT(options.BaseURL+"/projects/:id/issues/:issue_id/notes/:note_id", wrapper.UpdateIssueNote, options.OperationMiddlewares["updateIssueNote"]...)
 	router.GET(options.BaseURL+"/projects/:id/hooks", wrapper.ListProjectHooks, options.OperationMiddlewares["listProjectHooks"]...)
 	router.POST(options.BaseURL+"/projects/:id/hooks", wrapper.AddProjectHook, options.OperationMiddlewares["addProjectHook"]...)
 	router.DELETE(options.BaseURL+"/projects/:id/hooks/:hook_id", wrapper.DeleteProjectHook, options.OperationMiddlewares["deleteProjectHook"]...)
@@ -6873,6 +8737,12 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.DELETE(options.BaseURL+"/projects/:id/members/:user_id", wrapper.RemoveProjectMember, options.OperationMiddlewares["removeProjectMember"]...)
 	router.GET(options.BaseURL+"/projects/:id/members/:user_id", wrapper.GetProjectMember, options.OperationMiddlewares["getProjectMember"]...)
 	router.PUT(options.BaseURL+"/projects/:id/members/:user_id", wrapper.UpdateProjectMember, options.OperationMiddlewares["updateProjectMember"]...)
+	router.GET(options.BaseURL+"/projects/:id/snippets", wrapper.ListProjectSnippets, options.OperationMiddlewares["listProjectSnippets"]...)
+	router.POST(options.BaseURL+"/projects/:id/snippets", wrapper.CreateProjectSnippet, options.OperationMiddlewares["createProjectSnippet"]...)
+	router.DELETE(options.BaseURL+"/projects/:id/snippets/:snippet_id", wrapper.DeleteProjectSnippet, options.OperationMiddlewares["deleteProjectSnippet"]...)
+	router.GET(options.BaseURL+"/projects/:id/snippets/:snippet_id", wrapper.GetProjectSnippet, options.OperationMiddlewares["getProjectSnippet"]...)
+	router.PUT(options.BaseURL+"/projects/:id/snippets/:snippet_id", wrapper.UpdateProjectSnippet, options.OperationMiddlewares["updateProjectSnippet"]...)
+	router.GET(options.BaseURL+"/projects/:id/snippets/:snippet_id/raw", wrapper.GetProjectSnippetRaw, options.OperationMiddlewares["getProjectSnippetRaw"]...)
 	router.GET(options.BaseURL+"/projects", wrapper.ListProjects, options.OperationMiddlewares["listProjects"]...)
 	router.POST(options.BaseURL+"/projects", wrapper.CreateProject, options.OperationMiddlewares["createProject"]...)
 	router.GET(options.BaseURL+"/projects/owned", wrapper.ListOwnedProjects, options.OperationMiddlewares["listOwnedProjects"]...)
@@ -6956,7 +8826,38 @@ type ConflictJSONResponse Message
 
 type ForbiddenJSONResponse Message
 
+type IssueBadRequestJSONResponse BadRequestBody
+
+func (t IssueBadRequestJSONResponse) MarshalJSON() ([]byte, error) {
+	return BadRequestBody(t).MarshalJSON()
+}
+
+func (t *IssueBadRequestJSONResponse) UnmarshalJSON(b []byte) error {
+	return (*BadRequestBody)(t).UnmarshalJSON(b)
+}
+
+type IssueListResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+type IssueListJSONResponse struct {
+	Body []Issue
+
+	Headers IssueListResponseHeaders
+}
+
+type IssueNotFoundJSONResponse Message
+
+type MilestoneNotFoundJSONResponse Message
+
 type NotFoundJSONResponse Message
+
+type NoteableNotFoundJSONResponse Message
 
 type PayloadTooLargeJSONResponse Message
 
@@ -8431,6 +10332,91 @@ func (response InternalDiscover401JSONResponse) VisitInternalDiscoverResponse(w 
 type InternalDiscover404JSONResponse Message
 
 func (response InternalDiscover404JSONResponse) VisitInternalDiscoverResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserIssuesRequestObject struct {
+	Params ListUserIssuesParams
+}
+
+type ListUserIssuesResponseObject interface {
+	VisitListUserIssuesResponse(w http.ResponseWriter) error
+}
+
+type ListUserIssues200JSONResponse struct{ IssueListJSONResponse }
+
+func (response ListUserIssues200JSONResponse) VisitListUserIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserIssues401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListUserIssues401JSONResponse) VisitListUserIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserIssues403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListUserIssues403JSONResponse) VisitListUserIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUserIssues404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListUserIssues404JSONResponse) VisitListUserIssuesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -10420,6 +12406,1083 @@ func (response EditProjectHook422JSONResponse) VisitEditProjectHookResponse(w ht
 	return err
 }
 
+type ListProjectIssuesRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Params ListProjectIssuesParams
+}
+
+type ListProjectIssuesResponseObject interface {
+	VisitListProjectIssuesResponse(w http.ResponseWriter) error
+}
+
+type ListProjectIssues200JSONResponse struct{ IssueListJSONResponse }
+
+func (response ListProjectIssues200JSONResponse) VisitListProjectIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectIssues401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListProjectIssues401JSONResponse) VisitListProjectIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectIssues403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListProjectIssues403JSONResponse) VisitListProjectIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectIssues404JSONResponse struct{ ProjectNotFoundJSONResponse }
+
+func (response ListProjectIssues404JSONResponse) VisitListProjectIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateIssueRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	JSONBody     *CreateIssueJSONRequestBody
+	FormdataBody *CreateIssueFormdataRequestBody
+}
+
+type CreateIssueResponseObject interface {
+	VisitCreateIssueResponse(w http.ResponseWriter) error
+}
+
+type CreateIssue201JSONResponse Issue
+
+func (response CreateIssue201JSONResponse) VisitCreateIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateIssue400JSONResponse struct{ IssueBadRequestJSONResponse }
+
+func (response CreateIssue400JSONResponse) VisitCreateIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateIssue401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateIssue401JSONResponse) VisitCreateIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateIssue403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateIssue403JSONResponse) VisitCreateIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateIssue404JSONResponse struct{ ProjectNotFoundJSONResponse }
+
+func (response CreateIssue404JSONResponse) VisitCreateIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateIssue413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateIssue413JSONResponse) VisitCreateIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteIssueRequestObject struct {
+	ID      ProjectIDPath `json:"id"`
+	IssueID IssueIDPath   `json:"issue_id"`
+}
+
+type DeleteIssueResponseObject interface {
+	VisitDeleteIssueResponse(w http.ResponseWriter) error
+}
+
+type DeleteIssue200JSONResponse DeletedIssue
+
+func (response DeleteIssue200JSONResponse) VisitDeleteIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteIssue401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteIssue401JSONResponse) VisitDeleteIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteIssue403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteIssue403JSONResponse) VisitDeleteIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteIssue404JSONResponse struct{ ProjectNotFoundJSONResponse }
+
+func (response DeleteIssue404JSONResponse) VisitDeleteIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIssueRequestObject struct {
+	ID      ProjectIDPath `json:"id"`
+	IssueID IssueIDPath   `json:"issue_id"`
+}
+
+type GetIssueResponseObject interface {
+	VisitGetIssueResponse(w http.ResponseWriter) error
+}
+
+type GetIssue200JSONResponse Issue
+
+func (response GetIssue200JSONResponse) VisitGetIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIssue401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetIssue401JSONResponse) VisitGetIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIssue403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetIssue403JSONResponse) VisitGetIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIssue404JSONResponse struct{ IssueNotFoundJSONResponse }
+
+func (response GetIssue404JSONResponse) VisitGetIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIssueRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	IssueID      IssueIDPath   `json:"issue_id"`
+	JSONBody     *UpdateIssueJSONRequestBody
+	FormdataBody *UpdateIssueFormdataRequestBody
+}
+
+type UpdateIssueResponseObject interface {
+	VisitUpdateIssueResponse(w http.ResponseWriter) error
+}
+
+type UpdateIssue200JSONResponse Issue
+
+func (response UpdateIssue200JSONResponse) VisitUpdateIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIssue400JSONResponse struct{ IssueBadRequestJSONResponse }
+
+func (response UpdateIssue400JSONResponse) VisitUpdateIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIssue401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateIssue401JSONResponse) VisitUpdateIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIssue403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateIssue403JSONResponse) VisitUpdateIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIssue404JSONResponse struct{ IssueNotFoundJSONResponse }
+
+func (response UpdateIssue404JSONResponse) VisitUpdateIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIssue413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateIssue413JSONResponse) VisitUpdateIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MoveIssueRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	IssueID      IssueIDPath   `json:"issue_id"`
+	JSONBody     *MoveIssueJSONRequestBody
+	FormdataBody *MoveIssueFormdataRequestBody
+}
+
+type MoveIssueResponseObject interface {
+	VisitMoveIssueResponse(w http.ResponseWriter) error
+}
+
+type MoveIssue201JSONResponse Issue
+
+func (response MoveIssue201JSONResponse) VisitMoveIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MoveIssue400JSONResponse BadRequestBody
+
+func (t MoveIssue400JSONResponse) MarshalJSON() ([]byte, error) {
+	return BadRequestBody(t).MarshalJSON()
+}
+
+func (t *MoveIssue400JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*BadRequestBody)(t).UnmarshalJSON(b)
+}
+
+func (response MoveIssue400JSONResponse) VisitMoveIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MoveIssue401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response MoveIssue401JSONResponse) VisitMoveIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MoveIssue403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response MoveIssue403JSONResponse) VisitMoveIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MoveIssue404JSONResponse Message
+
+func (response MoveIssue404JSONResponse) VisitMoveIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MoveIssue413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response MoveIssue413JSONResponse) VisitMoveIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIssueNotesRequestObject struct {
+	ID      ProjectIDPath `json:"id"`
+	IssueID IssueIDPath   `json:"issue_id"`
+	Params  ListIssueNotesParams
+}
+
+type ListIssueNotesResponseObject interface {
+	VisitListIssueNotesResponse(w http.ResponseWriter) error
+}
+
+type ListIssueNotes200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListIssueNotes200JSONResponse struct {
+	Body    []Note
+	Headers ListIssueNotes200ResponseHeaders
+}
+
+func (response ListIssueNotes200JSONResponse) VisitListIssueNotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIssueNotes401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListIssueNotes401JSONResponse) VisitListIssueNotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIssueNotes403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListIssueNotes403JSONResponse) VisitListIssueNotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIssueNotes404JSONResponse struct{ NoteableNotFoundJSONResponse }
+
+func (response ListIssueNotes404JSONResponse) VisitListIssueNotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateIssueNoteRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	IssueID      IssueIDPath   `json:"issue_id"`
+	JSONBody     *CreateIssueNoteJSONRequestBody
+	FormdataBody *CreateIssueNoteFormdataRequestBody
+}
+
+type CreateIssueNoteResponseObject interface {
+	VisitCreateIssueNoteResponse(w http.ResponseWriter) error
+}
+
+type CreateIssueNote201JSONResponse Note
+
+func (response CreateIssueNote201JSONResponse) VisitCreateIssueNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateIssueNote400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateIssueNote400JSONResponse) VisitCreateIssueNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateIssueNote401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateIssueNote401JSONResponse) VisitCreateIssueNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateIssueNote403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateIssueNote403JSONResponse) VisitCreateIssueNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateIssueNote404JSONResponse struct{ NoteableNotFoundJSONResponse }
+
+func (response CreateIssueNote404JSONResponse) VisitCreateIssueNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateIssueNote413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateIssueNote413JSONResponse) VisitCreateIssueNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteIssueNoteRequestObject struct {
+	ID      ProjectIDPath `json:"id"`
+	IssueID IssueIDPath   `json:"issue_id"`
+	NoteID  NoteIDPath    `json:"note_id"`
+}
+
+type DeleteIssueNoteResponseObject interface {
+	VisitDeleteIssueNoteResponse(w http.ResponseWriter) error
+}
+
+type DeleteIssueNote200JSONResponse Note
+
+func (response DeleteIssueNote200JSONResponse) VisitDeleteIssueNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteIssueNote401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteIssueNote401JSONResponse) VisitDeleteIssueNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteIssueNote403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteIssueNote403JSONResponse) VisitDeleteIssueNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteIssueNote404JSONResponse struct{ NoteableNotFoundJSONResponse }
+
+func (response DeleteIssueNote404JSONResponse) VisitDeleteIssueNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIssueNoteRequestObject struct {
+	ID      ProjectIDPath `json:"id"`
+	IssueID IssueIDPath   `json:"issue_id"`
+	NoteID  NoteIDPath    `json:"note_id"`
+}
+
+type GetIssueNoteResponseObject interface {
+	VisitGetIssueNoteResponse(w http.ResponseWriter) error
+}
+
+type GetIssueNote200JSONResponse Note
+
+func (response GetIssueNote200JSONResponse) VisitGetIssueNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIssueNote401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetIssueNote401JSONResponse) VisitGetIssueNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIssueNote403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetIssueNote403JSONResponse) VisitGetIssueNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIssueNote404JSONResponse struct{ NoteableNotFoundJSONResponse }
+
+func (response GetIssueNote404JSONResponse) VisitGetIssueNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIssueNoteRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	IssueID      IssueIDPath   `json:"issue_id"`
+	NoteID       NoteIDPath    `json:"note_id"`
+	JSONBody     *UpdateIssueNoteJSONRequestBody
+	FormdataBody *UpdateIssueNoteFormdataRequestBody
+}
+
+type UpdateIssueNoteResponseObject interface {
+	VisitUpdateIssueNoteResponse(w http.ResponseWriter) error
+}
+
+type UpdateIssueNote200JSONResponse Note
+
+func (response UpdateIssueNote200JSONResponse) VisitUpdateIssueNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIssueNote400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateIssueNote400JSONResponse) VisitUpdateIssueNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIssueNote401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateIssueNote401JSONResponse) VisitUpdateIssueNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIssueNote403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateIssueNote403JSONResponse) VisitUpdateIssueNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIssueNote404JSONResponse struct{ NoteableNotFoundJSONResponse }
+
+func (response UpdateIssueNote404JSONResponse) VisitUpdateIssueNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIssueNote413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateIssueNote413JSONResponse) VisitUpdateIssueNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribeFromIssueRequestObject struct {
+	ID      ProjectIDPath `json:"id"`
+	IssueID IssueIDPath   `json:"issue_id"`
+}
+
+type UnsubscribeFromIssueResponseObject interface {
+	VisitUnsubscribeFromIssueResponse(w http.ResponseWriter) error
+}
+
+type UnsubscribeFromIssue200JSONResponse Issue
+
+func (response UnsubscribeFromIssue200JSONResponse) VisitUnsubscribeFromIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribeFromIssue304Response struct {
+}
+
+func (response UnsubscribeFromIssue304Response) VisitUnsubscribeFromIssueResponse(w http.ResponseWriter) error {
+	w.WriteHeader(304)
+	return nil
+}
+
+type UnsubscribeFromIssue401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UnsubscribeFromIssue401JSONResponse) VisitUnsubscribeFromIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribeFromIssue403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UnsubscribeFromIssue403JSONResponse) VisitUnsubscribeFromIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribeFromIssue404JSONResponse struct{ IssueNotFoundJSONResponse }
+
+func (response UnsubscribeFromIssue404JSONResponse) VisitUnsubscribeFromIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubscribeToIssueRequestObject struct {
+	ID      ProjectIDPath `json:"id"`
+	IssueID IssueIDPath   `json:"issue_id"`
+}
+
+type SubscribeToIssueResponseObject interface {
+	VisitSubscribeToIssueResponse(w http.ResponseWriter) error
+}
+
+type SubscribeToIssue201JSONResponse Issue
+
+func (response SubscribeToIssue201JSONResponse) VisitSubscribeToIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubscribeToIssue304Response struct {
+}
+
+func (response SubscribeToIssue304Response) VisitSubscribeToIssueResponse(w http.ResponseWriter) error {
+	w.WriteHeader(304)
+	return nil
+}
+
+type SubscribeToIssue401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response SubscribeToIssue401JSONResponse) VisitSubscribeToIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubscribeToIssue403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response SubscribeToIssue403JSONResponse) VisitSubscribeToIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubscribeToIssue404JSONResponse struct{ IssueNotFoundJSONResponse }
+
+func (response SubscribeToIssue404JSONResponse) VisitSubscribeToIssueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListDeployKeysRequestObject struct {
 	ID ProjectIDPath `json:"id"`
 }
@@ -10704,6 +13767,366 @@ func (response GetDeployKey404JSONResponse) VisitGetDeployKeyResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLabelRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	JSONBody     *DeleteLabelJSONRequestBody
+	FormdataBody *DeleteLabelFormdataRequestBody
+}
+
+type DeleteLabelResponseObject interface {
+	VisitDeleteLabelResponse(w http.ResponseWriter) error
+}
+
+type DeleteLabel200JSONResponse DeletedLabel
+
+func (response DeleteLabel200JSONResponse) VisitDeleteLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLabel400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteLabel400JSONResponse) VisitDeleteLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLabel401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteLabel401JSONResponse) VisitDeleteLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLabel403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteLabel403JSONResponse) VisitDeleteLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLabel404JSONResponse Message
+
+func (response DeleteLabel404JSONResponse) VisitDeleteLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLabel413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response DeleteLabel413JSONResponse) VisitDeleteLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLabelsRequestObject struct {
+	ID ProjectIDPath `json:"id"`
+}
+
+type ListLabelsResponseObject interface {
+	VisitListLabelsResponse(w http.ResponseWriter) error
+}
+
+type ListLabels200JSONResponse []Label
+
+func (response ListLabels200JSONResponse) VisitListLabelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLabels401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListLabels401JSONResponse) VisitListLabelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLabels403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListLabels403JSONResponse) VisitListLabelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLabels404JSONResponse struct{ ProjectNotFoundJSONResponse }
+
+func (response ListLabels404JSONResponse) VisitListLabelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLabelRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	JSONBody     *CreateLabelJSONRequestBody
+	FormdataBody *CreateLabelFormdataRequestBody
+}
+
+type CreateLabelResponseObject interface {
+	VisitCreateLabelResponse(w http.ResponseWriter) error
+}
+
+type CreateLabel201JSONResponse Label
+
+func (response CreateLabel201JSONResponse) VisitCreateLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLabel400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateLabel400JSONResponse) VisitCreateLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLabel401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateLabel401JSONResponse) VisitCreateLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLabel403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateLabel403JSONResponse) VisitCreateLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLabel404JSONResponse struct{ ProjectNotFoundJSONResponse }
+
+func (response CreateLabel404JSONResponse) VisitCreateLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLabel409JSONResponse Message
+
+func (response CreateLabel409JSONResponse) VisitCreateLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLabel413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateLabel413JSONResponse) VisitCreateLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLabelRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	JSONBody     *UpdateLabelJSONRequestBody
+	FormdataBody *UpdateLabelFormdataRequestBody
+}
+
+type UpdateLabelResponseObject interface {
+	VisitUpdateLabelResponse(w http.ResponseWriter) error
+}
+
+type UpdateLabel200JSONResponse Label
+
+func (response UpdateLabel200JSONResponse) VisitUpdateLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLabel400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateLabel400JSONResponse) VisitUpdateLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLabel401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateLabel401JSONResponse) VisitUpdateLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLabel403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateLabel403JSONResponse) VisitUpdateLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLabel404JSONResponse Message
+
+func (response UpdateLabel404JSONResponse) VisitUpdateLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLabel413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateLabel413JSONResponse) VisitUpdateLabelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11158,6 +14581,446 @@ func (response UpdateProjectMember422JSONResponse) VisitUpdateProjectMemberRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMilestonesRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Params ListMilestonesParams
+}
+
+type ListMilestonesResponseObject interface {
+	VisitListMilestonesResponse(w http.ResponseWriter) error
+}
+
+type ListMilestones200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListMilestones200JSONResponse struct {
+	Body    []Milestone
+	Headers ListMilestones200ResponseHeaders
+}
+
+func (response ListMilestones200JSONResponse) VisitListMilestonesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMilestones401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListMilestones401JSONResponse) VisitListMilestonesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMilestones403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListMilestones403JSONResponse) VisitListMilestonesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMilestones404JSONResponse struct{ ProjectNotFoundJSONResponse }
+
+func (response ListMilestones404JSONResponse) VisitListMilestonesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMilestoneRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	JSONBody     *CreateMilestoneJSONRequestBody
+	FormdataBody *CreateMilestoneFormdataRequestBody
+}
+
+type CreateMilestoneResponseObject interface {
+	VisitCreateMilestoneResponse(w http.ResponseWriter) error
+}
+
+type CreateMilestone201JSONResponse Milestone
+
+func (response CreateMilestone201JSONResponse) VisitCreateMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMilestone400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateMilestone400JSONResponse) VisitCreateMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMilestone401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateMilestone401JSONResponse) VisitCreateMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMilestone403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateMilestone403JSONResponse) VisitCreateMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMilestone404JSONResponse struct{ ProjectNotFoundJSONResponse }
+
+func (response CreateMilestone404JSONResponse) VisitCreateMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMilestone413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateMilestone413JSONResponse) VisitCreateMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMilestoneRequestObject struct {
+	ID          ProjectIDPath   `json:"id"`
+	MilestoneID MilestoneIDPath `json:"milestone_id"`
+}
+
+type GetMilestoneResponseObject interface {
+	VisitGetMilestoneResponse(w http.ResponseWriter) error
+}
+
+type GetMilestone200JSONResponse Milestone
+
+func (response GetMilestone200JSONResponse) VisitGetMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMilestone401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetMilestone401JSONResponse) VisitGetMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMilestone403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetMilestone403JSONResponse) VisitGetMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMilestone404JSONResponse struct{ MilestoneNotFoundJSONResponse }
+
+func (response GetMilestone404JSONResponse) VisitGetMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMilestoneRequestObject struct {
+	ID           ProjectIDPath   `json:"id"`
+	MilestoneID  MilestoneIDPath `json:"milestone_id"`
+	JSONBody     *UpdateMilestoneJSONRequestBody
+	FormdataBody *UpdateMilestoneFormdataRequestBody
+}
+
+type UpdateMilestoneResponseObject interface {
+	VisitUpdateMilestoneResponse(w http.ResponseWriter) error
+}
+
+type UpdateMilestone200JSONResponse Milestone
+
+func (response UpdateMilestone200JSONResponse) VisitUpdateMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMilestone400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateMilestone400JSONResponse) VisitUpdateMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMilestone401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateMilestone401JSONResponse) VisitUpdateMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMilestone403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateMilestone403JSONResponse) VisitUpdateMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMilestone404JSONResponse struct{ MilestoneNotFoundJSONResponse }
+
+func (response UpdateMilestone404JSONResponse) VisitUpdateMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMilestone413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateMilestone413JSONResponse) VisitUpdateMilestoneResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMilestoneIssuesRequestObject struct {
+	ID          ProjectIDPath   `json:"id"`
+	MilestoneID MilestoneIDPath `json:"milestone_id"`
+	Params      ListMilestoneIssuesParams
+}
+
+type ListMilestoneIssuesResponseObject interface {
+	VisitListMilestoneIssuesResponse(w http.ResponseWriter) error
+}
+
+type ListMilestoneIssues200JSONResponse struct{ IssueListJSONResponse }
+
+func (response ListMilestoneIssues200JSONResponse) VisitListMilestoneIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMilestoneIssues401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListMilestoneIssues401JSONResponse) VisitListMilestoneIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMilestoneIssues403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListMilestoneIssues403JSONResponse) VisitListMilestoneIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMilestoneIssues404JSONResponse struct{ MilestoneNotFoundJSONResponse }
+
+func (response ListMilestoneIssues404JSONResponse) VisitListMilestoneIssuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12103,6 +15966,201 @@ func (response GetCommitBlob404JSONResponse) VisitGetCommitBlobResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCommitCommentsRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Sha    CommitSHAPath `json:"sha"`
+	Params ListCommitCommentsParams
+}
+
+type ListCommitCommentsResponseObject interface {
+	VisitListCommitCommentsResponse(w http.ResponseWriter) error
+}
+
+type ListCommitComments200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListCommitComments200JSONResponse struct {
+	Body    []CommitNote
+	Headers ListCommitComments200ResponseHeaders
+}
+
+func (response ListCommitComments200JSONResponse) VisitListCommitCommentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCommitComments401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListCommitComments401JSONResponse) VisitListCommitCommentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCommitComments403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListCommitComments403JSONResponse) VisitListCommitCommentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCommitComments404JSONResponse Message
+
+func (response ListCommitComments404JSONResponse) VisitListCommitCommentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCommitCommentRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	Sha          CommitSHAPath `json:"sha"`
+	JSONBody     *CreateCommitCommentJSONRequestBody
+	FormdataBody *CreateCommitCommentFormdataRequestBody
+}
+
+type CreateCommitCommentResponseObject interface {
+	VisitCreateCommitCommentResponse(w http.ResponseWriter) error
+}
+
+type CreateCommitComment201JSONResponse CommitNote
+
+func (response CreateCommitComment201JSONResponse) VisitCreateCommitCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCommitComment400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateCommitComment400JSONResponse) VisitCreateCommitCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCommitComment401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateCommitComment401JSONResponse) VisitCreateCommitCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCommitComment403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateCommitComment403JSONResponse) VisitCreateCommitCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCommitComment404JSONResponse Message
+
+func (response CreateCommitComment404JSONResponse) VisitCreateCommitCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCommitComment413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateCommitComment413JSONResponse) VisitCreateCommitCommentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13574,6 +17632,909 @@ func (response ShareProject413JSONResponse) VisitShareProjectResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectSnippetsRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Params ListProjectSnippetsParams
+}
+
+type ListProjectSnippetsResponseObject interface {
+	VisitListProjectSnippetsResponse(w http.ResponseWriter) error
+}
+
+type ListProjectSnippets200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListProjectSnippets200JSONResponse struct {
+	Body    []ProjectSnippet
+	Headers ListProjectSnippets200ResponseHeaders
+}
+
+func (response ListProjectSnippets200JSONResponse) VisitListProjectSnippetsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectSnippets401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListProjectSnippets401JSONResponse) VisitListProjectSnippetsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectSnippets403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListProjectSnippets403JSONResponse) VisitListProjectSnippetsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectSnippets404JSONResponse Message
+
+func (response ListProjectSnippets404JSONResponse) VisitListProjectSnippetsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProjectSnippetRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	JSONBody     *CreateProjectSnippetJSONRequestBody
+	FormdataBody *CreateProjectSnippetFormdataRequestBody
+}
+
+type CreateProjectSnippetResponseObject interface {
+	VisitCreateProjectSnippetResponse(w http.ResponseWriter) error
+}
+
+type CreateProjectSnippet201JSONResponse ProjectSnippet
+
+func (response CreateProjectSnippet201JSONResponse) VisitCreateProjectSnippetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProjectSnippet400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateProjectSnippet400JSONResponse) VisitCreateProjectSnippetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProjectSnippet401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateProjectSnippet401JSONResponse) VisitCreateProjectSnippetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProjectSnippet403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateProjectSnippet403JSONResponse) VisitCreateProjectSnippetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProjectSnippet404JSONResponse Message
+
+func (response CreateProjectSnippet404JSONResponse) VisitCreateProjectSnippetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProjectSnippet413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateProjectSnippet413JSONResponse) VisitCreateProjectSnippetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProjectSnippetRequestObject struct {
+	ID        ProjectIDPath `json:"id"`
+	SnippetID SnippetIDPath `json:"snippet_id"`
+}
+
+type DeleteProjectSnippetResponseObject interface {
+	VisitDeleteProjectSnippetResponse(w http.ResponseWriter) error
+}
+
+type DeleteProjectSnippet200JSONResponse DeletedSnippet
+
+func (response DeleteProjectSnippet200JSONResponse) VisitDeleteProjectSnippetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProjectSnippet401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteProjectSnippet401JSONResponse) VisitDeleteProjectSnippetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProjectSnippet403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteProjectSnippet403JSONResponse) VisitDeleteProjectSnippetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProjectSnippet404JSONResponse Message
+
+func (response DeleteProjectSnippet404JSONResponse) VisitDeleteProjectSnippetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProjectSnippetRequestObject struct {
+	ID        ProjectIDPath `json:"id"`
+	SnippetID SnippetIDPath `json:"snippet_id"`
+}
+
+type GetProjectSnippetResponseObject interface {
+	VisitGetProjectSnippetResponse(w http.ResponseWriter) error
+}
+
+type GetProjectSnippet200JSONResponse ProjectSnippet
+
+func (response GetProjectSnippet200JSONResponse) VisitGetProjectSnippetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProjectSnippet401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetProjectSnippet401JSONResponse) VisitGetProjectSnippetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProjectSnippet403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetProjectSnippet403JSONResponse) VisitGetProjectSnippetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProjectSnippet404JSONResponse Message
+
+func (response GetProjectSnippet404JSONResponse) VisitGetProjectSnippetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProjectSnippetRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	SnippetID    SnippetIDPath `json:"snippet_id"`
+	JSONBody     *UpdateProjectSnippetJSONRequestBody
+	FormdataBody *UpdateProjectSnippetFormdataRequestBody
+}
+
+type UpdateProjectSnippetResponseObject interface {
+	VisitUpdateProjectSnippetResponse(w http.ResponseWriter) error
+}
+
+type UpdateProjectSnippet200JSONResponse ProjectSnippet
+
+func (response UpdateProjectSnippet200JSONResponse) VisitUpdateProjectSnippetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProjectSnippet400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateProjectSnippet400JSONResponse) VisitUpdateProjectSnippetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProjectSnippet401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateProjectSnippet401JSONResponse) VisitUpdateProjectSnippetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProjectSnippet403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateProjectSnippet403JSONResponse) VisitUpdateProjectSnippetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProjectSnippet404JSONResponse Message
+
+func (response UpdateProjectSnippet404JSONResponse) VisitUpdateProjectSnippetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProjectSnippet413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateProjectSnippet413JSONResponse) VisitUpdateProjectSnippetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSnippetNotesRequestObject struct {
+	ID        ProjectIDPath `json:"id"`
+	SnippetID SnippetIDPath `json:"snippet_id"`
+	Params    ListSnippetNotesParams
+}
+
+type ListSnippetNotesResponseObject interface {
+	VisitListSnippetNotesResponse(w http.ResponseWriter) error
+}
+
+type ListSnippetNotes200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListSnippetNotes200JSONResponse struct {
+	Body    []Note
+	Headers ListSnippetNotes200ResponseHeaders
+}
+
+func (response ListSnippetNotes200JSONResponse) VisitListSnippetNotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSnippetNotes401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListSnippetNotes401JSONResponse) VisitListSnippetNotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSnippetNotes403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListSnippetNotes403JSONResponse) VisitListSnippetNotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSnippetNotes404JSONResponse struct{ NoteableNotFoundJSONResponse }
+
+func (response ListSnippetNotes404JSONResponse) VisitListSnippetNotesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSnippetNoteRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	SnippetID    SnippetIDPath `json:"snippet_id"`
+	JSONBody     *CreateSnippetNoteJSONRequestBody
+	FormdataBody *CreateSnippetNoteFormdataRequestBody
+}
+
+type CreateSnippetNoteResponseObject interface {
+	VisitCreateSnippetNoteResponse(w http.ResponseWriter) error
+}
+
+type CreateSnippetNote201JSONResponse Note
+
+func (response CreateSnippetNote201JSONResponse) VisitCreateSnippetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSnippetNote400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateSnippetNote400JSONResponse) VisitCreateSnippetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSnippetNote401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateSnippetNote401JSONResponse) VisitCreateSnippetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSnippetNote403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateSnippetNote403JSONResponse) VisitCreateSnippetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSnippetNote404JSONResponse struct{ NoteableNotFoundJSONResponse }
+
+func (response CreateSnippetNote404JSONResponse) VisitCreateSnippetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSnippetNote413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateSnippetNote413JSONResponse) VisitCreateSnippetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSnippetNoteRequestObject struct {
+	ID        ProjectIDPath `json:"id"`
+	SnippetID SnippetIDPath `json:"snippet_id"`
+	NoteID    NoteIDPath    `json:"note_id"`
+}
+
+type DeleteSnippetNoteResponseObject interface {
+	VisitDeleteSnippetNoteResponse(w http.ResponseWriter) error
+}
+
+type DeleteSnippetNote200JSONResponse Note
+
+func (response DeleteSnippetNote200JSONResponse) VisitDeleteSnippetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSnippetNote401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteSnippetNote401JSONResponse) VisitDeleteSnippetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSnippetNote403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteSnippetNote403JSONResponse) VisitDeleteSnippetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSnippetNote404JSONResponse struct{ NoteableNotFoundJSONResponse }
+
+func (response DeleteSnippetNote404JSONResponse) VisitDeleteSnippetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSnippetNoteRequestObject struct {
+	ID        ProjectIDPath `json:"id"`
+	SnippetID SnippetIDPath `json:"snippet_id"`
+	NoteID    NoteIDPath    `json:"note_id"`
+}
+
+type GetSnippetNoteResponseObject interface {
+	VisitGetSnippetNoteResponse(w http.ResponseWriter) error
+}
+
+type GetSnippetNote200JSONResponse Note
+
+func (response GetSnippetNote200JSONResponse) VisitGetSnippetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSnippetNote401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetSnippetNote401JSONResponse) VisitGetSnippetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSnippetNote403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetSnippetNote403JSONResponse) VisitGetSnippetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSnippetNote404JSONResponse struct{ NoteableNotFoundJSONResponse }
+
+func (response GetSnippetNote404JSONResponse) VisitGetSnippetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSnippetNoteRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	SnippetID    SnippetIDPath `json:"snippet_id"`
+	NoteID       NoteIDPath    `json:"note_id"`
+	JSONBody     *UpdateSnippetNoteJSONRequestBody
+	FormdataBody *UpdateSnippetNoteFormdataRequestBody
+}
+
+type UpdateSnippetNoteResponseObject interface {
+	VisitUpdateSnippetNoteResponse(w http.ResponseWriter) error
+}
+
+type UpdateSnippetNote200JSONResponse Note
+
+func (response UpdateSnippetNote200JSONResponse) VisitUpdateSnippetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSnippetNote400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateSnippetNote400JSONResponse) VisitUpdateSnippetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSnippetNote401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateSnippetNote401JSONResponse) VisitUpdateSnippetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSnippetNote403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateSnippetNote403JSONResponse) VisitUpdateSnippetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSnippetNote404JSONResponse struct{ NoteableNotFoundJSONResponse }
+
+func (response UpdateSnippetNote404JSONResponse) VisitUpdateSnippetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSnippetNote413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateSnippetNote413JSONResponse) VisitUpdateSnippetNoteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProjectSnippetRawRequestObject struct {
+	ID        ProjectIDPath `json:"id"`
+	SnippetID SnippetIDPath `json:"snippet_id"`
+}
+
+type GetProjectSnippetRawResponseObject interface {
+	VisitGetProjectSnippetRawResponse(w http.ResponseWriter) error
+}
+
+type GetProjectSnippetRaw200TextResponse string
+
+func (response GetProjectSnippetRaw200TextResponse) VisitGetProjectSnippetRawResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response)))
+	return err
+}
+
+type GetProjectSnippetRaw401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetProjectSnippetRaw401JSONResponse) VisitGetProjectSnippetRawResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProjectSnippetRaw403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetProjectSnippetRaw403JSONResponse) VisitGetProjectSnippetRawResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProjectSnippetRaw404JSONResponse Message
+
+func (response GetProjectSnippetRaw404JSONResponse) VisitGetProjectSnippetRawResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15855,6 +20816,9 @@ type StrictServerInterface interface {
 	// InternalDiscover Who owns this SSH key? (gitlab-shell)
 	// (GET /internal/discover)
 	InternalDiscover(ctx context.Context, request InternalDiscoverRequestObject) (InternalDiscoverResponseObject, error)
+	// ListUserIssues List the issues the current user authored
+	// (GET /issues)
+	ListUserIssues(ctx context.Context, request ListUserIssuesRequestObject) (ListUserIssuesResponseObject, error)
 	// GetKey Get an SSH key with its user
 	// (GET /keys/{id})
 	GetKey(ctx context.Context, request GetKeyRequestObject) (GetKeyResponseObject, error)
@@ -15921,6 +20885,45 @@ type StrictServerInterface interface {
 	// EditProjectHook Modify a project hook
 	// (PUT /projects/{id}/hooks/{hook_id})
 	EditProjectHook(ctx context.Context, request EditProjectHookRequestObject) (EditProjectHookResponseObject, error)
+	// ListProjectIssues List a project's issues
+	// (GET /projects/{id}/issues)
+	ListProjectIssues(ctx context.Context, request ListProjectIssuesRequestObject) (ListProjectIssuesResponseObject, error)
+	// CreateIssue Open an issue
+	// (POST /projects/{id}/issues)
+	CreateIssue(ctx context.Context, request CreateIssueRequestObject) (CreateIssueResponseObject, error)
+	// DeleteIssue Delete an issue
+	// (DELETE /projects/{id}/issues/{issue_id})
+	DeleteIssue(ctx context.Context, request DeleteIssueRequestObject) (DeleteIssueResponseObject, error)
+	// GetIssue Get an issue
+	// (GET /projects/{id}/issues/{issue_id})
+	GetIssue(ctx context.Context, request GetIssueRequestObject) (GetIssueResponseObject, error)
+	// UpdateIssue Update, close or reopen an issue
+	// (PUT /projects/{id}/issues/{issue_id})
+	UpdateIssue(ctx context.Context, request UpdateIssueRequestObject) (UpdateIssueResponseObject, error)
+	// MoveIssue Move an issue to another project
+	// (POST /projects/{id}/issues/{issue_id}/move)
+	MoveIssue(ctx context.Context, request MoveIssueRequestObject) (MoveIssueResponseObject, error)
+	// ListIssueNotes List the notes of a issue
+	// (GET /projects/{id}/issues/{issue_id}/notes)
+	ListIssueNotes(ctx context.Context, request ListIssueNotesRequestObject) (ListIssueNotesResponseObject, error)
+	// CreateIssueNote Comment on a issue
+	// (POST /projects/{id}/issues/{issue_id}/notes)
+	CreateIssueNote(ctx context.Context, request CreateIssueNoteRequestObject) (CreateIssueNoteResponseObject, error)
+	// DeleteIssueNote Delete a note of a issue
+	// (DELETE /projects/{id}/issues/{issue_id}/notes/{note_id})
+	DeleteIssueNote(ctx context.Context, request DeleteIssueNoteRequestObject) (DeleteIssueNoteResponseObject, error)
+	// GetIssueNote Get a note of a issue
+	// (GET /projects/{id}/issues/{issue_id}/notes/{note_id})
+	GetIssueNote(ctx context.Context, request GetIssueNoteRequestObject) (GetIssueNoteResponseObject, error)
+	// UpdateIssueNote Edit a note of a issue
+	// (PUT /projects/{id}/issues/{issue_id}/notes/{note_id})
+	UpdateIssueNote(ctx context.Context, request UpdateIssueNoteRequestObject) (UpdateIssueNoteResponseObject, error)
+	// UnsubscribeFromIssue Unsubscribe from an issue
+	// (DELETE /projects/{id}/issues/{issue_id}/subscription)
+	UnsubscribeFromIssue(ctx context.Context, request UnsubscribeFromIssueRequestObject) (UnsubscribeFromIssueResponseObject, error)
+	// SubscribeToIssue Subscribe to an issue
+	// (POST /projects/{id}/issues/{issue_id}/subscription)
+	SubscribeToIssue(ctx context.Context, request SubscribeToIssueRequestObject) (SubscribeToIssueResponseObject, error)
 	// ListDeployKeys List a project's deploy keys
 	// (GET /projects/{id}/keys)
 	ListDeployKeys(ctx context.Context, request ListDeployKeysRequestObject) (ListDeployKeysResponseObject, error)
@@ -15933,6 +20936,18 @@ type StrictServerInterface interface {
 	// GetDeployKey Get a project's deploy key
 	// (GET /projects/{id}/keys/{key_id})
 	GetDeployKey(ctx context.Context, request GetDeployKeyRequestObject) (GetDeployKeyResponseObject, error)
+	// DeleteLabel Delete a label
+	// (DELETE /projects/{id}/labels)
+	DeleteLabel(ctx context.Context, request DeleteLabelRequestObject) (DeleteLabelResponseObject, error)
+	// ListLabels List a project's labels
+	// (GET /projects/{id}/labels)
+	ListLabels(ctx context.Context, request ListLabelsRequestObject) (ListLabelsResponseObject, error)
+	// CreateLabel Create a label
+	// (POST /projects/{id}/labels)
+	CreateLabel(ctx context.Context, request CreateLabelRequestObject) (CreateLabelResponseObject, error)
+	// UpdateLabel Rename or recolor a label
+	// (PUT /projects/{id}/labels)
+	UpdateLabel(ctx context.Context, request UpdateLabelRequestObject) (UpdateLabelResponseObject, error)
 	// ListProjectMembers List a project's members
 	// (GET /projects/{id}/members)
 	ListProjectMembers(ctx context.Context, request ListProjectMembersRequestObject) (ListProjectMembersResponseObject, error)
@@ -15948,6 +20963,21 @@ type StrictServerInterface interface {
 	// UpdateProjectMember Change a project member's access level
 	// (PUT /projects/{id}/members/{user_id})
 	UpdateProjectMember(ctx context.Context, request UpdateProjectMemberRequestObject) (UpdateProjectMemberResponseObject, error)
+	// ListMilestones List a project's milestones
+	// (GET /projects/{id}/milestones)
+	ListMilestones(ctx context.Context, request ListMilestonesRequestObject) (ListMilestonesResponseObject, error)
+	// CreateMilestone Create a milestone
+	// (POST /projects/{id}/milestones)
+	CreateMilestone(ctx context.Context, request CreateMilestoneRequestObject) (CreateMilestoneResponseObject, error)
+	// GetMilestone Get a milestone
+	// (GET /projects/{id}/milestones/{milestone_id})
+	GetMilestone(ctx context.Context, request GetMilestoneRequestObject) (GetMilestoneResponseObject, error)
+	// UpdateMilestone Update, close or activate a milestone
+	// (PUT /projects/{id}/milestones/{milestone_id})
+	UpdateMilestone(ctx context.Context, request UpdateMilestoneRequestObject) (UpdateMilestoneResponseObject, error)
+	// ListMilestoneIssues List a milestone's issues
+	// (GET /projects/{id}/milestones/{milestone_id}/issues)
+	ListMilestoneIssues(ctx context.Context, request ListMilestoneIssuesRequestObject) (ListMilestoneIssuesResponseObject, error)
 	// GetArchive Download an archive of the repository (tar.gz)
 	// (GET /projects/{id}/repository/archive)
 	GetArchive(ctx context.Context, request GetArchiveRequestObject) (GetArchiveResponseObject, error)
@@ -15984,6 +21014,12 @@ type StrictServerInterface interface {
 	// GetCommitBlob Get a file's raw content at a commit (second path)
 	// (GET /projects/{id}/repository/commits/{sha}/blob)
 	GetCommitBlob(ctx context.Context, request GetCommitBlobRequestObject) (GetCommitBlobResponseObject, error)
+	// ListCommitComments List the comments of a commit
+	// (GET /projects/{id}/repository/commits/{sha}/comments)
+	ListCommitComments(ctx context.Context, request ListCommitCommentsRequestObject) (ListCommitCommentsResponseObject, error)
+	// CreateCommitComment Comment on a commit
+	// (POST /projects/{id}/repository/commits/{sha}/comments)
+	CreateCommitComment(ctx context.Context, request CreateCommitCommentRequestObject) (CreateCommitCommentResponseObject, error)
 	// GetCommitDiff Get the diff of a commit
 	// (GET /projects/{id}/repository/commits/{sha}/diff)
 	GetCommitDiff(ctx context.Context, request GetCommitDiffRequestObject) (GetCommitDiffResponseObject, error)
@@ -16035,6 +21071,39 @@ type StrictServerInterface interface {
 	// ShareProject Share a project with a group
 	// (POST /projects/{id}/share)
 	ShareProject(ctx context.Context, request ShareProjectRequestObject) (ShareProjectResponseObject, error)
+	// ListProjectSnippets List a project's snippets
+	// (GET /projects/{id}/snippets)
+	ListProjectSnippets(ctx context.Context, request ListProjectSnippetsRequestObject) (ListProjectSnippetsResponseObject, error)
+	// CreateProjectSnippet Create a project snippet
+	// (POST /projects/{id}/snippets)
+	CreateProjectSnippet(ctx context.Context, request CreateProjectSnippetRequestObject) (CreateProjectSnippetResponseObject, error)
+	// DeleteProjectSnippet Delete a project snippet
+	// (DELETE /projects/{id}/snippets/{snippet_id})
+	DeleteProjectSnippet(ctx context.Context, request DeleteProjectSnippetRequestObject) (DeleteProjectSnippetResponseObject, error)
+	// GetProjectSnippet Get a project snippet
+	// (GET /projects/{id}/snippets/{snippet_id})
+	GetProjectSnippet(ctx context.Context, request GetProjectSnippetRequestObject) (GetProjectSnippetResponseObject, error)
+	// UpdateProjectSnippet Update a project snippet
+	// (PUT /projects/{id}/snippets/{snippet_id})
+	UpdateProjectSnippet(ctx context.Context, request UpdateProjectSnippetRequestObject) (UpdateProjectSnippetResponseObject, error)
+	// ListSnippetNotes List the notes of a project snippet
+	// (GET /projects/{id}/snippets/{snippet_id}/notes)
+	ListSnippetNotes(ctx context.Context, request ListSnippetNotesRequestObject) (ListSnippetNotesResponseObject, error)
+	// CreateSnippetNote Comment on a project snippet
+	// (POST /projects/{id}/snippets/{snippet_id}/notes)
+	CreateSnippetNote(ctx context.Context, request CreateSnippetNoteRequestObject) (CreateSnippetNoteResponseObject, error)
+	// DeleteSnippetNote Delete a note of a project snippet
+	// (DELETE /projects/{id}/snippets/{snippet_id}/notes/{note_id})
+	DeleteSnippetNote(ctx context.Context, request DeleteSnippetNoteRequestObject) (DeleteSnippetNoteResponseObject, error)
+	// GetSnippetNote Get a note of a project snippet
+	// (GET /projects/{id}/snippets/{snippet_id}/notes/{note_id})
+	GetSnippetNote(ctx context.Context, request GetSnippetNoteRequestObject) (GetSnippetNoteResponseObject, error)
+	// UpdateSnippetNote Edit a note of a project snippet
+	// (PUT /projects/{id}/snippets/{snippet_id}/notes/{note_id})
+	UpdateSnippetNote(ctx context.Context, request UpdateSnippetNoteRequestObject) (UpdateSnippetNoteResponseObject, error)
+	// GetProjectSnippetRaw Get a project snippet's content
+	// (GET /projects/{id}/snippets/{snippet_id}/raw)
+	GetProjectSnippetRaw(ctx context.Context, request GetProjectSnippetRawRequestObject) (GetProjectSnippetRawResponseObject, error)
 	// UnstarProject Unstar a project
 	// (DELETE /projects/{id}/star)
 	UnstarProject(ctx context.Context, request UnstarProjectRequestObject) (UnstarProjectResponseObject, error)
@@ -16828,6 +21897,31 @@ func (sh *strictHandler) InternalDiscover(ctx echo.Context, params InternalDisco
 	return nil
 }
 
+// ListUserIssues operation middleware
+func (sh *strictHandler) ListUserIssues(ctx echo.Context, params ListUserIssuesParams) error {
+	var request ListUserIssuesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListUserIssues(ctx.Request().Context(), request.(ListUserIssuesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListUserIssues")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListUserIssuesResponseObject); ok {
+		return validResponse.VisitListUserIssuesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetKey operation middleware
 func (sh *strictHandler) GetKey(ctx echo.Context, id int) error {
 	var request GetKeyRequestObject
@@ -17566,6 +22660,529 @@ func (sh *strictHandler) EditProjectHook(ctx echo.Context, id ProjectIDPath, hoo
 	return nil
 }
 
+// ListProjectIssues operation middleware
+func (sh *strictHandler) ListProjectIssues(ctx echo.Context, id ProjectIDPath, params ListProjectIssuesParams) error {
+	var request ListProjectIssuesRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListProjectIssues(ctx.Request().Context(), request.(ListProjectIssuesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListProjectIssues")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListProjectIssuesResponseObject); ok {
+		return validResponse.VisitListProjectIssuesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateIssue operation middleware
+func (sh *strictHandler) CreateIssue(ctx echo.Context, id ProjectIDPath) error {
+	var request CreateIssueRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body CreateIssueJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body CreateIssueFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateIssue(ctx.Request().Context(), request.(CreateIssueRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateIssue")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateIssueResponseObject); ok {
+		return validResponse.VisitCreateIssueResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteIssue operation middleware
+func (sh *strictHandler) DeleteIssue(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath) error {
+	var request DeleteIssueRequestObject
+
+	request.ID = id
+	request.IssueID = issueID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteIssue(ctx.Request().Context(), request.(DeleteIssueRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteIssue")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteIssueResponseObject); ok {
+		return validResponse.VisitDeleteIssueResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetIssue operation middleware
+func (sh *strictHandler) GetIssue(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath) error {
+	var request GetIssueRequestObject
+
+	request.ID = id
+	request.IssueID = issueID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetIssue(ctx.Request().Context(), request.(GetIssueRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetIssue")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetIssueResponseObject); ok {
+		return validResponse.VisitGetIssueResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateIssue operation middleware
+func (sh *strictHandler) UpdateIssue(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath) error {
+	var request UpdateIssueRequestObject
+
+	request.ID = id
+	request.IssueID = issueID
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body UpdateIssueJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body UpdateIssueFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateIssue(ctx.Request().Context(), request.(UpdateIssueRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateIssue")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateIssueResponseObject); ok {
+		return validResponse.VisitUpdateIssueResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// MoveIssue operation middleware
+func (sh *strictHandler) MoveIssue(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath) error {
+	var request MoveIssueRequestObject
+
+	request.ID = id
+	request.IssueID = issueID
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body MoveIssueJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body MoveIssueFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.MoveIssue(ctx.Request().Context(), request.(MoveIssueRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "MoveIssue")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(MoveIssueResponseObject); ok {
+		return validResponse.VisitMoveIssueResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListIssueNotes operation middleware
+func (sh *strictHandler) ListIssueNotes(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath, params ListIssueNotesParams) error {
+	var request ListIssueNotesRequestObject
+
+	request.ID = id
+	request.IssueID = issueID
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListIssueNotes(ctx.Request().Context(), request.(ListIssueNotesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListIssueNotes")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListIssueNotesResponseObject); ok {
+		return validResponse.VisitListIssueNotesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateIssueNote operation middleware
+func (sh *strictHandler) CreateIssueNote(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath) error {
+	var request CreateIssueNoteRequestObject
+
+	request.ID = id
+	request.IssueID = issueID
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body CreateIssueNoteJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body CreateIssueNoteFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateIssueNote(ctx.Request().Context(), request.(CreateIssueNoteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateIssueNote")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateIssueNoteResponseObject); ok {
+		return validResponse.VisitCreateIssueNoteResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteIssueNote operation middleware
+func (sh *strictHandler) DeleteIssueNote(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath) error {
+	var request DeleteIssueNoteRequestObject
+
+	request.ID = id
+	request.IssueID = issueID
+	request.NoteID = noteID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteIssueNote(ctx.Request().Context(), request.(DeleteIssueNoteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteIssueNote")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteIssueNoteResponseObject); ok {
+		return validResponse.VisitDeleteIssueNoteResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetIssueNote operation middleware
+func (sh *strictHandler) GetIssueNote(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath) error {
+	var request GetIssueNoteRequestObject
+
+	request.ID = id
+	request.IssueID = issueID
+	request.NoteID = noteID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetIssueNote(ctx.Request().Context(), request.(GetIssueNoteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetIssueNote")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetIssueNoteResponseObject); ok {
+		return validResponse.VisitGetIssueNoteResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateIssueNote operation middleware
+func (sh *strictHandler) UpdateIssueNote(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath) error {
+	var request UpdateIssueNoteRequestObject
+
+	request.ID = id
+	request.IssueID = issueID
+	request.NoteID = noteID
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body UpdateIssueNoteJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body UpdateIssueNoteFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateIssueNote(ctx.Request().Context(), request.(UpdateIssueNoteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateIssueNote")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateIssueNoteResponseObject); ok {
+		return validResponse.VisitUpdateIssueNoteResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UnsubscribeFromIssue operation middleware
+func (sh *strictHandler) UnsubscribeFromIssue(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath) error {
+	var request UnsubscribeFromIssueRequestObject
+
+	request.ID = id
+	request.IssueID = issueID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UnsubscribeFromIssue(ctx.Request().Context(), request.(UnsubscribeFromIssueRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UnsubscribeFromIssue")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UnsubscribeFromIssueResponseObject); ok {
+		return validResponse.VisitUnsubscribeFromIssueResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SubscribeToIssue operation middleware
+func (sh *strictHandler) SubscribeToIssue(ctx echo.Context, id ProjectIDPath, issueID IssueIDPath) error {
+	var request SubscribeToIssueRequestObject
+
+	request.ID = id
+	request.IssueID = issueID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SubscribeToIssue(ctx.Request().Context(), request.(SubscribeToIssueRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SubscribeToIssue")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SubscribeToIssueResponseObject); ok {
+		return validResponse.VisitSubscribeToIssueResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListDeployKeys operation middleware
 func (sh *strictHandler) ListDeployKeys(ctx echo.Context, id ProjectIDPath) error {
 	var request ListDeployKeysRequestObject
@@ -17698,6 +23315,216 @@ func (sh *strictHandler) GetDeployKey(ctx echo.Context, id ProjectIDPath, keyID 
 		return err
 	} else if validResponse, ok := response.(GetDeployKeyResponseObject); ok {
 		return validResponse.VisitGetDeployKeyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteLabel operation middleware
+func (sh *strictHandler) DeleteLabel(ctx echo.Context, id ProjectIDPath) error {
+	var request DeleteLabelRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body DeleteLabelJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body DeleteLabelFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteLabel(ctx.Request().Context(), request.(DeleteLabelRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteLabel")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteLabelResponseObject); ok {
+		return validResponse.VisitDeleteLabelResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListLabels operation middleware
+func (sh *strictHandler) ListLabels(ctx echo.Context, id ProjectIDPath) error {
+	var request ListLabelsRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListLabels(ctx.Request().Context(), request.(ListLabelsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListLabels")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListLabelsResponseObject); ok {
+		return validResponse.VisitListLabelsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateLabel operation middleware
+func (sh *strictHandler) CreateLabel(ctx echo.Context, id ProjectIDPath) error {
+	var request CreateLabelRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body CreateLabelJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body CreateLabelFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateLabel(ctx.Request().Context(), request.(CreateLabelRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateLabel")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateLabelResponseObject); ok {
+		return validResponse.VisitCreateLabelResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateLabel operation middleware
+func (sh *strictHandler) UpdateLabel(ctx echo.Context, id ProjectIDPath) error {
+	var request UpdateLabelRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body UpdateLabelJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body UpdateLabelFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateLabel(ctx.Request().Context(), request.(UpdateLabelRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateLabel")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateLabelResponseObject); ok {
+		return validResponse.VisitUpdateLabelResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -17899,6 +23726,210 @@ func (sh *strictHandler) UpdateProjectMember(ctx echo.Context, id ProjectIDPath,
 		return err
 	} else if validResponse, ok := response.(UpdateProjectMemberResponseObject); ok {
 		return validResponse.VisitUpdateProjectMemberResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListMilestones operation middleware
+func (sh *strictHandler) ListMilestones(ctx echo.Context, id ProjectIDPath, params ListMilestonesParams) error {
+	var request ListMilestonesRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListMilestones(ctx.Request().Context(), request.(ListMilestonesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListMilestones")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListMilestonesResponseObject); ok {
+		return validResponse.VisitListMilestonesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateMilestone operation middleware
+func (sh *strictHandler) CreateMilestone(ctx echo.Context, id ProjectIDPath) error {
+	var request CreateMilestoneRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body CreateMilestoneJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body CreateMilestoneFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateMilestone(ctx.Request().Context(), request.(CreateMilestoneRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateMilestone")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateMilestoneResponseObject); ok {
+		return validResponse.VisitCreateMilestoneResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetMilestone operation middleware
+func (sh *strictHandler) GetMilestone(ctx echo.Context, id ProjectIDPath, milestoneID MilestoneIDPath) error {
+	var request GetMilestoneRequestObject
+
+	request.ID = id
+	request.MilestoneID = milestoneID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetMilestone(ctx.Request().Context(), request.(GetMilestoneRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetMilestone")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetMilestoneResponseObject); ok {
+		return validResponse.VisitGetMilestoneResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateMilestone operation middleware
+func (sh *strictHandler) UpdateMilestone(ctx echo.Context, id ProjectIDPath, milestoneID MilestoneIDPath) error {
+	var request UpdateMilestoneRequestObject
+
+	request.ID = id
+	request.MilestoneID = milestoneID
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body UpdateMilestoneJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body UpdateMilestoneFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateMilestone(ctx.Request().Context(), request.(UpdateMilestoneRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateMilestone")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateMilestoneResponseObject); ok {
+		return validResponse.VisitUpdateMilestoneResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListMilestoneIssues operation middleware
+func (sh *strictHandler) ListMilestoneIssues(ctx echo.Context, id ProjectIDPath, milestoneID MilestoneIDPath, params ListMilestoneIssuesParams) error {
+	var request ListMilestoneIssuesRequestObject
+
+	request.ID = id
+	request.MilestoneID = milestoneID
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListMilestoneIssues(ctx.Request().Context(), request.(ListMilestoneIssuesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListMilestoneIssues")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListMilestoneIssuesResponseObject); ok {
+		return validResponse.VisitListMilestoneIssuesResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -18248,6 +24279,95 @@ func (sh *strictHandler) GetCommitBlob(ctx echo.Context, id ProjectIDPath, sha R
 		return err
 	} else if validResponse, ok := response.(GetCommitBlobResponseObject); ok {
 		return validResponse.VisitGetCommitBlobResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListCommitComments operation middleware
+func (sh *strictHandler) ListCommitComments(ctx echo.Context, id ProjectIDPath, sha CommitSHAPath, params ListCommitCommentsParams) error {
+	var request ListCommitCommentsRequestObject
+
+	request.ID = id
+	request.Sha = sha
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListCommitComments(ctx.Request().Context(), request.(ListCommitCommentsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListCommitComments")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListCommitCommentsResponseObject); ok {
+		return validResponse.VisitListCommitCommentsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateCommitComment operation middleware
+func (sh *strictHandler) CreateCommitComment(ctx echo.Context, id ProjectIDPath, sha CommitSHAPath) error {
+	var request CreateCommitCommentRequestObject
+
+	request.ID = id
+	request.Sha = sha
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body CreateCommitCommentJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body CreateCommitCommentFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateCommitComment(ctx.Request().Context(), request.(CreateCommitCommentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateCommitComment")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateCommitCommentResponseObject); ok {
+		return validResponse.VisitCreateCommitCommentResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -18901,6 +25021,441 @@ func (sh *strictHandler) ShareProject(ctx echo.Context, id ProjectIDPath) error 
 		return err
 	} else if validResponse, ok := response.(ShareProjectResponseObject); ok {
 		return validResponse.VisitShareProjectResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListProjectSnippets operation middleware
+func (sh *strictHandler) ListProjectSnippets(ctx echo.Context, id ProjectIDPath, params ListProjectSnippetsParams) error {
+	var request ListProjectSnippetsRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListProjectSnippets(ctx.Request().Context(), request.(ListProjectSnippetsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListProjectSnippets")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListProjectSnippetsResponseObject); ok {
+		return validResponse.VisitListProjectSnippetsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateProjectSnippet operation middleware
+func (sh *strictHandler) CreateProjectSnippet(ctx echo.Context, id ProjectIDPath) error {
+	var request CreateProjectSnippetRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body CreateProjectSnippetJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body CreateProjectSnippetFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateProjectSnippet(ctx.Request().Context(), request.(CreateProjectSnippetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateProjectSnippet")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateProjectSnippetResponseObject); ok {
+		return validResponse.VisitCreateProjectSnippetResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteProjectSnippet operation middleware
+func (sh *strictHandler) DeleteProjectSnippet(ctx echo.Context, id ProjectIDPath, snippetID SnippetIDPath) error {
+	var request DeleteProjectSnippetRequestObject
+
+	request.ID = id
+	request.SnippetID = snippetID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteProjectSnippet(ctx.Request().Context(), request.(DeleteProjectSnippetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteProjectSnippet")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteProjectSnippetResponseObject); ok {
+		return validResponse.VisitDeleteProjectSnippetResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetProjectSnippet operation middleware
+func (sh *strictHandler) GetProjectSnippet(ctx echo.Context, id ProjectIDPath, snippetID SnippetIDPath) error {
+	var request GetProjectSnippetRequestObject
+
+	request.ID = id
+	request.SnippetID = snippetID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetProjectSnippet(ctx.Request().Context(), request.(GetProjectSnippetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetProjectSnippet")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetProjectSnippetResponseObject); ok {
+		return validResponse.VisitGetProjectSnippetResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateProjectSnippet operation middleware
+func (sh *strictHandler) UpdateProjectSnippet(ctx echo.Context, id ProjectIDPath, snippetID SnippetIDPath) error {
+	var request UpdateProjectSnippetRequestObject
+
+	request.ID = id
+	request.SnippetID = snippetID
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body UpdateProjectSnippetJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body UpdateProjectSnippetFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateProjectSnippet(ctx.Request().Context(), request.(UpdateProjectSnippetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateProjectSnippet")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateProjectSnippetResponseObject); ok {
+		return validResponse.VisitUpdateProjectSnippetResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListSnippetNotes operation middleware
+func (sh *strictHandler) ListSnippetNotes(ctx echo.Context, id ProjectIDPath, snippetID SnippetIDPath, params ListSnippetNotesParams) error {
+	var request ListSnippetNotesRequestObject
+
+	request.ID = id
+	request.SnippetID = snippetID
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListSnippetNotes(ctx.Request().Context(), request.(ListSnippetNotesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListSnippetNotes")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListSnippetNotesResponseObject); ok {
+		return validResponse.VisitListSnippetNotesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateSnippetNote operation middleware
+func (sh *strictHandler) CreateSnippetNote(ctx echo.Context, id ProjectIDPath, snippetID SnippetIDPath) error {
+	var request CreateSnippetNoteRequestObject
+
+	request.ID = id
+	request.SnippetID = snippetID
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body CreateSnippetNoteJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body CreateSnippetNoteFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateSnippetNote(ctx.Request().Context(), request.(CreateSnippetNoteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateSnippetNote")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateSnippetNoteResponseObject); ok {
+		return validResponse.VisitCreateSnippetNoteResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteSnippetNote operation middleware
+func (sh *strictHandler) DeleteSnippetNote(ctx echo.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath) error {
+	var request DeleteSnippetNoteRequestObject
+
+	request.ID = id
+	request.SnippetID = snippetID
+	request.NoteID = noteID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteSnippetNote(ctx.Request().Context(), request.(DeleteSnippetNoteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteSnippetNote")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteSnippetNoteResponseObject); ok {
+		return validResponse.VisitDeleteSnippetNoteResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetSnippetNote operation middleware
+func (sh *strictHandler) GetSnippetNote(ctx echo.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath) error {
+	var request GetSnippetNoteRequestObject
+
+	request.ID = id
+	request.SnippetID = snippetID
+	request.NoteID = noteID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetSnippetNote(ctx.Request().Context(), request.(GetSnippetNoteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetSnippetNote")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetSnippetNoteResponseObject); ok {
+		return validResponse.VisitGetSnippetNoteResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateSnippetNote operation middleware
+func (sh *strictHandler) UpdateSnippetNote(ctx echo.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath) error {
+	var request UpdateSnippetNoteRequestObject
+
+	request.ID = id
+	request.SnippetID = snippetID
+	request.NoteID = noteID
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body UpdateSnippetNoteJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body UpdateSnippetNoteFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateSnippetNote(ctx.Request().Context(), request.(UpdateSnippetNoteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateSnippetNote")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateSnippetNoteResponseObject); ok {
+		return validResponse.VisitUpdateSnippetNoteResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetProjectSnippetRaw operation middleware
+func (sh *strictHandler) GetProjectSnippetRaw(ctx echo.Context, id ProjectIDPath, snippetID SnippetIDPath) error {
+	var request GetProjectSnippetRawRequestObject
+
+	request.ID = id
+	request.SnippetID = snippetID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetProjectSnippetRaw(ctx.Request().Context(), request.(GetProjectSnippetRawRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetProjectSnippetRaw")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetProjectSnippetRawResponseObject); ok {
+		return validResponse.VisitGetProjectSnippetRawResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -19929,739 +26484,906 @@ func (sh *strictHandler) UnblockUser(ctx echo.Context, id UserIDPath) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P2Jcts4tjCOvwpG3/9W5NuyTG1e5Jr6xt1ZJ0tnYuf2nW6lTIiEJLYpQJegLCupVN2H+D/DfbD7JL/C",
-	"OQAJkqAWx0l3z9dTUx2LBLEenH351AjEfCE446lsDD81ZoyGLIE/X0X8Rv0bMhkk0SKNBG8MG2/pNOJU",
-	"/SBxxG/kkPijpef1gmUSwx/snCQs/uuosUjY7ajht4iPvzm7S+3fkyiRhQcxhd+kqb4klIdEfUIEj9dk",
-	"NWOcpDO2JuwukulBu9FqyGDG5lRNMV0vWGPYkGkS8Wnj8+dW4z/fsLv0LZ2y6gquZgw7XtApaxGREDZf",
-	"pNkQkSSRVEMRNZ+t49SPESyThHEcxtlNxFM2ZYnuhyXurl6kbC7JgiW7dpSw2/pJqa2NxFJuXTycztbV",
-	"X4mUxo6R1GPCl/MxS4iYkEitYfvU4TM1d7m9SzX/bV1+bjUWNKFzlmqQ/j6hPJi9pemsBizonKnOKRlD",
-	"y3NC8dlMxGHEp8Q/8tUGSXWu79+9OmQ8ECELSdOfMJouE/Zv3aexmEbcBwhld3S+iNWk5lSmLGm0GpEa",
-	"a6Fm0GqorhvDBo7VaDUS9l/LKGFhY5gmS7Z5638Q83mUXj6/cK/mggTQgFw+v4BjNktSf6d0istq2msA",
-	"EIhSWKtUKy0t4bjj9c/63X7vNOj0WXAyDrud4DgIB+Pw7GzQPemOexM6mRy7FylndM8VPkvEcvHicf1p",
-	"vXgMi1FQTdMZnttUfdQmp+0TEgtxw0J4f0vjJSPLBaGSUGg94gDgLfWa42O+nLMkCkgUtogUpi+ymgmp",
-	"R4gkoXFMwmgapXLE5YyGYoXXRbeN0hlJZzQlUdgmF5ws+Q0XK46v4RwEZ/BBQOOYJSMeUM5FShJGwxah",
-	"XK5YIknf6xP/06gxZ1LSKRs1hqOGegZbQt6IlDwVSx6OGp/99ogXTmkixOGY1kBaFO55Bm5Eop6aq9js",
-	"HI6pZCEACwz5X0uWrPMx1UUtXNOQTegyThvDTqsxj3g0X87hbwdG2BEpnuMBS0LH4paRjucRmqgtXixY",
-	"SGiqntROjyXX9VPsetvnmIhfWZBeJMEsumXhP6D7yoR/UmC2SJjCHC1yw9gC6RrVn5Gmr07DP0AYiddk",
-	"ya13ExpL9XKBg8lzMl4TPUsyFumsbnmmDxeiHAsRM8rtVWy7buqK6TkANEepLOBBXw0rFzRgRwryfNL0",
-	"w4jKhUjov3Wfmj/9gza5MP3gfQkFk0RdBCDvLbzYNLWuCtE3RTK2/aLo5ZSuSuGi9B7qiuBQPyYhS75f",
-	"1xw/vFVnBiR2ErE4PM/Ozw8SRlMWXtPUrztHoTq4Hq/dYNrIe1Br5Apaf8GlwPcts8hCu+UizH8oZuea",
-	"Bml0G6Vr9ehDq36xl0zBVc1aXyrgNoCq0aeaRQuQaItYrdUxZxCDJCkQPKURl7hTqeLTmgGV7DDiknEZ",
-	"pdEtKxEmA1Y1Wydhso2dTvFSJGnNstQrEkYJC9QD6/RUs9pzkyJJa85MfWedFoVf8HDT1v9HJKNxFEfp",
-	"ek9Mk52ImODe3mY91U0+b1FYgpnxYjmOowC+TVnCaazgLIluacrcS3jHFkJGqUjWGltePr/YxrrYfAtV",
-	"nMs54IQM98HLR5Kk0QI5mHkkZcSntQcCfMgmUMhniTzWOzbZhcdyTHQ35nF3RnF/Hipfy9MoZu5lvNP9",
-	"DTXfH7NHUvM7IHKRJOuENP04Gh9NozSm43YyVoj8hxkLFJ9FJylLCA0CJiVpSoZsjliwBKTFgyGh5myA",
-	"CTIo3O97HqmgcI80v6chUWtlMj0go5ESGGMGvNto1ABaMY1uGa9i9ndPLh6/ftKehzUgYPrZAgdXdPqG",
-	"ztku0sIep02aStplVCpRodP2ylz2bafttT33+ad0eq3x+T5A8F6yZBfCvpSKn4PbJQIJZFfJA/5wGYU+",
-	"EZxIMUdOWAIB54If5kzzVpqsaPHE0OKW4rlP2yePJPEnEQ99EkbFm9D5AvJcEAETJheCSxQqv6fhO4Qp",
-	"9UsRG8bhT7pYxFEAoHr0q1R788nq9/+XsElj2Pg/R7m25AjfyqO8y+9FuMYxy4jCzJhk8qiCDXMdmv5O",
-	"8I96FpqmCSpaqvfgoDXiVEs7ExrFLFQ/ohD1NaVhPpkegR3RXTaGv5jHczk1Dz98Vn0baWsswrWaPhfp",
-	"iP/98sc3hMbpTCynMwUukq6lkp9gNJYkIoEl6XHx44zbm9M0mJGQBTFVuzMRyZymAB8j/iyhC4WKlPyE",
-	"sHWuISZQXx0q8AzEMg5JukxAco14quS2gee1yGoWBTPyio4TGioug92yBDZKHiiRCSRoPomj4OEA4TUu",
-	"0Q0BgR5NnXfCpFgmAUNmVw4r1wUPQDE/5gQUjvvcajwVyTgKQ8a/xaTVhaVxLFaKNlRBtEey2eCNFsnm",
-	"VoQcElxZwqgUPF/bOXwrl6HwFRYKFadMAb/QcB7xLaMPyeulTMmYEWhNUqE6Iaq7bOPeiBTkgG+1b4Do",
-	"htvxoHvT+nqf3mlAwZ0qSjPn5jrm+5aUxKi68bFtFKoe1J9AtyYiGephi29cg8OevqXrWNDwSohXNEEp",
-	"/Wtv7RWwI4ATMzQUq8FBXER2RbLkliWAJhaOHej0iEbX5AlPo3RNroQgsIJ8Zcgrf0ugQeUsSq1OYdgh",
-	"Byuc1zxtn2j0qO6NSGeExtENOxjuLhj/9qBUkQw2bLkIUpYeyjRhdF7ceiQfjWFjHHEKHF+VGbJ7+hgt",
-	"9u3AeW5aydIiOClk6S1Lyg+4kMPHkYRlRggzxY58mqY0mM0ZT8+BC1cb9ldDCzRo4AYeGiw6KfzOpRF8",
-	"3MbH7C5VgnOOb/3Nan2npPbgV6EywhPFKrh2+L3Wodp6p6IWlVhK1L3AnhJfzqiPqiZQRBAutFSHWnOu",
-	"7SO5DOQeQIlXld5z/a91sb7eTVLrkcvJJLorLQjBmjStCSVimbIWGbOJSJQstk5nijNhsTSYI2fdDNGq",
-	"u7Jq7d8SVX5VgEjYxAkO7m5QQ1DuRW25ggeqlZtKhPn9gk35NL8li3lVODJitAaGEI6XSkRYAxkKxYor",
-	"dgN0zkqUJk1KpkDHtVoaNE/m24MdWNavz3bm2/qOrtRhlzZVsfhHi5hGpe3ciexoVY3urkXG6xSOHv6A",
-	"4d9zukxnIok+sm/E+aK8mR1GKm6Ycx87xJ6b3q/PhiwB1bwAVdIrdstioA3Srb2Ys/kY2D0fdU/XsfrC",
-	"twVfPbREO9+YJoyg2JokdE2aRtD0AeX9xUczHuX4vqWus6+78MkqoYsFS4pam18aKA6TiAfxMmShUZ3F",
-	"kQRNOhjAHQebMRgwlPqNq37HbsUNnlmJS3j85NWTqyfkyKhzj4ZReIR7II+G6p5fR6EPYKA1OquZICuK",
-	"86N6uwqz/9SIwsaw1zJHpORVVOMlehqfW41FIhYsSSNUo0Sh+zD8bAKgZc6Y9Xajajuzxst1yqWBnWrk",
-	"XP3zS9ZFS00pby3GanNgP8PwMVvEYv2SrUE/47BmGhcBNWn/7Y+XV6XtvWFr6bfJ98BcJ4xwxtQZp4Kg",
-	"PYVQcsPWLUBXXFGiSOYaHzD6MIKAPSQFdr2oEdXWY6Y6eyRtAAbAlKTZ97zSXfrUbrdROaOOF3oYNSyd",
-	"ULtRProbtq7ziVmRELZKTQC4hR8XjF9ePieo6YfHccTL9hcpZ4eJpOTi4uLi+96bj/SHzjroPoGff//H",
-	"xcXFiycX0duf7o5/et2PZ8/fsPDZ5PvF27+/ebv4+WT9cvldyHnn8u/s12naH5wd3xz/89ePz54tZs+7",
-	"V+/vVi8/3gUvH798yT6ubhYTfvf25vL1zfKJXDx7lx7Rn38+W9HvvvsxOvnHTXK6SKbPg74UPx2/eR9P",
-	"Hn9c3P78svt88OSE/YNesre9y4vVs/k/Xr5/+vyHMHxD33qvvpu9Pvk4e/rm469Pbxf09fTvK++vVba/",
-	"1UijNGa77BuYItKYFbfo9dpq4pRLXIAL5v7XcGH3AF3wNSjgBb8KBTaudGCZjucjbW0Rv+v5wP4mKUta",
-	"xO95PgnVZ6q7FvH7nk/QaNEi/sDziVhxlrSBx4ijeZRW7wDlayLSGUu0qnKu6GjCaDCzBHijwsvtBN1u",
-	"2U7wUyL41NgcYC2gU0HVckWj3PNcSEhjrE2qcTUpQKWpIDQsdtp1OgXYKMoM0Cpueg2y0ozp3qfuogf/",
-	"Ouf+y2gThR01PtiHTpoiIdGUi4RJEqVICznqMRSuxd05+OPBxuVapmz+XIibPQBjJsSNCxKWSexel/qA",
-	"vH/3ijRnabpQLLL6V5aQPjwbHhlboH7RDsQcRmxsI9xqeNcyS9YUh9H1WZS+omOiaOFYhGsQ/2xbAbI+",
-	"oB1EVywEHHVQwPVFKQliGs2lOrIxIGrB2Y+TxvCXXQ09WlfR2tweJqWbfigsDR8OP5WOxOKH8hnlW+6w",
-	"CiFdss1ADuK1eZb/kbEZmsv+/KGOyXKfl4wCjbQes5RGsXQdmkZPjyQaSSkP0cTc9CciuWHh9SQR82vd",
-	"qmQTzfhTbQN8rP09MiH+MkqZNhFeKxboOvMpsVsfkboPwcSY+5Ec6mkcyvx1tV/T+sj9WQ3LXMUxuCiH",
-	"ZOBcTgVjo5RfdKLRUv4RKegOrVd+28XjLLSF2Pli/5mAqR6GOyrOI3/hmkcJ9mwnJteOZK5Nrkk6ARa9",
-	"bR0wavk5aFeOprZQg6EgYnI4VAL9j2MnkKKeCIgsCLbXbE6juDFs/Cpm/G8WglTYHltogP67mHFyOY9g",
-	"HfiKhdchTdXLrtfpHnrHh92TK28wHHSGvbO253mH3snQ8xotPWzq+OD0yusN+/1h13N+sHGCeSPXHBUs",
-	"N07Gg6AXBKdj1vcY6xx3KDs9o97xeEyPu92zkHa8Xpd6QcMWLGkY5p5IF29fgPfqgiaMp9dRKNWJ92l4",
-	"1gl7QafT7wd975gNvOBk3OuNKTs+7Y/D49PeyYROThsfstuTe80sEpGyIDW+AZVbmB/SRuU0XaFmb+MF",
-	"tcZyOGEBnwPmcoSlSJLsAwvsbSdMG+41yOv52oO5gVrQMKAy1cqZH5M3gjsuaQ7I5S9IM9NxtIgvU5qk",
-	"8pqm6gfjofkzELFI1B8TwVPtEuB/+uyj65WRfXXkQ5XngM/VH3wZx3Ss7g16cFT2Vo+57aCuojmTKZ0v",
-	"1DdqTjt1btHZyrts5XsM7RLftH9+StOl3OA6JqGBA9HY3yOqKTHycSxW1xMaxcuEuZx6DSbRjXfgb95L",
-	"lgA5b3z+0KoAtDDCALrU48TPia922yeCBwzZLdRHSxKymGlQrzmQfLMst9R9DrwwxR3OfRLxSM6ycTJr",
-	"n0Kch2mENGZjJ63G3eFUHBql3SJSX7Wv8NPs1WE0VzsFDB6yFtMonS3HwB3H2iXlMGS32Y8jlH2OdI8A",
-	"UnszDLBtO2yDnNF60P+j7I6suVn+gvEw4lMIK1tyrv+US5CvAHWBYxR6XgSUB0z9cjJEKU2mLL3WktKW",
-	"fXXxLcZhc9LIJpwxM1bnRUgueWlbp1KE4FYJB2QX/oMbHSkqWxOpBi8jKThItCt11Sc1SEn14sJHFvez",
-	"E7JRjJShsR9c1o2YytRgSSXN4p9S+xkB1tkNt+B3wIIbLfyuE6uq53Gr2LVUrKi+cFXMa1opaBXL1N0o",
-	"jCaT/ab1OJpMqpMqAV7GMZiFm5Gq03Isxw07PE2i8TJFYrKBbQ7ylk7oyd5WmGcahuAXIRvDrnd2Yh1b",
-	"p3OiwCNm+vVA/TacaziP0iRatz/ShUjExxlL5d+m6p1mY43EiM3Iz3mzqoBmTcGFdi04qr605ud6radb",
-	"I+S5vXYdzCB2Y59sPmd7Ds5DBJyCws991Yr5SR8hU8tciiV8dW1W5laYZ377qllRs8TZKouIrKNxFW47",
-	"YTavjUxcyx30COqh3Femxv1+84HYa8RJ1e+5zcndd+eReDB5NJQz6ruwL0/ZXeogh2qKfossecgS8ixK",
-	"ny/HjyRZiSQkTbB5A+eOzYyqDBRJB06SWGK5yrhAziBKJn/q7KQeNHCdjySJ6ZjFhSAb+MNNp51AcZWD",
-	"gz79nG1VC52IxNmZasEelK+wLGXYejuvUd7X9+9ekVSo7V3lZkJcy3YVCq6oHkCfKLSyB2QqDv8IcJH0",
-	"QZNnPUdw1S+rcJohwupZwStCwzBhUha3DV6VFBSbl4zj1C8ZLGt729QcC9p4H65MYPAjWb4T+eIuOIH4",
-	"KYbGCWi/36UxcShZHHJxgKdCjGmCscOb1H4Of1QdVp0HODejVOYRey0ScQWaZdtAHoNcGSwPKau1QXm+",
-	"cR9pETBImfAybZNCY3SGGzBsKeIyVXcOdhpxBs7YinLbZJpCZkWsuG12z+z0aEEqGK+KsSreVkuPHYdZ",
-	"D5daMX0PMuEixMsoDuU144o/DmuY0E3wewnYPPNK3oLVUayrw2AWl6iRGba3/b0eSbvZJBFz90BSLtmW",
-	"dc1ZMlUcLRhKtrTdzKkULRdFQM8MCj/EEeNp3bWFy1JrR8w15rlDie0EF/FCtHfu5fgIIuCl4DTOO3F7",
-	"2tTfcWvDVR+FoQzzkAUtRR/L4YqZ8SOo3QEdJlq96BDwTuaMckn8MmLwSdcDohrLrJF3rs26hmupfhRJ",
-	"5F5cGlYzlWu8GPVaW3wPpC2dsSghaUIDJsH3B4aM4azYLUvW4LgzEy73Rfcc5IwmLLxWPARLtkCm5NFi",
-	"wbbBrwunbhIlK5HE4GOnelpFN9GmsVw4bSsyeyoS0Czeg/UFTiNzamvbbCq4YKHL1Wn7ZMQZn4gkYCGJ",
-	"UoPb5yJkcdGRqknBbmw9GYtwrb2nqBxx6gjVg3QgUWZIjjjxTSOdfuM+eBeu2PW4xhp1VYlx3p8d/xN9",
-	"V9D3OXgPm2QuIUsgv4aaKonSvXH7n5jtXwmzbcViuVt86bhLnBjpez3kSsHVGL2MTQKz7D4CI4qeojSY",
-	"KVzmCAVst9vg0da03NIjmSY0Bad+iDMH//WD3d1Y9IJeRZDbAMbe6iSS+Xx/yPbl8vL5fi61gMzBldYt",
-	"NKKX7X7+qpeXz/8fd1YltvH+Hp6regfdbqsX3/+wVdTG/ltwTvW8wCWTMhLcDS4/JCxkPI1oDGoZAxoS",
-	"v/GHxF9QKVciCRF0FGZScIWZ1uDegMDvKxFvD/frvtfJRDvLEfv+agvbIfDcuIlH+Uxt/VoLlgIqOCW8",
-	"MhraawJ0MdYO58VDcXhrVA4denFPOAsS0jGftQuojnottf+HQ4eA51OnR8C39b3LNBF8Cu28JNzNQRoB",
-	"64pOH0CdndKpC/dYjgLFzl/TG0U1OYE4MwpGcTo1qrlImpCT9h46bJ3tSvWzEBFPJaHpQ6qw1cCQeOR6",
-	"I9f4DhspQGWSNOc0uQnFih8QmSJ/YtSPKZ3WWE2nW5T/KZ06xeks98kWjGOnQdmked9T7ABSpKSMFRvL",
-	"KGWKF4Y7G4pgOWcc1EbLNOPUBDfiesQVYinJCTOWOFAJkPDqhN5rrwkMJWsa1h+YxAM3uzWORP0NfyTJ",
-	"OBLThC5ma+cpBZRf4+yvUeXonpJi/vQiUQfqnksg+CRK5rXJhYhugDKXRgNFzJOtWTHPB+cZg4wB7rEU",
-	"JBXihvgTv0V8LtR/Pf9AT07mfthUmsHcflatOmz+NonmNFnjtPZHuewuZQm/XrrUPE/uUINJ3r94fI43",
-	"yF8k4jYKWeK31BYAMomACmI+ruLg7VrMy3TX1UGfxnRa3BfTdjf4iiN+w0IXsL6CNy/ccmQsMKpwI2ya",
-	"RnuYhx5HchHTtQNtFFwT9yBNb/Wb/UgRXGggItfAwlf7fZMnqTWejtkp5PeppEB2xh8YGNkAUaaJFm8R",
-	"tnJY3Apd6HvjNITdwJOKVkE9Ji8eu3H/CpxGHWePLwgNArHkqfNjw5m4UVH13DexJE57kAUMmRtONqiL",
-	"jDxGH7bvNyhp8iRg2uFN02tIcGVFQJIpvWVlJUPJWG6Zvj9vsarvbp7esK4sMLJO/4QLKgS3hTSlY8Uf",
-	"JGKllgghFU1KEroiCQtEEmplGh9xhLcDNLz4etCXbO0PYbuyUMMZRKdiABEQ0TyMNJIjzpdx3DI6CxhX",
-	"feCjnKeFSbXEci7cTwW/wkbX6wwOvdPD7tlVpzsceMPBSbs7OPsZ3aqmLFkkEVcNj+mw1xt2JsOT/nDQ",
-	"GQbesHc2PO0MT86GLBie0GGvM5ycDvvesOsN+z3tD93poQz0LxkPaTRdQC8ymbIurDGHq0KS0Y1HkIVa",
-	"qdOuum3fz0G0cK4VHv7xgFgNWoS1p23i9yZD2h222223r0GdV6ZWU+ysI7wweop8A1tETCYgmBoVXKYs",
-	"akoGau2CAki2dFozk1f24u2LGlqeKQFq4s/zAOz87D64ULR1mnucQ20c3ZtlHOuArXwfNrj11VlXwdsy",
-	"D6azdRJFKGjlWUvrcuFuQJhP6vUABlkCpdkLTxKDJrfirs5ht3PVORn2+8Nerz3odH9u5K5w8G+3xKXq",
-	"wCnHJXT2lZ1T56FuYL3nW91F+nIQ2wVW6h1E7KP+MVEACmIbX++gWi2AiduttQwnBhZEgiCi/emNujhh",
-	"OncDZ23yU6KYKK4NVeaKEB8mBykXBDeqLtJU0OWDM65/MCSCLqLDQIRsih1zMqc3DDpaciWUqY3Q2Zo/",
-	"skToEF3MWgqZM3BmhsXEjpW4O6chI3TEIY0JoXFEUai2N8M3Ub06MQ92a9x4gWwXb3x+EM+MdLqbX7FJ",
-	"3ZbFgG0+BuOekxvhd72v55rpUFK7D5P0D9oWAD0X4mYzqpgJcXM/jurcyvi2JllOEAj1PRpGqCYF75ws",
-	"i8mIu1OH6G/UP2hjvSASwowxDnimYM3XXwBHps4pY8bYLeMpmShJ85GxV6LjOJmA+hX7GnEYBjA9EjY9",
-	"Bn6/mtEUCBkkIFadHVRYObBcXUN7mfEhVRzZ6Rx6/auuN+x0h51B+6zXARwJhp9rKePrW5ZEk8iIqEhc",
-	"FNro5obJ4hhlU2TxLRcpKz/Ldwu5GUVz5CxrpXPWsuQ20l4h2Cil0+tCQ8NsIYbKg7+dXJV74WDN3Rqr",
-	"/dlpwc7m4fRwvyc5qDsI1xh1FKJ0TrvYjzc0LZygq4F9nJ82ZG20iyPA5TnHu4LsjXWpduFvSjDjNKFa",
-	"EFThLuMVXct8fDMtdW+tmcjdplKBTNd0yoykRsQaYC3ofUi+Mom3C8PIGyaYnT47Sj2J4j6XYasOkKpb",
-	"UoSjVvEG1cP9vbhQtYv35EzgADZTRAs89mNPRjznT8iXsCcjnvMn5F7syYhX+BNSw56oHfkC7mSr8iS3",
-	"r34ziaCozRjT4WlnODgbHp8Ow5PhcTAMwqHXVf8fT4bHdHg2Hg4Gwz4b0skw7Gihof8vrMww2gu0bv92",
-	"stHvQDtRrxf4NmLYNueB/JbdE+Gp+7kZ3+UX9F9eFHvJ1l+A6jAl1WZspxNPzaLFgwo2W5IdUh5a4k01",
-	"/5ntQoqO/olYSTQqzlgMosyIR/w2StFAGYh4OeeSNH14yDBTht8i5jfktfSVUKUf0CBgC13D6eA8rzug",
-	"Vdt53+h8J+YRWoXmFUGnmKGr51WlnONDb3Doda86oIDuee1Ot/ezxUqM14inEB2cAGuSsRxZx60G5pa/",
-	"1joi/UtfQc295TimkJfMgTbrJpUhhO7nb56LzOkKf09kXdrcOtsmeEzSMNRZEhAAtSAAiESn9t2N8a5N",
-	"AeA4UFccTRhJ8HhsEb/jkwVN0iiIFjSN+FRtqk9WNA1makN9Mo3FGGJs+j6Zq+tYsM5ag1tgs0EceiSN",
-	"g5FRsUThxv5Sp7XR13BnMpoaQSZHNC3iZ8oe0wpDf/I2bavOVg7Zbxx5guoV4+ULYCVn/Eqq8l0IaOEO",
-	"2WdT3FdbOe4AnnuJIbj2H5OHyVg71GW9qnRkxC3C7BdGy4mzvnzlNLdEQWS6EiPO7iBvIIFsgxjH1Sx3",
-	"BmbFPAsOWm/V0FoNVkgwfNAiM8YDRsDrFtH4bg64RXq6zfW2uL3ggKs7uKLTXW3SKZ3uaJDOvbcat/12",
-	"r+1VtUO2g9eOnlobwOi93MZUaJ+Re8hPI54RYmYormSGvJ/r2rHaOXFG5SxTbBYSWI84Zv29ZUmWf7JK",
-	"t9GxSyvtwDkL9XpVTytE95AM6RqOmRmCXSb1XUVVu70r73TodYZep+15nm30+ZUGNyWTT+4QpKeitZu5",
-	"O0+jYXvp4CRNli8a3GSuNGU/l46XOYU0GlmgdAOKRoLrsb2SzBOk4WYWjg+9jmIWPPV/s6zcAwRWljl3",
-	"WA55qsPPtU51tV5yW5PiuPzhXH5upTP79HAcRr2pzPbx2l1NavtvbfTS2ro3mzKglTyhHOTduBHVR9pX",
-	"ae/G/bWcjB6S6tausgB9u2kbTXebDI01xuQLIlkgeJi5Itq+2bTqO/2paAF2GICrCot9rbL7WVCf3DKX",
-	"RuOCa3OPrShvE5+LFK1oumgplisVHDyQ8RN5TnxMbuSPOLzO6D4+JjKN4ljXU3OIVMDrmIrPSzkDH4tG",
-	"IUXaLU1pcp0bTIZHR+qSxDMh02HP87yj5SIWNNRRidj+qHM0EXfX+KO9gBxYGgFuSD3jwJ0W5kuESBHn",
-	"bZ7NETTM8rwZxKt/VTt0GMu6h15fIeFebzg4bXun4Imj6CzsyATxdzCYMDoOWTc8DUKv2+t2BnTSD7sB",
-	"Y+MTetw/7Z1Ngn73tNFqYDmZxrAx8MJ+v+t1eyf0LGQnY9bpef1j76TTP6Es6HZZn3b6dHKipjVjwY1Y",
-	"pteQlmyf0bKMPL9A8h6AzQ/2mT5MliBIdrnHtKwqCmFIZKSgkGARYpKK3Cc04sYFiCaMqg9FGE0ivGJ0",
-	"sTi6jdhKHrG7RSwSlrPPEQ/ZXXuWzuP2jM7hCiZsLm7N+tMMscEx9xQL0elddU6HndOhd/odUNyCbbAK",
-	"XGgpPBTJVP95hJt9tPM+fP5g7QTyGIghrm8iHuprWDTJDDsDHRyh/iuPZkzdtiycIQ/XqOAW7H8apddq",
-	"Odd7raw9hWxZ6mMpZ/rbaZT+Lf+w7puZmLMFHvWOg+XAlv3eZ8BqPGTXUwRRpDS+1tfhGhxsARWAbGUu",
-	"AfBIJeqQ67T131vzZRXOSuessU3Y8EBrlYvPgEroR/l7h1LIwtVlEoI68AyB+63sB2cr9UuLDOpPsWAc",
-	"/wpiIfGvhOVPwbKH78VcR3cIrn7/KiLdJmaTmpRDOZLZMaNmAU27uJoK3naJRNjokcyiuGzVkkUOuSCx",
-	"4FOWGJK4NXfjF2ThNPRiN/+cpZw9Vl+4tfLqOMkCC0tqRkE9Qcah6SOBUUcD1AnPFCJCjB7B/KlTV/g5",
-	"1jBHjUkEfcel8Vvkf//7fw70noKSYBVJtlOaQcWsbNs2YIzeiCw7uOVW4DK6Z5fr0042evvq7cDUF+5l",
-	"RWnzQsol7N9rdU102nr1W00fnkcxk6ngDDfN8nVQB9Yi6hKBNB0zemvYuJ3AcNcl1MShFmz8Njaxt7S4",
-	"fPtuangubWhJQVa+q7Vc8BuR1sXBKeYWADxnc7OcibDJNVbgvEykQaf/EkzsGOL0MAySckJXDKqNh3T9",
-	"l+2863H7+OwUeFex4rew55byo9PrdPGCghMG2DtOTqwn+uwA5tW6wAMi68Lha+Uce7mwRq7SNevYnJg9",
-	"e/9IYvVAB3pPGAYXcrbTTXrIBNAGZh9JTWPKlAcUsHvQnfymjHWI5oMRpAwIKjFkbJGwQPV5Tii6SMFp",
-	"uZ3mN1hfckja2GBf5HqJWTEwpB3zRrrZDwOiFUhKlkzbQACt6FopU8ZZQtO6gMj7Kk0WX77LLs0CwEPL",
-	"vjEZKNcbKrI9KZ5P+TCyWVtg4sLeT0Vyoy0+dp14RxFGkdzoMvRcQDVISW9ZOCxkINL12yIuo5BZxQQN",
-	"vjfF4bPag6CMLmN+KxodsewvjRmVhMYJo+GajJm6ifSGcbUizPhV3+Lz5w3B7vvVi9mjWsxTKPaSZSDh",
-	"Ny79F2xpHPGbr+E0Vad6dpShMZZx/SoVhReDjEjupt1+MK+hmoluck2NUjCN4aflzEwW4nKvtA7s3X08",
-	"aFyHCz04J1m7L/uZNivwua/bURXAN3sf2bC+xf8oO01t5RxxisdA7u93OeI1zkg7+12O+EbfoWdRigbM",
-	"ukoYz0C/MRyWGtahvsY/xRJrcKpLH8diheFyICWCKxOq2LBWCjFpqolayQxLsJgEVqaCgJtfq0398dMM",
-	"6xE3c/ZHz+NgJ6asrnCBXTJGSaVKdprTNUmWfAfCmVUX2IR9rYJk7kud0DlbieRGp0IFsqWLrEF5Uah9",
-	"C65ZyFg8kmTG4gVLZLlmOFZ8StldaqrOf3alAzZzsbKX6HI0UL8tFAwN+nOaBjMSsiCmOh/rnKbbo76h",
-	"e/dOOFNeXDjy5xalKpS4KoYNVwbfoghVysKrK1/kmXKrqr2Ot11+0r5uppuq1GFNvbLYsRTxMmWQ0M9k",
-	"5gHpkIUEP/wy8WNjmpknUFYfGxvPKMnSvbxa6+2SdZXMHiz9sJv2ZcdVUxxNHZwuiaZPTldGu29FNF37",
-	"rFg+pLLIlg0H+SxrLwYi4ppaISb1bO6iY4An9/xy3qKCt9/Aq3FL/J14CX5DD7s9Q51LHl+OidaeK9Zn",
-	"3F0fgMjqc6tcp9KYohy3uhC1XkwdbqqzKnw+ieIUad1cUZOVSX6F0AV0TzJMTLNTdRTj1LetOEo28+oe",
-	"Vdg0TQy0RBbHmDpUd9DONjV3i95byVLZ2N8C1jeB1067hIgAdZmwY608R1hWnN+u0Yyle2m6A5roeS2n",
-	"UnO1WrWnidZYBmJuNJlBd9Ad0JPJ4JSy3snJsXfisX4/6HjHQf+UdQb/V/711FOYtnsc/hUT4gSAM4vE",
-	"+h1dzwUPM0+ojZpObGv7Km1TeRa++GwA6R2w/w8a6XzxAPHNI24FOIMTYbXOeO7aaUcKZ678UdoecSjv",
-	"QefZBKhFL3yee/A2/fLC/FZ+7dZ0HleDg/H0s6rG2rDoEP37h97gqtsZ9r1h/6zdGUBkT3HPJkJoeBhk",
-	"8PDkbsGSSOFsqnAu3CU7vBeZudlgvGjoNLhYiRS26DoWwU05mtfwgQ7dQf/QOwGHv5Nh/7TdPz7+uYY9",
-	"VJDjjjIvxnA3jVMjKFIg310em+lvjzLLQou9k2Fv0D496f+c35h7RhjfU/lRq1zYMxDUGt5FLV/oVFmu",
-	"nVXCOhmzdMVsxbfaYqgxrtNy0aWSpVNNmLMsXWXPLStnXDHPW575y2ToqjpxFRLOuXzzanKHoRU9Duli",
-	"TiOweOMQO/CeWaeFfHfOLdRc8wXKxnukYTT89pEWqzFoJ8/oynX6V8M8oJ2E2hlclZjy6zKcKkFGEjqW",
-	"zmqkaBx00NlplB6iJHS4oMGN3iHziCbBLLplqKRXzxMWsOiWYdtKdrXCa2cmxhnlU1bDbi+WcgaqoQlB",
-	"VCFbsEAtUIg4JHJGdcFnXYGZrSrPEjbR8gWhkBWZNP1rytc+QYu62sw16FUgOqWUM9nb8X9k15LAxOXf",
-	"U9mYG1YfaxNlyWSzFNAisXIIHRDtQyNnLC5cRxaSprhlifqwtM5+d0O6v23RLjkNO1L0wNdckEjgX7FM",
-	"id+eRink8vbbq+gm8olcTibR3RA4S/WkNJ9fKWdHIZsL7f7jrEAsAuHiFaWcIYQq1KwG1QFqgKl0BlOg",
-	"5potd5f7kixIWIrhbjUVu2B/sV1tVr+NIVMQGqTP5PnV1duDFrEKkyEQFFMnt3dLEGxQ0A8zFtxUq+3T",
-	"RXR9yxKpcYCVhrbnWgfC03XCboutTZHSDd84Rzltn7TPtiJce5KV/gqTciHh13VKzEx9l6v4jOUpZXep",
-	"nb64Vi1q3RuvDyn+JmLJw61L2qShfFNfX/7CAEu15g3Jg75KBFbHPmiXw2lR+QY/O7tX6sde8ogwNR91",
-	"BtDrh90L6rvYEq3IgSFcG/O2Dgld5Dni8lWQOJIpJBY3ha2SkCUHbeID6wq3SWDV+Ey5N+KmozGLBZ9K",
-	"kgqzq+fEd5hXqk7bE5EYq8Q5euBd64Qa6F9Fct9tfA4kR5dlyKTGER8vozg9VGJiQoMblpxjzT2WSB15",
-	"S4pO4JbawGTIYwmkkShkPlG/1RYhTybpWhIpSHPK0pZOytrSVLYFa3AIGkj7w4yddwmnNvdr3G30NIyc",
-	"2s9eFLxuypVjdKBQiSPvHXpnhz3vqtMb9o+HXteYMKGd9jDsVUvM5InBHb6zarmZ66jXahg/2utUXCds",
-	"IdyrM9WfjkploDS90okkygVfcFUxlek1CNRKqNm2trqCMNiXcVOqlGxRL1AU4zlmydsdEfcnGQraTbCs",
-	"m3Txpubp+ErTLUiUvQw9hfnrXURKPMeyPFk3tRpP4sqVBRkPZue2hNSuaJPKxFpZRVtSuDwZXOXY1FFx",
-	"TL2oHnIdbFazmZZq5yBIFfBNY9gYnw76J+NOGPROTrqd0Bucnp6F40F3QrsTr9uor36j031V6t3owbXP",
-	"uXXPplFqu2kPt1wyqU4kv7gpnV4r7A/2r6wqSBhJCmCu9+CDCwK8LcexYUeL5XW07bfEbmWo0xXEtq+h",
-	"Kue7H8JStUvFri/JG7DB7XtbIbA8QyonDGxmuUfzfaxwW9s7CP22BYM6W3MoaGOQpqcMjbjWXiUy2+1m",
-	"WsY1F73wNDejgaS1ly1xl6pkVZK1ByDcp6SZMxKzgupqNi1nj9VfWh1wpBUChi3KX/ntjeUrd7TAWNpo",
-	"JzWpFl2w2MdtjCEp84Vu211GrnYOzai1FztJy9b9zuHwqLjbm+289cmiwa1zQ2G4rrdjVbhqkxKdcwnp",
-	"8EpJAwmbAmdN9EeAlyxsfF6RBgg1vPlqJkr8OYnSFhGcONhv4NZLLmaWUuLB68xViLBLJfi3Mi4afiku",
-	"skn3p5q8i0jLN6ueUjqVpJmKRRTIos20JquJsY4+aIW93X0fdts3957tWaIUIzoK7hElimtts5UcPONW",
-	"nO4UZXhxkLJ8QzJnDRfyziR/F6apUKVaKlLalwpH47gIJcfICm2rvWcFnsamECU3Ewu6i7xAGS9t0Hfs",
-	"5IkSRkkxJVCJSdxoYe786YjyTR1R9MGC/bPOAdyQSwRAo5h06fdQGqYaSnqe1sZdG80D2igL/tyVcy32",
-	"4YzNsZ0XpgmFWNFUFLJbaehzH2I+qU97eExvjhB0ahFtv+ds0FZxiRtOxViTd3NAwGSyFSeW7cmj98sC",
-	"/Vtme75HWuYdkiW7nZLwqH7TdMQ7+fvkfIdJZl2bpt2tv+wedrzDTveqczL0+sP+SZbUaHuW9k4FHvBd",
-	"DQRo7aB95vioFOHhyM9eOUZ8XKscQTeH4lW6b2FKSM1tquS+v9qSsb+xLXt7WZaIplPtZw7uIYJjWWgd",
-	"o1sqDnduap5DejYRyKzmOtbji9KakjMbLnlxQv+h3mKV1qtXlyRQC4HWWuRRdD7i03zCxUqBNbF7Zayx",
-	"fRPgE/cm1AxSi3e2DwafZqnY9hm0hMG2D6XTG+zYfQl1be8eEjDInQ7FgRq39w/1UEtjbFqAUwa5Mh2+",
-	"f/eKNNX1JSIh4LUEOWfX6UyBGIsl025rkvj9bpcUghpe8FsaRyFZJjEaok1UQ24KrcMM24yidf7YrmLd",
-	"m7nhuvriQwLhH48k8WFFWayhqRBCKNYrB89ALFouJsYSXAzI+aXxT7FMqkN1vMxT7y/kLdaRDQRPaZCS",
-	"tfqiWMA8FSTiijpIRiJQSu8uuBbTcf7pfWvl1NrZ/3YX+ai/rwfuhPYG49Mg7LKge3LqdY97g5OT47PB",
-	"aXdCB8e9HT1wCzU9N9mSCkUgt/veWs0tYr3B7aCoacl1fFSC105CV8UYVXBzZ3cLIU0KYBGyeMSNE1Ae",
-	"qDrU2dzcLg1NXV1ICWUH4OAw4tqRXr/Jig7dzxv2IY2Wnd/UaOkKedpXXX2BX31B0oHfLNgpPwYX7IoV",
-	"V4OCkyoiiQqsadtZUytztXbnwM6lvGPJmjo1eg0oOEIgOfAPmHs3m2BO1STokE2gvaUewIy+m0pU1+Ri",
-	"wBhbXKq+jdm4LXPHdtyKL05D+VXD07aHkWWQtCnNgk6jUNSp6ktXd9KOlW1gdsqXsjbHsQEOHF0HL2Zp",
-	"jukKELJkSUTj6CPGIVSEJSe7+JYqkHKGRJKmn/nuwAoN4fvf//4f/+BLzND7cYRvWQIOz4JvU49q0q/1",
-	"VW6aX9aB7RWsB5J03bf1+tWtirg9gtS0ntgda797yGKhYleGKLNwNkyrwg91cvFdcts4tmef4J7d1lVR",
-	"gJdz82gbXFTMju5Qk29ZT43iSi9udz3je7hAzhSx2XWbRDFrEUxckgoMu5gkYk5e0+Qm1CUUbK4nVtxD",
-	"eANas+toDl6qWjukv2gMG3/5Jbz50Mxu8PFxOA7CbocFg7DbZ+Exo93uoHNy7J2dhoPu+Ci8aS/49CDL",
-	"07jvl46Q7Lguk4xJ+kSa2t8DFtHK/McVv8nuUsbVrXf7a+crd+pJs32okJVfaJx+aC6T+ACirdgkujOk",
-	"1f+LT+wJub28nZa/bLfQtode4gVzX7ZobfNTJx5TxeaXENYjSVZsrOT37VEqaotNpE+2I9byt0Lmvlk/",
-	"imDtvq0lwN5WZAjBQSQmd0sqxIjHNJmy33W+jxr78JfwMdrd2mt1vFbX+2Bdeq/C5LQad4eq/eEtBQFR",
-	"YuUOGKeRRwQ0Wo23aOn9kM/5pyidXdwPTbtipIv0eYdObIpewbTWu32U9LkmINcP5V2RJmTRNKX0tT22",
-	"EhG40ekZJbg/muPyOImms3Qs7o4Wy8WC2Q7Lx9/QYfktDF7rp/y9mSU5IoWmX9M/uZ/NLhu+PuR1bDX5",
-	"orjXB/FT1pNamK1yOwaXz141LF7W34ob3sEt+at5GdfciJ28i/U+3sup2HEaDmdihaVN4mCXw8BSzhQ1",
-	"1OkOMebFfPC92kCWEPxoDHKgrjZEU1pOMtzKIkUgKAreqp7Ic7BHJOSKTvMHjqDSSV1pCpMc35XospAD",
-	"f5dqJSb1/aeKyjxnacoq89qUVhecQDVAqksFgagEbc8Nf7JLMmRLJWVneq+QfrXZGJtoDEI13pBbTPFA",
-	"Uh27WUwUX90WV7Z0Z1C5lT7908bAxppvdyuSZG9WBiUtDUi4yhKE5Edp1/XKhyxMveQVYm1ODkbuTXGx",
-	"ye/oCvOSOpNnRSnBLowSRv/C74uqGMniCXKnlkocY7YmSnjVS8T7CJHPxgqNneocZWk0Z+Sj4GzEmz6W",
-	"b+0eep2rbmc4OB72oGLSd15n6HlGU166r5jKuf6YdYNa9Su+Z+F1qKvZ6ORkw4Z6cKjmVwFuxaZOxWHN",
-	"tU4ftrNNi8vb1K7PpVi+fH5x2HHeWQvHOJypE8YVGDrxVo2pT6/OMEzQxYvH0q3OzK+FNVb5iIpH2ipC",
-	"QOUMKntU3VjnPWFg/XTdEkSwCTaANL0ySwT7RN2DiMnhUHdQYcZLvc3px4hPTW9t8pNYaXcgU8St0/Zc",
-	"RdxK9gpHevi9i7wVGcoNu7KzX0ytD0yOxY5SOpVHQzOJI70TDreYjRaad/ZxtMjcpWOq3e2N27N9Txai",
-	"HqVqBOqCD/OZf3C+AT8q1KgNwvMojiMsLlXOr1nEgo3QrpQjFzOWqK/kMk4jPo14oMuHFFBjTZJ4R0W7",
-	"s8Oud9XpDAfesNtF/NzDkjSQB4WFp2dntDvpjwfeuN878SaMMXrWPz45Hnjdcb/bO+0FJ/3jQqmdd2wR",
-	"04ARSXmURh8ZrpjJgC4YETxggPrlTCTIT9ijWCXBt3bj0Od9KQEpGhwdal4EAXXEbfSkvi9FeDhUnm+k",
-	"a8aXzy8giX0iU9LpkGBGExqkRe9YR72Hakd6CllnmLnk1LO6RAzxv//9P1qHptPPpzPKScfzDnbMp5gt",
-	"KK9JvplK2PaxTRkN8nu6b/Y9CzE4fFV+r1zHwxL5+nS5/oLxMOJTqPGy5Fz/KZcgb6s/JzSKWYiCRkB5",
-	"wOAXmBAKWBJHYPK8oIu9n9GuwHZUOIkyH6LXtpNCT2MBwEeQiBBGki2N+tUt+OGFXstGcoFgqPgKDZ2P",
-	"o8mkur8/ckYwM1GoVdFKEt5IjlRHVeXh9VyEam0dzzvu95WEU3mik2Ffq3EylUUI02ocHh4SehSK4AhV",
-	"RkeDdv8wFYfHba89D0f8u+++I+MN7//2N3J40mkdk+9OOq1T8re/jTiRy1CQwyXIK4fPyXjJw5gRdscC",
-	"ktAbRubRNKEpu75ha0neXbx4dXn95M1//HWRiHAJOaNG/DtUf7NVcdLqgfGEqZlSo9UQcbhDq4Sp+1DY",
-	"lSrx0XvpRJ4iZDq9U4uIIKUxafojveujhn9O/FHDGzWMdwNnKzjp3dJYj7eNDPKrPbA1VJb9fOfhiiDi",
-	"Mm6FGoyrIazZITkDArITc7nWZAflVDPY57PVyz/ryxqzZQ4w20+9DmvWpYFKW1FHcp5GTnEhu8pYCNow",
-	"0YSmhEKSMX2zaXg4EwGWRFbM+LMnGzhw1WfVajCOxRhZrZOzycl4HHYHZ16HnfZ6/ZOBd9o7G/QH9Gwc",
-	"et3OxGP94LSXoUz8LBzQ3mTS6Z31BscB6/VY74Sd9GgY9vvHk87x6fHZSb8zHnjwGU+hsk7jxfri7O3l",
-	"91f/7M7i8U9Pppc/DebjXruNhqRAKJKhDolKdqxQj5q7YWBv2LqdjM1DfUHpYnEELnzyKHsPlgB7qoMT",
-	"j52Mu3Qchqf90/HZYNKdDE5OvX5vEnR74/B4cjwJu/2wYeobZhYNGX1kjWGnf3JcudvZBtbK7bUMmEbT",
-	"UBuNJEyK+BYilpz8V7Z57p7gZYvgjh2iITB0dpTvb54jSW+0KzuStfV15vBHEnNWqlbOIa2T2tCHagC5",
-	"zrQ5pmb+5WN19aja6O1tkeWCpMIUlcPic+BXm4plMNPun2oKztG09rI6hLqGW+eKcFNh5pXIEnEyXqdM",
-	"7uADlh+BvZW6d+tAcyAx+kgDnDYoVnZwE3KqE3kh3g488DH/FCCsVRKl2ilwkWsJqMzTwdmIB8yG5lJn",
-	"N618qY3XS+JIrVno4tMWsNvMEdrbandbtzfOov4XNq5O6bSGAbui02o612yfSzL+r2JWLgdalOcLLtgl",
-	"eSOvTX965fWH/e6wD5L8oXeCknxZptj5A2uC1dr2ZXVlsV49oOLu8dmATSbjwal3QrvdyaQXdnqn4eCs",
-	"NwlPB8fdfp91BgN2UtAevFDSPo31xUYtsSXH/NLo0v745PSs1++dDMKTyaB3ejLoHp9NJmF/0h9MwtMe",
-	"Pe2zMQN/glLZ26IiTkFHnWpwZ2VeNZ1ufsq7yZaZGr/GtQwJiLpwEH8jIp5KQtOijBSl+RtCOfrg3kQc",
-	"cnMiWO/kJFdrmEJkAJapSPDcLEWaSgQCXMzZCrQCugTyQTZD5DTjaDpLV0z9V61kJ16z9tpbJ7erCI8f",
-	"uDfZoQgGvyDtYLO3O55G5LkSXENFPvFapJMw9uO4JsEgWGcSbQq18BB6Haq/arBR1mkFKcFNPe52z4J+",
-	"j56wzvEkCE7Y2WBy1u1NTsOQhuPT7mknPAuOg2OsjA15aPueB8hCXwcqJSoZ9aLShLG6dI4Oz/ix9isD",
-	"FRhpUiKX47kIl8Az4N65vezcks+PStJpIVVKkWRJMDX7OG8fHJ2U8KX/OhkM4K9u9vYY/qpNxLNBkVJR",
-	"j6i9gFyz2TEdtIivyDY8Nd5lcj0fizgKwL/yAHUlqFUubMiB5YiF24wsQA5kH/YpW6J9yGEf62ASoewC",
-	"fY9qihZlaUz9TyMD9xCp97///T+jxmcfrlMW9laI5TM5S5+KJQ9VW+PjuOSQApkkYokKV8HZDlfdpFr9",
-	"3NrmrpzVYPqsiMXl5fOXbO28diazMVy8paxkDy+r1vuH3inUnesP+yfD3lnbO/WsTO03apiGlLPDRFJy",
-	"cXFx8X3vzUf6Q2cddJ/Az7//4+Li4sWTi+jtT3fHP73ux7Pnb1j4bPL94u3f37xd/Hyyfrn8LuS8c/l3",
-	"9us07Q/Ojm+O//nrx2fPFrPn3av3d6uXH++Cl49fvmQfVzeLCb97e3P5+mb5RC6evUuP6M8/n63od9/9",
-	"GJ384yY5XSTT50Ffip+O37yPJ48/Lm5/ftl9Pnhywv5BL9nb3uXF6tn8Hy/fP33+Qxi+oW+9V9/NXp98",
-	"nD198/HXp7cL+nr695X3V0t5jy59asu+er75G9eR/bhgXJ3ZIpsHKKw3K713uDRGIa0G3Zq6HuHppyid",
-	"vZf7BEZqOKxqmpdy3/jKp8s4riF54EZm9A83bF2i1nn+7ir1q8RHqHntojrNL1KmPM3CMTfWPfDODr3e",
-	"lXcy7PaH/X77uHvyNW9Tpzv4Xd2mS9gZ2LfuQLuU1NWY/oJg0L4zGHQcCcM+B5Rf49mgW2HmXJo/z9IU",
-	"6jciFsk1QCQz4YmB4JMomdeer9dpH5/kzqi7tFsmICHIaMqvIw7tccYbJCxTH6JQn7oLpUSZZp4aw18+",
-	"gNs6xEpnDUG0ro6lyDYLI+2/GQuTZKEgehQkOaPFu4aobXRJlDd4iVyxtmm2jd1WI12B+IVN05W4nlDF",
-	"W1T8DR8kQBeayyhl+pPGZ4UDLmc0Ydpl+r4JNsCL0uEisGcqIEf+HzJliuO7V6x4m1zwtY5kRLd7k4qg",
-	"750ZJht0keQ2K8J7gGV7+p7XIlIQjMPPvKqWczJjCSugup63LUVRddkvHheLeaUCoy+LdUmjdFYYqb9V",
-	"AbVPjqJLKGnzXIibKybTt3TtjiHSdYYU7vKN5xveaV9X2QcdHaq0dS6VKPSJZDyUuo4L7PrQFK9OZ0wy",
-	"PJGy3wR0aKTz4mi5mPJuOV5nLtQGOehO/oYZ/Gf/pREENtIfXoo5E5zlGesT7Ml2jOxU68JYc8oVsaXJ",
-	"fdggYpToJ26Cr1bhFk0KC6v73LXeTd1tnozemRq/Uac+2Hya1K5jU81j83XH30Gtap1AOcS24ItprbS4",
-	"iy7wz/nSyuTeX/1Q9fBpWQ7Rq0SkTIe/5u5MWG4Kijt1BsNeZzjotL3Tzs/3cTKhi0i1al9h0+zVYTRX",
-	"mA8iYnTVBag1BFyCKZ1xGLLb7MeRZMktS450j7C578FCCrEDu6H894X6ZP451O8T0FrJ6JCeFLBZdMs4",
-	"EZxJbeze023syqIA1puNErw7lrmAX/cAa8hPYYUr13//cMHlIDgD+4DFgNW4KAAMTb2JFbdoVF4JDmXs",
-	"ApGruU8V+LdgAJO+3AcSjjSZPhpqv2nfVRbqK6eB2bR9pc0h86VMMYMPNoO70SKrWRTMipmKfhk1NOWP",
-	"eBAvQyz/oT6KI5mOGh98q9pPkUx7X5qXxpzOXmxZ2alzn1uK1Za0e2g1JXJTZEFt/gHhjIVa8oRgE1mT",
-	"Mm1LkuBtmdqxrDsmqMI2zmu4EZ9czkSS5eXZilF2yVl+n7Tj2zLgnMOWysqe7oGyLD1yrXG3Lhu2r8Q8",
-	"n8wZ5dJ1+l0PvL9imTXyzk3Jq01ZtNGYSN5sWtum5Nrueu743kQVRQnkLtcJzmEaMYQ6s1uWrAWH2FsS",
-	"UE4kY+XofEfi6gdPhf2ACaG3Z2rejEb2RfMFEe9PRP81ET2kUdv5YNQRfDkjpvUhFeZXYmYLeO2+JaBN",
-	"2lB+bhyJaUIXs7XbP6aigHJOQd1ZbLYxDVGNmPQ2ieY0WRN4fQ4CP2AqY1WF/E0zSDrm9r0pFAMtZZ8y",
-	"RUnfv3h8rnM6mEKevkm5L7OUcPAcivJhVBbkPQkVSqzRZedKrfLIT2M6lVaRVJkVSHVvTq7NKvf0Ct68",
-	"cNPBXO214ZBNoz1488eRXMR0E4WiUq500ebyNcA3mwTNTAVXXSwEzU3yrFfZFuZQ5s40XV/1NYMC00ST",
-	"coSHHH4eAiK0PrHC3ajH5MVjt0XEqBYrZ4gvCA0gLLG2yKT7DN/rN/e4UwXtY4W848v6hCQOzBkLGmra",
-	"9jSKa8KgFMj682WcRguapEdKEj8MaUr9LCDZpdHUiVYcVG4SxRs87BTrgd8WYkvGEacQIbrLuuRDJeDU",
-	"eHp79PM9jXmZTv3TXrhnn+x9Nirauo6aa7LPeLW3Zp9ONgL67h2VWIlCiEy290iNrY0y22CdQL6s4tx2",
-	"CpQwKTXRCLtIhPHArGTI3GyJ0JmLVHfGnNU5CsLT9q8LNi2ZqKoxboPDbg+KuHvDwalJZpFlMC/bdvY2",
-	"4mw02Ng2mq9liMFrjxd5r7t/SSfMFc+0Z/23clY+9PN4gFJwdRZ/vc25Qj3b73EsghuoixKHdHFtfn5w",
-	"XzT3Et8imKoVtki1YM5SZ8syp1lfIMcZ25bq8CO7OouZys53Crg3I6RKBr5NSvBQQoe2m0hIJg2eol/h",
-	"wv0mCYIzf4a9gNwB4C4pwlFk0GHUdrYrm7hdIFu0ee86f4tkfnAk+HKZvR+o611Eo60CiKMUgGVatyIS",
-	"N030hWZ0XVlUKob4B1p9VShwFASzzrvE5r4g8NItFbgs9VsDlsoLLQGUOS9rVlW4rCzLCUCFM3II3M57",
-	"4VyVBQt7IbZCXnoJurco/cpMw5f7tXRdfi11zMeuTIrrgms/mN5ht3/V6Q073WFnkFVt2dPbpVNydvlU",
-	"0F1AN22Z+6poaVabDeEQt/vG5POtru8hPGZ2dpnp/PYuMzkN+zHJRLWdslrmvnytXUhe5Xqhi0Wu/BsS",
-	"SnzTaeZvW7h6LdPEvAZuA8pyNGHSLSIjHrBiT5EkNJYi+xZjm9WfryKZvkjZ/CstWguym1buE0Vx9lk6",
-	"dPol68cOrE0QUxRr93XhrCa1ROPwpmKhWvy6ePsC64Zu51GLne6Ats0wOolUywqKx650xdJmfgx+y2hN",
-	"JIM8f9U49WpOy2/ig9g57J5ddTtD72TYOWv3+3U+iO529bj65NA7uVKNAff1zrr3wdW97ibPRCst5q4T",
-	"uA/yLYBc4+xG/OdienbKLmbs74vb7+UgfflFXo2/GxQNkrEj9M+qSgBilplFCYBdm+eecMVj7J7ab1vp",
-	"uvmKW1npaoMf/yNzF4HoCG3yCSM0Fb21J/zZUQZHhCx+JAkEeMghZECu1DAiC8XtpWkSjZcpI0106cOS",
-	"EkymgHLZfMzCkIXEQH0lrl2hhV8aEaRkhnQzpDmnd9F8OYdSzIOBlZ3mAAICK2v9KYlSlge51CuD75kT",
-	"CyPyHW4OxbjWKlrFBiQVWQSgIM0oResku4tkSpY8hnICRSN+JLE6fXG38ujbugj2jaF/WYoW3aqUjSsM",
-	"SRBTKTEof7+4dh0ZnoW3U0lSdgc5/jFknTSVEOCbEOgSvWgslqkkj2YsjsUjiBfdGA1f4g5wBB1E6es5",
-	"ABkvRtmXK5M109zFpEV8NWH/QLs4qB/FKaon94+ZhxyM4Fimjcv5YbcIa0/bxI+j8ZE5gFIZNPvVVgag",
-	"LkTajjovgcsHVyykZMEyidL1JVBdAHid+vtKEY/njDoNYxbXUuIfIFdQiW+AELmcr8By26qbGXaf53Z+",
-	"9+I/Lq6eHF79+PLJm3wP6CLCOJvC3P6xZMl696m1MPX7f6mv8oj4bCrwPJ9JkYRWZqK2LuKTGhO59iBV",
-	"/Nxtz3Ip/eEJOW2ftM/QUyGEYu4JuHvGbM649nh4pZ062yN+NYvwvinUqGAd3BzEMgnQ9zFZprOh5fsA",
-	"tzME5e2UcZZAclo4kSgdcdA3qu7AZKU4YrmMUkYgT6pWVJJQBEs9F50YSUz0K4UV0Rw84iP+f/4PuVim",
-	"M4g/oZjg50mxGWF3AVukFWhARygMzxuSBdWYsXBaI66zofqFk/DL50d0ASa/ADo+Qchqj/jrSEqo56xj",
-	"FFtYkkRrnA2kQOdD4ve9DimFRapH7zlqaKOPDOIezQZcLkMx4hclqQRr9gcpKnctu2mWWN6Xy1C41oK5",
-	"XP3L949/NGsgTao591BN3fADB21yAYVVYGgyZakccb/v9arz75GnIhlHYaiW+FpRpTHDGYMlUzJI7gTx",
-	"nE1I88TpPOLTERecQcZZkJVisWIh0FHtFgYXKuIKpNVk8ihQmG02oX51Qn3yRrjWpJiJIUG1ffENKu+L",
-	"wacj/r///f/Ps06jEy2AP8M0Chjx/u7JxePXT4iciZUCujCaTJgSAMhKJIrWHGTQXNRnCR6vR/xHA8wS",
-	"8luykPh3uOWHqsGQoF+dzr6xdf9x3qkwUuoYq9uVhFpMQKVd3+zkHYm+rGptsN4R92l+CZX0oyWNv/gk",
-	"oRxTAOYrxEAc3X3e8Yj/yPNra68U2shDyEt1iH5Oeskt8JaaqMPQpA7xEqIZM8vUUVRJDx+lWStD2Kwp",
-	"DQkdcV2CZzUTWQmzkocfgBmIsX2v3yLGF9C0Bqyp4LDv9TApsnGe4oSSOaIG6wJiR57Zr7fWDl1IvL5Z",
-	"+DQEJSsc37KPSI0cCAXKJmceXnIk4y1CFYzPRxxAtunTxSLW6PPo7nC1Wh2C78IyiTU7g7TT5dqABQ6h",
-	"IAp218o8xecsnYmwTfz2r1IhXDUpdeUXC8ZDLMOumin2QWERs5dRqFuOOF/OWRIFBru+f/fK8FfoRQx1",
-	"Af6t+1R/6uc7No24pgavwMiV0huFxOmU+Xkt2s4BMuQLllyXXnW9FpnTO9LxvHMCtVuSEddCB8C/WkVI",
-	"aKpaAAp6qbAVTSISRuGBFYyUo1tEpOqyvIr4jU+a/iJht36L+Fyxgy3iwz1RfyjJ3G8RaplP5UGL+P95",
-	"eCVSGvutETd/H75V8pEPL9+yBH7qX9lfb9hdij9xwf95+DZht/hkxJvA/jusrtmNRbGONAtJ+tmdguux",
-	"CJWkNeKHCu14VbTjkeb3NDQ5kQ7IaDRqIG5V4hxiVPUMbkpWmldHFeu7MeLEcTvPHSN+Mp1PIhaHuvfG",
-	"8BfzeC6n5uGHz9kwmG9SjWJFPjTRR1NdTao9PbUFe5Uo0VHxYmqHDveh14e7IWft20VJwqgUvKWm5m/6",
-	"iJBDTbHwC7PIzz4B8rQSBC6LtLA6CamcmTnV0McUcStSZUV7k8OASkYmBwpeEgboNxZC4U8120AksI/L",
-	"hfZOm0Q89M9rR8A5vzNY20Ff9TiKcySIxNXlF+k1TOwv/jkZC7VVCcg5kOdRAYniYyxGEdY4MOeNDAKI",
-	"SHqfEVcpahAKhi66M3rLhmbj7ewTA5jgBbIiOEVdjdmHhznLZPJXqNEQGyDAXJRyVQyz/dmQ5cKs4qy8",
-	"j7iHSma0Tl0tVPHYcRSkEgfVMmGIzoFZRTm+hIpyuaPyDrAAAImuyo+kPmSF+Iw+V8+1U4X0To+806XT",
-	"n6BH4pUQ5JXCsOa0OUAStgECFUk1HGJhTA9clDXogjSNuKIIPKzkPKeRfBrxuyySSfWlpmEO7fnV61dE",
-	"oX99NuTxk1dPrp7kG9L1PHPEBCmc5aStMGRmHkbasMprfBWC+NIZmw9Vd+7YPYWJ31/90CqEAh60CYoz",
-	"WNobKcqMSuL/gAL24dV6wYbEpuBAbbFgQhwFjEtbyfj6xZWVxKJhtg2wRFFgbBbExYNGq3HLEoniJciP",
-	"DV3Nhy6ixrDRa3vtno6WBAFex25BcDZzZidak1hMpyw8jJBbB/a9KMMAY4Vyny7zaBtW0hnTpZVBSlvD",
-	"9ts1Ek16I6Nth1HwA1+HX0Mf2uXM7mrOEhavTTwHnLMvGU2CmU9uGMNm5gusuobBgAneMyieHnFsBiqe",
-	"Edd8ieKbkRdpWcyHrnGRYa0XIfgTy/QZ7iMkNtMMHliCitv5krHFbtOJXCqniRBjKAPrUkPguhutBhqa",
-	"nFpjt2Uqn/LR2005dux2LMGmH1qNhMmF4BI1Ql3Pw4RpmXKwDPXqWT7FnfxFsKpVxVnk8+dWXbwoRAdo",
-	"Xk71rpi5ulF0syNo87nVsFixbZ/8p2qp96zxn7t9YjXXnOD2T8xuw1eGK9z+WcJu8++AEd36DbbKP0DO",
-	"dbfPsCkcS9/r1H2TgcuRzXo14KPe9o8ybgq/6G//4o1IgT6jEnM5n9NkrW+tBhbMAiizjAkSzAoLIVO3",
-	"w7vMJMdCRApp+mVLpn9e8n0ZcZ31YE7XoArJESWg0Z04zza5UghR1/UjY6bESFnIl4Hxdc1CPo2Bh8KC",
-	"Iotanm6h+jmSRCQhS1BB6BdWQCgGnpFm3+sp+QZCQ1F29xXaUkLSnlJFrqepShUHLdBscSLprVYLYNA1",
-	"+cnU28UkGQGkLoRK5dCySXWkNoZeqJ3W5W3pDeNkvNZ6RNUAelAids5fRhzkCsu61CJ0xPOAPSsrSZH+",
-	"JUxh2CDVAdiwnWqgA1B8qJ3S4dlqmzIu5d//HfHyv/97lnZxJmIQZd4tx2tIXchDBn7hYoLaPjS/Qd7o",
-	"jDCSpVxSO2WJzrw3HPGyNPIURCjILkJvzTZ+Gqo9+Csexy/qPBTrYvZuzNSeqw1Ubz581kzuVS6CQuAH",
-	"ZEEB8lsN/dTielYiO+IypRwqixtJHmeSf+qisj8AUJoChxqojFlvZ3qzicxYI0C/Cl9s1bp8SfcFQ432",
-	"UyxR086DrU4TUTfR5GxlUhsAWvUebNjvafjOOivH+BeZdk1HnUN0uUYsD4VUzke8VkFQHqZePxFJgyZQ",
-	"NXFwTqhJ2TOj6YiXcNKQ7HQFtYC9HK+zlPD5bc/lRTQMfrVrDRkpASWp3ULTh5LsbElUTQuknCglQUyj",
-	"Odzqsd7CXDA2GA06yKT1OU2DGQlZEFOdrWJOUzgedeG/kG14EGjN0ky6r4nWMhudcYH6Dzcrf1BjpEAb",
-	"DTpLiSY8mltmtvSwxSDTvgdD1FKy/vYPdDKoKyFAB1BipBCvmYvg4KVaDad1IM87aDKIfIrCz8hxxSxl",
-	"m9PBAIOjAyMKHFabvINcxRY/pEluHKOGPwv7bOZZAzLzO7ikKEpW0jB0PS/XEpsCG6hLGxY4r0znTRKx",
-	"AtskXBgl5ZKEpcuEQ5oEigXn/ceKeRBrwM6XLLmNAuZn7Voo+YbYhoXoh5OXrM9LO7a0osh/hkwbPnbR",
-	"0ccw95yOfoHwtukm4TDhRqpjttFsHW5n+w+ECQLKicKoFqyNlxm2zHJhEodD6u8JX3ztHXuvFama7RYJ",
-	"mN/Swj6qDVNb6VpVnwAcFXWt53Y64XyXEncHD2FGbpcwH8L4Bsz3ubWrWi3LS1KEpmGmKWsRyke87NKM",
-	"4iMqzG39GLwCSDGOpzjKRCRKHskST+WtQ9OZnSBF/bYTXz2ysGdBeG2ROLph9oHojjfb9h2nilKEGcTX",
-	"8W+oXTTWR3tKJiUWIj5dfWvEwyiEKziJ4hQU0myubg/g3bRIyVFzWMGTz1j61ZGkNeeN6iw8H6RfWdaC",
-	"L8aT+yta/sQT98ITz1iayQmWMz0eY43yqahG3qKOhVW/ePyWpjNQyS6W6T25p0wbD49LKiDFGF0Qy9Wi",
-	"hvwBK6K7BVeJXX2ONNHLsZA5bBKlrf3RCFplLJ8NmeXGOd+Y/uwiszZXsuzJLzdou+W4TyMwy+B3NbIa",
-	"fN525NcacTVhmfkH1GuoQJpDTVZT0Y2Mm5AHIPRp254L1ar9mws7r5Yx83G2wj6HjlWVJ4srNC58xsSp",
-	"ncYw/AY9HGjC8hQtcG9m0RRSOlmKItwSsPApjlIEEvy38Hj9KIRsTdpH5RyplGWqIoyHUGPFqOpiKUgq",
-	"xE2BpQfvFweJsHImfiWVVDkz5wOrpKrdf/7825K7uQijSWRkgk10z9tOwnLd058ixZ8ixe+VVXgQJcxr",
-	"dW/Wm0SRkp7FZPDbw/RfR/IxlAOc9q2kwIpZQAKcm/otUsIxhgho6tB4agCIL7QBHgwpI64EANLkQnsG",
-	"HuXG+BbhwrRWBFpbI1F984QGM4gNNb7wOAvF2lhRoBk35tuZ+XwdlKH9FsDcBqTlEdHGeAwIRUdhH8L+",
-	"tNdeHlronxPtd6uzepn16bSCIJNsdCd4rU/om5nYccC9DO15av4/xZE/ijgClm9aPr+vIoc4Teg7CSLn",
-	"hNZJGvpabhA1djSj72IM1yhuD9FDG7BzZ3bIcpuZz03CVMQXBbQz4g9sScfd0tw+ZDctdf0TGMFsLwGw",
-	"BOkgRKx20fFapOu1RrzntUjfU9A28LBvDhrou0imEZ8aQJpFC1xIxQnyQks08IU0hh8lU+a7AvIJ6NAV",
-	"dgfYn9MQfViVjGPM5wO1KQpz46gjHgtxozjGidb3aBGO0DAkgbozYxrc6CjK8yxyykh19cIlZB8ty5YV",
-	"pH0RhjYK/TrSQHGQryEQOEf49mZqQ4jqjdV46n+KAn+KAl+NTOc4qYCO3D1UscRvJUt4Z98KSpcmNbRG",
-	"69TF6VeXW6UCXyAEtRr9bvdbLbjgTadvoaaOxCaO1TW76WyZMbsIw3wToTz3g5jUs2TtnzREf7mR/Rtw",
-	"ZyPexIjRfEsCsYxRhooZvWWW700illM0zV+8fXE/+33OvTySJKQpHVPJRjwRK6Jt+EUbO9KozNJOLnIZ",
-	"OQvbMLzJViYju8fkkOhDGuY5Ka8jrVQudKuume0/hH9bDCFuotpBE9sQ5SWeMbnPwTk+DUDJpulKyOYL",
-	"oS6Ti9FB54oyr/N1nQg2swPmMAsH+KcrwZ/Efh9in1r0zL5kddT661zXc30mJqY2Y0HqpzH5/egVEDXk",
-	"C4a45o3OEV+gXWhtrqOop5AnRMiSIJi9jUKr/mN/+/4WQnG6OgZHp1XRITj6tBpleckRk5MXCPkic+2/",
-	"rJbk/noR+8va6AKLWNTPOqs7ol16MYNBKbFEZnF1YQ+jJclDGTJLqQJHnCO3HWxd7CRB225BiV2wS4cZ",
-	"hwElbPJASJpod91qrq4s7tUHr92/qKXoYEtoDMp1Xzf3ySqhiwVLDobE314gZ4ut9KvqSNx17L6e3XRf",
-	"TYn3LTUlGgtmVg4FfbYQ8qf+5E+W6nfCUu2AbP9w3NHvQ6mBqXygbpxO/biLekNrz3M6M9xMUFo7EYZy",
-	"6AD4W2VyfEbd7Jl8sfYjc7T7mpZum1vLfJZ0eEH+AOsJ5noI430rjakYVQu6iJF8GvGQJT4JIFQcUxM4",
-	"lWzIzkHtN4wUnBdi8FtlJz9zPlaFOO09LDiTmkXKfITBNa5pJabUaCHK640dZGuFxsB+5q2sOQM3+RSc",
-	"cmULOUj41DLjU6m3OHcCzjJYoTvvdfZG8SM0CWbRLQv9lu0Yp37pVAAt4sNA1+O1YiVN0KFtq1cspxRJ",
-	"amUX8hWQwItKFoA2MsQyihlP4zWZsDhG85IOccxCHnUm6gzxZPOABG44pPa+LkyeiGUqI3QSIOksYUwr",
-	"ocEWFqW5KWzEwRZ2nnHlWQ5ABQ74qbq1jC/nEmrYW/OBgDibeaz1bITrtikULneSAN+IEQeM6QdZjcpr",
-	"TJwEXhFZudAo3egB8Tb3kd1PVNQfXmjQwPyPu+Q1KJfb3PfLH9UBf7/3Z5ciSff+BqB7969+l6kd9Fr2",
-	"9Tkph3Ap/Ggj1yg9QEtyyddfEaI/U0P8xqkhvm1wsY4AqYv9VdyuxrVKIFBokjQ30JQMgxuKcVBmIffA",
-	"mX+6TP0xXaa+XuxGHfN69En/Zcx3X091alz/FS+TUC4nLCHNLMsjj9dfrEptudKSFfSrZ079ar4F+6tY",
-	"nZ5ojjyuxeRVe6lJX2dRx2YLgToptJJn9z5QfLVwRwwDc/yeW0EKmBHYEapg8vnlIsByQcZrE+kw4pFO",
-	"YNpEkaKt9vl6vG5G4fBAcbVqZsYjVacsU+ekGNYoHRpYH3F1Ai37/kVhy+T6zMvW69xdRo6jN5pz1fCD",
-	"4SmaX3WpcvMUBhnImT38NORsdZ3tkZ3RwMKndnKSi3L0ilT3HzK9GFeFyE4kY1tnH2hmmq1BZiQfXg2r",
-	"RPzUihKnRXeIUpaV3F6rxChdJnRDnhhSShOje8nytkoDOMsFZvwd2mdrmu1kr7aSTuq7rFcNsKZgbDWj",
-	"qYJj25faROpomItkffA8KcTOLxImMdk49AaR8F8UCH+lz1PP+krUhHs+sG/bO7BMb2NwC/Zr71vpTTMQ",
-	"R+3PpvQllduwVxKTfTreEwHoaOg8K4uCsSyjOwb7jTGjsQORiRX/IzkNGNXq/trr30LBrMMNDduQJ5P+",
-	"Q5i3Db6woiOBlG/20soTwFvqyZkQNxv0kQ/KlVzEMZFrmbI5gWF3Dr0hJvJmxPcJvXFqcy5hAs9h2d9C",
-	"raBG2lWnYG/O/3t3//65E+19s4AfH1/jY/cV+Abs+Ig3TckAK5l2LhEdtIm/TLC4n5Ekhm4O0O1msEwc",
-	"3gU6mmGGAcQ0deUoxGGL6Z0x8+AsTRdNeTDi79+9Otgp13OGq/AaY+btEbdTb2eZ/iE3mKLrS52qrxrU",
-	"hvFsac6d6ZLT6vag3jZLZahV/SMOa8V2mHewJjoixwBfLzgiH+MrxUZUBvimoRGI1OpjIqwL+S9u2P9j",
-	"sD1qwnA9cr9lCxHwLOOouu5b/Az/2MHJ6Nduged+5CLjmLYmiHtYzmnEX2Su0Ihg5crkqUD1DAg3KOlo",
-	"J+p2KTP9iG9wPMeKc2pplss5qXqcj7iv7r6fy7hCO/WAeOxzKFNbrg1ib7hWvSDVCevTwhWw9MZU5rnO",
-	"sHCy7dI+WYF4OkBPfcHXCi6j1LoZk4iHLbWtvOTlIThrWaVaWAjJ/gms+bywXgX2kIi2kDS923DqEnfT",
-	"IWap0z98fS93tes/Jm+gNPBmT3cNMQhEAAxVEFhRrA+jRGr87k/edifeNkvqdm981foWYt2IXzIOtfEk",
-	"Mm8mZ5rOP+7DXUqNR4IGmffvXll3SWqMoHtYIBJvEZ2iPFOdBgJSNqdoRJPa1M/iSCHBR3LExTKFSlZN",
-	"oFAJo8GMjmMoiQS6Y8STWCTwIM8Hi+mWUJ9ni6MJk8FSI498GK1KKtSPQ+7zftrKHNdphaVTSchs4fXe",
-	"SPFr20u6X4DjCnaSr4bk8k1UW6r5hVqRvACQRJYA+U8N3TfS0P1RNHMMrLNfxGAab7cjzbmAjdWppXgW",
-	"pTEdD4fPohRdKx9JcsuSMApSIlC3NgXWZj6nPMemUKJoxCFRNmLCkal87ioVVSkRBrQ9ZDxiYQuzrGW9",
-	"wMW2O1HcQFanCddzgFgb8HmyjJkc8ZAFUYiTFbcsIc+vrt5mfnxZ5aZFwg4TFrDoVleUbJk2I46TxIpK",
-	"gJ9aWaHGYpDIiB+iXiFA2L9ha4isVgTj8vI5uWHrYe6QfU4oCdkiFuvsBYsnByNOFGQArcx8f88JZ5Fi",
-	"eSxnA2pVCAOzGpYIM6AnEtUtcEiLRNxGIQvb/rmaYl7sFeYxJP4/xTIhNAjEkqdQ0wmy8elW+quCxTev",
-	"eXgEOewxWbNh2MUyJX57GqXq1sCk2qvoJvKJXE4m0Z0xh+X2CPW2RX5dhlMWElp4ewAFvpb2zUW/CiC9",
-	"43XugN1Ek4i9paotZndVndjp1ZQoapsM12JJFN8N/HvEp7pqmSXRAibQe+HTQF0Tf0j8aZQeLhcKgR8u",
-	"aHCjE55YT7WTDVb5hc0IxYqrV9eBCJlPmmr7AbjsFIGKodXtsIarrp8ZZWtoQ75/goNp2NVzgILCuvyl",
-	"tSFYvO9x9lu6Rl0s5QxGbPvnuge1vS2i+B0SR5wBhE6Ij4yNVCvA2yxMWkiN4zhbFX4nbIK//RbhbKX6",
-	"OpRM8RopCw8UWJjoKzUECFVRItVxT5aSxvgvVEGM4yFWDg0YThgsFItEpCxIcZt1Ffra3bU+hv0t9mA+",
-	"F7y85zA3kDXAFs3ZhgPUkky5Vyadpwk9qwmpjlOBGUL1dRozrP6ItfBVw9pRC0tyDF2zpLm4hQUl+eLs",
-	"tDcpneZ3G9OmmlqnG2ejuV+7n9opFAvVZ6OpBeFd2X3dpe7b5I0A4M9glqLrcF7J2areTJpToH6Hcsbi",
-	"2JA2qSQRDZjzFvGvKV/7Bb27moBMaZLKA0S03Pi2IL7QOEfTTIVzHqlPk7U+cHbHgmUlW2jbd3DsLzQh",
-	"17Ufv5K2uTTK19A3u4f4tiFmhsW5BFajjtXV3I/Nln9thjUvGqMoK7hz+pIFCUt19XcX9+mo9vplGk4W",
-	"LJMoXTeGv3woJGOka7xmFh9IkiX/v8Xrc2BxqYb91IkaM250nAgaBlSm13optVZjdRBZ68xtqHBdF0nE",
-	"U6lTZFG4lcOCWUeH5GpnLtC8iYT4nz77jsrD7TyJ1gyUTSNeGV+S5pqlBxB3kBa8flSn7Q3X93vTlQGC",
-	"HURvXCWCQbu2TGIOJI3fSuNXXtyPyRvBnXCutklxa9mhVLb4j3nrNtyeKwsEqwC99w0Cxqn21vh2dz6U",
-	"IVXt/ezaKjHeFOQUuqY81G4hoOZScpQpIGuU/BjJjvsyNElpiC7MSpr+bU+n5tPFXEfcvCtnpSNUmuig",
-	"hN1GEusk196ZH2Cp/0oXpbiyevKjdkb+S94EBToKAjSQmbUW78EjLR/sch/CSAZK3N9ISHRcNLrwaQE9",
-	"k9qBH4Qsupd0AmIa1G1rjbhvtDb+wRBrbRTozzRhzKRyb44aP7EYtMap0KtrjfjfTA9/GTXAz1wN7JDo",
-	"gTDZEhxprmZRMFOkaMS5wBWAn/MeJbPzQMOXbL1BK2zA8rHZy29955wu/PqcHkmC2mHXCHiEv9l9NkBT",
-	"d5Vx+nB2f1hu8ttobN8IIpfBDEG/dBcOhruks9mEeX6awQ3ShE8D1u7s6w1b58b6b+HjqC95iiCUJ7xA",
-	"PGbQ1dNlHPsF+1EU3td6VEAQEA9ceIoJwjGJQX4wskUMlrpVUrpRM0INOo0+wSUN7bk1ZYlesvUehqhM",
-	"wfr1rVCd378V6vL5S7b+KUpnCh42YCFiIncquOhPg9NvbXByllfKwDy//Oo2WThK3b8NBqBMb78pUUSp",
-	"ro5kzNQmyz4vojFogSUmxYqP+IIlUnAa2wFA3ArjgsZrUOLZWROyXAbkhrGFRDk9nzFZQQQ0WNJEgrFG",
-	"6gRpxBEppuwubZO32r07HPFmNatBrfP2m3xntqCdl4wtdp+WEqnUvAruOukqSlM4NzeDpHZhG2v0h4yE",
-	"z3Z5V7/1fJ//jGj/jSPav2UE9/0d9rl9jw1WtB4i73aPdDloWs5yMhRTxOTLRiM/JGuwc/+VMsS0SBgl",
-	"LEjjNUZnYWpfE9CVCWhaQ3QN4+djWKlh2uQt5rQBUm6S2diztHPUlFN1GjNKHMmUheiICd6J6E9fKsVp",
-	"ZwbKQrZpHKtZ5JVoApokUTE9jmKmFiwB8UNw6dv5cWDimCKnmfFd5fw3aHQ16QqGqKfVsZItoBYYB2ya",
-	"kKavSJ5/gObyeI1GZOs1+CT4B9lOnZPxOqvUPxb/H3vvvtw2jq2PvgrGdXZZmqJlJ50+My3X1NnudHq6",
-	"d1+SnaRr9qlhyoRESOI2BeoQUBR1JlXzEOcZ5sHmSX6FtRZA8KaLLcl2on86bZsEQRBY1299S09gbXBd",
-	"evB4jyGhZQLC69lG1HNwJ2m1Pl5XNHtzeiOgQj1vC4LNYHetmb0kjFpZ3QVIMmOcuiFXAp9X8O800wBh",
-	"jrqZCaiHLeLY3Xl/GLsj848ZouiDcSvuHzMEcmLshP3HbFtnXrBtrIsjx88XwvFjvC7MJm5q4TgRaQUD",
-	"QS1cpL24oBChR2PoIdD7HKro6JD2k27akp4p5X71rr3CsU412FHzgeNb8XBXaTJNNBuINFt0e+w5KCnF",
-	"uGvADZGJ2OK8cF6BJbbwD0bV30Qiv1AWSDWvyQmXCMuosPZM+ZKhniyUdCJD2SkK7SvmHKBxwMagVMIl",
-	"tiR302i0ozCYhvmEUmkm27wyE1CjzaWZZywCUF6hqHXGKHtRFIeCrdpJswXQFSkRMHJndcZiriYC6pzN",
-	"WGBf/gXsKTYVXKqG1rzs6QVaFXQ1mld0+QVh+IBaseHeBNn08DVs8BAopReJVDCLvxEYyKIgkbpRaS6H",
-	"4lQ5w83uGs8O61APXm8K1agRgZRilmh8ZyOWR4LreS7YKOVjxTpRotRcKMvzF7F///NfXfdc2tXFjBAk",
-	"RsvfMYYK3Wjji0xNktlMxLgXXkpbtFpCKgQNANPo2cVX23Ffg21G/NdUIsVKDNiaMlPG9i5tvn//81+f",
-	"om7Rb7l24ACxVjrKsJ35cAK7+e/hCUBLa5c8uXAn7A/sVSq4ItsWoZh55fvojCUSwMLGOAxP3kUBwWTN",
-	"I17Z028fA2fY2NAVINUGT4J1hWNmtKx5ElihdgHcC1ygN4g/u6SdMSOWBLtD8UFmN8BPpfXvevQdL6JC",
-	"yXtU51gBYvtnM3bLDtpB472FT2FNXDNxz8glzGdZblo8picoobSlJiwpY9nUu5tRgQyOj/y7q5p4u/Jt",
-	"KRYeFwVwuioW5XMpRa4odYVd8mA+Gc6v1Amg0S5HbWO5GfeDoCs9Yx/4uaYHHLRe23FbtpdsWxzmYy3X",
-	"Lq2xZ22ts+ercqkuIZskeCgLtmlkEdqfGAXmFJXdicSdCjBC6Ujh3QPnypxUKJYxB3B783Qnhdn4+QpC",
-	"m2Zj1o8KnvM0PURSdwP+Dmwu7axhWbIz0FOknhY1WWpVvx95Y525mvM0XWKMCzOwaIO8gQqlLUmrS8zU",
-	"oVxPTc1WM1P7zNXt1NSlYiwgMy0FeZDhBLPYreErfMPWgM1Vmh5jNseYTROMJk1bQzXV83eM2HyhEZsv",
-	"iCGLe+ehUbW2ghGcuh1l+Y1DUt1K1q5tx34ll+WmFwhy9llsKS8WWGUOdg0aWhjVCEIJ0Z1MntmWEHZM",
-	"d6VNwXV7Zq1vsL04ceF66bB6xAqzSIkcYw8jlxVCDtviXS4xq2iW7FT5gY5EMa7ZNKMYnsrm+VCcKuQq",
-	"0Vl2A8ULhV8XFYYGEopYf8sMDcV4qJ8ZMPVy35KHLEsCxF/YowEuyaToY/aoIDF5dvGN5+QCnanjODBm",
-	"TBKLov+WdXkbndY1Dm+wqVvsNTOjA2SvhLvcfqBJc+1INBsmBpb4NZnz+GzMJU3V2GaSwKluCKHgc0JZ",
-	"9QpKfi9+C+f0mh9FfD3Ks6krv8O4W9kdbrJqzHb0nd378wfNW/QeWkyc5l3yPXbYZdpb/eeZHKVJ+xLB",
-	"N6+zabUy8I8SYQtvV2zBKp7MTGgrnwgi8bfHS6yP2QehbEl81cEDR2fFd1Zemk9zdFeO7sq6kJRHf35M",
-	"Mx+dloeSZsYk7+pkc0kXoaw+/wjA2U+3V0oedNdBqyIYNAoYn2ZybKxt6kvXCvdjs3RuEdIOggfaCNyG",
-	"IpkNMt5rG1hF63nQO1byMEJpLPRuj10VDQgigNupwCNKqGpJ87gp18aqxHMO1j/7+cefXrDT/0AzAd4W",
-	"DYX/OI36kAs+U0KqRCfvBetwxTIZyleZ0uNcvPnvn4MiW5iLYTadCmnexjI7UteN6D/IML2OIIdOq8oA",
-	"t6XYIknjIc9j1WNW73gdBXPhVslmtAudnCjidGERlOnZzLavogMWpVzpaz7UyftEL83vLi2ezKxVojHR",
-	"Gpupy8wCEB09Jfx8WS9VTQBSZh5cqOQzi6VLFIu4GkY+lLBjPlzA5tjvBAiFAXqQJkpTht1vFdcGp6NH",
-	"NIDgBhkldFe2vyusDXYfEDhUv+0WSkVliQ+65JvDrp3OlbanlHXe/PfPLDIbOQoqW/aytPfMsrjN1i2j",
-	"8OOEq1mW82buTAvK35w+s1avCAYOglcSxcBOv/S2YOBtJJQN5f3YbatvtDujVCJgPj5UqcX2wuCkOBIn",
-	"wUn1RJy8C9a/gjG2CKucZPLS7WvY6K0VnlmuS3Oju4ydoobmG9Bc8SfzxJbJfAnt/kBCJ3LsBODR6jpa",
-	"XTu3ulAEF0p2gDC1TYwtzfP8Lq6/ZztNuGI0HhbYv3IkUnC0+i2assXKqTRNwq7AhUszS42uKAwmYpY+",
-	"RhDqrUvwmxxjCMdWtM2RAzq0Rx111FGHjAxUt90G6soooPOPxJz6qZ3hdq84nhKVoY9sZ43AdgRwSyTa",
-	"BBePa9CkjYHyogv5KYv6liPWefyWRLMCHq6AwTrPLr4igiaMMHSAPQKJHfrlXpjb8ct0sbW+rJC8FgjX",
-	"xhZE26YzKC7gQPRxNpxPsXUiLyD1ARvMdan7F6yO8f+5QnJaJ4r7fnTAT1d62Nx1bnSRqRxyeQrJm0HK",
-	"5U14ErB///Nf7+C/nz4BAarrGclYZO8s4PwRG2Tx0sLRXfsHgvZ7k0bImJ4gjB5ZmC1VESvj/Xvlocql",
-	"EQit9zH/5EXXAfsLyB0Bj2f06uUb30KC+69cql2J9TBIPGhlEDQwuGbxsnmVN027IrjdjGyOLLIAN044",
-	"IivpGllS6cWx1/q1Ta066D/PBWaUGU/NhhlP7Hc0Z5LFmaupBa7QLYHMdUz0lC+LChLEMwfty78a5/x9",
-	"lv+mNuNyKpolO+DEIklTSCJ4R/u+eP9J7t2CdmXPMG9a4r2jvcvPOYK+jzw0W/LQUIuCzcho9gLF9gjG",
-	"bwkdW9cs62218a3IsVbEKT/7ayxdkQUroLkK6nW6ocQ/VSwoElq5mGbvhcPjdMtWpIc3Q+SWffUtG+FA",
-	"xx4qauJqKYeTPJPZXPVLkfJEsSnPjSE6ExLaZ8f2Pi7jUOJcY+Lrh5QV2qmJhIA0oTQGfHhjXl3GPWZp",
-	"x7BWIZRQrDDIslRwifZjLhREGEbM7MV4ngKftW3lhHSgSMfQ3pOrFZm0iQ/sNEWL/KfZNlLPwsT65ekm",
-	"yr6JiB8TK1YTrtHYv65ADcx5vVNoaA031dxnaiXOKGgPLK7CbPbZbjGbxFRR8gt77KrI3+rSUpsFNTOy",
-	"1o74wIHQhfCSjmxRin47757toV9u/WItRlfRmE2FWgeMwuljgWfVqqxiHmsVcoB/LZczh5LMP4f6bJSO",
-	"Vm7WSpybWP3udMy3sk18lEzzoXGvtQYC89CBinWauHWn7c4Q63nTaXX7Z8WuKSGuK2o4lOv0cONWK9iS",
-	"ym0p2vUwq6phOJ7r9bDt0EiSJrNCwA2xxQm3hV0Ogp2Y94e15Oklshm5yJCRIYqq1NeGeUpL/OziWTeo",
-	"Nuyg2A9FaaJcmI9Q/BVkRRFYwRmA9UDtM64bIgJwT2NpP97fAfw0xRVsjT8g0+e5RDBM1lg4jD1gun0C",
-	"Okhh+xYhA7liHT+ilgdE1UC7p1ICiRz9PJS0VeF9IEwHwY9tbbIdcSNsyIxgHG3qMtoUkbpzSI11oNyU",
-	"2xiTxcUjeF6SaegVLIDtXqW8WlnT3a1pttVxkDZt1ahefpvFe6/nLj1jHx5+0wM+fdq/umwFJ2RxMkqK",
-	"CPxn7s+3WdCW8aC0C+EEUEchKzCBza9EBGeDyr7Q2q8FvhNX/Rfz4ZdbVQgYX/yc8uP7q+Q6gEdP77Bv",
-	"l95vvI2PpK5bvAKJdJtMZuitG3WidJKmttYKOi8+8UqtXHC22Y3I5rruJHT8PMmMKwzKj1I+Zgg/bRC6",
-	"lPG//8Ki6pod/fa7uBH0Wbc//tCPeTWt6oHLMMvyAucXhBIKJXMxFFKjiekxR7fhWkMZyUyjWUygI7TU",
-	"M2k+k6DRWSfSRqLqa72ciYhFv5qbupfGRYGdFuFdzinH3+KJxs4fZgz87bXrNkJ9M2EW0AhdZ1n3kkUx",
-	"1zxikyyNVdGHznYVzkb4M80MWGKVGwEQVosEiENX8Va+wK+6tef4ICEw8DKbAmBqO4dJsRDK7pkjCubI",
-	"Sb2JPMVK+dpu2k+Api6VR1l+8zCyJGYma+yqUDbFaDa0qxw0BvLvxjxLFJvLWOQsRMgP1tfmIkWgwUkB",
-	"EUkFWekKFDNLdN1MK6wtn73NdnpNE3lzqlwtDMuzBeMK+J2ARjLnCyiayWOMZcEAkFAhgbyo4GagfzOy",
-	"dkPVdGv+5Pssv3lN77TP6Or3UIFOO87Ispf5r/M0bROfdmFgzWl1cAGw6eJmb3005e4gel7DwSsJH6QR",
-	"OIMmxHmxaQ4mis4/+kQGu+D9CFYDWFy0CbcWPh2aMN8VvVICqnzVCFQpv+vWeJW9oxd7oXwNR1IR3wUt",
-	"FhQnAc8tnF5jSdq/lF/pDtBDZCkpyDA6bVH0N3hhYzCdxlo/yIq7pRFCEAMuDZUURCK0DGbwb6qD24Ht",
-	"tbg+MDqszVWzky7FYpXKYCWNEYSSoCZFGUML1mu1MniyP2WwjvWjrAKODaf2BfQpH6tmgM+qE3XpwL8r",
-	"h2i5l5ckalVYbAw32iH7yppv7KFnyqe9Ptf2k14lWPmF+wQrADd2gpQIyO+AeTqfZNlNe5zlF8hvqar+",
-	"g/zlwJgDLtRZzgxyDFr3Ie2EwU1n6fMalBflLpnM5UedWnRAKOugCuh5SgfLBoLMctasJpnpCvJ1O712",
-	"p2YdP8AKfx4xD++Vto98wFY7hjoebajjwO5P40kumk85kMhGXtAlkh/M4yxic4UVM6hfQCz070RdfB+q",
-	"2YnOrNZ/guAkZv2207ceaYRbqbxNz1rYL0OCZogtY9MyRAWU/4IAgQp4ZV1wa0KScz/go0Z/aL3Ca+hd",
-	"1k9i1KOgC6J5nt66H8c8TxvbcUCwmZpIgHdlW64hLEZzrHVOctcuos+i2VxNrjFCGKH+jLD45Fqp9Pq9",
-	"yJMR7c+IgQtZlEsrBvAS9DoYvhL28rcHELAjbKL1rKO67LfXP/sQkqdPzesCPyO87I9I/sHmeVq8VnNr",
-	"iQD5JS2ZI1vkfDYTudH1ckm13LbJhc6A0841uliPnjKfiTbo6/kAyBon9mMjnWTTTgXUyp97f7JM6use",
-	"8LFvfLC/4FB/Nx+01+uZf959qiE066nQOPbV7H4AKN4T9gE/qQ9/H3UlaKa0u5LmW30BQJSjIj2wIjVD",
-	"gByos29SpUouuMokSTM94RLyH7+9/rm/XrhsLb3uRbPfFjwUnDx7+nRn3x8UzAuzMm3nxCguv3sNLsoa",
-	"zVW1XK7imHH8OgA/XQV2MH45GCbqjI+0yM84ostXOujnH80/12uKlHZgvITyuxc/v3j7wkWvn15c2C5R",
-	"EEv84x/B2/vjHwEpUKrQETEswakKZSkMCXigXBBCd2GsCGjeb8MFPXQMY6F0ni07SdyNQmmv71PDJAWF",
-	"QXSNiCn05xG6eAFN9nYiQgnZuyE290xsKs7l4DBdZz8aWTbzosBtINJMjlUIeGLq81YsaIGVbbQ2YMdR",
-	"HZAc+8eWPmPjocHY99gYNDAhZc4dPovERjnDUPDKnSJSZSzyUEb0iGi7anvo6qLXFlY5k2TfkQZ8arxN",
-	"pKG8CV1+MJGuS5nZQpkUvaMCPyrwVQrcygGzkwipUJIAp6p5uFud+8vawd4gtH3/3nq1JA/edqu6vB2o",
-	"q6t18pvdRnyXBaMNcTeoLOAZMPMoiFQoicvUJFsgjk54rjvQluWJhFaQ4YlR+eFJ1L2s9Dvwa2PV6hK4",
-	"XQjkO7pSnht1FKlHkbqJSK3JU0/UPkZhWCqXXCkJ9wVPIUu2LEt3ikp50ohKIcW2PRxlfqDoK9QcMJ1l",
-	"l3VpnAtmayXhIZlMl5itbK+XTLPsRsSFjz+fIYaXdTZTJ6MsDyW/hd6yABMCx9hX7dwxuGzdJQikjniS",
-	"Kp8TKOqzTaO5tkc1ET0bzzoADNG+orJNivFFnOgvM3p6UJXvyvmOIdSjufD4zIVjgPYLC9BWq1DbTbRt",
-	"w7M3YnmET60tUb1K08q0YjFLsyUzy8cSsLTINO2zcvkoIq+oAgPiwB3krxyL6LxAYQVMZj7pNiFgWsFZ",
-	"38HzfzJf7xDhzDdvfvhJLLfHTHnLdHSxjzrzceF3vM3ryVr87TX89gECecy8wJN8M8+Bui6RY7aYJBoL",
-	"2KBh0I3ABkJK58lsRoS4ElINKNCxXsFIvidGyN6IZYHWh7SOFh8K8G9GVQ4FH5kNBHIFZbaMsQ5g/ruB",
-	"q92nWv5LFulEp1jWS+1/eqF8ah5brH/T08H51LUzO5ywTiaR05g1MJZBJQfWVrNsRDYYVlR7D+z2YXwY",
-	"xDwfZLcExzkrvSxxIdH70lv6LwVDFC/2VY+9tNXG1E3We82i3SyWWdMoAH2Cj2Zc/q0onv1eEJG99ppr",
-	"nSeDuRbqD1G/TNJGPrRZsRuxPFWh9Fh2Eqm04DHQB8HXAIFh56CYJPZkR9FTuttL6N2Noqe1Qy6sVzPx",
-	"NN5nDGEyuG7EMpSd2hDm1/WeT0F4MkrkWOSzPJHaPYEs77GQRj8L6g7VDbAGFD6pjZEUiHoiNH/z5ge4",
-	"AK709kCxV0NZiFKzrWtzrU1pVcffbgtYy1kSewo2+I/YR7ShYfyDgrWsadSO0yo+bmCJcYDdwJ44mS2q",
-	"MvQYkzjaV5+BfbUTCiZEJ/kSshmjVDbMml3d8483Yrk3HJKzva5Kon/u807r6lHfMp/rAvkFloh0NUu0",
-	"EukooIek8AswW6pGS9+YR+YOpPZH66AUolIsThSfzQTPFRQIM56mtCDTXjvKygdTIYClX5gS1epOIlHu",
-	"RLZ3B5PzNA1YwY8YeRqOjEezjSOUuVEoETLVDvspK7c9BZwJ61M8aw3Ap9jKj7IG9Ci87zGgDEYEWpYN",
-	"suTxZqCrcJyS+73C+94tMucQArwZkOO9VwHLacLNHESirbZpiw9zFFtHsfVFi60ScGZTmbU/DI1nJO8W",
-	"SbO+O9GTZnwNmttbwmvqtjsG7NQWzVfbU0IlbsUiMQRJJUe3OPLjgh6HexPhIkJiZNHJPpOizOkVUDcE",
-	"WSWUCG7Fmm5cgJeWGt3bfNCfml5O9e3/tOTUQmlWyNZhNl9LLoW7Kk2UFnGPveDDCfTdB2oYaBIH95vt",
-	"Ac2YuEqGxPBinJAIs5COz7vcOatoi38jxMwfT1HzNHdYqfE5XgNhYEt7D53Q3XUrevt3N2C4XMWH8Att",
-	"xTWtw34SYrbBW5jlEx90uSP7/2YT2dJT3P64sv36Y+ZmwOXdPtNIS33kZ/iCqCiPwbjdJTunTqw9KLqC",
-	"RwowoUp7Y5G9F6nRJcG2mJMNm5vcjuet6PEDTPyuFUoRioOcY0lt45M2xOrivix2YwNwF/HAfexg67OL",
-	"Oh5M3PV+7swabp6JMElmlGZ1NZpzidllimxCUjaAyk3oNluxRhRfKtYR0N7FDGP7dxRsEZAF7EKL1Gry",
-	"tjQJhOCZXVMf48lFwJ5eQDPary4C9uzCnNivLyjdaoykUqbUbzb89Glka1ix9xzDChtXE0ifQxWMFJaN",
-	"gu6j+kHkpmCszk7RZxGmPM1UqRlJbO00oJA9eWeb2hZ7BN4PuHGZJBkFfVqoPQue3eK1LlkCGXWXLjeb",
-	"lF4M4IbZAPZrPJ/OjL+BHxlm2nO1osUA7ZWhxgTdhqiCbI695T9Lj9lTDrTpGfdBWmHtt/Z0qD3DTalQ",
-	"d3KPCdBjMGrXNpeXZ/JlVvMYdRnyBcOcsYPgz0apAdi5tZkgalZSf7UuXX3SYC3qK9hICTVmhwnQtXP2",
-	"ClLv5x9p6+wib1zuVQ55B3qMRQ4V1g0DvnjoTAuRGGCRqnXgqUqSUG5uawaosms2F0ihUOI0KgTw2AEQ",
-	"WnaAJj5VTE34DDIDQsYK47vmvCqBHcyAzGLBc4nsvTpjucCGIYnu9o1dYb9hf1UyuWr4eTllMAB90mAU",
-	"o1FJLUWWY+PSPJIErffY6kHGfc9y8T4DetMgPEli8xc4wLQn8OQ22xjIOl43M/abicYHvcxx+q9x9uuy",
-	"0qVV9cnp77ImlX1VENrTvnpk1MfUH5E39/hk5bN71Nq7iZSUaZStDn8U6SHXdICkOSJpbt0FesMMh3FA",
-	"3QWFKC+lB2pdaLO8aM4AJnl3J3lt88NKognQPsg2EYkpT1IKPRAO+prr6JI8SZTd5kVi30SwmKQVLBP7",
-	"l7wbeT87EnpfVKC0ZpNU/ccktn8iGfEIGRemdn8elHPBMzM73L5i9wCkCyTDD0q6sMrqvgwl3zTQy+qF",
-	"hBv2zb7HqG454LlFGNe/sSmEi7F3LwjaWRmTMwtLNROwX6o0tc1eSDmxbXkksNzZ9Q8xM+yxq1C2hl7L",
-	"cdfW8Cq1qap5p5uGSFc3ZN5rqLHhSXtvzrxtwPFeVG6BRDB7xQ9SHOOMxzjjoUyWFYHG1YLx0TlBx6jl",
-	"mqjlc8hy1CzAU1Way05CmLmYZSrRWb70m5I3+pjPYd8ryprG2UKaz3Nt1EOEZhRYVGAijn+H0mGmufMl",
-	"dS5EKOmHYTadJppFasJtvB0jgcjvzwY5l8PJqWI6mWGUiIpQjVEh3ot8yYzRSE0r4U6wArJ8ySLcitZW",
-	"gj14hr/Lxaj0M03jzQ9X+OvzKAil0rngU6yfjfz9lQ210Gf4ZzQKQhk9x7149l2iYCVxS2jNh5OpkPqS",
-	"jZJUmDf8i01732ZiPc3z3vj38ATy7A3j2MbHHnTBLFBgV8M9IIKrcOG5QmvNiDe01crrH9C3Po8Y5c4T",
-	"qTMWnUXwkXGQUpo3lDjzgJLUTExnesmKXRaQadUeNvg+SasiA/PqRs5MuVb9UDaA8+sbuUdFw3AXvXxL",
-	"IIA6ebeEAFaLqdfuwXaUvTrwxeO2b79bm2pLN8zv6Gx7bfbtKS6WmXVwT3Y9OeT+mojdOKdrbqi90Jsf",
-	"rhobajbsjo+4MT61yruNNpmDq+JoWPc+H42SD6GEQ4GOmxECcEgYZEASyaLe78ksClhkjrb9tzf+PQIT",
-	"Cn4Y/P40Aufz92RWeCRW4LxdzkSf+fIJByy6nBjXrk18rT4I38PLHI/DNschkdi7DhdubyeiwT7BKWHL",
-	"2inXgbG6QRVwbVQobkeC6DOdZTfGmA9lZPbLJYvM/sN/zPYLWKTxH7MXO54i79JFZlsGoYz0AK+Gn82/",
-	"8I/5iXUGvyezp3Sb39uG5pIoANdbwzPP5lr0HWCnoL+y9moFqVNgoX9PZidt/WTtDl4TQ9oCGn0bcTNI",
-	"s4E6/6gm/NMOLCtw3lAA2C1oREsoI/OPWYKIWeKTBhOLG4siMBYr6HcsrNEcrKrBUmNhg/kfqOiItPig",
-	"z2cpT2RU4OOcOJtkaWzGVBV+50R3e2zDSBbrPLt4hjGbUJbjU8q2wC1ebSuMob2rDVtoTZX2oNRz/Htj",
-	"I9xi5TubGzKUTcfqEWewttXyfZtmg607K3ryMEmFA9jeRY6/5gsz1j2EQg4h+s2rtch9jMKbr2z2JF+4",
-	"k8fN73H3PAjjBzfqazFqbSjuCyQ4+kLtQBq9AEfMypIRnirf1ldZrjEKBLZPB2QMSIFuwIC2xoXeJoLH",
-	"tKaItratphMIR83yTIshlBf96jHnxUioV1BKpWko7RsW7VPq1HnGf3GN9KH+xlflKpTouDir6+/N0duf",
-	"E6W/tQt6iDoYfNimBTDFO50qViwLfY/HVp9rtl41UjnlWDNqtynsJbNVjbIbGyFEqP88ec+1u7d7DGZ+",
-	"noUq3ikeFOeyJqKX1+6v+6tfWSlIAcYAPSxJsLpaEAV/m88w8WimnGuR76lAxBpgDdMLZWl+ZIzhul2b",
-	"D0QvkYvRnqo/QplzybBdPwq+NyJ/nwxFQDKbWmUq20jKzMErLDX2a98sImy0cWI2+GiujCUcmZ9gfc5y",
-	"MTpDd8E8150Nrtkw5WoiVChtnYRDo7v4JEQhOxGP2ECoJBYs4ueDqNuv0s+FJ/gCOBWfPY6OUWXo9gFs",
-	"uQvcoGwCAL5CpeTCatOOjeZpPjbv9+aHqwb5Z6mGczESuZBDjFfQ+KF0Crh4d/P3wFISGumosqkwi7eY",
-	"ZE4wmy3EdFYfwIZ8lcjfg9U/y8VZLobCuNfwZbyy8rF5D+iDwHKOsFDWsj4wH6PpF8B/+L/0zCX7a4LM",
-	"yHRELNiIqZng0FsienpxgXCiwqCA6iA4ULZAgcwdYIo0L9en6m0GW8r8JsJ8WcBgw0EnN7OCcJpEbAaJ",
-	"qFNDudTZePDCGDESQCvKXAHcTAJWz+8bTDLF74HLOtErs9Y/ZNkNxmedfYNWkDkI5fguyhSUDFI02Tf+",
-	"2dtTWtp/xD7y0Q3jH7TyxVps7SUv+DH8XPNuHuz8sOK1K6hBR+3ptFuT6m6S4Z4aqItvwAuCRAKiA0eq",
-	"aa5uPbebCka2lVzMxahRKm4p/wr/A+fpmU4VQXdHufSITPKa6Z3luAjW/LamS8DIFHf8GZn0Yqnx0Sg/",
-	"UjkunbJx0cl1dvsdUt12kPOP+H8rC3fuasb3QolIb0zQkuotFfE+LZmt8AVsbtYa86eKYf1GyRBeaeLj",
-	"k1oilL9mTM2HE3tRgRIsxQx+eHH1XTFOPUMMQfuvq2M/txsX8O3+GAQL9OUprUenaaBX1auGXMLxxaFj",
-	"O95ikkFsmqsbdYl4AWOMQaSWGKszOx3vG3Q4SzNsN5WLUQCB2UyKbp81OTPfI/SjGKl4JwzMG2sylIU5",
-	"Cc7IiIDI4HnwVFXty2cXXxf2JTbXzKRvXfpGJIuoHqdsQPrmYYsFyZoMSOvhNVmQAYvgVEXA7fm7yLPm",
-	"dhP+pjxA8dJqa8pWK5VclJ0bViukOniVru1ObcfVZfCqTfW52AJHtb5Ttry2rVSX6PdlClx8fajtVzjj",
-	"zaqrQ+qq27pqK3UVbMtKAqI+xCZaqpXRdDNbp63ua32uZjWKxT4BaU1lZY+tpdIg12YtmcZfhd6/hlit",
-	"GkpO9ueZ8jjK2YPI2baN/1DKxmopkH0nQNanqnG5tslOO8/snASv2SuHnGVLPdl6Z7BCRtbBEgoVEMVY",
-	"UOEUVd1LnwhsuzTPWwtFsXvV24FF07kVNbotAtync+hb1ZfIMWtw3MpOLFdsIdK0RxSklZdndRo1Gzfz",
-	"h7Yp/IDJbJDFS3MqhuIM4ufgylmAMf0ZzX7FEt2kfEg9PwwFFEA/lwLN8AhtfK/EsUKc69HZlaJ/cglS",
-	"2DHwlXhzj1G/L11t0QHd3BjeUoPM5VGH3LcOcd8AtQjpDr8Ot1AsxRMrKqVePGtHfTjCnaWZHGOrnM9N",
-	"xB8F9RcuqN1x25GoxlTs7ZCoFgsPI2APRD5IBZLoRLkYIUQplB3uTie3CBjAwV+azWnTGdX+zaUyuFAC",
-	"oVqEYhhaTYmFUJqNktzs16UF28dcC8S+O4Aqc62dQ2lmaj7egi/71OSZDbO51NRF68JnmreTAIP36QXF",
-	"9JEhbchnMxFbG7gB3gqc/EpIYPup5cCLKj2zFu1Feg73GspfMxapRA4F1ifNpU7SqG+bPqTJ4JzPEvtB",
-	"e/kgwsLyTKbLUBafI7CvjXkz966YWuIaQPVA2DE0uxVxV6FMuRFFf030z3zQDZjKABqEDWkha7WEF6ZG",
-	"qpgAgrdvgew+p423hqXfl+wFdsp8D2jVbb5ZmZofN0gLOb9dhHX8/OU5vOJjweQcSW1gs4iYdkuv5UFm",
-	"SUsPoZ100r8I6swptSfS4jBjSZihkCwPt1y39Zn0KZuf+7TpwQfpG/BazDJ8oU0x07SHy2f8CJU+qv3P",
-	"ASrtxQaHTgY2aHD7x7uDozcxAO5QHtejAjezuc0GAgHdwfY8uRglHxA6ar6W6jZUvmGGmF1ZDV4p6rSk",
-	"d6Gc8PdibT6kqWLMzFBzPVfY77sozTtV7PmPDP+GEh0PJAyBvwb+CDlPU6LKlJkUoUQAGURX4pZsy3Nb",
-	"nLQ3f6gQrN8JzZN0tTg95l2OAnJTv6gNoNl2wB5K3qW9IHCH8nR9BAqX6M0PV1sLYKhVbpXC5oQos1RO",
-	"2ECN8Or0MhQ/942EDkJZkLUoMcxkjMUTxlsaG+HaHL13wuxYDvsIymFZx/u03cdXHFs+D3EyGt3SKnkp",
-	"BRNS50two6Be3ivKpzYWoeRjnkgFnfQomDDjuVnTDpIcwY1gleeZccLg9m7AcqAUUqFEPjAAi2q0Voqg",
-	"Ro9F5g0KaiCuh5PC0ojOzs6iUKaJFAjY/zaRnJ6p2L//+S9m7hZ51GWZDChIYDsf5oLmANRBU+NF4Etd",
-	"sohfT4tQ9sD+kAuWDTVPAxaFJxfhCZg0ufAq6S1zLyD4e8yDo9CyrQ1FN9pfq4TKd+YLH8oPhYdt5YWe",
-	"KlpVdTSgjgbU521AIYnbaITi7vEbU9aD21CBmK9Nb3Zt/cWOMbDKmqXry0VHYXIbv/TSrXIoCUdhnUqQ",
-	"9xD6ZX8jBoWIp2kUQDwXqQu5Fsq6qSwbhRLoHGArGI33/MfCIphwUAW5GHUvsSwsAJ/YxYEpUn8jxAzN",
-	"Q1o62+iDQ5O1uWAd11rXXQJ+Od00FqGM7CVmqV6msQvhXXox+W0au9IWsF9zk8aubnJuQbEKIDG/GfXa",
-	"48PbhYbLzwL+jUThOrQ9A/64i6cgsL75IdsHuSOdzwWVDT4BMinzn0xGXYi0K4bWEM4ioCbh5Z2YSaHa",
-	"JsTT9LNsiutvzU0NC/slj61wH20r3AdkykGSryFsebTovnCLDrINJV3+mM0645TfmS/rEusRI+OAk+Gj",
-	"sy057fJs2sCW0gtlRKuHjrYmRqsyKEJnESEGNP0GphKwDMykUIKdFFCHHRgvIhWrLN3glHX8hIQGF948",
-	"UmZSdC9DCSEHNw0bFaAEB7aDyMeCDbiCwEZlNYApBP4HGVrAIYA8e6+ns8gFPlgsEF3V7bG/Na6qfT6E",
-	"LFHTB/BW5ltem99eA2VKohhZH7ZrHVoc0EoXYh5UUErdvSo8AkH5FoqSEGQtlJ1SsefTiws0Xp5dPOv2",
-	"itnoZCqyuY6wm/GCLxWLRjxVzXzFz/Gu12K01hp9TSwXrEN1wgxqOolGvNsv4nbNvJCXliAiYHfdpFsA",
-	"JcwA29mP9/KeOlv3liPB9TwXLa+ps5Uv+W6PyTvaQiuCTzOeJyqTvUcW5j7iA26tsWlPML3IPKpAo6fN",
-	"SCvQAjuJ6K9TwVLnyWCus1ztiEUXt55rDGVUXCifXlxcOEwh/aVKiQ/6S7FUjDTL5mYL+KH+kPY0E2dT",
-	"nqSW4QlYGcyIECXJpDhV1nG1ekRizwEjt0KJ9GP0F9vuNMkLcFKhrKRQjMcxVf1TBXyRWYAHumhyOccw",
-	"8AP+gC1DNQ4cm6F08RKIOdVBgotJMsT8nV/yzuNgs96AKyP0GHnxvvph/Gn3wM3j9MUce0fJd1vJV91c",
-	"7a1rHqKPU6o7H5Z37X2ISzjQm1PaFPQ1gXVRklRcA+V2A+OjczauaZEj1gHThsxss4yjLJ+yQRYvuz3g",
-	"wVb9Pla8E2/NqQLKFWBE8ckbq7ICP40WH6iBB7CLccXms5jrRI5PFYuzUHaqVYmBYzazP0eW34teyyfI",
-	"gSp9NhVcLiZJKrqAeL6yWduiRCWTJfaYZvB0uTNq7Y1oWJLpFEmFzK08pdQnosaMXMVuQwAayy0a2mz6",
-	"IZ+PJ5oBUT6SDWICOE0GuZHoHc6iry8uou4l+5kPch5neSglUuRQquDriwtke+cxS+TMKDKVQc/CxDIV",
-	"mdnD6wP8OpSIv2bvRa6STCpEbYyAIaGdGaYMLbizw2KzxUaXzdMUISSkZItv0BYIdvt6x+6Ftyt05kMJ",
-	"HaGPztrm5B2vPczKaX7ag22zKJ/oe3NMzG4x+8RCtlfQ/FgqPZx5UWj1SAgU3VasO5GX6JeSfPRN14CJ",
-	"3rhXb7q+oUx5hJVoRxKhz8vLdLw3sGNdULAQ3c2xYbRo1lD+BbcBaq3hyXbUam1E2X6TkmtqwLJXVmyX",
-	"9EfKZ9fZpa3IzXh0/e0gU9UmJ4xr6jBDb5hIYyl0zNBYQ1Z0M+lv09mt65jvyAYc8twYyL6atyjDAVfi",
-	"/352Rvy/rBPB/yVyjLh6GzfFy8wr4PoUPe48/B1w6qkshR7Bxn60Fm0SR93Ct+bOPWcDMcpywUCtc810",
-	"Nh9OqMGwbQNjLr/2xmkBnt3OINrU8rEaIk0G58OUK6jF67HnDRZCn3GnvrxCb7Zdi50WHVYOhPLZ7Hya",
-	"xSJV5zdi2csH+7HPfEPMVewVgV9k2eOxv6+bjSc8wsWG725X5nfv5lObcjVv9NmYSR7L9LE872gY3dUw",
-	"aqUKZ50GL9/18u1uk5WXmZM7tkFf8+11VflQqlz2Yrcdov/Kml4rrNJqBcyYDQhU2NvVEbMAwmVwLCI/",
-	"s+4FzzgbpFzeEMaRCAG4skKz3xxIurUVCVM2ViTaVQn2SYGzhMYT5rtL9pWzq8xhoGaOocQJTwWXOAaa",
-	"cxTvQzZvF+9jtw33BaG0KrpsnofyrIGPLKASBRIHDa1IfJ4x5jUj8Rh0zKH+f7M5ARs042maLZCmFwaB",
-	"NsgwFbw9usTJ+LQ2tnQU/e8A+4N6AgQumrgAhuqb2cBTjYYAeCO2VjEfRsSJpjwNfJwlTS6T7qmRub+D",
-	"hAx45dWrHxkG/XAg5a69hNnUpZoZAo2jXOnCALfQrlyryuYu2kJa4vIuLQWYp5MsNTuIRb1e5N4vd5iQ",
-	"Im00EEUcJ2ADMeRGxZQ755JkJ8HrNfzWOX8vcsXTHsNFgAOPK6FznqRmCmrGh+XJwVXDCc/5EBgnsEOp",
-	"nnDJUqGRbylOxpBui67NuT4zm5Gx6D+hXy8d5/OdvBm4OTyhD197/un1acBOz8x//vMUnnvaO+2xN8KI",
-	"RV0sRmJB05ydnp/2mN2YRSgb22O4bhmlkPbGL+Leg5ciT4S2Qf76UjuOyF94IMnGj2k2COvgNszkULBU",
-	"cNgxClsvwSaP8wzoTszsys6m9X8WfGmObCnED0/0ArMY5O9wid+ZdjXxVHcZRP59H3HBFcgHYaYz5RCB",
-	"eu7+5HXwoKWgx1AHI2jzg92AemaYXzM9MQPRuvZZLnS+rLq/VKhVCyaUUzDk0RJpSjZUp6Ek54SpSbZQ",
-	"NABcXuWb952a1oY/NR91H41//pYn1Sfto/9P+2MO2gZos8g2nqbHG9WmGa6NaRO2QlEXi/Uh7n0IJWzJ",
-	"2/CkjfV+8wi3kRKPPj5/bPhzbPhz64Y/cF5rscy7uZRzvTXuwQmLwtk02hY7d8kx46GECJqFNPw2i3fi",
-	"4vQbO+K09xgLZWc79wTcW885CWXZO6k5J2gbo2Nin3ZLt6SL7SOr7gCDijiu69Zg2YxD2LxlhCYrrslY",
-	"8yw1M+NbmWqXZkmMnWZ8TtA1hAUpyOYs8qRkVFdW07pbiSaHLJRwm2AL85HRKk2zgetxneVwt40JsQlQ",
-	"5xllCHgb66qL/2/OU9vQh7yzKb8Bx86BDrh2etK9jLMUmeJL7BLi7oD+SJfkLoEkN0sIXfybGFfhPY72",
-	"4T0hHx6/fejHvnZvJn6RptfRivqirSgUyfuwolaCTHO+uEZ+p9uz99Vh+WbEIukfsMFSi1ACUHGpRYGF",
-	"Z3o5E64KrCC1sYy8GmpQjZl1Pkt5IiMcBCPdkb81s6EW+kzpXPAptuvjconBGpEq4AaE3DGYTS41BOq7",
-	"wx1GnzOdCxFYlUuoiEHR2ra7AZG6GXMT7prXfEFsWFuoI/89y0cRm5+f9E+wHuAkqGfcT4qVLN9bvbKZ",
-	"Hb30UY8w+dvJJ2n7u6XZoIU1vLaBHkrWkHaAzxo2WMKBffPD1T5pwqqWC00EWEK5ZqngSrNnbCI+UKy9",
-	"AvX40zejPw0G8dOvv7l4Iv781VfP/vT1xZ+/+ubrZ1/zbwbxxdMnowvxbPjnrywYhMArlm5jwk+qRuRK",
-	"bMhKiYuLdGcx+wK4NAAdM0LfyocPKSQsGSypIbdkuXgvciVYx0jVLibfgqJbrTYqSXtUNIhcyIVZWwGl",
-	"RAXzSr8cjeZpChVmQdGjvs5lXmplT4XNRRpe2ZLbMmN5Y0HRW7OAh2L7esvHmxYRlepHcD1o/QNmrhbS",
-	"uM1HkMvRxP0cOKi512jBz4fj4WywVeFX7w4EE9m+v/dlKCvYkY1770Bn75U9vNegj7Ecy58fwZE1HxcV",
-	"W3tEI8tQ5lwyjOS+5WMKhgYkqUc8See5KEVEvU7nxqqE4CdsrTHAckfAFoL0D7AyZ7kYnaGNGnX7oaxu",
-	"1rfE4s0SjBsWRYUfEgWhOs3HLffVE0KXjBNyuAkLFspOvSFEg3SyIcxcjEQu5BDzT0XHJQrG2Vbhzy6+",
-	"Bs8DCrqqLcKfXVzAVokKxJAxGGYzEZt71TzPzXkzL7qYJFoQ1MFGBiUDYcEB72ImjV9G8/G4yDijXLm0",
-	"aphRbxAI6mL/W9CyBEA3o0BTk/FEL4T5r1P7xSQTRdTlPWgAAtbAtXfyIsZTlTGls5wA35qPT53hYDab",
-	"2Qe5mKV8CFFMLpdUdv1e5Ojyma/M8zQReWHQ0Fdbkd42qnk/MUs3/j4ildXBD56/BpOmWe9LsTBf4HFF",
-	"I62QXIktBlFCogU2Vn30zSQQ21wAtUFRtxI0n0v7+GNm+RgTvXVmWYOobzUq7xD/NAOcf7Qi5NPm5fbb",
-	"W5i9UL6GVvJOT1bdbCQEKbfidaFShL6oUIJ4KxFr41Dt5LG/UsxJ8zFuiAWYfGObN8SSGmid74s7s/s6",
-	"nKUZwHZzMUJULqQ0m9HM30OluzccPbG9sNwq8T3l4/Ah8QqVR1QrZLYgIeqOtd+KQw/msUe7gouGu6N+",
-	"PluX93NREkd5v1PCycZNVBMGD6aYeI2Uv01lMMZMV7c3MaMDjHYLiWp+ZQy/TfI8exZxa0z6wpw/dh04",
-	"iozbiYzG3f5QklLl4OM+Y4/rGWnf8vGvfCo2YXeqGJ7nZAIeoLl5eZL7iqf2to6KFrv4VLE8GU8AtEiR",
-	"UD/ktFUI1LuxKfqJrfyMuO80yXmz68uwQJ9ZwTOWQ2kjXmacb6rjvKY/1gMFK+s3cEvsJ8hFo+8jxFUe",
-	"+sABLlyzFQEum9O8B1LUo5395SjNZtFxX8GYi28Otf+MLJ1wBZq5JPTqr9guFXcVQbqK40oqQmd3jSdt",
-	"VJVwVJhNChMxjfA5cE7P2hRlwxirgOxfiqK8OJSixEqH+Kgsj8ryXpUlSBqbz3YqpV2VPByNu0NIeENK",
-	"fV/pkFyIHWHAhdRAZGDhiUW5f4Q18VDOBA1RPYCC6+BAbAI5i86jLlHtlEjzCBizljnPU5ynKpRlInh8",
-	"dNE2AjnBirYoTuUaiwZY1fvFm5i3o2YroN0AjU//r+aDaRbP4RdA3j7Os/nMKPVxAvMAtV7BVfbYlV2c",
-	"ct64WLuOY3sLkbcPCwa6ZeSkGadYoqYctE01UXeUEvdcgfJpjnvmQmxG/W6uXEeNBzkY+3qB2eRcJ++F",
-	"rY8rgSphs3SigocOKd2a+Nu2p5+7atpBBe3cZUMbgdLuWdEQcD0t8LuD4VlzIV4OzJbeFNbqPs6psmf6",
-	"iP3fNTsZVppsyqBfP4EPBhRaSCqq+ltdwrQvGn01oV5f+wGbXjFUFPYl3V7hkmULWfsD61hiJUD1gfw3",
-	"l9nP7u4BCnijKbr2T2ASJkrnXGe5K0SO4NfXNHzU7bG/OsL3qZgOBPZEQaUTwT/XSRxZYkwUrgUrLtRQ",
-	"vBepvRQvW4tttdw87i3bVEbjeUAap8qbwBjrUbd0r/dixsEuTR44pHYKlXVcRN6HZLDTACPRLzDRWImP",
-	"qw9ATaBkgkuvjfV0jTM1dwHEUgmvLTprZBx4662zGQiAosYQI8NCsThRfJAKlAd2qmkib04VA3gZCMq+",
-	"Gf0bD1dCLGHzNKVOBPRUIGpqLM/9KzzRBm3grWKPthwmhJwqWQ6v03w/bkVqymCJGG3lY0rWO5bymVFw",
-	"g3r0Xk8uAvb0ImBfXZij8uyiyQp5YyZHu29P4QH/EfuIETSMf9CIOj0aPhr2jm0PrZvdxgZCL0TFfLZk",
-	"zLA37gFe6kkK41KUBIVDnnY2w5vaoZqjY5wIIEkBLPJMjrHMtTL8RytzRolIY0sj0v+7/fVUje0v332C",
-	"EBqHXix+LxMMxv3Xm5e/GvdpmPJkCsJ9QE+DAw2vQs/FEZyTPOV6OGGxGKZwhhGeb98ky52gsaKFOmB7",
-	"DhV+0QaHfitxZY7u54NRsCob+BQ3iB75AZ418QJ82q+ZBi164Mg+nO5EWXx0/c3sfm5WKB4Z6N30yq7i",
-	"KyBZPaVNlIvwHM9YtZbl9oEVpXm+ClF6JZdoiC8mWeOuMt4+WHMOKO2FSmbzQZoMA6yokJk8c231aUx3",
-	"ZSLxD90eu2oEl3r9EaD8w0z8GihsI+OjpJkcA9niXCIOHjsC517BZ5TPpRS5utbZjZARmq/RV9Tu65cs",
-	"TkaJiOmJMkM55KIseLBCOeEIhDSDm4/f3JLoN2n+7mv1PcXI7SPaYuTSzpNWDzbmV3iQW6VH9R29731p",
-	"V2bPDnaTW72l4CkHKmEhipPUeHj2Vvl3v6foyWanyEq10hkyJtPezpGToyvP0ptVJ+nJoU7Sbc9R9R0/",
-	"g7P0ZoOT1KhpoD97weJy4N7rm8HIkFLNtlfBSa8lcg/lfqtxV6bRzRxFtE0gAe6o+wZGwqQqw7MKTPHd",
-	"UjObznatfcDyl05wYJWb1xPbkvQVT2hJuJtfvbZlZwoM/GHTE4nAD78ZGwhjE9hAEnv+o2NipvimmnD4",
-	"lrkYUR/GGfIfGHlmZBzQQ+Ng9p5ilDLpawRpjFBCNR+Iow+aGvxEtvs75asvMUCwSIBA1shXSJLYZ0Oh",
-	"9WDpffIAkk48FthDKs2yG5AjXNvZzWeM7ihX4ECnRW6/ffEhqF4bGxlZXj+S9Ga8DrQIDmVEuQSi8ic2",
-	"aHAGkTBb8ffG4/ISTGR3aQEEiqpP6gLY/YnYnbt3tY8DNaRFfM019FNSc3R7g1BG2JnSdjTgcijgx5Fx",
-	"XyZAfBjh/xe30/DYrmmRJ1oLybhCHWk0I/UVoImu6KL5Ec/KXKHXWzgW6PCyf//z/6d2Pva95wr5vHFl",
-	"XP05Pg9XLjBzIdL4RQZraFzNuMe+NWculN4CgxUGQxHhfsQ1Nn0V6nqU5dc3Yqki6DuPrR3sRmz4qtj3",
-	"2X3TdlAnCU64a6/ly/6D9lfH3PCUg0anSsvZbl3oubrXouYst1sIFcqmtc0tyqSU7oFrqgOuOVyPsWKM",
-	"CGuLRhYaOSYa6oqPhcO7xey01a2v7JFEnftkDJZ4YZYozyhpHnIDe+Txonpew2b1dRpwJeFLNsN6iMJ5",
-	"+wDUXFJJ/f5SoW9L0WBMZFaznWxdshOCzS3JThbROxTZzkvrx4tUCd/tx3i4te+3cBtYweYyyRbgMYQy",
-	"z+bGglEsevXyTbWAkCYVGbExTZTmNwIM3R9jMZ1l5sD3mV1+JJq20/J7kTvGgxrZszk3Sidp6teDe8EG",
-	"5yszP9Q+zKbUO6YpmtAcTKM53H8UwO3WciDgkWcFXLLFSKp95wMqYTlaz+3jCfOZkWBqjwiKwwft3hQc",
-	"RdA/J2IznhuPNZScRdN5qhPzi3OwiGOueYTRtREqBmq2lSg1B9jdVORj4dy/LDejGEENhLcVHocnHlvW",
-	"Lzy/ic1eSBN5g6c3mucpOlRV+FshWRdiwH57/bPrNQTCymw9+zLW5g5g1xlnNk4w0gyxENh6DkiLLRCQ",
-	"HQqzHkA7nBp9Rel18/jE+PtyiAz1H5LpfMq41nw4MW8ZSpX8LljnyQX75VsjBsn56QYs0V6vouL1IVFJ",
-	"dFLsClY3lP4zf+aDnMcZBGJoYYd85lViP/kqQo+4uRjAbFragWsp7Rs++OYiofYo6wIcIBOPz36Z/zpP",
-	"03b4vrkGwgfQX6C06TCmDJ/BhY5zJKS3rS2znBEBu84y3BYPP466I9A1FADYvhDZLWSnAlnZAqL+TcbZ",
-	"cG7OD4Jd0MYxpxmDJ2uEYijXSkW2TiiG0pOKsFsU4cXKIkcLPu2DzEJUn0OWQRitAjVzxhyy3ClhdE/E",
-	"boSYKXoAUtYhIaqY8iQtGePUOo/IccQHHYQyGcsMoANDIKF9ZYHSrBPN+FhEEI/Kr+H/u20oZHts4LOs",
-	"QSP/JMRs29lS603WMZM8S6QSUiVGiFdIiP83m8gWjDCu1jq88jrVCzbKBteJHC89COjYLPu3XCXDTfHG",
-	"xf6D72DWkCiEzaMAgdTySLrsHFFKwcn/nP0qPugzeNk1t/yPuZIW8OR/NrvFu1zkG95ilx7uysX7DW/L",
-	"xfvivreZ5unae/Cq4gZ4ktrsNrwUvs/jSZzVWGnndOD3kIo2Ql8JpRI8Es0m7isQx32jUy0RMrhhTAoR",
-	"Q7EHmTWaRDC4mua8/JyNExkZ+QeoSJvHiWgY8uZszCmTTAAZOLXE5GkKMviNgKJTrtQiyynILxK4Jkrh",
-	"CWAHgGyLeu53U75kA4HZHifuCPaFcpDHcS6UuqRcVqYndhRMJNBAPKekRhBK+/dEYayt4yVb5jMzy5xP",
-	"1d/7cNk79o9/MPsbGOxd1HWGr9/VKwc72GpTrtYawXoipqHEZKS99rqI+v8h6oP29MK2COAb5iIWUic8",
-	"LWU0ntQjC0+YfxoQ7YTte59dXBh1i87/YoI5JbSBUVhSkZF7CUpptOcS3tAW3GcagZ6xvwxC+QF7NaDd",
-	"2Wo1m1WJFL90bH37d99hhV+q+w9OgWeH2FPdFE2o78A7hi7FcJ4nennS//u7ksDNxiyRnoC1EhGNYrOW",
-	"rVYwdMud64k5U0Ow6EAAYs9nDOcGnlwc4vHuViRkP5Tw0/fgyszSuWqSky20XM/neS4kmIX7xJCt3XND",
-	"nIe/99AMb9l7D0IVt+jgvwoMbPvv5G0Q1MjF9jiH/axW7hJ/qFPFlBhmMub5Es+CYh3Xci9PzCxsx700",
-	"ZdCHW4QSJXa/pA5szSXa76mxHToyY+hWnBdeRcBk1tTOotXb8LbVC3y7Q1jZ8KhNLew1S/pYNhsYfLr+",
-	"PsIue3XbtcYi41gxXl0Ha+b0mGe8WNXcb+Y/bU7iwu31JC5QuNJDjDvNLRtrUazjcxDW0RPblA8EoWzA",
-	"XH+0k4MbgbWFEHUDqODgN2aqgMYY2QyNP99EgblEC+9OYF5dyxVwiMpx2astA0/YnyXjD39QEASd/va6",
-	"HPwI98DhsT9RsDN6IKi6Nefd1rZsp7zOP8K/10m8kjzaTwsaPaQWtt0v+m5YKQEhuATj+j323YufX7x9",
-	"4WTA04sLcl20x1uci2GWx0imADM5VSzmmg+4EizPFsZk+q83L38NMN8oQxm9QHFmbC+97BZJAC88X0CK",
-	"cW2M30bJ9iwPpQf/4xLdTrMk7TTPDcd8LSvAj9/ZkCTOwbW/PWVRP4mjbq+yklDNiBTJxrWczyCzLpcs",
-	"iVmJZ3mUyDgwCy8J8SHnU5EnQwQLFrkbzF5cMFiSSwqTQ+aWPbt4xsyPveaWYXZPbNc3bP9E2LD4q1MH",
-	"dmPZzYQbbGXOQEKgHG98LNYDsQ5D84HRlmZEo7F6ZeWI1YzFgWEt52V9M8lfzW61CBQHiKCZXsOZI6PN",
-	"7OnmGHjZ19nl8bsqHZ6kSHmaqUfrXseDakYwe8Bp3v08JVKLscj3fKBW6lxf3x7yJBwKagbvF5T2sj0x",
-	"1DO1vDH663dDE7nvLQ6n0843YtnuWF6lacvAb978wMyt5DyyVb6jMYLXOo/sdr7jT2b6h/Ac37z54Sex",
-	"vKXraFfrsbuM9j22cBojnejUMjveiCXGu2/lH66nnjCi9kYsqX1xzUvsELY3wLy9MgbOWOSzPJHaeXTg",
-	"zHXXAPK3cSk3curM3tpreBq27x6j0/74B3Xq7MFs9+puxPLo07X5dHSkt/bqjBg4/3gjlg/Co7sRy/X+",
-	"HO6UTR06syg7dOfwgG9hTdoP85jcOdwOD82Z+0ksN3PlcBd9qY7cSuXebB46ZXtAPw7sqE29uF2eusN5",
-	"cZsfo8P4cKtVbKFeP0cX7kYsaw4c/O4Q7tuKI2kV8QrnTS5Zmo3HIj5LJJ6/KV+iG4aQMUys+KUkWAri",
-	"csWhBN/oElW1qyQprgLEWsTgKkCenLHIgmEiUEdQGGzuhAkMlkx84EPtAII99jcPmJkLBYBphulKYHmE",
-	"WlxCSYITwYcaCkqMHwHARxE73ix4Ocv5xPxO/DxNkcZJKKj+YAM+vCl7rw72DWlS546agcgjRTyOusF2",
-	"xJEdPmIZVc9j+ZYRTGdsR9hOxsroTiQDpDXAoTOZLmn8hOoci0uM8gJcTWmNkbXOmAJ04V9GPFWiJKYs",
-	"tAgveNejW/8fFF1mHi9dEbm/+LN18FOkHkD+IyIgQECC8cBAyqtrM1jE+CBJE70sGSegPb6q927UrBAt",
-	"PdAffn/nwVyTwenOBOK2gCADdBg9DArW8Re4LagqcMJnM2hmE9uqJFcXgaZrJnXOhxrtMyAx0Fl2gwV4",
-	"HvwqMvvnOo357C9GqkeXDs4fSkI2/fzd1St4kCuKMV5pCzWJcdY3Au2+KJ08gqXZ/WB5xpTbt4F31GTs",
-	"HYgKXJcPb67VNAEF1gTatQ/cjmZ4nwjj/7orwrhhqnAGcb2sdP0+STXOn06gW+uGg4eiRQulUbK0HL1W",
-	"Ime8smnigyxLBZePHBttdvmPWkw3jcDBN+h7ugyVVJGf99ReUFdm5joom7JKj+oHa0FKUEN8YL4OHihP",
-	"/xlnAbvQwrE9wrOP8Ow1MdcqFns9JMfbxmgIlIt+t6IE8giByJwRoyyn0hp3+InQxTEA4DPMeEashRJO",
-	"gcPmVmDIlgQeil8QLxR44OvA8cIYS684SfuMGZPZuhADlWhxTTWGPmDa2A7W0sykJVjAoiTWoQIwMjn5",
-	"NCMYegGXxuygjGdZIpFdoHsJXMaWwid69dtbhub8ufE20cgbZnKU5NOSgkATFs0lJFDlY6P9NIvOO3Dh",
-	"P0b/kNk/Lrr/13kSgZWnMhaNYGUzWteLyFgmXXqRMrC+IGCDh4v4kg2WZhhL6e8uns6N+YaX1VHv+Aqz",
-	"PHufxCKnB2Ol1fU8ic0MxgKcKo6ByCTGuJwt6aTIWij/ZiNy8FQyxgbE+xOgsUWmYZ14u6nJIKQkWRuK",
-	"61PEklE5bGEuBZw/Ze6aBv3N2iObj4vmnn0zsm/MoTXb26tg9zIYECxVobwjR257SsLBfPeViABFu7c0",
-	"hDf6QZMQ1spYlYaADf1594eybA0V+2qntfz3QOobbStAsrz2xhvIh10xp+BRYLwlhxOcfEDFfWbMBY8T",
-	"BfXPxzX5nN2aHKGs53pYS6qn72RlPdcTSkjigI7MhZ7nkpRkLJTOs6WIGbTCKUr7ZZEHgj1LIhl/CaEx",
-	"G9D2Qr1tcWvzdSvEO1j5W9APuPSW0XSUEWMd87rgkrhaKjONrqvLOlUhSMIiNfPs4ll7wmnfVRqUUYHH",
-	"rEmm0HfCT9f74oTYoeLT7WRODXtyFxFryiNtJV2CTSPU60PSdVlDxU0oTbY7tk3pJhrOpphK9mXjQLDO",
-	"0o6EkUedMR5K2lB+WLkIcRbBzawwb9fFKRMN3lci2SznQ50MBQaeigYlQMWSDYfzXLWkxw5RyWU+1ct8",
-	"lZjAt+X+p22MzaDjAB+Y/l6EZD7frFOW7ya11HZKt67sNh/AJyua7zcYEcqODURQDILLJTB+wUjdHnsB",
-	"Z8TN0EjtDCbC00t3JoiClmVSKKIOI3d/F3KCMU9SXAKgLOVmLpHM9DVc/4fOqbnktBtZHAYEgvO5xBzR",
-	"t/hyir+Hvoqc2G1tJZWxI4sgCOUkfAeSOVMSzMriNbZ2es1YWX5r17aDzj99NDMYiKOuxxgHbVfQDHKx",
-	"EDtj+GBmpReAsuDs2cU3ZpAFLNoo0ZeUlKraQt9U4wwYT/EDDUh5rHzj0cUaEPXEMVlIY2BqN47NrIju",
-	"GNlvgenJ3umFxlCUGbEM4ySK3YiZxiD/wg9elBpMUS9MAKXDjrQgnn2UtbX3hN6jw188YB8Of230T58O",
-	"oNTa1NmUOg4cvfyHZiDfUpUegwvNwQVorbG8S3DhfJBmw5vtKRMPbIL0PP5AWFvQXDNu1IsN1c+TGN/G",
-	"Oh8orjkb8Jz6jVH2tc8iSPaXFQIkDmAA5FVGPlVzzAIWUdh/UWa0L3hajDXDOu5r4yjQdCWUc887vEXw",
-	"wmE0AMXgez+r142xM8Qu2HfCBH4Rs3dikloFXL36EY0PjIEgRqhYDxhLLeVwkmcy+Z1Q/ARwSWM+u6aL",
-	"IaRtYRTMQ1EQmENAfspL6VhMK/QrcJkso/AbNOW35iG3d5sc8KAFxFck6OvCobJp8NXx28c2W4Ab5Rhi",
-	"+WxCLLDf7iRi1xCG7F5M3pp2xFaOoby5De1ICarnSsd8D+/2UnAjDYCvGq3CZj1UipN9UZscZclDkSVE",
-	"97emHrQlans3A+0AiJXVlDQWSoBBFQcoWNX3qsKsT92tMByDnaHuRmbTLei6zHBF/Kh/63iUbXLFfGoL",
-	"v+qxMXqwIZ8NWWayWNJt+GzWAA2OTDafH5PNUfJvFoegPisbByP2QOJzdwNzQ1Kfe/DKaX4EptseZdBC",
-	"EYQwA1tTysoUQWBztnKbWEMYhaZl22uX8RgHam/ms1lBXd2qKHHKukDEfGYD9iuxBYXEPgD/znbMO0eb",
-	"dc8sJmAH+HVwzbKrcd/OHwRawRrAB7B/g1tRBV2yRCOuFitoS1jYh08jVNERq6lldusHAMBKeAWaGzHT",
-	"lMMLodycmaYtvLCNJPZyo2VVFsqSLoP2mquiCw+UBGfX5DdHAf0wgwrtVcqPO6xQkKPsKo5Q5ULaKqKw",
-	"vpRl38EF5McoQguN09+WcJcB3y6XtvEqLLixNULp0zO5uEOJpml1fOFIqvTZkSoddcADDy/4fFJ3CTBs",
-	"zC91D8EFmNutQwuNXFXVwEKZq2on5qbR/C18PRSbQKDxqVqrIn4Sy1qqbEXUwMrhvdM8bUPwdDRHH4Y5",
-	"OveJdjaMMdT2315iBSTK7j9a0EpK9VDiBbcirKoI/Ln8vHBh9D53QYYBpwcQ6dwNG4bcIA8cGkbr9diw",
-	"Yb/htI/osKO2O1DwhXbcltZ1uUHZx5NX2DfrbXYj5A8Q1Tzp//2d0UT+X/4bSIbMH96Z+/P3VibP8/Sk",
-	"f3LOZ8n5+69A7tIsan18FVCG6FoHLz0RSV7wiEPXRcKMRXE2hKGRSGkaI+2RxyelGnQm9lmzfbotpYhR",
-	"iWOh673CvMdQQ7bqg2yftvqj3KwHS5bERTeyJGfZQorcGxsin5WBIVhWH/U3lMgx9gcG5aJmfCj8FSl+",
-	"WR20+EvD0NSYU9llp4bEAZtk2Y0KjOQwP42yHH6a8FyogLpjm/9R1M4Yilq0PyHbLbQ6HddFtD6ZK6/5",
-	"aCxmabaExQwgXA/RH8mUeC9yntor/SfiLdd2YQPW8Jdr7Fqeiuu2+XmjNEzxr+YLVFcLadDqE4LPVXsA",
-	"/rZh7B+pWfzZIokFfgB/Ly6VFtNr+HVtQ3p/W7OuuZhlKtFZvmTmYFqCxCRnuUiF8Ttlpks7y1xWfWAx",
-	"yjUc742fiTyIZg/Rmmkx1NSfdeo91F634sH2ks0fPsym06TY63EyGvkLYLTkXJXene5YMQu6YvNJGMvL",
-	"mDDsjOlciIDlfAG90nEqgzQbmNXJh5PkvVkno3x4LgKkEUwGczBUiym6oZMVq5U0LtNrweOAyH4CKodD",
-	"dkHr8BTzPlU4yYAJPpywRZ7ABfj6TdNZXsP1K5YO/t7i49gG67BS40SnfHCmJiJNwRYwC1RqfkmWIV6h",
-	"xDAXZk5pMoA52cF6+aA0F/v7k0/vPv2fAAAA//8=",
+	"7P2Lchs3lgAMvwqG+29Z2pBU86YLVVP/KLEdO7EdjyVPJgldarAbJBE1AW6jKVp2uWof4nuGfbB9kq9w",
+	"DtBXNNmU5SQzX7ZmY6objevBuV8+tgK5XEnBRKJa44+tBaMhi+HnCy5u9L8hU0HMVwmXojVuvaZzLqj+",
+	"g0Rc3Kgx8SdrzxsE6ziCH+ycxCz666S1itntpOW3iY9/C/Y+yf8947EqPIgo/E0O9JeEipDoT4gU0R3Z",
+	"LJggyYLdEfaeq+Sw22q3VLBgS6qnmNytWGvcUknMxbz16VO79c9X7H3yms5ZdQVXC4Ydr+ictYmMCVuu",
+	"knQIrghXeiii57NznPoxgnUcM4HDOLvhImFzFpt+WOzu6nnCloqsWNy0o5jd1k9Kby2Xa7Vz8XA6O1d/",
+	"JRMaOUbSj4lYL6csJnJGuF7D7qnDZ3ruaneXev67uvzUbq1oTJcsMSD9dUxFsHhNk0UNWNAl051TMoWW",
+	"54Tis4WMQi7mxD/y9QYpfa5v37zoMBHIkIXkwJ8xmqxj9p/9p5Gcc+EDhLL3dLmK9KSWVCUsbrVbXI+1",
+	"0jNot3TXrXELx2q1WzH77zWPWdgaJ/Gabd/6b+RyyZPLZxfu1VyQABqQy2cXcMx2Sfp3Que4rIP8GgAE",
+	"eAJrVXqlpSUc97zh2bA/HJwGvSELTqZhvxccB+FoGp6djfon/elgRmezY/ci1YLuucJvY7lePX9cf1rP",
+	"H8NiNFTTZIHnNtcfdclp94REUt6wEN7f0mjNyHpFqCIUWk8EAHhbvxb4WKyXLOYB4WGbKGn7IpuFVGYE",
+	"rgiNIhLyOU/URKgFDeUGr4tpy5MFSRY0ITzskgtB1uJGyI3A13AOUjD4IKBRxOKJCKgQMiExo2GbUKE2",
+	"LFZk6A2J/3HSWjKl6JxNWuNJSz+DLSGvZEKeyrUIJ61PfnciCqc0k7IzpTWQxsM9z+C5Umu27Qy4bvBI",
+	"kXkkpzQiPg99cqAXxBNFfM7DEhQNe+6J6W6um00vjzJgfi/olEXq72sW31Unqe8J7SimEUHCQhLpxiTh",
+	"ScTUOU5fkYDG8Z2+31TcaThKFmxJaMzIDVsBEoQp/zeMkM4ZelKtBhv4Qxyy+Ou7mhn6Qcz01K5p4msI",
+	"8der0P59TmgQsJWe+HSdEL2xdLWKONPAoggXGtLrJij1sNfTuyZTvJRxUjc/qgKcmH7+eVNSMk4aTSeh",
+	"Caubj1wxwTSc4Q/gFGKGfxzCRINIKhbqqerzTBYsNijghrGVIuyWxXd49rUT1RPYMdOXPGIqkWLrBVna",
+	"Rntckl7feUnSru5xUV7JhO3CpRp/CpmwwlwGnnsyuuE95uHmTPRTS9sPep0pVSw8rDsaTfkLJxOyGV1H",
+	"SWvca7eWXPDlegm/XcM347LOEVwUoVN5y0jP8wAbBHS10vCW6Ce102Pxdf0U+97uOcbyVxYkF3Gw4Lcs",
+	"rLkFP2q6tYqZZkXaANfIKFPzGTnw9XH4h0h0ojuyFrl3Mxop/XKFg6lzMr0jZpZkKpNF3fJsH667MZUy",
+	"YlTkV9EE5swcgDzqG5FnSnw9rFrRgB1p+PPJgR9yqlYypv/Zf2p/+oddcmH7QQIcSqYAOYG80EZOgSY5",
+	"2ksM6VWM7aa8Zjkl2lugvIMHorlmqO1EA97qMwOefcZZFJ6n55enKHsRhxRMW1kPeo1CQ+svuBT4vm0X",
+	"WWiXEa5WG6S5axok/JYnd/rRu3b9Yi+ZhquatX6vgdsCquHH9CzawJW1Sa61PuYUYpDHDaRIKBcKdyrR",
+	"gt9BQBXrcKGYUDzht6zE6VqwqqMNMNlWo1PcQlf1KxLymAX6Qe70gMw2pqDZmenvcqdF4S94uG3r/8EV",
+	"n/KIJ3d7Ypr0RIBh4orcpj3VTT5rUViCnfFqPY14AN8mLBY00nAW81tNip1LeMNWUvFExncGW14+u9gl",
+	"C+UFIapFoXPACSnug5ePFEn4CkWiJVeKi3ntgYBgsw0Uslmi0PaGzZoIbY6JNpNGm0ue+wtl2Vqe8oi5",
+	"l/HG9Dc2ioRI8z4oQIEOh8RpJ+TAj/j0aM6TiE678VQj8m8WLNCCG50lLAZmUylyoBjKTXLFYlA/HY4J",
+	"tWcDUpVF4f7Q80gFhXvk4Guq+cT/XjOVHJLJZNLSUwNhcDJpAa2Y81smqpj9zZOLxy+fdJdhDQjYfnbA",
+	"waXgqxXbhyQShZ8UuUP3UWLLe7BkV3T+ii5ZE63IHkBIDvyYRYwq9p/9p72uV9Ym3Pa6Xtdzg2VC59eG",
+	"zOwDm28Vi5ts7lppNhMuvQwUcAOEJ8QfrzVjLgVRcokSvwK+QkjRyZQDO1kFzSLMLIsAMtFp9+SRIv6M",
+	"i9AnIQ8bHOe+x/hJt1YrKRQqz76m4RsEdf2XpoFMwE+Q1QK4QUe/Kr03H3P9/v9iNmuNW/9xlGmFj/Ct",
+	"Osq6/FqGdzhmGX/ZGZNU76Zhw97SA7/RtUR9Mk2SGBXK1et52J4IakS6GeURC/UfPES9dGmYj7ZH4JJM",
+	"l63xL/bxUs3tw3efdN9WqzSVoZYS9dAT8d3lD68IjZKFXM8XGlwUvVNESRyNxbGMYUlmXPw4ZUKXNAkW",
+	"JGRBRPXuzGS8pAnAx0R8G9OVxpByIwxsnRuICfRXHQ2egVxHIUnWMWjouEgkoWTkeW2yWfBgQV7QaUxD",
+	"zfxo2RY2Sh12J6IFmkIxi3jwcIDwEpfohoDAjKbPO2ZKruOAIQ+uxpXrggegeTJ7Ahr1fmq3nsp4ysOQ",
+	"id9i0vrC0iiSG02yqiA6IOls8EbLeHsrQjoEVxYzqqTI1nYO36p1KH2NhULNwFPALzRccrFj9DF5uVYJ",
+	"mTICrUkidSdEd5duHGhPfqfLnxLjmEwjKm6ID2o237Us172H1tXLrilOTmuHYtyS3sDVwnuP78vjfJwY",
+	"HV0eCeAgFgl8tKMCPuCKcAEdAir4lN/TF3zP3QSbx65tha71GAah0zimzt39QTDQTIA1BZSWmog4rHWu",
+	"0UyzI2jzqd36Z+cVe590rCZk2yeZHQ2+a/RJrjmLG35i9DL4VcxuG35mbV3wXWqM2voNtso+6KQGp92f",
+	"YdNPqZrylUxAGfBbYKm3xpQgY7IWMaMhnUbMMorj5kqL89QoAXBEDoxRQrNGAnWlptPD8W7+5pxQ21GB",
+	"cUUpHV8kMQ1ukBOQs1l9pzm9Sl67+q+9yanS9jM3Gvbkt9yKdPQGk3OTxKGhgm8MG4BYt7xRhtnKqGJc",
+	"0t3VjY9teQiHpVgMUslMxmMzbPGNa3C7p0yf8u8BZnnNZ9EwSHJ2wb3gjmZGRxmTBTIkwqwRLcFZC/18",
+	"v0u+WfAI53nPu12YYe7Qv/Apv6Z3kaThlZQvaIyU5Usf8hVoOoC/SUWJSA8OmmjUhCgW37IYWP2VYwd6",
+	"A2K4LvJEJDy5I1dSElhBtjKEg98SfNGRBMHPqWd3qNi13HJw2j0xIo7mfWWyIDTiN+xwLwj/vRFGRem4",
+	"ZctlkLCko5KY0WVx61EEbI1bUy4oKJOqCo18Tx/4at8OnOdm7DdtgpNCbWGOj/wGF9J5zBUskyPMlE3C",
+	"SUKDxZKJ5BwUfHrD/mpZbAMauIEdKwnNCn9nik583MXH7H3ChOKZzORvd0FyKoEf/CpURniixf3fGrET",
+	"Xy2oj+IP2Di0+IP7aPE6+nJl6lX3AE81Cv+dkbJej1rPZvx9aUEI1uQgN6FYrhPWJlM2kzEjVNwlCy1m",
+	"skhZzJGpX9y8ZFFr/e9C6UnMZk5wcHeDxodyL3rLNTxQYzdd0WTxxwWb8mn+lmqiq8KREWuQsIRwuk7I",
+	"kt4BGQrlRmh2A8zZgQwZOaBkDnTcSElg1NrK/5fUTl9edZRt6xu60Ydd2tSEvU+OVhHlpe1sRHaMFch0",
+	"1ybTuwSOHn7A8G8FXScLGfMP7DeSb4zuyB5GIm+Ycx97JD83s1+fLFkCqnkBVqoX7JZFQBtUjTMQW06B",
+	"3fPRrHUd6S/8vPLaDK3QJ3FKY0ZQ9RzH9I4cWGWxDyjvLz66HFKB79v6OvumC59sYrpasbhoefmlhSpt",
+	"wkUQrUMWWqtcxBUY6VPFVelgy0qqtln1G3Yrb/DMSlzC4ycvnlw9IUfWUnw05uER7oE6Gut7fs1DH8DA",
+	"WGU2C0k2FOdHzXYVZv+xxcPWeNC2R9Qam1mQ2EzjU7u1iuWKxQlHtQ4P3YfhpxNAjz/LrHdbVbec3HiZ",
+	"ubo0sNNCnZlwfkm7aOspZa3lVG8O7GcYPmarSN59z+5AzepwlLLuzHrS/usfLq9K23vD7pTfJV8Dcx0z",
+	"IhjTZ5xIgq4ahJIbdtc2vntCy3GZ1Qb8SRhBwB6TArteNLYaT1emO3uk8gAMgKnIwdDzyvrYbreLBhZ9",
+	"vNDDpJVT9XZb5aO7YXd1/vsbEsJW6QkAt/DDionLy2cEnQjgccRF2bVDqUUnVpRcXFxcfD149YF+07sL",
+	"+k/gz+/+fnFx8fzJBX/94/vjH18Oo8WzVyz8dvb16vV3r16vfj65+379VShE7/I79us8GY7Ojm+Of/r1",
+	"w7ffrhbP+ldv32++//A++P7x99+zD5ub1Uy8f31z+fJm/UStvn2THNGffz7b0K+++oGf/P0mPl3F82fB",
+	"UMkfj1+9jWaPP6xuf/6+/2z05IT9nV6y14PLi823y79///bps2/C8BV97b34avHy5MPi6asPvz69XdGX",
+	"8+823l+rbH8bNdpN9g28HJKo6PDXenmXa+KUS1yAC67JL+HC7gG64BddwAt+FQryuNKBZXqej7S1Tfy+",
+	"5wP7GycsbhN/4Pkk1J/p7trEH3o+QX+INvFHnk/kRrC4CzxGxJc8qd6BsgfpUtPRmNFgkRPgrRkuc0Ho",
+	"98suCD/GUsytOwOsBTRnaB6uWIUHngsJGYy1zbytJwWoNJGEhsVO+05/wzyKsgO0i5teg6wMY7r3qbvo",
+	"wb/PuaMhqY7CTlrv8ocOWmE+FzJmivAEaaFAPYbGtbg7h/96sHF5pxK2fCblzR6AsZDyxgUJ6zhyr0t/",
+	"QN6+eUEOFkmyAo1nkqxUCenDs/GRdTMyL7qBXMKIrV2EWw/vWmbJKOrw5/qWJy/olGhaOJXhHYh/eXs/",
+	"sj6gHcSwEQQcfVDA9fGEBBHlS6WPbAqIWgr2w6w1/qWpvdboKtrb28OkTNN3haXhw/HH0pHk+KFsRtmW",
+	"Oyy81tKaWXcdxGv7LP+RshmGy/70ro7Jcp+X4oFBWo9ZQnmkXIdm0NMjhY5OVITovXbgz2R8w8LrWSyX",
+	"16ZVya8p5U+NH89j40qaCvGXHOIK9OtrzQJdp+6q+dZHpO5DcBPKXFQ7Zhodlb2u9mtbH7k/q2GZqzgG",
+	"F+WQDJzLqWBslPKL/rlGyj8iBd1h7pXfdfE4K+Pl5Xyx/0zACxCGOyrOI3vhmkcJ9vL+0a4dSb2mXZN0",
+	"AixGBjpgNOdCabxED4yXGRgKOFPjsRbof5g6gRT1REBkQbC9ZkvKo9a49atciL/lEKTG9tjCAPR3ciHI",
+	"5ZLDOvAVC69DmuiXfa/X73jHnf7JlTcaj3rjwVnX87yOdzL2vFbbDJs4Pji98gbj4XDc95wfbJ1g1sg1",
+	"Rw3LrZPpKBgEwemUDT3Gesc9yk7PqHc8ndLjfv8spD1v0Kde0MoLljQMMyfni9fPIdJuRWMmkmseKn3i",
+	"Qxqe9cJB0OsNh8HQO2YjLziZDgZTyo5Ph9Pw+HRwMqOz09a7T1kYj3XIXcUyYUFi/fsqtzA7pK3KabpB",
+	"zd7WC5oby+HfDXwOuLwhLHFF0g9yYJ+P78jDvQF5M9/8YG6gljQMqEqMcuaH+JUUjkuaAXL5C3KQ6jja",
+	"xFcJjRN1TRP9BxOh/RnISMb6x0yKxLj1+R8/+ejVbWVfE6Vd5Tngc/1DrKOITvW9QS/Myt6aMXcd1BVf",
+	"MpXQ5Up/o+fUqPMcna28S1e+x9Au8Q3h55VM2BafdP0PE4kDz2SfV/AMIgj4dUsTGl8DJ7eNIVuvIklD",
+	"daS5zSP86Kh/enS1YJ2v+bzzgk3lRt3wztDz9P93V2JuLnn/NL1i37HZjNimrbaJ5hu3IBxFg6rVMbfG",
+	"rWTBwnWoH27YtMH8juwHnwrRL4DLjjter9M7u/LONC4bjbrHnvdzq92KuAbwXg9/XZsDEGyjCQVse+sV",
+	"12SIB8k6ZmRJxV9ytH4dMq6W3aVDuZXb4ChqwBe+VSwGNqj16Z1TwY2n/EgR7PmcaAhN0y+g+CAkiaSY",
+	"s9g4dupDrwHkDMjye7XHRcGtq9FldBQPGah5cpkBKD4wKzELAFFuwxXbMtcco5M7pgrvINgGHV5klCov",
+	"7zlijoEyl6+W0XGr1D9rvTVcDEwlZVVg//MbYql+MfjrXS1auUxoslZbEIuCBrV4Bb9HzFKC/SiSm+sZ",
+	"5dE6Zq4wxPaDXo8fF9LqGDCrAE78nPh6f30iRWCcU9HMpUjIImYo6Je6HoUpNiAnMy64WqTjpE4Emh/r",
+	"JBxZ162dtFvvO3PZsbaAFddfda/w0/RVhy/1ToHciFhszpPFego4NDLe6p2Q3aZ/HKFK5cj0CGC5txwC",
+	"29ZgG9SC1lPUf5XdUTU3y18xEXIxh8w6ayHMT7UGtQ1wRBAzgVgsoCJg+i+nnJXQeM6Sa6OA2Q+RgDhk",
+	"Q8xmrXTCqYyU67wIyaW40typFCG4XcIB6YWvQUeaea9J1gMvuZICFGUbfdVnNUhJ9+LCRzmhqhGy0fKZ",
+	"Zd2dxDiiKrFYUs40R6t/KhOCAFinGW7B7xp7pecnVrX64Vaxa6UlXHPhqpjXttLQKteJu1HIZ7P9pvWY",
+	"z2YOf/ki4KWCiF24Hak6Lcdy3LAjkphP1wkSky3SeJC1dEJP+rbKK4chuFup1rjvnZ3kjq3XO9HgETHz",
+	"eqT/tgJxuORJzO+6H+hKxvLDgiXqb3P9zkjHVhGFzcjPWTMHN5lNwYV2c3BUfZmbn+u1mW6N7sgd0OeQ",
+	"MbGb/Mlmc87PwXmIgFNQp3Jfa0V20kcoKzOXvhpfXduVue1waaSxblZUWAu2SZNC1dG4ihAfs7wIj7Jh",
+	"2533CXjWzAWvJmB4+4Hk14iTqt9zRCbfIIf6AFtvTv9orBb0yDC+rnP4XOGBHMSMhoQq8mY9vdNXOZHX",
+	"vBzK2uu5jmmnCHFABaFhyEK0U2cixQElMVvKWxYSWTFgo9BYKz9sk+gS9r4YSewUOveVQA54YqK7MWA7",
+	"MWPy5LC6oaU8C5lg20go2QVgKCrcF76QO2EIVb6LvAu9g67jpEvmt8lahCwm3/Lk2Xr6SJGNjENyAL5a",
+	"ID5jM2viAQPIoZPnKvH0ZWKjFpA4Invq7KQe9+A6HykMmivknYAfbkbQiXWuMnxj0EsmF+mFzmTs7Mzo",
+	"Yx6Qcc15eGDr3cxseV/fvnlBEqm3d5O5t+Badqv+cUX1APpE0609IBPUX0DslA8WqNxzBFfzsgqnKaWt",
+	"nhW80kgnZkoVtw1elRTr25eM49QvGTxC9vYFcSxo6324ssn3HqnyncgWdyEIpBRhaFSH9vtdGpsDIc31",
+	"VxzgqZRTGmN+vv1wqE1dmCURBISa2oXahAsNmmWbdpbnrzJYlmWl1nfC863bY5uAI4XNuGJ8KdCJKsUN",
+	"mMmDC5XoOwc7jTgDZ5xL/LLNpQK5YbkReXex1L8MPR8KThfFPAneTg+FfGqierjEEOl7EgmMvXU5qyjF",
+	"54KxWheM1PECGmrOAt1VFFzvNSbVOXQ7HxaVQ6XMZZc/kNNjr0e0SKOnDY0hoxD4+nKVxDSRZpycxzKe",
+	"BcPsYEXgQlX2oNPrgVluNB6CGns/SpVPD5lP0XSwpPFNKDc11M+kVdwrkWObLGnIKul6sgVN1/P2mruG",
+	"KyTVc1CFLH7TXFJrGd7rALe45NktcnjiPcfslOjiu04WO1EyDlMP+pAp876gjwfjb7GUlZDMfyDlUvw9",
+	"eDkli5ixQ7Jg700G1eJi/2N0OhxcPG4AZrVoO4cdMRvvbrbSWi6jOqUR7Fsai3xvJzfbQQP6Vl3+mhl7",
+	"eWWLf/rpp586L192Hj/2XTd42PF6Wz1Ei/l4Phu+Xsmk0RZREIBtrsmS7Oz8HmiwTJhTjLkyeaspmUsZ",
+	"Eh4y6kQt29BobgCLQAGjtolFsOdkIYVcp7TqyyLXsrStd6V+442T0D3A06W9WPMoVNdM0GnEwhrN3TbM",
+	"fwkSShohukNSQV14HVeeU60ZBh3blzY712wWy6V7IECn29e1ZPGcXRuntR1tt6t3il5kRRBInbu+iTgT",
+	"SR0rCgxgLUOReS9lzv15AsVFIalnFnH2CBKdKilolHXiplv1fGtuw3UfhaGsQJwmgeIfylnpUke0oHYH",
+	"TDbAKtKDvKZkyahQxC8zuz7peyAoRipt5J0bF1sriVc/4golcpe3i53KNV6Meg8afG9RAY8hOp4piMOA",
+	"ISM4K0g/DEEUC+kKJXPPQS1ozMJrLRezeAdkmmRwO1q55IRt+vdKwkiId9I9bfgN3zaWi+ruRGZPZQzm",
+	"2HuQXJCe0wCjbl71AuEwGP5y2j2ZCCZmMg5YSHhi5ZWlDFlUDGo5oODDm3uiEbKJZKFqIqgj9Rmkkeep",
+	"Uy8XxLeNTNr2++BduGLX0xrPwKtKKsv9VUx/ou8K+j4nqZYT7PoxpFHWUyU82Ru3/4nZ/p0w204sloUo",
+	"l467xImRoTdATQuEfWLEZ+p5Ze8jKFcwao8GC43LHMl3ut0uRBcd5EKELa9K1hDFh7HEh81DCsyCXnBI",
+	"YQtj73TYT+Nv35X3xSRDvbey3sCBUxwN6zTf+FEWh1y8uat1osijZyyK5KOW03cmYtdVWZOGYTeeNhSz",
+	"EqaS++nsvDRQ+cCETKHCoU16Xk591/eM8q6wtt26M5xrfpFt3EnH3OpJ9+Xls/1iV4FSQ8yqW8uN4az7",
+	"BYZeXj77/3hUKMl7yd8jRNTsoFsrdfH1Nw0VBW04py3QwpTiUrjB5ZuYhUwknEZgR7KgofAbf0z8FVVq",
+	"I+MQQceo6HwsvwRIESwUfpe82ifOeej1Ul10LuL5/naWfOTduY3H5tlM8wbBNuoSFcQMqoTRML8moAVT",
+	"E9ldPBRHWERVs6p7qVdOW8+AZNsCqqNeKxNo4TB64PnUGT7wbX3vKomlmEM7Lw6bRSIjYF3R+QN4GSR0",
+	"7sI9OY/8YucvIScpFQQSuoCSOqFza0vkyuZ26O7h1WEqVuh+VpKLRBGaPKRThx4YsnRfbxUJ3mAj0JCp",
+	"nAafqASZT2svTei8xo9wvsMdJqFzp64kTRS+A+Pkc4Zv80XZU6YEUqRFyA2bKp4wLejAnQ1lsF4yYesg",
+	"WTZcCquLwUpIJSFwwWIHKgH+rDqht8aPGHO2HFi5DiSAQzcvPeWy/oY/UmTK5Tymq8WdW0FKxTXO/hpt",
+	"pO4pac7eLBKNtu65BFLMeLysLRBATAMUqA0aKGKedM1aMjo8T6UfzCQXKUkSKW+IP/PbxBdS/9fzD83k",
+	"VBaxQJUdzB3Q1K7D5q9jvqTxHU5rf5TL3mu+7Hrt0uE9eY88G3n7/PE53iB/FctbHrLYb+stAGTCgQom",
+	"d9XBu7WYl5muq4M+jei8uC+2bTP4iri4YaELWF/Am+duJUEkMX3PVti0jfbwZ3nM1Sqidw60UYgB3IM0",
+	"vTZv9iNFcKGBiFyDfFbt91VWudKGFKankN2nksXbGehvYWQLRNkmRneBsJXB4k7oQm90p+fOjdOj7VI/",
+	"Js8fu3H/BqIzHWePLwgNArkWifPjLFLLhYqq576NJXE6sOSAIXVMTwd1kZHHENXR3JTqzIJUa0zdwxu2",
+	"fnLh11vUg1k5DxOfYpgJKFWRy4NE5vSWldVbJd/WnKfqpx1OsM29SbesK02PVKf5xAUVUtyENKFTzbzE",
+	"cqOXCIkVDiiJ6YbELJBxaNS4YiLwMhyiG4tvBv2e3flj2K404dACclShiQ8ofJZMiquJEOsoaqcmQT2u",
+	"/sBHIdRIunqJ5eqdHysRhaOOd9rpn131+uORNx6ddPujs58xCmLO4lXMhW54TMeDwbg3G58Mx6PeOPDG",
+	"g7PxaW98cjZmwfiEjge98ex0PPTGfW88HJiAyd4ABbR/y6xIVscKxCwVeOuSG2VwVahitvUI0oQr+rSr",
+	"wdv3i+cqnGtFwHg8IrkGbcK68y7xB7Mx7Y+73a7bc7MuiMroUBprpy+sEiXbwDaRsxlIzVb5m7nHKAYG",
+	"laKZvG0KlNjCdRevn9cwGqmGoiYLXZaGLTu7dy76kTvNPc6hNpvOq3UUmaDPbB+aBJW6gqOylDp5hUkR",
+	"CtpZWbS6YntbEOaTeiWFRZZABvfCk8SiyZ24q9fp9656J+PhcDwYdEe9/s+tLHIF/u2XWGiTPsVxCZ19",
+	"pefUe6gbWB+oUneRPh/EmsBKvbtt/qh/iDWAgkwp7hoo9Qtg4o5CK8OJhQUZI4iY8FdrqIiZyeAoWJf8",
+	"GGsOTxgTqb0ixIfJQeJFKaweDkvi+hA75x+OiaQr3glkyObYscCiL7qjtQD3HM1zYqGJDyyWJlEX1h+D",
+	"/Jk4M8v/YsdaFgdnQToRkMyU0IhTw6nlNsO3ub1Mel7s1kbdAdku3vjsIL61onOzMECbwD3NBLP9GKyz",
+	"c+b+0fS+nhumg3BFfJikf9jNAdAzKW+2o4qFlDf346jOc3nf7zKeGBJ+aYYYmCLwdU5zmU6Em3U23+h/",
+	"0Lp/QRQkG8NsYAsNa775AjgyCIi3zBi7ZSIhMy0GP7KWcozzJDPQDWNfEwHDAKZHwmbGwO83C5oAIYMK",
+	"h7qzwworBzbTa2ivUj6kiiN7vY43vOp7415/3Bt1zwY9wJFgcrxWKrq+ZTGfcSs/I3GBfBeZSbw4RtkI",
+	"XnwLhZtLz7LdQm5G0xy1SFuZ6nMsvuXGHwkbJXR+XWhomS3EUFkKOCdX5V74zgQckLHtk9N3Ip2HMyD1",
+	"nuSg7iBcY9RRiNI5NfFc2NK0cIKuBvnj/LildkOhYo/eV5M8Atmb3KVqljSjAApO430OgircZbShdyob",
+	"304LPIizmahmU6lApms6ZUbSIGIDsDnofUi+Mo52C8PIG8ZY/jY9SjOJ4j6XYasOkKpbUoSjdvEG1cP9",
+	"vbhQvYv35EzgALZTxBx47MeeTETGn5DPYU8mIuNPyL3Yk4mo8Cekhj3RO/IZ3AmWnNtK5tOojXtJBFvj",
+	"YnZfXZNurg6VlrRKOzN9gNrfGJIflDDsm3mlljbUvShHpuzeOogZvk5k4w/yFV6ciuYcGam+T6M4690L",
+	"Hgxtms+mdw3X5sKoVsbOg2Qe3krYtr60fbpt7VIUfDGHSeEA7XbhgZdXVDy7EtRuQaw7NaGZJ8dvJt4X",
+	"VZNTOj7tjUdn4+PTcXgyPg7GQTj2+vp/09n4mI7PpuPRaDxkYzobhz2jARj+G2smrSoS/Wh+P0XHH0DV",
+	"+PB4Yj+dyi43peyW3ZN70fdzO/OSXdB/e73K9+zuM/gWMLhtR3ZgVCujugKKO9wSvbgjXOw3Zwx2kd+E",
+	"LVdRkQI30p/f62ptuz24g42pZzrv4lZtuX9YYGD72Ruf2AVfPaiCakfpGirCnJqqWs0iH4SC4e+x3Cj0",
+	"XFmwCFRSE8HFLU/QCyaQ0XopFDnw4SHDvMd+m9i/oUqR354I+4AGAVvh5vqH51kleGOizPpG93255Oh6",
+	"sKworIr1FgaeM7/pqOP1r3pgSBx43V5/8HPusA171kOgPgERMxUd047bLawHe210/eYvc/pGCs/IS6HK",
+	"hINi1k0qpQX9T795ZYkGUfyN8Ulpc2tzC2wW0uQTStJSU/n0raZQWzMFSm3mRceBurJLhFxBzESb+D2f",
+	"rGic8ICvaMLFXG+qTzY0CRZ6Q30yj+QUMk8MfbLU17HgApQXODKw2aLWeqSsF6tVlfNwa381SZoM3NkU",
+	"r1YhlSGaNvFTpb1thQkxsjbAQxf1S61265Uj63u9gbN8AXKldr6QybMJ71S4Q/mzKe5r3sjpAJ57qZNw",
+	"7T/ED1N/DENuXHRkInI8mV8YzS+lRK4ULSMaIpONnAj2HqrAEKgdg9lNDsqdgXtIltMcvXD00MacUSgX",
+	"d9gmCyYCRiBuB9F4sxCeIj3dFbxT3F4I4TEdmOAdl49AqpRLY20MDU4jK4liMacR/wBBl4pFM3KAJhYk",
+	"fi4l0nadUL5I4QMxcez9isdM/Wskgi0EJj0cf7nTA8OpwfeLAV5uQfGeKMoVJbWPnGcB5V5an3xkVA48",
+	"UrV8ozApc4Gu6Lypc15C5w098zIf+9btsDvoelUzWd4Nv6E//ZZVvFW7uHLj2XsP3dNEpJwssyyrYpY/",
+	"PseQSBtCsqBqkcvAkavnORFYBPGWxWk5rirji+73xnoJLvRo4Kz6w+NVB4nnGkCUWY63zCv3NVvaH1x5",
+	"p2OvN/Z6XQ9rAaSFTGhwU/J9ydy2zVSMmTdzum618r7UOElb84AGN6nDc9kbueelrrstVz2EJL+S1F+3",
+	"5ea2jzteT3Pbnv6fXVauooJeWeqCmwub0B1+qg19qI1l2K3id0QtuKIRSmf28eFY9HqfobwnfnN7cd7L",
+	"fqsv/e66AlsKwpT81R38sXX2rk/gWKUNW/c35wr+kGxr7SoL0NfM7Gq72+ZxVeNVd0EUC6QI04CRfAQd",
+	"rUa4fSy6wjk84arK3n3d0/ZzJXtyy1za4Ath/F7yHgNd4guZoDvRKmYK3ovojkgBcWL4iTonPhJbfyLg",
+	"dco442OiEh5FtpJIVScBwoLBLKu1WoCzaau9rbTM+OhIX5JoIVUyHnie56wq0zuayffX+EeujExva8rs",
+	"7bVkYimTSiEZx2yOoGHR2NlL/6p26PAa6ne8oUbCg8F4dNr1TsElWdNZ2JEZ4u9gNGN0GrJ+eBqEXn/Q",
+	"743obBj2A8amJ/R4eDo4mwXD/mmr3cLq+q1xa+SFw2Hf6w9O6FnITqasN/CGx95Jb3hCWdDvsyHtDens",
+	"RE9rwYIbuU6uoZzCPqOlmcR/gaTjAJvv8mf6MNnNofbXHtPKFZUOQ6K4hkKiGI2DBUlkFrnDhfWFpjGj",
+	"YL0L+YzjFaOr1dEtZxt1xN6vIhmzTP7kImTvu4tkGXUXdAlX0GR6xvUnKWKDYx5oFqI3uOqdjnunY+/0",
+	"K6C4BSepKnChy1RHxnPz02TLPmq8D5/e5XYCeQzEENc3XITmGhb55nFvZEJY9X/V0YLp25YGnWZBtRXc",
+	"gv3PeXKtl3O918q6c8jyrz9WamG+nfPkb9mHdd8s5JKt8KgbDpYBW/r3PgNWRZe+pwmiTGh0ba7DNYRB",
+	"ASoA5YS9BMAjlahDZg80v3fm+S+clUmFnPflgwdG6Cs+AyphHmXvHVrVHK4ukxC0H6YI3G+nfwi20X8Z",
+	"kUH/lCsm8FcQSYW/YpY9BRcnfI9pxSHuVv/9q+SmTcRmNbJnhmQaVgLa6ZNSwdsukQgbPVJprH25tJYh",
+	"h3sU1/p8U5WlF80clddq8Vh/4bZo6uMkK3qnKa1hFPQTZBwOfCQw+miAOuGZQtyuVcTZnyZ7nJ9hDXvU",
+	"WPzEd1wav03+73/+93CP6lcZ02Nz529bOzBGUCGvieYku1wfGzkr5q9eA6a+cC8rWk9w8NLb9FJfE1PF",
+	"V/8NFfr0c+uXgpuWc/rUB9Ym+hKBNB0xemvZuEZg2HQJNdlCCoqYPDbJb2lx+UVNDsBzaUNLKp3yXa3l",
+	"gl/VVlQA5hazmKZsblrrBTa5xoOGJgkNFktgsRGd/lswsZixFZNVUEHohim5ZCSkd3/Zzbsed4/PToF3",
+	"lRtxC3ueU370Br0+XlDwRgWD4clJ7ok5O3RqbLfQFTTtwuF07hx7vcqNXKVruWNzYvb0/SOFNTEc6D1m",
+	"mAJCNKsH+NB1HU1q24cu6miT9T4YQUqBoBLpz1YxC3Sf54SiphlOyx09uMV8mUGSMxs3kK6NzbsCF5wr",
+	"IkXBNb5YErWZRbUEss3RtlWkgxEKC524GRsL/JV1xWtmJg7rMUXp50wwSKXu3sJ7e2p+/vm5dBYAae38",
+	"XXQXoiwp7c2eFE++fBjprHMA6KILT2V8Y6wb30gxi3hQgxFmMr4hgVxHIai1p4woesvCcSG9KIMS9oQL",
+	"qEOUWv9SShKYIf7imwzwoOYu05RcNiLE37+0FlQRGsWMhndkyvQdpzcMHGzQxlTf4tOnLcmO9ivMv0dZ",
+	"/qdQVT9NLyhuXJo12NKIi5sv4cpap9R21Pu3TivmVSILL0Yp+W2mN38wX86aiW6L/uEJWK3x03La1Rzi",
+	"cq+0DuzdfTxo6KwLPTgnWbsv+3kdVOBzX2fQKoBv9wnNw/oOr9D0NI0DwkRQPAZy/9CWiahxEW0c2jIR",
+	"Wz06v+UJ+hbU1Qb+FjQn43GpYR3qa/0k15CKFi59FMkNZiQA+RMcTFF5h0XpiS3cR/RKFljr3mantTVV",
+	"3Zxgbeq3Hxd3MPhBxliZeRw2YvfqSrnma/NrbkNLZUt6R+K1aEA403qr27DvtzFdMcDaNZc6pku2kfGN",
+	"qd0DZAvSXyOS3cR0tUKvSWQsHimyYNGKxWoMeWnhA8hKO1l73iBI2PsEfrFJ65OrfpWdSy57nan7r0cl",
+	"oWToa7OkSbAgIQsiaooyLGmyO+sPdO/eCWfKswtHwaeivIayXMVk4io5VRTOSmWjjAtIVtqpqjTsebsl",
+	"M+OGarupyjO5qVcWO1UyWicMsnXbzIwgd7KQ4IefJ9hsTTP4ZLlK7gg2tk6LiiV7xRrUWzxNLYMvVy/L",
+	"TfvS46r0ivdBHxzeB3ty+FzPF5/7u+vP8Vz2KlO5vRiMVFlkOw8H2SxrLwYi4poak7auROY9VyqX9Ei5",
+	"b1HBEXfk1XgM/0EceH9D59c949tKzpiOidae62OWGItyM00DIqtP7Y+lI7FGLsetLiQGKta6O+2ekJCj",
+	"mDTjkSkgutTUJBXCEbqA7imGiQkb1Yu2/ra7ykWnM6/uUYVNM8TASGRRhHUBTAfddFOziIW91TeVjf09",
+	"YH0beDXaJUQEqCWFHWtnOWLx3SNFsFsC3RKuqQlNGqCJgdd2qks3m013HhtdaCCXVkca9Ef9ET2ZjU4p",
+	"G5ycHHsnHhsOg553HAxPWW/0/1d/PfU0pu0fh3/FqMsAcGaRWL+hd0spwtTHaqsOFdvmvaB2KVMLX3yy",
+	"gPQG2P8HTSZz8QApZCYil0MG3BMLRTzB0Trzus4nY0mjbHjSnQjIyk+X6QRojl74InOuP/DLC/Pb2bW7",
+	"o8uomn8FT1//Spm0T86QlmHHG131e+OhNx6edXsjiLcs7tlMSgMPoxQenrxfsZhrnE01zoW7lM+ggszc",
+	"YjTVrB3UuLjWVwB91K4jGdyUE6ZYPtChOxh2vBNwJTwZD0+7w+Pjn2vYQw057kQ+xTQ5B9ZdEhQpkO84",
+	"S3/h7479TbO3eCfjwah7ejL8Obsx90zick/lR61yYc9cG7nhXdTyuUmV6tpZLayTKUs2LK9S11usr45N",
+	"y0rXWpZODGFOs7SWfcJyOYOLeX6zzK82Q2vVPayQcNjl9VeTOxbt81FIV0vKwZaOQzTgPdNOC/mOnVto",
+	"uOYLlI33SMNt+e0jI1ZjPF2W0V9kFTqBeUALDM1n8Ndiyq/rcM6goDudKqO6dzkxOOjsnCcdlIQ6Kxrc",
+	"mB2yj2gcLPgtQyW9fh6zgPFbhm0r2XULr52ZuBdUzFkNu71aqwWohmYEUYVqwwKNQCGjkKgFRdmB4DPB",
+	"NpVnMZsZ+cJWaT/wr6m48wna6vVm3oFeBQLHSjUzvIb/R06mo2AQBKdTNvQY6x33KDs9o97xdEqP+/2z",
+	"kPa8QZ96AXF5DlU25obd7TDe6OuXlgCRcS5N4yEx3jlqwaLCdWQhOZC3LNYfltY57G9J97wrEC2jYUea",
+	"HviGC5Ix/CvXCfG7c55AoR6/u+E33CdqPZvx92PgLPWT0nx+pYIdhWwpjWORa2qJDKSLV1RqgRCqUbMe",
+	"1MSOAqYyGeyBmhu23F2hV7EgZglGotYU2oH9xXa1WZ23RjNC1J45k2dXV68P2yRXSR+BoFg6o9usQIRF",
+	"Qd8sWHBj5Jb89V/x61sWK4MDcmUIBq51IDxdx+y22NpG62z5xjnKafeke7YT4eYnWemvMCknEnYnALoQ",
+	"mPcntT890dSOMzUeW9MkTZkEeHdXYRNsZpXt7g34DliF05SbuojYeyrCmJKvqVrwmFOxg8dmPGJMdDU5",
+	"qHDYNWzH+ij/kZsb7GlOq9c32TfOMNevw2VRz/90aPL39IZZ4epfWtP1XO98mv8lZQlz9pNhtjh0bNOr",
+	"XU/1MFN9ykbsN7lCHJWgHUyiY+qf6vIxPZxrge0RbBR6oY08B+7hhfeb5mMoGSRAS0N42LbFeaAmf42x",
+	"y503GARifYJc1NTEy0eA1FRBf1Goeq60pB8WFCI1wXpW9VGAyqYQkDqM1UCAzReWdr0fKDTOM2UDotML",
+	"g+6h4GBsnrniofPXaquBBfVMhjUD0pJq0TTDqMl1Ype7b9bqB7N08mrMonV0K2p8bb6peucIA2R5mMiy",
+	"Y+X9K3I76KIoNalZLkyN/ipBgQ+qQiac5rVJaGh8oT2bX2Tc+o/wbDQYzirC+dfrudV6gRlK04jMW1sj",
+	"4zaATKnnnnlaSpho31alU9f03OHIdRll9kVFtbYMx3JcM9myvp2RQoXS+GXYqo7fdu7Ptim4IOllnYE1",
+	"NS1m5kfrFZOw90m+tFatyTbH03tDqPAwk2sR7mS3tllPX+axaUUJal86rkDeCXcnX1VmUwadntfx+lfe",
+	"2bg/HPdOrb9KcQL/SDnCcM2uQ2Q28Otep39m1TV9Q7EGpSiBY1ecqOFHeliSq8yDuOf1UHqefW9PtuqK",
+	"IPTTTz/91Hn5svP4sd/Iarl38sa9aVq6xYamvWt/8XRpX5i6pNvvvDfylgFTe986fYhmjsbw7zUPj5by",
+	"ljm8CRq4LVnLVCKJ7iSj8SSRDYwjxRFci8208Q4kYaTdakV+kiWUKaEDExZuorHmRe8B+LNXvXS1ufmg",
+	"lwwQDfXEXt+1G9vRXdBkLNEwhHNjnK6iF+imWsWZ4Fv/uU71dVaiUb8/nIUnXm80OOl57Kw/m55Og9nJ",
+	"GQ36Z+HxSUMr0Wu+2iG3rviKi+YSKzbP3OyvFlxBUUAylzIkPGS026qzaxxf9Y7Ho954NOj2B2f1bvbH",
+	"o7OSc/SoX/Wyt2lfdvrZ1w3+p5/9n372f/rZ/+lnv8PP/nWdcv0iKy+VoQ4ScZWgTgYphoxDFh92iQ8m",
+	"WdASyyVPEqs+hpyLtqMp07dRaeJviO058R1uw9U0BzMZW2/bc4xZLcg+PsmyHeBzMKVgXv2sYu5ETNc8",
+	"SjpckCSmwQ2Lz4kfr4VgsTLJHkkxbULOHcYW12IxZKAvFE3Qf+stQluj0oCgJDmYs6Rtik22jfWoDWtw",
+	"GNDRphWmaN5FTgvEygSomWlYyjpMXxTi1KDggLo2G5Km1qmIOt5ZZ+Bd9Qbj4fHY61tRB9qZmNyBxsRQ",
+	"yeXaFCPMFTx2qG71cvMKBht5fp3I65itpHt1IadqJWOa/ugEEddoCe0wRqlryzEUVxVRlVwDM8CTu51r",
+	"K5dwKPZlA/vMLMg3MAuj8EAXA5ExnFm7I+L+JOVMmzlM1E26eFOzSl6l6RY8JQYp1xpmr5u4SuA5VsVP",
+	"99RqYu9rdEJ6dvUmC+eKtrF7uZVVvICKnF7a8lNlWwyoGZa6esh1sFkthIh/XuPlsyBVwDeaQpyOhifT",
+	"XhgMTk76vdAbnZ6ehdNRf0b7M69vzyi8tt+VINTk/ss9N4ObLA25ezbnST6xwXjHJVP6RLKLm9D5tcb+",
+	"4NdtEFe7FXJFAczNHrxzQYC34zi27OiG3/DikqusbIo6XWmf9nXAzuzJD+GBXca7D1gTI4+UXWxhGUvX",
+	"F1cUhIEveJYD4D7e5TvbOwj9rgUD9284FPSdVbanrbrYKpHZ7Q9ufDfsRS88zdzDwYNgLx/5MpFygUCV",
+	"ZO0BCHUUzFnOqk7J7aRnNZuWaU30L+PmcmQcXSxblL3ya2uMp8Ps52VZo5IvF5PPsY+7GENS5gvdhsKU",
+	"XDU2o9bGQThJy879zuDwqLjb2+MX6uvMghiFfh5ltA1MeN9zC1IlyuYCtRKdcwmm8EpLAzGbA2dNzEeA",
+	"l3LY+LwiDWiBFXnzzUKW+HPCkzaRgjjYb+DWS6GTOWGzhtI666tV6K6zVZkIu1zd/lbGRePPxUV50v2x",
+	"pmQb0vLtLlUJnStykMgVD9ThfqZvV6BPg2v+j/SzF/DVfjE9zfbNvWdFTuNjIwG+qKYvUdzcNufqCqfc",
+	"ijNMqAwvDlKWbUgahORC3qlC2IVpKlSploqU9qXC0TguQkl1UaFttfeswNPkKUQpfCoH3UVeoIyXtug7",
+	"GkVYhTwuZqEvMYlbIyd6fwZY/aYBVuZgwa+/LrGBJZcIgNao7TL7oDRMDZQMPGOkse5kxg5RyFNQOddi",
+	"H04tez4oZx5TyK6WyEJBBQN97kPMJvVxj0wA2w2mTuNS3kiZDtouLnHLqdgoiWaKf6xDWQnO2l13dr8C",
+	"sr9nodh7VHRtUGfVHWxnMq//npVMG8WxZXyHrYNbW+HZrb/sd3pep9e/6p2MveF4eJKmAd9d4LlXgQd8",
+	"VwMBRjuYP3N8VMpc4ijtXDlGfFyrHMHwneJVuq8hH6r6QiUl4r9+e7Wj2HdrV+HnsizB53Pj3gdhT1KA",
+	"XBWarHbkwDBIaCQ5B3dy458ZykC1yXSdgDd8or/myaFb9thyySs+OXx2B/1fvbgkgV4ItDYij6bzXMyz",
+	"CacT1EdSM3oFa+zeBPRvcG5CzSC1eGf3YPBpWrxgn0FLGGz3UMZU2LD7Eura3T2kLFWNDsWBGnf3n9B5",
+	"ZYxtC3DKIFe2w7dvXpADfX2JjAk4GUCZs7tkoUGMRYqZcExF/GG/TwrJOp6LWxrxkKzjCAMsbLaOzI2u",
+	"DjPscqiryzOQZshZ8uQNo8GChTu4Ycs8QRJ7whWJ8bMxgbQmjxTxYUVpDi1BQBpsE0qmNGYY8QqPNH4y",
+	"nn7FRDO/tH6S67g6VM9LI1D/Ql5HjEJ5CpHQICF3+gsr/cdaftAsFBeaOihGOCilmwuuxQpQf0aV57LQ",
+	"N44rbyIfDfeNLJ/RwWh6GoR9FvRPTr3+8WB0cnJ8Njrtz+joeNDQZ+g7uRCNwsp/lQuxR0x5rnmOWG/x",
+	"RitqWjIdH1UQjRbTTam2pqaM7P1KKlt1ToYsmggb3JYlYBub+gduT7cDjCoHs8Yh+L1NhEkQYd7YWPN7",
+	"Rnk/pNGy97saLV2pfPZVV1/gVw8WUvMbJvHJjsEFu3Ij9KDgZ4VIogJrxnZ2YJS5RrtzmC/f18zPqFaN",
+	"XgMKjsgTAfwDlntLJ5hRNQU6ZJtAMqcewCJymGqhhvlw+z5h7jhcqrmN6bhte8cabsUXKeb1YGmXdqdH",
+	"SiFpa61adFsq6lTNpas76YaVwGouZW1VMAscOLpJypUWBqMbQMiF0npVYcnJLr6mGqScqb7IgZ/67sAK",
+	"LeH7v//5X//wc8zQ+3GEr1kMgfxS7FKPGtJv9FVuml/Wge2VhAok6bpv6/WrOxVxeyRfMnpitwNq81Rc",
+	"BU/LFFGmaZrQjVF0TD3LfQL59l1VUf+9Y10VBXjZy9bY4HixIKdDTb5jPTWKK7O45nrGLcUyU90vNnG4",
+	"vJeKKVac3+/l6v4HYltr3d7zvKuzuN5xp3961fPGo/7YG6ZatVzZTuPrl9XGbNEw7MbTbB02milhKnFE",
+	"M7kH+eQuTvpwLuRZ5dSH9iJ/kFqoO92Nbdzvv2XR1N+wrH6+3mjqgV0oPFpgVXZkLzKI5C1Qc2f2h5T2",
+	"64HbBLODJxJzG81iuSQvaXwTmhLieSQUwSnfgAr/mi8h3NKoqs0XrXHrL7+EN+8OUnbi+DicBmG/x4JR",
+	"2B+y8JjRfn/UOzn2zk7DUX96FN50V2J+mJZZ2vdLx0WN6tK121gScmCcz2AR7TRJixZ+2fuECc2CuJOi",
+	"ZCt3Gm3SfajwuL/QKHl3sI6jQ0hpxmb8veXz/b/4JD8hdyoVpxtCulvoaICpWAq+B+mijQOCPvGIauRd",
+	"4p4eKbJhU/L2zYvdqaD0Ftt0WumO5Ja/EzL3Ta1dBGs3Qi0Bdk0m7ZiZHNoIDjK2CdITKSciovGc/aGT",
+	"atc4q3yOUGVCAr12z2v3vXe5S+9VJC6Nn3X7zi0Fsq+wcj2M08rS7rTardfodvIum/OPPFlc3I9ndCUi",
+	"LQoLDTrJixcVti/3bh+LYaaWzJTVWVfkAIpgEb/gHFJl77ZFYCB/868WRTGN+XyRTOX7o9Vaszm56Inj",
+	"3zB64vXaRDK6gya+trMkR6TQ9EsGSwzT2aXD1+eVnOaafFZyyQcJmjCTWtmtckcplM9eNyxe1t9LNG8Q",
+	"I/HFQh5qbkSjUAezj/eKcHCchiOyQWNpW/fPJcGu1UJTQxPriPKr/eBrvYEsJvjRFJRSWAMnpAkt1whs",
+	"p2FrkN0D3uqeyDMwjsbkis6zB47MjbO6ytK2tq0rfrZQwrZJsXFbufZjxX6XsTSVnEt1aU0uBKFCyISa",
+	"Sv+gt4G255Y/aVLLMKcfzxdqrZB+vdkY32qt0zWu2Tv8goCkOnazWOe1ui2uYqfOzK256qcft2YPrPm2",
+	"Rq4r0fb8ZqVQ0jaAhKssQUh2lNks8kMWpl5yUcttTgZG7k1xsclv6AaDkp0VKkyUNE+sRtj8hd8X9cKK",
+	"RTPkTnP2OQwgna2jyEIg3kdIL2pdYrBTUwhES9LkgxRsIg58yAns9Tte76rfG4+Ox4OeJiRfeb2x51mz",
+	"nUtvsuWYTYNaGR3fszBN8uLUOGzTMJSvdfKwnW1bXNZmhw6ieNSXzy46PeedzeEYR2RHzIQGQyfeqvE7",
+	"MKuzDBN08fyxcistsmuRG6t8RMUjbRchoHIGlT2qbqzznjBwxXDdEkSwMTaAGH3lULmaDirMeKm3Jf3A",
+	"xdz21iU/yo3xTTQ7dtvrel2vqoYoGU8d1V3nDfFX2rLIUG7ZlcZOerUOeRkWO0roXB2N7SSOzE44fPS2",
+	"movf5I+jTZYuHVPtbm/dnt17spL1KNUgUBd82M/8w/Mt+PEDJEIEMXDJo4grFkgRKqcGPy31HeYL3avV",
+	"gsX6K7WOEi7mXASm+ncBNdbUeHXozM86fe+q1xuPvHG/j/h5gBXlIdk4C0/Pzmh/NpyOvOlwcOLNGGP0",
+	"bHh8cjzy+tNhf3A6CE6Gx4VK+W/YKqIBI4oKnvAPDFfMVEBXjEgRMED9aiFj5Cfyo+Qyiu3spk7x/hkE",
+	"pKgPd9icEAT0EdcqtJtRhIdD5dlGumZ8+ewCcuPEKiG9HgkWNKZBUnTVd+QTq3ZkppB2hunBT71cl4gh",
+	"/u9//tfo0Iw9IllQQXqed9iwaFG6oEzzvZ1K5I3121LzZfd03xI3OcTgcJz7o3IdD0vk62vS+SsmQi7m",
+	"UKJ9LYT5qdYgb+ufM8ojFqKgEVARMPgLTAgFLIkjMHVe0MXez4OgwHZUOIkyH2LW1kihZ7AA4COo9gMj",
+	"qbZB/foWfPPcrGUruUAw1HyFgc7HfDar7u8PghFM/x8aVfQsS4Xk7l93VFUeXi9liMkavePhUEs4lSem",
+	"4uS1HidVWYQwrVan0yH0KJTBEaqMjkbdYSeRneOu112GE/HVV1+R6Zb3f/sb6Zz02sfkq5Ne+5T87W8T",
+	"QdQ6lKSzBnml84xM1yKMGGHvWUBiesPIks9jmrDrG3anyJuL5y8ur5+8+sdfV7EM11CYYSK+QvU32xQn",
+	"rR9Yt7yaKbXaLRmFDVrFTN+Hwq5UiY/ZSyfylCEzNRTaRAYJjciBPzG7Pmn558SftLxJy7paCbaBk25W",
+	"K3K6a2SQX/MD54ZKS4w2Hq4IIi7jVmjAuBpPnx6SMzopPTGXn196UE41Q/58doYcpX3lxmzbA0z306wj",
+	"N+vSQKWtqCM5T7lTXEivMrhrpUw0oQmhUMnD3GwadhYygFLPwIx/+2QLB677rFoNppGcIqt1cjY7mU7D",
+	"/ujM67HTwWB4MvJOB2ej4YieTUOv35t5bBicDlKUiZ+FIzqYzXqDs8HoOGCDARucsJMBDcPh8HjWOz49",
+	"PjsZ9qYjDz4TCSTsaz2/uzh7ffn11U/9RTT98cn88sfRcjrodtGQFEhNMvQhUcWOh62iY8YNu0PHDHho",
+	"LihdrY7An1gdpe/BEpCf6ujEYyfTPp2G4enwdHo2mvVno5NTbziYBf3BNDyeHc/C/jA06pycRUPxD6w1",
+	"7g1Pjit3O93AWrm9lgEzaNqP2cwnMVMyuoXwSSf/lW6euyd42Sa4Yx00BIbOjrL9zfJ4mo12ZfAsuD64",
+	"zeGPFBaG0q2cQ+ZOaksfugEUFDHmmJr5l4/V1aNuY7a3TdYrkkjip5/4bXTyT+Q6WBhfdD0F52hGe1kd",
+	"Ql/DnXNFuKkw81pk4YJM7xKmGjik5p07sq00vecONAMSq4+0wJkHxcoObkNOdSIvBP9COBAmwwOEtYl5",
+	"YjyUV5mWgKqs5koe8YDZ0F7q9KaVL7V1wYsd9asKXXzcAXbbOcL8tua7rdubKzp34e0crk7ovIYBu6Lz",
+	"atLudJ9LMv6vciHyFqCKPF9wrCvJG0aSH3X6p1fecDzsj4cgyXe8E5TkyzJF4w9yE6TBTWmCZXVl6zsa",
+	"3KRzBFTcPz4bsdlsOjr1Tmi/P5sNwt7gNBydDWbh6ei4Pxyy3mjETgrag+da2qeRudioJc7JMb+0+nQ4",
+	"PTk9GwwHJ6PwZDYanJ6M+sdns1k4nA1Hs/B0QE+HbMrAnyDtF02lRUWcho461WBjZV41l3l2ys1ky1SN",
+	"X+PnigREXzgIBpRcJIrQpCgj8SR7Q6jAgIAbLiCrKoJ1I4/AWsMUIgOwTHEpMrMUOdAiEOBiwTagFYjZ",
+	"Ut6y8DCdIXKaEZ8vkg3T/9UracRr1l773Mk1FeHxA/cmOxTB4BdkHGz29g02iDxTghuoyCZei3Rixn6Y",
+	"1mQ7BetMbEyhOTyELtD6Vw02SjutICW4qcf9/lkwHNAT1jueBcEJOxvNzvqD2WkY0nB62j/thWfBcQB6",
+	"PhQYvaHnAbKwnrRKoZLRLCqJGatLOe4I05kavzJQgZEDStR6upThGngG3Du3l51b8vlBSzptpEoJkiwF",
+	"pmYf5+2Do5MWvsyvk9EIfvXTt8fwqzYr2BZFSkU9ovcCCrqlx3TYJr4m2/DUepepu+VURjwA/8pD1JWg",
+	"VrmwIYc5RyzcZmQBMiB7t09tcBPQAvtYB5MIZRfoe/TEVuOvqcfhf5xYuIew4f/7n/+dtD75cJ3SGNxC",
+	"YLEtvvFUrkWo21ofx7WAOoMklmtUuErBmlQnMrfuU3tX7ARdmeV80sTi8vLZ9+zOee1s+UC4eGtVKdFZ",
+	"Vq0PO95px+td9Ybj4cl4cNb1Tr1cOdQbPUxLqUUnVpRcXFxcfD149YF+07sL+k/gz+/+fnFx8fzJBX/9",
+	"4/vjH18Oo8WzVyz8dvb16vV3r16vfj65+379VShE7/I79us8GY7Ojm+Of/r1w7ffrhbP+ldv32++//A+",
+	"+P7x99+zD5ub1Uy8f31z+fJm/UStvn2THNGffz7b0K+++oGf/P0mPl3F82fBUMkfj1+9jWaPP6xuf/6+",
+	"/2z05IT9nV6y14PLi823y79///bps2/C8BV97b34avHy5MPi6asPvz69XdGX8+823l9zynt06dNb9sWL",
+	"ut64juyHFRP6zFbpPEBhvV3p3eDSWIW0HnSnhzXC0488WbxV+0RpGzisaprXat9g76frKKoheeBGZvUP",
+	"N+yuRK2zIplV6lcJ1tLzaqI6zS5SqjxNY8O3Fhf2zjre4Mo7GfeH4+Gwe9w/+ZK3qdcf/aFu0yXsDOxb",
+	"f2RcSr5AiM/QGeIz5dKyzwEV13g26FaYOpdmz9OcqeaNjGR8DRDJbKx0IMWMx8va8/V63eOTzBm1Sbt1",
+	"DBKC4nNxzUUu2GeLhGWLMBfqXvRH+l9mmKfW+Jd34LYOiRvShiBaV8fSZJuF3PhvRtJmfCmIHgVJzmrx",
+	"riGFBLokqhu8RK4IqiTdxn67lWxA/MKmyUZez6jmLSr+hg+SLQCaK54w80nrk8YBlwsaM+Myfd9sP+BF",
+	"6XAR2DMvmSMZGZkzzfHdK3FFl1yIOxNWjW73Ni/K0DuzTDboIgkkRYGjPsTa+EPPaxMlCSYFSb2q1kuy",
+	"YDEroLqBtytfWnXZzx9bpI0JERKJoeD5CA1Ar4WRhjsVUPskTLuE4g7PpLy5Yip5Te/cMUSmmL/GXb71",
+	"fMM77aOHJ+roUKVtEjvx0CeKiVCZYumw62MbSpYsmGJ4ImW/CejQSufF0TIx5c16epe6UFvkYDr5G4Yd",
+	"Lv7bIAhsZD68lEuG5RCN3irGngoF0qrF13NzyhSxpcm92yJilOgnboKvV+EWTQoLq/vctd5t3W2fjNmZ",
+	"Gr9Rpz7YfhrXrmNbhS77dc9voFbNnUA53r/gi5lbaXEXXeCf8aWVyb29+qbq4dPOOURvYqhsUwxBz8r1",
+	"Dq96o/GgNx71ut5p7+f7OJl82SjJt2AhhdiBZij/7RXBVAF4uc8JjSIiobWW0SFXMmAzfssEkYIpY+ze",
+	"023sKkcBcm+2SvDuxAoF/LoHWEOynFzuhPrvHy7TBQjOwD5gqVM9LgoAY1v8ZiNyNMpgVBYaGbtA5Gru",
+	"UwX+czCAGajuAwlHhkwfjY3ftIMJ+OI5qbZtX2lzyHKtEkwnhs3gbrTJZsGDRTFt2i+TlqH8XATROsRa",
+	"RPqjiKtk0nrn50rqF8m097lJsuzp7FFL8e2uUoqukzFFgbfW7AezETRsEw3QGuQEVD+1J4VUfr0CNHDo",
+	"Th+7yz22rjL2N3K5pB3FVhSKbZnaw1gpW4NKRAObWNHWq8auGkwvp4C0ZVvdtCpX8rWYb+JzdgQEA0wj",
+	"6LgVUC8Ufa2wCrZ/nodjLC7A50LGrAh8WGm09Rl1RoszeX75Azk99noYGJAmlNEfnBdz4ak00icLMTb6",
+	"CRHduf0Ga+AeKknfE+7x+B3Q3riA8x6UBgZ7pIgRXusN64JtGrp/11ozcWvSCsP33J4UlNXROA/2ux28",
+	"71mJ99zUfAkiRmNlmCZXHYFmtwHkaC187KsGrNnPVzJptJVa/AuBwgiZONiaqbOPXPFIwTZQ1Hq3Ay10",
+	"VQ8Be8nq5fPfh3UjvoZFEzNQLdpxINNIZ/+QCMZCc90hAlHVJPXdUcZiVy0hvaE2hSq2ccLBVibzciHj",
+	"NHPkTjazSVWd+xTG2ZWj8Ry2VFX2dA8+NmdcrEVMdfVa/CReM58sGRXKdfp9D1yCI5U28s4tQdpW5wU9",
+	"TMirbWvbVv6lkm4PiCK+twSIx1Bdx1BJmEYE+S/YLYvvNKXeLCQJqCCKsXL+KEdplQcv1vKAJUt21xLZ",
+	"jkb25f2LxORP7v8Lcv/FLGH3PCILkEdj8+u6QgRcrFKdK3KWxkrTM+PFVu9KWG9lr2VGXXejuTwLabga",
+	"75QG28/XaBjDQkWLpDBfHbx2YxYwy9QJXo8UmXI5j+lqced2NK1YcpxT0HgOm21NLlqjb3wd8yWN7wi8",
+	"PgfNOWB3654EIuKC1jJ2aKG5XrsEqyfGekPePn98bpIjrWJ5y0MW+7aQlkoTPcPzR4oY284dZDMMNRmp",
+	"MQpn1qHyyE8jOldZ3jWKiaBicxkcZfNSs1C5pxfw5rmbd8jsR1sO2TbaQ8n1mKtVRLdRdarURsah6xrg",
+	"m20a29SWVV0sRJ/Psly26RZmUOYWd+35bYEC28SwPwgPGfw8BEQYw1yFI9SPyfPHbpnC2ugqZ4gvCA0g",
+	"vt+dxys13LnuJi507ztVMONVWCJ8WZ/Zy4E5I0lDQ22e8qhGHtIg6y/XUcJXNE6OZjJedkKaUD/N7OEy",
+	"DZqMZQ7OYMajLa7qml3DbwtBmlMuKKRaaLIu9VBp9Q2e3p1G5J5eMalx+uNeuGefnNx5VLRzHTXXZJ/x",
+	"am/NPp1sBfTmHZXYr0Ksabr3SI1zG2W3IXcC2bKKc2sUcWgT5aM30yqWNpShkvd+u0nfpADU3Vm/kN5R",
+	"EJ52f12xecnXoxosPur0B1fe6djzxqNTmxUqrUtUdpLY2xtiq+dD3tnhS3k04LXHi7zX3b+kM+YKDN6z",
+	"qnM51zY6TD5Agec61zmzzZllOt3vaSSDG6h2GIV0dW3/fOe+aO4lvkYw1Stsk2oZzLVJO2lPs77spTNI",
+	"PDFxvPmai3Yqje8UcG9WsFcMnIS1sKYFNeOAoKBEDIRcfIEL97uU/UgdA/cCcgeAu6QIR+lwh3eYs13Z",
+	"V8wFskXnsabzz5HMd45MmS7/sQfquolotFMAcRT4yvmo5UL7t030uWF0XenIKh5tD7T6qlDgSKCcO+8S",
+	"m/ucwEu3VOByedsZ+VteaAmg7HnlZlWFy8qynABUOCOHwO28F85V5WBhL8RWsrApVnE7eXim4fMdRPsu",
+	"B9E65qMpk+K64MahdNDpD696g3GvP+6N0qzxe7qN9kpeox8Lugvopqsyp08jzRr/GzjE3U6m2Xyr63sI",
+	"19PGvqe939/3NKNhP8SpqNYoPXTmFN9uQvIq1wt9FTPl35hQ4ttO08CVwtVr2yb2NXAbUGzvACbdJoqL",
+	"gBV74orQSMn0W0wSon++4Cp5nrDlF1p0XSWC3Mp9oinOPkuHTj9n/dhBbhPkHMXafWMhqtmh0cvqGur8",
+	"b9W2Xbx+TqDVbh612GkDtJ26zGA2xnYuuwx2hSOTg+wY/LbVmigGCXOrCV+qyaF/E2f+Xqd/dtXvjb2T",
+	"ce+sOxzWOfO729Xj6pOOd3KlGwPuG5z174OrB/1tLv65/NJNJ3Af5FsAudbZjfznan52yi4W7LvV7ddq",
+	"lHz/WeEBfxgUDZKxwysqV2sM/Z3MLEoA7No894Qrrtf31H7nla4NnG1yH7iMcf9I/S4hzNCYfEKOpqLX",
+	"+Ql/chS3lCF4CEGkpBpDKYFKZVKy0txeksR8uk4YOTA+XlAojqkEUC5bTlkYspBYqK8kiNFo4ZcWh9oG",
+	"kLeNHCzpe75cLzUi7o9GuTRvhxBZX1nrjzFPWBYtWq8MvmdySUxt43ANKSaIqKJVbEASmYbSS3LAE7To",
+	"QrEcshYRFAkrOj5whf5Hxd3K0ljUpYLZGkOf5jozrUppLcOQBBFVCrPb7JcgxqRYSfPEUAVeQ0TGJmUM",
+	"OdBCgG9ziZToRWu1ThR5tGBRJB9B4oWtaWVK3AGOYLIR+GYOQMaL6WrK9YYPkswtp018PWH/0LiFWJ+n",
+	"bIr6yf2Tz0AyY/DQNgb57LDbhHXnXeJHfHpkD6BU3Dj/aicDUJdrJJ++pQQu71xJBRQL1jFP7i6B6gLA",
+	"mxoaV5p4PGPUaRjLcS0l/gGS7pX4BvCOy/gKAAugZwvsPiuS8Ob5Py6unnSufvj+yatsD+iKY8BqYW5/",
+	"X7P4rvnU2lhD5b/1V1lqmXQq8DybSZGEVmait46LWY2J3IRiaH7udpCLzfjmCTntnnTP0LsjJDxpkxji",
+	"JiK2ZMJ4ibww0RHdibhacLxvGjVqWAfXELmOA/R3jdfJYpzzF4HbGYLyds4EQ79kOBGeTAToG3V3YLLS",
+	"HLFa84QRSDhuFJUklMHazMVkGJQz80pjRTQHT8RE/Md/kIt1soBAToqZ8p4UmxH2PmCrpAIN6DyGce5j",
+	"sqIGMxZOayJMWnG/cBJ++fyIKavqF0DHJwhZ3Yl4yZXiYt62wf5tLDRoNM4WUqDzMfGHXo+U8gvoR28F",
+	"amj5BwYJBOwGXK5DOREXJakEiKM+MFDu5uymaYUWX61D6VoLJkX3L98+/sGugRxQw7mHeuqWHzjskgso",
+	"lwhDkzlL1ET4Q29Qnf+APJXxlIehXuJLTZWmDGcMlkzFIEsiJEY4gHyJgi65mE+EFAxSt4OsFMkNC4GO",
+	"Glc6uFBcaJDWk8nSKcBs0wkNqxMaklfStSbNTIwJqu2Lb1B5X8ziMBH/9z//T1a+AaNRAPwZ5iPC1DFv",
+	"nlw8fvmEqIXcaKAL+WzGwCF6I2NNaw5TaC7qs6SI7ibiBwvMChJFs5D473HLO7rBmKAvokljtXP/cd6J",
+	"tFLqFGtWl4RazORo3AXzWbBic1n12mC9E+HT7BJq6cdIGn/xSUwF5tLNVogRrab7rOOJ+EFk1za/Umij",
+	"OpDgsYO+YWbJbfAwm+nDMKQO8RKiGTvLxFEq1QzPk7SVJWy5KY0JnQhTWHOzkGlh4pJXJIAZiLFDb9gm",
+	"1n/StgasqeFw6A2wuoB1nhKEkiWihtwFxI48u1+vczt0ofD6pnlIILuHxvHt/BHpkQOpQdkmn8VLjmS8",
+	"TaiG8eVEAMge+HS1igz6PHrf2Ww2HfBdWMeRYWeQdrpcG7BsOVQWw+7aacjVkiULGXaJ3/1VaYSrJ6Wv",
+	"/GrFRAjZAaGZZh80FrF7yUPTciLEesliHljs+vbNC8tfoec1FNj5z/5T86mf7dicC0MNXoCRK6E3GonT",
+	"OfPJgXWP7h0iQ75i8XXpVd9rkyV9T3qed06gCFo8EbnAkkCvIiQ00S0ABX2vsRWNOQl5eJiL6s3QLSJS",
+	"fVlecHHjkwN/FbNbv018odnBNvHhnugfWjL324TmzKfqsE38f3auZEIjvz0R9nfntZaPfHj5msXwp/kr",
+	"/fWKvU/wT1zwPzuvY3aLTybiAMMPqlbX9MaiWEcOCtVu2HsN11MZaklrIjoa7XhVtOORg69paJMLHpLJ",
+	"ZNJC3KrFOcSo+hncFPAlzHLj2LsxEcRxO88dI360nc84i0LTe2v8i328VHP78N2ndBhM3KxHyYUQHqBf",
+	"q76a1HjHGgv2Jtaio+bF9A519qHXnWbI2fh2URIzqqRo66n52z4ipGMoFn5hF/nJJ0CeNpLAZVE5rE5C",
+	"qhZ2TjX0MUHcilRZ0964E1DFyOxQw0vMAP1GUmr8qWcbyBj2cb0y3mkzLkL/vHYEnPMbi7Ud9NWMozlH",
+	"gkhcX36ZXMPE/uKfk6nUWxWDnAMJkzWQaD4mxyjCGkf2vJFBABHJ7DPiKk0NQsnQrXlBb9nYbnw+jdMI",
+	"JniBrAhOEToRxIeHGctkE0Hp0RAbIMBclJI+jdP92ZIuyq7irLyPuIdaZsydul6o5rEjHiQKBzUyYYjO",
+	"gWmdaLGGOtGZc3cDWACARPfuR8ocskZ8Vp9r5tqrQnpvQN4gKiBP0CPxSkryQmNYe9oCIAnbAIHiSg+H",
+	"WBjz7BdlDboiB1Zc0QQeVnKe0Ugx5+J9GhKs+9LTsIf27OrlC6LRvzkb8vjJiydXT7IN6XuePWKCFC7n",
+	"2K4xZGoeRtqwyYplFqLhkwVbjnV37iB4jYnfXn3TLsTUH3YJijNQutNQlAVVxP8GBezO1d2KjUmeggO1",
+	"xcpDEQ+YUHkl48vnVznv8pbdNsASRYHxoCAuHrbarVsWKxQvQX5smbJ4dMVb49ag63UHJu0ACPAmCBqy",
+	"nDjLgIs7Esn5nIUdjtw6sO9FGQYYK5T7TPH2vGElWbCJwGH07zvY/nzlc5sn0GrbYRT8wDd5TKAP43KW",
+	"72rJYhbd2RgYOGdfMRoHC5/cMIbN7BdYvhSj6mO8Z1peplxgM1DxTIThSzTfjLxIO8d8mGJRKdZ6HoI/",
+	"sUq+xX2EDKGGwQNLUHE7v2ds1Ww63KVymkk5pXGNGgLX3Wq30NDk1Bq7LVPZlI9eb0tWl2/HYmz6rt2K",
+	"mVpJoVAj1Pc8DL1IlYNlqNfPsik28hfB8pAVZ5FPn9p1iRcgOsDwcrp3zczVjWKaHUGbT+1WjhXb9ck/",
+	"dUuzZ61/Nvsk19xwgrs/sbsNX1mucPdnMbvNvgNGdOc32Cr7ADnXZp9hUziWoder+yYFl6M869WCjwa7",
+	"P0q5KfxiuPuLVzIB+oxKzPVySeM7c2sNsGA6XZWmHlJgVlhJlbgd3lUqORYiUsiBX7Zk+uXo8okw6YOW",
+	"9A5UIRmiBDTaiPPskiuNEE2BXDJlWoxUhcRTGJN4UEhMNfJQWNBk0cjTbVQ/c0VkHLIYFYR+YQWEYhwT",
+	"ORh6Ay3fQDgtyu6+RltaSNpTqsj0NFWp4rANmi1BFL01agHMXkJ+NMKPyTYVQA5gLa1iywNqUp5g6IXe",
+	"aVMnnt4wQaZ3Ro+oG0APWsTO+EsuQK7IWZfahE5EFsiVS+9VpH8x0xg2SEwmE9hOPdAhKD70Tpk8J3qb",
+	"Ui7lv/4L8fJ//Veav3ghIxBl3qynd5ADWIQM/MLlDLV9aH6DAgwpYSRrtab53F8mhe14IsrSyFMQoSBN",
+	"F7212/hxrPfgr3gcv+jz0KyL3bsp03uuN1C/effJMLlXmQgKgR+QTgzIbzVc1ojrypZu50IlVAQMkuOg",
+	"JI8zyT51UdlvAChtpWADVNas15jebCMzuRGgX40vdmpdPqf7gqHG+CmWqGnvwVZniKibaAq2sTmCAK16",
+	"Dzbs1zR8kzsrx/gXqXbNROpDRL5BLA+FVM4nolZBUB6mXj/BlUUTqJo4PCfU5r5b0GQiSjhpTBpdQSNg",
+	"r6d3aW2V7LZn8iIaBr/YtYbUzoCS9G6h6UNLdnlJVE8LpByekCCifAm3emq2MBOMLUaDDlJpfUmTYEFC",
+	"FkTUpH1a0gSOR1/4z2QbHgRa03zN7mtitMxWZ1yg/uPtyh/UGGnQRoPOWqEJj2aWmR097DDIdO/BELW1",
+	"rL/7A5NV8UpK0AGUGCnEa/YiOHipdstpHcgS+NpUXB95+Ak5roglbHteNWBwTGBEgcPqkjeQ9D/HDxmS",
+	"G0Wo4U/DPg+yTAup+R1cUjQlK2kY+p6XaYltpSrUpY0LnFeq8yax3IBtEi6MlnJJzJJ1LCC1BAVzA/Ef",
+	"a+ZB3gF2vmTxLQ+Yn7Zro+QbYhsWoh8OeuTJdb5GctsoivxvkWnDxy46+hjmntHRzxDett0kHCbcSnXs",
+	"Ntqtw+3s/gthgoAKojFqDtam6xRbpkmlicMh9Y+EL770jr01ilTDdssYzG9JYR/1humtdK1qSACOirrW",
+	"83xe/myXYncHD2FG7pYwH8L4Fsz3qd1UrZbmcilC0zjVlLUJFRNRdmlG8REV5nn9GLwCSLGOpzjKTMZa",
+	"HkkzOGatQ9tZPqlMLlecuaMZ9iwIr20S8RuWPxDT8XbbvuNUUYqwg/gm/g21i9b6mJ+SzS2JiM+UsZyI",
+	"kEOKKzLjUQIKabbUtwfwblKk5Kg5rODJb1nyxZFkbs5b1Vl4Pki/0qwFn40n91e0/Ikn7oUnvmVJKifk",
+	"nOnxGGuUT0U18g51LKz6+ePXNFmASna1Tu7JPaXaeHhcUgFpxuiC5FwtasgfsCKmW3CVaOpzZIhehoXs",
+	"YROetPdHI2iVyflsqDQ3zvnWlHEXqbW5kq5Wfb5B2y3HfZyAWQa/q5HV4POuIyfZROgJq9Q/oF5DBdIc",
+	"arIOTMpP5CbUIQh9xrbnQrV6/5Yyn4vMmvkE22CfY8eqypPFFVoXPmviNE5jGH6DHg40ZlmKFrg3Cz6H",
+	"NFg5RRFuCVj4NEcpAwX+W3i8Pg8hw5XxUTlHKpUzVREmQihWZlV1kZIkkfKmwNKD94uDROSSD38hlVQ5",
+	"xfUDq6Sq3X/69PuSu6UM+YxbmWAb3fN2k7BM9/SnSPGnSPFHZRUeRAnzUt+bu22iSEnPYrMe7mH6ryP5",
+	"GMoBTvu57PqaWUACnJn6c6REYAwR0NSx9dQAEF8ZAzwYUiZCCwDkQEjjGXiUGePbREjbWhNoY41E9c0T",
+	"GiwgNtT6wuMsNGuTiwJNuTE/n83QN0EZxm8BzG1AWh4RY4zHgFB0FPYh7M947WWhhf45MX63JquXXZ9J",
+	"xQgyyVZ3gpfmhH4zEzsOuJehPatx86c48q8ijoDlm5bP74vIIU4TeiNB5JzQOknDXMstokZDM3oTY7hB",
+	"cXuIHsaAnTmzQ2bg1Hxuk8wiviignYl4YEs67pbh9iEjbKnrH8EIlvcSAEuQCULEslE9r036XnsiBl6b",
+	"DD0NbSMP+xaggX7PVcLF3ALSgq9wIRUnyAsj0cAXyhp+tEyZ7QrIJ6BD19gdYH9JQ/Rh1TKONZ+P9KZo",
+	"zI2jTkQk5Y3mGGdG32NEOELDkAT6zkxpcGOiKM/TyCkr1dULl5B9tCxbVpD2RRjmUeiXkQaKg3wJgcA5",
+	"wm9vpraEqN5Yjaf+pyjwpyjwxch0hpMK6MjdQxVL/F6yhHf2W0Hp2qaGNmidujj96nKrVOAzhKB2a9jv",
+	"/1YLLnjTmVtoqCPJE8fqmt10tsyYXYRhtomJfCiTeprg/qOB6M83sv8G3NlEHGDEaLYlgVxHKENFjN6y",
+	"nO9NLNdzNM1fvH5+P/t9xr08UiSkCZ1SxSYilhtibPhFGzvSqNTSTi4yGTkN27C8yU4mI73HpEPMIY2z",
+	"nJTX3CiVC93qa5b3H8LfOYYQN1HvoI1t4GmuB5Pc5/AcnwagZDN0JWTLlYSM+A5GB50ryrzOl3Ui2M4O",
+	"2MMsHOCfrgR/Evt9iH2So2f5S1ZHrb/MdT03Z2JjalMWpH4asz+OXgFRQ7ZgiGve6hzxGdqF9vaCxGYK",
+	"WUKENAmC3Vse5gopD3fvbyEUp29icExaFROCY06rVZaXHDE5WRGQzzLX/ttqSe6vF8l/WRtdkCMW9bNO",
+	"644Yl17MYFBKLJFaXF3Yw2pJslCG1FKqwRHnKPIOti52kqBtt6DELtilw5TDgLI/WSAkjY27bjVXVxr3",
+	"6oPX7l/0UkywJTQG5bpvmvtkE9PVisWHY+LvLiq0w1b6RXUk7oKwX85uuq+mxPstNSUGC6ZWDg19eSHk",
+	"T/3JnyzVH4SlaoBs/+W4oz+GUgNT+UCtPZP6sYl6w2jPMzoz3k5Q2o0IQzl0APytUjk+pW75mXy29iN1",
+	"tPuSlu48t5b6LJUqCSuCNRgzPYT1vlXWVIyqBVPESD3lImSxTwIIFcfUBE4lG7JzUPsNIwWXhRj8dtnJ",
+	"z55PrkKc8R6WginDIqU+wuAad5BLTGnQAs/qjR2ma4XGwH5mrXJzBm7yKTjlqvb/y96/L7eNpPfj8K30",
+	"Km9K5BZEyx5vsktVKl/vHHYmc/DE8tRWajElNImmiAjsZtCgaa7jqlzEew25sFzJr55DNxogwIMkypKH",
+	"/8xYEtndaHQ/x8/zeciCxK8GaXxpeYsrELBnsCI475X/C9gjshhPs3cqTaIQGAc/MRVAJBKc6Gq0AlPS",
+	"FR2GuXowOa0pyoBdKIFDgn9YYwEYkEFss1zpMl+JicpzSi9xiaMveWQmai94/DqQwI2mZPR1bfHCLEqb",
+	"EUhAlNNCKQ5CYy4sK6tUWKwxF3bhrXLPAQjHgb4Kt1bpxcxGwppwPVgQFxqPnchGvG6bSuEqkARiI2KN",
+	"EjMZ+76eV0SchKgI32I1KzciIH6uMLL7uYr8xVd8NIj/cRdeg2aL0n2/+Rpe8J/3/tqlKcq9v4One/dv",
+	"PUpqB36WfTEnzRIukI+hcM3KPmWSG1h/UERHaohPTA3xsMXFXAHSVfsL1i7LWnAIQEyK3gad4iW40xj9",
+	"pgm5h8w8QqaeJmTqcLUbXcbrsw/8L5e+O1zo1EH/wZYppLYTVYieZ3nU+erOodSojZasFl/9U2t8tdqC",
+	"/UOsrUi0Fh7XOnnVXmHSH33VsdtC1E4gVip27z7Y1aa9YhiN4190UKRAjMAtpQqOz69yARZzMVq5SodY",
+	"Z0xg2iOXYgD7fDVa9bJ02AerFlbmEKlMWQbvCQzWrBy6sx5reANReP+yNHJcn1Wrf+bucn6cvGHLlc8P",
+	"laewvdoWyq0oDPyRc3v4YajV8srvUchoEMjTkJzkVbN6xcL9R6YXB1XIQiKZMDt7Tytjs4aMkWp6mBZc",
+	"/DKoEpd1OESDZaXK14IbxW1CN/DEiAZNDI/ieVutOziLOTH+DsN36z62U746IJ3ku8xPjWcNzthyKks4",
+	"xyGW2lXq8JnLbHfxvKjVzs8LZYlsHEfDSvg7FcK/5ffJq35rOso97xnb9gYz09sM3Fr++vyh4qb+iFP0",
+	"ZxN9ydpt2IvEZJ+B9xQAXA1dsbLAGfOM7lTsNyJG4xZBZpb6KYEGXGh1/+j1pwgwc7mhMxsqMuknkd52",
+	"8iKojkRVvhmlVRHAB+HJqTE3G+KR92qVvMpzYVe2VDOB0+5ceiNc5U2s9ym9aY3mXOICvsXHfoiwAsy0",
+	"a0wh3Jzf3t2/PXdiuG/B4adfX9Gv26/AA5jjse65lgEBmXblEfUHIlkU1NzPeRLDdguwHWawKFrQBVzN",
+	"MKUCYlm2cRTStHV6Z2IenJblvGf7sf7lzQ/9nbievayia0zM27EOqbc90z9yg4FeXzBV33pRG9WzlZV1",
+	"xi2n4fZQ3NZTGXKoP9b4rPQ54h3sqI6oJMDhiiOqOQ5UG7E2wYOWRpBQ666JCC7kZ57YfxpmDywYr0eF",
+	"Ww4EgfaMo3Ddt+AMn3ZxMuHag+O5n7rwFtNWgrj7tZxi/Z2HQpOAtUvHU0HhGXRuyNNhEPWgwUwf6w3A",
+	"c+o4B48WQM7FOuI81gnc/aTycQ2DetA9TjS2qW32Bgk3nEMvpHXSblq4mpTeSGVexQxrb3bQ2KegEI8L",
+	"9OAbegXnMiuDmzHJdBrBtuoGysNoFQWtWlSKZP8Cn/mi9rxw7JGItkaa/uKkNZa4WwzRU6f/eniUO+z6",
+	"6+InbA28GenOJ4YOER6G9SOwlNQfBlxq+t7Rtt3JtvWkbreWV9FDuHWxvlQae+NZMt4cZxrzjyd4l0qH",
+	"SOAj88ubH4K7ZFki8AhzEuKRYIpyHzodG6RsLimJZjnVr/IMhOCpjbVZlNjJqocaqlByPJWjHFsiYeyY",
+	"5CQ1CexXfLBEt0TxvNAdLZQdL1h4VNNwKKnWP46sz9tFKytZxwHL1iChCp3XWwvFQ+dLXtxBxtXyJAcT",
+	"ctUmwpayvdDpktcOpLCNg3yM0D1QhO6pROYUZmfvZGA6tNsztlwwx9oapfhLVuZyNBz+JSsJWnlqxTtV",
+	"pNm4FIZia9do2sxmUlfSFFsUxRqJskkSxq7zeVurqLUWYajbU6UzlUbEsuZHwYsdDgLWgO/TRM/TJ6mN",
+	"8rxY5MrGOlXjLKXFmneqEN++ffuzx/H5zk3zQp0Vaqyyd9xRMnKfiTUtkjoqoXyKfKPGepFIrM8orjCm",
+	"s3+jVlhZDQrj8vJbcaNWwwqQfSGkSNU8Nyv/B5VP+rEWcDJQV3rs74XQKgOTJwAbyKBDGKbVqEWYO3qm",
+	"gGHRQpoX5l2WqnSQXMASq2avuI6hSP7DLAohx2Oz0CX2dEI2Pv4Uf6uW8a16Hj5DDnsia3YGu1mUIhlc",
+	"ZyXcGlzUYJndZImwi8kke+/SYVU+Av4aif9cpNcqFbL21z42+FqEN5dwFah6R6sKgN2jlEi4pfBZYneF",
+	"QUJ6NXBFw5ThyiwE2N1ov2f6mruWBR4tSgLei0SO4ZokQ5FcZ+XZYg4C/GwuxzdMeBL8lkE21OUXNyM1",
+	"Sw1/uhqbVCWiB9uPhyukCASDlj9HPVy5f2bmn2GAfP+CJuOzy2vAhsLc/jLYEGre95X/2bbNOl/YKc44",
+	"SC54BNjeSIC9I/JMKzyhE5GQYWPhCeg2G0cLyTJOq2Xt50JN6OckElotYawzq8DWKFXah2Phqq9gCnSq",
+	"ssLC654srMzp/9gFMc+H1Dl0rGjBmKGYF6ZU45K2mbvQd+5u8GXc3/oI7utGN/cc14a+BuaitdrwAtmT",
+	"aY6qbOvbxJFhQTBwaYghlK/TSFH3R+qFDx/snLX2SC1TdzzSzLzDByqqhwtpb0p5Xd1tok11vU43roat",
+	"33CcziXUG9X72eCB6K7s/tyN4QfiJ4OH359ZSdDhqpNz0L1Z9K5R+53Zqcpzp9oseCJ8MGeRSK6kXiW1",
+	"uDsswJayKG2fBK122BaSFyxzWGeCzDmFrxYrfuHqvRov1thCB0mLxf4dK3Lu/XigaHNjlkPEm9uneNgS",
+	"M2fiXKKp0WXqsvUTmuWHNlirpjGgWRHOmVg1LlTJ3d/brM+Wbq93i3Cq8aLIytXJ8G+/1sgY5YquWWAH",
+	"imKh/7V+ffqBlerMTyZq9NboqDAyHUtbXvGjdGaN4UX4T3vYUO26zotMl5YpsiTeymEtrcMluQzmwsib",
+	"KUTy4WPS0nl4UJFoTTHYFOu1+a3orVTZx7qDsob6gUEHG67vn91Q7hDs4HrTU9IxGHS2SawOycmnivg1",
+	"H+518ZPRrecctgmsNf9S1rb4ad66DbfnbXAE1w/03jcIDafOW5OEwyXYhhQ+n/hrC268a8hpuKc89m4R",
+	"GOYCP8o1kHVBfqpkp30ZOlIawY1ZRS959wVT83Ez11i7vzVZ6YS0rjqoUO8yS32SO+/Ml/ion9NFqT9Z",
+	"t/qBnbGf5U2AowMngA+Ze9b6PThl/2CX+5Bmdgzu/kZFwnXRBOFjB9177WgPIovupZygm4Z926JYJy5q",
+	"k/SH1Gujpn+uC6UclXsvPvmryjFqXBp+uijW/8+N8Lv4BHHmMHGLR4+KKfTgRG85zcZTUEWx1oaeAHHO",
+	"e7TMrgoNv1erDVFhdyy/cnv50HeuFcLP7+nUCooOt81Ar/CT3Wd3aLquMi0f392TtSYfJmL7kxF2MZ7S",
+	"0W/chf5wFzqbTZLnr1O8Qaz4+GDtYb5au1DdAEeiBccPcRts2kcX/qLQORLN1Br/RMLkqbJlrDH6MRCJ",
+	"LTHVlZi50ip1Tb/hJ9Gj36HwLBT90KdJLYiqcW4sfIX+j3XLF4FfiqmuiAPiKuKRZZ4PYp3kcqRym4ge",
+	"WglVpEZgy3bb50/TZGIsC3Jkf/97qVe//70v0ibjmwrUXOViwrXZtjekWfqDJVjdvVP6cYBTnAqGQRM/",
+	"ej9BC5vX9S8yGiVUMLDQmdGRy0DgW7IKPW7CHmC9Liwnl1gk57SLlSthTX8QVixj+I6KpLGF+3is5hg+",
+	"WZQcIaCyaBbEoGdkkXIar1A4EEIfcrwKDqkPl0OlYeP1LhApCI/v6GTtW2SFXwMnVu1cL4tf+QE3dL/v",
+	"7FsCTGvbqwD4nkp5N3u8tAHZ3YFhD9nQG4kL6NqFriyGwWlxGBLycouOE0mtG7WqIEYPgcxm06QkxVfR",
+	"9JD15YysbxZ5ntSy3ll625x3zazB61r7LbU1IOqVSp3YSDjb6p0SzrYaUudMNvpQ3hAKpaOZ2vdqtUf6",
+	"3KeFDp87f/74c+eX336vVn/Nyimchw22k3D1hmsW1DFN/qnT5K1N4fwxry4/3KZAQsH925C29tnGTfQ2",
+	"jW5gVinXUdF/vS7G8BPUGNcsdaznqrBGyzwsW9RB8Sl+eEVmQcD14hlYyB6i6GK1Yrb9MP9vCqqQhDco",
+	"M01CsVTvy4HwdkGse+tcLJ0lJz9VO7NF7Hyv1Hz3ZYGNCuuqgQzLZVaW+N7a3TrYhW0O3ZPk7/C7vGu1",
+	"TbXPRx6OT8zD8TQsOh3eYycVg1+S7XYLki8CxHgmmTqxVfXYBE1CipmQsbTBaxWJNCvUuMxXVFNKhOSu",
+	"DNWHldgevcL5qzkCQquB+JmYuFCVOwqucJUhs1aTYNglf8EpVCl5WIippiqgRgPhkM/ME03IPIdVVP2z",
+	"wH3N6qReYEzNVYFBE6NtErJ64cKJ2Kvn7a4maxdBRRzJypCyS1zhTb42sRe4j4heAiov6RPIJ18R9CX4",
+	"MyKpkr7fqQsxWjkeLjEy5RT3hvZlgNMHvC4dC1BBp0kmzMRvslYb0ueqFpVeb0RcXhwcQbQZ3KmF1WtG",
+	"1tbVXUTUWJm+FmNpFc1X+eDt5GWha97kLxtQY0txd7YyIe7IVwZDVN17bsVYBkMQk8+9cJbBsfXmhdjH",
+	"ujgyk/1GmMnA6yIMxK4WjheRTjAwQMznB6sPVCL0aAw9BlKyhyqVfOiI2NqRDEwp/6tfu+uy1wlSe3Yx",
+	"8ixRAVo0z2ZZKUYqN8v+QHyJSsoKGWtPybPURJXcCPQ3L0bT3yT60VhX+NqgNZPUFLRvcI3N5EqQnqyU",
+	"dKZj3avoQRrmHGII0cbgBCilBKpltNpRFEyjLGitoFzsXk+OWPf2gvIzkSCUuFLUpRGcc61K2tFW7eVm",
+	"iSRrVkWC3dnSiFTaqUJ2BhgL7ct/QXtKzJTUtqWhuHhxTlYFf5rMK/74OSOPkRC25bsZcYDSY7jgIRLh",
+	"LzNtcRV/ZQijw24T4awtpR6rU+sNN3dqAjusx53DgyU0o0YMrUxFVtIzg1ieKFkuCiUmuby2opdQ6Nex",
+	"kybi//7nf/t+Xj7V1YoI2srb3wNDhb/o4ovCTrP5XKV0Fl5rV2pfw1dFLbD45OX5F/sx9qNtxqz9XNgp",
+	"arz9JefTwfauHb7/+5///Zj0qy7xaxcOcba1q4zHWY6neJr/Fp8gIH7tI8/P/Q37nfg5V9KybUsA8qLx",
+	"fkojMo0lDmAcxie/JhGD+2GKn93td9PgHQYbugH/3GEm3Fe8ZqBlYSa0Qt0G+Ac4J2+QfvZQAzAjVgwW",
+	"JvHBZjeC5rXz7wb8Hs+TSskHDRqobs11/Rfiln3/o9bvVj6FM3Fh4YGRy0j1utx0KPJAUGJB3pqwZJzF",
+	"+iWHEaisj8Yn1nDE+NVeQKFsWWRj8rqIdEKrZcCgQ9lOkRQLrVVhOeFOvT1xPYbWV+tf0mqXk7ZxjLKH",
+	"wf3W5jgE6rdtggdlmfCMvN1EEw49/lRJJmp7HFhb2+z5plxal5BtEjzWFUc+cZ8dTowi35M1d2o9wWVj",
+	"sfatLPyECws3FUv84ALub57eC50Evb6KhqvdmA2jgs9knj9EUncH1qGvQ0ALlXtUdgZ5ityJZ02WOtUf",
+	"Rt5Eb2EXMs9XFOOiDCzZIJdYV7kn1X6NTz/W2wn1xWY+/ZBvv5tQv1ZCihTMtSAP8TJRFrszfEVP2Bmw",
+	"eZXnx5jNMWbTBv7L885QTfP+HSM2v9GIzW+I108G96FVtXaCEby6nZjixiOpbiVrPSH6pphUrVUPlWaE",
+	"3NucF4ucMke7hgwtimpEscbojtFnrpGNG9N/0qXg+gPY6xuLv2YG7yAdth6xoixSpq+p85rPChHzdvUs",
+	"F5RVhC07tWGgI7NClmJmOIZnzaIYq1NLDEulMTdYclX5dUllaBANkvO3YGgsISb9LJBfXIaWPGZZMqQr",
+	"pM4y+BGj1ZCyRxX10svzPwVOLpIwe2YWMGOyVFVdA53L2+q0bnF4o13d4qAFI18g90n8lj8PvGhZeurf",
+	"loWhJX7F5jzNTbmkmb12mSR0qltCKDRPrJteQc3vpXfhnV74UaVXk8LMfNEwxd3q7nCbVQPHMXR2P50/",
+	"CE8xeGwxcV53zfe4x974we5/afQkz7q3CN/5OgdgZ9+QSaYcXcCGI9jEk8GC9vKJMBJ/e7zE9ph9FOuO",
+	"xNc6eODorITOymt4NUd35eiubAtJBU0bjmnmo9PyWNLMlOTdnGyu6SKS1c8+IHD24+2VUgDd9dCqBAdN",
+	"IiFnRl+Dtc3dNDvhfmKeLxxC2kPwUBuh21Als1HGB81Om2i9AHonah5GrMFC7w/Eq6ptSoJwOxsF9C5N",
+	"LQnTzWQJViVXi+Gj/vDd91+L038kMwGflgyFfzxNhpgLPrNK26zM3inRk1YYHeufjS2vC3X57z9EVbaw",
+	"UGMzmykNT+P4aLlXUPKPbJheJZhD510ViNuyYpnl6VgWqR0Ip3eCPqiF8rvkMtqVTs4sM1GJBIuLXWY7",
+	"VNGRSHJpyys5LrN3WbmC3104PBnsVVZSojWFpWvjAIieVBd/vlgvsM8QUgYTVyr5zGHpMisSacdJCCXs",
+	"wYuLxIK6NCENOkIP8syWnGEPG1x2wel4ihYQ3MhwQndj087K2hCfAgJH6rfbQmmoLPW+rPnmeGpnC1u6",
+	"Wyp6l//+g0jgICdR48he1M4ebIs/bP06Cj/NpJ2bQrYz/jpQ/u6kv2tV1mjgEHglswLt9IvgCEbBQSLZ",
+	"UD+P/a6qbHcyaiUC8PKxRi11H4xOqitxEp00b8TJr9H2RwBji7HKmdEX/lzjQe+sSzdFWVsbfwvsFDuG",
+	"d8BrpZ9gxo7F/BaalKKEzvS1F4BHq+todd271UUiuFKyI4Kp7WJslbIo7uL6B7bTVFrB4xEtyM+e+g6v",
+	"1rBDU3ZYOY1Wb1QmX7k08xx0RWUwMR/+MYKw3nCJ3skxhnBsoN0eOeBLe9RRRx31kJGB5rHbQV2BAnr2",
+	"gfmeP3bzch8Ux1MjYA2R7aIV2E4Abk30wOjiSSKhaA2Uc0MF7MWVDB2ztff4HfVvAzzcAIP1Xp5/wbRy",
+	"FGHoIXsEETsM6x1892PF6keoh3WDmrpCuLY2Tts3ncFxAQ+iT814MaOGr7KC1EditChrPQtxd8D/l5Yo",
+	"tb0oHobRgTBdGWBzt7nRVaZyLPUpJm9GudQ38Ukk/u9//vdX/O/Hj0jb7DvdCpG4b1Zw/kSMTLpycHTf",
+	"tIah/cGiCTJWTglGT9zxjmBN1PH+g/pQ9dIIgtaHmH/2otcB+0vMHSH7cPLz68vQQsLvv/Kpdqu2wyDp",
+	"otVB0Mg7bdJV+y7vmnYlcDuMDFeWuMtbF5ywlXRF3M6OvGgqC5VeudSqh/7LQlFGWcgcDsz11L1H5EdK",
+	"ja+pRYbjPYHM65jomVxVFSSEZ466t38zzvkbU/xid2Ogq1q8e+DEMstzTCIEV/tTdSthuXcL2pUDw7x5",
+	"iw+O9q7PcwR9H3lo9uSh4cYqu5HRHASKHbRFuCV0bFuLv7fNdt2qoFoRr/zcr6l0RVdcpvAprNfpx5r+",
+	"1LCgWGgVambeKY/H6detyABvRsgt9+h7tu/CPmNc1CTtSo+nhdFmYYe1SHlmxUwWYIjOlcam/6n7ntRp",
+	"rGmtKXcZwZQV2amZxoA0ozRGcnwDj67TgXC0Y1SrEGssVhgZkyupIybrsxhhmAg4i+kiRxZ+14COSIyJ",
+	"jqG7k2AnMmkXH9hrig75z6ttJczGhQ3ry82sexKVPiVWrDZcI9i/vkANzfnyXqGha7ip9u54G3FGUXdg",
+	"cRNmcyjuF7PJTBU1v3AgXlX527K21bChsCJn7aj3EgldGC/pKWK1Gnbz7vH2NRpWOYvRVzSambLbgFG0",
+	"fCrwbFqVTczjWoUc4l/r5cyxZvPPoz5bpaOTm2slzm2sfne65nvZJiFKpv3S+MfaAoF57EDFdZq4bbft",
+	"zhDrRdtt9ednw6mpIa4bajjW2/Rw61Gr2JLqzXS69bBoqmG8ntv1sOsry5LGOCHgh9jjhrvCLg/BzuD5",
+	"cS9lfkFsRj4yhGzDXKW+NcxT2+KX5y/7UbPNEMd+OEqTFApeQvVXlBVVYIVWgNYDN/25aokI4HdaS/vp",
+	"+z3ET3NcwdX4IzJ9UWgCw5jWwmHqXNUfMtBBK9dtjfomWNELI2pFxFQNfHoaJZDUWUTGmo8qPg+G6TD4",
+	"sa9Ndk/cCDsyI4Cjzb2R2yJSdw6piR6Wm0oXY3K4eALPazYNg4IFtN2blFcba7r7a5ptcxykS1u1qpdf",
+	"5unB67lrcxzCw2+b4OPHw6vLTnCCSbNJVkXgP3N/vsuCdowHtVOIN4D7oDmBiWx+NSI4F1QOhdZhLfB7",
+	"cdV/hBe/2qtCAHzxZ5wfP1wl1wN49PwMh3bpv0vVbG7gaA+ZuZB7BcoGJNIfMm3IWwd1Ysssz12tFfaL",
+	"fR6UWvngbLsbYRblupPQC/Mkc2kpKD/J5bUg+GmL0OWM/6cvLGru2dFvv4sbwa91/+uPXeQ306o+cBlm",
+	"XV7Q+qJYY6FkocZKl4Lbg2zFtcY60aYks5hBR2SpGw2vSfHoopeUIFHLq3I1V4lIfoIv9S/ARcGTltC3",
+	"vFPO7UzwRlO/IhiDfnvleyRxuxNcxSLPE1Ea078QSSpLmYipyVNbdc90vdDNhH7mlSFLrPUjIMJqmSFx",
+	"6Cbeyq/pre7tOT5KCAw+zK4AmLWTI7RaKuvOzBEFc+Sk3kWeUqX82mk6TIBmXSpPTHHzOLIksJItdlWs",
+	"22I0O9pVHhqD+XcwzzIrFjpVhYgJ8kP1ta6tUHxSQURyxVa6RcUssnLdTKusrZC9zfWnzjN9c2p9LYwo",
+	"zFJIi/xOSCNZyCUWzRQpxbJwAEyosEBeNnAz2HWeWLuxarozf/KNKW7e8DMdMrr6DVag84kDWfa6+GmR",
+	"513i020M7jnvDm0AtYrd7amPptwdRM8bvHg14UM0AmfYOr2oDs2DiaJnH0Iig/vg/Yg2A1h8tImOFs2O",
+	"rePvil6pAVW+aAWq1J91b7zKwdGLg1i/wStpme+CNwuLk5DnFm8vWJLuL/VHugP0kFhKKjKMXlcU/ZI+",
+	"2BpM57G2D7Lh2xqEEMaAa0NlFZEIbwMM/qfm4G5g91naHxwd9+ZVu5Ou1XKTyhA1jRHFmqEmVRlDB9Zr",
+	"szJ4fjhlsI31o64Cjg2nDgX0qV+rdoDPpht14cG/G4fo+K6sSdSmsNgZbnSP7Ctb3nGAnqnf9vW1dt/0",
+	"JsHKjzIkWEG4sRekTEB+B8zTs6kxN91xlh8xv2Wb+g/zlyMwB3yos54ZlBS0HmLaiYKb3tKXa1Bekrts",
+	"MtenOnXogFivgyqwUzNfLBcIgu1cs5q0KRvI1/302p2adXyLO/x5xDyCR9o/8oFH7RjqeLKhjgd2f1pv",
+	"ctV8yoNEdvKCLoj8YJGaRCwsVcyQfkGxMLwTdfGnUM1Vb+q1/hMMJ4H920/fBqQRfqeKLj3rYL+CCJox",
+	"tkxNywgVUP8LAQQa4JVtwa0pS87DgI9a/aHtCq+ld9kwS0mPoi5IFkV+634ciyJvbceBwWZuIoHelWu5",
+	"RrCYUlKtc1b4dhFDkcwXdnpFEcKE9GdCxSdX1uZX71SRTfh8JgJdyKpc2gqEl5DXIeiRcF5/ARE7IqZl",
+	"Oe/ZvvjlzQ8hhOTFC3hc5GfEh/2OyD/Eosirx2pvLRERv6QjcxTLQs7nqgBd77ukuyYXpUFOO9/oYjt6",
+	"Cl4TH9A3ixGSNU7dyyY6ybaTiqiVPw7+2TGpb5vgwxB8MO6V/jd4oYPBAP7368c1hOZ6KjRNQzV7GABK",
+	"MMMh4Cfrw3+KuhIyU7pdSXhXvwEgylGRPrAihSFQDqyzb3KlSqGkNZqlWTmVGvMfv7z5YbhduOwtvT6J",
+	"Zr8teCg6efnixb29f1QwX8POdN0TUFxh9xralC2aq2m5vEpTIentIPx0E9gB/HI0TOyZnJSqOJOELt/o",
+	"oD/7AP+72lKkdA/GS6y/+vqHr99+7aPXL87PXZcojCX+/vfo7f3+94gUqFXoqBS34NTGuhaGRDxQoRih",
+	"uwQrApv3u3DBgBzDVNmyMKtelvaTWLvPD7lhksXCIP6MSjn0FxC6BAFN8XaqYo3ZuzE198xcKs7n4Chd",
+	"514aWzaLqsBtpHKjr22MeGLu81ZtaIWVbbU28MRxHZC+Dq8tv8bWS0Ox72swaHBBFu4dzcVio55hqHjl",
+	"Tgmpcq2KWCc8RbJftT12dSm3FlZ5k+TQkQaaNd0n0lA/hD4/mGnfpQyOkNFqcFTgRwW+SYE7OQAniZEK",
+	"NQlwatuHu9W9v1i72DuEtj+9t94sycOn3asu7x7U1att8lvcRnzXBaMLcbeoLOQZgHVURCqcxBV2apaE",
+	"o1OB6460ZUWmsRVkfAIqPz5J+heNfgdhbazdXAJ3HwL5jq5U4EYdRepRpO4iUtfkaSBqn6IwrJVLbpSE",
+	"h4KnsCVbl6X3ikp53opKYcW2Pxxl8UDRV6w5EKUxF+vSuFDC1UriJEbnK8pWdtdL5sbcqLTy8RdzwvCK",
+	"3m7qZGKKWMtb6C0HMGFwjHvU3h2Dy85dwkDqRGa5DTmBkqHYNZrrelQz0TN41hFiiA4VlW1TjF+nWfnb",
+	"jJ4+qMr35XzHEOrRXHh65sIxQPsbC9A2q1C7TbR9w7PUz39ToVrA8rAmRwYCiYeJbJL9TD5L/0AjJ7GW",
+	"1ppxRmX6S2mHIC9sKUuF/fyYn6mXFMrMlVbYy8L/iwu9xrmxKvUY1VrtkfiG2KuHIsmylCvmcfKqeV2s",
+	"56o4830UFrORKpB9GpYBNghPOBT0D7Sm3IIuqgVc1BlNh0LmeR+7bIxUbhPRG5vZTJ5ZBa+gBDMrK3Nl",
+	"L2JNu0Er+v3vpV79/vd8sWaRqKxC3jQYc5blypZGK3qkWPtfnFoatz8IKbaJqxE7cIBhCO99DkuoAGRw",
+	"yplwnPLBQa3fFhDYd3RMttAlfq/UvOLsqL2DDNlkGq+gq3FChgb5BgN8O64MF3wJr3dnpmr8yg/4Jqvv",
+	"dD0gv0+Wjf7VBI+Lr6jrCf0XTrZ00thlzfuSf9Pe7EX9fU9ovs2yml5A9vh4mvcsasvcZXHimX9xONhP",
+	"IKZncoVCzJ3QrF5S1GMC/iv8cxJR9T56p/2L9b6f7haXhRzfqELYZUZ9lMxkUgtE7lKTFpRGiASvB9Pa",
+	"UK3Cjl4gfnHdD4yIIobdU2QbZinJSiNUW1jD7IQ2SMsOuU294TKKes7nKDx1KuibIJGJ2wwriGoef6HE",
+	"TKYq4NQyOVjN//DyxR///OWrZCBe0RzgrsuSDbmZvFFCG8Ym4Syi5/KUCRhCL/6J2iD9a4LWIz5mn9xe",
+	"cvx5q9YIuDMrlkVWlkoz0Rdpa60s6giTrjqoc/hZAxodWrej0fng3khboyRiqE6ktdm1VorTemmg3OhX",
+	"hfKtn5gFqNFoLNaFmpuCedk4mBJYnUQZjqZvJYsrhLnnrouwKp6nKo0BFRp0pBC97y5fiz/+0/nzPnxw",
+	"arRZwCcpsDJp8ihRIXm5XjVK9ZdaLfn6OGrnWGv1vmRDpR4lGoosSymms9DZf2Ffi1Rcy/nZpFAU96EC",
+	"zliPjR4vikLpkpoTZ0bThLRhpOBL154NH9kuRiAvRu2KnsplUPyeHJIZGGc4HCFwOPyD4rVo5zYgtfAU",
+	"7B5noAd5tG0LDsO083qO/Gq0V23Ks8t5efYB/391GwrcWmUH3Jm2juRVdQdyQVal3i1EmaKXMMiDNWy/",
+	"oo7FaulYr5VL4webxW/1ojfH4B5rDxJpBHNJ0Czm3OFwkunUuwWo/6qjEWujA8baZqc8Gmk/5e7YPifu",
+	"l8Jo2DlD5LpGq1jjZlOW8eX5SypuRvZ/1OEbSHErwXSgiCGDNTZe4+bLKszyiXFiuoz3hisW3TIKkLgb",
+	"6NhZxHVuRjLn3pTofsJvUfFhuChLA/XctJ0du4LPK2gVBRRPe6W9Occt/sq3jl3xdou2ukiY1YAHlaN8",
+	"E3Ht1oj+X1R58PO78eCGuufxHFVc8iby1o2n9K5ZyF0c5G1Er2/YILVVfi/y9qCTEkxphJ9gIxicnQXS",
+	"GzoNceFqFjqLAK9VubOX9TY8w6wgXJJvCLcovFb7gezIb8KgGdVlJIIiY4nA/1mkRPHOZyQ4qJdwLM0K",
+	"SR9EFaREr2q9nXHfX9BGK1uqGTFJwcZNjbm5wO8h55sfgR6ywQlH6UAdNM6TZVlkowW2HQKPiKJgcKXJ",
+	"BY2o5xy/WGa3nSBf59oLFjVXJop1w5HpJefwrDPzTqEYnJGJ4FxNR/haqHkux8oG8ujUslcpeug4soae",
+	"OCJto8nWVxfOwWIflc4GldGjL0dd8MyEE6BYZErusPO5wYEMHxmpsNgpCtuQVDt3NTHF1Y1aWWTbuqEQ",
+	"mKP+wi58FnPXeKzJk2q6T2IX74m5j7Fk1d1GYRalzVJMy1gV+ooXAk+RLIXMc3+S/fWL9ULT6Ui7eVIP",
+	"6fQEMxyOI7Xm9Hz8VEqG3/xn5ug0lNS9uDn01iKSYgLFjLkHz+cZyJz74I/ZVzW2xiM3kaAkpXEwRJCZ",
+	"+8X+wq+2YEGiOhHpbRhQnOxwsokoDIMhuTPc/j3g4A0V4Dkw921LRIt5CNgugJ0jum/38hsGBj49djJx",
+	"RAwBYmVtS7+kXDbSINHX0wXWIGbaLiaTbJyBNA84/3+HyV3Hj77TiKUJSYZMkVF6yWKI9HdUi+hprnhr",
+	"M1szmYKMPJVvOn30o3mnLlXxLhsrkWZ0sDBdX0htJTbmHgoZRN0o9B3rxiv0WcHA7ajCckzII2eKFGwU",
+	"6+BsR5S5jHxszdkDpOdroUTW50gZXwUlXeHrWBZFBrrxHaYi0V7JK/cSrB8rxmaOn9GliXVWVq8/tJGS",
+	"H/EEYBCaIrQwkI9fOMlBEdt/4BS7w3InGAzIygtncfhFEDVPMEFpeHitlrHedfxqzdXImWUjTvSc8Vfl",
+	"WBniRvtJxiWhJXylDL6DBe1R34danUHIlTVoUbq8bjgmGaQI/BHrhETOlHIxuxbDAXbjkGaDH/8QRkNz",
+	"8EcYJ/Xtl+r3NrQq7mU1ld1R7UWzK1JNVbleNm24lltoq4u1YW4poXcYZ7tc/gQRggfs91bFcm5F5VQP",
+	"jZqicTQfsHXcj0hiqKvX2gih3dZ8RH2zO1/1WoSiZpcEQQjw6XDsCOR/gNrZykn0yj8kqGpPHIm80PAK",
+	"GFRVz77tWxuzMXDZvwBjJctVY5J6ABEs28mE4twtsfPtUcPIddj3KUG++0bZLliO80zU58LMBM+ya6Fk",
+	"zUY6EjIduaerduoKRPy2tupkW2PRSdPlJjH4KULMXbiefeQulapfF1KXWGDBUB8i6y+NuAbbhMNuVWau",
+	"Prjk9gLCFLF2/QPCLmbpWg/x/kAkI5OuUIY6gA+K+SjWDESpIR12d/gRmLJmOSGJNMU0sTv22CyQ1d86",
+	"C+2oPyr94c/BGsLFuobjcEBOrQeTiDKbqej26Bdqr8AgGyqroQywyq26IO4l9158EQLM2QDnDEQzokzu",
+	"PHySn9TBnbhx2VKuqjbj4Lpmro6eIMpSJGMz4/74Rju/sI7EiXV74wo6/OhWwi/Et8bcJL7DRGbFfy3U",
+	"gp64FoZyTGCcmYd1OVYrYqzIJhNVKD1mc1z8cfDPQzDT+bVVjrjzgHNjbhB3Zrh1vmbJ10zlw+3O1QT2",
+	"N5X6GjvS4kg9U7gmarksVQFH1bEx1Grs/NHC04SgA1/mK2ksfI80WKxhe6q2bO6ZW44xbuGHwWDwsWls",
+	"c+tOkii+DA72Hgsd4NpHFPkHoQUTY43cFmATGhiHBDfBBIfDNgWjP6jLTnZZt8cOJ+BTFFAd3na4n07f",
+	"JG2E0RuMjZ39s2cfUHjsAHRiie6ilDMuTMUi0Tae2ojClHX5jooFZEzy8y9vk/bmX02DJNb7dqlwcrpK",
+	"VcuZ0dexJuqbwFzbKbRfU9Cx9q19mjis9a4VeJQ3g5C8EDlQjm3Tbast8+Rpmd6ebANf9hbL+34iEK8C",
+	"5QS6i2jjm9af4dzUHnZXiIY42pgdMQqHevqUF+YpXhQiYtjlljykf7r94/BY2wBT96aXGqztmtrKbVRP",
+	"VfP6fdTTmlcba3JrRYtX25503cetdelOR9ZadmtHsUk5RiASZInYWvy1LKdeJFi5ssOa6d4mpPZEW4K4",
+	"DVOSNGSsVZqVCKDkfoTedfDIHHYQQCMPxE8mSNRpg25TrJl/j704NPzJqRQwPCGhT2379n9DPo4j2tXe",
+	"6agoH3ZwYrgK3IzHC25W1fBOtuCLDuh70CyH8j3WRn9QIodNwh1efd0YOrof6+7H12m2mz7ZxQXhGiJ+",
+	"C93+x1a0eIcdzsCbXlIVKyVCmyVReSNqXL2Hs5SVYqHD1QizKJcqu55aMVIZ+g5iLosyG2dzqUtqMpd8",
+	"wVLrRyb/4Km1oSCih6VQFVWsXfe1oHZKvNpUJrGTybguJ7Sf4JvCzB4LWPwLOradtCLru3PhtvJJgc2D",
+	"7afo2+NCnm8r9916w57vcsNAku93S2IdnINqOIdDQ5IHuLCyyDNViPC2UnWHRToqsOIu+dsg//6hGupf",
+	"E4rrqzS8y7ZqJO9ripw1if9mPFYUdhRG0ceB3354iR1maF8U/Nolds+g3pqOC/z8MV7g9Rf3NC+x335C",
+	"ROyDpL1Rq2P/qK09+l+xu1EtK1Xz3KwEbJ8DYtItGop6/3yCeXALWiTC7mkjCPPxrIJ8RHDw+NOg0jnj",
+	"3Nmd6iuc/3t4ew+BT7i8/PZ7tdq/aVSwTUeO0SNp2NNqYBQc3kCY0m+xHOgxdjLCMiUQG5eLooBHzfS1",
+	"WE6zkuDKWBl1oyis42g9qGgs4sjLqatVAMn3HITsjVpVVhRhw9X7qvuhiyJ7gEOVIrVYXCWE6KEt1o9c",
+	"oZorXLvwZVlV8nsQ6xcwbbX/bbNjyKJcu7PjqegZLSTO6ratQachZmo2wtvLpBmM+agm7A+ZOEsInB9l",
+	"t76hWEr4sPRG3PPyU4YPhUNUD/bFQLx2ORlG6wePmVmX9SbkAo+CwG18abLAGvIF5/BlRZRaNTCv4VNQ",
+	"+844auM+e1WVtv0uGSJpCDG5YHAJSURhx27U6tTGugoFiUzbUskU8+z4NlBguDVYoQmIAC/PBZOCbwdm",
+	"5jrRCt3aSaby1JOr/M39emav3S9//fgxoUZOsU6agwRULGOpT1FkYsbcfQ+MI64fvFEr8AWaQ8Cv17lc",
+	"ovhkkulrVcyLTJd+BqYevFZaIXEOTdOPqAk+vlIXY6xaioJMOrXi8vJb/AB+MjgDoQ9eiVI41mtrXVvS",
+	"VFYTjRR3FtO8qo5uVd6SOFCILpziEEG6lvEfFCLgTKNukED1clHcIJvk+8yW7saBC9qQoUdS1qN99RnY",
+	"V/cSxaX2TKGEbG/SVDfM2l3dZx9u1OpgjZi87fWqJvoDfvAw6X67hhaeybxqpsS6WmSlVfkk4kly/AWa",
+	"LU2jZQjmEXzDTmXhklC1Ogor0szK+VzJglF5Ms8dY+egu81UCCihnNWwMiWa7e1jTf3tqTdHliZCL/I8",
+	"EgmZY0mE9CVOw7HxCMc4IZmbODqgbthKXbkdlj+nmmsLhKU6yk+yCf5ReH9CRm00IsiybJElT7cFR7Mf",
+	"Uc393uB9329roocQ4O0diYLnqvoSteGKHkSibbZpqxdzFFtHsfWbFlu1zkG7yqzDNREKjOT7bSUU8iKh",
+	"eBJpltb7C7U3GCJze8/+Quu2O5FJbDLa63xki/lAfDlV4xtbh02/PH/JbBN0sD0fSax7L8+/6EcigYUn",
+	"8MnzCp4WkijjUoi2pVXYI4V6g1plIN5UrFjMbAxWdazrmNTqrQTgELDiu7kxNxBH4koOFNUJZjhEUGd9",
+	"+IOSO7EFTxu2xXrHt1djwHzk0KunxzOAW9z+zZbbdV9xBm+C5nxvnPxm4bOluchtyUO/RgmAc0RgQhDt",
+	"jqiYYZgfK3WkMUz8h0WfA9yK+bY2FtTW4UEyxXyH9k0U0x4Pnnjrg9ztc/PoHCxPuK72NpGPtetCB2by",
+	"ylDUdSFxEZncFPvRlaER1cJShn3mfASctCGaK7JE3iasbvpTcw66+Zzd4O/birgsUM6nNfhy65I/xCf4",
+	"QJQ2mTlLnFsPULcCUFmcN9qcamqw/re7blTHeEiVHMxwuELMmkp+yDTLRt2s1ZJe/ecAhm7jlz//00No",
+	"8ldtl5Eu2ro2rt1HUV3H+1LHdN7uoI53oC0+jLxs8x12dBu0c7qa9WeuyEOb8go/8LveaeMrp/1AFMpS",
+	"yFLkSlqEigozgS+r5RUuMXLynGR7gw2XZXW7qH/jKtIrZUXCnsdGgW8K/B2JWPgFAwzWSCFb5DW1RCWP",
+	"M6D9laJafqwxr00gW8pbtJqMdTG9d3Kcyj8OKbKDGQ5Xv7KnyD5/GJHtKHOfkNj+DB2pDnlzXzL8jUIV",
+	"gjS/ZFTdVpyvh4QIw7WZtC0319cqPcv0luLpnoOEkW1awxlHrrJyEkLFggLNFUbW1HvmCsKZqA+XFp5B",
+	"yGhVr9GMuGdIFcD0Q16r0m7vutxsvRDr1671YBCPzAr4LO/V0P2jA2Yda9ghR9Ha/lnOMvtP5ZkFx1N8",
+	"ja3CSjWLNZdp0/dPrUh+sar4s7TZOIhoJfR6r3L1TuVJo0/bINYJtgxMxI1S83A8bBNgVRW/hVspM02f",
+	"QWRgj5Xl5b//QFkW/NwP333/tTj9R4r04uAU4P3H06S/Ax/fpvaQP/JR3KU/5PangO1T78tadPXkP81U",
+	"dzRTdD/epZHi42TFq23v/jEF3uojRd5viCLviM+6P/z7zIu19UbLnxD4/kRrjgi0jEm6dyoHXRLtW4a0",
+	"o6u6wcvcxPxfd2rZp411hc5CX7GmtvcKBzJ7uj+NraFB8Ayx8OBMfJeq2dzAbR5W1cl06kM4tTPcAhNh",
+	"ms0ZeV+oclHoVsaF59iPhnkiGtaIlSsreth0EgsJ8Nc1ugh0WMEuOFvD89cWQW3p4dSsj/H8PBIvziOY",
+	"4IvzSLw8hxv7h3NG4NdZGOrJwZcvXrApJcVIFgqGQCwdakY40Pw6rOhhj3a4MNh0/Xfue5o+Gwlt4NsJ",
+	"fyERy0LO56roD0VCsU1YaqbH+SJVqbPTwOqLT35NcANeieqM+LgRfI/eFjWmJSYKurvVY12IDIssfAUF",
+	"tsajB8MW/GaE5zVdzOZCOjsQVzoQjrGvGqC7hBVM0O3dyl6lad3mOBgkvjbNgWDxbXM8aMy2Yb91x27d",
+	"HW5Dx1ddjI6Y+CM+6Z5trgB6HMqs9jHWZciTAtVHJy9fvLg/GYYK8wdQal+DYrFdx5s0K6s/VgOVAhiy",
+	"ButQX9FOSqi1YIBr/DqKBSpL9pZxp2cf+OjcRynBz68vm1BUnsYVk1XWDTXYw6bmGIkZiFf3TEzJveTX",
+	"bC6UQrGmZaBBWploVZ8b0sSnVtipnCNYVOnUuv46Y2mV8K1wxVIWmqgJSyMKlWMxaVb2h2BXuHc43FRf",
+	"0DT8gjIDNACx0oBOV4/EaFJTS4nglsIXMCUL2mDa5kWmcy8K9c7cqDQ+ieKTLIW/4AXmM0E3t93GICTY",
+	"uplxWGgTTfS6oOW/odVvgzrVdtVtNyiVu+xJ41w5Ih23608JUpz5iteadg5vev3uHrX2/URKalhWr8Of",
+	"BGKYrn+ln6i4aqOG2kQKu2OGAxxQ/4FKlNfSA2scw6ZocLr276XUAX4Iihze+rboHO0m7WOnZglO60xm",
+	"ebLWXu6CPUmS3fAgaWgiuDK1tgKKB5O8O3k/9yT0flOB0jWbpOk/Zqn7E8uIp1dLwI90kNjrhhKCwMzs",
+	"SfeI/btWD9QLBVrrBFiG71ko0AHyuQer+yLWctdAr1jnltq1Xfmni+rWA557hHHDL3b3oA2CoL2NMTnY",
+	"WKbRaAEiBO1S6ze+prkc7AljrcJ1sMQVDsSrWHeGXutx187wKroPsV7zTncNkXYgix4i1Ngy0+GQRrcM",
+	"OH4SlVshEeCshEGKY5zxGGd8KJNlQ6Bxs2B8ck7QMWq5JWr5JWY51izAU1tby/2EMF077o3ouc1lS6+D",
+	"dqYXIsG+4IlI5LjM3qkE2+f5ltYOw2WsEj2pV8w1Qn3Q6I8yz/sRtSAnI9QtMdZBw3JVnPnAygIdpwq4",
+	"1YXR+rF62F3wWcaB6Kqe5byAzLYtoAOUlaEtu8F2XTPCg60Tbue6Rsfd/iwhX/5t7QL3eq2VmMtrJDWs",
+	"zvQR73VsiXq78r1ZKCqcmA1+eXjUU0tRyr4F7OgJOebIPfw6qpSI4xPKx3iPjrNBhH6mrqNGq/5AJOlC",
+	"XaUo9jMrkv/4j//4j7Mffzz76qtE9CQSP9a6XAr4aMDyiVEFnJQKMRoQ4KoFy079TSg2GAjtD0Mc+1/I",
+	"HPkbPFhHAUgcn/z6kfuqwgIQd5JpO1dj6q5AUQSEz9g+dW2r5rn2XUTV+zLWpMEa5Aud5YCVtDtkSaCf",
+	"5XBlgc0pHhRmEuiMDRAT96HPtUTwHivuZsGxbBODt7c3n33w/3ap89uZn0k4TltnuAusvwg6wXp3zkx8",
+	"1VhQxXHXPiZ/UWX9Nh8oxLH1sDcP+uM5tX7pG7u/bTt8h+9C4te5raVbXWujsv0iEVXPzaAwPfBnduvd",
+	"CQoWzXxqlpywT5AQCwR2KBPkMVRjR+x/oU52/7JCOuYIo9VF6HvBKIXy7NTOaogaFaFUI+qVfS9U9VGs",
+	"1WxeIinnOFey6DOzN2Jr4dFXCK1qKvuqdDPWwfrrRkb9Xm7Q/lRMeDft3x2nPbSWbsxyuPjsmpb++CkF",
+	"lasA/aw0c4uMuxfdTC8wopuM14Sv9y4Scw+NzI3Pbq+Yvw4IrVxCsbrfmXaUVyjbImGCMFIYzAlbjVXX",
+	"+u5quhYR+o6edW+Fck+Rkx0a/sByn5oaZ7favzXXe9M+IoW+fiMKNTc2K02xeiaL8TR7pzrvwJfoebvm",
+	"/qlZari4VyCSE0otY5YZHdzrv2OHDVFKj68pC6VizT+MzWyWlSKxU+kwyISOVBO5yEsxKqQeT0+tKLM5",
+	"IeeYSqEfuZs0l+VULHTK7U4pM2qKlUgoPO8calSFZ/S7Qk1qP/MyLr99Rb9+BordloWSM2ozkYSKwIxL",
+	"VZ7RnylRGuvkS1IaZ19lFneSwuRlKcfTmdLlhZhkOZaD/4srBbrNwgalLAbXf49PsPaoZRzvC1RhHdig",
+	"yO2Gn4DizLTxkjkvIoxbr+8/03ElzxLB9USZLo1IzhJ8yTRIrfQl1rTyiAt3BFlJ1Slztk23LPsmy5tp",
+	"FKo1EmAGyNIOY93CYbt+kAfcWwO/xQ/f4cK84qN/G4H1xk/sRjmo4Kqm21+ErS21q3E7320ql8JPultc",
+	"bbPo0ZnsB/LN/zV7GAm39kCX377aUcwNPtDB6HbGdzpkvoSfRqP2MIvJJHsfa7wUBGYBIcC8QjrF1mnJ",
+	"4O/ZHHwOuNru/4Prv1MiBH8Y/f0F+vPi79m8Qmk4gfN2NVdDEconGhArPOG+gL3QKb42X4Rv8GGO12Gf",
+	"65BpIfkUHPJGtORsaUmnlmcnOsWqAzgdR2ayFaUxNyLDxuVwXi5EAueP/gfHLxJJSf+Ds9gLFHmfPwTH",
+	"Mop1Uo7o0/gz/B//Bz+J3ujv2fwFfw0rNdj/5rVgU/BYO0u3MItSDX0RI4aca7Zto3qx4of4ezY/aQXW",
+	"TaoTvAVXt0fu8DbiZpSbkX32wU7lx3uwrBDQQgLAHUEQLbFO4H+wBYlw/cFaTCwJFkUkJOt3ijuUEq2q",
+	"0aokshf4B9JQJaV6Xz6b5zLTiaj1lkdxNjV5CmPiuXJ5C7ARuDv7vdGL+Ufbq+7afaur3tqZKt1AvS/p",
+	"7y3wQh3sfG93Q6aWU/IGaxfl/Z9zM9rbSQvkYZYrH8e7ixx/I5cw1qOLUtyP6IdH2xiYhbcMZ1Iu/c2T",
+	"JXcWzspHYfzQQX2jJru4eXT1N8Q6dpdGFPRwsmRCtyq09a0pSkLGEcEpyhiUAv1IYHc3D0ecKpnynhID",
+	"xXKqUGVkmEidF6ZUYwyR1Kh/qe9s1Xkxz2PtnjDyXaPXO8yC/+JkEHESharcuvCut7r+9mtnXOXPbkMf",
+	"AihCk+1KClQ906kV1bbw+3hqbSzg6DXRmzNJrRXcMcWzBEcVlN01CCFmQikobMjf7R8Bnp8neU9wi0fV",
+	"vVwT0asr/9fDoVs2ClLMLs0XduoEq+fHcYk1KsYomLn1QKQ5zgBrWV6sa+tjY4z27SqgyC7U5ECMOLEu",
+	"pBaUnyfBd6mKd9lYRSyzJzLLF4WyLKexxWpAtgf26xA2EQ/adQYHfLKwYAkn8BPuz1mhJmfkLsC8/m7I",
+	"UoxzaafKMhZT6oqhw8cnMQrZS2QiRspmqRKJfDZK+sMmdXZ8Qg9ASwmps/kaNYbuHmCdehhZYuEtNGho",
+	"nDbtuWheKa/h+S6/fdUi/77jBrGFmqhC6THFK3j8WHsFXD07/D1ynXtBOlozUy5N4gQzHCFRmvUBXMjX",
+	"quIdWv3zQp0VaqzAvcY3E3RfuYbnmBpzA4YYlcqLjv3B9YCmX2Kb4P/kOVfiL1kpYAi+Iq4AU9i5kjfY",
+	"IPrF+TmVWFYGBTIm4YVyiBo2d7ChMjzckBktBR4p+E1CNQSRwAM3NkVqYQfxNqkUBkkEZrcb2C/w4BUY",
+	"MRoL+Sx8AlsYKtw9/gjtAskUvJ84lE1EL/kZ9vpbY24oPuvtG7KC4CLU47sOxQWSQatuvBYbHYcEa9EU",
+	"h0Nq1cZ/UJiWs9i6MVr0MsI08P1M7P2w6rGbxOeuA7bXbm2qu02GB2pgXXxjDTVKJCR/9b2n4dOd93ZX",
+	"wSj2kouFmrRKxT3lX+V/0DoD06kh6O4ol56QSb5mepuCNsGZ3850iQSb4p5TGIndXOAyPRrlx47HNSDm",
+	"yOmbjXb7vnDMlhjIsw/0r41kRnc14wexDtugserd0PUM34DLzTpj/tQK4rSpGcIbTXyaqSNC+ZMRdjGe",
+	"ug9VldO1mMG3X7/6qhpnPUOMQfs/NMf+0h1c5PwIx+BS6VCe8n702gb6ufmpsdR4fWno1I23nBqMTUt7",
+	"Yy8ILwDGGEZqiVYSeZZwOcE76EmRG9i+WBdqEmFg1mjVx6fagLvjkapnosA8WJOxrsxJdEYmTM6AnofM",
+	"bdO+fHn+h8q+xCMIOiKwLkMjUiTMUVQ3IEPzsMOCFG0GpPPw2izISCR4qxJsgf13VRi7oedeYCEeltBp",
+	"szXlGJxqLsq9G1YbpDp6lWaREy3L2olbl8GbDtXnYgsc1fq9NpXtOkrrEv1TmQLnf3io41c54+2qq8fq",
+	"qt+5axt1FR7LRgJifYhdtFRn4+/dbJ0uLqztuZrNKBY3A3X/1o0ztpVemF2brQTDf1Hl4TXEZtVQc7I/",
+	"z5THUc4+iJztOviPhUprLQVy6ATI9lQ1bdc+2WnvmT1jwQtn5SFX2VH7tN0ZbDRo6BGtjI247ULU6LNk",
+	"+xdhc4T90jxvHRTFndV67d/2woEOAR5S3A6d6sv0tWhx3OpOrLRiqfJ8wG2ZGg8v1ltLuLhZOLRL4UdC",
+	"m5FJV3ArxuoM4+foyjmAMf+ZzH4rstaaY1bPj0MBwSMtAzTDE7TxA9q3RjOxoMVHLfqnVyiFfVeSWi+x",
+	"Y9Tvt662+ILubgzvqUEW+qhDPrUO8e+AtAjrjpCbsFIs1YwNlbJeqOpGfTzCXeRGX1ON/ecm4o+C+jcu",
+	"qP11uydRTanY2yFRHRYeR4CXMJ5i31gkFk8KNXE9k3vS307pEDCIg7+Aw+nSGY3+ofUyuFhjk4mExHDS",
+	"j4RWS1+/C8MwlDyVpSLsuweoUlYG2e80rBRe3lKuhoL6bYqxWejS0rLPw+6bbhFo8L4455g+sRSN5Xyu",
+	"UmcDt8BbsU+pVRoZ0Ndy4FWVHuxFd5Gex73G+icjEpvpMRO1LXSZ5cmQ0TlJno2eyXnmXuigGCVUI210",
+	"vop19Toi99iUN/PPSqklWSKoHsklxnBaCXcV61yCKPpLVv4gR/1IWIPQoEzD/BGxLQSMDpQAwqfvgOx+",
+	"yQdvCzNeKNkr7BS8D3if+M7q7UrpgHSw17lN2EZgV1/Dz/JaMeleRIdFpXxaumjyYEtrk/BJOhmeRzsw",
+	"8vHmCLAkkGauVx25fuec/Crb533RNvGDEOu9UXNDD7QrZprPcP2OH6HSR7X/OUClg9jg2MvAFg3u/nh3",
+	"cPQuBsAdyuMGXOAGhxsOEAroHrUsL9Qke0/QUXhbtt9S+eZZeliDN4o6XSOQWE/lO7U1H9JWMcaERgub",
+	"oPquSvNOrfjyO0F/I4lOFxKHoF8jp65e5Dm3D9LEDCuti66kHdmWL11x0sH8oUqwfqVKmeWbxekx73IU",
+	"kLv6RV0Aza4L9ljyLt0FgfcoT7dHoGiLLr99tbcAxlrlTikMN8TCVnlhgzXCm9PLWPw8BAkdxboia7Fq",
+	"bHRKxRPgLV2DcG2P3nthdiyHfQLlsKIXvNr+0yuOrd8H+AkGvmOAAobwjSCDqnxmCNlUll8jCqsJuqpU",
+	"9jYmiWcci3WPPPIw9NAfiNfEB0/AF46K+GcBXxs8YJViq7NYY1k7/8Z/aiZT5R4bBQc/e6ZFjYbURrGe",
+	"mOLGCjkz+hqbmGGBF0I6CU1H+thYdeHbX1dN2nIlb9CwmvU3O/xfuvf5qajP7te3pYf6yZRqP982eJVH",
+	"0vjfEGn80Tb8VG53WdMEk8drLN6mlHkr2YuHp3fz+PvyYm1KtV81MXxjvQTtguh0Y83xdWkrBsGKwcVX",
+	"yO5FAYMB8Vciz7R/q0PyzxOkqYlEAn/jIDf88wqEc4J6U+Y5rxJZLiQNU6NFPLUizSYT0ZPXMtO2REeT",
+	"Ug1zWShd9j3uH4l4qBZaqyUZ1JnldYipJFwszF5bSC/BItSJKYhQOU1ViguJRGLyNGGKGsavEoEySo/3",
+	"JX7MCgyHaKNVn56Du8+dYQ00PhLFrHkrovAKYHUDMiQi8h1Utyx5+rAshmtcN23pINavHe80A3Wln4Zt",
+	"j+XU5G5rXeF4OS2UEpNM5SmzQVOYZeDmySwlMKTFxginViSlucoSkWap6CXxyfMXcjSOT/CTz19EsU7i",
+	"k+o355ilgBUhWyUVofgyj2AfqLSDyCalSPgvuOeuxqPeVQEOaymLa1Xyu0zAAEj6lB8qLf1MNRxiTvVW",
+	"ke8iHuuENiKJYPb/WqiFSn2NSnuRMVwwVyIyIGKBsHxlQ52MpUNSKvFhMBh8pNJQXMXMpCo/tdxdgh4e",
+	"G1BMpZ32q17Z+GXuQ5WVNtZVMyp7EawvEa6gl3NiJd3/CM8ohnRglO4S55qBeNBK59pMhyt4bpvmQeue",
+	"Q+u0u/aZD/zT4MA+GlBPqZq00gI7mlt3KCitxw1Ae98yZvBaK6F0Waww/YrqPQgbUI+BNNZdloHoETky",
+	"fhENzcKYkr/ej0SBVMQWHO6FTqnItCRPugJDDEQCT1BRCstyPK0yFMnZ2VkSa1TyWOj/50xLntOK//uf",
+	"/0XrRRVJXxgdMbiADIr5olC8BqQcBjXAD3UhEnk1qyBwI/dDoYQZlzKPRBKfnIN+XU5VoQIGPtcFHSv/",
+	"axTqvG1bIWytQZJNwciv4A0/VP4aJ9vbw8ddtcfEyzHx8nknXoj8fTJ51H71HsrDZX53VCDwtvnJrlye",
+	"uSdtU7P0Q7noqU9vEzy+8Lsca66/cMlolPcIGRN/ZebFROZ5ElXtRXNZKuvS28JMYo00kHgUQON9+V2V",
+	"SZhKVAWFmvQviE4mwly6x48xwu9GqTlFmXnrRNU7ldrx9dT7Ek5VXn0EHVj+0jX4Re4jGP2uRd0rLF9r",
+	"rHxjyPnSvc1dmrD6xfkNJc8M/cTJoBtXth+krD4XupeZpX3Y0Hn1Wt3HLFSQ3z7J/uC4BCwzpht6jiTU",
+	"8B+jkz5mI6yomq4sbIRKpHkSXevUtgXJPP8su82GR3NXw8K9yWPG4MlmDB6RKYextRa409GiO6ZLyrou",
+	"f8pmHTjld+bZvuDexuCAs+FTmj258Asza2FZHfhwsCVHu2Qm7HoxRWkSH1Wl3+BSHDgh1mgnUezehZdZ",
+	"xVoXvp6JXghkLNGFhykxh3ARaww5+GW4qAADI7GdmiqulRhJi4GNxm5gGgH/Qcyu6BAgPn8wKE3iAx8i",
+	"VVSV1R+Iv7buqpsfEQuk6SN8KniXV/DbK6Razaxg68OlP8jikIVi8nAmolIZgh0a/INR/SscJeFSt1j3",
+	"alH2F+fnZLy8PH/ZH1SrKbOZMosSFyPzpVxZkUxkbtv7HH1J33qjJlut0TcumN5z3bgxICYoINYfVnif",
+	"duDKhUu2ReKuh3SPAgsYYD/78ZM8Z2m2PeVEyXJRqI7HLM3Gh/z1gKBfPkIbgk9zWWTW6METg8cd6wpu",
+	"rbH5TIhyaYIWA6CnYaQNVQb3ggTcpoJ1WWSjRWkKe0/dd+joWZeVBRUX6xfn5+e+FpH/0mylh/rLilxN",
+	"SmEWcATCUH/MZ1qos5nMcscMjSAKGBGjJNRVkh1Xp0c09SoEucWZdJ/q5qRvVlRFTZWy0spy4h9+x8x5",
+	"VWYBJ/TR5HqOYRQG/BFgQWoce3PEel5rZ7peXLicZmPC/YZUeTLdsR/5N9sanX4ZvvWH8af9hLvH6as1",
+	"Do6S77aSr3m4usTe4/Rxanx14/qp/RTiEi/07lS4Fe1t5FyULFdXDrDT7BThnY0r3uRE9NC0YTMbtnFi",
+	"ipkYmXTVH2D/LDscElMe892eWqRqRSbVsOlDU1bQqynVe278idATaan5dqavT61ITax7TTajyDOiu58T",
+	"xwvOjxUS6xI6aqakXk6zXDlgGGdtK2oLo2uss+1F1/3NXd95WJbpHEnFzK0+5dQnQbtBrhJiBjHRhaui",
+	"hkM/lovraUmoG2pSQAngPBsVINF7UiR/OD9P+hXMOtaEYHKpgj+cn1OXOJmKTM9BkRHQCWxZyhfD6gnS",
+	"JVEpUd22eKcKmxltqdpjgsyK3Yyy9ZKEOzssLlsMumyR54yU041r2BUI9uf6nt2L4FSUJixB9ETApela",
+	"U3C9DrAqr/n5DHaton6jP5ljAqcFzokr9d5AD+wo+GnlFUHLE2m84I9iG+aVUZsoH0PTNRJqcD1Ym2FX",
+	"mfIEGWyO5MOfl5fp+XLxxPqgYCW622PDZNFsQXZFtwFq7Yt5X3Msg+amV9y49aDdtHzSn1pF+dKzLnIc",
+	"8OiG+0Gmms1RhSy5My0/YabBUujB0MQ9U3VBHe7TEb7vodRsA45lAQZyqOZddeJIWvVPL88YRit6Cf4r",
+	"09dUj+/ipvQxeATan6o3foC/Qy5+a/J3DFzvOYs2SxmB7cPe/I2RmpgCoeloEZVmQaj3oH0sfPwqGKcD",
+	"eHY7g2hXy8dpiDwbPRvn0iKHz0B82WIhDIX06isgiBP7tebt0GH1QKicz58hVNw+u1GrQTE6jH0WGmKe",
+	"6acK/BI7v0zDc91uPNEVrg58fz96oE9uPnUpV3iiz8ZMCrpTHWl9jobRXQ2jzhZjotfi5YtMj/NFqtL+",
+	"Pll5bbzccY3927++riofCzvGQey2h+jbuqVHq2i0aEUzZgfiVfF2c8QswnAZXoskzKwHwTNJNU6McVwr",
+	"dBy2B5JubUXiksGKJLsqo/6qeJfIeOIayNC+8nYVXIYV1f1jEddCYdyMxiBzjuN9VL7k433ituG+KNZO",
+	"RdfN81iftfCYR1yiwOKgpYVpyE8ugiamAfMuXOr/MAsGNpRC5rlZUi0cDpJp7MaUuWbcyQUtJqTD9bQG",
+	"6H+jb1Hj9McPTX0Aww5hNTgraAiEN1JLVngxKs1KztPgy1nx4rAohtcA3+8RkSN98tXP33HZIg1k/Wcv",
+	"cDXrUg2GIOOosGVlgDtoV1HaxuEWy6kscQrX8KzPW4Hm6dTkcIJEMhgk/vkKjwmp0kYjVcVxIjFSY7mw",
+	"VWkIxTNYsrPgrTwOURbynSqszAeCNgEvPO1EWcgshyXYuRzXF4efGk9lIcfIVElkFuVUapGrknia0+wa",
+	"023JFdzrMziMQiT/D34Y8HV+di9Phm6OzPjFr81/enUaidMz+M//O8V5TwenA3GpQCyW1WZkDjQtxemz",
+	"04FwB7MKZVNbTd9lsxbS3vlB/HPIWuSJ0TbU967WxjMJNx6ba9HLhAMienQMjR4rkSuJJ8ZSy2Y85Glh",
+	"kCYVVld3Np3/s5QruLK1ED/OGARmKcjfk5reM59q7m/VFxj5D33EpbQoHxQsZyYxAvWl/1PQ+ZO3gqfh",
+	"zscp1XEv7DQZwDA/mXIKA/G+DkWhymLVdH+5UGstmFBPwbBHy2SrZmxPY83OibBTs7Q8AH682acudGo6",
+	"q2jXfNRDlNH+tciaMx2ijLZ7mgcto90tsk236elGtXmFW2PajK2w3P1ye4j7EEIJrYu2mXbW++0j3EZK",
+	"PPn4/LFR8LFR8K0bBeN9XYtl3s2lXJR74x68sKicTdC21PFbXwtJRC0e0vDLPL0XF2fY2km3uzd5rHv7",
+	"uSfo3gbOSazr3smac0K2MTkmbrZbuiUwd6zX3AGBFXGyXLcG62YcweZdJym24tqMtcBSgxXfylS7gC0B",
+	"Ow18TtQ1jAWpSOod8qRmVDd207lbWckOWazxa0os4SWTVZqbEWwaGqOmwG+7mJCYIuU+KEPE2zhXXf3X",
+	"QuauETB7ZzN5o2yFbybgIOtJ/zDeUhRWrqi7qP8GUtpcsLuEkhwJ/7Ky1T6kI3+0Dz8R8uHp24dh7Ov+",
+	"zcTfpOl1tKJ+01YUieRDWFEbQaaFXF4RL/TtWf/XYfkwYpX0j8RoVSqklcV/VVh44sJzVWAVqY3r5FNi",
+	"DSqYWc/mucx0QoNQpDsJj6YZl6o8s2Wh5IwJ8/SKgjUqt9hTAHPHaDb51BCq7570GH0pykKpyKlcRkWw",
+	"yMG46A4N2GDMXbhr3sgls2jvoY7C56xfRVCdsjwZnlA9wEm0nnE/qXay/t3mJ9u7qtVe6hEmfzv5pF1f",
+	"+NyMOrqNrR2gx5I15BMQso2PVnhhL799dUh68ablwgvB7iISKadtKV6KqXrPsfYG1OOf/zT559EoffGH",
+	"P50/V3/84ouX//yH8z9+8ac/vPyD/NMoPX/xfHKuXo7/+IUDgzB4xdFtTOVJ04jciA3ZKHFpk+4sZr9G",
+	"Lg1Ex0zItwrhQ5YIS0YriphlWhTqnSqsEj2Qqn1KvrEghhdIJJYBFQ0hFwoFe6uwlKhiXhnWo9Eyz7HC",
+	"jIYzi6roKOiBBhLYASWWXNhcpeGtK7mtdzprLSh6Cxv4UGxfb+X1rkVEtfoR2g/e/0jAp5UGt/kIcjma",
+	"uJ9D7yoZ8NOG+XC6nC22Kv7q1weCibS18d0CHYl1Azuyc89eYuHdAD8WW9DHVI4Vro/hyKW8riq2DohG",
+	"1rEupBYUyX0rrzkY6viZJzLLF4WqRUSTQHeo9yUGP/FoXSMsd4JsIUT/gDtzVqjJGdmoSX8Y6+Zhfcvd",
+	"v0RGccOqqPB9ZjFUV8rrju+tJ4QuhGTkcBsWLNa99UaSLdLJhTALNVGF0mPKP1WdmjkYN1fyBgTey/M/",
+	"oOdBNMqNlO3L83M8KkmFGAKDYT5XKXzXLooC7hs86HKalYqhDi4yqAUKC2oSAotm5mx5fV1lnEmuXDg1",
+	"LLinKAZ1iY4btSwD0GEUbIZ6PS2XCnnfPWu1X2RmHRc3Ng5Fa+AquHmJwG4jtjQFA75LeX3qDQekjLai",
+	"V6h5LscYxZR6xWXXSMUNLh+8ZVnkmSoqg4bf2ob0NqjmQ1JDv5XXhyOErgZ/8Pw1mjTdHNClvH5a0Ugn",
+	"JDdii1GUsGjBg7U++m4SSOwugLqgqHsJmicY0vRmIcNyjpnlY0z0bpnlEkV9p1F5h/gnDPDsgxMhH3cv",
+	"t9/fwhzE+g228PB6sulm1xtuJC+8lYXNFxD6YmON4q1GrE1DdZPH/sQxp1Je04FYosl37fKGVFIDS6uJ",
+	"Ozh9PSlyg7DdQk0IlYspzXY0c9VsgofjGbsLy50SP1A+jiZJN6g8plphs4UIUe9Z+2249GgeB7QrtGl0",
+	"OtbvZ+f2fi5K4ijv75VwsvUQrQmDR1NMvEXK36YymGKmm9uiwugIo91DosKvwPDbJc9zYBG3xaSvzPlj",
+	"14GjyLidyGg97Y8lKVUPPh4y9ridkfatvP5JztQu7E4Nw/MZm4BwOh50kYeKpw72joqu9yG0sXaR0DDk",
+	"tFcINPhiW/QTWZlQ3Ld2HYRTX4cFhswKgbEcaxfxgnH+1BznDf9xPVCwsX6DjsRhglw8+iFCXPWhHzjA",
+	"RXu2IcDlcpqfgBT1aGf/dpRmu+j4VMGY8z891PkDWTrFFpJFXeitP2K3VLyvCNKrNG2kIkpz13jSTlUJ",
+	"R4XZpjAJ04ivo6PNrzsSLWNsArL/VhTl+UMpSqp0SI/K8qgsP6myREnj8tlepXSrksejce8REt6SUj9U",
+	"OqRQ6p4w4EqXSGTg4IlVuT/3Q8dyJmyIGgAUfAcHZhMoRPIs6TPVTo00j4ExW5nzaq20Y10ngqepq7YR",
+	"xAlWtUXxKhcsGmRVH1ZPAk/HzVZQuyEan/9tF6OZSRf4CyRvvy7MYg5K/TrDdaBab+AqB+KV25x63rja",
+	"u55ne4uJt48KBvp15CSMU21RWw7apZq4O0qNe65C+bTHPQuldqN+h09uo8bDHIx7vAgOuSyzd8rVx9VA",
+	"lXhYeknFQ0eUbm38bfvTz71qO0EV7dxFSxuB2unZ0BBwOy3wrw+GZy2Uej2CI70rrNW/nFPr7vQR+3/f",
+	"7GRUabIrg/76DXw0oNBKUnHV3+YSpkPR6Nsp9/o6DNj0lSBF4R7SnxWphVnqtT+IniNWQlQfyn/4mHvt",
+	"/jtIAQ+aou/+hCZhZstClqbwhcgJ/vqKh0/6A/EXT/g+U7ORop4opHQS/N9VliaOGJOEa8WKizUU71Tu",
+	"Pkof24ptddw8/im7VEbrfSAap8aT4BjbUbf83eDBwMGuLR45pO4VKuu5iIIXKfCkIUZiWGGiqRKfdh+B",
+	"mkjJhB+9AuvpilYK30KIpVVBW3TRyjjwNthnGAiBomCIsWFhRZpZOcoVyQO31DzTN6dWILwMBeUQRv9T",
+	"gCthlrBFnnMnAp4ViZpay3P/gjO6oA0+VRrQluOCiFPFFPg47d+no8hNGRwRo6t8zNl6p1I+GIUOaEDv",
+	"9fw8Ei/OI/HFOVyVl+dtVsglLI5P34HCA+EUh4gRtIz/oBF1nhpfGvWO7Q6tw2kTI1UuVcN8dmTMeDY+",
+	"Abw0kBTgUtQEhUee9nbDm7qh2qNjkgkgWQEsC6Ovqcy1MfwHJ3MmmcpTRyMy/Jv79cxeu1/++hFDaBJ7",
+	"sYS9TCgY92+Xr38C92mcy2yGwn3Es+GFxkfheWkE7yTPZDmeilSNc7zDBM93T2IKL2icaOEO2IFDRW+0",
+	"xaHfS1zB1f18MApOZSOf4g7RozDAsyVeQLP9ZErUog8c2cfbnVmHj15/Mnee2xVKQAZ6N71yX/EVlKyB",
+	"0mbKRZwnMFadZbl/YMXqbD5XZXe55yu9Ikt8OTV4rDyxOQ9EoRQ3TuiDWKUsBl1i7bg0tFr6PvkD8fOt",
+	"+uTzCbt0K9/bNH+ULdbrT7Vzk/WObT82XX+yTdc3f+nYi/SwdaK2kioN4Xrl/3S4CtE3XH3iMq4cAg39",
+	"a+uolxMi/7pqLA99QG3QiGqGiIPnI75btm8G4hXVuKjcKifoY92U9AcuOV3PFVep4jIrc1QPFd8sNtn2",
+	"iet3mc1GWZ6Vqyv0wu67CBV57XKpbxwZ+Rp7ephA5l2uebWW+5jGer1EFWMiJlX5qeXSTLI/mrWkH7hP",
+	"BZVegSF+a0ZnMtlj3ZMBP7SZsPdasVXTe6mzW1c9CdB9Xltj82XQUje60X4xaz70eSSeo/v84pxamcM7",
+	"H6mxmXEwyW+256/rxqs1tOwhazPrUx2uTLN1nk/hfnvTpdv55lf1+Jp9H9Xq46qm8365v6jd2vi2Ls+z",
+	"D/yvqyzdWFX3tibR6XRFHF4nTY3BcdsSak9jXdfeEWiMiSlE8vMvb/FN1RUv+kyBVNunRYi3DAplxwvQ",
+	"jFivz7lt18oyzaiSa4yBlb8Ucq5OYcoCTguoW9TdVPFSX4orBSSU2oY6QN8bvDBLeF5aFio4YVWRyRwu",
+	"J4yl8onoKeQJGpt8MdOR4yeNdVKXK4lQuszKVX8gftF5dkMXBVnpRXySpWo2N0gJfkJRpkjIWLult5Gn",
+	"9kyB/I2uvI69etBpIrNiSvuqfQsavpPbam54udvTz7TFLRrpsIWGW8S0243qwBdmOThK39tJX1PwOXL7",
+	"2T5Q65l5RGVv+4jjrhq4rYEklCguaOkubojZifUrseFCR2KkcqOvCUDL3Tfc2HinY80vY987Dbs0cbsU",
+	"a9f8hmpdk0mm0yQSuVmq4mwsrRKTrp6MD3fbdzPK6gbZ8X4f6H7Xzs9jqUrb81IfuOSLD2oYImmDsN+n",
+	"LebtJUISr0VSLsijhmFoIiYl2CGi0l8PqTjLrjJKdg+nXAgZSD53gANyfZSS+wgxNPJeu8cL2hBwxx/Y",
+	"Sex7kkt902ei9wvnfmfWYR3J3xZELmgXOab9OOihUoF2mgx9PwI8VMZirJuBD13rYARb+VcHrtUr/m1N",
+	"R2BXXs/0iGz4S2kj917TK1kmPuzQDdF/kNhA21SHiA1smOfjx0+udhx0/xgPOGqsh8Gn76XsdowZPCOY",
+	"+60zpx5y0lgcidPGL09trHG+SJg83SeJutFo9t1RglNW0yqUv22hp3BbkvT31jytaV0WGT9x6cDnkNOF",
+	"Z9k1k7v2uinMckzk/oYSuZu/AacJjMsKWrOeykToJ4bnmN24S+qR6Po0dn07Xvm20hKteHFdSI0hR5cW",
+	"hQdMRGmIxY9cg9IIjDWCVq1NI8V8McqzMaazMl2CYsprvkMVNp2q8Q02LRLJyKQrNIZd32AqtYn1SE1M",
+	"UUNfDcXu2UgYdj0Didkx6t+Myd31BOSjlPX+jZAZ3vvu8rX44z+dP+8L63Ar8KpOXfczo0WZzVQkpkab",
+	"BVj04IRRU42G+9Y4EKeWQeoYp77WhvGCHGOPNbhi4ElRAjfAKAqJcyJwjL9XGjNoOBDs8+AnfeUAvjah",
+	"Mgw2LWXVaBUeCr5TqLEpUnJMJPXkVnBShdEJnEZdNlzVWPcSorq/Ar2RiAQufkItuoj6Fn4hvjXmJhFz",
+	"Mn9gpv9aqAU9cdNFnRpz42riYF1XOC+D57/KJszoaSku9sfBPw8Rq0mvzb8iX+OYG3MDDhojLckuAckU",
+	"CWtqtqZWxKMrRSr1NSaQcaSeKVz0LJelKvoXsf5BjgqZmioYB6dJWmTGSvCcDhqc/jQWvkcaLNawPUHK",
+	"nZ+5lW+wVOLDYDD42LSV4Sux5rvtkqii5g9HWGeH4gMmFlNVqO6cc2DYHDThDBMcLs0cjP6gyWWyobpT",
+	"ynAGnob/uK92v5+MKskbapS43RzYy/N59gGFyQ7ZU5bwh02dthkNsd4DsyRCuQ1CTqViMRdyZpAUPM/r",
+	"5tVOZUWNzAEmJZaZVRgg3JQ8pYPdmTZsCpUDhXM23b7aQk+elrHsM1v4une2le/bz38VqDDQcKhKK2ON",
+	"rRPD0Lmm4bu1z1fTFnsCkYC/qPIRHO2neKQpqbPfeX5Y32/7F+ARd8kA3Ys+8ekfKu9Eh7G/Wa1U5aj7",
+	"qJU1PzHWzMnQ4ie2s1bv4yg2GwmX3VpNbFJqUayXU1mCx+wbBp+uSyErV3ZYM8ZZbDVYLfYTDeKVsCtb",
+	"qplfOtaSqTQr4Q4MmYvDOwML7qPM1TioUwfiJ8MuFpnv6AhR+r7yy9CUn3Bte4qOvatg3kgfbuU73ld0",
+	"I6pK0B3cEo7jm/F4UfCC6/5Gd5bq8N4EzXMob2Jt9AellNok9OHl182Zo0Ox7lB8nWb76pldnYpCLu+Y",
+	"TGmgh9Ci9/n2qjEohhWClq3U/VW45q8ofKpse6zbrKF9IUP/dvn6p91QQW/kcrvdc6c2qWsbcsT/HPE/",
+	"1Wl4ZEigFvFRymJTyGFNWDRLoXuSKUh8d5+A34tSARG1AdNGn6n3nBDgMf0nXaag05mv7EVkV0lg4VcY",
+	"uE/AHMmNvoZzCL/A5k1wN0tZBF1Kk2KhwaC9Ks2N0glxriRf8Jn60aTZJFMpz6iNqNd9OZzQVFL0EgYv",
+	"EHndamBo+HtIRXFYkEgnOkS7dboSY5AbX5Dc6Cx5bz5j8L4v3M48Op9urVq+jl7AjaiuamvF98GKET/t",
+	"LXq+2y1ypfi1O4Rws0PdI1/8v/EuXW66Sc8f6ibd9h41n/EzuEuXO9ykVk1TLmDwD3YqPz5A54MvkWvt",
+	"8ttXe/U+4Jw3EbVd0aLbW8iKqsXdXrHxe6nnDbifYY0q2Yf9Cr+xHu0ACZNbQ3eV0Ko8NfEidkbmaacb",
+	"fF/EHa294KDWjMhrQ3SKU5OnTsz4Tq1dU7xRVWbVFG5FDYYxxgTjOwsrGGCGL79zX3INR+1U4rss1ITi",
+	"PGJOTbtBnoGMwyJdGsx9pxrFJxks2JAJ1lHHGltQojh6X2IMl/v4gnDmDPiF8JkLhvMis6ebG6Nro1Xw",
+	"yiNkSpWpoqQtx53oEWh1i7ngb9TbxlES2afW/YvgJsP5Uq6saznrJD2M14MPpLFOmAAzYZJXAjQjgxFh",
+	"tK1856EaQck2HC+Bve+GrC4yfZ2gCCxhKvesbjpUQwwOwBO9IK6mKNYJxX24NH0s9Vjhj5NMZ3Yq8FTS",
+	"v6uv8/AJopmXRVaWSjOYObOIJueiaFpoGPtvXKAPdFcW1pdd+26hv378mIj/+5//v8BCSf/cCyuWsP+0",
+	"M75pMs1HOxdVdXzlkoJfVqRZOhB/pqr4YIPRCsOhfIS1LItstCiVvZqY4upGrWzSH7qSen8QW94qvlTh",
+	"32l3lp0FJ37roGn2cKLDpdtbZnnQtHttO7uti3JhP2knXlO4I0QKZdeGvB3KpOaa42eaA265XE+xzSEZ",
+	"D05FOIuntRnusdvt/RLNdzVb7rJP0Pgm3cwZjcAssYFR0j7kDvbI04X6E3dOqNMwPE0P2c5FT3+7BYXA",
+	"QnMf6MPx975tATY2KXrFNoZeZEjsYOgVCT9DRdHbnvzEtP8taYDQAkvN2Ao7NUv0GGJdmAVYMFYkP7++",
+	"bIIJeFEJiI1ZZkt5o9DQ/c4X+A+F2340Pf2yaoBO16absoLWFZXFGtMEZZbnIXlBEGyo09q5sYltpiua",
+	"0B5M4zV8+iiAP631QMATp7L02RiQVIcmsWyE5Xg/948nLOYgwewBab8fPmh3WZqCmUKQnisRc1mAxxpr",
+	"KZLZIi8z+MUztIhTWcqEomsTUgxIRK1FZu0Ce0XMVHFdIatNAaMwanqt+bi7tyDxfpTFTQpnIc/0Dd3e",
+	"ZFHk5FA1ezZUknWpRuKXNz943DYKKzh67mGczR3hqQNntlkKMKy6v4AflCuUyEzVieRaOegr5rOC6TPw",
+	"9zWK8Jl8n80WMyHLUo6n8JSxttnfleg9Pxc//hnEIDs//Qj23iMegsdHdt1EL/IcgRMIC9HhnA5bjS1a",
+	"aGPHch7kMJ9/kXA9WSvwAA4tn8Bvsnwz8KDlhe+DDmhM1V2zeu/ik+Z+Xfy0yPPuwlX4DIYPcnh7tUNH",
+	"MWV8DT50XCjkmNGGDoIpuDpZlMbQsXj8cdR7qsTEOgW+ENjibl/ZabkIrhUg8ItOzXjBtRUEfTq1eJsp",
+	"eLJFKMZ6q1QU24RiVTrEoSdccQNVdWpFqeRsiDKLWlH4dggYRmv0R/DGHNXSWAW6JxE3Ss0tT4D0/WgX",
+	"RkLNZJbXjHFmByQBXar3ZRRrrHLBGntp1R15eH/B17Klhc73Ss33XW1mcbmiB4s8y7RV2mYgxLGjjnov",
+	"Z/NcnQxP/tNMdUdjG9qtbU12nmRtKWz7n6XNxnsWmJ7yqTkWlh4LS3eydtcochd84Q+Qigahb5W1GV2J",
+	"dhP3ZxTHQ9Cp8yJ7J0tQJzdKC61USmS2ZNaULILR1YT78oO5znQC8g/JQFweJ+Fh2JtzMSejqVrUUaLK",
+	"PEcZfKmwU6q0dmkKDvJzAWCS4wxoB6BsSwb+dzO5EiNF2R4v7rhXAclBmaaFsvaCc1mmnLpRKJHAA8mC",
+	"kxpRrN3fM0uxtl6QbFnMYZWFnNm/DfFjv4r//m/hfoOD/Zr0veEbcMAgk02lTaXdagSXUzWLNSUj3Wev",
+	"qqj/75Ihas8gbEtdJ8aFSpUuM5nXMhrP1yMLz0V4G4iiXyM2+eX5Oahbcv6XU8opkQ1MwpI741XFfJSr",
+	"2FCxx0fwkGkEnuNwGYT6BAc1oP3d6jSbrWIwBtoztWsb2r+HDiv82Dx/eAsCO8Td6rZowvoJvGPoUo0X",
+	"RVauToZ/+7UmcM21yHQgYJ1EJKMY9rLTCn7LXFVwp8Zo0aEA7NHNxHBuFMjFMV3vfkNCDmONP32Drsw8",
+	"X9g2OdkBZv1yURRKo1l4SAzZ1jM3pnWEZ4/M8I6z91hA2121PWXjmYIDQhq5Oh7P8DzbjackHOrUCqvG",
+	"RqeyWNFdsKJXlXBksAphtOpHWDCCVOPKVXQMa+rANQol+z1HnlVtBLkVzyqvIhLaxJo/nRkt2FLq9DaC",
+	"Y/U1Pd1DWNk41a4W9pYtfSqHzROJNJ5HuW1vHrvOWGSaWiGb++DMnIEIjBenmvcqf8Kvt9Q/iVfaTQLu",
+	"NNfhhBU4IXp/HT2xT8+rKNYtjYI+uMXhF8H8cIi6EbYdkzewVERjTFyGJlwvVjat3Mb7G1g093IDHKJx",
+	"XQ5qy+AMh7NkwuEfFATBt7+bfIBewudRLHSfwb5XaUqtYuG+u4Zs+ymvZx/w/9vYBcK0IOghu5R5bpYq",
+	"Zd+N2nthCC6juP5AfPX1D1+//drLgBfn5+y6hOX3VB9IHcBxJadWpLKUI2mVYF7zf7t8/RMRlksd6+Rr",
+	"EmdMU14lAYLwfAUppr0Bv82XksS6hcAYtqSbBqDlmm9tZf3dVy4kSWvoVTzqyTBLEyqADHYSW3AyW4sx",
+	"N4s5Ztb1SmQp8sSYRU7Kf5LpNMKKS0Z86MVMFdmYwIJV7oayF+cCt+SCw+SYuUXSF6RTcRE97pLNAT13",
+	"Jk6aYuCQnat3IFXHzd+cOnAHyx0mOmAbcwYaA+X0xadiPTCzAqydT9nuZkRH5R+fU6cZg9qrjvuyJzNC",
+	"1VGJVnqFd46NNiT37m/3de7z+r2qXZ4srVEiba0vC6CaRE2OOM2736dMl+paFQe+UBt1bqhvP8diRXy+",
+	"qHaW3Y0hlE/jYOxQbdhW+3eLy+m1841abaA8zfOOgS8vvxXwVXYexSbfEYzgrc6juJ3v+D0s/yE8x8vL",
+	"b79Xq1u6jm63nrrL6J5jD6eRW71RxPtGrSjefSv/cHtXNxC1N4r6Fcd6zUvsMbY3ory9BQPnWhXzItOl",
+	"9+jQmetvAeTv41Lu5NTB2TpoeBqP7wGj0+H4D+rUuYvZ7dXdqNXRp+vy6fhK7+3VgRh49uFGrR6FR3ej",
+	"Vtv9OTopuzp0sCn36M7RBd/DmnQv5im5c3QcHpsz971a7ebK0Sn6rTpyG5V7u3nole0D+nFoR+3qxd3n",
+	"rXs4L273a/QwPtxmFVup18/RhbtRqzUHDn/3EO7bhivpFPHmfhW5ub5W6Vmm6f7N5IrcMIKMUWIlLCWh",
+	"UhCfK441+kYXFc06VpJUn0LEWiLwU4g8OROJA8MkqI6wMBi+iQsYrYR6L8elBwgOxF8DYGahLAKmBaUr",
+	"1WyOetqjJNGJkOMSC0rAj3D03o6REx/OkcsJ74GmQ0x0zmQ5niqL1R9iJMc3de/Vw76JHc+5ozAQe6SE",
+	"x7E32XyuEDNEwyee0pPKt0AwnYl7wnYKUUd34tBuD2hobGtF42dc51h9BJQX4mpqe4wDoynAH/yXicyt",
+	"qokpBy2iD/w64K/+K4kuWMdrX0Qebv58G/yUqAcQn+6p9hGQAB4YSnl7BYMlQlLb6Zpx0t49FW5ZJVoG",
+	"qD/c+8xKwjmRwenvBOG2kCADdRhPhgXr9As6FlwVOJXzOZhOOnVVSb4ugkxXo8tCjkumNc9hFGNuqAAv",
+	"gF8lcH6u8lTO/wWkenLh4fyxZmTTD1+9+pm6FLiiGPBKO6hJwFnfCbT7de3mMSzNnQfX6sz6cxsFV02n",
+	"wYVowHXl+ObKzjJUYG2gXTfhNtjuwyGM/+2uCOOWpeIdpP1y0vWbLC9p/XwD/V63XDwSLaWyJUmWjqvX",
+	"H3QsnD7ZtvCRMbmS+oljo+GUf1eq2a4ROHwHw0CXkZKq8vOB2ovWlRm1XQjKJ7l+cC1IiWpIjuDt0IUK",
+	"9B84Cxibomt7hGcf4dlbYq5NLPZ2SE6NARmEUL3ody9KoIAQiM2ZgM/YX34mdPEMADQHjAdiLdZ4Czw2",
+	"twFDZsQwFb8QXigKwNeR54UBS6+6SYeMGbPZulQjm5XqimsMQ8A02A7O0jTaESxQUZLocQEYm5zEw4w9",
+	"Rj1cmrKDOp2bTBO7QP9CWFUKR+GT/PzLW0Hm/DPwNsnIGxs9yYpZTUGQCUvmEvW9kdeg/UqRPOvhB/97",
+	"8t/a/Pd5///3LEvQyrNGJBPcWcP7ep6AZdLnB6kD6ysCNpxcpRditIJh/j/2rq23cVsJ/xWevCQBlOwC",
+	"Z1+SPO0CB+csDtBuiy76UC9s2WJiIrJkUJJdd5H/XsyFInWXfIs39VsiyeSQomaG3wy/4VOL9uFFBu4b",
+	"PVbNeqchLHW8UoHU3DGdtBpnKgAJniRuqnwCIlVAuJw50snI2ij63SBy2Cs7Y1Pm/fEKNWTKNFa4Uu7K",
+	"KwVDkqIpi+tlItRjEbaARzHPnyN3dY1+Nf5I/3bJ3TMjY/8GPtpiRVU3gkE1VUfR1WSXiMR1c0giT/M9",
+	"VCACDe3BwhBO60cNQhgvoy0MgQv6FeIQRzzbb9gaSv7VXs/yF8Ig7++OMcLJUAUS68qIe+iHfTGn0Kcg",
+	"/IYYjnfxJxnuG3AXHE4Usj/fO+I5+3U5RlE11iMaQj33ua6sxnpGEQZxuBRAmumIjWQgk1THGxkIrEtt",
+	"j/ZHNg5EJeNIJdNFhMYMoO1AvU24NbzdEvEOnfy19AN5eAssHUfExBUMl6oMmLNUIMZ1fi7rMhmhJrSh",
+	"mQ/vPzQHnA59SoMjKthNRzCF3xO9utt/nBI7Fj7dTOZUsyb3gVjnpZYGaBevL0LdDUlXdQ0fbuI6KYM+",
+	"27pwEzdnQkzFGoV1DeE8R6YlQh7TWPh5nQEXVrYQpwU3Y+veduGUKsXdl4rEUvuzVM0kAU8YA0Y8FalY",
+	"sBBJ0hAeO8ZJLnhVP+s2NUGj9d1XW4vN0MYBX7BT/JMgmbcbdYr1fkJLTV/p4JPd8AK6Kjnt0TMYRVcG",
+	"iGAMwo82yPiFLV3fiv/gN5JLCFo7RkH88CH/JpiCVsSRTJg6jLf7+9ATQjia4gETyrD6KRZlHePz/7q6",
+	"hEcurycmDwOBYJ1FFCP6RINL/JWKnpCWEeU1J6nAj7QgCMck3A2kyF1JdCvtMAZveqEt6G7Lre0Vbf7z",
+	"gliC1NG1wxg3C321IDcox0KMxPjCYKbXmGXhiw/v76CRNU7ao0ofOChV9oXuyjgD4Sku0ECUx4nrPOZY",
+	"wyMXycNgIbdBod0gAKmY7pjYb5HpyfzSgcZIlYFaxnZUIp7lMiWQf+2CF5eFbESkKsYcRRzDR5PEc4hj",
+	"bc31pw644bcdHK7wlLvhfzmCUWsyZwuuOHDe5Z+ag7ylKT2DC/XgApbW2OwCLrybhvHseThl4pFdkFuH",
+	"PxDnlmq2+mBeDFSfqYBGYzYfpK59MfW1pLRSjr7eiwkG+4sGAQMH2ADxKhOfKnxmnpgw7L8uMtpbnhbw",
+	"ZsRV/rapFSy6MooyZ3e4BXiR52hgFoO7+2mfNyFuKHfBjIkC+Bazz9Uklwr4+OUzOR+EgVCOkJ0PbCvZ",
+	"RLO5jiP1F2fxc4JLGPjLMT+MkHZecd7JouBkDonxKSekY3JaqVimiWSBwa+xlJ+gk+23TXniQUMSnw3Q",
+	"V5VDadHQ0Lk0pokW0EI5QyxvBmLB9baTiu0gDNm/mtyadsScHCN9sw3tSCFVLz865u7wtteCvSwADXXS",
+	"lpt1qhQnh6I2OeuSU9ElTPfXcR60AbXdzUE7QsZKOyWNSSUgUCVPKGire1Vi1ufqVgTHUGWo3chsri1d",
+	"FzRn8aP7rfEoU+RKuNQW7qnHWvSgJ58Ne2aRndIhfDYdiQZnJpu3x2Rz1vz9cAius9IbjDgAic/uDmZP",
+	"Up9X2JWzfJxMNzzLoIEiiNIMzJlSUaQIQp+zkdvEOMKkNA3bXrOOJxyouZhPvwN1Va+iwCmbAxHZ0gD2",
+	"rbkFVmMfgX9nGPPO2Wc9MIsJ+gHuObh63VW7brOTyFYwDvAR/F9vK6qgB6FSyqulE7SFXNjTpxEq2Yh2",
+	"apn97gMwwUo6BzR7MdMU4YVR1J+ZpgleGKKJndho0ZSNooItw/KabejCiZLg7Jv85qygTxNUaD6l/GPD",
+	"CpYcZV84QpkLaRCi0H2U5dDgAvFjWGihVvyhhLsC+Xb9yBRexQkHX2MUufRMOe5QoGlqxxfOpEpvjlTp",
+	"bANOHF5w+aR2ARh680u9AriAsm0NLdRyVZWBhSJX1V7cTbD8DXw9jE1QovFl0mki/i83lVBZC2pg9PDB",
+	"aZ6GEDyd3dHTcEczl2inJ8ZQWX8HwQpYlb0+WtBISnUqeMFWhFUlhZ9FbysvjMezS2YYcnogkc5uuWHE",
+	"DXLiqWE8Xz9abthXEvucHXa2dkcCX3jFDfSuiwXKvl98obpZv8XPMvofopoX9398A0vk3vkFSYbgxjf4",
+	"vV4ZnZzp8OL+4p2/VO9W/0a9y1JU6vgmSBmSVip4pXOptOURx6qLnDM2CeIZNk1ESouAaI8cPqmkxmZS",
+	"nTVTp9tQioBJfJJptVaY0w0XZCt3ZOq0VbvKpZ5uhApsNTKlRbyOpHbaRuSz1DCCZdVWv5JGDqg+MBqX",
+	"ZOnPpDsj9mK5UXunpmkuzJmYaeeCxJ6Yx/Fz4oHmgP8eY43/zX0tE4+rY8MfCZczxkMtqSuQqRZaFiev",
+	"IloV5qNTfDSQyzDe4GR6CNcj+hOJRK6k9kPzpNsj/WRsJtYTNXfGVLU8lOMm+ZxWakT8L7yB8mwRDVpV",
+	"IHxdlQ7oak3bn7lY/M1aBZJegLsWN0kqF2O8XFmQzr2OedVyGScqjfVGwIdpCBKVFlqGEvadUZwWVhY8",
+	"Vu7QtjLGz7t3n8SDCGuI5yyVs5Trsy6cTs1zLR2bR/p3PosXC2XXeqAeH90JACuZJYWx8y9apOAn+gsB",
+	"nhe4MOJGpFpKT2h/jbXSSZRpGE9hdvRsrlYwT2B8fC09ohFU0wwdVSti3rRqmS1VO02/Sj/wmOzH4+Nw",
+	"xC5oNjxW7suEhPSE9GdzsdYKH6Dh14mzGePzLVOH9xv2OKbAOs7Uk0pDf3qTzGUYoi8AE1QofsmeIT2R",
+	"yJmWIFOopiiTaexWTwuymOt132KSZDDYRbzKVyfMTJJN4bGpyvdU7qpV+KvykOlqxwoJ/aksmDi6UG6L",
+	"rna0tYCJTfFsq13dJIXTgX2q3Im909FREqnlEjZIjhbx14I9rKoxGJsfNBiF/H5Nvz+RWoIFB5bmGoyB",
+	"KetfkKMyUFRoFasIFy9evr38HQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -123,6 +123,45 @@ func (e GroupMemberState) Valid() bool {
 	}
 }
 
+// Defines values for IssueState.
+const (
+	IssueStateClosed   IssueState = "closed"
+	IssueStateOpened   IssueState = "opened"
+	IssueStateReopened IssueState = "reopened"
+)
+
+// Valid indicates whether the value is a known member of the IssueState enum.
+func (e IssueState) Valid() bool {
+	switch e {
+	case IssueStateClosed:
+		return true
+	case IssueStateOpened:
+		return true
+	case IssueStateReopened:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MilestoneState.
+const (
+	MilestoneStateActive MilestoneState = "active"
+	MilestoneStateClosed MilestoneState = "closed"
+)
+
+// Valid indicates whether the value is a known member of the MilestoneState enum.
+func (e MilestoneState) Valid() bool {
+	switch e {
+	case MilestoneStateActive:
+		return true
+	case MilestoneStateClosed:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for NamespaceKind.
 const (
 	NamespaceKindGroup NamespaceKind = "group"
@@ -902,6 +941,29 @@ type BroadcastMessageOrNone struct {
 	StartsAt *Timestamp `json:"starts_at,omitempty"`
 }
 
+// CommitNote A commit comment (8.7's `Entities::CommitNote`).
+//
+// Example: {"author":{"avatar_url":"https://gitlab.example.com/uploads/user/avatar/28/The-Big-Lebowski-400-400.png","id":28,"name":"Jeff Lebowski","state":"active","username":"thedude","web_url":"https://gitlab.example.com/u/thedude"},"created_at":"2016-01-19T09:44:55.600Z","line":11,"line_type":"new","note":"Nice picture man!","path":"dudeism.md"}
+type CommitNote struct {
+	// Author The comment's author; null when the user no longer exists.
+	Author *UserBasic `json:"author"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt Timestamp `json:"created_at"`
+
+	// Line The new-side line number of a line comment; null otherwise.
+	Line *int `json:"line"`
+
+	// LineType `new` or `old` for a line comment; null otherwise.
+	LineType *string `json:"line_type"`
+	Note     string  `json:"note"`
+
+	// Path The file of a line comment; null otherwise.
+	Path *string `json:"path"`
+}
+
 // CommitStatus A commit status (8.7's `Entities::CommitStatus`).
 type CommitStatus struct {
 	AllowFailure bool `json:"allow_failure"`
@@ -960,6 +1022,29 @@ type CreateBranchBody struct {
 	Ref string `json:"ref"`
 }
 
+// CreateCommitCommentBody Parameters of `POST /projects/:id/repository/commits/:sha/comments`.
+type CreateCommitCommentBody struct {
+	// Line The new-side line number of a line comment (read as Ruby's `to_i`).
+	//
+	// Example: 11
+	Line *string `json:"line,omitempty"`
+
+	// LineType `new` (an added line) or `old` (a removed one).
+	//
+	// Example: new
+	LineType *string `json:"line_type,omitempty"`
+
+	// Note The comment's text.
+	//
+	// Example: Nice picture man!
+	Note string `json:"note"`
+
+	// Path The file (its path after the commit) of a line comment.
+	//
+	// Example: dudeism.md
+	Path *string `json:"path,omitempty"`
+}
+
 // CreateCommitStatusBody Parameters of `POST /projects/:id/statuses/:sha`.
 type CreateCommitStatusBody struct {
 	// Context `name`, under GitHub's word (used when `name` is not given).
@@ -1012,6 +1097,71 @@ type CreateGroupBody struct {
 	//
 	// Example: 10
 	VisibilityLevel *int `json:"visibility_level,omitempty"`
+}
+
+// CreateIssueBody Parameters of `POST /projects/:id/issues`.
+type CreateIssueBody struct {
+	// AssigneeID The user to assign (reporters and up only).
+	AssigneeID *int `json:"assignee_id,omitempty"`
+
+	// CreatedAt ISO 8601 time of creation; administrators and the project's owner only.
+	//
+	// Example: 2016-03-11T03:45:40Z
+	CreatedAt *string `json:"created_at,omitempty"`
+
+	// Description The issue's description (markdown).
+	Description *string `json:"description,omitempty"`
+
+	// Labels Comma-separated label titles, made when missing.
+	//
+	// Example: bug,ui
+	Labels *string `json:"labels,omitempty"`
+
+	// MilestoneID A milestone of the project (reporters and up only).
+	MilestoneID *int `json:"milestone_id,omitempty"`
+
+	// Title The issue's title.
+	//
+	// Example: Issues with auth
+	Title string `json:"title"`
+}
+
+// CreateLabelBody Parameters of `POST /projects/:id/labels`.
+type CreateLabelBody struct {
+	// Color `#` and six (or three) hex digits.
+	//
+	// Example: #5843AD
+	Color       string  `json:"color"`
+	Description *string `json:"description,omitempty"`
+
+	// Name Example: feature
+	Name string `json:"name"`
+}
+
+// CreateMilestoneBody Parameters of `POST /projects/:id/milestones`.
+type CreateMilestoneBody struct {
+	Description *string `json:"description,omitempty"`
+
+	// DueDate `YYYY-MM-DD`.
+	//
+	// Example: 2016-04-01
+	DueDate *string `json:"due_date,omitempty"`
+
+	// Title Example: v1.0
+	Title string `json:"title"`
+}
+
+// CreateNoteBody Parameters of a new note.
+type CreateNoteBody struct {
+	// Body The note's text.
+	//
+	// Example: This is a good idea.
+	Body string `json:"body"`
+
+	// CreatedAt The note's creation time, ISO 8601; honoured for administrators and the project's owner only.
+	//
+	// Example: 2016-03-11T03:45:40Z
+	CreatedAt *string `json:"created_at,omitempty"`
 }
 
 // CreateProjectBody Parameters of `POST /projects`.
@@ -1094,6 +1244,25 @@ type CreateProjectForUserBody struct {
 // CreateProjectForbidden `POST /projects` 403: the bare array when the project limit is reached, or `{"message":"..."}` (a non-administrator using `sudo`).
 type CreateProjectForbidden struct {
 	union json.RawMessage
+}
+
+// CreateProjectSnippetBody Parameters of `POST /projects/:id/snippets`.
+type CreateProjectSnippetBody struct {
+	// Code The snippet's content.
+	//
+	// Example: puts 'Hello'
+	Code string `json:"code"`
+
+	// FileName Example: add.rb
+	FileName string `json:"file_name"`
+
+	// Title Example: test
+	Title string `json:"title"`
+
+	// VisibilityLevel 0 private (members only), 10 internal, 20 public.
+	//
+	// Example: 0
+	VisibilityLevel int `json:"visibility_level"`
 }
 
 // CreateSSHKeyBody Parameters of `POST /user/keys` and `POST /users/:id/keys`.
@@ -1209,6 +1378,11 @@ type CreateUserBody struct {
 	//
 	// Example: john_smith
 	Username string `json:"username"`
+}
+
+// DeleteLabelBody Parameters of `DELETE /projects/:id/labels`.
+type DeleteLabelBody struct {
+	Name string `json:"name"`
 }
 
 // DeletedBranch The name of a deleted branch, as the request gave it.
@@ -1327,6 +1501,34 @@ type DeletedHookOrNull struct {
 	union json.RawMessage
 }
 
+// DeletedIssue The deleted issue's database row as JSON (a raw record, not an entity).
+type DeletedIssue struct {
+	AssigneeID   *int    `json:"assignee_id"`
+	AuthorID     int     `json:"author_id"`
+	BranchName   *string `json:"branch_name"`
+	Confidential bool    `json:"confidential"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt   Timestamp `json:"created_at"`
+	Description *string   `json:"description"`
+	ID          int       `json:"id"`
+	Iid         int       `json:"iid"`
+	MilestoneID *int      `json:"milestone_id"`
+	MovedToID   *int      `json:"moved_to_id"`
+	Position    int       `json:"position"`
+	ProjectID   int       `json:"project_id"`
+	State       string    `json:"state"`
+	Title       string    `json:"title"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt   Timestamp `json:"updated_at"`
+	UpdatedByID *int      `json:"updated_by_id"`
+}
+
 // DeletedKey The deleted SSH key's database row as JSON (a raw record, not an entity).
 //
 // Example: {"created_at":"2015-01-21T17:44:33.512Z","fingerprint":"ba:81:59:68:d7:6c:cd:02:02:bf:6a:9b:55:4e:af:d1","id":4,"key":"ssh-rsa AAAAB3NzaC1yc2EAAAABJQAAAIEAiPWx6WM4lhHNedGfBpPJNPpZ7yKu+dnn1SJejgt4596k6YjzGGphH2TUxwKzxcKDKKezwkpfnxPkSMkuEspGRt/aZZ9wa++Oi7Qkr8prgHc4soW6NUlfDzpvZK2H5E7eQaSeP3SAwGmQKUFHCddNaP0L+hM7zhFNzjFvpaMgJw0=","title":"ABC","updated_at":"2015-01-21T17:44:33.512Z","user_id":1}
@@ -1355,6 +1557,26 @@ type DeletedKey struct {
 // plain alias of `DeletedKey`, which cannot encode `null`.
 type DeletedKeyOrNull struct {
 	union json.RawMessage
+}
+
+// DeletedLabel The deleted label's database row (a raw record).
+type DeletedLabel struct {
+	Color string `json:"color"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt   Timestamp `json:"created_at"`
+	Description *string   `json:"description"`
+	ID          int       `json:"id"`
+	ProjectID   int       `json:"project_id"`
+	Template    bool      `json:"template"`
+	Title       string    `json:"title"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt Timestamp `json:"updated_at"`
 }
 
 // DeletedMember The deleted membership's database row as JSON (a raw record, not an
@@ -1406,6 +1628,31 @@ type DeletedMemberType string
 // `access_level`), hence oneOf.
 type DeletedMemberOrAccessRevoked struct {
 	union json.RawMessage
+}
+
+// DeletedSnippet A deleted snippet's row as the model serialized itself (every column).
+type DeletedSnippet struct {
+	AuthorID int    `json:"author_id"`
+	Content  string `json:"content"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt Timestamp     `json:"created_at"`
+	ExpiresAt *apitime.Time `json:"expires_at"`
+	FileName  string        `json:"file_name"`
+	ID        int           `json:"id"`
+	ProjectID int           `json:"project_id"`
+	Title     string        `json:"title"`
+
+	// Type Always `ProjectSnippet`.
+	Type string `json:"type"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt       Timestamp `json:"updated_at"`
+	VisibilityLevel int       `json:"visibility_level"`
 }
 
 // DeletedTag The name of a deleted tag, as the request gave it.
@@ -1513,9 +1760,11 @@ type EventNote struct {
 	CreatedAt Timestamp `json:"created_at"`
 
 	// Downvote Deprecated; always false.
-	Downvote   bool `json:"downvote"`
-	ID         int  `json:"id"`
-	NoteableID int  `json:"noteable_id"`
+	Downvote bool `json:"downvote"`
+	ID       int  `json:"id"`
+
+	// NoteableID The id of what the note is on; null for a commit comment.
+	NoteableID *int `json:"noteable_id"`
 
 	// NoteableType `Issue`, `MergeRequest`, `Snippet` or `Commit`.
 	NoteableType string `json:"noteable_type"`
@@ -1733,10 +1982,100 @@ type InternalCheck struct {
 	GitlabVersion string `json:"gitlab_version"`
 }
 
+// Issue An issue (8.7's `Entities::Issue`, a `ProjectEntity`).
+//
+// Example: {"assignee":null,"author":{"avatar_url":null,"id":18,"name":"Alexandra Bashirian","state":"active","username":"eileen.lowe","web_url":"https://gitlab.example.com/u/eileen.lowe"},"created_at":"2016-01-07T12:44:33.959Z","description":null,"id":84,"iid":14,"labels":["bug"],"milestone":null,"project_id":4,"state":"opened","subscribed":true,"title":"Issues with auth","updated_at":"2016-01-07T12:44:33.959Z"}
+type Issue struct {
+	// Assignee The assignee, or null.
+	Assignee *UserBasic `json:"assignee"`
+
+	// Author A user as everyone sees it in lists and as an author.
+	//
+	// Example: {"avatar_url":"http://localhost:3000/uploads/user/avatar/1/cd8.jpeg","id":1,"name":"John Smith","state":"active","username":"john_smith","web_url":"http://localhost:3000/u/john_smith"}
+	Author UserBasic `json:"author"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt   Timestamp `json:"created_at"`
+	Description *string   `json:"description"`
+
+	// ID Global id, used in URLs.
+	ID int `json:"id"`
+
+	// Iid Number within the project.
+	Iid int `json:"iid"`
+
+	// Labels Label titles, sorted.
+	Labels []string `json:"labels"`
+
+	// Milestone The issue's milestone, or null.
+	Milestone *Milestone `json:"milestone"`
+	ProjectID int        `json:"project_id"`
+	State     IssueState `json:"state"`
+
+	// Subscribed Whether the caller receives notifications about the issue.
+	Subscribed bool   `json:"subscribed"`
+	Title      string `json:"title"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt Timestamp `json:"updated_at"`
+}
+
+// IssueState defines model for Issue.State.
+type IssueState string
+
+// Label A label (8.7's `Entities::Label`).
+//
+// Example: {"closed_issues_count":0,"color":"#d9534f","description":"Bug reported by user","name":"bug","open_issues_count":1,"open_merge_requests_count":1}
+type Label struct {
+	ClosedIssuesCount      int     `json:"closed_issues_count"`
+	Color                  string  `json:"color"`
+	Description            *string `json:"description"`
+	Name                   string  `json:"name"`
+	OpenIssuesCount        int     `json:"open_issues_count"`
+	OpenMergeRequestsCount int     `json:"open_merge_requests_count"`
+}
+
 // Message GitLab's error body with a text message.
 type Message struct {
 	// Message Example: 404 Not found
 	Message string `json:"message"`
+}
+
+// Milestone A milestone (8.7's `Entities::Milestone`, a `ProjectEntity`).
+//
+// Example: {"created_at":"2013-10-02T09:24:18.000Z","description":"Version","due_date":"2013-11-29","id":12,"iid":3,"project_id":16,"state":"active","title":"10.0","updated_at":"2013-10-02T09:24:18.000Z"}
+type Milestone struct {
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt   Timestamp `json:"created_at"`
+	Description *string   `json:"description"`
+
+	// DueDate `YYYY-MM-DD`.
+	DueDate   *string        `json:"due_date"`
+	ID        int            `json:"id"`
+	Iid       int            `json:"iid"`
+	ProjectID int            `json:"project_id"`
+	State     MilestoneState `json:"state"`
+	Title     string         `json:"title"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt Timestamp `json:"updated_at"`
+}
+
+// MilestoneState defines model for Milestone.State.
+type MilestoneState string
+
+// MoveIssueBody Parameters of `POST /projects/:id/issues/:issue_id/move`.
+type MoveIssueBody struct {
+	// ToProjectID The project to move the issue to.
+	ToProjectID int `json:"to_project_id"`
 }
 
 // Namespace A user's personal namespace or a group.
@@ -1750,6 +2089,44 @@ type Namespace struct {
 
 // NamespaceKind defines model for Namespace.Kind.
 type NamespaceKind string
+
+// Note A note (8.7's `Entities::Note`).
+//
+// Example: {"attachment":null,"author":{"avatar_url":"http://www.gravatar.com/avatar/5224fd70153710e92fb8bcf79ac29d67?s=80\u0026d=identicon","id":1,"name":"Pip","state":"active","username":"pipin","web_url":"https://gitlab.example.com/u/pipin"},"body":"This is a good idea.","created_at":"2016-04-06T16:51:53.239Z","downvote":false,"id":1659,"noteable_id":52,"noteable_type":"Snippet","system":false,"updated_at":"2016-04-06T16:51:53.239Z","upvote":false}
+type Note struct {
+	// Attachment The attachment's file name; null when there is none.
+	Attachment *string `json:"attachment"`
+
+	// Author The note's author; null when the user no longer exists.
+	Author *UserBasic `json:"author"`
+	Body   string     `json:"body"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt Timestamp `json:"created_at"`
+
+	// Downvote Deprecated; always false.
+	Downvote bool `json:"downvote"`
+	ID       int  `json:"id"`
+
+	// NoteableID The id of what the note is on; null for a commit comment.
+	NoteableID *int `json:"noteable_id"`
+
+	// NoteableType `Issue`, `MergeRequest`, `Snippet` or `Commit`.
+	NoteableType string `json:"noteable_type"`
+
+	// System True for a note GitLab generated.
+	System bool `json:"system"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt Timestamp `json:"updated_at"`
+
+	// Upvote Deprecated; always false.
+	Upvote bool `json:"upvote"`
+}
 
 // Project A project (properties listed in 8.7's order). `owner` is omitted when the
 // project belongs to a group; `forked_from_project` is present only for
@@ -1991,6 +2368,30 @@ type ProjectPermissions struct {
 
 	// ProjectAccess The caller's direct membership; null when the caller is not a member of the project.
 	ProjectAccess *ProjectAccess `json:"project_access"`
+}
+
+// ProjectSnippet A project snippet (8.7's `Entities::ProjectSnippet`).
+//
+// Example: {"author":{"avatar_url":"http://www.gravatar.com/avatar/cfa35b8cd2ec278026357769582fa563?s=80\u0026d=identicon","id":1,"name":"John Smith","state":"active","username":"john_smith","web_url":"https://gitlab.example.com/u/john_smith"},"created_at":"2012-06-28T10:52:04.000Z","expires_at":null,"file_name":"add.rb","id":1,"title":"test","updated_at":"2012-06-28T10:52:04.000Z"}
+type ProjectSnippet struct {
+	// Author The snippet's author; null when the user no longer exists.
+	Author *UserBasic `json:"author"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt Timestamp `json:"created_at"`
+
+	// ExpiresAt Deprecated; always null.
+	ExpiresAt *apitime.Time `json:"expires_at"`
+	FileName  string        `json:"file_name"`
+	ID        int           `json:"id"`
+	Title     string        `json:"title"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt Timestamp `json:"updated_at"`
 }
 
 // ProjectUpload An uploaded file, ready to link from Markdown.
@@ -2403,6 +2804,56 @@ type UpdateGroupMemberBody struct {
 	AccessLevel int `json:"access_level"`
 }
 
+// UpdateIssueBody Parameters of `PUT /projects/:id/issues/:issue_id`.
+type UpdateIssueBody struct {
+	// AssigneeID The user to assign, `0` for none (reporters and up only).
+	AssigneeID  *int    `json:"assignee_id,omitempty"`
+	Description *string `json:"description,omitempty"`
+
+	// Labels Comma-separated label titles replacing the issue's labels (reporters and up only).
+	Labels *string `json:"labels,omitempty"`
+
+	// MilestoneID A milestone of the project, `0` for none (reporters and up only).
+	MilestoneID *int `json:"milestone_id,omitempty"`
+
+	// StateEvent `close` or `reopen`; other values are ignored.
+	//
+	// Example: close
+	StateEvent *string `json:"state_event,omitempty"`
+	Title      *string `json:"title,omitempty"`
+
+	// UpdatedAt ISO 8601 time of the update; administrators and the project's owner only.
+	UpdatedAt *string `json:"updated_at,omitempty"`
+}
+
+// UpdateLabelBody Parameters of `PUT /projects/:id/labels`.
+type UpdateLabelBody struct {
+	Color       *string `json:"color,omitempty"`
+	Description *string `json:"description,omitempty"`
+
+	// Name The label's current name.
+	Name    string  `json:"name"`
+	NewName *string `json:"new_name,omitempty"`
+}
+
+// UpdateMilestoneBody Parameters of `PUT /projects/:id/milestones/:milestone_id`.
+type UpdateMilestoneBody struct {
+	Description *string `json:"description,omitempty"`
+
+	// DueDate `YYYY-MM-DD`; empty clears it.
+	DueDate *string `json:"due_date,omitempty"`
+
+	// StateEvent `close` or `activate`.
+	StateEvent *string `json:"state_event,omitempty"`
+	Title      *string `json:"title,omitempty"`
+}
+
+// UpdateNoteBody Parameters of an edited note.
+type UpdateNoteBody struct {
+	// Body The note's new text.
+	Body string `json:"body"`
+}
+
 // UpdateProjectBody Parameters of `PUT /projects/:id`; all optional, only the given ones change. `name` and `visibility_level` (or `public`) need owner rights.
 type UpdateProjectBody struct {
 	BuildsEnabled *bool `json:"builds_enabled,omitempty"`
@@ -2442,6 +2893,15 @@ type UpdateProjectMemberBody struct {
 	//
 	// Example: 40
 	AccessLevel int `json:"access_level"`
+}
+
+// UpdateProjectSnippetBody Parameters of `PUT /projects/:id/snippets/:snippet_id`; all optional.
+type UpdateProjectSnippetBody struct {
+	// Code The snippet's new content.
+	Code            *string `json:"code,omitempty"`
+	FileName        *string `json:"file_name,omitempty"`
+	Title           *string `json:"title,omitempty"`
+	VisibilityLevel *int    `json:"visibility_level,omitempty"`
 }
 
 // UpdateUserBody Parameters of `PUT /users/:id`; all optional, only the given ones change.
@@ -2729,6 +3189,27 @@ type CommitSHAPath = string
 // GroupIDPath defines model for GroupIDPath.
 type GroupIDPath = string
 
+// IssueIDPath defines model for IssueIDPath.
+type IssueIDPath = int
+
+// IssueLabelsQuery defines model for IssueLabelsQuery.
+type IssueLabelsQuery = string
+
+// IssueOrderByQuery defines model for IssueOrderByQuery.
+type IssueOrderByQuery = string
+
+// IssueSortQuery defines model for IssueSortQuery.
+type IssueSortQuery = string
+
+// IssueStateQuery defines model for IssueStateQuery.
+type IssueStateQuery = string
+
+// MilestoneIDPath defines model for MilestoneIDPath.
+type MilestoneIDPath = int
+
+// NoteIDPath defines model for NoteIDPath.
+type NoteIDPath = int
+
 // Page defines model for Page.
 type Page = int
 
@@ -2762,6 +3243,9 @@ type RepositoryCommitRefPath = string
 // RepositoryFilePath defines model for RepositoryFilePath.
 type RepositoryFilePath = string
 
+// SnippetIDPath defines model for SnippetIDPath.
+type SnippetIDPath = int
+
 // TagNamePath defines model for TagNamePath.
 type TagNamePath = string
 
@@ -2777,8 +3261,23 @@ type Conflict = Message
 // Forbidden GitLab's error body with a text message.
 type Forbidden = Message
 
+// IssueBadRequest A GitLab 400 body, or Grape's own for a body that is not the JSON it claims to be.
+type IssueBadRequest = BadRequestBody
+
+// IssueList defines model for IssueList.
+type IssueList = []Issue
+
+// IssueNotFound GitLab's error body with a text message.
+type IssueNotFound = Message
+
+// MilestoneNotFound GitLab's error body with a text message.
+type MilestoneNotFound = Message
+
 // NotFound GitLab's error body with a text message.
 type NotFound = Message
+
+// NoteableNotFound GitLab's error body with a text message.
+type NoteableNotFound = Message
 
 // PayloadTooLarge GitLab's error body with a text message.
 type PayloadTooLarge = Message
@@ -2862,6 +3361,27 @@ type InternalDiscoverParams struct {
 
 	// KeyID The SSH key's id.
 	KeyID *string `form:"key_id,omitempty" json:"key_id,omitempty"`
+}
+
+// ListUserIssuesParams defines parameters for ListUserIssues.
+type ListUserIssuesParams struct {
+	// State `opened` (opened and reopened) or `closed`; any other value keeps every issue.
+	State *IssueStateQuery `form:"state,omitempty" json:"state,omitempty"`
+
+	// Labels Comma-separated label titles; issues carrying any of them are kept.
+	Labels *IssueLabelsQuery `form:"labels,omitempty" json:"labels,omitempty"`
+
+	// OrderBy `created_at` or `updated_at`; accepted but not applied, as in 8.7.
+	OrderBy *IssueOrderByQuery `form:"order_by,omitempty" json:"order_by,omitempty"`
+
+	// Sort `asc` or `desc`; accepted but not applied, as in 8.7.
+	Sort *IssueSortQuery `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
 }
 
 // ListNamespacesParams defines parameters for ListNamespaces.
@@ -3047,11 +3567,71 @@ type ListProjectHooksParams struct {
 	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
 }
 
+// ListProjectIssuesParams defines parameters for ListProjectIssues.
+type ListProjectIssuesParams struct {
+	// Iid Keep only the issue with this per-project number.
+	Iid *int `form:"iid,omitempty" json:"iid,omitempty"`
+
+	// State `opened` (opened and reopened) or `closed`; any other value keeps every issue.
+	State *IssueStateQuery `form:"state,omitempty" json:"state,omitempty"`
+
+	// Labels Comma-separated label titles; issues carrying any of them are kept.
+	Labels *IssueLabelsQuery `form:"labels,omitempty" json:"labels,omitempty"`
+
+	// Milestone Keep only issues of the milestone with this title.
+	Milestone *string `form:"milestone,omitempty" json:"milestone,omitempty"`
+
+	// OrderBy `created_at` or `updated_at`; accepted but not applied, as in 8.7.
+	OrderBy *IssueOrderByQuery `form:"order_by,omitempty" json:"order_by,omitempty"`
+
+	// Sort `asc` or `desc`; accepted but not applied, as in 8.7.
+	Sort *IssueSortQuery `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListIssueNotesParams defines parameters for ListIssueNotes.
+type ListIssueNotesParams struct {
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
 // ListProjectMembersParams defines parameters for ListProjectMembers.
 type ListProjectMembersParams struct {
 	// Query Keep members whose username contains this text.
 	Query *string `form:"query,omitempty" json:"query,omitempty"`
 
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListMilestonesParams defines parameters for ListMilestones.
+type ListMilestonesParams struct {
+	// Iid Keep only the milestone with this per-project number.
+	Iid *int `form:"iid,omitempty" json:"iid,omitempty"`
+
+	// State `active` or `closed`.
+	State *string `form:"state,omitempty" json:"state,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListMilestoneIssuesParams defines parameters for ListMilestoneIssues.
+type ListMilestoneIssuesParams struct {
 	// Page Page number (1-based).
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
 
@@ -3093,6 +3673,15 @@ type ListCommitsParams struct {
 type GetCommitBlobParams struct {
 	// Filepath Required: the file's path in the repository (`lib/gitlab.rb`). Checked after access (see the operation): a missing one answers `400 {"message":"400 (Bad request) \"filepath\" not given"}`.
 	Filepath *RepositoryFilePath `form:"filepath,omitempty" json:"filepath,omitempty"`
+}
+
+// ListCommitCommentsParams defines parameters for ListCommitComments.
+type ListCommitCommentsParams struct {
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
 }
 
 // ListCommitStatusesParams defines parameters for ListCommitStatuses.
@@ -3153,6 +3742,24 @@ type ListTreeParams struct {
 
 	// RefName A branch, a tag or a commit SHA; the default branch when missing.
 	RefName *string `form:"ref_name,omitempty" json:"ref_name,omitempty"`
+}
+
+// ListProjectSnippetsParams defines parameters for ListProjectSnippets.
+type ListProjectSnippetsParams struct {
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListSnippetNotesParams defines parameters for ListSnippetNotes.
+type ListSnippetNotesParams struct {
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
 }
 
 // ListProjectUsersParams defines parameters for ListProjectUsers.
@@ -3251,11 +3858,59 @@ type EditProjectHookJSONRequestBody = ProjectHookBody
 // EditProjectHookFormdataRequestBody defines body for EditProjectHook for application/x-www-form-urlencoded ContentType.
 type EditProjectHookFormdataRequestBody = ProjectHookBody
 
+// CreateIssueJSONRequestBody defines body for CreateIssue for application/json ContentType.
+type CreateIssueJSONRequestBody = CreateIssueBody
+
+// CreateIssueFormdataRequestBody defines body for CreateIssue for application/x-www-form-urlencoded ContentType.
+type CreateIssueFormdataRequestBody = CreateIssueBody
+
+// UpdateIssueJSONRequestBody defines body for UpdateIssue for application/json ContentType.
+type UpdateIssueJSONRequestBody = UpdateIssueBody
+
+// UpdateIssueFormdataRequestBody defines body for UpdateIssue for application/x-www-form-urlencoded ContentType.
+type UpdateIssueFormdataRequestBody = UpdateIssueBody
+
+// MoveIssueJSONRequestBody defines body for MoveIssue for application/json ContentType.
+type MoveIssueJSONRequestBody = MoveIssueBody
+
+// MoveIssueFormdataRequestBody defines body for MoveIssue for application/x-www-form-urlencoded ContentType.
+type MoveIssueFormdataRequestBody = MoveIssueBody
+
+// CreateIssueNoteJSONRequestBody defines body for CreateIssueNote for application/json ContentType.
+type CreateIssueNoteJSONRequestBody = CreateNoteBody
+
+// CreateIssueNoteFormdataRequestBody defines body for CreateIssueNote for application/x-www-form-urlencoded ContentType.
+type CreateIssueNoteFormdataRequestBody = CreateNoteBody
+
+// UpdateIssueNoteJSONRequestBody defines body for UpdateIssueNote for application/json ContentType.
+type UpdateIssueNoteJSONRequestBody = UpdateNoteBody
+
+// UpdateIssueNoteFormdataRequestBody defines body for UpdateIssueNote for application/x-www-form-urlencoded ContentType.
+type UpdateIssueNoteFormdataRequestBody = UpdateNoteBody
+
 // AddDeployKeyJSONRequestBody defines body for AddDeployKey for application/json ContentType.
 type AddDeployKeyJSONRequestBody = AddDeployKeyBody
 
 // AddDeployKeyFormdataRequestBody defines body for AddDeployKey for application/x-www-form-urlencoded ContentType.
 type AddDeployKeyFormdataRequestBody = AddDeployKeyBody
+
+// DeleteLabelJSONRequestBody defines body for DeleteLabel for application/json ContentType.
+type DeleteLabelJSONRequestBody = DeleteLabelBody
+
+// DeleteLabelFormdataRequestBody defines body for DeleteLabel for application/x-www-form-urlencoded ContentType.
+type DeleteLabelFormdataRequestBody = DeleteLabelBody
+
+// CreateLabelJSONRequestBody defines body for CreateLabel for application/json ContentType.
+type CreateLabelJSONRequestBody = CreateLabelBody
+
+// CreateLabelFormdataRequestBody defines body for CreateLabel for application/x-www-form-urlencoded ContentType.
+type CreateLabelFormdataRequestBody = CreateLabelBody
+
+// UpdateLabelJSONRequestBody defines body for UpdateLabel for application/json ContentType.
+type UpdateLabelJSONRequestBody = UpdateLabelBody
+
+// UpdateLabelFormdataRequestBody defines body for UpdateLabel for application/x-www-form-urlencoded ContentType.
+type UpdateLabelFormdataRequestBody = UpdateLabelBody
 
 // AddProjectMemberJSONRequestBody defines body for AddProjectMember for application/json ContentType.
 type AddProjectMemberJSONRequestBody = AddProjectMemberBody
@@ -3269,11 +3924,29 @@ type UpdateProjectMemberJSONRequestBody = UpdateProjectMemberBody
 // UpdateProjectMemberFormdataRequestBody defines body for UpdateProjectMember for application/x-www-form-urlencoded ContentType.
 type UpdateProjectMemberFormdataRequestBody = UpdateProjectMemberBody
 
+// CreateMilestoneJSONRequestBody defines body for CreateMilestone for application/json ContentType.
+type CreateMilestoneJSONRequestBody = CreateMilestoneBody
+
+// CreateMilestoneFormdataRequestBody defines body for CreateMilestone for application/x-www-form-urlencoded ContentType.
+type CreateMilestoneFormdataRequestBody = CreateMilestoneBody
+
+// UpdateMilestoneJSONRequestBody defines body for UpdateMilestone for application/json ContentType.
+type UpdateMilestoneJSONRequestBody = UpdateMilestoneBody
+
+// UpdateMilestoneFormdataRequestBody defines body for UpdateMilestone for application/x-www-form-urlencoded ContentType.
+type UpdateMilestoneFormdataRequestBody = UpdateMilestoneBody
+
 // CreateBranchJSONRequestBody defines body for CreateBranch for application/json ContentType.
 type CreateBranchJSONRequestBody = CreateBranchBody
 
 // CreateBranchFormdataRequestBody defines body for CreateBranch for application/x-www-form-urlencoded ContentType.
 type CreateBranchFormdataRequestBody = CreateBranchBody
+
+// CreateCommitCommentJSONRequestBody defines body for CreateCommitComment for application/json ContentType.
+type CreateCommitCommentJSONRequestBody = CreateCommitCommentBody
+
+// CreateCommitCommentFormdataRequestBody defines body for CreateCommitComment for application/x-www-form-urlencoded ContentType.
+type CreateCommitCommentFormdataRequestBody = CreateCommitCommentBody
 
 // CreateRepositoryFileJSONRequestBody defines body for CreateRepositoryFile for application/json ContentType.
 type CreateRepositoryFileJSONRequestBody = WriteRepositoryFileBody
@@ -3310,6 +3983,30 @@ type ShareProjectJSONRequestBody = ShareProjectBody
 
 // ShareProjectFormdataRequestBody defines body for ShareProject for application/x-www-form-urlencoded ContentType.
 type ShareProjectFormdataRequestBody = ShareProjectBody
+
+// CreateProjectSnippetJSONRequestBody defines body for CreateProjectSnippet for application/json ContentType.
+type CreateProjectSnippetJSONRequestBody = CreateProjectSnippetBody
+
+// CreateProjectSnippetFormdataRequestBody defines body for CreateProjectSnippet for application/x-www-form-urlencoded ContentType.
+type CreateProjectSnippetFormdataRequestBody = CreateProjectSnippetBody
+
+// UpdateProjectSnippetJSONRequestBody defines body for UpdateProjectSnippet for application/json ContentType.
+type UpdateProjectSnippetJSONRequestBody = UpdateProjectSnippetBody
+
+// UpdateProjectSnippetFormdataRequestBody defines body for UpdateProjectSnippet for application/x-www-form-urlencoded ContentType.
+type UpdateProjectSnippetFormdataRequestBody = UpdateProjectSnippetBody
+
+// CreateSnippetNoteJSONRequestBody defines body for CreateSnippetNote for application/json ContentType.
+type CreateSnippetNoteJSONRequestBody = CreateNoteBody
+
+// CreateSnippetNoteFormdataRequestBody defines body for CreateSnippetNote for application/x-www-form-urlencoded ContentType.
+type CreateSnippetNoteFormdataRequestBody = CreateNoteBody
+
+// UpdateSnippetNoteJSONRequestBody defines body for UpdateSnippetNote for application/json ContentType.
+type UpdateSnippetNoteJSONRequestBody = UpdateNoteBody
+
+// UpdateSnippetNoteFormdataRequestBody defines body for UpdateSnippetNote for application/x-www-form-urlencoded ContentType.
+type UpdateSnippetNoteFormdataRequestBody = UpdateNoteBody
 
 // CreateCommitStatusJSONRequestBody defines body for CreateCommitStatus for application/json ContentType.
 type CreateCommitStatusJSONRequestBody = CreateCommitStatusBody
@@ -4646,6 +5343,21 @@ type ClientInterface interface {
 	// Corresponds with GET /internal/discover (the `InternalDiscover` operationId).
 	InternalDiscover(ctx context.Context, params *InternalDiscoverParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListUserIssues List the issues the current user authored
+	//
+	// Every issue whose author is the caller, in every project, oldest
+	// first. `state` `opened` keeps open (opened and reopened) issues,
+	// `closed` closed ones; any other value, or none, keeps all.
+	// `labels` (comma-separated titles) keeps issues carrying **any** of
+	// them: 8.7 filtered with `includes(:labels).where('labels.title' =>
+	// list)`, so `labels=a,b` is a union, not an intersection (the docs of
+	// later versions say so). `order_by` and `sort` are accepted but, as in
+	// 8.7 (which discarded the reordered relation), not applied.
+	// Paginated.
+	//
+	// Corresponds with GET /issues (the `ListUserIssues` operationId).
+	ListUserIssues(ctx context.Context, params *ListUserIssuesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetKey Get an SSH key with its user
 	//
 	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
@@ -5302,6 +6014,496 @@ type ClientInterface interface {
 	// Corresponds with PUT /projects/{id}/hooks/{hook_id} (the `EditProjectHook` operationId).
 	EditProjectHookWithFormdataBody(ctx context.Context, id ProjectIDPath, hookID int, body EditProjectHookFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListProjectIssues List a project's issues
+	//
+	// Anyone who can read the project. Ordered as 8.7's `Project#issues`
+	// association was: by state descending (`reopened`, `opened`, then
+	// `closed`), then newest first. Filters: `iid` (the issue with that
+	// per-project number), `state` (`opened`: opened and reopened;
+	// `closed`; anything else: all), `labels` (comma-separated titles;
+	// issues with **any** of them, see `GET /issues`), `milestone` (the
+	// milestone's title). `order_by` and `sort` are accepted but not
+	// applied, as in 8.7. Paginated.
+	//
+	// Corresponds with GET /projects/{id}/issues (the `ListProjectIssues` operationId).
+	ListProjectIssues(ctx context.Context, id ProjectIDPath, params *ListProjectIssuesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateIssueWithBody Open an issue
+	//
+	// Anyone who may open issues in the project (`create_issue`, see
+	// above); a project with the issue tracker switched off answers
+	// `403 {"message":"403 Forbidden"}`. 8.7 checked `title` first
+	// (`400 {"message":"400 (Bad request) \"title\" not given"}`, also for
+	// a blank title), then the project.
+	//
+	// `labels` are comma-separated titles; each is stripped, and labels
+	// missing from the project are made with the color `#428BCA`. A title
+	// that could make no valid label (holding `&` or `?`, or blank) fails
+	// the request before anything is written, with 8.7's nested body
+	// `400 {"message":{"labels":{"<title>":{"title":["is invalid"]}}}}`.
+	// `assignee_id` and `milestone_id` are ignored unless the caller is a
+	// reporter or above (an unknown user, or a milestone of another
+	// project, is ignored too). `created_at` (ISO 8601) is honoured only
+	// for administrators and the project's owner. The new issue gets the
+	// next `iid` of the project: iids are unique and gap-free even under
+	// concurrent creation. The caller, as its author, is subscribed.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/{id}/issues (the `CreateIssue` operationId).
+	CreateIssueWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateIssue Open an issue
+	//
+	// Anyone who may open issues in the project (`create_issue`, see
+	// above); a project with the issue tracker switched off answers
+	// `403 {"message":"403 Forbidden"}`. 8.7 checked `title` first
+	// (`400 {"message":"400 (Bad request) \"title\" not given"}`, also for
+	// a blank title), then the project.
+	//
+	// `labels` are comma-separated titles; each is stripped, and labels
+	// missing from the project are made with the color `#428BCA`. A title
+	// that could make no valid label (holding `&` or `?`, or blank) fails
+	// the request before anything is written, with 8.7's nested body
+	// `400 {"message":{"labels":{"<title>":{"title":["is invalid"]}}}}`.
+	// `assignee_id` and `milestone_id` are ignored unless the caller is a
+	// reporter or above (an unknown user, or a milestone of another
+	// project, is ignored too). `created_at` (ISO 8601) is honoured only
+	// for administrators and the project's owner. The new issue gets the
+	// next `iid` of the project: iids are unique and gap-free even under
+	// concurrent creation. The caller, as its author, is subscribed.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/{id}/issues (the `CreateIssue` operationId).
+	CreateIssue(ctx context.Context, id ProjectIDPath, body CreateIssueJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateIssueWithFormdataBody Open an issue
+	//
+	// Anyone who may open issues in the project (`create_issue`, see
+	// above); a project with the issue tracker switched off answers
+	// `403 {"message":"403 Forbidden"}`. 8.7 checked `title` first
+	// (`400 {"message":"400 (Bad request) \"title\" not given"}`, also for
+	// a blank title), then the project.
+	//
+	// `labels` are comma-separated titles; each is stripped, and labels
+	// missing from the project are made with the color `#428BCA`. A title
+	// that could make no valid label (holding `&` or `?`, or blank) fails
+	// the request before anything is written, with 8.7's nested body
+	// `400 {"message":{"labels":{"<title>":{"title":["is invalid"]}}}}`.
+	// `assignee_id` and `milestone_id` are ignored unless the caller is a
+	// reporter or above (an unknown user, or a milestone of another
+	// project, is ignored too). `created_at` (ISO 8601) is honoured only
+	// for administrators and the project's owner. The new issue gets the
+	// next `iid` of the project: iids are unique and gap-free even under
+	// concurrent creation. The caller, as its author, is subscribed.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /projects/{id}/issues (the `CreateIssue` operationId).
+	CreateIssueWithFormdataBody(ctx context.Context, id ProjectIDPath, body CreateIssueFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteIssue Delete an issue
+	//
+	// The project's owner (the owner of its personal namespace, the owners
+	// of its group) and administrators (`destroy_issue`). Answers `200`
+	// with the deleted issue's database row (a raw record, not the
+	// entity). 8.7 looked the issue up with `find_by` and then authorized
+	// on the result, so an unknown issue answers
+	// `403 {"message":"403 Forbidden"}` like a forbidden one, to everyone
+	// (the docs' 404 was never given).
+	//
+	// Corresponds with DELETE /projects/{id}/issues/{issue_id} (the `DeleteIssue` operationId).
+	DeleteIssue(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetIssue Get an issue
+	//
+	// Anyone who can read the project. `issue_id` is the global `id`, not
+	// the `iid`; an id of another project's issue, or an unknown one,
+	// answers `404 {"message":"404 Not found"}` (8.7's `find`). With the
+	// issue tracker switched off the issue is unreadable:
+	// `404 {"message":"404 Not Found"}`.
+	//
+	// Corresponds with GET /projects/{id}/issues/{issue_id} (the `GetIssue` operationId).
+	GetIssue(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateIssueWithBody Update, close or reopen an issue
+	//
+	// Reporters and above, and the issue's author and assignee
+	// (`update_issue`); others who can read the project get
+	// `403 {"message":"403 Forbidden"}`. The issue is looked up first:
+	// an unknown one answers `404 {"message":"404 Not found"}`.
+	//
+	// `state_event` `close` closes an open issue, `reopen` reopens a closed
+	// one (each with its event, system note and hook; closing a closed
+	// issue changes nothing). Then the other attributes are applied:
+	// `title`, `description`, and for reporters and above `assignee_id`,
+	// `milestone_id` (`0` removes them) and `labels`, which replaces the
+	// issue's labels (made on the fly like on create; invalid titles get
+	// the nested `400` of `POST`). A blank `title` or `description` is
+	// ignored, as 8.7's `attributes_for_keys` took only present values.
+	// `updated_at` is honoured only for administrators and the project's
+	// owner.
+	// Parameters outside these are ignored; none at all answers the issue
+	// unchanged.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /projects/{id}/issues/{issue_id} (the `UpdateIssue` operationId).
+	UpdateIssueWithBody(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateIssue Update, close or reopen an issue
+	//
+	// Reporters and above, and the issue's author and assignee
+	// (`update_issue`); others who can read the project get
+	// `403 {"message":"403 Forbidden"}`. The issue is looked up first:
+	// an unknown one answers `404 {"message":"404 Not found"}`.
+	//
+	// `state_event` `close` closes an open issue, `reopen` reopens a closed
+	// one (each with its event, system note and hook; closing a closed
+	// issue changes nothing). Then the other attributes are applied:
+	// `title`, `description`, and for reporters and above `assignee_id`,
+	// `milestone_id` (`0` removes them) and `labels`, which replaces the
+	// issue's labels (made on the fly like on create; invalid titles get
+	// the nested `400` of `POST`). A blank `title` or `description` is
+	// ignored, as 8.7's `attributes_for_keys` took only present values.
+	// `updated_at` is honoured only for administrators and the project's
+	// owner.
+	// Parameters outside these are ignored; none at all answers the issue
+	// unchanged.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /projects/{id}/issues/{issue_id} (the `UpdateIssue` operationId).
+	UpdateIssue(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body UpdateIssueJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateIssueWithFormdataBody Update, close or reopen an issue
+	//
+	// Reporters and above, and the issue's author and assignee
+	// (`update_issue`); others who can read the project get
+	// `403 {"message":"403 Forbidden"}`. The issue is looked up first:
+	// an unknown one answers `404 {"message":"404 Not found"}`.
+	//
+	// `state_event` `close` closes an open issue, `reopen` reopens a closed
+	// one (each with its event, system note and hook; closing a closed
+	// issue changes nothing). Then the other attributes are applied:
+	// `title`, `description`, and for reporters and above `assignee_id`,
+	// `milestone_id` (`0` removes them) and `labels`, which replaces the
+	// issue's labels (made on the fly like on create; invalid titles get
+	// the nested `400` of `POST`). A blank `title` or `description` is
+	// ignored, as 8.7's `attributes_for_keys` took only present values.
+	// `updated_at` is honoured only for administrators and the project's
+	// owner.
+	// Parameters outside these are ignored; none at all answers the issue
+	// unchanged.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with PUT /projects/{id}/issues/{issue_id} (the `UpdateIssue` operationId).
+	UpdateIssueWithFormdataBody(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body UpdateIssueFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// MoveIssueWithBody Move an issue to another project
+	//
+	// 8.7 checked, in this order: `to_project_id`
+	// (`400 {"message":"400 (Bad request) \"to_project_id\" not given"}`),
+	// the project (`404 {"message":"404 Project Not Found"}`), the issue
+	// and the target project (`find`: `404 {"message":"404 Not found"}`),
+	// then the mover's rights: reporter or above (`admin_issue`) in both
+	// projects, and the issue not moved already, else
+	// `400 {"message":"Cannot move issue due to insufficient permissions!"}`;
+	// then `400 {"message":"Cannot move issue to project it originates from!"}`
+	// when the target is the issue's own project.
+	//
+	// As 8.7's MoveService did, in one transaction: a new issue in the
+	// target project with that project's next `iid`, the same title,
+	// description, state, author, assignee and `created_at` (labels and
+	// milestone are not carried over), the old issue's notes copied onto
+	// it, and the system note `Moved from <old namespace/project>#<iid>`
+	// on it; on the old issue the note `Moved to <new
+	// namespace/project>#<iid>`, and the old issue is closed (with its
+	// `closed` event and `close` hook, without a status note). The new
+	// issue records its `opened` event and `open` hook. Answers `201` with
+	// the new issue.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/{id}/issues/{issue_id}/move (the `MoveIssue` operationId).
+	MoveIssueWithBody(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// MoveIssue Move an issue to another project
+	//
+	// 8.7 checked, in this order: `to_project_id`
+	// (`400 {"message":"400 (Bad request) \"to_project_id\" not given"}`),
+	// the project (`404 {"message":"404 Project Not Found"}`), the issue
+	// and the target project (`find`: `404 {"message":"404 Not found"}`),
+	// then the mover's rights: reporter or above (`admin_issue`) in both
+	// projects, and the issue not moved already, else
+	// `400 {"message":"Cannot move issue due to insufficient permissions!"}`;
+	// then `400 {"message":"Cannot move issue to project it originates from!"}`
+	// when the target is the issue's own project.
+	//
+	// As 8.7's MoveService did, in one transaction: a new issue in the
+	// target project with that project's next `iid`, the same title,
+	// description, state, author, assignee and `created_at` (labels and
+	// milestone are not carried over), the old issue's notes copied onto
+	// it, and the system note `Moved from <old namespace/project>#<iid>`
+	// on it; on the old issue the note `Moved to <new
+	// namespace/project>#<iid>`, and the old issue is closed (with its
+	// `closed` event and `close` hook, without a status note). The new
+	// issue records its `opened` event and `open` hook. Answers `201` with
+	// the new issue.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/{id}/issues/{issue_id}/move (the `MoveIssue` operationId).
+	MoveIssue(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body MoveIssueJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// MoveIssueWithFormdataBody Move an issue to another project
+	//
+	// 8.7 checked, in this order: `to_project_id`
+	// (`400 {"message":"400 (Bad request) \"to_project_id\" not given"}`),
+	// the project (`404 {"message":"404 Project Not Found"}`), the issue
+	// and the target project (`find`: `404 {"message":"404 Not found"}`),
+	// then the mover's rights: reporter or above (`admin_issue`) in both
+	// projects, and the issue not moved already, else
+	// `400 {"message":"Cannot move issue due to insufficient permissions!"}`;
+	// then `400 {"message":"Cannot move issue to project it originates from!"}`
+	// when the target is the issue's own project.
+	//
+	// As 8.7's MoveService did, in one transaction: a new issue in the
+	// target project with that project's next `iid`, the same title,
+	// description, state, author, assignee and `created_at` (labels and
+	// milestone are not carried over), the old issue's notes copied onto
+	// it, and the system note `Moved from <old namespace/project>#<iid>`
+	// on it; on the old issue the note `Moved to <new
+	// namespace/project>#<iid>`, and the old issue is closed (with its
+	// `closed` event and `close` hook, without a status note). The new
+	// issue records its `opened` event and `open` hook. Answers `201` with
+	// the new issue.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /projects/{id}/issues/{issue_id}/move (the `MoveIssue` operationId).
+	MoveIssueWithFormdataBody(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body MoveIssueFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListIssueNotes List the notes of a issue
+	//
+	// Any user who can read the project and the issue. The issue's
+	// notes, oldest first. Paginated (`page`, `per_page`).
+	// An issue that does not exist or is not the project's answers
+	// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`);
+	// while the project's issue tracker is off every issue answers
+	// `404 {"message":"404 Not Found"}`, as `GET` of the issue does.
+	//
+	// Corresponds with GET /projects/{id}/issues/{issue_id}/notes (the `ListIssueNotes` operationId).
+	ListIssueNotes(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, params *ListIssueNotesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateIssueNoteWithBody Comment on a issue
+	//
+	// Any user who can read the project and the issue (8.7 granted
+	// `create_note` to guests and to everyone who can read a public or
+	// internal project, and did not check it). `body` is checked first,
+	// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+	// (a blank body counts as missing).
+	// An issue that does not exist or is not the project's answers
+	// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`);
+	// while the project's issue tracker is off every issue answers
+	// `404 {"message":"404 Not Found"}`, as `GET` of the issue does.
+	//
+	// `created_at` (ISO 8601) sets the note's creation time, honoured only
+	// for administrators and the project's owner and ignored for anyone
+	// else; a value that is not a time is ignored too. `updated_at` is the
+	// time of the request either way.
+	//
+	// The note is recorded as a `commented on` event of the project
+	// (`target_type` `Note`), and its `Note Hook` payload is queued for
+	// the project's hooks with `note_events`.
+	//
+	// Differences from 8.7: it created the note without looking for the
+	// noteable, so an unknown one left a dangling note (or failed later);
+	// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+	// its validations with `404 {"message":"Note {...} Not Found"}`; with
+	// `body` required and not blank, none can fail here.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/{id}/issues/{issue_id}/notes (the `CreateIssueNote` operationId).
+	CreateIssueNoteWithBody(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateIssueNote Comment on a issue
+	//
+	// Any user who can read the project and the issue (8.7 granted
+	// `create_note` to guests and to everyone who can read a public or
+	// internal project, and did not check it). `body` is checked first,
+	// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+	// (a blank body counts as missing).
+	// An issue that does not exist or is not the project's answers
+	// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`);
+	// while the project's issue tracker is off every issue answers
+	// `404 {"message":"404 Not Found"}`, as `GET` of the issue does.
+	//
+	// `created_at` (ISO 8601) sets the note's creation time, honoured only
+	// for administrators and the project's owner and ignored for anyone
+	// else; a value that is not a time is ignored too. `updated_at` is the
+	// time of the request either way.
+	//
+	// The note is recorded as a `commented on` event of the project
+	// (`target_type` `Note`), and its `Note Hook` payload is queued for
+	// the project's hooks with `note_events`.
+	//
+	// Differences from 8.7: it created the note without looking for the
+	// noteable, so an unknown one left a dangling note (or failed later);
+	// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+	// its validations with `404 {"message":"Note {...} Not Found"}`; with
+	// `body` required and not blank, none can fail here.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/{id}/issues/{issue_id}/notes (the `CreateIssueNote` operationId).
+	CreateIssueNote(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body CreateIssueNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateIssueNoteWithFormdataBody Comment on a issue
+	//
+	// Any user who can read the project and the issue (8.7 granted
+	// `create_note` to guests and to everyone who can read a public or
+	// internal project, and did not check it). `body` is checked first,
+	// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+	// (a blank body counts as missing).
+	// An issue that does not exist or is not the project's answers
+	// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`);
+	// while the project's issue tracker is off every issue answers
+	// `404 {"message":"404 Not Found"}`, as `GET` of the issue does.
+	//
+	// `created_at` (ISO 8601) sets the note's creation time, honoured only
+	// for administrators and the project's owner and ignored for anyone
+	// else; a value that is not a time is ignored too. `updated_at` is the
+	// time of the request either way.
+	//
+	// The note is recorded as a `commented on` event of the project
+	// (`target_type` `Note`), and its `Note Hook` payload is queued for
+	// the project's hooks with `note_events`.
+	//
+	// Differences from 8.7: it created the note without looking for the
+	// noteable, so an unknown one left a dangling note (or failed later);
+	// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+	// its validations with `404 {"message":"Note {...} Not Found"}`; with
+	// `body` required and not blank, none can fail here.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /projects/{id}/issues/{issue_id}/notes (the `CreateIssueNote` operationId).
+	CreateIssueNoteWithFormdataBody(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body CreateIssueNoteFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteIssueNote Delete a note of a issue
+	//
+	// The note's author, masters and owners of the project, and
+	// administrators, as for `PUT`; anyone else who can read the project
+	// gets `403 {"message":"403 Forbidden"}`. The note is looked up among
+	// all the notes of the project (`404 {"message":"404 Not found"}`
+	// otherwise). Answers `200` with the deleted note.
+	//
+	// Corresponds with DELETE /projects/{id}/issues/{issue_id}/notes/{note_id} (the `DeleteIssueNote` operationId).
+	DeleteIssueNote(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetIssueNote Get a note of a issue
+	//
+	// Any user who can read the project and the issue. A note that does
+	// not exist or is not on this issue answers
+	// `404 {"message":"404 Not found"}`.
+	// An issue that does not exist or is not the project's answers
+	// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`);
+	// while the project's issue tracker is off every issue answers
+	// `404 {"message":"404 Not Found"}`, as `GET` of the issue does.
+	//
+	// Corresponds with GET /projects/{id}/issues/{issue_id}/notes/{note_id} (the `GetIssueNote` operationId).
+	GetIssueNote(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateIssueNoteWithBody Edit a note of a issue
+	//
+	// The note's author, masters and owners of the project, and
+	// administrators (8.7's `admin_note`); anyone else who can read the
+	// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+	// first, before the project:
+	// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+	//
+	// As in 8.7, the note is looked up among all the notes of the project,
+	// whatever the path's issue says: a note that is not the project's
+	// answers `404 {"message":"404 Not found"}`. A system note is not
+	// editable: it is answered unchanged with `200`. No event and no hook
+	// (8.7 recorded none for an edit). 8.7's
+	// `400 {"message":"Failed to save note {...}"}` for a note that failed
+	// its validations cannot occur with `body` required.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /projects/{id}/issues/{issue_id}/notes/{note_id} (the `UpdateIssueNote` operationId).
+	UpdateIssueNoteWithBody(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateIssueNote Edit a note of a issue
+	//
+	// The note's author, masters and owners of the project, and
+	// administrators (8.7's `admin_note`); anyone else who can read the
+	// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+	// first, before the project:
+	// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+	//
+	// As in 8.7, the note is looked up among all the notes of the project,
+	// whatever the path's issue says: a note that is not the project's
+	// answers `404 {"message":"404 Not found"}`. A system note is not
+	// editable: it is answered unchanged with `200`. No event and no hook
+	// (8.7 recorded none for an edit). 8.7's
+	// `400 {"message":"Failed to save note {...}"}` for a note that failed
+	// its validations cannot occur with `body` required.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /projects/{id}/issues/{issue_id}/notes/{note_id} (the `UpdateIssueNote` operationId).
+	UpdateIssueNote(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, body UpdateIssueNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateIssueNoteWithFormdataBody Edit a note of a issue
+	//
+	// The note's author, masters and owners of the project, and
+	// administrators (8.7's `admin_note`); anyone else who can read the
+	// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+	// first, before the project:
+	// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+	//
+	// As in 8.7, the note is looked up among all the notes of the project,
+	// whatever the path's issue says: a note that is not the project's
+	// answers `404 {"message":"404 Not found"}`. A system note is not
+	// editable: it is answered unchanged with `200`. No event and no hook
+	// (8.7 recorded none for an edit). 8.7's
+	// `400 {"message":"Failed to save note {...}"}` for a note that failed
+	// its validations cannot occur with `body` required.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with PUT /projects/{id}/issues/{issue_id}/notes/{note_id} (the `UpdateIssueNote` operationId).
+	UpdateIssueNoteWithFormdataBody(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, body UpdateIssueNoteFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UnsubscribeFromIssue Unsubscribe from an issue
+	//
+	// Anyone who can read the project. Answers `200` with the issue
+	// (`subscribed` now false; an explicit unsubscription outweighs being
+	// a participant), or `304 Not Modified` with no body when the caller
+	// was not subscribed. An unknown issue answers
+	// `404 {"message":"404 Not found"}`.
+	//
+	// Corresponds with DELETE /projects/{id}/issues/{issue_id}/subscription (the `UnsubscribeFromIssue` operationId).
+	UnsubscribeFromIssue(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubscribeToIssue Subscribe to an issue
+	//
+	// Anyone who can read the project. Answers `201` with the issue
+	// (`subscribed` now true), or `304 Not Modified` with no body when the
+	// caller was subscribed already: by an earlier subscription, or as
+	// 8.7's `Subscribable#subscribed?` counted participants without one
+	// (the author, the assignee, the author of a comment). An unknown
+	// issue answers `404 {"message":"404 Not found"}`.
+	//
+	// Corresponds with POST /projects/{id}/issues/{issue_id}/subscription (the `SubscribeToIssue` operationId).
+	SubscribeToIssue(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListDeployKeys List a project's deploy keys
 	//
 	// Masters of the project and above (8.7's `admin_project` ability: also
@@ -5419,6 +6621,143 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /projects/{id}/keys/{key_id} (the `GetDeployKey` operationId).
 	GetDeployKey(ctx context.Context, id ProjectIDPath, keyID int, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteLabelWithBody Delete a label
+	//
+	// Reporters and up. Checks the project (404), the caller's rights
+	// (403), `name` (400 not given), then the label
+	// (`404 {"message":"404 Label Not Found"}`). Removes the label from
+	// every issue and answers `200` with its database row (a raw record).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with DELETE /projects/{id}/labels (the `DeleteLabel` operationId).
+	DeleteLabelWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteLabel Delete a label
+	//
+	// Reporters and up. Checks the project (404), the caller's rights
+	// (403), `name` (400 not given), then the label
+	// (`404 {"message":"404 Label Not Found"}`). Removes the label from
+	// every issue and answers `200` with its database row (a raw record).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with DELETE /projects/{id}/labels (the `DeleteLabel` operationId).
+	DeleteLabel(ctx context.Context, id ProjectIDPath, body DeleteLabelJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteLabelWithFormdataBody Delete a label
+	//
+	// Reporters and up. Checks the project (404), the caller's rights
+	// (403), `name` (400 not given), then the label
+	// (`404 {"message":"404 Label Not Found"}`). Removes the label from
+	// every issue and answers `200` with its database row (a raw record).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with DELETE /projects/{id}/labels (the `DeleteLabel` operationId).
+	DeleteLabelWithFormdataBody(ctx context.Context, id ProjectIDPath, body DeleteLabelFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListLabels List a project's labels
+	//
+	// Anyone who can read the project. Every label, by title, with its
+	// open and closed issue counts. Not paginated.
+	//
+	// Corresponds with GET /projects/{id}/labels (the `ListLabels` operationId).
+	ListLabels(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateLabelWithBody Create a label
+	//
+	// Reporters and up. 8.7 checked, in this order: the project (404), the
+	// caller's rights (403), `name` and `color`
+	// (`400 {"message":"400 (Bad request) \"name\" not given"}`), an
+	// existing label of that name (`409 {"message":"Label already
+	// exists"}`), then the label's validations
+	// (`400 {"message":{"color":["must be a valid color code"]}}`,
+	// `{"message":{"title":["is invalid"]}}`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/{id}/labels (the `CreateLabel` operationId).
+	CreateLabelWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateLabel Create a label
+	//
+	// Reporters and up. 8.7 checked, in this order: the project (404), the
+	// caller's rights (403), `name` and `color`
+	// (`400 {"message":"400 (Bad request) \"name\" not given"}`), an
+	// existing label of that name (`409 {"message":"Label already
+	// exists"}`), then the label's validations
+	// (`400 {"message":{"color":["must be a valid color code"]}}`,
+	// `{"message":{"title":["is invalid"]}}`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/{id}/labels (the `CreateLabel` operationId).
+	CreateLabel(ctx context.Context, id ProjectIDPath, body CreateLabelJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateLabelWithFormdataBody Create a label
+	//
+	// Reporters and up. 8.7 checked, in this order: the project (404), the
+	// caller's rights (403), `name` and `color`
+	// (`400 {"message":"400 (Bad request) \"name\" not given"}`), an
+	// existing label of that name (`409 {"message":"Label already
+	// exists"}`), then the label's validations
+	// (`400 {"message":{"color":["must be a valid color code"]}}`,
+	// `{"message":{"title":["is invalid"]}}`).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /projects/{id}/labels (the `CreateLabel` operationId).
+	CreateLabelWithFormdataBody(ctx context.Context, id ProjectIDPath, body CreateLabelFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateLabelWithBody Rename or recolor a label
+	//
+	// Reporters and up. 8.7 checked, in this order: the project (404), the
+	// caller's rights (403), `name` (400 not given), the label
+	// (`404 {"message":"404 Label not found Not Found"}`, 8.7's
+	// `not_found!('Label not found')`), then that at least one of
+	// `new_name`, `color` and `description` is given
+	// (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
+	// then the label's validations (`400`, as on create; a `new_name`
+	// taken by another label: `{"message":{"title":["has already been taken"]}}`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /projects/{id}/labels (the `UpdateLabel` operationId).
+	UpdateLabelWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateLabel Rename or recolor a label
+	//
+	// Reporters and up. 8.7 checked, in this order: the project (404), the
+	// caller's rights (403), `name` (400 not given), the label
+	// (`404 {"message":"404 Label not found Not Found"}`, 8.7's
+	// `not_found!('Label not found')`), then that at least one of
+	// `new_name`, `color` and `description` is given
+	// (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
+	// then the label's validations (`400`, as on create; a `new_name`
+	// taken by another label: `{"message":{"title":["has already been taken"]}}`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /projects/{id}/labels (the `UpdateLabel` operationId).
+	UpdateLabel(ctx context.Context, id ProjectIDPath, body UpdateLabelJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateLabelWithFormdataBody Rename or recolor a label
+	//
+	// Reporters and up. 8.7 checked, in this order: the project (404), the
+	// caller's rights (403), `name` (400 not given), the label
+	// (`404 {"message":"404 Label not found Not Found"}`, 8.7's
+	// `not_found!('Label not found')`), then that at least one of
+	// `new_name`, `color` and `description` is given
+	// (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
+	// then the label's validations (`400`, as on create; a `new_name`
+	// taken by another label: `{"message":{"title":["has already been taken"]}}`).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with PUT /projects/{id}/labels (the `UpdateLabel` operationId).
+	UpdateLabelWithFormdataBody(ctx context.Context, id ProjectIDPath, body UpdateLabelFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListProjectMembers List a project's members
 	//
@@ -5603,6 +6942,126 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /projects/{id}/members/{user_id} (the `UpdateProjectMember` operationId).
 	UpdateProjectMemberWithFormdataBody(ctx context.Context, id ProjectIDPath, userID int, body UpdateProjectMemberFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListMilestones List a project's milestones
+	//
+	// Anyone who can read the project. Oldest first; `state` `active` or
+	// `closed` keeps those (any other value keeps all), `iid` the milestone
+	// with that per-project number. Paginated.
+	//
+	// Corresponds with GET /projects/{id}/milestones (the `ListMilestones` operationId).
+	ListMilestones(ctx context.Context, id ProjectIDPath, params *ListMilestonesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateMilestoneWithBody Create a milestone
+	//
+	// Masters and up. 8.7 checked the project (404), the caller's rights
+	// (403), then `title` (`400 {"message":"400 (Bad request) \"title\"
+	// not given"}`, also for a blank one). `due_date` is `YYYY-MM-DD` (a
+	// value that is no date is ignored). A title taken in the project
+	// answers 8.7's
+	// `400 {"message":"Failed to create milestone {:title=>[\"has already been taken\"]}"}`
+	// (the Ruby inspection of the errors). The milestone gets the next
+	// `iid` of the project.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/{id}/milestones (the `CreateMilestone` operationId).
+	CreateMilestoneWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateMilestone Create a milestone
+	//
+	// Masters and up. 8.7 checked the project (404), the caller's rights
+	// (403), then `title` (`400 {"message":"400 (Bad request) \"title\"
+	// not given"}`, also for a blank one). `due_date` is `YYYY-MM-DD` (a
+	// value that is no date is ignored). A title taken in the project
+	// answers 8.7's
+	// `400 {"message":"Failed to create milestone {:title=>[\"has already been taken\"]}"}`
+	// (the Ruby inspection of the errors). The milestone gets the next
+	// `iid` of the project.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/{id}/milestones (the `CreateMilestone` operationId).
+	CreateMilestone(ctx context.Context, id ProjectIDPath, body CreateMilestoneJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateMilestoneWithFormdataBody Create a milestone
+	//
+	// Masters and up. 8.7 checked the project (404), the caller's rights
+	// (403), then `title` (`400 {"message":"400 (Bad request) \"title\"
+	// not given"}`, also for a blank one). `due_date` is `YYYY-MM-DD` (a
+	// value that is no date is ignored). A title taken in the project
+	// answers 8.7's
+	// `400 {"message":"Failed to create milestone {:title=>[\"has already been taken\"]}"}`
+	// (the Ruby inspection of the errors). The milestone gets the next
+	// `iid` of the project.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /projects/{id}/milestones (the `CreateMilestone` operationId).
+	CreateMilestoneWithFormdataBody(ctx context.Context, id ProjectIDPath, body CreateMilestoneFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetMilestone Get a milestone
+	//
+	// Anyone who can read the project. `milestone_id` is the global `id`;
+	// an unknown one, or one of another project, answers
+	// `404 {"message":"404 Not found"}`.
+	//
+	// Corresponds with GET /projects/{id}/milestones/{milestone_id} (the `GetMilestone` operationId).
+	GetMilestone(ctx context.Context, id ProjectIDPath, milestoneID MilestoneIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateMilestoneWithBody Update, close or activate a milestone
+	//
+	// Masters and up (`403` otherwise), then the milestone
+	// (`404 {"message":"404 Not found"}`). `state_event` `close` closes
+	// an active milestone, `activate` activates a closed one; other values
+	// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
+	// empty to clear) change what they name. A title taken by another
+	// milestone, or a blank one, answers
+	// `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /projects/{id}/milestones/{milestone_id} (the `UpdateMilestone` operationId).
+	UpdateMilestoneWithBody(ctx context.Context, id ProjectIDPath, milestoneID MilestoneIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateMilestone Update, close or activate a milestone
+	//
+	// Masters and up (`403` otherwise), then the milestone
+	// (`404 {"message":"404 Not found"}`). `state_event` `close` closes
+	// an active milestone, `activate` activates a closed one; other values
+	// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
+	// empty to clear) change what they name. A title taken by another
+	// milestone, or a blank one, answers
+	// `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /projects/{id}/milestones/{milestone_id} (the `UpdateMilestone` operationId).
+	UpdateMilestone(ctx context.Context, id ProjectIDPath, milestoneID MilestoneIDPath, body UpdateMilestoneJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateMilestoneWithFormdataBody Update, close or activate a milestone
+	//
+	// Masters and up (`403` otherwise), then the milestone
+	// (`404 {"message":"404 Not found"}`). `state_event` `close` closes
+	// an active milestone, `activate` activates a closed one; other values
+	// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
+	// empty to clear) change what they name. A title taken by another
+	// milestone, or a blank one, answers
+	// `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with PUT /projects/{id}/milestones/{milestone_id} (the `UpdateMilestone` operationId).
+	UpdateMilestoneWithFormdataBody(ctx context.Context, id ProjectIDPath, milestoneID MilestoneIDPath, body UpdateMilestoneFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListMilestoneIssues List a milestone's issues
+	//
+	// Anyone who can read the project. Every issue of the milestone, in
+	// every state, oldest first. Paginated. An unknown milestone answers
+	// `404 {"message":"404 Not found"}`.
+	//
+	// Corresponds with GET /projects/{id}/milestones/{milestone_id}/issues (the `ListMilestoneIssues` operationId).
+	ListMilestoneIssues(ctx context.Context, id ProjectIDPath, milestoneID MilestoneIDPath, params *ListMilestoneIssuesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetArchive Download an archive of the repository (tar.gz)
 	//
@@ -5831,6 +7290,109 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /projects/{id}/repository/commits/{sha}/blob (the `GetCommitBlob` operationId).
 	GetCommitBlob(ctx context.Context, id ProjectIDPath, sha RepositoryCommitRefPath, params *GetCommitBlobParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListCommitComments List the comments of a commit
+	//
+	// Callers with `download_code`. The comments on the commit `sha`
+	// names (a SHA, a branch or a tag), oldest first; an unknown commit
+	// answers `404 {"message":"404 Commit Not Found"}`. Paginated
+	// (`page`, `per_page`). Only this project's comments are listed (8.7
+	// also listed comments made on the same commit in other projects,
+	// forks among them, whoever could see those; Labrador does not leak
+	// them).
+	//
+	// Corresponds with GET /projects/{id}/repository/commits/{sha}/comments (the `ListCommitComments` operationId).
+	ListCommitComments(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, params *ListCommitCommentsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateCommitCommentWithBody Comment on a commit
+	//
+	// Callers with `download_code`. 8.7 checked, in this order: the
+	// project (404), the caller's right (403), `note`
+	// (`400 {"message":"400 (Bad request) \"note\" not given"}`; blank
+	// counts as missing), then the commit
+	// (`404 {"message":"404 Commit Not Found"}`).
+	//
+	// A line comment: when `path`, `line` and `line_type` are all given
+	// and a line of the commit's diff (against its first parent) in the
+	// file whose new path is `path` has the type `line_type` (`new` for
+	// an added line, `old` for a removed one; context lines have none)
+	// and the new-side line number `line`, the comment is attached to
+	// that line, and answers with `path`, `line` and `line_type`.
+	// Otherwise it is a comment on the whole commit, whose three fields
+	// are `null`. `line` is read as Ruby's `to_i` did (`"12abc"` is 12,
+	// `"abc"` is 0), so it never fails.
+	//
+	// The comment is recorded as a `commented on` event of the project
+	// (`target_type` `Note`) and its `Note Hook` payload, with the
+	// `commit`, is queued for the project's hooks with `note_events`.
+	// 8.7 answered `400 {"message":"Failed to save note {...}"}` (the
+	// model's errors as a Ruby hash) when the note failed its
+	// validations; with `note` required and not blank, none can fail.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/{id}/repository/commits/{sha}/comments (the `CreateCommitComment` operationId).
+	CreateCommitCommentWithBody(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateCommitComment Comment on a commit
+	//
+	// Callers with `download_code`. 8.7 checked, in this order: the
+	// project (404), the caller's right (403), `note`
+	// (`400 {"message":"400 (Bad request) \"note\" not given"}`; blank
+	// counts as missing), then the commit
+	// (`404 {"message":"404 Commit Not Found"}`).
+	//
+	// A line comment: when `path`, `line` and `line_type` are all given
+	// and a line of the commit's diff (against its first parent) in the
+	// file whose new path is `path` has the type `line_type` (`new` for
+	// an added line, `old` for a removed one; context lines have none)
+	// and the new-side line number `line`, the comment is attached to
+	// that line, and answers with `path`, `line` and `line_type`.
+	// Otherwise it is a comment on the whole commit, whose three fields
+	// are `null`. `line` is read as Ruby's `to_i` did (`"12abc"` is 12,
+	// `"abc"` is 0), so it never fails.
+	//
+	// The comment is recorded as a `commented on` event of the project
+	// (`target_type` `Note`) and its `Note Hook` payload, with the
+	// `commit`, is queued for the project's hooks with `note_events`.
+	// 8.7 answered `400 {"message":"Failed to save note {...}"}` (the
+	// model's errors as a Ruby hash) when the note failed its
+	// validations; with `note` required and not blank, none can fail.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/{id}/repository/commits/{sha}/comments (the `CreateCommitComment` operationId).
+	CreateCommitComment(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, body CreateCommitCommentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateCommitCommentWithFormdataBody Comment on a commit
+	//
+	// Callers with `download_code`. 8.7 checked, in this order: the
+	// project (404), the caller's right (403), `note`
+	// (`400 {"message":"400 (Bad request) \"note\" not given"}`; blank
+	// counts as missing), then the commit
+	// (`404 {"message":"404 Commit Not Found"}`).
+	//
+	// A line comment: when `path`, `line` and `line_type` are all given
+	// and a line of the commit's diff (against its first parent) in the
+	// file whose new path is `path` has the type `line_type` (`new` for
+	// an added line, `old` for a removed one; context lines have none)
+	// and the new-side line number `line`, the comment is attached to
+	// that line, and answers with `path`, `line` and `line_type`.
+	// Otherwise it is a comment on the whole commit, whose three fields
+	// are `null`. `line` is read as Ruby's `to_i` did (`"12abc"` is 12,
+	// `"abc"` is 0), so it never fails.
+	//
+	// The comment is recorded as a `commented on` event of the project
+	// (`target_type` `Note`) and its `Note Hook` payload, with the
+	// `commit`, is queued for the project's hooks with `note_events`.
+	// 8.7 answered `400 {"message":"Failed to save note {...}"}` (the
+	// model's errors as a Ruby hash) when the note failed its
+	// validations; with `note` required and not blank, none can fail.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /projects/{id}/repository/commits/{sha}/comments (the `CreateCommitComment` operationId).
+	CreateCommitCommentWithFormdataBody(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, body CreateCommitCommentFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetCommitDiff Get the diff of a commit
 	//
@@ -6396,6 +7958,355 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /projects/{id}/share (the `ShareProject` operationId).
 	ShareProjectWithFormdataBody(ctx context.Context, id ProjectIDPath, body ShareProjectFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListProjectSnippets List a project's snippets
+	//
+	// Any user who can read the project. The snippets the caller sees (see
+	// above), newest first. Paginated (`page`, `per_page`).
+	//
+	// Corresponds with GET /projects/{id}/snippets (the `ListProjectSnippets` operationId).
+	ListProjectSnippets(ctx context.Context, id ProjectIDPath, params *ListProjectSnippetsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateProjectSnippetWithBody Create a project snippet
+	//
+	// Reporters and up, and administrators (8.7's `create_project_snippet`);
+	// nobody when the project's snippets are disabled. Anyone else who can
+	// read the project gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the project (404), the caller's right
+	// (403), `title`, `file_name`, `code` and `visibility_level`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`; a blank
+	// value counts as missing), then the snippet's validations, which
+	// answer `400` with the model's errors, e.g.
+	// `{"message":{"file_name":["can contain only letters, digits, '_', '-', '@' and '.'. "]}}`
+	// (a file name of other characters, the trailing space included) or
+	// `{"message":{"visibility_level":["is not included in the list"]}}`
+	// (a level other than 0, 10 or 20). `code` becomes the snippet's
+	// content.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/{id}/snippets (the `CreateProjectSnippet` operationId).
+	CreateProjectSnippetWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateProjectSnippet Create a project snippet
+	//
+	// Reporters and up, and administrators (8.7's `create_project_snippet`);
+	// nobody when the project's snippets are disabled. Anyone else who can
+	// read the project gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the project (404), the caller's right
+	// (403), `title`, `file_name`, `code` and `visibility_level`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`; a blank
+	// value counts as missing), then the snippet's validations, which
+	// answer `400` with the model's errors, e.g.
+	// `{"message":{"file_name":["can contain only letters, digits, '_', '-', '@' and '.'. "]}}`
+	// (a file name of other characters, the trailing space included) or
+	// `{"message":{"visibility_level":["is not included in the list"]}}`
+	// (a level other than 0, 10 or 20). `code` becomes the snippet's
+	// content.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/{id}/snippets (the `CreateProjectSnippet` operationId).
+	CreateProjectSnippet(ctx context.Context, id ProjectIDPath, body CreateProjectSnippetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateProjectSnippetWithFormdataBody Create a project snippet
+	//
+	// Reporters and up, and administrators (8.7's `create_project_snippet`);
+	// nobody when the project's snippets are disabled. Anyone else who can
+	// read the project gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the project (404), the caller's right
+	// (403), `title`, `file_name`, `code` and `visibility_level`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`; a blank
+	// value counts as missing), then the snippet's validations, which
+	// answer `400` with the model's errors, e.g.
+	// `{"message":{"file_name":["can contain only letters, digits, '_', '-', '@' and '.'. "]}}`
+	// (a file name of other characters, the trailing space included) or
+	// `{"message":{"visibility_level":["is not included in the list"]}}`
+	// (a level other than 0, 10 or 20). `code` becomes the snippet's
+	// content.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /projects/{id}/snippets (the `CreateProjectSnippet` operationId).
+	CreateProjectSnippetWithFormdataBody(ctx context.Context, id ProjectIDPath, body CreateProjectSnippetFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteProjectSnippet Delete a project snippet
+	//
+	// The snippet's author, masters and owners of the project, and
+	// administrators, as for `PUT`; anyone else who sees the snippet gets
+	// `403 {"message":"403 Forbidden"}` (8.7's `rescue` around the
+	// deletion did not catch Grape's thrown 403).
+	//
+	// Deletes the snippet and its notes and answers `200` with the deleted
+	// row as 8.7's model serialized itself (every column, not the
+	// `ProjectSnippet` entity). Unlike the docs' "idempotent" claim, a
+	// snippet that does not exist (or was deleted already) or is hidden
+	// from the caller answers `404 {"message":"404 Snippet Not Found"}`.
+	//
+	// Corresponds with DELETE /projects/{id}/snippets/{snippet_id} (the `DeleteProjectSnippet` operationId).
+	DeleteProjectSnippet(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetProjectSnippet Get a project snippet
+	//
+	// Any user who can read the project and see the snippet (see above).
+	// A snippet that does not exist, belongs to another project or is
+	// hidden from the caller answers `404 {"message":"404 Not found"}`
+	// (8.7's failed `find`, lower-case f).
+	//
+	// Corresponds with GET /projects/{id}/snippets/{snippet_id} (the `GetProjectSnippet` operationId).
+	GetProjectSnippet(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateProjectSnippetWithBody Update a project snippet
+	//
+	// The snippet's author, masters and owners of the project, and
+	// administrators (8.7's `update_project_snippet`; only the author when
+	// the project's snippets are disabled). Anyone else who sees the
+	// snippet gets `403 {"message":"403 Forbidden"}`; a snippet the caller
+	// does not see answers `404 {"message":"404 Not found"}`.
+	//
+	// Only the parameters given (and not blank) change; `code` is the
+	// content. The result is validated like a new snippet (`400` with the
+	// model's errors, nothing changed). Without any change the snippet is
+	// answered as it was, `updated_at` included.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /projects/{id}/snippets/{snippet_id} (the `UpdateProjectSnippet` operationId).
+	UpdateProjectSnippetWithBody(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateProjectSnippet Update a project snippet
+	//
+	// The snippet's author, masters and owners of the project, and
+	// administrators (8.7's `update_project_snippet`; only the author when
+	// the project's snippets are disabled). Anyone else who sees the
+	// snippet gets `403 {"message":"403 Forbidden"}`; a snippet the caller
+	// does not see answers `404 {"message":"404 Not found"}`.
+	//
+	// Only the parameters given (and not blank) change; `code` is the
+	// content. The result is validated like a new snippet (`400` with the
+	// model's errors, nothing changed). Without any change the snippet is
+	// answered as it was, `updated_at` included.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /projects/{id}/snippets/{snippet_id} (the `UpdateProjectSnippet` operationId).
+	UpdateProjectSnippet(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, body UpdateProjectSnippetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateProjectSnippetWithFormdataBody Update a project snippet
+	//
+	// The snippet's author, masters and owners of the project, and
+	// administrators (8.7's `update_project_snippet`; only the author when
+	// the project's snippets are disabled). Anyone else who sees the
+	// snippet gets `403 {"message":"403 Forbidden"}`; a snippet the caller
+	// does not see answers `404 {"message":"404 Not found"}`.
+	//
+	// Only the parameters given (and not blank) change; `code` is the
+	// content. The result is validated like a new snippet (`400` with the
+	// model's errors, nothing changed). Without any change the snippet is
+	// answered as it was, `updated_at` included.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with PUT /projects/{id}/snippets/{snippet_id} (the `UpdateProjectSnippet` operationId).
+	UpdateProjectSnippetWithFormdataBody(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, body UpdateProjectSnippetFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListSnippetNotes List the notes of a project snippet
+	//
+	// Any user who can read the project and the project snippet. The project snippet's
+	// notes, oldest first. Paginated (`page`, `per_page`).
+	// A snippet that does not exist or that the caller does not see (see
+	// `GET /projects/:id/snippets`) answers `404 {"message":"404 Not found"}`.
+	//
+	// Corresponds with GET /projects/{id}/snippets/{snippet_id}/notes (the `ListSnippetNotes` operationId).
+	ListSnippetNotes(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, params *ListSnippetNotesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateSnippetNoteWithBody Comment on a project snippet
+	//
+	// Any user who can read the project and the project snippet (8.7 granted
+	// `create_note` to guests and to everyone who can read a public or
+	// internal project, and did not check it). `body` is checked first,
+	// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+	// (a blank body counts as missing).
+	// A snippet that does not exist or that the caller does not see (see
+	// `GET /projects/:id/snippets`) answers `404 {"message":"404 Not found"}`.
+	//
+	// `created_at` (ISO 8601) sets the note's creation time, honoured only
+	// for administrators and the project's owner and ignored for anyone
+	// else; a value that is not a time is ignored too. `updated_at` is the
+	// time of the request either way.
+	//
+	// The note is recorded as a `commented on` event of the project
+	// (`target_type` `Note`), and its `Note Hook` payload is queued for
+	// the project's hooks with `note_events`.
+	//
+	// Differences from 8.7: it created the note without looking for the
+	// noteable, so an unknown one left a dangling note (or failed later);
+	// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+	// its validations with `404 {"message":"Note {...} Not Found"}`; with
+	// `body` required and not blank, none can fail here.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/{id}/snippets/{snippet_id}/notes (the `CreateSnippetNote` operationId).
+	CreateSnippetNoteWithBody(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateSnippetNote Comment on a project snippet
+	//
+	// Any user who can read the project and the project snippet (8.7 granted
+	// `create_note` to guests and to everyone who can read a public or
+	// internal project, and did not check it). `body` is checked first,
+	// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+	// (a blank body counts as missing).
+	// A snippet that does not exist or that the caller does not see (see
+	// `GET /projects/:id/snippets`) answers `404 {"message":"404 Not found"}`.
+	//
+	// `created_at` (ISO 8601) sets the note's creation time, honoured only
+	// for administrators and the project's owner and ignored for anyone
+	// else; a value that is not a time is ignored too. `updated_at` is the
+	// time of the request either way.
+	//
+	// The note is recorded as a `commented on` event of the project
+	// (`target_type` `Note`), and its `Note Hook` payload is queued for
+	// the project's hooks with `note_events`.
+	//
+	// Differences from 8.7: it created the note without looking for the
+	// noteable, so an unknown one left a dangling note (or failed later);
+	// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+	// its validations with `404 {"message":"Note {...} Not Found"}`; with
+	// `body` required and not blank, none can fail here.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/{id}/snippets/{snippet_id}/notes (the `CreateSnippetNote` operationId).
+	CreateSnippetNote(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, body CreateSnippetNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateSnippetNoteWithFormdataBody Comment on a project snippet
+	//
+	// Any user who can read the project and the project snippet (8.7 granted
+	// `create_note` to guests and to everyone who can read a public or
+	// internal project, and did not check it). `body` is checked first,
+	// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+	// (a blank body counts as missing).
+	// A snippet that does not exist or that the caller does not see (see
+	// `GET /projects/:id/snippets`) answers `404 {"message":"404 Not found"}`.
+	//
+	// `created_at` (ISO 8601) sets the note's creation time, honoured only
+	// for administrators and the project's owner and ignored for anyone
+	// else; a value that is not a time is ignored too. `updated_at` is the
+	// time of the request either way.
+	//
+	// The note is recorded as a `commented on` event of the project
+	// (`target_type` `Note`), and its `Note Hook` payload is queued for
+	// the project's hooks with `note_events`.
+	//
+	// Differences from 8.7: it created the note without looking for the
+	// noteable, so an unknown one left a dangling note (or failed later);
+	// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+	// its validations with `404 {"message":"Note {...} Not Found"}`; with
+	// `body` required and not blank, none can fail here.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /projects/{id}/snippets/{snippet_id}/notes (the `CreateSnippetNote` operationId).
+	CreateSnippetNoteWithFormdataBody(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, body CreateSnippetNoteFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteSnippetNote Delete a note of a project snippet
+	//
+	// The note's author, masters and owners of the project, and
+	// administrators, as for `PUT`; anyone else who can read the project
+	// gets `403 {"message":"403 Forbidden"}`. The note is looked up among
+	// all the notes of the project (`404 {"message":"404 Not found"}`
+	// otherwise). Answers `200` with the deleted note.
+	//
+	// Corresponds with DELETE /projects/{id}/snippets/{snippet_id}/notes/{note_id} (the `DeleteSnippetNote` operationId).
+	DeleteSnippetNote(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetSnippetNote Get a note of a project snippet
+	//
+	// Any user who can read the project and the project snippet. A note that does
+	// not exist or is not on this project snippet answers
+	// `404 {"message":"404 Not found"}`.
+	// A snippet that does not exist or that the caller does not see (see
+	// `GET /projects/:id/snippets`) answers `404 {"message":"404 Not found"}`.
+	//
+	// Corresponds with GET /projects/{id}/snippets/{snippet_id}/notes/{note_id} (the `GetSnippetNote` operationId).
+	GetSnippetNote(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateSnippetNoteWithBody Edit a note of a project snippet
+	//
+	// The note's author, masters and owners of the project, and
+	// administrators (8.7's `admin_note`); anyone else who can read the
+	// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+	// first, before the project:
+	// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+	//
+	// As in 8.7, the note is looked up among all the notes of the project,
+	// whatever the path's project snippet says: a note that is not the project's
+	// answers `404 {"message":"404 Not found"}`. A system note is not
+	// editable: it is answered unchanged with `200`. No event and no hook
+	// (8.7 recorded none for an edit). 8.7's
+	// `400 {"message":"Failed to save note {...}"}` for a note that failed
+	// its validations cannot occur with `body` required.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /projects/{id}/snippets/{snippet_id}/notes/{note_id} (the `UpdateSnippetNote` operationId).
+	UpdateSnippetNoteWithBody(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateSnippetNote Edit a note of a project snippet
+	//
+	// The note's author, masters and owners of the project, and
+	// administrators (8.7's `admin_note`); anyone else who can read the
+	// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+	// first, before the project:
+	// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+	//
+	// As in 8.7, the note is looked up among all the notes of the project,
+	// whatever the path's project snippet says: a note that is not the project's
+	// answers `404 {"message":"404 Not found"}`. A system note is not
+	// editable: it is answered unchanged with `200`. No event and no hook
+	// (8.7 recorded none for an edit). 8.7's
+	// `400 {"message":"Failed to save note {...}"}` for a note that failed
+	// its validations cannot occur with `body` required.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /projects/{id}/snippets/{snippet_id}/notes/{note_id} (the `UpdateSnippetNote` operationId).
+	UpdateSnippetNote(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, body UpdateSnippetNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateSnippetNoteWithFormdataBody Edit a note of a project snippet
+	//
+	// The note's author, masters and owners of the project, and
+	// administrators (8.7's `admin_note`); anyone else who can read the
+	// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+	// first, before the project:
+	// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+	//
+	// As in 8.7, the note is looked up among all the notes of the project,
+	// whatever the path's project snippet says: a note that is not the project's
+	// answers `404 {"message":"404 Not found"}`. A system note is not
+	// editable: it is answered unchanged with `200`. No event and no hook
+	// (8.7 recorded none for an edit). 8.7's
+	// `400 {"message":"Failed to save note {...}"}` for a note that failed
+	// its validations cannot occur with `body` required.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with PUT /projects/{id}/snippets/{snippet_id}/notes/{note_id} (the `UpdateSnippetNote` operationId).
+	UpdateSnippetNoteWithFormdataBody(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, body UpdateSnippetNoteFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetProjectSnippetRaw Get a project snippet's content
+	//
+	// Any user who can read the project and see the snippet. The
+	// snippet's content as `text/plain`, byte for byte. A snippet the
+	// caller does not see answers `404 {"message":"404 Not found"}`
+	// (JSON).
+	//
+	// Corresponds with GET /projects/{id}/snippets/{snippet_id}/raw (the `GetProjectSnippetRaw` operationId).
+	GetProjectSnippetRaw(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UnstarProject Unstar a project
 	//
@@ -8033,6 +9944,31 @@ func (c *Client) InternalDiscover(ctx context.Context, params *InternalDiscoverP
 	return c.Client.Do(req)
 }
 
+// ListUserIssues List the issues the current user authored
+//
+// Every issue whose author is the caller, in every project, oldest
+// first. `state` `opened` keeps open (opened and reopened) issues,
+// `closed` closed ones; any other value, or none, keeps all.
+// `labels` (comma-separated titles) keeps issues carrying **any** of
+// them: 8.7 filtered with `includes(:labels).where('labels.title' =>
+// list)`, so `labels=a,b` is a union, not an intersection (the docs of
+// later versions say so). `order_by` and `sort` are accepted but, as in
+// 8.7 (which discarded the reordered relation), not applied.
+// Paginated.
+//
+// Corresponds with GET /issues (the `ListUserIssues` operationId).
+func (c *Client) ListUserIssues(ctx context.Context, params *ListUserIssuesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListUserIssuesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetKey Get an SSH key with its user
 //
 // Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
@@ -9009,6 +10945,726 @@ func (c *Client) EditProjectHookWithFormdataBody(ctx context.Context, id Project
 	return c.Client.Do(req)
 }
 
+// ListProjectIssues List a project's issues
+//
+// Anyone who can read the project. Ordered as 8.7's `Project#issues`
+// association was: by state descending (`reopened`, `opened`, then
+// `closed`), then newest first. Filters: `iid` (the issue with that
+// per-project number), `state` (`opened`: opened and reopened;
+// `closed`; anything else: all), `labels` (comma-separated titles;
+// issues with **any** of them, see `GET /issues`), `milestone` (the
+// milestone's title). `order_by` and `sort` are accepted but not
+// applied, as in 8.7. Paginated.
+//
+// Corresponds with GET /projects/{id}/issues (the `ListProjectIssues` operationId).
+func (c *Client) ListProjectIssues(ctx context.Context, id ProjectIDPath, params *ListProjectIssuesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListProjectIssuesRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateIssueWithBody Open an issue
+//
+// Anyone who may open issues in the project (`create_issue`, see
+// above); a project with the issue tracker switched off answers
+// `403 {"message":"403 Forbidden"}`. 8.7 checked `title` first
+// (`400 {"message":"400 (Bad request) \"title\" not given"}`, also for
+// a blank title), then the project.
+//
+// `labels` are comma-separated titles; each is stripped, and labels
+// missing from the project are made with the color `#428BCA`. A title
+// that could make no valid label (holding `&` or `?`, or blank) fails
+// the request before anything is written, with 8.7's nested body
+// `400 {"message":{"labels":{"<title>":{"title":["is invalid"]}}}}`.
+// `assignee_id` and `milestone_id` are ignored unless the caller is a
+// reporter or above (an unknown user, or a milestone of another
+// project, is ignored too). `created_at` (ISO 8601) is honoured only
+// for administrators and the project's owner. The new issue gets the
+// next `iid` of the project: iids are unique and gap-free even under
+// concurrent creation. The caller, as its author, is subscribed.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/{id}/issues (the `CreateIssue` operationId).
+func (c *Client) CreateIssueWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateIssueRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateIssue Open an issue
+//
+// Anyone who may open issues in the project (`create_issue`, see
+// above); a project with the issue tracker switched off answers
+// `403 {"message":"403 Forbidden"}`. 8.7 checked `title` first
+// (`400 {"message":"400 (Bad request) \"title\" not given"}`, also for
+// a blank title), then the project.
+//
+// `labels` are comma-separated titles; each is stripped, and labels
+// missing from the project are made with the color `#428BCA`. A title
+// that could make no valid label (holding `&` or `?`, or blank) fails
+// the request before anything is written, with 8.7's nested body
+// `400 {"message":{"labels":{"<title>":{"title":["is invalid"]}}}}`.
+// `assignee_id` and `milestone_id` are ignored unless the caller is a
+// reporter or above (an unknown user, or a milestone of another
+// project, is ignored too). `created_at` (ISO 8601) is honoured only
+// for administrators and the project's owner. The new issue gets the
+// next `iid` of the project: iids are unique and gap-free even under
+// concurrent creation. The caller, as its author, is subscribed.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/{id}/issues (the `CreateIssue` operationId).
+func (c *Client) CreateIssue(ctx context.Context, id ProjectIDPath, body CreateIssueJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateIssueRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateIssueWithFormdataBody Open an issue
+//
+// Anyone who may open issues in the project (`create_issue`, see
+// above); a project with the issue tracker switched off answers
+// `403 {"message":"403 Forbidden"}`. 8.7 checked `title` first
+// (`400 {"message":"400 (Bad request) \"title\" not given"}`, also for
+// a blank title), then the project.
+//
+// `labels` are comma-separated titles; each is stripped, and labels
+// missing from the project are made with the color `#428BCA`. A title
+// that could make no valid label (holding `&` or `?`, or blank) fails
+// the request before anything is written, with 8.7's nested body
+// `400 {"message":{"labels":{"<title>":{"title":["is invalid"]}}}}`.
+// `assignee_id` and `milestone_id` are ignored unless the caller is a
+// reporter or above (an unknown user, or a milestone of another
+// project, is ignored too). `created_at` (ISO 8601) is honoured only
+// for administrators and the project's owner. The new issue gets the
+// next `iid` of the project: iids are unique and gap-free even under
+// concurrent creation. The caller, as its author, is subscribed.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /projects/{id}/issues (the `CreateIssue` operationId).
+func (c *Client) CreateIssueWithFormdataBody(ctx context.Context, id ProjectIDPath, body CreateIssueFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateIssueRequestWithFormdataBody(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteIssue Delete an issue
+//
+// The project's owner (the owner of its personal namespace, the owners
+// of its group) and administrators (`destroy_issue`). Answers `200`
+// with the deleted issue's database row (a raw record, not the
+// entity). 8.7 looked the issue up with `find_by` and then authorized
+// on the result, so an unknown issue answers
+// `403 {"message":"403 Forbidden"}` like a forbidden one, to everyone
+// (the docs' 404 was never given).
+//
+// Corresponds with DELETE /projects/{id}/issues/{issue_id} (the `DeleteIssue` operationId).
+func (c *Client) DeleteIssue(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteIssueRequest(c.Server, id, issueID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetIssue Get an issue
+//
+// Anyone who can read the project. `issue_id` is the global `id`, not
+// the `iid`; an id of another project's issue, or an unknown one,
+// answers `404 {"message":"404 Not found"}` (8.7's `find`). With the
+// issue tracker switched off the issue is unreadable:
+// `404 {"message":"404 Not Found"}`.
+//
+// Corresponds with GET /projects/{id}/issues/{issue_id} (the `GetIssue` operationId).
+func (c *Client) GetIssue(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetIssueRequest(c.Server, id, issueID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateIssueWithBody Update, close or reopen an issue
+//
+// Reporters and above, and the issue's author and assignee
+// (`update_issue`); others who can read the project get
+// `403 {"message":"403 Forbidden"}`. The issue is looked up first:
+// an unknown one answers `404 {"message":"404 Not found"}`.
+//
+// `state_event` `close` closes an open issue, `reopen` reopens a closed
+// one (each with its event, system note and hook; closing a closed
+// issue changes nothing). Then the other attributes are applied:
+// `title`, `description`, and for reporters and above `assignee_id`,
+// `milestone_id` (`0` removes them) and `labels`, which replaces the
+// issue's labels (made on the fly like on create; invalid titles get
+// the nested `400` of `POST`). A blank `title` or `description` is
+// ignored, as 8.7's `attributes_for_keys` took only present values.
+// `updated_at` is honoured only for administrators and the project's
+// owner.
+// Parameters outside these are ignored; none at all answers the issue
+// unchanged.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /projects/{id}/issues/{issue_id} (the `UpdateIssue` operationId).
+func (c *Client) UpdateIssueWithBody(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateIssueRequestWithBody(c.Server, id, issueID, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateIssue Update, close or reopen an issue
+//
+// Reporters and above, and the issue's author and assignee
+// (`update_issue`); others who can read the project get
+// `403 {"message":"403 Forbidden"}`. The issue is looked up first:
+// an unknown one answers `404 {"message":"404 Not found"}`.
+//
+// `state_event` `close` closes an open issue, `reopen` reopens a closed
+// one (each with its event, system note and hook; closing a closed
+// issue changes nothing). Then the other attributes are applied:
+// `title`, `description`, and for reporters and above `assignee_id`,
+// `milestone_id` (`0` removes them) and `labels`, which replaces the
+// issue's labels (made on the fly like on create; invalid titles get
+// the nested `400` of `POST`). A blank `title` or `description` is
+// ignored, as 8.7's `attributes_for_keys` took only present values.
+// `updated_at` is honoured only for administrators and the project's
+// owner.
+// Parameters outside these are ignored; none at all answers the issue
+// unchanged.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /projects/{id}/issues/{issue_id} (the `UpdateIssue` operationId).
+func (c *Client) UpdateIssue(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body UpdateIssueJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateIssueRequest(c.Server, id, issueID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateIssueWithFormdataBody Update, close or reopen an issue
+//
+// Reporters and above, and the issue's author and assignee
+// (`update_issue`); others who can read the project get
+// `403 {"message":"403 Forbidden"}`. The issue is looked up first:
+// an unknown one answers `404 {"message":"404 Not found"}`.
+//
+// `state_event` `close` closes an open issue, `reopen` reopens a closed
+// one (each with its event, system note and hook; closing a closed
+// issue changes nothing). Then the other attributes are applied:
+// `title`, `description`, and for reporters and above `assignee_id`,
+// `milestone_id` (`0` removes them) and `labels`, which replaces the
+// issue's labels (made on the fly like on create; invalid titles get
+// the nested `400` of `POST`). A blank `title` or `description` is
+// ignored, as 8.7's `attributes_for_keys` took only present values.
+// `updated_at` is honoured only for administrators and the project's
+// owner.
+// Parameters outside these are ignored; none at all answers the issue
+// unchanged.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with PUT /projects/{id}/issues/{issue_id} (the `UpdateIssue` operationId).
+func (c *Client) UpdateIssueWithFormdataBody(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body UpdateIssueFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateIssueRequestWithFormdataBody(c.Server, id, issueID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// MoveIssueWithBody Move an issue to another project
+//
+// 8.7 checked, in this order: `to_project_id`
+// (`400 {"message":"400 (Bad request) \"to_project_id\" not given"}`),
+// the project (`404 {"message":"404 Project Not Found"}`), the issue
+// and the target project (`find`: `404 {"message":"404 Not found"}`),
+// then the mover's rights: reporter or above (`admin_issue`) in both
+// projects, and the issue not moved already, else
+// `400 {"message":"Cannot move issue due to insufficient permissions!"}`;
+// then `400 {"message":"Cannot move issue to project it originates from!"}`
+// when the target is the issue's own project.
+//
+// As 8.7's MoveService did, in one transaction: a new issue in the
+// target project with that project's next `iid`, the same title,
+// description, state, author, assignee and `created_at` (labels and
+// milestone are not carried over), the old issue's notes copied onto
+// it, and the system note `Moved from <old namespace/project>#<iid>`
+// on it; on the old issue the note `Moved to <new
+// namespace/project>#<iid>`, and the old issue is closed (with its
+// `closed` event and `close` hook, without a status note). The new
+// issue records its `opened` event and `open` hook. Answers `201` with
+// the new issue.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/{id}/issues/{issue_id}/move (the `MoveIssue` operationId).
+func (c *Client) MoveIssueWithBody(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMoveIssueRequestWithBody(c.Server, id, issueID, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// MoveIssue Move an issue to another project
+//
+// 8.7 checked, in this order: `to_project_id`
+// (`400 {"message":"400 (Bad request) \"to_project_id\" not given"}`),
+// the project (`404 {"message":"404 Project Not Found"}`), the issue
+// and the target project (`find`: `404 {"message":"404 Not found"}`),
+// then the mover's rights: reporter or above (`admin_issue`) in both
+// projects, and the issue not moved already, else
+// `400 {"message":"Cannot move issue due to insufficient permissions!"}`;
+// then `400 {"message":"Cannot move issue to project it originates from!"}`
+// when the target is the issue's own project.
+//
+// As 8.7's MoveService did, in one transaction: a new issue in the
+// target project with that project's next `iid`, the same title,
+// description, state, author, assignee and `created_at` (labels and
+// milestone are not carried over), the old issue's notes copied onto
+// it, and the system note `Moved from <old namespace/project>#<iid>`
+// on it; on the old issue the note `Moved to <new
+// namespace/project>#<iid>`, and the old issue is closed (with its
+// `closed` event and `close` hook, without a status note). The new
+// issue records its `opened` event and `open` hook. Answers `201` with
+// the new issue.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/{id}/issues/{issue_id}/move (the `MoveIssue` operationId).
+func (c *Client) MoveIssue(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body MoveIssueJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMoveIssueRequest(c.Server, id, issueID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// MoveIssueWithFormdataBody Move an issue to another project
+//
+// 8.7 checked, in this order: `to_project_id`
+// (`400 {"message":"400 (Bad request) \"to_project_id\" not given"}`),
+// the project (`404 {"message":"404 Project Not Found"}`), the issue
+// and the target project (`find`: `404 {"message":"404 Not found"}`),
+// then the mover's rights: reporter or above (`admin_issue`) in both
+// projects, and the issue not moved already, else
+// `400 {"message":"Cannot move issue due to insufficient permissions!"}`;
+// then `400 {"message":"Cannot move issue to project it originates from!"}`
+// when the target is the issue's own project.
+//
+// As 8.7's MoveService did, in one transaction: a new issue in the
+// target project with that project's next `iid`, the same title,
+// description, state, author, assignee and `created_at` (labels and
+// milestone are not carried over), the old issue's notes copied onto
+// it, and the system note `Moved from <old namespace/project>#<iid>`
+// on it; on the old issue the note `Moved to <new
+// namespace/project>#<iid>`, and the old issue is closed (with its
+// `closed` event and `close` hook, without a status note). The new
+// issue records its `opened` event and `open` hook. Answers `201` with
+// the new issue.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /projects/{id}/issues/{issue_id}/move (the `MoveIssue` operationId).
+func (c *Client) MoveIssueWithFormdataBody(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body MoveIssueFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMoveIssueRequestWithFormdataBody(c.Server, id, issueID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListIssueNotes List the notes of a issue
+//
+// Any user who can read the project and the issue. The issue's
+// notes, oldest first. Paginated (`page`, `per_page`).
+// An issue that does not exist or is not the project's answers
+// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`);
+// while the project's issue tracker is off every issue answers
+// `404 {"message":"404 Not Found"}`, as `GET` of the issue does.
+//
+// Corresponds with GET /projects/{id}/issues/{issue_id}/notes (the `ListIssueNotes` operationId).
+func (c *Client) ListIssueNotes(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, params *ListIssueNotesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListIssueNotesRequest(c.Server, id, issueID, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateIssueNoteWithBody Comment on a issue
+//
+// Any user who can read the project and the issue (8.7 granted
+// `create_note` to guests and to everyone who can read a public or
+// internal project, and did not check it). `body` is checked first,
+// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+// (a blank body counts as missing).
+// An issue that does not exist or is not the project's answers
+// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`);
+// while the project's issue tracker is off every issue answers
+// `404 {"message":"404 Not Found"}`, as `GET` of the issue does.
+//
+// `created_at` (ISO 8601) sets the note's creation time, honoured only
+// for administrators and the project's owner and ignored for anyone
+// else; a value that is not a time is ignored too. `updated_at` is the
+// time of the request either way.
+//
+// The note is recorded as a `commented on` event of the project
+// (`target_type` `Note`), and its `Note Hook` payload is queued for
+// the project's hooks with `note_events`.
+//
+// Differences from 8.7: it created the note without looking for the
+// noteable, so an unknown one left a dangling note (or failed later);
+// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+// its validations with `404 {"message":"Note {...} Not Found"}`; with
+// `body` required and not blank, none can fail here.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/{id}/issues/{issue_id}/notes (the `CreateIssueNote` operationId).
+func (c *Client) CreateIssueNoteWithBody(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateIssueNoteRequestWithBody(c.Server, id, issueID, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateIssueNote Comment on a issue
+//
+// Any user who can read the project and the issue (8.7 granted
+// `create_note` to guests and to everyone who can read a public or
+// internal project, and did not check it). `body` is checked first,
+// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+// (a blank body counts as missing).
+// An issue that does not exist or is not the project's answers
+// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`);
+// while the project's issue tracker is off every issue answers
+// `404 {"message":"404 Not Found"}`, as `GET` of the issue does.
+//
+// `created_at` (ISO 8601) sets the note's creation time, honoured only
+// for administrators and the project's owner and ignored for anyone
+// else; a value that is not a time is ignored too. `updated_at` is the
+// time of the request either way.
+//
+// The note is recorded as a `commented on` event of the project
+// (`target_type` `Note`), and its `Note Hook` payload is queued for
+// the project's hooks with `note_events`.
+//
+// Differences from 8.7: it created the note without looking for the
+// noteable, so an unknown one left a dangling note (or failed later);
+// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+// its validations with `404 {"message":"Note {...} Not Found"}`; with
+// `body` required and not blank, none can fail here.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/{id}/issues/{issue_id}/notes (the `CreateIssueNote` operationId).
+func (c *Client) CreateIssueNote(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body CreateIssueNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateIssueNoteRequest(c.Server, id, issueID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateIssueNoteWithFormdataBody Comment on a issue
+//
+// Any user who can read the project and the issue (8.7 granted
+// `create_note` to guests and to everyone who can read a public or
+// internal project, and did not check it). `body` is checked first,
+// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+// (a blank body counts as missing).
+// An issue that does not exist or is not the project's answers
+// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`);
+// while the project's issue tracker is off every issue answers
+// `404 {"message":"404 Not Found"}`, as `GET` of the issue does.
+//
+// `created_at` (ISO 8601) sets the note's creation time, honoured only
+// for administrators and the project's owner and ignored for anyone
+// else; a value that is not a time is ignored too. `updated_at` is the
+// time of the request either way.
+//
+// The note is recorded as a `commented on` event of the project
+// (`target_type` `Note`), and its `Note Hook` payload is queued for
+// the project's hooks with `note_events`.
+//
+// Differences from 8.7: it created the note without looking for the
+// noteable, so an unknown one left a dangling note (or failed later);
+// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+// its validations with `404 {"message":"Note {...} Not Found"}`; with
+// `body` required and not blank, none can fail here.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /projects/{id}/issues/{issue_id}/notes (the `CreateIssueNote` operationId).
+func (c *Client) CreateIssueNoteWithFormdataBody(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body CreateIssueNoteFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateIssueNoteRequestWithFormdataBody(c.Server, id, issueID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteIssueNote Delete a note of a issue
+//
+// The note's author, masters and owners of the project, and
+// administrators, as for `PUT`; anyone else who can read the project
+// gets `403 {"message":"403 Forbidden"}`. The note is looked up among
+// all the notes of the project (`404 {"message":"404 Not found"}`
+// otherwise). Answers `200` with the deleted note.
+//
+// Corresponds with DELETE /projects/{id}/issues/{issue_id}/notes/{note_id} (the `DeleteIssueNote` operationId).
+func (c *Client) DeleteIssueNote(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteIssueNoteRequest(c.Server, id, issueID, noteID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetIssueNote Get a note of a issue
+//
+// Any user who can read the project and the issue. A note that does
+// not exist or is not on this issue answers
+// `404 {"message":"404 Not found"}`.
+// An issue that does not exist or is not the project's answers
+// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`);
+// while the project's issue tracker is off every issue answers
+// `404 {"message":"404 Not Found"}`, as `GET` of the issue does.
+//
+// Corresponds with GET /projects/{id}/issues/{issue_id}/notes/{note_id} (the `GetIssueNote` operationId).
+func (c *Client) GetIssueNote(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetIssueNoteRequest(c.Server, id, issueID, noteID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateIssueNoteWithBody Edit a note of a issue
+//
+// The note's author, masters and owners of the project, and
+// administrators (8.7's `admin_note`); anyone else who can read the
+// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+// first, before the project:
+// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+//
+// As in 8.7, the note is looked up among all the notes of the project,
+// whatever the path's issue says: a note that is not the project's
+// answers `404 {"message":"404 Not found"}`. A system note is not
+// editable: it is answered unchanged with `200`. No event and no hook
+// (8.7 recorded none for an edit). 8.7's
+// `400 {"message":"Failed to save note {...}"}` for a note that failed
+// its validations cannot occur with `body` required.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /projects/{id}/issues/{issue_id}/notes/{note_id} (the `UpdateIssueNote` operationId).
+func (c *Client) UpdateIssueNoteWithBody(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateIssueNoteRequestWithBody(c.Server, id, issueID, noteID, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateIssueNote Edit a note of a issue
+//
+// The note's author, masters and owners of the project, and
+// administrators (8.7's `admin_note`); anyone else who can read the
+// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+// first, before the project:
+// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+//
+// As in 8.7, the note is looked up among all the notes of the project,
+// whatever the path's issue says: a note that is not the project's
+// answers `404 {"message":"404 Not found"}`. A system note is not
+// editable: it is answered unchanged with `200`. No event and no hook
+// (8.7 recorded none for an edit). 8.7's
+// `400 {"message":"Failed to save note {...}"}` for a note that failed
+// its validations cannot occur with `body` required.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /projects/{id}/issues/{issue_id}/notes/{note_id} (the `UpdateIssueNote` operationId).
+func (c *Client) UpdateIssueNote(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, body UpdateIssueNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateIssueNoteRequest(c.Server, id, issueID, noteID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateIssueNoteWithFormdataBody Edit a note of a issue
+//
+// The note's author, masters and owners of the project, and
+// administrators (8.7's `admin_note`); anyone else who can read the
+// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+// first, before the project:
+// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+//
+// As in 8.7, the note is looked up among all the notes of the project,
+// whatever the path's issue says: a note that is not the project's
+// answers `404 {"message":"404 Not found"}`. A system note is not
+// editable: it is answered unchanged with `200`. No event and no hook
+// (8.7 recorded none for an edit). 8.7's
+// `400 {"message":"Failed to save note {...}"}` for a note that failed
+// its validations cannot occur with `body` required.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with PUT /projects/{id}/issues/{issue_id}/notes/{note_id} (the `UpdateIssueNote` operationId).
+func (c *Client) UpdateIssueNoteWithFormdataBody(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, body UpdateIssueNoteFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateIssueNoteRequestWithFormdataBody(c.Server, id, issueID, noteID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UnsubscribeFromIssue Unsubscribe from an issue
+//
+// Anyone who can read the project. Answers `200` with the issue
+// (`subscribed` now false; an explicit unsubscription outweighs being
+// a participant), or `304 Not Modified` with no body when the caller
+// was not subscribed. An unknown issue answers
+// `404 {"message":"404 Not found"}`.
+//
+// Corresponds with DELETE /projects/{id}/issues/{issue_id}/subscription (the `UnsubscribeFromIssue` operationId).
+func (c *Client) UnsubscribeFromIssue(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUnsubscribeFromIssueRequest(c.Server, id, issueID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubscribeToIssue Subscribe to an issue
+//
+// Anyone who can read the project. Answers `201` with the issue
+// (`subscribed` now true), or `304 Not Modified` with no body when the
+// caller was subscribed already: by an earlier subscription, or as
+// 8.7's `Subscribable#subscribed?` counted participants without one
+// (the author, the assignee, the author of a comment). An unknown
+// issue answers `404 {"message":"404 Not found"}`.
+//
+// Corresponds with POST /projects/{id}/issues/{issue_id}/subscription (the `SubscribeToIssue` operationId).
+func (c *Client) SubscribeToIssue(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubscribeToIssueRequest(c.Server, id, issueID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListDeployKeys List a project's deploy keys
 //
 // Masters of the project and above (8.7's `admin_project` ability: also
@@ -9177,6 +11833,243 @@ func (c *Client) DeleteDeployKey(ctx context.Context, id ProjectIDPath, keyID in
 // Corresponds with GET /projects/{id}/keys/{key_id} (the `GetDeployKey` operationId).
 func (c *Client) GetDeployKey(ctx context.Context, id ProjectIDPath, keyID int, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetDeployKeyRequest(c.Server, id, keyID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteLabelWithBody Delete a label
+//
+// Reporters and up. Checks the project (404), the caller's rights
+// (403), `name` (400 not given), then the label
+// (`404 {"message":"404 Label Not Found"}`). Removes the label from
+// every issue and answers `200` with its database row (a raw record).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with DELETE /projects/{id}/labels (the `DeleteLabel` operationId).
+func (c *Client) DeleteLabelWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteLabelRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteLabel Delete a label
+//
+// Reporters and up. Checks the project (404), the caller's rights
+// (403), `name` (400 not given), then the label
+// (`404 {"message":"404 Label Not Found"}`). Removes the label from
+// every issue and answers `200` with its database row (a raw record).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with DELETE /projects/{id}/labels (the `DeleteLabel` operationId).
+func (c *Client) DeleteLabel(ctx context.Context, id ProjectIDPath, body DeleteLabelJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteLabelRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteLabelWithFormdataBody Delete a label
+//
+// Reporters and up. Checks the project (404), the caller's rights
+// (403), `name` (400 not given), then the label
+// (`404 {"message":"404 Label Not Found"}`). Removes the label from
+// every issue and answers `200` with its database row (a raw record).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with DELETE /projects/{id}/labels (the `DeleteLabel` operationId).
+func (c *Client) DeleteLabelWithFormdataBody(ctx context.Context, id ProjectIDPath, body DeleteLabelFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteLabelRequestWithFormdataBody(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListLabels List a project's labels
+//
+// Anyone who can read the project. Every label, by title, with its
+// open and closed issue counts. Not paginated.
+//
+// Corresponds with GET /projects/{id}/labels (the `ListLabels` operationId).
+func (c *Client) ListLabels(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListLabelsRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateLabelWithBody Create a label
+//
+// Reporters and up. 8.7 checked, in this order: the project (404), the
+// caller's rights (403), `name` and `color`
+// (`400 {"message":"400 (Bad request) \"name\" not given"}`), an
+// existing label of that name (`409 {"message":"Label already
+// exists"}`), then the label's validations
+// (`400 {"message":{"color":["must be a valid color code"]}}`,
+// `{"message":{"title":["is invalid"]}}`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/{id}/labels (the `CreateLabel` operationId).
+func (c *Client) CreateLabelWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateLabelRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateLabel Create a label
+//
+// Reporters and up. 8.7 checked, in this order: the project (404), the
+// caller's rights (403), `name` and `color`
+// (`400 {"message":"400 (Bad request) \"name\" not given"}`), an
+// existing label of that name (`409 {"message":"Label already
+// exists"}`), then the label's validations
+// (`400 {"message":{"color":["must be a valid color code"]}}`,
+// `{"message":{"title":["is invalid"]}}`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/{id}/labels (the `CreateLabel` operationId).
+func (c *Client) CreateLabel(ctx context.Context, id ProjectIDPath, body CreateLabelJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateLabelRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateLabelWithFormdataBody Create a label
+//
+// Reporters and up. 8.7 checked, in this order: the project (404), the
+// caller's rights (403), `name` and `color`
+// (`400 {"message":"400 (Bad request) \"name\" not given"}`), an
+// existing label of that name (`409 {"message":"Label already
+// exists"}`), then the label's validations
+// (`400 {"message":{"color":["must be a valid color code"]}}`,
+// `{"message":{"title":["is invalid"]}}`).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /projects/{id}/labels (the `CreateLabel` operationId).
+func (c *Client) CreateLabelWithFormdataBody(ctx context.Context, id ProjectIDPath, body CreateLabelFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateLabelRequestWithFormdataBody(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateLabelWithBody Rename or recolor a label
+//
+// Reporters and up. 8.7 checked, in this order: the project (404), the
+// caller's rights (403), `name` (400 not given), the label
+// (`404 {"message":"404 Label not found Not Found"}`, 8.7's
+// `not_found!('Label not found')`), then that at least one of
+// `new_name`, `color` and `description` is given
+// (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
+// then the label's validations (`400`, as on create; a `new_name`
+// taken by another label: `{"message":{"title":["has already been taken"]}}`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /projects/{id}/labels (the `UpdateLabel` operationId).
+func (c *Client) UpdateLabelWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateLabelRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateLabel Rename or recolor a label
+//
+// Reporters and up. 8.7 checked, in this order: the project (404), the
+// caller's rights (403), `name` (400 not given), the label
+// (`404 {"message":"404 Label not found Not Found"}`, 8.7's
+// `not_found!('Label not found')`), then that at least one of
+// `new_name`, `color` and `description` is given
+// (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
+// then the label's validations (`400`, as on create; a `new_name`
+// taken by another label: `{"message":{"title":["has already been taken"]}}`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /projects/{id}/labels (the `UpdateLabel` operationId).
+func (c *Client) UpdateLabel(ctx context.Context, id ProjectIDPath, body UpdateLabelJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateLabelRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateLabelWithFormdataBody Rename or recolor a label
+//
+// Reporters and up. 8.7 checked, in this order: the project (404), the
+// caller's rights (403), `name` (400 not given), the label
+// (`404 {"message":"404 Label not found Not Found"}`, 8.7's
+// `not_found!('Label not found')`), then that at least one of
+// `new_name`, `color` and `description` is given
+// (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
+// then the label's validations (`400`, as on create; a `new_name`
+// taken by another label: `{"message":{"title":["has already been taken"]}}`).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with PUT /projects/{id}/labels (the `UpdateLabel` operationId).
+func (c *Client) UpdateLabelWithFormdataBody(ctx context.Context, id ProjectIDPath, body UpdateLabelFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateLabelRequestWithFormdataBody(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -9451,6 +12344,216 @@ func (c *Client) UpdateProjectMember(ctx context.Context, id ProjectIDPath, user
 // Corresponds with PUT /projects/{id}/members/{user_id} (the `UpdateProjectMember` operationId).
 func (c *Client) UpdateProjectMemberWithFormdataBody(ctx context.Context, id ProjectIDPath, userID int, body UpdateProjectMemberFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateProjectMemberRequestWithFormdataBody(c.Server, id, userID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListMilestones List a project's milestones
+//
+// Anyone who can read the project. Oldest first; `state` `active` or
+// `closed` keeps those (any other value keeps all), `iid` the milestone
+// with that per-project number. Paginated.
+//
+// Corresponds with GET /projects/{id}/milestones (the `ListMilestones` operationId).
+func (c *Client) ListMilestones(ctx context.Context, id ProjectIDPath, params *ListMilestonesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListMilestonesRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateMilestoneWithBody Create a milestone
+//
+// Masters and up. 8.7 checked the project (404), the caller's rights
+// (403), then `title` (`400 {"message":"400 (Bad request) \"title\"
+// not given"}`, also for a blank one). `due_date` is `YYYY-MM-DD` (a
+// value that is no date is ignored). A title taken in the project
+// answers 8.7's
+// `400 {"message":"Failed to create milestone {:title=>[\"has already been taken\"]}"}`
+// (the Ruby inspection of the errors). The milestone gets the next
+// `iid` of the project.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/{id}/milestones (the `CreateMilestone` operationId).
+func (c *Client) CreateMilestoneWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateMilestoneRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateMilestone Create a milestone
+//
+// Masters and up. 8.7 checked the project (404), the caller's rights
+// (403), then `title` (`400 {"message":"400 (Bad request) \"title\"
+// not given"}`, also for a blank one). `due_date` is `YYYY-MM-DD` (a
+// value that is no date is ignored). A title taken in the project
+// answers 8.7's
+// `400 {"message":"Failed to create milestone {:title=>[\"has already been taken\"]}"}`
+// (the Ruby inspection of the errors). The milestone gets the next
+// `iid` of the project.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/{id}/milestones (the `CreateMilestone` operationId).
+func (c *Client) CreateMilestone(ctx context.Context, id ProjectIDPath, body CreateMilestoneJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateMilestoneRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateMilestoneWithFormdataBody Create a milestone
+//
+// Masters and up. 8.7 checked the project (404), the caller's rights
+// (403), then `title` (`400 {"message":"400 (Bad request) \"title\"
+// not given"}`, also for a blank one). `due_date` is `YYYY-MM-DD` (a
+// value that is no date is ignored). A title taken in the project
+// answers 8.7's
+// `400 {"message":"Failed to create milestone {:title=>[\"has already been taken\"]}"}`
+// (the Ruby inspection of the errors). The milestone gets the next
+// `iid` of the project.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /projects/{id}/milestones (the `CreateMilestone` operationId).
+func (c *Client) CreateMilestoneWithFormdataBody(ctx context.Context, id ProjectIDPath, body CreateMilestoneFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateMilestoneRequestWithFormdataBody(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetMilestone Get a milestone
+//
+// Anyone who can read the project. `milestone_id` is the global `id`;
+// an unknown one, or one of another project, answers
+// `404 {"message":"404 Not found"}`.
+//
+// Corresponds with GET /projects/{id}/milestones/{milestone_id} (the `GetMilestone` operationId).
+func (c *Client) GetMilestone(ctx context.Context, id ProjectIDPath, milestoneID MilestoneIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetMilestoneRequest(c.Server, id, milestoneID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateMilestoneWithBody Update, close or activate a milestone
+//
+// Masters and up (`403` otherwise), then the milestone
+// (`404 {"message":"404 Not found"}`). `state_event` `close` closes
+// an active milestone, `activate` activates a closed one; other values
+// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
+// empty to clear) change what they name. A title taken by another
+// milestone, or a blank one, answers
+// `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /projects/{id}/milestones/{milestone_id} (the `UpdateMilestone` operationId).
+func (c *Client) UpdateMilestoneWithBody(ctx context.Context, id ProjectIDPath, milestoneID MilestoneIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateMilestoneRequestWithBody(c.Server, id, milestoneID, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateMilestone Update, close or activate a milestone
+//
+// Masters and up (`403` otherwise), then the milestone
+// (`404 {"message":"404 Not found"}`). `state_event` `close` closes
+// an active milestone, `activate` activates a closed one; other values
+// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
+// empty to clear) change what they name. A title taken by another
+// milestone, or a blank one, answers
+// `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /projects/{id}/milestones/{milestone_id} (the `UpdateMilestone` operationId).
+func (c *Client) UpdateMilestone(ctx context.Context, id ProjectIDPath, milestoneID MilestoneIDPath, body UpdateMilestoneJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateMilestoneRequest(c.Server, id, milestoneID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateMilestoneWithFormdataBody Update, close or activate a milestone
+//
+// Masters and up (`403` otherwise), then the milestone
+// (`404 {"message":"404 Not found"}`). `state_event` `close` closes
+// an active milestone, `activate` activates a closed one; other values
+// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
+// empty to clear) change what they name. A title taken by another
+// milestone, or a blank one, answers
+// `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with PUT /projects/{id}/milestones/{milestone_id} (the `UpdateMilestone` operationId).
+func (c *Client) UpdateMilestoneWithFormdataBody(ctx context.Context, id ProjectIDPath, milestoneID MilestoneIDPath, body UpdateMilestoneFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateMilestoneRequestWithFormdataBody(c.Server, id, milestoneID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListMilestoneIssues List a milestone's issues
+//
+// Anyone who can read the project. Every issue of the milestone, in
+// every state, oldest first. Paginated. An unknown milestone answers
+// `404 {"message":"404 Not found"}`.
+//
+// Corresponds with GET /projects/{id}/milestones/{milestone_id}/issues (the `ListMilestoneIssues` operationId).
+func (c *Client) ListMilestoneIssues(ctx context.Context, id ProjectIDPath, milestoneID MilestoneIDPath, params *ListMilestoneIssuesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListMilestoneIssuesRequest(c.Server, id, milestoneID, params)
 	if err != nil {
 		return nil, err
 	}
@@ -9819,6 +12922,149 @@ func (c *Client) GetCommit(ctx context.Context, id ProjectIDPath, sha CommitSHAP
 // Corresponds with GET /projects/{id}/repository/commits/{sha}/blob (the `GetCommitBlob` operationId).
 func (c *Client) GetCommitBlob(ctx context.Context, id ProjectIDPath, sha RepositoryCommitRefPath, params *GetCommitBlobParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetCommitBlobRequest(c.Server, id, sha, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListCommitComments List the comments of a commit
+//
+// Callers with `download_code`. The comments on the commit `sha`
+// names (a SHA, a branch or a tag), oldest first; an unknown commit
+// answers `404 {"message":"404 Commit Not Found"}`. Paginated
+// (`page`, `per_page`). Only this project's comments are listed (8.7
+// also listed comments made on the same commit in other projects,
+// forks among them, whoever could see those; Labrador does not leak
+// them).
+//
+// Corresponds with GET /projects/{id}/repository/commits/{sha}/comments (the `ListCommitComments` operationId).
+func (c *Client) ListCommitComments(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, params *ListCommitCommentsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListCommitCommentsRequest(c.Server, id, sha, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateCommitCommentWithBody Comment on a commit
+//
+// Callers with `download_code`. 8.7 checked, in this order: the
+// project (404), the caller's right (403), `note`
+// (`400 {"message":"400 (Bad request) \"note\" not given"}`; blank
+// counts as missing), then the commit
+// (`404 {"message":"404 Commit Not Found"}`).
+//
+// A line comment: when `path`, `line` and `line_type` are all given
+// and a line of the commit's diff (against its first parent) in the
+// file whose new path is `path` has the type `line_type` (`new` for
+// an added line, `old` for a removed one; context lines have none)
+// and the new-side line number `line`, the comment is attached to
+// that line, and answers with `path`, `line` and `line_type`.
+// Otherwise it is a comment on the whole commit, whose three fields
+// are `null`. `line` is read as Ruby's `to_i` did (`"12abc"` is 12,
+// `"abc"` is 0), so it never fails.
+//
+// The comment is recorded as a `commented on` event of the project
+// (`target_type` `Note`) and its `Note Hook` payload, with the
+// `commit`, is queued for the project's hooks with `note_events`.
+// 8.7 answered `400 {"message":"Failed to save note {...}"}` (the
+// model's errors as a Ruby hash) when the note failed its
+// validations; with `note` required and not blank, none can fail.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/{id}/repository/commits/{sha}/comments (the `CreateCommitComment` operationId).
+func (c *Client) CreateCommitCommentWithBody(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCommitCommentRequestWithBody(c.Server, id, sha, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateCommitComment Comment on a commit
+//
+// Callers with `download_code`. 8.7 checked, in this order: the
+// project (404), the caller's right (403), `note`
+// (`400 {"message":"400 (Bad request) \"note\" not given"}`; blank
+// counts as missing), then the commit
+// (`404 {"message":"404 Commit Not Found"}`).
+//
+// A line comment: when `path`, `line` and `line_type` are all given
+// and a line of the commit's diff (against its first parent) in the
+// file whose new path is `path` has the type `line_type` (`new` for
+// an added line, `old` for a removed one; context lines have none)
+// and the new-side line number `line`, the comment is attached to
+// that line, and answers with `path`, `line` and `line_type`.
+// Otherwise it is a comment on the whole commit, whose three fields
+// are `null`. `line` is read as Ruby's `to_i` did (`"12abc"` is 12,
+// `"abc"` is 0), so it never fails.
+//
+// The comment is recorded as a `commented on` event of the project
+// (`target_type` `Note`) and its `Note Hook` payload, with the
+// `commit`, is queued for the project's hooks with `note_events`.
+// 8.7 answered `400 {"message":"Failed to save note {...}"}` (the
+// model's errors as a Ruby hash) when the note failed its
+// validations; with `note` required and not blank, none can fail.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/{id}/repository/commits/{sha}/comments (the `CreateCommitComment` operationId).
+func (c *Client) CreateCommitComment(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, body CreateCommitCommentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCommitCommentRequest(c.Server, id, sha, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateCommitCommentWithFormdataBody Comment on a commit
+//
+// Callers with `download_code`. 8.7 checked, in this order: the
+// project (404), the caller's right (403), `note`
+// (`400 {"message":"400 (Bad request) \"note\" not given"}`; blank
+// counts as missing), then the commit
+// (`404 {"message":"404 Commit Not Found"}`).
+//
+// A line comment: when `path`, `line` and `line_type` are all given
+// and a line of the commit's diff (against its first parent) in the
+// file whose new path is `path` has the type `line_type` (`new` for
+// an added line, `old` for a removed one; context lines have none)
+// and the new-side line number `line`, the comment is attached to
+// that line, and answers with `path`, `line` and `line_type`.
+// Otherwise it is a comment on the whole commit, whose three fields
+// are `null`. `line` is read as Ruby's `to_i` did (`"12abc"` is 12,
+// `"abc"` is 0), so it never fails.
+//
+// The comment is recorded as a `commented on` event of the project
+// (`target_type` `Note`) and its `Note Hook` payload, with the
+// `commit`, is queued for the project's hooks with `note_events`.
+// 8.7 answered `400 {"message":"Failed to save note {...}"}` (the
+// model's errors as a Ruby hash) when the note failed its
+// validations; with `note` required and not blank, none can fail.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /projects/{id}/repository/commits/{sha}/comments (the `CreateCommitComment` operationId).
+func (c *Client) CreateCommitCommentWithFormdataBody(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, body CreateCommitCommentFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCommitCommentRequestWithFormdataBody(c.Server, id, sha, body)
 	if err != nil {
 		return nil, err
 	}
@@ -10674,6 +13920,545 @@ func (c *Client) ShareProject(ctx context.Context, id ProjectIDPath, body ShareP
 // Corresponds with POST /projects/{id}/share (the `ShareProject` operationId).
 func (c *Client) ShareProjectWithFormdataBody(ctx context.Context, id ProjectIDPath, body ShareProjectFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewShareProjectRequestWithFormdataBody(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListProjectSnippets List a project's snippets
+//
+// Any user who can read the project. The snippets the caller sees (see
+// above), newest first. Paginated (`page`, `per_page`).
+//
+// Corresponds with GET /projects/{id}/snippets (the `ListProjectSnippets` operationId).
+func (c *Client) ListProjectSnippets(ctx context.Context, id ProjectIDPath, params *ListProjectSnippetsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListProjectSnippetsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateProjectSnippetWithBody Create a project snippet
+//
+// Reporters and up, and administrators (8.7's `create_project_snippet`);
+// nobody when the project's snippets are disabled. Anyone else who can
+// read the project gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the project (404), the caller's right
+// (403), `title`, `file_name`, `code` and `visibility_level`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`; a blank
+// value counts as missing), then the snippet's validations, which
+// answer `400` with the model's errors, e.g.
+// `{"message":{"file_name":["can contain only letters, digits, '_', '-', '@' and '.'. "]}}`
+// (a file name of other characters, the trailing space included) or
+// `{"message":{"visibility_level":["is not included in the list"]}}`
+// (a level other than 0, 10 or 20). `code` becomes the snippet's
+// content.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/{id}/snippets (the `CreateProjectSnippet` operationId).
+func (c *Client) CreateProjectSnippetWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateProjectSnippetRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateProjectSnippet Create a project snippet
+//
+// Reporters and up, and administrators (8.7's `create_project_snippet`);
+// nobody when the project's snippets are disabled. Anyone else who can
+// read the project gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the project (404), the caller's right
+// (403), `title`, `file_name`, `code` and `visibility_level`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`; a blank
+// value counts as missing), then the snippet's validations, which
+// answer `400` with the model's errors, e.g.
+// `{"message":{"file_name":["can contain only letters, digits, '_', '-', '@' and '.'. "]}}`
+// (a file name of other characters, the trailing space included) or
+// `{"message":{"visibility_level":["is not included in the list"]}}`
+// (a level other than 0, 10 or 20). `code` becomes the snippet's
+// content.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/{id}/snippets (the `CreateProjectSnippet` operationId).
+func (c *Client) CreateProjectSnippet(ctx context.Context, id ProjectIDPath, body CreateProjectSnippetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateProjectSnippetRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateProjectSnippetWithFormdataBody Create a project snippet
+//
+// Reporters and up, and administrators (8.7's `create_project_snippet`);
+// nobody when the project's snippets are disabled. Anyone else who can
+// read the project gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the project (404), the caller's right
+// (403), `title`, `file_name`, `code` and `visibility_level`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`; a blank
+// value counts as missing), then the snippet's validations, which
+// answer `400` with the model's errors, e.g.
+// `{"message":{"file_name":["can contain only letters, digits, '_', '-', '@' and '.'. "]}}`
+// (a file name of other characters, the trailing space included) or
+// `{"message":{"visibility_level":["is not included in the list"]}}`
+// (a level other than 0, 10 or 20). `code` becomes the snippet's
+// content.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /projects/{id}/snippets (the `CreateProjectSnippet` operationId).
+func (c *Client) CreateProjectSnippetWithFormdataBody(ctx context.Context, id ProjectIDPath, body CreateProjectSnippetFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateProjectSnippetRequestWithFormdataBody(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteProjectSnippet Delete a project snippet
+//
+// The snippet's author, masters and owners of the project, and
+// administrators, as for `PUT`; anyone else who sees the snippet gets
+// `403 {"message":"403 Forbidden"}` (8.7's `rescue` around the
+// deletion did not catch Grape's thrown 403).
+//
+// Deletes the snippet and its notes and answers `200` with the deleted
+// row as 8.7's model serialized itself (every column, not the
+// `ProjectSnippet` entity). Unlike the docs' "idempotent" claim, a
+// snippet that does not exist (or was deleted already) or is hidden
+// from the caller answers `404 {"message":"404 Snippet Not Found"}`.
+//
+// Corresponds with DELETE /projects/{id}/snippets/{snippet_id} (the `DeleteProjectSnippet` operationId).
+func (c *Client) DeleteProjectSnippet(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteProjectSnippetRequest(c.Server, id, snippetID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetProjectSnippet Get a project snippet
+//
+// Any user who can read the project and see the snippet (see above).
+// A snippet that does not exist, belongs to another project or is
+// hidden from the caller answers `404 {"message":"404 Not found"}`
+// (8.7's failed `find`, lower-case f).
+//
+// Corresponds with GET /projects/{id}/snippets/{snippet_id} (the `GetProjectSnippet` operationId).
+func (c *Client) GetProjectSnippet(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetProjectSnippetRequest(c.Server, id, snippetID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateProjectSnippetWithBody Update a project snippet
+//
+// The snippet's author, masters and owners of the project, and
+// administrators (8.7's `update_project_snippet`; only the author when
+// the project's snippets are disabled). Anyone else who sees the
+// snippet gets `403 {"message":"403 Forbidden"}`; a snippet the caller
+// does not see answers `404 {"message":"404 Not found"}`.
+//
+// Only the parameters given (and not blank) change; `code` is the
+// content. The result is validated like a new snippet (`400` with the
+// model's errors, nothing changed). Without any change the snippet is
+// answered as it was, `updated_at` included.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /projects/{id}/snippets/{snippet_id} (the `UpdateProjectSnippet` operationId).
+func (c *Client) UpdateProjectSnippetWithBody(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateProjectSnippetRequestWithBody(c.Server, id, snippetID, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateProjectSnippet Update a project snippet
+//
+// The snippet's author, masters and owners of the project, and
+// administrators (8.7's `update_project_snippet`; only the author when
+// the project's snippets are disabled). Anyone else who sees the
+// snippet gets `403 {"message":"403 Forbidden"}`; a snippet the caller
+// does not see answers `404 {"message":"404 Not found"}`.
+//
+// Only the parameters given (and not blank) change; `code` is the
+// content. The result is validated like a new snippet (`400` with the
+// model's errors, nothing changed). Without any change the snippet is
+// answered as it was, `updated_at` included.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /projects/{id}/snippets/{snippet_id} (the `UpdateProjectSnippet` operationId).
+func (c *Client) UpdateProjectSnippet(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, body UpdateProjectSnippetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateProjectSnippetRequest(c.Server, id, snippetID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateProjectSnippetWithFormdataBody Update a project snippet
+//
+// The snippet's author, masters and owners of the project, and
+// administrators (8.7's `update_project_snippet`; only the author when
+// the project's snippets are disabled). Anyone else who sees the
+// snippet gets `403 {"message":"403 Forbidden"}`; a snippet the caller
+// does not see answers `404 {"message":"404 Not found"}`.
+//
+// Only the parameters given (and not blank) change; `code` is the
+// content. The result is validated like a new snippet (`400` with the
+// model's errors, nothing changed). Without any change the snippet is
+// answered as it was, `updated_at` included.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with PUT /projects/{id}/snippets/{snippet_id} (the `UpdateProjectSnippet` operationId).
+func (c *Client) UpdateProjectSnippetWithFormdataBody(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, body UpdateProjectSnippetFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateProjectSnippetRequestWithFormdataBody(c.Server, id, snippetID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListSnippetNotes List the notes of a project snippet
+//
+// Any user who can read the project and the project snippet. The project snippet's
+// notes, oldest first. Paginated (`page`, `per_page`).
+// A snippet that does not exist or that the caller does not see (see
+// `GET /projects/:id/snippets`) answers `404 {"message":"404 Not found"}`.
+//
+// Corresponds with GET /projects/{id}/snippets/{snippet_id}/notes (the `ListSnippetNotes` operationId).
+func (c *Client) ListSnippetNotes(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, params *ListSnippetNotesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListSnippetNotesRequest(c.Server, id, snippetID, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateSnippetNoteWithBody Comment on a project snippet
+//
+// Any user who can read the project and the project snippet (8.7 granted
+// `create_note` to guests and to everyone who can read a public or
+// internal project, and did not check it). `body` is checked first,
+// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+// (a blank body counts as missing).
+// A snippet that does not exist or that the caller does not see (see
+// `GET /projects/:id/snippets`) answers `404 {"message":"404 Not found"}`.
+//
+// `created_at` (ISO 8601) sets the note's creation time, honoured only
+// for administrators and the project's owner and ignored for anyone
+// else; a value that is not a time is ignored too. `updated_at` is the
+// time of the request either way.
+//
+// The note is recorded as a `commented on` event of the project
+// (`target_type` `Note`), and its `Note Hook` payload is queued for
+// the project's hooks with `note_events`.
+//
+// Differences from 8.7: it created the note without looking for the
+// noteable, so an unknown one left a dangling note (or failed later);
+// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+// its validations with `404 {"message":"Note {...} Not Found"}`; with
+// `body` required and not blank, none can fail here.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/{id}/snippets/{snippet_id}/notes (the `CreateSnippetNote` operationId).
+func (c *Client) CreateSnippetNoteWithBody(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateSnippetNoteRequestWithBody(c.Server, id, snippetID, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateSnippetNote Comment on a project snippet
+//
+// Any user who can read the project and the project snippet (8.7 granted
+// `create_note` to guests and to everyone who can read a public or
+// internal project, and did not check it). `body` is checked first,
+// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+// (a blank body counts as missing).
+// A snippet that does not exist or that the caller does not see (see
+// `GET /projects/:id/snippets`) answers `404 {"message":"404 Not found"}`.
+//
+// `created_at` (ISO 8601) sets the note's creation time, honoured only
+// for administrators and the project's owner and ignored for anyone
+// else; a value that is not a time is ignored too. `updated_at` is the
+// time of the request either way.
+//
+// The note is recorded as a `commented on` event of the project
+// (`target_type` `Note`), and its `Note Hook` payload is queued for
+// the project's hooks with `note_events`.
+//
+// Differences from 8.7: it created the note without looking for the
+// noteable, so an unknown one left a dangling note (or failed later);
+// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+// its validations with `404 {"message":"Note {...} Not Found"}`; with
+// `body` required and not blank, none can fail here.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/{id}/snippets/{snippet_id}/notes (the `CreateSnippetNote` operationId).
+func (c *Client) CreateSnippetNote(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, body CreateSnippetNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateSnippetNoteRequest(c.Server, id, snippetID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateSnippetNoteWithFormdataBody Comment on a project snippet
+//
+// Any user who can read the project and the project snippet (8.7 granted
+// `create_note` to guests and to everyone who can read a public or
+// internal project, and did not check it). `body` is checked first,
+// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+// (a blank body counts as missing).
+// A snippet that does not exist or that the caller does not see (see
+// `GET /projects/:id/snippets`) answers `404 {"message":"404 Not found"}`.
+//
+// `created_at` (ISO 8601) sets the note's creation time, honoured only
+// for administrators and the project's owner and ignored for anyone
+// else; a value that is not a time is ignored too. `updated_at` is the
+// time of the request either way.
+//
+// The note is recorded as a `commented on` event of the project
+// (`target_type` `Note`), and its `Note Hook` payload is queued for
+// the project's hooks with `note_events`.
+//
+// Differences from 8.7: it created the note without looking for the
+// noteable, so an unknown one left a dangling note (or failed later);
+// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+// its validations with `404 {"message":"Note {...} Not Found"}`; with
+// `body` required and not blank, none can fail here.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /projects/{id}/snippets/{snippet_id}/notes (the `CreateSnippetNote` operationId).
+func (c *Client) CreateSnippetNoteWithFormdataBody(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, body CreateSnippetNoteFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateSnippetNoteRequestWithFormdataBody(c.Server, id, snippetID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteSnippetNote Delete a note of a project snippet
+//
+// The note's author, masters and owners of the project, and
+// administrators, as for `PUT`; anyone else who can read the project
+// gets `403 {"message":"403 Forbidden"}`. The note is looked up among
+// all the notes of the project (`404 {"message":"404 Not found"}`
+// otherwise). Answers `200` with the deleted note.
+//
+// Corresponds with DELETE /projects/{id}/snippets/{snippet_id}/notes/{note_id} (the `DeleteSnippetNote` operationId).
+func (c *Client) DeleteSnippetNote(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteSnippetNoteRequest(c.Server, id, snippetID, noteID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetSnippetNote Get a note of a project snippet
+//
+// Any user who can read the project and the project snippet. A note that does
+// not exist or is not on this project snippet answers
+// `404 {"message":"404 Not found"}`.
+// A snippet that does not exist or that the caller does not see (see
+// `GET /projects/:id/snippets`) answers `404 {"message":"404 Not found"}`.
+//
+// Corresponds with GET /projects/{id}/snippets/{snippet_id}/notes/{note_id} (the `GetSnippetNote` operationId).
+func (c *Client) GetSnippetNote(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetSnippetNoteRequest(c.Server, id, snippetID, noteID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateSnippetNoteWithBody Edit a note of a project snippet
+//
+// The note's author, masters and owners of the project, and
+// administrators (8.7's `admin_note`); anyone else who can read the
+// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+// first, before the project:
+// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+//
+// As in 8.7, the note is looked up among all the notes of the project,
+// whatever the path's project snippet says: a note that is not the project's
+// answers `404 {"message":"404 Not found"}`. A system note is not
+// editable: it is answered unchanged with `200`. No event and no hook
+// (8.7 recorded none for an edit). 8.7's
+// `400 {"message":"Failed to save note {...}"}` for a note that failed
+// its validations cannot occur with `body` required.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /projects/{id}/snippets/{snippet_id}/notes/{note_id} (the `UpdateSnippetNote` operationId).
+func (c *Client) UpdateSnippetNoteWithBody(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateSnippetNoteRequestWithBody(c.Server, id, snippetID, noteID, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateSnippetNote Edit a note of a project snippet
+//
+// The note's author, masters and owners of the project, and
+// administrators (8.7's `admin_note`); anyone else who can read the
+// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+// first, before the project:
+// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+//
+// As in 8.7, the note is looked up among all the notes of the project,
+// whatever the path's project snippet says: a note that is not the project's
+// answers `404 {"message":"404 Not found"}`. A system note is not
+// editable: it is answered unchanged with `200`. No event and no hook
+// (8.7 recorded none for an edit). 8.7's
+// `400 {"message":"Failed to save note {...}"}` for a note that failed
+// its validations cannot occur with `body` required.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /projects/{id}/snippets/{snippet_id}/notes/{note_id} (the `UpdateSnippetNote` operationId).
+func (c *Client) UpdateSnippetNote(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, body UpdateSnippetNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateSnippetNoteRequest(c.Server, id, snippetID, noteID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateSnippetNoteWithFormdataBody Edit a note of a project snippet
+//
+// The note's author, masters and owners of the project, and
+// administrators (8.7's `admin_note`); anyone else who can read the
+// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+// first, before the project:
+// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+//
+// As in 8.7, the note is looked up among all the notes of the project,
+// whatever the path's project snippet says: a note that is not the project's
+// answers `404 {"message":"404 Not found"}`. A system note is not
+// editable: it is answered unchanged with `200`. No event and no hook
+// (8.7 recorded none for an edit). 8.7's
+// `400 {"message":"Failed to save note {...}"}` for a note that failed
+// its validations cannot occur with `body` required.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with PUT /projects/{id}/snippets/{snippet_id}/notes/{note_id} (the `UpdateSnippetNote` operationId).
+func (c *Client) UpdateSnippetNoteWithFormdataBody(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, body UpdateSnippetNoteFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateSnippetNoteRequestWithFormdataBody(c.Server, id, snippetID, noteID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetProjectSnippetRaw Get a project snippet's content
+//
+// Any user who can read the project and see the snippet. The
+// snippet's content as `text/plain`, byte for byte. A snippet the
+// caller does not see answers `404 {"message":"404 Not found"}`
+// (JSON).
+//
+// Corresponds with GET /projects/{id}/snippets/{snippet_id}/raw (the `GetProjectSnippetRaw` operationId).
+func (c *Client) GetProjectSnippetRaw(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetProjectSnippetRawRequest(c.Server, id, snippetID)
 	if err != nil {
 		return nil, err
 	}
@@ -12861,6 +16646,120 @@ func NewInternalDiscoverRequest(server string, params *InternalDiscoverParams) (
 	return req, nil
 }
 
+// NewListUserIssuesRequest constructs an http.Request for the ListUserIssues method
+func NewListUserIssuesRequest(server string, params *ListUserIssuesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/issues")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.State != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Labels != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "labels", *params.Labels, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.OrderBy != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "order_by", *params.OrderBy, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Sort != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetKeyRequest constructs an http.Request for the GetKey method
 func NewGetKeyRequest(server string, id int) (*http.Request, error) {
 	var err error
@@ -14303,6 +18202,816 @@ func NewEditProjectHookRequestWithBody(server string, id ProjectIDPath, hookID i
 	return req, nil
 }
 
+// NewListProjectIssuesRequest constructs an http.Request for the ListProjectIssues method
+func NewListProjectIssuesRequest(server string, id ProjectIDPath, params *ListProjectIssuesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/issues", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Iid != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "iid", *params.Iid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.State != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Labels != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "labels", *params.Labels, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Milestone != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "milestone", *params.Milestone, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.OrderBy != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "order_by", *params.OrderBy, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Sort != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateIssueRequest calls the generic CreateIssue builder with application/json body
+func NewCreateIssueRequest(server string, id ProjectIDPath, body CreateIssueJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateIssueRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewCreateIssueRequestWithFormdataBody calls the generic CreateIssue builder with application/x-www-form-urlencoded body
+func NewCreateIssueRequestWithFormdataBody(server string, id ProjectIDPath, body CreateIssueFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewCreateIssueRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewCreateIssueRequestWithBody constructs an http.Request for the CreateIssue method, with any body, and a specified content type
+func NewCreateIssueRequestWithBody(server string, id ProjectIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/issues", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteIssueRequest constructs an http.Request for the DeleteIssue method
+func NewDeleteIssueRequest(server string, id ProjectIDPath, issueID IssueIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "issue_id", issueID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/issues/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetIssueRequest constructs an http.Request for the GetIssue method
+func NewGetIssueRequest(server string, id ProjectIDPath, issueID IssueIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "issue_id", issueID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/issues/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateIssueRequest calls the generic UpdateIssue builder with application/json body
+func NewUpdateIssueRequest(server string, id ProjectIDPath, issueID IssueIDPath, body UpdateIssueJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateIssueRequestWithBody(server, id, issueID, "application/json", bodyReader)
+}
+
+// NewUpdateIssueRequestWithFormdataBody calls the generic UpdateIssue builder with application/x-www-form-urlencoded body
+func NewUpdateIssueRequestWithFormdataBody(server string, id ProjectIDPath, issueID IssueIDPath, body UpdateIssueFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewUpdateIssueRequestWithBody(server, id, issueID, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewUpdateIssueRequestWithBody constructs an http.Request for the UpdateIssue method, with any body, and a specified content type
+func NewUpdateIssueRequestWithBody(server string, id ProjectIDPath, issueID IssueIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "issue_id", issueID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/issues/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewMoveIssueRequest calls the generic MoveIssue builder with application/json body
+func NewMoveIssueRequest(server string, id ProjectIDPath, issueID IssueIDPath, body MoveIssueJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewMoveIssueRequestWithBody(server, id, issueID, "application/json", bodyReader)
+}
+
+// NewMoveIssueRequestWithFormdataBody calls the generic MoveIssue builder with application/x-www-form-urlencoded body
+func NewMoveIssueRequestWithFormdataBody(server string, id ProjectIDPath, issueID IssueIDPath, body MoveIssueFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewMoveIssueRequestWithBody(server, id, issueID, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewMoveIssueRequestWithBody constructs an http.Request for the MoveIssue method, with any body, and a specified content type
+func NewMoveIssueRequestWithBody(server string, id ProjectIDPath, issueID IssueIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "issue_id", issueID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/issues/%s/move", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListIssueNotesRequest constructs an http.Request for the ListIssueNotes method
+func NewListIssueNotesRequest(server string, id ProjectIDPath, issueID IssueIDPath, params *ListIssueNotesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "issue_id", issueID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/issues/%s/notes", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateIssueNoteRequest calls the generic CreateIssueNote builder with application/json body
+func NewCreateIssueNoteRequest(server string, id ProjectIDPath, issueID IssueIDPath, body CreateIssueNoteJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateIssueNoteRequestWithBody(server, id, issueID, "application/json", bodyReader)
+}
+
+// NewCreateIssueNoteRequestWithFormdataBody calls the generic CreateIssueNote builder with application/x-www-form-urlencoded body
+func NewCreateIssueNoteRequestWithFormdataBody(server string, id ProjectIDPath, issueID IssueIDPath, body CreateIssueNoteFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewCreateIssueNoteRequestWithBody(server, id, issueID, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewCreateIssueNoteRequestWithBody constructs an http.Request for the CreateIssueNote method, with any body, and a specified content type
+func NewCreateIssueNoteRequestWithBody(server string, id ProjectIDPath, issueID IssueIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "issue_id", issueID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/issues/%s/notes", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteIssueNoteRequest constructs an http.Request for the DeleteIssueNote method
+func NewDeleteIssueNoteRequest(server string, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "issue_id", issueID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "note_id", noteID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/issues/%s/notes/%s", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetIssueNoteRequest constructs an http.Request for the GetIssueNote method
+func NewGetIssueNoteRequest(server string, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "issue_id", issueID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "note_id", noteID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/issues/%s/notes/%s", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateIssueNoteRequest calls the generic UpdateIssueNote builder with application/json body
+func NewUpdateIssueNoteRequest(server string, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, body UpdateIssueNoteJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateIssueNoteRequestWithBody(server, id, issueID, noteID, "application/json", bodyReader)
+}
+
+// NewUpdateIssueNoteRequestWithFormdataBody calls the generic UpdateIssueNote builder with application/x-www-form-urlencoded body
+func NewUpdateIssueNoteRequestWithFormdataBody(server string, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, body UpdateIssueNoteFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewUpdateIssueNoteRequestWithBody(server, id, issueID, noteID, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewUpdateIssueNoteRequestWithBody constructs an http.Request for the UpdateIssueNote method, with any body, and a specified content type
+func NewUpdateIssueNoteRequestWithBody(server string, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "issue_id", issueID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "note_id", noteID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/issues/%s/notes/%s", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewUnsubscribeFromIssueRequest constructs an http.Request for the UnsubscribeFromIssue method
+func NewUnsubscribeFromIssueRequest(server string, id ProjectIDPath, issueID IssueIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "issue_id", issueID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/issues/%s/subscription", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSubscribeToIssueRequest constructs an http.Request for the SubscribeToIssue method
+func NewSubscribeToIssueRequest(server string, id ProjectIDPath, issueID IssueIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "issue_id", issueID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/issues/%s/subscription", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListDeployKeysRequest constructs an http.Request for the ListDeployKeys method
 func NewListDeployKeysRequest(server string, id ProjectIDPath) (*http.Request, error) {
 	var err error
@@ -14473,6 +19182,214 @@ func NewGetDeployKeyRequest(server string, id ProjectIDPath, keyID int) (*http.R
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewDeleteLabelRequest calls the generic DeleteLabel builder with application/json body
+func NewDeleteLabelRequest(server string, id ProjectIDPath, body DeleteLabelJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewDeleteLabelRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewDeleteLabelRequestWithFormdataBody calls the generic DeleteLabel builder with application/x-www-form-urlencoded body
+func NewDeleteLabelRequestWithFormdataBody(server string, id ProjectIDPath, body DeleteLabelFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewDeleteLabelRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewDeleteLabelRequestWithBody constructs an http.Request for the DeleteLabel method, with any body, and a specified content type
+func NewDeleteLabelRequestWithBody(server string, id ProjectIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/labels", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListLabelsRequest constructs an http.Request for the ListLabels method
+func NewListLabelsRequest(server string, id ProjectIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/labels", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateLabelRequest calls the generic CreateLabel builder with application/json body
+func NewCreateLabelRequest(server string, id ProjectIDPath, body CreateLabelJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateLabelRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewCreateLabelRequestWithFormdataBody calls the generic CreateLabel builder with application/x-www-form-urlencoded body
+func NewCreateLabelRequestWithFormdataBody(server string, id ProjectIDPath, body CreateLabelFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewCreateLabelRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewCreateLabelRequestWithBody constructs an http.Request for the CreateLabel method, with any body, and a specified content type
+func NewCreateLabelRequestWithBody(server string, id ProjectIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/labels", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewUpdateLabelRequest calls the generic UpdateLabel builder with application/json body
+func NewUpdateLabelRequest(server string, id ProjectIDPath, body UpdateLabelJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateLabelRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewUpdateLabelRequestWithFormdataBody calls the generic UpdateLabel builder with application/x-www-form-urlencoded body
+func NewUpdateLabelRequestWithFormdataBody(server string, id ProjectIDPath, body UpdateLabelFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewUpdateLabelRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewUpdateLabelRequestWithBody constructs an http.Request for the UpdateLabel method, with any body, and a specified content type
+func NewUpdateLabelRequestWithBody(server string, id ProjectIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/labels", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -14763,6 +19680,347 @@ func NewUpdateProjectMemberRequestWithBody(server string, id ProjectIDPath, user
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListMilestonesRequest constructs an http.Request for the ListMilestones method
+func NewListMilestonesRequest(server string, id ProjectIDPath, params *ListMilestonesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/milestones", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Iid != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "iid", *params.Iid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.State != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateMilestoneRequest calls the generic CreateMilestone builder with application/json body
+func NewCreateMilestoneRequest(server string, id ProjectIDPath, body CreateMilestoneJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateMilestoneRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewCreateMilestoneRequestWithFormdataBody calls the generic CreateMilestone builder with application/x-www-form-urlencoded body
+func NewCreateMilestoneRequestWithFormdataBody(server string, id ProjectIDPath, body CreateMilestoneFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewCreateMilestoneRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewCreateMilestoneRequestWithBody constructs an http.Request for the CreateMilestone method, with any body, and a specified content type
+func NewCreateMilestoneRequestWithBody(server string, id ProjectIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/milestones", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetMilestoneRequest constructs an http.Request for the GetMilestone method
+func NewGetMilestoneRequest(server string, id ProjectIDPath, milestoneID MilestoneIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "milestone_id", milestoneID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/milestones/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateMilestoneRequest calls the generic UpdateMilestone builder with application/json body
+func NewUpdateMilestoneRequest(server string, id ProjectIDPath, milestoneID MilestoneIDPath, body UpdateMilestoneJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateMilestoneRequestWithBody(server, id, milestoneID, "application/json", bodyReader)
+}
+
+// NewUpdateMilestoneRequestWithFormdataBody calls the generic UpdateMilestone builder with application/x-www-form-urlencoded body
+func NewUpdateMilestoneRequestWithFormdataBody(server string, id ProjectIDPath, milestoneID MilestoneIDPath, body UpdateMilestoneFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewUpdateMilestoneRequestWithBody(server, id, milestoneID, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewUpdateMilestoneRequestWithBody constructs an http.Request for the UpdateMilestone method, with any body, and a specified content type
+func NewUpdateMilestoneRequestWithBody(server string, id ProjectIDPath, milestoneID MilestoneIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "milestone_id", milestoneID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/milestones/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListMilestoneIssuesRequest constructs an http.Request for the ListMilestoneIssues method
+func NewListMilestoneIssuesRequest(server string, id ProjectIDPath, milestoneID MilestoneIDPath, params *ListMilestoneIssuesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "milestone_id", milestoneID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/milestones/%s/issues", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -15410,6 +20668,151 @@ func NewGetCommitBlobRequest(server string, id ProjectIDPath, sha RepositoryComm
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewListCommitCommentsRequest constructs an http.Request for the ListCommitComments method
+func NewListCommitCommentsRequest(server string, id ProjectIDPath, sha CommitSHAPath, params *ListCommitCommentsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "sha", sha, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/repository/commits/%s/comments", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateCommitCommentRequest calls the generic CreateCommitComment builder with application/json body
+func NewCreateCommitCommentRequest(server string, id ProjectIDPath, sha CommitSHAPath, body CreateCommitCommentJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateCommitCommentRequestWithBody(server, id, sha, "application/json", bodyReader)
+}
+
+// NewCreateCommitCommentRequestWithFormdataBody calls the generic CreateCommitComment builder with application/x-www-form-urlencoded body
+func NewCreateCommitCommentRequestWithFormdataBody(server string, id ProjectIDPath, sha CommitSHAPath, body CreateCommitCommentFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewCreateCommitCommentRequestWithBody(server, id, sha, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewCreateCommitCommentRequestWithBody constructs an http.Request for the CreateCommitComment method, with any body, and a specified content type
+func NewCreateCommitCommentRequestWithBody(server string, id ProjectIDPath, sha CommitSHAPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "sha", sha, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/repository/commits/%s/comments", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -16436,6 +21839,638 @@ func NewShareProjectRequestWithBody(server string, id ProjectIDPath, contentType
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListProjectSnippetsRequest constructs an http.Request for the ListProjectSnippets method
+func NewListProjectSnippetsRequest(server string, id ProjectIDPath, params *ListProjectSnippetsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/snippets", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateProjectSnippetRequest calls the generic CreateProjectSnippet builder with application/json body
+func NewCreateProjectSnippetRequest(server string, id ProjectIDPath, body CreateProjectSnippetJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateProjectSnippetRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewCreateProjectSnippetRequestWithFormdataBody calls the generic CreateProjectSnippet builder with application/x-www-form-urlencoded body
+func NewCreateProjectSnippetRequestWithFormdataBody(server string, id ProjectIDPath, body CreateProjectSnippetFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewCreateProjectSnippetRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewCreateProjectSnippetRequestWithBody constructs an http.Request for the CreateProjectSnippet method, with any body, and a specified content type
+func NewCreateProjectSnippetRequestWithBody(server string, id ProjectIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/snippets", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteProjectSnippetRequest constructs an http.Request for the DeleteProjectSnippet method
+func NewDeleteProjectSnippetRequest(server string, id ProjectIDPath, snippetID SnippetIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "snippet_id", snippetID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/snippets/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetProjectSnippetRequest constructs an http.Request for the GetProjectSnippet method
+func NewGetProjectSnippetRequest(server string, id ProjectIDPath, snippetID SnippetIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "snippet_id", snippetID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/snippets/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateProjectSnippetRequest calls the generic UpdateProjectSnippet builder with application/json body
+func NewUpdateProjectSnippetRequest(server string, id ProjectIDPath, snippetID SnippetIDPath, body UpdateProjectSnippetJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateProjectSnippetRequestWithBody(server, id, snippetID, "application/json", bodyReader)
+}
+
+// NewUpdateProjectSnippetRequestWithFormdataBody calls the generic UpdateProjectSnippet builder with application/x-www-form-urlencoded body
+func NewUpdateProjectSnippetRequestWithFormdataBody(server string, id ProjectIDPath, snippetID SnippetIDPath, body UpdateProjectSnippetFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewUpdateProjectSnippetRequestWithBody(server, id, snippetID, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewUpdateProjectSnippetRequestWithBody constructs an http.Request for the UpdateProjectSnippet method, with any body, and a specified content type
+func NewUpdateProjectSnippetRequestWithBody(server string, id ProjectIDPath, snippetID SnippetIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "snippet_id", snippetID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/snippets/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListSnippetNotesRequest constructs an http.Request for the ListSnippetNotes method
+func NewListSnippetNotesRequest(server string, id ProjectIDPath, snippetID SnippetIDPath, params *ListSnippetNotesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "snippet_id", snippetID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/snippets/%s/notes", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateSnippetNoteRequest calls the generic CreateSnippetNote builder with application/json body
+func NewCreateSnippetNoteRequest(server string, id ProjectIDPath, snippetID SnippetIDPath, body CreateSnippetNoteJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateSnippetNoteRequestWithBody(server, id, snippetID, "application/json", bodyReader)
+}
+
+// NewCreateSnippetNoteRequestWithFormdataBody calls the generic CreateSnippetNote builder with application/x-www-form-urlencoded body
+func NewCreateSnippetNoteRequestWithFormdataBody(server string, id ProjectIDPath, snippetID SnippetIDPath, body CreateSnippetNoteFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewCreateSnippetNoteRequestWithBody(server, id, snippetID, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewCreateSnippetNoteRequestWithBody constructs an http.Request for the CreateSnippetNote method, with any body, and a specified content type
+func NewCreateSnippetNoteRequestWithBody(server string, id ProjectIDPath, snippetID SnippetIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "snippet_id", snippetID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/snippets/%s/notes", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteSnippetNoteRequest constructs an http.Request for the DeleteSnippetNote method
+func NewDeleteSnippetNoteRequest(server string, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "snippet_id", snippetID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "note_id", noteID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/snippets/%s/notes/%s", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetSnippetNoteRequest constructs an http.Request for the GetSnippetNote method
+func NewGetSnippetNoteRequest(server string, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "snippet_id", snippetID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "note_id", noteID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/snippets/%s/notes/%s", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateSnippetNoteRequest calls the generic UpdateSnippetNote builder with application/json body
+func NewUpdateSnippetNoteRequest(server string, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, body UpdateSnippetNoteJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateSnippetNoteRequestWithBody(server, id, snippetID, noteID, "application/json", bodyReader)
+}
+
+// NewUpdateSnippetNoteRequestWithFormdataBody calls the generic UpdateSnippetNote builder with application/x-www-form-urlencoded body
+func NewUpdateSnippetNoteRequestWithFormdataBody(server string, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, body UpdateSnippetNoteFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewUpdateSnippetNoteRequestWithBody(server, id, snippetID, noteID, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewUpdateSnippetNoteRequestWithBody constructs an http.Request for the UpdateSnippetNote method, with any body, and a specified content type
+func NewUpdateSnippetNoteRequestWithBody(server string, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "snippet_id", snippetID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "note_id", noteID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/snippets/%s/notes/%s", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetProjectSnippetRawRequest constructs an http.Request for the GetProjectSnippetRaw method
+func NewGetProjectSnippetRawRequest(server string, id ProjectIDPath, snippetID SnippetIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "snippet_id", snippetID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/snippets/%s/raw", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -18377,6 +24412,23 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /internal/discover (the `InternalDiscover` operationId).
 	InternalDiscoverWithResponse(ctx context.Context, params *InternalDiscoverParams, reqEditors ...RequestEditorFn) (*InternalDiscoverResponse, error)
 
+	// ListUserIssuesWithResponse List the issues the current user authored
+	//
+	// Every issue whose author is the caller, in every project, oldest
+	// first. `state` `opened` keeps open (opened and reopened) issues,
+	// `closed` closed ones; any other value, or none, keeps all.
+	// `labels` (comma-separated titles) keeps issues carrying **any** of
+	// them: 8.7 filtered with `includes(:labels).where('labels.title' =>
+	// list)`, so `labels=a,b` is a union, not an intersection (the docs of
+	// later versions say so). `order_by` and `sort` are accepted but, as in
+	// 8.7 (which discarded the reordered relation), not applied.
+	// Paginated.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /issues (the `ListUserIssues` operationId).
+	ListUserIssuesWithResponse(ctx context.Context, params *ListUserIssuesParams, reqEditors ...RequestEditorFn) (*ListUserIssuesResponse, error)
+
 	// GetKeyWithResponse Get an SSH key with its user
 	//
 	// Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
@@ -19067,6 +25119,512 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /projects/{id}/hooks/{hook_id} (the `EditProjectHook` operationId).
 	EditProjectHookWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, hookID int, body EditProjectHookFormdataRequestBody, reqEditors ...RequestEditorFn) (*EditProjectHookResponse, error)
 
+	// ListProjectIssuesWithResponse List a project's issues
+	//
+	// Anyone who can read the project. Ordered as 8.7's `Project#issues`
+	// association was: by state descending (`reopened`, `opened`, then
+	// `closed`), then newest first. Filters: `iid` (the issue with that
+	// per-project number), `state` (`opened`: opened and reopened;
+	// `closed`; anything else: all), `labels` (comma-separated titles;
+	// issues with **any** of them, see `GET /issues`), `milestone` (the
+	// milestone's title). `order_by` and `sort` are accepted but not
+	// applied, as in 8.7. Paginated.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/issues (the `ListProjectIssues` operationId).
+	ListProjectIssuesWithResponse(ctx context.Context, id ProjectIDPath, params *ListProjectIssuesParams, reqEditors ...RequestEditorFn) (*ListProjectIssuesResponse, error)
+
+	// CreateIssueWithBodyWithResponse Open an issue
+	//
+	// Anyone who may open issues in the project (`create_issue`, see
+	// above); a project with the issue tracker switched off answers
+	// `403 {"message":"403 Forbidden"}`. 8.7 checked `title` first
+	// (`400 {"message":"400 (Bad request) \"title\" not given"}`, also for
+	// a blank title), then the project.
+	//
+	// `labels` are comma-separated titles; each is stripped, and labels
+	// missing from the project are made with the color `#428BCA`. A title
+	// that could make no valid label (holding `&` or `?`, or blank) fails
+	// the request before anything is written, with 8.7's nested body
+	// `400 {"message":{"labels":{"<title>":{"title":["is invalid"]}}}}`.
+	// `assignee_id` and `milestone_id` are ignored unless the caller is a
+	// reporter or above (an unknown user, or a milestone of another
+	// project, is ignored too). `created_at` (ISO 8601) is honoured only
+	// for administrators and the project's owner. The new issue gets the
+	// next `iid` of the project: iids are unique and gap-free even under
+	// concurrent creation. The caller, as its author, is subscribed.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/issues (the `CreateIssue` operationId).
+	CreateIssueWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateIssueResponse, error)
+
+	// CreateIssueWithResponse Open an issue
+	//
+	// Anyone who may open issues in the project (`create_issue`, see
+	// above); a project with the issue tracker switched off answers
+	// `403 {"message":"403 Forbidden"}`. 8.7 checked `title` first
+	// (`400 {"message":"400 (Bad request) \"title\" not given"}`, also for
+	// a blank title), then the project.
+	//
+	// `labels` are comma-separated titles; each is stripped, and labels
+	// missing from the project are made with the color `#428BCA`. A title
+	// that could make no valid label (holding `&` or `?`, or blank) fails
+	// the request before anything is written, with 8.7's nested body
+	// `400 {"message":{"labels":{"<title>":{"title":["is invalid"]}}}}`.
+	// `assignee_id` and `milestone_id` are ignored unless the caller is a
+	// reporter or above (an unknown user, or a milestone of another
+	// project, is ignored too). `created_at` (ISO 8601) is honoured only
+	// for administrators and the project's owner. The new issue gets the
+	// next `iid` of the project: iids are unique and gap-free even under
+	// concurrent creation. The caller, as its author, is subscribed.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/issues (the `CreateIssue` operationId).
+	CreateIssueWithResponse(ctx context.Context, id ProjectIDPath, body CreateIssueJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateIssueResponse, error)
+
+	// CreateIssueWithFormdataBodyWithResponse Open an issue
+	//
+	// Anyone who may open issues in the project (`create_issue`, see
+	// above); a project with the issue tracker switched off answers
+	// `403 {"message":"403 Forbidden"}`. 8.7 checked `title` first
+	// (`400 {"message":"400 (Bad request) \"title\" not given"}`, also for
+	// a blank title), then the project.
+	//
+	// `labels` are comma-separated titles; each is stripped, and labels
+	// missing from the project are made with the color `#428BCA`. A title
+	// that could make no valid label (holding `&` or `?`, or blank) fails
+	// the request before anything is written, with 8.7's nested body
+	// `400 {"message":{"labels":{"<title>":{"title":["is invalid"]}}}}`.
+	// `assignee_id` and `milestone_id` are ignored unless the caller is a
+	// reporter or above (an unknown user, or a milestone of another
+	// project, is ignored too). `created_at` (ISO 8601) is honoured only
+	// for administrators and the project's owner. The new issue gets the
+	// next `iid` of the project: iids are unique and gap-free even under
+	// concurrent creation. The caller, as its author, is subscribed.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/issues (the `CreateIssue` operationId).
+	CreateIssueWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body CreateIssueFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateIssueResponse, error)
+
+	// DeleteIssueWithResponse Delete an issue
+	//
+	// The project's owner (the owner of its personal namespace, the owners
+	// of its group) and administrators (`destroy_issue`). Answers `200`
+	// with the deleted issue's database row (a raw record, not the
+	// entity). 8.7 looked the issue up with `find_by` and then authorized
+	// on the result, so an unknown issue answers
+	// `403 {"message":"403 Forbidden"}` like a forbidden one, to everyone
+	// (the docs' 404 was never given).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /projects/{id}/issues/{issue_id} (the `DeleteIssue` operationId).
+	DeleteIssueWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, reqEditors ...RequestEditorFn) (*DeleteIssueResponse, error)
+
+	// GetIssueWithResponse Get an issue
+	//
+	// Anyone who can read the project. `issue_id` is the global `id`, not
+	// the `iid`; an id of another project's issue, or an unknown one,
+	// answers `404 {"message":"404 Not found"}` (8.7's `find`). With the
+	// issue tracker switched off the issue is unreadable:
+	// `404 {"message":"404 Not Found"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/issues/{issue_id} (the `GetIssue` operationId).
+	GetIssueWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, reqEditors ...RequestEditorFn) (*GetIssueResponse, error)
+
+	// UpdateIssueWithBodyWithResponse Update, close or reopen an issue
+	//
+	// Reporters and above, and the issue's author and assignee
+	// (`update_issue`); others who can read the project get
+	// `403 {"message":"403 Forbidden"}`. The issue is looked up first:
+	// an unknown one answers `404 {"message":"404 Not found"}`.
+	//
+	// `state_event` `close` closes an open issue, `reopen` reopens a closed
+	// one (each with its event, system note and hook; closing a closed
+	// issue changes nothing). Then the other attributes are applied:
+	// `title`, `description`, and for reporters and above `assignee_id`,
+	// `milestone_id` (`0` removes them) and `labels`, which replaces the
+	// issue's labels (made on the fly like on create; invalid titles get
+	// the nested `400` of `POST`). A blank `title` or `description` is
+	// ignored, as 8.7's `attributes_for_keys` took only present values.
+	// `updated_at` is honoured only for administrators and the project's
+	// owner.
+	// Parameters outside these are ignored; none at all answers the issue
+	// unchanged.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/issues/{issue_id} (the `UpdateIssue` operationId).
+	UpdateIssueWithBodyWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateIssueResponse, error)
+
+	// UpdateIssueWithResponse Update, close or reopen an issue
+	//
+	// Reporters and above, and the issue's author and assignee
+	// (`update_issue`); others who can read the project get
+	// `403 {"message":"403 Forbidden"}`. The issue is looked up first:
+	// an unknown one answers `404 {"message":"404 Not found"}`.
+	//
+	// `state_event` `close` closes an open issue, `reopen` reopens a closed
+	// one (each with its event, system note and hook; closing a closed
+	// issue changes nothing). Then the other attributes are applied:
+	// `title`, `description`, and for reporters and above `assignee_id`,
+	// `milestone_id` (`0` removes them) and `labels`, which replaces the
+	// issue's labels (made on the fly like on create; invalid titles get
+	// the nested `400` of `POST`). A blank `title` or `description` is
+	// ignored, as 8.7's `attributes_for_keys` took only present values.
+	// `updated_at` is honoured only for administrators and the project's
+	// owner.
+	// Parameters outside these are ignored; none at all answers the issue
+	// unchanged.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/issues/{issue_id} (the `UpdateIssue` operationId).
+	UpdateIssueWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body UpdateIssueJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateIssueResponse, error)
+
+	// UpdateIssueWithFormdataBodyWithResponse Update, close or reopen an issue
+	//
+	// Reporters and above, and the issue's author and assignee
+	// (`update_issue`); others who can read the project get
+	// `403 {"message":"403 Forbidden"}`. The issue is looked up first:
+	// an unknown one answers `404 {"message":"404 Not found"}`.
+	//
+	// `state_event` `close` closes an open issue, `reopen` reopens a closed
+	// one (each with its event, system note and hook; closing a closed
+	// issue changes nothing). Then the other attributes are applied:
+	// `title`, `description`, and for reporters and above `assignee_id`,
+	// `milestone_id` (`0` removes them) and `labels`, which replaces the
+	// issue's labels (made on the fly like on create; invalid titles get
+	// the nested `400` of `POST`). A blank `title` or `description` is
+	// ignored, as 8.7's `attributes_for_keys` took only present values.
+	// `updated_at` is honoured only for administrators and the project's
+	// owner.
+	// Parameters outside these are ignored; none at all answers the issue
+	// unchanged.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/issues/{issue_id} (the `UpdateIssue` operationId).
+	UpdateIssueWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body UpdateIssueFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateIssueResponse, error)
+
+	// MoveIssueWithBodyWithResponse Move an issue to another project
+	//
+	// 8.7 checked, in this order: `to_project_id`
+	// (`400 {"message":"400 (Bad request) \"to_project_id\" not given"}`),
+	// the project (`404 {"message":"404 Project Not Found"}`), the issue
+	// and the target project (`find`: `404 {"message":"404 Not found"}`),
+	// then the mover's rights: reporter or above (`admin_issue`) in both
+	// projects, and the issue not moved already, else
+	// `400 {"message":"Cannot move issue due to insufficient permissions!"}`;
+	// then `400 {"message":"Cannot move issue to project it originates from!"}`
+	// when the target is the issue's own project.
+	//
+	// As 8.7's MoveService did, in one transaction: a new issue in the
+	// target project with that project's next `iid`, the same title,
+	// description, state, author, assignee and `created_at` (labels and
+	// milestone are not carried over), the old issue's notes copied onto
+	// it, and the system note `Moved from <old namespace/project>#<iid>`
+	// on it; on the old issue the note `Moved to <new
+	// namespace/project>#<iid>`, and the old issue is closed (with its
+	// `closed` event and `close` hook, without a status note). The new
+	// issue records its `opened` event and `open` hook. Answers `201` with
+	// the new issue.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/issues/{issue_id}/move (the `MoveIssue` operationId).
+	MoveIssueWithBodyWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*MoveIssueResponse, error)
+
+	// MoveIssueWithResponse Move an issue to another project
+	//
+	// 8.7 checked, in this order: `to_project_id`
+	// (`400 {"message":"400 (Bad request) \"to_project_id\" not given"}`),
+	// the project (`404 {"message":"404 Project Not Found"}`), the issue
+	// and the target project (`find`: `404 {"message":"404 Not found"}`),
+	// then the mover's rights: reporter or above (`admin_issue`) in both
+	// projects, and the issue not moved already, else
+	// `400 {"message":"Cannot move issue due to insufficient permissions!"}`;
+	// then `400 {"message":"Cannot move issue to project it originates from!"}`
+	// when the target is the issue's own project.
+	//
+	// As 8.7's MoveService did, in one transaction: a new issue in the
+	// target project with that project's next `iid`, the same title,
+	// description, state, author, assignee and `created_at` (labels and
+	// milestone are not carried over), the old issue's notes copied onto
+	// it, and the system note `Moved from <old namespace/project>#<iid>`
+	// on it; on the old issue the note `Moved to <new
+	// namespace/project>#<iid>`, and the old issue is closed (with its
+	// `closed` event and `close` hook, without a status note). The new
+	// issue records its `opened` event and `open` hook. Answers `201` with
+	// the new issue.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/issues/{issue_id}/move (the `MoveIssue` operationId).
+	MoveIssueWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body MoveIssueJSONRequestBody, reqEditors ...RequestEditorFn) (*MoveIssueResponse, error)
+
+	// MoveIssueWithFormdataBodyWithResponse Move an issue to another project
+	//
+	// 8.7 checked, in this order: `to_project_id`
+	// (`400 {"message":"400 (Bad request) \"to_project_id\" not given"}`),
+	// the project (`404 {"message":"404 Project Not Found"}`), the issue
+	// and the target project (`find`: `404 {"message":"404 Not found"}`),
+	// then the mover's rights: reporter or above (`admin_issue`) in both
+	// projects, and the issue not moved already, else
+	// `400 {"message":"Cannot move issue due to insufficient permissions!"}`;
+	// then `400 {"message":"Cannot move issue to project it originates from!"}`
+	// when the target is the issue's own project.
+	//
+	// As 8.7's MoveService did, in one transaction: a new issue in the
+	// target project with that project's next `iid`, the same title,
+	// description, state, author, assignee and `created_at` (labels and
+	// milestone are not carried over), the old issue's notes copied onto
+	// it, and the system note `Moved from <old namespace/project>#<iid>`
+	// on it; on the old issue the note `Moved to <new
+	// namespace/project>#<iid>`, and the old issue is closed (with its
+	// `closed` event and `close` hook, without a status note). The new
+	// issue records its `opened` event and `open` hook. Answers `201` with
+	// the new issue.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/issues/{issue_id}/move (the `MoveIssue` operationId).
+	MoveIssueWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body MoveIssueFormdataRequestBody, reqEditors ...RequestEditorFn) (*MoveIssueResponse, error)
+
+	// ListIssueNotesWithResponse List the notes of a issue
+	//
+	// Any user who can read the project and the issue. The issue's
+	// notes, oldest first. Paginated (`page`, `per_page`).
+	// An issue that does not exist or is not the project's answers
+	// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`);
+	// while the project's issue tracker is off every issue answers
+	// `404 {"message":"404 Not Found"}`, as `GET` of the issue does.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/issues/{issue_id}/notes (the `ListIssueNotes` operationId).
+	ListIssueNotesWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, params *ListIssueNotesParams, reqEditors ...RequestEditorFn) (*ListIssueNotesResponse, error)
+
+	// CreateIssueNoteWithBodyWithResponse Comment on a issue
+	//
+	// Any user who can read the project and the issue (8.7 granted
+	// `create_note` to guests and to everyone who can read a public or
+	// internal project, and did not check it). `body` is checked first,
+	// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+	// (a blank body counts as missing).
+	// An issue that does not exist or is not the project's answers
+	// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`);
+	// while the project's issue tracker is off every issue answers
+	// `404 {"message":"404 Not Found"}`, as `GET` of the issue does.
+	//
+	// `created_at` (ISO 8601) sets the note's creation time, honoured only
+	// for administrators and the project's owner and ignored for anyone
+	// else; a value that is not a time is ignored too. `updated_at` is the
+	// time of the request either way.
+	//
+	// The note is recorded as a `commented on` event of the project
+	// (`target_type` `Note`), and its `Note Hook` payload is queued for
+	// the project's hooks with `note_events`.
+	//
+	// Differences from 8.7: it created the note without looking for the
+	// noteable, so an unknown one left a dangling note (or failed later);
+	// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+	// its validations with `404 {"message":"Note {...} Not Found"}`; with
+	// `body` required and not blank, none can fail here.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/issues/{issue_id}/notes (the `CreateIssueNote` operationId).
+	CreateIssueNoteWithBodyWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateIssueNoteResponse, error)
+
+	// CreateIssueNoteWithResponse Comment on a issue
+	//
+	// Any user who can read the project and the issue (8.7 granted
+	// `create_note` to guests and to everyone who can read a public or
+	// internal project, and did not check it). `body` is checked first,
+	// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+	// (a blank body counts as missing).
+	// An issue that does not exist or is not the project's answers
+	// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`);
+	// while the project's issue tracker is off every issue answers
+	// `404 {"message":"404 Not Found"}`, as `GET` of the issue does.
+	//
+	// `created_at` (ISO 8601) sets the note's creation time, honoured only
+	// for administrators and the project's owner and ignored for anyone
+	// else; a value that is not a time is ignored too. `updated_at` is the
+	// time of the request either way.
+	//
+	// The note is recorded as a `commented on` event of the project
+	// (`target_type` `Note`), and its `Note Hook` payload is queued for
+	// the project's hooks with `note_events`.
+	//
+	// Differences from 8.7: it created the note without looking for the
+	// noteable, so an unknown one left a dangling note (or failed later);
+	// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+	// its validations with `404 {"message":"Note {...} Not Found"}`; with
+	// `body` required and not blank, none can fail here.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/issues/{issue_id}/notes (the `CreateIssueNote` operationId).
+	CreateIssueNoteWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body CreateIssueNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateIssueNoteResponse, error)
+
+	// CreateIssueNoteWithFormdataBodyWithResponse Comment on a issue
+	//
+	// Any user who can read the project and the issue (8.7 granted
+	// `create_note` to guests and to everyone who can read a public or
+	// internal project, and did not check it). `body` is checked first,
+	// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+	// (a blank body counts as missing).
+	// An issue that does not exist or is not the project's answers
+	// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`);
+	// while the project's issue tracker is off every issue answers
+	// `404 {"message":"404 Not Found"}`, as `GET` of the issue does.
+	//
+	// `created_at` (ISO 8601) sets the note's creation time, honoured only
+	// for administrators and the project's owner and ignored for anyone
+	// else; a value that is not a time is ignored too. `updated_at` is the
+	// time of the request either way.
+	//
+	// The note is recorded as a `commented on` event of the project
+	// (`target_type` `Note`), and its `Note Hook` payload is queued for
+	// the project's hooks with `note_events`.
+	//
+	// Differences from 8.7: it created the note without looking for the
+	// noteable, so an unknown one left a dangling note (or failed later);
+	// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+	// its validations with `404 {"message":"Note {...} Not Found"}`; with
+	// `body` required and not blank, none can fail here.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/issues/{issue_id}/notes (the `CreateIssueNote` operationId).
+	CreateIssueNoteWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body CreateIssueNoteFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateIssueNoteResponse, error)
+
+	// DeleteIssueNoteWithResponse Delete a note of a issue
+	//
+	// The note's author, masters and owners of the project, and
+	// administrators, as for `PUT`; anyone else who can read the project
+	// gets `403 {"message":"403 Forbidden"}`. The note is looked up among
+	// all the notes of the project (`404 {"message":"404 Not found"}`
+	// otherwise). Answers `200` with the deleted note.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /projects/{id}/issues/{issue_id}/notes/{note_id} (the `DeleteIssueNote` operationId).
+	DeleteIssueNoteWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, reqEditors ...RequestEditorFn) (*DeleteIssueNoteResponse, error)
+
+	// GetIssueNoteWithResponse Get a note of a issue
+	//
+	// Any user who can read the project and the issue. A note that does
+	// not exist or is not on this issue answers
+	// `404 {"message":"404 Not found"}`.
+	// An issue that does not exist or is not the project's answers
+	// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`);
+	// while the project's issue tracker is off every issue answers
+	// `404 {"message":"404 Not Found"}`, as `GET` of the issue does.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/issues/{issue_id}/notes/{note_id} (the `GetIssueNote` operationId).
+	GetIssueNoteWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, reqEditors ...RequestEditorFn) (*GetIssueNoteResponse, error)
+
+	// UpdateIssueNoteWithBodyWithResponse Edit a note of a issue
+	//
+	// The note's author, masters and owners of the project, and
+	// administrators (8.7's `admin_note`); anyone else who can read the
+	// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+	// first, before the project:
+	// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+	//
+	// As in 8.7, the note is looked up among all the notes of the project,
+	// whatever the path's issue says: a note that is not the project's
+	// answers `404 {"message":"404 Not found"}`. A system note is not
+	// editable: it is answered unchanged with `200`. No event and no hook
+	// (8.7 recorded none for an edit). 8.7's
+	// `400 {"message":"Failed to save note {...}"}` for a note that failed
+	// its validations cannot occur with `body` required.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/issues/{issue_id}/notes/{note_id} (the `UpdateIssueNote` operationId).
+	UpdateIssueNoteWithBodyWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateIssueNoteResponse, error)
+
+	// UpdateIssueNoteWithResponse Edit a note of a issue
+	//
+	// The note's author, masters and owners of the project, and
+	// administrators (8.7's `admin_note`); anyone else who can read the
+	// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+	// first, before the project:
+	// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+	//
+	// As in 8.7, the note is looked up among all the notes of the project,
+	// whatever the path's issue says: a note that is not the project's
+	// answers `404 {"message":"404 Not found"}`. A system note is not
+	// editable: it is answered unchanged with `200`. No event and no hook
+	// (8.7 recorded none for an edit). 8.7's
+	// `400 {"message":"Failed to save note {...}"}` for a note that failed
+	// its validations cannot occur with `body` required.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/issues/{issue_id}/notes/{note_id} (the `UpdateIssueNote` operationId).
+	UpdateIssueNoteWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, body UpdateIssueNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateIssueNoteResponse, error)
+
+	// UpdateIssueNoteWithFormdataBodyWithResponse Edit a note of a issue
+	//
+	// The note's author, masters and owners of the project, and
+	// administrators (8.7's `admin_note`); anyone else who can read the
+	// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+	// first, before the project:
+	// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+	//
+	// As in 8.7, the note is looked up among all the notes of the project,
+	// whatever the path's issue says: a note that is not the project's
+	// answers `404 {"message":"404 Not found"}`. A system note is not
+	// editable: it is answered unchanged with `200`. No event and no hook
+	// (8.7 recorded none for an edit). 8.7's
+	// `400 {"message":"Failed to save note {...}"}` for a note that failed
+	// its validations cannot occur with `body` required.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/issues/{issue_id}/notes/{note_id} (the `UpdateIssueNote` operationId).
+	UpdateIssueNoteWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, body UpdateIssueNoteFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateIssueNoteResponse, error)
+
+	// UnsubscribeFromIssueWithResponse Unsubscribe from an issue
+	//
+	// Anyone who can read the project. Answers `200` with the issue
+	// (`subscribed` now false; an explicit unsubscription outweighs being
+	// a participant), or `304 Not Modified` with no body when the caller
+	// was not subscribed. An unknown issue answers
+	// `404 {"message":"404 Not found"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /projects/{id}/issues/{issue_id}/subscription (the `UnsubscribeFromIssue` operationId).
+	UnsubscribeFromIssueWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, reqEditors ...RequestEditorFn) (*UnsubscribeFromIssueResponse, error)
+
+	// SubscribeToIssueWithResponse Subscribe to an issue
+	//
+	// Anyone who can read the project. Answers `201` with the issue
+	// (`subscribed` now true), or `304 Not Modified` with no body when the
+	// caller was subscribed already: by an earlier subscription, or as
+	// 8.7's `Subscribable#subscribed?` counted participants without one
+	// (the author, the assignee, the author of a comment). An unknown
+	// issue answers `404 {"message":"404 Not found"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/issues/{issue_id}/subscription (the `SubscribeToIssue` operationId).
+	SubscribeToIssueWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, reqEditors ...RequestEditorFn) (*SubscribeToIssueResponse, error)
+
 	// ListDeployKeysWithResponse List a project's deploy keys
 	//
 	// Masters of the project and above (8.7's `admin_project` ability: also
@@ -19190,6 +25748,145 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /projects/{id}/keys/{key_id} (the `GetDeployKey` operationId).
 	GetDeployKeyWithResponse(ctx context.Context, id ProjectIDPath, keyID int, reqEditors ...RequestEditorFn) (*GetDeployKeyResponse, error)
+
+	// DeleteLabelWithBodyWithResponse Delete a label
+	//
+	// Reporters and up. Checks the project (404), the caller's rights
+	// (403), `name` (400 not given), then the label
+	// (`404 {"message":"404 Label Not Found"}`). Removes the label from
+	// every issue and answers `200` with its database row (a raw record).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /projects/{id}/labels (the `DeleteLabel` operationId).
+	DeleteLabelWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeleteLabelResponse, error)
+
+	// DeleteLabelWithResponse Delete a label
+	//
+	// Reporters and up. Checks the project (404), the caller's rights
+	// (403), `name` (400 not given), then the label
+	// (`404 {"message":"404 Label Not Found"}`). Removes the label from
+	// every issue and answers `200` with its database row (a raw record).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /projects/{id}/labels (the `DeleteLabel` operationId).
+	DeleteLabelWithResponse(ctx context.Context, id ProjectIDPath, body DeleteLabelJSONRequestBody, reqEditors ...RequestEditorFn) (*DeleteLabelResponse, error)
+
+	// DeleteLabelWithFormdataBodyWithResponse Delete a label
+	//
+	// Reporters and up. Checks the project (404), the caller's rights
+	// (403), `name` (400 not given), then the label
+	// (`404 {"message":"404 Label Not Found"}`). Removes the label from
+	// every issue and answers `200` with its database row (a raw record).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /projects/{id}/labels (the `DeleteLabel` operationId).
+	DeleteLabelWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body DeleteLabelFormdataRequestBody, reqEditors ...RequestEditorFn) (*DeleteLabelResponse, error)
+
+	// ListLabelsWithResponse List a project's labels
+	//
+	// Anyone who can read the project. Every label, by title, with its
+	// open and closed issue counts. Not paginated.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/labels (the `ListLabels` operationId).
+	ListLabelsWithResponse(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*ListLabelsResponse, error)
+
+	// CreateLabelWithBodyWithResponse Create a label
+	//
+	// Reporters and up. 8.7 checked, in this order: the project (404), the
+	// caller's rights (403), `name` and `color`
+	// (`400 {"message":"400 (Bad request) \"name\" not given"}`), an
+	// existing label of that name (`409 {"message":"Label already
+	// exists"}`), then the label's validations
+	// (`400 {"message":{"color":["must be a valid color code"]}}`,
+	// `{"message":{"title":["is invalid"]}}`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/labels (the `CreateLabel` operationId).
+	CreateLabelWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateLabelResponse, error)
+
+	// CreateLabelWithResponse Create a label
+	//
+	// Reporters and up. 8.7 checked, in this order: the project (404), the
+	// caller's rights (403), `name` and `color`
+	// (`400 {"message":"400 (Bad request) \"name\" not given"}`), an
+	// existing label of that name (`409 {"message":"Label already
+	// exists"}`), then the label's validations
+	// (`400 {"message":{"color":["must be a valid color code"]}}`,
+	// `{"message":{"title":["is invalid"]}}`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/labels (the `CreateLabel` operationId).
+	CreateLabelWithResponse(ctx context.Context, id ProjectIDPath, body CreateLabelJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateLabelResponse, error)
+
+	// CreateLabelWithFormdataBodyWithResponse Create a label
+	//
+	// Reporters and up. 8.7 checked, in this order: the project (404), the
+	// caller's rights (403), `name` and `color`
+	// (`400 {"message":"400 (Bad request) \"name\" not given"}`), an
+	// existing label of that name (`409 {"message":"Label already
+	// exists"}`), then the label's validations
+	// (`400 {"message":{"color":["must be a valid color code"]}}`,
+	// `{"message":{"title":["is invalid"]}}`).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/labels (the `CreateLabel` operationId).
+	CreateLabelWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body CreateLabelFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateLabelResponse, error)
+
+	// UpdateLabelWithBodyWithResponse Rename or recolor a label
+	//
+	// Reporters and up. 8.7 checked, in this order: the project (404), the
+	// caller's rights (403), `name` (400 not given), the label
+	// (`404 {"message":"404 Label not found Not Found"}`, 8.7's
+	// `not_found!('Label not found')`), then that at least one of
+	// `new_name`, `color` and `description` is given
+	// (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
+	// then the label's validations (`400`, as on create; a `new_name`
+	// taken by another label: `{"message":{"title":["has already been taken"]}}`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/labels (the `UpdateLabel` operationId).
+	UpdateLabelWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateLabelResponse, error)
+
+	// UpdateLabelWithResponse Rename or recolor a label
+	//
+	// Reporters and up. 8.7 checked, in this order: the project (404), the
+	// caller's rights (403), `name` (400 not given), the label
+	// (`404 {"message":"404 Label not found Not Found"}`, 8.7's
+	// `not_found!('Label not found')`), then that at least one of
+	// `new_name`, `color` and `description` is given
+	// (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
+	// then the label's validations (`400`, as on create; a `new_name`
+	// taken by another label: `{"message":{"title":["has already been taken"]}}`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/labels (the `UpdateLabel` operationId).
+	UpdateLabelWithResponse(ctx context.Context, id ProjectIDPath, body UpdateLabelJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateLabelResponse, error)
+
+	// UpdateLabelWithFormdataBodyWithResponse Rename or recolor a label
+	//
+	// Reporters and up. 8.7 checked, in this order: the project (404), the
+	// caller's rights (403), `name` (400 not given), the label
+	// (`404 {"message":"404 Label not found Not Found"}`, 8.7's
+	// `not_found!('Label not found')`), then that at least one of
+	// `new_name`, `color` and `description` is given
+	// (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
+	// then the label's validations (`400`, as on create; a `new_name`
+	// taken by another label: `{"message":{"title":["has already been taken"]}}`).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/labels (the `UpdateLabel` operationId).
+	UpdateLabelWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body UpdateLabelFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateLabelResponse, error)
 
 	// ListProjectMembersWithResponse List a project's members
 	//
@@ -19380,6 +26077,132 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /projects/{id}/members/{user_id} (the `UpdateProjectMember` operationId).
 	UpdateProjectMemberWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, userID int, body UpdateProjectMemberFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateProjectMemberResponse, error)
+
+	// ListMilestonesWithResponse List a project's milestones
+	//
+	// Anyone who can read the project. Oldest first; `state` `active` or
+	// `closed` keeps those (any other value keeps all), `iid` the milestone
+	// with that per-project number. Paginated.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/milestones (the `ListMilestones` operationId).
+	ListMilestonesWithResponse(ctx context.Context, id ProjectIDPath, params *ListMilestonesParams, reqEditors ...RequestEditorFn) (*ListMilestonesResponse, error)
+
+	// CreateMilestoneWithBodyWithResponse Create a milestone
+	//
+	// Masters and up. 8.7 checked the project (404), the caller's rights
+	// (403), then `title` (`400 {"message":"400 (Bad request) \"title\"
+	// not given"}`, also for a blank one). `due_date` is `YYYY-MM-DD` (a
+	// value that is no date is ignored). A title taken in the project
+	// answers 8.7's
+	// `400 {"message":"Failed to create milestone {:title=>[\"has already been taken\"]}"}`
+	// (the Ruby inspection of the errors). The milestone gets the next
+	// `iid` of the project.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/milestones (the `CreateMilestone` operationId).
+	CreateMilestoneWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateMilestoneResponse, error)
+
+	// CreateMilestoneWithResponse Create a milestone
+	//
+	// Masters and up. 8.7 checked the project (404), the caller's rights
+	// (403), then `title` (`400 {"message":"400 (Bad request) \"title\"
+	// not given"}`, also for a blank one). `due_date` is `YYYY-MM-DD` (a
+	// value that is no date is ignored). A title taken in the project
+	// answers 8.7's
+	// `400 {"message":"Failed to create milestone {:title=>[\"has already been taken\"]}"}`
+	// (the Ruby inspection of the errors). The milestone gets the next
+	// `iid` of the project.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/milestones (the `CreateMilestone` operationId).
+	CreateMilestoneWithResponse(ctx context.Context, id ProjectIDPath, body CreateMilestoneJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateMilestoneResponse, error)
+
+	// CreateMilestoneWithFormdataBodyWithResponse Create a milestone
+	//
+	// Masters and up. 8.7 checked the project (404), the caller's rights
+	// (403), then `title` (`400 {"message":"400 (Bad request) \"title\"
+	// not given"}`, also for a blank one). `due_date` is `YYYY-MM-DD` (a
+	// value that is no date is ignored). A title taken in the project
+	// answers 8.7's
+	// `400 {"message":"Failed to create milestone {:title=>[\"has already been taken\"]}"}`
+	// (the Ruby inspection of the errors). The milestone gets the next
+	// `iid` of the project.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/milestones (the `CreateMilestone` operationId).
+	CreateMilestoneWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body CreateMilestoneFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateMilestoneResponse, error)
+
+	// GetMilestoneWithResponse Get a milestone
+	//
+	// Anyone who can read the project. `milestone_id` is the global `id`;
+	// an unknown one, or one of another project, answers
+	// `404 {"message":"404 Not found"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/milestones/{milestone_id} (the `GetMilestone` operationId).
+	GetMilestoneWithResponse(ctx context.Context, id ProjectIDPath, milestoneID MilestoneIDPath, reqEditors ...RequestEditorFn) (*GetMilestoneResponse, error)
+
+	// UpdateMilestoneWithBodyWithResponse Update, close or activate a milestone
+	//
+	// Masters and up (`403` otherwise), then the milestone
+	// (`404 {"message":"404 Not found"}`). `state_event` `close` closes
+	// an active milestone, `activate` activates a closed one; other values
+	// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
+	// empty to clear) change what they name. A title taken by another
+	// milestone, or a blank one, answers
+	// `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/milestones/{milestone_id} (the `UpdateMilestone` operationId).
+	UpdateMilestoneWithBodyWithResponse(ctx context.Context, id ProjectIDPath, milestoneID MilestoneIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateMilestoneResponse, error)
+
+	// UpdateMilestoneWithResponse Update, close or activate a milestone
+	//
+	// Masters and up (`403` otherwise), then the milestone
+	// (`404 {"message":"404 Not found"}`). `state_event` `close` closes
+	// an active milestone, `activate` activates a closed one; other values
+	// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
+	// empty to clear) change what they name. A title taken by another
+	// milestone, or a blank one, answers
+	// `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/milestones/{milestone_id} (the `UpdateMilestone` operationId).
+	UpdateMilestoneWithResponse(ctx context.Context, id ProjectIDPath, milestoneID MilestoneIDPath, body UpdateMilestoneJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMilestoneResponse, error)
+
+	// UpdateMilestoneWithFormdataBodyWithResponse Update, close or activate a milestone
+	//
+	// Masters and up (`403` otherwise), then the milestone
+	// (`404 {"message":"404 Not found"}`). `state_event` `close` closes
+	// an active milestone, `activate` activates a closed one; other values
+	// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
+	// empty to clear) change what they name. A title taken by another
+	// milestone, or a blank one, answers
+	// `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/milestones/{milestone_id} (the `UpdateMilestone` operationId).
+	UpdateMilestoneWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, milestoneID MilestoneIDPath, body UpdateMilestoneFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateMilestoneResponse, error)
+
+	// ListMilestoneIssuesWithResponse List a milestone's issues
+	//
+	// Anyone who can read the project. Every issue of the milestone, in
+	// every state, oldest first. Paginated. An unknown milestone answers
+	// `404 {"message":"404 Not found"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/milestones/{milestone_id}/issues (the `ListMilestoneIssues` operationId).
+	ListMilestoneIssuesWithResponse(ctx context.Context, id ProjectIDPath, milestoneID MilestoneIDPath, params *ListMilestoneIssuesParams, reqEditors ...RequestEditorFn) (*ListMilestoneIssuesResponse, error)
 
 	// GetArchiveWithResponse Download an archive of the repository (tar.gz)
 	//
@@ -19630,6 +26453,111 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /projects/{id}/repository/commits/{sha}/blob (the `GetCommitBlob` operationId).
 	GetCommitBlobWithResponse(ctx context.Context, id ProjectIDPath, sha RepositoryCommitRefPath, params *GetCommitBlobParams, reqEditors ...RequestEditorFn) (*GetCommitBlobResponse, error)
+
+	// ListCommitCommentsWithResponse List the comments of a commit
+	//
+	// Callers with `download_code`. The comments on the commit `sha`
+	// names (a SHA, a branch or a tag), oldest first; an unknown commit
+	// answers `404 {"message":"404 Commit Not Found"}`. Paginated
+	// (`page`, `per_page`). Only this project's comments are listed (8.7
+	// also listed comments made on the same commit in other projects,
+	// forks among them, whoever could see those; Labrador does not leak
+	// them).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/repository/commits/{sha}/comments (the `ListCommitComments` operationId).
+	ListCommitCommentsWithResponse(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, params *ListCommitCommentsParams, reqEditors ...RequestEditorFn) (*ListCommitCommentsResponse, error)
+
+	// CreateCommitCommentWithBodyWithResponse Comment on a commit
+	//
+	// Callers with `download_code`. 8.7 checked, in this order: the
+	// project (404), the caller's right (403), `note`
+	// (`400 {"message":"400 (Bad request) \"note\" not given"}`; blank
+	// counts as missing), then the commit
+	// (`404 {"message":"404 Commit Not Found"}`).
+	//
+	// A line comment: when `path`, `line` and `line_type` are all given
+	// and a line of the commit's diff (against its first parent) in the
+	// file whose new path is `path` has the type `line_type` (`new` for
+	// an added line, `old` for a removed one; context lines have none)
+	// and the new-side line number `line`, the comment is attached to
+	// that line, and answers with `path`, `line` and `line_type`.
+	// Otherwise it is a comment on the whole commit, whose three fields
+	// are `null`. `line` is read as Ruby's `to_i` did (`"12abc"` is 12,
+	// `"abc"` is 0), so it never fails.
+	//
+	// The comment is recorded as a `commented on` event of the project
+	// (`target_type` `Note`) and its `Note Hook` payload, with the
+	// `commit`, is queued for the project's hooks with `note_events`.
+	// 8.7 answered `400 {"message":"Failed to save note {...}"}` (the
+	// model's errors as a Ruby hash) when the note failed its
+	// validations; with `note` required and not blank, none can fail.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/repository/commits/{sha}/comments (the `CreateCommitComment` operationId).
+	CreateCommitCommentWithBodyWithResponse(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCommitCommentResponse, error)
+
+	// CreateCommitCommentWithResponse Comment on a commit
+	//
+	// Callers with `download_code`. 8.7 checked, in this order: the
+	// project (404), the caller's right (403), `note`
+	// (`400 {"message":"400 (Bad request) \"note\" not given"}`; blank
+	// counts as missing), then the commit
+	// (`404 {"message":"404 Commit Not Found"}`).
+	//
+	// A line comment: when `path`, `line` and `line_type` are all given
+	// and a line of the commit's diff (against its first parent) in the
+	// file whose new path is `path` has the type `line_type` (`new` for
+	// an added line, `old` for a removed one; context lines have none)
+	// and the new-side line number `line`, the comment is attached to
+	// that line, and answers with `path`, `line` and `line_type`.
+	// Otherwise it is a comment on the whole commit, whose three fields
+	// are `null`. `line` is read as Ruby's `to_i` did (`"12abc"` is 12,
+	// `"abc"` is 0), so it never fails.
+	//
+	// The comment is recorded as a `commented on` event of the project
+	// (`target_type` `Note`) and its `Note Hook` payload, with the
+	// `commit`, is queued for the project's hooks with `note_events`.
+	// 8.7 answered `400 {"message":"Failed to save note {...}"}` (the
+	// model's errors as a Ruby hash) when the note failed its
+	// validations; with `note` required and not blank, none can fail.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/repository/commits/{sha}/comments (the `CreateCommitComment` operationId).
+	CreateCommitCommentWithResponse(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, body CreateCommitCommentJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCommitCommentResponse, error)
+
+	// CreateCommitCommentWithFormdataBodyWithResponse Comment on a commit
+	//
+	// Callers with `download_code`. 8.7 checked, in this order: the
+	// project (404), the caller's right (403), `note`
+	// (`400 {"message":"400 (Bad request) \"note\" not given"}`; blank
+	// counts as missing), then the commit
+	// (`404 {"message":"404 Commit Not Found"}`).
+	//
+	// A line comment: when `path`, `line` and `line_type` are all given
+	// and a line of the commit's diff (against its first parent) in the
+	// file whose new path is `path` has the type `line_type` (`new` for
+	// an added line, `old` for a removed one; context lines have none)
+	// and the new-side line number `line`, the comment is attached to
+	// that line, and answers with `path`, `line` and `line_type`.
+	// Otherwise it is a comment on the whole commit, whose three fields
+	// are `null`. `line` is read as Ruby's `to_i` did (`"12abc"` is 12,
+	// `"abc"` is 0), so it never fails.
+	//
+	// The comment is recorded as a `commented on` event of the project
+	// (`target_type` `Note`) and its `Note Hook` payload, with the
+	// `commit`, is queued for the project's hooks with `note_events`.
+	// 8.7 answered `400 {"message":"Failed to save note {...}"}` (the
+	// model's errors as a Ruby hash) when the note failed its
+	// validations; with `note` required and not blank, none can fail.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/repository/commits/{sha}/comments (the `CreateCommitComment` operationId).
+	CreateCommitCommentWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, body CreateCommitCommentFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateCommitCommentResponse, error)
 
 	// GetCommitDiffWithResponse Get the diff of a commit
 	//
@@ -20217,6 +27145,369 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /projects/{id}/share (the `ShareProject` operationId).
 	ShareProjectWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body ShareProjectFormdataRequestBody, reqEditors ...RequestEditorFn) (*ShareProjectResponse, error)
+
+	// ListProjectSnippetsWithResponse List a project's snippets
+	//
+	// Any user who can read the project. The snippets the caller sees (see
+	// above), newest first. Paginated (`page`, `per_page`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/snippets (the `ListProjectSnippets` operationId).
+	ListProjectSnippetsWithResponse(ctx context.Context, id ProjectIDPath, params *ListProjectSnippetsParams, reqEditors ...RequestEditorFn) (*ListProjectSnippetsResponse, error)
+
+	// CreateProjectSnippetWithBodyWithResponse Create a project snippet
+	//
+	// Reporters and up, and administrators (8.7's `create_project_snippet`);
+	// nobody when the project's snippets are disabled. Anyone else who can
+	// read the project gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the project (404), the caller's right
+	// (403), `title`, `file_name`, `code` and `visibility_level`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`; a blank
+	// value counts as missing), then the snippet's validations, which
+	// answer `400` with the model's errors, e.g.
+	// `{"message":{"file_name":["can contain only letters, digits, '_', '-', '@' and '.'. "]}}`
+	// (a file name of other characters, the trailing space included) or
+	// `{"message":{"visibility_level":["is not included in the list"]}}`
+	// (a level other than 0, 10 or 20). `code` becomes the snippet's
+	// content.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/snippets (the `CreateProjectSnippet` operationId).
+	CreateProjectSnippetWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateProjectSnippetResponse, error)
+
+	// CreateProjectSnippetWithResponse Create a project snippet
+	//
+	// Reporters and up, and administrators (8.7's `create_project_snippet`);
+	// nobody when the project's snippets are disabled. Anyone else who can
+	// read the project gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the project (404), the caller's right
+	// (403), `title`, `file_name`, `code` and `visibility_level`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`; a blank
+	// value counts as missing), then the snippet's validations, which
+	// answer `400` with the model's errors, e.g.
+	// `{"message":{"file_name":["can contain only letters, digits, '_', '-', '@' and '.'. "]}}`
+	// (a file name of other characters, the trailing space included) or
+	// `{"message":{"visibility_level":["is not included in the list"]}}`
+	// (a level other than 0, 10 or 20). `code` becomes the snippet's
+	// content.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/snippets (the `CreateProjectSnippet` operationId).
+	CreateProjectSnippetWithResponse(ctx context.Context, id ProjectIDPath, body CreateProjectSnippetJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProjectSnippetResponse, error)
+
+	// CreateProjectSnippetWithFormdataBodyWithResponse Create a project snippet
+	//
+	// Reporters and up, and administrators (8.7's `create_project_snippet`);
+	// nobody when the project's snippets are disabled. Anyone else who can
+	// read the project gets `403 {"message":"403 Forbidden"}`.
+	//
+	// 8.7 checked, in this order: the project (404), the caller's right
+	// (403), `title`, `file_name`, `code` and `visibility_level`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`; a blank
+	// value counts as missing), then the snippet's validations, which
+	// answer `400` with the model's errors, e.g.
+	// `{"message":{"file_name":["can contain only letters, digits, '_', '-', '@' and '.'. "]}}`
+	// (a file name of other characters, the trailing space included) or
+	// `{"message":{"visibility_level":["is not included in the list"]}}`
+	// (a level other than 0, 10 or 20). `code` becomes the snippet's
+	// content.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/snippets (the `CreateProjectSnippet` operationId).
+	CreateProjectSnippetWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body CreateProjectSnippetFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateProjectSnippetResponse, error)
+
+	// DeleteProjectSnippetWithResponse Delete a project snippet
+	//
+	// The snippet's author, masters and owners of the project, and
+	// administrators, as for `PUT`; anyone else who sees the snippet gets
+	// `403 {"message":"403 Forbidden"}` (8.7's `rescue` around the
+	// deletion did not catch Grape's thrown 403).
+	//
+	// Deletes the snippet and its notes and answers `200` with the deleted
+	// row as 8.7's model serialized itself (every column, not the
+	// `ProjectSnippet` entity). Unlike the docs' "idempotent" claim, a
+	// snippet that does not exist (or was deleted already) or is hidden
+	// from the caller answers `404 {"message":"404 Snippet Not Found"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /projects/{id}/snippets/{snippet_id} (the `DeleteProjectSnippet` operationId).
+	DeleteProjectSnippetWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, reqEditors ...RequestEditorFn) (*DeleteProjectSnippetResponse, error)
+
+	// GetProjectSnippetWithResponse Get a project snippet
+	//
+	// Any user who can read the project and see the snippet (see above).
+	// A snippet that does not exist, belongs to another project or is
+	// hidden from the caller answers `404 {"message":"404 Not found"}`
+	// (8.7's failed `find`, lower-case f).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/snippets/{snippet_id} (the `GetProjectSnippet` operationId).
+	GetProjectSnippetWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, reqEditors ...RequestEditorFn) (*GetProjectSnippetResponse, error)
+
+	// UpdateProjectSnippetWithBodyWithResponse Update a project snippet
+	//
+	// The snippet's author, masters and owners of the project, and
+	// administrators (8.7's `update_project_snippet`; only the author when
+	// the project's snippets are disabled). Anyone else who sees the
+	// snippet gets `403 {"message":"403 Forbidden"}`; a snippet the caller
+	// does not see answers `404 {"message":"404 Not found"}`.
+	//
+	// Only the parameters given (and not blank) change; `code` is the
+	// content. The result is validated like a new snippet (`400` with the
+	// model's errors, nothing changed). Without any change the snippet is
+	// answered as it was, `updated_at` included.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/snippets/{snippet_id} (the `UpdateProjectSnippet` operationId).
+	UpdateProjectSnippetWithBodyWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateProjectSnippetResponse, error)
+
+	// UpdateProjectSnippetWithResponse Update a project snippet
+	//
+	// The snippet's author, masters and owners of the project, and
+	// administrators (8.7's `update_project_snippet`; only the author when
+	// the project's snippets are disabled). Anyone else who sees the
+	// snippet gets `403 {"message":"403 Forbidden"}`; a snippet the caller
+	// does not see answers `404 {"message":"404 Not found"}`.
+	//
+	// Only the parameters given (and not blank) change; `code` is the
+	// content. The result is validated like a new snippet (`400` with the
+	// model's errors, nothing changed). Without any change the snippet is
+	// answered as it was, `updated_at` included.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/snippets/{snippet_id} (the `UpdateProjectSnippet` operationId).
+	UpdateProjectSnippetWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, body UpdateProjectSnippetJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProjectSnippetResponse, error)
+
+	// UpdateProjectSnippetWithFormdataBodyWithResponse Update a project snippet
+	//
+	// The snippet's author, masters and owners of the project, and
+	// administrators (8.7's `update_project_snippet`; only the author when
+	// the project's snippets are disabled). Anyone else who sees the
+	// snippet gets `403 {"message":"403 Forbidden"}`; a snippet the caller
+	// does not see answers `404 {"message":"404 Not found"}`.
+	//
+	// Only the parameters given (and not blank) change; `code` is the
+	// content. The result is validated like a new snippet (`400` with the
+	// model's errors, nothing changed). Without any change the snippet is
+	// answered as it was, `updated_at` included.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/snippets/{snippet_id} (the `UpdateProjectSnippet` operationId).
+	UpdateProjectSnippetWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, body UpdateProjectSnippetFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateProjectSnippetResponse, error)
+
+	// ListSnippetNotesWithResponse List the notes of a project snippet
+	//
+	// Any user who can read the project and the project snippet. The project snippet's
+	// notes, oldest first. Paginated (`page`, `per_page`).
+	// A snippet that does not exist or that the caller does not see (see
+	// `GET /projects/:id/snippets`) answers `404 {"message":"404 Not found"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/snippets/{snippet_id}/notes (the `ListSnippetNotes` operationId).
+	ListSnippetNotesWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, params *ListSnippetNotesParams, reqEditors ...RequestEditorFn) (*ListSnippetNotesResponse, error)
+
+	// CreateSnippetNoteWithBodyWithResponse Comment on a project snippet
+	//
+	// Any user who can read the project and the project snippet (8.7 granted
+	// `create_note` to guests and to everyone who can read a public or
+	// internal project, and did not check it). `body` is checked first,
+	// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+	// (a blank body counts as missing).
+	// A snippet that does not exist or that the caller does not see (see
+	// `GET /projects/:id/snippets`) answers `404 {"message":"404 Not found"}`.
+	//
+	// `created_at` (ISO 8601) sets the note's creation time, honoured only
+	// for administrators and the project's owner and ignored for anyone
+	// else; a value that is not a time is ignored too. `updated_at` is the
+	// time of the request either way.
+	//
+	// The note is recorded as a `commented on` event of the project
+	// (`target_type` `Note`), and its `Note Hook` payload is queued for
+	// the project's hooks with `note_events`.
+	//
+	// Differences from 8.7: it created the note without looking for the
+	// noteable, so an unknown one left a dangling note (or failed later);
+	// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+	// its validations with `404 {"message":"Note {...} Not Found"}`; with
+	// `body` required and not blank, none can fail here.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/snippets/{snippet_id}/notes (the `CreateSnippetNote` operationId).
+	CreateSnippetNoteWithBodyWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSnippetNoteResponse, error)
+
+	// CreateSnippetNoteWithResponse Comment on a project snippet
+	//
+	// Any user who can read the project and the project snippet (8.7 granted
+	// `create_note` to guests and to everyone who can read a public or
+	// internal project, and did not check it). `body` is checked first,
+	// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+	// (a blank body counts as missing).
+	// A snippet that does not exist or that the caller does not see (see
+	// `GET /projects/:id/snippets`) answers `404 {"message":"404 Not found"}`.
+	//
+	// `created_at` (ISO 8601) sets the note's creation time, honoured only
+	// for administrators and the project's owner and ignored for anyone
+	// else; a value that is not a time is ignored too. `updated_at` is the
+	// time of the request either way.
+	//
+	// The note is recorded as a `commented on` event of the project
+	// (`target_type` `Note`), and its `Note Hook` payload is queued for
+	// the project's hooks with `note_events`.
+	//
+	// Differences from 8.7: it created the note without looking for the
+	// noteable, so an unknown one left a dangling note (or failed later);
+	// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+	// its validations with `404 {"message":"Note {...} Not Found"}`; with
+	// `body` required and not blank, none can fail here.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/snippets/{snippet_id}/notes (the `CreateSnippetNote` operationId).
+	CreateSnippetNoteWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, body CreateSnippetNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateSnippetNoteResponse, error)
+
+	// CreateSnippetNoteWithFormdataBodyWithResponse Comment on a project snippet
+	//
+	// Any user who can read the project and the project snippet (8.7 granted
+	// `create_note` to guests and to everyone who can read a public or
+	// internal project, and did not check it). `body` is checked first,
+	// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+	// (a blank body counts as missing).
+	// A snippet that does not exist or that the caller does not see (see
+	// `GET /projects/:id/snippets`) answers `404 {"message":"404 Not found"}`.
+	//
+	// `created_at` (ISO 8601) sets the note's creation time, honoured only
+	// for administrators and the project's owner and ignored for anyone
+	// else; a value that is not a time is ignored too. `updated_at` is the
+	// time of the request either way.
+	//
+	// The note is recorded as a `commented on` event of the project
+	// (`target_type` `Note`), and its `Note Hook` payload is queued for
+	// the project's hooks with `note_events`.
+	//
+	// Differences from 8.7: it created the note without looking for the
+	// noteable, so an unknown one left a dangling note (or failed later);
+	// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+	// its validations with `404 {"message":"Note {...} Not Found"}`; with
+	// `body` required and not blank, none can fail here.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/snippets/{snippet_id}/notes (the `CreateSnippetNote` operationId).
+	CreateSnippetNoteWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, body CreateSnippetNoteFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateSnippetNoteResponse, error)
+
+	// DeleteSnippetNoteWithResponse Delete a note of a project snippet
+	//
+	// The note's author, masters and owners of the project, and
+	// administrators, as for `PUT`; anyone else who can read the project
+	// gets `403 {"message":"403 Forbidden"}`. The note is looked up among
+	// all the notes of the project (`404 {"message":"404 Not found"}`
+	// otherwise). Answers `200` with the deleted note.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /projects/{id}/snippets/{snippet_id}/notes/{note_id} (the `DeleteSnippetNote` operationId).
+	DeleteSnippetNoteWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, reqEditors ...RequestEditorFn) (*DeleteSnippetNoteResponse, error)
+
+	// GetSnippetNoteWithResponse Get a note of a project snippet
+	//
+	// Any user who can read the project and the project snippet. A note that does
+	// not exist or is not on this project snippet answers
+	// `404 {"message":"404 Not found"}`.
+	// A snippet that does not exist or that the caller does not see (see
+	// `GET /projects/:id/snippets`) answers `404 {"message":"404 Not found"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/snippets/{snippet_id}/notes/{note_id} (the `GetSnippetNote` operationId).
+	GetSnippetNoteWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, reqEditors ...RequestEditorFn) (*GetSnippetNoteResponse, error)
+
+	// UpdateSnippetNoteWithBodyWithResponse Edit a note of a project snippet
+	//
+	// The note's author, masters and owners of the project, and
+	// administrators (8.7's `admin_note`); anyone else who can read the
+	// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+	// first, before the project:
+	// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+	//
+	// As in 8.7, the note is looked up among all the notes of the project,
+	// whatever the path's project snippet says: a note that is not the project's
+	// answers `404 {"message":"404 Not found"}`. A system note is not
+	// editable: it is answered unchanged with `200`. No event and no hook
+	// (8.7 recorded none for an edit). 8.7's
+	// `400 {"message":"Failed to save note {...}"}` for a note that failed
+	// its validations cannot occur with `body` required.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/snippets/{snippet_id}/notes/{note_id} (the `UpdateSnippetNote` operationId).
+	UpdateSnippetNoteWithBodyWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateSnippetNoteResponse, error)
+
+	// UpdateSnippetNoteWithResponse Edit a note of a project snippet
+	//
+	// The note's author, masters and owners of the project, and
+	// administrators (8.7's `admin_note`); anyone else who can read the
+	// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+	// first, before the project:
+	// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+	//
+	// As in 8.7, the note is looked up among all the notes of the project,
+	// whatever the path's project snippet says: a note that is not the project's
+	// answers `404 {"message":"404 Not found"}`. A system note is not
+	// editable: it is answered unchanged with `200`. No event and no hook
+	// (8.7 recorded none for an edit). 8.7's
+	// `400 {"message":"Failed to save note {...}"}` for a note that failed
+	// its validations cannot occur with `body` required.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/snippets/{snippet_id}/notes/{note_id} (the `UpdateSnippetNote` operationId).
+	UpdateSnippetNoteWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, body UpdateSnippetNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateSnippetNoteResponse, error)
+
+	// UpdateSnippetNoteWithFormdataBodyWithResponse Edit a note of a project snippet
+	//
+	// The note's author, masters and owners of the project, and
+	// administrators (8.7's `admin_note`); anyone else who can read the
+	// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+	// first, before the project:
+	// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+	//
+	// As in 8.7, the note is looked up among all the notes of the project,
+	// whatever the path's project snippet says: a note that is not the project's
+	// answers `404 {"message":"404 Not found"}`. A system note is not
+	// editable: it is answered unchanged with `200`. No event and no hook
+	// (8.7 recorded none for an edit). 8.7's
+	// `400 {"message":"Failed to save note {...}"}` for a note that failed
+	// its validations cannot occur with `body` required.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/snippets/{snippet_id}/notes/{note_id} (the `UpdateSnippetNote` operationId).
+	UpdateSnippetNoteWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, body UpdateSnippetNoteFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateSnippetNoteResponse, error)
+
+	// GetProjectSnippetRawWithResponse Get a project snippet's content
+	//
+	// Any user who can read the project and see the snippet. The
+	// snippet's content as `text/plain`, byte for byte. A snippet the
+	// caller does not see answers `404 {"message":"404 Not found"}`
+	// (JSON).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/snippets/{snippet_id}/raw (the `GetProjectSnippetRaw` operationId).
+	GetProjectSnippetRawWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, reqEditors ...RequestEditorFn) (*GetProjectSnippetRawResponse, error)
 
 	// UnstarProjectWithResponse Unstar a project
 	//
@@ -22255,6 +29546,81 @@ func (r InternalDiscoverResponse) ContentType() string {
 	return ""
 }
 
+// ListUserIssuesResponse200Headers the declared response headers of an HTTP 200 response for ListUserIssues
+type ListUserIssuesResponse200Headers struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListUserIssuesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IssueList
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListUserIssuesResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListUserIssuesResponse) GetJSON200() *IssueList {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListUserIssuesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListUserIssuesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListUserIssuesResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListUserIssuesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListUserIssuesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListUserIssuesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListUserIssuesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -23856,6 +31222,908 @@ func (r EditProjectHookResponse) ContentType() string {
 	return ""
 }
 
+// ListProjectIssuesResponse200Headers the declared response headers of an HTTP 200 response for ListProjectIssues
+type ListProjectIssuesResponse200Headers struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListProjectIssuesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IssueList
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ProjectNotFound
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListProjectIssuesResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListProjectIssuesResponse) GetJSON200() *IssueList {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListProjectIssuesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListProjectIssuesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListProjectIssuesResponse) GetJSON404() *ProjectNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListProjectIssuesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListProjectIssuesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListProjectIssuesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListProjectIssuesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateIssueResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Issue
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *IssueBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ProjectNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateIssueResponse) GetJSON201() *Issue {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateIssueResponse) GetJSON400() *IssueBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateIssueResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateIssueResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateIssueResponse) GetJSON404() *ProjectNotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateIssueResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateIssueResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateIssueResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateIssueResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateIssueResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteIssueResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DeletedIssue
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ProjectNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteIssueResponse) GetJSON200() *DeletedIssue {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteIssueResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteIssueResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteIssueResponse) GetJSON404() *ProjectNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteIssueResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteIssueResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteIssueResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteIssueResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetIssueResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Issue
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *IssueNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetIssueResponse) GetJSON200() *Issue {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetIssueResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetIssueResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetIssueResponse) GetJSON404() *IssueNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetIssueResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetIssueResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetIssueResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetIssueResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateIssueResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Issue
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *IssueBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *IssueNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateIssueResponse) GetJSON200() *Issue {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateIssueResponse) GetJSON400() *IssueBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateIssueResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateIssueResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateIssueResponse) GetJSON404() *IssueNotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateIssueResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateIssueResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateIssueResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateIssueResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateIssueResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type MoveIssueResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Issue
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r MoveIssueResponse) GetJSON201() *Issue {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r MoveIssueResponse) GetJSON400() *BadRequestBody {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r MoveIssueResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r MoveIssueResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r MoveIssueResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r MoveIssueResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r MoveIssueResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r MoveIssueResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r MoveIssueResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r MoveIssueResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListIssueNotesResponse200Headers the declared response headers of an HTTP 200 response for ListIssueNotes
+type ListIssueNotesResponse200Headers struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListIssueNotesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Note
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NoteableNotFound
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListIssueNotesResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListIssueNotesResponse) GetJSON200() *[]Note {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListIssueNotesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListIssueNotesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListIssueNotesResponse) GetJSON404() *NoteableNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListIssueNotesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListIssueNotesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListIssueNotesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListIssueNotesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateIssueNoteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Note
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NoteableNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateIssueNoteResponse) GetJSON201() *Note {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateIssueNoteResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateIssueNoteResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateIssueNoteResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateIssueNoteResponse) GetJSON404() *NoteableNotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateIssueNoteResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateIssueNoteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateIssueNoteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateIssueNoteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateIssueNoteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteIssueNoteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Note
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NoteableNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteIssueNoteResponse) GetJSON200() *Note {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteIssueNoteResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteIssueNoteResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteIssueNoteResponse) GetJSON404() *NoteableNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteIssueNoteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteIssueNoteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteIssueNoteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteIssueNoteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetIssueNoteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Note
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NoteableNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetIssueNoteResponse) GetJSON200() *Note {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetIssueNoteResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetIssueNoteResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetIssueNoteResponse) GetJSON404() *NoteableNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetIssueNoteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetIssueNoteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetIssueNoteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetIssueNoteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateIssueNoteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Note
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NoteableNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateIssueNoteResponse) GetJSON200() *Note {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateIssueNoteResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateIssueNoteResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateIssueNoteResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateIssueNoteResponse) GetJSON404() *NoteableNotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateIssueNoteResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateIssueNoteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateIssueNoteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateIssueNoteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateIssueNoteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UnsubscribeFromIssueResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Issue
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *IssueNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UnsubscribeFromIssueResponse) GetJSON200() *Issue {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UnsubscribeFromIssueResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UnsubscribeFromIssueResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UnsubscribeFromIssueResponse) GetJSON404() *IssueNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r UnsubscribeFromIssueResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UnsubscribeFromIssueResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UnsubscribeFromIssueResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UnsubscribeFromIssueResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type SubscribeToIssueResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Issue
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *IssueNotFound
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r SubscribeToIssueResponse) GetJSON201() *Issue {
+	return r.JSON201
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SubscribeToIssueResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SubscribeToIssueResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r SubscribeToIssueResponse) GetJSON404() *IssueNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r SubscribeToIssueResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SubscribeToIssueResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SubscribeToIssueResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SubscribeToIssueResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListDeployKeysResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -24112,6 +32380,303 @@ func (r GetDeployKeyResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetDeployKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteLabelResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DeletedLabel
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteLabelResponse) GetJSON200() *DeletedLabel {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteLabelResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteLabelResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteLabelResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteLabelResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r DeleteLabelResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteLabelResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteLabelResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteLabelResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteLabelResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListLabelsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Label
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ProjectNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListLabelsResponse) GetJSON200() *[]Label {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListLabelsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListLabelsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListLabelsResponse) GetJSON404() *ProjectNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListLabelsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListLabelsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListLabelsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListLabelsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateLabelResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Label
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ProjectNotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateLabelResponse) GetJSON201() *Label {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateLabelResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateLabelResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateLabelResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateLabelResponse) GetJSON404() *ProjectNotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateLabelResponse) GetJSON409() *Message {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateLabelResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateLabelResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateLabelResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateLabelResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateLabelResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateLabelResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Label
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateLabelResponse) GetJSON200() *Label {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateLabelResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateLabelResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateLabelResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateLabelResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateLabelResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateLabelResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateLabelResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateLabelResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateLabelResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -24477,6 +33042,370 @@ func (r UpdateProjectMemberResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateProjectMemberResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListMilestonesResponse200Headers the declared response headers of an HTTP 200 response for ListMilestones
+type ListMilestonesResponse200Headers struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListMilestonesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Milestone
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ProjectNotFound
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListMilestonesResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListMilestonesResponse) GetJSON200() *[]Milestone {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListMilestonesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListMilestonesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListMilestonesResponse) GetJSON404() *ProjectNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListMilestonesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListMilestonesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListMilestonesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListMilestonesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateMilestoneResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Milestone
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ProjectNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateMilestoneResponse) GetJSON201() *Milestone {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateMilestoneResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateMilestoneResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateMilestoneResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateMilestoneResponse) GetJSON404() *ProjectNotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateMilestoneResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateMilestoneResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateMilestoneResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateMilestoneResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateMilestoneResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetMilestoneResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Milestone
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MilestoneNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetMilestoneResponse) GetJSON200() *Milestone {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetMilestoneResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetMilestoneResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetMilestoneResponse) GetJSON404() *MilestoneNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetMilestoneResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetMilestoneResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetMilestoneResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetMilestoneResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateMilestoneResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Milestone
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MilestoneNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateMilestoneResponse) GetJSON200() *Milestone {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateMilestoneResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateMilestoneResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateMilestoneResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateMilestoneResponse) GetJSON404() *MilestoneNotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateMilestoneResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateMilestoneResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateMilestoneResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateMilestoneResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateMilestoneResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListMilestoneIssuesResponse200Headers the declared response headers of an HTTP 200 response for ListMilestoneIssues
+type ListMilestoneIssuesResponse200Headers struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListMilestoneIssuesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IssueList
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MilestoneNotFound
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListMilestoneIssuesResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListMilestoneIssuesResponse) GetJSON200() *IssueList {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListMilestoneIssuesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListMilestoneIssuesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListMilestoneIssuesResponse) GetJSON404() *MilestoneNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListMilestoneIssuesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListMilestoneIssuesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListMilestoneIssuesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListMilestoneIssuesResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -25249,6 +34178,157 @@ func (r GetCommitBlobResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetCommitBlobResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListCommitCommentsResponse200Headers the declared response headers of an HTTP 200 response for ListCommitComments
+type ListCommitCommentsResponse200Headers struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListCommitCommentsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]CommitNote
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListCommitCommentsResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListCommitCommentsResponse) GetJSON200() *[]CommitNote {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListCommitCommentsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListCommitCommentsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListCommitCommentsResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListCommitCommentsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListCommitCommentsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListCommitCommentsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListCommitCommentsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateCommitCommentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *CommitNote
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateCommitCommentResponse) GetJSON201() *CommitNote {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateCommitCommentResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateCommitCommentResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateCommitCommentResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateCommitCommentResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateCommitCommentResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateCommitCommentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateCommitCommentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateCommitCommentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateCommitCommentResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -26435,6 +35515,763 @@ func (r ShareProjectResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ShareProjectResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListProjectSnippetsResponse200Headers the declared response headers of an HTTP 200 response for ListProjectSnippets
+type ListProjectSnippetsResponse200Headers struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListProjectSnippetsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]ProjectSnippet
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListProjectSnippetsResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListProjectSnippetsResponse) GetJSON200() *[]ProjectSnippet {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListProjectSnippetsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListProjectSnippetsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListProjectSnippetsResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListProjectSnippetsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListProjectSnippetsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListProjectSnippetsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListProjectSnippetsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateProjectSnippetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ProjectSnippet
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateProjectSnippetResponse) GetJSON201() *ProjectSnippet {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateProjectSnippetResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateProjectSnippetResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateProjectSnippetResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateProjectSnippetResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateProjectSnippetResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateProjectSnippetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateProjectSnippetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateProjectSnippetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateProjectSnippetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteProjectSnippetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DeletedSnippet
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteProjectSnippetResponse) GetJSON200() *DeletedSnippet {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteProjectSnippetResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteProjectSnippetResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteProjectSnippetResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteProjectSnippetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteProjectSnippetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteProjectSnippetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteProjectSnippetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetProjectSnippetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ProjectSnippet
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetProjectSnippetResponse) GetJSON200() *ProjectSnippet {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetProjectSnippetResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetProjectSnippetResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetProjectSnippetResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetProjectSnippetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetProjectSnippetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetProjectSnippetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetProjectSnippetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateProjectSnippetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ProjectSnippet
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateProjectSnippetResponse) GetJSON200() *ProjectSnippet {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateProjectSnippetResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateProjectSnippetResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateProjectSnippetResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateProjectSnippetResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateProjectSnippetResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateProjectSnippetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateProjectSnippetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateProjectSnippetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateProjectSnippetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListSnippetNotesResponse200Headers the declared response headers of an HTTP 200 response for ListSnippetNotes
+type ListSnippetNotesResponse200Headers struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListSnippetNotesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Note
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NoteableNotFound
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListSnippetNotesResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListSnippetNotesResponse) GetJSON200() *[]Note {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListSnippetNotesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListSnippetNotesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListSnippetNotesResponse) GetJSON404() *NoteableNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListSnippetNotesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListSnippetNotesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListSnippetNotesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListSnippetNotesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateSnippetNoteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Note
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NoteableNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateSnippetNoteResponse) GetJSON201() *Note {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateSnippetNoteResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateSnippetNoteResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateSnippetNoteResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateSnippetNoteResponse) GetJSON404() *NoteableNotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateSnippetNoteResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateSnippetNoteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateSnippetNoteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateSnippetNoteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateSnippetNoteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteSnippetNoteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Note
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NoteableNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteSnippetNoteResponse) GetJSON200() *Note {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteSnippetNoteResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteSnippetNoteResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteSnippetNoteResponse) GetJSON404() *NoteableNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteSnippetNoteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteSnippetNoteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteSnippetNoteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteSnippetNoteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetSnippetNoteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Note
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NoteableNotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetSnippetNoteResponse) GetJSON200() *Note {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetSnippetNoteResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetSnippetNoteResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetSnippetNoteResponse) GetJSON404() *NoteableNotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetSnippetNoteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetSnippetNoteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetSnippetNoteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetSnippetNoteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateSnippetNoteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Note
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NoteableNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateSnippetNoteResponse) GetJSON200() *Note {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateSnippetNoteResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateSnippetNoteResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateSnippetNoteResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateSnippetNoteResponse) GetJSON404() *NoteableNotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateSnippetNoteResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateSnippetNoteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateSnippetNoteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateSnippetNoteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateSnippetNoteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetProjectSnippetRawResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetProjectSnippetRawResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetProjectSnippetRawResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetProjectSnippetRawResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetProjectSnippetRawResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetProjectSnippetRawResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetProjectSnippetRawResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetProjectSnippetRawResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -29185,6 +39022,29 @@ func (c *ClientWithResponses) InternalDiscoverWithResponse(ctx context.Context, 
 	return ParseInternalDiscoverResponse(rsp)
 }
 
+// ListUserIssuesWithResponse List the issues the current user authored
+//
+// Every issue whose author is the caller, in every project, oldest
+// first. `state` `opened` keeps open (opened and reopened) issues,
+// `closed` closed ones; any other value, or none, keeps all.
+// `labels` (comma-separated titles) keeps issues carrying **any** of
+// them: 8.7 filtered with `includes(:labels).where('labels.title' =>
+// list)`, so `labels=a,b` is a union, not an intersection (the docs of
+// later versions say so). `order_by` and `sort` are accepted but, as in
+// 8.7 (which discarded the reordered relation), not applied.
+// Paginated.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /issues (the `ListUserIssues` operationId).
+func (c *ClientWithResponses) ListUserIssuesWithResponse(ctx context.Context, params *ListUserIssuesParams, reqEditors ...RequestEditorFn) (*ListUserIssuesResponse, error) {
+	rsp, err := c.ListUserIssues(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListUserIssuesResponse(rsp)
+}
+
 // GetKeyWithResponse Get an SSH key with its user
 //
 // Administrators only; anyone else gets `403 {"message":"403 Forbidden"}`.
@@ -30067,6 +39927,650 @@ func (c *ClientWithResponses) EditProjectHookWithFormdataBodyWithResponse(ctx co
 	return ParseEditProjectHookResponse(rsp)
 }
 
+// ListProjectIssuesWithResponse List a project's issues
+//
+// Anyone who can read the project. Ordered as 8.7's `Project#issues`
+// association was: by state descending (`reopened`, `opened`, then
+// `closed`), then newest first. Filters: `iid` (the issue with that
+// per-project number), `state` (`opened`: opened and reopened;
+// `closed`; anything else: all), `labels` (comma-separated titles;
+// issues with **any** of them, see `GET /issues`), `milestone` (the
+// milestone's title). `order_by` and `sort` are accepted but not
+// applied, as in 8.7. Paginated.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/issues (the `ListProjectIssues` operationId).
+func (c *ClientWithResponses) ListProjectIssuesWithResponse(ctx context.Context, id ProjectIDPath, params *ListProjectIssuesParams, reqEditors ...RequestEditorFn) (*ListProjectIssuesResponse, error) {
+	rsp, err := c.ListProjectIssues(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListProjectIssuesResponse(rsp)
+}
+
+// CreateIssueWithBodyWithResponse Open an issue
+//
+// Anyone who may open issues in the project (`create_issue`, see
+// above); a project with the issue tracker switched off answers
+// `403 {"message":"403 Forbidden"}`. 8.7 checked `title` first
+// (`400 {"message":"400 (Bad request) \"title\" not given"}`, also for
+// a blank title), then the project.
+//
+// `labels` are comma-separated titles; each is stripped, and labels
+// missing from the project are made with the color `#428BCA`. A title
+// that could make no valid label (holding `&` or `?`, or blank) fails
+// the request before anything is written, with 8.7's nested body
+// `400 {"message":{"labels":{"<title>":{"title":["is invalid"]}}}}`.
+// `assignee_id` and `milestone_id` are ignored unless the caller is a
+// reporter or above (an unknown user, or a milestone of another
+// project, is ignored too). `created_at` (ISO 8601) is honoured only
+// for administrators and the project's owner. The new issue gets the
+// next `iid` of the project: iids are unique and gap-free even under
+// concurrent creation. The caller, as its author, is subscribed.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/issues (the `CreateIssue` operationId).
+func (c *ClientWithResponses) CreateIssueWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateIssueResponse, error) {
+	rsp, err := c.CreateIssueWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateIssueResponse(rsp)
+}
+
+// CreateIssueWithResponse Open an issue
+//
+// Anyone who may open issues in the project (`create_issue`, see
+// above); a project with the issue tracker switched off answers
+// `403 {"message":"403 Forbidden"}`. 8.7 checked `title` first
+// (`400 {"message":"400 (Bad request) \"title\" not given"}`, also for
+// a blank title), then the project.
+//
+// `labels` are comma-separated titles; each is stripped, and labels
+// missing from the project are made with the color `#428BCA`. A title
+// that could make no valid label (holding `&` or `?`, or blank) fails
+// the request before anything is written, with 8.7's nested body
+// `400 {"message":{"labels":{"<title>":{"title":["is invalid"]}}}}`.
+// `assignee_id` and `milestone_id` are ignored unless the caller is a
+// reporter or above (an unknown user, or a milestone of another
+// project, is ignored too). `created_at` (ISO 8601) is honoured only
+// for administrators and the project's owner. The new issue gets the
+// next `iid` of the project: iids are unique and gap-free even under
+// concurrent creation. The caller, as its author, is subscribed.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/issues (the `CreateIssue` operationId).
+func (c *ClientWithResponses) CreateIssueWithResponse(ctx context.Context, id ProjectIDPath, body CreateIssueJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateIssueResponse, error) {
+	rsp, err := c.CreateIssue(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateIssueResponse(rsp)
+}
+
+// CreateIssueWithFormdataBodyWithResponse Open an issue
+//
+// Anyone who may open issues in the project (`create_issue`, see
+// above); a project with the issue tracker switched off answers
+// `403 {"message":"403 Forbidden"}`. 8.7 checked `title` first
+// (`400 {"message":"400 (Bad request) \"title\" not given"}`, also for
+// a blank title), then the project.
+//
+// `labels` are comma-separated titles; each is stripped, and labels
+// missing from the project are made with the color `#428BCA`. A title
+// that could make no valid label (holding `&` or `?`, or blank) fails
+// the request before anything is written, with 8.7's nested body
+// `400 {"message":{"labels":{"<title>":{"title":["is invalid"]}}}}`.
+// `assignee_id` and `milestone_id` are ignored unless the caller is a
+// reporter or above (an unknown user, or a milestone of another
+// project, is ignored too). `created_at` (ISO 8601) is honoured only
+// for administrators and the project's owner. The new issue gets the
+// next `iid` of the project: iids are unique and gap-free even under
+// concurrent creation. The caller, as its author, is subscribed.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/issues (the `CreateIssue` operationId).
+func (c *ClientWithResponses) CreateIssueWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body CreateIssueFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateIssueResponse, error) {
+	rsp, err := c.CreateIssueWithFormdataBody(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateIssueResponse(rsp)
+}
+
+// DeleteIssueWithResponse Delete an issue
+//
+// The project's owner (the owner of its personal namespace, the owners
+// of its group) and administrators (`destroy_issue`). Answers `200`
+// with the deleted issue's database row (a raw record, not the
+// entity). 8.7 looked the issue up with `find_by` and then authorized
+// on the result, so an unknown issue answers
+// `403 {"message":"403 Forbidden"}` like a forbidden one, to everyone
+// (the docs' 404 was never given).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /projects/{id}/issues/{issue_id} (the `DeleteIssue` operationId).
+func (c *ClientWithResponses) DeleteIssueWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, reqEditors ...RequestEditorFn) (*DeleteIssueResponse, error) {
+	rsp, err := c.DeleteIssue(ctx, id, issueID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteIssueResponse(rsp)
+}
+
+// GetIssueWithResponse Get an issue
+//
+// Anyone who can read the project. `issue_id` is the global `id`, not
+// the `iid`; an id of another project's issue, or an unknown one,
+// answers `404 {"message":"404 Not found"}` (8.7's `find`). With the
+// issue tracker switched off the issue is unreadable:
+// `404 {"message":"404 Not Found"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/issues/{issue_id} (the `GetIssue` operationId).
+func (c *ClientWithResponses) GetIssueWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, reqEditors ...RequestEditorFn) (*GetIssueResponse, error) {
+	rsp, err := c.GetIssue(ctx, id, issueID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetIssueResponse(rsp)
+}
+
+// UpdateIssueWithBodyWithResponse Update, close or reopen an issue
+//
+// Reporters and above, and the issue's author and assignee
+// (`update_issue`); others who can read the project get
+// `403 {"message":"403 Forbidden"}`. The issue is looked up first:
+// an unknown one answers `404 {"message":"404 Not found"}`.
+//
+// `state_event` `close` closes an open issue, `reopen` reopens a closed
+// one (each with its event, system note and hook; closing a closed
+// issue changes nothing). Then the other attributes are applied:
+// `title`, `description`, and for reporters and above `assignee_id`,
+// `milestone_id` (`0` removes them) and `labels`, which replaces the
+// issue's labels (made on the fly like on create; invalid titles get
+// the nested `400` of `POST`). A blank `title` or `description` is
+// ignored, as 8.7's `attributes_for_keys` took only present values.
+// `updated_at` is honoured only for administrators and the project's
+// owner.
+// Parameters outside these are ignored; none at all answers the issue
+// unchanged.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/issues/{issue_id} (the `UpdateIssue` operationId).
+func (c *ClientWithResponses) UpdateIssueWithBodyWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateIssueResponse, error) {
+	rsp, err := c.UpdateIssueWithBody(ctx, id, issueID, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateIssueResponse(rsp)
+}
+
+// UpdateIssueWithResponse Update, close or reopen an issue
+//
+// Reporters and above, and the issue's author and assignee
+// (`update_issue`); others who can read the project get
+// `403 {"message":"403 Forbidden"}`. The issue is looked up first:
+// an unknown one answers `404 {"message":"404 Not found"}`.
+//
+// `state_event` `close` closes an open issue, `reopen` reopens a closed
+// one (each with its event, system note and hook; closing a closed
+// issue changes nothing). Then the other attributes are applied:
+// `title`, `description`, and for reporters and above `assignee_id`,
+// `milestone_id` (`0` removes them) and `labels`, which replaces the
+// issue's labels (made on the fly like on create; invalid titles get
+// the nested `400` of `POST`). A blank `title` or `description` is
+// ignored, as 8.7's `attributes_for_keys` took only present values.
+// `updated_at` is honoured only for administrators and the project's
+// owner.
+// Parameters outside these are ignored; none at all answers the issue
+// unchanged.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/issues/{issue_id} (the `UpdateIssue` operationId).
+func (c *ClientWithResponses) UpdateIssueWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body UpdateIssueJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateIssueResponse, error) {
+	rsp, err := c.UpdateIssue(ctx, id, issueID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateIssueResponse(rsp)
+}
+
+// UpdateIssueWithFormdataBodyWithResponse Update, close or reopen an issue
+//
+// Reporters and above, and the issue's author and assignee
+// (`update_issue`); others who can read the project get
+// `403 {"message":"403 Forbidden"}`. The issue is looked up first:
+// an unknown one answers `404 {"message":"404 Not found"}`.
+//
+// `state_event` `close` closes an open issue, `reopen` reopens a closed
+// one (each with its event, system note and hook; closing a closed
+// issue changes nothing). Then the other attributes are applied:
+// `title`, `description`, and for reporters and above `assignee_id`,
+// `milestone_id` (`0` removes them) and `labels`, which replaces the
+// issue's labels (made on the fly like on create; invalid titles get
+// the nested `400` of `POST`). A blank `title` or `description` is
+// ignored, as 8.7's `attributes_for_keys` took only present values.
+// `updated_at` is honoured only for administrators and the project's
+// owner.
+// Parameters outside these are ignored; none at all answers the issue
+// unchanged.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/issues/{issue_id} (the `UpdateIssue` operationId).
+func (c *ClientWithResponses) UpdateIssueWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body UpdateIssueFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateIssueResponse, error) {
+	rsp, err := c.UpdateIssueWithFormdataBody(ctx, id, issueID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateIssueResponse(rsp)
+}
+
+// MoveIssueWithBodyWithResponse Move an issue to another project
+//
+// 8.7 checked, in this order: `to_project_id`
+// (`400 {"message":"400 (Bad request) \"to_project_id\" not given"}`),
+// the project (`404 {"message":"404 Project Not Found"}`), the issue
+// and the target project (`find`: `404 {"message":"404 Not found"}`),
+// then the mover's rights: reporter or above (`admin_issue`) in both
+// projects, and the issue not moved already, else
+// `400 {"message":"Cannot move issue due to insufficient permissions!"}`;
+// then `400 {"message":"Cannot move issue to project it originates from!"}`
+// when the target is the issue's own project.
+//
+// As 8.7's MoveService did, in one transaction: a new issue in the
+// target project with that project's next `iid`, the same title,
+// description, state, author, assignee and `created_at` (labels and
+// milestone are not carried over), the old issue's notes copied onto
+// it, and the system note `Moved from <old namespace/project>#<iid>`
+// on it; on the old issue the note `Moved to <new
+// namespace/project>#<iid>`, and the old issue is closed (with its
+// `closed` event and `close` hook, without a status note). The new
+// issue records its `opened` event and `open` hook. Answers `201` with
+// the new issue.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/issues/{issue_id}/move (the `MoveIssue` operationId).
+func (c *ClientWithResponses) MoveIssueWithBodyWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*MoveIssueResponse, error) {
+	rsp, err := c.MoveIssueWithBody(ctx, id, issueID, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMoveIssueResponse(rsp)
+}
+
+// MoveIssueWithResponse Move an issue to another project
+//
+// 8.7 checked, in this order: `to_project_id`
+// (`400 {"message":"400 (Bad request) \"to_project_id\" not given"}`),
+// the project (`404 {"message":"404 Project Not Found"}`), the issue
+// and the target project (`find`: `404 {"message":"404 Not found"}`),
+// then the mover's rights: reporter or above (`admin_issue`) in both
+// projects, and the issue not moved already, else
+// `400 {"message":"Cannot move issue due to insufficient permissions!"}`;
+// then `400 {"message":"Cannot move issue to project it originates from!"}`
+// when the target is the issue's own project.
+//
+// As 8.7's MoveService did, in one transaction: a new issue in the
+// target project with that project's next `iid`, the same title,
+// description, state, author, assignee and `created_at` (labels and
+// milestone are not carried over), the old issue's notes copied onto
+// it, and the system note `Moved from <old namespace/project>#<iid>`
+// on it; on the old issue the note `Moved to <new
+// namespace/project>#<iid>`, and the old issue is closed (with its
+// `closed` event and `close` hook, without a status note). The new
+// issue records its `opened` event and `open` hook. Answers `201` with
+// the new issue.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/issues/{issue_id}/move (the `MoveIssue` operationId).
+func (c *ClientWithResponses) MoveIssueWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body MoveIssueJSONRequestBody, reqEditors ...RequestEditorFn) (*MoveIssueResponse, error) {
+	rsp, err := c.MoveIssue(ctx, id, issueID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMoveIssueResponse(rsp)
+}
+
+// MoveIssueWithFormdataBodyWithResponse Move an issue to another project
+//
+// 8.7 checked, in this order: `to_project_id`
+// (`400 {"message":"400 (Bad request) \"to_project_id\" not given"}`),
+// the project (`404 {"message":"404 Project Not Found"}`), the issue
+// and the target project (`find`: `404 {"message":"404 Not found"}`),
+// then the mover's rights: reporter or above (`admin_issue`) in both
+// projects, and the issue not moved already, else
+// `400 {"message":"Cannot move issue due to insufficient permissions!"}`;
+// then `400 {"message":"Cannot move issue to project it originates from!"}`
+// when the target is the issue's own project.
+//
+// As 8.7's MoveService did, in one transaction: a new issue in the
+// target project with that project's next `iid`, the same title,
+// description, state, author, assignee and `created_at` (labels and
+// milestone are not carried over), the old issue's notes copied onto
+// it, and the system note `Moved from <old namespace/project>#<iid>`
+// on it; on the old issue the note `Moved to <new
+// namespace/project>#<iid>`, and the old issue is closed (with its
+// `closed` event and `close` hook, without a status note). The new
+// issue records its `opened` event and `open` hook. Answers `201` with
+// the new issue.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/issues/{issue_id}/move (the `MoveIssue` operationId).
+func (c *ClientWithResponses) MoveIssueWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body MoveIssueFormdataRequestBody, reqEditors ...RequestEditorFn) (*MoveIssueResponse, error) {
+	rsp, err := c.MoveIssueWithFormdataBody(ctx, id, issueID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMoveIssueResponse(rsp)
+}
+
+// ListIssueNotesWithResponse List the notes of a issue
+//
+// Any user who can read the project and the issue. The issue's
+// notes, oldest first. Paginated (`page`, `per_page`).
+// An issue that does not exist or is not the project's answers
+// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`);
+// while the project's issue tracker is off every issue answers
+// `404 {"message":"404 Not Found"}`, as `GET` of the issue does.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/issues/{issue_id}/notes (the `ListIssueNotes` operationId).
+func (c *ClientWithResponses) ListIssueNotesWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, params *ListIssueNotesParams, reqEditors ...RequestEditorFn) (*ListIssueNotesResponse, error) {
+	rsp, err := c.ListIssueNotes(ctx, id, issueID, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListIssueNotesResponse(rsp)
+}
+
+// CreateIssueNoteWithBodyWithResponse Comment on a issue
+//
+// Any user who can read the project and the issue (8.7 granted
+// `create_note` to guests and to everyone who can read a public or
+// internal project, and did not check it). `body` is checked first,
+// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+// (a blank body counts as missing).
+// An issue that does not exist or is not the project's answers
+// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`);
+// while the project's issue tracker is off every issue answers
+// `404 {"message":"404 Not Found"}`, as `GET` of the issue does.
+//
+// `created_at` (ISO 8601) sets the note's creation time, honoured only
+// for administrators and the project's owner and ignored for anyone
+// else; a value that is not a time is ignored too. `updated_at` is the
+// time of the request either way.
+//
+// The note is recorded as a `commented on` event of the project
+// (`target_type` `Note`), and its `Note Hook` payload is queued for
+// the project's hooks with `note_events`.
+//
+// Differences from 8.7: it created the note without looking for the
+// noteable, so an unknown one left a dangling note (or failed later);
+// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+// its validations with `404 {"message":"Note {...} Not Found"}`; with
+// `body` required and not blank, none can fail here.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/issues/{issue_id}/notes (the `CreateIssueNote` operationId).
+func (c *ClientWithResponses) CreateIssueNoteWithBodyWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateIssueNoteResponse, error) {
+	rsp, err := c.CreateIssueNoteWithBody(ctx, id, issueID, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateIssueNoteResponse(rsp)
+}
+
+// CreateIssueNoteWithResponse Comment on a issue
+//
+// Any user who can read the project and the issue (8.7 granted
+// `create_note` to guests and to everyone who can read a public or
+// internal project, and did not check it). `body` is checked first,
+// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+// (a blank body counts as missing).
+// An issue that does not exist or is not the project's answers
+// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`);
+// while the project's issue tracker is off every issue answers
+// `404 {"message":"404 Not Found"}`, as `GET` of the issue does.
+//
+// `created_at` (ISO 8601) sets the note's creation time, honoured only
+// for administrators and the project's owner and ignored for anyone
+// else; a value that is not a time is ignored too. `updated_at` is the
+// time of the request either way.
+//
+// The note is recorded as a `commented on` event of the project
+// (`target_type` `Note`), and its `Note Hook` payload is queued for
+// the project's hooks with `note_events`.
+//
+// Differences from 8.7: it created the note without looking for the
+// noteable, so an unknown one left a dangling note (or failed later);
+// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+// its validations with `404 {"message":"Note {...} Not Found"}`; with
+// `body` required and not blank, none can fail here.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/issues/{issue_id}/notes (the `CreateIssueNote` operationId).
+func (c *ClientWithResponses) CreateIssueNoteWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body CreateIssueNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateIssueNoteResponse, error) {
+	rsp, err := c.CreateIssueNote(ctx, id, issueID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateIssueNoteResponse(rsp)
+}
+
+// CreateIssueNoteWithFormdataBodyWithResponse Comment on a issue
+//
+// Any user who can read the project and the issue (8.7 granted
+// `create_note` to guests and to everyone who can read a public or
+// internal project, and did not check it). `body` is checked first,
+// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+// (a blank body counts as missing).
+// An issue that does not exist or is not the project's answers
+// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`);
+// while the project's issue tracker is off every issue answers
+// `404 {"message":"404 Not Found"}`, as `GET` of the issue does.
+//
+// `created_at` (ISO 8601) sets the note's creation time, honoured only
+// for administrators and the project's owner and ignored for anyone
+// else; a value that is not a time is ignored too. `updated_at` is the
+// time of the request either way.
+//
+// The note is recorded as a `commented on` event of the project
+// (`target_type` `Note`), and its `Note Hook` payload is queued for
+// the project's hooks with `note_events`.
+//
+// Differences from 8.7: it created the note without looking for the
+// noteable, so an unknown one left a dangling note (or failed later);
+// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+// its validations with `404 {"message":"Note {...} Not Found"}`; with
+// `body` required and not blank, none can fail here.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/issues/{issue_id}/notes (the `CreateIssueNote` operationId).
+func (c *ClientWithResponses) CreateIssueNoteWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, body CreateIssueNoteFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateIssueNoteResponse, error) {
+	rsp, err := c.CreateIssueNoteWithFormdataBody(ctx, id, issueID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateIssueNoteResponse(rsp)
+}
+
+// DeleteIssueNoteWithResponse Delete a note of a issue
+//
+// The note's author, masters and owners of the project, and
+// administrators, as for `PUT`; anyone else who can read the project
+// gets `403 {"message":"403 Forbidden"}`. The note is looked up among
+// all the notes of the project (`404 {"message":"404 Not found"}`
+// otherwise). Answers `200` with the deleted note.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /projects/{id}/issues/{issue_id}/notes/{note_id} (the `DeleteIssueNote` operationId).
+func (c *ClientWithResponses) DeleteIssueNoteWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, reqEditors ...RequestEditorFn) (*DeleteIssueNoteResponse, error) {
+	rsp, err := c.DeleteIssueNote(ctx, id, issueID, noteID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteIssueNoteResponse(rsp)
+}
+
+// GetIssueNoteWithResponse Get a note of a issue
+//
+// Any user who can read the project and the issue. A note that does
+// not exist or is not on this issue answers
+// `404 {"message":"404 Not found"}`.
+// An issue that does not exist or is not the project's answers
+// `404 {"message":"404 Not found"}` (`issue_id` is the global `id`);
+// while the project's issue tracker is off every issue answers
+// `404 {"message":"404 Not Found"}`, as `GET` of the issue does.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/issues/{issue_id}/notes/{note_id} (the `GetIssueNote` operationId).
+func (c *ClientWithResponses) GetIssueNoteWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, reqEditors ...RequestEditorFn) (*GetIssueNoteResponse, error) {
+	rsp, err := c.GetIssueNote(ctx, id, issueID, noteID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetIssueNoteResponse(rsp)
+}
+
+// UpdateIssueNoteWithBodyWithResponse Edit a note of a issue
+//
+// The note's author, masters and owners of the project, and
+// administrators (8.7's `admin_note`); anyone else who can read the
+// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+// first, before the project:
+// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+//
+// As in 8.7, the note is looked up among all the notes of the project,
+// whatever the path's issue says: a note that is not the project's
+// answers `404 {"message":"404 Not found"}`. A system note is not
+// editable: it is answered unchanged with `200`. No event and no hook
+// (8.7 recorded none for an edit). 8.7's
+// `400 {"message":"Failed to save note {...}"}` for a note that failed
+// its validations cannot occur with `body` required.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/issues/{issue_id}/notes/{note_id} (the `UpdateIssueNote` operationId).
+func (c *ClientWithResponses) UpdateIssueNoteWithBodyWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateIssueNoteResponse, error) {
+	rsp, err := c.UpdateIssueNoteWithBody(ctx, id, issueID, noteID, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateIssueNoteResponse(rsp)
+}
+
+// UpdateIssueNoteWithResponse Edit a note of a issue
+//
+// The note's author, masters and owners of the project, and
+// administrators (8.7's `admin_note`); anyone else who can read the
+// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+// first, before the project:
+// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+//
+// As in 8.7, the note is looked up among all the notes of the project,
+// whatever the path's issue says: a note that is not the project's
+// answers `404 {"message":"404 Not found"}`. A system note is not
+// editable: it is answered unchanged with `200`. No event and no hook
+// (8.7 recorded none for an edit). 8.7's
+// `400 {"message":"Failed to save note {...}"}` for a note that failed
+// its validations cannot occur with `body` required.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/issues/{issue_id}/notes/{note_id} (the `UpdateIssueNote` operationId).
+func (c *ClientWithResponses) UpdateIssueNoteWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, body UpdateIssueNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateIssueNoteResponse, error) {
+	rsp, err := c.UpdateIssueNote(ctx, id, issueID, noteID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateIssueNoteResponse(rsp)
+}
+
+// UpdateIssueNoteWithFormdataBodyWithResponse Edit a note of a issue
+//
+// The note's author, masters and owners of the project, and
+// administrators (8.7's `admin_note`); anyone else who can read the
+// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+// first, before the project:
+// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+//
+// As in 8.7, the note is looked up among all the notes of the project,
+// whatever the path's issue says: a note that is not the project's
+// answers `404 {"message":"404 Not found"}`. A system note is not
+// editable: it is answered unchanged with `200`. No event and no hook
+// (8.7 recorded none for an edit). 8.7's
+// `400 {"message":"Failed to save note {...}"}` for a note that failed
+// its validations cannot occur with `body` required.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/issues/{issue_id}/notes/{note_id} (the `UpdateIssueNote` operationId).
+func (c *ClientWithResponses) UpdateIssueNoteWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, noteID NoteIDPath, body UpdateIssueNoteFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateIssueNoteResponse, error) {
+	rsp, err := c.UpdateIssueNoteWithFormdataBody(ctx, id, issueID, noteID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateIssueNoteResponse(rsp)
+}
+
+// UnsubscribeFromIssueWithResponse Unsubscribe from an issue
+//
+// Anyone who can read the project. Answers `200` with the issue
+// (`subscribed` now false; an explicit unsubscription outweighs being
+// a participant), or `304 Not Modified` with no body when the caller
+// was not subscribed. An unknown issue answers
+// `404 {"message":"404 Not found"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /projects/{id}/issues/{issue_id}/subscription (the `UnsubscribeFromIssue` operationId).
+func (c *ClientWithResponses) UnsubscribeFromIssueWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, reqEditors ...RequestEditorFn) (*UnsubscribeFromIssueResponse, error) {
+	rsp, err := c.UnsubscribeFromIssue(ctx, id, issueID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUnsubscribeFromIssueResponse(rsp)
+}
+
+// SubscribeToIssueWithResponse Subscribe to an issue
+//
+// Anyone who can read the project. Answers `201` with the issue
+// (`subscribed` now true), or `304 Not Modified` with no body when the
+// caller was subscribed already: by an earlier subscription, or as
+// 8.7's `Subscribable#subscribed?` counted participants without one
+// (the author, the assignee, the author of a comment). An unknown
+// issue answers `404 {"message":"404 Not found"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/issues/{issue_id}/subscription (the `SubscribeToIssue` operationId).
+func (c *ClientWithResponses) SubscribeToIssueWithResponse(ctx context.Context, id ProjectIDPath, issueID IssueIDPath, reqEditors ...RequestEditorFn) (*SubscribeToIssueResponse, error) {
+	rsp, err := c.SubscribeToIssue(ctx, id, issueID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubscribeToIssueResponse(rsp)
+}
+
 // ListDeployKeysWithResponse List a project's deploy keys
 //
 // Masters of the project and above (8.7's `admin_project` ability: also
@@ -30225,6 +40729,205 @@ func (c *ClientWithResponses) GetDeployKeyWithResponse(ctx context.Context, id P
 		return nil, err
 	}
 	return ParseGetDeployKeyResponse(rsp)
+}
+
+// DeleteLabelWithBodyWithResponse Delete a label
+//
+// Reporters and up. Checks the project (404), the caller's rights
+// (403), `name` (400 not given), then the label
+// (`404 {"message":"404 Label Not Found"}`). Removes the label from
+// every issue and answers `200` with its database row (a raw record).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /projects/{id}/labels (the `DeleteLabel` operationId).
+func (c *ClientWithResponses) DeleteLabelWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeleteLabelResponse, error) {
+	rsp, err := c.DeleteLabelWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteLabelResponse(rsp)
+}
+
+// DeleteLabelWithResponse Delete a label
+//
+// Reporters and up. Checks the project (404), the caller's rights
+// (403), `name` (400 not given), then the label
+// (`404 {"message":"404 Label Not Found"}`). Removes the label from
+// every issue and answers `200` with its database row (a raw record).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /projects/{id}/labels (the `DeleteLabel` operationId).
+func (c *ClientWithResponses) DeleteLabelWithResponse(ctx context.Context, id ProjectIDPath, body DeleteLabelJSONRequestBody, reqEditors ...RequestEditorFn) (*DeleteLabelResponse, error) {
+	rsp, err := c.DeleteLabel(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteLabelResponse(rsp)
+}
+
+// DeleteLabelWithFormdataBodyWithResponse Delete a label
+//
+// Reporters and up. Checks the project (404), the caller's rights
+// (403), `name` (400 not given), then the label
+// (`404 {"message":"404 Label Not Found"}`). Removes the label from
+// every issue and answers `200` with its database row (a raw record).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /projects/{id}/labels (the `DeleteLabel` operationId).
+func (c *ClientWithResponses) DeleteLabelWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body DeleteLabelFormdataRequestBody, reqEditors ...RequestEditorFn) (*DeleteLabelResponse, error) {
+	rsp, err := c.DeleteLabelWithFormdataBody(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteLabelResponse(rsp)
+}
+
+// ListLabelsWithResponse List a project's labels
+//
+// Anyone who can read the project. Every label, by title, with its
+// open and closed issue counts. Not paginated.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/labels (the `ListLabels` operationId).
+func (c *ClientWithResponses) ListLabelsWithResponse(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*ListLabelsResponse, error) {
+	rsp, err := c.ListLabels(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListLabelsResponse(rsp)
+}
+
+// CreateLabelWithBodyWithResponse Create a label
+//
+// Reporters and up. 8.7 checked, in this order: the project (404), the
+// caller's rights (403), `name` and `color`
+// (`400 {"message":"400 (Bad request) \"name\" not given"}`), an
+// existing label of that name (`409 {"message":"Label already
+// exists"}`), then the label's validations
+// (`400 {"message":{"color":["must be a valid color code"]}}`,
+// `{"message":{"title":["is invalid"]}}`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/labels (the `CreateLabel` operationId).
+func (c *ClientWithResponses) CreateLabelWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateLabelResponse, error) {
+	rsp, err := c.CreateLabelWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateLabelResponse(rsp)
+}
+
+// CreateLabelWithResponse Create a label
+//
+// Reporters and up. 8.7 checked, in this order: the project (404), the
+// caller's rights (403), `name` and `color`
+// (`400 {"message":"400 (Bad request) \"name\" not given"}`), an
+// existing label of that name (`409 {"message":"Label already
+// exists"}`), then the label's validations
+// (`400 {"message":{"color":["must be a valid color code"]}}`,
+// `{"message":{"title":["is invalid"]}}`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/labels (the `CreateLabel` operationId).
+func (c *ClientWithResponses) CreateLabelWithResponse(ctx context.Context, id ProjectIDPath, body CreateLabelJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateLabelResponse, error) {
+	rsp, err := c.CreateLabel(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateLabelResponse(rsp)
+}
+
+// CreateLabelWithFormdataBodyWithResponse Create a label
+//
+// Reporters and up. 8.7 checked, in this order: the project (404), the
+// caller's rights (403), `name` and `color`
+// (`400 {"message":"400 (Bad request) \"name\" not given"}`), an
+// existing label of that name (`409 {"message":"Label already
+// exists"}`), then the label's validations
+// (`400 {"message":{"color":["must be a valid color code"]}}`,
+// `{"message":{"title":["is invalid"]}}`).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/labels (the `CreateLabel` operationId).
+func (c *ClientWithResponses) CreateLabelWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body CreateLabelFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateLabelResponse, error) {
+	rsp, err := c.CreateLabelWithFormdataBody(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateLabelResponse(rsp)
+}
+
+// UpdateLabelWithBodyWithResponse Rename or recolor a label
+//
+// Reporters and up. 8.7 checked, in this order: the project (404), the
+// caller's rights (403), `name` (400 not given), the label
+// (`404 {"message":"404 Label not found Not Found"}`, 8.7's
+// `not_found!('Label not found')`), then that at least one of
+// `new_name`, `color` and `description` is given
+// (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
+// then the label's validations (`400`, as on create; a `new_name`
+// taken by another label: `{"message":{"title":["has already been taken"]}}`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/labels (the `UpdateLabel` operationId).
+func (c *ClientWithResponses) UpdateLabelWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateLabelResponse, error) {
+	rsp, err := c.UpdateLabelWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateLabelResponse(rsp)
+}
+
+// UpdateLabelWithResponse Rename or recolor a label
+//
+// Reporters and up. 8.7 checked, in this order: the project (404), the
+// caller's rights (403), `name` (400 not given), the label
+// (`404 {"message":"404 Label not found Not Found"}`, 8.7's
+// `not_found!('Label not found')`), then that at least one of
+// `new_name`, `color` and `description` is given
+// (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
+// then the label's validations (`400`, as on create; a `new_name`
+// taken by another label: `{"message":{"title":["has already been taken"]}}`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/labels (the `UpdateLabel` operationId).
+func (c *ClientWithResponses) UpdateLabelWithResponse(ctx context.Context, id ProjectIDPath, body UpdateLabelJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateLabelResponse, error) {
+	rsp, err := c.UpdateLabel(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateLabelResponse(rsp)
+}
+
+// UpdateLabelWithFormdataBodyWithResponse Rename or recolor a label
+//
+// Reporters and up. 8.7 checked, in this order: the project (404), the
+// caller's rights (403), `name` (400 not given), the label
+// (`404 {"message":"404 Label not found Not Found"}`, 8.7's
+// `not_found!('Label not found')`), then that at least one of
+// `new_name`, `color` and `description` is given
+// (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
+// then the label's validations (`400`, as on create; a `new_name`
+// taken by another label: `{"message":{"title":["has already been taken"]}}`).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/labels (the `UpdateLabel` operationId).
+func (c *ClientWithResponses) UpdateLabelWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body UpdateLabelFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateLabelResponse, error) {
+	rsp, err := c.UpdateLabelWithFormdataBody(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateLabelResponse(rsp)
 }
 
 // ListProjectMembersWithResponse List a project's members
@@ -30469,6 +41172,186 @@ func (c *ClientWithResponses) UpdateProjectMemberWithFormdataBodyWithResponse(ct
 		return nil, err
 	}
 	return ParseUpdateProjectMemberResponse(rsp)
+}
+
+// ListMilestonesWithResponse List a project's milestones
+//
+// Anyone who can read the project. Oldest first; `state` `active` or
+// `closed` keeps those (any other value keeps all), `iid` the milestone
+// with that per-project number. Paginated.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/milestones (the `ListMilestones` operationId).
+func (c *ClientWithResponses) ListMilestonesWithResponse(ctx context.Context, id ProjectIDPath, params *ListMilestonesParams, reqEditors ...RequestEditorFn) (*ListMilestonesResponse, error) {
+	rsp, err := c.ListMilestones(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListMilestonesResponse(rsp)
+}
+
+// CreateMilestoneWithBodyWithResponse Create a milestone
+//
+// Masters and up. 8.7 checked the project (404), the caller's rights
+// (403), then `title` (`400 {"message":"400 (Bad request) \"title\"
+// not given"}`, also for a blank one). `due_date` is `YYYY-MM-DD` (a
+// value that is no date is ignored). A title taken in the project
+// answers 8.7's
+// `400 {"message":"Failed to create milestone {:title=>[\"has already been taken\"]}"}`
+// (the Ruby inspection of the errors). The milestone gets the next
+// `iid` of the project.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/milestones (the `CreateMilestone` operationId).
+func (c *ClientWithResponses) CreateMilestoneWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateMilestoneResponse, error) {
+	rsp, err := c.CreateMilestoneWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateMilestoneResponse(rsp)
+}
+
+// CreateMilestoneWithResponse Create a milestone
+//
+// Masters and up. 8.7 checked the project (404), the caller's rights
+// (403), then `title` (`400 {"message":"400 (Bad request) \"title\"
+// not given"}`, also for a blank one). `due_date` is `YYYY-MM-DD` (a
+// value that is no date is ignored). A title taken in the project
+// answers 8.7's
+// `400 {"message":"Failed to create milestone {:title=>[\"has already been taken\"]}"}`
+// (the Ruby inspection of the errors). The milestone gets the next
+// `iid` of the project.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/milestones (the `CreateMilestone` operationId).
+func (c *ClientWithResponses) CreateMilestoneWithResponse(ctx context.Context, id ProjectIDPath, body CreateMilestoneJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateMilestoneResponse, error) {
+	rsp, err := c.CreateMilestone(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateMilestoneResponse(rsp)
+}
+
+// CreateMilestoneWithFormdataBodyWithResponse Create a milestone
+//
+// Masters and up. 8.7 checked the project (404), the caller's rights
+// (403), then `title` (`400 {"message":"400 (Bad request) \"title\"
+// not given"}`, also for a blank one). `due_date` is `YYYY-MM-DD` (a
+// value that is no date is ignored). A title taken in the project
+// answers 8.7's
+// `400 {"message":"Failed to create milestone {:title=>[\"has already been taken\"]}"}`
+// (the Ruby inspection of the errors). The milestone gets the next
+// `iid` of the project.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/milestones (the `CreateMilestone` operationId).
+func (c *ClientWithResponses) CreateMilestoneWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body CreateMilestoneFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateMilestoneResponse, error) {
+	rsp, err := c.CreateMilestoneWithFormdataBody(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateMilestoneResponse(rsp)
+}
+
+// GetMilestoneWithResponse Get a milestone
+//
+// Anyone who can read the project. `milestone_id` is the global `id`;
+// an unknown one, or one of another project, answers
+// `404 {"message":"404 Not found"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/milestones/{milestone_id} (the `GetMilestone` operationId).
+func (c *ClientWithResponses) GetMilestoneWithResponse(ctx context.Context, id ProjectIDPath, milestoneID MilestoneIDPath, reqEditors ...RequestEditorFn) (*GetMilestoneResponse, error) {
+	rsp, err := c.GetMilestone(ctx, id, milestoneID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetMilestoneResponse(rsp)
+}
+
+// UpdateMilestoneWithBodyWithResponse Update, close or activate a milestone
+//
+// Masters and up (`403` otherwise), then the milestone
+// (`404 {"message":"404 Not found"}`). `state_event` `close` closes
+// an active milestone, `activate` activates a closed one; other values
+// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
+// empty to clear) change what they name. A title taken by another
+// milestone, or a blank one, answers
+// `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/milestones/{milestone_id} (the `UpdateMilestone` operationId).
+func (c *ClientWithResponses) UpdateMilestoneWithBodyWithResponse(ctx context.Context, id ProjectIDPath, milestoneID MilestoneIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateMilestoneResponse, error) {
+	rsp, err := c.UpdateMilestoneWithBody(ctx, id, milestoneID, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateMilestoneResponse(rsp)
+}
+
+// UpdateMilestoneWithResponse Update, close or activate a milestone
+//
+// Masters and up (`403` otherwise), then the milestone
+// (`404 {"message":"404 Not found"}`). `state_event` `close` closes
+// an active milestone, `activate` activates a closed one; other values
+// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
+// empty to clear) change what they name. A title taken by another
+// milestone, or a blank one, answers
+// `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/milestones/{milestone_id} (the `UpdateMilestone` operationId).
+func (c *ClientWithResponses) UpdateMilestoneWithResponse(ctx context.Context, id ProjectIDPath, milestoneID MilestoneIDPath, body UpdateMilestoneJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMilestoneResponse, error) {
+	rsp, err := c.UpdateMilestone(ctx, id, milestoneID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateMilestoneResponse(rsp)
+}
+
+// UpdateMilestoneWithFormdataBodyWithResponse Update, close or activate a milestone
+//
+// Masters and up (`403` otherwise), then the milestone
+// (`404 {"message":"404 Not found"}`). `state_event` `close` closes
+// an active milestone, `activate` activates a closed one; other values
+// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
+// empty to clear) change what they name. A title taken by another
+// milestone, or a blank one, answers
+// `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/milestones/{milestone_id} (the `UpdateMilestone` operationId).
+func (c *ClientWithResponses) UpdateMilestoneWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, milestoneID MilestoneIDPath, body UpdateMilestoneFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateMilestoneResponse, error) {
+	rsp, err := c.UpdateMilestoneWithFormdataBody(ctx, id, milestoneID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateMilestoneResponse(rsp)
+}
+
+// ListMilestoneIssuesWithResponse List a milestone's issues
+//
+// Anyone who can read the project. Every issue of the milestone, in
+// every state, oldest first. Paginated. An unknown milestone answers
+// `404 {"message":"404 Not found"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/milestones/{milestone_id}/issues (the `ListMilestoneIssues` operationId).
+func (c *ClientWithResponses) ListMilestoneIssuesWithResponse(ctx context.Context, id ProjectIDPath, milestoneID MilestoneIDPath, params *ListMilestoneIssuesParams, reqEditors ...RequestEditorFn) (*ListMilestoneIssuesResponse, error) {
+	rsp, err := c.ListMilestoneIssues(ctx, id, milestoneID, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListMilestoneIssuesResponse(rsp)
 }
 
 // GetArchiveWithResponse Download an archive of the repository (tar.gz)
@@ -30803,6 +41686,135 @@ func (c *ClientWithResponses) GetCommitBlobWithResponse(ctx context.Context, id 
 		return nil, err
 	}
 	return ParseGetCommitBlobResponse(rsp)
+}
+
+// ListCommitCommentsWithResponse List the comments of a commit
+//
+// Callers with `download_code`. The comments on the commit `sha`
+// names (a SHA, a branch or a tag), oldest first; an unknown commit
+// answers `404 {"message":"404 Commit Not Found"}`. Paginated
+// (`page`, `per_page`). Only this project's comments are listed (8.7
+// also listed comments made on the same commit in other projects,
+// forks among them, whoever could see those; Labrador does not leak
+// them).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/repository/commits/{sha}/comments (the `ListCommitComments` operationId).
+func (c *ClientWithResponses) ListCommitCommentsWithResponse(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, params *ListCommitCommentsParams, reqEditors ...RequestEditorFn) (*ListCommitCommentsResponse, error) {
+	rsp, err := c.ListCommitComments(ctx, id, sha, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListCommitCommentsResponse(rsp)
+}
+
+// CreateCommitCommentWithBodyWithResponse Comment on a commit
+//
+// Callers with `download_code`. 8.7 checked, in this order: the
+// project (404), the caller's right (403), `note`
+// (`400 {"message":"400 (Bad request) \"note\" not given"}`; blank
+// counts as missing), then the commit
+// (`404 {"message":"404 Commit Not Found"}`).
+//
+// A line comment: when `path`, `line` and `line_type` are all given
+// and a line of the commit's diff (against its first parent) in the
+// file whose new path is `path` has the type `line_type` (`new` for
+// an added line, `old` for a removed one; context lines have none)
+// and the new-side line number `line`, the comment is attached to
+// that line, and answers with `path`, `line` and `line_type`.
+// Otherwise it is a comment on the whole commit, whose three fields
+// are `null`. `line` is read as Ruby's `to_i` did (`"12abc"` is 12,
+// `"abc"` is 0), so it never fails.
+//
+// The comment is recorded as a `commented on` event of the project
+// (`target_type` `Note`) and its `Note Hook` payload, with the
+// `commit`, is queued for the project's hooks with `note_events`.
+// 8.7 answered `400 {"message":"Failed to save note {...}"}` (the
+// model's errors as a Ruby hash) when the note failed its
+// validations; with `note` required and not blank, none can fail.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/repository/commits/{sha}/comments (the `CreateCommitComment` operationId).
+func (c *ClientWithResponses) CreateCommitCommentWithBodyWithResponse(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCommitCommentResponse, error) {
+	rsp, err := c.CreateCommitCommentWithBody(ctx, id, sha, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateCommitCommentResponse(rsp)
+}
+
+// CreateCommitCommentWithResponse Comment on a commit
+//
+// Callers with `download_code`. 8.7 checked, in this order: the
+// project (404), the caller's right (403), `note`
+// (`400 {"message":"400 (Bad request) \"note\" not given"}`; blank
+// counts as missing), then the commit
+// (`404 {"message":"404 Commit Not Found"}`).
+//
+// A line comment: when `path`, `line` and `line_type` are all given
+// and a line of the commit's diff (against its first parent) in the
+// file whose new path is `path` has the type `line_type` (`new` for
+// an added line, `old` for a removed one; context lines have none)
+// and the new-side line number `line`, the comment is attached to
+// that line, and answers with `path`, `line` and `line_type`.
+// Otherwise it is a comment on the whole commit, whose three fields
+// are `null`. `line` is read as Ruby's `to_i` did (`"12abc"` is 12,
+// `"abc"` is 0), so it never fails.
+//
+// The comment is recorded as a `commented on` event of the project
+// (`target_type` `Note`) and its `Note Hook` payload, with the
+// `commit`, is queued for the project's hooks with `note_events`.
+// 8.7 answered `400 {"message":"Failed to save note {...}"}` (the
+// model's errors as a Ruby hash) when the note failed its
+// validations; with `note` required and not blank, none can fail.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/repository/commits/{sha}/comments (the `CreateCommitComment` operationId).
+func (c *ClientWithResponses) CreateCommitCommentWithResponse(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, body CreateCommitCommentJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCommitCommentResponse, error) {
+	rsp, err := c.CreateCommitComment(ctx, id, sha, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateCommitCommentResponse(rsp)
+}
+
+// CreateCommitCommentWithFormdataBodyWithResponse Comment on a commit
+//
+// Callers with `download_code`. 8.7 checked, in this order: the
+// project (404), the caller's right (403), `note`
+// (`400 {"message":"400 (Bad request) \"note\" not given"}`; blank
+// counts as missing), then the commit
+// (`404 {"message":"404 Commit Not Found"}`).
+//
+// A line comment: when `path`, `line` and `line_type` are all given
+// and a line of the commit's diff (against its first parent) in the
+// file whose new path is `path` has the type `line_type` (`new` for
+// an added line, `old` for a removed one; context lines have none)
+// and the new-side line number `line`, the comment is attached to
+// that line, and answers with `path`, `line` and `line_type`.
+// Otherwise it is a comment on the whole commit, whose three fields
+// are `null`. `line` is read as Ruby's `to_i` did (`"12abc"` is 12,
+// `"abc"` is 0), so it never fails.
+//
+// The comment is recorded as a `commented on` event of the project
+// (`target_type` `Note`) and its `Note Hook` payload, with the
+// `commit`, is queued for the project's hooks with `note_events`.
+// 8.7 answered `400 {"message":"Failed to save note {...}"}` (the
+// model's errors as a Ruby hash) when the note failed its
+// validations; with `note` required and not blank, none can fail.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/repository/commits/{sha}/comments (the `CreateCommitComment` operationId).
+func (c *ClientWithResponses) CreateCommitCommentWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, body CreateCommitCommentFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateCommitCommentResponse, error) {
+	rsp, err := c.CreateCommitCommentWithFormdataBody(ctx, id, sha, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateCommitCommentResponse(rsp)
 }
 
 // GetCommitDiffWithResponse Get the diff of a commit
@@ -31564,6 +42576,483 @@ func (c *ClientWithResponses) ShareProjectWithFormdataBodyWithResponse(ctx conte
 		return nil, err
 	}
 	return ParseShareProjectResponse(rsp)
+}
+
+// ListProjectSnippetsWithResponse List a project's snippets
+//
+// Any user who can read the project. The snippets the caller sees (see
+// above), newest first. Paginated (`page`, `per_page`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/snippets (the `ListProjectSnippets` operationId).
+func (c *ClientWithResponses) ListProjectSnippetsWithResponse(ctx context.Context, id ProjectIDPath, params *ListProjectSnippetsParams, reqEditors ...RequestEditorFn) (*ListProjectSnippetsResponse, error) {
+	rsp, err := c.ListProjectSnippets(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListProjectSnippetsResponse(rsp)
+}
+
+// CreateProjectSnippetWithBodyWithResponse Create a project snippet
+//
+// Reporters and up, and administrators (8.7's `create_project_snippet`);
+// nobody when the project's snippets are disabled. Anyone else who can
+// read the project gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the project (404), the caller's right
+// (403), `title`, `file_name`, `code` and `visibility_level`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`; a blank
+// value counts as missing), then the snippet's validations, which
+// answer `400` with the model's errors, e.g.
+// `{"message":{"file_name":["can contain only letters, digits, '_', '-', '@' and '.'. "]}}`
+// (a file name of other characters, the trailing space included) or
+// `{"message":{"visibility_level":["is not included in the list"]}}`
+// (a level other than 0, 10 or 20). `code` becomes the snippet's
+// content.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/snippets (the `CreateProjectSnippet` operationId).
+func (c *ClientWithResponses) CreateProjectSnippetWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateProjectSnippetResponse, error) {
+	rsp, err := c.CreateProjectSnippetWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateProjectSnippetResponse(rsp)
+}
+
+// CreateProjectSnippetWithResponse Create a project snippet
+//
+// Reporters and up, and administrators (8.7's `create_project_snippet`);
+// nobody when the project's snippets are disabled. Anyone else who can
+// read the project gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the project (404), the caller's right
+// (403), `title`, `file_name`, `code` and `visibility_level`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`; a blank
+// value counts as missing), then the snippet's validations, which
+// answer `400` with the model's errors, e.g.
+// `{"message":{"file_name":["can contain only letters, digits, '_', '-', '@' and '.'. "]}}`
+// (a file name of other characters, the trailing space included) or
+// `{"message":{"visibility_level":["is not included in the list"]}}`
+// (a level other than 0, 10 or 20). `code` becomes the snippet's
+// content.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/snippets (the `CreateProjectSnippet` operationId).
+func (c *ClientWithResponses) CreateProjectSnippetWithResponse(ctx context.Context, id ProjectIDPath, body CreateProjectSnippetJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProjectSnippetResponse, error) {
+	rsp, err := c.CreateProjectSnippet(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateProjectSnippetResponse(rsp)
+}
+
+// CreateProjectSnippetWithFormdataBodyWithResponse Create a project snippet
+//
+// Reporters and up, and administrators (8.7's `create_project_snippet`);
+// nobody when the project's snippets are disabled. Anyone else who can
+// read the project gets `403 {"message":"403 Forbidden"}`.
+//
+// 8.7 checked, in this order: the project (404), the caller's right
+// (403), `title`, `file_name`, `code` and `visibility_level`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`; a blank
+// value counts as missing), then the snippet's validations, which
+// answer `400` with the model's errors, e.g.
+// `{"message":{"file_name":["can contain only letters, digits, '_', '-', '@' and '.'. "]}}`
+// (a file name of other characters, the trailing space included) or
+// `{"message":{"visibility_level":["is not included in the list"]}}`
+// (a level other than 0, 10 or 20). `code` becomes the snippet's
+// content.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/snippets (the `CreateProjectSnippet` operationId).
+func (c *ClientWithResponses) CreateProjectSnippetWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body CreateProjectSnippetFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateProjectSnippetResponse, error) {
+	rsp, err := c.CreateProjectSnippetWithFormdataBody(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateProjectSnippetResponse(rsp)
+}
+
+// DeleteProjectSnippetWithResponse Delete a project snippet
+//
+// The snippet's author, masters and owners of the project, and
+// administrators, as for `PUT`; anyone else who sees the snippet gets
+// `403 {"message":"403 Forbidden"}` (8.7's `rescue` around the
+// deletion did not catch Grape's thrown 403).
+//
+// Deletes the snippet and its notes and answers `200` with the deleted
+// row as 8.7's model serialized itself (every column, not the
+// `ProjectSnippet` entity). Unlike the docs' "idempotent" claim, a
+// snippet that does not exist (or was deleted already) or is hidden
+// from the caller answers `404 {"message":"404 Snippet Not Found"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /projects/{id}/snippets/{snippet_id} (the `DeleteProjectSnippet` operationId).
+func (c *ClientWithResponses) DeleteProjectSnippetWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, reqEditors ...RequestEditorFn) (*DeleteProjectSnippetResponse, error) {
+	rsp, err := c.DeleteProjectSnippet(ctx, id, snippetID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteProjectSnippetResponse(rsp)
+}
+
+// GetProjectSnippetWithResponse Get a project snippet
+//
+// Any user who can read the project and see the snippet (see above).
+// A snippet that does not exist, belongs to another project or is
+// hidden from the caller answers `404 {"message":"404 Not found"}`
+// (8.7's failed `find`, lower-case f).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/snippets/{snippet_id} (the `GetProjectSnippet` operationId).
+func (c *ClientWithResponses) GetProjectSnippetWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, reqEditors ...RequestEditorFn) (*GetProjectSnippetResponse, error) {
+	rsp, err := c.GetProjectSnippet(ctx, id, snippetID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetProjectSnippetResponse(rsp)
+}
+
+// UpdateProjectSnippetWithBodyWithResponse Update a project snippet
+//
+// The snippet's author, masters and owners of the project, and
+// administrators (8.7's `update_project_snippet`; only the author when
+// the project's snippets are disabled). Anyone else who sees the
+// snippet gets `403 {"message":"403 Forbidden"}`; a snippet the caller
+// does not see answers `404 {"message":"404 Not found"}`.
+//
+// Only the parameters given (and not blank) change; `code` is the
+// content. The result is validated like a new snippet (`400` with the
+// model's errors, nothing changed). Without any change the snippet is
+// answered as it was, `updated_at` included.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/snippets/{snippet_id} (the `UpdateProjectSnippet` operationId).
+func (c *ClientWithResponses) UpdateProjectSnippetWithBodyWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateProjectSnippetResponse, error) {
+	rsp, err := c.UpdateProjectSnippetWithBody(ctx, id, snippetID, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateProjectSnippetResponse(rsp)
+}
+
+// UpdateProjectSnippetWithResponse Update a project snippet
+//
+// The snippet's author, masters and owners of the project, and
+// administrators (8.7's `update_project_snippet`; only the author when
+// the project's snippets are disabled). Anyone else who sees the
+// snippet gets `403 {"message":"403 Forbidden"}`; a snippet the caller
+// does not see answers `404 {"message":"404 Not found"}`.
+//
+// Only the parameters given (and not blank) change; `code` is the
+// content. The result is validated like a new snippet (`400` with the
+// model's errors, nothing changed). Without any change the snippet is
+// answered as it was, `updated_at` included.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/snippets/{snippet_id} (the `UpdateProjectSnippet` operationId).
+func (c *ClientWithResponses) UpdateProjectSnippetWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, body UpdateProjectSnippetJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProjectSnippetResponse, error) {
+	rsp, err := c.UpdateProjectSnippet(ctx, id, snippetID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateProjectSnippetResponse(rsp)
+}
+
+// UpdateProjectSnippetWithFormdataBodyWithResponse Update a project snippet
+//
+// The snippet's author, masters and owners of the project, and
+// administrators (8.7's `update_project_snippet`; only the author when
+// the project's snippets are disabled). Anyone else who sees the
+// snippet gets `403 {"message":"403 Forbidden"}`; a snippet the caller
+// does not see answers `404 {"message":"404 Not found"}`.
+//
+// Only the parameters given (and not blank) change; `code` is the
+// content. The result is validated like a new snippet (`400` with the
+// model's errors, nothing changed). Without any change the snippet is
+// answered as it was, `updated_at` included.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/snippets/{snippet_id} (the `UpdateProjectSnippet` operationId).
+func (c *ClientWithResponses) UpdateProjectSnippetWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, body UpdateProjectSnippetFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateProjectSnippetResponse, error) {
+	rsp, err := c.UpdateProjectSnippetWithFormdataBody(ctx, id, snippetID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateProjectSnippetResponse(rsp)
+}
+
+// ListSnippetNotesWithResponse List the notes of a project snippet
+//
+// Any user who can read the project and the project snippet. The project snippet's
+// notes, oldest first. Paginated (`page`, `per_page`).
+// A snippet that does not exist or that the caller does not see (see
+// `GET /projects/:id/snippets`) answers `404 {"message":"404 Not found"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/snippets/{snippet_id}/notes (the `ListSnippetNotes` operationId).
+func (c *ClientWithResponses) ListSnippetNotesWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, params *ListSnippetNotesParams, reqEditors ...RequestEditorFn) (*ListSnippetNotesResponse, error) {
+	rsp, err := c.ListSnippetNotes(ctx, id, snippetID, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListSnippetNotesResponse(rsp)
+}
+
+// CreateSnippetNoteWithBodyWithResponse Comment on a project snippet
+//
+// Any user who can read the project and the project snippet (8.7 granted
+// `create_note` to guests and to everyone who can read a public or
+// internal project, and did not check it). `body` is checked first,
+// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+// (a blank body counts as missing).
+// A snippet that does not exist or that the caller does not see (see
+// `GET /projects/:id/snippets`) answers `404 {"message":"404 Not found"}`.
+//
+// `created_at` (ISO 8601) sets the note's creation time, honoured only
+// for administrators and the project's owner and ignored for anyone
+// else; a value that is not a time is ignored too. `updated_at` is the
+// time of the request either way.
+//
+// The note is recorded as a `commented on` event of the project
+// (`target_type` `Note`), and its `Note Hook` payload is queued for
+// the project's hooks with `note_events`.
+//
+// Differences from 8.7: it created the note without looking for the
+// noteable, so an unknown one left a dangling note (or failed later);
+// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+// its validations with `404 {"message":"Note {...} Not Found"}`; with
+// `body` required and not blank, none can fail here.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/snippets/{snippet_id}/notes (the `CreateSnippetNote` operationId).
+func (c *ClientWithResponses) CreateSnippetNoteWithBodyWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSnippetNoteResponse, error) {
+	rsp, err := c.CreateSnippetNoteWithBody(ctx, id, snippetID, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateSnippetNoteResponse(rsp)
+}
+
+// CreateSnippetNoteWithResponse Comment on a project snippet
+//
+// Any user who can read the project and the project snippet (8.7 granted
+// `create_note` to guests and to everyone who can read a public or
+// internal project, and did not check it). `body` is checked first,
+// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+// (a blank body counts as missing).
+// A snippet that does not exist or that the caller does not see (see
+// `GET /projects/:id/snippets`) answers `404 {"message":"404 Not found"}`.
+//
+// `created_at` (ISO 8601) sets the note's creation time, honoured only
+// for administrators and the project's owner and ignored for anyone
+// else; a value that is not a time is ignored too. `updated_at` is the
+// time of the request either way.
+//
+// The note is recorded as a `commented on` event of the project
+// (`target_type` `Note`), and its `Note Hook` payload is queued for
+// the project's hooks with `note_events`.
+//
+// Differences from 8.7: it created the note without looking for the
+// noteable, so an unknown one left a dangling note (or failed later);
+// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+// its validations with `404 {"message":"Note {...} Not Found"}`; with
+// `body` required and not blank, none can fail here.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/snippets/{snippet_id}/notes (the `CreateSnippetNote` operationId).
+func (c *ClientWithResponses) CreateSnippetNoteWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, body CreateSnippetNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateSnippetNoteResponse, error) {
+	rsp, err := c.CreateSnippetNote(ctx, id, snippetID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateSnippetNoteResponse(rsp)
+}
+
+// CreateSnippetNoteWithFormdataBodyWithResponse Comment on a project snippet
+//
+// Any user who can read the project and the project snippet (8.7 granted
+// `create_note` to guests and to everyone who can read a public or
+// internal project, and did not check it). `body` is checked first,
+// before the project: `400 {"message":"400 (Bad request) \"body\" not given"}`
+// (a blank body counts as missing).
+// A snippet that does not exist or that the caller does not see (see
+// `GET /projects/:id/snippets`) answers `404 {"message":"404 Not found"}`.
+//
+// `created_at` (ISO 8601) sets the note's creation time, honoured only
+// for administrators and the project's owner and ignored for anyone
+// else; a value that is not a time is ignored too. `updated_at` is the
+// time of the request either way.
+//
+// The note is recorded as a `commented on` event of the project
+// (`target_type` `Note`), and its `Note Hook` payload is queued for
+// the project's hooks with `note_events`.
+//
+// Differences from 8.7: it created the note without looking for the
+// noteable, so an unknown one left a dangling note (or failed later);
+// Labrador answers 404 as `GET` does. 8.7 answered a note that failed
+// its validations with `404 {"message":"Note {...} Not Found"}`; with
+// `body` required and not blank, none can fail here.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/snippets/{snippet_id}/notes (the `CreateSnippetNote` operationId).
+func (c *ClientWithResponses) CreateSnippetNoteWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, body CreateSnippetNoteFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateSnippetNoteResponse, error) {
+	rsp, err := c.CreateSnippetNoteWithFormdataBody(ctx, id, snippetID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateSnippetNoteResponse(rsp)
+}
+
+// DeleteSnippetNoteWithResponse Delete a note of a project snippet
+//
+// The note's author, masters and owners of the project, and
+// administrators, as for `PUT`; anyone else who can read the project
+// gets `403 {"message":"403 Forbidden"}`. The note is looked up among
+// all the notes of the project (`404 {"message":"404 Not found"}`
+// otherwise). Answers `200` with the deleted note.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /projects/{id}/snippets/{snippet_id}/notes/{note_id} (the `DeleteSnippetNote` operationId).
+func (c *ClientWithResponses) DeleteSnippetNoteWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, reqEditors ...RequestEditorFn) (*DeleteSnippetNoteResponse, error) {
+	rsp, err := c.DeleteSnippetNote(ctx, id, snippetID, noteID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteSnippetNoteResponse(rsp)
+}
+
+// GetSnippetNoteWithResponse Get a note of a project snippet
+//
+// Any user who can read the project and the project snippet. A note that does
+// not exist or is not on this project snippet answers
+// `404 {"message":"404 Not found"}`.
+// A snippet that does not exist or that the caller does not see (see
+// `GET /projects/:id/snippets`) answers `404 {"message":"404 Not found"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/snippets/{snippet_id}/notes/{note_id} (the `GetSnippetNote` operationId).
+func (c *ClientWithResponses) GetSnippetNoteWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, reqEditors ...RequestEditorFn) (*GetSnippetNoteResponse, error) {
+	rsp, err := c.GetSnippetNote(ctx, id, snippetID, noteID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetSnippetNoteResponse(rsp)
+}
+
+// UpdateSnippetNoteWithBodyWithResponse Edit a note of a project snippet
+//
+// The note's author, masters and owners of the project, and
+// administrators (8.7's `admin_note`); anyone else who can read the
+// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+// first, before the project:
+// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+//
+// As in 8.7, the note is looked up among all the notes of the project,
+// whatever the path's project snippet says: a note that is not the project's
+// answers `404 {"message":"404 Not found"}`. A system note is not
+// editable: it is answered unchanged with `200`. No event and no hook
+// (8.7 recorded none for an edit). 8.7's
+// `400 {"message":"Failed to save note {...}"}` for a note that failed
+// its validations cannot occur with `body` required.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/snippets/{snippet_id}/notes/{note_id} (the `UpdateSnippetNote` operationId).
+func (c *ClientWithResponses) UpdateSnippetNoteWithBodyWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateSnippetNoteResponse, error) {
+	rsp, err := c.UpdateSnippetNoteWithBody(ctx, id, snippetID, noteID, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateSnippetNoteResponse(rsp)
+}
+
+// UpdateSnippetNoteWithResponse Edit a note of a project snippet
+//
+// The note's author, masters and owners of the project, and
+// administrators (8.7's `admin_note`); anyone else who can read the
+// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+// first, before the project:
+// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+//
+// As in 8.7, the note is looked up among all the notes of the project,
+// whatever the path's project snippet says: a note that is not the project's
+// answers `404 {"message":"404 Not found"}`. A system note is not
+// editable: it is answered unchanged with `200`. No event and no hook
+// (8.7 recorded none for an edit). 8.7's
+// `400 {"message":"Failed to save note {...}"}` for a note that failed
+// its validations cannot occur with `body` required.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/snippets/{snippet_id}/notes/{note_id} (the `UpdateSnippetNote` operationId).
+func (c *ClientWithResponses) UpdateSnippetNoteWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, body UpdateSnippetNoteJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateSnippetNoteResponse, error) {
+	rsp, err := c.UpdateSnippetNote(ctx, id, snippetID, noteID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateSnippetNoteResponse(rsp)
+}
+
+// UpdateSnippetNoteWithFormdataBodyWithResponse Edit a note of a project snippet
+//
+// The note's author, masters and owners of the project, and
+// administrators (8.7's `admin_note`); anyone else who can read the
+// project gets `403 {"message":"403 Forbidden"}`. `body` is checked
+// first, before the project:
+// `400 {"message":"400 (Bad request) \"body\" not given"}`.
+//
+// As in 8.7, the note is looked up among all the notes of the project,
+// whatever the path's project snippet says: a note that is not the project's
+// answers `404 {"message":"404 Not found"}`. A system note is not
+// editable: it is answered unchanged with `200`. No event and no hook
+// (8.7 recorded none for an edit). 8.7's
+// `400 {"message":"Failed to save note {...}"}` for a note that failed
+// its validations cannot occur with `body` required.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/snippets/{snippet_id}/notes/{note_id} (the `UpdateSnippetNote` operationId).
+func (c *ClientWithResponses) UpdateSnippetNoteWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, noteID NoteIDPath, body UpdateSnippetNoteFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateSnippetNoteResponse, error) {
+	rsp, err := c.UpdateSnippetNoteWithFormdataBody(ctx, id, snippetID, noteID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateSnippetNoteResponse(rsp)
+}
+
+// GetProjectSnippetRawWithResponse Get a project snippet's content
+//
+// Any user who can read the project and see the snippet. The
+// snippet's content as `text/plain`, byte for byte. A snippet the
+// caller does not see answers `404 {"message":"404 Not found"}`
+// (JSON).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/snippets/{snippet_id}/raw (the `GetProjectSnippetRaw` operationId).
+func (c *ClientWithResponses) GetProjectSnippetRawWithResponse(ctx context.Context, id ProjectIDPath, snippetID SnippetIDPath, reqEditors ...RequestEditorFn) (*GetProjectSnippetRawResponse, error) {
+	rsp, err := c.GetProjectSnippetRaw(ctx, id, snippetID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetProjectSnippetRawResponse(rsp)
 }
 
 // UnstarProjectWithResponse Unstar a project
@@ -33671,6 +45160,108 @@ func ParseInternalDiscoverResponse(rsp *http.Response) (*InternalDiscoverRespons
 	return response, nil
 }
 
+// ParseListUserIssuesResponse parses an HTTP response from a ListUserIssuesWithResponse call
+func ParseListUserIssuesResponse(rsp *http.Response) (*ListUserIssuesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListUserIssuesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IssueList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListUserIssuesResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Next-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextPage = &value
+		}
+		if values := rsp.Header.Values("X-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPage = &value
+		}
+		if values := rsp.Header.Values("X-Per-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Per-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPerPage = &value
+		}
+		if values := rsp.Header.Values("X-Prev-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Prev-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPrevPage = &value
+		}
+		if values := rsp.Header.Values("X-Total"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotal = &value
+		}
+		if values := rsp.Header.Values("X-Total-Pages"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Pages", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalPages = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetKeyResponse parses an HTTP response from a GetKeyWithResponse call
 func ParseGetKeyResponse(rsp *http.Response) (*GetKeyResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -35278,6 +46869,803 @@ func ParseEditProjectHookResponse(rsp *http.Response) (*EditProjectHookResponse,
 	return response, nil
 }
 
+// ParseListProjectIssuesResponse parses an HTTP response from a ListProjectIssuesWithResponse call
+func ParseListProjectIssuesResponse(rsp *http.Response) (*ListProjectIssuesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListProjectIssuesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IssueList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ProjectNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListProjectIssuesResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Next-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextPage = &value
+		}
+		if values := rsp.Header.Values("X-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPage = &value
+		}
+		if values := rsp.Header.Values("X-Per-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Per-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPerPage = &value
+		}
+		if values := rsp.Header.Values("X-Prev-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Prev-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPrevPage = &value
+		}
+		if values := rsp.Header.Values("X-Total"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotal = &value
+		}
+		if values := rsp.Header.Values("X-Total-Pages"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Pages", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalPages = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateIssueResponse parses an HTTP response from a CreateIssueWithResponse call
+func ParseCreateIssueResponse(rsp *http.Response) (*CreateIssueResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateIssueResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Issue
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest IssueBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ProjectNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteIssueResponse parses an HTTP response from a DeleteIssueWithResponse call
+func ParseDeleteIssueResponse(rsp *http.Response) (*DeleteIssueResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteIssueResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DeletedIssue
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ProjectNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetIssueResponse parses an HTTP response from a GetIssueWithResponse call
+func ParseGetIssueResponse(rsp *http.Response) (*GetIssueResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetIssueResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Issue
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest IssueNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateIssueResponse parses an HTTP response from a UpdateIssueWithResponse call
+func ParseUpdateIssueResponse(rsp *http.Response) (*UpdateIssueResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateIssueResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Issue
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest IssueBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest IssueNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseMoveIssueResponse parses an HTTP response from a MoveIssueWithResponse call
+func ParseMoveIssueResponse(rsp *http.Response) (*MoveIssueResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &MoveIssueResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Issue
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequestBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListIssueNotesResponse parses an HTTP response from a ListIssueNotesWithResponse call
+func ParseListIssueNotesResponse(rsp *http.Response) (*ListIssueNotesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListIssueNotesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Note
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NoteableNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListIssueNotesResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Next-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextPage = &value
+		}
+		if values := rsp.Header.Values("X-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPage = &value
+		}
+		if values := rsp.Header.Values("X-Per-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Per-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPerPage = &value
+		}
+		if values := rsp.Header.Values("X-Prev-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Prev-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPrevPage = &value
+		}
+		if values := rsp.Header.Values("X-Total"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotal = &value
+		}
+		if values := rsp.Header.Values("X-Total-Pages"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Pages", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalPages = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateIssueNoteResponse parses an HTTP response from a CreateIssueNoteWithResponse call
+func ParseCreateIssueNoteResponse(rsp *http.Response) (*CreateIssueNoteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateIssueNoteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Note
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NoteableNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteIssueNoteResponse parses an HTTP response from a DeleteIssueNoteWithResponse call
+func ParseDeleteIssueNoteResponse(rsp *http.Response) (*DeleteIssueNoteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteIssueNoteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Note
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NoteableNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetIssueNoteResponse parses an HTTP response from a GetIssueNoteWithResponse call
+func ParseGetIssueNoteResponse(rsp *http.Response) (*GetIssueNoteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetIssueNoteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Note
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NoteableNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateIssueNoteResponse parses an HTTP response from a UpdateIssueNoteWithResponse call
+func ParseUpdateIssueNoteResponse(rsp *http.Response) (*UpdateIssueNoteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateIssueNoteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Note
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NoteableNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUnsubscribeFromIssueResponse parses an HTTP response from a UnsubscribeFromIssueWithResponse call
+func ParseUnsubscribeFromIssueResponse(rsp *http.Response) (*UnsubscribeFromIssueResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UnsubscribeFromIssueResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Issue
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest IssueNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSubscribeToIssueResponse parses an HTTP response from a SubscribeToIssueWithResponse call
+func ParseSubscribeToIssueResponse(rsp *http.Response) (*SubscribeToIssueResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SubscribeToIssueResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Issue
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest IssueNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListDeployKeysResponse parses an HTTP response from a ListDeployKeysWithResponse call
 func ParseListDeployKeysResponse(rsp *http.Response) (*ListDeployKeysResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -35474,6 +47862,243 @@ func ParseGetDeployKeyResponse(rsp *http.Response) (*GetDeployKeyResponse, error
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteLabelResponse parses an HTTP response from a DeleteLabelWithResponse call
+func ParseDeleteLabelResponse(rsp *http.Response) (*DeleteLabelResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteLabelResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DeletedLabel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListLabelsResponse parses an HTTP response from a ListLabelsWithResponse call
+func ParseListLabelsResponse(rsp *http.Response) (*ListLabelsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListLabelsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Label
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ProjectNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateLabelResponse parses an HTTP response from a CreateLabelWithResponse call
+func ParseCreateLabelResponse(rsp *http.Response) (*CreateLabelResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateLabelResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Label
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ProjectNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateLabelResponse parses an HTTP response from a UpdateLabelWithResponse call
+func ParseUpdateLabelResponse(rsp *http.Response) (*UpdateLabelResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateLabelResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Label
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	}
 
@@ -35807,6 +48432,379 @@ func ParseUpdateProjectMemberResponse(rsp *http.Response) (*UpdateProjectMemberR
 		}
 		response.JSON422 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseListMilestonesResponse parses an HTTP response from a ListMilestonesWithResponse call
+func ParseListMilestonesResponse(rsp *http.Response) (*ListMilestonesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListMilestonesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Milestone
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ProjectNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListMilestonesResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Next-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextPage = &value
+		}
+		if values := rsp.Header.Values("X-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPage = &value
+		}
+		if values := rsp.Header.Values("X-Per-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Per-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPerPage = &value
+		}
+		if values := rsp.Header.Values("X-Prev-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Prev-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPrevPage = &value
+		}
+		if values := rsp.Header.Values("X-Total"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotal = &value
+		}
+		if values := rsp.Header.Values("X-Total-Pages"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Pages", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalPages = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateMilestoneResponse parses an HTTP response from a CreateMilestoneWithResponse call
+func ParseCreateMilestoneResponse(rsp *http.Response) (*CreateMilestoneResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateMilestoneResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Milestone
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ProjectNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetMilestoneResponse parses an HTTP response from a GetMilestoneWithResponse call
+func ParseGetMilestoneResponse(rsp *http.Response) (*GetMilestoneResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetMilestoneResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Milestone
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MilestoneNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateMilestoneResponse parses an HTTP response from a UpdateMilestoneWithResponse call
+func ParseUpdateMilestoneResponse(rsp *http.Response) (*UpdateMilestoneResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateMilestoneResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Milestone
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MilestoneNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListMilestoneIssuesResponse parses an HTTP response from a ListMilestoneIssuesWithResponse call
+func ParseListMilestoneIssuesResponse(rsp *http.Response) (*ListMilestoneIssuesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListMilestoneIssuesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IssueList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MilestoneNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListMilestoneIssuesResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Next-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextPage = &value
+		}
+		if values := rsp.Header.Values("X-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPage = &value
+		}
+		if values := rsp.Header.Values("X-Per-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Per-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPerPage = &value
+		}
+		if values := rsp.Header.Values("X-Prev-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Prev-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPrevPage = &value
+		}
+		if values := rsp.Header.Values("X-Total"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotal = &value
+		}
+		if values := rsp.Header.Values("X-Total-Pages"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Pages", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalPages = &value
+		}
+		response.Headers200 = &headers
 	}
 
 	return response, nil
@@ -36410,6 +49408,169 @@ func ParseGetCommitBlobResponse(rsp *http.Response) (*GetCommitBlobResponse, err
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListCommitCommentsResponse parses an HTTP response from a ListCommitCommentsWithResponse call
+func ParseListCommitCommentsResponse(rsp *http.Response) (*ListCommitCommentsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListCommitCommentsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []CommitNote
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListCommitCommentsResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Next-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextPage = &value
+		}
+		if values := rsp.Header.Values("X-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPage = &value
+		}
+		if values := rsp.Header.Values("X-Per-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Per-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPerPage = &value
+		}
+		if values := rsp.Header.Values("X-Prev-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Prev-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPrevPage = &value
+		}
+		if values := rsp.Header.Values("X-Total"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotal = &value
+		}
+		if values := rsp.Header.Values("X-Total-Pages"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Pages", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalPages = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateCommitCommentResponse parses an HTTP response from a CreateCommitCommentWithResponse call
+func ParseCreateCommitCommentResponse(rsp *http.Response) (*CreateCommitCommentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateCommitCommentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest CommitNote
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	}
 
@@ -37383,6 +50544,682 @@ func ParseShareProjectResponse(rsp *http.Response) (*ShareProjectResponse, error
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListProjectSnippetsResponse parses an HTTP response from a ListProjectSnippetsWithResponse call
+func ParseListProjectSnippetsResponse(rsp *http.Response) (*ListProjectSnippetsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListProjectSnippetsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []ProjectSnippet
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListProjectSnippetsResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Next-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextPage = &value
+		}
+		if values := rsp.Header.Values("X-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPage = &value
+		}
+		if values := rsp.Header.Values("X-Per-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Per-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPerPage = &value
+		}
+		if values := rsp.Header.Values("X-Prev-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Prev-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPrevPage = &value
+		}
+		if values := rsp.Header.Values("X-Total"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotal = &value
+		}
+		if values := rsp.Header.Values("X-Total-Pages"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Pages", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalPages = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateProjectSnippetResponse parses an HTTP response from a CreateProjectSnippetWithResponse call
+func ParseCreateProjectSnippetResponse(rsp *http.Response) (*CreateProjectSnippetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateProjectSnippetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ProjectSnippet
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteProjectSnippetResponse parses an HTTP response from a DeleteProjectSnippetWithResponse call
+func ParseDeleteProjectSnippetResponse(rsp *http.Response) (*DeleteProjectSnippetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteProjectSnippetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DeletedSnippet
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetProjectSnippetResponse parses an HTTP response from a GetProjectSnippetWithResponse call
+func ParseGetProjectSnippetResponse(rsp *http.Response) (*GetProjectSnippetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetProjectSnippetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ProjectSnippet
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateProjectSnippetResponse parses an HTTP response from a UpdateProjectSnippetWithResponse call
+func ParseUpdateProjectSnippetResponse(rsp *http.Response) (*UpdateProjectSnippetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateProjectSnippetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ProjectSnippet
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListSnippetNotesResponse parses an HTTP response from a ListSnippetNotesWithResponse call
+func ParseListSnippetNotesResponse(rsp *http.Response) (*ListSnippetNotesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListSnippetNotesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Note
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NoteableNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListSnippetNotesResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Next-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextPage = &value
+		}
+		if values := rsp.Header.Values("X-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPage = &value
+		}
+		if values := rsp.Header.Values("X-Per-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Per-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPerPage = &value
+		}
+		if values := rsp.Header.Values("X-Prev-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Prev-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPrevPage = &value
+		}
+		if values := rsp.Header.Values("X-Total"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotal = &value
+		}
+		if values := rsp.Header.Values("X-Total-Pages"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Pages", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalPages = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateSnippetNoteResponse parses an HTTP response from a CreateSnippetNoteWithResponse call
+func ParseCreateSnippetNoteResponse(rsp *http.Response) (*CreateSnippetNoteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateSnippetNoteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Note
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NoteableNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteSnippetNoteResponse parses an HTTP response from a DeleteSnippetNoteWithResponse call
+func ParseDeleteSnippetNoteResponse(rsp *http.Response) (*DeleteSnippetNoteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteSnippetNoteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Note
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NoteableNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetSnippetNoteResponse parses an HTTP response from a GetSnippetNoteWithResponse call
+func ParseGetSnippetNoteResponse(rsp *http.Response) (*GetSnippetNoteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetSnippetNoteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Note
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NoteableNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateSnippetNoteResponse parses an HTTP response from a UpdateSnippetNoteWithResponse call
+func ParseUpdateSnippetNoteResponse(rsp *http.Response) (*UpdateSnippetNoteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateSnippetNoteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Note
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NoteableNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetProjectSnippetRawResponse parses an HTTP response from a GetProjectSnippetRawWithResponse call
+func ParseGetProjectSnippetRawResponse(rsp *http.Response) (*GetProjectSnippetRawResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetProjectSnippetRawResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	}
 
