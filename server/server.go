@@ -140,6 +140,11 @@ type Store interface {
 	ListCommitStatuses(ctx context.Context, projectID int64, sha string, f persistence.CommitStatusFilter, page persistence.Page) ([]persistence.CommitStatus, int64, error)
 	CommitState(ctx context.Context, projectID int64, sha string) (*string, error)
 	ReportCommitStatus(ctx context.Context, in persistence.CommitStatusReport) (*persistence.CommitStatus, error)
+
+	// CI pipelines (ci_pipelines.go).
+	CreatePipeline(ctx context.Context, in persistence.NewPipeline) (*persistence.Pipeline, []persistence.CommitStatus, error)
+	AdvancePipeline(ctx context.Context, buildID int64, jobs []persistence.CommitStatus) (*persistence.Pipeline, []persistence.CommitStatus, error)
+	BuildWithPipeline(ctx context.Context, id int64) (*persistence.CommitStatus, *persistence.Pipeline, error)
 }
 
 // Repositories is what the server needs of the git repository store: one
