@@ -140,6 +140,12 @@ type Store interface {
 	ListCommitStatuses(ctx context.Context, projectID int64, sha string, f persistence.CommitStatusFilter, page persistence.Page) ([]persistence.CommitStatus, int64, error)
 	CommitState(ctx context.Context, projectID int64, sha string) (*string, error)
 	ReportCommitStatus(ctx context.Context, in persistence.CommitStatusReport) (*persistence.CommitStatus, error)
+
+	// The CI runner protocol (ci_runners.go, ci_builds.go, builds.go).
+	RegisterRunner(ctx context.Context, reg persistence.RunnerRegistration) (*persistence.Runner, error)
+	RunnerByToken(ctx context.Context, token string) (*persistence.Runner, error)
+	DeleteRunner(ctx context.Context, id int64) (*persistence.Runner, error)
+	TouchRunner(ctx context.Context, id int64, info persistence.RunnerInfo) error
 }
 
 // Repositories is what the server needs of the git repository store: one
