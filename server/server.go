@@ -145,6 +145,12 @@ type Store interface {
 	CreatePipeline(ctx context.Context, in persistence.NewPipeline) (*persistence.Pipeline, []persistence.CommitStatus, error)
 	AdvancePipeline(ctx context.Context, buildID int64, jobs []persistence.CommitStatus) (*persistence.Pipeline, []persistence.CommitStatus, error)
 	BuildWithPipeline(ctx context.Context, id int64) (*persistence.CommitStatus, *persistence.Pipeline, error)
+
+	// The CI runner protocol (ci_runners.go, ci_builds.go, builds.go).
+	RegisterRunner(ctx context.Context, reg persistence.RunnerRegistration) (*persistence.Runner, error)
+	RunnerByToken(ctx context.Context, token string) (*persistence.Runner, error)
+	DeleteRunner(ctx context.Context, id int64) (*persistence.Runner, error)
+	TouchRunner(ctx context.Context, id int64, info persistence.RunnerInfo) error
 }
 
 // Repositories is what the server needs of the git repository store: one
