@@ -17,9 +17,31 @@ import (
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/labrador-dev/labrador/server/apitime"
 	"github.com/labstack/echo/v4"
 	"github.com/oapi-codegen/runtime"
 )
+
+// CICommit A CI commit, i.e. a pipeline (8.7's `Ci::API::Entities::Commit`).
+type CICommit struct {
+	// CreatedAt UTC with milliseconds.
+	CreatedAt apitime.Time `json:"created_at"`
+
+	// Duration Seconds.
+	Duration         *int          `json:"duration"`
+	FinishedAt       *apitime.Time `json:"finished_at"`
+	GitAuthorEmail   string        `json:"git_author_email"`
+	GitAuthorName    string        `json:"git_author_name"`
+	GitCommitMessage string        `json:"git_commit_message"`
+
+	// ID The pipeline's id.
+	ID        int    `json:"id"`
+	ProjectID int    `json:"project_id"`
+	Sha       string `json:"sha"`
+
+	// Status `pending`, `running`, `success`, `failed`, `canceled` or `skipped`.
+	Status string `json:"status"`
+}
 
 // CIRunner A runner as the CI API presents it (8.7's `Ci::API::Entities::Runner`).
 type CIRunner struct {
@@ -48,6 +70,16 @@ type CIRunnerRecord struct {
 	Token        string     `json:"token"`
 	UpdatedAt    time.Time  `json:"updated_at"`
 	Version      *string    `json:"version,omitempty"`
+}
+
+// CITriggerRequest One use of a trigger (8.7's `Ci::API::Entities::TriggerRequest`).
+type CITriggerRequest struct {
+	// Commit A CI commit, i.e. a pipeline (8.7's `Ci::API::Entities::Commit`).
+	Commit CICommit `json:"commit"`
+	ID     int      `json:"id"`
+
+	// Variables The variables given, null when none.
+	Variables *map[string]string `json:"variables"`
 }
 
 // GrapeError The framework's own error body: `{"error":"<text>"}`.
@@ -103,11 +135,26 @@ type RunnerInfo struct {
 	Version *string `json:"version,omitempty"`
 }
 
+// TriggerRefBuildsBody defines model for TriggerRefBuildsBody.
+type TriggerRefBuildsBody struct {
+	// Token The trigger's token.
+	Token string `json:"token"`
+
+	// Variables A hash of string keys to string values, passed to the builds as variables (`public: false`); any other value answers 400.
+	Variables interface{} `json:"variables,omitempty"`
+}
+
 // DeleteRunnerParams defines parameters for DeleteRunner.
 type DeleteRunnerParams struct {
 	// Token The runner's token (also accepted in a JSON or form body).
 	Token string `form:"token" json:"token"`
 }
+
+// TriggerRefBuildsJSONRequestBody defines body for TriggerRefBuilds for application/json ContentType.
+type TriggerRefBuildsJSONRequestBody = TriggerRefBuildsBody
+
+// TriggerRefBuildsFormdataRequestBody defines body for TriggerRefBuilds for application/x-www-form-urlencoded ContentType.
+type TriggerRefBuildsFormdataRequestBody = TriggerRefBuildsBody
 
 // RegisterRunnerJSONRequestBody defines body for RegisterRunner for application/json ContentType.
 type RegisterRunnerJSONRequestBody = RegisterRunnerBody
@@ -117,6 +164,9 @@ type RegisterRunnerFormdataRequestBody = RegisterRunnerBody
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// TriggerRefBuilds Trigger builds of a ref
+	// (POST /projects/{id}/refs/{ref}/trigger)
+	TriggerRefBuilds(ctx echo.Context, id string, ref string) error
 	// DeleteRunner Unregister a runner
 	// (DELETE /runners/delete)
 	DeleteRunner(ctx echo.Context, params DeleteRunnerParams) error
@@ -128,6 +178,30 @@ type ServerInterface interface {
 // ServerInterfaceWrapper converts echo contexts to parameters.
 type ServerInterfaceWrapper struct {
 	Handler ServerInterface
+}
+
+// TriggerRefBuilds converts echo context to params.
+func (w *ServerInterfaceWrapper) TriggerRefBuilds(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "ref" -------------
+	var ref string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "ref", ctx.Param("ref"), &ref, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter ref: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.TriggerRefBuilds(ctx, id, ref)
+	return err
 }
 
 // DeleteRunner converts echo context to params.
@@ -206,7 +280,75 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 
 	router.POST(options.BaseURL+"/runners/register", wrapper.RegisterRunner, options.OperationMiddlewares["registerRunner"]...)
 	router.DELETE(options.BaseURL+"/runners/delete", wrapper.DeleteRunner, options.OperationMiddlewares["deleteRunner"]...)
+	router.POST(options.BaseURL+"/projects/:id/refs/:ref/trigger", wrapper.TriggerRefBuilds, options.OperationMiddlewares["triggerRefBuilds"]...)
 
+}
+
+type TriggerRefBuildsRequestObject struct {
+	ID           string `json:"id"`
+	Ref          string `json:"ref"`
+	JSONBody     *TriggerRefBuildsJSONRequestBody
+	FormdataBody *TriggerRefBuildsFormdataRequestBody
+}
+
+type TriggerRefBuildsResponseObject interface {
+	VisitTriggerRefBuildsResponse(w http.ResponseWriter) error
+}
+
+type TriggerRefBuilds201JSONResponse CITriggerRequest
+
+func (response TriggerRefBuilds201JSONResponse) VisitTriggerRefBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerRefBuilds400JSONResponse Message
+
+func (response TriggerRefBuilds400JSONResponse) VisitTriggerRefBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerRefBuilds401JSONResponse Message
+
+func (response TriggerRefBuilds401JSONResponse) VisitTriggerRefBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerRefBuilds404JSONResponse Message
+
+func (response TriggerRefBuilds404JSONResponse) VisitTriggerRefBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type DeleteRunnerRequestObject struct {
@@ -312,6 +454,9 @@ func (response RegisterRunner403JSONResponse) VisitRegisterRunnerResponse(w http
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// TriggerRefBuilds Trigger builds of a ref
+	// (POST /projects/{id}/refs/{ref}/trigger)
+	TriggerRefBuilds(ctx context.Context, request TriggerRefBuildsRequestObject) (TriggerRefBuildsResponseObject, error)
 	// DeleteRunner Unregister a runner
 	// (DELETE /runners/delete)
 	DeleteRunner(ctx context.Context, request DeleteRunnerRequestObject) (DeleteRunnerResponseObject, error)
@@ -330,6 +475,68 @@ func NewStrictHandler(ssi StrictServerInterface, middlewares []StrictMiddlewareF
 type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
+}
+
+// TriggerRefBuilds operation middleware
+func (sh *strictHandler) TriggerRefBuilds(ctx echo.Context, id string, ref string) error {
+	var request TriggerRefBuildsRequestObject
+
+	request.ID = id
+	request.Ref = ref
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body TriggerRefBuildsJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body TriggerRefBuildsFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.TriggerRefBuilds(ctx.Request().Context(), request.(TriggerRefBuildsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TriggerRefBuilds")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(TriggerRefBuildsResponseObject); ok {
+		return validResponse.VisitTriggerRefBuildsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
 }
 
 // DeleteRunner operation middleware
@@ -422,51 +629,69 @@ func (sh *strictHandler) RegisterRunner(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7FnRctu20n6V/dl/JpKHoqXYjVN6euG4aeu/beo6bv+L0GNCxFJCTQIsANrWZDyTd+h5hj5YnuTMAqRE",
-	"SVTsnpM5V+emYSlw8WGx++236/dBpspKSZTWBPH7wGRzLJl7PD27qKVETc8cTaZFZYWSQRycgHa/ADNg",
-	"5winZ3ByfgaVRkN2QFgYvIyOnhlIT0Ucn5yfxfFraYUVaOLYW02HURAGlVYVanpPuwhO/8V7VlYFBvFX",
-	"YWAXFQZxIKTFGergIQysukG5Delyjg2oZwbcmhBypQFvUS+gYBZ1CzpjRUF7L/cJXhwcHOX54YtJ9tVh",
-	"zg9ydvB8yg6mkzw/nDz/MljCMFYLOQseHsJA4x+10MiD+B3BbnFdLdeq6e+YWULc+vECM6X5bm8+M8CZ",
-	"ZVNmELRbG5KDX0ZHwKS5Q40cGHA0VqsFcigVx2LbiSyz4hbpqUEyVapAJgkK09lcWMxsrd0KWRcFm5IP",
-	"rK5x65xhkClpWWaRXzNLH+RKl/QUcGZxZEWJQfgEKxrZIza2vlnz0ROQ+tjZjhdhrs2cuZvq84hk5dM8",
-	"URXMEvInLdZ4K8xTkVs2uy6Ecb4RFkvTQdpZ5V8wrdliLQ+2VtYV/9vevkX9RLy7Yz9sQ6/r9M7x1uJg",
-	"DWZf1nynWYWvtVa6P9lzzUq8U/rmmQF1JwFpKUwVX8SQvk8C9/9JECdBUo/HB5nFe+ueMAke0u20wXar",
-	"FS0cTl7ABZMzhDfKwltmhcmFc81jXvHG+o71ExrDZrh9pu+E/ZFNn5nOQeBO2DkwIOhQ+g+3gZcrix3o",
-	"4wP4Vump4NzdzKfhtib6AF/gTBiL2nPYK8UXtNM6hI1cXT/YtxrRH0GyUsiZqxie8aK+UBQyV2TlfzXm",
-	"QRx8sb8qUPtNddr3YM5o5UYCre99qsqSjQxWTFOsgWUzEwJGswhSrrIb1GEhZH2f9iL5RKnx0Q3aOUcz",
-	"+sVXHVAaGFRakf+oAPqTmmv3a98+G3exu450Dr2F6f/nzHYcC4YtDLCpqi0Ia7DIYTATtmDTUSZGZV1Y",
-	"MWqLTiLT33z2k+l0GEFKpJiGkDasQI8to9FzS4UpMMkTmXarSgpMIxirNPJjSPEes9oq7ZZCmiOjRcav",
-	"EjNJy6JEbhexjUK1imxW8heHfbfVbrW+3MyxKPqWt1DcbpwLciQrzjso1uhvdQ1txVjt0e/Z4JEisvre",
-	"hWDwSBnpeOBo+mI6mT5C46v1k2gSHfbG3cbZHsLAYFZrYRdvKdG8c17VouCXu1NhSr83wT+gENwZ/CAk",
-	"qZmhV2ZWswxdWDBtRc4ya5w0M8fACqOAZRlWlLSNyEwbI5TLJVrPHoJQzJFx529/NcGrX89+/GZ0+fMP",
-	"r9+sjs0q8QO6ynmuxS2z6I70vf+0R5N5PobaOGFW+W+6ypIwFThj2YL0b3No4w7UHBs0GlXrDM1OqOcX",
-	"Z7+dXL5+GthfatSLv42VGWDwB33a4zr3fgWn+fS6LehbcDwH7YiGkw0FDoNcqxLS85/fXsJ+45R93RSU",
-	"dBh6suwh0bs5anQepnT0vzhKM2pHdPzf25/fkDnKLsgFFrwNmF1n3XHGh04J2g72ptO5ndC+jdtPX8PL",
-	"6MuPH/4kpW5Q3yKnDqiWHDWk+5nYZ5XYv52kMHDR7gAn0lgmOSuUxKWhM2BV1WOi+X4YgsaRoLQuUdLh",
-	"p4tE/simmnGl4y7/V1pZlakCLBWGfoKCcXT08cOfk+geTIXsxoSJJID9gR22UR1CpspS0Jtc6Rsf8VaL",
-	"2Ww95BOZyFfKzqFUtXSJQT2Ms25Y2blZE3qho7T7l2oWgzT63SiZgqnzXNwfJ3IZuwZKtiAMSK6kew87",
-	"t26gSU0f8Z7sHJYvvoBfakGAb7Cy4ELzZXSUyBG8rbMMTQuRaEjrBaSnSlqUdnS5qDCmqylE5hDve2x7",
-	"e3jPMlss9vbiRMIy7esKrALyK0kX1kSyhxKCUZAeQzZn2qD9urb56GUKU00XQOvKiBCdSKjljSRh21xW",
-	"oy4kJYx/o1VtscVM+6ek+t4nrZxz4ndNCJLyDUFSTwyH44nb6Y1aMjjM6SpVbWMydbht6tAJ4W9VLTmZ",
-	"gsHz8aHjQo+IMBAHAZu5MYBz8SQag5LLTpZjJjjyodvblRYolLqpKzq8VvVsDmkuJE8/jSFvMTg76fnJ",
-	"5en3sO8OYvZjwfdddYnsvU2XQbW8T6fp07hx2RjWugV68ZMwhpSqZ2tY+442PW6V+Z1WcgbGMm3Jmspz",
-	"g857kxcbVne1Es6PjhYcHLcmhvHINy1ZrTVKCwXKmZ379iVtYLmgvuxSpAGVg50LA9S2a5ZZJ7MY58g9",
-	"4mZYI4yp8RhqaQUxBMpEus+4ympiFpgryiRhnaVblN46wfTzFOIFRh5og6+9q64fN6LFy7xCZCiNb7k9",
-	"D/90dunEtrBOrbR0Bh8//KNDjA3rDrqcezQMOpIneBkdRV+RKVWhZJUI4uAgGkcHJC6ZnTsxs6xCHAu0",
-	"TRu2eurSfbqDNWu5rGBer3iXL/27rIHqjvzqC6Erwq5GUWMXAvOU5bq8HsIaRrAaaIEwidRYqtv2Guli",
-	"Gl6GQsgbc+xz2E3eNJNwg1iRUaFbDXYteLqMmIaKhYH0+XicrrB7X/DVGXbMoShecHMUBQMfHJkq6lKG",
-	"IJUFJoGixy6GEZxA2eRVU5mp3HjCbdNwPdXHMHjFqMn6o0Zjh5Akia/a9ODMz8StZ7VjYDKRLWVSTX0S",
-	"GfqYXCbQGQ/i4Bvng4tWw6/qThC/e3zqCIN1eSJke/GtOKE7Hz4mSlYdoe9CfOPbM+55uKLFplLSeLn+",
-	"fDymfzLPWa672ShcqzHvY232xuTSaaNtB+wImohS8fAzomlHJz0w2t5gGRN+BvQvh1OD/eA/gf3Xnjrf",
-	"B38zdNf6tSB+dxUGpi5LRi1C8OuSpJZ6wY/iKIqDhgSDKzKxJczdfEf1jVMuGoFDtOdZT8kMHTvsEPle",
-	"xTUCjyVyW+vHREojxz7CaeIMn5lPzFcGnUsAg9YKOfPqp202ux81necQ/OiRWHhvzxvf22scc0z7f2Jm",
-	"s/5thZnIRbb8GlBSHeegJKFwersx5fj2RC7snEgPC7NUa09jp2NgLWUmsg3xz0aZiRwQpVO5SFu6uWbW",
-	"ajGtLZr/gXex+/IqhVxoY4fuOGk7bEupfDDXC3QnbJ6XYJAmQTNgAzfeSIJ0eAymYhmaRDJNqsCN45xE",
-	"4VpVFfJu1aN7oD4shcH2PCqR/QOpENaHUUMC2Q6jlJ1TN+WMJvIGFwYGqwFV2JlODdfGU3QpJWSFcKLW",
-	"oHS9GSPVQ7beEbqrrz9++GtHgZ00BZZSWvAkiD9++CuE9l7o3j5++Mvf92pwwCigikX33jmJa9p68+9a",
-	"7g9aPZVsfXTbVBU0th3ifhZm65kPE6t0Dd6P7u7uRnRBo1oXKDPF/Z9j/o0dHjZr5MNWHZx89jq4qwJK",
-	"vFtOtP9b9J6Cnbzm+VwYkChcatpPDtblxmS9zZXPUzAvnlYunQV926rBWhdBHKxGPMFDuHzZvrl6+GcA",
-	"AAD//w==",
+	"7Frhcts4kn6VPs5VRUpRlBR7koxc88Pjzez6ZiaTdZy9ugpdJkQ0JYxJgAOAtnUpV+Ud9p5hHixPctUA",
+	"SVESZTs1udyf/WWaAhqN7sbXXzf4IUhVUSqJ0ppg9iEw6RIL5h5PTk9UUQhLzxxNqkVphZLBLDiGk1NI",
+	"3Y8hiAgjYFCKEnMhEQYvoxdPDCQnYjY7fnM6m72SVliBZjbz8pJhFIRBqVWJmt6T/FQjs8gvWc9q785P",
+	"4EbYJRQiz4XBVEluSESmdEETAs4sjqwoMAgDuyoxmAXGaiEXQRjcjhZqVL9kpaBR0bkf2v40EkWptFu6",
+	"ZHYZzIKFsMtqHqWqGOdsrhlXesTxuv1nbFBfox7XEoO7uzDglWZe5e0dvF3rLKs8Z/Mcg5nVFbbqCmlx",
+	"gTq4C4NMSGGWrS16N7lHyv/DphfCXrLKLpW+xIKJnMRtarM5SLIC947xIXVZoDFs0T9M8F3zni+xDb8n",
+	"BgSPgj7Dllr9hqm99CJ2fzdL1rukscxWZnfZpETJhVwkISS6krJ+NFWaojH0mDGRI6enlMkU6RmUhsRc",
+	"ibJEnkQ78Uom1fh7JTTyYPaetusV21A/7J6XVsHN0OnEY69xd73S48yLVj81p8XJHCenZ5WUqPtgQbtf",
+	"gBmwSySQOH5zCqVGQ/ACwt4HDl5qHzh4h+EtK0oK+e/6nGvVFcr+0PBKPTHgxoSQKQ14jXoFObOoG6VT",
+	"lue0drtO8Pzg4EWWHT6fpt8dZvwgYwfP5uxgPs2yw+mzbx/nO6/XfXY8w1Rpvt+aTwxwZtmcGQTtxoZk",
+	"4JfRC2DS3KBGDgw4GqvVCjkUimO+a0SWWnHdPVNzpXJkklRhOl0Ki6mttBtxP7zchUGqpGWp/TMgdRdu",
+	"gf4j0JxAtmujR2i677ALc2mWzHmqzyINTD0ov8yZJc0fNVjjtTCP1dyyxWUujLONsFiYXnBqQF5rtto4",
+	"Bzsjq5J/trWvUT9S3/2xHzah1zV6Z3tbYNZRs//UnGuxWNCx+b1C00MXfpUIlUFQGTCwfvB9uLMpr5ec",
+	"tDTo3zVmwSz4ZrwmTeOaMY1bunRP1F0zLciI/kRyLkhnlr/ZWO7+mHeQ1sqBhbgmTCPvwM0SJUgl8R6i",
+	"0Viyz19r7cJmz30u+KtmJb7SWul+vM00K/BG6asnBtSNBKShMFd8NYPkQxy4/+NgFgdxNZkcpBZvrXvC",
+	"OLhLds2PzVJrZD6cPoczJhcIr5WFt8wKkznVHwRlL6xvW7+sWcfmnv4q7M9s/sR0NuL5KANSHeqMuqt4",
+	"h8d0VJ8cwI9KzwXn7nDcr24jok/hM1wIY1H7NPKD4ivH5TZU2ILLzY39qBH9FiQrhFy4pO2TTtSHBkJm",
+	"6qFT4JU5pZFbGLa5Np0VNjJYMk3HHSxbmBAwWkSQcJVeoQ5zIavbpFeTe7K9BxjQzjieAPnET8yLQc2i",
+	"CAv8Ts2l+/URXGx/Ku9seken/1wy2zEsGLYywOaqsiCswTyDwULYnM1HqRgVVW7FqMn7sUz+4QGYRCfD",
+	"CBLKS8Qna2B21LNOKvTcZKMEmOSxTLqJPQGmEYxVGvkRJHiLaWWVdkMhyZDRIONHiYWkYVEsd3nEFldY",
+	"RzYr+PPDPm81S20ON0vM877hjSr7MbIX0dZJe71Gv2WDB/L4er4LweCBTN6xwIv58/l0/kAmXY+fRtPo",
+	"sDfudvbWZqnsh0rk3PQf93vORZ0JGxrce6w20tM2G10ys6Sk6ofDFa5IVPPvNcsrNCGUzBg6zsrF/Nzp",
+	"SnR1nbEGSVnNc5HOIGO5wWR4BEyuQNklai+m5rUGDieT6NHHkCo1TCst7OotgZHfhbPW+X6zOA1rgBiQ",
+	"ynsBAoQk0j30BYTVLEV3dJi2ImOpNa6CMEfAcqOApSmWBGx1LZTUQgjvCrQeYQVpsUTGXUz68A1+eHf6",
+	"819G57/+9Or12kesFD+hI3hvtLhmFt2W/uan9jjL5yziQeTx0s/pFkCkU44Llq6oTKs3bdyG6m2DRqMq",
+	"naLZq+qbs9N/HJ+/epyyf69Qrz5bV2aAwe80tcd07v1anXrqZcM7d9TxOL0nGo63CkUYZFoVkLz59e05",
+	"jGujjHWddJNh6BNKT6K5WaJGZ2E6m/4XB/tG7YmO/3j762sSRwgEmcCcNwGzb6979njXSdO7wV4X5NdT",
+	"Wrc2+8kreBl9++njP6mgdA0eToV6JTlqSMapGLNSjK+nCQxctDuFY2ksk5zlSmIr6BRYWfaIqOcPQ9Cu",
+	"6ZRjgZI2P1/F8ue6tzTr5shSK6tSlYOl5NkP4jCJXnz6+M9pdAumRHZlwliSgv2BHTZRHdZ9S+OOwZWP",
+	"+BobuyEfy1j+oOwSClVJdzAIkpx0w4qOZ03oyaDS7i/ldQZJ9JtRMgFTZZm4PYplG7sGCrYiHZBMSX4P",
+	"O143UB9NH/EeW50u33wDf68EKXyFpQUXmi+jF7EcwVvfcGpRM2VaryA5UdKitKPzVYkzck0uUqfx2Ov2",
+	"9CnestTmq6dPZ7GE9thXJaE32ZXoHasj2asSglGQHEG6ZNqg/b6y2ehlAnNNDqBxRUQaHUuo5JUk8l87",
+	"q2Zgkg6Mf6NVZVukp/UTYsYf4obyugJhgyxTdRCCxGvUcDiZupVeqxbBYUmuVJWdkajDXVGHrlj4UVWS",
+	"kygYPJscOiz0GpEOhEHAFq5b5Uw8jSagZNtw4ZgKjnzo1napBXKlrqqSNq9VtVhCkgnJk/t1yBodnJzk",
+	"zfH5yd9g7JPleCb42GWXyN7apA2q1p+u7klmtckmsFFR0YtfhDGUkj1aw8Y8WvSoqV5utJILMJZpS9JU",
+	"lhl01ps+35K6r9xydnSw4NRxY2YwGfnCLq20RmkhR7mwS1/iJbVaLqjPuxBpiFzYpTCQKkkGsI6KMs6R",
+	"e43rnqIwpsIjqKQVhBAoY+mmcZVWhCywVHSShHWSrlF66aSmb/sRLjCyQBN8ja+6dtyKFk+Fc5GiNL4z",
+	"5HH4l9NzV5AI6xhdA2fw6eP/dICxRt1BF3NfDIMOLQxeRi+i70iUKlGyUgSz4CCaRAdEwJldOjIzbuBs",
+	"/EHwu7HGzIw/aMzuxjWC+WZ+AzXB7H1vq7xlOGRMHrnIpjBGj5717wQE8xUkqbgUPAndT4LH0nmJAKEn",
+	"ATRThYUbZqAQC1/d0Vk6asE4lgXjSHyqnvkyuoUl4753Aa0Nl8yAVNAUiV5dM6Ng29oDCO/vWl6rBneA",
+	"Reqi5KUS0sKNQ/1M6Vj6aKgHR3BM649kVaAWKQmlk+w0aOQNDieHQx8JaxJ/0GRod4vSJmjXUVnzVl+y",
+	"+Cq5p8lzF+7SkblmMl2GwKg49mTD5y6qcWHw7uznEcpUueOxRElGXzq6lIx9F2utY8GIs/QrSsX852h6",
+	"EQal6ivpXyuHnz6Tr8uNhvn6iwVh0FMe126HU8epn1De46hnBArTqJ0iKCN7vRzetYC3CaoTGPzAuBuK",
+	"xg4hjmPPj+gBpLK+S1Yf42dRNz/VrvVkbv1aaeCYo+tMkKR2+YfzShTLAwqmpvWoMmDSVzf1Yi45THcF",
+	"TeGdrK3039jIOowgaYunJPSurrt+RWUszBGYK86cioM+E62LL4nIXdm2nhXcJcOtus5JIrzcKO4+X37B",
+	"SpJ8hauRE9EING7RI78MRSwxoLCzz/c/vfqvi+/dHLLBtxG4ixzMfEgYlV/7IpO119DrXm8dB/VlCfLQ",
+	"N0MAXNxlQhtL6LVAqKHMi6BQjVquGa2KPHHcwjqOIKzfvvRBHkJSL3dZL0cgCQZtCImS+WoG7xtWeZHA",
+	"b2ruzSdkmleOQVDQLMm4bo394d0wHAN1m7yOC589a1oqDCTPJtNknSe3jUHeJIRsL+49jLXZ95RTdthq",
+	"MtS4gMY27YbUkwnXmtlilOuvBx7qEfb2Mqhy6Yq8Hd3c3IwoMEaVzmug+9Nr3G0jnXthSiWN7xc8m0y/",
+	"2D537irc+ntbM42vImIBh5PJF9Oj6Wz3LP9atWA7SP4MsA5DmDPehapdgQ/BUAjJFwEWB+aye7x2dek9",
+	"VsPa9NOvYXrneVcWCdNBr9508ZhU4VU//Bqqv+tJnnszZ4/22xlzo3kXzN5fhIGpioLp1RqUGne5az3P",
+	"WSxbGNcRrIE2uCA5bavGq+F5yvpp4wuOPa2FSrZtHt/U83VJC65to0jdUPHhu0UukblGzlzxVVhnNX9d",
+	"1FPVD+uc5lcUJpYaC3Xd1DqE1Q3tzIW8MkeNAYQFzSRcIZYkVOimUUkZqD8xTDqJoXFOu4c93xRQUYXb",
+	"nxXAwHPmVOVVIUMHAUwClVh2NSTWU9TFZ40qsWy6En+auh0Bk7Fsw0zi4zoGfXnuL84GZ81lwIMV03Zj",
+	"cLOHJ2Tj+KaDRz4fPtS5+yzGvZWjJl8wR218hbIHp/YEzdfMVE2aamOiD1g+pxLwuh98TbzsNsP61N8O",
+	"3Xtx8V0LUm1TrYOJNQhuQWIzw/UJeou4s7oLSLDnUU/JFB067OmE+1Zn3QVlsdxtiLuybuQbCK5xnOIT",
+	"c89F7aDjBKLU1mV2Cesbme6k+npmWCdyQuGnT73wp09rwxzR+vdc/m7OLTEVmUjb2YCSSAgHJUkL15Ru",
+	"uga0tWO58lwDc7O+vHoUOh0RmfGQGcu2Uv5SkBnLAUE6pYukgZtLZq0W88qi+Td4P3MzLxJfFg3ddpLm",
+	"1j7xzCTduqqvi8JBEgf1TT24e9I4SIZHYEqWUq3INKV3d6/v+nhcq7JE3s165AchM0VUcediO5b9N9sh",
+	"bN5qD0nJ5lbb8yYvNJbuinKwvukOO9fcw417bnJKAWkuXOfXoCuWgJlYOlnvSbuL7z99/OOByouOtOBx",
+	"MPv08Y8QGr+Q3z59/MP7e327xiig8lXX79x9uSTszjeKrlvSk8k2vwH5P6rXej40+cLVWu8KX7lWq024",
+	"JwNKvGk/jflX0vvs+kaicEfT3vuFjtz6RKc5K18mYZ49Ll06Cfq6YYOVzoNZsL4HDe7C9mXz5uLufwMA",
+	"AP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
