@@ -9,7 +9,10 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"path"
@@ -19,7 +22,76 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 	"github.com/oapi-codegen/runtime"
+	openapi_types "github.com/oapi-codegen/runtime/types"
 )
+
+// AuthorizeArtifactsBody defines model for AuthorizeArtifactsBody.
+type AuthorizeArtifactsBody struct {
+	// Filesize The size of the upload in bytes.
+	Filesize *int `json:"filesize,omitempty"`
+
+	// Token The build token.
+	Token *string `json:"token,omitempty"`
+}
+
+// CIArtifactFile defines model for CIArtifactFile.
+type CIArtifactFile struct {
+	// Filename Example: artifacts.zip
+	Filename string `json:"filename"`
+
+	// Size Example: 1024
+	Size int `json:"size"`
+}
+
+// CIBuild 8.7's `Ci::API::Entities::Build`. `artifacts_file` is present only when the build has artifacts.
+type CIBuild struct {
+	ArtifactsFile *CIArtifactFile `json:"artifacts_file,omitempty"`
+	ID            int             `json:"id"`
+	Name          string          `json:"name"`
+	ProjectID     int             `json:"project_id"`
+	ProjectName   string          `json:"project_name"`
+	Ref           string          `json:"ref"`
+	Sha           string          `json:"sha"`
+	Stage         string          `json:"stage"`
+	Status        string          `json:"status"`
+	Tag           bool            `json:"tag"`
+
+	// Token The build token.
+	Token string `json:"token"`
+}
+
+// CIBuildDetails 8.7's `Ci::API::Entities::BuildDetails`.
+type CIBuildDetails struct {
+	AllowGitFetch bool            `json:"allow_git_fetch"`
+	ArtifactsFile *CIArtifactFile `json:"artifacts_file,omitempty"`
+	BeforeSha     string          `json:"before_sha"`
+
+	// Commands `before_script` and `script` lines joined with newlines.
+	Commands        string    `json:"commands"`
+	DependsOnBuilds []CIBuild `json:"depends_on_builds"`
+	ID              int       `json:"id"`
+	Name            string    `json:"name"`
+
+	// Options `image`, `services`, `artifacts`, `cache`, `dependencies`, `after_script`: only the keys the job has.
+	Options     map[string]interface{} `json:"options"`
+	ProjectID   int                    `json:"project_id"`
+	ProjectName string                 `json:"project_name"`
+	Ref         string                 `json:"ref"`
+
+	// RepoURL `http(s)://gitlab-ci-token:<build token>@host/<namespace>/<project>.git`
+	RepoURL string `json:"repo_url"`
+	Sha     string `json:"sha"`
+	Stage   string `json:"stage"`
+	Status  string `json:"status"`
+	Tag     bool   `json:"tag"`
+
+	// Timeout Seconds.
+	Timeout int `json:"timeout"`
+
+	// Token The build token.
+	Token     string       `json:"token"`
+	Variables []CIVariable `json:"variables"`
+}
 
 // CIRunner A runner as the CI API presents it (8.7's `Ci::API::Entities::Runner`).
 type CIRunner struct {
@@ -48,6 +120,18 @@ type CIRunnerRecord struct {
 	Token        string     `json:"token"`
 	UpdatedAt    time.Time  `json:"updated_at"`
 	Version      *string    `json:"version,omitempty"`
+}
+
+// CIVariable defines model for CIVariable.
+type CIVariable struct {
+	// Key Example: CI_BUILD_NAME
+	Key string `json:"key"`
+
+	// Public false for secret and trigger variables (runners do not echo them).
+	Public bool `json:"public"`
+
+	// Value Example: rspec
+	Value string `json:"value"`
 }
 
 // GrapeError The framework's own error body: `{"error":"<text>"}`.
@@ -79,6 +163,20 @@ type RegisterRunnerBody struct {
 	Token string `json:"token"`
 }
 
+// RequestBuildBody defines model for RequestBuildBody.
+type RequestBuildBody struct {
+	// Info What the runner says about itself (gitlab-ci-multi-runner's
+	// `VersionInfo`). `name`, `version`, `revision`, `platform` and
+	// `architecture` are stored; `executor` and `features` are ignored.
+	Info *RunnerInfo `json:"info,omitempty"`
+
+	// LastUpdate Sent by later runners; ignored.
+	LastUpdate *string `json:"last_update,omitempty"`
+
+	// Token The runner's token.
+	Token *string `json:"token,omitempty"`
+}
+
 // RunnerInfo What the runner says about itself (gitlab-ci-multi-runner's
 // `VersionInfo`). `name`, `version`, `revision`, `platform` and
 // `architecture` are stored; `executor` and `features` are ignored.
@@ -103,11 +201,121 @@ type RunnerInfo struct {
 	Version *string `json:"version,omitempty"`
 }
 
+// UpdateBuildBody defines model for UpdateBuildBody.
+type UpdateBuildBody struct {
+	// Info What the runner says about itself (gitlab-ci-multi-runner's
+	// `VersionInfo`). `name`, `version`, `revision`, `platform` and
+	// `architecture` are stored; `executor` and `features` are ignored.
+	Info *RunnerInfo `json:"info,omitempty"`
+
+	// State `running`, `success` or `failed`.
+	State *string `json:"state,omitempty"`
+
+	// Token The runner's token.
+	Token *string `json:"token,omitempty"`
+
+	// Trace The whole trace so far.
+	Trace *string `json:"trace,omitempty"`
+}
+
+// CIBuildIDPath defines model for CIBuildIDPath.
+type CIBuildIDPath = int
+
+// BuildToken defines model for CIBuildTokenHeader.
+type BuildToken = string
+
+// CIBuildTokenQuery defines model for CIBuildTokenQuery.
+type CIBuildTokenQuery = string
+
+// DeleteBuildArtifactsParams defines parameters for DeleteBuildArtifacts.
+type DeleteBuildArtifactsParams struct {
+	// Token The build token, as a parameter.
+	Token *CIBuildTokenQuery `form:"token,omitempty" json:"token,omitempty"`
+
+	// BuildToken The build token.
+	BuildToken *BuildToken `json:"BUILD-TOKEN,omitempty"`
+}
+
+// DownloadBuildArtifactsParams defines parameters for DownloadBuildArtifacts.
+type DownloadBuildArtifactsParams struct {
+	// Token The build token, as a parameter.
+	Token *CIBuildTokenQuery `form:"token,omitempty" json:"token,omitempty"`
+
+	// BuildToken The build token.
+	BuildToken *BuildToken `json:"BUILD-TOKEN,omitempty"`
+}
+
+// UploadBuildArtifactsMultipartBody defines parameters for UploadBuildArtifacts.
+type UploadBuildArtifactsMultipartBody struct {
+	File     *openapi_types.File `json:"file,omitempty"`
+	Metadata *openapi_types.File `json:"metadata,omitempty"`
+}
+
+// UploadBuildArtifactsParams defines parameters for UploadBuildArtifacts.
+type UploadBuildArtifactsParams struct {
+	// Token The build token, as a parameter.
+	Token *CIBuildTokenQuery `form:"token,omitempty" json:"token,omitempty"`
+
+	// ExpireIn Sent by runners 1.3+; ignored.
+	ExpireIn *string `form:"expire_in,omitempty" json:"expire_in,omitempty"`
+
+	// BuildToken The build token.
+	BuildToken *BuildToken `json:"BUILD-TOKEN,omitempty"`
+}
+
+// AuthorizeBuildArtifactsParams defines parameters for AuthorizeBuildArtifacts.
+type AuthorizeBuildArtifactsParams struct {
+	// GitlabWorkhorse Set by GitLab Workhorse.
+	GitlabWorkhorse *string `json:"Gitlab-Workhorse,omitempty"`
+
+	// BuildToken The build token.
+	BuildToken *BuildToken `json:"BUILD-TOKEN,omitempty"`
+}
+
+// PatchBuildTraceTextBody defines parameters for PatchBuildTrace.
+type PatchBuildTraceTextBody = string
+
+// PatchBuildTraceParams defines parameters for PatchBuildTrace.
+type PatchBuildTraceParams struct {
+	// Token The build token, as a parameter.
+	Token *CIBuildTokenQuery `form:"token,omitempty" json:"token,omitempty"`
+
+	// ContentRange `<start>-<end>`: byte offsets of the body in the trace.
+	ContentRange *string `json:"Content-Range,omitempty"`
+
+	// BuildToken The build token.
+	BuildToken *BuildToken `json:"BUILD-TOKEN,omitempty"`
+}
+
 // DeleteRunnerParams defines parameters for DeleteRunner.
 type DeleteRunnerParams struct {
 	// Token The runner's token (also accepted in a JSON or form body).
 	Token string `form:"token" json:"token"`
 }
+
+// RequestBuildJSONRequestBody defines body for RequestBuild for application/json ContentType.
+type RequestBuildJSONRequestBody = RequestBuildBody
+
+// RequestBuildFormdataRequestBody defines body for RequestBuild for application/x-www-form-urlencoded ContentType.
+type RequestBuildFormdataRequestBody = RequestBuildBody
+
+// UpdateBuildJSONRequestBody defines body for UpdateBuild for application/json ContentType.
+type UpdateBuildJSONRequestBody = UpdateBuildBody
+
+// UpdateBuildFormdataRequestBody defines body for UpdateBuild for application/x-www-form-urlencoded ContentType.
+type UpdateBuildFormdataRequestBody = UpdateBuildBody
+
+// UploadBuildArtifactsMultipartRequestBody defines body for UploadBuildArtifacts for multipart/form-data ContentType.
+type UploadBuildArtifactsMultipartRequestBody UploadBuildArtifactsMultipartBody
+
+// AuthorizeBuildArtifactsJSONRequestBody defines body for AuthorizeBuildArtifacts for application/json ContentType.
+type AuthorizeBuildArtifactsJSONRequestBody = AuthorizeArtifactsBody
+
+// AuthorizeBuildArtifactsFormdataRequestBody defines body for AuthorizeBuildArtifacts for application/x-www-form-urlencoded ContentType.
+type AuthorizeBuildArtifactsFormdataRequestBody = AuthorizeArtifactsBody
+
+// PatchBuildTraceTextRequestBody defines body for PatchBuildTrace for text/plain ContentType.
+type PatchBuildTraceTextRequestBody = PatchBuildTraceTextBody
 
 // RegisterRunnerJSONRequestBody defines body for RegisterRunner for application/json ContentType.
 type RegisterRunnerJSONRequestBody = RegisterRunnerBody
@@ -117,6 +325,27 @@ type RegisterRunnerFormdataRequestBody = RegisterRunnerBody
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// RequestBuild Take the next build (runners poll this)
+	// (POST /builds/register)
+	RequestBuild(ctx echo.Context) error
+	// UpdateBuild Report a build's state and full trace
+	// (PUT /builds/{id})
+	UpdateBuild(ctx echo.Context, id CIBuildIDPath) error
+	// DeleteBuildArtifacts Remove a build's artifacts
+	// (DELETE /builds/{id}/artifacts)
+	DeleteBuildArtifacts(ctx echo.Context, id CIBuildIDPath, params DeleteBuildArtifactsParams) error
+	// DownloadBuildArtifacts Download a build's artifacts
+	// (GET /builds/{id}/artifacts)
+	DownloadBuildArtifacts(ctx echo.Context, id CIBuildIDPath, params DownloadBuildArtifactsParams) error
+	// UploadBuildArtifacts Upload a build's artifacts
+	// (POST /builds/{id}/artifacts)
+	UploadBuildArtifacts(ctx echo.Context, id CIBuildIDPath, params UploadBuildArtifactsParams) error
+	// AuthorizeBuildArtifacts Pre-authorize an artifacts upload (GitLab Workhorse)
+	// (POST /builds/{id}/artifacts/authorize)
+	AuthorizeBuildArtifacts(ctx echo.Context, id CIBuildIDPath, params AuthorizeBuildArtifactsParams) error
+	// PatchBuildTrace Append to a build's trace
+	// (PATCH /builds/{id}/trace.txt)
+	PatchBuildTrace(ctx echo.Context, id CIBuildIDPath, params PatchBuildTraceParams) error
 	// DeleteRunner Unregister a runner
 	// (DELETE /runners/delete)
 	DeleteRunner(ctx echo.Context, params DeleteRunnerParams) error
@@ -128,6 +357,272 @@ type ServerInterface interface {
 // ServerInterfaceWrapper converts echo contexts to parameters.
 type ServerInterfaceWrapper struct {
 	Handler ServerInterface
+}
+
+// RequestBuild converts echo context to params.
+func (w *ServerInterfaceWrapper) RequestBuild(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RequestBuild(ctx)
+	return err
+}
+
+// UpdateBuild converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateBuild(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id CIBuildIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateBuild(ctx, id)
+	return err
+}
+
+// DeleteBuildArtifacts converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteBuildArtifacts(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id CIBuildIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteBuildArtifactsParams
+	// ------------- Optional query parameter "token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "token", ctx.QueryParams(), &params.Token, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter token: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "BUILD-TOKEN" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("BUILD-TOKEN")]; found {
+		var BuildToken BuildToken
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for BUILD-TOKEN, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "BUILD-TOKEN", valueList[0], &BuildToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter BUILD-TOKEN: %s", err))
+		}
+
+		params.BuildToken = &BuildToken
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteBuildArtifacts(ctx, id, params)
+	return err
+}
+
+// DownloadBuildArtifacts converts echo context to params.
+func (w *ServerInterfaceWrapper) DownloadBuildArtifacts(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id CIBuildIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DownloadBuildArtifactsParams
+	// ------------- Optional query parameter "token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "token", ctx.QueryParams(), &params.Token, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter token: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "BUILD-TOKEN" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("BUILD-TOKEN")]; found {
+		var BuildToken BuildToken
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for BUILD-TOKEN, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "BUILD-TOKEN", valueList[0], &BuildToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter BUILD-TOKEN: %s", err))
+		}
+
+		params.BuildToken = &BuildToken
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DownloadBuildArtifacts(ctx, id, params)
+	return err
+}
+
+// UploadBuildArtifacts converts echo context to params.
+func (w *ServerInterfaceWrapper) UploadBuildArtifacts(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id CIBuildIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UploadBuildArtifactsParams
+	// ------------- Optional query parameter "token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "token", ctx.QueryParams(), &params.Token, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter token: %s", err))
+	}
+
+	// ------------- Optional query parameter "expire_in" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "expire_in", ctx.QueryParams(), &params.ExpireIn, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter expire_in: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "BUILD-TOKEN" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("BUILD-TOKEN")]; found {
+		var BuildToken BuildToken
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for BUILD-TOKEN, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "BUILD-TOKEN", valueList[0], &BuildToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter BUILD-TOKEN: %s", err))
+		}
+
+		params.BuildToken = &BuildToken
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UploadBuildArtifacts(ctx, id, params)
+	return err
+}
+
+// AuthorizeBuildArtifacts converts echo context to params.
+func (w *ServerInterfaceWrapper) AuthorizeBuildArtifacts(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id CIBuildIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AuthorizeBuildArtifactsParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Gitlab-Workhorse" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Gitlab-Workhorse")]; found {
+		var GitlabWorkhorse string
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Gitlab-Workhorse, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Gitlab-Workhorse", valueList[0], &GitlabWorkhorse, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Gitlab-Workhorse: %s", err))
+		}
+
+		params.GitlabWorkhorse = &GitlabWorkhorse
+	}
+	// ------------- Optional header parameter "BUILD-TOKEN" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("BUILD-TOKEN")]; found {
+		var BuildToken BuildToken
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for BUILD-TOKEN, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "BUILD-TOKEN", valueList[0], &BuildToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter BUILD-TOKEN: %s", err))
+		}
+
+		params.BuildToken = &BuildToken
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AuthorizeBuildArtifacts(ctx, id, params)
+	return err
+}
+
+// PatchBuildTrace converts echo context to params.
+func (w *ServerInterfaceWrapper) PatchBuildTrace(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id CIBuildIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PatchBuildTraceParams
+	// ------------- Optional query parameter "token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "token", ctx.QueryParams(), &params.Token, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter token: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Content-Range" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Content-Range")]; found {
+		var ContentRange string
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Content-Range, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Content-Range", valueList[0], &ContentRange, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Content-Range: %s", err))
+		}
+
+		params.ContentRange = &ContentRange
+	}
+	// ------------- Optional header parameter "BUILD-TOKEN" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("BUILD-TOKEN")]; found {
+		var BuildToken BuildToken
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for BUILD-TOKEN, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "BUILD-TOKEN", valueList[0], &BuildToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter BUILD-TOKEN: %s", err))
+		}
+
+		params.BuildToken = &BuildToken
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PatchBuildTrace(ctx, id, params)
+	return err
 }
 
 // DeleteRunner converts echo context to params.
@@ -206,7 +701,494 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 
 	router.POST(options.BaseURL+"/runners/register", wrapper.RegisterRunner, options.OperationMiddlewares["registerRunner"]...)
 	router.DELETE(options.BaseURL+"/runners/delete", wrapper.DeleteRunner, options.OperationMiddlewares["deleteRunner"]...)
+	router.POST(options.BaseURL+"/builds/register", wrapper.RequestBuild, options.OperationMiddlewares["requestBuild"]...)
+	router.PUT(options.BaseURL+"/builds/:id", wrapper.UpdateBuild, options.OperationMiddlewares["updateBuild"]...)
+	router.PATCH(options.BaseURL+"/builds/:id/trace.txt", wrapper.PatchBuildTrace, options.OperationMiddlewares["patchBuildTrace"]...)
+	router.POST(options.BaseURL+"/builds/:id/artifacts/authorize", wrapper.AuthorizeBuildArtifacts, options.OperationMiddlewares["authorizeBuildArtifacts"]...)
+	router.DELETE(options.BaseURL+"/builds/:id/artifacts", wrapper.DeleteBuildArtifacts, options.OperationMiddlewares["deleteBuildArtifacts"]...)
+	router.GET(options.BaseURL+"/builds/:id/artifacts", wrapper.DownloadBuildArtifacts, options.OperationMiddlewares["downloadBuildArtifacts"]...)
+	router.POST(options.BaseURL+"/builds/:id/artifacts", wrapper.UploadBuildArtifacts, options.OperationMiddlewares["uploadBuildArtifacts"]...)
 
+}
+
+type RequestBuildRequestObject struct {
+	JSONBody     *RequestBuildJSONRequestBody
+	FormdataBody *RequestBuildFormdataRequestBody
+}
+
+type RequestBuildResponseObject interface {
+	VisitRequestBuildResponse(w http.ResponseWriter) error
+}
+
+type RequestBuild201JSONResponse CIBuildDetails
+
+func (response RequestBuild201JSONResponse) VisitRequestBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestBuild204Response struct {
+}
+
+func (response RequestBuild204Response) VisitRequestBuildResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type RequestBuild403JSONResponse Message
+
+func (response RequestBuild403JSONResponse) VisitRequestBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestBuild404JSONResponse Message
+
+func (response RequestBuild404JSONResponse) VisitRequestBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateBuildRequestObject struct {
+	ID           CIBuildIDPath `json:"id"`
+	JSONBody     *UpdateBuildJSONRequestBody
+	FormdataBody *UpdateBuildFormdataRequestBody
+}
+
+type UpdateBuildResponseObject interface {
+	VisitUpdateBuildResponse(w http.ResponseWriter) error
+}
+
+type UpdateBuild200JSONResponse bool
+
+func (response UpdateBuild200JSONResponse) VisitUpdateBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateBuild403JSONResponse Message
+
+func (response UpdateBuild403JSONResponse) VisitUpdateBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateBuild404JSONResponse Message
+
+func (response UpdateBuild404JSONResponse) VisitUpdateBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBuildArtifactsRequestObject struct {
+	ID     CIBuildIDPath `json:"id"`
+	Params DeleteBuildArtifactsParams
+}
+
+type DeleteBuildArtifactsResponseObject interface {
+	VisitDeleteBuildArtifactsResponse(w http.ResponseWriter) error
+}
+
+type DeleteBuildArtifacts200JSONResponse CIBuildDetails
+
+func (response DeleteBuildArtifacts200JSONResponse) VisitDeleteBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBuildArtifacts403JSONResponse Message
+
+func (response DeleteBuildArtifacts403JSONResponse) VisitDeleteBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBuildArtifacts404JSONResponse Message
+
+func (response DeleteBuildArtifacts404JSONResponse) VisitDeleteBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadBuildArtifactsRequestObject struct {
+	ID     CIBuildIDPath `json:"id"`
+	Params DownloadBuildArtifactsParams
+}
+
+type DownloadBuildArtifactsResponseObject interface {
+	VisitDownloadBuildArtifactsResponse(w http.ResponseWriter) error
+}
+
+type DownloadBuildArtifacts200ResponseHeaders struct {
+	ContentDisposition *string
+}
+
+type DownloadBuildArtifacts200ApplicationOctetStreamResponse struct {
+	Body          io.Reader
+	Headers       DownloadBuildArtifacts200ResponseHeaders
+	ContentLength int64
+}
+
+func (response DownloadBuildArtifacts200ApplicationOctetStreamResponse) VisitDownloadBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DownloadBuildArtifacts403JSONResponse Message
+
+func (response DownloadBuildArtifacts403JSONResponse) VisitDownloadBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadBuildArtifacts404JSONResponse Message
+
+func (response DownloadBuildArtifacts404JSONResponse) VisitDownloadBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadBuildArtifactsRequestObject struct {
+	ID     CIBuildIDPath `json:"id"`
+	Params UploadBuildArtifactsParams
+	Body   *multipart.Reader
+}
+
+type UploadBuildArtifactsResponseObject interface {
+	VisitUploadBuildArtifactsResponse(w http.ResponseWriter) error
+}
+
+type UploadBuildArtifacts201JSONResponse CIBuildDetails
+
+func (response UploadBuildArtifacts201JSONResponse) VisitUploadBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadBuildArtifacts400JSONResponse Message
+
+func (response UploadBuildArtifacts400JSONResponse) VisitUploadBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadBuildArtifacts403JSONResponse Message
+
+func (response UploadBuildArtifacts403JSONResponse) VisitUploadBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadBuildArtifacts404JSONResponse Message
+
+func (response UploadBuildArtifacts404JSONResponse) VisitUploadBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadBuildArtifacts413JSONResponse Message
+
+func (response UploadBuildArtifacts413JSONResponse) VisitUploadBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthorizeBuildArtifactsRequestObject struct {
+	ID           CIBuildIDPath `json:"id"`
+	Params       AuthorizeBuildArtifactsParams
+	JSONBody     *AuthorizeBuildArtifactsJSONRequestBody
+	FormdataBody *AuthorizeBuildArtifactsFormdataRequestBody
+}
+
+type AuthorizeBuildArtifactsResponseObject interface {
+	VisitAuthorizeBuildArtifactsResponse(w http.ResponseWriter) error
+}
+
+type AuthorizeBuildArtifacts200JSONResponse struct {
+	TempPath string `json:"TempPath"`
+}
+
+func (response AuthorizeBuildArtifacts200JSONResponse) VisitAuthorizeBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthorizeBuildArtifacts403JSONResponse Message
+
+func (response AuthorizeBuildArtifacts403JSONResponse) VisitAuthorizeBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthorizeBuildArtifacts404JSONResponse Message
+
+func (response AuthorizeBuildArtifacts404JSONResponse) VisitAuthorizeBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthorizeBuildArtifacts413JSONResponse Message
+
+func (response AuthorizeBuildArtifacts413JSONResponse) VisitAuthorizeBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchBuildTraceRequestObject struct {
+	ID     CIBuildIDPath `json:"id"`
+	Params PatchBuildTraceParams
+	Body   *PatchBuildTraceTextRequestBody
+}
+
+type PatchBuildTraceResponseObject interface {
+	VisitPatchBuildTraceResponse(w http.ResponseWriter) error
+}
+
+type PatchBuildTrace202ResponseHeaders struct {
+	BuildStatus *string
+	Range       *string
+}
+
+type PatchBuildTrace202JSONResponse struct {
+	Body    string
+	Headers PatchBuildTrace202ResponseHeaders
+}
+
+func (response PatchBuildTrace202JSONResponse) VisitPatchBuildTraceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.BuildStatus != nil {
+		w.Header().Set("Build-Status", fmt.Sprint(*response.Headers.BuildStatus))
+	}
+	if response.Headers.Range != nil {
+		w.Header().Set("Range", fmt.Sprint(*response.Headers.Range))
+	}
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchBuildTrace400JSONResponse GrapeError
+
+func (response PatchBuildTrace400JSONResponse) VisitPatchBuildTraceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchBuildTrace403JSONResponse Message
+
+func (response PatchBuildTrace403JSONResponse) VisitPatchBuildTraceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchBuildTrace404JSONResponse Message
+
+func (response PatchBuildTrace404JSONResponse) VisitPatchBuildTraceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchBuildTrace416ResponseHeaders struct {
+	Range *string
+}
+
+type PatchBuildTrace416JSONResponse struct {
+	Body    GrapeError
+	Headers PatchBuildTrace416ResponseHeaders
+}
+
+func (response PatchBuildTrace416JSONResponse) VisitPatchBuildTraceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Range != nil {
+		w.Header().Set("Range", fmt.Sprint(*response.Headers.Range))
+	}
+	w.WriteHeader(416)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type DeleteRunnerRequestObject struct {
@@ -312,6 +1294,27 @@ func (response RegisterRunner403JSONResponse) VisitRegisterRunnerResponse(w http
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// RequestBuild Take the next build (runners poll this)
+	// (POST /builds/register)
+	RequestBuild(ctx context.Context, request RequestBuildRequestObject) (RequestBuildResponseObject, error)
+	// UpdateBuild Report a build's state and full trace
+	// (PUT /builds/{id})
+	UpdateBuild(ctx context.Context, request UpdateBuildRequestObject) (UpdateBuildResponseObject, error)
+	// DeleteBuildArtifacts Remove a build's artifacts
+	// (DELETE /builds/{id}/artifacts)
+	DeleteBuildArtifacts(ctx context.Context, request DeleteBuildArtifactsRequestObject) (DeleteBuildArtifactsResponseObject, error)
+	// DownloadBuildArtifacts Download a build's artifacts
+	// (GET /builds/{id}/artifacts)
+	DownloadBuildArtifacts(ctx context.Context, request DownloadBuildArtifactsRequestObject) (DownloadBuildArtifactsResponseObject, error)
+	// UploadBuildArtifacts Upload a build's artifacts
+	// (POST /builds/{id}/artifacts)
+	UploadBuildArtifacts(ctx context.Context, request UploadBuildArtifactsRequestObject) (UploadBuildArtifactsResponseObject, error)
+	// AuthorizeBuildArtifacts Pre-authorize an artifacts upload (GitLab Workhorse)
+	// (POST /builds/{id}/artifacts/authorize)
+	AuthorizeBuildArtifacts(ctx context.Context, request AuthorizeBuildArtifactsRequestObject) (AuthorizeBuildArtifactsResponseObject, error)
+	// PatchBuildTrace Append to a build's trace
+	// (PATCH /builds/{id}/trace.txt)
+	PatchBuildTrace(ctx context.Context, request PatchBuildTraceRequestObject) (PatchBuildTraceResponseObject, error)
 	// DeleteRunner Unregister a runner
 	// (DELETE /runners/delete)
 	DeleteRunner(ctx context.Context, request DeleteRunnerRequestObject) (DeleteRunnerResponseObject, error)
@@ -330,6 +1333,314 @@ func NewStrictHandler(ssi StrictServerInterface, middlewares []StrictMiddlewareF
 type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
+}
+
+// RequestBuild operation middleware
+func (sh *strictHandler) RequestBuild(ctx echo.Context) error {
+	var request RequestBuildRequestObject
+
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body RequestBuildJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body RequestBuildFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RequestBuild(ctx.Request().Context(), request.(RequestBuildRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RequestBuild")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RequestBuildResponseObject); ok {
+		return validResponse.VisitRequestBuildResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateBuild operation middleware
+func (sh *strictHandler) UpdateBuild(ctx echo.Context, id CIBuildIDPath) error {
+	var request UpdateBuildRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body UpdateBuildJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body UpdateBuildFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateBuild(ctx.Request().Context(), request.(UpdateBuildRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateBuild")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateBuildResponseObject); ok {
+		return validResponse.VisitUpdateBuildResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteBuildArtifacts operation middleware
+func (sh *strictHandler) DeleteBuildArtifacts(ctx echo.Context, id CIBuildIDPath, params DeleteBuildArtifactsParams) error {
+	var request DeleteBuildArtifactsRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteBuildArtifacts(ctx.Request().Context(), request.(DeleteBuildArtifactsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteBuildArtifacts")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteBuildArtifactsResponseObject); ok {
+		return validResponse.VisitDeleteBuildArtifactsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DownloadBuildArtifacts operation middleware
+func (sh *strictHandler) DownloadBuildArtifacts(ctx echo.Context, id CIBuildIDPath, params DownloadBuildArtifactsParams) error {
+	var request DownloadBuildArtifactsRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DownloadBuildArtifacts(ctx.Request().Context(), request.(DownloadBuildArtifactsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DownloadBuildArtifacts")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DownloadBuildArtifactsResponseObject); ok {
+		return validResponse.VisitDownloadBuildArtifactsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UploadBuildArtifacts operation middleware
+func (sh *strictHandler) UploadBuildArtifacts(ctx echo.Context, id CIBuildIDPath, params UploadBuildArtifactsParams) error {
+	var request UploadBuildArtifactsRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	if reader, err := ctx.Request().MultipartReader(); err != nil {
+		return err
+	} else {
+		request.Body = reader
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UploadBuildArtifacts(ctx.Request().Context(), request.(UploadBuildArtifactsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UploadBuildArtifacts")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UploadBuildArtifactsResponseObject); ok {
+		return validResponse.VisitUploadBuildArtifactsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AuthorizeBuildArtifacts operation middleware
+func (sh *strictHandler) AuthorizeBuildArtifacts(ctx echo.Context, id CIBuildIDPath, params AuthorizeBuildArtifactsParams) error {
+	var request AuthorizeBuildArtifactsRequestObject
+
+	request.ID = id
+	request.Params = params
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body AuthorizeBuildArtifactsJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body AuthorizeBuildArtifactsFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AuthorizeBuildArtifacts(ctx.Request().Context(), request.(AuthorizeBuildArtifactsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AuthorizeBuildArtifacts")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AuthorizeBuildArtifactsResponseObject); ok {
+		return validResponse.VisitAuthorizeBuildArtifactsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PatchBuildTrace operation middleware
+func (sh *strictHandler) PatchBuildTrace(ctx echo.Context, id CIBuildIDPath, params PatchBuildTraceParams) error {
+	var request PatchBuildTraceRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	data, err := io.ReadAll(ctx.Request().Body)
+	if err != nil {
+		return err
+	}
+	if len(data) > 0 {
+		body := PatchBuildTraceTextRequestBody(data)
+		request.Body = &body
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PatchBuildTrace(ctx.Request().Context(), request.(PatchBuildTraceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PatchBuildTrace")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PatchBuildTraceResponseObject); ok {
+		return validResponse.VisitPatchBuildTraceResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
 }
 
 // DeleteRunner operation middleware
@@ -422,51 +1733,108 @@ func (sh *strictHandler) RegisterRunner(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7FnRctu20n6V/dl/JpKHoqXYjVN6euG4aeu/beo6bv+L0GNCxFJCTQIsANrWZDyTd+h5hj5YnuTMAqRE",
-	"SVTsnpM5V+emYSlw8WGx++236/dBpspKSZTWBPH7wGRzLJl7PD27qKVETc8cTaZFZYWSQRycgHa/ADNg",
-	"5winZ3ByfgaVRkN2QFgYvIyOnhlIT0Ucn5yfxfFraYUVaOLYW02HURAGlVYVanpPuwhO/8V7VlYFBvFX",
-	"YWAXFQZxIKTFGergIQysukG5Delyjg2oZwbcmhBypQFvUS+gYBZ1CzpjRUF7L/cJXhwcHOX54YtJ9tVh",
-	"zg9ydvB8yg6mkzw/nDz/MljCMFYLOQseHsJA4x+10MiD+B3BbnFdLdeq6e+YWULc+vECM6X5bm8+M8CZ",
-	"ZVNmELRbG5KDX0ZHwKS5Q40cGHA0VqsFcigVx2LbiSyz4hbpqUEyVapAJgkK09lcWMxsrd0KWRcFm5IP",
-	"rK5x65xhkClpWWaRXzNLH+RKl/QUcGZxZEWJQfgEKxrZIza2vlnz0ROQ+tjZjhdhrs2cuZvq84hk5dM8",
-	"URXMEvInLdZ4K8xTkVs2uy6Ecb4RFkvTQdpZ5V8wrdliLQ+2VtYV/9vevkX9RLy7Yz9sQ6/r9M7x1uJg",
-	"DWZf1nynWYWvtVa6P9lzzUq8U/rmmQF1JwFpKUwVX8SQvk8C9/9JECdBUo/HB5nFe+ueMAke0u20wXar",
-	"FS0cTl7ABZMzhDfKwltmhcmFc81jXvHG+o71ExrDZrh9pu+E/ZFNn5nOQeBO2DkwIOhQ+g+3gZcrix3o",
-	"4wP4Vump4NzdzKfhtib6AF/gTBiL2nPYK8UXtNM6hI1cXT/YtxrRH0GyUsiZqxie8aK+UBQyV2TlfzXm",
-	"QRx8sb8qUPtNddr3YM5o5UYCre99qsqSjQxWTFOsgWUzEwJGswhSrrIb1GEhZH2f9iL5RKnx0Q3aOUcz",
-	"+sVXHVAaGFRakf+oAPqTmmv3a98+G3exu450Dr2F6f/nzHYcC4YtDLCpqi0Ia7DIYTATtmDTUSZGZV1Y",
-	"MWqLTiLT33z2k+l0GEFKpJiGkDasQI8to9FzS4UpMMkTmXarSgpMIxirNPJjSPEes9oq7ZZCmiOjRcav",
-	"EjNJy6JEbhexjUK1imxW8heHfbfVbrW+3MyxKPqWt1DcbpwLciQrzjso1uhvdQ1txVjt0e/Z4JEisvre",
-	"hWDwSBnpeOBo+mI6mT5C46v1k2gSHfbG3cbZHsLAYFZrYRdvKdG8c17VouCXu1NhSr83wT+gENwZ/CAk",
-	"qZmhV2ZWswxdWDBtRc4ya5w0M8fACqOAZRlWlLSNyEwbI5TLJVrPHoJQzJFx529/NcGrX89+/GZ0+fMP",
-	"r9+sjs0q8QO6ynmuxS2z6I70vf+0R5N5PobaOGFW+W+6ypIwFThj2YL0b3No4w7UHBs0GlXrDM1OqOcX",
-	"Z7+dXL5+GthfatSLv42VGWDwB33a4zr3fgWn+fS6LehbcDwH7YiGkw0FDoNcqxLS85/fXsJ+45R93RSU",
-	"dBh6suwh0bs5anQepnT0vzhKM2pHdPzf25/fkDnKLsgFFrwNmF1n3XHGh04J2g72ptO5ndC+jdtPX8PL",
-	"6MuPH/4kpW5Q3yKnDqiWHDWk+5nYZ5XYv52kMHDR7gAn0lgmOSuUxKWhM2BV1WOi+X4YgsaRoLQuUdLh",
-	"p4tE/simmnGl4y7/V1pZlakCLBWGfoKCcXT08cOfk+geTIXsxoSJJID9gR22UR1CpspS0Jtc6Rsf8VaL",
-	"2Ww95BOZyFfKzqFUtXSJQT2Ms25Y2blZE3qho7T7l2oWgzT63SiZgqnzXNwfJ3IZuwZKtiAMSK6kew87",
-	"t26gSU0f8Z7sHJYvvoBfakGAb7Cy4ELzZXSUyBG8rbMMTQuRaEjrBaSnSlqUdnS5qDCmqylE5hDve2x7",
-	"e3jPMlss9vbiRMIy7esKrALyK0kX1kSyhxKCUZAeQzZn2qD9urb56GUKU00XQOvKiBCdSKjljSRh21xW",
-	"oy4kJYx/o1VtscVM+6ek+t4nrZxz4ndNCJLyDUFSTwyH44nb6Y1aMjjM6SpVbWMydbht6tAJ4W9VLTmZ",
-	"gsHz8aHjQo+IMBAHAZu5MYBz8SQag5LLTpZjJjjyodvblRYolLqpKzq8VvVsDmkuJE8/jSFvMTg76fnJ",
-	"5en3sO8OYvZjwfdddYnsvU2XQbW8T6fp07hx2RjWugV68ZMwhpSqZ2tY+442PW6V+Z1WcgbGMm3Jmspz",
-	"g857kxcbVne1Es6PjhYcHLcmhvHINy1ZrTVKCwXKmZ379iVtYLmgvuxSpAGVg50LA9S2a5ZZJ7MY58g9",
-	"4mZYI4yp8RhqaQUxBMpEus+4ympiFpgryiRhnaVblN46wfTzFOIFRh5og6+9q64fN6LFy7xCZCiNb7k9",
-	"D/90dunEtrBOrbR0Bh8//KNDjA3rDrqcezQMOpIneBkdRV+RKVWhZJUI4uAgGkcHJC6ZnTsxs6xCHAu0",
-	"TRu2eurSfbqDNWu5rGBer3iXL/27rIHqjvzqC6Erwq5GUWMXAvOU5bq8HsIaRrAaaIEwidRYqtv2Guli",
-	"Gl6GQsgbc+xz2E3eNJNwg1iRUaFbDXYteLqMmIaKhYH0+XicrrB7X/DVGXbMoShecHMUBQMfHJkq6lKG",
-	"IJUFJoGixy6GEZxA2eRVU5mp3HjCbdNwPdXHMHjFqMn6o0Zjh5Akia/a9ODMz8StZ7VjYDKRLWVSTX0S",
-	"GfqYXCbQGQ/i4Bvng4tWw6/qThC/e3zqCIN1eSJke/GtOKE7Hz4mSlYdoe9CfOPbM+55uKLFplLSeLn+",
-	"fDymfzLPWa672ShcqzHvY232xuTSaaNtB+wImohS8fAzomlHJz0w2t5gGRN+BvQvh1OD/eA/gf3Xnjrf",
-	"B38zdNf6tSB+dxUGpi5LRi1C8OuSpJZ6wY/iKIqDhgSDKzKxJczdfEf1jVMuGoFDtOdZT8kMHTvsEPle",
-	"xTUCjyVyW+vHREojxz7CaeIMn5lPzFcGnUsAg9YKOfPqp202ux81necQ/OiRWHhvzxvf22scc0z7f2Jm",
-	"s/5thZnIRbb8GlBSHeegJKFwersx5fj2RC7snEgPC7NUa09jp2NgLWUmsg3xz0aZiRwQpVO5SFu6uWbW",
-	"ajGtLZr/gXex+/IqhVxoY4fuOGk7bEupfDDXC3QnbJ6XYJAmQTNgAzfeSIJ0eAymYhmaRDJNqsCN45xE",
-	"4VpVFfJu1aN7oD4shcH2PCqR/QOpENaHUUMC2Q6jlJ1TN+WMJvIGFwYGqwFV2JlODdfGU3QpJWSFcKLW",
-	"oHS9GSPVQ7beEbqrrz9++GtHgZ00BZZSWvAkiD9++CuE9l7o3j5++Mvf92pwwCigikX33jmJa9p68+9a",
-	"7g9aPZVsfXTbVBU0th3ifhZm65kPE6t0Dd6P7u7uRnRBo1oXKDPF/Z9j/o0dHjZr5MNWHZx89jq4qwJK",
-	"vFtOtP9b9J6Cnbzm+VwYkChcatpPDtblxmS9zZXPUzAvnlYunQV926rBWhdBHKxGPMFDuHzZvrl6+GcA",
-	"AAD//w==",
+	"7Hzrkhu38e+rtCenSqQy5O5KG8vhVqrOWrYTnfiiyHLywaPaAWeaJLxDgAEwu0u7VOV3yHkGP5if5F/d",
+	"AIZDcnhZ3f52VT5JO5wBGkBffn3DT0mh5wutUDmbjH5KFsKIOTo0/NfTZ5/WsiqfffZcuBk9KNEWRi6c",
+	"1CoZJZcwpp8fWJDlEC5BaTVQ9RyNLECWIJS9RWMhPz89h5+yZI7WiilmyShL6NHX2sFE16rMktf5MEkT",
+	"vBPzRYXJ6PxRmkiaYUHzpokSc0xGiSyTNDH471oaLJORMzWmiS1mOBdEnFsu+C3lcIomef06jQt4qa9R",
+	"/Q1FiWZ7FS9n6NcBjl4jQnjumX+/mf3T7559+dng5Td///zrpGNa64xU0+R1mtwNpnoQP2qmTzbI+UeN",
+	"ZnmQmhSEBQHNsTTU/Zs/b4jjl/eRRbvhf+STvazdTBv5I14aJyeicPZTXTI5C6MXaJxEfm8iK7TyR+wm",
+	"lH4BPQE3Q6gXlRYlSAXjpUNLhG4eSBrIPOYINslvnujxD1g4v5uR+C9khd20++35acVaiYgLHv4oF9sT",
+	"pUlcbvPJ2emj87SLu1as+P1qsjDAq06C+fi31//J8MkDC/lTORpdPn82Gn2unKRVjEb8QT6EvCH7imbK",
+	"QVpYGLSoHGhVLeF2horPwe/jjNimWWmSbmzN+mj05P8YnCSj5A8nK31wEvjlZGOjX6ckiR0CF7mxQyYW",
+	"RtMuXO36MP6+cwAmr+O5nXULoXViirt+cbXt/MmJaev5WOsKhXpbvm1zSdBgk8TP5clvSAr7l66kmRex",
+	"tnsbW7WHzT5DJ2Tlj7uqvpkko+8PHbNnz9fppiSJqtK3V1Ppriboiln3Ho1xog1e7TqQQs/nQpV2exfz",
+	"+CU/y0GoEvL4RyUVWvhBS4Ul3Eo3A4W3/HDYJbwlLlCV9kqrKz4Ynk46nNvDTB5XH0cVxogl/a2ZUr8T",
+	"ZSnpD1E9b+2Qt0Qbq5JzMcU8hdyiuZEFWvp/I3j0RyGKGb/hqUZVyPDWxKGJ+zHyAk6yfY1Ly//5QY9J",
+	"xFtbsDp+gwt9VZuqY6Nnzi16tj86OZlKV4nxoJAD5rVRVp+ePi5avMwP8P/OtHUn/kfiN7sQBfqfwtPA",
+	"jf7ZcCpd3nUsTs5R126bpG+x0KrcYS1uhJFiXOF9DvGf4Zvtc9wQxYYfWzu2xsTpFtuvOGG1ojaVXey3",
+	"LaCv0vtp/yDH+dDL9otaqS4YcwmGfyHAQCzy9BlcPn8WjYQF6aC3eyY/at7fNhVeYzfG8M/3NOueqAc2",
+	"wpmJNoA3aJZQCYcmEl2IqlqDgMnHjx8/mUzOPz4r/nw+KR9PxONHY/F4fDaZnJ89+tNxmtbT1a0j/Ypf",
+	"YKFNuXs3H1gohRNjYREMv8uI7JPhkwBvsQQBJVpn9BJLmOsSqw57Wzh5g916U5hiJh0Wrjb8hqqrijk4",
+	"qJUOTaqcKByWV4IlaqLNnP6XlMLhgBiTLMnBUQyKA2N0aNfWHh1B6S5rLy1JGJ9U145EEHBw/EUlHFF+",
+	"1MsGb6Q9lnInpleVtG5N82y/tWEoGjnYerNelPfe7Rs0R9K7m/fTyHrtTW8tb40P1sjslppGvW6h7Wtc",
+	"rgPtp8+u2GW6+vryq8+71reox5UstmVvIiqLrCgsFgYdAwJn5HSKBhptCz0voRZKDUo7wGKmSfPN+y1r",
+	"0uKqG1HVG76AsQssDqoSWln8vKG6a3v+asQCPzdG7/AyJ+TE3Wpz/cCCvlWA9CqMdbkcQf5TlvDf7B57",
+	"2+rwLhjW6CGvbznGqVYrOj/7GF4INUX2rr8VTtqJP7BDq/SDdS3rK++3b6/pr9J9KcYPbGshHqIJINIh",
+	"OPzbhM9XI7ZIP30MX2gzlmXJjLuf3DhEF8EvcCqtQ+NVfLdju6HK1hf2hUH0S1BiLtWUDapnt07UKdVE",
+	"H4Imnphn9OaGflmf+ynhkoFFcvkdluDE1KaAw+kQ8lIX12jSSqr6Lu+kZI8l9sIPhjfHCPrFG2XQBgQE",
+	"IEf4IAjWFf+aH/ZqdpvZF/jvGq1jHNN9DvffukpYd+UVVReeVA7G6+DCXoCcKm2wvO+WrYOXI8MSLWq3",
+	"Bv3XTLgWM4EVSwtirGsH0lmsJtBbIfN5XTk5iDRkKv+nNwg0dN4fQk52ktyFYCjov9HI0f+jdWSPKlN5",
+	"G2jkIAyCdbQrF5DjHRa10yY4XxMU9JL1b8XNy1RHHGEdu7TCLPPy4/Ou7Y5Trb9uZ1hVXa9HUg45X1vH",
+	"sB356d7Z5ACuWH3PYpccQBatHXgy/nh8Nj5g2Vfvnw3PhufHsdh3zP3vVKqs65Qn1gVSTdmPrYsCrc1J",
+	"X+QTISss83cuUWnijCh2xBtvZ7pC4BfAapgIc5RM0vKwqI10y29p8X6PWqHZQ4Ed6JHM7tSQIBV5BH3v",
+	"3XjySI4aZ5/dG3sBorIaRFHggjR7cNTyMMh2jHd/BDqCz4X8OzL6fG7kjXC4N9h9Cd5oQ235GBb+m7Z3",
+	"RjRVOBXFknzIsGjLC4qIy6DVtSl8DKaT1Ocvnv3z8uXnxxG7IxR+gFYOjHMY/HB4PHx6FUHxFjleGHZw",
+	"w+UG20JvYvQc8ufffPsSTsKmnJiAOvJ+6i1qh6W9naFB3mGSVv8L2wCrd3DH//v2m69pOFJHMJFYlZFh",
+	"DqUCNtb4uoVTtpk9RAtuzmjesO1PP4dPhn/69ef/kLdr0dxgCdJBrUo0kJ8U8kQs5MnNWQ495nYmOFPW",
+	"CVWKSitsBnoGYrHoGCJ830/B4ECSHpyjosWPl5n6UoyNKLUZtQ3mwminC12BI0vardHhdPjk15//cza8",
+	"A7tAcW3TTLEL0cnYaeTqFAo9n0t6MtHm2rbdjjbLZypTn2o3g7muFQuGvUUvNlbMWydrU4+GteF/ycgL",
+	"yIc/WK1ysPVkIu8uMrXKuMFcLIkGpK2kc09bp24hiKbneK/smJY//AH+UUsi+BoXDpg1Pxk+ydQAvvUa",
+	"u8nEFcKYJeRPtXKo3ODlcoEjOppKFkzxiaft4UO8E4Wrlg8fjjIFjdjXC3AaaF/JnIjAyZ6UlBRyfgHF",
+	"TBiL7i+1mww+yWFs6ADYLRsSRZcKanWtyPsJhxUgqCKB8U+Mrh1Gmmn+nFyDrQRiy1sg9ygFhTdo4Pz0",
+	"jGf6WjcaHGZ0lLp2o725yC9iLhJ6j07PWRd6iogG0kEgphxK4y0+G56CVk00qMRCllj2eW42LVBpfV0v",
+	"aPFG19MZ5BOpynx0ZD6UxsmfX758+jc48bHEk5EsT9i6DN2dyxumas6THb98FLbsFNZcSnrwlbSW3Bmv",
+	"rWHtO5r0Irpvt0arKVgnjKPR9GRikXfv7OONUXf5m7yPrBaYHH5nBKcD79kWtTGE1CtUUzfzPm4eyGKm",
+	"ftlWkdbnGKWFQivaAMe4VJRlzAmEgKe0tsYLqJWTpCFQZYo/K3VRk2aBmSZJko5HukHlRycyfUyS9IKg",
+	"HYjMF8+qvY8b3OJxcSULVNaHrbwe/urZSx/6dgzvojqDX3/+/y3FGLRur61zn/STFkZMPhk+Gf7Z5yFQ",
+	"iYVMRsnj4enwMaFx4WYMZiKLRCPEkFB3+ZcvgjAvdFX5TfVLn+AtWB+Nh14wbRuDetXVz1TccxnFl70G",
+	"si75EPjoqhKtg3yBqiT0GEWxUeSZImXnxDWCtCyfyJIqXer1rgalQbtZ48X553N9g2SFM9Ug0xHxy4AP",
+	"Neh0zn562gEVcWPJX3t8IxpPOIzr/2wruvDRRXx/gYWcyKL5ooUGiXwydT4Lvhrkgb0gqpqMLGEHMbWe",
+	"ccHWY4sups5X6EJMbcP+wa5IC/mj07N8xehxvNInBkZNRqiXx6RGnmYqD8kKMq/0RsEm+bsXX26MFPI9",
+	"qsfpoZ25oa2skLInYQ847dNPIQ9JkTxTG4A5TOR/JrgcOC2QljdRvRx6C4MlTqTCMiXxRQX5sCFpuJxX",
+	"OW24TUFUFfho3AULO6zP6YOHmVpFDCMICEb9gV1FE1MOIfrR+sFf3krm5N4PqIQj5g4MpieAwlSSvHkn",
+	"phitPosHe93rifuYqF/CTNwgLaXPR/61djMONWkWi4AhF6K2Daseab7STJGH9uj0PDCN0iE2Fzcp/86i",
+	"GVySNeNKAgGrKEMv34GqzoaPhqfQ+/XnX/p02Cuc2CRCoviQfczUJ8M70GrYNvlRWTR1QYfNeqZ6jIuZ",
+	"dkUcLC1M5Q2qkc/C1HT0jgAM4UZO30Exw+JaqmkbXfUbwWrEzWssr7zaSZV2cCSFce1SqFUlr9Hjqt7t",
+	"TBYzspGOEdCc0ItXoqRUaW8czLV1oBV5gjCXihBNrSoCY6wmaGbCSmqK5QiEAllW6HVyoa3zOkWqEu84",
+	"ZCdKplJpuDXSIe++VJnyYS5/Dt4ONUbzWUnKvhV/C7VT9GeIGRTe/nNoZQME0rNVLdHeMMJmiI8cjfZw",
+	"d4Pb29sBIdlBbSpUhS594ueNx/fxR7vQynpX/tHp2Ttbz0b1BE+2MziwckyUvqX/Ws7SPjo93za8GwIO",
+	"vQDowwDSBmHvRzO14tOWuPL456eP39l6Y3S/Y6HfdSB1n6nYK7KBxPMPQWKX1uza1C6yN3HcWqAoGX3/",
+	"Kk1sPZ8Ls6RDpyOjkRXeBd2/ykA1WKrvc2s2GX2fxAIAGjUiqZ9k+XqzzHJHVc7qlZP1MszXr9Jk0VVL",
+	"sdJtYHChDWsREIFY6Zg/Cdt997LtUgRUN8pUzs5Fnnply0qWPPNFJQr00QgfgPOa0Qe6LiDn0GGeqVWA",
+	"cCKVtLPwjZ8+/Dapq2qZNuFDoH8JkF+AUMtMecDHA0KvQXj9oCntqhLGu0GwhZNO84BOc2dqjKHKymIO",
+	"vdsZ8vDeaaUpggLu82uqrqocekr7HzPlf+1fNHbNB8JBOjYl3xAtAQQIa+VUeQjLmDrWYqgSrJNVBc1i",
+	"2LawmzfKlFBLz79YWYReIVSBjFYJKrHLmsbNZAjbBsQPrMcIKlPRvsqyf7+qWzpqsmVzcY2W0VZD+Vgb",
+	"F5HlEKLXwJbVwxdvI2ltfnLa9kytcdfgLLi7OcxRkKdVyRtM2fLnYJDQfDncDgpk6g2QArEQoBGEl3h+",
+	"9t72fwcQnXV2GRDjCB+tPLt1i9oKvb8ng7oZ3H/H9nR7+A5zenqv1eyoTmhy79tq20vnSRTNBpiuiSVx",
+	"t9IujaIZIGB46VaQ2F1j+TuwiFuseeCbA2z5Qe0rBMUV9HiMxIQdCK6OcCD32NjJcTb2BVutaLHIheOT",
+	"JiVKdsMr/SMs7Enjc3kjWWFXausFhmAC2ZAmU0NOmo9nz9GJUjjRj246z9C2OZmKRmenc841dysP6XYm",
+	"HEcpWdMSAaLKlEFXG4XlBSjNjhoBfrKK/SFEjltptMMO4AWMRbnu3B+lQbv03We8e8yMTasAB57eAMC0",
+	"M1Ov03t95VNEBH3eSlO9I+CfrgL6DeMoffshNdGn6yf8G4Pla1z71tjbS2pLL4gWJ24pgzSZ4p6459nw",
+	"7I/A9bwbkq8n0BXyiZIdMQkrA+EAlTPLTQTqRyxm8gZDQUeaqby9xbpw6AbWGRTzPGKmGIj/TNqFtlzj",
+	"MALhnChmc1TuAmJ3yV98LI6VFP0dIueNmshU0NJkOVtru6/aiIt9c7Whb1WlRfn7VBztQ1qXh6ZycyyV",
+	"4KxrR5/VttZYnUTgjmGShpy5b7TbZoD1ebdm+a+m6dA06Sbjv7XqiXx8vPJ5a9e+M2vT8u19o90mbola",
+	"J5QNcOR2IYzz2eNM5T763FulyEetbpShm/6Yw3gJRW2qCzgb3o0gX7V9hO6OH+Ui76er9M9a7xNHY53W",
+	"1w2BwVn3yU8fo8zUv7S5nmlj8QJiRiwFjq0G/B9rB7hawKQBC62tKVOMkryCHUKOdwtp8EqqfBWSORs+",
+	"/mOfVHKoXlslamXJ7vszrtl5YEGbEs2o8UD9mo5XmFHl3kNhXoRJlHYRXd/LV5W2/elHfkjvILy1z0sY",
+	"lM0Nj3S6PdIp9EgjBM+3D1mWJTGvvA6jP6KfmFIOJfHomRIeYgvHwYsxGfZ8Lu6uVnkSK38kTm2pC7Do",
+	"nFRTm2ZqjlPBHaYpnJ2eEs+WOBF15fqQn59tL/3sMYQQMnC7yxJeag1fCuNT3pyqIn+Giw6kBbzDeSyj",
+	"yAeDubgbELcNeM68z33OeBvbXWN0zMdONJle1RWX2pO/644y/JaMZ7qryrYtbGtFtl11SY2U7m1TfrUv",
+	"qNJogBMOf5B3tm5EthuAjzLaaRKdveNs/HaF4W8lJZFyIoJZTbq1FmA2yacfKGbgrU2X9X0r9fG/6GCl",
+	"2zqb0UaI6vQsotdm/d+4n5WSSvwQtJGarUjNdtB1QCnvx2ReOR6LyHbGhk5EvAPhnWRkOmHbU1FVWHok",
+	"NF7GhHmDgWK+WjrwzoYFoYJpGXmnMwgKzGvrQv2egPyvPkXfDBRrp1JOJBwJAuIJ2JmuqxLGCL42H0u4",
+	"kWKL2ODqvZyRD/CmaOkNolJvjpbGHWgphGMDIPZQo41FyEBLrmEt8IHthCaZ6r1jEDLsqPhh6PUS5wti",
+	"sVZTWAAepTRYOG2WrQaxDiDR3PNxCEtsGnjXxa87y703+XGviU/fCLm8ej/Zlh0XobzjpMvOWd4697KO",
+	"eCK/dG77Ws9W8+arDjCTbrUtocGW2pqLJSxq17r35UNaZtIq0a1saErJHmya7FAM0KUH/muxO7JyK5Xo",
+	"3pfxfm5w0BhesnYr0Bc0W29T6xxTVLGqi34nxlyEW066Q8ih/vsxsGfaFBWKgkxHYbiJQVTV0ldm+liF",
+	"DcUjt5kKhmO9bHsEXr37mmvW6aFWGlUZC6S5VaTpIVnCVKfhthT6Ks8Uo4QxhlYHNQ0ep4+l8I0h7Jq2",
+	"CziItKJ2IFymwjhNoSSTLhZ8OUl54SNObRv1qIlgb9R3k4e8XtvNZPI+D77l227igtsesb8HJ3ySqV4e",
+	"CyJycFhVtl3a4zQtY9FP16kNG224Jl1YsvTcQtNqmLhcLxlcboayoJe3Oq0itOIaEd950yorvFjz6Jsa",
+	"x0b1rMpRo68coE+8RCK0+/SHsDcgda/M3/3Q1TstmbgApVsJDd+R8MbdCGLFkjqU7ohYKMAcHHhM3bcx",
+	"oZtr1wf1XMh9La5dWUUSH3QA0YRdsOs5KRCPYULOei/cyg/L/oivVQudGLZJSTPLq1ZJ1NodKqeDs7Nd",
+	"kG1tu98DXnvzNM0ukOfwzp0sKiGPyI1sYKpH9zKfWxt4MMdzGXTkRlqnre/2NJk2mu8CWhqPtJvduHlg",
+	"zyEl/iC3O3h36uT91wW+43hR626MHSGjjS6mjRsxjlEYv+38+8XvswLoDQHrxx+IczycEcYF1Rhh/paR",
+	"2GKofQZiQ44PiVaX4TggXXsgslcmBHBWIa69pU+xA7ld6dRd87Srt6NWTfey71X3RV5NyqIpRecag4CS",
+	"uAGbwRWZIXLAuF2VbVJHs2rfY8+mMjtToQB0Fa6OPVWVVNf2IhbXSkdwDq4RF6HpLPTfX8ky726Xaldk",
+	"+b0oV2vYcY+XT+FsXOUFPd/YUeiqnivfJSQUIPs9nAyaB6XUYMNW0eqR6TOP17aTZWu1vVohvGUV14t4",
+	"4cVeMLJ9TQP01lvTpYoHHxvT6cz7hxrSD97cu54Eem9lXms3v+1QKTuY5kOmUeK9EA1PHJtO2cFOv4/O",
+	"kX1x/0ZJNc0xLY0YlOCGSjy+H5bUntd6WhW+w2rHBQ++YSK0+YlMbd/zEFpSN2LJuy9g6sx1c990vGik",
+	"/VG4daQP/uo20sIPH/rBHz4MG8PNp3sudVr/NvS3Nl/HBljQiqjgerfY68ke9Frbwn2r9KPKzFRk8Xem",
+	"MjPF9bZkLvKobq6Ec0aOa4f2I/h+xF++ymEijXW+KTCPt3GFZshi4wour5egl2dJuIEL+C6gLMn7F8B3",
+	"otpMCUMQaNXlWxq9WGDZtnqrnsPe9uVNmeq+vYlvjW3d3MRVLfHmJu8W+0EzxffD9la3OaWtq5z6a3c5",
+	"0aHMoagkX2jAQSzpQNhM8VjfE3Wv/vLrz7/k+/uRSaRlmSWjX3/+JYV4LnRuv/78iz/v1aUxwmfC2ude",
+	"Qm05/7V5LyhfCNrZ0di+2+299TRuXSD3zrsaO2Z4vWkj329RQdjCHRaQ3MXoeP7X6B2V8J6Fu4nYB0G5",
+	"ajbbqfjVxtV7a0HCtzaYL44zlzyCuYlokK+OTlbX+3AoJzyMT169/p8AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
