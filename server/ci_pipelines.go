@@ -92,7 +92,6 @@ func (s *Server) createPipelineBuilds(ctx context.Context, in pipelineInput) (*p
 	return pl, created, nil
 }
 
-const zeroSHA = "0000000000000000000000000000000000000000"
 
 // ciConfig reads .gitlab-ci.yml at sha; found is false when the commit
 // has none.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -151,6 +152,15 @@ type Store interface {
 	RunnerByToken(ctx context.Context, token string) (*persistence.Runner, error)
 	DeleteRunner(ctx context.Context, id int64) (*persistence.Runner, error)
 	TouchRunner(ctx context.Context, id int64, info persistence.RunnerInfo) error
+	PollRunner(ctx context.Context, token string) (*persistence.Runner, bool, error)
+	ClaimBuild(ctx context.Context, r *persistence.Runner) (*persistence.CommitStatus, error)
+	GetBuild(ctx context.Context, id int64) (*persistence.CommitStatus, error)
+	BuildEnvFor(ctx context.Context, b *persistence.CommitStatus) (*persistence.BuildEnv, error)
+	UpdateRunningBuild(ctx context.Context, u persistence.BuildUpdate) (*bool, error)
+	AppendTrace(ctx context.Context, buildID, start int64, data []byte) (int64, string, error)
+	BuildTraceOf(ctx context.Context, buildID int64) (string, error)
+	SetBuildArtifacts(ctx context.Context, buildID int64, file *string, size *int64) error
+	FailTimedOutBuilds(ctx context.Context) ([]int64, error)
 
 	// CI triggers and variables (ci_triggers.go, ci_variables.go).
 	CreateTrigger(ctx context.Context, projectID int64) (*persistence.TriggerWithUse, error)
@@ -277,9 +287,13 @@ func New(cfg Config, store Store) (*Server, error) {
 	return s, nil
 }
 
-// Run does the server's background work (delivering webhooks) until ctx
+// Run does the server's background work (delivering webhooks, failing
+// builds past their timeout) until ctx
 // is done.
-func (s *Server) Run(ctx context.Context) { s.deliverer.Run(ctx) }
+func (s *Server) Run(ctx context.Context) {
+	go s.sweepTimedOutBuilds(ctx, buildSweepInterval)
+	s.deliverer.Run(ctx)
+}
 
 // ServeHTTP serves one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
@@ -376,7 +390,7 @@ func trimJSONSuffix(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
-		if isGitRoute(r.URL.Path) {
+		if isGitRoute(r.URL.Path) || isArtifactsUpload(r) {
 			return next(c)
 		}
 		if r.ContentLength > s.cfg.MaxBodyBytes {
@@ -404,4 +418,12 @@ func deref[T any](p *T) T {
 func parseID(s string) (int64, bool) {
 	n, err := strconv.ParseInt(s, 10, 64)
 	return n, err == nil
+}
+
+// artifactsUploadRoute is the runner's artifacts upload, held to the
+// instance's max_artifacts_size instead of --max-body-bytes.
+var artifactsUploadRoute = regexp.MustCompile(`^(/ci)?/api/v1/builds/[^/]+/artifacts$`)
+
+func isArtifactsUpload(r *http.Request) bool {
+	return r.Method == http.MethodPost && artifactsUploadRoute.MatchString(r.URL.Path)
 }

@@ -9,7 +9,10 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"path"
@@ -20,7 +23,76 @@ import (
 	"github.com/labrador-dev/labrador/server/apitime"
 	"github.com/labstack/echo/v4"
 	"github.com/oapi-codegen/runtime"
+	openapi_types "github.com/oapi-codegen/runtime/types"
 )
+
+// AuthorizeArtifactsBody defines model for AuthorizeArtifactsBody.
+type AuthorizeArtifactsBody struct {
+	// Filesize The size of the upload in bytes.
+	Filesize *int `json:"filesize,omitempty"`
+
+	// Token The build token.
+	Token *string `json:"token,omitempty"`
+}
+
+// CIArtifactFile defines model for CIArtifactFile.
+type CIArtifactFile struct {
+	// Filename Example: artifacts.zip
+	Filename string `json:"filename"`
+
+	// Size Example: 1024
+	Size int `json:"size"`
+}
+
+// CIBuild 8.7's `Ci::API::Entities::Build`. `artifacts_file` is present only when the build has artifacts.
+type CIBuild struct {
+	ArtifactsFile *CIArtifactFile `json:"artifacts_file,omitempty"`
+	ID            int             `json:"id"`
+	Name          string          `json:"name"`
+	ProjectID     int             `json:"project_id"`
+	ProjectName   string          `json:"project_name"`
+	Ref           string          `json:"ref"`
+	Sha           string          `json:"sha"`
+	Stage         string          `json:"stage"`
+	Status        string          `json:"status"`
+	Tag           bool            `json:"tag"`
+
+	// Token The build token.
+	Token string `json:"token"`
+}
+
+// CIBuildDetails 8.7's `Ci::API::Entities::BuildDetails`.
+type CIBuildDetails struct {
+	AllowGitFetch bool            `json:"allow_git_fetch"`
+	ArtifactsFile *CIArtifactFile `json:"artifacts_file,omitempty"`
+	BeforeSha     string          `json:"before_sha"`
+
+	// Commands `before_script` and `script` lines joined with newlines.
+	Commands        string    `json:"commands"`
+	DependsOnBuilds []CIBuild `json:"depends_on_builds"`
+	ID              int       `json:"id"`
+	Name            string    `json:"name"`
+
+	// Options `image`, `services`, `artifacts`, `cache`, `dependencies`, `after_script`: only the keys the job has.
+	Options     map[string]interface{} `json:"options"`
+	ProjectID   int                    `json:"project_id"`
+	ProjectName string                 `json:"project_name"`
+	Ref         string                 `json:"ref"`
+
+	// RepoURL `http(s)://gitlab-ci-token:<build token>@host/<namespace>/<project>.git`
+	RepoURL string `json:"repo_url"`
+	Sha     string `json:"sha"`
+	Stage   string `json:"stage"`
+	Status  string `json:"status"`
+	Tag     bool   `json:"tag"`
+
+	// Timeout Seconds.
+	Timeout int `json:"timeout"`
+
+	// Token The build token.
+	Token     string       `json:"token"`
+	Variables []CIVariable `json:"variables"`
+}
 
 // CICommit A CI commit, i.e. a pipeline (8.7's `Ci::API::Entities::Commit`).
 type CICommit struct {
@@ -82,6 +154,18 @@ type CITriggerRequest struct {
 	Variables *map[string]string `json:"variables"`
 }
 
+// CIVariable defines model for CIVariable.
+type CIVariable struct {
+	// Key Example: CI_BUILD_NAME
+	Key string `json:"key"`
+
+	// Public false for secret and trigger variables (runners do not echo them).
+	Public bool `json:"public"`
+
+	// Value Example: rspec
+	Value string `json:"value"`
+}
+
 // GrapeError The framework's own error body: `{"error":"<text>"}`.
 type GrapeError struct {
 	// Error Example: 416 Range Not Satisfiable
@@ -109,6 +193,20 @@ type RegisterRunnerBody struct {
 
 	// Token The shared registration token or a project's `runners_token`.
 	Token string `json:"token"`
+}
+
+// RequestBuildBody defines model for RequestBuildBody.
+type RequestBuildBody struct {
+	// Info What the runner says about itself (gitlab-ci-multi-runner's
+	// `VersionInfo`). `name`, `version`, `revision`, `platform` and
+	// `architecture` are stored; `executor` and `features` are ignored.
+	Info *RunnerInfo `json:"info,omitempty"`
+
+	// LastUpdate Sent by later runners; ignored.
+	LastUpdate *string `json:"last_update,omitempty"`
+
+	// Token The runner's token.
+	Token *string `json:"token,omitempty"`
 }
 
 // RunnerInfo What the runner says about itself (gitlab-ci-multi-runner's
@@ -144,11 +242,121 @@ type TriggerRefBuildsBody struct {
 	Variables interface{} `json:"variables,omitempty"`
 }
 
+// UpdateBuildBody defines model for UpdateBuildBody.
+type UpdateBuildBody struct {
+	// Info What the runner says about itself (gitlab-ci-multi-runner's
+	// `VersionInfo`). `name`, `version`, `revision`, `platform` and
+	// `architecture` are stored; `executor` and `features` are ignored.
+	Info *RunnerInfo `json:"info,omitempty"`
+
+	// State `running`, `success` or `failed`.
+	State *string `json:"state,omitempty"`
+
+	// Token The runner's token.
+	Token *string `json:"token,omitempty"`
+
+	// Trace The whole trace so far.
+	Trace *string `json:"trace,omitempty"`
+}
+
+// CIBuildIDPath defines model for CIBuildIDPath.
+type CIBuildIDPath = int
+
+// BuildToken defines model for CIBuildTokenHeader.
+type BuildToken = string
+
+// CIBuildTokenQuery defines model for CIBuildTokenQuery.
+type CIBuildTokenQuery = string
+
+// DeleteBuildArtifactsParams defines parameters for DeleteBuildArtifacts.
+type DeleteBuildArtifactsParams struct {
+	// Token The build token, as a parameter.
+	Token *CIBuildTokenQuery `form:"token,omitempty" json:"token,omitempty"`
+
+	// BuildToken The build token.
+	BuildToken *BuildToken `json:"BUILD-TOKEN,omitempty"`
+}
+
+// DownloadBuildArtifactsParams defines parameters for DownloadBuildArtifacts.
+type DownloadBuildArtifactsParams struct {
+	// Token The build token, as a parameter.
+	Token *CIBuildTokenQuery `form:"token,omitempty" json:"token,omitempty"`
+
+	// BuildToken The build token.
+	BuildToken *BuildToken `json:"BUILD-TOKEN,omitempty"`
+}
+
+// UploadBuildArtifactsMultipartBody defines parameters for UploadBuildArtifacts.
+type UploadBuildArtifactsMultipartBody struct {
+	File     *openapi_types.File `json:"file,omitempty"`
+	Metadata *openapi_types.File `json:"metadata,omitempty"`
+}
+
+// UploadBuildArtifactsParams defines parameters for UploadBuildArtifacts.
+type UploadBuildArtifactsParams struct {
+	// Token The build token, as a parameter.
+	Token *CIBuildTokenQuery `form:"token,omitempty" json:"token,omitempty"`
+
+	// ExpireIn Sent by runners 1.3+; ignored.
+	ExpireIn *string `form:"expire_in,omitempty" json:"expire_in,omitempty"`
+
+	// BuildToken The build token.
+	BuildToken *BuildToken `json:"BUILD-TOKEN,omitempty"`
+}
+
+// AuthorizeBuildArtifactsParams defines parameters for AuthorizeBuildArtifacts.
+type AuthorizeBuildArtifactsParams struct {
+	// GitlabWorkhorse Set by GitLab Workhorse.
+	GitlabWorkhorse *string `json:"Gitlab-Workhorse,omitempty"`
+
+	// BuildToken The build token.
+	BuildToken *BuildToken `json:"BUILD-TOKEN,omitempty"`
+}
+
+// PatchBuildTraceTextBody defines parameters for PatchBuildTrace.
+type PatchBuildTraceTextBody = string
+
+// PatchBuildTraceParams defines parameters for PatchBuildTrace.
+type PatchBuildTraceParams struct {
+	// Token The build token, as a parameter.
+	Token *CIBuildTokenQuery `form:"token,omitempty" json:"token,omitempty"`
+
+	// ContentRange `<start>-<end>`: byte offsets of the body in the trace.
+	ContentRange *string `json:"Content-Range,omitempty"`
+
+	// BuildToken The build token.
+	BuildToken *BuildToken `json:"BUILD-TOKEN,omitempty"`
+}
+
 // DeleteRunnerParams defines parameters for DeleteRunner.
 type DeleteRunnerParams struct {
 	// Token The runner's token (also accepted in a JSON or form body).
 	Token string `form:"token" json:"token"`
 }
+
+// RequestBuildJSONRequestBody defines body for RequestBuild for application/json ContentType.
+type RequestBuildJSONRequestBody = RequestBuildBody
+
+// RequestBuildFormdataRequestBody defines body for RequestBuild for application/x-www-form-urlencoded ContentType.
+type RequestBuildFormdataRequestBody = RequestBuildBody
+
+// UpdateBuildJSONRequestBody defines body for UpdateBuild for application/json ContentType.
+type UpdateBuildJSONRequestBody = UpdateBuildBody
+
+// UpdateBuildFormdataRequestBody defines body for UpdateBuild for application/x-www-form-urlencoded ContentType.
+type UpdateBuildFormdataRequestBody = UpdateBuildBody
+
+// UploadBuildArtifactsMultipartRequestBody defines body for UploadBuildArtifacts for multipart/form-data ContentType.
+type UploadBuildArtifactsMultipartRequestBody UploadBuildArtifactsMultipartBody
+
+// AuthorizeBuildArtifactsJSONRequestBody defines body for AuthorizeBuildArtifacts for application/json ContentType.
+type AuthorizeBuildArtifactsJSONRequestBody = AuthorizeArtifactsBody
+
+// AuthorizeBuildArtifactsFormdataRequestBody defines body for AuthorizeBuildArtifacts for application/x-www-form-urlencoded ContentType.
+type AuthorizeBuildArtifactsFormdataRequestBody = AuthorizeArtifactsBody
+
+// PatchBuildTraceTextRequestBody defines body for PatchBuildTrace for text/plain ContentType.
+type PatchBuildTraceTextRequestBody = PatchBuildTraceTextBody
 
 // TriggerRefBuildsJSONRequestBody defines body for TriggerRefBuilds for application/json ContentType.
 type TriggerRefBuildsJSONRequestBody = TriggerRefBuildsBody
@@ -164,6 +372,27 @@ type RegisterRunnerFormdataRequestBody = RegisterRunnerBody
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// RequestBuild Take the next build (runners poll this)
+	// (POST /builds/register)
+	RequestBuild(ctx echo.Context) error
+	// UpdateBuild Report a build's state and full trace
+	// (PUT /builds/{id})
+	UpdateBuild(ctx echo.Context, id CIBuildIDPath) error
+	// DeleteBuildArtifacts Remove a build's artifacts
+	// (DELETE /builds/{id}/artifacts)
+	DeleteBuildArtifacts(ctx echo.Context, id CIBuildIDPath, params DeleteBuildArtifactsParams) error
+	// DownloadBuildArtifacts Download a build's artifacts
+	// (GET /builds/{id}/artifacts)
+	DownloadBuildArtifacts(ctx echo.Context, id CIBuildIDPath, params DownloadBuildArtifactsParams) error
+	// UploadBuildArtifacts Upload a build's artifacts
+	// (POST /builds/{id}/artifacts)
+	UploadBuildArtifacts(ctx echo.Context, id CIBuildIDPath, params UploadBuildArtifactsParams) error
+	// AuthorizeBuildArtifacts Pre-authorize an artifacts upload (GitLab Workhorse)
+	// (POST /builds/{id}/artifacts/authorize)
+	AuthorizeBuildArtifacts(ctx echo.Context, id CIBuildIDPath, params AuthorizeBuildArtifactsParams) error
+	// PatchBuildTrace Append to a build's trace
+	// (PATCH /builds/{id}/trace.txt)
+	PatchBuildTrace(ctx echo.Context, id CIBuildIDPath, params PatchBuildTraceParams) error
 	// TriggerRefBuilds Trigger builds of a ref
 	// (POST /projects/{id}/refs/{ref}/trigger)
 	TriggerRefBuilds(ctx echo.Context, id string, ref string) error
@@ -178,6 +407,272 @@ type ServerInterface interface {
 // ServerInterfaceWrapper converts echo contexts to parameters.
 type ServerInterfaceWrapper struct {
 	Handler ServerInterface
+}
+
+// RequestBuild converts echo context to params.
+func (w *ServerInterfaceWrapper) RequestBuild(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RequestBuild(ctx)
+	return err
+}
+
+// UpdateBuild converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateBuild(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id CIBuildIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateBuild(ctx, id)
+	return err
+}
+
+// DeleteBuildArtifacts converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteBuildArtifacts(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id CIBuildIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteBuildArtifactsParams
+	// ------------- Optional query parameter "token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "token", ctx.QueryParams(), &params.Token, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter token: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "BUILD-TOKEN" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("BUILD-TOKEN")]; found {
+		var BuildToken BuildToken
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for BUILD-TOKEN, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "BUILD-TOKEN", valueList[0], &BuildToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter BUILD-TOKEN: %s", err))
+		}
+
+		params.BuildToken = &BuildToken
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteBuildArtifacts(ctx, id, params)
+	return err
+}
+
+// DownloadBuildArtifacts converts echo context to params.
+func (w *ServerInterfaceWrapper) DownloadBuildArtifacts(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id CIBuildIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DownloadBuildArtifactsParams
+	// ------------- Optional query parameter "token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "token", ctx.QueryParams(), &params.Token, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter token: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "BUILD-TOKEN" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("BUILD-TOKEN")]; found {
+		var BuildToken BuildToken
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for BUILD-TOKEN, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "BUILD-TOKEN", valueList[0], &BuildToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter BUILD-TOKEN: %s", err))
+		}
+
+		params.BuildToken = &BuildToken
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DownloadBuildArtifacts(ctx, id, params)
+	return err
+}
+
+// UploadBuildArtifacts converts echo context to params.
+func (w *ServerInterfaceWrapper) UploadBuildArtifacts(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id CIBuildIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UploadBuildArtifactsParams
+	// ------------- Optional query parameter "token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "token", ctx.QueryParams(), &params.Token, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter token: %s", err))
+	}
+
+	// ------------- Optional query parameter "expire_in" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "expire_in", ctx.QueryParams(), &params.ExpireIn, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter expire_in: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "BUILD-TOKEN" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("BUILD-TOKEN")]; found {
+		var BuildToken BuildToken
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for BUILD-TOKEN, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "BUILD-TOKEN", valueList[0], &BuildToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter BUILD-TOKEN: %s", err))
+		}
+
+		params.BuildToken = &BuildToken
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UploadBuildArtifacts(ctx, id, params)
+	return err
+}
+
+// AuthorizeBuildArtifacts converts echo context to params.
+func (w *ServerInterfaceWrapper) AuthorizeBuildArtifacts(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id CIBuildIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AuthorizeBuildArtifactsParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Gitlab-Workhorse" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Gitlab-Workhorse")]; found {
+		var GitlabWorkhorse string
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Gitlab-Workhorse, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Gitlab-Workhorse", valueList[0], &GitlabWorkhorse, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Gitlab-Workhorse: %s", err))
+		}
+
+		params.GitlabWorkhorse = &GitlabWorkhorse
+	}
+	// ------------- Optional header parameter "BUILD-TOKEN" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("BUILD-TOKEN")]; found {
+		var BuildToken BuildToken
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for BUILD-TOKEN, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "BUILD-TOKEN", valueList[0], &BuildToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter BUILD-TOKEN: %s", err))
+		}
+
+		params.BuildToken = &BuildToken
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AuthorizeBuildArtifacts(ctx, id, params)
+	return err
+}
+
+// PatchBuildTrace converts echo context to params.
+func (w *ServerInterfaceWrapper) PatchBuildTrace(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id CIBuildIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PatchBuildTraceParams
+	// ------------- Optional query parameter "token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "token", ctx.QueryParams(), &params.Token, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter token: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Content-Range" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Content-Range")]; found {
+		var ContentRange string
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Content-Range, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Content-Range", valueList[0], &ContentRange, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Content-Range: %s", err))
+		}
+
+		params.ContentRange = &ContentRange
+	}
+	// ------------- Optional header parameter "BUILD-TOKEN" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("BUILD-TOKEN")]; found {
+		var BuildToken BuildToken
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for BUILD-TOKEN, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "BUILD-TOKEN", valueList[0], &BuildToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter BUILD-TOKEN: %s", err))
+		}
+
+		params.BuildToken = &BuildToken
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PatchBuildTrace(ctx, id, params)
+	return err
 }
 
 // TriggerRefBuilds converts echo context to params.
@@ -280,8 +775,495 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 
 	router.POST(options.BaseURL+"/runners/register", wrapper.RegisterRunner, options.OperationMiddlewares["registerRunner"]...)
 	router.DELETE(options.BaseURL+"/runners/delete", wrapper.DeleteRunner, options.OperationMiddlewares["deleteRunner"]...)
+	router.POST(options.BaseURL+"/builds/register", wrapper.RequestBuild, options.OperationMiddlewares["requestBuild"]...)
+	router.PUT(options.BaseURL+"/builds/:id", wrapper.UpdateBuild, options.OperationMiddlewares["updateBuild"]...)
+	router.PATCH(options.BaseURL+"/builds/:id/trace.txt", wrapper.PatchBuildTrace, options.OperationMiddlewares["patchBuildTrace"]...)
+	router.POST(options.BaseURL+"/builds/:id/artifacts/authorize", wrapper.AuthorizeBuildArtifacts, options.OperationMiddlewares["authorizeBuildArtifacts"]...)
+	router.DELETE(options.BaseURL+"/builds/:id/artifacts", wrapper.DeleteBuildArtifacts, options.OperationMiddlewares["deleteBuildArtifacts"]...)
+	router.GET(options.BaseURL+"/builds/:id/artifacts", wrapper.DownloadBuildArtifacts, options.OperationMiddlewares["downloadBuildArtifacts"]...)
+	router.POST(options.BaseURL+"/builds/:id/artifacts", wrapper.UploadBuildArtifacts, options.OperationMiddlewares["uploadBuildArtifacts"]...)
 	router.POST(options.BaseURL+"/projects/:id/refs/:ref/trigger", wrapper.TriggerRefBuilds, options.OperationMiddlewares["triggerRefBuilds"]...)
 
+}
+
+type RequestBuildRequestObject struct {
+	JSONBody     *RequestBuildJSONRequestBody
+	FormdataBody *RequestBuildFormdataRequestBody
+}
+
+type RequestBuildResponseObject interface {
+	VisitRequestBuildResponse(w http.ResponseWriter) error
+}
+
+type RequestBuild201JSONResponse CIBuildDetails
+
+func (response RequestBuild201JSONResponse) VisitRequestBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestBuild204Response struct {
+}
+
+func (response RequestBuild204Response) VisitRequestBuildResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type RequestBuild403JSONResponse Message
+
+func (response RequestBuild403JSONResponse) VisitRequestBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestBuild404JSONResponse Message
+
+func (response RequestBuild404JSONResponse) VisitRequestBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateBuildRequestObject struct {
+	ID           CIBuildIDPath `json:"id"`
+	JSONBody     *UpdateBuildJSONRequestBody
+	FormdataBody *UpdateBuildFormdataRequestBody
+}
+
+type UpdateBuildResponseObject interface {
+	VisitUpdateBuildResponse(w http.ResponseWriter) error
+}
+
+type UpdateBuild200JSONResponse bool
+
+func (response UpdateBuild200JSONResponse) VisitUpdateBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateBuild403JSONResponse Message
+
+func (response UpdateBuild403JSONResponse) VisitUpdateBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateBuild404JSONResponse Message
+
+func (response UpdateBuild404JSONResponse) VisitUpdateBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBuildArtifactsRequestObject struct {
+	ID     CIBuildIDPath `json:"id"`
+	Params DeleteBuildArtifactsParams
+}
+
+type DeleteBuildArtifactsResponseObject interface {
+	VisitDeleteBuildArtifactsResponse(w http.ResponseWriter) error
+}
+
+type DeleteBuildArtifacts200JSONResponse CIBuildDetails
+
+func (response DeleteBuildArtifacts200JSONResponse) VisitDeleteBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBuildArtifacts403JSONResponse Message
+
+func (response DeleteBuildArtifacts403JSONResponse) VisitDeleteBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBuildArtifacts404JSONResponse Message
+
+func (response DeleteBuildArtifacts404JSONResponse) VisitDeleteBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadBuildArtifactsRequestObject struct {
+	ID     CIBuildIDPath `json:"id"`
+	Params DownloadBuildArtifactsParams
+}
+
+type DownloadBuildArtifactsResponseObject interface {
+	VisitDownloadBuildArtifactsResponse(w http.ResponseWriter) error
+}
+
+type DownloadBuildArtifacts200ResponseHeaders struct {
+	ContentDisposition *string
+}
+
+type DownloadBuildArtifacts200ApplicationOctetStreamResponse struct {
+	Body          io.Reader
+	Headers       DownloadBuildArtifacts200ResponseHeaders
+	ContentLength int64
+}
+
+func (response DownloadBuildArtifacts200ApplicationOctetStreamResponse) VisitDownloadBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DownloadBuildArtifacts403JSONResponse Message
+
+func (response DownloadBuildArtifacts403JSONResponse) VisitDownloadBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadBuildArtifacts404JSONResponse Message
+
+func (response DownloadBuildArtifacts404JSONResponse) VisitDownloadBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadBuildArtifactsRequestObject struct {
+	ID     CIBuildIDPath `json:"id"`
+	Params UploadBuildArtifactsParams
+	Body   *multipart.Reader
+}
+
+type UploadBuildArtifactsResponseObject interface {
+	VisitUploadBuildArtifactsResponse(w http.ResponseWriter) error
+}
+
+type UploadBuildArtifacts201JSONResponse CIBuildDetails
+
+func (response UploadBuildArtifacts201JSONResponse) VisitUploadBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadBuildArtifacts400JSONResponse Message
+
+func (response UploadBuildArtifacts400JSONResponse) VisitUploadBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadBuildArtifacts403JSONResponse Message
+
+func (response UploadBuildArtifacts403JSONResponse) VisitUploadBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadBuildArtifacts404JSONResponse Message
+
+func (response UploadBuildArtifacts404JSONResponse) VisitUploadBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadBuildArtifacts413JSONResponse Message
+
+func (response UploadBuildArtifacts413JSONResponse) VisitUploadBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthorizeBuildArtifactsRequestObject struct {
+	ID           CIBuildIDPath `json:"id"`
+	Params       AuthorizeBuildArtifactsParams
+	JSONBody     *AuthorizeBuildArtifactsJSONRequestBody
+	FormdataBody *AuthorizeBuildArtifactsFormdataRequestBody
+}
+
+type AuthorizeBuildArtifactsResponseObject interface {
+	VisitAuthorizeBuildArtifactsResponse(w http.ResponseWriter) error
+}
+
+type AuthorizeBuildArtifacts200JSONResponse struct {
+	TempPath string `json:"TempPath"`
+}
+
+func (response AuthorizeBuildArtifacts200JSONResponse) VisitAuthorizeBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthorizeBuildArtifacts403JSONResponse Message
+
+func (response AuthorizeBuildArtifacts403JSONResponse) VisitAuthorizeBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthorizeBuildArtifacts404JSONResponse Message
+
+func (response AuthorizeBuildArtifacts404JSONResponse) VisitAuthorizeBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthorizeBuildArtifacts413JSONResponse Message
+
+func (response AuthorizeBuildArtifacts413JSONResponse) VisitAuthorizeBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchBuildTraceRequestObject struct {
+	ID     CIBuildIDPath `json:"id"`
+	Params PatchBuildTraceParams
+	Body   *PatchBuildTraceTextRequestBody
+}
+
+type PatchBuildTraceResponseObject interface {
+	VisitPatchBuildTraceResponse(w http.ResponseWriter) error
+}
+
+type PatchBuildTrace202ResponseHeaders struct {
+	BuildStatus *string
+	Range       *string
+}
+
+type PatchBuildTrace202JSONResponse struct {
+	Body    string
+	Headers PatchBuildTrace202ResponseHeaders
+}
+
+func (response PatchBuildTrace202JSONResponse) VisitPatchBuildTraceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.BuildStatus != nil {
+		w.Header().Set("Build-Status", fmt.Sprint(*response.Headers.BuildStatus))
+	}
+	if response.Headers.Range != nil {
+		w.Header().Set("Range", fmt.Sprint(*response.Headers.Range))
+	}
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchBuildTrace400JSONResponse GrapeError
+
+func (response PatchBuildTrace400JSONResponse) VisitPatchBuildTraceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchBuildTrace403JSONResponse Message
+
+func (response PatchBuildTrace403JSONResponse) VisitPatchBuildTraceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchBuildTrace404JSONResponse Message
+
+func (response PatchBuildTrace404JSONResponse) VisitPatchBuildTraceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchBuildTrace416ResponseHeaders struct {
+	Range *string
+}
+
+type PatchBuildTrace416JSONResponse struct {
+	Body    GrapeError
+	Headers PatchBuildTrace416ResponseHeaders
+}
+
+func (response PatchBuildTrace416JSONResponse) VisitPatchBuildTraceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Range != nil {
+		w.Header().Set("Range", fmt.Sprint(*response.Headers.Range))
+	}
+	w.WriteHeader(416)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type TriggerRefBuildsRequestObject struct {
@@ -454,6 +1436,27 @@ func (response RegisterRunner403JSONResponse) VisitRegisterRunnerResponse(w http
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// RequestBuild Take the next build (runners poll this)
+	// (POST /builds/register)
+	RequestBuild(ctx context.Context, request RequestBuildRequestObject) (RequestBuildResponseObject, error)
+	// UpdateBuild Report a build's state and full trace
+	// (PUT /builds/{id})
+	UpdateBuild(ctx context.Context, request UpdateBuildRequestObject) (UpdateBuildResponseObject, error)
+	// DeleteBuildArtifacts Remove a build's artifacts
+	// (DELETE /builds/{id}/artifacts)
+	DeleteBuildArtifacts(ctx context.Context, request DeleteBuildArtifactsRequestObject) (DeleteBuildArtifactsResponseObject, error)
+	// DownloadBuildArtifacts Download a build's artifacts
+	// (GET /builds/{id}/artifacts)
+	DownloadBuildArtifacts(ctx context.Context, request DownloadBuildArtifactsRequestObject) (DownloadBuildArtifactsResponseObject, error)
+	// UploadBuildArtifacts Upload a build's artifacts
+	// (POST /builds/{id}/artifacts)
+	UploadBuildArtifacts(ctx context.Context, request UploadBuildArtifactsRequestObject) (UploadBuildArtifactsResponseObject, error)
+	// AuthorizeBuildArtifacts Pre-authorize an artifacts upload (GitLab Workhorse)
+	// (POST /builds/{id}/artifacts/authorize)
+	AuthorizeBuildArtifacts(ctx context.Context, request AuthorizeBuildArtifactsRequestObject) (AuthorizeBuildArtifactsResponseObject, error)
+	// PatchBuildTrace Append to a build's trace
+	// (PATCH /builds/{id}/trace.txt)
+	PatchBuildTrace(ctx context.Context, request PatchBuildTraceRequestObject) (PatchBuildTraceResponseObject, error)
 	// TriggerRefBuilds Trigger builds of a ref
 	// (POST /projects/{id}/refs/{ref}/trigger)
 	TriggerRefBuilds(ctx context.Context, request TriggerRefBuildsRequestObject) (TriggerRefBuildsResponseObject, error)
@@ -475,6 +1478,314 @@ func NewStrictHandler(ssi StrictServerInterface, middlewares []StrictMiddlewareF
 type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
+}
+
+// RequestBuild operation middleware
+func (sh *strictHandler) RequestBuild(ctx echo.Context) error {
+	var request RequestBuildRequestObject
+
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body RequestBuildJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body RequestBuildFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RequestBuild(ctx.Request().Context(), request.(RequestBuildRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RequestBuild")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RequestBuildResponseObject); ok {
+		return validResponse.VisitRequestBuildResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateBuild operation middleware
+func (sh *strictHandler) UpdateBuild(ctx echo.Context, id CIBuildIDPath) error {
+	var request UpdateBuildRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body UpdateBuildJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body UpdateBuildFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateBuild(ctx.Request().Context(), request.(UpdateBuildRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateBuild")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateBuildResponseObject); ok {
+		return validResponse.VisitUpdateBuildResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteBuildArtifacts operation middleware
+func (sh *strictHandler) DeleteBuildArtifacts(ctx echo.Context, id CIBuildIDPath, params DeleteBuildArtifactsParams) error {
+	var request DeleteBuildArtifactsRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteBuildArtifacts(ctx.Request().Context(), request.(DeleteBuildArtifactsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteBuildArtifacts")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteBuildArtifactsResponseObject); ok {
+		return validResponse.VisitDeleteBuildArtifactsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DownloadBuildArtifacts operation middleware
+func (sh *strictHandler) DownloadBuildArtifacts(ctx echo.Context, id CIBuildIDPath, params DownloadBuildArtifactsParams) error {
+	var request DownloadBuildArtifactsRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DownloadBuildArtifacts(ctx.Request().Context(), request.(DownloadBuildArtifactsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DownloadBuildArtifacts")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DownloadBuildArtifactsResponseObject); ok {
+		return validResponse.VisitDownloadBuildArtifactsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UploadBuildArtifacts operation middleware
+func (sh *strictHandler) UploadBuildArtifacts(ctx echo.Context, id CIBuildIDPath, params UploadBuildArtifactsParams) error {
+	var request UploadBuildArtifactsRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	if reader, err := ctx.Request().MultipartReader(); err != nil {
+		return err
+	} else {
+		request.Body = reader
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UploadBuildArtifacts(ctx.Request().Context(), request.(UploadBuildArtifactsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UploadBuildArtifacts")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UploadBuildArtifactsResponseObject); ok {
+		return validResponse.VisitUploadBuildArtifactsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AuthorizeBuildArtifacts operation middleware
+func (sh *strictHandler) AuthorizeBuildArtifacts(ctx echo.Context, id CIBuildIDPath, params AuthorizeBuildArtifactsParams) error {
+	var request AuthorizeBuildArtifactsRequestObject
+
+	request.ID = id
+	request.Params = params
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body AuthorizeBuildArtifactsJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body AuthorizeBuildArtifactsFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AuthorizeBuildArtifacts(ctx.Request().Context(), request.(AuthorizeBuildArtifactsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AuthorizeBuildArtifacts")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AuthorizeBuildArtifactsResponseObject); ok {
+		return validResponse.VisitAuthorizeBuildArtifactsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PatchBuildTrace operation middleware
+func (sh *strictHandler) PatchBuildTrace(ctx echo.Context, id CIBuildIDPath, params PatchBuildTraceParams) error {
+	var request PatchBuildTraceRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	data, err := io.ReadAll(ctx.Request().Body)
+	if err != nil {
+		return err
+	}
+	if len(data) > 0 {
+		body := PatchBuildTraceTextRequestBody(data)
+		request.Body = &body
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PatchBuildTrace(ctx.Request().Context(), request.(PatchBuildTraceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PatchBuildTrace")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PatchBuildTraceResponseObject); ok {
+		return validResponse.VisitPatchBuildTraceResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
 }
 
 // TriggerRefBuilds operation middleware
@@ -629,69 +1940,125 @@ func (sh *strictHandler) RegisterRunner(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Frhcts4kn6VPs5VRUpRlBR7koxc88Pjzez6ZiaTdZy9ugpdJkQ0JYxJgAOAtnUpV+Ud9p5hHixPctUA",
-	"SVESZTs1udyf/WWaAhqN7sbXXzf4IUhVUSqJ0ppg9iEw6RIL5h5PTk9UUQhLzxxNqkVphZLBLDiGk1NI",
-	"3Y8hiAgjYFCKEnMhEQYvoxdPDCQnYjY7fnM6m72SVliBZjbz8pJhFIRBqVWJmt6T/FQjs8gvWc9q785P",
-	"4EbYJRQiz4XBVEluSESmdEETAs4sjqwoMAgDuyoxmAXGaiEXQRjcjhZqVL9kpaBR0bkf2v40EkWptFu6",
-	"ZHYZzIKFsMtqHqWqGOdsrhlXesTxuv1nbFBfox7XEoO7uzDglWZe5e0dvF3rLKs8Z/Mcg5nVFbbqCmlx",
-	"gTq4C4NMSGGWrS16N7lHyv/DphfCXrLKLpW+xIKJnMRtarM5SLIC947xIXVZoDFs0T9M8F3zni+xDb8n",
-	"BgSPgj7Dllr9hqm99CJ2fzdL1rukscxWZnfZpETJhVwkISS6krJ+NFWaojH0mDGRI6enlMkU6RmUhsRc",
-	"ibJEnkQ78Uom1fh7JTTyYPaetusV21A/7J6XVsHN0OnEY69xd73S48yLVj81p8XJHCenZ5WUqPtgQbtf",
-	"gBmwSySQOH5zCqVGQ/ACwt4HDl5qHzh4h+EtK0oK+e/6nGvVFcr+0PBKPTHgxoSQKQ14jXoFObOoG6VT",
-	"lue0drtO8Pzg4EWWHT6fpt8dZvwgYwfP5uxgPs2yw+mzbx/nO6/XfXY8w1Rpvt+aTwxwZtmcGQTtxoZk",
-	"4JfRC2DS3KBGDgw4GqvVCjkUimO+a0SWWnHdPVNzpXJkklRhOl0Ki6mttBtxP7zchUGqpGWp/TMgdRdu",
-	"gf4j0JxAtmujR2i677ALc2mWzHmqzyINTD0ov8yZJc0fNVjjtTCP1dyyxWUujLONsFiYXnBqQF5rtto4",
-	"Bzsjq5J/trWvUT9S3/2xHzah1zV6Z3tbYNZRs//UnGuxWNCx+b1C00MXfpUIlUFQGTCwfvB9uLMpr5ec",
-	"tDTo3zVmwSz4ZrwmTeOaMY1bunRP1F0zLciI/kRyLkhnlr/ZWO7+mHeQ1sqBhbgmTCPvwM0SJUgl8R6i",
-	"0Viyz19r7cJmz30u+KtmJb7SWul+vM00K/BG6asnBtSNBKShMFd8NYPkQxy4/+NgFgdxNZkcpBZvrXvC",
-	"OLhLds2PzVJrZD6cPoczJhcIr5WFt8wKkznVHwRlL6xvW7+sWcfmnv4q7M9s/sR0NuL5KANSHeqMuqt4",
-	"h8d0VJ8cwI9KzwXn7nDcr24jok/hM1wIY1H7NPKD4ivH5TZU2ILLzY39qBH9FiQrhFy4pO2TTtSHBkJm",
-	"6qFT4JU5pZFbGLa5Np0VNjJYMk3HHSxbmBAwWkSQcJVeoQ5zIavbpFeTe7K9BxjQzjieAPnET8yLQc2i",
-	"CAv8Ts2l+/URXGx/Ku9seken/1wy2zEsGLYywOaqsiCswTyDwULYnM1HqRgVVW7FqMn7sUz+4QGYRCfD",
-	"CBLKS8Qna2B21LNOKvTcZKMEmOSxTLqJPQGmEYxVGvkRJHiLaWWVdkMhyZDRIONHiYWkYVEsd3nEFldY",
-	"RzYr+PPDPm81S20ON0vM877hjSr7MbIX0dZJe71Gv2WDB/L4er4LweCBTN6xwIv58/l0/kAmXY+fRtPo",
-	"sDfudvbWZqnsh0rk3PQf93vORZ0JGxrce6w20tM2G10ys6Sk6ofDFa5IVPPvNcsrNCGUzBg6zsrF/Nzp",
-	"SnR1nbEGSVnNc5HOIGO5wWR4BEyuQNklai+m5rUGDieT6NHHkCo1TCst7OotgZHfhbPW+X6zOA1rgBiQ",
-	"ynsBAoQk0j30BYTVLEV3dJi2ImOpNa6CMEfAcqOApSmWBGx1LZTUQgjvCrQeYQVpsUTGXUz68A1+eHf6",
-	"819G57/+9Or12kesFD+hI3hvtLhmFt2W/uan9jjL5yziQeTx0s/pFkCkU44Llq6oTKs3bdyG6m2DRqMq",
-	"naLZq+qbs9N/HJ+/epyyf69Qrz5bV2aAwe80tcd07v1anXrqZcM7d9TxOL0nGo63CkUYZFoVkLz59e05",
-	"jGujjHWddJNh6BNKT6K5WaJGZ2E6m/4XB/tG7YmO/3j762sSRwgEmcCcNwGzb6979njXSdO7wV4X5NdT",
-	"Wrc2+8kreBl9++njP6mgdA0eToV6JTlqSMapGLNSjK+nCQxctDuFY2ksk5zlSmIr6BRYWfaIqOcPQ9Cu",
-	"6ZRjgZI2P1/F8ue6tzTr5shSK6tSlYOl5NkP4jCJXnz6+M9pdAumRHZlwliSgv2BHTZRHdZ9S+OOwZWP",
-	"+BobuyEfy1j+oOwSClVJdzAIkpx0w4qOZ03oyaDS7i/ldQZJ9JtRMgFTZZm4PYplG7sGCrYiHZBMSX4P",
-	"O143UB9NH/EeW50u33wDf68EKXyFpQUXmi+jF7EcwVvfcGpRM2VaryA5UdKitKPzVYkzck0uUqfx2Ov2",
-	"9CnestTmq6dPZ7GE9thXJaE32ZXoHasj2asSglGQHEG6ZNqg/b6y2ehlAnNNDqBxRUQaHUuo5JUk8l87",
-	"q2Zgkg6Mf6NVZVukp/UTYsYf4obyugJhgyxTdRCCxGvUcDiZupVeqxbBYUmuVJWdkajDXVGHrlj4UVWS",
-	"kygYPJscOiz0GpEOhEHAFq5b5Uw8jSagZNtw4ZgKjnzo1napBXKlrqqSNq9VtVhCkgnJk/t1yBodnJzk",
-	"zfH5yd9g7JPleCb42GWXyN7apA2q1p+u7klmtckmsFFR0YtfhDGUkj1aw8Y8WvSoqV5utJILMJZpS9JU",
-	"lhl01ps+35K6r9xydnSw4NRxY2YwGfnCLq20RmkhR7mwS1/iJbVaLqjPuxBpiFzYpTCQKkkGsI6KMs6R",
-	"e43rnqIwpsIjqKQVhBAoY+mmcZVWhCywVHSShHWSrlF66aSmb/sRLjCyQBN8ja+6dtyKFk+Fc5GiNL4z",
-	"5HH4l9NzV5AI6xhdA2fw6eP/dICxRt1BF3NfDIMOLQxeRi+i70iUKlGyUgSz4CCaRAdEwJldOjIzbuBs",
-	"/EHwu7HGzIw/aMzuxjWC+WZ+AzXB7H1vq7xlOGRMHrnIpjBGj5717wQE8xUkqbgUPAndT4LH0nmJAKEn",
-	"ATRThYUbZqAQC1/d0Vk6asE4lgXjSHyqnvkyuoUl4753Aa0Nl8yAVNAUiV5dM6Ng29oDCO/vWl6rBneA",
-	"Reqi5KUS0sKNQ/1M6Vj6aKgHR3BM649kVaAWKQmlk+w0aOQNDieHQx8JaxJ/0GRod4vSJmjXUVnzVl+y",
-	"+Cq5p8lzF+7SkblmMl2GwKg49mTD5y6qcWHw7uznEcpUueOxRElGXzq6lIx9F2utY8GIs/QrSsX852h6",
-	"EQal6ivpXyuHnz6Tr8uNhvn6iwVh0FMe126HU8epn1De46hnBArTqJ0iKCN7vRzetYC3CaoTGPzAuBuK",
-	"xg4hjmPPj+gBpLK+S1Yf42dRNz/VrvVkbv1aaeCYo+tMkKR2+YfzShTLAwqmpvWoMmDSVzf1Yi45THcF",
-	"TeGdrK3039jIOowgaYunJPSurrt+RWUszBGYK86cioM+E62LL4nIXdm2nhXcJcOtus5JIrzcKO4+X37B",
-	"SpJ8hauRE9EING7RI78MRSwxoLCzz/c/vfqvi+/dHLLBtxG4ixzMfEgYlV/7IpO119DrXm8dB/VlCfLQ",
-	"N0MAXNxlQhtL6LVAqKHMi6BQjVquGa2KPHHcwjqOIKzfvvRBHkJSL3dZL0cgCQZtCImS+WoG7xtWeZHA",
-	"b2ruzSdkmleOQVDQLMm4bo394d0wHAN1m7yOC589a1oqDCTPJtNknSe3jUHeJIRsL+49jLXZ95RTdthq",
-	"MtS4gMY27YbUkwnXmtlilOuvBx7qEfb2Mqhy6Yq8Hd3c3IwoMEaVzmug+9Nr3G0jnXthSiWN7xc8m0y/",
-	"2D537irc+ntbM42vImIBh5PJF9Oj6Wz3LP9atWA7SP4MsA5DmDPehapdgQ/BUAjJFwEWB+aye7x2dek9",
-	"VsPa9NOvYXrneVcWCdNBr9508ZhU4VU//Bqqv+tJnnszZ4/22xlzo3kXzN5fhIGpioLp1RqUGne5az3P",
-	"WSxbGNcRrIE2uCA5bavGq+F5yvpp4wuOPa2FSrZtHt/U83VJC65to0jdUPHhu0UukblGzlzxVVhnNX9d",
-	"1FPVD+uc5lcUJpYaC3Xd1DqE1Q3tzIW8MkeNAYQFzSRcIZYkVOimUUkZqD8xTDqJoXFOu4c93xRQUYXb",
-	"nxXAwHPmVOVVIUMHAUwClVh2NSTWU9TFZ40qsWy6En+auh0Bk7Fsw0zi4zoGfXnuL84GZ81lwIMV03Zj",
-	"cLOHJ2Tj+KaDRz4fPtS5+yzGvZWjJl8wR218hbIHp/YEzdfMVE2aamOiD1g+pxLwuh98TbzsNsP61N8O",
-	"3Xtx8V0LUm1TrYOJNQhuQWIzw/UJeou4s7oLSLDnUU/JFB067OmE+1Zn3QVlsdxtiLuybuQbCK5xnOIT",
-	"c89F7aDjBKLU1mV2Cesbme6k+npmWCdyQuGnT73wp09rwxzR+vdc/m7OLTEVmUjb2YCSSAgHJUkL15Ru",
-	"uga0tWO58lwDc7O+vHoUOh0RmfGQGcu2Uv5SkBnLAUE6pYukgZtLZq0W88qi+Td4P3MzLxJfFg3ddpLm",
-	"1j7xzCTduqqvi8JBEgf1TT24e9I4SIZHYEqWUq3INKV3d6/v+nhcq7JE3s165AchM0VUcediO5b9N9sh",
-	"bN5qD0nJ5lbb8yYvNJbuinKwvukOO9fcw417bnJKAWkuXOfXoCuWgJlYOlnvSbuL7z99/OOByouOtOBx",
-	"MPv08Y8QGr+Q3z59/MP7e327xiig8lXX79x9uSTszjeKrlvSk8k2vwH5P6rXej40+cLVWu8KX7lWq024",
-	"JwNKvGk/jflX0vvs+kaicEfT3vuFjtz6RKc5K18mYZ49Ll06Cfq6YYOVzoNZsL4HDe7C9mXz5uLufwMA",
-	"AP//",
+	"7H37chs30u+rdLinyqS/ISXa2thLVaqO4iT76Wwu/hx5t055XBpwBiQRDYFZACOJcbkq77DnGfJgeZJT",
+	"3QBmhsPhRZbsTar2L4vkDNAAGt2/vvpdL1XLQkkurelN3vUKptmSW67p04vzL0uRZ+dfvWR2gV9k3KRa",
+	"FFYo2Zv0zmCKPz8yILIRnIFUcijLJdciBZEBk+aGawPJyfEJvIt7S24Mm/O4N4l7+NX3ysJMlTKLe++T",
+	"US/q8Vu2LHLem5w8iXoCZyhw3qgn2ZL3Jj2R9aKe5v8sheZZb2J1yaOeSRd8yZA4uyroKWn5nOve+/dR",
+	"WMCFuuLyvznLuN5cxcWCu3WAxceQEJp74Z6vZv/y9fm3Xw0vfvjb19/3OqY1Vgs5772PerfDuRqGl6rp",
+	"ey1y/qfkerWXmgiYAQbVsVTU/ZNer4ijh3eRhbvhfqSTPSvtQmnxMz/TVsxYas2XKiNyCq0Krq3g9NxM",
+	"5NyIn3k3ofgLqBnYBYeyyBXLQEiYriw3SGj7QCJP5iFH0Ca/+kZNf+KpdbsZiP9G5Lybdrc972rW6rGw",
+	"4NHPoticKOqF5VavjI+fnERd3FWz4pt6Mj/A206C6fg31/989OyRgeSFmEzOXp5PJl9LK3AVkwm9kIwg",
+	"qci+xJkSEAYKzQ2XFpTMV3Cz4JLOwe3jAtmmWmkvam3N+mj4zf/SfNab9P50VMuDI88vR62Nfh/hTey4",
+	"cIEbO+5EoRXuwuW2F8PvWwcg8jq+N4vuS2gsm/Ntv9jSdP5k2bzx/VSpnDN5X75tcomXYLOem8uRX5Hk",
+	"9y+qbzMtYm33Wlu1g82+4paJ3B13nv8w603e7Dtmx57vo/ZNYnmubi7nwl7OuE0X3Xs05TOl+eW2A0nV",
+	"cslkZjZ3MQlv0ncJMJlBEj7kQnIDPykheQY3wi5A8hv6ctR1eTNecJmZSyUv6WBoOmH50uxn8rD6MCrT",
+	"mq3wsyJK3U5kmcAPLH/Z2CGniVqrEks250kEieH6WqTc4N/VxcMPKUsX9ISjmstU+KdmluuwHxN3wfFu",
+	"X/GVoT9+UlO84o0tqI9f80Jdljrv2OiFtUXfDCZHR3NhczYdpmJIvDaJy+Pjp2mDl+kL/r8Xytgj9yPy",
+	"mylYyt1P/lvPje670VzYpOtYrFhyVdpNkn7kqZLZFm1xzbRg05zf5RD/7t/ZPMfWVaz4sbFja0wcbbB9",
+	"zQn1ippUdrHf5gV9G91N+vt7nIzc3X6hlkthu8DYi3NI6ccIxIiPEDaIguNdgf72Odx4yWBTSaSaM8uz",
+	"S9Yx2+uLF+42LkWeC1Of4kzpJb7Qy5jlQ9ylDX7wCCmcTiHwqdGFe7T6aSiWhdLWgVJEn725sItyOkrV",
+	"8ihnU80ypYcZv64+HOFF4/rIj0gnnpWaOZJ3cJ4s85x4xl/kTU6cCSnMotqLzkVuGeXfsGjkWEYA75Iv",
+	"mcg75XHjoa1KF59xLHXpwXvnYyLrVo2B/ZyB0HnF9+GCHerdK/GWiMP7J+QcpagupfR/mjJNuSHZOmMi",
+	"55kTvzLl+DcoDYm5EkXBs+RAJe4kxJpibtyXhkpvsk6DHzs3d/NUOg6zW+W/KqXssm7OQNMvaEeg5nhx",
+	"DmcvzwN2NCDsLuHgRu0SDu7AKoz8lzuifUfUIxOsnJnSwK+5XkHOLNeB6JTl+Zpl2Pv86dNns9nJ5+P0",
+	"Lyez7OmMPX0yZU+n49nsZPzkz4ednaNr1z6+4qnS2fbdfGQgY5ZNmeGg6Vky1J6Pnnmrl2fAIOPGarXi",
+	"GSxVxvMOGJ5acc274RTT6UJYntpS0xO7xQsBLGlZau8jpN5HLaF/gDR/31JnB1C67bILg4qXTqprR4KY",
+	"2jt+kTOLlB/0sObXwhxKuWXzy1wYuwZINp9q4cfqHmw8WRbZnXf7musD6d3O+1FgveamN5bXEmYNMrtv",
+	"zYUW8zlem3+W3HTAhR8kh9KQr4CBdQ/vkjvr43WCkwoG7caDHi7t4Lo1lNmN79/t4XkSadU4MBfXKNPw",
+	"dJxdLpXkO4BG2Mmu82qiS7/m7iOogO+GH+SKr9ZdIC/OL8mZdfn92Xdfd7FYUU5zkW4e44zlhpOsNjzV",
+	"3JKpFo6zXn/fCUkDmQKpLPB0oVD5LAcN5dq42NcsL1teGm0Knu6V5riy8HpFddf2/FWzgn+ttdri/5tp",
+	"tuQ3Sl89MqBuJHB8FKYqW00geRf36DM5Lp3VY/mtN3mC73J9y3mYql7RyfhzeMXknJPf80dmhZm5A9u3",
+	"SjdY17K+q0HZ+pr+Kuy3bPrINBbi4DoDJB084NgkvAHzGqQfP4VvlJ6KLCPZsZvcMEQXwa/4XBjLtdOy",
+	"3S7HljZZX9g3mnO3BMmWQs4J0zh26/QHCDlT+4SEI+Ycn2yJ+PW5UZSwoeEF0ygNwbK5iYCP5iNIMpVe",
+	"cR3lQpa3SSclO8CQk7+gaXMcPnS4CIEpAw8yUVT6i3VJvx4AVbcjHS9aycLsPoe7b13OjL10uqLL3pIW",
+	"puv4zpyCmEuleXbXLVvHjwc6jBvUbgz6jwWzDWYCw1YG2FSVFoQ1PJ9Bv/aZLMvcimGgIZbJ351OxqGT",
+	"wQgShCpoYnhdTdaIxxn4dwAo5OuKZdLEegkwzcFY3JVTSPgtT0urtHeLzTjDh4x7KmxeLDs8vOvwseEA",
+	"X2afn3Rtd5hq/XGz4Hne9XggZZ9bbOMYNn3y3Tvb2wPt6vfp2vX2gLvGDjybfj4dT/eAq/r58Wg8OjmM",
+	"xSrgMqObtSWqsoOxvTbdwdktxNI2UBbMLBBnuce9y1CFj6QrTQQFMwZFmKpjBgYtmIYST5w+nQBp/WRw",
+	"CkyuQNkF6fq85FWA7+T4eHQH0fOaJMSDSh60tjtkTpcLgIx97wR4cKkT9axm6ZZo2c1C5XjALOVgFMyY",
+	"Pkhu4fJ4WmphVz/i4t0eNQKL+8IS0Mcz3qpFQEg0XAfOCHfkoaypXNVkhZtTYLlRwNKUF6j9vD8h8YNs",
+	"Rih3x09rR9jfOBlJL7W4ZpbvDNWegQM2aEvgMRTunaYTAWnK+ZylK3hxHhZtaEEBlWpuVKlTF0HoJPXl",
+	"q/O/n118fRixWwK5e2ilsC4FcfcHd/2rl8F22yDHXYYt3HDWYlvoz7RaQvLyhx8v4MhvypH2yCwZRA51",
+	"dKCRmwXXnHYYb6v7hfSkUVu44//8+MP3OByKbJgJnmeBYfYFsltrfN/AcpvM7p1a12Oc12/7i6/h+ejP",
+	"v/3yr+ejZ0BO0gyEhVJmXENylIojVoij63ECfeJ2IjiWxjKZsVxJXg10DqwoOobw7w8i0OS4zfmSS1z8",
+	"dBXLb71/dtIEFYVWVqUqB4too1vrwfHo2W+//Gs8ugVTcHZloliSmdXJ2FHg6sj7/g1dgyvTNM2aLB/L",
+	"WH6p7AKWqpR0MVCG0+iGLRsnayJnMShN/yIQYpCMfjJKJmDK2UzcnsayzheBJVshDRy3Es89apy6AX81",
+	"Hcc7YUe0/OlP8D+lQIKveGGBWPP56Fksh/Cjk9iVmkmZ1itIXihpubTDi1XBJ3g0uUiJ4iNH2+PH/Jal",
+	"Nl89fjyJJVTXvixQ3eG+ojphnpMdKREK5OQU0gXThtsvSjsbPk9gqvEAyHQdIUVnEkp5JdFC9IflYbrE",
+	"C+O+0aq0lWrE+RM0nzbSXxoWFZqQEUh+zTWcHI9ppu9VJcFhgUepSjvZmUnzTcikgf6T4xOShY4ipAFl",
+	"ELA5eXxpi8ejY1CyclpmPBUZzwY0N6kWyJW6KgtcvFblfAHJTMgsmRyYzYPjJC/PLl78Nxw5dHE0EdkR",
+	"aZeRvbVJxVTVeZJxnEz8lh3DmtmNX3wnjEEM46Q1rL2Hk54GE/dGKzkHY5m2OJqazQyn3Rt/3hp1m01O",
+	"+0higcihZyZwPHTWf1pqjdZMzuXcLpwfIPFkEVNfNEWkcRkywkCqJG6AJezOsixEtL1fXhhT8lMopRUo",
+	"IbiMJb2WqbREyQILhTdJWBrpmks3OpLpXOcoFxjuQGC+cFbNfWxxi7MdcpFyaZx31cnh784vXODWEgQO",
+	"4gx+++X/NQSjl7r9psx9Nug1cHTv+ejZ6C8uis4lK0Rv0ns6Oh49RYuF2QWBmcAiQQkRJFRdNvgrf5kL",
+	"leduU93SZ/wGfBQS+l61tQZ1omsQy7DnIlxfsqxQuyQjoKPLM24sVLGkcBUrQR5LFHaWXXEQhu6nw9LC",
+	"Rk7uKpDKQ2X3hvt+qa45auFYVsh0gvwypEP1Mp1ydzwi5xK5MaO3Hb5hlbfAj+s+NgWdf+k0PF/wVMxE",
+	"Wr3RQINIPqo6l8NVD/LInCJVlW2A2IHNjWNcMOXUcBsSv2p0weamYn+vV4SB5MnxOKkZPYyXubD2pMpn",
+	"6CchJJ9EsUx8qB3VKz6Rkkp+/erb1kg+W0H2Kblha2bDRk6DNEd+DyhpYRBB4kP6SSxbgNlP5H5GuOw5",
+	"zZOWVEZTAv1C84zPhORZhNeXS0hGFUmj1TJPcMNNBCzPwVlYp3TZYX1O52CNZW2QBRBQW4jVbxG5Wd1o",
+	"A+9T2EhFSJwdkDOLzO0ZTM2AM50LroGSjYLWp+tBnon1tLOQZraCBbvmuJQBHfn3yi7IHafoWngMWbDS",
+	"VKx6oPqKYokW2pPjE880Unn/Zdik5LXheniG2ozy4BjUnph+sgVVjUdPRsfQ/+2XXwd42DVOrOJ14fqg",
+	"fozl89EtKDlqqvwgLKqs1v1qPZZ9wsVVFADppfDAxAULSzx6iwAGcSMln0C64OmVkPMmuhpUF6u6bk5i",
+	"OeHVjP01HUgRTEsbQSlzccUdrurfLES6QB1pCQEtEb04IYpCFffGwlIZC0qiJQhLIRHRlDJHMEZiAmdG",
+	"rCTnPJsAkyCynDuZnCpjnUwRMuO35NZkGVEpFdxoYTntvpCxdK5Adw5OD1VK8zxDYd/wUfrMX/zofQap",
+	"0//kfmqBQPyuzoTd6UZou0HR0GgOdzu8ubkZIpIdljrnMlWZi09+8PjOUWIKJY0z5Z8cjx9sPa3cP5ps",
+	"q3OgNkykusE/DeUYPTk+2VS8rQsOfQ/o/QDC+Ms+CGqq5tPGdaXxT46fPth6QwSkY6GvO5C6i+bsvLKe",
+	"xJNPQWKX1Oza1C6y2zhuzVHUm7x5G/VMuVwyvcJDxyPDkSW/9bK/jtJVWGrgQsCmN3nTC+lrOGpAUu9E",
+	"9r5dJLAlp7R+5Gi9iOD926hXdGUC1rINNC+UJikCzBMrLPEnYrvXF02TwqO6SSwTMi6SyAlbH4PVvMhZ",
+	"yp03wjngnGR0jq5TSMh1mMSydhD6jB3TABn+t1mZ56s6hwjwXwTk5BqNpQN8NCD0K4Q38JLS1HmczgyC",
+	"DZx0nHh0mlhd8uCqzA1PoH+z4DS8M1pxCi+AB/SYLPM8gb5U7sdYul8Hp5Vec8ECEJZUyQ9IS+X3NWIu",
+	"gztYmCplSGZgrMjzOpeKdAuZeZNYMrly/Mtzw6Ef8qkigkpkskZhMwnCNgHxI+Mwgoxl0K8iG9ytZgSP",
+	"GnXZkl1xQ2ironyqtA3IcgTBaiDN6uCL05G4Njc5bnss17hrOPbmbgJLztDSysU1j0jzJ6A5ovlstOkU",
+	"iOUHIAVkIeCaIV6i+cl62/0eQDDWyWTgPIzwWW3ZrWvUhuv9IynUtnP/gfXp5vAd6vT4TqvZkpRR5Sds",
+	"im13O4/C1ayA6dq1RO6WykbhanoI6B+6YXjtrnj2B9CIG6y55509bPlJ9St4weXlePDE+B3wpg6zIHbo",
+	"2NlhOvYVaa2gsdCEo5NGIYp6wwn9AzTsUWVzOSWZ867Q1ivunQmoQ6pIDRppzp+95JZlzLJBMNNphqbO",
+	"iWVQOluNc0rRqi2kmwWz5KUkSYsEsDyWmttSS56dglRkqCHgR604GEHguFqi7TcAT2HKsnXj/iAJ2iXv",
+	"vqLdI2asCt3I8fQBAKYZmXof3ektFyJC6HMvSfVAwD+qHfoV40h18ykl0ZfrJ/w7g+VrXHtv7O1uakMu",
+	"sAYnbgiDqDfnO/ye49H4v4CqUVo3X82gy+UTbnbAJCQMmAUurV61EagbMV2Ia+6TXqJYJs0tVqnldmis",
+	"5myZBMwUHPFfCVMoQ3kgE2DWsnSx5NKeQqiN/ML54khI4WfvOa/ERCy9lEbN2VjbXcVGWOyHiw11I3PF",
+	"sj+m4Gge0vp9qBKMp0Iyirp2VAlvSo36JDx3jHqRj5m7MvFNBlifd2OW/0iaDkkTtRn/3qIn8PHhwufe",
+	"pn1n1KZh27sy8TZuCVLHpw2Q57Zg2rrocSwT533u1yHySaOWcmTnPycwXUFa6vwUxqPbCSR10aKvTfxZ",
+	"FMkgqsM/a5W75I21Sl1VBHpj3QU/nY8ylv9Q+mqhtOGnECJiEZBv1eP/kDvgqrIij4XW1hRLQklOwI4g",
+	"4beF0PxSyKR2yYxHT/9rgCLZZ/jVgVqRkfl+Tjk7jwwonXE9qSxQt6bDBWYQuXcQmKd+EqlsQNd3slWF",
+	"ab76mRvSGQj3tnkRg5K6oZGON0c6hj5KBG/5DiCO416IK6/D6M/wJ6KUXEk0eiyZg9jMkvNiioo9WbLb",
+	"yzpOYsTPyKkNcQGGWyvk3ESxXPI5o/4IEYyPj5FnMz5jZW4HkJyMN5c+fgrehQxUHbGCC6XgW6ZdyJtC",
+	"VWjPUNKBMMBv+TKkUSTD4ZLdDpHbhjRnMqAuHfwmNGsI3jHnO1GoemWXX2pH/K7by/B7Up7Rtkzk5mVb",
+	"S0TuykuqbunOJhtvdzlVKglwRO4PtM7Wlchm+4qDlHbUC8beYTp+M8Pw9xKSiCgQQawm7FoDC1LJx5/I",
+	"Z+C0TZf2vZf4+DcaWNGmzCa04b06fcO5k2aD37mdFaFI/BS0oZjNUcx20LVHKO/GZE44HorItvqGjljo",
+	"4PMgEZlO2PaC5TnPHBKarkLAvMJAIV4tLDhjwwCTXrVMnNHpLwosS2N9/h6D5K8uRF8NFHKnIgokHAgC",
+	"wgmYhSrzDKYcXP0Cz+BasA1ival3sUAb4EPR0gd4pT4cLU070JJ3x3pA7KBGE4ugghaUw5ryR6YTmsSy",
+	"/8AgZNSR8UPQ64IvC2SxRuGcBx6Z0Dy1Sq8aRXQdQKLqUrUPS7QVvO3i163p3m1+3Kniow9CLm8/TrRl",
+	"SxuvBw66bJ3l3rGXdcQT+KVz29eKS6on33aAmWijtItr3hBbS7aCorSNrmWfUjOjVAlmZUVThPqgrbJ9",
+	"MkCXHPiPxu6IytUi0X4s5f1S82GleFHb1aDPS7Z+W+ocklRR50U/iDJnvkdXtwvZ538/BbJMq6RClqLq",
+	"SDUVMbA8X7nMTOerMD555CaWXnGsp21PwIl3l3NNMt3nSnOZhQRpKhWpakhWMFeR7/WFbyWxJJQw5b7U",
+	"Qc69xel8KdTvikzTZgIHkpaWFpiNpR+nSpQk0llBrbWyU+dxauqoJ5UHu5XfjRbyem43kUn7PPyRGruE",
+	"BTctYtfyxb8Sy36jwYzleW6aqT1UkaeKQbROrd9oTTnpzKCmpxKaRsHE2XrK4KrtyoJ+0qi0CtCKckRc",
+	"5U0jrfB0zaKvchwr0VOnowZb2UOf0OvEl/sMRrDTIXWnyN/d0NWDpkycglSNgIarSPjgagRWs6TyqTss",
+	"JAoQB3sek3ctTOjm2vVBHRdSXYttZlbhjfcyAGniXbDrJQoQh2F8zHon3Er23/0JNQX1lRimCkkTy8tG",
+	"StRaq5/j4Xi8DbKtbfdHwGsfHqbZBvIsv7VHRc7EAbGRFqZ6cif1ubGBe2M8Z15GtsI6TXm3o8i0knyn",
+	"zZZaKN1MqzvDjkPquYPcrODdKpN3N7t9YH9Ro3/IFpdRq4qp1TXkEIHx+46/n/4xM4A+ELB+/ok4x8EZ",
+	"pq0XjQHmbyiJDYbapSBa93jf1epSHHtu1w6I7IQJApzaxbUz9SmUsjokrPnMHL3TfIagmApdOiBxR6vB",
+	"Cqm8OKdu5AhPcqWueLZW71QWCJmSVFyKLHHlOyKLpVdIncW/VamUpay9pZi79i+oQ0+rQtxYLlmGCDq8",
+	"+Xx0CwuWud5PVbSQLoRUELrIOHLNBMFCaw0U/rNVnUpFRlYpdS6zQglp4YYqfmdKx9JXcvjSps2m7DOB",
+	"+l+qarz+yfHJwKGAWnM87d2jAXtT9W40jNdMpgs0dy2buyIhV7cMZsGg//rVt0PvnnAJk8KVwzFIjlwX",
+	"sJrGJaNSwU5CXYvlwynd6gL9XlHt7KRVeRW6Hnhb0PhEPGpX2IbCCNrHo+oVYSDQRbWucHig0iHjzbhC",
+	"LJ+spSH7o/UJ1tXXSoPLJgxSP0y/H5mPYvkUmSn0+lKzKp3bT0aZ0uPNgcbwWlYWcxjrZNQsmlvP2A9G",
+	"IKNOJkRiv2uL6sI4yXlGPU7qt3rvk0GrCQqN5DLaG51Q7j7+khU48hVfDWmIMKChSU/dNMixM6WXUWOd",
+	"b/729f99+wW9g3vwZ2fMaj5zLGFUfs293AxtfOteecGR7ppN+opQmgv5bia0sa6AL2BrNwSyarv8EIWv",
+	"pSIdYd3ypWPyCBI/3aWfDoUkGG4jSJTMVxN4EzoKvE3gJzV12ydkmpdUPQ6hoIXm2M7eobrdgG8z6Pli",
+	"T+loezPwNFFCVo2Pu4yZdkeej5T33tn454H9sFvmeN+WdB83mtvq9bgF1bTO6lNHcL2w7Sf3EayDiBwS",
+	"a/W9yR3FUATJgwgWnxzWuF6btHReq+AfHn+SqOnCN7hxdbk71cUhquLfYCk0ledWzXnvejy/MXUVNoPq",
+	"v4UgiBwErQfJoU1PsxyguzBgWwF0KasWP66hk6uEqIRrVa9JibjelUiKjDyQU5WtIq/VnOOmo6PLwOu0",
+	"UL4YS18lVed0BNiZC3llTsMGCAuaSbjivPCdGXyTKtRA3YqhWbYQDqdaw5aezC7PqdWWGfoOM6cqL5fS",
+	"ldIzCZyCA5QxtfSWe+VAbVR23Q+6na4VwKHdcc9Sh1ehc95ei6ndFGq9f5OQ4eBD9yY888G+rk13Qtwf",
+	"sRZirYv3Fjm1hWk+paYKaqriiUNzjrZZAn+I8updyTGVkKoqyBsy0QvBlkg8vGkMij0n9ZRMXRuCLV3Q",
+	"XFWx74XBYrnZDM33bWklXGzv5NqZEErNhUI3vuZLvjXfwCtylMKPH7vBHz/2G0MdWnZ0h11/1zeBqd4O",
+	"XWJASaSCikKC14DCTGu1vXctZQ0iM5aVpfxQIjOWVJSG6iIJ4uaSWavFtLTcfAZvJvTm28SZRa5zRhLa",
+	"+vqOIWmrl683CvtJ3POtfIGaisa9ZHAK9N/emFgyjeq9boWTaVUUPGtqvboxR3+zC2wsu9vA0n8M1GgB",
+	"S6nfoQWsw01u0FhSP89+3RY2avSEHaw1hcVDWUKaC+r6RZFeYYGZWNJYb5C6t1/89suveywvvNIii3uT",
+	"3375NYJwLnhuv/3yqzvvurMic+lizXPPqPO7sBv/xwN5SzrbfjSbRH+0xh8bnagfvPVHxwyf2FbzW7hF",
+	"A0p+U0Vn/qP07mzfSC7qjgxbBb9s9fBei6TfW2G+Okxd0gj6OqBB+t/BenUPTIp3+i/DN2/f//8AAAD/",
+	"/w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
