@@ -92,7 +92,6 @@ func (s *Server) createPipelineBuilds(ctx context.Context, in pipelineInput) (*p
 	return pl, created, nil
 }
 
-
 // ciConfig reads .gitlab-ci.yml at sha; found is false when the commit
 // has none.
 func (s *Server) ciConfig(ctx context.Context, projectID int64, sha string) (content string, found bool, err error) {
