@@ -17,9 +17,6 @@ import (
 	"gorm.io/gorm"
 )
 
-// Build states beyond the commit status ones (8.7).
-const StatusSkipped = "skipped"
-
 // ErrBuildErased is an action on an erased build.
 var ErrBuildErased = errors.New("persistence: build has been erased")
 
@@ -514,4 +511,17 @@ func (s *Store) InsertBuilds(ctx context.Context, builds []CommitStatus) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
 		return tx.Omit("Author").CreateInBatches(builds, 500).Error
 	})
+}
+
+// RunningBuildToken says whether token is the token of a running build of
+// the project: such a build may clone the project's repository.
+func (s *Store) RunningBuildToken(ctx context.Context, projectID int64, token string) (bool, error) {
+	if token == "" {
+		return false, nil
+	}
+	var n int64
+	err := s.read(ctx).Model(&CommitStatus{}).
+		Where("token = ? AND project_id = ? AND type = ? AND status = ?", token, projectID, StatusTypeBuild, StatusRunning).
+		Count(&n).Error
+	return n > 0, err
 }

@@ -466,9 +466,6 @@ func (s *Server) cloneURL(p *persistence.Project, token string) string {
 	return u.String()
 }
 
-// zeroSHA is before_sha of a new ref.
-const zeroSHA = "0000000000000000000000000000000000000000"
-
 // buildDetails is 8.7's Ci::API::Entities::BuildDetails.
 func (s *Server) buildDetails(ctx context.Context, b *persistence.CommitStatus) (*civ1api.CIBuildDetails, error) {
 	p, err := s.store.GetProject(ctx, b.ProjectID)

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/labrador-dev/labrador/server/apitime"
 	"github.com/labstack/echo/v4"
 	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
@@ -93,6 +94,27 @@ type CIBuildDetails struct {
 	Variables []CIVariable `json:"variables"`
 }
 
+// CICommit A CI commit, i.e. a pipeline (8.7's `Ci::API::Entities::Commit`).
+type CICommit struct {
+	// CreatedAt UTC with milliseconds.
+	CreatedAt apitime.Time `json:"created_at"`
+
+	// Duration Seconds.
+	Duration         *int          `json:"duration"`
+	FinishedAt       *apitime.Time `json:"finished_at"`
+	GitAuthorEmail   string        `json:"git_author_email"`
+	GitAuthorName    string        `json:"git_author_name"`
+	GitCommitMessage string        `json:"git_commit_message"`
+
+	// ID The pipeline's id.
+	ID        int    `json:"id"`
+	ProjectID int    `json:"project_id"`
+	Sha       string `json:"sha"`
+
+	// Status `pending`, `running`, `success`, `failed`, `canceled` or `skipped`.
+	Status string `json:"status"`
+}
+
 // CIRunner A runner as the CI API presents it (8.7's `Ci::API::Entities::Runner`).
 type CIRunner struct {
 	// ID Example: 9
@@ -120,6 +142,16 @@ type CIRunnerRecord struct {
 	Token        string     `json:"token"`
 	UpdatedAt    time.Time  `json:"updated_at"`
 	Version      *string    `json:"version,omitempty"`
+}
+
+// CITriggerRequest One use of a trigger (8.7's `Ci::API::Entities::TriggerRequest`).
+type CITriggerRequest struct {
+	// Commit A CI commit, i.e. a pipeline (8.7's `Ci::API::Entities::Commit`).
+	Commit CICommit `json:"commit"`
+	ID     int      `json:"id"`
+
+	// Variables The variables given, null when none.
+	Variables *map[string]string `json:"variables"`
 }
 
 // CIVariable defines model for CIVariable.
@@ -199,6 +231,15 @@ type RunnerInfo struct {
 
 	// Version Example: 1.1.4
 	Version *string `json:"version,omitempty"`
+}
+
+// TriggerRefBuildsBody defines model for TriggerRefBuildsBody.
+type TriggerRefBuildsBody struct {
+	// Token The trigger's token.
+	Token string `json:"token"`
+
+	// Variables A hash of string keys to string values, passed to the builds as variables (`public: false`); any other value answers 400.
+	Variables interface{} `json:"variables,omitempty"`
 }
 
 // UpdateBuildBody defines model for UpdateBuildBody.
@@ -317,6 +358,12 @@ type AuthorizeBuildArtifactsFormdataRequestBody = AuthorizeArtifactsBody
 // PatchBuildTraceTextRequestBody defines body for PatchBuildTrace for text/plain ContentType.
 type PatchBuildTraceTextRequestBody = PatchBuildTraceTextBody
 
+// TriggerRefBuildsJSONRequestBody defines body for TriggerRefBuilds for application/json ContentType.
+type TriggerRefBuildsJSONRequestBody = TriggerRefBuildsBody
+
+// TriggerRefBuildsFormdataRequestBody defines body for TriggerRefBuilds for application/x-www-form-urlencoded ContentType.
+type TriggerRefBuildsFormdataRequestBody = TriggerRefBuildsBody
+
 // RegisterRunnerJSONRequestBody defines body for RegisterRunner for application/json ContentType.
 type RegisterRunnerJSONRequestBody = RegisterRunnerBody
 
@@ -346,6 +393,9 @@ type ServerInterface interface {
 	// PatchBuildTrace Append to a build's trace
 	// (PATCH /builds/{id}/trace.txt)
 	PatchBuildTrace(ctx echo.Context, id CIBuildIDPath, params PatchBuildTraceParams) error
+	// TriggerRefBuilds Trigger builds of a ref
+	// (POST /projects/{id}/refs/{ref}/trigger)
+	TriggerRefBuilds(ctx echo.Context, id string, ref string) error
 	// DeleteRunner Unregister a runner
 	// (DELETE /runners/delete)
 	DeleteRunner(ctx echo.Context, params DeleteRunnerParams) error
@@ -625,6 +675,30 @@ func (w *ServerInterfaceWrapper) PatchBuildTrace(ctx echo.Context) error {
 	return err
 }
 
+// TriggerRefBuilds converts echo context to params.
+func (w *ServerInterfaceWrapper) TriggerRefBuilds(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "ref" -------------
+	var ref string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "ref", ctx.Param("ref"), &ref, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter ref: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.TriggerRefBuilds(ctx, id, ref)
+	return err
+}
+
 // DeleteRunner converts echo context to params.
 func (w *ServerInterfaceWrapper) DeleteRunner(ctx echo.Context) error {
 	var err error
@@ -708,6 +782,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.DELETE(options.BaseURL+"/builds/:id/artifacts", wrapper.DeleteBuildArtifacts, options.OperationMiddlewares["deleteBuildArtifacts"]...)
 	router.GET(options.BaseURL+"/builds/:id/artifacts", wrapper.DownloadBuildArtifacts, options.OperationMiddlewares["downloadBuildArtifacts"]...)
 	router.POST(options.BaseURL+"/builds/:id/artifacts", wrapper.UploadBuildArtifacts, options.OperationMiddlewares["uploadBuildArtifacts"]...)
+	router.POST(options.BaseURL+"/projects/:id/refs/:ref/trigger", wrapper.TriggerRefBuilds, options.OperationMiddlewares["triggerRefBuilds"]...)
 
 }
 
@@ -1191,6 +1266,73 @@ func (response PatchBuildTrace416JSONResponse) VisitPatchBuildTraceResponse(w ht
 	return err
 }
 
+type TriggerRefBuildsRequestObject struct {
+	ID           string `json:"id"`
+	Ref          string `json:"ref"`
+	JSONBody     *TriggerRefBuildsJSONRequestBody
+	FormdataBody *TriggerRefBuildsFormdataRequestBody
+}
+
+type TriggerRefBuildsResponseObject interface {
+	VisitTriggerRefBuildsResponse(w http.ResponseWriter) error
+}
+
+type TriggerRefBuilds201JSONResponse CITriggerRequest
+
+func (response TriggerRefBuilds201JSONResponse) VisitTriggerRefBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerRefBuilds400JSONResponse Message
+
+func (response TriggerRefBuilds400JSONResponse) VisitTriggerRefBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerRefBuilds401JSONResponse Message
+
+func (response TriggerRefBuilds401JSONResponse) VisitTriggerRefBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerRefBuilds404JSONResponse Message
+
+func (response TriggerRefBuilds404JSONResponse) VisitTriggerRefBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteRunnerRequestObject struct {
 	Params DeleteRunnerParams
 }
@@ -1315,6 +1457,9 @@ type StrictServerInterface interface {
 	// PatchBuildTrace Append to a build's trace
 	// (PATCH /builds/{id}/trace.txt)
 	PatchBuildTrace(ctx context.Context, request PatchBuildTraceRequestObject) (PatchBuildTraceResponseObject, error)
+	// TriggerRefBuilds Trigger builds of a ref
+	// (POST /projects/{id}/refs/{ref}/trigger)
+	TriggerRefBuilds(ctx context.Context, request TriggerRefBuildsRequestObject) (TriggerRefBuildsResponseObject, error)
 	// DeleteRunner Unregister a runner
 	// (DELETE /runners/delete)
 	DeleteRunner(ctx context.Context, request DeleteRunnerRequestObject) (DeleteRunnerResponseObject, error)
@@ -1643,6 +1788,68 @@ func (sh *strictHandler) PatchBuildTrace(ctx echo.Context, id CIBuildIDPath, par
 	return nil
 }
 
+// TriggerRefBuilds operation middleware
+func (sh *strictHandler) TriggerRefBuilds(ctx echo.Context, id string, ref string) error {
+	var request TriggerRefBuildsRequestObject
+
+	request.ID = id
+	request.Ref = ref
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body TriggerRefBuildsJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body TriggerRefBuildsFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.TriggerRefBuilds(ctx.Request().Context(), request.(TriggerRefBuildsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TriggerRefBuilds")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(TriggerRefBuildsResponseObject); ok {
+		return validResponse.VisitTriggerRefBuildsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // DeleteRunner operation middleware
 func (sh *strictHandler) DeleteRunner(ctx echo.Context, params DeleteRunnerParams) error {
 	var request DeleteRunnerRequestObject
@@ -1733,108 +1940,125 @@ func (sh *strictHandler) RegisterRunner(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Hzrkhu38e+rtCenSqQy5O5KG8vhVqrOWrYTnfiiyHLywaPaAWeaJLxDgAEwu0u7VOV3yHkGP5if5F/d",
-	"AIZDcnhZ3f52VT5JO5wBGkBffn3DT0mh5wutUDmbjH5KFsKIOTo0/NfTZ5/WsiqfffZcuBk9KNEWRi6c",
-	"1CoZJZcwpp8fWJDlEC5BaTVQ9RyNLECWIJS9RWMhPz89h5+yZI7WiilmyShL6NHX2sFE16rMktf5MEkT",
-	"vBPzRYXJ6PxRmkiaYUHzpokSc0xGiSyTNDH471oaLJORMzWmiS1mOBdEnFsu+C3lcIomef06jQt4qa9R",
-	"/Q1FiWZ7FS9n6NcBjl4jQnjumX+/mf3T7559+dng5Td///zrpGNa64xU0+R1mtwNpnoQP2qmTzbI+UeN",
-	"ZnmQmhSEBQHNsTTU/Zs/b4jjl/eRRbvhf+STvazdTBv5I14aJyeicPZTXTI5C6MXaJxEfm8iK7TyR+wm",
-	"lH4BPQE3Q6gXlRYlSAXjpUNLhG4eSBrIPOYINslvnujxD1g4v5uR+C9khd20++35acVaiYgLHv4oF9sT",
-	"pUlcbvPJ2emj87SLu1as+P1qsjDAq06C+fi31//J8MkDC/lTORpdPn82Gn2unKRVjEb8QT6EvCH7imbK",
-	"QVpYGLSoHGhVLeF2horPwe/jjNimWWmSbmzN+mj05P8YnCSj5A8nK31wEvjlZGOjX6ckiR0CF7mxQyYW",
-	"RtMuXO36MP6+cwAmr+O5nXULoXViirt+cbXt/MmJaev5WOsKhXpbvm1zSdBgk8TP5clvSAr7l66kmRex",
-	"tnsbW7WHzT5DJ2Tlj7uqvpkko+8PHbNnz9fppiSJqtK3V1Ppriboiln3Ho1xog1e7TqQQs/nQpV2exfz",
-	"+CU/y0GoEvL4RyUVWvhBS4Ul3Eo3A4W3/HDYJbwlLlCV9kqrKz4Ynk46nNvDTB5XH0cVxogl/a2ZUr8T",
-	"ZSnpD1E9b+2Qt0Qbq5JzMcU8hdyiuZEFWvp/I3j0RyGKGb/hqUZVyPDWxKGJ+zHyAk6yfY1Ly//5QY9J",
-	"xFtbsDp+gwt9VZuqY6Nnzi16tj86OZlKV4nxoJAD5rVRVp+ePi5avMwP8P/OtHUn/kfiN7sQBfqfwtPA",
-	"jf7ZcCpd3nUsTs5R126bpG+x0KrcYS1uhJFiXOF9DvGf4Zvtc9wQxYYfWzu2xsTpFtuvOGG1ojaVXey3",
-	"LaCv0vtp/yDH+dDL9otaqS4YcwmGfyHAQCzy9BlcPn8WjYQF6aC3eyY/at7fNhVeYzfG8M/3NOueqAc2",
-	"wpmJNoA3aJZQCYcmEl2IqlqDgMnHjx8/mUzOPz4r/nw+KR9PxONHY/F4fDaZnJ89+tNxmtbT1a0j/Ypf",
-	"YKFNuXs3H1gohRNjYREMv8uI7JPhkwBvsQQBJVpn9BJLmOsSqw57Wzh5g916U5hiJh0Wrjb8hqqrijk4",
-	"qJUOTaqcKByWV4IlaqLNnP6XlMLhgBiTLMnBUQyKA2N0aNfWHh1B6S5rLy1JGJ9U145EEHBw/EUlHFF+",
-	"1MsGb6Q9lnInpleVtG5N82y/tWEoGjnYerNelPfe7Rs0R9K7m/fTyHrtTW8tb40P1sjslppGvW6h7Wtc",
-	"rgPtp8+u2GW6+vryq8+71reox5UstmVvIiqLrCgsFgYdAwJn5HSKBhptCz0voRZKDUo7wGKmSfPN+y1r",
-	"0uKqG1HVG76AsQssDqoSWln8vKG6a3v+asQCPzdG7/AyJ+TE3Wpz/cCCvlWA9CqMdbkcQf5TlvDf7B57",
-	"2+rwLhjW6CGvbznGqVYrOj/7GF4INUX2rr8VTtqJP7BDq/SDdS3rK++3b6/pr9J9KcYPbGshHqIJINIh",
-	"OPzbhM9XI7ZIP30MX2gzlmXJjLuf3DhEF8EvcCqtQ+NVfLdju6HK1hf2hUH0S1BiLtWUDapnt07UKdVE",
-	"H4Imnphn9OaGflmf+ynhkoFFcvkdluDE1KaAw+kQ8lIX12jSSqr6Lu+kZI8l9sIPhjfHCPrFG2XQBgQE",
-	"IEf4IAjWFf+aH/ZqdpvZF/jvGq1jHNN9DvffukpYd+UVVReeVA7G6+DCXoCcKm2wvO+WrYOXI8MSLWq3",
-	"Bv3XTLgWM4EVSwtirGsH0lmsJtBbIfN5XTk5iDRkKv+nNwg0dN4fQk52ktyFYCjov9HI0f+jdWSPKlN5",
-	"G2jkIAyCdbQrF5DjHRa10yY4XxMU9JL1b8XNy1RHHGEdu7TCLPPy4/Ou7Y5Trb9uZ1hVXa9HUg45X1vH",
-	"sB356d7Z5ACuWH3PYpccQBatHXgy/nh8Nj5g2Vfvnw3PhufHsdh3zP3vVKqs65Qn1gVSTdmPrYsCrc1J",
-	"X+QTISss83cuUWnijCh2xBtvZ7pC4BfAapgIc5RM0vKwqI10y29p8X6PWqHZQ4Ed6JHM7tSQIBV5BH3v",
-	"3XjySI4aZ5/dG3sBorIaRFHggjR7cNTyMMh2jHd/BDqCz4X8OzL6fG7kjXC4N9h9Cd5oQ235GBb+m7Z3",
-	"RjRVOBXFknzIsGjLC4qIy6DVtSl8DKaT1Ocvnv3z8uXnxxG7IxR+gFYOjHMY/HB4PHx6FUHxFjleGHZw",
-	"w+UG20JvYvQc8ufffPsSTsKmnJiAOvJ+6i1qh6W9naFB3mGSVv8L2wCrd3DH//v2m69pOFJHMJFYlZFh",
-	"DqUCNtb4uoVTtpk9RAtuzmjesO1PP4dPhn/69ef/kLdr0dxgCdJBrUo0kJ8U8kQs5MnNWQ495nYmOFPW",
-	"CVWKSitsBnoGYrHoGCJ830/B4ECSHpyjosWPl5n6UoyNKLUZtQ3mwminC12BI0vardHhdPjk15//cza8",
-	"A7tAcW3TTLEL0cnYaeTqFAo9n0t6MtHm2rbdjjbLZypTn2o3g7muFQuGvUUvNlbMWydrU4+GteF/ycgL",
-	"yIc/WK1ysPVkIu8uMrXKuMFcLIkGpK2kc09bp24hiKbneK/smJY//AH+UUsi+BoXDpg1Pxk+ydQAvvUa",
-	"u8nEFcKYJeRPtXKo3ODlcoEjOppKFkzxiaft4UO8E4Wrlg8fjjIFjdjXC3AaaF/JnIjAyZ6UlBRyfgHF",
-	"TBiL7i+1mww+yWFs6ADYLRsSRZcKanWtyPsJhxUgqCKB8U+Mrh1Gmmn+nFyDrQRiy1sg9ygFhTdo4Pz0",
-	"jGf6WjcaHGZ0lLp2o725yC9iLhJ6j07PWRd6iogG0kEgphxK4y0+G56CVk00qMRCllj2eW42LVBpfV0v",
-	"aPFG19MZ5BOpynx0ZD6UxsmfX758+jc48bHEk5EsT9i6DN2dyxumas6THb98FLbsFNZcSnrwlbSW3Bmv",
-	"rWHtO5r0Irpvt0arKVgnjKPR9GRikXfv7OONUXf5m7yPrBaYHH5nBKcD79kWtTGE1CtUUzfzPm4eyGKm",
-	"ftlWkdbnGKWFQivaAMe4VJRlzAmEgKe0tsYLqJWTpCFQZYo/K3VRk2aBmSZJko5HukHlRycyfUyS9IKg",
-	"HYjMF8+qvY8b3OJxcSULVNaHrbwe/urZSx/6dgzvojqDX3/+/y3FGLRur61zn/STFkZMPhk+Gf7Z5yFQ",
-	"iYVMRsnj4enwMaFx4WYMZiKLRCPEkFB3+ZcvgjAvdFX5TfVLn+AtWB+Nh14wbRuDetXVz1TccxnFl70G",
-	"si75EPjoqhKtg3yBqiT0GEWxUeSZImXnxDWCtCyfyJIqXer1rgalQbtZ48X553N9g2SFM9Ug0xHxy4AP",
-	"Neh0zn562gEVcWPJX3t8IxpPOIzr/2wruvDRRXx/gYWcyKL5ooUGiXwydT4Lvhrkgb0gqpqMLGEHMbWe",
-	"ccHWY4sups5X6EJMbcP+wa5IC/mj07N8xehxvNInBkZNRqiXx6RGnmYqD8kKMq/0RsEm+bsXX26MFPI9",
-	"qsfpoZ25oa2skLInYQ847dNPIQ9JkTxTG4A5TOR/JrgcOC2QljdRvRx6C4MlTqTCMiXxRQX5sCFpuJxX",
-	"OW24TUFUFfho3AULO6zP6YOHmVpFDCMICEb9gV1FE1MOIfrR+sFf3krm5N4PqIQj5g4MpieAwlSSvHkn",
-	"phitPosHe93rifuYqF/CTNwgLaXPR/61djMONWkWi4AhF6K2Daseab7STJGH9uj0PDCN0iE2Fzcp/86i",
-	"GVySNeNKAgGrKEMv34GqzoaPhqfQ+/XnX/p02Cuc2CRCoviQfczUJ8M70GrYNvlRWTR1QYfNeqZ6jIuZ",
-	"dkUcLC1M5Q2qkc/C1HT0jgAM4UZO30Exw+JaqmkbXfUbwWrEzWssr7zaSZV2cCSFce1SqFUlr9Hjqt7t",
-	"TBYzspGOEdCc0ItXoqRUaW8czLV1oBV5gjCXihBNrSoCY6wmaGbCSmqK5QiEAllW6HVyoa3zOkWqEu84",
-	"ZCdKplJpuDXSIe++VJnyYS5/Dt4ONUbzWUnKvhV/C7VT9GeIGRTe/nNoZQME0rNVLdHeMMJmiI8cjfZw",
-	"d4Pb29sBIdlBbSpUhS594ueNx/fxR7vQynpX/tHp2Ttbz0b1BE+2MziwckyUvqX/Ws7SPjo93za8GwIO",
-	"vQDowwDSBmHvRzO14tOWuPL456eP39l6Y3S/Y6HfdSB1n6nYK7KBxPMPQWKX1uza1C6yN3HcWqAoGX3/",
-	"Kk1sPZ8Ls6RDpyOjkRXeBd2/ykA1WKrvc2s2GX2fxAIAGjUiqZ9k+XqzzHJHVc7qlZP1MszXr9Jk0VVL",
-	"sdJtYHChDWsREIFY6Zg/Cdt997LtUgRUN8pUzs5Fnnply0qWPPNFJQr00QgfgPOa0Qe6LiDn0GGeqVWA",
-	"cCKVtLPwjZ8+/Dapq2qZNuFDoH8JkF+AUMtMecDHA0KvQXj9oCntqhLGu0GwhZNO84BOc2dqjKHKymIO",
-	"vdsZ8vDeaaUpggLu82uqrqocekr7HzPlf+1fNHbNB8JBOjYl3xAtAQQIa+VUeQjLmDrWYqgSrJNVBc1i",
-	"2LawmzfKlFBLz79YWYReIVSBjFYJKrHLmsbNZAjbBsQPrMcIKlPRvsqyf7+qWzpqsmVzcY2W0VZD+Vgb",
-	"F5HlEKLXwJbVwxdvI2ltfnLa9kytcdfgLLi7OcxRkKdVyRtM2fLnYJDQfDncDgpk6g2QArEQoBGEl3h+",
-	"9t72fwcQnXV2GRDjCB+tPLt1i9oKvb8ng7oZ3H/H9nR7+A5zenqv1eyoTmhy79tq20vnSRTNBpiuiSVx",
-	"t9IujaIZIGB46VaQ2F1j+TuwiFuseeCbA2z5Qe0rBMUV9HiMxIQdCK6OcCD32NjJcTb2BVutaLHIheOT",
-	"JiVKdsMr/SMs7Enjc3kjWWFXausFhmAC2ZAmU0NOmo9nz9GJUjjRj246z9C2OZmKRmenc841dysP6XYm",
-	"HEcpWdMSAaLKlEFXG4XlBSjNjhoBfrKK/SFEjltptMMO4AWMRbnu3B+lQbv03We8e8yMTasAB57eAMC0",
-	"M1Ov03t95VNEBH3eSlO9I+CfrgL6DeMoffshNdGn6yf8G4Pla1z71tjbS2pLL4gWJ24pgzSZ4p6459nw",
-	"7I/A9bwbkq8n0BXyiZIdMQkrA+EAlTPLTQTqRyxm8gZDQUeaqby9xbpw6AbWGRTzPGKmGIj/TNqFtlzj",
-	"MALhnChmc1TuAmJ3yV98LI6VFP0dIueNmshU0NJkOVtru6/aiIt9c7Whb1WlRfn7VBztQ1qXh6ZycyyV",
-	"4KxrR5/VttZYnUTgjmGShpy5b7TbZoD1ebdm+a+m6dA06Sbjv7XqiXx8vPJ5a9e+M2vT8u19o90mbola",
-	"J5QNcOR2IYzz2eNM5T763FulyEetbpShm/6Yw3gJRW2qCzgb3o0gX7V9hO6OH+Ui76er9M9a7xNHY53W",
-	"1w2BwVn3yU8fo8zUv7S5nmlj8QJiRiwFjq0G/B9rB7hawKQBC62tKVOMkryCHUKOdwtp8EqqfBWSORs+",
-	"/mOfVHKoXlslamXJ7vszrtl5YEGbEs2o8UD9mo5XmFHl3kNhXoRJlHYRXd/LV5W2/elHfkjvILy1z0sY",
-	"lM0Nj3S6PdIp9EgjBM+3D1mWJTGvvA6jP6KfmFIOJfHomRIeYgvHwYsxGfZ8Lu6uVnkSK38kTm2pC7Do",
-	"nFRTm2ZqjlPBHaYpnJ2eEs+WOBF15fqQn59tL/3sMYQQMnC7yxJeag1fCuNT3pyqIn+Giw6kBbzDeSyj",
-	"yAeDubgbELcNeM68z33OeBvbXWN0zMdONJle1RWX2pO/644y/JaMZ7qryrYtbGtFtl11SY2U7m1TfrUv",
-	"qNJogBMOf5B3tm5EthuAjzLaaRKdveNs/HaF4W8lJZFyIoJZTbq1FmA2yacfKGbgrU2X9X0r9fG/6GCl",
-	"2zqb0UaI6vQsotdm/d+4n5WSSvwQtJGarUjNdtB1QCnvx2ReOR6LyHbGhk5EvAPhnWRkOmHbU1FVWHok",
-	"NF7GhHmDgWK+WjrwzoYFoYJpGXmnMwgKzGvrQv2egPyvPkXfDBRrp1JOJBwJAuIJ2JmuqxLGCL42H0u4",
-	"kWKL2ODqvZyRD/CmaOkNolJvjpbGHWgphGMDIPZQo41FyEBLrmEt8IHthCaZ6r1jEDLsqPhh6PUS5wti",
-	"sVZTWAAepTRYOG2WrQaxDiDR3PNxCEtsGnjXxa87y703+XGviU/fCLm8ej/Zlh0XobzjpMvOWd4697KO",
-	"eCK/dG77Ws9W8+arDjCTbrUtocGW2pqLJSxq17r35UNaZtIq0a1saErJHmya7FAM0KUH/muxO7JyK5Xo",
-	"3pfxfm5w0BhesnYr0Bc0W29T6xxTVLGqi34nxlyEW066Q8ih/vsxsGfaFBWKgkxHYbiJQVTV0ldm+liF",
-	"DcUjt5kKhmO9bHsEXr37mmvW6aFWGlUZC6S5VaTpIVnCVKfhthT6Ks8Uo4QxhlYHNQ0ep4+l8I0h7Jq2",
-	"CziItKJ2IFymwjhNoSSTLhZ8OUl54SNObRv1qIlgb9R3k4e8XtvNZPI+D77l227igtsesb8HJ3ySqV4e",
-	"CyJycFhVtl3a4zQtY9FP16kNG224Jl1YsvTcQtNqmLhcLxlcboayoJe3Oq0itOIaEd950yorvFjz6Jsa",
-	"x0b1rMpRo68coE+8RCK0+/SHsDcgda/M3/3Q1TstmbgApVsJDd+R8MbdCGLFkjqU7ohYKMAcHHhM3bcx",
-	"oZtr1wf1XMh9La5dWUUSH3QA0YRdsOs5KRCPYULOei/cyg/L/oivVQudGLZJSTPLq1ZJ1NodKqeDs7Nd",
-	"kG1tu98DXnvzNM0ukOfwzp0sKiGPyI1sYKpH9zKfWxt4MMdzGXTkRlqnre/2NJk2mu8CWhqPtJvduHlg",
-	"zyEl/iC3O3h36uT91wW+43hR626MHSGjjS6mjRsxjlEYv+38+8XvswLoDQHrxx+IczycEcYF1Rhh/paR",
-	"2GKofQZiQ44PiVaX4TggXXsgslcmBHBWIa69pU+xA7ld6dRd87Srt6NWTfey71X3RV5NyqIpRecag4CS",
-	"uAGbwRWZIXLAuF2VbVJHs2rfY8+mMjtToQB0Fa6OPVWVVNf2IhbXSkdwDq4RF6HpLPTfX8ky726Xaldk",
-	"+b0oV2vYcY+XT+FsXOUFPd/YUeiqnivfJSQUIPs9nAyaB6XUYMNW0eqR6TOP17aTZWu1vVohvGUV14t4",
-	"4cVeMLJ9TQP01lvTpYoHHxvT6cz7hxrSD97cu54Eem9lXms3v+1QKTuY5kOmUeK9EA1PHJtO2cFOv4/O",
-	"kX1x/0ZJNc0xLY0YlOCGSjy+H5bUntd6WhW+w2rHBQ++YSK0+YlMbd/zEFpSN2LJuy9g6sx1c990vGik",
-	"/VG4daQP/uo20sIPH/rBHz4MG8PNp3sudVr/NvS3Nl/HBljQiqjgerfY68ke9Frbwn2r9KPKzFRk8Xem",
-	"MjPF9bZkLvKobq6Ec0aOa4f2I/h+xF++ymEijXW+KTCPt3GFZshi4wour5egl2dJuIEL+C6gLMn7F8B3",
-	"otpMCUMQaNXlWxq9WGDZtnqrnsPe9uVNmeq+vYlvjW3d3MRVLfHmJu8W+0EzxffD9la3OaWtq5z6a3c5",
-	"0aHMoagkX2jAQSzpQNhM8VjfE3Wv/vLrz7/k+/uRSaRlmSWjX3/+JYV4LnRuv/78iz/v1aUxwmfC2ude",
-	"Qm05/7V5LyhfCNrZ0di+2+299TRuXSD3zrsaO2Z4vWkj329RQdjCHRaQ3MXoeP7X6B2V8J6Fu4nYB0G5",
-	"ajbbqfjVxtV7a0HCtzaYL44zlzyCuYlokK+OTlbX+3AoJzyMT169/p8AAAD//w==",
+	"7H37chs30u+rdLinyqS/ISXa2thLVaqO4iT76Wwu/hx5t055XBpwBiQRDYFZACOJcbkq77DnGfJgeZJT",
+	"3QBmhsPhRZbsTar2L4vkDNAAGt2/vvpdL1XLQkkurelN3vUKptmSW67p04vzL0uRZ+dfvWR2gV9k3KRa",
+	"FFYo2Zv0zmCKPz8yILIRnIFUcijLJdciBZEBk+aGawPJyfEJvIt7S24Mm/O4N4l7+NX3ysJMlTKLe++T",
+	"US/q8Vu2LHLem5w8iXoCZyhw3qgn2ZL3Jj2R9aKe5v8sheZZb2J1yaOeSRd8yZA4uyroKWn5nOve+/dR",
+	"WMCFuuLyvznLuN5cxcWCu3WAxceQEJp74Z6vZv/y9fm3Xw0vfvjb19/3OqY1Vgs5772PerfDuRqGl6rp",
+	"ey1y/qfkerWXmgiYAQbVsVTU/ZNer4ijh3eRhbvhfqSTPSvtQmnxMz/TVsxYas2XKiNyCq0Krq3g9NxM",
+	"5NyIn3k3ofgLqBnYBYeyyBXLQEiYriw3SGj7QCJP5iFH0Ca/+kZNf+KpdbsZiP9G5Lybdrc972rW6rGw",
+	"4NHPoticKOqF5VavjI+fnERd3FWz4pt6Mj/A206C6fg31/989OyRgeSFmEzOXp5PJl9LK3AVkwm9kIwg",
+	"qci+xJkSEAYKzQ2XFpTMV3Cz4JLOwe3jAtmmWmkvam3N+mj4zf/SfNab9P50VMuDI88vR62Nfh/hTey4",
+	"cIEbO+5EoRXuwuW2F8PvWwcg8jq+N4vuS2gsm/Ntv9jSdP5k2bzx/VSpnDN5X75tcomXYLOem8uRX5Hk",
+	"9y+qbzMtYm33Wlu1g82+4paJ3B13nv8w603e7Dtmx57vo/ZNYnmubi7nwl7OuE0X3Xs05TOl+eW2A0nV",
+	"cslkZjZ3MQlv0ncJMJlBEj7kQnIDPykheQY3wi5A8hv6ctR1eTNecJmZSyUv6WBoOmH50uxn8rD6MCrT",
+	"mq3wsyJK3U5kmcAPLH/Z2CGniVqrEks250kEieH6WqTc4N/VxcMPKUsX9ISjmstU+KdmluuwHxN3wfFu",
+	"X/GVoT9+UlO84o0tqI9f80Jdljrv2OiFtUXfDCZHR3NhczYdpmJIvDaJy+Pjp2mDl+kL/r8Xytgj9yPy",
+	"mylYyt1P/lvPje670VzYpOtYrFhyVdpNkn7kqZLZFm1xzbRg05zf5RD/7t/ZPMfWVaz4sbFja0wcbbB9",
+	"zQn1ippUdrHf5gV9G91N+vt7nIzc3X6hlkthu8DYi3NI6ccIxIiPEDaIguNdgf72Odx4yWBTSaSaM8uz",
+	"S9Yx2+uLF+42LkWeC1Of4kzpJb7Qy5jlQ9ylDX7wCCmcTiHwqdGFe7T6aSiWhdLWgVJEn725sItyOkrV",
+	"8ihnU80ypYcZv64+HOFF4/rIj0gnnpWaOZJ3cJ4s85x4xl/kTU6cCSnMotqLzkVuGeXfsGjkWEYA75Iv",
+	"mcg75XHjoa1KF59xLHXpwXvnYyLrVo2B/ZyB0HnF9+GCHerdK/GWiMP7J+QcpagupfR/mjJNuSHZOmMi",
+	"55kTvzLl+DcoDYm5EkXBs+RAJe4kxJpibtyXhkpvsk6DHzs3d/NUOg6zW+W/KqXssm7OQNMvaEeg5nhx",
+	"DmcvzwN2NCDsLuHgRu0SDu7AKoz8lzuifUfUIxOsnJnSwK+5XkHOLNeB6JTl+Zpl2Pv86dNns9nJ5+P0",
+	"Lyez7OmMPX0yZU+n49nsZPzkz4ednaNr1z6+4qnS2fbdfGQgY5ZNmeGg6Vky1J6Pnnmrl2fAIOPGarXi",
+	"GSxVxvMOGJ5acc274RTT6UJYntpS0xO7xQsBLGlZau8jpN5HLaF/gDR/31JnB1C67bILg4qXTqprR4KY",
+	"2jt+kTOLlB/0sObXwhxKuWXzy1wYuwZINp9q4cfqHmw8WRbZnXf7musD6d3O+1FgveamN5bXEmYNMrtv",
+	"zYUW8zlem3+W3HTAhR8kh9KQr4CBdQ/vkjvr43WCkwoG7caDHi7t4Lo1lNmN79/t4XkSadU4MBfXKNPw",
+	"dJxdLpXkO4BG2Mmu82qiS7/m7iOogO+GH+SKr9ZdIC/OL8mZdfn92Xdfd7FYUU5zkW4e44zlhpOsNjzV",
+	"3JKpFo6zXn/fCUkDmQKpLPB0oVD5LAcN5dq42NcsL1teGm0Knu6V5riy8HpFddf2/FWzgn+ttdri/5tp",
+	"tuQ3Sl89MqBuJHB8FKYqW00geRf36DM5Lp3VY/mtN3mC73J9y3mYql7RyfhzeMXknJPf80dmhZm5A9u3",
+	"SjdY17K+q0HZ+pr+Kuy3bPrINBbi4DoDJB084NgkvAHzGqQfP4VvlJ6KLCPZsZvcMEQXwa/4XBjLtdOy",
+	"3S7HljZZX9g3mnO3BMmWQs4J0zh26/QHCDlT+4SEI+Ycn2yJ+PW5UZSwoeEF0ygNwbK5iYCP5iNIMpVe",
+	"cR3lQpa3SSclO8CQk7+gaXMcPnS4CIEpAw8yUVT6i3VJvx4AVbcjHS9aycLsPoe7b13OjL10uqLL3pIW",
+	"puv4zpyCmEuleXbXLVvHjwc6jBvUbgz6jwWzDWYCw1YG2FSVFoQ1PJ9Bv/aZLMvcimGgIZbJ351OxqGT",
+	"wQgShCpoYnhdTdaIxxn4dwAo5OuKZdLEegkwzcFY3JVTSPgtT0urtHeLzTjDh4x7KmxeLDs8vOvwseEA",
+	"X2afn3Rtd5hq/XGz4Hne9XggZZ9bbOMYNn3y3Tvb2wPt6vfp2vX2gLvGDjybfj4dT/eAq/r58Wg8OjmM",
+	"xSrgMqObtSWqsoOxvTbdwdktxNI2UBbMLBBnuce9y1CFj6QrTQQFMwZFmKpjBgYtmIYST5w+nQBp/WRw",
+	"CkyuQNkF6fq85FWA7+T4eHQH0fOaJMSDSh60tjtkTpcLgIx97wR4cKkT9axm6ZZo2c1C5XjALOVgFMyY",
+	"Pkhu4fJ4WmphVz/i4t0eNQKL+8IS0Mcz3qpFQEg0XAfOCHfkoaypXNVkhZtTYLlRwNKUF6j9vD8h8YNs",
+	"Rih3x09rR9jfOBlJL7W4ZpbvDNWegQM2aEvgMRTunaYTAWnK+ZylK3hxHhZtaEEBlWpuVKlTF0HoJPXl",
+	"q/O/n118fRixWwK5e2ilsC4FcfcHd/2rl8F22yDHXYYt3HDWYlvoz7RaQvLyhx8v4MhvypH2yCwZRA51",
+	"dKCRmwXXnHYYb6v7hfSkUVu44//8+MP3OByKbJgJnmeBYfYFsltrfN/AcpvM7p1a12Oc12/7i6/h+ejP",
+	"v/3yr+ejZ0BO0gyEhVJmXENylIojVoij63ECfeJ2IjiWxjKZsVxJXg10DqwoOobw7w8i0OS4zfmSS1z8",
+	"dBXLb71/dtIEFYVWVqUqB4too1vrwfHo2W+//Gs8ugVTcHZloliSmdXJ2FHg6sj7/g1dgyvTNM2aLB/L",
+	"WH6p7AKWqpR0MVCG0+iGLRsnayJnMShN/yIQYpCMfjJKJmDK2UzcnsayzheBJVshDRy3Es89apy6AX81",
+	"Hcc7YUe0/OlP8D+lQIKveGGBWPP56Fksh/Cjk9iVmkmZ1itIXihpubTDi1XBJ3g0uUiJ4iNH2+PH/Jal",
+	"Nl89fjyJJVTXvixQ3eG+ojphnpMdKREK5OQU0gXThtsvSjsbPk9gqvEAyHQdIUVnEkp5JdFC9IflYbrE",
+	"C+O+0aq0lWrE+RM0nzbSXxoWFZqQEUh+zTWcHI9ppu9VJcFhgUepSjvZmUnzTcikgf6T4xOShY4ipAFl",
+	"ELA5eXxpi8ejY1CyclpmPBUZzwY0N6kWyJW6KgtcvFblfAHJTMgsmRyYzYPjJC/PLl78Nxw5dHE0EdkR",
+	"aZeRvbVJxVTVeZJxnEz8lh3DmtmNX3wnjEEM46Q1rL2Hk54GE/dGKzkHY5m2OJqazQyn3Rt/3hp1m01O",
+	"+0higcihZyZwPHTWf1pqjdZMzuXcLpwfIPFkEVNfNEWkcRkywkCqJG6AJezOsixEtL1fXhhT8lMopRUo",
+	"IbiMJb2WqbREyQILhTdJWBrpmks3OpLpXOcoFxjuQGC+cFbNfWxxi7MdcpFyaZx31cnh784vXODWEgQO",
+	"4gx+++X/NQSjl7r9psx9Nug1cHTv+ejZ6C8uis4lK0Rv0ns6Oh49RYuF2QWBmcAiQQkRJFRdNvgrf5kL",
+	"leduU93SZ/wGfBQS+l61tQZ1omsQy7DnIlxfsqxQuyQjoKPLM24sVLGkcBUrQR5LFHaWXXEQhu6nw9LC",
+	"Rk7uKpDKQ2X3hvt+qa45auFYVsh0gvwypEP1Mp1ydzwi5xK5MaO3Hb5hlbfAj+s+NgWdf+k0PF/wVMxE",
+	"Wr3RQINIPqo6l8NVD/LInCJVlW2A2IHNjWNcMOXUcBsSv2p0weamYn+vV4SB5MnxOKkZPYyXubD2pMpn",
+	"6CchJJ9EsUx8qB3VKz6Rkkp+/erb1kg+W0H2Kblha2bDRk6DNEd+DyhpYRBB4kP6SSxbgNlP5H5GuOw5",
+	"zZOWVEZTAv1C84zPhORZhNeXS0hGFUmj1TJPcMNNBCzPwVlYp3TZYX1O52CNZW2QBRBQW4jVbxG5Wd1o",
+	"A+9T2EhFSJwdkDOLzO0ZTM2AM50LroGSjYLWp+tBnon1tLOQZraCBbvmuJQBHfn3yi7IHafoWngMWbDS",
+	"VKx6oPqKYokW2pPjE880Unn/Zdik5LXheniG2ozy4BjUnph+sgVVjUdPRsfQ/+2XXwd42DVOrOJ14fqg",
+	"fozl89EtKDlqqvwgLKqs1v1qPZZ9wsVVFADppfDAxAULSzx6iwAGcSMln0C64OmVkPMmuhpUF6u6bk5i",
+	"OeHVjP01HUgRTEsbQSlzccUdrurfLES6QB1pCQEtEb04IYpCFffGwlIZC0qiJQhLIRHRlDJHMEZiAmdG",
+	"rCTnPJsAkyCynDuZnCpjnUwRMuO35NZkGVEpFdxoYTntvpCxdK5Adw5OD1VK8zxDYd/wUfrMX/zofQap",
+	"0//kfmqBQPyuzoTd6UZou0HR0GgOdzu8ubkZIpIdljrnMlWZi09+8PjOUWIKJY0z5Z8cjx9sPa3cP5ps",
+	"q3OgNkykusE/DeUYPTk+2VS8rQsOfQ/o/QDC+Ms+CGqq5tPGdaXxT46fPth6QwSkY6GvO5C6i+bsvLKe",
+	"xJNPQWKX1Oza1C6y2zhuzVHUm7x5G/VMuVwyvcJDxyPDkSW/9bK/jtJVWGrgQsCmN3nTC+lrOGpAUu9E",
+	"9r5dJLAlp7R+5Gi9iOD926hXdGUC1rINNC+UJikCzBMrLPEnYrvXF02TwqO6SSwTMi6SyAlbH4PVvMhZ",
+	"yp03wjngnGR0jq5TSMh1mMSydhD6jB3TABn+t1mZ56s6hwjwXwTk5BqNpQN8NCD0K4Q38JLS1HmczgyC",
+	"DZx0nHh0mlhd8uCqzA1PoH+z4DS8M1pxCi+AB/SYLPM8gb5U7sdYul8Hp5Vec8ECEJZUyQ9IS+X3NWIu",
+	"gztYmCplSGZgrMjzOpeKdAuZeZNYMrly/Mtzw6Ef8qkigkpkskZhMwnCNgHxI+Mwgoxl0K8iG9ytZgSP",
+	"GnXZkl1xQ2ironyqtA3IcgTBaiDN6uCL05G4Njc5bnss17hrOPbmbgJLztDSysU1j0jzJ6A5ovlstOkU",
+	"iOUHIAVkIeCaIV6i+cl62/0eQDDWyWTgPIzwWW3ZrWvUhuv9IynUtnP/gfXp5vAd6vT4TqvZkpRR5Sds",
+	"im13O4/C1ayA6dq1RO6WykbhanoI6B+6YXjtrnj2B9CIG6y55509bPlJ9St4weXlePDE+B3wpg6zIHbo",
+	"2NlhOvYVaa2gsdCEo5NGIYp6wwn9AzTsUWVzOSWZ867Q1ivunQmoQ6pIDRppzp+95JZlzLJBMNNphqbO",
+	"iWVQOluNc0rRqi2kmwWz5KUkSYsEsDyWmttSS56dglRkqCHgR604GEHguFqi7TcAT2HKsnXj/iAJ2iXv",
+	"vqLdI2asCt3I8fQBAKYZmXof3ektFyJC6HMvSfVAwD+qHfoV40h18ykl0ZfrJ/w7g+VrXHtv7O1uakMu",
+	"sAYnbgiDqDfnO/ye49H4v4CqUVo3X82gy+UTbnbAJCQMmAUurV61EagbMV2Ia+6TXqJYJs0tVqnldmis",
+	"5myZBMwUHPFfCVMoQ3kgE2DWsnSx5NKeQqiN/ML54khI4WfvOa/ERCy9lEbN2VjbXcVGWOyHiw11I3PF",
+	"sj+m4Gge0vp9qBKMp0Iyirp2VAlvSo36JDx3jHqRj5m7MvFNBlifd2OW/0iaDkkTtRn/3qIn8PHhwufe",
+	"pn1n1KZh27sy8TZuCVLHpw2Q57Zg2rrocSwT533u1yHySaOWcmTnPycwXUFa6vwUxqPbCSR10aKvTfxZ",
+	"FMkgqsM/a5W75I21Sl1VBHpj3QU/nY8ylv9Q+mqhtOGnECJiEZBv1eP/kDvgqrIij4XW1hRLQklOwI4g",
+	"4beF0PxSyKR2yYxHT/9rgCLZZ/jVgVqRkfl+Tjk7jwwonXE9qSxQt6bDBWYQuXcQmKd+EqlsQNd3slWF",
+	"ab76mRvSGQj3tnkRg5K6oZGON0c6hj5KBG/5DiCO416IK6/D6M/wJ6KUXEk0eiyZg9jMkvNiioo9WbLb",
+	"yzpOYsTPyKkNcQGGWyvk3ESxXPI5o/4IEYyPj5FnMz5jZW4HkJyMN5c+fgrehQxUHbGCC6XgW6ZdyJtC",
+	"VWjPUNKBMMBv+TKkUSTD4ZLdDpHbhjRnMqAuHfwmNGsI3jHnO1GoemWXX2pH/K7by/B7Up7Rtkzk5mVb",
+	"S0TuykuqbunOJhtvdzlVKglwRO4PtM7Wlchm+4qDlHbUC8beYTp+M8Pw9xKSiCgQQawm7FoDC1LJx5/I",
+	"Z+C0TZf2vZf4+DcaWNGmzCa04b06fcO5k2aD37mdFaFI/BS0oZjNUcx20LVHKO/GZE44HorItvqGjljo",
+	"4PMgEZlO2PaC5TnPHBKarkLAvMJAIV4tLDhjwwCTXrVMnNHpLwosS2N9/h6D5K8uRF8NFHKnIgokHAgC",
+	"wgmYhSrzDKYcXP0Cz+BasA1ival3sUAb4EPR0gd4pT4cLU070JJ3x3pA7KBGE4ugghaUw5ryR6YTmsSy",
+	"/8AgZNSR8UPQ64IvC2SxRuGcBx6Z0Dy1Sq8aRXQdQKLqUrUPS7QVvO3i163p3m1+3Kniow9CLm8/TrRl",
+	"SxuvBw66bJ3l3rGXdcQT+KVz29eKS6on33aAmWijtItr3hBbS7aCorSNrmWfUjOjVAlmZUVThPqgrbJ9",
+	"MkCXHPiPxu6IytUi0X4s5f1S82GleFHb1aDPS7Z+W+ocklRR50U/iDJnvkdXtwvZ538/BbJMq6RClqLq",
+	"SDUVMbA8X7nMTOerMD555CaWXnGsp21PwIl3l3NNMt3nSnOZhQRpKhWpakhWMFeR7/WFbyWxJJQw5b7U",
+	"Qc69xel8KdTvikzTZgIHkpaWFpiNpR+nSpQk0llBrbWyU+dxauqoJ5UHu5XfjRbyem43kUn7PPyRGruE",
+	"BTctYtfyxb8Sy36jwYzleW6aqT1UkaeKQbROrd9oTTnpzKCmpxKaRsHE2XrK4KrtyoJ+0qi0CtCKckRc",
+	"5U0jrfB0zaKvchwr0VOnowZb2UOf0OvEl/sMRrDTIXWnyN/d0NWDpkycglSNgIarSPjgagRWs6TyqTss",
+	"JAoQB3sek3ctTOjm2vVBHRdSXYttZlbhjfcyAGniXbDrJQoQh2F8zHon3Er23/0JNQX1lRimCkkTy8tG",
+	"StRaq5/j4Xi8DbKtbfdHwGsfHqbZBvIsv7VHRc7EAbGRFqZ6cif1ubGBe2M8Z15GtsI6TXm3o8i0knyn",
+	"zZZaKN1MqzvDjkPquYPcrODdKpN3N7t9YH9Ro3/IFpdRq4qp1TXkEIHx+46/n/4xM4A+ELB+/ok4x8EZ",
+	"pq0XjQHmbyiJDYbapSBa93jf1epSHHtu1w6I7IQJApzaxbUz9SmUsjokrPnMHL3TfIagmApdOiBxR6vB",
+	"Cqm8OKdu5AhPcqWueLZW71QWCJmSVFyKLHHlOyKLpVdIncW/VamUpay9pZi79i+oQ0+rQtxYLlmGCDq8",
+	"+Xx0CwuWud5PVbSQLoRUELrIOHLNBMFCaw0U/rNVnUpFRlYpdS6zQglp4YYqfmdKx9JXcvjSps2m7DOB",
+	"+l+qarz+yfHJwKGAWnM87d2jAXtT9W40jNdMpgs0dy2buyIhV7cMZsGg//rVt0PvnnAJk8KVwzFIjlwX",
+	"sJrGJaNSwU5CXYvlwynd6gL9XlHt7KRVeRW6Hnhb0PhEPGpX2IbCCNrHo+oVYSDQRbWucHig0iHjzbhC",
+	"LJ+spSH7o/UJ1tXXSoPLJgxSP0y/H5mPYvkUmSn0+lKzKp3bT0aZ0uPNgcbwWlYWcxjrZNQsmlvP2A9G",
+	"IKNOJkRiv2uL6sI4yXlGPU7qt3rvk0GrCQqN5DLaG51Q7j7+khU48hVfDWmIMKChSU/dNMixM6WXUWOd",
+	"b/729f99+wW9g3vwZ2fMaj5zLGFUfs293AxtfOteecGR7ppN+opQmgv5bia0sa6AL2BrNwSyarv8EIWv",
+	"pSIdYd3ypWPyCBI/3aWfDoUkGG4jSJTMVxN4EzoKvE3gJzV12ydkmpdUPQ6hoIXm2M7eobrdgG8z6Pli",
+	"T+loezPwNFFCVo2Pu4yZdkeej5T33tn454H9sFvmeN+WdB83mtvq9bgF1bTO6lNHcL2w7Sf3EayDiBwS",
+	"a/W9yR3FUATJgwgWnxzWuF6btHReq+AfHn+SqOnCN7hxdbk71cUhquLfYCk0ledWzXnvejy/MXUVNoPq",
+	"v4UgiBwErQfJoU1PsxyguzBgWwF0KasWP66hk6uEqIRrVa9JibjelUiKjDyQU5WtIq/VnOOmo6PLwOu0",
+	"UL4YS18lVed0BNiZC3llTsMGCAuaSbjivPCdGXyTKtRA3YqhWbYQDqdaw5aezC7PqdWWGfoOM6cqL5fS",
+	"ldIzCZyCA5QxtfSWe+VAbVR23Q+6na4VwKHdcc9Sh1ehc95ei6ndFGq9f5OQ4eBD9yY888G+rk13Qtwf",
+	"sRZirYv3Fjm1hWk+paYKaqriiUNzjrZZAn+I8updyTGVkKoqyBsy0QvBlkg8vGkMij0n9ZRMXRuCLV3Q",
+	"XFWx74XBYrnZDM33bWklXGzv5NqZEErNhUI3vuZLvjXfwCtylMKPH7vBHz/2G0MdWnZ0h11/1zeBqd4O",
+	"XWJASaSCikKC14DCTGu1vXctZQ0iM5aVpfxQIjOWVJSG6iIJ4uaSWavFtLTcfAZvJvTm28SZRa5zRhLa",
+	"+vqOIWmrl683CvtJ3POtfIGaisa9ZHAK9N/emFgyjeq9boWTaVUUPGtqvboxR3+zC2wsu9vA0n8M1GgB",
+	"S6nfoQWsw01u0FhSP89+3RY2avSEHaw1hcVDWUKaC+r6RZFeYYGZWNJYb5C6t1/89suveywvvNIii3uT",
+	"3375NYJwLnhuv/3yqzvvurMic+lizXPPqPO7sBv/xwN5SzrbfjSbRH+0xh8bnagfvPVHxwyf2FbzW7hF",
+	"A0p+U0Vn/qP07mzfSC7qjgxbBb9s9fBei6TfW2G+Okxd0gj6OqBB+t/BenUPTIp3+i/DN2/f//8AAAD/",
+	"/w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

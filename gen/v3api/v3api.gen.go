@@ -1186,6 +1186,13 @@ type CreateUserBody struct {
 	Username string `json:"username"`
 }
 
+// CreateVariableBody defines model for CreateVariableBody.
+type CreateVariableBody struct {
+	// Key Letters, digits and `_`, at most 255 characters, unique in the project.
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
 // DeletedBranch The name of a deleted branch, as the request gave it.
 //
 // Example: {"branch_name":"newbranch"}
@@ -2124,7 +2131,7 @@ type RepoCommitDetail struct {
 	// ShortID The SHA's first 11 characters.
 	ShortID string `json:"short_id"`
 
-	// Status `pending`, `running`, `success`, `failed` or `canceled` from the commit's statuses; `null` when none.
+	// Status `pending`, `running`, `success`, `failed` or `canceled` from the latest status of each name and ref (CI builds and reported statuses alike; a failed build allowed to fail counts as a success), as 8.7's `Ci::Status` derived it; `failed` when the commit's `.gitlab-ci.yml` is invalid; `skipped` when the commit has a CI pipeline but no status (`[ci skip]`, or no job for the ref); `null` when the commit has neither.
 	Status *string `json:"status"`
 
 	// Title The message's first line (80 characters and `…` when longer than 100).
@@ -2260,6 +2267,46 @@ type SystemHookTestPayloadEventName string
 // Example: 2016-01-04T15:31:51.081Z
 type Timestamp = apitime.Time
 
+// Trigger A build trigger (8.7's `Entities::Trigger`).
+type Trigger struct {
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt Timestamp     `json:"created_at"`
+	DeletedAt *apitime.Time `json:"deleted_at"`
+
+	// LastUsed When the trigger was last used (its latest trigger request); null when never.
+	LastUsed *apitime.Time `json:"last_used"`
+
+	// Token Example: 6e1ba0e69c2a9a6d0d5a63b3a4d56c
+	Token string `json:"token"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt Timestamp `json:"updated_at"`
+}
+
+// TriggerBuildsBody defines model for TriggerBuildsBody.
+type TriggerBuildsBody struct {
+	// Ref A branch, a tag or a commit sha.
+	Ref string `json:"ref"`
+
+	// Token The trigger's token.
+	Token string `json:"token"`
+
+	// Variables A hash of string keys to string values, passed to the builds as variables (`public: false`); any other value answers 400.
+	Variables interface{} `json:"variables,omitempty"`
+}
+
+// TriggerRequest One use of a trigger (8.7's `Entities::TriggerRequest`).
+type TriggerRequest struct {
+	ID int `json:"id"`
+
+	// Variables The variables given, null when none.
+	Variables *map[string]string `json:"variables"`
+}
+
 // UpdateGroupBody Parameters of `PUT /groups/:id`; all optional, only the given ones change.
 type UpdateGroupBody struct {
 	// Description The group's description.
@@ -2373,6 +2420,11 @@ type UpdateUserBody struct {
 
 	// WebsiteURL Website URL.
 	WebsiteURL *string `json:"website_url,omitempty"`
+}
+
+// UpdateVariableBody defines model for UpdateVariableBody.
+type UpdateVariableBody struct {
+	Value *string `json:"value,omitempty"`
 }
 
 // UploadProjectFileBody The `multipart/form-data` body of `POST /projects/:id/uploads`.
@@ -2571,6 +2623,15 @@ type UserSafe struct {
 //
 // Example: {"bio":["is too long (maximum is 255 characters)"]}
 type ValidationErrors map[string]interface{}
+
+// Variable A secure build variable (8.7's `Entities::Variable`).
+type Variable struct {
+	// Key Example: TEST_VARIABLE_1
+	Key string `json:"key"`
+
+	// Value Example: TEST_1
+	Value *string `json:"value"`
+}
 
 // BranchPath defines model for BranchPath.
 type BranchPath = string
@@ -2965,11 +3026,29 @@ type ListTreeParams struct {
 	RefName *string `form:"ref_name,omitempty" json:"ref_name,omitempty"`
 }
 
+// ListTriggersParams defines parameters for ListTriggers.
+type ListTriggersParams struct {
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
 // ListProjectUsersParams defines parameters for ListProjectUsers.
 type ListProjectUsersParams struct {
 	// Search Keep users whose name, email or username contains this text (case-insensitive).
 	Search *string `form:"search,omitempty" json:"search,omitempty"`
 
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListVariablesParams defines parameters for ListVariables.
+type ListVariablesParams struct {
 	// Page Page number (1-based).
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
 
@@ -3109,8 +3188,26 @@ type CreateCommitStatusJSONRequestBody = CreateCommitStatusBody
 // CreateCommitStatusFormdataRequestBody defines body for CreateCommitStatus for application/x-www-form-urlencoded ContentType.
 type CreateCommitStatusFormdataRequestBody = CreateCommitStatusBody
 
+// TriggerBuildsJSONRequestBody defines body for TriggerBuilds for application/json ContentType.
+type TriggerBuildsJSONRequestBody = TriggerBuildsBody
+
+// TriggerBuildsFormdataRequestBody defines body for TriggerBuilds for application/x-www-form-urlencoded ContentType.
+type TriggerBuildsFormdataRequestBody = TriggerBuildsBody
+
 // UploadProjectFileMultipartRequestBody defines body for UploadProjectFile for multipart/form-data ContentType.
 type UploadProjectFileMultipartRequestBody = UploadProjectFileBody
+
+// CreateVariableJSONRequestBody defines body for CreateVariable for application/json ContentType.
+type CreateVariableJSONRequestBody = CreateVariableBody
+
+// CreateVariableFormdataRequestBody defines body for CreateVariable for application/x-www-form-urlencoded ContentType.
+type CreateVariableFormdataRequestBody = CreateVariableBody
+
+// UpdateVariableJSONRequestBody defines body for UpdateVariable for application/json ContentType.
+type UpdateVariableJSONRequestBody = UpdateVariableBody
+
+// UpdateVariableFormdataRequestBody defines body for UpdateVariable for application/x-www-form-urlencoded ContentType.
+type UpdateVariableFormdataRequestBody = UpdateVariableBody
 
 // CreateSessionJSONRequestBody defines body for CreateSession for application/json ContentType.
 type CreateSessionJSONRequestBody = CreateSessionBody
@@ -3992,6 +4089,21 @@ type ServerInterface interface {
 	// CreateCommitStatus Report the status of a commit
 	// (POST /projects/{id}/statuses/{sha})
 	CreateCommitStatus(ctx echo.Context, id ProjectIDPath, sha CommitSHAPath) error
+	// TriggerBuilds Trigger builds of a ref
+	// (POST /projects/{id}/trigger/builds)
+	TriggerBuilds(ctx echo.Context, id string) error
+	// ListTriggers List a project's build triggers
+	// (GET /projects/{id}/triggers)
+	ListTriggers(ctx echo.Context, id ProjectIDPath, params ListTriggersParams) error
+	// CreateTrigger Create a build trigger
+	// (POST /projects/{id}/triggers)
+	CreateTrigger(ctx echo.Context, id ProjectIDPath) error
+	// DeleteTrigger Delete a build trigger
+	// (DELETE /projects/{id}/triggers/{token})
+	DeleteTrigger(ctx echo.Context, id ProjectIDPath, token string) error
+	// GetTrigger Get a build trigger
+	// (GET /projects/{id}/triggers/{token})
+	GetTrigger(ctx echo.Context, id ProjectIDPath, token string) error
 	// UnarchiveProject Unarchive a project
 	// (POST /projects/{id}/unarchive)
 	UnarchiveProject(ctx echo.Context, id ProjectIDPath) error
@@ -4001,6 +4113,21 @@ type ServerInterface interface {
 	// ListProjectUsers List a project's users
 	// (GET /projects/{id}/users)
 	ListProjectUsers(ctx echo.Context, id ProjectIDPath, params ListProjectUsersParams) error
+	// ListVariables List a project's build variables
+	// (GET /projects/{id}/variables)
+	ListVariables(ctx echo.Context, id ProjectIDPath, params ListVariablesParams) error
+	// CreateVariable Create a build variable
+	// (POST /projects/{id}/variables)
+	CreateVariable(ctx echo.Context, id ProjectIDPath) error
+	// DeleteVariable Delete a build variable
+	// (DELETE /projects/{id}/variables/{key})
+	DeleteVariable(ctx echo.Context, id ProjectIDPath, key string) error
+	// GetVariable Get a build variable
+	// (GET /projects/{id}/variables/{key})
+	GetVariable(ctx echo.Context, id ProjectIDPath, key string) error
+	// UpdateVariable Update a build variable's value
+	// (PUT /projects/{id}/variables/{key})
+	UpdateVariable(ctx echo.Context, id ProjectIDPath, key string) error
 	// CreateSession Log in
 	// (POST /session)
 	CreateSession(ctx echo.Context) error
@@ -5936,6 +6063,118 @@ func (w *ServerInterfaceWrapper) CreateCommitStatus(ctx echo.Context) error {
 	return err
 }
 
+// TriggerBuilds converts echo context to params.
+func (w *ServerInterfaceWrapper) TriggerBuilds(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.TriggerBuilds(ctx, id)
+	return err
+}
+
+// ListTriggers converts echo context to params.
+func (w *ServerInterfaceWrapper) ListTriggers(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListTriggersParams
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListTriggers(ctx, id, params)
+	return err
+}
+
+// CreateTrigger converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateTrigger(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateTrigger(ctx, id)
+	return err
+}
+
+// DeleteTrigger converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteTrigger(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "token" -------------
+	var token string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "token", ctx.Param("token"), &token, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter token: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteTrigger(ctx, id, token)
+	return err
+}
+
+// GetTrigger converts echo context to params.
+func (w *ServerInterfaceWrapper) GetTrigger(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "token" -------------
+	var token string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "token", ctx.Param("token"), &token, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter token: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetTrigger(ctx, id, token)
+	return err
+}
+
 // UnarchiveProject converts echo context to params.
 func (w *ServerInterfaceWrapper) UnarchiveProject(ctx echo.Context) error {
 	var err error
@@ -6004,6 +6243,126 @@ func (w *ServerInterfaceWrapper) ListProjectUsers(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListProjectUsers(ctx, id, params)
+	return err
+}
+
+// ListVariables converts echo context to params.
+func (w *ServerInterfaceWrapper) ListVariables(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListVariablesParams
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListVariables(ctx, id, params)
+	return err
+}
+
+// CreateVariable converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateVariable(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateVariable(ctx, id)
+	return err
+}
+
+// DeleteVariable converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteVariable(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "key" -------------
+	var key string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "key", ctx.Param("key"), &key, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter key: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteVariable(ctx, id, key)
+	return err
+}
+
+// GetVariable converts echo context to params.
+func (w *ServerInterfaceWrapper) GetVariable(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "key" -------------
+	var key string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "key", ctx.Param("key"), &key, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter key: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetVariable(ctx, id, key)
+	return err
+}
+
+// UpdateVariable converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateVariable(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "key" -------------
+	var key string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "key", ctx.Param("key"), &key, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter key: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateVariable(ctx, id, key)
 	return err
 }
 
@@ -6497,6 +6856,11 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/projects/:id/repository/tags/:tag_name", wrapper.GetTag, options.OperationMiddlewares["getTag"]...)
 	router.POST(options.BaseURL+"/projects/:id/repository/tags/:tag_name/release", wrapper.CreateRelease, options.OperationMiddlewares["createRelease"]...)
 	router.PUT(options.BaseURL+"/projects/:id/repository/tags/:tag_name/release", wrapper.UpdateRelease, options.OperationMiddlewares["updateRelease"]...)
+	router.GET(options.BaseURL+"/projects/:id/triggers", wrapper.ListTriggers, options.OperationMiddlewares["listTriggers"]...)
+	router.POST(options.BaseURL+"/projects/:id/triggers", wrapper.CreateTrigger, options.OperationMiddlewares["createTrigger"]...)
+	router.DELETE(options.BaseURL+"/projects/:id/triggers/:token", wrapper.DeleteTrigger, options.OperationMiddlewares["deleteTrigger"]...)
+	router.GET(options.BaseURL+"/projects/:id/triggers/:token", wrapper.GetTrigger, options.OperationMiddlewares["getTrigger"]...)
+	router.POST(options.BaseURL+"/projects/:id/trigger/builds", wrapper.TriggerBuilds, options.OperationMiddlewares["triggerBuilds"]...)
 	router.GET(options.BaseURL+"/users", wrapper.ListUsers, options.OperationMiddlewares["listUsers"]...)
 	router.POST(options.BaseURL+"/users", wrapper.CreateUser, options.OperationMiddlewares["createUser"]...)
 	router.DELETE(options.BaseURL+"/users/:id", wrapper.DeleteUser, options.OperationMiddlewares["deleteUser"]...)
@@ -6519,6 +6883,11 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/user/emails", wrapper.CreateCurrentUserEmail, options.OperationMiddlewares["createCurrentUserEmail"]...)
 	router.DELETE(options.BaseURL+"/user/emails/:email_id", wrapper.DeleteCurrentUserEmail, options.OperationMiddlewares["deleteCurrentUserEmail"]...)
 	router.GET(options.BaseURL+"/user/emails/:email_id", wrapper.GetCurrentUserEmail, options.OperationMiddlewares["getCurrentUserEmail"]...)
+	router.GET(options.BaseURL+"/projects/:id/variables", wrapper.ListVariables, options.OperationMiddlewares["listVariables"]...)
+	router.POST(options.BaseURL+"/projects/:id/variables", wrapper.CreateVariable, options.OperationMiddlewares["createVariable"]...)
+	router.DELETE(options.BaseURL+"/projects/:id/variables/:key", wrapper.DeleteVariable, options.OperationMiddlewares["deleteVariable"]...)
+	router.GET(options.BaseURL+"/projects/:id/variables/:key", wrapper.GetVariable, options.OperationMiddlewares["getVariable"]...)
+	router.PUT(options.BaseURL+"/projects/:id/variables/:key", wrapper.UpdateVariable, options.OperationMiddlewares["updateVariable"]...)
 
 }
 
@@ -12854,6 +13223,387 @@ func (response CreateCommitStatus413JSONResponse) VisitCreateCommitStatusRespons
 	return err
 }
 
+type TriggerBuildsRequestObject struct {
+	ID           string `json:"id"`
+	JSONBody     *TriggerBuildsJSONRequestBody
+	FormdataBody *TriggerBuildsFormdataRequestBody
+}
+
+type TriggerBuildsResponseObject interface {
+	VisitTriggerBuildsResponse(w http.ResponseWriter) error
+}
+
+type TriggerBuilds201JSONResponse TriggerRequest
+
+func (response TriggerBuilds201JSONResponse) VisitTriggerBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerBuilds400JSONResponse BadRequestBody
+
+func (t TriggerBuilds400JSONResponse) MarshalJSON() ([]byte, error) {
+	return BadRequestBody(t).MarshalJSON()
+}
+
+func (t *TriggerBuilds400JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*BadRequestBody)(t).UnmarshalJSON(b)
+}
+
+func (response TriggerBuilds400JSONResponse) VisitTriggerBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerBuilds401JSONResponse Message
+
+func (response TriggerBuilds401JSONResponse) VisitTriggerBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerBuilds404JSONResponse Message
+
+func (response TriggerBuilds404JSONResponse) VisitTriggerBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerBuilds413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response TriggerBuilds413JSONResponse) VisitTriggerBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTriggersRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Params ListTriggersParams
+}
+
+type ListTriggersResponseObject interface {
+	VisitListTriggersResponse(w http.ResponseWriter) error
+}
+
+type ListTriggers200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListTriggers200JSONResponse struct {
+	Body    []Trigger
+	Headers ListTriggers200ResponseHeaders
+}
+
+func (response ListTriggers200JSONResponse) VisitListTriggersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTriggers401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListTriggers401JSONResponse) VisitListTriggersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTriggers403JSONResponse Message
+
+func (response ListTriggers403JSONResponse) VisitListTriggersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTriggers404JSONResponse Message
+
+func (response ListTriggers404JSONResponse) VisitListTriggersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTriggerRequestObject struct {
+	ID ProjectIDPath `json:"id"`
+}
+
+type CreateTriggerResponseObject interface {
+	VisitCreateTriggerResponse(w http.ResponseWriter) error
+}
+
+type CreateTrigger201JSONResponse Trigger
+
+func (response CreateTrigger201JSONResponse) VisitCreateTriggerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTrigger401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateTrigger401JSONResponse) VisitCreateTriggerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTrigger403JSONResponse Message
+
+func (response CreateTrigger403JSONResponse) VisitCreateTriggerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTrigger404JSONResponse Message
+
+func (response CreateTrigger404JSONResponse) VisitCreateTriggerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTriggerRequestObject struct {
+	ID    ProjectIDPath `json:"id"`
+	Token string        `json:"token"`
+}
+
+type DeleteTriggerResponseObject interface {
+	VisitDeleteTriggerResponse(w http.ResponseWriter) error
+}
+
+type DeleteTrigger200JSONResponse Trigger
+
+func (response DeleteTrigger200JSONResponse) VisitDeleteTriggerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTrigger401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteTrigger401JSONResponse) VisitDeleteTriggerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTrigger403JSONResponse Message
+
+func (response DeleteTrigger403JSONResponse) VisitDeleteTriggerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTrigger404JSONResponse Message
+
+func (response DeleteTrigger404JSONResponse) VisitDeleteTriggerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTriggerRequestObject struct {
+	ID    ProjectIDPath `json:"id"`
+	Token string        `json:"token"`
+}
+
+type GetTriggerResponseObject interface {
+	VisitGetTriggerResponse(w http.ResponseWriter) error
+}
+
+type GetTrigger200JSONResponse Trigger
+
+func (response GetTrigger200JSONResponse) VisitGetTriggerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTrigger401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetTrigger401JSONResponse) VisitGetTriggerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTrigger403JSONResponse Message
+
+func (response GetTrigger403JSONResponse) VisitGetTriggerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTrigger404JSONResponse Message
+
+func (response GetTrigger404JSONResponse) VisitGetTriggerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UnarchiveProjectRequestObject struct {
 	ID ProjectIDPath `json:"id"`
 }
@@ -13100,6 +13850,410 @@ func (response ListProjectUsers404JSONResponse) VisitListProjectUsersResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVariablesRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Params ListVariablesParams
+}
+
+type ListVariablesResponseObject interface {
+	VisitListVariablesResponse(w http.ResponseWriter) error
+}
+
+type ListVariables200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListVariables200JSONResponse struct {
+	Body    []Variable
+	Headers ListVariables200ResponseHeaders
+}
+
+func (response ListVariables200JSONResponse) VisitListVariablesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVariables401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListVariables401JSONResponse) VisitListVariablesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVariables403JSONResponse Message
+
+func (response ListVariables403JSONResponse) VisitListVariablesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVariables404JSONResponse Message
+
+func (response ListVariables404JSONResponse) VisitListVariablesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVariableRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	JSONBody     *CreateVariableJSONRequestBody
+	FormdataBody *CreateVariableFormdataRequestBody
+}
+
+type CreateVariableResponseObject interface {
+	VisitCreateVariableResponse(w http.ResponseWriter) error
+}
+
+type CreateVariable201JSONResponse Variable
+
+func (response CreateVariable201JSONResponse) VisitCreateVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVariable400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateVariable400JSONResponse) VisitCreateVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVariable401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateVariable401JSONResponse) VisitCreateVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVariable403JSONResponse Message
+
+func (response CreateVariable403JSONResponse) VisitCreateVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVariable404JSONResponse Message
+
+func (response CreateVariable404JSONResponse) VisitCreateVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVariable413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateVariable413JSONResponse) VisitCreateVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteVariableRequestObject struct {
+	ID  ProjectIDPath `json:"id"`
+	Key string        `json:"key"`
+}
+
+type DeleteVariableResponseObject interface {
+	VisitDeleteVariableResponse(w http.ResponseWriter) error
+}
+
+type DeleteVariable200JSONResponse Variable
+
+func (response DeleteVariable200JSONResponse) VisitDeleteVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteVariable401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteVariable401JSONResponse) VisitDeleteVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteVariable403JSONResponse Message
+
+func (response DeleteVariable403JSONResponse) VisitDeleteVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteVariable404JSONResponse Message
+
+func (response DeleteVariable404JSONResponse) VisitDeleteVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVariableRequestObject struct {
+	ID  ProjectIDPath `json:"id"`
+	Key string        `json:"key"`
+}
+
+type GetVariableResponseObject interface {
+	VisitGetVariableResponse(w http.ResponseWriter) error
+}
+
+type GetVariable200JSONResponse Variable
+
+func (response GetVariable200JSONResponse) VisitGetVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVariable401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetVariable401JSONResponse) VisitGetVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVariable403JSONResponse Message
+
+func (response GetVariable403JSONResponse) VisitGetVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVariable404JSONResponse Message
+
+func (response GetVariable404JSONResponse) VisitGetVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVariableRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	Key          string        `json:"key"`
+	JSONBody     *UpdateVariableJSONRequestBody
+	FormdataBody *UpdateVariableFormdataRequestBody
+}
+
+type UpdateVariableResponseObject interface {
+	VisitUpdateVariableResponse(w http.ResponseWriter) error
+}
+
+type UpdateVariable200JSONResponse Variable
+
+func (response UpdateVariable200JSONResponse) VisitUpdateVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVariable401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateVariable401JSONResponse) VisitUpdateVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVariable403JSONResponse Message
+
+func (response UpdateVariable403JSONResponse) VisitUpdateVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVariable404JSONResponse Message
+
+func (response UpdateVariable404JSONResponse) VisitUpdateVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVariable413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateVariable413JSONResponse) VisitUpdateVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15049,6 +16203,21 @@ type StrictServerInterface interface {
 	// CreateCommitStatus Report the status of a commit
 	// (POST /projects/{id}/statuses/{sha})
 	CreateCommitStatus(ctx context.Context, request CreateCommitStatusRequestObject) (CreateCommitStatusResponseObject, error)
+	// TriggerBuilds Trigger builds of a ref
+	// (POST /projects/{id}/trigger/builds)
+	TriggerBuilds(ctx context.Context, request TriggerBuildsRequestObject) (TriggerBuildsResponseObject, error)
+	// ListTriggers List a project's build triggers
+	// (GET /projects/{id}/triggers)
+	ListTriggers(ctx context.Context, request ListTriggersRequestObject) (ListTriggersResponseObject, error)
+	// CreateTrigger Create a build trigger
+	// (POST /projects/{id}/triggers)
+	CreateTrigger(ctx context.Context, request CreateTriggerRequestObject) (CreateTriggerResponseObject, error)
+	// DeleteTrigger Delete a build trigger
+	// (DELETE /projects/{id}/triggers/{token})
+	DeleteTrigger(ctx context.Context, request DeleteTriggerRequestObject) (DeleteTriggerResponseObject, error)
+	// GetTrigger Get a build trigger
+	// (GET /projects/{id}/triggers/{token})
+	GetTrigger(ctx context.Context, request GetTriggerRequestObject) (GetTriggerResponseObject, error)
 	// UnarchiveProject Unarchive a project
 	// (POST /projects/{id}/unarchive)
 	UnarchiveProject(ctx context.Context, request UnarchiveProjectRequestObject) (UnarchiveProjectResponseObject, error)
@@ -15058,6 +16227,21 @@ type StrictServerInterface interface {
 	// ListProjectUsers List a project's users
 	// (GET /projects/{id}/users)
 	ListProjectUsers(ctx context.Context, request ListProjectUsersRequestObject) (ListProjectUsersResponseObject, error)
+	// ListVariables List a project's build variables
+	// (GET /projects/{id}/variables)
+	ListVariables(ctx context.Context, request ListVariablesRequestObject) (ListVariablesResponseObject, error)
+	// CreateVariable Create a build variable
+	// (POST /projects/{id}/variables)
+	CreateVariable(ctx context.Context, request CreateVariableRequestObject) (CreateVariableResponseObject, error)
+	// DeleteVariable Delete a build variable
+	// (DELETE /projects/{id}/variables/{key})
+	DeleteVariable(ctx context.Context, request DeleteVariableRequestObject) (DeleteVariableResponseObject, error)
+	// GetVariable Get a build variable
+	// (GET /projects/{id}/variables/{key})
+	GetVariable(ctx context.Context, request GetVariableRequestObject) (GetVariableResponseObject, error)
+	// UpdateVariable Update a build variable's value
+	// (PUT /projects/{id}/variables/{key})
+	UpdateVariable(ctx context.Context, request UpdateVariableRequestObject) (UpdateVariableResponseObject, error)
 	// CreateSession Log in
 	// (POST /session)
 	CreateSession(ctx context.Context, request CreateSessionRequestObject) (CreateSessionResponseObject, error)
@@ -17715,6 +18899,170 @@ func (sh *strictHandler) CreateCommitStatus(ctx echo.Context, id ProjectIDPath, 
 	return nil
 }
 
+// TriggerBuilds operation middleware
+func (sh *strictHandler) TriggerBuilds(ctx echo.Context, id string) error {
+	var request TriggerBuildsRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body TriggerBuildsJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body TriggerBuildsFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.TriggerBuilds(ctx.Request().Context(), request.(TriggerBuildsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TriggerBuilds")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(TriggerBuildsResponseObject); ok {
+		return validResponse.VisitTriggerBuildsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListTriggers operation middleware
+func (sh *strictHandler) ListTriggers(ctx echo.Context, id ProjectIDPath, params ListTriggersParams) error {
+	var request ListTriggersRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListTriggers(ctx.Request().Context(), request.(ListTriggersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListTriggers")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListTriggersResponseObject); ok {
+		return validResponse.VisitListTriggersResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateTrigger operation middleware
+func (sh *strictHandler) CreateTrigger(ctx echo.Context, id ProjectIDPath) error {
+	var request CreateTriggerRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateTrigger(ctx.Request().Context(), request.(CreateTriggerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateTrigger")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateTriggerResponseObject); ok {
+		return validResponse.VisitCreateTriggerResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteTrigger operation middleware
+func (sh *strictHandler) DeleteTrigger(ctx echo.Context, id ProjectIDPath, token string) error {
+	var request DeleteTriggerRequestObject
+
+	request.ID = id
+	request.Token = token
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteTrigger(ctx.Request().Context(), request.(DeleteTriggerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteTrigger")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteTriggerResponseObject); ok {
+		return validResponse.VisitDeleteTriggerResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetTrigger operation middleware
+func (sh *strictHandler) GetTrigger(ctx echo.Context, id ProjectIDPath, token string) error {
+	var request GetTriggerRequestObject
+
+	request.ID = id
+	request.Token = token
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetTrigger(ctx.Request().Context(), request.(GetTriggerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetTrigger")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetTriggerResponseObject); ok {
+		return validResponse.VisitGetTriggerResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // UnarchiveProject operation middleware
 func (sh *strictHandler) UnarchiveProject(ctx echo.Context, id ProjectIDPath) error {
 	var request UnarchiveProjectRequestObject
@@ -17791,6 +19139,209 @@ func (sh *strictHandler) ListProjectUsers(ctx echo.Context, id ProjectIDPath, pa
 		return err
 	} else if validResponse, ok := response.(ListProjectUsersResponseObject); ok {
 		return validResponse.VisitListProjectUsersResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListVariables operation middleware
+func (sh *strictHandler) ListVariables(ctx echo.Context, id ProjectIDPath, params ListVariablesParams) error {
+	var request ListVariablesRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListVariables(ctx.Request().Context(), request.(ListVariablesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListVariables")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListVariablesResponseObject); ok {
+		return validResponse.VisitListVariablesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateVariable operation middleware
+func (sh *strictHandler) CreateVariable(ctx echo.Context, id ProjectIDPath) error {
+	var request CreateVariableRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body CreateVariableJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body CreateVariableFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateVariable(ctx.Request().Context(), request.(CreateVariableRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateVariable")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateVariableResponseObject); ok {
+		return validResponse.VisitCreateVariableResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteVariable operation middleware
+func (sh *strictHandler) DeleteVariable(ctx echo.Context, id ProjectIDPath, key string) error {
+	var request DeleteVariableRequestObject
+
+	request.ID = id
+	request.Key = key
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteVariable(ctx.Request().Context(), request.(DeleteVariableRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteVariable")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteVariableResponseObject); ok {
+		return validResponse.VisitDeleteVariableResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetVariable operation middleware
+func (sh *strictHandler) GetVariable(ctx echo.Context, id ProjectIDPath, key string) error {
+	var request GetVariableRequestObject
+
+	request.ID = id
+	request.Key = key
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetVariable(ctx.Request().Context(), request.(GetVariableRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetVariable")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetVariableResponseObject); ok {
+		return validResponse.VisitGetVariableResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateVariable operation middleware
+func (sh *strictHandler) UpdateVariable(ctx echo.Context, id ProjectIDPath, key string) error {
+	var request UpdateVariableRequestObject
+
+	request.ID = id
+	request.Key = key
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body UpdateVariableJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body UpdateVariableFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateVariable(ctx.Request().Context(), request.(UpdateVariableRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateVariable")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateVariableResponseObject); ok {
+		return validResponse.VisitUpdateVariableResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -18625,659 +20176,698 @@ func (sh *strictHandler) UnblockUser(ctx echo.Context, id UserIDPath) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L2LcttGsgb8KrM8/ylTJxAFUtSNqq1/ldiOvb7Ea8kn5yR0CUNgSCICZ3gwoGjG5ap9iP8Z9sH2Sf6a",
-	"7hlgAAx4kSUn2XVVKhZJYK49PX35uvtjKxSzueCMZ7I1+NiaMhqxFP58GfMb9W/EZJjG8ywWvDVovaGT",
-	"mFP1gSQxv5EDEgwXvn8YLtIE/mDnJGXJn4etecpuh63AIwF+5uxDZn8ex6ksfZFQ+Eza6k1CeUTUK0Tw",
-	"ZEWWU8ZJNmUrwj7EMtvrtLyWDKdsRtUQs9WctQYtmaUxn7Q+ffJa//Oafcje0Amrz+BqyrDhOZ0wj4iU",
-	"sNk8y7uIJYml6oqo8Wzsp7mPcJGmjGM3zmZinrEJS3U7LHU39TxjM0nmLN22oZTdNg9KLW0sFnLj5GF3",
-	"Ns7+SmQ0cfSkviZ8MRuxlIgxidUcNg8dXlNjl5ubVOPf1OQnrzWnKZ2xTJP0tynl4fQNzaYNZEFnTDVO",
-	"yQiePCcUv5uKJIr5hAQHgVogqfb13duX+4yHImIRaQdjRrNFyv6z9zQRk5gHQKHsA53NEzWoGZUZS1te",
-	"K1Z9zdUIvJZqujVoYV8tr5Wy/1vEKYtagyxdsPVL/52YzeLs8tmFezYXJIQHyOWzC9hmMyX1d0YnOK22",
-	"PQcggTiDuUo108oUjrt+/6zf6x+eht0+C09GUa8bHofR0Sg6OzvqnfRGh2M6Hh+7JymndMcZfp+Kxfz5",
-	"4+bdev4YJqOommZT3LeJeqlDTjsnJBHihkXw+y1NFows5oRKQuHpIQcC99TPHL/mixlL45DEkUekMG2R",
-	"5VRI3UMsCU0SEsWTOJNDLqc0Eks8LvrZOJuSbEozEkcdcsHJgt9wseT4M+yD4AxeCGmSsHTIQ8q5yEjK",
-	"aOQRyuWSpZL0/T4JPg5bMyYlnbBhazBsqe9gSchrkZGnYsGjYetT0Bny0i6Nhdgf0QZKi6Md98DNSNS3",
-	"5ii2u/sjKlkExAJd/t+CpauiT3VQS8c0YmO6SLLWoOu1ZjGPZ4sZ/O3gCFsyxXPcYEnoSNwy0vV9QlO1",
-	"xPM5iwjN1DeNw2PpdfMQe/7mMabiFxZmF2k4jW9Z9DdovjbgHxWZzVOmOIdHbhib471G9WukHajdCPaQ",
-	"RpIVWXDrtzFNpPpxjp3JczJaET1KMhLZtGl6pg0XoxwJkTDK7VlsOm7qiOkxADXHmSzxwUB1K+c0ZAeK",
-	"8gLSDqKYyrlI6X/2npo/g70OuTDt4HmJBJNEHQS43j082DSzjgrRJ0Uytvmg6OlUjkrpoBze1xHBrn5I",
-	"I5Z+u2rYfvhV7RlcseOYJdF5vn9BmDKaseiaZkHTPgrVwPVo5SbTVtGCmiNX1PozTgXe98wkS88t5lHx",
-	"QQk71zTM4ts4W6mv3nvNk71kiq4a5vpCEbchVM0+1Sg8YKIesZ5W25xTDF5JoeAZjbnElcqUnNYOqWT7",
-	"MZeMyziLb1nlYjJk1bB0Egbb2moXL0WaNUxL/USiOGWh+sLaPfVY475JkWYNe6bes3aLwif4ct3S/3cs",
-	"41GcxNlqR06T74gY49re5i01Db54ojQFM+L5YpTEIbybsZTTRNFZGt/SjLmn8JbNhYwzka40t7x8drFJ",
-	"dLHlFqokl3PgCTnvgx8fSZLFc5RgZrGUMZ80bgjIIetIoRglylhv2XgbGcsx0O2Ex+0Fxd1lqGIuT+OE",
-	"uafxVrc30HJ/wh5JLe+AykXSvBHSDpJ4dDCJs4SOOulIMfLvpixUchYdZywlNAyZlKQtGYo5Ys5S0Bb3",
-	"BoSavQEhyLDwoO/7pMbCfdL+lkZEzZXJbI8Mh0phTBjIbsNhC+6KSXzLeJ2zv31y8fjVk84saiAB084G",
-	"Oriik9d0xrbRFnbYbdJW2i6jUqkK3Y5flbJvux2/47v3P6OTa83PdyGCd5Kl21zsC6nkOThdIpRw7Sp9",
-	"IBgs4iggghMpZigJS7jAueD7hdC88U5Wd/HY3MWekrlPOyePJAnGMY8CEsXlk9D9jOu5pAKmTM4Fl6hU",
-	"fkujt0hT6pO6bBiHP+l8nsQhkOrBL1KtzUer3f8nZePWoPUfB4W15AB/lQdFk9+KaIV9VhmFGTHJ9VFF",
-	"G+Y4tIOt6B/tLDTLUjS01M/BnjfkVGs7YxonLFIf4gjtNZVuPpoWQRzRTbYGP5uvZ3Jivnz/SbVttK2R",
-	"iFZq+FxkQ/7Xyx9eE5pkU7GYTBW5SLqSSn+C3liaihSmpPvFl3Npb0azcEoiFiZUrc5YpDOaAX0M+fcp",
-	"nStWpPQnpK1zTTGhemtfkWcoFklEskUKmmvMM6W3Hfm+R5bTOJySl3SU0khJGeyWpbBQck+pTKBB83ES",
-	"h/dHCK9wim4KCHVvar9TJsUiDRkKu3JQOy64AUr4MTugeNwnr/VUpKM4ihj/EoNWB5YmiViqu6FOoock",
-	"Hw2eaJGuf4qQfYIzSxmVghdzO4d35SISgeJCkZKUKfAXGs1ivqH3AXm1kBkZMQJPk0yoRohqLl+41yID",
-	"PeBLrRswusFmPuhetL5ep7eaUHClytrMuTmOxbqlFTWqqX98No5UC+pPuLfGIh3obsu/uDqHNX1DV4mg",
-	"0ZUQL2mKWvpDL+0ViCPAE3M2lKjOQV1EcUWy9JalwCbmjhXoHhLNrskTnsXZilwJQWAGxcxQVv6SRIPG",
-	"WdRancqwQw9WPK992jnR7FGdG5FNCU3iG7Y32F4x/u1JqaYZrFlyEWYs25dZyuisvPR4fbQGrVHMKUh8",
-	"dWHIbunXeL5rA85900YWj+CgUKS3PCnf4UT2H8cSphkjzZQbCmiW0XA6Yzw7BylcLdifzV2gSQMXcN9w",
-	"0XHpc6GN4Ncd/Jp9yJTiXPDbYL1Z36mp3ftRqPXwRIkKrhV+p22ott2pbEUllhF1J7KnJJBTGqCpCQwR",
-	"hAut1aHVnGv/SKEDuTtQ6lWt9cL+ax2shztJaj5yMR7HHyoTQrImbWtAqVhkzCMjNhap0sVW2VRJJiyR",
-	"hnMUopu5tJqOrJr7l2SVD0oQKRs7ycHdDFoIqq2oJVf0QLVxU6kwv1+yqe7mlxQxr0pbRozVwFyEo4VS",
-	"EVZwDUViyZW4ATZnpUqTNiUTuMe1WRosT+bdvS1E1ocXO4tlfUuXarMri6pE/IN5QuPKcm517WhTjW7O",
-	"I6NVBlsPf0D37zhdZFORxr+yLyT5or6Zb0YmbphzHbvEHpter0/mWoJb8wJMSS/ZLUvgbpBu68WMzUYg",
-	"7gVoe7pO1BuBrfjqriX6+UY0ZQTV1jSlK9I2imYALO9PAbrxKMffPXWcA91EQJYpnc9ZWrba/NxCdZjE",
-	"PEwWEYuM6SyJJVjSwQHu2NhcwICu1Gec9Vt2K25wzypSwuMnL59cPSEHxpx7MIijA1wDeTBQ5/w6jgIg",
-	"A23RWU4FWVIcH9XLVRr9x1YctQaHntkipa+iGS/Vw/jkteapmLM0i9GMEkfuzQjyAYCVORfWO62678zq",
-	"r7ApVzp2mpEL88/PeROeGlLxtBipxYH1jKLHbJ6I1Qu2AvuMw5tpIAJq0MGbHy6vKst7w1Yy6JBvQbhO",
-	"GeGMqT3OBEF/CqHkhq08YFdc3USxLCw+4PRhBAl7QErietkiqr3HTDX2SNoEDIQpSbvv+5Wz9LHT6aBx",
-	"Rm0vtDBsWTahTqu6dTds1YSJWZIIlkoNAKSFH+aMX14+I2jph6+TmFf9L1JO91NJycXFxcW3h69/pd91",
-	"V2HvCXz8698uLi6eP7mI3/z44fjHV/1k+uw1i74ffzt/89fXb+Y/naxeLL6JOO9e/pX9Msn6R2fHN8f/",
-	"+8uv338/nz7rXb37sHzx64fwxeMXL9ivy5v5mH94c3P56mbxRM6/f5sd0J9+OlvSb775IT752016Ok8n",
-	"z8K+FD8ev36XjB//Or/96UXv2dGTE/Y3esneHF5eLL+f/e3Fu6fPvoui1/SN//Kb6auTX6dPX//6y9Pb",
-	"OX01+evS/3Nd7PdaWZwlbJt1A1dElrDyEr1aWY849RIX4YK7/xUc2B1IF7AGJb4Q1KnA5pUOLtP1A7xb",
-	"PRL0/ADE3zRjqUeCQz8gkXpNNeeRoO8HBJ0WHgmO/ICIJWdpB2SMJJ7FWf0MUL4iIpuyVJsqZ+oeTRkN",
-	"p5YCb0x4hZ+g16v6CX5MBZ8YnwPMBWwqaFquWZQPfRcT0hxrnWlcDQpYaSYIjcqN9pygAJtFmQ688qI3",
-	"MCstmO6866774F9n338errthh6339qaTtkhJPOEiZZLEGd6FHO0Yitfi6uz98WjjciUzNnsmxM0OhDEV",
-	"4sZFCYs0cc9LvUDevX1J2tMsmysRWf0rK0wfvhscGF+g/qETihn02Np0cavuXdOseFMcTtfv4+wlHRF1",
-	"F45EtAL1z/YVoOgD1kGEYiHhqI0CqS/OSJjQeCbVlo2AUQvOfhi3Bj9v6+jRtgpv/fMwKP3o+9LU8MvB",
-	"x8qWWPJQMaJiyR1eIbyXbDeQ4/JaP8r/zsUMLWV/et8kZLn3S8ahZlqPWUbjRLo2TbOnRxKdpJRH6GJu",
-	"B2OR3rDoepyK2bV+quITzeVT7QN8rPEeuRJ/GWdMuwivlQh0nWNK7KcPSNOL4GIscCT7ehj7svi53q55",
-	"+sD9WoPIXOcxOCmHZuCcTo1jo5ZfBtFoLf+AlGyH1k9BxyXjzLWH2PnD7iMBVz10d1AeR/GDaxwV2rNB",
-	"TK4VyaFNrkE6CRbRtg4atXAOGsrR1h5qcBTETA4GSqH/YeQkUrQTwSULiu01m9E4aQ1av4gp/4vFIBW3",
-	"xyc0Qf9VTDm5nMUwD/yJRdcRzdSPPb/b2/eP93snV/7R4Kg7ODzr+L6/758MfL/l6W4zxwunV/7hoN8f",
-	"9HznC2sHWDzkGqOi5dbJ6Cg8DMPTEev7jHWPu5SdnlH/eDSix73eWUS7/mGP+mHLVixpFBVIpIs3zwG9",
-	"Oqcp49l1HEm1430anXWjw7Db7ffDvn/MjvzwZHR4OKLs+LQ/io5PD0/GdHzaep+fngI1M09FxsLMYANq",
-	"p7DYpLXGabpEy97aA2r15QBhgZwD7nKkpViS/AWL7G0Qpk33muT1eO3OXESt0eAZzRZyDVBJwgMOsrbf",
-	"R8KuiI1JIpbXYxoni5S5IKSGbvXDW9ym7yRL4fJofXrv1ZZPGNETAdw48HMS8EWSBETwkOHljtZPSSKW",
-	"ML2w6hE6UmcS0SG1xbJAkBvo4CqeMZnR2bxVNXV9bOqmII9xzGM5zfvJfUvqmO5nMXK0tY14rQ/7E7Fv",
-	"TETzWL3VucJX85/245laKRAn8CKbxNl0MQJZLNEAiP2I3eYfDlDSPtAtAu3tfD3Bsm2xDHJKne/LjKbZ",
-	"H2V1ZMPJCuaMRzGfQBDTgnP9p1yANK/+RBgO+vlDykOmPjmv34ymE5Zda7l8w7q6bkkDDxy38gHnV6fV",
-	"eJmSK5hga1fKFOxVeEB+4BvYkeLpDXFR8GMsBQf9aamO+riBKalWXPzIumu3Yjbq2jYc/b3Llp5QmRku",
-	"qXQn/FNqVAtwne14C74HAp+x+W47sLoxGJeKXUsl+OgDV+e85ilFrWKRuR+K4vF4t2E9jsfj+qAqhJff",
-	"T2bipqf6sBzTcdMOz9J4tMjwMlkjpIXFk07qyX+tiWo0isALL1uDnn92Ym1bt3uiyCNh+ucj9dnISdEs",
-	"ztJ41fmVzkUqfp2yTP5lon7TQpPRT/Ax8lPxWF0dsIbgYrsWHdV/tMbn+lkPt0GlcGNEHaIHNmPvbDFm",
-	"ewzOTQSegqL2XY1YxU4foAjFXGYM/OnazMxtns1R4uqxsh2Ds2Uef9d0x9Vku5TZkh3wTOm5Q+zAGFEg",
-	"MxrA3us3xJ4jDqp5zW1J7q4rj5cHkwcDOaWBi/vyjH3IHNehGmLgkQWPWEq+j7Nni9EjSZYijUgbPKwA",
-	"0cfHjGEGzBZ7ziuxInJVeYGcQkxG8a2zkWbSwHk+kiShI5aUQjrgD/c97SSKq4Ic9O4XYqua6FikzsbU",
-	"E+xe5QrLL4NPb5Y1quv67u1Lkgm1vMvCKYVz2ayw44yaCfSJYis7UKaS8A+AF8kA7EbW90iu+sc6neaM",
-	"sL5X8BOhUZQyKcvLBj9V1OH1U8Z+mqcMfpydPTiOCa09D1cmDPWRrJ6JYnIXnEC0DkNTODy/26ExUQ95",
-	"1Gu5g6dCjGiKkarrjEwO9KMO4i3CadtxJov4MI/EXJFm1RJdRLzWOisCmBo9Hn5gwAoeAfeHCWbSHhB0",
-	"fea8AYNkYi4zdeZgpZFn4IitmKp1jhAUVsSS207e3CuM/oqSq6QcGeFv9CvYUX/NdKnNoHe4JlwX8SJO",
-	"InnNuJKPowYhdB39XgI3zzGwG7g6qnVNHMySEjUzw+dtdNEjaT82TsXM3ZGUC7ZhXjOWTpREC2b5Dc+u",
-	"l1TKdvIyoefm6++SmPGs6djCYWn0WhX22QK+YEOuYl6KLS4wdY8g3loKTpOiETeuo/mMWwuu2ih1ZYSH",
-	"PEQm/rUaHJeb2sPGFdBBifWDDuHVZMYolySoMoaA9Hy4VBOZP+SfayeikVrqL8USpReXPc8M5RoPRrON",
-	"EH+Hqy2bsjglWUpDJgFpAl0msFfslqUrgIlMhQss5x6DnNKURddKhmDpBsqUPJ7P2Sb6dfHUdapkLW4V",
-	"EF2qpWV8E6/ry8XTNjKzpyIFy+IdRF+QNHIIVccWUwHwgwCf087JkDM+FmnIIhJnhrfPRMSSMmynTcFL",
-	"aX0zEtFKY3WoHHLqCAyD5BNx7raMOQnMQzrZw134Lhyx61GD7+OqFlG7uzj+lX3X2Pc5YFVN6pCIpZDN",
-	"QQ2VxNnOvP0rZ/tX4mwbuVgBwq5sd0USI33/EKVSALYiptWky8rPIwiiiEuk4VTxMkfgWafTAfxU2wJB",
-	"xzJLaQYQcohqBrT03vagCT2hlzFE0kPfGyEJOcL4fb4ul5fPdgNwAjMH4KZbaURM527oyMvLZ//m0Ehi",
-	"u4rvgJPUK+gGSV58+91GVRvb92CfmmWBSyZlLLibXL5LWcR4FtMEzDKGNCS+EwxIMKdSLkUaIekozqTo",
-	"CvN6wbkBhT9QKt4OYN++381VOwv2e3ezhQ0/Ozeg5LgYqW1f82AqYIJTyiujkT0nYBcjDW8ub4oDG1Db",
-	"dGjFPeA8JEVHGDZOoN7rtdRoA4cNAfenyY6Avza3LrNU8Ak856fRdnBcJKwrOrkHc3ZGJy7eY8G/yo2/",
-	"ojfq1uQEopooOMXpxJjmYmkCHDo72LB1biXVzlzEPJOEZvdpwlYdQ5qL67VS41t8SBEqk6Q9o+lNJJZ8",
-	"j8gM5RNjfszopMFrOtlg/M/oxKlO55k2NnAcO+nGOsv7jmoHXEVKy1iykYwzpmRhOLORCBczxsFstMhy",
-	"SU1wo67HXDGWip4wZamDlcAVXh/QO42awMClthH9QUjcc4tbo1g0n/BHkoxiMUnpfLpy7lJI+TWO/hpN",
-	"ju4hKeFPTxJtoO6xhIKP43TWmMqG6AdQ59JsoMx58jkr4XnvPBeQMZw6kYJkQtyQYBx4JOBC/d8P9vTg",
-	"ZIH6pdJ05kb1eE3c/E0az2i6wmHtznLZh4yl/HrhMvM8+YAWTPLu+eNzPEHBPBW3ccTSwFNLAMwkhlsQ",
-	"sz+VO+80cl6mm653+jShk/K6mGe3o68k5jcschHrS/jluVuPTATGsK2lTfPQDu6hx7GcJ3TlYBslINwO",
-	"V9Mb/ctuVxEcaLhErkGEr7f7ukiJanB1+S4U56liQHai3Q2NrKEo84hWb5G2ClrcSF2IvXE6wm7gm5pV",
-	"QX1Nnj928/4lQBQde48/EBqGYsEz58tGMnGzovq+rxNJnP4gixhyGE7eqesaeYwYtm/XGGmKlFMa8Kbv",
-	"a0inZMXbkQm9ZVUjQ8VZbrm+P23wqm/vnl4zrzwMr8n+hBMqhVJFNKMjJR+kYqmmCAD+NiUpXZKUhSKN",
-	"tDGNDznS2x46XgLd6Qu2CgawXHlg2xRiITFcBS7RImgxlkPOF0niGZsF9KteCFDP08qkmmI18+rHEq6w",
-	"1fO7R/v+6X7v7KrbGxz5g6OTTu/o7CeEVU1YOk9jrh48poPDw0F3PDjpD466g9AfHJ4NTruDk7MBCwcn",
-	"dHDYHYxPB31/0PMH/UONvu0eog70Lxl9ZyxdcF/kOmVTEF1BV6WUlmu3IA/sUbtdBwnfDSBa2teaDP/4",
-	"iFgPeIR1Jh0SHI4HtDfodDpurEETKlObKba2EV4YO0WxgB4R4zEopsYElxuL2pKBWbtkAJKeTqJlsphe",
-	"vHnecJfnRoCGaOci3LfYu/cuFm3t5g770Bi19XqRJDo8qFiHNbC+Ju8qoC2L0C3bJlGmAq/IkdmUeXUN",
-	"w3zSbAcwzBJump34JDFsciPv6u73ulfdk0G/Pzg87Bx1ez+1Cigc/NurSKk6TMdxCJ1t5fvUva8T2Ix8",
-	"azpIn09i29BKM0DE3uofUkWgoLbx1Ram1RKZuGGtVToxtCBSJBGNpzfm4pTpTAGcdciPqRKiuHZUmSNC",
-	"AhgcBPgLbkxdpK2oKwAwbrA3IILO4/1QRGyCDXMyozcMGlpwpZSphdC5gX9lqdABoZgjE/I04MiMiIkN",
-	"K3V3RiNG6JBD0gxCk5iiUm0vRmBiSHUaGGzWwHjh2i6f+GIjvjfa6Xa4YpMoLI84Wr8NBp5TOOG3Pa/n",
-	"WuhQWnsAgwz2OhYBPRPiZj2rmApxczeJ6tzKL7YieQYKCCw9GMRoJgV0Tp4zY8jdiSr0O+of9LFeEAlB",
-	"rRh1OlW0Fug3QCJT+5QLY+yW8YyMlab5yPgrEThOxmB+xbaGHLoBTo8Xm+4D319OaQYXGaS7VY3t1UQ5",
-	"8Fxdw/Myl0PqPLLb3ff7Vz1/0O0Nukeds8Mu8Ehw/FxLmVzfsjQex0ZFxctFsY1e4Zgs91F1RZZ/5SJj",
-	"1e+K1UJpRt05cpo/pTOksvQ21qgQfCijk+vSg0bYQg5VhBo7pSr3xMGbuzEy+JPTg52Pw4lwv+N10LQR",
-	"rj6abojKPm3jP17zaGkHXQ/Y2/lxTY5AOxU/HJ5zPCso3liHahv5pkIzTheqRUE16TJZ0pUs+jfDUufW",
-	"Goncbig1ynQNpypIakasCdai3vuUK9NkszKMsmGKudDzrdSDKK9zlbaaCKm+JGU68sonqJnu7ySFqlW8",
-	"o2QCG7D+RrTIYzfxZMgL+YR8jngy5IV8Qu4kngx5TT4hDeKJWpHPkE42Gk8K/+oX0wjK1owRHZx2B0dn",
-	"g+PTQXQyOA4HYTTwe+q/0XhwTAdno8HR0aDPBnQ8iLpaaej/CxszjPUCvdu/nW70O7BONNsFvowatgk8",
-	"UJyyOzI8dT7X87vigP7Lq2Iv2OozWB0mQFrP7XSao2k8v1fFZkNqPcojS72pZ9uyIaQI9E/FUqJTccoS",
-	"UGWGPOa3cYYOylAkixmXpB3AlwzzMgQeMZ8hi2KglCr9BQ1DNtcVg/bOiyz32rRdtI3gOzGL0Ss0qyk6",
-	"5XxQh35dyzne94/2/d5VFwzQh36n2zv8yRIlRivkU8gOTkA0yUWOvGGvhZnMr7WNSH/SR1BLbwWPKWXB",
-	"crDNpkHlDKH36YtnvnJC4e/IrCuL2+TbBMQkjSKdJQEJUCsCwEh0ItntBO/GFACODXXF0USxBMSjR4Ju",
-	"QOY0zeIwntMs5hO1qAFZ0iycqgUNyCQRI4ix6Qdkpo5jyTtrdW6RzRp16JE0ACNjYomjte1lTm9joOnO",
-	"5M80ikzBaDwS5MYe8xSG/hTPdKyqTgVlv3ZkpWk2jFcPgJUK8IFM5dtcoKUzZO9NeV1t47iDeO6khuDc",
-	"f0jvJz/qQBeRqt8jQ25dzEGpt+Jy1oevmlSVKIrMlmLI2QfIUkcgtx3GcbWrjYFb0eSV9bT3VnWtzWCl",
-	"dLZ7HpkyHjICqFtk49sBcMv36SbobXl5AYCrG7iik2190hmdbOmQLtBbrdt+57Dj161DNsBrS6TWGjJ6",
-	"JzcJFRozcgf9acjzi5iZG1cyc72f60qlGpw4pXKaGzZL6ZKHHHPM3rI0z3ZYv7cR2KWNdgDOQrteHWmF",
-	"7D4UiUivYZuZubCrV31P3aq9wyv/dOB3B3634/u+7fT5hYY3FZdPAQjSQ9HWzQLO02rZKB0cpMkpRcOb",
-	"HEpTxbl0/RwU0mrlgdItKFEI0GN7JjkSpOUWFo73/a4SFnz1n5lWgQCBmeXgDguQpxr81Aiqa0TJbUyK",
-	"48LDuXBulT37eH8SRrOrzMZ4bW8mtfFba1FaG9dmXb6tChLKcb0bGFFzpH397l27vhbI6D5v3cZZlqhv",
-	"O2ujaW6do7HBmXxBJAsFj3Iooo3NpnXs9MeyB9jhAK4bLHb1yu7mQX1yy1wWjQuu3T22obxDAi4y9KLp",
-	"EplYHFNwQCDjK/KcBJjcKBjyUvV5gl8TmcVJoqt3OVQqkHVMfeGFnALGolVKkXZLM5peFw6TwcGBOiTJ",
-	"VMhscOj7/sFingga6ahEfP6gezAWH67xQ2cOObA0A1yTesbBOy3OlwqRIc9bP5oDeDDP82YYr/5Ub9Dh",
-	"LOvt+33FhA8PB0enHf8UkDjqnoUVGSP/Do/GjI4i1otOw8jvHfa6R3Tcj3ohY6MTetw/PTwbh/3eactr",
-	"YfGS1qB15Ef9fs/vHZ7Qs4idjFj30O8f+yfd/gllYa/H+rTbp+MTNawpC2/EIruGtGS79JZn5PkZkvcA",
-	"bb639/R+sgRBasUdhmXl7I8iImNFhQRL3pJMFJjQmBsIEE0ZVS+KKB7HeMTofH5wG7OlPGAf5olIWSE+",
-	"xzxiHzrTbJZ0pnQGRzBlM3Fr5p/ljA22+VCJEN3Dq+7poHs68E+/gRu35BusExd6CvdFOtF/HuBiH2y9",
-	"Dp/eWyuBMgZyiOubmEf6GJZdMoPukQ6OUP+XB1OmTlsezlCEa9R4C7Y/ibNrNZ3rnWbWmUC2LPWylFP9",
-	"7iTO/lK82PTOVMzYHLd6y84KYss/79JhPR6y56sLUWQ0udbH4RoAtsAKQLcyhwBkpMrtUNi09d8b82WV",
-	"9krnrLFd2PCFtiqXv4NbQn9V/O4wClm8unqFoA08Z+CBl3/gbKk+aZVB/SnmjONfYSIk/pWy4lvw7OHv",
-	"YqajOwRXn38RsX4mYeOGlEMFk9kyo2aJTbukmhrfdqlE+NAjmUdx2aYl6zrkgiSCT1hqrsSNuRs/Iwun",
-	"uS+2w+cs5PSxesNtlVfbSeZYxlALCuobFBzaAV4wamvgdsI9hYgQY0cwf+rUFUHBNcxWYxLBwHFoAo/8",
-	"8+//2NNrCkaCZSzZVmkGlbCyadlAMHot8lzUFqzA5XTPD9fHrXz09tHbQqgvncua0ea5lAtYv1fqmOgk",
-	"6eqzGj58HydMZoIzXDQL66A2zCPqEIE2nTB6a8S4rchw2yk0xKGWfPw2N7GXtDx9+2xqeq4saMVAVj2r",
-	"jVLwa5E1xcEp4RYIvBBz85yJsMgNXuCiKKFhp/8SQuwI4vQwDJJyQpcMaltHdPWnzbLrcef47BRkV7Hk",
-	"t7DmlvGje9jt4QEFEAb4O05OrG/03gHNq3kBAiJvwoG1cva9mFs91+81a9ucnD3//ZHEWnUO9p4yDC7k",
-	"bKuTdJ8JoA3NPpL6jqnePGCA3eHeKU7KSIdo3tuFlBNBLYaMzVMWqjbPCUWIFOyWGzS/xvtSUNLaB3Zl",
-	"rpeYFQND2jFvpFv8MCRao6R0wbQPBNiKrswxYZylNGsKiLyr0WT++avssiwAPXj2iclJudlRka9JeX+q",
-	"m5GP2iITF/d+KtIb7fGxq5I7Sv6J9EYXPecCag9KesuiQSkDka4WFnMZR8wqXWf4vSlFnle6A2N0lfNb",
-	"0ejIZX9uTakkNEkZjVZkxNRJpDeMqxlhxq/mJz59WhPsvlt1kh1qkzyF0iJ5BhJ+47J/wZImMb95CNBU",
-	"k+nZUfTEeMb1T5ko/XCUX5LbWbfvDTXUMNB10NQ4A9cYvlrNzGQxLvdMm8je3ca9xnW42INzkI3rsptr",
-	"s0afu8KO6gS+Hn1k0/oG/FG+m9rLOeQUt4HcHXc55A1gpK1xl0O+FjtkVVxy01FKZ2wp0hudfRM4pa4i",
-	"BfUTobgnoIHwLnskyZQlc5bKalFkLGmTsQ+ZKav9yZWB1ozFSpiBDAsLVOVF1mc0C6ckYmFCdQrQGc02",
-	"BxpD8y7S+t6dZeHCkbK1LMijkF+zpbuSxpal9kriV11soUjOWrcmdf3NIruGV5lm6oKuNfTaZEdSJIuM",
-	"QQ45kwwGFBIWEXzx8yTetZlNnkDdcHzYgHEky3YCUja7wppKNd1bxls3u823q6H6k9o4XfNJ75wu/XTX",
-	"kk+6uFO5YkVtkp5NB8UoGw8GohwaylOYbKcFKsQQTwE2cp6iEsDsyG9Awv1OgGlfENS1Y3RtBWTkGGjj",
-	"vmIBuu1VUGRWn7xqIT7j/XCc6lKgdDlbtSk/qfj5OE4yDDGbqdtkafIt6WLnM7oikmEulK0Kchgc2aZ6",
-	"HPnI62tUkwz0ZaCVgCTBbJW6gU6+qAUSd2e9vrawvwWtryOvrVYJGQGaz2DFvCItVV593C5Ci7VJabYF",
-	"mzj0PacdbblcdiapNpKFYmaMZ2HvqHdET8ZHp5Qdnpwc+yc+6/fDrn8c9k9Z9+j/lX8+9RWn7R1Hf8Yc",
-	"LCHwzPJl/ZauZoJHOfhmrXENn7XhMZusbKU3PhlCegsS570G117cQ0jtkFsxtYBbqxdSLtCEdnBqjh6P",
-	"s86QQ0UJOssHQK37IuAFaLQdVCcWeMWxW9FZUo9Hxd3Py7ZqX5ZD2+zv+0dXve6g7w/6Z53uEQSTlNds",
-	"LISmh6OcHp58mLM0VjybKp4LZ8mOKEVhbno0mrd05lUstQhLdJ2I8KYaQGrkQIe62t/3TwBjdjLon3b6",
-	"x8c/NYiHinLcgc3lsOG2wdGB7g4p1opwwGBzYFMezeqfDA6POqcn/Z+KE3PHoNY76tuN+uyOsYdW967b",
-	"8rnOzuRaWaUfkhHLlsy2taolhiLKOhMUXSj1LdMXc54YqgoWstKUlVOLFcmmTFKoOm6olOPMBQdrSFeF",
-	"jtskovMZjcHJil1sIXvmjZZSrLmW8FVTtsZccyy0S2NnU+qinayx0SRmF/3tQ0KjsVjwaOPw11nDXjfX",
-	"br0wqNd6hn9SQNwdRXl7XksDLCZlvQ8+drevgoutFPh3NZ6Wp1t9v32xWteJ0DoEdOFaGCNbNZctJu1i",
-	"FlBxHOuP6zIeacTSvQ4JgGsCtkxgRdZcrxxy09CIJYJPoPS0XtVz4iyBXIOojUVqbDDniDe41uHD6E0m",
-	"BVINv4c02zoJdS6wDPloESfZvpJQUhresPQcKwyxVOo4I1KGvFkSq8kHxFIImi3FeavPaomQHUi6kkQK",
-	"0p6wzNMp6DyCd4EHc3DccWk4jQFXpG8Sl1xkM17jXNTDMCJSP/+h5GOs5snXsOjKZXC475/tH/pX3cNB",
-	"/3jg94zBFp7TeIrDekL9Ig2qAymkppsDZXyvZVBD15m4VhKue3b1+tJY9EKDc3TYbDW9Pc4qoTK7BllO",
-	"3aeb5taU/h7bqhbdzhPUb19uu/RKzoK2k2maBl0+qUXyocpwS8LMYa3U95bSDO5jVZRpGloDbqp2ZEG8",
-	"gNG5jXCNM1onrVszqwnqpcOT01XBTR31VbatfV68UM7dVqkUgCRV4jetQWt0etQ/GXWj8PDkpNeN/KPT",
-	"07NodNQb097Y77Wac/3r5Ca17P66c42ws87ZJM5sUNpgwyGTakeKg5vRybXi/mB6zXOgR7GkQOZ6Dd67",
-	"KMDfsB1rVrRcTMBZ1bpgnc7KzDvaSAu15T6MpNvUJ/mcKMk1ILdNZU+KfHCcMDDXFvituxiAN5eErl/0",
-	"myYMlhQtoaB5S5qWcjbimnv9ktlssq1U8C8X788tuOps7JYPYJsaLPUrawdCuEsBF2fcSY3VNSxaIR6r",
-	"v3BdyAHRS6XFouKnoLO2WNeWxj/LEOK8Teoppi3xcZNgSKpyodtsnF9XWwNRG10Vzqtl43oXdHhQXu31",
-	"Lobm1JgAYllTBqfnb1kDp/5I5Z5zeRvgJ6UNpGwCkjXRLwFfsrjxeU0bINTI5supqMjnJM48IjhxiN8g",
-	"rVcc6qVq7fdcVad2Cde2WF3KVV40+FxeZF/dHxuyTOFdvj6sPKMTSdqZmMehLJvrG2K4i+rd91hPaHu3",
-	"23br5l6zHQuyIX615Jmr3LjWMlupUHNpxenJq9KL4yorFiT3E7qYd675uzhN7VZqvEUq61KTaBwHoQID",
-	"qd1tjeesJNPYN0TFw2lRd1kWqPKlNfaOrZygUZyWEyBUhMS1zo3uVx/oF/WB6o0F03sT3M1cl0iAxjDp",
-	"su+hNkw1lRz62hp3bSwPaB4voddq+1puw4lEtv1mk5RCZEwmSrk8NPW5N7EY1Mcd8GHr4yGcVkQb5ZV3",
-	"6pWnuGZXjCNjO98Xps6r+U83p8rcLeflb5nb8g5JKLdIDen2h+NW/abJF7dyNRdyh0nd2ZiU1m2/7O13",
-	"/f1u76p7MvD7g/5JnsJhc07abo0e8LcGCtDWQXvP8asKntWRjba2jfh1o3EEPWzlo3TXMlyQiNTUBHx3",
-	"tSE/cWtTrtqqLhFPJjqzMHgmBccimDoiqVIK59xUeIVkNCKUeYVZrD4UZw0J9tcc8vKA/lv9ijXprl5e",
-	"klBNBJ7WKo+652M+KQZcrovUEKlQ5RqbFwFecS9CQyeNfGdzZ/Bqnnhml04rHGxzVzqYc8vmK6xrc/MQ",
-	"biq32hQHa9zcPlR/q/SxbgJOHeTKNPju7UvSVseXiJSAwxwy7K2yqSIxlkimEROSBP1ej5TwtM85lEkm",
-	"izTBioUGUFu4Qps4wyanaBMU0FWadL003FRNdUAAefxIkgBmlEdWmHzohGJ1VgClYIlWMTaeYFma5s+t",
-	"/xWLtN5V189BIn8ib7BqXih4RsOMrNQb5XKtmSAxV7eDZCQGo/T2ims5+dhX4JeVQWRr6Nc2+lF/V/DX",
-	"mB4ejU7DqMfC3smp3zs+PDo5OT47Ou2N6dHx4Zbgr1IFs3W+pFLJq82wL+tx67JeAzsoW1oKGx+VAEVM",
-	"6bIckQMIS/ZhLqRJeCgilgy52hKxsMNyBjp3jRvS0Na1FJRStgcAhyHXGE79S15i4W5ArPt0WnZ/U6el",
-	"C22/q7n6At/6jBDL3wxnX2yDi3bFkqtOAR+FTKJGa9p31tbGXG3d2bMzR26ZoL/JjN5ACo6a7BzkB8w0",
-	"mA+wuNUk2JBNWKFlHsD8hesKcjZEnmJEEU5Vn8a8X8+csS2X4rOTbj1oZMTmCIacktYFleqg0bJNVR+6",
-	"pp12zGyNsFM9lI0ZHQ1xYO86biZP6kiXwJAlS2OaxL8iBLamLDnFxTdUkZQzGoe0gxy7AzM0F98///6P",
-	"YO9z3NC7SYRvWAoFugXfZB7VV7+2V7nv/KoNbKc4EdCkm95ttq9uNMTtEB+h7cTuyMLto2VK9UlyRplH",
-	"UmAQOd/XqVS3ieR3LM8uuPLt5lUzgFczEWgfXFzOBeswk2+YT4PhSk9uezvjOzhAzoR4+XEbxwnzCIZp",
-	"ZwIRv+NUzMgrXX+7KrYmSnqIbsBqdh3PAKWqrUP6jdag9aefo5v37fwEHx9HozDqdVl4FPX6LDpmtNc7",
-	"6p4c+2en0VFvdBDddOZ8spdnpdr1TUc0YNIUN29SXJC2xnvAJFCaV6KjkjfZh4xxder33MJDPnOnnTRf",
-	"h9q18jNNsvftRZrsAdCfjeMP5moN/hQQe0DuSrVOz1++WujbkyxMWdkJmE9a+/zUjidUifkVhvVIkiUb",
-	"Kf19M0BaLbEBmecrYk1/I2XuGuNcJmv3aa0Q9qaSCkgOIjWR6pkQQ57QdMJ+19HNDf7hz5FjNNza97q+",
-	"1/PfW4e+XiHaa33YV8/v31JQECXmKYd+Wl7rue6j5bXeoKf3fTHmH+NsenE3Nu0Kzyvfz1s0Yt/oNU5r",
-	"/baLkb6wBBT2oaIp0oacYaZwsPbH1oJR1oKeUYP7owGXR2k8mWYj8eFgvpjPmQ1YPv6CgOU30HkjTvlb",
-	"M0pyQEqPPiQ+uZ+PLu++OdpqZD3yWSFX94JT1oOam6VyA4Ore68eLB/W30oa3gKW/GAo44YTsRW6WK/j",
-	"nUDFjt1wgIkVlzZpEp2Fo+VU3YY6uRPGvJgXvlULyFKCL41AD9S1FWhGqykVi7LqEBQFv6qWyDPwR6Tk",
-	"ik6KL+r6pM4R7DCCmFTArrRepYy/2+RmN4l+P9ZM5oVIUzWZz5qiwS44gdpHVBdGAFUJnj038sk2qR8t",
-	"k5Sd17Z29avFxoRexiHUgIbc4IqHK9WxmuW0uPVlceWGdcYzWsliXYnVm+uSlHLHbor/shcrpxJPExLO",
-	"skIhxVbaVUyKLktDr6BCrMUpyMi9KC4x+S1dYhY2Z96WOCPYhDHC6E/4ftkUI1kyRunUMoljzNZYKa96",
-	"inge1WUhjRcaG9XpcbJ4xsivgrMhbwdYrK6373evet3B0fHgEOpDfON3B75vLOWV84qJK5u3WT/QaH7F",
-	"31l0Henc/TovzqClvthX46sRtxJTJ2K/4Vhn99vYuskVzzTOz2VYvnx2sd91nlmLxzjA1CnjigydfKvB",
-	"1adnZwQmaOL5Y+k2ZxbHwuqrukXlLfXKFFDbg9oa1RfWeU4YeD9dpwQZbIoPQFJCmae9e6LOQczkYKAb",
-	"qAnjldZm9NeYT0xrHfKjWGo4kClZ0+34rpI1FX+FIxnuziVtygLlmlXZGhfTiIEpuNhBRifyYGAGcaBX",
-	"wgGLWeuheWtvh0dmLhtT42qvXZ7NazIXzSxVM1AXfZjXgr3zNfxRsUbtEJ7FSRJjKQ1ZVfFKXLAV2XUB",
-	"5HzKUvWWXCRZzCcxD3Wy9BJrbEiJ66jfc7bf86+63cGRP+j1kD8fYgJ+CMFn0enZGe2N+6Mjf9Q/PPHH",
-	"jDF61j8+OT7ye6N+7/D0MDzpH5cKC7xl84SGjEjK4yz+leGMmQzpnBHBQwasX05FivKE3YtVAHVjMw57",
-	"3udeIGWHo8PMiySgtriDSOq73gj3x8qLhXSN+PLZBaTsTWVGul0STmlKw6yMjnVkt643pIeQN5bEnJH2",
-	"qW81iRzin3//h7ah6WS72ZRy0vX9vS1TeeUTKiqwrr8lbP/YuowGxTndNfGTxRgcWJXfq9Rxv5c8Yj8W",
-	"0qVFMB7FfAIZ7Rec6z/lAvRt9eeYxgmLUNEIKQ8ZfAIXQolLYg9MnpdssXdz2pXEjpokUZVD9Ny2Muhp",
-	"LgD8CHJgQU/S06xfnYLvnuu5rL0ukAyVXKGp83E8HtfX9wfO1CnjE22xRk147XWkGqobD69nIlJz6/r+",
-	"cb+vNJzaNzr157XqJzdZRDCs1v7+PqEHkQgP0GR0cNTp72di/7jjd2bRkH/zzTdktOb3v/yF7J90vWPy",
-	"zUnXOyV/+cuQE7mIBNlfgL6y/4yMFjxKGGEfWEhSesPILJ6kNGPXN2wlyduL5y8vr5+8/u8/z1MRLSB9",
-	"/pB/g+ZvtiwPWn1hkDANQ2p5LZFEWzyVMnUeSqtSv3z0WjqZp4gYQXXSIyLMaELawVCv+rAVnJNg2PKH",
-	"LYNu4GwJO723Xcj0pp5Bf7U7trrKc71u3V2ZRFzOrUiTcT2ENd8kZ0BAvmMuaE2+UU4zg70/G1H+eVtW",
-	"n57ZwHw99TysUVc6qixF05XjrIR5YcWOA67WfY6v6KSekCqXUCui4i9iWq2hUxYLS0i+yrVVFHQ8vfL7",
-	"g35v0AeBcN8/QYGwejVt/YI1wHpByKrWWy7yCOJh7/jsiI3Ho6NT/4T2euPxYdQ9PI2Ozg7H0enRca/f",
-	"Z92jI3ZSEkKfK6GRJppLorHBug5/bvVof3RyenbYPzw5ik7GR4enJ0e947PxOOqP+0fj6PSQnvbZiIFb",
-	"qlIrqqzPKapo0jC31gnrCcGKXd5ORMmtQQ0IBbwu1HULMG4R80wSmpWv2jgrfiGUI5TrJuZQ7gbJeius",
-	"RaN9E2K40MAZC15YN0lb3aQJlZlifiBc6rphe/kIkWEl8WSaLZn6v5rJViyrUeC3dm5bSRBfcC+yw56A",
-	"hYHRT7szqkMLvIUtRVNFMfBGppMy9sOoIU8VGPlSbVG3+BCCV9RfDdwob7TGlOCkHvd6Z2H/kJ6w7vE4",
-	"DE/Y2dH4rHc4Po0iGo1Oe6fd6Cw8Do+xnJwatN/3fWAW+jhQKVFX1ZPKUsaasoI5AJYjDU8ATYq0KZGL",
-	"0UxEi0TpLbh2brCG+wL9QV2YkOJRiSfLNAbNPhuQAMcdgL9c3eH6r5OjI/irl/96DH815nNYI4/XpGy1",
-	"FoGaVL5Nex4JRokYwbcGpCBXs5FI4hBgOnsocqNxorQge3bZcVhmr6XaKojs/S6JlzUUEdaxiSaRyi7Q",
-	"hd2Qdj3Phhd8HBq6h4CPf/79H8PWpwCOUx49UQoJManvnooFj9SzBiqjq9qTVCxQb9+uErbJ2LepBraV",
-	"RR4KYF9ePnvBVs5jd3n5jNywVWOx1KqFpr/vn0Kxhv6gfzI4POv4p76Va/JGddOScrqfSkouLi4uvj18",
-	"/Sv9rrsKe0/g41//dnFx8fzJRfzmxw/HP77qJ9Nnr1n0/fjb+Zu/vn4z/+lk9WLxTcR59/Kv7JdJ1j86",
-	"O745/t9ffv3++/n0We/q3Yfli18/hC8ev3jBfl3ezMf8w5uby1c3iydy/v3b7ID+9NPZkn7zzQ/xyd9u",
-	"0tN5OnkW9qX48fj1u2T8+Nf57U8ves+Onpywv9FL9ubw8mL5/exvL949ffZdFL2mb/yX30xfnfw6ffr6",
-	"11+e3s7pq8lfl/6fLRsQIkPUkj14xswb15b9MGdc7dk8HwfYPdbbTrY4NMauoTrdmHwT6enHOJuaauTb",
-	"XVWaDusGi4XcNUzn6SJJGq48QCMY+OINW1Vu64jNE7FSP9RvvxrMVo1rGw28OEi5Dp5H9azN3Oqf7fuH",
-	"V/7JoNcf9Pud497JQ56mbu/od3WaLmFlYN16R9oz2VSY7TNiivrOmKJtas4X3+fZrtZUoxd8HKezxv31",
-	"u53jkwLTtM1zixQ0BBlP+HXM4Xkc8RoNy13RHurvMC08YeXbWF6Xq/ADiKne13al8G1N7u6l8HuVUvjZ",
-	"UlyPqZItarCVe4nzqhfLVzzgckpTppF3d43TBjCOw9O0Y0YJRxoJMmFK4rtTyGGHXPCVDohB9KaJaO37",
-	"Z0bIhqg0cptXrtrDxON93/eIFATDOXPn/GJGpixlJVZ36G/KdFGf9vPH5XIEmcAgnnIxnziblnrqb4xl",
-	"2SXVxSUk5X4mxM0Vk9kbLKzqHq5E3hUYAAWe6UCXpoQQyuD7J1fEhOTHUUAk45HUmahh1Qem4ls2ZZLh",
-	"jlTdb9BgXo291FuhprxdjFY5Ei+vcI+N/AVzfk//TzMIfEi/eClmTHBWJD5OsaVS8eJ6ZmtrTEXO48rg",
-	"3q9RMSr3Jy5CoGbhVk1KE2t63TXfdc2tH4xemQb4kTb8uV9NG+exrlCYebsbbBGhZe1ANVKrBOmxZlpe",
-	"RRf5F3JpbXDvrr6rO4o9C1e3TEXGdBRV4RXHhPmQnr57NDjsDo66Hf+0+9NdfJV0HqunOlf4aP7TfjxT",
-	"nA+A1Tp5N2RLBykhoaOURiLdj9ht/uFAsvSWpQe6RVjcd2BoBwjqdiz/XanCQnAOFUgEPK10dMhyB9ws",
-	"vmWcCM6k9pnsiD64sm4A65e1Grw7JK7EX3cgawhztqLemt+/vxhFUJxBfMByZqpfVAAGJm35klt3VFHL",
-	"AnXs0iXXcJ5q9G/RAOYOuAslHOhr+mBgimw7gKAPnU1g3fJVFofMFjLDRBD4GJwNjyyncTgtJ7z4edjS",
-	"N3/Mw2QRYRZ59VISy2zYeh8ohqDLCJWvaf9z0xuY3dlJLKtig3Y5pVjzRKOM6pk12yKPjQj2CGcs0pon",
-	"YJZlQ+adDbkmNyX8xVqImOcEn3Eew7X85HIq0jy9w0aOsk3q27tkr92USOEcllTW1nQHlmXZkVWLOyVV",
-	"DZSaF5AZo1y6dr/nA4ggkflD/jmJJ1ykpmqCOxkrkFmHvF43t3U5Wmsx8XCO8XcDTo9TSIGr8+TCMBKI",
-	"mGO3LF0JDiFcJKScSMaqQZ6O/Kf3nlH1HvOKbk74uZ6N7MrmSyreV0b/kIwesvFsvTFqCz5fENP2kJrw",
-	"KzFAGn52nxKwJrm4kM4bMYrFJKXz6crJhuoGKOcQ1JnFx9Zms2hQk96k8YymKwI/n4PCD5zKeFUhDcgU",
-	"ctc4B1kuZ1RJYmLKKr17/vhchwabUkSBydws88xC8P0jSbRJagXh85FiiQ227MKoVe35aUIn0irzJPMS",
-	"T+7FKaxZ1ZZewi/P3fdgYfZas8nmoR1k88exnCd03Q1FpVzqsnPVY4C/rFM0cxNcfbIQezEukqfkS1hQ",
-	"mTthaXPdqpwKzCP6Kkd6KOjnPihC2xNr0o36mjx/7PaIGNNibQ/xB0JDiG5xR7Hn9kbX2cSJ7nymStbH",
-	"2vWOPzbHtTs4ZyKoqaf9NE4a0PSKZIPZIsniOU2zA6WJ70c0o0Ee1+ayaOp4fcctZ1BODXkLMqED3EsQ",
-	"5VHMKQQabTMveV953DSf3hxEd0dnXm5T/7gT79klCZTNijbOo+GY7NJf46nZpZG1hL59QxVRooS0ztce",
-	"b2NrocwyWDtQTKs8tq3wtiYzGzph56lQZL6mJnmTJ0InwFDNGXdW9yCMTju/zNmk4qKqh0oc7fcOoQyl",
-	"Pzg6NTHReSLcqm9nZyfOWoeN7aN5KEcMHns8yDud/Us6Zi5Y/OeVWtc4j3uoKNTk8dfLXBjU8/UeJSK8",
-	"gfT6SUTn1+bje/dBc0/xDZKpmqFH6nUXFjrpitnN3aqd49C3LmPecKZAejNKqmSAbVKKh1I6tN9EQk5S",
-	"QIo+wIH7TfJM5niGnYjcQeAuLcJRq8rh1HY+V3Vxu0i27PPedvzWlfnekSfG5fa+p6a3UY02KiCOjNKW",
-	"a/3jdgXR8wq2jmD8miP+nmZfVwocdWWs/a6Iuc+hHHyDVuDy1G/EvVcnWiEos1/WqOp0WZuWk4BKe+RQ",
-	"uJ3nwjkrixZ2Ymyl9MYSbG9x9sBCw+fjWnouXEuT8LGtkOI64BoHc7jf6191Dwfd3qB7lCf/3xHt0q2A",
-	"XXas47wVNqYYb31+94GY2Roy0/3tITPFHfZDmqtqWyVHK7B83jZXXu14IcSiMP4NCCWBaTTH25aOnmce",
-	"MT+DtAHZ3dswaI/ImIes3FIsCU2kyN/FEDn158tYZs8zNnugSWtFdt3MA6JunF2mDo1+zvyxAWsRxATV",
-	"2l0hnPXcaOgcXldzTqtfF2+eY/m5baqi241uwbZNNzoXiWfFVmJTuvBdu9iGwDNWE8kgXVQ93LGeGu2L",
-	"YBC7+72zq1534J8Mumedfr8Jg+h+rplXn+z7J1fqYeB9h2e9u/Dqw946ZKKVXW3bAdyF+ZZIrnV2I/5n",
-	"Pjk7ZRdT9tf57bfyKHvxWajG3w2LBs24uXo+gESUmmVGUSFg1+K5B1xDjN3R+m0bXdcfcSu5Efzpciz9",
-	"dw4XgegI7fKJYnQVvbEH/MlRTUFELHkkCQR4yAEk0qyVwiBzJe1lWRqPFhkjbYT0YWZyJjNguWw2YlHE",
-	"ImKovsoogC383IohsydkLSDtGf0QzxYzqOh5dGQlOdiDgMB62JZk4SKNs9UlMAiYq052eaXo/BmjThu+",
-	"xWArrA6i4yssDqJ5ChaIBSZVM1Nsvshm+Pb5f19cPdm/+uHFk9fFTtN5jCEBpbH9bcHS1fZD8zDZ6f+p",
-	"t8jcOAfzocD3xUjKp702ErV0MR83ePM02E1dPbeHFvrtuyfktHPSOUOnagTlS1NApiVsxrh2zr7U+LPO",
-	"kF9NYwnlT9Quqk0Fj6xYpCHCtNJFNh1YbloIF4vAzjRhnKWQjg12JM6GHEwjqjmwrqvLWy7ijBHIDKZt",
-	"KiQS4UKPRacCEGP9kyJ89FwN+ZD/x3+Qi0U2Bag8xZD2J+XHCPsQsnlWowbEbGAk0YDMqZQaX2Dt1pDr",
-	"/F9BaSeC6v4RXXIgKJFOQJCyOkP+KpYSKhjqcCoPk3Br45ihFGh8QIK+3yWVCC711TuOxqT4VwYhWmYB",
-	"LheRGPKLigCFVWrDDO1QlosnT6UayEUkXHPB7GXB5bvHP5g5kDbVQkakhm5Y116HXEAqceiaTFgmhzzo",
-	"+4f18R+SpyIdxVGkpvhqIaH0Ab6WCdUgpDOA0LM2JDbgdBbzyZALziDHGoh1iViyCPi+RrDAgYq5Imk1",
-	"mCJgDUabD6hfH1CfvBauOSm+N9Dlpcu/6NrTpTi5If/n3/+/Is8i4v2A/BlGfGNw7tsnF49fPSFyKpaK",
-	"6KJ4PGZKViFLkUYxn+zl1FxWvQVPVkP+gyFmCRmdWESCD7jk++qBAUEIEOIiyMb1x3FnwgjUI6znUpG/",
-	"MeWCRunMCxwDTfVhVXOD+Q55QItDqAQ1LRT9KSAp5Zj0ppghxgzo5ouGh/wHXhxbe6bwjNyHTAz7CMnQ",
-	"U/YA2DFWm4HFEhjyJWQzZpSZo4yA7j7O8qfMDW0NaUDokFcKP3ORVcFIQGYgcff9vkcMbMk8DVxT0WHf",
-	"P8Q0gAbnwQklM2QN1gHEhnyzXm+sFbqQeHzzSE+In1Q83rO3SPUcCkXKJksMHnKUR5RqpZjvkAPJtgM6",
-	"nyeafR582F8ul/vgZl2kCebL1slnXF5YLOkDKcCxOS8Htc5YNhVRhwSdX6RiuGpQ6sjP54xHWHhUPTan",
-	"2VRxEbOWcaSfHHK+mLE0Dg13fff25b4eEAIeIRPuf/ae6leDYsUmMde3wUuwx2f0RjFxOmFBUX2tu4eA",
-	"yTlLrys/9XyPzOgH0vX9cwLZytMh1/IR0L+aRURopp4AFvRCcSuaxiSKoz0rbqJgt8hI1WF5GfObgLSD",
-	"ecpulSrG2YcMMv2oc6L+UEpE4BFqeXrknkeC/9m/EhlNAm/Izd/7b5QoF8CPb1gKH/Wn/K/X7EOGH3HC",
-	"/7P/JmW3+M2Qtxm4NOsOovzEogRK2qW0tOyDouuRiJRQOOT7iu34dbbjk/a3NDIVAvfIcDhsIW9Vkidy",
-	"VPUdnJS8GJ0OgNRnY8iJ43SeO3r8aBofxyyJdOutwc/m65mcmC/ff8q7wQxLqhcLpN1GOJk6mlSD0rSz",
-	"bZkqKVfJYmqF9ne5r/e3Y87nplZwyqgU3FNDC9a9RMi+vrHwDTPJTwGB62kpCBwWaXF1ElE5NWNquB8z",
-	"5K14K6u7N90PqWRkvKfoJWXAfhMhFP9Uow1FCuu4mGsgzTjmUXDe2AOO+a3h2o77VfejJEeCTFwdfpFd",
-	"w8D+FJyTkVBLlQKIFjIbKSJRcowlKMIcj8x+o4AAYQJ6nZFXqdsgEgzRhFN6ywZm4e1A+SMY4AWKIjhE",
-	"XX8wgC8LkcmE2qvekBsgwVxUwuoH+fqsCcg3szirriOuYcY+ZNauq4kqGTuJw0xipzjhOEIcU15DhS+g",
-	"hkqBqdyCFoAgEVX5SOpNVozPmJ70WLt1Su8ekre6WOgTBE9dCUFeKg5rdpsDJeEzcEHFUnWHXBgT4pV1",
-	"DTonbaOuqAseZnJe3JF8EvMPedCFaksNw2zas6tXL4li/3pvyOMnL59cPSkWpOf7ZosJ3nAWnlRxyNyT",
-	"hXfDsqhqUYo3yqZsNlDNucOMFCd+d/WdV4pa2usQVGewmCXeKFMqSfCd4Bnj2f7Vas4GxL7B4bbFFMFJ",
-	"HDIubXvIq+dXVrx9yywbcImywtguqYt7La91y1KJ6iXojy2dv57O49agddjxO4c6sAsUeB1mAnGkzJlI",
-	"ZUUSMZmwaD9GaR3E97IOA4IV6n26sJFtA86mTBcTBC1tBctvVwUymViMYRB6wRcCHSkKbWh0jN3UjKUs",
-	"WRnoOexzIBlNw2lAbhjDx8wbWGcE45ZSPGdQLjTm+Jg6nJ0h13KJkptRFvEs4UNndc651vMIoI8SS8xL",
-	"zMGkBTwwWpeX8wVj8+2GoxR4NZ5S8NtYiBEUPnOZIXDeLa+FNnGngcttRC+GfPBmXToQ+zmW4qPvvVbK",
-	"5FxwiRahnu9jbicgfLCHVahefVcMcSvXNtZxqPm1P33ymkLbAMisZTnVuin+7+pFP3YAz3zyWpYotumV",
-	"/1FP6jVr/c92r1iPa0lw8ytmteEtIxVufi1lt8V7IIhufAefKl5AyXW71/BR2Ja+3216JyeXA1v0asFL",
-	"h5tfyqUpfKO/+Y3XIoP7GY2Yi9mMpit9ajWxYMIymQd3S7CAzoXM3NhcmWuOJfA8aQdVp0twXnHTD7kO",
-	"0J7RFZhCCkYJbHQrybNDrhRD1JVsyIgpNVKWQvsxFKhdCv0/8lFZUNei1qc9DMOIJRFpxFI0EAalGRCK",
-	"MTKk3fcPlX4DUWyouweKbSklaUetorDT1LWKPQ8sW5xIeqvNAhgfSn40FeYwnj+ELGtQmxOebFMdVIoo",
-	"cbXSuqAbvWGcjFbajqgegBaUil3Il7Gut10Ywj1Ch7yILbISKJTvv5QpDhtmOlYUllN1tAeGD7VSOpJU",
-	"LVMupfzXfyFf/q//yjPETUUCqszbxWgFWdZ4xADCKsZo7UNPgZItpvnFSBZyQe3sCjpJ2GDIq9rIU1Ch",
-	"IBECvTXL+HGg1uDPuB0/q/1QootZuxFTa64WUP3y/pMWcq8KFRQw6pCwAa7fepSaVtfzopAxlxnlUEvT",
-	"aPI4kuJV1y37HRClKemjicrA0be+b9ZdM1YP0K7iFxutLp/TfMnjpCFVldu0e2+z05eo+9LkbGmisIGt",
-	"+vfW7bc0emvtlaP/i9y6pgNkIRBWM5b7YirnQ95oIKh202yfiKVhE2ia2Ds3hXpBXxvyCk8akK2OoFaw",
-	"F6MVHG0zQjzthb7oEdaZdB7sWEPyPGBJarXQ9aE0O1sTVcMCLSfOSJjQeAaneqSXsFCMDUeDBnJtfUaz",
-	"cEoiFiZUB9bPaAbbow78Z4oN90KteUY89zHRVmZjMy7d/oP1xh+0GCnSRofOQqILjxaemQ0tbHDIdO4g",
-	"EHlK19/8gs5bcyUE2AAqghTyNXMQHLKU13J6B4oUaSbZwcc4+oQSV8Iytj5zBQg4GsNdkrA65C2kVbXk",
-	"IX3lJgla+PMItXYR4JzHdoP3XN1kFQtDz/cLK7FJKY22tEFJ8iqq6qdiCb5JODBQqj9l2SLlENFNscRq",
-	"8FgJD2IF3PmSpbdxyIL8OQ813wifYRFCBooirUUxI08bikwNcfzadY8+hrEX9+hnKG/rThJ2E629dcwy",
-	"mqXD5ez8gThBSDlUDbZobbTIuWWeto84sHO/J37x0Cv2ThtStdgtUnC/ZaV1VAumltI1qz4BOirbWs/t",
-	"zKfFKqXuBu7DjdypcD6k8TWc75O3rVktT6FQpqZBbinzCOVDXkVfovqoS4hb9jH4CSjFYOSwl7FIlT6S",
-	"58gpno5MY3YuB/XZztHzyOKeJeXVI0l8w+wN0Q2v9+07dhW1CNNJoEN10LqY10Yf2yukzYfQlq43MeRR",
-	"HMERHMdJBgZpNlOnB/huVr7J0XJY45Pfs+zBmaQ15rXmLNwfvL/yAOvP5pO7G1q+8ok78YnvWZbrCRbu",
-	"F7exwfhUNiNvMMfCrJ8/fkOzKZhk54vsjtJTbo2HrysmICUYXRALatFw/YEoopsFqMS2mCN96RVcyGw2",
-	"iTNvdzaCXhkLsyHzNB7nazM1XeTe5lpCMPn5Dm23HvdxCG4ZfK9BV4PXO45UQEOuBixzfECzhQq0ObRk",
-	"QeX/XJqQe6D0ad+ei9Wq9ZsJOwWQcfNxtsQ2B45ZVQeLMzQQPuPi1KAxjBRAhANNWZFNAs7NNJ5A9hnL",
-	"UIRLAh4+JVGKUAJ+C7c3iCNILKMxKud4S1muKsJ4BOUgjKkukYJkQtyURHpAvziuCCu92wOZpKpJBO/Z",
-	"JFVv/tOn3/a6m4koHsdGJ1h37/mbr7DC9vRVpfiqUvxeRYV7McK8UudmtU4VqdhZTLKxHVz/TVd+W6kK",
-	"CNq38pcqYQEv4MLVb10lHMMd4E4dGKQGkPhcO+DBkTLkSgEgbS40MvCgcMZ7hAvztLqgtTcSzTdPaDiF",
-	"MDaDhcdRKNHGCljLpbHATiIW6ORkGrcA7ja4Wh4R7YzH2DUECgcQoaRRe0UUVHBONO5WJyAy89MZ0EAn",
-	"WQsneKV36Iu52LHDnRztRRbxr+rIH0UdAc83re7fg+ghThf6VorIOaFNmoY+lmtUjS3d6Ns4wzWL20H1",
-	"0A7sAswOCTlz97nJ7Yj8osR2hvyePem4Wlrah0SMlaZ/BCeYjRIAT9CCJ+oLTMzf9T3S870hP/Q90vcV",
-	"tR352DYHC/SHWGYxnxhCmsZznEgNBHmhNRp4QxrHj9Ipi1UB/QRs6Iq7A+3PaIQYVqXjGPf5kVoUxbmx",
-	"1yFPhLhREuNY23u0CkdoFJFQnZkRDW8IwKj3zvPIKaPVNSuXkCixqlvWmPZFFNks9GG0gXInD6EQOHv4",
-	"8m5qcxE1O6tx17+qAl9VgQe7pgueVGJH7hbqXOK30iX8sy9FpQuTxVazdeqS9OvTrd8Cn6EEea1+r/el",
-	"JlxC0+lTqG9HYl+O9Tm779mqYHYRRcUiZuK+XOp5XumPmqI/38n+BaSzIW9jxGixJKFYJKhDJYzeMgt7",
-	"k4rFBF3zF2+e381/X0gvjySJaEZHVLIhT8WSaB9+2ceOd1TuaScXhY6ch20Y2WSjkJGfY7JP9CYNivR5",
-	"17E2KpeaVcfMxg/h35ZAiIuoVtDENsRFNVrMQ7J3jt+GYGTT90rEZnOhDpNL0EFwRVXWeVgQwXpxwGxm",
-	"aQO/Qgm+Xva7XPaZdZ/Zh6zptn6Y43qu98TE1OYiSPMwxr8fuwKyhmLCENe8FhzxGdYFb33JNz2EIiFC",
-	"ngTBrG0cWaXq+pvXtxSK09MxOKbGPobg6N1qVfUlR0xOUcvgs9y1/7JWkrvbRew3G6MLrMuiedR5iQQN",
-	"6cUMBpXEErnH1cU9jJWkCGXIPaWKHHGM3AbYusRJgr7dkhG75JeOcgkDqm0UgZA01XDdelqhPO41ANTu",
-	"n9RUdLAlPAzG9UA/HpBlSudzlu4NSLC5lscGX+mD2kjcJbcezm+6q6XE/5KWEs0Fcy+Hoj5bCflqP/kq",
-	"Uv1ORKotmO0fTjr6fRg1MJUPlLjSWeq2MW9o63lxzwzWXyjeVhdDNXQA8Fa5Hp/fbvZIPtv6kQPtHtLT",
-	"bUtrOWZJhxcUX2Dps8IOYdC30riK0bSg663IpzGPWBqQEELFMTWB08iG4hyUqcJIwVkpBt+rgvzM/ljF",
-	"rDR6WHAmtYiUY4QBGtfWPiGLLcRFaaS9fK7wMIifxVPWmEGafAqgXOmhBAmvWm58KvUSFyDgPIMVwnmv",
-	"81+UPELTcBrfsijwbGCc+qRTAXgkgI6uRyslSpqgQ9tXr0ROKdLMyi4UKCKBH2pZADooEMs4YTxLVmTM",
-	"kgTdSzrEMQ951Elzc8aTjwMSuGGXGn1dGjwRi0zGCBIg2TRlTBuhwRcWZ4UrbMjBF3aeS+V5DkBFDviq",
-	"OrWML2YSym1b44GAOFt4bEQ2wnFbFwpXgCQAGzHkwDGDMC+nd42JkwAVkVc2jLO1CIg3BUZ2N1VRv3ih",
-	"SQPzP26T16BaGXDXN39QG/ztzq9dijTb+R2g7u3f+l2mdtBz2RVzUg3hUvzRZq5xtoee5ArWX11EX1ND",
-	"/MapIb5scLGOAGmK/VXSrua1SiFQbJK019wpOQc3N8ZeVYTcgWd+hUz9MSFTDxe70SS8HnwsqvB/wsr0",
-	"D2U6NdB/JcuklMsxS0k7z/LIk9Vnm1I9V1qykn31zGlfLZZgdxOrE4nmyONaTl61k5n0VR51bJYQbifF",
-	"VorS0XtKrhbuiGEQjt9xK0gBMwI7QhVMPr9CBVjMyWhlIh2GPNYJTNuoUnTUOl+PVu04GuwpqVaNzCBS",
-	"dcoytU9KYI2zgaH1IVc74NnnL448k+uzqLCtc3cZPY7eaMlV0w+Gp2h51WXKLVIY5CRn1vDjgLPldb5G",
-	"dkYDi5/ayUkuqtErUp1/yPRioAqxnUjG9s7e08i0WIPCSNG96lap+JkVJU7LcIhKlpXCX6vUKF3RcE2e",
-	"GFJJE6NbyfO2SkM4izlm/B3Ye2se28pfbSWd1GdZzxpoTdHYckozRcc2ltpE6miai2Vz8Dwpxc7PUyYx",
-	"2Ti0BpHwnxUIf6X3U4/6SjSEe94ztu0teKY3Cbgl/7X/peymOYmj9Wdd+pLaadgpickuDe/IAHQ0dJGV",
-	"RdFYntEdg/1GmNHYwcjEkv+RQAPGtLq79fq3MDDrcEMjNhTJpP8Q7m3DL6zoSLjK16O0igTwlnlyKsTN",
-	"GnvkvUolF0lC5EpmbEag261Db4iJvBnyXUJvnNacSxjAM5j2lzArqJ62tSnYi/Pvd/bvnjvRXjeL+PHr",
-	"a/zafQS+gDg+5G1TMsBKpl1oRHsdEixSrENmNImBWwJ0wwwWqQNdoKMZphhATDNXjkLstpzeGTMPTrNs",
-	"3pZ7Q/7u7cu9rXI957wKjzFm3h5yO/V2nukfcoOpe32hU/XVg9owni0rpDNdHVedHrTb5qkMtal/yGGu",
-	"+BzmHWyIjig4wMMFRxR9PFBsRK2DLxoagUytOSbCOpD/4o79P4bYowYMx6PALVuMgOcZR9Vx34Az/GMH",
-	"JyOu3SLP3a6LXGLamCDufiWnIX+eQ6GRwcqlyVOB5hlQblDT0SDqTiUz/ZCvAZ6TdqZJxIKckzrifMgD",
-	"dfaDQscVGtQD6nHAoaJmtTaIveDa9IK3TtScFq7EpdemMi9shqWd7VTWyQrE0wF66g2+UnQZZ9bJGMc8",
-	"8tSy8grKQ3DmWaVaWATJ/qFePoJMrES0fUxEW0qa3ms5bYnb2RDz1OnvHx7lrlb9h/Q1VDFdj3TXFINE",
-	"BMRQJ4ElxfowSqXG977KtlvJtnlStzvzK+9LqHVDfsk41MaTKLyZnGk6/3gAZykziARNMu/evrTOktQc",
-	"QbcwRybuEZ2iPDedhgJSNmfoRJPa1c+SWDHBR3LIxSKDSlZtuKFSRsMpHSVQEglsx8gnsUjgXpEPFtMt",
-	"oT3PVkdTJsOFZh5FN9qUVKofh9Ln3ayVBa/TBkunkZDZyuudmeJD+0t6n8HjSn6SB2NyxSKqJdXyQqNK",
-	"XiJIIiuE/NVC94UsdH8UyxwD7+xnCZg3bFXIl1/CLKcZgKLpG7YqMNoISabSKpZeYnlxdFeG94KtCk4H",
-	"ELbSt5jTBnG3EZsnYqUGJj2ynMbhFEptKSkLxjfAtMlDDhhcsKKgCNKQSfMFW+3AOzm5vHymOn94xtn9",
-	"/TPOy2cv2OrHOJsqemjiNoqEjLMZdugrj/w98UhnRtCczIvDr06TxbvU+VvDs3Kf2DpscyUVpGTMpNPN",
-	"Xy+zMXgCs6KLJR/yOUul4DSxfdY8sitrucp6dUi5EhdiiosRb1eOi+TVuIZ8l3Jcr4uV2aYk19bDcpbl",
-	"MqX4/+3qcuWrvK2rpVjnryDMr/W5tvAxcfscG65ofYlpDe8Q4YE6bA4jLkc1FNNGuRTwxXa4aiWowSNR",
-	"nLIwS1YIKMBsFAaDkAcvlAocFn1Y0Qwd8gbDMOAqN/EX9ijtsIpqdLniwJAcI5YZi9B2CAY1dAFVssfb",
-	"wSw5ypAmiRpFkTwxpGkalyM6lDA1ZykU7RFcBnZIBxbOhqiOdi53VUM2oO5ojrAdoNVKw3s8uC0QumYe",
-	"Ie0A6ojvIZw0WUHxWm79PKaJVL+bTs7JaJUXl8pLz+K6YNlTC9TbMABGqqW/8E19qw3wuSI/cX5veBpb",
-	"YpGgqUkGVKtGz7VZpXzdeRgXEfMJCalk2F8RMuKOXME8cu7glQ5mNSafH6pCyGcGq6gmitRtdwpX0bWf",
-	"F4zcS8CKItu7Ffv8GpbybxKWorQuDJ/cVsLJWaRhDB5hipnmHqDigYKFfhWGfg8RKV/KT/4l5afMRZKW",
-	"KJV/1Vzw1BEd25aLUR4iYKGLk3gWZ2TEErHc6xCsCyYJzWvGgGUC4uSLcXkGi20fjKq+ibGnQx7kX1l5",
-	"+ShHlHwl0MQqz5pf0jEf8naBDa2IcxSSo4jUZAUYn2MVnXwYTjkKjWm6dKGNJiLbg4nA0OlGE+2bWoh2",
-	"GU3szSvwTCCrYu1/EB08otXZTJCIyikWNVNtgXz5Z5CnyIxRLh3VJEjPR6lCP43ilX7c91D8gmhgx7sx",
-	"BoDiNIzxELKgLGOOVe5/1KhtFquN85qqghqqseSwti4bYQ2hajXSXqWIxBnOWbHlMaPZImVknNCJJO0g",
-	"lnLBpAlNDcg///6PvbzfWp1S1Vu+/G0lqOgX8yrzchrP5yxCWviBG5xVCTNVTZyD5ff9w93StYBsplO2",
-	"aK8+KSVtyYqa+mWz1D///o9PwV5RIqR24FRL5aMM5EzDKVDzz8PW/4pFWn+k6+cn7E/kTcKo1LJtmJGV",
-	"eqO8P5kgMdQulko4HLbeB0BRIoUu3pjTb7qBM6xk6HKlkM4WPcG6wjFTt6zqCaRQswD5BHzUBvFz7p1U",
-	"YsRKjTZnH1rsVo3E3Oh3Hb2PprKvatnKzoNOS1PyhZA7Fn3xnO8WOoURcdXALSFXg+HLfFM1lTVWs7SY",
-	"JUALqLPcDNE+XWx/c2XkHHHI2dKCT0MaAkmCdME5S+V1Jm4YDzCxsylvrcZXSl6111we2IQTP2SBYN3H",
-	"w5UILnfwRSGGeTh2M8pQb94fFmFYWmNL2tokz1f5Up1Dujj4kBcJUjDw5eHYKID9pfisvEO6/tOQ53mM",
-	"8g4XUp1U8O/m5Xp/w2qz8/yoO4RZ2yp4QJPkSzh1t4CcPymXMeQlOQM1RZ2GrcZLzdVvW95IG2q/Jyu0",
-	"caEHFmWQS3Cq75hnpZRMpVTLvSGbClmfTMVOttKcTaWEH4D4+5KRB0H56MVuNF/hDBsNNhdJ8tVm89Vm",
-	"48oPkSSNpprq+ftqsfk3tdj8GwV1Ues8OK/WRjBCft2ORXqTI6nuxGs3VhC64KtynjbJWCXxglU2WZc1",
-	"ZlwXtEGrhjfk7hrJ1pPGBbfXUWt9gxVxdPoGyx1Wt1ihFynmE0y7mXuFMO1CMZdz9CqqJXskbUNHLAnN",
-	"yExoG54UizRkjyTC66FAJcRl5h0GVplTwMAbfUs1rVrT97Ou02xL8uBliSFWDdOKwSOCs4GuiZnj7vv+",
-	"maXkQgR+DstVYkwcsSJlbGOVUzB2rVd4vW3VYiv/rj5A5kl4K6cHPWia5XHfjoGBJH6txfk19VtdJhTs",
-	"Z8irWkFJ78W9yJVe9ZFF1+NUzIx7VFeFKqvDLqlGkaOt7P52+qCaRef3ZhPX4y7pHvdYGMVa/e8EHydx",
-	"8xLBntcDwBqTRm1XQriKJ1MD2kknAkv83fESm2323pA3OL7q4IGvyoqtrPygtuaruvJVXdlkkrIy9nx1",
-	"M39VWn4vbmZ08q53NpfuIuTVBx8BOPvp7peSBd3NoVUBNBp4hM4EnyhpW6dSboT7kXmyMAjpHIIHtxGo",
-	"DYUzG3i8lem6itazoHekpGEMuZLQ9zrkosiZFQDcTnp5Rqv6Lam6m9FMSZV4zkH6Jy+fv3hCHv0nigkw",
-	"WxQU/vNRMABf8L5kXMZZfMtIm0oi+JC/ETKbpOzyby+9wluYslDMZoyr2ZhgZJ0oLvhPLZheB+BD16tK",
-	"ALclyTJOopCmkewQc+9YSbBTlq+S8WgXd3IswW8vxlCr38s92/YV7ZEgoTK7pmEW38bZCoorGzyZWqs4",
-	"Q0drpIbOhQEg5hHV8Lle8xOmQqDj4kreN1i6WJKAyjCwoYRttXEeWWCKPsiBAdCDJJaZ9rDb2Y2b4HS6",
-	"CwcIbiS0Q3dtxuZC2iC/BQQOr99mCaVyZbEPWUk3B6qdLWRmTilpX/7tJQkUIQdehWTPS7SnliUntr0y",
-	"Cj+KqZyLlLrDvQ0of/uI71qWTBBwELwSSwJy+rlFgp5FSMgbyvQIw3UFCBjKKIUIqM1XPBMikeBBr1Uc",
-	"iZbXqp6I1ntv8xSUsKWxyrHg5zldA6E3jU/Ramls+i0lp8hQ7YEeK35SPTYM5t8hQzVw6JhPcgb4Ver6",
-	"KnXdu9SFLLi4ZEcIU9tG2Mpomn6O6m/JTlMqiW4PkFC5MDPkcLQGDTdlg5RTyfOJhSwKlWaeqLuiEJh0",
-	"MpSvFoR6tj3ck682hK/VE9yWA31ov95RX++oL2kZqJLdFteVuoDKdat/g9SRlK8ykOlUSzaynTiB7Qjg",
-	"5mrQGvNLM7hJnYbyonDOIxIMTEmzjVU3K7F8WDbTlFwb8jZkj8DEDoNy+vatMkuOK3U6eSVPslUXzJU1",
-	"c1d3hrYL5CD6SISLGWb7pgWk3oPyfXbCWlgdpf9TiDMghRd0YFsHbHdlqXLmejW68FSGlD8C580oofxm",
-	"2PLIP//+j/fw/0+fAo/wIs05IYF5s4DzB2QkopWBo+cZyzS03xo0QsayKcLoIQ2TNomUZqdOdKfcVDk0",
-	"AqH1NuZfa9F1wP4SfEfqzJDgzQ+XtoQE7xeFzSXbDIPEg1YGQauhq/m7V3lbtyuC21XL6siKMSy1a8CB",
-	"lpKuRynl4VRPHMsDXRvXag79pylDjzKhiSIYrCMPkH8RKkrMY2qhAtuOQOY6JnpGV0UECeKZveblX49z",
-	"firSd5gxYsvUKnlNxuVUkGWcJOBEsI72b5Wq6q6lkx8c5q2X+MHR3uV+voK+v+ah2TEPjc6qtV0ymgeB",
-	"YutgkEoOm12gY5vyu15VazWwFGNF8svPfO3por4mlA9wWBCvszfkjnq/ebqCFIrY53icvbIUaeHNELll",
-	"pr5j7kZIMqmDmqhc8XCaCi4WclCylMeSzGiqBNE541DxJTLvQdFvHGuE5hR0WaGcGnMwSGuUxoiGN2rq",
-	"POoQk3YMYxWGHIIVRkIkjHKUH1MmwcIwJooWo0WiGsxz16q+TTqG5jSyjcikbXTg/KZo4P96tK6jgQMb",
-	"lIcbSzMTFnX+YNWrq7hGJf/mAWogzmf3Cg2t4abcqVHX4oy8ZsPiOsxmUdr2fjCbOlNFSS/skIvCf1sv",
-	"SqdGZKQd9oFCQheNlwQjJZ8ALLI5754p+1TOVmgkxjyiUcyY3ASMwuHrilkVqbKKeaxFyAH+tRzOPOTl",
-	"8m6emzt6rmLoew1Z/T7rmO8km9goGfehyae1AQLzewcq1tPEbTptnw2xXrhOa04/a6imhLiuXMNDvuke",
-	"dpJakS0Jvt7iHibVaxiO5+Z72CQV15xGGCaQN7HDCTeBXTkEO1bzh7WkyXlRZBurT0GJbIxS32jmKS1x",
-	"3+/veaSyMtr2o600QcrUJhS/Aq8oDCs4ApAeAhzCtcMiAO84Q/vx/Tbgp7VdwcT4AzJ9kXIEwwhn4DDW",
-	"nNsbaKADZyzSpJHGk2kmSdu2qKWeTtWgqacSArmH4Igh16QK8wEzXYxlE3eTye4pN8KWmRGUol2rsb+u",
-	"FOGOJjXShnBTamxMBheP4HmuRUMrYAFk92rKq7Ux3Xu1m229HaTptnJeL+/m0YPHc5f6eAgN39XBp08P",
-	"f102ghNEFI/jwgL/L67PN0nQJuNBiQrhBCBLNDZXUx7QOhXGqGwzrYeVwO9FVX+lNn61U4QAlB/W/vGH",
-	"i+T6Ahq9nsNDq/R2rRjsUl1FkJmlDInMiYwL1NbVdSKzOElMrJUkQc/vWqFWuXHWrUaIRVZXEtrlwn4S",
-	"jfLjhE4Iwk9ddbpwqL99YFF1zb7q7Z+jRuht3f34QwmR9WlVv3AYZplf4Pi8IYdAyZSFjGcoYlqZo5tw",
-	"rVgnD8ViDTpCSV1wtU1Mt07aAdZsvs5WcxaQ4LV6ae9cqShAaQG+lSvl+C2eaF3VmbT1s9emrEGgKx/D",
-	"KKB2TybE3vn/z9637jZuZOu+Su3GAVoa0LL7EsxExuDASTrT2UkmOe0O5kcYmCWxJHGbKgosqhWlJ8B+",
-	"iPMM58H2kxysSxWLFKmLLcl2t/6kY4mqG1et+/qWiGJZyAg7PHMr8bmZuEYY2Yj+5pUhSqxxI2CG1SJB",
-	"4NB1uJVv6K3ubDk+yhQY3My2CTArlCO0WihjaeaUBXPCpN6Gn1Kl/Ao1HcZBs8qVR1l++ziiJLCSDXpV",
-	"qJt8NFvqVS41BuPvoJ5hL+9Y5SKklB+qr81VSokGz8oUkVSxlk6N+URSrKpppbblo7fZNmtpotsa8yGM",
-	"ZC4X3INtQ0e+sgxdWtRurJpujZ98m+W373hPh/SufosV6ExxwMu26z+HZ86n096Erm3XJ1XuHqznHV68",
-	"CvMhGIGzUZ5N3UU4Jis6/+gDGewD9yNYn8DivE1EWjS7gNnvm71SSVR51ZioUt3rzvkqB89e7IX6HV5J",
-	"w3gXfFhYnIQ4t3h7QZO031S3dI/UQ0IpKcEwOm1e9Gt6sNGZzmNtHmTNrzUwIfQBV4ZKSiARPgYY/Mv6",
-	"4HZg+yydD45ODb6bjXStFutEhqhIjCDUnGpSljG05HqtFwYvDicMNqF+VEXAqeHUoRJ9qteqOcFn3Y26",
-	"dMm/a4do+W21G2+dWWydbrRH9JUN79jLnqne9tW1tt/0OsDKj9IHWMF0Y8dIGYD8HjlP1N661c/yI8a3",
-	"TF3+YfxyAOqAc3VWI4OSnNZ9DDuRc9Np+nIllZf4LqvM1ame2+yAUK8mVXRB6vLFso4gOM4VrUlnRS3z",
-	"dTe5dq9mHW/xhD8Nn4e3pd09H0hqJ1fHk3V1HNn8abzJZfMplySylRV0SeAHtkUsVsyQfEG20L8XdPFD",
-	"iGbHOrOV/hOcTgLnt5u8feBmuivOrQlzzsMkHzXaQ5sFXkPvsn4SkxxFWRDN8/TO/TjmedrYjgOdzdxE",
-	"Aq0r23KN0mIKSbXOSe7aRfRFNJubyQ15CCOSnxEVn9wYk958UHkyYvqMBJqQZbm0EZheQlaHoC3hvO4C",
-	"Yu6ImBTFrGO63N7dpZC8fAnbRXxG3Ox3BP4h5nlabqu5tURA+JIWzFEscjmbqRxkvV5yLbdtclFkiGnn",
-	"Gl1szp7Ctu1EoO/mAwRrnNiXTXCSTZSKWSt/6/3VIqlvmuBjH2ywv9NQv8IL7fV68M9vf65kaK6GQuPY",
-	"F7OHSUDxZjhE+snq8A9RV0JqSrsp6XV0/5QTUU6C9MiCFIZAPrCKvsmVKrmSJtPMzYqJ1Bj/+OXdD/3N",
-	"zGVn7vUgkv2uyUPBs9cvX+7t/aOAeQMn03ZPQHD53WvoUDZIrrrmchXHQtLbwfTTdckOYJejYmLO5KhQ",
-	"+Zmk7PK1Bvr5R/jnZkOR0h6Ul1B/8+aHN+/fOO/1y4sL2yUKfYl/+Qtae3/5C2YKVCp0VIxH8NyEuuKG",
-	"xHygXHGG7gK0CGzeb90FPTIMY2WKPFt2krgbhdo+3+eGSQYLg/gZFbPrzwN08Rya4v1EhRqjd0Nq7pnY",
-	"UJyLwVG4zr401mzmZYHbQKWZHpsQ84m5z1t5oGWubKO2gRTHdUB67F9bfo2Nl4Z832NQaHBBBu4dzcVs",
-	"oxphKHHlnlOmyljloY54imi3anvs6lJsLKxyKsmhPQ00a7yLp6FKhC4+mGjXpQxIKNOqdxLgJwG+ToBb",
-	"PgCUxJkKFQ7w3DQPd6d7f7lysbdwbT+8tV4vycPd7lSXtwdxdbWJf4u7sO8qY7Qu7gaRhTgDsI4SSIWD",
-	"uMJMsgXl0SnPdEfYsjzR2AoyfAYiP3wWdS9r/Q782lizvgRuHwz5nqaUZ0adWOqJpW7DUlf4qcdqnyIz",
-	"rJRLruWEh0pPYU22ykv3mpXyojErhQXb7uko8yN5X7HmQBRZdrnKjXMlbK0kTpLpdEnRyvZ6yTTLblVc",
-	"2vjzGeXwis524mSU5aGWd5BbNsGEk2PsVjv3dC5bcwkdqSOZpMbHBIr6Yltvru1RzUDPYFkHmEN0KK9s",
-	"k2B8EyfF5+k9ParId+V8JxfqSV14eurCyUH7mTlo61Wo7Sraru7ZW7U8pU9tLFG9StPasmI1S7OlgOMT",
-	"CWparJr2RbV8lDKvuAID/cAdwq8cq+i8zMIKhM580G3OgGlNzvoG5/8e3t4x3JnX12+/V8vdc6a8YzqZ",
-	"2CeZ+bTydzzi9XgtfXqDnz7CRB5YF1qS1/McoesSPRaLSVJQARs2DLpV1EDIFHkymzEgrsZQAzF0qlcA",
-	"zvcCmOytWpbZ+hjWKdTvZfJvxlUOJR6ZdQRKg2W2QogO5vx3A1e7z7X8lyIqkiKlsl5u/9ML9UuYtjz/",
-	"ptnR+CxW7uxwIjqZJkxj0YBYhpUcVFstshHrYFRR7U3Y7eP4OAjMj7xbo+GcVTbLWEi8X96lvykcotzY",
-	"q574yVYbczdZb5tlu1kqs+ZRMPUJXxqY/DtBPPu9ICL77I0sijwZzAtl/iPqV0Ha2IaGE7tVy+cm1B7K",
-	"TqJNoWSM8EH4NpBh2DUYoRk92UH0VH7tBfTuB9HT2iEXz6sZeJp+B4owK1y3ahnqzsoQ8PFqz6cgfDZK",
-	"9FjlszzRhZuBNe+x0iCfFXeH6gZUA4qv1PpIyox6BjS/vn6LD+CTHg2UtBrqkpUCWa+sdWVJ6zr+dluS",
-	"tZwmcSBngz/FIbwNDeMfNVnLqkbteVrlyw0sMA6iG9gbp7NFnYeefBIn/eoT0K/2AsFE2Uk+h2zOUaoq",
-	"Zs2m7vnHW7U8WB6S072uKqx/7uNOF/WrvmM81znyy1wiltUiKYxKRwFPkuIHqLbUlZY+qEfwC4L2J+2g",
-	"4qIyIk6MnM2UzA0WCAuZpnwg0157lpWfTEUJLP1SlahXdzKIcieyvTuEnqdpIEp8xMiTcKw8AhlHxHOj",
-	"UFPKVHvaT1W4HcjhzLk+5VwbEnxKUn6SNaAn5v2ADmVUIkizbOAlTzcCXU/HqZjfa6zv/WbmHIOBNyfk",
-	"ePsq03Ka8maOwtHW67TlizmxrRPb+qzZViVxZluedbgcGk9J3m8mzebuRC+a82tI3d4xvWZVdyeHndmh",
-	"+Wp7SKiCrVgGhjCo5OAWR75f0MNwbwJcpJQYXXayz7SqYnoF3A1B1wElgjuhpoMJ8JOFRveID/tT8+ZM",
-	"3/5PS0wt1HBCtg6z+Vk2KdxTaWIKFffEGzmcYN99hIbBJnH4eyAPbMYkTTJkhBcwQiKKQjo872rnrLIt",
-	"/q1SM388w83T3GXlxuf0DLqBLew9dkJ3z63p7d/dAuFyHR7Cj0yKG1qHfa/UbItdwPGp34tqR/b/yia6",
-	"pae4/XNt+/WnjM1Ax7t7pJGP+oTP8BlBUZ6ccfsLdk4dW3tUcAVPNMGEK+1BI/ugUpAlwa45J1s2N7kb",
-	"zlvZ4weR+F0rlNIVhzHHitimmbbM1SW6LKmxIXGX8oH71MHWRxd1OJhE9X7szCpunoowSWYcZnU1mnNN",
-	"0WX2bGJQNsDKTew2W9NGjFwa0VHY3gWGsf07SrQIjAJ2sUVqPXhbWQSl4AHVrI7x4iIQLy+wGe2ri0C8",
-	"voAb+8UFh1tBSapESv1mwy9fRraGlXrPCaqwcTWB/DpMiUhh0Sj4d1w/SNgUQqyiU/RFRCFPWCo3I4mt",
-	"noYQss9+s01tSxrB/SE2rtDMo7BPC7dnobtbbutSJBhRd+FyIFLeGKYbZgOk13g+nYG9QS8ZV9pztaLl",
-	"AO2VoaCC7gJUwTrHweKflWkOFANtmuMhQCus/tYeDrV3uCkU6m7uKQB6ckbtW+fy4kw+z2oeY5WHfMZp",
-	"ztRB8AcQapjs3NpMkCQri7+VLl19lmAt4ivYSgg1Roc5oWvv6BUs3s8/MunsI25c7VWOcQeexmYOldqN",
-	"QLx47EyLnhhEkVrpwFPnJKHeXtcMSGSv6FzIhUJNy6gBwFMHQGzZgZL4uRFmImcYGVA6NuTfhftqFHUw",
-	"QzCLhcw1ofcWmcgVNQxJim4f9Ar7Dvvrgsl1xc+LKaMC6IMGExuNKmIpshgblzAlM1pv2vpFJroXufqQ",
-	"IbxpED5LYvgGLzDTBN3cZh2DUMdX1YzDRqJpop9yWv47Wv2mqHTlVH1w+vucSY2uSkB7pqsnBn3M/RFl",
-	"c49PUb27J6m9H09JFUbZyvAnER5yTQeYm1MmzZ27QG8Z4QAD1D1QsvJKeGClC22Wl80ZUCXv7iWuDX+s",
-	"BZpA6UNoE5GayiRl1wPnQd/IIrpkS5J4N2wk9lUEm5O0BmXi8Jx3K+tnT0zvs3KUrugkdfsxie1XzCOe",
-	"IOLC1NLnUTEXPDWzI+0Wu0cAXWAeflTQhXVa92Wo5baOXrFaSLhl3+wH9OpWHZ47uHH9Hza5cMn37jlB",
-	"O2t9cnCwXDOB9FKHqW22QqqBbYsjQeXOrn8IrLAnrkLd6nqt+l1b3avcpmrFOt3WRbq+IfNBXY0NMx28",
-	"OfOuDscHEbllJgLQiu+kOPkZT37GY6ksaxyN6xnjkzOCTl7LDV7LrzHKsaIBPjeVtezFhZmrWWaSIsuX",
-	"flPyRhvza6R7w1HTOFtoeD03IB4iUqNQo0IVcfwHlg6LQjpbssiVCjX/Mcym06QQkZlI628nTyDh+4tB",
-	"LvVw8tyIIpmRl4iLUEGpUB9UvhSgNHLTSvwlagFZvhQRkaLVlZAGz+izXI0qf/Myrt9e0cfnURBqU+RK",
-	"Tql+NvLpKxsWqjijr0kpCHX0NdHi2TeJwZMkkigKOZxMlS4uxShJFezw7zbsfZeF9QqZ98Z/hM8wzt4w",
-	"jm187KUuwAEF9jTcBBE+RQcvDWlrwN5IV6uef8Dv+jwSHDtPdJGJ6CzCl0yDVMK8oaaVBxykFmo6K5ai",
-	"pLKAVat2t8G3SVpnGRRXBz4zlYXph7ohOX+VkHtcNIy/4s23OAK4k3eLC2A9m3rnJrajHNSAL6fbvf3u",
-	"ylJbumF+w3fba7Nvb3F5zKJDNNn1+JD7NlH7MU43/GBlQ9dvrxobajZQx0cijD9b+d1WRObSVWk0qnuf",
-	"j0bJ76HGS0GGGzABvCQCIyCJFlHvj2QWBSKCq23/7Y3/iFCFwj8Gf7yM0Pj8I5mVFollOO+XM9UXPn+i",
-	"AcsuJ2DatbGv9RfhW9zM6Trsch0STb3r6OAOdiMa9BNaErWsncoiAK0bRYEsQIQSOXKKviiy7BaU+VBH",
-	"QC+XIgL6o3+A/AIRFfQP0GLHE+RdfgjIMgh1VAzoafwb/sV/4C/RGfyRzF7yz/zeNryWxGByvVU882xe",
-	"qL5L2Cnhr6y+WsvUKXOh/0hmz9r6yVoK3uBD2iE1+i7sZpBmA3P+0Uzkn3vQrNB4IwZgSRBYS6gj+AeO",
-	"IBIW+KRBxZKgUQSgsaJ8p8KaQqJWNVgWVNgA/4MVHVGhfi/OZ6lMdFTmxzl2NsnSGMY0NXznpOj2xJae",
-	"LNF5ffGafDahrvqnjG2BW25tpxxD+6u23EKrqrQ7pb6m7xsb4ZYn39lekeFoOlWPOIW1rZbvqzQb7NxZ",
-	"0eOHSapcgu19+Pg7uYCxHsAVcgzWD1tr4fvkhYe3DDQpF+7mSficqOdRKD9EqO/UqLWhuM+Q8Oorswdu",
-	"9AYNMctLRnSrfF3fZHlBXiDUfTrIY5ALdAOBsDXO9TZRMuYzpWxr22o6QXfULM8KNcTyon96yHkxAeqV",
-	"kFJpGmq7w7J9yip0HtgvrpE+1t/4otyEmgwXp3X92uy9/SExxVf2QI9RB0OTbVsAU+7puRHlsfD7eGr1",
-	"uUB6dU/lVFLNqCVTpCUgVRB2Y2BCnPWfJx9k4X7bPTkzP81CFe8WD8p7ucKilzfu28PVr6xlpJjGgD0s",
-	"mbG6WhCD381nFHiEJeeFyg9UIGIVsIblhbqyPlbG6Nxu4AXxJnI1OlD1R6hzqQW16yfGd63yD8lQBcyz",
-	"uVWmsY2kYA1eYSnor304RCS0cQIEPpob0IQj+AvP5yxXozMyF2BedzdkIYapNBNlQm3rJFw2uvNPohey",
-	"E8lIDJRJYiUieT6Iuv06/Fz4jDZAS/HR4/ga1YZuH8CWu+APjA0A4FuolVxYadqx3rxCjmF/12+vGvif",
-	"hRrO1UjlSg/JX8Hjh9oJ4HLv8H1gIQmBO5psquDwFpPMMWYgIVFkqwNYl69R+QfU+me5OsvVUIF5jW/G",
-	"Kysfwz6wD4LIJaWFipbzwfWApF8g/uF/8ZxL8Y+EkJH5ithkI2FmSmJviejlxQWlE5UKBVYH4YWyBQqs",
-	"7iBSJGyuz9XbAkkKPokoXhYIJDjs5AYniLdJxTBIxJ0aqqXOYMErUGI0Jq0YeAKxmRSent83mHmK3wNX",
-	"dKKf4azfZtkt+WedfkNaEFyEqn+XeApxBq2a9Bv/7h0oLO1PcYh4dMP4R618sRpbe8kLvQw/1ryfiZ0d",
-	"Vm67ljXooD2ddGsS3U083BMDq+wb8wWRIyHQgQPVhKdb7+22jFHsxBdzNWrkijvyv9L+oHV6qlON0d2T",
-	"Lz0hlXxF9c5yOgSrflvVJRCsijv8jEx7vtT4pJSfoByXTtg47+Qmvf0eoW47yPlH+r+1hTv3VeN7oaZM",
-	"bwrQsuitFPG+rKit+AZsbNYq88+NoPqNiiK8VsWnmVo8lP/MhJkPJ/ahMkuw4jN4++bqm3Kc1QgxOu2/",
-	"qI/9tSVczG/3x+C0QJ+f8nl0mgb6uf7UUGq8vjR0bMdbTDL0TUtzay4pXwCUMfTUMmJ1ZpfjvYOOFGlG",
-	"7aZyNQrQMZtp1e2LJmPmW0r9KEcq90SOedAmQ12qk2iMjDgRGS0PmZq6fvn64otSv6Tmmpn2tUtfiRQR",
-	"1+NUFUhfPWzRIEWTAmktvCYNMhAR3qoIsT3/UHnW3G7CJ8ojFC+t16ZstVLFRNm7YrWGq6NV6drurFDc",
-	"Kg9eR1Sfii5wEut7RctrI6VVjv5QqsDFF8civ9IYbxZdHRZX3dZTWyurkCxrAYjVIbaRUq2IptvpOm11",
-	"X5tjNeuzWOwMBGuqazS2EUqDTZuNYBr/UMXhJcR60VAxsj/NkMeJzx6Fz7YR/mMpG1sJgRw6ALI5VE3H",
-	"tUt02llm58x4gVaOucqWerLNxmANjKxDJRQmYIixoIYparqXPhDYbmGe9zYVxdKqR4Fl07k1NbotDNyH",
-	"c+hb0ZfosWgw3KpGrDRiodK0xxCktc2LVRg16zfzh7Yh/EDobJDFS7gVQ3WG/nM05WyCMX9Nar8RSdEk",
-	"fFg8Pw4BFGA/lzKb4Qnq+F6JYw0414Ozq3j/9BK5sEPgq+Dmnrx+n7vY4gu6vTK8owSZ65MMeWgZ4t4B",
-	"SRGWHX4dbilYyhlrImW1eNaO+niYu0gzPaZWOZ8aiz8x6s+cUbvrtidWTaHYu2Wi2lx4HIF6IMpBqghE",
-	"J8rViFKUQt2R7nZKmwGDefCXQJw2nFHv31wpgws1AqpFxIax1ZRaKFOIUZIDvS5tsn0sC0W57y5BVbjW",
-	"zqGGlcLLW8hln5s8i2E21wV30brwkebtIlDhfXnBPn1CSBvK2UzFVgduSG9FTH6jNKL9rMTAyyo9OIv2",
-	"Ir31ea9f89vbAHXvs8cyAQk2hf2uYeNVfHs65RaEe/tiN4HcV9fwsxwroeeEDIMnrmI+8l7LRPAOKpPw",
-	"63jWvwhW4UdWZuTDESCOYShCnKP31m2dk99987wvmyY+Cvj+OzXLaEPbJh7zvaxelFO+8Ul2fgr5xp6D",
-	"beh4YIMYtF/eP8N4Gyl6jxqzHleJAXEDASGD7lCPm1yNkt8p/xLeluk2lI9RmFVcWTFYq4y0yHGhnsgP",
-	"amNQoansClZYyGJuqGl2Wd/23IivvxP0HXF0upA4BH2MIAx6nqaMN6kzrUJNWVjooohbQhZf2wqfgxkV",
-	"JWP9RhUySdez01Pw4sQgtzUu2rIc2y7YYwletFfV7ZGfbnbj0BFdv73amQFjwW8rF4YbYuCoHLPBQtv1",
-	"MVqsIO4Dhw5CXSKeGDXMdEwVCGByjIG5NrvAHTM71ZQ+gZpS0fFebffpVZhW70OcjEZ31Ep+0kooXeRL",
-	"NKOw6NyrbOdeEKGWY5log+3o2CKfyRzOtENIQfhD1MrzDIww/Hk3EDni8phQE6gWZlwWpK2UnoGeiGAH",
-	"Jb6OLIaTUtOIzs7OolCniVaU9f5VoiXPacT//Pf/E/BrlUddkemALW3bPjBXvAbE35mCFUGbuhSRvJmW",
-	"/uCB/SNXIhsWMg1EFD67CJ+hSpMrrxzdwt9iGnxPeDkdfGwb/bmN+tc6pvINvOFj2aE42U5W6HPDp2pO",
-	"CtRJgfq0FShCQhuNiN09fWXKWnBbChB427yzG2svdkDBqkqWrs8XHQ7IXezSS3fKoeZkBGtUIr9H/6n4",
-	"F8MQRDJNo0BktjlrKgtlrJkqslGoERMBSQEk3tfflRrBRKIoyNWoe0m1VQHaxGMrI9jdfavUjNRDPjrb",
-	"LUNip7K5Eh3Xn9Y9gnY5/2isQh3ZR+Cofkpj58K79Bzbu3RHZRKwb3Ob7qhuce5AKZU+gU9GvXb/8G6u",
-	"4epcCGKRGDqHtjnwy33MQtnpzZPs7uSOinyuuPbuBSIywX8yHXXR024EaUO0ioA7bVcpMdPKtC1Ipukn",
-	"2VnWJ81tFQv7Jk/9ZJ9sP9lHpMohBHOD2/Kk0X3mGh1GGyqy/CmrdWCU3xt06pKK+iIwwFnxKbIdgeHy",
-	"bNoAOdILdcSnR4Z2wbBQ1cyCIos47F7wJ7iUQGSoJoUa9aSA29TgeBGLWGMx+6ai4wckCjThqYu+Vt3L",
-	"UKPLwS3DegU4wEE9FfKxEgNp0LFROw2E28D/IZgTNAgwzt7rFVnkHB8iVpSi1O2JfzWeqp0fXZYk6QPc",
-	"FbzLG/j0BnFHEiNY+7Ct30jjwH606PPgqkxukVUrxg+qP2EvCed9hbpTqZh8eXFBysvri9fdXrmaIpmq",
-	"bF5E1BJ4IZdGRCOZmmbQ36/pV+/UaKM2+o6hIkSHi20FFkYyFne3X/rtmsEVLy3KQiDuS6Q7JErAALvp",
-	"jw+yzyLbtMuRksU8Vy3bLLK1m/ztgME7JqE1zqeZzBOT6d4Tc3Of8gPuLLGZJkSxyDy8PZDTMNKabIG9",
-	"ePQ3iWBd5MlgXmS52RMULZGe664EIi7ULy8uLlxiHn9Tx5VH+WVEqkaFyOZAAr6rP2SaFupsKpPUwiQh",
-	"tAGMiF6STKvnxhquVo5oAu4HvhVqwvDib2zP0CQvk5NKYaWVETKOuXSey8jLyAJO6LzJ1RjDwHf4Y24Z",
-	"iXEEqgy185egz2k1024xSYYUv/PrxmUcbNdgb62Hnjwv3ls/jj3tJtzeT1+usXfifHflfHXiau//8hht",
-	"nErx9rBKtQ/BLnO5uNk/eDeMyPvDVsmDZaFCXcJuu9bGcG+cgl7GG23GcYHuAQ+gmwaBD4J1XUsw9KiX",
-	"xSTRY2wT3RNXlI87kQW3LADFHNYpOtKxT4n9W1DxnqCKh1rfoITu2qIh6Fcw5jZhxXdywYkKO7Arf5/V",
-	"y8pY8P1nxKqfBau68LPyJKu/rT/ZXP1ReaknDnY3DqYtfkWaDVqqIlYI6LGkLTEF+AkdgyVe2Ou3V8dr",
-	"B3FlF4IJnLIQqZKmEK/FRP0u4mScFKZbta7++uXor4NB/PKLLy9eqL+9evX6r19c/O3Vl1+8/kJ+OYgv",
-	"Xr4YXajXw7+9au6yYCZypxYL6zkuHdKeUMmx1GAzJHmiRa4+qNwwOnmXtMzAA5GV+VgVXpSQfLW5grNV",
-	"G+HIUfkPSgzOnaHIxfZI5O/hAI+ViPFeju8EQ07nwecfCHha6TjR41N5wMnV/wnDkRd0ORt89vjRCYZ8",
-	"JxjyQo6Pj0H+Xo4PDUDegPv9ngss2pFxCzlu+d3xwcIbkbVfX3yBlgd2dqpDIL6+uEBSiXgCEOdFTm2n",
-	"spEw8zyH+wYbXUySQgkzk0PVFVN5iwcvkFlIdNjAounNFHI8piarJV+5dA1BuPYRYxKE74VSlhsDwShY",
-	"tDmeFAuFzbKt2C8XmRiuKumFOmJt4Ma7eRE1+zFFljPyZyHHz53iAMQGdJCrWSqHiR6HWuole8Q+qJxM",
-	"PnjLMk8TlZcKDb+1bjteN4jmQ4J1v5fjwyF1l4MfFabbqTTtON2FHD8tkG7LJO+L0L0dBxLbM6B9oHKf",
-	"oLJPCuMJKrtAVt+qVN4DIxsGOP9oWcgxEbJB0tXM7KANLxueZ7zsUBNgtl/zQEO15/VazNRCjokgFqjy",
-	"gW5Wx4322R1QnwOPFhXs6AD9n5vBo3nGdkhlK8QPi6e8RuRZMGVSWx4NknKjqGk93hOG8onfN+QCNhLR",
-	"CjN4aHeCAwnewOUPhQ4Mo9eRgTdxVPgIFL9t4jwHZnEbVPpSnT8VhJ1Yxt1YRiO1P0Ig4M0M5MDJwu/l",
-	"+J9yqrYJvNcUz3NWAY8A3lhd5KH8qb2dvaIlFbvm2KG2nlDf5bSTC9T7YZP3k1BWgN039o8BqrfALqQY",
-	"++2xPWU51NbjBeN8WR/nHX+56ihY4+DiHx3IycWjH8LFVR36yA4uOrM1Di4b03yAfNWTnv35CM1m1vFg",
-	"zUq+PBb9AS+dSIOSucL0VrfYzhX35UG6iuNaKAIx2O/lT7oz3vFJYFIGJL6OloZtliQaxmiERp7Fn5Wg",
-	"vDiWoJzjwcYnYXkSlg8qLJHT2Hi2EyntouTxSNz7Cy9ibnQG9ZD6ocIhuVJ7ygFXusgTCwOBkE25GqKZ",
-	"Hs1kMYmoLzpiVXkJCq64jvIB4VqdR10hCxqE0xNL5GuOra6Bv65gXoe61hscpy4r+hj72lWsOpELGg0W",
-	"vPTLncDuuA6WenAmKdZBwf+b+WCaxXP8AOtqxnk2n4FQHye4DhTrtbzKnriyh1ONG5dn15F2tSEsJ2CY",
-	"tW41cxLGKY+oKQZtQ01cuNoAi93u98yV2q4qB57cBjjbbS8AIpdF8kHZhp6VpEoklk4kZ7PzaRar1ETt",
-	"INOUwbtDYehVEwWVpaCXDRVeFerp3QfL+2gA1/BKfhoASW+b1upeznNj7/Qp9/+OcfjWlJA2jPoWX+zK",
-	"DXw0SaElp+KayHIvx6xwMhOGYThMsukVt/yym3S0IjU1r6l9ITq24zVm9SH/h8fsa3e/gcdQUnTtV5UW",
-	"OKKDPbJDXeud0+2JfyQ2sWCqpgNF5aokdCL85yaJI65yZ+bqGioLrKH4oFL7KD22Mbc11GfVXbaJjMb7",
-	"0L2E3690Adoq65Z/620MDOzK4kMtxH5TZS/tfr0XKZDSMEeiX+ZEwzlJPn1M1ITFRPjoDWhPN7RS+FVE",
-	"Law9xErRCCzw3jtnGAgTRUERY8XCiDgxcpBSI1a31DTRt8+NwPQyZJTY9ftLL6+Eau1G8zSlxFXBswaw",
-	"EtUb91ZYyD9wRuu0wV3FdryE6RcWESDgp2j7PZEi90VK9DCdxyq2VdApa+9UygejEIFmiKxRTKQWLy4C",
-	"8fIiEK8u4Kq8vmjSQq5hcUx9B3IP+FMcwkfQMP5RPeo8Nb40gvVqd60DtYmBKhaqpj7bGnSkjQdIL/U4",
-	"BZgUFUbhMk872+Wb2qGavWOS8QdZACzyTI+pzLU2/EfLc0aJSmNmOs/6v9qPp2ZsP/ztT3ShSYHQi147",
-	"MXLG/ef1T/8E82mYymSKzH3As+GFxq3wvDSCM5KnCPMbq2GKd5jS8+1OstwxGstaXJ//svYDT6PBoN+J",
-	"XcHV/XRyFLy+Ysk27cR6W4Nv810sUbeP6tnH250Ymx+9ujNLz80CxVIzCIZ7yZV9+VeQs3pCG6dise0p",
-	"q1az3N2xYgqZr8sovdJLUsQXk6yRqsDaV9TPiROlPVcJNRgNqKJCZ/rMIZ7ymO7JRNMXiAjblFxaaoKo",
-	"qEaw8BtE+Yi8Zn/4AebBE1hb7hV8Rvlca5WbmyK7VToi9TV6xUgMP2ZxMkpUzDPqjPiQ87LQxQr1RFIi",
-	"JAwOL78Z5/8XDd/7Uv1APnI7RZuPXNt18ukhYb6ii9zKPep79N73pT2ZAxvYu6P+rzCeWsc82Ex5kxov",
-	"z8Eq/x72Fr3Y7hZZrla5Q6AyHeweOT669i5dr7tJL451k+56j+p7/ATu0vUWN6lR0iB0ZonicmRYzO3S",
-	"yIaY17SCXd5Qjeu11g71Yatx14bRYY0q2sWRgL9YtQ2Aw6Qmo7s6SKW+tVMz9vkugOwchteOcVisdAdW",
-	"M8nS2LIZV/TaNsU7W3ZmUMEfNs14SRyOUdwHCnQC60jyINxt7aaH5I7v5ErMCP8A+BnwOPhfBwlPvylH",
-	"cc4JhOS0oO9YzYfs6Pci6pYl0cCcOV59SQ6CRWJAsQP+ikESOzcWWg+W3isPMOgkY25ommbZLfIR6QDr",
-	"5zPBv6hW4ATCZEil+O7LF8H12oTNydW7ltPDeB1Ebwt1xLGEiONlOKhAY5Abm8oPYHF5ASYLkqsElhH1",
-	"WVwkehwhCyxgKrtXOx2KoULFN7KIkKLnZPYGoY5GWFDC3rOh1EOFf47AfJkIpEr6//LnPDx1qFvkSVEo",
-	"7O6EMhIk45J9NLRQHy6pdoE+0l2ZG7J6S8OCDF7xP//9fxmbswQHFgs4fzoZV39O89HJBbAWdJIiOiE8",
-	"CaZm3BNfwZ0LtXfAqIXhUORWFZEsCI9LmZtRlt/cqqWJEBIUL6wjxIa3SpB87p22J3VWgNgPWb7sT3S4",
-	"OuaGWY7qnari2q/DsX/QouYstyREAmXb2uYWYVIJ9+Az9QE3XK6nWDFGykMdPr6xrvhUOPzQoPI6Y9nM",
-	"zbs9tcR4SknzkFvoI083q+cdEqsv07aHu9/VATXXXFJ/uFDo+4o3mAKZ9Win2BTsRGdzS7BTRLyHMtp5",
-	"ae14bFjvmf3kD7f6/Q5mgyjRXCbZAi2GUOfZHDQYI6Kff7quFxDyoiJgG9PEFPJWoaL7XaymswwufF/Y",
-	"40fV0y3L89+XiAcW+56RJ0MN98YUSZr69eCes8HZysJ3tQ+zKfdCavImNDvTeA0P7wVw1Fp1BDzxqIAL",
-	"tgCnOnQ8oOaW4/Pc3Z8wnwEHMwfMoDi+0+66xCiKRkmqIjGTeYENyaSIpvO0SOCDc9SIY1nIiLxrIxIM",
-	"GNPXIjFmjml31JzCmn9ZDqMAo0bA2xqOwwsPLetHmd/GQAtpom/p9kbzPCWDqp7+VnLWhRqIX979gDzG",
-	"MSsgPbsZq3MHSHVgzNommegLQdJzibRgB6WK0KEo6oHtQ1OQVxxeh+kTsPc1svCp/D2ZzqdCFoUcTmCX",
-	"oTbJH0p0XlyIH7/yeol2A+H6zIFNVG4fA5UMJyWu8HRD7c/5gxzkMs7QEcMHO5QzrxL7xauILOLmYgAg",
-	"WqZAbLy7zr5qeOHbs4SVqawJcIRIPM39U/7PeZq2p+/DM+g+wB68FaIjn/JKa5YFprhyH9kc3iF8UmQZ",
-	"kcXj96PuKekaCwD4QmC10K6806g1rQd+0XE2nMP9oWQX0nHgNpPzZANTDPVGrig2McVQe1wRqcWosr1B",
-	"yXIKJad95FmU1ecyy9CNVks1c8ocodwZBbInErdKzQxPQJB1BIiqsOWBr4zDFZGJZnAc9XsRhDoZ6wxT",
-	"B4YIQvvznboy2muDr2Wbnow7rjYhBETRgUWeJdoobRJg4jUQ4v/KJrqt1yKe1ifZeBCO/StpkuG2+cYl",
-	"/eF7ODUffLLNB48bOFtBpZ3zhT9AKBqYvlHGJHQlmlXcn5Ed90GmWiBkNMOEViqmTimk1hTMgtHUhPvy",
-	"QzZOdAT8D7MibRwn4mHYmrM+p0xzz1Pyg4NOiDz4WmHRqTRmkeXs5OfOZFGKM6AegLwt6rnPpnIpBoqi",
-	"PY7dcdoX8UEZx7kyhpudDbJiYkehQAIPJHMOagShtt8nhnxtHS/YMp/BKnM5Nb/28bHfxL//LewnONhv",
-	"yN1J8S1fC87gSVNpNirBxURNQ23bKNOzN6XX/z+iPkpPz21LCXzDXMVKF4lMKxGNF6uehRfCvw2U7aTh",
-	"/SACrHjPxv9iQjEl0oGJWXKRkdsEhzTaYwnXTIKHDCPwHIeLIFQnOKgC7e5Wq9psKqD4lWvr67+Hdiv8",
-	"WKc/vAWeHmJvdZM3YZUC7+m6VMN5nhTLZ/1ff6sw3GwsEu0xWMsRSSmGs2zVgm1bLbhTQ9TokAF26Gai",
-	"Ozfw+OKQrne3xiH7oca/vkVTZpbOTROfbIHl+nqe50qjWnjIHLKNNDekdfi0R2p4C+09ClHcIoNtc35/",
-	"Tx6BkEQuyeMc6dmspRJ/qOdGGDXMdCzzJd0FIzrA3PnAYBUET4k9KRINf4SaOHa/Ig5szSXp7ynoDh2d",
-	"CTIrzkurIhA6a2pn0d4DviSrN7S7Y2jZONXWjcjWH+lTITbXU6u2H2WPvU52rb7IODZC1s/Bqjk94Skv",
-	"VjT3m/FPm4O4+POGBqDiSttJuI0fobGWxTo+BuFq9sQu5QNBqBtyrj/axeEPEbWFM+oGWMEhb2GpmI0x",
-	"shEaf72JQXWJD97dwLx+lmvSIWrX5aC6DM5wOE3GH/6oSRB8+9vrcuglPLoGrfdhBXuDB8KqW7jvtrZl",
-	"N+F1/hH/vUniteDRflgQ5JBZyDTNFipm240qJdAFl5Bfvye+efPDm/dvHA94eXHBpkvh4RbnapjlMYEp",
-	"4EqeGxHLQmLX7DxbgMr0n9c//ZO6SUsd6ugNsTPQvYpltwwCeO75MqWYzgbsNg62Z3movfQ/qcnshCNp",
-	"h3luuOYbUQG++8a6JGkNuMU4G5rnIuoncdTt1U4SqxkJIhlMy/kMI+t6KZJYVHCWR4mOAzh4zRkfej5V",
-	"eTKkZMEydkPRiwuBR3LJbnKM3IrXF68F/NlrbhlmaWK3vmGHB8LGw18fOrCEZYmJCGxtzECjo5x++FS0",
-	"B0YdxuYDox3ViEZl9cryESsZywsjWu7Lds1vRzYDxSVE8Epv8M6x0gY03ewDr9o6+7x+V5XLk5QhT1h6",
-	"tGk7XqpmhKvHPM3736dEF2qs8gNfqLUy15e3x7wJx0o1w/0FFVq2N4Z7plYJo7+ZGprAfe9wOZ10vlXL",
-	"dsPyKk1bBr6+fivgp2w8inW2IyjBG41HcTfb8XtY/jEsx+vrt9+r5R1NR3taT91ktPvYwWiMiqRILbLj",
-	"rVqSv/tO9uFm6Algtbdqye2LV6zEDuf2BhS3N6DgjFU+yxNdOIsOjbnuhoT8XUzKrYw6oK2DuqeRfA/o",
-	"nfbHP6pRZy9mu1V3q5Ynm67NpuMrvbNVB2zg/OOtWj4Ki+5WLTfbc0Qp2xp0cCh7NOfogu+gTdoX85TM",
-	"OSKHx2bMfa+W25lyREWfqyG3Vrg3q4dO2B7RjkM9alsrbp+37nhW3PbX6Dg23HoRW4rXT9GEu1XLFQMO",
-	"PzuG+bbmSlpBvMZ400uRZuOxis8STfdvKpdkhlHKGAVW/FISKgVxseJQo210SaLaVZKUT2HGWiTwKcw8",
-	"ORORTYaJUBxhYTD8EhcwWAr1uxwWLkGwJ/7lJWbmymDCtKBwJaI8Yi0uZ0miESGHBRaUgB2BiY8qdrhZ",
-	"uDmL+ST8TvwyTQnGSRms/hADObytWq8u7RvDpM4chYHYIqV8HHNL7YgjO3wkMq6ep/ItYExnYk+5nUJU",
-	"szsJDJDPgIbOdLrk8ROucywfAeGFeTWVMybUOlAF+MG/j2RqVIVN2dQieuC3Hv/0fxPrgnX85IrI/cOf",
-	"bUo/JegBwj9iAAJKSAALDLm8uYHBIiEHSZoUy4pygtLj1WrvxkKUrKWH8sPv7zyYF6xwujtBeVsIkIEy",
-	"jCfDgnX6gMiCqwIncjbDZjaxrUpydRGkuma6yOWwIP0MQQyKLLulAjwv/SoC+rlJYzn7O3D16NKl84ea",
-	"M5t++ObqZ5zIFcWAVdoCTQLG+lZJu28qN4/T0iw9WJwx4+g28K6ajr0LUUvXlcPbGzNNUIA1Je3aCXeD",
-	"GT5khvF/3jfDuGGpeAfpvCx3/TZJC1o/30B31g0Xj1hLoUxBnKXl6rUCOdOTTQsfZFmqpH7iudFA5d8V",
-	"arqtBw7fQd+TZSSkyvi8J/aCVWEGz2HZlBV6XD+44qREMSQH8HboQnnyD4wF6kKL1/aUnn1Kz97gc63n",
-	"Ym9OyfHImBSBatHvTpBAHiAQqzNqlOVcWuMuPwO6OAQAmgPGA7YWarwFLje3loZsQeCx+IXyhQIv+Tpw",
-	"uDCg6ZU36ZA+Y1ZbF2pgkkLdcI2hnzANuoPVNDNtARaoKEl0uACMVU45zTgNvUyXpuigjmdZogldoHuJ",
-	"WMYWwif6+Zf3gtT5c7A2SckbZnqU5NOKgCAVltQlAlCVY5B+hYjOO/jgv0f/1tm/L7r/6zyJUMszmYhG",
-	"eLIZn+tFBJpJlzdSTawvAdhwchVfisEShrGQ/u7h6RzUN3psNeudtjDLsw9JrHKemCqtbuZJDCsYKzSq",
-	"JDkik5j8crakkz1rof6X9cjhrKyMDRj3JyBli1XDVeDtpiaDGJIUbVlcf0YiGVXdFvAo5vlz5K5p0F+s",
-	"PrL9uKTu2Z2xfgOXFsjbq2D3IhjoLDWhvidGbntIwqX5HioQgYL2YGEIb/SjBiGslrEuDIEE/Wn3h7Jo",
-	"DTX9aq+1/A8A6hvtykCyfGXHW/CHfSGn0FUQsiWGEzz7nQT3GagLHiYKyZ+PG+I5+1U5Qr0a6xEtoZ6+",
-	"45WrsZ5QYxAHZWSuinmuWUjGyhR5tlSxwFY4ZWm/LuNASLPMkulDdI1Zh7bn6m3zW8PbrQHvUOVvCT/g",
-	"wlsg6TgiJjqwXTRJXC0VLKPr6rKemxA5YRmaeX3xuj3gdOgqDY6o4DQbgin8nujV9T47JnYs/3Q7mFMD",
-	"Te7DY81xpJ24S7Cth3qzS3qV13BxE3GT3a5tU7iJh7Mhpop+2TgQnrO2I5HnsciEDDUTlO9WLl2cpXMz",
-	"K9XbTX7KpEDrK9FilsthkQwVOZ7KBiUIxZINh/PctITHjlHJBa/qp3wdm6DdSv/VNvpmyHDAF8zfly6Z",
-	"TzfqlOX7CS213dKdK7vhBfhgRfPDOiNC3bGOCPZBSL1ExC8cqdsTb/COuBUC185wITK9dHeCIWhFppVh",
-	"6DA29/fBJ4TwOMUlJpSlEtYS6ay4wef/o/McHnnejWweBjqC87mmGNFXtDkjP2BfRcnotraSCvTI0gnC",
-	"MQnfgBROlUS1stzGzkYvjJXldzZtO2T880uDwZAddT3EOGy7QmqQ84XYFeMLg5NeYJaFFK8vvoRBFnho",
-	"o6S45KBUXRf6su5nIH+K72ggyGPjK4/O10BZT5KChTwGhXbjGFbFcMeEfotIT/aXnmuMWBmwZRwnMeJW",
-	"zQpy8i9850WlwRT3wsSkdKRIm8RziLK29p7QBzT4ywkOYfCvjP7nn0cQam3ibModB05W/mNTkO8oSk/O",
-	"hWbnArbWWN7HuXA+SLPh7e6QiUdWQXoefiCeLUqumQTxYl318ySm3Vjjg9i1FAOZc78xjr72RYTB/qpA",
-	"wMABDkC4yoSnCtcsEBG7/RdVRPsSpwW0GdFxb5tGwaYroZ571uEdnBcuRwOzGHzrZ/25CXFGuQt2TxTA",
-	"L332jk1yq4Crn78j5YN8IJQjVJ4HjmWWejjJM538wVn8nOCSxnJ2ww+jS9umUQgvi4KTORTGp7yQjs1p",
-	"xX4FLpIFAr9BUn4Fk9zdbHKJBy1JfGWAfpU51IiGtk7vPrbRAiKUk4vlk3GxIL3di8VuAAzZP5u8M+yI",
-	"rRwjfnMX2JFKqp4rHfMtvLtzwa0kAG01Wpeb9VghTg4FbXLiJY+FlzDc34Z60Bav7f0UtCNkrKyHpLGp",
-	"BORUcQkF6/pe1ZD1ubsVuWOoM9T9wGy6JVwXDFf6j/p39kfZJlfCh7bwqx4bvQdb4tmwZqbLI90Fz2ZD",
-	"osEJyebTQ7I5cf7t/BDcZ2VrZ8QBQHzur2BuCerzAFY5r4+T6XbPMmiBCKI0A1tTKqoQQahztmKbWEWY",
-	"mKZF22vn8eQHam/ms11B3apWUcGUdY6I+cw67NfmFpQc+wj4O7sh75x01gOjmKAe4NfBNfOuRrqdP4ps",
-	"BasAH0H/De4EFXQpkoLyaqmCtpIL+/hhhGoyYj20zH7tAEywUl6B5lbINFX3Qqi3R6Zpcy/swom92GhV",
-	"lIW6IsuwveY678IjBcHZN/jNiUE/TqdCe5Xy03YrlOAo+/Ij1LGQdvIobC5lObRzgfAxStdC4/J3BdwV",
-	"iLcrtW28igcOukaofXgm53eowDSt9y+cQJU+OVClkwx45O4FH0/qPg6GrfGlHsC5gGu7s2uhEauq7lio",
-	"YlXtRd0Eyd+C18O+CUo0fm42iojv1XIlVLbGa2D58MFhnnYBeDqpo49DHZ37QDtb+hhW6O8gvgJmZQ/v",
-	"LWgFpXos/oI7AVbVGP5cf1p5Ybyf+2SGIaYHAuncLzeMsEEeeWoYn9dTyw37hZZ9yg47SbsjOV+Y4nbU",
-	"rqsNyj4++5n6Zr3PbpV+i17NZ/1ffwNJ5H/zfxBkCL74DX6ff7A8eZ6nz/rPzuUsOf/wCvkur2Klj69B",
-	"yJBipYNXMVFJXuKIY9dFzhmL4myIQxOQ0jQm2CMPT8o0yEzqs2b7dFtIERCJY1Ws9grzpuGGbPWJbJ+2",
-	"1ancqgdLkcRlN7IkF9lCq9wbGz2ftYHRWbY66i/EkWPqD4zCxczkUPknUn5YH7T8pmFobsxp7LFzQ+JA",
-	"TLLs1gTAOeCvUZbjXxOZKxNwd2z4H8PtjLGopfAXZLuF1pfjuoiuLubKaz4aq1maLfEwA3TXo/dHC6M+",
-	"qFym9kl/RvrJjT3YQDR8c0Ndy1N107Y+b5SGJf4D3kD9tAgGbXVB+LpWJqBPG8b+jpvFny2SWNEL8Glx",
-	"aQo1vcGPVwjS+27DueZqlpmkyPKlgItpARKTXOQqVWB36qyoUBY8Vp+wHOUGr/fWcxIOItAQn1mhhgX3",
-	"Z516k9rn1kxsH9l+8mE2nSYlrcfJaOQfAEjJuansnX+xZhX8xPaLAM0LVBhxJopcqUDkcoG90mkpgzQb",
-	"wOnkw0nyAc4JhI/MVUAwgslgjopquUQ3dLLmtBI4pt/+/P8BAAD//w==",
+	"7L2LcttGsgb8KrM8/ylTJxAFUtSNqq1/ldiOvb7EseTNnoQuYQgMSUTgDA8GFE27XLUP8T/DPtg+yV/T",
+	"PQMMgAEvsuwku65KxSIJzLWnpy9fd39ohWI2F5zxTLYGH1pTRiOWwp/PY36j/o2YDNN4nsWCtwatV3QS",
+	"c6o+kCTmN3JAguHC9w/DRZrAH+ycpCz587A1T9ntsBV4JMDPnL3L7M/jOJWlLxIKn0lbvUkoj4h6hQie",
+	"rMhyyjjJpmxF2LtYZnudlteS4ZTNqBpitpqz1qAlszTmk9bHj17r7y/Zu+wVnbD6DK6mDBue0wnziEgJ",
+	"m82zvItYkliqrogaz8Z+mvsIF2nKOHbjbCbmGZuwVLfDUndTTzM2k2TO0m0bStlt86DU0sZiITdOHnZn",
+	"4+yvREYTR0/qa8IXsxFLiRiTWM1h89DhNTV2ublJNf5NTX70WnOa0hnLNEl/m1IeTl/RbNpAFnTGVOOU",
+	"jODJc0Lxu6lIophPSHAQqAWSal/fvH6+z3goIhaRdjBmNFuk7L97jxMxiXkAFMre0dk8UYOaUZmxtOW1",
+	"YtXXXI3Aa6mmW4MW9tXyWin7v0Wcsqg1yNIFW7/034nZLM4un1y4Z3NBQniAXD65gG02U1J/Z3SC02rb",
+	"cwASiDOYq1QzrUzhuOv3z/q9/uFp2O2z8GQU9brhcRgdjaKzs6PeSW90OKbj8bF7knJKd5zh96lYzJ8+",
+	"bN6tpw9hMoqqaTbFfZuolzrktHNCEiFuWAS/39JkwchiTqgkFJ4eciBwT/3M8Wu+mLE0DkkceUQK0xZZ",
+	"ToXUPcSS0CQhUTyJMznkckojscTjop+NsynJpjQjcdQhF5ws+A0XS44/wz4IzuCFkCYJS4c8pJyLjKSM",
+	"Rh6hXC5ZKknf75Pgw7A1Y1LSCRu2BsOW+g6WhLwUGXksFjwatj4GnSEv7dJYiP0RbaC0ONpxD9yMRH1r",
+	"jmK7uz+ikkVALNDl/y1Yuir6VAe1dEwjNqaLJGsNul5rFvN4tpjB3w6OsCVTPMcNloSOxC0jXd8nNFVL",
+	"PJ+ziNBMfdM4PJZeNw+x528eYyp+ZWF2kYbT+JZFP0LztQH/pMhsnjLFOTxyw9gc7zWqXyPtQO1GsIc0",
+	"kqzIglu/jWki1Y9z7Eyek9GK6FGSkcimTdMzbbgY5UiIhFFuz2LTcVNHTI8BqDnOZIkPBqpbOachO1CU",
+	"F5B2EMVUzkVK/7v32PwZ7HXIhWkHz0skmCTqIMD17uHBppl1VIg+KZKxzQdFT6dyVEoH5fC+jgh29UMa",
+	"sfTbVcP2w69qz+CKHccsic7z/QvClNGMRdc0C5r2UagGrkcrN5m2ihbUHLmi1l9wKvC+ZyZZem4xj4oP",
+	"Sti5pmEW38bZSn311mue7CVTdNUw12eKuA2havapRuEBE/WI9bTa5pxi8EoKBc9ozCWuVKbktHZIJduP",
+	"uWRcxll8yyoXkyGrhqWTMNjWVrt4KdKsYVrqJxLFKQvVF9buqcca902KNGvYM/WetVsUPsGX65b+b7GM",
+	"R3ESZ6sdOU2+I2KMa3ubt9Q0+OKJ0hTMiOeLURKH8G7GUk4TRWdpfEsz5p7CazYXMs5EutLc8vLJxSbR",
+	"xZZbqJJczoEn5LwPfnwgSRbPUYKZxVLGfNK4ISCHrCOFYpQoY71m421kLMdAtxMetxcUd5ehirk8jhPm",
+	"nsZr3d5Ay/0JeyC1vAMqF0nzRkg7SOLRwSTOEjrqpCPFyL+bslDJWXScsZTQMGRSkrZkKOaIOUtBW9wb",
+	"EGr2BoQgw8KDvu+TGgv3SftbGhE1VyazPTIcKoUxYSC7DYctuCsm8S3jdc7++tHFwxePOrOogQRMOxvo",
+	"4IpOXtIZ20Zb2GG3SVtpu4xKpSp0O35Vyr7tdvyO797/jE6uNT/fhQjeSJZuc7EvpJLn4HSJUMK1q/SB",
+	"YLCIo4AITqSYoSQs4QLngu8XQvPGO1ndxWNzF3tK5j7tnDyQJBjHPApIFJdPQvcTrueSCpgyORdcolL5",
+	"LY1eI02pT+qyYRz+pPN5EodAqge/SrU2H6x2/5+UjVuD1n8dFNaSA/xVHhRNfiuiFfZZZRRmxCTXRxVt",
+	"mOPQDraif7Sz0CxL0dBSPwd73pBTre2MaZywSH2II7TXVLr5YFoEcUQ32Rr8Yr6eyYn58u1H1bbRtkYi",
+	"Wqnhc5EN+V8vf3hJaJJNxWIyVeQi6Uoq/Ql6Y2kqUpiS7hdfzqW9Gc3CKYlYmFC1OmORzmgG9DHk36d0",
+	"rliR0p+Qts41xYTqrX1FnqFYJBHJFilorjHPlN525PseWU7jcEqe01FKIyVlsFuWwkLJPaUygQbNx0kc",
+	"3h8hvMApuikg1L2p/U6ZFIs0ZCjsykHtuOAGKOHH7IDicR+91mORjuIoYvxLDFodWJokYqnuhjqJHpJ8",
+	"NHiiRbr+KUL2Cc4sZVQKXsztHN6Vi0gEigtFSlKmwF9oNIv5ht4H5MVCZmTECDxNMqEaIaq5fOFeigz0",
+	"gC+1bsDoBpv5oHvR+nqdXmtCwZUqazPn5jgW65ZW1Kim/vHZOFItqD/h3hqLdKC7Lf/i6hzW9BVdJYJG",
+	"V0I8pylq6Z97aa9AHAGemLOhRHUO6iKKK5KltywFNjF3rED3kGh2TR7xLM5W5EoIAjMoZoay8pckGjTO",
+	"otbqVIYderDiee3Tzolmj+rciGxKaBLfsL3B9orxb09KNc1gzZKLMGPZvsxSRmflpcfrozVojWJOQeKr",
+	"C0N2S+/j+a4NOPdNG1k8goNCkd7ypHyHE9l/GEuYZow0U24ooFlGw+mM8ewcpHC1YH82d4EmDVzAfcNF",
+	"x6XPhTaCX3fwa/YuU4pzwW+D9WZ9p6Z270eh1sMjJSq4VviNtqHadqeyFZVYRtSdyJ6SQE5pgKYmMEQQ",
+	"LrRWh1Zzrv0jhQ7k7kCpV7XWC/uvdbA+30lS85GL8Th+V5kQkjVpWwNKxSJjHhmxsUiVLrbKpkoyYYk0",
+	"nKMQ3cyl1XRk1dy/JKv8rASRsrGTHNzNoIWg2opackUPVBs3lQrz+yWb6m5+SRHzqrRlxFgNzEU4WigV",
+	"YQXXUCSWXIkbYHNWqjRpUzKBe1ybpcHyZN7d20Jk/fxiZ7Gsr+lSbXZlUZWIfzBPaFxZzq2uHW2q0c15",
+	"ZLTKYOvhD+j+DaeLbCrS+D37QpIv6pv5ZmTihjnXsUvssen1+miuJbg1L8CU9JzdsgTuBum2XszYbATi",
+	"XoC2p+tEvRHYiq/uWqKfb0RTRlBtTVO6Im2jaAbA8v4UoBuPcvzdU8c50E0EZJnS+ZylZavNLy1Uh0nM",
+	"w2QRsciYzpJYgiUdHOCOjc0FDOhKfcZZv2a34gb3rCIlPHz0/NHVI3JgzLkHgzg6wDWQBwN1zq/jKAAy",
+	"0Bad5VSQJcXxUb1cpdF/aMVRa3DomS1S+iqa8VI9jI9ea56KOUuzGM0oceTejCAfAFiZc2G906r7zqz+",
+	"CptypWOnGbkw//ySN+GpIRVPi5FaHFjPKHrI5olYPWMrsM84vJkGIqAGHbz64fKqsrw3bCWDDvkWhOuU",
+	"Ec6Y2uNMEPSnEEpu2MoDdsXVTRTLwuIDTh9GkLAHpCSuly2i2nvMVGMPpE3AQJiStPu+XzlLHzqdDhpn",
+	"1PZCC8OWZRPqtKpbd8NWTZiYJYlgqdQAQFr4Yc745eUTgpZ++DqJedX/IuV0P5WUXFxcXHx7+PI9/a67",
+	"CnuP4ONff7y4uHj66CJ+9dO7459e9JPpk5cs+n787fzVX1++mv98snq2+CbivHv5V/brJOsfnR3fHP/v",
+	"r++//34+fdK7evNu+ez9u/DZw2fP2PvlzXzM3726uXxxs3gk59+/zg7ozz+fLek33/wQn/x4k57O08mT",
+	"sC/FT8cv3yTjh+/ntz8/6z05enTCfqSX7NXh5cXy+9mPz948fvJdFL2kr/zn30xfnLyfPn75/tfHt3P6",
+	"YvLXpf/nutjvtbI4S9g26wauiCxh5SV6sbIeceolLsIFd/8LOLA7kC5gDUp8IahTgc0rHVym6wd4t3ok",
+	"6PkBiL9pxlKPBId+QCL1mmrOI0HfDwg6LTwSHPkBEUvO0g7IGEk8i7P6GaB8RUQ2Zak2Vc7UPZoyGk4t",
+	"Bd6Y8Ao/Qa9X9RP8lAo+MT4HmAvYVNC0XLMoH/ouJqQ51jrTuBoUsNJMEBqVG+05QQE2izIdeOVFb2BW",
+	"WjDdeddd98G/z77/Mlx3ww5bb+1NJ22RknjCRcokiTO8CznaMRSvxdXZ++PRxuVKZmz2RIibHQhjKsSN",
+	"ixIWaeKel3qBvHn9nLSnWTZXIrL6V1aYPnw3ODC+QP1DJxQz6LG16eJW3bumWfGmOJyu38fZczoi6i4c",
+	"iWgF6p/tK0DRB6yDCMVCwlEbBVJfnJEwofFMqi0bAaMWnP0wbg1+2dbRo20V3vrnYVD60belqeGXgw+V",
+	"LbHkoWJExZI7vEJ4L9luIMfltX6Uf8vFDC1lf3zbJGS590vGoWZaD1lG40S6Nk2zpwcSnaSUR+hibgdj",
+	"kd6w6Hqcitm1fqriE83lU+0DfKjxHrkSfxlnTLsIr5UIdJ1jSuynD0jTi+BiLHAk+3oY+7L4ud6uefrA",
+	"/VqDyFznMTgph2bgnE6NY6OWXwbRaC3/gJRsh9ZPQccl48y1h9j5w+4jAVc9dHdQHkfxg2scFdqzQUyu",
+	"FcmhTa5BOgkW0bYOGrVwDhrK0dYeanAUxEwOBkqh/2HkJFK0E8ElC4rtNZvROGkNWr+KKf+LxSAVt8cn",
+	"NEH/VUw5uZzFMA/8iUXXEc3Ujz2/29v3j/d7J1f+0eCoOzg86/i+v++fDHy/5eluM8cLp1f+4aDfH/R8",
+	"5wtrB1g85BqjouXWyegoPAzD0xHr+4x1j7uUnZ5R/3g0ose93llEu/5hj/phy1YsaRQVSKSLV08BvTqn",
+	"KePZdRxJteN9Gp11o8Ow2+33w75/zI788GR0eDii7Pi0P4qOTw9PxnR82nqbn54CNTNPRcbCzGADaqew",
+	"2KS1xmm6RMve2gNq9eUAYYGcA+5ypKVYkvwFi+xtEKZN95rk9XjtzlxErdHgGc0Wcg1QScIDDrK230fC",
+	"roiNSSKW12MaJ4uUuSCkhm71w1vcpm8kS+HyaH1869WWTxjREwHcOPBzEvBFkgRE8JDh5Y7WT0kiljC9",
+	"sOoROlJnEtEhtcWyQJAb6OAqnjGZ0dm8VTV1fWjqpiCPccxjOc37yX1L6pjuZzFytLWNeK13+xOxb0xE",
+	"81i91bnCV/Of9uOZWikQJ/Aim8TZdDECWSzRAIj9iN3mHw5Q0j7QLQLt7Xw9wbJtsQxySp3vy4ym2R9l",
+	"dWTDyQrmjEcxn0AQ04Jz/adcgDSv/kQYDvr5Q8pDpj45r9+MphOWXWu5fMO6um5JAw8ct/IB51en1XiZ",
+	"kiuYYGtXyhTsVXhAfuAb2JHi6Q1xUfBjLAUH/Wmpjvq4gSmpVlz8yLprt2I26to2HP2ty5aeUJkZLql0",
+	"J/xTalQLcJ3teAu+BwKfsfluO7C6MRiXil1LJfjoA1fnvOYpRa1ikbkfiuLxeLdhPYzH4/qgKoSX309m",
+	"4qan+rAc03HTDs/SeLTI8DJZI6SFxZNO6sl/rYlqNIrACy9bg55/dmJtW7d7osgjYfrnI/XZyEnRLM7S",
+	"eNV5T+ciFe+nLJN/majftNBk9BN8jPxcPFZXB6whuNiuRUf1H63xuX7Ww21QKdwYUYfogc3YO1uM2R6D",
+	"cxOBp6CofVcjVrHTByhCMZcZA3+6NjNzm2dzlLh6rGzH4GyZx9813XE12S5ltmQHPFN67hA7MEYUyIwG",
+	"sPf6DbHniINqXnNbkrvryuPlweTBQE5p4OK+PGPvMsd1qIYYeGTBI5aS7+PsyWL0QJKlSCPSBg8rQPTx",
+	"MWOYAbPFnvNKrIhcVV4gpxCTUXzrbKSZNHCeDyRJ6IglpZAO+MN9TzuJ4qogB737hdiqJjoWqbMx9QS7",
+	"V7nC8svg05tljeq6vnn9nGRCLe+ycErhXDYr7DijZgJ9pNjKDpSpJPwD4EUyALuR9T2Sq/6xTqc5I6zv",
+	"FfxEaBSlTMryssFPFXV4/ZSxn+Ypgx9nZw+OY0Jrz8OVCUN9IKtnopjcBScQrcPQFA7P73ZoTNRDHvVa",
+	"7uCxECOaYqTqOiOTA/2og3iLcNp2nMkiPswjMVekWbVEFxGvtc6KAKZGj4cfGLCCR8D9YYKZtAcEXZ85",
+	"b8AgmZjLTJ05WGnkGThiK6ZqnSMEhRWx5LaTN/cKo7+i5CopR0b4G/0KdtRfM11qM+gdrgnXRbyIk0he",
+	"M67k46hBCF1Hv5fAzXMM7AaujmpdEwezpETNzPB5G130QNqPjVMxc3ck5YJtmNeMpRMl0YJZfsOz6yWV",
+	"sp28TOi5+fq7JGY8azq2cFgavVaFfbaAL9iQq5iXYosLTN0DiLeWgtOkaMSN62g+49aCqzZKXRnhIQ+R",
+	"id9Xg+NyU3vYuAI6KLF+0CG8mswY5ZIEVcYQkJ4Pl2oi84f8c+1ENFJL/aVYovTisueZoVzjwWi2EeLv",
+	"cLVlUxanJEtpyCQgTaDLBPaK3bJ0BTCRqXCB5dxjkFOasuhayRAs3UCZksfzOdtEvy6euk6VrMWtAqJL",
+	"tbSMb+J1fbl42kZm9likYFm8g+gLkkYOoerYYioAfhDgc9o5GXLGxyINWUTizPD2mYhYUobttCl4Ka1v",
+	"RiJaaawOlUNOHYFhkHwizt2WMSeBeUgne7gL34Ujdj1q8H1c1SJqdxfHv7LvGvs+B6yqSR0SsRSyOaih",
+	"kjjbmbd/5Wz/TpxtIxcrQNiV7a5IYqTvH6JUCsBWxLSadFn5eQRBFHGJNJwqXuYIPOt0OoCfalsg6Fhm",
+	"Kc0AQg5RzYCW3tseNKEn9DyGSHroeyMkIUcYv83X5fLyyW4ATmDmANx0K42I6dwNHXl5+eQ/HBpJbFfx",
+	"HXCSegXdIMmLb7/bqGpj+x7sU7MscMmkjAV3k8t3KYsYz2KagFnGkIbEd4IBCeZUyqVIIyQdxZkUXWFe",
+	"Lzg3oPAHSsXbAezb97u5amfBfu9utrDhZ+cGlBwXI7Xtax5MBUxwSnllNLLnBOxipOHN5U1xYANqmw6t",
+	"uAech6ToCMPGCdR7vZYabeCwIeD+NNkR8Nfm1mWWCj6B5/w02g6Oi4R1RSf3YM7O6MTFeyz4V7nxF/RG",
+	"3ZqcQFQTBac4nRjTXCxNgENnBxu2zq2k2pmLmGeS0Ow+TdiqY0hzcb1WanyNDylCZZK0ZzS9icSS7xGZ",
+	"oXxizI8ZnTR4TScbjP8ZnTjV6TzTxgaOYyfdWGd531HtgKtIaRlLNpJxxpQsDGc2EuFixjiYjRZZLqkJ",
+	"btT1mCvGUtETpix1sBK4wusDeqNRExi41DaiPwiJe25xaxSL5hP+QJJRLCYpnU9Xzl0KKb/G0V+jydE9",
+	"JCX86UmiDdQ9llDwcZzOGlPZEP0A6lyaDZQ5Tz5nJTzvnecCMoZTJ1KQTIgbEowDjwRcqP/7wZ4enCxQ",
+	"v1SaztyoHq+Jm79K4xlNVzis3Vkue5exlF8vXGaeR+/QgknePH14jicomKfiNo5YGnhqCYCZxHALYvan",
+	"cuedRs7LdNP1Th8ndFJeF/PsdvSVxPyGRS5ifQ6/PHXrkYnAGLa1tGke2sE99DCW84SuHGyjBITb4Wp6",
+	"pX/Z7SqCAw2XyDWI8PV2XxYpUQ2uLt+F4jxVDMhOtLuhkTUUZR7R6i3SVkGLG6kLsTdOR9gNfFOzKqiv",
+	"ydOHbt6/BIiiY+/xB0LDUCx45nzZSCZuVlTf93UiidMfZBFDDsPJO22+Rv5G01gpjuYq2UI/ec7UbKWn",
+	"M5OiwnOtNiMjMyEz0js6IuGUpjTE5xY8/r8FMyEUdTXb8qDQZLEFZACjmvBh19QeIjzv2zX2pyKblsby",
+	"aVEEMkVZoYRkQm9Z1X5SwQFYXv2PGwAD23ve18wrjzBsMq3hhEpRYhHN6EiJPqlYqilCbEKbkpQuScpC",
+	"kUbaTsiHHI/SHvqUAt3pM7YKBrBceczeFMI8MRIH5IMiHjOWQ84XSeIZcwz0q14IUIXVerKaYjWp7IcS",
+	"ZLLV87tH+/7pfu/sqtsbHPmDo5NO7+jsZ0SMTVg6T2OuHjymg8PDQXc8OOkPjrqD0B8cng1Ou4OTswEL",
+	"Byd0cNgdjE8HfX/Q8wf9Qw0s7h6ievdvGVhojHhwFebqclN8YEFXpWyda7cgj1lSu13HP98N+1ra15p6",
+	"8vCIWA94hHUmHRIcjge0N+h0Om4YRRPgVHO4rc2fF8YEUyygR8R4DDq3sS7mdrC2ZGCxL9m2pKfzg5kE",
+	"rRevnjaIKbl9oyGQu4hkLvburev2sXZzh31oDEh7uUgSHflUrMMaxGKT4xiApEVUmm1uKVOBV6T/bEoq",
+	"u4ZhPmo2cRhmCZfoTnySGDa5kXd193vdq+7JoN8fHB52jrq9n1sFyg/+7VUEcB2B5DiEzrbyfere1wls",
+	"BvU1HaRPJ7FtaKUZ+2Jv9Q+pIlDQSPlqC6txiUzciN0qnRhaECmSiA4VMJbwlOkkCJx1yE+pkg+59sGZ",
+	"I0ICGBzkLhDcWPFIW1FXADjjYG9ABJ3H+6GI2AQb5mRGbxg0tOBK31QLodMev2ep0LGumP4TUlDgyIz0",
+	"jA0rTX5GI0bokEM+EEKTmKK9wF6MwITH6gw32KxBKMO1XT7xxUZ8bxTv7SDTJgdaHky1fhsM8qjAF2x7",
+	"Xs+10EFiSQIYZLDXsQjoiRA361nFVIibu0lU51bqtBXJk2tAzOzBIEYLMACP8nQgQ+7OwaHfUf+g+/iC",
+	"SIjXxYDaqaK1QL8BEpnap1wYY7eMZ2SslOgHxhWLmHgyBssytjXk0A1werzYdB/4/nJKM7jIIJOvamyv",
+	"JsqBU+4anpe5HFLnkd3uvt+/6vmDbm/QPeqcHXaBR4JP61rK5PqWpfE4Nto3Xi6KbfQKn2u5j6qXtfwr",
+	"FxmrflesFkoz6s6R0/wpnfyVpbexBrzgQxmdXJceNMIWcqgiitopVbknDo7qjUHPH53O+XwcTvD+Ha+D",
+	"po1w9dF0Q1T2aRvX+JpHSzvoesDezg9r0h/aVQbg8JzjWUHxxjpU28g3FZpxeoctCqpJl8mSrmTRvxmW",
+	"OrfWSOR2Q6lRpms4VUFSM2JNsBb13qdcmSablWGUDVNM855vpR5EeZ2rtNVESPUlKdORVz5BzXR/JylU",
+	"reIdJRPYgPU3okUeu4knQ17IJ+RTxJMhL+QTcifxZMhr8glpEE/UinyCdLLReFK4jr+YRlC2Zozo4LQ7",
+	"ODobHJ8OopPBcTgIo4HfU/+NxoNjOjgbDY6OBn02oONB1NVKQ//f2JhhrBfouP/tdKPfgXWi2S7wZdSw",
+	"TbiI4pTdkeGp87me3xUH9N9eFXvGVp/A6jC303pupzM4TeP5vSo2G7IGUh5Z6k09kZiNjsUYhlQsJfpL",
+	"pywBVWbIY34bZ+h7DUWymHFJ2gF8yTDlROAR8xkSRAZKqdJf0DBkc10Mae+8SOCvTdtF2+jmELMYHV6z",
+	"mqJTTnV16Ne1nON9/2jf7111wQB96He6vcOfLVFitEI+hezgBESTXOTIG/ZamKT9WtuI9Cd9BLX0VvCY",
+	"UoIvB9tsGlTOEHofv3hSLyfK/47MurK4TW5bAIPSKNIJIJAAtSIAjETnyN1O8G7MbuDYUFeIUBRLAHN6",
+	"JOgGZE7TLA7jOc1iPlGLGpAlzcKpWtCATBIxgvChfkBm6jiWHM9W5xbZrFGHHkiDnTImljha217mdKQG",
+	"mu5MalCjyBSMxiNBbuwxT2FUU/FMxypYVVD2S0fCnWbDePUAWFkOP5OpfJsLtHSG7L0pr6ttHHcQz53U",
+	"EJz7D+n9pH4d6PpY9XtkyK2LOSj1VlzO+vBV88USRZHZUgw5ewcJ+Aik7cMQtXa1MXArmpS5nvbeqq61",
+	"GayUqXfPI1PGQ0YAUIxsfDtscfk+3YQqLi8vYIt1A1d0sq1POqOTLR3SBTCtddvvHHb8unXIxq5tCUJb",
+	"Q0Zv5CahQsNh7qA/DXl+ETNz40pmrvdzXYRV4y6nVE5zw2YpE/SQY/rcW5bmiRzr9zZi1rTRDnBnaNer",
+	"g8iQ3YciEek1bDMzF3b1qu+pW7V3eOWfDvzuwO92fN+3nT6/0vCm4vIpsE56KNq6WSCVWi0bgISDNOmy",
+	"aHiTo4SqEJ6un+NdWq08BrwF1RcBVW3PJAe5tNzCwvG+31XCgq/+M9MqwC0wsxy3YmENVYMfG/GCjQDA",
+	"jfl+XFA/F4Svsmcf7k/CaHaV2fC17c2kNjRtLQBt49qsSyVWAXk5rneDkGpOIlC/e9eur4Wfus9bt3GW",
+	"JerbztpomlvnaGxwJl8QyULBoxxlacPOaR0W/qHsAXY4gOsGi129srt5UB/dMpdF44Jrd49tKO+QgIsM",
+	"vWi6+ifW/RQcwNX4ijwnAeZtCoa8VFif4NdEZnGS6MJkDpUKZB1TOnkhp4CxaJWyv93SjKbXhcNkcHCg",
+	"DkkyFTIbHPq+f7CYJ4JGOuASnz/oHozFu2v80JlDei/NANdk1XHwTovzpUJkyPPWj+YAHsxT2BnGqz/V",
+	"G3Q4y3r7fl8x4cPDwdFpxz8FJI66Z2FFxsi/w6Mxo6OI9aLTMPJ7h73uER33o17I2OiEHvdPD8/GYb93",
+	"2vJaWJelNWgd+VG/3/N7hyf0LGInI9Y99PvH/km3f0JZ2OuxPu326fhEDWvKwhuxyK4h49ouveXJhn6B",
+	"vERAm2/tPb2fBEiQNXKHYVnlCKKIyFhRIcFqviQTBdw15gYCRFNG1YsiiscxHjE6nx/cxmwpD9i7eSJS",
+	"VojPMY/Yu840myWdKZ3BEUzZTNya+Wc5Y4NtPlQiRPfwqns66J4O/NNv4MYt+QbrxIWewn2RTvSfB7jY",
+	"B1uvw8e31kqgjIEc4vom5pE+hmWXzKB7pOM+1P/lwZSp05ZHahSRKDXegu1P4uxaTed6p5l1JpAITL0s",
+	"5VS/O4mzvxQvNr0zFTM2x63esrOC2PLPu3RYD/Xs+epCFBlNrvVxuAbsMLAC0K3MIQAZqXI7FDZt/ffG",
+	"VGClvdLpeGwXNnyhrcrl7+CW0F8VvzuMQhavrl4haAPPGXjg5R84W6pPWmVQf4o54/hXmAiJf6Ws+BY8",
+	"e/i7mOnAFcHV519FrJ9J2Lghm1LBZLZMFlpi0y6ppsa3XSoRPvRA5gFqtmnJug65IIngE5aaK3FjWspP",
+	"SDBq7ovt8DkLOX2o3nBb5dV2kjlWaNSCgvoGBYd2gBeM2hq4nXBPIdjF2BHMnzorR1BwDbPVmB8xcBya",
+	"wCP/+sc/9/SagpFgGUu2VQZFJaxsWjYQjF6KPM22BStwOd3zw/VhKx+9ffS2EOpL57JmtHkq5QLW74U6",
+	"Jjr/u/qshg/fxwmTmeAMF83COqgN84g6RKBNJ4zeGjFuKzLcdgoNIbYlH7/NTewlLU/fPpuanisLWjGQ",
+	"Vc9qoxT8UmRNIX5KuAUCL8TcPB0kLHKDF7iot2jY6b+FEDuCuBGM8KSc0CWDst0RXf1ps+x63Dk+OwXZ",
+	"VSz5Lay5ZfzoHnZ7eEABhAH+jpMT6xu9d0Dzal6AgMibcGCtnH0v5lbP9XvN2jYnZ89/fyCxDJ+DvacM",
+	"4yY52+ok3Wdua0OzD6S+Y6o3Dxhgd7h3ipMy0iFD93Yh5URQC49j85SFqs1zQhEiBbvlBs2v8b4UlLT2",
+	"gV2Z6yUm/MBofUyJ6RY/DInWKCldMO0DAbaii45MGGcpzZpiPe9qNJl/+iq7LAtAD559YnJSbnZU5GtS",
+	"3p/qZuSjtsjExb0fi/RGe3zsguuOaoYivdH13LmAsoqS3rJoUEqupAuhxVzGEbOq8hl+b6qs50X8wBhd",
+	"5fxWoD1y2V9aUyoJTVJGoxUZMXUS6Q3jakaYzKz5iY8f18Tx71Z4ZYeyK4+hakqeXIXfuOxfsKRJzG8+",
+	"B2iqyfTsqOdiPOP6p0yUfjjKL8ntrNv3hhpqGOg6aGqcgWsMX60mnbIYl3umTWTvbuNe4zpc7ME5yMZ1",
+	"2c21WaPPXWFHdQJfjz6yaX0D/ijfTe3lHHKK20Dujrsc8gYw0ta4yyFfix2yikm56SilM7YU6Y1OLAqc",
+	"UhfIgtKQULcU0EB4lz2QZMqSOUtltd4zVuvJ2LvMVAz/6Equa8Zi5QJBhoW1t/L68TOahVMSsTChOrvp",
+	"jGabY6iheRdpfe9OIHHhyEZbFuRRyK/Z0l35cMtSeyWnra4jUeSdrVuTuv5mkV3Dq0wzdUHXGnptsiMp",
+	"kkXGID2eyXMDCgmLCL74aRLv2qQtj6AkOj5swDiSZTsBKZtdYU1VqO4tma+b3ebb1VDYSm2cLmeld05X",
+	"tbprNStdt6pcjKM2Sc+mg2KUjQcDUQ4NlTdMItcCFWKIpwAbOU9RCWB25Dcg4X4nwLQvCOraMbq2AjJy",
+	"DLRxX7G23vYqKDKrj141gYTxfjhOdSlQupyI21TWVPx8HCcZhpjN1G2yNKmkdB33GV0RyTDNy1a1RgyO",
+	"bFOpkXzk9TWqSQb6MtBKQJJgIk7dQCdf1AKJu7NeX1vY34LW15HXVquEjADNZ7BiXpFxKy+sbtfXxZwh",
+	"NNuCTRz6ntOOtlwuO5NUG8lCMTPGs7B31DuiJ+OjU8oOT06O/ROf9fth1z8O+6ese/T/yj+f+orT9o6j",
+	"P2N6mRB4Zvmyfk1XM8GjHHyz1riGz9rwmE1WttIbHw0hvQaJ816Day/uIaR2yK2YWsCt1WtEF2hCOzg1",
+	"R4/HWWfIoVgGneUDoNZ9EfACNNoOqhMLvOLYregsqcej4u7nFWm1L8uhbfb3/aOrXnfQ9wf9s073CIJJ",
+	"yms2FkLTw1FOD4/ezVkaK55NFc+Fs2RHlKIwNz0azVs6qSxWkYQluk5EeFMNIDVyoENd7e/7J4AxOxn0",
+	"Tzv94+OfG8RDRTnuwOZy2HDb4OhAd4fscUU4YLA5sCmPZvVPBodHndOT/s/FibljUOsd9e1GfXbH2EOr",
+	"e9dt+VQnnnKtrNIPyYhlS2bbWtUSQ31oneSKLpT6lumLOc95VQULWRnYylnTijxaJt9VHTdUSt/mgoM1",
+	"ZOJCx20S0fmMxuBkxS62kD3zRkvZ41xL+KIpEWWuORbapbGzKXXRzkPZaBKz6xn3IaHRWCx4tHH466xh",
+	"L5vL0l4Y1Gu9eAEpIO6OesM9r6UBFpOy3gcfu9sX+MVWCvy7Gk/L062+3b4Or+tEaB0CunAtjJGtmisy",
+	"k3YxCyimjqXVdYWSNGLpXocEwDUBWyaw2GyuVw65aWjEEsEnUFVbr+o5cVZ3rkHUxiI1NphzxBtc6/Bh",
+	"9CaTAqmG30MGcZ1fOxdYhny0iJNsX0koKQ1vWHqOxZNYKnWcESlD3iyJ1eQDYikEzZbivNVntUTIDiRd",
+	"SSIFaU9Y5unseh7Bu8CDOTjuuDScxoAr0jeJSy6yGa9xLuphGBGpn/9Q8jFWSwBoWHTlMjjc98/2D/2r",
+	"7uGgfzzwe8ZgC89pPMVhvVZAkeHVgRRS082BMr7XMqih60xcKwnXPbt66Wys56HBOTpstpq5H2eVUJld",
+	"gyyn7tNNc2vK7I9tVeuJ57n3t68kXnolZ0HbyTRNgy6f1CL5UGW4JWHmsFbFfEtpBvexKso0Da0BN1U7",
+	"siBewOjcRrjGGa2T1q2Z1QT10uHJ6argpo7SMduWdS9eKOduqxRBQJIq8ZvWoDU6PeqfjLpReHhy0utG",
+	"/tHp6Vk0OuqNaW/s91rNZQx0cpNa4QLduUbYWedsEmc2KG2w4ZBJtSPFwc3o5FpxfzC95undo1hSIHO9",
+	"Bm9dFOBv2I41K1quk+As2F2wTmfR6R1tpIXach9G0m1Kr3xKlOQakNumii5FPjhOGJhrC/zWXQzAm6td",
+	"1y/6TRMGS4qWUNC8JU1LORtxzb1+yWw22eIX+UEvfVtYcNXZ2C0fwDblZepX1g6EcJfaNM64kxqra1i0",
+	"QjxWf+G6kAOil0qLRcVPQWdtHbItjX+WIcR5m9SzZ1vi4ybBkFTlQrfZOL+utgaiNroqnFfLxvUu6PCg",
+	"vNrrXQzNqTEBxLKmwk/P37K8T/2Ryj3n8jbAT0obSNkEJGuiXwK+ZHHj85o2QKiRzZdTUZHPSZx5RHDi",
+	"EL9BWq841EuF6O+5YFDtEq5tsbqUq7xo8Km8yL66PzRkmcK7fH1YeUYnkrQzMY9DWTbXN8RwF4XJ77FU",
+	"0vZut+3Wzb1mO9aaQ/xqyTNXuXGtZbZSoebSitOTV6UXx1VWLEjuJ3Qx71zzd3Ga2q3UeItU1qUm0TgO",
+	"QgUGUrvbGs9ZSaaxb4iKh9Oi7rIsUOVLa+wdWzlBozgtJ0CoCIlrnRvdrz7QL+oD1RsLpvcmuJu5LpEA",
+	"jWHSZd9DbZhqKjn0tTXu2lge0DxeQq/V9rXchhOJbPvNJimFyJhMlHJ5aOpzb2IxqA874MPWx0M4rYg2",
+	"yivv1CtPcc2uGEfGdr4vTJ1X859uTpW5W87L3zK35R2SUG6RGtLtD8et+k2TL27lai7kDpO6szEprdt+",
+	"2dvv+vvd3lX3ZOD3B/2TPIXD5py03Ro94G8NFKCtg/ae41cVPKsjG21tG/HrRuMIetjKR+muFcYgEakp",
+	"d/jmakN+4tamXLVVXSKeTHRmYfBMCo71PXVEUqXKz7kpXgvJaEQo8+K5WFgpzhoS7K855OUB/U39iuX2",
+	"rp5fklBNBJ7WKo+652M+KQZcLvnUEKlQ5RqbFwFecS9CQyeNfGdzZ/Bqnnhml04rHGxzVzqYc8vmK6xr",
+	"c/MQbiq32hQHa9zcPhS2q/SxbgJOHeTKNPjm9XPSVseXiJSAwxwy7K2yqSIxlkimEROSBP1ej5TwtE85",
+	"VIAmizTBYowGUFu4Qps4wyanaBMU0FV1db003FQodkAAefxAkgBmlEdWmHzohGLhWQClYPVZMTaeYFma",
+	"5i+t/xWLtN5V189BIn8ir7AgYCh4RsOMrNQb5Uq0mSAxV7eDZCQGo/T2ims5+dhX4JeVQWRr6Nc2+lF/",
+	"V/DXmB4ejU7DqMfC3smp3zs+PDo5OT47Ou2N6dHx4Zbgr1JxtnW+pFI1r82wL+tx67JeAzsoW1oKGx+V",
+	"AEVM6bIckQMIS/ZuLqRJeCgilgy52hKxsMNyBjp3jRvS0Na1FJRStgcAhyHXGE79S15i4W5ArPt0WnZ/",
+	"U6elC22/q7n6At/6hBDL3wxnX2yDi3bFkqtOAR+FTKJGa9p31tbGXG3d2bMzR26ZoL/JjN5ACo5y8xzk",
+	"B8w0mA+wuNUk2JBNWKFlHsD8hetqjTZEnmJEEU5Vn8a8X8+csS2X4pOTbn3WyIjNEQw5Ja0LKtVBo2Wb",
+	"qj50TTvtmNkaYad6KBszOhriwN513Eye1JEugSFLlsY0id8jBLamLDnFxVdUkZQzGoe0gxy7AzM0F9+/",
+	"/vHPYO9T3NC7SYSvWAq1xwXfZB7VV7+2V7nv/KoNbKc4EdCkm95ttq9uNMTtEB+h7cTuyMLto2VK9Uly",
+	"RplHUmAQOd/XqVS3ieR3LM8uuPLt5lUzgFczEWgfXFzOBeswk2+YT4PhSk9uezvjGzhAzoR4+XEbxwnz",
+	"CIZpZwIRv+NUzMgLXVq8KrYmSnqIbsBqdh3PAKWqrUP6jdag9adfopu37fwEHx9HozDqdVl4FPX6LDpm",
+	"tNc76p4c+2en0VFvdBDddOZ8spdnpdr1TUc0YNIUN29SXJC2xnvAJFCaV6KjkjfZu4xxder33MJDPnOn",
+	"nTRfh9q18gtNsrftRZrsAdCfjeN35moN/hQQe0DuIrxOz1++WujbkyxMWdkJmE9a+/zUjidUifkVhvVA",
+	"kiUbKf19M0BaLbEBmecrYk1/I2XuGuNcJmv3aa0Q9qaSCkgOIjWR6pkQQ57QdMJ+19HNDf7hT5FjNNza",
+	"97q+1/PfWoe+Xvzaa73bV8/v31JQECXmKYd+Wl7rqe6j5bVeoaf3bTHmn+JsenE3Nu0Kzyvfz1s0Yt/o",
+	"NU5r/baLkb6wBBT2oaIp0oacYaZwsPbH1oJR1oKeUYP7owGXR2k8mWYj8e5gvpjPmQ1YPv6CgOVX0Hkj",
+	"TvlbM0pyQEqPfk58cj8fXd59c7TVyHrkk0Ku7gWnrAc1N0vlBgZX9149WD6sv5U0vAUs+bOhjBtOxFbo",
+	"Yr2OdwIVO3bDASZWXNqkSXQWjpZTdRvq5E4Y82Je+FYtIEsJvjQCPVDXVqAZraZULMqqQ1AU/KpaIk/A",
+	"H5GSKzopvqjrkzpHsMMIYlIBu9J6lTL+bpOb3ST6/VAzmRciTdVkPmuKBrvgBGofUV0YAVQlePbcyCfb",
+	"pH60TFJ2Xtva1a8WGxN6GYdQAxpygyserlTHapbT4taXxZUb1hnPaCWLdSVWb65LUsoduyn+y16snEo8",
+	"TUg4ywqFFFtpVzEpuiwNvYIKsRanICP3orjE5Nd0iVnYnHlb4oxgE8YIoz/h+2VTjGTJGKVTyySOMVtj",
+	"pbzqKeJ5VJeFNF5obFSnx8niGSPvBWdD3g6wWF1v3+9e9bqDo+PBIdSH+MbvDnzfWMor5xUTVzZvs36g",
+	"0fyKv7PoOtK5+3VenEFLfbGvxlcjbiWmTsR+w7HO7rexdZMrnmmcn8uwfPnkYr/rPLMWj3GAqVPGFRk6",
+	"+VaDq0/PzghM0MTTh9JtziyOhdVXdYvKW+qVKaC2B7U1qi+s85ww8H66Tgky2BQfgKSEMk9790idg5jJ",
+	"wUA3UBPGK63N6PuYT0xrHfKTWGo4kClZ0+34rpI1FX+FIxnuziVtygLlmlXZGhfTiIEpuNhBRifyYGAG",
+	"caBXwgGLWeuheW1vh0dmLhtT42qvXZ7NazIXzSxVM1AXfZjXgr3zNfxRsUbtEJ7FSRJjKQ1ZVfFKXLAV",
+	"2XUB5HzKUvWWXCRZzCcxD3Wy9BJrbEiJ66jfc7bf86+63cGRP+j1kD8fYgJ+CMFn0enZGe2N+6Mjf9Q/",
+	"PPHHjDF61j8+OT7ye6N+7/D0MDzpH5cKC7xm84SGjEjK4yx+z3DGTIZ0zojgIQPWL6ciRXnC7sUqgLqx",
+	"GYc971MvkLLD0WHmRRJQW9xBJPVdb4T7Y+XFQrpGfPnkAlL2pjIj3S4JpzSlYVZGxzqyW9cb0kPIG0ti",
+	"zkj71LeaRA7xr3/8U9vQdLLdbEo56fr+3papvPIJFRVY198Stn9sXUaD4pzumvjJYgwOrMrvVeq430se",
+	"sR8L6dIiGI9iPoGM9gvO9Z9yAfq2+nNM44RFqGiElIcMPoELQXHJRLHMjGD76saBOnhgf1cklbIxaX/3",
+	"FKGRUn8FgJ9Iv8MkoUl8w84JJdiXxlHSJBFLRIir7wlI0xKttXp8mMNHM/Xv4sHgEpoMSMTS+Bbk4/Ni",
+	"BoUfx3D2oKMLYoRxZzXDILAY0WnnJJA38XzueBHK+VHy3VMyj+cMDtNokREuzCq0g1/CmKjX3wZgouaC",
+	"/CpGeZxXysZ757UsnFbjnMVKUdzd21mS12oiWFWA00SxlSVUjw4YOSQPg56kp+9MtbHfPc0XYM09i+dX",
+	"CWT6WD+Mx+M6Yf7AmWJPfKJN/WhCWHuPq4bqVtfrmYjU3Lq+f9zvK9Ww9o3OmXqt+sltPREMq7W/v0/o",
+	"QSTCA7S1HRx1+vuZ2D/u+J1ZNOTffPMNGa35/S9/IfsnXe+YfHPS9U7JX/4y5EQuIkH2F6Do7T8howWP",
+	"EkbYOxaSlN4wMosnKc3Y9Q1bSfL64unzy+tHL//253kqogXUHRjyb9BvwJblQasvDISoYUgtryWSaIun",
+	"UqZOcWlV6re2XkvnrSMiRlAP94gIM5qQdjDUqz5sBeckGLb8YcvAQjhbwk7vbRdrvqlnUPztjq2u8iS5",
+	"W3dXJhGXVzDSZFyP/c03yRlJke+YC5OUb5TTPmPvz8bwiLwtq0/PbGC+nnoe1qgrHVWWoumudpYQvbCC",
+	"7gGQ7D7HV3RSz+SVi/YVGftXMa0WHyrL0yUIZOW+Lyphnl75/UG/N+iDJL3vn6AkXb3Tt37BGmC9kmbV",
+	"XFCujglyde/47IiNx6OjU/+E9nrj8WHUPTyNjs4Ox9Hp0XGv32fdoyN2UpLenyppmyaaS6KVxpIjfmn1",
+	"aH90cnp22D88OYpOxkeHpydHveOz8Tjqj/tH4+j0kJ722YiBP69SZKusCCuqaFLNt1am65nUil3eTrbL",
+	"zWgN0A68LtTtCvh3EYMEkZUv3zgrfiGUIwbuJuZQJwjJeiuQSqNhGILf0DIcC16YhUlb3aQJlZlifiBI",
+	"6IJrhXiADCuJJ9NsydT/1Uy2YlmNmpK1c9uK0PiCe5EdhhisqIwO7p3hMFpTKIxQmiqKgTcynZSxH0YN",
+	"Cb7AOppqV4TFhxD1o/5q4EZ5ozWmBCf1uNc7C/uH9IR1j8dheMLOjsZnvcPxaRTRaHTaO+1GZ+FxeIx1",
+	"+NSg/b7vA7PQx4FKiUq+nlSWMtaUTs2BTB1pXAeooKSthOPRTESLRCl8uHZulIv7Av1BXZggVyvxZJnG",
+	"YBLJBiTAcQcANFB3uP7r5OgI/urlvx7DX42JMNYoMjX1RK1FoCaVb9OeR4JRIkbwrUF3yNVsJJI4BHzT",
+	"HuoqaNUpLcieXa8dltlrqbYKInu7S8ZqjeGEdWyiSaSyC/T9N+Srz9MIBh+Ghu4hUuZf//jnsPURdYg8",
+	"7KQUS2NyBj4WCx6pZw3GaMFvuFhykooFGjy2KyFuUh1uKh5upd+HyuGXl0+esZXz2F1ePiE3bNVYZbZq",
+	"2urv+6dQ5aI/6J8MDs86/qlvJem8Ud20pJzup5KSi4uLi28PX76n33VXYe8RfPzrjxcXF08fXcSvfnp3",
+	"/NOLfjJ98pJF34+/nb/668tX859PVs8W30Scdy//yn6dZP2js+Ob4//99f3338+nT3pXb94tn71/Fz57",
+	"+OwZe7+8mY/5u1c3ly9uFo/k/PvX2QH9+eezJf3mmx/ikx9v0tN5OnkS9qX46fjlm2T88P389udnvSdH",
+	"j07Yj/SSvTq8vFh+P/vx2ZvHT76Lopf0lf/8m+mLk/fTxy/f//r4dk5fTP669P9sGc8QUqOW7LOnGr1x",
+	"bdkPc8bVns3zcYDBaL3RaYtDYwxCqtONWUuRnn6Ks6kp477dVaXpsG7pWchd45seL5Kk4coDGIfBfd6w",
+	"VeW2jtg8ESv1Q/32q+GT1bi20cCLg5Tr4Hk41NqUt/7Zvn945Z8Mev1Bv9857p18ztPU7R39rk7TJawM",
+	"rFvvSLt0myrafUIwVt8ZjLVNsf7i+zxN2Joy/oKP43TWuL9+t3N8UoDBtnlukYKGIOMJv445PI8jXqNh",
+	"FXXjrWp4PShcxLTwhCWDY3mtS+jrBwH9Ve+rKCnfatk15EuqR0mTq1aI7/p5RfiWK9atqPzeswq9q0ez",
+	"pbgeUyVb1PA+9xIgV6nz3mp9VDzgckpTpiGLdw1wBxSTw0W3YyoOR/4NMmFK4rtTrGaHXPCVjiRC2KsJ",
+	"Be77Z0bIhnA+cpuX/NrDjO193/eIFATjYHNUw2JGpixlJVZ36G9KEVKf9tOH5ToOmcDop3IVpDiblnrq",
+	"bwwC2iVHyCVkM38ixM0Vk9krrEjrHq5E3hUY5Ame6UDX9ITY0+D7R1fE5DKIo4BIxrWdXa/6wJTKy6ZM",
+	"MtyRqt8SGszL2Jd6K9SU14vRKocwGuagG/kL2tGn/6cZBD6kX7wUMyY4KzJGp9hSqepzPSW4NaYiWXRl",
+	"cG/XqBiV+xMXIVCzcKsmpYk1ve6a77rm1g9Gr0wDbksb/tyvpo3zWFdhzbzdDbYIbbN2oBriVsJCWTMt",
+	"r6KL/Au5tDa4N1ff1T3sngVIXKYiYzr8rIATYKUByOvfPRocdgdH3Y5/2v35Lk5eOo/VU50rfDT/aT+e",
+	"Kc4HiHSd9RzSzIOUkNBRSiOR7kfsNv9wIFl6y9ID3SIsrs7L4DKMossr04kb6pYI/SqaIO5FJzBmXHzN",
+	"uVLrTUxfcuVAbFhIV9aGn4z/zCzekmqbmnremNjASWme0HDyUpghZ7coS//OVyJPMFkcgGPWHVGfHZ+F",
+	"PXpGjyM/OqLHh6ND2o+OjsPWfcXVVvFKMJB1Ia4Whdk76OQKuDOAMZZGHCqTuYap1g4ORDd4hIKFF1Nl",
+	"otVXTqlbZ12TohOH8UBisk7n67c0jRUpSNdoplRCxKuOUQcHnhIy8CPevR6ZUymL1GfGNS5J3jRp61iS",
+	"AeZoCTC7SoNQ5Xdqm4NoV5zpmvXWFYLd3teF1E7XjVzJFBp2MKcmy0NpFWkUxapjmrwqvbw+CTPsWLFk",
+	"kEnGs0/0+njhBusz3GjF6FyL9waIHEIwtpPc35QqDAXnUIFLzHHKHmZ5BaFUTYEIzqR2fe+IvruyBHnr",
+	"l7WGWHdIeElM3kE6gTQfVtR38/v3F6MP9k/QArGcp+oX2dfAlO1YckvVKGo5oam0dKwaxKJ1NIC5c+5C",
+	"CQda2zoYaPi5Q5f77Nl01i1flefMFjLDREj4GFxPHllO43BaTvj0y7ClFbiYh8kiwioqABiKZTZsvQ00",
+	"codEcVTWtvxPTe9jdmcn7bqKjd3llGLNL42yrWeWbos8NjDYI5yxSBsQIWZHNmSe25BreVPCe6wFjHm+",
+	"8BnnMVzLTy6nIs3TG23kKNukfr9L9vZNiYTOYUllbU13YFmWO1C1uFNS8UDdKgGZMcqla/d7PoDo1C2u",
+	"H/LPSTzhIjVVg9zJyIHMOuTlurmty1Fek5LhHFs4vGzK4hRSwOs88TCMBCLGlTC8EhxCmElIOZGMVZMc",
+	"OPJ/33tG8XvMq7054fV6NrIrmy9Z6r4y+s/J6CEb3dYbo7bg0wUxbdau2TAkJgiBn92nBJwCLi6k8yaN",
+	"YjFJ6Xy6crKhuh/BOQR1ZvGxtdmcGqxdr9J4RtMVgZ/PwW4LnMqAYyAN1hRytzkHWS7nV0niZcoKvnn6",
+	"8FynxjCl+AJTuUDmmfXg+weSaM/CClS8SLHEBpdk4Zuo9vw4oRNplTmUeYlD9+IUTolqS8/hl6fue7Dw",
+	"XqzZZPPQDrL5w1jOE7ruhqJSLnXZ1eoxwF/W2QtzT0p9shB7OC6Sh+VLWFCZO2F3c93GnArMI/oqR3oo",
+	"6Oc+KEK7hWrSjfqaPH3oNhIYD1FtD/EHQkPAo7uzuORuI9fZxInufKZKTqTa9Y4/Nud1aeCcf9OKrtvk",
+	"AneB27vvaC8RNNJ35eM4aYhOU0cgmC2SLJ7TNDsYi3S2H9GMBnmcuMvRpfPfOG5NA35tyAOUCZ0wpmTZ",
+	"G8WcQuDuNvOS95UXVfP9zUHpd8R45K7WDzvxsl2SKtqsbeM8Go7dLv01nsJdGll7cLZvqCKalMye+drj",
+	"7W4tlFkGaweKaZXHtlUYhsl0iticeSoUmXdciUvXO6h1QinVnEE5dA/C6LTz65xNKsiFeujh0X7vEMo6",
+	"+4OjU5NjJE8sX3X57+zbX+vHt133n8s/j8ceD/JOZ/+SjpkrzGzHsnzVZIkI/7uHCn1N5li9zIWfNV/v",
+	"USLCGyhXk0R0fm0+vnUfNPcUXyGZqhl6pF7HaKGTmJndbK5b5Aw5zHRwk100xwxl6zMF0qBReiUDyKtS",
+	"ZJQSo93pEnJ8QwDBZzhwv0ne5hzmthOROwjcpZU4aj86sE7O56rIJxfJlqFQ247fujLfOvKuudBQ99T0",
+	"NqrWRoXGUaHBQlxZgaLrBppXhHckt6nhs+5p9nUlw1Gnzdrvitj8lMCPbi3DBeDaGA5VnWiFoMx+WaOq",
+	"02VtWk4CKu2RQ4F3ngvnrCxa2ImxlcoFSLDlxdlnFho+He7Yc8Edm4SPbYUU1wHX8MjD/V7/qns46PYG",
+	"3aO8mM6OIMhuBQP5oWQLgWY6soAwau1YIwFgEzdDJovx1ud3H0DKrZGU3d8eSVncYT+kuaq2VbLRAuLt",
+	"bXPl1Y4XIu8KY+KAUBKYRvMwjNLR88wj5meQNqBaShsG7REZ85CVW4oloYkU+bsYOa3+fB7L7GnGZp9p",
+	"0lqRXTfzgKgbZ5epQ6OfMn9swFoEMUG1dldkfz3XKDqb19Vw1erXxaunjQiRWnJnu9Et2LbpRuf28qyQ",
+	"e2xKF5JtF9sQeMZqIhmkX6xHwddTjX4RaHp3v3d21esO/JNB96zT7zdB093PNfPqk33/5Eo9DLzv8Kx3",
+	"F1592FsHWLeylW47gLsw3xLJtc5uxN/nk7NTdjFlf53ffiuPsmefBHb/3bBo0IwdiCmrWASoWWYUFQJ2",
+	"LZ57wDUg8R2t6bYRd/0Rt5IFwp8uR9XfcvgJBM2tgz19dFQnEhFLHkgCcX9yAImpa6WlyFxJe1mWxqNF",
+	"xkgb0WZY6YPJDFgum41YFLGIGKqvMgpgC7+0YsiUDVmASHtG38WzxQwqZB8dWUmD9iBO3DFXNCq7tluy",
+	"cJFqzFsO3nIgy0wbLkyZjlorAJBXjy6vrv928frpxbfPH1133ag9bcquvNXdOcUKhq9he29daDKYYpyt",
+	"LoE9woh16uwrdcqfMOr0iFjXS4XRQ66dCoOHENfiAsBy1aqZKTZf5EZ+/fRvF1eP9q9+ePboZbEydB5j",
+	"nFxpbD8uWLrafmgeJuP5P/UWmRtXaz4U+L4YSZnX1Uaili7m4wbfqEaAq4v39tCChH/3iJx2Tjpn6KKO",
+	"oBh6ClDbhM0Y167u5xpQ2xnyq2ksoZiaomFF0uDfFos0RNBbusimA8vpDTHUEVjZJoyzFJK7wo7E2ZCD",
+	"YUg1B74FJbrIRZwxAnlGtUWJRCJc6LFYaZLgJ0XW6Acc8iH/r/8iF4tsCvFjFPO8PCo/Rti7kM2zGjUg",
+	"AgbDaweAL9VoDWu3hlxnEw1KOxFU94/oLEVBiXQCgpTVGfIXsZRQD1nHGHsIu9WmQUMp0PiABH2/Syph",
+	"zeqrNxxNafF7BnHLZgEuF5EY8ouK+Ig178MMrXCWwyxPzB7IRSRcc8FcqMHlm4c/mDmQNtUiVqSGbhj3",
+	"XodcQGES6JpMWCaHPOj7h/XxH5LHIh3FUaSm+GIhoZASvpYJQM6q4UA8dhuy/XA6i/lkyAVnkLEVhFrM",
+	"b6VoSOOB4EDFXJG0GkwRxQ2jzQfUrw+oT14K15wU1x8QtK+Wf0Erazl4fMj/9Y//r8jajFwZyJ9hGhSE",
+	"079+dPHwxSMip2KpiC6Kx2OmJDWyFGkU88leTs1lw4PgyWrIfzDELCE/JItI8A6XfF89MCAIqEKUCdm4",
+	"/jjuTBh1YoTV4SraB+Yh0pineYEKoak+rGpuMN8hD2hxCJWYqkXCPwUkpRxT6BUzxEA63XzR8JD/wItj",
+	"a88UnpH7kJ5oHwEuesoewGTGajN0mjDkS8hmzCgzR1Ei3X2c5U+ZG8sa0oDQIdclbJZTkZcAq0C7gMxA",
+	"3+j7fY8YEJh5GrimosO+f4hJhQ1qhhNKZsgarAOIDflmvV5ZK3Qh8fjm6Q8gqYDi8Z69RarnUChSNjnn",
+	"8JDj/awUS8V8hxxIth3Q+TzR7PPg3f5yudwHJ/MiTbD6hk5l5/JBY4FAKCiCzXk5RHjGsqmIOiTo/CoV",
+	"w1WDUkd+Pmc8Qiy/emxOs6niImYt40g/OeR8MWNpHBru+ub18309IISPQl79/+491q8GxYpNYq5vg+fg",
+	"jcjojWLidMKCopZrdw/hp3OWXld+6vkemdF3pOv75wRqn6RDrqVDoH81i4jQTD0BLOiZ4lY0jUkUR3tW",
+	"MGHBbpGRqsPyPOY3AWkH85TdKkWUs3cZ5A1U50T9oVSowCPU8nPJPY8Ef9+/EhlNAm/Izd/7r5QgG8CP",
+	"r1gKH/Wn/K+X7F2GH3HCf99/lbJb/GbI2wwcunX3WH5iUf4m7VKSe/ZO0fVIREokHvJ9xXb8OtvxSftb",
+	"GuXxQ2Q4HLaQtyq5Gzmq+g5OSl7aVmcF0GdjyInjdJ47evxgGh/HLIl0663BL+brmZyYL99+zLvBbIeq",
+	"Fwvy3kZwnjqaVEP8tKtxmSoZX8liaoX2d7mv97djzhrUQ0nKqBTcU0ML1r1EyL6+sfANM8mPAYHraSkI",
+	"HBZpcXUSUTk1Y2q4HzPkrXgrq7s33Q+pZGS8p+glZcB+EyEU/1SjDUUK67iYa1jSOOZRcN7YA475teHa",
+	"jvtV96MkR4JMXB1+kV3DwP4UnJORUEuVAiQZ0v0pIlFyjCUowhyPzH6jgABBF3qdkVep2yASDLGZU3rL",
+	"Bmbh7ewxRzDACxRFcIi6mnEAXxYik8k/o3pDboAEc1HJNTPI12dNlhozi7PqOuIaZuxdZu26mqiSsZM4",
+	"zCR2ihOOI0SF5RXZ+AIqshUI1S1oAQiySCMKm6wYnzG86bF265TePSQ69Ik8QijalRDkueKwZrc5UBI+",
+	"AxdULFV3yIUxvW5Z16Bz0jbqirrgYSbnxR3JJzF/l4ewqLbUMMymPbl68Zwo9q/3hjx89PzR1aNiQXq+",
+	"b7aY4A1noXMVh8z9eHg3LIsaWaUg3GzKZgPVnDv2VnHiN1ffeaVQ3r0OQXUGS2PjjTKlkgTfCZ4xnu1f",
+	"reZsQOwbHG5bLDiQxCHj0rYGvXh6ZSWhaZllAy5RVhjbJXVxTynwLJWoXoL+2NLVcOg8bg1ahx2/c6ij",
+	"nUGB10E7kFyBObOLrUgiJhMW7ccorYP4XtZhQLBCvU+XSbQt4NmU6dLEoKWtYPntGoPGSGLMotALvhDo",
+	"9AnQhsYG2U3NWMqSlQHywz4HktE0nAbkhjF8zLyBVcswCizFcwbFx2OOj6nD2RlyLZcouRllEc8SPnSN",
+	"iJxrPY0ASCqz73EdITGhFvDAZF9ezmeMzbcbjlLg1XhKEeFjIUZQRtVlhsB5t7wWegSc5j23C6EY8sGr",
+	"dTmy7OdYio++9Vopk3PBJVqEer6PCQ+B8MEaWKF69V0xxK0c+1gVqubV/+iMnCxg4VqWU60rYa6pF/3Y",
+	"ATzz0WtZotimV/6untRr1vr7dq9Yj2tJcPMrZrXhLSMVbn4tZbfFeyCIbnwHnypeQMl1u9fwUdiWvt9t",
+	"eicnlwNb9GrBS4ebX8qlKXyjv/mNlyKD+xmNmIvZjKYrfWo1sWAWT5lnPJFg/50LVwTxG6nuG6M5lkIR",
+	"SDuoupyC8wpIYch11pIZXYEppGCUwEa3kjw75EoxRF0Xj4yYUiNlKd8NBla1S/lwjnxUFtS1qPVpD4Na",
+	"YklEGrEUDYRBaQaEYsQRaff9Q6XfQEwg6u6BYltKSdpRqyjsNHWtYs8DyxYnkt5qswBG25I8IwImuQkh",
+	"9ShU+oYn21SH6CLmXq20Lg9Lbxgno5W2I6oHoAWlYhfypc6PbrkBPEKHvIjUsrIKle+/lCkOG2Y68haW",
+	"U3W0B4YPtVI6LlctUy6l/M//IF/+n//J06ZORQKqzOvFaAWpR3nEAMArxmjtQz8JROPnFyNZyAW1Uw7p",
+	"zJmDIa9qI48xDX0mYMX0Mn4YqDX4M27HL2o/IA28XrsRU2uuFlD98vajFnKvChUUEP+QxQiu33rMn1bX",
+	"8xLTMZcZ5VCZ22jyOJLiVdct+x0QpSkQqInKgPG3vm/WXTNWD9Cu4hcbrS6f0nzJA6MBZZXbtHtvs9OX",
+	"qPvS5GxpYtqBrfr31u23NHpt7ZWj/4vcuqbDjSGsWDOW+2Iq50PeaCCodtNsnyjKKKBpYu/clP0HfW3I",
+	"KzxpQLY6glrBXoxWeaKN4rQX+qJHWGfS+WzHGjLKAktSq4WuD6XZ2ZqoGhZoOXFGwoTGMzjVI72EhWJs",
+	"OBo0kGvrM5qFUxKxMKE6TcGMZrA96sB/othwL9Sap4l1HxNtZTY249LtP1hv/EGLkSJtdOhAEh+4k3LP",
+	"zIYWNjhkOncQiDyl629+QSdzuxICbAAVQQr5mjkIDlnKazm9A0XeUJM64kMcfUSJK2EZW58HBAQcjWAv",
+	"SVgd8hpyjVvykL5ykwQt/Hm8X7sIF88j5QE7oG6yioWh5/uFldjUWUBb2qAkeeU2b5KKJfgm4cAoLZek",
+	"LFukHOLjKRZsDx4q4UGsgDtfsvQ2DlmQP+eh5hvhMyxCwERR8r0ojehpQ1HwPQpt+LXrHn0IYy/u0U9Q",
+	"3tadJOwmWnvrmGU0S4fL2fkDcYKQcqI4qkVro0XOLfNctsSBHPw98YvPvWJvtCFVi90iBfdbVlpHtWBq",
+	"KV2z6hOgo7Kt9dxOB16sUupu4D7cyJ0K50MaX8P5PnrbmtXyhBRlahrkljKPUD7kVewpqo9oMLftY/AT",
+	"UIpBCGIvY5EqfSTPOFQ8HZnG7MwY6rOd8eiBxT1LyqtHkviG2RuiG17v23fsKmoRppNAByqhddF4H+0h",
+	"mVxIyPh0EaYhj+IIjuA4TjIwSLOZOj3Ad7PyTY6Wwxqf/J5ln51JWmNea87C/cH7Kw9X/2Q+ubuh5Suf",
+	"uBOf+J5luZ5goZ5xGxuMT2Uz8gZzLMz66cNXNJuCSXa+yO4oPeXWePi6YgJSgtEFsaAWDdcfiCK6WYBK",
+	"bIs50pdewYXMZpM483ZnI+iVsTAbMk+Kcr4279VF7m2upVeTn+7QdutxH4bglsH3GnQ1eL3jSKw05GrA",
+	"sii612ihAm0OLVntMZTw09KE3AOlT/v2XKxWrd9M2AmVjJuPsyW2OXDMqjpYnKGB8BkXpwaNYZwEIhxo",
+	"yorcHHBupvEEcvlYhiJcEvDwKYlShBLwW7i9QRxBmh6NUTnHW8pyVRHGI6iRZEx1iRQkE+KmJNID+sVx",
+	"RVjJ8j6TSaqakvGeTVL15j9+/G2vu5mI4nFsdIJ1956/+QorbE9fVYqvKsXvVVS4FyPMC3VuVutUkYqd",
+	"xaRu28H133Tlt5WqgKB9KxusEhbwAi5c/dZVwjHYA+7UgUFqAInPtQMeHClDrhQA0uZCIwMPCme8R7gw",
+	"T6sLWnsj0XzziIZTCOIzWHgchRJtrHC9XBoL7JRsgU71pnEL4G6Dq+UB0c54jNxDoHAA8VkatVfEgAXn",
+	"RONudTonMz+dTw50krVwghd6h76Yix073MnRXpTW+KqO/FHUEfB80+r+fRY9xOlC30oROSe0SdPQx3KN",
+	"qrGlG30bZ7hmcTuoHtqBXYDZIb1p7j43mTKRX5TYzpDfsycdV0tL+5DWstL0T+AEs1EC4Ala8ER9gdVq",
+	"ur5Her435Ie+R/q+orYjH9vmYIF+F8ss5hNDSNN4jhOpgSAvtEYDb0jj+FE6ZbEqoJ+ADV1xd6D9GY0Q",
+	"wwrl0rX7/EgtiuLc2OuQJ0LcKIlxrO09pug6jSISqjMzouENARj13nkeOWW0umblEtJOVnXLGtO+iCKb",
+	"hX4ebaDcyedQCJw9fHk3tbmImp3VuOtfVYGvqsBnu6YLnlRiR+4W6lzit9Il/LMvRaULkxNYs3XqkvTr",
+	"063fAp+gBHmtfq/3pSZcQtPpU6hvR2JfjvU5u+/ZqmB2EUXFImbivlzqeZbuD5qiP93J/gWksyFvY8Ro",
+	"sSShWCSoQyWM3jILe5OKxQRd8xevnt7Nf19ILw8kiWhGR1SyIU/FkmgfftnHjndU7mknF4WOnIdtGNlk",
+	"o5CRn2OyT/QmDYrkgdexNiqXmlXHzMYP4d+WQIiLqFbQxDbERYl2zMKyd47fhmBk0/dKxGZzoQ6TS9BB",
+	"cEVV1vm8IIL14oDZzNIGfoUSfL3sd7nsM+s+sw9Z0239eY7rud4TE1ObiyDNwxj/fuwKyBqKCUNc81pw",
+	"xCdYF7z1dVD1EIqECHkSBLO2cWSVGutvXt9SKE5Px+DospE6BEfvVquqLzlicorKEJ/krv23tZLc3S5i",
+	"v9kYXWBdFs2jzgtOaEgvZjCoJJbIPa4u7mGsJEUoQ+4pVeSIY+Q2wNYlThL07ZaM2CW/dJRLGFC7pAiE",
+	"pKmG69aTKuVxrwGgdv+kpqKDLeFhMK4H+vGALFM6n7N0b0CCzZVRNvhKP6uNxF3A7PP5TXe1lPhf0lKi",
+	"uWDu5VDUZyshX+0nX0Wq34lItQWz/cNJR78Powam8oGCYTpH3zbmDW09L+6ZwfoLxdvqYqiGDgDeKtfj",
+	"89vNHsknWz9yoN3n9HTb0lqOWdLhBcUXWEiusEMY9K00rmI0LehqM/JxzCOWBiSEUHFMTeA0sqE4B0W/",
+	"MFJwVorB96ogP7M/VmkwjR4WnEktIuUYYYDGtbVPyGILcVFoai+fKzwM4mfxlDVmkCYfAyhXeihBwquW",
+	"G59KvcQFCDjPYIVw3uv8FyWP0DScxrcsCjwbGKc+6VQAHgmgo+vRSomSJujQ9tUrkVOKNLOyCwWKSOCH",
+	"WhaADgrEMk4Yz5IVGbMkQfeSDnHMQx51yuCc8eTjgARu2KVGX5cGT8QikzGCBEg2TRnTRmjwhcVZ4Qob",
+	"cvCFnedSeZ4DUJEDvqpOLeOLmfSIFPZ4ICDOFh4bkY1w3NaFwhUgCcBGDDlwzCDMixNeY+IkQEXkdSLj",
+	"bC0C4lWBkd1NVdQvXmjSwPyP2+Q1qNZZ3PXNH9QGf7vza5cizXZ+B6h7+7d+l6kd9Fx2xZxUQ7gUf7SZ",
+	"a5ztoSe5gvVXF9HX1BC/cWqILxtcrCNAmmJ/lbSrea1SCBSbJO01d0rOwc2NsVcVIXfgmV8hU39MyNTn",
+	"i91oEl4PPui/jPvu85lODfRfyTIp5XLMUtLOszzyZPXJplTPlZasZF89c9pXiyXY3cTqRKI58riWk1ft",
+	"ZCZ9kUcdmyWE20mxlaIQ956Sq4U7YhiE4zfcClLAjMCOUAWTz69QARZzMlqZSIchj3UC0zaqFB21ztej",
+	"VTuOBntKqlUjM4hUnbJM7ZMSWONsYGh9yNUOePb5iyPP5Pos6pXr3F1Gj6M3WnLV9IPhKVpedZlyixQG",
+	"OcmZNfww4Gx5na+RndHA4qd2cpKLavSKVOcfMr0YqEJsJ5KxvbP3NDIt1qAwUnSvulUqfmZFidMyHKKS",
+	"ZaXw1yo1StdzXJMnhlTSxOhW8ryt0hDOYo4Zfwf23prHtvJXW0kn9VnWswZaUzS2nNJM0bGNpTaROprm",
+	"YtkcPE9KsfPzlElMNg6tQST8JwXCX+n91KO+Eg3hnveMbXsNnulNAm7Jf+1/KbtpTuJo/VmXvqR2GnZK",
+	"YrJLwzsyAB0NXWRlUTSWZ3THYL8RZjR2MDKx5H8k0IAxre5uvf4tDMw63NCIDUUy6T+Ee9vwCys6Eq7y",
+	"9SitIgG8ZZ6cCnGzxh55r1LJRZIQuZIZmxHoduvQG2Iib4Z8l9AbpzXnEgbwBKb9JcwKqqdtbQr24vzn",
+	"nf275060180ifvz6Gr92H4EvII4PeduUDLCSaRca0V6HBIsUq7AZTWLglgDdMINF6kAX6GiGKQYQ08yV",
+	"oxC7Lad3xsyD0yybt+XekL95/Xxvq1zPOa/CY4yZt4fcTr2dZ/qH3GDqXl/oVH31oDaMZ8sK6UzXBlan",
+	"B+22eSpDbeofcpgrPod5BxuiIwoO8PmCI4o+PlNsRK2DLxoagUytOSbCOpD/5o79P4bYowYMx6PALVuM",
+	"gOcZR9Vx34Az/GMHJyOu3SLP3a6LXGLamCDufiWnIX+aQ6GRwcqlyVOB5hlQblDT0SDqTiUz/ZCvAZ6T",
+	"dqZJxIKckzrifMgDdfaDQscVGtQD6nHAoZ5otTaIveDa9IK3TtScFq7EpdemMi9shqWd7VTWyQrE0wF6",
+	"6g2+UnQZZ9bJGMc88tSy8grKQ3DmWaVaWATJ/gnM+bw0X0X2kIi2lDS913LaErezIeap099+fpS7WvUf",
+	"0pdQw3U90l1TDBIREEOdBJYU68MolRrf+yrbbiXb5knd7syvvC+h1g35JeNQG0+i8GZypun84wGcpcwg",
+	"EjTJvHn93DpLUnME3cIcmbhHdIry3HQaCkjZnKETTWpXP0tixQQfyCEXiwwqWbXhhkoZDadQ//LN6+dg",
+	"O0Y+iUUC94p8sJhuCe15tjqaMhkuNPMoutGmpFL9OJQ+72atLHidNlg6jYTMVl7vzBQ/t7+k9wk8ruQn",
+	"+WxMrlhEtaRaXmhUyUsESWSFkL9a6L6Qhe6PYplj4J39JAHzhq0K+fJLmOU0A1A0fcNWBUYbIclUWqXi",
+	"Sywvju7K8J6xVcHpAMJW+hZz2iDuNmLzRKzUwKRHltM4nEKpLSVlwfgGmDZ5yAGDC1YUFEEaMmk+g+LC",
+	"2/JOTi4vn6jOPz/j7P7+Geflk2ds9VOcTRU9NHEbRULG2Qw79JVH/p54pDMjaE7mxeFXp8niXer8reFZ",
+	"uU9sHba5kgpSMmbS6eavl9kYPIFZ0cWSD/mcpVJwmtg+ax7ZlbVcZb06pFyJCzHFxYi3K8dF8mpcQ75L",
+	"Oa6XxcpsU5Jr62E5y3JlyzjL2H9gXa58lbd1tRTr/BWE+bU+1xY+Jm6fY8MVrS8xreEdIjxQh81hxOWo",
+	"hmLaKJcCvtgOV60ENXgkilMWZskKAQWYjcJgEPLghVKBw6IPK5qhQ15hGAZc5Sb+wh6lHVZRjS5XHBiS",
+	"Y8QyYxHaDsGghi6gSvZ4O5glRxnSJFGjKJInhjRN43JEhxKm5iyFoj2Cy8AO6cDC2RDV0c7lrmrIBtQd",
+	"zRG2A7RaaXiPB7cFQtfMI6QdQB3xPYSTJisoXsutn8c0kep308k5Ga3y4lJ56VlcFyx7aoF6GwbASLX0",
+	"F76pb7UBPlfkJ87vDU9jSywSNDXJgGrV6Lk2q5SvOw/jImI+ISGVDPsrQkbckSuYR84dvNLBrMbk00NV",
+	"CPnEYBXVRJG67U7hKrr284KRewlYUWR7t2KfX8NS/kPCUpTWheGT20o4OYs0jMEjTDHT3ANUPFCw0K/C",
+	"0O8hIuVL+cm/pPyUuUjSEqXyr5oLnjqiY9tyMcpDBCx0cRLP4oyMWCKWex2CdcEkoXnNGLBMQJx8MS7P",
+	"YLHtg1HVNzH2dMiD/CsrLx/liJKvBJpY5VnzSzrmQ94usKEVcY5CchSRmqwA43OsopMPwylHoTFNly60",
+	"0URkezARGDrdaKJ9UwvRLqOJvXkFnglkVaz9D6KDR7Q6mwkSUTnFomaqLZAv/wzyFJkxyqWjmgTp+ShV",
+	"6KdRvNKP+x6KXxAN7Hg3xgBQnIYxHkIWlGXMscr9Txq1zWK1cV5TVVBDNZYc1tZlI6whVK1G2qsUkTjD",
+	"OSu2PGY0W6SMjBM6kaQdxFIumDShqQH51z/+uZf3W6tTqnrLl7+tBBX9Yl5lXk7j+ZxFSAs/cIOzKmGm",
+	"qolzsPy+f7hbuhaQzXTKFu3VJ6WkLVlRU79slvrXP/75MdgrSoTUDpxqqXyUgZxpOAVq/mXY+l+xSOuP",
+	"dP38hP2JvEoYlVq2DTOyUm+U9ycTJIbaxVIJh8PW2wAoSqTQxStz+k03cIaVDF2uFNLZoidYVzhm6pZV",
+	"PYEUahYgn4CP2iB+zr2TSoxYqdHm7EOL3aqRmBv9rqP30VT2VS1b2XnQaWlKvhByx6IvnvPdQqcwIq4a",
+	"uCXkajB8mW+qprLGapYWswRoAXWWmyHap4vtb66MnCMOOVta8GlIQyBJkC44Z6m8zsQN4wEmdjblrdX4",
+	"Ssmr9prLA5tw4s9ZIFj38flKBJc7+KIQwzwcuxllqDfvD4swLK2xJW1tkuerfKnOIV0cfMiLBCkY+PL5",
+	"2CiA/aX4pLxDuv7TkOd5jPIOF1KdVPDv5uV6f8Nqs/P8qDuEWdsqeECT5Es4dbeAnD8qlzHkJTkDNUWd",
+	"hq3GS83Vb1veSBtqvycrtHGhBxZlkEtwqu+YZ6WUTKVUy70hmwpZn0zFTrbSnE2lhB+A+PuSkQdB+ejF",
+	"bjRf4QwbDTYXSfLVZvPVZuPKD5Ekjaaa6vn7arH5D7XY/AcFdVHrPDiv1kYwQn7djkV6kyOp7sRrN1YQ",
+	"uuCrcp42yVgl8YJVNlmXNWZcF7RBq4Y35O4aydaTxgW311FrfYMVcXT6BssdVrdYoRcp5hNMu5l7hTDt",
+	"QjGXc/QqqiV7IG1DRywJzchMaBueFIs0ZA8kwuuhQCXEZeYdBlaZU8DAG31LNa1a0/ezrtNsS/LgZYkh",
+	"Vg3TisEjgrOBromZ4+77/pml5EIEfg7LVWJMHLEiZWxjlVMwdq1XeL1t1WIr/64+QOZJeCunBz1omuVx",
+	"346BgSR+rcX5NfVbXSYU7GfIq1pBSe/FvciVXvWRRdfjVMyMe1RXhSqrwy6pRpGjrez+dvqgmkXn92YT",
+	"1+Mu6R73WBjFWv3vBB8ncfMSwZ7XA8Aak0ZtV0K4iidTA9pJJwJL/N3xEptt9t6QNzi+6uCBr8qKraz8",
+	"oLbmq7ryVV3ZZJKyMvZ8dTN/VVp+L25mdPKudzaX7iLk1QcfADj78e6XkgXdzaFVATQaeITOBJ8oaVun",
+	"Um6E+5F5sjAI6RyCB7cRqA2FMxt4vJXpuorWs6B3pKRhDLmS0Pc65KLImRUA3E56eUar+i2pupvRTEmV",
+	"eM5B+ifPnz57RB78N4oJMFsUFP77QTAAX/C+ZFzGWXzLSJtKIviQvxIym6Ts8sfnXuEtTFkoZjPG1WxM",
+	"MLJOFBf8txZMrwPwoetVJYDbkmQZJ1FI00h2iLl3rCTYKctXyXi0izs5luC3F2Oo1e/lnm37ivZIkFCZ",
+	"XdMwi2/jbAXFlQ2eTK1VnKGjNVJD58IAEPOIavhcr/kJUyHQcXEl7xssXSxJQGUY2FDCtto4jywwRR/k",
+	"wADoQRLLTHvY7ezGTXA63YUDBDcS2qG7NmNzIW2Q3wICh9dvs4RSubLYu6ykmwPVzhYyM6eUtC9/fE4C",
+	"RciBVyHZ8xLtqWXJiW2vjMKPYirnIqXucG8Dyt8+4ruWJRMEHASvxJKAnH5ukaBnERLyhjI9wnBdAQKG",
+	"MkohAmrzFc+ESCR40GsVR6LltaonovXW2zwFJWxprHIs+HlO10DoTeNTtFoam35LySkyVHugx4qfVI8N",
+	"g/lPyFANHDrmk5wBfpW6vkpd9y51IQsuLtkRwtS2EbYymqafovpbstOUSqLbAyRULswMORytQcNN2SDl",
+	"VPJ8YiGLQqWZJ+quKAQmnQzlqwWhnm0P9+SrDeFr9QS35UAf2q931Nc76ktaBqpkt8V1pS6gct3q3yB1",
+	"JOWrDGQ61ZKNbCdOYDsCuLkatMb80gxuUqehvCic84AEA1PSbGPVzUosH5bNNCXXhrwN2SMwscOgnL59",
+	"q8yS40qdTl7Jk2zVBXNlzdzVnaHtAjmIPhLhYobZvmkBqfegfJ+dsBZWR+n/FOIMSOEFHdjWAdtdWaqc",
+	"uV6NLjyVIeUPwHkzSii/GbY88q9//PMt/P/jx8AjvEhzTkhg3izg/AEZiWhl4Oh5xjIN7bcGjZCxbIow",
+	"ekjDpE0ipdmpE90pN1UOjUBovY3511p0HbC/BN+ROjMkePXDpS0hwftFYXPJNsMg8aCVQdBq6Gr+7lXe",
+	"1u2K4HbVsjqyYgxL7RpwoKWk61FKeTjVE8fyQNfGtZpD/2nK0KNMaKIIBuvIA+RfhIoS85haqMC2I5C5",
+	"jome0VURQYJ4Zq95+dfjnB+L9A1mjNgytUpek3E5FWQZJwk4Eayj/Vulqrpr6eTPDvPWS/zZ0d7lfr6C",
+	"vr/modkxD43OqrVdMprPAsXWwSCVHDa7QMc25Xe9qtZqYCnGiuSXn/na00V9TSgf4LAgXmdvyB31fvN0",
+	"BSkUsc/xOHtlKdLCmyFyy0x9x9yNkGRSBzVRueLhNBVcLOSgZCmPJZnRVAmic8ah4ktk3oOi3zjWCM0p",
+	"6LJCOTXmYJDWKI3/n713323c2PaEX6VO4wMsbdCy+5Jv78jYGDhJZycn1+nunINBGJglsSRxmypqWJTd",
+	"Su8GzkPMM8yDnScZrEsVixSpiy3Jdrf+SccSVTdWrVv91m8N5PAapq7jnrC0Y5SrEGpMVhhkWaqkJvsx",
+	"VwYjDCMBezGep9Cg466Fvi0dQzuNbCsyaRMf2GmKFvnPo206GjSwfnW4ibEzUXHviVWvruMawf51CWpo",
+	"zhc7hYYu4aaaqVFX4oyC9sDiKsxmWdp2N5hNZqqo+IU9cVne3y4XpYMRWWtHvZdI6MJ4SQxS6jHCItt5",
+	"92zZpypbobUYXUZjNlVmHTCKhs8Vs2pWZR3zuJQhh/jXajpzqKvl3YJm6Rg0FUPvtrD63euYb2Wb+CiZ",
+	"5kPjprUGAvPYgYrLNHHrTtu9IdbzptPq9s+KXVNBXNfUcKjX6eHGrVayJeHHG+hhUVfDeDzX62FLKs6S",
+	"JrNCwDWxxQm3iV0Ogp3A/HEtZXpRFtmm6lNYIpuy1NeGeSpL/Or8VTcQtZXh2A9HaaJcwUsov0VZUQZW",
+	"aARoPUQ0hKuGiAD+pjG1n37fQfw0xxVsjj8i0+e5JjBM1pg4TDXnun0GOmilYt4aeTKeFEZ0/IhaHjBV",
+	"A++eWgpkl8ARoeativPBMF1CZRO3s8l2xI2wITMCONpLNfZXlSLcMqQmOphuKm2MyeLiCTyv2TT0EhbQ",
+	"dq9TXq3M6e4uabbVcZA2bdWoXn6bxXvP5670sQ8Pv6mDjx/3ry5bwQlZnIySMgL/ifvzbRa0ZTyo7EI8",
+	"ASQSbczVlgf0ToUNKvtCa78W+E5c9Z/gxS+2yhDA8sN8P76/TK4DePQ8h3279H6tGOoSVBEys1QhkW6T",
+	"6Yy8dVAnpkjS1OZaGRG9OH/upVq54GyzG5HNi2UnoVMt7GcoKD9K5VgQ/LSpThcN9eETi+prdvTb7+NG",
+	"8Gvd/vhjCZHVtKoHTsOsygsaXxBqTJTM1VDpgkxMjzm6DddKdfLILGbQEVnqmYbXpLh10YmoZvNVsZip",
+	"SEQ/w4+6F+Ci4E6L6FfOKadP6URzVWfR4WevbFmDiCsf4yiwdk+RZd0LEcWykBFWeOZS4nMzcYUwshH9",
+	"zSNDlljjWkCE1W2CxKGreCtf01vd2nN8lBAYnMymAJilnSO0ulXG7pkjCubISb2JPKVM+aXdtJ8AzbJU",
+	"HmX59eO4JYGRrLGrQt0Uo9nQrnLQGLx/B/MMa3nHKhchQX4ovzZXKQENnpUQkVSxlU6F+URSLJtppbXl",
+	"s7fZMmtpotsK8yGNZC5vuQbbmop8ZRq6tKzdmDXden/ybZZfv+E57TO6+i1moPOOA1m2Wf05XHNenfYi",
+	"dG2zPppy9xA9b/DgVYQP0QicjvJs6g7CIUXR2QefyGAXvB/BagCLizbR1qLeBfR+X/RKBajyshGoUp3r",
+	"1niVvaMXe6F+g0fSMN8FLxYmJyHPLZ5esCTtN9Up3QN6SCwlJRlGpy2K/pYebAymc1vrG1nxaw1CCGPA",
+	"laaSkkiElwEa/7LeuG3YPkvrg61Tge9mJ12r21UqQ1Q0RhBqhpqUaQwtWK/VyuD5/pTBOtaPqgo4Fpza",
+	"F9CneqyaAT6rTtSFA/+ubKLlt9VqvHVhsTHcaIfsK2vesYeeqZ725bG2n/Q6wcpP0idYQbixE6RMQH4P",
+	"zBOVt26Ns/yE91umrv/w/nIA5oALdVZvBiUFrft47UTBTWfpyyUoL8ldNpmrXZ1YdECol0EVXdC6fLBs",
+	"IAiWc8lq0llRQ75up9fuVazjO1zhTyPm4U1p+8gHbrVjqOPJhjoO7P40nuSy+JQDiWzkBV0Q+YEtEYsZ",
+	"M6RfUCz070Vd/BCq2YnObKn+BMNJYP2207cPXEx3Kbg1Ycm5H/BRoz+0XuE11C7rJzHpUdQF0TxP71yP",
+	"Y56njeU4MNjMRSTQu7Il1wgWU0jKdU5yVy6iL6LZ3EyuKEIYkf6MKPnkypj06kblyYj3ZyTQhSzTpY1A",
+	"eAl5HYKmhP26A4jYETEpilnHdLm8u4OQvHgB00V+Rpzs90T+IeZ5Wk6rubREQPySlsxR3OZyNlM56Hq9",
+	"4FxuW+SiyJDTzhW6WI+ewrLttEHfzAdI1jixL5voJJt2KqJW/tb7q2VSX9fBhz74YH+npn6HF9rr9eCf",
+	"Pz4uITSXr0Lj2Fez+wGgeD3sA36y3PxD5JWQmdLuSnoV3T9lIMpRkR5YkUITKAeW2Tc5UyVX0mSapVkx",
+	"kRrvP35782N/vXDZWno9iGa/K3goePbqxYudvX9UMK9hZdrOCSguv3oNLcoazVW3XC7jWEh6Owg/XQV2",
+	"AL8cDRNzKkeFyk8loctXOuhnH+CfqzVJSjswXkL9zesfX7977aLXL87PbZUojCX+5S/o7f3lL4gUqGTo",
+	"qBiX4MSEuhKGRDxQrhihewtWBBbvt+GCHjmGsTJFni06SdyNQm2f73PBJIOJQfyMijn05xG6eAFN8W6i",
+	"Qo23d0Mq7pnYqzh3B0fXdfalsWUzLxPcBirN9NiEiCfmOm/lgpZY2UZrA3cc5wHpsX9s+TU2HhqKfY/B",
+	"oMEBGTh31BeLjeoNQ8krd0JIlbHKQx1xF9F22fZY1aVYm1jlTJJ9Rxqo13ibSEN1E7r7wUS7KmWwhTKt",
+	"ekcFflTgqxS4lQOwkxipUJEAJ6a5uTud+4ulg71BaPvhvfV6Sh7Odqu8vB2oq8t18lvcRXxXBaMNcTeo",
+	"LOQZgHGURCp8iSvMJLslHJ3yXHekLcsTjaUgw2eg8sNnUfeiVu/Az401q1PgdiGQ7+lKeW7UUaQeReom",
+	"InVJnnqi9ikKw0q65EpJuC94CluyVVm6U1TK80ZUCiu27eEo8wNFXzHnQBRZdrEsjXMlbK4kdpLpdEG3",
+	"le35kmmWXau49PHnM8Lwis5m6mSU5aGWd9BbFmDC4Bg71c49g8vWXcJA6kgmqfE5gaK+2DSaa2tUM9Ez",
+	"eNYBYoj2FZVtUoyv46T4PKOnB1X5Lp3vGEI9mgtPz1w4Bmg/swBtPQu13UTbNjx7rRZH+NTaFNXLNK0N",
+	"K1azNFsIWD6RoKXFpmlfVNNHCXnFGRgYB+4Qf+VYRWclCisQOvNJtxkB0wrO+gb7/wHe3iHCmW/ffveD",
+	"WmyPmfKW6ehiH3Xm08LveJvXk7X06RV++giBPDAu9CTfznOkrkv0WNxOkoIS2LBg0LWiAkKmyJPZjAlx",
+	"NV41kECnfAWQfM9ByF6rRYnWx2udQr0vwb8ZZzmUfGQ2ECgNptkKITqI+e8GLnefc/kvRFQkRUppvVz+",
+	"pxfqF9Btuf5NvaPzWSyd2eFEdDJNnMaigbEMMzkot1pkI7bBKKPa67Dbx/axEegfZbdGxzmrTJa5kHi+",
+	"PEt/UthEObGXPfGLzTbmarLeNMtys5Rmza0g9AlfGrj8W1E8+7UgIvvslSyKPBnMC2X+LepXSdrYh4YV",
+	"u1aLExNqj2Un0aZQMkb6IHwbKDDsGIzQzJ7sKHoqv/Yu9O5H0dNaIRfXq5l4mn4HhjAbXNdqEerOUhPw",
+	"8XLNpyB8Nkr0WOWzPNGF64Et77HSoJ8VV4fqBpQDiq/UxkhKRD0Tmr99+x0+gE96e6Dcq6EuRSls66Wx",
+	"Lg1pVcXfbgtYy1kSewo2+F3sI9rQ0P5BwVrWNGrHaZUvN7DEOMhuYE+czm7rMvQYkzjaV5+AfbUTCiZC",
+	"J/kSshmjVDXMml3dsw/XarE3HJKzvS4ron/u804X9aO+5X2uC+SXWCLW1SIpjEpHAXeS4gdottSNlj6Y",
+	"R/ALovYn66ASojIiToyczZTMDSYIC5mmvCDTXjvKygdTEYClX5oS9exOJlHuRLZ2h9DzNA1EyY8YeRqO",
+	"jUfYxhHJ3CjUBJlqh/1UldueAs6M9Sn7WgPwKbfyk8wBPQrvBwwooxFBlmWDLHm6N9B1OE7F/V7hfe8W",
+	"mXMIAd4MyPHmVcJymnAzB5Foq23a8sUcxdZRbH3WYqsCnNlUZu0PQ+MZybtF0qyvTvS8GV9D5vaW8Jpl",
+	"250CdmaL4qvtV0IVbsXyYggvlRzd4siPC3oc7k2EiwSJ0WUl+0yrKqdXwNUQdJ1QIrgTazq4AL9YanRv",
+	"82F9ap6c6dv/ablTCzWskM3DbH6WXQr3VJqYQsU98VoOJ1h3H6lhsEgc/h62BxZjkiYZMsMLOCER3UI6",
+	"Pu9q5ayyLP61UjO/PcPF09xh5cLn9AyGgS3tPVZCd8+tqO3f3YDhchUfwk+8FdeUDvtBqdkGs4DlU++L",
+	"akX2f2YT3VJT3P65svz6U+ZmoOXd/qaRl/rIz/AZUVEeg3G7u+ycOrH2qOgKnijAhDPtwSK7USnokmBb",
+	"zMmGxU3uxvNW1vhBJn5XCqUMxeGdY0VtU08bYnVpX5a7sQG4S3jgPlWw9dlFHQ8m7Xr/7swabp6JMElm",
+	"fM3qcjTnmm6XObKJl7IBZm5itdmaNWLkwoiOwvIu0Iyt31GyReAtYBdLpNYvbyuDIAge7JrlNp6fB+LF",
+	"ORajfXkeiFfncGK/OOfrVjCSKjelfrHhFy8im8NKtecEZdi4nEB+HaZkpLBsFPw7zh8kbgohltkp+iKi",
+	"K08YKhcjia2dhhSyz/6wRW3LPYLzQ25coVlGYZ0WLs9CZ7ec1oVI8EbdXZfDJuWJIdwwG+B+jefTGfgb",
+	"9JJxpD2XK1o20J4ZCiboNkQVbHPs7f6z0s2e7kCb+ngI0gprv7Vfh9oz3HQV6k7u8QL0GIzatc3l3TP5",
+	"Mqu5jWUZ8hnDnKmC4I+g1BDs3FpMkDQrq7+lKl191mAt6ivYSAk13g4zoGvn7BWs3s8+8NbZxb1xtVY5",
+	"3jtwNxY5VFo3AvnisTItRmKQRWqpAk9dkoR6c1szIJW9ZHOhFAo1DaNGAE8VALFkB2riEyPMRM7wZkDp",
+	"2FB8F86rUVTBDMksbmWuib23yESuqGBIUnT7YFfYd9hfdZlcN/y8O2U0AH3SYBKjUUUtRZZj4wK6ZEHr",
+	"dVs/yLTvRa5uMqQ3DcJnSQzf4AHmPUEnt9nGINbxZTNjvzfR1NEvOQ3/DY1+3a10ZVV9cvr7rEltX5WE",
+	"9ryvnhj1MddHlM01PkX17B619m4iJVUaZavDn8T1kCs6wNKckDR3rgK94Q0HOKDugVKUV64HlqrQZnlZ",
+	"nAFN8u5O7rXhj5VEE6h9iG0iUlOZpBx6YBz0lSyiC/YkSXbDRGLfRLCYpBUsE/uXvBt5PzsSep9VoHTJ",
+	"Jqn7j0lsv2IZ8QQZF6Z2fx6Uc8EzMzvSTrF7ANIFluEHJV1YZXVfhFpuGugVy4mEG9bNfsCobjXguUUY",
+	"1/9hUwiXYu9eELSzMiYHC8s5E7hf6jS1zV5I9WLb8khQurOrHwIj7InLULeGXqtx19bwKpepWvJONw2R",
+	"ri7IvNdQY0NPey/OvG3A8UFUbolEgL3iBymOccZjnPFQJsuKQONqwfjknKBj1HJN1PJrvOVYsgBPTGUs",
+	"Owlh5mqWmaTI8oVflLzRx/wa973hW9M4u9Xweq5APURkRqFFhSbi+E9MHRaFdL5kkSsVav5jmE2nSSEi",
+	"M5E23k6RQOL3F4Nc6uHkxIgimVGUiJNQwahQNypfCDAauWgl/hKtgCxfiIi2orWVcA+e0me5GlX+5mG8",
+	"/e6SPj6LglCbIldySvmzkb+/smGhilP6moyCUEdf0148/SYxuJK0JYpCDidTpYsLMUpSBTP8u732vsvA",
+	"eoXMe+M/w2d4z97Qji187EEXYIECuxqugwifooWXhqw1EG9kq1XXP+B3fRYJvjtPdJGJ6DTCl0yNVK55",
+	"Q00jD/iSWqjprFiIcpcFbFq1hw2+TdK6yKB7dZAzU1mYfqgbwPnLG7nHScP4K558SyCAK3m3hABWi6k3",
+	"rmPbyl4d+LK77cvvLg21pRrmN3y2vTL79hSXyyw6tCe7nhxy3yZqN87pmh8sTejtd5eNBTUbdscH2hgf",
+	"W+XdRpvMwVWpNcp7n49GyftQ46Egxw2EAB4SgTcgiRZR789kFgUigqNt/+2N/4zQhMI/Bn++iND5/DOZ",
+	"lR6JFTjvFjPVF758ogbLKifg2rWJr9UH4VuczPE4bHMcEk2162jh9nYiGuwTGhKVrJ3KIgCrG1WBLECF",
+	"0nZkiL4osuwajPlQR7BfLkQE+4/+ge0XiKigf2AvdjxF3uWHYFsGoY6KAT2Nf8O/+A/8JTqDP5PZC/6Z",
+	"X9uGx5IYBNdbwzPP5oXqO8BOSX9l7dUaUqfEQv+ZzJ611ZO1O3hNDGkLaPRdxM0gzQbm7IOZyI87sKzQ",
+	"eSMBYLcgiJZQR/APLEEkLPFJg4klwaIIwGJF/U6JNYVEq2qwKCixAf4HMzqiQr0vzmapTHRU4uOcOJtk",
+	"aQxtmhq/c1J0e2LDSJbovDp/RTGbUFfjU8aWwC2nthXG0P6qDVtoTZX2oNTX9H1jIdxy5TubGzJ8m07Z",
+	"I85gbcvl+yrNBltXVvTkYZIqB7C9jxx/I2+hrQcIhRxC9MPUWuQ+ReHhLcOelLfu5En4nHbPozB+aKO+",
+	"UaPWguK+QMKjr8wOpNFrdMSsLBnRqfJtfZPlBUWB0PbpoIxBKdANBNLWuNDbRMmY15TQ1rbUdILhqFme",
+	"FWqI6UU/e8x5MRHqlZRSaRpqO8OyfMoydR74L66QPubf+KrchJocF2d1/d4cvf0xMcVXdkEPkQdDnW2a",
+	"AFPO6cSIcln4fTy1/FzYevVI5VRSzqjdpriXYKuCshuDEGLUf57cyML9tnsMZn6aiSreKR6U53JJRC+u",
+	"3Lf7y19ZKUgRxoA1LFmwulwQg9/NZ3TxCEPOC5XvKUHEGmANwwt1ZXxsjNG6XcEL4knkarSn7I9Q51IL",
+	"KtdPgu+tym+SoQpYZnOpTGMLScEYvMRSsF/7sIi40cYJbPDR3IAlHMFfuD6nuRqdkrsA/bqzIQsxTKWZ",
+	"KBNqmyfh0OguPolRyE4kIzFQJomViOTZIOr26/Rz4TOaAA3FZ4/jY1Rrur0Bm+6CPzD2AgDfQi3lwmrT",
+	"jo3mFXIM83v73WWD/LNUw7kaqVzpIcUruP1QOwVczh2+DywlIUhHk00VLN7tJHOCGbaQKLLlBmzI16j8",
+	"Bq3+Wa5OczVU4F7jm/HSyscwD6yDIHJJsFDRsj44HtD0t8h/+E/ucyH+kRAzMh8RCzYSZqYk1paIXpyf",
+	"E5yoNCgwOwgPlE1QYHMHmSJhcn3O3ha4peCTiO7LAoEbDiu5wQriaVIxNBJxpYZqqjN48AqMGI2gFQNP",
+	"IDeTwtXz6wazTPFr4IpO9Cus9XdZdk3xWWffkBUEB6Ea3yWZQpJBqyb7xj97e7qW9rvYx310Q/sHzXyx",
+	"Flt7ygu9DP+ueTcdOz+snHYNNeioPZ12a1LdTTLcUwPL4hvxgiiRkOjAkWrC063ndlPBKLaSi7kaNUrF",
+	"LeVf6X/QOD3TqSbo7imXnpBJvmR6ZzktgjW/rekSCDbFHX9Gpr1Yanw0yo9UjgunbFx0cp3dfo+rbtvI",
+	"2Qf6v5WJO/c143uhJqQ3XdCy6q0k8b6omK34BuzdrDXmT4yg/I2KIbzSxKeeWiKUP2fCzIcT+1CJEqzE",
+	"DL57fflN2c7yDTEG7b+ot/213biIb/fbYFigL095PTpNDf1af2ooNR5fajq27d1OMoxNS3NtLggvAMYY",
+	"RmqZsTqzw/HeQUeKNKNyU7kaBRiYzbTq9kWTM/MtQT/Klso5UWAerMlQl+YkOiMjBiKj5yFTU7cvX51/",
+	"UdqXVFwz07516RuRIuJ8nKoB6ZuHLRakaDIgrYfXZEEGIsJTFSG3558qz5rLTfib8gDJS6utKZutVHFR",
+	"dm5YrZDq6FW6sjtLO25ZBq/aVJ+KLXBU6ztly2vbSssS/aFMgfMvDrX9Sme8WXV1WF11W1dtpa7CbVm7",
+	"gFhuYhMt1cpoupmt05b3tf6uZjWKxfZAtKa6tsfWUmmwa7OWTOMfqti/hlitGipO9qd55XGUsweRs20b",
+	"/7GkjS1dgez7AmT9VTUt1za3084zO2PBC3vlkKNsySdb7wzWyMg6lEJhAqYYC2qcoqZ74ROBbXfN885C",
+	"Uexe9XZgWXRuRY5uiwD36Rz6VvUleiwaHLeqEyuNuFVp2mMK0trkxTKNmo2b+U3bK/xA6GyQxQs4FUN1",
+	"ivFzdOUswJi/JrPfiKRoUj6snh+HAgqwnkuJZniCNr6X4lgjzvXo7CrRP71AKewY+Cq8uceo3+eutviA",
+	"bm4Mb6lB5vqoQx5ah7h3QFqEdYefh1sqlrLHmkpZTp61rT4e4S7STI+pVM6nJuKPgvozF9TuuO1IVNNV",
+	"7N2QqBYLjy1QDUQ5SBWR6ES5GhFEKdQd6U6ntAgYxMFfwOa01xn1+s2VNLhQI6FaRGIYS02pW2UKMUpy",
+	"2K8LC7aPZaEI++4AqsKVdg41jBRe3q1c9LnIsxhmc11wFa1zn2neDgIN3hfnHNMnhrShnM1UbG3gBngr",
+	"cvIbpZHtZ+kOvMzSg7VoT9JbjXv9mt/eGqp7XzyWACSYFNa7holX+e1plVsY7u2LXUdyXx3Dr3KshJ4T",
+	"MwyuuIp5yXstHcE7qHTCr+NZ/zxYph9Z6pEXR4A6hqaIcY7eW7e1T373zf2+aOr4IOT7b9QsowltCjzm",
+	"c1k9KEe88VF3fgp4Yy/ANnQysEEN2i/vjzDeRIveI8esx1lisLlhA6GA7lCNm1yNkveEv4S3ZboN6WN0",
+	"zSourRqsZUZa5rhQT+SNWnup0JR2BSMsZDE3VDS7zG87MeLr7wV9RxKdDiQ2QR8jCYOepynzTepMq1AT",
+	"CgtDFHHLlcXXNsNnb05FKVi/UYVM0tXi9Hh5cRSQmzoXbSjHtgP2WC4v2rPqdihP14dxaInefne5tQDG",
+	"hN9WKQwnxMBSOWGDibar72gxg7gPEjoIdcl4YtQw0zFlIIDLMQbh2hwCd8LsmFP6BHJKRcd7td2nl2Fa",
+	"PQ9xMhrd0Sr5RSuhdJEv0I3CpHMvs51rQYRajmWiDZajY498JnNY0w4xBeEP0SrPM3DC8OfdQOTIy2NC",
+	"TaRaiLgsyFopIwM9EcEMSn4dWQwnpaURnZ6eRqFOE60I9f5VoiX3acR//9f/FfBrlUddkemAPW1bPjBX",
+	"PAbk35mCF0GTuhCRvJqW8eCB/SNXIhsWMg1EFD47D5+hSZMrLx3d0t8iDL4nPEwHL9vaeG6j/bVKqHwD",
+	"b/hQfih2tpUXemJ4Vc3RgDoaUJ+2AUVMaKMRibunb0xZD25DBQJvm2d2Zf3FDhhYVc3S9eWi4wG5i196",
+	"4VY51AxGsE4lynuMn4r/ZBqCSKZpFIjMFmdNZaGMdVNFNgo1ciLgVgCN9/X3pUUwkagKcjXqXlBuVYA+",
+	"8djqCA53Xys1I/OQl85Wy5BYqWyuRMfVp3WPoF/OPxqrUEf2EViqX9LYhfAuvMD2NtVReQvYt7lJdVQ3",
+	"OLegBKVP4JNRrz0+vF1ouNoXklgkhtahrQ/8che9EDq9uZPtg9xRkc8V5949R0Ym+E+moy5G2o0ga4hG",
+	"EXCl7epOzLQybQOSafpJVpb1t+amhoV9k8d6sk+2nuwjMuWQgrkhbHm06D5ziw5vGyq6/CmbdeCU35t0",
+	"6oKS+iJwwNnwKbItieHybNpAOdILdcSrR452wbRQVWRBkUV87V7wJziUQGRoJoUa7aSAy9RgexGrWGM5",
+	"+6ai419IFOjCUxV9rboXocaQgxuGjQrwBQfVVMjHSgykwcBGbTWQbgP/h2hO0CHAe/Zer8giF/gQsSKI",
+	"Urcn/rNxVW3/GLIkTR/grOBdXsGnV8g7khjB1oct/UYWB9ajxZgHZ2VyiaxaMn5Q/QlHSRj3FepOJWPy",
+	"xfk5GS+vzl91e+VoimSqsnkRUUngW7kwIhrJ1DST/n5Nv3qjRmut0TdMFSE6nGwrMDGSubi7/TJu10yu",
+	"eGFZFgJx3026BVACGtjOfnyQeRbZulmOlCzmuWqZZpGtnOQfe7y84y20Ivg0k3liMt17YmHuIz7gzhqb",
+	"94QobjOPbw/0NLS0Ai2wk4j+OhWsizwZzIssNzuioqWt56orgYoL9Yvz83MHzONv6rzyqL+MSNWoENkc",
+	"toAf6g95Twt1OpVJammSkNoAWsQoSabVibGOq9Ujmoj7QW6Fmji8+BtbMzTJS3BSqay0MkLGMafOcxp5",
+	"ebOAHbpocvWOYeAH/BFbRmociSpD7eIlGHNaRtrdTpIh3d/5eeMyDjYrsLcyQk+RF++tH8afdh1uHqcv",
+	"x9g7Sr67Sr765mqv//IYfZxK8vawumsfQlzm8vZq9+Td0CLPD0slDxaFCnVJu+1KG8O5cQZ6ed9oEccF",
+	"hgc8gm5qBD4IVlUtwatHvSgmiR5jmeieuCQ87kQWXLIADHMYp+hIJz4l1m9Bw3uCJh5afYOSumuDgqBf",
+	"QZubXCu+kbcMVNhCXPnzrB5W5oLvPyNR/SxYtoWflStZ/W39yebsj8pLPUqwu0kwbfkr0mzQkhWxtIEe",
+	"C2yJd4AP6Bgs8MC+/e7ycOUgLu1AEMApC5EqaQrxSkzUexEn46Qw3ap39dcvR38dDOIXX3x5/lz97eXL",
+	"V3/94vxvL7/84tUX8stBfP7i+ehcvRr+7WVzlQUzkVuVWFgtcWmRdsRKjqkG6ynJEy1ydaNyw+zkXbIy",
+	"A49EVuZjVXi3hBSrzRWsrVpLR47Gf1BycG5NRS42ZyJ/Bwt4KCDGOzm+Ew05rQevfyDgaaXjRI+P6QHH",
+	"UP8nTEde0OFsiNnjR0ca8q1oyAs5PjwH+Ts53jcBeQPv9ztOsGhnxi3kuOV3hycLb2TWfnX+BXoeWNmp",
+	"ToH46vwct0rEHYA6L3IqO5WNhJnnOZw3mOjtJCmUMDM5VF0xlde48AKFhcSADQya3kwhx2MqslrKlQtX",
+	"EIRzH/FOgvi9UMtyYSBoBZM2x5PiVmGxbKv2y0EmhrNKeqGO2Bq48k5eRMV+TJHlzPxZyPGJMxxgs8E+",
+	"yNUslcNEj0Mt9YIjYjcqJ5cP3rLM00TlpUHDb63bztcNqnmfZN3v5Hh/TN1l4wel6XYmTTtPdyHHT4uk",
+	"2wrJ+zJ0byaBxOYCaBes3Eeq7KPBeKTKLlDUtxqV9+DIhgbOPlgRckiGbNB0NTc7aOPLhueZLzvURJjt",
+	"5zxQU+24XsuZWsgxbYhbNPnANqvzRvviDnafI48WFe7oAOOf68mjucd2SmWrxPfLp7xC5VkyZTJbHg2T",
+	"cqOqaV3eI4fyUd43YAEbN9GSMHjocIIjCV4j5ffFDgyt15mB10lU+AgMv03uefYs4taY9KU5f0wIO4qM",
+	"u4mMxt3+CImA1wuQPYOF38nxz3KqNrl4rxmeZ2wCHoC8sTrIfcVTe1tHRctd7Ipjh9pGQv2Q01YhUO+H",
+	"TdFPYlkBcd9YPwZ2vSV2IcPYL4/tGcuhthEvaOfLejtv+MvlQMGKABf/aE9BLm59HyGuatMHDnDRmq0I",
+	"cNk7zQfAqx7t7M9HaTaLjgcrVvLlofYfyNKJNKiZK0JveYrtUnFXEaTLOK5dRSAH+73iSXfmOz4qTEJA",
+	"4utoKdhmt0RDG43UyLP4s1KU54dSlHNc2PioLI/K8kGVJUoae5/tVEq7Knk8Gvf+youEG61B/Up9X9ch",
+	"uVI7woArXeSJpYFAyqZcDdFNj2aymERUFx25qjyAgkuuIzwgHKuzqCtkQY0wPLFkvua71RX01xXO61DX",
+	"aoNj12VGH3Nfu4xVp3LBosGEl345E5gd58FSDc4kxTwo+H8zH0yzeI4fYF7NOM/mM1Dq4wTHgWq9hqvs",
+	"iUu7ONV743LtOtKONoThBEyz1q0iJ6Gdcoma7qDtVRMnrjbQYrfHPXOlNsvKgSc3Ic520wtgk8siuVG2",
+	"oGcFVImbpRPJ2exsmsUqNVE7yTQheLdIDL1s2kFlKuhFQ4ZXZff07sPlfTCCa3glvwxgS28Ka3Uv58TY",
+	"M33E/t/xHr4VEtLGUd8Si106gY8GFFpKKs6JLOdyyAwnM2Eahv2ATS+55JedpNsrUlPxmtoXomMrXiOq",
+	"D+U/PGZfu/sNPIaaomu/qpTAER2skR3qWu2cbk/8I7HAgqmaDhSlq5LSifCfqySOOMudhasrqCwwh+JG",
+	"pfZRemwttjXUp9VZtqmMxvPQvYDfL1UB2gh1y7/1JgYOdmXwoRZit1DZCztf70UK3GmIkeiXmGhYJ8mr",
+	"j0BNGEyEj16B9XRFI4VfRVTC2mOsFI3EAu+8dYaGECgKhhgbFkbEiZGDlAqxuqGmib4+MQLhZSgoser3",
+	"lx6uhHLtRvM0JeCq4F4DGInqjXtLIuQf2KMN2uCsYttewvsXBhEg4ado+z1tRa6LlOhhOo9VbLOgU7be",
+	"KZUPWqENmiGzRjGRWjw/D8SL80C8PIej8uq8yQp5C4Pj3ben8IDfxT5iBA3tHzSizl3jSyNar/bQOuw2",
+	"MVDFraqZzzYHHffGA8BLPUkBLkVFUDjkaWczvKltqjk6Jpl/kBXAbZ7pMaW51pr/YGXOKFFpzELnWf93",
+	"+/HUjO2Hf3zEEJoUSL3olROjYNy/v/3lZ3CfhqlMpijcB9wbHmicCvdLLTgneYo0v7EapniGCZ5vZ5Ll",
+	"TtBY0eLq/Je5H7gaDQ79VuIKju6ng1Hw6oolm5QT621Mvs1nsWTdPmhkH093Yiw+enlmdj83KxS7m0Ex",
+	"3Euv7Cq+gpLVU9rYFattz1i1luX2gRVTyHwVovRSL8gQv51kjbsKvH1F9ZwYKO2FSqjAaEAZFTrTp47x",
+	"lNt0TyaavkBG2CZwaWkJoqEawcCvkOUj8or94QeIgyeyttxL+IzyudYqN1dFdq10ROZr9JKZGH7K4mSU",
+	"qJh71BnJIRdloYMV6okkICQ0Di+/mef/Nw3f+1p9TzFy20VbjFzbcfLq4cZ8SQe5VXrU5+i97wu7Mnt2",
+	"sLdn/V8SPLWKeTCZ8iQ1Hp69Zf497Cl6vtkpslKtcobAZNrbOXJydOVZervqJD0/1Em66zmqz/ETOEtv",
+	"NzhJjZoGqTNLFpcD02JuBiMbIq5pibu8IRvXK60d6v1m4668RocxqmibQAL+Ytk3AAmTmozO6iCV+tp2",
+	"zdzn2xCy8zW8doLDcqU7sppJlsZWzLik17Yu3ti0M4MG/rCpxwuScMziPlBgE9hAkkfhbnM3PSZ3fCeX",
+	"Ykb8ByDPQMbB/zpKePpN2YoLTiAlpyV9x2w+FEfvi6hbpkSDcOb76gsKENwmBgw7kK94SWL7xkTrwcJ7",
+	"5QFeOsmYC5qmWXaNckQ6wvr5TPAvqhk4gTAZ7lJ89+WL4Hxt4ubk7F0r6aG9DrK3hTriu4SI78uwUYHO",
+	"IBc2lTfgcXkXTJYkVwlMI+qzukj0OEIRWEBXdq62O1RDhYqvZBHhjp6T2xuEOhphQglHz4ZSDxX+OQL3",
+	"ZSJwV9L/lz/n5qlC3W2eFIXC6k6oI0EzLjhGQwP16ZJqB+gDnZW5Ia+3dCzI4RX//V//h7k5S3JgcQvr",
+	"Tyvj8s+pP1q5AMaCQVJkJ4QnwdWMe+IrOHOh9hYYrTBsisKqIpIF8XEpczXK8qtrtTARUoLigXUbseGt",
+	"EiWfe6ftoM4KEfs+05f9jvaXx9zQy0GjU1Ve+1U89g+a1JzldguRQtk0t7lFmVSue/CZeoNrDtdTzBgj",
+	"46FOH9+YV3xMHH5oUnmdsW7m4t2eWWI8o6S5yQ3skaeL6nmDm9XXaZvT3W8bgCryZDxW+dlgnqSxaXAL",
+	"lg/d999Y7ibaEVmOOva3Nz+esoogNYj3X2cIVumV62uEVioGu9tktUDxTWKSQZImRTX+jEQPrkILD1ig",
+	"94vPVYncWhjakng7grY2b+XnzHFW4Qj6/qDAQCCvnBmBE6NK3pWe+F4Lvp21t6Ohft7zjoH7NVbEo8H2",
+	"Qy3EFkziuRo1UImH+kUlIdwXBd45yfIy3RmnZzvfiHj3ZU9cuhcEe0ST4cWd4cXi8+WGngtfhXBbr3oi",
+	"upF5IgepMlFAXhGb1VMrWMVEmgkOsdH9cr/HPWfvPfhX4LIgrw6+cwGWHLYE74E/w3sas337UzmDlq/V",
+	"4hSbsA26dB4hxCWYh2BaBcIoePWusd9/eP2//vg7/hAW4gu7QZoRbGYiuwJrQZksvaHcbysr2CMTQtDx",
+	"pjoKcmz/xDWVllFHvZfDIl2U6BNG2/fEJbZhX6z1Z7DTIezkuHTH3CxKVmn0T7AFLBhl770cjXTUGydF",
+	"Kgenw6S3mKborMEACxTtoAE4lIVtgBQJRMSDueLB4L2dUbbeBEiLvvidHzJ/ROKf2YBepL1G7onXcjhZ",
+	"mlQ+14ZcBrKbxkoY+EoPVS/U/z8XiAB1BUsIzgZbHbHoeOcIqRB0xqfLGlZ4lmqzxcf+mQ3cxRn+lF+Q",
+	"vQHrtguBnzP7MI+jDW73jmb6FQn6/fgVlT724VI0dXBQb4IH4ADsLRku1V31oI4FCQ+wZFm5bHiJjU83",
+	"0sENpC+uGhpcJ3cDEe1EkqL2YiZmFhmdaJPz0fW9m4OkPKG1khjkj16hHzfRjQ/sOLSaCutZ1u9pIKvh",
+	"PE+KxbP+73/45jIfSfuaqcAxlj+0hrLVA42BcfdlG6j9JwTymTpgD9HRg+xGlbEhxKnhMCIhyZLtI/sd",
+	"oTAchk+KmcpNpmVarqx7oN6RRVDgBVRcRfuZLlhc7MLZyy0so1ZHHjCISoaacYlbRcy/sS+a1woNCVu0",
+	"ws4fHAedJbFA5LWYJDiKKdg7v64slmlrRpGl0A4V5/e09S3hoyy3yNPZFGNdbgb7Do41F481FzdDIq0U",
+	"CB5OeSMo0jEo9gTpl8lZKUoJ2qAZ9wW+WK8+WwiY7NjQY36HFyo6K8k/DYde0LLqvDwXE/VexmqYTGUq",
+	"hhOZyyE8FdiQS/QW7Af1Ruo4m/Ym6n3n+RfdqGtv9+wVnlH5jcpXcMqy3N6/j7GSgpUeeWq8TUdJ9LnV",
+	"gbP8nBUJtK1pfvYBT/lK7s0diRnPeU+MuFazwiazkgl8JQsMNDUbvV3CD5R1L/DWW2e3IjEXxISO4qpE",
+	"TDqLmrwXDKCi460tiJvfX+CgTDwSDt1WPMgTs776kHWX1uZnMv1mm7w7P5S8i6vOR7D0Lo5S8CgFN7mk",
+	"DNxWajw5vL/aEiobTs0jYsbcQL4Gdw1vbCI4WWyJJal1KGn1D1U8vKg6mmVHgfR5CyQuA7eJNNptybd3",
+	"lWt4FEa9ZigAfnffcm1zzaUI9pdCXg37UfC4niUu1iWJY5JeS5K4iHgOZZb4hc1/UKlRfroERbCtfNgi",
+	"eCzKKjiT7BaR1qHOszloLSOiX395W9crPKgIBMc0MYW8VggQ/j5W01kGR74v7PIjZNcNy8t7LCtFDCdS",
+	"jwlNMuHyMrEwRZKmPo++l6ThcgyEn6I4zKbKtGZhNCch8RgePnvC7dZqAsUTz6Z0ICGQdvvOo6ylM/F6",
+	"bp+HMZ+lmWxEWj3dZKe3ZW2naJSkKgK3uBDZKNRSRNN5WiTwwRle+8eykBFlJY1IuSAXghaJMXOkK8Ki",
+	"6A6RkeXQyjCbTrFQcK3+xXOvythPMr+OYS+kib6m0xvN85SA6HXaoFKy3qqB+O3NjyhjnLCCrWcnYxVF",
+	"gLvub72/ijihDD3MIXEQFSQgCzX8iKpqUbYo/C1SmY8tLQF0n2hTSI0ifCrfJ9P5VMiikMMJzDLUJvlT",
+	"ic7zc/HTVyAGGTTeDURSlAXDvOljgjeX4RKXuLqh9vv8UQ5yGWeYwMILO5Qzj8H++cuo/f7tN9y0vAO/",
+	"TdLVRIoNL3xzkbDUlUU4HIDBgPr+Jf95nqbttIfwDKZdpPD2KpuOcvHwNbiUu1whSkhntBEQ0oSfFFlG",
+	"2+Lx55/tiKwOiRP5QCBMbVvZaVbd0/+m42w4h/NDJCFk48BppqSTNUIx1GulolgnFEPtSUXcLabxQr9Q",
+	"ctpHmUVsSI6RB8OHNYoeZ8xRdUCjQPdE4lqpmeEOqNQfFZJVU5mkFYMejohMNBcVUu+LINTJWGeIcRxi",
+	"8d7VF/RtV/L22JjGa/nq2/lBqdm2o02ocqTowCBPE22UNgkI8Vrx5n9mE93CrUartY7n7UkiCGDZv5Im",
+	"GW6PIcD3cAQQPFkAwWETjpeuk+emeou8wxT+ZaHvoIFHgFY7QGsXAKv/cAv9aSCs7Hy2F49uyx1F5BFj",
+	"dQyhH5ENm2OsbjwhatVj+dkjRFmVOP5uEGomxRADNcpy9pDcYHoiulYLzlSj/KRKptpWRSSu1aIxa5mz",
+	"oDONXN5zXRghHek3e1XXagFniykrCWfBKv7rpN+3gj8KdZzEgZBpWhao50zgWMhCZHqoRKJbqAdghM/6",
+	"v/d6vT8+foz6Yq6T/z1Xln6SFxHmjLVMGJwxQF5Dycw8shDTzBTixRdfeJA0+E3C/n+mx6JjI0CJqT3Z",
+	"Rd2t04VIVUFotjgZJ4UhUyO6ikQnAvHDTlPjs/i+Tq5OeqsqSTlluU/CAdvJ/sgGaj0cNDWotDfacXv2",
+	"tH3i1TKOGvFYw3v7Gt5VDdqsQLfNb3c/PftwrRb7QRB6KhRrxFJIvfCga+7Y+ynYoMXW4l+sUNkUrleR",
+	"43sCwawTdEuzPkquo+TahETkWrWUM2g+BY8OfrdadO0cgFeXO02SRdxfsPxDFY9BqhylyVGafNrSxMfO",
+	"rRUlu0fP2fZPDCxd9Ybt3eu3767+4/LN95df/fj66nkzsO5aLbYm2ZnvTyD+Ar6wjVNYFBiWFAP5SLur",
+	"e+GVjrPPdhx2I9QuGtGt0JtgKr/FYcw1tR7v07yjUm97dtOrnezDTW/s4ePHo1456pWjXnms1SWrKomK",
+	"Bc3bVBP44EYZk9AbbQ5X/4qAmj4m9Pp0akwOV/KnFwyiQbDwb0blP2bjREdBqInIyTIYR9wM43HtFsy0",
+	"UDcqt4yzSMMW6lC/RcqtmTTmNsuZ3lYl+EyUYg94IBCdEvXcZ1O5gF2OrFru3TBvEyFZZBznypgLZnHO",
+	"iolthcLm3JDMmc43CLX9PjF09DoezfB8BqPM5dT83sfH/hD/+pewn2Bjf6CyI+hiqfGxBw8PJc1aGGMx",
+	"UdNQU7ajffaq5Lv9t6iP+CePsJRK1wxzFStdJDKt6LuNiN4CoeH9iFfn5z3xjuHbtxNKxSYUIx16Lq/p",
+	"JsFkvu0B7be8BfcZz+Y+9hfOrnawVwikO1utwEckXnNg28qxPSSd0k/1/YenwEOS2VO9DZ3SrjmJfszG",
+	"ItGehLQSkeQjrGUrnAUWG8YIZ2qI11soADt0MlGBBJ5cHNLx7tYkZD/U+Ne3CEadpXPTJCdb/P2v53mu",
+	"NAL79unyr91zQxqHv/fI4mnZe48CTNWCogLvrqjNydsghKkqt8cZ7mezcpf4TZ0YYdQw07HMF3QWjOiA",
+	"cOcFg1GgH0P3oXhXqGyqer+iDmy1YUJgpokpoCVBwKKzElcUICcjP51kWjCQoxUv6m2r1zS7Q+CAsKtN",
+	"QUBrlvSpbDZEJxTL81F22evbrjWbJI6NkPV1sGZOT3jGi0dYuzkMAH/ewFcLnjR3wlQII9zSZZlKP8K5",
+	"fHm/TeG8INQN1cY+2MHhD5vv+LkOwcjm2PnjxQjBwi68O4F5fS1XFAKoHZe92jLYw/4sGb/5g97K8+lv",
+	"v5Knl/AA9/H7EwU78f4u45jqTcN5t+S02ymvsw/471USr7x49RM7QQ+ZW5mm2a2K2XejGoEYDUwMU2l/",
+	"8/rH1+9eOxnw4vycXRf/2pXoiSnmhyM5MSKWhRxIo0Se3YLJ9O9vf/k5oKCJDnX0msQZ2F7FolumcXkJ",
+	"VmUxLVqbku0Ac9W8wjc2pRuWpP3KtuGYb8jBXo4BpxhnQ3Mion4SR91ebSWRiBlruaBrOZ8R/+hCJDEW",
+	"Bs3mKSn/UaLjABZecwBIz6cqT4ZUJqfMvqP8s3OBS3LBiU4YfhKvzl8J+LMl/9ruiW1jxXszQ5ndEhd/",
+	"dfKX3Vh2M9EGW5n1pTHViX74VKwHvtaEsVuy7o3NiEZj9dLKkRo9CFY9aT4v62PnP8NutTEvh/HnkV7h",
+	"mWOjDfZ0M/it6uvs8vhdVg5PUiatwtCjddPxihRFOHqsUHT/85ToQhF/yT4P1Eqd6+vbQ56EQ0WecX5B",
+	"ZS/bE0M8DbWN0V+/G5ouCu9wOJ12vlaLdsfyMk1bGn779jssk8DOo1jlO4IRvNZ5FHfzHX+A4R/Cc3z7",
+	"9rsf1OKOrqNdrafuMtp5bOE0RkVSpIoj3gQZrxY02dw/JIetvOlodBXxrhVUS6iXvMQOF18IbJ2aUaLH",
+	"Kp/liS6cR4fOXHdNKbptXMqNnLof3H35nsLTuH33GJ322z+oU2cPZrtXhwiGo0/X7NPxkd7aqwMxgDja",
+	"R+HRXavFen+OdsqmDh0nluzKnaMDvoU1aV/MU3LnaDs8NmfuB7XYzJWjXfS5OnIrlXuzeeiU7QH9OLSj",
+	"NvXidnnqDufFbX6MDuPDrVaxpXr9FF24a7VYcuDws0O4byuOpFXEK5w3vRBpNh6r+DTRdP6mckFuGJF+",
+	"0MWKTwZIRAPurjjU6BtdkKp2XIDlU8g5Egl8CpEnpyKyYJgI1RGWxIZf4gAGCyot5zBLXESNqXVyZZDy",
+	"StB1pZrOUE87nht0IuSwQEpA8COQukbFrr4cTo6Ab9CK9UDjPl50TmUxnCiD/H1iIIfXVe/VwT8p1dW6",
+	"o9AQe6SExzHXyWymEDNEzUci47rxVJQPBNOp2BE7jxBVfh5s2q4BNY2ZntR+whV+y0dAeSGuprLG2DCa",
+	"Avzg30cyNaoipiy0iB74o8c//R8kumAcv7jy6f7iz9YRCFHRfSSgsKX3CZAAHhhKeXMFjTlijopxgtrj",
+	"5XLtu0KUoqWH+sO+z6QgnBMZnO5MEG5LTCSXcOfOuBqptOxqFiQ4kbMZmE46ttBKx2xHpmumi1wOC7LP",
+	"sHx/kWXXBPnz4FcR7J+rNJazv4NUjy4cIVuoGdn04zeXv2JHjtYQvFKRtPJ1bES79Lpy8hiWZveDrS9o",
+	"3L4NvKOmY+9A1AiX5PD6ykwTVGBNtEu2w3XES4fjiPr3+3JENQwVzyCtl5Wu3yZpQePnE+jWuuHgkWgp",
+	"lClIsrQcvW6vZeD0ZNPAB1mWKqmfOLsV7PLvCzXdNAKH76Dv6TJSUuX9vKf2gmVlBs8h8aVVeswAuxSk",
+	"RDUkB/B26EB5+g+cBYxN0bE9ssccCbbWxFzrbFrrITk+wRQKoSpt81bMUSCBSn0M5kwT9QfqRy8hgPqA",
+	"9kCshRpPgcPm1mDIjBgm+kLCCwUe+DqgcuFs6ZUnaZ8xYzZbb9XAJIW6YpZYHzCN2RRsaWaai4cyraTo",
+	"MIUnm5xymjEMvYRL0+2gjmdZoinZoHuBhWMSW1Hm19/eCTLnz8DbJCNvmOlRkk8rCoJM2JgTkNK5EnIM",
+	"2q8Q0VkHH/zX6F86+9d59/87SyK08kwmohGubMbreh6BZdLliVSB9TYMzp2r+EIMFtAM886WD2PlbX5s",
+	"GfVOU5jl2U0Sq5w7Jq7Mq3kSwwjGCp0qSYHIJKa4nCXl5chaqP/TRuSwVzbGBkoYeaPigIwtNg0DYmRJ",
+	"jLBF1aNX51/WdwpeSYo2FNfHSCSjatgCHkWcP9/cNTX6m7VHNm+XzD07M7Zv4NDC9o78OtruBgODpUga",
+	"c58biRXcLw7mu6+LCFS0e7uG8Fo/6CWEtTJWXUPghv60uV5sylnNvtopG3vlGuT8y0PMMNpWgGT50ow3",
+	"kA87J1FpvsMJnr0nxX0K5oLHlkL658Oa+5zdmhyhXr7rES1XPX0nK5fvekKNlzioI3NVzHPNSjJWpsiz",
+	"hbKliF2Kry7vgShNkkQyfVjJ3vVCvW1xa3i7tVQ/ohEtCeTd9RZoOr4REx2YLrokLpcKhtF1eVknJkRJ",
+	"WF7NvDp/1X7htO8sDb5RwW7WXKbwe6JX1/vshNih4tPt6aMNe3IXEWvHc7KFdAk2jVCvD0kvyxpObiJp",
+	"st2xbbpu4ubsFVPFvmxsCNdZ25Yo8lhkQobacv16YeUyxFkGN7PSvF0Xp0wK9L4SLWa5HBbJUFHgCe+A",
+	"MZ6KxTSy4XCem5brsUNkcsGr+iVfJSZottJ/tY2xGXIc8AXz92VI5tO9dcry3VwttZ3SrUlD4AX4xKPz",
+	"/QYjQt2p0Y9KvcCaTdhStyde4xlxIwSpneFAZHrhzkSo0c0XmVaGaT/Y3d+FnBDCkxRU0jWVMJZIZ8UV",
+	"Pv9vnRN45KQbWRwGBoLzuaY7oq9ockbeJHocCElhCZdJBXZkGQThOwnfgRTOlESzspzG1k4vtAXd3dG1",
+	"7ZDzzy8NGkNx1PVqfg1TmUzJDHKxEDtifGGw0reIspDi1fmX0MgtLtooKS74UqpuC31ZjzNQPMUPNMyR",
+	"usD4xqOLNRDqSdJlIbdBV7txDKNSDLaRN2xOul96oTESZSCWsR1bKxiD/Ld+8OKkgkYs4CvEKOIcLi2I",
+	"Zx9pbe0sMnt0+MsO9sce4zv8Hw+g1NrU2TSLk1HCZu/Ry39EBvIdVekxuNAcXPgJNvriPsGFs0GaDa+3",
+	"L3p3YBOk51WAw7VFzTWToF5sqH6exDQb63yQuJZiIHNFsFK+fe2LCC/7qwoBLw6wAaJZooqYcMwCEXHY",
+	"3/2AcB0lTwtYM6Lj3ja10gUPKtRzzzu8Q/DCYTQQxeB7P6vXTYhTwi7YOdEFfhmzd2JyQD7L5a/fk/FB",
+	"MRDCCJXrgW2ZhR5O8kwnfzKKnwEuaSxnV/wwhrQtjEJ4KAoGcyi8n/KudCymFb4qb7JA4Tdoyq+gk7u7",
+	"TQ540ALiKy/ol4VDbdPQ1Jlizt4W0EY5hlg+mRAL7rd7idg1hCG7F5N3ph2xmWMkb+5CO1KB6rnUMd/D",
+	"u7sU3EgD0FSjVdisx0pxsi9qk6MseSyyhGvTrMkHbYna3s9AOwBiZTUljYUSUFDFAQo8mEsdMFCvjf7q",
+	"/GU3sOGYrWratJDZdEu6LmiujB/17xyP6gZ41eTRUFTjDJ3G6MGGfDZsmelySbfhs1kDNDgy2Xx6TDZH",
+	"yb9ZHIKZXTcORuyBxOf+BuaGpD4P4JXz+BhMtz3KoIUiiGAGNqdUVCmC0OZs5TaxhjAJTcu21y7jKQ7U",
+	"Th+8WULdslVR4ZR1gYj5zAbsV2ILSol9AP6d7Zh3jjbrnllM0A7w8+CaZVfjvp0/CrSCNYAPYP8Gd6IK",
+	"uhBJQbhayqCtYGEfP41QTUesppbZrR+AACvlJWhuxExTDS+EenNmmrbwwjaS2LsbraqyUFd0GcxmZXTh",
+	"kZLg7Jr85iigH2dQoT1L+WmHFUpylF3FEepcSFtFFNansuw7uED8GGVooXH42xLuCuTblVowORMuONga",
+	"ofbpmVzcoULTtDq+cCRV+uRIlY464JGHF3w+qfsEGDbml3qA4AKO7c6hhUauqnpgocpVtRNzEzR/C18P",
+	"xyYIaHxi1qqIH9Ri0yK0vhzeO83TNgRPR3P0cZijc59oZ8MYw9L+20usgEXZw0cLWkmpHku84E6EVTWB",
+	"P9efFi6M53MfZBhyeiCRzv2wYcQN8sihYbxeTw0b9hsN+4gOO2q7AwVfeMdtaV1XC5R9ePYr1c16l10r",
+	"/R1GNZ/1f/8DNJH/zf9EkiH44g/4fX5jZfI8T5/1n53JWXJ28xLlLo+iLnmRmSpYIrfDT5K85BHHqouM",
+	"GYvibIhNE5HSNCbaI49PyjToTKqzxtV6XeU3UIljVSzXCvO64YJs9Y5snbblrtyoBwuRxGU1siQX2a1W",
+	"udc2Rj5rDWOwbLnV30gix2KcZ/MZKhczk0Plr0j5Yb3R8puGprmMqbHLPlXTAb6XSZZdmwAkB/w1ynL8",
+	"ayJzZQIxn4G/B/+Dshpf0Q2cD29AtuhyfTj284bBXNqKrOAGqVmaLXAxAwzXY/RHC6NuVC5T+6TfI/3k",
+	"yi5sIBq+uZrO0yKZpeqqbXxeKw1D/Ae8gfpqEQ3a8oDwdS11QJ82tP29NoXUQ3V6m8SKXoC/FxemUNMr",
+	"/HhpQ3rfrVnXXM0ykxRZvhBwMC1BYpKLXKUK/E6dFZWdBY/VOyxbucLjvXGfxIMIe4jXrFDDguuzTr1O",
+	"7XMrOraPbN75MJtOk3Kvx8lo5C8AaMm5qcydf7FiFPzE5oPAksyXv34vTkWRKxWIXN6KUZIqGsogzQaw",
+	"OvlwktzAOoHykbkKiEYwGczRUC2H6JpOVqxWsnaZqHxvkSfjMZ5/XBb6C14Pfm1InsFp9N4UfHNlf1gf",
+	"gf18Te+ogVSthrBZ6sV9U++mrC388Y+P/y8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
