@@ -140,6 +140,22 @@ type Store interface {
 	ListCommitStatuses(ctx context.Context, projectID int64, sha string, f persistence.CommitStatusFilter, page persistence.Page) ([]persistence.CommitStatus, int64, error)
 	CommitState(ctx context.Context, projectID int64, sha string) (*string, error)
 	ReportCommitStatus(ctx context.Context, in persistence.CommitStatusReport) (*persistence.CommitStatus, error)
+
+	// Runners as users manage them (runners.go) and the legacy CI v1
+	// resources (ci_projects.go, ci_legacy.go).
+	ListRunners(ctx context.Context, f persistence.RunnerFilter, pg persistence.Page) ([]persistence.Runner, int64, error)
+	GetRunner(ctx context.Context, id int64) (*persistence.Runner, error)
+	RunnerManagedBy(ctx context.Context, runnerID, userID int64) (bool, error)
+	RunnerProjectIDs(ctx context.Context, runnerID int64) ([]int64, error)
+	UpdateRunner(ctx context.Context, id int64, u persistence.RunnerUpdate) (*persistence.Runner, error)
+	RemoveRunner(ctx context.Context, id int64) (*persistence.Runner, error)
+	EnableRunner(ctx context.Context, runnerID, projectID int64) (*persistence.RunnerProject, bool, error)
+	GetRunnerProject(ctx context.Context, projectID, runnerID int64) (*persistence.RunnerProject, error)
+	DisableRunner(ctx context.Context, projectID, runnerID int64, keepLast bool) (*persistence.RunnerProject, error)
+	EnableCI(ctx context.Context, projectID int64, from *int64) (*persistence.Project, bool, error)
+	ListLegacyCommits(ctx context.Context, projectID int64, pg persistence.Page) ([]persistence.Pipeline, int64, error)
+	FindLegacyCommit(ctx context.Context, projectID int64, sha, ref string) (*persistence.Pipeline, error)
+	LegacyCommitBuilds(ctx context.Context, pipelineIDs []int64) (map[int64][]persistence.CommitStatus, error)
 }
 
 // Repositories is what the server needs of the git repository store: one

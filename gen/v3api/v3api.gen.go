@@ -1433,6 +1433,14 @@ type Email struct {
 	ID    int    `json:"id"`
 }
 
+// EnableRunnerBody Parameters of `POST /projects/:id/runners`.
+type EnableRunnerBody struct {
+	// RunnerID The ID of the specific runner to enable.
+	//
+	// Example: 9
+	RunnerID int `json:"runner_id"`
+}
+
 // Event An event of a project. `note` is present only on note events; `author`
 // only when the author still exists.
 //
@@ -2186,6 +2194,64 @@ type RepositoryArchiveError struct {
 	union json.RawMessage
 }
 
+// Runner 8.7's `Entities::Runner`.
+type Runner struct {
+	// Active False when the runner is paused.
+	Active bool `json:"active"`
+
+	// Description Example: test-1-20150125
+	Description *string `json:"description"`
+
+	// ID Example: 6
+	ID       int  `json:"id"`
+	IsShared bool `json:"is_shared"`
+
+	// Name The runner software's name, as the runner reported it.
+	//
+	// Example: gitlab-ci-multi-runner
+	Name *string `json:"name"`
+}
+
+// RunnerDetails 8.7's `Entities::RunnerDetails`: a `Runner` and its tags, the software it reported, its last contact, its token (for administrators, and for specific runners) and its projects.
+type RunnerDetails struct {
+	// Active False when the runner is paused.
+	Active bool `json:"active"`
+
+	// Architecture Example: amd64
+	Architecture *string    `json:"architecture"`
+	ContactedAt  *Timestamp `json:"contacted_at"`
+
+	// Description Example: test-1-20150125
+	Description *string `json:"description"`
+
+	// ID Example: 6
+	ID       int  `json:"id"`
+	IsShared bool `json:"is_shared"`
+
+	// Name The runner software's name, as the runner reported it.
+	//
+	// Example: gitlab-ci-multi-runner
+	Name *string `json:"name"`
+
+	// Platform Example: linux
+	Platform *string               `json:"platform"`
+	Projects []BasicProjectDetails `json:"projects"`
+
+	// Revision Example: 5a147c9
+	Revision *string `json:"revision"`
+
+	// TagList Example: ["ruby","mysql"]
+	TagList []string `json:"tag_list"`
+
+	// Token Present for administrators, and for specific runners.
+	//
+	// Example: 205086a8e3b9a2b818ffac9b89d102
+	Token *string `json:"token,omitempty"`
+
+	// Version Example: 1.1.0
+	Version *string `json:"version"`
+}
+
 // SSHKey An SSH key of a user.
 //
 // Example: {"created_at":"2014-08-01T14:47:39.080Z","id":1,"key":"ssh-rsa AAAAB3NzaC1yc2EAAAABJQAAAIEAiPWx6WM4lhHNedGfBpPJNPpZ7yKu+dnn1SJejgt4596k6YjzGGphH2TUxwKzxcKDKKezwkpfnxPkSMkuEspGRt/aZZ9wa++Oi7Qkr8prgHc4soW6NUlfDzpvZK2H5E7eQaSeP3SAwGmQKUFHCddNaP0L+hM7zhFNzjFvpaMgJw0=","title":"Public key"}
@@ -2322,6 +2388,24 @@ type UpdateProjectMemberBody struct {
 	//
 	// Example: 40
 	AccessLevel int `json:"access_level"`
+}
+
+// UpdateRunnerBody Parameters of `PUT /runners/:id`; only those given change.
+type UpdateRunnerBody struct {
+	// Active False pauses the runner.
+	//
+	// Example: true
+	Active *bool `json:"active,omitempty"`
+
+	// Description The runner's description.
+	//
+	// Example: test-1-20150125-test
+	Description *string `json:"description,omitempty"`
+
+	// TagList The runner's tags; also accepted as one comma-separated string.
+	//
+	// Example: ["ruby","mysql"]
+	TagList *[]string `json:"tag_list,omitempty"`
 }
 
 // UpdateUserBody Parameters of `PUT /users/:id`; all optional, only the given ones change.
@@ -2613,6 +2697,12 @@ type RepositoryCommitRefPath = string
 
 // RepositoryFilePath defines model for RepositoryFilePath.
 type RepositoryFilePath = string
+
+// RunnerIDPath defines model for RunnerIDPath.
+type RunnerIDPath = int
+
+// RunnerScopeQuery defines model for RunnerScopeQuery.
+type RunnerScopeQuery = string
 
 // TagNamePath defines model for TagNamePath.
 type TagNamePath = string
@@ -2965,10 +3055,46 @@ type ListTreeParams struct {
 	RefName *string `form:"ref_name,omitempty" json:"ref_name,omitempty"`
 }
 
+// ListProjectRunnersParams defines parameters for ListProjectRunners.
+type ListProjectRunnersParams struct {
+	// Scope Narrows the list: `active`, `paused`, `online` (contacted within the last hour), and where the operation says so `specific` and `shared`. Anything else answers `400 {"message":"Scope contains invalid value"}`.
+	Scope *RunnerScopeQuery `form:"scope,omitempty" json:"scope,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
 // ListProjectUsersParams defines parameters for ListProjectUsers.
 type ListProjectUsersParams struct {
 	// Search Keep users whose name, email or username contains this text (case-insensitive).
 	Search *string `form:"search,omitempty" json:"search,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListRunnersParams defines parameters for ListRunners.
+type ListRunnersParams struct {
+	// Scope Narrows the list: `active`, `paused`, `online` (contacted within the last hour), and where the operation says so `specific` and `shared`. Anything else answers `400 {"message":"Scope contains invalid value"}`.
+	Scope *RunnerScopeQuery `form:"scope,omitempty" json:"scope,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListAllRunnersParams defines parameters for ListAllRunners.
+type ListAllRunnersParams struct {
+	// Scope Narrows the list: `active`, `paused`, `online` (contacted within the last hour), and where the operation says so `specific` and `shared`. Anything else answers `400 {"message":"Scope contains invalid value"}`.
+	Scope *RunnerScopeQuery `form:"scope,omitempty" json:"scope,omitempty"`
 
 	// Page Page number (1-based).
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
@@ -3097,6 +3223,12 @@ type UpdateReleaseJSONRequestBody = ReleaseBody
 // UpdateReleaseFormdataRequestBody defines body for UpdateRelease for application/x-www-form-urlencoded ContentType.
 type UpdateReleaseFormdataRequestBody = ReleaseBody
 
+// EnableProjectRunnerJSONRequestBody defines body for EnableProjectRunner for application/json ContentType.
+type EnableProjectRunnerJSONRequestBody = EnableRunnerBody
+
+// EnableProjectRunnerFormdataRequestBody defines body for EnableProjectRunner for application/x-www-form-urlencoded ContentType.
+type EnableProjectRunnerFormdataRequestBody = EnableRunnerBody
+
 // ShareProjectJSONRequestBody defines body for ShareProject for application/json ContentType.
 type ShareProjectJSONRequestBody = ShareProjectBody
 
@@ -3111,6 +3243,12 @@ type CreateCommitStatusFormdataRequestBody = CreateCommitStatusBody
 
 // UploadProjectFileMultipartRequestBody defines body for UploadProjectFile for multipart/form-data ContentType.
 type UploadProjectFileMultipartRequestBody = UploadProjectFileBody
+
+// UpdateRunnerJSONRequestBody defines body for UpdateRunner for application/json ContentType.
+type UpdateRunnerJSONRequestBody = UpdateRunnerBody
+
+// UpdateRunnerFormdataRequestBody defines body for UpdateRunner for application/x-www-form-urlencoded ContentType.
+type UpdateRunnerFormdataRequestBody = UpdateRunnerBody
 
 // CreateSessionJSONRequestBody defines body for CreateSession for application/json ContentType.
 type CreateSessionJSONRequestBody = CreateSessionBody
@@ -3980,6 +4118,15 @@ type ServerInterface interface {
 	// ListTree List a directory of the repository
 	// (GET /projects/{id}/repository/tree)
 	ListTree(ctx echo.Context, id ProjectIDPath, params ListTreeParams) error
+	// ListProjectRunners List a project's runners
+	// (GET /projects/{id}/runners)
+	ListProjectRunners(ctx echo.Context, id ProjectIDPath, params ListProjectRunnersParams) error
+	// EnableProjectRunner Enable a specific runner on a project
+	// (POST /projects/{id}/runners)
+	EnableProjectRunner(ctx echo.Context, id ProjectIDPath) error
+	// DisableProjectRunner Disable a specific runner on a project
+	// (DELETE /projects/{id}/runners/{runner_id})
+	DisableProjectRunner(ctx echo.Context, id ProjectIDPath, runnerID string) error
 	// ShareProject Share a project with a group
 	// (POST /projects/{id}/share)
 	ShareProject(ctx echo.Context, id ProjectIDPath) error
@@ -4001,6 +4148,21 @@ type ServerInterface interface {
 	// ListProjectUsers List a project's users
 	// (GET /projects/{id}/users)
 	ListProjectUsers(ctx echo.Context, id ProjectIDPath, params ListProjectUsersParams) error
+	// ListRunners List the caller's specific runners
+	// (GET /runners)
+	ListRunners(ctx echo.Context, params ListRunnersParams) error
+	// ListAllRunners List every runner (administrators)
+	// (GET /runners/all)
+	ListAllRunners(ctx echo.Context, params ListAllRunnersParams) error
+	// DeleteRunner Remove a runner
+	// (DELETE /runners/{id})
+	DeleteRunner(ctx echo.Context, id RunnerIDPath) error
+	// GetRunner Get a runner's details
+	// (GET /runners/{id})
+	GetRunner(ctx echo.Context, id RunnerIDPath) error
+	// UpdateRunner Update a runner
+	// (PUT /runners/{id})
+	UpdateRunner(ctx echo.Context, id RunnerIDPath) error
 	// CreateSession Log in
 	// (POST /session)
 	CreateSession(ctx echo.Context) error
@@ -5864,6 +6026,85 @@ func (w *ServerInterfaceWrapper) ListTree(ctx echo.Context) error {
 	return err
 }
 
+// ListProjectRunners converts echo context to params.
+func (w *ServerInterfaceWrapper) ListProjectRunners(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListProjectRunnersParams
+	// ------------- Optional query parameter "scope" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "scope", ctx.QueryParams(), &params.Scope, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter scope: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListProjectRunners(ctx, id, params)
+	return err
+}
+
+// EnableProjectRunner converts echo context to params.
+func (w *ServerInterfaceWrapper) EnableProjectRunner(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.EnableProjectRunner(ctx, id)
+	return err
+}
+
+// DisableProjectRunner converts echo context to params.
+func (w *ServerInterfaceWrapper) DisableProjectRunner(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "runner_id" -------------
+	var runnerID string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "runner_id", ctx.Param("runner_id"), &runnerID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter runner_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DisableProjectRunner(ctx, id, runnerID)
+	return err
+}
+
 // ShareProject converts echo context to params.
 func (w *ServerInterfaceWrapper) ShareProject(ctx echo.Context) error {
 	var err error
@@ -6004,6 +6245,118 @@ func (w *ServerInterfaceWrapper) ListProjectUsers(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListProjectUsers(ctx, id, params)
+	return err
+}
+
+// ListRunners converts echo context to params.
+func (w *ServerInterfaceWrapper) ListRunners(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListRunnersParams
+	// ------------- Optional query parameter "scope" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "scope", ctx.QueryParams(), &params.Scope, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter scope: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListRunners(ctx, params)
+	return err
+}
+
+// ListAllRunners converts echo context to params.
+func (w *ServerInterfaceWrapper) ListAllRunners(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAllRunnersParams
+	// ------------- Optional query parameter "scope" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "scope", ctx.QueryParams(), &params.Scope, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter scope: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListAllRunners(ctx, params)
+	return err
+}
+
+// DeleteRunner converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteRunner(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id RunnerIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteRunner(ctx, id)
+	return err
+}
+
+// GetRunner converts echo context to params.
+func (w *ServerInterfaceWrapper) GetRunner(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id RunnerIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetRunner(ctx, id)
+	return err
+}
+
+// UpdateRunner converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateRunner(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id RunnerIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateRunner(ctx, id)
 	return err
 }
 
@@ -6486,6 +6839,14 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/projects/:id/repository/archive.:format", wrapper.GetArchiveFormat, options.OperationMiddlewares["getArchiveFormat"]...)
 	router.GET(options.BaseURL+"/projects/:id/repository/compare", wrapper.CompareRefs, options.OperationMiddlewares["compareRefs"]...)
 	router.GET(options.BaseURL+"/projects/:id/repository/contributors", wrapper.ListContributors, options.OperationMiddlewares["listContributors"]...)
+	router.GET(options.BaseURL+"/runners", wrapper.ListRunners, options.OperationMiddlewares["listRunners"]...)
+	router.GET(options.BaseURL+"/runners/all", wrapper.ListAllRunners, options.OperationMiddlewares["listAllRunners"]...)
+	router.DELETE(options.BaseURL+"/runners/:id", wrapper.DeleteRunner, options.OperationMiddlewares["deleteRunner"]...)
+	router.GET(options.BaseURL+"/runners/:id", wrapper.GetRunner, options.OperationMiddlewares["getRunner"]...)
+	router.PUT(options.BaseURL+"/runners/:id", wrapper.UpdateRunner, options.OperationMiddlewares["updateRunner"]...)
+	router.GET(options.BaseURL+"/projects/:id/runners", wrapper.ListProjectRunners, options.OperationMiddlewares["listProjectRunners"]...)
+	router.POST(options.BaseURL+"/projects/:id/runners", wrapper.EnableProjectRunner, options.OperationMiddlewares["enableProjectRunner"]...)
+	router.DELETE(options.BaseURL+"/projects/:id/runners/:runner_id", wrapper.DisableProjectRunner, options.OperationMiddlewares["disableProjectRunner"]...)
 	router.POST(options.BaseURL+"/session", wrapper.CreateSession, options.OperationMiddlewares["createSession"]...)
 	router.GET(options.BaseURL+"/hooks", wrapper.ListSystemHooks, options.OperationMiddlewares["listSystemHooks"]...)
 	router.POST(options.BaseURL+"/hooks", wrapper.AddSystemHook, options.OperationMiddlewares["addSystemHook"]...)
@@ -12491,6 +12852,278 @@ func (response ListTree404JSONResponse) VisitListTreeResponse(w http.ResponseWri
 	return err
 }
 
+type ListProjectRunnersRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Params ListProjectRunnersParams
+}
+
+type ListProjectRunnersResponseObject interface {
+	VisitListProjectRunnersResponse(w http.ResponseWriter) error
+}
+
+type ListProjectRunners200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListProjectRunners200JSONResponse struct {
+	Body    []Runner
+	Headers ListProjectRunners200ResponseHeaders
+}
+
+func (response ListProjectRunners200JSONResponse) VisitListProjectRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectRunners400JSONResponse Message
+
+func (response ListProjectRunners400JSONResponse) VisitListProjectRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectRunners401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListProjectRunners401JSONResponse) VisitListProjectRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectRunners403JSONResponse Message
+
+func (response ListProjectRunners403JSONResponse) VisitListProjectRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectRunners404JSONResponse Message
+
+func (response ListProjectRunners404JSONResponse) VisitListProjectRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableProjectRunnerRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	JSONBody     *EnableProjectRunnerJSONRequestBody
+	FormdataBody *EnableProjectRunnerFormdataRequestBody
+}
+
+type EnableProjectRunnerResponseObject interface {
+	VisitEnableProjectRunnerResponse(w http.ResponseWriter) error
+}
+
+type EnableProjectRunner201JSONResponse Runner
+
+func (response EnableProjectRunner201JSONResponse) VisitEnableProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableProjectRunner400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response EnableProjectRunner400JSONResponse) VisitEnableProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableProjectRunner401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response EnableProjectRunner401JSONResponse) VisitEnableProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableProjectRunner403JSONResponse Message
+
+func (response EnableProjectRunner403JSONResponse) VisitEnableProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableProjectRunner404JSONResponse Message
+
+func (response EnableProjectRunner404JSONResponse) VisitEnableProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableProjectRunner413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response EnableProjectRunner413JSONResponse) VisitEnableProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableProjectRunnerRequestObject struct {
+	ID       ProjectIDPath `json:"id"`
+	RunnerID string        `json:"runner_id"`
+}
+
+type DisableProjectRunnerResponseObject interface {
+	VisitDisableProjectRunnerResponse(w http.ResponseWriter) error
+}
+
+type DisableProjectRunner200JSONResponse Runner
+
+func (response DisableProjectRunner200JSONResponse) VisitDisableProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableProjectRunner401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DisableProjectRunner401JSONResponse) VisitDisableProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableProjectRunner403JSONResponse Message
+
+func (response DisableProjectRunner403JSONResponse) VisitDisableProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableProjectRunner404JSONResponse Message
+
+func (response DisableProjectRunner404JSONResponse) VisitDisableProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ShareProjectRequestObject struct {
 	ID           ProjectIDPath `json:"id"`
 	JSONBody     *ShareProjectJSONRequestBody
@@ -13100,6 +13733,410 @@ func (response ListProjectUsers404JSONResponse) VisitListProjectUsersResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunnersRequestObject struct {
+	Params ListRunnersParams
+}
+
+type ListRunnersResponseObject interface {
+	VisitListRunnersResponse(w http.ResponseWriter) error
+}
+
+type ListRunners200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListRunners200JSONResponse struct {
+	Body    []Runner
+	Headers ListRunners200ResponseHeaders
+}
+
+func (response ListRunners200JSONResponse) VisitListRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunners400JSONResponse Message
+
+func (response ListRunners400JSONResponse) VisitListRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunners401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListRunners401JSONResponse) VisitListRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAllRunnersRequestObject struct {
+	Params ListAllRunnersParams
+}
+
+type ListAllRunnersResponseObject interface {
+	VisitListAllRunnersResponse(w http.ResponseWriter) error
+}
+
+type ListAllRunners200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListAllRunners200JSONResponse struct {
+	Body    []Runner
+	Headers ListAllRunners200ResponseHeaders
+}
+
+func (response ListAllRunners200JSONResponse) VisitListAllRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAllRunners400JSONResponse Message
+
+func (response ListAllRunners400JSONResponse) VisitListAllRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAllRunners401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListAllRunners401JSONResponse) VisitListAllRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAllRunners403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListAllRunners403JSONResponse) VisitListAllRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRunnerRequestObject struct {
+	ID RunnerIDPath `json:"id"`
+}
+
+type DeleteRunnerResponseObject interface {
+	VisitDeleteRunnerResponse(w http.ResponseWriter) error
+}
+
+type DeleteRunner200JSONResponse Runner
+
+func (response DeleteRunner200JSONResponse) VisitDeleteRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRunner401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteRunner401JSONResponse) VisitDeleteRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRunner403JSONResponse Message
+
+func (response DeleteRunner403JSONResponse) VisitDeleteRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRunner404JSONResponse Message
+
+func (response DeleteRunner404JSONResponse) VisitDeleteRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRunnerRequestObject struct {
+	ID RunnerIDPath `json:"id"`
+}
+
+type GetRunnerResponseObject interface {
+	VisitGetRunnerResponse(w http.ResponseWriter) error
+}
+
+type GetRunner200JSONResponse RunnerDetails
+
+func (response GetRunner200JSONResponse) VisitGetRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRunner401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetRunner401JSONResponse) VisitGetRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRunner403JSONResponse Message
+
+func (response GetRunner403JSONResponse) VisitGetRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRunner404JSONResponse Message
+
+func (response GetRunner404JSONResponse) VisitGetRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRunnerRequestObject struct {
+	ID           RunnerIDPath `json:"id"`
+	JSONBody     *UpdateRunnerJSONRequestBody
+	FormdataBody *UpdateRunnerFormdataRequestBody
+}
+
+type UpdateRunnerResponseObject interface {
+	VisitUpdateRunnerResponse(w http.ResponseWriter) error
+}
+
+type UpdateRunner200JSONResponse RunnerDetails
+
+func (response UpdateRunner200JSONResponse) VisitUpdateRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRunner400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateRunner400JSONResponse) VisitUpdateRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRunner401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateRunner401JSONResponse) VisitUpdateRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRunner403JSONResponse Message
+
+func (response UpdateRunner403JSONResponse) VisitUpdateRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRunner404JSONResponse Message
+
+func (response UpdateRunner404JSONResponse) VisitUpdateRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRunner413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateRunner413JSONResponse) VisitUpdateRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15037,6 +16074,15 @@ type StrictServerInterface interface {
 	// ListTree List a directory of the repository
 	// (GET /projects/{id}/repository/tree)
 	ListTree(ctx context.Context, request ListTreeRequestObject) (ListTreeResponseObject, error)
+	// ListProjectRunners List a project's runners
+	// (GET /projects/{id}/runners)
+	ListProjectRunners(ctx context.Context, request ListProjectRunnersRequestObject) (ListProjectRunnersResponseObject, error)
+	// EnableProjectRunner Enable a specific runner on a project
+	// (POST /projects/{id}/runners)
+	EnableProjectRunner(ctx context.Context, request EnableProjectRunnerRequestObject) (EnableProjectRunnerResponseObject, error)
+	// DisableProjectRunner Disable a specific runner on a project
+	// (DELETE /projects/{id}/runners/{runner_id})
+	DisableProjectRunner(ctx context.Context, request DisableProjectRunnerRequestObject) (DisableProjectRunnerResponseObject, error)
 	// ShareProject Share a project with a group
 	// (POST /projects/{id}/share)
 	ShareProject(ctx context.Context, request ShareProjectRequestObject) (ShareProjectResponseObject, error)
@@ -15058,6 +16104,21 @@ type StrictServerInterface interface {
 	// ListProjectUsers List a project's users
 	// (GET /projects/{id}/users)
 	ListProjectUsers(ctx context.Context, request ListProjectUsersRequestObject) (ListProjectUsersResponseObject, error)
+	// ListRunners List the caller's specific runners
+	// (GET /runners)
+	ListRunners(ctx context.Context, request ListRunnersRequestObject) (ListRunnersResponseObject, error)
+	// ListAllRunners List every runner (administrators)
+	// (GET /runners/all)
+	ListAllRunners(ctx context.Context, request ListAllRunnersRequestObject) (ListAllRunnersResponseObject, error)
+	// DeleteRunner Remove a runner
+	// (DELETE /runners/{id})
+	DeleteRunner(ctx context.Context, request DeleteRunnerRequestObject) (DeleteRunnerResponseObject, error)
+	// GetRunner Get a runner's details
+	// (GET /runners/{id})
+	GetRunner(ctx context.Context, request GetRunnerRequestObject) (GetRunnerResponseObject, error)
+	// UpdateRunner Update a runner
+	// (PUT /runners/{id})
+	UpdateRunner(ctx context.Context, request UpdateRunnerRequestObject) (UpdateRunnerResponseObject, error)
 	// CreateSession Log in
 	// (POST /session)
 	CreateSession(ctx context.Context, request CreateSessionRequestObject) (CreateSessionResponseObject, error)
@@ -17542,6 +18603,121 @@ func (sh *strictHandler) ListTree(ctx echo.Context, id ProjectIDPath, params Lis
 	return nil
 }
 
+// ListProjectRunners operation middleware
+func (sh *strictHandler) ListProjectRunners(ctx echo.Context, id ProjectIDPath, params ListProjectRunnersParams) error {
+	var request ListProjectRunnersRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListProjectRunners(ctx.Request().Context(), request.(ListProjectRunnersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListProjectRunners")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListProjectRunnersResponseObject); ok {
+		return validResponse.VisitListProjectRunnersResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// EnableProjectRunner operation middleware
+func (sh *strictHandler) EnableProjectRunner(ctx echo.Context, id ProjectIDPath) error {
+	var request EnableProjectRunnerRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body EnableProjectRunnerJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body EnableProjectRunnerFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EnableProjectRunner(ctx.Request().Context(), request.(EnableProjectRunnerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EnableProjectRunner")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(EnableProjectRunnerResponseObject); ok {
+		return validResponse.VisitEnableProjectRunnerResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DisableProjectRunner operation middleware
+func (sh *strictHandler) DisableProjectRunner(ctx echo.Context, id ProjectIDPath, runnerID string) error {
+	var request DisableProjectRunnerRequestObject
+
+	request.ID = id
+	request.RunnerID = runnerID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DisableProjectRunner(ctx.Request().Context(), request.(DisableProjectRunnerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DisableProjectRunner")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DisableProjectRunnerResponseObject); ok {
+		return validResponse.VisitDisableProjectRunnerResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ShareProject operation middleware
 func (sh *strictHandler) ShareProject(ctx echo.Context, id ProjectIDPath) error {
 	var request ShareProjectRequestObject
@@ -17791,6 +18967,169 @@ func (sh *strictHandler) ListProjectUsers(ctx echo.Context, id ProjectIDPath, pa
 		return err
 	} else if validResponse, ok := response.(ListProjectUsersResponseObject); ok {
 		return validResponse.VisitListProjectUsersResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListRunners operation middleware
+func (sh *strictHandler) ListRunners(ctx echo.Context, params ListRunnersParams) error {
+	var request ListRunnersRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListRunners(ctx.Request().Context(), request.(ListRunnersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListRunners")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListRunnersResponseObject); ok {
+		return validResponse.VisitListRunnersResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListAllRunners operation middleware
+func (sh *strictHandler) ListAllRunners(ctx echo.Context, params ListAllRunnersParams) error {
+	var request ListAllRunnersRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAllRunners(ctx.Request().Context(), request.(ListAllRunnersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAllRunners")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListAllRunnersResponseObject); ok {
+		return validResponse.VisitListAllRunnersResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteRunner operation middleware
+func (sh *strictHandler) DeleteRunner(ctx echo.Context, id RunnerIDPath) error {
+	var request DeleteRunnerRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteRunner(ctx.Request().Context(), request.(DeleteRunnerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteRunner")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteRunnerResponseObject); ok {
+		return validResponse.VisitDeleteRunnerResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetRunner operation middleware
+func (sh *strictHandler) GetRunner(ctx echo.Context, id RunnerIDPath) error {
+	var request GetRunnerRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetRunner(ctx.Request().Context(), request.(GetRunnerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetRunner")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetRunnerResponseObject); ok {
+		return validResponse.VisitGetRunnerResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateRunner operation middleware
+func (sh *strictHandler) UpdateRunner(ctx echo.Context, id RunnerIDPath) error {
+	var request UpdateRunnerRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body UpdateRunnerJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body UpdateRunnerFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateRunner(ctx.Request().Context(), request.(UpdateRunnerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateRunner")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateRunnerResponseObject); ok {
+		return validResponse.VisitUpdateRunnerResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -18625,659 +19964,697 @@ func (sh *strictHandler) UnblockUser(ctx echo.Context, id UserIDPath) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L2LcttGsgb8KrM8/ylTJxAFUtSNqq1/ldiOvb7Ea8kn5yR0CUNgSCICZ3gwoGjG5ap9iP8Z9sH2Sf6a",
-	"7hlgAAx4kSUn2XVVKhZJYK49PX35uvtjKxSzueCMZ7I1+NiaMhqxFP58GfMb9W/EZJjG8ywWvDVovaGT",
-	"mFP1gSQxv5EDEgwXvn8YLtIE/mDnJGXJn4etecpuh63AIwF+5uxDZn8ex6ksfZFQ+Eza6k1CeUTUK0Tw",
-	"ZEWWU8ZJNmUrwj7EMtvrtLyWDKdsRtUQs9WctQYtmaUxn7Q+ffJa//Oafcje0Amrz+BqyrDhOZ0wj4iU",
-	"sNk8y7uIJYml6oqo8Wzsp7mPcJGmjGM3zmZinrEJS3U7LHU39TxjM0nmLN22oZTdNg9KLW0sFnLj5GF3",
-	"Ns7+SmQ0cfSkviZ8MRuxlIgxidUcNg8dXlNjl5ubVOPf1OQnrzWnKZ2xTJP0tynl4fQNzaYNZEFnTDVO",
-	"yQiePCcUv5uKJIr5hAQHgVogqfb13duX+4yHImIRaQdjRrNFyv6z9zQRk5gHQKHsA53NEzWoGZUZS1te",
-	"K1Z9zdUIvJZqujVoYV8tr5Wy/1vEKYtagyxdsPVL/52YzeLs8tmFezYXJIQHyOWzC9hmMyX1d0YnOK22",
-	"PQcggTiDuUo108oUjrt+/6zf6x+eht0+C09GUa8bHofR0Sg6OzvqnfRGh2M6Hh+7JymndMcZfp+Kxfz5",
-	"4+bdev4YJqOommZT3LeJeqlDTjsnJBHihkXw+y1NFows5oRKQuHpIQcC99TPHL/mixlL45DEkUekMG2R",
-	"5VRI3UMsCU0SEsWTOJNDLqc0Eks8LvrZOJuSbEozEkcdcsHJgt9wseT4M+yD4AxeCGmSsHTIQ8q5yEjK",
-	"aOQRyuWSpZL0/T4JPg5bMyYlnbBhazBsqe9gSchrkZGnYsGjYetT0Bny0i6Nhdgf0QZKi6Md98DNSNS3",
-	"5ii2u/sjKlkExAJd/t+CpauiT3VQS8c0YmO6SLLWoOu1ZjGPZ4sZ/O3gCFsyxXPcYEnoSNwy0vV9QlO1",
-	"xPM5iwjN1DeNw2PpdfMQe/7mMabiFxZmF2k4jW9Z9DdovjbgHxWZzVOmOIdHbhib471G9WukHajdCPaQ",
-	"RpIVWXDrtzFNpPpxjp3JczJaET1KMhLZtGl6pg0XoxwJkTDK7VlsOm7qiOkxADXHmSzxwUB1K+c0ZAeK",
-	"8gLSDqKYyrlI6X/2npo/g70OuTDt4HmJBJNEHQS43j082DSzjgrRJ0Uytvmg6OlUjkrpoBze1xHBrn5I",
-	"I5Z+u2rYfvhV7RlcseOYJdF5vn9BmDKaseiaZkHTPgrVwPVo5SbTVtGCmiNX1PozTgXe98wkS88t5lHx",
-	"QQk71zTM4ts4W6mv3nvNk71kiq4a5vpCEbchVM0+1Sg8YKIesZ5W25xTDF5JoeAZjbnElcqUnNYOqWT7",
-	"MZeMyziLb1nlYjJk1bB0Egbb2moXL0WaNUxL/USiOGWh+sLaPfVY475JkWYNe6bes3aLwif4ct3S/3cs",
-	"41GcxNlqR06T74gY49re5i01Db54ojQFM+L5YpTEIbybsZTTRNFZGt/SjLmn8JbNhYwzka40t7x8drFJ",
-	"dLHlFqokl3PgCTnvgx8fSZLFc5RgZrGUMZ80bgjIIetIoRglylhv2XgbGcsx0O2Ex+0Fxd1lqGIuT+OE",
-	"uafxVrc30HJ/wh5JLe+AykXSvBHSDpJ4dDCJs4SOOulIMfLvpixUchYdZywlNAyZlKQtGYo5Ys5S0Bb3",
-	"BoSavQEhyLDwoO/7pMbCfdL+lkZEzZXJbI8Mh0phTBjIbsNhC+6KSXzLeJ2zv31y8fjVk84saiAB084G",
-	"Oriik9d0xrbRFnbYbdJW2i6jUqkK3Y5flbJvux2/47v3P6OTa83PdyGCd5Kl21zsC6nkOThdIpRw7Sp9",
-	"IBgs4iggghMpZigJS7jAueD7hdC88U5Wd/HY3MWekrlPOyePJAnGMY8CEsXlk9D9jOu5pAKmTM4Fl6hU",
-	"fkujt0hT6pO6bBiHP+l8nsQhkOrBL1KtzUer3f8nZePWoPUfB4W15AB/lQdFk9+KaIV9VhmFGTHJ9VFF",
-	"G+Y4tIOt6B/tLDTLUjS01M/BnjfkVGs7YxonLFIf4gjtNZVuPpoWQRzRTbYGP5uvZ3Jivnz/SbVttK2R",
-	"iFZq+FxkQ/7Xyx9eE5pkU7GYTBW5SLqSSn+C3liaihSmpPvFl3Npb0azcEoiFiZUrc5YpDOaAX0M+fcp",
-	"nStWpPQnpK1zTTGhemtfkWcoFklEskUKmmvMM6W3Hfm+R5bTOJySl3SU0khJGeyWpbBQck+pTKBB83ES",
-	"h/dHCK9wim4KCHVvar9TJsUiDRkKu3JQOy64AUr4MTugeNwnr/VUpKM4ihj/EoNWB5YmiViqu6FOoock",
-	"Hw2eaJGuf4qQfYIzSxmVghdzO4d35SISgeJCkZKUKfAXGs1ivqH3AXm1kBkZMQJPk0yoRohqLl+41yID",
-	"PeBLrRswusFmPuhetL5ep7eaUHClytrMuTmOxbqlFTWqqX98No5UC+pPuLfGIh3obsu/uDqHNX1DV4mg",
-	"0ZUQL2mKWvpDL+0ViCPAE3M2lKjOQV1EcUWy9JalwCbmjhXoHhLNrskTnsXZilwJQWAGxcxQVv6SRIPG",
-	"WdRancqwQw9WPK992jnR7FGdG5FNCU3iG7Y32F4x/u1JqaYZrFlyEWYs25dZyuisvPR4fbQGrVHMKUh8",
-	"dWHIbunXeL5rA85900YWj+CgUKS3PCnf4UT2H8cSphkjzZQbCmiW0XA6Yzw7BylcLdifzV2gSQMXcN9w",
-	"0XHpc6GN4Ncd/Jp9yJTiXPDbYL1Z36mp3ftRqPXwRIkKrhV+p22ott2pbEUllhF1J7KnJJBTGqCpCQwR",
-	"hAut1aHVnGv/SKEDuTtQ6lWt9cL+ax2shztJaj5yMR7HHyoTQrImbWtAqVhkzCMjNhap0sVW2VRJJiyR",
-	"hnMUopu5tJqOrJr7l2SVD0oQKRs7ycHdDFoIqq2oJVf0QLVxU6kwv1+yqe7mlxQxr0pbRozVwFyEo4VS",
-	"EVZwDUViyZW4ATZnpUqTNiUTuMe1WRosT+bdvS1E1ocXO4tlfUuXarMri6pE/IN5QuPKcm517WhTjW7O",
-	"I6NVBlsPf0D37zhdZFORxr+yLyT5or6Zb0YmbphzHbvEHpter0/mWoJb8wJMSS/ZLUvgbpBu68WMzUYg",
-	"7gVoe7pO1BuBrfjqriX6+UY0ZQTV1jSlK9I2imYALO9PAbrxKMffPXWcA91EQJYpnc9ZWrba/NxCdZjE",
-	"PEwWEYuM6SyJJVjSwQHu2NhcwICu1Gec9Vt2K25wzypSwuMnL59cPSEHxpx7MIijA1wDeTBQ5/w6jgIg",
-	"A23RWU4FWVIcH9XLVRr9x1YctQaHntkipa+iGS/Vw/jkteapmLM0i9GMEkfuzQjyAYCVORfWO62678zq",
-	"r7ApVzp2mpEL88/PeROeGlLxtBipxYH1jKLHbJ6I1Qu2AvuMw5tpIAJq0MGbHy6vKst7w1Yy6JBvQbhO",
-	"GeGMqT3OBEF/CqHkhq08YFdc3USxLCw+4PRhBAl7QErietkiqr3HTDX2SNoEDIQpSbvv+5Wz9LHT6aBx",
-	"Rm0vtDBsWTahTqu6dTds1YSJWZIIlkoNAKSFH+aMX14+I2jph6+TmFf9L1JO91NJycXFxcW3h69/pd91",
-	"V2HvCXz8698uLi6eP7mI3/z44fjHV/1k+uw1i74ffzt/89fXb+Y/naxeLL6JOO9e/pX9Msn6R2fHN8f/",
-	"+8uv338/nz7rXb37sHzx64fwxeMXL9ivy5v5mH94c3P56mbxRM6/f5sd0J9+OlvSb775IT752016Ok8n",
-	"z8K+FD8ev36XjB//Or/96UXv2dGTE/Y3esneHF5eLL+f/e3Fu6fPvoui1/SN//Kb6auTX6dPX//6y9Pb",
-	"OX01+evS/3Nd7PdaWZwlbJt1A1dElrDyEr1aWY849RIX4YK7/xUc2B1IF7AGJb4Q1KnA5pUOLtP1A7xb",
-	"PRL0/ADE3zRjqUeCQz8gkXpNNeeRoO8HBJ0WHgmO/ICIJWdpB2SMJJ7FWf0MUL4iIpuyVJsqZ+oeTRkN",
-	"p5YCb0x4hZ+g16v6CX5MBZ8YnwPMBWwqaFquWZQPfRcT0hxrnWlcDQpYaSYIjcqN9pygAJtFmQ688qI3",
-	"MCstmO6866774F9n338errthh6339qaTtkhJPOEiZZLEGd6FHO0Yitfi6uz98WjjciUzNnsmxM0OhDEV",
-	"4sZFCYs0cc9LvUDevX1J2tMsmysRWf0rK0wfvhscGF+g/qETihn02Np0cavuXdOseFMcTtfv4+wlHRF1",
-	"F45EtAL1z/YVoOgD1kGEYiHhqI0CqS/OSJjQeCbVlo2AUQvOfhi3Bj9v6+jRtgpv/fMwKP3o+9LU8MvB",
-	"x8qWWPJQMaJiyR1eIbyXbDeQ4/JaP8r/zsUMLWV/et8kZLn3S8ahZlqPWUbjRLo2TbOnRxKdpJRH6GJu",
-	"B2OR3rDoepyK2bV+quITzeVT7QN8rPEeuRJ/GWdMuwivlQh0nWNK7KcPSNOL4GIscCT7ehj7svi53q55",
-	"+sD9WoPIXOcxOCmHZuCcTo1jo5ZfBtFoLf+AlGyH1k9BxyXjzLWH2PnD7iMBVz10d1AeR/GDaxwV2rNB",
-	"TK4VyaFNrkE6CRbRtg4atXAOGsrR1h5qcBTETA4GSqH/YeQkUrQTwSULiu01m9E4aQ1av4gp/4vFIBW3",
-	"xyc0Qf9VTDm5nMUwD/yJRdcRzdSPPb/b2/eP93snV/7R4Kg7ODzr+L6/758MfL/l6W4zxwunV/7hoN8f",
-	"9HznC2sHWDzkGqOi5dbJ6Cg8DMPTEev7jHWPu5SdnlH/eDSix73eWUS7/mGP+mHLVixpFBVIpIs3zwG9",
-	"Oqcp49l1HEm1430anXWjw7Db7ffDvn/MjvzwZHR4OKLs+LQ/io5PD0/GdHzaep+fngI1M09FxsLMYANq",
-	"p7DYpLXGabpEy97aA2r15QBhgZwD7nKkpViS/AWL7G0Qpk33muT1eO3OXESt0eAZzRZyDVBJwgMOsrbf",
-	"R8KuiI1JIpbXYxoni5S5IKSGbvXDW9ym7yRL4fJofXrv1ZZPGNETAdw48HMS8EWSBETwkOHljtZPSSKW",
-	"ML2w6hE6UmcS0SG1xbJAkBvo4CqeMZnR2bxVNXV9bOqmII9xzGM5zfvJfUvqmO5nMXK0tY14rQ/7E7Fv",
-	"TETzWL3VucJX85/245laKRAn8CKbxNl0MQJZLNEAiP2I3eYfDlDSPtAtAu3tfD3Bsm2xDHJKne/LjKbZ",
-	"H2V1ZMPJCuaMRzGfQBDTgnP9p1yANK/+RBgO+vlDykOmPjmv34ymE5Zda7l8w7q6bkkDDxy38gHnV6fV",
-	"eJmSK5hga1fKFOxVeEB+4BvYkeLpDXFR8GMsBQf9aamO+riBKalWXPzIumu3Yjbq2jYc/b3Llp5QmRku",
-	"qXQn/FNqVAtwne14C74HAp+x+W47sLoxGJeKXUsl+OgDV+e85ilFrWKRuR+K4vF4t2E9jsfj+qAqhJff",
-	"T2bipqf6sBzTcdMOz9J4tMjwMlkjpIXFk07qyX+tiWo0isALL1uDnn92Ym1bt3uiyCNh+ucj9dnISdEs",
-	"ztJ41fmVzkUqfp2yTP5lon7TQpPRT/Ax8lPxWF0dsIbgYrsWHdV/tMbn+lkPt0GlcGNEHaIHNmPvbDFm",
-	"ewzOTQSegqL2XY1YxU4foAjFXGYM/OnazMxtns1R4uqxsh2Ds2Uef9d0x9Vku5TZkh3wTOm5Q+zAGFEg",
-	"MxrA3us3xJ4jDqp5zW1J7q4rj5cHkwcDOaWBi/vyjH3IHNehGmLgkQWPWEq+j7Nni9EjSZYijUgbPKwA",
-	"0cfHjGEGzBZ7ziuxInJVeYGcQkxG8a2zkWbSwHk+kiShI5aUQjrgD/c97SSKq4Ic9O4XYqua6FikzsbU",
-	"E+xe5QrLL4NPb5Y1quv67u1Lkgm1vMvCKYVz2ayw44yaCfSJYis7UKaS8A+AF8kA7EbW90iu+sc6neaM",
-	"sL5X8BOhUZQyKcvLBj9V1OH1U8Z+mqcMfpydPTiOCa09D1cmDPWRrJ6JYnIXnEC0DkNTODy/26ExUQ95",
-	"1Gu5g6dCjGiKkarrjEwO9KMO4i3CadtxJov4MI/EXJFm1RJdRLzWOisCmBo9Hn5gwAoeAfeHCWbSHhB0",
-	"fea8AYNkYi4zdeZgpZFn4IitmKp1jhAUVsSS207e3CuM/oqSq6QcGeFv9CvYUX/NdKnNoHe4JlwX8SJO",
-	"InnNuJKPowYhdB39XgI3zzGwG7g6qnVNHMySEjUzw+dtdNEjaT82TsXM3ZGUC7ZhXjOWTpREC2b5Dc+u",
-	"l1TKdvIyoefm6++SmPGs6djCYWn0WhX22QK+YEOuYl6KLS4wdY8g3loKTpOiETeuo/mMWwuu2ih1ZYSH",
-	"PEQm/rUaHJeb2sPGFdBBifWDDuHVZMYolySoMoaA9Hy4VBOZP+SfayeikVrqL8USpReXPc8M5RoPRrON",
-	"EH+Hqy2bsjglWUpDJgFpAl0msFfslqUrgIlMhQss5x6DnNKURddKhmDpBsqUPJ7P2Sb6dfHUdapkLW4V",
-	"EF2qpWV8E6/ry8XTNjKzpyIFy+IdRF+QNHIIVccWUwHwgwCf087JkDM+FmnIIhJnhrfPRMSSMmynTcFL",
-	"aX0zEtFKY3WoHHLqCAyD5BNx7raMOQnMQzrZw134Lhyx61GD7+OqFlG7uzj+lX3X2Pc5YFVN6pCIpZDN",
-	"QQ2VxNnOvP0rZ/tX4mwbuVgBwq5sd0USI33/EKVSALYiptWky8rPIwiiiEuk4VTxMkfgWafTAfxU2wJB",
-	"xzJLaQYQcohqBrT03vagCT2hlzFE0kPfGyEJOcL4fb4ul5fPdgNwAjMH4KZbaURM527oyMvLZ//m0Ehi",
-	"u4rvgJPUK+gGSV58+91GVRvb92CfmmWBSyZlLLibXL5LWcR4FtMEzDKGNCS+EwxIMKdSLkUaIekozqTo",
-	"CvN6wbkBhT9QKt4OYN++381VOwv2e3ezhQ0/Ozeg5LgYqW1f82AqYIJTyiujkT0nYBcjDW8ub4oDG1Db",
-	"dGjFPeA8JEVHGDZOoN7rtdRoA4cNAfenyY6Avza3LrNU8Ak856fRdnBcJKwrOrkHc3ZGJy7eY8G/yo2/",
-	"ojfq1uQEopooOMXpxJjmYmkCHDo72LB1biXVzlzEPJOEZvdpwlYdQ5qL67VS41t8SBEqk6Q9o+lNJJZ8",
-	"j8gM5RNjfszopMFrOtlg/M/oxKlO55k2NnAcO+nGOsv7jmoHXEVKy1iykYwzpmRhOLORCBczxsFstMhy",
-	"SU1wo67HXDGWip4wZamDlcAVXh/QO42awMClthH9QUjcc4tbo1g0n/BHkoxiMUnpfLpy7lJI+TWO/hpN",
-	"ju4hKeFPTxJtoO6xhIKP43TWmMqG6AdQ59JsoMx58jkr4XnvPBeQMZw6kYJkQtyQYBx4JOBC/d8P9vTg",
-	"ZIH6pdJ05kb1eE3c/E0az2i6wmHtznLZh4yl/HrhMvM8+YAWTPLu+eNzPEHBPBW3ccTSwFNLAMwkhlsQ",
-	"sz+VO+80cl6mm653+jShk/K6mGe3o68k5jcschHrS/jluVuPTATGsK2lTfPQDu6hx7GcJ3TlYBslINwO",
-	"V9Mb/ctuVxEcaLhErkGEr7f7ukiJanB1+S4U56liQHai3Q2NrKEo84hWb5G2ClrcSF2IvXE6wm7gm5pV",
-	"QX1Nnj928/4lQBQde48/EBqGYsEz58tGMnGzovq+rxNJnP4gixhyGE7eqesaeYwYtm/XGGmKlFMa8Kbv",
-	"a0inZMXbkQm9ZVUjQ8VZbrm+P23wqm/vnl4zrzwMr8n+hBMqhVJFNKMjJR+kYqmmCAD+NiUpXZKUhSKN",
-	"tDGNDznS2x46XgLd6Qu2CgawXHlg2xRiITFcBS7RImgxlkPOF0niGZsF9KteCFDP08qkmmI18+rHEq6w",
-	"1fO7R/v+6X7v7KrbGxz5g6OTTu/o7CeEVU1YOk9jrh48poPDw0F3PDjpD466g9AfHJ4NTruDk7MBCwcn",
-	"dHDYHYxPB31/0PMH/UONvu0eog70Lxl9ZyxdcF/kOmVTEF1BV6WUlmu3IA/sUbtdBwnfDSBa2teaDP/4",
-	"iFgPeIR1Jh0SHI4HtDfodDpurEETKlObKba2EV4YO0WxgB4R4zEopsYElxuL2pKBWbtkAJKeTqJlsphe",
-	"vHnecJfnRoCGaOci3LfYu/cuFm3t5g770Bi19XqRJDo8qFiHNbC+Ju8qoC2L0C3bJlGmAq/IkdmUeXUN",
-	"w3zSbAcwzBJump34JDFsciPv6u73ulfdk0G/Pzg87Bx1ez+1Cigc/NurSKk6TMdxCJ1t5fvUva8T2Ix8",
-	"azpIn09i29BKM0DE3uofUkWgoLbx1Ram1RKZuGGtVToxtCBSJBGNpzfm4pTpTAGcdciPqRKiuHZUmSNC",
-	"AhgcBPgLbkxdpK2oKwAwbrA3IILO4/1QRGyCDXMyozcMGlpwpZSphdC5gX9lqdABoZgjE/I04MiMiIkN",
-	"K3V3RiNG6JBD0gxCk5iiUm0vRmBiSHUaGGzWwHjh2i6f+GIjvjfa6Xa4YpMoLI84Wr8NBp5TOOG3Pa/n",
-	"WuhQWnsAgwz2OhYBPRPiZj2rmApxczeJ6tzKL7YieQYKCCw9GMRoJgV0Tp4zY8jdiSr0O+of9LFeEAlB",
-	"rRh1OlW0Fug3QCJT+5QLY+yW8YyMlab5yPgrEThOxmB+xbaGHLoBTo8Xm+4D319OaQYXGaS7VY3t1UQ5",
-	"8Fxdw/Myl0PqPLLb3ff7Vz1/0O0Nukeds8Mu8Ehw/FxLmVzfsjQex0ZFxctFsY1e4Zgs91F1RZZ/5SJj",
-	"1e+K1UJpRt05cpo/pTOksvQ21qgQfCijk+vSg0bYQg5VhBo7pSr3xMGbuzEy+JPTg52Pw4lwv+N10LQR",
-	"rj6abojKPm3jP17zaGkHXQ/Y2/lxTY5AOxU/HJ5zPCso3liHahv5pkIzTheqRUE16TJZ0pUs+jfDUufW",
-	"Goncbig1ynQNpypIakasCdai3vuUK9NkszKMsmGKudDzrdSDKK9zlbaaCKm+JGU68sonqJnu7ySFqlW8",
-	"o2QCG7D+RrTIYzfxZMgL+YR8jngy5IV8Qu4kngx5TT4hDeKJWpHPkE42Gk8K/+oX0wjK1owRHZx2B0dn",
-	"g+PTQXQyOA4HYTTwe+q/0XhwTAdno8HR0aDPBnQ8iLpaaej/CxszjPUCvdu/nW70O7BONNsFvowatgk8",
-	"UJyyOzI8dT7X87vigP7Lq2Iv2OozWB0mQFrP7XSao2k8v1fFZkNqPcojS72pZ9uyIaQI9E/FUqJTccoS",
-	"UGWGPOa3cYYOylAkixmXpB3AlwzzMgQeMZ8hi2KglCr9BQ1DNtcVg/bOiyz32rRdtI3gOzGL0Ss0qyk6",
-	"5XxQh35dyzne94/2/d5VFwzQh36n2zv8yRIlRivkU8gOTkA0yUWOvGGvhZnMr7WNSH/SR1BLbwWPKWXB",
-	"crDNpkHlDKH36YtnvnJC4e/IrCuL2+TbBMQkjSKdJQEJUCsCwEh0ItntBO/GFACODXXF0USxBMSjR4Ju",
-	"QOY0zeIwntMs5hO1qAFZ0iycqgUNyCQRI4ix6Qdkpo5jyTtrdW6RzRp16JE0ACNjYomjte1lTm9joOnO",
-	"5M80ikzBaDwS5MYe8xSG/hTPdKyqTgVlv3ZkpWk2jFcPgJUK8IFM5dtcoKUzZO9NeV1t47iDeO6khuDc",
-	"f0jvJz/qQBeRqt8jQ25dzEGpt+Jy1oevmlSVKIrMlmLI2QfIUkcgtx3GcbWrjYFb0eSV9bT3VnWtzWCl",
-	"dLZ7HpkyHjICqFtk49sBcMv36SbobXl5AYCrG7iik2190hmdbOmQLtBbrdt+57Dj161DNsBrS6TWGjJ6",
-	"JzcJFRozcgf9acjzi5iZG1cyc72f60qlGpw4pXKaGzZL6ZKHHHPM3rI0z3ZYv7cR2KWNdgDOQrteHWmF",
-	"7D4UiUivYZuZubCrV31P3aq9wyv/dOB3B3634/u+7fT5hYY3FZdPAQjSQ9HWzQLO02rZKB0cpMkpRcOb",
-	"HEpTxbl0/RwU0mrlgdItKFEI0GN7JjkSpOUWFo73/a4SFnz1n5lWgQCBmeXgDguQpxr81Aiqa0TJbUyK",
-	"48LDuXBulT37eH8SRrOrzMZ4bW8mtfFba1FaG9dmXb6tChLKcb0bGFFzpH397l27vhbI6D5v3cZZlqhv",
-	"O2ujaW6do7HBmXxBJAsFj3Iooo3NpnXs9MeyB9jhAK4bLHb1yu7mQX1yy1wWjQuu3T22obxDAi4y9KLp",
-	"EplYHFNwQCDjK/KcBJjcKBjyUvV5gl8TmcVJoqt3OVQqkHVMfeGFnALGolVKkXZLM5peFw6TwcGBOiTJ",
-	"VMhscOj7/sFingga6ahEfP6gezAWH67xQ2cOObA0A1yTesbBOy3OlwqRIc9bP5oDeDDP82YYr/5Ub9Dh",
-	"LOvt+33FhA8PB0enHf8UkDjqnoUVGSP/Do/GjI4i1otOw8jvHfa6R3Tcj3ohY6MTetw/PTwbh/3eactr",
-	"YfGS1qB15Ef9fs/vHZ7Qs4idjFj30O8f+yfd/gllYa/H+rTbp+MTNawpC2/EIruGtGS79JZn5PkZkvcA",
-	"bb639/R+sgRBasUdhmXl7I8iImNFhQRL3pJMFJjQmBsIEE0ZVS+KKB7HeMTofH5wG7OlPGAf5olIWSE+",
-	"xzxiHzrTbJZ0pnQGRzBlM3Fr5p/ljA22+VCJEN3Dq+7poHs68E+/gRu35BusExd6CvdFOtF/HuBiH2y9",
-	"Dp/eWyuBMgZyiOubmEf6GJZdMoPukQ6OUP+XB1OmTlsezlCEa9R4C7Y/ibNrNZ3rnWbWmUC2LPWylFP9",
-	"7iTO/lK82PTOVMzYHLd6y84KYss/79JhPR6y56sLUWQ0udbH4RoAtsAKQLcyhwBkpMrtUNi09d8b82WV",
-	"9krnrLFd2PCFtiqXv4NbQn9V/O4wClm8unqFoA08Z+CBl3/gbKk+aZVB/SnmjONfYSIk/pWy4lvw7OHv",
-	"YqajOwRXn38RsX4mYeOGlEMFk9kyo2aJTbukmhrfdqlE+NAjmUdx2aYl6zrkgiSCT1hqrsSNuRs/Iwun",
-	"uS+2w+cs5PSxesNtlVfbSeZYxlALCuobFBzaAV4wamvgdsI9hYgQY0cwf+rUFUHBNcxWYxLBwHFoAo/8",
-	"8+//2NNrCkaCZSzZVmkGlbCyadlAMHot8lzUFqzA5XTPD9fHrXz09tHbQqgvncua0ea5lAtYv1fqmOgk",
-	"6eqzGj58HydMZoIzXDQL66A2zCPqEIE2nTB6a8S4rchw2yk0xKGWfPw2N7GXtDx9+2xqeq4saMVAVj2r",
-	"jVLwa5E1xcEp4RYIvBBz85yJsMgNXuCiKKFhp/8SQuwI4vQwDJJyQpcMaltHdPWnzbLrcef47BRkV7Hk",
-	"t7DmlvGje9jt4QEFEAb4O05OrG/03gHNq3kBAiJvwoG1cva9mFs91+81a9ucnD3//ZHEWnUO9p4yDC7k",
-	"bKuTdJ8JoA3NPpL6jqnePGCA3eHeKU7KSIdo3tuFlBNBLYaMzVMWqjbPCUWIFOyWGzS/xvtSUNLaB3Zl",
-	"rpeYFQND2jFvpFv8MCRao6R0wbQPBNiKrswxYZylNGsKiLyr0WT++avssiwAPXj2iclJudlRka9JeX+q",
-	"m5GP2iITF/d+KtIb7fGxq5I7Sv6J9EYXPecCag9KesuiQSkDka4WFnMZR8wqXWf4vSlFnle6A2N0lfNb",
-	"0ejIZX9uTakkNEkZjVZkxNRJpDeMqxlhxq/mJz59WhPsvlt1kh1qkzyF0iJ5BhJ+47J/wZImMb95CNBU",
-	"k+nZUfTEeMb1T5ko/XCUX5LbWbfvDTXUMNB10NQ4A9cYvlrNzGQxLvdMm8je3ca9xnW42INzkI3rsptr",
-	"s0afu8KO6gS+Hn1k0/oG/FG+m9rLOeQUt4HcHXc55A1gpK1xl0O+FjtkVVxy01FKZ2wp0hudfRM4pa4i",
-	"BfUTobgnoIHwLnskyZQlc5bKalFkLGmTsQ+ZKav9yZWB1ozFSpiBDAsLVOVF1mc0C6ckYmFCdQrQGc02",
-	"BxpD8y7S+t6dZeHCkbK1LMijkF+zpbuSxpal9kriV11soUjOWrcmdf3NIruGV5lm6oKuNfTaZEdSJIuM",
-	"QQ45kwwGFBIWEXzx8yTetZlNnkDdcHzYgHEky3YCUja7wppKNd1bxls3u823q6H6k9o4XfNJ75wu/XTX",
-	"kk+6uFO5YkVtkp5NB8UoGw8GohwaylOYbKcFKsQQTwE2cp6iEsDsyG9Awv1OgGlfENS1Y3RtBWTkGGjj",
-	"vmIBuu1VUGRWn7xqIT7j/XCc6lKgdDlbtSk/qfj5OE4yDDGbqdtkafIt6WLnM7oikmEulK0Kchgc2aZ6",
-	"HPnI62tUkwz0ZaCVgCTBbJW6gU6+qAUSd2e9vrawvwWtryOvrVYJGQGaz2DFvCItVV593C5Ci7VJabYF",
-	"mzj0PacdbblcdiapNpKFYmaMZ2HvqHdET8ZHp5Qdnpwc+yc+6/fDrn8c9k9Z9+j/lX8+9RWn7R1Hf8Yc",
-	"LCHwzPJl/ZauZoJHOfhmrXENn7XhMZusbKU3PhlCegsS570G117cQ0jtkFsxtYBbqxdSLtCEdnBqjh6P",
-	"s86QQ0UJOssHQK37IuAFaLQdVCcWeMWxW9FZUo9Hxd3Py7ZqX5ZD2+zv+0dXve6g7w/6Z53uEQSTlNds",
-	"LISmh6OcHp58mLM0VjybKp4LZ8mOKEVhbno0mrd05lUstQhLdJ2I8KYaQGrkQIe62t/3TwBjdjLon3b6",
-	"x8c/NYiHinLcgc3lsOG2wdGB7g4p1opwwGBzYFMezeqfDA6POqcn/Z+KE3PHoNY76tuN+uyOsYdW967b",
-	"8rnOzuRaWaUfkhHLlsy2taolhiLKOhMUXSj1LdMXc54YqgoWstKUlVOLFcmmTFKoOm6olOPMBQdrSFeF",
-	"jtskovMZjcHJil1sIXvmjZZSrLmW8FVTtsZccyy0S2NnU+qinayx0SRmF/3tQ0KjsVjwaOPw11nDXjfX",
-	"br0wqNd6hn9SQNwdRXl7XksDLCZlvQ8+drevgoutFPh3NZ6Wp1t9v32xWteJ0DoEdOFaGCNbNZctJu1i",
-	"FlBxHOuP6zIeacTSvQ4JgGsCtkxgRdZcrxxy09CIJYJPoPS0XtVz4iyBXIOojUVqbDDniDe41uHD6E0m",
-	"BVINv4c02zoJdS6wDPloESfZvpJQUhresPQcKwyxVOo4I1KGvFkSq8kHxFIImi3FeavPaomQHUi6kkQK",
-	"0p6wzNMp6DyCd4EHc3DccWk4jQFXpG8Sl1xkM17jXNTDMCJSP/+h5GOs5snXsOjKZXC475/tH/pX3cNB",
-	"/3jg94zBFp7TeIrDekL9Ig2qAymkppsDZXyvZVBD15m4VhKue3b1+tJY9EKDc3TYbDW9Pc4qoTK7BllO",
-	"3aeb5taU/h7bqhbdzhPUb19uu/RKzoK2k2maBl0+qUXyocpwS8LMYa3U95bSDO5jVZRpGloDbqp2ZEG8",
-	"gNG5jXCNM1onrVszqwnqpcOT01XBTR31VbatfV68UM7dVqkUgCRV4jetQWt0etQ/GXWj8PDkpNeN/KPT",
-	"07NodNQb097Y77Wac/3r5Ca17P66c42ws87ZJM5sUNpgwyGTakeKg5vRybXi/mB6zXOgR7GkQOZ6Dd67",
-	"KMDfsB1rVrRcTMBZ1bpgnc7KzDvaSAu15T6MpNvUJ/mcKMk1ILdNZU+KfHCcMDDXFvituxiAN5eErl/0",
-	"myYMlhQtoaB5S5qWcjbimnv9ktlssq1U8C8X788tuOps7JYPYJsaLPUrawdCuEsBF2fcSY3VNSxaIR6r",
-	"v3BdyAHRS6XFouKnoLO2WNeWxj/LEOK8Teoppi3xcZNgSKpyodtsnF9XWwNRG10Vzqtl43oXdHhQXu31",
-	"Lobm1JgAYllTBqfnb1kDp/5I5Z5zeRvgJ6UNpGwCkjXRLwFfsrjxeU0bINTI5supqMjnJM48IjhxiN8g",
-	"rVcc6qVq7fdcVad2Cde2WF3KVV40+FxeZF/dHxuyTOFdvj6sPKMTSdqZmMehLJvrG2K4i+rd91hPaHu3",
-	"23br5l6zHQuyIX615Jmr3LjWMlupUHNpxenJq9KL4yorFiT3E7qYd675uzhN7VZqvEUq61KTaBwHoQID",
-	"qd1tjeesJNPYN0TFw2lRd1kWqPKlNfaOrZygUZyWEyBUhMS1zo3uVx/oF/WB6o0F03sT3M1cl0iAxjDp",
-	"su+hNkw1lRz62hp3bSwPaB4voddq+1puw4lEtv1mk5RCZEwmSrk8NPW5N7EY1Mcd8GHr4yGcVkQb5ZV3",
-	"6pWnuGZXjCNjO98Xps6r+U83p8rcLeflb5nb8g5JKLdIDen2h+NW/abJF7dyNRdyh0nd2ZiU1m2/7O13",
-	"/f1u76p7MvD7g/5JnsJhc07abo0e8LcGCtDWQXvP8asKntWRjba2jfh1o3EEPWzlo3TXMlyQiNTUBHx3",
-	"tSE/cWtTrtqqLhFPJjqzMHgmBccimDoiqVIK59xUeIVkNCKUeYVZrD4UZw0J9tcc8vKA/lv9ijXprl5e",
-	"klBNBJ7WKo+652M+KQZcrovUEKlQ5RqbFwFecS9CQyeNfGdzZ/Bqnnhml04rHGxzVzqYc8vmK6xrc/MQ",
-	"biq32hQHa9zcPlR/q/SxbgJOHeTKNPju7UvSVseXiJSAwxwy7K2yqSIxlkimEROSBP1ej5TwtM85lEkm",
-	"izTBioUGUFu4Qps4wyanaBMU0FWadL003FRNdUAAefxIkgBmlEdWmHzohGJ1VgClYIlWMTaeYFma5s+t",
-	"/xWLtN5V189BIn8ib7BqXih4RsOMrNQb5XKtmSAxV7eDZCQGo/T2ims5+dhX4JeVQWRr6Nc2+lF/V/DX",
-	"mB4ejU7DqMfC3smp3zs+PDo5OT47Ou2N6dHx4Zbgr1IFs3W+pFLJq82wL+tx67JeAzsoW1oKGx+VAEVM",
-	"6bIckQMIS/ZhLqRJeCgilgy52hKxsMNyBjp3jRvS0Na1FJRStgcAhyHXGE79S15i4W5ArPt0WnZ/U6el",
-	"C22/q7n6At/6jBDL3wxnX2yDi3bFkqtOAR+FTKJGa9p31tbGXG3d2bMzR26ZoL/JjN5ACo6a7BzkB8w0",
-	"mA+wuNUk2JBNWKFlHsD8hesKcjZEnmJEEU5Vn8a8X8+csS2X4rOTbj1oZMTmCIacktYFleqg0bJNVR+6",
-	"pp12zGyNsFM9lI0ZHQ1xYO86biZP6kiXwJAlS2OaxL8iBLamLDnFxTdUkZQzGoe0gxy7AzM0F98///6P",
-	"YO9z3NC7SYRvWAoFugXfZB7VV7+2V7nv/KoNbKc4EdCkm95ttq9uNMTtEB+h7cTuyMLto2VK9UlyRplH",
-	"UmAQOd/XqVS3ieR3LM8uuPLt5lUzgFczEWgfXFzOBeswk2+YT4PhSk9uezvjOzhAzoR4+XEbxwnzCIZp",
-	"ZwIRv+NUzMgrXX+7KrYmSnqIbsBqdh3PAKWqrUP6jdag9aefo5v37fwEHx9HozDqdVl4FPX6LDpmtNc7",
-	"6p4c+2en0VFvdBDddOZ8spdnpdr1TUc0YNIUN29SXJC2xnvAJFCaV6KjkjfZh4xxder33MJDPnOnnTRf",
-	"h9q18jNNsvftRZrsAdCfjeMP5moN/hQQe0DuSrVOz1++WujbkyxMWdkJmE9a+/zUjidUifkVhvVIkiUb",
-	"Kf19M0BaLbEBmecrYk1/I2XuGuNcJmv3aa0Q9qaSCkgOIjWR6pkQQ57QdMJ+19HNDf7hz5FjNNza97q+",
-	"1/PfW4e+XiHaa33YV8/v31JQECXmKYd+Wl7rue6j5bXeoKf3fTHmH+NsenE3Nu0Kzyvfz1s0Yt/oNU5r",
-	"/baLkb6wBBT2oaIp0oacYaZwsPbH1oJR1oKeUYP7owGXR2k8mWYj8eFgvpjPmQ1YPv6CgOU30HkjTvlb",
-	"M0pyQEqPPiQ+uZ+PLu++OdpqZD3yWSFX94JT1oOam6VyA4Ore68eLB/W30oa3gKW/GAo44YTsRW6WK/j",
-	"nUDFjt1wgIkVlzZpEp2Fo+VU3YY6uRPGvJgXvlULyFKCL41AD9S1FWhGqykVi7LqEBQFv6qWyDPwR6Tk",
-	"ik6KL+r6pM4R7DCCmFTArrRepYy/2+RmN4l+P9ZM5oVIUzWZz5qiwS44gdpHVBdGAFUJnj038sk2qR8t",
-	"k5Sd17Z29avFxoRexiHUgIbc4IqHK9WxmuW0uPVlceWGdcYzWsliXYnVm+uSlHLHbor/shcrpxJPExLO",
-	"skIhxVbaVUyKLktDr6BCrMUpyMi9KC4x+S1dYhY2Z96WOCPYhDHC6E/4ftkUI1kyRunUMoljzNZYKa96",
-	"inge1WUhjRcaG9XpcbJ4xsivgrMhbwdYrK6373evet3B0fHgEOpDfON3B75vLOWV84qJK5u3WT/QaH7F",
-	"31l0Henc/TovzqClvthX46sRtxJTJ2K/4Vhn99vYuskVzzTOz2VYvnx2sd91nlmLxzjA1CnjigydfKvB",
-	"1adnZwQmaOL5Y+k2ZxbHwuqrukXlLfXKFFDbg9oa1RfWeU4YeD9dpwQZbIoPQFJCmae9e6LOQczkYKAb",
-	"qAnjldZm9NeYT0xrHfKjWGo4kClZ0+34rpI1FX+FIxnuziVtygLlmlXZGhfTiIEpuNhBRifyYGAGcaBX",
-	"wgGLWeuheWtvh0dmLhtT42qvXZ7NazIXzSxVM1AXfZjXgr3zNfxRsUbtEJ7FSRJjKQ1ZVfFKXLAV2XUB",
-	"5HzKUvWWXCRZzCcxD3Wy9BJrbEiJ66jfc7bf86+63cGRP+j1kD8fYgJ+CMFn0enZGe2N+6Mjf9Q/PPHH",
-	"jDF61j8+OT7ye6N+7/D0MDzpH5cKC7xl84SGjEjK4yz+leGMmQzpnBHBQwasX05FivKE3YtVAHVjMw57",
-	"3udeIGWHo8PMiySgtriDSOq73gj3x8qLhXSN+PLZBaTsTWVGul0STmlKw6yMjnVkt643pIeQN5bEnJH2",
-	"qW81iRzin3//h7ah6WS72ZRy0vX9vS1TeeUTKiqwrr8lbP/YuowGxTndNfGTxRgcWJXfq9Rxv5c8Yj8W",
-	"0qVFMB7FfAIZ7Rec6z/lAvRt9eeYxgmLUNEIKQ8ZfAIXQolLYg9MnpdssXdz2pXEjpokUZVD9Ny2Muhp",
-	"LgD8CHJgQU/S06xfnYLvnuu5rL0ukAyVXKGp83E8HtfX9wfO1CnjE22xRk147XWkGqobD69nIlJz6/r+",
-	"cb+vNJzaNzr157XqJzdZRDCs1v7+PqEHkQgP0GR0cNTp72di/7jjd2bRkH/zzTdktOb3v/yF7J90vWPy",
-	"zUnXOyV/+cuQE7mIBNlfgL6y/4yMFjxKGGEfWEhSesPILJ6kNGPXN2wlyduL5y8vr5+8/u8/z1MRLSB9",
-	"/pB/g+ZvtiwPWn1hkDANQ2p5LZFEWzyVMnUeSqtSv3z0WjqZp4gYQXXSIyLMaELawVCv+rAVnJNg2PKH",
-	"LYNu4GwJO723Xcj0pp5Bf7U7trrKc71u3V2ZRFzOrUiTcT2ENd8kZ0BAvmMuaE2+UU4zg70/G1H+eVtW",
-	"n57ZwHw99TysUVc6qixF05XjrIR5YcWOA67WfY6v6KSekCqXUCui4i9iWq2hUxYLS0i+yrVVFHQ8vfL7",
-	"g35v0AeBcN8/QYGwejVt/YI1wHpByKrWWy7yCOJh7/jsiI3Ho6NT/4T2euPxYdQ9PI2Ozg7H0enRca/f",
-	"Z92jI3ZSEkKfK6GRJppLorHBug5/bvVof3RyenbYPzw5ik7GR4enJ0e947PxOOqP+0fj6PSQnvbZiIFb",
-	"qlIrqqzPKapo0jC31gnrCcGKXd5ORMmtQQ0IBbwu1HULMG4R80wSmpWv2jgrfiGUI5TrJuZQ7gbJeius",
-	"RaN9E2K40MAZC15YN0lb3aQJlZlifiBc6rphe/kIkWEl8WSaLZn6v5rJViyrUeC3dm5bSRBfcC+yw56A",
-	"hYHRT7szqkMLvIUtRVNFMfBGppMy9sOoIU8VGPlSbVG3+BCCV9RfDdwob7TGlOCkHvd6Z2H/kJ6w7vE4",
-	"DE/Y2dH4rHc4Po0iGo1Oe6fd6Cw8Do+xnJwatN/3fWAW+jhQKVFX1ZPKUsaasoI5AJYjDU8ATYq0KZGL",
-	"0UxEi0TpLbh2brCG+wL9QV2YkOJRiSfLNAbNPhuQAMcdgL9c3eH6r5OjI/irl/96DH815nNYI4/XpGy1",
-	"FoGaVL5Nex4JRokYwbcGpCBXs5FI4hBgOnsocqNxorQge3bZcVhmr6XaKojs/S6JlzUUEdaxiSaRyi7Q",
-	"hd2Qdj3Phhd8HBq6h4CPf/79H8PWpwCOUx49UQoJManvnooFj9SzBiqjq9qTVCxQb9+uErbJ2LepBraV",
-	"RR4KYF9ePnvBVs5jd3n5jNywVWOx1KqFpr/vn0Kxhv6gfzI4POv4p76Va/JGddOScrqfSkouLi4uvj18",
-	"/Sv9rrsKe0/g41//dnFx8fzJRfzmxw/HP77qJ9Nnr1n0/fjb+Zu/vn4z/+lk9WLxTcR59/Kv7JdJ1j86",
-	"O745/t9ffv3++/n0We/q3Yfli18/hC8ev3jBfl3ezMf8w5uby1c3iydy/v3b7ID+9NPZkn7zzQ/xyd9u",
-	"0tN5OnkW9qX48fj1u2T8+Nf57U8ves+Onpywv9FL9ubw8mL5/exvL949ffZdFL2mb/yX30xfnfw6ffr6",
-	"11+e3s7pq8lfl/6fLRsQIkPUkj14xswb15b9MGdc7dk8HwfYPdbbTrY4NMauoTrdmHwT6enHOJuaauTb",
-	"XVWaDusGi4XcNUzn6SJJGq48QCMY+OINW1Vu64jNE7FSP9RvvxrMVo1rGw28OEi5Dp5H9azN3Oqf7fuH",
-	"V/7JoNcf9Pud497JQ56mbu/od3WaLmFlYN16R9oz2VSY7TNiivrOmKJtas4X3+fZrtZUoxd8HKezxv31",
-	"u53jkwLTtM1zixQ0BBlP+HXM4Xkc8RoNy13RHurvMC08YeXbWF6Xq/ADiKne13al8G1N7u6l8HuVUvjZ",
-	"UlyPqZItarCVe4nzqhfLVzzgckpTppF3d43TBjCOw9O0Y0YJRxoJMmFK4rtTyGGHXPCVDohB9KaJaO37",
-	"Z0bIhqg0cptXrtrDxON93/eIFATDOXPn/GJGpixlJVZ36G/KdFGf9vPH5XIEmcAgnnIxnziblnrqb4xl",
-	"2SXVxSUk5X4mxM0Vk9kbLKzqHq5E3hUYAAWe6UCXpoQQyuD7J1fEhOTHUUAk45HUmahh1Qem4ls2ZZLh",
-	"jlTdb9BgXo291FuhprxdjFY5Ei+vcI+N/AVzfk//TzMIfEi/eClmTHBWJD5OsaVS8eJ6ZmtrTEXO48rg",
-	"3q9RMSr3Jy5CoGbhVk1KE2t63TXfdc2tH4xemQb4kTb8uV9NG+exrlCYebsbbBGhZe1ANVKrBOmxZlpe",
-	"RRf5F3JpbXDvrr6rO4o9C1e3TEXGdBRV4RXHhPmQnr57NDjsDo66Hf+0+9NdfJV0HqunOlf4aP7TfjxT",
-	"nA+A1Tp5N2RLBykhoaOURiLdj9ht/uFAsvSWpQe6RVjcd2BoBwjqdiz/XanCQnAOFUgEPK10dMhyB9ws",
-	"vmWcCM6k9pnsiD64sm4A65e1Grw7JK7EX3cgawhztqLemt+/vxhFUJxBfMByZqpfVAAGJm35klt3VFHL",
-	"AnXs0iXXcJ5q9G/RAOYOuAslHOhr+mBgimw7gKAPnU1g3fJVFofMFjLDRBD4GJwNjyyncTgtJ7z4edjS",
-	"N3/Mw2QRYRZ59VISy2zYeh8ohqDLCJWvaf9z0xuY3dlJLKtig3Y5pVjzRKOM6pk12yKPjQj2CGcs0pon",
-	"YJZlQ+adDbkmNyX8xVqImOcEn3Eew7X85HIq0jy9w0aOsk3q27tkr92USOEcllTW1nQHlmXZkVWLOyVV",
-	"DZSaF5AZo1y6dr/nA4ggkflD/jmJJ1ykpmqCOxkrkFmHvF43t3U5Wmsx8XCO8XcDTo9TSIGr8+TCMBKI",
-	"mGO3LF0JDiFcJKScSMaqQZ6O/Kf3nlH1HvOKbk74uZ6N7MrmSyreV0b/kIwesvFsvTFqCz5fENP2kJrw",
-	"KzFAGn52nxKwJrm4kM4bMYrFJKXz6crJhuoGKOcQ1JnFx9Zms2hQk96k8YymKwI/n4PCD5zKeFUhDcgU",
-	"ctc4B1kuZ1RJYmLKKr17/vhchwabUkSBydws88xC8P0jSbRJagXh85FiiQ227MKoVe35aUIn0irzJPMS",
-	"T+7FKaxZ1ZZewi/P3fdgYfZas8nmoR1k88exnCd03Q1FpVzqsnPVY4C/rFM0cxNcfbIQezEukqfkS1hQ",
-	"mTthaXPdqpwKzCP6Kkd6KOjnPihC2xNr0o36mjx/7PaIGNNibQ/xB0JDiG5xR7Hn9kbX2cSJ7nymStbH",
-	"2vWOPzbHtTs4ZyKoqaf9NE4a0PSKZIPZIsniOU2zA6WJ70c0o0Ee1+ayaOp4fcctZ1BODXkLMqED3EsQ",
-	"5VHMKQQabTMveV953DSf3hxEd0dnXm5T/7gT79klCZTNijbOo+GY7NJf46nZpZG1hL59QxVRooS0ztce",
-	"b2NrocwyWDtQTKs8tq3wtiYzGzph56lQZL6mJnmTJ0InwFDNGXdW9yCMTju/zNmk4qKqh0oc7fcOoQyl",
-	"Pzg6NTHReSLcqm9nZyfOWoeN7aN5KEcMHns8yDud/Us6Zi5Y/OeVWtc4j3uoKNTk8dfLXBjU8/UeJSK8",
-	"gfT6SUTn1+bje/dBc0/xDZKpmqFH6nUXFjrpitnN3aqd49C3LmPecKZAejNKqmSAbVKKh1I6tN9EQk5S",
-	"QIo+wIH7TfJM5niGnYjcQeAuLcJRq8rh1HY+V3Vxu0i27PPedvzWlfnekSfG5fa+p6a3UY02KiCOjNKW",
-	"a/3jdgXR8wq2jmD8miP+nmZfVwocdWWs/a6Iuc+hHHyDVuDy1G/EvVcnWiEos1/WqOp0WZuWk4BKe+RQ",
-	"uJ3nwjkrixZ2Ymyl9MYSbG9x9sBCw+fjWnouXEuT8LGtkOI64BoHc7jf6191Dwfd3qB7lCf/3xHt0q2A",
-	"XXas47wVNqYYb31+94GY2Roy0/3tITPFHfZDmqtqWyVHK7B83jZXXu14IcSiMP4NCCWBaTTH25aOnmce",
-	"MT+DtAHZ3dswaI/ImIes3FIsCU2kyN/FEDn158tYZs8zNnugSWtFdt3MA6JunF2mDo1+zvyxAWsRxATV",
-	"2l0hnPXcaOgcXldzTqtfF2+eY/m5baqi241uwbZNNzoXiWfFVmJTuvBdu9iGwDNWE8kgXVQ93LGeGu2L",
-	"YBC7+72zq1534J8Mumedfr8Jg+h+rplXn+z7J1fqYeB9h2e9u/Dqw946ZKKVXW3bAdyF+ZZIrnV2I/5n",
-	"Pjk7ZRdT9tf57bfyKHvxWajG3w2LBs24uXo+gESUmmVGUSFg1+K5B1xDjN3R+m0bXdcfcSu5Efzpciz9",
-	"dw4XgegI7fKJYnQVvbEH/MlRTUFELHkkCQR4yAEk0qyVwiBzJe1lWRqPFhkjbYT0YWZyJjNguWw2YlHE",
-	"ImKovsoogC383IohsydkLSDtGf0QzxYzqOh5dGQlOdiDgMB62JZk4SKNs9UlMAiYq052eaXo/BmjThu+",
-	"xWArrA6i4yssDqJ5ChaIBSZVM1Nsvshm+Pb5f19cPdm/+uHFk9fFTtN5jCEBpbH9bcHS1fZD8zDZ6f+p",
-	"t8jcOAfzocD3xUjKp702ErV0MR83ePM02E1dPbeHFvrtuyfktHPSOUOnagTlS1NApiVsxrh2zr7U+LPO",
-	"kF9NYwnlT9Quqk0Fj6xYpCHCtNJFNh1YbloIF4vAzjRhnKWQjg12JM6GHEwjqjmwrqvLWy7ijBHIDKZt",
-	"KiQS4UKPRacCEGP9kyJ89FwN+ZD/x3+Qi0U2Bag8xZD2J+XHCPsQsnlWowbEbGAk0YDMqZQaX2Dt1pDr",
-	"/F9BaSeC6v4RXXIgKJFOQJCyOkP+KpYSKhjqcCoPk3Br45ihFGh8QIK+3yWVCC711TuOxqT4VwYhWmYB",
-	"LheRGPKLigCFVWrDDO1QlosnT6UayEUkXHPB7GXB5bvHP5g5kDbVQkakhm5Y116HXEAqceiaTFgmhzzo",
-	"+4f18R+SpyIdxVGkpvhqIaH0Ab6WCdUgpDOA0LM2JDbgdBbzyZALziDHGoh1iViyCPi+RrDAgYq5Imk1",
-	"mCJgDUabD6hfH1CfvBauOSm+N9Dlpcu/6NrTpTi5If/n3/+/Is8i4v2A/BlGfGNw7tsnF49fPSFyKpaK",
-	"6KJ4PGZKViFLkUYxn+zl1FxWvQVPVkP+gyFmCRmdWESCD7jk++qBAUEIEOIiyMb1x3FnwgjUI6znUpG/",
-	"MeWCRunMCxwDTfVhVXOD+Q55QItDqAQ1LRT9KSAp5Zj0ppghxgzo5ouGh/wHXhxbe6bwjNyHTAz7CMnQ",
-	"U/YA2DFWm4HFEhjyJWQzZpSZo4yA7j7O8qfMDW0NaUDokFcKP3ORVcFIQGYgcff9vkcMbMk8DVxT0WHf",
-	"P8Q0gAbnwQklM2QN1gHEhnyzXm+sFbqQeHzzSE+In1Q83rO3SPUcCkXKJksMHnKUR5RqpZjvkAPJtgM6",
-	"nyeafR582F8ul/vgZl2kCebL1slnXF5YLOkDKcCxOS8Htc5YNhVRhwSdX6RiuGpQ6sjP54xHWHhUPTan",
-	"2VRxEbOWcaSfHHK+mLE0Dg13fff25b4eEAIeIRPuf/ae6leDYsUmMde3wUuwx2f0RjFxOmFBUX2tu4eA",
-	"yTlLrys/9XyPzOgH0vX9cwLZytMh1/IR0L+aRURopp4AFvRCcSuaxiSKoz0rbqJgt8hI1WF5GfObgLSD",
-	"ecpulSrG2YcMMv2oc6L+UEpE4BFqeXrknkeC/9m/EhlNAm/Izd/7b5QoF8CPb1gKH/Wn/K/X7EOGH3HC",
-	"/7P/JmW3+M2Qtxm4NOsOovzEogRK2qW0tOyDouuRiJRQOOT7iu34dbbjk/a3NDIVAvfIcDhsIW9Vkidy",
-	"VPUdnJS8GJ0OgNRnY8iJ43SeO3r8aBofxyyJdOutwc/m65mcmC/ff8q7wQxLqhcLpN1GOJk6mlSD0rSz",
-	"bZkqKVfJYmqF9ne5r/e3Y87nplZwyqgU3FNDC9a9RMi+vrHwDTPJTwGB62kpCBwWaXF1ElE5NWNquB8z",
-	"5K14K6u7N90PqWRkvKfoJWXAfhMhFP9Uow1FCuu4mGsgzTjmUXDe2AOO+a3h2o77VfejJEeCTFwdfpFd",
-	"w8D+FJyTkVBLlQKIFjIbKSJRcowlKMIcj8x+o4AAYQJ6nZFXqdsgEgzRhFN6ywZm4e1A+SMY4AWKIjhE",
-	"XX8wgC8LkcmE2qvekBsgwVxUwuoH+fqsCcg3szirriOuYcY+ZNauq4kqGTuJw0xipzjhOEIcU15DhS+g",
-	"hkqBqdyCFoAgEVX5SOpNVozPmJ70WLt1Su8ekre6WOgTBE9dCUFeKg5rdpsDJeEzcEHFUnWHXBgT4pV1",
-	"DTonbaOuqAseZnJe3JF8EvMPedCFaksNw2zas6tXL4li/3pvyOMnL59cPSkWpOf7ZosJ3nAWnlRxyNyT",
-	"hXfDsqhqUYo3yqZsNlDNucOMFCd+d/WdV4pa2usQVGewmCXeKFMqSfCd4Bnj2f7Vas4GxL7B4bbFFMFJ",
-	"HDIubXvIq+dXVrx9yywbcImywtguqYt7La91y1KJ6iXojy2dv57O49agddjxO4c6sAsUeB1mAnGkzJlI",
-	"ZUUSMZmwaD9GaR3E97IOA4IV6n26sJFtA86mTBcTBC1tBctvVwUymViMYRB6wRcCHSkKbWh0jN3UjKUs",
-	"WRnoOexzIBlNw2lAbhjDx8wbWGcE45ZSPGdQLjTm+Jg6nJ0h13KJkptRFvEs4UNndc651vMIoI8SS8xL",
-	"zMGkBTwwWpeX8wVj8+2GoxR4NZ5S8NtYiBEUPnOZIXDeLa+FNnGngcttRC+GfPBmXToQ+zmW4qPvvVbK",
-	"5FxwiRahnu9jbicgfLCHVahefVcMcSvXNtZxqPm1P33ymkLbAMisZTnVuin+7+pFP3YAz3zyWpYotumV",
-	"/1FP6jVr/c92r1iPa0lw8ytmteEtIxVufi1lt8V7IIhufAefKl5AyXW71/BR2Ja+3216JyeXA1v0asFL",
-	"h5tfyqUpfKO/+Y3XIoP7GY2Yi9mMpit9ajWxYMIymQd3S7CAzoXM3NhcmWuOJfA8aQdVp0twXnHTD7kO",
-	"0J7RFZhCCkYJbHQrybNDrhRD1JVsyIgpNVKWQvsxFKhdCv0/8lFZUNei1qc9DMOIJRFpxFI0EAalGRCK",
-	"MTKk3fcPlX4DUWyouweKbSklaUetorDT1LWKPQ8sW5xIeqvNAhgfSn40FeYwnj+ELGtQmxOebFMdVIoo",
-	"cbXSuqAbvWGcjFbajqgegBaUil3Il7Gut10Ywj1Ch7yILbISKJTvv5QpDhtmOlYUllN1tAeGD7VSOpJU",
-	"LVMupfzXfyFf/q//yjPETUUCqszbxWgFWdZ4xADCKsZo7UNPgZItpvnFSBZyQe3sCjpJ2GDIq9rIU1Ch",
-	"IBECvTXL+HGg1uDPuB0/q/1QootZuxFTa64WUP3y/pMWcq8KFRQw6pCwAa7fepSaVtfzopAxlxnlUEvT",
-	"aPI4kuJV1y37HRClKemjicrA0be+b9ZdM1YP0K7iFxutLp/TfMnjpCFVldu0e2+z05eo+9LkbGmisIGt",
-	"+vfW7bc0emvtlaP/i9y6pgNkIRBWM5b7YirnQ95oIKh202yfiKVhE2ia2Ds3hXpBXxvyCk8akK2OoFaw",
-	"F6MVHG0zQjzthb7oEdaZdB7sWEPyPGBJarXQ9aE0O1sTVcMCLSfOSJjQeAaneqSXsFCMDUeDBnJtfUaz",
-	"cEoiFiZUB9bPaAbbow78Z4oN90KteUY89zHRVmZjMy7d/oP1xh+0GCnSRofOQqILjxaemQ0tbHDIdO4g",
-	"EHlK19/8gs5bcyUE2AAqghTyNXMQHLKU13J6B4oUaSbZwcc4+oQSV8Iytj5zBQg4GsNdkrA65C2kVbXk",
-	"IX3lJgla+PMItXYR4JzHdoP3XN1kFQtDz/cLK7FJKY22tEFJ8iqq6qdiCb5JODBQqj9l2SLlENFNscRq",
-	"8FgJD2IF3PmSpbdxyIL8OQ813wifYRFCBooirUUxI08bikwNcfzadY8+hrEX9+hnKG/rThJ2E629dcwy",
-	"mqXD5ez8gThBSDlUDbZobbTIuWWeto84sHO/J37x0Cv2ThtStdgtUnC/ZaV1VAumltI1qz4BOirbWs/t",
-	"zKfFKqXuBu7DjdypcD6k8TWc75O3rVktT6FQpqZBbinzCOVDXkVfovqoS4hb9jH4CSjFYOSwl7FIlT6S",
-	"58gpno5MY3YuB/XZztHzyOKeJeXVI0l8w+wN0Q2v9+07dhW1CNNJoEN10LqY10Yf2yukzYfQlq43MeRR",
-	"HMERHMdJBgZpNlOnB/huVr7J0XJY45Pfs+zBmaQ15rXmLNwfvL/yAOvP5pO7G1q+8ok78YnvWZbrCRbu",
-	"F7exwfhUNiNvMMfCrJ8/fkOzKZhk54vsjtJTbo2HrysmICUYXRALatFw/YEoopsFqMS2mCN96RVcyGw2",
-	"iTNvdzaCXhkLsyHzNB7nazM1XeTe5lpCMPn5Dm23HvdxCG4ZfK9BV4PXO45UQEOuBixzfECzhQq0ObRk",
-	"QeX/XJqQe6D0ad+ei9Wq9ZsJOwWQcfNxtsQ2B45ZVQeLMzQQPuPi1KAxjBRAhANNWZFNAs7NNJ5A9hnL",
-	"UIRLAh4+JVGKUAJ+C7c3iCNILKMxKud4S1muKsJ4BOUgjKkukYJkQtyURHpAvziuCCu92wOZpKpJBO/Z",
-	"JFVv/tOn3/a6m4koHsdGJ1h37/mbr7DC9vRVpfiqUvxeRYV7McK8UudmtU4VqdhZTLKxHVz/TVd+W6kK",
-	"CNq38pcqYQEv4MLVb10lHMMd4E4dGKQGkPhcO+DBkTLkSgEgbS40MvCgcMZ7hAvztLqgtTcSzTdPaDiF",
-	"MDaDhcdRKNHGCljLpbHATiIW6ORkGrcA7ja4Wh4R7YzH2DUECgcQoaRRe0UUVHBONO5WJyAy89MZ0EAn",
-	"WQsneKV36Iu52LHDnRztRRbxr+rIH0UdAc83re7fg+ghThf6VorIOaFNmoY+lmtUjS3d6Ns4wzWL20H1",
-	"0A7sAswOCTlz97nJ7Yj8osR2hvyePem4Wlrah0SMlaZ/BCeYjRIAT9CCJ+oLTMzf9T3S870hP/Q90vcV",
-	"tR352DYHC/SHWGYxnxhCmsZznEgNBHmhNRp4QxrHj9Ipi1UB/QRs6Iq7A+3PaIQYVqXjGPf5kVoUxbmx",
-	"1yFPhLhREuNY23u0CkdoFJFQnZkRDW8IwKj3zvPIKaPVNSuXkCixqlvWmPZFFNks9GG0gXInD6EQOHv4",
-	"8m5qcxE1O6tx17+qAl9VgQe7pgueVGJH7hbqXOK30iX8sy9FpQuTxVazdeqS9OvTrd8Cn6EEea1+r/el",
-	"JlxC0+lTqG9HYl+O9Tm779mqYHYRRcUiZuK+XOp5XumPmqI/38n+BaSzIW9jxGixJKFYJKhDJYzeMgt7",
-	"k4rFBF3zF2+e381/X0gvjySJaEZHVLIhT8WSaB9+2ceOd1TuaScXhY6ch20Y2WSjkJGfY7JP9CYNivR5",
-	"17E2KpeaVcfMxg/h35ZAiIuoVtDENsRFNVrMQ7J3jt+GYGTT90rEZnOhDpNL0EFwRVXWeVgQwXpxwGxm",
-	"aQO/Qgm+Xva7XPaZdZ/Zh6zptn6Y43qu98TE1OYiSPMwxr8fuwKyhmLCENe8FhzxGdYFb33JNz2EIiFC",
-	"ngTBrG0cWaXq+pvXtxSK09MxOKbGPobg6N1qVfUlR0xOUcvgs9y1/7JWkrvbRew3G6MLrMuiedR5iQQN",
-	"6cUMBpXEErnH1cU9jJWkCGXIPaWKHHGM3AbYusRJgr7dkhG75JeOcgkDqm0UgZA01XDdelqhPO41ANTu",
-	"n9RUdLAlPAzG9UA/HpBlSudzlu4NSLC5lscGX+mD2kjcJbcezm+6q6XE/5KWEs0Fcy+Hoj5bCflqP/kq",
-	"Uv1ORKotmO0fTjr6fRg1MJUPlLjSWeq2MW9o63lxzwzWXyjeVhdDNXQA8Fa5Hp/fbvZIPtv6kQPtHtLT",
-	"bUtrOWZJhxcUX2Dps8IOYdC30riK0bSg663IpzGPWBqQEELFMTWB08iG4hyUqcJIwVkpBt+rgvzM/ljF",
-	"rDR6WHAmtYiUY4QBGtfWPiGLLcRFaaS9fK7wMIifxVPWmEGafAqgXOmhBAmvWm58KvUSFyDgPIMVwnmv",
-	"81+UPELTcBrfsijwbGCc+qRTAXgkgI6uRyslSpqgQ9tXr0ROKdLMyi4UKCKBH2pZADooEMs4YTxLVmTM",
-	"kgTdSzrEMQ951Elzc8aTjwMSuGGXGn1dGjwRi0zGCBIg2TRlTBuhwRcWZ4UrbMjBF3aeS+V5DkBFDviq",
-	"OrWML2YSym1b44GAOFt4bEQ2wnFbFwpXgCQAGzHkwDGDMC+nd42JkwAVkVc2jLO1CIg3BUZ2N1VRv3ih",
-	"SQPzP26T16BaGXDXN39QG/ztzq9dijTb+R2g7u3f+l2mdtBz2RVzUg3hUvzRZq5xtoee5ArWX11EX1ND",
-	"/MapIb5scLGOAGmK/VXSrua1SiFQbJK019wpOQc3N8ZeVYTcgWd+hUz9MSFTDxe70SS8HnwsqvB/wsr0",
-	"D2U6NdB/JcuklMsxS0k7z/LIk9Vnm1I9V1qykn31zGlfLZZgdxOrE4nmyONaTl61k5n0VR51bJYQbifF",
-	"VorS0XtKrhbuiGEQjt9xK0gBMwI7QhVMPr9CBVjMyWhlIh2GPNYJTNuoUnTUOl+PVu04GuwpqVaNzCBS",
-	"dcoytU9KYI2zgaH1IVc74NnnL448k+uzqLCtc3cZPY7eaMlV0w+Gp2h51WXKLVIY5CRn1vDjgLPldb5G",
-	"dkYDi5/ayUkuqtErUp1/yPRioAqxnUjG9s7e08i0WIPCSNG96lap+JkVJU7LcIhKlpXCX6vUKF3RcE2e",
-	"GFJJE6NbyfO2SkM4izlm/B3Ye2se28pfbSWd1GdZzxpoTdHYckozRcc2ltpE6miai2Vz8Dwpxc7PUyYx",
-	"2Ti0BpHwnxUIf6X3U4/6SjSEe94ztu0teKY3Cbgl/7X/peymOYmj9Wdd+pLaadgpickuDe/IAHQ0dJGV",
-	"RdFYntEdg/1GmNHYwcjEkv+RQAPGtLq79fq3MDDrcEMjNhTJpP8Q7m3DL6zoSLjK16O0igTwlnlyKsTN",
-	"GnvkvUolF0lC5EpmbEag261Db4iJvBnyXUJvnNacSxjAM5j2lzArqJ62tSnYi/Pvd/bvnjvRXjeL+PHr",
-	"a/zafQS+gDg+5G1TMsBKpl1oRHsdEixSrENmNImBWwJ0wwwWqQNdoKMZphhATDNXjkLstpzeGTMPTrNs",
-	"3pZ7Q/7u7cu9rXI957wKjzFm3h5yO/V2nukfcoOpe32hU/XVg9owni0rpDNdHVedHrTb5qkMtal/yGGu",
-	"+BzmHWyIjig4wMMFRxR9PFBsRK2DLxoagUytOSbCOpD/4o79P4bYowYMx6PALVuMgOcZR9Vx34Az/GMH",
-	"JyOu3SLP3a6LXGLamCDufiWnIX+eQ6GRwcqlyVOB5hlQblDT0SDqTiUz/ZCvAZ6TdqZJxIKckzrifMgD",
-	"dfaDQscVGtQD6nHAoaJmtTaIveDa9IK3TtScFq7EpdemMi9shqWd7VTWyQrE0wF66g2+UnQZZ9bJGMc8",
-	"8tSy8grKQ3DmWaVaWATJ/qFePoJMrES0fUxEW0qa3ms5bYnb2RDz1OnvHx7lrlb9h/Q1VDFdj3TXFINE",
-	"BMRQJ4ElxfowSqXG977KtlvJtnlStzvzK+9LqHVDfsk41MaTKLyZnGk6/3gAZykziARNMu/evrTOktQc",
-	"QbcwRybuEZ2iPDedhgJSNmfoRJPa1c+SWDHBR3LIxSKDSlZtuKFSRsMpHSVQEglsx8gnsUjgXpEPFtMt",
-	"oT3PVkdTJsOFZh5FN9qUVKofh9Ln3ayVBa/TBkunkZDZyuudmeJD+0t6n8HjSn6SB2NyxSKqJdXyQqNK",
-	"XiJIIiuE/NVC94UsdH8UyxwD7+xnCZg3bFXIl1/CLKcZgKLpG7YqMNoISabSKpZeYnlxdFeG94KtCk4H",
-	"ELbSt5jTBnG3EZsnYqUGJj2ynMbhFEptKSkLxjfAtMlDDhhcsKKgCNKQSfMFW+3AOzm5vHymOn94xtn9",
-	"/TPOy2cv2OrHOJsqemjiNoqEjLMZdugrj/w98UhnRtCczIvDr06TxbvU+VvDs3Kf2DpscyUVpGTMpNPN",
-	"Xy+zMXgCs6KLJR/yOUul4DSxfdY8sitrucp6dUi5EhdiiosRb1eOi+TVuIZ8l3Jcr4uV2aYk19bDcpbl",
-	"MqX4/+3qcuWrvK2rpVjnryDMr/W5tvAxcfscG65ofYlpDe8Q4YE6bA4jLkc1FNNGuRTwxXa4aiWowSNR",
-	"nLIwS1YIKMBsFAaDkAcvlAocFn1Y0Qwd8gbDMOAqN/EX9ijtsIpqdLniwJAcI5YZi9B2CAY1dAFVssfb",
-	"wSw5ypAmiRpFkTwxpGkalyM6lDA1ZykU7RFcBnZIBxbOhqiOdi53VUM2oO5ojrAdoNVKw3s8uC0QumYe",
-	"Ie0A6ojvIZw0WUHxWm79PKaJVL+bTs7JaJUXl8pLz+K6YNlTC9TbMABGqqW/8E19qw3wuSI/cX5veBpb",
-	"YpGgqUkGVKtGz7VZpXzdeRgXEfMJCalk2F8RMuKOXME8cu7glQ5mNSafH6pCyGcGq6gmitRtdwpX0bWf",
-	"F4zcS8CKItu7Ffv8GpbybxKWorQuDJ/cVsLJWaRhDB5hipnmHqDigYKFfhWGfg8RKV/KT/4l5afMRZKW",
-	"KJV/1Vzw1BEd25aLUR4iYKGLk3gWZ2TEErHc6xCsCyYJzWvGgGUC4uSLcXkGi20fjKq+ibGnQx7kX1l5",
-	"+ShHlHwl0MQqz5pf0jEf8naBDa2IcxSSo4jUZAUYn2MVnXwYTjkKjWm6dKGNJiLbg4nA0OlGE+2bWoh2",
-	"GU3szSvwTCCrYu1/EB08otXZTJCIyikWNVNtgXz5Z5CnyIxRLh3VJEjPR6lCP43ilX7c91D8gmhgx7sx",
-	"BoDiNIzxELKgLGOOVe5/1KhtFquN85qqghqqseSwti4bYQ2hajXSXqWIxBnOWbHlMaPZImVknNCJJO0g",
-	"lnLBpAlNDcg///6PvbzfWp1S1Vu+/G0lqOgX8yrzchrP5yxCWviBG5xVCTNVTZyD5ff9w93StYBsplO2",
-	"aK8+KSVtyYqa+mWz1D///o9PwV5RIqR24FRL5aMM5EzDKVDzz8PW/4pFWn+k6+cn7E/kTcKo1LJtmJGV",
-	"eqO8P5kgMdQulko4HLbeB0BRIoUu3pjTb7qBM6xk6HKlkM4WPcG6wjFTt6zqCaRQswD5BHzUBvFz7p1U",
-	"YsRKjTZnH1rsVo3E3Oh3Hb2PprKvatnKzoNOS1PyhZA7Fn3xnO8WOoURcdXALSFXg+HLfFM1lTVWs7SY",
-	"JUALqLPcDNE+XWx/c2XkHHHI2dKCT0MaAkmCdME5S+V1Jm4YDzCxsylvrcZXSl6111we2IQTP2SBYN3H",
-	"w5UILnfwRSGGeTh2M8pQb94fFmFYWmNL2tokz1f5Up1Dujj4kBcJUjDw5eHYKID9pfisvEO6/tOQ53mM",
-	"8g4XUp1U8O/m5Xp/w2qz8/yoO4RZ2yp4QJPkSzh1t4CcPymXMeQlOQM1RZ2GrcZLzdVvW95IG2q/Jyu0",
-	"caEHFmWQS3Cq75hnpZRMpVTLvSGbClmfTMVOttKcTaWEH4D4+5KRB0H56MVuNF/hDBsNNhdJ8tVm89Vm",
-	"48oPkSSNpprq+ftqsfk3tdj8GwV1Ues8OK/WRjBCft2ORXqTI6nuxGs3VhC64KtynjbJWCXxglU2WZc1",
-	"ZlwXtEGrhjfk7hrJ1pPGBbfXUWt9gxVxdPoGyx1Wt1ihFynmE0y7mXuFMO1CMZdz9CqqJXskbUNHLAnN",
-	"yExoG54UizRkjyTC66FAJcRl5h0GVplTwMAbfUs1rVrT97Ou02xL8uBliSFWDdOKwSOCs4GuiZnj7vv+",
-	"maXkQgR+DstVYkwcsSJlbGOVUzB2rVd4vW3VYiv/rj5A5kl4K6cHPWia5XHfjoGBJH6txfk19VtdJhTs",
-	"Z8irWkFJ78W9yJVe9ZFF1+NUzIx7VFeFKqvDLqlGkaOt7P52+qCaRef3ZhPX4y7pHvdYGMVa/e8EHydx",
-	"8xLBntcDwBqTRm1XQriKJ1MD2kknAkv83fESm2323pA3OL7q4IGvyoqtrPygtuaruvJVXdlkkrIy9nx1",
-	"M39VWn4vbmZ08q53NpfuIuTVBx8BOPvp7peSBd3NoVUBNBp4hM4EnyhpW6dSboT7kXmyMAjpHIIHtxGo",
-	"DYUzG3i8lem6itazoHekpGEMuZLQ9zrkosiZFQDcTnp5Rqv6Lam6m9FMSZV4zkH6Jy+fv3hCHv0nigkw",
-	"WxQU/vNRMABf8L5kXMZZfMtIm0oi+JC/ETKbpOzyby+9wluYslDMZoyr2ZhgZJ0oLvhPLZheB+BD16tK",
-	"ALclyTJOopCmkewQc+9YSbBTlq+S8WgXd3IswW8vxlCr38s92/YV7ZEgoTK7pmEW38bZCoorGzyZWqs4",
-	"Q0drpIbOhQEg5hHV8Lle8xOmQqDj4kreN1i6WJKAyjCwoYRttXEeWWCKPsiBAdCDJJaZ9rDb2Y2b4HS6",
-	"CwcIbiS0Q3dtxuZC2iC/BQQOr99mCaVyZbEPWUk3B6qdLWRmTilpX/7tJQkUIQdehWTPS7SnliUntr0y",
-	"Cj+KqZyLlLrDvQ0of/uI71qWTBBwELwSSwJy+rlFgp5FSMgbyvQIw3UFCBjKKIUIqM1XPBMikeBBr1Uc",
-	"iZbXqp6I1ntv8xSUsKWxyrHg5zldA6E3jU/Ramls+i0lp8hQ7YEeK35SPTYM5t8hQzVw6JhPcgb4Ver6",
-	"KnXdu9SFLLi4ZEcIU9tG2Mpomn6O6m/JTlMqiW4PkFC5MDPkcLQGDTdlg5RTyfOJhSwKlWaeqLuiEJh0",
-	"MpSvFoR6tj3ck682hK/VE9yWA31ov95RX++oL2kZqJLdFteVuoDKdat/g9SRlK8ykOlUSzaynTiB7Qjg",
-	"5mrQGvNLM7hJnYbyonDOIxIMTEmzjVU3K7F8WDbTlFwb8jZkj8DEDoNy+vatMkuOK3U6eSVPslUXzJU1",
-	"c1d3hrYL5CD6SISLGWb7pgWk3oPyfXbCWlgdpf9TiDMghRd0YFsHbHdlqXLmejW68FSGlD8C580oofxm",
-	"2PLIP//+j/fw/0+fAo/wIs05IYF5s4DzB2QkopWBo+cZyzS03xo0QsayKcLoIQ2TNomUZqdOdKfcVDk0",
-	"AqH1NuZfa9F1wP4SfEfqzJDgzQ+XtoQE7xeFzSXbDIPEg1YGQauhq/m7V3lbtyuC21XL6siKMSy1a8CB",
-	"lpKuRynl4VRPHMsDXRvXag79pylDjzKhiSIYrCMPkH8RKkrMY2qhAtuOQOY6JnpGV0UECeKZveblX49z",
-	"firSd5gxYsvUKnlNxuVUkGWcJOBEsI72b5Wq6q6lkx8c5q2X+MHR3uV+voK+v+ah2TEPjc6qtV0ymgeB",
-	"YutgkEoOm12gY5vyu15VazWwFGNF8svPfO3por4mlA9wWBCvszfkjnq/ebqCFIrY53icvbIUaeHNELll",
-	"pr5j7kZIMqmDmqhc8XCaCi4WclCylMeSzGiqBNE541DxJTLvQdFvHGuE5hR0WaGcGnMwSGuUxoiGN2rq",
-	"POoQk3YMYxWGHIIVRkIkjHKUH1MmwcIwJooWo0WiGsxz16q+TTqG5jSyjcikbXTg/KZo4P96tK6jgQMb",
-	"lIcbSzMTFnX+YNWrq7hGJf/mAWogzmf3Cg2t4abcqVHX4oy8ZsPiOsxmUdr2fjCbOlNFSS/skIvCf1sv",
-	"SqdGZKQd9oFCQheNlwQjJZ8ALLI5754p+1TOVmgkxjyiUcyY3ASMwuHrilkVqbKKeaxFyAH+tRzOPOTl",
-	"8m6emzt6rmLoew1Z/T7rmO8km9goGfehyae1AQLzewcq1tPEbTptnw2xXrhOa04/a6imhLiuXMNDvuke",
-	"dpJakS0Jvt7iHibVaxiO5+Z72CQV15xGGCaQN7HDCTeBXTkEO1bzh7WkyXlRZBurT0GJbIxS32jmKS1x",
-	"3+/veaSyMtr2o600QcrUJhS/Aq8oDCs4ApAeAhzCtcMiAO84Q/vx/Tbgp7VdwcT4AzJ9kXIEwwhn4DDW",
-	"nNsbaKADZyzSpJHGk2kmSdu2qKWeTtWgqacSArmH4Igh16QK8wEzXYxlE3eTye4pN8KWmRGUol2rsb+u",
-	"FOGOJjXShnBTamxMBheP4HmuRUMrYAFk92rKq7Ux3Xu1m229HaTptnJeL+/m0YPHc5f6eAgN39XBp08P",
-	"f102ghNEFI/jwgL/L67PN0nQJuNBiQrhBCBLNDZXUx7QOhXGqGwzrYeVwO9FVX+lNn61U4QAlB/W/vGH",
-	"i+T6Ahq9nsNDq/R2rRjsUl1FkJmlDInMiYwL1NbVdSKzOElMrJUkQc/vWqFWuXHWrUaIRVZXEtrlwn4S",
-	"jfLjhE4Iwk9ddbpwqL99YFF1zb7q7Z+jRuht3f34QwmR9WlVv3AYZplf4Pi8IYdAyZSFjGcoYlqZo5tw",
-	"rVgnD8ViDTpCSV1wtU1Mt07aAdZsvs5WcxaQ4LV6ae9cqShAaQG+lSvl+C2eaF3VmbT1s9emrEGgKx/D",
-	"KKB2TybE3vn/z9637jZuZOu+Su3GAVoa0LL7EsxExuDASTrT2UkmOe0O5kcYmCWxJHGbKgosqhWlJ8B+",
-	"iPMM58H2kxysSxWLFKmLLcl2t/6kY4mqG1et+/qWiGJZyAg7PHMr8bmZuEYY2Yj+5pUhSqxxI2CG1SJB",
-	"4NB1uJVv6K3ubDk+yhQY3My2CTArlCO0WihjaeaUBXPCpN6Gn1Kl/Ao1HcZBs8qVR1l++ziiJLCSDXpV",
-	"qJt8NFvqVS41BuPvoJ5hL+9Y5SKklB+qr81VSokGz8oUkVSxlk6N+URSrKpppbblo7fZNmtpotsa8yGM",
-	"ZC4X3INtQ0e+sgxdWtRurJpujZ98m+W373hPh/SufosV6ExxwMu26z+HZ86n096Erm3XJ1XuHqznHV68",
-	"CvMhGIGzUZ5N3UU4Jis6/+gDGewD9yNYn8DivE1EWjS7gNnvm71SSVR51ZioUt3rzvkqB89e7IX6HV5J",
-	"w3gXfFhYnIQ4t3h7QZO031S3dI/UQ0IpKcEwOm1e9Gt6sNGZzmNtHmTNrzUwIfQBV4ZKSiARPgYY/Mv6",
-	"4HZg+yydD45ODb6bjXStFutEhqhIjCDUnGpSljG05HqtFwYvDicMNqF+VEXAqeHUoRJ9qteqOcFn3Y26",
-	"dMm/a4do+W21G2+dWWydbrRH9JUN79jLnqne9tW1tt/0OsDKj9IHWMF0Y8dIGYD8HjlP1N661c/yI8a3",
-	"TF3+YfxyAOqAc3VWI4OSnNZ9DDuRc9Np+nIllZf4LqvM1ame2+yAUK8mVXRB6vLFso4gOM4VrUlnRS3z",
-	"dTe5dq9mHW/xhD8Nn4e3pd09H0hqJ1fHk3V1HNn8abzJZfMplySylRV0SeAHtkUsVsyQfEG20L8XdPFD",
-	"iGbHOrOV/hOcTgLnt5u8feBmuivOrQlzzsMkHzXaQ5sFXkPvsn4SkxxFWRDN8/TO/TjmedrYjgOdzdxE",
-	"Aq0r23KN0mIKSbXOSe7aRfRFNJubyQ15CCOSnxEVn9wYk958UHkyYvqMBJqQZbm0EZheQlaHoC3hvO4C",
-	"Yu6ImBTFrGO63N7dpZC8fAnbRXxG3Ox3BP4h5nlabqu5tURA+JIWzFEscjmbqRxkvV5yLbdtclFkiGnn",
-	"Gl1szp7Ctu1EoO/mAwRrnNiXTXCSTZSKWSt/6/3VIqlvmuBjH2ywv9NQv8IL7fV68M9vf65kaK6GQuPY",
-	"F7OHSUDxZjhE+snq8A9RV0JqSrsp6XV0/5QTUU6C9MiCFIZAPrCKvsmVKrmSJtPMzYqJ1Bj/+OXdD/3N",
-	"zGVn7vUgkv2uyUPBs9cvX+7t/aOAeQMn03ZPQHD53WvoUDZIrrrmchXHQtLbwfTTdckOYJejYmLO5KhQ",
-	"+Zmk7PK1Bvr5R/jnZkOR0h6Ul1B/8+aHN+/fOO/1y4sL2yUKfYl/+Qtae3/5C2YKVCp0VIxH8NyEuuKG",
-	"xHygXHGG7gK0CGzeb90FPTIMY2WKPFt2krgbhdo+3+eGSQYLg/gZFbPrzwN08Rya4v1EhRqjd0Nq7pnY",
-	"UJyLwVG4zr401mzmZYHbQKWZHpsQ84m5z1t5oGWubKO2gRTHdUB67F9bfo2Nl4Z832NQaHBBBu4dzcVs",
-	"oxphKHHlnlOmyljloY54imi3anvs6lJsLKxyKsmhPQ00a7yLp6FKhC4+mGjXpQxIKNOqdxLgJwG+ToBb",
-	"PgCUxJkKFQ7w3DQPd6d7f7lysbdwbT+8tV4vycPd7lSXtwdxdbWJf4u7sO8qY7Qu7gaRhTgDsI4SSIWD",
-	"uMJMsgXl0SnPdEfYsjzR2AoyfAYiP3wWdS9r/Q782lizvgRuHwz5nqaUZ0adWOqJpW7DUlf4qcdqnyIz",
-	"rJRLruWEh0pPYU22ykv3mpXyojErhQXb7uko8yN5X7HmQBRZdrnKjXMlbK0kTpLpdEnRyvZ6yTTLblVc",
-	"2vjzGeXwis524mSU5aGWd5BbNsGEk2PsVjv3dC5bcwkdqSOZpMbHBIr6Yltvru1RzUDPYFkHmEN0KK9s",
-	"k2B8EyfF5+k9ParId+V8JxfqSV14eurCyUH7mTlo61Wo7Sraru7ZW7U8pU9tLFG9StPasmI1S7OlgOMT",
-	"CWparJr2RbV8lDKvuAID/cAdwq8cq+i8zMIKhM580G3OgGlNzvoG5/8e3t4x3JnX12+/V8vdc6a8YzqZ",
-	"2CeZ+bTydzzi9XgtfXqDnz7CRB5YF1qS1/McoesSPRaLSVJQARs2DLpV1EDIFHkymzEgrsZQAzF0qlcA",
-	"zvcCmOytWpbZ+hjWKdTvZfJvxlUOJR6ZdQRKg2W2QogO5vx3A1e7z7X8lyIqkiKlsl5u/9ML9UuYtjz/",
-	"ptnR+CxW7uxwIjqZJkxj0YBYhpUcVFstshHrYFRR7U3Y7eP4OAjMj7xbo+GcVTbLWEi8X96lvykcotzY",
-	"q574yVYbczdZb5tlu1kqs+ZRMPUJXxqY/DtBPPu9ICL77I0sijwZzAtl/iPqV0Ha2IaGE7tVy+cm1B7K",
-	"TqJNoWSM8EH4NpBh2DUYoRk92UH0VH7tBfTuB9HT2iEXz6sZeJp+B4owK1y3ahnqzsoQ8PFqz6cgfDZK",
-	"9FjlszzRhZuBNe+x0iCfFXeH6gZUA4qv1PpIyox6BjS/vn6LD+CTHg2UtBrqkpUCWa+sdWVJ6zr+dluS",
-	"tZwmcSBngz/FIbwNDeMfNVnLqkbteVrlyw0sMA6iG9gbp7NFnYeefBIn/eoT0K/2AsFE2Uk+h2zOUaoq",
-	"Zs2m7vnHW7U8WB6S072uKqx/7uNOF/WrvmM81znyy1wiltUiKYxKRwFPkuIHqLbUlZY+qEfwC4L2J+2g",
-	"4qIyIk6MnM2UzA0WCAuZpnwg0157lpWfTEUJLP1SlahXdzKIcieyvTuEnqdpIEp8xMiTcKw8AhlHxHOj",
-	"UFPKVHvaT1W4HcjhzLk+5VwbEnxKUn6SNaAn5v2ADmVUIkizbOAlTzcCXU/HqZjfa6zv/WbmHIOBNyfk",
-	"ePsq03Ka8maOwtHW67TlizmxrRPb+qzZViVxZluedbgcGk9J3m8mzebuRC+a82tI3d4xvWZVdyeHndmh",
-	"+Wp7SKiCrVgGhjCo5OAWR75f0MNwbwJcpJQYXXayz7SqYnoF3A1B1wElgjuhpoMJ8JOFRveID/tT8+ZM",
-	"3/5PS0wt1HBCtg6z+Vk2KdxTaWIKFffEGzmcYN99hIbBJnH4eyAPbMYkTTJkhBcwQiKKQjo872rnrLIt",
-	"/q1SM388w83T3GXlxuf0DLqBLew9dkJ3z63p7d/dAuFyHR7Cj0yKG1qHfa/UbItdwPGp34tqR/b/yia6",
-	"pae4/XNt+/WnjM1Ax7t7pJGP+oTP8BlBUZ6ccfsLdk4dW3tUcAVPNMGEK+1BI/ugUpAlwa45J1s2N7kb",
-	"zlvZ4weR+F0rlNIVhzHHitimmbbM1SW6LKmxIXGX8oH71MHWRxd1OJhE9X7szCpunoowSWYcZnU1mnNN",
-	"0WX2bGJQNsDKTew2W9NGjFwa0VHY3gWGsf07SrQIjAJ2sUVqPXhbWQSl4AHVrI7x4iIQLy+wGe2ri0C8",
-	"voAb+8UFh1tBSapESv1mwy9fRraGlXrPCaqwcTWB/DpMiUhh0Sj4d1w/SNgUQqyiU/RFRCFPWCo3I4mt",
-	"noYQss9+s01tSxrB/SE2rtDMo7BPC7dnobtbbutSJBhRd+FyIFLeGKYbZgOk13g+nYG9QS8ZV9pztaLl",
-	"AO2VoaCC7gJUwTrHweKflWkOFANtmuMhQCus/tYeDrV3uCkU6m7uKQB6ckbtW+fy4kw+z2oeY5WHfMZp",
-	"ztRB8AcQapjs3NpMkCQri7+VLl19lmAt4ivYSgg1Roc5oWvv6BUs3s8/MunsI25c7VWOcQeexmYOldqN",
-	"QLx47EyLnhhEkVrpwFPnJKHeXtcMSGSv6FzIhUJNy6gBwFMHQGzZgZL4uRFmImcYGVA6NuTfhftqFHUw",
-	"QzCLhcw1ofcWmcgVNQxJim4f9Ar7Dvvrgsl1xc+LKaMC6IMGExuNKmIpshgblzAlM1pv2vpFJroXufqQ",
-	"IbxpED5LYvgGLzDTBN3cZh2DUMdX1YzDRqJpop9yWv47Wv2mqHTlVH1w+vucSY2uSkB7pqsnBn3M/RFl",
-	"c49PUb27J6m9H09JFUbZyvAnER5yTQeYm1MmzZ27QG8Z4QAD1D1QsvJKeGClC22Wl80ZUCXv7iWuDX+s",
-	"BZpA6UNoE5GayiRl1wPnQd/IIrpkS5J4N2wk9lUEm5O0BmXi8Jx3K+tnT0zvs3KUrugkdfsxie1XzCOe",
-	"IOLC1NLnUTEXPDWzI+0Wu0cAXWAeflTQhXVa92Wo5baOXrFaSLhl3+wH9OpWHZ47uHH9Hza5cMn37jlB",
-	"O2t9cnCwXDOB9FKHqW22QqqBbYsjQeXOrn8IrLAnrkLd6nqt+l1b3avcpmrFOt3WRbq+IfNBXY0NMx28",
-	"OfOuDscHEbllJgLQiu+kOPkZT37GY6ksaxyN6xnjkzOCTl7LDV7LrzHKsaIBPjeVtezFhZmrWWaSIsuX",
-	"flPyRhvza6R7w1HTOFtoeD03IB4iUqNQo0IVcfwHlg6LQjpbssiVCjX/Mcym06QQkZlI628nTyDh+4tB",
-	"LvVw8tyIIpmRl4iLUEGpUB9UvhSgNHLTSvwlagFZvhQRkaLVlZAGz+izXI0qf/Myrt9e0cfnURBqU+RK",
-	"Tql+NvLpKxsWqjijr0kpCHX0NdHi2TeJwZMkkigKOZxMlS4uxShJFezw7zbsfZeF9QqZ98Z/hM8wzt4w",
-	"jm187KUuwAEF9jTcBBE+RQcvDWlrwN5IV6uef8Dv+jwSHDtPdJGJ6CzCl0yDVMK8oaaVBxykFmo6K5ai",
-	"pLKAVat2t8G3SVpnGRRXBz4zlYXph7ohOX+VkHtcNIy/4s23OAK4k3eLC2A9m3rnJrajHNSAL6fbvf3u",
-	"ylJbumF+w3fba7Nvb3F5zKJDNNn1+JD7NlH7MU43/GBlQ9dvrxobajZQx0cijD9b+d1WRObSVWk0qnuf",
-	"j0bJ76HGS0GGGzABvCQCIyCJFlHvj2QWBSKCq23/7Y3/iFCFwj8Gf7yM0Pj8I5mVFollOO+XM9UXPn+i",
-	"AcsuJ2DatbGv9RfhW9zM6Trsch0STb3r6OAOdiMa9BNaErWsncoiAK0bRYEsQIQSOXKKviiy7BaU+VBH",
-	"QC+XIgL6o3+A/AIRFfQP0GLHE+RdfgjIMgh1VAzoafwb/sV/4C/RGfyRzF7yz/zeNryWxGByvVU882xe",
-	"qL5L2Cnhr6y+WsvUKXOh/0hmz9r6yVoK3uBD2iE1+i7sZpBmA3P+0Uzkn3vQrNB4IwZgSRBYS6gj+AeO",
-	"IBIW+KRBxZKgUQSgsaJ8p8KaQqJWNVgWVNgA/4MVHVGhfi/OZ6lMdFTmxzl2NsnSGMY0NXznpOj2xJae",
-	"LNF5ffGafDahrvqnjG2BW25tpxxD+6u23EKrqrQ7pb6m7xsb4ZYn39lekeFoOlWPOIW1rZbvqzQb7NxZ",
-	"0eOHSapcgu19+Pg7uYCxHsAVcgzWD1tr4fvkhYe3DDQpF+7mSficqOdRKD9EqO/UqLWhuM+Q8Oorswdu",
-	"9AYNMctLRnSrfF3fZHlBXiDUfTrIY5ALdAOBsDXO9TZRMuYzpWxr22o6QXfULM8KNcTyon96yHkxAeqV",
-	"kFJpGmq7w7J9yip0HtgvrpE+1t/4otyEmgwXp3X92uy9/SExxVf2QI9RB0OTbVsAU+7puRHlsfD7eGr1",
-	"uUB6dU/lVFLNqCVTpCUgVRB2Y2BCnPWfJx9k4X7bPTkzP81CFe8WD8p7ucKilzfu28PVr6xlpJjGgD0s",
-	"mbG6WhCD381nFHiEJeeFyg9UIGIVsIblhbqyPlbG6Nxu4AXxJnI1OlD1R6hzqQW16yfGd63yD8lQBcyz",
-	"uVWmsY2kYA1eYSnor304RCS0cQIEPpob0IQj+AvP5yxXozMyF2BedzdkIYapNBNlQm3rJFw2uvNPohey",
-	"E8lIDJRJYiUieT6Iuv06/Fz4jDZAS/HR4/ga1YZuH8CWu+APjA0A4FuolVxYadqx3rxCjmF/12+vGvif",
-	"hRrO1UjlSg/JX8Hjh9oJ4HLv8H1gIQmBO5psquDwFpPMMWYgIVFkqwNYl69R+QfU+me5OsvVUIF5jW/G",
-	"Kysfwz6wD4LIJaWFipbzwfWApF8g/uF/8ZxL8Y+EkJH5ithkI2FmSmJviejlxQWlE5UKBVYH4YWyBQqs",
-	"7iBSJGyuz9XbAkkKPokoXhYIJDjs5AYniLdJxTBIxJ0aqqXOYMErUGI0Jq0YeAKxmRSent83mHmK3wNX",
-	"dKKf4azfZtkt+WedfkNaEFyEqn+XeApxBq2a9Bv/7h0oLO1PcYh4dMP4R618sRpbe8kLvQw/1ryfiZ0d",
-	"Vm67ljXooD2ddGsS3U083BMDq+wb8wWRIyHQgQPVhKdb7+22jFHsxBdzNWrkijvyv9L+oHV6qlON0d2T",
-	"Lz0hlXxF9c5yOgSrflvVJRCsijv8jEx7vtT4pJSfoByXTtg47+Qmvf0eoW47yPlH+r+1hTv3VeN7oaZM",
-	"bwrQsuitFPG+rKit+AZsbNYq88+NoPqNiiK8VsWnmVo8lP/MhJkPJ/ahMkuw4jN4++bqm3Kc1QgxOu2/",
-	"qI/9tSVczG/3x+C0QJ+f8nl0mgb6uf7UUGq8vjR0bMdbTDL0TUtzay4pXwCUMfTUMmJ1ZpfjvYOOFGlG",
-	"7aZyNQrQMZtp1e2LJmPmW0r9KEcq90SOedAmQ12qk2iMjDgRGS0PmZq6fvn64otSv6Tmmpn2tUtfiRQR",
-	"1+NUFUhfPWzRIEWTAmktvCYNMhAR3qoIsT3/UHnW3G7CJ8ojFC+t16ZstVLFRNm7YrWGq6NV6drurFDc",
-	"Kg9eR1Sfii5wEut7RctrI6VVjv5QqsDFF8civ9IYbxZdHRZX3dZTWyurkCxrAYjVIbaRUq2IptvpOm11",
-	"X5tjNeuzWOwMBGuqazS2EUqDTZuNYBr/UMXhJcR60VAxsj/NkMeJzx6Fz7YR/mMpG1sJgRw6ALI5VE3H",
-	"tUt02llm58x4gVaOucqWerLNxmANjKxDJRQmYIixoIYparqXPhDYbmGe9zYVxdKqR4Fl07k1NbotDNyH",
-	"c+hb0ZfosWgw3KpGrDRiodK0xxCktc2LVRg16zfzh7Yh/EDobJDFS7gVQ3WG/nM05WyCMX9Nar8RSdEk",
-	"fFg8Pw4BFGA/lzKb4Qnq+F6JYw0414Ozq3j/9BK5sEPgq+Dmnrx+n7vY4gu6vTK8owSZ65MMeWgZ4t4B",
-	"SRGWHX4dbilYyhlrImW1eNaO+niYu0gzPaZWOZ8aiz8x6s+cUbvrtidWTaHYu2Wi2lx4HIF6IMpBqghE",
-	"J8rViFKUQt2R7nZKmwGDefCXQJw2nFHv31wpgws1AqpFxIax1ZRaKFOIUZIDvS5tsn0sC0W57y5BVbjW",
-	"zqGGlcLLW8hln5s8i2E21wV30brwkebtIlDhfXnBPn1CSBvK2UzFVgduSG9FTH6jNKL9rMTAyyo9OIv2",
-	"Ir31ea9f89vbAHXvs8cyAQk2hf2uYeNVfHs65RaEe/tiN4HcV9fwsxwroeeEDIMnrmI+8l7LRPAOKpPw",
-	"63jWvwhW4UdWZuTDESCOYShCnKP31m2dk99987wvmyY+Cvj+OzXLaEPbJh7zvaxelFO+8Ul2fgr5xp6D",
-	"beh4YIMYtF/eP8N4Gyl6jxqzHleJAXEDASGD7lCPm1yNkt8p/xLeluk2lI9RmFVcWTFYq4y0yHGhnsgP",
-	"amNQoansClZYyGJuqGl2Wd/23IivvxP0HXF0upA4BH2MIAx6nqaMN6kzrUJNWVjooohbQhZf2wqfgxkV",
-	"JWP9RhUySdez01Pw4sQgtzUu2rIc2y7YYwletFfV7ZGfbnbj0BFdv73amQFjwW8rF4YbYuCoHLPBQtv1",
-	"MVqsIO4Dhw5CXSKeGDXMdEwVCGByjIG5NrvAHTM71ZQ+gZpS0fFebffpVZhW70OcjEZ31Ep+0kooXeRL",
-	"NKOw6NyrbOdeEKGWY5log+3o2CKfyRzOtENIQfhD1MrzDIww/Hk3EDni8phQE6gWZlwWpK2UnoGeiGAH",
-	"Jb6OLIaTUtOIzs7OolCniVaU9f5VoiXPacT//Pf/E/BrlUddkemALW3bPjBXvAbE35mCFUGbuhSRvJmW",
-	"/uCB/SNXIhsWMg1EFD67CJ+hSpMrrxzdwt9iGnxPeDkdfGwb/bmN+tc6pvINvOFj2aE42U5W6HPDp2pO",
-	"CtRJgfq0FShCQhuNiN09fWXKWnBbChB427yzG2svdkDBqkqWrs8XHQ7IXezSS3fKoeZkBGtUIr9H/6n4",
-	"F8MQRDJNo0BktjlrKgtlrJkqslGoERMBSQEk3tfflRrBRKIoyNWoe0m1VQHaxGMrI9jdfavUjNRDPjrb",
-	"LUNip7K5Eh3Xn9Y9gnY5/2isQh3ZR+Cofkpj58K79Bzbu3RHZRKwb3Ob7qhuce5AKZU+gU9GvXb/8G6u",
-	"4epcCGKRGDqHtjnwy33MQtnpzZPs7uSOinyuuPbuBSIywX8yHXXR024EaUO0ioA7bVcpMdPKtC1Ipukn",
-	"2VnWJ81tFQv7Jk/9ZJ9sP9lHpMohBHOD2/Kk0X3mGh1GGyqy/CmrdWCU3xt06pKK+iIwwFnxKbIdgeHy",
-	"bNoAOdILdcSnR4Z2wbBQ1cyCIos47F7wJ7iUQGSoJoUa9aSA29TgeBGLWGMx+6ai4wckCjThqYu+Vt3L",
-	"UKPLwS3DegU4wEE9FfKxEgNp0LFROw2E28D/IZgTNAgwzt7rFVnkHB8iVpSi1O2JfzWeqp0fXZYk6QPc",
-	"FbzLG/j0BnFHEiNY+7Ct30jjwH606PPgqkxukVUrxg+qP2EvCed9hbpTqZh8eXFBysvri9fdXrmaIpmq",
-	"bF5E1BJ4IZdGRCOZmmbQ36/pV+/UaKM2+o6hIkSHi20FFkYyFne3X/rtmsEVLy3KQiDuS6Q7JErAALvp",
-	"jw+yzyLbtMuRksU8Vy3bLLK1m/ztgME7JqE1zqeZzBOT6d4Tc3Of8gPuLLGZJkSxyDy8PZDTMNKabIG9",
-	"ePQ3iWBd5MlgXmS52RMULZGe664EIi7ULy8uLlxiHn9Tx5VH+WVEqkaFyOZAAr6rP2SaFupsKpPUwiQh",
-	"tAGMiF6STKvnxhquVo5oAu4HvhVqwvDib2zP0CQvk5NKYaWVETKOuXSey8jLyAJO6LzJ1RjDwHf4Y24Z",
-	"iXEEqgy185egz2k1024xSYYUv/PrxmUcbNdgb62Hnjwv3ls/jj3tJtzeT1+usXfifHflfHXiau//8hht",
-	"nErx9rBKtQ/BLnO5uNk/eDeMyPvDVsmDZaFCXcJuu9bGcG+cgl7GG23GcYHuAQ+gmwaBD4J1XUsw9KiX",
-	"xSTRY2wT3RNXlI87kQW3LADFHNYpOtKxT4n9W1DxnqCKh1rfoITu2qIh6Fcw5jZhxXdywYkKO7Arf5/V",
-	"y8pY8P1nxKqfBau68LPyJKu/rT/ZXP1ReaknDnY3DqYtfkWaDVqqIlYI6LGkLTEF+AkdgyVe2Ou3V8dr",
-	"B3FlF4IJnLIQqZKmEK/FRP0u4mScFKZbta7++uXor4NB/PKLLy9eqL+9evX6r19c/O3Vl1+8/kJ+OYgv",
-	"Xr4YXajXw7+9au6yYCZypxYL6zkuHdKeUMmx1GAzJHmiRa4+qNwwOnmXtMzAA5GV+VgVXpSQfLW5grNV",
-	"G+HIUfkPSgzOnaHIxfZI5O/hAI+ViPFeju8EQ07nwecfCHha6TjR41N5wMnV/wnDkRd0ORt89vjRCYZ8",
-	"JxjyQo6Pj0H+Xo4PDUDegPv9ngss2pFxCzlu+d3xwcIbkbVfX3yBlgd2dqpDIL6+uEBSiXgCEOdFTm2n",
-	"spEw8zyH+wYbXUySQgkzk0PVFVN5iwcvkFlIdNjAounNFHI8piarJV+5dA1BuPYRYxKE74VSlhsDwShY",
-	"tDmeFAuFzbKt2C8XmRiuKumFOmJt4Ma7eRE1+zFFljPyZyHHz53iAMQGdJCrWSqHiR6HWuole8Q+qJxM",
-	"PnjLMk8TlZcKDb+1bjteN4jmQ4J1v5fjwyF1l4MfFabbqTTtON2FHD8tkG7LJO+L0L0dBxLbM6B9oHKf",
-	"oLJPCuMJKrtAVt+qVN4DIxsGOP9oWcgxEbJB0tXM7KANLxueZ7zsUBNgtl/zQEO15/VazNRCjokgFqjy",
-	"gW5Wx4322R1QnwOPFhXs6AD9n5vBo3nGdkhlK8QPi6e8RuRZMGVSWx4NknKjqGk93hOG8onfN+QCNhLR",
-	"CjN4aHeCAwnewOUPhQ4Mo9eRgTdxVPgIFL9t4jwHZnEbVPpSnT8VhJ1Yxt1YRiO1P0Ig4M0M5MDJwu/l",
-	"+J9yqrYJvNcUz3NWAY8A3lhd5KH8qb2dvaIlFbvm2KG2nlDf5bSTC9T7YZP3k1BWgN039o8BqrfALqQY",
-	"++2xPWU51NbjBeN8WR/nHX+56ihY4+DiHx3IycWjH8LFVR36yA4uOrM1Di4b03yAfNWTnv35CM1m1vFg",
-	"zUq+PBb9AS+dSIOSucL0VrfYzhX35UG6iuNaKAIx2O/lT7oz3vFJYFIGJL6OloZtliQaxmiERp7Fn5Wg",
-	"vDiWoJzjwcYnYXkSlg8qLJHT2Hi2EyntouTxSNz7Cy9ibnQG9ZD6ocIhuVJ7ygFXusgTCwOBkE25GqKZ",
-	"Hs1kMYmoLzpiVXkJCq64jvIB4VqdR10hCxqE0xNL5GuOra6Bv65gXoe61hscpy4r+hj72lWsOpELGg0W",
-	"vPTLncDuuA6WenAmKdZBwf+b+WCaxXP8AOtqxnk2n4FQHye4DhTrtbzKnriyh1ONG5dn15F2tSEsJ2CY",
-	"tW41cxLGKY+oKQZtQ01cuNoAi93u98yV2q4qB57cBjjbbS8AIpdF8kHZhp6VpEoklk4kZ7PzaRar1ETt",
-	"INOUwbtDYehVEwWVpaCXDRVeFerp3QfL+2gA1/BKfhoASW+b1upeznNj7/Qp9/+OcfjWlJA2jPoWX+zK",
-	"DXw0SaElp+KayHIvx6xwMhOGYThMsukVt/yym3S0IjU1r6l9ITq24zVm9SH/h8fsa3e/gcdQUnTtV5UW",
-	"OKKDPbJDXeud0+2JfyQ2sWCqpgNF5aokdCL85yaJI65yZ+bqGioLrKH4oFL7KD22Mbc11GfVXbaJjMb7",
-	"0L2E3690Adoq65Z/620MDOzK4kMtxH5TZS/tfr0XKZDSMEeiX+ZEwzlJPn1M1ITFRPjoDWhPN7RS+FVE",
-	"Law9xErRCCzw3jtnGAgTRUERY8XCiDgxcpBSI1a31DTRt8+NwPQyZJTY9ftLL6+Eau1G8zSlxFXBswaw",
-	"EtUb91ZYyD9wRuu0wV3FdryE6RcWESDgp2j7PZEi90VK9DCdxyq2VdApa+9UygejEIFmiKxRTKQWLy4C",
-	"8fIiEK8u4Kq8vmjSQq5hcUx9B3IP+FMcwkfQMP5RPeo8Nb40gvVqd60DtYmBKhaqpj7bGnSkjQdIL/U4",
-	"BZgUFUbhMk872+Wb2qGavWOS8QdZACzyTI+pzLU2/EfLc0aJSmNmOs/6v9qPp2ZsP/ztT3ShSYHQi147",
-	"MXLG/ef1T/8E82mYymSKzH3As+GFxq3wvDSCM5KnCPMbq2GKd5jS8+1OstwxGstaXJ//svYDT6PBoN+J",
-	"XcHV/XRyFLy+Ysk27cR6W4Nv810sUbeP6tnH250Ymx+9ujNLz80CxVIzCIZ7yZV9+VeQs3pCG6dise0p",
-	"q1az3N2xYgqZr8sovdJLUsQXk6yRqsDaV9TPiROlPVcJNRgNqKJCZ/rMIZ7ymO7JRNMXiAjblFxaaoKo",
-	"qEaw8BtE+Yi8Zn/4AebBE1hb7hV8Rvlca5WbmyK7VToi9TV6xUgMP2ZxMkpUzDPqjPiQ87LQxQr1RFIi",
-	"JAwOL78Z5/8XDd/7Uv1APnI7RZuPXNt18ukhYb6ii9zKPep79N73pT2ZAxvYu6P+rzCeWsc82Ex5kxov",
-	"z8Eq/x72Fr3Y7hZZrla5Q6AyHeweOT669i5dr7tJL451k+56j+p7/ATu0vUWN6lR0iB0ZonicmRYzO3S",
-	"yIaY17SCXd5Qjeu11g71Yatx14bRYY0q2sWRgL9YtQ2Aw6Qmo7s6SKW+tVMz9vkugOwchteOcVisdAdW",
-	"M8nS2LIZV/TaNsU7W3ZmUMEfNs14SRyOUdwHCnQC60jyINxt7aaH5I7v5ErMCP8A+BnwOPhfBwlPvylH",
-	"cc4JhOS0oO9YzYfs6Pci6pYl0cCcOV59SQ6CRWJAsQP+ikESOzcWWg+W3isPMOgkY25ommbZLfIR6QDr",
-	"5zPBv6hW4ATCZEil+O7LF8H12oTNydW7ltPDeB1Ebwt1xLGEiONlOKhAY5Abm8oPYHF5ASYLkqsElhH1",
-	"WVwkehwhCyxgKrtXOx2KoULFN7KIkKLnZPYGoY5GWFDC3rOh1EOFf47AfJkIpEr6//LnPDx1qFvkSVEo",
-	"7O6EMhIk45J9NLRQHy6pdoE+0l2ZG7J6S8OCDF7xP//9fxmbswQHFgs4fzoZV39O89HJBbAWdJIiOiE8",
-	"CaZm3BNfwZ0LtXfAqIXhUORWFZEsCI9LmZtRlt/cqqWJEBIUL6wjxIa3SpB87p22J3VWgNgPWb7sT3S4",
-	"OuaGWY7qnari2q/DsX/QouYstyREAmXb2uYWYVIJ9+Az9QE3XK6nWDFGykMdPr6xrvhUOPzQoPI6Y9nM",
-	"zbs9tcR4SknzkFvoI083q+cdEqsv07aHu9/VATXXXFJ/uFDo+4o3mAKZ9Win2BTsRGdzS7BTRLyHMtp5",
-	"ae14bFjvmf3kD7f6/Q5mgyjRXCbZAi2GUOfZHDQYI6Kff7quFxDyoiJgG9PEFPJWoaL7XaymswwufF/Y",
-	"40fV0y3L89+XiAcW+56RJ0MN98YUSZr69eCes8HZysJ3tQ+zKfdCavImNDvTeA0P7wVw1Fp1BDzxqIAL",
-	"tgCnOnQ8oOaW4/Pc3Z8wnwEHMwfMoDi+0+66xCiKRkmqIjGTeYENyaSIpvO0SOCDc9SIY1nIiLxrIxIM",
-	"GNPXIjFmjml31JzCmn9ZDqMAo0bA2xqOwwsPLetHmd/GQAtpom/p9kbzPCWDqp7+VnLWhRqIX979gDzG",
-	"MSsgPbsZq3MHSHVgzNommegLQdJzibRgB6WK0KEo6oHtQ1OQVxxeh+kTsPc1svCp/D2ZzqdCFoUcTmCX",
-	"oTbJH0p0XlyIH7/yeol2A+H6zIFNVG4fA5UMJyWu8HRD7c/5gxzkMs7QEcMHO5QzrxL7xauILOLmYgAg",
-	"WqZAbLy7zr5qeOHbs4SVqawJcIRIPM39U/7PeZq2p+/DM+g+wB68FaIjn/JKa5YFprhyH9kc3iF8UmQZ",
-	"kcXj96PuKekaCwD4QmC10K6806g1rQd+0XE2nMP9oWQX0nHgNpPzZANTDPVGrig2McVQe1wRqcWosr1B",
-	"yXIKJad95FmU1ecyy9CNVks1c8ocodwZBbInErdKzQxPQJB1BIiqsOWBr4zDFZGJZnAc9XsRhDoZ6wxT",
-	"B4YIQvvznboy2muDr2Wbnow7rjYhBETRgUWeJdoobRJg4jUQ4v/KJrqt1yKe1ifZeBCO/StpkuG2+cYl",
-	"/eF7ODUffLLNB48bOFtBpZ3zhT9AKBqYvlHGJHQlmlXcn5Ed90GmWiBkNMOEViqmTimk1hTMgtHUhPvy",
-	"QzZOdAT8D7MibRwn4mHYmrM+p0xzz1Pyg4NOiDz4WmHRqTRmkeXs5OfOZFGKM6AegLwt6rnPpnIpBoqi",
-	"PY7dcdoX8UEZx7kyhpudDbJiYkehQAIPJHMOagShtt8nhnxtHS/YMp/BKnM5Nb/28bHfxL//LewnONhv",
-	"yN1J8S1fC87gSVNpNirBxURNQ23bKNOzN6XX/z+iPkpPz21LCXzDXMVKF4lMKxGNF6uehRfCvw2U7aTh",
-	"/SACrHjPxv9iQjEl0oGJWXKRkdsEhzTaYwnXTIKHDCPwHIeLIFQnOKgC7e5Wq9psKqD4lWvr67+Hdiv8",
-	"WKc/vAWeHmJvdZM3YZUC7+m6VMN5nhTLZ/1ff6sw3GwsEu0xWMsRSSmGs2zVgm1bLbhTQ9TokAF26Gai",
-	"Ozfw+OKQrne3xiH7oca/vkVTZpbOTROfbIHl+nqe50qjWnjIHLKNNDekdfi0R2p4C+09ClHcIoNtc35/",
-	"Tx6BkEQuyeMc6dmspRJ/qOdGGDXMdCzzJd0FIzrA3PnAYBUET4k9KRINf4SaOHa/Ig5szSXp7ynoDh2d",
-	"CTIrzkurIhA6a2pn0d4DviSrN7S7Y2jZONXWjcjWH+lTITbXU6u2H2WPvU52rb7IODZC1s/Bqjk94Skv",
-	"VjT3m/FPm4O4+POGBqDiSttJuI0fobGWxTo+BuFq9sQu5QNBqBtyrj/axeEPEbWFM+oGWMEhb2GpmI0x",
-	"shEaf72JQXWJD97dwLx+lmvSIWrX5aC6DM5wOE3GH/6oSRB8+9vrcuglPLoGrfdhBXuDB8KqW7jvtrZl",
-	"N+F1/hH/vUniteDRflgQ5JBZyDTNFipm240qJdAFl5Bfvye+efPDm/dvHA94eXHBpkvh4RbnapjlMYEp",
-	"4EqeGxHLQmLX7DxbgMr0n9c//ZO6SUsd6ugNsTPQvYpltwwCeO75MqWYzgbsNg62Z3movfQ/qcnshCNp",
-	"h3luuOYbUQG++8a6JGkNuMU4G5rnIuoncdTt1U4SqxkJIhlMy/kMI+t6KZJYVHCWR4mOAzh4zRkfej5V",
-	"eTKkZMEydkPRiwuBR3LJbnKM3IrXF68F/NlrbhlmaWK3vmGHB8LGw18fOrCEZYmJCGxtzECjo5x++FS0",
-	"B0YdxuYDox3ViEZl9cryESsZywsjWu7Lds1vRzYDxSVE8Epv8M6x0gY03ewDr9o6+7x+V5XLk5QhT1h6",
-	"tGk7XqpmhKvHPM3736dEF2qs8gNfqLUy15e3x7wJx0o1w/0FFVq2N4Z7plYJo7+ZGprAfe9wOZ10vlXL",
-	"dsPyKk1bBr6+fivgp2w8inW2IyjBG41HcTfb8XtY/jEsx+vrt9+r5R1NR3taT91ktPvYwWiMiqRILbLj",
-	"rVqSv/tO9uFm6Algtbdqye2LV6zEDuf2BhS3N6DgjFU+yxNdOIsOjbnuhoT8XUzKrYw6oK2DuqeRfA/o",
-	"nfbHP6pRZy9mu1V3q5Ynm67NpuMrvbNVB2zg/OOtWj4Ki+5WLTfbc0Qp2xp0cCh7NOfogu+gTdoX85TM",
-	"OSKHx2bMfa+W25lyREWfqyG3Vrg3q4dO2B7RjkM9alsrbp+37nhW3PbX6Dg23HoRW4rXT9GEu1XLFQMO",
-	"PzuG+bbmSlpBvMZ400uRZuOxis8STfdvKpdkhlHKGAVW/FISKgVxseJQo210SaLaVZKUT2HGWiTwKcw8",
-	"ORORTYaJUBxhYTD8EhcwWAr1uxwWLkGwJ/7lJWbmymDCtKBwJaI8Yi0uZ0miESGHBRaUgB2BiY8qdrhZ",
-	"uDmL+ST8TvwyTQnGSRms/hADObytWq8u7RvDpM4chYHYIqV8HHNL7YgjO3wkMq6ep/ItYExnYk+5nUJU",
-	"szsJDJDPgIbOdLrk8ROucywfAeGFeTWVMybUOlAF+MG/j2RqVIVN2dQieuC3Hv/0fxPrgnX85IrI/cOf",
-	"bUo/JegBwj9iAAJKSAALDLm8uYHBIiEHSZoUy4pygtLj1WrvxkKUrKWH8sPv7zyYF6xwujtBeVsIkIEy",
-	"jCfDgnX6gMiCqwIncjbDZjaxrUpydRGkuma6yOWwIP0MQQyKLLulAjwv/SoC+rlJYzn7O3D16NKl84ea",
-	"M5t++ObqZ5zIFcWAVdoCTQLG+lZJu28qN4/T0iw9WJwx4+g28K6ajr0LUUvXlcPbGzNNUIA1Je3aCXeD",
-	"GT5khvF/3jfDuGGpeAfpvCx3/TZJC1o/30B31g0Xj1hLoUxBnKXl6rUCOdOTTQsfZFmqpH7iudFA5d8V",
-	"arqtBw7fQd+TZSSkyvi8J/aCVWEGz2HZlBV6XD+44qREMSQH8HboQnnyD4wF6kKL1/aUnn1Kz97gc63n",
-	"Ym9OyfHImBSBatHvTpBAHiAQqzNqlOVcWuMuPwO6OAQAmgPGA7YWarwFLje3loZsQeCx+IXyhQIv+Tpw",
-	"uDCg6ZU36ZA+Y1ZbF2pgkkLdcI2hnzANuoPVNDNtARaoKEl0uACMVU45zTgNvUyXpuigjmdZogldoHuJ",
-	"WMYWwif6+Zf3gtT5c7A2SckbZnqU5NOKgCAVltQlAlCVY5B+hYjOO/jgv0f/1tm/L7r/6zyJUMszmYhG",
-	"eLIZn+tFBJpJlzdSTawvAdhwchVfisEShrGQ/u7h6RzUN3psNeudtjDLsw9JrHKemCqtbuZJDCsYKzSq",
-	"JDkik5j8crakkz1rof6X9cjhrKyMDRj3JyBli1XDVeDtpiaDGJIUbVlcf0YiGVXdFvAo5vlz5K5p0F+s",
-	"PrL9uKTu2Z2xfgOXFsjbq2D3IhjoLDWhvidGbntIwqX5HioQgYL2YGEIb/SjBiGslrEuDIEE/Wn3h7Jo",
-	"DTX9aq+1/A8A6hvtykCyfGXHW/CHfSGn0FUQsiWGEzz7nQT3GagLHiYKyZ+PG+I5+1U5Qr0a6xEtoZ6+",
-	"45WrsZ5QYxAHZWSuinmuWUjGyhR5tlSxwFY4ZWm/LuNASLPMkulDdI1Zh7bn6m3zW8PbrQHvUOVvCT/g",
-	"wlsg6TgiJjqwXTRJXC0VLKPr6rKemxA5YRmaeX3xuj3gdOgqDY6o4DQbgin8nujV9T47JnYs/3Q7mFMD",
-	"Te7DY81xpJ24S7Cth3qzS3qV13BxE3GT3a5tU7iJh7Mhpop+2TgQnrO2I5HnsciEDDUTlO9WLl2cpXMz",
-	"K9XbTX7KpEDrK9FilsthkQwVOZ7KBiUIxZINh/PctITHjlHJBa/qp3wdm6DdSv/VNvpmyHDAF8zfly6Z",
-	"TzfqlOX7CS213dKdK7vhBfhgRfPDOiNC3bGOCPZBSL1ExC8cqdsTb/COuBUC185wITK9dHeCIWhFppVh",
-	"6DA29/fBJ4TwOMUlJpSlEtYS6ay4wef/o/McHnnejWweBjqC87mmGNFXtDkjP2BfRcnotraSCvTI0gnC",
-	"MQnfgBROlUS1stzGzkYvjJXldzZtO2T880uDwZAddT3EOGy7QmqQ84XYFeMLg5NeYJaFFK8vvoRBFnho",
-	"o6S45KBUXRf6su5nIH+K72ggyGPjK4/O10BZT5KChTwGhXbjGFbFcMeEfotIT/aXnmuMWBmwZRwnMeJW",
-	"zQpy8i9850WlwRT3wsSkdKRIm8RziLK29p7QBzT4ywkOYfCvjP7nn0cQam3ibModB05W/mNTkO8oSk/O",
-	"hWbnArbWWN7HuXA+SLPh7e6QiUdWQXoefiCeLUqumQTxYl318ySm3Vjjg9i1FAOZc78xjr72RYTB/qpA",
-	"wMABDkC4yoSnCtcsEBG7/RdVRPsSpwW0GdFxb5tGwaYroZ571uEdnBcuRwOzGHzrZ/25CXFGuQt2TxTA",
-	"L332jk1yq4Crn78j5YN8IJQjVJ4HjmWWejjJM538wVn8nOCSxnJ2ww+jS9umUQgvi4KTORTGp7yQjs1p",
-	"xX4FLpIFAr9BUn4Fk9zdbHKJBy1JfGWAfpU51IiGtk7vPrbRAiKUk4vlk3GxIL3di8VuAAzZP5u8M+yI",
-	"rRwjfnMX2JFKqp4rHfMtvLtzwa0kAG01Wpeb9VghTg4FbXLiJY+FlzDc34Z60Bav7f0UtCNkrKyHpLGp",
-	"BORUcQkF6/pe1ZD1ubsVuWOoM9T9wGy6JVwXDFf6j/p39kfZJlfCh7bwqx4bvQdb4tmwZqbLI90Fz2ZD",
-	"osEJyebTQ7I5cf7t/BDcZ2VrZ8QBQHzur2BuCerzAFY5r4+T6XbPMmiBCKI0A1tTKqoQQahztmKbWEWY",
-	"mKZF22vn8eQHam/ms11B3apWUcGUdY6I+cw67NfmFpQc+wj4O7sh75x01gOjmKAe4NfBNfOuRrqdP4ps",
-	"BasAH0H/De4EFXQpkoLyaqmCtpIL+/hhhGoyYj20zH7tAEywUl6B5lbINFX3Qqi3R6Zpcy/swom92GhV",
-	"lIW6IsuwveY678IjBcHZN/jNiUE/TqdCe5Xy03YrlOAo+/Ij1LGQdvIobC5lObRzgfAxStdC4/J3BdwV",
-	"iLcrtW28igcOukaofXgm53eowDSt9y+cQJU+OVClkwx45O4FH0/qPg6GrfGlHsC5gGu7s2uhEauq7lio",
-	"YlXtRd0Eyd+C18O+CUo0fm42iojv1XIlVLbGa2D58MFhnnYBeDqpo49DHZ37QDtb+hhW6O8gvgJmZQ/v",
-	"LWgFpXos/oI7AVbVGP5cf1p5Ybyf+2SGIaYHAuncLzeMsEEeeWoYn9dTyw37hZZ9yg47SbsjOV+Y4nbU",
-	"rqsNyj4++5n6Zr3PbpV+i17NZ/1ffwNJ5H/zfxBkCL74DX6ff7A8eZ6nz/rPzuUsOf/wCvkur2Klj69B",
-	"yJBipYNXMVFJXuKIY9dFzhmL4myIQxOQ0jQm2CMPT8o0yEzqs2b7dFtIERCJY1Ws9grzpuGGbPWJbJ+2",
-	"1ancqgdLkcRlN7IkF9lCq9wbGz2ftYHRWbY66i/EkWPqD4zCxczkUPknUn5YH7T8pmFobsxp7LFzQ+JA",
-	"TLLs1gTAOeCvUZbjXxOZKxNwd2z4H8PtjLGopfAXZLuF1pfjuoiuLubKaz4aq1maLfEwA3TXo/dHC6M+",
-	"qFym9kl/RvrJjT3YQDR8c0Ndy1N107Y+b5SGJf4D3kD9tAgGbXVB+LpWJqBPG8b+jpvFny2SWNEL8Glx",
-	"aQo1vcGPVwjS+27DueZqlpmkyPKlgItpARKTXOQqVWB36qyoUBY8Vp+wHOUGr/fWcxIOItAQn1mhhgX3",
-	"Z516k9rn1kxsH9l+8mE2nSYlrcfJaOQfAEjJuansnX+xZhX8xPaLAM0LVBhxJopcqUDkcoG90mkpgzQb",
-	"wOnkw0nyAc4JhI/MVUAwgslgjopquUQ3dLLmtBI4pt/+/P8BAAD//w==",
+	"7L2Lcts4sgb8Klid/1TkM7RMyfJNrq1/PZNkks11Y+fMOTNKmRAJSRxTgA5BWVFSqdqH+J9hH2yf5C90",
+	"AyRIgro4TmZmN1VTE0sicW00+vJ198dWKGZzwRnPZGvwsTVlNGIp/Pk85jfq34jJMI3nWSx4a9B6TScx",
+	"p+oDSWJ+IwckGC58/zBcpAn8wc5JypI/D1vzlN0OW4FHAvzM2fvM/jyOU1n6IqHwmbTVm4TyiKhXiODJ",
+	"iiynjJNsylaEvY9lttdpeS0ZTtmMqiFmqzlrDVoyS2M+aX365LX+5yV7n72mE1afwdWUYcNzOmEeESlh",
+	"s3mWdxFLEkvVFVHj2dhPcx/hIk0Zx26czcQ8YxOW6nZY6m7qacZmksxZum1DKbttHpRa2lgs5MbJw+5s",
+	"nP2VyGji6El9TfhiNmIpEWMSqzlsHjq8psYuNzepxr+pyU9ea05TOmOZJunvU8rD6WuaTRvIgs6YapyS",
+	"ETx5Tih+NxVJFPMJCQ4CtUBS7evbN8/3GQ9FxCLSDsaMZouU/WfvcSImMQ+AQtl7OpsnalAzKjOWtrxW",
+	"rPqaqxF4LdV0a9DCvlpeK2X/t4hTFrUGWbpg65f+BzGbxdnlkwv3bC5ICA+QyycXsM1mSurvjE5wWm17",
+	"DkACcQZzlWqmlSkcd/3+Wb/XPzwNu30WnoyiXjc8DqOjUXR2dtQ76Y0Ox3Q8PnZPUk7pjjP8MRWL+dOH",
+	"zbv19CFMRlE1zaa4bxP1Uoecdk5IIsQNi+D3W5osGFnMCZWEwtNDDgTuqZ85fs0XM5bGIYkjj0hh2iLL",
+	"qZC6h1gSmiQkiidxJodcTmkklnhc9LNxNiXZlGYkjjrkgpMFv+FiyfFn2AfBGbwQ0iRh6ZCHlHORkZTR",
+	"yCOUyyVLJen7fRJ8HLZmTEo6YcPWYNhS38GSkJciI4/FgkfD1qegM+SlXRoLsT+iDZQWRzvugZuRqG/N",
+	"UWx390dUsgiIBbr8vwVLV0Wf6qCWjmnExnSRZK1B12vNYh7PFjP428ERtmSK57jBktCRuGWk6/uEpmqJ",
+	"53MWEZqpbxqHx9Lr5iH2/M1jTMWvLMwu0nAa37Lob9B8bcA/KTKbp0xxDo/cMDbHe43q10g7ULsR7CGN",
+	"JCuy4NZvY5pI9eMcO5PnZLQiepRkJLJp0/RMGy5GORIiYZTbs9h03NQR02MAao4zWeKDgepWzmnIDhTl",
+	"BaQdRDGVc5HS/+w9Nn8Gex1yYdrB8xIJJok6CHC9e3iwaWYdFaJPimRs80HR06kcldJBObyvI4JdvUoj",
+	"ln6/ath++FXtGVyx45gl0Xm+f0GYMpqx6JpmQdM+CtXA9WjlJtNW0YKaI1fU+gtOBd73zCRLzy3mUfFB",
+	"CTvXNMzi2zhbqa/eec2TvWSKrhrm+kwRtyFUzT7VKDxgoh6xnlbbnFMMXkmh4BmNucSVypSc1g6pZPsx",
+	"l4zLOItvWeViMmTVsHQSBtvaahcvRZo1TEv9RKI4ZaH6wto99VjjvkmRZg17pt6zdovCJ/hy3dL/dyzj",
+	"UZzE2WpHTpPviBjj2t7mLTUNvniiNAUz4vlilMQhvJuxlNNE0Vka39KMuafwhs2FjDORrjS3vHxysUl0",
+	"seUWqiSXc+AJOe+DHx9IksVzlGBmsZQxnzRuCMgh60ihGCXKWG/YeBsZyzHQ7YTH7QXF3WWoYi6P44S5",
+	"p/FGtzfQcn/CHkgt74DKRdK8EdIOknh0MImzhI466Ugx8h+mLFRyFh1nLCU0DJmUpC0ZijlizlLQFvcG",
+	"hJq9ASHIsPCg7/ukxsJ90v6eRkTNlclsjwyHSmFMGMhuw2EL7opJfMt4nbO/eXTx8MWjzixqIAHTziY6",
+	"WHDO0m1uxBSeVHcaF3y/kCPtOfaJ45pS19PYXE+eEkNPOycPJAnGMY8CEsVl4jj+jBvLFllwZpehmLMG",
+	"JvKSpqkRbZNYZgMSwN3AlLY+pwvJIvWX4EnMWUDawLXDTGkRcTbVdKOuFDIVi3TPA21+OWVphSqIpCup",
+	"pO1AzlkYj+MwgEcDOaUpiwIlRK9UgxPCErmeaGA+xf0R81uaxBGKhnUiwek0MQnV1AbyuKKTl3TGtlEm",
+	"d2AGpB2kLGFUKk2y2/GrSthtt+N3fDd7yOjkWl/3u/CIt3I7Kl9IJe4D8xWhBKlMqYvBYBFHAVF7KWao",
+	"KMm9NWehSWTb8Sx07+UsfFJPy7ngEm0O39PoDbIc9UnREuPwJ53PkzgEmj34Vaq1+Wi1+/+kbNwatP7j",
+	"oDCmHeCv8qBo8nsRrbDP6j1iRkxyc4WiDcMt28FW7BHNcDTLUrTD1dnknjfkVCvDYxonDE5HHOFRrHTz",
+	"0bQI0qpusjX4xXw9kxPz5btPqm2jjI9EtFLD5yIb8r9evnpJaJJNxWIyVeRiDjz0xtJUpDAl3S++nCsD",
+	"M5qFUxKxMFHcgIxFOqMZ0MeQ/5jSubqplHqNtHWuKSZUb+0r8gzFIolItkjBsBHzTKn1R77vkeU0Dqfk",
+	"OR2lNFJCKLtlKSyU3FMaNRhY+DiJw/sjhBc4RTcFhLo3td8pk2KRhgx1ITmoHRfcACUbmx1Q3O2T13os",
+	"0lEcRYx/jUGrA0uTRCyV6FAn0UOSjwZPtEjXP0XIPsGZpYxKwYu5ncO7chGJQHGhSClSFPgLjWYx39D7",
+	"gLxYyIyMGIGnSSZUI0Q1ly/cS5GBmvi11g0Y3WAzH3QvWl+v0xtNKLhSZWX33BzHYt3Sipbd1D8+G0eq",
+	"BfUn3FtjkQ50t+VfXJ3Dmr6mq0TQ6EqI5zRFI86XXtorkFaBJ+ZsKFGdgzUBpRLJ0luWApuYO1age0g0",
+	"uyaPeBZnK3IlBIEZFDNDVeprEg3a7tGo4bSVOMwkiue1Tzsnmj2qcyOyKaFJfMP2BtvbTX57UqopjmuW",
+	"XIQZy/ZlljI6Ky89Xh+tQWsUcwriXl0Yslv6EM93bcC5b9oG5xEcFGp8lqPtB5zI/sNYwjRjpJlyQwHN",
+	"MhpOZ4xn56CkqQX7s7kLNGngAu4bLjoufS6UVfy6g1+z9xnjMi74bbDe6+NU5O/9KNR6eKREBdcKv9Um",
+	"dtssWTayE8vGvhPZU9BDArREgp2KcKGVfnSqcO0+K1RkdwdK+661XrgHrIP15U6Smo9cjMfx+8qEkKxJ",
+	"2xpQKhYZ88iIjUWqtC5LB9OcoxDdzKXVdGTV3L8mq/yiBJGysZMc3M2gAanailpyRQ9U276VCvP7JZvq",
+	"bn5NEfOqtGXEGJXMRThaKBVhBddQJJZciRvgklCqNGlTMoF7XHstwDBp3t3bQmT98mJnsaxv6FJtdmVR",
+	"lYh/ME9oXFnOra4dbcnTzXlktMpg6+EP6P4tp4tsKtL4A/tKki/qm/lmZOKGOdexS+yx6fX6ZK4luDUv",
+	"wNL4nN2yBO4G6bZezNhsBOJegKbJ60S9EdiKr+5aoht4RFNGUG1NU7oibaNoBsDy/hSgl5dy/N1TxznQ",
+	"TQRkmdL5nKVlq80vLVSHSczDZBGxyFhWk1iCowXwEY6NzQUM6Ep9xlm/YbfiBvesIiU8fPT80dUjcmCs",
+	"/QeDODrANZAHA3XOr+MoADLQFp3lVJAlxfFRvVyl0X9sxVFrcOiZLVL6Klp5Uz2MT15rnoo5S7MYzShx",
+	"5N6MIB8AOCFyYb3TqrtWrf4Kl0OlY6eXoTD//JI34akhFU+LkVocWM8oesjmiVg9Yyuwzzic3QZBogYd",
+	"vH51eVVZ3hu2kkGHfA/CdcoIZ0ztcSYIutsIJTds5QG74uomimVh8QGfICNI2ANSEtfLBnMNLmCqsQfS",
+	"JmAgTEnafd+vnKWPnU4HjTNqe6GFYcuyCXVa1a27YasmyNSSRLBUagAgLbyaM355+YSgIwi+TmJedc9J",
+	"Od1PJSUXFxcX3x++/EB/6K7C3iP4+Ne/XVxcPH10Eb/+6f3xTy/6yfTJSxb9OP5+/vqvL1/Pfz5ZPVt8",
+	"F3Hevfwr+3WS9Y/Ojm+O//fXDz/+OJ8+6V29fb989uF9+Ozhs2fsw/JmPubvX99cvrhZPJLzH99kB/Tn",
+	"n8+W9LvvXsUnf7tJT+fp5EnYl+Kn45dvk/HDD/Pbn5/1nhw9OmF/o5fs9eHlxfLH2d+evX385Icoeklf",
+	"+8+/m744+TB9/PLDr49v5/TF5K9L/891sd9rZXGWsG3WDTxVWcLKS/RiZT3i1EtchAtokBdwYHcgXYCi",
+	"lPhCUKcCm1c6uEzXD/Bu9UjQ8wMQf9OMpR4JDv2AROo11ZxHgr4fEPRpeSQ48gMiluArUTJGEs/irH4G",
+	"KF8RkU1Zqk2VM3WPpoyGU0uBNya8wiPQ61U9Aj+lgk+MSwrmAjYVNC3XLMqHvosJaY61zjSuBgWsNBOE",
+	"RuVGe07MiM2iTAdeedEbmJUWTHfeddd98K+z778M192ww9Y7e9NJW6QknnCRMkniDO9CjnYMxWtxdfb+",
+	"eLRxuZIZmz0R4mYHwpgKceOihEWauOelXiBv3zwn7WmWzZWIrP6VFaYP3w0OjKtY/9AJxQx6bG26uFX3",
+	"rmlWvCkOn/yPcfacjoi6C0ciWoH6Z/sKUPQB6yAi9ZBw1EaB1BdnJExoPJNqy0bAqAVnr8atwS/bOnq0",
+	"rcJb/zwMSj/6rjQ1/HLwsbIlljxUjKhYcodXCO8l2w3kuLzWj/K/czFDS9mf3jUJWe79knGomdZDltE4",
+	"ka5N0+zpgUQnKeURIhDawVikNyy6Hqdidq2fqvhEc/lU+wAfajhQrsRfxhnTLsJrJQJd55Aj++kD0vQi",
+	"uBgLmNG+Hsa+LH6ut2uePnC/1iAy13kMTsqhGTinU+PYqOWXMVZayz8gJduh9VPQcck4c+0hdv6w+0gA",
+	"yQHdHZTHUfzgGkeF9myMm2tFcuSba5BOgkUwtoNGLRiMRvq0tYcaHAUxk4OBUuhfjZxEinYiuGRBsb1m",
+	"MxonrUHrVzHlf7EYpOL2+IQm6L+KKSeXsxjmgT+x6Dqimfqx53d7+/7xfu/kyj8aHHUHh2cd3/f3/ZOB",
+	"77c83W3meOH0yj8c9PuDnu98Ye0Ai4dcY1S03DoZHYWHYXg6Yn2fse5xl7LTM+ofj0b0uNc7i2jXP+xR",
+	"P2zZiiWNogKodvH6KYCb5zRlPLuOI6l2vE+js250GHa7/X7Y94/ZkR+ejA4PR5Qdn/ZH0fHp4cmYjk9b",
+	"7/LTU4Cq5qnIWJgZbEDtFBabtNY4TZdo2Vt7QK2+HBg9kHPAXY60FEuSv2CRvY3Rtelek7wer92Zi6h1",
+	"sEBGs4Vcg2OT8ICDrO33kbArYmOSiOX1mMbJImUuhLGhW/3wFrfpW8lSuDxan955teUTRvREfD8O/JwE",
+	"fJEkARE8ZHi5o/VTkoglTC+seoSO1JlEdEhtsSyM7AY6uIpnTGZ0Nm9VTV0fm7opyGMc81hO835y35I6",
+	"pvtZjBxtbSNe6/3+ROwbE9E8Vm91rvDV/Kf9eKZWCsQJvMgmcTZdjEAWSzQAYj9it/mHA5S0D3SLQHs7",
+	"X0+wbFssg5xS5/syo2n2R1kd2XCygjnjUcwnEOO24Fz/KRcgzas/EYaDfv6Q8pCpT87rN6PphGXXWi7f",
+	"sK6uW9KgR8etfMD51Wk1XqbkCmTc2pUyBXsVHpAf+AZ2pHh6Q9gc/BhLwUF/WqqjPm5gSqoVFz+y7tqt",
+	"mI26tg1Hf+eypQOUUXNJpTvhn1KjWoDrbMdb8D0Q+IzNd9uB1Y3BuFTsWirBRx+4Ouc1TylqFYvM/VAU",
+	"j8e7DethPB7XB1UhvPx+MhM3PdWH5ZiOm3Z4lsajRYaXyRohLSyedFJP/mtNVKNRBF542Rr0/LMTa9u6",
+	"3RNFHgnTPx+pz0ZOimZxlsarzgc6F6n4MGWZ/MtE/aaFJqOf4GPk5+KxujpgDcHFdi06qv9ojc/1sx5u",
+	"g0rhxog6RA9sxt7ZYsz2GJybCDwFRe27GrGKnT5AEYq5zBj407WZmds8mwcRqMfKdgzOlnl4ZtMdV5Pt",
+	"NMpZS3bAM6XnjsAEY0SBzGiIBVi/IfYccVDNa25Lcnddebw8mDwYyCkNXNyXZ+x95rgO1RADjyx4xFLy",
+	"Y5w9WYweSLIUaUTa4GGFCA58zBhmwGyx57wSKyJXlRfIKYTsFN86G2kmDZznA0kSOmJJKeIH/nDf006i",
+	"uCrIQe9+IbaqiY5F6mxMPcHuVa6w/DL49GZZo7qub988J5lQy7ssnFI4l80KO86omUAfKbayA2UqCf8A",
+	"eJHUoQPF90iu+sc6neaMsL5X8BOhUZQyKcvLBj9V1OH1U8Z+mqcMfpydPTiOCa09D1cmSvmBrJ6JYnIX",
+	"nEAwF0NTODy/26ExUQ95UHS5g8dCjGiKgczrjEwO9KOO8S6irdtxJovwQY/EXJFm1RJdBETXOivi2xo9",
+	"Hn5gwAoeAfeHiXXTHhB0fea8AWOoYi4zdeZgpZFn4IitkLt1jhAUVsSS207e3CuM/oqSq6QcGeFv9CvY",
+	"QaHNdKnNoHe4JlwX8SJOInnNuJKPowYhdB39XgI3zzGwG7g6qnVNHMySEjUzw+dtdNEDaT82TsXM3ZGU",
+	"C7ZhXjOWTpREC2b5Dc+ul1TKdvIyoefm6x+SmPGs6djCYWn0WhX22QK+YEOuYl4KPS8wdQ8gHF8KTpOi",
+	"ETeuo/mMWwuu2ih1ZYSHPEQm/lCNncxN7WHjCuiY1fpBh+h7MmOUSxJUGUNAej5cqonMH/LPtRPRSC31",
+	"l2KJ0ovLnmeGco0Ho9lGiL/D1ZZNWZySLKUhk4A0gS4T2Ct2y9IVwESmwgWWc48Bw+yuMYBxA2VKHs/n",
+	"bBP9unjqOlWyFtYMiC7V0jK+idf15eJpG5nZY5GCZfEOoi9IGjmEqmOLqQD4QYDPaedkyBkfizRkEYkz",
+	"w9tnImJJGbbTpuCltL4ZiWilsTpUDjl1BIZBbpI4d1vGnATmIZ0L5C58F47Y9ajB93FVC7jeXRz/xr5r",
+	"7PscsKoms0zEUkj2oYZK4mxn3v6Ns/0rcbaNXKwAYVe2uyKJkb5/iFIpAFsR02qyqeXnEQRRxCXScKp4",
+	"mSPwrNPpAH6qbYGgY5mlNAMIOUQ1A1p6b3vQhJ7Q8xgSLUDfGyEJOcL4Xb4ul5dPdgNwAjMH4KZbaURM",
+	"527oyMvLJ//m0Ehiu4rvgJPUK+gGSV58/8NGVRvb92CfmmWBSyZlLLibXH5IWcR4FtMEzDKGNCS+EwxI",
+	"MKdSLkUaIekozqToCtO+wbkBhT9QKt4OYN++381VOwv2e3ezhQ0/Ozeg5LgYqW1fwwQNYIJTyiujkT0n",
+	"YBcjDW8ub4oDG1DbdGjFPeA8JEVHGDZOoN7rtdRoA4cNAfenyY6Avza3LrNU8Ak856fRdnBcJKwrOrkH",
+	"c3ZGJy7eY8G/yo2/oDfq1uQEopooOMXpxJjmYmkCHDo72LB16i3VzlzEPJOEZvdpwlYdQ5qL67VS4xt8",
+	"SBEqk6Q9o+lNJJZ8j8gM5RNjfszopMFrOtlg/M/oxKlO55k2NnAcO+nGOsv7jmoHXEVKy1iykYwzpmRh",
+	"OLORCBczxsFstMhySU1wo67HXDGWip4wZamDlcAVXh/QW42awMClthH9QUjcc4tbo1g0n/AHkoxiMUnp",
+	"fLpy7lJI+TWO/hpNju4hKeFPTxJtoO6xhIKP43TWmOmI6AdQ59JsoMx58jkr4XnvPBeQMZw6kYJkQtyQ",
+	"YBx4JOBC/d8P9vTgZIH6pdJ05kb1eE3c/HUaz2i6wmHtznLZ+4yl/HrhMvM8eo8WTPL26cNzPEHBPBW3",
+	"ccTSwFNLAMwkhlsQk4OVO+80cl6mm653+jihk/K6mGe3o68k5jcschHrc/jlqVuPTATGsK2lTfPQDu6h",
+	"h7GcJ3TlYBslINwOV9Nr/ctuVxEcaLhErkGEd2RyKjLmGlxdvgvFeaoYkJ1od0MjayjKPKLVW6StghY3",
+	"Uhdib5yOsBv4pmZVUF+Tpw/dvH8JEEXH3uMPhIahWPDM+bKRTNysqL7v60QSpz/IIoYchpN36rpGHiKG",
+	"7fs1Rpoi5ZQGvOn7GtIpWfF2ZEJvWdXIUHGWW67vTxu86tu7p9fMKw/Da7I/4YRKoVQRzehIyQepWKop",
+	"AoC/TUlKlyRloUgjbUzjQ470toeOl0B3+oytggEsVx7YNoVYSAxXgUu0CFqM5ZDzRZJ4xmYB/aoXAtTz",
+	"tDKpplhNzPuxhCts9fzu0b5/ut87u+r2Bkf+4Oik0zs6+xlhVROWztOYqweP6eDwcNAdD076g6PuIPQH",
+	"h2eD0+7g5GzAwsEJHRx2B+PTQd8f9PxB/1Cjb7uHqAP9S0bfGUsX3Be5TtkURFfQVSnj6dotyAN71G7X",
+	"QcJ3A4iW9rUmwz88ItYDHmGdSYcEh+MB7Q06nY4ba9CEytRmiq1thBfGTlEsoEfEeAyKqTHB5caitmRg",
+	"1i4ZgKSnk2iZJLcXr5823OW5EaAh2rkI9y327p2LRVu7ucM+NEZtvVwkiQ4PKtZhDayvybsKaMsidMu2",
+	"SZSpwCtSqDYl5l3DMB812wEMs4SbZic+SQyb3Mi7uvu97lX3ZNDvDw4PO0fd3s+tAgoH//YqUqoO03Ec",
+	"Qmdb+T517+sENiPfmg7S55PYNrTSDBCxt/pVqggU1Da+2sK0WiITN6y1SieGFkSKJKLx9MZcnDKdKYCz",
+	"DvkpVUIU144qc0RIAIODAH/BjamLtBV1BQDGDfYGRNB5vB+KiE2wYU5m9IZBQwuulDK1EDp19AeWCh0Q",
+	"ijkyIU8DjsyImNiwUndnNGKEDjkkzSA0iSkq1fZiBCaGVKeBwWYNjBeu7fKJLzbiR6OdbocrNonC8oij",
+	"9dtg4DmFE37b83quhQ6ltQcwyGCvYxHQEyFu1rOKqRA3d5Oozq38YiuSZ6CAwNKDQYxmUkDn5Dkzhtyd",
+	"qEK/o/5BH+sFkRDUilGnU0VrgX4DJDK1T7kwxm4Zz8hYaZoPjL8SgeNkDOZXbGvIoRvg9Hix6T7w/eWU",
+	"ZnCRQTZk1dheTZQDz9U1PC9zOaTOI7vdfb9/1fMH3d6ge9Q5O+wCjwTHz7WUyfUtS+NxbFRUvFwU2+gV",
+	"jslyH1VXZPlXLjJW/a5YLZRm1J0jp/lTOkMqS29jjQrBhzI6uS49aIQt5FBFqLFTqnJPHLy5GyODPzk9",
+	"2Pk4nAj3O14HTRvh6qPphqjs0zb+4zWPlnbQ9YC9nR/X5Ai0KzXA4TnHs4LijXWotpFvKjTjdKFaFFST",
+	"LpMlXcmifzMsdW6tkcjthlKjTNdwqoKkZsSaYC3qvU+5Mk02K8MoG6aYKj/fSj2I8jpXaauJkOpLUqYj",
+	"r3yCmun+TlKoWsU7SiawAetvRIs8dhNPhryQT8jniCdDXsgn5E7iyZDX5BPSIJ6oFfkM6WSj8aTwr341",
+	"jaBszRjRwWl3cHQ2OD4dRCeD43AQRgO/p/4bjQfHdHA2GhwdDfpsQMeDqKuVhv6/sDHDWC/Qu/3b6Ua/",
+	"A+tEs13g66hhm8ADxSm7I8NT53M9vysO6L+8KvaMrT6D1WECpPXcTqc5msbze1VsNqTWozyy1Jt6ti0b",
+	"QopAf6i0AU7FKUtAlRnymN/GGTooQ5EsZlySdgBfMszLEHjEfIYsioFSqvQXNAzZXBeU2jsvstxr03bR",
+	"NoLvxCxGr9CspuiU80Ed+nUt53jfP9r3e1ddMEAf+p1u7/BnS5QYrZBPITs4AdEkFznyhr0WZjK/1jYi",
+	"/UkfQS29FTymlAXLwTabBpUzhN6nr575ygmFvyOzrixuk28TEJM0inSWBCRArQgAI9GJZLcTvBtTADg2",
+	"1BVHE8USEI8eCboBmdM0i8N4TrOYT9SiBmRJs3CqFjQgk0SMIMamH5CZOo4l76zVuUU2a9ShB9IAjIyJ",
+	"JY7Wtpc5vY2BpjuTP9MoMgWj8UiQG3vMUxj6UzzTsYp+FZT90pGVptkwXj0AVirAL2Qq3+YCLZ0he2/K",
+	"62obxx3Ecyc1BOf+Kr2f/KgDXWOsfo8MuXUxB6XeistZH75qUlWiKDJbiiFn7yFLHYHcdhjH1a42Bm5F",
+	"k1fW095b1bU2g5XS2e55ZMp4yAigbpGNbwfALd+nm6C35eUFAK5u4IpOtvVJZ3SypUO6QG+1bvudw45f",
+	"tw7ZAK8tkVpryOit3CRUaMzIHfSnIc8vYmZuXMnM9X6uC9lqcOKUymlu2CylSx5yzDF7y9I822H93kZg",
+	"lzbaATgL7Xp1pBWy+1AkIr2GbWbmwq5e9T11q/YOr/zTgd8d+N2O7/u20+dXGt5UXD4FIEgPRVs3CzhP",
+	"q2WjdHCQJqcUDW9yKE0V59L1c1BIq5UHShdlvTJ7JjkSpOUWFo73/a4SFnz1n5lWgQCBmeXgDguQpxr8",
+	"1Aiqa0TJbUyK48LDuXBulT37eH8SRrOrzMZ4bW8mtfFba1FaG9dmXb6tChLKcb0bGFFzpH397l27vhbI",
+	"6D5v3cZZlqhvO2ujaW6do7HBmXxBJAsFj3Iooo3NpnXs9MeyB9jhAK4bLHb1yu7mQX0Exk6seHhnbDYG",
+	"ETkw2fjLFjlgTXlDXSsSQBUwstLynW3EFhQdOid7y1zmmwuufVu2V6BDAi4ydBnqcrFYKFZwgFvjK/Kc",
+	"BJjJKRhy+DkXcvBrIrM4SXSpMof+CIKdqbW9kFMAlLRK+eBuaUbT68I7NDg4UBwhmQqZDQ593z9YzBNB",
+	"Ix2Cic8fdA/G4v01fujMIeGX5vZr8uw4LgqLzadCZMjg14/mAB7Mk9qZW0Z/qjfo8Az29v2+unEODwdH",
+	"px3/FGBHSqiAFRnjZRUejRkdRawXnYaR3zvsdY/ouB/1QsZGJ/S4f3p4Ng77vdOW18JKLa1B68iP+v2e",
+	"3zs8oWcROxmx7qHfP/ZPuv0TysJej/Vpt0/HJ2pYUxbeiEV2DTnYduktTz/0C2QqAtJ8Z+/p/aREgjyS",
+	"OwzLKlAQRUTGigoJln9WBy4HwMbc4J1oyqh6UUTxOMYTRufzg9uYLeUBez9PRMoKXhDziL3vTLNZ0pnS",
+	"GfCblM3ErZl/lnNx2OZDJS91D6+6p4Pu6cA//Q7Ei5IjtE5c6BbdF+lE/3mAi32w9Tp8emetBApUyCGu",
+	"b2Ie6WNY9j8Nukc6EkT9Xx5MmTpteexGEZtS4y3Y/iTOrtV0rneaWWcCqcHUy1JO9buTOPtL8WLTO1Mx",
+	"Y3Pc6i07K4gt/7xLh/Xgz56vbn+R0eRaH4drQBMDKwBF0hwCEAgrV2FhwNd/b0wOVtornaDH9tfDF9qE",
+	"Xv4Obgn9VfG7wwJm8erqFYIG/5yBQxlg/MDZUn3S+hFUBZ4zjn+FidCVglNWfAtuTPxdzHQoi+Dq868i",
+	"1s8kbNyQX6lgMlumDy2xaZcIV+PbrqscH3og85A1245mXYdckETwCUvNlbgxUeVnpBw198V2YKSFnD5U",
+	"b7hdEGo7yRxrNmpBQX2DgkM7wAtGbQ3cTrinEP5ijCbmT52nIyi4htlqzJgYOA5N4JF//v0fe3pNwSKy",
+	"jCXbKqeiElY2LRsIRi9FnnjbwlC4EAb54fq4FSDBPnpbaDClc1mzUD2VcgHr90IdE50RXn1Ww4fv44TJ",
+	"THCGi2YBO9SGeUQdIjAdJIzeGjFuKzLcdgoNQbclQIPNTewlLU/fPpuanisLWrEGVs9qoxT8UmRNQX9K",
+	"uAUCL8TcPEEkLHKDy7uowGjY6b+EEDsCrQhjPikndMmgkHdEV3/aLLsed47PTkF2FUt+C2tuWXq6h90e",
+	"HlBAnIBz5+TE+kbvHdC8mhfAPfImHMAyZ9+LudVz/V6zts3J2fPfH0gszOdg7ynDSErOtjpJ95nt2tDs",
+	"A6nvmOrNA9bmHe6d4qSMtEJ8bxdSTgS1gDk2T1mo2jwnFPFgsFvuCIE1rqaCktY+sCtzvcQUIBi/j0ky",
+	"3eKHIdEaJaULph0+wFZ0GZIJ4yylWVP0510tRPPPX2WXGQXowbNPTE7KzV6ZfE3K+1PdjHzUFpm4uPdj",
+	"kd5o95Zdgt1R31CkN7rCOxdQaFHSWxYNSumWdGm0mMs4YladPsPvTd31vKwfWN6rnN8KvUcu+0trSiWh",
+	"ScpotCIjpk4ivWFczQjTmzU/8enTmsj+3Uqx7FCI5THUUcnTrfAbl7EPljSJ+c2XQIg12dkdFV4MDED/",
+	"lInSD0f5JbmdKf/eIFINA12Hw40z8APiq9U0VBbjcs+0iezdbdxrEIuLPTgH2bguu/lxa/S5K8aqTuDr",
+	"oVY2rW8AW+W7qV26Q05xG8jdQaZD3oC82hpkOuRrgVJWeSk3HaV0xpYivdGpRoFT6pJZUCwSKpkC9Anv",
+	"sgeSTFkyZ6msVoDG+j0Ze5+ZGuKfXOl2zVis7CDIsLAaV15RfkazcEoiFiZU5zud0WxzVDU07yKtH90p",
+	"JS4c+WnLgjwK+TVbuitDbllqr2S51ZUliky0dWtS198ssmssmWmmLuhaQ69NdiRFssgYJMwzmW9AIWER",
+	"wRc/T+Jdm8blERRJx4cN8kiybCfUaLPfr6ku1b2l93Wz23y7GkpdqY3TBa70zuk6V3etb6UrWZXLc9Qm",
+	"6dl0UIyy8WAgpKOhFodJ7VpAYAzxFMgq5ykqoemO/AbY3+8EhfcVEWw7hhJXEFWOgTbuK1bb214FRWb1",
+	"yatWHTTeD8epLkWFl1Nzm1qbip+P4yTDeLqZuk2WJrmUruw+oysiGSZ+2ar6iAHNbSo+ko+8vkY1yUBf",
+	"BloJSBJMzakb6OSLWsCOd9brawv7W9D6OvLaapWQEaD5DFbMK3Jw5aXW7Yq7WIiVZluwiUPfc9rRlstl",
+	"Z5JqI1koZsZ4FvaOekf0ZHx0Stnhycmxf+Kzfj/s+sdh/5R1j/5f+edTX3Ha3nH0Z0w4EwLPLF/Wb+hq",
+	"JniUI43WGtfwWRsLtMnKVnrjkyGkNyBx3msk8cU9xA8PuRVADCC9etXoAhphR+LmUPk46ww5lM+gs3wA",
+	"1LovAl4gZNtBdWKBVxy7FZ0l9eBb3P28Rq32ZTm0zf6+f3TV6w76/qB/1ukeQeRMec3GQmh6OMrp4dH7",
+	"OUtjxbOp4rlwluzwWRTmpkejeUunmcW6krBE14kIb6rRskYOdKir/X3/BAB1J4P+aad/fPxzg3ioKMcd",
+	"xV2OkW4b0CDo7gBoKWIfg81RXHnorn8yODzqnJ70fy5OzB0jeO+obzfqszsGWlrdu27LpzoVlWtllX5I",
+	"RixbMtvWqpYYKkbrtFd0odS3TF/MeRasKjLKyslWzqNWZNYyGbDqIKlSQjcX9q0hNxc6bpOIzmc0Bicr",
+	"drGF7Jk3Wson51rCF02pKXPNsdAujZ1NqYt2ZspGk5hd4bgP2ZvGYsGjjcNfZw172Vyo9sJAfOvlDEiB",
+	"53dUIO55LQ2wmJT1PvjY3b7kL7ZSgP3VeFqebvXd9pV5XSdC6xDQhWthjGzVXKOZtItZQHl1LLaua5ak",
+	"EUv3OiQArgnYMoHlZ3O9cshNQyOWCD6BOtt6Vc+Js95zDaI2FqmxwZwj3uBax0qjN5kUSDX8HnKK64zb",
+	"ucAy5KNFnGT7SkJJaXjD0nMsp8RSqYOqSBnyZkmsJvkRSyFCuBTUrj6rJUJ2IOlKEilIe8IyT+fb8wje",
+	"BR7MwXHHpeE0BlyRvklccpHNeI1zUQ/DiEj9/IeSj7FaFEBjwCuXweG+f7Z/6F91Dwf944HfMwZbeE7j",
+	"KQ7r1QOKnK8OpJCabg6U8b2WQQ1dZ+JaSbju2dWLaWOFDw3O0THC1Vz+OKuEyuwaZDl1n26aW1Ouf2yr",
+	"WmE8z8a/fW3x0is5C9pOpmkadPmkFpmWKsMtCTOHtbrmW0ozuI9VUaZpaA24qdqRBfECRuc2wjXOaJ20",
+	"bs2sJqiXDk9OVwU3dRST2bbQe/FCOVFdpSwCklSJ37QGrdHpUf9k1I3Cw5OTXjfyj05Pz6LRUW9Me2O/",
+	"12oubKAzudRKGejONcLOOmeTOLNBaYMNh0yqHSkObkYn14r7g+k1T/gexZICmes1eOeiAH/DdqxZ0XLl",
+	"BGcJ74J1OstQ72gjLdSW+zCSblOM5XNCQteA3DbVeCmS33HCwFxb4LfuYgDeXP+6ftFvmjBYUrSEguYt",
+	"aVrK2Yhr7vVLZrPJFr/ID3rp28KCq87GbskPtik4U7+ydiCEu1SrcQbZ1Fhdw6IV4rH6C9eFHBC9VFos",
+	"Kn4KOmsrk21p/LMMIc7bpJ5P2xIfNwmGpCoXus3G+XW1NRC10VXhvFo2rndBhwfl1V7vYmjOAwogljU1",
+	"f3r+lgV/6o9U7jmXtwF+UtpAyiYgWetgGUzVZnHj85o2QKiRzZdTUZHPSZx5RHDiEL9BWq841Eul6e+5",
+	"hFDtEq5tsbqUq7xo8Lm8yL66Pzak1MK7fH0MfUYnkrQzMY9DWTbXNwSsF6XK77F40vZut+3Wzb1mO1af",
+	"Q/xqyTNXuXGtZbbyvubSitOTV6UXx1VWLEjuJ3Qx71zzd3Ga2q3UeItU1qUm0TgOQgUGUrvbGs9ZSaax",
+	"b4iKh9Oi7rIsUOVLa+wdWzlBozgtZ3uoCIlrnRvdbz7Qr+oD1RsLpvcmuJu5LpEAjWHSZd9DbZhqKjn0",
+	"tTXu2lge0DxeQq/V9rXchhOJbPvNJimFyJhMlBKXaOpzb2IxqI874MPWx0M4rYg2yivv1CtPcc2uGEfG",
+	"dr4vzBNY859uzgu6W4LP3zKR5x0ybm6RB9PtD8et+k0zTW7lai7kDpOntDEDr9t+2dvv+vvd3lX3ZOD3",
+	"B/2TPF/F5gS83Ro94G8NFKCtg/ae41cVPKsj9W5tG/HrRuMIetjKR+muce2QddUUQHx7tSEZc2tTYt6q",
+	"LhFPJjqNMngmBceKnzoiqVL359yUs4XMOyKUeTldLLUUZw3VBNYc8vKA/lv9igX4rp5fklBNBJ7WKo+6",
+	"52M+KQZcLgLVEKlQ5RqbFwFecS9CQyeNfGdzZ/BqnmVnl04rHGxzVzqYc8vmK6xrc/MQbiq32hQHa9zc",
+	"PpS6q/SxbgJOHeTKNPj2zXPSVseXiJSAwxzSCa6yqSIxlkimEROSBP1ej5TwtE851IQmizTB8owGUFu4",
+	"Qps4wyanaBMU0FWHdb003FQ6dkAAefxAkgBmlEdWmOTvhGIpWgClYD1aMTaeYFma5i+t/xWLtN5V189B",
+	"In8ir7FEYCh4RsOMrNQb5dq0mSAxV7eDZCQGo/T2ims509o34JeVQWRr6Nc2+lF/V/DXmB4ejU7DqMfC",
+	"3smp3zs+PDo5OT47Ou2N6dHx4Zbgr1K5tnW+pFJ9r82wL+tx67JeAzsoW1oKGx+VAEVM6bIckQMIS/Z+",
+	"LqTJ7igilgy52hKxsMNyBjpRjxvS0NaFI5RStgcAhyHXGE79S15P4m5ArPt0WnZ/U6elC22/q7n6At/6",
+	"jBDL3wxnX2yDi3bFkqtOAR+FTKJGa9p31tbGXG3d2bPTZG5ZjaDJjN5ACo4C9BzkB0yrmA+wuNUk2JBN",
+	"WKFlHsBkjeuqjzZEnmJEEU5Vn8a8X8+csS2X4rMzjH3RyIjNEQw5Ja0LKtVBo2Wbqj50TTvtmNkaYad6",
+	"KBvTVxriwN513EyewZIugSFLlsY0iT8gBLamLDnFxddUkZQzGoe0gxy7AzM0F98///6PYO9z3NC7SYSv",
+	"WQrVyAXfZB7VV7+2V7nv/KoNbKc4EdCkm95ttq9uNMTtEB+h7cTuyMLto2VKxVhyRplHUmAQOd/XeWO3",
+	"ieR3LM8uuPLt5lUzgFczEWgfXFxOfOswk2+YT4PhSk9uezvjWzhAzoR4+XEbxwnzCIZpZwIRv+NUzMgL",
+	"XWy8KrYmSnqIbsBqdh3PAKWqrUP6jdag9adfopt37fwEHx9HozDqdVl4FPX6LDpmtNc76p4c+2en0VFv",
+	"dBDddOZ8spdnpdr1TUc0YNIUN29SXJC2xnvAJFCaV6KjkjfZ+4xxder33MJDPnOnnTRfh9q18gtNsnft",
+	"RZrsAdCfjeP35moN/hQQe0DusrxOz1++WujbkyxMWdkJmE9a+/zUjidUifkVhvVAkiUbKf19M0BaLbEB",
+	"mecrYk1/I2XuGuNcJmv3aa0Q9qb6EUgOIjWR6pkQQ57QdMJ+19HNDf7hz5FjNNza97q+1/PfWYe+Xg7b",
+	"a73fV8/v31JQECUmZYd+Wl7rqe6j5bVeo6f3XTHmn+JsenE3Nu0Kzyvfz1s0Yt/oNU5r/baLkb6wBBT2",
+	"oaIp0oacYaZKsvbH1oJR1oKeUYP7owGXR2k8mWYj8f5gvpjPmQ1YPv6KgOXX0HkjTvl7M0pyQEqPfkl8",
+	"cj8fXd59c7TVyHrks0Ku7gWnrAc1N0vlBgZX9149WD6sv5U0vAUs+YuhjBtOxFboYr2OdwIVO3bDASZW",
+	"XNqkSXRWyZZTdRvq5E4Y82Je+F4tIEsJvjQCPVAXkqAZraZULGrIQ1AU/KpaIk/AH5GSKzopvqjrkzpH",
+	"sMMIYlIBu9J6lTL+bpOI3iT6/VgzmRciTdVkPmuKBrvgBAo9UV0FAlQlePbcyCfbpH60TFJ2Xtva1a8W",
+	"GxN6GYdQAxpygyserlTHapbT4taXxZUb1hnPaCWLdWWRby7CUsoduyn+y16snEo8TUg4ywqFFFtpl2wp",
+	"uiwNvYIKsRanICP3orjE5Dd0iVnYnHlb4oxgE8YIoz/h+2VTjGTJGKVTyySOMVtjpbzqKeJ5VJeFNF5o",
+	"bFSnx8niGSMfBGdD3g6wMl9v3+9e9bqDo+PBIRTD+M7vDnzfWMor5xUTVzZvs36g0fyKv7PoOtKFCnRe",
+	"nEFLfbGvxlcjbiWmTsR+w7HO7rexdZMrnmmcn8uwfPnkYr/rPLMWj3GAqVPGFRk6+VaDq0/PzghM0MTT",
+	"h9JtziyOhdVXdYvKW+qVKaC2B7U1qi+s85ww8H66Tgky2BQfgKSEMk9790idg5jJwUA3UBPGK63N6IeY",
+	"T0xrHfKTWGo4kKnP0+34rvo8FX+FIxnuzvV7ygLlmlXZGhfTiIEpuNhBRifyYGAGcaBXwgGLWeuheWNv",
+	"h0dmLhtT42qvXZ7NazIXzSxVM1AXfZjXgr3zNfxRsUbtEJ7FSRJj3RBZVfFKXLAV2XUB5HzKUvWWXCRZ",
+	"zCcxD3Wy9BJrbEiJ6yhWdLbf86+63cGRP+j1kD8fYgJ+CMFn0enZGe2N+6Mjf9Q/PPHHjDF61j8+OT7y",
+	"e6N+7/D0MDzpH5cKC7xh84SGjEjK4yz+wHDGTIZ0zojgIQPWL6ciRXnC7sWq9rqxGYc973MvkLLD0WHm",
+	"RRJQW9xBJPVdb4T7Y+XFQrpGfPnkAlL2pjIj3S4JpzSlYVZGxzqyW9cb0kPIG0tizkj71LeaRA7xz7//",
+	"Q9vQdLLdbEo56fr+3papvPIJFeVm198Stn9sXUaD4pzumvjJYgwOrMrvVeq430sesR8L6dIiGI9iPoGM",
+	"9gvO9Z9yAfq2+nNM44RFqGiElIcMPoELocQlsQcmz0u22Ls57UpiR02SqMohem5bGfQ0FwB+BDmwoCfp",
+	"adavTsEPT/Vc1l4XSIZKrtDU+TAej+vr+4ozdcr4RFusURNeex2phurGw+uZiNTcur5/3O8rDaf2jU79",
+	"ea36yU0WEQyrtb+/T+hBJMIDNBkdHHX6+5nYP+74nVk05N999x0Zrfn9L38h+ydd75h8d9L1Tslf/jLk",
+	"RC4iQfYXoK/sPyGjBY8SRth7FpKU3jAyiycpzdj1DVtJ8ubi6fPL60cv//vP81REC0ifP+TfofmbLcuD",
+	"Vl8YJEzDkFpeSyTRFk+lTJ2H0qrULx+9lk7mKSJGUJ30iAgzmpB2MNSrPmwF5yQYtvxhy6AbOFvCTu9t",
+	"FzK9qWfQX+2Ora7yXK9bd1cmEZdzK9JkXA9hzTfJGRCQ75gLWpNvlNPMYO/PRpR/3pbVp2c2MF9PPQ9r",
+	"1JWOKkvRdOU4y35eWLHjgKt1n+MrOqknpMol1Iqo+KuYVmvolMXCEpKvcm0V1StPr/z+oN8b9EEg3PdP",
+	"UCCsXk1bv2ANsF79sqr1litagnjYOz47YuPx6OjUP6G93nh8GHUPT6Ojs8NxdHp03Ov3WffoiJ2UhNCn",
+	"SmikieaSaGywrsNfWj3aH52cnh32D0+OopPx0eHpyVHv+Gw8jvrj/tE4Oj2kp302YuCWqtSKKutziiqa",
+	"NMytdcJ6QrBil7cTUXJrUANCAa8Ldd0CjFvEPJOEZuWrNs6KXwjlCOW6iTmUu0Gy3gpr0WjfhBguNHDG",
+	"ghfWTdJWN2lCZaaYHwiXum7YXj5CZFhJPJlmS6b+r2ayFctqFPitndtWEsQX3IvssCdgFWT00+6M6tAC",
+	"b2FL0VRRDLyR6aSMvRo15KkCI1+qLeoWH0LwivqrgRvljdaYEpzU417vLOwf0hPWPR6H4Qk7Oxqf9Q7H",
+	"p1FEo9Fp77QbnYXH4TGWk1OD9vu+D8xCHwcqJeqqelJZylhTVjAHwHKk4QmgSZE2JXIxmolokSi9BdfO",
+	"DdZwX6Cv1IUJKR6VeLJMY9DsswEJcNwB+MvVHa7/Ojk6gr96+a/H8FdjPoc18nhNylZrEahJ5du055Fg",
+	"lIgRfGtACnI1G4kkDgGms4ciNxonSguyZ9dYh2X2Wqqtgsje7ZJ4WUMRYR2baBKp7AJd2A1p1/NseMHH",
+	"oaF7CPj459//MWx9CuA45dETpZAQk/rusVjwSD1roDK6hD9JxQL19u3KfpuMfZsKfltZ5KHaNxZSrU+t",
+	"fqTgQYd5TIPray08VoJnASXTdVJjpYEsZFP9lIqtrTChZUxm+939nt898ru9o234KB68vIljZ4kFeY2e",
+	"0fX5VOqnV09HinG2pCnT6N+iDDr+rEM9omoldF2zcD+M92eLJIv38fmd1UZHloI81qGYmp6Hk9KhX5N7",
+	"Z/uLBYfrMC+o85KxMFuklVyPdBYd97eqnYdxP7lha7sRWXDodw540Tyh2Viks/KYkpgv3m8zJjtn9lYp",
+	"rRsyG1U9qym7jWWN1o9ot38Snm1V4c3K9GFFWaWL0UoxuJX8v2S38KiGdC4m3Q4wKTsWS3om50q1JHLZ",
+	"VNzq+Uf+6TE9ZYejM9obnXZPx2Mano1Oz6Iu5EGrp/tnaX1tup0uSLE7VrQrMnWYVq3Ft8jDK1NwhRq9",
+	"nVKQN7BQTQ7BgFASaK4Ka6hkyoxOJAYxGM6ipFzDRjySy516XPgNJtpp77I5e3mXpaTol5dPnrGVUwq7",
+	"vHxCbtiqsVB41WDf3/dPoXZPf9A/GRyedfxT30o9fKO6aUk53U8lJRcXFxffH778QH/orsLeI/j4179d",
+	"XFw8fXQRv/7p/fFPL/rJ9MlLFv04/n7++q8vX89/Plk9W3wXcd69/Cv7dZL1j86Ob47/99cPP/44nz7p",
+	"Xb19v3z24X347OGzZ+zD8mY+5u9f31y+uFk8kvMf32QH9Oefz5b0u+9exSd/u0lP5+nkSdiX4qfjl2+T",
+	"8cMP89ufn/WeHD06YX+jl+z14eXF8sfZ3569ffzkhyh6SV/7z7+bvjj5MH388sOvj2/n9MXkr0v/z5ZL",
+	"AIGCasm+eALlG9eWvZozrvZsno8DzODrTelbXDfGzK063ZiLGenppzibvpW7hFtqOqxfMAu5a9Tm40WS",
+	"NGhAAE4zaPYbtqoobxGbJ2KlfqgrQ7WoCzWubQyyxUHKTbJ5kOfaRN7+2b5/eOWfDHr9Qb/fOe6dfMnT",
+	"1O0d/a5O0yWsDKwbSH85HdxviGnfGWI6ioWxpoSUX+PeIFgxh6wW3+fJD/UvIhHpNVAkM0GPoeDjOJ01",
+	"7q/f7RyfFBDXbZ5bpGAwkvGEX8ccnscRrzG4mYTnpRqfPSjHxvSthYXQY3kNF0v+IGBa630pLY5FsUaF",
+	"JsKkbihZokqGPXP7XEMsOAId5Q0eIlcEb5YvY89rZUuwxuGj2VJcj6lSNWsoxnsJ+4XHZZwx/Urrk+IB",
+	"l0rE1oLeXdN2gJju0Kx2TDDkyCpEJiwbkLtFoHfIBV/p+EgE85sEB33/zNhcIEiZ3OaFDPewDkXf9z0i",
+	"BcHo/hyrtZiRKUtZidUd+psSH9Wn/fRhuTpNJjCms1zbLc6mpZ76G0Mbd8l8dAk1Gp4IcXPFZPYa62y7",
+	"hyuRdwUGT4dnOtCViiGiPvjx0RUxGVriKCCS8UjqwgSw6gNTADSbMslwR6poDGjQGGvLvRVWqzeoGyAw",
+	"2zAH3chfUC+d/p9mEPiQfvFSzJjgrMiDr7WMUi37eqEDa0xFCvzK4N6tsThV7k9chEDNwm2pKk2s6XXX",
+	"fNc1t34wemUa0KjaD+R+NW2cx7q6kebtbrBFwK61A9XA3RLC05ppeRVd5F/IpbXBvb36oY4b8iyY9TIV",
+	"GauZRLB+ClQr6R4NDruDo27HP+3+fBfoCp3H6qnOFT6a/7QfzxTngzgbXcsBimeAlJDQUUojke5H7Db/",
+	"cCBZesvSA90iLO5b8LtCRMJ2LP9tqeBOcA4FqQQ8TRMPk54CN4tvGSeCM6ld6DuC0a6sG8D6Za1B1x0h",
+	"XeKvO5A1ZL2wgqCb37+/kHWwo4L4gNUtQXsGBWBgqlgsuXVHFaWN0ORauuQazlON/i0awFQyd6GEA31N",
+	"Hww0GttpXv3CyWXWLV9lcchsITPMC4SPwdnwyHIah9Ny/qNfhi1988c8TBYRFhVRLyWxzIatd4FiCLqq",
+	"XPma9j83243ZnZ3EsipUdJdTiiWwNOi0nmi5LfJQuWCPcMYirXlCCItsSMS2IfXwpvzvWBoX017hM85j",
+	"uJafXE5Fmmf72chRtsmEfpdk5pvy6pzDksramu7Asiy3ompxpxzbgVLzAjJjlEvX7vd8wJQlMn/IPyfx",
+	"hIvUFNFx5+YGMuuQl+vmti5ldy1FCpxj/N3EKsUpZETXadNhGAkEULNblq4Eh4heElJOJGPVmH9HOux7",
+	"T7B9j2mmN+d/Xs9GdmXzJRXvG6P/kowerejbb40mUM3mNWMX0rD2JtlrvacT3Jq296802ZKXotnh2eRo",
+	"rAt0ja7RffW5tcFXtKafjE6kuvukAPPCXFELlZAaIBSzGd2XbE5TCPnDtisZ/u7qe2o+gJB7b+vNVSfs",
+	"8+Vsbe6q6TYSfdjws5sJgrHQtcI6S9QoFpOUzqcr5y1Tty86h6BYMj62NndVgxb8Oo1nNF0R+Pkc7Dlw",
+	"ERkMFST9mkKmOucgy8ULKynLTBHFt08fnutEIKbwYGDqNMg8jyB8/0ASbXFcQbKcKAJ6W9M3dczqcUIn",
+	"0irqKPOCju7FKYyV1Zaewy9P3WJOYdVcs8nmoR1Ur4exnCd0nQBCpVzqIrPVY4C/rLMj5BbW+mQh0nJc",
+	"pErLl7CgMnd68uYqlTkVmEe0pIb0UNDPfVCENhfXhFf1NXn60O3wMpbj2h7iD4r1iQV3k39hTnadTZzo",
+	"zmeqZFyuSW/4Y3MWGwfnTASNtOjyOE4aYucUyQYAQZnTNDsYi3S2H9GMBnkUu8tgrbPzOIQYg2luyFKU",
+	"CZ3OphSQNIo5hbDibeYl7ytrq+bTm/Eod/TV5i6Tjzvxnl1SPtqsaOM8Go7JLv01nppdGllL6Ns3VJEU",
+	"S3FV+drjbWwtlFkGaweKaZXHtlV0jcnDij72eSoUmXdcaVXXO5p0uivVnPFWdg/C6LTz65xNKh7IemDk",
+	"0X7vEIpO+4OjU5MBJU97X3Xd7eyjW+uPs11wX8rPhsceD/JOZ/+SjpkLpbZj0cBqKkdEdd5D/cAmQIde",
+	"5sJfkq/3KBHhDWD6kojOr83Hd+6D5p7iayRTNUOP1KssLXSKNbObzVWVnAGRmY5Zs0v6mKFsfaZAejM2",
+	"CMkAyaz0SqW/aLeYhAzkEBfyBQ7cb5JVOoer7ETkDgJ3aRGOypQOzILzuSqCwUWyZUjDPcE2XaiGe2p6",
+	"G9VoowLiqB9hISe2xIrm9eodcMwazuK+8LA1pcBRRc7a74qY+5TAj26twAXE2BjlVp1ohaDMflmjqtNl",
+	"bVpOAirtkUPhdp4L56wsWtiJsZUxmmBajbMvLDR8Pmyp54ItNQkf2woprgOuYU6H+73+Vfdw0O0Nukd5",
+	"qZ8dwUzdCpbpY8l2Ac10ZAFF0tqs9grDJm6GPhXjrc/vPgBRWyOiur89Iqq4w16luaq2VSrUAqrpbXPl",
+	"1Y4XImgK4x/Aq02jeXRN6eh55hHzM0gbUMulDYP2iIx5yMotxVIbR/W7GBCv/nwey+xpxmZfaNJakV03",
+	"84CoG2eXqUOjnzN/bMBaBDFBtXZXhG49Eyr6/tdVmNXq18Xrp4iB3yyjlhvdgm2bbnTmMc/KpIBNGfR9",
+	"sQ2BZ6wmkkFyyHpyg3oi1K8CMe3u986uet2BfzLonnX6/SaIqfu5Zl59su+fXKmHgfcdnvXuwqsPe+uA",
+	"p1Yu1W0HcBfmWyK51tmN+J/55OyUXUzZX+e338uj7NlngVZ/NywaNGNHoL9VygLULDOKCgG7Fs894Bog",
+	"8I7Wb9vouv6IW6kMG+Pe/jtHA0EspHb5RDG6il7bA/7kqJ0kIpY8kATCOeUAfGO1wldkrqS9LEvj0SJj",
+	"pI2ITaxDwiSGUrHZiEURi4ih+iqjALbwSyuGPN6Qo4i0Z/R9PFvMoH730ZGV0mgPwv/rQdqShYs0zlaX",
+	"wCBgrjq19ZWi8yeMOm34FoOtsDrIhVNhcRC7W7BALCetmpli80Xu4jdP//vi6tH+1atnj14WO03nMUZ8",
+	"lMb2twVLV9sPzcPU5v+n3iJz4xzMhwLfFyMpn/baSNTSxXzc4M3TWEZ19dweWuDGHx6R085J5wx95hEU",
+	"K08BeJiwGePa9/5cwws7Q341jSWEc6ldVJuK0V+LNEQUXrrIpgPLCw/B4RHYmSaMM/TEwo7E2ZCDaUQ1",
+	"B9Z1dXnLRZwxAnlAtU2FRCJc6LHoxD9irH9ShI+eqyEf8v/4D3KxyKYQCUExgc2j8mOEvQ/ZPKtRA0Jy",
+	"MFBsQOZUSg0fsXZryHW0bFDaiaC6f0QXGApKpBMQpKzOkL+IpYR6xTp42sOSG9o4ZigFGh+QoO93SSVe",
+	"W331lqMxKf7AICDbLMDlIhJDflERoLAmfZihHcpy8eSJ0wO5iIRrLpirNLh8+/CVmQNpUy1kRGrohnXt",
+	"dcgFFA6BrsmEZXLIg75/WB//IXks0lEcRWqKLxYSCh3ha5lQDULyIgg0b0MaI05nMZ8MueAMMqqCWJeI",
+	"JYswMhABSnCgYq5IWg2mCE+H0eYD6tcH1CcvhWtOiu8NCFoYy7+gnbEcFT/k//z7/1dkVUY4J5A/w/wu",
+	"mIrjzaOLhy8eETkVS0V0UTweMyWrkKVIo5hP9nJqLqvegierIX9liFlC/kYWkeA9Lvm+emBAEOGFsBey",
+	"cf1x3JkwAvUIq7dV5G9MsKRBWPMCx0BTfVjV3GC+Qx7Q4hAqQU0LRX8KSEo5prgrZoghIbr5ouEhf8WL",
+	"Y2vPFJ6R+5B3aR8RN3rKHuB2xmozENfCkC8hmzGjzBxFg3T3cZY/ZW5oa0gDQodcl5hZTkVeoquCNQMy",
+	"A4m77/c9YlBp5mngmooO+/4hxrsanAcnlMyQNVgHEBvyzXq9tlboQuLxzfM6QLYExeM9e4tUz6FQpGxy",
+	"wuEhR3lEqVaK+Q45kGw7oPN5otnnwfv95XK5D27WRZpgdQydas7lhcUCflDwA5vzcszyjGVTEXVI0PlV",
+	"KoarBqWO/HzOeIRlxtVjc5pNFRcxaxlH+skh54sZS+PQcNe3b57v6wEhnhXy3v9n77F+NShWbBJzfRs8",
+	"B3t8Rm8UE6cTFhS1VrsYYhzMWXpd+anne2RG35Ou758TqE2SDrmWj4D+1SwiQjP1BLCgZ4pb0TQmURzt",
+	"WWExBbtFRqoOy/OY3wSkHcxTdqtUMc7eZ5DXT50T9YdSIgKPUMvTI/c8EvzP/pXIaBJ4Q27+3n+tRLkA",
+	"fnzNUvioP+V/vWTvM/yIE/6f/dcpu8VvhrzNwKVZdxDlJxYlUNIuJaFn7xVdj0SkhMIh31dsx6+zHZ+0",
+	"v6eRqQe8R4bDYQt5q5I8kaOq7+Ck5KVndXyrPhtDThyn89zR40fT+DhmSaRbbw1+MV/P5MR8+e5T3g3m",
+	"U1S9WBj8NqIF1dGkGnOonW3LVEm5ShZTK7S/y329vx1z1jAUSlJGpeCeGlqw7iVC9vWNhW+YSX4KCFxP",
+	"S0HgsEiLq5OIyqkZU8P9mCFvxVtZ3b3pfkglI+M9RS8pA/abCKH4pxptKFJYx8VcA2nGMY+C88YecMxv",
+	"DNd23K+6HyU5EmTi6vCL7BoG9qfgnIyEWqoUMNKQx1ARiZJjLEER5nhk9hsFBIgC0euMvErdBpFgCBad",
+	"0ls2MAtvp8U5ggFeoCiCQ9TVhgP4shCZTGId1RtyAySYi0oSnUG+PmvS75hZnFXXEdcwY+8za9fVRJWM",
+	"ncRhJrFTnHAcIY4pr5jGF1AxrYDMbkELQJAImn0g9SYrxmdMT3qs3Tqldw/JG10a/BGCp66EIM8VhzW7",
+	"zYGS8Bm4oGKpukMujOlvy7oGnZO2UVfUBQ8zOS/uSD6J+fs8pka1pYZhNu3J1YvnRLF/vTfk4aPnj64e",
+	"FQvS832zxQRvOAsurDhk7snCu2FZ1LAqhZNlUzYbqObcUWSKE7+9+sErBaXtdQiqM1i6Gm+UKZUk+EHw",
+	"jPFs/2o1ZwNi3+Bw22JBgCQOGZe2PeTF0ysrnULLLBtwibLC2C6pi3tWYhJIHNI5a+lqNXQetwatw47f",
+	"OdRxe6DA6ygiCBNmzrRpK5KIyYRF+zFK6yC+l3UYEKxQ79NlDG0bcDZlunQwaGkrWH67BqDJu2YMg9AL",
+	"vhDoQGBoQ6Nj7KZmLGXJykQWwD4HktE0nAbkhjF8zLyBVcUwLC3FcwbpT2KOj6nD2RlyLZcouRllEc8S",
+	"PnQNh5xrPY0A+iizH3EdIeOiFvDAaF1ezmeMzbcbjlLg1XhKEO2xECMoc+oyQ+C8W14LbeJOA5fbiF4M",
+	"+eD1uuRf9nMsxUffea2UybngEi1CPd/HTI5A+GAPq1C9+q4Y4laubazaVId6f/KaIhcByKxlOdW6Euaa",
+	"etGPHcAzn7yWJYpteuV/1JN6zVr/s90r1uNaEtz8illteMtIhZtfS9lt8R4IohvfwaeKF1By3e41fBS2",
+	"pe93m97JyeXAFr1a8NLh5pdyaQrf6G9+46XI4H5GI+ZiNqPpSp9aTSyYnlTmsfsSLKBz4QpyeCvVfWM0",
+	"xxJ4nrSDqtMlOK+46Ydcx9/P6ApMIQWjBDa6leTZIVeKIeq6dWTElBopS5kbMNKrXcrscOSjsqCuRa1P",
+	"exhlE0si0oilaCAMSjMgFEOgSLvvHyr9BoIUUXcPFNtSStKOWkVhp6lrFXseWLY4kfRWmwUw/Jf8ZJIA",
+	"YrqGEHKqQiVueLJNdcwwosTVSuvyrfSGcTJaaTuiegBaUCp2IV/GHPQKyxDuETrkReiYlR+jfP+lTHHY",
+	"MNOhwLCcqqM9MHyoldKBwmqZcinlv/4L+fJ//VeeD3YqElBl3ixGK8ipyiMGEFYxRmsfegqUbDHNL0ay",
+	"kAtqJ8/QKUEHQ17VRh6DCgV5LuitWcaPA7UGf8bt+EXthxJdzNqNmFpztYDql3eftJB7VaiggFGHfBxw",
+	"/daDELW6npeAjrnMKIfK2UaTx5EUr7pu2R+AKE0BP01UBo6+9X2z7pqxeoB2Fb/YaHX5nOZLHicNqarc",
+	"pt17m52+RN2XJmdLE2QPbNW/t26/p9Eba68c/V/k1jUd/wxxzpqx3BdTOR/yRgNBtZtm+0QsDZtA08Te",
+	"uSnLD/rakFd40oBsdQS1gr0YreBomxHiaS/0RY+wzqTzxY41pMoFlqRWC10fSrOzNVE1LNBy4oyECY1n",
+	"cKpHegkLxdhwNGgg19ZnNAunJGJhQnXehBnNYHvUgf9MseFeqDXPf+s+JtrKbGzGpdt/sN74gxYjRdro",
+	"0FlIdOHRwjOzoYUNDpnOHQQiT+n6m1/QaYmuhAAbQEWQQr5mDoJDlvJaTu9AkQHP5LL4GEefUOJKWMbW",
+	"JyYBAUdjuEsSVoe8gSTqljykr9wkQQt/HqHWLuLX89B98J6rm6xiYej5fmElNgUk0JY2KEleuc2bpGIJ",
+	"vkk4MErLJSnLFimHgH2KBdWDh0p4ECvgzpcsvY1DFuTPeaj5RvgMixAyUJRkL0oXetpQFPyIQht+7bpH",
+	"H8LYi3v0M5S3dScJu4nW3jpmGc3S4XJ2/kCcIKScKI5q0dpokXPLPCsjcWDnfk/84kuv2FttSNVit0jB",
+	"/ZaV1lEtmFpK16z6BOiobGs9t/OcF6uUuhu4Dzdyp8L5kMbXcL5P3rZmtTxDRpmaBrmlzCOUD3kVfYnq",
+	"IxrMbfsY/ASUYjBy2MtYpEofyVMgFU9HpjE7VYf6bKdgemBxz5Ly6pEkvmH2huiG1/v2HbuKWoTpJNCh",
+	"OmhdNN5He0gmORMyPl1dasijOIIjOI6TDAzSbKZOD/DdrHyTo+Wwxid/ZNkXZ5LWmNeas3B/8P4qZ1r+",
+	"uoaWb3ziTnziR5bleoKF+9U5wN3Gp7IZeYM5Fmb99OFrmk3BJDtfZHeUnnJrPHxdMQEpweiCWFCLhusP",
+	"RBHdLEAltsUc6Uuv4EJms0mcebuzEfTKWJgNmafxOF+biOsi9zbX8r3Jz3dou/W4j0Nwy+B7DboavN5x",
+	"ZHoacjVgWdTJaLRQgTaHlizI9J5LE3IPlD7t23OxWrV+M2FneDJuPs6W2ObAMavqYHGGBsJnXJwaNIaR",
+	"AohwoCkrsknAuZnGE0guZBmKcEnAw6ckShFKwG/h9gZxBHmDNEblHG8py1VFGI+g+JMx1SVSkEyIm5JI",
+	"D+gXxxVhZe/7Qiapao7IezZJ1Zv/9Om3ve5mIorHsdEJ1t17/uYrrLA9fVMpvqkUv1dR4V6MMC/UuVmt",
+	"U0UqdhaTS24H13/Tld9WqgKC9q30tEpYwAu4cPVbVwnHcAe4UwcGqQEkPtcOeHCkDLlSAEibC40MPCic",
+	"8R7hwjytLmjtjUTzzSMaTiGMzWDhcRRKtLEC1nJpLLBzxAU695zGLYC7Da6WB0Q74zF2DYHCAUQoadRe",
+	"EQUVnBONu9UJiMz8dII70EnWwgle6B36ai527HAnR3uRJP6bOvJHUUfA802r+/dF9BAh76qInBPapGno",
+	"Y7lG1djSjb6NM1yzuB1UD+3ALsDskG81d5+b1J3IL0psZ8jv2ZOOq6WlfcizWWn6J3CC2SgB8AQteKK+",
+	"wLoLXd8jPd8b8kPfI31fUduRj21zsEC/j2UW84khpGk8x4nUQJAXWqOBN6Rx/CidslgV0E/Ahq64O9D+",
+	"jEaIYVU6jnGfH6lFUZwbex3yRIgbJTGOtb1Hq3CERhEJ1ZkZ0fCGAIx67zyPnDJaXbNyCYkSq7pljWlf",
+	"RJHNQr+MNlDu5EsoBM4evr6b2lxEzc5q3PVvqsA3VeCLXdMFTyqxI3cLdS7xW+kS/tnXotKFyWKr2Tp1",
+	"Sfr16dZvgc9QgrxWv9f7WhMuoen0KdS3I7Evx/qc3fdsVTC7iKJiETNxXy71PG34R03Rn+9k/wrS2ZC3",
+	"MWK0WJJQLBLUoRJGb5mFvUnFYoKu+YvXT+/mvy+klweSRDSjIyrZkKdiSbQPv+xjxzsq97STi0JHzsM2",
+	"jGyyUcjIzzHZJ3qTBkX6vOtYG5VLzapjZuOH8G9LIMRFVCtoYhviovY85iHZO8dvQzCy6XslYrO5UIfJ",
+	"JegguKIq63xZEMF6ccBsZmkDv0EJvl32u1z2mXWf2Yes6bb+Msf1XO+JianNRZDmYYx/P3YFZA3FhCGu",
+	"eS044jOsC976in56CEVChDwJglnbOLIqEfY3r28pFKenY3B0ATQdgqN3q1XVlxwxOUWpis9y1/7LWknu",
+	"bhex32yMLrAui+ZR5yUSNKQXMxhUEkvkHlcX9zBWkiKUIfeUKnLEMXIbYOsSJwn6dktG7JJfOsolDCim",
+	"UgRC0lTDdetphfK41wBQu39SU9HBlvAwGNcD/XhAlimdz1m6NyDB5lItG3ylX9RG4q6o9uX8prtaSvyv",
+	"aSnRXDD3cijqs5WQb/aTbyLV70Sk2oLZ/uGko9+HUQNT+UAFM52lbhvzhraeF/fMYP2F4m11MVRDBwBv",
+	"levx+e1mj+SzrR850O5LerptaS3HLOnwguILrGxX2CEM+lYaVzGaFnS9Ffk45hFLAxJCqDimJnAa2VCc",
+	"gzJVGCk4K8Xge1WQn9kfq5iVRg8LzqQWkXKMMEDj2tonZLGFuCiNtJfPFR4G8bN4yhozSJOPAZQrPZQg",
+	"4VXLjU+lXuICBJxnsEI473X+i5JHaBpO41sWBZ4NjFOfdCoAjwTQ0fVopURJE3Ro++qVyClFmlnZhQJF",
+	"JPBDLQtABwViGSeMZ8mKjFmSoHtJhzjmIY86aW7OePJxQAI37FKjr0uDJ2KRyRhBAiSbpoxpIzT4wuKs",
+	"cIUNOfjCznOpPM8BqMgBX1WnlvHFTEI1dWs8EBBnC4+NyEY4butC4QqQBGAjhhw4ZhDm1RKvMXESoCLy",
+	"wpVxthYB8brAyO6mKuoXLzRpYP7HbfIaVAs/7vrmK7XB3+/82qVIs53fAere/q3fZWoHPZddMSfVEC7F",
+	"H23mGmd76EmuYP3VRfQtNcRvnBri6wYX6wiQpthfJe1qXqsUAsUmSXvNnZJzcHNj7FVFyB145jfI1B8T",
+	"MvXlYjeahNeDj/ov4777cqZTA/1XskxKuRyzlLTzLI88WX22KdVzpSUr2VfPnPbVYgl2N7E6kWiOPK7l",
+	"5FU7mUlf5FHHZgnhdlJspagMvqfkauGOGAbh+C23ghQwI7AjVMHk8ytUgMWcjFYm0mHIY53AtI0qRUet",
+	"8/Vo1Y6jwZ6SatXIDCJVpyxT+6QE1jgbGFofcrUDnn3+4sgzuT6LAuo6d5fR4+iNllw1/WB4ipZXXabc",
+	"IoVBTnJmDT8OOFte52tkZzSw+KmdnOSiGr0i1fmHTC8GqhDbiWRs7+w9jUyLNSiMFN2rbpWKn1lR4rQM",
+	"h6hkWSn8tUqN0hUN1+SJIZU0MbqVPG+rNISzmGPG34G9t+axrfzVVtJJfZb1rIHWFI0tpzRTdGxjqU2k",
+	"jqa5WDYHz5NS7Pw8ZRKTjUNrEAn/WYHwV3o/9aivREO45z1j296AZ3qTgFvyX/tfy26akzhaf9alL6md",
+	"hp2SmOzS8I4MQEdDF1lZFI3lGd0x2G+EGY0djEws+R8JNGBMq7tbr38LA7MONzRiQ5FM+g/h3jb8woqO",
+	"hKt8PUqrSABvmSenQtyssUfeq1RykSRErmTGZgS63Tr0hpjImyHfJfTGac25hAE8gWl/DbOC6mlbm4K9",
+	"OP9+Z//uuRPtdbOIH7++xq/dR+AriOND3jYlA6xk2oVGtNchwSLFOmRGkxi4JUA3zGCROtAFOpphigHE",
+	"NHPlKMRuy+mdMfPgNMvmbbk35G/fPN/bKtdzzqvwGGPm7SG3U2/nmf4hN5i61xc6VV89qA3j2bJCOtPV",
+	"cdXpQbttnspQm/qHHOaKz2HewYboiIIDfLngiKKPLxQbUevgq4ZGIFNrjomwDuS/uGP/jyH2qAHD8Shw",
+	"yxYj4HnGUXXcN+AM/9jByYhrt8hzt+sil5g2Joi7X8lpyJ/mUGhksHJp8lSgeQaUG9R0NIi6U8lMP+Rr",
+	"gOeknWkSsSDnpI44H/JAnf2g0HGFBvWAehxwqKhZrQ1iL7g2veCtEzWnhStx6bWpzAubYWlnO5V1sgLx",
+	"dICeeoOvFF3GmXUyxjGPPLWsvILyEJx5VqkWFkGyf6iXjyATKxFtHxPRlpKm91pOW+J2NsQ8dfq7L49y",
+	"V6v+Kn0JVUzXI901xSARATHUSWBJsT6MUqnxvW+y7VaybZ7U7c78yvsaat2QXzIOtfEkCm8mZ5rOPx7A",
+	"WcoMIkGTzNs3z62zJDVH0C3MkYl7RKcoz02noYCUzRk60aR29bMkVkzwgRxyscigklUbbqiU0XBKRwmU",
+	"RALbMfJJLBK4V+SDxXRLaM+z1dGUyXChmUfRjTYllerHofR5N2tlweu0wdJpJGS28npnpvil/SW9z+Bx",
+	"JT/JF2NyxSKqJdXyQqNKXiJIIiuE/M1C95UsdH8UyxwD7+xnCZg3bFXIl1/DLKcZgKLpG7YqMNoISabS",
+	"KpZeYnlxdFeG94ytCk4HELbSt5jTBnG3EZsnYqUGJj2ynMbhFEptKSkLxjfAtMlDDhhcsKKgCNKQSfMZ",
+	"W+3AOzm5vHyiOv/yjLP7+2ecl0+esdVPcTZV9NDEbRQJGWcz7NA3Hvl74pHOjKA5mReHX50mi3ep87eG",
+	"Z+U+sXXY5koqSMmYSaebv15mY/AEZkUXSz7kc5ZKwWli+6x5ZFfWcpX16pByJS7EFBcj3q4cF8mrcQ35",
+	"LuW4XhYrs01Jrq2H5SzLZUrx/9vV5cpXeVtXS7HO30CY3+pzbeFj4vY5NlzR+hLTGt4hwgN12BxGXI5q",
+	"KKaNcingi+1w1UpQg0eiOGVhlqwQUIDZKAwGIQ9eKBU4LPqwohk65DWGYcBVbuIv7FHaYRXV6HLFgSE5",
+	"RiwzFqHtEAxq6AKqZI+3g1lylCFNEjWKInliSNM0Lkd0KGFqzlIo2iO4DOyQDiycDVEd7VzuqoZsQN3R",
+	"HGE7QKuVhvd4cFsgdM08QtoB1BHfQzhpsoLitdz6eUwTqX43nZyT0SovLpWXnsV1wbKnFqi3YQCMVEt/",
+	"4Zv6Vhvgc0V+4vze8DS2xCJBU5MMqFaNnmuzSvm68zAuIuYTElLJsL8iZMQduYJ55NzBKx3Makw+P1SF",
+	"kM8MVlFNFKnb7hSuoms/Lxi5l4AVRbZ3K/b5LSzl3yQsRWldGD65rYSTs0jDGDzCFDPNPUDFAwUL/SYM",
+	"/R4iUr6Wn/xryk+ZiyQtUSr/qrngqSM6ti0XozxEwEIXJ/EszsiIJWK51yFYF0wSmteMAcsExMkX4/IM",
+	"Fts+GFV9E2NPhzzIv7Ly8lGOKPlKoIlVnjW/pGM+5O0CG1oR5ygkRxGpyQowPscqOvkwnHIUGtN06UIb",
+	"TUS2BxOBodONJto3tRDtMprYm1fgmUBWxdr/IDp4RKuzmSARlVMsaqbaAvnyzyBPkRmjXDqqSZCej1KF",
+	"fhrFK/2476H4BdHAjndjDADFaRjjIWRBWcYcq9z/pFHbLFYb5zVVBTVUY8lhbV02whpC1WqkvUoRiTOc",
+	"s2LLY0azRcrIOKETSdpBLOWCSROaGpB//v0fe3m/tTqlqrd8+dtKUNEv5lXm5TSez1mEtPCKG5xVCTNV",
+	"TZyD5ff9w93StYBsplO2aK8+KSVtyYqa+mWz1D///o9PwV5RIqR24FRL5aMM5EzDKVDzL8PW/4pFWn+k",
+	"6+cn7E/kdcKo1LJtmJGVeqO8P5kgMdQulko4HLbeBUBRIoUuXpvTb7qBM6xk6HKlkM4WPcG6wjFTt6zq",
+	"CaRQswD5BHzUBvFz7p1UYsRKjTZnH1rsVo3E3Oh3Hb2PprKvatnKzoNOS1PyhZA7Fn3xnO8WOoURcdXA",
+	"LSFXg+HLfFM1lTVWs7SYJUALqLPcDNE+XWx/c2XkHHHI2dKCT0MaAkmCdME5S+V1Jm4YDzCxsylvrcZX",
+	"Sl6111we2IQTf8kCwbqPL1ciuNzBV4UY5uHYzShDvXl/WIRhaY0taWuTPF/lS3UO6eLgQ14kSMHAly/H",
+	"RgHsL8Vn5R3S9Z+GPM9jlHe4kOqkgn83L9f7G1abnedH3SHM2lbBA5okX8OpuwXk/FG5jCEvyRmoKeo0",
+	"bDVeaq5+2/JG2lD7PVmhjQs9sCiDXIJTfcc8K6VkKqVa7g3ZVMj6ZCp2spXmbCol/ADE35eMPAjKRy92",
+	"o/kKZ9hosLlIkm82m282G1d+iCRpNNVUz983i82/qcXm3yioi1rnwXm1NoIR8ut2LNKbHEl1J167sYLQ",
+	"BV+V87RJxiqJF6yyybqsMeO6oA1aNbwhd9dItp40Lri9jlrrG6yIo9M3WO6wusUKvUgxn2DazdwrhGkX",
+	"irmco1dRLdkDaRs6YkloRmZC2/CkWKQheyARXg8FKiEuM+8wsMqcAgbe6FuqadWavp91nWZbkgcvSwyx",
+	"aphWDB4RnA10Tcwcd9/3zywlFyLwc1iuEmPiiBUpYxurnIKxa73C622rFlv5d/UBMk/CWzk96EHTLI/7",
+	"dgwMJPFrLc6vqd/qMqFgP0Ne1QpKei/uRa70qo8suh6nYmbco7oqVFkddkk1ihxtZfe30wfVLDq/N5u4",
+	"HndJ97jHwijW6v8g+DiJm5cI9rweANaYNGq7EsJVPJka0E46EVji746X2Gyz94a8wfFVBw98U1ZsZeWV",
+	"2ppv6so3dWWTScrK2PPNzfxNafm9uJnRybve2Vy6i5BXH3wE4Oynu19KFnQ3h1YF0GjgEToTfKKkbZ1K",
+	"uRHuR+bJwiCkcwge3EagNhTObODxVqbrKlrPgt6RkoYx5EpC3+uQiyJnVgBwO+nlGa3qt6TqbkYzJVXi",
+	"OQfpnzx/+uwRefCfKCbAbFFQ+M8HwQB8wfuScRln8S0jbSqJ4EP+WshskrLLvz33Cm9hykIxmzGuZmOC",
+	"kXWiuOA/tWB6HYAPXa8qAdyWJMs4iUKaRrJDzL1jJcFOWb5KxqNd3MmxBL+9GEOtfi/3bNtXtEeChMrs",
+	"moZZfBtnKyiubPBkaq3iDB2tkRo6FwaAmEdUw+d6zU+YCoGOiyt532DpYkkCKsPAhhK21cZ5ZIEp+iAH",
+	"BkAPklhm2sNuZzdugtPpLhwguJHQDt21GZsLaYP8FhA4vH6bJZTKlcXeZyXdHKh2tpCZOaWkffm35yRQ",
+	"hBx4FZI9L9GeWpac2PbKKPwopnIuUuoO9zag/O0jvmtZMkHAQfBKLAnI6ecWCXoWISFvKNMjDNcVIGAo",
+	"oxQioDZf8UyIRIIHvVZxJFpeq3oiWu+8zVNQwpbGKseCn+d0DYTeND5Fq6Wx6beUnCJDtQd6rPhJ9dgw",
+	"mH+HDNXAoWM+yRngN6nrm9R171IXsuDikh0hTG0bYSujafo5qr8lO02pJLo9QELlwsyQw9EaNNyUDVJO",
+	"Jc8nFrIoVJp5ou6KQmDSyVC+WRDq2fZwT77ZEL5VT3BbDvSh/XZHfbujvqZloEp2W1xX6gIq163+DVJH",
+	"Ur7KQKZTLdnIduIEtiOAm6tBa8wvzeAmdRrKi8I5D0gwMCXNNlbdrMTyYdlMU3JtyNuQPQITOwzK6du3",
+	"yiw5rtTp5JU8yVZdMFfWzF3dGdoukIPoIxEuZpjtmxaQeg/K99kJa2F1lP5PIc6AFF7QgW0dsN2VpcqZ",
+	"69XowlMZUv4AnDejhPKbYcsj//z7P97B/z99CjzCizTnhATmzQLOH5CRiFYGjp5nLNPQfmvQCBnLpgij",
+	"hzRM2iRSmp060Z1yU+XQCITW25h/rUXXAftL8B2pM0OC168ubQkJ3i8Km0u2GQaJB60MglZDV/N3r/K2",
+	"blcEt6uW1ZEVY1hq14ADLSVdj1LKw6meOJYHujau1Rz6T1OGHmVCE0UwWEceIP8iVJSYx9RCBbYdgcx1",
+	"TPSMrooIEsQze83Lvx7n/FikbzFjxJapVfKajMupIMs4ScCJYB3t3ypV1V1LJ39xmLde4i+O9i738w30",
+	"/S0PzY55aHRWre2S0XwRKLYOBqnksNkFOrYpv+tVtVYDSzFWJL/8zNeeLuprQvkAhwXxOntD7qj3m6cr",
+	"SKGIfY7H2StLkRbeDJFbZuo75m6EJJM6qInKFQ+n6f/P3rvuuG1k+6OvUts4gKUBrW47zpmJGoODTuJM",
+	"snPdtoP5MAyaJbEkcTdVFFiUO4onwH6I8wz/B9tP8se6VLF406VbUl+sL3FaourGVeu+fivT2dIMK57y",
+	"xIi5zEERXSiNHV9i+zts+k1rjcmdQiEr0lMTjQ5pztIYyfE1bF3HA2Fhx6hWIdRYrDDKslRJTfpjrgx6",
+	"GCYCaDFepjCgw66FuS0cQzeMbGdm0jY2sJMUHfyfV9t2NWhhw+pyE2N3ouLBI+teXc9rBP3XFaihOl/s",
+	"NTW0kTfVDo26Ns8o6HYsrsvZLFvb7idnk5EqKnbhQFyW8dtmUzpYkdV21O8SAV04XxKdlHqKaZHduHu2",
+	"7VMVrdBqjK6iMZsrsykxipbPHbNqWmU957FRIYf5r9Vy5lBX27sF7dwxaGuG3u9A9bvTNd9JN/GzZNov",
+	"jdvWhhSYh56o2ISJ23Tb7pxivWy7rY5+1lBNJeO6JoZDvUkOt5JaiZaEH28hh0VdDOP13CyHLag4c5rM",
+	"MgE3xA433BZ2uRTsBPaPZynTi7LJNnWfwhbZVKW+0c1TOeLX56/7gaidDPt+2EsT5QpeQvkt8orSsUIr",
+	"QO0hoiVctXgE8Detpf30+x7mT7Nfwdb4Y2b6MteUDJO1Fg5Tz7n+kBMdtFIxk0aeTGeFET3fo5YHDNXA",
+	"1FMrgexTckSomVRxP+imS6ht4m462Z6wEbZERgBDu9Fjf10rwh1daqKH5abS+phsXjwlz2tWDb2CBdTd",
+	"65BXa2u6+w3Jtt4P0iWtWsXLr4v44PXclTkOYeG3TfDnn4cXl53JCVmcTJLSA//E7fkuDdoiHlSoEG8A",
+	"sUTrc7XtAb1bYZ3KPtM6rAa+F1P9R3jxq50qBLD9MMfHD1fJdQSLnvdwaJPe7xVDU4IoQmSWakqkIzKd",
+	"kbUO4sQUSZraWisjolfnL71SK+ecbTcjsmXRNBJ61cZ+hpzyk1ROBaWftvXpoqXef2FR/cxOdvtdzAh+",
+	"rbtff2whsh5W9chlmFV+QesLQo2FkrkaK12QiukhR3fltVKfPFKLOemINPVMw2tSPLroRdSz+apYLVQk",
+	"op/gR/0LMFGQ0iL6lTPK6VO60dzVWfT42Svb1iDizse4CuzdU2RZ/0JEsSxkhB2euZX40sxcI4xsQn/z",
+	"yhAl1rgRMMPqJkHg0HW4lW/ore5sOT7IFBjczLYJMA3KEVrdKGNp5pQFc8Kk3oafUqV8g5oO46BpcuVJ",
+	"ll8/jCgJrGSDXhXqNh/NlnqVS43B+DuoZ9jLO1a5CCnlh+prc5VSosGzMkUkVaylU2M+kRRNNa3Utnz0",
+	"NttmLU10V2M+hJHM5Q33YNvQka8sQ5cWtRurpjvjJ99k+fVb3tMhvavfYAU6Uxzwsu36z+GZ8+l0N6Hr",
+	"2vVJlbsD63mLF6/CfAhG4MUkz+buIhyTFZ199IEM9oH7EaxPYHHeJiItml3A7HfNXqkkqnzWmqhS3evO",
+	"+SoHz14chPotXknDeBd8WFichDi3eHtBk7TfVLd0h9RDQikpwTB6XV70d/RgqzOdx9o8yJpfa2BC6AOu",
+	"DJWUQCJ8DDD4F/XB7cD2WTofHJ0afLcb6VrdrBMZoiIxglBzqklZxtCR67VeGLw8nDDYhPpRFQGnhlOH",
+	"SvSpXqv2BJ91N+rCJf+uHaLjt9VuvHVmsXW60R7RVza8Yy97pnrbm2vtvul1gJUfpQ+wgunGjpEyAPkd",
+	"cp6ovXWnn+VHjG+ZuvzD+OUI1AHn6qxGBiU5rYcYdiLnptP0ZSOVl/guq8zVqZ7b7IBQN5Mq+iB1+WJZ",
+	"RxAcZ0Nr0llRy3zdTa7dqVnHt3jCT8Pn4W1pd88HktrJ1fFoXR1HNn9ab3LZfMoliWxlBV0Q+IFtEYsV",
+	"MyRfkC0M7wRdfB+i2bHOrNF/gtNJ4Px2k7f33Ey34dyaMec8TPJRqz20WeC19C4bJjHJUZQF0TJPb92P",
+	"Y5mnre040NnMTSTQurIt1ygtppBU65zkrl3EUESLpZldkYcwIvkZUfHJlTHp1QeVJxOmz0igCVmWSxuB",
+	"6SVkdQjaEs7rLiDmjohZUSx6ps/t3V0KyatXsF3EZ8TNfkfgH2KZp+W22ltLBIQvacEcxU0uFwuVg6zX",
+	"K67ltk0uigwx7Vyji83ZU9i2nQj07XKEYI0z+7IJTrKNUjFr5W+Dv1ok9U0TfByCDfZ3Gupf8EIHgwH8",
+	"89ufjQzNZig0jn0xe5gEFG+GQ6SfNIe/j7oSUlO6TUmvo/tTTkQ5CdIjC1IYAvlAE32TK1VyJU2mmZsV",
+	"M6kx/vHr2x+Gm5nLztzrXiT7bZOHgmevX73a2/tHAfMGTqbrnoDg8rvX0KFskFx1zeUyjoWkt4Ppp+uS",
+	"HcAuR8XEvJCTQuUvJGWXrzXQzz7CP1cbipT2oLyE+us3P7x5/8Z5r1+dn9suUehL/Mtf0Nr7y18wU6BS",
+	"oaNiPILnJtQVNyTmA+WKM3RvQIvA5v3WXTAgwzBWpsizVS+J+1Go7fNDbphksDCIn1Exu/48QBfPoSne",
+	"z1SoMXo3puaeiQ3FuRgchevsS2PNZlkWuI1UmumpCTGfmPu8lQda5sq2ahtIcVwHpKf+teXX2HppyPc9",
+	"BYUGF2Tg3tFczDaqEYYSV+45ZapMVR7qiKeIdqu2x64uxcbCKqeSHNrTQLPGu3gaqkTo4oOJdl3KgIQy",
+	"rQYnAX4S4OsEuOUDQEmcqVDhAM9N+3C3uvcXjYu9hWv7/q31ekke7nanurw9iKvLTfxb3IZ9VxmjdXG3",
+	"iCzEGYB1lEAqHMQVZpbdUB6d8kx3hC3LE42tIMNnIPLDZ1H/otbvwK+NNetL4PbBkO9oSnlm1Imlnljq",
+	"Niy1wU89VvsYmWGlXHItJzxUegprslVeuteslJetWSks2HZPR1keyfuKNQeiyLKLJjfOlbC1kjhJptMV",
+	"RSu76yXTLLtWcWnjLxeUwyt624mTSZaHWt5CbtkEE06OsVvt3dG5bM0ldKROZJIaHxMoGoptvbm2RzUD",
+	"PYNlHWAO0aG8sm2C8U2cFJ+m9/SoIt+V851cqCd14fGpCycH7SfmoK1XoXaraLu6Z6/V6pQ+tbFE9TJN",
+	"a8uK1SLNVgKOTySoabFqOhTV8lHKvOIKDPQD9wi/cqqiszILKxA680G3OQOmMznra5z/e3h7x3Bnvnv3",
+	"7fdqtXvOlHdMJxP7JDMfV/6OR7wer6VPr/DTB5jIA+tCS/LdMkfoukRPxc0sKaiADRsGXStqIGSKPFks",
+	"GBBXY6iBGDrVKwDnewlM9lqtymx9DOsU6vcy+TfjKocSj8w6AqXBMlshRA9z/vuBq93nWv4LERVJkVJZ",
+	"L7f/GYT6FUxbnn/b7Gh8Fo07O56JXqYJ01i0IJZhJQfVVotswjoYVVR7E/aHOD4OAvMj79ZoOGeVzTIW",
+	"Eu+Xd+lvCocoN/bZQPxsq425m6y3zbLdLJVZ8yiY+oQvDUz+nSCe/V4QkX32ShZFnoyWhTL/EQ2rIG1s",
+	"Q8OJXavVcxNqD2Un0aZQMkb4IHwbyDDsGozQjJ7sIHoqv/YCeneD6OnskIvn1Q48Tb8DRZgVrmu1CnWv",
+	"MQR83Oz5FITPJomeqnyRJ7pwM7DmPVUa5LPi7lD9gGpA8ZVaH0mZUc+A5u/efYsP4JMeDZS0GuqSlQJZ",
+	"N9baWNK6jr/9jmQtp0kcyNngT3EIb0PL+EdN1rKqUXeeVvlyAwuMg+gG9sbp7KbOQ08+iZN+9QT0q71A",
+	"MFF2ks8h23OUqopZu6l79vFarQ6Wh+R0r8sK61/6uNNF/arvGM91jvwyl4hltUgKo9JJwJOk+AGqLXWl",
+	"ZQjqEfyCoP1JO6i4qIyIEyMXCyVzgwXCQqYpH8h80J1l5SdTUQLLsFQl6tWdDKLci2zvDqGXaRqIEh8x",
+	"8iQcK49AxhHx3CjUlDLVnfZTFW4Hcjhzrk8514YEn5KUH2UN6Il536NDGZUI0ixbeMnjjUDX03Eq5vca",
+	"63u/mTnHYODtCTnevsq0nLa8maNwtPU6bfliTmzrxLY+abZVSZzZlmcdLofGU5L3m0mzuTvRy/b8GlK3",
+	"d0yvaeru5LAzOzRf7Q4JVbAVy8AQBpUc3OLE9wt6GO5tgIuUEqPLTvaZVlVMr4C7Ieg6oERwK9R0MAF+",
+	"ttDoHvFhf2renBna/+mIqYUaTsjWYbY/yyaFeypNTKHigXgjxzPsu4/QMNgkDn8P5IHNmKRJxozwAkZI",
+	"RFFIh+dd7ZxVtsW/Vmrhj2e4eZq7rNz4nJ5BN7CFvcdO6O65Nb39+1sgXK7DQ/iRSXFD67DvlVpssQs4",
+	"PvV7Ue3I/t/ZTHf0FLd/rm2//pixGeh4d4808lGf8Bk+ISjKkzNuf8HOuWNrDwqu4JEmmHClPWhkH1QK",
+	"siTYNedky+Ymt8N5K3v8IBK/a4VSuuIw5lgR2zTTlrm6RJclNbYk7lI+8JA62Proog4Hk6jej51Zxc1T",
+	"EWbJgsOsrkZzqSm6zJ5NDMoGWLmJ3WZr2oiRKyN6Ctu7wDC2f0eJFoFRwD62SK0HbyuLoBQ8oJrmGC/P",
+	"A/HqHJvRfnYeiNfncGM/P+dwKyhJlUip32z41avI1rBS7zlBFTauJpBfhykRKSwaBf+O6wcJm0KIJjrF",
+	"UEQU8oSlcjOS2OppCCH77Dfb1LakEdwfYuMKzTwK+7Rwexa6u+W2LkSCEXUXLgci5Y1humE2QnqNl/MF",
+	"2Bv0knGlA1crWg7QXRkKKuguQBWscxws/lmZ5kAx0LY57gO0wupv3eFQe4fbQqHu5p4CoCdn1L51Li/O",
+	"5POs9jGaPOQTTnOmDoI/gFDDZOfOZoIkWVn8Nbp0DVmCdYivYCsh1Bod5oSuvaNXsHg/+8iks4+4cbVX",
+	"OcYdeBqbOVRqNwLx4rEzLXpiEEWq0YGnzklCvb2uGZDIbuhcyIVCTcuoAcBTB0Bs2YGS+LkRZiYXGBlQ",
+	"Ojbk34X7ahR1MEMwixuZa0LvLTKRK2oYkhT9IegV9h0O1wWT64qfF1NGBdAHDSY2GlXEUmQxNi5gSma0",
+	"3rT1i0x0L3L1IUN40yB8lsTwDV5gpgm6ue06BqGON9WMw0aiaaKfc1r+W1r9pqh05VR9cPq7nEmNrkpA",
+	"e6arRwZ9zP0RZXuPT1G9uyepvR9PSRVG2crwRxEeck0HmJtTJs2tu0BvGeEAA9Q9ULLySnig0YU2y8vm",
+	"DKiS9/cS14Y/1gJNoPQhtIlIzWWSsuuB86CvZBFdsCVJvBs2Evsqgs1JWoMycXjOu5X1syem90k5Shs6",
+	"Sd1+TGL7FfOIR4i4MLf0eVTMBU/N7Em7xf4RQBeYhx8VdGGd1n0Rarmto1c0Cwm37Jt9j17dqsNzBzeu",
+	"/8M2Fy753j0naG+tTw4OlmsmkF7qMLXtVkg1sG1xJKjc2fUPgRUOxGWoO12vVb9rp3uV21Q1rNNtXaTr",
+	"GzIf1NXYMtPBmzPv6nC8F5FbZiIArfhOipOf8eRnPJbKssbRuJ4xPjoj6OS13OC1/AqjHA0N8LmprGUv",
+	"LsxcLTKTFFm+8puSt9qYXyHdG46axtmNhtdzBeIhIjUKNSpUEad/YOmwKKSzJYtcqVDzH+NsPk8KEZmZ",
+	"tP528gQSvr8Y5VKPZ8+NKJIFeYm4CBWUCvVB5SsBSiM3rcRfohaQ5SsRESlaXQlp8AV9lqtJ5W9exrtv",
+	"L+njsygItSlyJedUPxv59JWNC1W8oK9JKQh19BXR4ouvE4MnSSRRFHI8mytdXIhJkirY4d9t2Ps2CxsU",
+	"Mh9M/wifYZy9ZRzb+NhLXYADCuxpuAkifIoOXhrS1oC9ka5WPf+A3/VZJDh2nugiE9GLCF8yDVIJ84aa",
+	"Vh5wkFqo+aJYiZLKAlatut0G3yRpnWVQXB34zFwWZhjqluT8JiEPuGgYf8Wb73AEcCfvDhfAejb11k1s",
+	"RzmoAV9Ot3v73cZSO7phfs1322uzb29xecyiRzTZ9/iQ+zZR+zFON/ygsaF33162NtRsoY6PRBh/dvK7",
+	"rYjMpavSaFT3vpxMkt9DjZeCDDdgAnhJBEZAEi2iwR/JIgpEBFfb/juY/hGhCoV/jP54FaHx+UeyKC0S",
+	"y3DerxZqKHz+RAOWXU7AtOtiX+svwje4mdN12OU6JJp619HBHexGtOgntCRqWTuXRQBaN4oCWYAIJXLk",
+	"FH1RZNk1KPOhjoBeLkQE9Ef/APkFIiroH6DFnifI+/wQkGUQ6qgY0dP4N/yL/8Bfojf6I1m84p/5vW14",
+	"LYnB5HqreObZslBDl7BTwl9ZfbWWqVPmQv+RLJ519ZO1FLzBh7RDavRt2M0ozUbm7KOZyT/3oFmh8UYM",
+	"wJIgsJZQR/APHEEkLPBJi4olQaMIQGNF+U6FNYVErWq0KqiwAf4HKzqiQv1enC1SmeiozI9z7GyWpTGM",
+	"aWr4zknRH4gtPVmi9/r8NflsQl31TxnbArfc2k45hvZXXbmFVlXpdkp9Rd+3NsItT763vSLD0XSqHnEK",
+	"a1ct35dpNtq5s6LHD5NUuQTbu/Dxt/IGxroHV8gxWD9srYPvkxce3jLQpLxxN0/C50Q9D0L5IUJ9qyad",
+	"DcV9hoRXX5k9cKM3aIhZXjKhW+Xr+ibLC/ICoe7TQx6DXKAfCIStca63mZIxnyllW9tW0wm6oxZ5Vqgx",
+	"lhf95CHnxQSoV0JKpWmo7Q7L9ilN6DywX1wjfay/8UW5CTUZLk7r+le79/aHxBRf2gM9Rh0MTbZtAUy5",
+	"p+dGlMfC7+Ox1ecC6dU9lXNJNaOWTJGWgFRB2E2BCXHWf558kIX7bf/kzHyahSreLR6V97LBoldX7tvD",
+	"1a+sZaSYxoA9LJmxuloQg98tFxR4hCXnhcoPVCBiFbCW5YW6sj5WxujcruAF8SZyNTlQ9Ueoc6kFtesn",
+	"xvdO5R+SsQqYZ3OrTGMbScEavMJS0F+HcIhIaNMECHyyNKAJR/AXns+LXE1ekLkA87q7IQsxTqWZKRNq",
+	"WyfhstGdfxK9kL1IRmKkTBIrEcmzUdQf1uHnwme0AVqKjx7H16g2dPcAttwFf2BsAADfQq3kwkrTnvXm",
+	"FXIK+3v37WUL/7NQw7maqFzpMfkrePxQOwFc7h2+DywkIXBHk80VHN7NLHOMGUhIFFlzAOvyNSr/gFr/",
+	"IlcvcjVWYF7jm/HKyqewD+yDIHJJaaGi43xwPSDpbxD/8L95zpX4R0LIyHxFbLKRMAslsbdE9Or8nNKJ",
+	"SoUCq4PwQtkCBVZ3ECkSNjfk6m2BJAWfRBQvCwQSHHZygxPE26RiGCTiTg3VUmew4BUoMRqTVgw8gdhM",
+	"Ck/P7xvMPMXvgSt60S9w1t9m2TX5Z51+Q1oQXISqf5d4CnEGrdr0G//uHSgs7U9xiHh0y/hHrXyxGlt3",
+	"yQu9DD/WvJ+JnR1WbruWNeigPZ10axPdbTzcEwNN9o35gsiREOjAgWrC0533dlvGKHbii7matHLFHflf",
+	"aX/QOj3Vqcbo7siXHpFK3lC9s5wOwarfVnUJBKviDj8j054vNT4p5Scox5UTNs47uUlvv0Oo2w5y9pH+",
+	"b23hzl3V+EGoKdObArQseitFvK8qaiu+ARubtcr8cyOofqOiCK9V8WmmDg/lT5kwy/HMPlRmCVZ8Bt++",
+	"ufy6HKcZIUan/ef1sb+yhIv57f4YnBbo81M+j17bQL/UnxpLjdeXho7teDezDH3T0lybC8oXAGUMPbWM",
+	"WJ3Z5XjvoCdFmlG7qVxNAnTMZlr1h6LNmPmGUj/Kkco9kWMetMlQl+okGiMTTkRGy0Ompq5fvj7/vNQv",
+	"qblmpn3t0lciRcT1OFUF0lcPOzRI0aZAWguvTYMMRIS3KkJszz9UnrW3m/CJ8gjFS+u1KVutVDFR9q5Y",
+	"reHqaFW6tjsNimvy4HVE9VR0gZNY3ytaXhcpNTn6fakC558fi/xKY7xddPVYXPU7T22trEKyrAUgmkNs",
+	"I6U6EU2303W66r42x2rWZ7HYGQjWVNdobCOUBps2G8E0/qGKw0uI9aKhYmQ/zZDHic8ehc92Ef5DKRtr",
+	"hEAOHQDZHKqm49olOu0sszNmvEArx1xlRz3ZZmOwBkbWoxIKEzDEWFDDFDX9Cx8IbLcwz3ubimJp1aPA",
+	"suncmhrdDgbuwzkMrehL9FS0GG5VI1YacaPSdMAQpLXNiyaMmvWb+UPbEH4gdDbK4hXcirF6gf5zNOVs",
+	"gjF/TWq/EUnRJnxYPD8MARRgP5cym+ER6vheiWMNONeDs6t4//QKubBD4Kvg5p68fp+62OILur0yvKME",
+	"WeqTDLlvGeLeAUkRlh1+HW4pWMoZayKlWTxrR304zF2kmZ5Sq5ynxuJPjPoTZ9Tuuu2JVVMo9naZqDYX",
+	"HkegHohylCoC0YlyNaEUpVD3pLud0mbAYB78BRCnDWfU+zdXyuBCjYBqEbFhbDWlbpQpxCTJgV5XNtk+",
+	"loWi3HeXoCpca+dQw0rh5d3I1ZCbPItxttQFd9E695Hm7SJQ4X11zj59Qkgby8VCxVYHbklvRUx+ozSi",
+	"/TRi4GWVHpxFd5He+rzXr/jtbYC699ljmYAEm8J+17DxKr49nXIHwr19sZtA7qtr+EVOldBLQobBE1cx",
+	"H/mgYyJ4B5VJ+HU8G54HTfiRxox8OALEMQxFiHP03vqdc/K7b5/3VdvERwHff6sWGW1o28RjvpfVi3LK",
+	"Nz7JzqeQb+w52MaOB7aIQfvl3TOMt5Gid6gxG3CVGBA3EBAy6B71uMnVJPmd8i/hbZl+S/kYhVnFpRWD",
+	"tcpIixwX6pn8oDYGFdrKrmCFhSyWhppml/Vtz4346jtB3xFHpwuJQ9DHCMKgl2nKeJM60yrUlIWFLoq4",
+	"I2Txla3wOZhRUTLWr1Uhk3Q9Oz0FL04MclvjoivLseuCPZTgRXdV3R756WY3Dh3Ru28vd2bAWPDbyYXh",
+	"hhg4KsdssNB2fYwWK4iHwKGDUJeIJ0aNMx1TBQKYHFNgru0ucMfMTjWlj6CmVPS8V9t/fBWm1fsQJ5PJ",
+	"LbWSn7USShf5Cs0oLDr3Ktu5F0So5VQm2mA7OrbIFzKHM+0RUhD+ELXyPAMjDH/eD0SOuDwm1ASqhRmX",
+	"BWkrpWdgICLYQYmvI4vxrNQ0ohcvXkShThOtKOv9y0RLntOI//2f/yPg1yqP+iLTAVvatn1grngNiL8z",
+	"ByuCNnUhInk1L/3BI/tHrkQ2LmQaiCh8dh4+Q5UmV145uoW/xTT4gfByOvjYNvpzW/WvdUzla3jDx7JD",
+	"cbKdrNDnhk/VnBSokwL1tBUoQkKbTIjdPX5lylpwWwoQeNu8sytrL/ZAwapKlr7PFx0OyG3s0gt3yqHm",
+	"ZARrVCK/R/+p+CfDEEQyTaNAZLY5ayoLZayZKrJJqBETAUkBJN5X35UawUyiKMjVpH9BtVUB2sRTKyPY",
+	"3X2t1ILUQz462y1DYqeypRI915/WPYJ2Of9oqkId2UfgqH5OY+fCu/Ac27t0R2USsG9zm+6obnHuQCmV",
+	"PoFPJoNu//BuruHqXAhikRg6h6458Mt9zELZ6e2T7O7kjop8qbj27iUiMsF/Mh310dNuBGlDtIqAO21X",
+	"KTHTynQtSKbpk+ws65PmtoqFfZOnfrKPtp/sA1LlEIK5xW150ug+cY0Oow0VWf6Y1Towyu8MOnVBRX0R",
+	"GOCs+BTZjsBweTZvgRwZhDri0yNDu2BYqGpmQZFFHHYv+BNcSiAyVJNCjXpSwG1qcLyIRayxmH1z0fMD",
+	"EgWa8NRFX6v+RajR5eCWYb0CHOCgngr5VImRNOjYqJ0Gwm3g/xDMCRoEGGcfDIosco4PEStKUeoPxD9b",
+	"T9XOjy5LkvQB7gre5RV8eoW4I4kRrH3Y1m+kcWA/WvR5cFUmt8iqFeMH1Z+wl4TzvkLdq1RMvjo/J+Xl",
+	"9fnr/qBcTZHMVbYsImoJfCNXRkQTmZp20N+v6Fdv1WSjNvqWoSJEj4ttBRZGMhZ3f1j67drBFS8sykIg",
+	"7kqkOyRKwAC76Y/3ss8i27TLiZLFMlcd2yyytZv87YDBOyahNc6nhcwTk+nBI3Nzn/IDbi2xmSZEcZN5",
+	"eHsgp2GkNdkCe/HobxLBusiT0bLIcrMnKFoiPdddCURcqF+dn5+7xDz+po4rj/LLiFRNCpEtgQR8V3/I",
+	"NC3Ui7lMUguThNAGMCJ6STKtnhtruFo5ogm4H/hWqAnDi7+xPUOTvExOKoWVVkbIOObSeS4jLyMLOKHz",
+	"JldjDCPf4Y+5ZSTGEagy1M5fgj6nZqbdzSwZU/zOrxuXcbBdg721HnryvHhv/Tj2tJtwez99ucbBifPd",
+	"lvPViau7/8tDtHEqxdvjKtXeB7vM5c3V/sG7YUTeH7ZKHq0KFeoSdtu1NoZ74xT0Mt5oM44LdA94AN00",
+	"CHwQrOtagqFHvSpmiZ5im+iBuKR83JksuGUBKOawTtGTjn1K7N+CivcMVTzU+kYldNcWDUG/hDG3CSu+",
+	"lTecqLADu/L3Wb2sjAU/fEas+lnQ1IWflSdZ/W39yfbqj8pLPXGw23EwbfEr0mzUURXRIKCHkrbEFOAn",
+	"dIxWeGHffXt5vHYQl3YhmMApC5EqaQrxWszU7yJOpklh+lXr6q9fTP46GsWvPv/i/KX622efvf7r5+d/",
+	"++yLz19/Lr8YxeevXk7O1evx3z5r77JgZnKnFgvrOS4d0p5QybHUYDMkeaJFrj6o3DA6eZ+0zMADkZX5",
+	"VBVelJB8tbmCs1Ub4chR+Q9KDM6docjF9kjk7+EAj5WI8V5ObwVDTufB5x8IeFrpONHTU3nAydX/hOHI",
+	"C7qcLT57/OgEQ74TDHkhp8fHIH8vp4cGIG/B/X7PBRbdyLiFnHb87vhg4a3I2q/PP0fLAzs71SEQX5+f",
+	"I6lEPAGI8yKntlPZRJhlnsN9g43ezJJCCbOQY9UXc3mNBy+QWUh02MCi6c0UcjqlJqslX7lwDUG49hFj",
+	"EoTvhVKWGwPBKFi0OZ0VNwqbZVuxXy4yMVxVMgh1xNrAlXfzImr2Y4osZ+TPQk6fO8UBiA3oIFeLVI4T",
+	"PQ211Cv2iH1QOZl88JZlniYqLxUafmv9brxuEM2HBOt+L6eHQ+ouBz8qTLdTabpxugs5fVwg3ZZJ3hWh",
+	"ezsOJLZnQPtA5T5BZZ8UxhNUdoGsvlOpvANGNgxw9tGykGMiZIOkq5nZQRdeNjzPeNmhJsBsv+aBhurO",
+	"67WYqYWcEkHcoMoHulkdN9pnd0B9DjxaVLCjA/R/bgaP5hm7IZWtED8snvIakWfBlElteTBIyq2ipvN4",
+	"TxjKJ37fkgvYSkQNZnDf7gQHEryByx8KHRhGryMDb+Ko8BEoftvEeQ7M4jao9KU6fyoIO7GM27GMVmp/",
+	"gEDAmxnIgZOF38vpT3Kutgm81xTPM1YBjwDeWF3kofypg529oiUVu+bYobaeUN/ltJML1Pthm/eTUFaA",
+	"3bf2jwGqt8AupBj77bE9ZTnU1uMF43xRH+ctf9l0FKxxcPGPDuTk4tEP4eKqDn1kBxed2RoHl41p3kO+",
+	"6knP/nSEZjvruLdmJV8ci/6Al86kQclcYXrNLXZzxX15kC7juBaKQAz2O/mTbo13fBKYlAGJr6OjYZsl",
+	"iZYxWqGRF/EnJSjPjyUol3iw8UlYnoTlvQpL5DQ2nu1ESrcoeTgS9+7Ci5gbnUE9pH6ocEiu1J5ywJUu",
+	"8sTCQCBkU67GaKZHC1nMIuqLjlhVXoKCK66jfEC4VmdRX8iCBuH0xBL5mmOra+CvK5jXoa71Bsepy4o+",
+	"xr52FatO5IJGgwUvw3InsDuug6UenEmKdVDw/2Y5mmfxEj/Aupppni0XINSnCa4DxXotr3IgLu3hVOPG",
+	"5dn1pF1tCMsJGGatX82chHHKI2qLQdtQExeutsBid/s9c6W2q8qBJ7cBznbbC4DIZZF8ULahZyWpEoml",
+	"F8nF4myexSo1UTfINGXw7lAYetlGQWUp6EVLhVeFegZ3wfI+GsA1vJKfR0DS26a1upfz3Ng7fcr9v2Uc",
+	"vjMlpAujvsMX27iBDyYptORUXBNZ7uWoFU5LrdWaAtAfqdWMXaTl8sgTQYaJHjWjrveokaMkTYrVELPe",
+	"yBTCZjWc76xyk2mZlrTjHqhP9dyQRAhC3ewW1r8QWTFDUTvLMCSC4Cn+SjFZf/sEVYTzWahxMknGgg9H",
+	"KC1HKUJ4NQ6BQZRmMgcbAJ8nhAI4k6+S4fAtfjaAvcVXWX5Fj4Khl3lAWoEn20IdmXG2oJxCzPmZiMiu",
+	"CWG+aIhARHIMIgAxtySo04TwlCZaRReUQIjHw0hfXpyuYeK+gxmxWEUm2rgEMPzhOsnFFPaWyWhnLFn8",
+	"HU7+XygNHi1uFO1kW1nhpYQzjdniYyYlC711gpO6Rzipo2S2XPryCO99UxZtvJ2PLHDd4NKjpWv8JblL",
+	"JLC9ZJsmU0/C7N9cOuI4rNMN+JPDlYpsFv5dSSO0NHRF2vT/51jgluipMLPsxoio9SdnQ/qfqwSEGZAF",
+	"ytJQ59myUKLAJP+ofEagA93tbSC+0/SLFncw+nxfn5Hf15mH/mg7+X/dz7qKRUJNj7Q7gG3x/cSSAC6q",
+	"rkls1FyEeCFI9sAFop/DaEFNVQp1osfpMlZxn0zaSZaXjrey/6rkuWEDK4+YxzPQ4vJsOZ0JqUmtsASB",
+	"j9Kt3XbJP2UMJCSmudQFrRnI5Q3oWtQVkBfigh7tWpgFw+JSdKoRsqrOq/OXVHXJqFUB0MvfBn8VcdLa",
+	"5gNnVxWl5kDOcpqJpjiEx7xl/D8PGk9m/aej5BO/pW637e/xiTvOW4Tbrq0Ua8xhw2+6+MJF5YY3hVZ7",
+	"C8Jtbu8Tc793n3KNb+/Li003Fl5z1f7Emg+70zb5v7Mbm0XtRyfB1qbz70ULuLSbwZBDlz29ATGE6bnW",
+	"CsoNXRk2MaG2AyOuMdPDSIk4MfTgTOVquIV3AEge+5cDibnVGpONE4z9udIDWshA/EIBCC9NnZeYaFMo",
+	"iQsPdY+/TwqOFHz95oc379+IUhdKYgInt8LsvDFVW70Aba8pxA4VIN2S89tWuGv5/6fCzMtXCKoq0NZ2",
+	"vz4IKQ6ejNe4lcd0ofy2spN6zj1dpltw5b2juQABfvc1d65p4XjlVUINN82yaxUDc1kumL9MEh1fjVZR",
+	"IEzm+cEDsdRpouFptgn0cq7yZCySeGNyf/sh+pgy/287WIwTPneFjEHd5s7pwJ1G8GX7LQcjqnRpV5KO",
+	"koLqo7AwHUOYN8gCKXLhfgOPoWu7b7+qmGLsWQ91zbXeH4h/JLY2bq7mI5bNFDeN8B+yjElDo/hgKQwR",
+	"BuiDSu2j9NhGeIZQv6jusosgWi9n/wJ+32hkv5Vfnn/rbUzHtcWHWoj9oj1c2P16L5K0aCzzG5Z3H85J",
+	"8ukj1gAshnz0V3Dtrmil8Cv06BvlaTqi1RnveYhxTsQ6gBvMsXHjVBhkfHapcIefG4G+QeTaQxj9C680",
+	"kuDiJss0JewFwbMGsBI1mA4afPIfOKM1wdkA4fESpl9yN2Q5bqf990SKLDetI8ICeaacgEJodDAKESg5",
+	"GYqZ1OLleSBenQfis3O4Kq/P2/Sed7C4XxxDPoTR7k9xCKO9ZfyjJoXz1PjSKJTQnR0O1CZGqrhRqhkW",
+	"g7+RNu4BIcHjFFleYxTO6dfbDjLBDtWe4Ck5sMYC4CbP9JSQGmvDf7Q8Z5KoNGam82z4L/vx3Ezth7/9",
+	"yZ5A7B6EIfCE2+XCHP/57uefQKaPU5nMkbmPeDa80LgVnpdGcHlec+xUF6txineYEGbsTrLcMRpnHVF/",
+	"nUYgtiUnbSd2BVf36ZTZWZENCvWuwYoNzgKarWwcedTkdLzdiQs1NXdm6bldoFhqBsFwJ7myL+cKclZP",
+	"aONULLY97d1qlrs7VUwh83VelEu9olwSm6lQp6qeZG3OYX142X6L5ShNxgHF9EFDd027eEz3ZKLpC89v",
+	"UMVHKDVBVFQjWPgVAlVHnpGOHyCUC/UbyT3MQg6YmKsiu1Y6IvU1+oz9Yj9mcTJJVMwz6oz4kEsUpIsV",
+	"6pmkWn4YPEdDpTVvXcP3vlQ/kBfDTtGV5q3tOn1/xWd0kTu5R32P3vu+sCdz4Byx3RvXNhhPNdcWD6LV",
+	"9C0vz8Eikvd7i15ud4ssV6vcIVCZDnaPHB9de5ferbtJL491k257j+p7fAJ36d0WN6lV0mD3pxKI/Mid",
+	"nbarhB5jaW6j/WYLoKQoAa9CfVhAybWVYLBGFe3iSMBfNG0D4DCpyeiujlKpr+3U3L5zl56iXEmmHeOw",
+	"7T4d3vosS2PLZhxuY6e/ziKnGVTwx20zXhCH40akIwU6gXUkeV1ILfyg14wU38mlWBCEL/Az4HGY9GG7",
+	"mtJvylGccwK7Stm+pQhIh+zo9yLql6iewJy55IpzP28SA4od8FfM87dzYx7AaOW98gDrJmSsKg5S2gKt",
+	"brkQ/IsqiBQ5TO27L18EQ45SeykGoLScHsbrYQOSUEecDh9xyQcOKtAYpBZXRn4Ai8urkbB93pRAJKwh",
+	"i4tETyNkgQXmvfBe7XQohgoVX8kiQopektkbhDqaICYSe8/GUo8V/jkB82UmkCrp/8uf8/Bw6KG+yZOi",
+	"UFpIQzISJKPNL6WF+vG72gX6SHdlacjqLQ0LMnjF//7P/8/tpcr+duIGzp9OxkGo0nx0cjaZ47nBBjvw",
+	"pMHEDvEl3LlQeweMWhgO5RKWC2opoczVJMuvrtXKRNjVCi+sI8SWt0pdZdw77cYlqPQSPSQCpz/R4aA4",
+	"W2Y5qneq2pp1XSvWe8XlzHJLQiRQtoXn7BAmlYoFfKY+4IbL9RhBz0h5qHdAbYXGPGFf3ndfVJ2xbKZG",
+	"mL5aYjylpCMIu1kfebyFqW+RWH2Ztn3H1l0dUEvNqLCHC4VWKxcokFmPdopNwU50NncEO0XEeyijnRfW",
+	"jlepUb7ZT/5wr8xnW7NBlIDks+yGU4UovVgaEf3y87t6IhMvKgK2MU9MIa8VKrrfxWq+yODCD4U9fkpd",
+	"LTNjZZnYbkF7axmrVNhkiiRNfUhTz9lQBvZ9V/s4m3M7/zZvQrszjddw/14AR63xY0wA6ooKuGALcKpD",
+	"xwNqbjk+z939CcsFcDBzwAyK4zvt3pUw+9EkSVUkFjIHizXUUkTzZVok8MEZasSxLGRE3rUJCQaM6WuR",
+	"GLPEynHqr2zNvyyHUYBRY8+2GhTxS6/hw48yv46BFtJEX9PtjZZ5SgZVvYK75Kw3aiR+ffuDK0hEZgWk",
+	"ZzdjdW5XIQFmDylOMzW+RtJzWBBgB6WKGhxQ1AP+FinIKw6vw/QJ2PsaWfhc/p7Ml3Mhi0KOZ7DLUJvk",
+	"DyV6L8/Fj18CG2Tjpx+IpCh7N3jbx0Ald0QQl3i6ofbn/EGOchln6Ijhgx3LhZdv9PKziCzidjwbIFqm",
+	"wG+SdD2mTcsL354lNKY6Rjo9T0dz/5z/tEzTbgQaeAbdBym8vQrRkU+50V38BlEaiBCyHDNQpRFFlhFZ",
+	"PHw/6p5wQxDDhi8EAl7tyjvNuuLpX3WcjZdwfyjZhXQcuM3kPNnAFEO9kSuKTUwx1B5XRGoxrTXWhZLz",
+	"IfIsKkx3mWXoRqulmjlljhq1GAWyJxLXSi0MT0BdV6inl8Kuvb4y7ioZESJL/V4EoU6mOsPUgTH2UfvF",
+	"1kOLXrSQUypyVvkV/n9/Qznyr6a1GLn6dr5XarHrahNq4iN6sMgXiTZKmwSYeK2P3n9nM90Bc0GntQly",
+	"41HWQMOxfylNMt69DBrfw6ng+Z4Lnh9L4KxRHbs01drYPYaigelvQsnYATXCb0AFjLwsIsg5URg4rDWH",
+	"x8s8V7q4gv0NxslVefZXtrrmolHoSf5uoX4fqwV3lszVkCt0bG2JBI0gTUxhGMOCvgDOup71VoErWAIQ",
+	"XoWWeZ7dGJfUCSK1iVGBGgmjVNjDCnWPPhkStx3bWgabIipNIWbZMu/7YYcKrEV7o41NlfOiV0JrcHs5",
+	"htcAbWhILB/3MpNcqFF/0Z3C6ASKsRsohgvM1k/4JBdOQBiHBcJo70HfSZCt9T6eoADu2iksLqsF98BT",
+	"hhbGaKqKrZMf3nhsO7AplOhK5NU+EYihyzQ9cdLdOOmJb5745nEBhLbW/5uc1lc/Ra8G8NZV746PvQDe",
+	"6QXEXGH7hor2Ggeey1XZ1W3lKmd/diw5KJ031A5+y5rxVlyW3X5bL+2dZ7ki/6lXAEzl5JjYc2vsFUbq",
+	"cTXJaaKvMefL2S3TzDq2L9ADNFomaWzQ6wPSMslDPUtMkeWrrpJ1PON4Xek6vrB7L1mvrvOhx6Wi28ED",
+	"RfumQLTrHg1yiNWbEL22WvO8HeZHLdBP7IOH7agHb1cHybcLTAiRoasoL6JX9qg2IuJM8QuvHt2hTKFx",
+	"Wkdz4lq8eYnh4RWuUqdrclOEOtO7qaHrWElkuQb7GKghZnVxAXN+D0XKYROYUJfukwvqpklLw10W6K8l",
+	"J/a86VBBT7XIJh195o7FX75WhUxSs15Je/Ds5bKBfPAEcIP2e/u5v5oVnTG/932AQhAl+SH2ZbGVQrNk",
+	"TPyDKzR0s+0HlhndTRmBMUMt2yivikmH7sefiSWoEgbQcIY1ZdoMRFTI6RUwoog4xDibz+ULo+AHMKWm",
+	"0IuFYQDTCrgLfWrK5KRxYa6kuSrkdArMCRixNZBDPZGpgTVgpqIPwXLZWSa8PmO6o2S4kd/Z3e7lkAB2",
+	"/hSHyDluGf/PP++bZ7tuLz7vflKYdZc1/QOzWyy7v5llLputlsF3Bzi6k3w5EKKc64uyRisFu9koYxI6",
+	"gfYMrl8w22AoNJiDyQcYFDVRoZWKsR0H23sFZxhgJuWvRuU/ZNNEg9FLoB+2TCniYThZ0aZUZ5p1QvIp",
+	"AhEgh3+nsC2YNOYmy7mGRSX4TJTiDGh8YOg+GrjPQA6OFBUzuWg+oxpQmF/Gca6MueBSrayY2VFIgvFA",
+	"MueaHRCU/H1iKJW859USLRewylzOzb+G+Nhv4t//FvYTHOw3TF4gY9uTVzCDlywizcYcL1B9Q021dvbZ",
+	"q7Ko5T+iIQp/ryqBBM84V7HSRSLTivh52ZTUL4XPg8hq1PB+xOvz84F4z7mtNzOSvpTiRZeE28C4TXDF",
+	"TnepzDsmwUNWyfAchyuQqU5w0Pwwd7c6JZVRXGuMlmPl2vo2x6E54o91+sNb4KXZ2FvdxhebFHhH1qjG",
+	"yzwpVs+G//qt4ofMpiLRHn+0HJH4I5zl2tg/rBHu1BiVA2SAPbqZWK0QeHxxTNe7X+OQw1DjX99gpt4i",
+	"XZo2Ptlh0H5FWQLw+0NatRtpjrMVfNqjzIcO2nsQmSYdKSZg0xW1PXkEQgknJXmcIT2vzxDxh3puhFHj",
+	"TMcyX9FdMKIHzJ0PDFYhMq36AeJXJ+hts7jWw4o4sGE9L1ehpzNBqRtnZeZGIHQWan6a0kIwcNGZv+CR",
+	"1Zs5W7SHj3ThVFunDKw/0sdCbGXEubofNa85EizZdabaxzHYt7VzsGrOQHjKixXNw/bEmfYaRfx5s0YR",
+	"FEA7Saix6GWCJF1i0a0JDe+IjhWEugVS6KNdHP4Q++oyYMQIAcrkNSwVi40ntgDJX29iUF3ig3c3MK+f",
+	"5Zpq39p1OagugzMcTpPxhz9qjS/f/m7YOXoJ92B4H44V7K2BM/ZFg/tuodt2E15nH/HfTXjgftUbyCFz",
+	"I9M0u1G2GRYBgaGzK6GylYFgZOuyLcM5my7UKxAmAk4zzvKY2l3iSp4bEctCjhDAOLsBlek/3/38U8AO",
+	"iFBHb4idge5VrPpljYtXfVIi5tDZgN3GVnqWh9pDt7BtLTDZsjM62XLNN/ZtJNjecg24RWqKEjHId/Uk",
+	"EawTARvQtFwuMHKjVyJBRN9xtkxJ+E8SHWMgRdccDdTz0pUmUXHOucAjueAqEHTliNfnrzFDdNCO02tp",
+	"YjeY3gOqofQaYjz89ZUxlrAsMRGBrS2J0VgHQj98LNoDHYjN49pNjegISTKdWslYXhjRcV82g/dXPFzt",
+	"Cc6stAFNt5d4VG2dfV6/yy7ca1j6Roedh0SCINsRwpDc/T4lulBTTFQ45IVaK3N9eXvMm3AsTy3uL6jQ",
+	"sr0x+wwP3uJyOul8rVbdhuVlmnYM/O7dtwJ+ysajWGc7ghK80XgUt7Mdv4flH8NyfPfu2+/V6pamoz2t",
+	"x24y2n3sYDRGRVKkij3e12pF/u5b2YebkdWB1V4rQjYOdcNK7HFoM6CyVAMKzlTlizzRhbPo0Jjr3y56",
+	"2mpSbmXUAW0d1D2N5HtA77Q//lGNOnsxu626a7U62XRdNh1f6Z2tOmADZx+v1epBWHTXarXZniNK2dag",
+	"g0PZozlHF3wHbdK+mMdkzhE5PDRj7nu12s6UIyr6VA25tcK9XT10wvaIdhzqUdtacfu8dcez4ra/Rsex",
+	"4daL2FK8PkUT7lqtGgYcfnYM823NlbSCeI3xplcizaZTFb9INN2/uVyRGUaICBRY8ZHSCOnMxYpDjbbR",
+	"BYlqB5RWPoWADJHApzDz5IWIbDJMhOIIcW/hl7iA0Uqo3+W4cPgXA/FPD3ckVwbxgASFK9V8gXLagYCg",
+	"EcE5kWhHIK4HVya6wnDb0kSURYlDDHRilxJlENxMjOT4umq9OlQjSve05igMxBYp5eOY62SxUJgzRMNH",
+	"tiskoxMCY3oh9gRdIkQVvIR6XfEZ0NCYtk7jJwzjWT4CwgvzaipnTE2ZQBXgB/+OGaYVNmVTi+iB3wb8",
+	"0/8v4gbHLyjpFzGS/cNfbEJXIWRtau/B+NqUkAAWGHJ5wwm1cpSkSbGqKCft6cRwy0rWMkD5UVY3UJ4T",
+	"KZzuTlDeFuK/owzjyRCPmT4gsuA8wZlcLEB10rFNU3SwX6S6ZrrIpe2QhxjdRZZdE76kl34VAf1cpbFc",
+	"/B24enTh0KpCzZlNP3x9+QtO5DDfwCrtQN4HY30rTJo3lZvHaWmWHmwbHePoNvCumo69C1FDo5Hj6ysz",
+	"T1CAtWHS2Ak3odIcD0DnP+8KoNOyVCqQwfOy3PWbJC1o/XwD3Vm3XDxiLYUyBXGWjqvXH3QsnJ5sW/go",
+	"y1Il9SOH/gEq/65Q8209cPgOhp4sIyFVxuc9sRc0hRkXCZTooAyP2XBSohiSI3g7dKE8+QfGAvqm6Nqe",
+	"qqVP6EMbfK51qKHNKTkNuIcqpu1OHS+8fheszqgJFWT66cTcr8ABXNMcMB6wtVDjLXC5ubU0ZM4YJmQf",
+	"yhcKvOTrwLU9AE2vvEmH9Bmz2nqjRiYp1BVDaPoJ06A7WE0z0xY/nKqcRI/xDVnllPOM09DLdGmKDup4",
+	"kSWawLP7F9iq0zXn/uXX94LUeezLTUreONOTJJ9XBASpsKQuMSrGFKRfIaKzHj7478m/dfbv8/7/c5ZE",
+	"qOWZTEQTPNmMz/Uc8Yf6vJFqYn3ZXwgnV/GFGK1gGAblLB+eL0F9o8eaWe+0hUWefUhilfPEBCR4tUwQ",
+	"AWmq0KiS5IhMYvLLWcRS9qyF+p/WI4ezlp3WseNCQMoWq4bNvrLR6/Mv6pSCIUnRlcX1ZySSSdVtAY9i",
+	"nj9H7toG/dXqI9uPS+qe3RnrN3Bpgbw9gGYvgoHOUhPqO7aA7A5JuDTfQwUiUNAeLAzhjX7UIITVMtaF",
+	"IZCgn2BRV0vv+t3Kt3aDqr6HnpXRrgykBaxgC/6wr8osugpCdsRwOhFOSP7siG9yR5Uj1M1Yj+gI9Qwd",
+	"r2zGekKNQRyUkbkqlrlmIRkrU+TZSsVinsUqLZGrdRkHQppllkwfomvMOrS3aFQPb7fWV4KAbUt0bRfe",
+	"AknHETHRg+1SjbOtpYJl9F1d1nMTIicsQzOvz193B5wOXaXBERWcZkMwhd8TvbrBJ8fEjuWf7u5V0kKT",
+	"+/BYcxxpJ+4SbOuh3uySbvIaLm4ibrLbtW0LN/FwNsRU0S9bB8Jz1nYk8jwWmZChtoXNnlu5dHGWzs2s",
+	"VG83+SmTAq2vRItFLsdFMlYWs8T238dOA9l4vMxNR3jsGJVc8Kp+ztexCdqt9F9tq2+GDAd8wfx96ZJ5",
+	"ulGnLN8XcEhHHseuUCHwAnYECrmLZhDqnnVEsA9C6hU2tMGR+gNBAJVuhYg1iQuR6YW7E9xhUWRaGYvX",
+	"Qeb+PviEEB6nINiyVMJaIp0VV/j8f/SewyPP+5HNw0BHcL7UFCP6kjZn5IdET7HrGK7XVlKBHlk6QTgm",
+	"4RuQwqmSqFaW29jZ6IWxYLpbmrY9Mv75pcFgyI76XkOkcSqTOalBzhdiV4wvDE76BrMspHh9/gUMcoOH",
+	"NkmKCw5K1XWhL+p+BvKn+I4GgtUwvvLofA2U9SQpWMhjUGg3jhG8lJNtsLkjNjKxv/RcY8TKgC3jOIkR",
+	"12pRkJP/xndePK9kI2InTsxRxD1c2iSeQ5S1dcO4HNDgLyc4HISLb/D/eQSh1iXO5txQ+2TlPzQF+Zai",
+	"9ORcaHcuYOf41V2cC2ejNBtf794R7MgqyMBrj4Vni5JrIUG8WFf9MolpN9b4IHYtxUjmitJKOfo6FBEG",
+	"+6sCAQMHOAC1DaV2gXDNAhGx2/+m2rC5xGkBbUb03NumUbCFQaiXnnV4C+eFy9HALAbf+tmMuYa5C3ZP",
+	"FMAvffaOTXIn7MtfviPlg3wglCNUngeOZVZ6PMsznfzBWfyc4JLGcnHFD6NL26ZRCC+LgpM5FManvJCO",
+	"zWnFdtwukgUCv0VSfgmT3N5scokHHUl8ZYC+yRxqRENbp3cf22gBEcrJxfJkXCxIb3disRsAQ/bPJm8N",
+	"O2Irx4jf3AZ2pJKq50rHfAvv9lxwKwlAW43W5WY9VIiTQ0GbnHjJQ+El3M1qQz1oh9f2bgraETJW1kPS",
+	"2FQCcqq4hAIvzaWeMFBvHP36/LN+YN0xoe7dGcymX8J1wXCl/2h4a39UP8BQkwdDUfUz9Fq9B1vi2bBm",
+	"pssj3QXPZkOiwQnJ5ukh2Zw4/3Z+CNRJjgrY2gDxubuCuSWozz1Y5bw+TqbbPcugAyKI0gxsTamoQgSh",
+	"ztmJbWIVYWKaFm2vm8eTH6iuELQrtd0FdU2tooIp6xwRy4V12K/NLSg59hHwd3ZD3jnprAdGMUE9wK+D",
+	"a+ddrXS7fBDZClYBPoL+G9wKKuhCJAXl1VIFbSUX9uHDCNVkxHpomf3aAZhgpbwCza2QaaruhVBvj0zT",
+	"5V7YhRN7sdGqKAt1RZbBbtZ6Fx4oCM6+wW9ODPphOhW6q5Qft1uhBEfZlx+hjoW0k0dhcynLoZ0LhI9R",
+	"uhZal78r4K5AvF2pXd9IOHDQNULtwzM5v0MFpmm9f+EEqvTkQJVOMuCBuxd8PKm7OBi2xpe6B+cCru3W",
+	"roVWrKq6Y6GKVbUXdRMkfwdeD/smKNH4udkoIr5Xq0aobI3XwPLhg8M87QLwdFJHH4Y6uvSBdrb0MTTo",
+	"7yC+AmZl9+8t6ASleij+glsBVtUY/lI/rbww3s9dMsMQ0wOBdO6WG0bYIA88NYzP67Hlhv1Kyz5lh52k",
+	"3ZGcL0xxO2rX1QZlH5/9Qn2z3mfXSn+LXs1nw3/9BpLI/+a/EGQIvvgNfp9/sDx5mafPhs/O5CI5+/AZ",
+	"8l1eRZ3zIjJV0AC3C6irf4kjjl0XOWcsirMxDk1ASvOYYI88PCnTIjOpzxrp3tJ1fgOROFVFs1eYNw03",
+	"ZKtPZPu0Nadyqx6tRBKX3ciSXGQ32FjdjY2ez9rA6Cxrjvqr4Zao0zxbLlC4mIUcK/9Eyg/rg5bftAz9",
+	"C3dMt8dOXcxNIGZZdm0C4Bw59VHHv2YyVyYQywXYe/A/yKvxFX2A++EtyPZiry/Hft6ymEvblR3bWS/S",
+	"bIWHGaC7Hr0/Whj1QeUytU/6M9JPruzBBqLlm6v5Mi2SRaquutbnjdKyxH/AG6ifFsGgNReEr6sxAX3a",
+	"MvZ32hRSj9WLmyRW9AJ8WlyZQs2v8OMGQXrfbTjXXC0ykxRZvhJwMS1AYpKLXKUK7E6dFRXKgsfqE5aj",
+	"XOH13npOwkEEGuIzK9S44P6sc29S+9yaie0j208+zubzpKT1OJlM/AMAKYlttMtl8C/WrIKf2H4RoHmB",
+	"CiNeiCJXKhC5vBGTJFW0lFGajeB08vEs+QDnBMJH5iogGMFktERFtVyiGzpZc1pJ6zFRa2QDK3FC9rmh",
+	"JFyyMObkrqkoyQEwUbuzC6HipMAaxVzNM6pWVFqOUmy/qctn/SXTvI3VcnvgP3/78/8GAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
