@@ -156,6 +156,11 @@ type Store interface {
 	ListLegacyCommits(ctx context.Context, projectID int64, pg persistence.Page) ([]persistence.Pipeline, int64, error)
 	FindLegacyCommit(ctx context.Context, projectID int64, sha, ref string) (*persistence.Pipeline, error)
 	LegacyCommitBuilds(ctx context.Context, pipelineIDs []int64) (map[int64][]persistence.CommitStatus, error)
+	// The CI runner protocol (ci_runners.go, ci_builds.go, builds.go).
+	RegisterRunner(ctx context.Context, reg persistence.RunnerRegistration) (*persistence.Runner, error)
+	RunnerByToken(ctx context.Context, token string) (*persistence.Runner, error)
+	DeleteRunner(ctx context.Context, id int64) (*persistence.Runner, error)
+	TouchRunner(ctx context.Context, id int64, info persistence.RunnerInfo) error
 }
 
 // Repositories is what the server needs of the git repository store: one

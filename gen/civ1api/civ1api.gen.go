@@ -6,15 +6,49 @@ package civ1api
 import (
 	"bytes"
 	"compress/flate"
+	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
+	"github.com/oapi-codegen/runtime"
 )
+
+// CIRunner A runner as the CI API presents it (8.7's `Ci::API::Entities::Runner`).
+type CIRunner struct {
+	// ID Example: 9
+	ID int `json:"id"`
+
+	// Token The runner's token, for every later runner call.
+	//
+	// Example: 6337ff461c94fd3fa32ba3b1ff4125
+	Token string `json:"token"`
+}
+
+// CIRunnerRecord A runner's database record, as 8.7 answered a destroyed model.
+type CIRunnerRecord struct {
+	Active       bool       `json:"active"`
+	Architecture *string    `json:"architecture,omitempty"`
+	ContactedAt  *time.Time `json:"contacted_at,omitempty"`
+	CreatedAt    time.Time  `json:"created_at"`
+	Description  *string    `json:"description,omitempty"`
+	ID           int        `json:"id"`
+	IsShared     bool       `json:"is_shared"`
+	Name         *string    `json:"name,omitempty"`
+	Platform     *string    `json:"platform,omitempty"`
+	Revision     *string    `json:"revision,omitempty"`
+	TagList      []string   `json:"tag_list"`
+	Token        string     `json:"token"`
+	UpdatedAt    time.Time  `json:"updated_at"`
+	Version      *string    `json:"version,omitempty"`
+}
 
 // GrapeError The framework's own error body: `{"error":"<text>"}`.
 type GrapeError struct {
@@ -28,13 +62,99 @@ type Message struct {
 	Message string `json:"message"`
 }
 
+// RegisterRunnerBody defines model for RegisterRunnerBody.
+type RegisterRunnerBody struct {
+	// Description Free text naming the runner.
+	Description *string `json:"description,omitempty"`
+
+	// Info What the runner says about itself (gitlab-ci-multi-runner's
+	// `VersionInfo`). `name`, `version`, `revision`, `platform` and
+	// `architecture` are stored; `executor` and `features` are ignored.
+	Info *RunnerInfo `json:"info,omitempty"`
+
+	// TagList Comma-separated tags, e.g. `docker,linux`.
+	TagList *string `json:"tag_list,omitempty"`
+
+	// Token The shared registration token or a project's `runners_token`.
+	Token string `json:"token"`
+}
+
+// RunnerInfo What the runner says about itself (gitlab-ci-multi-runner's
+// `VersionInfo`). `name`, `version`, `revision`, `platform` and
+// `architecture` are stored; `executor` and `features` are ignored.
+type RunnerInfo struct {
+	// Architecture Example: amd64
+	Architecture *string `json:"architecture,omitempty"`
+
+	// Executor Example: shell
+	Executor *string                 `json:"executor,omitempty"`
+	Features *map[string]interface{} `json:"features,omitempty"`
+
+	// Name Example: gitlab-ci-multi-runner
+	Name *string `json:"name,omitempty"`
+
+	// Platform Example: linux
+	Platform *string `json:"platform,omitempty"`
+
+	// Revision Example: a7b6b1b
+	Revision *string `json:"revision,omitempty"`
+
+	// Version Example: 1.1.4
+	Version *string `json:"version,omitempty"`
+}
+
+// DeleteRunnerParams defines parameters for DeleteRunner.
+type DeleteRunnerParams struct {
+	// Token The runner's token (also accepted in a JSON or form body).
+	Token string `form:"token" json:"token"`
+}
+
+// RegisterRunnerJSONRequestBody defines body for RegisterRunner for application/json ContentType.
+type RegisterRunnerJSONRequestBody = RegisterRunnerBody
+
+// RegisterRunnerFormdataRequestBody defines body for RegisterRunner for application/x-www-form-urlencoded ContentType.
+type RegisterRunnerFormdataRequestBody = RegisterRunnerBody
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// DeleteRunner Unregister a runner
+	// (DELETE /runners/delete)
+	DeleteRunner(ctx echo.Context, params DeleteRunnerParams) error
+	// RegisterRunner Register a runner
+	// (POST /runners/register)
+	RegisterRunner(ctx echo.Context) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
 type ServerInterfaceWrapper struct {
 	Handler ServerInterface
+}
+
+// DeleteRunner converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteRunner(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteRunnerParams
+	// ------------- Required query parameter "token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "token", ctx.QueryParams(), &params.Token, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter token: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteRunner(ctx, params)
+	return err
+}
+
+// RegisterRunner converts echo context to params.
+func (w *ServerInterfaceWrapper) RegisterRunner(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RegisterRunner(ctx)
+	return err
 }
 
 // This is a simple interface which specifies echo.Route addition functions which
@@ -80,10 +200,124 @@ func RegisterHandlersWithBaseURL(router EchoRouter, si ServerInterface, baseURL 
 // including any per-operation middleware.
 func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options RegisterHandlersOptions) {
 
+	wrapper := ServerInterfaceWrapper{
+		Handler: si,
+	}
+
+	router.POST(options.BaseURL+"/runners/register", wrapper.RegisterRunner, options.OperationMiddlewares["registerRunner"]...)
+	router.DELETE(options.BaseURL+"/runners/delete", wrapper.DeleteRunner, options.OperationMiddlewares["deleteRunner"]...)
+
+}
+
+type DeleteRunnerRequestObject struct {
+	Params DeleteRunnerParams
+}
+
+type DeleteRunnerResponseObject interface {
+	VisitDeleteRunnerResponse(w http.ResponseWriter) error
+}
+
+type DeleteRunner200JSONResponse CIRunnerRecord
+
+func (response DeleteRunner200JSONResponse) VisitDeleteRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRunner400JSONResponse Message
+
+func (response DeleteRunner400JSONResponse) VisitDeleteRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRunner403JSONResponse Message
+
+func (response DeleteRunner403JSONResponse) VisitDeleteRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterRunnerRequestObject struct {
+	JSONBody     *RegisterRunnerJSONRequestBody
+	FormdataBody *RegisterRunnerFormdataRequestBody
+}
+
+type RegisterRunnerResponseObject interface {
+	VisitRegisterRunnerResponse(w http.ResponseWriter) error
+}
+
+type RegisterRunner201JSONResponse CIRunner
+
+func (response RegisterRunner201JSONResponse) VisitRegisterRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterRunner400JSONResponse Message
+
+func (response RegisterRunner400JSONResponse) VisitRegisterRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterRunner403JSONResponse Message
+
+func (response RegisterRunner403JSONResponse) VisitRegisterRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// DeleteRunner Unregister a runner
+	// (DELETE /runners/delete)
+	DeleteRunner(ctx context.Context, request DeleteRunnerRequestObject) (DeleteRunnerResponseObject, error)
+	// RegisterRunner Register a runner
+	// (POST /runners/register)
+	RegisterRunner(ctx context.Context, request RegisterRunnerRequestObject) (RegisterRunnerResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx echo.Context, request any) (any, error)
@@ -98,33 +332,141 @@ type strictHandler struct {
 	middlewares []StrictMiddlewareFunc
 }
 
+// DeleteRunner operation middleware
+func (sh *strictHandler) DeleteRunner(ctx echo.Context, params DeleteRunnerParams) error {
+	var request DeleteRunnerRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteRunner(ctx.Request().Context(), request.(DeleteRunnerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteRunner")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteRunnerResponseObject); ok {
+		return validResponse.VisitDeleteRunnerResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RegisterRunner operation middleware
+func (sh *strictHandler) RegisterRunner(ctx echo.Context) error {
+	var request RegisterRunnerRequestObject
+
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body RegisterRunnerJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body RegisterRunnerFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RegisterRunner(ctx.Request().Context(), request.(RegisterRunnerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RegisterRunner")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RegisterRunnerResponseObject); ok {
+		return validResponse.VisitRegisterRunnerResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"lFbdUtw6En6VLuWCn/J4hoUNrKm9ICxJ2CSEhDnnJk4da+z2WMGWnJYMTFFTlXfIecI8yamW7GEIcH6u",
-	"YGTp09fdX3+tW5GbpjUatbMiuRU2r7CR/t9XJFs8ITLEvwq0OanWKaNFIqYVQkmywWtDlxsWzLUG5K0w",
-	"M8Uigew2Ff53KpJUpN1ksps7vHH+P0zFMotFJFoyLZJT6O/D4Sq8kU1bo0jE3s5z+Cj1HOHMOLiQTtlS",
-	"yVmNIhJu0fIW60jpuVguI0H4tVOEhUg+9WCfV9vM7AvmTiwj8Q6tlXN8GNMr5d7K2YZdCwSulatAAlOH",
-	"Jhx8SLy5Q1yjPtmFl4ZmqihQ/yXdAeIh4WUkLOYdKbe44NqEK190qi6m5hL147WZ8XdwvAE2XYXQkmG8",
-	"DQsZdVoj2d/81wyUhoN4fyuC0hA4kjmC1AVIcqqUubOQy7q2hyBra0DmObYOC5AWGDbrQVrJYnBInB3F",
-	"LCqUBZKIhJYNx/Pil9O3/xtN3785ObvLhmzVG1xwVc5JXUmHPqTX4eiDwI4glAg6i7RhoQ1nQpg9/wqh",
-	"xrnMF3B8OgRtfUB92EBoTUc52iepnn88/fVoevL3yH7okBb/mKu0IOErH30kdX79jk5/NNTrMToffWRP",
-	"qOGoD3zDDnIoyTSQnb+/mMK4T8qYcK6sQ8q2IjAEEsICSUbpD15XSOgzzOIPX6xcWLDmCXX8/+L9GcOV",
-	"hhooFdbFIJinYn0iRu4CpUvzuNiPT+Ho/BSudvjePu3HJ3AQ//vHt+8H8T5YpCssQDnodIEE2ThXY9mq",
-	"8dVOBpte7Z5wqq2TupC10bgCOgXZto9A9Oe3IiAcKe76BjUHP1uk+q2ckSwMJT4PIcssR2dyU4OrpIO5",
-	"crWcjXI1arraqVG/aRLv//j2fSe+AduivLRRqpng48KOBlVHkJumUbxSGroMinek5vP7kk91ql8YV0Fj",
-	"Ou0bw15jaBsrm7XK2ih4nyH/13QOJGTxF2t0BrYrS3VzmOqVdi00csEckFPJdY/Wqm6hb82g+OCBnsuz",
-	"Z/ChU0z4ElsHXpoH8X6qR3DR5TnagSLbENECsmOjHWo3mi5aTLg0tco943Hgtr2NNzJ39WJ7O0k1rNq+",
-	"a8EZ4LzywJO9kgOVCKyB7BDySpJF99/OlaODDGbEBeB9TcyMjjR0+lLzrOuLFRrDaG6YsEKmczhw5vsz",
-	"HgS36eDwfh7emw08DCPQeIUEe5Mdf9OZWTk4VFxK07mEofYeQu352fjSdLpgKNj812TPe2FgxBzYg0DO",
-	"ecaHFO/EEzDBhrg/CsxVgcWWv9uPFqiNuexaDp5MN68gK5Uusj/nUA4cPE52fjQ9fg1jH4gdJ6oY++kS",
-	"uxuXrUS1qqcf81nSp2wC9x4QvPBOWav0HIJbw71zfOnhMKyvyeg5WCfJMZopS4s+ezvPf0J96nXh8+ht",
-	"wdPxexKYjMI7Ju+IUDuoUc9dFV40WU/Li3q6bpEWTAmuUhZyozkBDlh8siiwCIxdsDBlbYeH0Gmn2CFQ",
-	"p9ofK0zesbNAZbiTlPNIV6gDOtNk7QRfkJyBQXxDrdbz+JNa4pTdtlY5ausfML0Pvzud8mRxyvnHzGBn",
-	"8OPb72vG2Lvu5rrn7m+JSFwh2eDPB/F+/B+GMi1q2SqRiN14Eu/yI0q6ih8z/oVDfEQkn25FR7VIxJ1D",
-	"i2W0WhxWPi//CAAA//8=",
+	"7FnRctu20n6V/dl/JpKHoqXYjVN6euG4aeu/beo6bv+L0GNCxFJCTQIsANrWZDyTd+h5hj5YnuTMAqRE",
+	"SVTsnpM5V+emYSlw8WGx++236/dBpspKSZTWBPH7wGRzLJl7PD27qKVETc8cTaZFZYWSQRycgHa/ADNg",
+	"5winZ3ByfgaVRkN2QFgYvIyOnhlIT0Ucn5yfxfFraYUVaOLYW02HURAGlVYVanpPuwhO/8V7VlYFBvFX",
+	"YWAXFQZxIKTFGergIQysukG5Delyjg2oZwbcmhBypQFvUS+gYBZ1CzpjRUF7L/cJXhwcHOX54YtJ9tVh",
+	"zg9ydvB8yg6mkzw/nDz/MljCMFYLOQseHsJA4x+10MiD+B3BbnFdLdeq6e+YWULc+vECM6X5bm8+M8CZ",
+	"ZVNmELRbG5KDX0ZHwKS5Q40cGHA0VqsFcigVx2LbiSyz4hbpqUEyVapAJgkK09lcWMxsrd0KWRcFm5IP",
+	"rK5x65xhkClpWWaRXzNLH+RKl/QUcGZxZEWJQfgEKxrZIza2vlnz0ROQ+tjZjhdhrs2cuZvq84hk5dM8",
+	"URXMEvInLdZ4K8xTkVs2uy6Ecb4RFkvTQdpZ5V8wrdliLQ+2VtYV/9vevkX9RLy7Yz9sQ6/r9M7x1uJg",
+	"DWZf1nynWYWvtVa6P9lzzUq8U/rmmQF1JwFpKUwVX8SQvk8C9/9JECdBUo/HB5nFe+ueMAke0u20wXar",
+	"FS0cTl7ABZMzhDfKwltmhcmFc81jXvHG+o71ExrDZrh9pu+E/ZFNn5nOQeBO2DkwIOhQ+g+3gZcrix3o",
+	"4wP4Vump4NzdzKfhtib6AF/gTBiL2nPYK8UXtNM6hI1cXT/YtxrRH0GyUsiZqxie8aK+UBQyV2TlfzXm",
+	"QRx8sb8qUPtNddr3YM5o5UYCre99qsqSjQxWTFOsgWUzEwJGswhSrrIb1GEhZH2f9iL5RKnx0Q3aOUcz",
+	"+sVXHVAaGFRakf+oAPqTmmv3a98+G3exu450Dr2F6f/nzHYcC4YtDLCpqi0Ia7DIYTATtmDTUSZGZV1Y",
+	"MWqLTiLT33z2k+l0GEFKpJiGkDasQI8to9FzS4UpMMkTmXarSgpMIxirNPJjSPEes9oq7ZZCmiOjRcav",
+	"EjNJy6JEbhexjUK1imxW8heHfbfVbrW+3MyxKPqWt1DcbpwLciQrzjso1uhvdQ1txVjt0e/Z4JEisvre",
+	"hWDwSBnpeOBo+mI6mT5C46v1k2gSHfbG3cbZHsLAYFZrYRdvKdG8c17VouCXu1NhSr83wT+gENwZ/CAk",
+	"qZmhV2ZWswxdWDBtRc4ya5w0M8fACqOAZRlWlLSNyEwbI5TLJVrPHoJQzJFx529/NcGrX89+/GZ0+fMP",
+	"r9+sjs0q8QO6ynmuxS2z6I70vf+0R5N5PobaOGFW+W+6ypIwFThj2YL0b3No4w7UHBs0GlXrDM1OqOcX",
+	"Z7+dXL5+GthfatSLv42VGWDwB33a4zr3fgWn+fS6LehbcDwH7YiGkw0FDoNcqxLS85/fXsJ+45R93RSU",
+	"dBh6suwh0bs5anQepnT0vzhKM2pHdPzf25/fkDnKLsgFFrwNmF1n3XHGh04J2g72ptO5ndC+jdtPX8PL",
+	"6MuPH/4kpW5Q3yKnDqiWHDWk+5nYZ5XYv52kMHDR7gAn0lgmOSuUxKWhM2BV1WOi+X4YgsaRoLQuUdLh",
+	"p4tE/simmnGl4y7/V1pZlakCLBWGfoKCcXT08cOfk+geTIXsxoSJJID9gR22UR1CpspS0Jtc6Rsf8VaL",
+	"2Ww95BOZyFfKzqFUtXSJQT2Ms25Y2blZE3qho7T7l2oWgzT63SiZgqnzXNwfJ3IZuwZKtiAMSK6kew87",
+	"t26gSU0f8Z7sHJYvvoBfakGAb7Cy4ELzZXSUyBG8rbMMTQuRaEjrBaSnSlqUdnS5qDCmqylE5hDve2x7",
+	"e3jPMlss9vbiRMIy7esKrALyK0kX1kSyhxKCUZAeQzZn2qD9urb56GUKU00XQOvKiBCdSKjljSRh21xW",
+	"oy4kJYx/o1VtscVM+6ek+t4nrZxz4ndNCJLyDUFSTwyH44nb6Y1aMjjM6SpVbWMydbht6tAJ4W9VLTmZ",
+	"gsHz8aHjQo+IMBAHAZu5MYBz8SQag5LLTpZjJjjyodvblRYolLqpKzq8VvVsDmkuJE8/jSFvMTg76fnJ",
+	"5en3sO8OYvZjwfdddYnsvU2XQbW8T6fp07hx2RjWugV68ZMwhpSqZ2tY+442PW6V+Z1WcgbGMm3Jmspz",
+	"g857kxcbVne1Es6PjhYcHLcmhvHINy1ZrTVKCwXKmZ379iVtYLmgvuxSpAGVg50LA9S2a5ZZJ7MY58g9",
+	"4mZYI4yp8RhqaQUxBMpEus+4ympiFpgryiRhnaVblN46wfTzFOIFRh5og6+9q64fN6LFy7xCZCiNb7k9",
+	"D/90dunEtrBOrbR0Bh8//KNDjA3rDrqcezQMOpIneBkdRV+RKVWhZJUI4uAgGkcHJC6ZnTsxs6xCHAu0",
+	"TRu2eurSfbqDNWu5rGBer3iXL/27rIHqjvzqC6Erwq5GUWMXAvOU5bq8HsIaRrAaaIEwidRYqtv2Guli",
+	"Gl6GQsgbc+xz2E3eNJNwg1iRUaFbDXYteLqMmIaKhYH0+XicrrB7X/DVGXbMoShecHMUBQMfHJkq6lKG",
+	"IJUFJoGixy6GEZxA2eRVU5mp3HjCbdNwPdXHMHjFqMn6o0Zjh5Akia/a9ODMz8StZ7VjYDKRLWVSTX0S",
+	"GfqYXCbQGQ/i4Bvng4tWw6/qThC/e3zqCIN1eSJke/GtOKE7Hz4mSlYdoe9CfOPbM+55uKLFplLSeLn+",
+	"fDymfzLPWa672ShcqzHvY232xuTSaaNtB+wImohS8fAzomlHJz0w2t5gGRN+BvQvh1OD/eA/gf3Xnjrf",
+	"B38zdNf6tSB+dxUGpi5LRi1C8OuSpJZ6wY/iKIqDhgSDKzKxJczdfEf1jVMuGoFDtOdZT8kMHTvsEPle",
+	"xTUCjyVyW+vHREojxz7CaeIMn5lPzFcGnUsAg9YKOfPqp202ux81necQ/OiRWHhvzxvf22scc0z7f2Jm",
+	"s/5thZnIRbb8GlBSHeegJKFwersx5fj2RC7snEgPC7NUa09jp2NgLWUmsg3xz0aZiRwQpVO5SFu6uWbW",
+	"ajGtLZr/gXex+/IqhVxoY4fuOGk7bEupfDDXC3QnbJ6XYJAmQTNgAzfeSIJ0eAymYhmaRDJNqsCN45xE",
+	"4VpVFfJu1aN7oD4shcH2PCqR/QOpENaHUUMC2Q6jlJ1TN+WMJvIGFwYGqwFV2JlODdfGU3QpJWSFcKLW",
+	"oHS9GSPVQ7beEbqrrz9++GtHgZ00BZZSWvAkiD9++CuE9l7o3j5++Mvf92pwwCigikX33jmJa9p68+9a",
+	"7g9aPZVsfXTbVBU0th3ifhZm65kPE6t0Dd6P7u7uRnRBo1oXKDPF/Z9j/o0dHjZr5MNWHZx89jq4qwJK",
+	"vFtOtP9b9J6Cnbzm+VwYkChcatpPDtblxmS9zZXPUzAvnlYunQV926rBWhdBHKxGPMFDuHzZvrl6+GcA",
+	"AAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

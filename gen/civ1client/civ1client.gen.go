@@ -4,11 +4,47 @@
 package civ1client
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
+
+	"github.com/oapi-codegen/runtime"
 )
+
+// CIRunner A runner as the CI API presents it (8.7's `Ci::API::Entities::Runner`).
+type CIRunner struct {
+	// ID Example: 9
+	ID int `json:"id"`
+
+	// Token The runner's token, for every later runner call.
+	//
+	// Example: 6337ff461c94fd3fa32ba3b1ff4125
+	Token string `json:"token"`
+}
+
+// CIRunnerRecord A runner's database record, as 8.7 answered a destroyed model.
+type CIRunnerRecord struct {
+	Active       bool       `json:"active"`
+	Architecture *string    `json:"architecture,omitempty"`
+	ContactedAt  *time.Time `json:"contacted_at,omitempty"`
+	CreatedAt    time.Time  `json:"created_at"`
+	Description  *string    `json:"description,omitempty"`
+	ID           int        `json:"id"`
+	IsShared     bool       `json:"is_shared"`
+	Name         *string    `json:"name,omitempty"`
+	Platform     *string    `json:"platform,omitempty"`
+	Revision     *string    `json:"revision,omitempty"`
+	TagList      []string   `json:"tag_list"`
+	Token        string     `json:"token"`
+	UpdatedAt    time.Time  `json:"updated_at"`
+	Version      *string    `json:"version,omitempty"`
+}
 
 // GrapeError The framework's own error body: `{"error":"<text>"}`.
 type GrapeError struct {
@@ -21,6 +57,59 @@ type Message struct {
 	// Message Example: 403 Forbidden
 	Message string `json:"message"`
 }
+
+// RegisterRunnerBody defines model for RegisterRunnerBody.
+type RegisterRunnerBody struct {
+	// Description Free text naming the runner.
+	Description *string `json:"description,omitempty"`
+
+	// Info What the runner says about itself (gitlab-ci-multi-runner's
+	// `VersionInfo`). `name`, `version`, `revision`, `platform` and
+	// `architecture` are stored; `executor` and `features` are ignored.
+	Info *RunnerInfo `json:"info,omitempty"`
+
+	// TagList Comma-separated tags, e.g. `docker,linux`.
+	TagList *string `json:"tag_list,omitempty"`
+
+	// Token The shared registration token or a project's `runners_token`.
+	Token string `json:"token"`
+}
+
+// RunnerInfo What the runner says about itself (gitlab-ci-multi-runner's
+// `VersionInfo`). `name`, `version`, `revision`, `platform` and
+// `architecture` are stored; `executor` and `features` are ignored.
+type RunnerInfo struct {
+	// Architecture Example: amd64
+	Architecture *string `json:"architecture,omitempty"`
+
+	// Executor Example: shell
+	Executor *string                 `json:"executor,omitempty"`
+	Features *map[string]interface{} `json:"features,omitempty"`
+
+	// Name Example: gitlab-ci-multi-runner
+	Name *string `json:"name,omitempty"`
+
+	// Platform Example: linux
+	Platform *string `json:"platform,omitempty"`
+
+	// Revision Example: a7b6b1b
+	Revision *string `json:"revision,omitempty"`
+
+	// Version Example: 1.1.4
+	Version *string `json:"version,omitempty"`
+}
+
+// DeleteRunnerParams defines parameters for DeleteRunner.
+type DeleteRunnerParams struct {
+	// Token The runner's token (also accepted in a JSON or form body).
+	Token string `form:"token" json:"token"`
+}
+
+// RegisterRunnerJSONRequestBody defines body for RegisterRunner for application/json ContentType.
+type RegisterRunnerJSONRequestBody = RegisterRunnerBody
+
+// RegisterRunnerFormdataRequestBody defines body for RegisterRunner for application/x-www-form-urlencoded ContentType.
+type RegisterRunnerFormdataRequestBody = RegisterRunnerBody
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -95,6 +184,343 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 
 // The interface specification for the client above.
 type ClientInterface interface {
+
+	// DeleteRunner Unregister a runner
+	//
+	// `gitlab-ci-multi-runner unregister` calls this with the runner's own
+	// token (as a JSON body, a form body or the query string). The runner is
+	// removed with its project links; builds it ran keep their `runner_id`.
+	//
+	// The answer is `200` with the deleted runner's record, as 8.7 answered
+	// the destroyed model (every column, not an entity). A missing `token`
+	// answers `400 {"message":"400 (Bad request) \"token\" not given"}`; an
+	// unknown one `403 {"message":"403 Forbidden"}`.
+	//
+	// Corresponds with DELETE /runners/delete (the `DeleteRunner` operationId).
+	DeleteRunner(ctx context.Context, params *DeleteRunnerParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegisterRunnerWithBody Register a runner
+	//
+	// Runners call this once, as `POST /runners/register.json`, with a
+	// registration token:
+	//
+	// - the instance's shared registration token (application settings
+	//   `runners_registration_token`) creates a **shared** runner;
+	// - a project's `runners_token` creates a **specific** runner enabled on
+	//   that project.
+	//
+	// Anything else answers `403 {"message":"403 Forbidden"}`; a missing
+	// `token` answers `400 {"message":"400 (Bad request) \"token\" not given"}`
+	// (8.7 ran `required_attributes! [:token]` first).
+	//
+	// `tag_list` is a comma-separated string (`"docker, linux"`); spaces
+	// around tags are dropped. The runner's `info` (`name`, `version`,
+	// `revision`, `platform`, `architecture`) is stored; other `info`
+	// keys (`executor`, `features`) are ignored. Form clients send it as
+	// `info[name]=…`.
+	//
+	// The answer is `201` with `{"id":…, "token":"…"}`; runners read only
+	// `token` and use it for every later call.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /runners/register (the `RegisterRunner` operationId).
+	RegisterRunnerWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegisterRunner Register a runner
+	//
+	// Runners call this once, as `POST /runners/register.json`, with a
+	// registration token:
+	//
+	// - the instance's shared registration token (application settings
+	//   `runners_registration_token`) creates a **shared** runner;
+	// - a project's `runners_token` creates a **specific** runner enabled on
+	//   that project.
+	//
+	// Anything else answers `403 {"message":"403 Forbidden"}`; a missing
+	// `token` answers `400 {"message":"400 (Bad request) \"token\" not given"}`
+	// (8.7 ran `required_attributes! [:token]` first).
+	//
+	// `tag_list` is a comma-separated string (`"docker, linux"`); spaces
+	// around tags are dropped. The runner's `info` (`name`, `version`,
+	// `revision`, `platform`, `architecture`) is stored; other `info`
+	// keys (`executor`, `features`) are ignored. Form clients send it as
+	// `info[name]=…`.
+	//
+	// The answer is `201` with `{"id":…, "token":"…"}`; runners read only
+	// `token` and use it for every later call.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /runners/register (the `RegisterRunner` operationId).
+	RegisterRunner(ctx context.Context, body RegisterRunnerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegisterRunnerWithFormdataBody Register a runner
+	//
+	// Runners call this once, as `POST /runners/register.json`, with a
+	// registration token:
+	//
+	// - the instance's shared registration token (application settings
+	//   `runners_registration_token`) creates a **shared** runner;
+	// - a project's `runners_token` creates a **specific** runner enabled on
+	//   that project.
+	//
+	// Anything else answers `403 {"message":"403 Forbidden"}`; a missing
+	// `token` answers `400 {"message":"400 (Bad request) \"token\" not given"}`
+	// (8.7 ran `required_attributes! [:token]` first).
+	//
+	// `tag_list` is a comma-separated string (`"docker, linux"`); spaces
+	// around tags are dropped. The runner's `info` (`name`, `version`,
+	// `revision`, `platform`, `architecture`) is stored; other `info`
+	// keys (`executor`, `features`) are ignored. Form clients send it as
+	// `info[name]=…`.
+	//
+	// The answer is `201` with `{"id":…, "token":"…"}`; runners read only
+	// `token` and use it for every later call.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /runners/register (the `RegisterRunner` operationId).
+	RegisterRunnerWithFormdataBody(ctx context.Context, body RegisterRunnerFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// DeleteRunner Unregister a runner
+//
+// `gitlab-ci-multi-runner unregister` calls this with the runner's own
+// token (as a JSON body, a form body or the query string). The runner is
+// removed with its project links; builds it ran keep their `runner_id`.
+//
+// The answer is `200` with the deleted runner's record, as 8.7 answered
+// the destroyed model (every column, not an entity). A missing `token`
+// answers `400 {"message":"400 (Bad request) \"token\" not given"}`; an
+// unknown one `403 {"message":"403 Forbidden"}`.
+//
+// Corresponds with DELETE /runners/delete (the `DeleteRunner` operationId).
+func (c *Client) DeleteRunner(ctx context.Context, params *DeleteRunnerParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteRunnerRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegisterRunnerWithBody Register a runner
+//
+// Runners call this once, as `POST /runners/register.json`, with a
+// registration token:
+//
+//   - the instance's shared registration token (application settings
+//     `runners_registration_token`) creates a **shared** runner;
+//   - a project's `runners_token` creates a **specific** runner enabled on
+//     that project.
+//
+// Anything else answers `403 {"message":"403 Forbidden"}`; a missing
+// `token` answers `400 {"message":"400 (Bad request) \"token\" not given"}`
+// (8.7 ran `required_attributes! [:token]` first).
+//
+// `tag_list` is a comma-separated string (`"docker, linux"`); spaces
+// around tags are dropped. The runner's `info` (`name`, `version`,
+// `revision`, `platform`, `architecture`) is stored; other `info`
+// keys (`executor`, `features`) are ignored. Form clients send it as
+// `info[name]=…`.
+//
+// The answer is `201` with `{"id":…, "token":"…"}`; runners read only
+// `token` and use it for every later call.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /runners/register (the `RegisterRunner` operationId).
+func (c *Client) RegisterRunnerWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegisterRunnerRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegisterRunner Register a runner
+//
+// Runners call this once, as `POST /runners/register.json`, with a
+// registration token:
+//
+//   - the instance's shared registration token (application settings
+//     `runners_registration_token`) creates a **shared** runner;
+//   - a project's `runners_token` creates a **specific** runner enabled on
+//     that project.
+//
+// Anything else answers `403 {"message":"403 Forbidden"}`; a missing
+// `token` answers `400 {"message":"400 (Bad request) \"token\" not given"}`
+// (8.7 ran `required_attributes! [:token]` first).
+//
+// `tag_list` is a comma-separated string (`"docker, linux"`); spaces
+// around tags are dropped. The runner's `info` (`name`, `version`,
+// `revision`, `platform`, `architecture`) is stored; other `info`
+// keys (`executor`, `features`) are ignored. Form clients send it as
+// `info[name]=…`.
+//
+// The answer is `201` with `{"id":…, "token":"…"}`; runners read only
+// `token` and use it for every later call.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /runners/register (the `RegisterRunner` operationId).
+func (c *Client) RegisterRunner(ctx context.Context, body RegisterRunnerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegisterRunnerRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegisterRunnerWithFormdataBody Register a runner
+//
+// Runners call this once, as `POST /runners/register.json`, with a
+// registration token:
+//
+//   - the instance's shared registration token (application settings
+//     `runners_registration_token`) creates a **shared** runner;
+//   - a project's `runners_token` creates a **specific** runner enabled on
+//     that project.
+//
+// Anything else answers `403 {"message":"403 Forbidden"}`; a missing
+// `token` answers `400 {"message":"400 (Bad request) \"token\" not given"}`
+// (8.7 ran `required_attributes! [:token]` first).
+//
+// `tag_list` is a comma-separated string (`"docker, linux"`); spaces
+// around tags are dropped. The runner's `info` (`name`, `version`,
+// `revision`, `platform`, `architecture`) is stored; other `info`
+// keys (`executor`, `features`) are ignored. Form clients send it as
+// `info[name]=…`.
+//
+// The answer is `201` with `{"id":…, "token":"…"}`; runners read only
+// `token` and use it for every later call.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /runners/register (the `RegisterRunner` operationId).
+func (c *Client) RegisterRunnerWithFormdataBody(ctx context.Context, body RegisterRunnerFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegisterRunnerRequestWithFormdataBody(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// NewDeleteRunnerRequest constructs an http.Request for the DeleteRunner method
+func NewDeleteRunnerRequest(server string, params *DeleteRunnerParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/runners/delete")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "token", params.Token, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRegisterRunnerRequest calls the generic RegisterRunner builder with application/json body
+func NewRegisterRunnerRequest(server string, body RegisterRunnerJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRegisterRunnerRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewRegisterRunnerRequestWithFormdataBody calls the generic RegisterRunner builder with application/x-www-form-urlencoded body
+func NewRegisterRunnerRequestWithFormdataBody(server string, body RegisterRunnerFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewRegisterRunnerRequestWithBody(server, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewRegisterRunnerRequestWithBody constructs an http.Request for the RegisterRunner method, with any body, and a specified content type
+func NewRegisterRunnerRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/runners/register")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
 }
 
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
@@ -140,4 +566,418 @@ func WithBaseURL(baseURL string) ClientOption {
 
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
+
+	// DeleteRunnerWithResponse Unregister a runner
+	//
+	// `gitlab-ci-multi-runner unregister` calls this with the runner's own
+	// token (as a JSON body, a form body or the query string). The runner is
+	// removed with its project links; builds it ran keep their `runner_id`.
+	//
+	// The answer is `200` with the deleted runner's record, as 8.7 answered
+	// the destroyed model (every column, not an entity). A missing `token`
+	// answers `400 {"message":"400 (Bad request) \"token\" not given"}`; an
+	// unknown one `403 {"message":"403 Forbidden"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /runners/delete (the `DeleteRunner` operationId).
+	DeleteRunnerWithResponse(ctx context.Context, params *DeleteRunnerParams, reqEditors ...RequestEditorFn) (*DeleteRunnerResponse, error)
+
+	// RegisterRunnerWithBodyWithResponse Register a runner
+	//
+	// Runners call this once, as `POST /runners/register.json`, with a
+	// registration token:
+	//
+	// - the instance's shared registration token (application settings
+	//   `runners_registration_token`) creates a **shared** runner;
+	// - a project's `runners_token` creates a **specific** runner enabled on
+	//   that project.
+	//
+	// Anything else answers `403 {"message":"403 Forbidden"}`; a missing
+	// `token` answers `400 {"message":"400 (Bad request) \"token\" not given"}`
+	// (8.7 ran `required_attributes! [:token]` first).
+	//
+	// `tag_list` is a comma-separated string (`"docker, linux"`); spaces
+	// around tags are dropped. The runner's `info` (`name`, `version`,
+	// `revision`, `platform`, `architecture`) is stored; other `info`
+	// keys (`executor`, `features`) are ignored. Form clients send it as
+	// `info[name]=…`.
+	//
+	// The answer is `201` with `{"id":…, "token":"…"}`; runners read only
+	// `token` and use it for every later call.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /runners/register (the `RegisterRunner` operationId).
+	RegisterRunnerWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RegisterRunnerResponse, error)
+
+	// RegisterRunnerWithResponse Register a runner
+	//
+	// Runners call this once, as `POST /runners/register.json`, with a
+	// registration token:
+	//
+	// - the instance's shared registration token (application settings
+	//   `runners_registration_token`) creates a **shared** runner;
+	// - a project's `runners_token` creates a **specific** runner enabled on
+	//   that project.
+	//
+	// Anything else answers `403 {"message":"403 Forbidden"}`; a missing
+	// `token` answers `400 {"message":"400 (Bad request) \"token\" not given"}`
+	// (8.7 ran `required_attributes! [:token]` first).
+	//
+	// `tag_list` is a comma-separated string (`"docker, linux"`); spaces
+	// around tags are dropped. The runner's `info` (`name`, `version`,
+	// `revision`, `platform`, `architecture`) is stored; other `info`
+	// keys (`executor`, `features`) are ignored. Form clients send it as
+	// `info[name]=…`.
+	//
+	// The answer is `201` with `{"id":…, "token":"…"}`; runners read only
+	// `token` and use it for every later call.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /runners/register (the `RegisterRunner` operationId).
+	RegisterRunnerWithResponse(ctx context.Context, body RegisterRunnerJSONRequestBody, reqEditors ...RequestEditorFn) (*RegisterRunnerResponse, error)
+
+	// RegisterRunnerWithFormdataBodyWithResponse Register a runner
+	//
+	// Runners call this once, as `POST /runners/register.json`, with a
+	// registration token:
+	//
+	// - the instance's shared registration token (application settings
+	//   `runners_registration_token`) creates a **shared** runner;
+	// - a project's `runners_token` creates a **specific** runner enabled on
+	//   that project.
+	//
+	// Anything else answers `403 {"message":"403 Forbidden"}`; a missing
+	// `token` answers `400 {"message":"400 (Bad request) \"token\" not given"}`
+	// (8.7 ran `required_attributes! [:token]` first).
+	//
+	// `tag_list` is a comma-separated string (`"docker, linux"`); spaces
+	// around tags are dropped. The runner's `info` (`name`, `version`,
+	// `revision`, `platform`, `architecture`) is stored; other `info`
+	// keys (`executor`, `features`) are ignored. Form clients send it as
+	// `info[name]=…`.
+	//
+	// The answer is `201` with `{"id":…, "token":"…"}`; runners read only
+	// `token` and use it for every later call.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /runners/register (the `RegisterRunner` operationId).
+	RegisterRunnerWithFormdataBodyWithResponse(ctx context.Context, body RegisterRunnerFormdataRequestBody, reqEditors ...RequestEditorFn) (*RegisterRunnerResponse, error)
+}
+
+type DeleteRunnerResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CIRunnerRecord
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Message
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteRunnerResponse) GetJSON200() *CIRunnerRecord {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteRunnerResponse) GetJSON400() *Message {
+	return r.JSON400
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteRunnerResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteRunnerResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteRunnerResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteRunnerResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteRunnerResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RegisterRunnerResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *CIRunner
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Message
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r RegisterRunnerResponse) GetJSON201() *CIRunner {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RegisterRunnerResponse) GetJSON400() *Message {
+	return r.JSON400
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RegisterRunnerResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r RegisterRunnerResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RegisterRunnerResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RegisterRunnerResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RegisterRunnerResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteRunnerWithResponse Unregister a runner
+//
+// `gitlab-ci-multi-runner unregister` calls this with the runner's own
+// token (as a JSON body, a form body or the query string). The runner is
+// removed with its project links; builds it ran keep their `runner_id`.
+//
+// The answer is `200` with the deleted runner's record, as 8.7 answered
+// the destroyed model (every column, not an entity). A missing `token`
+// answers `400 {"message":"400 (Bad request) \"token\" not given"}`; an
+// unknown one `403 {"message":"403 Forbidden"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /runners/delete (the `DeleteRunner` operationId).
+func (c *ClientWithResponses) DeleteRunnerWithResponse(ctx context.Context, params *DeleteRunnerParams, reqEditors ...RequestEditorFn) (*DeleteRunnerResponse, error) {
+	rsp, err := c.DeleteRunner(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteRunnerResponse(rsp)
+}
+
+// RegisterRunnerWithBodyWithResponse Register a runner
+//
+// Runners call this once, as `POST /runners/register.json`, with a
+// registration token:
+//
+//   - the instance's shared registration token (application settings
+//     `runners_registration_token`) creates a **shared** runner;
+//   - a project's `runners_token` creates a **specific** runner enabled on
+//     that project.
+//
+// Anything else answers `403 {"message":"403 Forbidden"}`; a missing
+// `token` answers `400 {"message":"400 (Bad request) \"token\" not given"}`
+// (8.7 ran `required_attributes! [:token]` first).
+//
+// `tag_list` is a comma-separated string (`"docker, linux"`); spaces
+// around tags are dropped. The runner's `info` (`name`, `version`,
+// `revision`, `platform`, `architecture`) is stored; other `info`
+// keys (`executor`, `features`) are ignored. Form clients send it as
+// `info[name]=…`.
+//
+// The answer is `201` with `{"id":…, "token":"…"}`; runners read only
+// `token` and use it for every later call.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /runners/register (the `RegisterRunner` operationId).
+func (c *ClientWithResponses) RegisterRunnerWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RegisterRunnerResponse, error) {
+	rsp, err := c.RegisterRunnerWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegisterRunnerResponse(rsp)
+}
+
+// RegisterRunnerWithResponse Register a runner
+//
+// Runners call this once, as `POST /runners/register.json`, with a
+// registration token:
+//
+//   - the instance's shared registration token (application settings
+//     `runners_registration_token`) creates a **shared** runner;
+//   - a project's `runners_token` creates a **specific** runner enabled on
+//     that project.
+//
+// Anything else answers `403 {"message":"403 Forbidden"}`; a missing
+// `token` answers `400 {"message":"400 (Bad request) \"token\" not given"}`
+// (8.7 ran `required_attributes! [:token]` first).
+//
+// `tag_list` is a comma-separated string (`"docker, linux"`); spaces
+// around tags are dropped. The runner's `info` (`name`, `version`,
+// `revision`, `platform`, `architecture`) is stored; other `info`
+// keys (`executor`, `features`) are ignored. Form clients send it as
+// `info[name]=…`.
+//
+// The answer is `201` with `{"id":…, "token":"…"}`; runners read only
+// `token` and use it for every later call.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /runners/register (the `RegisterRunner` operationId).
+func (c *ClientWithResponses) RegisterRunnerWithResponse(ctx context.Context, body RegisterRunnerJSONRequestBody, reqEditors ...RequestEditorFn) (*RegisterRunnerResponse, error) {
+	rsp, err := c.RegisterRunner(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegisterRunnerResponse(rsp)
+}
+
+// RegisterRunnerWithFormdataBodyWithResponse Register a runner
+//
+// Runners call this once, as `POST /runners/register.json`, with a
+// registration token:
+//
+//   - the instance's shared registration token (application settings
+//     `runners_registration_token`) creates a **shared** runner;
+//   - a project's `runners_token` creates a **specific** runner enabled on
+//     that project.
+//
+// Anything else answers `403 {"message":"403 Forbidden"}`; a missing
+// `token` answers `400 {"message":"400 (Bad request) \"token\" not given"}`
+// (8.7 ran `required_attributes! [:token]` first).
+//
+// `tag_list` is a comma-separated string (`"docker, linux"`); spaces
+// around tags are dropped. The runner's `info` (`name`, `version`,
+// `revision`, `platform`, `architecture`) is stored; other `info`
+// keys (`executor`, `features`) are ignored. Form clients send it as
+// `info[name]=…`.
+//
+// The answer is `201` with `{"id":…, "token":"…"}`; runners read only
+// `token` and use it for every later call.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /runners/register (the `RegisterRunner` operationId).
+func (c *ClientWithResponses) RegisterRunnerWithFormdataBodyWithResponse(ctx context.Context, body RegisterRunnerFormdataRequestBody, reqEditors ...RequestEditorFn) (*RegisterRunnerResponse, error) {
+	rsp, err := c.RegisterRunnerWithFormdataBody(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegisterRunnerResponse(rsp)
+}
+
+// ParseDeleteRunnerResponse parses an HTTP response from a DeleteRunnerWithResponse call
+func ParseDeleteRunnerResponse(rsp *http.Response) (*DeleteRunnerResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteRunnerResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CIRunnerRecord
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRegisterRunnerResponse parses an HTTP response from a RegisterRunnerWithResponse call
+func ParseRegisterRunnerResponse(rsp *http.Response) (*RegisterRunnerResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RegisterRunnerResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest CIRunner
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
 }
