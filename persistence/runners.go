@@ -132,25 +132,6 @@ func (s *Store) UpdateRunner(ctx context.Context, id int64, u RunnerUpdate) (*Ru
 	return &r, nil
 }
 
-// RemoveRunner deletes a runner and its project links (8.7's destroy;
-// builds keep their runner_id, as 8.7's did).
-func (s *Store) RemoveRunner(ctx context.Context, id int64) (*Runner, error) {
-	var r Runner
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Take(&r, id).Error; err != nil {
-			return notFound(err)
-		}
-		if err := tx.Where("runner_id = ?", id).Delete(&RunnerProject{}).Error; err != nil {
-			return err
-		}
-		return tx.Delete(&Runner{}, id).Error
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &r, nil
-}
-
 // EnableRunner links a runner to a project. An existing link is returned
 // as it is, with created false: enabling twice changes nothing.
 func (s *Store) EnableRunner(ctx context.Context, runnerID, projectID int64) (rp *RunnerProject, created bool, err error) {

@@ -145,8 +145,8 @@ func testRunnersManaged(t *testing.T, s *persistence.Store) {
 		t.Errorf("disabling twice = %v, want ErrNotFound", err)
 	}
 
-	if r, err := s.RemoveRunner(ctx, specB.ID); err != nil || r.ID != specB.ID {
-		t.Fatalf("RemoveRunner = %+v, %v", r, err)
+	if r, err := s.DeleteRunner(ctx, specB.ID); err != nil || r.ID != specB.ID {
+		t.Fatalf("DeleteRunner = %+v, %v", r, err)
 	}
 	if _, err := s.GetRunner(ctx, specB.ID); !errors.Is(err, persistence.ErrNotFound) {
 		t.Errorf("removed runner still found: %v", err)

@@ -154,7 +154,7 @@ func (s *Server) DeleteRunner(ctx context.Context, req v3api.DeleteRunnerRequest
 			return nil, forbidden("No access granted")
 		}
 	}
-	if r, err = s.store.RemoveRunner(ctx, r.ID); err != nil {
+	if r, err = s.store.DeleteRunner(ctx, r.ID); err != nil {
 		return nil, err
 	}
 	return v3api.DeleteRunner200JSONResponse(presentRunner(r)), nil

@@ -148,7 +148,6 @@ type Store interface {
 	RunnerManagedBy(ctx context.Context, runnerID, userID int64) (bool, error)
 	RunnerProjectIDs(ctx context.Context, runnerID int64) ([]int64, error)
 	UpdateRunner(ctx context.Context, id int64, u persistence.RunnerUpdate) (*persistence.Runner, error)
-	RemoveRunner(ctx context.Context, id int64) (*persistence.Runner, error)
 	EnableRunner(ctx context.Context, runnerID, projectID int64) (*persistence.RunnerProject, bool, error)
 	GetRunnerProject(ctx context.Context, projectID, runnerID int64) (*persistence.RunnerProject, error)
 	DisableRunner(ctx context.Context, projectID, runnerID int64, keepLast bool) (*persistence.RunnerProject, error)
