@@ -160,6 +160,10 @@ type Store interface {
 	RunnerByToken(ctx context.Context, token string) (*persistence.Runner, error)
 	DeleteRunner(ctx context.Context, id int64) (*persistence.Runner, error)
 	TouchRunner(ctx context.Context, id int64, info persistence.RunnerInfo) error
+	// CI pipelines (ci_pipelines.go).
+	CreatePipeline(ctx context.Context, in persistence.NewPipeline) (*persistence.Pipeline, []persistence.CommitStatus, error)
+	AdvancePipeline(ctx context.Context, buildID int64, jobs []persistence.CommitStatus) (*persistence.Pipeline, []persistence.CommitStatus, error)
+	BuildWithPipeline(ctx context.Context, id int64) (*persistence.CommitStatus, *persistence.Pipeline, error)
 }
 
 // Repositories is what the server needs of the git repository store: one

@@ -148,6 +148,13 @@ func (s *Server) CreateTag(ctx context.Context, req v3api.CreateTagRequestObject
 	case err != nil:
 		return nil, err
 	}
+	if tag.Commit != nil {
+		// 8.7's CreateTagService ran CreateCommitBuildsService too.
+		if _, err := s.createPipeline(context.WithoutCancel(ctx), pipelineInput{Project: scope.project, Ref: tag.Name,
+			SHA: tag.Commit.ID, BeforeSHA: zeroSHA, Tag: true, UserID: &u.ID}); err != nil {
+			s.log.Error("create pipeline", "project_id", scope.project.ID, "tag", tag.Name, "err", err)
+		}
+	}
 	var rel *persistence.Release
 	if b.ReleaseDescription != nil {
 		rel, err = s.store.SetRelease(ctx, scope.project.ID, tag.Name, *b.ReleaseDescription)
