@@ -9,7 +9,9 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"path"
@@ -54,6 +56,253 @@ type CIRunnerRecord struct {
 type GrapeError struct {
 	// Error Example: 416 Range Not Satisfiable
 	Error string `json:"error"`
+}
+
+// LegacyBuildRecord A build's database record, as 8.0 put raw rows into this answer.
+type LegacyBuildRecord struct {
+	AllowFailure bool `json:"allow_failure"`
+
+	// CommitID The CI commit's id.
+	CommitID   int        `json:"commit_id"`
+	Coverage   *float32   `json:"coverage"`
+	CreatedAt  time.Time  `json:"created_at"`
+	FinishedAt *time.Time `json:"finished_at"`
+	ID         int        `json:"id"`
+	Name       string     `json:"name"`
+	ProjectID  int        `json:"project_id"`
+	Ref        *string    `json:"ref"`
+	RunnerID   *int       `json:"runner_id"`
+	Sha        string     `json:"sha"`
+	Stage      *string    `json:"stage"`
+	StartedAt  *time.Time `json:"started_at"`
+	Status     string     `json:"status"`
+	Tag        bool       `json:"tag"`
+	UpdatedAt  time.Time  `json:"updated_at"`
+}
+
+// LegacyCIProject A CI project (8.0's `Ci::API::Entities::Project`), derived from the GitLab project.
+type LegacyCIProject struct {
+	// AlwaysBuild Always false (polling went with standalone GitLab CI).
+	AlwaysBuild bool `json:"always_build"`
+
+	// DefaultRef The project's default branch, `master` when it has none.
+	//
+	// Example: master
+	DefaultRef string `json:"default_ref"`
+
+	// GitlabID The GitLab project's id.
+	//
+	// Example: 3
+	GitlabID int `json:"gitlab_id"`
+
+	// GitlabURL The GitLab project's web URL.
+	//
+	// Example: http://demo.gitlabhq.com/gitlab/gitlab-shell
+	GitlabURL string `json:"gitlab_url"`
+
+	// ID The CI project's id, which is the GitLab project's.
+	//
+	// Example: 3
+	ID int `json:"id"`
+
+	// Name Example: gitlab-shell
+	Name string `json:"name"`
+
+	// Path `namespace/project`.
+	//
+	// Example: gitlab/gitlab-shell
+	Path string `json:"path"`
+
+	// PollingInterval Always null.
+	PollingInterval *int `json:"polling_interval"`
+
+	// Public The project's `public_builds`.
+	Public bool `json:"public"`
+
+	// SSHURLToRepo Example: git@demo.gitlab.com:gitlab/gitlab-shell.git
+	SSHURLToRepo string `json:"ssh_url_to_repo"`
+
+	// Timeout Build timeout in seconds.
+	//
+	// Example: 3600
+	Timeout int `json:"timeout"`
+
+	// Token The project token (the GitLab project's `runners_token`), for `/commits` and for registering specific runners.
+	//
+	// Example: iPWx6WM4lhHNedGfBpPJNP
+	Token string `json:"token"`
+}
+
+// LegacyCommit A CI commit (a pipeline) with its builds (8.0's `Ci::API::Entities::CommitWithBuilds`; `ref` and `before_sha` as standalone GitLab CI showed them).
+type LegacyCommit struct {
+	// BeforeSha Example: 96906f2bceb04c7323f8514aa5ad8cb1313e2898
+	BeforeSha *string             `json:"before_sha"`
+	Builds    []LegacyBuildRecord `json:"builds"`
+	CreatedAt time.Time           `json:"created_at"`
+
+	// Duration Seconds.
+	Duration   *int       `json:"duration"`
+	FinishedAt *time.Time `json:"finished_at"`
+
+	// GitAuthorEmail Example: admin@example.com
+	GitAuthorEmail *string `json:"git_author_email"`
+
+	// GitAuthorName Example: Administrator
+	GitAuthorName *string `json:"git_author_name"`
+
+	// GitCommitMessage Example: wow
+	GitCommitMessage *string `json:"git_commit_message"`
+
+	// ID Example: 3
+	ID int `json:"id"`
+
+	// ProjectID Example: 2
+	ProjectID int `json:"project_id"`
+
+	// Ref Example: master
+	Ref string `json:"ref"`
+
+	// Sha Example: 65617dfc36761baa1f46a7006f2a88916f7f56cf
+	Sha string `json:"sha"`
+
+	// Status Example: success
+	Status *string `json:"status"`
+}
+
+// LegacyCommitBody Parameters of `POST /commits`.
+type LegacyCommitBody struct {
+	// Data A push payload, as GitLab's push hook sends it; only `before`, `after`, `checkout_sha` and `ref` are read.
+	Data LegacyPushData `json:"data"`
+
+	// ProjectID The CI project's id.
+	ProjectID int `json:"project_id"`
+
+	// ProjectToken The project token.
+	ProjectToken string `json:"project_token"`
+}
+
+// LegacyCreateProjectBody Parameters of `POST /projects`.
+type LegacyCreateProjectBody struct {
+	// DefaultRef Example: master
+	DefaultRef *string `json:"default_ref,omitempty"`
+
+	// GitlabID The GitLab project's id.
+	//
+	// Example: 3
+	GitlabID int `json:"gitlab_id"`
+
+	// GitlabURL The older form of `path`, a URL ending in `namespace/project`.
+	GitlabURL *string `json:"gitlab_url,omitempty"`
+
+	// Name Example: gitlab-shell
+	Name string `json:"name"`
+
+	// Path `namespace/project`.
+	//
+	// Example: gitlab/gitlab-shell
+	Path *string `json:"path,omitempty"`
+
+	// SSHURLToRepo Example: git@demo.gitlab.com:gitlab/gitlab-shell.git
+	SSHURLToRepo string `json:"ssh_url_to_repo"`
+
+	// URL The GitLab instance's URL (standalone GitLab CI); ignored.
+	URL *string `json:"url,omitempty"`
+}
+
+// LegacyForkBody Parameters of `POST /forks` (`private_token` is read like every private token, so the schema does not list it).
+type LegacyForkBody struct {
+	// Data The fork as GitLab described it.
+	Data LegacyForkData `json:"data"`
+
+	// ProjectID The origin's GitLab project id.
+	ProjectID int `json:"project_id"`
+
+	// ProjectToken The origin's project token.
+	ProjectToken string `json:"project_token"`
+}
+
+// LegacyForkData The fork as GitLab described it.
+type LegacyForkData struct {
+	// DefaultBranch Example: master
+	DefaultBranch *string `json:"default_branch,omitempty"`
+
+	// NameWithNamespace Example: jane / project
+	NameWithNamespace *string `json:"name_with_namespace,omitempty"`
+	SSHURLToRepo      *string `json:"ssh_url_to_repo,omitempty"`
+
+	// WebURL Example: http://gitlab.example.com/jane/project
+	WebURL               *string                `json:"web_url,omitempty"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// LegacyPushData A push payload, as GitLab's push hook sends it; only `before`, `after`, `checkout_sha` and `ref` are read.
+type LegacyPushData struct {
+	// After Example: 65617dfc36761baa1f46a7006f2a88916f7f56cf
+	After *string `json:"after,omitempty"`
+
+	// Before Example: 96906f2bceb04c7323f8514aa5ad8cb1313e2898
+	Before      *string `json:"before,omitempty"`
+	CheckoutSha *string `json:"checkout_sha,omitempty"`
+
+	// Ref Example: refs/heads/master
+	Ref                  *string                `json:"ref,omitempty"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// LegacyRunnerProject A runner's link to a CI project (8.0's `Ci::API::Entities::RunnerProject`).
+type LegacyRunnerProject struct {
+	// ID Example: 2
+	ID int `json:"id"`
+
+	// ProjectID The CI project's id.
+	//
+	// Example: 3
+	ProjectID int `json:"project_id"`
+
+	// RunnerID Example: 9
+	RunnerID int `json:"runner_id"`
+}
+
+// LegacyRunnerProjectRecord A removed link's database record, as 8.0 answered a destroyed model.
+type LegacyRunnerProjectRecord struct {
+	CreatedAt time.Time `json:"created_at"`
+	ID        int       `json:"id"`
+	ProjectID int       `json:"project_id"`
+	RunnerID  int       `json:"runner_id"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// LegacyUpdateProjectBody Parameters of `PUT /projects/:id`; accepted, and the GitLab project's own values kept.
+type LegacyUpdateProjectBody struct {
+	DefaultRef   *string `json:"default_ref,omitempty"`
+	GitlabID     *int    `json:"gitlab_id,omitempty"`
+	GitlabURL    *string `json:"gitlab_url,omitempty"`
+	Name         *string `json:"name,omitempty"`
+	Path         *string `json:"path,omitempty"`
+	SSHURLToRepo *string `json:"ssh_url_to_repo,omitempty"`
+
+	// URL The GitLab instance's URL (standalone GitLab CI); ignored.
+	URL *string `json:"url,omitempty"`
+}
+
+// LegacyWebHook A CI web hook (8.0's `Ci::API::Entities::WebHook`).
+type LegacyWebHook struct {
+	// ID Example: 4
+	ID int `json:"id"`
+
+	// ProjectID Example: 3
+	ProjectID int `json:"project_id"`
+
+	// URL Example: http://example.com/ci-hook
+	URL string `json:"url"`
+}
+
+// LegacyWebHookBody Parameters of `POST /projects/:project_id/webhooks`.
+type LegacyWebHookBody struct {
+	// WebHook The URL to call.
+	//
+	// Example: http://example.com/ci-hook
+	WebHook string `json:"web_hook"`
 }
 
 // Message GitLab's error body with a text message.
@@ -103,11 +352,98 @@ type RunnerInfo struct {
 	Version *string `json:"version,omitempty"`
 }
 
+// LegacyGitLabURL defines model for LegacyGitLabURL.
+type LegacyGitLabURL = string
+
+// LegacyPage defines model for LegacyPage.
+type LegacyPage = int
+
+// LegacyPerPage defines model for LegacyPerPage.
+type LegacyPerPage = int
+
+// LegacyProjectIDPath defines model for LegacyProjectIDPath.
+type LegacyProjectIDPath = int
+
+// ListLegacyCommitsParams defines parameters for ListLegacyCommits.
+type ListLegacyCommitsParams struct {
+	// ProjectID The CI project's id.
+	ProjectID *int `form:"project_id,omitempty" json:"project_id,omitempty"`
+
+	// ProjectToken The project token.
+	ProjectToken *string `form:"project_token,omitempty" json:"project_token,omitempty"`
+
+	// Page Page number (1-based).
+	Page *LegacyPage `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page (default 20, at most 100).
+	PerPage *LegacyPerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListLegacyProjectsParams defines parameters for ListLegacyProjects.
+type ListLegacyProjectsParams struct {
+	// Page Page number (1-based).
+	Page *LegacyPage `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page (default 20, at most 100).
+	PerPage *LegacyPerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+
+	// URL The GitLab instance's URL, which standalone GitLab CI asked for; ignored.
+	URL *LegacyGitLabURL `form:"url,omitempty" json:"url,omitempty"`
+}
+
+// ListOwnedLegacyProjectsParams defines parameters for ListOwnedLegacyProjects.
+type ListOwnedLegacyProjectsParams struct {
+	// Page Page number (1-based).
+	Page *LegacyPage `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page (default 20, at most 100).
+	PerPage *LegacyPerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+
+	// URL The GitLab instance's URL, which standalone GitLab CI asked for; ignored.
+	URL *LegacyGitLabURL `form:"url,omitempty" json:"url,omitempty"`
+}
+
+// ListLegacyRunnersParams defines parameters for ListLegacyRunners.
+type ListLegacyRunnersParams struct {
+	// URL The GitLab instance's URL, which standalone GitLab CI asked for; ignored.
+	URL *LegacyGitLabURL `form:"url,omitempty" json:"url,omitempty"`
+}
+
 // DeleteRunnerParams defines parameters for DeleteRunner.
 type DeleteRunnerParams struct {
 	// Token The runner's token (also accepted in a JSON or form body).
 	Token string `form:"token" json:"token"`
 }
+
+// CreateLegacyCommitJSONRequestBody defines body for CreateLegacyCommit for application/json ContentType.
+type CreateLegacyCommitJSONRequestBody = LegacyCommitBody
+
+// CreateLegacyCommitFormdataRequestBody defines body for CreateLegacyCommit for application/x-www-form-urlencoded ContentType.
+type CreateLegacyCommitFormdataRequestBody = LegacyCommitBody
+
+// CreateLegacyForkJSONRequestBody defines body for CreateLegacyFork for application/json ContentType.
+type CreateLegacyForkJSONRequestBody = LegacyForkBody
+
+// CreateLegacyForkFormdataRequestBody defines body for CreateLegacyFork for application/x-www-form-urlencoded ContentType.
+type CreateLegacyForkFormdataRequestBody = LegacyForkBody
+
+// CreateLegacyProjectJSONRequestBody defines body for CreateLegacyProject for application/json ContentType.
+type CreateLegacyProjectJSONRequestBody = LegacyCreateProjectBody
+
+// CreateLegacyProjectFormdataRequestBody defines body for CreateLegacyProject for application/x-www-form-urlencoded ContentType.
+type CreateLegacyProjectFormdataRequestBody = LegacyCreateProjectBody
+
+// UpdateLegacyProjectJSONRequestBody defines body for UpdateLegacyProject for application/json ContentType.
+type UpdateLegacyProjectJSONRequestBody = LegacyUpdateProjectBody
+
+// UpdateLegacyProjectFormdataRequestBody defines body for UpdateLegacyProject for application/x-www-form-urlencoded ContentType.
+type UpdateLegacyProjectFormdataRequestBody = LegacyUpdateProjectBody
+
+// CreateLegacyWebHookJSONRequestBody defines body for CreateLegacyWebHook for application/json ContentType.
+type CreateLegacyWebHookJSONRequestBody = LegacyWebHookBody
+
+// CreateLegacyWebHookFormdataRequestBody defines body for CreateLegacyWebHook for application/x-www-form-urlencoded ContentType.
+type CreateLegacyWebHookFormdataRequestBody = LegacyWebHookBody
 
 // RegisterRunnerJSONRequestBody defines body for RegisterRunner for application/json ContentType.
 type RegisterRunnerJSONRequestBody = RegisterRunnerBody
@@ -115,8 +451,273 @@ type RegisterRunnerJSONRequestBody = RegisterRunnerBody
 // RegisterRunnerFormdataRequestBody defines body for RegisterRunner for application/x-www-form-urlencoded ContentType.
 type RegisterRunnerFormdataRequestBody = RegisterRunnerBody
 
+// Getter for additional properties for LegacyForkData. Returns the specified
+// element and whether it was found
+func (a LegacyForkData) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for LegacyForkData
+func (a *LegacyForkData) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for LegacyForkData to handle AdditionalProperties
+func (a *LegacyForkData) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["default_branch"]; found {
+		err = json.Unmarshal(raw, &a.DefaultBranch)
+		if err != nil {
+			return fmt.Errorf("error reading 'default_branch': %w", err)
+		}
+		delete(object, "default_branch")
+	}
+
+	if raw, found := object["name_with_namespace"]; found {
+		err = json.Unmarshal(raw, &a.NameWithNamespace)
+		if err != nil {
+			return fmt.Errorf("error reading 'name_with_namespace': %w", err)
+		}
+		delete(object, "name_with_namespace")
+	}
+
+	if raw, found := object["ssh_url_to_repo"]; found {
+		err = json.Unmarshal(raw, &a.SSHURLToRepo)
+		if err != nil {
+			return fmt.Errorf("error reading 'ssh_url_to_repo': %w", err)
+		}
+		delete(object, "ssh_url_to_repo")
+	}
+
+	if raw, found := object["web_url"]; found {
+		err = json.Unmarshal(raw, &a.WebURL)
+		if err != nil {
+			return fmt.Errorf("error reading 'web_url': %w", err)
+		}
+		delete(object, "web_url")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for LegacyForkData to handle AdditionalProperties
+func (a LegacyForkData) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.DefaultBranch != nil {
+		object["default_branch"], err = json.Marshal(a.DefaultBranch)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'default_branch': %w", err)
+		}
+	}
+
+	if a.NameWithNamespace != nil {
+		object["name_with_namespace"], err = json.Marshal(a.NameWithNamespace)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'name_with_namespace': %w", err)
+		}
+	}
+
+	if a.SSHURLToRepo != nil {
+		object["ssh_url_to_repo"], err = json.Marshal(a.SSHURLToRepo)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'ssh_url_to_repo': %w", err)
+		}
+	}
+
+	if a.WebURL != nil {
+		object["web_url"], err = json.Marshal(a.WebURL)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'web_url': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for LegacyPushData. Returns the specified
+// element and whether it was found
+func (a LegacyPushData) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for LegacyPushData
+func (a *LegacyPushData) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for LegacyPushData to handle AdditionalProperties
+func (a *LegacyPushData) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["after"]; found {
+		err = json.Unmarshal(raw, &a.After)
+		if err != nil {
+			return fmt.Errorf("error reading 'after': %w", err)
+		}
+		delete(object, "after")
+	}
+
+	if raw, found := object["before"]; found {
+		err = json.Unmarshal(raw, &a.Before)
+		if err != nil {
+			return fmt.Errorf("error reading 'before': %w", err)
+		}
+		delete(object, "before")
+	}
+
+	if raw, found := object["checkout_sha"]; found {
+		err = json.Unmarshal(raw, &a.CheckoutSha)
+		if err != nil {
+			return fmt.Errorf("error reading 'checkout_sha': %w", err)
+		}
+		delete(object, "checkout_sha")
+	}
+
+	if raw, found := object["ref"]; found {
+		err = json.Unmarshal(raw, &a.Ref)
+		if err != nil {
+			return fmt.Errorf("error reading 'ref': %w", err)
+		}
+		delete(object, "ref")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for LegacyPushData to handle AdditionalProperties
+func (a LegacyPushData) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.After != nil {
+		object["after"], err = json.Marshal(a.After)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'after': %w", err)
+		}
+	}
+
+	if a.Before != nil {
+		object["before"], err = json.Marshal(a.Before)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'before': %w", err)
+		}
+	}
+
+	if a.CheckoutSha != nil {
+		object["checkout_sha"], err = json.Marshal(a.CheckoutSha)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'checkout_sha': %w", err)
+		}
+	}
+
+	if a.Ref != nil {
+		object["ref"], err = json.Marshal(a.Ref)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'ref': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// ListLegacyCommits List a CI project's commits
+	// (GET /commits)
+	ListLegacyCommits(ctx echo.Context, params ListLegacyCommitsParams) error
+	// CreateLegacyCommit Build a pushed commit
+	// (POST /commits)
+	CreateLegacyCommit(ctx echo.Context) error
+	// CreateLegacyFork Create the CI project of a fork
+	// (POST /forks)
+	CreateLegacyFork(ctx echo.Context) error
+	// ListLegacyProjects List the caller's CI projects
+	// (GET /projects)
+	ListLegacyProjects(ctx echo.Context, params ListLegacyProjectsParams) error
+	// CreateLegacyProject Create a CI project for a GitLab project
+	// (POST /projects)
+	CreateLegacyProject(ctx echo.Context) error
+	// ListOwnedLegacyProjects List the CI projects the caller owns
+	// (GET /projects/owned)
+	ListOwnedLegacyProjects(ctx echo.Context, params ListOwnedLegacyProjectsParams) error
+	// DeleteLegacyProject Remove a CI project
+	// (DELETE /projects/{id})
+	DeleteLegacyProject(ctx echo.Context, id LegacyProjectIDPath) error
+	// GetLegacyProject Get a CI project
+	// (GET /projects/{id})
+	GetLegacyProject(ctx echo.Context, id LegacyProjectIDPath) error
+	// UpdateLegacyProject Update a CI project
+	// (PUT /projects/{id})
+	UpdateLegacyProject(ctx echo.Context, id LegacyProjectIDPath) error
+	// UnlinkLegacyProjectRunner Unlink a runner from a CI project
+	// (DELETE /projects/{id}/runners/{runner_id})
+	UnlinkLegacyProjectRunner(ctx echo.Context, id LegacyProjectIDPath, runnerID int) error
+	// LinkLegacyProjectRunner Link a runner to a CI project
+	// (POST /projects/{id}/runners/{runner_id})
+	LinkLegacyProjectRunner(ctx echo.Context, id LegacyProjectIDPath, runnerID int) error
+	// CreateLegacyWebHook Add a web hook to a CI project
+	// (POST /projects/{project_id}/webhooks)
+	CreateLegacyWebHook(ctx echo.Context, projectID int) error
+	// ListLegacyRunners List runners with their tokens
+	// (GET /runners)
+	ListLegacyRunners(ctx echo.Context, params ListLegacyRunnersParams) error
 	// DeleteRunner Unregister a runner
 	// (DELETE /runners/delete)
 	DeleteRunner(ctx echo.Context, params DeleteRunnerParams) error
@@ -128,6 +729,266 @@ type ServerInterface interface {
 // ServerInterfaceWrapper converts echo contexts to parameters.
 type ServerInterfaceWrapper struct {
 	Handler ServerInterface
+}
+
+// ListLegacyCommits converts echo context to params.
+func (w *ServerInterfaceWrapper) ListLegacyCommits(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListLegacyCommitsParams
+	// ------------- Optional query parameter "project_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "project_id", ctx.QueryParams(), &params.ProjectID, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter project_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "project_token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "project_token", ctx.QueryParams(), &params.ProjectToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter project_token: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListLegacyCommits(ctx, params)
+	return err
+}
+
+// CreateLegacyCommit converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateLegacyCommit(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateLegacyCommit(ctx)
+	return err
+}
+
+// CreateLegacyFork converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateLegacyFork(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateLegacyFork(ctx)
+	return err
+}
+
+// ListLegacyProjects converts echo context to params.
+func (w *ServerInterfaceWrapper) ListLegacyProjects(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListLegacyProjectsParams
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// ------------- Optional query parameter "url" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "url", ctx.QueryParams(), &params.URL, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter url: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListLegacyProjects(ctx, params)
+	return err
+}
+
+// CreateLegacyProject converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateLegacyProject(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateLegacyProject(ctx)
+	return err
+}
+
+// ListOwnedLegacyProjects converts echo context to params.
+func (w *ServerInterfaceWrapper) ListOwnedLegacyProjects(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListOwnedLegacyProjectsParams
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// ------------- Optional query parameter "url" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "url", ctx.QueryParams(), &params.URL, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter url: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListOwnedLegacyProjects(ctx, params)
+	return err
+}
+
+// DeleteLegacyProject converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteLegacyProject(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id LegacyProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteLegacyProject(ctx, id)
+	return err
+}
+
+// GetLegacyProject converts echo context to params.
+func (w *ServerInterfaceWrapper) GetLegacyProject(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id LegacyProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetLegacyProject(ctx, id)
+	return err
+}
+
+// UpdateLegacyProject converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateLegacyProject(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id LegacyProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateLegacyProject(ctx, id)
+	return err
+}
+
+// UnlinkLegacyProjectRunner converts echo context to params.
+func (w *ServerInterfaceWrapper) UnlinkLegacyProjectRunner(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id LegacyProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "runner_id" -------------
+	var runnerID int
+
+	err = runtime.BindStyledParameterWithOptions("simple", "runner_id", ctx.Param("runner_id"), &runnerID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter runner_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UnlinkLegacyProjectRunner(ctx, id, runnerID)
+	return err
+}
+
+// LinkLegacyProjectRunner converts echo context to params.
+func (w *ServerInterfaceWrapper) LinkLegacyProjectRunner(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id LegacyProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "runner_id" -------------
+	var runnerID int
+
+	err = runtime.BindStyledParameterWithOptions("simple", "runner_id", ctx.Param("runner_id"), &runnerID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter runner_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.LinkLegacyProjectRunner(ctx, id, runnerID)
+	return err
+}
+
+// CreateLegacyWebHook converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateLegacyWebHook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "project_id" -------------
+	var projectID int
+
+	err = runtime.BindStyledParameterWithOptions("simple", "project_id", ctx.Param("project_id"), &projectID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter project_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateLegacyWebHook(ctx, projectID)
+	return err
+}
+
+// ListLegacyRunners converts echo context to params.
+func (w *ServerInterfaceWrapper) ListLegacyRunners(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListLegacyRunnersParams
+	// ------------- Optional query parameter "url" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "url", ctx.QueryParams(), &params.URL, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter url: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListLegacyRunners(ctx, params)
+	return err
 }
 
 // DeleteRunner converts echo context to params.
@@ -204,9 +1065,793 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 		Handler: si,
 	}
 
+	router.GET(options.BaseURL+"/runners", wrapper.ListLegacyRunners, options.OperationMiddlewares["listLegacyRunners"]...)
+	router.GET(options.BaseURL+"/commits", wrapper.ListLegacyCommits, options.OperationMiddlewares["listLegacyCommits"]...)
+	router.POST(options.BaseURL+"/commits", wrapper.CreateLegacyCommit, options.OperationMiddlewares["createLegacyCommit"]...)
+	router.POST(options.BaseURL+"/forks", wrapper.CreateLegacyFork, options.OperationMiddlewares["createLegacyFork"]...)
+	router.GET(options.BaseURL+"/projects", wrapper.ListLegacyProjects, options.OperationMiddlewares["listLegacyProjects"]...)
+	router.POST(options.BaseURL+"/projects", wrapper.CreateLegacyProject, options.OperationMiddlewares["createLegacyProject"]...)
+	router.GET(options.BaseURL+"/projects/owned", wrapper.ListOwnedLegacyProjects, options.OperationMiddlewares["listOwnedLegacyProjects"]...)
+	router.DELETE(options.BaseURL+"/projects/:id", wrapper.DeleteLegacyProject, options.OperationMiddlewares["deleteLegacyProject"]...)
+	router.GET(options.BaseURL+"/projects/:id", wrapper.GetLegacyProject, options.OperationMiddlewares["getLegacyProject"]...)
+	router.PUT(options.BaseURL+"/projects/:id", wrapper.UpdateLegacyProject, options.OperationMiddlewares["updateLegacyProject"]...)
+	router.DELETE(options.BaseURL+"/projects/:id/runners/:runner_id", wrapper.UnlinkLegacyProjectRunner, options.OperationMiddlewares["unlinkLegacyProjectRunner"]...)
+	router.POST(options.BaseURL+"/projects/:id/runners/:runner_id", wrapper.LinkLegacyProjectRunner, options.OperationMiddlewares["linkLegacyProjectRunner"]...)
+	router.POST(options.BaseURL+"/projects/:project_id/webhooks", wrapper.CreateLegacyWebHook, options.OperationMiddlewares["createLegacyWebHook"]...)
 	router.POST(options.BaseURL+"/runners/register", wrapper.RegisterRunner, options.OperationMiddlewares["registerRunner"]...)
 	router.DELETE(options.BaseURL+"/runners/delete", wrapper.DeleteRunner, options.OperationMiddlewares["deleteRunner"]...)
 
+}
+
+type ListLegacyCommitsRequestObject struct {
+	Params ListLegacyCommitsParams
+}
+
+type ListLegacyCommitsResponseObject interface {
+	VisitListLegacyCommitsResponse(w http.ResponseWriter) error
+}
+
+type ListLegacyCommits200JSONResponse []LegacyCommit
+
+func (response ListLegacyCommits200JSONResponse) VisitListLegacyCommitsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLegacyCommits403JSONResponse Message
+
+func (response ListLegacyCommits403JSONResponse) VisitListLegacyCommitsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLegacyCommits404JSONResponse Message
+
+func (response ListLegacyCommits404JSONResponse) VisitListLegacyCommitsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLegacyCommitRequestObject struct {
+	JSONBody     *CreateLegacyCommitJSONRequestBody
+	FormdataBody *CreateLegacyCommitFormdataRequestBody
+}
+
+type CreateLegacyCommitResponseObject interface {
+	VisitCreateLegacyCommitResponse(w http.ResponseWriter) error
+}
+
+type CreateLegacyCommit201JSONResponse LegacyCommit
+
+func (response CreateLegacyCommit201JSONResponse) VisitCreateLegacyCommitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLegacyCommit400JSONResponse Message
+
+func (response CreateLegacyCommit400JSONResponse) VisitCreateLegacyCommitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLegacyCommit403JSONResponse Message
+
+func (response CreateLegacyCommit403JSONResponse) VisitCreateLegacyCommitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLegacyCommit404JSONResponse Message
+
+func (response CreateLegacyCommit404JSONResponse) VisitCreateLegacyCommitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLegacyForkRequestObject struct {
+	JSONBody     *CreateLegacyForkJSONRequestBody
+	FormdataBody *CreateLegacyForkFormdataRequestBody
+}
+
+type CreateLegacyForkResponseObject interface {
+	VisitCreateLegacyForkResponse(w http.ResponseWriter) error
+}
+
+type CreateLegacyFork201JSONResponse LegacyCIProject
+
+func (response CreateLegacyFork201JSONResponse) VisitCreateLegacyForkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLegacyFork400JSONResponse Message
+
+func (response CreateLegacyFork400JSONResponse) VisitCreateLegacyForkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLegacyFork403JSONResponse Message
+
+func (response CreateLegacyFork403JSONResponse) VisitCreateLegacyForkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLegacyFork404JSONResponse Message
+
+func (response CreateLegacyFork404JSONResponse) VisitCreateLegacyForkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLegacyProjectsRequestObject struct {
+	Params ListLegacyProjectsParams
+}
+
+type ListLegacyProjectsResponseObject interface {
+	VisitListLegacyProjectsResponse(w http.ResponseWriter) error
+}
+
+type ListLegacyProjects200JSONResponse []LegacyCIProject
+
+func (response ListLegacyProjects200JSONResponse) VisitListLegacyProjectsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLegacyProjects403JSONResponse Message
+
+func (response ListLegacyProjects403JSONResponse) VisitListLegacyProjectsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLegacyProjectRequestObject struct {
+	JSONBody     *CreateLegacyProjectJSONRequestBody
+	FormdataBody *CreateLegacyProjectFormdataRequestBody
+}
+
+type CreateLegacyProjectResponseObject interface {
+	VisitCreateLegacyProjectResponse(w http.ResponseWriter) error
+}
+
+type CreateLegacyProject201JSONResponse LegacyCIProject
+
+func (response CreateLegacyProject201JSONResponse) VisitCreateLegacyProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLegacyProject400JSONResponse Message
+
+func (response CreateLegacyProject400JSONResponse) VisitCreateLegacyProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLegacyProject401JSONResponse Message
+
+func (response CreateLegacyProject401JSONResponse) VisitCreateLegacyProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLegacyProject403JSONResponse Message
+
+func (response CreateLegacyProject403JSONResponse) VisitCreateLegacyProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOwnedLegacyProjectsRequestObject struct {
+	Params ListOwnedLegacyProjectsParams
+}
+
+type ListOwnedLegacyProjectsResponseObject interface {
+	VisitListOwnedLegacyProjectsResponse(w http.ResponseWriter) error
+}
+
+type ListOwnedLegacyProjects200JSONResponse []LegacyCIProject
+
+func (response ListOwnedLegacyProjects200JSONResponse) VisitListOwnedLegacyProjectsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOwnedLegacyProjects403JSONResponse Message
+
+func (response ListOwnedLegacyProjects403JSONResponse) VisitListOwnedLegacyProjectsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLegacyProjectRequestObject struct {
+	ID LegacyProjectIDPath `json:"id"`
+}
+
+type DeleteLegacyProjectResponseObject interface {
+	VisitDeleteLegacyProjectResponse(w http.ResponseWriter) error
+}
+
+type DeleteLegacyProject200JSONResponse LegacyCIProject
+
+func (response DeleteLegacyProject200JSONResponse) VisitDeleteLegacyProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLegacyProject401JSONResponse Message
+
+func (response DeleteLegacyProject401JSONResponse) VisitDeleteLegacyProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLegacyProject403JSONResponse Message
+
+func (response DeleteLegacyProject403JSONResponse) VisitDeleteLegacyProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLegacyProject404JSONResponse Message
+
+func (response DeleteLegacyProject404JSONResponse) VisitDeleteLegacyProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLegacyProjectRequestObject struct {
+	ID LegacyProjectIDPath `json:"id"`
+}
+
+type GetLegacyProjectResponseObject interface {
+	VisitGetLegacyProjectResponse(w http.ResponseWriter) error
+}
+
+type GetLegacyProject200JSONResponse LegacyCIProject
+
+func (response GetLegacyProject200JSONResponse) VisitGetLegacyProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLegacyProject401JSONResponse Message
+
+func (response GetLegacyProject401JSONResponse) VisitGetLegacyProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLegacyProject403JSONResponse Message
+
+func (response GetLegacyProject403JSONResponse) VisitGetLegacyProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLegacyProject404JSONResponse Message
+
+func (response GetLegacyProject404JSONResponse) VisitGetLegacyProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLegacyProjectRequestObject struct {
+	ID           LegacyProjectIDPath `json:"id"`
+	JSONBody     *UpdateLegacyProjectJSONRequestBody
+	FormdataBody *UpdateLegacyProjectFormdataRequestBody
+}
+
+type UpdateLegacyProjectResponseObject interface {
+	VisitUpdateLegacyProjectResponse(w http.ResponseWriter) error
+}
+
+type UpdateLegacyProject200JSONResponse LegacyCIProject
+
+func (response UpdateLegacyProject200JSONResponse) VisitUpdateLegacyProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLegacyProject401JSONResponse Message
+
+func (response UpdateLegacyProject401JSONResponse) VisitUpdateLegacyProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLegacyProject403JSONResponse Message
+
+func (response UpdateLegacyProject403JSONResponse) VisitUpdateLegacyProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLegacyProject404JSONResponse Message
+
+func (response UpdateLegacyProject404JSONResponse) VisitUpdateLegacyProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnlinkLegacyProjectRunnerRequestObject struct {
+	ID       LegacyProjectIDPath `json:"id"`
+	RunnerID int                 `json:"runner_id"`
+}
+
+type UnlinkLegacyProjectRunnerResponseObject interface {
+	VisitUnlinkLegacyProjectRunnerResponse(w http.ResponseWriter) error
+}
+
+type UnlinkLegacyProjectRunner200JSONResponse LegacyRunnerProjectRecord
+
+func (response UnlinkLegacyProjectRunner200JSONResponse) VisitUnlinkLegacyProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnlinkLegacyProjectRunner401JSONResponse Message
+
+func (response UnlinkLegacyProjectRunner401JSONResponse) VisitUnlinkLegacyProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnlinkLegacyProjectRunner403JSONResponse Message
+
+func (response UnlinkLegacyProjectRunner403JSONResponse) VisitUnlinkLegacyProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnlinkLegacyProjectRunner404JSONResponse Message
+
+func (response UnlinkLegacyProjectRunner404JSONResponse) VisitUnlinkLegacyProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LinkLegacyProjectRunnerRequestObject struct {
+	ID       LegacyProjectIDPath `json:"id"`
+	RunnerID int                 `json:"runner_id"`
+}
+
+type LinkLegacyProjectRunnerResponseObject interface {
+	VisitLinkLegacyProjectRunnerResponse(w http.ResponseWriter) error
+}
+
+type LinkLegacyProjectRunner201JSONResponse LegacyRunnerProject
+
+func (response LinkLegacyProjectRunner201JSONResponse) VisitLinkLegacyProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LinkLegacyProjectRunner400JSONResponse Message
+
+func (response LinkLegacyProjectRunner400JSONResponse) VisitLinkLegacyProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LinkLegacyProjectRunner401JSONResponse Message
+
+func (response LinkLegacyProjectRunner401JSONResponse) VisitLinkLegacyProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LinkLegacyProjectRunner403JSONResponse Message
+
+func (response LinkLegacyProjectRunner403JSONResponse) VisitLinkLegacyProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LinkLegacyProjectRunner404JSONResponse Message
+
+func (response LinkLegacyProjectRunner404JSONResponse) VisitLinkLegacyProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLegacyWebHookRequestObject struct {
+	ProjectID    int `json:"project_id"`
+	JSONBody     *CreateLegacyWebHookJSONRequestBody
+	FormdataBody *CreateLegacyWebHookFormdataRequestBody
+}
+
+type CreateLegacyWebHookResponseObject interface {
+	VisitCreateLegacyWebHookResponse(w http.ResponseWriter) error
+}
+
+type CreateLegacyWebHook201JSONResponse LegacyWebHook
+
+func (response CreateLegacyWebHook201JSONResponse) VisitCreateLegacyWebHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLegacyWebHook400JSONResponse Message
+
+func (response CreateLegacyWebHook400JSONResponse) VisitCreateLegacyWebHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLegacyWebHook401JSONResponse Message
+
+func (response CreateLegacyWebHook401JSONResponse) VisitCreateLegacyWebHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLegacyWebHook403JSONResponse Message
+
+func (response CreateLegacyWebHook403JSONResponse) VisitCreateLegacyWebHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLegacyWebHook404JSONResponse Message
+
+func (response CreateLegacyWebHook404JSONResponse) VisitCreateLegacyWebHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLegacyRunnersRequestObject struct {
+	Params ListLegacyRunnersParams
+}
+
+type ListLegacyRunnersResponseObject interface {
+	VisitListLegacyRunnersResponse(w http.ResponseWriter) error
+}
+
+type ListLegacyRunners200JSONResponse []CIRunner
+
+func (response ListLegacyRunners200JSONResponse) VisitListLegacyRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLegacyRunners403JSONResponse Message
+
+func (response ListLegacyRunners403JSONResponse) VisitListLegacyRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type DeleteRunnerRequestObject struct {
@@ -312,6 +1957,45 @@ func (response RegisterRunner403JSONResponse) VisitRegisterRunnerResponse(w http
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// ListLegacyCommits List a CI project's commits
+	// (GET /commits)
+	ListLegacyCommits(ctx context.Context, request ListLegacyCommitsRequestObject) (ListLegacyCommitsResponseObject, error)
+	// CreateLegacyCommit Build a pushed commit
+	// (POST /commits)
+	CreateLegacyCommit(ctx context.Context, request CreateLegacyCommitRequestObject) (CreateLegacyCommitResponseObject, error)
+	// CreateLegacyFork Create the CI project of a fork
+	// (POST /forks)
+	CreateLegacyFork(ctx context.Context, request CreateLegacyForkRequestObject) (CreateLegacyForkResponseObject, error)
+	// ListLegacyProjects List the caller's CI projects
+	// (GET /projects)
+	ListLegacyProjects(ctx context.Context, request ListLegacyProjectsRequestObject) (ListLegacyProjectsResponseObject, error)
+	// CreateLegacyProject Create a CI project for a GitLab project
+	// (POST /projects)
+	CreateLegacyProject(ctx context.Context, request CreateLegacyProjectRequestObject) (CreateLegacyProjectResponseObject, error)
+	// ListOwnedLegacyProjects List the CI projects the caller owns
+	// (GET /projects/owned)
+	ListOwnedLegacyProjects(ctx context.Context, request ListOwnedLegacyProjectsRequestObject) (ListOwnedLegacyProjectsResponseObject, error)
+	// DeleteLegacyProject Remove a CI project
+	// (DELETE /projects/{id})
+	DeleteLegacyProject(ctx context.Context, request DeleteLegacyProjectRequestObject) (DeleteLegacyProjectResponseObject, error)
+	// GetLegacyProject Get a CI project
+	// (GET /projects/{id})
+	GetLegacyProject(ctx context.Context, request GetLegacyProjectRequestObject) (GetLegacyProjectResponseObject, error)
+	// UpdateLegacyProject Update a CI project
+	// (PUT /projects/{id})
+	UpdateLegacyProject(ctx context.Context, request UpdateLegacyProjectRequestObject) (UpdateLegacyProjectResponseObject, error)
+	// UnlinkLegacyProjectRunner Unlink a runner from a CI project
+	// (DELETE /projects/{id}/runners/{runner_id})
+	UnlinkLegacyProjectRunner(ctx context.Context, request UnlinkLegacyProjectRunnerRequestObject) (UnlinkLegacyProjectRunnerResponseObject, error)
+	// LinkLegacyProjectRunner Link a runner to a CI project
+	// (POST /projects/{id}/runners/{runner_id})
+	LinkLegacyProjectRunner(ctx context.Context, request LinkLegacyProjectRunnerRequestObject) (LinkLegacyProjectRunnerResponseObject, error)
+	// CreateLegacyWebHook Add a web hook to a CI project
+	// (POST /projects/{project_id}/webhooks)
+	CreateLegacyWebHook(ctx context.Context, request CreateLegacyWebHookRequestObject) (CreateLegacyWebHookResponseObject, error)
+	// ListLegacyRunners List runners with their tokens
+	// (GET /runners)
+	ListLegacyRunners(ctx context.Context, request ListLegacyRunnersRequestObject) (ListLegacyRunnersResponseObject, error)
 	// DeleteRunner Unregister a runner
 	// (DELETE /runners/delete)
 	DeleteRunner(ctx context.Context, request DeleteRunnerRequestObject) (DeleteRunnerResponseObject, error)
@@ -330,6 +2014,520 @@ func NewStrictHandler(ssi StrictServerInterface, middlewares []StrictMiddlewareF
 type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
+}
+
+// ListLegacyCommits operation middleware
+func (sh *strictHandler) ListLegacyCommits(ctx echo.Context, params ListLegacyCommitsParams) error {
+	var request ListLegacyCommitsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListLegacyCommits(ctx.Request().Context(), request.(ListLegacyCommitsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListLegacyCommits")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListLegacyCommitsResponseObject); ok {
+		return validResponse.VisitListLegacyCommitsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateLegacyCommit operation middleware
+func (sh *strictHandler) CreateLegacyCommit(ctx echo.Context) error {
+	var request CreateLegacyCommitRequestObject
+
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body CreateLegacyCommitJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body CreateLegacyCommitFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateLegacyCommit(ctx.Request().Context(), request.(CreateLegacyCommitRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateLegacyCommit")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateLegacyCommitResponseObject); ok {
+		return validResponse.VisitCreateLegacyCommitResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateLegacyFork operation middleware
+func (sh *strictHandler) CreateLegacyFork(ctx echo.Context) error {
+	var request CreateLegacyForkRequestObject
+
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body CreateLegacyForkJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body CreateLegacyForkFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateLegacyFork(ctx.Request().Context(), request.(CreateLegacyForkRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateLegacyFork")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateLegacyForkResponseObject); ok {
+		return validResponse.VisitCreateLegacyForkResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListLegacyProjects operation middleware
+func (sh *strictHandler) ListLegacyProjects(ctx echo.Context, params ListLegacyProjectsParams) error {
+	var request ListLegacyProjectsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListLegacyProjects(ctx.Request().Context(), request.(ListLegacyProjectsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListLegacyProjects")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListLegacyProjectsResponseObject); ok {
+		return validResponse.VisitListLegacyProjectsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateLegacyProject operation middleware
+func (sh *strictHandler) CreateLegacyProject(ctx echo.Context) error {
+	var request CreateLegacyProjectRequestObject
+
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body CreateLegacyProjectJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body CreateLegacyProjectFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateLegacyProject(ctx.Request().Context(), request.(CreateLegacyProjectRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateLegacyProject")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateLegacyProjectResponseObject); ok {
+		return validResponse.VisitCreateLegacyProjectResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListOwnedLegacyProjects operation middleware
+func (sh *strictHandler) ListOwnedLegacyProjects(ctx echo.Context, params ListOwnedLegacyProjectsParams) error {
+	var request ListOwnedLegacyProjectsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListOwnedLegacyProjects(ctx.Request().Context(), request.(ListOwnedLegacyProjectsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListOwnedLegacyProjects")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListOwnedLegacyProjectsResponseObject); ok {
+		return validResponse.VisitListOwnedLegacyProjectsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteLegacyProject operation middleware
+func (sh *strictHandler) DeleteLegacyProject(ctx echo.Context, id LegacyProjectIDPath) error {
+	var request DeleteLegacyProjectRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteLegacyProject(ctx.Request().Context(), request.(DeleteLegacyProjectRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteLegacyProject")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteLegacyProjectResponseObject); ok {
+		return validResponse.VisitDeleteLegacyProjectResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetLegacyProject operation middleware
+func (sh *strictHandler) GetLegacyProject(ctx echo.Context, id LegacyProjectIDPath) error {
+	var request GetLegacyProjectRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetLegacyProject(ctx.Request().Context(), request.(GetLegacyProjectRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetLegacyProject")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetLegacyProjectResponseObject); ok {
+		return validResponse.VisitGetLegacyProjectResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateLegacyProject operation middleware
+func (sh *strictHandler) UpdateLegacyProject(ctx echo.Context, id LegacyProjectIDPath) error {
+	var request UpdateLegacyProjectRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body UpdateLegacyProjectJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body UpdateLegacyProjectFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateLegacyProject(ctx.Request().Context(), request.(UpdateLegacyProjectRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateLegacyProject")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateLegacyProjectResponseObject); ok {
+		return validResponse.VisitUpdateLegacyProjectResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UnlinkLegacyProjectRunner operation middleware
+func (sh *strictHandler) UnlinkLegacyProjectRunner(ctx echo.Context, id LegacyProjectIDPath, runnerID int) error {
+	var request UnlinkLegacyProjectRunnerRequestObject
+
+	request.ID = id
+	request.RunnerID = runnerID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UnlinkLegacyProjectRunner(ctx.Request().Context(), request.(UnlinkLegacyProjectRunnerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UnlinkLegacyProjectRunner")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UnlinkLegacyProjectRunnerResponseObject); ok {
+		return validResponse.VisitUnlinkLegacyProjectRunnerResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// LinkLegacyProjectRunner operation middleware
+func (sh *strictHandler) LinkLegacyProjectRunner(ctx echo.Context, id LegacyProjectIDPath, runnerID int) error {
+	var request LinkLegacyProjectRunnerRequestObject
+
+	request.ID = id
+	request.RunnerID = runnerID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.LinkLegacyProjectRunner(ctx.Request().Context(), request.(LinkLegacyProjectRunnerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "LinkLegacyProjectRunner")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(LinkLegacyProjectRunnerResponseObject); ok {
+		return validResponse.VisitLinkLegacyProjectRunnerResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateLegacyWebHook operation middleware
+func (sh *strictHandler) CreateLegacyWebHook(ctx echo.Context, projectID int) error {
+	var request CreateLegacyWebHookRequestObject
+
+	request.ProjectID = projectID
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body CreateLegacyWebHookJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body CreateLegacyWebHookFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateLegacyWebHook(ctx.Request().Context(), request.(CreateLegacyWebHookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateLegacyWebHook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateLegacyWebHookResponseObject); ok {
+		return validResponse.VisitCreateLegacyWebHookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListLegacyRunners operation middleware
+func (sh *strictHandler) ListLegacyRunners(ctx echo.Context, params ListLegacyRunnersParams) error {
+	var request ListLegacyRunnersRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListLegacyRunners(ctx.Request().Context(), request.(ListLegacyRunnersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListLegacyRunners")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListLegacyRunnersResponseObject); ok {
+		return validResponse.VisitListLegacyRunnersResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
 }
 
 // DeleteRunner operation middleware
@@ -422,51 +2620,127 @@ func (sh *strictHandler) RegisterRunner(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7FnRctu20n6V/dl/JpKHoqXYjVN6euG4aeu/beo6bv+L0GNCxFJCTQIsANrWZDyTd+h5hj5YnuTMAqRE",
-	"SVTsnpM5V+emYSlw8WGx++236/dBpspKSZTWBPH7wGRzLJl7PD27qKVETc8cTaZFZYWSQRycgHa/ADNg",
-	"5winZ3ByfgaVRkN2QFgYvIyOnhlIT0Ucn5yfxfFraYUVaOLYW02HURAGlVYVanpPuwhO/8V7VlYFBvFX",
-	"YWAXFQZxIKTFGergIQysukG5Delyjg2oZwbcmhBypQFvUS+gYBZ1CzpjRUF7L/cJXhwcHOX54YtJ9tVh",
-	"zg9ydvB8yg6mkzw/nDz/MljCMFYLOQseHsJA4x+10MiD+B3BbnFdLdeq6e+YWULc+vECM6X5bm8+M8CZ",
-	"ZVNmELRbG5KDX0ZHwKS5Q40cGHA0VqsFcigVx2LbiSyz4hbpqUEyVapAJgkK09lcWMxsrd0KWRcFm5IP",
-	"rK5x65xhkClpWWaRXzNLH+RKl/QUcGZxZEWJQfgEKxrZIza2vlnz0ROQ+tjZjhdhrs2cuZvq84hk5dM8",
-	"URXMEvInLdZ4K8xTkVs2uy6Ecb4RFkvTQdpZ5V8wrdliLQ+2VtYV/9vevkX9RLy7Yz9sQ6/r9M7x1uJg",
-	"DWZf1nynWYWvtVa6P9lzzUq8U/rmmQF1JwFpKUwVX8SQvk8C9/9JECdBUo/HB5nFe+ueMAke0u20wXar",
-	"FS0cTl7ABZMzhDfKwltmhcmFc81jXvHG+o71ExrDZrh9pu+E/ZFNn5nOQeBO2DkwIOhQ+g+3gZcrix3o",
-	"4wP4Vump4NzdzKfhtib6AF/gTBiL2nPYK8UXtNM6hI1cXT/YtxrRH0GyUsiZqxie8aK+UBQyV2TlfzXm",
-	"QRx8sb8qUPtNddr3YM5o5UYCre99qsqSjQxWTFOsgWUzEwJGswhSrrIb1GEhZH2f9iL5RKnx0Q3aOUcz",
-	"+sVXHVAaGFRakf+oAPqTmmv3a98+G3exu450Dr2F6f/nzHYcC4YtDLCpqi0Ia7DIYTATtmDTUSZGZV1Y",
-	"MWqLTiLT33z2k+l0GEFKpJiGkDasQI8to9FzS4UpMMkTmXarSgpMIxirNPJjSPEes9oq7ZZCmiOjRcav",
-	"EjNJy6JEbhexjUK1imxW8heHfbfVbrW+3MyxKPqWt1DcbpwLciQrzjso1uhvdQ1txVjt0e/Z4JEisvre",
-	"hWDwSBnpeOBo+mI6mT5C46v1k2gSHfbG3cbZHsLAYFZrYRdvKdG8c17VouCXu1NhSr83wT+gENwZ/CAk",
-	"qZmhV2ZWswxdWDBtRc4ya5w0M8fACqOAZRlWlLSNyEwbI5TLJVrPHoJQzJFx529/NcGrX89+/GZ0+fMP",
-	"r9+sjs0q8QO6ynmuxS2z6I70vf+0R5N5PobaOGFW+W+6ypIwFThj2YL0b3No4w7UHBs0GlXrDM1OqOcX",
-	"Z7+dXL5+GthfatSLv42VGWDwB33a4zr3fgWn+fS6LehbcDwH7YiGkw0FDoNcqxLS85/fXsJ+45R93RSU",
-	"dBh6suwh0bs5anQepnT0vzhKM2pHdPzf25/fkDnKLsgFFrwNmF1n3XHGh04J2g72ptO5ndC+jdtPX8PL",
-	"6MuPH/4kpW5Q3yKnDqiWHDWk+5nYZ5XYv52kMHDR7gAn0lgmOSuUxKWhM2BV1WOi+X4YgsaRoLQuUdLh",
-	"p4tE/simmnGl4y7/V1pZlakCLBWGfoKCcXT08cOfk+geTIXsxoSJJID9gR22UR1CpspS0Jtc6Rsf8VaL",
-	"2Ww95BOZyFfKzqFUtXSJQT2Ms25Y2blZE3qho7T7l2oWgzT63SiZgqnzXNwfJ3IZuwZKtiAMSK6kew87",
-	"t26gSU0f8Z7sHJYvvoBfakGAb7Cy4ELzZXSUyBG8rbMMTQuRaEjrBaSnSlqUdnS5qDCmqylE5hDve2x7",
-	"e3jPMlss9vbiRMIy7esKrALyK0kX1kSyhxKCUZAeQzZn2qD9urb56GUKU00XQOvKiBCdSKjljSRh21xW",
-	"oy4kJYx/o1VtscVM+6ek+t4nrZxz4ndNCJLyDUFSTwyH44nb6Y1aMjjM6SpVbWMydbht6tAJ4W9VLTmZ",
-	"gsHz8aHjQo+IMBAHAZu5MYBz8SQag5LLTpZjJjjyodvblRYolLqpKzq8VvVsDmkuJE8/jSFvMTg76fnJ",
-	"5en3sO8OYvZjwfdddYnsvU2XQbW8T6fp07hx2RjWugV68ZMwhpSqZ2tY+442PW6V+Z1WcgbGMm3Jmspz",
-	"g857kxcbVne1Es6PjhYcHLcmhvHINy1ZrTVKCwXKmZ379iVtYLmgvuxSpAGVg50LA9S2a5ZZJ7MY58g9",
-	"4mZYI4yp8RhqaQUxBMpEus+4ympiFpgryiRhnaVblN46wfTzFOIFRh5og6+9q64fN6LFy7xCZCiNb7k9",
-	"D/90dunEtrBOrbR0Bh8//KNDjA3rDrqcezQMOpIneBkdRV+RKVWhZJUI4uAgGkcHJC6ZnTsxs6xCHAu0",
-	"TRu2eurSfbqDNWu5rGBer3iXL/27rIHqjvzqC6Erwq5GUWMXAvOU5bq8HsIaRrAaaIEwidRYqtv2Guli",
-	"Gl6GQsgbc+xz2E3eNJNwg1iRUaFbDXYteLqMmIaKhYH0+XicrrB7X/DVGXbMoShecHMUBQMfHJkq6lKG",
-	"IJUFJoGixy6GEZxA2eRVU5mp3HjCbdNwPdXHMHjFqMn6o0Zjh5Akia/a9ODMz8StZ7VjYDKRLWVSTX0S",
-	"GfqYXCbQGQ/i4Bvng4tWw6/qThC/e3zqCIN1eSJke/GtOKE7Hz4mSlYdoe9CfOPbM+55uKLFplLSeLn+",
-	"fDymfzLPWa672ShcqzHvY232xuTSaaNtB+wImohS8fAzomlHJz0w2t5gGRN+BvQvh1OD/eA/gf3Xnjrf",
-	"B38zdNf6tSB+dxUGpi5LRi1C8OuSpJZ6wY/iKIqDhgSDKzKxJczdfEf1jVMuGoFDtOdZT8kMHTvsEPle",
-	"xTUCjyVyW+vHREojxz7CaeIMn5lPzFcGnUsAg9YKOfPqp202ux81necQ/OiRWHhvzxvf22scc0z7f2Jm",
-	"s/5thZnIRbb8GlBSHeegJKFwersx5fj2RC7snEgPC7NUa09jp2NgLWUmsg3xz0aZiRwQpVO5SFu6uWbW",
-	"ajGtLZr/gXex+/IqhVxoY4fuOGk7bEupfDDXC3QnbJ6XYJAmQTNgAzfeSIJ0eAymYhmaRDJNqsCN45xE",
-	"4VpVFfJu1aN7oD4shcH2PCqR/QOpENaHUUMC2Q6jlJ1TN+WMJvIGFwYGqwFV2JlODdfGU3QpJWSFcKLW",
-	"oHS9GSPVQ7beEbqrrz9++GtHgZ00BZZSWvAkiD9++CuE9l7o3j5++Mvf92pwwCigikX33jmJa9p68+9a",
-	"7g9aPZVsfXTbVBU0th3ifhZm65kPE6t0Dd6P7u7uRnRBo1oXKDPF/Z9j/o0dHjZr5MNWHZx89jq4qwJK",
-	"vFtOtP9b9J6Cnbzm+VwYkChcatpPDtblxmS9zZXPUzAvnlYunQV926rBWhdBHKxGPMFDuHzZvrl6+GcA",
-	"AAD//w==",
+	"7H3pcuPG9e+rnMvcqhGnIIocyZKGqn8l8nhTYo+VWeIPhkpoAg2iLbCb7m6IYqZU5XfIfYY8mJ/kVm9Y",
+	"iAZJSSNlnP98sTUg0OjlLL+z4kMvZrM5o5hK0Rt/6M0RRzMsMdf/+h5PUbz8lsjv0eT9m+/VpQSLmJO5",
+	"JIz2xr13GQbzMxAqJKIxfibg/ZvvA1hkJM5AXUtQzmh536szQOIKJ5AyfgJkShnHyaAX9Iga8NcC82Uv",
+	"6FE0w71xr+B5L+iJOMMzpN4ul3N1WUhO6LR3exvYKZ6jKW7PTl0FWswmmMPOaHeCBE766lX4Bs3mOe6N",
+	"R/7XztVwnvcSKvEU8/qLMfe/+0zimYA55qAGg50Ep6jIJbwYBoAkzJiQMBoOm9N5MeyYD+aXd5gTZ7/g",
+	"WJ59dY5k5j+zs6+ApYDUYczN3bAjq7O0154JIEl/AO/pFWULGsCCyIwVEiYFyRMRAONAGd2lxQxzEo8h",
+	"OhgewIewN8NCoCkOe+Owpy69ZhJSVtAk7N1GjRXv2wXP1VTL9ZKkF/Q4/rUgHCe9seQFXrvyW/erptpX",
+	"Z28KSjFvL/0UuP4FkAC13FdncHqutgALxQBAJOwcD46eCYhekfH49PxsPP6aSiIJFuOxGTXSRzbnbI65",
+	"uq7eQhL133JRL4PWFIOeZFeY+k/DTOqZAH1PoDgD8DXmS8iRxNxNOkZ53ti83uH+/lGaHhyO4pcHabKf",
+	"ov0XE7Q/GaXpwejFF73Awy/Vrv5sttnM66K8l03U0asZu318g2PGk+7dfCYgQRIp9gKu7w3UBh8PjgBR",
+	"scAcJ4AgwUJytsQJzFiC8/YmoliSa1w73wljOUZUTQXxOCMSx7Lg+g5a5DmaqD0wtLGyzqAXMypRLHFy",
+	"iaR6IGV8pv7qJUjiXUlmipc2j8Ix2jBG65nGHm0xU0M7bXoh4lJkSJ+Ub0cMp2wx/jxHUs18q5s5viZi",
+	"25lLNL3MidB7Q5S480jo8jHEOVo2+KB1ZzFP7rzb15hvOd9u2g8c6dU3vba8Bh00punjmm85muOvOWfc",
+	"z+ypUrALxq+eCWALCljdChOWLMcQfQh7+t9acobFcLgfS3wj9V/YCc8m22D3qkosHIwO4Q2iU6wF71sk",
+	"iUiJ3ppNu2IG8y3LqJYvleDvlgdaL3SKgyHMCwkcLYCzhQBCJQOZEWGlhEci5DlbXKaI5Jbt22wQs9mM",
+	"yEuS+Df71RmYO7QqG/R8gjlm15hbHd5BQwZD3FcipIQSkT1QFHWJCScH2nxvdPhl14Mcp9uJBC3j7TAd",
+	"d9eGFRnyTkfI9VvcuJM/VHALiWTRIY/Q1E9Kdxc/PpFS23azx+VkmoTQLVTMHjb2oX4KNYKtk7+lBLfR",
+	"Zp3BCgt1M/arM4safWxdR4nHg2EHPLIDRP0AEszJtYL4nM2gjSt9nL5AS3Gp5YdnBvpXSFEuMOzMWZ4T",
+	"OoUFplIjUq+R0a8xe+2QLQy/tNTflhgV9HWIfcIRjbMAohkSEvMIFhmmCipmSCj4i5uYzNzlkwNTInM0",
+	"6ZRVHuy9CpXb7GbHVHbSdoMu8ETZZ805Z1LOx3t7CZ6xgRkx+3UQs9me+Yf9367IcJ73OoWTV/zWl+OM",
+	"QiLAZ2xsXq0TdtXMN81s7jWBIjWQmKMY79m3N62S3pbrtqR4qabIr1HeSbpKYA26BVdtifNikpN4E21G",
+	"5jbDMCLy07oQmSKMS8kuOZ6z1sb9pXbe6rTHnlWrn30rVwKRFR5poREC2J+BUBA4ZjRZOdzD4fCONpIT",
+	"QPqWDmM1MlJSXOqblCBSllS0Z6SkiABR7XYAjqdEcakSI2KOY5KS2BozzYn2yPlPN4c//XCQZ9+9xsm3",
+	"6Zfz87++Pt9OFViB7Laqgpt1IdRg4cDZwQ156KGzkk7ap1yXM2vkvd6SDmFv9gt2EMzJHOeE4r4RtEQK",
+	"a/uvUwRm7J+IzL405HkCEcep2f5oglPGsYLZkYKFXgeRyNgCJ0pIzDzWdjVCk6RfHr4cHqYvJjGeDA/i",
+	"o/0X++nxF6MDhL5AyXE8Ge2P9vGL45fH2wAIs8qGZfN/tc7o/Wmv8pjtWa/DXhsdeyyfe1mTBUfOlGye",
+	"1NuKrzZLlY8CQadEXqJCZoxf4hkieXP3UTIj9C/230qc3HHItmw/VSMSITmSjG87mkVE1gPVHHDBFiHd",
+	"Hmyv10VNfF258IJurL0NSGhR9eEXh6OjJI33D48ORxOERunBIToaKkpHx8cvR4fpUfrFYZz21sLgajxR",
+	"xDEWYvM2+ESaBbQanzaQbo0nV5BtB/otCdt7bG3K8JBfyaWbxNyXLFn6vMPO1Q0shej8x7fvoFQVbamj",
+	"bNrtxMB5IbKv1N0tKtmIkPwWqhtkW/U42KifGmenV7b6ljV7qk/Xov07bK0d37u3TVT+qYJplieYKwAx",
+	"08tSujoKACk8DZgmCk0QCh3gsrWCTw3MPiZc3GSfNINHsOO16BrRovX0XYkMSyTt5XUT+DeMX92BrlPG",
+	"r0QEO9Gck2sksUWfysrhGCWQkyts3fn2DufnF0zbQUZ6QMKwsicl5ERIILL/EBmk1rCtDGKcTAl9JlaY",
+	"5iHiqBzyCeVSueTxhx5KEqKmg/Lz2gYaNedxyTJ+pbCoXb+5YYITILJbVhm3wLbiShHkpcLQlyW3Nh/9",
+	"BVEMe26/tuTP1j0LXIqvlnVvObeG0PbUS/c6X3nbudWlhrvTVp/CvBAZzNEyZ8g4hc2OKzpRv2SMXYHA",
+	"NBFA5Akwmi+dvRAFEKFUYq7+iDMcX7FCWiNCWRXGvuBYs5zHv6Qe/Xi4yszp3tZHO85UW5D3XFuKkeNU",
+	"7GUYJWKvi+i6j8+E9dY4/Mq4Xk7oFUi2EinuNv0aI28RKX2xGVlvhZnW6/WGC3tdlHazQ7cc6WK73V0T",
+	"O8Uzdo0TvcVrQiZ3iaDex8DsCg9sDB/U97T982M40+su8DsE5MypvNc33Qm1vq+B1r0xSaITQHGM5xKr",
+	"46GJ14mpY3rXKC+wgCs8lxvB7npkuwmkdqLKTvB4L73yFPit4+B+wpPvGLvqcFUt8MSojTVCyY6whTg6",
+	"uIOh75U0Xbq3rnRjsqtmfA8OUKNfbNqoe1hke+PqNXsLPFHT85lpCl1k3rNQpKAOXjJPlsoD9qB8o2/Z",
+	"P1Q+nuZsSlRRxdaN/xKBxDcSrJehvUCv1+hguA/fMD4hSaK9t+tn7IbwTfiNdTsbDeEOalU6NNJHmgv7",
+	"hmNslkDRTJmbsswe8pqYhKZsk71gJnOm7lzJ6Wi++xWbzdCuwHPElbQFiaYiADyYDiBKWHyFeZATWtz4",
+	"jd01toJJuLA+eeMUsl5+xgF1u/c3WxPdFkNt0a05/ZQhWdtYEGgpAE10OEMKnKewY03emOzOilySXYeX",
+	"Qhr9wySkqKGj/sA4AxRmtYkq6k+XZKP+dtk5GsaGNKonOhlAK6QSmScQ4RscF5Jxi3hTjNRNwtzlJKv2",
+	"b65g35XcqZrLdpYcHvhOy71qxXPY5TlwU9lkDrSOodMFsrKzvQ15TdXzmgR7GzKbajtwNDmcjCYbMouq",
+	"+0eD0eBgG+2l9CqOC07k8q1iNLM5OkDwrpsVJiZ4VoW4OokfCIXjwZENcUmOYqzJAnFJUhRLoeWwOAGU",
+	"C1bCFpf3GNlBymzfMv9WmRR6v20m5pfvz77/avfdj3/7+nW1bDQnf8M6pHFuHBp6Sd+ZRz162kKAQmib",
+	"YsUJouefYci1EquBe6EXZJcNHAtW8BiLzqmevzn7x+m7r7eb7N91gu1d54oEINC5uZ6tW83ZrXuDfNMx",
+	"MqiDGk5XkkJhR+dSWMVtN2XPxTGjfmCEpUeILjLMsd5hxY7mFy3SBOugjr++/fG1Gk47OlOC88QRTNda",
+	"O9Z4W1NBXjPu9PwMrkc118urr+F48MXvv/3reHAEAvNr7YSBgiZYB3LJHpqTvetRBDua2vWEQ+rPMp/P",
+	"PUPY5/sBcLxLFFvPMFWLnyxD+j2acJQwPq7L/zlnksUsB6kUg19AwXBw9Ptv/xoNbkDMMboSQUidhdAm",
+	"7MBRdWBDrUKzwZWheMnJdNok+ZCG9EsmM5ixgkqXMGech2hWO1lhcrTV6blcbQTR4BfBaASiSFNycxLS",
+	"KskfZmip5oDVVqpzD2qnLsCypqF4I+z0XP70J/h7QdSElYlj0nyOB0ch3YW3Jrxkp6jEEOdLiF4xKjGV",
+	"u++WczxWR5OTWM94z8zt+XN8g2KZL58/H4cUSrYv5gpTqn1V0AVZSjZT0Q7U6ATiDHGB5f8UMt09jmDC",
+	"1QHo4PFAzeiUQmES2N2JWnRBFcOYK5wVErs5q/dHCvW1MtlrQDDs3UYBUHyNORwMR/pNr1kpwSFTR8kK",
+	"uT4p/huXFA87L4YHJjdBz0jNQckgQFOdma63eDQYAqNlcnWCY5LgpK/fbfIucsauirlaPGfFNIMoJTSJ",
+	"tk3MV+NE56fvXn0Heya0pszePa1dBvJGRiVRleep00yjsd2yITQSWNWFH4gQCqkaaQ2N59RLTxwyX3BG",
+	"p6CT3tRoLE0F1rs3OlwZtSu7Ve+jFgt6OvqeMQx3TR5tXHCOqYQc06nMTEZtZKelifpdXURqM0knp8aM",
+	"qg2QGmahJMGJmbGtHyBCFPgECiqJkhCYhlQ/lrC4UJIFMpZrf6Ye6RpTM7qapokJKLmA1A444nNnVd/H",
+	"FWoxMC8nMabCJFUaOfzD2TuTnCM1WnHiDH7/7f/VBKOVujt1mXvU79UgT+94cDR4qYZic0zRnPTGvf3B",
+	"cLBvM1Q0mHGxUvX3FPv8iIXaD6kYXctXkO08nqjh3Y/G0EA9IV1N6Rlop5gm2cZwKeFCjgFVvM44zAzt",
+	"hTSq7NsIdupmxUpJS799DGtZJtBHXlJv9U6zPj3KZjlSkl8F91zijVAyZoGFXWEAGMVZKxkHCeBoEVLj",
+	"OxQnEM3RVJsdrnIoqlcg9QOgDOZoSqjBA4YLhCGrkgfOEkVDRMh6LF1oEqiKxH6+h4fWD5dqjo51RU5b",
+	"Rb/XvcGBlTVVZX6LuVr2Xq3qbPu7banY7YWyRsScUWGsghfDofbeGtGojagV/aiuVdO9Q0aSTfNqJSPd",
+	"3vriYJahB+r+g+H+nSa1bi7OUeN57U+abxrnZ8og1jOMmeHBU8zQFr/VaNo3wVaNW90C7I1/vgh6opjN",
+	"kDI6NE81QirPhNt7k7it+KpncGPvQueZinvJ1wGcKTNx+ExBuQTzMdQlYRDSKEHShdCakhh2nD5vLnQI",
+	"O1+iBDj+tcBC9iEMXaGKYjNbqBKGPR3JnpJrc2D9QKlF3IgibSVg+1rCOmm6s5U47Wt5apdGlMlWjzv6",
+	"w45Cxx2BqMN1EceQ2pCjVhnNqGM/sDHHnagWijMbYSLDDmEwrrSYukcdrL1Foqn9XQ1UJh2BFmZW9Kup",
+	"2zhHmUgf0mhQWiCD5SyPQDurkLQEZG1UvS7zsMIeAzhL9T6am0K6QEZ3SIWC9eMcp4ByjlGyDMyV+jyq",
+	"KBRN1MlmWq1SvKhPUnssEhaLMYS9s9SlkdpRAd8QIQUQWoMiei4kzzW1TLAbKuyZM9S6HpHcYS4EXwyH",
+	"1qK1s4CYFXmintXrOYES9JSaXBFtCdk4RoJ5ZMwbnEKM6DM9jUmO6JXW7yFdvfFthjw3wo42pVONLRKc",
+	"Y6ldmukzAf/EnIVUZEgdtWcwYrI+kNsvltqJzpkgkvFlx0Qcsm4SBKTEIGGfMjepWw3VYDymWJQxsY8i",
+	"T1vZd0oc1oe72V0sFrvK1twteI5pzBJT6Xjv8Y3zt6FWR4+ynvXacxWbWVU1fApVdQrO+125pxwgtcXa",
+	"hmekNVTbbOCvOfyMBx4VDxjb3UhtnFhC8iGB26Bn0s103MgLCt56XGFj96dkeaJdYxPjGdKJTzoLDUl1",
+	"fYYSrIFJSEvDinFwVC3rmV0CS0noVAzAh0NC6k8BM/a5170Kkk2xzDDXqGXVr4fm8w4UA0bTB6sIxsCF",
+	"jwdhbIRmJctvx5Q0zdDSOFOdM0272Rsuaeds6J8YLGQ2SO2XkhYukJ5sC4xOzBat2tPbA6Qy881bjqVw",
+	"hd7Yn21O2YWBQWqLjLPU/OpJbLtQZ1H+q0pqU9b7T8pcVm/Tzi0iQlq45hLSzSdG1MIBvdqg0pD6Z6sf",
+	"zfYFGl+VA6pjULfOEEVTDAoPGX/hCh0JzK9JjB240CeroIqDOVv57AbwoyLXBRG4NMQ5DimmaKJGZbRa",
+	"U5t/JvVCqQCmREKKZZwFIXUFnsDxFN8EZYTU+kQVC5nyH/dax4tlWkpIU1NhXgPcNRi3CRt8w/jVoyKD",
+	"MsX2UXBBbfSnQAVl6WwHMGgdxaeCCXyK637C8TNE8EEEw+tbwIMToMzKPmfNKFXc/eQ32wELw9OwYnnr",
+	"zj+pYXEvxHBxqk7PbtPHJ5xIbmoQo1VilOda0gOCGdatmFg6gFNhrLuEJIH1VlovROmw1H2TqiFa+enC",
+	"uESrQFt5venT1Y77hLP5vDKklXmrhtf2vY4joZDqK0qDZAompdiE2BCtT0r73gbw+u7u03O3qS3/6WP6",
+	"Grd9oOrx9aTuyUp0buehrBHdU4qc1wyuUU6SJmDdTurctjx/DZqurcjDjkHvZhdRRpczVgilFm0Wmk6o",
+	"6XQMfq0BSBkdsDhkBd9FZZ5pVEtTqi4avopWskNdkr1VKR/dSWhkAJJZBNrwEPWiq6jKfY1gJxoMBnvt",
+	"2icFr50AwEQBtDH4ZnmOZOZ15FROJzOQ9TqpkXDfuOhsfq/M8Ezg/BobGeNvoEartAITsHZbbcvHPDus",
+	"9qCWJRwZWKn2yiSDafh+unqgWqqVRUTa22YC+KhOcg4ih9RiZBeojw6Go/ZJjuA9NUWX5J84qTbI+fxq",
+	"pqIw3i+6BJLU3HDabWp0ASfTzM5T52wTOgVG1dIw1oFsOG2uxrkOM1QSswPX7ietWGqz8B/2t5pw9Dju",
+	"wQlWlgi6cqF87SZX5gj5tcAUC5MoW2OSDZj5vCyjeUSHWqv08nH8ap7XfApA+tND0DaQKjObf1VDWZqA",
+	"jc/7Tm620dOs6UHCw9rXPgXYFhh/SEVtkXPjRI1zv7lxd9bZdXy9xxbUcOdDUDahTUShLI9SLZ4YWKuj",
+	"XtG3X9fLsIF0ItYf1bw+w9bPsHUVttbJsSYW2IKKh3HCB5LcGg7IsfSUdPygixw7eMA4lSfsGp8AUzjN",
+	"pO9sBWcG8BUR3XC5crDuKDBapuXoVzrvm0TLvpmDxVIrBjcS2ru4QMJV/fkY7yu99DaYeABNfwSd68oU",
+	"W7r3SfTUuy7V46GC/y5t9IeIZ5UC4o2mkoa6vIc1688irHPSImMCt7FLSSQxoroC3MqBBRH4LqKglipM",
+	"kqBRf1QZlYbrt8+pbTH6t1h+alz+yXC37pjxmbcfjbctUde6tgNJ7sHw32L5UG6/F5xstLZXmG/ua0L4",
+	"iGjheDC0Xhif0ywIqfVe6ZSxmr+qH6z6dLzeNQs+ag6NExCExuUijgf76o5lt8dJB1MFq9xOtsDH+Kv0",
+	"e+MM0amx9TIdB+KY6joSDlqO17zp1gemrlzvw+n5mZKSPpTjk3Sm6P7p/CPtIv9H8Y/4XuPxj/zvleKf",
+	"MdoniNEM1T5MardstrIU8UPZnmOtHfduxTKyoTtbhrVtTrDJ+Cg9HtavzLrpzuQCbSXi+7amQ5fuEXo1",
+	"rqrEtNtcXcO6xKuebl3zom+ROBLS91S3BavEqnZAQ44NnM2RkOXYU9aUudYkM1NRy9dVH175q29pyN83",
+	"rqD6kYWVrwvOBhOzuZzPEuy/W4JBWeu4VYJEnQnB8OD26RGVDNQMUQ2m0wH+8zg2WPeNJtvfA6qskod+",
+	"dOml96NL9f5Kd/j20kVXFHq19ESuE/1GQG9bD7Li8Xbyv4xpekD/9vJ/YDJTlCgWRZwBcrLBkA5d2inX",
+	"Sw10Gb0V0WpQqRNK7HOLjJUpjBRQvauxjSk0EvyMhebakofUFS0r0G9TI7muAnRFvqjuCVmC6QdnqjGM",
+	"bnkm1Cg57usANGW6Ic4Uy5rLU02YamvI5ebOUJwRim2s2X03ywZPrRKsab1WyFXt5VgrtV8YodimJTZq",
+	"nnSFq3BfBVhgjgHP5nIZ6H5SGCXOgDOawR+t2FK/jR5Tv3UpFTXvpwxVVh8TUwTnDsmcmScI+cRBx7uo",
+	"We2ncHcVAtdExWcN/J/QwO2QUF2PrrSIfKBdUWX335btyFY/Tvnzdp81/Jhq0/+twpUP/jxcb76nrncA",
+	"Tkybn5tAsYAurSgLOcpvWNimVFWpZ0hdlYTrnnanYk730Mcv4mypaXIXtWzGeP/m+466jvc8V0KPUM2K",
+	"ZXG+ru58JiAt8tw1fhNWJZk6iFoXQWGUkBZSifnOj9WQrnn9Sd0PNyNT3QtNb8vMfNDM7YwZTql3k+iP",
+	"r3UfD0bzpcnSF8zkW5Q9Z8zm6maGtiKj0pSmxWGuDlyTgQnl6142+40elXumd1/fuu0i/fJL83LtXTQJ",
+	"doXIqotpuim3yfVgfEzfXb194aN47ZoveIJ8JrdrHarQEd1TAoSaSFipCzRt7D+9TKXPtvkfw7t4miSA",
+	"qnasHwMQWNdid3+Zdc3a2v34GV8tyKunCiN7UIxi2LZpC6bJnBEqxUCKa+u3EhD2UJ6XxVrWgnENcsPe",
+	"ie3srLvb2KZEl2oFAyIutXH4Z/gzGPNioEYaQ+Ouipgv7TuikOoyitIczXWhvWkv5BwdyqisW546g8V0",
+	"3zNBMKvcVz+H5RZQT/txNua40VDLVr/FHCeYSoJyXSchXaGEP+mlqo94Y0/7fg6Vp04EK78xvWUGWPlx",
+	"sT9q9pcjBxcNJO7UH8Lae/UwgT9gEHU03Cto2fzQtLo03bqqPg+ufSJb0JBakaB7Y+j2hhOWKBxm6gq0",
+	"P8TT685m+5cWdUidq7os8ndwT9na4sShRSKBIwpXGM/tXkWld63q9mS7+BEB0YvhMKrmXvaPcGvo+Kq2",
+	"4diVtvCwYxg/Znkxo4FzOymWlEudYu9aVEWuTnqdG8dvJJh+LC0L4QQQLSt67yRKO7LhSm/ORtNvtV1m",
+	"s7Mloe7gXV9Ldeb9Tf0sN5pzZcuoi0cMqKx8h71DwnQQzZOiS6tpS5rYtsC0g5yeUlq+97SI3F5WdtRf",
+	"vi+FVOkqqYlLh28uGiLRPdHd4sFqSi32jNRjNMZaOnT0hzUNQG1vUBTSdpvYsRJKuw2o8kysac29UzuE",
+	"svxct110DfvqD7nufWVLIgTPn5vBnz937nT1/jXtvpvPWpRSPg1V0b2ahanwLBNTQnpKl6b1Cc5Fo+Zp",
+	"s3Q6AVTrJGgn89FEZkh3lEhX6iJy4uYSScnJpJBY/B/4eayfvIhMuattbuX6tNsGV/FKc3Yjl2AnCnu2",
+	"NzvozthhL+qfgK4MECFF3PRRRNNGkWxd66lzIDRlEey0W5nrxlaeXuYBNPuY99UkXR9zE2Qwg4b0Ci8F",
+	"7FS9zYNaY/N+o7O5OpQZxDnRfhTbrUunVuuxdCOKi//5/bd/dyjYkVWwiqVJEvbGv//27wDcuahz+/23",
+	"f5vzrnpOo0R7bOrnnmh3NDHlIEbV5kjq3NM892myZtf/R/KheD4t8JGdKN433K7qyMf0qlSY268BKV6U",
+	"H0P4rPS2da4YeU4EUFMtaxqmdAp+uvJRBscrH0dhvtlOXeoR+LVDg/qrK72qO7gOqNuL7srF7f8PAAD/",
+	"/w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
