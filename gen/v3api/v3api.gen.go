@@ -13821,6 +13821,34 @@ func (response ListRunners401JSONResponse) VisitListRunnersResponse(w http.Respo
 	return err
 }
 
+type ListRunners403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListRunners403JSONResponse) VisitListRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunners404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListRunners404JSONResponse) VisitListRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListAllRunnersRequestObject struct {
 	Params ListAllRunnersParams
 }
@@ -13915,6 +13943,20 @@ func (response ListAllRunners403JSONResponse) VisitListAllRunnersResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAllRunners404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListAllRunners404JSONResponse) VisitListAllRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -20578,83 +20620,83 @@ var swaggerSpec = []string{
 	"41HWQMOxfylNMt69DBrfw6ng+Z4Lnh9L4KxRHbs01drYPYaigelvQsnYATXCb0AFjLwsIsg5URg4rDWH",
 	"x8s8V7q4gv0NxslVefZXtrrmolHoSf5uoX4fqwV3lszVkCt0bG2JBI0gTUxhGMOCvgDOup71VoErWAIQ",
 	"XoWWeZ7dGJfUCSK1iVGBGgmjVNjDCnWPPhkStx3bWgabIipNIWbZMu/7YYcKrEV7o41NlfOiV0JrcHs5",
-	"htcAbWhILB/3MpNcqFF/0Z3C6ASKsRsohgvM1k/4JBdOQBiHBcJo70HfSZCt9T6eoADu2iksLqsF98BT",
-	"hhbGaKqKrZMf3nhsO7AplOhK5NU+EYihyzQ9cdLdOOmJb5745nEBhLbW/5uc1lc/Ra8G8NZV746PvQDe",
-	"6QXEXGH7hor2Ggeey1XZ1W3lKmd/diw5KJ031A5+y5rxVlyW3X5bL+2dZ7ki/6lXAEzl5JjYc2vsFUbq",
-	"cTXJaaKvMefL2S3TzDq2L9ADNFomaWzQ6wPSMslDPUtMkeWrrpJ1PON4Xek6vrB7L1mvrvOhx6Wi28ED",
-	"RfumQLTrHg1yiNWbEL22WvO8HeZHLdBP7IOH7agHb1cHybcLTAiRoasoL6JX9qg2IuJM8QuvHt2hTKFx",
-	"Wkdz4lq8eYnh4RWuUqdrclOEOtO7qaHrWElkuQb7GKghZnVxAXN+D0XKYROYUJfukwvqpklLw10W6K8l",
-	"J/a86VBBT7XIJh195o7FX75WhUxSs15Je/Ds5bKBfPAEcIP2e/u5v5oVnTG/932AQhAl+SH2ZbGVQrNk",
-	"TPyDKzR0s+0HlhndTRmBMUMt2yivikmH7sefiSWoEgbQcIY1ZdoMRFTI6RUwoog4xDibz+ULo+AHMKWm",
-	"0IuFYQDTCrgLfWrK5KRxYa6kuSrkdArMCRixNZBDPZGpgTVgpqIPwXLZWSa8PmO6o2S4kd/Z3e7lkAB2",
-	"/hSHyDluGf/PP++bZ7tuLz7vflKYdZc1/QOzWyy7v5llLputlsF3Bzi6k3w5EKKc64uyRisFu9koYxI6",
-	"gfYMrl8w22AoNJiDyQcYFDVRoZWKsR0H23sFZxhgJuWvRuU/ZNNEg9FLoB+2TCniYThZ0aZUZ5p1QvIp",
-	"AhEgh3+nsC2YNOYmy7mGRSX4TJTiDGh8YOg+GrjPQA6OFBUzuWg+oxpQmF/Gca6MueBSrayY2VFIgvFA",
-	"MueaHRCU/H1iKJW859USLRewylzOzb+G+Nhv4t//FvYTHOw3TF4gY9uTVzCDlywizcYcL1B9Q021dvbZ",
-	"q7Ko5T+iIQp/ryqBBM84V7HSRSLTivh52ZTUL4XPg8hq1PB+xOvz84F4z7mtNzOSvpTiRZeE28C4TXDF",
-	"TnepzDsmwUNWyfAchyuQqU5w0Pwwd7c6JZVRXGuMlmPl2vo2x6E54o91+sNb4KXZ2FvdxhebFHhH1qjG",
-	"yzwpVs+G//qt4ofMpiLRHn+0HJH4I5zl2tg/rBHu1BiVA2SAPbqZWK0QeHxxTNe7X+OQw1DjX99gpt4i",
-	"XZo2Ptlh0H5FWQLw+0NatRtpjrMVfNqjzIcO2nsQmSYdKSZg0xW1PXkEQgknJXmcIT2vzxDxh3puhFHj",
-	"TMcyX9FdMKIHzJ0PDFYhMq36AeJXJ+hts7jWw4o4sGE9L1ehpzNBqRtnZeZGIHQWan6a0kIwcNGZv+CR",
-	"1Zs5W7SHj3ThVFunDKw/0sdCbGXEubofNa85EizZdabaxzHYt7VzsGrOQHjKixXNw/bEmfYaRfx5s0YR",
-	"FEA7Saix6GWCJF1i0a0JDe+IjhWEugVS6KNdHP4Q++oyYMQIAcrkNSwVi40ntgDJX29iUF3ig3c3MK+f",
-	"5Zpq39p1OagugzMcTpPxhz9qjS/f/m7YOXoJ92B4H44V7K2BM/ZFg/tuodt2E15nH/HfTXjgftUbyCFz",
-	"I9M0u1G2GRYBgaGzK6GylYFgZOuyLcM5my7UKxAmAk4zzvKY2l3iSp4bEctCjhDAOLsBlek/3/38U8AO",
-	"iFBHb4idge5VrPpljYtXfVIi5tDZgN3GVnqWh9pDt7BtLTDZsjM62XLNN/ZtJNjecg24RWqKEjHId/Uk",
-	"EawTARvQtFwuMHKjVyJBRN9xtkxJ+E8SHWMgRdccDdTz0pUmUXHOucAjueAqEHTliNfnrzFDdNCO02tp",
-	"YjeY3gOqofQaYjz89ZUxlrAsMRGBrS2J0VgHQj98LNoDHYjN49pNjegISTKdWslYXhjRcV82g/dXPFzt",
-	"Cc6stAFNt5d4VG2dfV6/yy7ca1j6Roedh0SCINsRwpDc/T4lulBTTFQ45IVaK3N9eXvMm3AsTy3uL6jQ",
-	"sr0x+wwP3uJyOul8rVbdhuVlmnYM/O7dtwJ+ysajWGc7ghK80XgUt7Mdv4flH8NyfPfu2+/V6pamoz2t",
-	"x24y2n3sYDRGRVKkij3e12pF/u5b2YebkdWB1V4rQjYOdcNK7HFoM6CyVAMKzlTlizzRhbPo0Jjr3y56",
-	"2mpSbmXUAW0d1D2N5HtA77Q//lGNOnsxu626a7U62XRdNh1f6Z2tOmADZx+v1epBWHTXarXZniNK2dag",
-	"g0PZozlHF3wHbdK+mMdkzhE5PDRj7nu12s6UIyr6VA25tcK9XT10wvaIdhzqUdtacfu8dcez4ra/Rsex",
-	"4daL2FK8PkUT7lqtGgYcfnYM823NlbSCeI3xplcizaZTFb9INN2/uVyRGUaICBRY8ZHSCOnMxYpDjbbR",
-	"BYlqB5RWPoWADJHApzDz5IWIbDJMhOIIcW/hl7iA0Uqo3+W4cPgXA/FPD3ckVwbxgASFK9V8gXLagYCg",
-	"EcE5kWhHIK4HVya6wnDb0kSURYlDDHRilxJlENxMjOT4umq9OlQjSve05igMxBYp5eOY62SxUJgzRMNH",
-	"tiskoxMCY3oh9gRdIkQVvIR6XfEZ0NCYtk7jJwzjWT4CwgvzaipnTE2ZQBXgB/+OGaYVNmVTi+iB3wb8",
-	"0/8v4gbHLyjpFzGS/cNfbEJXIWRtau/B+NqUkAAWGHJ5wwm1cpSkSbGqKCft6cRwy0rWMkD5UVY3UJ4T",
-	"KZzuTlDeFuK/owzjyRCPmT4gsuA8wZlcLEB10rFNU3SwX6S6ZrrIpe2QhxjdRZZdE76kl34VAf1cpbFc",
-	"/B24enTh0KpCzZlNP3x9+QtO5DDfwCrtQN4HY30rTJo3lZvHaWmWHmwbHePoNvCumo69C1FDo5Hj6ysz",
-	"T1CAtWHS2Ak3odIcD0DnP+8KoNOyVCqQwfOy3PWbJC1o/XwD3Vm3XDxiLYUyBXGWjqvXH3QsnJ5sW/go",
-	"y1Il9SOH/gEq/65Q8209cPgOhp4sIyFVxuc9sRc0hRkXCZTooAyP2XBSohiSI3g7dKE8+QfGAvqm6Nqe",
-	"qqVP6EMbfK51qKHNKTkNuIcqpu1OHS+8fheszqgJFWT66cTcr8ABXNMcMB6wtVDjLXC5ubU0ZM4YJmQf",
-	"yhcKvOTrwLU9AE2vvEmH9Bmz2nqjRiYp1BVDaPoJ06A7WE0z0xY/nKqcRI/xDVnllPOM09DLdGmKDup4",
-	"kSWawLP7F9iq0zXn/uXX94LUeezLTUreONOTJJ9XBASpsKQuMSrGFKRfIaKzHj7478m/dfbv8/7/c5ZE",
-	"qOWZTEQTPNmMz/Uc8Yf6vJFqYn3ZXwgnV/GFGK1gGAblLB+eL0F9o8eaWe+0hUWefUhilfPEBCR4tUwQ",
-	"AWmq0KiS5IhMYvLLWcRS9qyF+p/WI4ezlp3WseNCQMoWq4bNvrLR6/Mv6pSCIUnRlcX1ZySSSdVtAY9i",
-	"nj9H7toG/dXqI9uPS+qe3RnrN3Bpgbw9gGYvgoHOUhPqO7aA7A5JuDTfQwUiUNAeLAzhjX7UIITVMtaF",
-	"IZCgn2BRV0vv+t3Kt3aDqr6HnpXRrgykBaxgC/6wr8osugpCdsRwOhFOSP7siG9yR5Uj1M1Yj+gI9Qwd",
-	"r2zGekKNQRyUkbkqlrlmIRkrU+TZSsVinsUqLZGrdRkHQppllkwfomvMOrS3aFQPb7fWV4KAbUt0bRfe",
-	"AknHETHRg+1SjbOtpYJl9F1d1nMTIicsQzOvz193B5wOXaXBERWcZkMwhd8TvbrBJ8fEjuWf7u5V0kKT",
-	"+/BYcxxpJ+4SbOuh3uySbvIaLm4ibrLbtW0LN/FwNsRU0S9bB8Jz1nYk8jwWmZChtoXNnlu5dHGWzs2s",
-	"VG83+SmTAq2vRItFLsdFMlYWs8T238dOA9l4vMxNR3jsGJVc8Kp+ztexCdqt9F9tq2+GDAd8wfx96ZJ5",
-	"ulGnLN8XcEhHHseuUCHwAnYECrmLZhDqnnVEsA9C6hU2tMGR+gNBAJVuhYg1iQuR6YW7E9xhUWRaGYvX",
-	"Qeb+PviEEB6nINiyVMJaIp0VV/j8f/SewyPP+5HNw0BHcL7UFCP6kjZn5IdET7HrGK7XVlKBHlk6QTgm",
-	"4RuQwqmSqFaW29jZ6IWxYLpbmrY9Mv75pcFgyI76XkOkcSqTOalBzhdiV4wvDE76BrMspHh9/gUMcoOH",
-	"NkmKCw5K1XWhL+p+BvKn+I4GgtUwvvLofA2U9SQpWMhjUGg3jhG8lJNtsLkjNjKxv/RcY8TKgC3jOIkR",
-	"12pRkJP/xndePK9kI2InTsxRxD1c2iSeQ5S1dcO4HNDgLyc4HISLb/D/eQSh1iXO5txQ+2TlPzQF+Zai",
-	"9ORcaHcuYOf41V2cC2ejNBtf794R7MgqyMBrj4Vni5JrIUG8WFf9MolpN9b4IHYtxUjmitJKOfo6FBEG",
-	"+6sCAQMHOAC1DaV2gXDNAhGx2/+m2rC5xGkBbUb03NumUbCFQaiXnnV4C+eFy9HALAbf+tmMuYa5C3ZP",
-	"FMAvffaOTXIn7MtfviPlg3wglCNUngeOZVZ6PMsznfzBWfyc4JLGcnHFD6NL26ZRCC+LgpM5FManvJCO",
-	"zWnFdtwukgUCv0VSfgmT3N5scokHHUl8ZYC+yRxqRENbp3cf22gBEcrJxfJkXCxIb3disRsAQ/bPJm8N",
-	"O2Irx4jf3AZ2pJKq50rHfAvv9lxwKwlAW43W5WY9VIiTQ0GbnHjJQ+El3M1qQz1oh9f2bgraETJW1kPS",
-	"2FQCcqq4hAIvzaWeMFBvHP36/LN+YN0xoe7dGcymX8J1wXCl/2h4a39UP8BQkwdDUfUz9Fq9B1vi2bBm",
-	"pssj3QXPZkOiwQnJ5ukh2Zw4/3Z+CNRJjgrY2gDxubuCuSWozz1Y5bw+TqbbPcugAyKI0gxsTamoQgSh",
-	"ztmJbWIVYWKaFm2vm8eTH6iuELQrtd0FdU2tooIp6xwRy4V12K/NLSg59hHwd3ZD3jnprAdGMUE9wK+D",
-	"a+ddrXS7fBDZClYBPoL+G9wKKuhCJAXl1VIFbSUX9uHDCNVkxHpomf3aAZhgpbwCza2QaaruhVBvj0zT",
-	"5V7YhRN7sdGqKAt1RZbBbtZ6Fx4oCM6+wW9ODPphOhW6q5Qft1uhBEfZlx+hjoW0k0dhcynLoZ0LhI9R",
-	"uhZal78r4K5AvF2pXd9IOHDQNULtwzM5v0MFpmm9f+EEqvTkQJVOMuCBuxd8PKm7OBi2xpe6B+cCru3W",
-	"roVWrKq6Y6GKVbUXdRMkfwdeD/smKNH4udkoIr5Xq0aobI3XwPLhg8M87QLwdFJHH4Y6uvSBdrb0MTTo",
-	"7yC+AmZl9+8t6ASleij+glsBVtUY/lI/rbww3s9dMsMQ0wOBdO6WG0bYIA88NYzP67Hlhv1Kyz5lh52k",
-	"3ZGcL0xxO2rX1QZlH5/9Qn2z3mfXSn+LXs1nw3/9BpLI/+a/EGQIvvgNfp9/sDx5mafPhs/O5CI5+/AZ",
-	"8l1eRZ3zIjJV0AC3C6irf4kjjl0XOWcsirMxDk1ASvOYYI88PCnTIjOpzxrp3tJ1fgOROFVFs1eYNw03",
-	"ZKtPZPu0Nadyqx6tRBKX3ciSXGQ32FjdjY2ez9rA6Cxrjvqr4Zao0zxbLlC4mIUcK/9Eyg/rg5bftAz9",
-	"C3dMt8dOXcxNIGZZdm0C4Bw59VHHv2YyVyYQywXYe/A/yKvxFX2A++EtyPZiry/Hft6ymEvblR3bWS/S",
-	"bIWHGaC7Hr0/Whj1QeUytU/6M9JPruzBBqLlm6v5Mi2SRaquutbnjdKyxH/AG6ifFsGgNReEr6sxAX3a",
-	"MvZ32hRSj9WLmyRW9AJ8WlyZQs2v8OMGQXrfbTjXXC0ykxRZvhJwMS1AYpKLXKUK7E6dFRXKgsfqE5aj",
-	"XOH13npOwkEEGuIzK9S44P6sc29S+9yaie0j208+zubzpKT1OJlM/AMAKYlttMtl8C/WrIKf2H4RoHmB",
-	"CiNeiCJXKhC5vBGTJFW0lFGajeB08vEs+QDnBMJH5iogGMFktERFtVyiGzpZc1pJ6zFRa2QDK3FC9rmh",
-	"JFyyMObkrqkoyQEwUbuzC6HipMAaxVzNM6pWVFqOUmy/qctn/SXTvI3VcnvgP3/78/8GAAD//w==",
+	"htcAbWhILB/3MpNcqFF/0Z3C6ASKsRsohgvM1k/4JBdOQBhHAsLYtxxbJ8CKdTTfWlLkySJg4J3y6LJa",
+	"0w9sa2iRkqaq2Dq/4o0nGQKbpYneSl7tE0ExukzTE7PejVmfWPOJNT9d1uyrxKJXA53rqsHHx14As/WC",
+	"dK7YfkOVfY1lz+Wq7DS3ctW8PzseHpQOJWpRv2UdeytWzG6/rZcbz7NckU/XK0qmEndMNro1HgyjB7k6",
+	"6TTR15iH5mypaWad7RfolRotkzQ26IkC8ZrkoZ4lpsjyVVcZPZ5xvK6cHl/YvZfRV9f50GNl0e0gi6J9",
+	"UyDamo8GzcQqWoioW63D3g6HpJZ8QOyDh+2oUW/XH8nfDEwI0aqryDOiV/bNNiLi7PULr0beIV+hwVxH",
+	"mOL6wHmJK+IV01L3bXKdhDrTu+mt61hJZLkG+z2oSWd1cQFzfg/ZyuElmFCXLp0L6vBJS8NdFuhDJsf6",
+	"vOnkQe+5yCYdve+OxV++VoVMUrNeq3vw7OWygcbwBLCM9nv7ueebFZ0xv/d9AFUQJflh/2WxlUKzZJz+",
+	"gys0dLPtB5YZ3U0ZgTFDLdsor4qThy7Rn4klqBKa0HDWN2X/DERUyOkVMKKIOMQ4m8/lC6PgBzClpnCQ",
+	"hYYAWwy4C31qyoSpcWGupLkq5HQKzAkYsbWoQz2RqYE1YPakDwtz2Vm6vD6Lu6OMuZFz2t2C5pCgev4U",
+	"h8iDbhn/zz/vm2e7DjQ+735SOHqXNf0DM24su7+ZZS7DrpZVeAeIvJN8ORDKnevVskYrBbvZKGMSOoH2",
+	"rLJfMANiKDSYg8kHGBQ1UaGVirFFCNt7BWc9YHbnr0blP2TTRIPRS0AktnQq4mE4gdKmeWeadUJyQgIR",
+	"IId/p7BVmTTmJsu5rkYl+EyU4gxofGA6QTRwn4EcHCkqsHIZBoy0QKkHMo5zZcwFl49lxcyOQhKMB5I5",
+	"1xGBoOTvE0Pp7T2vvmm5gFXmcm7+NcTHfhP//rewn+Bgv2FCBRnbnryCGbwEFmk25p2B6htqqv+zz16V",
+	"hTb/EQ1R+HuVEiR4xrmKlS4SmVbEz8umpH4pfB5EVqOG9yNen58PxHvOt72ZkfSltDO6JNyaxm2Cq4i6",
+	"y3feMQkesnKH5zhc0U51goPmrLm71SmpjOL6Z7QcK9fWtzkOzRF/rNMf3gIv9cfe6ja+2KTAO7JGNV7m",
+	"SbF6NvzXbxU/ZDYVifb4o+WIxB/hLNfmI8Aa4U6NUTlABtijm4kVFIHHF8d0vfs1DjkMNf71DWYPLtKl",
+	"aeOTHQbtV5S5AL8/pFW7keY4g8KnPcrG6KC9h+yaBpuuqO3JIxBKginJ4wzpeX3Wij/UcyOMGmc6lvmK",
+	"7oIRPWDufGCwCpFp1Q8QUztBb5vF2h5WxIGNA3r5Ez2dCUonOSuzSQKhs1Dz05SqgpGOzpwKj6zezNmi",
+	"PXxoDKfaOo1h/ZE+vhB1dT9qXnMkWLLrTP+PY7Bva+dg1ZyB8JQXK5qH7ck87XWT+PNm3SQogHaSUGMh",
+	"zgRJusTHWxNL3hGxKwh1C8zRR7s4/CH2+mUQixGCpslrWCoWQE9sUZS/3sSgusQH725gXj/LNRXItety",
+	"UF0GZzicJuMPf9S6Y7793VB49BLuwfA+HCvYW1Np7NUG993Cye0mvM4+4r+bMMr9SjyQQ+ZGpml2o2yD",
+	"LgInQ2dXQqU0A8Fo22WriHM2Xah/IUwEnGac5TG14MSVPDciloUcIahydgMq03+++/mngB0QoY7eEDsD",
+	"3atY9cu6G68ipkTxobMBu42t9CwPtYe4YVttYAJoZ3Sy5Zpv7CVJUMLlGnCL1KglYuDx6kkigCiCSKBp",
+	"uVxg5EavRIIow+NsmZLwnyQ6xkCKrjkaqA+nK5eigqFzgUdywZUp6MoRr89fY9bqoB072NLEbtDBB1RD",
+	"6TXEePjrq3UsYVliIgJbW6ajsTaFfvhYtAc6EJv4tZsa0RGSZDq1krG8MKLjvmxuKFDxcLUnXbPSBjTd",
+	"XnZStXX2ef0uu7C4YekbHXYeOgoCf0cIjXL3+5ToQk0xUeGQF2qtzPXl7TFvwrE8tbi/oELL9sbsMzx4",
+	"i8vppPO1WnUblpdp2jHwu3ffCvgpG49ine0ISvBG41Hcznb8HpZ/DMvx3btvv1erW5qO9rQeu8lo97GD",
+	"0RgVSZEq9nhfqxX5u29lH25GewdWe60IbTnUDSuxx6HNgEplDSg4U5Uv8kQXzqJDY65/u+hpq0m5lVEH",
+	"tHVQ9zSS7wG90/74RzXq7MXstuqu1epk03XZdHyld7bqgA2cfbxWqwdh0V2r1WZ7jihlW4MODmWP5hxd",
+	"8B20SftiHpM5R+Tw0Iy579VqO1OOqOhTNeTWCvd29dAJ2yPacahHbWvF7fPWHc+K2/4aHceGWy9iS/H6",
+	"FE24a7VqGHD42THMtzVX0griNcabXok0m05V/CLRdP/mckVmGKE0UGDFR28j9DUXKw412kYXJKodeFv5",
+	"FIJERAKfwsyTFyKyyTARiiPE4oVf4gJGK6F+l+PCYXIMxD89LJRcGcQoEhSuVPMFymkHTIJGBOdEoh2B",
+	"WCNcyuiK1W2bFVFWMQ4x0ImdU5RBwDUxkuPrqvXqkJYo3dOaozAQW6SUj2Ouk8VCYc4QDR/ZTpWMmAiM",
+	"6YXYE5yKEFVAFeq/xWdAQ2PaOo2fMLRo+QgIL8yrqZwxNYoCVYAf/DtmmFbYlE0togd+G/BP/7+Imy6/",
+	"oKRfxG32D3+xCfGF0L6p5QhjflNCAlhgyOUNJ9TKUZImxaqinLSnE8MtK1nLAOVHWd1AeU6kcLo7QXlb",
+	"iEmPMownQ4xo+oDIgvMEZ3KxANVJxzZN0UGRkeqa6SKXtmsf4oYXWXZNmJde+lUE9HOVxnLxd+Dq0YVD",
+	"0Ao1Zzb98PXlLziRw6EDq7SjGwAY61vh5Lyp3DxOS7P0YFv7GEe3gXfVdOxdiBpCjhxfX5l5ggKsDSfH",
+	"TrgJKed4oD7/eVdQn5alUoEMnpflrt8kaUHr5xvozrrl4hFrKZQpiLN0XL3+oGPh9GTbwkdZliqpHzkc",
+	"EVD5d4Wab+uBw3cw9GQZCakyPu+JvaApzLhIoEQsZcjOhpMSxZAcwduhC+XJPzAW0DdF1/ZUXn1CRNrg",
+	"c63DH21OyWngQ1RxdnfqwuH14GB1Rk2oINNPJ+YeCg50m+aA8YCthRpvgcvNraUhc8YwoQ1RvlDgJV8H",
+	"rhUDaHrlTTqkz5jV1hs1MkmhrhjW00+YBt3BapqZtpjmVOUkeoy5yCqnnGechl6mS1N0UMeLLNEE6N2/",
+	"wPahrmH4L7++F6TOY69wUvLGmZ4k+bwiIEiFJXWJYTSmIP0KEZ318MF/T/6ts3+f9/+fsyRCLc9kIprg",
+	"yWZ8rueIidTnjVQT68ueRzi5ii/EaAXDMFBo+fB8CeobPdbMeqctLPLsQxKrnCcmcMOrZYKoTFOFRpUk",
+	"R2QSk1/OoqiyZy3U/7QeOZy17P6OXSACUrZYNWz2uo1en39RpxQMSYquLK4/I5FMqm4LeBTz/Dly1zbo",
+	"r1Yf2X5cUvfszli/gUsL5O2BRnsRDHSWmlDfsS1ld0jCpfkeKhCBgvZgYQhv9KMGIayWsS4MgQT9BIu6",
+	"Wvrp71a+tRt89j300Yx2ZSAtYAVb8Id9VWbRVRCyI4bTiXBC8mdHfJM7qhyhbsZ6REeoZ+h4ZTPWE2oM",
+	"4qCMzFWxzDULyViZIs9WKhbzLFZpiaatyzgQ0iyzZPoQXWPWob1F83x4u7VeFwS2WyJ+u/AWSDqOiIke",
+	"bJdqnG0tFSyj7+qynpsQOWEZmnl9/ro74HToKg2OqOA0G4Ip/J7o1Q0+OSZ2LP90d/+UFprch8ea40g7",
+	"cZdgWw/1Zpd0k9dwcRNxk92ubVu4iYezIaaKftk6EJ6ztiOR57HIhAy1LWz23Mqli7N0bmalervJT5kU",
+	"aH0lWixyOS6SsbKYJYr9qdj9IBuPl7npCI8do5ILXtXP+To2QbuV/qtt9c2Q4YAvmL8vXTJPN+qU5fsC",
+	"DunI49gVKgRewI5AIXfRDELds44I9kFIvcImOzhSfyAI0dKtEMEpcSEyvXB3grs+ikwrY/E6yNzfB58Q",
+	"wuMUBFuWSlhLpLPiCp//j95zeOR5P7J5GOgIzpeaYkRf0uaM/JDoKXZCw/XaSirQI0snCMckfANSOFUS",
+	"1cpyGzsbvTAWTHdL07ZHxj+/NBgM2VHfa9I0TmUyJzXI+ULsivGFwUnfYJaFFK/Pv4BBbvDQJklxwUGp",
+	"ui70Rd3PQP4U39FAsBrGVx6dr4GyniQFC3kMCu3GMaKdcrINNpzE5ir2l55rjFgZsGUcJzHiWi0KcvLf",
+	"+M6L55VsROwOijmKuIdLm8RziLK2bhiXAxr85QSHg3DxDf4/jyDUusTZnJt8n6z8h6Yg31KUnpwL7c4F",
+	"7Ga/uotz4WyUZuPr3buUHVkFGXgtu/BsUXItJIgX66pfJjHtxhofxK6lGMlcUVopR1+HIsJgf1UgYOAA",
+	"B6BWptTCEK5ZICJ2+99Um0iXOC2gzYiee9s0CrZVCPXSsw5v4bxwORqYxeBbP5sx1zB3we6JAvilz96x",
+	"Se7OffnLd6R8kA+EcoTK88CxzEqPZ3mmkz84i58TXNJYLq74YXRp2zQK4WVRcDKHwviUF9KxOa3YItxF",
+	"skDgt0jKL2GS25tNLvGgI4mvDNA3mUONaGjr9O5jGy0gQjm5WJ6MiwXp7U4sdgNgyP7Z5K1hR2zlGPGb",
+	"28COVFL1XOmYb+HdngtuJQFoq9G63KyHCnFyKGiTEy95KLyEO2xtqAft8NreTUE7QsbKekgam0pAThWX",
+	"UOCludQTBurNrF+ff9YPrDsm1L07g9n0S7guGK70Hw1v7Y/qBxhq8mAoqn6GXqv3YEs8G9bMdHmku+DZ",
+	"bEg0OCHZPD0kmxPn384PgTrJUQFbGyA+d1cwtwT1uQernNfHyXS7Zxl0QARRmoGtKRVViCDUOTuxTawi",
+	"TEzTou1183jyA9UVgnaltrugrqlVVDBlnSNiubAO+7W5BSXHPgL+zm7IOyed9cAoJqgH+HVw7byrlW6X",
+	"DyJbwSrAR9B/g1tBBV2IpKC8WqqgreTCPnwYoZqMWA8ts187ABOslFeguRUyTdW9EOrtkWm63Au7cGIv",
+	"NloVZaGuyDLYzVrvwgMFwdk3+M2JQT9Mp0J3lfLjdiuU4Cj78iPUsZB28ihsLmU5tHOB8DFK10Lr8ncF",
+	"3BWItyu1azQJBw66Rqh9eCbnd6jANK33L5xAlZ4cqNJJBjxw94KPJ3UXB8PW+FL34FzAtd3atdCKVVV3",
+	"LFSxqvaiboLk78DrYd8EJRo/NxtFxPdq1QiVrfEaWD58cJinXQCeTurow1BHlz7QzpY+hgb9HcRXwKzs",
+	"/r0FnaBUD8VfcCvAqhrDX+qnlRfG+7lLZhhieiCQzt1ywwgb5IGnhvF5PbbcsF9p2afssJO0O5LzhSlu",
+	"R+262qDs47NfqG/W++xa6W/Rq/ls+K/fQBL53/wXggzBF7/B7/MPlicv8/TZ8NmZXCRnHz5DvsurqHNe",
+	"RKYKGuB2AXX1L3HEsesi54xFcTbGoQlIaR4T7JGHJ2VaZCb1WSPdW7rObyASp6po9grzpuGGbPWJbJ+2",
+	"5lRu1aOVSOKyG1mSi+wGG6u7sdHzWRsYnWXNUX813BJ1mmfLBQoXs5Bj5Z9I+WF90PKblqF/4Y7p9tip",
+	"i7kJxCzLrk0AnCOnPur410zmygRiuQB7D/4HeTW+og9wP7wF2V7s9eXYz1sWc2m7smM760WarfAwA3TX",
+	"o/dHC6M+qFym9kl/RvrJlT3YQLR8czVfpkWySNVV1/q8UVqW+A94A/XTIhi05oLwdTUmoE9bxv5Om0Lq",
+	"sXpxk8SKXoBPiytTqPkVftwgSO+7Deeaq0VmkiLLVwIupgVITHKRq1SB3amzokJZ8Fh9wnKUK7zeW89J",
+	"OIhAQ3xmhRoX3J917k1qn1szsX1k+8nH2XyelLQeJ5OJfwAgJbGNdrkM/sWaVfAT2y8CNC9QYcQLUeRK",
+	"BSKXN2KSpIqWMkqzEZxOPp4lH+CcQPjIXAUEI5iMlqiolkt0QydrTitpPSZqjWxgJU7IPjeUhEsWxpzc",
+	"NRUlOQAmand2IVScFFijmKt5RtWKSstRiu03dfmsv2Sat7Fabg/8529//t8AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
