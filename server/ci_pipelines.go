@@ -251,6 +251,16 @@ func hookTime(t *time.Time) *string {
 // buildHook queues the Build Hook of a build for the project's hooks with
 // build_events. A failure is logged: the build changed either way.
 func (s *Server) buildHook(ctx context.Context, p *persistence.Project, pl *persistence.Pipeline, b *persistence.CommitStatus) {
+	// The payload reads the commit from git: look for hooks first, as
+	// most builds of most projects have none.
+	hooks, err := s.store.HooksFor(context.WithoutCancel(ctx), &p.ID, "build_events")
+	if err != nil {
+		s.log.Error("list hooks", "err", err)
+		return
+	}
+	if len(hooks) == 0 {
+		return
+	}
 	web := s.url("/" + p.PathWithNamespace())
 	d := buildHookData{
 		// 8.7's Ci::Build#before_sha was always the blank sha.
@@ -292,5 +302,9 @@ func (s *Server) buildHook(ctx context.Context, p *persistence.Project, pl *pers
 			s.log.Error("build hook commit", "project_id", p.ID, "sha", b.SHA, "err", err)
 		}
 	}
-	s.projectHook(ctx, p.ID, "build_events", "Build Hook", d)
+	ptrs := make([]*persistence.WebHook, len(hooks))
+	for i := range hooks {
+		ptrs[i] = &hooks[i]
+	}
+	s.enqueue(ctx, ptrs, "Build Hook", d)
 }

@@ -164,6 +164,19 @@ type Store interface {
 	CreatePipeline(ctx context.Context, in persistence.NewPipeline) (*persistence.Pipeline, []persistence.CommitStatus, error)
 	AdvancePipeline(ctx context.Context, buildID int64, jobs []persistence.CommitStatus) (*persistence.Pipeline, []persistence.CommitStatus, error)
 	BuildWithPipeline(ctx context.Context, id int64) (*persistence.CommitStatus, *persistence.Pipeline, error)
+
+	// CI triggers and variables (ci_triggers.go, ci_variables.go).
+	CreateTrigger(ctx context.Context, projectID int64) (*persistence.TriggerWithUse, error)
+	ListTriggers(ctx context.Context, projectID int64, pg persistence.Page) ([]persistence.TriggerWithUse, int64, error)
+	GetTrigger(ctx context.Context, projectID int64, token string) (*persistence.TriggerWithUse, error)
+	DeleteTrigger(ctx context.Context, projectID int64, token string) (*persistence.TriggerWithUse, error)
+	TriggerByToken(ctx context.Context, token string) (*persistence.Trigger, error)
+	CreateTriggerRequest(ctx context.Context, triggerID int64, variables *string) (*persistence.TriggerRequest, error)
+	ListVariables(ctx context.Context, projectID int64, pg persistence.Page) ([]persistence.Variable, int64, error)
+	GetVariable(ctx context.Context, projectID int64, key string) (*persistence.Variable, error)
+	CreateVariable(ctx context.Context, projectID int64, key string, value *string) (*persistence.Variable, error)
+	UpdateVariable(ctx context.Context, projectID int64, key string, value *string) (*persistence.Variable, error)
+	DeleteVariable(ctx context.Context, projectID int64, key string) (*persistence.Variable, error)
 }
 
 // Repositories is what the server needs of the git repository store: one

@@ -19,9 +19,31 @@ import (
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/labrador-dev/labrador/server/apitime"
 	"github.com/labstack/echo/v4"
 	"github.com/oapi-codegen/runtime"
 )
+
+// CICommit A CI commit, i.e. a pipeline (8.7's `Ci::API::Entities::Commit`).
+type CICommit struct {
+	// CreatedAt UTC with milliseconds.
+	CreatedAt apitime.Time `json:"created_at"`
+
+	// Duration Seconds.
+	Duration         *int          `json:"duration"`
+	FinishedAt       *apitime.Time `json:"finished_at"`
+	GitAuthorEmail   string        `json:"git_author_email"`
+	GitAuthorName    string        `json:"git_author_name"`
+	GitCommitMessage string        `json:"git_commit_message"`
+
+	// ID The pipeline's id.
+	ID        int    `json:"id"`
+	ProjectID int    `json:"project_id"`
+	Sha       string `json:"sha"`
+
+	// Status `pending`, `running`, `success`, `failed`, `canceled` or `skipped`.
+	Status string `json:"status"`
+}
 
 // CIRunner A runner as the CI API presents it (8.7's `Ci::API::Entities::Runner`).
 type CIRunner struct {
@@ -50,6 +72,16 @@ type CIRunnerRecord struct {
 	Token        string     `json:"token"`
 	UpdatedAt    time.Time  `json:"updated_at"`
 	Version      *string    `json:"version,omitempty"`
+}
+
+// CITriggerRequest One use of a trigger (8.7's `Ci::API::Entities::TriggerRequest`).
+type CITriggerRequest struct {
+	// Commit A CI commit, i.e. a pipeline (8.7's `Ci::API::Entities::Commit`).
+	Commit CICommit `json:"commit"`
+	ID     int      `json:"id"`
+
+	// Variables The variables given, null when none.
+	Variables *map[string]string `json:"variables"`
 }
 
 // GrapeError The framework's own error body: `{"error":"<text>"}`.
@@ -352,6 +384,15 @@ type RunnerInfo struct {
 	Version *string `json:"version,omitempty"`
 }
 
+// TriggerRefBuildsBody defines model for TriggerRefBuildsBody.
+type TriggerRefBuildsBody struct {
+	// Token The trigger's token.
+	Token string `json:"token"`
+
+	// Variables A hash of string keys to string values, passed to the builds as variables (`public: false`); any other value answers 400.
+	Variables interface{} `json:"variables,omitempty"`
+}
+
 // LegacyGitLabURL defines model for LegacyGitLabURL.
 type LegacyGitLabURL = string
 
@@ -438,6 +479,12 @@ type UpdateLegacyProjectJSONRequestBody = LegacyUpdateProjectBody
 
 // UpdateLegacyProjectFormdataRequestBody defines body for UpdateLegacyProject for application/x-www-form-urlencoded ContentType.
 type UpdateLegacyProjectFormdataRequestBody = LegacyUpdateProjectBody
+
+// TriggerRefBuildsJSONRequestBody defines body for TriggerRefBuilds for application/json ContentType.
+type TriggerRefBuildsJSONRequestBody = TriggerRefBuildsBody
+
+// TriggerRefBuildsFormdataRequestBody defines body for TriggerRefBuilds for application/x-www-form-urlencoded ContentType.
+type TriggerRefBuildsFormdataRequestBody = TriggerRefBuildsBody
 
 // CreateLegacyWebHookJSONRequestBody defines body for CreateLegacyWebHook for application/json ContentType.
 type CreateLegacyWebHookJSONRequestBody = LegacyWebHookBody
@@ -706,6 +753,9 @@ type ServerInterface interface {
 	// UpdateLegacyProject Update a CI project
 	// (PUT /projects/{id})
 	UpdateLegacyProject(ctx echo.Context, id LegacyProjectIDPath) error
+	// TriggerRefBuilds Trigger builds of a ref
+	// (POST /projects/{id}/refs/{ref}/trigger)
+	TriggerRefBuilds(ctx echo.Context, id string, ref string) error
 	// UnlinkLegacyProjectRunner Unlink a runner from a CI project
 	// (DELETE /projects/{id}/runners/{runner_id})
 	UnlinkLegacyProjectRunner(ctx echo.Context, id LegacyProjectIDPath, runnerID int) error
@@ -909,6 +959,30 @@ func (w *ServerInterfaceWrapper) UpdateLegacyProject(ctx echo.Context) error {
 	return err
 }
 
+// TriggerRefBuilds converts echo context to params.
+func (w *ServerInterfaceWrapper) TriggerRefBuilds(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "ref" -------------
+	var ref string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "ref", ctx.Param("ref"), &ref, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter ref: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.TriggerRefBuilds(ctx, id, ref)
+	return err
+}
+
 // UnlinkLegacyProjectRunner converts echo context to params.
 func (w *ServerInterfaceWrapper) UnlinkLegacyProjectRunner(ctx echo.Context) error {
 	var err error
@@ -1080,6 +1154,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/projects/:project_id/webhooks", wrapper.CreateLegacyWebHook, options.OperationMiddlewares["createLegacyWebHook"]...)
 	router.POST(options.BaseURL+"/runners/register", wrapper.RegisterRunner, options.OperationMiddlewares["registerRunner"]...)
 	router.DELETE(options.BaseURL+"/runners/delete", wrapper.DeleteRunner, options.OperationMiddlewares["deleteRunner"]...)
+	router.POST(options.BaseURL+"/projects/:id/refs/:ref/trigger", wrapper.TriggerRefBuilds, options.OperationMiddlewares["triggerRefBuilds"]...)
 
 }
 
@@ -1594,6 +1669,73 @@ func (response UpdateLegacyProject404JSONResponse) VisitUpdateLegacyProjectRespo
 	return err
 }
 
+type TriggerRefBuildsRequestObject struct {
+	ID           string `json:"id"`
+	Ref          string `json:"ref"`
+	JSONBody     *TriggerRefBuildsJSONRequestBody
+	FormdataBody *TriggerRefBuildsFormdataRequestBody
+}
+
+type TriggerRefBuildsResponseObject interface {
+	VisitTriggerRefBuildsResponse(w http.ResponseWriter) error
+}
+
+type TriggerRefBuilds201JSONResponse CITriggerRequest
+
+func (response TriggerRefBuilds201JSONResponse) VisitTriggerRefBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerRefBuilds400JSONResponse Message
+
+func (response TriggerRefBuilds400JSONResponse) VisitTriggerRefBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerRefBuilds401JSONResponse Message
+
+func (response TriggerRefBuilds401JSONResponse) VisitTriggerRefBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerRefBuilds404JSONResponse Message
+
+func (response TriggerRefBuilds404JSONResponse) VisitTriggerRefBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UnlinkLegacyProjectRunnerRequestObject struct {
 	ID       LegacyProjectIDPath `json:"id"`
 	RunnerID int                 `json:"runner_id"`
@@ -1984,6 +2126,9 @@ type StrictServerInterface interface {
 	// UpdateLegacyProject Update a CI project
 	// (PUT /projects/{id})
 	UpdateLegacyProject(ctx context.Context, request UpdateLegacyProjectRequestObject) (UpdateLegacyProjectResponseObject, error)
+	// TriggerRefBuilds Trigger builds of a ref
+	// (POST /projects/{id}/refs/{ref}/trigger)
+	TriggerRefBuilds(ctx context.Context, request TriggerRefBuildsRequestObject) (TriggerRefBuildsResponseObject, error)
 	// UnlinkLegacyProjectRunner Unlink a runner from a CI project
 	// (DELETE /projects/{id}/runners/{runner_id})
 	UnlinkLegacyProjectRunner(ctx context.Context, request UnlinkLegacyProjectRunnerRequestObject) (UnlinkLegacyProjectRunnerResponseObject, error)
@@ -2390,6 +2535,68 @@ func (sh *strictHandler) UpdateLegacyProject(ctx echo.Context, id LegacyProjectI
 	return nil
 }
 
+// TriggerRefBuilds operation middleware
+func (sh *strictHandler) TriggerRefBuilds(ctx echo.Context, id string, ref string) error {
+	var request TriggerRefBuildsRequestObject
+
+	request.ID = id
+	request.Ref = ref
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body TriggerRefBuildsJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body TriggerRefBuildsFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.TriggerRefBuilds(ctx.Request().Context(), request.(TriggerRefBuildsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TriggerRefBuilds")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(TriggerRefBuildsResponseObject); ok {
+		return validResponse.VisitTriggerRefBuildsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // UnlinkLegacyProjectRunner operation middleware
 func (sh *strictHandler) UnlinkLegacyProjectRunner(ctx echo.Context, id LegacyProjectIDPath, runnerID int) error {
 	var request UnlinkLegacyProjectRunnerRequestObject
@@ -2620,127 +2827,142 @@ func (sh *strictHandler) RegisterRunner(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3pcuPG9e+rnMvcqhGnIIocyZKGqn8l8nhTYo+VWeIPhkpoAg2iLbCb7m6IYqZU5XfIfYY8mJ/kVm9Y",
-	"iAZJSSNlnP98sTUg0OjlLL+z4kMvZrM5o5hK0Rt/6M0RRzMsMdf/+h5PUbz8lsjv0eT9m+/VpQSLmJO5",
-	"JIz2xr13GQbzMxAqJKIxfibg/ZvvA1hkJM5AXUtQzmh536szQOIKJ5AyfgJkShnHyaAX9Iga8NcC82Uv",
-	"6FE0w71xr+B5L+iJOMMzpN4ul3N1WUhO6LR3exvYKZ6jKW7PTl0FWswmmMPOaHeCBE766lX4Bs3mOe6N",
-	"R/7XztVwnvcSKvEU8/qLMfe/+0zimYA55qAGg50Ep6jIJbwYBoAkzJiQMBoOm9N5MeyYD+aXd5gTZ7/g",
-	"WJ59dY5k5j+zs6+ApYDUYczN3bAjq7O0154JIEl/AO/pFWULGsCCyIwVEiYFyRMRAONAGd2lxQxzEo8h",
-	"OhgewIewN8NCoCkOe+Owpy69ZhJSVtAk7N1GjRXv2wXP1VTL9ZKkF/Q4/rUgHCe9seQFXrvyW/erptpX",
-	"Z28KSjFvL/0UuP4FkAC13FdncHqutgALxQBAJOwcD46eCYhekfH49PxsPP6aSiIJFuOxGTXSRzbnbI65",
-	"uq7eQhL133JRL4PWFIOeZFeY+k/DTOqZAH1PoDgD8DXmS8iRxNxNOkZ53ti83uH+/lGaHhyO4pcHabKf",
-	"ov0XE7Q/GaXpwejFF73Awy/Vrv5sttnM66K8l03U0asZu318g2PGk+7dfCYgQRIp9gKu7w3UBh8PjgBR",
-	"scAcJ4AgwUJytsQJzFiC8/YmoliSa1w73wljOUZUTQXxOCMSx7Lg+g5a5DmaqD0wtLGyzqAXMypRLHFy",
-	"iaR6IGV8pv7qJUjiXUlmipc2j8Ix2jBG65nGHm0xU0M7bXoh4lJkSJ+Ub0cMp2wx/jxHUs18q5s5viZi",
-	"25lLNL3MidB7Q5S480jo8jHEOVo2+KB1ZzFP7rzb15hvOd9u2g8c6dU3vba8Bh00punjmm85muOvOWfc",
-	"z+ypUrALxq+eCWALCljdChOWLMcQfQh7+t9acobFcLgfS3wj9V/YCc8m22D3qkosHIwO4Q2iU6wF71sk",
-	"iUiJ3ppNu2IG8y3LqJYvleDvlgdaL3SKgyHMCwkcLYCzhQBCJQOZEWGlhEci5DlbXKaI5Jbt22wQs9mM",
-	"yEuS+Df71RmYO7QqG/R8gjlm15hbHd5BQwZD3FcipIQSkT1QFHWJCScH2nxvdPhl14Mcp9uJBC3j7TAd",
-	"d9eGFRnyTkfI9VvcuJM/VHALiWTRIY/Q1E9Kdxc/PpFS23azx+VkmoTQLVTMHjb2oX4KNYKtk7+lBLfR",
-	"Zp3BCgt1M/arM4safWxdR4nHg2EHPLIDRP0AEszJtYL4nM2gjSt9nL5AS3Gp5YdnBvpXSFEuMOzMWZ4T",
-	"OoUFplIjUq+R0a8xe+2QLQy/tNTflhgV9HWIfcIRjbMAohkSEvMIFhmmCipmSCj4i5uYzNzlkwNTInM0",
-	"6ZRVHuy9CpXb7GbHVHbSdoMu8ETZZ805Z1LOx3t7CZ6xgRkx+3UQs9me+Yf9367IcJ73OoWTV/zWl+OM",
-	"QiLAZ2xsXq0TdtXMN81s7jWBIjWQmKMY79m3N62S3pbrtqR4qabIr1HeSbpKYA26BVdtifNikpN4E21G",
-	"5jbDMCLy07oQmSKMS8kuOZ6z1sb9pXbe6rTHnlWrn30rVwKRFR5poREC2J+BUBA4ZjRZOdzD4fCONpIT",
-	"QPqWDmM1MlJSXOqblCBSllS0Z6SkiABR7XYAjqdEcakSI2KOY5KS2BozzYn2yPlPN4c//XCQZ9+9xsm3",
-	"6Zfz87++Pt9OFViB7Laqgpt1IdRg4cDZwQ156KGzkk7ap1yXM2vkvd6SDmFv9gt2EMzJHOeE4r4RtEQK",
-	"a/uvUwRm7J+IzL405HkCEcep2f5oglPGsYLZkYKFXgeRyNgCJ0pIzDzWdjVCk6RfHr4cHqYvJjGeDA/i",
-	"o/0X++nxF6MDhL5AyXE8Ge2P9vGL45fH2wAIs8qGZfN/tc7o/Wmv8pjtWa/DXhsdeyyfe1mTBUfOlGye",
-	"1NuKrzZLlY8CQadEXqJCZoxf4hkieXP3UTIj9C/230qc3HHItmw/VSMSITmSjG87mkVE1gPVHHDBFiHd",
-	"Hmyv10VNfF258IJurL0NSGhR9eEXh6OjJI33D48ORxOERunBIToaKkpHx8cvR4fpUfrFYZz21sLgajxR",
-	"xDEWYvM2+ESaBbQanzaQbo0nV5BtB/otCdt7bG3K8JBfyaWbxNyXLFn6vMPO1Q0shej8x7fvoFQVbamj",
-	"bNrtxMB5IbKv1N0tKtmIkPwWqhtkW/U42KifGmenV7b6ljV7qk/Xov07bK0d37u3TVT+qYJplieYKwAx",
-	"08tSujoKACk8DZgmCk0QCh3gsrWCTw3MPiZc3GSfNINHsOO16BrRovX0XYkMSyTt5XUT+DeMX92BrlPG",
-	"r0QEO9Gck2sksUWfysrhGCWQkyts3fn2DufnF0zbQUZ6QMKwsicl5ERIILL/EBmk1rCtDGKcTAl9JlaY",
-	"5iHiqBzyCeVSueTxhx5KEqKmg/Lz2gYaNedxyTJ+pbCoXb+5YYITILJbVhm3wLbiShHkpcLQlyW3Nh/9",
-	"BVEMe26/tuTP1j0LXIqvlnVvObeG0PbUS/c6X3nbudWlhrvTVp/CvBAZzNEyZ8g4hc2OKzpRv2SMXYHA",
-	"NBFA5Akwmi+dvRAFEKFUYq7+iDMcX7FCWiNCWRXGvuBYs5zHv6Qe/Xi4yszp3tZHO85UW5D3XFuKkeNU",
-	"7GUYJWKvi+i6j8+E9dY4/Mq4Xk7oFUi2EinuNv0aI28RKX2xGVlvhZnW6/WGC3tdlHazQ7cc6WK73V0T",
-	"O8Uzdo0TvcVrQiZ3iaDex8DsCg9sDB/U97T982M40+su8DsE5MypvNc33Qm1vq+B1r0xSaITQHGM5xKr",
-	"46GJ14mpY3rXKC+wgCs8lxvB7npkuwmkdqLKTvB4L73yFPit4+B+wpPvGLvqcFUt8MSojTVCyY6whTg6",
-	"uIOh75U0Xbq3rnRjsqtmfA8OUKNfbNqoe1hke+PqNXsLPFHT85lpCl1k3rNQpKAOXjJPlsoD9qB8o2/Z",
-	"P1Q+nuZsSlRRxdaN/xKBxDcSrJehvUCv1+hguA/fMD4hSaK9t+tn7IbwTfiNdTsbDeEOalU6NNJHmgv7",
-	"hmNslkDRTJmbsswe8pqYhKZsk71gJnOm7lzJ6Wi++xWbzdCuwHPElbQFiaYiADyYDiBKWHyFeZATWtz4",
-	"jd01toJJuLA+eeMUsl5+xgF1u/c3WxPdFkNt0a05/ZQhWdtYEGgpAE10OEMKnKewY03emOzOilySXYeX",
-	"Qhr9wySkqKGj/sA4AxRmtYkq6k+XZKP+dtk5GsaGNKonOhlAK6QSmScQ4RscF5Jxi3hTjNRNwtzlJKv2",
-	"b65g35XcqZrLdpYcHvhOy71qxXPY5TlwU9lkDrSOodMFsrKzvQ15TdXzmgR7GzKbajtwNDmcjCYbMouq",
-	"+0eD0eBgG+2l9CqOC07k8q1iNLM5OkDwrpsVJiZ4VoW4OokfCIXjwZENcUmOYqzJAnFJUhRLoeWwOAGU",
-	"C1bCFpf3GNlBymzfMv9WmRR6v20m5pfvz77/avfdj3/7+nW1bDQnf8M6pHFuHBp6Sd+ZRz162kKAQmib",
-	"YsUJouefYci1EquBe6EXZJcNHAtW8BiLzqmevzn7x+m7r7eb7N91gu1d54oEINC5uZ6tW83ZrXuDfNMx",
-	"MqiDGk5XkkJhR+dSWMVtN2XPxTGjfmCEpUeILjLMsd5hxY7mFy3SBOugjr++/fG1Gk47OlOC88QRTNda",
-	"O9Z4W1NBXjPu9PwMrkc118urr+F48MXvv/3reHAEAvNr7YSBgiZYB3LJHpqTvetRBDua2vWEQ+rPMp/P",
-	"PUPY5/sBcLxLFFvPMFWLnyxD+j2acJQwPq7L/zlnksUsB6kUg19AwXBw9Ptv/xoNbkDMMboSQUidhdAm",
-	"7MBRdWBDrUKzwZWheMnJdNok+ZCG9EsmM5ixgkqXMGech2hWO1lhcrTV6blcbQTR4BfBaASiSFNycxLS",
-	"KskfZmip5oDVVqpzD2qnLsCypqF4I+z0XP70J/h7QdSElYlj0nyOB0ch3YW3Jrxkp6jEEOdLiF4xKjGV",
-	"u++WczxWR5OTWM94z8zt+XN8g2KZL58/H4cUSrYv5gpTqn1V0AVZSjZT0Q7U6ATiDHGB5f8UMt09jmDC",
-	"1QHo4PFAzeiUQmES2N2JWnRBFcOYK5wVErs5q/dHCvW1MtlrQDDs3UYBUHyNORwMR/pNr1kpwSFTR8kK",
-	"uT4p/huXFA87L4YHJjdBz0jNQckgQFOdma63eDQYAqNlcnWCY5LgpK/fbfIucsauirlaPGfFNIMoJTSJ",
-	"tk3MV+NE56fvXn0Heya0pszePa1dBvJGRiVRleep00yjsd2yITQSWNWFH4gQCqkaaQ2N59RLTxwyX3BG",
-	"p6CT3tRoLE0F1rs3OlwZtSu7Ve+jFgt6OvqeMQx3TR5tXHCOqYQc06nMTEZtZKelifpdXURqM0knp8aM",
-	"qg2QGmahJMGJmbGtHyBCFPgECiqJkhCYhlQ/lrC4UJIFMpZrf6Ye6RpTM7qapokJKLmA1A444nNnVd/H",
-	"FWoxMC8nMabCJFUaOfzD2TuTnCM1WnHiDH7/7f/VBKOVujt1mXvU79UgT+94cDR4qYZic0zRnPTGvf3B",
-	"cLBvM1Q0mHGxUvX3FPv8iIXaD6kYXctXkO08nqjh3Y/G0EA9IV1N6Rlop5gm2cZwKeFCjgFVvM44zAzt",
-	"hTSq7NsIdupmxUpJS799DGtZJtBHXlJv9U6zPj3KZjlSkl8F91zijVAyZoGFXWEAGMVZKxkHCeBoEVLj",
-	"OxQnEM3RVJsdrnIoqlcg9QOgDOZoSqjBA4YLhCGrkgfOEkVDRMh6LF1oEqiKxH6+h4fWD5dqjo51RU5b",
-	"Rb/XvcGBlTVVZX6LuVr2Xq3qbPu7banY7YWyRsScUWGsghfDofbeGtGojagV/aiuVdO9Q0aSTfNqJSPd",
-	"3vriYJahB+r+g+H+nSa1bi7OUeN57U+abxrnZ8og1jOMmeHBU8zQFr/VaNo3wVaNW90C7I1/vgh6opjN",
-	"kDI6NE81QirPhNt7k7it+KpncGPvQueZinvJ1wGcKTNx+ExBuQTzMdQlYRDSKEHShdCakhh2nD5vLnQI",
-	"O1+iBDj+tcBC9iEMXaGKYjNbqBKGPR3JnpJrc2D9QKlF3IgibSVg+1rCOmm6s5U47Wt5apdGlMlWjzv6",
-	"w45Cxx2BqMN1EceQ2pCjVhnNqGM/sDHHnagWijMbYSLDDmEwrrSYukcdrL1Foqn9XQ1UJh2BFmZW9Kup",
-	"2zhHmUgf0mhQWiCD5SyPQDurkLQEZG1UvS7zsMIeAzhL9T6am0K6QEZ3SIWC9eMcp4ByjlGyDMyV+jyq",
-	"KBRN1MlmWq1SvKhPUnssEhaLMYS9s9SlkdpRAd8QIQUQWoMiei4kzzW1TLAbKuyZM9S6HpHcYS4EXwyH",
-	"1qK1s4CYFXmintXrOYES9JSaXBFtCdk4RoJ5ZMwbnEKM6DM9jUmO6JXW7yFdvfFthjw3wo42pVONLRKc",
-	"Y6ldmukzAf/EnIVUZEgdtWcwYrI+kNsvltqJzpkgkvFlx0Qcsm4SBKTEIGGfMjepWw3VYDymWJQxsY8i",
-	"T1vZd0oc1oe72V0sFrvK1twteI5pzBJT6Xjv8Y3zt6FWR4+ynvXacxWbWVU1fApVdQrO+125pxwgtcXa",
-	"hmekNVTbbOCvOfyMBx4VDxjb3UhtnFhC8iGB26Bn0s103MgLCt56XGFj96dkeaJdYxPjGdKJTzoLDUl1",
-	"fYYSrIFJSEvDinFwVC3rmV0CS0noVAzAh0NC6k8BM/a5170Kkk2xzDDXqGXVr4fm8w4UA0bTB6sIxsCF",
-	"jwdhbIRmJctvx5Q0zdDSOFOdM0272Rsuaeds6J8YLGQ2SO2XkhYukJ5sC4xOzBat2tPbA6Qy881bjqVw",
-	"hd7Yn21O2YWBQWqLjLPU/OpJbLtQZ1H+q0pqU9b7T8pcVm/Tzi0iQlq45hLSzSdG1MIBvdqg0pD6Z6sf",
-	"zfYFGl+VA6pjULfOEEVTDAoPGX/hCh0JzK9JjB240CeroIqDOVv57AbwoyLXBRG4NMQ5DimmaKJGZbRa",
-	"U5t/JvVCqQCmREKKZZwFIXUFnsDxFN8EZYTU+kQVC5nyH/dax4tlWkpIU1NhXgPcNRi3CRt8w/jVoyKD",
-	"MsX2UXBBbfSnQAVl6WwHMGgdxaeCCXyK637C8TNE8EEEw+tbwIMToMzKPmfNKFXc/eQ32wELw9OwYnnr",
-	"zj+pYXEvxHBxqk7PbtPHJ5xIbmoQo1VilOda0gOCGdatmFg6gFNhrLuEJIH1VlovROmw1H2TqiFa+enC",
-	"uESrQFt5venT1Y77hLP5vDKklXmrhtf2vY4joZDqK0qDZAompdiE2BCtT0r73gbw+u7u03O3qS3/6WP6",
-	"Grd9oOrx9aTuyUp0buehrBHdU4qc1wyuUU6SJmDdTurctjx/DZqurcjDjkHvZhdRRpczVgilFm0Wmk6o",
-	"6XQMfq0BSBkdsDhkBd9FZZ5pVEtTqi4avopWskNdkr1VKR/dSWhkAJJZBNrwEPWiq6jKfY1gJxoMBnvt",
-	"2icFr50AwEQBtDH4ZnmOZOZ15FROJzOQ9TqpkXDfuOhsfq/M8Ezg/BobGeNvoEartAITsHZbbcvHPDus",
-	"9qCWJRwZWKn2yiSDafh+unqgWqqVRUTa22YC+KhOcg4ih9RiZBeojw6Go/ZJjuA9NUWX5J84qTbI+fxq",
-	"pqIw3i+6BJLU3HDabWp0ASfTzM5T52wTOgVG1dIw1oFsOG2uxrkOM1QSswPX7ietWGqz8B/2t5pw9Dju",
-	"wQlWlgi6cqF87SZX5gj5tcAUC5MoW2OSDZj5vCyjeUSHWqv08nH8ap7XfApA+tND0DaQKjObf1VDWZqA",
-	"jc/7Tm620dOs6UHCw9rXPgXYFhh/SEVtkXPjRI1zv7lxd9bZdXy9xxbUcOdDUDahTUShLI9SLZ4YWKuj",
-	"XtG3X9fLsIF0ItYf1bw+w9bPsHUVttbJsSYW2IKKh3HCB5LcGg7IsfSUdPygixw7eMA4lSfsGp8AUzjN",
-	"pO9sBWcG8BUR3XC5crDuKDBapuXoVzrvm0TLvpmDxVIrBjcS2ru4QMJV/fkY7yu99DaYeABNfwSd68oU",
-	"W7r3SfTUuy7V46GC/y5t9IeIZ5UC4o2mkoa6vIc1688irHPSImMCt7FLSSQxoroC3MqBBRH4LqKglipM",
-	"kqBRf1QZlYbrt8+pbTH6t1h+alz+yXC37pjxmbcfjbctUde6tgNJ7sHw32L5UG6/F5xstLZXmG/ua0L4",
-	"iGjheDC0Xhif0ywIqfVe6ZSxmr+qH6z6dLzeNQs+ag6NExCExuUijgf76o5lt8dJB1MFq9xOtsDH+Kv0",
-	"e+MM0amx9TIdB+KY6joSDlqO17zp1gemrlzvw+n5mZKSPpTjk3Sm6P7p/CPtIv9H8Y/4XuPxj/zvleKf",
-	"MdoniNEM1T5MardstrIU8UPZnmOtHfduxTKyoTtbhrVtTrDJ+Cg9HtavzLrpzuQCbSXi+7amQ5fuEXo1",
-	"rqrEtNtcXcO6xKuebl3zom+ROBLS91S3BavEqnZAQ44NnM2RkOXYU9aUudYkM1NRy9dVH175q29pyN83",
-	"rqD6kYWVrwvOBhOzuZzPEuy/W4JBWeu4VYJEnQnB8OD26RGVDNQMUQ2m0wH+8zg2WPeNJtvfA6qskod+",
-	"dOml96NL9f5Kd/j20kVXFHq19ESuE/1GQG9bD7Li8Xbyv4xpekD/9vJ/YDJTlCgWRZwBcrLBkA5d2inX",
-	"Sw10Gb0V0WpQqRNK7HOLjJUpjBRQvauxjSk0EvyMhebakofUFS0r0G9TI7muAnRFvqjuCVmC6QdnqjGM",
-	"bnkm1Cg57usANGW6Ic4Uy5rLU02YamvI5ebOUJwRim2s2X03ywZPrRKsab1WyFXt5VgrtV8YodimJTZq",
-	"nnSFq3BfBVhgjgHP5nIZ6H5SGCXOgDOawR+t2FK/jR5Tv3UpFTXvpwxVVh8TUwTnDsmcmScI+cRBx7uo",
-	"We2ncHcVAtdExWcN/J/QwO2QUF2PrrSIfKBdUWX335btyFY/Tvnzdp81/Jhq0/+twpUP/jxcb76nrncA",
-	"Tkybn5tAsYAurSgLOcpvWNimVFWpZ0hdlYTrnnanYk730Mcv4mypaXIXtWzGeP/m+466jvc8V0KPUM2K",
-	"ZXG+ru58JiAt8tw1fhNWJZk6iFoXQWGUkBZSifnOj9WQrnn9Sd0PNyNT3QtNb8vMfNDM7YwZTql3k+iP",
-	"r3UfD0bzpcnSF8zkW5Q9Z8zm6maGtiKj0pSmxWGuDlyTgQnl6142+40elXumd1/fuu0i/fJL83LtXTQJ",
-	"doXIqotpuim3yfVgfEzfXb194aN47ZoveIJ8JrdrHarQEd1TAoSaSFipCzRt7D+9TKXPtvkfw7t4miSA",
-	"qnasHwMQWNdid3+Zdc3a2v34GV8tyKunCiN7UIxi2LZpC6bJnBEqxUCKa+u3EhD2UJ6XxVrWgnENcsPe",
-	"ie3srLvb2KZEl2oFAyIutXH4Z/gzGPNioEYaQ+Ouipgv7TuikOoyitIczXWhvWkv5BwdyqisW546g8V0",
-	"3zNBMKvcVz+H5RZQT/txNua40VDLVr/FHCeYSoJyXSchXaGEP+mlqo94Y0/7fg6Vp04EK78xvWUGWPlx",
-	"sT9q9pcjBxcNJO7UH8Lae/UwgT9gEHU03Cto2fzQtLo03bqqPg+ufSJb0JBakaB7Y+j2hhOWKBxm6gq0",
-	"P8TT685m+5cWdUidq7os8ndwT9na4sShRSKBIwpXGM/tXkWld63q9mS7+BEB0YvhMKrmXvaPcGvo+Kq2",
-	"4diVtvCwYxg/Znkxo4FzOymWlEudYu9aVEWuTnqdG8dvJJh+LC0L4QQQLSt67yRKO7LhSm/ORtNvtV1m",
-	"s7Mloe7gXV9Ldeb9Tf0sN5pzZcuoi0cMqKx8h71DwnQQzZOiS6tpS5rYtsC0g5yeUlq+97SI3F5WdtRf",
-	"vi+FVOkqqYlLh28uGiLRPdHd4sFqSi32jNRjNMZaOnT0hzUNQG1vUBTSdpvYsRJKuw2o8kysac29UzuE",
-	"svxct110DfvqD7nufWVLIgTPn5vBnz937nT1/jXtvpvPWpRSPg1V0b2ahanwLBNTQnpKl6b1Cc5Fo+Zp",
-	"s3Q6AVTrJGgn89FEZkh3lEhX6iJy4uYSScnJpJBY/B/4eayfvIhMuattbuX6tNsGV/FKc3Yjl2AnCnu2",
-	"NzvozthhL+qfgK4MECFF3PRRRNNGkWxd66lzIDRlEey0W5nrxlaeXuYBNPuY99UkXR9zE2Qwg4b0Ci8F",
-	"7FS9zYNaY/N+o7O5OpQZxDnRfhTbrUunVuuxdCOKi//5/bd/dyjYkVWwiqVJEvbGv//27wDcuahz+/23",
-	"f5vzrnpOo0R7bOrnnmh3NDHlIEbV5kjq3NM892myZtf/R/KheD4t8JGdKN433K7qyMf0qlSY268BKV6U",
-	"H0P4rPS2da4YeU4EUFMtaxqmdAp+uvJRBscrH0dhvtlOXeoR+LVDg/qrK72qO7gOqNuL7srF7f8PAAD/",
-	"/w==",
+	"7H37cttGmu+rfIdzqiymIJKyZEmmampXcZyMdhxHa1ubOmW4hCbQIDoCu5nuhihuSlV5hz3PMA+WJznV",
+	"N1yIBklJlsaZ478sk2CjL9/l9137t17MZnNGMZWiN/6tN0cczbDEXP/vDZ6iePkDkW/Q5OLdG/VRgkXM",
+	"yVwSRnvj3ocMg/kaCBUS0Rg/E3Dx7k0Ai4zEGajPEpQzWj736gyQuMIJpIyfAJlSxnEy6AU9ogb8tcB8",
+	"2Qt6FM1wb9wreN4LeiLO8Aypt8vlXH0sJCd02ru9DewUz9EUt2enPgVazCaYw87e7gQJnPTVq/ANms1z",
+	"3Bvv+V87V8N53kuoxFPM6y/G3P/uM4lnAuaYgxoMdhKcoiKX8HwUAJIwY0LC3mjUnM7zUcd8ML+8w5w4",
+	"+wXH8uy7cyQz/5mdfQcsBaQOY26ehh1ZnaX97JkAkvQHcEGvKFvQABZEZqyQMClInogAGAfK6C4tZpiT",
+	"eAzRwegAfgt7MywEmuKwNw576qO3TELKCpqEvduoseJ9u+C5mmq5XpL0gh7HvxaE46Q3lrzAa1d+677V",
+	"VPvq7BWbzYhsL/1ULTjWXwZABngACOZkjnNCMewcD46eCYhekfH49PxsPH5NJZEEi/HYjBfpw5pzNsdc",
+	"fa7GjzlGEieXyPO2iw+v9I7BjOQ5EThmNBFqiJTxmfpBL0ES70oyUwfbJO2gd7M7Zbv2QzQn6qnBB/No",
+	"+dUumc0Zl4Zx1Vn3pkRmxWQQs9kwRxOOEsZ3E3xd/mcoML/GfGhH1FSTFByZKa+u4H01Z1rkOZqoIzOn",
+	"sXoGQS8llIis3AvvIjtG+ScsekrkJSpkxvglniGSe6RL4yFDmR3PGJK6tGTvfYwkfk505Kd5bdDzbazl",
+	"xkszRPt7kSHvK4VEshDt10ZzTBNCp1EAES8otX+KIo6xEOrPFJEcJ+qvWIl09bfi9UhckfkcJ9GgRa9q",
+	"SyuG/Wg4WE2sMf2gzi/lBJukU6NH7+a2T8VzmJ/K+bGJernajldn7wpKMfeJBa6/ASRAScFXZ3B6riQj",
+	"FkovApHrhIMZ1ScczIGVsu6l73Alu8LUTxpmUs8E6GcCpTABX2O+hBxJzN2kY5TnDZnaO9zfP0rTg8O9",
+	"+OVBmuynaP/5BO1P9tL0YO/5i+3Ozsxr3T6+wzHjSfduPhOQIImU1gWunw3UBh8PjgBRscAcJ4AgwUJy",
+	"tsQJzFiC8/YmoliS6zpPTRjLMaJqKojHGZE4lgXXT6wXL7dBL2ZUolg+REjdBitCfwtproRsfY+2mGkX",
+	"sxNxKTKkT8q3I05MbRx/niOpZr7VwxxfE7HtzCWaXuZE6L0hCgV5hZMT8pyjZYMPWk8W8+TOu32N+Zbz",
+	"7ab9wJFefdNry1sRZrVp+rnmAyfTqWKbXwssPHDhJ4qhENgAM2keXid3muN5wUkJg/43x2lv3PvLsEL7",
+	"Q4uYhiVcWkN114gTtYmGI5OEqDmj/LzxuvU0r0VaOQ5MybWSaep0YJFhqoAkXgM03E76zquaXeDW7DuC",
+	"Hzia49ecM+6Xt6kyfRaMXz0TwBYUsHoUJixZjiH6Lezp/2tMGxaj0X4s8Y3Uf2EHa5vbj92rKsl8sHcI",
+	"7xCdYg2J3yNJRKqnvlEom8F8yzKg/1sFybtFskbsnRJ5BPNCAkcL4GwhgFDJQGZEWEHtEcp5zhaXCiZY",
+	"yduWRFZtd+GeEoivAT4xu8bcAqoOsjDW3X2F8sMh6xqe6USMm/Cc5tVtpLJWs3aYzfh8DUycbqczhET8",
+	"obqzAqU+xeEnpbtrAJ+UaOBQtcedALRLrjtEW9uH+inUCLZO/pYS3EabdQYrLNTN2K/OrD3fYc6W9vvx",
+	"YNShKewAUT+ABHNyjRNIOZtB2+L3cfoCLcWllh+eGehvIUW5wLAzZ3lO6BQWmEpj+frcP/0as9cO2TpI",
+	"Li31eyyl0inhfCkTjmicBRDNkJCYR0aREAkZEqU+qYSveconB6ZE5mjSKas8XpFVJ0ab3eyYBc+3HHSB",
+	"J3Dx7k1zzpmU8/FwmOAZG5gRs1+1oWv+Y//ZFRnO816wvdlZEY5ejnPXEQE+N9Dm1TphV81808zmXudU",
+	"pAYScxTjoX1701/U23LdlhQv1RT5Nco7SVcJrO38G/NikpN4E21G5jHDMCLy07oQmSKMS8kuOZ6z1sb9",
+	"e+281WmPPatWX/tWrgQiKzzSQiMEsF8DoVDzSFWHezga3dFMdQJIP9LhRoyMlBSX+iEliJQxGw2NlBQR",
+	"IKodwsDxlCguVWJEzHFMUhJbe7I50R45//nm8OcfD/Lsb29x8kP67fz8P96eb6cKrEB2W1Uh/roQarBw",
+	"4DyUDXnoobOSTtqnXJcza+T9Zt8l7FRuy74RtEQK65VdpwjM2D8TmX1ryPMEIo5Ts/3RBKeMY2XpRAoW",
+	"el33ImMLnCghMfMYHNUITZJ+efhydJg+n8R4MjqIj/af76fHL/YOEHqBkuN4sre/t4+fH7883gZAmFU2",
+	"jMt11k0bHXuMz3sZ9F+K17TDmVntPkpmhP67/b8SJ3ccsi3bT9WIREiOJOPbjtZ2klYDLtgipNuD7fW6",
+	"qImvq+BK0I21twEJLao+fHG4d5Sk8f7h0eHeBKG99OAQHY0UpaPj45d7h+lR+uIwTntrYXA1nnXAbt4G",
+	"n0izgLbtca3x5JO5X0su3STmvmXJ0he3c0FIYClE5z+9/wClqmhLHWXTbicGzguRfaeeblHJRoS03jW/",
+	"rXrc7DhvnJ1e2epb1uypPl2L9u+wtXZ87942UfmXCqZZnmCuAMRML0vp6igApPA0mGCHAjwd4LK1gi8N",
+	"zD4mXNxknzTD+rDjtegacfz19F2JDEsk7eV1E/j3jF/dga5Txq9EBDvRnJNrJLFFn8rK4RglkJMrbCMq",
+	"9gkXahFM20FGekDCsLInJeRESCCy/xAZpNawrQxinEwJfSZWmOYh4qgc8gnlUrnkTuexUXMelyzjVwqL",
+	"2vWbByY4ASK7ZZVxC2wrrhRBXioMfVlya/OnvyCKYej2a0v+bD2zwKX4aln3lnNrCG2oXjrsfOVt51aX",
+	"Gu5OW30K80JkMEfLnCHjFDY7ruhEfZMxdgUC00QAkSfAaL509kIUQIRSibkOF2c4vmKFtEaEsiqMfcGx",
+	"ZjmPf0n99PPhKjOne1sf7VBfbUHec20pRo5TMcwwSsSwi+i6j89EVtc4/MrQak7oFUi2ksPTbfo1Rt4i",
+	"WP18M7LeCjOt1+sNF/a6QPlmh2450qftdndN+BrP2DVO9BavCZncJYh9HwOzKzywMXxQ39P214/hTK+7",
+	"wO8QEzWncqEfuhNqvaiB1uGYJNEJoDjGc4nV8dDE68TUMb1rlBdYwBWey41gdz2y3QRSO1FlJ3i8l155",
+	"CvzWcXA/48nfGLvqcFUt8MSojTVCyY6whTg6uIOh75U0Xbq3rnRjsqtmfA8OUKN/2rRR97DIhuPqNcMF",
+	"nqjp+cw0hS4y71koUlAHL5knUegBe1C+0bfsHysfT3M2JaqoYuvGf4lA4hsJ1svQXqDXa3Qw2ofvGZ+Q",
+	"JNHe2/UzdkP4JvzOup2NhnAHtSodGhk8zYV9zzE2S6BopsxNWSZweU1MQlO2yV4wkzlTT66k1TTf/YrN",
+	"ZmhX4DniStqCRFMRAB5MBxAlLL7CPMgJLW78xu4aW8HkvFifvHEKWS8/44C63fubrYlui6G26Nacfs6Q",
+	"rG0sCLQUgCY6nCEFzlPYsSZvTHZnRS7JrsNLIY3+y+QEqaGj/sA4AxRmtblCOhvS5jmpv12ClIaxIY3q",
+	"uWYG0AqpROYJRPgGx4Vk3CLeFCP1kDBPOcmq/Zsr2Hclfa3msp0lhwe+03KvWvEcdnkO3FQ2mQOtY+h0",
+	"gazsbG9Daln1e02CvQ3JZbUdOJocTvYmG5K7quf3BnuDg+20V5k4lZooiJ/d1/CFTc5ymZletmpkTK2q",
+	"xwyJTEl78zhc4aUayv3XYJQA5kgIxc7GF2GjO0jUkqh2bLRxbCLwUf8EEF0CkxnmZhiLUgUcjEaDrdlQ",
+	"YQ8cF5zI5XsljMwq9G596N6WiQkwVmHATgEBhMLx4MiGASVHMdasg7gkKYql0LpKnADKBSuhnUvPjewg",
+	"Za1KWT2izC5Nk7aO4NuLszff7X746e+v31ZnhObk71iHfc6N00cv6W/mp57DsjCpEPrEVxxFev4Zhlwr",
+	"+poBJPSC7LKBY8EKHmPROdXzd2f/dfrh9XaT/U9dHnLXuSIBCHRliWfrVitO6h4z33SMnO6ghtOV3GXY",
+	"0fkmFtzYTRm6WG/UD4xC8SiaRYY51juseNN8o8W+YB3U8R/vf3qrhtPO4JTgPHEE07XWjjXe1tS019Q9",
+	"PT+D672ae+rVazgevPjj9/85HhyBrjlIgEgoaIJ1sJsM0ZwMr/ci2NHUriccUn+N1HzuGcL+vh8A13UQ",
+	"OZ5hqhY/WYb0jS13GNd15JwzyWKWg1TK0y/EYTQ4+uP3/9kb3ICYY3QlgpA6K6pN2IGj6sCGo4VmgytD",
+	"8VY21kk+pCH9lskMZqyg0iUVGgcrmtVOVpgKI3V6rtIIQTT4RTAagSjSlNychLQqUYMZWqo5YLWV6tyD",
+	"2qkLsKxpKN7IVj2Xv/wF/rMgasLKDDSpUMeDo5DuwnsTgiulZow4X0L0ilGJqdz9sJzjsTqanMR6xkMz",
+	"t2++wTcolvnym2/GIYWS7Yu5kt5qXxW8Q5aSzVS0kzk6gThDXGD510Kmu8cRTLg6AB1gH6gZnVIoTPmV",
+	"O1GLwKhiGPMJZ4UsJb16f6SQcasOqwaWw95tFADF15jDwWhPv+ktKyU4ZOooWSHXl3R970q6YOf56MDk",
+	"b+gZqTkoGQRoqgso9BbvDUbAaFkDkOCYJDjp63eb3JScsatirhbPWTHNIEoJTaJty8rUONH56YdXf4Oh",
+	"UZbDMUmGWrsM5I2MSqIqz1On4kZju2UjaCT5qg9+JEIolWykNTR+p1564qyXBWd0CjoxUI3G0lRgvXt7",
+	"hyujdmUA633UYkFPRz8zhtGuyTWOC84xlZBjOpWZyTqO7LQ0UX+oi0htSuoE3phRtQFSQ1GUJDgxM7Zl",
+	"LkSIAp9AQSVREgLTkOqfJSwulGSBjOXa56tHusbUjK6maeImSi4gtQOO+NxZ1fdxhVoMFM5JjKkwiadG",
+	"Dv949sEkMEmN6Jw4gz9+/781wWil7k5d5h71ezVY2DseHA1eqqHYHFM0J71xb38wGuzbLB4NZlw8Wf09",
+	"xT5fa6H2QypG1/IVZDvXKWpEQKIxNFBPSFfTngbacahJtjFcSriQY0AVrzMOM0N7IY0qH0AEO3XTa6Ug",
+	"s98+hrUsE+gjL6m3eqdZnx5lsxwpya+Cey45SSgZs8DCrjAAjOKslbCEBHC0CKnxr4oTiOZoqk0zV/ca",
+	"1etn+wFQBnM0JdTgAcMFwpBVyQNniaIhImQ930BoEqhKnD/ew4vth0s1Z9C6Et2tMgTWvcGBlTU10X6v",
+	"QrXsYa1mevunbaHz7SdlQog5o8JYBc9HI1NrokWjNjRX9KP6rJruHbK2qrqUZsLWrbe2xDL0QD1/MNq/",
+	"06TWzcU5szyv/VnzTeP8TKnIeoYxMzx4ihna0u0aTfsm2KrQrluAvfHHT0FPFLMZUkaH5qlG2OmZcHtv",
+	"ktsVX/UMbux90rm44l7ydQBnykwcPVNQLsF8DHVJGIQ0SpB0YcamJIYdp8+bCx3BzrcoAW5qpvoQhq6Y",
+	"R7GZLeYJw56O9usSJbUf/UCpRdyItG0lYPtawjppurOVOO1reWqXRpTJVo/N+kOzQsdmgajDdVHZkNqw",
+	"rFYZzchsP7Bx2Z2oFq40G2Gi5w5hMK60mHpGHax9RKKp/V4NVCZmQb2eWU3dxoLKYoOQRoPSAhksZ3kE",
+	"2qGHZFmUj8oFmx8r7DGAs1Tvo3kopAtkdIdUKFj/nOMUUM4xSpaB+aQ+jypSRxN1splWqxQv6pPUHouE",
+	"xWIMYe8sdam2dlTAN0RIAYTWoIieC8lzTS0T7IYKe+YMta7XldQOJb4YjaxFa2cBMSvyRP1Wr+cEStBT",
+	"anJFtCVk4xgJ5pEx73AKMaLP9DQmOaJXWr+HdPXB9xnyPAg72pRONbZIcI6ldvumzwT8N+YspCJD6qg9",
+	"gxGTGYPcfrHUTnTOBJGMLzsm4pB1kyAgJQYJ+5S5SW9rqAbjzsKijBt+FnnaylBU4rA+3M3uYrHYVbbm",
+	"bsFzTGOWmILce49vPHMNtbr3KOtZrz1XsZlVVaOnUFWn4FyTlXvKAVLbasTwjLSGapsN/HWZX/HAo+IB",
+	"Y7sbqY0TS0g+JHAb9ExKnna2e0HBe48rbOz+lCxPtGtsYjxDOjlMZ+ohqT6foQRrYBLS0rBiHBxVy3r2",
+	"m8BSEjoVA/DhkJD60+SMfe51r4JkUywzzDVqWfXrofm8A8WA0fTBKoIxcOHzQRgbxVrJhNwxZV8ztDTO",
+	"VOdM0272hkvaORv6JwYLmQ1S+6WkhUs2SLYFRidmi1bt6e0BUpkd6C1ZU7hCb+xHm3f3ycAgtUXGWWq+",
+	"9ST/fVJnUf6vSvxT1vvPylxWb9POLSJCWrjWSNLNJ0bUwgG92qDSkPprqx/N9gUaX5UDqmNQj84QRVMM",
+	"Cg8Zf+EKHQnMr0mMHbjQJ6ugioM5W/nsBvCTItcFEVVsieOQYoomalRGqzW1+WdSLyYLYEokpFjGWRBS",
+	"VwQLHE/xTVBGka1PVLGQiVq51zpeLFN3QpqaKvwa4K7BuE3Y4HvGrx4VGZRpyI+CC2qjPwUqKMuLO4BB",
+	"6yi+FEzgU1z3E45fIYIPIhhe3wIenABlVvY5a0ap4u5ffr8dsDA8DSuWt26PkhoW90IMF6fq9Ow2fXzC",
+	"ieSmBjFaJUZ5riU9IJhh3UiQpQM4Fca6S0gSWG+l9UKUDkvd9a8aopXDL4xLtAq0lZ83fbracZ9wNp9X",
+	"hrQyb9Xw2r7XcSQUUv2J0iCZgkkpNiE2ROuT0r63Aby9u/v03G1qy3/6mL7GbX9Qdah8UvdkJTq381DW",
+	"iO4pRc5bBtcoJ0kTsG4ndW5bnr8GTddW5GHHoHeziyijyxkrhFKLNlNPJx11OgZfU5PcYunf4pAVfBeV",
+	"ubhRLZWr+tDwVbSSQesKEaxK+exOQiMDkMx0uzwFjGuFaVGVHxzBTjQYDIbt+jAFr50AwEQBtDH4ZnmO",
+	"ZOZ15FROJzOQ9TqpkXDfuOhsDrTM8Ezg/BobGeNv/0mrtAITsHZbbUvsPDus9qCWSR0ZWKn2yiTMafh+",
+	"unqgWqqVhVba22YC+KhOcg4ih9RiZBeojw5Ge+2T3IMLagpTyX/jpNog5/OrmYrCeL/oEkhSc8Npt6nR",
+	"BZxMMztPnddO6BQYVUvDWAey4bS5Guc6zFBJzA5cu6+0YqnNwn/YP2jC0eO4H06wskTQlQvlaze5MkfI",
+	"rwWmWJhk4hqTbMDM52Wp0SM61FrlqY/jV/O85ksA0l8egraBVJnZ/KsaytIEbHzed3Kz7T3Nmh4kPKx9",
+	"7VOAbYHxp1TUFjk3TtQ495sbd2edXcfXQ7aghjsfgrIJbSIKZXmUavHEwFod9Yp+eF0vVQfSiVh/UvP6",
+	"Clu/wtZV2Fonx5pYYAsqHsYJv5Hk1nBAjqWn7OVHXQjawQPGqTxh1/jEZG6b9J2t4MwAviOiGy5XDtYd",
+	"BUbLtBz9Sud9k2jZN3OwWGrF4EZCexcXSLjKSB/jfaeX3gYTD6Dpz6BzXSlnS/c+iZ760KV6PFTwr6WN",
+	"/hTxrFJAvNNU0lCX97Bm/VmEdU5aZEzgNnYpiSRGVFfJWzmwIALfRRTUUoVJEjRqtCqj0nD99jm1LUb/",
+	"Acsvjcu/GO7WXUW+8vaj8bYl6tqdI0CSezD8D1g+lNvvBScbF7MozDf3NWp8RLRwPBhZL4zPaRaE1Hqv",
+	"dMpYzV/VD1Z9Ol7vmgUfNYfGCQhC43IRx4N99cSy2+Okg6mCVW4nW+Bj/FX6vXGG6NTYepmOA3FMdR0J",
+	"By3Ha9506wNTn1zvw+n5mZKSPpTjk3SmMcHT+UfajRAexT/ie43HP/L/rxT/itG+QIxmqPZhUrtlsw11",
+	"ZutvHKe3Q1u4tnoJ2sf17X5fnQFJBrqgKWfsCjfrOoo5TJYQxcSk+qivSBJSK9i9dX9lvoOxuGZkyssc",
+	"2pPSfA2pTnaqslGPBzeQocR0va7c16YRNrjeAGa6Yqzjhc01ABH1TJ6q01jZDA3TZM4IlbDQxX4p4yF1",
+	"zdMM28LpimqGlNBEz6C0Qw9GB30jbKva7f3eA24Bq9c9tG49sA3CEUg0NdjB5jmKDMHOxbs3u1aINlqH",
+	"I4iGUb+jebhnoqb35vYz/dQV+nrLdCKQqSOqqsxdwbOVMwJX7gubI39UZpeFNKR7g/InutWdmZcuc4Pt",
+	"Q14ma72dLBHS5w1bo4HNGhVMLpPYCCX3+i1Sk0K6r4jJXYLCUkDUFLXX4yTbYZ6QHgwgKmvmo8Actb1/",
+	"ZFYIHUFDuiZfT9EbFaxq7inGia7Wr36l8+ua5fx6JAVWGjX9dx9/huZq5Cu83NVDuAGFyaIzrxEmI2IW",
+	"1Nb58e+v/8+nv+rfqD14YUJ/HKeGJATLr01vAVTl3pcbbunAdryyTZX0u3RKGOFCgr7NwGHU8iqPVoK/",
+	"ydM3eZhm+dQQeQCRfd2lfZ2ubxNYBhAxmi/H8NEVE3+K4Bc2MdtHaJwXJt721iYE63d0k7crbBVVgn6t",
+	"as1WIxMB0fPRXlTluq1uBtIVFqJqw+3DjKu9JR4JMHpbWHxmtNjxjttVSfeYobXWrUkdCG7lrJ4ywPaW",
+	"lcJ2J3qIYO0HMEFJXVS1B9wkhto1GvcTLI18e8PCrbl42ar/1NjdZA7rOPpadbE9cH9STFxXnp2a86GJ",
+	"dJaHyhBBqnttpDX87ATtSgqdBcm2X8dvZZ+/tcGODyvhA5vfZnsVbFs4Z9Kiy7CgTb5g3caZSZjfChP0",
+	"beGz7m9B6NW4aqWgc0vUZ1XjnWohZarJVhDmgur+wpXvQWdpQI6NzzdHQpZjT1nTMWHjFmYqavlaEXud",
+	"FPqRhpPinevM9MgWva+d5oY4THM5X838f20zH8qGIFtlEdeZEAwPbi/6KkeBZohqMJ0z+8939gbrruG2",
+	"jQKhSr1+6L3aL/2Gaq1R6x2u1+60V1frs+U60W8E9LZF0ytpIU7+l4l/Hs/49vJ/YNK3lSgWRZwpG8jI",
+	"BkM6dGmnXK/H1b2mymZqe9p0Cqn93SJjZZ0PBVS/HsUm3jSqYIwrwt1vFFLX2SfDS1c/xHWrDNcJB9XD",
+	"hUswzghTsmx0yzOhRslxX7trKNOdNadY1vIC1IQtLLIFbDMUZ4Rim5Dp7kC2GYZWCda0XsuwUns51krt",
+	"F0YotrU7jcYAug2McNeLLTDHgGdzuQx0Y1qMEmdBGs3gT+nZUr/tPaZ+61Iqat5PaW5UF0MrgnOHZM7M",
+	"k6n3xJl5d1GzGvO6pwqBa6Liqwb+Z2jgdt5UXY+u9Jp/oPO9KoG9Lfsab+V6dyqzFi36jGpz36s2V24O",
+	"fbjevKCuwRZOTC/Mm0CxgK4/Lqudy8vwbHfbqh9KSF0psWvDfKeOJ+5Hn7/TSUtNk7uoZTPGxbs3HcXP",
+	"FzzXYQqqWbHsYKVboDwTkBZ57jpIC6uSTLFwrR25MEpICynr9bca0t2CdVIPVrv4i96WmbkZ2e2MGU6p",
+	"d1MNi691sztG86UpZRXMJCWXjRnN5uqu6LZsudKUpld6rg5ck4HJd9UNH/cbze6Hpgl438a2I/3yS/Ny",
+	"HYI3VSiFyKoP03RTAYBr5v6YAe56H/RHCW03X/AESf9u1zpUoSO6pwQINZGw0jzD3If15aXzf7XN/xwh",
+	"+NMkAVTd6/A5AIF1LXY3YVzX0bh9sRfjq10r6vV0yB4Uoxi27Wzogt5iIMW19VsJCHsoz8uOBtaCcTdt",
+	"hL0Te0WMbgFpO3deqhUMiLjUxuG/wb+BMS8GaqQxNJ6qiPnSviMKqa41Ls3RXHejMuF35+hQRmXd8tRp",
+	"3qZFtckUs8p99V5dt4B6bryzMceNrrO2RUTMcYKpJCjXxcTSVRP7M8OrIuJ39rTv51B56mqJV2fW0Nyy",
+	"TKK8pfjPWiLhyMFFQIk79Yew9rAeJvAHDKKOrtQFLTuEm37wpqVt1QzN9RhnCxpSKxJ0MFz3AJ+wROEw",
+	"U3yr/SGehtC2JLa0qEPqXNVlJywH95StLU4cWiQSOKJwhfHc7lVUetc6gsujWnC5bLLm1tC4XOqo7HVi",
+	"OHblfinYMYwfs7yY0cC5nRRLyqWuQ3V9XCPXTGidG+dOUcoTQLRse3MnUdpRMlJ6czaafqs95Zvt3wl1",
+	"B++av6sz729q+n6nrJ1HC6g4WbM+itJBNE+KLq2mLWli2y4sXdlETygtLzx91LeXlR2x1YtSSJWukpq4",
+	"dPjmU0Mkul9090GzmlKLPSP1GI2xlg4dlyiYLvm2gT4KafsuBZ0attuAKs/Emjt+dmqHUPZo0r3JXVfr",
+	"+o9ci+uybyeCb74xg3/zjXOnq/evuTeo+VuLUspfQ9WZSs3CtEEps7dDekqXJl8B56LRGGCzdDoBVGu3",
+	"7bLtPpfIDOmOEulKXURO3FwiKTmZFBKL/wUfx/qXnyKTWmU7wLoLn2wX2HjlliebWLYThT17yRPoK3bC",
+	"XtQ/AV0+K0KKuGk2jqaNTjJ1rafOgdCURbDTvhNJd3/1XIoUQPNCpL6apLsQyQQZzKAh1bfb7FSXJAW1",
+	"G5L6jSuS1KHMIM6J9qPYlra6/lCPpbu1ffrrH7//Y0P2lmJpkoS98R+//yMAdy7q3P74/R/mvKuLWVCi",
+	"PTb1c0+0O5qYtDWjanMkdYFWnvs0WfP6sEfyoXjuKPvMThTvG54438thbr8GpHhR3qr2VendOUeKmpYy",
+	"Jvu8U/DTldvdHK98HoX5bjt1qUfg1w4N6usbe9UVOjqgbj90n3y6/X8BAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

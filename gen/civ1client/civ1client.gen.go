@@ -14,8 +14,30 @@ import (
 	"strings"
 	"time"
 
+	"github.com/labrador-dev/labrador/server/apitime"
 	"github.com/oapi-codegen/runtime"
 )
+
+// CICommit A CI commit, i.e. a pipeline (8.7's `Ci::API::Entities::Commit`).
+type CICommit struct {
+	// CreatedAt UTC with milliseconds.
+	CreatedAt apitime.Time `json:"created_at"`
+
+	// Duration Seconds.
+	Duration         *int          `json:"duration"`
+	FinishedAt       *apitime.Time `json:"finished_at"`
+	GitAuthorEmail   string        `json:"git_author_email"`
+	GitAuthorName    string        `json:"git_author_name"`
+	GitCommitMessage string        `json:"git_commit_message"`
+
+	// ID The pipeline's id.
+	ID        int    `json:"id"`
+	ProjectID int    `json:"project_id"`
+	Sha       string `json:"sha"`
+
+	// Status `pending`, `running`, `success`, `failed`, `canceled` or `skipped`.
+	Status string `json:"status"`
+}
 
 // CIRunner A runner as the CI API presents it (8.7's `Ci::API::Entities::Runner`).
 type CIRunner struct {
@@ -44,6 +66,16 @@ type CIRunnerRecord struct {
 	Token        string     `json:"token"`
 	UpdatedAt    time.Time  `json:"updated_at"`
 	Version      *string    `json:"version,omitempty"`
+}
+
+// CITriggerRequest One use of a trigger (8.7's `Ci::API::Entities::TriggerRequest`).
+type CITriggerRequest struct {
+	// Commit A CI commit, i.e. a pipeline (8.7's `Ci::API::Entities::Commit`).
+	Commit CICommit `json:"commit"`
+	ID     int      `json:"id"`
+
+	// Variables The variables given, null when none.
+	Variables *map[string]string `json:"variables"`
 }
 
 // GrapeError The framework's own error body: `{"error":"<text>"}`.
@@ -346,6 +378,15 @@ type RunnerInfo struct {
 	Version *string `json:"version,omitempty"`
 }
 
+// TriggerRefBuildsBody defines model for TriggerRefBuildsBody.
+type TriggerRefBuildsBody struct {
+	// Token The trigger's token.
+	Token string `json:"token"`
+
+	// Variables A hash of string keys to string values, passed to the builds as variables (`public: false`); any other value answers 400.
+	Variables interface{} `json:"variables,omitempty"`
+}
+
 // LegacyGitLabURL defines model for LegacyGitLabURL.
 type LegacyGitLabURL = string
 
@@ -432,6 +473,12 @@ type UpdateLegacyProjectJSONRequestBody = LegacyUpdateProjectBody
 
 // UpdateLegacyProjectFormdataRequestBody defines body for UpdateLegacyProject for application/x-www-form-urlencoded ContentType.
 type UpdateLegacyProjectFormdataRequestBody = LegacyUpdateProjectBody
+
+// TriggerRefBuildsJSONRequestBody defines body for TriggerRefBuilds for application/json ContentType.
+type TriggerRefBuildsJSONRequestBody = TriggerRefBuildsBody
+
+// TriggerRefBuildsFormdataRequestBody defines body for TriggerRefBuilds for application/x-www-form-urlencoded ContentType.
+type TriggerRefBuildsFormdataRequestBody = TriggerRefBuildsBody
 
 // CreateLegacyWebHookJSONRequestBody defines body for CreateLegacyWebHook for application/json ContentType.
 type CreateLegacyWebHookJSONRequestBody = LegacyWebHookBody
@@ -1056,6 +1103,87 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /projects/{id} (the `UpdateLegacyProject` operationId).
 	UpdateLegacyProjectWithFormdataBody(ctx context.Context, id LegacyProjectIDPath, body UpdateLegacyProjectFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TriggerRefBuildsWithBody Trigger builds of a ref
+	//
+	// No user: the trigger's `token` authorises the call. In 8.7's order:
+	//
+	// 1. `token` is required:
+	//    `400 {"message":"400 (Bad request) \"token\" not given"}`.
+	// 2. An unknown project, or an unknown or deleted token:
+	//    `404 {"message":"404 Not Found"}`.
+	// 3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+	// 4. `variables`, when given, must be a hash
+	//    (`400 {"message":"variables needs to be a hash"}`) of string keys
+	//    and string values
+	//    (`400 {"message":"variables needs to be a map of key-valued strings"}`);
+	//    as a form, `variables[KEY]=value`.
+	// 5. The ref is resolved to a commit, a trigger request recorded, and
+	//    the first stage of the commit's `.gitlab-ci.yml` built for it
+	//    (no user, `trigger_request_id` set, `only: [triggers]` jobs
+	//    included). Nothing built:
+	//    `400 {"message":"No builds created"}`.
+	//
+	// The answer is `201` with the trigger request and its CI commit.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/{id}/refs/{ref}/trigger (the `TriggerRefBuilds` operationId).
+	TriggerRefBuildsWithBody(ctx context.Context, id string, ref string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TriggerRefBuilds Trigger builds of a ref
+	//
+	// No user: the trigger's `token` authorises the call. In 8.7's order:
+	//
+	// 1. `token` is required:
+	//    `400 {"message":"400 (Bad request) \"token\" not given"}`.
+	// 2. An unknown project, or an unknown or deleted token:
+	//    `404 {"message":"404 Not Found"}`.
+	// 3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+	// 4. `variables`, when given, must be a hash
+	//    (`400 {"message":"variables needs to be a hash"}`) of string keys
+	//    and string values
+	//    (`400 {"message":"variables needs to be a map of key-valued strings"}`);
+	//    as a form, `variables[KEY]=value`.
+	// 5. The ref is resolved to a commit, a trigger request recorded, and
+	//    the first stage of the commit's `.gitlab-ci.yml` built for it
+	//    (no user, `trigger_request_id` set, `only: [triggers]` jobs
+	//    included). Nothing built:
+	//    `400 {"message":"No builds created"}`.
+	//
+	// The answer is `201` with the trigger request and its CI commit.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/{id}/refs/{ref}/trigger (the `TriggerRefBuilds` operationId).
+	TriggerRefBuilds(ctx context.Context, id string, ref string, body TriggerRefBuildsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TriggerRefBuildsWithFormdataBody Trigger builds of a ref
+	//
+	// No user: the trigger's `token` authorises the call. In 8.7's order:
+	//
+	// 1. `token` is required:
+	//    `400 {"message":"400 (Bad request) \"token\" not given"}`.
+	// 2. An unknown project, or an unknown or deleted token:
+	//    `404 {"message":"404 Not Found"}`.
+	// 3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+	// 4. `variables`, when given, must be a hash
+	//    (`400 {"message":"variables needs to be a hash"}`) of string keys
+	//    and string values
+	//    (`400 {"message":"variables needs to be a map of key-valued strings"}`);
+	//    as a form, `variables[KEY]=value`.
+	// 5. The ref is resolved to a commit, a trigger request recorded, and
+	//    the first stage of the commit's `.gitlab-ci.yml` built for it
+	//    (no user, `trigger_request_id` set, `only: [triggers]` jobs
+	//    included). Nothing built:
+	//    `400 {"message":"No builds created"}`.
+	//
+	// The answer is `201` with the trigger request and its CI commit.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /projects/{id}/refs/{ref}/trigger (the `TriggerRefBuilds` operationId).
+	TriggerRefBuildsWithFormdataBody(ctx context.Context, id string, ref string, body TriggerRefBuildsFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UnlinkLegacyProjectRunner Unlink a runner from a CI project
 	//
@@ -1723,6 +1851,117 @@ func (c *Client) UpdateLegacyProject(ctx context.Context, id LegacyProjectIDPath
 // Corresponds with PUT /projects/{id} (the `UpdateLegacyProject` operationId).
 func (c *Client) UpdateLegacyProjectWithFormdataBody(ctx context.Context, id LegacyProjectIDPath, body UpdateLegacyProjectFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateLegacyProjectRequestWithFormdataBody(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TriggerRefBuildsWithBody Trigger builds of a ref
+//
+// No user: the trigger's `token` authorises the call. In 8.7's order:
+//
+//  1. `token` is required:
+//     `400 {"message":"400 (Bad request) \"token\" not given"}`.
+//  2. An unknown project, or an unknown or deleted token:
+//     `404 {"message":"404 Not Found"}`.
+//  3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+//  4. `variables`, when given, must be a hash
+//     (`400 {"message":"variables needs to be a hash"}`) of string keys
+//     and string values
+//     (`400 {"message":"variables needs to be a map of key-valued strings"}`);
+//     as a form, `variables[KEY]=value`.
+//  5. The ref is resolved to a commit, a trigger request recorded, and
+//     the first stage of the commit's `.gitlab-ci.yml` built for it
+//     (no user, `trigger_request_id` set, `only: [triggers]` jobs
+//     included). Nothing built:
+//     `400 {"message":"No builds created"}`.
+//
+// The answer is `201` with the trigger request and its CI commit.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/{id}/refs/{ref}/trigger (the `TriggerRefBuilds` operationId).
+func (c *Client) TriggerRefBuildsWithBody(ctx context.Context, id string, ref string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTriggerRefBuildsRequestWithBody(c.Server, id, ref, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TriggerRefBuilds Trigger builds of a ref
+//
+// No user: the trigger's `token` authorises the call. In 8.7's order:
+//
+//  1. `token` is required:
+//     `400 {"message":"400 (Bad request) \"token\" not given"}`.
+//  2. An unknown project, or an unknown or deleted token:
+//     `404 {"message":"404 Not Found"}`.
+//  3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+//  4. `variables`, when given, must be a hash
+//     (`400 {"message":"variables needs to be a hash"}`) of string keys
+//     and string values
+//     (`400 {"message":"variables needs to be a map of key-valued strings"}`);
+//     as a form, `variables[KEY]=value`.
+//  5. The ref is resolved to a commit, a trigger request recorded, and
+//     the first stage of the commit's `.gitlab-ci.yml` built for it
+//     (no user, `trigger_request_id` set, `only: [triggers]` jobs
+//     included). Nothing built:
+//     `400 {"message":"No builds created"}`.
+//
+// The answer is `201` with the trigger request and its CI commit.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/{id}/refs/{ref}/trigger (the `TriggerRefBuilds` operationId).
+func (c *Client) TriggerRefBuilds(ctx context.Context, id string, ref string, body TriggerRefBuildsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTriggerRefBuildsRequest(c.Server, id, ref, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TriggerRefBuildsWithFormdataBody Trigger builds of a ref
+//
+// No user: the trigger's `token` authorises the call. In 8.7's order:
+//
+//  1. `token` is required:
+//     `400 {"message":"400 (Bad request) \"token\" not given"}`.
+//  2. An unknown project, or an unknown or deleted token:
+//     `404 {"message":"404 Not Found"}`.
+//  3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+//  4. `variables`, when given, must be a hash
+//     (`400 {"message":"variables needs to be a hash"}`) of string keys
+//     and string values
+//     (`400 {"message":"variables needs to be a map of key-valued strings"}`);
+//     as a form, `variables[KEY]=value`.
+//  5. The ref is resolved to a commit, a trigger request recorded, and
+//     the first stage of the commit's `.gitlab-ci.yml` built for it
+//     (no user, `trigger_request_id` set, `only: [triggers]` jobs
+//     included). Nothing built:
+//     `400 {"message":"No builds created"}`.
+//
+// The answer is `201` with the trigger request and its CI commit.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /projects/{id}/refs/{ref}/trigger (the `TriggerRefBuilds` operationId).
+func (c *Client) TriggerRefBuildsWithFormdataBody(ctx context.Context, id string, ref string, body TriggerRefBuildsFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTriggerRefBuildsRequestWithFormdataBody(c.Server, id, ref, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2551,6 +2790,71 @@ func NewUpdateLegacyProjectRequestWithBody(server string, id LegacyProjectIDPath
 	return req, nil
 }
 
+// NewTriggerRefBuildsRequest calls the generic TriggerRefBuilds builder with application/json body
+func NewTriggerRefBuildsRequest(server string, id string, ref string, body TriggerRefBuildsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewTriggerRefBuildsRequestWithBody(server, id, ref, "application/json", bodyReader)
+}
+
+// NewTriggerRefBuildsRequestWithFormdataBody calls the generic TriggerRefBuilds builder with application/x-www-form-urlencoded body
+func NewTriggerRefBuildsRequestWithFormdataBody(server string, id string, ref string, body TriggerRefBuildsFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewTriggerRefBuildsRequestWithBody(server, id, ref, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewTriggerRefBuildsRequestWithBody constructs an http.Request for the TriggerRefBuilds method, with any body, and a specified content type
+func NewTriggerRefBuildsRequestWithBody(server string, id string, ref string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "ref", ref, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/refs/%s/trigger", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewUnlinkLegacyProjectRunnerRequest constructs an http.Request for the UnlinkLegacyProjectRunner method
 func NewUnlinkLegacyProjectRunnerRequest(server string, id LegacyProjectIDPath, runnerID int) (*http.Request, error) {
 	var err error
@@ -3211,6 +3515,87 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /projects/{id} (the `UpdateLegacyProject` operationId).
 	UpdateLegacyProjectWithFormdataBodyWithResponse(ctx context.Context, id LegacyProjectIDPath, body UpdateLegacyProjectFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateLegacyProjectResponse, error)
+
+	// TriggerRefBuildsWithBodyWithResponse Trigger builds of a ref
+	//
+	// No user: the trigger's `token` authorises the call. In 8.7's order:
+	//
+	// 1. `token` is required:
+	//    `400 {"message":"400 (Bad request) \"token\" not given"}`.
+	// 2. An unknown project, or an unknown or deleted token:
+	//    `404 {"message":"404 Not Found"}`.
+	// 3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+	// 4. `variables`, when given, must be a hash
+	//    (`400 {"message":"variables needs to be a hash"}`) of string keys
+	//    and string values
+	//    (`400 {"message":"variables needs to be a map of key-valued strings"}`);
+	//    as a form, `variables[KEY]=value`.
+	// 5. The ref is resolved to a commit, a trigger request recorded, and
+	//    the first stage of the commit's `.gitlab-ci.yml` built for it
+	//    (no user, `trigger_request_id` set, `only: [triggers]` jobs
+	//    included). Nothing built:
+	//    `400 {"message":"No builds created"}`.
+	//
+	// The answer is `201` with the trigger request and its CI commit.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/refs/{ref}/trigger (the `TriggerRefBuilds` operationId).
+	TriggerRefBuildsWithBodyWithResponse(ctx context.Context, id string, ref string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TriggerRefBuildsResponse, error)
+
+	// TriggerRefBuildsWithResponse Trigger builds of a ref
+	//
+	// No user: the trigger's `token` authorises the call. In 8.7's order:
+	//
+	// 1. `token` is required:
+	//    `400 {"message":"400 (Bad request) \"token\" not given"}`.
+	// 2. An unknown project, or an unknown or deleted token:
+	//    `404 {"message":"404 Not Found"}`.
+	// 3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+	// 4. `variables`, when given, must be a hash
+	//    (`400 {"message":"variables needs to be a hash"}`) of string keys
+	//    and string values
+	//    (`400 {"message":"variables needs to be a map of key-valued strings"}`);
+	//    as a form, `variables[KEY]=value`.
+	// 5. The ref is resolved to a commit, a trigger request recorded, and
+	//    the first stage of the commit's `.gitlab-ci.yml` built for it
+	//    (no user, `trigger_request_id` set, `only: [triggers]` jobs
+	//    included). Nothing built:
+	//    `400 {"message":"No builds created"}`.
+	//
+	// The answer is `201` with the trigger request and its CI commit.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/refs/{ref}/trigger (the `TriggerRefBuilds` operationId).
+	TriggerRefBuildsWithResponse(ctx context.Context, id string, ref string, body TriggerRefBuildsJSONRequestBody, reqEditors ...RequestEditorFn) (*TriggerRefBuildsResponse, error)
+
+	// TriggerRefBuildsWithFormdataBodyWithResponse Trigger builds of a ref
+	//
+	// No user: the trigger's `token` authorises the call. In 8.7's order:
+	//
+	// 1. `token` is required:
+	//    `400 {"message":"400 (Bad request) \"token\" not given"}`.
+	// 2. An unknown project, or an unknown or deleted token:
+	//    `404 {"message":"404 Not Found"}`.
+	// 3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+	// 4. `variables`, when given, must be a hash
+	//    (`400 {"message":"variables needs to be a hash"}`) of string keys
+	//    and string values
+	//    (`400 {"message":"variables needs to be a map of key-valued strings"}`);
+	//    as a form, `variables[KEY]=value`.
+	// 5. The ref is resolved to a commit, a trigger request recorded, and
+	//    the first stage of the commit's `.gitlab-ci.yml` built for it
+	//    (no user, `trigger_request_id` set, `only: [triggers]` jobs
+	//    included). Nothing built:
+	//    `400 {"message":"No builds created"}`.
+	//
+	// The answer is `201` with the trigger request and its CI commit.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/refs/{ref}/trigger (the `TriggerRefBuilds` operationId).
+	TriggerRefBuildsWithFormdataBodyWithResponse(ctx context.Context, id string, ref string, body TriggerRefBuildsFormdataRequestBody, reqEditors ...RequestEditorFn) (*TriggerRefBuildsResponse, error)
 
 	// UnlinkLegacyProjectRunnerWithResponse Unlink a runner from a CI project
 	//
@@ -3931,6 +4316,68 @@ func (r UpdateLegacyProjectResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateLegacyProjectResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type TriggerRefBuildsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *CITriggerRequest
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Message
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r TriggerRefBuildsResponse) GetJSON201() *CITriggerRequest {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r TriggerRefBuildsResponse) GetJSON400() *Message {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r TriggerRefBuildsResponse) GetJSON401() *Message {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r TriggerRefBuildsResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r TriggerRefBuildsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r TriggerRefBuildsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r TriggerRefBuildsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r TriggerRefBuildsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -4719,6 +5166,105 @@ func (c *ClientWithResponses) UpdateLegacyProjectWithFormdataBodyWithResponse(ct
 	return ParseUpdateLegacyProjectResponse(rsp)
 }
 
+// TriggerRefBuildsWithBodyWithResponse Trigger builds of a ref
+//
+// No user: the trigger's `token` authorises the call. In 8.7's order:
+//
+//  1. `token` is required:
+//     `400 {"message":"400 (Bad request) \"token\" not given"}`.
+//  2. An unknown project, or an unknown or deleted token:
+//     `404 {"message":"404 Not Found"}`.
+//  3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+//  4. `variables`, when given, must be a hash
+//     (`400 {"message":"variables needs to be a hash"}`) of string keys
+//     and string values
+//     (`400 {"message":"variables needs to be a map of key-valued strings"}`);
+//     as a form, `variables[KEY]=value`.
+//  5. The ref is resolved to a commit, a trigger request recorded, and
+//     the first stage of the commit's `.gitlab-ci.yml` built for it
+//     (no user, `trigger_request_id` set, `only: [triggers]` jobs
+//     included). Nothing built:
+//     `400 {"message":"No builds created"}`.
+//
+// The answer is `201` with the trigger request and its CI commit.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/refs/{ref}/trigger (the `TriggerRefBuilds` operationId).
+func (c *ClientWithResponses) TriggerRefBuildsWithBodyWithResponse(ctx context.Context, id string, ref string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TriggerRefBuildsResponse, error) {
+	rsp, err := c.TriggerRefBuildsWithBody(ctx, id, ref, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTriggerRefBuildsResponse(rsp)
+}
+
+// TriggerRefBuildsWithResponse Trigger builds of a ref
+//
+// No user: the trigger's `token` authorises the call. In 8.7's order:
+//
+//  1. `token` is required:
+//     `400 {"message":"400 (Bad request) \"token\" not given"}`.
+//  2. An unknown project, or an unknown or deleted token:
+//     `404 {"message":"404 Not Found"}`.
+//  3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+//  4. `variables`, when given, must be a hash
+//     (`400 {"message":"variables needs to be a hash"}`) of string keys
+//     and string values
+//     (`400 {"message":"variables needs to be a map of key-valued strings"}`);
+//     as a form, `variables[KEY]=value`.
+//  5. The ref is resolved to a commit, a trigger request recorded, and
+//     the first stage of the commit's `.gitlab-ci.yml` built for it
+//     (no user, `trigger_request_id` set, `only: [triggers]` jobs
+//     included). Nothing built:
+//     `400 {"message":"No builds created"}`.
+//
+// The answer is `201` with the trigger request and its CI commit.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/refs/{ref}/trigger (the `TriggerRefBuilds` operationId).
+func (c *ClientWithResponses) TriggerRefBuildsWithResponse(ctx context.Context, id string, ref string, body TriggerRefBuildsJSONRequestBody, reqEditors ...RequestEditorFn) (*TriggerRefBuildsResponse, error) {
+	rsp, err := c.TriggerRefBuilds(ctx, id, ref, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTriggerRefBuildsResponse(rsp)
+}
+
+// TriggerRefBuildsWithFormdataBodyWithResponse Trigger builds of a ref
+//
+// No user: the trigger's `token` authorises the call. In 8.7's order:
+//
+//  1. `token` is required:
+//     `400 {"message":"400 (Bad request) \"token\" not given"}`.
+//  2. An unknown project, or an unknown or deleted token:
+//     `404 {"message":"404 Not Found"}`.
+//  3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+//  4. `variables`, when given, must be a hash
+//     (`400 {"message":"variables needs to be a hash"}`) of string keys
+//     and string values
+//     (`400 {"message":"variables needs to be a map of key-valued strings"}`);
+//     as a form, `variables[KEY]=value`.
+//  5. The ref is resolved to a commit, a trigger request recorded, and
+//     the first stage of the commit's `.gitlab-ci.yml` built for it
+//     (no user, `trigger_request_id` set, `only: [triggers]` jobs
+//     included). Nothing built:
+//     `400 {"message":"No builds created"}`.
+//
+// The answer is `201` with the trigger request and its CI commit.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/refs/{ref}/trigger (the `TriggerRefBuilds` operationId).
+func (c *ClientWithResponses) TriggerRefBuildsWithFormdataBodyWithResponse(ctx context.Context, id string, ref string, body TriggerRefBuildsFormdataRequestBody, reqEditors ...RequestEditorFn) (*TriggerRefBuildsResponse, error) {
+	rsp, err := c.TriggerRefBuildsWithFormdataBody(ctx, id, ref, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTriggerRefBuildsResponse(rsp)
+}
+
 // UnlinkLegacyProjectRunnerWithResponse Unlink a runner from a CI project
 //
 // The CI project and the runner (`404 {"message":"404 Not found"}`),
@@ -5355,6 +5901,53 @@ func ParseUpdateLegacyProjectResponse(rsp *http.Response) (*UpdateLegacyProjectR
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseTriggerRefBuildsResponse parses an HTTP response from a TriggerRefBuildsWithResponse call
+func ParseTriggerRefBuildsResponse(rsp *http.Response) (*TriggerRefBuildsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &TriggerRefBuildsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest CITriggerRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest Message

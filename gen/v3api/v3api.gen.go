@@ -1186,6 +1186,13 @@ type CreateUserBody struct {
 	Username string `json:"username"`
 }
 
+// CreateVariableBody defines model for CreateVariableBody.
+type CreateVariableBody struct {
+	// Key Letters, digits and `_`, at most 255 characters, unique in the project.
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
 // DeletedBranch The name of a deleted branch, as the request gave it.
 //
 // Example: {"branch_name":"newbranch"}
@@ -2132,7 +2139,7 @@ type RepoCommitDetail struct {
 	// ShortID The SHA's first 11 characters.
 	ShortID string `json:"short_id"`
 
-	// Status `pending`, `running`, `success`, `failed` or `canceled` from the commit's statuses; `null` when none.
+	// Status `pending`, `running`, `success`, `failed` or `canceled` from the latest status of each name and ref (CI builds and reported statuses alike; a failed build allowed to fail counts as a success), as 8.7's `Ci::Status` derived it; `failed` when the commit's `.gitlab-ci.yml` is invalid; `skipped` when the commit has a CI pipeline but no status (`[ci skip]`, or no job for the ref); `null` when the commit has neither.
 	Status *string `json:"status"`
 
 	// Title The message's first line (80 characters and `…` when longer than 100).
@@ -2326,6 +2333,46 @@ type SystemHookTestPayloadEventName string
 // Example: 2016-01-04T15:31:51.081Z
 type Timestamp = apitime.Time
 
+// Trigger A build trigger (8.7's `Entities::Trigger`).
+type Trigger struct {
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt Timestamp     `json:"created_at"`
+	DeletedAt *apitime.Time `json:"deleted_at"`
+
+	// LastUsed When the trigger was last used (its latest trigger request); null when never.
+	LastUsed *apitime.Time `json:"last_used"`
+
+	// Token Example: 6e1ba0e69c2a9a6d0d5a63b3a4d56c
+	Token string `json:"token"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt Timestamp `json:"updated_at"`
+}
+
+// TriggerBuildsBody defines model for TriggerBuildsBody.
+type TriggerBuildsBody struct {
+	// Ref A branch, a tag or a commit sha.
+	Ref string `json:"ref"`
+
+	// Token The trigger's token.
+	Token string `json:"token"`
+
+	// Variables A hash of string keys to string values, passed to the builds as variables (`public: false`); any other value answers 400.
+	Variables interface{} `json:"variables,omitempty"`
+}
+
+// TriggerRequest One use of a trigger (8.7's `Entities::TriggerRequest`).
+type TriggerRequest struct {
+	ID int `json:"id"`
+
+	// Variables The variables given, null when none.
+	Variables *map[string]string `json:"variables"`
+}
+
 // UpdateGroupBody Parameters of `PUT /groups/:id`; all optional, only the given ones change.
 type UpdateGroupBody struct {
 	// Description The group's description.
@@ -2457,6 +2504,11 @@ type UpdateUserBody struct {
 
 	// WebsiteURL Website URL.
 	WebsiteURL *string `json:"website_url,omitempty"`
+}
+
+// UpdateVariableBody defines model for UpdateVariableBody.
+type UpdateVariableBody struct {
+	Value *string `json:"value,omitempty"`
 }
 
 // UploadProjectFileBody The `multipart/form-data` body of `POST /projects/:id/uploads`.
@@ -2655,6 +2707,15 @@ type UserSafe struct {
 //
 // Example: {"bio":["is too long (maximum is 255 characters)"]}
 type ValidationErrors map[string]interface{}
+
+// Variable A secure build variable (8.7's `Entities::Variable`).
+type Variable struct {
+	// Key Example: TEST_VARIABLE_1
+	Key string `json:"key"`
+
+	// Value Example: TEST_1
+	Value *string `json:"value"`
+}
 
 // BranchPath defines model for BranchPath.
 type BranchPath = string
@@ -3067,11 +3128,29 @@ type ListProjectRunnersParams struct {
 	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
 }
 
+// ListTriggersParams defines parameters for ListTriggers.
+type ListTriggersParams struct {
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
 // ListProjectUsersParams defines parameters for ListProjectUsers.
 type ListProjectUsersParams struct {
 	// Search Keep users whose name, email or username contains this text (case-insensitive).
 	Search *string `form:"search,omitempty" json:"search,omitempty"`
 
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListVariablesParams defines parameters for ListVariables.
+type ListVariablesParams struct {
 	// Page Page number (1-based).
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
 
@@ -3241,8 +3320,26 @@ type CreateCommitStatusJSONRequestBody = CreateCommitStatusBody
 // CreateCommitStatusFormdataRequestBody defines body for CreateCommitStatus for application/x-www-form-urlencoded ContentType.
 type CreateCommitStatusFormdataRequestBody = CreateCommitStatusBody
 
+// TriggerBuildsJSONRequestBody defines body for TriggerBuilds for application/json ContentType.
+type TriggerBuildsJSONRequestBody = TriggerBuildsBody
+
+// TriggerBuildsFormdataRequestBody defines body for TriggerBuilds for application/x-www-form-urlencoded ContentType.
+type TriggerBuildsFormdataRequestBody = TriggerBuildsBody
+
 // UploadProjectFileMultipartRequestBody defines body for UploadProjectFile for multipart/form-data ContentType.
 type UploadProjectFileMultipartRequestBody = UploadProjectFileBody
+
+// CreateVariableJSONRequestBody defines body for CreateVariable for application/json ContentType.
+type CreateVariableJSONRequestBody = CreateVariableBody
+
+// CreateVariableFormdataRequestBody defines body for CreateVariable for application/x-www-form-urlencoded ContentType.
+type CreateVariableFormdataRequestBody = CreateVariableBody
+
+// UpdateVariableJSONRequestBody defines body for UpdateVariable for application/json ContentType.
+type UpdateVariableJSONRequestBody = UpdateVariableBody
+
+// UpdateVariableFormdataRequestBody defines body for UpdateVariable for application/x-www-form-urlencoded ContentType.
+type UpdateVariableFormdataRequestBody = UpdateVariableBody
 
 // UpdateRunnerJSONRequestBody defines body for UpdateRunner for application/json ContentType.
 type UpdateRunnerJSONRequestBody = UpdateRunnerBody
@@ -4139,6 +4236,21 @@ type ServerInterface interface {
 	// CreateCommitStatus Report the status of a commit
 	// (POST /projects/{id}/statuses/{sha})
 	CreateCommitStatus(ctx echo.Context, id ProjectIDPath, sha CommitSHAPath) error
+	// TriggerBuilds Trigger builds of a ref
+	// (POST /projects/{id}/trigger/builds)
+	TriggerBuilds(ctx echo.Context, id string) error
+	// ListTriggers List a project's build triggers
+	// (GET /projects/{id}/triggers)
+	ListTriggers(ctx echo.Context, id ProjectIDPath, params ListTriggersParams) error
+	// CreateTrigger Create a build trigger
+	// (POST /projects/{id}/triggers)
+	CreateTrigger(ctx echo.Context, id ProjectIDPath) error
+	// DeleteTrigger Delete a build trigger
+	// (DELETE /projects/{id}/triggers/{token})
+	DeleteTrigger(ctx echo.Context, id ProjectIDPath, token string) error
+	// GetTrigger Get a build trigger
+	// (GET /projects/{id}/triggers/{token})
+	GetTrigger(ctx echo.Context, id ProjectIDPath, token string) error
 	// UnarchiveProject Unarchive a project
 	// (POST /projects/{id}/unarchive)
 	UnarchiveProject(ctx echo.Context, id ProjectIDPath) error
@@ -4148,6 +4260,21 @@ type ServerInterface interface {
 	// ListProjectUsers List a project's users
 	// (GET /projects/{id}/users)
 	ListProjectUsers(ctx echo.Context, id ProjectIDPath, params ListProjectUsersParams) error
+	// ListVariables List a project's build variables
+	// (GET /projects/{id}/variables)
+	ListVariables(ctx echo.Context, id ProjectIDPath, params ListVariablesParams) error
+	// CreateVariable Create a build variable
+	// (POST /projects/{id}/variables)
+	CreateVariable(ctx echo.Context, id ProjectIDPath) error
+	// DeleteVariable Delete a build variable
+	// (DELETE /projects/{id}/variables/{key})
+	DeleteVariable(ctx echo.Context, id ProjectIDPath, key string) error
+	// GetVariable Get a build variable
+	// (GET /projects/{id}/variables/{key})
+	GetVariable(ctx echo.Context, id ProjectIDPath, key string) error
+	// UpdateVariable Update a build variable's value
+	// (PUT /projects/{id}/variables/{key})
+	UpdateVariable(ctx echo.Context, id ProjectIDPath, key string) error
 	// ListRunners List the caller's specific runners
 	// (GET /runners)
 	ListRunners(ctx echo.Context, params ListRunnersParams) error
@@ -6177,6 +6304,118 @@ func (w *ServerInterfaceWrapper) CreateCommitStatus(ctx echo.Context) error {
 	return err
 }
 
+// TriggerBuilds converts echo context to params.
+func (w *ServerInterfaceWrapper) TriggerBuilds(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.TriggerBuilds(ctx, id)
+	return err
+}
+
+// ListTriggers converts echo context to params.
+func (w *ServerInterfaceWrapper) ListTriggers(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListTriggersParams
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListTriggers(ctx, id, params)
+	return err
+}
+
+// CreateTrigger converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateTrigger(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateTrigger(ctx, id)
+	return err
+}
+
+// DeleteTrigger converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteTrigger(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "token" -------------
+	var token string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "token", ctx.Param("token"), &token, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter token: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteTrigger(ctx, id, token)
+	return err
+}
+
+// GetTrigger converts echo context to params.
+func (w *ServerInterfaceWrapper) GetTrigger(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "token" -------------
+	var token string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "token", ctx.Param("token"), &token, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter token: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetTrigger(ctx, id, token)
+	return err
+}
+
 // UnarchiveProject converts echo context to params.
 func (w *ServerInterfaceWrapper) UnarchiveProject(ctx echo.Context) error {
 	var err error
@@ -6245,6 +6484,126 @@ func (w *ServerInterfaceWrapper) ListProjectUsers(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListProjectUsers(ctx, id, params)
+	return err
+}
+
+// ListVariables converts echo context to params.
+func (w *ServerInterfaceWrapper) ListVariables(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListVariablesParams
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListVariables(ctx, id, params)
+	return err
+}
+
+// CreateVariable converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateVariable(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateVariable(ctx, id)
+	return err
+}
+
+// DeleteVariable converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteVariable(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "key" -------------
+	var key string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "key", ctx.Param("key"), &key, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter key: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteVariable(ctx, id, key)
+	return err
+}
+
+// GetVariable converts echo context to params.
+func (w *ServerInterfaceWrapper) GetVariable(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "key" -------------
+	var key string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "key", ctx.Param("key"), &key, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter key: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetVariable(ctx, id, key)
+	return err
+}
+
+// UpdateVariable converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateVariable(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "key" -------------
+	var key string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "key", ctx.Param("key"), &key, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter key: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateVariable(ctx, id, key)
 	return err
 }
 
@@ -6858,6 +7217,11 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/projects/:id/repository/tags/:tag_name", wrapper.GetTag, options.OperationMiddlewares["getTag"]...)
 	router.POST(options.BaseURL+"/projects/:id/repository/tags/:tag_name/release", wrapper.CreateRelease, options.OperationMiddlewares["createRelease"]...)
 	router.PUT(options.BaseURL+"/projects/:id/repository/tags/:tag_name/release", wrapper.UpdateRelease, options.OperationMiddlewares["updateRelease"]...)
+	router.GET(options.BaseURL+"/projects/:id/triggers", wrapper.ListTriggers, options.OperationMiddlewares["listTriggers"]...)
+	router.POST(options.BaseURL+"/projects/:id/triggers", wrapper.CreateTrigger, options.OperationMiddlewares["createTrigger"]...)
+	router.DELETE(options.BaseURL+"/projects/:id/triggers/:token", wrapper.DeleteTrigger, options.OperationMiddlewares["deleteTrigger"]...)
+	router.GET(options.BaseURL+"/projects/:id/triggers/:token", wrapper.GetTrigger, options.OperationMiddlewares["getTrigger"]...)
+	router.POST(options.BaseURL+"/projects/:id/trigger/builds", wrapper.TriggerBuilds, options.OperationMiddlewares["triggerBuilds"]...)
 	router.GET(options.BaseURL+"/users", wrapper.ListUsers, options.OperationMiddlewares["listUsers"]...)
 	router.POST(options.BaseURL+"/users", wrapper.CreateUser, options.OperationMiddlewares["createUser"]...)
 	router.DELETE(options.BaseURL+"/users/:id", wrapper.DeleteUser, options.OperationMiddlewares["deleteUser"]...)
@@ -6880,6 +7244,11 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/user/emails", wrapper.CreateCurrentUserEmail, options.OperationMiddlewares["createCurrentUserEmail"]...)
 	router.DELETE(options.BaseURL+"/user/emails/:email_id", wrapper.DeleteCurrentUserEmail, options.OperationMiddlewares["deleteCurrentUserEmail"]...)
 	router.GET(options.BaseURL+"/user/emails/:email_id", wrapper.GetCurrentUserEmail, options.OperationMiddlewares["getCurrentUserEmail"]...)
+	router.GET(options.BaseURL+"/projects/:id/variables", wrapper.ListVariables, options.OperationMiddlewares["listVariables"]...)
+	router.POST(options.BaseURL+"/projects/:id/variables", wrapper.CreateVariable, options.OperationMiddlewares["createVariable"]...)
+	router.DELETE(options.BaseURL+"/projects/:id/variables/:key", wrapper.DeleteVariable, options.OperationMiddlewares["deleteVariable"]...)
+	router.GET(options.BaseURL+"/projects/:id/variables/:key", wrapper.GetVariable, options.OperationMiddlewares["getVariable"]...)
+	router.PUT(options.BaseURL+"/projects/:id/variables/:key", wrapper.UpdateVariable, options.OperationMiddlewares["updateVariable"]...)
 
 }
 
@@ -13487,6 +13856,387 @@ func (response CreateCommitStatus413JSONResponse) VisitCreateCommitStatusRespons
 	return err
 }
 
+type TriggerBuildsRequestObject struct {
+	ID           string `json:"id"`
+	JSONBody     *TriggerBuildsJSONRequestBody
+	FormdataBody *TriggerBuildsFormdataRequestBody
+}
+
+type TriggerBuildsResponseObject interface {
+	VisitTriggerBuildsResponse(w http.ResponseWriter) error
+}
+
+type TriggerBuilds201JSONResponse TriggerRequest
+
+func (response TriggerBuilds201JSONResponse) VisitTriggerBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerBuilds400JSONResponse BadRequestBody
+
+func (t TriggerBuilds400JSONResponse) MarshalJSON() ([]byte, error) {
+	return BadRequestBody(t).MarshalJSON()
+}
+
+func (t *TriggerBuilds400JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*BadRequestBody)(t).UnmarshalJSON(b)
+}
+
+func (response TriggerBuilds400JSONResponse) VisitTriggerBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerBuilds401JSONResponse Message
+
+func (response TriggerBuilds401JSONResponse) VisitTriggerBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerBuilds404JSONResponse Message
+
+func (response TriggerBuilds404JSONResponse) VisitTriggerBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerBuilds413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response TriggerBuilds413JSONResponse) VisitTriggerBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTriggersRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Params ListTriggersParams
+}
+
+type ListTriggersResponseObject interface {
+	VisitListTriggersResponse(w http.ResponseWriter) error
+}
+
+type ListTriggers200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListTriggers200JSONResponse struct {
+	Body    []Trigger
+	Headers ListTriggers200ResponseHeaders
+}
+
+func (response ListTriggers200JSONResponse) VisitListTriggersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTriggers401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListTriggers401JSONResponse) VisitListTriggersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTriggers403JSONResponse Message
+
+func (response ListTriggers403JSONResponse) VisitListTriggersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTriggers404JSONResponse Message
+
+func (response ListTriggers404JSONResponse) VisitListTriggersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTriggerRequestObject struct {
+	ID ProjectIDPath `json:"id"`
+}
+
+type CreateTriggerResponseObject interface {
+	VisitCreateTriggerResponse(w http.ResponseWriter) error
+}
+
+type CreateTrigger201JSONResponse Trigger
+
+func (response CreateTrigger201JSONResponse) VisitCreateTriggerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTrigger401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateTrigger401JSONResponse) VisitCreateTriggerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTrigger403JSONResponse Message
+
+func (response CreateTrigger403JSONResponse) VisitCreateTriggerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTrigger404JSONResponse Message
+
+func (response CreateTrigger404JSONResponse) VisitCreateTriggerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTriggerRequestObject struct {
+	ID    ProjectIDPath `json:"id"`
+	Token string        `json:"token"`
+}
+
+type DeleteTriggerResponseObject interface {
+	VisitDeleteTriggerResponse(w http.ResponseWriter) error
+}
+
+type DeleteTrigger200JSONResponse Trigger
+
+func (response DeleteTrigger200JSONResponse) VisitDeleteTriggerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTrigger401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteTrigger401JSONResponse) VisitDeleteTriggerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTrigger403JSONResponse Message
+
+func (response DeleteTrigger403JSONResponse) VisitDeleteTriggerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTrigger404JSONResponse Message
+
+func (response DeleteTrigger404JSONResponse) VisitDeleteTriggerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTriggerRequestObject struct {
+	ID    ProjectIDPath `json:"id"`
+	Token string        `json:"token"`
+}
+
+type GetTriggerResponseObject interface {
+	VisitGetTriggerResponse(w http.ResponseWriter) error
+}
+
+type GetTrigger200JSONResponse Trigger
+
+func (response GetTrigger200JSONResponse) VisitGetTriggerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTrigger401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetTrigger401JSONResponse) VisitGetTriggerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTrigger403JSONResponse Message
+
+func (response GetTrigger403JSONResponse) VisitGetTriggerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTrigger404JSONResponse Message
+
+func (response GetTrigger404JSONResponse) VisitGetTriggerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UnarchiveProjectRequestObject struct {
 	ID ProjectIDPath `json:"id"`
 }
@@ -13733,6 +14483,410 @@ func (response ListProjectUsers404JSONResponse) VisitListProjectUsersResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVariablesRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Params ListVariablesParams
+}
+
+type ListVariablesResponseObject interface {
+	VisitListVariablesResponse(w http.ResponseWriter) error
+}
+
+type ListVariables200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListVariables200JSONResponse struct {
+	Body    []Variable
+	Headers ListVariables200ResponseHeaders
+}
+
+func (response ListVariables200JSONResponse) VisitListVariablesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVariables401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListVariables401JSONResponse) VisitListVariablesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVariables403JSONResponse Message
+
+func (response ListVariables403JSONResponse) VisitListVariablesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVariables404JSONResponse Message
+
+func (response ListVariables404JSONResponse) VisitListVariablesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVariableRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	JSONBody     *CreateVariableJSONRequestBody
+	FormdataBody *CreateVariableFormdataRequestBody
+}
+
+type CreateVariableResponseObject interface {
+	VisitCreateVariableResponse(w http.ResponseWriter) error
+}
+
+type CreateVariable201JSONResponse Variable
+
+func (response CreateVariable201JSONResponse) VisitCreateVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVariable400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateVariable400JSONResponse) VisitCreateVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVariable401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateVariable401JSONResponse) VisitCreateVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVariable403JSONResponse Message
+
+func (response CreateVariable403JSONResponse) VisitCreateVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVariable404JSONResponse Message
+
+func (response CreateVariable404JSONResponse) VisitCreateVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVariable413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateVariable413JSONResponse) VisitCreateVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteVariableRequestObject struct {
+	ID  ProjectIDPath `json:"id"`
+	Key string        `json:"key"`
+}
+
+type DeleteVariableResponseObject interface {
+	VisitDeleteVariableResponse(w http.ResponseWriter) error
+}
+
+type DeleteVariable200JSONResponse Variable
+
+func (response DeleteVariable200JSONResponse) VisitDeleteVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteVariable401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteVariable401JSONResponse) VisitDeleteVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteVariable403JSONResponse Message
+
+func (response DeleteVariable403JSONResponse) VisitDeleteVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteVariable404JSONResponse Message
+
+func (response DeleteVariable404JSONResponse) VisitDeleteVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVariableRequestObject struct {
+	ID  ProjectIDPath `json:"id"`
+	Key string        `json:"key"`
+}
+
+type GetVariableResponseObject interface {
+	VisitGetVariableResponse(w http.ResponseWriter) error
+}
+
+type GetVariable200JSONResponse Variable
+
+func (response GetVariable200JSONResponse) VisitGetVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVariable401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetVariable401JSONResponse) VisitGetVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVariable403JSONResponse Message
+
+func (response GetVariable403JSONResponse) VisitGetVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVariable404JSONResponse Message
+
+func (response GetVariable404JSONResponse) VisitGetVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVariableRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	Key          string        `json:"key"`
+	JSONBody     *UpdateVariableJSONRequestBody
+	FormdataBody *UpdateVariableFormdataRequestBody
+}
+
+type UpdateVariableResponseObject interface {
+	VisitUpdateVariableResponse(w http.ResponseWriter) error
+}
+
+type UpdateVariable200JSONResponse Variable
+
+func (response UpdateVariable200JSONResponse) VisitUpdateVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVariable401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateVariable401JSONResponse) VisitUpdateVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVariable403JSONResponse Message
+
+func (response UpdateVariable403JSONResponse) VisitUpdateVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVariable404JSONResponse Message
+
+func (response UpdateVariable404JSONResponse) VisitUpdateVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVariable413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateVariable413JSONResponse) VisitUpdateVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -16137,6 +17291,21 @@ type StrictServerInterface interface {
 	// CreateCommitStatus Report the status of a commit
 	// (POST /projects/{id}/statuses/{sha})
 	CreateCommitStatus(ctx context.Context, request CreateCommitStatusRequestObject) (CreateCommitStatusResponseObject, error)
+	// TriggerBuilds Trigger builds of a ref
+	// (POST /projects/{id}/trigger/builds)
+	TriggerBuilds(ctx context.Context, request TriggerBuildsRequestObject) (TriggerBuildsResponseObject, error)
+	// ListTriggers List a project's build triggers
+	// (GET /projects/{id}/triggers)
+	ListTriggers(ctx context.Context, request ListTriggersRequestObject) (ListTriggersResponseObject, error)
+	// CreateTrigger Create a build trigger
+	// (POST /projects/{id}/triggers)
+	CreateTrigger(ctx context.Context, request CreateTriggerRequestObject) (CreateTriggerResponseObject, error)
+	// DeleteTrigger Delete a build trigger
+	// (DELETE /projects/{id}/triggers/{token})
+	DeleteTrigger(ctx context.Context, request DeleteTriggerRequestObject) (DeleteTriggerResponseObject, error)
+	// GetTrigger Get a build trigger
+	// (GET /projects/{id}/triggers/{token})
+	GetTrigger(ctx context.Context, request GetTriggerRequestObject) (GetTriggerResponseObject, error)
 	// UnarchiveProject Unarchive a project
 	// (POST /projects/{id}/unarchive)
 	UnarchiveProject(ctx context.Context, request UnarchiveProjectRequestObject) (UnarchiveProjectResponseObject, error)
@@ -16146,6 +17315,21 @@ type StrictServerInterface interface {
 	// ListProjectUsers List a project's users
 	// (GET /projects/{id}/users)
 	ListProjectUsers(ctx context.Context, request ListProjectUsersRequestObject) (ListProjectUsersResponseObject, error)
+	// ListVariables List a project's build variables
+	// (GET /projects/{id}/variables)
+	ListVariables(ctx context.Context, request ListVariablesRequestObject) (ListVariablesResponseObject, error)
+	// CreateVariable Create a build variable
+	// (POST /projects/{id}/variables)
+	CreateVariable(ctx context.Context, request CreateVariableRequestObject) (CreateVariableResponseObject, error)
+	// DeleteVariable Delete a build variable
+	// (DELETE /projects/{id}/variables/{key})
+	DeleteVariable(ctx context.Context, request DeleteVariableRequestObject) (DeleteVariableResponseObject, error)
+	// GetVariable Get a build variable
+	// (GET /projects/{id}/variables/{key})
+	GetVariable(ctx context.Context, request GetVariableRequestObject) (GetVariableResponseObject, error)
+	// UpdateVariable Update a build variable's value
+	// (PUT /projects/{id}/variables/{key})
+	UpdateVariable(ctx context.Context, request UpdateVariableRequestObject) (UpdateVariableResponseObject, error)
 	// ListRunners List the caller's specific runners
 	// (GET /runners)
 	ListRunners(ctx context.Context, request ListRunnersRequestObject) (ListRunnersResponseObject, error)
@@ -18933,6 +20117,170 @@ func (sh *strictHandler) CreateCommitStatus(ctx echo.Context, id ProjectIDPath, 
 	return nil
 }
 
+// TriggerBuilds operation middleware
+func (sh *strictHandler) TriggerBuilds(ctx echo.Context, id string) error {
+	var request TriggerBuildsRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body TriggerBuildsJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body TriggerBuildsFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.TriggerBuilds(ctx.Request().Context(), request.(TriggerBuildsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TriggerBuilds")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(TriggerBuildsResponseObject); ok {
+		return validResponse.VisitTriggerBuildsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListTriggers operation middleware
+func (sh *strictHandler) ListTriggers(ctx echo.Context, id ProjectIDPath, params ListTriggersParams) error {
+	var request ListTriggersRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListTriggers(ctx.Request().Context(), request.(ListTriggersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListTriggers")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListTriggersResponseObject); ok {
+		return validResponse.VisitListTriggersResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateTrigger operation middleware
+func (sh *strictHandler) CreateTrigger(ctx echo.Context, id ProjectIDPath) error {
+	var request CreateTriggerRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateTrigger(ctx.Request().Context(), request.(CreateTriggerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateTrigger")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateTriggerResponseObject); ok {
+		return validResponse.VisitCreateTriggerResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteTrigger operation middleware
+func (sh *strictHandler) DeleteTrigger(ctx echo.Context, id ProjectIDPath, token string) error {
+	var request DeleteTriggerRequestObject
+
+	request.ID = id
+	request.Token = token
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteTrigger(ctx.Request().Context(), request.(DeleteTriggerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteTrigger")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteTriggerResponseObject); ok {
+		return validResponse.VisitDeleteTriggerResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetTrigger operation middleware
+func (sh *strictHandler) GetTrigger(ctx echo.Context, id ProjectIDPath, token string) error {
+	var request GetTriggerRequestObject
+
+	request.ID = id
+	request.Token = token
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetTrigger(ctx.Request().Context(), request.(GetTriggerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetTrigger")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetTriggerResponseObject); ok {
+		return validResponse.VisitGetTriggerResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // UnarchiveProject operation middleware
 func (sh *strictHandler) UnarchiveProject(ctx echo.Context, id ProjectIDPath) error {
 	var request UnarchiveProjectRequestObject
@@ -19009,6 +20357,209 @@ func (sh *strictHandler) ListProjectUsers(ctx echo.Context, id ProjectIDPath, pa
 		return err
 	} else if validResponse, ok := response.(ListProjectUsersResponseObject); ok {
 		return validResponse.VisitListProjectUsersResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListVariables operation middleware
+func (sh *strictHandler) ListVariables(ctx echo.Context, id ProjectIDPath, params ListVariablesParams) error {
+	var request ListVariablesRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListVariables(ctx.Request().Context(), request.(ListVariablesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListVariables")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListVariablesResponseObject); ok {
+		return validResponse.VisitListVariablesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateVariable operation middleware
+func (sh *strictHandler) CreateVariable(ctx echo.Context, id ProjectIDPath) error {
+	var request CreateVariableRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body CreateVariableJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body CreateVariableFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateVariable(ctx.Request().Context(), request.(CreateVariableRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateVariable")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateVariableResponseObject); ok {
+		return validResponse.VisitCreateVariableResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteVariable operation middleware
+func (sh *strictHandler) DeleteVariable(ctx echo.Context, id ProjectIDPath, key string) error {
+	var request DeleteVariableRequestObject
+
+	request.ID = id
+	request.Key = key
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteVariable(ctx.Request().Context(), request.(DeleteVariableRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteVariable")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteVariableResponseObject); ok {
+		return validResponse.VisitDeleteVariableResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetVariable operation middleware
+func (sh *strictHandler) GetVariable(ctx echo.Context, id ProjectIDPath, key string) error {
+	var request GetVariableRequestObject
+
+	request.ID = id
+	request.Key = key
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetVariable(ctx.Request().Context(), request.(GetVariableRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetVariable")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetVariableResponseObject); ok {
+		return validResponse.VisitGetVariableResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateVariable operation middleware
+func (sh *strictHandler) UpdateVariable(ctx echo.Context, id ProjectIDPath, key string) error {
+	var request UpdateVariableRequestObject
+
+	request.ID = id
+	request.Key = key
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body UpdateVariableJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body UpdateVariableFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateVariable(ctx.Request().Context(), request.(UpdateVariableRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateVariable")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateVariableResponseObject); ok {
+		return validResponse.VisitUpdateVariableResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -20006,697 +21557,736 @@ func (sh *strictHandler) UnblockUser(ctx echo.Context, id UserIDPath) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L2Lcts4sgb8Klid/1TkM7RMyfJNrq1/PZNkks11Y+fMOTNKmRAJSRxTgA5BWVFSqdqH+J9hH2yf5C90",
-	"AyRIgro4TmZmN1VTE0sicW00+vJ198dWKGZzwRnPZGvwsTVlNGIp/Pk85jfq34jJMI3nWSx4a9B6TScx",
-	"p+oDSWJ+IwckGC58/zBcpAn8wc5JypI/D1vzlN0OW4FHAvzM2fvM/jyOU1n6IqHwmbTVm4TyiKhXiODJ",
-	"iiynjJNsylaEvY9lttdpeS0ZTtmMqiFmqzlrDVoyS2M+aX365LX+5yV7n72mE1afwdWUYcNzOmEeESlh",
-	"s3mWdxFLEkvVFVHj2dhPcx/hIk0Zx26czcQ8YxOW6nZY6m7qacZmksxZum1DKbttHpRa2lgs5MbJw+5s",
-	"nP2VyGji6El9TfhiNmIpEWMSqzlsHjq8psYuNzepxr+pyU9ea05TOmOZJunvU8rD6WuaTRvIgs6YapyS",
-	"ETx5Tih+NxVJFPMJCQ4CtUBS7evbN8/3GQ9FxCLSDsaMZouU/WfvcSImMQ+AQtl7OpsnalAzKjOWtrxW",
-	"rPqaqxF4LdV0a9DCvlpeK2X/t4hTFrUGWbpg65f+BzGbxdnlkwv3bC5ICA+QyycXsM1mSurvjE5wWm17",
-	"DkACcQZzlWqmlSkcd/3+Wb/XPzwNu30WnoyiXjc8DqOjUXR2dtQ76Y0Ox3Q8PnZPUk7pjjP8MRWL+dOH",
-	"zbv19CFMRlE1zaa4bxP1Uoecdk5IIsQNi+D3W5osGFnMCZWEwtNDDgTuqZ85fs0XM5bGIYkjj0hh2iLL",
-	"qZC6h1gSmiQkiidxJodcTmkklnhc9LNxNiXZlGYkjjrkgpMFv+FiyfFn2AfBGbwQ0iRh6ZCHlHORkZTR",
-	"yCOUyyVLJen7fRJ8HLZmTEo6YcPWYNhS38GSkJciI4/FgkfD1qegM+SlXRoLsT+iDZQWRzvugZuRqG/N",
-	"UWx390dUsgiIBbr8vwVLV0Wf6qCWjmnExnSRZK1B12vNYh7PFjP428ERtmSK57jBktCRuGWk6/uEpmqJ",
-	"53MWEZqpbxqHx9Lr5iH2/M1jTMWvLMwu0nAa37Lob9B8bcA/KTKbp0xxDo/cMDbHe43q10g7ULsR7CGN",
-	"JCuy4NZvY5pI9eMcO5PnZLQiepRkJLJp0/RMGy5GORIiYZTbs9h03NQR02MAao4zWeKDgepWzmnIDhTl",
-	"BaQdRDGVc5HS/+w9Nn8Gex1yYdrB8xIJJok6CHC9e3iwaWYdFaJPimRs80HR06kcldJBObyvI4JdvUoj",
-	"ln6/ath++FXtGVyx45gl0Xm+f0GYMpqx6JpmQdM+CtXA9WjlJtNW0YKaI1fU+gtOBd73zCRLzy3mUfFB",
-	"CTvXNMzi2zhbqa/eec2TvWSKrhrm+kwRtyFUzT7VKDxgoh6xnlbbnFMMXkmh4BmNucSVypSc1g6pZPsx",
-	"l4zLOItvWeViMmTVsHQSBtvaahcvRZo1TEv9RKI4ZaH6wto99VjjvkmRZg17pt6zdovCJ/hy3dL/dyzj",
-	"UZzE2WpHTpPviBjj2t7mLTUNvniiNAUz4vlilMQhvJuxlNNE0Vka39KMuafwhs2FjDORrjS3vHxysUl0",
-	"seUWqiSXc+AJOe+DHx9IksVzlGBmsZQxnzRuCMgh60ihGCXKWG/YeBsZyzHQ7YTH7QXF3WWoYi6P44S5",
-	"p/FGtzfQcn/CHkgt74DKRdK8EdIOknh0MImzhI466Ugx8h+mLFRyFh1nLCU0DJmUpC0ZijlizlLQFvcG",
-	"hJq9ASHIsPCg7/ukxsJ90v6eRkTNlclsjwyHSmFMGMhuw2EL7opJfMt4nbO/eXTx8MWjzixqIAHTziY6",
-	"WHDO0m1uxBSeVHcaF3y/kCPtOfaJ45pS19PYXE+eEkNPOycPJAnGMY8CEsVl4jj+jBvLFllwZpehmLMG",
-	"JvKSpqkRbZNYZgMSwN3AlLY+pwvJIvWX4EnMWUDawLXDTGkRcTbVdKOuFDIVi3TPA21+OWVphSqIpCup",
-	"pO1AzlkYj+MwgEcDOaUpiwIlRK9UgxPCErmeaGA+xf0R81uaxBGKhnUiwek0MQnV1AbyuKKTl3TGtlEm",
-	"d2AGpB2kLGFUKk2y2/GrSthtt+N3fDd7yOjkWl/3u/CIt3I7Kl9IJe4D8xWhBKlMqYvBYBFHAVF7KWao",
-	"KMm9NWehSWTb8Sx07+UsfFJPy7ngEm0O39PoDbIc9UnREuPwJ53PkzgEmj34Vaq1+Wi1+/+kbNwatP7j",
-	"oDCmHeCv8qBo8nsRrbDP6j1iRkxyc4WiDcMt28FW7BHNcDTLUrTD1dnknjfkVCvDYxonDE5HHOFRrHTz",
-	"0bQI0qpusjX4xXw9kxPz5btPqm2jjI9EtFLD5yIb8r9evnpJaJJNxWIyVeRiDjz0xtJUpDAl3S++nCsD",
-	"M5qFUxKxMFHcgIxFOqMZ0MeQ/5jSubqplHqNtHWuKSZUb+0r8gzFIolItkjBsBHzTKn1R77vkeU0Dqfk",
-	"OR2lNFJCKLtlKSyU3FMaNRhY+DiJw/sjhBc4RTcFhLo3td8pk2KRhgx1ITmoHRfcACUbmx1Q3O2T13os",
-	"0lEcRYx/jUGrA0uTRCyV6FAn0UOSjwZPtEjXP0XIPsGZpYxKwYu5ncO7chGJQHGhSClSFPgLjWYx39D7",
-	"gLxYyIyMGIGnSSZUI0Q1ly/cS5GBmvi11g0Y3WAzH3QvWl+v0xtNKLhSZWX33BzHYt3Sipbd1D8+G0eq",
-	"BfUn3FtjkQ50t+VfXJ3Dmr6mq0TQ6EqI5zRFI86XXtorkFaBJ+ZsKFGdgzUBpRLJ0luWApuYO1age0g0",
-	"uyaPeBZnK3IlBIEZFDNDVeprEg3a7tGo4bSVOMwkiue1Tzsnmj2qcyOyKaFJfMP2BtvbTX57UqopjmuW",
-	"XIQZy/ZlljI6Ky89Xh+tQWsUcwriXl0Yslv6EM93bcC5b9oG5xEcFGp8lqPtB5zI/sNYwjRjpJlyQwHN",
-	"MhpOZ4xn56CkqQX7s7kLNGngAu4bLjoufS6UVfy6g1+z9xnjMi74bbDe6+NU5O/9KNR6eKREBdcKv9Um",
-	"dtssWTayE8vGvhPZU9BDArREgp2KcKGVfnSqcO0+K1RkdwdK+661XrgHrIP15U6Smo9cjMfx+8qEkKxJ",
-	"2xpQKhYZ88iIjUWqtC5LB9OcoxDdzKXVdGTV3L8mq/yiBJGysZMc3M2gAanailpyRQ9U276VCvP7JZvq",
-	"bn5NEfOqtGXEGJXMRThaKBVhBddQJJZciRvgklCqNGlTMoF7XHstwDBp3t3bQmT98mJnsaxv6FJtdmVR",
-	"lYh/ME9oXFnOra4dbcnTzXlktMpg6+EP6P4tp4tsKtL4A/tKki/qm/lmZOKGOdexS+yx6fX6ZK4luDUv",
-	"wNL4nN2yBO4G6bZezNhsBOJegKbJ60S9EdiKr+5aoht4RFNGUG1NU7oibaNoBsDy/hSgl5dy/N1TxznQ",
-	"TQRkmdL5nKVlq80vLVSHSczDZBGxyFhWk1iCowXwEY6NzQUM6Ep9xlm/YbfiBvesIiU8fPT80dUjcmCs",
-	"/QeDODrANZAHA3XOr+MoADLQFp3lVJAlxfFRvVyl0X9sxVFrcOiZLVL6Klp5Uz2MT15rnoo5S7MYzShx",
-	"5N6MIB8AOCFyYb3TqrtWrf4Kl0OlY6eXoTD//JI34akhFU+LkVocWM8oesjmiVg9Yyuwzzic3QZBogYd",
-	"vH51eVVZ3hu2kkGHfA/CdcoIZ0ztcSYIutsIJTds5QG74uomimVh8QGfICNI2ANSEtfLBnMNLmCqsQfS",
-	"JmAgTEnafd+vnKWPnU4HjTNqe6GFYcuyCXVa1a27YasmyNSSRLBUagAgLbyaM355+YSgIwi+TmJedc9J",
-	"Od1PJSUXFxcX3x++/EB/6K7C3iP4+Ne/XVxcPH10Eb/+6f3xTy/6yfTJSxb9OP5+/vqvL1/Pfz5ZPVt8",
-	"F3Hevfwr+3WS9Y/Ojm+O//fXDz/+OJ8+6V29fb989uF9+Ozhs2fsw/JmPubvX99cvrhZPJLzH99kB/Tn",
-	"n8+W9LvvXsUnf7tJT+fp5EnYl+Kn45dvk/HDD/Pbn5/1nhw9OmF/o5fs9eHlxfLH2d+evX385Icoeklf",
-	"+8+/m744+TB9/PLDr49v5/TF5K9L/891sd9rZXGWsG3WDTxVWcLKS/RiZT3i1EtchAtokBdwYHcgXYCi",
-	"lPhCUKcCm1c6uEzXD/Bu9UjQ8wMQf9OMpR4JDv2AROo11ZxHgr4fEPRpeSQ48gMiluArUTJGEs/irH4G",
-	"KF8RkU1Zqk2VM3WPpoyGU0uBNya8wiPQ61U9Aj+lgk+MSwrmAjYVNC3XLMqHvosJaY61zjSuBgWsNBOE",
-	"RuVGe07MiM2iTAdeedEbmJUWTHfeddd98K+z778M192ww9Y7e9NJW6QknnCRMkniDO9CjnYMxWtxdfb+",
-	"eLRxuZIZmz0R4mYHwpgKceOihEWauOelXiBv3zwn7WmWzZWIrP6VFaYP3w0OjKtY/9AJxQx6bG26uFX3",
-	"rmlWvCkOn/yPcfacjoi6C0ciWoH6Z/sKUPQB6yAi9ZBw1EaB1BdnJExoPJNqy0bAqAVnr8atwS/bOnq0",
-	"rcJb/zwMSj/6rjQ1/HLwsbIlljxUjKhYcodXCO8l2w3kuLzWj/K/czFDS9mf3jUJWe79knGomdZDltE4",
-	"ka5N0+zpgUQnKeURIhDawVikNyy6Hqdidq2fqvhEc/lU+wAfajhQrsRfxhnTLsJrJQJd55Aj++kD0vQi",
-	"uBgLmNG+Hsa+LH6ut2uePnC/1iAy13kMTsqhGTinU+PYqOWXMVZayz8gJduh9VPQcck4c+0hdv6w+0gA",
-	"yQHdHZTHUfzgGkeF9myMm2tFcuSba5BOgkUwtoNGLRiMRvq0tYcaHAUxk4OBUuhfjZxEinYiuGRBsb1m",
-	"MxonrUHrVzHlf7EYpOL2+IQm6L+KKSeXsxjmgT+x6Dqimfqx53d7+/7xfu/kyj8aHHUHh2cd3/f3/ZOB",
-	"77c83W3meOH0yj8c9PuDnu98Ye0Ai4dcY1S03DoZHYWHYXg6Yn2fse5xl7LTM+ofj0b0uNc7i2jXP+xR",
-	"P2zZiiWNogKodvH6KYCb5zRlPLuOI6l2vE+js250GHa7/X7Y94/ZkR+ejA4PR5Qdn/ZH0fHp4cmYjk9b",
-	"7/LTU4Cq5qnIWJgZbEDtFBabtNY4TZdo2Vt7QK2+HBg9kHPAXY60FEuSv2CRvY3Rtelek7wer92Zi6h1",
-	"sEBGs4Vcg2OT8ICDrO33kbArYmOSiOX1mMbJImUuhLGhW/3wFrfpW8lSuDxan955teUTRvREfD8O/JwE",
-	"fJEkARE8ZHi5o/VTkoglTC+seoSO1JlEdEhtsSyM7AY6uIpnTGZ0Nm9VTV0fm7opyGMc81hO835y35I6",
-	"pvtZjBxtbSNe6/3+ROwbE9E8Vm91rvDV/Kf9eKZWCsQJvMgmcTZdjEAWSzQAYj9it/mHA5S0D3SLQHs7",
-	"X0+wbFssg5xS5/syo2n2R1kd2XCygjnjUcwnEOO24Fz/KRcgzas/EYaDfv6Q8pCpT87rN6PphGXXWi7f",
-	"sK6uW9KgR8etfMD51Wk1XqbkCmTc2pUyBXsVHpAf+AZ2pHh6Q9gc/BhLwUF/WqqjPm5gSqoVFz+y7tqt",
-	"mI26tg1Hf+eypQOUUXNJpTvhn1KjWoDrbMdb8D0Q+IzNd9uB1Y3BuFTsWirBRx+4Ouc1TylqFYvM/VAU",
-	"j8e7DethPB7XB1UhvPx+MhM3PdWH5ZiOm3Z4lsajRYaXyRohLSyedFJP/mtNVKNRBF542Rr0/LMTa9u6",
-	"3RNFHgnTPx+pz0ZOimZxlsarzgc6F6n4MGWZ/MtE/aaFJqOf4GPk5+KxujpgDcHFdi06qv9ojc/1sx5u",
-	"g0rhxog6RA9sxt7ZYsz2GJybCDwFRe27GrGKnT5AEYq5zBj407WZmds8mwcRqMfKdgzOlnl4ZtMdV5Pt",
-	"NMpZS3bAM6XnjsAEY0SBzGiIBVi/IfYccVDNa25Lcnddebw8mDwYyCkNXNyXZ+x95rgO1RADjyx4xFLy",
-	"Y5w9WYweSLIUaUTa4GGFCA58zBhmwGyx57wSKyJXlRfIKYTsFN86G2kmDZznA0kSOmJJKeIH/nDf006i",
-	"uCrIQe9+IbaqiY5F6mxMPcHuVa6w/DL49GZZo7qub988J5lQy7ssnFI4l80KO86omUAfKbayA2UqCf8A",
-	"eJHUoQPF90iu+sc6neaMsL5X8BOhUZQyKcvLBj9V1OH1U8Z+mqcMfpydPTiOCa09D1cmSvmBrJ6JYnIX",
-	"nEAwF0NTODy/26ExUQ95UHS5g8dCjGiKgczrjEwO9KOO8S6irdtxJovwQY/EXJFm1RJdBETXOivi2xo9",
-	"Hn5gwAoeAfeHiXXTHhB0fea8AWOoYi4zdeZgpZFn4IitkLt1jhAUVsSS207e3CuM/oqSq6QcGeFv9CvY",
-	"QaHNdKnNoHe4JlwX8SJOInnNuJKPowYhdB39XgI3zzGwG7g6qnVNHMySEjUzw+dtdNEDaT82TsXM3ZGU",
-	"C7ZhXjOWTpREC2b5Dc+ul1TKdvIyoefm6x+SmPGs6djCYWn0WhX22QK+YEOuYl4KPS8wdQ8gHF8KTpOi",
-	"ETeuo/mMWwuu2ih1ZYSHPEQm/lCNncxN7WHjCuiY1fpBh+h7MmOUSxJUGUNAej5cqonMH/LPtRPRSC31",
-	"l2KJ0ovLnmeGco0Ho9lGiL/D1ZZNWZySLKUhk4A0gS4T2Ct2y9IVwESmwgWWc48Bw+yuMYBxA2VKHs/n",
-	"bBP9unjqOlWyFtYMiC7V0jK+idf15eJpG5nZY5GCZfEOoi9IGjmEqmOLqQD4QYDPaedkyBkfizRkEYkz",
-	"w9tnImJJGbbTpuCltL4ZiWilsTpUDjl1BIZBbpI4d1vGnATmIZ0L5C58F47Y9ajB93FVC7jeXRz/xr5r",
-	"7PscsKoms0zEUkj2oYZK4mxn3v6Ns/0rcbaNXKwAYVe2uyKJkb5/iFIpAFsR02qyqeXnEQRRxCXScKp4",
-	"mSPwrNPpAH6qbYGgY5mlNAMIOUQ1A1p6b3vQhJ7Q8xgSLUDfGyEJOcL4Xb4ul5dPdgNwAjMH4KZbaURM",
-	"527oyMvLJ//m0Ehiu4rvgJPUK+gGSV58/8NGVRvb92CfmmWBSyZlLLibXH5IWcR4FtMEzDKGNCS+EwxI",
-	"MKdSLkUaIekozqToCtO+wbkBhT9QKt4OYN++381VOwv2e3ezhQ0/Ozeg5LgYqW1fwwQNYIJTyiujkT0n",
-	"YBcjDW8ub4oDG1DbdGjFPeA8JEVHGDZOoN7rtdRoA4cNAfenyY6Avza3LrNU8Ak856fRdnBcJKwrOrkH",
-	"c3ZGJy7eY8G/yo2/oDfq1uQEopooOMXpxJjmYmkCHDo72LB16i3VzlzEPJOEZvdpwlYdQ5qL67VS4xt8",
-	"SBEqk6Q9o+lNJJZ8j8gM5RNjfszopMFrOtlg/M/oxKlO55k2NnAcO+nGOsv7jmoHXEVKy1iykYwzpmRh",
-	"OLORCBczxsFstMhySU1wo67HXDGWip4wZamDlcAVXh/QW42awMClthH9QUjcc4tbo1g0n/AHkoxiMUnp",
-	"fLpy7lJI+TWO/hpNju4hKeFPTxJtoO6xhIKP43TWmOmI6AdQ59JsoMx58jkr4XnvPBeQMZw6kYJkQtyQ",
-	"YBx4JOBC/d8P9vTgZIH6pdJ05kb1eE3c/HUaz2i6wmHtznLZ+4yl/HrhMvM8eo8WTPL26cNzPEHBPBW3",
-	"ccTSwFNLAMwkhlsQk4OVO+80cl6mm653+jihk/K6mGe3o68k5jcschHrc/jlqVuPTATGsK2lTfPQDu6h",
-	"h7GcJ3TlYBslINwOV9Nr/ctuVxEcaLhErkGEd2RyKjLmGlxdvgvFeaoYkJ1od0MjayjKPKLVW6StghY3",
-	"Uhdib5yOsBv4pmZVUF+Tpw/dvH8JEEXH3uMPhIahWPDM+bKRTNysqL7v60QSpz/IIoYchpN36rpGHiKG",
-	"7fs1Rpoi5ZQGvOn7GtIpWfF2ZEJvWdXIUHGWW67vTxu86tu7p9fMKw/Da7I/4YRKoVQRzehIyQepWKop",
-	"AoC/TUlKlyRloUgjbUzjQ470toeOl0B3+oytggEsVx7YNoVYSAxXgUu0CFqM5ZDzRZJ4xmYB/aoXAtTz",
-	"tDKpplhNzPuxhCts9fzu0b5/ut87u+r2Bkf+4Oik0zs6+xlhVROWztOYqweP6eDwcNAdD076g6PuIPQH",
-	"h2eD0+7g5GzAwsEJHRx2B+PTQd8f9PxB/1Cjb7uHqAP9S0bfGUsX3Be5TtkURFfQVSnj6dotyAN71G7X",
-	"QcJ3A4iW9rUmwz88ItYDHmGdSYcEh+MB7Q06nY4ba9CEytRmiq1thBfGTlEsoEfEeAyKqTHB5caitmRg",
-	"1i4ZgKSnk2iZJLcXr5823OW5EaAh2rkI9y327p2LRVu7ucM+NEZtvVwkiQ4PKtZhDayvybsKaMsidMu2",
-	"SZSpwCtSqDYl5l3DMB812wEMs4SbZic+SQyb3Mi7uvu97lX3ZNDvDw4PO0fd3s+tAgoH//YqUqoO03Ec",
-	"Qmdb+T517+sENiPfmg7S55PYNrTSDBCxt/pVqggU1Da+2sK0WiITN6y1SieGFkSKJKLx9MZcnDKdKYCz",
-	"DvkpVUIU144qc0RIAIODAH/BjamLtBV1BQDGDfYGRNB5vB+KiE2wYU5m9IZBQwuulDK1EDp19AeWCh0Q",
-	"ijkyIU8DjsyImNiwUndnNGKEDjkkzSA0iSkq1fZiBCaGVKeBwWYNjBeu7fKJLzbiR6OdbocrNonC8oij",
-	"9dtg4DmFE37b83quhQ6ltQcwyGCvYxHQEyFu1rOKqRA3d5Oozq38YiuSZ6CAwNKDQYxmUkDn5Dkzhtyd",
-	"qEK/o/5BH+sFkRDUilGnU0VrgX4DJDK1T7kwxm4Zz8hYaZoPjL8SgeNkDOZXbGvIoRvg9Hix6T7w/eWU",
-	"ZnCRQTZk1dheTZQDz9U1PC9zOaTOI7vdfb9/1fMH3d6ge9Q5O+wCjwTHz7WUyfUtS+NxbFRUvFwU2+gV",
-	"jslyH1VXZPlXLjJW/a5YLZRm1J0jp/lTOkMqS29jjQrBhzI6uS49aIQt5FBFqLFTqnJPHLy5GyODPzk9",
-	"2Pk4nAj3O14HTRvh6qPphqjs0zb+4zWPlnbQ9YC9nR/X5Ai0KzXA4TnHs4LijXWotpFvKjTjdKFaFFST",
-	"LpMlXcmifzMsdW6tkcjthlKjTNdwqoKkZsSaYC3qvU+5Mk02K8MoG6aYKj/fSj2I8jpXaauJkOpLUqYj",
-	"r3yCmun+TlKoWsU7SiawAetvRIs8dhNPhryQT8jniCdDXsgn5E7iyZDX5BPSIJ6oFfkM6WSj8aTwr341",
-	"jaBszRjRwWl3cHQ2OD4dRCeD43AQRgO/p/4bjQfHdHA2GhwdDfpsQMeDqKuVhv6/sDHDWC/Qu/3b6Ua/",
-	"A+tEs13g66hhm8ADxSm7I8NT53M9vysO6L+8KvaMrT6D1WECpPXcTqc5msbze1VsNqTWozyy1Jt6ti0b",
-	"QopAf6i0AU7FKUtAlRnymN/GGTooQ5EsZlySdgBfMszLEHjEfIYsioFSqvQXNAzZXBeU2jsvstxr03bR",
-	"NoLvxCxGr9CspuiU80Ed+nUt53jfP9r3e1ddMEAf+p1u7/BnS5QYrZBPITs4AdEkFznyhr0WZjK/1jYi",
-	"/UkfQS29FTymlAXLwTabBpUzhN6nr575ygmFvyOzrixuk28TEJM0inSWBCRArQgAI9GJZLcTvBtTADg2",
-	"1BVHE8USEI8eCboBmdM0i8N4TrOYT9SiBmRJs3CqFjQgk0SMIMamH5CZOo4l76zVuUU2a9ShB9IAjIyJ",
-	"JY7Wtpc5vY2BpjuTP9MoMgWj8UiQG3vMUxj6UzzTsYp+FZT90pGVptkwXj0AVirAL2Qq3+YCLZ0he2/K",
-	"62obxx3Ecyc1BOf+Kr2f/KgDXWOsfo8MuXUxB6XeistZH75qUlWiKDJbiiFn7yFLHYHcdhjH1a42Bm5F",
-	"k1fW095b1bU2g5XS2e55ZMp4yAigbpGNbwfALd+nm6C35eUFAK5u4IpOtvVJZ3SypUO6QG+1bvudw45f",
-	"tw7ZAK8tkVpryOit3CRUaMzIHfSnIc8vYmZuXMnM9X6uC9lqcOKUymlu2CylSx5yzDF7y9I822H93kZg",
-	"lzbaATgL7Xp1pBWy+1AkIr2GbWbmwq5e9T11q/YOr/zTgd8d+N2O7/u20+dXGt5UXD4FIEgPRVs3CzhP",
-	"q2WjdHCQJqcUDW9yKE0V59L1c1BIq5UHShdlvTJ7JjkSpOUWFo73/a4SFnz1n5lWgQCBmeXgDguQpxr8",
-	"1Aiqa0TJbUyK48LDuXBulT37eH8SRrOrzMZ4bW8mtfFba1FaG9dmXb6tChLKcb0bGFFzpH397l27vhbI",
-	"6D5v3cZZlqhvO2ujaW6do7HBmXxBJAsFj3Iooo3NpnXs9MeyB9jhAK4bLHb1yu7mQX0Exk6seHhnbDYG",
-	"ETkw2fjLFjlgTXlDXSsSQBUwstLynW3EFhQdOid7y1zmmwuufVu2V6BDAi4ydBnqcrFYKFZwgFvjK/Kc",
-	"BJjJKRhy+DkXcvBrIrM4SXSpMof+CIKdqbW9kFMAlLRK+eBuaUbT68I7NDg4UBwhmQqZDQ593z9YzBNB",
-	"Ix2Cic8fdA/G4v01fujMIeGX5vZr8uw4LgqLzadCZMjg14/mAB7Mk9qZW0Z/qjfo8Az29v2+unEODwdH",
-	"px3/FGBHSqiAFRnjZRUejRkdRawXnYaR3zvsdY/ouB/1QsZGJ/S4f3p4Ng77vdOW18JKLa1B68iP+v2e",
-	"3zs8oWcROxmx7qHfP/ZPuv0TysJej/Vpt0/HJ2pYUxbeiEV2DTnYduktTz/0C2QqAtJ8Z+/p/aREgjyS",
-	"OwzLKlAQRUTGigoJln9WBy4HwMbc4J1oyqh6UUTxOMYTRufzg9uYLeUBez9PRMoKXhDziL3vTLNZ0pnS",
-	"GfCblM3ErZl/lnNx2OZDJS91D6+6p4Pu6cA//Q7Ei5IjtE5c6BbdF+lE/3mAi32w9Tp8emetBApUyCGu",
-	"b2Ie6WNY9j8Nukc6EkT9Xx5MmTpteexGEZtS4y3Y/iTOrtV0rneaWWcCqcHUy1JO9buTOPtL8WLTO1Mx",
-	"Y3Pc6i07K4gt/7xLh/Xgz56vbn+R0eRaH4drQBMDKwBF0hwCEAgrV2FhwNd/b0wOVtornaDH9tfDF9qE",
-	"Xv4Obgn9VfG7wwJm8erqFYIG/5yBQxlg/MDZUn3S+hFUBZ4zjn+FidCVglNWfAtuTPxdzHQoi+Dq868i",
-	"1s8kbNyQX6lgMlumDy2xaZcIV+PbrqscH3og85A1245mXYdckETwCUvNlbgxUeVnpBw198V2YKSFnD5U",
-	"b7hdEGo7yRxrNmpBQX2DgkM7wAtGbQ3cTrinEP5ijCbmT52nIyi4htlqzJgYOA5N4JF//v0fe3pNwSKy",
-	"jCXbKqeiElY2LRsIRi9FnnjbwlC4EAb54fq4FSDBPnpbaDClc1mzUD2VcgHr90IdE50RXn1Ww4fv44TJ",
-	"THCGi2YBO9SGeUQdIjAdJIzeGjFuKzLcdgoNQbclQIPNTewlLU/fPpuanisLWrEGVs9qoxT8UmRNQX9K",
-	"uAUCL8TcPEEkLHKDy7uowGjY6b+EEDsCrQhjPikndMmgkHdEV3/aLLsed47PTkF2FUt+C2tuWXq6h90e",
-	"HlBAnIBz5+TE+kbvHdC8mhfAPfImHMAyZ9+LudVz/V6zts3J2fPfH0gszOdg7ynDSErOtjpJ95nt2tDs",
-	"A6nvmOrNA9bmHe6d4qSMtEJ8bxdSTgS1gDk2T1mo2jwnFPFgsFvuCIE1rqaCktY+sCtzvcQUIBi/j0ky",
-	"3eKHIdEaJaULph0+wFZ0GZIJ4yylWVP0510tRPPPX2WXGQXowbNPTE7KzV6ZfE3K+1PdjHzUFpm4uPdj",
-	"kd5o95Zdgt1R31CkN7rCOxdQaFHSWxYNSumWdGm0mMs4YladPsPvTd31vKwfWN6rnN8KvUcu+0trSiWh",
-	"ScpotCIjpk4ivWFczQjTmzU/8enTmsj+3Uqx7FCI5THUUcnTrfAbl7EPljSJ+c2XQIg12dkdFV4MDED/",
-	"lInSD0f5JbmdKf/eIFINA12Hw40z8APiq9U0VBbjcs+0iezdbdxrEIuLPTgH2bguu/lxa/S5K8aqTuDr",
-	"oVY2rW8AW+W7qV26Q05xG8jdQaZD3oC82hpkOuRrgVJWeSk3HaV0xpYivdGpRoFT6pJZUCwSKpkC9Anv",
-	"sgeSTFkyZ6msVoDG+j0Ze5+ZGuKfXOl2zVis7CDIsLAaV15RfkazcEoiFiZU5zud0WxzVDU07yKtH90p",
-	"JS4c+WnLgjwK+TVbuitDbllqr2S51ZUliky0dWtS198ssmssmWmmLuhaQ69NdiRFssgYJMwzmW9AIWER",
-	"wRc/T+Jdm8blERRJx4cN8kiybCfUaLPfr6ku1b2l93Wz23y7GkpdqY3TBa70zuk6V3etb6UrWZXLc9Qm",
-	"6dl0UIyy8WAgpKOhFodJ7VpAYAzxFMgq5ykqoemO/AbY3+8EhfcVEWw7hhJXEFWOgTbuK1bb214FRWb1",
-	"yatWHTTeD8epLkWFl1Nzm1qbip+P4yTDeLqZuk2WJrmUruw+oysiGSZ+2ar6iAHNbSo+ko+8vkY1yUBf",
-	"BloJSBJMzakb6OSLWsCOd9brawv7W9D6OvLaapWQEaD5DFbMK3Jw5aXW7Yq7WIiVZluwiUPfc9rRlstl",
-	"Z5JqI1koZsZ4FvaOekf0ZHx0Stnhycmxf+Kzfj/s+sdh/5R1j/5f+edTX3Ha3nH0Z0w4EwLPLF/Wb+hq",
-	"JniUI43WGtfwWRsLtMnKVnrjkyGkNyBx3msk8cU9xA8PuRVADCC9etXoAhphR+LmUPk46ww5lM+gs3wA",
-	"1LovAl4gZNtBdWKBVxy7FZ0l9eBb3P28Rq32ZTm0zf6+f3TV6w76/qB/1ukeQeRMec3GQmh6OMrp4dH7",
-	"OUtjxbOp4rlwluzwWRTmpkejeUunmcW6krBE14kIb6rRskYOdKir/X3/BAB1J4P+aad/fPxzg3ioKMcd",
-	"xV2OkW4b0CDo7gBoKWIfg81RXHnorn8yODzqnJ70fy5OzB0jeO+obzfqszsGWlrdu27LpzoVlWtllX5I",
-	"RixbMtvWqpYYKkbrtFd0odS3TF/MeRasKjLKyslWzqNWZNYyGbDqIKlSQjcX9q0hNxc6bpOIzmc0Bicr",
-	"drGF7Jk3Wson51rCF02pKXPNsdAujZ1NqYt2ZspGk5hd4bgP2ZvGYsGjjcNfZw172Vyo9sJAfOvlDEiB",
-	"53dUIO55LQ2wmJT1PvjY3b7kL7ZSgP3VeFqebvXd9pV5XSdC6xDQhWthjGzVXKOZtItZQHl1LLaua5ak",
-	"EUv3OiQArgnYMoHlZ3O9cshNQyOWCD6BOtt6Vc+Js95zDaI2FqmxwZwj3uBax0qjN5kUSDX8HnKK64zb",
-	"ucAy5KNFnGT7SkJJaXjD0nMsp8RSqYOqSBnyZkmsJvkRSyFCuBTUrj6rJUJ2IOlKEilIe8IyT+fb8wje",
-	"BR7MwXHHpeE0BlyRvklccpHNeI1zUQ/DiEj9/IeSj7FaFEBjwCuXweG+f7Z/6F91Dwf944HfMwZbeE7j",
-	"KQ7r1QOKnK8OpJCabg6U8b2WQQ1dZ+JaSbju2dWLaWOFDw3O0THC1Vz+OKuEyuwaZDl1n26aW1Ouf2yr",
-	"WmE8z8a/fW3x0is5C9pOpmkadPmkFpmWKsMtCTOHtbrmW0ozuI9VUaZpaA24qdqRBfECRuc2wjXOaJ20",
-	"bs2sJqiXDk9OVwU3dRST2bbQe/FCOVFdpSwCklSJ37QGrdHpUf9k1I3Cw5OTXjfyj05Pz6LRUW9Me2O/",
-	"12oubKAzudRKGejONcLOOmeTOLNBaYMNh0yqHSkObkYn14r7g+k1T/gexZICmes1eOeiAH/DdqxZ0XLl",
-	"BGcJ74J1OstQ72gjLdSW+zCSblOM5XNCQteA3DbVeCmS33HCwFxb4LfuYgDeXP+6ftFvmjBYUrSEguYt",
-	"aVrK2Yhr7vVLZrPJFr/ID3rp28KCq87GbskPtik4U7+ydiCEu1SrcQbZ1Fhdw6IV4rH6C9eFHBC9VFos",
-	"Kn4KOmsrk21p/LMMIc7bpJ5P2xIfNwmGpCoXus3G+XW1NRC10VXhvFo2rndBhwfl1V7vYmjOAwogljU1",
-	"f3r+lgV/6o9U7jmXtwF+UtpAyiYgWetgGUzVZnHj85o2QKiRzZdTUZHPSZx5RHDiEL9BWq841Eul6e+5",
-	"hFDtEq5tsbqUq7xo8Lm8yL66Pzak1MK7fH0MfUYnkrQzMY9DWTbXNwSsF6XK77F40vZut+3Wzb1mO1af",
-	"Q/xqyTNXuXGtZbbyvubSitOTV6UXx1VWLEjuJ3Qx71zzd3Ga2q3UeItU1qUm0TgOQgUGUrvbGs9ZSaax",
-	"b4iKh9Oi7rIsUOVLa+wdWzlBozgtZ3uoCIlrnRvdbz7Qr+oD1RsLpvcmuJu5LpEAjWHSZd9DbZhqKjn0",
-	"tTXu2lge0DxeQq/V9rXchhOJbPvNJimFyJhMlBKXaOpzb2IxqI874MPWx0M4rYg2yivv1CtPcc2uGEfG",
-	"dr4vzBNY859uzgu6W4LP3zKR5x0ybm6RB9PtD8et+k0zTW7lai7kDpOntDEDr9t+2dvv+vvd3lX3ZOD3",
-	"B/2TPF/F5gS83Ro94G8NFKCtg/ae41cVPKsj9W5tG/HrRuMIetjKR+muce2QddUUQHx7tSEZc2tTYt6q",
-	"LhFPJjqNMngmBceKnzoiqVL359yUs4XMOyKUeTldLLUUZw3VBNYc8vKA/lv9igX4rp5fklBNBJ7WKo+6",
-	"52M+KQZcLgLVEKlQ5RqbFwFecS9CQyeNfGdzZ/BqnmVnl04rHGxzVzqYc8vmK6xrc/MQbiq32hQHa9zc",
-	"PpS6q/SxbgJOHeTKNPj2zXPSVseXiJSAwxzSCa6yqSIxlkimEROSBP1ej5TwtE851IQmizTB8owGUFu4",
-	"Qps4wyanaBMU0FWHdb003FQ6dkAAefxAkgBmlEdWmOTvhGIpWgClYD1aMTaeYFma5i+t/xWLtN5V189B",
-	"In8ir7FEYCh4RsOMrNQb5dq0mSAxV7eDZCQGo/T2ims509o34JeVQWRr6Nc2+lF/V/DXmB4ejU7DqMfC",
-	"3smp3zs+PDo5OT47Ou2N6dHx4Zbgr1K5tnW+pFJ9r82wL+tx67JeAzsoW1oKGx+VAEVM6bIckQMIS/Z+",
-	"LqTJ7igilgy52hKxsMNyBjpRjxvS0NaFI5RStgcAhyHXGE79S15P4m5ArPt0WnZ/U6elC22/q7n6At/6",
-	"jBDL3wxnX2yDi3bFkqtOAR+FTKJGa9p31tbGXG3d2bPTZG5ZjaDJjN5ACo4C9BzkB0yrmA+wuNUk2JBN",
-	"WKFlHsBkjeuqjzZEnmJEEU5Vn8a8X8+csS2X4rMzjH3RyIjNEQw5Ja0LKtVBo2Wbqj50TTvtmNkaYad6",
-	"KBvTVxriwN513EyewZIugSFLlsY0iT8gBLamLDnFxddUkZQzGoe0gxy7AzM0F98///6PYO9z3NC7SYSv",
-	"WQrVyAXfZB7VV7+2V7nv/KoNbKc4EdCkm95ttq9uNMTtEB+h7cTuyMLto2VKxVhyRplHUmAQOd/XeWO3",
-	"ieR3LM8uuPLt5lUzgFczEWgfXFxOfOswk2+YT4PhSk9uezvjWzhAzoR4+XEbxwnzCIZpZwIRv+NUzMgL",
-	"XWy8KrYmSnqIbsBqdh3PAKWqrUP6jdag9adfopt37fwEHx9HozDqdVl4FPX6LDpmtNc76p4c+2en0VFv",
-	"dBDddOZ8spdnpdr1TUc0YNIUN29SXJC2xnvAJFCaV6KjkjfZ+4xxder33MJDPnOnnTRfh9q18gtNsnft",
-	"RZrsAdCfjeP35moN/hQQe0DusrxOz1++WujbkyxMWdkJmE9a+/zUjidUifkVhvVAkiUbKf19M0BaLbEB",
-	"mecrYk1/I2XuGuNcJmv3aa0Q9qb6EUgOIjWR6pkQQ57QdMJ+19HNDf7hz5FjNNza97q+1/PfWYe+Xg7b",
-	"a73fV8/v31JQECUmZYd+Wl7rqe6j5bVeo6f3XTHmn+JsenE3Nu0Kzyvfz1s0Yt/oNU5r/baLkb6wBBT2",
-	"oaIp0oacYaZKsvbH1oJR1oKeUYP7owGXR2k8mWYj8f5gvpjPmQ1YPv6KgOXX0HkjTvl7M0pyQEqPfkl8",
-	"cj8fXd59c7TVyHrks0Ku7gWnrAc1N0vlBgZX9149WD6sv5U0vAUs+YuhjBtOxFboYr2OdwIVO3bDASZW",
-	"XNqkSXRWyZZTdRvq5E4Y82Je+F4tIEsJvjQCPVAXkqAZraZULGrIQ1AU/KpaIk/AH5GSKzopvqjrkzpH",
-	"sMMIYlIBu9J6lTL+bpOI3iT6/VgzmRciTdVkPmuKBrvgBAo9UV0FAlQlePbcyCfbpH60TFJ2Xtva1a8W",
-	"GxN6GYdQAxpygyserlTHapbT4taXxZUb1hnPaCWLdWWRby7CUsoduyn+y16snEo8TUg4ywqFFFtpl2wp",
-	"uiwNvYIKsRanICP3orjE5Dd0iVnYnHlb4oxgE8YIoz/h+2VTjGTJGKVTyySOMVtjpbzqKeJ5VJeFNF5o",
-	"bFSnx8niGSMfBGdD3g6wMl9v3+9e9bqDo+PBIRTD+M7vDnzfWMor5xUTVzZvs36g0fyKv7PoOtKFCnRe",
-	"nEFLfbGvxlcjbiWmTsR+w7HO7rexdZMrnmmcn8uwfPnkYr/rPLMWj3GAqVPGFRk6+VaDq0/PzghM0MTT",
-	"h9JtziyOhdVXdYvKW+qVKaC2B7U1qi+s85ww8H66Tgky2BQfgKSEMk9790idg5jJwUA3UBPGK63N6IeY",
-	"T0xrHfKTWGo4kKnP0+34rvo8FX+FIxnuzvV7ygLlmlXZGhfTiIEpuNhBRifyYGAGcaBXwgGLWeuheWNv",
-	"h0dmLhtT42qvXZ7NazIXzSxVM1AXfZjXgr3zNfxRsUbtEJ7FSRJj3RBZVfFKXLAV2XUB5HzKUvWWXCRZ",
-	"zCcxD3Wy9BJrbEiJ6yhWdLbf86+63cGRP+j1kD8fYgJ+CMFn0enZGe2N+6Mjf9Q/PPHHjDF61j8+OT7y",
-	"e6N+7/D0MDzpH5cKC7xh84SGjEjK4yz+wHDGTIZ0zojgIQPWL6ciRXnC7sWq9rqxGYc973MvkLLD0WHm",
-	"RRJQW9xBJPVdb4T7Y+XFQrpGfPnkAlL2pjIj3S4JpzSlYVZGxzqyW9cb0kPIG0tizkj71LeaRA7xz7//",
-	"Q9vQdLLdbEo56fr+3papvPIJFeVm198Stn9sXUaD4pzumvjJYgwOrMrvVeq430sesR8L6dIiGI9iPoGM",
-	"9gvO9Z9yAfq2+nNM44RFqGiElIcMPoELocQlsQcmz0u22Ls57UpiR02SqMohem5bGfQ0FwB+BDmwoCfp",
-	"adavTsEPT/Vc1l4XSIZKrtDU+TAej+vr+4ozdcr4RFusURNeex2phurGw+uZiNTcur5/3O8rDaf2jU79",
-	"ea36yU0WEQyrtb+/T+hBJMIDNBkdHHX6+5nYP+74nVk05N999x0Zrfn9L38h+ydd75h8d9L1Tslf/jLk",
-	"RC4iQfYXoK/sPyGjBY8SRth7FpKU3jAyiycpzdj1DVtJ8ubi6fPL60cv//vP81REC0ifP+TfofmbLcuD",
-	"Vl8YJEzDkFpeSyTRFk+lTJ2H0qrULx+9lk7mKSJGUJ30iAgzmpB2MNSrPmwF5yQYtvxhy6AbOFvCTu9t",
-	"FzK9qWfQX+2Ora7yXK9bd1cmEZdzK9JkXA9hzTfJGRCQ75gLWpNvlNPMYO/PRpR/3pbVp2c2MF9PPQ9r",
-	"1JWOKkvRdOU4y35eWLHjgKt1n+MrOqknpMol1Iqo+KuYVmvolMXCEpKvcm0V1StPr/z+oN8b9EEg3PdP",
-	"UCCsXk1bv2ANsF79sqr1litagnjYOz47YuPx6OjUP6G93nh8GHUPT6Ojs8NxdHp03Ov3WffoiJ2UhNCn",
-	"SmikieaSaGywrsNfWj3aH52cnh32D0+OopPx0eHpyVHv+Gw8jvrj/tE4Oj2kp302YuCWqtSKKutziiqa",
-	"NMytdcJ6QrBil7cTUXJrUANCAa8Ldd0CjFvEPJOEZuWrNs6KXwjlCOW6iTmUu0Gy3gpr0WjfhBguNHDG",
-	"ghfWTdJWN2lCZaaYHwiXum7YXj5CZFhJPJlmS6b+r2ayFctqFPitndtWEsQX3IvssCdgFWT00+6M6tAC",
-	"b2FL0VRRDLyR6aSMvRo15KkCI1+qLeoWH0LwivqrgRvljdaYEpzU417vLOwf0hPWPR6H4Qk7Oxqf9Q7H",
-	"p1FEo9Fp77QbnYXH4TGWk1OD9vu+D8xCHwcqJeqqelJZylhTVjAHwHKk4QmgSZE2JXIxmolokSi9BdfO",
-	"DdZwX6Cv1IUJKR6VeLJMY9DsswEJcNwB+MvVHa7/Ojk6gr96+a/H8FdjPoc18nhNylZrEahJ5du055Fg",
-	"lIgRfGtACnI1G4kkDgGms4ciNxonSguyZ9dYh2X2Wqqtgsje7ZJ4WUMRYR2baBKp7AJd2A1p1/NseMHH",
-	"oaF7CPj459//MWx9CuA45dETpZAQk/rusVjwSD1roDK6hD9JxQL19u3KfpuMfZsKfltZ5KHaNxZSrU+t",
-	"fqTgQYd5TIPray08VoJnASXTdVJjpYEsZFP9lIqtrTChZUxm+939nt898ru9o234KB68vIljZ4kFeY2e",
-	"0fX5VOqnV09HinG2pCnT6N+iDDr+rEM9omoldF2zcD+M92eLJIv38fmd1UZHloI81qGYmp6Hk9KhX5N7",
-	"Z/uLBYfrMC+o85KxMFuklVyPdBYd97eqnYdxP7lha7sRWXDodw540Tyh2Viks/KYkpgv3m8zJjtn9lYp",
-	"rRsyG1U9qym7jWWN1o9ot38Snm1V4c3K9GFFWaWL0UoxuJX8v2S38KiGdC4m3Q4wKTsWS3om50q1JHLZ",
-	"VNzq+Uf+6TE9ZYejM9obnXZPx2Mano1Oz6Iu5EGrp/tnaX1tup0uSLE7VrQrMnWYVq3Ft8jDK1NwhRq9",
-	"nVKQN7BQTQ7BgFASaK4Ka6hkyoxOJAYxGM6ipFzDRjySy516XPgNJtpp77I5e3mXpaTol5dPnrGVUwq7",
-	"vHxCbtiqsVB41WDf3/dPoXZPf9A/GRyedfxT30o9fKO6aUk53U8lJRcXFxffH778QH/orsLeI/j4179d",
-	"XFw8fXQRv/7p/fFPL/rJ9MlLFv04/n7++q8vX89/Plk9W3wXcd69/Cv7dZL1j86Ob47/99cPP/44nz7p",
-	"Xb19v3z24X347OGzZ+zD8mY+5u9f31y+uFk8kvMf32QH9Oefz5b0u+9exSd/u0lP5+nkSdiX4qfjl2+T",
-	"8cMP89ufn/WeHD06YX+jl+z14eXF8sfZ3569ffzkhyh6SV/7z7+bvjj5MH388sOvj2/n9MXkr0v/z5ZL",
-	"AIGCasm+eALlG9eWvZozrvZsno8DzODrTelbXDfGzK063ZiLGenppzibvpW7hFtqOqxfMAu5a9Tm40WS",
-	"NGhAAE4zaPYbtqoobxGbJ2KlfqgrQ7WoCzWubQyyxUHKTbJ5kOfaRN7+2b5/eOWfDHr9Qb/fOe6dfMnT",
-	"1O0d/a5O0yWsDKwbSH85HdxviGnfGWI6ioWxpoSUX+PeIFgxh6wW3+fJD/UvIhHpNVAkM0GPoeDjOJ01",
-	"7q/f7RyfFBDXbZ5bpGAwkvGEX8ccnscRrzG4mYTnpRqfPSjHxvSthYXQY3kNF0v+IGBa630pLY5FsUaF",
-	"JsKkbihZokqGPXP7XEMsOAId5Q0eIlcEb5YvY89rZUuwxuGj2VJcj6lSNWsoxnsJ+4XHZZwx/Urrk+IB",
-	"l0rE1oLeXdN2gJju0Kx2TDDkyCpEJiwbkLtFoHfIBV/p+EgE85sEB33/zNhcIEiZ3OaFDPewDkXf9z0i",
-	"BcHo/hyrtZiRKUtZidUd+psSH9Wn/fRhuTpNJjCms1zbLc6mpZ76G0Mbd8l8dAk1Gp4IcXPFZPYa62y7",
-	"hyuRdwUGT4dnOtCViiGiPvjx0RUxGVriKCCS8UjqwgSw6gNTADSbMslwR6poDGjQGGvLvRVWqzeoGyAw",
-	"2zAH3chfUC+d/p9mEPiQfvFSzJjgrMiDr7WMUi37eqEDa0xFCvzK4N6tsThV7k9chEDNwm2pKk2s6XXX",
-	"fNc1t34wemUa0KjaD+R+NW2cx7q6kebtbrBFwK61A9XA3RLC05ppeRVd5F/IpbXBvb36oY4b8iyY9TIV",
-	"GauZRLB+ClQr6R4NDruDo27HP+3+fBfoCp3H6qnOFT6a/7QfzxTngzgbXcsBimeAlJDQUUojke5H7Db/",
-	"cCBZesvSA90iLO5b8LtCRMJ2LP9tqeBOcA4FqQQ8TRMPk54CN4tvGSeCM6ld6DuC0a6sG8D6Za1B1x0h",
-	"XeKvO5A1ZL2wgqCb37+/kHWwo4L4gNUtQXsGBWBgqlgsuXVHFaWN0ORauuQazlON/i0awFQyd6GEA31N",
-	"Hww0GttpXv3CyWXWLV9lcchsITPMC4SPwdnwyHIah9Ny/qNfhi1988c8TBYRFhVRLyWxzIatd4FiCLqq",
-	"XPma9j83243ZnZ3EsipUdJdTiiWwNOi0nmi5LfJQuWCPcMYirXlCCItsSMS2IfXwpvzvWBoX017hM85j",
-	"uJafXE5Fmmf72chRtsmEfpdk5pvy6pzDksramu7Asiy3ompxpxzbgVLzAjJjlEvX7vd8wJQlMn/IPyfx",
-	"hIvUFNFx5+YGMuuQl+vmti5ldy1FCpxj/N3EKsUpZETXadNhGAkEULNblq4Eh4heElJOJGPVmH9HOux7",
-	"T7B9j2mmN+d/Xs9GdmXzJRXvG6P/kowerejbb40mUM3mNWMX0rD2JtlrvacT3Jq296802ZKXotnh2eRo",
-	"rAt0ja7RffW5tcFXtKafjE6kuvukAPPCXFELlZAaIBSzGd2XbE5TCPnDtisZ/u7qe2o+gJB7b+vNVSfs",
-	"8+Vsbe6q6TYSfdjws5sJgrHQtcI6S9QoFpOUzqcr5y1Tty86h6BYMj62NndVgxb8Oo1nNF0R+Pkc7Dlw",
-	"ERkMFST9mkKmOucgy8ULKynLTBHFt08fnutEIKbwYGDqNMg8jyB8/0ASbXFcQbKcKAJ6W9M3dczqcUIn",
-	"0irqKPOCju7FKYyV1Zaewy9P3WJOYdVcs8nmoR1Ur4exnCd0nQBCpVzqIrPVY4C/rLMj5BbW+mQh0nJc",
-	"pErLl7CgMnd68uYqlTkVmEe0pIb0UNDPfVCENhfXhFf1NXn60O3wMpbj2h7iD4r1iQV3k39hTnadTZzo",
-	"zmeqZFyuSW/4Y3MWGwfnTASNtOjyOE4aYucUyQYAQZnTNDsYi3S2H9GMBnkUu8tgrbPzOIQYg2luyFKU",
-	"CZ3OphSQNIo5hbDibeYl7ytrq+bTm/Eod/TV5i6Tjzvxnl1SPtqsaOM8Go7JLv01nppdGllL6Ns3VJEU",
-	"S3FV+drjbWwtlFkGaweKaZXHtlV0jcnDij72eSoUmXdcaVXXO5p0uivVnPFWdg/C6LTz65xNKh7IemDk",
-	"0X7vEIpO+4OjU5MBJU97X3Xd7eyjW+uPs11wX8rPhsceD/JOZ/+SjpkLpbZj0cBqKkdEdd5D/cAmQIde",
-	"5sJfkq/3KBHhDWD6kojOr83Hd+6D5p7iayRTNUOP1KssLXSKNbObzVWVnAGRmY5Zs0v6mKFsfaZAejM2",
-	"CMkAyaz0SqW/aLeYhAzkEBfyBQ7cb5JVOoer7ETkDgJ3aRGOypQOzILzuSqCwUWyZUjDPcE2XaiGe2p6",
-	"G9VoowLiqB9hISe2xIrm9eodcMwazuK+8LA1pcBRRc7a74qY+5TAj26twAXE2BjlVp1ohaDMflmjqtNl",
-	"bVpOAirtkUPhdp4L56wsWtiJsZUxmmBajbMvLDR8Pmyp54ItNQkf2woprgOuYU6H+73+Vfdw0O0Nukd5",
-	"qZ8dwUzdCpbpY8l2Ac10ZAFF0tqs9grDJm6GPhXjrc/vPgBRWyOiur89Iqq4w16luaq2VSrUAqrpbXPl",
-	"1Y4XImgK4x/Aq02jeXRN6eh55hHzM0gbUMulDYP2iIx5yMotxVIbR/W7GBCv/nwey+xpxmZfaNJakV03",
-	"84CoG2eXqUOjnzN/bMBaBDFBtXZXhG49Eyr6/tdVmNXq18Xrp4iB3yyjlhvdgm2bbnTmMc/KpIBNGfR9",
-	"sQ2BZ6wmkkFyyHpyg3oi1K8CMe3u986uet2BfzLonnX6/SaIqfu5Zl59su+fXKmHgfcdnvXuwqsPe+uA",
-	"p1Yu1W0HcBfmWyK51tmN+J/55OyUXUzZX+e338uj7NlngVZ/NywaNGNHoL9VygLULDOKCgG7Fs894Bog",
-	"8I7Wb9vouv6IW6kMG+Pe/jtHA0EspHb5RDG6il7bA/7kqJ0kIpY8kATCOeUAfGO1wldkrqS9LEvj0SJj",
-	"pI2ITaxDwiSGUrHZiEURi4ih+iqjALbwSyuGPN6Qo4i0Z/R9PFvMoH730ZGV0mgPwv/rQdqShYs0zlaX",
-	"wCBgrjq19ZWi8yeMOm34FoOtsDrIhVNhcRC7W7BALCetmpli80Xu4jdP//vi6tH+1atnj14WO03nMUZ8",
-	"lMb2twVLV9sPzcPU5v+n3iJz4xzMhwLfFyMpn/baSNTSxXzc4M3TWEZ19dweWuDGHx6R085J5wx95hEU",
-	"K08BeJiwGePa9/5cwws7Q341jSWEc6ldVJuK0V+LNEQUXrrIpgPLCw/B4RHYmSaMM/TEwo7E2ZCDaUQ1",
-	"B9Z1dXnLRZwxAnlAtU2FRCJc6LHoxD9irH9ShI+eqyEf8v/4D3KxyKYQCUExgc2j8mOEvQ/ZPKtRA0Jy",
-	"MFBsQOZUSg0fsXZryHW0bFDaiaC6f0QXGApKpBMQpKzOkL+IpYR6xTp42sOSG9o4ZigFGh+QoO93SSVe",
-	"W331lqMxKf7AICDbLMDlIhJDflERoLAmfZihHcpy8eSJ0wO5iIRrLpirNLh8+/CVmQNpUy1kRGrohnXt",
-	"dcgFFA6BrsmEZXLIg75/WB//IXks0lEcRWqKLxYSCh3ha5lQDULyIgg0b0MaI05nMZ8MueAMMqqCWJeI",
-	"JYswMhABSnCgYq5IWg2mCE+H0eYD6tcH1CcvhWtOiu8NCFoYy7+gnbEcFT/k//z7/1dkVUY4J5A/w/wu",
-	"mIrjzaOLhy8eETkVS0V0UTweMyWrkKVIo5hP9nJqLqvegierIX9liFlC/kYWkeA9Lvm+emBAEOGFsBey",
-	"cf1x3JkwAvUIq7dV5G9MsKRBWPMCx0BTfVjV3GC+Qx7Q4hAqQU0LRX8KSEo5prgrZoghIbr5ouEhf8WL",
-	"Y2vPFJ6R+5B3aR8RN3rKHuB2xmozENfCkC8hmzGjzBxFg3T3cZY/ZW5oa0gDQodcl5hZTkVeoquCNQMy",
-	"A4m77/c9YlBp5mngmooO+/4hxrsanAcnlMyQNVgHEBvyzXq9tlboQuLxzfM6QLYExeM9e4tUz6FQpGxy",
-	"wuEhR3lEqVaK+Q45kGw7oPN5otnnwfv95XK5D27WRZpgdQydas7lhcUCflDwA5vzcszyjGVTEXVI0PlV",
-	"KoarBqWO/HzOeIRlxtVjc5pNFRcxaxlH+skh54sZS+PQcNe3b57v6wEhnhXy3v9n77F+NShWbBJzfRs8",
-	"B3t8Rm8UE6cTFhS1VrsYYhzMWXpd+anne2RG35Ou758TqE2SDrmWj4D+1SwiQjP1BLCgZ4pb0TQmURzt",
-	"WWExBbtFRqoOy/OY3wSkHcxTdqtUMc7eZ5DXT50T9YdSIgKPUMvTI/c8EvzP/pXIaBJ4Q27+3n+tRLkA",
-	"fnzNUvioP+V/vWTvM/yIE/6f/dcpu8VvhrzNwKVZdxDlJxYlUNIuJaFn7xVdj0SkhMIh31dsx6+zHZ+0",
-	"v6eRqQe8R4bDYQt5q5I8kaOq7+Ck5KVndXyrPhtDThyn89zR40fT+DhmSaRbbw1+MV/P5MR8+e5T3g3m",
-	"U1S9WBj8NqIF1dGkGnOonW3LVEm5ShZTK7S/y329vx1z1jAUSlJGpeCeGlqw7iVC9vWNhW+YSX4KCFxP",
-	"S0HgsEiLq5OIyqkZU8P9mCFvxVtZ3b3pfkglI+M9RS8pA/abCKH4pxptKFJYx8VcA2nGMY+C88YecMxv",
-	"DNd23K+6HyU5EmTi6vCL7BoG9qfgnIyEWqoUMNKQx1ARiZJjLEER5nhk9hsFBIgC0euMvErdBpFgCBad",
-	"0ls2MAtvp8U5ggFeoCiCQ9TVhgP4shCZTGId1RtyAySYi0oSnUG+PmvS75hZnFXXEdcwY+8za9fVRJWM",
-	"ncRhJrFTnHAcIY4pr5jGF1AxrYDMbkELQJAImn0g9SYrxmdMT3qs3Tqldw/JG10a/BGCp66EIM8VhzW7",
-	"zYGS8Bm4oGKpukMujOlvy7oGnZO2UVfUBQ8zOS/uSD6J+fs8pka1pYZhNu3J1YvnRLF/vTfk4aPnj64e",
-	"FQvS832zxQRvOAsurDhk7snCu2FZ1LAqhZNlUzYbqObcUWSKE7+9+sErBaXtdQiqM1i6Gm+UKZUk+EHw",
-	"jPFs/2o1ZwNi3+Bw22JBgCQOGZe2PeTF0ysrnULLLBtwibLC2C6pi3tWYhJIHNI5a+lqNXQetwatw47f",
-	"OdRxe6DA6ygiCBNmzrRpK5KIyYRF+zFK6yC+l3UYEKxQ79NlDG0bcDZlunQwaGkrWH67BqDJu2YMg9AL",
-	"vhDoQGBoQ6Nj7KZmLGXJykQWwD4HktE0nAbkhjF8zLyBVcUwLC3FcwbpT2KOj6nD2RlyLZcouRllEc8S",
-	"PnQNh5xrPY0A+iizH3EdIeOiFvDAaF1ezmeMzbcbjlLg1XhKEO2xECMoc+oyQ+C8W14LbeJOA5fbiF4M",
-	"+eD1uuRf9nMsxUffea2UybngEi1CPd/HTI5A+GAPq1C9+q4Y4laubazaVId6f/KaIhcByKxlOdW6Euaa",
-	"etGPHcAzn7yWJYpteuV/1JN6zVr/s90r1uNaEtz8illteMtIhZtfS9lt8R4IohvfwaeKF1By3e41fBS2",
-	"pe93m97JyeXAFr1a8NLh5pdyaQrf6G9+46XI4H5GI+ZiNqPpSp9aTSyYnlTmsfsSLKBz4QpyeCvVfWM0",
-	"xxJ4nrSDqtMlOK+46Ydcx9/P6ApMIQWjBDa6leTZIVeKIeq6dWTElBopS5kbMNKrXcrscOSjsqCuRa1P",
-	"exhlE0si0oilaCAMSjMgFEOgSLvvHyr9BoIUUXcPFNtSStKOWkVhp6lrFXseWLY4kfRWmwUw/Jf8ZJIA",
-	"YrqGEHKqQiVueLJNdcwwosTVSuvyrfSGcTJaaTuiegBaUCp2IV/GHPQKyxDuETrkReiYlR+jfP+lTHHY",
-	"MNOhwLCcqqM9MHyoldKBwmqZcinlv/4L+fJ//VeeD3YqElBl3ixGK8ipyiMGEFYxRmsfegqUbDHNL0ay",
-	"kAtqJ8/QKUEHQ17VRh6DCgV5LuitWcaPA7UGf8bt+EXthxJdzNqNmFpztYDql3eftJB7VaiggFGHfBxw",
-	"/daDELW6npeAjrnMKIfK2UaTx5EUr7pu2R+AKE0BP01UBo6+9X2z7pqxeoB2Fb/YaHX5nOZLHicNqarc",
-	"pt17m52+RN2XJmdLE2QPbNW/t26/p9Eba68c/V/k1jUd/wxxzpqx3BdTOR/yRgNBtZtm+0QsDZtA08Te",
-	"uSnLD/rakFd40oBsdQS1gr0YreBomxHiaS/0RY+wzqTzxY41pMoFlqRWC10fSrOzNVE1LNBy4oyECY1n",
-	"cKpHegkLxdhwNGgg19ZnNAunJGJhQnXehBnNYHvUgf9MseFeqDXPf+s+JtrKbGzGpdt/sN74gxYjRdro",
-	"0FlIdOHRwjOzoYUNDpnOHQQiT+n6m1/QaYmuhAAbQEWQQr5mDoJDlvJaTu9AkQHP5LL4GEefUOJKWMbW",
-	"JyYBAUdjuEsSVoe8gSTqljykr9wkQQt/HqHWLuLX89B98J6rm6xiYej5fmElNgUk0JY2KEleuc2bpGIJ",
-	"vkk4MErLJSnLFimHgH2KBdWDh0p4ECvgzpcsvY1DFuTPeaj5RvgMixAyUJRkL0oXetpQFPyIQht+7bpH",
-	"H8LYi3v0M5S3dScJu4nW3jpmGc3S4XJ2/kCcIKScKI5q0dpokXPLPCsjcWDnfk/84kuv2FttSNVit0jB",
-	"/ZaV1lEtmFpK16z6BOiobGs9t/OcF6uUuhu4Dzdyp8L5kMbXcL5P3rZmtTxDRpmaBrmlzCOUD3kVfYnq",
-	"IxrMbfsY/ASUYjBy2MtYpEofyVMgFU9HpjE7VYf6bKdgemBxz5Ly6pEkvmH2huiG1/v2HbuKWoTpJNCh",
-	"OmhdNN5He0gmORMyPl1dasijOIIjOI6TDAzSbKZOD/DdrHyTo+Wwxid/ZNkXZ5LWmNeas3B/8P4qZ1r+",
-	"uoaWb3ziTnziR5bleoKF+9U5wN3Gp7IZeYM5Fmb99OFrmk3BJDtfZHeUnnJrPHxdMQEpweiCWFCLhusP",
-	"RBHdLEAltsUc6Uuv4EJms0mcebuzEfTKWJgNmafxOF+biOsi9zbX8r3Jz3dou/W4j0Nwy+B7DboavN5x",
-	"ZHoacjVgWdTJaLRQgTaHlizI9J5LE3IPlD7t23OxWrV+M2FneDJuPs6W2ObAMavqYHGGBsJnXJwaNIaR",
-	"AohwoCkrsknAuZnGE0guZBmKcEnAw6ckShFKwG/h9gZxBHmDNEblHG8py1VFGI+g+JMx1SVSkEyIm5JI",
-	"D+gXxxVhZe/7Qiapao7IezZJ1Zv/9Om3ve5mIorHsdEJ1t17/uYrrLA9fVMpvqkUv1dR4V6MMC/UuVmt",
-	"U0UqdhaTS24H13/Tld9WqgKC9q30tEpYwAu4cPVbVwnHcAe4UwcGqQEkPtcOeHCkDLlSAEibC40MPCic",
-	"8R7hwjytLmjtjUTzzSMaTiGMzWDhcRRKtLEC1nJpLLBzxAU695zGLYC7Da6WB0Q74zF2DYHCAUQoadRe",
-	"EQUVnBONu9UJiMz8dII70EnWwgle6B36ai527HAnR3uRJP6bOvJHUUfA802r+/dF9BAh76qInBPapGno",
-	"Y7lG1djSjb6NM1yzuB1UD+3ALsDskG81d5+b1J3IL0psZ8jv2ZOOq6WlfcizWWn6J3CC2SgB8AQteKK+",
-	"wLoLXd8jPd8b8kPfI31fUduRj21zsEC/j2UW84khpGk8x4nUQJAXWqOBN6Rx/CidslgV0E/Ahq64O9D+",
-	"jEaIYVU6jnGfH6lFUZwbex3yRIgbJTGOtb1Hq3CERhEJ1ZkZ0fCGAIx67zyPnDJaXbNyCYkSq7pljWlf",
-	"RJHNQr+MNlDu5EsoBM4evr6b2lxEzc5q3PVvqsA3VeCLXdMFTyqxI3cLdS7xW+kS/tnXotKFyWKr2Tp1",
-	"Sfr16dZvgc9QgrxWv9f7WhMuoen0KdS3I7Evx/qc3fdsVTC7iKJiETNxXy71PG34R03Rn+9k/wrS2ZC3",
-	"MWK0WJJQLBLUoRJGb5mFvUnFYoKu+YvXT+/mvy+klweSRDSjIyrZkKdiSbQPv+xjxzsq97STi0JHzsM2",
-	"jGyyUcjIzzHZJ3qTBkX6vOtYG5VLzapjZuOH8G9LIMRFVCtoYhviovY85iHZO8dvQzCy6XslYrO5UIfJ",
-	"JegguKIq63xZEMF6ccBsZmkDv0EJvl32u1z2mXWf2Yes6bb+Msf1XO+JianNRZDmYYx/P3YFZA3FhCGu",
-	"eS044jOsC976in56CEVChDwJglnbOLIqEfY3r28pFKenY3B0ATQdgqN3q1XVlxwxOUWpis9y1/7LWknu",
-	"bhex32yMLrAui+ZR5yUSNKQXMxhUEkvkHlcX9zBWkiKUIfeUKnLEMXIbYOsSJwn6dktG7JJfOsolDCim",
-	"UgRC0lTDdetphfK41wBQu39SU9HBlvAwGNcD/XhAlimdz1m6NyDB5lItG3ylX9RG4q6o9uX8prtaSvyv",
-	"aSnRXDD3cijqs5WQb/aTbyLV70Sk2oLZ/uGko9+HUQNT+UAFM52lbhvzhraeF/fMYP2F4m11MVRDBwBv",
-	"levx+e1mj+SzrR850O5LerptaS3HLOnwguILrGxX2CEM+lYaVzGaFnS9Ffk45hFLAxJCqDimJnAa2VCc",
-	"gzJVGCk4K8Xge1WQn9kfq5iVRg8LzqQWkXKMMEDj2tonZLGFuCiNtJfPFR4G8bN4yhozSJOPAZQrPZQg",
-	"4VXLjU+lXuICBJxnsEI473X+i5JHaBpO41sWBZ4NjFOfdCoAjwTQ0fVopURJE3Ro++qVyClFmlnZhQJF",
-	"JPBDLQtABwViGSeMZ8mKjFmSoHtJhzjmIY86aW7OePJxQAI37FKjr0uDJ2KRyRhBAiSbpoxpIzT4wuKs",
-	"cIUNOfjCznOpPM8BqMgBX1WnlvHFTEI1dWs8EBBnC4+NyEY4butC4QqQBGAjhhw4ZhDm1RKvMXESoCLy",
-	"wpVxthYB8brAyO6mKuoXLzRpYP7HbfIaVAs/7vrmK7XB3+/82qVIs53fAere/q3fZWoHPZddMSfVEC7F",
-	"H23mGmd76EmuYP3VRfQtNcRvnBri6wYX6wiQpthfJe1qXqsUAsUmSXvNnZJzcHNj7FVFyB145jfI1B8T",
-	"MvXlYjeahNeDj/ov4777cqZTA/1XskxKuRyzlLTzLI88WX22KdVzpSUr2VfPnPbVYgl2N7E6kWiOPK7l",
-	"5FU7mUlf5FHHZgnhdlJspagMvqfkauGOGAbh+C23ghQwI7AjVMHk8ytUgMWcjFYm0mHIY53AtI0qRUet",
-	"8/Vo1Y6jwZ6SatXIDCJVpyxT+6QE1jgbGFofcrUDnn3+4sgzuT6LAuo6d5fR4+iNllw1/WB4ipZXXabc",
-	"IoVBTnJmDT8OOFte52tkZzSw+KmdnOSiGr0i1fmHTC8GqhDbiWRs7+w9jUyLNSiMFN2rbpWKn1lR4rQM",
-	"h6hkWSn8tUqN0hUN1+SJIZU0MbqVPG+rNISzmGPG34G9t+axrfzVVtJJfZb1rIHWFI0tpzRTdGxjqU2k",
-	"jqa5WDYHz5NS7Pw8ZRKTjUNrEAn/WYHwV3o/9aivREO45z1j296AZ3qTgFvyX/tfy26akzhaf9alL6md",
-	"hp2SmOzS8I4MQEdDF1lZFI3lGd0x2G+EGY0djEws+R8JNGBMq7tbr38LA7MONzRiQ5FM+g/h3jb8woqO",
-	"hKt8PUqrSABvmSenQtyssUfeq1RykSRErmTGZgS63Tr0hpjImyHfJfTGac25hAE8gWl/DbOC6mlbm4K9",
-	"OP9+Z//uuRPtdbOIH7++xq/dR+AriOND3jYlA6xk2oVGtNchwSLFOmRGkxi4JUA3zGCROtAFOpphigHE",
-	"NHPlKMRuy+mdMfPgNMvmbbk35G/fPN/bKtdzzqvwGGPm7SG3U2/nmf4hN5i61xc6VV89qA3j2bJCOtPV",
-	"cdXpQbttnspQm/qHHOaKz2HewYboiIIDfLngiKKPLxQbUevgq4ZGIFNrjomwDuS/uGP/jyH2qAHD8Shw",
-	"yxYj4HnGUXXcN+AM/9jByYhrt8hzt+sil5g2Joi7X8lpyJ/mUGhksHJp8lSgeQaUG9R0NIi6U8lMP+Rr",
-	"gOeknWkSsSDnpI44H/JAnf2g0HGFBvWAehxwqKhZrQ1iL7g2veCtEzWnhStx6bWpzAubYWlnO5V1sgLx",
-	"dICeeoOvFF3GmXUyxjGPPLWsvILyEJx5VqkWFkGyf6iXjyATKxFtHxPRlpKm91pOW+J2NsQ8dfq7L49y",
-	"V6v+Kn0JVUzXI901xSARATHUSWBJsT6MUqnxvW+y7VaybZ7U7c78yvsaat2QXzIOtfEkCm8mZ5rOPx7A",
-	"WcoMIkGTzNs3z62zJDVH0C3MkYl7RKcoz02noYCUzRk60aR29bMkVkzwgRxyscigklUbbqiU0XBKRwmU",
-	"RALbMfJJLBK4V+SDxXRLaM+z1dGUyXChmUfRjTYllerHofR5N2tlweu0wdJpJGS28npnpvil/SW9z+Bx",
-	"JT/JF2NyxSKqJdXyQqNKXiJIIiuE/M1C95UsdH8UyxwD7+xnCZg3bFXIl1/DLKcZgKLpG7YqMNoISabS",
-	"KpZeYnlxdFeG94ytCk4HELbSt5jTBnG3EZsnYqUGJj2ynMbhFEptKSkLxjfAtMlDDhhcsKKgCNKQSfMZ",
-	"W+3AOzm5vHyiOv/yjLP7+2ecl0+esdVPcTZV9NDEbRQJGWcz7NA3Hvl74pHOjKA5mReHX50mi3ep87eG",
-	"Z+U+sXXY5koqSMmYSaebv15mY/AEZkUXSz7kc5ZKwWli+6x5ZFfWcpX16pByJS7EFBcj3q4cF8mrcQ35",
-	"LuW4XhYrs01Jrq2H5SzLZUrx/9vV5cpXeVtXS7HO30CY3+pzbeFj4vY5NlzR+hLTGt4hwgN12BxGXI5q",
-	"KKaNcingi+1w1UpQg0eiOGVhlqwQUIDZKAwGIQ9eKBU4LPqwohk65DWGYcBVbuIv7FHaYRXV6HLFgSE5",
-	"RiwzFqHtEAxq6AKqZI+3g1lylCFNEjWKInliSNM0Lkd0KGFqzlIo2iO4DOyQDiycDVEd7VzuqoZsQN3R",
-	"HGE7QKuVhvd4cFsgdM08QtoB1BHfQzhpsoLitdz6eUwTqX43nZyT0SovLpWXnsV1wbKnFqi3YQCMVEt/",
-	"4Zv6Vhvgc0V+4vze8DS2xCJBU5MMqFaNnmuzSvm68zAuIuYTElLJsL8iZMQduYJ55NzBKx3Makw+P1SF",
-	"kM8MVlFNFKnb7hSuoms/Lxi5l4AVRbZ3K/b5LSzl3yQsRWldGD65rYSTs0jDGDzCFDPNPUDFAwUL/SYM",
-	"/R4iUr6Wn/xryk+ZiyQtUSr/qrngqSM6ti0XozxEwEIXJ/EszsiIJWK51yFYF0wSmteMAcsExMkX4/IM",
-	"Fts+GFV9E2NPhzzIv7Ly8lGOKPlKoIlVnjW/pGM+5O0CG1oR5ygkRxGpyQowPscqOvkwnHIUGtN06UIb",
-	"TUS2BxOBodONJto3tRDtMprYm1fgmUBWxdr/IDp4RKuzmSARlVMsaqbaAvnyzyBPkRmjXDqqSZCej1KF",
-	"fhrFK/2476H4BdHAjndjDADFaRjjIWRBWcYcq9z/pFHbLFYb5zVVBTVUY8lhbV02whpC1WqkvUoRiTOc",
-	"s2LLY0azRcrIOKETSdpBLOWCSROaGpB//v0fe3m/tTqlqrd8+dtKUNEv5lXm5TSez1mEtPCKG5xVCTNV",
-	"TZyD5ff9w93StYBsplO2aK8+KSVtyYqa+mWz1D///o9PwV5RIqR24FRL5aMM5EzDKVDzL8PW/4pFWn+k",
-	"6+cn7E/kdcKo1LJtmJGVeqO8P5kgMdQulko4HLbeBUBRIoUuXpvTb7qBM6xk6HKlkM4WPcG6wjFTt6zq",
-	"CaRQswD5BHzUBvFz7p1UYsRKjTZnH1rsVo3E3Oh3Hb2PprKvatnKzoNOS1PyhZA7Fn3xnO8WOoURcdXA",
-	"LSFXg+HLfFM1lTVWs7SYJUALqLPcDNE+XWx/c2XkHHHI2dKCT0MaAkmCdME5S+V1Jm4YDzCxsylvrcZX",
-	"Sl6111we2IQTf8kCwbqPL1ciuNzBV4UY5uHYzShDvXl/WIRhaY0taWuTPF/lS3UO6eLgQ14kSMHAly/H",
-	"RgHsL8Vn5R3S9Z+GPM9jlHe4kOqkgn83L9f7G1abnedH3SHM2lbBA5okX8OpuwXk/FG5jCEvyRmoKeo0",
-	"bDVeaq5+2/JG2lD7PVmhjQs9sCiDXIJTfcc8K6VkKqVa7g3ZVMj6ZCp2spXmbCol/ADE35eMPAjKRy92",
-	"o/kKZ9hosLlIkm82m282G1d+iCRpNNVUz983i82/qcXm3yioi1rnwXm1NoIR8ut2LNKbHEl1J167sYLQ",
-	"BV+V87RJxiqJF6yyybqsMeO6oA1aNbwhd9dItp40Lri9jlrrG6yIo9M3WO6wusUKvUgxn2DazdwrhGkX",
-	"irmco1dRLdkDaRs6YkloRmZC2/CkWKQheyARXg8FKiEuM+8wsMqcAgbe6FuqadWavp91nWZbkgcvSwyx",
-	"aphWDB4RnA10Tcwcd9/3zywlFyLwc1iuEmPiiBUpYxurnIKxa73C622rFlv5d/UBMk/CWzk96EHTLI/7",
-	"dgwMJPFrLc6vqd/qMqFgP0Ne1QpKei/uRa70qo8suh6nYmbco7oqVFkddkk1ihxtZfe30wfVLDq/N5u4",
-	"HndJ97jHwijW6v8g+DiJm5cI9rweANaYNGq7EsJVPJka0E46EVji746X2Gyz94a8wfFVBw98U1ZsZeWV",
-	"2ppv6so3dWWTScrK2PPNzfxNafm9uJnRybve2Vy6i5BXH3wE4Oynu19KFnQ3h1YF0GjgEToTfKKkbZ1K",
-	"uRHuR+bJwiCkcwge3EagNhTObODxVqbrKlrPgt6RkoYx5EpC3+uQiyJnVgBwO+nlGa3qt6TqbkYzJVXi",
-	"OQfpnzx/+uwRefCfKCbAbFFQ+M8HwQB8wfuScRln8S0jbSqJ4EP+WshskrLLvz33Cm9hykIxmzGuZmOC",
-	"kXWiuOA/tWB6HYAPXa8qAdyWJMs4iUKaRrJDzL1jJcFOWb5KxqNd3MmxBL+9GEOtfi/3bNtXtEeChMrs",
-	"moZZfBtnKyiubPBkaq3iDB2tkRo6FwaAmEdUw+d6zU+YCoGOiyt532DpYkkCKsPAhhK21cZ5ZIEp+iAH",
-	"BkAPklhm2sNuZzdugtPpLhwguJHQDt21GZsLaYP8FhA4vH6bJZTKlcXeZyXdHKh2tpCZOaWkffm35yRQ",
-	"hBx4FZI9L9GeWpac2PbKKPwopnIuUuoO9zag/O0jvmtZMkHAQfBKLAnI6ecWCXoWISFvKNMjDNcVIGAo",
-	"oxQioDZf8UyIRIIHvVZxJFpeq3oiWu+8zVNQwpbGKseCn+d0DYTeND5Fq6Wx6beUnCJDtQd6rPhJ9dgw",
-	"mH+HDNXAoWM+yRngN6nrm9R171IXsuDikh0hTG0bYSujafo5qr8lO02pJLo9QELlwsyQw9EaNNyUDVJO",
-	"Jc8nFrIoVJp5ou6KQmDSyVC+WRDq2fZwT77ZEL5VT3BbDvSh/XZHfbujvqZloEp2W1xX6gIq163+DVJH",
-	"Ur7KQKZTLdnIduIEtiOAm6tBa8wvzeAmdRrKi8I5D0gwMCXNNlbdrMTyYdlMU3JtyNuQPQITOwzK6du3",
-	"yiw5rtTp5JU8yVZdMFfWzF3dGdoukIPoIxEuZpjtmxaQeg/K99kJa2F1lP5PIc6AFF7QgW0dsN2VpcqZ",
-	"69XowlMZUv4AnDejhPKbYcsj//z7P97B/z99CjzCizTnhATmzQLOH5CRiFYGjp5nLNPQfmvQCBnLpgij",
-	"hzRM2iRSmp060Z1yU+XQCITW25h/rUXXAftL8B2pM0OC168ubQkJ3i8Km0u2GQaJB60MglZDV/N3r/K2",
-	"blcEt6uW1ZEVY1hq14ADLSVdj1LKw6meOJYHujau1Rz6T1OGHmVCE0UwWEceIP8iVJSYx9RCBbYdgcx1",
-	"TPSMrooIEsQze83Lvx7n/FikbzFjxJapVfKajMupIMs4ScCJYB3t3ypV1V1LJ39xmLde4i+O9i738w30",
-	"/S0PzY55aHRWre2S0XwRKLYOBqnksNkFOrYpv+tVtVYDSzFWJL/8zNeeLuprQvkAhwXxOntD7qj3m6cr",
-	"SKGIfY7H2StLkRbeDJFbZuo75m6EJJM6qInKFQ+n6f/P3rvuuG1k+6OvUts4gKUBrW47zpmJGoODTuJM",
-	"snPdtoP5MAyaJbEkcTdVFFiUO4onwH6I8wz/B9tP8se6VLF406VbUl+sL3FaourGVeu+fivT2dIMK57y",
-	"xIi5zEERXSiNHV9i+zts+k1rjcmdQiEr0lMTjQ5pztIYyfE1bF3HA2Fhx6hWIdRYrDDKslRJTfpjrgx6",
-	"GCYCaDFepjCgw66FuS0cQzeMbGdm0jY2sJMUHfyfV9t2NWhhw+pyE2N3ouLBI+teXc9rBP3XFaihOl/s",
-	"NTW0kTfVDo26Ns8o6HYsrsvZLFvb7idnk5EqKnbhQFyW8dtmUzpYkdV21O8SAV04XxKdlHqKaZHduHu2",
-	"7VMVrdBqjK6iMZsrsykxipbPHbNqWmU957FRIYf5r9Vy5lBX27sF7dwxaGuG3u9A9bvTNd9JN/GzZNov",
-	"jdvWhhSYh56o2ISJ23Tb7pxivWy7rY5+1lBNJeO6JoZDvUkOt5JaiZaEH28hh0VdDOP13CyHLag4c5rM",
-	"MgE3xA433BZ2uRTsBPaPZynTi7LJNnWfwhbZVKW+0c1TOeLX56/7gaidDPt+2EsT5QpeQvkt8orSsUIr",
-	"QO0hoiVctXgE8Detpf30+x7mT7Nfwdb4Y2b6MteUDJO1Fg5Tz7n+kBMdtFIxk0aeTGeFET3fo5YHDNXA",
-	"1FMrgexTckSomVRxP+imS6ht4m462Z6wEbZERgBDu9Fjf10rwh1daqKH5abS+phsXjwlz2tWDb2CBdTd",
-	"65BXa2u6+w3Jtt4P0iWtWsXLr4v44PXclTkOYeG3TfDnn4cXl53JCVmcTJLSA//E7fkuDdoiHlSoEG8A",
-	"sUTrc7XtAb1bYZ3KPtM6rAa+F1P9R3jxq50qBLD9MMfHD1fJdQSLnvdwaJPe7xVDU4IoQmSWakqkIzKd",
-	"kbUO4sQUSZraWisjolfnL71SK+ecbTcjsmXRNBJ61cZ+hpzyk1ROBaWftvXpoqXef2FR/cxOdvtdzAh+",
-	"rbtff2whsh5W9chlmFV+QesLQo2FkrkaK12QiukhR3fltVKfPFKLOemINPVMw2tSPLroRdSz+apYLVQk",
-	"op/gR/0LMFGQ0iL6lTPK6VO60dzVWfT42Svb1iDizse4CuzdU2RZ/0JEsSxkhB2euZX40sxcI4xsQn/z",
-	"yhAl1rgRMMPqJkHg0HW4lW/ore5sOT7IFBjczLYJMA3KEVrdKGNp5pQFc8Kk3oafUqV8g5oO46BpcuVJ",
-	"ll8/jCgJrGSDXhXqNh/NlnqVS43B+DuoZ9jLO1a5CCnlh+prc5VSosGzMkUkVaylU2M+kRRNNa3Utnz0",
-	"NttmLU10V2M+hJHM5Q33YNvQka8sQ5cWtRurpjvjJ99k+fVb3tMhvavfYAU6Uxzwsu36z+GZ8+l0N6Hr",
-	"2vVJlbsD63mLF6/CfAhG4MUkz+buIhyTFZ199IEM9oH7EaxPYHHeJiItml3A7HfNXqkkqnzWmqhS3evO",
-	"+SoHz14chPotXknDeBd8WFichDi3eHtBk7TfVLd0h9RDQikpwTB6XV70d/RgqzOdx9o8yJpfa2BC6AOu",
-	"DJWUQCJ8DDD4F/XB7cD2WTofHJ0afLcb6VrdrBMZoiIxglBzqklZxtCR67VeGLw8nDDYhPpRFQGnhlOH",
-	"SvSpXqv2BJ91N+rCJf+uHaLjt9VuvHVmsXW60R7RVza8Yy97pnrbm2vtvul1gJUfpQ+wgunGjpEyAPkd",
-	"cp6ovXWnn+VHjG+ZuvzD+OUI1AHn6qxGBiU5rYcYdiLnptP0ZSOVl/guq8zVqZ7b7IBQN5Mq+iB1+WJZ",
-	"RxAcZ0Nr0llRy3zdTa7dqVnHt3jCT8Pn4W1pd88HktrJ1fFoXR1HNn9ab3LZfMoliWxlBV0Q+IFtEYsV",
-	"MyRfkC0M7wRdfB+i2bHOrNF/gtNJ4Px2k7f33Ey34dyaMec8TPJRqz20WeC19C4bJjHJUZQF0TJPb92P",
-	"Y5mnre040NnMTSTQurIt1ygtppBU65zkrl3EUESLpZldkYcwIvkZUfHJlTHp1QeVJxOmz0igCVmWSxuB",
-	"6SVkdQjaEs7rLiDmjohZUSx6ps/t3V0KyatXsF3EZ8TNfkfgH2KZp+W22ltLBIQvacEcxU0uFwuVg6zX",
-	"K67ltk0uigwx7Vyji83ZU9i2nQj07XKEYI0z+7IJTrKNUjFr5W+Dv1ok9U0TfByCDfZ3Gupf8EIHgwH8",
-	"89ufjQzNZig0jn0xe5gEFG+GQ6SfNIe/j7oSUlO6TUmvo/tTTkQ5CdIjC1IYAvlAE32TK1VyJU2mmZsV",
-	"M6kx/vHr2x+Gm5nLztzrXiT7bZOHgmevX73a2/tHAfMGTqbrnoDg8rvX0KFskFx1zeUyjoWkt4Ppp+uS",
-	"HcAuR8XEvJCTQuUvJGWXrzXQzz7CP1cbipT2oLyE+us3P7x5/8Z5r1+dn9suUehL/Mtf0Nr7y18wU6BS",
-	"oaNiPILnJtQVNyTmA+WKM3RvQIvA5v3WXTAgwzBWpsizVS+J+1Go7fNDbphksDCIn1Exu/48QBfPoSne",
-	"z1SoMXo3puaeiQ3FuRgchevsS2PNZlkWuI1UmumpCTGfmPu8lQda5sq2ahtIcVwHpKf+teXX2HppyPc9",
-	"BYUGF2Tg3tFczDaqEYYSV+45ZapMVR7qiKeIdqu2x64uxcbCKqeSHNrTQLPGu3gaqkTo4oOJdl3KgIQy",
-	"rQYnAX4S4OsEuOUDQEmcqVDhAM9N+3C3uvcXjYu9hWv7/q31ekke7nanurw9iKvLTfxb3IZ9VxmjdXG3",
-	"iCzEGYB1lEAqHMQVZpbdUB6d8kx3hC3LE42tIMNnIPLDZ1H/otbvwK+NNetL4PbBkO9oSnlm1Imlnljq",
-	"Niy1wU89VvsYmWGlXHItJzxUegprslVeuteslJetWSks2HZPR1keyfuKNQeiyLKLJjfOlbC1kjhJptMV",
-	"RSu76yXTLLtWcWnjLxeUwyt624mTSZaHWt5CbtkEE06OsVvt3dG5bM0ldKROZJIaHxMoGoptvbm2RzUD",
-	"PYNlHWAO0aG8sm2C8U2cFJ+m9/SoIt+V851cqCd14fGpCycH7SfmoK1XoXaraLu6Z6/V6pQ+tbFE9TJN",
-	"a8uK1SLNVgKOTySoabFqOhTV8lHKvOIKDPQD9wi/cqqiszILKxA680G3OQOmMznra5z/e3h7x3Bnvnv3",
-	"7fdqtXvOlHdMJxP7JDMfV/6OR7wer6VPr/DTB5jIA+tCS/LdMkfoukRPxc0sKaiADRsGXStqIGSKPFks",
-	"GBBXY6iBGDrVKwDnewlM9lqtymx9DOsU6vcy+TfjKocSj8w6AqXBMlshRA9z/vuBq93nWv4LERVJkVJZ",
-	"L7f/GYT6FUxbnn/b7Gh8Fo07O56JXqYJ01i0IJZhJQfVVotswjoYVVR7E/aHOD4OAvMj79ZoOGeVzTIW",
-	"Eu+Xd+lvCocoN/bZQPxsq425m6y3zbLdLJVZ8yiY+oQvDUz+nSCe/V4QkX32ShZFnoyWhTL/EQ2rIG1s",
-	"Q8OJXavVcxNqD2Un0aZQMkb4IHwbyDDsGozQjJ7sIHoqv/YCeneD6OnskIvn1Q48Tb8DRZgVrmu1CnWv",
-	"MQR83Oz5FITPJomeqnyRJ7pwM7DmPVUa5LPi7lD9gGpA8ZVaH0mZUc+A5u/efYsP4JMeDZS0GuqSlQJZ",
-	"N9baWNK6jr/9jmQtp0kcyNngT3EIb0PL+EdN1rKqUXeeVvlyAwuMg+gG9sbp7KbOQ08+iZN+9QT0q71A",
-	"MFF2ks8h23OUqopZu6l79vFarQ6Wh+R0r8sK61/6uNNF/arvGM91jvwyl4hltUgKo9JJwJOk+AGqLXWl",
-	"ZQjqEfyCoP1JO6i4qIyIEyMXCyVzgwXCQqYpH8h80J1l5SdTUQLLsFQl6tWdDKLci2zvDqGXaRqIEh8x",
-	"8iQcK49AxhHx3CjUlDLVnfZTFW4Hcjhzrk8514YEn5KUH2UN6Il536NDGZUI0ixbeMnjjUDX03Eq5vca",
-	"63u/mTnHYODtCTnevsq0nLa8maNwtPU6bfliTmzrxLY+abZVSZzZlmcdLofGU5L3m0mzuTvRy/b8GlK3",
-	"d0yvaeru5LAzOzRf7Q4JVbAVy8AQBpUc3OLE9wt6GO5tgIuUEqPLTvaZVlVMr4C7Ieg6oERwK9R0MAF+",
-	"ttDoHvFhf2renBna/+mIqYUaTsjWYbY/yyaFeypNTKHigXgjxzPsu4/QMNgkDn8P5IHNmKRJxozwAkZI",
-	"RFFIh+dd7ZxVtsW/Vmrhj2e4eZq7rNz4nJ5BN7CFvcdO6O65Nb39+1sgXK7DQ/iRSXFD67DvlVpssQs4",
-	"PvV7Ue3I/t/ZTHf0FLd/rm2//pixGeh4d4808lGf8Bk+ISjKkzNuf8HOuWNrDwqu4JEmmHClPWhkH1QK",
-	"siTYNedky+Ymt8N5K3v8IBK/a4VSuuIw5lgR2zTTlrm6RJclNbYk7lI+8JA62Proog4Hk6jej51Zxc1T",
-	"EWbJgsOsrkZzqSm6zJ5NDMoGWLmJ3WZr2oiRKyN6Ctu7wDC2f0eJFoFRwD62SK0HbyuLoBQ8oJrmGC/P",
-	"A/HqHJvRfnYeiNfncGM/P+dwKyhJlUip32z41avI1rBS7zlBFTauJpBfhykRKSwaBf+O6wcJm0KIJjrF",
-	"UEQU8oSlcjOS2OppCCH77Dfb1LakEdwfYuMKzTwK+7Rwexa6u+W2LkSCEXUXLgci5Y1humE2QnqNl/MF",
-	"2Bv0knGlA1crWg7QXRkKKuguQBWscxws/lmZ5kAx0LY57gO0wupv3eFQe4fbQqHu5p4CoCdn1L51Li/O",
-	"5POs9jGaPOQTTnOmDoI/gFDDZOfOZoIkWVn8Nbp0DVmCdYivYCsh1Bod5oSuvaNXsHg/+8iks4+4cbVX",
-	"OcYdeBqbOVRqNwLx4rEzLXpiEEWq0YGnzklCvb2uGZDIbuhcyIVCTcuoAcBTB0Bs2YGS+LkRZiYXGBlQ",
-	"Ojbk34X7ahR1MEMwixuZa0LvLTKRK2oYkhT9IegV9h0O1wWT64qfF1NGBdAHDSY2GlXEUmQxNi5gSma0",
-	"3rT1i0x0L3L1IUN40yB8lsTwDV5gpgm6ue06BqGON9WMw0aiaaKfc1r+W1r9pqh05VR9cPq7nEmNrkpA",
-	"e6arRwZ9zP0RZXuPT1G9uyepvR9PSRVG2crwRxEeck0HmJtTJs2tu0BvGeEAA9Q9ULLySnig0YU2y8vm",
-	"DKiS9/cS14Y/1gJNoPQhtIlIzWWSsuuB86CvZBFdsCVJvBs2Evsqgs1JWoMycXjOu5X1syem90k5Shs6",
-	"Sd1+TGL7FfOIR4i4MLf0eVTMBU/N7Em7xf4RQBeYhx8VdGGd1n0Rarmto1c0Cwm37Jt9j17dqsNzBzeu",
-	"/8M2Fy753j0naG+tTw4OlmsmkF7qMLXtVkg1sG1xJKjc2fUPgRUOxGWoO12vVb9rp3uV21Q1rNNtXaTr",
-	"GzIf1NXYMtPBmzPv6nC8F5FbZiIArfhOipOf8eRnPJbKssbRuJ4xPjoj6OS13OC1/AqjHA0N8LmprGUv",
-	"LsxcLTKTFFm+8puSt9qYXyHdG46axtmNhtdzBeIhIjUKNSpUEad/YOmwKKSzJYtcqVDzH+NsPk8KEZmZ",
-	"tP528gQSvr8Y5VKPZ8+NKJIFeYm4CBWUCvVB5SsBSiM3rcRfohaQ5SsRESlaXQlp8AV9lqtJ5W9exrtv",
-	"L+njsygItSlyJedUPxv59JWNC1W8oK9JKQh19BXR4ouvE4MnSSRRFHI8mytdXIhJkirY4d9t2Ps2CxsU",
-	"Mh9M/wifYZy9ZRzb+NhLXYADCuxpuAkifIoOXhrS1oC9ka5WPf+A3/VZJDh2nugiE9GLCF8yDVIJ84aa",
-	"Vh5wkFqo+aJYiZLKAlatut0G3yRpnWVQXB34zFwWZhjqluT8JiEPuGgYf8Wb73AEcCfvDhfAejb11k1s",
-	"RzmoAV9Ot3v73cZSO7phfs1322uzb29xecyiRzTZ9/iQ+zZR+zFON/ygsaF33162NtRsoY6PRBh/dvK7",
-	"rYjMpavSaFT3vpxMkt9DjZeCDDdgAnhJBEZAEi2iwR/JIgpEBFfb/juY/hGhCoV/jP54FaHx+UeyKC0S",
-	"y3DerxZqKHz+RAOWXU7AtOtiX+svwje4mdN12OU6JJp619HBHexGtOgntCRqWTuXRQBaN4oCWYAIJXLk",
-	"FH1RZNk1KPOhjoBeLkQE9Ef/APkFIiroH6DFnifI+/wQkGUQ6qgY0dP4N/yL/8Bfojf6I1m84p/5vW14",
-	"LYnB5HqreObZslBDl7BTwl9ZfbWWqVPmQv+RLJ519ZO1FLzBh7RDavRt2M0ozUbm7KOZyT/3oFmh8UYM",
-	"wJIgsJZQR/APHEEkLPBJi4olQaMIQGNF+U6FNYVErWq0KqiwAf4HKzqiQv1enC1SmeiozI9z7GyWpTGM",
-	"aWr4zknRH4gtPVmi9/r8NflsQl31TxnbArfc2k45hvZXXbmFVlXpdkp9Rd+3NsItT763vSLD0XSqHnEK",
-	"a1ct35dpNtq5s6LHD5NUuQTbu/Dxt/IGxroHV8gxWD9srYPvkxce3jLQpLxxN0/C50Q9D0L5IUJ9qyad",
-	"DcV9hoRXX5k9cKM3aIhZXjKhW+Xr+ibLC/ICoe7TQx6DXKAfCIStca63mZIxnyllW9tW0wm6oxZ5Vqgx",
-	"lhf95CHnxQSoV0JKpWmo7Q7L9ilN6DywX1wjfay/8UW5CTUZLk7r+le79/aHxBRf2gM9Rh0MTbZtAUy5",
-	"p+dGlMfC7+Ox1ecC6dU9lXNJNaOWTJGWgFRB2E2BCXHWf558kIX7bf/kzHyahSreLR6V97LBoldX7tvD",
-	"1a+sZaSYxoA9LJmxuloQg98tFxR4hCXnhcoPVCBiFbCW5YW6sj5WxujcruAF8SZyNTlQ9Ueoc6kFtesn",
-	"xvdO5R+SsQqYZ3OrTGMbScEavMJS0F+HcIhIaNMECHyyNKAJR/AXns+LXE1ekLkA87q7IQsxTqWZKRNq",
-	"WyfhstGdfxK9kL1IRmKkTBIrEcmzUdQf1uHnwme0AVqKjx7H16g2dPcAttwFf2BsAADfQq3kwkrTnvXm",
-	"FXIK+3v37WUL/7NQw7maqFzpMfkrePxQOwFc7h2+DywkIXBHk80VHN7NLHOMGUhIFFlzAOvyNSr/gFr/",
-	"IlcvcjVWYF7jm/HKyqewD+yDIHJJaaGi43xwPSDpbxD/8L95zpX4R0LIyHxFbLKRMAslsbdE9Or8nNKJ",
-	"SoUCq4PwQtkCBVZ3ECkSNjfk6m2BJAWfRBQvCwQSHHZygxPE26RiGCTiTg3VUmew4BUoMRqTVgw8gdhM",
-	"Ck/P7xvMPMXvgSt60S9w1t9m2TX5Z51+Q1oQXISqf5d4CnEGrdr0G//uHSgs7U9xiHh0y/hHrXyxGlt3",
-	"yQu9DD/WvJ+JnR1WbruWNeigPZ10axPdbTzcEwNN9o35gsiREOjAgWrC0533dlvGKHbii7matHLFHflf",
-	"aX/QOj3Vqcbo7siXHpFK3lC9s5wOwarfVnUJBKviDj8j054vNT4p5Scox5UTNs47uUlvv0Oo2w5y9pH+",
-	"b23hzl3V+EGoKdObArQseitFvK8qaiu+ARubtcr8cyOofqOiCK9V8WmmDg/lT5kwy/HMPlRmCVZ8Bt++",
-	"ufy6HKcZIUan/ef1sb+yhIv57f4YnBbo81M+j17bQL/UnxpLjdeXho7teDezDH3T0lybC8oXAGUMPbWM",
-	"WJ3Z5XjvoCdFmlG7qVxNAnTMZlr1h6LNmPmGUj/Kkco9kWMetMlQl+okGiMTTkRGy0Ompq5fvj7/vNQv",
-	"qblmpn3t0lciRcT1OFUF0lcPOzRI0aZAWguvTYMMRIS3KkJszz9UnrW3m/CJ8gjFS+u1KVutVDFR9q5Y",
-	"reHqaFW6tjsNimvy4HVE9VR0gZNY3ytaXhcpNTn6fakC558fi/xKY7xddPVYXPU7T22trEKyrAUgmkNs",
-	"I6U6EU2303W66r42x2rWZ7HYGQjWVNdobCOUBps2G8E0/qGKw0uI9aKhYmQ/zZDHic8ehc92Ef5DKRtr",
-	"hEAOHQDZHKqm49olOu0sszNmvEArx1xlRz3ZZmOwBkbWoxIKEzDEWFDDFDX9Cx8IbLcwz3ubimJp1aPA",
-	"suncmhrdDgbuwzkMrehL9FS0GG5VI1YacaPSdMAQpLXNiyaMmvWb+UPbEH4gdDbK4hXcirF6gf5zNOVs",
-	"gjF/TWq/EUnRJnxYPD8MARRgP5cym+ER6vheiWMNONeDs6t4//QKubBD4Kvg5p68fp+62OILur0yvKME",
-	"WeqTDLlvGeLeAUkRlh1+HW4pWMoZayKlWTxrR304zF2kmZ5Sq5ynxuJPjPoTZ9Tuuu2JVVMo9naZqDYX",
-	"HkegHohylCoC0YlyNaEUpVD3pLud0mbAYB78BRCnDWfU+zdXyuBCjYBqEbFhbDWlbpQpxCTJgV5XNtk+",
-	"loWi3HeXoCpca+dQw0rh5d3I1ZCbPItxttQFd9E695Hm7SJQ4X11zj59Qkgby8VCxVYHbklvRUx+ozSi",
-	"/TRi4GWVHpxFd5He+rzXr/jtbYC699ljmYAEm8J+17DxKr49nXIHwr19sZtA7qtr+EVOldBLQobBE1cx",
-	"H/mgYyJ4B5VJ+HU8G54HTfiRxox8OALEMQxFiHP03vqdc/K7b5/3VdvERwHff6sWGW1o28RjvpfVi3LK",
-	"Nz7JzqeQb+w52MaOB7aIQfvl3TOMt5Gid6gxG3CVGBA3EBAy6B71uMnVJPmd8i/hbZl+S/kYhVnFpRWD",
-	"tcpIixwX6pn8oDYGFdrKrmCFhSyWhppml/Vtz4346jtB3xFHpwuJQ9DHCMKgl2nKeJM60yrUlIWFLoq4",
-	"I2Txla3wOZhRUTLWr1Uhk3Q9Oz0FL04MclvjoivLseuCPZTgRXdV3R756WY3Dh3Ru28vd2bAWPDbyYXh",
-	"hhg4KsdssNB2fYwWK4iHwKGDUJeIJ0aNMx1TBQKYHFNgru0ucMfMTjWlj6CmVPS8V9t/fBWm1fsQJ5PJ",
-	"LbWSn7USShf5Cs0oLDr3Ktu5F0So5VQm2mA7OrbIFzKHM+0RUhD+ELXyPAMjDH/eD0SOuDwm1ASqhRmX",
-	"BWkrpWdgICLYQYmvI4vxrNQ0ohcvXkShThOtKOv9y0RLntOI//2f/yPg1yqP+iLTAVvatn1grngNiL8z",
-	"ByuCNnUhInk1L/3BI/tHrkQ2LmQaiCh8dh4+Q5UmV145uoW/xTT4gfByOvjYNvpzW/WvdUzla3jDx7JD",
-	"cbKdrNDnhk/VnBSokwL1tBUoQkKbTIjdPX5lylpwWwoQeNu8sytrL/ZAwapKlr7PFx0OyG3s0gt3yqHm",
-	"ZARrVCK/R/+p+CfDEEQyTaNAZLY5ayoLZayZKrJJqBETAUkBJN5X35UawUyiKMjVpH9BtVUB2sRTKyPY",
-	"3X2t1ILUQz462y1DYqeypRI915/WPYJ2Of9oqkId2UfgqH5OY+fCu/Ac27t0R2USsG9zm+6obnHuQCmV",
-	"PoFPJoNu//BuruHqXAhikRg6h6458Mt9zELZ6e2T7O7kjop8qbj27iUiMsF/Mh310dNuBGlDtIqAO21X",
-	"KTHTynQtSKbpk+ws65PmtoqFfZOnfrKPtp/sA1LlEIK5xW150ug+cY0Oow0VWf6Y1Towyu8MOnVBRX0R",
-	"GOCs+BTZjsBweTZvgRwZhDri0yNDu2BYqGpmQZFFHHYv+BNcSiAyVJNCjXpSwG1qcLyIRayxmH1z0fMD",
-	"EgWa8NRFX6v+RajR5eCWYb0CHOCgngr5VImRNOjYqJ0Gwm3g/xDMCRoEGGcfDIosco4PEStKUeoPxD9b",
-	"T9XOjy5LkvQB7gre5RV8eoW4I4kRrH3Y1m+kcWA/WvR5cFUmt8iqFeMH1Z+wl4TzvkLdq1RMvjo/J+Xl",
-	"9fnr/qBcTZHMVbYsImoJfCNXRkQTmZp20N+v6Fdv1WSjNvqWoSJEj4ttBRZGMhZ3f1j67drBFS8sykIg",
-	"7kqkOyRKwAC76Y/3ss8i27TLiZLFMlcd2yyytZv87YDBOyahNc6nhcwTk+nBI3Nzn/IDbi2xmSZEcZN5",
-	"eHsgp2GkNdkCe/HobxLBusiT0bLIcrMnKFoiPdddCURcqF+dn5+7xDz+po4rj/LLiFRNCpEtgQR8V3/I",
-	"NC3Ui7lMUguThNAGMCJ6STKtnhtruFo5ogm4H/hWqAnDi7+xPUOTvExOKoWVVkbIOObSeS4jLyMLOKHz",
-	"JldjDCPf4Y+5ZSTGEagy1M5fgj6nZqbdzSwZU/zOrxuXcbBdg721HnryvHhv/Tj2tJtwez99ucbBifPd",
-	"lvPViau7/8tDtHEqxdvjKtXeB7vM5c3V/sG7YUTeH7ZKHq0KFeoSdtu1NoZ74xT0Mt5oM44LdA94AN00",
-	"CHwQrOtagqFHvSpmiZ5im+iBuKR83JksuGUBKOawTtGTjn1K7N+CivcMVTzU+kYldNcWDUG/hDG3CSu+",
-	"lTecqLADu/L3Wb2sjAU/fEas+lnQ1IWflSdZ/W39yfbqj8pLPXGw23EwbfEr0mzUURXRIKCHkrbEFOAn",
-	"dIxWeGHffXt5vHYQl3YhmMApC5EqaQrxWszU7yJOpklh+lXr6q9fTP46GsWvPv/i/KX622efvf7r5+d/",
-	"++yLz19/Lr8YxeevXk7O1evx3z5r77JgZnKnFgvrOS4d0p5QybHUYDMkeaJFrj6o3DA6eZ+0zMADkZX5",
-	"VBVelJB8tbmCs1Ub4chR+Q9KDM6docjF9kjk7+EAj5WI8V5ObwVDTufB5x8IeFrpONHTU3nAydX/hOHI",
-	"C7qcLT57/OgEQ74TDHkhp8fHIH8vp4cGIG/B/X7PBRbdyLiFnHb87vhg4a3I2q/PP0fLAzs71SEQX5+f",
-	"I6lEPAGI8yKntlPZRJhlnsN9g43ezJJCCbOQY9UXc3mNBy+QWUh02MCi6c0UcjqlJqslX7lwDUG49hFj",
-	"EoTvhVKWGwPBKFi0OZ0VNwqbZVuxXy4yMVxVMgh1xNrAlXfzImr2Y4osZ+TPQk6fO8UBiA3oIFeLVI4T",
-	"PQ211Cv2iH1QOZl88JZlniYqLxUafmv9brxuEM2HBOt+L6eHQ+ouBz8qTLdTabpxugs5fVwg3ZZJ3hWh",
-	"ezsOJLZnQPtA5T5BZZ8UxhNUdoGsvlOpvANGNgxw9tGykGMiZIOkq5nZQRdeNjzPeNmhJsBsv+aBhurO",
-	"67WYqYWcEkHcoMoHulkdN9pnd0B9DjxaVLCjA/R/bgaP5hm7IZWtED8snvIakWfBlElteTBIyq2ipvN4",
-	"TxjKJ37fkgvYSkQNZnDf7gQHEryByx8KHRhGryMDb+Ko8BEoftvEeQ7M4jao9KU6fyoIO7GM27GMVmp/",
-	"gEDAmxnIgZOF38vpT3Kutgm81xTPM1YBjwDeWF3kofypg529oiUVu+bYobaeUN/ltJML1Pthm/eTUFaA",
-	"3bf2jwGqt8AupBj77bE9ZTnU1uMF43xRH+ctf9l0FKxxcPGPDuTk4tEP4eKqDn1kBxed2RoHl41p3kO+",
-	"6knP/nSEZjvruLdmJV8ci/6Al86kQclcYXrNLXZzxX15kC7juBaKQAz2O/mTbo13fBKYlAGJr6OjYZsl",
-	"iZYxWqGRF/EnJSjPjyUol3iw8UlYnoTlvQpL5DQ2nu1ESrcoeTgS9+7Ci5gbnUE9pH6ocEiu1J5ywJUu",
-	"8sTCQCBkU67GaKZHC1nMIuqLjlhVXoKCK66jfEC4VmdRX8iCBuH0xBL5mmOra+CvK5jXoa71Bsepy4o+",
-	"xr52FatO5IJGgwUvw3InsDuug6UenEmKdVDw/2Y5mmfxEj/Aupppni0XINSnCa4DxXotr3IgLu3hVOPG",
-	"5dn1pF1tCMsJGGatX82chHHKI2qLQdtQExeutsBid/s9c6W2q8qBJ7cBznbbC4DIZZF8ULahZyWpEoml",
-	"F8nF4myexSo1UTfINGXw7lAYetlGQWUp6EVLhVeFegZ3wfI+GsA1vJKfR0DS26a1upfz3Ng7fcr9v2Uc",
-	"vjMlpAujvsMX27iBDyYptORUXBNZ7uWoFU5LrdWaAtAfqdWMXaTl8sgTQYaJHjWjrveokaMkTYrVELPe",
-	"yBTCZjWc76xyk2mZlrTjHqhP9dyQRAhC3ewW1r8QWTFDUTvLMCSC4Cn+SjFZf/sEVYTzWahxMknGgg9H",
-	"KC1HKUJ4NQ6BQZRmMgcbAJ8nhAI4k6+S4fAtfjaAvcVXWX5Fj4Khl3lAWoEn20IdmXG2oJxCzPmZiMiu",
-	"CWG+aIhARHIMIgAxtySo04TwlCZaRReUQIjHw0hfXpyuYeK+gxmxWEUm2rgEMPzhOsnFFPaWyWhnLFn8",
-	"HU7+XygNHi1uFO1kW1nhpYQzjdniYyYlC711gpO6Rzipo2S2XPryCO99UxZtvJ2PLHDd4NKjpWv8JblL",
-	"JLC9ZJsmU0/C7N9cOuI4rNMN+JPDlYpsFv5dSSO0NHRF2vT/51jgluipMLPsxoio9SdnQ/qfqwSEGZAF",
-	"ytJQ59myUKLAJP+ofEagA93tbSC+0/SLFncw+nxfn5Hf15mH/mg7+X/dz7qKRUJNj7Q7gG3x/cSSAC6q",
-	"rkls1FyEeCFI9sAFop/DaEFNVQp1osfpMlZxn0zaSZaXjrey/6rkuWEDK4+YxzPQ4vJsOZ0JqUmtsASB",
-	"j9Kt3XbJP2UMJCSmudQFrRnI5Q3oWtQVkBfigh7tWpgFw+JSdKoRsqrOq/OXVHXJqFUB0MvfBn8VcdLa",
-	"5gNnVxWl5kDOcpqJpjiEx7xl/D8PGk9m/aej5BO/pW637e/xiTvOW4Tbrq0Ua8xhw2+6+MJF5YY3hVZ7",
-	"C8Jtbu8Tc793n3KNb+/Li003Fl5z1f7Emg+70zb5v7Mbm0XtRyfB1qbz70ULuLSbwZBDlz29ATGE6bnW",
-	"CsoNXRk2MaG2AyOuMdPDSIk4MfTgTOVquIV3AEge+5cDibnVGpONE4z9udIDWshA/EIBCC9NnZeYaFMo",
-	"iQsPdY+/TwqOFHz95oc379+IUhdKYgInt8LsvDFVW70Aba8pxA4VIN2S89tWuGv5/6fCzMtXCKoq0NZ2",
-	"vz4IKQ6ejNe4lcd0ofy2spN6zj1dpltw5b2juQABfvc1d65p4XjlVUINN82yaxUDc1kumL9MEh1fjVZR",
-	"IEzm+cEDsdRpouFptgn0cq7yZCySeGNyf/sh+pgy/287WIwTPneFjEHd5s7pwJ1G8GX7LQcjqnRpV5KO",
-	"koLqo7AwHUOYN8gCKXLhfgOPoWu7b7+qmGLsWQ91zbXeH4h/JLY2bq7mI5bNFDeN8B+yjElDo/hgKQwR",
-	"BuiDSu2j9NhGeIZQv6jusosgWi9n/wJ+32hkv5Vfnn/rbUzHtcWHWoj9oj1c2P16L5K0aCzzG5Z3H85J",
-	"8ukj1gAshnz0V3Dtrmil8Cv06BvlaTqi1RnveYhxTsQ6gBvMsXHjVBhkfHapcIefG4G+QeTaQxj9C680",
-	"kuDiJss0JewFwbMGsBI1mA4afPIfOKM1wdkA4fESpl9yN2Q5bqf990SKLDetI8ICeaacgEJodDAKESg5",
-	"GYqZ1OLleSBenQfis3O4Kq/P2/Sed7C4XxxDPoTR7k9xCKO9ZfyjJoXz1PjSKJTQnR0O1CZGqrhRqhkW",
-	"g7+RNu4BIcHjFFleYxTO6dfbDjLBDtWe4Ck5sMYC4CbP9JSQGmvDf7Q8Z5KoNGam82z4L/vx3Ezth7/9",
-	"yZ5A7B6EIfCE2+XCHP/57uefQKaPU5nMkbmPeDa80LgVnpdGcHlec+xUF6txineYEGbsTrLcMRpnHVF/",
-	"nUYgtiUnbSd2BVf36ZTZWZENCvWuwYoNzgKarWwcedTkdLzdiQs1NXdm6bldoFhqBsFwJ7myL+cKclZP",
-	"aONULLY97d1qlrs7VUwh83VelEu9olwSm6lQp6qeZG3OYX142X6L5ShNxgHF9EFDd027eEz3ZKLpC89v",
-	"UMVHKDVBVFQjWPgVAlVHnpGOHyCUC/UbyT3MQg6YmKsiu1Y6IvU1+oz9Yj9mcTJJVMwz6oz4kEsUpIsV",
-	"6pmkWn4YPEdDpTVvXcP3vlQ/kBfDTtGV5q3tOn1/xWd0kTu5R32P3vu+sCdz4Byx3RvXNhhPNdcWD6LV",
-	"9C0vz8Eikvd7i15ud4ssV6vcIVCZDnaPHB9de5ferbtJL491k257j+p7fAJ36d0WN6lV0mD3pxKI/Mid",
-	"nbarhB5jaW6j/WYLoKQoAa9CfVhAybWVYLBGFe3iSMBfNG0D4DCpyeiujlKpr+3U3L5zl56iXEmmHeOw",
-	"7T4d3vosS2PLZhxuY6e/ziKnGVTwx20zXhCH40akIwU6gXUkeV1ILfyg14wU38mlWBCEL/Az4HGY9GG7",
-	"mtJvylGccwK7Stm+pQhIh+zo9yLql6iewJy55IpzP28SA4od8FfM87dzYx7AaOW98gDrJmSsKg5S2gKt",
-	"brkQ/IsqiBQ5TO27L18EQ45SeykGoLScHsbrYQOSUEecDh9xyQcOKtAYpBZXRn4Ai8urkbB93pRAJKwh",
-	"i4tETyNkgQXmvfBe7XQohgoVX8kiQopektkbhDqaICYSe8/GUo8V/jkB82UmkCrp/8uf8/Bw6KG+yZOi",
-	"UFpIQzISJKPNL6WF+vG72gX6SHdlacjqLQ0LMnjF//7P/8/tpcr+duIGzp9OxkGo0nx0cjaZ47nBBjvw",
-	"pMHEDvEl3LlQeweMWhgO5RKWC2opoczVJMuvrtXKRNjVCi+sI8SWt0pdZdw77cYlqPQSPSQCpz/R4aA4",
-	"W2Y5qneq2pp1XSvWe8XlzHJLQiRQtoXn7BAmlYoFfKY+4IbL9RhBz0h5qHdAbYXGPGFf3ndfVJ2xbKZG",
-	"mL5aYjylpCMIu1kfebyFqW+RWH2Ztn3H1l0dUEvNqLCHC4VWKxcokFmPdopNwU50NncEO0XEeyijnRfW",
-	"jlepUb7ZT/5wr8xnW7NBlIDks+yGU4UovVgaEf3y87t6IhMvKgK2MU9MIa8VKrrfxWq+yODCD4U9fkpd",
-	"LTNjZZnYbkF7axmrVNhkiiRNfUhTz9lQBvZ9V/s4m3M7/zZvQrszjddw/14AR63xY0wA6ooKuGALcKpD",
-	"xwNqbjk+z939CcsFcDBzwAyK4zvt3pUw+9EkSVUkFjIHizXUUkTzZVok8MEZasSxLGRE3rUJCQaM6WuR",
-	"GLPEynHqr2zNvyyHUYBRY8+2GhTxS6/hw48yv46BFtJEX9PtjZZ5SgZVvYK75Kw3aiR+ffuDK0hEZgWk",
-	"ZzdjdW5XIQFmDylOMzW+RtJzWBBgB6WKGhxQ1AP+FinIKw6vw/QJ2PsaWfhc/p7Ml3Mhi0KOZ7DLUJvk",
-	"DyV6L8/Fj18CG2Tjpx+IpCh7N3jbx0Ald0QQl3i6ofbn/EGOchln6Ijhgx3LhZdv9PKziCzidjwbIFqm",
-	"wG+SdD2mTcsL354lNKY6Rjo9T0dz/5z/tEzTbgQaeAbdBym8vQrRkU+50V38BlEaiBCyHDNQpRFFlhFZ",
-	"PHw/6p5wQxDDhi8EAl7tyjvNuuLpX3WcjZdwfyjZhXQcuM3kPNnAFEO9kSuKTUwx1B5XRGoxrTXWhZLz",
-	"IfIsKkx3mWXoRqulmjlljhq1GAWyJxLXSi0MT0BdV6inl8Kuvb4y7ioZESJL/V4EoU6mOsPUgTH2UfvF",
-	"1kOLXrSQUypyVvkV/n9/Qznyr6a1GLn6dr5XarHrahNq4iN6sMgXiTZKmwSYeK2P3n9nM90Bc0GntQly",
-	"41HWQMOxfylNMt69DBrfw6ng+Z4Lnh9L4KxRHbs01drYPYaigelvQsnYATXCb0AFjLwsIsg5URg4rDWH",
-	"x8s8V7q4gv0NxslVefZXtrrmolHoSf5uoX4fqwV3lszVkCt0bG2JBI0gTUxhGMOCvgDOup71VoErWAIQ",
-	"XoWWeZ7dGJfUCSK1iVGBGgmjVNjDCnWPPhkStx3bWgabIipNIWbZMu/7YYcKrEV7o41NlfOiV0JrcHs5",
-	"htcAbWhILB/3MpNcqFF/0Z3C6ASKsRsohgvM1k/4JBdOQBhHAsLYtxxbJ8CKdTTfWlLkySJg4J3y6LJa",
-	"0w9sa2iRkqaq2Dq/4o0nGQKbpYneSl7tE0ExukzTE7PejVmfWPOJNT9d1uyrxKJXA53rqsHHx14As/WC",
-	"dK7YfkOVfY1lz+Wq7DS3ctW8PzseHpQOJWpRv2UdeytWzG6/rZcbz7NckU/XK0qmEndMNro1HgyjB7k6",
-	"6TTR15iH5mypaWad7RfolRotkzQ26IkC8ZrkoZ4lpsjyVVcZPZ5xvK6cHl/YvZfRV9f50GNl0e0gi6J9",
-	"UyDamo8GzcQqWoioW63D3g6HpJZ8QOyDh+2oUW/XH8nfDEwI0aqryDOiV/bNNiLi7PULr0beIV+hwVxH",
-	"mOL6wHmJK+IV01L3bXKdhDrTu+mt61hJZLkG+z2oSWd1cQFzfg/ZyuElmFCXLp0L6vBJS8NdFuhDJsf6",
-	"vOnkQe+5yCYdve+OxV++VoVMUrNeq3vw7OWygcbwBLCM9nv7ueebFZ0xv/d9AFUQJflh/2WxlUKzZJz+",
-	"gys0dLPtB5YZ3U0ZgTFDLdsor4qThy7Rn4klqBKa0HDWN2X/DERUyOkVMKKIOMQ4m8/lC6PgBzClpnCQ",
-	"hYYAWwy4C31qyoSpcWGupLkq5HQKzAkYsbWoQz2RqYE1YPakDwtz2Vm6vD6Lu6OMuZFz2t2C5pCgev4U",
-	"h8iDbhn/zz/vm2e7DjQ+735SOHqXNf0DM24su7+ZZS7DrpZVeAeIvJN8ORDKnevVskYrBbvZKGMSOoH2",
-	"rLJfMANiKDSYg8kHGBQ1UaGVirFFCNt7BWc9YHbnr0blP2TTRIPRS0AktnQq4mE4gdKmeWeadUJyQgIR",
-	"IId/p7BVmTTmJsu5rkYl+EyU4gxofGA6QTRwn4EcHCkqsHIZBoy0QKkHMo5zZcwFl49lxcyOQhKMB5I5",
-	"1xGBoOTvE0Pp7T2vvmm5gFXmcm7+NcTHfhP//rewn+Bgv2FCBRnbnryCGbwEFmk25p2B6htqqv+zz16V",
-	"hTb/EQ1R+HuVEiR4xrmKlS4SmVbEz8umpH4pfB5EVqOG9yNen58PxHvOt72ZkfSltDO6JNyaxm2Cq4i6",
-	"y3feMQkesnKH5zhc0U51goPmrLm71SmpjOL6Z7QcK9fWtzkOzRF/rNMf3gIv9cfe6ja+2KTAO7JGNV7m",
-	"SbF6NvzXbxU/ZDYVifb4o+WIxB/hLNfmI8Aa4U6NUTlABtijm4kVFIHHF8d0vfs1DjkMNf71DWYPLtKl",
-	"aeOTHQbtV5S5AL8/pFW7keY4g8KnPcrG6KC9h+yaBpuuqO3JIxBKginJ4wzpeX3Wij/UcyOMGmc6lvmK",
-	"7oIRPWDufGCwCpFp1Q8QUztBb5vF2h5WxIGNA3r5Ez2dCUonOSuzSQKhs1Dz05SqgpGOzpwKj6zezNmi",
-	"PXxoDKfaOo1h/ZE+vhB1dT9qXnMkWLLrTP+PY7Bva+dg1ZyB8JQXK5qH7ck87XWT+PNm3SQogHaSUGMh",
-	"zgRJusTHWxNL3hGxKwh1C8zRR7s4/CH2+mUQixGCpslrWCoWQE9sUZS/3sSgusQH725gXj/LNRXItety",
-	"UF0GZzicJuMPf9S6Y7793VB49BLuwfA+HCvYW1Np7NUG993Cye0mvM4+4r+bMMr9SjyQQ+ZGpml2o2yD",
-	"LgInQ2dXQqU0A8Fo22WriHM2Xah/IUwEnGac5TG14MSVPDciloUcIahydgMq03+++/mngB0QoY7eEDsD",
-	"3atY9cu6G68ipkTxobMBu42t9CwPtYe4YVttYAJoZ3Sy5Zpv7CVJUMLlGnCL1KglYuDx6kkigCiCSKBp",
-	"uVxg5EavRIIow+NsmZLwnyQ6xkCKrjkaqA+nK5eigqFzgUdywZUp6MoRr89fY9bqoB072NLEbtDBB1RD",
-	"6TXEePjrq3UsYVliIgJbW6ajsTaFfvhYtAc6EJv4tZsa0RGSZDq1krG8MKLjvmxuKFDxcLUnXbPSBjTd",
-	"XnZStXX2ef0uu7C4YekbHXYeOgoCf0cIjXL3+5ToQk0xUeGQF2qtzPXl7TFvwrE8tbi/oELL9sbsMzx4",
-	"i8vppPO1WnUblpdp2jHwu3ffCvgpG49ine0ISvBG41Hcznb8HpZ/DMvx3btvv1erW5qO9rQeu8lo97GD",
-	"0RgVSZEq9nhfqxX5u29lH25GewdWe60IbTnUDSuxx6HNgEplDSg4U5Uv8kQXzqJDY65/u+hpq0m5lVEH",
-	"tHVQ9zSS7wG90/74RzXq7MXstuqu1epk03XZdHyld7bqgA2cfbxWqwdh0V2r1WZ7jihlW4MODmWP5hxd",
-	"8B20SftiHpM5R+Tw0Iy579VqO1OOqOhTNeTWCvd29dAJ2yPacahHbWvF7fPWHc+K2/4aHceGWy9iS/H6",
-	"FE24a7VqGHD42THMtzVX0griNcabXok0m05V/CLRdP/mckVmGKE0UGDFR28j9DUXKw412kYXJKodeFv5",
-	"FIJERAKfwsyTFyKyyTARiiPE4oVf4gJGK6F+l+PCYXIMxD89LJRcGcQoEhSuVPMFymkHTIJGBOdEoh2B",
-	"WCNcyuiK1W2bFVFWMQ4x0ImdU5RBwDUxkuPrqvXqkJYo3dOaozAQW6SUj2Ouk8VCYc4QDR/ZTpWMmAiM",
-	"6YXYE5yKEFVAFeq/xWdAQ2PaOo2fMLRo+QgIL8yrqZwxNYoCVYAf/DtmmFbYlE0togd+G/BP/7+Imy6/",
-	"oKRfxG32D3+xCfGF0L6p5QhjflNCAlhgyOUNJ9TKUZImxaqinLSnE8MtK1nLAOVHWd1AeU6kcLo7QXlb",
-	"iEmPMownQ4xo+oDIgvMEZ3KxANVJxzZN0UGRkeqa6SKXtmsf4oYXWXZNmJde+lUE9HOVxnLxd+Dq0YVD",
-	"0Ao1Zzb98PXlLziRw6EDq7SjGwAY61vh5Lyp3DxOS7P0YFv7GEe3gXfVdOxdiBpCjhxfX5l5ggKsDSfH",
-	"TrgJKed4oD7/eVdQn5alUoEMnpflrt8kaUHr5xvozrrl4hFrKZQpiLN0XL3+oGPh9GTbwkdZliqpHzkc",
-	"EVD5d4Wab+uBw3cw9GQZCakyPu+JvaApzLhIoEQsZcjOhpMSxZAcwduhC+XJPzAW0DdF1/ZUXn1CRNrg",
-	"c63DH21OyWngQ1RxdnfqwuH14GB1Rk2oINNPJ+YeCg50m+aA8YCthRpvgcvNraUhc8YwoQ1RvlDgJV8H",
-	"rhUDaHrlTTqkz5jV1hs1MkmhrhjW00+YBt3BapqZtpjmVOUkeoy5yCqnnGechl6mS1N0UMeLLNEE6N2/",
-	"wPahrmH4L7++F6TOY69wUvLGmZ4k+bwiIEiFJXWJYTSmIP0KEZ318MF/T/6ts3+f9/+fsyRCLc9kIprg",
-	"yWZ8rueIidTnjVQT68ueRzi5ii/EaAXDMFBo+fB8CeobPdbMeqctLPLsQxKrnCcmcMOrZYKoTFOFRpUk",
-	"R2QSk1/OoqiyZy3U/7QeOZy17P6OXSACUrZYNWz2uo1en39RpxQMSYquLK4/I5FMqm4LeBTz/Dly1zbo",
-	"r1Yf2X5cUvfszli/gUsL5O2BRnsRDHSWmlDfsS1ld0jCpfkeKhCBgvZgYQhv9KMGIayWsS4MgQT9BIu6",
-	"Wvrp71a+tRt89j300Yx2ZSAtYAVb8Id9VWbRVRCyI4bTiXBC8mdHfJM7qhyhbsZ6REeoZ+h4ZTPWE2oM",
-	"4qCMzFWxzDULyViZIs9WKhbzLFZpiaatyzgQ0iyzZPoQXWPWob1F83x4u7VeFwS2WyJ+u/AWSDqOiIke",
-	"bJdqnG0tFSyj7+qynpsQOWEZmnl9/ro74HToKg2OqOA0G4Ip/J7o1Q0+OSZ2LP90d/+UFprch8ea40g7",
-	"cZdgWw/1Zpd0k9dwcRNxk92ubVu4iYezIaaKftk6EJ6ztiOR57HIhAy1LWz23Mqli7N0bmalervJT5kU",
-	"aH0lWixyOS6SsbKYJYr9qdj9IBuPl7npCI8do5ILXtXP+To2QbuV/qtt9c2Q4YAvmL8vXTJPN+qU5fsC",
-	"DunI49gVKgRewI5AIXfRDELds44I9kFIvcImOzhSfyAI0dKtEMEpcSEyvXB3grs+ikwrY/E6yNzfB58Q",
-	"wuMUBFuWSlhLpLPiCp//j95zeOR5P7J5GOgIzpeaYkRf0uaM/JDoKXZCw/XaSirQI0snCMckfANSOFUS",
-	"1cpyGzsbvTAWTHdL07ZHxj+/NBgM2VHfa9I0TmUyJzXI+ULsivGFwUnfYJaFFK/Pv4BBbvDQJklxwUGp",
-	"ui70Rd3PQP4U39FAsBrGVx6dr4GyniQFC3kMCu3GMaKdcrINNpzE5ir2l55rjFgZsGUcJzHiWi0KcvLf",
-	"+M6L55VsROwOijmKuIdLm8RziLK2bhiXAxr85QSHg3DxDf4/jyDUusTZnJt8n6z8h6Yg31KUnpwL7c4F",
-	"7Ga/uotz4WyUZuPr3buUHVkFGXgtu/BsUXItJIgX66pfJjHtxhofxK6lGMlcUVopR1+HIsJgf1UgYOAA",
-	"B6BWptTCEK5ZICJ2+99Um0iXOC2gzYiee9s0CrZVCPXSsw5v4bxwORqYxeBbP5sx1zB3we6JAvilz96x",
-	"Se7OffnLd6R8kA+EcoTK88CxzEqPZ3mmkz84i58TXNJYLq74YXRp2zQK4WVRcDKHwviUF9KxOa3YItxF",
-	"skDgt0jKL2GS25tNLvGgI4mvDNA3mUONaGjr9O5jGy0gQjm5WJ6MiwXp7U4sdgNgyP7Z5K1hR2zlGPGb",
-	"28COVFL1XOmYb+HdngtuJQFoq9G63KyHCnFyKGiTEy95KLyEO2xtqAft8NreTUE7QsbKekgam0pAThWX",
-	"UOCludQTBurNrF+ff9YPrDsm1L07g9n0S7guGK70Hw1v7Y/qBxhq8mAoqn6GXqv3YEs8G9bMdHmku+DZ",
-	"bEg0OCHZPD0kmxPn384PgTrJUQFbGyA+d1cwtwT1uQernNfHyXS7Zxl0QARRmoGtKRVViCDUOTuxTawi",
-	"TEzTou1183jyA9UVgnaltrugrqlVVDBlnSNiubAO+7W5BSXHPgL+zm7IOyed9cAoJqgH+HVw7byrlW6X",
-	"DyJbwSrAR9B/g1tBBV2IpKC8WqqgreTCPnwYoZqMWA8ts187ABOslFeguRUyTdW9EOrtkWm63Au7cGIv",
-	"NloVZaGuyDLYzVrvwgMFwdk3+M2JQT9Mp0J3lfLjdiuU4Cj78iPUsZB28ihsLmU5tHOB8DFK10Lr8ncF",
-	"3BWItyu1azQJBw66Rqh9eCbnd6jANK33L5xAlZ4cqNJJBjxw94KPJ3UXB8PW+FL34FzAtd3atdCKVVV3",
-	"LFSxqvaiboLk78DrYd8EJRo/NxtFxPdq1QiVrfEaWD58cJinXQCeTurow1BHlz7QzpY+hgb9HcRXwKzs",
-	"/r0FnaBUD8VfcCvAqhrDX+qnlRfG+7lLZhhieiCQzt1ywwgb5IGnhvF5PbbcsF9p2afssJO0O5LzhSlu",
-	"R+262qDs47NfqG/W++xa6W/Rq/ls+K/fQBL53/wXggzBF7/B7/MPlicv8/TZ8NmZXCRnHz5DvsurqHNe",
-	"RKYKGuB2AXX1L3HEsesi54xFcTbGoQlIaR4T7JGHJ2VaZCb1WSPdW7rObyASp6po9grzpuGGbPWJbJ+2",
-	"5lRu1aOVSOKyG1mSi+wGG6u7sdHzWRsYnWXNUX813BJ1mmfLBQoXs5Bj5Z9I+WF90PKblqF/4Y7p9tip",
-	"i7kJxCzLrk0AnCOnPur410zmygRiuQB7D/4HeTW+og9wP7wF2V7s9eXYz1sWc2m7smM760WarfAwA3TX",
-	"o/dHC6M+qFym9kl/RvrJlT3YQLR8czVfpkWySNVV1/q8UVqW+A94A/XTIhi05oLwdTUmoE9bxv5Om0Lq",
-	"sXpxk8SKXoBPiytTqPkVftwgSO+7Deeaq0VmkiLLVwIupgVITHKRq1SB3amzokJZ8Fh9wnKUK7zeW89J",
-	"OIhAQ3xmhRoX3J917k1qn1szsX1k+8nH2XyelLQeJ5OJfwAgJbGNdrkM/sWaVfAT2y8CNC9QYcQLUeRK",
-	"BSKXN2KSpIqWMkqzEZxOPp4lH+CcQPjIXAUEI5iMlqiolkt0QydrTitpPSZqjWxgJU7IPjeUhEsWxpzc",
-	"NRUlOQAmand2IVScFFijmKt5RtWKSstRiu03dfmsv2Sat7Fabg/8529//t8AAAD//w==",
+	"7L2Lkts2sgb8Klid/5Q1J5KGusxNU1v/TmI79voSxzPenJPINYRISEKGArUENbLsctU+xP8M+2D7JH+h",
+	"GyBBEtRlPHaSXVel4pFE4tpo9OXr7g+NIJ4vYsFEKhvDD40ZoyFL4M/nXNyof0Mmg4QvUh6LxrDxik65",
+	"oOoDibi4kUPij5ae1w+WSQR/sHOSsOjPo8YiYbejht8iPn4W7F1qf57wRBa+iCh8Jk31JqEiJOoVEoto",
+	"TVYzJkg6Y2vC3nGZHnQarYYMZmxO1RDT9YI1hg2ZJlxMGx8/thr/+5K9S1/RKavO4GrGsOEFnbIWiRPC",
+	"5os064JLwqXqiqjxbO2nvo9gmSRMYDfOZrhI2ZQluh2WuJt6mrK5JAuW7NpQwm7rB6WWlsdLuXXysDtb",
+	"Z38VpzRy9KS+JmI5H7OExBPC1Ry2Dx1eU2OX25tU49/W5MdWY0ETOmepJulvEyqC2SuazmrIgs6ZapyS",
+	"MTx5Tih+N4ujkIsp8Q99tUBS7eub18/bTARxyELS9CeMpsuE/XfvcRRPufCBQtk7Ol9EalBzKlOWNFoN",
+	"rvpaqBG0GqrpxrCBfTVajYT9fckTFjaGabJkm5f+u3g+5+nlkwv3bC5IAA+QyycXsM1mSurvlE5xWk17",
+	"DkACPIW5SjXT0hSOu97gbNAb9E+D7oAFJ+Ow1w2Og/BoHJ6dHfVOeuP+hE4mx+5Jyhndc4bfJ/Fy8fRh",
+	"/W49fQiTUVRN0xnu21S91CGnnRMSxfENC+H3WxotGVkuCJWEwtMjAQTeUj8L/Fos5yzhAeFhi8jYtEVW",
+	"s1jqHrgkNIpIyKc8lSMhZzSMV3hc9LM8nZF0RlPCww65EGQpbkS8Evgz7EMsGLwQ0ChiyUgEVIg4JQmj",
+	"YYtQIVcskWTgDYj/YdSYMynplI0aw1FDfQdLQl7GKXkcL0U4anz0OyNR2KVJHLfHtIbSeLjnHrgZifrW",
+	"HMVmtz2mkoVALNDl35csWed9qoNaOKYhm9BllDaG3VZjzgWfL+fwt4Mj7MgUz3GDJaHj+JaRrucRmqgl",
+	"XixYSGiqvqkdHkuu64fY87aPMYl/ZUF6kQQzfsvCH6H5yoB/UmS2SJjiHC1yw9gC7zWqXyNNX+2Gf4A0",
+	"Eq3JUli/TWgk1Y8L7Eyek/Ga6FGScZzO6qZn2nAxynEcR4wKexbbjps6YnoMQM08lQU+6Ktu5YIG7FBR",
+	"nk+afsipXMQJ/e/eY/Onf9AhF6YdPC9hzCRRBwGu9xYebJpaR4XokyIZ235Q9HRKR6VwUPr3dUSwqx+S",
+	"kCXfrmu2H35VewZX7ISzKDzP9s8PEkZTFl7T1K/bx1g1cD1eu8m0kbeg5igUtf6CU4H3W2aSheeWizD/",
+	"oISdaxqk/Jana/XV21b9ZC+ZoquauT5TxG0IVbNPNYoWMNEWsZ5W25xRDF5JQSxSyoXElUqVnNYMqGRt",
+	"LiQTkqf8lpUuJkNWNUsnYbCNnXbxMk7Smmmpn0jIExaoL6zdU4/V7puMk7Rmz9R71m5R+ARfblr6v3HJ",
+	"xzzi6XpPTpPtSDzBtb3NWqobfP5EYQpmxIvlOOIBvJuyRNBI0VnCb2nK3FN4zRax5GmcrDW3vHxysU10",
+	"seUWqiSXc+AJGe+DHx9IkvIFSjBzLiUX09oNATlkEynko0QZ6zWb7CJjOQa6m/C4u6C4vwyVz+Uxj5h7",
+	"Gq91e0Mt90fsgdTyDqhcJMkaIU0/4uPDKU8jOu4kY8XIv5uxQMlZdJKyhNAgYFKSpmQo5sQLloC2eDAk",
+	"1OwNCEGGhfsDzyMVFu6R5rc0JGquTKYHZDRSCmPEQHYbjRpwV0z5LRNVzv760cXDF48687CGBEw72+hg",
+	"KQRLdrkRE3hS3WkiFu1cjrTnOCCOa0pdTxNzPbWUGHraOXkgiT/hIvRJyIvEcfwJN5YtsuDMLoN4wWqY",
+	"yEuaJEa0jbhMh8SHu4EpbX1Bl5KF6q9YRFwwnzSBawep0iJ4OtN0o64UMouXyUELtPnVjCUlqiCSrqWS",
+	"tn25YAGf8MCHR305owkLfSVEr1WDU8IiuZloYD75/cHFLY14iKJhlUhwOnVMQjW1hTyu6PQlnbNdlMk9",
+	"mAFp+gmLGJVKk+x2vLISdtvteB3PzR5SOr3W1/0+POKN3I3Kl1KJ+8B840CCVKbURX+45KFP1F7Gc1SU",
+	"5MGGs1Ansu15Frr3chY+qqflIhYSbQ7f0vA1shz1SdESE/AnXSwiHgDNHv4q1dp8sNr9fxI2aQwb/3WY",
+	"G9MO8Vd5mDf5bRyusc/yPWJGTDJzhaINwy2b/k7sEc1wNE0TtMNV2eRBaySoVoYnlEcMTgcP8SiWuvlg",
+	"WgRpVTfZGP5ivp7Lqfny7UfVtlHGx3G4VsMXcToSf7384SWhUTqLl9OZIhdz4KE3liRxAlPS/eLLmTIw",
+	"p2kwIyELIsUNyCRO5jQF+hiJ7xO6UDeVUq+Rts41xQTqrbYizyBeRiFJlwkYNrhIlVp/5HktsprxYEae",
+	"03FCQyWEsluWwELJA6VRg4FFTCIe3B8hvMApuikg0L2p/U6YjJdJwFAXksPKccENULKx2QHF3T62Go/j",
+	"ZMzDkIkvMWh1YGkUxSslOlRJtE+y0eCJjpPNTxHSJjizhFEZi3xu5/CuXIaxr7hQqBQpCvyFhnMutvQ+",
+	"JC+WMiVjRuBpksaqEaKayxbuZZyCmvil1g0Y3XA7H3Qv2kCv02tNKLhSRWX33BzHfN2SkpZd1z8+y0PV",
+	"gvoT7q1JnAx1t8VfXJ3Dmr6i6yim4VUcP6cJGnE+99JegbQKPDFjQ5HqHKwJKJVIltyyBNjEwrEC3T7R",
+	"7Jo8EilP1+QqjgnMIJ8ZqlJfkmjQdo9GDaetxGEmUTyvedo50exRnZs4nREa8Rt2MNzdbvLbk1JFcdyw",
+	"5HGQsrQt04TReXHp8fpoDBtjLiiIe1VhyG7pPV/s24Bz37QNrkVwUKjxWY6273Ai7YdcwjQ50kyxIZ+m",
+	"KQ1mcybSc1DS1IL92dwFmjRwAduGi04Kn3NlFb/u4NfsXcqE5Dm/9Td7fZyK/L0fhUoPj5So4FrhN9rE",
+	"bpsli0Z2YtnY9yJ7CnqIj5ZIsFMREWulH50qQrvPchXZ3YHSviut5+4B62B9vpOk5iOXkwl/V5oQkjVp",
+	"WgNK4mXKWmTMJnGitC5LB9OcIxfdzKVVd2TV3L8kq/ysBJGwiZMc3M2gAancilpyRQ9U276VCvP7JZvy",
+	"bn5JEfOqsGXEGJXMRTheKhVhDddQGK+EEjfAJaFUadKkZAr3uPZagGHSvHuwg8j6+cXOfFlf05Xa7NKi",
+	"KhH/cBFRXlrOna4dbcnTzbXIeJ3C1sMf0P0bQZfpLE74e/aFJF/UN7PNSOMb5lzHLrHHptfro7mW4Na8",
+	"AEvjc3bLIrgbpNt6MWfzMYh7PpomryP1hm8rvrpriW7gMU0YQbU1SeiaNI2i6QPL+5OPXl4q8PeWOs6+",
+	"bsInq4QuFiwpWm1+aaA6TLgIomXIQmNZjbgERwvgIxwbmwkY0JX6jLN+zW7jG9yzkpTw8NHzR1ePyKGx",
+	"9h8OeXiIayAPh+qcX/PQBzLQFp3VLCYriuOjerkKo//Q4GFj2G+ZLVL6Klp5Ez2Mj63GIokXLEk5mlF4",
+	"6N4MPxsAOCEyYb3TqLpWrf5yl0OpY6eXITf//JI10VJDyp+Ox2pxYD3D8CFbRPH6GVuDfcbh7DYIEjVo",
+	"/9UPl1el5b1ha+l3yLcgXCeMCMbUHqcxQXcboeSGrVvAroS6ibjMLT7gE2QECXtICuJ60WCuwQVMNfZA",
+	"2gQMhClJc+B5pbP0odPpoHFGbS+0MGpYNqFOo7x1N2xdB5lakRCWSg0ApIUfFkxcXj4h6AiCryMuyu45",
+	"KWftRFJycXFx8W3/5Xv6XXcd9B7Bx7/+eHFx8fTRBX/107vjn14MotmTlyz8fvLt4tVfX75a/Hyyfrb8",
+	"JhSie/lX9us0HRydHd8c/9+v77//fjF70rt682717P274NnDZ8/Y+9XNYiLevbq5fHGzfCQX379OD+nP",
+	"P5+t6Dff/MBPfrxJThfJ9EkwkPFPxy/fRJOH7xe3Pz/rPTl6dMJ+pJfsVf/yYvX9/Mdnbx4/+S4MX9JX",
+	"3vNvZi9O3s8ev3z/6+PbBX0x/evK+3NV7G81Up5GbJd1A09VGrHiEr1YW4849RIX4QIa5AUc2D1IF6Ao",
+	"Bb7gV6nA5pUOLtP1fLxbW8TveT6Iv0nKkhbx+55PQvWaaq5F/IHnE/RptYh/5PkkXoGvRMkYEZ/ztHoG",
+	"qFiTOJ2xRJsq5+oeTRgNZpYCb0x4uUeg1yt7BH5KYjE1LimYC9hU0LRcsSj3PRcT0hxrk2lcDQpYaRoT",
+	"GhYb7TkxIzaLMh20iotew6y0YLr3rrvug3+fff9ltOmGHTXe2ptOmnFC+FTECZOEp3gXCrRjKF6Lq3Pw",
+	"x6ONy7VM2fxJHN/sQRizOL5xUcIyidzzUi+QN6+fk+YsTRdKRFb/yhLTh++Gh8ZVrH/oBPEcemxsu7hV",
+	"965plrwpDp/89zx9TsdE3YXjOFyD+mf7ClD0AesgIvWQcNRGgdTHUxJElM+l2rIxMOpYsB8mjeEvuzp6",
+	"tK2itfl5GJR+9G1havjl8ENpSyx5KB9RvuQOrxDeS7YbyHF5bR7l3zIxQ0vZH9/WCVnu/ZI80EzrIUsp",
+	"j6Rr0zR7eiDRSUpFiAiEpj+JkxsWXk+SeH6tnyr5RDP5VPsAH2o4UKbEX/KUaRfhtRKBrjPIkf30Ial7",
+	"EVyMOcyorYfRlvnP1XbN04fu12pE5iqPwUk5NAPndCocG7X8IsZKa/mHpGA7tH7yOy4ZZ6E9xM4f9h8J",
+	"IDmgu8PiOPIfXOMo0Z6NcXOtSIZ8cw3SSbAIxnbQqAWD0UifpvZQg6OAMzkcKoX+h7GTSNFOBJcsKLbX",
+	"bE551Bg2fo1n4i8Wg1TcHp/QBP3XeCbI5ZzDPPAnFl6HNFU/9rxur+0dt3snV97R8Kg77J91PM9reydD",
+	"z2u0dLep44XTK68/HAyGPc/5wsYB5g+5xqhouXEyPgr6QXA6ZgOPse5xl7LTM+odj8f0uNc7C2nX6/eo",
+	"FzRsxZKGYQ5Uu3j1FMDNC5owkV7zUKodH9DwrBv2g253MAgG3jE78oKTcb8/puz4dDAOj0/7JxM6OW28",
+	"zU5PDqpaJHHKgtRgAyqnMN+kjcZpukLL3sYDavXlwOiBnAPucqQlLkn2gkX2NkbXpntN8nq8dmcuotbB",
+	"AilNl3IDjk3CAw6ytt9Hwi6JjVEUr64nlEfLhLkQxoZu9cM73KZvJEvg8mh8fNuqLF9sRE/E9+PAz4kv",
+	"llHkk1gEDC93tH5KErKI6YVVj9CxOpOIDqksloWR3UIHV3zOZErni0bZ1PWhrpucPCZccDnL+sl8S+qY",
+	"tlOOHG1jI63Gu/Y0bhsT0YKrtzpX+Gr2U5vP1UqBOIEX2ZSns+UYZLFIAyDaIbvNPhyipH2oWwTa2/t6",
+	"gmXbYRnkjDrflylN0j/K6siak+UvmAi5mEKM21II/adcgjSv/kQYDvr5AyoCpj45r9+UJlOWXmu5fMu6",
+	"um5Jgx6dNLIBZ1en1XiRkkuQcWtXihTcKvGA7MDXsCPF02vC5uBHLmMB+tNKHfVJDVNSrbj4kXXX7sRs",
+	"1LVtOPpbly0doIyaSyrdCf+UGtUCXGc33oLvgcBnbL67DqxqDMalYtdSCT76wFU5r3lKUWu8TN0PhXwy",
+	"2W9YD/lkUh1UifCy+8lM3PRUHZZjOm7aEWnCx8sUL5MNQlqQP+mknuzXiqhGwxC88LIx7HlnJ9a2dbsn",
+	"ijwipn8+Up+NnBTOeZrwdec9XcRJ/H7GUvmXqfpNC01GP8HHyM/5Y1V1wBqCi+1adFT90Rqf62c93BqV",
+	"wo0RdYge2Iy9s/mY7TE4NxF4CoradzVi5Tt9iCIUc5kx8KdrMzO3eTYLIlCPFe0Ygq2y8My6O64i22mU",
+	"s5bsgGfKljsCE4wROTKjJhZg84bYc8RB1a+5LcnddeXx8mDycChn1HdxX5Gyd6njOlRD9FtkKUKWkO95",
+	"+mQ5fiDJKk5C0gQPK0Rw4GPGMANmiwPnlVgSucq8QM4gZCf/1tlIPWngPB9IEtExiwoRP/CH+552EsVV",
+	"Tg5693OxVU10EifOxtQT7F7lCssvg09vlzXK6/rm9XOSxmp5V7lTCueyXWHHGdUT6CPFVvagTCXhHwIv",
+	"kjp0IP8eyVX/WKXTjBFW9wp+IjQMEyZlcdngp5I6vHnK2E/9lMGPs7cHxzGhjefhykQpP5DlM5FP7kIQ",
+	"COZiaAqH5/c7NCbqIQuKLnbwOI7HNMFA5k1GJgf6Ucd459HWTZ7KPHywRbhQpFm2ROcB0ZXO8vi2Wo+H",
+	"5xuwQouA+8PEumkPCLo+M96AMVRcyFSdOVhp5Bk4YivkbpMjBIWVeCVsJ2/mFUZ/RcFVUoyM8Lb6Feyg",
+	"0Hq61GbQO1wTrot4yaNQXjOh5OOwRgjdRL+XwM0zDOwWro5qXR0Hs6REzczweRtd9EDaj02SeO7uSMol",
+	"2zKvOUumSqIFs/yWZzdLKkU7eZHQM/P1dxFnIq07tnBYar1WuX02hy/YkCsuCqHnOabuAYTjy1jQKG/E",
+	"jeuoP+PWgqs2Cl0Z4SELkeHvy7GTmak9qF0BHbNaPegQfU/mjApJ/DJj8EnPg0s1ktlD3rl2IhqppfoS",
+	"lyi9uOx5ZijXeDDqbYT4O1xt6YzxhKQJDZgEpAl0GcFesVuWrAEmMotdYDn3GDDM7hoDGLdQphR8sWDb",
+	"6NfFUzepkpWwZkB0qZZW/IZv6svF07Yys8dxApbFO4i+IGlkEKqOLaYC4AcBPqedk5FgYhInAQsJTw1v",
+	"n8chi4qwnSYFL6X1zTgO1xqrQ+VIUEdgGOQm4Znbkgvim4d0LpC78F04YtfjGt/HVSXgen9x/Cv7rrDv",
+	"c8CqmswyIUsg2YcaKuHp3rz9K2f7d+JsW7lYDsIubXdJEiMDr49SKQBbEdNqsqll5xEEUcQl0mCmeJkj",
+	"8KzT6QB+qmmBoLlME5oChByimgEtfbA7aEJP6DmHRAvQ91ZIQoYwfputy+Xlk/0AnMDMAbjpVhoR07kf",
+	"OvLy8sl/ODSS2K7iO+Ak9Qq6QZIX3363VdXG9luwT/WywCWTksfCTS7fJSxkIuU0ArOMIQ2J7/hD4i+o",
+	"lKs4CZF0FGdSdIVp3+DcgMLvKxVvD7DvwOtmqp0F+7272cKGn50bUDLPR2rb1zBBA5jglPLKaGjPCdjF",
+	"WMObi5viwAZUNh1acQ84C0nREYa1E6j2ei012sBhQ8D9qbMj4K/1rcs0icUUnvOScDc4LhLWFZ3egzk7",
+	"pVMX77HgX8XGX9AbdWsKAlFNFJzidGpMc1yaAIfOHjZsnXpLtbOIuUgloel9mrBVx5Dm4nqj1PgaH1KE",
+	"yiRpzmlyE8YrcUBkivKJMT+mdFrjNZ1uMf6ndOpUp7NMG1s4jp10Y5PlfU+1A64ipWWs2FjylClZGM5s",
+	"GAfLORNgNlqmmaQWC6Ouc6EYS0lPmLHEwUrgCq8O6I1GTWDgUtOI/iAkHrjFrTGP60/4A0nGPJ4mdDFb",
+	"O3cpoOIaR3+NJkf3kJTwpyeJNlD3WIJYTHgyr810RPQDqHNpNlDkPNmclfB8cJ4JyBhOHcmYpHF8Q/yJ",
+	"3yK+iNX/Pf9AD07mqF8qTWduVE+rjpu/SvicJmsc1v4sl71LWSKuly4zz6N3aMEkb54+PMcT5C+S+JaH",
+	"LPFbagmAmXC4BTE5WLHzTi3nZbrpaqePIzotrot5djf6iri4YaGLWJ/DL0/demQUYwzbRto0D+3hHnrI",
+	"5SKiawfbKADh9riaXulf9ruK4EDDJXINIrwjk1OeMdfg6rJdyM9TyYDsRLsbGtlAUeYRrd4ibeW0uJW6",
+	"EHvjdITdwDcVq4L6mjx96Ob9K4AoOvYefyA0COKlSJ0vG8nEzYqq+75JJHH6gyxiyGA4Waf118jfaMKV",
+	"4miukh30k+dMzVa2dOJaVHiu1WakZB7LlPSOjkgwowkN8Lml4H9fMhNCUVWzLQ8KjZY7QAYwqgkfdk3t",
+	"IcLzvt1gf8qzaWksnxZFIFOUFUpIpvSWle0nJRyA5dX/uAUwsLvnfcO8sgjDOtMaTqgQJRbSlI6V6JPE",
+	"KzVFiE1oUpLQFUlYECehthOKkcCjdIA+JV93+oyt/SEsVxazN4MwT4zEAfkgj8fkciTEMopaxhwD/aoX",
+	"fFRhtZ6spljOOfyhAJls9LzuUds7bffOrrq94ZE3PDrp9I7OfkbE2JQli4QL9eAxHfb7w+5keDIYHnWH",
+	"gTfsnw1Pu8OTsyELhid02O8OJ6fDgTfsecNBXwOLu31U7/4tAwuNEQ+uwkxdrosPzOmqkMx14xZkMUtq",
+	"t6v457thXwv7WlFPHh4R64EWYZ1ph/j9yZD2hp1Oxw2jqAOcag63s/nzwphg8gVskXgyAZ3bWBczO1hT",
+	"MrDYF2xbsqXzg5n8vRevntaIKZl9oyaQO49kzvfurev2sXZzj32oDUh7uYwiHfmUr8MGxGKd4xiApHlU",
+	"mm1uKVJBK88OW5dzeAPDfFRv4jDMEi7RvfgkMWxyK+/qtnvdq+7JcDAY9vudo27v50aO8oN/eyUBXEcg",
+	"OQ6hs61sn7r3dQLrQX11B+nTSWwXWqnHvthb/UOiCBQ0UrHewWpcIBM3YrdMJ4YW4gRJRIcKGEt4wnQS",
+	"BME65KdEyYdC++DMESE+DA5yF8TCWPFIU1GXDzhj/2BIYrrg7SAO2RQbFmRObxg0tBRK31QLobNiv2dJ",
+	"rGNdMf0npKDAkRnpGRtWmvychozQkYB8IIRGnKK9wF4M34TH6gw32KxBKMO1XTzx+UZ8bxTv3SDTJgda",
+	"Fky1eRsM8ijHF+x6Xs+10EG4JD4M0j/oWAT0JI5vNrOKWRzf3E2iOrdSp61JllwDYmYPhxwtwAA8ytKB",
+	"jIQ7B4d+R/2D7uMLIiFeFwNqZ4rWfP0GSGRqnzJhjN0ykZKJUqIfGFcsYuLJBCzL2NZIQDfA6fFi033g",
+	"+6sZTeEig0TPqrGDiigHTrlreF5mckiVR3a7bW9w1fOG3d6we9Q563eBR4JP61rK6PqWJXzCjfaNl4ti",
+	"G73c51rso+xlLf4q4pSVv8tXC6UZdefIWfaUTv7KkluuAS/4UEqn14UHjbCFHCqPonZKVe6Jg6N6a9Dz",
+	"R6dzPhuHE7x/x+ugbiNcfdTdEKV92sU1vuHRwg66HrC388OG9Id2EQo4POd4VlC8sQ7VLvJNiWac3mGL",
+	"girSZbSia5n3b4alzq01ErnbUCqU6RpOWZDUjFgTrEW99ylXJtF2ZRhlwwSrAGRbqQdRXOcybdURUnVJ",
+	"inTUKp6gerq/kxSqVvGOkglswOYb0SKP/cSTkcjlE/Ip4slI5PIJuZN4MhIV+YTUiCdqRT5BOtlqPMld",
+	"x19MIyhaM8Z0eNodHp0Nj0+H4cnwOBgG4dDrqf/Gk+ExHZ6Nh0dHwwEb0skw7GqlYfBvbMww1gt03P92",
+	"utHvwDpRbxf4MmrYNlxEfsruyPDU+dzM7/ID+m+vij1j609gdZjbaTO30xmcZnxxr4rNlqyBVISWelNN",
+	"JGajYzGGAYqIgL90xiJQZUaCi1ueou81iKPlXEjS9OFLhikn/BYxnyFBpK+UKv0FDQK20LWyDs7zBP7a",
+	"tJ23jW6OeM7R4TWvKDrFVFd9r6rlHLe9o7bXu+qCAbrvdbq9/s+WKDFeI59CdnACokkmcmQNtxqYpP1a",
+	"24j0J30EtfSW85hCgi8H26wbVMYQeh+/eFIvJ8r/jsy6tLh1blsAg9Iw1AkgkAC1IgCMROfI3U3wrs1u",
+	"4NhQV4hQyCWAOVvE7/pkQZOUB3xBUy6malF9sqJpMFML6pNpFI8hfGjgk7k6jgXHs9W5RTYb1KEH0mCn",
+	"jImFhxvbS52OVF/TnUkNahSZnNG0iJ8Ze8xTGNWUP9Ox6pnllP3SkXCn3jBePgBWlsPPZCrf5QItnCF7",
+	"b4rrahvHHcRzJzUE5/5Dcj+pX4e6fFr1HhkJ62L2C73ll7M+fOV8sURRZLqKR4K9gwR8BNL2YYhas9wY",
+	"uBVNytyW9t6qrrUZrJCp96BFZkwEjACgGNn4btji4n26DVVcXF7AFusGruh0V590Sqc7OqRzYFrjdtDp",
+	"d7yqdcjGru0IQttARm/kNqFCw2HuoD+NRHYRM3PjSmau93Ndo1fjLmdUzjLDZiET9Ehg+txblmSJHKv3",
+	"NmLWtNEOcGdo16uCyJDdB3EUJ9ewzcxc2OWrvqdu1V7/yjsdet2h1+14nmc7fX6lwU3J5ZNjnfRQtHUz",
+	"Ryo1GjYACQdp0mXR4CZDCZUhPF0vw7s0GlkMeF6xLLVnkoFcGm5h4bjtdZWw4Kn/zLRycAvMLMOtWFhD",
+	"1eDHWrxgLQBwa74fF9TPBeEr7dmH+5Mw6l1lNnxtdzOpDU3bCEDbujabUomVQF6O690gpOqTCFTv3o3r",
+	"a+Gn7vPWrZ1lgfp2szaa5jY5GmucyRdEsiAWYYaytGHntAoL/1D0ADscwFWDxb5e2f08qI/A2InFHO8M",
+	"O8f4KAfcHH/ZIb2tqdyoy2ACqAJGVli+s63YgrxD52Rvmct8cyG0b8v2CnSIL+IUXYa6Ei7WwI0FIMnx",
+	"FXlOfExS5Y8E/JwJOfg1kSmPIl2FzaE/gmBnyogv5QwAJY1CqrtbmtLkOvcODQ8PFUeIZrFMh33P8w6X",
+	"iyimoY4uxecPu4eT+N01fugsIJeZ5vYbUgg5LgqLzSdxnCKD3zyaQ3gwy9dnbhn9qdqgwzPYa3sDdeP0",
+	"+8Oj0453CrAjJVTAikzwsgqOJoyOQ9YLT4PQ6/V73SM6GYS9gLHxCT0enPbPJsGgd9poNbAITWPYOPLC",
+	"waDn9fon9CxkJ2PW7XuDY++kOzihLOj12IB2B3RyooY1Y8FNvEyvIb3cPr1lmZV+gSRMQJpv7T29n2xP",
+	"kCJzj2FZtRfCkEiuqJBgZWt14DJsLxcG70QTRtWLccgnHE8YXSwObzlbyUP2bhHFCct5ARche9eZpfOo",
+	"M6Nz4DcJm8e3Zv5pxsVhm/tKXur2r7qnw+7p0Dv9BsSLgiO0SlzoFm3HyVT/eYiLfbjzOnx8a60EClTI",
+	"Ia5vuAj1MSz6n4bdIx3kov4vD2dMnbYsLCUPu6nwFmx/ytNrNZ3rvWbWmULWM/WylDP97pSnf8lfrHtn",
+	"Fs/ZArd6x85yYss+79NhNa6156nbP05pdK2PwzUApYEVgCJpDgEIhKWrMDfg67+35j0r7JXOPWT76+EL",
+	"bUIvfge3hP4q/91hAbN4dfkKQYN/xsChwjF+EGylPmn9CAoeL5jAv4Io1kWQE5Z/C25M/D2e6yidWKjP",
+	"v8ZcPxOxSU3qqJzJ7JgZtcCmXSJchW+7rnJ86IHMovFsO5p1HYqYRLGYssRciVtzcH5CNlVzX+wGRlrK",
+	"2UP1htsFobaTLLAcpRYU1DcoODR9vGDU1sDthHsKkT3GaGL+1ClI/JxrmK3GZJC+49D4LfKvf/zzQK8p",
+	"WERWXLKd0kUqYWXbsoFg9DLOcopbGAoXwiA7XB92AiTYR28HDaZwLisWqqdSLmH9XqhjopPdq89q+PA9",
+	"j5hMY8Fw0Sxgh9qwFlGHCEwHEaO3RozbiQx3nUJNPHEB0GBzE3tJi9O3z6am59KClqyB5bNaKwW/jNO6",
+	"eEYl3AKB52JulvsSFrnG5Z0XlzTs9N9CiB2DVoThrFQQumJQozyk6z9tl12PO8dnpyC7xitxC2tuWXq6",
+	"/W4PDyggTsC5c3JifaP3DmhezQvgHlkTDmCZs+/lwuq5eq9Z2+bk7NnvDyTWHHSw94RhkKhgO52k+0zk",
+	"bWj2gdR3TPnmAWvzHvdOflLGWiG+twspI4JKLCBbJCxQbZ4Tingw2C13hMAGV1NOSRsf2Je5XmJ2E0xN",
+	"gPk/3eKHIdEKJSVLph0+wFZ0hZUpEyyhaV1g610tRItPX2WXGQXooWWfmIyU670y2ZoU96e8GdmoLTJx",
+	"ce/HcXKj3Vt2dXlH6cY4udHF60UMNSQlvWXhsJBJSld940LykFklCA2/NyXls4qFYHkvc34rqwBy2V8a",
+	"MyoJjRJGwzUZM3US6Q0TakaYua3+iY8fNyQt2K/KzB41Zh5DiZgsk4y4cRn7YEkjLm4+B0Kszs7uKF5j",
+	"YAD6pzQu/HCUXZK7mfLvDSJVM9BNOFyegh8QXy1n2LIYl3umdWTvbuNeg1hc7ME5yNp12c+PW6HPfTFW",
+	"VQLfDLWyaX0L2CrbTe3SHQmK20DuDjIdiRrk1c4g05HYCJSyKme56Sihc7aKkxudRRU4pa4GBnUwoUgr",
+	"QJ/wLnsgyYxFC5bIcnFrLE2UsnepKY/+0ZVJ2IzFSnyCDAsLjWXF8uc0DWYkZEFEdSrXOU23B4xD8y7S",
+	"+t6dLePCkXq3KMijkF+xpbuS/xal9lICX100I0+yW7Umdb3tIrvGkplmqoKuNfTKZMcyjpYpg1yAJqkP",
+	"KCQsJPjip0m8GzPUPIL67/iwQR5Jlu6FGq33+9WV3Lq3zMVudpttV00VL7VxunaX3jldwuuupbt0ka5i",
+	"5ZHKJFs2HeSjrD0YCOmoKTNistbmEBhDPDmyynmKCmi6I68G9vc7QeF9QQTbnqHEJUSVY6C1+4qFBHdX",
+	"QZFZfWyVs2UY74fjVBeiwotZx00ZUcXPJzxKMZ5urm6TlcmbpYvWz+maSIY5bXYqrGJAc9vqqmQjr65R",
+	"RTLQl4FWAqIIs47qBjrZouaw4731+srC/ha0vom8dlolZARoPoMVa+XpxbIq8nYxYUyQQtMd2ETfaznt",
+	"aKvVqjNNtJEsiOfGeBb0jnpH9GRydEpZ/+Tk2Dvx2GAQdL3jYHDKukf/r/zzqac4be84/DPm0gmAZxYv",
+	"69d0PY9FmCGNNhrX8FkbC7TNylZ446MhpNcgcd5rJPHFPcQPj4QVQAwgvWpB7BwaYUfiZlB5nnZGAiqD",
+	"0Hk2AGrdF77IEbJNvzwxv5UfuzWdR9XgW9z9rPyu9mU5tM1B2zu66nWHA284OOt0jyByprhmkzjW9HCU",
+	"0cOjdwuWcMWzqeK5cJbs8FkU5mZH40VDZ9DFkpmwRNdRHNyUo2WNHOhQVwdt7wQAdSfDwWlncHz8c414",
+	"qCjHHcVdjJFuGtAg6O4AaMljH/3tUVxZ6K53MuwfdU5PBj/nJ+aOEbx31Ldr9dk9Ay2t7l235VOdZcu1",
+	"sko/JGOWrphta1VLDMWwdUYvulTqW6ov5izBVxkZZaWbK6aIy5OGmeReVZBUIVedC/tWk3YMHbdRSBdz",
+	"ysHJil3sIHtmjRZS5bmW8EVd1s1Mc8y1S2NnU+qinXSz1iRmF28eQPamSbwU4dbhb7KGvayvwXthIL7V",
+	"Sg0kx/M7iiv3Wg0NsJgW9T742N29mjG2koP91XgaLd3q292LDrtOhNYhoAvXwhjZqr78NGnms4DK8VhH",
+	"XpdjSUKWHHSID1wTsGUxVtbN9MqRMA2NWRSLKZQQ16t6TpylrCsQtUmcGBvMOeINrnWsNHqTSY5Uw+8h",
+	"XbpOJp4JLCMxXvIobSsJJaHBDUvOsVIUS6QOqiJFyJslsZrkRyyBCOFCULv6rJYI2YGka0lkTJpTlrZ0",
+	"KsEWwbugBXNw3HFJMOOAK9I3iUsushmvcS7qYRgRaZD9UPAxlusdaAx46TLot72zdt+76vaHg+Oh1zMG",
+	"W3hO4yn61cIIeTpbB1JITTcDynithkENXafxtZJw3bOr1gnH4iUanKNjhMtlCnBWEZXpNchy6j7dNre6",
+	"MgbYVrl4elZoYPey6YVXMha0m0xTN+jiSc0zLZWGWxBm+pWS7TtKM7iPZVGmbmg1uKnKkQXxAkbnNsLV",
+	"zmiTtG7NrCKoFw5PRlc5N3XUydm1hn3+QjFRXaniA5JUgd80ho3x6dHgZNwNg/7JSa8bekenp2fh+Kg3",
+	"ob2J12vU12zQmVwqVRp05xphZ52zKU9tUNpwyyGTakfyg5vS6bXi/mB6zXLZh1xSIHO9Bm9dFOBt2Y4N",
+	"K1osCuGsTp6zTmeF7T1tpLnach9G0l3qzHxKSOgGkNu28jV58jtBGJhrc/zWXQzA20t7Vy/6bRMGS4qW",
+	"UNC8JU1LGRtxzb16yWw32eIX2UEvfJtbcNXZ2C/5wS61dKpX1h6EcJdCPM4gmwqrq1m0XDxWf+G6kEOi",
+	"l0qLRflPfmdj0bUdjX+WIcR5m1RThVvi4zbBkJTlQrfZOLuudgai1roqnFfL1vXO6fCwuNqbXQz1eUAB",
+	"xLKhnFHP27GWUfWR0j3n8jbAT0obSNgUJGsdLIOp2ixufF7RBgg1svlqFpfkc8LTFokFcYjfIK2XHOqF",
+	"qvv3XB2pcglXtlhdymVeNPxUXmRf3R9qUmrhXb45hj6lU0maabzggSya62sC1vMq7PdYF2p3t9tu6+Ze",
+	"sz0L6yF+teCZK9241jJbeV8zacXpySvTi+Mqyxck8xO6mHem+bs4TeVWqr1FSutSkWgcB6EEA6ncbbXn",
+	"rCDT2DdEycNpUXdRFijzpQ32jp2coCFPitkeSkLiRudG96sP9Iv6QPXGgum9Du5mrkskQGOYdNn3UBum",
+	"mkr6nrbGXRvLA5rHC+i1yr4W23AikW2/2TShEBmTxoXEJZr63JuYD+rDHviwzfEQTiuijfLKOm0Vp7hh",
+	"V4wjYzffF+YJrPhPt+cF3S/B52+ZyPMOGTd3yIPp9ofjVv2mmSZ3cjXncofJU1qbgddtv+y1u16727vq",
+	"ngy9wXBwkuWr2J6At1uhB/ythgK0ddDec/yqhGd1pN6tbCN+XWscQQ9b8SjdNa4dsq6a2o5vrrYkY25s",
+	"S8xb1iX4dKrTKINnMhZYzFRHJJVKGp2bSr2QeScOZFYpGKtI8bSmmsCGQ14c0N/Ur1hb8Or5JQnUROBp",
+	"rfKoe56LaT7gYn2rmkiFMtfYvgjwinsRajqp5TvbO4NXsyw7+3Ra4mDbu9LBnDs2X2Jd25uHcFO506Y4",
+	"WOP29qGKX6mPTRNw6iBXpsE3r5+Tpjq+JE4IOMwhneA6nSkSY5FkGjEhiT/o9UgBT/tUQLlrskwirDxp",
+	"ALW5K7SOM2xzitZBAV0lZjdLw3VVcYcEkMcPJPFhRllkhUn+TihW2QVQCpbajSfGEywL0/yl8X/xMql2",
+	"1fUykMifyCusfhjEIqVBStbqjWLZ3TQmXKjbQTLCwSi9u+JazLT2FfhlZRDZGfq1i3402Bf8NaH9o/Fp",
+	"EPZY0Ds59XrH/aOTk+Ozo9PehB4d93cEfxUq0W3yJRVKl22HfVmPW5f1BthB0dKS2/ioBChiQlfFiBxA",
+	"WLJ3i1ia7I5xyKKRUFsSL+2wnKFO1OOGNDR14QillB0AwGEkNIZT/5LVk7gbEOs+nZbd39Rp6ULb72uu",
+	"vsC3PiHE8jfD2efb4KLdeCVUp4CPQiZRoTXtO2tqY6627hzYaTJ3rEZQZ0avIQVHbX0B8gOmVcwGmN9q",
+	"EmzIJqzQMg9gssZNhVVrIk8xoginqk9j1m/LnLEdl+KTM4x91siI7REMGSVtCirVQaNFm6o+dHU77ZjZ",
+	"BmGnfChr01ca4sDeddxMlsGSroAhS5ZwGvH3CIGtKEtOcfEVVSTljMYhTT/D7sAMzcX3r3/80z/4FDf0",
+	"fhLhK5ZAofVYbDOP6qtf26vcd37ZBrZXnAho0nXv1ttXtxri9oiP0HZid2Th7tEyhWIsGaPMIikwiFy0",
+	"dd7YXSL5HcuzD658t3lVDODlTATaB8eLiW8dZvIt86kxXOnJ7W5nfAMHyJkQLztuEx6xFsEw7TRGxO8k",
+	"iefkha6jXhZbIyU9hDdgNbvmc0CpauuQfqMxbPzpl/DmbTM7wcfH4TgIe10WHIW9AQuPGe31jronx97Z",
+	"aXjUGx+GN52FmB5kWan2fdMRDRjVxc2bFBekqfEeMAmU5pXoqORN9i5lQp36A7fwkM3caSfN1qFyrfxC",
+	"o/Rtc5lEBwD0ZxP+zlyt/p98Yg/IXXHY6fnLVgt9e5IFCSs6AbNJa5+f2vGIKjG/xLAeSLJiY6W/bwdI",
+	"qyU2IPNsRazpb6XMfWOci2TtPq0lwt5WPwLJIU5MpHoaxyMR0WTKftfRzTX+4U+RYzTc2mt1vVbPe2sd",
+	"+mql71bjXVs9376loCBKTMoO/TRajae6j0ar8Qo9vW/zMf/E09nF3di0KzyveD/v0Ih9o1c4rfXbPkb6",
+	"3BKQ24fypkgTcoaZKsnaH1sJRtkIekYN7o8GXB4nfDpLx/G7w8VysWA2YPn4CwKWX0HntTjlb80oySEp",
+	"PPo58cmDbHRZ9/XRVmPrkU8KuboXnLIe1MIslRsYXN579WDxsP5W0vAOsOTPhjKuORE7oYv1Ot4JVOzY",
+	"DQeYWHFpkybRWSVbztRtqJM7YcyLeeFbtYAsIfjSGPRAXUiCprScUjGvIQ9BUfCraok8AX9EQq7oNP+i",
+	"qk/qHMEOI4hJBexK61XI+LtLInqT6PdDxWSeizRlk/m8LhrsQhAo9ER1FQhQleDZcyOf7JL60TJJ2Xlt",
+	"K1e/WmxM6GUcQjVoyC2ueLhSHatZTItbXRZXblhnPKOVLNaVRb6+CEshd+y2+C97sTIqaWlCwlmWKCTf",
+	"SrtkS95lYeglVIi1ODkZuRfFJSa/pivMwubM28JTgk0YI4z+hO8XTTGSRROUTi2TOMZsTZTyqqeI51Fd",
+	"FtJ4obFRnR4n5XNG3seCjUTTx8p8vbbXvep1h0fHwz4Uw/jG6w49z1jKS+cVE1fWb7N+oNb8ir+z8DrU",
+	"hQp0XpxhQ33RVuOrELcSU6dxu+ZYp/fb2KbJ5c/Uzs9lWL58ctHuOs+sxWMcYOqECUWGTr5V4+rTszMC",
+	"EzTx9KF0mzPzY2H1Vd6i4pa2ihRQ2YPKGlUX1nlOGHg/XacEGWyCD0BSQpmlvXukzgFncjjUDVSE8VJr",
+	"c/qei6lprUN+ilcaDmTq83Q7nqs+T8lf4UiGu3f9nqJAuWFVdsbF1GJgci52mNKpPByaQRzqlXDAYjZ6",
+	"aF7b29Eic5eNqXa1Ny7P9jVZxPUsVTNQF32Y1/yD8w38UbFG7RCe8yjiWDdEllW8AhdshHZdALmYsUS9",
+	"JZdRysWUi0AnSy+wxpqUuI5iRWftnnfV7Q6PvGGvh/y5jwn4IQSfhadnZ7Q3GYyPvPGgf+JNGGP0bHB8",
+	"cnzk9caDXv+0H5wMjguFBV6zRUQDRiQVPOXvGc6YyYAuGIlFwID1y1mcoDxh92JVe93ajMOe96kXSNHh",
+	"6DDzIgmoLe4gkvquN8L9sfJ8IV0jvnxyASl7E5mSbpcEM5rQIC2iYx3ZrasN6SFkjUVcMNI89awmkUP8",
+	"6x//1DY0nWw3nVFBup53sGMqr2xCebnZzbeE7R/blNEgP6f7Jn6yGIMDq/J7lTru95JH7MdSurQIJkIu",
+	"ppDRfimE/lMuQd9Wf04oj1iIikZARcDgE7gQFJeMFMtMCbavbhwo+gf2d0VSCZuQ5ndPERop9VcA+An1",
+	"O0wSGvEbdk4owb40jpJGUbxChLj6noA0LdFaq8eHOXw0U/+OD4eX0KRPQpbwW5CPz/MZ5H4cw9n9ji6I",
+	"EfDOeo5BYBzRaefElzd8sXC8CLULKfnuKVnwBYPDNF6mRMRmFZr+LwEn6vW3PpioRUx+jcdZnFfCJgfn",
+	"lSycVuOCcaUo7u/tLMhrFRGsLMBpotjJEqpHB4wckodBT7Kl70y1sd89zRZgwz2L51cJZPpYP+STSZUw",
+	"fxBMsScx1aZ+NCFsvMdVQ1Wr6/U8DtXcup53PBgo1bDyjc6Zeq36yWw9IQyr0W63CT0M4+AQbW2HR51B",
+	"O43bxx2vMw9H4ptvviHjDb//5S+kfdJtHZNvTrqtU/KXv4wEkcswJu0lKHrtJ2S8FGHECHvHApLQG0bm",
+	"fJrQlF3fsLUkry+ePr+8fvTyb39eJHG4hLoDI/EN+g3Yqjho9YWBENUMqdFqxFG4w1MJU6e4sCrVW1uv",
+	"pfPWiUNGUA9vkThIaUSa/kiv+qjhnxN/1PBGDQMLEWwFO32wW6z5tp5B8bc7trrKkuTu3F2RRFxewVCT",
+	"cTX2N9skZyRFtmMuTFK2UU77jL0/W8MjsrasPltmA7P11POwRl3qqLQUdXe1s17qhRV0D4Bk9zm+otNq",
+	"Jq9MtC/J2L/Gs3LxoaI8XYBAlu77vOzn6ZU3GA56wwFI0m3vBCXp8p2+8wvWAKtlQ8vmgmIpUJCre8dn",
+	"R2wyGR+deie015tM+mG3fxoenfUn4enRcW8wYN2jI3ZSkN6fKmmbRppLopXGkiN+afToYHxyetYf9E+O",
+	"wpPJUf/05Kh3fDaZhIPJ4GgSnvbp6YCNGfjzSkW2ioqwooo61XxnZbqaSS3f5d1ku8yMVgPtwOtC3a6A",
+	"f485SBBp8fLlaf4LoQIxcDdcQJ0gJOudQCq1hmEIfkPLMI9FbhYmTXWTRlSmivmBIKELruXiATKsiE9n",
+	"6Yqp/6uZ7MSyajUla+d2FaHxBfciOwwxWD4aHdx7w2G0ppAboTRV5AOvZToJYz+MaxJ8gXU00a4Iiw8h",
+	"6kf9VcONskYrTAlO6nGvdxYM+vSEdY8nQXDCzo4mZ73+5DQMaTg+7Z12w7PgODjGOnxq0N7A84BZ6ONA",
+	"pUQlX08qTRirS6fmQKaONa4DVFDSVMLxeB6Hy0gpfLh2bpSL+wL9QV2YIFcr8WSVcDCJpEPi47h9ABqo",
+	"O1z/dXJ0BH/1sl+P4a/aRBgbFJmKeqLWwleTyrbpoEX8cRSP4VuD7pDr+TiOeAD4pgPUVdCqU1iQA7s4",
+	"PSxzq6Hayons7T4ZqzWGE9axjiaRyi7Q91+Trz5LI+h/GBm6h0iZf/3jn6PGR9QhsrCTQiyNyRn4OF6K",
+	"UD1rMEZLcSPilSBJvESDx2710k2qw22V0q30+1AmHSvQVqdWPVLwoMOuqKMSKi08VoJnriXpArNcaSBL",
+	"WVd4pmSkzG2PSlltd9s9r3vkdXtHu/BRPHhZE8fO2hTyGl3KmxPRVE+vno6MJ+mKJkzDpvP68fhzpjKX",
+	"Ssg3MvW1PV9GKW/j83urjY70DlmQSD41PQ8npUO/JmnR7hcLDtdhl1HnJWVBukxKSTLpPDwe7FR0EAOm",
+	"MovgbiOycORvHbisRUTTSZzMi2OKuFi+22VMdrLxnXKB16SEKrukE3bLZYXWj2h3cBKc7VQaz0qRYoWn",
+	"JcvxWjG4tfx7tF9cWU0eHJOnCJiUHcQmWyZZTbmWdNHG3uh5R97pMT1l/fEZ7Y1Pu6eTCQ3OxqdnYRcS",
+	"yFXrJLCkujbdThek2D1LAeYpTkyr1uJb5NEqUnCJGlt75W6vYaGaHPwhocTXXBXWUMmUKZ1KjP4wnEVJ",
+	"uYaNtEgmd+px4TeYoai5z+YcZF0WsslfXj55xtZOKezy8gm5YevaCutlT8eg7Z1C0aPBcHAy7J91vFPP",
+	"ytl8o7ppSDlrJ5KSi4uLi2/7L9/T77rroPcIPv71x4uLi6ePLvirn94d//RiEM2evGTh95NvF6/++vLV",
+	"4ueT9bPlN6EQ3cu/sl+n6eDo7Pjm+P9+ff/994vZk97Vm3erZ+/fBc8ePnvG3q9uFhPx7tXN5Yub5SO5",
+	"+P51ekh//vlsRb/55gd+8uNNcrpIpk+CgYx/On75Jpo8fL+4/flZ78nRoxP2I71kr/qXF6vv5z8+e/P4",
+	"yXdh+JK+8p5/M3tx8n72+OX7Xx/fLuiL6V9X3p8tXwoiLNWSffbM0zeuLfthwYTas0U2DvAfbPZB7HDd",
+	"GP+A6nRrEmukp594Onsj94lT1XRYvWCWct9w18fLKKrRgADVZ8IAbti6pLyFbBHFa/VDVRmqhKuoce1i",
+	"kM0PUmaSzaJjN2ZA987aXv/KOxn2BsPBoHPcO/mcp6nbO/pdnaZLWBlYN5D+Mjq439jcgTM2d8xjY00J",
+	"qLjGvUGUZ4b1zb/PskbqX+IoTq6BIpmJFg1iMeHJvHZ/vW7n+CTHBu/y3DIBg5HkU3HNBTyPI95gcDOZ",
+	"4gvFUXtQx47pWwsryHN5DRdL9iCAgat9KS2OhVzDaaPY5LwoWKIKhj1z+1xDED0iROUNHiJX6HOaLWOv",
+	"1UhXYI3DR9NVfD2hStWswD/vJV4aHpc8ZfqVxkfFAy6ViK0FvbvmOwEx3aFZ7ZmZyZGOiUxZOiR3C93v",
+	"kAux1oGlGAVhMkMMvDNjc4HobnKbVYA8wAIeA89rERkTTIuQgdyWczJjCSuwur63LWNUddpPHxbL+qQx",
+	"BsMWi+LxdFboabA1JnSflFGXUNziSRzfXDGZvsIC5e7hSuRdvgEi4pn2dYlnSEXgf//oipjUNjz0iWRC",
+	"u131qg9N5dR0xiTDHSnDWKBBY6wt9pZbrV6jboCIdsMcdCN/Qb109nfNIPAh/eJlPGexYHkBAa1l2DjV",
+	"brVChDWmvHZAaXBvN1icSvcnLoKvZuG2VBUmVve6a76bmts8GL0yNTBe7Qdyv5rUzmNTwU3zdtffIdLZ",
+	"2oFyxHMBGmvNtLiKLvLP5dLK4N5cfVcFXLUsfPoqiVNWMYlg4Rko89I9Gva7w6Nuxzvt/nwXzA9dcPVU",
+	"5wofzX5q87nifBCgpItgQNURkBIiOk5oGCftkN1mHw4lS25ZcqhbhMXVaXpcfjJEQKQ6j0/VMK1fRYv0",
+	"vegExquHrzlXarOu/CVXDsSGpXQl8fnJGArN4q2oVnXV88bjApgV84SOLipEnQt2i7L073wlMjtLfgCO",
+	"WXdMPXZ8FvToGT0OvfCIHvfHfToIj46Dxn2lWSibRmAgmzIeWBRm76CTK+DOQMiJNOJQkcx11ELl4ECw",
+	"W4tQcPhh5mR0AsoZdeusGzI24zAeaMuI8/VbmnBFCtI1mhmVkABBpywBPIcSMvAj3r0tsqBS5pkwDVJK",
+	"kqxp0tShhUNM2eVjsq0aocrrVDYHgx9wphvWWxeMd4NxllJjcLZyJVN33sGc6iwPhVWkYchVxzR6VXh5",
+	"c05+2LF8ySCxWMs+0ZvTR9Q4I+FGy0fnWrw3QOQQkbeb5P6mUHDOP4eCjPECp9zCpN8glKopkFgwqZFQ",
+	"e4KxryxB3vplo1/OnSGkICbvIZ1A1icrCUj9+/eXsgXcYaAFYnVnMIIC+xqaKk4rYakaeWk/9JwVjlWN",
+	"WLSJBjCV2l0o4VBrW4dDHY3k9JJ95uRqm5avzHPmS5liXjx8DK6nFlnNeDAr5v/7ZdTQChwXQbQMsagW",
+	"4Ee5TEeNt74GcpKQh0Vty/vUbG9md/bSrsuhEvucUiwBqYMuqoUGmnEWKu4fEMFYqA2IEMIpaxKRbkm9",
+	"v63+CZaGx7SP+IzzGG7kJ5ezOMmy3W3lKLtUArlLMY9teeXOYUllZU33YFkWOkS1uFeNCV/dKj6ZMyqk",
+	"a/d7HmCq1S2uH/LOCZ+KODFF5Ny1KYDMOuTlprltKllRkZLhHFuw7HTGeAIVQXTZEBhGBAlElDC8jgVk",
+	"tCABFUQyVs554ygHce8FJu6xzML2+geb2ci+bL5gqfvK6D8no0dn6O5bowlUs3nN2GNpWHud7LUZsALo",
+	"FBvEUZhsQfSsx63U4UWqAl0twqWtPje2uPw39JPSqVR3n4zBSrxQ1EIlpMZRihVtS7agCcV4DtV2KcPt",
+	"XSEE9QcQcs/uvLnqhH26nK29FhUTlUQoEvzsZoLg83GtsM6SOObxNKGL2dp5y1TdRM4hKJaMj23M3Vhj",
+	"zHyV8DlN1gR+PgezPFxEBgoLSS9nkKnVOchi8d5Syk5TRPjN04fnOhGWKbzrmzpFMsujC98/kEQ7jtag",
+	"wYch0NuGvqljVo8jOpVWUWOZFTR2L07ucyq39Bx+eeoWc3Ln1IZNNg/toXo95HIR0U0CCJVypYusl48B",
+	"/rLJHJw5yqqThUwDkzxVaLaEOZW5y3PUV2nOqMA8oiU1pIecfu6DIrTXryK8qq/J04duG5BxAFb2EH9Q",
+	"rC9eCjf5515B19nEie59pgo+wor0hj/WZ3Gr4Zx/03YMt0UNrno3eMPRXhTTUItCj3lUE4uujoAPyMQF",
+	"TdLDSZzM2yFNqZ9lhXH5MXW2O4dQZEJdarL+pbFOD1cw3I65oJCmY5d5yfvKgq75/naY4h0hPJkn/cNe",
+	"vGyfFMo2a9s6j5pjt09/tadwn0Y2HpzdGypJngWrdrb2eLtbC2WWwdqBfFrFse0UdGnymiP0apHEisw7",
+	"rjTlm/EHOn2kas6AWLqHQXja+XXBpiVgSjXRwFG717/yToeeNzw6NRnFsjIyZUTH3tCNjTANG5nxueAX",
+	"eOzxIO919i/phLnAy3sW4S2nRkaw/z3U462ztutlzt3o2XqPozi4Aah3FNLFtfn41n3Q3FN8hWSqZtgi",
+	"1aqFS52y1OxmfZVCZ4KBVIcy2yXyzFB2PlMgDRqbhmQQ4KL0VKUPabSEhIoeEC74GQ7cb1KlIUMx7kXk",
+	"DgJ3aSWOSs8OKJvzuTKwzUWyRaTbPaH5XWC3e2p6F1Vrq0LjqMdkAep2DCF4qgVnF0q/Ar+7rzCJipLh",
+	"qMpq7XdJbH5K4Ee3luHC520Nfi5PtERQZr+sUVXpsjItJwEV9sihwDvPhXNWFi3sxdiK0H0w1fL0MwsN",
+	"n45m7bnQrHXCx65CiuuAa/Rrv90bXHX7w25v2D3KSuftiXHtliCuHwq2EGimI3OEqtaONdADNnE7IjYf",
+	"b3V+94GT3Rko2/3tgbL5HfZDkqlqO6UWzxH8rV2uvMrxQmBlbkyEqBvTaBZ0WTh6LfOI+RmkDaiN1oRB",
+	"t4jkImDFlrjUxlb9LuZJUX8+5zJ9mrL5Z5q0VmQ3zdwn6sbZZ+rQ6KfMHxuwFiGeolq7b+BGNbM4Ygk2",
+	"VWzX6tfFq6e1AKBKKQe70R3YtulGZ/JsWQl2sCkTlJVvg98yVhPJINlyNedNNbH4F4k86LZ7Z1e97tA7",
+	"GXbPOoNBXeSB+7l6Xn3S9k6u1MPA+/pnvbvw6n5vUzyClZt81wHchfkWSK5xdhP/72J6dsouZuyvi9tv",
+	"5VH67JNiGX43LBo0YwcgzioNBWqWGUWJgF2L5x5wBSd+R2u6bcTdfMSt1MC14dB/y9BFECK/CdX20VGL",
+	"MA5Z9EASiPKXQ/C1VQpJkoWS9tI04eNlykgTwYRY14tJjLBl8zELQxYSQ/VlRgFs4ZcGh7oYkPOPNOf0",
+	"HZ8v54oR946OrBSBB5AVxjFXNCq7tluyYJloSGOGzXMAB00bLsigDkrMHZxXjy6vrv928frpxbfPH113",
+	"3aBMbcouvdXdO+IXoxOxvbcusCBMkafrS2CPMGJdKONKnfInjDo9Itb1UmL0kFmvxOAhoUV+AcAqAeOZ",
+	"YfN5JYTXT/92cfWoffXDs0cv85WhC45hkIWx/bhkyXr3obUw9d7f1VtkYVyt2VDg+3wkRV5XGYlaOi4m",
+	"Nb5RDfBXF+9t30L8f/eInHZOOmeIQAgJT1skASR1xOZMaCTDc42X7ozE1YxLiHFWNKxIGkOil0mAmMZk",
+	"mc6GFqYBMqaEYGWbMsHQrw07wtORAMOQag58C0p0kUueMgJZxbVFiYRxsNRjsZIiwk+KrNEPOBIj8V//",
+	"RS6W6QzCAylmdXtUfIywdwFbpBVqQIATRk8PAT6swTjWbo2ETiHhF3bCL+8f0TkJ/QLp+AQpqzMSL7iU",
+	"XExbJqNIC1HV2jRoKAUaHxJ/4HVJKYmJ+uqNQFMaf88gS4lZgMtlGI/ERUl8BC6mNgyscJbDLCvD4stl",
+	"GLvmgpnP/cs3D38wcyBNqkWsUA3dMO6DDrmAMmTQNZmyVI6EP/D61fH3yeM4GfMwVFN8sZRQNhFfS2MA",
+	"RqvhQPaVJuT2E3TOxXQkYsEgPzsItZjNEsLlEe4FB4oLRdJqMHnOFhhtNqBBdUAD8jJ2zUlx/SFB+2rx",
+	"F7SyFlPFjMS//vH/5TUakCsD+TNMeobREq8fXTx88YjIWbxSRBfyyYQpSY2s4iTkYnqQUXPR8BCLaD0S",
+	"PxhilpANmoXEf4dL3lYPDAni5RBERLauP447jY06McZasCXtA7MOakjbIkeF0EQfVjU3mO9I+DQ/hEpM",
+	"1SLhn3ySUIEJc/MZYpykbj5veCR+EPmxtWcKz8g2JCNsI35JT7kFKKiJ2gydFBT5ErIZM8rUUYJQd8/T",
+	"7ClzY1lDGhI6Erpg3WoWZwU/S8g9IDPQNwbeoEUMxs88DVxT0eHA62MSCIOaEYSSObIG6wBiQ55Zr1fW",
+	"Cl1IPL5ZsiNIIaR4fMveItVzECtSNhlm8ZDj/awUS8V8RwJItunTxSLS7PPwXXu1WrXBybxMIqy1pRPX",
+	"unzQWA4Yyodhc60MAT5n6SwOO8Tv/CoVw1WDUkd+sWAixFAN9diCpjPFRcxa8lA/ORJiOWcJDwx3ffP6",
+	"eVsPCNHBUEXnv3uP9at+vmJTLvRt8By8ESm9UUycTpmfV27vYt4Nf8GS69JPPa9F5vQd6XreOYFKZ8lI",
+	"aOkQ6F/NIiQ0VU8AC3qmuBVNOAl5eGDFiubsFhmpOizPubjxSdNfJOxWKaKCvUshS7A6J+oPpUL5LUIt",
+	"P5c8aBH/f9tXcUojvzUS5u/2KyXI+vDjK5bAR/0p++sle5fiR5zw/7ZfJewWvxmJJgOHbtU9lp1YlL9J",
+	"s1DShr1TdD2OQyUSj0RbsR2vynY80vyWhll4GBmNRg3krUruRo6qvoOTkhWy10kf9NkYCeI4neeOHj+Y",
+	"xiecRaFuvTH8xXw9l1Pz5duPWTeY21j1YkU0NBF7qY4m1QhO7WpcJUrGV7KYWqH2Pvd1ezfmrEE9lCSM",
+	"yli01ND8TS8R0tY3Fr5hJvnRJ3A9rWICh0VaXJ2EVM7MmGruxxR5K97K6u5N2gGVjEwOFL0kDNhvFMeK",
+	"f6rRBnEC67hcaFjShIvQP6/tAcf82nBtx/2q+1GSI0Emrg5/nF7DwP7kn5NxrJYqAcQ5JPdVRKLkGEtQ",
+	"hDkemf1GAQFiavQ6I69St0EYM4TezugtG5qFt3PFHcEAL1AUwSFCI4L48GUuMplsc6o35AZIMBelzHLD",
+	"bH025KQzszgrryOuYcrepdauq4kqGTviQSqxU5wwDxEVltVfFUuov5oDkHegBSDIPGk4bLJifMbwpsfa",
+	"rVJ6t090ZBt5hFC0qzgmzxWHNbstgJLwGbiguFTdIRfGZPpFXYMuSNOoK+qCh5mc53ekmHLxLotQUm2p",
+	"YZhNe3L14jlR7F/vDXn46Pmjq0f5gvQ8z2wxwRvOAl8rDpn58fBuWOUVMQsx1umMzYeqOXdoteLEb66+",
+	"axUitQ86BNUZqM+pb5QZlcT/LhYpE2n7ar1gQ2Lf4HDbYnmhiAdMSNsa9OLplZVjqGGWDbhEUWFsFtTF",
+	"AytbF2TT6pw1dO07uuCNYaPf8Tp9HcwOCryOyYLcGcyZS3RNong6ZWGbo7QO4ntRhwHBCvU+XRTZtoCn",
+	"MzYS2I36ew3Lb1cUNkYSYxaFXvAFX2fHgDY0Nshuas4SFq1NnAbssy8ZTYKZT24Yw8fMG1ijFIP8Ejxn",
+	"kBOMC3xMHc7OSGi5RMnNKIu0LOFDV4TKuNbTEICkMv0e1xHSEGsBD0z2xeV8xthit+EoBV6NpwB4n8Tx",
+	"GIqmu8wQOO9Gq4EeAad5z+1CyId8+GpTRkz7OZbgo29bjYTJRSwkWoR6nofpjYHwwRpYonr1XT7EnRz7",
+	"WAOyCpx3BsbmsHAty6nWlTBX14t+7BCe+dhqWKLYtlf+Vz2p16zxv7u9Yj2uJcHtr5jVhreMVLj9tYTd",
+	"5u+BILr1HXwqfwEl191ew0dhWwZet+6djFwObdGrAS/1t7+USVP4xmD7Gy/jFO5nNGIu53OarPWp1cSC",
+	"ObtlltBGgv13EbtCRt5Idd8YzbEQikCaftnl5J+XQAojoZPSzOkaTCE5owQ2upPk2SFXiiHqKrhkzJQa",
+	"KQvpjDBurllId3TkobKgrkWtT7cwZolLEichS9BA6BdmQCgGlJHmwOsr/QZCPlF39xXbUkrSnlpFbqep",
+	"ahUHLbBsCSLprTYLYDA1yRJeYA6jABKNK20Vn2xSHYGNmHu10roYPL1hgozX2o6oHoAWlIqdy5e6Gorl",
+	"BmgROhJ5IJ6VNKp4/yVMcdgg1YHVsJyqowMwfKiV0mHXapkyKeV//gf58v/8T5YkfRZHoMq8Xo7XkGhc",
+	"hAwAvPEErX3oJ4FkC9nFSJZySe2MUjpP9nAkytrIYyw6k8awYnoZPwzVGvwZt+MXtR9Q9EWv3ZipNVcL",
+	"qH55+1ELuVe5CgqIf0hSBddvNaRTq+vSpH3gQqZUBAxCu1CTx5Hkr7pu2e+AKE05YE1UBoy/832z6Zqx",
+	"eoB2Fb/YanX5lOYLHhgNKCvdpt17m52+RN2XpmArk7IA2Kp3b91+S8PX1l45+r/IrGs6mhyixjVjuS+m",
+	"cj4StQaCcjf19om8aBKaJg7OCTUZ1WY0HYkSTxqSnY6gVrCX43WWRyU/7bm+2CKsM+18tmMN+eOBJanV",
+	"QteH0uxsTVQNC7QcnpIgonwOp3qslzBXjA1HgwYybX1O02BGQhZEVGehmNMUtkcd+E8UG+6FWrOk8O5j",
+	"oq3MxmZcuP2Hm40/aDFSpI0OHcjRBHdS5pnZ0sIWh0znDgJRS+n621/Qufqu4hhsACVBCvmaOQgOWarV",
+	"cHoH8rSwJjPIBx5+RIkrYinbnOYFBByNYC9IWB3yGiqLWPKQvnKjCC38WbxfM88GkCVCAOyAuslKFoae",
+	"5+VWYlNVCW1pw4Lkldm8SRKvwDcJB0ZpuSRh6TIRkP6AgruB+A+V8BCvgTtfsuSWB8zPnmuh5hviMyxE",
+	"wARCp+KlXQi5pQ1F/vcotOHXrnv0IYw9v0c/QXnbdJKwm3DjrWOW0SwdLmfnD8QJAiqI4qgWrY2XGbfM",
+	"UhUTB3Lw98QvPveKvdGGVC12xwm439LCOqoFU0vpmtWAAB0Vba3ndvGPfJUSdwP34UbulDgf0vgGzvex",
+	"tatZLcs3UqSmYWYpaxEqRqKMPUX1EQ3mtn0MfgJKMQhB7GUSJ0ofyRJK5U+HpjE78Yn6bCe0emBxz4Ly",
+	"2iIRv2H2huiGN/v2HbuKWoTpxNeBSmhdNN5He0gm1RUyPl1ycSRCHsIRnPAoBYM0m6vTA3w3Ld7kaDms",
+	"8MnvWfrZmaQ15o3mLNwfvL+K5Qe+rKHlK5+4E5/4nqWZnmChnnVhDLfxqWhG3mKOhVk/ffiKpjMwyS6W",
+	"6R2lp8waD1+XTEBKMLogFtSi5voDUUQ3C1CJXTFH+tLLuZDZbMLT1v5sBL0yFmZDZklRzjemNbvIvM2V",
+	"7Hny0x3abj3uwwjcMvheja4Gr3ccebNGQg1Y5sWjai1UoM2hJQvKn2TShDwApU/79lysVq3fPLbzZRk3",
+	"n2ArbHPomFV5sDhDA+EzLk4NGsM4CUQ40ITluTng3Mz4FFI1WYYiXBLw8CmJMg4k4Ldwe30eQhYmjVE5",
+	"x1vKclURJkKoiGhMdZGMSRrHNwWRHtAvjivCyoX4mUxS5Yyb92ySqjb/8eNve93N45BPuNEJNt173vYr",
+	"LLc9fVUpvqoUv1dR4V6MMC/UuVlvUkVKdhaTmW8P13/dld9UqgKC9q1kv0pYwAs4d/VbV4nAYA+4U4cG",
+	"qQEkvtAOeHCkjIRSAEhTxBoZeJg741tExOZpdUFrbySabx7RYAZBfAYLj6NQoo0VrpdJY76dcc/Xmfw0",
+	"bgHcbXC1PCDaGY+RewgU9iE+S6P28hgw/5xo3K1O52Tmp9MFgk6yEU7wQu/QF3OxY4d7Odrzyilf1ZE/",
+	"ijoCnm9a3r/PoofE8q6KyDmhdZqGPpYbVI0d3ei7OMM1i9tD9dAO7BzMDtlrM/e5SYSK/KLAdkbinj3p",
+	"uFpa2oespaWmfwInmI0SAE/QUkTqCyxG1PVapOe1RqLvtcjAU9R25GHbAizQ77hMuZgaQprxBU6kAoK8",
+	"0BoNvCGN40fplPmqgH4CNnTF3YH25zREDKvScYz7/EgtiuLc2OtIRHF8oyTGibb3aBWO0DAkgTozYxrc",
+	"EIBRH5xnkVNGq6tXLiHtZFm3rDDtizC0Wejn0QaKnXwOhcDZw5d3U5uLqN5Zjbv+VRX4qgp8tms650kF",
+	"duRuocolfitdwjv7UlS6NDmBNVunLkm/Ot3qLfAJSlCrMej1vtSEC2g6fQr17Ujsy7E6Z/c9WxbMLsIw",
+	"X8Q0vi+XepaE/YOm6E93sn8B6Wwkmhgxmi9JEC8j1KEiRm+Zhb1J4uUUXfMXr57ezX+fSy8PJAlpSsdU",
+	"spFI4hXRPvyijx3vqMzTTi5yHTkL2zCyyVYhIzvHpE30Jg3z5IHXXBuVC82qY2bjh/BvSyDERVQraGIb",
+	"uMywhpiF5eAcvw3AyKbvlZDNF7E6TC5BB8EVZVnn84IINosDZjMLG/gVSvD1st/nsk+t+8w+ZHW39ec5",
+	"rud6T0xMbSaC1A9j8vuxKyBryCcMcc0bwRGfYF1obS5zq4eQJ0TIkiCYteWhVUlusH19C6E4PR2Do6uC",
+	"6hAcvVuNsr7kiMnJC398krv239ZKcne7iP1mbXSBdVnUjzorOKEhvZjBoJRYIvO4uriHsZLkoQyZp1SR",
+	"I45R2ABblzhJ0LdbMGIX/NJhJmFAaZo8EJImGq5bTaqUxb36gNr9k5qKDraEh8G47uvHfbJK6GLBkoMh",
+	"8bcXvtniK/2sNhJ3fbrP5zfd11LifUlLieaCmZdDUZ+thHy1n3wVqX4nItUOzPYPJx39PowamMoH6sHp",
+	"HH27mDe09Ty/Z4abL5TWThdDOXQA8FaZHp/dbvZIPtn6kQHtPqen25bWMsySDi/Iv8A6gbkdwqBvpXEV",
+	"o2lBV5uRj7kIWeKTAELFMTWB08iG4hwU/cJIwXkhBr9VBvmZ/bFKg2n0cCyY1CJShhEGaFxT+4QstsDz",
+	"QlMH2VzhYRA/86esMYM0+RhAubKFEiS8arnxqdRLnIOAswxWCOe9zn5R8ghNghm/ZaHfsoFx6pNOBdAi",
+	"PnR0PV4rUdIEHdq+eiVyyjhJrexCviIS+KGSBaCDArHkERNptCYTFkXoXtIhjlnIo04ZnDGebByQwA27",
+	"1OjrwuBJvEwlR5AASWcJY9oIDb4wnuausJEAX9h5JpVnOQAVOeCr6tQysZzLFpGxPR4IiLOFx1pkIxy3",
+	"TaFwOUgCsBEjARzTD7Lak9eYOAlQEVkZUJ5uREC8yjGy+6mK+sULTRqY/3GXvAblMpr7vvmD2uBv937t",
+	"Mk7Svd8B6t79rd9lagc9l30xJ+UQLsUfbebK0wP0JJew/uoi+poa4jdODfFlg4t1BEhd7K+SdjWvVQqB",
+	"YpOkueFOyTi4uTEOyiLkHjzzK2TqjwmZ+nyxG3XC6+EH/Zdx330+06mB/itZJqFCTlhCmlmWRxGtP9mU",
+	"2nKlJSvYV8+c9tV8CfY3sTqRaI48rsXkVXuZSV9kUcdmCeF2Umwlr7N+oOTq2B0xDMLxG2EFKWBGYEeo",
+	"gsnnl6sAywUZr02kw0hwncC0iSpFR63z9Xjd5OHwQEm1amQGkapTlql9UgIrT4eG1kdC7UDLPn88bJlc",
+	"n3k5ep27y+hx9EZLrpp+MDxFy6suU26ewiAjObOGH4aCra6zNbIzGlj81E5OclGOXpHq/EOmFwNV4HYi",
+	"Gds7e08j02INCiN596pbpeKnVpQ4LcIhSllWcn+tUqN0PccNeWJIKU2MbiXL2yoN4SwXmPF3aO+teWwn",
+	"f7WVdFKfZT1roDVFY6sZTRUd21hqE6mjaY7L+uB5UoidXyRMYrJxaA0i4T8pEP5K76ce9VVcE+55z9i2",
+	"1+CZ3ibgFvzX3peym2YkjtafTelLKqdhryQm+zS8JwPQ0dB5VhZFY1lGdwz2G2NGYwcji1fijwQaMKbV",
+	"/a3Xv4WBWYcbGrEhTyb9h3BvG35hRUfCVb4ZpZUngLfMk7M4vtlgj7xXqeQiiohcy5TNCXS7c+gNMZE3",
+	"I7FP6I3TmnMJA3gC0/4SZgXV0642BXtx/vPO/t1zJ9rrZhE/fn2NX7uPwBcQx0eiaUoGWMm0c43ooEP8",
+	"ZYJV2IwmMXRLgG6YwTJxoAt0NMMMA4hp6spRiN0W0ztj5sFZmi6a8mAk3rx+frBTrueMV+ExxszbI2Gn",
+	"3s4y/UNuMHWvL3WqvmpQG8azpbl0pmsDq9ODdtsslaE29Y8EzBWfw7yDNdEROQf4fMEReR+fKTai0sEX",
+	"DY1AplYfE2EdyH9zx/4fQ+xRA4bjkeOWLUYgsoyj6rhvwRn+sYOTEdduked+10UmMW1NEHe/ktNIPM2g",
+	"0Mhg5crkqUDzDCg3qOloEHWnlJl+JDYAz0kz1SRiQc5JFXE+Er46+36u48Ya1APqsS+gnmi5Noi94Nr0",
+	"grdOWJ8WrsClN6Yyz22GhZ3tlNbJCsTTAXrqDbFWdMlT62RMuAhballFCeURC9aySrWwEJL9E5jzeWG+",
+	"iuwhEW0haXqv4bQl7mZDzFKnv/38KHe16j8kL6GG62aku6YYJCIghioJrCjWh1EqNb73VbbdSbbNkrrd",
+	"mV+1voRaNxKXTEBtPInCm8mZpvOP+3CWUoNI0CTz5vVz6yxJzRF0Cwtk4i2iU5RnptMghpTNKTrRpHb1",
+	"s4grJvhAjkS8TKGSVRNuqITRYAb1L9+8fg62Y+STWCTwIM8Hi+mW0J5nq6MJk8FSM4+8G21KKtSPQ+nz",
+	"btbKnNdpg6XTSMhs5fXOTPFz+0t6n8DjCn6Sz8bk8kVUS6rlhVqVvECQRJYI+auF7gtZ6P4oljkG3tlP",
+	"EjBv2DqXL7+EWU4zAEXTN2ydY7QRkkylVSq+wPJ4eFeG94ytc04HELbCt5jTBnG3IVtE8VoNTLbIasaD",
+	"GZTaUlIWjG+IaZNHAjC4YEVBEaQmk+YzKC68K+8U5PLyier88zPO7u+fcV4+ecbWP/F0puihjtsoEjLO",
+	"Ztihrzzy98QjnRlBMzLPD786TRbvUudvA8/KfGKbsM2lVJCSMZNON3u9yMbgCcyKHq/ESCxYImNBI9tn",
+	"LUK7sparrFeHFCtxIaY4H/Fu5bhIVo1rJPYpx/UyX5ldSnLtPCxnWa50xdOU/QfW5cpWeVdXS77OX0GY",
+	"X+tz7eBjEvY5NlzR+hLTGt4hwgN12AxGXIxqyKeNcingi+1w1VJQQ4uEPGFBGq0RUIDZKAwGIQteKBQ4",
+	"zPuwohk65BWGYcBVbuIv7FHaYRXl6HLFgSE5BpcpC9F2CAY1dAGVssfbwSwZypBGkRpFnjwxoEnCixEd",
+	"SphasASK9sRC+nZIBxbOhqiOZiZ3lUM2oO5ohrAdotVKw3tacFsgdM08Qpo+1BE/QDhptIbitcL6eUIj",
+	"qX43nZyT8TorLpWVnsV1wbKnFqi3ZgCMlEt/4Zv6Vhvic3l+4uzeaGlsiUWCpiYZUK0avdBmleJ118K4",
+	"CC6mJKCSYX95yIg7cgXzyLmDVzqY1Zh8eqgKIZ8YrKKayFO33SlcRdd+XjJyLwErimzvVuzza1jKf0hY",
+	"itK6MHxyVwknY5GGMbQIU8w08wDlD+Qs9Ksw9HuISPlSfvIvKT+lLpK0RKnsq/qCp47o2KZcjrMQAQtd",
+	"HPE5T8mYRfHqoEOwLpgkNKsZA5YJiJPPx9UyWGz7YJT1TYw9HQk/+8rKy0cFouRLgSZWedbskuZiJJo5",
+	"NrQkzlFIjhInJivA5Byr6GTDcMpRaEzTpQttNBHZHUwEhk43mqhtaiHaZTSxt1aOZwJZFWv/g+jQIlqd",
+	"TWMSUjnDomaqLZAv/wzyFJkzKqSjmgTpeShV6KdRvNKPey0UvyAa2PEuxwBQnIYxHkIWlBUXWOX+J43a",
+	"ZlxtXKuuKqihGksOa+qyEdYQylYj7VUKCU9xzootTxhNlwkjk4hOJWn6XMolkyY01Sf/+sc/D7J+K3VK",
+	"VW/Z8jeVoKJfzKrMyxlfLFiItPCDMDirAmaqnDgHy+97/f3StYBsplO2aK8+KSRtSfOa+kWz1L/+8c+P",
+	"/kFeIqRy4FRLxaMM5EyDGVDzL6PG/8XLpPpI18tO2J/Iq4hRqWXbICVr9UZxf9KYcKhdLJVwOGq89YGi",
+	"4gS6eGVOv+kGzrCSoYuVQjo79ATrCsdM3bKqJ5BCzQJkE/BQG8TPmXdSiRFrNdqMfWixWzXChdHvOnof",
+	"TWVf1bKVnQedlqbkCyF3LPrScr6b6xRGxFUDt4RcDYYv8k3VVFpbzdJilgAtoM5yM0T7dLH97ZWRM8Sh",
+	"YCsLPg1pCCTxk6UQLJHXaXzDhI+JnU15azW+QvKqg/rywCac+HMWCNZ9fL4SwcUOvijEMAvHrkcZ6s37",
+	"wyIMC2tsSVvb5PkyX6pySBcHH4k8QQoGvnw+Ngpgfxl/Ut4hXf9pJLI8RlmHS6lOKvh3s3K9v2G12UV2",
+	"1B3CrG0VPKRR9CWcujtAzh8VyxiKgpyBmqJOw1bhpebqty1vpAm136M12rjQA4syyCU41ffMs1JIplKo",
+	"5V6TTYVsTqZiJ1upz6ZSwA9A/H3ByIOgfPRi15qvcIa1BpuLKPpqs/lqs3Hlh4iiWlNN+fx9tdj8h1ps",
+	"/oOCuqh1HpxXay0YIbtuJ3FykyGp7sRrt1YQuhDrYp42yVgp8YJVNlmXNWZCF7RBq0ZrJNw1kq0njQvu",
+	"oKPW+gYr4uj0DZY7rGqxQi8SF1NMu5l5hTDtQj6Xc/QqqiV7IG1DB5eEpmQeaxuejJdJwB5IhNdDgUqI",
+	"y8w69K0yp4CBN/qWalq1pu9nXafZluTBy8IhVg3TisEjsWBDXRMzw90PvDNLyYUI/AyWq8QYHrI8ZWxt",
+	"lVMwdm1WeFu7qsVW/l19gMyT8FZGD3rQNM3ivh0DA0n8WovzG+q3ukwo2M9IlLWCgt6Le5EpveojC68n",
+	"STw37lFdFaqoDrukGkWOtrL72+mDahad35tNXI+7oHvcY2EUa/W/i8Uk4vVLBHteDQCrTRq1WwnhMp5M",
+	"DWgvnQgs8XfHS2y32bdGosbxVQUPfFVWbGXlB7U1X9WVr+rKNpOUlbHnq5v5q9Lye3Ezo5N3s7O5cBch",
+	"rz78AMDZj3e/lCzobgat8qFRv0XoPBZTJW3rVMq1cD+yiJYGIZ1B8OA2ArUhd2YDj7cyXZfRehb0jhQ0",
+	"jJFQEvpBh1zkObN8gNvJVpbRqnpLqu7mNFVSJZ5zkP7J86fPHpEH/41iAswWBYX/fuAPwRfclkxInvJb",
+	"RppUkliMxKtYptOEXf74vJV7CxMWxPM5E2o2JhhZJ4rz/1sLptc++ND1qhLAbUmy4lEY0CSUHWLuHSsJ",
+	"dsKyVTIe7fxO5hL89vEEavW3Ms+2fUW3iB9RmV7TIOW3PF1DcWWDJ1NrxVN0tIZq6CI2AMQsoho+V2t+",
+	"wlQIdJxfyW2DpeOS+FQGvg0lbKqNa5ElpuiDHBgAPYi4TLWH3c5uXAen0104QHDjWDt0N2ZszqUN8ltA",
+	"4PD6rZdQSlcWe5cWdHOg2vlSpuaUkublj8+JrwjZb5VI9rxAe2pZMmL7/9l79+W2jXRf9FV6uU6VyCmY",
+	"kh1nz4SqqVNK4kyycl22s6dOBSmhSTRJjMAGDxq0wmRStR7iPMN+sPUkp75LNxo3XiSSkmz+E0ck2Gg0",
+	"ur/79/v1q1X4cSLNIstle7u3LcrfvuO7gZKJBg4VryRGoJ1+6W3BwNtIJBuq+xGn29YgYHdGpUUAXj7I",
+	"TOxEwguDZ+WReBY8q5+IZ78Gmx8BjC2uVU4yfen2NW70rvnBXq3MjX8FdooZwzvgudJfcMeOyXwMCNUo",
+	"oRM9dQLwZHWdrK69W10kgkslO6IytW2MrULm+X1cf892mkkjeDyshHLGTKjxaA07NGWHlVPD+SQii9Kl",
+	"WaSgK0qDicFQThGEJtoevZNTDOHEntAeOeBDe9JRJx11zMhAfdttoa5AAVV5qx8AOlLqVYE2HYzkV7aL",
+	"1sJ2KuDWMGmu+ZUFatLWQHlJnHMmoqGlNNvIulnr5SPaTEu5FuoeokcQsMOwCt++FbLkpMbTqWs4yR4v",
+	"WBtq5q7pDI4LuCL6OBsv54T2LcuS+gDp+3zAWlwd8P8l9hmIMgs69KMDfrqywpy53o0uM5Vjqc8weTNK",
+	"pb4JnwXif/77//yK//3zzygQuoQ5FyKyvyzL+SMxyuKVLUd3iGVc2u9NmkrGihmV0SMME4dEKk8HJ3pQ",
+	"HaraGkGl9X7NP3vRzYL9W8wdwZkR0U8/vvUtJPx9SWxu1OYySDpo1SJomDo8f/sqb5t2peJ2GBmObDbB",
+	"pW6bcMRW0vUol3o84wcneqBrm1p1pf8yV5RRFjKFDUM88ljyn41hJ7qeWmRg27GQuVkTPZersoOE6pmD",
+	"7uVfX+f8VZb/TIgRW0KrOE7G21kmbpM0xSSCd7QfCqrqrtTJBy/z5iU+eLV39T6nou8TDs2OODSMqrUd",
+	"GM1BSrG5GaSGYbNL6dgmfNd3da4GlVOviFN+9uOASX1tKx/WYWG/Tj/ULXy/Dq4gRxJ7V4/Tr1qRXr0Z",
+	"VW7ZR98RuxFBJrmpSZqVHs/yTGdLM6xEyhMj5jIHQ3ShNDK+xPZ3SPpNc40pnEIpK7JTE40Baa7SGMnx",
+	"DTy6jgfCwo5Rr0KosVlhlGWpkprsx1wZjDBMBOzFeJnCgA67Fu5t4Ri6YWQ7K5O28YGdpuiQ/zzbtqNB",
+	"ExtWp5sY+yQqHjwx9up6XSPYv65BDc35Yq+loY26qXZo1LV1RkF3YHFdzWZJbbufmk1Gqqj4hQNxVeZv",
+	"m6R0MCNr7ajfJAK6cL0kBin1FMsiu3H3LO1TFa3QWoyuozGbK7OpMIqmz4xZNauyXvPY6JDD+tdqO3Oo",
+	"q/RuQbt0DNrI0PsdqH73OuY72SZ+lUz7oXGPtaEE5rEXKjZh4jadtnuXWC/bTqvbP2t2TaXiuqaGQ71J",
+	"D7dutRItCT/eQg+LuhrG47lZD1tQcZY0mRUCbogdTrht7HIl2Ak8P66lTC9Lkm1in0KKbOpS3xjmqSzx",
+	"q4tX/UDUVoZjPxyliXIFL6H8FmVFGVihGaD1ENEUrlsiAvib1tZ++n0P66c5rmB7/LEyfZlrKobJWhuH",
+	"iXOuP+RCB61UzFsjT6azwoieH1HLA4Zq4N1Ta4HsU3FEqHmr4vNgmC4h2sTdbLI9YSNsiYwAjnaDY38d",
+	"FeGOITXRw3ZTaWNMti6eiuc1m4ZewwLa7nXIq7U93f2GZlsfB+nSVq3q5edFfPB+7so9DuHht93gzz8P",
+	"ry47ixOyOJkkZQT+A/fnuyxoi3hQ2YV4Akgk2pirpQf0ToUNKvtC67AW+F5c9e/hxa926hBA+mHOjx+u",
+	"k+sIHj0/w6Fdep8rhm4JqgiRWaolkW6T6Yy8dVAnpkjS1PZaGRG9vHjhtVq54Gy7G5Eti6aT0KsS+xkK",
+	"yk9SORVUftrG00VTffjGovqanfz2+7gR/Fp3P/5IIbIeVvXIbZhVeUHzC0KNjZK5GitdkInpIUd31bUS",
+	"Tx6ZxVx0RJZ6puE1KR5d9CLibL4uVgsViegH+FH/ElwU3GkR/co55fQpnWhmdRY9vvba0hpEzHyMs0Du",
+	"niLL+pciimUhI2R4ZirxpZk5IoxsQn/zzBAl1rgRsMLqNkHg0HW4la/pre7sOT7KEhh8mG0LYBo7R2h1",
+	"q4zdM6cqmBMm9TbylDrlG7vpMAGaplSeZPnN48iSwEw22FWhbovRbGlXudIYzL+DeYZc3rHKRUglP9Rf",
+	"m6uUCg2elSUiqWIrnYj5RFI0zbTS2vLR2yzNWproLmI+hJHM5S1zsG1g5Cvb0KVF7cau6c78yVdZfvOG",
+	"n+mQ0dWvsAOddxzIsu3453DNeXW6Sei6nvpkyt1D9LzBg1cRPgQj8HySZ3N3EI4pis7/8IEM9oH7Eawv",
+	"YHHRJtpadHcBd79v9UqlUOWT1kKV6rPuXK9y8OrFQajf4JE0jHfBi4XNSYhzi6cXLEn7TfWR7lF6SCgl",
+	"JRhGryuK/pYubA2m81ibB1nzaw1CCGPAlaGSEkiElwEG/6w+uB3YXkvrg6MTwXe7k67V7TqVISoaIwg1",
+	"l5qUbQwdtV7rlcGLwymDTagfVRVwIpw6VKFP9Vi1F/isO1GXrvh37RAdv62y8daFxdblRntEX9nwjr3q",
+	"meppb861+6TXAVa+lz7ACpYbO0HKAOT3qHkieuvOOMv3mN8ydf2H+csRmAMu1FnNDEoKWg8x7UTBTWfp",
+	"y0YpL8ldNpmrtzqz1QGhbhZV9EHr8sGygSBYzobVpLOiVvm6m167F1nH17jCH0bMw3uk3SMfuNVOoY4n",
+	"G+o4svvTepJL8ilXJLKVF3RJ4AeWIhY7Zki/oFgY3gu6+CFUsxOdWYN/gstJYP1207cPTKbbCG7NWHIe",
+	"pvio1R/arPBauMuGSUx6FHVBtMzTO/NxLPO0lY4Dg81MIoHelaVco7KYQlKvc5I7uoihiBZLM7umCGFE",
+	"+jOi5pNrY9Lr9ypPJrw/I4EuZNkubQSWl5DXIeiR8L7uAGLtiJgVxaJn+kzv7kpIXr6Ex0V8RnzYbwj8",
+	"QyzztHysdmqJgPAlLZijuM3lYqFy0PV6xb3cluSiyBDTzhFdbK6eQtp22qBvliMEa5zZl01wkm07FatW",
+	"/jb4q0VS33SDP4bgg/2dhvoFXuhgMIB/fv2zUaHZTIXGsa9mD1OA4t3hEOUnzeEfoq+EzJRuV9JjdP+Q",
+	"C1FOivTIihSGQDnQRN/kTpVcSZNplmbFTGrMf/z85rvhZuGys/R6EM1+1+Kh4Nmrly/39v5RwbyGlek6",
+	"J6C4fPYaWpQNmqtuuVzFsZD0drD8dF2xA/jlaJiY53JSqPy5pOrytQ76+R/wz/WGJqU9GC+h/vL1d6/f",
+	"vXbR65cXF5YlCmOJf/kLent/+QtWClQ6dFSMS3BmQl0JQ2I9UK64QvcWrAgk77fhggE5hrEyRZ6teknc",
+	"j0Jtrx8yYZLBxiC+RsUc+vMAXbyApng3U6HG7N2YyD0Tm4pzOThK19mXxpbNsmxwG6k001MTYj0x87yV",
+	"C1rWyrZaG7jjuA9IT/1jy6+x9dBQ7HsKBg1OyMC5o3ux2KhmGEpcuTOqVJmqPNQR3yLardseWV2KjY1V",
+	"ziQ5dKSB7hrvEmmobkKXH0y0YymDLZRpNTgp8JMCX6fArRyAncSVChUJcGbah7vTub9sHOwtQtsP763X",
+	"W/LwaXfqy9uDurraJL/FXcR3VTDaEHeLykKcAZhHCaTCSVxhZtkt1dEpz3VH2LI80UgFGT4DlR8+i/qX",
+	"Nb4DvzfWrG+B24dAvqcr5blRJ5F6EqnbiNSGPPVE7VMUhpV2ybWS8FDlKWzJVmXpXqtSXrRWpbBi270c",
+	"ZXmk6Cv2HIgiyy6b0jhXwvZK4k0yna4oW9ndL5lm2Y2KSx9/uaAaXtHbTp1MsjzU8g56yxaYcHGMfdTe",
+	"PYPL1l3CQOpEJqnxMYGiodg2mms5qhnoGTzrAGuIDhWVbVOMr+Ok+Dijp0dV+a6d7xRCPZkLT89cOAVo",
+	"P7IAbb0LtdtE2zU8e6NWp/KpjS2qV2lam1asFmm2ErB8IkFLi03Toai2j1LlFXdgYBy4R/iVUxWdl1VY",
+	"gdCZD7rNFTCdxVlf4v2/hbd3jHDm27dff6tWu9dMect0crFPOvNp1e94m9eTtfTpNX76CAt5YF7oSb5d",
+	"5ghdl+ipuJ0lBTWwIWHQjSICIVPkyWLBgLgaUw0k0KlfASTfCxCyN2pVVutjWqdQv5XFvxl3OZR4ZDYQ",
+	"KA222Qoheljz3w9c7z738l+KqEiKlNp6mf5nEOqXcNty/dvujs5n0Tiz45noZZowjUULYhl2clBvtcgm",
+	"bINRR7V3w/4Qx8dB4P4ouzU6zlnlYRkLiZ+Xn9J/KByifLBPBuJH223MbLLeY5Z0s9RmzaNg6RO+NHD5",
+	"d4J49rkgInvttSyKPBktC2X+IxpWQdrYh4YVu1GrMxNqD2Un0aZQMkb4IHwbKDDsHIzQjJ7sIHoqv/YS",
+	"eveD6OlkyMX1ageept+BIcwG141ahbrXGAI+bnI+BeGzSaKnKl/kiS7cHdjynioN+lkxO1Q/oB5QfKU2",
+	"RlJW1DOg+du3X+MFeKW3B8q9GupSlMK2bsy1MaV1jL/9jmItZ0kcKNjg3+IQ0YaW8Y9arGVNo+46rfLl",
+	"BhYYB9EN7InT2W1dhp5iEif76gOwr/YCwUTVSb6EbK9Rqhpm7a7u+R83anWwOiRne11VRP/Sx50u6kd9",
+	"x3yuC+SXtUSsq0VSGJVOAr5Jih+g2VI3WoZgHsEvCNqfrINKiMqIODFysVAyN9ggLGSa8oLMB91VVn4x",
+	"FRWwDEtTot7dySDKvchydwi9TNNAlPiIkafh2HiEbRyRzI1CTSVT3WU/VeV2oIAz1/qU99pQ4FNu5SfZ",
+	"A3oS3g8YUEYjgizLFlnydDPQ9XKcivu9xvveb2XOMQR4e0GO91xlWU5b3cxRJNp6m7Z8MSexdRJbH7XY",
+	"qhTObCuzDldD4xnJ+62k2cxO9KK9vobM7R3La5q2OwXszA7kq90poQq2YpkYwqSSg1uc+HFBD8O9DXCR",
+	"SmJ0yWSfaVXF9AqYDUHXASWCO6Gmgwvwo4VG9zYf8lPzw5mh/Z+OnFqoYYVsH2b7texSuKvSxBQqHojX",
+	"cjxD3n2EhkGSOPw9bA8kY5ImGTPCCzghEWUhHZ53lTmrpMW/UWrhj2eYPM0dViY+p2swDGxh75EJ3V23",
+	"htu/vwXC5To8hO95K26gDvtWqcUWTwHLp34rqozs/8pmuoNT3P65ln79KWMz0PLunmnkpT7hM3xEUJSn",
+	"YNz+kp1zJ9YeFVzBEy0w4U57sMjeqxR0SbBrzcmW5CZ3w3krOX4Qid9RoZShOMw5VtQ23WnLWl3al+Vu",
+	"bCncpXrgITHY+uiiDgeTdr2fO7OGm2cizJIFp1ldj+ZSU3aZI5uYlA2wcxPZZmvWiJErI3oK6V1gGMvf",
+	"UaJFYBawjxSp9eRtZRJUgge7pjnGi4tAvLxAMtpPLgLx6gJO7KcXnG4FI6mSKfXJhl++jGwPK3HPCeqw",
+	"cT2B/DpMiUhh0Sj4d9w/SNgUQjTRKYYiopQnTJXJSGJrpyGE7LNfLaltuUfw+RAbV2iWUcjTwvQsdHbL",
+	"x7oUCWbUXbocNik/GJYbZiPcr/FyvgB/g14yznTgekXLAbo7Q8EE3QWogm2Og+U/K7c5UA607R4PAVph",
+	"7bfudKg9w22pUHdyTwnQUzBq3zaXl2fyZVb7GE0Z8hGXOROD4Heg1LDYuZNMkDQrq78GS9eQNViH+gq2",
+	"UkKt2WEu6No7egWr9/M/eOvsI29c5SrHvAPfxlYOldaNQLx4ZKbFSAyiSDUYeOqSJNTb25oBqeyGzYVS",
+	"KNQ0jRoAPDEAImUHauIzI8xMLjAzoHRsKL4L59UoYjBDMItbmWtC7y0ykSsiDEmK/hDsCvsOh+uSyXXD",
+	"z8spowHogwaTGI0qaimyGBuXcEsWtN5t6weZ9r3I1fsM4U2D8FkSwzd4gHlP0MlttzEIdbxpZhw2E003",
+	"+jGn6b+h2W/KSldW1Qenv8+a1PZVCWjP++qJQR8zP6Js5/gU1bN70tr7iZRUYZStDn8S6SFHOsDSnCpp",
+	"7swCvWWGAxxQd0EpyivpgQYLbZaX5Axokvf3kteGP9YCTaD2IbSJSM1lknLogeugr2URXbInSbIbHiT2",
+	"TQRbk7QGZeLwkncr72dPQu+jCpQ2bJK6/5jE9iuWEU8QcWFu9+dRMRc8M7Mn7SP2jwC6wDL8qKAL66zu",
+	"y1DLbQO9otlIuCVv9gNGdasBzx3CuP4P20K4FHv3gqC9tTE5WFjumcD9UoepbfdCqoltiyNB7c6OPwRm",
+	"OBBXoe4MvVbjrp3hVaapanin24ZI1xMyHzTU2HKng5Mz7xpwfBCVW1YiwF7xgxSnOOMpzngsk2VNoHG9",
+	"YHxyTtAparkhavkFZjkaFuCZqcxlLyHMXC0ykxRZvvJJyVt9zC9w3xvOmsbZrYbXcw3qISIzCi0qNBGn",
+	"v2PrsCik8yWLXKlQ8x/jbD5PChGZmbTxdooEEr6/GOVSj2dnRhTJgqJE3IQKRoV6r/KVAKORSSvxl2gF",
+	"ZPlKRLQVra2Ee/A5fZarSeVvnsbbr6/o4/MoCLUpciXn1D8b+fsrGxeqeE5fk1EQ6ugL2ovPv0wMriRt",
+	"iaKQ49lc6eJSTJJUwRP+3aa97zKxQSHzwfT38Bnm2VvGscTHXukCLFBgV8PdIMKraOGlIWsNxBvZatX1",
+	"D/hdn0eCc+eJLjIRPY/wJdMglTRvqGnmASephZovipUod1nAplV32OCrJK2LDMqrg5yZy8IMQ91SnN/c",
+	"yANuGsZf8cN3BAKYybsjBLBeTL1xN7ajHNSBL2+3O/1uY6odbJhf8tn2aPbtKS6XWfRoT/Y9OeS+TdR+",
+	"nNMNP2g80Nuvr1oJNVt2xx+0Mf7slHdbbTJXrkqjUd/7cjJJfgs1Hgpy3EAI4CERmAFJtIgGvyeLKBAR",
+	"HG3772D6e4QmFP4x+v1lhM7n78mi9EiswHm3Wqih8OUTDViynIBr1yW+1h+Er/BhTsdhl+OQaOKuo4U7",
+	"2IlosU9oSkRZO5dFAFY3qgJZgAql7cgl+qLIshsw5kMdwX65FBHsP/oHtl8gooL+gb3Y8xR5ny+CbRmE",
+	"OipGdDX+Df/iP/CX6I1+TxYv+Wc+tw3PJTFYXG8NzzxbFmroCnZK+Ctrr9Yqdcpa6N+TxbMuPlm7gzfE",
+	"kHYojb6LuBml2cic/2Fm8s89WFbovJEAsFsQREuoI/gHliASFvikxcSSYFEEYLGifqfGmkKiVTVaFdTY",
+	"AP+DHR1RoX4rzhepTHRU1sc5cTbL0hjGNDV856ToD8SWkSzRe3XximI2oa7Gp4ylwC0fbacaQ/urrtpC",
+	"a6p0B6W+oO9biXDLle9tb8hwNp26R5zB2tXL93majXZmVvTkYZIqV2B7Hzn+Rt7CWA8QCjmG6IdH65D7",
+	"FIWHtwx7Ut66kyfhc9o9j8L4oY36Rk06CcV9gYRHX5k9SKPX6IhZWTKhU+Xb+ibLC4oCoe3TQxmDUqAf",
+	"CIStcaG3mZIxrylVW1uq6QTDUYs8K9QY24t+8JDzYgLUKyGl0jTU9glL+pQmdB74L45IH/tvfFVuQk2O",
+	"i7O6fmmP3n6XmOJzu6DH6IOhm23bAFM+05kR5bLw+3hq/bmw9eqRyrmknlG7TXEvwVYFZTcFIcRV/3ny",
+	"Xhbut/1TMPPDbFTxTvGoPJcNEb26dt8ern9lrSDFMgbksGTB6npBDH63XFDiEaacFyo/UIOINcBaphfq",
+	"yvzYGKN1u4YXxA+Rq8mBuj9CnUstiK6fBN9blb9Pxipgmc1UmcYSScEcvMZSsF+HsIi40aYJbPDJ0oAl",
+	"HMFfuD7PczV5Tu4C3NedDVmIcSrNTJlQ2z4JV43u4pMYhexFMhIjZZJYiUiej6L+sA4/Fz6jB6Cp+Ohx",
+	"fIxqQ3cPYNtd8AfGJgDwLdRaLqw27dloXiGn8Hxvv75qkX8WajhXE5UrPaZ4BY8faqeAy2eH7wMLSQjS",
+	"0WRzBYt3O8ucYIYtJIqsOYAN+RqVv0erf5Gr57kaK3Cv8c14beVTeA7kQRC5pLJQ0bE+OB/Q9LeIf/gv",
+	"vudK/CMhZGQ+IrbYSJiFksgtEb28uKByotKgwO4gPFC2QYHNHUSKhIcbcve2wC0Fn0SULwsEbjhkcoMV",
+	"xNOkYhgkYqaGaqszePAKjBiNRSsGrkBsJoWr5/MGs0zxOXBFL/oJ1vrrLLuh+Kyzb8gKgoNQje+STCHJ",
+	"oFWbfeOfvQOlpf1bHCIf3TL+UTtfrMXW3fJCL8PPNe/nxs4PKx+7VjXooD2ddmtT3W0y3FMDTfGN9YIo",
+	"kRDowIFqwtWd53ZbwSh2kou5mrRKxR3lX+l/0Dw906km6O4pl56QSd4wvbOcFsGa39Z0CQSb4g4/I9Ne",
+	"LDU+GeUnKMeVUzYuOrnJbr9HqtsOcv4H/d/axp37mvGDUFOlNyVoWfVWmnhfVsxWfAM2N2uN+TMjqH+j",
+	"YgivNfHpTh0Ryh8yYZbjmb2orBKsxAy+fn31ZTlOM0OMQftP62N/YTcu1rf7Y3BZoC9PeT16bQP9VL9q",
+	"LDUeXxo6tuPdzjKMTUtzYy6pXgCMMYzUMmJ1ZqfjvYOeFGlGdFO5mgQYmM206g9FmzPzFZV+lCOVz0SB",
+	"ebAmQ12ak+iMTLgQGT0PmZq6ffnq4tPSviRyzUz71qVvRIqI+3GqBqRvHnZYkKLNgLQeXpsFGYgIT1WE",
+	"2J6/qzxrp5vwN+URmpfWW1O2W6niouzdsFoj1dGrdLQ7jR3XlMHrNtWHYguc1Ppe0fK6tlJToj+UKXDx",
+	"6bG2X+mMt6uuHqurfueqrdVVuC1rCYjmENtoqU5E0+1sna6+r825mvVVLPYOBGuqa3tsI5QGuzYbwTT+",
+	"oYrDa4j1qqHiZH+YKY+TnD2KnO3a+I+lbayRAjl0AmRzqpqWa5fstPPMzlnwwl455iw7+sk2O4M1MLIe",
+	"tVCYgCHGghqmqOlf+kBgu6V53tlSFLtXvR1Yks6t6dHtEOA+nMPQqr5ET0WL41Z1YqURtypNBwxBWnt4",
+	"0YRRs3Ezf2ibwg+EzkZZvIJTMVbPMX6OrpwtMOavyew3IinalA+r58ehgALkcymrGZ6gje+1ONaAcz04",
+	"u0r0T69QCjsEvgpu7inq97GrLT6g2xvDO2qQpT7pkIfWIe4dkBZh3eH34ZaKpbxjTaU0m2ftqI9HuIs0",
+	"01OiyvnQRPxJUH/kgtodtz2JakrF3q0S1dbC4wjEgShHqSIQnShXEypRCnVPutMpbQUM1sFfwua06Yw6",
+	"f3OlDS7UCKgWkRhGqil1q0whJkkO+3Vli+1jWSiqfXcFqsJRO4caZgov71auhkzyLMbZUhfMonXhI83b",
+	"SaDB+/KCY/qEkDaWi4WKrQ3cUt6KmPxGaUT7aeTAyy49WIvuJr31da9f8NvbAHXvi8eyAAkeCvmu4cGr",
+	"+Pa0yh0I9/bFbgK5r87hJzlVQi8JGQZXXMW85IOOG8E7qNyEX8ez4UXQhB9p3JEXR4A6hqEIcY7eW7/z",
+	"nvzu2+/7su3GRwHff6MWGT3QtoXHfC6rB+VUb3zSnR9CvbEXYBs7GdiiBu2X968w3kaL3qPHbMBdYrC5",
+	"YQOhgO4Rx02uJslvVH8Jb8v0W9rHKM0qrqwarHVGWuS4UM/ke7UxqdDWdgUzLGSxNESaXfa3nRnxxTeC",
+	"viOJTgcSh6CPEYRBL9OU8SZ1plWoqQoLQxRxR8riC9vhczCnohSsX6pCJul6cXpKXpwE5LbORVeVY9cB",
+	"eyzJi+6uuj3K081hHFqit19f7SyAseG3UwrDCTGwVE7YYKPt+hwtdhAPQUIHoS4RT4waZzqmDgRwOaYg",
+	"XNtD4E6YnXpKn0BPqeh5r7b/9DpMq+chTiaTO1olP2ollC7yFbpR2HTudbYzF0So5VQm2iAdHXvkC5nD",
+	"mvYIKQh/iFZ5noEThj/vByJHXB4TagLVworLgqyVMjIwEBE8QYmvI4vxrLQ0oufPn0ehThOtqOr980RL",
+	"vqcR//Pf/0fAr1Ue9UWmA/a0LX1grngOiL8zBy+CHupSRPJ6XsaDR/aPXIlsXMg0EFH47CJ8hiZNrrx2",
+	"dAt/i2XwA+HVdPCybYznttpf64TKl/CGj+WH4s128kLPDK+qORlQJwPqwzagCAltMiFx9/SNKevBbalA",
+	"4G3zk11bf7EHBlZVs/R9uehwQO7il166VQ41FyNYpxLlPcZPxT8ZhiCSaRoFIrPkrKkslLFuqsgmoUZM",
+	"BNwKoPG++Ka0CGYSVUGuJv1L6q0K0CeeWh3B4e4bpRZkHvLSWbYMiUxlSyV6jp/WXYJ+Of9oqkId2Utg",
+	"qX5MYxfCu/QC27uwo/IWsG9zG3ZUNzm3oFRKn8Ank0F3fHi30HD1XghikRhah6574Jf7uAtVp7ffZPcg",
+	"d1TkS8W9dy8QkQn+k+moj5F2I8gaolkEzLRd3YmZVqZrQjJNP0hmWX9rbmtY2Dd54pN9snyyj8iUQwjm",
+	"lrDlyaL7yC06zDZUdPlTNuvAKb836NQlNfVF4ICz4VNkOwLD5dm8BXJkEOqIV48c7YJhoaqVBUUWcdq9",
+	"4E9wKoHI0EwKNdpJAdPU4HgRq1hjMfvmoucnJAp04YlFX6v+Zagx5OCmYaMCnOAgToV8qsRIGgxs1FYD",
+	"4TbwfwjmBB0CzLMPBkUWucCHiBWVKPUH4p+tq2rvjyFL0vQBPhW8y2v49BpxRxIj2Pqw1G9kcSAfLcY8",
+	"uCuTKbJqzfhB9SccJeG6r1D3Kh2TLy8uyHh5dfGqPyhnUyRzlS2LiCiBb+XKiGgiU9MO+vsF/eqNmmy0",
+	"Rt8wVITocbOtwMZIxuLuD8u4XTu44qVFWQjEfTfpDoUSMMBu9uODPGeRbXrKiZLFMlcdj1lkax/y1wMm",
+	"73gLrQk+LWSemEwPnliY+1QfcGeNzXtCFLeZh7cHehpGWlMtsJeI/iYVrIs8GS2LLDd7gqKlrefYlUDF",
+	"hfrlxcWFK8zjb+q48qi/jEjVpBDZEraAH+oPeU8L9Xwuk9TCJCG0AYyIUZJMqzNjHVerRzQB94PcCjVh",
+	"ePE3ljM0ycvipFJZaWWEjGNunec28jKzgDd00eRqjmHkB/yxtozUOAJVhtrFSzDm1Ky0u50lY8rf+X3j",
+	"Mg62I9hbG6GnyIv31o/jT7sbbh+nL+c4OEm+u0q++ubq5n95jD5OpXl7XN21DyEuc3l7vX/wbhiRnw+p",
+	"kkerQoW6hN121MZwbpyBXuYbbcVxgeEBD6CbBoEPgnWsJZh61Ktilugp0kQPxBXV485kwZQFYJjDPEVP",
+	"OvEpkb8FDe8Zmnho9Y1K6K4tCEE/hzG3SSu+kbdcqLCDuPKfs3pYGQt++IxE9bOgaQs/K1ey+tv6le3d",
+	"H5WXepJgd5Ng2uJXpNmooyuisYEeS9kS7wC/oGO0wgP79uur49FBXNmJYAGnLESqpCnEKzFTv4k4mSaF",
+	"6Ve9q79+NvnraBS//PSzixfqb5988uqvn1787ZPPPn31qfxsFF+8fDG5UK/Gf/uknWXBzOROFAvrJS4t",
+	"0p5QybHVYDMkeaJFrt6r3DA6eZ+szMADkZX5VBVelpBitbmCtVUb4cjR+A9KDM6docjF9kjk72ABj1WI",
+	"8U5O7wRDTuvB6x8IuFrpONHTU3vAKdT/AcORF3Q4W2L2+NEJhnwnGPJCTo+PQf5OTg8NQN6C+/2OGyy6",
+	"kXELOe343fHBwluRtV9dfIqeBzI71SEQX11c4FaJ+AagzoucaKeyiTDLPIfzBg96O0sKJcxCjlVfzOUN",
+	"LrxAYSExYAOTpjdTyOmUSFZLuXLpCEG49xFzEoTvhVqWiYFgFGzanM6KW4Vk2Vbtl5NMDHeVDEIdsTVw",
+	"7Z28iMh+TJHljPxZyOmZMxxgs8E+yNUileNET0Mt9YojYu9VTi4fvGWZp4nKS4OG31q/G68bVPMhwbrf",
+	"yenhkLrLwY8K0+1Mmm6c7kJOnxZItxWS90Xo3k4Cie0F0D5QuU9Q2SeD8QSVXaCo7zQq74GRDQOc/2FF",
+	"yDERskHT1dzsoAsvG65nvOxQE2C23/NAQ3XX9VrM1EJOaUPcoskHtlkdN9oXd7D7HHi0qGBHBxj/3Awe",
+	"zXfshlS2SvyweMprVJ4FUyaz5dEgKbeqms7lPWEon+R9Sy1g6yZqCIOHDic4kOANUv5Q6MAweh0ZeJNE",
+	"hY/A8Nsmz3NgEbfBpC/N+VND2Elk3E1ktO72RwgEvFmAHLhY+J2c/iDnapvEe83wPGcT8AjgjdVJHiqe",
+	"Otg5KlruYkeOHWobCfVDTjuFQL0ftkU/CWUFxH0rfwzsegvsQoaxT4/tGcuhthEvGOez+jhv+MtmoGBN",
+	"gIt/dKAgF49+iBBXdegjB7hozdYEuGxO8wHqVU929sejNNtFx4ORlXx2rP0HsnQmDWrmitBrPmK3VNxX",
+	"BOkqjmupCMRgv1c86c54xyeFSRWQ+Do6CNvslmgZoxUaeRF/VIry4liKcokLG5+U5UlZPqiyRElj89lO",
+	"pXSrksejce+vvEi40RrUU+qHSofkSu2pBlzpIk8sDARCNuVqjG56tJDFLCJedMSq8goUXHMd1QPCsTqP",
+	"+kIWNAiXJ5bI15xbXQN/XcG8DnWNGxxvXXb0Mfa161h1KhcsGmx4GZZPAk/HfbDEwZmk2AcF/2+Wo3kW",
+	"L/ED7KuZ5tlyAUp9muA8UK3X6ioH4souTjVvXK5dT9rZhjCdgGHW+tXKSRinXKK2HLRNNXHjagssdnfc",
+	"M1dqu64cuHIb4Gz3eAFsclkk75Ul9KwUVeJm6UVysTifZ7FKTdQNMk0VvDs0hl617aCyFfSypcOrsnsG",
+	"98HyPhrANbySH0ewpbcta3Uv58zYM32q/b9jHr6zJKQLo74jFts4gY+mKLSUVNwTWT7LUTucllqrNQ2g",
+	"3xPVjJ2klfIoE0GHiR6RUdc5auQoSZNiNcSqN3KFkKyG651VbjIt03LvuAvqtzozpBGCUDfZwvqXIitm",
+	"qGpnGaZEEDzFnykW629foIpwPgs1TibJWPDiCKXlKEUIr8YiMIjSTObgA+D1hFAAa/JFMhy+wc8G8Gzx",
+	"dZZf06Xg6GUekFbg6bZQR2acLaimEGt+JiKyc0KYLxoiEJEcgwpAzC0J5jQhPKWJVtElFRDi8jDSl5en",
+	"a7i4b+GO2KwiE21cARj+cJ3m4h32hrfRzliy+Du8+X+hNniyuFH0JNvqCq8knPeYbT7mrWSht05wUg8I",
+	"J3WUypYrXx/huW/qoo2n84klrhtSerR0xF+SWSJB7CXbkEx9EG7/5tYRJ2GdbcCfHK5VZLPy7yoaoalh",
+	"KNKW/59hg1uip8LMslsjotafnA/pf64TUGawLVCXhjrPloUSBRb5R+U1AgPo7tkG4htNv2gJB2PM99U5",
+	"xX2de+iPtlP81/2sq1kk1HRJewDYNt9P7BbASdUtiY2WixDPBekeOED0cxgtqJlKoU70OF3GKu6TSzvJ",
+	"8jLwVvKvSr43PMDK28zjGVhxebaczoTUZFbYDYGX0qnddso/ZAwkJKa51AXNGbbLa7C1iBWQJ+KSHu1W",
+	"mAXD4lZ06hGyps7LixfUdcmoVQHsl78N/iripJXmA++uKkbNgYLldCe6xSEi5i3j/3nQfDLbPx0tn/gt",
+	"sd22v8cPPHDeotx2pVKsCYcNv+mSC5eVE95UWu0UhNuc3g8s/N69yjW5va8oNp1YeM1V/xN7PuyTtun/",
+	"ncPYrGr/cBpsbTn/XqyAK/swmHLo8qc3IIbwfq5RQbmhK8MmJtR2YMQ15v0wUiJODF04U7kabhEdgC2P",
+	"/OWwxdxsjcnGCeb+XOsBTWQgfqIEhFemzlNMtCmUxImHusffJwVnCr58/d3rd69FaQslMYGTW2V20bhV",
+	"W78APV5TiR0qQbql5LdUuGvl/8cizMtXCKYq7K3tfn2QrTj4YKLGrTKmC+W3VZzUa+7pMN1BKu8dzQU2",
+	"4DdfMnNNi8QrjxJauGmW3agYhMtywfJlkuj4erSKAmEyLw4eiKVOEw1Xs0+gl3OVJ2ORxBuL+9sX0ceU",
+	"+V/tYDFO+dwXMgZtm3uXA3c6wVftpxycqDKkXSk6Sgrqj8LGdExh3qIIpMyF+w1chqHtvv2q4opxZD3U",
+	"tdB6fyD+kdjeuLmaj1g3U940wn/IMyYLjfKDpTJEGKD3KrWX0mUb4RlC/bz6lF0bovVw9i/h9w0i+63i",
+	"8vxb78F0XJt8qIXYL9rDpX1e70WSFY1tfsPy7MM6SV59xBqAyVCM/hqO3TXNFH6FEX2jPEtHtAbjvQgx",
+	"3hOxDuAEc27cOBMGBZ+dKpzhMyMwNohSewijf+a1RhJc3GSZpoS9IPiuAcxEDaaDhpz8B97RuuDsgPB4",
+	"Ce9fCjdkOT5O++9pK7LetIEIC+SZcgEKodHBKLRBKchQzKQWLy4C8fIiEJ9cwFF5ddFm97yFyf3kBPIh",
+	"nHb/Fodw2lvGP2pRON8aXxqlErqrw2G3iZEqbpVqpsXgb9wbD4CQ4EmKLK8JChf0620HmWCHai/wlJxY",
+	"YwVwm2d6SkiNteH/sDJnkqg0ZqHzbPiL/XhupvbDX//kSCCyB2EKPGG6XLjHf7798QfQ6eNUJnMU7iO+",
+	"Gx5ofBS+L43g6rzmyFQXq3GKZ5gQZuyTZLkTNM47In6dRiK2pSZtJ3EFR/fDabOzKhsM6l2TFRuCBXS3",
+	"kjjyqMXpeLoTl2pqPpndz+0Kxe5mUAz30iv7Cq6gZPWUNt6K1bZnvVvLcvegiilkvi6KcqVXVEtiKxXq",
+	"u6on2ZpzWB9etd9iOUqTcUA5fbDQHWkXj+muTDR94cUNqvgIpSWIhmoEE79GoOrIc9LxA4RyIb6R3MMs",
+	"5ISJuS6yG6UjMl+jTzgu9n0WJ5NExXxHnZEccoWCdLBCPZPUyw+D5+iotNata/je1+oHimLYW3SVeWs7",
+	"Tz9e8Qkd5E7pUX9G731f2pU5cI3Y7sS1DcFTrbXFhWh1fcvDc7CM5MOeohfbnSIr1SpnCEymg50jJ0fX",
+	"nqW3607Si2OdpLueo/ozfgBn6e0WJ6lV0yD7UwlEfmRmp+06ocfYmtug32wBlBQl4FWoDwsoubYTDOao",
+	"ol0CCfiLpm8AEiY1GZ3VUSr1jb0103fuwinKnWTaCQ5L9+nw1mdZGlsx43AbO+N1FjnNoIE/brvjJUk4",
+	"JiIdKbAJbCDJYyG18IMeGSm+kyuxIAhfkGcg47Dow7Ka0m/KUVxwAlmlLG8pAtKhOPqtiPolqicIZ265",
+	"4trP28SAYQfyFev87b2xDmC08l55gH0TMlaVACk9As1uuRD8iyqIFAVM7bsvXwRDjhK9FANQWkkP4/WQ",
+	"gCTUEZfDR9zygYMKdAaJ4srI9+BxeT0SludNCUTCGrK6SPQ0QhFYYN0LP6u9HaqhQsXXsohwRy/J7Q1C",
+	"HU0QE4mjZ2Opxwr/nID7MhO4K+n/y5/z8LDoob7Nk6JQWkhDOhI0o60vpYn6+bvaAfqDzsrSkNdbOhbk",
+	"8Ir/+e//j+mlSn47cQvrTyvjIFTpfrRytpjjzCDBDlxpsLBDfA5nLtTeAqMVhkO5guWCKCWUuZ5k+fWN",
+	"WpkIWa3wwLqN2PJWiVXGvdNuXIIKl+ghETj9Gx0OirPlLkeNTlWpWddRsT4oLmeW2y1ECmVbeM4OZVLp",
+	"WMBr6gNuOFxPEfSMjIc6A2orNOYJ+/KheVF1xrqZiDB9s8R4RklHEnazPfJ0G1Pf4Gb1ddr2jK27BqCK",
+	"PJlOVX4+WiZpbFrcgu5ssquTyVHH/vzmu+esIkgNYv7rHPstB+X6GqGVisHuNlktUPw+MQk1AFXiz4hV",
+	"7EjGecICvV+8rpo37iAZ2TVh3OWt/JA52gWcwdCfFBgI5JUzqV1iVAkdXlYZc3vqEMzeFwPvGLhf50rY",
+	"yQ5DLcQOZJi5mrSwYYb6ZQXT1BcF3jnJ8hKxEx/P3nwr7rhPBuLKvSDYI9WKX0wsvmgO9EL4KoTHejUQ",
+	"0XuZJ3KUKhMF5BWxWT23glXMpJnhFFvdL/d73HM278G/ApcFoeHxnQuw5HAkeA/8GeZpzO7jz+UCRr5R",
+	"q+c4hB3QIVIJIa7APATTKhBGwat3g/3y7ev/59e/4w9hIT61G6S9CdvMZB9OVa5Mlr4n+FIrK9gjE0LQ",
+	"8SYqYDm1f+KaSgsKr36T4yJdlQ2UDBgzEFc4hn2x1p/Bm45hJ3sFRO4pSmJE9E9wBFPIqct7OSbEaDBN",
+	"ilSOno+TwWqeorMGEyxQtIMG4FAWjgFSJBART+aaJ4N5O6MsZTJIi6H4hS8yv0biX9mIXqRNIw/Eazme",
+	"NR4qX2pDLgPZTVMlDHylx2oQ6v/FHMegrmAJwdlgqyMWPe8cIZqvzvh0WcMKz1LtafGyf2UjlzjDn/IL",
+	"shmwfrcQ+CGzF/M8uvru3tGTfk6C/jB+ReUeh3Ap2m5wVG+CJ+BKyTtAmqq76kEdCxIeYMmyctkyiY1X",
+	"tzapjKQvrloG3CR3AxHtRZIGVHlGHRwkMnrRNuej73s3R0HtQmslMUiBuEY/bqMbH9hx6DQVNhOF3tNA",
+	"VuNlnhSrZ8NffvXNZT6S9jVTpaOaeIay1QOtgXH35Z6a2XEaR2tlB4uLXbjOZna/TTLUXJe4U8T8S/ui",
+	"ea3QkLC8y/b5wXHQWRILBA8RswRnMQd75yfbpi560UJOqfdc5df4/7Wm9m60E35PO2cJH2XnNz/O7q3f",
+	"9h2c+rwfuM/74+ybPgXFniCDIDkrRSlBWzTjo2sHt3OjfnBMqOisbNo2HHpBy6r3yYWYqd9krMbJXKZi",
+	"PJO5HMNVgQ25RG/BflBvpI6z+WCmfuu9+LQf9W12z6bwjMrft3dIMbMYy+3D+xhrWcToko8aweEkiR6/",
+	"JHIUUxUJtKtpfv4HnvLD9JtWxYznvCdG3KiF7bJkX+daFhhoajd6+z6OgIo5662zW5GYSyLzRHFVVkw6",
+	"i5q8FwygouOtbRG3a7eypUw8Ew7dVjzIM7O5Hda6SxshBplBqkveXRxL3sVV5yNovIuTFDxJwW2SlIHb",
+	"Sq0nh/dXFyZgy6l5ROROW8jX4K7hjW0EJ4st0ZBax5JW/1DFw4uqk1l2Ekgft0Ai0qitpNH++9zLNDwK",
+	"o0F7KQB+d9/28aVmNt3DtZBXw34UPK53iYtNTeLYpNfRJC4ifoayS/zS9j+o1Ci/XYIi2B486rbBY1ES",
+	"uc+yW4ZYIVg2aUT0049v63qFJxWB4JgnppA3CguEv4nVfJHBkR8Ku/wE+VUiislSblmy4xrSF0XRTZGk",
+	"qU8F6zVplIAIfoviOJsr09mF0d6ExHN4+O4Jt1vjpwic0tVN6YqEQNoduo+y1s7E67l7H8ZykWaytdLq",
+	"6TY7vS2ynAudokmSqgjc4kJkk1BLEc2XaZHAB+eY9o9lISPqSpqQckEsBC0SY5aIuD9X+VS5iowsh1HG",
+	"2XyudNGgcLbnFiTe9zK/iWEvpIm+odMbLfOUCtHryPelZL1VI/Hzm+8ckDMKK9h69mGsonDIkiJOqEMP",
+	"e0hciQpyaIQafoQSmbtF4W+RynxqYQng9ok2hdQowufyt2S+nAtZFHI8g6cMtUl+V6L34kJ8/zmIQS4a",
+	"7wew9i664D0+NnhHepmmCG0Fqxtq/57fyVEu4wwbWHhhx3Lh4bS8+CTqzr/9jJuWd+BXSbqeC6jlhW8v",
+	"Ehq3OgYMId+O7v1j/sMyTbuZe+AabLtI4e1VNh314uFrcC13ucIqIZ3RRsCSJvykyDLaFo+//2xPfCvI",
+	"/cMHAsvUdpWdZl2e/mcdZ+MlnB8CCSEbB04zNZ1sEIqh3igVxSahGGpPKuJuMa0J/ULJ+RBlFgH6O0Qe",
+	"DB/WIHqcMYcSKjIKdE8kbpRaGL4BIsigXRgINZdJWjHoHQI05kvUb0UQ6mSqM6xxHEujBmJ9gn4DjPvP",
+	"pjUtX3073yq12HW2icHpih5M8nmijdImASHer9b8/iub6Q56EFqtTVQlT7KCAJb9c2mS8e41BPgeTgUE",
+	"T7aA4LgNx4108tJUs8h7bOFvCn1XGngq0Oou0NpHgdX/dgv9YVRY2efZXTy6LXcSkacaq1MI/VTZsH2N",
+	"1XtPiFr1WH72CKusyjr+fhBqBsUQIzXJcvaQ3GQGIrpRK+5Uo/6kSqfaTjwYN2rV2rXMXdCZRjrKpS6M",
+	"kI63kr2qG7WCs8WQlVRn4ZFnWcEfhTpO4gCpHCYySZe5MrYTOBayEJkeK5HoDugBmOGz4S+DweDXP/+M",
+	"hmKpk/93qSz8ZMkOEiEdNxdnjBDXUDIyjyzEPDOFePnpp15JGvwmYf8/01PRsxGgxNSu7KPu1ulKpKqg",
+	"arY4mSaFIVMjuo5ELwLxw05T67X4vs6uzwbtjhyV6DhleUjAAXuTw4EN1O5w1Nag0t7ortuzp+0D5604",
+	"acSPQyPuJS5YqxF8X0qiFgW6a3+7++n5HzdqdZgKQk+FDkJtkd8Kr3TNHXu/BRu02Mb6FytUti3Xq8jx",
+	"AxXBbBJ0jac+Sa6T5NoGRORGdTDytp+CR1d+t1507b0Ary532iSLuL9g+YcqHoNUOUmTkzT5sKWJXzu3",
+	"UZTsv3rOjn9mYOmqGbZ3r9++u/7fV2++ufr8u9fXL9oL627UameQneXhBCISHtk4ha0C6xUcP6Dd1b8s",
+	"KzfctT1XuxFqF43oV+BNsJXf1mEsNY0eH9K8+xnhKw/spldvcgg3vfUOLbUdJ71y0isnvfKwjjmd1YZK",
+	"IrKgZZdqAh/c0pl1ZWwRc7PKjGY6aMmM/+oQQMVu7ZwpsmCT2wzveJnnShfXsDyDcXJdHtRryyt52aA4",
+	"JqRXoX4bK5wgMTyygrGsijJNI+QcMkK9V/mKp30HdItQM2O70DLPs1vj6Izg4ERyXCTvaQwJR5GwezKd",
+	"JlpFdrFC3aNPhhT6HVsWP0uOJE0hZtky7/uAu8Q7swZwdzNnvOhF9sVFVK1EpFVxJIosG1LRDj7LTDJF",
+	"Yf1Fd5YTvXFk5bsZN/Q7nPl/YfXPky3psaSY2yWsHSR5fYVPaesHTltfHEPVXflqBQVKU6VsOs6PrvR0",
+	"XQlSsW7Pt5JperoIBHinPrqqstkTfCDKTCOmqti6DOe1pxkCy0+E/SY826oyCMTCqo5BqRUSgxZLNhGl",
+	"qA2EFbNBi4YInH64pML9FnEv7iLtuyT1VZqehPVuwvokmk+i+cMVzb5JLHq1Esgu9nm87DkIWy9952jm",
+	"N/DL10T2XK4sWzUIQMtj/aOT4UHZEoDgy8GWDO7MVJwwj2vMTC27/LZOtD2n0hqpfTpuInfHqo5thv4h",
+	"s/So01zqEvb1nc8Qnib6BrE0nS81zWy7FMGRMGbijVILUK9JHupZYoosX3URyOMax+uI5PGFPTiBfHWe",
+	"jz22E91pG4po3zsQfc277b0HCPJYQwuBsKsM5N1opJOu8PsbFh88bAc7e7v9SB1DIISMUoTKnbvdJ3o2",
+	"xoykb8zbdumxw4fa0cOnq1p8wuFoz8uwuEcjjTE/Dp2EOtO72a3rRElkpQbHPQJiWq5MLmDJX3ZgW/GD",
+	"3VBlSOcSf8xTYzD/zFgw8HkzyIP9TyKbdGQkjyVfvlSFTFKz3qp79OLlqu4utcdDx7PhR3v6KfnmVGfM",
+	"771dCNzF5fFLeJfFVgbNkgOwBzdo6GTbD6wwup8xAmOGWrbtvFVlz2FI9EfL71GuG/OdUW5tIKJCTq9B",
+	"EEUkIcbZfC6fGwU/gFtqJm1gvAvwxUp6B1P2AI0Lcy3NdSGnUywS7l86jzrUE5kamMPSEnfYdb/qJO1e",
+	"z1/WQeDdYFvqzPh5gu5Q+T66xeGyfZXxD5rr20pmMxFgVXZ/UJW4VzX7AzPnfheaTRPWcGGG4k52qG/J",
+	"nPTLoZJwa6xS8JuNMiahFWjvEPkJe9iHiKHrMxgxH1Pp7xXct474PD8blX+XTRMNTi9xp1jS0IiHYQgc",
+	"m/XNNNuEFIRE5iOQ8G+R5WYhjbnNcmaUVAleE6V4B3Q+sCE8GrjPQA+OFBHZuHQoU6VQ87iM41wZc8nE",
+	"qVkxs6OQBuOBZM4MmqAo+fvEULa75zF7Lhcwy1zOzS9DvOxX8e9/C/sJDvYr1peQs+3pK7iDB0EgzUbk",
+	"EDB9Q00Ao/ba65Ji8j+iISp/jyOQFM84V7HSRSLTivrZilspEBrej3h1cTEQ7xgx6XZG2peAQ+iQYAZP",
+	"Z+4hmD+zu4fkLW/BQ7aQ8D0O10FSvcFBUUfc2erUVMh15PBtKsf2mAwm39f3H54CD7zBnupdGEz2TQPy",
+	"XTYVifbko5WIJB9hLdfWI8Ac4UyN0ThAAdijk4k1G4EnF8d0vPs1CTkMNf71FeK/LNKlaZOTHQ7tF1S5",
+	"AL8/pFe7cc9xBYW/96gao2PvPebQNPh0Re2ZvA1CMAbl9jjH/by+asUf6swIo8aZjmW+orNgRA+EOy8Y",
+	"zAJLB6kFEdvzlEWHHlbUgc0DevUTPZ0JKic5L6tJAqRB46upVAUzHZ01Fd62ej1nj/bwqTG81dZlDOuX",
+	"9OmlqKvPo+a1QILddp0AbnEM/m1tHayZMxCe8eJxRG7feYs/b6GIFFfa3oTRxye4pbnNFnZbdy6529Wl",
+	"j+dmaj8EfzcItRpMB01KYpoc/rC9rZapvycW1tKfLxblruzCuxOY19dyDfd27bgc1JbBOxzOkvGHP2oj",
+	"LJ/+7i5YegkP4HgfThTsxde7imPY1HTeLR/kbsrr/A/893pD9tTHUgU9ZG5lmma3KmbfTeV5llOwKzHM",
+	"Xvvl6+9ev3vtZMDLiwt2XfxOR2IEpTJ7nMmZEbEs5EgaJfLsFkym/3z74w8BByBCHb0mcQa2V7Hql8iJ",
+	"HqahA9PjtSkBxrEMdKTSTE8x02lRlLEAtDM72XLMt6Q9LueAjxhnY3MmomESR/1BbSWR+1QmqYrRtVwu",
+	"iPJvJZJYJIUYZ8uUlP8k0TEmUnQt0JBp5QNeEuTjhcAluWRsQQzliFcXr7BqtQPy2O6JXdszDmaGMqEc",
+	"Lv56vEW7sexmog22FmhRI7og/fCpWA/cSciFX7uZER0pSd6nNUR+WLiO87K5XaUS4WovumajDfZ0O95E",
+	"1dfZ5/G7qkXpnKiCqW8M2AUeigjOHozzPZynRBeKKAMOeaDW6lxf3x7zJBwrUovPF1T2sj0x+0wP3uFw",
+	"Ou18o1bdjuVVmnYM/Pbt18hMzs6jWOc7ghG80XkUd/Mdv4XpH8NzfPv262/V6o6uo12tp+4y2ufYwWmM",
+	"iqRIFUe8CaXJQ2bayT8kh61sLmp1FbG9EVRLqBteYo9TmwGBHRswcKYqX+SJLpxHh85c/27Z01aXciun",
+	"7lvXonqg8DRu3wNGp/3xj+rU2YPZ7dVh0/DJp2v36fhI7+zVgRhA6JpH4dHdqNVmf452yrYOHWO57cud",
+	"owO+gzVpX8xTcudoOzw2Z+5btdrOlaNd9LE6cmuVe7t56JTtEf04tKO29eL2eeqO58Vtf4yO48OtV7Gl",
+	"ev0QXbgbtWo4cPjZMdy3NUfSKuI1zpteiTSbTlX8PNF0/uZyRW4Y4exTYsXn3yJsb5crDjX6Rpekqh39",
+	"VnkVwvxHAq/CypPnIrLFMBGqIyNAIWnOUI9WQv0mx4WDCRiIf3psFrkyyDIjKF2p5gvU045aAp0IrolE",
+	"PwLZIriV0TWrUxEZjOK6GIeY6JzLYjxTBimzxEiOb6req0NcoXJP647CQOyRUj2OuUkWC4U1QzR8RNAA",
+	"iRGjXOrxDATTc7EnQgwhqpQYOLRdAxoay9Zp/EQLU8hClZeA8sK6msoa48BoCvCFf8cK04qYsqVFdMGv",
+	"A/7p/02iC+aBRb+3iVGVxV9s4uwINSwjdpoKC+yLBQnggaGUN1xQy1j4FeOkvZwYTlkpWgaoP8ruBqpz",
+	"IoPTnQmq2xIzhCuRhb1ZIEzGH9C24DrBmVwswHTSsS1TdGRSZLpmusjluCD7TKYwSpbdEMqGV34Vwf65",
+	"TmO5+DtI9ejScSCFmiubvvvy6ie8kWMSA69UJJ0Q+VsxnbyunDwuS7P7QcSJQaQMt28D76jp2DsQNY4T",
+	"Ob65NvMEFVgb04m94Sauk+PRsvznfWlZWqZKDTK4Xla6fpWkBc2fT6Bb65aDR6KlUKYgydJx9PqDjonT",
+	"lW0TH2VZqqR+4oQysMu/KdR82wgcvoOhp8tISZX5eU/tBU1lxk0CJeckky42gpSohuQI3g4dKE//gbOA",
+	"sSk6tqf26hOnzYaYa53AZnNJTgMfosqUuhNZC0igUh+DOdOGto/60cPgonvAeCDWQo2nwNXm1sqQuWKY",
+	"0IaoXijwiq8DEdHRQUuvPEmHjBmz2XqrRiYp1DUTM/oF0whgxpZmpsWYcKGpy0n0mDWPTU45z7gMvSyX",
+	"puygjhdZognfq38pjMImSark/Onnd4LM+XPwNsnIG2d6kuTzioIgEzZmzD+E0ZiC9itEdN7DC/89+bfO",
+	"/n3R/7/OkwitPJOJaIIrm/G6XiAmUp8fpFpYb8PgfHMVX4rRCoZhqsfy4vkSzDe6rFn1To+wyLP3Saxy",
+	"vjHR010vE0Rlmip0qiQFIpOY4nKWB5Mja6H+p43I4V3ZGBspYeR7FQdkbLFpGBAJQsKdZ7RTPqvvFExJ",
+	"iq4qrj8jkUyqYQu4FOv8OXPXNujP1h7Zflwy9+yTsX0Dhxa2t0f762UwMFiKPA33yUisoVtwZb6HSkSg",
+	"oj1YGsIb/ahJCGtlrEtD4Ib+sOkV7ta+tRsBciUNcvHZQ4AgbBQgLWAFW8iHvfMWtOdwOhFOSP/siG9y",
+	"T5Mj1M1cj+hI9QydrGzmekKNSRzUkbkqlrlmJRkrU+TZSsVinsUqLVF1dZkHImRSEsn0YQUw1wv1dsWt",
+	"4e3W0DWJua/kbHbpLdB0nBETPXhc6nG2vVQwjb7ryzozIUrCMjXz6uJVd8Lp0F0anFHB22xIpvB7olc3",
+	"+OiE2LHi092IrS17ch8Ra0ctsIN0CbaNUG8OSTdlDTc3kTTZ7di2pZt4OJtiqtiXrQPhOms7EkUei0zI",
+	"UNvGZi+sXIY4y+BmVpq3m+KUSYHeV6LFIpfjIhkri1miOJ6K/PXZeLzMTUd67BidXPCqfszXiQl6Wum/",
+	"2tbYDDkO+IL5+zIk8+FmnbJ8X8AhHXUcu0KFwAvYESjkPpZBqHs1xj+pV8UM9COM1B8IQrR0M0RwSpyI",
+	"TC/dmQg1QXVkWhmL10Hu/j7khBCepCDYslTCXCKdFdd4/X/0zuCSs35k6zAwEJwvNeWIPqeHM/J9oqeB",
+	"kAwtYjupwI4sgyCck/AdSOFMSTQry8fY2emFseB2d3Rte+T880uDwVAcMS8iWUGpTOZkBrlYiJ0xvjBY",
+	"6VusspDi1cVnMMgtLtokKS45KVW3hT6rxxkonuIHGghWw/jGo4s1UNWTpGQhj0Gp3ThGtFMutpHv2Zx0",
+	"v/RCYyTKQCzjOIkRN2pRUJD/1g9enFWqEQv4CmsU8RmubBHPIdraumFcDujwlzc4HISL7/D/eQSl1qXO",
+	"5lmcTBI2e09e/iMykO+oSk/Bhfbgwvew0Vf3CS6cj9JsjNmvR22CMGYpqi5cW9RcCwnqxYbql0lMT2Od",
+	"DxLXUoxkrqislLOvQxFhsr+qEDBxgAMQswncgtyGQEQc9nc/oLqOEqcFrBnRc2+bRkFahVAvPe/wDsEL",
+	"V6OBVQy+97MZcw1rF+wzUQK/jNk7MTkin+Xqp2/I+KAYCNUIleuBY5mVHs/yTCe/cxU/F7iksVxc88UY",
+	"0rZlFMKrouBiDoX5KS+lY2ta4asykwUKv0VTfg43ubvb5AoPOor4ygR9UzjUNg09OrM62WwBbZRTiOWD",
+	"CbHgfruXiN0AGLJ/MXln2BHbOUby5i6wI5VSPdc65nt4d5eCW2kAetRoXW3WY4U4ORS0yUmWPBZZgmUl",
+	"clM/aEfU9n4G2hEqVtZD0thSAgqquIICr8ylXjBQiz32Xl180g9sOCbUvXuD2fRLuC4YrowfDe8cj+oH",
+	"mGryYCiqcYZea/RgSzwbtsx0uaS74NlsKDQ4Idl8eEg2J8m/XRyCyRSPCNjaAPG5v4G5JajPA3jlPD8u",
+	"ptu9yqADIojKDGxPqahCBKHN2YltYg1hEpoWba9bxlMcqJuxc7uGuqZVUcGUdYGI5cIG7NfWFpQS+wj4",
+	"O7sh75xs1gOjmKAd4PfBtcuu1n27fBTVCtYAPoL9G9wJKuhSJAXV1VIHbaUW9vHDCNV0xHpomf36AVhg",
+	"pbwGza2QaarhhVBvj0zTFV7YRRJ7udGqKgt1RZfB06yNLjxSEJx9g9+cBPTjDCp0dyk/7bBCCY6yrzhC",
+	"HQtpp4jC5laWQwcXCB+jDC20Tn9XwF2BeLtSO6JJWHCwNULtwzO5uEMFpml9fOEEqvTBgSqddMAjDy/4",
+	"eFL3CTBsjS/1AMEFnNudQwutWFX1wEIVq2ov5iZo/g68Ho5NUKHxmdmoIr5Vq0aqbE3UwMrhg8M87QLw",
+	"dDJHH4c5uvSBdraMMTT230FiBSzKHj5a0AlK9VjiBXcCrKoJ/KX+sOrC+HnuUxmGmB4IpHO/2jDCBnnk",
+	"pWG8Xk+tNuxnmvapOuyk7Y4UfOEdt6N1XSUo++PZT8Sb9S67UfprjGo+G/7yK2gi/5v/QpAh+OJX+H3+",
+	"3srkZZ4+Gz47l4vk/P0nKHd5FnXJi8hUQQPcLiBW/xJHHFkXuWYsirMxDk1ASvOYYI88PCnTojOJZ41s",
+	"b+mY30AlTlXR5ArzbsOEbPUbWZ625q3crEcrkcQlG1mSi+wWidXd2Bj5rA2MwbLmqD8bpkSd5tlygcrF",
+	"LORY+StSflgftPymZeifmDHdLjuxmJtAzLLsxgQgOXLiUce/ZjJXJhDLBfh78D8oq/EVvYfz4U3IcrHX",
+	"p2M/b5nMlWVlRzrrRZqtcDEDDNdj9EcLo96rXKb2Sv+O9JNru7CBaPnmer5Mi2SRquuu+XmjtEzxH/AG",
+	"6qtFMGjNCeHratyAPm0Z+xttCqnH6vltEit6Af5eXJlCza/x48aG9L7bsK65WmQmKbJ8JeBgWoDEJBe5",
+	"ShX4nTorKjsLLqvfsBzlGo/31vckHETYQ7xmhRoXzM86925qr1tzY3vJ9jcfZ/N5Uu71OJlM/AUALYk0",
+	"2uU0+BdrZsFXbD8JsLzAhBHPRZErFYhc3opJkiqayijNRrA6+XiWvId1AuUjcxUQjGAyWqKhWk7RDZ2s",
+	"Wa2kdZmIGtnATJySPTNUhEsexpzCNRUjOQAhap/sUqg4KbBHMVfzjLoVlZajFOk3dXmtP2W6b2O2TA+8",
+	"filHyySNRZEn0ykKKnx/9BfcEr82JHhBbHhbCr65tj+s39x+vuHuqCoVT+K9zBOCRqzfxX1Tv4374tmf",
+	"v/75/wcAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -1179,6 +1179,13 @@ type CreateUserBody struct {
 	Username string `json:"username"`
 }
 
+// CreateVariableBody defines model for CreateVariableBody.
+type CreateVariableBody struct {
+	// Key Letters, digits and `_`, at most 255 characters, unique in the project.
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
 // DeletedBranch The name of a deleted branch, as the request gave it.
 //
 // Example: {"branch_name":"newbranch"}
@@ -2125,7 +2132,7 @@ type RepoCommitDetail struct {
 	// ShortID The SHA's first 11 characters.
 	ShortID string `json:"short_id"`
 
-	// Status `pending`, `running`, `success`, `failed` or `canceled` from the commit's statuses; `null` when none.
+	// Status `pending`, `running`, `success`, `failed` or `canceled` from the latest status of each name and ref (CI builds and reported statuses alike; a failed build allowed to fail counts as a success), as 8.7's `Ci::Status` derived it; `failed` when the commit's `.gitlab-ci.yml` is invalid; `skipped` when the commit has a CI pipeline but no status (`[ci skip]`, or no job for the ref); `null` when the commit has neither.
 	Status *string `json:"status"`
 
 	// Title The message's first line (80 characters and `…` when longer than 100).
@@ -2319,6 +2326,46 @@ type SystemHookTestPayloadEventName string
 // Example: 2016-01-04T15:31:51.081Z
 type Timestamp = apitime.Time
 
+// Trigger A build trigger (8.7's `Entities::Trigger`).
+type Trigger struct {
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt Timestamp     `json:"created_at"`
+	DeletedAt *apitime.Time `json:"deleted_at"`
+
+	// LastUsed When the trigger was last used (its latest trigger request); null when never.
+	LastUsed *apitime.Time `json:"last_used"`
+
+	// Token Example: 6e1ba0e69c2a9a6d0d5a63b3a4d56c
+	Token string `json:"token"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt Timestamp `json:"updated_at"`
+}
+
+// TriggerBuildsBody defines model for TriggerBuildsBody.
+type TriggerBuildsBody struct {
+	// Ref A branch, a tag or a commit sha.
+	Ref string `json:"ref"`
+
+	// Token The trigger's token.
+	Token string `json:"token"`
+
+	// Variables A hash of string keys to string values, passed to the builds as variables (`public: false`); any other value answers 400.
+	Variables interface{} `json:"variables,omitempty"`
+}
+
+// TriggerRequest One use of a trigger (8.7's `Entities::TriggerRequest`).
+type TriggerRequest struct {
+	ID int `json:"id"`
+
+	// Variables The variables given, null when none.
+	Variables *map[string]string `json:"variables"`
+}
+
 // UpdateGroupBody Parameters of `PUT /groups/:id`; all optional, only the given ones change.
 type UpdateGroupBody struct {
 	// Description The group's description.
@@ -2450,6 +2497,11 @@ type UpdateUserBody struct {
 
 	// WebsiteURL Website URL.
 	WebsiteURL *string `json:"website_url,omitempty"`
+}
+
+// UpdateVariableBody defines model for UpdateVariableBody.
+type UpdateVariableBody struct {
+	Value *string `json:"value,omitempty"`
 }
 
 // UploadProjectFileBody The `multipart/form-data` body of `POST /projects/:id/uploads`.
@@ -2648,6 +2700,15 @@ type UserSafe struct {
 //
 // Example: {"bio":["is too long (maximum is 255 characters)"]}
 type ValidationErrors map[string]interface{}
+
+// Variable A secure build variable (8.7's `Entities::Variable`).
+type Variable struct {
+	// Key Example: TEST_VARIABLE_1
+	Key string `json:"key"`
+
+	// Value Example: TEST_1
+	Value *string `json:"value"`
+}
 
 // BranchPath defines model for BranchPath.
 type BranchPath = string
@@ -3060,11 +3121,29 @@ type ListProjectRunnersParams struct {
 	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
 }
 
+// ListTriggersParams defines parameters for ListTriggers.
+type ListTriggersParams struct {
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
 // ListProjectUsersParams defines parameters for ListProjectUsers.
 type ListProjectUsersParams struct {
 	// Search Keep users whose name, email or username contains this text (case-insensitive).
 	Search *string `form:"search,omitempty" json:"search,omitempty"`
 
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListVariablesParams defines parameters for ListVariables.
+type ListVariablesParams struct {
 	// Page Page number (1-based).
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
 
@@ -3234,8 +3313,26 @@ type CreateCommitStatusJSONRequestBody = CreateCommitStatusBody
 // CreateCommitStatusFormdataRequestBody defines body for CreateCommitStatus for application/x-www-form-urlencoded ContentType.
 type CreateCommitStatusFormdataRequestBody = CreateCommitStatusBody
 
+// TriggerBuildsJSONRequestBody defines body for TriggerBuilds for application/json ContentType.
+type TriggerBuildsJSONRequestBody = TriggerBuildsBody
+
+// TriggerBuildsFormdataRequestBody defines body for TriggerBuilds for application/x-www-form-urlencoded ContentType.
+type TriggerBuildsFormdataRequestBody = TriggerBuildsBody
+
 // UploadProjectFileMultipartRequestBody defines body for UploadProjectFile for multipart/form-data ContentType.
 type UploadProjectFileMultipartRequestBody = UploadProjectFileBody
+
+// CreateVariableJSONRequestBody defines body for CreateVariable for application/json ContentType.
+type CreateVariableJSONRequestBody = CreateVariableBody
+
+// CreateVariableFormdataRequestBody defines body for CreateVariable for application/x-www-form-urlencoded ContentType.
+type CreateVariableFormdataRequestBody = CreateVariableBody
+
+// UpdateVariableJSONRequestBody defines body for UpdateVariable for application/json ContentType.
+type UpdateVariableJSONRequestBody = UpdateVariableBody
+
+// UpdateVariableFormdataRequestBody defines body for UpdateVariable for application/x-www-form-urlencoded ContentType.
+type UpdateVariableFormdataRequestBody = UpdateVariableBody
 
 // UpdateRunnerJSONRequestBody defines body for UpdateRunner for application/json ContentType.
 type UpdateRunnerJSONRequestBody = UpdateRunnerBody
@@ -6151,6 +6248,137 @@ type ClientInterface interface {
 	// Corresponds with POST /projects/{id}/statuses/{sha} (the `CreateCommitStatus` operationId).
 	CreateCommitStatusWithFormdataBody(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, body CreateCommitStatusFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// TriggerBuildsWithBody Trigger builds of a ref
+	//
+	// No private token: the trigger's `token` authorises the call. In 8.7's
+	// order:
+	//
+	// 1. `ref` and `token` are required:
+	//    `400 {"message":"400 (Bad request) \"ref\" not given"}`.
+	// 2. An unknown project, or an unknown or deleted token:
+	//    `404 {"message":"404 Not Found"}`.
+	// 3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+	// 4. `variables`, when given, must be a hash
+	//    (`400 {"message":"variables needs to be a hash"}`) of string keys
+	//    and string values
+	//    (`400 {"message":"variables needs to be a map of key-valued strings"}`).
+	//    As a form, send `variables[KEY]=value`.
+	// 5. `ref` (a branch, a tag or a sha) is resolved to a commit; the
+	//    builds are tag builds when a tag of exactly that name exists. A
+	//    trigger request is recorded with the variables, and the first
+	//    stage of the commit's `.gitlab-ci.yml` is built for it: with no
+	//    user, `trigger_request_id` set, and `only: [triggers]` jobs
+	//    included. Each trigger request runs its own stage sequence.
+	// 6. When no build was created (an unknown ref, no or an invalid
+	//    `.gitlab-ci.yml`, no job for the ref, builds disabled):
+	//    `400 {"message":"No builds created"}`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/{id}/trigger/builds (the `TriggerBuilds` operationId).
+	TriggerBuildsWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TriggerBuilds Trigger builds of a ref
+	//
+	// No private token: the trigger's `token` authorises the call. In 8.7's
+	// order:
+	//
+	// 1. `ref` and `token` are required:
+	//    `400 {"message":"400 (Bad request) \"ref\" not given"}`.
+	// 2. An unknown project, or an unknown or deleted token:
+	//    `404 {"message":"404 Not Found"}`.
+	// 3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+	// 4. `variables`, when given, must be a hash
+	//    (`400 {"message":"variables needs to be a hash"}`) of string keys
+	//    and string values
+	//    (`400 {"message":"variables needs to be a map of key-valued strings"}`).
+	//    As a form, send `variables[KEY]=value`.
+	// 5. `ref` (a branch, a tag or a sha) is resolved to a commit; the
+	//    builds are tag builds when a tag of exactly that name exists. A
+	//    trigger request is recorded with the variables, and the first
+	//    stage of the commit's `.gitlab-ci.yml` is built for it: with no
+	//    user, `trigger_request_id` set, and `only: [triggers]` jobs
+	//    included. Each trigger request runs its own stage sequence.
+	// 6. When no build was created (an unknown ref, no or an invalid
+	//    `.gitlab-ci.yml`, no job for the ref, builds disabled):
+	//    `400 {"message":"No builds created"}`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/{id}/trigger/builds (the `TriggerBuilds` operationId).
+	TriggerBuilds(ctx context.Context, id string, body TriggerBuildsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TriggerBuildsWithFormdataBody Trigger builds of a ref
+	//
+	// No private token: the trigger's `token` authorises the call. In 8.7's
+	// order:
+	//
+	// 1. `ref` and `token` are required:
+	//    `400 {"message":"400 (Bad request) \"ref\" not given"}`.
+	// 2. An unknown project, or an unknown or deleted token:
+	//    `404 {"message":"404 Not Found"}`.
+	// 3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+	// 4. `variables`, when given, must be a hash
+	//    (`400 {"message":"variables needs to be a hash"}`) of string keys
+	//    and string values
+	//    (`400 {"message":"variables needs to be a map of key-valued strings"}`).
+	//    As a form, send `variables[KEY]=value`.
+	// 5. `ref` (a branch, a tag or a sha) is resolved to a commit; the
+	//    builds are tag builds when a tag of exactly that name exists. A
+	//    trigger request is recorded with the variables, and the first
+	//    stage of the commit's `.gitlab-ci.yml` is built for it: with no
+	//    user, `trigger_request_id` set, and `only: [triggers]` jobs
+	//    included. Each trigger request runs its own stage sequence.
+	// 6. When no build was created (an unknown ref, no or an invalid
+	//    `.gitlab-ci.yml`, no job for the ref, builds disabled):
+	//    `400 {"message":"No builds created"}`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /projects/{id}/trigger/builds (the `TriggerBuilds` operationId).
+	TriggerBuildsWithFormdataBody(ctx context.Context, id string, body TriggerBuildsFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListTriggers List a project's build triggers
+	//
+	// Masters of the project and above (8.7's `admin_build` ability: also
+	// the owner of a personal project, the owners of the project's group,
+	// and administrators). A caller who can read the project but is not a
+	// master gets `403 {"message":"403 Forbidden"}`.
+	// Deleted triggers are left out (8.7's paranoid model hid them).
+	// Paginated (`page`, `per_page`), oldest first.
+	//
+	// Corresponds with GET /projects/{id}/triggers (the `ListTriggers` operationId).
+	ListTriggers(ctx context.Context, id ProjectIDPath, params *ListTriggersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateTrigger Create a build trigger
+	//
+	// Masters of the project and above (see `GET /projects/:id/triggers`).
+	// Takes no parameters: the token (30 hexadecimal characters, 8.7's
+	// `SecureRandom.hex(15)`) is made by the server.
+	//
+	// Corresponds with POST /projects/{id}/triggers (the `CreateTrigger` operationId).
+	CreateTrigger(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteTrigger Delete a build trigger
+	//
+	// Masters of the project and above (see `GET /projects/:id/triggers`).
+	// The trigger is kept with `deleted_at` set (8.7's paranoid model) and
+	// answered as it now is; its token no longer triggers builds. A token
+	// that is unknown, already deleted, or another project's answers
+	// `404 {"message":"404 Trigger Not Found"}`.
+	//
+	// Corresponds with DELETE /projects/{id}/triggers/{token} (the `DeleteTrigger` operationId).
+	DeleteTrigger(ctx context.Context, id ProjectIDPath, token string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetTrigger Get a build trigger
+	//
+	// Masters of the project and above (see `GET /projects/:id/triggers`).
+	// A token that is unknown, deleted, or another project's answers
+	// `404 {"message":"404 Trigger Not Found"}`.
+	//
+	// Corresponds with GET /projects/{id}/triggers/{token} (the `GetTrigger` operationId).
+	GetTrigger(ctx context.Context, id ProjectIDPath, token string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// UnarchiveProject Unarchive a project
 	//
 	// The project's owner (its namespace's owner, or an owner of its group)
@@ -6195,6 +6423,121 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /projects/{id}/users (the `ListProjectUsers` operationId).
 	ListProjectUsers(ctx context.Context, id ProjectIDPath, params *ListProjectUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListVariables List a project's build variables
+	//
+	// Masters of the project and above (8.7's `admin_build` ability: also
+	// the owner of a personal project, the owners of the project's group,
+	// and administrators). A caller who can read the project but is not a
+	// master gets `403 {"message":"403 Forbidden"}`.
+	// Paginated (`page`, `per_page`), oldest first.
+	//
+	// Corresponds with GET /projects/{id}/variables (the `ListVariables` operationId).
+	ListVariables(ctx context.Context, id ProjectIDPath, params *ListVariablesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateVariableWithBody Create a build variable
+	//
+	// Masters of the project and above (see `GET /projects/:id/variables`),
+	// checked before the parameters. `key` and `value` are required
+	// (`400 {"message":"400 (Bad request) \"key\" not given"}`; a blank one
+	// counts as missing). The key is validated as 8.7's `Ci::Variable`
+	// did, all failures reported at once in
+	// `400 {"message":{"key":[...]}}`: unique in the project
+	// (`has already been taken`), at most 255 characters
+	// (`is too long (maximum is 255 characters)`), only letters, digits
+	// and `_` (`can contain only letters, digits and '_'.`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/{id}/variables (the `CreateVariable` operationId).
+	CreateVariableWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateVariable Create a build variable
+	//
+	// Masters of the project and above (see `GET /projects/:id/variables`),
+	// checked before the parameters. `key` and `value` are required
+	// (`400 {"message":"400 (Bad request) \"key\" not given"}`; a blank one
+	// counts as missing). The key is validated as 8.7's `Ci::Variable`
+	// did, all failures reported at once in
+	// `400 {"message":{"key":[...]}}`: unique in the project
+	// (`has already been taken`), at most 255 characters
+	// (`is too long (maximum is 255 characters)`), only letters, digits
+	// and `_` (`can contain only letters, digits and '_'.`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/{id}/variables (the `CreateVariable` operationId).
+	CreateVariable(ctx context.Context, id ProjectIDPath, body CreateVariableJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateVariableWithFormdataBody Create a build variable
+	//
+	// Masters of the project and above (see `GET /projects/:id/variables`),
+	// checked before the parameters. `key` and `value` are required
+	// (`400 {"message":"400 (Bad request) \"key\" not given"}`; a blank one
+	// counts as missing). The key is validated as 8.7's `Ci::Variable`
+	// did, all failures reported at once in
+	// `400 {"message":{"key":[...]}}`: unique in the project
+	// (`has already been taken`), at most 255 characters
+	// (`is too long (maximum is 255 characters)`), only letters, digits
+	// and `_` (`can contain only letters, digits and '_'.`).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /projects/{id}/variables (the `CreateVariable` operationId).
+	CreateVariableWithFormdataBody(ctx context.Context, id ProjectIDPath, body CreateVariableFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteVariable Delete a build variable
+	//
+	// Masters of the project and above (see `GET /projects/:id/variables`).
+	// Answers the deleted variable. An unknown key answers
+	// `404 {"message":"404 Variable Not Found"}`.
+	//
+	// Corresponds with DELETE /projects/{id}/variables/{key} (the `DeleteVariable` operationId).
+	DeleteVariable(ctx context.Context, id ProjectIDPath, key string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetVariable Get a build variable
+	//
+	// Masters of the project and above (see `GET /projects/:id/variables`).
+	// An unknown key answers `404 {"message":"404 Variable Not Found"}`.
+	//
+	// Corresponds with GET /projects/{id}/variables/{key} (the `GetVariable` operationId).
+	GetVariable(ctx context.Context, id ProjectIDPath, key string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateVariableWithBody Update a build variable's value
+	//
+	// Masters of the project and above (see `GET /projects/:id/variables`).
+	// Only `value` changes (the key cannot); without a `value` (or with a
+	// blank one) the variable is answered unchanged. An unknown key answers
+	// `404 {"message":"404 Variable Not Found"}`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /projects/{id}/variables/{key} (the `UpdateVariable` operationId).
+	UpdateVariableWithBody(ctx context.Context, id ProjectIDPath, key string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateVariable Update a build variable's value
+	//
+	// Masters of the project and above (see `GET /projects/:id/variables`).
+	// Only `value` changes (the key cannot); without a `value` (or with a
+	// blank one) the variable is answered unchanged. An unknown key answers
+	// `404 {"message":"404 Variable Not Found"}`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /projects/{id}/variables/{key} (the `UpdateVariable` operationId).
+	UpdateVariable(ctx context.Context, id ProjectIDPath, key string, body UpdateVariableJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateVariableWithFormdataBody Update a build variable's value
+	//
+	// Masters of the project and above (see `GET /projects/:id/variables`).
+	// Only `value` changes (the key cannot); without a `value` (or with a
+	// blank one) the variable is answered unchanged. An unknown key answers
+	// `404 {"message":"404 Variable Not Found"}`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with PUT /projects/{id}/variables/{key} (the `UpdateVariable` operationId).
+	UpdateVariableWithFormdataBody(ctx context.Context, id ProjectIDPath, key string, body UpdateVariableFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListRunners List the caller's specific runners
 	//
@@ -10216,6 +10559,207 @@ func (c *Client) CreateCommitStatusWithFormdataBody(ctx context.Context, id Proj
 	return c.Client.Do(req)
 }
 
+// TriggerBuildsWithBody Trigger builds of a ref
+//
+// No private token: the trigger's `token` authorises the call. In 8.7's
+// order:
+//
+//  1. `ref` and `token` are required:
+//     `400 {"message":"400 (Bad request) \"ref\" not given"}`.
+//  2. An unknown project, or an unknown or deleted token:
+//     `404 {"message":"404 Not Found"}`.
+//  3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+//  4. `variables`, when given, must be a hash
+//     (`400 {"message":"variables needs to be a hash"}`) of string keys
+//     and string values
+//     (`400 {"message":"variables needs to be a map of key-valued strings"}`).
+//     As a form, send `variables[KEY]=value`.
+//  5. `ref` (a branch, a tag or a sha) is resolved to a commit; the
+//     builds are tag builds when a tag of exactly that name exists. A
+//     trigger request is recorded with the variables, and the first
+//     stage of the commit's `.gitlab-ci.yml` is built for it: with no
+//     user, `trigger_request_id` set, and `only: [triggers]` jobs
+//     included. Each trigger request runs its own stage sequence.
+//  6. When no build was created (an unknown ref, no or an invalid
+//     `.gitlab-ci.yml`, no job for the ref, builds disabled):
+//     `400 {"message":"No builds created"}`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/{id}/trigger/builds (the `TriggerBuilds` operationId).
+func (c *Client) TriggerBuildsWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTriggerBuildsRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TriggerBuilds Trigger builds of a ref
+//
+// No private token: the trigger's `token` authorises the call. In 8.7's
+// order:
+//
+//  1. `ref` and `token` are required:
+//     `400 {"message":"400 (Bad request) \"ref\" not given"}`.
+//  2. An unknown project, or an unknown or deleted token:
+//     `404 {"message":"404 Not Found"}`.
+//  3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+//  4. `variables`, when given, must be a hash
+//     (`400 {"message":"variables needs to be a hash"}`) of string keys
+//     and string values
+//     (`400 {"message":"variables needs to be a map of key-valued strings"}`).
+//     As a form, send `variables[KEY]=value`.
+//  5. `ref` (a branch, a tag or a sha) is resolved to a commit; the
+//     builds are tag builds when a tag of exactly that name exists. A
+//     trigger request is recorded with the variables, and the first
+//     stage of the commit's `.gitlab-ci.yml` is built for it: with no
+//     user, `trigger_request_id` set, and `only: [triggers]` jobs
+//     included. Each trigger request runs its own stage sequence.
+//  6. When no build was created (an unknown ref, no or an invalid
+//     `.gitlab-ci.yml`, no job for the ref, builds disabled):
+//     `400 {"message":"No builds created"}`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/{id}/trigger/builds (the `TriggerBuilds` operationId).
+func (c *Client) TriggerBuilds(ctx context.Context, id string, body TriggerBuildsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTriggerBuildsRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TriggerBuildsWithFormdataBody Trigger builds of a ref
+//
+// No private token: the trigger's `token` authorises the call. In 8.7's
+// order:
+//
+//  1. `ref` and `token` are required:
+//     `400 {"message":"400 (Bad request) \"ref\" not given"}`.
+//  2. An unknown project, or an unknown or deleted token:
+//     `404 {"message":"404 Not Found"}`.
+//  3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+//  4. `variables`, when given, must be a hash
+//     (`400 {"message":"variables needs to be a hash"}`) of string keys
+//     and string values
+//     (`400 {"message":"variables needs to be a map of key-valued strings"}`).
+//     As a form, send `variables[KEY]=value`.
+//  5. `ref` (a branch, a tag or a sha) is resolved to a commit; the
+//     builds are tag builds when a tag of exactly that name exists. A
+//     trigger request is recorded with the variables, and the first
+//     stage of the commit's `.gitlab-ci.yml` is built for it: with no
+//     user, `trigger_request_id` set, and `only: [triggers]` jobs
+//     included. Each trigger request runs its own stage sequence.
+//  6. When no build was created (an unknown ref, no or an invalid
+//     `.gitlab-ci.yml`, no job for the ref, builds disabled):
+//     `400 {"message":"No builds created"}`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /projects/{id}/trigger/builds (the `TriggerBuilds` operationId).
+func (c *Client) TriggerBuildsWithFormdataBody(ctx context.Context, id string, body TriggerBuildsFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTriggerBuildsRequestWithFormdataBody(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListTriggers List a project's build triggers
+//
+// Masters of the project and above (8.7's `admin_build` ability: also
+// the owner of a personal project, the owners of the project's group,
+// and administrators). A caller who can read the project but is not a
+// master gets `403 {"message":"403 Forbidden"}`.
+// Deleted triggers are left out (8.7's paranoid model hid them).
+// Paginated (`page`, `per_page`), oldest first.
+//
+// Corresponds with GET /projects/{id}/triggers (the `ListTriggers` operationId).
+func (c *Client) ListTriggers(ctx context.Context, id ProjectIDPath, params *ListTriggersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListTriggersRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateTrigger Create a build trigger
+//
+// Masters of the project and above (see `GET /projects/:id/triggers`).
+// Takes no parameters: the token (30 hexadecimal characters, 8.7's
+// `SecureRandom.hex(15)`) is made by the server.
+//
+// Corresponds with POST /projects/{id}/triggers (the `CreateTrigger` operationId).
+func (c *Client) CreateTrigger(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateTriggerRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteTrigger Delete a build trigger
+//
+// Masters of the project and above (see `GET /projects/:id/triggers`).
+// The trigger is kept with `deleted_at` set (8.7's paranoid model) and
+// answered as it now is; its token no longer triggers builds. A token
+// that is unknown, already deleted, or another project's answers
+// `404 {"message":"404 Trigger Not Found"}`.
+//
+// Corresponds with DELETE /projects/{id}/triggers/{token} (the `DeleteTrigger` operationId).
+func (c *Client) DeleteTrigger(ctx context.Context, id ProjectIDPath, token string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteTriggerRequest(c.Server, id, token)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetTrigger Get a build trigger
+//
+// Masters of the project and above (see `GET /projects/:id/triggers`).
+// A token that is unknown, deleted, or another project's answers
+// `404 {"message":"404 Trigger Not Found"}`.
+//
+// Corresponds with GET /projects/{id}/triggers/{token} (the `GetTrigger` operationId).
+func (c *Client) GetTrigger(ctx context.Context, id ProjectIDPath, token string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetTriggerRequest(c.Server, id, token)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // UnarchiveProject Unarchive a project
 //
 // The project's owner (its namespace's owner, or an owner of its group)
@@ -10281,6 +10825,211 @@ func (c *Client) UploadProjectFileWithBody(ctx context.Context, id ProjectIDPath
 // Corresponds with GET /projects/{id}/users (the `ListProjectUsers` operationId).
 func (c *Client) ListProjectUsers(ctx context.Context, id ProjectIDPath, params *ListProjectUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListProjectUsersRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListVariables List a project's build variables
+//
+// Masters of the project and above (8.7's `admin_build` ability: also
+// the owner of a personal project, the owners of the project's group,
+// and administrators). A caller who can read the project but is not a
+// master gets `403 {"message":"403 Forbidden"}`.
+// Paginated (`page`, `per_page`), oldest first.
+//
+// Corresponds with GET /projects/{id}/variables (the `ListVariables` operationId).
+func (c *Client) ListVariables(ctx context.Context, id ProjectIDPath, params *ListVariablesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListVariablesRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateVariableWithBody Create a build variable
+//
+// Masters of the project and above (see `GET /projects/:id/variables`),
+// checked before the parameters. `key` and `value` are required
+// (`400 {"message":"400 (Bad request) \"key\" not given"}`; a blank one
+// counts as missing). The key is validated as 8.7's `Ci::Variable`
+// did, all failures reported at once in
+// `400 {"message":{"key":[...]}}`: unique in the project
+// (`has already been taken`), at most 255 characters
+// (`is too long (maximum is 255 characters)`), only letters, digits
+// and `_` (`can contain only letters, digits and '_'.`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/{id}/variables (the `CreateVariable` operationId).
+func (c *Client) CreateVariableWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateVariableRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateVariable Create a build variable
+//
+// Masters of the project and above (see `GET /projects/:id/variables`),
+// checked before the parameters. `key` and `value` are required
+// (`400 {"message":"400 (Bad request) \"key\" not given"}`; a blank one
+// counts as missing). The key is validated as 8.7's `Ci::Variable`
+// did, all failures reported at once in
+// `400 {"message":{"key":[...]}}`: unique in the project
+// (`has already been taken`), at most 255 characters
+// (`is too long (maximum is 255 characters)`), only letters, digits
+// and `_` (`can contain only letters, digits and '_'.`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/{id}/variables (the `CreateVariable` operationId).
+func (c *Client) CreateVariable(ctx context.Context, id ProjectIDPath, body CreateVariableJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateVariableRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateVariableWithFormdataBody Create a build variable
+//
+// Masters of the project and above (see `GET /projects/:id/variables`),
+// checked before the parameters. `key` and `value` are required
+// (`400 {"message":"400 (Bad request) \"key\" not given"}`; a blank one
+// counts as missing). The key is validated as 8.7's `Ci::Variable`
+// did, all failures reported at once in
+// `400 {"message":{"key":[...]}}`: unique in the project
+// (`has already been taken`), at most 255 characters
+// (`is too long (maximum is 255 characters)`), only letters, digits
+// and `_` (`can contain only letters, digits and '_'.`).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /projects/{id}/variables (the `CreateVariable` operationId).
+func (c *Client) CreateVariableWithFormdataBody(ctx context.Context, id ProjectIDPath, body CreateVariableFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateVariableRequestWithFormdataBody(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteVariable Delete a build variable
+//
+// Masters of the project and above (see `GET /projects/:id/variables`).
+// Answers the deleted variable. An unknown key answers
+// `404 {"message":"404 Variable Not Found"}`.
+//
+// Corresponds with DELETE /projects/{id}/variables/{key} (the `DeleteVariable` operationId).
+func (c *Client) DeleteVariable(ctx context.Context, id ProjectIDPath, key string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteVariableRequest(c.Server, id, key)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetVariable Get a build variable
+//
+// Masters of the project and above (see `GET /projects/:id/variables`).
+// An unknown key answers `404 {"message":"404 Variable Not Found"}`.
+//
+// Corresponds with GET /projects/{id}/variables/{key} (the `GetVariable` operationId).
+func (c *Client) GetVariable(ctx context.Context, id ProjectIDPath, key string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetVariableRequest(c.Server, id, key)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateVariableWithBody Update a build variable's value
+//
+// Masters of the project and above (see `GET /projects/:id/variables`).
+// Only `value` changes (the key cannot); without a `value` (or with a
+// blank one) the variable is answered unchanged. An unknown key answers
+// `404 {"message":"404 Variable Not Found"}`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /projects/{id}/variables/{key} (the `UpdateVariable` operationId).
+func (c *Client) UpdateVariableWithBody(ctx context.Context, id ProjectIDPath, key string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateVariableRequestWithBody(c.Server, id, key, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateVariable Update a build variable's value
+//
+// Masters of the project and above (see `GET /projects/:id/variables`).
+// Only `value` changes (the key cannot); without a `value` (or with a
+// blank one) the variable is answered unchanged. An unknown key answers
+// `404 {"message":"404 Variable Not Found"}`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /projects/{id}/variables/{key} (the `UpdateVariable` operationId).
+func (c *Client) UpdateVariable(ctx context.Context, id ProjectIDPath, key string, body UpdateVariableJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateVariableRequest(c.Server, id, key, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateVariableWithFormdataBody Update a build variable's value
+//
+// Masters of the project and above (see `GET /projects/:id/variables`).
+// Only `value` changes (the key cannot); without a `value` (or with a
+// blank one) the variable is answered unchanged. An unknown key answers
+// `404 {"message":"404 Variable Not Found"}`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with PUT /projects/{id}/variables/{key} (the `UpdateVariable` operationId).
+func (c *Client) UpdateVariableWithFormdataBody(ctx context.Context, id ProjectIDPath, key string, body UpdateVariableFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateVariableRequestWithFormdataBody(c.Server, id, key, body)
 	if err != nil {
 		return nil, err
 	}
@@ -15797,6 +16546,253 @@ func NewCreateCommitStatusRequestWithBody(server string, id ProjectIDPath, sha C
 	return req, nil
 }
 
+// NewTriggerBuildsRequest calls the generic TriggerBuilds builder with application/json body
+func NewTriggerBuildsRequest(server string, id string, body TriggerBuildsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewTriggerBuildsRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewTriggerBuildsRequestWithFormdataBody calls the generic TriggerBuilds builder with application/x-www-form-urlencoded body
+func NewTriggerBuildsRequestWithFormdataBody(server string, id string, body TriggerBuildsFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewTriggerBuildsRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewTriggerBuildsRequestWithBody constructs an http.Request for the TriggerBuilds method, with any body, and a specified content type
+func NewTriggerBuildsRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/trigger/builds", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListTriggersRequest constructs an http.Request for the ListTriggers method
+func NewListTriggersRequest(server string, id ProjectIDPath, params *ListTriggersParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/triggers", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateTriggerRequest constructs an http.Request for the CreateTrigger method
+func NewCreateTriggerRequest(server string, id ProjectIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/triggers", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDeleteTriggerRequest constructs an http.Request for the DeleteTrigger method
+func NewDeleteTriggerRequest(server string, id ProjectIDPath, token string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "token", token, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/triggers/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetTriggerRequest constructs an http.Request for the GetTrigger method
+func NewGetTriggerRequest(server string, id ProjectIDPath, token string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "token", token, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/triggers/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewUnarchiveProjectRequest constructs an http.Request for the UnarchiveProject method
 func NewUnarchiveProjectRequest(server string, id ProjectIDPath) (*http.Request, error) {
 	var err error
@@ -15948,6 +16944,284 @@ func NewListProjectUsersRequest(server string, id ProjectIDPath, params *ListPro
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewListVariablesRequest constructs an http.Request for the ListVariables method
+func NewListVariablesRequest(server string, id ProjectIDPath, params *ListVariablesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/variables", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateVariableRequest calls the generic CreateVariable builder with application/json body
+func NewCreateVariableRequest(server string, id ProjectIDPath, body CreateVariableJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateVariableRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewCreateVariableRequestWithFormdataBody calls the generic CreateVariable builder with application/x-www-form-urlencoded body
+func NewCreateVariableRequestWithFormdataBody(server string, id ProjectIDPath, body CreateVariableFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewCreateVariableRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewCreateVariableRequestWithBody constructs an http.Request for the CreateVariable method, with any body, and a specified content type
+func NewCreateVariableRequestWithBody(server string, id ProjectIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/variables", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteVariableRequest constructs an http.Request for the DeleteVariable method
+func NewDeleteVariableRequest(server string, id ProjectIDPath, key string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "key", key, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/variables/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetVariableRequest constructs an http.Request for the GetVariable method
+func NewGetVariableRequest(server string, id ProjectIDPath, key string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "key", key, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/variables/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateVariableRequest calls the generic UpdateVariable builder with application/json body
+func NewUpdateVariableRequest(server string, id ProjectIDPath, key string, body UpdateVariableJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateVariableRequestWithBody(server, id, key, "application/json", bodyReader)
+}
+
+// NewUpdateVariableRequestWithFormdataBody calls the generic UpdateVariable builder with application/x-www-form-urlencoded body
+func NewUpdateVariableRequestWithFormdataBody(server string, id ProjectIDPath, key string, body UpdateVariableFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewUpdateVariableRequestWithBody(server, id, key, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewUpdateVariableRequestWithBody constructs an http.Request for the UpdateVariable method, with any body, and a specified content type
+func NewUpdateVariableRequestWithBody(server string, id ProjectIDPath, key string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "key", key, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/variables/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -19553,6 +20827,145 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /projects/{id}/statuses/{sha} (the `CreateCommitStatus` operationId).
 	CreateCommitStatusWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, body CreateCommitStatusFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateCommitStatusResponse, error)
 
+	// TriggerBuildsWithBodyWithResponse Trigger builds of a ref
+	//
+	// No private token: the trigger's `token` authorises the call. In 8.7's
+	// order:
+	//
+	// 1. `ref` and `token` are required:
+	//    `400 {"message":"400 (Bad request) \"ref\" not given"}`.
+	// 2. An unknown project, or an unknown or deleted token:
+	//    `404 {"message":"404 Not Found"}`.
+	// 3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+	// 4. `variables`, when given, must be a hash
+	//    (`400 {"message":"variables needs to be a hash"}`) of string keys
+	//    and string values
+	//    (`400 {"message":"variables needs to be a map of key-valued strings"}`).
+	//    As a form, send `variables[KEY]=value`.
+	// 5. `ref` (a branch, a tag or a sha) is resolved to a commit; the
+	//    builds are tag builds when a tag of exactly that name exists. A
+	//    trigger request is recorded with the variables, and the first
+	//    stage of the commit's `.gitlab-ci.yml` is built for it: with no
+	//    user, `trigger_request_id` set, and `only: [triggers]` jobs
+	//    included. Each trigger request runs its own stage sequence.
+	// 6. When no build was created (an unknown ref, no or an invalid
+	//    `.gitlab-ci.yml`, no job for the ref, builds disabled):
+	//    `400 {"message":"No builds created"}`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/trigger/builds (the `TriggerBuilds` operationId).
+	TriggerBuildsWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TriggerBuildsResponse, error)
+
+	// TriggerBuildsWithResponse Trigger builds of a ref
+	//
+	// No private token: the trigger's `token` authorises the call. In 8.7's
+	// order:
+	//
+	// 1. `ref` and `token` are required:
+	//    `400 {"message":"400 (Bad request) \"ref\" not given"}`.
+	// 2. An unknown project, or an unknown or deleted token:
+	//    `404 {"message":"404 Not Found"}`.
+	// 3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+	// 4. `variables`, when given, must be a hash
+	//    (`400 {"message":"variables needs to be a hash"}`) of string keys
+	//    and string values
+	//    (`400 {"message":"variables needs to be a map of key-valued strings"}`).
+	//    As a form, send `variables[KEY]=value`.
+	// 5. `ref` (a branch, a tag or a sha) is resolved to a commit; the
+	//    builds are tag builds when a tag of exactly that name exists. A
+	//    trigger request is recorded with the variables, and the first
+	//    stage of the commit's `.gitlab-ci.yml` is built for it: with no
+	//    user, `trigger_request_id` set, and `only: [triggers]` jobs
+	//    included. Each trigger request runs its own stage sequence.
+	// 6. When no build was created (an unknown ref, no or an invalid
+	//    `.gitlab-ci.yml`, no job for the ref, builds disabled):
+	//    `400 {"message":"No builds created"}`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/trigger/builds (the `TriggerBuilds` operationId).
+	TriggerBuildsWithResponse(ctx context.Context, id string, body TriggerBuildsJSONRequestBody, reqEditors ...RequestEditorFn) (*TriggerBuildsResponse, error)
+
+	// TriggerBuildsWithFormdataBodyWithResponse Trigger builds of a ref
+	//
+	// No private token: the trigger's `token` authorises the call. In 8.7's
+	// order:
+	//
+	// 1. `ref` and `token` are required:
+	//    `400 {"message":"400 (Bad request) \"ref\" not given"}`.
+	// 2. An unknown project, or an unknown or deleted token:
+	//    `404 {"message":"404 Not Found"}`.
+	// 3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+	// 4. `variables`, when given, must be a hash
+	//    (`400 {"message":"variables needs to be a hash"}`) of string keys
+	//    and string values
+	//    (`400 {"message":"variables needs to be a map of key-valued strings"}`).
+	//    As a form, send `variables[KEY]=value`.
+	// 5. `ref` (a branch, a tag or a sha) is resolved to a commit; the
+	//    builds are tag builds when a tag of exactly that name exists. A
+	//    trigger request is recorded with the variables, and the first
+	//    stage of the commit's `.gitlab-ci.yml` is built for it: with no
+	//    user, `trigger_request_id` set, and `only: [triggers]` jobs
+	//    included. Each trigger request runs its own stage sequence.
+	// 6. When no build was created (an unknown ref, no or an invalid
+	//    `.gitlab-ci.yml`, no job for the ref, builds disabled):
+	//    `400 {"message":"No builds created"}`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/trigger/builds (the `TriggerBuilds` operationId).
+	TriggerBuildsWithFormdataBodyWithResponse(ctx context.Context, id string, body TriggerBuildsFormdataRequestBody, reqEditors ...RequestEditorFn) (*TriggerBuildsResponse, error)
+
+	// ListTriggersWithResponse List a project's build triggers
+	//
+	// Masters of the project and above (8.7's `admin_build` ability: also
+	// the owner of a personal project, the owners of the project's group,
+	// and administrators). A caller who can read the project but is not a
+	// master gets `403 {"message":"403 Forbidden"}`.
+	// Deleted triggers are left out (8.7's paranoid model hid them).
+	// Paginated (`page`, `per_page`), oldest first.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/triggers (the `ListTriggers` operationId).
+	ListTriggersWithResponse(ctx context.Context, id ProjectIDPath, params *ListTriggersParams, reqEditors ...RequestEditorFn) (*ListTriggersResponse, error)
+
+	// CreateTriggerWithResponse Create a build trigger
+	//
+	// Masters of the project and above (see `GET /projects/:id/triggers`).
+	// Takes no parameters: the token (30 hexadecimal characters, 8.7's
+	// `SecureRandom.hex(15)`) is made by the server.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/triggers (the `CreateTrigger` operationId).
+	CreateTriggerWithResponse(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*CreateTriggerResponse, error)
+
+	// DeleteTriggerWithResponse Delete a build trigger
+	//
+	// Masters of the project and above (see `GET /projects/:id/triggers`).
+	// The trigger is kept with `deleted_at` set (8.7's paranoid model) and
+	// answered as it now is; its token no longer triggers builds. A token
+	// that is unknown, already deleted, or another project's answers
+	// `404 {"message":"404 Trigger Not Found"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /projects/{id}/triggers/{token} (the `DeleteTrigger` operationId).
+	DeleteTriggerWithResponse(ctx context.Context, id ProjectIDPath, token string, reqEditors ...RequestEditorFn) (*DeleteTriggerResponse, error)
+
+	// GetTriggerWithResponse Get a build trigger
+	//
+	// Masters of the project and above (see `GET /projects/:id/triggers`).
+	// A token that is unknown, deleted, or another project's answers
+	// `404 {"message":"404 Trigger Not Found"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/triggers/{token} (the `GetTrigger` operationId).
+	GetTriggerWithResponse(ctx context.Context, id ProjectIDPath, token string, reqEditors ...RequestEditorFn) (*GetTriggerResponse, error)
+
 	// UnarchiveProjectWithResponse Unarchive a project
 	//
 	// The project's owner (its namespace's owner, or an owner of its group)
@@ -19601,6 +21014,127 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /projects/{id}/users (the `ListProjectUsers` operationId).
 	ListProjectUsersWithResponse(ctx context.Context, id ProjectIDPath, params *ListProjectUsersParams, reqEditors ...RequestEditorFn) (*ListProjectUsersResponse, error)
+
+	// ListVariablesWithResponse List a project's build variables
+	//
+	// Masters of the project and above (8.7's `admin_build` ability: also
+	// the owner of a personal project, the owners of the project's group,
+	// and administrators). A caller who can read the project but is not a
+	// master gets `403 {"message":"403 Forbidden"}`.
+	// Paginated (`page`, `per_page`), oldest first.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/variables (the `ListVariables` operationId).
+	ListVariablesWithResponse(ctx context.Context, id ProjectIDPath, params *ListVariablesParams, reqEditors ...RequestEditorFn) (*ListVariablesResponse, error)
+
+	// CreateVariableWithBodyWithResponse Create a build variable
+	//
+	// Masters of the project and above (see `GET /projects/:id/variables`),
+	// checked before the parameters. `key` and `value` are required
+	// (`400 {"message":"400 (Bad request) \"key\" not given"}`; a blank one
+	// counts as missing). The key is validated as 8.7's `Ci::Variable`
+	// did, all failures reported at once in
+	// `400 {"message":{"key":[...]}}`: unique in the project
+	// (`has already been taken`), at most 255 characters
+	// (`is too long (maximum is 255 characters)`), only letters, digits
+	// and `_` (`can contain only letters, digits and '_'.`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/variables (the `CreateVariable` operationId).
+	CreateVariableWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateVariableResponse, error)
+
+	// CreateVariableWithResponse Create a build variable
+	//
+	// Masters of the project and above (see `GET /projects/:id/variables`),
+	// checked before the parameters. `key` and `value` are required
+	// (`400 {"message":"400 (Bad request) \"key\" not given"}`; a blank one
+	// counts as missing). The key is validated as 8.7's `Ci::Variable`
+	// did, all failures reported at once in
+	// `400 {"message":{"key":[...]}}`: unique in the project
+	// (`has already been taken`), at most 255 characters
+	// (`is too long (maximum is 255 characters)`), only letters, digits
+	// and `_` (`can contain only letters, digits and '_'.`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/variables (the `CreateVariable` operationId).
+	CreateVariableWithResponse(ctx context.Context, id ProjectIDPath, body CreateVariableJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateVariableResponse, error)
+
+	// CreateVariableWithFormdataBodyWithResponse Create a build variable
+	//
+	// Masters of the project and above (see `GET /projects/:id/variables`),
+	// checked before the parameters. `key` and `value` are required
+	// (`400 {"message":"400 (Bad request) \"key\" not given"}`; a blank one
+	// counts as missing). The key is validated as 8.7's `Ci::Variable`
+	// did, all failures reported at once in
+	// `400 {"message":{"key":[...]}}`: unique in the project
+	// (`has already been taken`), at most 255 characters
+	// (`is too long (maximum is 255 characters)`), only letters, digits
+	// and `_` (`can contain only letters, digits and '_'.`).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/variables (the `CreateVariable` operationId).
+	CreateVariableWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body CreateVariableFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateVariableResponse, error)
+
+	// DeleteVariableWithResponse Delete a build variable
+	//
+	// Masters of the project and above (see `GET /projects/:id/variables`).
+	// Answers the deleted variable. An unknown key answers
+	// `404 {"message":"404 Variable Not Found"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /projects/{id}/variables/{key} (the `DeleteVariable` operationId).
+	DeleteVariableWithResponse(ctx context.Context, id ProjectIDPath, key string, reqEditors ...RequestEditorFn) (*DeleteVariableResponse, error)
+
+	// GetVariableWithResponse Get a build variable
+	//
+	// Masters of the project and above (see `GET /projects/:id/variables`).
+	// An unknown key answers `404 {"message":"404 Variable Not Found"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/variables/{key} (the `GetVariable` operationId).
+	GetVariableWithResponse(ctx context.Context, id ProjectIDPath, key string, reqEditors ...RequestEditorFn) (*GetVariableResponse, error)
+
+	// UpdateVariableWithBodyWithResponse Update a build variable's value
+	//
+	// Masters of the project and above (see `GET /projects/:id/variables`).
+	// Only `value` changes (the key cannot); without a `value` (or with a
+	// blank one) the variable is answered unchanged. An unknown key answers
+	// `404 {"message":"404 Variable Not Found"}`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/variables/{key} (the `UpdateVariable` operationId).
+	UpdateVariableWithBodyWithResponse(ctx context.Context, id ProjectIDPath, key string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateVariableResponse, error)
+
+	// UpdateVariableWithResponse Update a build variable's value
+	//
+	// Masters of the project and above (see `GET /projects/:id/variables`).
+	// Only `value` changes (the key cannot); without a `value` (or with a
+	// blank one) the variable is answered unchanged. An unknown key answers
+	// `404 {"message":"404 Variable Not Found"}`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/variables/{key} (the `UpdateVariable` operationId).
+	UpdateVariableWithResponse(ctx context.Context, id ProjectIDPath, key string, body UpdateVariableJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateVariableResponse, error)
+
+	// UpdateVariableWithFormdataBodyWithResponse Update a build variable's value
+	//
+	// Masters of the project and above (see `GET /projects/:id/variables`).
+	// Only `value` changes (the key cannot); without a `value` (or with a
+	// blank one) the variable is answered unchanged. An unknown key answers
+	// `404 {"message":"404 Variable Not Found"}`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/variables/{key} (the `UpdateVariable` operationId).
+	UpdateVariableWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, key string, body UpdateVariableFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateVariableResponse, error)
 
 	// ListRunnersWithResponse List the caller's specific runners
 	//
@@ -25691,6 +27225,336 @@ func (r CreateCommitStatusResponse) ContentType() string {
 	return ""
 }
 
+type TriggerBuildsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *TriggerRequest
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r TriggerBuildsResponse) GetJSON201() *TriggerRequest {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r TriggerBuildsResponse) GetJSON400() *BadRequestBody {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r TriggerBuildsResponse) GetJSON401() *Message {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r TriggerBuildsResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r TriggerBuildsResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r TriggerBuildsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r TriggerBuildsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r TriggerBuildsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r TriggerBuildsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListTriggersResponse200Headers the declared response headers of an HTTP 200 response for ListTriggers
+type ListTriggersResponse200Headers struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListTriggersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Trigger
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListTriggersResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListTriggersResponse) GetJSON200() *[]Trigger {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListTriggersResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListTriggersResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListTriggersResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListTriggersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListTriggersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListTriggersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListTriggersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateTriggerResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Trigger
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateTriggerResponse) GetJSON201() *Trigger {
+	return r.JSON201
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateTriggerResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateTriggerResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateTriggerResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateTriggerResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateTriggerResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateTriggerResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateTriggerResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteTriggerResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Trigger
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteTriggerResponse) GetJSON200() *Trigger {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteTriggerResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteTriggerResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteTriggerResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteTriggerResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteTriggerResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteTriggerResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteTriggerResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetTriggerResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Trigger
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetTriggerResponse) GetJSON200() *Trigger {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetTriggerResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetTriggerResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetTriggerResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetTriggerResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetTriggerResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetTriggerResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetTriggerResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type UnarchiveProjectResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -25891,6 +27755,350 @@ func (r ListProjectUsersResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListProjectUsersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListVariablesResponse200Headers the declared response headers of an HTTP 200 response for ListVariables
+type ListVariablesResponse200Headers struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListVariablesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Variable
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListVariablesResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListVariablesResponse) GetJSON200() *[]Variable {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListVariablesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListVariablesResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListVariablesResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListVariablesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListVariablesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListVariablesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListVariablesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateVariableResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Variable
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateVariableResponse) GetJSON201() *Variable {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateVariableResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateVariableResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateVariableResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateVariableResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateVariableResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateVariableResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateVariableResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateVariableResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateVariableResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteVariableResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Variable
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteVariableResponse) GetJSON200() *Variable {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteVariableResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteVariableResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteVariableResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteVariableResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteVariableResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteVariableResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteVariableResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetVariableResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Variable
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetVariableResponse) GetJSON200() *Variable {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetVariableResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetVariableResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetVariableResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetVariableResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetVariableResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetVariableResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetVariableResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateVariableResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Variable
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateVariableResponse) GetJSON200() *Variable {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateVariableResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateVariableResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateVariableResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateVariableResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateVariableResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateVariableResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateVariableResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateVariableResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -30785,6 +32993,187 @@ func (c *ClientWithResponses) CreateCommitStatusWithFormdataBodyWithResponse(ctx
 	return ParseCreateCommitStatusResponse(rsp)
 }
 
+// TriggerBuildsWithBodyWithResponse Trigger builds of a ref
+//
+// No private token: the trigger's `token` authorises the call. In 8.7's
+// order:
+//
+//  1. `ref` and `token` are required:
+//     `400 {"message":"400 (Bad request) \"ref\" not given"}`.
+//  2. An unknown project, or an unknown or deleted token:
+//     `404 {"message":"404 Not Found"}`.
+//  3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+//  4. `variables`, when given, must be a hash
+//     (`400 {"message":"variables needs to be a hash"}`) of string keys
+//     and string values
+//     (`400 {"message":"variables needs to be a map of key-valued strings"}`).
+//     As a form, send `variables[KEY]=value`.
+//  5. `ref` (a branch, a tag or a sha) is resolved to a commit; the
+//     builds are tag builds when a tag of exactly that name exists. A
+//     trigger request is recorded with the variables, and the first
+//     stage of the commit's `.gitlab-ci.yml` is built for it: with no
+//     user, `trigger_request_id` set, and `only: [triggers]` jobs
+//     included. Each trigger request runs its own stage sequence.
+//  6. When no build was created (an unknown ref, no or an invalid
+//     `.gitlab-ci.yml`, no job for the ref, builds disabled):
+//     `400 {"message":"No builds created"}`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/trigger/builds (the `TriggerBuilds` operationId).
+func (c *ClientWithResponses) TriggerBuildsWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TriggerBuildsResponse, error) {
+	rsp, err := c.TriggerBuildsWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTriggerBuildsResponse(rsp)
+}
+
+// TriggerBuildsWithResponse Trigger builds of a ref
+//
+// No private token: the trigger's `token` authorises the call. In 8.7's
+// order:
+//
+//  1. `ref` and `token` are required:
+//     `400 {"message":"400 (Bad request) \"ref\" not given"}`.
+//  2. An unknown project, or an unknown or deleted token:
+//     `404 {"message":"404 Not Found"}`.
+//  3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+//  4. `variables`, when given, must be a hash
+//     (`400 {"message":"variables needs to be a hash"}`) of string keys
+//     and string values
+//     (`400 {"message":"variables needs to be a map of key-valued strings"}`).
+//     As a form, send `variables[KEY]=value`.
+//  5. `ref` (a branch, a tag or a sha) is resolved to a commit; the
+//     builds are tag builds when a tag of exactly that name exists. A
+//     trigger request is recorded with the variables, and the first
+//     stage of the commit's `.gitlab-ci.yml` is built for it: with no
+//     user, `trigger_request_id` set, and `only: [triggers]` jobs
+//     included. Each trigger request runs its own stage sequence.
+//  6. When no build was created (an unknown ref, no or an invalid
+//     `.gitlab-ci.yml`, no job for the ref, builds disabled):
+//     `400 {"message":"No builds created"}`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/trigger/builds (the `TriggerBuilds` operationId).
+func (c *ClientWithResponses) TriggerBuildsWithResponse(ctx context.Context, id string, body TriggerBuildsJSONRequestBody, reqEditors ...RequestEditorFn) (*TriggerBuildsResponse, error) {
+	rsp, err := c.TriggerBuilds(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTriggerBuildsResponse(rsp)
+}
+
+// TriggerBuildsWithFormdataBodyWithResponse Trigger builds of a ref
+//
+// No private token: the trigger's `token` authorises the call. In 8.7's
+// order:
+//
+//  1. `ref` and `token` are required:
+//     `400 {"message":"400 (Bad request) \"ref\" not given"}`.
+//  2. An unknown project, or an unknown or deleted token:
+//     `404 {"message":"404 Not Found"}`.
+//  3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+//  4. `variables`, when given, must be a hash
+//     (`400 {"message":"variables needs to be a hash"}`) of string keys
+//     and string values
+//     (`400 {"message":"variables needs to be a map of key-valued strings"}`).
+//     As a form, send `variables[KEY]=value`.
+//  5. `ref` (a branch, a tag or a sha) is resolved to a commit; the
+//     builds are tag builds when a tag of exactly that name exists. A
+//     trigger request is recorded with the variables, and the first
+//     stage of the commit's `.gitlab-ci.yml` is built for it: with no
+//     user, `trigger_request_id` set, and `only: [triggers]` jobs
+//     included. Each trigger request runs its own stage sequence.
+//  6. When no build was created (an unknown ref, no or an invalid
+//     `.gitlab-ci.yml`, no job for the ref, builds disabled):
+//     `400 {"message":"No builds created"}`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/trigger/builds (the `TriggerBuilds` operationId).
+func (c *ClientWithResponses) TriggerBuildsWithFormdataBodyWithResponse(ctx context.Context, id string, body TriggerBuildsFormdataRequestBody, reqEditors ...RequestEditorFn) (*TriggerBuildsResponse, error) {
+	rsp, err := c.TriggerBuildsWithFormdataBody(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTriggerBuildsResponse(rsp)
+}
+
+// ListTriggersWithResponse List a project's build triggers
+//
+// Masters of the project and above (8.7's `admin_build` ability: also
+// the owner of a personal project, the owners of the project's group,
+// and administrators). A caller who can read the project but is not a
+// master gets `403 {"message":"403 Forbidden"}`.
+// Deleted triggers are left out (8.7's paranoid model hid them).
+// Paginated (`page`, `per_page`), oldest first.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/triggers (the `ListTriggers` operationId).
+func (c *ClientWithResponses) ListTriggersWithResponse(ctx context.Context, id ProjectIDPath, params *ListTriggersParams, reqEditors ...RequestEditorFn) (*ListTriggersResponse, error) {
+	rsp, err := c.ListTriggers(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListTriggersResponse(rsp)
+}
+
+// CreateTriggerWithResponse Create a build trigger
+//
+// Masters of the project and above (see `GET /projects/:id/triggers`).
+// Takes no parameters: the token (30 hexadecimal characters, 8.7's
+// `SecureRandom.hex(15)`) is made by the server.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/triggers (the `CreateTrigger` operationId).
+func (c *ClientWithResponses) CreateTriggerWithResponse(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*CreateTriggerResponse, error) {
+	rsp, err := c.CreateTrigger(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateTriggerResponse(rsp)
+}
+
+// DeleteTriggerWithResponse Delete a build trigger
+//
+// Masters of the project and above (see `GET /projects/:id/triggers`).
+// The trigger is kept with `deleted_at` set (8.7's paranoid model) and
+// answered as it now is; its token no longer triggers builds. A token
+// that is unknown, already deleted, or another project's answers
+// `404 {"message":"404 Trigger Not Found"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /projects/{id}/triggers/{token} (the `DeleteTrigger` operationId).
+func (c *ClientWithResponses) DeleteTriggerWithResponse(ctx context.Context, id ProjectIDPath, token string, reqEditors ...RequestEditorFn) (*DeleteTriggerResponse, error) {
+	rsp, err := c.DeleteTrigger(ctx, id, token, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteTriggerResponse(rsp)
+}
+
+// GetTriggerWithResponse Get a build trigger
+//
+// Masters of the project and above (see `GET /projects/:id/triggers`).
+// A token that is unknown, deleted, or another project's answers
+// `404 {"message":"404 Trigger Not Found"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/triggers/{token} (the `GetTrigger` operationId).
+func (c *ClientWithResponses) GetTriggerWithResponse(ctx context.Context, id ProjectIDPath, token string, reqEditors ...RequestEditorFn) (*GetTriggerResponse, error) {
+	rsp, err := c.GetTrigger(ctx, id, token, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetTriggerResponse(rsp)
+}
+
 // UnarchiveProjectWithResponse Unarchive a project
 //
 // The project's owner (its namespace's owner, or an owner of its group)
@@ -30850,6 +33239,181 @@ func (c *ClientWithResponses) ListProjectUsersWithResponse(ctx context.Context, 
 		return nil, err
 	}
 	return ParseListProjectUsersResponse(rsp)
+}
+
+// ListVariablesWithResponse List a project's build variables
+//
+// Masters of the project and above (8.7's `admin_build` ability: also
+// the owner of a personal project, the owners of the project's group,
+// and administrators). A caller who can read the project but is not a
+// master gets `403 {"message":"403 Forbidden"}`.
+// Paginated (`page`, `per_page`), oldest first.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/variables (the `ListVariables` operationId).
+func (c *ClientWithResponses) ListVariablesWithResponse(ctx context.Context, id ProjectIDPath, params *ListVariablesParams, reqEditors ...RequestEditorFn) (*ListVariablesResponse, error) {
+	rsp, err := c.ListVariables(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListVariablesResponse(rsp)
+}
+
+// CreateVariableWithBodyWithResponse Create a build variable
+//
+// Masters of the project and above (see `GET /projects/:id/variables`),
+// checked before the parameters. `key` and `value` are required
+// (`400 {"message":"400 (Bad request) \"key\" not given"}`; a blank one
+// counts as missing). The key is validated as 8.7's `Ci::Variable`
+// did, all failures reported at once in
+// `400 {"message":{"key":[...]}}`: unique in the project
+// (`has already been taken`), at most 255 characters
+// (`is too long (maximum is 255 characters)`), only letters, digits
+// and `_` (`can contain only letters, digits and '_'.`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/variables (the `CreateVariable` operationId).
+func (c *ClientWithResponses) CreateVariableWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateVariableResponse, error) {
+	rsp, err := c.CreateVariableWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateVariableResponse(rsp)
+}
+
+// CreateVariableWithResponse Create a build variable
+//
+// Masters of the project and above (see `GET /projects/:id/variables`),
+// checked before the parameters. `key` and `value` are required
+// (`400 {"message":"400 (Bad request) \"key\" not given"}`; a blank one
+// counts as missing). The key is validated as 8.7's `Ci::Variable`
+// did, all failures reported at once in
+// `400 {"message":{"key":[...]}}`: unique in the project
+// (`has already been taken`), at most 255 characters
+// (`is too long (maximum is 255 characters)`), only letters, digits
+// and `_` (`can contain only letters, digits and '_'.`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/variables (the `CreateVariable` operationId).
+func (c *ClientWithResponses) CreateVariableWithResponse(ctx context.Context, id ProjectIDPath, body CreateVariableJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateVariableResponse, error) {
+	rsp, err := c.CreateVariable(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateVariableResponse(rsp)
+}
+
+// CreateVariableWithFormdataBodyWithResponse Create a build variable
+//
+// Masters of the project and above (see `GET /projects/:id/variables`),
+// checked before the parameters. `key` and `value` are required
+// (`400 {"message":"400 (Bad request) \"key\" not given"}`; a blank one
+// counts as missing). The key is validated as 8.7's `Ci::Variable`
+// did, all failures reported at once in
+// `400 {"message":{"key":[...]}}`: unique in the project
+// (`has already been taken`), at most 255 characters
+// (`is too long (maximum is 255 characters)`), only letters, digits
+// and `_` (`can contain only letters, digits and '_'.`).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/variables (the `CreateVariable` operationId).
+func (c *ClientWithResponses) CreateVariableWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body CreateVariableFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateVariableResponse, error) {
+	rsp, err := c.CreateVariableWithFormdataBody(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateVariableResponse(rsp)
+}
+
+// DeleteVariableWithResponse Delete a build variable
+//
+// Masters of the project and above (see `GET /projects/:id/variables`).
+// Answers the deleted variable. An unknown key answers
+// `404 {"message":"404 Variable Not Found"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /projects/{id}/variables/{key} (the `DeleteVariable` operationId).
+func (c *ClientWithResponses) DeleteVariableWithResponse(ctx context.Context, id ProjectIDPath, key string, reqEditors ...RequestEditorFn) (*DeleteVariableResponse, error) {
+	rsp, err := c.DeleteVariable(ctx, id, key, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteVariableResponse(rsp)
+}
+
+// GetVariableWithResponse Get a build variable
+//
+// Masters of the project and above (see `GET /projects/:id/variables`).
+// An unknown key answers `404 {"message":"404 Variable Not Found"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/variables/{key} (the `GetVariable` operationId).
+func (c *ClientWithResponses) GetVariableWithResponse(ctx context.Context, id ProjectIDPath, key string, reqEditors ...RequestEditorFn) (*GetVariableResponse, error) {
+	rsp, err := c.GetVariable(ctx, id, key, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetVariableResponse(rsp)
+}
+
+// UpdateVariableWithBodyWithResponse Update a build variable's value
+//
+// Masters of the project and above (see `GET /projects/:id/variables`).
+// Only `value` changes (the key cannot); without a `value` (or with a
+// blank one) the variable is answered unchanged. An unknown key answers
+// `404 {"message":"404 Variable Not Found"}`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/variables/{key} (the `UpdateVariable` operationId).
+func (c *ClientWithResponses) UpdateVariableWithBodyWithResponse(ctx context.Context, id ProjectIDPath, key string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateVariableResponse, error) {
+	rsp, err := c.UpdateVariableWithBody(ctx, id, key, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateVariableResponse(rsp)
+}
+
+// UpdateVariableWithResponse Update a build variable's value
+//
+// Masters of the project and above (see `GET /projects/:id/variables`).
+// Only `value` changes (the key cannot); without a `value` (or with a
+// blank one) the variable is answered unchanged. An unknown key answers
+// `404 {"message":"404 Variable Not Found"}`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/variables/{key} (the `UpdateVariable` operationId).
+func (c *ClientWithResponses) UpdateVariableWithResponse(ctx context.Context, id ProjectIDPath, key string, body UpdateVariableJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateVariableResponse, error) {
+	rsp, err := c.UpdateVariable(ctx, id, key, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateVariableResponse(rsp)
+}
+
+// UpdateVariableWithFormdataBodyWithResponse Update a build variable's value
+//
+// Masters of the project and above (see `GET /projects/:id/variables`).
+// Only `value` changes (the key cannot); without a `value` (or with a
+// blank one) the variable is answered unchanged. An unknown key answers
+// `404 {"message":"404 Variable Not Found"}`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/variables/{key} (the `UpdateVariable` operationId).
+func (c *ClientWithResponses) UpdateVariableWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, key string, body UpdateVariableFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateVariableResponse, error) {
+	rsp, err := c.UpdateVariableWithFormdataBody(ctx, id, key, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateVariableResponse(rsp)
 }
 
 // ListRunnersWithResponse List the caller's specific runners
@@ -36613,6 +39177,303 @@ func ParseCreateCommitStatusResponse(rsp *http.Response) (*CreateCommitStatusRes
 	return response, nil
 }
 
+// ParseTriggerBuildsResponse parses an HTTP response from a TriggerBuildsWithResponse call
+func ParseTriggerBuildsResponse(rsp *http.Response) (*TriggerBuildsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &TriggerBuildsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest TriggerRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequestBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListTriggersResponse parses an HTTP response from a ListTriggersWithResponse call
+func ParseListTriggersResponse(rsp *http.Response) (*ListTriggersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListTriggersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Trigger
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListTriggersResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Next-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextPage = &value
+		}
+		if values := rsp.Header.Values("X-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPage = &value
+		}
+		if values := rsp.Header.Values("X-Per-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Per-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPerPage = &value
+		}
+		if values := rsp.Header.Values("X-Prev-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Prev-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPrevPage = &value
+		}
+		if values := rsp.Header.Values("X-Total"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotal = &value
+		}
+		if values := rsp.Header.Values("X-Total-Pages"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Pages", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalPages = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateTriggerResponse parses an HTTP response from a CreateTriggerWithResponse call
+func ParseCreateTriggerResponse(rsp *http.Response) (*CreateTriggerResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateTriggerResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Trigger
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteTriggerResponse parses an HTTP response from a DeleteTriggerWithResponse call
+func ParseDeleteTriggerResponse(rsp *http.Response) (*DeleteTriggerResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteTriggerResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Trigger
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetTriggerResponse parses an HTTP response from a GetTriggerWithResponse call
+func ParseGetTriggerResponse(rsp *http.Response) (*GetTriggerResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetTriggerResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Trigger
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseUnarchiveProjectResponse parses an HTTP response from a UnarchiveProjectWithResponse call
 func ParseUnarchiveProjectResponse(rsp *http.Response) (*UnarchiveProjectResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -36811,6 +39672,317 @@ func ParseListProjectUsersResponse(rsp *http.Response) (*ListProjectUsersRespons
 			headers.XTotalPages = &value
 		}
 		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListVariablesResponse parses an HTTP response from a ListVariablesWithResponse call
+func ParseListVariablesResponse(rsp *http.Response) (*ListVariablesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListVariablesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Variable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListVariablesResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Next-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextPage = &value
+		}
+		if values := rsp.Header.Values("X-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPage = &value
+		}
+		if values := rsp.Header.Values("X-Per-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Per-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPerPage = &value
+		}
+		if values := rsp.Header.Values("X-Prev-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Prev-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPrevPage = &value
+		}
+		if values := rsp.Header.Values("X-Total"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotal = &value
+		}
+		if values := rsp.Header.Values("X-Total-Pages"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Pages", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalPages = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateVariableResponse parses an HTTP response from a CreateVariableWithResponse call
+func ParseCreateVariableResponse(rsp *http.Response) (*CreateVariableResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateVariableResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Variable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteVariableResponse parses an HTTP response from a DeleteVariableWithResponse call
+func ParseDeleteVariableResponse(rsp *http.Response) (*DeleteVariableResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteVariableResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Variable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetVariableResponse parses an HTTP response from a GetVariableWithResponse call
+func ParseGetVariableResponse(rsp *http.Response) (*GetVariableResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetVariableResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Variable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateVariableResponse parses an HTTP response from a UpdateVariableWithResponse call
+func ParseUpdateVariableResponse(rsp *http.Response) (*UpdateVariableResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateVariableResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Variable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	}
 
 	return response, nil
