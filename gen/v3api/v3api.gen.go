@@ -1440,6 +1440,14 @@ type Email struct {
 	ID    int    `json:"id"`
 }
 
+// EnableRunnerBody Parameters of `POST /projects/:id/runners`.
+type EnableRunnerBody struct {
+	// RunnerID The ID of the specific runner to enable.
+	//
+	// Example: 9
+	RunnerID int `json:"runner_id"`
+}
+
 // Event An event of a project. `note` is present only on note events; `author`
 // only when the author still exists.
 //
@@ -2193,6 +2201,64 @@ type RepositoryArchiveError struct {
 	union json.RawMessage
 }
 
+// Runner 8.7's `Entities::Runner`.
+type Runner struct {
+	// Active False when the runner is paused.
+	Active bool `json:"active"`
+
+	// Description Example: test-1-20150125
+	Description *string `json:"description"`
+
+	// ID Example: 6
+	ID       int  `json:"id"`
+	IsShared bool `json:"is_shared"`
+
+	// Name The runner software's name, as the runner reported it.
+	//
+	// Example: gitlab-ci-multi-runner
+	Name *string `json:"name"`
+}
+
+// RunnerDetails 8.7's `Entities::RunnerDetails`: a `Runner` and its tags, the software it reported, its last contact, its token (for administrators, and for specific runners) and its projects.
+type RunnerDetails struct {
+	// Active False when the runner is paused.
+	Active bool `json:"active"`
+
+	// Architecture Example: amd64
+	Architecture *string    `json:"architecture"`
+	ContactedAt  *Timestamp `json:"contacted_at"`
+
+	// Description Example: test-1-20150125
+	Description *string `json:"description"`
+
+	// ID Example: 6
+	ID       int  `json:"id"`
+	IsShared bool `json:"is_shared"`
+
+	// Name The runner software's name, as the runner reported it.
+	//
+	// Example: gitlab-ci-multi-runner
+	Name *string `json:"name"`
+
+	// Platform Example: linux
+	Platform *string               `json:"platform"`
+	Projects []BasicProjectDetails `json:"projects"`
+
+	// Revision Example: 5a147c9
+	Revision *string `json:"revision"`
+
+	// TagList Example: ["ruby","mysql"]
+	TagList []string `json:"tag_list"`
+
+	// Token Present for administrators, and for specific runners.
+	//
+	// Example: 205086a8e3b9a2b818ffac9b89d102
+	Token *string `json:"token,omitempty"`
+
+	// Version Example: 1.1.0
+	Version *string `json:"version"`
+}
+
 // SSHKey An SSH key of a user.
 //
 // Example: {"created_at":"2014-08-01T14:47:39.080Z","id":1,"key":"ssh-rsa AAAAB3NzaC1yc2EAAAABJQAAAIEAiPWx6WM4lhHNedGfBpPJNPpZ7yKu+dnn1SJejgt4596k6YjzGGphH2TUxwKzxcKDKKezwkpfnxPkSMkuEspGRt/aZZ9wa++Oi7Qkr8prgHc4soW6NUlfDzpvZK2H5E7eQaSeP3SAwGmQKUFHCddNaP0L+hM7zhFNzjFvpaMgJw0=","title":"Public key"}
@@ -2369,6 +2435,24 @@ type UpdateProjectMemberBody struct {
 	//
 	// Example: 40
 	AccessLevel int `json:"access_level"`
+}
+
+// UpdateRunnerBody Parameters of `PUT /runners/:id`; only those given change.
+type UpdateRunnerBody struct {
+	// Active False pauses the runner.
+	//
+	// Example: true
+	Active *bool `json:"active,omitempty"`
+
+	// Description The runner's description.
+	//
+	// Example: test-1-20150125-test
+	Description *string `json:"description,omitempty"`
+
+	// TagList The runner's tags; also accepted as one comma-separated string.
+	//
+	// Example: ["ruby","mysql"]
+	TagList *[]string `json:"tag_list,omitempty"`
 }
 
 // UpdateUserBody Parameters of `PUT /users/:id`; all optional, only the given ones change.
@@ -2674,6 +2758,12 @@ type RepositoryCommitRefPath = string
 
 // RepositoryFilePath defines model for RepositoryFilePath.
 type RepositoryFilePath = string
+
+// RunnerIDPath defines model for RunnerIDPath.
+type RunnerIDPath = int
+
+// RunnerScopeQuery defines model for RunnerScopeQuery.
+type RunnerScopeQuery = string
 
 // TagNamePath defines model for TagNamePath.
 type TagNamePath = string
@@ -3026,6 +3116,18 @@ type ListTreeParams struct {
 	RefName *string `form:"ref_name,omitempty" json:"ref_name,omitempty"`
 }
 
+// ListProjectRunnersParams defines parameters for ListProjectRunners.
+type ListProjectRunnersParams struct {
+	// Scope Narrows the list: `active`, `paused`, `online` (contacted within the last hour), and where the operation says so `specific` and `shared`. Anything else answers `400 {"message":"Scope contains invalid value"}`.
+	Scope *RunnerScopeQuery `form:"scope,omitempty" json:"scope,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
 // ListTriggersParams defines parameters for ListTriggers.
 type ListTriggersParams struct {
 	// Page Page number (1-based).
@@ -3049,6 +3151,30 @@ type ListProjectUsersParams struct {
 
 // ListVariablesParams defines parameters for ListVariables.
 type ListVariablesParams struct {
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListRunnersParams defines parameters for ListRunners.
+type ListRunnersParams struct {
+	// Scope Narrows the list: `active`, `paused`, `online` (contacted within the last hour), and where the operation says so `specific` and `shared`. Anything else answers `400 {"message":"Scope contains invalid value"}`.
+	Scope *RunnerScopeQuery `form:"scope,omitempty" json:"scope,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListAllRunnersParams defines parameters for ListAllRunners.
+type ListAllRunnersParams struct {
+	// Scope Narrows the list: `active`, `paused`, `online` (contacted within the last hour), and where the operation says so `specific` and `shared`. Anything else answers `400 {"message":"Scope contains invalid value"}`.
+	Scope *RunnerScopeQuery `form:"scope,omitempty" json:"scope,omitempty"`
+
 	// Page Page number (1-based).
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
 
@@ -3176,6 +3302,12 @@ type UpdateReleaseJSONRequestBody = ReleaseBody
 // UpdateReleaseFormdataRequestBody defines body for UpdateRelease for application/x-www-form-urlencoded ContentType.
 type UpdateReleaseFormdataRequestBody = ReleaseBody
 
+// EnableProjectRunnerJSONRequestBody defines body for EnableProjectRunner for application/json ContentType.
+type EnableProjectRunnerJSONRequestBody = EnableRunnerBody
+
+// EnableProjectRunnerFormdataRequestBody defines body for EnableProjectRunner for application/x-www-form-urlencoded ContentType.
+type EnableProjectRunnerFormdataRequestBody = EnableRunnerBody
+
 // ShareProjectJSONRequestBody defines body for ShareProject for application/json ContentType.
 type ShareProjectJSONRequestBody = ShareProjectBody
 
@@ -3208,6 +3340,12 @@ type UpdateVariableJSONRequestBody = UpdateVariableBody
 
 // UpdateVariableFormdataRequestBody defines body for UpdateVariable for application/x-www-form-urlencoded ContentType.
 type UpdateVariableFormdataRequestBody = UpdateVariableBody
+
+// UpdateRunnerJSONRequestBody defines body for UpdateRunner for application/json ContentType.
+type UpdateRunnerJSONRequestBody = UpdateRunnerBody
+
+// UpdateRunnerFormdataRequestBody defines body for UpdateRunner for application/x-www-form-urlencoded ContentType.
+type UpdateRunnerFormdataRequestBody = UpdateRunnerBody
 
 // CreateSessionJSONRequestBody defines body for CreateSession for application/json ContentType.
 type CreateSessionJSONRequestBody = CreateSessionBody
@@ -4077,6 +4215,15 @@ type ServerInterface interface {
 	// ListTree List a directory of the repository
 	// (GET /projects/{id}/repository/tree)
 	ListTree(ctx echo.Context, id ProjectIDPath, params ListTreeParams) error
+	// ListProjectRunners List a project's runners
+	// (GET /projects/{id}/runners)
+	ListProjectRunners(ctx echo.Context, id ProjectIDPath, params ListProjectRunnersParams) error
+	// EnableProjectRunner Enable a specific runner on a project
+	// (POST /projects/{id}/runners)
+	EnableProjectRunner(ctx echo.Context, id ProjectIDPath) error
+	// DisableProjectRunner Disable a specific runner on a project
+	// (DELETE /projects/{id}/runners/{runner_id})
+	DisableProjectRunner(ctx echo.Context, id ProjectIDPath, runnerID string) error
 	// ShareProject Share a project with a group
 	// (POST /projects/{id}/share)
 	ShareProject(ctx echo.Context, id ProjectIDPath) error
@@ -4128,6 +4275,21 @@ type ServerInterface interface {
 	// UpdateVariable Update a build variable's value
 	// (PUT /projects/{id}/variables/{key})
 	UpdateVariable(ctx echo.Context, id ProjectIDPath, key string) error
+	// ListRunners List the caller's specific runners
+	// (GET /runners)
+	ListRunners(ctx echo.Context, params ListRunnersParams) error
+	// ListAllRunners List every runner (administrators)
+	// (GET /runners/all)
+	ListAllRunners(ctx echo.Context, params ListAllRunnersParams) error
+	// DeleteRunner Remove a runner
+	// (DELETE /runners/{id})
+	DeleteRunner(ctx echo.Context, id RunnerIDPath) error
+	// GetRunner Get a runner's details
+	// (GET /runners/{id})
+	GetRunner(ctx echo.Context, id RunnerIDPath) error
+	// UpdateRunner Update a runner
+	// (PUT /runners/{id})
+	UpdateRunner(ctx echo.Context, id RunnerIDPath) error
 	// CreateSession Log in
 	// (POST /session)
 	CreateSession(ctx echo.Context) error
@@ -5991,6 +6153,85 @@ func (w *ServerInterfaceWrapper) ListTree(ctx echo.Context) error {
 	return err
 }
 
+// ListProjectRunners converts echo context to params.
+func (w *ServerInterfaceWrapper) ListProjectRunners(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListProjectRunnersParams
+	// ------------- Optional query parameter "scope" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "scope", ctx.QueryParams(), &params.Scope, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter scope: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListProjectRunners(ctx, id, params)
+	return err
+}
+
+// EnableProjectRunner converts echo context to params.
+func (w *ServerInterfaceWrapper) EnableProjectRunner(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.EnableProjectRunner(ctx, id)
+	return err
+}
+
+// DisableProjectRunner converts echo context to params.
+func (w *ServerInterfaceWrapper) DisableProjectRunner(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "runner_id" -------------
+	var runnerID string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "runner_id", ctx.Param("runner_id"), &runnerID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter runner_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DisableProjectRunner(ctx, id, runnerID)
+	return err
+}
+
 // ShareProject converts echo context to params.
 func (w *ServerInterfaceWrapper) ShareProject(ctx echo.Context) error {
 	var err error
@@ -6363,6 +6604,118 @@ func (w *ServerInterfaceWrapper) UpdateVariable(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.UpdateVariable(ctx, id, key)
+	return err
+}
+
+// ListRunners converts echo context to params.
+func (w *ServerInterfaceWrapper) ListRunners(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListRunnersParams
+	// ------------- Optional query parameter "scope" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "scope", ctx.QueryParams(), &params.Scope, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter scope: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListRunners(ctx, params)
+	return err
+}
+
+// ListAllRunners converts echo context to params.
+func (w *ServerInterfaceWrapper) ListAllRunners(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAllRunnersParams
+	// ------------- Optional query parameter "scope" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "scope", ctx.QueryParams(), &params.Scope, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter scope: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListAllRunners(ctx, params)
+	return err
+}
+
+// DeleteRunner converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteRunner(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id RunnerIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteRunner(ctx, id)
+	return err
+}
+
+// GetRunner converts echo context to params.
+func (w *ServerInterfaceWrapper) GetRunner(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id RunnerIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetRunner(ctx, id)
+	return err
+}
+
+// UpdateRunner converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateRunner(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id RunnerIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateRunner(ctx, id)
 	return err
 }
 
@@ -6845,6 +7198,14 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/projects/:id/repository/archive.:format", wrapper.GetArchiveFormat, options.OperationMiddlewares["getArchiveFormat"]...)
 	router.GET(options.BaseURL+"/projects/:id/repository/compare", wrapper.CompareRefs, options.OperationMiddlewares["compareRefs"]...)
 	router.GET(options.BaseURL+"/projects/:id/repository/contributors", wrapper.ListContributors, options.OperationMiddlewares["listContributors"]...)
+	router.GET(options.BaseURL+"/runners", wrapper.ListRunners, options.OperationMiddlewares["listRunners"]...)
+	router.GET(options.BaseURL+"/runners/all", wrapper.ListAllRunners, options.OperationMiddlewares["listAllRunners"]...)
+	router.DELETE(options.BaseURL+"/runners/:id", wrapper.DeleteRunner, options.OperationMiddlewares["deleteRunner"]...)
+	router.GET(options.BaseURL+"/runners/:id", wrapper.GetRunner, options.OperationMiddlewares["getRunner"]...)
+	router.PUT(options.BaseURL+"/runners/:id", wrapper.UpdateRunner, options.OperationMiddlewares["updateRunner"]...)
+	router.GET(options.BaseURL+"/projects/:id/runners", wrapper.ListProjectRunners, options.OperationMiddlewares["listProjectRunners"]...)
+	router.POST(options.BaseURL+"/projects/:id/runners", wrapper.EnableProjectRunner, options.OperationMiddlewares["enableProjectRunner"]...)
+	router.DELETE(options.BaseURL+"/projects/:id/runners/:runner_id", wrapper.DisableProjectRunner, options.OperationMiddlewares["disableProjectRunner"]...)
 	router.POST(options.BaseURL+"/session", wrapper.CreateSession, options.OperationMiddlewares["createSession"]...)
 	router.GET(options.BaseURL+"/hooks", wrapper.ListSystemHooks, options.OperationMiddlewares["listSystemHooks"]...)
 	router.POST(options.BaseURL+"/hooks", wrapper.AddSystemHook, options.OperationMiddlewares["addSystemHook"]...)
@@ -12860,6 +13221,278 @@ func (response ListTree404JSONResponse) VisitListTreeResponse(w http.ResponseWri
 	return err
 }
 
+type ListProjectRunnersRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Params ListProjectRunnersParams
+}
+
+type ListProjectRunnersResponseObject interface {
+	VisitListProjectRunnersResponse(w http.ResponseWriter) error
+}
+
+type ListProjectRunners200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListProjectRunners200JSONResponse struct {
+	Body    []Runner
+	Headers ListProjectRunners200ResponseHeaders
+}
+
+func (response ListProjectRunners200JSONResponse) VisitListProjectRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectRunners400JSONResponse Message
+
+func (response ListProjectRunners400JSONResponse) VisitListProjectRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectRunners401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListProjectRunners401JSONResponse) VisitListProjectRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectRunners403JSONResponse Message
+
+func (response ListProjectRunners403JSONResponse) VisitListProjectRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectRunners404JSONResponse Message
+
+func (response ListProjectRunners404JSONResponse) VisitListProjectRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableProjectRunnerRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	JSONBody     *EnableProjectRunnerJSONRequestBody
+	FormdataBody *EnableProjectRunnerFormdataRequestBody
+}
+
+type EnableProjectRunnerResponseObject interface {
+	VisitEnableProjectRunnerResponse(w http.ResponseWriter) error
+}
+
+type EnableProjectRunner201JSONResponse Runner
+
+func (response EnableProjectRunner201JSONResponse) VisitEnableProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableProjectRunner400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response EnableProjectRunner400JSONResponse) VisitEnableProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableProjectRunner401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response EnableProjectRunner401JSONResponse) VisitEnableProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableProjectRunner403JSONResponse Message
+
+func (response EnableProjectRunner403JSONResponse) VisitEnableProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableProjectRunner404JSONResponse Message
+
+func (response EnableProjectRunner404JSONResponse) VisitEnableProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableProjectRunner413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response EnableProjectRunner413JSONResponse) VisitEnableProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableProjectRunnerRequestObject struct {
+	ID       ProjectIDPath `json:"id"`
+	RunnerID string        `json:"runner_id"`
+}
+
+type DisableProjectRunnerResponseObject interface {
+	VisitDisableProjectRunnerResponse(w http.ResponseWriter) error
+}
+
+type DisableProjectRunner200JSONResponse Runner
+
+func (response DisableProjectRunner200JSONResponse) VisitDisableProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableProjectRunner401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DisableProjectRunner401JSONResponse) VisitDisableProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableProjectRunner403JSONResponse Message
+
+func (response DisableProjectRunner403JSONResponse) VisitDisableProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableProjectRunner404JSONResponse Message
+
+func (response DisableProjectRunner404JSONResponse) VisitDisableProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ShareProjectRequestObject struct {
 	ID           ProjectIDPath `json:"id"`
 	JSONBody     *ShareProjectJSONRequestBody
@@ -14247,6 +14880,452 @@ func (response UpdateVariable404JSONResponse) VisitUpdateVariableResponse(w http
 type UpdateVariable413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response UpdateVariable413JSONResponse) VisitUpdateVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunnersRequestObject struct {
+	Params ListRunnersParams
+}
+
+type ListRunnersResponseObject interface {
+	VisitListRunnersResponse(w http.ResponseWriter) error
+}
+
+type ListRunners200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListRunners200JSONResponse struct {
+	Body    []Runner
+	Headers ListRunners200ResponseHeaders
+}
+
+func (response ListRunners200JSONResponse) VisitListRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunners400JSONResponse Message
+
+func (response ListRunners400JSONResponse) VisitListRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunners401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListRunners401JSONResponse) VisitListRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunners403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListRunners403JSONResponse) VisitListRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunners404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListRunners404JSONResponse) VisitListRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAllRunnersRequestObject struct {
+	Params ListAllRunnersParams
+}
+
+type ListAllRunnersResponseObject interface {
+	VisitListAllRunnersResponse(w http.ResponseWriter) error
+}
+
+type ListAllRunners200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListAllRunners200JSONResponse struct {
+	Body    []Runner
+	Headers ListAllRunners200ResponseHeaders
+}
+
+func (response ListAllRunners200JSONResponse) VisitListAllRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAllRunners400JSONResponse Message
+
+func (response ListAllRunners400JSONResponse) VisitListAllRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAllRunners401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListAllRunners401JSONResponse) VisitListAllRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAllRunners403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListAllRunners403JSONResponse) VisitListAllRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAllRunners404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListAllRunners404JSONResponse) VisitListAllRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRunnerRequestObject struct {
+	ID RunnerIDPath `json:"id"`
+}
+
+type DeleteRunnerResponseObject interface {
+	VisitDeleteRunnerResponse(w http.ResponseWriter) error
+}
+
+type DeleteRunner200JSONResponse Runner
+
+func (response DeleteRunner200JSONResponse) VisitDeleteRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRunner401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteRunner401JSONResponse) VisitDeleteRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRunner403JSONResponse Message
+
+func (response DeleteRunner403JSONResponse) VisitDeleteRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRunner404JSONResponse Message
+
+func (response DeleteRunner404JSONResponse) VisitDeleteRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRunnerRequestObject struct {
+	ID RunnerIDPath `json:"id"`
+}
+
+type GetRunnerResponseObject interface {
+	VisitGetRunnerResponse(w http.ResponseWriter) error
+}
+
+type GetRunner200JSONResponse RunnerDetails
+
+func (response GetRunner200JSONResponse) VisitGetRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRunner401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetRunner401JSONResponse) VisitGetRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRunner403JSONResponse Message
+
+func (response GetRunner403JSONResponse) VisitGetRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRunner404JSONResponse Message
+
+func (response GetRunner404JSONResponse) VisitGetRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRunnerRequestObject struct {
+	ID           RunnerIDPath `json:"id"`
+	JSONBody     *UpdateRunnerJSONRequestBody
+	FormdataBody *UpdateRunnerFormdataRequestBody
+}
+
+type UpdateRunnerResponseObject interface {
+	VisitUpdateRunnerResponse(w http.ResponseWriter) error
+}
+
+type UpdateRunner200JSONResponse RunnerDetails
+
+func (response UpdateRunner200JSONResponse) VisitUpdateRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRunner400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateRunner400JSONResponse) VisitUpdateRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRunner401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateRunner401JSONResponse) VisitUpdateRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRunner403JSONResponse Message
+
+func (response UpdateRunner403JSONResponse) VisitUpdateRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRunner404JSONResponse Message
+
+func (response UpdateRunner404JSONResponse) VisitUpdateRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRunner413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateRunner413JSONResponse) VisitUpdateRunnerResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -16191,6 +17270,15 @@ type StrictServerInterface interface {
 	// ListTree List a directory of the repository
 	// (GET /projects/{id}/repository/tree)
 	ListTree(ctx context.Context, request ListTreeRequestObject) (ListTreeResponseObject, error)
+	// ListProjectRunners List a project's runners
+	// (GET /projects/{id}/runners)
+	ListProjectRunners(ctx context.Context, request ListProjectRunnersRequestObject) (ListProjectRunnersResponseObject, error)
+	// EnableProjectRunner Enable a specific runner on a project
+	// (POST /projects/{id}/runners)
+	EnableProjectRunner(ctx context.Context, request EnableProjectRunnerRequestObject) (EnableProjectRunnerResponseObject, error)
+	// DisableProjectRunner Disable a specific runner on a project
+	// (DELETE /projects/{id}/runners/{runner_id})
+	DisableProjectRunner(ctx context.Context, request DisableProjectRunnerRequestObject) (DisableProjectRunnerResponseObject, error)
 	// ShareProject Share a project with a group
 	// (POST /projects/{id}/share)
 	ShareProject(ctx context.Context, request ShareProjectRequestObject) (ShareProjectResponseObject, error)
@@ -16242,6 +17330,21 @@ type StrictServerInterface interface {
 	// UpdateVariable Update a build variable's value
 	// (PUT /projects/{id}/variables/{key})
 	UpdateVariable(ctx context.Context, request UpdateVariableRequestObject) (UpdateVariableResponseObject, error)
+	// ListRunners List the caller's specific runners
+	// (GET /runners)
+	ListRunners(ctx context.Context, request ListRunnersRequestObject) (ListRunnersResponseObject, error)
+	// ListAllRunners List every runner (administrators)
+	// (GET /runners/all)
+	ListAllRunners(ctx context.Context, request ListAllRunnersRequestObject) (ListAllRunnersResponseObject, error)
+	// DeleteRunner Remove a runner
+	// (DELETE /runners/{id})
+	DeleteRunner(ctx context.Context, request DeleteRunnerRequestObject) (DeleteRunnerResponseObject, error)
+	// GetRunner Get a runner's details
+	// (GET /runners/{id})
+	GetRunner(ctx context.Context, request GetRunnerRequestObject) (GetRunnerResponseObject, error)
+	// UpdateRunner Update a runner
+	// (PUT /runners/{id})
+	UpdateRunner(ctx context.Context, request UpdateRunnerRequestObject) (UpdateRunnerResponseObject, error)
 	// CreateSession Log in
 	// (POST /session)
 	CreateSession(ctx context.Context, request CreateSessionRequestObject) (CreateSessionResponseObject, error)
@@ -18726,6 +19829,121 @@ func (sh *strictHandler) ListTree(ctx echo.Context, id ProjectIDPath, params Lis
 	return nil
 }
 
+// ListProjectRunners operation middleware
+func (sh *strictHandler) ListProjectRunners(ctx echo.Context, id ProjectIDPath, params ListProjectRunnersParams) error {
+	var request ListProjectRunnersRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListProjectRunners(ctx.Request().Context(), request.(ListProjectRunnersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListProjectRunners")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListProjectRunnersResponseObject); ok {
+		return validResponse.VisitListProjectRunnersResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// EnableProjectRunner operation middleware
+func (sh *strictHandler) EnableProjectRunner(ctx echo.Context, id ProjectIDPath) error {
+	var request EnableProjectRunnerRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body EnableProjectRunnerJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body EnableProjectRunnerFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EnableProjectRunner(ctx.Request().Context(), request.(EnableProjectRunnerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EnableProjectRunner")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(EnableProjectRunnerResponseObject); ok {
+		return validResponse.VisitEnableProjectRunnerResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DisableProjectRunner operation middleware
+func (sh *strictHandler) DisableProjectRunner(ctx echo.Context, id ProjectIDPath, runnerID string) error {
+	var request DisableProjectRunnerRequestObject
+
+	request.ID = id
+	request.RunnerID = runnerID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DisableProjectRunner(ctx.Request().Context(), request.(DisableProjectRunnerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DisableProjectRunner")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DisableProjectRunnerResponseObject); ok {
+		return validResponse.VisitDisableProjectRunnerResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ShareProject operation middleware
 func (sh *strictHandler) ShareProject(ctx echo.Context, id ProjectIDPath) error {
 	var request ShareProjectRequestObject
@@ -19342,6 +20560,169 @@ func (sh *strictHandler) UpdateVariable(ctx echo.Context, id ProjectIDPath, key 
 		return err
 	} else if validResponse, ok := response.(UpdateVariableResponseObject); ok {
 		return validResponse.VisitUpdateVariableResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListRunners operation middleware
+func (sh *strictHandler) ListRunners(ctx echo.Context, params ListRunnersParams) error {
+	var request ListRunnersRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListRunners(ctx.Request().Context(), request.(ListRunnersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListRunners")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListRunnersResponseObject); ok {
+		return validResponse.VisitListRunnersResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListAllRunners operation middleware
+func (sh *strictHandler) ListAllRunners(ctx echo.Context, params ListAllRunnersParams) error {
+	var request ListAllRunnersRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAllRunners(ctx.Request().Context(), request.(ListAllRunnersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAllRunners")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListAllRunnersResponseObject); ok {
+		return validResponse.VisitListAllRunnersResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteRunner operation middleware
+func (sh *strictHandler) DeleteRunner(ctx echo.Context, id RunnerIDPath) error {
+	var request DeleteRunnerRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteRunner(ctx.Request().Context(), request.(DeleteRunnerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteRunner")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteRunnerResponseObject); ok {
+		return validResponse.VisitDeleteRunnerResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetRunner operation middleware
+func (sh *strictHandler) GetRunner(ctx echo.Context, id RunnerIDPath) error {
+	var request GetRunnerRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetRunner(ctx.Request().Context(), request.(GetRunnerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetRunner")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetRunnerResponseObject); ok {
+		return validResponse.VisitGetRunnerResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateRunner operation middleware
+func (sh *strictHandler) UpdateRunner(ctx echo.Context, id RunnerIDPath) error {
+	var request UpdateRunnerRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body UpdateRunnerJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body UpdateRunnerFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateRunner(ctx.Request().Context(), request.(UpdateRunnerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateRunner")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateRunnerResponseObject); ok {
+		return validResponse.VisitUpdateRunnerResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -20176,698 +21557,736 @@ func (sh *strictHandler) UnblockUser(ctx echo.Context, id UserIDPath) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L2LcttGsgb8KrM8/ylTJxAFUtSNqq1/ldiOvb7EseTNnoQuYQgMSUTgDA8GFE27XLUP8T/DPtg+yV/T",
-	"PQMMgAEvsuwku65KxSIJzLWnpy9fd39ohWI2F5zxTLYGH1pTRiOWwp/PY36j/o2YDNN4nsWCtwatV3QS",
-	"c6o+kCTmN3JAguHC9w/DRZrAH+ycpCz587A1T9ntsBV4JMDPnL3L7M/jOJWlLxIKn0lbvUkoj4h6hQie",
-	"rMhyyjjJpmxF2LtYZnudlteS4ZTNqBpitpqz1qAlszTmk9bHj17r7y/Zu+wVnbD6DK6mDBue0wnziEgJ",
-	"m82zvItYkliqrogaz8Z+mvsIF2nKOHbjbCbmGZuwVLfDUndTTzM2k2TO0m0bStlt86DU0sZiITdOHnZn",
-	"4+yvREYTR0/qa8IXsxFLiRiTWM1h89DhNTV2ublJNf5NTX70WnOa0hnLNEl/m1IeTl/RbNpAFnTGVOOU",
-	"jODJc0Lxu6lIophPSHAQqAWSal/fvH6+z3goIhaRdjBmNFuk7L97jxMxiXkAFMre0dk8UYOaUZmxtOW1",
-	"YtXXXI3Aa6mmW4MW9tXyWin7v0Wcsqg1yNIFW7/034nZLM4un1y4Z3NBQniAXD65gG02U1J/Z3SC02rb",
-	"cwASiDOYq1QzrUzhuOv3z/q9/uFp2O2z8GQU9brhcRgdjaKzs6PeSW90OKbj8bF7knJKd5zh96lYzJ8+",
-	"bN6tpw9hMoqqaTbFfZuolzrktHNCEiFuWAS/39JkwchiTqgkFJ4eciBwT/3M8Wu+mLE0DkkceUQK0xZZ",
-	"ToXUPcSS0CQhUTyJMznkckojscTjop+NsynJpjQjcdQhF5ws+A0XS44/wz4IzuCFkCYJS4c8pJyLjKSM",
-	"Rh6hXC5ZKknf75Pgw7A1Y1LSCRu2BsOW+g6WhLwUGXksFjwatj4GnSEv7dJYiP0RbaC0ONpxD9yMRH1r",
-	"jmK7uz+ikkVALNDl/y1Yuir6VAe1dEwjNqaLJGsNul5rFvN4tpjB3w6OsCVTPMcNloSOxC0jXd8nNFVL",
-	"PJ+ziNBMfdM4PJZeNw+x528eYyp+ZWF2kYbT+JZFP0LztQH/pMhsnjLFOTxyw9gc7zWqXyPtQO1GsIc0",
-	"kqzIglu/jWki1Y9z7Eyek9GK6FGSkcimTdMzbbgY5UiIhFFuz2LTcVNHTI8BqDnOZIkPBqpbOachO1CU",
-	"F5B2EMVUzkVK/7v32PwZ7HXIhWkHz0skmCTqIMD17uHBppl1VIg+KZKxzQdFT6dyVEoH5fC+jgh29UMa",
-	"sfTbVcP2w69qz+CKHccsic7z/QvClNGMRdc0C5r2UagGrkcrN5m2ihbUHLmi1l9wKvC+ZyZZem4xj4oP",
-	"Sti5pmEW38bZSn311mue7CVTdNUw12eKuA2havapRuEBE/WI9bTa5pxi8EoKBc9ozCWuVKbktHZIJduP",
-	"uWRcxll8yyoXkyGrhqWTMNjWVrt4KdKsYVrqJxLFKQvVF9buqcca902KNGvYM/WetVsUPsGX65b+b7GM",
-	"R3ESZ6sdOU2+I2KMa3ubt9Q0+OKJ0hTMiOeLURKH8G7GUk4TRWdpfEsz5p7CazYXMs5EutLc8vLJxSbR",
-	"xZZbqJJczoEn5LwPfnwgSRbPUYKZxVLGfNK4ISCHrCOFYpQoY71m421kLMdAtxMetxcUd5ehirk8jhPm",
-	"nsZr3d5Ay/0JeyC1vAMqF0nzRkg7SOLRwSTOEjrqpCPFyL+bslDJWXScsZTQMGRSkrZkKOaIOUtBW9wb",
-	"EGr2BoQgw8KDvu+TGgv3SftbGhE1VyazPTIcKoUxYSC7DYctuCsm8S3jdc7++tHFwxePOrOogQRMOxvo",
-	"4IpOXtIZ20Zb2GG3SVtpu4xKpSp0O35Vyr7tdvyO797/jE6uNT/fhQjeSJZuc7EvpJLn4HSJUMK1q/SB",
-	"YLCIo4AITqSYoSQs4QLngu8XQvPGO1ndxWNzF3tK5j7tnDyQJBjHPApIFJdPQvcTrueSCpgyORdcolL5",
-	"LY1eI02pT+qyYRz+pPN5EodAqge/SrU2H6x2/5+UjVuD1n8dFNaSA/xVHhRNfiuiFfZZZRRmxCTXRxVt",
-	"mOPQDraif7Sz0CxL0dBSPwd73pBTre2MaZywSH2II7TXVLr5YFoEcUQ32Rr8Yr6eyYn58u1H1bbRtkYi",
-	"Wqnhc5EN+V8vf3hJaJJNxWIyVeQi6Uoq/Ql6Y2kqUpiS7hdfzqW9Gc3CKYlYmFC1OmORzmgG9DHk36d0",
-	"rliR0p+Qts41xYTqrX1FnqFYJBHJFilorjHPlN525PseWU7jcEqe01FKIyVlsFuWwkLJPaUygQbNx0kc",
-	"3h8hvMApuikg1L2p/U6ZFIs0ZCjsykHtuOAGKOHH7IDicR+91mORjuIoYvxLDFodWJokYqnuhjqJHpJ8",
-	"NHiiRbr+KUL2Cc4sZVQKXsztHN6Vi0gEigtFSlKmwF9oNIv5ht4H5MVCZmTECDxNMqEaIaq5fOFeigz0",
-	"gC+1bsDoBpv5oHvR+nqdXmtCwZUqazPn5jgW65ZW1Kim/vHZOFItqD/h3hqLdKC7Lf/i6hzW9BVdJYJG",
-	"V0I8pylq6Z97aa9AHAGemLOhRHUO6iKKK5KltywFNjF3rED3kGh2TR7xLM5W5EoIAjMoZoay8pckGjTO",
-	"otbqVIYderDiee3Tzolmj+rciGxKaBLfsL3B9orxb09KNc1gzZKLMGPZvsxSRmflpcfrozVojWJOQeKr",
-	"C0N2S+/j+a4NOPdNG1k8goNCkd7ypHyHE9l/GEuYZow0U24ooFlGw+mM8ewcpHC1YH82d4EmDVzAfcNF",
-	"x6XPhTaCX3fwa/YuU4pzwW+D9WZ9p6Z270eh1sMjJSq4VviNtqHadqeyFZVYRtSdyJ6SQE5pgKYmMEQQ",
-	"LrRWh1Zzrv0jhQ7k7kCpV7XWC/uvdbA+30lS85GL8Th+V5kQkjVpWwNKxSJjHhmxsUiVLrbKpkoyYYk0",
-	"nKMQ3cyl1XRk1dy/JKv8rASRsrGTHNzNoIWg2opackUPVBs3lQrz+yWb6m5+SRHzqrRlxFgNzEU4WigV",
-	"YQXXUCSWXIkbYHNWqjRpUzKBe1ybpcHyZN7d20Jk/fxiZ7Gsr+lSbXZlUZWIfzBPaFxZzq2uHW2q0c15",
-	"ZLTKYOvhD+j+DaeLbCrS+D37QpIv6pv5ZmTihjnXsUvssen1+miuJbg1L8CU9JzdsgTuBum2XszYbATi",
-	"XoC2p+tEvRHYiq/uWqKfb0RTRlBtTVO6Im2jaAbA8v4UoBuPcvzdU8c50E0EZJnS+ZylZavNLy1Uh0nM",
-	"w2QRsciYzpJYgiUdHOCOjc0FDOhKfcZZv2a34gb3rCIlPHz0/NHVI3JgzLkHgzg6wDWQBwN1zq/jKAAy",
-	"0Bad5VSQJcXxUb1cpdF/aMVRa3DomS1S+iqa8VI9jI9ea56KOUuzGM0oceTejCAfAFiZc2G906r7zqz+",
-	"CptypWOnGbkw//ySN+GpIRVPi5FaHFjPKHrI5olYPWMrsM84vJkGIqAGHbz64fKqsrw3bCWDDvkWhOuU",
-	"Ec6Y2uNMEPSnEEpu2MoDdsXVTRTLwuIDTh9GkLAHpCSuly2i2nvMVGMPpE3AQJiStPu+XzlLHzqdDhpn",
-	"1PZCC8OWZRPqtKpbd8NWTZiYJYlgqdQAQFr4Yc745eUTgpZ++DqJedX/IuV0P5WUXFxcXHx7+PI9/a67",
-	"CnuP4ONff7y4uHj66CJ+9dO7459e9JPpk5cs+n787fzVX1++mv98snq2+CbivHv5V/brJOsfnR3fHP/v",
-	"r++//34+fdK7evNu+ez9u/DZw2fP2PvlzXzM3726uXxxs3gk59+/zg7ozz+fLek33/wQn/x4k57O08mT",
-	"sC/FT8cv3yTjh+/ntz8/6z05enTCfqSX7NXh5cXy+9mPz948fvJdFL2kr/zn30xfnLyfPn75/tfHt3P6",
-	"YvLXpf/nutjvtbI4S9g26wauiCxh5SV6sbIeceolLsIFd/8LOLA7kC5gDUp8IahTgc0rHVym6wd4t3ok",
-	"6PkBiL9pxlKPBId+QCL1mmrOI0HfDwg6LTwSHPkBEUvO0g7IGEk8i7P6GaB8RUQ2Zak2Vc7UPZoyGk4t",
-	"Bd6Y8Ao/Qa9X9RP8lAo+MT4HmAvYVNC0XLMoH/ouJqQ51jrTuBoUsNJMEBqVG+05QQE2izIdeOVFb2BW",
-	"WjDdeddd98G/z77/Mlx3ww5bb+1NJ22RknjCRcokiTO8CznaMRSvxdXZ++PRxuVKZmz2RIibHQhjKsSN",
-	"ixIWaeKel3qBvHn9nLSnWTZXIrL6V1aYPnw3ODC+QP1DJxQz6LG16eJW3bumWfGmOJyu38fZczoi6i4c",
-	"iWgF6p/tK0DRB6yDCMVCwlEbBVJfnJEwofFMqi0bAaMWnP0wbg1+2dbRo20V3vrnYVD60belqeGXgw+V",
-	"LbHkoWJExZI7vEJ4L9luIMfltX6Uf8vFDC1lf3zbJGS590vGoWZaD1lG40S6Nk2zpwcSnaSUR+hibgdj",
-	"kd6w6Hqcitm1fqriE83lU+0DfKjxHrkSfxlnTLsIr5UIdJ1jSuynD0jTi+BiLHAk+3oY+7L4ud6uefrA",
-	"/VqDyFznMTgph2bgnE6NY6OWXwbRaC3/gJRsh9ZPQccl48y1h9j5w+4jAVc9dHdQHkfxg2scFdqzQUyu",
-	"FcmhTa5BOgkW0bYOGrVwDhrK0dYeanAUxEwOBkqh/2HkJFK0E8ElC4rtNZvROGkNWr+KKf+LxSAVt8cn",
-	"NEH/VUw5uZzFMA/8iUXXEc3Ujz2/29v3j/d7J1f+0eCoOzg86/i+v++fDHy/5eluM8cLp1f+4aDfH/R8",
-	"5wtrB1g85BqjouXWyegoPAzD0xHr+4x1j7uUnZ5R/3g0ose93llEu/5hj/phy1YsaRQVSKSLV08BvTqn",
-	"KePZdRxJteN9Gp11o8Ow2+33w75/zI788GR0eDii7Pi0P4qOTw9PxnR82nqbn54CNTNPRcbCzGADaqew",
-	"2KS1xmm6RMve2gNq9eUAYYGcA+5ypKVYkvwFi+xtEKZN95rk9XjtzlxErdHgGc0Wcg1QScIDDrK230fC",
-	"roiNSSKW12MaJ4uUuSCkhm71w1vcpm8kS+HyaH1869WWTxjREwHcOPBzEvBFkgRE8JDh5Y7WT0kiljC9",
-	"sOoROlJnEtEhtcWyQJAb6OAqnjGZ0dm8VTV1fWjqpiCPccxjOc37yX1L6pjuZzFytLWNeK13+xOxb0xE",
-	"81i91bnCV/Of9uOZWikQJ/Aim8TZdDECWSzRAIj9iN3mHw5Q0j7QLQLt7Xw9wbJtsQxySp3vy4ym2R9l",
-	"dWTDyQrmjEcxn0AQ04Jz/adcgDSv/kQYDvr5Q8pDpj45r9+MphOWXWu5fMO6um5JAw8ct/IB51en1XiZ",
-	"kiuYYGtXyhTsVXhAfuAb2JHi6Q1xUfBjLAUH/Wmpjvq4gSmpVlz8yLprt2I26to2HP2ty5aeUJkZLql0",
-	"J/xTalQLcJ3teAu+BwKfsfluO7C6MRiXil1LJfjoA1fnvOYpRa1ikbkfiuLxeLdhPYzH4/qgKoSX309m",
-	"4qan+rAc03HTDs/SeLTI8DJZI6SFxZNO6sl/rYlqNIrACy9bg55/dmJtW7d7osgjYfrnI/XZyEnRLM7S",
-	"eNV5T+ciFe+nLJN/majftNBk9BN8jPxcPFZXB6whuNiuRUf1H63xuX7Ww21QKdwYUYfogc3YO1uM2R6D",
-	"cxOBp6CofVcjVrHTByhCMZcZA3+6NjNzm2dzlLh6rGzH4GyZx9813XE12S5ltmQHPFN67hA7MEYUyIwG",
-	"sPf6DbHniINqXnNbkrvryuPlweTBQE5p4OK+PGPvMsd1qIYYeGTBI5aS7+PsyWL0QJKlSCPSBg8rQPTx",
-	"MWOYAbPFnvNKrIhcVV4gpxCTUXzrbKSZNHCeDyRJ6IglpZAO+MN9TzuJ4qogB737hdiqJjoWqbMx9QS7",
-	"V7nC8svg05tljeq6vnn9nGRCLe+ycErhXDYr7DijZgJ9pNjKDpSpJPwD4EUyALuR9T2Sq/6xTqc5I6zv",
-	"FfxEaBSlTMryssFPFXV4/ZSxn+Ypgx9nZw+OY0Jrz8OVCUN9IKtnopjcBScQrcPQFA7P73ZoTNRDHvVa",
-	"7uCxECOaYqTqOiOTA/2og3iLcNp2nMkiPswjMVekWbVEFxGvtc6KAKZGj4cfGLCCR8D9YYKZtAcEXZ85",
-	"b8AgmZjLTJ05WGnkGThiK6ZqnSMEhRWx5LaTN/cKo7+i5CopR0b4G/0KdtRfM11qM+gdrgnXRbyIk0he",
-	"M67k46hBCF1Hv5fAzXMM7AaujmpdEwezpETNzPB5G130QNqPjVMxc3ck5YJtmNeMpRMl0YJZfsOz6yWV",
-	"sp28TOi5+fq7JGY8azq2cFgavVaFfbaAL9iQq5iXYosLTN0DiLeWgtOkaMSN62g+49aCqzZKXRnhIQ+R",
-	"id9Xg+NyU3vYuAI6KLF+0CG8mswY5ZIEVcYQkJ4Pl2oi84f8c+1ENFJL/aVYovTisueZoVzjwWi2EeLv",
-	"cLVlUxanJEtpyCQgTaDLBPaK3bJ0BTCRqXCB5dxjkFOasuhayRAs3UCZksfzOdtEvy6euk6VrMWtAqJL",
-	"tbSMb+J1fbl42kZm9likYFm8g+gLkkYOoerYYioAfhDgc9o5GXLGxyINWUTizPD2mYhYUobttCl4Ka1v",
-	"RiJaaawOlUNOHYFhkHwizt2WMSeBeUgne7gL34Ujdj1q8H1c1SJqdxfHv7LvGvs+B6yqSR0SsRSyOaih",
-	"kjjbmbd/5Wz/TpxtIxcrQNiV7a5IYqTvH6JUCsBWxLSadFn5eQRBFHGJNJwqXuYIPOt0OoCfalsg6Fhm",
-	"Kc0AQg5RzYCW3tseNKEn9DyGSHroeyMkIUcYv83X5fLyyW4ATmDmANx0K42I6dwNHXl5+eQ/HBpJbFfx",
-	"HXCSegXdIMmLb7/bqGpj+x7sU7MscMmkjAV3k8t3KYsYz2KagFnGkIbEd4IBCeZUyqVIIyQdxZkUXWFe",
-	"Lzg3oPAHSsXbAezb97u5amfBfu9utrDhZ+cGlBwXI7Xtax5MBUxwSnllNLLnBOxipOHN5U1xYANqmw6t",
-	"uAech6ToCMPGCdR7vZYabeCwIeD+NNkR8Nfm1mWWCj6B5/w02g6Oi4R1RSf3YM7O6MTFeyz4V7nxF/RG",
-	"3ZqcQFQTBac4nRjTXCxNgENnBxu2zq2k2pmLmGeS0Ow+TdiqY0hzcb1WanyNDylCZZK0ZzS9icSS7xGZ",
-	"oXxizI8ZnTR4TScbjP8ZnTjV6TzTxgaOYyfdWGd531HtgKtIaRlLNpJxxpQsDGc2EuFixjiYjRZZLqkJ",
-	"btT1mCvGUtETpix1sBK4wusDeqNRExi41DaiPwiJe25xaxSL5hP+QJJRLCYpnU9Xzl0KKb/G0V+jydE9",
-	"JCX86UmiDdQ9llDwcZzOGlPZEP0A6lyaDZQ5Tz5nJTzvnecCMoZTJ1KQTIgbEowDjwRcqP/7wZ4enCxQ",
-	"v1SaztyoHq+Jm79K4xlNVzis3Vkue5exlF8vXGaeR+/QgknePH14jicomKfiNo5YGnhqCYCZxHALYvan",
-	"cuedRs7LdNP1Th8ndFJeF/PsdvSVxPyGRS5ifQ6/PHXrkYnAGLa1tGke2sE99DCW84SuHGyjBITb4Wp6",
-	"pX/Z7SqCAw2XyDWI8PV2XxYpUQ2uLt+F4jxVDMhOtLuhkTUUZR7R6i3SVkGLG6kLsTdOR9gNfFOzKqiv",
-	"ydOHbt6/BIiiY+/xB0LDUCx45nzZSCZuVlTf93UiidMfZBFDDsPJO22+Rv5G01gpjuYq2UI/ec7UbKWn",
-	"M5OiwnOtNiMjMyEz0js6IuGUpjTE5xY8/r8FMyEUdTXb8qDQZLEFZACjmvBh19QeIjzv2zX2pyKblsby",
-	"aVEEMkVZoYRkQm9Z1X5SwQFYXv2PGwAD23ve18wrjzBsMq3hhEpRYhHN6EiJPqlYqilCbEKbkpQuScpC",
-	"kUbaTsiHHI/SHvqUAt3pM7YKBrBceczeFMI8MRIH5IMiHjOWQ84XSeIZcwz0q14IUIXVerKaYjWp7IcS",
-	"ZLLV87tH+/7pfu/sqtsbHPmDo5NO7+jsZ0SMTVg6T2OuHjymg8PDQXc8OOkPjrqD0B8cng1Ou4OTswEL",
-	"Byd0cNgdjE8HfX/Q8wf9Qw0s7h6ievdvGVhojHhwFebqclN8YEFXpWyda7cgj1lSu13HP98N+1ra15p6",
-	"8vCIWA94hHUmHRIcjge0N+h0Om4YRRPgVHO4rc2fF8YEUyygR8R4DDq3sS7mdrC2ZGCxL9m2pKfzg5kE",
-	"rRevnjaIKbl9oyGQu4hkLvburev2sXZzh31oDEh7uUgSHflUrMMaxGKT4xiApEVUmm1uKVOBV6T/bEoq",
-	"u4ZhPmo2cRhmCZfoTnySGDa5kXd193vdq+7JoN8fHB52jrq9n1sFyg/+7VUEcB2B5DiEzrbyfere1wls",
-	"BvU1HaRPJ7FtaKUZ+2Jv9Q+pIlDQSPlqC6txiUzciN0qnRhaECmSiA4VMJbwlOkkCJx1yE+pkg+59sGZ",
-	"I0ICGBzkLhDcWPFIW1FXADjjYG9ABJ3H+6GI2AQb5mRGbxg0tOBK31QLodMev2ep0LGumP4TUlDgyIz0",
-	"jA0rTX5GI0bokEM+EEKTmKK9wF6MwITH6gw32KxBKMO1XT7xxUZ8bxTv7SDTJgdaHky1fhsM8qjAF2x7",
-	"Xs+10EFiSQIYZLDXsQjoiRA361nFVIibu0lU51bqtBXJk2tAzOzBIEYLMACP8nQgQ+7OwaHfUf+g+/iC",
-	"SIjXxYDaqaK1QL8BEpnap1wYY7eMZ2SslOgHxhWLmHgyBssytjXk0A1werzYdB/4/nJKM7jIIJOvamyv",
-	"JsqBU+4anpe5HFLnkd3uvt+/6vmDbm/QPeqcHXaBR4JP61rK5PqWpfE4Nto3Xi6KbfQKn2u5j6qXtfwr",
-	"FxmrflesFkoz6s6R0/wpnfyVpbexBrzgQxmdXJceNMIWcqgiitopVbknDo7qjUHPH53O+XwcTvD+Ha+D",
-	"po1w9dF0Q1T2aRvX+JpHSzvoesDezg9r0h/aVQbg8JzjWUHxxjpU28g3FZpxeoctCqpJl8mSrmTRvxmW",
-	"OrfWSOR2Q6lRpms4VUFSM2JNsBb13qdcmSablWGUDVNM855vpR5EeZ2rtNVESPUlKdORVz5BzXR/JylU",
-	"reIdJRPYgPU3okUeu4knQ17IJ+RTxJMhL+QTcifxZMhr8glpEE/UinyCdLLReFK4jr+YRlC2Zozo4LQ7",
-	"ODobHJ8OopPBcTgIo4HfU/+NxoNjOjgbDY6OBn02oONB1NVKQ//f2JhhrBfouP/tdKPfgXWi2S7wZdSw",
-	"TbiI4pTdkeGp87me3xUH9N9eFXvGVp/A6jC303pupzM4TeP5vSo2G7IGUh5Z6k09kZiNjsUYhlQsJfpL",
-	"pywBVWbIY34bZ+h7DUWymHFJ2gF8yTDlROAR8xkSRAZKqdJf0DBkc10Mae+8SOCvTdtF2+jmELMYHV6z",
-	"mqJTTnV16Ne1nON9/2jf7111wQB96He6vcOfLVFitEI+hezgBESTXOTIG/ZamKT9WtuI9Cd9BLX0VvCY",
-	"UoIvB9tsGlTOEHofv3hSLyfK/47MurK4TW5bAIPSKNIJIJAAtSIAjETnyN1O8G7MbuDYUFeIUBRLAHN6",
-	"JOgGZE7TLA7jOc1iPlGLGpAlzcKpWtCATBIxgvChfkBm6jiWHM9W5xbZrFGHHkiDnTImljha217mdKQG",
-	"mu5MalCjyBSMxiNBbuwxT2FUU/FMxypYVVD2S0fCnWbDePUAWFkOP5OpfJsLtHSG7L0pr6ttHHcQz53U",
-	"EJz7D+n9pH4d6PpY9XtkyK2LOSj1VlzO+vBV88USRZHZUgw5ewcJ+Aik7cMQtXa1MXArmpS5nvbeqq61",
-	"GayUqXfPI1PGQ0YAUIxsfDtscfk+3YQqLi8vYIt1A1d0sq1POqOTLR3SBTCtddvvHHb8unXIxq5tCUJb",
-	"Q0Zv5CahQsNh7qA/DXl+ETNz40pmrvdzXYRV4y6nVE5zw2YpE/SQY/rcW5bmiRzr9zZi1rTRDnBnaNer",
-	"g8iQ3YciEek1bDMzF3b1qu+pW7V3eOWfDvzuwO92fN+3nT6/0vCm4vIpsE56KNq6WSCVWi0bgISDNOmy",
-	"aHiTo4SqEJ6un+NdWq08BrwF1RcBVW3PJAe5tNzCwvG+31XCgq/+M9MqwC0wsxy3YmENVYMfG/GCjQDA",
-	"jfl+XFA/F4Svsmcf7k/CaHaV2fC17c2kNjRtLQBt49qsSyVWAXk5rneDkGpOIlC/e9eur4Wfus9bt3GW",
-	"JerbztpomlvnaGxwJl8QyULBoxxlacPOaR0W/qHsAXY4gOsGi129srt5UB/dMpdF44Jrd49tKO+QgIsM",
-	"vWi6+ifW/RQcwNX4ijwnAeZtCoa8VFif4NdEZnGS6MJkDpUKZB1TOnkhp4CxaJWyv93SjKbXhcNkcHCg",
-	"DkkyFTIbHPq+f7CYJ4JGOuASnz/oHozFu2v80JlDei/NANdk1XHwTovzpUJkyPPWj+YAHsxT2BnGqz/V",
-	"G3Q4y3r7fl8x4cPDwdFpxz8FJI66Z2FFxsi/w6Mxo6OI9aLTMPJ7h73uER33o17I2OiEHvdPD8/GYb93",
-	"2vJaWJelNWgd+VG/3/N7hyf0LGInI9Y99PvH/km3f0JZ2OuxPu326fhEDWvKwhuxyK4h49ouveXJhn6B",
-	"vERAm2/tPb2fBEiQNXKHYVnlCKKIyFhRIcFqviQTBdw15gYCRFNG1YsiiscxHjE6nx/cxmwpD9i7eSJS",
-	"VojPMY/Yu840myWdKZ3BEUzZTNya+Wc5Y4NtPlQiRPfwqns66J4O/NNv4MYt+QbrxIWewn2RTvSfB7jY",
-	"B1uvw8e31kqgjIEc4vom5pE+hmWXzKB7pOM+1P/lwZSp05ZHahSRKDXegu1P4uxaTed6p5l1JpAITL0s",
-	"5VS/O4mzvxQvNr0zFTM2x63esrOC2PLPu3RYD/Xs+epCFBlNrvVxuAbsMLAC0K3MIQAZqXI7FDZt/ffG",
-	"VGClvdLpeGwXNnyhrcrl7+CW0F8VvzuMQhavrl4haAPPGXjg5R84W6pPWmVQf4o54/hXmAiJf6Ws+BY8",
-	"e/i7mOnAFcHV519FrJ9J2Lghm1LBZLZMFlpi0y6ppsa3XSoRPvRA5gFqtmnJug65IIngE5aaK3FjWspP",
-	"SDBq7ovt8DkLOX2o3nBb5dV2kjlWaNSCgvoGBYd2gBeM2hq4nXBPIdjF2BHMnzorR1BwDbPVmB8xcBya",
-	"wCP/+sc/9/SagpFgGUu2VQZFJaxsWjYQjF6KPM22BStwOd3zw/VhKx+9ffS2EOpL57JmtHkq5QLW74U6",
-	"Jjr/u/qshg/fxwmTmeAMF83COqgN84g6RKBNJ4zeGjFuKzLcdgoNIbYlH7/NTewlLU/fPpuanisLWjGQ",
-	"Vc9qoxT8UmRNIX5KuAUCL8TcPB0kLHKDF7iot2jY6b+FEDuCuBGM8KSc0CWDst0RXf1ps+x63Dk+OwXZ",
-	"VSz5Lay5ZfzoHnZ7eEABhAH+jpMT6xu9d0Dzal6AgMibcGCtnH0v5lbP9XvN2jYnZ89/fyCxDJ+DvacM",
-	"4yY52+ok3Wdua0OzD6S+Y6o3Dxhgd7h3ipMy0iFD93Yh5URQC49j85SFqs1zQhEiBbvlBs2v8b4UlLT2",
-	"gV2Z6yUm/MBofUyJ6RY/DInWKCldMO0DAbaii45MGGcpzZpiPe9qNJl/+iq7LAtAD559YnJSbnZU5GtS",
-	"3p/qZuSjtsjExb0fi/RGe3zsguuOaoYivdH13LmAsoqS3rJoUEqupAuhxVzGEbOq8hl+b6qs50X8wBhd",
-	"5fxWoD1y2V9aUyoJTVJGoxUZMXUS6Q3jakaYzKz5iY8f18Tx71Z4ZYeyK4+hakqeXIXfuOxfsKRJzG8+",
-	"B2iqyfTsqOdiPOP6p0yUfjjKL8ntrNv3hhpqGOg6aGqcgWsMX60mnbIYl3umTWTvbuNe4zpc7ME5yMZ1",
-	"2c21WaPPXWFHdQJfjz6yaX0D/ijfTe3lHHKK20Dujrsc8gYw0ta4yyFfix2yikm56SilM7YU6Y1OLAqc",
-	"UhfIgtKQULcU0EB4lz2QZMqSOUtltd4zVuvJ2LvMVAz/6Equa8Zi5QJBhoW1t/L68TOahVMSsTChOrvp",
-	"jGabY6iheRdpfe9OIHHhyEZbFuRRyK/Z0l35cMtSeyWnra4jUeSdrVuTuv5mkV3Dq0wzdUHXGnptsiMp",
-	"kkXGID2eyXMDCgmLCL74aRLv2qQtj6AkOj5swDiSZTsBKZtdYU1VqO4tma+b3ebb1VDYSm2cLmeld05X",
-	"tbprNStdt6pcjKM2Sc+mg2KUjQcDUQ4NlTdMItcCFWKIpwAbOU9RCWB25Dcg4X4nwLQvCOraMbq2AjJy",
-	"DLRxX7G23vYqKDKrj141gYTxfjhOdSlQupyI21TWVPx8HCcZhpjN1G2yNKmkdB33GV0RyTDNy1a1RgyO",
-	"bFOpkXzk9TWqSQb6MtBKQJJgIk7dQCdf1AKJu7NeX1vY34LW15HXVquEjADNZ7BiXpFxKy+sbtfXxZwh",
-	"NNuCTRz6ntOOtlwuO5NUG8lCMTPGs7B31DuiJ+OjU8oOT06O/ROf9fth1z8O+6ese/T/yj+f+orT9o6j",
-	"P2N6mRB4Zvmyfk1XM8GjHHyz1riGz9rwmE1WttIbHw0hvQaJ816Day/uIaR2yK2YWsCt1WtEF2hCOzg1",
-	"R4/HWWfIoVgGneUDoNZ9EfACNNoOqhMLvOLYregsqcej4u7nFWm1L8uhbfb3/aOrXnfQ9wf9s073CIJJ",
-	"yms2FkLTw1FOD4/ezVkaK55NFc+Fs2RHlKIwNz0azVs6qSxWkYQluk5EeFMNIDVyoENd7e/7J4AxOxn0",
-	"Tzv94+OfG8RDRTnuwOZy2HDb4OhAd4fscUU4YLA5sCmPZvVPBodHndOT/s/FibljUOsd9e1GfXbH2EOr",
-	"e9dt+VQnnnKtrNIPyYhlS2bbWtUSQ31oneSKLpT6lumLOc95VQULWRnYylnTijxaJt9VHTdUSt/mgoM1",
-	"ZOJCx20S0fmMxuBkxS62kD3zRkvZ41xL+KIpEWWuORbapbGzKXXRzkPZaBKz6xn3IaHRWCx4tHH466xh",
-	"L5vL0l4Y1Gu9eAEpIO6OesM9r6UBFpOy3gcfu9sX+MVWCvy7Gk/L062+3b4Or+tEaB0CunAtjJGtmisy",
-	"k3YxCyimjqXVdYWSNGLpXocEwDUBWyaw2GyuVw65aWjEEsEnUFVbr+o5cVZ3rkHUxiI1NphzxBtc6/Bh",
-	"9CaTAqmG30MGcZ1fOxdYhny0iJNsX0koKQ1vWHqOxZNYKnWcESlD3iyJ1eQDYikEzZbivNVntUTIDiRd",
-	"SSIFaU9Y5unseh7Bu8CDOTjuuDScxoAr0jeJSy6yGa9xLuphGBGpn/9Q8jFWSwBoWHTlMjjc98/2D/2r",
-	"7uGgfzzwe8ZgC89pPMVhvVZAkeHVgRRS082BMr7XMqih60xcKwnXPbt66Wys56HBOTpstpq5H2eVUJld",
-	"gyyn7tNNc2vK7I9tVeuJ57n3t68kXnolZ0HbyTRNgy6f1CL5UGW4JWHmsFbFfEtpBvexKso0Da0BN1U7",
-	"siBewOjcRrjGGa2T1q2Z1QT10uHJ6argpo7SMduWdS9eKOduqxRBQJIq8ZvWoDU6PeqfjLpReHhy0utG",
-	"/tHp6Vk0OuqNaW/s91rNZQx0cpNa4QLduUbYWedsEmc2KG2w4ZBJtSPFwc3o5FpxfzC95undo1hSIHO9",
-	"Bm9dFOBv2I41K1quk+As2F2wTmfR6R1tpIXach9G0m1Kr3xKlOQakNumii5FPjhOGJhrC/zWXQzAm6td",
-	"1y/6TRMGS4qWUNC8JU1LORtxzb1+yWw22eIX+UEvfVtYcNXZ2C0fwDblZepX1g6EcJfaNM64kxqra1i0",
-	"QjxWf+G6kAOil0qLRcVPQWdtHbItjX+WIcR5m9SzZ1vi4ybBkFTlQrfZOL+utgaiNroqnFfLxvUu6PCg",
-	"vNrrXQzNqTEBxLKmwk/P37K8T/2Ryj3n8jbAT0obSNkEJGuiXwK+ZHHj85o2QKiRzZdTUZHPSZx5RHDi",
-	"EL9BWq841EuF6O+5YFDtEq5tsbqUq7xo8Km8yL66PzRkmcK7fH1YeUYnkrQzMY9DWTbXN8RwF4XJ77FU",
-	"0vZut+3Wzb1mO9aaQ/xqyTNXuXGtZbZSoebSitOTV6UXx1VWLEjuJ3Qx71zzd3Ga2q3UeItU1qUm0TgO",
-	"QgUGUrvbGs9ZSaaxb4iKh9Oi7rIsUOVLa+wdWzlBozgtJ0CoCIlrnRvdrz7QL+oD1RsLpvcmuJu5LpEA",
-	"jWHSZd9DbZhqKjn0tTXu2lge0DxeQq/V9rXchhOJbPvNJimFyJhMlHJ5aOpzb2IxqA874MPWx0M4rYg2",
-	"yivv1CtPcc2uGEfGdr4vTJ1X859uTpW5W87L3zK35R2SUG6RGtLtD8et+k2TL27lai7kDpO6szEprdt+",
-	"2dvv+vvd3lX3ZOD3B/2TPIXD5py03Ro94G8NFKCtg/ae41cVPKsjG21tG/HrRuMIetjKR+muFcYgEakp",
-	"d/jmakN+4tamXLVVXSKeTHRmYfBMCo71PXVEUqXKz7kpXgvJaEQo8+K5WFgpzhoS7K855OUB/U39iuX2",
-	"rp5fklBNBJ7WKo+652M+KQZcLvnUEKlQ5RqbFwFecS9CQyeNfGdzZ/Bqnnhml04rHGxzVzqYc8vmK6xr",
-	"c/MQbiq32hQHa9zcPhS2q/SxbgJOHeTKNPjm9XPSVseXiJSAwxwy7K2yqSIxlkimEROSBP1ej5TwtE85",
-	"VIAmizTBYowGUFu4Qps4wyanaBMU0FV1db003FQodkAAefxAkgBmlEdWmHzohGLhWQClYPVZMTaeYFma",
-	"5i+t/xWLtN5V189BIn8ir7AgYCh4RsOMrNQb5Uq0mSAxV7eDZCQGo/T2ims5+dhX4JeVQWRr6Nc2+lF/",
-	"V/DXmB4ejU7DqMfC3smp3zs+PDo5OT47Ou2N6dHx4Zbgr1JxtnW+pFI1r82wL+tx67JeAzsoW1oKGx+V",
-	"AEVM6bIckQMIS/ZuLqRJeCgilgy52hKxsMNyBjp3jRvS0Na1FJRStgcAhyHXGE79S15i4W5ArPt0WnZ/",
-	"U6elC22/q7n6At/6hBDL3wxnX2yDi3bFkqtOAR+FTKJGa9p31tbGXG3d2bMzR26ZoL/JjN5ACo5y8xzk",
-	"B8w0mA+wuNUk2JBNWKFlHsD8hetqjTZEnmJEEU5Vn8a8X8+csS2X4pOTbn3WyIjNEQw5Ja0LKtVBo2Wb",
-	"qj50TTvtmNkaYad6KBszOhriwN513Eye1JEugSFLlsY0id8jBLamLDnFxVdUkZQzGoe0gxy7AzM0F9+/",
-	"/vHPYO9T3NC7SYSvWAq1xwXfZB7VV7+2V7nv/KoNbKc4EdCkm95ttq9uNMTtEB+h7cTuyMLto2VK9Uly",
-	"RplHUmAQOd/XqVS3ieR3LM8uuPLt5lUzgFczEWgfXFzOBeswk2+YT4PhSk9uezvjGzhAzoR4+XEbxwnz",
-	"CIZpZwIRv+NUzMgLXVq8KrYmSnqIbsBqdh3PAKWqrUP6jdag9adfopu37fwEHx9HozDqdVl4FPX6LDpm",
-	"tNc76p4c+2en0VFvdBDddOZ8spdnpdr1TUc0YNIUN29SXJC2xnvAJFCaV6KjkjfZu4xxder33MJDPnOn",
-	"nTRfh9q18gtNsrftRZrsAdCfjeN35moN/hQQe0DuIrxOz1++WujbkyxMWdkJmE9a+/zUjidUifkVhvVA",
-	"kiUbKf19M0BaLbEBmecrYk1/I2XuGuNcJmv3aa0Q9qaSCkgOIjWR6pkQQ57QdMJ+19HNDf7hT5FjNNza",
-	"97q+1/PfWoe+Xvzaa73bV8/v31JQECXmKYd+Wl7rqe6j5bVeoaf3bTHmn+JsenE3Nu0Kzyvfz1s0Yt/o",
-	"NU5r/baLkb6wBBT2oaIp0oacYaZwsPbH1oJR1oKeUYP7owGXR2k8mWYj8e5gvpjPmQ1YPv6CgOVX0Hkj",
-	"TvlbM0pyQEqPfk58cj8fXd59c7TVyHrkk0Ku7gWnrAc1N0vlBgZX9149WD6sv5U0vAUs+bOhjBtOxFbo",
-	"Yr2OdwIVO3bDASZWXNqkSXQWjpZTdRvq5E4Y82Je+FYtIEsJvjQCPVDXVqAZraZULMqqQ1AU/KpaIk/A",
-	"H5GSKzopvqjrkzpHsMMIYlIBu9J6lTL+bpOb3ST6/VAzmRciTdVkPmuKBrvgBGofUV0YAVQlePbcyCfb",
-	"pH60TFJ2Xtva1a8WGxN6GYdQAxpygyserlTHapbT4taXxZUb1hnPaCWLdSVWb65LUsoduyn+y16snEo8",
-	"TUg4ywqFFFtpVzEpuiwNvYIKsRanICP3orjE5Nd0iVnYnHlb4oxgE8YIoz/h+2VTjGTJGKVTyySOMVtj",
-	"pbzqKeJ5VJeFNF5obFSnx8niGSPvBWdD3g6wWF1v3+9e9bqDo+PBIdSH+MbvDnzfWMor5xUTVzZvs36g",
-	"0fyKv7PoOtK5+3VenEFLfbGvxlcjbiWmTsR+w7HO7rexdZMrnmmcn8uwfPnkYr/rPLMWj3GAqVPGFRk6",
-	"+VaDq0/PzghM0MTTh9JtziyOhdVXdYvKW+qVKaC2B7U1qi+s85ww8H66Tgky2BQfgKSEMk9790idg5jJ",
-	"wUA3UBPGK63N6PuYT0xrHfKTWGo4kClZ0+34rpI1FX+FIxnuziVtygLlmlXZGhfTiIEpuNhBRifyYGAG",
-	"caBXwgGLWeuheW1vh0dmLhtT42qvXZ7NazIXzSxVM1AXfZjXgr3zNfxRsUbtEJ7FSRJjKQ1ZVfFKXLAV",
-	"2XUB5HzKUvWWXCRZzCcxD3Wy9BJrbEiJ66jfc7bf86+63cGRP+j1kD8fYgJ+CMFn0enZGe2N+6Mjf9Q/",
-	"PPHHjDF61j8+OT7ye6N+7/D0MDzpH5cKC7xm84SGjEjK4yx+z3DGTIZ0zojgIQPWL6ciRXnC7sUqgLqx",
-	"GYc971MvkLLD0WHmRRJQW9xBJPVdb4T7Y+XFQrpGfPnkAlL2pjIj3S4JpzSlYVZGxzqyW9cb0kPIG0ti",
-	"zkj71LeaRA7xr3/8U9vQdLLdbEo56fr+3papvPIJFRVY198Stn9sXUaD4pzumvjJYgwOrMrvVeq430se",
-	"sR8L6dIiGI9iPoGM9gvO9Z9yAfq2+nNM44RFqGiElIcMPoELQXHJRLHMjGD76saBOnhgf1cklbIxaX/3",
-	"FKGRUn8FgJ9Iv8MkoUl8w84JJdiXxlHSJBFLRIir7wlI0xKttXp8mMNHM/Xv4sHgEpoMSMTS+Bbk4/Ni",
-	"BoUfx3D2oKMLYoRxZzXDILAY0WnnJJA38XzueBHK+VHy3VMyj+cMDtNokREuzCq0g1/CmKjX3wZgouaC",
-	"/CpGeZxXysZ757UsnFbjnMVKUdzd21mS12oiWFWA00SxlSVUjw4YOSQPg56kp+9MtbHfPc0XYM09i+dX",
-	"CWT6WD+Mx+M6Yf7AmWJPfKJN/WhCWHuPq4bqVtfrmYjU3Lq+f9zvK9Ww9o3OmXqt+sltPREMq7W/v0/o",
-	"QSTCA7S1HRx1+vuZ2D/u+J1ZNOTffPMNGa35/S9/IfsnXe+YfHPS9U7JX/4y5EQuIkH2F6Do7T8howWP",
-	"EkbYOxaSlN4wMosnKc3Y9Q1bSfL64unzy+tHL//253kqogXUHRjyb9BvwJblQasvDISoYUgtryWSaIun",
-	"UqZOcWlV6re2XkvnrSMiRlAP94gIM5qQdjDUqz5sBeckGLb8YcvAQjhbwk7vbRdrvqlnUPztjq2u8iS5",
-	"W3dXJhGXVzDSZFyP/c03yRlJke+YC5OUb5TTPmPvz8bwiLwtq0/PbGC+nnoe1qgrHVWWoumudpYQvbCC",
-	"7gGQ7D7HV3RSz+SVi/YVGftXMa0WHyrL0yUIZOW+Lyphnl75/UG/N+iDJL3vn6AkXb3Tt37BGmC9kmbV",
-	"XFCujglyde/47IiNx6OjU/+E9nrj8WHUPTyNjs4Ox9Hp0XGv32fdoyN2UpLenyppmyaaS6KVxpIjfmn1",
-	"aH90cnp22D88OYpOxkeHpydHveOz8Tjqj/tH4+j0kJ722YiBP69SZKusCCuqaFLNt1am65nUil3eTrbL",
-	"zWgN0A68LtTtCvh3EYMEkZUv3zgrfiGUIwbuJuZQJwjJeiuQSqNhGILf0DIcC16YhUlb3aQJlZlifiBI",
-	"6IJrhXiADCuJJ9NsydT/1Uy2YlmNmpK1c9uK0PiCe5EdhhisqIwO7p3hMFpTKIxQmiqKgTcynZSxH0YN",
-	"Cb7AOppqV4TFhxD1o/5q4EZ5ozWmBCf1uNc7C/uH9IR1j8dheMLOjsZnvcPxaRTRaHTaO+1GZ+FxeIx1",
-	"+NSg/b7vA7PQx4FKiUq+nlSWMtaUTs2BTB1pXAeooKSthOPRTESLRCl8uHZulIv7Av1BXZggVyvxZJnG",
-	"YBLJBiTAcQcANFB3uP7r5OgI/urlvx7DX42JMNYoMjX1RK1FoCaVb9OeR4JRIkbwrUF3yNVsJJI4BHzT",
-	"HuoqaNUpLcieXa8dltlrqbYKInu7S8ZqjeGEdWyiSaSyC/T9N+Srz9MIBh+Ghu4hUuZf//jnsPURdYg8",
-	"7KQUS2NyBj4WCx6pZw3GaMFvuFhykooFGjy2KyFuUh1uKh5upd+HyuGXl0+esZXz2F1ePiE3bNVYZbZq",
-	"2urv+6dQ5aI/6J8MDs86/qlvJem8Ud20pJzup5KSi4uLi28PX76n33VXYe8RfPzrjxcXF08fXcSvfnp3",
-	"/NOLfjJ98pJF34+/nb/668tX859PVs8W30Scdy//yn6dZP2js+Ob4//99f3338+nT3pXb94tn71/Fz57",
-	"+OwZe7+8mY/5u1c3ly9uFo/k/PvX2QH9+eezJf3mmx/ikx9v0tN5OnkS9qX46fjlm2T88P389udnvSdH",
-	"j07Yj/SSvTq8vFh+P/vx2ZvHT76Lopf0lf/8m+mLk/fTxy/f//r4dk5fTP669P9sGc8QUqOW7LOnGr1x",
-	"bdkPc8bVns3zcYDBaL3RaYtDYwxCqtONWUuRnn6Ks6kp477dVaXpsG7pWchd45seL5Kk4coDGIfBfd6w",
-	"VeW2jtg8ESv1Q/32q+GT1bi20cCLg5Tr4Hk41NqUt/7Zvn945Z8Mev1Bv9857p18ztPU7R39rk7TJawM",
-	"rFvvSLt0myrafUIwVt8ZjLVNsf7i+zxN2Joy/oKP43TWuL9+t3N8UoDBtnlukYKGIOMJv445PI8jXqNh",
-	"FXXjrWp4PShcxLTwhCWDY3mtS+jrBwH9Ve+rKCnfatk15EuqR0mTq1aI7/p5RfiWK9atqPzeswq9q0ez",
-	"pbgeUyVb1PA+9xIgV6nz3mp9VDzgckpTpiGLdw1wBxSTw0W3YyoOR/4NMmFK4rtTrGaHXPCVjiRC2KsJ",
-	"Be77Z0bIhnA+cpuX/NrDjO193/eIFATjYHNUw2JGpixlJVZ36G9KEVKf9tOH5ToOmcDop3IVpDiblnrq",
-	"bwwC2iVHyCVkM38ixM0Vk9krrEjrHq5E3hUY5Ame6UDX9ITY0+D7R1fE5DKIo4BIxrWdXa/6wJTKy6ZM",
-	"MtyRqt8SGszL2Jd6K9SU14vRKocwGuagG/kL2tGn/6cZBD6kX7wUMyY4KzJGp9hSqepzPSW4NaYiWXRl",
-	"cG/XqBiV+xMXIVCzcKsmpYk1ve6a77rm1g9Gr0wDbksb/tyvpo3zWFdhzbzdDbYIbbN2oBriVsJCWTMt",
-	"r6KL/Au5tDa4N1ff1T3sngVIXKYiYzr8rIATYKUByOvfPRocdgdH3Y5/2v35Lk5eOo/VU50rfDT/aT+e",
-	"Kc4HiHSd9RzSzIOUkNBRSiOR7kfsNv9wIFl6y9ID3SIsrs7L4DKMossr04kb6pYI/SqaIO5FJzBmXHzN",
-	"uVLrTUxfcuVAbFhIV9aGn4z/zCzekmqbmnremNjASWme0HDyUpghZ7coS//OVyJPMFkcgGPWHVGfHZ+F",
-	"PXpGjyM/OqLHh6ND2o+OjsPWfcXVVvFKMJB1Ia4Whdk76OQKuDOAMZZGHCqTuYap1g4ORDd4hIKFF1Nl",
-	"otVXTqlbZ12TohOH8UBisk7n67c0jRUpSNdoplRCxKuOUQcHnhIy8CPevR6ZUymL1GfGNS5J3jRp61iS",
-	"AeZoCTC7SoNQ5Xdqm4NoV5zpmvXWFYLd3teF1E7XjVzJFBp2MKcmy0NpFWkUxapjmrwqvbw+CTPsWLFk",
-	"kEnGs0/0+njhBusz3GjF6FyL9waIHEIwtpPc35QqDAXnUIFLzHHKHmZ5BaFUTYEIzqR2fe+IvruyBHnr",
-	"l7WGWHdIeElM3kE6gTQfVtR38/v3F6MP9k/QArGcp+oX2dfAlO1YckvVKGo5oam0dKwaxKJ1NIC5c+5C",
-	"CQda2zoYaPi5Q5f77Nl01i1flefMFjLDREj4GFxPHllO43BaTvj0y7ClFbiYh8kiwioqABiKZTZsvQ00",
-	"codEcVTWtvxPTe9jdmcn7bqKjd3llGLNL42yrWeWbos8NjDYI5yxSBsQIWZHNmSe25BreVPCe6wFjHm+",
-	"8BnnMVzLTy6nIs3TG23kKNukfr9L9vZNiYTOYUllbU13YFmWO1C1uFNS8UDdKgGZMcqla/d7PoDo1C2u",
-	"H/LPSTzhIjVVg9zJyIHMOuTlurmty1Fek5LhHFs4vGzK4hRSwOs88TCMBCLGlTC8EhxCmElIOZGMVZMc",
-	"OPJ/33tG8XvMq7054fV6NrIrmy9Z6r4y+s/J6CEb3dYbo7bg0wUxbdau2TAkJgiBn92nBJwCLi6k8yaN",
-	"YjFJ6Xy6crKhuh/BOQR1ZvGxtdmcGqxdr9J4RtMVgZ/PwW4LnMqAYyAN1hRytzkHWS7nV0niZcoKvnn6",
-	"8FynxjCl+AJTuUDmmfXg+weSaM/CClS8SLHEBpdk4Zuo9vw4oRNplTmUeYlD9+IUTolqS8/hl6fue7Dw",
-	"XqzZZPPQDrL5w1jOE7ruhqJSLnXZ1eoxwF/W2QtzT0p9shB7OC6Sh+VLWFCZO2F3c93GnArMI/oqR3oo",
-	"6Oc+KEK7hWrSjfqaPH3oNhIYD1FtD/EHQkPAo7uzuORuI9fZxInufKZKTqTa9Y4/Nud1aeCcf9OKrtvk",
-	"AneB27vvaC8RNNJ35eM4aYhOU0cgmC2SLJ7TNDsYi3S2H9GMBnmcuMvRpfPfOG5NA35tyAOUCZ0wpmTZ",
-	"G8WcQuDuNvOS95UXVfP9zUHpd8R45K7WDzvxsl2SKtqsbeM8Go7dLv01nsJdGll7cLZvqCKalMye+drj",
-	"7W4tlFkGaweKaZXHtlUYhsl0iticeSoUmXdciUvXO6h1QinVnEE5dA/C6LTz65xNKsiFeujh0X7vEMo6",
-	"+4OjU5NjJE8sX3X57+zbX+vHt133n8s/j8ceD/JOZ/+SjpkrzGzHsnzVZIkI/7uHCn1N5li9zIWfNV/v",
-	"USLCGyhXk0R0fm0+vnUfNPcUXyGZqhl6pF7HaKGTmJndbK5b5Aw5zHRwk100xwxl6zMF0qBReiUDyKtS",
-	"ZJQSo93pEnJ8QwDBZzhwv0ne5hzmthOROwjcpZU4aj86sE7O56rIJxfJlqFQ247fujLfOvKuudBQ99T0",
-	"NqrWRoXGUaHBQlxZgaLrBppXhHckt6nhs+5p9nUlw1Gnzdrvitj8lMCPbi3DBeDaGA5VnWiFoMx+WaOq",
-	"02VtWk4CKu2RQ4F3ngvnrCxa2ImxlcoFSLDlxdlnFho+He7Yc8Edm4SPbYUU1wHX8MjD/V7/qns46PYG",
-	"3aO8mM6OIMhuBQP5oWQLgWY6soAwau1YIwFgEzdDJovx1ud3H0DKrZGU3d8eSVncYT+kuaq2VbLRAuLt",
-	"bXPl1Y4XIu8KY+KAUBKYRvMwjNLR88wj5meQNqBaShsG7REZ85CVW4oloYkU+bsYOa3+fB7L7GnGZp9p",
-	"0lqRXTfzgKgbZ5epQ6OfMn9swFoEMUG1dldkfz3XKDqb19Vw1erXxaunjQiRWnJnu9Et2LbpRuf28qyQ",
-	"e2xKF5JtF9sQeMZqIhmkX6xHwddTjX4RaHp3v3d21esO/JNB96zT7zdB093PNfPqk33/5Eo9DLzv8Kx3",
-	"F1592FsHWLeylW47gLsw3xLJtc5uxN/nk7NTdjFlf53ffiuPsmefBHb/3bBo0IwdiCmrWASoWWYUFQJ2",
-	"LZ57wDUg8R2t6bYRd/0Rt5IFwp8uR9XfcvgJBM2tgz19dFQnEhFLHkgCcX9yAImpa6WlyFxJe1mWxqNF",
-	"xkgb0WZY6YPJDFgum41YFLGIGKqvMgpgC7+0YsiUDVmASHtG38WzxQwqZB8dWUmD9iBO3DFXNCq7tluy",
-	"cJFqzFsO3nIgy0wbLkyZjlorAJBXjy6vrv928frpxbfPH1133ag9bcquvNXdOcUKhq9he29daDKYYpyt",
-	"LoE9woh16uwrdcqfMOr0iFjXS4XRQ66dCoOHENfiAsBy1aqZKTZf5EZ+/fRvF1eP9q9+ePboZbEydB5j",
-	"nFxpbD8uWLrafmgeJuP5P/UWmRtXaz4U+L4YSZnX1Uaili7m4wbfqEaAq4v39tCChH/3iJx2Tjpn6KKO",
-	"oBh6ClDbhM0Y167u5xpQ2xnyq2ksoZiaomFF0uDfFos0RNBbusimA8vpDTHUEVjZJoyzFJK7wo7E2ZCD",
-	"YUg1B74FJbrIRZwxAnlGtUWJRCJc6LFYaZLgJ0XW6Acc8iH/r/8iF4tsCvFjFPO8PCo/Rti7kM2zGjUg",
-	"AgbDaweAL9VoDWu3hlxnEw1KOxFU94/oLEVBiXQCgpTVGfIXsZRQD1nHGHsIu9WmQUMp0PiABH2/Syph",
-	"zeqrNxxNafF7BnHLZgEuF5EY8ouK+Ig178MMrXCWwyxPzB7IRSRcc8FcqMHlm4c/mDmQNtUiVqSGbhj3",
-	"XodcQGES6JpMWCaHPOj7h/XxH5LHIh3FUaSm+GIhoZASvpYJQM6q4UA8dhuy/XA6i/lkyAVnkLEVhFrM",
-	"b6VoSOOB4EDFXJG0GkwRxQ2jzQfUrw+oT14K15wU1x8QtK+Wf0Erazl4fMj/9Y//r8jajFwZyJ9hGhSE",
-	"079+dPHwxSMip2KpiC6Kx2OmJDWyFGkU88leTs1lw4PgyWrIfzDELCE/JItI8A6XfF89MCAIqEKUCdm4",
-	"/jjuTBh1YoTV4SraB+Yh0pineYEKoak+rGpuMN8hD2hxCJWYqkXCPwUkpRxT6BUzxEA63XzR8JD/wItj",
-	"a88UnpH7kJ5oHwEuesoewGTGajN0mjDkS8hmzCgzR1Ei3X2c5U+ZG8sa0oDQIdclbJZTkZcAq0C7gMxA",
-	"3+j7fY8YEJh5GrimosO+f4hJhQ1qhhNKZsgarAOIDflmvV5ZK3Qh8fjm6Q8gqYDi8Z69RarnUChSNjnn",
-	"8JDj/awUS8V8hxxIth3Q+TzR7PPg3f5yudwHJ/MiTbD6hk5l5/JBY4FAKCiCzXk5RHjGsqmIOiTo/CoV",
-	"w1WDUkd+Pmc8Qiy/emxOs6niImYt40g/OeR8MWNpHBru+ub18309IISPQl79/+491q8GxYpNYq5vg+fg",
-	"jcjojWLidMKCopZrdw/hp3OWXld+6vkemdF3pOv75wRqn6RDrqVDoH81i4jQTD0BLOiZ4lY0jUkUR3tW",
-	"MGHBbpGRqsPyPOY3AWkH85TdKkWUs3cZ5A1U50T9oVSowCPU8nPJPY8Ef9+/EhlNAm/Izd/7r5QgG8CP",
-	"r1gKH/Wn/K+X7F2GH3HCf99/lbJb/GbI2wwcunX3WH5iUf4m7VKSe/ZO0fVIREokHvJ9xXb8OtvxSftb",
-	"GuXxQ2Q4HLaQtyq5Gzmq+g5OSl7aVmcF0GdjyInjdJ47evxgGh/HLIl0663BL+brmZyYL99+zLvBbIeq",
-	"Fwvy3kZwnjqaVEP8tKtxmSoZX8liaoX2d7mv97djzhrUQ0nKqBTcU0ML1r1EyL6+sfANM8mPAYHraSkI",
-	"HBZpcXUSUTk1Y2q4HzPkrXgrq7s33Q+pZGS8p+glZcB+EyEU/1SjDUUK67iYa1jSOOZRcN7YA475teHa",
-	"jvtV96MkR4JMXB1+kV3DwP4UnJORUEuVAiQZ0v0pIlFyjCUowhyPzH6jgABBF3qdkVep2yASDLGZU3rL",
-	"Bmbh7ewxRzDACxRFcIi6mnEAXxYik8k/o3pDboAEc1HJNTPI12dNlhozi7PqOuIaZuxdZu26mqiSsZM4",
-	"zCR2ihOOI0SF5RXZ+AIqshUI1S1oAQiySCMKm6wYnzG86bF265TePSQ69Ik8QijalRDkueKwZrc5UBI+",
-	"AxdULFV3yIUxvW5Z16Bz0jbqirrgYSbnxR3JJzF/l4ewqLbUMMymPbl68Zwo9q/3hjx89PzR1aNiQXq+",
-	"b7aY4A1noXMVh8z9eHg3LIsaWaUg3GzKZgPVnDv2VnHiN1ffeaVQ3r0OQXUGS2PjjTKlkgTfCZ4xnu1f",
-	"reZsQOwbHG5bLDiQxCHj0rYGvXh6ZSWhaZllAy5RVhjbJXVxTynwLJWoXoL+2NLVcOg8bg1ahx2/c6ij",
-	"nUGB10E7kFyBObOLrUgiJhMW7ccorYP4XtZhQLBCvU+XSbQt4NmU6dLEoKWtYPntGoPGSGLMotALvhDo",
-	"9AnQhsYG2U3NWMqSlQHywz4HktE0nAbkhjF8zLyBVcswCizFcwbFx2OOj6nD2RlyLZcouRllEc8SPnSN",
-	"iJxrPY0ASCqz73EdITGhFvDAZF9ezmeMzbcbjlLg1XhKEeFjIUZQRtVlhsB5t7wWegSc5j23C6EY8sGr",
-	"dTmy7OdYio++9Vopk3PBJVqEer6PCQ+B8MEaWKF69V0xxK0c+1gVqubV/+iMnCxg4VqWU60rYa6pF/3Y",
-	"ATzz0WtZotimV/6untRr1vr7dq9Yj2tJcPMrZrXhLSMVbn4tZbfFeyCIbnwHnypeQMl1u9fwUdiWvt9t",
-	"eicnlwNb9GrBS4ebX8qlKXyjv/mNlyKD+xmNmIvZjKYrfWo1sWAWT5lnPJFg/50LVwTxG6nuG6M5lkIR",
-	"SDuoupyC8wpIYch11pIZXYEppGCUwEa3kjw75EoxRF0Xj4yYUiNlKd8NBla1S/lwjnxUFtS1qPVpD4Na",
-	"YklEGrEUDYRBaQaEYsQRaff9Q6XfQEwg6u6BYltKSdpRqyjsNHWtYs8DyxYnkt5qswBG25I8IwImuQkh",
-	"9ShU+oYn21SH6CLmXq20Lg9Lbxgno5W2I6oHoAWlYhfypc6PbrkBPEKHvIjUsrIKle+/lCkOG2Y68haW",
-	"U3W0B4YPtVI6LlctUy6l/M//IF/+n//J06ZORQKqzOvFaAWpR3nEAMArxmjtQz8JROPnFyNZyAW1Uw7p",
-	"zJmDIa9qI48xDX0mYMX0Mn4YqDX4M27HL2o/IA28XrsRU2uuFlD98vajFnKvChUUEP+QxQiu33rMn1bX",
-	"8xLTMZcZ5VCZ22jyOJLiVdct+x0QpSkQqInKgPG3vm/WXTNWD9Cu4hcbrS6f0nzJA6MBZZXbtHtvs9OX",
-	"qPvS5GxpYtqBrfr31u23NHpt7ZWj/4vcuqbDjSGsWDOW+2Iq50PeaCCodtNsnyjKKKBpYu/clP0HfW3I",
-	"KzxpQLY6glrBXoxWeaKN4rQX+qJHWGfS+WzHGjLKAktSq4WuD6XZ2ZqoGhZoOXFGwoTGMzjVI72EhWJs",
-	"OBo0kGvrM5qFUxKxMKE6TcGMZrA96sB/othwL9Sap4l1HxNtZTY249LtP1hv/EGLkSJtdOhAEh+4k3LP",
-	"zIYWNjhkOncQiDyl629+QSdzuxICbAAVQQr5mjkIDlnKazm9A0XeUJM64kMcfUSJK2EZW58HBAQcjWAv",
-	"SVgd8hpyjVvykL5ykwQt/Hm8X7sIF88j5QE7oG6yioWh5/uFldjUWUBb2qAkeeU2b5KKJfgm4cAoLZek",
-	"LFukHOLjKRZsDx4q4UGsgDtfsvQ2DlmQP+eh5hvhMyxCwERR8r0ojehpQ1HwPQpt+LXrHn0IYy/u0U9Q",
-	"3tadJOwmWnvrmGU0S4fL2fkDcYKQcqI4qkVro0XOLfNctsSBHPw98YvPvWJvtCFVi90iBfdbVlpHtWBq",
-	"KV2z6hOgo7Kt9dxOB16sUupu4D7cyJ0K50MaX8P5PnrbmtXyhBRlahrkljKPUD7kVewpqo9oMLftY/AT",
-	"UIpBCGIvY5EqfSTPOFQ8HZnG7MwY6rOd8eiBxT1LyqtHkviG2RuiG17v23fsKmoRppNAByqhddF4H+0h",
-	"mVxIyPh0EaYhj+IIjuA4TjIwSLOZOj3Ad7PyTY6Wwxqf/J5ln51JWmNea87C/cH7Kw9X/2Q+ubuh5Suf",
-	"uBOf+J5luZ5goZ5xGxuMT2Uz8gZzLMz66cNXNJuCSXa+yO4oPeXWePi6YgJSgtEFsaAWDdcfiCK6WYBK",
-	"bIs50pdewYXMZpM483ZnI+iVsTAbMk+Kcr4279VF7m2upVeTn+7QdutxH4bglsH3GnQ1eL3jSKw05GrA",
-	"sii612ihAm0OLVntMZTw09KE3AOlT/v2XKxWrd9M2AmVjJuPsyW2OXDMqjpYnKGB8BkXpwaNYZwEIhxo",
-	"yorcHHBupvEEcvlYhiJcEvDwKYlShBLwW7i9QRxBmh6NUTnHW8pyVRHGI6iRZEx1iRQkE+KmJNID+sVx",
-	"RVjJ8j6TSaqakvGeTVL15j9+/G2vu5mI4nFsdIJ1956/+QorbE9fVYqvKsXvVVS4FyPMC3VuVutUkYqd",
-	"xaRu28H133Tlt5WqgKB9KxusEhbwAi5c/dZVwjHYA+7UgUFqAInPtQMeHClDrhQA0uZCIwMPCme8R7gw",
-	"T6sLWnsj0XzziIZTCOIzWHgchRJtrHC9XBoL7JRsgU71pnEL4G6Dq+UB0c54jNxDoHAA8VkatVfEgAXn",
-	"RONudTonMz+dTw50krVwghd6h76Yix073MnRXpTW+KqO/FHUEfB80+r+fRY9xOlC30oROSe0SdPQx3KN",
-	"qrGlG30bZ7hmcTuoHtqBXYDZIb1p7j43mTKRX5TYzpDfsycdV0tL+5DWstL0T+AEs1EC4Ala8ER9gdVq",
-	"ur5Her435Ie+R/q+orYjH9vmYIF+F8ss5hNDSNN4jhOpgSAvtEYDb0jj+FE6ZbEqoJ+ADV1xd6D9GY0Q",
-	"wwrl0rX7/EgtiuLc2OuQJ0LcKIlxrO09pug6jSISqjMzouENARj13nkeOWW0umblEtJOVnXLGtO+iCKb",
-	"hX4ebaDcyedQCJw9fHk3tbmImp3VuOtfVYGvqsBnu6YLnlRiR+4W6lzit9Il/LMvRaULkxNYs3XqkvTr",
-	"063fAp+gBHmtfq/3pSZcQtPpU6hvR2JfjvU5u+/ZqmB2EUXFImbivlzqeZbuD5qiP93J/gWksyFvY8Ro",
-	"sSShWCSoQyWM3jILe5OKxQRd8xevnt7Nf19ILw8kiWhGR1SyIU/FkmgfftnHjndU7mknF4WOnIdtGNlk",
-	"o5CRn2OyT/QmDYrkgdexNiqXmlXHzMYP4d+WQIiLqFbQxDbERYl2zMKyd47fhmBk0/dKxGZzoQ6TS9BB",
-	"cEVV1vm8IIL14oDZzNIGfoUSfL3sd7nsM+s+sw9Z0239eY7rud4TE1ObiyDNwxj/fuwKyBqKCUNc81pw",
-	"xCdYF7z1dVD1EIqECHkSBLO2cWSVGutvXt9SKE5Px+DospE6BEfvVquqLzlicorKEJ/krv23tZLc3S5i",
-	"v9kYXWBdFs2jzgtOaEgvZjCoJJbIPa4u7mGsJEUoQ+4pVeSIY+Q2wNYlThL07ZaM2CW/dJRLGFC7pAiE",
-	"pKmG69aTKuVxrwGgdv+kpqKDLeFhMK4H+vGALFM6n7N0b0CCzZVRNvhKP6uNxF3A7PP5TXe1lPhf0lKi",
-	"uWDu5VDUZyshX+0nX0Wq34lItQWz/cNJR78Powam8oGCYTpH3zbmDW09L+6ZwfoLxdvqYqiGDgDeKtfj",
-	"89vNHsknWz9yoN3n9HTb0lqOWdLhBcUXWEiusEMY9K00rmI0LehqM/JxzCOWBiSEUHFMTeA0sqE4B0W/",
-	"MFJwVorB96ogP7M/VmkwjR4WnEktIuUYYYDGtbVPyGILcVFoai+fKzwM4mfxlDVmkCYfAyhXeihBwquW",
-	"G59KvcQFCDjPYIVw3uv8FyWP0DScxrcsCjwbGKc+6VQAHgmgo+vRSomSJujQ9tUrkVOKNLOyCwWKSOCH",
-	"WhaADgrEMk4Yz5IVGbMkQfeSDnHMQx51yuCc8eTjgARu2KVGX5cGT8QikzGCBEg2TRnTRmjwhcVZ4Qob",
-	"cvCFnedSeZ4DUJEDvqpOLeOLmfSIFPZ4ICDOFh4bkY1w3NaFwhUgCcBGDDlwzCDMixNeY+IkQEXkdSLj",
-	"bC0C4lWBkd1NVdQvXmjSwPyP2+Q1qNZZ3PXNH9QGf7vza5cizXZ+B6h7+7d+l6kd9Fx2xZxUQ7gUf7SZ",
-	"a5ztoSe5gvVXF9HX1BC/cWqILxtcrCNAmmJ/lbSrea1SCBSbJO01d0rOwc2NsVcVIXfgmV8hU39MyNTn",
-	"i91oEl4PPui/jPvu85lODfRfyTIp5XLMUtLOszzyZPXJplTPlZasZF89c9pXiyXY3cTqRKI58riWk1ft",
-	"ZCZ9kUcdmyWE20mxlaIQ956Sq4U7YhiE4zfcClLAjMCOUAWTz69QARZzMlqZSIchj3UC0zaqFB21ztej",
-	"VTuOBntKqlUjM4hUnbJM7ZMSWONsYGh9yNUOePb5iyPP5Pos6pXr3F1Gj6M3WnLV9IPhKVpedZlyixQG",
-	"OcmZNfww4Gx5na+RndHA4qd2cpKLavSKVOcfMr0YqEJsJ5KxvbP3NDIt1qAwUnSvulUqfmZFidMyHKKS",
-	"ZaXw1yo1StdzXJMnhlTSxOhW8ryt0hDOYo4Zfwf23prHtvJXW0kn9VnWswZaUzS2nNJM0bGNpTaROprm",
-	"YtkcPE9KsfPzlElMNg6tQST8JwXCX+n91KO+Eg3hnveMbXsNnulNAm7Jf+1/KbtpTuJo/VmXvqR2GnZK",
-	"YrJLwzsyAB0NXWRlUTSWZ3THYL8RZjR2MDKx5H8k0IAxre5uvf4tDMw63NCIDUUy6T+Ee9vwCys6Eq7y",
-	"9SitIgG8ZZ6cCnGzxh55r1LJRZIQuZIZmxHoduvQG2Iib4Z8l9AbpzXnEgbwBKb9JcwKqqdtbQr24vzn",
-	"nf275060180ifvz6Gr92H4EvII4PeduUDLCSaRca0V6HBIsUq7AZTWLglgDdMINF6kAX6GiGKQYQ08yV",
-	"oxC7Lad3xsyD0yybt+XekL95/Xxvq1zPOa/CY4yZt4fcTr2dZ/qH3GDqXl/oVH31oDaMZ8sK6UzXBlan",
-	"B+22eSpDbeofcpgrPod5BxuiIwoO8PmCI4o+PlNsRK2DLxoagUytOSbCOpD/5o79P4bYowYMx6PALVuM",
-	"gOcZR9Vx34Az/GMHJyOu3SLP3a6LXGLamCDufiWnIX+aQ6GRwcqlyVOB5hlQblDT0SDqTiUz/ZCvAZ6T",
-	"dqZJxIKckzrifMgDdfaDQscVGtQD6nHAoZ5otTaIveDa9IK3TtScFq7EpdemMi9shqWd7VTWyQrE0wF6",
-	"6g2+UnQZZ9bJGMc88tSy8grKQ3DmWaVaWATJ/gnM+bw0X0X2kIi2lDS913LaErezIeap099+fpS7WvUf",
-	"0pdQw3U90l1TDBIREEOdBJYU68MolRrf+yrbbiXb5knd7syvvC+h1g35JeNQG0+i8GZypun84wGcpcwg",
-	"EjTJvHn93DpLUnME3cIcmbhHdIry3HQaCkjZnKETTWpXP0tixQQfyCEXiwwqWbXhhkoZDadQ//LN6+dg",
-	"O0Y+iUUC94p8sJhuCe15tjqaMhkuNPMoutGmpFL9OJQ+72atLHidNlg6jYTMVl7vzBQ/t7+k9wk8ruQn",
-	"+WxMrlhEtaRaXmhUyUsESWSFkL9a6L6Qhe6PYplj4J39JAHzhq0K+fJLmOU0A1A0fcNWBUYbIclUWqXi",
-	"Sywvju7K8J6xVcHpAMJW+hZz2iDuNmLzRKzUwKRHltM4nEKpLSVlwfgGmDZ5yAGDC1YUFEEaMmk+g+LC",
-	"2/JOTi4vn6jOPz/j7P7+Geflk2ds9VOcTRU9NHEbRULG2Qw79JVH/p54pDMjaE7mxeFXp8niXer8reFZ",
-	"uU9sHba5kgpSMmbS6eavl9kYPIFZ0cWSD/mcpVJwmtg+ax7ZlbVcZb06pFyJCzHFxYi3K8dF8mpcQ75L",
-	"Oa6XxcpsU5Jr62E5y3JlyzjL2H9gXa58lbd1tRTr/BWE+bU+1xY+Jm6fY8MVrS8xreEdIjxQh81hxOWo",
-	"hmLaKJcCvtgOV60ENXgkilMWZskKAQWYjcJgEPLghVKBw6IPK5qhQ15hGAZc5Sb+wh6lHVZRjS5XHBiS",
-	"Y8QyYxHaDsGghi6gSvZ4O5glRxnSJFGjKJInhjRN43JEhxKm5iyFoj2Cy8AO6cDC2RDV0c7lrmrIBtQd",
-	"zRG2A7RaaXiPB7cFQtfMI6QdQB3xPYSTJisoXsutn8c0kep308k5Ga3y4lJ56VlcFyx7aoF6GwbASLX0",
-	"F76pb7UBPlfkJ87vDU9jSywSNDXJgGrV6Lk2q5SvOw/jImI+ISGVDPsrQkbckSuYR84dvNLBrMbk00NV",
-	"CPnEYBXVRJG67U7hKrr284KRewlYUWR7t2KfX8NS/kPCUpTWheGT20o4OYs0jMEjTDHT3ANUPFCw0K/C",
-	"0O8hIuVL+cm/pPyUuUjSEqXyr5oLnjqiY9tyMcpDBCx0cRLP4oyMWCKWex2CdcEkoXnNGLBMQJx8MS7P",
-	"YLHtg1HVNzH2dMiD/CsrLx/liJKvBJpY5VnzSzrmQ94usKEVcY5CchSRmqwA43OsopMPwylHoTFNly60",
-	"0URkezARGDrdaKJ9UwvRLqOJvXkFnglkVaz9D6KDR7Q6mwkSUTnFomaqLZAv/wzyFJkxyqWjmgTp+ShV",
-	"6KdRvNKP+x6KXxAN7Hg3xgBQnIYxHkIWlGXMscr9Txq1zWK1cV5TVVBDNZYc1tZlI6whVK1G2qsUkTjD",
-	"OSu2PGY0W6SMjBM6kaQdxFIumDShqQH51z/+uZf3W6tTqnrLl7+tBBX9Yl5lXk7j+ZxFSAs/cIOzKmGm",
-	"qolzsPy+f7hbuhaQzXTKFu3VJ6WkLVlRU79slvrXP/75MdgrSoTUDpxqqXyUgZxpOAVq/mXY+l+xSOuP",
-	"dP38hP2JvEoYlVq2DTOyUm+U9ycTJIbaxVIJh8PW2wAoSqTQxStz+k03cIaVDF2uFNLZoidYVzhm6pZV",
-	"PYEUahYgn4CP2iB+zr2TSoxYqdHm7EOL3aqRmBv9rqP30VT2VS1b2XnQaWlKvhByx6IvnvPdQqcwIq4a",
-	"uCXkajB8mW+qprLGapYWswRoAXWWmyHap4vtb66MnCMOOVta8GlIQyBJkC44Z6m8zsQN4wEmdjblrdX4",
-	"Ssmr9prLA5tw4s9ZIFj38flKBJc7+KIQwzwcuxllqDfvD4swLK2xJW1tkuerfKnOIV0cfMiLBCkY+PL5",
-	"2CiA/aX4pLxDuv7TkOd5jPIOF1KdVPDv5uV6f8Nqs/P8qDuEWdsqeECT5Es4dbeAnD8qlzHkJTkDNUWd",
-	"hq3GS83Vb1veSBtqvycrtHGhBxZlkEtwqu+YZ6WUTKVUy70hmwpZn0zFTrbSnE2lhB+A+PuSkQdB+ejF",
-	"bjRf4QwbDTYXSfLVZvPVZuPKD5Ekjaaa6vn7arH5D7XY/AcFdVHrPDiv1kYwQn7djkV6kyOp7sRrN1YQ",
-	"uuCrcp42yVgl8YJVNlmXNWZcF7RBq4Y35O4aydaTxgW311FrfYMVcXT6BssdVrdYoRcp5hNMu5l7hTDt",
-	"QjGXc/QqqiV7IG1DRywJzchMaBueFIs0ZA8kwuuhQCXEZeYdBlaZU8DAG31LNa1a0/ezrtNsS/LgZYkh",
-	"Vg3TisEjgrOBromZ4+77/pml5EIEfg7LVWJMHLEiZWxjlVMwdq1XeL1t1WIr/64+QOZJeCunBz1omuVx",
-	"346BgSR+rcX5NfVbXSYU7GfIq1pBSe/FvciVXvWRRdfjVMyMe1RXhSqrwy6pRpGjrez+dvqgmkXn92YT",
-	"1+Mu6R73WBjFWv3vBB8ncfMSwZ7XA8Aak0ZtV0K4iidTA9pJJwJL/N3xEptt9t6QNzi+6uCBr8qKraz8",
-	"oLbmq7ryVV3ZZJKyMvZ8dTN/VVp+L25mdPKudzaX7iLk1QcfADj78e6XkgXdzaFVATQaeITOBJ8oaVun",
-	"Um6E+5F5sjAI6RyCB7cRqA2FMxt4vJXpuorWs6B3pKRhDLmS0Pc65KLImRUA3E56eUar+i2pupvRTEmV",
-	"eM5B+ifPnz57RB78N4oJMFsUFP77QTAAX/C+ZFzGWXzLSJtKIviQvxIym6Ts8sfnXuEtTFkoZjPG1WxM",
-	"MLJOFBf8txZMrwPwoetVJYDbkmQZJ1FI00h2iLl3rCTYKctXyXi0izs5luC3F2Oo1e/lnm37ivZIkFCZ",
-	"XdMwi2/jbAXFlQ2eTK1VnKGjNVJD58IAEPOIavhcr/kJUyHQcXEl7xssXSxJQGUY2FDCtto4jywwRR/k",
-	"wADoQRLLTHvY7ezGTXA63YUDBDcS2qG7NmNzIW2Q3wICh9dvs4RSubLYu6ykmwPVzhYyM6eUtC9/fE4C",
-	"RciBVyHZ8xLtqWXJiW2vjMKPYirnIqXucG8Dyt8+4ruWJRMEHASvxJKAnH5ukaBnERLyhjI9wnBdAQKG",
-	"MkohAmrzFc+ESCR40GsVR6LltaonovXW2zwFJWxprHIs+HlO10DoTeNTtFoam35LySkyVHugx4qfVI8N",
-	"g/lPyFANHDrmk5wBfpW6vkpd9y51IQsuLtkRwtS2EbYymqafovpbstOUSqLbAyRULswMORytQcNN2SDl",
-	"VPJ8YiGLQqWZJ+quKAQmnQzlqwWhnm0P9+SrDeFr9QS35UAf2q931Nc76ktaBqpkt8V1pS6gct3q3yB1",
-	"JOWrDGQ61ZKNbCdOYDsCuLkatMb80gxuUqehvCic84AEA1PSbGPVzUosH5bNNCXXhrwN2SMwscOgnL59",
-	"q8yS40qdTl7Jk2zVBXNlzdzVnaHtAjmIPhLhYobZvmkBqfegfJ+dsBZWR+n/FOIMSOEFHdjWAdtdWaqc",
-	"uV6NLjyVIeUPwHkzSii/GbY88q9//PMt/P/jx8AjvEhzTkhg3izg/AEZiWhl4Oh5xjIN7bcGjZCxbIow",
-	"ekjDpE0ipdmpE90pN1UOjUBovY3511p0HbC/BN+ROjMkePXDpS0hwftFYXPJNsMg8aCVQdBq6Gr+7lXe",
-	"1u2K4HbVsjqyYgxL7RpwoKWk61FKeTjVE8fyQNfGtZpD/2nK0KNMaKIIBuvIA+RfhIoS85haqMC2I5C5",
-	"jome0VURQYJ4Zq95+dfjnB+L9A1mjNgytUpek3E5FWQZJwk4Eayj/Vulqrpr6eTPDvPWS/zZ0d7lfr6C",
-	"vr/modkxD43OqrVdMprPAsXWwSCVHDa7QMc25Xe9qtZqYCnGiuSXn/na00V9TSgf4LAgXmdvyB31fvN0",
-	"BSkUsc/xOHtlKdLCmyFyy0x9x9yNkGRSBzVRueLhNBVcLOSgZCmPJZnRVAmic8ah4ktk3oOi3zjWCM0p",
-	"6LJCOTXmYJDWKI3/n713323c2PaEX6VO4wMsbdCy+5Jv78jYGDhJZycn1+nunINBGJglsSRxmypqWJTd",
-	"Su8GzkPMM8yDnScZrEsVixSpiy3Jdrf+SccSVTdWrVv91m8N5PAapq7jnrC0Y5SrEGpMVhhkWaqkJvsx",
-	"VwYjDCMBezGep9Cg466Fvi0dQzuNbCsyaRMf2GmKFvnPo206GjSwfnW4ibEzUXHviVWvruMawf51CWpo",
-	"zhc7hYYu4aaaqVFX4oyC9sDiKsxmWdp2N5hNZqqo+IU9cVne3y4XpYMRWWtHvZdI6MJ4SQxS6jHCItt5",
-	"92zZpypbobUYXUZjNlVmHTCKhs8Vs2pWZR3zuJQhh/jXajpzqKvl3YJm6Rg0FUPvtrD63euYb2Wb+CiZ",
-	"5kPjprUGAvPYgYrLNHHrTtu9IdbzptPq9s+KXVNBXNfUcKjX6eHGrVayJeHHG+hhUVfDeDzX62FLKs6S",
-	"JrNCwDWxxQm3iV0Ogp3A/HEtZXpRFtmm6lNYIpuy1NeGeSpL/Or8VTcQtZXh2A9HaaJcwUsov0VZUQZW",
-	"aARoPUQ0hKuGiAD+pjG1n37fQfw0xxVsjj8i0+e5JjBM1pg4TDXnun0GOmilYt4aeTKeFEZ0/IhaHjBV",
-	"A++eWgpkl8ARoeativPBMF1CZRO3s8l2xI2wITMCONpLNfZXlSLcMqQmOphuKm2MyeLiCTyv2TT0EhbQ",
-	"dq9TXq3M6e4uabbVcZA2bdWoXn6bxXvP5670sQ8Pv6mDjx/3ry5bwQlZnIySMgL/ifvzbRa0ZTyo7EI8",
-	"ASQSbczVlgf0ToUNKvtCa78W+E5c9Z/gxS+2yhDA8sN8P76/TK4DePQ8h3279H6tGOoSVBEys1QhkW6T",
-	"6Yy8dVAnpkjS1OZaGRG9OH/upVq54GyzG5HNi2UnoVMt7GcoKD9K5VgQ/LSpThcN9eETi+prdvTb7+NG",
-	"8Gvd/vhjCZHVtKoHTsOsygsaXxBqTJTM1VDpgkxMjzm6DddKdfLILGbQEVnqmYbXpLh10YmoZvNVsZip",
-	"SEQ/w4+6F+Ci4E6L6FfOKadP6URzVWfR4WevbFmDiCsf4yiwdk+RZd0LEcWykBFWeOZS4nMzcYUwshH9",
-	"zSNDlljjWkCE1W2CxKGreCtf01vd2nN8lBAYnMymAJilnSO0ulXG7pkjCubISb2JPKVM+aXdtJ8AzbJU",
-	"HmX59eO4JYGRrLGrQt0Uo9nQrnLQGLx/B/MMa3nHKhchQX4ovzZXKQENnpUQkVSxlU6F+URSLJtppbXl",
-	"s7fZMmtpotsK8yGNZC5vuQbbmop8ZRq6tKzdmDXden/ybZZfv+E57TO6+i1moPOOA1m2Wf05XHNenfYi",
-	"dG2zPppy9xA9b/DgVYQP0QicjvJs6g7CIUXR2QefyGAXvB/BagCLizbR1qLeBfR+X/RKBajyshGoUp3r",
-	"1niVvaMXe6F+g0fSMN8FLxYmJyHPLZ5esCTtN9Up3QN6SCwlJRlGpy2K/pYebAymc1vrG1nxaw1CCGPA",
-	"laaSkkiElwEa/7LeuG3YPkvrg61Tge9mJ12r21UqQ1Q0RhBqhpqUaQwtWK/VyuD5/pTBOtaPqgo4Fpza",
-	"F9CneqyaAT6rTtSFA/+ubKLlt9VqvHVhsTHcaIfsK2vesYeeqZ725bG2n/Q6wcpP0idYQbixE6RMQH4P",
-	"zBOVt26Ns/yE91umrv/w/nIA5oALdVZvBiUFrft47UTBTWfpyyUoL8ldNpmrXZ1YdECol0EVXdC6fLBs",
-	"IAiWc8lq0llRQ75up9fuVazjO1zhTyPm4U1p+8gHbrVjqOPJhjoO7P40nuSy+JQDiWzkBV0Q+YEtEYsZ",
-	"M6RfUCz070Vd/BCq2YnObKn+BMNJYP2207cPXEx3Kbg1Ycm5H/BRoz+0XuE11C7rJzHpUdQF0TxP71yP",
-	"Y56njeU4MNjMRSTQu7Il1wgWU0jKdU5yVy6iL6LZ3EyuKEIYkf6MKPnkypj06kblyYj3ZyTQhSzTpY1A",
-	"eAl5HYKmhP26A4jYETEpilnHdLm8u4OQvHgB00V+Rpzs90T+IeZ5Wk6rubREQPySlsxR3OZyNlM56Hq9",
-	"4FxuW+SiyJDTzhW6WI+ewrLttEHfzAdI1jixL5voJJt2KqJW/tb7q2VSX9fBhz74YH+npn6HF9rr9eCf",
-	"Pz4uITSXr0Lj2Fez+wGgeD3sA36y3PxD5JWQmdLuSnoV3T9lIMpRkR5YkUITKAeW2Tc5UyVX0mSapVkx",
-	"kRrvP35782N/vXDZWno9iGa/K3goePbqxYudvX9UMK9hZdrOCSguv3oNLcoazVW3XC7jWEh6Owg/XQV2",
-	"AL8cDRNzKkeFyk8loctXOuhnH+CfqzVJSjswXkL9zesfX7977aLXL87PbZUojCX+5S/o7f3lL4gUqGTo",
-	"qBiX4MSEuhKGRDxQrhihewtWBBbvt+GCHjmGsTJFni06SdyNQm2f73PBJIOJQfyMijn05xG6eAFN8W6i",
-	"Qo23d0Mq7pnYqzh3B0fXdfalsWUzLxPcBirN9NiEiCfmOm/lgpZY2UZrA3cc5wHpsX9s+TU2HhqKfY/B",
-	"oMEBGTh31BeLjeoNQ8krd0JIlbHKQx1xF9F22fZY1aVYm1jlTJJ9Rxqo13ibSEN1E7r7wUS7KmWwhTKt",
-	"ekcFflTgqxS4lQOwkxipUJEAJ6a5uTud+4ulg71BaPvhvfV6Sh7Odqu8vB2oq8t18lvcRXxXBaMNcTeo",
-	"LOQZgHGURCp8iSvMJLslHJ3yXHekLcsTjaUgw2eg8sNnUfeiVu/Az401q1PgdiGQ7+lKeW7UUaQeReom",
-	"InVJnnqi9ikKw0q65EpJuC94CluyVVm6U1TK80ZUCiu27eEo8wNFXzHnQBRZdrEsjXMlbK4kdpLpdEG3",
-	"le35kmmWXau49PHnM8Lwis5m6mSU5aGWd9BbFmDC4Bg71c49g8vWXcJA6kgmqfE5gaK+2DSaa2tUM9Ez",
-	"eNYBYoj2FZVtUoyv46T4PKOnB1X5Lp3vGEI9mgtPz1w4Bmg/swBtPQu13UTbNjx7rRZH+NTaFNXLNK0N",
-	"K1azNFsIWD6RoKXFpmlfVNNHCXnFGRgYB+4Qf+VYRWclCisQOvNJtxkB0wrO+gb7/wHe3iHCmW/ffveD",
-	"WmyPmfKW6ehiH3Xm08LveJvXk7X06RV++giBPDAu9CTfznOkrkv0WNxOkoIS2LBg0LWiAkKmyJPZjAlx",
-	"NV41kECnfAWQfM9ByF6rRYnWx2udQr0vwb8ZZzmUfGQ2ECgNptkKITqI+e8GLnefc/kvRFQkRUppvVz+",
-	"pxfqF9Btuf5NvaPzWSyd2eFEdDJNnMaigbEMMzkot1pkI7bBKKPa67Dbx/axEegfZbdGxzmrTJa5kHi+",
-	"PEt/UthEObGXPfGLzTbmarLeNMtys5Rmza0g9AlfGrj8W1E8+7UgIvvslSyKPBnMC2X+LepXSdrYh4YV",
-	"u1aLExNqj2Un0aZQMkb6IHwbKDDsGIzQzJ7sKHoqv/Yu9O5H0dNaIRfXq5l4mn4HhjAbXNdqEerOUhPw",
-	"8XLNpyB8Nkr0WOWzPNGF64Et77HSoJ8VV4fqBpQDiq/UxkhKRD0Tmr99+x0+gE96e6Dcq6EuRSls66Wx",
-	"Lg1pVcXfbgtYy1kSewo2+F3sI9rQ0P5BwVrWNGrHaZUvN7DEOMhuYE+czm7rMvQYkzjaV5+AfbUTCiZC",
-	"J/kSshmjVDXMml3dsw/XarE3HJKzvS4ron/u804X9aO+5X2uC+SXWCLW1SIpjEpHAXeS4gdottSNlj6Y",
-	"R/ALovYn66ASojIiToyczZTMDSYIC5mmvCDTXjvKygdTEYClX5oS9exOJlHuRLZ2h9DzNA1EyY8YeRqO",
-	"jUfYxhHJ3CjUBJlqh/1UldueAs6M9Sn7WgPwKbfyk8wBPQrvBwwooxFBlmWDLHm6N9B1OE7F/V7hfe8W",
-	"mXMIAd4MyPHmVcJymnAzB5Foq23a8sUcxdZRbH3WYqsCnNlUZu0PQ+MZybtF0qyvTvS8GV9D5vaW8Jpl",
-	"250CdmaL4qvtV0IVbsXyYggvlRzd4siPC3oc7k2EiwSJ0WUl+0yrKqdXwNUQdJ1QIrgTazq4AL9YanRv",
-	"82F9ap6c6dv/ablTCzWskM3DbH6WXQr3VJqYQsU98VoOJ1h3H6lhsEgc/h62BxZjkiYZMsMLOCER3UI6",
-	"Pu9q5ayyLP61UjO/PcPF09xh5cLn9AyGgS3tPVZCd8+tqO3f3YDhchUfwk+8FdeUDvtBqdkGs4DlU++L",
-	"akX2f2YT3VJT3P65svz6U+ZmoOXd/qaRl/rIz/AZUVEeg3G7u+ycOrH2qOgKnijAhDPtwSK7USnokmBb",
-	"zMmGxU3uxvNW1vhBJn5XCqUMxeGdY0VtU08bYnVpX5a7sQG4S3jgPlWw9dlFHQ8m7Xr/7swabp6JMElm",
-	"fM3qcjTnmm6XObKJl7IBZm5itdmaNWLkwoiOwvIu0Iyt31GyReAtYBdLpNYvbyuDIAge7JrlNp6fB+LF",
-	"ORajfXkeiFfncGK/OOfrVjCSKjelfrHhFy8im8NKtecEZdi4nEB+HaZkpLBsFPw7zh8kbgohltkp+iKi",
-	"K08YKhcjia2dhhSyz/6wRW3LPYLzQ25coVlGYZ0WLs9CZ7ec1oVI8EbdXZfDJuWJIdwwG+B+jefTGfgb",
-	"9JJxpD2XK1o20J4ZCiboNkQVbHPs7f6z0s2e7kCb+ngI0gprv7Vfh9oz3HQV6k7u8QL0GIzatc3l3TP5",
-	"Mqu5jWUZ8hnDnKmC4I+g1BDs3FpMkDQrq7+lKl191mAt6ivYSAk13g4zoGvn7BWs3s8+8NbZxb1xtVY5",
-	"3jtwNxY5VFo3AvnisTItRmKQRWqpAk9dkoR6c1szIJW9ZHOhFAo1DaNGAE8VALFkB2riEyPMRM7wZkDp",
-	"2FB8F86rUVTBDMksbmWuib23yESuqGBIUnT7YFfYd9hfdZlcN/y8O2U0AH3SYBKjUUUtRZZj4wK6ZEHr",
-	"dVs/yLTvRa5uMqQ3DcJnSQzf4AHmPUEnt9nGINbxZTNjvzfR1NEvOQ3/DY1+3a10ZVV9cvr7rEltX5WE",
-	"9ryvnhj1MddHlM01PkX17B619m4iJVUaZavDn8T1kCs6wNKckDR3rgK94Q0HOKDugVKUV64HlqrQZnlZ",
-	"nAFN8u5O7rXhj5VEE6h9iG0iUlOZpBx6YBz0lSyiC/YkSXbDRGLfRLCYpBUsE/uXvBt5PzsSep9VoHTJ",
-	"Jqn7j0lsv2IZ8QQZF6Z2fx6Uc8EzMzvSTrF7ANIFluEHJV1YZXVfhFpuGugVy4mEG9bNfsCobjXguUUY",
-	"1/9hUwiXYu9eELSzMiYHC8s5E7hf6jS1zV5I9WLb8khQurOrHwIj7InLULeGXqtx19bwKpepWvJONw2R",
-	"ri7IvNdQY0NPey/OvG3A8UFUbolEgL3iBymOccZjnPFQJsuKQONqwfjknKBj1HJN1PJrvOVYsgBPTGUs",
-	"Owlh5mqWmaTI8oVflLzRx/wa973hW9M4u9Xweq5APURkRqFFhSbi+E9MHRaFdL5kkSsVav5jmE2nSSEi",
-	"M5E23k6RQOL3F4Nc6uHkxIgimVGUiJNQwahQNypfCDAauWgl/hKtgCxfiIi2orWVcA+e0me5GlX+5mG8",
-	"/e6SPj6LglCbIldySvmzkb+/smGhilP6moyCUEdf0148/SYxuJK0JYpCDidTpYsLMUpSBTP8u732vsvA",
-	"eoXMe+M/w2d4z97Qji187EEXYIECuxqugwifooWXhqw1EG9kq1XXP+B3fRYJvjtPdJGJ6DTCl0yNVK55",
-	"Q00jD/iSWqjprFiIcpcFbFq1hw2+TdK6yKB7dZAzU1mYfqgbwPnLG7nHScP4K558SyCAK3m3hABWi6k3",
-	"rmPbyl4d+LK77cvvLg21pRrmN3y2vTL79hSXyyw6tCe7nhxy3yZqN87pmh8sTejtd5eNBTUbdscH2hgf",
-	"W+XdRpvMwVWpNcp7n49GyftQ46Egxw2EAB4SgTcgiRZR789kFgUigqNt/+2N/4zQhMI/Bn++iND5/DOZ",
-	"lR6JFTjvFjPVF758ogbLKifg2rWJr9UH4VuczPE4bHMcEk2162jh9nYiGuwTGhKVrJ3KIgCrG1WBLECF",
-	"0nZkiL4osuwajPlQR7BfLkQE+4/+ge0XiKigf2AvdjxF3uWHYFsGoY6KAT2Nf8O/+A/8JTqDP5PZC/6Z",
-	"X9uGx5IYBNdbwzPP5oXqO8BOSX9l7dUaUqfEQv+ZzJ611ZO1O3hNDGkLaPRdxM0gzQbm7IOZyI87sKzQ",
-	"eSMBYLcgiJZQR/APLEEkLPFJg4klwaIIwGJF/U6JNYVEq2qwKCixAf4HMzqiQr0vzmapTHRU4uOcOJtk",
-	"aQxtmhq/c1J0e2LDSJbovDp/RTGbUFfjU8aWwC2nthXG0P6qDVtoTZX2oNTX9H1jIdxy5TubGzJ8m07Z",
-	"I85gbcvl+yrNBltXVvTkYZIqB7C9jxx/I2+hrQcIhRxC9MPUWuQ+ReHhLcOelLfu5En4nHbPozB+aKO+",
-	"UaPWguK+QMKjr8wOpNFrdMSsLBnRqfJtfZPlBUWB0PbpoIxBKdANBNLWuNDbRMmY15TQ1rbUdILhqFme",
-	"FWqI6UU/e8x5MRHqlZRSaRpqO8OyfMoydR74L66QPubf+KrchJocF2d1/d4cvf0xMcVXdkEPkQdDnW2a",
-	"AFPO6cSIcln4fTy1/FzYevVI5VRSzqjdpriXYKuCshuDEGLUf57cyML9tnsMZn6aiSreKR6U53JJRC+u",
-	"3Lf7y19ZKUgRxoA1LFmwulwQg9/NZ3TxCEPOC5XvKUHEGmANwwt1ZXxsjNG6XcEL4knkarSn7I9Q51IL",
-	"KtdPgu+tym+SoQpYZnOpTGMLScEYvMRSsF/7sIi40cYJbPDR3IAlHMFfuD6nuRqdkrsA/bqzIQsxTKWZ",
-	"KBNqmyfh0OguPolRyE4kIzFQJomViOTZIOr26/Rz4TOaAA3FZ4/jY1Rrur0Bm+6CPzD2AgDfQi3lwmrT",
-	"jo3mFXIM83v73WWD/LNUw7kaqVzpIcUruP1QOwVczh2+DywlIUhHk00VLN7tJHOCGbaQKLLlBmzI16j8",
-	"Bq3+Wa5OczVU4F7jm/HSyscwD6yDIHJJsFDRsj44HtD0t8h/+E/ucyH+kRAzMh8RCzYSZqYk1paIXpyf",
-	"E5yoNCgwOwgPlE1QYHMHmSJhcn3O3ha4peCTiO7LAoEbDiu5wQriaVIxNBJxpYZqqjN48AqMGI2gFQNP",
-	"IDeTwtXz6wazTPFr4IpO9Cus9XdZdk3xWWffkBUEB6Ea3yWZQpJBqyb7xj97e7qW9rvYx310Q/sHzXyx",
-	"Flt7ygu9DP+ueTcdOz+snHYNNeioPZ12a1LdTTLcUwPL4hvxgiiRkOjAkWrC063ndlPBKLaSi7kaNUrF",
-	"LeVf6X/QOD3TqSbo7imXnpBJvmR6ZzktgjW/rekSCDbFHX9Gpr1Yanw0yo9UjgunbFx0cp3dfo+rbtvI",
-	"2Qf6v5WJO/c143uhJqQ3XdCy6q0k8b6omK34BuzdrDXmT4yg/I2KIbzSxKeeWiKUP2fCzIcT+1CJEqzE",
-	"DL57fflN2c7yDTEG7b+ot/213biIb/fbYFigL095PTpNDf1af2ooNR5fajq27d1OMoxNS3NtLggvAMYY",
-	"RmqZsTqzw/HeQUeKNKNyU7kaBRiYzbTq9kWTM/MtQT/Klso5UWAerMlQl+YkOiMjBiKj5yFTU7cvX51/",
-	"UdqXVFwz07516RuRIuJ8nKoB6ZuHLRakaDIgrYfXZEEGIsJTFSG3558qz5rLTfib8gDJS6utKZutVHFR",
-	"dm5YrZDq6FW6sjtLO25ZBq/aVJ+KLXBU6ztly2vbSssS/aFMgfMvDrX9Sme8WXV1WF11W1dtpa7CbVm7",
-	"gFhuYhMt1cpoupmt05b3tf6uZjWKxfZAtKa6tsfWUmmwa7OWTOMfqti/hlitGipO9qd55XGUsweRs20b",
-	"/7GkjS1dgez7AmT9VTUt1za3084zO2PBC3vlkKNsySdb7wzWyMg6lEJhAqYYC2qcoqZ74ROBbXfN885C",
-	"Uexe9XZgWXRuRY5uiwD36Rz6VvUleiwaHLeqEyuNuFVp2mMK0trkxTKNmo2b+U3bK/xA6GyQxQs4FUN1",
-	"ivFzdOUswJi/JrPfiKRoUj6snh+HAgqwnkuJZniCNr6X4lgjzvXo7CrRP71AKewY+Cq8uceo3+eutviA",
-	"bm4Mb6lB5vqoQx5ah7h3QFqEdYefh1sqlrLHmkpZTp61rT4e4S7STI+pVM6nJuKPgvozF9TuuO1IVNNV",
-	"7N2QqBYLjy1QDUQ5SBWR6ES5GhFEKdQd6U6ntAgYxMFfwOa01xn1+s2VNLhQI6FaRGIYS02pW2UKMUpy",
-	"2K8LC7aPZaEI++4AqsKVdg41jBRe3q1c9LnIsxhmc11wFa1zn2neDgIN3hfnHNMnhrShnM1UbG3gBngr",
-	"cvIbpZHtZ+kOvMzSg7VoT9JbjXv9mt/eGqp7XzyWACSYFNa7holX+e1plVsY7u2LXUdyXx3Dr3KshJ4T",
-	"MwyuuIp5yXstHcE7qHTCr+NZ/zxYph9Z6pEXR4A6hqaIcY7eW7e1T373zf2+aOr4IOT7b9QsowltCjzm",
-	"c1k9KEe88VF3fgp4Yy/ANnQysEEN2i/vjzDeRIveI8esx1lisLlhA6GA7lCNm1yNkveEv4S3ZboN6WN0",
-	"zSourRqsZUZa5rhQT+SNWnup0JR2BSMsZDE3VDS7zG87MeLr7wV9RxKdDiQ2QR8jCYOepynzTepMq1AT",
-	"CgtDFHHLlcXXNsNnb05FKVi/UYVM0tXi9Hh5cRSQmzoXbSjHtgP2WC4v2rPqdihP14dxaInefne5tQDG",
-	"hN9WKQwnxMBSOWGDibar72gxg7gPEjoIdcl4YtQw0zFlIIDLMQbh2hwCd8LsmFP6BHJKRcd7td2nl2Fa",
-	"PQ9xMhrd0Sr5RSuhdJEv0I3CpHMvs51rQYRajmWiDZajY498JnNY0w4xBeEP0SrPM3DC8OfdQOTIy2NC",
-	"TaRaiLgsyFopIwM9EcEMSn4dWQwnpaURnZ6eRqFOE60I9f5VoiX3acR//9f/FfBrlUddkemAPW1bPjBX",
-	"PAbk35mCF0GTuhCRvJqW8eCB/SNXIhsWMg1EFD47D5+hSZMrLx3d0t8iDL4nPEwHL9vaeG6j/bVKqHwD",
-	"b/hQfih2tpUXemJ4Vc3RgDoaUJ+2AUVMaKMRibunb0xZD25DBQJvm2d2Zf3FDhhYVc3S9eWi4wG5i196",
-	"4VY51AxGsE4lynuMn4r/ZBqCSKZpFIjMFmdNZaGMdVNFNgo1ciLgVgCN9/X3pUUwkagKcjXqXlBuVYA+",
-	"8djqCA53Xys1I/OQl85Wy5BYqWyuRMfVp3WPoF/OPxqrUEf2EViqX9LYhfAuvMD2NtVReQvYt7lJdVQ3",
-	"OLegBKVP4JNRrz0+vF1ouNoXklgkhtahrQ/8che9EDq9uZPtg9xRkc8V5949R0Ym+E+moy5G2o0ga4hG",
-	"EXCl7epOzLQybQOSafpJVpb1t+amhoV9k8d6sk+2nuwjMuWQgrkhbHm06D5ziw5vGyq6/CmbdeCU35t0",
-	"6oKS+iJwwNnwKbItieHybNpAOdILdcSrR452wbRQVWRBkUV87V7wJziUQGRoJoUa7aSAy9RgexGrWGM5",
-	"+6ai419IFOjCUxV9rboXocaQgxuGjQrwBQfVVMjHSgykwcBGbTWQbgP/h2hO0CHAe/Zer8giF/gQsSKI",
-	"Urcn/rNxVW3/GLIkTR/grOBdXsGnV8g7khjB1oct/UYWB9ajxZgHZ2VyiaxaMn5Q/QlHSRj3FepOJWPy",
-	"xfk5GS+vzl91e+VoimSqsnkRUUngW7kwIhrJ1DST/n5Nv3qjRmut0TdMFSE6nGwrMDGSubi7/TJu10yu",
-	"eGFZFgJx3026BVACGtjOfnyQeRbZulmOlCzmuWqZZpGtnOQfe7y84y20Ivg0k3liMt17YmHuIz7gzhqb",
-	"94QobjOPbw/0NLS0Ai2wk4j+OhWsizwZzIssNzuioqWt56orgYoL9Yvz83MHzONv6rzyqL+MSNWoENkc",
-	"toAf6g95Twt1OpVJammSkNoAWsQoSabVibGOq9Ujmoj7QW6Fmji8+BtbMzTJS3BSqay0MkLGMafOcxp5",
-	"ebOAHbpocvWOYeAH/BFbRmociSpD7eIlGHNaRtrdTpIh3d/5eeMyDjYrsLcyQk+RF++tH8afdh1uHqcv",
-	"x9g7Sr67Sr765mqv//IYfZxK8vawumsfQlzm8vZq9+Td0CLPD0slDxaFCnVJu+1KG8O5cQZ6ed9oEccF",
-	"hgc8gm5qBD4IVlUtwatHvSgmiR5jmeieuCQ87kQWXLIADHMYp+hIJz4l1m9Bw3uCJh5afYOSumuDgqBf",
-	"QZubXCu+kbcMVNhCXPnzrB5W5oLvPyNR/SxYtoWflStZ/W39yebsj8pLPUqwu0kwbfkr0mzQkhWxtIEe",
-	"C2yJd4AP6Bgs8MC+/e7ycOUgLu1AEMApC5EqaQrxSkzUexEn46Qw3ap39dcvR38dDOIXX3x5/lz97eXL",
-	"V3/94vxvL7/84tUX8stBfP7i+ehcvRr+7WVzlQUzkVuVWFgtcWmRdsRKjqkG6ynJEy1ydaNyw+zkXbIy",
-	"A49EVuZjVXi3hBSrzRWsrVpLR47Gf1BycG5NRS42ZyJ/Bwt4KCDGOzm+Ew05rQevfyDgaaXjRI+P6QHH",
-	"UP8nTEde0OFsiNnjR0ca8q1oyAs5PjwH+Ts53jcBeQPv9ztOsGhnxi3kuOV3hycLb2TWfnX+BXoeWNmp",
-	"ToH46vwct0rEHYA6L3IqO5WNhJnnOZw3mOjtJCmUMDM5VF0xlde48AKFhcSADQya3kwhx2MqslrKlQtX",
-	"EIRzH/FOgvi9UMtyYSBoBZM2x5PiVmGxbKv2y0EmhrNKeqGO2Bq48k5eRMV+TJHlzPxZyPGJMxxgs8E+",
-	"yNUslcNEj0Mt9YIjYjcqJ5cP3rLM00TlpUHDb63bztcNqnmfZN3v5Hh/TN1l4wel6XYmTTtPdyHHT4uk",
-	"2wrJ+zJ0byaBxOYCaBes3Eeq7KPBeKTKLlDUtxqV9+DIhgbOPlgRckiGbNB0NTc7aOPLhueZLzvURJjt",
-	"5zxQU+24XsuZWsgxbYhbNPnANqvzRvviDnafI48WFe7oAOOf68mjucd2SmWrxPfLp7xC5VkyZTJbHg2T",
-	"cqOqaV3eI4fyUd43YAEbN9GSMHjocIIjCV4j5ffFDgyt15mB10lU+AgMv03uefYs4taY9KU5f0wIO4qM",
-	"u4mMxt3+CImA1wuQPYOF38nxz3KqNrl4rxmeZ2wCHoC8sTrIfcVTe1tHRctd7Ipjh9pGQv2Q01YhUO+H",
-	"TdFPYlkBcd9YPwZ2vSV2IcPYL4/tGcuhthEvaOfLejtv+MvlQMGKABf/aE9BLm59HyGuatMHDnDRmq0I",
-	"cNk7zQfAqx7t7M9HaTaLjgcrVvLlofYfyNKJNKiZK0JveYrtUnFXEaTLOK5dRSAH+73iSXfmOz4qTEJA",
-	"4utoKdhmt0RDG43UyLP4s1KU54dSlHNc2PioLI/K8kGVJUoae5/tVEq7Knk8Gvf+youEG61B/Up9X9ch",
-	"uVI7woArXeSJpYFAyqZcDdFNj2aymERUFx25qjyAgkuuIzwgHKuzqCtkQY0wPLFkvua71RX01xXO61DX",
-	"aoNj12VGH3Nfu4xVp3LBosGEl345E5gd58FSDc4kxTwo+H8zH0yzeI4fYF7NOM/mM1Dq4wTHgWq9hqvs",
-	"iUu7ONV743LtOtKONoThBEyz1q0iJ6Gdcoma7qDtVRMnrjbQYrfHPXOlNsvKgSc3Ic520wtgk8siuVG2",
-	"oGcFVImbpRPJ2exsmsUqNVE7yTQheLdIDL1s2kFlKuhFQ4ZXZff07sPlfTCCa3glvwxgS28Ka3Uv58TY",
-	"M33E/t/xHr4VEtLGUd8Si106gY8GFFpKKs6JLOdyyAwnM2Eahv2ATS+55JedpNsrUlPxmtoXomMrXiOq",
-	"D+U/PGZfu/sNPIaaomu/qpTAER2skR3qWu2cbk/8I7HAgqmaDhSlq5LSifCfqySOOMudhasrqCwwh+JG",
-	"pfZRemwttjXUp9VZtqmMxvPQvYDfL1UB2gh1y7/1JgYOdmXwoRZit1DZCztf70UK3GmIkeiXmGhYJ8mr",
-	"j0BNGEyEj16B9XRFI4VfRVTC2mOsFI3EAu+8dYaGECgKhhgbFkbEiZGDlAqxuqGmib4+MQLhZSgoser3",
-	"lx6uhHLtRvM0JeCq4F4DGInqjXtLIuQf2KMN2uCsYttewvsXBhEg4ado+z1tRa6LlOhhOo9VbLOgU7be",
-	"KZUPWqENmiGzRjGRWjw/D8SL80C8PIej8uq8yQp5C4Pj3ben8IDfxT5iBA3tHzSizl3jSyNar/bQOuw2",
-	"MVDFraqZzzYHHffGA8BLPUkBLkVFUDjkaWczvKltqjk6Jpl/kBXAbZ7pMaW51pr/YGXOKFFpzELnWf93",
-	"+/HUjO2Hf3zEEJoUSL3olROjYNy/v/3lZ3CfhqlMpijcB9wbHmicCvdLLTgneYo0v7EapniGCZ5vZ5Ll",
-	"TtBY0eLq/Je5H7gaDQ79VuIKju6ng1Hw6oolm5QT621Mvs1nsWTdPmhkH093Yiw+enlmdj83KxS7m0Ex",
-	"3Euv7Cq+gpLVU9rYFattz1i1luX2gRVTyHwVovRSL8gQv51kjbsKvH1F9ZwYKO2FSqjAaEAZFTrTp47x",
-	"lNt0TyaavkBG2CZwaWkJoqEawcCvkOUj8or94QeIgyeyttxL+IzyudYqN1dFdq10ROZr9JKZGH7K4mSU",
-	"qJh71BnJIRdloYMV6okkICQ0Di+/mef/Nw3f+1p9TzFy20VbjFzbcfLq4cZ8SQe5VXrU5+i97wu7Mnt2",
-	"sLdn/V8SPLWKeTCZ8iQ1Hp69Zf497Cl6vtkpslKtcobAZNrbOXJydOVZervqJD0/1Em66zmqz/ETOEtv",
-	"NzhJjZoGqTNLFpcD02JuBiMbIq5pibu8IRvXK60d6v1m4668RocxqmibQAL+Ytk3AAmTmozO6iCV+tp2",
-	"zdzn2xCy8zW8doLDcqU7sppJlsZWzLik17Yu3ti0M4MG/rCpxwuScMziPlBgE9hAkkfhbnM3PSZ3fCeX",
-	"Ykb8ByDPQMbB/zpKePpN2YoLTiAlpyV9x2w+FEfvi6hbpkSDcOb76gsKENwmBgw7kK94SWL7xkTrwcJ7",
-	"5QFeOsmYC5qmWXaNckQ6wvr5TPAvqhk4gTAZ7lJ89+WL4Hxt4ubk7F0r6aG9DrK3hTriu4SI78uwUYHO",
-	"IBc2lTfgcXkXTJYkVwlMI+qzukj0OEIRWEBXdq62O1RDhYqvZBHhjp6T2xuEOhphQglHz4ZSDxX+OQL3",
-	"ZSJwV9L/lz/n5qlC3W2eFIXC6k6oI0EzLjhGQwP16ZJqB+gDnZW5Ia+3dCzI4RX//V//h7k5S3JgcQvr",
-	"Tyvj8s+pP1q5AMaCQVJkJ4QnwdWMe+IrOHOh9hYYrTBsisKqIpIF8XEpczXK8qtrtTARUoLigXUbseGt",
-	"EiWfe6ftoM4KEfs+05f9jvaXx9zQy0GjU1Ve+1U89g+a1JzldguRQtk0t7lFmVSue/CZeoNrDtdTzBgj",
-	"46FOH9+YV3xMHH5oUnmdsW7m4t2eWWI8o6S5yQ3skaeL6nmDm9XXaZvT3W8bgCryZDxW+dlgnqSxaXAL",
-	"lg/d999Y7ibaEVmOOva3Nz+esoogNYj3X2cIVumV62uEVioGu9tktUDxTWKSQZImRTX+jEQPrkILD1ig",
-	"94vPVYncWhjakng7grY2b+XnzHFW4Qj6/qDAQCCvnBmBE6NK3pWe+F4Lvp21t6Ohft7zjoH7NVbEo8H2",
-	"Qy3EFkziuRo1UImH+kUlIdwXBd45yfIy3RmnZzvfiHj3ZU9cuhcEe0ST4cWd4cXi8+WGngtfhXBbr3oi",
-	"upF5IgepMlFAXhGb1VMrWMVEmgkOsdH9cr/HPWfvPfhX4LIgrw6+cwGWHLYE74E/w3sas337UzmDlq/V",
-	"4hSbsA26dB4hxCWYh2BaBcIoePWusd9/eP2//vg7/hAW4gu7QZoRbGYiuwJrQZksvaHcbysr2CMTQtDx",
-	"pjoKcmz/xDWVllFHvZfDIl2U6BNG2/fEJbZhX6z1Z7DTIezkuHTH3CxKVmn0T7AFLBhl770cjXTUGydF",
-	"Kgenw6S3mKborMEACxTtoAE4lIVtgBQJRMSDueLB4L2dUbbeBEiLvvidHzJ/ROKf2YBepL1G7onXcjhZ",
-	"mlQ+14ZcBrKbxkoY+EoPVS/U/z8XiAB1BUsIzgZbHbHoeOcIqRB0xqfLGlZ4lmqzxcf+mQ3cxRn+lF+Q",
-	"vQHrtguBnzP7MI+jDW73jmb6FQn6/fgVlT724VI0dXBQb4IH4ADsLRku1V31oI4FCQ+wZFm5bHiJjU83",
-	"0sENpC+uGhpcJ3cDEe1EkqL2YiZmFhmdaJPz0fW9m4OkPKG1khjkj16hHzfRjQ/sOLSaCutZ1u9pIKvh",
-	"PE+KxbP+73/45jIfSfuaqcAxlj+0hrLVA42BcfdlG6j9JwTymTpgD9HRg+xGlbEhxKnhMCIhyZLtI/sd",
-	"oTAchk+KmcpNpmVarqx7oN6RRVDgBVRcRfuZLlhc7MLZyy0so1ZHHjCISoaacYlbRcy/sS+a1woNCVu0",
-	"ws4fHAedJbFA5LWYJDiKKdg7v64slmlrRpGl0A4V5/e09S3hoyy3yNPZFGNdbgb7Do41F481FzdDIq0U",
-	"CB5OeSMo0jEo9gTpl8lZKUoJ2qAZ9wW+WK8+WwiY7NjQY36HFyo6K8k/DYde0LLqvDwXE/VexmqYTGUq",
-	"hhOZyyE8FdiQS/QW7Af1Ruo4m/Ym6n3n+RfdqGtv9+wVnlH5jcpXcMqy3N6/j7GSgpUeeWq8TUdJ9LnV",
-	"gbP8nBUJtK1pfvYBT/lK7s0diRnPeU+MuFazwiazkgl8JQsMNDUbvV3CD5R1L/DWW2e3IjEXxISO4qpE",
-	"TDqLmrwXDKCi460tiJvfX+CgTDwSDt1WPMgTs776kHWX1uZnMv1mm7w7P5S8i6vOR7D0Lo5S8CgFN7mk",
-	"DNxWajw5vL/aEiobTs0jYsbcQL4Gdw1vbCI4WWyJJal1KGn1D1U8vKg6mmVHgfR5CyQuA7eJNNptybd3",
-	"lWt4FEa9ZigAfnffcm1zzaUI9pdCXg37UfC4niUu1iWJY5JeS5K4iHgOZZb4hc1/UKlRfroERbCtfNgi",
-	"eCzKKjiT7BaR1qHOszloLSOiX395W9crPKgIBMc0MYW8VggQ/j5W01kGR74v7PIjZNcNy8t7LCtFDCdS",
-	"jwlNMuHyMrEwRZKmPo++l6ThcgyEn6I4zKbKtGZhNCch8RgePnvC7dZqAsUTz6Z0ICGQdvvOo6ylM/F6",
-	"bp+HMZ+lmWxEWj3dZKe3ZW2naJSkKgK3uBDZKNRSRNN5WiTwwRle+8eykBFlJY1IuSAXghaJMXOkK8Ki",
-	"6A6RkeXQyjCbTrFQcK3+xXOvythPMr+OYS+kib6m0xvN85SA6HXaoFKy3qqB+O3NjyhjnLCCrWcnYxVF",
-	"gLvub72/ijihDD3MIXEQFSQgCzX8iKpqUbYo/C1SmY8tLQF0n2hTSI0ifCrfJ9P5VMiikMMJzDLUJvlT",
-	"ic7zc/HTVyAGGTTeDURSlAXDvOljgjeX4RKXuLqh9vv8UQ5yGWeYwMILO5Qzj8H++cuo/f7tN9y0vAO/",
-	"TdLVRIoNL3xzkbDUlUU4HIDBgPr+Jf95nqbttIfwDKZdpPD2KpuOcvHwNbiUu1whSkhntBEQ0oSfFFlG",
-	"2+Lx55/tiKwOiRP5QCBMbVvZaVbd0/+m42w4h/NDJCFk48BppqSTNUIx1GulolgnFEPtSUXcLabxQr9Q",
-	"ctpHmUVsSI6RB8OHNYoeZ8xRdUCjQPdE4lqpmeEOqNQfFZJVU5mkFYMejohMNBcVUu+LINTJWGeIcRxi",
-	"8d7VF/RtV/L22JjGa/nq2/lBqdm2o02ocqTowCBPE22UNgkI8Vrx5n9mE93CrUartY7n7UkiCGDZv5Im",
-	"GW6PIcD3cAQQPFkAwWETjpeuk+emeou8wxT+ZaHvoIFHgFY7QGsXAKv/cAv9aSCs7Hy2F49uyx1F5BFj",
-	"dQyhH5ENm2OsbjwhatVj+dkjRFmVOP5uEGomxRADNcpy9pDcYHoiulYLzlSj/KRKptpWRSSu1aIxa5mz",
-	"oDONXN5zXRghHek3e1XXagFniykrCWfBKv7rpN+3gj8KdZzEgZBpWhao50zgWMhCZHqoRKJbqAdghM/6",
-	"v/d6vT8+foz6Yq6T/z1Xln6SFxHmjLVMGJwxQF5Dycw8shDTzBTixRdfeJA0+E3C/n+mx6JjI0CJqT3Z",
-	"Rd2t04VIVUFotjgZJ4UhUyO6ikQnAvHDTlPjs/i+Tq5OeqsqSTlluU/CAdvJ/sgGaj0cNDWotDfacXv2",
-	"tH3i1TKOGvFYw3v7Gt5VDdqsQLfNb3c/PftwrRb7QRB6KhRrxFJIvfCga+7Y+ynYoMXW4l+sUNkUrleR",
-	"43sCwawTdEuzPkquo+TahETkWrWUM2g+BY8OfrdadO0cgFeXO02SRdxfsPxDFY9BqhylyVGafNrSxMfO",
-	"rRUlu0fP2fZPDCxd9Ybt3eu3767+4/LN95df/fj66nkzsO5aLbYm2ZnvTyD+Ar6wjVNYFBiWFAP5SLur",
-	"e+GVjrPPdhx2I9QuGtGt0JtgKr/FYcw1tR7v07yjUm97dtOrnezDTW/s4ePHo1456pWjXnms1SWrKomK",
-	"Bc3bVBP44EYZk9AbbQ5X/4qAmj4m9Pp0akwOV/KnFwyiQbDwb0blP2bjREdBqInIyTIYR9wM43HtFsy0",
-	"UDcqt4yzSMMW6lC/RcqtmTTmNsuZ3lYl+EyUYg94IBCdEvXcZ1O5gF2OrFru3TBvEyFZZBznypgLZnHO",
-	"iolthcLm3JDMmc43CLX9PjF09DoezfB8BqPM5dT83sfH/hD/+pewn2Bjf6CyI+hiqfGxBw8PJc1aGGMx",
-	"UdNQU7ajffaq5Lv9t6iP+CePsJRK1wxzFStdJDKt6LuNiN4CoeH9iFfn5z3xjuHbtxNKxSYUIx16Lq/p",
-	"JsFkvu0B7be8BfcZz+Y+9hfOrnawVwikO1utwEckXnNg28qxPSSd0k/1/YenwEOS2VO9DZ3SrjmJfszG",
-	"ItGehLQSkeQjrGUrnAUWG8YIZ2qI11soADt0MlGBBJ5cHNLx7tYkZD/U+Ne3CEadpXPTJCdb/P2v53mu",
-	"NAL79unyr91zQxqHv/fI4mnZe48CTNWCogLvrqjNydsghKkqt8cZ7mezcpf4TZ0YYdQw07HMF3QWjOiA",
-	"cOcFg1GgH0P3oXhXqGyqer+iDmy1YUJgpokpoCVBwKKzElcUICcjP51kWjCQoxUv6m2r1zS7Q+CAsKtN",
-	"QUBrlvSpbDZEJxTL81F22evbrjWbJI6NkPV1sGZOT3jGi0dYuzkMAH/ewFcLnjR3wlQII9zSZZlKP8K5",
-	"fHm/TeG8INQN1cY+2MHhD5vv+LkOwcjm2PnjxQjBwi68O4F5fS1XFAKoHZe92jLYw/4sGb/5g97K8+lv",
-	"v5Knl/AA9/H7EwU78f4u45jqTcN5t+S02ymvsw/471USr7x49RM7QQ+ZW5mm2a2K2XejGoEYDUwMU2l/",
-	"8/rH1+9eOxnw4vycXRf/2pXoiSnmhyM5MSKWhRxIo0Se3YLJ9O9vf/k5oKCJDnX0msQZ2F7FolumcXkJ",
-	"VmUxLVqbku0Ac9W8wjc2pRuWpP3KtuGYb8jBXo4BpxhnQ3Mion4SR91ebSWRiBlruaBrOZ8R/+hCJDEW",
-	"Bs3mKSn/UaLjABZecwBIz6cqT4ZUJqfMvqP8s3OBS3LBiU4YfhKvzl8J+LMl/9ruiW1jxXszQ5ndEhd/",
-	"dfKX3Vh2M9EGW5n1pTHViX74VKwHvtaEsVuy7o3NiEZj9dLKkRo9CFY9aT4v62PnP8NutTEvh/HnkV7h",
-	"mWOjDfZ0M/it6uvs8vhdVg5PUiatwtCjddPxihRFOHqsUHT/85ToQhF/yT4P1Eqd6+vbQ56EQ0WecX5B",
-	"ZS/bE0M8DbWN0V+/G5ouCu9wOJ12vlaLdsfyMk1bGn779jssk8DOo1jlO4IRvNZ5FHfzHX+A4R/Cc3z7",
-	"9rsf1OKOrqNdrafuMtp5bOE0RkVSpIoj3gQZrxY02dw/JIetvOlodBXxrhVUS6iXvMQOF18IbJ2aUaLH",
-	"Kp/liS6cR4fOXHdNKbptXMqNnLof3H35nsLTuH33GJ322z+oU2cPZrtXhwiGo0/X7NPxkd7aqwMxgDja",
-	"R+HRXavFen+OdsqmDh0nluzKnaMDvoU1aV/MU3LnaDs8NmfuB7XYzJWjXfS5OnIrlXuzeeiU7QH9OLSj",
-	"NvXidnnqDufFbX6MDuPDrVaxpXr9FF24a7VYcuDws0O4byuOpFXEK5w3vRBpNh6r+DTRdP6mckFuGJF+",
-	"0MWKTwZIRAPurjjU6BtdkKp2XIDlU8g5Egl8CpEnpyKyYJgI1RGWxIZf4gAGCyot5zBLXESNqXVyZZDy",
-	"StB1pZrOUE87nht0IuSwQEpA8COQukbFrr4cTo6Ab9CK9UDjPl50TmUxnCiD/H1iIIfXVe/VwT8p1dW6",
-	"o9AQe6SExzHXyWymEDNEzUci47rxVJQPBNOp2BE7jxBVfh5s2q4BNY2ZntR+whV+y0dAeSGuprLG2DCa",
-	"Avzg30cyNaoipiy0iB74o8c//R8kumAcv7jy6f7iz9YRCFHRfSSgsKX3CZAAHhhKeXMFjTlijopxgtrj",
-	"5XLtu0KUoqWH+sO+z6QgnBMZnO5MEG5LTCSXcOfOuBqptOxqFiQ4kbMZmE46ttBKx2xHpmumi1wOC7LP",
-	"sHx/kWXXBPnz4FcR7J+rNJazv4NUjy4cIVuoGdn04zeXv2JHjtYQvFKRtPJ1bES79Lpy8hiWZveDrS9o",
-	"3L4NvKOmY+9A1AiX5PD6ykwTVGBNtEu2w3XES4fjiPr3+3JENQwVzyCtl5Wu3yZpQePnE+jWuuHgkWgp",
-	"lClIsrQcvW6vZeD0ZNPAB1mWKqmfOLsV7PLvCzXdNAKH76Dv6TJSUuX9vKf2gmVlBs8h8aVVeswAuxSk",
-	"RDUkB/B26EB5+g+cBYxN0bE9ssccCbbWxFzrbFrrITk+wRQKoSpt81bMUSCBSn0M5kwT9QfqRy8hgPqA",
-	"9kCshRpPgcPm1mDIjBgm+kLCCwUe+DqgcuFs6ZUnaZ8xYzZbb9XAJIW6YpZYHzCN2RRsaWaai4cyraTo",
-	"MIUnm5xymjEMvYRL0+2gjmdZoinZoHuBhWMSW1Hm19/eCTLnz8DbJCNvmOlRkk8rCoJM2JgTkNK5EnIM",
-	"2q8Q0VkHH/zX6F86+9d59/87SyK08kwmohGubMbreh6BZdLliVSB9TYMzp2r+EIMFtAM886WD2PlbX5s",
-	"GfVOU5jl2U0Sq5w7Jq7Mq3kSwwjGCp0qSYHIJKa4nCXl5chaqP/TRuSwVzbGBkoYeaPigIwtNg0DYmRJ",
-	"jLBF1aNX51/WdwpeSYo2FNfHSCSjatgCHkWcP9/cNTX6m7VHNm+XzD07M7Zv4NDC9o78OtruBgODpUga",
-	"c58biRXcLw7mu6+LCFS0e7uG8Fo/6CWEtTJWXUPghv60uV5sylnNvtopG3vlGuT8y0PMMNpWgGT50ow3",
-	"kA87J1FpvsMJnr0nxX0K5oLHlkL658Oa+5zdmhyhXr7rES1XPX0nK5fvekKNlzioI3NVzHPNSjJWpsiz",
-	"hbKliF2Kry7vgShNkkQyfVjJ3vVCvW1xa3i7tVQ/ohEtCeTd9RZoOr4REx2YLrokLpcKhtF1eVknJkRJ",
-	"WF7NvDp/1X7htO8sDb5RwW7WXKbwe6JX1/vshNih4tPt6aMNe3IXEWvHc7KFdAk2jVCvD0kvyxpObiJp",
-	"st2xbbpu4ubsFVPFvmxsCNdZ25Yo8lhkQobacv16YeUyxFkGN7PSvF0Xp0wK9L4SLWa5HBbJUFHgCe+A",
-	"MZ6KxTSy4XCem5brsUNkcsGr+iVfJSZottJ/tY2xGXIc8AXz92VI5tO9dcry3VwttZ3SrUlD4AX4xKPz",
-	"/QYjQt2p0Y9KvcCaTdhStyde4xlxIwSpneFAZHrhzkSo0c0XmVaGaT/Y3d+FnBDCkxRU0jWVMJZIZ8UV",
-	"Pv9vnRN45KQbWRwGBoLzuaY7oq9ockbeJHocCElhCZdJBXZkGQThOwnfgRTOlESzspzG1k4vtAXd3dG1",
-	"7ZDzzy8NGkNx1PVqfg1TmUzJDHKxEDtifGGw0reIspDi1fmX0MgtLtooKS74UqpuC31ZjzNQPMUPNMyR",
-	"usD4xqOLNRDqSdJlIbdBV7txDKNSDLaRN2xOul96oTESZSCWsR1bKxiD/Ld+8OKkgkYs4CvEKOIcLi2I",
-	"Zx9pbe0sMnt0+MsO9sce4zv8Hw+g1NrU2TSLk1HCZu/Ry39EBvIdVekxuNAcXPgJNvriPsGFs0GaDa+3",
-	"L3p3YBOk51WAw7VFzTWToF5sqH6exDQb63yQuJZiIHNFsFK+fe2LCC/7qwoBLw6wAaJZooqYcMwCEXHY",
-	"3/2AcB0lTwtYM6Lj3ja10gUPKtRzzzu8Q/DCYTQQxeB7P6vXTYhTwi7YOdEFfhmzd2JyQD7L5a/fk/FB",
-	"MRDCCJXrgW2ZhR5O8kwnfzKKnwEuaSxnV/wwhrQtjEJ4KAoGcyi8n/KudCymFb4qb7JA4Tdoyq+gk7u7",
-	"TQ540ALiKy/ol4VDbdPQ1Jlizt4W0EY5hlg+mRAL7rd7idg1hCG7F5N3ph2xmWMkb+5CO1KB6rnUMd/D",
-	"u7sU3EgD0FSjVdisx0pxsi9qk6MseSyyhGvTrMkHbYna3s9AOwBiZTUljYUSUFDFAQo8mEsdMFCvjf7q",
-	"/GU3sOGYrWratJDZdEu6LmiujB/17xyP6gZ41eTRUFTjDJ3G6MGGfDZsmelySbfhs1kDNDgy2Xx6TDZH",
-	"yb9ZHIKZXTcORuyBxOf+BuaGpD4P4JXz+BhMtz3KoIUiiGAGNqdUVCmC0OZs5TaxhjAJTcu21y7jKQ7U",
-	"Th+8WULdslVR4ZR1gYj5zAbsV2ILSol9AP6d7Zh3jjbrnllM0A7w8+CaZVfjvp0/CrSCNYAPYP8Gd6IK",
-	"uhBJQbhayqCtYGEfP41QTUesppbZrR+AACvlJWhuxExTDS+EenNmmrbwwjaS2LsbraqyUFd0GcxmZXTh",
-	"kZLg7Jr85iigH2dQoT1L+WmHFUpylF3FEepcSFtFFNansuw7uED8GGVooXH42xLuCuTblVowORMuONga",
-	"ofbpmVzcoULTtDq+cCRV+uRIlY464JGHF3w+qfsEGDbml3qA4AKO7c6hhUauqnpgocpVtRNzEzR/C18P",
-	"xyYIaHxi1qqIH9Ri0yK0vhzeO83TNgRPR3P0cZijc59oZ8MYw9L+20usgEXZw0cLWkmpHku84E6EVTWB",
-	"P9efFi6M53MfZBhyeiCRzv2wYcQN8sihYbxeTw0b9hsN+4gOO2q7AwVfeMdtaV1XC5R9ePYr1c16l10r",
-	"/R1GNZ/1f/8DNJH/zf9EkiH44g/4fX5jZfI8T5/1n53JWXJ28xLlLo+iLnmRmSpYIrfDT5K85BHHqouM",
-	"GYvibIhNE5HSNCbaI49PyjToTKqzxtV6XeU3UIljVSzXCvO64YJs9Y5snbblrtyoBwuRxGU1siQX2a1W",
-	"udc2Rj5rDWOwbLnV30gix2KcZ/MZKhczk0Plr0j5Yb3R8puGprmMqbHLPlXTAb6XSZZdmwAkB/w1ynL8",
-	"ayJzZQIxn4G/B/+Dshpf0Q2cD29AtuhyfTj284bBXNqKrOAGqVmaLXAxAwzXY/RHC6NuVC5T+6TfI/3k",
-	"yi5sIBq+uZrO0yKZpeqqbXxeKw1D/Ae8gfpqEQ3a8oDwdS11QJ82tP29NoXUQ3V6m8SKXoC/FxemUNMr",
-	"/HhpQ3rfrVnXXM0ykxRZvhBwMC1BYpKLXKUK/E6dFZWdBY/VOyxbucLjvXGfxIMIe4jXrFDDguuzTr1O",
-	"7XMrOraPbN75MJtOk3Kvx8lo5C8AaMm5qcydf7FiFPzE5oPAksyXv34vTkWRKxWIXN6KUZIqGsogzQaw",
-	"OvlwktzAOoHykbkKiEYwGczRUC2H6JpOVqxWsnaZqHxvkSfjMZ5/XBb6C14Pfm1InsFp9N4UfHNlf1gf",
-	"gf18Te+ogVSthrBZ6sV9U++mrC388Y+P/y8AAP//",
+	"7L2Lkts2sgb8Klid/5Q1J5KGusxNU1v/TmI79voSxzPenJPINYRISEKGArUENbLsctU+xP8M+2D7JH+h",
+	"GyBBEtRlPHaSXVel4pFE4tpo9OXr7g+NIJ4vYsFEKhvDD40ZoyFL4M/nXNyof0Mmg4QvUh6LxrDxik65",
+	"oOoDibi4kUPij5ae1w+WSQR/sHOSsOjPo8YiYbejht8iPn4W7F1qf57wRBa+iCh8Jk31JqEiJOoVEoto",
+	"TVYzJkg6Y2vC3nGZHnQarYYMZmxO1RDT9YI1hg2ZJlxMGx8/thr/+5K9S1/RKavO4GrGsOEFnbIWiRPC",
+	"5os064JLwqXqiqjxbO2nvo9gmSRMYDfOZrhI2ZQluh2WuJt6mrK5JAuW7NpQwm7rB6WWlsdLuXXysDtb",
+	"Z38VpzRy9KS+JmI5H7OExBPC1Ry2Dx1eU2OX25tU49/W5MdWY0ETOmepJulvEyqC2SuazmrIgs6ZapyS",
+	"MTx5Tih+N4ujkIsp8Q99tUBS7eub18/bTARxyELS9CeMpsuE/XfvcRRPufCBQtk7Ol9EalBzKlOWNFoN",
+	"rvpaqBG0GqrpxrCBfTVajYT9fckTFjaGabJkm5f+u3g+5+nlkwv3bC5IAA+QyycXsM1mSurvlE5xWk17",
+	"DkACPIW5SjXT0hSOu97gbNAb9E+D7oAFJ+Ow1w2Og/BoHJ6dHfVOeuP+hE4mx+5Jyhndc4bfJ/Fy8fRh",
+	"/W49fQiTUVRN0xnu21S91CGnnRMSxfENC+H3WxotGVkuCJWEwtMjAQTeUj8L/Fos5yzhAeFhi8jYtEVW",
+	"s1jqHrgkNIpIyKc8lSMhZzSMV3hc9LM8nZF0RlPCww65EGQpbkS8Evgz7EMsGLwQ0ChiyUgEVIg4JQmj",
+	"YYtQIVcskWTgDYj/YdSYMynplI0aw1FDfQdLQl7GKXkcL0U4anz0OyNR2KVJHLfHtIbSeLjnHrgZifrW",
+	"HMVmtz2mkoVALNDl35csWed9qoNaOKYhm9BllDaG3VZjzgWfL+fwt4Mj7MgUz3GDJaHj+JaRrucRmqgl",
+	"XixYSGiqvqkdHkuu64fY87aPMYl/ZUF6kQQzfsvCH6H5yoB/UmS2SJjiHC1yw9gC7zWqXyNNX+2Gf4A0",
+	"Eq3JUli/TWgk1Y8L7Eyek/Ga6FGScZzO6qZn2nAxynEcR4wKexbbjps6YnoMQM08lQU+6Ktu5YIG7FBR",
+	"nk+afsipXMQJ/e/eY/Onf9AhF6YdPC9hzCRRBwGu9xYebJpaR4XokyIZ235Q9HRKR6VwUPr3dUSwqx+S",
+	"kCXfrmu2H35VewZX7ISzKDzP9s8PEkZTFl7T1K/bx1g1cD1eu8m0kbeg5igUtf6CU4H3W2aSheeWizD/",
+	"oISdaxqk/Jana/XV21b9ZC+ZoquauT5TxG0IVbNPNYoWMNEWsZ5W25xRDF5JQSxSyoXElUqVnNYMqGRt",
+	"LiQTkqf8lpUuJkNWNUsnYbCNnXbxMk7Smmmpn0jIExaoL6zdU4/V7puMk7Rmz9R71m5R+ARfblr6v3HJ",
+	"xzzi6XpPTpPtSDzBtb3NWqobfP5EYQpmxIvlOOIBvJuyRNBI0VnCb2nK3FN4zRax5GmcrDW3vHxysU10",
+	"seUWqiSXc+AJGe+DHx9IkvIFSjBzLiUX09oNATlkEynko0QZ6zWb7CJjOQa6m/C4u6C4vwyVz+Uxj5h7",
+	"Gq91e0Mt90fsgdTyDqhcJMkaIU0/4uPDKU8jOu4kY8XIv5uxQMlZdJKyhNAgYFKSpmQo5sQLloC2eDAk",
+	"1OwNCEGGhfsDzyMVFu6R5rc0JGquTKYHZDRSCmPEQHYbjRpwV0z5LRNVzv760cXDF48687CGBEw72+hg",
+	"KQRLdrkRE3hS3WkiFu1cjrTnOCCOa0pdTxNzPbWUGHraOXkgiT/hIvRJyIvEcfwJN5YtsuDMLoN4wWqY",
+	"yEuaJEa0jbhMh8SHu4EpbX1Bl5KF6q9YRFwwnzSBawep0iJ4OtN0o64UMouXyUELtPnVjCUlqiCSrqWS",
+	"tn25YAGf8MCHR305owkLfSVEr1WDU8IiuZloYD75/cHFLY14iKJhlUhwOnVMQjW1hTyu6PQlnbNdlMk9",
+	"mAFp+gmLGJVKk+x2vLISdtvteB3PzR5SOr3W1/0+POKN3I3Kl1KJ+8B840CCVKbURX+45KFP1F7Gc1SU",
+	"5MGGs1Ansu15Frr3chY+qqflIhYSbQ7f0vA1shz1SdESE/AnXSwiHgDNHv4q1dp8sNr9fxI2aQwb/3WY",
+	"G9MO8Vd5mDf5bRyusc/yPWJGTDJzhaINwy2b/k7sEc1wNE0TtMNV2eRBaySoVoYnlEcMTgcP8SiWuvlg",
+	"WgRpVTfZGP5ivp7Lqfny7UfVtlHGx3G4VsMXcToSf7384SWhUTqLl9OZIhdz4KE3liRxAlPS/eLLmTIw",
+	"p2kwIyELIsUNyCRO5jQF+hiJ7xO6UDeVUq+Rts41xQTqrbYizyBeRiFJlwkYNrhIlVp/5HktsprxYEae",
+	"03FCQyWEsluWwELJA6VRg4FFTCIe3B8hvMApuikg0L2p/U6YjJdJwFAXksPKccENULKx2QHF3T62Go/j",
+	"ZMzDkIkvMWh1YGkUxSslOlRJtE+y0eCJjpPNTxHSJjizhFEZi3xu5/CuXIaxr7hQqBQpCvyFhnMutvQ+",
+	"JC+WMiVjRuBpksaqEaKayxbuZZyCmvil1g0Y3XA7H3Qv2kCv02tNKLhSRWX33BzHfN2SkpZd1z8+y0PV",
+	"gvoT7q1JnAx1t8VfXJ3Dmr6i6yim4VUcP6cJGnE+99JegbQKPDFjQ5HqHKwJKJVIltyyBNjEwrEC3T7R",
+	"7Jo8EilP1+QqjgnMIJ8ZqlJfkmjQdo9GDaetxGEmUTyvedo50exRnZs4nREa8Rt2MNzdbvLbk1JFcdyw",
+	"5HGQsrQt04TReXHp8fpoDBtjLiiIe1VhyG7pPV/s24Bz37QNrkVwUKjxWY6273Ai7YdcwjQ50kyxIZ+m",
+	"KQ1mcybSc1DS1IL92dwFmjRwAduGi04Kn3NlFb/u4NfsXcqE5Dm/9Td7fZyK/L0fhUoPj5So4FrhN9rE",
+	"bpsli0Z2YtnY9yJ7CnqIj5ZIsFMREWulH50qQrvPchXZ3YHSviut5+4B62B9vpOk5iOXkwl/V5oQkjVp",
+	"WgNK4mXKWmTMJnGitC5LB9OcIxfdzKVVd2TV3L8kq/ysBJGwiZMc3M2gAancilpyRQ9U276VCvP7JZvy",
+	"bn5JEfOqsGXEGJXMRTheKhVhDddQGK+EEjfAJaFUadKkZAr3uPZagGHSvHuwg8j6+cXOfFlf05Xa7NKi",
+	"KhH/cBFRXlrOna4dbcnTzbXIeJ3C1sMf0P0bQZfpLE74e/aFJF/UN7PNSOMb5lzHLrHHptfro7mW4Na8",
+	"AEvjc3bLIrgbpNt6MWfzMYh7PpomryP1hm8rvrpriW7gMU0YQbU1SeiaNI2i6QPL+5OPXl4q8PeWOs6+",
+	"bsInq4QuFiwpWm1+aaA6TLgIomXIQmNZjbgERwvgIxwbmwkY0JX6jLN+zW7jG9yzkpTw8NHzR1ePyKGx",
+	"9h8OeXiIayAPh+qcX/PQBzLQFp3VLCYriuOjerkKo//Q4GFj2G+ZLVL6Klp5Ez2Mj63GIokXLEk5mlF4",
+	"6N4MPxsAOCEyYb3TqLpWrf5yl0OpY6eXITf//JI10VJDyp+Ox2pxYD3D8CFbRPH6GVuDfcbh7DYIEjVo",
+	"/9UPl1el5b1ha+l3yLcgXCeMCMbUHqcxQXcboeSGrVvAroS6ibjMLT7gE2QECXtICuJ60WCuwQVMNfZA",
+	"2gQMhClJc+B5pbP0odPpoHFGbS+0MGpYNqFOo7x1N2xdB5lakRCWSg0ApIUfFkxcXj4h6AiCryMuyu45",
+	"KWftRFJycXFx8W3/5Xv6XXcd9B7Bx7/+eHFx8fTRBX/107vjn14MotmTlyz8fvLt4tVfX75a/Hyyfrb8",
+	"JhSie/lX9us0HRydHd8c/9+v77//fjF70rt682717P274NnDZ8/Y+9XNYiLevbq5fHGzfCQX379OD+nP",
+	"P5+t6Dff/MBPfrxJThfJ9EkwkPFPxy/fRJOH7xe3Pz/rPTl6dMJ+pJfsVf/yYvX9/Mdnbx4/+S4MX9JX",
+	"3vNvZi9O3s8ev3z/6+PbBX0x/evK+3NV7G81Up5GbJd1A09VGrHiEr1YW4849RIX4QIa5AUc2D1IF6Ao",
+	"Bb7gV6nA5pUOLtP1fLxbW8TveT6Iv0nKkhbx+55PQvWaaq5F/IHnE/RptYh/5PkkXoGvRMkYEZ/ztHoG",
+	"qFiTOJ2xRJsq5+oeTRgNZpYCb0x4uUeg1yt7BH5KYjE1LimYC9hU0LRcsSj3PRcT0hxrk2lcDQpYaRoT",
+	"GhYb7TkxIzaLMh20iotew6y0YLr3rrvug3+fff9ltOmGHTXe2ptOmnFC+FTECZOEp3gXCrRjKF6Lq3Pw",
+	"x6ONy7VM2fxJHN/sQRizOL5xUcIyidzzUi+QN6+fk+YsTRdKRFb/yhLTh++Gh8ZVrH/oBPEcemxsu7hV",
+	"965plrwpDp/89zx9TsdE3YXjOFyD+mf7ClD0AesgIvWQcNRGgdTHUxJElM+l2rIxMOpYsB8mjeEvuzp6",
+	"tK2itfl5GJR+9G1havjl8ENpSyx5KB9RvuQOrxDeS7YbyHF5bR7l3zIxQ0vZH9/WCVnu/ZI80EzrIUsp",
+	"j6Rr0zR7eiDRSUpFiAiEpj+JkxsWXk+SeH6tnyr5RDP5VPsAH2o4UKbEX/KUaRfhtRKBrjPIkf30Ial7",
+	"EVyMOcyorYfRlvnP1XbN04fu12pE5iqPwUk5NAPndCocG7X8IsZKa/mHpGA7tH7yOy4ZZ6E9xM4f9h8J",
+	"IDmgu8PiOPIfXOMo0Z6NcXOtSIZ8cw3SSbAIxnbQqAWD0UifpvZQg6OAMzkcKoX+h7GTSNFOBJcsKLbX",
+	"bE551Bg2fo1n4i8Wg1TcHp/QBP3XeCbI5ZzDPPAnFl6HNFU/9rxur+0dt3snV97R8Kg77J91PM9reydD",
+	"z2u0dLep44XTK68/HAyGPc/5wsYB5g+5xqhouXEyPgr6QXA6ZgOPse5xl7LTM+odj8f0uNc7C2nX6/eo",
+	"FzRsxZKGYQ5Uu3j1FMDNC5owkV7zUKodH9DwrBv2g253MAgG3jE78oKTcb8/puz4dDAOj0/7JxM6OW28",
+	"zU5PDqpaJHHKgtRgAyqnMN+kjcZpukLL3sYDavXlwOiBnAPucqQlLkn2gkX2NkbXpntN8nq8dmcuotbB",
+	"AilNl3IDjk3CAw6ytt9Hwi6JjVEUr64nlEfLhLkQxoZu9cM73KZvJEvg8mh8fNuqLF9sRE/E9+PAz4kv",
+	"llHkk1gEDC93tH5KErKI6YVVj9CxOpOIDqksloWR3UIHV3zOZErni0bZ1PWhrpucPCZccDnL+sl8S+qY",
+	"tlOOHG1jI63Gu/Y0bhsT0YKrtzpX+Gr2U5vP1UqBOIEX2ZSns+UYZLFIAyDaIbvNPhyipH2oWwTa2/t6",
+	"gmXbYRnkjDrflylN0j/K6siak+UvmAi5mEKM21II/adcgjSv/kQYDvr5AyoCpj45r9+UJlOWXmu5fMu6",
+	"um5Jgx6dNLIBZ1en1XiRkkuQcWtXihTcKvGA7MDXsCPF02vC5uBHLmMB+tNKHfVJDVNSrbj4kXXX7sRs",
+	"1LVtOPpbly0doIyaSyrdCf+UGtUCXGc33oLvgcBnbL67DqxqDMalYtdSCT76wFU5r3lKUWu8TN0PhXwy",
+	"2W9YD/lkUh1UifCy+8lM3PRUHZZjOm7aEWnCx8sUL5MNQlqQP+mknuzXiqhGwxC88LIx7HlnJ9a2dbsn",
+	"ijwipn8+Up+NnBTOeZrwdec9XcRJ/H7GUvmXqfpNC01GP8HHyM/5Y1V1wBqCi+1adFT90Rqf62c93BqV",
+	"wo0RdYge2Iy9s/mY7TE4NxF4CoradzVi5Tt9iCIUc5kx8KdrMzO3eTYLIlCPFe0Ygq2y8My6O64i22mU",
+	"s5bsgGfKljsCE4wROTKjJhZg84bYc8RB1a+5LcnddeXx8mDycChn1HdxX5Gyd6njOlRD9FtkKUKWkO95",
+	"+mQ5fiDJKk5C0gQPK0Rw4GPGMANmiwPnlVgSucq8QM4gZCf/1tlIPWngPB9IEtExiwoRP/CH+552EsVV",
+	"Tg5693OxVU10EifOxtQT7F7lCssvg09vlzXK6/rm9XOSxmp5V7lTCueyXWHHGdUT6CPFVvagTCXhHwIv",
+	"kjp0IP8eyVX/WKXTjBFW9wp+IjQMEyZlcdngp5I6vHnK2E/9lMGPs7cHxzGhjefhykQpP5DlM5FP7kIQ",
+	"COZiaAqH5/c7NCbqIQuKLnbwOI7HNMFA5k1GJgf6Ucd459HWTZ7KPHywRbhQpFm2ROcB0ZXO8vi2Wo+H",
+	"5xuwQouA+8PEumkPCLo+M96AMVRcyFSdOVhp5Bk4YivkbpMjBIWVeCVsJ2/mFUZ/RcFVUoyM8Lb6Feyg",
+	"0Hq61GbQO1wTrot4yaNQXjOh5OOwRgjdRL+XwM0zDOwWro5qXR0Hs6REzczweRtd9EDaj02SeO7uSMol",
+	"2zKvOUumSqIFs/yWZzdLKkU7eZHQM/P1dxFnIq07tnBYar1WuX02hy/YkCsuCqHnOabuAYTjy1jQKG/E",
+	"jeuoP+PWgqs2Cl0Z4SELkeHvy7GTmak9qF0BHbNaPegQfU/mjApJ/DJj8EnPg0s1ktlD3rl2IhqppfoS",
+	"lyi9uOx5ZijXeDDqbYT4O1xt6YzxhKQJDZgEpAl0GcFesVuWrAEmMotdYDn3GDDM7hoDGLdQphR8sWDb",
+	"6NfFUzepkpWwZkB0qZZW/IZv6svF07Yys8dxApbFO4i+IGlkEKqOLaYC4AcBPqedk5FgYhInAQsJTw1v",
+	"n8chi4qwnSYFL6X1zTgO1xqrQ+VIUEdgGOQm4Znbkgvim4d0LpC78F04YtfjGt/HVSXgen9x/Cv7rrDv",
+	"c8CqmswyIUsg2YcaKuHp3rz9K2f7d+JsW7lYDsIubXdJEiMDr49SKQBbEdNqsqll5xEEUcQl0mCmeJkj",
+	"8KzT6QB+qmmBoLlME5oChByimgEtfbA7aEJP6DmHRAvQ91ZIQoYwfputy+Xlk/0AnMDMAbjpVhoR07kf",
+	"OvLy8sl/ODSS2K7iO+Ak9Qq6QZIX3363VdXG9luwT/WywCWTksfCTS7fJSxkIuU0ArOMIQ2J7/hD4i+o",
+	"lKs4CZF0FGdSdIVp3+DcgMLvKxVvD7DvwOtmqp0F+7272cKGn50bUDLPR2rb1zBBA5jglPLKaGjPCdjF",
+	"WMObi5viwAZUNh1acQ84C0nREYa1E6j2ei012sBhQ8D9qbMj4K/1rcs0icUUnvOScDc4LhLWFZ3egzk7",
+	"pVMX77HgX8XGX9AbdWsKAlFNFJzidGpMc1yaAIfOHjZsnXpLtbOIuUgloel9mrBVx5Dm4nqj1PgaH1KE",
+	"yiRpzmlyE8YrcUBkivKJMT+mdFrjNZ1uMf6ndOpUp7NMG1s4jp10Y5PlfU+1A64ipWWs2FjylClZGM5s",
+	"GAfLORNgNlqmmaQWC6Ouc6EYS0lPmLHEwUrgCq8O6I1GTWDgUtOI/iAkHrjFrTGP60/4A0nGPJ4mdDFb",
+	"O3cpoOIaR3+NJkf3kJTwpyeJNlD3WIJYTHgyr810RPQDqHNpNlDkPNmclfB8cJ4JyBhOHcmYpHF8Q/yJ",
+	"3yK+iNX/Pf9AD07mqF8qTWduVE+rjpu/SvicJmsc1v4sl71LWSKuly4zz6N3aMEkb54+PMcT5C+S+JaH",
+	"LPFbagmAmXC4BTE5WLHzTi3nZbrpaqePIzotrot5djf6iri4YaGLWJ/DL0/demQUYwzbRto0D+3hHnrI",
+	"5SKiawfbKADh9riaXulf9ruK4EDDJXINIrwjk1OeMdfg6rJdyM9TyYDsRLsbGtlAUeYRrd4ibeW0uJW6",
+	"EHvjdITdwDcVq4L6mjx96Ob9K4AoOvYefyA0COKlSJ0vG8nEzYqq+75JJHH6gyxiyGA4Waf118jfaMKV",
+	"4miukh30k+dMzVa2dOJaVHiu1WakZB7LlPSOjkgwowkN8Lml4H9fMhNCUVWzLQ8KjZY7QAYwqgkfdk3t",
+	"IcLzvt1gf8qzaWksnxZFIFOUFUpIpvSWle0nJRyA5dX/uAUwsLvnfcO8sgjDOtMaTqgQJRbSlI6V6JPE",
+	"KzVFiE1oUpLQFUlYECehthOKkcCjdIA+JV93+oyt/SEsVxazN4MwT4zEAfkgj8fkciTEMopaxhwD/aoX",
+	"fFRhtZ6spljOOfyhAJls9LzuUds7bffOrrq94ZE3PDrp9I7OfkbE2JQli4QL9eAxHfb7w+5keDIYHnWH",
+	"gTfsnw1Pu8OTsyELhid02O8OJ6fDgTfsecNBXwOLu31U7/4tAwuNEQ+uwkxdrosPzOmqkMx14xZkMUtq",
+	"t6v457thXwv7WlFPHh4R64EWYZ1ph/j9yZD2hp1Oxw2jqAOcag63s/nzwphg8gVskXgyAZ3bWBczO1hT",
+	"MrDYF2xbsqXzg5n8vRevntaIKZl9oyaQO49kzvfurev2sXZzj32oDUh7uYwiHfmUr8MGxGKd4xiApHlU",
+	"mm1uKVJBK88OW5dzeAPDfFRv4jDMEi7RvfgkMWxyK+/qtnvdq+7JcDAY9vudo27v50aO8oN/eyUBXEcg",
+	"OQ6hs61sn7r3dQLrQX11B+nTSWwXWqnHvthb/UOiCBQ0UrHewWpcIBM3YrdMJ4YW4gRJRIcKGEt4wnQS",
+	"BME65KdEyYdC++DMESE+DA5yF8TCWPFIU1GXDzhj/2BIYrrg7SAO2RQbFmRObxg0tBRK31QLobNiv2dJ",
+	"rGNdMf0npKDAkRnpGRtWmvychozQkYB8IIRGnKK9wF4M34TH6gw32KxBKMO1XTzx+UZ8bxTv3SDTJgda",
+	"Fky1eRsM8ijHF+x6Xs+10EG4JD4M0j/oWAT0JI5vNrOKWRzf3E2iOrdSp61JllwDYmYPhxwtwAA8ytKB",
+	"jIQ7B4d+R/2D7uMLIiFeFwNqZ4rWfP0GSGRqnzJhjN0ykZKJUqIfGFcsYuLJBCzL2NZIQDfA6fFi033g",
+	"+6sZTeEig0TPqrGDiigHTrlreF5mckiVR3a7bW9w1fOG3d6we9Q563eBR4JP61rK6PqWJXzCjfaNl4ti",
+	"G73c51rso+xlLf4q4pSVv8tXC6UZdefIWfaUTv7KkluuAS/4UEqn14UHjbCFHCqPonZKVe6Jg6N6a9Dz",
+	"R6dzPhuHE7x/x+ugbiNcfdTdEKV92sU1vuHRwg66HrC388OG9Id2EQo4POd4VlC8sQ7VLvJNiWac3mGL",
+	"girSZbSia5n3b4alzq01ErnbUCqU6RpOWZDUjFgTrEW99ylXJtF2ZRhlwwSrAGRbqQdRXOcybdURUnVJ",
+	"inTUKp6gerq/kxSqVvGOkglswOYb0SKP/cSTkcjlE/Ip4slI5PIJuZN4MhIV+YTUiCdqRT5BOtlqPMld",
+	"x19MIyhaM8Z0eNodHp0Nj0+H4cnwOBgG4dDrqf/Gk+ExHZ6Nh0dHwwEb0skw7GqlYfBvbMww1gt03P92",
+	"utHvwDpRbxf4MmrYNlxEfsruyPDU+dzM7/ID+m+vij1j609gdZjbaTO30xmcZnxxr4rNlqyBVISWelNN",
+	"JGajYzGGAYqIgL90xiJQZUaCi1ueou81iKPlXEjS9OFLhikn/BYxnyFBpK+UKv0FDQK20LWyDs7zBP7a",
+	"tJ23jW6OeM7R4TWvKDrFVFd9r6rlHLe9o7bXu+qCAbrvdbq9/s+WKDFeI59CdnACokkmcmQNtxqYpP1a",
+	"24j0J30EtfSW85hCgi8H26wbVMYQeh+/eFIvJ8r/jsy6tLh1blsAg9Iw1AkgkAC1IgCMROfI3U3wrs1u",
+	"4NhQV4hQyCWAOVvE7/pkQZOUB3xBUy6malF9sqJpMFML6pNpFI8hfGjgk7k6jgXHs9W5RTYb1KEH0mCn",
+	"jImFhxvbS52OVF/TnUkNahSZnNG0iJ8Ze8xTGNWUP9Ox6pnllP3SkXCn3jBePgBWlsPPZCrf5QItnCF7",
+	"b4rrahvHHcRzJzUE5/5Dcj+pX4e6fFr1HhkJ62L2C73ll7M+fOV8sURRZLqKR4K9gwR8BNL2YYhas9wY",
+	"uBVNytyW9t6qrrUZrJCp96BFZkwEjACgGNn4btji4n26DVVcXF7AFusGruh0V590Sqc7OqRzYFrjdtDp",
+	"d7yqdcjGru0IQttARm/kNqFCw2HuoD+NRHYRM3PjSmau93Ndo1fjLmdUzjLDZiET9Ehg+txblmSJHKv3",
+	"NmLWtNEOcGdo16uCyJDdB3EUJ9ewzcxc2OWrvqdu1V7/yjsdet2h1+14nmc7fX6lwU3J5ZNjnfRQtHUz",
+	"Ryo1GjYACQdp0mXR4CZDCZUhPF0vw7s0GlkMeF6xLLVnkoFcGm5h4bjtdZWw4Kn/zLRycAvMLMOtWFhD",
+	"1eDHWrxgLQBwa74fF9TPBeEr7dmH+5Mw6l1lNnxtdzOpDU3bCEDbujabUomVQF6O690gpOqTCFTv3o3r",
+	"a+Gn7vPWrZ1lgfp2szaa5jY5GmucyRdEsiAWYYaytGHntAoL/1D0ADscwFWDxb5e2f08qI/A2InFHO8M",
+	"O8f4KAfcHH/ZIb2tqdyoy2ACqAJGVli+s63YgrxD52Rvmct8cyG0b8v2CnSIL+IUXYa6Ei7WwI0FIMnx",
+	"FXlOfExS5Y8E/JwJOfg1kSmPIl2FzaE/gmBnyogv5QwAJY1CqrtbmtLkOvcODQ8PFUeIZrFMh33P8w6X",
+	"iyimoY4uxecPu4eT+N01fugsIJeZ5vYbUgg5LgqLzSdxnCKD3zyaQ3gwy9dnbhn9qdqgwzPYa3sDdeP0",
+	"+8Oj0453CrAjJVTAikzwsgqOJoyOQ9YLT4PQ6/V73SM6GYS9gLHxCT0enPbPJsGgd9poNbAITWPYOPLC",
+	"waDn9fon9CxkJ2PW7XuDY++kOzihLOj12IB2B3RyooY1Y8FNvEyvIb3cPr1lmZV+gSRMQJpv7T29n2xP",
+	"kCJzj2FZtRfCkEiuqJBgZWt14DJsLxcG70QTRtWLccgnHE8YXSwObzlbyUP2bhHFCct5ARche9eZpfOo",
+	"M6Nz4DcJm8e3Zv5pxsVhm/tKXur2r7qnw+7p0Dv9BsSLgiO0SlzoFm3HyVT/eYiLfbjzOnx8a60EClTI",
+	"Ia5vuAj1MSz6n4bdIx3kov4vD2dMnbYsLCUPu6nwFmx/ytNrNZ3rvWbWmULWM/WylDP97pSnf8lfrHtn",
+	"Fs/ZArd6x85yYss+79NhNa6156nbP05pdK2PwzUApYEVgCJpDgEIhKWrMDfg67+35j0r7JXOPWT76+EL",
+	"bUIvfge3hP4q/91hAbN4dfkKQYN/xsChwjF+EGylPmn9CAoeL5jAv4Io1kWQE5Z/C25M/D2e6yidWKjP",
+	"v8ZcPxOxSU3qqJzJ7JgZtcCmXSJchW+7rnJ86IHMovFsO5p1HYqYRLGYssRciVtzcH5CNlVzX+wGRlrK",
+	"2UP1htsFobaTLLAcpRYU1DcoODR9vGDU1sDthHsKkT3GaGL+1ClI/JxrmK3GZJC+49D4LfKvf/zzQK8p",
+	"WERWXLKd0kUqYWXbsoFg9DLOcopbGAoXwiA7XB92AiTYR28HDaZwLisWqqdSLmH9XqhjopPdq89q+PA9",
+	"j5hMY8Fw0Sxgh9qwFlGHCEwHEaO3RozbiQx3nUJNPHEB0GBzE3tJi9O3z6am59KClqyB5bNaKwW/jNO6",
+	"eEYl3AKB52JulvsSFrnG5Z0XlzTs9N9CiB2DVoThrFQQumJQozyk6z9tl12PO8dnpyC7xitxC2tuWXq6",
+	"/W4PDyggTsC5c3JifaP3DmhezQvgHlkTDmCZs+/lwuq5eq9Z2+bk7NnvDyTWHHSw94RhkKhgO52k+0zk",
+	"bWj2gdR3TPnmAWvzHvdOflLGWiG+twspI4JKLCBbJCxQbZ4Tingw2C13hMAGV1NOSRsf2Je5XmJ2E0xN",
+	"gPk/3eKHIdEKJSVLph0+wFZ0hZUpEyyhaV1g610tRItPX2WXGQXooWWfmIyU670y2ZoU96e8GdmoLTJx",
+	"ce/HcXKj3Vt2dXlH6cY4udHF60UMNSQlvWXhsJBJSld940LykFklCA2/NyXls4qFYHkvc34rqwBy2V8a",
+	"MyoJjRJGwzUZM3US6Q0TakaYua3+iY8fNyQt2K/KzB41Zh5DiZgsk4y4cRn7YEkjLm4+B0Kszs7uKF5j",
+	"YAD6pzQu/HCUXZK7mfLvDSJVM9BNOFyegh8QXy1n2LIYl3umdWTvbuNeg1hc7ME5yNp12c+PW6HPfTFW",
+	"VQLfDLWyaX0L2CrbTe3SHQmK20DuDjIdiRrk1c4g05HYCJSyKme56Sihc7aKkxudRRU4pa4GBnUwoUgr",
+	"QJ/wLnsgyYxFC5bIcnFrLE2UsnepKY/+0ZVJ2IzFSnyCDAsLjWXF8uc0DWYkZEFEdSrXOU23B4xD8y7S",
+	"+t6dLePCkXq3KMijkF+xpbuS/xal9lICX100I0+yW7Umdb3tIrvGkplmqoKuNfTKZMcyjpYpg1yAJqkP",
+	"KCQsJPjip0m8GzPUPIL67/iwQR5Jlu6FGq33+9WV3Lq3zMVudpttV00VL7VxunaX3jldwuuupbt0ka5i",
+	"5ZHKJFs2HeSjrD0YCOmoKTNistbmEBhDPDmyynmKCmi6I68G9vc7QeF9QQTbnqHEJUSVY6C1+4qFBHdX",
+	"QZFZfWyVs2UY74fjVBeiwotZx00ZUcXPJzxKMZ5urm6TlcmbpYvWz+maSIY5bXYqrGJAc9vqqmQjr65R",
+	"RTLQl4FWAqIIs47qBjrZouaw4731+srC/ha0vom8dlolZARoPoMVa+XpxbIq8nYxYUyQQtMd2ETfaznt",
+	"aKvVqjNNtJEsiOfGeBb0jnpH9GRydEpZ/+Tk2Dvx2GAQdL3jYHDKukf/r/zzqac4be84/DPm0gmAZxYv",
+	"69d0PY9FmCGNNhrX8FkbC7TNylZ446MhpNcgcd5rJPHFPcQPj4QVQAwgvWpB7BwaYUfiZlB5nnZGAiqD",
+	"0Hk2AGrdF77IEbJNvzwxv5UfuzWdR9XgW9z9rPyu9mU5tM1B2zu66nWHA284OOt0jyByprhmkzjW9HCU",
+	"0cOjdwuWcMWzqeK5cJbs8FkU5mZH40VDZ9DFkpmwRNdRHNyUo2WNHOhQVwdt7wQAdSfDwWlncHz8c414",
+	"qCjHHcVdjJFuGtAg6O4AaMljH/3tUVxZ6K53MuwfdU5PBj/nJ+aOEbx31Ldr9dk9Ay2t7l235VOdZcu1",
+	"sko/JGOWrphta1VLDMWwdUYvulTqW6ov5izBVxkZZaWbK6aIy5OGmeReVZBUIVedC/tWk3YMHbdRSBdz",
+	"ysHJil3sIHtmjRZS5bmW8EVd1s1Mc8y1S2NnU+qinXSz1iRmF28eQPamSbwU4dbhb7KGvayvwXthIL7V",
+	"Sg0kx/M7iiv3Wg0NsJgW9T742N29mjG2koP91XgaLd3q292LDrtOhNYhoAvXwhjZqr78NGnms4DK8VhH",
+	"XpdjSUKWHHSID1wTsGUxVtbN9MqRMA2NWRSLKZQQ16t6TpylrCsQtUmcGBvMOeINrnWsNHqTSY5Uw+8h",
+	"XbpOJp4JLCMxXvIobSsJJaHBDUvOsVIUS6QOqiJFyJslsZrkRyyBCOFCULv6rJYI2YGka0lkTJpTlrZ0",
+	"KsEWwbugBXNw3HFJMOOAK9I3iUsushmvcS7qYRgRaZD9UPAxlusdaAx46TLot72zdt+76vaHg+Oh1zMG",
+	"W3hO4yn61cIIeTpbB1JITTcDynithkENXafxtZJw3bOr1gnH4iUanKNjhMtlCnBWEZXpNchy6j7dNre6",
+	"MgbYVrl4elZoYPey6YVXMha0m0xTN+jiSc0zLZWGWxBm+pWS7TtKM7iPZVGmbmg1uKnKkQXxAkbnNsLV",
+	"zmiTtG7NrCKoFw5PRlc5N3XUydm1hn3+QjFRXaniA5JUgd80ho3x6dHgZNwNg/7JSa8bekenp2fh+Kg3",
+	"ob2J12vU12zQmVwqVRp05xphZ52zKU9tUNpwyyGTakfyg5vS6bXi/mB6zXLZh1xSIHO9Bm9dFOBt2Y4N",
+	"K1osCuGsTp6zTmeF7T1tpLnach9G0l3qzHxKSOgGkNu28jV58jtBGJhrc/zWXQzA20t7Vy/6bRMGS4qW",
+	"UNC8JU1LGRtxzb16yWw32eIX2UEvfJtbcNXZ2C/5wS61dKpX1h6EcJdCPM4gmwqrq1m0XDxWf+G6kEOi",
+	"l0qLRflPfmdj0bUdjX+WIcR5m1RThVvi4zbBkJTlQrfZOLuudgai1roqnFfL1vXO6fCwuNqbXQz1eUAB",
+	"xLKhnFHP27GWUfWR0j3n8jbAT0obSNgUJGsdLIOp2ixufF7RBgg1svlqFpfkc8LTFokFcYjfIK2XHOqF",
+	"qvv3XB2pcglXtlhdymVeNPxUXmRf3R9qUmrhXb45hj6lU0maabzggSya62sC1vMq7PdYF2p3t9tu6+Ze",
+	"sz0L6yF+teCZK9241jJbeV8zacXpySvTi+Mqyxck8xO6mHem+bs4TeVWqr1FSutSkWgcB6EEA6ncbbXn",
+	"rCDT2DdEycNpUXdRFijzpQ32jp2coCFPitkeSkLiRudG96sP9Iv6QPXGgum9Du5mrkskQGOYdNn3UBum",
+	"mkr6nrbGXRvLA5rHC+i1yr4W23AikW2/2TShEBmTxoXEJZr63JuYD+rDHviwzfEQTiuijfLKOm0Vp7hh",
+	"V4wjYzffF+YJrPhPt+cF3S/B52+ZyPMOGTd3yIPp9ofjVv2mmSZ3cjXncofJU1qbgddtv+y1u16727vq",
+	"ngy9wXBwkuWr2J6At1uhB/ythgK0ddDec/yqhGd1pN6tbCN+XWscQQ9b8SjdNa4dsq6a2o5vrrYkY25s",
+	"S8xb1iX4dKrTKINnMhZYzFRHJJVKGp2bSr2QeScOZFYpGKtI8bSmmsCGQ14c0N/Ur1hb8Or5JQnUROBp",
+	"rfKoe56LaT7gYn2rmkiFMtfYvgjwinsRajqp5TvbO4NXsyw7+3Ra4mDbu9LBnDs2X2Jd25uHcFO506Y4",
+	"WOP29qGKX6mPTRNw6iBXpsE3r5+Tpjq+JE4IOMwhneA6nSkSY5FkGjEhiT/o9UgBT/tUQLlrskwirDxp",
+	"ALW5K7SOM2xzitZBAV0lZjdLw3VVcYcEkMcPJPFhRllkhUn+TihW2QVQCpbajSfGEywL0/yl8X/xMql2",
+	"1fUykMifyCusfhjEIqVBStbqjWLZ3TQmXKjbQTLCwSi9u+JazLT2FfhlZRDZGfq1i3402Bf8NaH9o/Fp",
+	"EPZY0Ds59XrH/aOTk+Ozo9PehB4d93cEfxUq0W3yJRVKl22HfVmPW5f1BthB0dKS2/ioBChiQlfFiBxA",
+	"WLJ3i1ia7I5xyKKRUFsSL+2wnKFO1OOGNDR14QillB0AwGEkNIZT/5LVk7gbEOs+nZbd39Rp6ULb72uu",
+	"vsC3PiHE8jfD2efb4KLdeCVUp4CPQiZRoTXtO2tqY6627hzYaTJ3rEZQZ0avIQVHbX0B8gOmVcwGmN9q",
+	"EmzIJqzQMg9gssZNhVVrIk8xoginqk9j1m/LnLEdl+KTM4x91siI7REMGSVtCirVQaNFm6o+dHU77ZjZ",
+	"BmGnfChr01ca4sDeddxMlsGSroAhS5ZwGvH3CIGtKEtOcfEVVSTljMYhTT/D7sAMzcX3r3/80z/4FDf0",
+	"fhLhK5ZAofVYbDOP6qtf26vcd37ZBrZXnAho0nXv1ttXtxri9oiP0HZid2Th7tEyhWIsGaPMIikwiFy0",
+	"dd7YXSL5HcuzD658t3lVDODlTATaB8eLiW8dZvIt86kxXOnJ7W5nfAMHyJkQLztuEx6xFsEw7TRGxO8k",
+	"iefkha6jXhZbIyU9hDdgNbvmc0CpauuQfqMxbPzpl/DmbTM7wcfH4TgIe10WHIW9AQuPGe31jronx97Z",
+	"aXjUGx+GN52FmB5kWan2fdMRDRjVxc2bFBekqfEeMAmU5pXoqORN9i5lQp36A7fwkM3caSfN1qFyrfxC",
+	"o/Rtc5lEBwD0ZxP+zlyt/p98Yg/IXXHY6fnLVgt9e5IFCSs6AbNJa5+f2vGIKjG/xLAeSLJiY6W/bwdI",
+	"qyU2IPNsRazpb6XMfWOci2TtPq0lwt5WPwLJIU5MpHoaxyMR0WTKftfRzTX+4U+RYzTc2mt1vVbPe2sd",
+	"+mql71bjXVs9376loCBKTMoO/TRajae6j0ar8Qo9vW/zMf/E09nF3di0KzyveD/v0Ih9o1c4rfXbPkb6",
+	"3BKQ24fypkgTcoaZKsnaH1sJRtkIekYN7o8GXB4nfDpLx/G7w8VysWA2YPn4CwKWX0HntTjlb80oySEp",
+	"PPo58cmDbHRZ9/XRVmPrkU8KuboXnLIe1MIslRsYXN579WDxsP5W0vAOsOTPhjKuORE7oYv1Ot4JVOzY",
+	"DQeYWHFpkybRWSVbztRtqJM7YcyLeeFbtYAsIfjSGPRAXUiCprScUjGvIQ9BUfCraok8AX9EQq7oNP+i",
+	"qk/qHMEOI4hJBexK61XI+LtLInqT6PdDxWSeizRlk/m8LhrsQhAo9ER1FQhQleDZcyOf7JL60TJJ2Xlt",
+	"K1e/WmxM6GUcQjVoyC2ueLhSHatZTItbXRZXblhnPKOVLNaVRb6+CEshd+y2+C97sTIqaWlCwlmWKCTf",
+	"SrtkS95lYeglVIi1ODkZuRfFJSa/pivMwubM28JTgk0YI4z+hO8XTTGSRROUTi2TOMZsTZTyqqeI51Fd",
+	"FtJ4obFRnR4n5XNG3seCjUTTx8p8vbbXvep1h0fHwz4Uw/jG6w49z1jKS+cVE1fWb7N+oNb8ir+z8DrU",
+	"hQp0XpxhQ33RVuOrELcSU6dxu+ZYp/fb2KbJ5c/Uzs9lWL58ctHuOs+sxWMcYOqECUWGTr5V4+rTszMC",
+	"EzTx9KF0mzPzY2H1Vd6i4pa2ihRQ2YPKGlUX1nlOGHg/XacEGWyCD0BSQpmlvXukzgFncjjUDVSE8VJr",
+	"c/qei6lprUN+ilcaDmTq83Q7nqs+T8lf4UiGu3f9nqJAuWFVdsbF1GJgci52mNKpPByaQRzqlXDAYjZ6",
+	"aF7b29Eic5eNqXa1Ny7P9jVZxPUsVTNQF32Y1/yD8w38UbFG7RCe8yjiWDdEllW8AhdshHZdALmYsUS9",
+	"JZdRysWUi0AnSy+wxpqUuI5iRWftnnfV7Q6PvGGvh/y5jwn4IQSfhadnZ7Q3GYyPvPGgf+JNGGP0bHB8",
+	"cnzk9caDXv+0H5wMjguFBV6zRUQDRiQVPOXvGc6YyYAuGIlFwID1y1mcoDxh92JVe93ajMOe96kXSNHh",
+	"6DDzIgmoLe4gkvquN8L9sfJ8IV0jvnxyASl7E5mSbpcEM5rQIC2iYx3ZrasN6SFkjUVcMNI89awmkUP8",
+	"6x//1DY0nWw3nVFBup53sGMqr2xCebnZzbeE7R/blNEgP6f7Jn6yGIMDq/J7lTru95JH7MdSurQIJkIu",
+	"ppDRfimE/lMuQd9Wf04oj1iIikZARcDgE7gQFJeMFMtMCbavbhwo+gf2d0VSCZuQ5ndPERop9VcA+An1",
+	"O0wSGvEbdk4owb40jpJGUbxChLj6noA0LdFaq8eHOXw0U/+OD4eX0KRPQpbwW5CPz/MZ5H4cw9n9ji6I",
+	"EfDOeo5BYBzRaefElzd8sXC8CLULKfnuKVnwBYPDNF6mRMRmFZr+LwEn6vW3PpioRUx+jcdZnFfCJgfn",
+	"lSycVuOCcaUo7u/tLMhrFRGsLMBpotjJEqpHB4wckodBT7Kl70y1sd89zRZgwz2L51cJZPpYP+STSZUw",
+	"fxBMsScx1aZ+NCFsvMdVQ1Wr6/U8DtXcup53PBgo1bDyjc6Zeq36yWw9IQyr0W63CT0M4+AQbW2HR51B",
+	"O43bxx2vMw9H4ptvviHjDb//5S+kfdJtHZNvTrqtU/KXv4wEkcswJu0lKHrtJ2S8FGHECHvHApLQG0bm",
+	"fJrQlF3fsLUkry+ePr+8fvTyb39eJHG4hLoDI/EN+g3Yqjho9YWBENUMqdFqxFG4w1MJU6e4sCrVW1uv",
+	"pfPWiUNGUA9vkThIaUSa/kiv+qjhnxN/1PBGDQMLEWwFO32wW6z5tp5B8bc7trrKkuTu3F2RRFxewVCT",
+	"cTX2N9skZyRFtmMuTFK2UU77jL0/W8MjsrasPltmA7P11POwRl3qqLQUdXe1s17qhRV0D4Bk9zm+otNq",
+	"Jq9MtC/J2L/Gs3LxoaI8XYBAlu77vOzn6ZU3GA56wwFI0m3vBCXp8p2+8wvWAKtlQ8vmgmIpUJCre8dn",
+	"R2wyGR+deie015tM+mG3fxoenfUn4enRcW8wYN2jI3ZSkN6fKmmbRppLopXGkiN+afToYHxyetYf9E+O",
+	"wpPJUf/05Kh3fDaZhIPJ4GgSnvbp6YCNGfjzSkW2ioqwooo61XxnZbqaSS3f5d1ku8yMVgPtwOtC3a6A",
+	"f485SBBp8fLlaf4LoQIxcDdcQJ0gJOudQCq1hmEIfkPLMI9FbhYmTXWTRlSmivmBIKELruXiATKsiE9n",
+	"6Yqp/6uZ7MSyajUla+d2FaHxBfciOwwxWD4aHdx7w2G0ppAboTRV5AOvZToJYz+MaxJ8gXU00a4Iiw8h",
+	"6kf9VcONskYrTAlO6nGvdxYM+vSEdY8nQXDCzo4mZ73+5DQMaTg+7Z12w7PgODjGOnxq0N7A84BZ6ONA",
+	"pUQlX08qTRirS6fmQKaONa4DVFDSVMLxeB6Hy0gpfLh2bpSL+wL9QV2YIFcr8WSVcDCJpEPi47h9ABqo",
+	"O1z/dXJ0BH/1sl+P4a/aRBgbFJmKeqLWwleTyrbpoEX8cRSP4VuD7pDr+TiOeAD4pgPUVdCqU1iQA7s4",
+	"PSxzq6Hayons7T4ZqzWGE9axjiaRyi7Q91+Trz5LI+h/GBm6h0iZf/3jn6PGR9QhsrCTQiyNyRn4OF6K",
+	"UD1rMEZLcSPilSBJvESDx2710k2qw22V0q30+1AmHSvQVqdWPVLwoMOuqKMSKi08VoJnriXpArNcaSBL",
+	"WVd4pmSkzG2PSlltd9s9r3vkdXtHu/BRPHhZE8fO2hTyGl3KmxPRVE+vno6MJ+mKJkzDpvP68fhzpjKX",
+	"Ssg3MvW1PV9GKW/j83urjY70DlmQSD41PQ8npUO/JmnR7hcLDtdhl1HnJWVBukxKSTLpPDwe7FR0EAOm",
+	"MovgbiOycORvHbisRUTTSZzMi2OKuFi+22VMdrLxnXKB16SEKrukE3bLZYXWj2h3cBKc7VQaz0qRYoWn",
+	"JcvxWjG4tfx7tF9cWU0eHJOnCJiUHcQmWyZZTbmWdNHG3uh5R97pMT1l/fEZ7Y1Pu6eTCQ3OxqdnYRcS",
+	"yFXrJLCkujbdThek2D1LAeYpTkyr1uJb5NEqUnCJGlt75W6vYaGaHPwhocTXXBXWUMmUKZ1KjP4wnEVJ",
+	"uYaNtEgmd+px4TeYoai5z+YcZF0WsslfXj55xtZOKezy8gm5YevaCutlT8eg7Z1C0aPBcHAy7J91vFPP",
+	"ytl8o7ppSDlrJ5KSi4uLi2/7L9/T77rroPcIPv71x4uLi6ePLvirn94d//RiEM2evGTh95NvF6/++vLV",
+	"4ueT9bPlN6EQ3cu/sl+n6eDo7Pjm+P9+ff/994vZk97Vm3erZ+/fBc8ePnvG3q9uFhPx7tXN5Yub5SO5",
+	"+P51ekh//vlsRb/55gd+8uNNcrpIpk+CgYx/On75Jpo8fL+4/flZ78nRoxP2I71kr/qXF6vv5z8+e/P4",
+	"yXdh+JK+8p5/M3tx8n72+OX7Xx/fLuiL6V9X3p8tXwoiLNWSffbM0zeuLfthwYTas0U2DvAfbPZB7HDd",
+	"GP+A6nRrEmukp594Onsj94lT1XRYvWCWct9w18fLKKrRgADVZ8IAbti6pLyFbBHFa/VDVRmqhKuoce1i",
+	"kM0PUmaSzaJjN2ZA987aXv/KOxn2BsPBoHPcO/mcp6nbO/pdnaZLWBlYN5D+Mjq439jcgTM2d8xjY00J",
+	"qLjGvUGUZ4b1zb/PskbqX+IoTq6BIpmJFg1iMeHJvHZ/vW7n+CTHBu/y3DIBg5HkU3HNBTyPI95gcDOZ",
+	"4gvFUXtQx47pWwsryHN5DRdL9iCAgat9KS2OhVzDaaPY5LwoWKIKhj1z+1xDED0iROUNHiJX6HOaLWOv",
+	"1UhXYI3DR9NVfD2hStWswD/vJV4aHpc8ZfqVxkfFAy6ViK0FvbvmOwEx3aFZ7ZmZyZGOiUxZOiR3C93v",
+	"kAux1oGlGAVhMkMMvDNjc4HobnKbVYA8wAIeA89rERkTTIuQgdyWczJjCSuwur63LWNUddpPHxbL+qQx",
+	"BsMWi+LxdFboabA1JnSflFGXUNziSRzfXDGZvsIC5e7hSuRdvgEi4pn2dYlnSEXgf//oipjUNjz0iWRC",
+	"u131qg9N5dR0xiTDHSnDWKBBY6wt9pZbrV6jboCIdsMcdCN/Qb109nfNIPAh/eJlPGexYHkBAa1l2DjV",
+	"brVChDWmvHZAaXBvN1icSvcnLoKvZuG2VBUmVve6a76bmts8GL0yNTBe7Qdyv5rUzmNTwU3zdtffIdLZ",
+	"2oFyxHMBGmvNtLiKLvLP5dLK4N5cfVcFXLUsfPoqiVNWMYlg4Rko89I9Gva7w6Nuxzvt/nwXzA9dcPVU",
+	"5wofzX5q87nifBCgpItgQNURkBIiOk5oGCftkN1mHw4lS25ZcqhbhMXVaXpcfjJEQKQ6j0/VMK1fRYv0",
+	"vegExquHrzlXarOu/CVXDsSGpXQl8fnJGArN4q2oVnXV88bjApgV84SOLipEnQt2i7L073wlMjtLfgCO",
+	"WXdMPXZ8FvToGT0OvfCIHvfHfToIj46Dxn2lWSibRmAgmzIeWBRm76CTK+DOQMiJNOJQkcx11ELl4ECw",
+	"W4tQcPhh5mR0AsoZdeusGzI24zAeaMuI8/VbmnBFCtI1mhmVkABBpywBPIcSMvAj3r0tsqBS5pkwDVJK",
+	"kqxp0tShhUNM2eVjsq0aocrrVDYHgx9wphvWWxeMd4NxllJjcLZyJVN33sGc6iwPhVWkYchVxzR6VXh5",
+	"c05+2LF8ySCxWMs+0ZvTR9Q4I+FGy0fnWrw3QOQQkbeb5P6mUHDOP4eCjPECp9zCpN8glKopkFgwqZFQ",
+	"e4KxryxB3vplo1/OnSGkICbvIZ1A1icrCUj9+/eXsgXcYaAFYnVnMIIC+xqaKk4rYakaeWk/9JwVjlWN",
+	"WLSJBjCV2l0o4VBrW4dDHY3k9JJ95uRqm5avzHPmS5liXjx8DK6nFlnNeDAr5v/7ZdTQChwXQbQMsagW",
+	"4Ee5TEeNt74GcpKQh0Vty/vUbG9md/bSrsuhEvucUiwBqYMuqoUGmnEWKu4fEMFYqA2IEMIpaxKRbkm9",
+	"v63+CZaGx7SP+IzzGG7kJ5ezOMmy3W3lKLtUArlLMY9teeXOYUllZU33YFkWOkS1uFeNCV/dKj6ZMyqk",
+	"a/d7HmCq1S2uH/LOCZ+KODFF5Ny1KYDMOuTlprltKllRkZLhHFuw7HTGeAIVQXTZEBhGBAlElDC8jgVk",
+	"tCABFUQyVs554ygHce8FJu6xzML2+geb2ci+bL5gqfvK6D8no0dn6O5bowlUs3nN2GNpWHud7LUZsALo",
+	"FBvEUZhsQfSsx63U4UWqAl0twqWtPje2uPw39JPSqVR3n4zBSrxQ1EIlpMZRihVtS7agCcV4DtV2KcPt",
+	"XSEE9QcQcs/uvLnqhH26nK29FhUTlUQoEvzsZoLg83GtsM6SOObxNKGL2dp5y1TdRM4hKJaMj23M3Vhj",
+	"zHyV8DlN1gR+PgezPFxEBgoLSS9nkKnVOchi8d5Syk5TRPjN04fnOhGWKbzrmzpFMsujC98/kEQ7jtag",
+	"wYch0NuGvqljVo8jOpVWUWOZFTR2L07ucyq39Bx+eeoWc3Ln1IZNNg/toXo95HIR0U0CCJVypYusl48B",
+	"/rLJHJw5yqqThUwDkzxVaLaEOZW5y3PUV2nOqMA8oiU1pIecfu6DIrTXryK8qq/J04duG5BxAFb2EH9Q",
+	"rC9eCjf5515B19nEie59pgo+wor0hj/WZ3Gr4Zx/03YMt0UNrno3eMPRXhTTUItCj3lUE4uujoAPyMQF",
+	"TdLDSZzM2yFNqZ9lhXH5MXW2O4dQZEJdarL+pbFOD1cw3I65oJCmY5d5yfvKgq75/naY4h0hPJkn/cNe",
+	"vGyfFMo2a9s6j5pjt09/tadwn0Y2HpzdGypJngWrdrb2eLtbC2WWwdqBfFrFse0UdGnymiP0apHEisw7",
+	"rjTlm/EHOn2kas6AWLqHQXja+XXBpiVgSjXRwFG717/yToeeNzw6NRnFsjIyZUTH3tCNjTANG5nxueAX",
+	"eOzxIO919i/phLnAy3sW4S2nRkaw/z3U462ztutlzt3o2XqPozi4Aah3FNLFtfn41n3Q3FN8hWSqZtgi",
+	"1aqFS52y1OxmfZVCZ4KBVIcy2yXyzFB2PlMgDRqbhmQQ4KL0VKUPabSEhIoeEC74GQ7cb1KlIUMx7kXk",
+	"DgJ3aSWOSs8OKJvzuTKwzUWyRaTbPaH5XWC3e2p6F1Vrq0LjqMdkAep2DCF4qgVnF0q/Ar+7rzCJipLh",
+	"qMpq7XdJbH5K4Ee3luHC520Nfi5PtERQZr+sUVXpsjItJwEV9sihwDvPhXNWFi3sxdiK0H0w1fL0MwsN",
+	"n45m7bnQrHXCx65CiuuAa/Rrv90bXHX7w25v2D3KSuftiXHtliCuHwq2EGimI3OEqtaONdADNnE7IjYf",
+	"b3V+94GT3Rko2/3tgbL5HfZDkqlqO6UWzxH8rV2uvMrxQmBlbkyEqBvTaBZ0WTh6LfOI+RmkDaiN1oRB",
+	"t4jkImDFlrjUxlb9LuZJUX8+5zJ9mrL5Z5q0VmQ3zdwn6sbZZ+rQ6KfMHxuwFiGeolq7b+BGNbM4Ygk2",
+	"VWzX6tfFq6e1AKBKKQe70R3YtulGZ/JsWQl2sCkTlJVvg98yVhPJINlyNedNNbH4F4k86LZ7Z1e97tA7",
+	"GXbPOoNBXeSB+7l6Xn3S9k6u1MPA+/pnvbvw6n5vUzyClZt81wHchfkWSK5xdhP/72J6dsouZuyvi9tv",
+	"5VH67JNiGX43LBo0YwcgzioNBWqWGUWJgF2L5x5wBSd+R2u6bcTdfMSt1MC14dB/y9BFECK/CdX20VGL",
+	"MA5Z9EASiPKXQ/C1VQpJkoWS9tI04eNlykgTwYRY14tJjLBl8zELQxYSQ/VlRgFs4ZcGh7oYkPOPNOf0",
+	"HZ8v54oR946OrBSBB5AVxjFXNCq7tluyYJloSGOGzXMAB00bLsigDkrMHZxXjy6vrv928frpxbfPH113",
+	"3aBMbcouvdXdO+IXoxOxvbcusCBMkafrS2CPMGJdKONKnfInjDo9Itb1UmL0kFmvxOAhoUV+AcAqAeOZ",
+	"YfN5JYTXT/92cfWoffXDs0cv85WhC45hkIWx/bhkyXr3obUw9d7f1VtkYVyt2VDg+3wkRV5XGYlaOi4m",
+	"Nb5RDfBXF+9t30L8f/eInHZOOmeIQAgJT1skASR1xOZMaCTDc42X7ozE1YxLiHFWNKxIGkOil0mAmMZk",
+	"mc6GFqYBMqaEYGWbMsHQrw07wtORAMOQag58C0p0kUueMgJZxbVFiYRxsNRjsZIiwk+KrNEPOBIj8V//",
+	"RS6W6QzCAylmdXtUfIywdwFbpBVqQIATRk8PAT6swTjWbo2ETiHhF3bCL+8f0TkJ/QLp+AQpqzMSL7iU",
+	"XExbJqNIC1HV2jRoKAUaHxJ/4HVJKYmJ+uqNQFMaf88gS4lZgMtlGI/ERUl8BC6mNgyscJbDLCvD4stl",
+	"GLvmgpnP/cs3D38wcyBNqkWsUA3dMO6DDrmAMmTQNZmyVI6EP/D61fH3yeM4GfMwVFN8sZRQNhFfS2MA",
+	"RqvhQPaVJuT2E3TOxXQkYsEgPzsItZjNEsLlEe4FB4oLRdJqMHnOFhhtNqBBdUAD8jJ2zUlx/SFB+2rx",
+	"F7SyFlPFjMS//vH/5TUakCsD+TNMeobREq8fXTx88YjIWbxSRBfyyYQpSY2s4iTkYnqQUXPR8BCLaD0S",
+	"PxhilpANmoXEf4dL3lYPDAni5RBERLauP447jY06McZasCXtA7MOakjbIkeF0EQfVjU3mO9I+DQ/hEpM",
+	"1SLhn3ySUIEJc/MZYpykbj5veCR+EPmxtWcKz8g2JCNsI35JT7kFKKiJ2gydFBT5ErIZM8rUUYJQd8/T",
+	"7ClzY1lDGhI6Erpg3WoWZwU/S8g9IDPQNwbeoEUMxs88DVxT0eHA62MSCIOaEYSSObIG6wBiQ55Zr1fW",
+	"Cl1IPL5ZsiNIIaR4fMveItVzECtSNhlm8ZDj/awUS8V8RwJItunTxSLS7PPwXXu1WrXBybxMIqy1pRPX",
+	"unzQWA4Yyodhc60MAT5n6SwOO8Tv/CoVw1WDUkd+sWAixFAN9diCpjPFRcxa8lA/ORJiOWcJDwx3ffP6",
+	"eVsPCNHBUEXnv3uP9at+vmJTLvRt8By8ESm9UUycTpmfV27vYt4Nf8GS69JPPa9F5vQd6XreOYFKZ8lI",
+	"aOkQ6F/NIiQ0VU8AC3qmuBVNOAl5eGDFiubsFhmpOizPubjxSdNfJOxWKaKCvUshS7A6J+oPpUL5LUIt",
+	"P5c8aBH/f9tXcUojvzUS5u/2KyXI+vDjK5bAR/0p++sle5fiR5zw/7ZfJewWvxmJJgOHbtU9lp1YlL9J",
+	"s1DShr1TdD2OQyUSj0RbsR2vynY80vyWhll4GBmNRg3krUruRo6qvoOTkhWy10kf9NkYCeI4neeOHj+Y",
+	"xiecRaFuvTH8xXw9l1Pz5duPWTeY21j1YkU0NBF7qY4m1QhO7WpcJUrGV7KYWqH2Pvd1ezfmrEE9lCSM",
+	"yli01ND8TS8R0tY3Fr5hJvnRJ3A9rWICh0VaXJ2EVM7MmGruxxR5K97K6u5N2gGVjEwOFL0kDNhvFMeK",
+	"f6rRBnEC67hcaFjShIvQP6/tAcf82nBtx/2q+1GSI0Emrg5/nF7DwP7kn5NxrJYqAcQ5JPdVRKLkGEtQ",
+	"hDkemf1GAQFiavQ6I69St0EYM4TezugtG5qFt3PFHcEAL1AUwSFCI4L48GUuMplsc6o35AZIMBelzHLD",
+	"bH025KQzszgrryOuYcrepdauq4kqGTviQSqxU5wwDxEVltVfFUuov5oDkHegBSDIPGk4bLJifMbwpsfa",
+	"rVJ6t090ZBt5hFC0qzgmzxWHNbstgJLwGbiguFTdIRfGZPpFXYMuSNOoK+qCh5mc53ekmHLxLotQUm2p",
+	"YZhNe3L14jlR7F/vDXn46Pmjq0f5gvQ8z2wxwRvOAl8rDpn58fBuWOUVMQsx1umMzYeqOXdoteLEb66+",
+	"axUitQ86BNUZqM+pb5QZlcT/LhYpE2n7ar1gQ2Lf4HDbYnmhiAdMSNsa9OLplZVjqGGWDbhEUWFsFtTF",
+	"AytbF2TT6pw1dO07uuCNYaPf8Tp9HcwOCryOyYLcGcyZS3RNong6ZWGbo7QO4ntRhwHBCvU+XRTZtoCn",
+	"MzYS2I36ew3Lb1cUNkYSYxaFXvAFX2fHgDY0Nshuas4SFq1NnAbssy8ZTYKZT24Yw8fMG1ijFIP8Ejxn",
+	"kBOMC3xMHc7OSGi5RMnNKIu0LOFDV4TKuNbTEICkMv0e1xHSEGsBD0z2xeV8xthit+EoBV6NpwB4n8Tx",
+	"GIqmu8wQOO9Gq4EeAad5z+1CyId8+GpTRkz7OZbgo29bjYTJRSwkWoR6nofpjYHwwRpYonr1XT7EnRz7",
+	"WAOyCpx3BsbmsHAty6nWlTBX14t+7BCe+dhqWKLYtlf+Vz2p16zxv7u9Yj2uJcHtr5jVhreMVLj9tYTd",
+	"5u+BILr1HXwqfwEl191ew0dhWwZet+6djFwObdGrAS/1t7+USVP4xmD7Gy/jFO5nNGIu53OarPWp1cSC",
+	"ObtlltBGgv13EbtCRt5Idd8YzbEQikCaftnl5J+XQAojoZPSzOkaTCE5owQ2upPk2SFXiiHqKrhkzJQa",
+	"KQvpjDBurllId3TkobKgrkWtT7cwZolLEichS9BA6BdmQCgGlJHmwOsr/QZCPlF39xXbUkrSnlpFbqep",
+	"ahUHLbBsCSLprTYLYDA1yRJeYA6jABKNK20Vn2xSHYGNmHu10roYPL1hgozX2o6oHoAWlIqdy5e6Gorl",
+	"BmgROhJ5IJ6VNKp4/yVMcdgg1YHVsJyqowMwfKiV0mHXapkyKeV//gf58v/8T5YkfRZHoMq8Xo7XkGhc",
+	"hAwAvPEErX3oJ4FkC9nFSJZySe2MUjpP9nAkytrIYyw6k8awYnoZPwzVGvwZt+MXtR9Q9EWv3ZipNVcL",
+	"qH55+1ELuVe5CgqIf0hSBddvNaRTq+vSpH3gQqZUBAxCu1CTx5Hkr7pu2e+AKE05YE1UBoy/832z6Zqx",
+	"eoB2Fb/YanX5lOYLHhgNKCvdpt17m52+RN2XpmArk7IA2Kp3b91+S8PX1l45+r/IrGs6mhyixjVjuS+m",
+	"cj4StQaCcjf19om8aBKaJg7OCTUZ1WY0HYkSTxqSnY6gVrCX43WWRyU/7bm+2CKsM+18tmMN+eOBJanV",
+	"QteH0uxsTVQNC7QcnpIgonwOp3qslzBXjA1HgwYybX1O02BGQhZEVGehmNMUtkcd+E8UG+6FWrOk8O5j",
+	"oq3MxmZcuP2Hm40/aDFSpI0OHcjRBHdS5pnZ0sIWh0znDgJRS+n621/Qufqu4hhsACVBCvmaOQgOWarV",
+	"cHoH8rSwJjPIBx5+RIkrYinbnOYFBByNYC9IWB3yGiqLWPKQvnKjCC38WbxfM88GkCVCAOyAuslKFoae",
+	"5+VWYlNVCW1pw4Lkldm8SRKvwDcJB0ZpuSRh6TIRkP6AgruB+A+V8BCvgTtfsuSWB8zPnmuh5hviMyxE",
+	"wARCp+KlXQi5pQ1F/vcotOHXrnv0IYw9v0c/QXnbdJKwm3DjrWOW0SwdLmfnD8QJAiqI4qgWrY2XGbfM",
+	"UhUTB3Lw98QvPveKvdGGVC12xwm439LCOqoFU0vpmtWAAB0Vba3ndvGPfJUSdwP34UbulDgf0vgGzvex",
+	"tatZLcs3UqSmYWYpaxEqRqKMPUX1EQ3mtn0MfgJKMQhB7GUSJ0ofyRJK5U+HpjE78Yn6bCe0emBxz4Ly",
+	"2iIRv2H2huiGN/v2HbuKWoTpxNeBSmhdNN5He0gm1RUyPl1ycSRCHsIRnPAoBYM0m6vTA3w3Ld7kaDms",
+	"8MnvWfrZmaQ15o3mLNwfvL+K5Qe+rKHlK5+4E5/4nqWZnmChnnVhDLfxqWhG3mKOhVk/ffiKpjMwyS6W",
+	"6R2lp8waD1+XTEBKMLogFtSi5voDUUQ3C1CJXTFH+tLLuZDZbMLT1v5sBL0yFmZDZklRzjemNbvIvM2V",
+	"7Hny0x3abj3uwwjcMvheja4Gr3ccebNGQg1Y5sWjai1UoM2hJQvKn2TShDwApU/79lysVq3fPLbzZRk3",
+	"n2ArbHPomFV5sDhDA+EzLk4NGsM4CUQ40ITluTng3Mz4FFI1WYYiXBLw8CmJMg4k4Ldwe30eQhYmjVE5",
+	"x1vKclURJkKoiGhMdZGMSRrHNwWRHtAvjivCyoX4mUxS5Yyb92ySqjb/8eNve93N45BPuNEJNt173vYr",
+	"LLc9fVUpvqoUv1dR4V6MMC/UuVlvUkVKdhaTmW8P13/dld9UqgKC9q1kv0pYwAs4d/VbV4nAYA+4U4cG",
+	"qQEkvtAOeHCkjIRSAEhTxBoZeJg741tExOZpdUFrbySabx7RYAZBfAYLj6NQoo0VrpdJY76dcc/Xmfw0",
+	"bgHcbXC1PCDaGY+RewgU9iE+S6P28hgw/5xo3K1O52Tmp9MFgk6yEU7wQu/QF3OxY4d7Odrzyilf1ZE/",
+	"ijoCnm9a3r/PoofE8q6KyDmhdZqGPpYbVI0d3ei7OMM1i9tD9dAO7BzMDtlrM/e5SYSK/KLAdkbinj3p",
+	"uFpa2oespaWmfwInmI0SAE/QUkTqCyxG1PVapOe1RqLvtcjAU9R25GHbAizQ77hMuZgaQprxBU6kAoK8",
+	"0BoNvCGN40fplPmqgH4CNnTF3YH25zREDKvScYz7/EgtiuLc2OtIRHF8oyTGibb3aBWO0DAkgTozYxrc",
+	"EIBRH5xnkVNGq6tXLiHtZFm3rDDtizC0Wejn0QaKnXwOhcDZw5d3U5uLqN5Zjbv+VRX4qgp8tms650kF",
+	"duRuocolfitdwjv7UlS6NDmBNVunLkm/Ot3qLfAJSlCrMej1vtSEC2g6fQr17Ujsy7E6Z/c9WxbMLsIw",
+	"X8Q0vi+XepaE/YOm6E93sn8B6Wwkmhgxmi9JEC8j1KEiRm+Zhb1J4uUUXfMXr57ezX+fSy8PJAlpSsdU",
+	"spFI4hXRPvyijx3vqMzTTi5yHTkL2zCyyVYhIzvHpE30Jg3z5IHXXBuVC82qY2bjh/BvSyDERVQraGIb",
+	"uMywhpiF5eAcvw3AyKbvlZDNF7E6TC5BB8EVZVnn84IINosDZjMLG/gVSvD1st/nsk+t+8w+ZHW39ec5",
+	"rud6T0xMbSaC1A9j8vuxKyBryCcMcc0bwRGfYF1obS5zq4eQJ0TIkiCYteWhVUlusH19C6E4PR2Do6uC",
+	"6hAcvVuNsr7kiMnJC398krv239ZKcne7iP1mbXSBdVnUjzorOKEhvZjBoJRYIvO4uriHsZLkoQyZp1SR",
+	"I45R2ABblzhJ0LdbMGIX/NJhJmFAaZo8EJImGq5bTaqUxb36gNr9k5qKDraEh8G47uvHfbJK6GLBkoMh",
+	"8bcXvtniK/2sNhJ3fbrP5zfd11LifUlLieaCmZdDUZ+thHy1n3wVqX4nItUOzPYPJx39PowamMoH6sHp",
+	"HH27mDe09Ty/Z4abL5TWThdDOXQA8FaZHp/dbvZIPtn6kQHtPqen25bWMsySDi/Iv8A6gbkdwqBvpXEV",
+	"o2lBV5uRj7kIWeKTAELFMTWB08iG4hwU/cJIwXkhBr9VBvmZ/bFKg2n0cCyY1CJShhEGaFxT+4QstsDz",
+	"QlMH2VzhYRA/86esMYM0+RhAubKFEiS8arnxqdRLnIOAswxWCOe9zn5R8ghNghm/ZaHfsoFx6pNOBdAi",
+	"PnR0PV4rUdIEHdq+eiVyyjhJrexCviIS+KGSBaCDArHkERNptCYTFkXoXtIhjlnIo04ZnDGebByQwA27",
+	"1OjrwuBJvEwlR5AASWcJY9oIDb4wnuausJEAX9h5JpVnOQAVOeCr6tQysZzLFpGxPR4IiLOFx1pkIxy3",
+	"TaFwOUgCsBEjARzTD7Lak9eYOAlQEVkZUJ5uREC8yjGy+6mK+sULTRqY/3GXvAblMpr7vvmD2uBv937t",
+	"Mk7Svd8B6t79rd9lagc9l30xJ+UQLsUfbebK0wP0JJew/uoi+poa4jdODfFlg4t1BEhd7K+SdjWvVQqB",
+	"YpOkueFOyTi4uTEOyiLkHjzzK2TqjwmZ+nyxG3XC6+EH/Zdx330+06mB/itZJqFCTlhCmlmWRxGtP9mU",
+	"2nKlJSvYV8+c9tV8CfY3sTqRaI48rsXkVXuZSV9kUcdmCeF2Umwlr7N+oOTq2B0xDMLxG2EFKWBGYEeo",
+	"gsnnl6sAywUZr02kw0hwncC0iSpFR63z9Xjd5OHwQEm1amQGkapTlql9UgIrT4eG1kdC7UDLPn88bJlc",
+	"n3k5ep27y+hx9EZLrpp+MDxFy6suU26ewiAjObOGH4aCra6zNbIzGlj81E5OclGOXpHq/EOmFwNV4HYi",
+	"Gds7e08j02INCiN596pbpeKnVpQ4LcIhSllWcn+tUqN0PccNeWJIKU2MbiXL2yoN4SwXmPF3aO+teWwn",
+	"f7WVdFKfZT1roDVFY6sZTRUd21hqE6mjaY7L+uB5UoidXyRMYrJxaA0i4T8pEP5K76ce9VVcE+55z9i2",
+	"1+CZ3ibgFvzX3peym2YkjtafTelLKqdhryQm+zS8JwPQ0dB5VhZFY1lGdwz2G2NGYwcji1fijwQaMKbV",
+	"/a3Xv4WBWYcbGrEhTyb9h3BvG35hRUfCVb4ZpZUngLfMk7M4vtlgj7xXqeQiiohcy5TNCXS7c+gNMZE3",
+	"I7FP6I3TmnMJA3gC0/4SZgXV0642BXtx/vPO/t1zJ9rrZhE/fn2NX7uPwBcQx0eiaUoGWMm0c43ooEP8",
+	"ZYJV2IwmMXRLgG6YwTJxoAt0NMMMA4hp6spRiN0W0ztj5sFZmi6a8mAk3rx+frBTrueMV+ExxszbI2Gn",
+	"3s4y/UNuMHWvL3WqvmpQG8azpbl0pmsDq9ODdtsslaE29Y8EzBWfw7yDNdEROQf4fMEReR+fKTai0sEX",
+	"DY1AplYfE2EdyH9zx/4fQ+xRA4bjkeOWLUYgsoyj6rhvwRn+sYOTEdduked+10UmMW1NEHe/ktNIPM2g",
+	"0Mhg5crkqUDzDCg3qOloEHWnlJl+JDYAz0kz1SRiQc5JFXE+Er46+36u48Ya1APqsS+gnmi5Noi94Nr0",
+	"grdOWJ8WrsClN6Yyz22GhZ3tlNbJCsTTAXrqDbFWdMlT62RMuAhballFCeURC9aySrWwEJL9E5jzeWG+",
+	"iuwhEW0haXqv4bQl7mZDzFKnv/38KHe16j8kL6GG62aku6YYJCIghioJrCjWh1EqNb73VbbdSbbNkrrd",
+	"mV+1voRaNxKXTEBtPInCm8mZpvOP+3CWUoNI0CTz5vVz6yxJzRF0Cwtk4i2iU5RnptMghpTNKTrRpHb1",
+	"s4grJvhAjkS8TKGSVRNuqITRYAb1L9+8fg62Y+STWCTwIM8Hi+mW0J5nq6MJk8FSM4+8G21KKtSPQ+nz",
+	"btbKnNdpg6XTSMhs5fXOTPFz+0t6n8DjCn6Sz8bk8kVUS6rlhVqVvECQRJYI+auF7gtZ6P4oljkG3tlP",
+	"EjBv2DqXL7+EWU4zAEXTN2ydY7QRkkylVSq+wPJ4eFeG94ytc04HELbCt5jTBnG3IVtE8VoNTLbIasaD",
+	"GZTaUlIWjG+IaZNHAjC4YEVBEaQmk+YzKC68K+8U5PLyier88zPO7u+fcV4+ecbWP/F0puihjtsoEjLO",
+	"Ztihrzzy98QjnRlBMzLPD786TRbvUudvA8/KfGKbsM2lVJCSMZNON3u9yMbgCcyKHq/ESCxYImNBI9tn",
+	"LUK7sparrFeHFCtxIaY4H/Fu5bhIVo1rJPYpx/UyX5ldSnLtPCxnWa50xdOU/QfW5cpWeVdXS77OX0GY",
+	"X+tz7eBjEvY5NlzR+hLTGt4hwgN12AxGXIxqyKeNcingi+1w1VJQQ4uEPGFBGq0RUIDZKAwGIQteKBQ4",
+	"zPuwohk65BWGYcBVbuIv7FHaYRXl6HLFgSE5BpcpC9F2CAY1dAGVssfbwSwZypBGkRpFnjwxoEnCixEd",
+	"SphasASK9sRC+nZIBxbOhqiOZiZ3lUM2oO5ohrAdotVKw3tacFsgdM08Qpo+1BE/QDhptIbitcL6eUIj",
+	"qX43nZyT8TorLpWVnsV1wbKnFqi3ZgCMlEt/4Zv6Vhvic3l+4uzeaGlsiUWCpiYZUK0avdBmleJ118K4",
+	"CC6mJKCSYX95yIg7cgXzyLmDVzqY1Zh8eqgKIZ8YrKKayFO33SlcRdd+XjJyLwErimzvVuzza1jKf0hY",
+	"itK6MHxyVwknY5GGMbQIU8w08wDlD+Qs9Ksw9HuISPlSfvIvKT+lLpK0RKnsq/qCp47o2KZcjrMQAQtd",
+	"HPE5T8mYRfHqoEOwLpgkNKsZA5YJiJPPx9UyWGz7YJT1TYw9HQk/+8rKy0cFouRLgSZWedbskuZiJJo5",
+	"NrQkzlFIjhInJivA5Byr6GTDcMpRaEzTpQttNBHZHUwEhk43mqhtaiHaZTSxt1aOZwJZFWv/g+jQIlqd",
+	"TWMSUjnDomaqLZAv/wzyFJkzKqSjmgTpeShV6KdRvNKPey0UvyAa2PEuxwBQnIYxHkIWlBUXWOX+J43a",
+	"ZlxtXKuuKqihGksOa+qyEdYQylYj7VUKCU9xzootTxhNlwkjk4hOJWn6XMolkyY01Sf/+sc/D7J+K3VK",
+	"VW/Z8jeVoKJfzKrMyxlfLFiItPCDMDirAmaqnDgHy+97/f3StYBsplO2aK8+KSRtSfOa+kWz1L/+8c+P",
+	"/kFeIqRy4FRLxaMM5EyDGVDzL6PG/8XLpPpI18tO2J/Iq4hRqWXbICVr9UZxf9KYcKhdLJVwOGq89YGi",
+	"4gS6eGVOv+kGzrCSoYuVQjo79ATrCsdM3bKqJ5BCzQJkE/BQG8TPmXdSiRFrNdqMfWixWzXChdHvOnof",
+	"TWVf1bKVnQedlqbkCyF3LPrScr6b6xRGxFUDt4RcDYYv8k3VVFpbzdJilgAtoM5yM0T7dLH97ZWRM8Sh",
+	"YCsLPg1pCCTxk6UQLJHXaXzDhI+JnU15azW+QvKqg/rywCac+HMWCNZ9fL4SwcUOvijEMAvHrkcZ6s37",
+	"wyIMC2tsSVvb5PkyX6pySBcHH4k8QQoGvnw+Ngpgfxl/Ut4hXf9pJLI8RlmHS6lOKvh3s3K9v2G12UV2",
+	"1B3CrG0VPKRR9CWcujtAzh8VyxiKgpyBmqJOw1bhpebqty1vpAm136M12rjQA4syyCU41ffMs1JIplKo",
+	"5V6TTYVsTqZiJ1upz6ZSwA9A/H3ByIOgfPRi15qvcIa1BpuLKPpqs/lqs3Hlh4iiWlNN+fx9tdj8h1ps",
+	"/oOCuqh1HpxXay0YIbtuJ3FykyGp7sRrt1YQuhDrYp42yVgp8YJVNlmXNWZCF7RBq0ZrJNw1kq0njQvu",
+	"oKPW+gYr4uj0DZY7rGqxQi8SF1NMu5l5hTDtQj6Xc/QqqiV7IG1DB5eEpmQeaxuejJdJwB5IhNdDgUqI",
+	"y8w69K0yp4CBN/qWalq1pu9nXafZluTBy8IhVg3TisEjsWBDXRMzw90PvDNLyYUI/AyWq8QYHrI8ZWxt",
+	"lVMwdm1WeFu7qsVW/l19gMyT8FZGD3rQNM3ivh0DA0n8WovzG+q3ukwo2M9IlLWCgt6Le5EpveojC68n",
+	"STw37lFdFaqoDrukGkWOtrL72+mDahad35tNXI+7oHvcY2EUa/W/i8Uk4vVLBHteDQCrTRq1WwnhMp5M",
+	"DWgvnQgs8XfHS2y32bdGosbxVQUPfFVWbGXlB7U1X9WVr+rKNpOUlbHnq5v5q9Lye3Ezo5N3s7O5cBch",
+	"rz78AMDZj3e/lCzobgat8qFRv0XoPBZTJW3rVMq1cD+yiJYGIZ1B8OA2ArUhd2YDj7cyXZfRehb0jhQ0",
+	"jJFQEvpBh1zkObN8gNvJVpbRqnpLqu7mNFVSJZ5zkP7J86fPHpEH/41iAswWBYX/fuAPwRfclkxInvJb",
+	"RppUkliMxKtYptOEXf74vJV7CxMWxPM5E2o2JhhZJ4rz/1sLptc++ND1qhLAbUmy4lEY0CSUHWLuHSsJ",
+	"dsKyVTIe7fxO5hL89vEEavW3Ms+2fUW3iB9RmV7TIOW3PF1DcWWDJ1NrxVN0tIZq6CI2AMQsoho+V2t+",
+	"wlQIdJxfyW2DpeOS+FQGvg0lbKqNa5ElpuiDHBgAPYi4TLWH3c5uXAen0104QHDjWDt0N2ZszqUN8ltA",
+	"4PD6rZdQSlcWe5cWdHOg2vlSpuaUkublj8+JrwjZb5VI9rxAe2pZMmL7/9l79+W2jXRf9FV6uU6VyCmY",
+	"kh1nz4SqqVNK4kyycl22s6dOBSmhSTRJjMAGDxq0wmRStR7iPMN+sPUkp75LNxo3XiSSkmz+E0ck2Gg0",
+	"ur/79/v1q1X4cSLNIstle7u3LcrfvuO7gZKJBg4VryRGoJ1+6W3BwNtIJBuq+xGn29YgYHdGpUUAXj7I",
+	"TOxEwguDZ+WReBY8q5+IZ78Gmx8BjC2uVU4yfen2NW70rvnBXq3MjX8FdooZwzvgudJfcMeOyXwMCNUo",
+	"oRM9dQLwZHWdrK69W10kgkslO6IytW2MrULm+X1cf892mkkjeDyshHLGTKjxaA07NGWHlVPD+SQii9Kl",
+	"WaSgK0qDicFQThGEJtoevZNTDOHEntAeOeBDe9JRJx11zMhAfdttoa5AAVV5qx8AOlLqVYE2HYzkV7aL",
+	"1sJ2KuDWMGmu+ZUFatLWQHlJnHMmoqGlNNvIulnr5SPaTEu5FuoeokcQsMOwCt++FbLkpMbTqWs4yR4v",
+	"WBtq5q7pDI4LuCL6OBsv54T2LcuS+gDp+3zAWlwd8P8l9hmIMgs69KMDfrqywpy53o0uM5Vjqc8weTNK",
+	"pb4JnwXif/77//yK//3zzygQuoQ5FyKyvyzL+SMxyuKVLUd3iGVc2u9NmkrGihmV0SMME4dEKk8HJ3pQ",
+	"HaraGkGl9X7NP3vRzYL9W8wdwZkR0U8/vvUtJPx9SWxu1OYySDpo1SJomDo8f/sqb5t2peJ2GBmObDbB",
+	"pW6bcMRW0vUol3o84wcneqBrm1p1pf8yV5RRFjKFDUM88ljyn41hJ7qeWmRg27GQuVkTPZersoOE6pmD",
+	"7uVfX+f8VZb/TIgRW0KrOE7G21kmbpM0xSSCd7QfCqrqrtTJBy/z5iU+eLV39T6nou8TDs2OODSMqrUd",
+	"GM1BSrG5GaSGYbNL6dgmfNd3da4GlVOviFN+9uOASX1tKx/WYWG/Tj/ULXy/Dq4gRxJ7V4/Tr1qRXr0Z",
+	"VW7ZR98RuxFBJrmpSZqVHs/yTGdLM6xEyhMj5jIHQ3ShNDK+xPZ3SPpNc40pnEIpK7JTE40Baa7SGMnx",
+	"DTy6jgfCwo5Rr0KosVlhlGWpkprsx1wZjDBMBOzFeJnCgA67Fu5t4Ri6YWQ7K5O28YGdpuiQ/zzbtqNB",
+	"ExtWp5sY+yQqHjwx9up6XSPYv65BDc35Yq+loY26qXZo1LV1RkF3YHFdzWZJbbufmk1Gqqj4hQNxVeZv",
+	"m6R0MCNr7ajfJAK6cL0kBin1FMsiu3H3LO1TFa3QWoyuozGbK7OpMIqmz4xZNauyXvPY6JDD+tdqO3Oo",
+	"q/RuQbt0DNrI0PsdqH73OuY72SZ+lUz7oXGPtaEE5rEXKjZh4jadtnuXWC/bTqvbP2t2TaXiuqaGQ71J",
+	"D7dutRItCT/eQg+LuhrG47lZD1tQcZY0mRUCbogdTrht7HIl2Ak8P66lTC9Lkm1in0KKbOpS3xjmqSzx",
+	"q4tX/UDUVoZjPxyliXIFL6H8FmVFGVihGaD1ENEUrlsiAvib1tZ++n0P66c5rmB7/LEyfZlrKobJWhuH",
+	"iXOuP+RCB61UzFsjT6azwoieH1HLA4Zq4N1Ta4HsU3FEqHmr4vNgmC4h2sTdbLI9YSNsiYwAjnaDY38d",
+	"FeGOITXRw3ZTaWNMti6eiuc1m4ZewwLa7nXIq7U93f2GZlsfB+nSVq3q5edFfPB+7so9DuHht93gzz8P",
+	"ry47ixOyOJkkZQT+A/fnuyxoi3hQ2YV4Akgk2pirpQf0ToUNKvtC67AW+F5c9e/hxa926hBA+mHOjx+u",
+	"k+sIHj0/w6Fdep8rhm4JqgiRWaolkW6T6Yy8dVAnpkjS1PZaGRG9vHjhtVq54Gy7G5Eti6aT0KsS+xkK",
+	"yk9SORVUftrG00VTffjGovqanfz2+7gR/Fp3P/5IIbIeVvXIbZhVeUHzC0KNjZK5GitdkInpIUd31bUS",
+	"Tx6ZxVx0RJZ6puE1KR5d9CLibL4uVgsViegH+FH/ElwU3GkR/co55fQpnWhmdRY9vvba0hpEzHyMs0Du",
+	"niLL+pciimUhI2R4ZirxpZk5IoxsQn/zzBAl1rgRsMLqNkHg0HW4la/pre7sOT7KEhh8mG0LYBo7R2h1",
+	"q4zdM6cqmBMm9TbylDrlG7vpMAGaplSeZPnN48iSwEw22FWhbovRbGlXudIYzL+DeYZc3rHKRUglP9Rf",
+	"m6uUCg2elSUiqWIrnYj5RFI0zbTS2vLR2yzNWproLmI+hJHM5S1zsG1g5Cvb0KVF7cau6c78yVdZfvOG",
+	"n+mQ0dWvsAOddxzIsu3453DNeXW6Sei6nvpkyt1D9LzBg1cRPgQj8HySZ3N3EI4pis7/8IEM9oH7Eawv",
+	"YHHRJtpadHcBd79v9UqlUOWT1kKV6rPuXK9y8OrFQajf4JE0jHfBi4XNSYhzi6cXLEn7TfWR7lF6SCgl",
+	"JRhGryuK/pYubA2m81ibB1nzaw1CCGPAlaGSEkiElwEG/6w+uB3YXkvrg6MTwXe7k67V7TqVISoaIwg1",
+	"l5qUbQwdtV7rlcGLwymDTagfVRVwIpw6VKFP9Vi1F/isO1GXrvh37RAdv62y8daFxdblRntEX9nwjr3q",
+	"meppb861+6TXAVa+lz7ACpYbO0HKAOT3qHkieuvOOMv3mN8ydf2H+csRmAMu1FnNDEoKWg8x7UTBTWfp",
+	"y0YpL8ldNpmrtzqz1QGhbhZV9EHr8sGygSBYzobVpLOiVvm6m167F1nH17jCH0bMw3uk3SMfuNVOoY4n",
+	"G+o4svvTepJL8ilXJLKVF3RJ4AeWIhY7Zki/oFgY3gu6+CFUsxOdWYN/gstJYP1207cPTKbbCG7NWHIe",
+	"pvio1R/arPBauMuGSUx6FHVBtMzTO/NxLPO0lY4Dg81MIoHelaVco7KYQlKvc5I7uoihiBZLM7umCGFE",
+	"+jOi5pNrY9Lr9ypPJrw/I4EuZNkubQSWl5DXIeiR8L7uAGLtiJgVxaJn+kzv7kpIXr6Ex0V8RnzYbwj8",
+	"QyzztHysdmqJgPAlLZijuM3lYqFy0PV6xb3cluSiyBDTzhFdbK6eQtp22qBvliMEa5zZl01wkm07FatW",
+	"/jb4q0VS33SDP4bgg/2dhvoFXuhgMIB/fv2zUaHZTIXGsa9mD1OA4t3hEOUnzeEfoq+EzJRuV9JjdP+Q",
+	"C1FOivTIihSGQDnQRN/kTpVcSZNplmbFTGrMf/z85rvhZuGys/R6EM1+1+Kh4Nmrly/39v5RwbyGlek6",
+	"J6C4fPYaWpQNmqtuuVzFsZD0drD8dF2xA/jlaJiY53JSqPy5pOrytQ76+R/wz/WGJqU9GC+h/vL1d6/f",
+	"vXbR65cXF5YlCmOJf/kLent/+QtWClQ6dFSMS3BmQl0JQ2I9UK64QvcWrAgk77fhggE5hrEyRZ6teknc",
+	"j0Jtrx8yYZLBxiC+RsUc+vMAXbyApng3U6HG7N2YyD0Tm4pzOThK19mXxpbNsmxwG6k001MTYj0x87yV",
+	"C1rWyrZaG7jjuA9IT/1jy6+x9dBQ7HsKBg1OyMC5o3ux2KhmGEpcuTOqVJmqPNQR3yLardseWV2KjY1V",
+	"ziQ5dKSB7hrvEmmobkKXH0y0YymDLZRpNTgp8JMCX6fArRyAncSVChUJcGbah7vTub9sHOwtQtsP763X",
+	"W/LwaXfqy9uDurraJL/FXcR3VTDaEHeLykKcAZhHCaTCSVxhZtkt1dEpz3VH2LI80UgFGT4DlR8+i/qX",
+	"Nb4DvzfWrG+B24dAvqcr5blRJ5F6EqnbiNSGPPVE7VMUhpV2ybWS8FDlKWzJVmXpXqtSXrRWpbBi270c",
+	"ZXmk6Cv2HIgiyy6b0jhXwvZK4k0yna4oW9ndL5lm2Y2KSx9/uaAaXtHbTp1MsjzU8g56yxaYcHGMfdTe",
+	"PYPL1l3CQOpEJqnxMYGiodg2mms5qhnoGTzrAGuIDhWVbVOMr+Ok+Dijp0dV+a6d7xRCPZkLT89cOAVo",
+	"P7IAbb0LtdtE2zU8e6NWp/KpjS2qV2lam1asFmm2ErB8IkFLi03Toai2j1LlFXdgYBy4R/iVUxWdl1VY",
+	"gdCZD7rNFTCdxVlf4v2/hbd3jHDm27dff6tWu9dMect0crFPOvNp1e94m9eTtfTpNX76CAt5YF7oSb5d",
+	"5ghdl+ipuJ0lBTWwIWHQjSICIVPkyWLBgLgaUw0k0KlfASTfCxCyN2pVVutjWqdQv5XFvxl3OZR4ZDYQ",
+	"KA222Qoheljz3w9c7z738l+KqEiKlNp6mf5nEOqXcNty/dvujs5n0Tiz45noZZowjUULYhl2clBvtcgm",
+	"bINRR7V3w/4Qx8dB4P4ouzU6zlnlYRkLiZ+Xn9J/KByifLBPBuJH223MbLLeY5Z0s9RmzaNg6RO+NHD5",
+	"d4J49rkgInvttSyKPBktC2X+IxpWQdrYh4YVu1GrMxNqD2Un0aZQMkb4IHwbKDDsHIzQjJ7sIHoqv/YS",
+	"eveD6OlkyMX1ageept+BIcwG141ahbrXGAI+bnI+BeGzSaKnKl/kiS7cHdjynioN+lkxO1Q/oB5QfKU2",
+	"RlJW1DOg+du3X+MFeKW3B8q9GupSlMK2bsy1MaV1jL/9jmItZ0kcKNjg3+IQ0YaW8Y9arGVNo+46rfLl",
+	"BhYYB9EN7InT2W1dhp5iEif76gOwr/YCwUTVSb6EbK9Rqhpm7a7u+R83anWwOiRne11VRP/Sx50u6kd9",
+	"x3yuC+SXtUSsq0VSGJVOAr5Jih+g2VI3WoZgHsEvCNqfrINKiMqIODFysVAyN9ggLGSa8oLMB91VVn4x",
+	"FRWwDEtTot7dySDKvchydwi9TNNAlPiIkafh2HiEbRyRzI1CTSVT3WU/VeV2oIAz1/qU99pQ4FNu5SfZ",
+	"A3oS3g8YUEYjgizLFlnydDPQ9XKcivu9xvveb2XOMQR4e0GO91xlWU5b3cxRJNp6m7Z8MSexdRJbH7XY",
+	"qhTObCuzDldD4xnJ+62k2cxO9KK9vobM7R3La5q2OwXszA7kq90poQq2YpkYwqSSg1uc+HFBD8O9DXCR",
+	"SmJ0yWSfaVXF9AqYDUHXASWCO6Gmgwvwo4VG9zYf8lPzw5mh/Z+OnFqoYYVsH2b7texSuKvSxBQqHojX",
+	"cjxD3n2EhkGSOPw9bA8kY5ImGTPCCzghEWUhHZ53lTmrpMW/UWrhj2eYPM0dViY+p2swDGxh75EJ3V23",
+	"htu/vwXC5To8hO95K26gDvtWqcUWTwHLp34rqozs/8pmuoNT3P65ln79KWMz0PLunmnkpT7hM3xEUJSn",
+	"YNz+kp1zJ9YeFVzBEy0w4U57sMjeqxR0SbBrzcmW5CZ3w3krOX4Qid9RoZShOMw5VtQ23WnLWl3al+Vu",
+	"bCncpXrgITHY+uiiDgeTdr2fO7OGm2cizJIFp1ldj+ZSU3aZI5uYlA2wcxPZZmvWiJErI3oK6V1gGMvf",
+	"UaJFYBawjxSp9eRtZRJUgge7pjnGi4tAvLxAMtpPLgLx6gJO7KcXnG4FI6mSKfXJhl++jGwPK3HPCeqw",
+	"cT2B/DpMiUhh0Sj4d9w/SNgUQjTRKYYiopQnTJXJSGJrpyGE7LNfLaltuUfw+RAbV2iWUcjTwvQsdHbL",
+	"x7oUCWbUXbocNik/GJYbZiPcr/FyvgB/g14yznTgekXLAbo7Q8EE3QWogm2Og+U/K7c5UA607R4PAVph",
+	"7bfudKg9w22pUHdyTwnQUzBq3zaXl2fyZVb7GE0Z8hGXOROD4Heg1LDYuZNMkDQrq78GS9eQNViH+gq2",
+	"UkKt2WEu6No7egWr9/M/eOvsI29c5SrHvAPfxlYOldaNQLx4ZKbFSAyiSDUYeOqSJNTb25oBqeyGzYVS",
+	"KNQ0jRoAPDEAImUHauIzI8xMLjAzoHRsKL4L59UoYjBDMItbmWtC7y0ykSsiDEmK/hDsCvsOh+uSyXXD",
+	"z8spowHogwaTGI0qaimyGBuXcEsWtN5t6weZ9r3I1fsM4U2D8FkSwzd4gHlP0MlttzEIdbxpZhw2E003",
+	"+jGn6b+h2W/KSldW1Qenv8+a1PZVCWjP++qJQR8zP6Js5/gU1bN70tr7iZRUYZStDn8S6SFHOsDSnCpp",
+	"7swCvWWGAxxQd0EpyivpgQYLbZaX5Axokvf3kteGP9YCTaD2IbSJSM1lknLogeugr2URXbInSbIbHiT2",
+	"TQRbk7QGZeLwkncr72dPQu+jCpQ2bJK6/5jE9iuWEU8QcWFu9+dRMRc8M7Mn7SP2jwC6wDL8qKAL66zu",
+	"y1DLbQO9otlIuCVv9gNGdasBzx3CuP4P20K4FHv3gqC9tTE5WFjumcD9UoepbfdCqoltiyNB7c6OPwRm",
+	"OBBXoe4MvVbjrp3hVaapanin24ZI1xMyHzTU2HKng5Mz7xpwfBCVW1YiwF7xgxSnOOMpzngsk2VNoHG9",
+	"YHxyTtAparkhavkFZjkaFuCZqcxlLyHMXC0ykxRZvvJJyVt9zC9w3xvOmsbZrYbXcw3qISIzCi0qNBGn",
+	"v2PrsCik8yWLXKlQ8x/jbD5PChGZmbTxdooEEr6/GOVSj2dnRhTJgqJE3IQKRoV6r/KVAKORSSvxl2gF",
+	"ZPlKRLQVra2Ee/A5fZarSeVvnsbbr6/o4/MoCLUpciXn1D8b+fsrGxeqeE5fk1EQ6ugL2ovPv0wMriRt",
+	"iaKQ49lc6eJSTJJUwRP+3aa97zKxQSHzwfT38Bnm2VvGscTHXukCLFBgV8PdIMKraOGlIWsNxBvZatX1",
+	"D/hdn0eCc+eJLjIRPY/wJdMglTRvqGnmASephZovipUod1nAplV32OCrJK2LDMqrg5yZy8IMQ91SnN/c",
+	"yANuGsZf8cN3BAKYybsjBLBeTL1xN7ajHNSBL2+3O/1uY6odbJhf8tn2aPbtKS6XWfRoT/Y9OeS+TdR+",
+	"nNMNP2g80Nuvr1oJNVt2xx+0Mf7slHdbbTJXrkqjUd/7cjJJfgs1Hgpy3EAI4CERmAFJtIgGvyeLKBAR",
+	"HG3772D6e4QmFP4x+v1lhM7n78mi9EiswHm3Wqih8OUTDViynIBr1yW+1h+Er/BhTsdhl+OQaOKuo4U7",
+	"2IlosU9oSkRZO5dFAFY3qgJZgAql7cgl+qLIshsw5kMdwX65FBHsP/oHtl8gooL+gb3Y8xR5ny+CbRmE",
+	"OipGdDX+Df/iP/CX6I1+TxYv+Wc+tw3PJTFYXG8NzzxbFmroCnZK+Ctrr9Yqdcpa6N+TxbMuPlm7gzfE",
+	"kHYojb6LuBml2cic/2Fm8s89WFbovJEAsFsQREuoI/gHliASFvikxcSSYFEEYLGifqfGmkKiVTVaFdTY",
+	"AP+DHR1RoX4rzhepTHRU1sc5cTbL0hjGNDV856ToD8SWkSzRe3XximI2oa7Gp4ylwC0fbacaQ/urrtpC",
+	"a6p0B6W+oO9biXDLle9tb8hwNp26R5zB2tXL93majXZmVvTkYZIqV2B7Hzn+Rt7CWA8QCjmG6IdH65D7",
+	"FIWHtwx7Ut66kyfhc9o9j8L4oY36Rk06CcV9gYRHX5k9SKPX6IhZWTKhU+Xb+ibLC4oCoe3TQxmDUqAf",
+	"CIStcaG3mZIxrylVW1uq6QTDUYs8K9QY24t+8JDzYgLUKyGl0jTU9glL+pQmdB74L45IH/tvfFVuQk2O",
+	"i7O6fmmP3n6XmOJzu6DH6IOhm23bAFM+05kR5bLw+3hq/bmw9eqRyrmknlG7TXEvwVYFZTcFIcRV/3ny",
+	"Xhbut/1TMPPDbFTxTvGoPJcNEb26dt8ern9lrSDFMgbksGTB6npBDH63XFDiEaacFyo/UIOINcBaphfq",
+	"yvzYGKN1u4YXxA+Rq8mBuj9CnUstiK6fBN9blb9Pxipgmc1UmcYSScEcvMZSsF+HsIi40aYJbPDJ0oAl",
+	"HMFfuD7PczV5Tu4C3NedDVmIcSrNTJlQ2z4JV43u4pMYhexFMhIjZZJYiUiej6L+sA4/Fz6jB6Cp+Ohx",
+	"fIxqQ3cPYNtd8AfGJgDwLdRaLqw27dloXiGn8Hxvv75qkX8WajhXE5UrPaZ4BY8faqeAy2eH7wMLSQjS",
+	"0WRzBYt3O8ucYIYtJIqsOYAN+RqVv0erf5Gr57kaK3Cv8c14beVTeA7kQRC5pLJQ0bE+OB/Q9LeIf/gv",
+	"vudK/CMhZGQ+IrbYSJiFksgtEb28uKByotKgwO4gPFC2QYHNHUSKhIcbcve2wC0Fn0SULwsEbjhkcoMV",
+	"xNOkYhgkYqaGaqszePAKjBiNRSsGrkBsJoWr5/MGs0zxOXBFL/oJ1vrrLLuh+Kyzb8gKgoNQje+STCHJ",
+	"oFWbfeOfvQOlpf1bHCIf3TL+UTtfrMXW3fJCL8PPNe/nxs4PKx+7VjXooD2ddmtT3W0y3FMDTfGN9YIo",
+	"kRDowIFqwtWd53ZbwSh2kou5mrRKxR3lX+l/0Dw906km6O4pl56QSd4wvbOcFsGa39Z0CQSb4g4/I9Ne",
+	"LDU+GeUnKMeVUzYuOrnJbr9HqtsOcv4H/d/axp37mvGDUFOlNyVoWfVWmnhfVsxWfAM2N2uN+TMjqH+j",
+	"YgivNfHpTh0Ryh8yYZbjmb2orBKsxAy+fn31ZTlOM0OMQftP62N/YTcu1rf7Y3BZoC9PeT16bQP9VL9q",
+	"LDUeXxo6tuPdzjKMTUtzYy6pXgCMMYzUMmJ1ZqfjvYOeFGlGdFO5mgQYmM206g9FmzPzFZV+lCOVz0SB",
+	"ebAmQ12ak+iMTLgQGT0PmZq6ffnq4tPSviRyzUz71qVvRIqI+3GqBqRvHnZYkKLNgLQeXpsFGYgIT1WE",
+	"2J6/qzxrp5vwN+URmpfWW1O2W6niouzdsFoj1dGrdLQ7jR3XlMHrNtWHYguc1Ppe0fK6tlJToj+UKXDx",
+	"6bG2X+mMt6uuHqurfueqrdVVuC1rCYjmENtoqU5E0+1sna6+r825mvVVLPYOBGuqa3tsI5QGuzYbwTT+",
+	"oYrDa4j1qqHiZH+YKY+TnD2KnO3a+I+lbayRAjl0AmRzqpqWa5fstPPMzlnwwl455iw7+sk2O4M1MLIe",
+	"tVCYgCHGghqmqOlf+kBgu6V53tlSFLtXvR1Yks6t6dHtEOA+nMPQqr5ET0WL41Z1YqURtypNBwxBWnt4",
+	"0YRRs3Ezf2ibwg+EzkZZvIJTMVbPMX6OrpwtMOavyew3IinalA+r58ehgALkcymrGZ6gje+1ONaAcz04",
+	"u0r0T69QCjsEvgpu7inq97GrLT6g2xvDO2qQpT7pkIfWIe4dkBZh3eH34ZaKpbxjTaU0m2ftqI9HuIs0",
+	"01OiyvnQRPxJUH/kgtodtz2JakrF3q0S1dbC4wjEgShHqSIQnShXEypRCnVPutMpbQUM1sFfwua06Yw6",
+	"f3OlDS7UCKgWkRhGqil1q0whJkkO+3Vli+1jWSiqfXcFqsJRO4caZgov71auhkzyLMbZUhfMonXhI83b",
+	"SaDB+/KCY/qEkDaWi4WKrQ3cUt6KmPxGaUT7aeTAyy49WIvuJr31da9f8NvbAHXvi8eyAAkeCvmu4cGr",
+	"+Pa0yh0I9/bFbgK5r87hJzlVQi8JGQZXXMW85IOOG8E7qNyEX8ez4UXQhB9p3JEXR4A6hqEIcY7eW7/z",
+	"nvzu2+/7su3GRwHff6MWGT3QtoXHfC6rB+VUb3zSnR9CvbEXYBs7GdiiBu2X968w3kaL3qPHbMBdYrC5",
+	"YQOhgO4Rx02uJslvVH8Jb8v0W9rHKM0qrqwarHVGWuS4UM/ke7UxqdDWdgUzLGSxNESaXfa3nRnxxTeC",
+	"viOJTgcSh6CPEYRBL9OU8SZ1plWoqQoLQxRxR8riC9vhczCnohSsX6pCJul6cXpKXpwE5LbORVeVY9cB",
+	"eyzJi+6uuj3K081hHFqit19f7SyAseG3UwrDCTGwVE7YYKPt+hwtdhAPQUIHoS4RT4waZzqmDgRwOaYg",
+	"XNtD4E6YnXpKn0BPqeh5r7b/9DpMq+chTiaTO1olP2ollC7yFbpR2HTudbYzF0So5VQm2iAdHXvkC5nD",
+	"mvYIKQh/iFZ5noEThj/vByJHXB4TagLVworLgqyVMjIwEBE8QYmvI4vxrLQ0oufPn0ehThOtqOr980RL",
+	"vqcR//Pf/0fAr1Ue9UWmA/a0LX1grngOiL8zBy+CHupSRPJ6XsaDR/aPXIlsXMg0EFH47CJ8hiZNrrx2",
+	"dAt/i2XwA+HVdPCybYznttpf64TKl/CGj+WH4s128kLPDK+qORlQJwPqwzagCAltMiFx9/SNKevBbalA",
+	"4G3zk11bf7EHBlZVs/R9uehwQO7il166VQ41FyNYpxLlPcZPxT8ZhiCSaRoFIrPkrKkslLFuqsgmoUZM",
+	"BNwKoPG++Ka0CGYSVUGuJv1L6q0K0CeeWh3B4e4bpRZkHvLSWbYMiUxlSyV6jp/WXYJ+Of9oqkId2Utg",
+	"qX5MYxfCu/QC27uwo/IWsG9zG3ZUNzm3oFRKn8Ank0F3fHi30HD1XghikRhah6574Jf7uAtVp7ffZPcg",
+	"d1TkS8W9dy8QkQn+k+moj5F2I8gaolkEzLRd3YmZVqZrQjJNP0hmWX9rbmtY2Dd54pN9snyyj8iUQwjm",
+	"lrDlyaL7yC06zDZUdPlTNuvAKb836NQlNfVF4ICz4VNkOwLD5dm8BXJkEOqIV48c7YJhoaqVBUUWcdq9",
+	"4E9wKoHI0EwKNdpJAdPU4HgRq1hjMfvmoucnJAp04YlFX6v+Zagx5OCmYaMCnOAgToV8qsRIGgxs1FYD",
+	"4TbwfwjmBB0CzLMPBkUWucCHiBWVKPUH4p+tq2rvjyFL0vQBPhW8y2v49BpxRxIj2Pqw1G9kcSAfLcY8",
+	"uCuTKbJqzfhB9SccJeG6r1D3Kh2TLy8uyHh5dfGqPyhnUyRzlS2LiCiBb+XKiGgiU9MO+vsF/eqNmmy0",
+	"Rt8wVITocbOtwMZIxuLuD8u4XTu44qVFWQjEfTfpDoUSMMBu9uODPGeRbXrKiZLFMlcdj1lkax/y1wMm",
+	"73gLrQk+LWSemEwPnliY+1QfcGeNzXtCFLeZh7cHehpGWlMtsJeI/iYVrIs8GS2LLDd7gqKlrefYlUDF",
+	"hfrlxcWFK8zjb+q48qi/jEjVpBDZEraAH+oPeU8L9Xwuk9TCJCG0AYyIUZJMqzNjHVerRzQB94PcCjVh",
+	"ePE3ljM0ycvipFJZaWWEjGNunec28jKzgDd00eRqjmHkB/yxtozUOAJVhtrFSzDm1Ky0u50lY8rf+X3j",
+	"Mg62I9hbG6GnyIv31o/jT7sbbh+nL+c4OEm+u0q++ubq5n95jD5OpXl7XN21DyEuc3l7vX/wbhiRnw+p",
+	"kkerQoW6hN121MZwbpyBXuYbbcVxgeEBD6CbBoEPgnWsJZh61Ktilugp0kQPxBXV485kwZQFYJjDPEVP",
+	"OvEpkb8FDe8Zmnho9Y1K6K4tCEE/hzG3SSu+kbdcqLCDuPKfs3pYGQt++IxE9bOgaQs/K1ey+tv6le3d",
+	"H5WXepJgd5Ng2uJXpNmooyuisYEeS9kS7wC/oGO0wgP79uur49FBXNmJYAGnLESqpCnEKzFTv4k4mSaF",
+	"6Ve9q79+NvnraBS//PSzixfqb5988uqvn1787ZPPPn31qfxsFF+8fDG5UK/Gf/uknWXBzOROFAvrJS4t",
+	"0p5QybHVYDMkeaJFrt6r3DA6eZ+szMADkZX5VBVelpBitbmCtVUb4cjR+A9KDM6docjF9kjk72ABj1WI",
+	"8U5O7wRDTuvB6x8IuFrpONHTU3vAKdT/AcORF3Q4W2L2+NEJhnwnGPJCTo+PQf5OTg8NQN6C+/2OGyy6",
+	"kXELOe343fHBwluRtV9dfIqeBzI71SEQX11c4FaJ+AagzoucaKeyiTDLPIfzBg96O0sKJcxCjlVfzOUN",
+	"LrxAYSExYAOTpjdTyOmUSFZLuXLpCEG49xFzEoTvhVqWiYFgFGzanM6KW4Vk2Vbtl5NMDHeVDEIdsTVw",
+	"7Z28iMh+TJHljPxZyOmZMxxgs8E+yNUileNET0Mt9YojYu9VTi4fvGWZp4nKS4OG31q/G68bVPMhwbrf",
+	"yenhkLrLwY8K0+1Mmm6c7kJOnxZItxWS90Xo3k4Cie0F0D5QuU9Q2SeD8QSVXaCo7zQq74GRDQOc/2FF",
+	"yDERskHT1dzsoAsvG65nvOxQE2C23/NAQ3XX9VrM1EJOaUPcoskHtlkdN9oXd7D7HHi0qGBHBxj/3Awe",
+	"zXfshlS2SvyweMprVJ4FUyaz5dEgKbeqms7lPWEon+R9Sy1g6yZqCIOHDic4kOANUv5Q6MAweh0ZeJNE",
+	"hY/A8Nsmz3NgEbfBpC/N+VND2Elk3E1ktO72RwgEvFmAHLhY+J2c/iDnapvEe83wPGcT8AjgjdVJHiqe",
+	"Otg5KlruYkeOHWobCfVDTjuFQL0ftkU/CWUFxH0rfwzsegvsQoaxT4/tGcuhthEvGOez+jhv+MtmoGBN",
+	"gIt/dKAgF49+iBBXdegjB7hozdYEuGxO8wHqVU929sejNNtFx4ORlXx2rP0HsnQmDWrmitBrPmK3VNxX",
+	"BOkqjmupCMRgv1c86c54xyeFSRWQ+Do6CNvslmgZoxUaeRF/VIry4liKcokLG5+U5UlZPqiyRElj89lO",
+	"pXSrksejce+vvEi40RrUU+qHSofkSu2pBlzpIk8sDARCNuVqjG56tJDFLCJedMSq8goUXHMd1QPCsTqP",
+	"+kIWNAiXJ5bI15xbXQN/XcG8DnWNGxxvXXb0Mfa161h1KhcsGmx4GZZPAk/HfbDEwZmk2AcF/2+Wo3kW",
+	"L/ED7KuZ5tlyAUp9muA8UK3X6ioH4souTjVvXK5dT9rZhjCdgGHW+tXKSRinXKK2HLRNNXHjagssdnfc",
+	"M1dqu64cuHIb4Gz3eAFsclkk75Ul9KwUVeJm6UVysTifZ7FKTdQNMk0VvDs0hl617aCyFfSypcOrsnsG",
+	"98HyPhrANbySH0ewpbcta3Uv58zYM32q/b9jHr6zJKQLo74jFts4gY+mKLSUVNwTWT7LUTucllqrNQ2g",
+	"3xPVjJ2klfIoE0GHiR6RUdc5auQoSZNiNcSqN3KFkKyG651VbjIt03LvuAvqtzozpBGCUDfZwvqXIitm",
+	"qGpnGaZEEDzFnykW629foIpwPgs1TibJWPDiCKXlKEUIr8YiMIjSTObgA+D1hFAAa/JFMhy+wc8G8Gzx",
+	"dZZf06Xg6GUekFbg6bZQR2acLaimEGt+JiKyc0KYLxoiEJEcgwpAzC0J5jQhPKWJVtElFRDi8jDSl5en",
+	"a7i4b+GO2KwiE21cARj+cJ3m4h32hrfRzliy+Du8+X+hNniyuFH0JNvqCq8knPeYbT7mrWSht05wUg8I",
+	"J3WUypYrXx/huW/qoo2n84klrhtSerR0xF+SWSJB7CXbkEx9EG7/5tYRJ2GdbcCfHK5VZLPy7yoaoalh",
+	"KNKW/59hg1uip8LMslsjotafnA/pf64TUGawLVCXhjrPloUSBRb5R+U1AgPo7tkG4htNv2gJB2PM99U5",
+	"xX2de+iPtlP81/2sq1kk1HRJewDYNt9P7BbASdUtiY2WixDPBekeOED0cxgtqJlKoU70OF3GKu6TSzvJ",
+	"8jLwVvKvSr43PMDK28zjGVhxebaczoTUZFbYDYGX0qnddso/ZAwkJKa51AXNGbbLa7C1iBWQJ+KSHu1W",
+	"mAXD4lZ06hGyps7LixfUdcmoVQHsl78N/iripJXmA++uKkbNgYLldCe6xSEi5i3j/3nQfDLbPx0tn/gt",
+	"sd22v8cPPHDeotx2pVKsCYcNv+mSC5eVE95UWu0UhNuc3g8s/N69yjW5va8oNp1YeM1V/xN7PuyTtun/",
+	"ncPYrGr/cBpsbTn/XqyAK/swmHLo8qc3IIbwfq5RQbmhK8MmJtR2YMQ15v0wUiJODF04U7kabhEdgC2P",
+	"/OWwxdxsjcnGCeb+XOsBTWQgfqIEhFemzlNMtCmUxImHusffJwVnCr58/d3rd69FaQslMYGTW2V20bhV",
+	"W78APV5TiR0qQbql5LdUuGvl/8cizMtXCKYq7K3tfn2QrTj4YKLGrTKmC+W3VZzUa+7pMN1BKu8dzQU2",
+	"4DdfMnNNi8QrjxJauGmW3agYhMtywfJlkuj4erSKAmEyLw4eiKVOEw1Xs0+gl3OVJ2ORxBuL+9sX0ceU",
+	"+V/tYDFO+dwXMgZtm3uXA3c6wVftpxycqDKkXSk6Sgrqj8LGdExh3qIIpMyF+w1chqHtvv2q4opxZD3U",
+	"tdB6fyD+kdjeuLmaj1g3U940wn/IMyYLjfKDpTJEGKD3KrWX0mUb4RlC/bz6lF0bovVw9i/h9w0i+63i",
+	"8vxb78F0XJt8qIXYL9rDpX1e70WSFY1tfsPy7MM6SV59xBqAyVCM/hqO3TXNFH6FEX2jPEtHtAbjvQgx",
+	"3hOxDuAEc27cOBMGBZ+dKpzhMyMwNohSewijf+a1RhJc3GSZpoS9IPiuAcxEDaaDhpz8B97RuuDsgPB4",
+	"Ce9fCjdkOT5O++9pK7LetIEIC+SZcgEKodHBKLRBKchQzKQWLy4C8fIiEJ9cwFF5ddFm97yFyf3kBPIh",
+	"nHb/Fodw2lvGP2pRON8aXxqlErqrw2G3iZEqbpVqpsXgb9wbD4CQ4EmKLK8JChf0620HmWCHai/wlJxY",
+	"YwVwm2d6SkiNteH/sDJnkqg0ZqHzbPiL/XhupvbDX//kSCCyB2EKPGG6XLjHf7798QfQ6eNUJnMU7iO+",
+	"Gx5ofBS+L43g6rzmyFQXq3GKZ5gQZuyTZLkTNM47In6dRiK2pSZtJ3EFR/fDabOzKhsM6l2TFRuCBXS3",
+	"kjjyqMXpeLoTl2pqPpndz+0Kxe5mUAz30iv7Cq6gZPWUNt6K1bZnvVvLcvegiilkvi6KcqVXVEtiKxXq",
+	"u6on2ZpzWB9etd9iOUqTcUA5fbDQHWkXj+muTDR94cUNqvgIpSWIhmoEE79GoOrIc9LxA4RyIb6R3MMs",
+	"5ISJuS6yG6UjMl+jTzgu9n0WJ5NExXxHnZEccoWCdLBCPZPUyw+D5+iotNata/je1+oHimLYW3SVeWs7",
+	"Tz9e8Qkd5E7pUX9G731f2pU5cI3Y7sS1DcFTrbXFhWh1fcvDc7CM5MOeohfbnSIr1SpnCEymg50jJ0fX",
+	"nqW3607Si2OdpLueo/ozfgBn6e0WJ6lV0yD7UwlEfmRmp+06ocfYmtug32wBlBQl4FWoDwsoubYTDOao",
+	"ol0CCfiLpm8AEiY1GZ3VUSr1jb0103fuwinKnWTaCQ5L9+nw1mdZGlsx43AbO+N1FjnNoIE/brvjJUk4",
+	"JiIdKbAJbCDJYyG18IMeGSm+kyuxIAhfkGcg47Dow7Ka0m/KUVxwAlmlLG8pAtKhOPqtiPolqicIZ265",
+	"4trP28SAYQfyFev87b2xDmC08l55gH0TMlaVACk9As1uuRD8iyqIFAVM7bsvXwRDjhK9FANQWkkP4/WQ",
+	"gCTUEZfDR9zygYMKdAaJ4srI9+BxeT0SludNCUTCGrK6SPQ0QhFYYN0LP6u9HaqhQsXXsohwRy/J7Q1C",
+	"HU0QE4mjZ2Opxwr/nID7MhO4K+n/y5/z8LDoob7Nk6JQWkhDOhI0o60vpYn6+bvaAfqDzsrSkNdbOhbk",
+	"8Ir/+e//j+mlSn47cQvrTyvjIFTpfrRytpjjzCDBDlxpsLBDfA5nLtTeAqMVhkO5guWCKCWUuZ5k+fWN",
+	"WpkIWa3wwLqN2PJWiVXGvdNuXIIKl+ghETj9Gx0OirPlLkeNTlWpWddRsT4oLmeW2y1ECmVbeM4OZVLp",
+	"WMBr6gNuOFxPEfSMjIc6A2orNOYJ+/KheVF1xrqZiDB9s8R4RklHEnazPfJ0G1Pf4Gb1ddr2jK27BqCK",
+	"PJlOVX4+WiZpbFrcgu5ssquTyVHH/vzmu+esIkgNYv7rHPstB+X6GqGVisHuNlktUPw+MQk1AFXiz4hV",
+	"7EjGecICvV+8rpo37iAZ2TVh3OWt/JA52gWcwdCfFBgI5JUzqV1iVAkdXlYZc3vqEMzeFwPvGLhf50rY",
+	"yQ5DLcQOZJi5mrSwYYb6ZQXT1BcF3jnJ8hKxEx/P3nwr7rhPBuLKvSDYI9WKX0wsvmgO9EL4KoTHejUQ",
+	"0XuZJ3KUKhMF5BWxWT23glXMpJnhFFvdL/d73HM278G/ApcFoeHxnQuw5HAkeA/8GeZpzO7jz+UCRr5R",
+	"q+c4hB3QIVIJIa7APATTKhBGwat3g/3y7ev/59e/4w9hIT61G6S9CdvMZB9OVa5Mlr4n+FIrK9gjE0LQ",
+	"8SYqYDm1f+KaSgsKr36T4yJdlQ2UDBgzEFc4hn2x1p/Bm45hJ3sFRO4pSmJE9E9wBFPIqct7OSbEaDBN",
+	"ilSOno+TwWqeorMGEyxQtIMG4FAWjgFSJBART+aaJ4N5O6MsZTJIi6H4hS8yv0biX9mIXqRNIw/Eazme",
+	"NR4qX2pDLgPZTVMlDHylx2oQ6v/FHMegrmAJwdlgqyMWPe8cIZqvzvh0WcMKz1LtafGyf2UjlzjDn/IL",
+	"shmwfrcQ+CGzF/M8uvru3tGTfk6C/jB+ReUeh3Ap2m5wVG+CJ+BKyTtAmqq76kEdCxIeYMmyctkyiY1X",
+	"tzapjKQvrloG3CR3AxHtRZIGVHlGHRwkMnrRNuej73s3R0HtQmslMUiBuEY/bqMbH9hx6DQVNhOF3tNA",
+	"VuNlnhSrZ8NffvXNZT6S9jVTpaOaeIay1QOtgXH35Z6a2XEaR2tlB4uLXbjOZna/TTLUXJe4U8T8S/ui",
+	"ea3QkLC8y/b5wXHQWRILBA8RswRnMQd75yfbpi560UJOqfdc5df4/7Wm9m60E35PO2cJH2XnNz/O7q3f",
+	"9h2c+rwfuM/74+ybPgXFniCDIDkrRSlBWzTjo2sHt3OjfnBMqOisbNo2HHpBy6r3yYWYqd9krMbJXKZi",
+	"PJO5HMNVgQ25RG/BflBvpI6z+WCmfuu9+LQf9W12z6bwjMrft3dIMbMYy+3D+xhrWcToko8aweEkiR6/",
+	"JHIUUxUJtKtpfv4HnvLD9JtWxYznvCdG3KiF7bJkX+daFhhoajd6+z6OgIo5662zW5GYSyLzRHFVVkw6",
+	"i5q8FwygouOtbRG3a7eypUw8Ew7dVjzIM7O5Hda6SxshBplBqkveXRxL3sVV5yNovIuTFDxJwW2SlIHb",
+	"Sq0nh/dXFyZgy6l5ROROW8jX4K7hjW0EJ4st0ZBax5JW/1DFw4uqk1l2Ekgft0Ai0qitpNH++9zLNDwK",
+	"o0F7KQB+d9/28aVmNt3DtZBXw34UPK53iYtNTeLYpNfRJC4ifoayS/zS9j+o1Ci/XYIi2B486rbBY1ES",
+	"uc+yW4ZYIVg2aUT0049v63qFJxWB4JgnppA3CguEv4nVfJHBkR8Ku/wE+VUiislSblmy4xrSF0XRTZGk",
+	"qU8F6zVplIAIfoviOJsr09mF0d6ExHN4+O4Jt1vjpwic0tVN6YqEQNoduo+y1s7E67l7H8ZykWaytdLq",
+	"6TY7vS2ynAudokmSqgjc4kJkk1BLEc2XaZHAB+eY9o9lISPqSpqQckEsBC0SY5aIuD9X+VS5iowsh1HG",
+	"2XyudNGgcLbnFiTe9zK/iWEvpIm+odMbLfOUCtHryPelZL1VI/Hzm+8ckDMKK9h69mGsonDIkiJOqEMP",
+	"e0hciQpyaIQafoQSmbtF4W+RynxqYQng9ok2hdQowufyt2S+nAtZFHI8g6cMtUl+V6L34kJ8/zmIQS4a",
+	"7wew9i664D0+NnhHepmmCG0Fqxtq/57fyVEu4wwbWHhhx3Lh4bS8+CTqzr/9jJuWd+BXSbqeC6jlhW8v",
+	"Ehq3OgYMId+O7v1j/sMyTbuZe+AabLtI4e1VNh314uFrcC13ucIqIZ3RRsCSJvykyDLaFo+//2xPfCvI",
+	"/cMHAsvUdpWdZl2e/mcdZ+MlnB8CCSEbB04zNZ1sEIqh3igVxSahGGpPKuJuMa0J/ULJ+RBlFgH6O0Qe",
+	"DB/WIHqcMYcSKjIKdE8kbpRaGL4BIsigXRgINZdJWjHoHQI05kvUb0UQ6mSqM6xxHEujBmJ9gn4DjPvP",
+	"pjUtX3073yq12HW2icHpih5M8nmijdImASHer9b8/iub6Q56EFqtTVQlT7KCAJb9c2mS8e41BPgeTgUE",
+	"T7aA4LgNx4108tJUs8h7bOFvCn1XGngq0Oou0NpHgdX/dgv9YVRY2efZXTy6LXcSkacaq1MI/VTZsH2N",
+	"1XtPiFr1WH72CKusyjr+fhBqBsUQIzXJcvaQ3GQGIrpRK+5Uo/6kSqfaTjwYN2rV2rXMXdCZRjrKpS6M",
+	"kI63kr2qG7WCs8WQlVRn4ZFnWcEfhTpO4gCpHCYySZe5MrYTOBayEJkeK5HoDugBmOGz4S+DweDXP/+M",
+	"hmKpk/93qSz8ZMkOEiEdNxdnjBDXUDIyjyzEPDOFePnpp15JGvwmYf8/01PRsxGgxNSu7KPu1ulKpKqg",
+	"arY4mSaFIVMjuo5ELwLxw05T67X4vs6uzwbtjhyV6DhleUjAAXuTw4EN1O5w1Nag0t7ortuzp+0D5604",
+	"acSPQyPuJS5YqxF8X0qiFgW6a3+7++n5HzdqdZgKQk+FDkJtkd8Kr3TNHXu/BRu02Mb6FytUti3Xq8jx",
+	"AxXBbBJ0jac+Sa6T5NoGRORGdTDytp+CR1d+t1507b0Ary532iSLuL9g+YcqHoNUOUmTkzT5sKWJXzu3",
+	"UZTsv3rOjn9mYOmqGbZ3r9++u/7fV2++ufr8u9fXL9oL627UameQneXhBCISHtk4ha0C6xUcP6Dd1b8s",
+	"KzfctT1XuxFqF43oV+BNsJXf1mEsNY0eH9K8+xnhKw/spldvcgg3vfUOLbUdJ71y0isnvfKwjjmd1YZK",
+	"IrKgZZdqAh/c0pl1ZWwRc7PKjGY6aMmM/+oQQMVu7ZwpsmCT2wzveJnnShfXsDyDcXJdHtRryyt52aA4",
+	"JqRXoX4bK5wgMTyygrGsijJNI+QcMkK9V/mKp30HdItQM2O70DLPs1vj6Izg4ERyXCTvaQwJR5GwezKd",
+	"JlpFdrFC3aNPhhT6HVsWP0uOJE0hZtky7/uAu8Q7swZwdzNnvOhF9sVFVK1EpFVxJIosG1LRDj7LTDJF",
+	"Yf1Fd5YTvXFk5bsZN/Q7nPl/YfXPky3psaSY2yWsHSR5fYVPaesHTltfHEPVXflqBQVKU6VsOs6PrvR0",
+	"XQlSsW7Pt5JperoIBHinPrqqstkTfCDKTCOmqti6DOe1pxkCy0+E/SY826oyCMTCqo5BqRUSgxZLNhGl",
+	"qA2EFbNBi4YInH64pML9FnEv7iLtuyT1VZqehPVuwvokmk+i+cMVzb5JLHq1Esgu9nm87DkIWy9952jm",
+	"N/DL10T2XK4sWzUIQMtj/aOT4UHZEoDgy8GWDO7MVJwwj2vMTC27/LZOtD2n0hqpfTpuInfHqo5thv4h",
+	"s/So01zqEvb1nc8Qnib6BrE0nS81zWy7FMGRMGbijVILUK9JHupZYoosX3URyOMax+uI5PGFPTiBfHWe",
+	"jz22E91pG4po3zsQfc277b0HCPJYQwuBsKsM5N1opJOu8PsbFh88bAc7e7v9SB1DIISMUoTKnbvdJ3o2",
+	"xoykb8zbdumxw4fa0cOnq1p8wuFoz8uwuEcjjTE/Dp2EOtO72a3rRElkpQbHPQJiWq5MLmDJX3ZgW/GD",
+	"3VBlSOcSf8xTYzD/zFgw8HkzyIP9TyKbdGQkjyVfvlSFTFKz3qp79OLlqu4utcdDx7PhR3v6KfnmVGfM",
+	"771dCNzF5fFLeJfFVgbNkgOwBzdo6GTbD6wwup8xAmOGWrbtvFVlz2FI9EfL71GuG/OdUW5tIKJCTq9B",
+	"EEUkIcbZfC6fGwU/gFtqJm1gvAvwxUp6B1P2AI0Lcy3NdSGnUywS7l86jzrUE5kamMPSEnfYdb/qJO1e",
+	"z1/WQeDdYFvqzPh5gu5Q+T66xeGyfZXxD5rr20pmMxFgVXZ/UJW4VzX7AzPnfheaTRPWcGGG4k52qG/J",
+	"nPTLoZJwa6xS8JuNMiahFWjvEPkJe9iHiKHrMxgxH1Pp7xXct474PD8blX+XTRMNTi9xp1jS0IiHYQgc",
+	"m/XNNNuEFIRE5iOQ8G+R5WYhjbnNcmaUVAleE6V4B3Q+sCE8GrjPQA+OFBHZuHQoU6VQ87iM41wZc8nE",
+	"qVkxs6OQBuOBZM4MmqAo+fvEULa75zF7Lhcwy1zOzS9DvOxX8e9/C/sJDvYr1peQs+3pK7iDB0EgzUbk",
+	"EDB9Q00Ao/ba65Ji8j+iISp/jyOQFM84V7HSRSLTivrZilspEBrej3h1cTEQ7xgx6XZG2peAQ+iQYAZP",
+	"Z+4hmD+zu4fkLW/BQ7aQ8D0O10FSvcFBUUfc2erUVMh15PBtKsf2mAwm39f3H54CD7zBnupdGEz2TQPy",
+	"XTYVifbko5WIJB9hLdfWI8Ac4UyN0ThAAdijk4k1G4EnF8d0vPs1CTkMNf71FeK/LNKlaZOTHQ7tF1S5",
+	"AL8/pFe7cc9xBYW/96gao2PvPebQNPh0Re2ZvA1CMAbl9jjH/by+asUf6swIo8aZjmW+orNgRA+EOy8Y",
+	"zAJLB6kFEdvzlEWHHlbUgc0DevUTPZ0JKic5L6tJAqRB46upVAUzHZ01Fd62ej1nj/bwqTG81dZlDOuX",
+	"9OmlqKvPo+a1QILddp0AbnEM/m1tHayZMxCe8eJxRG7feYs/b6GIFFfa3oTRxye4pbnNFnZbdy6529Wl",
+	"j+dmaj8EfzcItRpMB01KYpoc/rC9rZapvycW1tKfLxblruzCuxOY19dyDfd27bgc1JbBOxzOkvGHP2oj",
+	"LJ/+7i5YegkP4HgfThTsxde7imPY1HTeLR/kbsrr/A/893pD9tTHUgU9ZG5lmma3KmbfTeV5llOwKzHM",
+	"Xvvl6+9ev3vtZMDLiwt2XfxOR2IEpTJ7nMmZEbEs5EgaJfLsFkym/3z74w8BByBCHb0mcQa2V7Hql8iJ",
+	"HqahA9PjtSkBxrEMdKTSTE8x02lRlLEAtDM72XLMt6Q9LueAjxhnY3MmomESR/1BbSWR+1QmqYrRtVwu",
+	"iPJvJZJYJIUYZ8uUlP8k0TEmUnQt0JBp5QNeEuTjhcAluWRsQQzliFcXr7BqtQPy2O6JXdszDmaGMqEc",
+	"Lv56vEW7sexmog22FmhRI7og/fCpWA/cSciFX7uZER0pSd6nNUR+WLiO87K5XaUS4WovumajDfZ0O95E",
+	"1dfZ5/G7qkXpnKiCqW8M2AUeigjOHozzPZynRBeKKAMOeaDW6lxf3x7zJBwrUovPF1T2sj0x+0wP3uFw",
+	"Ou18o1bdjuVVmnYM/Pbt18hMzs6jWOc7ghG80XkUd/Mdv4XpH8NzfPv262/V6o6uo12tp+4y2ufYwWmM",
+	"iqRIFUe8CaXJQ2bayT8kh61sLmp1FbG9EVRLqBteYo9TmwGBHRswcKYqX+SJLpxHh85c/27Z01aXciun",
+	"7lvXonqg8DRu3wNGp/3xj+rU2YPZ7dVh0/DJp2v36fhI7+zVgRhA6JpH4dHdqNVmf452yrYOHWO57cud",
+	"owO+gzVpX8xTcudoOzw2Z+5btdrOlaNd9LE6cmuVe7t56JTtEf04tKO29eL2eeqO58Vtf4yO48OtV7Gl",
+	"ev0QXbgbtWo4cPjZMdy3NUfSKuI1zpteiTSbTlX8PNF0/uZyRW4Y4exTYsXn3yJsb5crDjX6Rpekqh39",
+	"VnkVwvxHAq/CypPnIrLFMBGqIyNAIWnOUI9WQv0mx4WDCRiIf3psFrkyyDIjKF2p5gvU045aAp0IrolE",
+	"PwLZIriV0TWrUxEZjOK6GIeY6JzLYjxTBimzxEiOb6req0NcoXJP647CQOyRUj2OuUkWC4U1QzR8RNAA",
+	"iRGjXOrxDATTc7EnQgwhqpQYOLRdAxoay9Zp/EQLU8hClZeA8sK6msoa48BoCvCFf8cK04qYsqVFdMGv",
+	"A/7p/02iC+aBRb+3iVGVxV9s4uwINSwjdpoKC+yLBQnggaGUN1xQy1j4FeOkvZwYTlkpWgaoP8ruBqpz",
+	"IoPTnQmq2xIzhCuRhb1ZIEzGH9C24DrBmVwswHTSsS1TdGRSZLpmusjluCD7TKYwSpbdEMqGV34Vwf65",
+	"TmO5+DtI9ejScSCFmiubvvvy6ie8kWMSA69UJJ0Q+VsxnbyunDwuS7P7QcSJQaQMt28D76jp2DsQNY4T",
+	"Ob65NvMEFVgb04m94Sauk+PRsvznfWlZWqZKDTK4Xla6fpWkBc2fT6Bb65aDR6KlUKYgydJx9PqDjonT",
+	"lW0TH2VZqqR+4oQysMu/KdR82wgcvoOhp8tISZX5eU/tBU1lxk0CJeckky42gpSohuQI3g4dKE//gbOA",
+	"sSk6tqf26hOnzYaYa53AZnNJTgMfosqUuhNZC0igUh+DOdOGto/60cPgonvAeCDWQo2nwNXm1sqQuWKY",
+	"0IaoXijwiq8DEdHRQUuvPEmHjBmz2XqrRiYp1DUTM/oF0whgxpZmpsWYcKGpy0n0mDWPTU45z7gMvSyX",
+	"puygjhdZognfq38pjMImSark/Onnd4LM+XPwNsnIG2d6kuTzioIgEzZmzD+E0ZiC9itEdN7DC/89+bfO",
+	"/n3R/7/OkwitPJOJaIIrm/G6XiAmUp8fpFpYb8PgfHMVX4rRCoZhqsfy4vkSzDe6rFn1To+wyLP3Saxy",
+	"vjHR010vE0Rlmip0qiQFIpOY4nKWB5Mja6H+p43I4V3ZGBspYeR7FQdkbLFpGBAJQsKdZ7RTPqvvFExJ",
+	"iq4qrj8jkUyqYQu4FOv8OXPXNujP1h7Zflwy9+yTsX0Dhxa2t0f762UwMFiKPA33yUisoVtwZb6HSkSg",
+	"oj1YGsIb/ahJCGtlrEtD4Ib+sOkV7ta+tRsBciUNcvHZQ4AgbBQgLWAFW8iHvfMWtOdwOhFOSP/siG9y",
+	"T5Mj1M1cj+hI9QydrGzmekKNSRzUkbkqlrlmJRkrU+TZSsVinsUqLVF1dZkHImRSEsn0YQUw1wv1dsWt",
+	"4e3W0DWJua/kbHbpLdB0nBETPXhc6nG2vVQwjb7ryzozIUrCMjXz6uJVd8Lp0F0anFHB22xIpvB7olc3",
+	"+OiE2LHi092IrS17ch8Ra0ctsIN0CbaNUG8OSTdlDTc3kTTZ7di2pZt4OJtiqtiXrQPhOms7EkUei0zI",
+	"UNvGZi+sXIY4y+BmVpq3m+KUSYHeV6LFIpfjIhkri1miOJ6K/PXZeLzMTUd67BidXPCqfszXiQl6Wum/",
+	"2tbYDDkO+IL5+zIk8+FmnbJ8X8AhHXUcu0KFwAvYESjkPpZBqHs1xj+pV8UM9COM1B8IQrR0M0RwSpyI",
+	"TC/dmQg1QXVkWhmL10Hu/j7khBCepCDYslTCXCKdFdd4/X/0zuCSs35k6zAwEJwvNeWIPqeHM/J9oqeB",
+	"kAwtYjupwI4sgyCck/AdSOFMSTQry8fY2emFseB2d3Rte+T880uDwVAcMS8iWUGpTOZkBrlYiJ0xvjBY",
+	"6VusspDi1cVnMMgtLtokKS45KVW3hT6rxxkonuIHGghWw/jGo4s1UNWTpGQhj0Gp3ThGtFMutpHv2Zx0",
+	"v/RCYyTKQCzjOIkRN2pRUJD/1g9enFWqEQv4CmsU8RmubBHPIdraumFcDujwlzc4HISL7/D/eQSl1qXO",
+	"5lmcTBI2e09e/iMykO+oSk/Bhfbgwvew0Vf3CS6cj9JsjNmvR22CMGYpqi5cW9RcCwnqxYbql0lMT2Od",
+	"DxLXUoxkrqislLOvQxFhsr+qEDBxgAMQswncgtyGQEQc9nc/oLqOEqcFrBnRc2+bRkFahVAvPe/wDsEL",
+	"V6OBVQy+97MZcw1rF+wzUQK/jNk7MTkin+Xqp2/I+KAYCNUIleuBY5mVHs/yTCe/cxU/F7iksVxc88UY",
+	"0rZlFMKrouBiDoX5KS+lY2ta4asykwUKv0VTfg43ubvb5AoPOor4ygR9UzjUNg09OrM62WwBbZRTiOWD",
+	"CbHgfruXiN0AGLJ/MXln2BHbOUby5i6wI5VSPdc65nt4d5eCW2kAetRoXW3WY4U4ORS0yUmWPBZZgmUl",
+	"clM/aEfU9n4G2hEqVtZD0thSAgqquIICr8ylXjBQiz32Xl180g9sOCbUvXuD2fRLuC4YrowfDe8cj+oH",
+	"mGryYCiqcYZea/RgSzwbtsx0uaS74NlsKDQ4Idl8eEg2J8m/XRyCyRSPCNjaAPG5v4G5JajPA3jlPD8u",
+	"ptu9yqADIojKDGxPqahCBKHN2YltYg1hEpoWba9bxlMcqJuxc7uGuqZVUcGUdYGI5cIG7NfWFpQS+wj4",
+	"O7sh75xs1gOjmKAd4PfBtcuu1n27fBTVCtYAPoL9G9wJKuhSJAXV1VIHbaUW9vHDCNV0xHpomf36AVhg",
+	"pbwGza2QaarhhVBvj0zTFV7YRRJ7udGqKgt1RZfB06yNLjxSEJx9g9+cBPTjDCp0dyk/7bBCCY6yrzhC",
+	"HQtpp4jC5laWQwcXCB+jDC20Tn9XwF2BeLtSO6JJWHCwNULtwzO5uEMFpml9fOEEqvTBgSqddMAjDy/4",
+	"eFL3CTBsjS/1AMEFnNudQwutWFX1wEIVq2ov5iZo/g68Ho5NUKHxmdmoIr5Vq0aqbE3UwMrhg8M87QLw",
+	"dDJHH4c5uvSBdraMMTT230FiBSzKHj5a0AlK9VjiBXcCrKoJ/KX+sOrC+HnuUxmGmB4IpHO/2jDCBnnk",
+	"pWG8Xk+tNuxnmvapOuyk7Y4UfOEdt6N1XSUo++PZT8Sb9S67UfprjGo+G/7yK2gi/5v/QpAh+OJX+H3+",
+	"3srkZZ4+Gz47l4vk/P0nKHd5FnXJi8hUQQPcLiBW/xJHHFkXuWYsirMxDk1ASvOYYI88PCnTojOJZ41s",
+	"b+mY30AlTlXR5ArzbsOEbPUbWZ625q3crEcrkcQlG1mSi+wWidXd2Bj5rA2MwbLmqD8bpkSd5tlygcrF",
+	"LORY+StSflgftPymZeifmDHdLjuxmJtAzLLsxgQgOXLiUce/ZjJXJhDLBfh78D8oq/EVvYfz4U3IcrHX",
+	"p2M/b5nMlWVlRzrrRZqtcDEDDNdj9EcLo96rXKb2Sv+O9JNru7CBaPnmer5Mi2SRquuu+XmjtEzxH/AG",
+	"6qtFMGjNCeHratyAPm0Z+xttCqnH6vltEit6Af5eXJlCza/x48aG9L7bsK65WmQmKbJ8JeBgWoDEJBe5",
+	"ShX4nTorKjsLLqvfsBzlGo/31vckHETYQ7xmhRoXzM86925qr1tzY3vJ9jcfZ/N5Uu71OJlM/AUALYk0",
+	"2uU0+BdrZsFXbD8JsLzAhBHPRZErFYhc3opJkiqayijNRrA6+XiWvId1AuUjcxUQjGAyWqKhWk7RDZ2s",
+	"Wa2kdZmIGtnATJySPTNUhEsexpzCNRUjOQAhap/sUqg4KbBHMVfzjLoVlZajFOk3dXmtP2W6b2O2TA+8",
+	"filHyySNRZEn0ykKKnx/9BfcEr82JHhBbHhbCr65tj+s39x+vuHuqCoVT+K9zBOCRqzfxX1Tv4374tmf",
+	"v/75/wcAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
