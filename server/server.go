@@ -171,6 +171,12 @@ type Store interface {
 	SetBuildArtifacts(ctx context.Context, buildID int64, file *string, size *int64) error
 	FailTimedOutBuilds(ctx context.Context) ([]int64, error)
 	RunningBuildToken(ctx context.Context, projectID int64, token string) (bool, error)
+	ListBuilds(ctx context.Context, projectID int64, f persistence.BuildFilter, pg persistence.Page) ([]persistence.CommitStatus, int64, error)
+	FirstPipelineForSHA(ctx context.Context, projectID int64, sha string) (*persistence.Pipeline, error)
+	CancelBuild(ctx context.Context, id int64) (bool, error)
+	RetryBuild(ctx context.Context, old *persistence.CommitStatus, userID int64) (*persistence.CommitStatus, error)
+	EraseBuild(ctx context.Context, id, userID int64) (*persistence.CommitStatus, error)
+	HasTrace(ctx context.Context, id int64) (bool, error)
 	// CI pipelines (ci_pipelines.go).
 	CreatePipeline(ctx context.Context, in persistence.NewPipeline) (*persistence.Pipeline, []persistence.CommitStatus, error)
 	AdvancePipeline(ctx context.Context, buildID int64, jobs []persistence.CommitStatus) (*persistence.Pipeline, []persistence.CommitStatus, error)
