@@ -184,6 +184,17 @@ func TestPermissionMatrix(t *testing.T) {
 		{"GET keys", wantMin(accessMaster, 200), func(t *testing.T, c matrixCell, r matrixRole, _ int) response {
 			return do(t, http.MethodGet, path(c, "/keys"), token(r.tok))
 		}},
+		{"GET runners", wantMin(accessMaster, 200), func(t *testing.T, c matrixCell, r matrixRole, _ int) response {
+			return do(t, http.MethodGet, path(c, "/runners"), token(r.tok))
+		}},
+		// Masters get past the project to the missing runner_id.
+		{"POST runners", wantMin(accessMaster, 400), func(t *testing.T, c matrixCell, r matrixRole, _ int) response {
+			return do(t, http.MethodPost, path(c, "/runners"), token(r.tok))
+		}},
+		// Masters get past the project to the runner that is not enabled there.
+		{"DEL runner", wantMin(accessMaster, 404), func(t *testing.T, c matrixCell, r matrixRole, _ int) response {
+			return do(t, http.MethodDelete, path(c, "/runners/999999999"), token(r.tok))
+		}},
 		{"GET triggers", wantMin(accessMaster, 200), func(t *testing.T, c matrixCell, r matrixRole, _ int) response {
 			return do(t, http.MethodGet, path(c, "/triggers"), token(r.tok))
 		}},

@@ -17,9 +17,6 @@ import (
 	"gorm.io/gorm"
 )
 
-// Build states beyond the commit status ones (8.7).
-const StatusSkipped = "skipped"
-
 // ErrBuildErased is an action on an erased build.
 var ErrBuildErased = errors.New("persistence: build has been erased")
 
@@ -136,7 +133,12 @@ func (s *Store) ClaimBuild(ctx context.Context, r *Runner) (*CommitStatus, error
 				return nil, err
 			}
 			if len(claimed) == 1 {
-				return s.GetBuild(ctx, claimed[0])
+				// Read back without the author: the payload does not show it.
+				var b CommitStatus
+				if err := s.read(ctx).Take(&b, claimed[0]).Error; err != nil {
+					return nil, err
+				}
+				return &b, nil
 			}
 			var still []int64
 			if err := s.write(ctx).Model(&CommitStatus{}).Where("id IN ? AND runner_id IS NULL", ok).
@@ -514,4 +516,17 @@ func (s *Store) InsertBuilds(ctx context.Context, builds []CommitStatus) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
 		return tx.Omit("Author").CreateInBatches(builds, 500).Error
 	})
+}
+
+// RunningBuildToken says whether token is the token of a running build of
+// the project: such a build may clone the project's repository.
+func (s *Store) RunningBuildToken(ctx context.Context, projectID int64, token string) (bool, error) {
+	if token == "" {
+		return false, nil
+	}
+	var n int64
+	err := s.read(ctx).Model(&CommitStatus{}).
+		Where("token = ? AND project_id = ? AND type = ? AND status = ?", token, projectID, StatusTypeBuild, StatusRunning).
+		Count(&n).Error
+	return n > 0, err
 }

@@ -14,6 +14,9 @@ import (
 	"gorm.io/gorm"
 )
 
+// StatusSkipped is the status of a pipeline without builds.
+const StatusSkipped = "skipped"
+
 // The `when` of a job.
 const (
 	WhenOnSuccess = "on_success"

@@ -305,15 +305,6 @@ func (s ciServer) UploadBuildArtifacts(ctx context.Context, req civ1api.UploadBu
 	return civ1api.UploadBuildArtifacts201JSONResponse(*details), nil
 }
 
-// GetBuild is the build, or 404 "404 Not Found".
-func (s *Server) GetBuild(ctx context.Context, id int64) (*persistence.CommitStatus, error) {
-	b, err := s.store.GetBuild(ctx, id)
-	if errors.Is(err, persistence.ErrNotFound) {
-		return nil, notFound()
-	}
-	return b, err
-}
-
 // saveArtifacts writes the multipart `file` part to the build's artifacts
 // directory (through a temporary file, so a failed upload leaves the old
 // artifacts), refusing one of max bytes or more.
@@ -465,9 +456,6 @@ func (s *Server) cloneURL(p *persistence.Project, token string) string {
 	u.Path = strings.TrimSuffix(u.Path, "/") + "/" + p.PathWithNamespace() + ".git"
 	return u.String()
 }
-
-// zeroSHA is before_sha of a new ref.
-const zeroSHA = "0000000000000000000000000000000000000000"
 
 // buildDetails is 8.7's Ci::API::Entities::BuildDetails.
 func (s *Server) buildDetails(ctx context.Context, b *persistence.CommitStatus) (*civ1api.CIBuildDetails, error) {

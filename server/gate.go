@@ -162,6 +162,7 @@ const (
 	userKey ctxKey = iota
 	requestKey
 	paramsKey
+	tokenGivenKey // a public operation's request carried a private token
 )
 
 // paramsChecked answers the missing required parameter the gate held back

@@ -142,11 +142,20 @@ type Store interface {
 	CommitState(ctx context.Context, projectID int64, sha string) (*string, error)
 	ReportCommitStatus(ctx context.Context, in persistence.CommitStatusReport) (*persistence.CommitStatus, error)
 
-	// CI pipelines (ci_pipelines.go).
-	CreatePipeline(ctx context.Context, in persistence.NewPipeline) (*persistence.Pipeline, []persistence.CommitStatus, error)
-	AdvancePipeline(ctx context.Context, buildID int64, jobs []persistence.CommitStatus) (*persistence.Pipeline, []persistence.CommitStatus, error)
-	BuildWithPipeline(ctx context.Context, id int64) (*persistence.CommitStatus, *persistence.Pipeline, error)
-
+	// Runners as users manage them (runners.go) and the legacy CI v1
+	// resources (ci_projects.go, ci_legacy.go).
+	ListRunners(ctx context.Context, f persistence.RunnerFilter, pg persistence.Page) ([]persistence.Runner, int64, error)
+	GetRunner(ctx context.Context, id int64) (*persistence.Runner, error)
+	RunnerManagedBy(ctx context.Context, runnerID, userID int64) (bool, error)
+	RunnerProjectIDs(ctx context.Context, runnerID int64) ([]int64, error)
+	UpdateRunner(ctx context.Context, id int64, u persistence.RunnerUpdate) (*persistence.Runner, error)
+	EnableRunner(ctx context.Context, runnerID, projectID int64) (*persistence.RunnerProject, bool, error)
+	GetRunnerProject(ctx context.Context, projectID, runnerID int64) (*persistence.RunnerProject, error)
+	DisableRunner(ctx context.Context, projectID, runnerID int64, keepLast bool) (*persistence.RunnerProject, error)
+	EnableCI(ctx context.Context, projectID int64, from *int64) (*persistence.Project, bool, error)
+	ListLegacyCommits(ctx context.Context, projectID int64, pg persistence.Page) ([]persistence.Pipeline, int64, error)
+	FindLegacyCommit(ctx context.Context, projectID int64, sha, ref string) (*persistence.Pipeline, error)
+	LegacyCommitBuilds(ctx context.Context, pipelineIDs []int64) (map[int64][]persistence.CommitStatus, error)
 	// The CI runner protocol (ci_runners.go, ci_builds.go, builds.go).
 	RegisterRunner(ctx context.Context, reg persistence.RunnerRegistration) (*persistence.Runner, error)
 	RunnerByToken(ctx context.Context, token string) (*persistence.Runner, error)
@@ -161,6 +170,18 @@ type Store interface {
 	BuildTraceOf(ctx context.Context, buildID int64) (string, error)
 	SetBuildArtifacts(ctx context.Context, buildID int64, file *string, size *int64) error
 	FailTimedOutBuilds(ctx context.Context) ([]int64, error)
+	RunningBuildToken(ctx context.Context, projectID int64, token string) (bool, error)
+	ListBuilds(ctx context.Context, projectID int64, f persistence.BuildFilter, pg persistence.Page) ([]persistence.CommitStatus, int64, error)
+	FirstPipelineForSHA(ctx context.Context, projectID int64, sha string) (*persistence.Pipeline, error)
+	CancelBuild(ctx context.Context, id int64) (bool, error)
+	RetryBuild(ctx context.Context, old *persistence.CommitStatus, userID int64) (*persistence.CommitStatus, error)
+	EraseBuild(ctx context.Context, id, userID int64) (*persistence.CommitStatus, error)
+	HasTrace(ctx context.Context, id int64) (bool, error)
+
+	// CI pipelines (ci_pipelines.go).
+	CreatePipeline(ctx context.Context, in persistence.NewPipeline) (*persistence.Pipeline, []persistence.CommitStatus, error)
+	AdvancePipeline(ctx context.Context, buildID int64, jobs []persistence.CommitStatus) (*persistence.Pipeline, []persistence.CommitStatus, error)
+	BuildWithPipeline(ctx context.Context, id int64) (*persistence.CommitStatus, *persistence.Pipeline, error)
 
 	// CI triggers and variables (ci_triggers.go, ci_variables.go).
 	CreateTrigger(ctx context.Context, projectID int64) (*persistence.TriggerWithUse, error)

@@ -877,6 +877,55 @@ type Branch struct {
 	Protected bool `json:"protected"`
 }
 
+// Build 8.7's `Entities::Build`. `artifacts_file` is present only when the build has artifacts.
+type Build struct {
+	ArtifactsFile *BuildArtifactFile `json:"artifacts_file,omitempty"`
+
+	// Commit The pipeline's commit, from the repository.
+	Commit   *RepoCommit `json:"commit"`
+	Coverage *float32    `json:"coverage"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt  Timestamp  `json:"created_at"`
+	FinishedAt *Timestamp `json:"finished_at"`
+
+	// ID Example: 42
+	ID int `json:"id"`
+
+	// Name Example: rspec
+	Name string `json:"name"`
+
+	// Ref Example: master
+	Ref *string `json:"ref"`
+
+	// Runner The runner that took the build; null before one did.
+	Runner *Runner `json:"runner"`
+
+	// Stage Example: test
+	Stage     *string    `json:"stage"`
+	StartedAt *Timestamp `json:"started_at"`
+
+	// Status `pending`, `running`, `success`, `failed`, `canceled` (or `skipped`).
+	//
+	// Example: success
+	Status string `json:"status"`
+	Tag    bool   `json:"tag"`
+
+	// User The user who caused the build (the pusher, or who retried it); null for a trigger's.
+	User *User `json:"user"`
+}
+
+// BuildArtifactFile defines model for BuildArtifactFile.
+type BuildArtifactFile struct {
+	// Filename Example: artifacts.zip
+	Filename string `json:"filename"`
+
+	// Size Example: 1024
+	Size int `json:"size"`
+}
+
 // CommitStatus A commit status (8.7's `Entities::CommitStatus`).
 type CommitStatus struct {
 	AllowFailure bool `json:"allow_failure"`
@@ -1438,6 +1487,14 @@ type DeletedUser struct {
 type Email struct {
 	Email string `json:"email"`
 	ID    int    `json:"id"`
+}
+
+// EnableRunnerBody Parameters of `POST /projects/:id/runners`.
+type EnableRunnerBody struct {
+	// RunnerID The ID of the specific runner to enable.
+	//
+	// Example: 9
+	RunnerID int `json:"runner_id"`
 }
 
 // Event An event of a project. `note` is present only on note events; `author`
@@ -2193,6 +2250,64 @@ type RepositoryArchiveError struct {
 	union json.RawMessage
 }
 
+// Runner 8.7's `Entities::Runner`.
+type Runner struct {
+	// Active False when the runner is paused.
+	Active bool `json:"active"`
+
+	// Description Example: test-1-20150125
+	Description *string `json:"description"`
+
+	// ID Example: 6
+	ID       int  `json:"id"`
+	IsShared bool `json:"is_shared"`
+
+	// Name The runner software's name, as the runner reported it.
+	//
+	// Example: gitlab-ci-multi-runner
+	Name *string `json:"name"`
+}
+
+// RunnerDetails 8.7's `Entities::RunnerDetails`: a `Runner` and its tags, the software it reported, its last contact, its token (for administrators, and for specific runners) and its projects.
+type RunnerDetails struct {
+	// Active False when the runner is paused.
+	Active bool `json:"active"`
+
+	// Architecture Example: amd64
+	Architecture *string    `json:"architecture"`
+	ContactedAt  *Timestamp `json:"contacted_at"`
+
+	// Description Example: test-1-20150125
+	Description *string `json:"description"`
+
+	// ID Example: 6
+	ID       int  `json:"id"`
+	IsShared bool `json:"is_shared"`
+
+	// Name The runner software's name, as the runner reported it.
+	//
+	// Example: gitlab-ci-multi-runner
+	Name *string `json:"name"`
+
+	// Platform Example: linux
+	Platform *string               `json:"platform"`
+	Projects []BasicProjectDetails `json:"projects"`
+
+	// Revision Example: 5a147c9
+	Revision *string `json:"revision"`
+
+	// TagList Example: ["ruby","mysql"]
+	TagList []string `json:"tag_list"`
+
+	// Token Present for administrators, and for specific runners.
+	//
+	// Example: 205086a8e3b9a2b818ffac9b89d102
+	Token *string `json:"token,omitempty"`
+
+	// Version Example: 1.1.0
+	Version *string `json:"version"`
+}
+
 // SSHKey An SSH key of a user.
 //
 // Example: {"created_at":"2014-08-01T14:47:39.080Z","id":1,"key":"ssh-rsa AAAAB3NzaC1yc2EAAAABJQAAAIEAiPWx6WM4lhHNedGfBpPJNPpZ7yKu+dnn1SJejgt4596k6YjzGGphH2TUxwKzxcKDKKezwkpfnxPkSMkuEspGRt/aZZ9wa++Oi7Qkr8prgHc4soW6NUlfDzpvZK2H5E7eQaSeP3SAwGmQKUFHCddNaP0L+hM7zhFNzjFvpaMgJw0=","title":"Public key"}
@@ -2369,6 +2484,24 @@ type UpdateProjectMemberBody struct {
 	//
 	// Example: 40
 	AccessLevel int `json:"access_level"`
+}
+
+// UpdateRunnerBody Parameters of `PUT /runners/:id`; only those given change.
+type UpdateRunnerBody struct {
+	// Active False pauses the runner.
+	//
+	// Example: true
+	Active *bool `json:"active,omitempty"`
+
+	// Description The runner's description.
+	//
+	// Example: test-1-20150125-test
+	Description *string `json:"description,omitempty"`
+
+	// TagList The runner's tags; also accepted as one comma-separated string.
+	//
+	// Example: ["ruby","mysql"]
+	TagList *[]string `json:"tag_list,omitempty"`
 }
 
 // UpdateUserBody Parameters of `PUT /users/:id`; all optional, only the given ones change.
@@ -2636,6 +2769,9 @@ type Variable struct {
 // BranchPath defines model for BranchPath.
 type BranchPath = string
 
+// BuildIDPath defines model for BuildIDPath.
+type BuildIDPath = int
+
 // CommitSHAPath defines model for CommitSHAPath.
 type CommitSHAPath = string
 
@@ -2674,6 +2810,12 @@ type RepositoryCommitRefPath = string
 
 // RepositoryFilePath defines model for RepositoryFilePath.
 type RepositoryFilePath = string
+
+// RunnerIDPath defines model for RunnerIDPath.
+type RunnerIDPath = int
+
+// RunnerScopeQuery defines model for RunnerScopeQuery.
+type RunnerScopeQuery = string
 
 // TagNamePath defines model for TagNamePath.
 type TagNamePath = string
@@ -2921,6 +3063,21 @@ type ListStarredProjectsParamsOrderBy string
 // ListStarredProjectsParamsSort defines parameters for ListStarredProjects.
 type ListStarredProjectsParamsSort string
 
+// ListProjectBuildsParams defines parameters for ListProjectBuilds.
+type ListProjectBuildsParams struct {
+	// Scope One status, or several (`scope=pending&scope=running`), of `pending`, `running`, `failed`, `success`, `canceled`; anything else answers `400 {"message":"Scope contains invalid value(s)"}`.
+	Scope *[]string `form:"scope,omitempty" json:"scope,omitempty"`
+
+	// ScopeList The same, as Rails clients send an array (`scope[]=pending&scope[]=running`).
+	ScopeList *[]string `form:"scope[],omitempty" json:"scope[],omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
 // ListProjectEventsParams defines parameters for ListProjectEvents.
 type ListProjectEventsParams struct {
 	// Page Page number (1-based).
@@ -2987,6 +3144,21 @@ type GetCommitBlobParams struct {
 	Filepath *RepositoryFilePath `form:"filepath,omitempty" json:"filepath,omitempty"`
 }
 
+// ListCommitBuildsParams defines parameters for ListCommitBuilds.
+type ListCommitBuildsParams struct {
+	// Scope One status, or several (`scope=pending&scope=running`), of `pending`, `running`, `failed`, `success`, `canceled`; anything else answers `400 {"message":"Scope contains invalid value(s)"}`.
+	Scope *[]string `form:"scope,omitempty" json:"scope,omitempty"`
+
+	// ScopeList The same, as Rails clients send an array (`scope[]=pending&scope[]=running`).
+	ScopeList *[]string `form:"scope[],omitempty" json:"scope[],omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
 // ListCommitStatusesParams defines parameters for ListCommitStatuses.
 type ListCommitStatusesParams struct {
 	// Ref Keep statuses reported for this ref.
@@ -3026,6 +3198,18 @@ type ListTreeParams struct {
 	RefName *string `form:"ref_name,omitempty" json:"ref_name,omitempty"`
 }
 
+// ListProjectRunnersParams defines parameters for ListProjectRunners.
+type ListProjectRunnersParams struct {
+	// Scope Narrows the list: `active`, `paused`, `online` (contacted within the last hour), and where the operation says so `specific` and `shared`. Anything else answers `400 {"message":"Scope contains invalid value"}`.
+	Scope *RunnerScopeQuery `form:"scope,omitempty" json:"scope,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
 // ListTriggersParams defines parameters for ListTriggers.
 type ListTriggersParams struct {
 	// Page Page number (1-based).
@@ -3049,6 +3233,30 @@ type ListProjectUsersParams struct {
 
 // ListVariablesParams defines parameters for ListVariables.
 type ListVariablesParams struct {
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListRunnersParams defines parameters for ListRunners.
+type ListRunnersParams struct {
+	// Scope Narrows the list: `active`, `paused`, `online` (contacted within the last hour), and where the operation says so `specific` and `shared`. Anything else answers `400 {"message":"Scope contains invalid value"}`.
+	Scope *RunnerScopeQuery `form:"scope,omitempty" json:"scope,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListAllRunnersParams defines parameters for ListAllRunners.
+type ListAllRunnersParams struct {
+	// Scope Narrows the list: `active`, `paused`, `online` (contacted within the last hour), and where the operation says so `specific` and `shared`. Anything else answers `400 {"message":"Scope contains invalid value"}`.
+	Scope *RunnerScopeQuery `form:"scope,omitempty" json:"scope,omitempty"`
+
 	// Page Page number (1-based).
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
 
@@ -3176,6 +3384,12 @@ type UpdateReleaseJSONRequestBody = ReleaseBody
 // UpdateReleaseFormdataRequestBody defines body for UpdateRelease for application/x-www-form-urlencoded ContentType.
 type UpdateReleaseFormdataRequestBody = ReleaseBody
 
+// EnableProjectRunnerJSONRequestBody defines body for EnableProjectRunner for application/json ContentType.
+type EnableProjectRunnerJSONRequestBody = EnableRunnerBody
+
+// EnableProjectRunnerFormdataRequestBody defines body for EnableProjectRunner for application/x-www-form-urlencoded ContentType.
+type EnableProjectRunnerFormdataRequestBody = EnableRunnerBody
+
 // ShareProjectJSONRequestBody defines body for ShareProject for application/json ContentType.
 type ShareProjectJSONRequestBody = ShareProjectBody
 
@@ -3208,6 +3422,12 @@ type UpdateVariableJSONRequestBody = UpdateVariableBody
 
 // UpdateVariableFormdataRequestBody defines body for UpdateVariable for application/x-www-form-urlencoded ContentType.
 type UpdateVariableFormdataRequestBody = UpdateVariableBody
+
+// UpdateRunnerJSONRequestBody defines body for UpdateRunner for application/json ContentType.
+type UpdateRunnerJSONRequestBody = UpdateRunnerBody
+
+// UpdateRunnerFormdataRequestBody defines body for UpdateRunner for application/x-www-form-urlencoded ContentType.
+type UpdateRunnerFormdataRequestBody = UpdateRunnerBody
 
 // CreateSessionJSONRequestBody defines body for CreateSession for application/json ContentType.
 type CreateSessionJSONRequestBody = CreateSessionBody
@@ -3954,6 +4174,27 @@ type ServerInterface interface {
 	// ArchiveProject Archive a project
 	// (POST /projects/{id}/archive)
 	ArchiveProject(ctx echo.Context, id ProjectIDPath) error
+	// ListProjectBuilds List a project's builds
+	// (GET /projects/{id}/builds)
+	ListProjectBuilds(ctx echo.Context, id ProjectIDPath, params ListProjectBuildsParams) error
+	// GetBuild Get a build
+	// (GET /projects/{id}/builds/{build_id})
+	GetBuild(ctx echo.Context, id ProjectIDPath, buildID BuildIDPath) error
+	// GetBuildArtifacts Download a build's artifacts
+	// (GET /projects/{id}/builds/{build_id}/artifacts)
+	GetBuildArtifacts(ctx echo.Context, id ProjectIDPath, buildID BuildIDPath) error
+	// CancelBuild Cancel a build
+	// (POST /projects/{id}/builds/{build_id}/cancel)
+	CancelBuild(ctx echo.Context, id ProjectIDPath, buildID BuildIDPath) error
+	// EraseBuild Erase a build
+	// (POST /projects/{id}/builds/{build_id}/erase)
+	EraseBuild(ctx echo.Context, id ProjectIDPath, buildID BuildIDPath) error
+	// RetryBuild Retry a build
+	// (POST /projects/{id}/builds/{build_id}/retry)
+	RetryBuild(ctx echo.Context, id ProjectIDPath, buildID BuildIDPath) error
+	// GetBuildTrace Get a build's trace
+	// (GET /projects/{id}/builds/{build_id}/trace)
+	GetBuildTrace(ctx echo.Context, id ProjectIDPath, buildID BuildIDPath) error
 	// ListProjectEvents List a project's events
 	// (GET /projects/{id}/events)
 	ListProjectEvents(ctx echo.Context, id ProjectIDPath, params ListProjectEventsParams) error
@@ -4041,6 +4282,9 @@ type ServerInterface interface {
 	// GetCommitBlob Get a file's raw content at a commit (second path)
 	// (GET /projects/{id}/repository/commits/{sha}/blob)
 	GetCommitBlob(ctx echo.Context, id ProjectIDPath, sha RepositoryCommitRefPath, params GetCommitBlobParams) error
+	// ListCommitBuilds List the builds of a commit
+	// (GET /projects/{id}/repository/commits/{sha}/builds)
+	ListCommitBuilds(ctx echo.Context, id ProjectIDPath, sha string, params ListCommitBuildsParams) error
 	// GetCommitDiff Get the diff of a commit
 	// (GET /projects/{id}/repository/commits/{sha}/diff)
 	GetCommitDiff(ctx echo.Context, id ProjectIDPath, sha CommitSHAPath) error
@@ -4077,6 +4321,15 @@ type ServerInterface interface {
 	// ListTree List a directory of the repository
 	// (GET /projects/{id}/repository/tree)
 	ListTree(ctx echo.Context, id ProjectIDPath, params ListTreeParams) error
+	// ListProjectRunners List a project's runners
+	// (GET /projects/{id}/runners)
+	ListProjectRunners(ctx echo.Context, id ProjectIDPath, params ListProjectRunnersParams) error
+	// EnableProjectRunner Enable a specific runner on a project
+	// (POST /projects/{id}/runners)
+	EnableProjectRunner(ctx echo.Context, id ProjectIDPath) error
+	// DisableProjectRunner Disable a specific runner on a project
+	// (DELETE /projects/{id}/runners/{runner_id})
+	DisableProjectRunner(ctx echo.Context, id ProjectIDPath, runnerID string) error
 	// ShareProject Share a project with a group
 	// (POST /projects/{id}/share)
 	ShareProject(ctx echo.Context, id ProjectIDPath) error
@@ -4128,6 +4381,21 @@ type ServerInterface interface {
 	// UpdateVariable Update a build variable's value
 	// (PUT /projects/{id}/variables/{key})
 	UpdateVariable(ctx echo.Context, id ProjectIDPath, key string) error
+	// ListRunners List the caller's specific runners
+	// (GET /runners)
+	ListRunners(ctx echo.Context, params ListRunnersParams) error
+	// ListAllRunners List every runner (administrators)
+	// (GET /runners/all)
+	ListAllRunners(ctx echo.Context, params ListAllRunnersParams) error
+	// DeleteRunner Remove a runner
+	// (DELETE /runners/{id})
+	DeleteRunner(ctx echo.Context, id RunnerIDPath) error
+	// GetRunner Get a runner's details
+	// (GET /runners/{id})
+	GetRunner(ctx echo.Context, id RunnerIDPath) error
+	// UpdateRunner Update a runner
+	// (PUT /runners/{id})
+	UpdateRunner(ctx echo.Context, id RunnerIDPath) error
 	// CreateSession Log in
 	// (POST /session)
 	CreateSession(ctx echo.Context) error
@@ -4953,6 +5221,196 @@ func (w *ServerInterfaceWrapper) ArchiveProject(ctx echo.Context) error {
 	return err
 }
 
+// ListProjectBuilds converts echo context to params.
+func (w *ServerInterfaceWrapper) ListProjectBuilds(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListProjectBuildsParams
+	// ------------- Optional query parameter "scope" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "scope", ctx.QueryParams(), &params.Scope, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter scope: %s", err))
+	}
+
+	// ------------- Optional query parameter "scope[]" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "scope[]", ctx.QueryParams(), &params.ScopeList, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter scope[]: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListProjectBuilds(ctx, id, params)
+	return err
+}
+
+// GetBuild converts echo context to params.
+func (w *ServerInterfaceWrapper) GetBuild(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "build_id" -------------
+	var buildID BuildIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "build_id", ctx.Param("build_id"), &buildID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter build_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetBuild(ctx, id, buildID)
+	return err
+}
+
+// GetBuildArtifacts converts echo context to params.
+func (w *ServerInterfaceWrapper) GetBuildArtifacts(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "build_id" -------------
+	var buildID BuildIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "build_id", ctx.Param("build_id"), &buildID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter build_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetBuildArtifacts(ctx, id, buildID)
+	return err
+}
+
+// CancelBuild converts echo context to params.
+func (w *ServerInterfaceWrapper) CancelBuild(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "build_id" -------------
+	var buildID BuildIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "build_id", ctx.Param("build_id"), &buildID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter build_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CancelBuild(ctx, id, buildID)
+	return err
+}
+
+// EraseBuild converts echo context to params.
+func (w *ServerInterfaceWrapper) EraseBuild(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "build_id" -------------
+	var buildID BuildIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "build_id", ctx.Param("build_id"), &buildID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter build_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.EraseBuild(ctx, id, buildID)
+	return err
+}
+
+// RetryBuild converts echo context to params.
+func (w *ServerInterfaceWrapper) RetryBuild(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "build_id" -------------
+	var buildID BuildIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "build_id", ctx.Param("build_id"), &buildID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter build_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RetryBuild(ctx, id, buildID)
+	return err
+}
+
+// GetBuildTrace converts echo context to params.
+func (w *ServerInterfaceWrapper) GetBuildTrace(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "build_id" -------------
+	var buildID BuildIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "build_id", ctx.Param("build_id"), &buildID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter build_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetBuildTrace(ctx, id, buildID)
+	return err
+}
+
 // ListProjectEvents converts echo context to params.
 func (w *ServerInterfaceWrapper) ListProjectEvents(ctx echo.Context) error {
 	var err error
@@ -5667,6 +6125,60 @@ func (w *ServerInterfaceWrapper) GetCommitBlob(ctx echo.Context) error {
 	return err
 }
 
+// ListCommitBuilds converts echo context to params.
+func (w *ServerInterfaceWrapper) ListCommitBuilds(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "sha" -------------
+	var sha string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sha", ctx.Param("sha"), &sha, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sha: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListCommitBuildsParams
+	// ------------- Optional query parameter "scope" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "scope", ctx.QueryParams(), &params.Scope, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter scope: %s", err))
+	}
+
+	// ------------- Optional query parameter "scope[]" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "scope[]", ctx.QueryParams(), &params.ScopeList, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter scope[]: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListCommitBuilds(ctx, id, sha, params)
+	return err
+}
+
 // GetCommitDiff converts echo context to params.
 func (w *ServerInterfaceWrapper) GetCommitDiff(ctx echo.Context) error {
 	var err error
@@ -5988,6 +6500,85 @@ func (w *ServerInterfaceWrapper) ListTree(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListTree(ctx, id, params)
+	return err
+}
+
+// ListProjectRunners converts echo context to params.
+func (w *ServerInterfaceWrapper) ListProjectRunners(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListProjectRunnersParams
+	// ------------- Optional query parameter "scope" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "scope", ctx.QueryParams(), &params.Scope, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter scope: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListProjectRunners(ctx, id, params)
+	return err
+}
+
+// EnableProjectRunner converts echo context to params.
+func (w *ServerInterfaceWrapper) EnableProjectRunner(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.EnableProjectRunner(ctx, id)
+	return err
+}
+
+// DisableProjectRunner converts echo context to params.
+func (w *ServerInterfaceWrapper) DisableProjectRunner(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "runner_id" -------------
+	var runnerID string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "runner_id", ctx.Param("runner_id"), &runnerID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter runner_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DisableProjectRunner(ctx, id, runnerID)
 	return err
 }
 
@@ -6363,6 +6954,118 @@ func (w *ServerInterfaceWrapper) UpdateVariable(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.UpdateVariable(ctx, id, key)
+	return err
+}
+
+// ListRunners converts echo context to params.
+func (w *ServerInterfaceWrapper) ListRunners(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListRunnersParams
+	// ------------- Optional query parameter "scope" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "scope", ctx.QueryParams(), &params.Scope, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter scope: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListRunners(ctx, params)
+	return err
+}
+
+// ListAllRunners converts echo context to params.
+func (w *ServerInterfaceWrapper) ListAllRunners(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAllRunnersParams
+	// ------------- Optional query parameter "scope" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "scope", ctx.QueryParams(), &params.Scope, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter scope: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListAllRunners(ctx, params)
+	return err
+}
+
+// DeleteRunner converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteRunner(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id RunnerIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteRunner(ctx, id)
+	return err
+}
+
+// GetRunner converts echo context to params.
+func (w *ServerInterfaceWrapper) GetRunner(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id RunnerIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetRunner(ctx, id)
+	return err
+}
+
+// UpdateRunner converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateRunner(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id RunnerIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateRunner(ctx, id)
 	return err
 }
 
@@ -6784,6 +7487,14 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/projects/:id/repository/branches/:branch", wrapper.GetBranch, options.OperationMiddlewares["getBranch"]...)
 	router.PUT(options.BaseURL+"/projects/:id/repository/branches/:branch/protect", wrapper.ProtectBranch, options.OperationMiddlewares["protectBranch"]...)
 	router.PUT(options.BaseURL+"/projects/:id/repository/branches/:branch/unprotect", wrapper.UnprotectBranch, options.OperationMiddlewares["unprotectBranch"]...)
+	router.GET(options.BaseURL+"/projects/:id/builds", wrapper.ListProjectBuilds, options.OperationMiddlewares["listProjectBuilds"]...)
+	router.GET(options.BaseURL+"/projects/:id/repository/commits/:sha/builds", wrapper.ListCommitBuilds, options.OperationMiddlewares["listCommitBuilds"]...)
+	router.GET(options.BaseURL+"/projects/:id/builds/:build_id", wrapper.GetBuild, options.OperationMiddlewares["getBuild"]...)
+	router.GET(options.BaseURL+"/projects/:id/builds/:build_id/artifacts", wrapper.GetBuildArtifacts, options.OperationMiddlewares["getBuildArtifacts"]...)
+	router.GET(options.BaseURL+"/projects/:id/builds/:build_id/trace", wrapper.GetBuildTrace, options.OperationMiddlewares["getBuildTrace"]...)
+	router.POST(options.BaseURL+"/projects/:id/builds/:build_id/cancel", wrapper.CancelBuild, options.OperationMiddlewares["cancelBuild"]...)
+	router.POST(options.BaseURL+"/projects/:id/builds/:build_id/retry", wrapper.RetryBuild, options.OperationMiddlewares["retryBuild"]...)
+	router.POST(options.BaseURL+"/projects/:id/builds/:build_id/erase", wrapper.EraseBuild, options.OperationMiddlewares["eraseBuild"]...)
 	router.GET(options.BaseURL+"/projects/:id/repository/commits", wrapper.ListCommits, options.OperationMiddlewares["listCommits"]...)
 	router.GET(options.BaseURL+"/projects/:id/repository/commits/:sha", wrapper.GetCommit, options.OperationMiddlewares["getCommit"]...)
 	router.GET(options.BaseURL+"/projects/:id/repository/commits/:sha/diff", wrapper.GetCommitDiff, options.OperationMiddlewares["getCommitDiff"]...)
@@ -6845,6 +7556,14 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/projects/:id/repository/archive.:format", wrapper.GetArchiveFormat, options.OperationMiddlewares["getArchiveFormat"]...)
 	router.GET(options.BaseURL+"/projects/:id/repository/compare", wrapper.CompareRefs, options.OperationMiddlewares["compareRefs"]...)
 	router.GET(options.BaseURL+"/projects/:id/repository/contributors", wrapper.ListContributors, options.OperationMiddlewares["listContributors"]...)
+	router.GET(options.BaseURL+"/runners", wrapper.ListRunners, options.OperationMiddlewares["listRunners"]...)
+	router.GET(options.BaseURL+"/runners/all", wrapper.ListAllRunners, options.OperationMiddlewares["listAllRunners"]...)
+	router.DELETE(options.BaseURL+"/runners/:id", wrapper.DeleteRunner, options.OperationMiddlewares["deleteRunner"]...)
+	router.GET(options.BaseURL+"/runners/:id", wrapper.GetRunner, options.OperationMiddlewares["getRunner"]...)
+	router.PUT(options.BaseURL+"/runners/:id", wrapper.UpdateRunner, options.OperationMiddlewares["updateRunner"]...)
+	router.GET(options.BaseURL+"/projects/:id/runners", wrapper.ListProjectRunners, options.OperationMiddlewares["listProjectRunners"]...)
+	router.POST(options.BaseURL+"/projects/:id/runners", wrapper.EnableProjectRunner, options.OperationMiddlewares["enableProjectRunner"]...)
+	router.DELETE(options.BaseURL+"/projects/:id/runners/:runner_id", wrapper.DisableProjectRunner, options.OperationMiddlewares["disableProjectRunner"]...)
 	router.POST(options.BaseURL+"/session", wrapper.CreateSession, options.OperationMiddlewares["createSession"]...)
 	router.GET(options.BaseURL+"/hooks", wrapper.ListSystemHooks, options.OperationMiddlewares["listSystemHooks"]...)
 	router.POST(options.BaseURL+"/hooks", wrapper.AddSystemHook, options.OperationMiddlewares["addSystemHook"]...)
@@ -9500,6 +10219,530 @@ func (response ArchiveProject404JSONResponse) VisitArchiveProjectResponse(w http
 	return err
 }
 
+type ListProjectBuildsRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Params ListProjectBuildsParams
+}
+
+type ListProjectBuildsResponseObject interface {
+	VisitListProjectBuildsResponse(w http.ResponseWriter) error
+}
+
+type ListProjectBuilds200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListProjectBuilds200JSONResponse struct {
+	Body    []Build
+	Headers ListProjectBuilds200ResponseHeaders
+}
+
+func (response ListProjectBuilds200JSONResponse) VisitListProjectBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectBuilds400JSONResponse Message
+
+func (response ListProjectBuilds400JSONResponse) VisitListProjectBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectBuilds401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListProjectBuilds401JSONResponse) VisitListProjectBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectBuilds403JSONResponse Message
+
+func (response ListProjectBuilds403JSONResponse) VisitListProjectBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectBuilds404JSONResponse Message
+
+func (response ListProjectBuilds404JSONResponse) VisitListProjectBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBuildRequestObject struct {
+	ID      ProjectIDPath `json:"id"`
+	BuildID BuildIDPath   `json:"build_id"`
+}
+
+type GetBuildResponseObject interface {
+	VisitGetBuildResponse(w http.ResponseWriter) error
+}
+
+type GetBuild200JSONResponse Build
+
+func (response GetBuild200JSONResponse) VisitGetBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBuild401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetBuild401JSONResponse) VisitGetBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBuild403JSONResponse Message
+
+func (response GetBuild403JSONResponse) VisitGetBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBuild404JSONResponse Message
+
+func (response GetBuild404JSONResponse) VisitGetBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBuildArtifactsRequestObject struct {
+	ID      ProjectIDPath `json:"id"`
+	BuildID BuildIDPath   `json:"build_id"`
+}
+
+type GetBuildArtifactsResponseObject interface {
+	VisitGetBuildArtifactsResponse(w http.ResponseWriter) error
+}
+
+type GetBuildArtifacts200ResponseHeaders struct {
+	ContentDisposition *string
+}
+
+type GetBuildArtifacts200ApplicationOctetStreamResponse struct {
+	Body          io.Reader
+	Headers       GetBuildArtifacts200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetBuildArtifacts200ApplicationOctetStreamResponse) VisitGetBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetBuildArtifacts401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetBuildArtifacts401JSONResponse) VisitGetBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBuildArtifacts403JSONResponse Message
+
+func (response GetBuildArtifacts403JSONResponse) VisitGetBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBuildArtifacts404JSONResponse Message
+
+func (response GetBuildArtifacts404JSONResponse) VisitGetBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelBuildRequestObject struct {
+	ID      ProjectIDPath `json:"id"`
+	BuildID BuildIDPath   `json:"build_id"`
+}
+
+type CancelBuildResponseObject interface {
+	VisitCancelBuildResponse(w http.ResponseWriter) error
+}
+
+type CancelBuild201JSONResponse Build
+
+func (response CancelBuild201JSONResponse) VisitCancelBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelBuild401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CancelBuild401JSONResponse) VisitCancelBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelBuild403JSONResponse Message
+
+func (response CancelBuild403JSONResponse) VisitCancelBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelBuild404JSONResponse Message
+
+func (response CancelBuild404JSONResponse) VisitCancelBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseBuildRequestObject struct {
+	ID      ProjectIDPath `json:"id"`
+	BuildID BuildIDPath   `json:"build_id"`
+}
+
+type EraseBuildResponseObject interface {
+	VisitEraseBuildResponse(w http.ResponseWriter) error
+}
+
+type EraseBuild201JSONResponse Build
+
+func (response EraseBuild201JSONResponse) VisitEraseBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseBuild401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response EraseBuild401JSONResponse) VisitEraseBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseBuild403JSONResponse Message
+
+func (response EraseBuild403JSONResponse) VisitEraseBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseBuild404JSONResponse Message
+
+func (response EraseBuild404JSONResponse) VisitEraseBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryBuildRequestObject struct {
+	ID      ProjectIDPath `json:"id"`
+	BuildID BuildIDPath   `json:"build_id"`
+}
+
+type RetryBuildResponseObject interface {
+	VisitRetryBuildResponse(w http.ResponseWriter) error
+}
+
+type RetryBuild201JSONResponse Build
+
+func (response RetryBuild201JSONResponse) VisitRetryBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryBuild401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RetryBuild401JSONResponse) VisitRetryBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryBuild403JSONResponse Message
+
+func (response RetryBuild403JSONResponse) VisitRetryBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryBuild404JSONResponse Message
+
+func (response RetryBuild404JSONResponse) VisitRetryBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBuildTraceRequestObject struct {
+	ID      ProjectIDPath `json:"id"`
+	BuildID BuildIDPath   `json:"build_id"`
+}
+
+type GetBuildTraceResponseObject interface {
+	VisitGetBuildTraceResponse(w http.ResponseWriter) error
+}
+
+type GetBuildTrace200ResponseHeaders struct {
+	ContentDisposition *string
+}
+
+type GetBuildTrace200TextResponse struct {
+	Body    string
+	Headers GetBuildTrace200ResponseHeaders
+}
+
+func (response GetBuildTrace200TextResponse) VisitGetBuildTraceResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
+type GetBuildTrace401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetBuildTrace401JSONResponse) VisitGetBuildTraceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBuildTrace403JSONResponse Message
+
+func (response GetBuildTrace403JSONResponse) VisitGetBuildTraceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBuildTrace404JSONResponse Message
+
+func (response GetBuildTrace404JSONResponse) VisitGetBuildTraceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListProjectEventsRequestObject struct {
 	ID     ProjectIDPath `json:"id"`
 	Params ListProjectEventsParams
@@ -11883,6 +13126,120 @@ func (response GetCommitBlob404JSONResponse) VisitGetCommitBlobResponse(w http.R
 	return err
 }
 
+type ListCommitBuildsRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Sha    string        `json:"sha"`
+	Params ListCommitBuildsParams
+}
+
+type ListCommitBuildsResponseObject interface {
+	VisitListCommitBuildsResponse(w http.ResponseWriter) error
+}
+
+type ListCommitBuilds200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListCommitBuilds200JSONResponse struct {
+	Body    []Build
+	Headers ListCommitBuilds200ResponseHeaders
+}
+
+func (response ListCommitBuilds200JSONResponse) VisitListCommitBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCommitBuilds400JSONResponse Message
+
+func (response ListCommitBuilds400JSONResponse) VisitListCommitBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCommitBuilds401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListCommitBuilds401JSONResponse) VisitListCommitBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCommitBuilds403JSONResponse Message
+
+func (response ListCommitBuilds403JSONResponse) VisitListCommitBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCommitBuilds404JSONResponse Message
+
+func (response ListCommitBuilds404JSONResponse) VisitListCommitBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetCommitDiffRequestObject struct {
 	ID  ProjectIDPath `json:"id"`
 	Sha CommitSHAPath `json:"sha"`
@@ -12849,6 +14206,278 @@ func (response ListTree403JSONResponse) VisitListTreeResponse(w http.ResponseWri
 type ListTree404JSONResponse Message
 
 func (response ListTree404JSONResponse) VisitListTreeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectRunnersRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Params ListProjectRunnersParams
+}
+
+type ListProjectRunnersResponseObject interface {
+	VisitListProjectRunnersResponse(w http.ResponseWriter) error
+}
+
+type ListProjectRunners200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListProjectRunners200JSONResponse struct {
+	Body    []Runner
+	Headers ListProjectRunners200ResponseHeaders
+}
+
+func (response ListProjectRunners200JSONResponse) VisitListProjectRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectRunners400JSONResponse Message
+
+func (response ListProjectRunners400JSONResponse) VisitListProjectRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectRunners401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListProjectRunners401JSONResponse) VisitListProjectRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectRunners403JSONResponse Message
+
+func (response ListProjectRunners403JSONResponse) VisitListProjectRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectRunners404JSONResponse Message
+
+func (response ListProjectRunners404JSONResponse) VisitListProjectRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableProjectRunnerRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	JSONBody     *EnableProjectRunnerJSONRequestBody
+	FormdataBody *EnableProjectRunnerFormdataRequestBody
+}
+
+type EnableProjectRunnerResponseObject interface {
+	VisitEnableProjectRunnerResponse(w http.ResponseWriter) error
+}
+
+type EnableProjectRunner201JSONResponse Runner
+
+func (response EnableProjectRunner201JSONResponse) VisitEnableProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableProjectRunner400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response EnableProjectRunner400JSONResponse) VisitEnableProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableProjectRunner401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response EnableProjectRunner401JSONResponse) VisitEnableProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableProjectRunner403JSONResponse Message
+
+func (response EnableProjectRunner403JSONResponse) VisitEnableProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableProjectRunner404JSONResponse Message
+
+func (response EnableProjectRunner404JSONResponse) VisitEnableProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableProjectRunner413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response EnableProjectRunner413JSONResponse) VisitEnableProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableProjectRunnerRequestObject struct {
+	ID       ProjectIDPath `json:"id"`
+	RunnerID string        `json:"runner_id"`
+}
+
+type DisableProjectRunnerResponseObject interface {
+	VisitDisableProjectRunnerResponse(w http.ResponseWriter) error
+}
+
+type DisableProjectRunner200JSONResponse Runner
+
+func (response DisableProjectRunner200JSONResponse) VisitDisableProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableProjectRunner401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DisableProjectRunner401JSONResponse) VisitDisableProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableProjectRunner403JSONResponse Message
+
+func (response DisableProjectRunner403JSONResponse) VisitDisableProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableProjectRunner404JSONResponse Message
+
+func (response DisableProjectRunner404JSONResponse) VisitDisableProjectRunnerResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -14247,6 +15876,452 @@ func (response UpdateVariable404JSONResponse) VisitUpdateVariableResponse(w http
 type UpdateVariable413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response UpdateVariable413JSONResponse) VisitUpdateVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunnersRequestObject struct {
+	Params ListRunnersParams
+}
+
+type ListRunnersResponseObject interface {
+	VisitListRunnersResponse(w http.ResponseWriter) error
+}
+
+type ListRunners200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListRunners200JSONResponse struct {
+	Body    []Runner
+	Headers ListRunners200ResponseHeaders
+}
+
+func (response ListRunners200JSONResponse) VisitListRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunners400JSONResponse Message
+
+func (response ListRunners400JSONResponse) VisitListRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunners401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListRunners401JSONResponse) VisitListRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunners403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListRunners403JSONResponse) VisitListRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunners404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListRunners404JSONResponse) VisitListRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAllRunnersRequestObject struct {
+	Params ListAllRunnersParams
+}
+
+type ListAllRunnersResponseObject interface {
+	VisitListAllRunnersResponse(w http.ResponseWriter) error
+}
+
+type ListAllRunners200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListAllRunners200JSONResponse struct {
+	Body    []Runner
+	Headers ListAllRunners200ResponseHeaders
+}
+
+func (response ListAllRunners200JSONResponse) VisitListAllRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAllRunners400JSONResponse Message
+
+func (response ListAllRunners400JSONResponse) VisitListAllRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAllRunners401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListAllRunners401JSONResponse) VisitListAllRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAllRunners403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListAllRunners403JSONResponse) VisitListAllRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAllRunners404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListAllRunners404JSONResponse) VisitListAllRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRunnerRequestObject struct {
+	ID RunnerIDPath `json:"id"`
+}
+
+type DeleteRunnerResponseObject interface {
+	VisitDeleteRunnerResponse(w http.ResponseWriter) error
+}
+
+type DeleteRunner200JSONResponse Runner
+
+func (response DeleteRunner200JSONResponse) VisitDeleteRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRunner401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteRunner401JSONResponse) VisitDeleteRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRunner403JSONResponse Message
+
+func (response DeleteRunner403JSONResponse) VisitDeleteRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRunner404JSONResponse Message
+
+func (response DeleteRunner404JSONResponse) VisitDeleteRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRunnerRequestObject struct {
+	ID RunnerIDPath `json:"id"`
+}
+
+type GetRunnerResponseObject interface {
+	VisitGetRunnerResponse(w http.ResponseWriter) error
+}
+
+type GetRunner200JSONResponse RunnerDetails
+
+func (response GetRunner200JSONResponse) VisitGetRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRunner401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetRunner401JSONResponse) VisitGetRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRunner403JSONResponse Message
+
+func (response GetRunner403JSONResponse) VisitGetRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRunner404JSONResponse Message
+
+func (response GetRunner404JSONResponse) VisitGetRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRunnerRequestObject struct {
+	ID           RunnerIDPath `json:"id"`
+	JSONBody     *UpdateRunnerJSONRequestBody
+	FormdataBody *UpdateRunnerFormdataRequestBody
+}
+
+type UpdateRunnerResponseObject interface {
+	VisitUpdateRunnerResponse(w http.ResponseWriter) error
+}
+
+type UpdateRunner200JSONResponse RunnerDetails
+
+func (response UpdateRunner200JSONResponse) VisitUpdateRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRunner400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateRunner400JSONResponse) VisitUpdateRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRunner401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateRunner401JSONResponse) VisitUpdateRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRunner403JSONResponse Message
+
+func (response UpdateRunner403JSONResponse) VisitUpdateRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRunner404JSONResponse Message
+
+func (response UpdateRunner404JSONResponse) VisitUpdateRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRunner413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateRunner413JSONResponse) VisitUpdateRunnerResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -16068,6 +18143,27 @@ type StrictServerInterface interface {
 	// ArchiveProject Archive a project
 	// (POST /projects/{id}/archive)
 	ArchiveProject(ctx context.Context, request ArchiveProjectRequestObject) (ArchiveProjectResponseObject, error)
+	// ListProjectBuilds List a project's builds
+	// (GET /projects/{id}/builds)
+	ListProjectBuilds(ctx context.Context, request ListProjectBuildsRequestObject) (ListProjectBuildsResponseObject, error)
+	// GetBuild Get a build
+	// (GET /projects/{id}/builds/{build_id})
+	GetBuild(ctx context.Context, request GetBuildRequestObject) (GetBuildResponseObject, error)
+	// GetBuildArtifacts Download a build's artifacts
+	// (GET /projects/{id}/builds/{build_id}/artifacts)
+	GetBuildArtifacts(ctx context.Context, request GetBuildArtifactsRequestObject) (GetBuildArtifactsResponseObject, error)
+	// CancelBuild Cancel a build
+	// (POST /projects/{id}/builds/{build_id}/cancel)
+	CancelBuild(ctx context.Context, request CancelBuildRequestObject) (CancelBuildResponseObject, error)
+	// EraseBuild Erase a build
+	// (POST /projects/{id}/builds/{build_id}/erase)
+	EraseBuild(ctx context.Context, request EraseBuildRequestObject) (EraseBuildResponseObject, error)
+	// RetryBuild Retry a build
+	// (POST /projects/{id}/builds/{build_id}/retry)
+	RetryBuild(ctx context.Context, request RetryBuildRequestObject) (RetryBuildResponseObject, error)
+	// GetBuildTrace Get a build's trace
+	// (GET /projects/{id}/builds/{build_id}/trace)
+	GetBuildTrace(ctx context.Context, request GetBuildTraceRequestObject) (GetBuildTraceResponseObject, error)
 	// ListProjectEvents List a project's events
 	// (GET /projects/{id}/events)
 	ListProjectEvents(ctx context.Context, request ListProjectEventsRequestObject) (ListProjectEventsResponseObject, error)
@@ -16155,6 +18251,9 @@ type StrictServerInterface interface {
 	// GetCommitBlob Get a file's raw content at a commit (second path)
 	// (GET /projects/{id}/repository/commits/{sha}/blob)
 	GetCommitBlob(ctx context.Context, request GetCommitBlobRequestObject) (GetCommitBlobResponseObject, error)
+	// ListCommitBuilds List the builds of a commit
+	// (GET /projects/{id}/repository/commits/{sha}/builds)
+	ListCommitBuilds(ctx context.Context, request ListCommitBuildsRequestObject) (ListCommitBuildsResponseObject, error)
 	// GetCommitDiff Get the diff of a commit
 	// (GET /projects/{id}/repository/commits/{sha}/diff)
 	GetCommitDiff(ctx context.Context, request GetCommitDiffRequestObject) (GetCommitDiffResponseObject, error)
@@ -16191,6 +18290,15 @@ type StrictServerInterface interface {
 	// ListTree List a directory of the repository
 	// (GET /projects/{id}/repository/tree)
 	ListTree(ctx context.Context, request ListTreeRequestObject) (ListTreeResponseObject, error)
+	// ListProjectRunners List a project's runners
+	// (GET /projects/{id}/runners)
+	ListProjectRunners(ctx context.Context, request ListProjectRunnersRequestObject) (ListProjectRunnersResponseObject, error)
+	// EnableProjectRunner Enable a specific runner on a project
+	// (POST /projects/{id}/runners)
+	EnableProjectRunner(ctx context.Context, request EnableProjectRunnerRequestObject) (EnableProjectRunnerResponseObject, error)
+	// DisableProjectRunner Disable a specific runner on a project
+	// (DELETE /projects/{id}/runners/{runner_id})
+	DisableProjectRunner(ctx context.Context, request DisableProjectRunnerRequestObject) (DisableProjectRunnerResponseObject, error)
 	// ShareProject Share a project with a group
 	// (POST /projects/{id}/share)
 	ShareProject(ctx context.Context, request ShareProjectRequestObject) (ShareProjectResponseObject, error)
@@ -16242,6 +18350,21 @@ type StrictServerInterface interface {
 	// UpdateVariable Update a build variable's value
 	// (PUT /projects/{id}/variables/{key})
 	UpdateVariable(ctx context.Context, request UpdateVariableRequestObject) (UpdateVariableResponseObject, error)
+	// ListRunners List the caller's specific runners
+	// (GET /runners)
+	ListRunners(ctx context.Context, request ListRunnersRequestObject) (ListRunnersResponseObject, error)
+	// ListAllRunners List every runner (administrators)
+	// (GET /runners/all)
+	ListAllRunners(ctx context.Context, request ListAllRunnersRequestObject) (ListAllRunnersResponseObject, error)
+	// DeleteRunner Remove a runner
+	// (DELETE /runners/{id})
+	DeleteRunner(ctx context.Context, request DeleteRunnerRequestObject) (DeleteRunnerResponseObject, error)
+	// GetRunner Get a runner's details
+	// (GET /runners/{id})
+	GetRunner(ctx context.Context, request GetRunnerRequestObject) (GetRunnerResponseObject, error)
+	// UpdateRunner Update a runner
+	// (PUT /runners/{id})
+	UpdateRunner(ctx context.Context, request UpdateRunnerRequestObject) (UpdateRunnerResponseObject, error)
 	// CreateSession Log in
 	// (POST /session)
 	CreateSession(ctx context.Context, request CreateSessionRequestObject) (CreateSessionResponseObject, error)
@@ -17342,6 +19465,188 @@ func (sh *strictHandler) ArchiveProject(ctx echo.Context, id ProjectIDPath) erro
 	return nil
 }
 
+// ListProjectBuilds operation middleware
+func (sh *strictHandler) ListProjectBuilds(ctx echo.Context, id ProjectIDPath, params ListProjectBuildsParams) error {
+	var request ListProjectBuildsRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListProjectBuilds(ctx.Request().Context(), request.(ListProjectBuildsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListProjectBuilds")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListProjectBuildsResponseObject); ok {
+		return validResponse.VisitListProjectBuildsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetBuild operation middleware
+func (sh *strictHandler) GetBuild(ctx echo.Context, id ProjectIDPath, buildID BuildIDPath) error {
+	var request GetBuildRequestObject
+
+	request.ID = id
+	request.BuildID = buildID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetBuild(ctx.Request().Context(), request.(GetBuildRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetBuild")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetBuildResponseObject); ok {
+		return validResponse.VisitGetBuildResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetBuildArtifacts operation middleware
+func (sh *strictHandler) GetBuildArtifacts(ctx echo.Context, id ProjectIDPath, buildID BuildIDPath) error {
+	var request GetBuildArtifactsRequestObject
+
+	request.ID = id
+	request.BuildID = buildID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetBuildArtifacts(ctx.Request().Context(), request.(GetBuildArtifactsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetBuildArtifacts")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetBuildArtifactsResponseObject); ok {
+		return validResponse.VisitGetBuildArtifactsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CancelBuild operation middleware
+func (sh *strictHandler) CancelBuild(ctx echo.Context, id ProjectIDPath, buildID BuildIDPath) error {
+	var request CancelBuildRequestObject
+
+	request.ID = id
+	request.BuildID = buildID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CancelBuild(ctx.Request().Context(), request.(CancelBuildRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CancelBuild")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CancelBuildResponseObject); ok {
+		return validResponse.VisitCancelBuildResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// EraseBuild operation middleware
+func (sh *strictHandler) EraseBuild(ctx echo.Context, id ProjectIDPath, buildID BuildIDPath) error {
+	var request EraseBuildRequestObject
+
+	request.ID = id
+	request.BuildID = buildID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EraseBuild(ctx.Request().Context(), request.(EraseBuildRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EraseBuild")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(EraseBuildResponseObject); ok {
+		return validResponse.VisitEraseBuildResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RetryBuild operation middleware
+func (sh *strictHandler) RetryBuild(ctx echo.Context, id ProjectIDPath, buildID BuildIDPath) error {
+	var request RetryBuildRequestObject
+
+	request.ID = id
+	request.BuildID = buildID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RetryBuild(ctx.Request().Context(), request.(RetryBuildRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RetryBuild")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RetryBuildResponseObject); ok {
+		return validResponse.VisitRetryBuildResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetBuildTrace operation middleware
+func (sh *strictHandler) GetBuildTrace(ctx echo.Context, id ProjectIDPath, buildID BuildIDPath) error {
+	var request GetBuildTraceRequestObject
+
+	request.ID = id
+	request.BuildID = buildID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetBuildTrace(ctx.Request().Context(), request.(GetBuildTraceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetBuildTrace")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetBuildTraceResponseObject); ok {
+		return validResponse.VisitGetBuildTraceResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListProjectEvents operation middleware
 func (sh *strictHandler) ListProjectEvents(ctx echo.Context, id ProjectIDPath, params ListProjectEventsParams) error {
 	var request ListProjectEventsRequestObject
@@ -18308,6 +20613,33 @@ func (sh *strictHandler) GetCommitBlob(ctx echo.Context, id ProjectIDPath, sha R
 	return nil
 }
 
+// ListCommitBuilds operation middleware
+func (sh *strictHandler) ListCommitBuilds(ctx echo.Context, id ProjectIDPath, sha string, params ListCommitBuildsParams) error {
+	var request ListCommitBuildsRequestObject
+
+	request.ID = id
+	request.Sha = sha
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListCommitBuilds(ctx.Request().Context(), request.(ListCommitBuildsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListCommitBuilds")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListCommitBuildsResponseObject); ok {
+		return validResponse.VisitListCommitBuildsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetCommitDiff operation middleware
 func (sh *strictHandler) GetCommitDiff(ctx echo.Context, id ProjectIDPath, sha CommitSHAPath) error {
 	var request GetCommitDiffRequestObject
@@ -18720,6 +21052,121 @@ func (sh *strictHandler) ListTree(ctx echo.Context, id ProjectIDPath, params Lis
 		return err
 	} else if validResponse, ok := response.(ListTreeResponseObject); ok {
 		return validResponse.VisitListTreeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListProjectRunners operation middleware
+func (sh *strictHandler) ListProjectRunners(ctx echo.Context, id ProjectIDPath, params ListProjectRunnersParams) error {
+	var request ListProjectRunnersRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListProjectRunners(ctx.Request().Context(), request.(ListProjectRunnersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListProjectRunners")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListProjectRunnersResponseObject); ok {
+		return validResponse.VisitListProjectRunnersResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// EnableProjectRunner operation middleware
+func (sh *strictHandler) EnableProjectRunner(ctx echo.Context, id ProjectIDPath) error {
+	var request EnableProjectRunnerRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body EnableProjectRunnerJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body EnableProjectRunnerFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EnableProjectRunner(ctx.Request().Context(), request.(EnableProjectRunnerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EnableProjectRunner")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(EnableProjectRunnerResponseObject); ok {
+		return validResponse.VisitEnableProjectRunnerResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DisableProjectRunner operation middleware
+func (sh *strictHandler) DisableProjectRunner(ctx echo.Context, id ProjectIDPath, runnerID string) error {
+	var request DisableProjectRunnerRequestObject
+
+	request.ID = id
+	request.RunnerID = runnerID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DisableProjectRunner(ctx.Request().Context(), request.(DisableProjectRunnerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DisableProjectRunner")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DisableProjectRunnerResponseObject); ok {
+		return validResponse.VisitDisableProjectRunnerResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -19342,6 +21789,169 @@ func (sh *strictHandler) UpdateVariable(ctx echo.Context, id ProjectIDPath, key 
 		return err
 	} else if validResponse, ok := response.(UpdateVariableResponseObject); ok {
 		return validResponse.VisitUpdateVariableResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListRunners operation middleware
+func (sh *strictHandler) ListRunners(ctx echo.Context, params ListRunnersParams) error {
+	var request ListRunnersRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListRunners(ctx.Request().Context(), request.(ListRunnersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListRunners")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListRunnersResponseObject); ok {
+		return validResponse.VisitListRunnersResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListAllRunners operation middleware
+func (sh *strictHandler) ListAllRunners(ctx echo.Context, params ListAllRunnersParams) error {
+	var request ListAllRunnersRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAllRunners(ctx.Request().Context(), request.(ListAllRunnersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAllRunners")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListAllRunnersResponseObject); ok {
+		return validResponse.VisitListAllRunnersResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteRunner operation middleware
+func (sh *strictHandler) DeleteRunner(ctx echo.Context, id RunnerIDPath) error {
+	var request DeleteRunnerRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteRunner(ctx.Request().Context(), request.(DeleteRunnerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteRunner")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteRunnerResponseObject); ok {
+		return validResponse.VisitDeleteRunnerResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetRunner operation middleware
+func (sh *strictHandler) GetRunner(ctx echo.Context, id RunnerIDPath) error {
+	var request GetRunnerRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetRunner(ctx.Request().Context(), request.(GetRunnerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetRunner")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetRunnerResponseObject); ok {
+		return validResponse.VisitGetRunnerResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateRunner operation middleware
+func (sh *strictHandler) UpdateRunner(ctx echo.Context, id RunnerIDPath) error {
+	var request UpdateRunnerRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body UpdateRunnerJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body UpdateRunnerFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateRunner(ctx.Request().Context(), request.(UpdateRunnerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateRunner")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateRunnerResponseObject); ok {
+		return validResponse.VisitUpdateRunnerResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -20176,698 +22786,770 @@ func (sh *strictHandler) UnblockUser(ctx echo.Context, id UserIDPath) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L2LcttGsgb8KrM8/ylTJxAFUtSNqq1/ldiOvb7EseTNnoQuYQgMSUTgDA8GFE27XLUP8T/DPtg+yV/T",
-	"PQMMgAEvsuwku65KxSIJzLWnpy9fd39ohWI2F5zxTLYGH1pTRiOWwp/PY36j/o2YDNN4nsWCtwatV3QS",
-	"c6o+kCTmN3JAguHC9w/DRZrAH+ycpCz587A1T9ntsBV4JMDPnL3L7M/jOJWlLxIKn0lbvUkoj4h6hQie",
-	"rMhyyjjJpmxF2LtYZnudlteS4ZTNqBpitpqz1qAlszTmk9bHj17r7y/Zu+wVnbD6DK6mDBue0wnziEgJ",
-	"m82zvItYkliqrogaz8Z+mvsIF2nKOHbjbCbmGZuwVLfDUndTTzM2k2TO0m0bStlt86DU0sZiITdOHnZn",
-	"4+yvREYTR0/qa8IXsxFLiRiTWM1h89DhNTV2ublJNf5NTX70WnOa0hnLNEl/m1IeTl/RbNpAFnTGVOOU",
-	"jODJc0Lxu6lIophPSHAQqAWSal/fvH6+z3goIhaRdjBmNFuk7L97jxMxiXkAFMre0dk8UYOaUZmxtOW1",
-	"YtXXXI3Aa6mmW4MW9tXyWin7v0Wcsqg1yNIFW7/034nZLM4un1y4Z3NBQniAXD65gG02U1J/Z3SC02rb",
-	"cwASiDOYq1QzrUzhuOv3z/q9/uFp2O2z8GQU9brhcRgdjaKzs6PeSW90OKbj8bF7knJKd5zh96lYzJ8+",
-	"bN6tpw9hMoqqaTbFfZuolzrktHNCEiFuWAS/39JkwchiTqgkFJ4eciBwT/3M8Wu+mLE0DkkceUQK0xZZ",
-	"ToXUPcSS0CQhUTyJMznkckojscTjop+NsynJpjQjcdQhF5ws+A0XS44/wz4IzuCFkCYJS4c8pJyLjKSM",
-	"Rh6hXC5ZKknf75Pgw7A1Y1LSCRu2BsOW+g6WhLwUGXksFjwatj4GnSEv7dJYiP0RbaC0ONpxD9yMRH1r",
-	"jmK7uz+ikkVALNDl/y1Yuir6VAe1dEwjNqaLJGsNul5rFvN4tpjB3w6OsCVTPMcNloSOxC0jXd8nNFVL",
-	"PJ+ziNBMfdM4PJZeNw+x528eYyp+ZWF2kYbT+JZFP0LztQH/pMhsnjLFOTxyw9gc7zWqXyPtQO1GsIc0",
-	"kqzIglu/jWki1Y9z7Eyek9GK6FGSkcimTdMzbbgY5UiIhFFuz2LTcVNHTI8BqDnOZIkPBqpbOachO1CU",
-	"F5B2EMVUzkVK/7v32PwZ7HXIhWkHz0skmCTqIMD17uHBppl1VIg+KZKxzQdFT6dyVEoH5fC+jgh29UMa",
-	"sfTbVcP2w69qz+CKHccsic7z/QvClNGMRdc0C5r2UagGrkcrN5m2ihbUHLmi1l9wKvC+ZyZZem4xj4oP",
-	"Sti5pmEW38bZSn311mue7CVTdNUw12eKuA2havapRuEBE/WI9bTa5pxi8EoKBc9ozCWuVKbktHZIJduP",
-	"uWRcxll8yyoXkyGrhqWTMNjWVrt4KdKsYVrqJxLFKQvVF9buqcca902KNGvYM/WetVsUPsGX65b+b7GM",
-	"R3ESZ6sdOU2+I2KMa3ubt9Q0+OKJ0hTMiOeLURKH8G7GUk4TRWdpfEsz5p7CazYXMs5EutLc8vLJxSbR",
-	"xZZbqJJczoEn5LwPfnwgSRbPUYKZxVLGfNK4ISCHrCOFYpQoY71m421kLMdAtxMetxcUd5ehirk8jhPm",
-	"nsZr3d5Ay/0JeyC1vAMqF0nzRkg7SOLRwSTOEjrqpCPFyL+bslDJWXScsZTQMGRSkrZkKOaIOUtBW9wb",
-	"EGr2BoQgw8KDvu+TGgv3SftbGhE1VyazPTIcKoUxYSC7DYctuCsm8S3jdc7++tHFwxePOrOogQRMOxvo",
-	"4IpOXtIZ20Zb2GG3SVtpu4xKpSp0O35Vyr7tdvyO797/jE6uNT/fhQjeSJZuc7EvpJLn4HSJUMK1q/SB",
-	"YLCIo4AITqSYoSQs4QLngu8XQvPGO1ndxWNzF3tK5j7tnDyQJBjHPApIFJdPQvcTrueSCpgyORdcolL5",
-	"LY1eI02pT+qyYRz+pPN5EodAqge/SrU2H6x2/5+UjVuD1n8dFNaSA/xVHhRNfiuiFfZZZRRmxCTXRxVt",
-	"mOPQDraif7Sz0CxL0dBSPwd73pBTre2MaZywSH2II7TXVLr5YFoEcUQ32Rr8Yr6eyYn58u1H1bbRtkYi",
-	"Wqnhc5EN+V8vf3hJaJJNxWIyVeQi6Uoq/Ql6Y2kqUpiS7hdfzqW9Gc3CKYlYmFC1OmORzmgG9DHk36d0",
-	"rliR0p+Qts41xYTqrX1FnqFYJBHJFilorjHPlN525PseWU7jcEqe01FKIyVlsFuWwkLJPaUygQbNx0kc",
-	"3h8hvMApuikg1L2p/U6ZFIs0ZCjsykHtuOAGKOHH7IDicR+91mORjuIoYvxLDFodWJokYqnuhjqJHpJ8",
-	"NHiiRbr+KUL2Cc4sZVQKXsztHN6Vi0gEigtFSlKmwF9oNIv5ht4H5MVCZmTECDxNMqEaIaq5fOFeigz0",
-	"gC+1bsDoBpv5oHvR+nqdXmtCwZUqazPn5jgW65ZW1Kim/vHZOFItqD/h3hqLdKC7Lf/i6hzW9BVdJYJG",
-	"V0I8pylq6Z97aa9AHAGemLOhRHUO6iKKK5KltywFNjF3rED3kGh2TR7xLM5W5EoIAjMoZoay8pckGjTO",
-	"otbqVIYderDiee3Tzolmj+rciGxKaBLfsL3B9orxb09KNc1gzZKLMGPZvsxSRmflpcfrozVojWJOQeKr",
-	"C0N2S+/j+a4NOPdNG1k8goNCkd7ypHyHE9l/GEuYZow0U24ooFlGw+mM8ewcpHC1YH82d4EmDVzAfcNF",
-	"x6XPhTaCX3fwa/YuU4pzwW+D9WZ9p6Z270eh1sMjJSq4VviNtqHadqeyFZVYRtSdyJ6SQE5pgKYmMEQQ",
-	"LrRWh1Zzrv0jhQ7k7kCpV7XWC/uvdbA+30lS85GL8Th+V5kQkjVpWwNKxSJjHhmxsUiVLrbKpkoyYYk0",
-	"nKMQ3cyl1XRk1dy/JKv8rASRsrGTHNzNoIWg2opackUPVBs3lQrz+yWb6m5+SRHzqrRlxFgNzEU4WigV",
-	"YQXXUCSWXIkbYHNWqjRpUzKBe1ybpcHyZN7d20Jk/fxiZ7Gsr+lSbXZlUZWIfzBPaFxZzq2uHW2q0c15",
-	"ZLTKYOvhD+j+DaeLbCrS+D37QpIv6pv5ZmTihjnXsUvssen1+miuJbg1L8CU9JzdsgTuBum2XszYbATi",
-	"XoC2p+tEvRHYiq/uWqKfb0RTRlBtTVO6Im2jaAbA8v4UoBuPcvzdU8c50E0EZJnS+ZylZavNLy1Uh0nM",
-	"w2QRsciYzpJYgiUdHOCOjc0FDOhKfcZZv2a34gb3rCIlPHz0/NHVI3JgzLkHgzg6wDWQBwN1zq/jKAAy",
-	"0Bad5VSQJcXxUb1cpdF/aMVRa3DomS1S+iqa8VI9jI9ea56KOUuzGM0oceTejCAfAFiZc2G906r7zqz+",
-	"CptypWOnGbkw//ySN+GpIRVPi5FaHFjPKHrI5olYPWMrsM84vJkGIqAGHbz64fKqsrw3bCWDDvkWhOuU",
-	"Ec6Y2uNMEPSnEEpu2MoDdsXVTRTLwuIDTh9GkLAHpCSuly2i2nvMVGMPpE3AQJiStPu+XzlLHzqdDhpn",
-	"1PZCC8OWZRPqtKpbd8NWTZiYJYlgqdQAQFr4Yc745eUTgpZ++DqJedX/IuV0P5WUXFxcXHx7+PI9/a67",
-	"CnuP4ONff7y4uHj66CJ+9dO7459e9JPpk5cs+n787fzVX1++mv98snq2+CbivHv5V/brJOsfnR3fHP/v",
-	"r++//34+fdK7evNu+ez9u/DZw2fP2PvlzXzM3726uXxxs3gk59+/zg7ozz+fLek33/wQn/x4k57O08mT",
-	"sC/FT8cv3yTjh+/ntz8/6z05enTCfqSX7NXh5cXy+9mPz948fvJdFL2kr/zn30xfnLyfPn75/tfHt3P6",
-	"YvLXpf/nutjvtbI4S9g26wauiCxh5SV6sbIeceolLsIFd/8LOLA7kC5gDUp8IahTgc0rHVym6wd4t3ok",
-	"6PkBiL9pxlKPBId+QCL1mmrOI0HfDwg6LTwSHPkBEUvO0g7IGEk8i7P6GaB8RUQ2Zak2Vc7UPZoyGk4t",
-	"Bd6Y8Ao/Qa9X9RP8lAo+MT4HmAvYVNC0XLMoH/ouJqQ51jrTuBoUsNJMEBqVG+05QQE2izIdeOVFb2BW",
-	"WjDdeddd98G/z77/Mlx3ww5bb+1NJ22RknjCRcokiTO8CznaMRSvxdXZ++PRxuVKZmz2RIibHQhjKsSN",
-	"ixIWaeKel3qBvHn9nLSnWTZXIrL6V1aYPnw3ODC+QP1DJxQz6LG16eJW3bumWfGmOJyu38fZczoi6i4c",
-	"iWgF6p/tK0DRB6yDCMVCwlEbBVJfnJEwofFMqi0bAaMWnP0wbg1+2dbRo20V3vrnYVD60belqeGXgw+V",
-	"LbHkoWJExZI7vEJ4L9luIMfltX6Uf8vFDC1lf3zbJGS590vGoWZaD1lG40S6Nk2zpwcSnaSUR+hibgdj",
-	"kd6w6Hqcitm1fqriE83lU+0DfKjxHrkSfxlnTLsIr5UIdJ1jSuynD0jTi+BiLHAk+3oY+7L4ud6uefrA",
-	"/VqDyFznMTgph2bgnE6NY6OWXwbRaC3/gJRsh9ZPQccl48y1h9j5w+4jAVc9dHdQHkfxg2scFdqzQUyu",
-	"FcmhTa5BOgkW0bYOGrVwDhrK0dYeanAUxEwOBkqh/2HkJFK0E8ElC4rtNZvROGkNWr+KKf+LxSAVt8cn",
-	"NEH/VUw5uZzFMA/8iUXXEc3Ujz2/29v3j/d7J1f+0eCoOzg86/i+v++fDHy/5eluM8cLp1f+4aDfH/R8",
-	"5wtrB1g85BqjouXWyegoPAzD0xHr+4x1j7uUnZ5R/3g0ose93llEu/5hj/phy1YsaRQVSKSLV08BvTqn",
-	"KePZdRxJteN9Gp11o8Ow2+33w75/zI788GR0eDii7Pi0P4qOTw9PxnR82nqbn54CNTNPRcbCzGADaqew",
-	"2KS1xmm6RMve2gNq9eUAYYGcA+5ypKVYkvwFi+xtEKZN95rk9XjtzlxErdHgGc0Wcg1QScIDDrK230fC",
-	"roiNSSKW12MaJ4uUuSCkhm71w1vcpm8kS+HyaH1869WWTxjREwHcOPBzEvBFkgRE8JDh5Y7WT0kiljC9",
-	"sOoROlJnEtEhtcWyQJAb6OAqnjGZ0dm8VTV1fWjqpiCPccxjOc37yX1L6pjuZzFytLWNeK13+xOxb0xE",
-	"81i91bnCV/Of9uOZWikQJ/Aim8TZdDECWSzRAIj9iN3mHw5Q0j7QLQLt7Xw9wbJtsQxySp3vy4ym2R9l",
-	"dWTDyQrmjEcxn0AQ04Jz/adcgDSv/kQYDvr5Q8pDpj45r9+MphOWXWu5fMO6um5JAw8ct/IB51en1XiZ",
-	"kiuYYGtXyhTsVXhAfuAb2JHi6Q1xUfBjLAUH/Wmpjvq4gSmpVlz8yLprt2I26to2HP2ty5aeUJkZLql0",
-	"J/xTalQLcJ3teAu+BwKfsfluO7C6MRiXil1LJfjoA1fnvOYpRa1ikbkfiuLxeLdhPYzH4/qgKoSX309m",
-	"4qan+rAc03HTDs/SeLTI8DJZI6SFxZNO6sl/rYlqNIrACy9bg55/dmJtW7d7osgjYfrnI/XZyEnRLM7S",
-	"eNV5T+ciFe+nLJN/majftNBk9BN8jPxcPFZXB6whuNiuRUf1H63xuX7Ww21QKdwYUYfogc3YO1uM2R6D",
-	"cxOBp6CofVcjVrHTByhCMZcZA3+6NjNzm2dzlLh6rGzH4GyZx9813XE12S5ltmQHPFN67hA7MEYUyIwG",
-	"sPf6DbHniINqXnNbkrvryuPlweTBQE5p4OK+PGPvMsd1qIYYeGTBI5aS7+PsyWL0QJKlSCPSBg8rQPTx",
-	"MWOYAbPFnvNKrIhcVV4gpxCTUXzrbKSZNHCeDyRJ6IglpZAO+MN9TzuJ4qogB737hdiqJjoWqbMx9QS7",
-	"V7nC8svg05tljeq6vnn9nGRCLe+ycErhXDYr7DijZgJ9pNjKDpSpJPwD4EUyALuR9T2Sq/6xTqc5I6zv",
-	"FfxEaBSlTMryssFPFXV4/ZSxn+Ypgx9nZw+OY0Jrz8OVCUN9IKtnopjcBScQrcPQFA7P73ZoTNRDHvVa",
-	"7uCxECOaYqTqOiOTA/2og3iLcNp2nMkiPswjMVekWbVEFxGvtc6KAKZGj4cfGLCCR8D9YYKZtAcEXZ85",
-	"b8AgmZjLTJ05WGnkGThiK6ZqnSMEhRWx5LaTN/cKo7+i5CopR0b4G/0KdtRfM11qM+gdrgnXRbyIk0he",
-	"M67k46hBCF1Hv5fAzXMM7AaujmpdEwezpETNzPB5G130QNqPjVMxc3ck5YJtmNeMpRMl0YJZfsOz6yWV",
-	"sp28TOi5+fq7JGY8azq2cFgavVaFfbaAL9iQq5iXYosLTN0DiLeWgtOkaMSN62g+49aCqzZKXRnhIQ+R",
-	"id9Xg+NyU3vYuAI6KLF+0CG8mswY5ZIEVcYQkJ4Pl2oi84f8c+1ENFJL/aVYovTisueZoVzjwWi2EeLv",
-	"cLVlUxanJEtpyCQgTaDLBPaK3bJ0BTCRqXCB5dxjkFOasuhayRAs3UCZksfzOdtEvy6euk6VrMWtAqJL",
-	"tbSMb+J1fbl42kZm9likYFm8g+gLkkYOoerYYioAfhDgc9o5GXLGxyINWUTizPD2mYhYUobttCl4Ka1v",
-	"RiJaaawOlUNOHYFhkHwizt2WMSeBeUgne7gL34Ujdj1q8H1c1SJqdxfHv7LvGvs+B6yqSR0SsRSyOaih",
-	"kjjbmbd/5Wz/TpxtIxcrQNiV7a5IYqTvH6JUCsBWxLSadFn5eQRBFHGJNJwqXuYIPOt0OoCfalsg6Fhm",
-	"Kc0AQg5RzYCW3tseNKEn9DyGSHroeyMkIUcYv83X5fLyyW4ATmDmANx0K42I6dwNHXl5+eQ/HBpJbFfx",
-	"HXCSegXdIMmLb7/bqGpj+x7sU7MscMmkjAV3k8t3KYsYz2KagFnGkIbEd4IBCeZUyqVIIyQdxZkUXWFe",
-	"Lzg3oPAHSsXbAezb97u5amfBfu9utrDhZ+cGlBwXI7Xtax5MBUxwSnllNLLnBOxipOHN5U1xYANqmw6t",
-	"uAech6ToCMPGCdR7vZYabeCwIeD+NNkR8Nfm1mWWCj6B5/w02g6Oi4R1RSf3YM7O6MTFeyz4V7nxF/RG",
-	"3ZqcQFQTBac4nRjTXCxNgENnBxu2zq2k2pmLmGeS0Ow+TdiqY0hzcb1WanyNDylCZZK0ZzS9icSS7xGZ",
-	"oXxizI8ZnTR4TScbjP8ZnTjV6TzTxgaOYyfdWGd531HtgKtIaRlLNpJxxpQsDGc2EuFixjiYjRZZLqkJ",
-	"btT1mCvGUtETpix1sBK4wusDeqNRExi41DaiPwiJe25xaxSL5hP+QJJRLCYpnU9Xzl0KKb/G0V+jydE9",
-	"JCX86UmiDdQ9llDwcZzOGlPZEP0A6lyaDZQ5Tz5nJTzvnecCMoZTJ1KQTIgbEowDjwRcqP/7wZ4enCxQ",
-	"v1SaztyoHq+Jm79K4xlNVzis3Vkue5exlF8vXGaeR+/QgknePH14jicomKfiNo5YGnhqCYCZxHALYvan",
-	"cuedRs7LdNP1Th8ndFJeF/PsdvSVxPyGRS5ifQ6/PHXrkYnAGLa1tGke2sE99DCW84SuHGyjBITb4Wp6",
-	"pX/Z7SqCAw2XyDWI8PV2XxYpUQ2uLt+F4jxVDMhOtLuhkTUUZR7R6i3SVkGLG6kLsTdOR9gNfFOzKqiv",
-	"ydOHbt6/BIiiY+/xB0LDUCx45nzZSCZuVlTf93UiidMfZBFDDsPJO22+Rv5G01gpjuYq2UI/ec7UbKWn",
-	"M5OiwnOtNiMjMyEz0js6IuGUpjTE5xY8/r8FMyEUdTXb8qDQZLEFZACjmvBh19QeIjzv2zX2pyKblsby",
-	"aVEEMkVZoYRkQm9Z1X5SwQFYXv2PGwAD23ve18wrjzBsMq3hhEpRYhHN6EiJPqlYqilCbEKbkpQuScpC",
-	"kUbaTsiHHI/SHvqUAt3pM7YKBrBceczeFMI8MRIH5IMiHjOWQ84XSeIZcwz0q14IUIXVerKaYjWp7IcS",
-	"ZLLV87tH+/7pfu/sqtsbHPmDo5NO7+jsZ0SMTVg6T2OuHjymg8PDQXc8OOkPjrqD0B8cng1Ou4OTswEL",
-	"Byd0cNgdjE8HfX/Q8wf9Qw0s7h6ievdvGVhojHhwFebqclN8YEFXpWyda7cgj1lSu13HP98N+1ra15p6",
-	"8vCIWA94hHUmHRIcjge0N+h0Om4YRRPgVHO4rc2fF8YEUyygR8R4DDq3sS7mdrC2ZGCxL9m2pKfzg5kE",
-	"rRevnjaIKbl9oyGQu4hkLvburev2sXZzh31oDEh7uUgSHflUrMMaxGKT4xiApEVUmm1uKVOBV6T/bEoq",
-	"u4ZhPmo2cRhmCZfoTnySGDa5kXd193vdq+7JoN8fHB52jrq9n1sFyg/+7VUEcB2B5DiEzrbyfere1wls",
-	"BvU1HaRPJ7FtaKUZ+2Jv9Q+pIlDQSPlqC6txiUzciN0qnRhaECmSiA4VMJbwlOkkCJx1yE+pkg+59sGZ",
-	"I0ICGBzkLhDcWPFIW1FXADjjYG9ABJ3H+6GI2AQb5mRGbxg0tOBK31QLodMev2ep0LGumP4TUlDgyIz0",
-	"jA0rTX5GI0bokEM+EEKTmKK9wF6MwITH6gw32KxBKMO1XT7xxUZ8bxTv7SDTJgdaHky1fhsM8qjAF2x7",
-	"Xs+10EFiSQIYZLDXsQjoiRA361nFVIibu0lU51bqtBXJk2tAzOzBIEYLMACP8nQgQ+7OwaHfUf+g+/iC",
-	"SIjXxYDaqaK1QL8BEpnap1wYY7eMZ2SslOgHxhWLmHgyBssytjXk0A1werzYdB/4/nJKM7jIIJOvamyv",
-	"JsqBU+4anpe5HFLnkd3uvt+/6vmDbm/QPeqcHXaBR4JP61rK5PqWpfE4Nto3Xi6KbfQKn2u5j6qXtfwr",
-	"FxmrflesFkoz6s6R0/wpnfyVpbexBrzgQxmdXJceNMIWcqgiitopVbknDo7qjUHPH53O+XwcTvD+Ha+D",
-	"po1w9dF0Q1T2aRvX+JpHSzvoesDezg9r0h/aVQbg8JzjWUHxxjpU28g3FZpxeoctCqpJl8mSrmTRvxmW",
-	"OrfWSOR2Q6lRpms4VUFSM2JNsBb13qdcmSablWGUDVNM855vpR5EeZ2rtNVESPUlKdORVz5BzXR/JylU",
-	"reIdJRPYgPU3okUeu4knQ17IJ+RTxJMhL+QTcifxZMhr8glpEE/UinyCdLLReFK4jr+YRlC2Zozo4LQ7",
-	"ODobHJ8OopPBcTgIo4HfU/+NxoNjOjgbDY6OBn02oONB1NVKQ//f2JhhrBfouP/tdKPfgXWi2S7wZdSw",
-	"TbiI4pTdkeGp87me3xUH9N9eFXvGVp/A6jC303pupzM4TeP5vSo2G7IGUh5Z6k09kZiNjsUYhlQsJfpL",
-	"pywBVWbIY34bZ+h7DUWymHFJ2gF8yTDlROAR8xkSRAZKqdJf0DBkc10Mae+8SOCvTdtF2+jmELMYHV6z",
-	"mqJTTnV16Ne1nON9/2jf7111wQB96He6vcOfLVFitEI+hezgBESTXOTIG/ZamKT9WtuI9Cd9BLX0VvCY",
-	"UoIvB9tsGlTOEHofv3hSLyfK/47MurK4TW5bAIPSKNIJIJAAtSIAjETnyN1O8G7MbuDYUFeIUBRLAHN6",
-	"JOgGZE7TLA7jOc1iPlGLGpAlzcKpWtCATBIxgvChfkBm6jiWHM9W5xbZrFGHHkiDnTImljha217mdKQG",
-	"mu5MalCjyBSMxiNBbuwxT2FUU/FMxypYVVD2S0fCnWbDePUAWFkOP5OpfJsLtHSG7L0pr6ttHHcQz53U",
-	"EJz7D+n9pH4d6PpY9XtkyK2LOSj1VlzO+vBV88USRZHZUgw5ewcJ+Aik7cMQtXa1MXArmpS5nvbeqq61",
-	"GayUqXfPI1PGQ0YAUIxsfDtscfk+3YQqLi8vYIt1A1d0sq1POqOTLR3SBTCtddvvHHb8unXIxq5tCUJb",
-	"Q0Zv5CahQsNh7qA/DXl+ETNz40pmrvdzXYRV4y6nVE5zw2YpE/SQY/rcW5bmiRzr9zZi1rTRDnBnaNer",
-	"g8iQ3YciEek1bDMzF3b1qu+pW7V3eOWfDvzuwO92fN+3nT6/0vCm4vIpsE56KNq6WSCVWi0bgISDNOmy",
-	"aHiTo4SqEJ6un+NdWq08BrwF1RcBVW3PJAe5tNzCwvG+31XCgq/+M9MqwC0wsxy3YmENVYMfG/GCjQDA",
-	"jfl+XFA/F4Svsmcf7k/CaHaV2fC17c2kNjRtLQBt49qsSyVWAXk5rneDkGpOIlC/e9eur4Wfus9bt3GW",
-	"JerbztpomlvnaGxwJl8QyULBoxxlacPOaR0W/qHsAXY4gOsGi129srt5UB/dMpdF44Jrd49tKO+QgIsM",
-	"vWi6+ifW/RQcwNX4ijwnAeZtCoa8VFif4NdEZnGS6MJkDpUKZB1TOnkhp4CxaJWyv93SjKbXhcNkcHCg",
-	"DkkyFTIbHPq+f7CYJ4JGOuASnz/oHozFu2v80JlDei/NANdk1XHwTovzpUJkyPPWj+YAHsxT2BnGqz/V",
-	"G3Q4y3r7fl8x4cPDwdFpxz8FJI66Z2FFxsi/w6Mxo6OI9aLTMPJ7h73uER33o17I2OiEHvdPD8/GYb93",
-	"2vJaWJelNWgd+VG/3/N7hyf0LGInI9Y99PvH/km3f0JZ2OuxPu326fhEDWvKwhuxyK4h49ouveXJhn6B",
-	"vERAm2/tPb2fBEiQNXKHYVnlCKKIyFhRIcFqviQTBdw15gYCRFNG1YsiiscxHjE6nx/cxmwpD9i7eSJS",
-	"VojPMY/Yu840myWdKZ3BEUzZTNya+Wc5Y4NtPlQiRPfwqns66J4O/NNv4MYt+QbrxIWewn2RTvSfB7jY",
-	"B1uvw8e31kqgjIEc4vom5pE+hmWXzKB7pOM+1P/lwZSp05ZHahSRKDXegu1P4uxaTed6p5l1JpAITL0s",
-	"5VS/O4mzvxQvNr0zFTM2x63esrOC2PLPu3RYD/Xs+epCFBlNrvVxuAbsMLAC0K3MIQAZqXI7FDZt/ffG",
-	"VGClvdLpeGwXNnyhrcrl7+CW0F8VvzuMQhavrl4haAPPGXjg5R84W6pPWmVQf4o54/hXmAiJf6Ws+BY8",
-	"e/i7mOnAFcHV519FrJ9J2Lghm1LBZLZMFlpi0y6ppsa3XSoRPvRA5gFqtmnJug65IIngE5aaK3FjWspP",
-	"SDBq7ovt8DkLOX2o3nBb5dV2kjlWaNSCgvoGBYd2gBeM2hq4nXBPIdjF2BHMnzorR1BwDbPVmB8xcBya",
-	"wCP/+sc/9/SagpFgGUu2VQZFJaxsWjYQjF6KPM22BStwOd3zw/VhKx+9ffS2EOpL57JmtHkq5QLW74U6",
-	"Jjr/u/qshg/fxwmTmeAMF83COqgN84g6RKBNJ4zeGjFuKzLcdgoNIbYlH7/NTewlLU/fPpuanisLWjGQ",
-	"Vc9qoxT8UmRNIX5KuAUCL8TcPB0kLHKDF7iot2jY6b+FEDuCuBGM8KSc0CWDst0RXf1ps+x63Dk+OwXZ",
-	"VSz5Lay5ZfzoHnZ7eEABhAH+jpMT6xu9d0Dzal6AgMibcGCtnH0v5lbP9XvN2jYnZ89/fyCxDJ+DvacM",
-	"4yY52+ok3Wdua0OzD6S+Y6o3Dxhgd7h3ipMy0iFD93Yh5URQC49j85SFqs1zQhEiBbvlBs2v8b4UlLT2",
-	"gV2Z6yUm/MBofUyJ6RY/DInWKCldMO0DAbaii45MGGcpzZpiPe9qNJl/+iq7LAtAD559YnJSbnZU5GtS",
-	"3p/qZuSjtsjExb0fi/RGe3zsguuOaoYivdH13LmAsoqS3rJoUEqupAuhxVzGEbOq8hl+b6qs50X8wBhd",
-	"5fxWoD1y2V9aUyoJTVJGoxUZMXUS6Q3jakaYzKz5iY8f18Tx71Z4ZYeyK4+hakqeXIXfuOxfsKRJzG8+",
-	"B2iqyfTsqOdiPOP6p0yUfjjKL8ntrNv3hhpqGOg6aGqcgWsMX60mnbIYl3umTWTvbuNe4zpc7ME5yMZ1",
-	"2c21WaPPXWFHdQJfjz6yaX0D/ijfTe3lHHKK20Dujrsc8gYw0ta4yyFfix2yikm56SilM7YU6Y1OLAqc",
-	"UhfIgtKQULcU0EB4lz2QZMqSOUtltd4zVuvJ2LvMVAz/6Equa8Zi5QJBhoW1t/L68TOahVMSsTChOrvp",
-	"jGabY6iheRdpfe9OIHHhyEZbFuRRyK/Z0l35cMtSeyWnra4jUeSdrVuTuv5mkV3Dq0wzdUHXGnptsiMp",
-	"kkXGID2eyXMDCgmLCL74aRLv2qQtj6AkOj5swDiSZTsBKZtdYU1VqO4tma+b3ebb1VDYSm2cLmeld05X",
-	"tbprNStdt6pcjKM2Sc+mg2KUjQcDUQ4NlTdMItcCFWKIpwAbOU9RCWB25Dcg4X4nwLQvCOraMbq2AjJy",
-	"DLRxX7G23vYqKDKrj141gYTxfjhOdSlQupyI21TWVPx8HCcZhpjN1G2yNKmkdB33GV0RyTDNy1a1RgyO",
-	"bFOpkXzk9TWqSQb6MtBKQJJgIk7dQCdf1AKJu7NeX1vY34LW15HXVquEjADNZ7BiXpFxKy+sbtfXxZwh",
-	"NNuCTRz6ntOOtlwuO5NUG8lCMTPGs7B31DuiJ+OjU8oOT06O/ROf9fth1z8O+6ese/T/yj+f+orT9o6j",
-	"P2N6mRB4Zvmyfk1XM8GjHHyz1riGz9rwmE1WttIbHw0hvQaJ816Day/uIaR2yK2YWsCt1WtEF2hCOzg1",
-	"R4/HWWfIoVgGneUDoNZ9EfACNNoOqhMLvOLYregsqcej4u7nFWm1L8uhbfb3/aOrXnfQ9wf9s073CIJJ",
-	"yms2FkLTw1FOD4/ezVkaK55NFc+Fs2RHlKIwNz0azVs6qSxWkYQluk5EeFMNIDVyoENd7e/7J4AxOxn0",
-	"Tzv94+OfG8RDRTnuwOZy2HDb4OhAd4fscUU4YLA5sCmPZvVPBodHndOT/s/FibljUOsd9e1GfXbH2EOr",
-	"e9dt+VQnnnKtrNIPyYhlS2bbWtUSQ31oneSKLpT6lumLOc95VQULWRnYylnTijxaJt9VHTdUSt/mgoM1",
-	"ZOJCx20S0fmMxuBkxS62kD3zRkvZ41xL+KIpEWWuORbapbGzKXXRzkPZaBKz6xn3IaHRWCx4tHH466xh",
-	"L5vL0l4Y1Gu9eAEpIO6OesM9r6UBFpOy3gcfu9sX+MVWCvy7Gk/L062+3b4Or+tEaB0CunAtjJGtmisy",
-	"k3YxCyimjqXVdYWSNGLpXocEwDUBWyaw2GyuVw65aWjEEsEnUFVbr+o5cVZ3rkHUxiI1NphzxBtc6/Bh",
-	"9CaTAqmG30MGcZ1fOxdYhny0iJNsX0koKQ1vWHqOxZNYKnWcESlD3iyJ1eQDYikEzZbivNVntUTIDiRd",
-	"SSIFaU9Y5unseh7Bu8CDOTjuuDScxoAr0jeJSy6yGa9xLuphGBGpn/9Q8jFWSwBoWHTlMjjc98/2D/2r",
-	"7uGgfzzwe8ZgC89pPMVhvVZAkeHVgRRS082BMr7XMqih60xcKwnXPbt66Wys56HBOTpstpq5H2eVUJld",
-	"gyyn7tNNc2vK7I9tVeuJ57n3t68kXnolZ0HbyTRNgy6f1CL5UGW4JWHmsFbFfEtpBvexKso0Da0BN1U7",
-	"siBewOjcRrjGGa2T1q2Z1QT10uHJ6argpo7SMduWdS9eKOduqxRBQJIq8ZvWoDU6PeqfjLpReHhy0utG",
-	"/tHp6Vk0OuqNaW/s91rNZQx0cpNa4QLduUbYWedsEmc2KG2w4ZBJtSPFwc3o5FpxfzC95undo1hSIHO9",
-	"Bm9dFOBv2I41K1quk+As2F2wTmfR6R1tpIXach9G0m1Kr3xKlOQakNumii5FPjhOGJhrC/zWXQzAm6td",
-	"1y/6TRMGS4qWUNC8JU1LORtxzb1+yWw22eIX+UEvfVtYcNXZ2C0fwDblZepX1g6EcJfaNM64kxqra1i0",
-	"QjxWf+G6kAOil0qLRcVPQWdtHbItjX+WIcR5m9SzZ1vi4ybBkFTlQrfZOL+utgaiNroqnFfLxvUu6PCg",
-	"vNrrXQzNqTEBxLKmwk/P37K8T/2Ryj3n8jbAT0obSNkEJGuiXwK+ZHHj85o2QKiRzZdTUZHPSZx5RHDi",
-	"EL9BWq841EuF6O+5YFDtEq5tsbqUq7xo8Km8yL66PzRkmcK7fH1YeUYnkrQzMY9DWTbXN8RwF4XJ77FU",
-	"0vZut+3Wzb1mO9aaQ/xqyTNXuXGtZbZSoebSitOTV6UXx1VWLEjuJ3Qx71zzd3Ga2q3UeItU1qUm0TgO",
-	"QgUGUrvbGs9ZSaaxb4iKh9Oi7rIsUOVLa+wdWzlBozgtJ0CoCIlrnRvdrz7QL+oD1RsLpvcmuJu5LpEA",
-	"jWHSZd9DbZhqKjn0tTXu2lge0DxeQq/V9rXchhOJbPvNJimFyJhMlHJ5aOpzb2IxqA874MPWx0M4rYg2",
-	"yivv1CtPcc2uGEfGdr4vTJ1X859uTpW5W87L3zK35R2SUG6RGtLtD8et+k2TL27lai7kDpO6szEprdt+",
-	"2dvv+vvd3lX3ZOD3B/2TPIXD5py03Ro94G8NFKCtg/ae41cVPKsjG21tG/HrRuMIetjKR+muFcYgEakp",
-	"d/jmakN+4tamXLVVXSKeTHRmYfBMCo71PXVEUqXKz7kpXgvJaEQo8+K5WFgpzhoS7K855OUB/U39iuX2",
-	"rp5fklBNBJ7WKo+652M+KQZcLvnUEKlQ5RqbFwFecS9CQyeNfGdzZ/Bqnnhml04rHGxzVzqYc8vmK6xr",
-	"c/MQbiq32hQHa9zcPhS2q/SxbgJOHeTKNPjm9XPSVseXiJSAwxwy7K2yqSIxlkimEROSBP1ej5TwtE85",
-	"VIAmizTBYowGUFu4Qps4wyanaBMU0FV1db003FQodkAAefxAkgBmlEdWmHzohGLhWQClYPVZMTaeYFma",
-	"5i+t/xWLtN5V189BIn8ir7AgYCh4RsOMrNQb5Uq0mSAxV7eDZCQGo/T2ims5+dhX4JeVQWRr6Nc2+lF/",
-	"V/DXmB4ejU7DqMfC3smp3zs+PDo5OT47Ou2N6dHx4Zbgr1JxtnW+pFI1r82wL+tx67JeAzsoW1oKGx+V",
-	"AEVM6bIckQMIS/ZuLqRJeCgilgy52hKxsMNyBjp3jRvS0Na1FJRStgcAhyHXGE79S15i4W5ArPt0WnZ/",
-	"U6elC22/q7n6At/6hBDL3wxnX2yDi3bFkqtOAR+FTKJGa9p31tbGXG3d2bMzR26ZoL/JjN5ACo5y8xzk",
-	"B8w0mA+wuNUk2JBNWKFlHsD8hetqjTZEnmJEEU5Vn8a8X8+csS2X4pOTbn3WyIjNEQw5Ja0LKtVBo2Wb",
-	"qj50TTvtmNkaYad6KBszOhriwN513Eye1JEugSFLlsY0id8jBLamLDnFxVdUkZQzGoe0gxy7AzM0F9+/",
-	"/vHPYO9T3NC7SYSvWAq1xwXfZB7VV7+2V7nv/KoNbKc4EdCkm95ttq9uNMTtEB+h7cTuyMLto2VK9Uly",
-	"RplHUmAQOd/XqVS3ieR3LM8uuPLt5lUzgFczEWgfXFzOBeswk2+YT4PhSk9uezvjGzhAzoR4+XEbxwnz",
-	"CIZpZwIRv+NUzMgLXVq8KrYmSnqIbsBqdh3PAKWqrUP6jdag9adfopu37fwEHx9HozDqdVl4FPX6LDpm",
-	"tNc76p4c+2en0VFvdBDddOZ8spdnpdr1TUc0YNIUN29SXJC2xnvAJFCaV6KjkjfZu4xxder33MJDPnOn",
-	"nTRfh9q18gtNsrftRZrsAdCfjeN35moN/hQQe0DuIrxOz1++WujbkyxMWdkJmE9a+/zUjidUifkVhvVA",
-	"kiUbKf19M0BaLbEBmecrYk1/I2XuGuNcJmv3aa0Q9qaSCkgOIjWR6pkQQ57QdMJ+19HNDf7hT5FjNNza",
-	"97q+1/PfWoe+Xvzaa73bV8/v31JQECXmKYd+Wl7rqe6j5bVeoaf3bTHmn+JsenE3Nu0Kzyvfz1s0Yt/o",
-	"NU5r/baLkb6wBBT2oaIp0oacYaZwsPbH1oJR1oKeUYP7owGXR2k8mWYj8e5gvpjPmQ1YPv6CgOVX0Hkj",
-	"TvlbM0pyQEqPfk58cj8fXd59c7TVyHrkk0Ku7gWnrAc1N0vlBgZX9149WD6sv5U0vAUs+bOhjBtOxFbo",
-	"Yr2OdwIVO3bDASZWXNqkSXQWjpZTdRvq5E4Y82Je+FYtIEsJvjQCPVDXVqAZraZULMqqQ1AU/KpaIk/A",
-	"H5GSKzopvqjrkzpHsMMIYlIBu9J6lTL+bpOb3ST6/VAzmRciTdVkPmuKBrvgBGofUV0YAVQlePbcyCfb",
-	"pH60TFJ2Xtva1a8WGxN6GYdQAxpygyserlTHapbT4taXxZUb1hnPaCWLdSVWb65LUsoduyn+y16snEo8",
-	"TUg4ywqFFFtpVzEpuiwNvYIKsRanICP3orjE5Nd0iVnYnHlb4oxgE8YIoz/h+2VTjGTJGKVTyySOMVtj",
-	"pbzqKeJ5VJeFNF5obFSnx8niGSPvBWdD3g6wWF1v3+9e9bqDo+PBIdSH+MbvDnzfWMor5xUTVzZvs36g",
-	"0fyKv7PoOtK5+3VenEFLfbGvxlcjbiWmTsR+w7HO7rexdZMrnmmcn8uwfPnkYr/rPLMWj3GAqVPGFRk6",
-	"+VaDq0/PzghM0MTTh9JtziyOhdVXdYvKW+qVKaC2B7U1qi+s85ww8H66Tgky2BQfgKSEMk9790idg5jJ",
-	"wUA3UBPGK63N6PuYT0xrHfKTWGo4kClZ0+34rpI1FX+FIxnuziVtygLlmlXZGhfTiIEpuNhBRifyYGAG",
-	"caBXwgGLWeuheW1vh0dmLhtT42qvXZ7NazIXzSxVM1AXfZjXgr3zNfxRsUbtEJ7FSRJjKQ1ZVfFKXLAV",
-	"2XUB5HzKUvWWXCRZzCcxD3Wy9BJrbEiJ66jfc7bf86+63cGRP+j1kD8fYgJ+CMFn0enZGe2N+6Mjf9Q/",
-	"PPHHjDF61j8+OT7ye6N+7/D0MDzpH5cKC7xm84SGjEjK4yx+z3DGTIZ0zojgIQPWL6ciRXnC7sUqgLqx",
-	"GYc971MvkLLD0WHmRRJQW9xBJPVdb4T7Y+XFQrpGfPnkAlL2pjIj3S4JpzSlYVZGxzqyW9cb0kPIG0ti",
-	"zkj71LeaRA7xr3/8U9vQdLLdbEo56fr+3papvPIJFRVY198Stn9sXUaD4pzumvjJYgwOrMrvVeq430se",
-	"sR8L6dIiGI9iPoGM9gvO9Z9yAfq2+nNM44RFqGiElIcMPoELQXHJRLHMjGD76saBOnhgf1cklbIxaX/3",
-	"FKGRUn8FgJ9Iv8MkoUl8w84JJdiXxlHSJBFLRIir7wlI0xKttXp8mMNHM/Xv4sHgEpoMSMTS+Bbk4/Ni",
-	"BoUfx3D2oKMLYoRxZzXDILAY0WnnJJA38XzueBHK+VHy3VMyj+cMDtNokREuzCq0g1/CmKjX3wZgouaC",
-	"/CpGeZxXysZ757UsnFbjnMVKUdzd21mS12oiWFWA00SxlSVUjw4YOSQPg56kp+9MtbHfPc0XYM09i+dX",
-	"CWT6WD+Mx+M6Yf7AmWJPfKJN/WhCWHuPq4bqVtfrmYjU3Lq+f9zvK9Ww9o3OmXqt+sltPREMq7W/v0/o",
-	"QSTCA7S1HRx1+vuZ2D/u+J1ZNOTffPMNGa35/S9/IfsnXe+YfHPS9U7JX/4y5EQuIkH2F6Do7T8howWP",
-	"EkbYOxaSlN4wMosnKc3Y9Q1bSfL64unzy+tHL//253kqogXUHRjyb9BvwJblQasvDISoYUgtryWSaIun",
-	"UqZOcWlV6re2XkvnrSMiRlAP94gIM5qQdjDUqz5sBeckGLb8YcvAQjhbwk7vbRdrvqlnUPztjq2u8iS5",
-	"W3dXJhGXVzDSZFyP/c03yRlJke+YC5OUb5TTPmPvz8bwiLwtq0/PbGC+nnoe1qgrHVWWoumudpYQvbCC",
-	"7gGQ7D7HV3RSz+SVi/YVGftXMa0WHyrL0yUIZOW+Lyphnl75/UG/N+iDJL3vn6AkXb3Tt37BGmC9kmbV",
-	"XFCujglyde/47IiNx6OjU/+E9nrj8WHUPTyNjs4Ox9Hp0XGv32fdoyN2UpLenyppmyaaS6KVxpIjfmn1",
-	"aH90cnp22D88OYpOxkeHpydHveOz8Tjqj/tH4+j0kJ722YiBP69SZKusCCuqaFLNt1am65nUil3eTrbL",
-	"zWgN0A68LtTtCvh3EYMEkZUv3zgrfiGUIwbuJuZQJwjJeiuQSqNhGILf0DIcC16YhUlb3aQJlZlifiBI",
-	"6IJrhXiADCuJJ9NsydT/1Uy2YlmNmpK1c9uK0PiCe5EdhhisqIwO7p3hMFpTKIxQmiqKgTcynZSxH0YN",
-	"Cb7AOppqV4TFhxD1o/5q4EZ5ozWmBCf1uNc7C/uH9IR1j8dheMLOjsZnvcPxaRTRaHTaO+1GZ+FxeIx1",
-	"+NSg/b7vA7PQx4FKiUq+nlSWMtaUTs2BTB1pXAeooKSthOPRTESLRCl8uHZulIv7Av1BXZggVyvxZJnG",
-	"YBLJBiTAcQcANFB3uP7r5OgI/urlvx7DX42JMNYoMjX1RK1FoCaVb9OeR4JRIkbwrUF3yNVsJJI4BHzT",
-	"HuoqaNUpLcieXa8dltlrqbYKInu7S8ZqjeGEdWyiSaSyC/T9N+Srz9MIBh+Ghu4hUuZf//jnsPURdYg8",
-	"7KQUS2NyBj4WCx6pZw3GaMFvuFhykooFGjy2KyFuUh1uKh5upd+HyuGXl0+esZXz2F1ePiE3bNVYZbZq",
-	"2urv+6dQ5aI/6J8MDs86/qlvJem8Ud20pJzup5KSi4uLi28PX76n33VXYe8RfPzrjxcXF08fXcSvfnp3",
-	"/NOLfjJ98pJF34+/nb/668tX859PVs8W30Scdy//yn6dZP2js+Ob4//99f3338+nT3pXb94tn71/Fz57",
-	"+OwZe7+8mY/5u1c3ly9uFo/k/PvX2QH9+eezJf3mmx/ikx9v0tN5OnkS9qX46fjlm2T88P389udnvSdH",
-	"j07Yj/SSvTq8vFh+P/vx2ZvHT76Lopf0lf/8m+mLk/fTxy/f//r4dk5fTP669P9sGc8QUqOW7LOnGr1x",
-	"bdkPc8bVns3zcYDBaL3RaYtDYwxCqtONWUuRnn6Ks6kp477dVaXpsG7pWchd45seL5Kk4coDGIfBfd6w",
-	"VeW2jtg8ESv1Q/32q+GT1bi20cCLg5Tr4Hk41NqUt/7Zvn945Z8Mev1Bv9857p18ztPU7R39rk7TJawM",
-	"rFvvSLt0myrafUIwVt8ZjLVNsf7i+zxN2Joy/oKP43TWuL9+t3N8UoDBtnlukYKGIOMJv445PI8jXqNh",
-	"FXXjrWp4PShcxLTwhCWDY3mtS+jrBwH9Ve+rKCnfatk15EuqR0mTq1aI7/p5RfiWK9atqPzeswq9q0ez",
-	"pbgeUyVb1PA+9xIgV6nz3mp9VDzgckpTpiGLdw1wBxSTw0W3YyoOR/4NMmFK4rtTrGaHXPCVjiRC2KsJ",
-	"Be77Z0bIhnA+cpuX/NrDjO193/eIFATjYHNUw2JGpixlJVZ36G9KEVKf9tOH5ToOmcDop3IVpDiblnrq",
-	"bwwC2iVHyCVkM38ixM0Vk9krrEjrHq5E3hUY5Ame6UDX9ITY0+D7R1fE5DKIo4BIxrWdXa/6wJTKy6ZM",
-	"MtyRqt8SGszL2Jd6K9SU14vRKocwGuagG/kL2tGn/6cZBD6kX7wUMyY4KzJGp9hSqepzPSW4NaYiWXRl",
-	"cG/XqBiV+xMXIVCzcKsmpYk1ve6a77rm1g9Gr0wDbksb/tyvpo3zWFdhzbzdDbYIbbN2oBriVsJCWTMt",
-	"r6KL/Au5tDa4N1ff1T3sngVIXKYiYzr8rIATYKUByOvfPRocdgdH3Y5/2v35Lk5eOo/VU50rfDT/aT+e",
-	"Kc4HiHSd9RzSzIOUkNBRSiOR7kfsNv9wIFl6y9ID3SIsrs7L4DKMossr04kb6pYI/SqaIO5FJzBmXHzN",
-	"uVLrTUxfcuVAbFhIV9aGn4z/zCzekmqbmnremNjASWme0HDyUpghZ7coS//OVyJPMFkcgGPWHVGfHZ+F",
-	"PXpGjyM/OqLHh6ND2o+OjsPWfcXVVvFKMJB1Ia4Whdk76OQKuDOAMZZGHCqTuYap1g4ORDd4hIKFF1Nl",
-	"otVXTqlbZ12TohOH8UBisk7n67c0jRUpSNdoplRCxKuOUQcHnhIy8CPevR6ZUymL1GfGNS5J3jRp61iS",
-	"AeZoCTC7SoNQ5Xdqm4NoV5zpmvXWFYLd3teF1E7XjVzJFBp2MKcmy0NpFWkUxapjmrwqvbw+CTPsWLFk",
-	"kEnGs0/0+njhBusz3GjF6FyL9waIHEIwtpPc35QqDAXnUIFLzHHKHmZ5BaFUTYEIzqR2fe+IvruyBHnr",
-	"l7WGWHdIeElM3kE6gTQfVtR38/v3F6MP9k/QArGcp+oX2dfAlO1YckvVKGo5oam0dKwaxKJ1NIC5c+5C",
-	"CQda2zoYaPi5Q5f77Nl01i1flefMFjLDREj4GFxPHllO43BaTvj0y7ClFbiYh8kiwioqABiKZTZsvQ00",
-	"codEcVTWtvxPTe9jdmcn7bqKjd3llGLNL42yrWeWbos8NjDYI5yxSBsQIWZHNmSe25BreVPCe6wFjHm+",
-	"8BnnMVzLTy6nIs3TG23kKNukfr9L9vZNiYTOYUllbU13YFmWO1C1uFNS8UDdKgGZMcqla/d7PoDo1C2u",
-	"H/LPSTzhIjVVg9zJyIHMOuTlurmty1Fek5LhHFs4vGzK4hRSwOs88TCMBCLGlTC8EhxCmElIOZGMVZMc",
-	"OPJ/33tG8XvMq7054fV6NrIrmy9Z6r4y+s/J6CEb3dYbo7bg0wUxbdau2TAkJgiBn92nBJwCLi6k8yaN",
-	"YjFJ6Xy6crKhuh/BOQR1ZvGxtdmcGqxdr9J4RtMVgZ/PwW4LnMqAYyAN1hRytzkHWS7nV0niZcoKvnn6",
-	"8FynxjCl+AJTuUDmmfXg+weSaM/CClS8SLHEBpdk4Zuo9vw4oRNplTmUeYlD9+IUTolqS8/hl6fue7Dw",
-	"XqzZZPPQDrL5w1jOE7ruhqJSLnXZ1eoxwF/W2QtzT0p9shB7OC6Sh+VLWFCZO2F3c93GnArMI/oqR3oo",
-	"6Oc+KEK7hWrSjfqaPH3oNhIYD1FtD/EHQkPAo7uzuORuI9fZxInufKZKTqTa9Y4/Nud1aeCcf9OKrtvk",
-	"AneB27vvaC8RNNJ35eM4aYhOU0cgmC2SLJ7TNDsYi3S2H9GMBnmcuMvRpfPfOG5NA35tyAOUCZ0wpmTZ",
-	"G8WcQuDuNvOS95UXVfP9zUHpd8R45K7WDzvxsl2SKtqsbeM8Go7dLv01nsJdGll7cLZvqCKalMye+drj",
-	"7W4tlFkGaweKaZXHtlUYhsl0iticeSoUmXdciUvXO6h1QinVnEE5dA/C6LTz65xNKsiFeujh0X7vEMo6",
-	"+4OjU5NjJE8sX3X57+zbX+vHt133n8s/j8ceD/JOZ/+SjpkrzGzHsnzVZIkI/7uHCn1N5li9zIWfNV/v",
-	"USLCGyhXk0R0fm0+vnUfNPcUXyGZqhl6pF7HaKGTmJndbK5b5Aw5zHRwk100xwxl6zMF0qBReiUDyKtS",
-	"ZJQSo93pEnJ8QwDBZzhwv0ne5hzmthOROwjcpZU4aj86sE7O56rIJxfJlqFQ247fujLfOvKuudBQ99T0",
-	"NqrWRoXGUaHBQlxZgaLrBppXhHckt6nhs+5p9nUlw1Gnzdrvitj8lMCPbi3DBeDaGA5VnWiFoMx+WaOq",
-	"02VtWk4CKu2RQ4F3ngvnrCxa2ImxlcoFSLDlxdlnFho+He7Yc8Edm4SPbYUU1wHX8MjD/V7/qns46PYG",
-	"3aO8mM6OIMhuBQP5oWQLgWY6soAwau1YIwFgEzdDJovx1ud3H0DKrZGU3d8eSVncYT+kuaq2VbLRAuLt",
-	"bXPl1Y4XIu8KY+KAUBKYRvMwjNLR88wj5meQNqBaShsG7REZ85CVW4oloYkU+bsYOa3+fB7L7GnGZp9p",
-	"0lqRXTfzgKgbZ5epQ6OfMn9swFoEMUG1dldkfz3XKDqb19Vw1erXxaunjQiRWnJnu9Et2LbpRuf28qyQ",
-	"e2xKF5JtF9sQeMZqIhmkX6xHwddTjX4RaHp3v3d21esO/JNB96zT7zdB093PNfPqk33/5Eo9DLzv8Kx3",
-	"F1592FsHWLeylW47gLsw3xLJtc5uxN/nk7NTdjFlf53ffiuPsmefBHb/3bBo0IwdiCmrWASoWWYUFQJ2",
-	"LZ57wDUg8R2t6bYRd/0Rt5IFwp8uR9XfcvgJBM2tgz19dFQnEhFLHkgCcX9yAImpa6WlyFxJe1mWxqNF",
-	"xkgb0WZY6YPJDFgum41YFLGIGKqvMgpgC7+0YsiUDVmASHtG38WzxQwqZB8dWUmD9iBO3DFXNCq7tluy",
-	"cJFqzFsO3nIgy0wbLkyZjlorAJBXjy6vrv928frpxbfPH1133ag9bcquvNXdOcUKhq9he29daDKYYpyt",
-	"LoE9woh16uwrdcqfMOr0iFjXS4XRQ66dCoOHENfiAsBy1aqZKTZf5EZ+/fRvF1eP9q9+ePboZbEydB5j",
-	"nFxpbD8uWLrafmgeJuP5P/UWmRtXaz4U+L4YSZnX1Uaili7m4wbfqEaAq4v39tCChH/3iJx2Tjpn6KKO",
-	"oBh6ClDbhM0Y167u5xpQ2xnyq2ksoZiaomFF0uDfFos0RNBbusimA8vpDTHUEVjZJoyzFJK7wo7E2ZCD",
-	"YUg1B74FJbrIRZwxAnlGtUWJRCJc6LFYaZLgJ0XW6Acc8iH/r/8iF4tsCvFjFPO8PCo/Rti7kM2zGjUg",
-	"AgbDaweAL9VoDWu3hlxnEw1KOxFU94/oLEVBiXQCgpTVGfIXsZRQD1nHGHsIu9WmQUMp0PiABH2/Syph",
-	"zeqrNxxNafF7BnHLZgEuF5EY8ouK+Ig178MMrXCWwyxPzB7IRSRcc8FcqMHlm4c/mDmQNtUiVqSGbhj3",
-	"XodcQGES6JpMWCaHPOj7h/XxH5LHIh3FUaSm+GIhoZASvpYJQM6q4UA8dhuy/XA6i/lkyAVnkLEVhFrM",
-	"b6VoSOOB4EDFXJG0GkwRxQ2jzQfUrw+oT14K15wU1x8QtK+Wf0Erazl4fMj/9Y//r8jajFwZyJ9hGhSE",
-	"079+dPHwxSMip2KpiC6Kx2OmJDWyFGkU88leTs1lw4PgyWrIfzDELCE/JItI8A6XfF89MCAIqEKUCdm4",
-	"/jjuTBh1YoTV4SraB+Yh0pineYEKoak+rGpuMN8hD2hxCJWYqkXCPwUkpRxT6BUzxEA63XzR8JD/wItj",
-	"a88UnpH7kJ5oHwEuesoewGTGajN0mjDkS8hmzCgzR1Ei3X2c5U+ZG8sa0oDQIdclbJZTkZcAq0C7gMxA",
-	"3+j7fY8YEJh5GrimosO+f4hJhQ1qhhNKZsgarAOIDflmvV5ZK3Qh8fjm6Q8gqYDi8Z69RarnUChSNjnn",
-	"8JDj/awUS8V8hxxIth3Q+TzR7PPg3f5yudwHJ/MiTbD6hk5l5/JBY4FAKCiCzXk5RHjGsqmIOiTo/CoV",
-	"w1WDUkd+Pmc8Qiy/emxOs6niImYt40g/OeR8MWNpHBru+ub18309IISPQl79/+491q8GxYpNYq5vg+fg",
-	"jcjojWLidMKCopZrdw/hp3OWXld+6vkemdF3pOv75wRqn6RDrqVDoH81i4jQTD0BLOiZ4lY0jUkUR3tW",
-	"MGHBbpGRqsPyPOY3AWkH85TdKkWUs3cZ5A1U50T9oVSowCPU8nPJPY8Ef9+/EhlNAm/Izd/7r5QgG8CP",
-	"r1gKH/Wn/K+X7F2GH3HCf99/lbJb/GbI2wwcunX3WH5iUf4m7VKSe/ZO0fVIREokHvJ9xXb8OtvxSftb",
-	"GuXxQ2Q4HLaQtyq5Gzmq+g5OSl7aVmcF0GdjyInjdJ47evxgGh/HLIl0663BL+brmZyYL99+zLvBbIeq",
-	"Fwvy3kZwnjqaVEP8tKtxmSoZX8liaoX2d7mv97djzhrUQ0nKqBTcU0ML1r1EyL6+sfANM8mPAYHraSkI",
-	"HBZpcXUSUTk1Y2q4HzPkrXgrq7s33Q+pZGS8p+glZcB+EyEU/1SjDUUK67iYa1jSOOZRcN7YA475teHa",
-	"jvtV96MkR4JMXB1+kV3DwP4UnJORUEuVAiQZ0v0pIlFyjCUowhyPzH6jgABBF3qdkVep2yASDLGZU3rL",
-	"Bmbh7ewxRzDACxRFcIi6mnEAXxYik8k/o3pDboAEc1HJNTPI12dNlhozi7PqOuIaZuxdZu26mqiSsZM4",
-	"zCR2ihOOI0SF5RXZ+AIqshUI1S1oAQiySCMKm6wYnzG86bF265TePSQ69Ik8QijalRDkueKwZrc5UBI+",
-	"AxdULFV3yIUxvW5Z16Bz0jbqirrgYSbnxR3JJzF/l4ewqLbUMMymPbl68Zwo9q/3hjx89PzR1aNiQXq+",
-	"b7aY4A1noXMVh8z9eHg3LIsaWaUg3GzKZgPVnDv2VnHiN1ffeaVQ3r0OQXUGS2PjjTKlkgTfCZ4xnu1f",
-	"reZsQOwbHG5bLDiQxCHj0rYGvXh6ZSWhaZllAy5RVhjbJXVxTynwLJWoXoL+2NLVcOg8bg1ahx2/c6ij",
-	"nUGB10E7kFyBObOLrUgiJhMW7ccorYP4XtZhQLBCvU+XSbQt4NmU6dLEoKWtYPntGoPGSGLMotALvhDo",
-	"9AnQhsYG2U3NWMqSlQHywz4HktE0nAbkhjF8zLyBVcswCizFcwbFx2OOj6nD2RlyLZcouRllEc8SPnSN",
-	"iJxrPY0ASCqz73EdITGhFvDAZF9ezmeMzbcbjlLg1XhKEeFjIUZQRtVlhsB5t7wWegSc5j23C6EY8sGr",
-	"dTmy7OdYio++9Vopk3PBJVqEer6PCQ+B8MEaWKF69V0xxK0c+1gVqubV/+iMnCxg4VqWU60rYa6pF/3Y",
-	"ATzz0WtZotimV/6untRr1vr7dq9Yj2tJcPMrZrXhLSMVbn4tZbfFeyCIbnwHnypeQMl1u9fwUdiWvt9t",
-	"eicnlwNb9GrBS4ebX8qlKXyjv/mNlyKD+xmNmIvZjKYrfWo1sWAWT5lnPJFg/50LVwTxG6nuG6M5lkIR",
-	"SDuoupyC8wpIYch11pIZXYEppGCUwEa3kjw75EoxRF0Xj4yYUiNlKd8NBla1S/lwjnxUFtS1qPVpD4Na",
-	"YklEGrEUDYRBaQaEYsQRaff9Q6XfQEwg6u6BYltKSdpRqyjsNHWtYs8DyxYnkt5qswBG25I8IwImuQkh",
-	"9ShU+oYn21SH6CLmXq20Lg9Lbxgno5W2I6oHoAWlYhfypc6PbrkBPEKHvIjUsrIKle+/lCkOG2Y68haW",
-	"U3W0B4YPtVI6LlctUy6l/M//IF/+n//J06ZORQKqzOvFaAWpR3nEAMArxmjtQz8JROPnFyNZyAW1Uw7p",
-	"zJmDIa9qI48xDX0mYMX0Mn4YqDX4M27HL2o/IA28XrsRU2uuFlD98vajFnKvChUUEP+QxQiu33rMn1bX",
-	"8xLTMZcZ5VCZ22jyOJLiVdct+x0QpSkQqInKgPG3vm/WXTNWD9Cu4hcbrS6f0nzJA6MBZZXbtHtvs9OX",
-	"qPvS5GxpYtqBrfr31u23NHpt7ZWj/4vcuqbDjSGsWDOW+2Iq50PeaCCodtNsnyjKKKBpYu/clP0HfW3I",
-	"KzxpQLY6glrBXoxWeaKN4rQX+qJHWGfS+WzHGjLKAktSq4WuD6XZ2ZqoGhZoOXFGwoTGMzjVI72EhWJs",
-	"OBo0kGvrM5qFUxKxMKE6TcGMZrA96sB/othwL9Sap4l1HxNtZTY249LtP1hv/EGLkSJtdOhAEh+4k3LP",
-	"zIYWNjhkOncQiDyl629+QSdzuxICbAAVQQr5mjkIDlnKazm9A0XeUJM64kMcfUSJK2EZW58HBAQcjWAv",
-	"SVgd8hpyjVvykL5ykwQt/Hm8X7sIF88j5QE7oG6yioWh5/uFldjUWUBb2qAkeeU2b5KKJfgm4cAoLZek",
-	"LFukHOLjKRZsDx4q4UGsgDtfsvQ2DlmQP+eh5hvhMyxCwERR8r0ojehpQ1HwPQpt+LXrHn0IYy/u0U9Q",
-	"3tadJOwmWnvrmGU0S4fL2fkDcYKQcqI4qkVro0XOLfNctsSBHPw98YvPvWJvtCFVi90iBfdbVlpHtWBq",
-	"KV2z6hOgo7Kt9dxOB16sUupu4D7cyJ0K50MaX8P5PnrbmtXyhBRlahrkljKPUD7kVewpqo9oMLftY/AT",
-	"UIpBCGIvY5EqfSTPOFQ8HZnG7MwY6rOd8eiBxT1LyqtHkviG2RuiG17v23fsKmoRppNAByqhddF4H+0h",
-	"mVxIyPh0EaYhj+IIjuA4TjIwSLOZOj3Ad7PyTY6Wwxqf/J5ln51JWmNea87C/cH7Kw9X/2Q+ubuh5Suf",
-	"uBOf+J5luZ5goZ5xGxuMT2Uz8gZzLMz66cNXNJuCSXa+yO4oPeXWePi6YgJSgtEFsaAWDdcfiCK6WYBK",
-	"bIs50pdewYXMZpM483ZnI+iVsTAbMk+Kcr4279VF7m2upVeTn+7QdutxH4bglsH3GnQ1eL3jSKw05GrA",
-	"sii612ihAm0OLVntMZTw09KE3AOlT/v2XKxWrd9M2AmVjJuPsyW2OXDMqjpYnKGB8BkXpwaNYZwEIhxo",
-	"yorcHHBupvEEcvlYhiJcEvDwKYlShBLwW7i9QRxBmh6NUTnHW8pyVRHGI6iRZEx1iRQkE+KmJNID+sVx",
-	"RVjJ8j6TSaqakvGeTVL15j9+/G2vu5mI4nFsdIJ1956/+QorbE9fVYqvKsXvVVS4FyPMC3VuVutUkYqd",
-	"xaRu28H133Tlt5WqgKB9KxusEhbwAi5c/dZVwjHYA+7UgUFqAInPtQMeHClDrhQA0uZCIwMPCme8R7gw",
-	"T6sLWnsj0XzziIZTCOIzWHgchRJtrHC9XBoL7JRsgU71pnEL4G6Dq+UB0c54jNxDoHAA8VkatVfEgAXn",
-	"RONudTonMz+dTw50krVwghd6h76Yix073MnRXpTW+KqO/FHUEfB80+r+fRY9xOlC30oROSe0SdPQx3KN",
-	"qrGlG30bZ7hmcTuoHtqBXYDZIb1p7j43mTKRX5TYzpDfsycdV0tL+5DWstL0T+AEs1EC4Ala8ER9gdVq",
-	"ur5Her435Ie+R/q+orYjH9vmYIF+F8ss5hNDSNN4jhOpgSAvtEYDb0jj+FE6ZbEqoJ+ADV1xd6D9GY0Q",
-	"wwrl0rX7/EgtiuLc2OuQJ0LcKIlxrO09pug6jSISqjMzouENARj13nkeOWW0umblEtJOVnXLGtO+iCKb",
-	"hX4ebaDcyedQCJw9fHk3tbmImp3VuOtfVYGvqsBnu6YLnlRiR+4W6lzit9Il/LMvRaULkxNYs3XqkvTr",
-	"063fAp+gBHmtfq/3pSZcQtPpU6hvR2JfjvU5u+/ZqmB2EUXFImbivlzqeZbuD5qiP93J/gWksyFvY8Ro",
-	"sSShWCSoQyWM3jILe5OKxQRd8xevnt7Nf19ILw8kiWhGR1SyIU/FkmgfftnHjndU7mknF4WOnIdtGNlk",
-	"o5CRn2OyT/QmDYrkgdexNiqXmlXHzMYP4d+WQIiLqFbQxDbERYl2zMKyd47fhmBk0/dKxGZzoQ6TS9BB",
-	"cEVV1vm8IIL14oDZzNIGfoUSfL3sd7nsM+s+sw9Z0239eY7rud4TE1ObiyDNwxj/fuwKyBqKCUNc81pw",
-	"xCdYF7z1dVD1EIqECHkSBLO2cWSVGutvXt9SKE5Px+DospE6BEfvVquqLzlicorKEJ/krv23tZLc3S5i",
-	"v9kYXWBdFs2jzgtOaEgvZjCoJJbIPa4u7mGsJEUoQ+4pVeSIY+Q2wNYlThL07ZaM2CW/dJRLGFC7pAiE",
-	"pKmG69aTKuVxrwGgdv+kpqKDLeFhMK4H+vGALFM6n7N0b0CCzZVRNvhKP6uNxF3A7PP5TXe1lPhf0lKi",
-	"uWDu5VDUZyshX+0nX0Wq34lItQWz/cNJR78Powam8oGCYTpH3zbmDW09L+6ZwfoLxdvqYqiGDgDeKtfj",
-	"89vNHsknWz9yoN3n9HTb0lqOWdLhBcUXWEiusEMY9K00rmI0LehqM/JxzCOWBiSEUHFMTeA0sqE4B0W/",
-	"MFJwVorB96ogP7M/VmkwjR4WnEktIuUYYYDGtbVPyGILcVFoai+fKzwM4mfxlDVmkCYfAyhXeihBwquW",
-	"G59KvcQFCDjPYIVw3uv8FyWP0DScxrcsCjwbGKc+6VQAHgmgo+vRSomSJujQ9tUrkVOKNLOyCwWKSOCH",
-	"WhaADgrEMk4Yz5IVGbMkQfeSDnHMQx51yuCc8eTjgARu2KVGX5cGT8QikzGCBEg2TRnTRmjwhcVZ4Qob",
-	"cvCFnedSeZ4DUJEDvqpOLeOLmfSIFPZ4ICDOFh4bkY1w3NaFwhUgCcBGDDlwzCDMixNeY+IkQEXkdSLj",
-	"bC0C4lWBkd1NVdQvXmjSwPyP2+Q1qNZZ3PXNH9QGf7vza5cizXZ+B6h7+7d+l6kd9Fx2xZxUQ7gUf7SZ",
-	"a5ztoSe5gvVXF9HX1BC/cWqILxtcrCNAmmJ/lbSrea1SCBSbJO01d0rOwc2NsVcVIXfgmV8hU39MyNTn",
-	"i91oEl4PPui/jPvu85lODfRfyTIp5XLMUtLOszzyZPXJplTPlZasZF89c9pXiyXY3cTqRKI58riWk1ft",
-	"ZCZ9kUcdmyWE20mxlaIQ956Sq4U7YhiE4zfcClLAjMCOUAWTz69QARZzMlqZSIchj3UC0zaqFB21ztej",
-	"VTuOBntKqlUjM4hUnbJM7ZMSWONsYGh9yNUOePb5iyPP5Pos6pXr3F1Gj6M3WnLV9IPhKVpedZlyixQG",
-	"OcmZNfww4Gx5na+RndHA4qd2cpKLavSKVOcfMr0YqEJsJ5KxvbP3NDIt1qAwUnSvulUqfmZFidMyHKKS",
-	"ZaXw1yo1StdzXJMnhlTSxOhW8ryt0hDOYo4Zfwf23prHtvJXW0kn9VnWswZaUzS2nNJM0bGNpTaROprm",
-	"YtkcPE9KsfPzlElMNg6tQST8JwXCX+n91KO+Eg3hnveMbXsNnulNAm7Jf+1/KbtpTuJo/VmXvqR2GnZK",
-	"YrJLwzsyAB0NXWRlUTSWZ3THYL8RZjR2MDKx5H8k0IAxre5uvf4tDMw63NCIDUUy6T+Ee9vwCys6Eq7y",
-	"9SitIgG8ZZ6cCnGzxh55r1LJRZIQuZIZmxHoduvQG2Iib4Z8l9AbpzXnEgbwBKb9JcwKqqdtbQr24vzn",
-	"nf275060180ifvz6Gr92H4EvII4PeduUDLCSaRca0V6HBIsUq7AZTWLglgDdMINF6kAX6GiGKQYQ08yV",
-	"oxC7Lad3xsyD0yybt+XekL95/Xxvq1zPOa/CY4yZt4fcTr2dZ/qH3GDqXl/oVH31oDaMZ8sK6UzXBlan",
-	"B+22eSpDbeofcpgrPod5BxuiIwoO8PmCI4o+PlNsRK2DLxoagUytOSbCOpD/5o79P4bYowYMx6PALVuM",
-	"gOcZR9Vx34Az/GMHJyOu3SLP3a6LXGLamCDufiWnIX+aQ6GRwcqlyVOB5hlQblDT0SDqTiUz/ZCvAZ6T",
-	"dqZJxIKckzrifMgDdfaDQscVGtQD6nHAoZ5otTaIveDa9IK3TtScFq7EpdemMi9shqWd7VTWyQrE0wF6",
-	"6g2+UnQZZ9bJGMc88tSy8grKQ3DmWaVaWATJ/gnM+bw0X0X2kIi2lDS913LaErezIeap099+fpS7WvUf",
-	"0pdQw3U90l1TDBIREEOdBJYU68MolRrf+yrbbiXb5knd7syvvC+h1g35JeNQG0+i8GZypun84wGcpcwg",
-	"EjTJvHn93DpLUnME3cIcmbhHdIry3HQaCkjZnKETTWpXP0tixQQfyCEXiwwqWbXhhkoZDadQ//LN6+dg",
-	"O0Y+iUUC94p8sJhuCe15tjqaMhkuNPMoutGmpFL9OJQ+72atLHidNlg6jYTMVl7vzBQ/t7+k9wk8ruQn",
-	"+WxMrlhEtaRaXmhUyUsESWSFkL9a6L6Qhe6PYplj4J39JAHzhq0K+fJLmOU0A1A0fcNWBUYbIclUWqXi",
-	"Sywvju7K8J6xVcHpAMJW+hZz2iDuNmLzRKzUwKRHltM4nEKpLSVlwfgGmDZ5yAGDC1YUFEEaMmk+g+LC",
-	"2/JOTi4vn6jOPz/j7P7+Geflk2ds9VOcTRU9NHEbRULG2Qw79JVH/p54pDMjaE7mxeFXp8niXer8reFZ",
-	"uU9sHba5kgpSMmbS6eavl9kYPIFZ0cWSD/mcpVJwmtg+ax7ZlbVcZb06pFyJCzHFxYi3K8dF8mpcQ75L",
-	"Oa6XxcpsU5Jr62E5y3JlyzjL2H9gXa58lbd1tRTr/BWE+bU+1xY+Jm6fY8MVrS8xreEdIjxQh81hxOWo",
-	"hmLaKJcCvtgOV60ENXgkilMWZskKAQWYjcJgEPLghVKBw6IPK5qhQ15hGAZc5Sb+wh6lHVZRjS5XHBiS",
-	"Y8QyYxHaDsGghi6gSvZ4O5glRxnSJFGjKJInhjRN43JEhxKm5iyFoj2Cy8AO6cDC2RDV0c7lrmrIBtQd",
-	"zRG2A7RaaXiPB7cFQtfMI6QdQB3xPYSTJisoXsutn8c0kep308k5Ga3y4lJ56VlcFyx7aoF6GwbASLX0",
-	"F76pb7UBPlfkJ87vDU9jSywSNDXJgGrV6Lk2q5SvOw/jImI+ISGVDPsrQkbckSuYR84dvNLBrMbk00NV",
-	"CPnEYBXVRJG67U7hKrr284KRewlYUWR7t2KfX8NS/kPCUpTWheGT20o4OYs0jMEjTDHT3ANUPFCw0K/C",
-	"0O8hIuVL+cm/pPyUuUjSEqXyr5oLnjqiY9tyMcpDBCx0cRLP4oyMWCKWex2CdcEkoXnNGLBMQJx8MS7P",
-	"YLHtg1HVNzH2dMiD/CsrLx/liJKvBJpY5VnzSzrmQ94usKEVcY5CchSRmqwA43OsopMPwylHoTFNly60",
-	"0URkezARGDrdaKJ9UwvRLqOJvXkFnglkVaz9D6KDR7Q6mwkSUTnFomaqLZAv/wzyFJkxyqWjmgTp+ShV",
-	"6KdRvNKP+x6KXxAN7Hg3xgBQnIYxHkIWlGXMscr9Txq1zWK1cV5TVVBDNZYc1tZlI6whVK1G2qsUkTjD",
-	"OSu2PGY0W6SMjBM6kaQdxFIumDShqQH51z/+uZf3W6tTqnrLl7+tBBX9Yl5lXk7j+ZxFSAs/cIOzKmGm",
-	"qolzsPy+f7hbuhaQzXTKFu3VJ6WkLVlRU79slvrXP/75MdgrSoTUDpxqqXyUgZxpOAVq/mXY+l+xSOuP",
-	"dP38hP2JvEoYlVq2DTOyUm+U9ycTJIbaxVIJh8PW2wAoSqTQxStz+k03cIaVDF2uFNLZoidYVzhm6pZV",
-	"PYEUahYgn4CP2iB+zr2TSoxYqdHm7EOL3aqRmBv9rqP30VT2VS1b2XnQaWlKvhByx6IvnvPdQqcwIq4a",
-	"uCXkajB8mW+qprLGapYWswRoAXWWmyHap4vtb66MnCMOOVta8GlIQyBJkC44Z6m8zsQN4wEmdjblrdX4",
-	"Ssmr9prLA5tw4s9ZIFj38flKBJc7+KIQwzwcuxllqDfvD4swLK2xJW1tkuerfKnOIV0cfMiLBCkY+PL5",
-	"2CiA/aX4pLxDuv7TkOd5jPIOF1KdVPDv5uV6f8Nqs/P8qDuEWdsqeECT5Es4dbeAnD8qlzHkJTkDNUWd",
-	"hq3GS83Vb1veSBtqvycrtHGhBxZlkEtwqu+YZ6WUTKVUy70hmwpZn0zFTrbSnE2lhB+A+PuSkQdB+ejF",
-	"bjRf4QwbDTYXSfLVZvPVZuPKD5Ekjaaa6vn7arH5D7XY/AcFdVHrPDiv1kYwQn7djkV6kyOp7sRrN1YQ",
-	"uuCrcp42yVgl8YJVNlmXNWZcF7RBq4Y35O4aydaTxgW311FrfYMVcXT6BssdVrdYoRcp5hNMu5l7hTDt",
-	"QjGXc/QqqiV7IG1DRywJzchMaBueFIs0ZA8kwuuhQCXEZeYdBlaZU8DAG31LNa1a0/ezrtNsS/LgZYkh",
-	"Vg3TisEjgrOBromZ4+77/pml5EIEfg7LVWJMHLEiZWxjlVMwdq1XeL1t1WIr/64+QOZJeCunBz1omuVx",
-	"346BgSR+rcX5NfVbXSYU7GfIq1pBSe/FvciVXvWRRdfjVMyMe1RXhSqrwy6pRpGjrez+dvqgmkXn92YT",
-	"1+Mu6R73WBjFWv3vBB8ncfMSwZ7XA8Aak0ZtV0K4iidTA9pJJwJL/N3xEptt9t6QNzi+6uCBr8qKraz8",
-	"oLbmq7ryVV3ZZJKyMvZ8dTN/VVp+L25mdPKudzaX7iLk1QcfADj78e6XkgXdzaFVATQaeITOBJ8oaVun",
-	"Um6E+5F5sjAI6RyCB7cRqA2FMxt4vJXpuorWs6B3pKRhDLmS0Pc65KLImRUA3E56eUar+i2pupvRTEmV",
-	"eM5B+ifPnz57RB78N4oJMFsUFP77QTAAX/C+ZFzGWXzLSJtKIviQvxIym6Ts8sfnXuEtTFkoZjPG1WxM",
-	"MLJOFBf8txZMrwPwoetVJYDbkmQZJ1FI00h2iLl3rCTYKctXyXi0izs5luC3F2Oo1e/lnm37ivZIkFCZ",
-	"XdMwi2/jbAXFlQ2eTK1VnKGjNVJD58IAEPOIavhcr/kJUyHQcXEl7xssXSxJQGUY2FDCtto4jywwRR/k",
-	"wADoQRLLTHvY7ezGTXA63YUDBDcS2qG7NmNzIW2Q3wICh9dvs4RSubLYu6ykmwPVzhYyM6eUtC9/fE4C",
-	"RciBVyHZ8xLtqWXJiW2vjMKPYirnIqXucG8Dyt8+4ruWJRMEHASvxJKAnH5ukaBnERLyhjI9wnBdAQKG",
-	"MkohAmrzFc+ESCR40GsVR6LltaonovXW2zwFJWxprHIs+HlO10DoTeNTtFoam35LySkyVHugx4qfVI8N",
-	"g/lPyFANHDrmk5wBfpW6vkpd9y51IQsuLtkRwtS2EbYymqafovpbstOUSqLbAyRULswMORytQcNN2SDl",
-	"VPJ8YiGLQqWZJ+quKAQmnQzlqwWhnm0P9+SrDeFr9QS35UAf2q931Nc76ktaBqpkt8V1pS6gct3q3yB1",
-	"JOWrDGQ61ZKNbCdOYDsCuLkatMb80gxuUqehvCic84AEA1PSbGPVzUosH5bNNCXXhrwN2SMwscOgnL59",
-	"q8yS40qdTl7Jk2zVBXNlzdzVnaHtAjmIPhLhYobZvmkBqfegfJ+dsBZWR+n/FOIMSOEFHdjWAdtdWaqc",
-	"uV6NLjyVIeUPwHkzSii/GbY88q9//PMt/P/jx8AjvEhzTkhg3izg/AEZiWhl4Oh5xjIN7bcGjZCxbIow",
-	"ekjDpE0ipdmpE90pN1UOjUBovY3511p0HbC/BN+ROjMkePXDpS0hwftFYXPJNsMg8aCVQdBq6Gr+7lXe",
-	"1u2K4HbVsjqyYgxL7RpwoKWk61FKeTjVE8fyQNfGtZpD/2nK0KNMaKIIBuvIA+RfhIoS85haqMC2I5C5",
-	"jome0VURQYJ4Zq95+dfjnB+L9A1mjNgytUpek3E5FWQZJwk4Eayj/Vulqrpr6eTPDvPWS/zZ0d7lfr6C",
-	"vr/modkxD43OqrVdMprPAsXWwSCVHDa7QMc25Xe9qtZqYCnGiuSXn/na00V9TSgf4LAgXmdvyB31fvN0",
-	"BSkUsc/xOHtlKdLCmyFyy0x9x9yNkGRSBzVRueLhNBVcLOSgZCmPJZnRVAmic8ah4ktk3oOi3zjWCM0p",
-	"6LJCOTXmYJDWKI3/n713323c2PaEX6VO4wMsbdCy+5Jv78jYGDhJZycn1+nunINBGJglsSRxmypqWJTd",
-	"Su8GzkPMM8yDnScZrEsVixSpiy3Jdrf+SccSVTdWrVv91m8N5PAapq7jnrC0Y5SrEGpMVhhkWaqkJvsx",
-	"VwYjDCMBezGep9Cg466Fvi0dQzuNbCsyaRMf2GmKFvnPo206GjSwfnW4ibEzUXHviVWvruMawf51CWpo",
-	"zhc7hYYu4aaaqVFX4oyC9sDiKsxmWdp2N5hNZqqo+IU9cVne3y4XpYMRWWtHvZdI6MJ4SQxS6jHCItt5",
-	"92zZpypbobUYXUZjNlVmHTCKhs8Vs2pWZR3zuJQhh/jXajpzqKvl3YJm6Rg0FUPvtrD63euYb2Wb+CiZ",
-	"5kPjprUGAvPYgYrLNHHrTtu9IdbzptPq9s+KXVNBXNfUcKjX6eHGrVayJeHHG+hhUVfDeDzX62FLKs6S",
-	"JrNCwDWxxQm3iV0Ogp3A/HEtZXpRFtmm6lNYIpuy1NeGeSpL/Or8VTcQtZXh2A9HaaJcwUsov0VZUQZW",
-	"aARoPUQ0hKuGiAD+pjG1n37fQfw0xxVsjj8i0+e5JjBM1pg4TDXnun0GOmilYt4aeTKeFEZ0/IhaHjBV",
-	"A++eWgpkl8ARoeativPBMF1CZRO3s8l2xI2wITMCONpLNfZXlSLcMqQmOphuKm2MyeLiCTyv2TT0EhbQ",
-	"dq9TXq3M6e4uabbVcZA2bdWoXn6bxXvP5670sQ8Pv6mDjx/3ry5bwQlZnIySMgL/ifvzbRa0ZTyo7EI8",
-	"ASQSbczVlgf0ToUNKvtCa78W+E5c9Z/gxS+2yhDA8sN8P76/TK4DePQ8h3279H6tGOoSVBEys1QhkW6T",
-	"6Yy8dVAnpkjS1OZaGRG9OH/upVq54GyzG5HNi2UnoVMt7GcoKD9K5VgQ/LSpThcN9eETi+prdvTb7+NG",
-	"8Gvd/vhjCZHVtKoHTsOsygsaXxBqTJTM1VDpgkxMjzm6DddKdfLILGbQEVnqmYbXpLh10YmoZvNVsZip",
-	"SEQ/w4+6F+Ci4E6L6FfOKadP6URzVWfR4WevbFmDiCsf4yiwdk+RZd0LEcWykBFWeOZS4nMzcYUwshH9",
-	"zSNDlljjWkCE1W2CxKGreCtf01vd2nN8lBAYnMymAJilnSO0ulXG7pkjCubISb2JPKVM+aXdtJ8AzbJU",
-	"HmX59eO4JYGRrLGrQt0Uo9nQrnLQGLx/B/MMa3nHKhchQX4ovzZXKQENnpUQkVSxlU6F+URSLJtppbXl",
-	"s7fZMmtpotsK8yGNZC5vuQbbmop8ZRq6tKzdmDXden/ybZZfv+E57TO6+i1moPOOA1m2Wf05XHNenfYi",
-	"dG2zPppy9xA9b/DgVYQP0QicjvJs6g7CIUXR2QefyGAXvB/BagCLizbR1qLeBfR+X/RKBajyshGoUp3r",
-	"1niVvaMXe6F+g0fSMN8FLxYmJyHPLZ5esCTtN9Up3QN6SCwlJRlGpy2K/pYebAymc1vrG1nxaw1CCGPA",
-	"laaSkkiElwEa/7LeuG3YPkvrg61Tge9mJ12r21UqQ1Q0RhBqhpqUaQwtWK/VyuD5/pTBOtaPqgo4Fpza",
-	"F9CneqyaAT6rTtSFA/+ubKLlt9VqvHVhsTHcaIfsK2vesYeeqZ725bG2n/Q6wcpP0idYQbixE6RMQH4P",
-	"zBOVt26Ns/yE91umrv/w/nIA5oALdVZvBiUFrft47UTBTWfpyyUoL8ldNpmrXZ1YdECol0EVXdC6fLBs",
-	"IAiWc8lq0llRQ75up9fuVazjO1zhTyPm4U1p+8gHbrVjqOPJhjoO7P40nuSy+JQDiWzkBV0Q+YEtEYsZ",
-	"M6RfUCz070Vd/BCq2YnObKn+BMNJYP2207cPXEx3Kbg1Ycm5H/BRoz+0XuE11C7rJzHpUdQF0TxP71yP",
-	"Y56njeU4MNjMRSTQu7Il1wgWU0jKdU5yVy6iL6LZ3EyuKEIYkf6MKPnkypj06kblyYj3ZyTQhSzTpY1A",
-	"eAl5HYKmhP26A4jYETEpilnHdLm8u4OQvHgB00V+Rpzs90T+IeZ5Wk6rubREQPySlsxR3OZyNlM56Hq9",
-	"4FxuW+SiyJDTzhW6WI+ewrLttEHfzAdI1jixL5voJJt2KqJW/tb7q2VSX9fBhz74YH+npn6HF9rr9eCf",
-	"Pz4uITSXr0Lj2Fez+wGgeD3sA36y3PxD5JWQmdLuSnoV3T9lIMpRkR5YkUITKAeW2Tc5UyVX0mSapVkx",
-	"kRrvP35782N/vXDZWno9iGa/K3goePbqxYudvX9UMK9hZdrOCSguv3oNLcoazVW3XC7jWEh6Owg/XQV2",
-	"AL8cDRNzKkeFyk8loctXOuhnH+CfqzVJSjswXkL9zesfX7977aLXL87PbZUojCX+5S/o7f3lL4gUqGTo",
-	"qBiX4MSEuhKGRDxQrhihewtWBBbvt+GCHjmGsTJFni06SdyNQm2f73PBJIOJQfyMijn05xG6eAFN8W6i",
-	"Qo23d0Mq7pnYqzh3B0fXdfalsWUzLxPcBirN9NiEiCfmOm/lgpZY2UZrA3cc5wHpsX9s+TU2HhqKfY/B",
-	"oMEBGTh31BeLjeoNQ8krd0JIlbHKQx1xF9F22fZY1aVYm1jlTJJ9Rxqo13ibSEN1E7r7wUS7KmWwhTKt",
-	"ekcFflTgqxS4lQOwkxipUJEAJ6a5uTud+4ulg71BaPvhvfV6Sh7Odqu8vB2oq8t18lvcRXxXBaMNcTeo",
-	"LOQZgHGURCp8iSvMJLslHJ3yXHekLcsTjaUgw2eg8sNnUfeiVu/Az401q1PgdiGQ7+lKeW7UUaQeReom",
-	"InVJnnqi9ikKw0q65EpJuC94CluyVVm6U1TK80ZUCiu27eEo8wNFXzHnQBRZdrEsjXMlbK4kdpLpdEG3",
-	"le35kmmWXau49PHnM8Lwis5m6mSU5aGWd9BbFmDC4Bg71c49g8vWXcJA6kgmqfE5gaK+2DSaa2tUM9Ez",
-	"eNYBYoj2FZVtUoyv46T4PKOnB1X5Lp3vGEI9mgtPz1w4Bmg/swBtPQu13UTbNjx7rRZH+NTaFNXLNK0N",
-	"K1azNFsIWD6RoKXFpmlfVNNHCXnFGRgYB+4Qf+VYRWclCisQOvNJtxkB0wrO+gb7/wHe3iHCmW/ffveD",
-	"WmyPmfKW6ehiH3Xm08LveJvXk7X06RV++giBPDAu9CTfznOkrkv0WNxOkoIS2LBg0LWiAkKmyJPZjAlx",
-	"NV41kECnfAWQfM9ByF6rRYnWx2udQr0vwb8ZZzmUfGQ2ECgNptkKITqI+e8GLnefc/kvRFQkRUppvVz+",
-	"pxfqF9Btuf5NvaPzWSyd2eFEdDJNnMaigbEMMzkot1pkI7bBKKPa67Dbx/axEegfZbdGxzmrTJa5kHi+",
-	"PEt/UthEObGXPfGLzTbmarLeNMtys5Rmza0g9AlfGrj8W1E8+7UgIvvslSyKPBnMC2X+LepXSdrYh4YV",
-	"u1aLExNqj2Un0aZQMkb6IHwbKDDsGIzQzJ7sKHoqv/Yu9O5H0dNaIRfXq5l4mn4HhjAbXNdqEerOUhPw",
-	"8XLNpyB8Nkr0WOWzPNGF64Et77HSoJ8VV4fqBpQDiq/UxkhKRD0Tmr99+x0+gE96e6Dcq6EuRSls66Wx",
-	"Lg1pVcXfbgtYy1kSewo2+F3sI9rQ0P5BwVrWNGrHaZUvN7DEOMhuYE+czm7rMvQYkzjaV5+AfbUTCiZC",
-	"J/kSshmjVDXMml3dsw/XarE3HJKzvS4ron/u804X9aO+5X2uC+SXWCLW1SIpjEpHAXeS4gdottSNlj6Y",
-	"R/ALovYn66ASojIiToyczZTMDSYIC5mmvCDTXjvKygdTEYClX5oS9exOJlHuRLZ2h9DzNA1EyY8YeRqO",
-	"jUfYxhHJ3CjUBJlqh/1UldueAs6M9Sn7WgPwKbfyk8wBPQrvBwwooxFBlmWDLHm6N9B1OE7F/V7hfe8W",
-	"mXMIAd4MyPHmVcJymnAzB5Foq23a8sUcxdZRbH3WYqsCnNlUZu0PQ+MZybtF0qyvTvS8GV9D5vaW8Jpl",
-	"250CdmaL4qvtV0IVbsXyYggvlRzd4siPC3oc7k2EiwSJ0WUl+0yrKqdXwNUQdJ1QIrgTazq4AL9YanRv",
-	"82F9ap6c6dv/ablTCzWskM3DbH6WXQr3VJqYQsU98VoOJ1h3H6lhsEgc/h62BxZjkiYZMsMLOCER3UI6",
-	"Pu9q5ayyLP61UjO/PcPF09xh5cLn9AyGgS3tPVZCd8+tqO3f3YDhchUfwk+8FdeUDvtBqdkGs4DlU++L",
-	"akX2f2YT3VJT3P65svz6U+ZmoOXd/qaRl/rIz/AZUVEeg3G7u+ycOrH2qOgKnijAhDPtwSK7USnokmBb",
-	"zMmGxU3uxvNW1vhBJn5XCqUMxeGdY0VtU08bYnVpX5a7sQG4S3jgPlWw9dlFHQ8m7Xr/7swabp6JMElm",
-	"fM3qcjTnmm6XObKJl7IBZm5itdmaNWLkwoiOwvIu0Iyt31GyReAtYBdLpNYvbyuDIAge7JrlNp6fB+LF",
-	"ORajfXkeiFfncGK/OOfrVjCSKjelfrHhFy8im8NKtecEZdi4nEB+HaZkpLBsFPw7zh8kbgohltkp+iKi",
-	"K08YKhcjia2dhhSyz/6wRW3LPYLzQ25coVlGYZ0WLs9CZ7ec1oVI8EbdXZfDJuWJIdwwG+B+jefTGfgb",
-	"9JJxpD2XK1o20J4ZCiboNkQVbHPs7f6z0s2e7kCb+ngI0gprv7Vfh9oz3HQV6k7u8QL0GIzatc3l3TP5",
-	"Mqu5jWUZ8hnDnKmC4I+g1BDs3FpMkDQrq7+lKl191mAt6ivYSAk13g4zoGvn7BWs3s8+8NbZxb1xtVY5",
-	"3jtwNxY5VFo3AvnisTItRmKQRWqpAk9dkoR6c1szIJW9ZHOhFAo1DaNGAE8VALFkB2riEyPMRM7wZkDp",
-	"2FB8F86rUVTBDMksbmWuib23yESuqGBIUnT7YFfYd9hfdZlcN/y8O2U0AH3SYBKjUUUtRZZj4wK6ZEHr",
-	"dVs/yLTvRa5uMqQ3DcJnSQzf4AHmPUEnt9nGINbxZTNjvzfR1NEvOQ3/DY1+3a10ZVV9cvr7rEltX5WE",
-	"9ryvnhj1MddHlM01PkX17B619m4iJVUaZavDn8T1kCs6wNKckDR3rgK94Q0HOKDugVKUV64HlqrQZnlZ",
-	"nAFN8u5O7rXhj5VEE6h9iG0iUlOZpBx6YBz0lSyiC/YkSXbDRGLfRLCYpBUsE/uXvBt5PzsSep9VoHTJ",
-	"Jqn7j0lsv2IZ8QQZF6Z2fx6Uc8EzMzvSTrF7ANIFluEHJV1YZXVfhFpuGugVy4mEG9bNfsCobjXguUUY",
-	"1/9hUwiXYu9eELSzMiYHC8s5E7hf6jS1zV5I9WLb8khQurOrHwIj7InLULeGXqtx19bwKpepWvJONw2R",
-	"ri7IvNdQY0NPey/OvG3A8UFUbolEgL3iBymOccZjnPFQJsuKQONqwfjknKBj1HJN1PJrvOVYsgBPTGUs",
-	"Owlh5mqWmaTI8oVflLzRx/wa973hW9M4u9Xweq5APURkRqFFhSbi+E9MHRaFdL5kkSsVav5jmE2nSSEi",
-	"M5E23k6RQOL3F4Nc6uHkxIgimVGUiJNQwahQNypfCDAauWgl/hKtgCxfiIi2orWVcA+e0me5GlX+5mG8",
-	"/e6SPj6LglCbIldySvmzkb+/smGhilP6moyCUEdf0148/SYxuJK0JYpCDidTpYsLMUpSBTP8u732vsvA",
-	"eoXMe+M/w2d4z97Qji187EEXYIECuxqugwifooWXhqw1EG9kq1XXP+B3fRYJvjtPdJGJ6DTCl0yNVK55",
-	"Q00jD/iSWqjprFiIcpcFbFq1hw2+TdK6yKB7dZAzU1mYfqgbwPnLG7nHScP4K558SyCAK3m3hABWi6k3",
-	"rmPbyl4d+LK77cvvLg21pRrmN3y2vTL79hSXyyw6tCe7nhxy3yZqN87pmh8sTejtd5eNBTUbdscH2hgf",
-	"W+XdRpvMwVWpNcp7n49GyftQ46Egxw2EAB4SgTcgiRZR789kFgUigqNt/+2N/4zQhMI/Bn++iND5/DOZ",
-	"lR6JFTjvFjPVF758ogbLKifg2rWJr9UH4VuczPE4bHMcEk2162jh9nYiGuwTGhKVrJ3KIgCrG1WBLECF",
-	"0nZkiL4osuwajPlQR7BfLkQE+4/+ge0XiKigf2AvdjxF3uWHYFsGoY6KAT2Nf8O/+A/8JTqDP5PZC/6Z",
-	"X9uGx5IYBNdbwzPP5oXqO8BOSX9l7dUaUqfEQv+ZzJ611ZO1O3hNDGkLaPRdxM0gzQbm7IOZyI87sKzQ",
-	"eSMBYLcgiJZQR/APLEEkLPFJg4klwaIIwGJF/U6JNYVEq2qwKCixAf4HMzqiQr0vzmapTHRU4uOcOJtk",
-	"aQxtmhq/c1J0e2LDSJbovDp/RTGbUFfjU8aWwC2nthXG0P6qDVtoTZX2oNTX9H1jIdxy5TubGzJ8m07Z",
-	"I85gbcvl+yrNBltXVvTkYZIqB7C9jxx/I2+hrQcIhRxC9MPUWuQ+ReHhLcOelLfu5En4nHbPozB+aKO+",
-	"UaPWguK+QMKjr8wOpNFrdMSsLBnRqfJtfZPlBUWB0PbpoIxBKdANBNLWuNDbRMmY15TQ1rbUdILhqFme",
-	"FWqI6UU/e8x5MRHqlZRSaRpqO8OyfMoydR74L66QPubf+KrchJocF2d1/d4cvf0xMcVXdkEPkQdDnW2a",
-	"AFPO6cSIcln4fTy1/FzYevVI5VRSzqjdpriXYKuCshuDEGLUf57cyML9tnsMZn6aiSreKR6U53JJRC+u",
-	"3Lf7y19ZKUgRxoA1LFmwulwQg9/NZ3TxCEPOC5XvKUHEGmANwwt1ZXxsjNG6XcEL4knkarSn7I9Q51IL",
-	"KtdPgu+tym+SoQpYZnOpTGMLScEYvMRSsF/7sIi40cYJbPDR3IAlHMFfuD6nuRqdkrsA/bqzIQsxTKWZ",
-	"KBNqmyfh0OguPolRyE4kIzFQJomViOTZIOr26/Rz4TOaAA3FZ4/jY1Rrur0Bm+6CPzD2AgDfQi3lwmrT",
-	"jo3mFXIM83v73WWD/LNUw7kaqVzpIcUruP1QOwVczh2+DywlIUhHk00VLN7tJHOCGbaQKLLlBmzI16j8",
-	"Bq3+Wa5OczVU4F7jm/HSyscwD6yDIHJJsFDRsj44HtD0t8h/+E/ucyH+kRAzMh8RCzYSZqYk1paIXpyf",
-	"E5yoNCgwOwgPlE1QYHMHmSJhcn3O3ha4peCTiO7LAoEbDiu5wQriaVIxNBJxpYZqqjN48AqMGI2gFQNP",
-	"IDeTwtXz6wazTPFr4IpO9Cus9XdZdk3xWWffkBUEB6Ea3yWZQpJBqyb7xj97e7qW9rvYx310Q/sHzXyx",
-	"Flt7ygu9DP+ueTcdOz+snHYNNeioPZ12a1LdTTLcUwPL4hvxgiiRkOjAkWrC063ndlPBKLaSi7kaNUrF",
-	"LeVf6X/QOD3TqSbo7imXnpBJvmR6ZzktgjW/rekSCDbFHX9Gpr1Yanw0yo9UjgunbFx0cp3dfo+rbtvI",
-	"2Qf6v5WJO/c143uhJqQ3XdCy6q0k8b6omK34BuzdrDXmT4yg/I2KIbzSxKeeWiKUP2fCzIcT+1CJEqzE",
-	"DL57fflN2c7yDTEG7b+ot/213biIb/fbYFigL095PTpNDf1af2ooNR5fajq27d1OMoxNS3NtLggvAMYY",
-	"RmqZsTqzw/HeQUeKNKNyU7kaBRiYzbTq9kWTM/MtQT/Klso5UWAerMlQl+YkOiMjBiKj5yFTU7cvX51/",
-	"UdqXVFwz07516RuRIuJ8nKoB6ZuHLRakaDIgrYfXZEEGIsJTFSG3558qz5rLTfib8gDJS6utKZutVHFR",
-	"dm5YrZDq6FW6sjtLO25ZBq/aVJ+KLXBU6ztly2vbSssS/aFMgfMvDrX9Sme8WXV1WF11W1dtpa7CbVm7",
-	"gFhuYhMt1cpoupmt05b3tf6uZjWKxfZAtKa6tsfWUmmwa7OWTOMfqti/hlitGipO9qd55XGUsweRs20b",
-	"/7GkjS1dgez7AmT9VTUt1za3084zO2PBC3vlkKNsySdb7wzWyMg6lEJhAqYYC2qcoqZ74ROBbXfN885C",
-	"Uexe9XZgWXRuRY5uiwD36Rz6VvUleiwaHLeqEyuNuFVp2mMK0trkxTKNmo2b+U3bK/xA6GyQxQs4FUN1",
-	"ivFzdOUswJi/JrPfiKRoUj6snh+HAgqwnkuJZniCNr6X4lgjzvXo7CrRP71AKewY+Cq8uceo3+eutviA",
-	"bm4Mb6lB5vqoQx5ah7h3QFqEdYefh1sqlrLHmkpZTp61rT4e4S7STI+pVM6nJuKPgvozF9TuuO1IVNNV",
-	"7N2QqBYLjy1QDUQ5SBWR6ES5GhFEKdQd6U6ntAgYxMFfwOa01xn1+s2VNLhQI6FaRGIYS02pW2UKMUpy",
-	"2K8LC7aPZaEI++4AqsKVdg41jBRe3q1c9LnIsxhmc11wFa1zn2neDgIN3hfnHNMnhrShnM1UbG3gBngr",
-	"cvIbpZHtZ+kOvMzSg7VoT9JbjXv9mt/eGqp7XzyWACSYFNa7holX+e1plVsY7u2LXUdyXx3Dr3KshJ4T",
-	"MwyuuIp5yXstHcE7qHTCr+NZ/zxYph9Z6pEXR4A6hqaIcY7eW7e1T373zf2+aOr4IOT7b9QsowltCjzm",
-	"c1k9KEe88VF3fgp4Yy/ANnQysEEN2i/vjzDeRIveI8esx1lisLlhA6GA7lCNm1yNkveEv4S3ZboN6WN0",
-	"zSourRqsZUZa5rhQT+SNWnup0JR2BSMsZDE3VDS7zG87MeLr7wV9RxKdDiQ2QR8jCYOepynzTepMq1AT",
-	"CgtDFHHLlcXXNsNnb05FKVi/UYVM0tXi9Hh5cRSQmzoXbSjHtgP2WC4v2rPqdihP14dxaInefne5tQDG",
-	"hN9WKQwnxMBSOWGDibar72gxg7gPEjoIdcl4YtQw0zFlIIDLMQbh2hwCd8LsmFP6BHJKRcd7td2nl2Fa",
-	"PQ9xMhrd0Sr5RSuhdJEv0I3CpHMvs51rQYRajmWiDZajY498JnNY0w4xBeEP0SrPM3DC8OfdQOTIy2NC",
-	"TaRaiLgsyFopIwM9EcEMSn4dWQwnpaURnZ6eRqFOE60I9f5VoiX3acR//9f/FfBrlUddkemAPW1bPjBX",
-	"PAbk35mCF0GTuhCRvJqW8eCB/SNXIhsWMg1EFD47D5+hSZMrLx3d0t8iDL4nPEwHL9vaeG6j/bVKqHwD",
-	"b/hQfih2tpUXemJ4Vc3RgDoaUJ+2AUVMaKMRibunb0xZD25DBQJvm2d2Zf3FDhhYVc3S9eWi4wG5i196",
-	"4VY51AxGsE4lynuMn4r/ZBqCSKZpFIjMFmdNZaGMdVNFNgo1ciLgVgCN9/X3pUUwkagKcjXqXlBuVYA+",
-	"8djqCA53Xys1I/OQl85Wy5BYqWyuRMfVp3WPoF/OPxqrUEf2EViqX9LYhfAuvMD2NtVReQvYt7lJdVQ3",
-	"OLegBKVP4JNRrz0+vF1ouNoXklgkhtahrQ/8che9EDq9uZPtg9xRkc8V5949R0Ym+E+moy5G2o0ga4hG",
-	"EXCl7epOzLQybQOSafpJVpb1t+amhoV9k8d6sk+2nuwjMuWQgrkhbHm06D5ziw5vGyq6/CmbdeCU35t0",
-	"6oKS+iJwwNnwKbItieHybNpAOdILdcSrR452wbRQVWRBkUV87V7wJziUQGRoJoUa7aSAy9RgexGrWGM5",
-	"+6ai419IFOjCUxV9rboXocaQgxuGjQrwBQfVVMjHSgykwcBGbTWQbgP/h2hO0CHAe/Zer8giF/gQsSKI",
-	"Urcn/rNxVW3/GLIkTR/grOBdXsGnV8g7khjB1oct/UYWB9ajxZgHZ2VyiaxaMn5Q/QlHSRj3FepOJWPy",
-	"xfk5GS+vzl91e+VoimSqsnkRUUngW7kwIhrJ1DST/n5Nv3qjRmut0TdMFSE6nGwrMDGSubi7/TJu10yu",
-	"eGFZFgJx3026BVACGtjOfnyQeRbZulmOlCzmuWqZZpGtnOQfe7y84y20Ivg0k3liMt17YmHuIz7gzhqb",
-	"94QobjOPbw/0NLS0Ai2wk4j+OhWsizwZzIssNzuioqWt56orgYoL9Yvz83MHzONv6rzyqL+MSNWoENkc",
-	"toAf6g95Twt1OpVJammSkNoAWsQoSabVibGOq9Ujmoj7QW6Fmji8+BtbMzTJS3BSqay0MkLGMafOcxp5",
-	"ebOAHbpocvWOYeAH/BFbRmociSpD7eIlGHNaRtrdTpIh3d/5eeMyDjYrsLcyQk+RF++tH8afdh1uHqcv",
-	"x9g7Sr67Sr765mqv//IYfZxK8vawumsfQlzm8vZq9+Td0CLPD0slDxaFCnVJu+1KG8O5cQZ6ed9oEccF",
-	"hgc8gm5qBD4IVlUtwatHvSgmiR5jmeieuCQ87kQWXLIADHMYp+hIJz4l1m9Bw3uCJh5afYOSumuDgqBf",
-	"QZubXCu+kbcMVNhCXPnzrB5W5oLvPyNR/SxYtoWflStZ/W39yebsj8pLPUqwu0kwbfkr0mzQkhWxtIEe",
-	"C2yJd4AP6Bgs8MC+/e7ycOUgLu1AEMApC5EqaQrxSkzUexEn46Qw3ap39dcvR38dDOIXX3x5/lz97eXL",
-	"V3/94vxvL7/84tUX8stBfP7i+ehcvRr+7WVzlQUzkVuVWFgtcWmRdsRKjqkG6ynJEy1ydaNyw+zkXbIy",
-	"A49EVuZjVXi3hBSrzRWsrVpLR47Gf1BycG5NRS42ZyJ/Bwt4KCDGOzm+Ew05rQevfyDgaaXjRI+P6QHH",
-	"UP8nTEde0OFsiNnjR0ca8q1oyAs5PjwH+Ts53jcBeQPv9ztOsGhnxi3kuOV3hycLb2TWfnX+BXoeWNmp",
-	"ToH46vwct0rEHYA6L3IqO5WNhJnnOZw3mOjtJCmUMDM5VF0xlde48AKFhcSADQya3kwhx2MqslrKlQtX",
-	"EIRzH/FOgvi9UMtyYSBoBZM2x5PiVmGxbKv2y0EmhrNKeqGO2Bq48k5eRMV+TJHlzPxZyPGJMxxgs8E+",
-	"yNUslcNEj0Mt9YIjYjcqJ5cP3rLM00TlpUHDb63bztcNqnmfZN3v5Hh/TN1l4wel6XYmTTtPdyHHT4uk",
-	"2wrJ+zJ0byaBxOYCaBes3Eeq7KPBeKTKLlDUtxqV9+DIhgbOPlgRckiGbNB0NTc7aOPLhueZLzvURJjt",
-	"5zxQU+24XsuZWsgxbYhbNPnANqvzRvviDnafI48WFe7oAOOf68mjucd2SmWrxPfLp7xC5VkyZTJbHg2T",
-	"cqOqaV3eI4fyUd43YAEbN9GSMHjocIIjCV4j5ffFDgyt15mB10lU+AgMv03uefYs4taY9KU5f0wIO4qM",
-	"u4mMxt3+CImA1wuQPYOF38nxz3KqNrl4rxmeZ2wCHoC8sTrIfcVTe1tHRctd7Ipjh9pGQv2Q01YhUO+H",
-	"TdFPYlkBcd9YPwZ2vSV2IcPYL4/tGcuhthEvaOfLejtv+MvlQMGKABf/aE9BLm59HyGuatMHDnDRmq0I",
-	"cNk7zQfAqx7t7M9HaTaLjgcrVvLlofYfyNKJNKiZK0JveYrtUnFXEaTLOK5dRSAH+73iSXfmOz4qTEJA",
-	"4utoKdhmt0RDG43UyLP4s1KU54dSlHNc2PioLI/K8kGVJUoae5/tVEq7Knk8Gvf+youEG61B/Up9X9ch",
-	"uVI7woArXeSJpYFAyqZcDdFNj2aymERUFx25qjyAgkuuIzwgHKuzqCtkQY0wPLFkvua71RX01xXO61DX",
-	"aoNj12VGH3Nfu4xVp3LBosGEl345E5gd58FSDc4kxTwo+H8zH0yzeI4fYF7NOM/mM1Dq4wTHgWq9hqvs",
-	"iUu7ONV743LtOtKONoThBEyz1q0iJ6Gdcoma7qDtVRMnrjbQYrfHPXOlNsvKgSc3Ic520wtgk8siuVG2",
-	"oGcFVImbpRPJ2exsmsUqNVE7yTQheLdIDL1s2kFlKuhFQ4ZXZff07sPlfTCCa3glvwxgS28Ka3Uv58TY",
-	"M33E/t/xHr4VEtLGUd8Si106gY8GFFpKKs6JLOdyyAwnM2Eahv2ATS+55JedpNsrUlPxmtoXomMrXiOq",
-	"D+U/PGZfu/sNPIaaomu/qpTAER2skR3qWu2cbk/8I7HAgqmaDhSlq5LSifCfqySOOMudhasrqCwwh+JG",
-	"pfZRemwttjXUp9VZtqmMxvPQvYDfL1UB2gh1y7/1JgYOdmXwoRZit1DZCztf70UK3GmIkeiXmGhYJ8mr",
-	"j0BNGEyEj16B9XRFI4VfRVTC2mOsFI3EAu+8dYaGECgKhhgbFkbEiZGDlAqxuqGmib4+MQLhZSgoser3",
-	"lx6uhHLtRvM0JeCq4F4DGInqjXtLIuQf2KMN2uCsYttewvsXBhEg4ado+z1tRa6LlOhhOo9VbLOgU7be",
-	"KZUPWqENmiGzRjGRWjw/D8SL80C8PIej8uq8yQp5C4Pj3ben8IDfxT5iBA3tHzSizl3jSyNar/bQOuw2",
-	"MVDFraqZzzYHHffGA8BLPUkBLkVFUDjkaWczvKltqjk6Jpl/kBXAbZ7pMaW51pr/YGXOKFFpzELnWf93",
-	"+/HUjO2Hf3zEEJoUSL3olROjYNy/v/3lZ3CfhqlMpijcB9wbHmicCvdLLTgneYo0v7EapniGCZ5vZ5Ll",
-	"TtBY0eLq/Je5H7gaDQ79VuIKju6ng1Hw6oolm5QT621Mvs1nsWTdPmhkH093Yiw+enlmdj83KxS7m0Ex",
-	"3Euv7Cq+gpLVU9rYFattz1i1luX2gRVTyHwVovRSL8gQv51kjbsKvH1F9ZwYKO2FSqjAaEAZFTrTp47x",
-	"lNt0TyaavkBG2CZwaWkJoqEawcCvkOUj8or94QeIgyeyttxL+IzyudYqN1dFdq10ROZr9JKZGH7K4mSU",
-	"qJh71BnJIRdloYMV6okkICQ0Di+/mef/Nw3f+1p9TzFy20VbjFzbcfLq4cZ8SQe5VXrU5+i97wu7Mnt2",
-	"sLdn/V8SPLWKeTCZ8iQ1Hp69Zf497Cl6vtkpslKtcobAZNrbOXJydOVZervqJD0/1Em66zmqz/ETOEtv",
-	"NzhJjZoGqTNLFpcD02JuBiMbIq5pibu8IRvXK60d6v1m4668RocxqmibQAL+Ytk3AAmTmozO6iCV+tp2",
-	"zdzn2xCy8zW8doLDcqU7sppJlsZWzLik17Yu3ti0M4MG/rCpxwuScMziPlBgE9hAkkfhbnM3PSZ3fCeX",
-	"Ykb8ByDPQMbB/zpKePpN2YoLTiAlpyV9x2w+FEfvi6hbpkSDcOb76gsKENwmBgw7kK94SWL7xkTrwcJ7",
-	"5QFeOsmYC5qmWXaNckQ6wvr5TPAvqhk4gTAZ7lJ89+WL4Hxt4ubk7F0r6aG9DrK3hTriu4SI78uwUYHO",
-	"IBc2lTfgcXkXTJYkVwlMI+qzukj0OEIRWEBXdq62O1RDhYqvZBHhjp6T2xuEOhphQglHz4ZSDxX+OQL3",
-	"ZSJwV9L/lz/n5qlC3W2eFIXC6k6oI0EzLjhGQwP16ZJqB+gDnZW5Ia+3dCzI4RX//V//h7k5S3JgcQvr",
-	"Tyvj8s+pP1q5AMaCQVJkJ4QnwdWMe+IrOHOh9hYYrTBsisKqIpIF8XEpczXK8qtrtTARUoLigXUbseGt",
-	"EiWfe6ftoM4KEfs+05f9jvaXx9zQy0GjU1Ve+1U89g+a1JzldguRQtk0t7lFmVSue/CZeoNrDtdTzBgj",
-	"46FOH9+YV3xMHH5oUnmdsW7m4t2eWWI8o6S5yQ3skaeL6nmDm9XXaZvT3W8bgCryZDxW+dlgnqSxaXAL",
-	"lg/d999Y7ibaEVmOOva3Nz+esoogNYj3X2cIVumV62uEVioGu9tktUDxTWKSQZImRTX+jEQPrkILD1ig",
-	"94vPVYncWhjakng7grY2b+XnzHFW4Qj6/qDAQCCvnBmBE6NK3pWe+F4Lvp21t6Ohft7zjoH7NVbEo8H2",
-	"Qy3EFkziuRo1UImH+kUlIdwXBd45yfIy3RmnZzvfiHj3ZU9cuhcEe0ST4cWd4cXi8+WGngtfhXBbr3oi",
-	"upF5IgepMlFAXhGb1VMrWMVEmgkOsdH9cr/HPWfvPfhX4LIgrw6+cwGWHLYE74E/w3sas337UzmDlq/V",
-	"4hSbsA26dB4hxCWYh2BaBcIoePWusd9/eP2//vg7/hAW4gu7QZoRbGYiuwJrQZksvaHcbysr2CMTQtDx",
-	"pjoKcmz/xDWVllFHvZfDIl2U6BNG2/fEJbZhX6z1Z7DTIezkuHTH3CxKVmn0T7AFLBhl770cjXTUGydF",
-	"Kgenw6S3mKborMEACxTtoAE4lIVtgBQJRMSDueLB4L2dUbbeBEiLvvidHzJ/ROKf2YBepL1G7onXcjhZ",
-	"mlQ+14ZcBrKbxkoY+EoPVS/U/z8XiAB1BUsIzgZbHbHoeOcIqRB0xqfLGlZ4lmqzxcf+mQ3cxRn+lF+Q",
-	"vQHrtguBnzP7MI+jDW73jmb6FQn6/fgVlT724VI0dXBQb4IH4ADsLRku1V31oI4FCQ+wZFm5bHiJjU83",
-	"0sENpC+uGhpcJ3cDEe1EkqL2YiZmFhmdaJPz0fW9m4OkPKG1khjkj16hHzfRjQ/sOLSaCutZ1u9pIKvh",
-	"PE+KxbP+73/45jIfSfuaqcAxlj+0hrLVA42BcfdlG6j9JwTymTpgD9HRg+xGlbEhxKnhMCIhyZLtI/sd",
-	"oTAchk+KmcpNpmVarqx7oN6RRVDgBVRcRfuZLlhc7MLZyy0so1ZHHjCISoaacYlbRcy/sS+a1woNCVu0",
-	"ws4fHAedJbFA5LWYJDiKKdg7v64slmlrRpGl0A4V5/e09S3hoyy3yNPZFGNdbgb7Do41F481FzdDIq0U",
-	"CB5OeSMo0jEo9gTpl8lZKUoJ2qAZ9wW+WK8+WwiY7NjQY36HFyo6K8k/DYde0LLqvDwXE/VexmqYTGUq",
-	"hhOZyyE8FdiQS/QW7Af1Ruo4m/Ym6n3n+RfdqGtv9+wVnlH5jcpXcMqy3N6/j7GSgpUeeWq8TUdJ9LnV",
-	"gbP8nBUJtK1pfvYBT/lK7s0diRnPeU+MuFazwiazkgl8JQsMNDUbvV3CD5R1L/DWW2e3IjEXxISO4qpE",
-	"TDqLmrwXDKCi460tiJvfX+CgTDwSDt1WPMgTs776kHWX1uZnMv1mm7w7P5S8i6vOR7D0Lo5S8CgFN7mk",
-	"DNxWajw5vL/aEiobTs0jYsbcQL4Gdw1vbCI4WWyJJal1KGn1D1U8vKg6mmVHgfR5CyQuA7eJNNptybd3",
-	"lWt4FEa9ZigAfnffcm1zzaUI9pdCXg37UfC4niUu1iWJY5JeS5K4iHgOZZb4hc1/UKlRfroERbCtfNgi",
-	"eCzKKjiT7BaR1qHOszloLSOiX395W9crPKgIBMc0MYW8VggQ/j5W01kGR74v7PIjZNcNy8t7LCtFDCdS",
-	"jwlNMuHyMrEwRZKmPo++l6ThcgyEn6I4zKbKtGZhNCch8RgePnvC7dZqAsUTz6Z0ICGQdvvOo6ylM/F6",
-	"bp+HMZ+lmWxEWj3dZKe3ZW2naJSkKgK3uBDZKNRSRNN5WiTwwRle+8eykBFlJY1IuSAXghaJMXOkK8Ki",
-	"6A6RkeXQyjCbTrFQcK3+xXOvythPMr+OYS+kib6m0xvN85SA6HXaoFKy3qqB+O3NjyhjnLCCrWcnYxVF",
-	"gLvub72/ijihDD3MIXEQFSQgCzX8iKpqUbYo/C1SmY8tLQF0n2hTSI0ifCrfJ9P5VMiikMMJzDLUJvlT",
-	"ic7zc/HTVyAGGTTeDURSlAXDvOljgjeX4RKXuLqh9vv8UQ5yGWeYwMILO5Qzj8H++cuo/f7tN9y0vAO/",
-	"TdLVRIoNL3xzkbDUlUU4HIDBgPr+Jf95nqbttIfwDKZdpPD2KpuOcvHwNbiUu1whSkhntBEQ0oSfFFlG",
-	"2+Lx55/tiKwOiRP5QCBMbVvZaVbd0/+m42w4h/NDJCFk48BppqSTNUIx1GulolgnFEPtSUXcLabxQr9Q",
-	"ctpHmUVsSI6RB8OHNYoeZ8xRdUCjQPdE4lqpmeEOqNQfFZJVU5mkFYMejohMNBcVUu+LINTJWGeIcRxi",
-	"8d7VF/RtV/L22JjGa/nq2/lBqdm2o02ocqTowCBPE22UNgkI8Vrx5n9mE93CrUartY7n7UkiCGDZv5Im",
-	"GW6PIcD3cAQQPFkAwWETjpeuk+emeou8wxT+ZaHvoIFHgFY7QGsXAKv/cAv9aSCs7Hy2F49uyx1F5BFj",
-	"dQyhH5ENm2OsbjwhatVj+dkjRFmVOP5uEGomxRADNcpy9pDcYHoiulYLzlSj/KRKptpWRSSu1aIxa5mz",
-	"oDONXN5zXRghHek3e1XXagFniykrCWfBKv7rpN+3gj8KdZzEgZBpWhao50zgWMhCZHqoRKJbqAdghM/6",
-	"v/d6vT8+foz6Yq6T/z1Xln6SFxHmjLVMGJwxQF5Dycw8shDTzBTixRdfeJA0+E3C/n+mx6JjI0CJqT3Z",
-	"Rd2t04VIVUFotjgZJ4UhUyO6ikQnAvHDTlPjs/i+Tq5OeqsqSTlluU/CAdvJ/sgGaj0cNDWotDfacXv2",
-	"tH3i1TKOGvFYw3v7Gt5VDdqsQLfNb3c/PftwrRb7QRB6KhRrxFJIvfCga+7Y+ynYoMXW4l+sUNkUrleR",
-	"43sCwawTdEuzPkquo+TahETkWrWUM2g+BY8OfrdadO0cgFeXO02SRdxfsPxDFY9BqhylyVGafNrSxMfO",
-	"rRUlu0fP2fZPDCxd9Ybt3eu3767+4/LN95df/fj66nkzsO5aLbYm2ZnvTyD+Ar6wjVNYFBiWFAP5SLur",
-	"e+GVjrPPdhx2I9QuGtGt0JtgKr/FYcw1tR7v07yjUm97dtOrnezDTW/s4ePHo1456pWjXnms1SWrKomK",
-	"Bc3bVBP44EYZk9AbbQ5X/4qAmj4m9Pp0akwOV/KnFwyiQbDwb0blP2bjREdBqInIyTIYR9wM43HtFsy0",
-	"UDcqt4yzSMMW6lC/RcqtmTTmNsuZ3lYl+EyUYg94IBCdEvXcZ1O5gF2OrFru3TBvEyFZZBznypgLZnHO",
-	"iolthcLm3JDMmc43CLX9PjF09DoezfB8BqPM5dT83sfH/hD/+pewn2Bjf6CyI+hiqfGxBw8PJc1aGGMx",
-	"UdNQU7ajffaq5Lv9t6iP+CePsJRK1wxzFStdJDKt6LuNiN4CoeH9iFfn5z3xjuHbtxNKxSYUIx16Lq/p",
-	"JsFkvu0B7be8BfcZz+Y+9hfOrnawVwikO1utwEckXnNg28qxPSSd0k/1/YenwEOS2VO9DZ3SrjmJfszG",
-	"ItGehLQSkeQjrGUrnAUWG8YIZ2qI11soADt0MlGBBJ5cHNLx7tYkZD/U+Ne3CEadpXPTJCdb/P2v53mu",
-	"NAL79unyr91zQxqHv/fI4mnZe48CTNWCogLvrqjNydsghKkqt8cZ7mezcpf4TZ0YYdQw07HMF3QWjOiA",
-	"cOcFg1GgH0P3oXhXqGyqer+iDmy1YUJgpokpoCVBwKKzElcUICcjP51kWjCQoxUv6m2r1zS7Q+CAsKtN",
-	"QUBrlvSpbDZEJxTL81F22evbrjWbJI6NkPV1sGZOT3jGi0dYuzkMAH/ewFcLnjR3wlQII9zSZZlKP8K5",
-	"fHm/TeG8INQN1cY+2MHhD5vv+LkOwcjm2PnjxQjBwi68O4F5fS1XFAKoHZe92jLYw/4sGb/5g97K8+lv",
-	"v5Knl/AA9/H7EwU78f4u45jqTcN5t+S02ymvsw/471USr7x49RM7QQ+ZW5mm2a2K2XejGoEYDUwMU2l/",
-	"8/rH1+9eOxnw4vycXRf/2pXoiSnmhyM5MSKWhRxIo0Se3YLJ9O9vf/k5oKCJDnX0msQZ2F7FolumcXkJ",
-	"VmUxLVqbku0Ac9W8wjc2pRuWpP3KtuGYb8jBXo4BpxhnQ3Mion4SR91ebSWRiBlruaBrOZ8R/+hCJDEW",
-	"Bs3mKSn/UaLjABZecwBIz6cqT4ZUJqfMvqP8s3OBS3LBiU4YfhKvzl8J+LMl/9ruiW1jxXszQ5ndEhd/",
-	"dfKX3Vh2M9EGW5n1pTHViX74VKwHvtaEsVuy7o3NiEZj9dLKkRo9CFY9aT4v62PnP8NutTEvh/HnkV7h",
-	"mWOjDfZ0M/it6uvs8vhdVg5PUiatwtCjddPxihRFOHqsUHT/85ToQhF/yT4P1Eqd6+vbQ56EQ0WecX5B",
-	"ZS/bE0M8DbWN0V+/G5ouCu9wOJ12vlaLdsfyMk1bGn779jssk8DOo1jlO4IRvNZ5FHfzHX+A4R/Cc3z7",
-	"9rsf1OKOrqNdrafuMtp5bOE0RkVSpIoj3gQZrxY02dw/JIetvOlodBXxrhVUS6iXvMQOF18IbJ2aUaLH",
-	"Kp/liS6cR4fOXHdNKbptXMqNnLof3H35nsLTuH33GJ322z+oU2cPZrtXhwiGo0/X7NPxkd7aqwMxgDja",
-	"R+HRXavFen+OdsqmDh0nluzKnaMDvoU1aV/MU3LnaDs8NmfuB7XYzJWjXfS5OnIrlXuzeeiU7QH9OLSj",
-	"NvXidnnqDufFbX6MDuPDrVaxpXr9FF24a7VYcuDws0O4byuOpFXEK5w3vRBpNh6r+DTRdP6mckFuGJF+",
-	"0MWKTwZIRAPurjjU6BtdkKp2XIDlU8g5Egl8CpEnpyKyYJgI1RGWxIZf4gAGCyot5zBLXESNqXVyZZDy",
-	"StB1pZrOUE87nht0IuSwQEpA8COQukbFrr4cTo6Ab9CK9UDjPl50TmUxnCiD/H1iIIfXVe/VwT8p1dW6",
-	"o9AQe6SExzHXyWymEDNEzUci47rxVJQPBNOp2BE7jxBVfh5s2q4BNY2ZntR+whV+y0dAeSGuprLG2DCa",
-	"Avzg30cyNaoipiy0iB74o8c//R8kumAcv7jy6f7iz9YRCFHRfSSgsKX3CZAAHhhKeXMFjTlijopxgtrj",
-	"5XLtu0KUoqWH+sO+z6QgnBMZnO5MEG5LTCSXcOfOuBqptOxqFiQ4kbMZmE46ttBKx2xHpmumi1wOC7LP",
-	"sHx/kWXXBPnz4FcR7J+rNJazv4NUjy4cIVuoGdn04zeXv2JHjtYQvFKRtPJ1bES79Lpy8hiWZveDrS9o",
-	"3L4NvKOmY+9A1AiX5PD6ykwTVGBNtEu2w3XES4fjiPr3+3JENQwVzyCtl5Wu3yZpQePnE+jWuuHgkWgp",
-	"lClIsrQcvW6vZeD0ZNPAB1mWKqmfOLsV7PLvCzXdNAKH76Dv6TJSUuX9vKf2gmVlBs8h8aVVeswAuxSk",
-	"RDUkB/B26EB5+g+cBYxN0bE9ssccCbbWxFzrbFrrITk+wRQKoSpt81bMUSCBSn0M5kwT9QfqRy8hgPqA",
-	"9kCshRpPgcPm1mDIjBgm+kLCCwUe+DqgcuFs6ZUnaZ8xYzZbb9XAJIW6YpZYHzCN2RRsaWaai4cyraTo",
-	"MIUnm5xymjEMvYRL0+2gjmdZoinZoHuBhWMSW1Hm19/eCTLnz8DbJCNvmOlRkk8rCoJM2JgTkNK5EnIM",
-	"2q8Q0VkHH/zX6F86+9d59/87SyK08kwmohGubMbreh6BZdLliVSB9TYMzp2r+EIMFtAM886WD2PlbX5s",
-	"GfVOU5jl2U0Sq5w7Jq7Mq3kSwwjGCp0qSYHIJKa4nCXl5chaqP/TRuSwVzbGBkoYeaPigIwtNg0DYmRJ",
-	"jLBF1aNX51/WdwpeSYo2FNfHSCSjatgCHkWcP9/cNTX6m7VHNm+XzD07M7Zv4NDC9o78OtruBgODpUga",
-	"c58biRXcLw7mu6+LCFS0e7uG8Fo/6CWEtTJWXUPghv60uV5sylnNvtopG3vlGuT8y0PMMNpWgGT50ow3",
-	"kA87J1FpvsMJnr0nxX0K5oLHlkL658Oa+5zdmhyhXr7rES1XPX0nK5fvekKNlzioI3NVzHPNSjJWpsiz",
-	"hbKliF2Kry7vgShNkkQyfVjJ3vVCvW1xa3i7tVQ/ohEtCeTd9RZoOr4REx2YLrokLpcKhtF1eVknJkRJ",
-	"WF7NvDp/1X7htO8sDb5RwW7WXKbwe6JX1/vshNih4tPt6aMNe3IXEWvHc7KFdAk2jVCvD0kvyxpObiJp",
-	"st2xbbpu4ubsFVPFvmxsCNdZ25Yo8lhkQobacv16YeUyxFkGN7PSvF0Xp0wK9L4SLWa5HBbJUFHgCe+A",
-	"MZ6KxTSy4XCem5brsUNkcsGr+iVfJSZottJ/tY2xGXIc8AXz92VI5tO9dcry3VwttZ3SrUlD4AX4xKPz",
-	"/QYjQt2p0Y9KvcCaTdhStyde4xlxIwSpneFAZHrhzkSo0c0XmVaGaT/Y3d+FnBDCkxRU0jWVMJZIZ8UV",
-	"Pv9vnRN45KQbWRwGBoLzuaY7oq9ockbeJHocCElhCZdJBXZkGQThOwnfgRTOlESzspzG1k4vtAXd3dG1",
-	"7ZDzzy8NGkNx1PVqfg1TmUzJDHKxEDtifGGw0reIspDi1fmX0MgtLtooKS74UqpuC31ZjzNQPMUPNMyR",
-	"usD4xqOLNRDqSdJlIbdBV7txDKNSDLaRN2xOul96oTESZSCWsR1bKxiD/Ld+8OKkgkYs4CvEKOIcLi2I",
-	"Zx9pbe0sMnt0+MsO9sce4zv8Hw+g1NrU2TSLk1HCZu/Ry39EBvIdVekxuNAcXPgJNvriPsGFs0GaDa+3",
-	"L3p3YBOk51WAw7VFzTWToF5sqH6exDQb63yQuJZiIHNFsFK+fe2LCC/7qwoBLw6wAaJZooqYcMwCEXHY",
-	"3/2AcB0lTwtYM6Lj3ja10gUPKtRzzzu8Q/DCYTQQxeB7P6vXTYhTwi7YOdEFfhmzd2JyQD7L5a/fk/FB",
-	"MRDCCJXrgW2ZhR5O8kwnfzKKnwEuaSxnV/wwhrQtjEJ4KAoGcyi8n/KudCymFb4qb7JA4Tdoyq+gk7u7",
-	"TQ540ALiKy/ol4VDbdPQ1Jlizt4W0EY5hlg+mRAL7rd7idg1hCG7F5N3ph2xmWMkb+5CO1KB6rnUMd/D",
-	"u7sU3EgD0FSjVdisx0pxsi9qk6MseSyyhGvTrMkHbYna3s9AOwBiZTUljYUSUFDFAQo8mEsdMFCvjf7q",
-	"/GU3sOGYrWratJDZdEu6LmiujB/17xyP6gZ41eTRUFTjDJ3G6MGGfDZsmelySbfhs1kDNDgy2Xx6TDZH",
-	"yb9ZHIKZXTcORuyBxOf+BuaGpD4P4JXz+BhMtz3KoIUiiGAGNqdUVCmC0OZs5TaxhjAJTcu21y7jKQ7U",
-	"Th+8WULdslVR4ZR1gYj5zAbsV2ILSol9AP6d7Zh3jjbrnllM0A7w8+CaZVfjvp0/CrSCNYAPYP8Gd6IK",
-	"uhBJQbhayqCtYGEfP41QTUesppbZrR+AACvlJWhuxExTDS+EenNmmrbwwjaS2LsbraqyUFd0GcxmZXTh",
-	"kZLg7Jr85iigH2dQoT1L+WmHFUpylF3FEepcSFtFFNansuw7uED8GGVooXH42xLuCuTblVowORMuONga",
-	"ofbpmVzcoULTtDq+cCRV+uRIlY464JGHF3w+qfsEGDbml3qA4AKO7c6hhUauqnpgocpVtRNzEzR/C18P",
-	"xyYIaHxi1qqIH9Ri0yK0vhzeO83TNgRPR3P0cZijc59oZ8MYw9L+20usgEXZw0cLWkmpHku84E6EVTWB",
-	"P9efFi6M53MfZBhyeiCRzv2wYcQN8sihYbxeTw0b9hsN+4gOO2q7AwVfeMdtaV1XC5R9ePYr1c16l10r",
-	"/R1GNZ/1f/8DNJH/zf9EkiH44g/4fX5jZfI8T5/1n53JWXJ28xLlLo+iLnmRmSpYIrfDT5K85BHHqouM",
-	"GYvibIhNE5HSNCbaI49PyjToTKqzxtV6XeU3UIljVSzXCvO64YJs9Y5snbblrtyoBwuRxGU1siQX2a1W",
-	"udc2Rj5rDWOwbLnV30gix2KcZ/MZKhczk0Plr0j5Yb3R8puGprmMqbHLPlXTAb6XSZZdmwAkB/w1ynL8",
-	"ayJzZQIxn4G/B/+Dshpf0Q2cD29AtuhyfTj284bBXNqKrOAGqVmaLXAxAwzXY/RHC6NuVC5T+6TfI/3k",
-	"yi5sIBq+uZrO0yKZpeqqbXxeKw1D/Ae8gfpqEQ3a8oDwdS11QJ82tP29NoXUQ3V6m8SKXoC/FxemUNMr",
-	"/HhpQ3rfrVnXXM0ykxRZvhBwMC1BYpKLXKUK/E6dFZWdBY/VOyxbucLjvXGfxIMIe4jXrFDDguuzTr1O",
-	"7XMrOraPbN75MJtOk3Kvx8lo5C8AaMm5qcydf7FiFPzE5oPAksyXv34vTkWRKxWIXN6KUZIqGsogzQaw",
-	"OvlwktzAOoHykbkKiEYwGczRUC2H6JpOVqxWsnaZqHxvkSfjMZ5/XBb6C14Pfm1InsFp9N4UfHNlf1gf",
-	"gf18Te+ogVSthrBZ6sV9U++mrC388Y+P/y8AAP//",
+	"7L2Lcts4tjb6Khj956/Yu2WZkuWbXFNn3J10J5N0OhM703t3K2VCJCShTQHaBGVFSaVqHuI8w36weZJT",
+	"WAsgQRLUxXHSPbNTNTUdiySuCwvr+q0PrUjO5lIwkanW4ENrymjMUvjnCy5u9X9jpqKUzzMuRWvQekUn",
+	"XFD9B0m4uFUDEg4XQXAULdIE/sEuSMqSPw9b85TdDVthm4T4t2DvMvfvMU9V6YeEwt9kT39JqIiJ/oRI",
+	"kazIcsoEyaZsRdg7rrL9TqvdUtGUzageYraas9agpbKUi0nr48d26z9fsnfZKzph9RlcTxk2PKcT1iYy",
+	"JWw2z/IuuCJc6a6IHs/Gfpr7iBZpygR2422Gi4xNWGraYam/qWcZmykyZ+m2DaXsrnlQemm5XKiNk4fd",
+	"2Tj7a5nRxNOT/pmIxWzEUiLHhOs5bB46fKbHrjY3qce/qcmP7dacpnTGMkPS36ZURNNXNJs2kAWdMd04",
+	"JSN484JQ/G0qk5iLCQkPQ71ASu/rm9cvDpiIZMxisheOGc0WKfu/ve8TOeEiBApl7+hsnuhBzajKWNpq",
+	"t7jua65H0G7ppluDFvbVardS9t8LnrK4NcjSBVu/9N8ueBI/e+yfyyUZ6cePFOFxh1wSIcWBWMxYyiPC",
+	"Y0KFWrJUkbAf9MmHYWvGlKITNmwNhi3900uZkbFciHjY+hiW5tHv+Wege7vh8TZzcHf8Ozmb8ezq6WXT",
+	"NCJ4gVw9vQRatfui/53RCe7NnrsRQMc8gw1Tersq+3DSDfrn/V7/6Czq9ll0Oop73egkio9H8fn5ce+0",
+	"Nzoa0/H4xL9Takp33KYfUrmYN22TJrlnj2Ey+mjSbIrEN9EfdchZ55QkUt6yGJ7f0WTByGJOqCIU3h4K",
+	"OKVt/Vjgz8Uut4mSti2ynEpleuCK0CQhMZ/wTA2FmtJYLvHMm3d5NiXZlGZIPIIsxK2QS4GPYR+kYPBB",
+	"RJOEpUMRUSFkRlJG43ZOXZqSQg91wZIAjX2f09hQlHZpLOXBiDYcl+3IzNkDPzfUv1p+stc9GFHFYiAW",
+	"6PK/FyxdFX1qblPiNTEb00WStQbddmvGBZ8tZvBvD5FvydkvcIMVoSN5x0g3CAhN9RLP5ywmNNO/NA6P",
+	"pTfNQ+wFm8eYyt9YlF2m0ZTfsfhv0HxtwD9rMpunTLO/NrllbI6XMzWfkb1Q70a4jzSSrMhCOM/GNFH6",
+	"4Rw7UxdktCJmlGQks2nT9GwbPm4/kjJhVLiz2HTc9BEzYwBq5pkqMfNQd6vmNGKHmvJCshfGnKq5TOn/",
+	"7X1v/xnua85q2sHzEkumiD4IIKO08WDTzDkqxJwUxdjmg2KmUzkqpYNy9FBHBLv6KY1Z+u2qYfvhqd4z",
+	"kBPGnCXxRb5/YZQymrH4hmZh0z5K3cDNaOUn01bRgp6j0NT6K04Fvm/bSZbeW8zj4g8tsd3QKON3PFvp",
+	"n962myd7xTRdNcz1uSZuS6iGfepRtIGJtonztt7mnGLwSoqkyCgXClcq08LmXkQVO+BCMaF4xu9Y5WKy",
+	"ZNWwdAoG29pqF69kmjVMSz8iMU9ZpH9wdk+/1rhvSqZZw57p75zdovAX/Lhu6f/OFR/xhGerHTlNviNy",
+	"jGt7l7fUNPjijdIU7Ijni1HCI/g2Y6mgiaazlN/RjPmn8JrNpeKZTFeGW149vdwkurhyC9WSywXwhJz3",
+	"wcNHimR8jhLMjCvFxaRxQ0AOWUcKxShRxnrNxtvIWJ6BbicBby/t7i5DFXP5nifMP43Xpr2BUV4S9kgZ",
+	"eQf0RpLmjZC9MOGjwwnPEjrqpCPNyL+bskjLWXScsZTQKGJKkT3FUMyRc5aCyrs/INTuDQhBjiQd1CXp",
+	"gOx9S2Oi58pUtk+GQ631Jgxkt+GwBXfFhN8xUefsr59cPv7xSWcWN5CAbWcTHSyEYOk2N2IKb36qttDW",
+	"YuhZ5/SRIuGYizgkMS8Tx8kn3FiuyIIzu4rknDUwkZc0Ta1om3CVDUgIdwML2ySc04Visf6XFAkXLCR7",
+	"wLWjTGsRPJsautFXCpnKRbrfBpPEcsrSClUQRVdKS9uhmrOIj3kUwquhmtKUxaEWole6wQlhiVpPNDCf",
+	"4v7g4o4mPEbRsE4kOJ0mJqGb2kAe13Tyks7YNhrxDsyA7IUpSxhVWh3udoKqEnbX7QSdwM8eMjq5Mdf9",
+	"LjzijdqOyhdKi/vAfGWkQCrT6mI4WPA4JHov5QwVJbW/5iw0iWw7noXug5yFj/ptNZdCoeHkWxq/Rpaj",
+	"/9K0xAT8k87nCY+AZg9/U3ptPjjt/j8pG7cGrf9zWFgED/GpOiya/FbGK+yzeo/YEZPc5qJpw3LLvXAr",
+	"9oi2RJplKRoT62xyvz0U1CjDY8oTBqeDx3gUK918sC2CtGqabA1+tT/P1MT++Pajbtsq4yMZr/TwhcyG",
+	"4q9XP70kNMmmcjGZanKxBx56Y2kqU5iS6Rc/zpWBGc2iKYlZlGhuQMYyndEM6GMofkjpXN9UWr1G2row",
+	"FBPprw40eUZykcQkW6Rg2OAi02r9cRC0yXLKoyl5QUcpjbUQyu5YCgul9rVGDQYWMU549HCE8CNO0U8B",
+	"kelN73fKlFykEUNdSA1qxwU3QMvGdgc0d/vYbn0v0xGPYya+xKD1gaVJIpdadKiT6BHJR4MnWqbr3yLk",
+	"gODMUkaVFMXcLuBbtYhlqLlQrBUpCvyFxjMuNvQ+ID8uVEZGjMDbJJO6EaKbyxfupcxATfxS6waMbrCZ",
+	"D/oXrW/W6bUhFFypsrJ7YY9jsW5pRctu6h/f5bFuQf8T7q2xTAem2/ITX+ewpq/oKpE0vpbyBU3RiPO5",
+	"l/YapFXgiTkbSnTnYE1AqUSx9I6lwCbmnhXoHhHDrskTkfFsRa6lJDCDYmaoSn1JokEHBBo1vLYSj5lE",
+	"87y9s86pYY/63MhsSmjCb9n+YHu7ye9PSjXFcc2Syyhj2YHKUkZn5aXH66M1aI24oCDu1YUht6X3fL5r",
+	"A959Mza4NsFBocbneAu/w4kcPOYKpsmRZsoNhTTLaDSdMZFdgJKmF+zP9i4wpIELeGC56Lj0d6Gs4s8d",
+	"/Jm9y5hQvOC34XrXlVeRf/CjUOvhiRYVfCv8xpjYXbNk2chOHBv7TmRPQQ8J0RIJdioipFH60akijA+w",
+	"UJH9HWjtu9Z64R5wDtbnO0l6PmoxHvN3lQkhWZM9Z0CpXGSsTUZsLFOtdTk6mOEchehmL62mI6vn/iVZ",
+	"5WcliJSNveTgbwYNSNVW9JJreqDG9q1VmD8u2VR380uKmNelLSPWqGQvwtFCqwgruIZiuRRa3ACXhFal",
+	"yR4lE7jHjdcCDJP22/0tRNbPL3YWy/qaLvVmVxZVi/iH84TyynJude0YS55prk1Gqwy2Hv4B3b8RdJFN",
+	"Zcrfsy8k+aK+mW9GJm+Zdx27xB2bWa+P9lqCW/MSLI0v2B1L4G5QfuvFjM1GIO6FaJq8SfQXoav4mq4V",
+	"uoFHNGUE1dY0pSuyZxXNEFjen0L08lKBz9v6OIemiZAsUzqfs7Rstfm1heow4SJKFjGLrWU14QocLRDk",
+	"4dnYXMCArvTfOOvX7E7e4p5VpITHT148uX5CDq21/3DA40NcA3U40Of8hschkIGx6Cynkiwpjo+a5SqN",
+	"/kOLx63BUdtukdZX0cqbmmF8bLfmqZyzNONoRuGxfzPCfADghMiF9U6r7lp1+itcDpWOvV6Gwvzza95E",
+	"Ww+peFuO9OLAesbxYzZP5Oo5W4F9xuPstmEwetDhq5+urivLe8tWKuyQb0G4ThkRjOk9ziRBdxuh5Jat",
+	"2sCuhL6JuCosPuATZAQJe0BK4nrZYG6CC5hu7JFyCRgIU5G9fhBUztKHTqeDxhm9vdDCsOXYhDqt6tbd",
+	"slVT3NeSxLBUegAgLfw0Z+Lq6ilBRxD8nHBRdc8pNT1IFSWXl5eX3x69fE+/666i3hP4869/u7y8fPbk",
+	"kr/6+d3Jzz/2k+nTlyz+Yfzt/NVfX76a/3K6er74Jhaie/VX9tsk6x+fn9ye/Ndv73/4YT592rt+8275",
+	"/P276Pnj58/Z++XtfCzevbq9+vF28UTNf3idHdJffjlf0m+++Ymf/u02PZunk6dRX8mfT16+ScaP38/v",
+	"fnnee3r85JT9jV6xV0dXl8sfZn97/ub7p9/F8Uv6KnjxzfTH0/fT71++/+37uzn9cfLXZfDnutjfbmU8",
+	"S9g26waeqixh5SX6ceW84tVLfIQL0SA/woHdgXQhFKXEF8I6Fbi80sNlukGId2ubhL0gBPE3zVjaJuFR",
+	"EJJYf6aba5OwH4QEfVptEh4HIZFL8JVoGSPhM57VzwAVKyKzKUuNqXKm79GU0WjqKPDWhFd4BHq9qkfg",
+	"51SKiXVJwVzApoKm5ZpF+SjwMSHDsdaZxvWggJVmktC43GjPGzPisijbQbu86A3MygimO++67z7499n3",
+	"X4frbthh66276WRPpoRPhEyZIjzDu1CgHUPzWlyd/X892rhaqYzNnkp5uwNhTKW89VHCIk3889IfkDev",
+	"X5C9aZbNtYis/6sqTB9+GxxaV7F50InkDHpsbbq4dfe+aVa8KR6f/A88e0FHRN+FIxmvQP1zfQUo+oB1",
+	"ECP1kHD0RoHUxzMSJZTPlN6yETBqKdhP49bg120dPcZW0V7/PgzKvPq2NDX8cfChsiWOPFSMqFhyj1cI",
+	"7yXXDeS5vNaP8u+5mGGk7I9vm4Qs/34pHhmm9ZhllCfKt2mGPT1S6CSlIsYIhL1wLNNbFt+MUzm7MW9V",
+	"fKK5fGp8gI9NOFCuxF/xjBkX4Y0WgW7ykCP37UPS9CG4GIswowMzjANVPK63a98+9H/WIDLXeQxOyqMZ",
+	"eKdT49io5ZdjrIyWf0hKtkPnUdjxyThz4yH2Pth9JBDJAd0dlsdRPPCNo0J7boybb0XyyDffIL0EixHl",
+	"Hhp1wmBMpM+e8VCDo4AzNRhohf6nkZdI0U4ElywotjdsRnnSGrR+k1PxF4dBam6PbxiC/qucCnI14zAP",
+	"fMTim5hm+mEv6PYOgpOD3ul1cDw47g6OzjtBEBwEp4MgaLVNt5nng7Pr4GjQ7w96gfeDtQMsXvKNUdNy",
+	"63R0HB1F0dmI9QPGuiddys7OaXAyGtGTXu88pt3gqEeDqOUqljSOi0C1y1fPILh5TlMmshseK73jfRqf",
+	"d+OjqNvt96N+cMKOg+h0dHQ0ouzkrD+KT86OTsd0fNZ6m5+eIqhqnsqMRZmNDaidwmKT1hqn6RIte2sP",
+	"qNOXJ0YP5BxwlyMtcUXyDxyyd2N0Xbo3JG/G63bmJeoFTzzDqJEvvBd2SEjTjI9plKmbMU9YiKODkMJy",
+	"ThEmS5ApVST/xCNVllrbGDChm7w0n4BR7GPbPT1JssVlrA+i3aO3XmcanzOtrIKFDA36+o6pBLzpuYhF",
+	"ktCRHrchmUjesdRcxOWH+dJjcDwMvIi43TDvaz5jKqOzuf5szAVX0/y77SbttPDWM268YkoJKc33TSFX",
+	"pGrOIt+FACP54ItdbFgV51OIQNthO/F9/1ZiYyZeXEunOWFeED0S68aQglmlr7Y2KrOWpnw2GVPZNnNR",
+	"GU2zh90pldFs4RGUwjkTMRcTSPxbCGH+qRagHeh/YliP/ldERcT0v0HfCdUtn89ZXI0nM596bRp04ksW",
+	"QLVn+6m+UY0bl9sfI4godBgKhJnNF2qqFT6JL6UsS7nW7LJ9s68oymcpn0xY+kh5NtYnLZjFtXueiw96",
+	"Djhr54hXQuadvS6fUbMqDkc2JN7IjkscribrWw9vmSQLHvuez317pvj78ifdoNffqGbmnZkGfGM2+WYN",
+	"hJmHQuPieiQj93skwsodkSRyeaPJd5EyP92h6LMb5YH+4SG/n4GgwHqBdIcDvyChpqCQSBEx5CjoQFMk",
+	"Zgkzd3MDSygW655MvzTED5s5T+WSyMMTtKR3kHEUitc20m69O5jIA+tlmHP9VecaP80fHfCZXimgUtSF",
+	"JjybLkagzicmhu4gZnf5H4dorDk0LQLF7azhmPtlMwOeUu/3Zcb8B1+dT2b54KzMmX7Hz9HTCctujGln",
+	"w7p6WadJQBi7bNRwDqfxMiVvz0LLPCA/8A3sSKsFDenj8JArKcAEt9RHfdzAlHQrPn704AInRMMbLinH",
+	"JMR/KhMYCVxnO96C34HNwLoNtx1Y3Z+IS8VulNadzYGrc177lqZWucj8L8V8PN5tWI/5eFwfVIXw8gvV",
+	"Ttz2VB+WZzp+2hFZykeLDC+TNXp+VLzppZ78aU3bp3EMgVyqNegF56fOtnW7p5o8EmYeH+u/raodz3iW",
+	"8lXnPZ3LVL6fskz9ZaKfGb3bmrjwNfJL8VrdouQMwcd2HTqqP3TG53tshttglfKnGXi0V2zG3dlizO4Y",
+	"vJsIPAWtNff1gxQ7fYhaOPNZwvHRjZ2Z38OX56Hp18oitmDLHKag6Y6rmQdMoowxDgDPVG1/Ej8IwUVw",
+	"X0M62foNceeIg2pec1eSu+/K4+XB1OFATWno474iY+8yz3Wohxi2yULELCU/8OzpYvRIkaVMY7IHSgSY",
+	"JvA1a9sHy/e+90qsiFxVXqCmkPVZ/OptpJk0cJ6PFEnoiCWlpFH4h/+e9hLFdUEOZvcLsVVPdCxTb2P6",
+	"DfagcsWW2qMra1TX9c3rFySTenmXRVwDzmWzzRdn1EygTzRb2YEytYR/CLxImeyz4nckV/OwTqc5I6zv",
+	"FTwiNI5TplR52eBRxaK6fsrYT/OUIRRg5yAAz4TWnodrC3TxSFXPRDG5S0EgH5ihNxXe3+3Q2MS5HFej",
+	"3MH3Uo5oilgY6/wUHpufgQkpADv2eKaKDPQ24UKTZtWZWWBq1DorUqQbneZBaOPd2gQ86DZd2jjRMXom",
+	"5w2YhsuFyvSZg5VGnoEjdrK21/nSUViRS+HGCeWBRejyLnnby8l1wUabgYsr0EyXxpN2j2vCdxEveBKr",
+	"Gya0fBw3CKHr6PcKuHmeRrGBq6Na18TBHCnRMDN83w1QfaTc18apnPk7UmrBNsxrxtKJlmjBs7vh3fWS",
+	"StnVWib03AP6XcKZyJqOLRyWxsCHwsVXRMC5UbtclNBLirDsR4DooqSgSdGIPzSw+Yw7C67bKHVlhYc8",
+	"y5K/r6bf597aqHEFDOxB/aADgAuZMSoUCauMISS9AC7VROUvBRcmDsVKLfWPuELpxecSskO5wYPR7GbC",
+	"53C1ZVPGU5KlNGIKghWhywT2it2xdAWRhmCSrcVb+8eAmdo3aO7cQJlK8PmcbaJfH09dp0rWkDEgKFi3",
+	"tOS3fF1fPp62kZl9L1OwLN5D9AVJI4/C7bhiKsSMYozoWed0KJgYyzQCc7fl7TMZs6Qc+blHIdDF+WUk",
+	"45UJ96RqKKgntxjgrXge+cIFCe1LBk7qPnwXjtjNqMF9fl3D7NhdHP/Kvmvs+wLSHSw4WcxSwIsCRybP",
+	"dubtXznbvxNn28jFijyeynZXJDHSD45QKoXcCEyLyCMA7HkEQRRD22k01bzMk7vc6XQgBHfPyaPhKktp",
+	"BllIAIwBCTf728fdmQm94IDVA31vjGrLk1Te5utydfV0txwAYOYQ++9XGjEtYLcA+6urp//Lo+uJG210",
+	"j1B7s4L+OPvLb7/bqGpj+23Yp2ZZ4IopxaXwk8t3KYuZyDhNwCxjSUPhN+GAhHOq1FKmMZKO5kyarhD+",
+	"FM4NKPyhVvF2yBfpB91ctXMyR+5vtnAjmC9sXgsvRura1xDjB0xwWnllNHbnBOxiZDJkypviCS+rbTq0",
+	"4h9wntVoktQbJ1Dv9UaZgDWPDQH3p8mOgE+bW1dZKsUE3gvSeLuMDiSsazp5AHN2Ric+3uNEEJcb/5He",
+	"6ltTEEiMpeAUpxNrmuPK5sh1drBhG/RG3c5ccpEpQrOHNGHrjgEp6Wat1PgaX9KEyhTZm9H0NpZLsU9U",
+	"hvKJNT9mdNLgNZ1sMP5ndOJVp3Owpg0cx8VtWmd531HtgKtIaxlLNlI8Y1oWhjMby2gxYwLMRossl9Sk",
+	"sOo6F5qxVPSEKUs9rASu8PqA3pioCcx93bOiPwiJ+35xa8Rl8wl/pMiIy0lK59OVd5ciKm5w9DdocvQP",
+	"SQt/ZpJoA/WPJZJizNNZI1geMS+gzmXYQJnz5HPWwvP+RS4gIyJHoiTGqoXjsE1CIfX/B+G+GZwqEkeo",
+	"sp35A0PbTdz8VcpnNF3hsHZnuexdxlJxs/CZeZ68QwsmefPs8QWeoHCeyjseszRs6yUAZsLhFkR8yXLn",
+	"nUbOy0zT9U6/T+ikvC723e3oK+HilsU+Yn0BT5759chEYhr0Wtq0L+3gHnrM1TyhKw/bKMVS73A1vTJP",
+	"druK4EDDJXIDIrwHDLBAjreh2fkuFOepYkD2JkxZGllDUfYVo94ibRW0uJG6MPbG6wi7hV9qVgX9M3n2",
+	"2M/7lxDl7tl7fEBoFMmFyLwfW8nEz4rq+75OJPH6gxxiyMNw8k6br5G/05RrxdFeJVvoJy+Ynq1qG+xz",
+	"VHhu9GZkZCZVRnrHxySa0pRG+N5C8P9eMJuFV1ezHQ8KTRZbhAxgYiy+7JvaYwzP+3aN/akAZDSxfEYU",
+	"AbBBJxudTOgdq9pPKnEAjlf/44aAge0972vmlSepN5nWcEKlROOYZnSkRZ9ULvUUIb1tj5KULknKIpnG",
+	"xk4ohgKP0j76lELT6XO2CgewXHna9xSQAjCZE+SDIqWfq6EQiyRpW3MM9Ks/CFGFNXqynmIVtv5DKWSy",
+	"1Qu6xwfB2UHv/LrbGxwHg+PTTu/4/BeMGJuwdJ5yoV88oYOjo0F3PDjtD467gygYHJ0PzrqD0/MBiwan",
+	"dHDUHYzPBv1g0AsG/SOTm9I9QvXu3zI33Rrx4CrM1eWmFPOCrkp44Gu3IE971btdT6G5d8JDsa819eTx",
+	"MXFeaBPWmXRIeDQe0N6g0+n4wyiaAk4Nh9va/HlpTTDFAraJHI9B57bWxdwOtqcYWOxLti3VNhCTFgL+",
+	"8tWzBjElt280YIEUYBjF3r313T7Obu6wD405zS+LiPtiHdZELDY5jiGQtEhsds0tZSpoFwDjTbD1axjm",
+	"k2YTh2WWcInuxCeJZZMbeVf3oNe97p4O+v3B0VHnuNv7pVVE+cF/exUB3CSxeg6ht618n7oPdQKbg/qa",
+	"DtKnk9g2tNIc++Ju9U+pJlDQSMVqC6txiUz8EbtVOrG0IFMkEZMqYC3hKTM4OoJ1yM+plg+F8cHZI0JC",
+	"GBzA30hhrXhkT1NXCHHG4f6ASDrnB5GM2QQbFmRGbxk0tBBa39QLYQorvGepNHAJiCANKEY4Mis9Y8Na",
+	"k5/RmBE6FAApRWjCKdoL3MUILcKCAUnDZm2EMlzbtXwl8/0PVvHeLmTawmjm+bjrt8FGHhXxBdue1wsj",
+	"dBCuSAiDDPc7DgE9lfJ2PauYSnl7P4nqwkHfXJEcnwlgFw4HHC3AEHiUI0oNhR/GyXyj/4Pu40uiAPIB",
+	"MRmmmtZC8wVIZJAkZYUxdsdERsZaiX5kXbEYE0/GYFnGtoYCugFOjxeb6QO/X05pBhcZ1ArQje3XRDks",
+	"aQXvq1wOqfPIbvcg6F/3gkG3N+ged86PusAjwad1o1Ryc8dSPuZW+8bLRbONXuFzLfdR9bKWnwqZsepv",
+	"xWqhNKPvHDXN3zL44Sy94ybgBV/K6OSm9KIVtpBDFUAcXqnKP3FwVG/Ezfjodc7n4/AG79/zOmjaCF8f",
+	"TTdEZZ+2cY2vebW0g74X3O38sAZB161jBIenlFDoHKpt5JsKzXi9ww4F1aTLZElXqujfDkufW2ckaruh",
+	"1CjTN5yqIGkYsSFYh3ofUq5Mk83KMMqGKRaSybfSDKK8zlXaaiKk+pKU6ahdPkHNdH8vKVSv4j0lE9iA",
+	"9TeiQx67iSdDUcgn5FPEk6Eo5BNyL/FkKGryCWkQT/SKfIJ0stF4UriOv5hGULZmjOjgrDs4Ph+cnA3i",
+	"08FJNIjiQdDT/xuNByd0cD4aHB8P+mxAx4O4a5SG/r+xMcNaL9Bx//vpRn8A60SzXeDLqGGb4iKKU3ZP",
+	"hqfP53p+VxzQf3tV7DlbfQKrQ3jA9dzOgABO+fxBFZsNwLNUxI56U8eidKNjMYcB6lCBv3TKElBlhoKL",
+	"O56h7zWSyWImFNkL4UeGqEVhm9i/AWM41EqV+YFGEZubcov7F0UNGGPaLtpGN4eccXR4zWqKThkt8Sio",
+	"azknB8HxQdC77oIB+ijodHtHvziixGiFfArZwSmIJrnIkTfcbmGdjxtjIzJ/mSNopLeCx5QwIj1ss2lQ",
+	"OUPoffziuJDeKP97MuvK4n5YhzxC49gAQCABGkUAGImBWd9O8G5EN/BsqC9FKOYKgjnbJOyGZE7TjEd8",
+	"TjMuJnpRQ7KkWTTVCxqSSSJHkD7UD8lMH8eS49np3CGbNerQI2Vjp6yJhcdr28u8jtTQ0J1Fl7aKTMFo",
+	"2iTMjT32LcxqKt7pOCUxC8p+6cFsazaMVw+AA5T7mUzl21ygpTPk7k15XV3juId47qWG4Nx/Sh8GPXxg",
+	"KnDW75GhcC7msNRbcTmbw1eFHCeaIrOlHAr2DjBcCSC/YoraXrUxcCta1PW28d7qro0ZrAT2vt8mUyYi",
+	"QID6aYxsfLvY4vJ9uimquLy8EFtsGrhGLKVtfNIZnWzpkC4C01p3/c5RJ6hbh9zYtS2D0NaQ0Ru1Sagw",
+	"4TD30J+GIr+Imb1xFbPX+4Up827iLqdUTXPDZqmYwFAgAvsdS3Ms4Pq9jTFrxmgHcWdo16sHkSG7j2Qi",
+	"0xvYZmYv7OpV39O3au/oOjgbBN1B0O0EQeA6fX6j0W3F5VPEOpmhGOtmEanUarkBSDhIi7hIo9s8Sqga",
+	"wtMN8niXVivPAS+KXmbuTPIgl5ZfWDg5CLpaWAj0/+y0iuAWmFket+LEGuoGPzbGCzYGAG7E+/GF+vlC",
+	"+Cp79uHhJIxmV5kbvra9mdQNTVsbgLZxbdahUVaCvDzXu42QagYRqN+9a9fXiZ96yFu3cZYl6tvO2mib",
+	"W+dobHAmXxLFIiniPMrSDTun9bDwD2UPsMcBXDdY7OqV3c2D+gSMnYiueO+wc8yP8oSb45MtENJt8d8c",
+	"ylESNMOWlu98Y2xB0aF3snfMZ765FMa35XoFOiQUMvMgn0oBkeT4ibogIYJUhUNRBkbFn4nKeJKYQp4e",
+	"/REEO8NGAe4wJplslaDu7mhG05vCOzQ4PNQcIZlKlQ2OgiA4XMwTSWOTXYrvH3YPx/LdDf7RmQOWmeH2",
+	"ayCEPBeFw+ZTKTNk8OtHcwgv5nh99pYxf9Ub9HgGewdBX984R0eD47NOcAZhR1qogBUZ42UVHY8ZHcWs",
+	"F59FcdA76nWP6bgf9yLGRqf0pH92dD6O+r2zVruFAKCtQes4iPv9XtA7OqXnMTsdse5R0D8JTrv9U8qi",
+	"Xo/1abdPx6d6WFMW3cpFdgPwcrv0liMr/QogTECab909fRi0J0BZ3mFYTvmeOCaKayokitE0muoDl8f2",
+	"cmHjnWjKqP5QxnzM8YTR+fzwjrOlOmTv5olMWcELuIjZu840myWdKZ0Bv0nZTN7Z+Wc5F4dtPtLyUvfo",
+	"uns26J4NgrNvQLwoOULrxIVu0QOZTsw/D3GxD7deh49vnZVAgQo5xM0tF7E5hmX/06B7bJJc9P+rwynT",
+	"py1PSynSbmq8Bduf8OxGT+dmp5l1JoB6pj9Wamq+nfDsL8WHTd9M5YzNcau37KwgtvzvXTqs57X2An37",
+	"y4wmN+Y43ECgNLACUCTtIQCBsHIVFgZ88++NuGelvTLYQ66/Hn4wJvTyb3BLmJ+K5x4LmMOrq1cIGvxz",
+	"Bg5F8vEPwZb6L6MfQc38ORMGoTeRpo5+yopfwY2Jz+XMZOlIof/+TXLzTsLGDdBRBZPZEhm1xKZ9IlyN",
+	"b/uucnzpkcqz8Vw7mnMdCkkSKSYstVfiNgDL90VTtffFdsFICzV9rL9ogAtfqCmZY0VjIyjoX1Bw2Avx",
+	"gtFbA7cT7ilk9lijif2ngSAJC65htxrBIEPPoQnb5J//+B+LegwWkSVXbCu4SC2sbFo2EIxeyrwshRND",
+	"4YswyA/Xh60CEtyjt4UGUzqXNQvVM6UWsH4/6mNi6qXov/Xw4XeeMJVJwXDRnMAOvWFtog8RmA4SRu+s",
+	"GLcVGW47hYZ84lJAg8tN3CUtT989m4aeKwtasQZWz2qjFPxSZk35jFq4BQIvxNwc+xIWucHlXdQntuz0",
+	"30KIHYFWhOmsVBC6ZErOGInp6k+bZdeTzsn5GciucinuYM0dS0/3qNvDAwoRJ+DcOT11fjF7BzSv5wXh",
+	"HnkTnsAyb9+LudNz/V5zts3L2fPnjxSWrfWw95RhkqhgW52khwTytjT7SJk7pnrzgLV5h3unOCkjoxA/",
+	"2IWUE0EtF5DNUxbpNi8IxXgw2C1/hsAaV1NBSWtf2JW5XiG6CUITIP6nX/ywJFqjpHTBjMMH2Iop0jVh",
+	"gqU0a0psva+FaP7pq+wzowA9tN0Tk5Nys1cmX5Py/lQ3Ix+1QyY+7v29TG+Ne+s7KcYJjxrO7VimtySS",
+	"iyQGS/uIEUXvWDwoIUmZwqFcKB4zp4qt5feR6SIveguW9yrnd1AFkMv+2oKCMEnKaLwiI6ZPIr1lQs8I",
+	"kdua3/j4cQ1owW6FynYoU/Y9VBnLkWTErc/YB0uacHH7OSLEmuzsnvpnNgzAPMpk6cFxfkluZ8p/sBCp",
+	"hoGui8PlGfgB8dMqwpbDuPwzbSJ7fxsPmsTiYw/eQTauy25+3Bp97hpjVSfw9aFWLq1vCLbKd9O4dIeC",
+	"4jaQ+weZDkVD5NXWQaZDsTZQyim+6KejlM7YUqa3BkUVOKUpKAmllKHON4Q+4V32SJEpS+YsVVjPHD4A",
+	"zCusbpexdxlWtcNq5jU7vx2LA3yCDAtrVcaSocN8RrNoSmIWJdRAuc5otjlhHJr3kdYPfrSMSw/0blmQ",
+	"RyG/Zkv3gf+WpfYKgK8pmlGA7NatSd1gs8huYslsM3VB1xl6bbIjJZNFxgAL0IL6gELCYoIffprEuxah",
+	"5slsnq0IvmwjjxTLdooabfb7NVVtfDDkYj+7zberoRCk3jhT/tHsnKkCed/qj6bOY7nySG2SbZcOilE2",
+	"HgwM6WgoM2JRa4sQGEs8RWSV9xSVoumOg4awvz9IFN4XjGDbMZW4ElHlGWjjvmIt2u1VUGRWH9tVtAzr",
+	"/fCc6lJWeBl13Fai1vx8zJMM8+lm+jZZWtwspC4yoyuiGGLabFVYxQbNbaqrko+8vkY1ycBcBkYJSBJE",
+	"HTUNdPJFLcKOd9brawv7e9D6OvLaapWQEaD5DFasXcCL4bNHqlSPHgFSaLYFmzgK2l472nK57ExSYySL",
+	"5Mwaz6Lece+Yno6Pzyg7Oj09CU4D1u9H3eAk6p+x7vH/q/58FmhO2zuJ/4xYOhHwzPJl/ZquZlLEeaTR",
+	"WuMavuvGAm2yspW++GgJ6TVInA+aSXz5APnDQ+EkEEOQXqmcAkRDFKERbiZuHirPs85QQGUQOssHQJ37",
+	"IhRFhOxeWJ1Y2C6O3YrOknryLe5+XsHd+LI82mb/IDi+7nUH/WDQP+90jyFzprxmYykNPRzn9PDk3Zyl",
+	"XPNsqnkunCU3fRaFuenxaN4yCLpYdRmW6CaR0W01W9bKgR51tX8QnEJA3emgf9bpn5z80iAeasrxZ3GX",
+	"c6T3bNAg6O4Q0FLkPoabs7jy1N3gdHB03Dk77f9SnJh7ZvDeU99u1Gd3TLR0uvfdls8MypZvZbV+SEYs",
+	"WzLX1qqXWB8di+hFF1p9y8zFnAN8VSOjHLi5MkRcARpmwb3qQVIlrDpf7FsD7Bg6bpOYzmeUg5MVu9hC",
+	"9swbLUHl+ZbwxybUzVxzLLRLa2fT6qILutloEnPr//cBvWksFyLeOPx11rCXzWXcL22Ib71SAyni+T31",
+	"+XvtlgmwmJT1Pvizu31BfGylCPY3dVex1bfb1633nQijQ0AXvoWxspUPIsjC/xSzIAlXGcDh2nIsaczS",
+	"/Q4JgWtCbJnE4uy5XjkUtqERS6SYKJJJu6oXJPQYk+ohamOZWhvMBcYb3JhcafQmOyW88XeASzdg4rnA",
+	"MhSjBU+yAy2hpDS6ZekFVopiqTJJVZVa4I7EasGPWAoZwqWkdv23XiJkB4quFFGS7E1Y1jZQgm2Cd0Eb",
+	"5uC549JoyiGuyNwkPrnIZbzWuWiGYUWkfv6g5GOs1jswMeCVy+DoIDg/OAquu0eD/skg6FmDLbxn4imO",
+	"6oURCjhbT6SQnm4eKBO0WzZq6CaTN1rC9c/O1iw5rBQvMcE5Jke4WqYAZ5VQld2ALKfv001zaypjgG1Z",
+	"p2yt0IB+gFKAKDhL8d4h8X+Ss6DtZJqmQZdPaoG0VBluSZg5ytlTXDzeRprBfayKMk1Da4ibqh1ZEC9g",
+	"dH4jXOOM1knrzsxqgnrp8OR0VXBTT50c/aC+yU20WQeqq1R8QJIq8ZvWoDU6O+6fjrpxdHR62uvGwfHZ",
+	"2Xk8Ou6NaW8c9FrNNRsMkkutSoPp3ETYOedswjM3KG2w4ZApvSPFwc3o5EZzfzC95lj2MVcUyNyswVsf",
+	"BQQbtmPNipaLQhhLd0Wtzlmnt8L2jjbSQm15CCPpNnVmPiUldE2Q26byNQX4nSAMzLVF/NZ9DMCbS3vX",
+	"L/pNEwZLipFQ0LylbEs5G/HNvX7JbDbZ4g/5QS/9Wlhw9dnYDfxgm1o69StrB0K4TyEeb5JNjdU1LFoh",
+	"Hut/4bqQQ2KWyohFxaOws7bo2pbGP8cQ4r1N6lDhjvi4STAkVbnQbzbOr6utA1EbXRXeq2Xjehd0eFhe",
+	"7fUuhmYcUAhiWVPOqBdsWcuo/krlnvN5G+CR1gZSNgHJ2iTLIFSbw40vatoAoVY2X05lRT4nPGsTKYhH",
+	"/AZpveJQL1Xdf+DqSLVLuLbF+lKu8qLBp/Ii9+r+0ACphXf5+hz6jE4U2cvknEeqbK5vSFgvqrA/YF2o",
+	"7d1u262bf812LKyH8aslz1zlxnWW2cF9zaUVryevSi+eq6xYkNxP6GPeuebv4zS1W6nxFqmsS02i8RyE",
+	"ShhI7W5rPGclmca9ISoeToe6y7JAlS+tsXds5QSNeVpGe6gIiWudG92vPtAv6gM1Gwum96ZwN3tdIgFa",
+	"w6TPvofaMDVUchQYa9yNtTygebwUvVbb13Ib3khk1282SSlkxmSyBFxiqM+/icWgPuwQH7Y+H8JrRXSj",
+	"vPJO2+UprtkV68jYzveFOIE1/+lmXNDdAD5/TyDPeyBuboGD6feH41b9rkiTW7maC7nD4pQ2IvD67Ze9",
+	"g25w0O1dd08HQX/QP83xKjYD8HZr9IDPGijAWAfdPcefKvGsHujd2jbiz43GEfSwlY/SffPaAXXV1nZ8",
+	"c70BjLm1CZi3qkvwycTAKINnUgosZmoykioljS5spV5A3pGRyisFYxUpnjVUE1hzyMsD+rt+irUFr19c",
+	"kUhPBN42Ko++57mYFAMu17dqyFSoco3NiwCf+BehoZNGvrO5M/g0R9nZpdMKB9vclUnm3LL5Cuva3Dyk",
+	"m6qtNsXDGje3D1X8Kn2sm4BXB7m2Db55/YLs6eNLZErAYQ5wgqtsqkmMJYqZiAlFwn6vR0rxtM8ElLsm",
+	"izTBypM2oLZwhTZxhk1O0aZQQF+J2fXScFNV3AGByONHioQwozyzwoK/E4pVdiEoBUvtyrH1BKvSNH9t",
+	"/ZdcpPWuukEeJPIn8gqrH0ZSZDTKyEp/US67m0nChb4dFCMcjNLbK65lpLWvgV8OgsjWoV/b6Ef9XYO/",
+	"xvToeHQWxT0W9U7Pgt7J0fHp6cn58VlvTI9PjrYM/ipVolvnSyqVLtsc9uW87lzWa8IOypaWwsZHFYQi",
+	"pnRZzsiBCEv2bi6VRXeUMUuGQm+JXLhpOQMD1OMPadgzhSO0UrYPAQ5DYWI4zZO8nsT9ArEe0mnZ/V2d",
+	"lr5o+13N1Zf41SekWP5ucfbFNvhoVy6F7hTio5BJ1GjN+M72jDHXWHf2XZjMLasRNJnRG0jBU1tfgPyA",
+	"sIr5AItbTYEN2aYVOuYBBGtcV1i1IfMUM4pwquY05v227Rnbcik+GWHss2ZGbM5gyClpXVKpSRot21TN",
+	"oWvaac/M1gg71UPZCF9piQN7N3kzOYIlXQJDVizlNOHvMQS2pix5xcVXVJOUNxuH7IV57A7M0F58//zH",
+	"/4T7n+KG3k0ifMVSKLQuxSbzqLn6jb3Kf+dXbWA75YmAJt30bbN9daMhbof8CGMn9mcWbp8tUyrGkjPK",
+	"PJMCk8jFgcGN3SaT37M8u8SVbzevmgG8ikRgfHC8DHzrMZNvmE+D4cpMbns74xs4QF5AvPy4jXnC2gTT",
+	"tDOJEb/jVM7Ij6aOelVsTbT0EN+C1eyGzyBK1ViHzBetQetPv8a3b/fyE3xyEo+iuNdl0XHc67P4hNFe",
+	"77h7ehKcn8XHvdFhfNuZi8l+jkq165eebMCkKW/eQlyQPRPvAZNAaV6LjlreZO8yJvSp3/cLD/nMvXbS",
+	"fB1q18qvNMne7i3SZB8C/dmYv7NXa/inkLgD8lcc9nr+8tVC355iUcrKTsB80sbnp3c8oVrMrzCsR4os",
+	"2Ujr75sDpPUS2yDzfEWc6W+kzF1znMtk7T+tFcLeVD8CyUGmNlM9k3IoEppO2B86u7nBP/wpcowJtw7a",
+	"3aDdC946h75e6bvdeneg3z+4o6AgKgRlh35a7dYz00er3XqFnt63xZh/5tn08n5s2peeV76ft2jEvdFr",
+	"nNZ5touRvrAEFPahoimyB5hhtkqy8cfWklHWBj2jBvevFrg8Svlkmo3ku8P5Yj5nbsDyyRcMWH4FnTfG",
+	"KX9rR0kOSenVzxmf3M9Hl3ffnG01cl75pJSrB4lTNoOa26XyBwZX916/WD6sv5c0vEVY8meLMm44EVtF",
+	"F5t1vFdQsWc3PMHEmktbmERvlWw11behAXfCnBf7wbd6AVlK8KMR6IGmkATNaBVSsaghD0lR8FS3RJ6C",
+	"PyIl13RS/FDXJw1GsMcIYqGAfbBeJcTfbYDoLdDvh5rJvBBpqibzWVM22KUgUOiJmioQoCrBuxdWPtkG",
+	"+tExSbm4trWrXy82AnpZh1BDNOQGVzxcqZ7VLMPi1pfFhw3rzWd0wGJ9KPLNRVhK2LGb8r/cxcqppG0I",
+	"CWdZoZBiK92SLUWXpaFXokKcxSnIyL8oPjH5NV0iCpsXt4VnBJuwRhjzF35fNsUoloxROnVM4pizNdbK",
+	"q5kinkd9WSjrhcZGDTxOxmeMvJeCDcVeiJX5egdB97rXHRyfDI6gGMY3QXcQBNZSXjmvCFzZvM3mhUbz",
+	"Kz5n8U1sChUYXJxBS/9woMdXI24tpk7kQcOxzh62sXWTK95pnJ/PsHz19PKg6z2zDo/xBFOnTGgy9PKt",
+	"BlefmZ0VmKCJZ4+V35xZHAunr+oWlbe0XaaA2h7U1qi+sN5zwsD76TslyGBTfAFACVUOe/dEnwPO1GBg",
+	"GqgJ45XWZvQ9FxPbWof8LJcmHMjW5+l2Al99noq/wgOGu3P9nrJAuWZVto6LaYyBKbjYYUYn6nBgB3Fo",
+	"VsITFrPWQ/Pa3Y42mflsTI2rvXZ5Nq/JXDazVMNAffRhPwv3L9bwR80ajUN4xpOEY90QVVXxSlywFbt1",
+	"AdR8ylL9lVokGRcTLiIDll5ijQ2QuJ5iRecHveC62x0cB4NeD/nzEQLwQwo+i8/Oz2lv3B8dB6P+0Wkw",
+	"ZozR8/7J6clx0Bv1e0dnR9Fp/6RUWOA1myc0YkRRwTP+nuGMmYronBEpIgasX01livKE24tT7XVjMx57",
+	"3qdeIGWHo8fMiySgt7iDkdT3vREejpUXC+kb8dXTS4DsTVVGul0STWlKo6wcHetBt643ZIaQN5Zwwcje",
+	"WeA0iRzin//4H2NDM2C72ZQK0g2C/S2hvPIJFeVm198Srn9sHaJBcU53BX5yGIMnVuWPKnU87CWPsR8L",
+	"5dMimIi5mACi/UII80+1AH1b/3NMecJiVDQiKiIGf4ELQXPJRLPMjGD7+saBon9gf9cklbIx2fvuGYZG",
+	"KvMTBPzE5humCE34LbsglGBfJo6SJolcYoS4/p2ANK3QWmvGhxg+hql/xweDK2gyJDFL+R3IxxfFDAo/",
+	"juXsYccUxIh4ZzXDJDCO0WkXJFS3fD73fAi1Cyn57hmZ8zmDwzRaZERIuwp74a8RJ/rztyGYqIUkv8lR",
+	"nueVsvH+RQ2F02lcMK4Vxd29nSV5rSaCVQU4QxRbWULN6ICRA3gY9KTa5s7UG/vds3wB1tyzeH61QGaO",
+	"9WM+HtcJ8yfBNHsSE2PqRxPC2ntcN1S3ut7MZKzn1g2Ck35fq4a1Xwxm6o3uJ7f1xDCs1sHBAaGHsYwO",
+	"0dZ2eNzpH2Ty4KQTdGbxUHzzzTdktOb5X/5CDk677RPyzWm3fUb+8pehIGoRS3KwAEXv4CkZLUScMMLe",
+	"sYik9JaRGZ+kNGM3t2ylyOvLZy+ubp68/Puf56mMF1B3YCi+Qb8BW5YHrX+wIUQNQ2q1WzKJt3grZfoU",
+	"l1alfmubtfTeOjJmBPXwNpFRRhOyFw7Nqg9b4QUJh61g2LJhIYItYaf3t8s139QzKP5ux05XOUju1t2V",
+	"ScTnFYwNGddzf/NN8mZS5Dvmi0nKN8prn3H3Z2N6RN6W02fbbmC+nmYezqgrHVWWoumu9tZLvXSS7iEg",
+	"2X+Or+mkjuSVi/YVGfs3Oa0WHyrL06UQyMp9X5T9PLsO+oN+b9AHSfogOEVJunqnb/2BM8B62dCquaBc",
+	"ChTk6t7J+TEbj0fHZ8Ep7fXG46O4e3QWH58fjeOz45Nev8+6x8fstCS9P9PSNk0Ml0QrjSNH/Nrq0f7o",
+	"9Oz8qH90ehyfjo+Pzk6Peyfn43HcH/ePx/HZET3rsxEDf16lyFZZEdZU0aSab61M15HUil3eTrbLzWgN",
+	"oR14XejbFeLfJQcJIitfvjwrnhAqMAbulguoE4RkvVWQSqNhGJLf0DLMpSjMwmRP36QJVZlmfiBImIJr",
+	"hXiADCvhk2m2ZPr/9Uy2YlmNmpKzc9uK0PiBf5E9hhgsH40O7p3DYYymUBihDFUUA29kOiljP40aAL7A",
+	"OpoaV4TDhzDqR/+rgRvljdaYEpzUk17vPOof0VPWPRlH0Sk7Px6f947GZ3FM49FZ76wbn0cn0QnW4dOD",
+	"DvpBAMzCHAeqFCr5ZlJZylgTnJonMnVk4jpABSV7WjgezWS8SLTCh2vnj3LxX6A/6QsT5GotnixTDiaR",
+	"bEBCHHcIgQb6Djf/Oj0+hn/18qcn8K9GIIw1ikxNPdFrEepJ5du03ybhKJEj+NVGd6jVbCQTHkF80z7q",
+	"KmjVKS3IvlucHpa53dJtFUT2dhfEahPDCevYRJNIZZfo+2/Aq89hBMMPQ0v3kCnzz3/8z7D1EXWIPO2k",
+	"lEtjMQO/lwsR63dtjNFC3Aq5FCSVCzR4bFcv3UIdbqqU7sDvQ5l0rEBbn1r9SMGLHruiyUqotfC9FjwL",
+	"LckUmOVaA1mopsIzFSNlYXvUyupB96AXdI+Dbu94Gz6KBy9v4sRbm0LdoEt5PRBN/fSa6Sg5zpY0ZSZs",
+	"uqgfj49zlblSQr6Vq68Hs0WS8QN8f2e10QPvkCeJFFMz8/BSOvRrQYu2v1hwuB67jD4vGYuyRVoByaSz",
+	"+KS/VdFBTJjKLYLbjciJI3/ricuaJzQby3RWHlPCxeLdNmNywca3wgJvgISquqRTdsdVjdaPabd/Gp1v",
+	"VRrPgUhx0tPSxWilGdxK/XeyW15ZAw6OxSkCJuUmsam2Baup1pIu29hbveA4ODuhZ+xodE57o7Pu2XhM",
+	"o/PR2XncBQC5ep0EltbXptvpghS7YynAAuLEtuosvkMe7TIFV6ixvRN2ewMLNeQQDggloeGqsIZapszo",
+	"RGH2h+UsWsq1bKRNcrnTjAt/QYSivV02Zz/vsoQmf3X19DlbeaWwq6un5JatGiusVz0d/YPgDIoe9Qf9",
+	"08HReSc4CxzM5lvdTUup6UGqKLm8vLz89ujle/pddxX1nsCff/3b5eXlsyeX/NXP705+/rGfTJ++ZPEP",
+	"42/nr/768tX8l9PV88U3sRDdq7+y3yZZ//j85Pbkv357/8MP8+nT3vWbd8vn799Fzx8/f87eL2/nY/Hu",
+	"1e3Vj7eLJ2r+w+vskP7yy/mSfvPNT/z0b7fp2TydPI36Sv588vJNMn78fn73y/Pe0+Mnp+xv9Iq9Orq6",
+	"XP4w+9vzN98//S6OX9JXwYtvpj+evp9+//L9b9/fzemPk78ugz87vhSMsNRL9tmRp299W/bTnAm9Z/N8",
+	"HOA/WO+D2OK6sf4B3elGEGukp595Nn2jdslTNXRYv2AWatd01+8XSdKgAUFUn00DuGWrivIWs3kiV/pB",
+	"XRmqpavocW1jkC0OUm6SzbNj1yKgB+cHwdF1cDro9Qf9fuekd/o5T1O3d/yHOk1XsDKwbiD95XTwsLm5",
+	"fW9u7ohLa02JqLjBvcEozzzWt/g9R400T2Qi0xugSGazRSMpxjydNe5v0O2cnBaxwdu8t0jBYKT4RNxw",
+	"Ae/jiNcY3CxSfKk4ag/q2DFza2EFea5u4GLJX4Rg4HpfWotjMTfhtIm0mBclS1TJsGdvnxtIoscIUXWL",
+	"h8iX+pzly9hrt7IlWOPw1Wwpb8ZUq5q18M8HyZeG1xXPmPmk9VHzgCstYhtB7754JyCmezSrHZGZPHBM",
+	"ZMKyAblf6n6HXIqVSSzFLAiLDNEPzq3NBbK7yV1eAXIfC3j0g6BNlCQIi5AHuS1mZMpSVmJ1R8EmxKj6",
+	"tJ89Lpf1ySQmw5aL4vFsWuqpvzEndBfIqCsobvFUyttrprJXWKDcP1yFvCu0gYh4pkNT4hmgCMIfnlwT",
+	"C23D45AoJozb1az6wFZOzaZMMdyRahgLNGiNteXeCqvVa9QNMKLdMgfTyF9QL53+t2EQ+JL58ErOmBSs",
+	"KCBgtAw3TrVbrxDhjKmoHVAZ3Ns1FqfK/YmLEOpZ+C1VpYk1fe6b77rm1g/GrExDGK/xA/k/TRvnsa7g",
+	"pv26G26R6ezsQDXjuRQa68y0vIo+8i/k0trg3lx/Vw+4ajvx6ctUZqxmEsHCM1DmpXs8OOoOjrud4Kz7",
+	"y31ifuic67c61/hq/uiAzzTngwQlUwQDqo6AlJDQUUpjmR7E7C7/41Cx9I6lh6ZFWFwD0+Pzk2EERGZw",
+	"fOqGafMpWqQfRCewXj38zLtS63XlL7lyIDYslA/E52drKLSLt6RG1dXvW48LxKzYN0x2USnrXLA7lKX/",
+	"4CuR21mKA3DCuiMasJPzqEfP6UkcxMf05Gh0RPvx8UnUeiiYhappBAayDvHAoTB3B71cAXcGUk6UFYfK",
+	"ZG6yFmoHB5Ld2oSCww+Rk9EJqKbUr7OuQWzGYTwylhHv53c05ZoUlG80U6oAAMFAlkA8hxYy8E+8e9tk",
+	"TpUqkDBtpJQiedNkz6QWDhCyK0SwrQahKujUNgeTH3Cma9bbFIz3B+MslInB2ciVbN15D3NqsjyUVpHG",
+	"Mdcd0+RV6eP1mPywY8WSAbBY2z3R6+EjGpyRcKMVo/Mt3hsgcsjI205yf1MqOBdeQEFGOccptxH0G4RS",
+	"PQUiBVMmEmrHYOxrR5B3nqz1y/kRQkpi8g7SCaA+OSAgzd8/HGQLuMNAC8TqzmAEBfY1sFWclsJRNYrS",
+	"fug5Kx2rBrFoHQ0glNp9KOHQaFuHA5ON5PWSfWZwtXXLV+U5s4XKEBcPX4PrqU2WUx5Ny/h/vw5bRoHj",
+	"IkoWMRbVgvhRrrJh621oAjlJzOOythV8Ktqb3Z2dtOtqqsQupxRLQJqki3qhgT2Zp4qH+0QwFhsDIqRw",
+	"qgYg0g3Q+5vqn2BpeIR9xHe8x3AtP7mayjRHu9vIUbapBHKfYh6bcOUuYElVbU13YFlOdIhucacaE6G+",
+	"VUIyY1Qo3+73Aoip1re4eSm4IHwiZGqLyPlrUwCZdcjLdXNbV7KiJiXDOXbCsrMp4ylUBDFlQ2AYCQCI",
+	"aGF4JQUgWpCICqIYq2LeeMpBPHiBiQcss7C5/sF6NrIrmy9Z6r4y+s/J6NEZuv3WGAI1bN4wdqksa2+S",
+	"vdYHrEB0ihvEUZpsSfRsjltpihepC3SNES4H+u/WBpf/mn4yOlH67lMSrMRzTS1UATSOVqzogWJzmlLM",
+	"59BtVxBu7xtC0HwAAXt2683VJ+zT5WzjtaiZqBSGIsFjPxMEn49vhQ1K4ojLSUrn05X3lqm7ibxD0CwZ",
+	"X1uL3dhgzHyV8hlNVwQeX4BZHi4iGwoLoJdTQGr1DrJcvLcC2WmLCL959vjCAGHZwruhrVOkchxd+P2R",
+	"IsZxtAINPo6B3tb0TT2z+j6hE+UUNVZ5QWP/4hQ+p2pLL+DJM7+YUzin1myyfWkH1esxV/OErhNAqFJL",
+	"U2S9egzwyTpzcO4oq08WkAbGBVRovoQFlfnLczRXac6pwL5iJDWkh4J+HoIijNevJrzqn8mzx34bkHUA",
+	"1vYQH2jWJxfCT/6FV9B3NnGiO5+pko+wJr3hw2YUtwbO+Xdjx/Bb1OCq9wdveNpLJI2NKPQ9Txpy0fUR",
+	"CCEycU7T7HAs09lBTDMa5qgwPj+mQbvzCEU21aUB9S+TBh6uZLgdcUEBpmObeamHQkE3fH9zmOI9Q3hy",
+	"T/qHnXjZLhDKLmvbOI+GY7dLf42ncJdG1h6c7RuqSJ4lq3a+9ni7Owtll8HZgWJa5bFtlXRpcc0x9Gqe",
+	"Sk3mHR9M+fr4AwMfqZuzQSzdwyg+6/w2Z5NKYEodaOD4oHd0HZwNgmBwfGYRxfIyMtWIjp1DN9aGabiR",
+	"GZ8r/AKPPR7knc7+FR0zX/DyjkV4q9DIGOz/APV4m6ztZpkLN3q+3qNERrcQ6p3EdH5j/3zrP2j+Kb5C",
+	"MtUzbJN61cKFgSy1u9lcpdALMJCZVGa3RJ4dytZnCqRBa9NQDBJctJ6q9SETLaGgogekC36GA/e7VGnI",
+	"oxh3InIPgfu0Ek+lZ08om/e9amCbj2TLkW4PFM3vC3Z7oKa3UbU2KjSeekxOQN2WKQTPjODsi9Kvhd89",
+	"VJpETcnwVGV19rsiNj8j8NCvZfji8zYmP1cnWiEou1/OqOp0WZuWl4BKe+RR4L3nwjsrhxZ2Ymzl0H0w",
+	"1fLsMwsNnx7N2vNFszYJH9sKKb4DbqJfjw56/evu0aDbG3SP89J5O8a4dishrh9KthBopqOKCFWjHZtA",
+	"D9jEzRGxxXjr83uIONmtA2W7v3+gbHGH/ZTmqtpW0OJFBH97myuvdrwwsLIwJkLWjW00T7osHb22fcU+",
+	"BmkDaqPtwaDbRHERsXJLXBljq/kWcVL0P19wlT3L2OwzTdoosutmHhJ94+wydWj0U+aPDTiLICeo1u6a",
+	"uFFHFsdYgnUV2436dfnqWWMAUK2Ug9voFmzbdmOQPNsOwA42ZZOyim0I29ZqohiALdcxb+rA4l8k86B7",
+	"0Du/7nUHwemge97p95syD/zvNfPq04Pg9Fq/DLzv6Lx3H1591FuXj+Bgk287gPsw3xLJtc5v5X/OJ+dn",
+	"7HLK/jq/+1YdZ88/KZfhD8OiQTP2BMQ5paFAzbKjqBCwb/H8A67Fid/Tmu4acdcfcQcauDEd+u95dBGk",
+	"yK+LavvoqUUoY5Y8UgSy/NUAfG21QpJkrqW9LEv5aJExsofBhFjXiynMsGWzEYtjFhNL9VVGAWzh1xaH",
+	"uhiA+Uf2ZvQdny1mmhH3jo8diMB9QIXxzBWNyr7tVixapCakMY/N8wQO2jZ8IYMmKbFwcF4/ubq++fvl",
+	"62eX3754ctP1B2UaU3blq+7OGb+YnYjtvfUFC8IUeba6AvYIIzaFMq71KX/KqNcj4lwvFUYPyHoVBg+A",
+	"FsUFAKsEjGeKzReVEF4/+/vl9ZOD65+eP3lZrAydc0yDLI3tbwuWrrYfWhuh9/5bf0Xm1tWaDwV+L0ZS",
+	"5nW1keil42Lc4Bs1Af764r07ciL+v3tCzjqnnXOMQIgJz9okhUjqhM2YMJEML0y8dGcorqdcQY6zpmFN",
+	"0pgSvUgjjGlMF9l04MQ0AGJKDFa2CRMM/dqwIzwbCjAM6ebAt6BFF7XgGSOAKm4sSiSW0cKMxQFFhEea",
+	"rNEPOBRD8X/+D7lcZFNID6SI6vak/Bph7yI2z2rUgAFOmD09gPBhE4zj7NZQGAiJsLQTYXX/iMEkDEuk",
+	"ExKkrM5Q/MiV4mLStogibYyqNqZBSynQ+ICE/aBLKiAm+qc3Ak1p/D0DlBK7AFeLWA7FZUV8BC6mNwys",
+	"cI7DLC/DEqpFLH1zQeTz8OrN45/sHMgeNSJWrIduGfd+h1xCGTLomkxYpoYi7AdH9fEfke9lOuJxrKf4",
+	"40JB2UT8LJMQGK2HA+gre4DtJ+iMi8lQSMEAnx2EWkSzhHR5DPeCA8WFJmk9mAKzBUabD6hfH1CfvJS+",
+	"OWmuPyBoXy0/QStrGSpmKP75j/+vqNGAXBnInyHoGWZLvH5y+fjHJ0RN5VITXczHY6YlNbKUaczFZD+n",
+	"5rLhQYpkNRQ/WWJWgAbNYhK+wyU/0C8MCMbLYRAR2bj+OO5MWnVihLVgK9oHog6akLZ5ERVCU3NY9dxg",
+	"vkMR0uIQajHViIR/CklKBQLmFjPEPEnTfNHwUPwkimPrzhTeUQcARniA8Utmym2IghrrzTCgoMiXkM3Y",
+	"UWaeEoSme57lb9kbyxnSgNChMAXrllOZF/ysRO4BmYG+0Q/6bWJj/OzbwDU1HfaDIwSBsFEzglAyQ9bg",
+	"HEBsKLDr9cpZoUuFxzcHOwIIIc3j2+4W6Z4jqUnZIsziIcf7WSuWmvkOBZDsXkjn88Swz8N3B8vl8gCc",
+	"zIs0wVpbBrjW54PGcsBQPgyba+cR4DOWTWXcIWHnN6UZrh6UPvLzORMxpmro1+Y0m2ouYteSx+bNoRCL",
+	"GUt5ZLnrm9cvDsyAMDoYquj839735tOwWLEJF+Y2eAHeiIzeaiZOJywsKrd3EXcjnLP0pvKoF7TJjL4j",
+	"3SC4IFDpLB0KIx0C/etZxIRm+g1gQc81t6IpJzGP951c0YLdIiPVh+UFF7ch2QvnKbvTiqhg7zJACdbn",
+	"RP9Dq1Bhm1DHz6X22yT8z4NrmdEkbA+F/ffBKy3IhvDwFUvhT/NX/q+X7F2Gf+KE//PgVcru8Jeh2GPg",
+	"0K27x/ITi/I32SuVtGHvNF2PZKxF4qE40GwnqLOdgOx9S+M8PYwMh8MW8lYtdyNH1b/BSckL2RvQB3M2",
+	"hoJ4TueFp8cPtvExZ0lsWm8NfrU/z9TE/vj2Y94NYhvrXpyMhj2MvdRHk5oITuNqXKZaxteymF6hg13u",
+	"64PtmLMJ6qEkZVRJ0dZDC9d9RMiBubHwCzvJjyGB62kpCRwW5XB1ElM1tWNquB8z5K14K+u7Nz2IqGJk",
+	"vK/pJWXAfhMpNf/Uo41kCuu4mJuwpDEXcXjR2AOO+bXl2p771fSjJUeCTFwffpndwMD+FF6QkdRLlULE",
+	"OYD7aiLRcowjKMIcj+1+o4AAOTVmnZFX6dsglgxDb6f0jg3swrtYcccwwEsURXCI0IggIfxYiEwWbU73",
+	"htwACeaygiw3yNdnDSadncV5dR1xDTP2LnN2XU9Uy9gJjzKFneKEeYxRYXn9VbGA+qtFAPIWtAAEWYCG",
+	"wyZrxmcNb2as3Tqld4+IyWwjTzAU7VpK8kJzWLvbAigJ34ELiivdHXJhBNMv6xp0TvasuqIveJjJRXFH",
+	"igkX7/IMJd2WHobdtKfXP74gmv2bvSGPn7x4cv2kWJBeENgtJnjDOcHXmkPmfjy8G5ZFRcxSjnU2ZbOB",
+	"bs6fWq058Zvr79qlTO39DkF1BupzmhtlShUJv5MiYyI7uF7N2YC4NzjctlheKOERE8q1Bv347NrBGGrZ",
+	"ZQMuUVYY90rq4r6D1gVoWp3zlql9R+e8NWgddYLOkUlmBwXe5GQBdgbzYomuSCInExYfcJTWQXwv6zAg",
+	"WKHeZ4oiuxbwbMqGArvR/17B8rsVha2RxJpFoRf8IDToGNCGiQ1ym5qxlCUrm6cB+xwqRtNoGpJbxvA1",
+	"+wXWKMUkvxTPGWCCcYGv6cPZGQojl2i5GWWRtiN8mIpQOdd6FkMgqcp+wHUEGGIj4IHJvryczxmbbzcc",
+	"rcDr8ZQC3sdSjqBous8MgfNutVvoEfCa9/wuhGLIh6/WIWK677EUX33bbqVMzaVQaBHqBQHCGwPhgzWw",
+	"QvX6t2KIWzn2sQZkPXDemxhbhIUbWU63roW5pl7Ma4fwzsd2yxHFNn3yn/pNs2at/9zuE+d1Iwlu/sSu",
+	"NnxlpcLNn6XsrvgOBNGN3+BbxQcouW73Gb4K29IPuk3f5ORy6IpeLfjoaPNHuTSFX/Q3f/FSZnA/oxFz",
+	"MZvRdGVOrSEWxOxWOaCNAvvvXPpSRt4ofd9YzbGUikD2wqrLKbyoBCkMhQGlmdEVmEIKRglsdCvJs0Ou",
+	"NUM0VXDJiGk1UpXgjDBvbq8Ed3QcoLKgr0WjT7cxZ4krItOYpWggDEszIBQTyshePzjS+g2kfKLuHmq2",
+	"pZWkHbWKwk5T1yr222DZEkTRO2MWwGRqkgNeIIZRBEDjWlvFN/eoycDGmHu90qYYPL1lgoxWxo6oX4AW",
+	"tIpdyJemGorjBmgTOhRFIp4DGlW+/1KmOWyUmcRqWE7d0T4YPvRKmbRrvUy5lPIf/4F8+T/+IwdJn8oE",
+	"VJnXi9EKgMZFzCCAV47R2od+EgBbyC9GslAL6iJKGZzswVBUtZHvsehMJmHFzDJ+GOg1+DNux696P6Do",
+	"i1m7EdNrrhdQP3n70Qi514UKChH/AFIF1289pdOo68rCPnChMioiBqldqMnjSIpPfbfsd0CUthywISob",
+	"jL/1fbPumnF6gHY1v9hodfmU5kseGBNQVrlNuw82O3OJ+i9NwZYWsgDYavBg3X5L49fOXnn6v8ytayab",
+	"HLLGDWN5KKZyMRSNBoJqN832iaJoEpom9i8ItYhqU5oNRYUnDchWR9Ao2IvRKsdRKU57oS+2CetMOp/t",
+	"WAN+PLAkvVro+tCanauJ6mGBlsMzEiWUz+BUj8wSFoqx5WjQQK6tz2gWTUnMooQaFIoZzWB79IH/RLHh",
+	"Qag1B4X3HxNjZbY249LtP1hv/EGLkSZtdOgARhPcSblnZkMLGxwynXsIRG2t62/+wGD1XUsJNoCKIIV8",
+	"zR4EjyzVbnm9AwUsrEUG+cDjjyhxJSxj62FeQMAxEewlCatDXkNlEUceMldukqCFP8/32yvQAHIgBIgd",
+	"0DdZxcLQC4LCSmyrKqEtbVCSvHKbN0nlEnyTcGC0lktSli1SAfAHFNwNJHyshQe5Au58xdI7HrEwf6+N",
+	"mm+M77AYAyYwdEou3ELIbWMoCn9AoQ1/9t2jj2HsxT36CcrbupOE3cRrbx27jHbpcDk7/0KcIKKCaI7q",
+	"0NpokXPLHKqYeCIH/0j84nOv2BtjSDVit0zB/ZaV1lEvmF5K36z6BOiobGu9cIt/FKuU+ht4CDdyp8L5",
+	"kMbXcL6P7W3NajneSJmaBrmlrE2oGIpq7Cmqj2gwd+1j8AgoxUYIYi9jmWp9JAeUKt6ObWMu8In+2wW0",
+	"euRwz5Ly2iYJv2XuhpiG1/v2PbuKWoTtJDSJSmhdtN5Hd0gW6goZnym5OBQxj+EIjnmSgUGazfTpAb6b",
+	"lW9ytBzW+OQPLPvsTNIZ81pzFu4P3l/l8gNf1tDylU/ci0/8wLJcT3Cink1hDL/xqWxG3mCOhVk/e/yK",
+	"ZlMwyc4X2T2lp9waDz9XTEBaMLokTqhFw/UHoohpFkIlto05MpdewYXsZhOetXdnI+iVcWI2VA6KcrEW",
+	"1uwy9zbX0PPUpzu0/XrchyG4ZfC7Bl0NPu94cLOGQg9YFcWjGi1UoM2hJQvKn+TShNoHpc/49nysVq/f",
+	"TLp4WdbNJ9gS2xx4ZlUdLM7QhvBZF6cJGsM8CYxwoCkrsDng3Ez5BKCaHEMRLgl4+LREKSMF8Vu4vSGP",
+	"AYXJxKhc4C3luKoIEzFURLSmukRJkkl5WxLpIfrFc0U4WIifySRVRdx8YJNUvfmPH3/f624mYz7mVidY",
+	"d+8Fm6+wwvb0VaX4qlL8UUWFBzHC/KjPzWqdKlKxs1hkvh1c/01X/p5WFTBo3wH71cICXsCFq9+5SgQm",
+	"e8CdOrCRGkDic+OAB0fKUGgFgOwJaSIDDwtnfJsIad/WF7TxRqL55gmNppDEZ2PhcRRatHHS9XJpLHQR",
+	"90KD5GfiFsDdBlfLI2Kc8Zi5h4HCIeRnmai9IgcsvCAm7tbAOdn5GbhA0EnWhhP8aHboi7nYscOdHO1F",
+	"5ZSv6si/ijoCnm9a3b/PoodIdV9F5ILQJk3DHMs1qsaWbvRtnOGGxe2gehgHdhHMDui1ufvcAqEivyix",
+	"naF4YE86rpaR9gG1tNL0z+AEc6MEwBO0EIn+AYsRdYM26QXtoTgK2qQfaGo7DrBtARbod1xlXEwsIU35",
+	"HCdSC4K8NBoNfKGs40frlMWqgH4CNnTN3YH2ZzTGGFat41j3+bFeFM25sdehSKS81RLj2Nh7jApHaByT",
+	"SJ+ZEY1uCYRR71/kmVNWq2tWLgF2sqpb1pj2ZRy7LPTzaAPlTj6HQuDt4cu7qe1F1Oysxl3/qgp8VQU+",
+	"2zVd8KQSO/K3UOcSv5cuEZx/KSpdWExgw9apT9KvT7d+C3yCEtRu9Xu9LzXhUjSdOYXmdiTu5Vifs/+e",
+	"rQpml3FcLGImH8qlnoOwfzAU/elO9i8gnQ3FHmaMFksSyUWCOlTC6B1zYm9SuZiga/7y1bP7+e8L6eWR",
+	"IjHN6IgqNhSpXBLjwy/72PGOyj3t5LLQkfO0DSubbBQy8nNMDojZpEEBHnjDjVG51Kw+Zm78EP7bEQhx",
+	"EfUK2twGrvJYQ0Rh2b/AXyMwspl7JWazudSHySfoYHBFVdb5vEEE68UBu5mlDfwaSvD1st/lss+c+8w9",
+	"ZE239ec5rhdmT2xObS6CNA9j/MexKyBrKCYMec1rgyM+wbrQXl/m1gyhAETIQRDs2vLYqSTX37y+pVSc",
+	"nsnBMVVBTQqO2a1WVV/y5OQUhT8+yV37b2slub9dxP2yMbvAuSyaR50XnDAhvYhgUAGWyD2uPu5hrSRF",
+	"KkPuKdXkiGMUboCtT5wk6NstGbFLfuk4lzCgNE2RCElTE65bB1XK815DiNr9k56KSbaEl8G4HprXQ7JM",
+	"6XzO0v0BCTcXvtngK/2sNhJ/fbrP5zfd1VISfElLieGCuZdDU5+rhHy1n3wVqf4gItUWzPZfTjr6Yxg1",
+	"EMoH6sEZjL5tzBvGel7cM4P1F0p7q4uhmjoA8Va5Hp/fbu5IPtn6kQfafU5Ptyut5TFLJr2g+AHrBBZ2",
+	"CBt9q6yrGE0LptqM+p6LmKUhiSBVHKEJvEY2FOeg6BdmCs5KOfjtapCf3R+nNJiJHpaCKSMi5THCEBq3",
+	"Z3xCDlvgRaGp/Xyu8DKIn8VbzphBmvwegnJVGyVI+NRx41NllrgIAs4RrDCc9yZ/ouURmkZTfsfisO0G",
+	"xum/DBRAm4TQ0c1opUVJm3To+uq1yKlkmjnoQqEmEnhQQwHooECseMJElqzImCUJupdMimOe8mggg3PG",
+	"k48DANywSxN9XRo8kYtMcQwSINk0ZcwYocEXxrPCFTYU4Au7yKXyHANQkwN+qk8tE4uZahMl3fFAQpwr",
+	"PDZGNsJxW5cKVwRJQGzEUADHDKO89uQNAidBVEReBpRnayMgXhUxsrupiubDS0MaiP+4Da5BtYzmrl/+",
+	"pDf4250/u5JptvM3QN3bf/WHhHYwc9k15qSawqX5o8tcebaPnuRKrL++iL5CQ/zO0BBfNrnYZIA05f5q",
+	"adfwWq0QaDZJ9tbcKTkHtzfGflWE3IFnfg2Z+tcMmfp8uRtNwuvhB/Mv6777fKZTG/qvZZmUCjVmKdnL",
+	"UR5FsvpkU2rbB0tWsq+ee+2rxRLsbmL1RqJ5cFzL4FU7mUl/zLOO7RLC7aTZSlFnfV/L1dKfMQzC8Rvh",
+	"JCkgIrAnVcHi+RUqwGJORiub6TAU3ACY7qFK0dHrfDNa7fF4sK+lWj0yG5FqIMv0PmmBlWcDS+tDoXeg",
+	"7Z4/Hrct1mdRjt5gd1k9jt4aydXQD6anGHnVZ8otIAxykrNr+GEg2PImXyMX0cDhpy44yWU1e0Xp8w9I",
+	"LzZUgbtAMq539oFGZsQaFEaK7nW3WsXPnCxxWg6HqKCsFP5arUaZeo5rcGJIBSbGtJLjtipLOIs5Iv4O",
+	"3L21r23lr3ZAJ81ZNrMGWtM0tpzSTNOxG0ttM3UMzXHVnDxPSrnz85QpBBuH1iAT/pMS4a/NfppRX8uG",
+	"dM8Hjm17DZ7pTQJuyX8dfCm7aU7iaP1ZB19SOw07gZjs0vCODMBkQxeoLJrGckR3TPYbIaKxh5HJpfhX",
+	"ChqwptXdrde/h4HZpBtasaEAk/6XcG9bfuFkR8JVvj5KqwCAd8yTUylv19gjH1QquUwSolYqYzMC3W6d",
+	"ekNs5s1Q7JJ647XmXMEAnsK0v4RZQfe0rU3BXZz/fWf//tiJ7ro5xI8/3+DP/iPwBcTxodizJQMcMO1C",
+	"I9rvkHCRYhU2q0kM/BKgP8xgkXqiC0w2wxQTiGnmwyjEbsvwzog8OM2y+Z7aH4o3r1/sb4X1nPMqPMaI",
+	"vD0ULvR2jvQP2GD6Xl8YqL56Uhvms2WFdGZqA+vTg3bbHMrQmPqHAuaK7yHuYEN2RMEBPl9yRNHHZ8qN",
+	"qHXwRVMjkKk150Q4B/Lf3LH/ryH26AHD8Sjilh1GIHLEUX3cN8QZ/msnJ2Ncu0Oeu10XucS0ESDuYSWn",
+	"oXiWh0Ijg1VLi1OB5hlQblDTMUHUnQoy/VCsCTwne5khESfknNQjzoci1Gc/LHRcaYJ6QD0OBdQTrdYG",
+	"cRfcmF7w1ombYeFKXHotlHlhMyztbKeyTk4inknQ01+IlaZLnjknY8xF3NbLKipRHlKwtlOqhcUA9k9g",
+	"zhel+WqyByDaEmh6r+W1JW5nQ8yh099+/ih3veo/pS+hhuv6SHdDMUhEQAx1ElhSrA+jVWr87qtsu5Vs",
+	"m4O63Ztftb+EWjcUV0xAbTyFwpvFTDP44yGcpcxGJBiSefP6hXOWlOEIpoU5MvE2MRDluek0kgDZnKET",
+	"TRlXP0u4ZoKP1FDIRQaVrPbghkoZjaZQ//LN6xdgO0Y+iUUC9ws8WIRbQnueq46mTEULwzyKbowpqVQ/",
+	"DqXP+1krC15nDJZeIyFzldd7M8XP7S/pfQKPK/lJPhuTKxZRL6mRFxpV8hJBElUh5K8Wui9koftXscwx",
+	"8M5+koB5y1aFfPklzHKGAWiavmWrIkYbQ5KpckrFl1gej+/L8J6zVcHpIISt9Cti2mDcbczmiVzpgak2",
+	"WU55NIVSW1rKgvENEDZ5KCAGF6woKII0IGk+h+LC2/JOQa6unurOPz/j7P7xGefV0+ds9TPPppoemriN",
+	"JiHrbIYd+soj/0g80osImpN5cfj1aXJ4lz5/a3hW7hNbF9tcgYJUjFk43fzzMhuDNxAVXS7FUMxZqqSg",
+	"ieuzFrFbWctX1qtDypW4MKa4GPF25bhIXo1rKHYpx/WyWJltSnJtPSxvWa5sybOM/S+sy5Wv8raulmKd",
+	"vwZhfq3PtYWPSbjn2HJF50eENbxHhgfqsHkYcTmroZg2yqUQX+ymq1aSGtok5imLsmSFAQWIRmFjEPLk",
+	"hVKBw6IPJ5uhQ15hGgZc5Tb/wh2lm1ZRzS7XHBjAMbjKWIy2QzCooQuogh7vJrPkUYY0SfQoCvDEiKYp",
+	"L2d0aGFqzlIo2iOFCt2UDiycDVkde7ncVU3ZgLqjeYTtAK1WJrynDbcFhq7ZV8heCHXE9zGcNFlB8Vrh",
+	"PB7TROnntpMLMlrlxaXy0rO4Llj21AnqbRgAI9XSX/iludUG+F6BT5zfG20TW+KQoK1JBlSrRy+MWaV8",
+	"3bUxL4KLCYmoYthfkTLiz1xBHDl/8koHUY3Jp6eqEPKJySq6iQK67V7pKqb284KRB0lY0WR7v2KfX9NS",
+	"/pekpWitC9Mnt5VwchZpGUObMM1Mcw9Q8ULBQr8KQ3+EjJQv5Sf/kvJT5iNJR5TKf2oueOrJjt1Ti1Ge",
+	"IuBEFyd8xjMyYolc7ncI1gVThOY1Y8AyAXnyxbjaNhbbPRhVfRNzT4cizH9ycPmowCj5SqKJU541v6S5",
+	"GIq9Ija0Is5RAEeRqUUFGF9gFZ18GF45Co1ppnShG01Etg8mAkOnP5rowNZCdMtoYm/tIp4JZFWs/Q+i",
+	"Q5sYdTaTJKZqikXNdFsgX/4Z5CkyY1QoTzUJ0gtQqjBvo3hlXg/aKH5BNrDnW44JoDgNazwEFJQlF1jl",
+	"/mcTtc243rh2U1VQSzWOHLZnykY4Q6hajYxXKSY8wzlrtjxmNFukjIwTOlFkL+RKLZiyqakh+ec//mc/",
+	"77dWp1T3li//nhZUzId5lXk15fM5i5EWfhI2zqoUM1UFzsHy+8HRbnAtIJsZyBbj1Scl0JasqKlfNkv9",
+	"8x//8zHcL0qE1A6cbql8lIGcaTQFav512PovuUjrr3SD/IT9ibxKGFVGto0ystJflPcnk4RD7WKlhcNh",
+	"620IFCVT6OKVPf22GzjDWoYuVwrpbNETrCscM33L6p5ACrULkE8gQG0Q/869k1qMWOnR5uzDiN26ES6s",
+	"ftcx+2gr++qWHXQedFraki+E3LPoS9v7baFTWBFXD9wRck0wfJlv6qayxmqWDrOE0ALqLTdDjE8X299c",
+	"GTmPOBRs6YRPAwyBImG6EIKl6iaTt0yECOxsy1vr8ZXAq/abywPbdOLPWSDY9PH5SgSXO/iiIYZ5OnZz",
+	"lKHZvH/ZCMPSGjvS1iZ5vsqX6hzSx8GHogBIwcSXz8dGIdhfyU/CHTL1n4YixzHKO1wofVLBv5uX6/0d",
+	"q83O86PuEWZdq+AhTZIv4dTdIuT8SbmMoSjJGagpGhi2Gi+1V79reSN7UPs9WaGNCz2wKINcgVN9R5yV",
+	"EphKqZZ7A5oKWQ+m4oKtNKOplOIHIP++ZOTBoHz0Yjear3CGjQabyyT5arP5arPx4UMkSaOppnr+vlps",
+	"/pdabP4XJXVR5zx4r9bGYIT8uh3L9DaPpLoXr91YQehSrMo4bYqxCvCCUzbZlDVmwhS0QatGeyj8NZKd",
+	"N60Lbr+j1/oWK+IY+AbHHVa3WKEXiYsJwm7mXiGEXSjmcoFeRb1kj5Rr6OCK0IzMpLHhKblII/ZIYXg9",
+	"FKiEvMy8w9Apcwox8Fbf0k3r1sz9bOo0u5I8eFk45KohrBi8IgUbmJqYedx9Pzh3lFzIwM/DcrUYw2NW",
+	"QMY2VjkFY9d6hbe9rVrs4O+aA2TfhK9yejCDplme9+0ZGEjiN0acX1O/1WdCwX6GoqoVlPRe3Itc6dV/",
+	"svhmnMqZdY+aqlBlddgn1WhydJXd308f1LPo/NFs4mbcJd3jAQujOKv/nRTjhDcvEex5PQGsETRquxLC",
+	"1XgyPaCddCKwxN8/XmKzzb49FA2Or3rwwFdlxVVWftJb81Vd+aqubDJJOYg9X93MX5WWP4qbGZ28653N",
+	"pbsIefXhBwic/Xj/S8kJ3c1Dq0JoNGwTOpPi/2fv7ZfbNtK9wVvpUe2UyFMQLTvOmQlVU1tK4pnkxIkz",
+	"tvOe2gpcQpNokhiBDS4alMxkUvVexF7De2HnSraej240QIAfEklJNv9JLBJsNBrdz/fz+43B2mYo5dZy",
+	"PzFL57ZC2pXgoTZCt6FMZqOM95Cu69V6XumdqHgYoQYLvdsTlyVmVoTldiZwiFbLWhJuN5UFWJV0ztH6",
+	"F6+//+GVOP0zmQn4tGQo/Pk06mMu+MwobZIiuVGiI43IdKh/zkwxztW7f74OymxhrobZdKo0PI1tRmag",
+	"uOjPbJheRZhD51UVWLdlxG2SxkOZx6YnrN7xQLBz5VbJZrRLnZwYzNtnI+TqD1xm21fRgYhSaYorOSyS",
+	"m6RYILmyrSeDtUoKSrTGMHWd2QJE11GNfy9zfuKjCLxxqZLPbC1dYkQkzTDySwk78OICMSeIPsTAwNKD",
+	"NDEFZ9h9dOO2cjq+RUMR3CDjhO5KxObS2hAPUQJH6rfdQqmpLPWxqPjmuGunc1PYUyo67/75WkSwkaOg",
+	"tmUvKnsPlsVttm61Cj9OpJlluWxu97ZF+Zt3fC+hZKKBQ8UriRFop194WzDwNhLJhup+xOk2NQjYnVFp",
+	"EYCXDzITO5HwwuCkPBInwUn9RJx8CNY/AhhbXKucZPrC7Wvc6G3zg71amRv/CuwUM4R3wHOlv+COLZP5",
+	"HBCqUUIneuwE4NHqOlpdO7e6SASXSnZAZWqbGFuFzPP7uP6e7TSRRvB4WAnljJlQ49Hqt2jKFiunhvNJ",
+	"RBalSzNLQVeUBhODoRwjCMtoe/ROjjGEI3tCc+SAD+1RRx111CEjA/Vtt4G6AgVU5a1+AOhIqRcF2nQw",
+	"kl/ZLhoL26mAW8OkueZXFqhJGwPlJXHOqYj6ltJsLetmrZePaDMt5VqoO4geQcAO/Sp8+0bIkqMaT6eu",
+	"4SR7vGBNqJnbpjM4LuCK6ONsOJ8S2rcsS+oDpO/zAWtxdcD/l9hnIMosaN+PDvjpygpz5mo3usxUDqU+",
+	"xeTNIJX6OjwJxP/87//zAf/7xx9RIHQJcy5EZH9ZlvNHYpDFC1uO7hDLuLTfmzSVjBUTKqNHGCYOiVSe",
+	"Dk50rzpUtTWCSuv9mn/2opcL9m8xdwRnRkQ/v3nnW0j4+5LY3Kj1ZZB00KpF0DB1eP7mVd407UrF7TAy",
+	"HNlshEvdNOGIraSrQS71cMIPTvRAVza16kr/Za4ooyxkChuGeOSx5D8bwk50PbXIwLZlIfNyTfRULsoO",
+	"EqpnDtqXf3Wd89+z/BdCjNgQWsVxMt5OMnGbpCkmEbyj/VBQVXelTt57mTcv8d6rvav3ORZ9H3FotsSh",
+	"YVStzcBo9lKKzc0gNQybbUrH1uG7vq9zNaicekWc8rMfB0zqa1v5sA4L+3W6oW7g+3VwBTmS2Lt6nG7V",
+	"ivTqzahyyz76ltiNCDLJTU3SLPRwkmc6m5t+JVKeGDGVORiiM6WR8SW2v0PSb5prTOEUSlmRnZpoDEhz",
+	"lcZADq/h0XXcExZ2jHoVQo3NCoMsS5XUZD/mymCEYSRgL8bzFAZ02LVwbwvH0A4j21qZtIkP7DRFi/zn",
+	"2TYdDZpYvzrdxNgnUXHvibFX1+sawf51DWpozhc7LQ1dqptqhkZdWWcUtAcWV9VsltS2u6nZZKSKil/Y",
+	"E5dl/naZlA5mZK0d9VEioAvXS2KQUo+xLLIdd8/SPlXRCq3F6Doas6ky6wqjaPrMmFWzKus1j0sdclj/",
+	"Wm1nDnWV3i1olo5BExl6twXV717HfCvbxK+SaT407rHWlMA89kLFZZi4daft3iXW86bT6vbPil1Tqbiu",
+	"qeFQr9PDjVutREvCjzfQw6KuhvF4rtfDFlScJU1mhYAbYosTbhu7XAl2As+PaynTi5Jkm9inkCKbutTX",
+	"hnkqS/zy/GU3ELWV4dgPR2miXMFLKL9FWVEGVmgGaD1ENIWrhogA/qaxtZ9+38H6aY4r2B5/rEyf55qK",
+	"YbLGxmHinOv2udBBKxXz1siT8aQwouNH1PKAoRp499RaILtUHBFq3qr4PBimS4g2cTubbEfYCBsiI4Cj",
+	"vcSxv4qKcMuQmuhgu6m0MSZbF0/F85pNQ69hAW33OuTVyp7u7pJmWx0HadNWjerll1m8937uyj324eE3",
+	"3eCPP/avLluLE7I4GSVlBP4T9+fbLGiLeFDZhXgCSCTamKulB/ROhQ0q+0Jrvxb4Tlz1H+HFL7bqEED6",
+	"Yc6P76+T6wAePT/Dvl16nyuGbgmqCJFZqiWRbpPpjLx1UCemSNLU9loZEb04f+61WrngbLMbkc2LZSeh",
+	"UyX2MxSUH6VyLKj8tImni6b68I1F9TU7+u33cSP4tW5//AfzJI1Xwqp6xjNyulcNVs+yFToTOJyQJEq5",
+	"CjoQWt0qU5BlGDgKyrgnIjPMZioSWuY5EtNlVCucC6NuVC7TUBOliDJrkBq/pudYkyZ5oxVzlATeTUSH",
+	"5vE3jsGBkfXiP+kjOHKJHkfgy4zAf8crooDsH/4nWXlYUjRHFxbLm6UeKvj4oppdXgFtGZ68g5uWte2W",
+	"PwzrhzqmS1smOFEfZ2kWuwBaY00njFQp6nT1JrW6zaXKkkb2eIMdrtKItzJJjRimCWxQYRS6WIyGwgv5",
+	"64eGpfz1Q7mY2zzDrx/u9BTBycezcXbGI+G6wnZ5upVAuMM3rQMqFS4d8GP5z2Mo/9m3irp0ApUKDqsU",
+	"pCT4lpXSRjLnkSvnNzpdWGaawYL55dBY7N8LLOkhsn4uEJctIV5yAAvUcHMWsDF49fD0PQQ8sSSVPCOF",
+	"P7h/tLPNxHn2O/7/ahX/z09KxZgglPEVXt1GdkOyeI9ePgv7ZuGOU3tK9rL1xtF8pNchOrmaZblDlJeD",
+	"7IZDVGtMTgpdUmyO3pLhJrMLoTMsQsJL+D4yVyJODJYCdTewyC+oe8sekvgoTpbFiZUluMRuYOR1oh4A",
+	"l/B7nJS3DRmYAZ/oXcuj9VYkHvVtxNczmRfJSK5iw2gQZMJzusGMn8/STMZlSSvFFoJQR/5uzIaFKs5M",
+	"kSs5tWC00Te0c8++TcwsMwmWiApZFHI4mSpdXIhRkmKO4m82nJ1SHJpeR9QTl7TehISXzQvhHmk7UvRV",
+	"4vnSrdJWctp/4uo5HGX5VBYn/ZNBoiW6KfUGuJZAh3s0Wv2aLd6wmtX7Lt3lKPiPgv/JC35OR1HAaEkM",
+	"PLxa+Da71UhNynM8NeXsnoieoAjUvSP7206tLRHASmmOGTOnli5d5VuWCw4Q8a4YKAqAl6G0UGPmgHQV",
+	"nP0iS2EH4wTO3rGD6y4XmSZ0NmxQz+UQK++HkyDUsG38b2lW3QshxSjRiZmoGPd2YkpW8rlm4PmyBJri",
+	"k0pM5XCSwOWMCwBnDdmZGwu8cX4tPsTzow+xUpXQi3LKJFY3KoXl9bTJUdofzfwleU6HbpWlv4lIVbk0",
+	"6pFL1LdYM0zJQKu6SPjhCfEsbSwwHmZ5jMg6Ah8uxl4rHaMt1RMYWPNkIknmDuc5glBT7iNwQrdruS7o",
+	"lqDk3R0Tg/cAkyzAXMgGhVxCnAlcDRvItCP8qc0BeAWP8bDSlVfyKGStgYeRaJZDA7s+a0ZY/eaPAvwz",
+	"E+B4rO8rv3NV5ItHLr/L3mPsy2LrmM7RMJstbLdGlsahhhdqy2C+Sfp9vHEPHzPqo3n7r2wQCFPIsQoE",
+	"rFkgqGwVhPeNzBM4UXSuizwZj1XeDer8XVRGy4hahQvfcDxIZ2KYTadSg6jIcis1nO9tjy9OCj7q30Xs",
+	"u1+3if23cMHDin14X0eZ3yLz4QUm2wv9yns/Cv3PTOjjob6v0EdLdOtYeZqNwc0vY+PCKI1YAyYTIwli",
+	"0YQ6KtTH4hkCF3E1X3N4PNGjJFV+aPzErgmtQy/NxuFJFOqOms6KBXdaVsNjmVbdVSHv9/iga8Pd5ZTX",
+	"BJqbpAYu5jGEfQxhH8Xjo8pdWif/UcamMRS6mrz/wGQf1SI5ml8QaqTjyNUQJD2Wq/bEWvTUUEc6K6j5",
+	"iqHtqB8s0yA5OBBsRCcqZD5WxRVIw0hEP8GPuhehjkjGRfQr1/pJn1LduFAfE4Nj0KdXdpfgXYuJwlnM",
+	"0zQSRZZ1L0QUy0JGYpKBHMGlnJuJmFELAWx3/JtnBkIsMW4EPAe3CdLTr6q5fUVvdevd9SjLK/Fhti+v",
+	"5J1TKXE+Fls+cLHlU2n+XSqLU/ZE7aENeFkqj7L8+nFgccBM1nTvhLqpE3jD7h0HwIYoT6HG/tu5jlUu",
+	"QgKWIxaXXKUEZ3VSApGlinvBDJoeIimWm4HKnh6fI5jWNRZpoq9PjUNcF3l2C57Ff7178xOSlefyVlAc",
+	"njqmcQCE7WCBfFtDZxO30hb1IjdPK0rH37P8+i0/0z7LFf+OPEe840CWvcl/mqdpm/i0C4NrzqtDC4DP",
+	"v+FTHxuG7iF6KElUET5EVnU2yrOpOwiHFEXPfvfpsnbBLheshklzPc20tejuAu5+X4y0ChzaF41waNVn",
+	"3RoVbe8Ymb1Qv+XcILGq8WIhBH5i+BCiJWm/qT7SPQAuiQuvpFzrtBUDvqMLG109Hmv9ICt+rUEIoVdY",
+	"GSop6ep4GWDwr+qD24HttbQ+ODquzWVzK6hWt6tUhqhojCDUDGhWgmW3IAquVgbP96cM1nHLVVVA7wgn",
+	"t6doSvVYNUcpVp2oMniycoi2HpSKRK0Li41B7XbI8bfmHXsYbdXTvjzX9pNej9j8KH0aPwS1dYKUI1D3",
+	"QNZ7Nsmy6/Y4y4+IomLq+s/FMMuG+ir+DPfz9hHchFronaUvlwBjSe6yyVy91anFoAr1MnRXF7QuH6zW",
+	"CCpYTToraviq2+m17flwvKDHd7jCn0bMw3uk7SMfuNWOoY4nG+o4sPvTeJJdb2oJRbaRF3RMdDzBns8J",
+	"S879QNw1+kPrFR545VXSmGf9JCY9irogmucE7GX9s34jcAN81PlaxoJRrLoiDMOTeZ7C/0qUeNZAGGxG",
+	"pBb2rmSuyosQwQsmnOSWDsb0RTSbm8kVRQgj0p8RQZxfGZNe3ag8GfH+jAS6kCUpjxEIYkZeh6BHqjaH",
+	"U8/3pChmHdMVv7x97QOVvXgBj4ss4Piw33OL+DxPy8cSnX/kcsYhQRHh1X9CSPdQO8pwcZvL2UzloOv1",
+	"ghmDRjJJ57mCc2jkjXIF9+sx+uA18QZ9Ox8gJfjEvmwiLW/aqYiN9tfeX4i/fOWZwhv83gcfjJrZ1K/w",
+	"Qnu9Hvzvwx/r29Eu49hXs/uBOfPusA+Qs+XhHwK9nMyUdlcS3tVnAHd2VKQHVqQwBMqBZY53rtLJlTSZ",
+	"ZmlWTCT1Ff3y9nV/vXDZWno9iGa/K0RdcPLyxYudvX9UMK9gZdrOCSguPguoomhR1miuuuVyGcdC0ttB",
+	"kNNVkFrgl6NhYs7kqFD5mSQM45UO+rPf4X9Xa6Dwd2C8hPrbV69fvX/lotcvzs9tfwbGEv/jP9Db+4//",
+	"wEqBCg68inEJTk2oK2FIhPzKFePA3oIVESG3hwVyI8cwVqbIs0UnibtRqO31BHeLVCvZSPA1KubQn0cb",
+	"6AU0xfuJCjVm7zABR3y6mIpzOThK19mXxpbNvKRRGKg002MTImpttdCngsjaaG3gjmO0eT32jy2/xsZD",
+	"Q7HvMRg0OCED547uxWKjmmEo2YtPqVJlrPJQR3yLaDtOJ9i4SbEWvt+ZJPuONNBd420iDdVN6PKDiS7h",
+	"xrIRyPjeUYEfFfgmJX+wk7hSoSIBTk3zcHc69xdLB3uD0PYjaHevET/g027F/rADdXW5Tn6Lu4jvqmC0",
+	"Ie4GlYVsVjCPkq6Pk7jCTBCe0nZ1s+uO5Lh5AhPrROEJqPzwJOpegHNpkV5VLHwGFrOaaGEXAvmerpTn",
+	"Rh1F6lGkbiJSl+SpJ2qfojCskHKslIT7Kk9hS7YqS3dalfK8sSqFFdv25SjzA0VfEdlaFFl2sSyNcyUs",
+	"IwfeJNPpgrKV7awcaZZdM14Hrvh8RjW8orOZOhlleajlHfSWLTDh4hj7qJ17Bpetu4SB1BFC9XrMk1Ff",
+	"bBrNRRcFaSTo21/evvZ69vcQlW1s5Y+T4vOMnh5U5TvSiGMI9WguPD1z4Rig/cwCtHWuk3YTbdvw7LVa",
+	"HMun1hKhXKZpbVqxmqXZQsDyiQQtLTZN+6JKUkKVV9yBgXHgDrGkj1X0rKzCCoTO7NVJpgVXwLQWZ32L",
+	"9/8B3t4hwpnv3n33g1psXzPlLdPRxT7qzKdVv+NtXk/W0qdX+OkjLOSBeaEn+W6eI0FyosfidpIU1MCG",
+	"pC7XaoE+pinyZDZTMbpQGlMNJNCpXwEk33MQstdqUVbrY1qnUB/L4t+MuxxK1lsbCJQG22yFEB2s+e8G",
+	"jiGKGaMuRFQkRUptvQwm2Qv1C7htuf5Nd0fns1g6s8OJ6GRaSLxrAy8udnJQb7XIRmyDUUe1d8NuH8fH",
+	"QeD+KLs1Os5Z5WE9qCAsr8Wn9B8Khygf7IueeGO7jRnwyHvMxIghti7E1GbNo2DpE740BEjIhvOp0gWt",
+	"r/Wryv49q3vQ0UbtO2WgDnvtlSyKPBnMC2X+FPWrVMDsQ8OKXavFqQm1x+WYaFMoGSNJJb4NFBh2DkZo",
+	"oqksiSArv27nAdqSCJLqmEId1QfB9aIfDqU+RZE5SKW+tr8DQ5gNrmu1CHVnaQj4GAdIHDNIePIhCE9G",
+	"iR6rfJYnunB3YMt7rDToZxXTbboB9YDiK7UxkrKiHmTSqRHv3n2HF+CV3h4o92qoS1EK23pprktTmsjy",
+	"RgPFhXWaZ9VSrOUsiT0FG/xb7CPa0DD+QYu1rGnUXqdVvtzA0i8iuoE9cTq7rcvQY0ziaF99AvbVTog+",
+	"qTrJl5DNNUpVw6zZ1X32+7Va7K0OydlelxXR74XHsfVZ1y2IbfK5LpBf1hKxrhZJYVQ6CvgmKX6AZkvd",
+	"aOmDeQS/MBMJZgtaB5UQFaEZzmZK5gYbhIVMU16Qaa+9ysovpqICln5pStS7O0NN7Z2Umk7iSOh5mgai",
+	"ZOGOPA3HxiNs44hkbhRqKplqL/upKrc9BZy51qe815oCn3IrP8ke0KPwfsCAMhoRZFk2yJKnm4Gul+NU",
+	"3O8V3vduK3MOIcCbC3K85yrLcprqZg4i0VbbtOWLOYqto9j6rMVWpXBmU5m1vxoaz0jebSVNSQCDNlkc",
+	"iTiJq+U1zfU1ZG5vWV6zbLtTwG41oGKajccqPkt0FVpxmcLbx1YsE0OYVHJwiyM/Lui2aTPgIpXEaIe2",
+	"iLC1FRiaQKTJtfJ3qxtyrAqzvsKkXjgSauSpqOWkkhyu5bXq23+05NRCDStk+zCbr2WXwl2VJgZpzF/J",
+	"4UQkhZoiNAz8gH4P2+MXo/KvpUmGjPACTkhEWcirVN2oNCJYnHJvhjpCHuxIXCs188dDmg6jysPqSHvh",
+	"GgwDd5iW6N0/X5NKxetef//DK3H6ZzrWODid5j+fRt0NEC5X4SH8yFtxDfP6D0rNNngKWD71sagcpZN/",
+	"ZROYQhNDuP2zHWo4eNrYDLS822caeamP+AyfERTlMRi3u2Tn1Im1RwVX8EQLTLjTHiwyZpUItq05WQUk",
+	"d2+cN36sUyPyZDwpGIsu1GUoDnOOFbVNd9qwVpf2ZbkbGwp3qR4Ys8xnwkcXdTiYtOv93Jk13DwTYZLM",
+	"OM3qejQdbyHnPV+cP48C7NxUNyqvWyNGLozoqBvFWWP8uIIWgVlAsAvOlpK3lUlQCR7smuUxnp8H4sV5",
+	"ADf44jwQL8/hxH55zulWMJIqmdLYy5a+eBHZHtaBzBUMgYFT1xPIr8OUiBQWjYJ/x/2DhE0hxDI6RV9E",
+	"lPKEqSZ6mM5jFVs7DSFkTz5EuACXotwj+HyIjSs0yyg4kJz7ZX+hfKwLkWBG3aXLYZPyg2G5YTbA/RrP",
+	"pzPLRMEz7ble0XKA9s5QMEG3Aapgm2Nv+c/KbfaUA226x0OAVlj7rT0das9wUyrUndxjAvQYjNq1zeXl",
+	"mXyZ1TzGsgz5jMucL1FhvgalhsXOppX7HS9k9cdqoFQAfdZgLeor2EgJNWaHuaBr5+gVrN6f/c5bZxd5",
+	"45/fvKvnHfg2tnKotG4E4sWDdKRIDKJI1ZHilyRJqDe3NQNS2Us2F0qhUNM0agDwRJCHlB2oiU+NMBM5",
+	"w8yA0rGh+C6cV6NEp7BQ9Lcy14TeW2QiV0QYkhTdPtgV9h32VyWT64afl1NGA9AHDSYxGlXUUmQxNi7g",
+	"lixovdvWDzLte5GrmwzhTYPwJInhGzzAvCfo5LZx9E2zG7VsZuw3E003epPT9N/S7NdlpSur6oPT32dN",
+	"avuqBLTnffXEoI+pvLGinf2TXj27R629m0hJFUbZ6vAnkR5ypAMszamSZqWGastpb5HhAAfUXVCK8kp6",
+	"oL51O1lekjOgSd7dSV4b/lgJNIHah9AmIjWVScqhB66DvpJFdMGeJMlueJDYNxFsTdIKlIn9S96NvJ8d",
+	"Cb3PKlC6ZJPU/cfEMaeyjHiCiAtTuz8PirngmZkdaR+xewDQBZbhBwVdWGV1X4RabhroFcuNhBuwOz9w",
+	"VLca8NwijOv/sCmES7F3LwjaWRmTg4XlngncL3WY2mYvpJrYtjgS1O7s+ENghj1xGerW0Gs17toaXmWa",
+	"qiXvdNMQ6ZIa+gV5pg8Ramy40z6ije23eQich01UblmJAHvFD1Ic44zHOOOhTJYVgcbVgvHJOUHHqOWa",
+	"qOU3mOVYsgBPTWUuOwlh5gopyrN88Uzmw0ly084M/w3ue8NZ0zi71fB6rkA9RGRGoUWFJuL4N2wdFoV0",
+	"vmSRKxVq/mOYTadJISIzkTbeTpFAwvcXg1zq4eTUiCKZUZSIm1DBqFA3Kl8IMBqZtBJ/iVZAli9ERFvR",
+	"2kq4B8/os1yNKn/zNN59d0kfP4uCUJsiV3JK/bORv7+yYaGKM/qajIJQN9Pby6KQw8lU6aKB4v4uE+sV",
+	"Mu+NfyNG/KYHtMTHXukCLFBgV8PdIMKraOGlIWsNxBvZatX1D/hdP4sE584TXWQiOovwJdMglTRvqGnm",
+	"ASepBbH3l7ssYNOqPWzw9yStiwzKq4OcmcrC9EPdUJy/vJF73DSMv+KHbwkEXPLWb7ZHVoupt+7GdpS9",
+	"OvDl7ban312aagsb5rd8tqk0AK+0p7hcZtGhPdn15JD7NlEHIVpfeqB33102Emo27I7faWP80SrvNtpk",
+	"rlyVRqO+9/lolHwMNR4KctxACOAhEZgBSbSIer8lsygQERxt+//e+LcITSj8Y/Dbiwidz9+SWemRWIHz",
+	"fjFTfeHLJxqwZDkB165NfK0+CH/Hhzkeh22OQ6KJu44Wbm8nosE+oSkRZe1UFgFY3agKZAEqlLYjl+iL",
+	"IsuuwZgPdQT75UJEsP/of7D9AhEV9D/Yix1PkXf5ItiWQaijYkBX49/wf/wf/CU6g9+S2Qv+mc9tw3NJ",
+	"DBbXW8Mzz+aF6ruCnRL+ytqrtUqdshb6t2R20sYna3fwmhjSFqXRdxE3gzQbmGe/m4n8YweWFTpvJADs",
+	"FgTREuoI/gdLEAkLfNJgYkmwKAKwWFG/U2NNIdGqGiwKamyAf2BHR1Soj8WzWSoTHZX1cU6cTbI0hjFN",
+	"Dd85Kbo9sWEkS3Renr+kmE2oq/EpYylwy0fbqsbQ/qqtttCaKu1BqW/o+0Yi3HLlO5sbMpxNp+4RZ7C2",
+	"9fJ9nWaDrZkVPXmYpMoV2N5Hjr+VtzDWA4RCDiH64dFa5D5F4eEtw56Ut+7kSficds+jMH5oo75Vo1ZC",
+	"cV8g4dFXZgfS6BU6YlaWjOhU+ba+yfKCokBo+3RQxqAU6AYCYWtc6G2iZMxrStXWlmo6wXDULM8KNcT2",
+	"op885LyYAPVKSKk0DbV9wpI+ZRk6D/wXR6SP/Te+KjehJsfFWV2/NkdvXyem+Nou6CH6YOhmmzbAlM90",
+	"akS5LPw+nlp/Lmy9eqRyKqln1G5T3EuwVUHZjUEIcdV/ntzIwv22ewxmfpqNKt4pHpTncklEL67ct/vr",
+	"X1kpSLGMATksWbC6XhCD381nlHiEKeeFyvfUIGINsIbphboyPzbGaN2u4AXxQ+RqtKfuj1DnUgui6yfB",
+	"907lN8lQBSyzmSrTWCIpmIPXWAr2ax8WETfaOIENPpobsIQj+AvX5yxXozNyF+C+7mzIQgxTaSbKhNr2",
+	"SbhqdBefxChkJ5KRGCiTxEpE8tkg6vbr8HPhCT0ATcVHj+NjVBu6fQDb7oI/MDYBgG+h1nJhtWnHRvMK",
+	"OYbne/fdZYP8s1DDuRqpXOkhxSt4/FA7BVw+O3wfWEhCkI4mmypYvNtJ5gQzbCFRZMsD2JCvUfkNWv2z",
+	"XJ3laqjAvcY347WVj+E5kAdB5JLKQkXL+uB8QNPfIv7hv/ieC/GPhJCR+YjYYiNhZkoit0T04vycyolK",
+	"gwK7g/BA2QYFNncQKRIers/d2wK3FHwSUb4sELjhkMkNVhBPk4phkIiZGqqtzuDBKzBiNBatGLgCsZkU",
+	"rp7PG8wyxefAFZ3oZ1jr77LsmuKzzr4hKwgOQjW+SzKFJINWTfaNf/b2lJb2b7GPfHTD+AftfLEWW3vL",
+	"C70MP9e8mxs7P6x87FrVoIP2dNqtSXU3yXBPDSyLb6wXRImEQAcOVBOubj23mwpGsZVczNWoUSpuKf9K",
+	"/4Pm6ZlONUF3T7n0hEzyJdM7y2kRrPltTZdAsCnu8DMy7cVS46NRfoRyXDhl46KT6+z2e6S67SDPfqd/",
+	"rWzcua8Z3ws1VXpTgpZVb6WJ90XFbMU3YHOz1pg/NYL6NyqG8EoTn+7UEqH8KRNmPpzYi8oqwUrM4LtX",
+	"l9+W4yxniDFo/2V97G/sxsX6dn8MLgv05SmvR6dpoJ/rVw2lxuNLQ8d2vNtJhrFpaa7NBdULgDGGkVpG",
+	"rM7sdLx30JEizYhuKlejAAOzmVbdvmhyZv5OpR/lSOUzUWAerMlQl+YkOiMjLkRGz0Ompm5fvjz/srQv",
+	"iVwz07516RuRIuJ+nKoB6ZuHLRakaDIgrYfXZEEGIsJTFSG2528qz5rpJvxNeYDmpdXWlO1WqrgoOzes",
+	"Vkh19Cod7c7SjluWwas21adiCxzV+k7R8tq20rJEfyhT4PzLQ22/0hlvVl0dVlfd1lVbqatwW9YSEMtD",
+	"bKKlWhFNN7N12vq+1udqVlex2DsQrKmu7bG1UBrs2qwF0/iHKvavIVarhoqT/WmmPI5y9iBytm3jP5a2",
+	"saUUyL4TIOtT1bRc22SnnWf2jAUv7JVDzrKln2y9M1gDI+tQC4UJGGIsqGGKmu6FDwS2XZrnvS1FsXvV",
+	"24El6dyKHt0WAe7DOfSt6kv0WDQ4blUnVhpxq9K0xxCktYcXyzBqNm7mD21T+IHQ2SCLF3AqhuoM4+fo",
+	"ytkCY/6azH4jkqJJ+bB6fhwKKEA+l7Ka4Qna+F6LYw0414Ozq0T/9AKlsEPgq+DmHqN+n7va4gO6uTG8",
+	"pQaZ66MOeWgd4t4BaRHWHX4fbqlYyjvWVMpy86wd9fEId5FmekxUOZ+aiD8K6s9cULvjtiNRTanYu1Wi",
+	"2lp4HIE4EOUgVQSiE+VqRCVKoe5IdzqlrYDBOvgL2Jw2nVHnb660wYUaAdUiEsNINaVulSnEKMlhvy5s",
+	"sX0sC0W1765AVThq51DDTOHl3cpFn0mexTCb64JZtM59pHk7CTR4X5xzTJ8Q0oZyNlOxtYEbylsRk98o",
+	"jWg/SznwsksP1qK9SW913es3/PbWQN374rEsQIKHQr5rePAqvj2tcgvCvX2x60Duq3P4WY6V0HNChsEV",
+	"VzEvea/lRvAOKjfh13HSPw+W4UeW7siLI0Adw1CEOEfvrdt6T373zfd90XTjg4Dvv1WzjB5o08JjPpfV",
+	"g3KsNz7qzk+h3tgLsA2dDGxQg/bL+1cYb6JF79Fj1uMuMdjcsIFQQHeI4yZXo+Qj1V/C2zLdhvYxSrOK",
+	"S6sGa52RFjku1BN5o9YmFZrarmCGhSzmhkizy/62UyO++V7QdyTR6UDiEPQxgjDoeZoy3qTOtAo1VWFh",
+	"iCJuSVl8Yzt89uZUlIL1W1XIJF0tTo/Ji6OA3NS5aKtybDtgjyV50d5Vt0N5uj6MQ0v07rvLrQUwNvy2",
+	"SmE4IQaWygkbbLRdnaPFDuI+SOgg1CXiiVHDTMfUgQAuxxiEa3MI3AmzY0/pE+gpFR3v1XafXodp7TzM",
+	"kzQ2K08EXbJMvtNBt6ErZslMpQnz7pW633oXocbrgtLpDoSWeZ7dko6IzDCbKQwk2gHKe4AT2gv1T0rF",
+	"RkQgb69wOpFnz9g2UlnOZCP025U1EaUL/TWt0Bo/+o1WbNCgvjDqRuUyFR16ur/NlI4TPQZJ++I/6aN8",
+	"rnWix9jVNBIRXxEFIrLfBCIiQCv4l5lj/Sz8cyj1UMHHyFNYTBI9Jkx5z3Zbqo98Bzct2ets0f+NTOeq",
+	"Y7ol+ucszWJl8Ria/GCcfsUJdm5qzdVf8kaDNomLzURvsRZ0mCaw04VROnbsN3Yhf/3QsJS/figXc5tn",
+	"+PXDnZ4iOPl4Ns7OeCRcV9gtJ0+WvQ93+Haxg1PDYuHI2ffAnH0HKZy9dFIa5UUlMyRZ7i3bohuJnKeX",
+	"fkFMTlaKHZtHNyVoMcdtF7bXshHHE33diHLtpNLQeRaZvrB1E3gJ30fmSsSJkYNUxcdo1a7ICVoNiHZs",
+	"zscW7SoqBlqDh8YG3u7BrS5LVTCap6kwE9lrRnsyE7kV1NM29mucjEZ3jKqByaZ0kS8wDYCgSR4yE3OZ",
+	"hVqOQXohnTJnlGYyB5+gQ0iX+ENc+zzLCv55NxA54kqaUBMoLHYMFRRtKzNbPRHBE5T4kLIYTspIWXR2",
+	"dhaFGm1a7Nr8OtGS72nE//zv/yPg1yqPuiLTAWeKLP11rngOiB85zWLFD3UhInk1LesZBvaPXIlsWMg0",
+	"EFF4ch6eYEguVx6ckqVvwDbOnvBqknnZ1lrejfHDVU7xt/CGD5VHwZttawnRqppjAPCocz7tACAh+Y5G",
+	"LarmyQUDbQZiQwWC4Qca4crmOzrS1DVL15eLDsfuLnmV0kYJNRuFNimC8h7z/+K/2XyJZJpGgch0SgCT",
+	"qSyUsWkWkY1CjZheuBVA433zfRnRmkhUBbkadS8IGyDAnM7Y6ggu17hWakbhTV46y/YmC3YNOupjAbsq",
+	"LS/BvBL/aKxCHdlLYKnepLFLQV94hRnbsPvzFrBvcxN2fzc5t6AUfErgk1Gvvb5hu9KG6r0whJYYWoe2",
+	"e+CXu7gLdVc232T7Io0IrDbGjniOiKLwn0xHXQzSGUHWkI2BgXSs78RMK9M2IZmmJ/eD/3ycsRV/a25q",
+	"WNg3eYytPHBs5ZMw5TD00JB2P1p0n7lF5+IHvuZ4smYdOOX3Bk29IFCKCBxwNnyKbEtg4zybNkDm9UId",
+	"8eqRo10wrGm1MrbIIi4bLfgTnEogMjSTXC6NaBZxvIhVrLGY01PR8QtqCnTh4ZY606p7EWoMObhp2KgA",
+	"F+gQJ1g+VmIgDQY2aquBcHH4D4LpQ4cA60R7vSKLXOBDxIpK7Ls98d+Nq2rvjyl30vQBPhW8yyv49Apx",
+	"8xIj2Pqw1MVkcchcMRIso4owxWsNTCqo/oSjJNy3EOpOBfHjxfk5GS8vz192e+VsimSqsnmBk5HprVwY",
+	"EY1kappJK76hX71Vo7XW6FsOi4kOg8UIBPZgLpluvwxTNoODX1iUsEDcd5NuUegLA2xnPz7IcxbZuqcc",
+	"KVnMc9XymEW28iE/7LH4jLfQiuDTTOaJyXTviZVpHOtb76yxeU+I4jbz8KJBT8NIK6pdd1KRsk4F6yJP",
+	"BvMiy82OqBRo67nKE1BxoX5xfn7uGkv4mzovEuovI1I1KkQ2hy3gh/pD3tNCnU1lklqYT4TmghExSpJp",
+	"dWqs4+oKWoh4CuRWqAmDlr+xnPdJXhbXl8pKKyNkHDP0E8MglZkFvGGZTKnkGAZ+wB97I0iNI9B6qF28",
+	"BGNOy50it5NkSPVnPu6RjIOdlch4b/0w/rS74eZx+nKOvaPku6vkq2+up5UjrYAPDau79iHEZS5vr3ZP",
+	"PgMj8vMpjVRDhQp1SRtjxZSAc+MM9DLfaDvmCgwPeAQzNAh8EKxi3RtR5UNZktYTl9RPNpEFU26BYQ7z",
+	"FB3pxKdE/kE0vCdo4qHVNyihZzcgtP8axtwkrfhW3nKh7Rbiyn/O6mFlLqP+CYnqk2DZFj4pV7L62/qV",
+	"zd3LlZd6lGB3k2Da4q+l2aClq3dpAz2WsnveAX5B8mCBB/bdd5eHozO7tBPBBiRZiFRJU4iXYqI+ijgZ",
+	"J4XpVr2rv3w1+stgEL/48qvz5+qvX3zx8i9fnv/1i6++fPml/GoQn794PjpXL4d//eIQdSO0SDti1cFW",
+	"2fWUOokWubpRuWF2nS5ZmYFHgiDzsSq8LCHFanMFa6vW0umg8R+UGPJbU+mIzZl03sMCHqoQ470c34lG",
+	"h9aD1z8QcDXVCx/bW4+h/k+YTqegw9kQs8ePjjQ6W9HoFHJ8eA6d93K8bwKdBt6a99wg3M7sUMhxy+8O",
+	"T3bTyAzz8vxL9DyQmbQO4f3y/By3SsQ3AHVe5ESbmo2Emec5nDd40NtJUihhZnKoumIqr3HhBQoLiQEb",
+	"mDS9mUKOx3C6jSdXLlwhMWN3YE6C8GlRyzKxJYyCoCPjSXGr4L9O7ZeTTAx3RfdCHbE1cOWdvIjIKk2R",
+	"5YxcX8jxqTMcYLMpKk9P5TDR41BLveCI2I3KyeWDtyzzNFF5adDwW+u2882Aat4n2cx7Od4f00w5+EFp",
+	"ZpxJ084zU8jx0yKZsULyvgwzm0kgsbkA2gWrzJHq5WgwHqleChT1rUblPTheYIBnv1sRckiGF9B0NTc7",
+	"aON7geuZ7yXURPji9zzQUO11vRbzv5Bj2hC3aPKBbVbnPfHFHew+R34iKtwnAcY/15Of8B3bKUGsEt8v",
+	"H8gKlWfJQMhseTRMII2qpnV5jxwgR3nfUAvYuImWhMFDhxMcycUaKb8vdgsYvc5ssU6iwkdg+G2S59mz",
+	"iFtj0pfm/LEh7Cgy7iYyGnf7IySyWC9A9lws/F6Of5JTtUnivWZ4PmMT8ADg49VJ7iue2ts6Klru4lMj",
+	"8mQ8KUyobSTUDzltFQL1ftgU/SSUQBD3jfyHsOstMCEZxl7Q1DeWQ20jXjDOV/Vx3vKXy4GCFQEu/tGe",
+	"glw8+j5CXNWhDxzgojVbEeCyOc0HqFc92tmfj9JsFh0PRrb31aH2H8jSiTSomStCb/kR26XiriJIl3Fc",
+	"S0Ugh9C94kl35us4KkyqgMTX0UI4bLdEwxiN1B6z+LNSlOeHUpRzXNj4qCyPyvJBlSVKmhIYi7djuyp5",
+	"PBr3/sqLhButQT2lvq90SK7UjmrAlS7yxMJAIGRTrobopkczWUwigUTxiFXlFSi45jqqB4Rj9SzqClnQ",
+	"IFyeWDK3cG51BX1LBcg11NUeHbp12dHH3C2uY9WpXLBosOGlXz4JPB33wRKHfJJiHxT828wH0yye4wfY",
+	"VzPOs/kMlPo4wXmgWq/VVfbEpV2cat64XLuOtLMNYToBwwR3q5WTME65RE05aJtq4sbVBlqX9rhnrtRm",
+	"XTlw5SbEL+7xAtjkskhulCWkrxRV4mbpRHI2ezbNYpWaqJ0khSp4t2gMvWzaQWUr6EVDh1dl9/Tuw0Vz",
+	"MIIWeCVvBrClNy1rdS/n1Ngzfaz9vyvSY1tJSBvHUkssdukEPpqi0FJScU9k+SwH7XCaa61WNID+SFSJ",
+	"NTDxEjtVdP7a+8upWeJYlIMkTYpFH6veyBVCskWud1a5ybRMy73jLmjALUeNEIR6me22eyGyYoKqtg23",
+	"FYv1Ny9QRTifmRomo2QoeHGE0ojjKjK9tAgMojSROfgAeD0hFMCafJP0+2/xsx48W3yV5Vd0KYKIe0Ba",
+	"Hth6L9QWuxfhZQnSwc4JYb5oiEBEcggqADG3JJjThPCUJlpFF1RAiMvDSF93RRtfpbl4h73lbbQ1FwL+",
+	"Dm/+T9QGTxY3ip5kU13hlYTzHrPNx7yVLPTWEU7qk4fq9vURnvvtgLmfWl1Lo5QezD14cvItQOwlm5Ck",
+	"fhJu//rWESdhnW3An+yvVWS98m8rGqGpYSjSlv+fYoNbosfCTLJbI6LGnzzr0z+uElBmsC1Ql4Y6z+aF",
+	"EgUW+UflNQID6O7ZeuJ7Tb9oCAdjzPflM4r7OvfQH22r+K/7WVuzSKjpkuYAsG2+H9ktgJOqWxJrLRch",
+	"zgTpHjhA9HMYLaiZSqFO9DCdxyrukks7yvIy8OYuA9ObRismauFt5uEErLg8m48nQmoyK+yGwEvp1G46",
+	"5Z8yBhIS41zqguYM2+UV2FrEas0TcUmPZivMgmFxKzr1CFlT58X5c+q69GlL/tr7i4iTRpo6vLuqGDV7",
+	"CpbTnegW+4iYN4z/x17zyWz/tLR84reB0Nlty3v8xAPnDcptWyrwmnBY85s2uXBROeHLSquZQnuT0/uJ",
+	"hd/bV7kmt3cVxaYTC6+56n9iz4d90ib9v3UYm1Xt706DrSzn34kVcGkfBlMObf70GsQQ3s81KlM3dGXY",
+	"xITaDoy4xrwfBiUvi5ioXPU3iA7Aln8DY8AWc7M1JhsmmPtzrQc0kZ74mRIQXpk6TzHRplASJx7qDn/P",
+	"jCYi+vbV61fvX4nSFkpiAie3yux86VZN/QL0eMtKbF8J0g0lv0gzPa6/prr8/1yEefkKwVSFvbXZr/ey",
+	"FT8ZfqBmGdOG8tsoTuo193SY7iCVd47mAhvw+2+ZuaZB4pVHCS3cNMuuVQzCZT5j+TJKdHw1WESBMJkX",
+	"Bw/EXKeJhqvZJ9DzqcqToUjitcX9zYvoY8r8ZzNYjFM+94WMQdvm3uXArU7wZfMpByeqDGlXio6Sgvqj",
+	"sDEdU5i3KAIpc+F+A5dhaLtrv6q4YhxZD3UttN7tiX8ktjduqqYD1s2UN43wf+QZk4VG+cFSGSIM0I1K",
+	"7aV02Vp4hlCfVZ+ybUM0Hs7uBfy+niTobBSX5996D6bj2uRDLcRu0R4u7PN6L5KsaGzz65dnH9ZJ8uoj",
+	"1gBMhmL0V3Dsrmim8CuM6BvlWTqiMRjvRYjxnoh1ACeYc+PGmTAo+OxU4QyfGoGxQZTafRj9K681kuDi",
+	"kP0LsRcE3zWAmajeuLckJ/+Bd7QuODsgPF7C+5fCDVmOj9P8e9qKrDdtIMICeaZcgEJodDAKbVAKMhQT",
+	"qcXz80C8OA/EF+dwVF6eN9k972ByPzuBvA+n3b/FPpz2hvEPWhTOt8aXRqmE9upw2G1ioIpbpZbTYvA3",
+	"7o0HQEjwJEWW1wSFC/p1NoNMsEM1F3hKTqyxArjNMz0mpMba8L9bmTNKVBqz0Dnp/2o/npqx/fDDHxwJ",
+	"RPYgj7eTkqj/9e7NT6DTh6lMpijcB3w3PND4KHxfGsHVeU2RqS5WwxTPMCHM2CfJcidonHe0TO6Mq9FQ",
+	"k7aVuIKj++m02VmVDQb1tsmKNcECultJfH7Q4nQ83YlLNS0/md3PzQrF7mZQDPfSK7sKrqBk9ZQ23orV",
+	"tme9W8ty+6CKKWS+KopyqRdUS2IrFeq7qiPZmgtKLlpX7Ue8swHl9MFCd6RdPKa7MtH0hRc3qOIjlJYg",
+	"GqoRTPwKgaojz0nHDxDKhfhGcg+zkBMm5qrIrpWOyHyNvuC42I9ZnIwSFfMddSZKctzSyQv1RFIvPwye",
+	"o6PSWLeu4Xtfq+8pimFv0Vbmre08/XjFF3SQW6VH/Rm9931hV2bPNWJNlWFbCp5qrS0uRKPrWx6evWUk",
+	"H/YUPd/sFFmpVjlDYDLt7Rw5ObryLL1bdZKeH+ok3fUc1Z/xEzhL7zY4SY2aBtmfSiDyAzM7bdYJPcTW",
+	"3CX6zQZASVECXoV6v4CSKzvBYI4q2iaQgL9Y9g1AwqQmY0L4VOpre2um79yGU5Q7ybQTHJbu0+GtT7I0",
+	"tmLG4Ta2xusscppBA3/YdMcLknBMRDpQYBPYQJLHQmrhBz0yUnwnl2JGEL4gz0DGYdGHZTWl35SjuOAE",
+	"skpZ3lIEpENx9LGIuiWqJwhnbrni2s/bxIBhB/IV6/ztvbEOYLDwXnmAfRMyVpUAKT0CzW4+E/yLKogU",
+	"BUztuy9fBEOOEr0UA1BaSQ/jdZCAJNQRl8NH3PKBgwp0Boniysgb8Li8HgnL86YEImH1WV0kehyhCCyw",
+	"7oWf1d4O1VCh4itZRLij5+T2BqGORoiJxNGzodRDhX+OwH2ZCNyV9O/y5zw8LHqob/OkKJQW0pCOBM1o",
+	"60tpon7+rnaAfqezMjfk9ZaOBTm84n/+9//H9FIlv524hfWnlXEQqnQ/WjlbzHFqkGAHrjRY2CG+hjMX",
+	"am+B0QrDoVzBckGUEspcjbL86lotTISsVnhg3UZseKvEKuPeaTsuQYVLdJ8InP6N9gfF2XCXg0anqtSs",
+	"q6hYHxSXM8vtFiKFsik8Z4syqXQs4DX1AdccrqcIekbGQ50BtREa84h9+dC8qDpj3UxEmL5ZYjyjpCUJ",
+	"u94eebqNqW9xs/o6bXPG1m0DUEWejMcqfzaYJ2lsGtyC9myyq5PJUcf+8vb1GasIUoOY/3qG/Za9cn2N",
+	"0ErFYHebrBYovklMQg1AlfgzYhU7knGesEDvF6+r5o1bSEa2TRi3eSs/ZY52AWfQ9ycFBgJ55UxqlxhV",
+	"QoeXVcbcntoHs/d5zzsG7te5Enay/VALsQUZZq5GDWyYoX5RwTT1RYF3TrK8ROzEx7M334g77oueuHQv",
+	"CPZIteIXE4vPlwd6LnwVwmO97InoRuaJHKTKRAF5RWxWT61gFRNpJjjFRvfL/R73nM178K/AZUFoeHzn",
+	"Aiw5HAneA3+GeRqz/fhTOYORr9XiDIewAzpEKiHEJZiHYFoFwih49W6wX3949f98+Bv+EBbiS7tBmpuw",
+	"zUR24VTlymTpDcGXWlnBHpkQgo43UQHLsf0T11RaUHj1UQ6LdFE2UDJgTE9c4hj2xVp/Bm86hJ3sFRC5",
+	"pyiJEdE/wRFMIccu7+WYEKPeOClSOTgbJr3FNEVnDSZYoGgHDcChLBwDpEggIp7MFU8G83ZGWcpkkBZ9",
+	"8StfZD5E4l/ZgF6kTSP3xCs5nCw9VD7XhlwGspvGShj4Sg9VL9T/yRzHoK5gCcHZYKsjFh3vHCGar874",
+	"dFnDCs9S7Wnxsn9lA5c4w5/yC7IZsG67EPgpsxfzPNr67t7Tk35Ngn4/fkXlHvtwKZpucFBvgifgSslb",
+	"QJqqu+pBHQsSHmDJsnLZMImNVzc2qQykL64aBlwndwMR7USSBlR5Rh0cJDI60Sbno+t7NwdB7UJrJTFI",
+	"gbhCP26iGx/YcWg1FdYThd7TQFbDeZ4Ui5P+rx98c5mPpH3NVOmoRp6hbPVAY2DcfbmjZnacxsFa2cHi",
+	"YheutZndb5MMNdclbhUx/9a+aF4rNCQs77J9fnAcdJbEAsFDxCTBWUzB3vnZtqmLTjSTY+o9V/kV/rvW",
+	"1N6OdsLvaess4aPs/ObH2b71276DY5/3A/d5f55908eg2BNkECRnpSglaINmfHTt4HZu1A+OCRWdlU3b",
+	"hkMvaFl1vjgXE/VRxmqYTGUqhhOZyyFcFdiQS/QO7Af1Vuo4m/Ym6mPn+ZfdqGuzezaFZ1R+09whxcxi",
+	"LLf372OsZBGjSz5rBIejJHr8kshRTFUk0Lam+bPf8ZTvp9+0KmY85z0x4lrNbJcl+zpXssBAU7PR2/Vx",
+	"BFTMWW+d3YrEXBCZJ4qrsmLSWdTkvWAAFR1vbYu4XbuVLWXimXDotuJBnpr17bDWXVoLMcgMUm3y7vxQ",
+	"8i6uOh/B0rs4SsGjFNwkSRm4rdR4cnh/tWECNpyaR0TutIF8De4a3thEcLLYEktS61DS6h+qeHhRdTTL",
+	"jgLp8xZIRBq1kTTafZ97mYZHYdRrLgXA7+7bPj7XzKa7vxbyatiPgsf1LnGxrkkcm/RamsRFxM9Qdolf",
+	"2P4HlRrlt0tQBNuDR900eCxKIvdJdssQKwTLJo2Ifn7zrq5XeFIRCI5pYgp5rbBA+PtYTWcZHPm+sMtP",
+	"kF8lopgs5ZYlO64hfVEU3RRJmvpUsF6TRgmI4LcoDrOpMq1dGM1NSDyHh++ecLs1forAKW3dlK5ICKTd",
+	"vvsoa+1MvJ7b92HMZ2kmGyutnm6z07siy7nQKRolqYrALS5ENgq1FNF0nhYJfPAM0/6xLGREXUkjUi6I",
+	"haBFYswcEfenKh8rV5GR5TDKMJtOlS6WKJztuQWJ96PMr2PYC2mir+n0RvM8pUL0OvJ9KVlv1UD88va1",
+	"A3JGYQVbzz6MVRQOWVLECXXoYQ+JK1FBDo1Qw49QInO3KPwtUpmPLSwB3D7RppAaRfhUfkym86mQRSGH",
+	"E3jKUJvkNyU6z8/Fj1+DGOSi8W4Aa++iC97jY4N3pOdpitBWsLqh9u/5Wg5yGWfYwMILO5QzD6fl+RdR",
+	"e/7tF9y0vAP/nqSruYAaXvjmImHpVoeAIeTb0b3f5D/N07SduQeuwbaLFN5eZdNRLx6+BtdylyusEtIZ",
+	"bQQsacJPiiyjbfH4+892xLeC3D98ILBMbVvZaVbl6X/RcTacw/khkBCyceA0U9PJGqEY6rVSUawTiqH2",
+	"pCLuFtOY0C+UnPZRZhGgv0PkwfBhDaLHGXMooSKjQPdE4lqpmeEbIIIM2oWBUFOZpBWD3iFAY75EfSyC",
+	"UCdjnWGN41Aa1ROrE/RrYNx/MY1p+erb+UGp2bazTQxOV3RgkmeJNkqbBIR4t1rz+69solvoQWi11lGV",
+	"PMkKAlj2r6VJhtvXEOB7OBYQPNkCgsM2HC+lk+emmkXeYQv/stB3pYHHAq32Aq1dFFj9L7fQn0aFlX2e",
+	"7cWj23JHEXmssTqG0I+VDZvXWN14QtSqx/KzR1hlVdbxd4NQMyiGGKhRlrOH5CbTE9G1WnCnGvUnVTrV",
+	"tuLBuFaLxq5l7oLONNJRznVhhHS8lexVXasFnC2GrKQ6C488ywr+KNRxEgdI5TCSSTrPlbGdwLGQhcj0",
+	"UIlEt0APwAxP+r/2er0Pf/wR9cVcJ//vXFn4yZIdJEI6bi7OGCCuoWRkHlmIaWYK8eLLL72SNPhNwv5/",
+	"pseiYyNAiald2UXdrdOFSFVB1WxxMk4KQ6ZGdBWJTgTih52mxmvxfZ1enfaaHTkq0XHKcp+AA/Ym+wMb",
+	"qN3hoK1Bpb3RXrdnT9snzltx1Iifh0bcSVywViN4U0qiBgW6bX+7++mz36/VYj8VhJ4K7YXaIr8VXuma",
+	"O/Z+CzZosbX1L1aobFquV5HjeyqCWSfolp76KLmOkmsTEJFr1cLI23wKHl353WrRtfMCvLrcaZIs4v6C",
+	"5R+qeAxS5ShNjtLk05Ymfu3cWlGy++o5O/6pgaWrZtjev3r3/up/Xb79/vLr16+unjcX1l2rxdYgO/P9",
+	"CUQkPLJxClsF1ik4fkC7q3tRVm64azuudiPULhrRrcCbYCu/rcOYaxo93qd59wvCV+7ZTa/eZB9ueuMd",
+	"Gmo7jnrlqFeOeuVhHXM6q0sqiciC5m2qCXxwS2fWlrFFzM0qM5ppoSUz/qtDABW7tXOmyIJNbjO8w3me",
+	"K11cwfL0hslVeVCvLK/kxRLFMSG9CvVxqHCCxPDICsayKso0jZBzyAh1o/IFT/sO6BahZsZ2oWWeZ7fG",
+	"0RnBwYnksEhuaAwJR5GwezKdJlpFdrFC3aFP+hT6HVoWP0uOJE0hJtk87/qAu8Q7swJwdz1nvOhE9sVF",
+	"VK1EpFVxJIos61PRDj7LRDJFYf1Ft5YTvXVk5dsZN/Q7nPk/sfrnyZb0WFLMzRLWDpK8vsLHtPUDp63P",
+	"D6HqLn21ggJlWaWsO86PrvR0VQlSsWrPN5JperoIBHirPrqsstkTfCDKTCPGqti4DOeVpxkCy0+E/SY8",
+	"26oyCMTMqo5eqRUSgxZLNhKlqA2EFbNBg4YInH64oML9BnEv7iLt2yT1ZZoehfV2wvoomo+i+dMVzb5J",
+	"LDq1Esg29nm87AyErZe+czTza/jlayJ7KheWrRoEoOWxfuNkeFC2BCD4crAhgzszFSfM4xozU8s2v60T",
+	"bU+ptEZqn46byN2xqmOToX/KLD3qOJe6hH197zOEp4m+RixN50uNM9suRXAkjJl4rdQM1GuSh3qSmCLL",
+	"F20E8rjG8SoieXxhD04gX53nY4/tRHfahiLa9Q5EX/Nue+8BgjzW0EIg7CoDeTsa6agt/P6WxQcP28LO",
+	"3mw/UscQCCGjFKFy5273iY6NMSPpG/O2XXjs8KF29PDpohafcDja0zIs7tFIY8yPQyehzvR2dusqURJZ",
+	"qcFxj4CYliuTC1jylx3YVvxgN1QZ0rnAH/PUGMw/MxYMfLoc5MH+J5GNWjKSh5Iv36pCJqlZbdU9evFy",
+	"WXeXmuOhw0n/sz39lHxzqjPm994sBO7i8vglvPNiI4NmzgHYvRs0dLLtB1YY3c8YgTFDLZt23qKy5zAk",
+	"+sbye5TrxnxnlFvriaiQ4ysQRBFJiGE2ncozo+AHcEvNpA2MdwG+WEnvYMoeoGFhrqS5KuR4jEXC3Qvn",
+	"UYd6JFMDc5hb4g677petpN2r+ctaCLyX2JZaM36eoNtXvo9usb9sX2X8veb6NpLZTARYld2fVCXuZc3+",
+	"wMy534Vm04Q1XJi+uJMd6lsyR/2yryTcCqsU/GajjEloBZo7RH7GHvY+Yuj6DEbMx1T6ewX3rSM+zy9G",
+	"5a+zcaLB6SXuFEsaGvEwDIFjs76ZZpuQgpDIfAQS/h2y3MykMbdZzoySKsFrohTvgM4HNoRHPfcZ6MGB",
+	"IiIblw5lqhRqHpdxnCtjLpg4NSsmdhTSYDyQzJlBExQlf58YynZ3PGbP+Qxmmcup+bWPl30Q//63sJ/g",
+	"YB+wvoScbU9fwR08CAJp1iKHgOkbagIYtddelRSTf4r6qPw9jkBSPMNcxUoXiUwr6mcjbqVAaHg/4uX5",
+	"eU+8Z8Sk2wlpXwIOoUOCGTyduYdg/sz2HpJ3vAX32ULC99hfB0n1BntFHXFnq1VTIdeRw7epHNtDMpj8",
+	"WN9/eAo88AZ7qrdhMNk1DcjrbCwS7clHKxFJPsJarqxHgDnCmRqicYACsEMnE2s2Ak8uDul4d2sSsh9q",
+	"/OvviP8yS+emSU62OLTfUOUC/H6fXu3aPccVFP7eo2qMlr33mEPT4NMVtWfyNgjBGJTb4xnu59VVK/5Q",
+	"p0YYNcx0LPMFnQUjOiDcecFgFlg6SC2I2J6nLDp0v6IObB7Qq5/o6ExQOcmzspokQBo0vppKVTDT0VpT",
+	"4W2rV1P2aPefGsNbbVzGsHpJn16Kuvo8aloLJNht1wrgFsfg39bWwZo5PeEZLx5H5Oadt/jzBopIcant",
+	"TRh9fIRbmttsYbe155LbXV36eGrG9kPwd4NQq964t0xJTJPDHza31TL198jCWvrzxaLchV14dwLz+lqu",
+	"4N6uHZe92jJ4h/1ZMv7wB22E5dPf3gVLL+EBHO/9iYKd+HqXcQybms675YPcTnk9+x3/f7Ume+pjqYIe",
+	"MrcyTbNbFbPvpvI8yynYlRhmr/321etX7185GfDi/JxdF7/TkRhBqcweZ3JqRCwLOZBGiTy7BZPpv969",
+	"+SngAESoo1ckzsD2KhbdEjnRwzR0YHq8NiXAOJaBDlSa6TFmOi2KMhaAtmYnG475hrTH5RzwEeNsaE5F",
+	"1E/iqNurrSRyn8okVTG6lvMZUf4tRBKLpBDDbJ6S8h8lOsZEiq4FGjKtfMBLgnw8F7gkF4wtiKEc8fL8",
+	"JVattkAe2z2xbXvG3sxQJpTDxV+Nt2g3lt1MtMFWAi1qRBekHz4V64E7CbnwazszoiUlyfu0hsgPC9dy",
+	"Xta3q1QiXM1F12y0wZ5uxpuo+jq7PH6XtSidE1Uw9bUBu8BDEcHZg3G+g/OU6EIRZcA+D9RKnevr20Oe",
+	"hENFavH5gspetidml+nBOxxOp52v1aLdsbxM05aB3737DpnJ2XkUq3xHMILXOo/ibr7jDzD9Q3iO7959",
+	"94Na3NF1tKv11F1G+xxbOI1RkRSp4og3oTR5yExb+YfksJXNRY2uIrY3gmoJ9ZKX2OHUZkBgxwYMnLHK",
+	"Z3miC+fRoTPXvVv2tNGl3Mip+8G1qO4pPI3bd4/RaX/8gzp19mC2e3XYNHz06Zp9Oj7SW3t1IAYQuuZR",
+	"eHTXarHen6OdsqlDx1huu3Ln6IBvYU3aF/OU3DnaDo/NmftBLTZz5WgXfa6O3Erl3mweOmV7QD8O7ahN",
+	"vbhdnrrDeXGbH6PD+HCrVWypXj9FF+5aLZYcOPzsEO7biiNpFfEK500vRJqNxyo+SzSdv6lckBtGOPuU",
+	"WPH5twjb2+WKQ42+0QWpake/VV6FMP+RwKuw8uRMRLYYJkJ1ZAQoJM0Z6sFCqI9yWDiYgJ74b4/NIlcG",
+	"WWYEpSvVdIZ62lFLoBPBNZHoRyBbBLcyumZ1KiKDUVwXYx8TnVNZDCfKIGWWGMjhddV7dYgrVO5p3VEY",
+	"iD1Sqscx18lsprBmiIaPCBogMWKQSz2cgGA6EzsixBCiSomBQ9s1oKGxbJ3GT7QwhSxUeQkoL6yrqawx",
+	"DoymAF/4N6wwrYgpW1pEF3zo8U//bxJdMA8s+r1NjKos/mwdZ0eoYRmx01RYYF8sSAAPDKW84YJaxsKv",
+	"GCfN5cRwykrR0kP9UXY3UJ0TGZzuTFDdlpggXIks7M0CYTL+gLYF1wlO5GwGppOObZmiI5Mi0zXTRS6H",
+	"BdlnMoVRsuyaUDa88qsI9s9VGsvZ30CqRxeOAynUXNn0+tvLn/FGjkkMvFKRtELkb8R08qpy8rgsze4H",
+	"EScGkTLcvg28o6Zj70DUOE7k8PrKTBNUYE1MJ/aG67hODkfL8l/3pWVpmCo1yOB6Wen69yQtaP58At1a",
+	"Nxw8Ei2FMgVJlpaj1+21TJyubJr4IMtSJfUTJ5SBXf59oaabRuDwHfQ9XUZKqszPe2ovWFZm3CRQck4y",
+	"6eJSkBLVkBzA26ED5ek/cBYwNkXH9thefeS0WRNzrRPYrC/JWcKHqDKlbkXWAhKo1MdgzjSh7aN+9DC4",
+	"6B4wHoi1UOMpcLW5tTJkrhgmtCGqFwq84utARHR00NIrT9I+Y8Zstt6qgUkKdcXEjH7BNAKYsaWZaTEk",
+	"XGjqchIdZs1jk1NOMy5DL8ulKTuo41mWaML36l4Io7BJkio5f/7lvSBz/hl4m2TkDTM9SvJpRUGQCRsz",
+	"5h/CaIxB+xUietbBC/89+rfO/n3e/b+eJRFaeSYT0QhXNuN1PUdMpC4/SLWw3obB+eYqvhCDBQzDVI/l",
+	"xdM5mG902XLVOz3CLM9ukljlfGOip7uaJ4jKNFboVEkKRCYxxeUsDyZH1kL93zYih3dlY2yghJE3Kg7I",
+	"2GLTMCAShIQ7z2infFXfKZiSFG1VXH9EIhlVwxZwKdb5c+auadBfrD2y+bhk7tknY/sGDi1sb4/218tg",
+	"YLAUeRruk5FYQbfgynz3lYhARbu3NIQ3+kGTENbKWJWGwA39adMr3K19azsC5Eoa5PyrhwBBWCtAGsAK",
+	"NpAPO+ctaM7htCKckP7ZEt/kniZHqJdzPaIl1dN3snI51xNqTOKgjsxVMc81K8lYmSLPFioW0yxWaYmq",
+	"q8s8ECGTkkimDyuAuV6oty1uDW+3hq5JzH0lZ7NLb4Gm44yY6MDjUo+z7aWCaXRdX9apCVESlqmZl+cv",
+	"2xNO++7S4IwK3mZNMoXfE7263mcnxA4Vn25HbG3Yk7uIWDtqgS2kS7BphHp9SHpZ1nBzE0mT7Y5tU7qJ",
+	"h7Mppop92TgQrrO2I1HksciEDLVtbPbCymWIswxuZqV5uy5OmRTofSVazHI5LJKhspgliuOpyF+fDYfz",
+	"3LSkxw7RyQWv6k2+SkzQ00r/1TbGZshxwBfM35chmU8365TluwIOaanj2BYqBF7AlkAh97EMQt2pMf5J",
+	"vSgmoB9hpG5PEKKlmyGCU+JEZHrhzkSoCaoj08pYvA5y93chJ4TwJAXBlqUS5hLprLjC6//UOYVLTruR",
+	"rcPAQHA+15Qj+poezsibRI8DIRlaxHZSgR1ZBkE4J+E7kMKZkmhWlo+xtdMLY8Ht7ujadsj555cGg6E4",
+	"Yl5EsoJSmUzJDHKxEDtjfGGw0rdYZSHFy/OvYJBbXLRRUlxwUqpuC31VjzNQPMUPNBCshvGNRxdroKon",
+	"SclCHoNSu3GMaKdcbCNv2Jx0v/RCYyTKQCzjOIkR12pWUJD/1g9enFaqEQv4CmsU8RkubRHPPtra2mFc",
+	"9ujwlzfYH4SL7/D/cQCl1qbOplmcjBI2e49e/iMykO+oSo/Bhebgwo+w0Rf3CS48G6TZELNfj9oEYcxS",
+	"VF24tqi5ZhLUiw3Vz5OYnsY6HySupRjIXFFZKWdf+yLCZH9VIWDiAAcgZhO4BbkNgYg47O9+QHUdJU4L",
+	"WDOi4942jYK0CqGee97hHYIXrkYDqxh872c95hrWLthnogR+GbN3YnJAPsvlz9+T8UExEKoRKtcDxzIL",
+	"PZzkmU5+4yp+LnBJYzm74osxpG3LKIRXRcHFHArzU15Kx9a0wldlJgsUfoOm/Bpucne3yRUetBTxlQn6",
+	"ZeFQ2zT06MzqZLMFtFGOIZZPJsSC++1eInYNYMjuxeSdYUds5xjJm7vAjlRK9VzrmO/h3V0KbqQB6FGj",
+	"VbVZjxXiZF/QJkdZ8lhkCZaVyHX9oC1R2/sZaAeoWFkNSWNLCSio4goKvDKXesFALfbYeXn+RTew4ZhQ",
+	"d+4NZtMt4bpguDJ+1L9zPKobYKrJg6Goxhk6jdGDDfFs2DLT5ZJug2ezptDgiGTz6SHZHCX/ZnEIJlM8",
+	"IGDrEojP/Q3MDUF9HsAr5/lxMd32VQYtEEFUZmB7SkUVIghtzlZsE2sIk9C0aHvtMp7iQO2MnZs11C1b",
+	"FRVMWReImM9swH5lbUEpsQ+Av7Md8s7RZt0zignaAX4fXLPsaty380dRrWAN4APYv8GdoIIuRFJQXS11",
+	"0FZqYR8/jFBNR6yGltmtH4AFVspr0NwImaYaXgj15sg0beGFbSSxlxutqrJQV3QZPM3K6MIjBcHZNfjN",
+	"UUA/zqBCe5fy0w4rlOAou4oj1LGQtooorG9l2XdwgfAxytBC4/S3BdwViLcrtSOahAUHWyPUPjyTiztU",
+	"YJpWxxeOoEqfHKjSUQc88vCCjyd1nwDDxvhSDxBcwLndObTQiFVVDyxUsap2Ym6C5m/B6+HYBBUan5q1",
+	"KuIHtVhKla2IGlg5vHeYp20Ano7m6OMwR+c+0M6GMYal/beXWAGLsoePFrSCUj2WeMGdAKtqAn+uP626",
+	"MH6e+1SGIaYHAuncrzaMsEEeeWkYr9dTqw37haZ9rA47arsDBV94x21pXVcJyn4/+Zl4s95n10p/h1HN",
+	"k/6vH0AT+d/8E0GG4IsP8Pv8xsrkeZ6e9E+eyVny7OYLlLs8i7rkRWSqYAncLiBW/xJHHFkXuWYsirMh",
+	"Dk1AStOYYI88PCnToDOJZ41sb+mY30AljlWxzBXm3YYJ2eo3sjxty7dysx4sRBKXbGRJLrJbJFZ3Y2Pk",
+	"szYwBsuWR/3FMCXqOM/mM1QuZiaHyl+R8sP6oOU3DUP/zIzpdtmJxdwEYpJl1yYAyZETjzr+NZG5MoGY",
+	"z8Dfg3+grMZXdAPnw5uQ5WKvT8d+3jCZS8vKjnTWszRb4GIGGK7H6I8WRt2oXKb2Sv+O9JMru7CBaPjm",
+	"ajpPi2SWqqu2+XmjNEzxH/AG6qtFMGjLE8LXtXQD+rRh7O+1KaQeqrPbJFb0Avy9uDCFml7hx0sb0vtu",
+	"zbrmapaZpMjyhYCDaQESk1zkKlXgd+qsqOwsuKx+w3KUKzzeG9+TcBBhD/GaFWpYMD/r1LupvW7Fje0l",
+	"m998mE2nSbnX42Q08hcAtCTSaJfT4F+smAVfsfkkwPICE0aciSJXKhC5vBWjJFU0lUGaDWB18uEkuYF1",
+	"AuUjcxUQjGAymKOhWk7RDZ2sWK2kcZmIGtnATJySPTVUhEsexpTCNRUjOQAhap/sQqg4KbBHMVfTjLoV",
+	"lZaDFOk3dXmtP2W679JsmR549VIO5kkaiyJPxmMUVPj+6C+4JX5tSPCC2PC2FHxzZX9Yv7n9fM3dUVUq",
+	"nsSNzBOCRqzfxX1Tv4374uSPD3/8/wEAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
