@@ -59,6 +59,9 @@ var env struct {
 	// shellSecret is what gitlab-shell sends to /internal/*: read from the
 	// spawned server's data dir, or LABRADOR_CONFORMANCE_SHELL_SECRET.
 	shellSecret string
+	// regToken is the shared runner registration token: chosen for a
+	// spawned server, LABRADOR_CONFORMANCE_REGISTRATION_TOKEN when attached.
+	regToken string
 
 	spec   *openapi3.T    // the GitLab API v3 contract
 	router routers.Router // its routes, under api
@@ -97,6 +100,7 @@ func runMain(m *testing.M) int {
 		env.base = strings.TrimRight(u, "/")
 		env.rootToken = os.Getenv("LABRADOR_CONFORMANCE_TOKEN")
 		env.shellSecret = os.Getenv("LABRADOR_CONFORMANCE_SHELL_SECRET")
+		env.regToken = os.Getenv("LABRADOR_CONFORMANCE_REGISTRATION_TOKEN")
 		if env.rootToken == "" {
 			fmt.Fprintln(os.Stderr, "conformance: LABRADOR_CONFORMANCE_URL needs LABRADOR_CONFORMANCE_TOKEN (an admin's private token)")
 			return 2
@@ -114,6 +118,7 @@ func runMain(m *testing.M) int {
 		defer srv.stop()
 		env.base = srv.base
 		env.rootPass = srv.rootPass
+		env.regToken = srv.regToken
 		env.maxBody = maxBodyBytes
 		env.repoDir = filepath.Join(srv.dir, "data", "repositories")
 		b, err := os.ReadFile(filepath.Join(srv.dir, "data", ".gitlab_shell_secret"))
@@ -155,7 +160,7 @@ func runMain(m *testing.M) int {
 			fmt.Fprintln(os.Stderr, "conformance:", err)
 			code = 1
 		}
-		if err := srv.checkLog(env.rootToken, env.rootPass); err != nil {
+		if err := srv.checkLog(env.rootToken, env.rootPass, env.regToken); err != nil {
 			fmt.Fprintln(os.Stderr, "conformance:", err)
 			code = 1
 		}
@@ -295,6 +300,7 @@ type serverProcess struct {
 	cmd      *exec.Cmd
 	base     string
 	rootPass string
+	regToken string // the shared runner registration token it was started with
 	exited   chan struct{}
 
 	stopDB func() error // the PostgreSQL cluster the server runs on, if any
@@ -313,7 +319,7 @@ func startServer(root string) (*serverProcess, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &serverProcess{dir: dir, rootPass: randomHex(12), exited: make(chan struct{})}
+	s := &serverProcess{dir: dir, rootPass: randomHex(12), regToken: randomHex(10), exited: make(chan struct{})}
 	bin := filepath.Join(dir, "labrador")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/labrador")
 	build.Dir = root
@@ -337,6 +343,7 @@ func startServer(root string) (*serverProcess, error) {
 	s.cmd = exec.Command(bin, args...)
 	s.cmd.Env = append(os.Environ(),
 		"LABRADOR_ROOT_PASSWORD="+s.rootPass,
+		"LABRADOR_RUNNER_REGISTRATION_TOKEN="+s.regToken,
 		fmt.Sprintf("LABRADOR_MAX_BODY_BYTES=%d", maxBodyBytes),
 		// Failed hook deliveries are retried after 100ms, then 200ms…, so
 		// that the retry row is quick.

@@ -207,6 +207,23 @@ func TestPermissionMatrix(t *testing.T) {
 		{"GET keys", wantMin(accessMaster, 200), func(t *testing.T, c matrixCell, r matrixRole, _ int) response {
 			return do(t, http.MethodGet, path(c, "/keys"), token(r.tok))
 		}},
+		{"GET runners", wantMin(accessMaster, 200), func(t *testing.T, c matrixCell, r matrixRole, _ int) response {
+			return do(t, http.MethodGet, path(c, "/runners"), token(r.tok))
+		}},
+		// Masters get past the project to the missing runner_id.
+		{"POST runners", wantMin(accessMaster, 400), func(t *testing.T, c matrixCell, r matrixRole, _ int) response {
+			return do(t, http.MethodPost, path(c, "/runners"), token(r.tok))
+		}},
+		// Masters get past the project to the runner that is not enabled there.
+		{"DEL runner", wantMin(accessMaster, 404), func(t *testing.T, c matrixCell, r matrixRole, _ int) response {
+			return do(t, http.MethodDelete, path(c, "/runners/999999999"), token(r.tok))
+		}},
+		{"GET triggers", wantMin(accessMaster, 200), func(t *testing.T, c matrixCell, r matrixRole, _ int) response {
+			return do(t, http.MethodGet, path(c, "/triggers"), token(r.tok))
+		}},
+		{"GET variables", wantMin(accessMaster, 200), func(t *testing.T, c matrixCell, r matrixRole, _ int) response {
+			return do(t, http.MethodGet, path(c, "/variables"), token(r.tok))
+		}},
 		{"POST star", wantRead(201), func(t *testing.T, c matrixCell, r matrixRole, _ int) response {
 			return do(t, http.MethodPost, path(c, "/star"), token(r.tok))
 		}},
@@ -411,6 +428,12 @@ func TestAccessBeforeParameters(t *testing.T) {
 		// 8.7 found the hook before it checked url.
 		{"edit project hook: master, unknown hook", "PUT", hooks + "/999999999", master.Token, nil, 404, recordNotFound},
 		{"edit project hook: master", "PUT", hooks + "/" + hookID, master.Token, []string{"issues_events", "true"}, 400, notGiven("url")},
+
+		{"add variable: cannot see", "POST", "/projects/" + p.idPath() + "/variables", outsider.Token, nil, 404, projectNotFound},
+		{"add variable: developer", "POST", "/projects/" + p.idPath() + "/variables", dev.Token, nil, 403, forbidden403},
+		{"add variable: reader of a public project", "POST", "/projects/" + pub.idPath() + "/variables", outsider.Token, nil, 403, forbidden403},
+		{"add variable: master, nothing", "POST", "/projects/" + p.idPath() + "/variables", master.Token, nil, 400, notGiven("key")},
+		{"add variable: master, no value", "POST", "/projects/" + p.idPath() + "/variables", master.Token, []string{"key", "K"}, 400, notGiven("value")},
 
 		{"share project: cannot see", "POST", share, outsider.Token, nil, 404, projectNotFound},
 		{"share project: developer", "POST", share, dev.Token, nil, 403, forbidden403},

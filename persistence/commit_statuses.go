@@ -110,34 +110,33 @@ func (s *Store) ListCommitStatuses(ctx context.Context, projectID int64, sha str
 }
 
 // CommitState is the status of a commit's CI (8.7's Ci::Status.get_status
-// over the latest status of each name), or nil when nothing reported one.
+// over the latest status of each name and ref, builds and reported
+// statuses alike): failed when a pipeline of the commit has YAML errors,
+// skipped when it has pipelines but no status, nil when it has neither.
 func (s *Store) CommitState(ctx context.Context, projectID int64, sha string) (*string, error) {
-	var states []string
-	err := s.read(ctx).Model(&CommitStatus{}).
+	var latest []StatusOf
+	err := s.read(ctx).Model(&CommitStatus{}).Select("status, allow_failure").
 		Where("id IN (?)", s.read(ctx).Model(&CommitStatus{}).Select("MAX(id)").
 			Where("project_id = ? AND sha = ?", projectID, sha).Group("name, pipeline_ref")).
-		Where("allow_failure = ?", false).Pluck("status", &states).Error
-	if err != nil || len(states) == 0 {
+		Scan(&latest).Error
+	if err != nil {
 		return nil, err
 	}
-	count := map[string]int{}
-	for _, st := range states {
-		count[st]++
+	var pipelines []Pipeline
+	if err := s.read(ctx).Select("id, yaml_errors").Where("project_id = ? AND sha = ?", projectID, sha).
+		Find(&pipelines).Error; err != nil {
+		return nil, err
 	}
-	n := len(states)
-	var st string
-	switch {
-	case count[StatusSuccess] == n:
-		st = StatusSuccess
-	case count[StatusPending] == n:
-		st = StatusPending
-	case count[StatusRunning] > 0 || count[StatusPending] > 0:
-		st = StatusRunning
-	case count[StatusCanceled] == n:
-		st = StatusCanceled
-	default:
-		st = StatusFailed
+	if len(latest) == 0 && len(pipelines) == 0 {
+		return nil, nil
 	}
+	for _, pl := range pipelines {
+		if pl.YAMLErrors != nil {
+			st := StatusFailed
+			return &st, nil
+		}
+	}
+	st := AggregateStatus(latest)
 	return &st, nil
 }
 

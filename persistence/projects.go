@@ -590,6 +590,7 @@ const projectColumns = "p.id, p.name, p.path, p.description, p.namespace_id, p.c
 	"p.issues_enabled, p.merge_requests_enabled, p.wiki_enabled, p.builds_enabled, p.snippets_enabled, " +
 	"p.shared_runners_enabled, p.public_builds, p.default_branch, p.import_url, p.runners_token, p.star_count, " +
 	"p.pending_delete, p.last_activity_at, p.created_at, p.updated_at, " +
+	"p.build_timeout, p.build_allow_git_fetch, p.build_coverage_regex, " +
 	"n.id, n.name, n.path, n.owner_id, n.type, n.description, n.visibility_level, n.share_with_group_lock, n.avatar, n.created_at, n.updated_at"
 
 // queryProjects runs a SELECT of projectColumns over `projects p JOIN
@@ -609,6 +610,7 @@ func (s *Store) queryProjects(ctx context.Context, where string, args ...any) ([
 			&p.Archived, &p.IssuesEnabled, &p.MergeRequestsEnabled, &p.WikiEnabled, &p.BuildsEnabled, &p.SnippetsEnabled,
 			&p.SharedRunnersEnabled, &p.PublicBuilds, &p.DefaultBranch, &p.ImportURL, &p.RunnersToken, &p.StarCount,
 			&p.PendingDelete, &p.LastActivityAt, &p.CreatedAt, &p.UpdatedAt,
+			&p.BuildTimeout, &p.BuildAllowGitFetch, &p.BuildCoverageRegex,
 			&n.ID, &n.Name, &n.Path, &n.OwnerID, &n.Type, &n.Description, &n.VisibilityLevel, &n.ShareWithGroupLock,
 			&n.Avatar, &n.CreatedAt, &n.UpdatedAt); err != nil {
 			return nil, err

@@ -137,7 +137,7 @@ func (s *Server) CreateBranch(ctx context.Context, req v3api.CreateBranchRequest
 	}
 	s.afterPush(context.WithoutCancel(ctx), scope.project.ID, currentUser(ctx), []gitstore.RefUpdate{
 		{Old: gitstore.ZeroSHA, New: branch.Commit.ID, Ref: "refs/heads/" + branch.Name},
-	})
+	}, false)
 	return v3api.CreateBranch201JSONResponse(presentBranch(branch, slices.Contains(protected, branch.Name))), nil
 }
 
@@ -181,7 +181,7 @@ func (s *Server) DeleteBranch(ctx context.Context, req v3api.DeleteBranchRequest
 	}
 	s.afterPush(context.WithoutCancel(ctx), scope.project.ID, currentUser(ctx), []gitstore.RefUpdate{
 		{Old: b.Commit.ID, New: gitstore.ZeroSHA, Ref: "refs/heads/" + b.Name},
-	})
+	}, false)
 	return v3api.DeleteBranch200JSONResponse{BranchName: req.Branch}, nil
 }
 

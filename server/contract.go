@@ -32,8 +32,12 @@ type operation struct {
 	// parameter is answered only after the handler found the resource and
 	// checked access, as 8.7 ran required_attributes! after them.
 	paramsAfterAccess bool
+	// anonymousForbidden (x-anonymous-forbidden): no valid user answers
+	// 403 Forbidden, not 401, as the legacy CI API's authenticate! did.
+	anonymousForbidden bool
 	body              *openapi3.Schema
 	multipart         bool              // the body is multipart only (files): the handler reads it
+	rawBody           bool              // the body is raw bytes (text/plain: a build trace): nobody folds it
 	pathTypes         map[string]string // path parameter name → schema type
 }
 
@@ -54,6 +58,9 @@ func compileContract(doc *openapi3.T, prefixes ...string) *contract {
 			}
 			if v, ok := op.Extensions["x-params-after-access"].(bool); ok {
 				o.paramsAfterAccess = v
+			}
+			if v, ok := op.Extensions["x-anonymous-forbidden"].(bool); ok {
+				o.anonymousForbidden = v
 			}
 			for _, seg := range strings.Split(strings.Trim(tmpl, "/"), "/") {
 				if i := strings.Index(seg, "{"); i >= 0 && strings.HasSuffix(seg, "}") {
@@ -79,6 +86,8 @@ func compileContract(doc *openapi3.T, prefixes ...string) *contract {
 					o.body = mt.Schema.Value
 				} else if op.RequestBody.Value.Content.Get("multipart/form-data") != nil {
 					o.multipart = true
+				} else if len(op.RequestBody.Value.Content) > 0 {
+					o.rawBody = true
 				}
 			}
 			ct.ops = append(ct.ops, o)

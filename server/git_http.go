@@ -191,7 +191,7 @@ func (s *Server) gitHTTP(c echo.Context) error {
 		defer push.cleanup()
 		held := &holdTail{ResponseWriter: c.Response(), n: 4}
 		s.runHTTPBackend(held, r, p.ID, action, user, push.env...)
-		s.afterPush(context.WithoutCancel(ctx), p.ID, user, push.updates(s.log))
+		s.afterPush(context.WithoutCancel(ctx), p.ID, user, push.updates(s.log), true)
 		return held.release()
 	}
 	s.runHTTPBackend(c.Response(), r, p.ID, action, user)
@@ -208,10 +208,14 @@ func (s *Server) gitCredentials(ctx context.Context, r *http.Request, p *persist
 		return nil, false, nil
 	}
 	if login == ciTokenLogin {
-		// Issue 5 (CI builds): the password is the token of a running
-		// build of p, which may download p's code and never push
-		// (ciBuild = true). Until builds exist no such token is valid.
-		return nil, false, nil
+		// The password is the token of a running build of p, which may
+		// download p's code and never push (ciBuild = true); any other
+		// token counts as no credentials.
+		if p == nil {
+			return nil, false, nil
+		}
+		ok, err := s.store.RunningBuildToken(ctx, p.ID, password)
+		return nil, ok, err
 	}
 	u, err := s.store.UserByToken(ctx, password)
 	if err == nil && !strings.EqualFold(u.Username, login) {
@@ -286,8 +290,9 @@ func (s *Server) runHTTPBackend(w http.ResponseWriter, r *http.Request, projectI
 // afterPush is GitLab's post-receive work: the first push to a project
 // without a default branch makes one (master when it was pushed, else the
 // first branch by name), and HEAD points at it, so clones check it out;
-// then each updated ref gives its event and hook payloads (pushed).
-func (s *Server) afterPush(ctx context.Context, projectID int64, user *persistence.User, updates []gitstore.RefUpdate) {
+// then each updated ref gives its event and hook payloads (pushed), and,
+// with ci (a git push: 8.7's branch API did not build), its pipeline.
+func (s *Server) afterPush(ctx context.Context, projectID int64, user *persistence.User, updates []gitstore.RefUpdate, ci bool) {
 	s.setDefaultBranch(ctx, projectID)
 	if len(updates) == 0 {
 		return
@@ -297,7 +302,7 @@ func (s *Server) afterPush(ctx context.Context, projectID int64, user *persisten
 		s.log.Error("after push: load project", "project_id", projectID, "err", err)
 		return
 	}
-	s.pushed(ctx, p, user, updates)
+	s.pushed(ctx, p, user, updates, ci)
 }
 
 // setDefaultBranch gives a project without a default branch one.

@@ -67,6 +67,7 @@ func foldParams(r *http.Request, schema *openapi3.Schema) (map[string]any, *apiE
 			delete(params, k)
 		}
 	}
+	nestBrackets(params)
 	if bad := coerce(params, schema); bad != nil {
 		return nil, bad, nil
 	}
@@ -208,4 +209,30 @@ func foldBodyIntoQuery(r *http.Request) (*apiError, error) {
 	r.URL.RawQuery = q.Encode()
 	r.Body, r.ContentLength = http.NoBody, 0
 	return nil, nil
+}
+
+// nestBrackets turns form keys like `info[name]` into nested objects
+// (`{"info":{"name":…}}`), as Rack parsed them; `a[]` lists stay as they
+// are. A key that already holds a plain value is left alone.
+func nestBrackets(params map[string]any) {
+	for k, v := range params {
+		i := strings.IndexByte(k, '[')
+		if i <= 0 || !strings.HasSuffix(k, "]") || strings.HasSuffix(k, "[]") {
+			continue
+		}
+		outer, inner := k[:i], k[i+1:len(k)-1]
+		if inner == "" || strings.ContainsAny(inner, "[]") {
+			continue
+		}
+		m, ok := params[outer].(map[string]any)
+		if !ok {
+			if _, taken := params[outer]; taken {
+				continue
+			}
+			m = map[string]any{}
+			params[outer] = m
+		}
+		m[inner] = v
+		delete(params, k)
+	}
 }

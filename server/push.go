@@ -106,9 +106,10 @@ type pushAuthor struct {
 	Email string `json:"email"`
 }
 
-// pushed records and announces each ref update of a push. A failure is
+// pushed records and announces each ref update of a push and, with ci,
+// creates its CI pipeline. A failure is
 // logged: the push has happened either way.
-func (s *Server) pushed(ctx context.Context, p *persistence.Project, user *persistence.User, updates []gitstore.RefUpdate) {
+func (s *Server) pushed(ctx context.Context, p *persistence.Project, user *persistence.User, updates []gitstore.RefUpdate, ci bool) {
 	if user == nil {
 		return
 	}
@@ -136,6 +137,29 @@ func (s *Server) pushed(ctx context.Context, p *persistence.Project, user *persi
 		} else {
 			s.projectHook(ctx, p.ID, "push_events", "Push Hook", json.RawMessage(body))
 		}
+		if ci && !u.Deleted() {
+			s.pushPipeline(ctx, p, user, u, tag)
+		}
+	}
+}
+
+// pushPipeline creates the CI pipeline of a pushed branch or tag (8.7's
+// Ci::CreateBuildsService from GitPushService and GitTagPushService); a
+// failure is logged, the push has happened either way.
+func (s *Server) pushPipeline(ctx context.Context, p *persistence.Project, user *persistence.User, u gitstore.RefUpdate, tag bool) {
+	sha := u.New
+	if tag {
+		// A tag's builds run the commit it names.
+		commit, _, err := s.cfg.Repos.PeelTag(ctx, p.ID, u.New)
+		if err != nil {
+			s.log.Error("peel pushed tag", "project_id", p.ID, "ref", u.Ref, "err", err)
+			return
+		}
+		sha = commit
+	}
+	ref := strings.TrimPrefix(strings.TrimPrefix(u.Ref, "refs/heads/"), "refs/tags/")
+	if _, err := s.createPipeline(ctx, pipelineInput{Project: p, Ref: ref, SHA: sha, BeforeSHA: u.Old, Tag: tag, UserID: &user.ID}); err != nil {
+		s.log.Error("create pipeline", "project_id", p.ID, "ref", u.Ref, "err", err)
 	}
 }
 

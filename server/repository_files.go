@@ -209,7 +209,9 @@ func (s *Server) writeFile(ctx context.Context, ref string, action gitstore.File
 	case err != nil:
 		return nil, err
 	}
-	s.afterPush(context.WithoutCancel(ctx), id, user, []gitstore.RefUpdate{update})
+	// 8.7 committed through GitHooksService, whose post-receive hook ran
+	// the whole push: events, hooks and the commit's builds.
+	s.afterPush(context.WithoutCancel(ctx), id, user, []gitstore.RefUpdate{update}, true)
 	return &v3api.RepoFileCommit{FilePath: b.FilePath, BranchName: b.BranchName}, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -181,6 +182,60 @@ type Store interface {
 	Comment(ctx context.Context, n *persistence.Note) error
 	UpdateNoteBody(ctx context.Context, n *persistence.Note, body string, editorID int64) error
 	DeleteNote(ctx context.Context, id int64) error
+
+	// Runners as users manage them (runners.go) and the legacy CI v1
+	// resources (ci_projects.go, ci_legacy.go).
+	ListRunners(ctx context.Context, f persistence.RunnerFilter, pg persistence.Page) ([]persistence.Runner, int64, error)
+	GetRunner(ctx context.Context, id int64) (*persistence.Runner, error)
+	RunnerManagedBy(ctx context.Context, runnerID, userID int64) (bool, error)
+	RunnerProjectIDs(ctx context.Context, runnerID int64) ([]int64, error)
+	UpdateRunner(ctx context.Context, id int64, u persistence.RunnerUpdate) (*persistence.Runner, error)
+	EnableRunner(ctx context.Context, runnerID, projectID int64) (*persistence.RunnerProject, bool, error)
+	GetRunnerProject(ctx context.Context, projectID, runnerID int64) (*persistence.RunnerProject, error)
+	DisableRunner(ctx context.Context, projectID, runnerID int64, keepLast bool) (*persistence.RunnerProject, error)
+	EnableCI(ctx context.Context, projectID int64, from *int64) (*persistence.Project, bool, error)
+	ListLegacyCommits(ctx context.Context, projectID int64, pg persistence.Page) ([]persistence.Pipeline, int64, error)
+	FindLegacyCommit(ctx context.Context, projectID int64, sha, ref string) (*persistence.Pipeline, error)
+	LegacyCommitBuilds(ctx context.Context, pipelineIDs []int64) (map[int64][]persistence.CommitStatus, error)
+	// The CI runner protocol (ci_runners.go, ci_builds.go, builds.go).
+	RegisterRunner(ctx context.Context, reg persistence.RunnerRegistration) (*persistence.Runner, error)
+	RunnerByToken(ctx context.Context, token string) (*persistence.Runner, error)
+	DeleteRunner(ctx context.Context, id int64) (*persistence.Runner, error)
+	TouchRunner(ctx context.Context, id int64, info persistence.RunnerInfo) error
+	PollRunner(ctx context.Context, token string) (*persistence.Runner, bool, error)
+	ClaimBuild(ctx context.Context, r *persistence.Runner) (*persistence.CommitStatus, error)
+	GetBuild(ctx context.Context, id int64) (*persistence.CommitStatus, error)
+	BuildEnvFor(ctx context.Context, b *persistence.CommitStatus) (*persistence.BuildEnv, error)
+	UpdateRunningBuild(ctx context.Context, u persistence.BuildUpdate) (*bool, error)
+	AppendTrace(ctx context.Context, buildID, start int64, data []byte) (int64, string, error)
+	BuildTraceOf(ctx context.Context, buildID int64) (string, error)
+	SetBuildArtifacts(ctx context.Context, buildID int64, file *string, size *int64) error
+	FailTimedOutBuilds(ctx context.Context) ([]int64, error)
+	RunningBuildToken(ctx context.Context, projectID int64, token string) (bool, error)
+	ListBuilds(ctx context.Context, projectID int64, f persistence.BuildFilter, pg persistence.Page) ([]persistence.CommitStatus, int64, error)
+	FirstPipelineForSHA(ctx context.Context, projectID int64, sha string) (*persistence.Pipeline, error)
+	CancelBuild(ctx context.Context, id int64) (bool, error)
+	RetryBuild(ctx context.Context, old *persistence.CommitStatus, userID int64) (*persistence.CommitStatus, error)
+	EraseBuild(ctx context.Context, id, userID int64) (*persistence.CommitStatus, error)
+	HasTrace(ctx context.Context, id int64) (bool, error)
+
+	// CI pipelines (ci_pipelines.go).
+	CreatePipeline(ctx context.Context, in persistence.NewPipeline) (*persistence.Pipeline, []persistence.CommitStatus, error)
+	AdvancePipeline(ctx context.Context, buildID int64, jobs []persistence.CommitStatus) (*persistence.Pipeline, []persistence.CommitStatus, error)
+	BuildWithPipeline(ctx context.Context, id int64) (*persistence.CommitStatus, *persistence.Pipeline, error)
+
+	// CI triggers and variables (ci_triggers.go, ci_variables.go).
+	CreateTrigger(ctx context.Context, projectID int64) (*persistence.TriggerWithUse, error)
+	ListTriggers(ctx context.Context, projectID int64, pg persistence.Page) ([]persistence.TriggerWithUse, int64, error)
+	GetTrigger(ctx context.Context, projectID int64, token string) (*persistence.TriggerWithUse, error)
+	DeleteTrigger(ctx context.Context, projectID int64, token string) (*persistence.TriggerWithUse, error)
+	TriggerByToken(ctx context.Context, token string) (*persistence.Trigger, error)
+	CreateTriggerRequest(ctx context.Context, triggerID int64, variables *string) (*persistence.TriggerRequest, error)
+	ListVariables(ctx context.Context, projectID int64, pg persistence.Page) ([]persistence.Variable, int64, error)
+	GetVariable(ctx context.Context, projectID int64, key string) (*persistence.Variable, error)
+	CreateVariable(ctx context.Context, projectID int64, key string, value *string) (*persistence.Variable, error)
+	UpdateVariable(ctx context.Context, projectID int64, key string, value *string) (*persistence.Variable, error)
+	DeleteVariable(ctx context.Context, projectID int64, key string) (*persistence.Variable, error)
 }
 
 // Repositories is what the server needs of the git repository store: one
@@ -307,9 +362,13 @@ func New(cfg Config, store Store) (*Server, error) {
 	return s, nil
 }
 
-// Run does the server's background work (delivering webhooks) until ctx
+// Run does the server's background work (delivering webhooks, failing
+// builds past their timeout) until ctx
 // is done.
-func (s *Server) Run(ctx context.Context) { s.deliverer.Run(ctx) }
+func (s *Server) Run(ctx context.Context) {
+	go s.sweepTimedOutBuilds(ctx, buildSweepInterval)
+	s.deliverer.Run(ctx)
+}
 
 // ServeHTTP serves one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
@@ -406,7 +465,7 @@ func trimJSONSuffix(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
-		if isGitRoute(r.URL.Path) {
+		if isGitRoute(r.URL.Path) || isArtifactsUpload(r) {
 			return next(c)
 		}
 		if r.ContentLength > s.cfg.MaxBodyBytes {
@@ -434,4 +493,12 @@ func deref[T any](p *T) T {
 func parseID(s string) (int64, bool) {
 	n, err := strconv.ParseInt(s, 10, 64)
 	return n, err == nil
+}
+
+// artifactsUploadRoute is the runner's artifacts upload, held to the
+// instance's max_artifacts_size instead of --max-body-bytes.
+var artifactsUploadRoute = regexp.MustCompile(`^(/ci)?/api/v1/builds/[^/]+/artifacts$`)
+
+func isArtifactsUpload(r *http.Request) bool {
+	return r.Method == http.MethodPost && artifactsUploadRoute.MatchString(r.URL.Path)
 }

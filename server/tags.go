@@ -149,11 +149,12 @@ func (s *Server) CreateTag(ctx context.Context, req v3api.CreateTagRequestObject
 		return nil, err
 	}
 	// The new tag is a push: 8.7's Repository#add_tag ran the git hooks
-	// with the tagged commit as the new value.
+	// with the tagged commit as the new value, and its CreateTagService
+	// built the commit (CreateCommitBuildsService).
 	if tag.Commit != nil {
 		s.afterPush(context.WithoutCancel(ctx), scope.project.ID, u, []gitstore.RefUpdate{
 			{Old: gitstore.ZeroSHA, New: tag.Commit.ID, Ref: "refs/tags/" + tag.Name},
-		})
+		}, true)
 	}
 	var rel *persistence.Release
 	if b.ReleaseDescription != nil {
@@ -195,7 +196,7 @@ func (s *Server) DeleteTag(ctx context.Context, req v3api.DeleteTagRequestObject
 	if target != "" {
 		s.afterPush(context.WithoutCancel(ctx), scope.project.ID, currentUser(ctx), []gitstore.RefUpdate{
 			{Old: target, New: gitstore.ZeroSHA, Ref: "refs/tags/" + req.TagName},
-		})
+		}, false)
 	}
 	return v3api.DeleteTag200JSONResponse{TagName: req.TagName}, nil
 }

@@ -6,20 +6,417 @@ package civ1api
 import (
 	"bytes"
 	"compress/flate"
+	"context"
 	"encoding/base64"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
 	"net/url"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/labrador-dev/labrador/server/apitime"
 	"github.com/labstack/echo/v4"
+	"github.com/oapi-codegen/runtime"
+	openapi_types "github.com/oapi-codegen/runtime/types"
 )
+
+// AuthorizeArtifactsBody defines model for AuthorizeArtifactsBody.
+type AuthorizeArtifactsBody struct {
+	// Filesize The size of the upload in bytes.
+	Filesize *int `json:"filesize,omitempty"`
+
+	// Token The build token.
+	Token *string `json:"token,omitempty"`
+}
+
+// CIArtifactFile defines model for CIArtifactFile.
+type CIArtifactFile struct {
+	// Filename Example: artifacts.zip
+	Filename string `json:"filename"`
+
+	// Size Example: 1024
+	Size int `json:"size"`
+}
+
+// CIBuild 8.7's `Ci::API::Entities::Build`. `artifacts_file` is present only when the build has artifacts.
+type CIBuild struct {
+	ArtifactsFile *CIArtifactFile `json:"artifacts_file,omitempty"`
+	ID            int             `json:"id"`
+	Name          string          `json:"name"`
+	ProjectID     int             `json:"project_id"`
+	ProjectName   string          `json:"project_name"`
+	Ref           string          `json:"ref"`
+	Sha           string          `json:"sha"`
+	Stage         string          `json:"stage"`
+	Status        string          `json:"status"`
+	Tag           bool            `json:"tag"`
+
+	// Token The build token.
+	Token string `json:"token"`
+}
+
+// CIBuildDetails 8.7's `Ci::API::Entities::BuildDetails`.
+type CIBuildDetails struct {
+	AllowGitFetch bool            `json:"allow_git_fetch"`
+	ArtifactsFile *CIArtifactFile `json:"artifacts_file,omitempty"`
+	BeforeSha     string          `json:"before_sha"`
+
+	// Commands `before_script` and `script` lines joined with newlines.
+	Commands        string    `json:"commands"`
+	DependsOnBuilds []CIBuild `json:"depends_on_builds"`
+	ID              int       `json:"id"`
+	Name            string    `json:"name"`
+
+	// Options `image`, `services`, `artifacts`, `cache`, `dependencies`, `after_script`: only the keys the job has.
+	Options     map[string]interface{} `json:"options"`
+	ProjectID   int                    `json:"project_id"`
+	ProjectName string                 `json:"project_name"`
+	Ref         string                 `json:"ref"`
+
+	// RepoURL `http(s)://gitlab-ci-token:<build token>@host/<namespace>/<project>.git`
+	RepoURL string `json:"repo_url"`
+	Sha     string `json:"sha"`
+	Stage   string `json:"stage"`
+	Status  string `json:"status"`
+	Tag     bool   `json:"tag"`
+
+	// Timeout Seconds.
+	Timeout int `json:"timeout"`
+
+	// Token The build token.
+	Token     string       `json:"token"`
+	Variables []CIVariable `json:"variables"`
+}
+
+// CICommit A CI commit, i.e. a pipeline (8.7's `Ci::API::Entities::Commit`).
+type CICommit struct {
+	// CreatedAt UTC with milliseconds.
+	CreatedAt apitime.Time `json:"created_at"`
+
+	// Duration Seconds.
+	Duration         *int          `json:"duration"`
+	FinishedAt       *apitime.Time `json:"finished_at"`
+	GitAuthorEmail   string        `json:"git_author_email"`
+	GitAuthorName    string        `json:"git_author_name"`
+	GitCommitMessage string        `json:"git_commit_message"`
+
+	// ID The pipeline's id.
+	ID        int    `json:"id"`
+	ProjectID int    `json:"project_id"`
+	Sha       string `json:"sha"`
+
+	// Status `pending`, `running`, `success`, `failed`, `canceled` or `skipped`.
+	Status string `json:"status"`
+}
+
+// CIRunner A runner as the CI API presents it (8.7's `Ci::API::Entities::Runner`).
+type CIRunner struct {
+	// ID Example: 9
+	ID int `json:"id"`
+
+	// Token The runner's token, for every later runner call.
+	//
+	// Example: 6337ff461c94fd3fa32ba3b1ff4125
+	Token string `json:"token"`
+}
+
+// CIRunnerRecord A runner's database record, as 8.7 answered a destroyed model.
+type CIRunnerRecord struct {
+	Active       bool       `json:"active"`
+	Architecture *string    `json:"architecture,omitempty"`
+	ContactedAt  *time.Time `json:"contacted_at,omitempty"`
+	CreatedAt    time.Time  `json:"created_at"`
+	Description  *string    `json:"description,omitempty"`
+	ID           int        `json:"id"`
+	IsShared     bool       `json:"is_shared"`
+	Name         *string    `json:"name,omitempty"`
+	Platform     *string    `json:"platform,omitempty"`
+	Revision     *string    `json:"revision,omitempty"`
+	TagList      []string   `json:"tag_list"`
+	Token        string     `json:"token"`
+	UpdatedAt    time.Time  `json:"updated_at"`
+	Version      *string    `json:"version,omitempty"`
+}
+
+// CITriggerRequest One use of a trigger (8.7's `Ci::API::Entities::TriggerRequest`).
+type CITriggerRequest struct {
+	// Commit A CI commit, i.e. a pipeline (8.7's `Ci::API::Entities::Commit`).
+	Commit CICommit `json:"commit"`
+	ID     int      `json:"id"`
+
+	// Variables The variables given, null when none.
+	Variables *map[string]string `json:"variables"`
+}
+
+// CIVariable defines model for CIVariable.
+type CIVariable struct {
+	// Key Example: CI_BUILD_NAME
+	Key string `json:"key"`
+
+	// Public false for secret and trigger variables (runners do not echo them).
+	Public bool `json:"public"`
+
+	// Value Example: rspec
+	Value string `json:"value"`
+}
 
 // GrapeError The framework's own error body: `{"error":"<text>"}`.
 type GrapeError struct {
 	// Error Example: 416 Range Not Satisfiable
 	Error string `json:"error"`
+}
+
+// LegacyBuildRecord A build's database record, as 8.0 put raw rows into this answer.
+type LegacyBuildRecord struct {
+	AllowFailure bool `json:"allow_failure"`
+
+	// CommitID The CI commit's id.
+	CommitID   int        `json:"commit_id"`
+	Coverage   *float32   `json:"coverage"`
+	CreatedAt  time.Time  `json:"created_at"`
+	FinishedAt *time.Time `json:"finished_at"`
+	ID         int        `json:"id"`
+	Name       string     `json:"name"`
+	ProjectID  int        `json:"project_id"`
+	Ref        *string    `json:"ref"`
+	RunnerID   *int       `json:"runner_id"`
+	Sha        string     `json:"sha"`
+	Stage      *string    `json:"stage"`
+	StartedAt  *time.Time `json:"started_at"`
+	Status     string     `json:"status"`
+	Tag        bool       `json:"tag"`
+	UpdatedAt  time.Time  `json:"updated_at"`
+}
+
+// LegacyCIProject A CI project (8.0's `Ci::API::Entities::Project`), derived from the GitLab project.
+type LegacyCIProject struct {
+	// AlwaysBuild Always false (polling went with standalone GitLab CI).
+	AlwaysBuild bool `json:"always_build"`
+
+	// DefaultRef The project's default branch, `master` when it has none.
+	//
+	// Example: master
+	DefaultRef string `json:"default_ref"`
+
+	// GitlabID The GitLab project's id.
+	//
+	// Example: 3
+	GitlabID int `json:"gitlab_id"`
+
+	// GitlabURL The GitLab project's web URL.
+	//
+	// Example: http://demo.gitlabhq.com/gitlab/gitlab-shell
+	GitlabURL string `json:"gitlab_url"`
+
+	// ID The CI project's id, which is the GitLab project's.
+	//
+	// Example: 3
+	ID int `json:"id"`
+
+	// Name Example: gitlab-shell
+	Name string `json:"name"`
+
+	// Path `namespace/project`.
+	//
+	// Example: gitlab/gitlab-shell
+	Path string `json:"path"`
+
+	// PollingInterval Always null.
+	PollingInterval *int `json:"polling_interval"`
+
+	// Public The project's `public_builds`.
+	Public bool `json:"public"`
+
+	// SSHURLToRepo Example: git@demo.gitlab.com:gitlab/gitlab-shell.git
+	SSHURLToRepo string `json:"ssh_url_to_repo"`
+
+	// Timeout Build timeout in seconds.
+	//
+	// Example: 3600
+	Timeout int `json:"timeout"`
+
+	// Token The project token (the GitLab project's `runners_token`), for `/commits` and for registering specific runners.
+	//
+	// Example: iPWx6WM4lhHNedGfBpPJNP
+	Token string `json:"token"`
+}
+
+// LegacyCommit A CI commit (a pipeline) with its builds (8.0's `Ci::API::Entities::CommitWithBuilds`; `ref` and `before_sha` as standalone GitLab CI showed them).
+type LegacyCommit struct {
+	// BeforeSha Example: 96906f2bceb04c7323f8514aa5ad8cb1313e2898
+	BeforeSha *string             `json:"before_sha"`
+	Builds    []LegacyBuildRecord `json:"builds"`
+	CreatedAt time.Time           `json:"created_at"`
+
+	// Duration Seconds.
+	Duration   *int       `json:"duration"`
+	FinishedAt *time.Time `json:"finished_at"`
+
+	// GitAuthorEmail Example: admin@example.com
+	GitAuthorEmail *string `json:"git_author_email"`
+
+	// GitAuthorName Example: Administrator
+	GitAuthorName *string `json:"git_author_name"`
+
+	// GitCommitMessage Example: wow
+	GitCommitMessage *string `json:"git_commit_message"`
+
+	// ID Example: 3
+	ID int `json:"id"`
+
+	// ProjectID Example: 2
+	ProjectID int `json:"project_id"`
+
+	// Ref Example: master
+	Ref string `json:"ref"`
+
+	// Sha Example: 65617dfc36761baa1f46a7006f2a88916f7f56cf
+	Sha string `json:"sha"`
+
+	// Status Example: success
+	Status *string `json:"status"`
+}
+
+// LegacyCommitBody Parameters of `POST /commits`.
+type LegacyCommitBody struct {
+	// Data A push payload, as GitLab's push hook sends it; only `before`, `after`, `checkout_sha` and `ref` are read.
+	Data LegacyPushData `json:"data"`
+
+	// ProjectID The CI project's id.
+	ProjectID int `json:"project_id"`
+
+	// ProjectToken The project token.
+	ProjectToken string `json:"project_token"`
+}
+
+// LegacyCreateProjectBody Parameters of `POST /projects`.
+type LegacyCreateProjectBody struct {
+	// DefaultRef Example: master
+	DefaultRef *string `json:"default_ref,omitempty"`
+
+	// GitlabID The GitLab project's id.
+	//
+	// Example: 3
+	GitlabID int `json:"gitlab_id"`
+
+	// GitlabURL The older form of `path`, a URL ending in `namespace/project`.
+	GitlabURL *string `json:"gitlab_url,omitempty"`
+
+	// Name Example: gitlab-shell
+	Name string `json:"name"`
+
+	// Path `namespace/project`.
+	//
+	// Example: gitlab/gitlab-shell
+	Path *string `json:"path,omitempty"`
+
+	// SSHURLToRepo Example: git@demo.gitlab.com:gitlab/gitlab-shell.git
+	SSHURLToRepo string `json:"ssh_url_to_repo"`
+
+	// URL The GitLab instance's URL (standalone GitLab CI); ignored.
+	URL *string `json:"url,omitempty"`
+}
+
+// LegacyForkBody Parameters of `POST /forks` (`private_token` is read like every private token, so the schema does not list it).
+type LegacyForkBody struct {
+	// Data The fork as GitLab described it.
+	Data LegacyForkData `json:"data"`
+
+	// ProjectID The origin's GitLab project id.
+	ProjectID int `json:"project_id"`
+
+	// ProjectToken The origin's project token.
+	ProjectToken string `json:"project_token"`
+}
+
+// LegacyForkData The fork as GitLab described it.
+type LegacyForkData struct {
+	// DefaultBranch Example: master
+	DefaultBranch *string `json:"default_branch,omitempty"`
+
+	// NameWithNamespace Example: jane / project
+	NameWithNamespace *string `json:"name_with_namespace,omitempty"`
+	SSHURLToRepo      *string `json:"ssh_url_to_repo,omitempty"`
+
+	// WebURL Example: http://gitlab.example.com/jane/project
+	WebURL               *string                `json:"web_url,omitempty"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// LegacyPushData A push payload, as GitLab's push hook sends it; only `before`, `after`, `checkout_sha` and `ref` are read.
+type LegacyPushData struct {
+	// After Example: 65617dfc36761baa1f46a7006f2a88916f7f56cf
+	After *string `json:"after,omitempty"`
+
+	// Before Example: 96906f2bceb04c7323f8514aa5ad8cb1313e2898
+	Before      *string `json:"before,omitempty"`
+	CheckoutSha *string `json:"checkout_sha,omitempty"`
+
+	// Ref Example: refs/heads/master
+	Ref                  *string                `json:"ref,omitempty"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// LegacyRunnerProject A runner's link to a CI project (8.0's `Ci::API::Entities::RunnerProject`).
+type LegacyRunnerProject struct {
+	// ID Example: 2
+	ID int `json:"id"`
+
+	// ProjectID The CI project's id.
+	//
+	// Example: 3
+	ProjectID int `json:"project_id"`
+
+	// RunnerID Example: 9
+	RunnerID int `json:"runner_id"`
+}
+
+// LegacyRunnerProjectRecord A removed link's database record, as 8.0 answered a destroyed model.
+type LegacyRunnerProjectRecord struct {
+	CreatedAt time.Time `json:"created_at"`
+	ID        int       `json:"id"`
+	ProjectID int       `json:"project_id"`
+	RunnerID  int       `json:"runner_id"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// LegacyUpdateProjectBody Parameters of `PUT /projects/:id`; accepted, and the GitLab project's own values kept.
+type LegacyUpdateProjectBody struct {
+	DefaultRef   *string `json:"default_ref,omitempty"`
+	GitlabID     *int    `json:"gitlab_id,omitempty"`
+	GitlabURL    *string `json:"gitlab_url,omitempty"`
+	Name         *string `json:"name,omitempty"`
+	Path         *string `json:"path,omitempty"`
+	SSHURLToRepo *string `json:"ssh_url_to_repo,omitempty"`
+
+	// URL The GitLab instance's URL (standalone GitLab CI); ignored.
+	URL *string `json:"url,omitempty"`
+}
+
+// LegacyWebHook A CI web hook (8.0's `Ci::API::Entities::WebHook`).
+type LegacyWebHook struct {
+	// ID Example: 4
+	ID int `json:"id"`
+
+	// ProjectID Example: 3
+	ProjectID int `json:"project_id"`
+
+	// URL Example: http://example.com/ci-hook
+	URL string `json:"url"`
+}
+
+// LegacyWebHookBody Parameters of `POST /projects/:project_id/webhooks`.
+type LegacyWebHookBody struct {
+	// WebHook The URL to call.
+	//
+	// Example: http://example.com/ci-hook
+	WebHook string `json:"web_hook"`
 }
 
 // Message GitLab's error body with a text message.
@@ -28,13 +425,1164 @@ type Message struct {
 	Message string `json:"message"`
 }
 
+// RegisterRunnerBody defines model for RegisterRunnerBody.
+type RegisterRunnerBody struct {
+	// Description Free text naming the runner.
+	Description *string `json:"description,omitempty"`
+
+	// Info What the runner says about itself (gitlab-ci-multi-runner's
+	// `VersionInfo`). `name`, `version`, `revision`, `platform` and
+	// `architecture` are stored; `executor` and `features` are ignored.
+	Info *RunnerInfo `json:"info,omitempty"`
+
+	// TagList Comma-separated tags, e.g. `docker,linux`.
+	TagList *string `json:"tag_list,omitempty"`
+
+	// Token The shared registration token or a project's `runners_token`.
+	Token string `json:"token"`
+}
+
+// RequestBuildBody defines model for RequestBuildBody.
+type RequestBuildBody struct {
+	// Info What the runner says about itself (gitlab-ci-multi-runner's
+	// `VersionInfo`). `name`, `version`, `revision`, `platform` and
+	// `architecture` are stored; `executor` and `features` are ignored.
+	Info *RunnerInfo `json:"info,omitempty"`
+
+	// LastUpdate Sent by later runners; ignored.
+	LastUpdate *string `json:"last_update,omitempty"`
+
+	// Token The runner's token.
+	Token *string `json:"token,omitempty"`
+}
+
+// RunnerInfo What the runner says about itself (gitlab-ci-multi-runner's
+// `VersionInfo`). `name`, `version`, `revision`, `platform` and
+// `architecture` are stored; `executor` and `features` are ignored.
+type RunnerInfo struct {
+	// Architecture Example: amd64
+	Architecture *string `json:"architecture,omitempty"`
+
+	// Executor Example: shell
+	Executor *string                 `json:"executor,omitempty"`
+	Features *map[string]interface{} `json:"features,omitempty"`
+
+	// Name Example: gitlab-ci-multi-runner
+	Name *string `json:"name,omitempty"`
+
+	// Platform Example: linux
+	Platform *string `json:"platform,omitempty"`
+
+	// Revision Example: a7b6b1b
+	Revision *string `json:"revision,omitempty"`
+
+	// Version Example: 1.1.4
+	Version *string `json:"version,omitempty"`
+}
+
+// TriggerRefBuildsBody defines model for TriggerRefBuildsBody.
+type TriggerRefBuildsBody struct {
+	// Token The trigger's token.
+	Token string `json:"token"`
+
+	// Variables A hash of string keys to string values, passed to the builds as variables (`public: false`); any other value answers 400.
+	Variables interface{} `json:"variables,omitempty"`
+}
+
+// UpdateBuildBody defines model for UpdateBuildBody.
+type UpdateBuildBody struct {
+	// Info What the runner says about itself (gitlab-ci-multi-runner's
+	// `VersionInfo`). `name`, `version`, `revision`, `platform` and
+	// `architecture` are stored; `executor` and `features` are ignored.
+	Info *RunnerInfo `json:"info,omitempty"`
+
+	// State `running`, `success` or `failed`.
+	State *string `json:"state,omitempty"`
+
+	// Token The runner's token.
+	Token *string `json:"token,omitempty"`
+
+	// Trace The whole trace so far.
+	Trace *string `json:"trace,omitempty"`
+}
+
+// CIBuildIDPath defines model for CIBuildIDPath.
+type CIBuildIDPath = int
+
+// BuildToken defines model for CIBuildTokenHeader.
+type BuildToken = string
+
+// CIBuildTokenQuery defines model for CIBuildTokenQuery.
+type CIBuildTokenQuery = string
+
+// LegacyGitLabURL defines model for LegacyGitLabURL.
+type LegacyGitLabURL = string
+
+// LegacyPage defines model for LegacyPage.
+type LegacyPage = int
+
+// LegacyPerPage defines model for LegacyPerPage.
+type LegacyPerPage = int
+
+// LegacyProjectIDPath defines model for LegacyProjectIDPath.
+type LegacyProjectIDPath = int
+
+// DeleteBuildArtifactsParams defines parameters for DeleteBuildArtifacts.
+type DeleteBuildArtifactsParams struct {
+	// Token The build token, as a parameter.
+	Token *CIBuildTokenQuery `form:"token,omitempty" json:"token,omitempty"`
+
+	// BuildToken The build token.
+	BuildToken *BuildToken `json:"BUILD-TOKEN,omitempty"`
+}
+
+// DownloadBuildArtifactsParams defines parameters for DownloadBuildArtifacts.
+type DownloadBuildArtifactsParams struct {
+	// Token The build token, as a parameter.
+	Token *CIBuildTokenQuery `form:"token,omitempty" json:"token,omitempty"`
+
+	// BuildToken The build token.
+	BuildToken *BuildToken `json:"BUILD-TOKEN,omitempty"`
+}
+
+// UploadBuildArtifactsMultipartBody defines parameters for UploadBuildArtifacts.
+type UploadBuildArtifactsMultipartBody struct {
+	File     *openapi_types.File `json:"file,omitempty"`
+	Metadata *openapi_types.File `json:"metadata,omitempty"`
+}
+
+// UploadBuildArtifactsParams defines parameters for UploadBuildArtifacts.
+type UploadBuildArtifactsParams struct {
+	// Token The build token, as a parameter.
+	Token *CIBuildTokenQuery `form:"token,omitempty" json:"token,omitempty"`
+
+	// ExpireIn Sent by runners 1.3+; ignored.
+	ExpireIn *string `form:"expire_in,omitempty" json:"expire_in,omitempty"`
+
+	// BuildToken The build token.
+	BuildToken *BuildToken `json:"BUILD-TOKEN,omitempty"`
+}
+
+// AuthorizeBuildArtifactsParams defines parameters for AuthorizeBuildArtifacts.
+type AuthorizeBuildArtifactsParams struct {
+	// GitlabWorkhorse Set by GitLab Workhorse.
+	GitlabWorkhorse *string `json:"Gitlab-Workhorse,omitempty"`
+
+	// BuildToken The build token.
+	BuildToken *BuildToken `json:"BUILD-TOKEN,omitempty"`
+}
+
+// PatchBuildTraceTextBody defines parameters for PatchBuildTrace.
+type PatchBuildTraceTextBody = string
+
+// PatchBuildTraceParams defines parameters for PatchBuildTrace.
+type PatchBuildTraceParams struct {
+	// Token The build token, as a parameter.
+	Token *CIBuildTokenQuery `form:"token,omitempty" json:"token,omitempty"`
+
+	// ContentRange `<start>-<end>`: byte offsets of the body in the trace.
+	ContentRange *string `json:"Content-Range,omitempty"`
+
+	// BuildToken The build token.
+	BuildToken *BuildToken `json:"BUILD-TOKEN,omitempty"`
+}
+
+// ListLegacyCommitsParams defines parameters for ListLegacyCommits.
+type ListLegacyCommitsParams struct {
+	// ProjectID The CI project's id.
+	ProjectID *int `form:"project_id,omitempty" json:"project_id,omitempty"`
+
+	// ProjectToken The project token.
+	ProjectToken *string `form:"project_token,omitempty" json:"project_token,omitempty"`
+
+	// Page Page number (1-based).
+	Page *LegacyPage `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page (default 20, at most 100).
+	PerPage *LegacyPerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListLegacyProjectsParams defines parameters for ListLegacyProjects.
+type ListLegacyProjectsParams struct {
+	// Page Page number (1-based).
+	Page *LegacyPage `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page (default 20, at most 100).
+	PerPage *LegacyPerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+
+	// URL The GitLab instance's URL, which standalone GitLab CI asked for; ignored.
+	URL *LegacyGitLabURL `form:"url,omitempty" json:"url,omitempty"`
+}
+
+// ListOwnedLegacyProjectsParams defines parameters for ListOwnedLegacyProjects.
+type ListOwnedLegacyProjectsParams struct {
+	// Page Page number (1-based).
+	Page *LegacyPage `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page (default 20, at most 100).
+	PerPage *LegacyPerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+
+	// URL The GitLab instance's URL, which standalone GitLab CI asked for; ignored.
+	URL *LegacyGitLabURL `form:"url,omitempty" json:"url,omitempty"`
+}
+
+// ListLegacyRunnersParams defines parameters for ListLegacyRunners.
+type ListLegacyRunnersParams struct {
+	// URL The GitLab instance's URL, which standalone GitLab CI asked for; ignored.
+	URL *LegacyGitLabURL `form:"url,omitempty" json:"url,omitempty"`
+}
+
+// DeleteRunnerParams defines parameters for DeleteRunner.
+type DeleteRunnerParams struct {
+	// Token The runner's token (also accepted in a JSON or form body).
+	Token string `form:"token" json:"token"`
+}
+
+// RequestBuildJSONRequestBody defines body for RequestBuild for application/json ContentType.
+type RequestBuildJSONRequestBody = RequestBuildBody
+
+// RequestBuildFormdataRequestBody defines body for RequestBuild for application/x-www-form-urlencoded ContentType.
+type RequestBuildFormdataRequestBody = RequestBuildBody
+
+// UpdateBuildJSONRequestBody defines body for UpdateBuild for application/json ContentType.
+type UpdateBuildJSONRequestBody = UpdateBuildBody
+
+// UpdateBuildFormdataRequestBody defines body for UpdateBuild for application/x-www-form-urlencoded ContentType.
+type UpdateBuildFormdataRequestBody = UpdateBuildBody
+
+// UploadBuildArtifactsMultipartRequestBody defines body for UploadBuildArtifacts for multipart/form-data ContentType.
+type UploadBuildArtifactsMultipartRequestBody UploadBuildArtifactsMultipartBody
+
+// AuthorizeBuildArtifactsJSONRequestBody defines body for AuthorizeBuildArtifacts for application/json ContentType.
+type AuthorizeBuildArtifactsJSONRequestBody = AuthorizeArtifactsBody
+
+// AuthorizeBuildArtifactsFormdataRequestBody defines body for AuthorizeBuildArtifacts for application/x-www-form-urlencoded ContentType.
+type AuthorizeBuildArtifactsFormdataRequestBody = AuthorizeArtifactsBody
+
+// PatchBuildTraceTextRequestBody defines body for PatchBuildTrace for text/plain ContentType.
+type PatchBuildTraceTextRequestBody = PatchBuildTraceTextBody
+
+// CreateLegacyCommitJSONRequestBody defines body for CreateLegacyCommit for application/json ContentType.
+type CreateLegacyCommitJSONRequestBody = LegacyCommitBody
+
+// CreateLegacyCommitFormdataRequestBody defines body for CreateLegacyCommit for application/x-www-form-urlencoded ContentType.
+type CreateLegacyCommitFormdataRequestBody = LegacyCommitBody
+
+// CreateLegacyForkJSONRequestBody defines body for CreateLegacyFork for application/json ContentType.
+type CreateLegacyForkJSONRequestBody = LegacyForkBody
+
+// CreateLegacyForkFormdataRequestBody defines body for CreateLegacyFork for application/x-www-form-urlencoded ContentType.
+type CreateLegacyForkFormdataRequestBody = LegacyForkBody
+
+// CreateLegacyProjectJSONRequestBody defines body for CreateLegacyProject for application/json ContentType.
+type CreateLegacyProjectJSONRequestBody = LegacyCreateProjectBody
+
+// CreateLegacyProjectFormdataRequestBody defines body for CreateLegacyProject for application/x-www-form-urlencoded ContentType.
+type CreateLegacyProjectFormdataRequestBody = LegacyCreateProjectBody
+
+// UpdateLegacyProjectJSONRequestBody defines body for UpdateLegacyProject for application/json ContentType.
+type UpdateLegacyProjectJSONRequestBody = LegacyUpdateProjectBody
+
+// UpdateLegacyProjectFormdataRequestBody defines body for UpdateLegacyProject for application/x-www-form-urlencoded ContentType.
+type UpdateLegacyProjectFormdataRequestBody = LegacyUpdateProjectBody
+
+// TriggerRefBuildsJSONRequestBody defines body for TriggerRefBuilds for application/json ContentType.
+type TriggerRefBuildsJSONRequestBody = TriggerRefBuildsBody
+
+// TriggerRefBuildsFormdataRequestBody defines body for TriggerRefBuilds for application/x-www-form-urlencoded ContentType.
+type TriggerRefBuildsFormdataRequestBody = TriggerRefBuildsBody
+
+// CreateLegacyWebHookJSONRequestBody defines body for CreateLegacyWebHook for application/json ContentType.
+type CreateLegacyWebHookJSONRequestBody = LegacyWebHookBody
+
+// CreateLegacyWebHookFormdataRequestBody defines body for CreateLegacyWebHook for application/x-www-form-urlencoded ContentType.
+type CreateLegacyWebHookFormdataRequestBody = LegacyWebHookBody
+
+// RegisterRunnerJSONRequestBody defines body for RegisterRunner for application/json ContentType.
+type RegisterRunnerJSONRequestBody = RegisterRunnerBody
+
+// RegisterRunnerFormdataRequestBody defines body for RegisterRunner for application/x-www-form-urlencoded ContentType.
+type RegisterRunnerFormdataRequestBody = RegisterRunnerBody
+
+// Getter for additional properties for LegacyForkData. Returns the specified
+// element and whether it was found
+func (a LegacyForkData) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for LegacyForkData
+func (a *LegacyForkData) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for LegacyForkData to handle AdditionalProperties
+func (a *LegacyForkData) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["default_branch"]; found {
+		err = json.Unmarshal(raw, &a.DefaultBranch)
+		if err != nil {
+			return fmt.Errorf("error reading 'default_branch': %w", err)
+		}
+		delete(object, "default_branch")
+	}
+
+	if raw, found := object["name_with_namespace"]; found {
+		err = json.Unmarshal(raw, &a.NameWithNamespace)
+		if err != nil {
+			return fmt.Errorf("error reading 'name_with_namespace': %w", err)
+		}
+		delete(object, "name_with_namespace")
+	}
+
+	if raw, found := object["ssh_url_to_repo"]; found {
+		err = json.Unmarshal(raw, &a.SSHURLToRepo)
+		if err != nil {
+			return fmt.Errorf("error reading 'ssh_url_to_repo': %w", err)
+		}
+		delete(object, "ssh_url_to_repo")
+	}
+
+	if raw, found := object["web_url"]; found {
+		err = json.Unmarshal(raw, &a.WebURL)
+		if err != nil {
+			return fmt.Errorf("error reading 'web_url': %w", err)
+		}
+		delete(object, "web_url")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for LegacyForkData to handle AdditionalProperties
+func (a LegacyForkData) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.DefaultBranch != nil {
+		object["default_branch"], err = json.Marshal(a.DefaultBranch)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'default_branch': %w", err)
+		}
+	}
+
+	if a.NameWithNamespace != nil {
+		object["name_with_namespace"], err = json.Marshal(a.NameWithNamespace)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'name_with_namespace': %w", err)
+		}
+	}
+
+	if a.SSHURLToRepo != nil {
+		object["ssh_url_to_repo"], err = json.Marshal(a.SSHURLToRepo)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'ssh_url_to_repo': %w", err)
+		}
+	}
+
+	if a.WebURL != nil {
+		object["web_url"], err = json.Marshal(a.WebURL)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'web_url': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for LegacyPushData. Returns the specified
+// element and whether it was found
+func (a LegacyPushData) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for LegacyPushData
+func (a *LegacyPushData) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for LegacyPushData to handle AdditionalProperties
+func (a *LegacyPushData) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["after"]; found {
+		err = json.Unmarshal(raw, &a.After)
+		if err != nil {
+			return fmt.Errorf("error reading 'after': %w", err)
+		}
+		delete(object, "after")
+	}
+
+	if raw, found := object["before"]; found {
+		err = json.Unmarshal(raw, &a.Before)
+		if err != nil {
+			return fmt.Errorf("error reading 'before': %w", err)
+		}
+		delete(object, "before")
+	}
+
+	if raw, found := object["checkout_sha"]; found {
+		err = json.Unmarshal(raw, &a.CheckoutSha)
+		if err != nil {
+			return fmt.Errorf("error reading 'checkout_sha': %w", err)
+		}
+		delete(object, "checkout_sha")
+	}
+
+	if raw, found := object["ref"]; found {
+		err = json.Unmarshal(raw, &a.Ref)
+		if err != nil {
+			return fmt.Errorf("error reading 'ref': %w", err)
+		}
+		delete(object, "ref")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for LegacyPushData to handle AdditionalProperties
+func (a LegacyPushData) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.After != nil {
+		object["after"], err = json.Marshal(a.After)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'after': %w", err)
+		}
+	}
+
+	if a.Before != nil {
+		object["before"], err = json.Marshal(a.Before)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'before': %w", err)
+		}
+	}
+
+	if a.CheckoutSha != nil {
+		object["checkout_sha"], err = json.Marshal(a.CheckoutSha)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'checkout_sha': %w", err)
+		}
+	}
+
+	if a.Ref != nil {
+		object["ref"], err = json.Marshal(a.Ref)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'ref': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// RequestBuild Take the next build (runners poll this)
+	// (POST /builds/register)
+	RequestBuild(ctx echo.Context) error
+	// UpdateBuild Report a build's state and full trace
+	// (PUT /builds/{id})
+	UpdateBuild(ctx echo.Context, id CIBuildIDPath) error
+	// DeleteBuildArtifacts Remove a build's artifacts
+	// (DELETE /builds/{id}/artifacts)
+	DeleteBuildArtifacts(ctx echo.Context, id CIBuildIDPath, params DeleteBuildArtifactsParams) error
+	// DownloadBuildArtifacts Download a build's artifacts
+	// (GET /builds/{id}/artifacts)
+	DownloadBuildArtifacts(ctx echo.Context, id CIBuildIDPath, params DownloadBuildArtifactsParams) error
+	// UploadBuildArtifacts Upload a build's artifacts
+	// (POST /builds/{id}/artifacts)
+	UploadBuildArtifacts(ctx echo.Context, id CIBuildIDPath, params UploadBuildArtifactsParams) error
+	// AuthorizeBuildArtifacts Pre-authorize an artifacts upload (GitLab Workhorse)
+	// (POST /builds/{id}/artifacts/authorize)
+	AuthorizeBuildArtifacts(ctx echo.Context, id CIBuildIDPath, params AuthorizeBuildArtifactsParams) error
+	// PatchBuildTrace Append to a build's trace
+	// (PATCH /builds/{id}/trace.txt)
+	PatchBuildTrace(ctx echo.Context, id CIBuildIDPath, params PatchBuildTraceParams) error
+	// ListLegacyCommits List a CI project's commits
+	// (GET /commits)
+	ListLegacyCommits(ctx echo.Context, params ListLegacyCommitsParams) error
+	// CreateLegacyCommit Build a pushed commit
+	// (POST /commits)
+	CreateLegacyCommit(ctx echo.Context) error
+	// CreateLegacyFork Create the CI project of a fork
+	// (POST /forks)
+	CreateLegacyFork(ctx echo.Context) error
+	// ListLegacyProjects List the caller's CI projects
+	// (GET /projects)
+	ListLegacyProjects(ctx echo.Context, params ListLegacyProjectsParams) error
+	// CreateLegacyProject Create a CI project for a GitLab project
+	// (POST /projects)
+	CreateLegacyProject(ctx echo.Context) error
+	// ListOwnedLegacyProjects List the CI projects the caller owns
+	// (GET /projects/owned)
+	ListOwnedLegacyProjects(ctx echo.Context, params ListOwnedLegacyProjectsParams) error
+	// DeleteLegacyProject Remove a CI project
+	// (DELETE /projects/{id})
+	DeleteLegacyProject(ctx echo.Context, id LegacyProjectIDPath) error
+	// GetLegacyProject Get a CI project
+	// (GET /projects/{id})
+	GetLegacyProject(ctx echo.Context, id LegacyProjectIDPath) error
+	// UpdateLegacyProject Update a CI project
+	// (PUT /projects/{id})
+	UpdateLegacyProject(ctx echo.Context, id LegacyProjectIDPath) error
+	// TriggerRefBuilds Trigger builds of a ref
+	// (POST /projects/{id}/refs/{ref}/trigger)
+	TriggerRefBuilds(ctx echo.Context, id string, ref string) error
+	// UnlinkLegacyProjectRunner Unlink a runner from a CI project
+	// (DELETE /projects/{id}/runners/{runner_id})
+	UnlinkLegacyProjectRunner(ctx echo.Context, id LegacyProjectIDPath, runnerID int) error
+	// LinkLegacyProjectRunner Link a runner to a CI project
+	// (POST /projects/{id}/runners/{runner_id})
+	LinkLegacyProjectRunner(ctx echo.Context, id LegacyProjectIDPath, runnerID int) error
+	// CreateLegacyWebHook Add a web hook to a CI project
+	// (POST /projects/{project_id}/webhooks)
+	CreateLegacyWebHook(ctx echo.Context, projectID int) error
+	// ListLegacyRunners List runners with their tokens
+	// (GET /runners)
+	ListLegacyRunners(ctx echo.Context, params ListLegacyRunnersParams) error
+	// DeleteRunner Unregister a runner
+	// (DELETE /runners/delete)
+	DeleteRunner(ctx echo.Context, params DeleteRunnerParams) error
+	// RegisterRunner Register a runner
+	// (POST /runners/register)
+	RegisterRunner(ctx echo.Context) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
 type ServerInterfaceWrapper struct {
 	Handler ServerInterface
+}
+
+// RequestBuild converts echo context to params.
+func (w *ServerInterfaceWrapper) RequestBuild(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RequestBuild(ctx)
+	return err
+}
+
+// UpdateBuild converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateBuild(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id CIBuildIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateBuild(ctx, id)
+	return err
+}
+
+// DeleteBuildArtifacts converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteBuildArtifacts(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id CIBuildIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteBuildArtifactsParams
+	// ------------- Optional query parameter "token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "token", ctx.QueryParams(), &params.Token, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter token: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "BUILD-TOKEN" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("BUILD-TOKEN")]; found {
+		var BuildToken BuildToken
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for BUILD-TOKEN, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "BUILD-TOKEN", valueList[0], &BuildToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter BUILD-TOKEN: %s", err))
+		}
+
+		params.BuildToken = &BuildToken
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteBuildArtifacts(ctx, id, params)
+	return err
+}
+
+// DownloadBuildArtifacts converts echo context to params.
+func (w *ServerInterfaceWrapper) DownloadBuildArtifacts(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id CIBuildIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DownloadBuildArtifactsParams
+	// ------------- Optional query parameter "token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "token", ctx.QueryParams(), &params.Token, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter token: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "BUILD-TOKEN" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("BUILD-TOKEN")]; found {
+		var BuildToken BuildToken
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for BUILD-TOKEN, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "BUILD-TOKEN", valueList[0], &BuildToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter BUILD-TOKEN: %s", err))
+		}
+
+		params.BuildToken = &BuildToken
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DownloadBuildArtifacts(ctx, id, params)
+	return err
+}
+
+// UploadBuildArtifacts converts echo context to params.
+func (w *ServerInterfaceWrapper) UploadBuildArtifacts(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id CIBuildIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UploadBuildArtifactsParams
+	// ------------- Optional query parameter "token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "token", ctx.QueryParams(), &params.Token, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter token: %s", err))
+	}
+
+	// ------------- Optional query parameter "expire_in" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "expire_in", ctx.QueryParams(), &params.ExpireIn, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter expire_in: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "BUILD-TOKEN" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("BUILD-TOKEN")]; found {
+		var BuildToken BuildToken
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for BUILD-TOKEN, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "BUILD-TOKEN", valueList[0], &BuildToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter BUILD-TOKEN: %s", err))
+		}
+
+		params.BuildToken = &BuildToken
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UploadBuildArtifacts(ctx, id, params)
+	return err
+}
+
+// AuthorizeBuildArtifacts converts echo context to params.
+func (w *ServerInterfaceWrapper) AuthorizeBuildArtifacts(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id CIBuildIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AuthorizeBuildArtifactsParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Gitlab-Workhorse" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Gitlab-Workhorse")]; found {
+		var GitlabWorkhorse string
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Gitlab-Workhorse, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Gitlab-Workhorse", valueList[0], &GitlabWorkhorse, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Gitlab-Workhorse: %s", err))
+		}
+
+		params.GitlabWorkhorse = &GitlabWorkhorse
+	}
+	// ------------- Optional header parameter "BUILD-TOKEN" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("BUILD-TOKEN")]; found {
+		var BuildToken BuildToken
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for BUILD-TOKEN, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "BUILD-TOKEN", valueList[0], &BuildToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter BUILD-TOKEN: %s", err))
+		}
+
+		params.BuildToken = &BuildToken
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AuthorizeBuildArtifacts(ctx, id, params)
+	return err
+}
+
+// PatchBuildTrace converts echo context to params.
+func (w *ServerInterfaceWrapper) PatchBuildTrace(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id CIBuildIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PatchBuildTraceParams
+	// ------------- Optional query parameter "token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "token", ctx.QueryParams(), &params.Token, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter token: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Content-Range" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Content-Range")]; found {
+		var ContentRange string
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Content-Range, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Content-Range", valueList[0], &ContentRange, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Content-Range: %s", err))
+		}
+
+		params.ContentRange = &ContentRange
+	}
+	// ------------- Optional header parameter "BUILD-TOKEN" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("BUILD-TOKEN")]; found {
+		var BuildToken BuildToken
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for BUILD-TOKEN, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "BUILD-TOKEN", valueList[0], &BuildToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter BUILD-TOKEN: %s", err))
+		}
+
+		params.BuildToken = &BuildToken
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PatchBuildTrace(ctx, id, params)
+	return err
+}
+
+// ListLegacyCommits converts echo context to params.
+func (w *ServerInterfaceWrapper) ListLegacyCommits(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListLegacyCommitsParams
+	// ------------- Optional query parameter "project_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "project_id", ctx.QueryParams(), &params.ProjectID, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter project_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "project_token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "project_token", ctx.QueryParams(), &params.ProjectToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter project_token: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListLegacyCommits(ctx, params)
+	return err
+}
+
+// CreateLegacyCommit converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateLegacyCommit(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateLegacyCommit(ctx)
+	return err
+}
+
+// CreateLegacyFork converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateLegacyFork(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateLegacyFork(ctx)
+	return err
+}
+
+// ListLegacyProjects converts echo context to params.
+func (w *ServerInterfaceWrapper) ListLegacyProjects(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListLegacyProjectsParams
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// ------------- Optional query parameter "url" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "url", ctx.QueryParams(), &params.URL, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter url: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListLegacyProjects(ctx, params)
+	return err
+}
+
+// CreateLegacyProject converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateLegacyProject(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateLegacyProject(ctx)
+	return err
+}
+
+// ListOwnedLegacyProjects converts echo context to params.
+func (w *ServerInterfaceWrapper) ListOwnedLegacyProjects(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListOwnedLegacyProjectsParams
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// ------------- Optional query parameter "url" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "url", ctx.QueryParams(), &params.URL, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter url: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListOwnedLegacyProjects(ctx, params)
+	return err
+}
+
+// DeleteLegacyProject converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteLegacyProject(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id LegacyProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteLegacyProject(ctx, id)
+	return err
+}
+
+// GetLegacyProject converts echo context to params.
+func (w *ServerInterfaceWrapper) GetLegacyProject(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id LegacyProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetLegacyProject(ctx, id)
+	return err
+}
+
+// UpdateLegacyProject converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateLegacyProject(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id LegacyProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateLegacyProject(ctx, id)
+	return err
+}
+
+// TriggerRefBuilds converts echo context to params.
+func (w *ServerInterfaceWrapper) TriggerRefBuilds(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "ref" -------------
+	var ref string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "ref", ctx.Param("ref"), &ref, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter ref: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.TriggerRefBuilds(ctx, id, ref)
+	return err
+}
+
+// UnlinkLegacyProjectRunner converts echo context to params.
+func (w *ServerInterfaceWrapper) UnlinkLegacyProjectRunner(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id LegacyProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "runner_id" -------------
+	var runnerID int
+
+	err = runtime.BindStyledParameterWithOptions("simple", "runner_id", ctx.Param("runner_id"), &runnerID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter runner_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UnlinkLegacyProjectRunner(ctx, id, runnerID)
+	return err
+}
+
+// LinkLegacyProjectRunner converts echo context to params.
+func (w *ServerInterfaceWrapper) LinkLegacyProjectRunner(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id LegacyProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "runner_id" -------------
+	var runnerID int
+
+	err = runtime.BindStyledParameterWithOptions("simple", "runner_id", ctx.Param("runner_id"), &runnerID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter runner_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.LinkLegacyProjectRunner(ctx, id, runnerID)
+	return err
+}
+
+// CreateLegacyWebHook converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateLegacyWebHook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "project_id" -------------
+	var projectID int
+
+	err = runtime.BindStyledParameterWithOptions("simple", "project_id", ctx.Param("project_id"), &projectID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter project_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateLegacyWebHook(ctx, projectID)
+	return err
+}
+
+// ListLegacyRunners converts echo context to params.
+func (w *ServerInterfaceWrapper) ListLegacyRunners(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListLegacyRunnersParams
+	// ------------- Optional query parameter "url" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "url", ctx.QueryParams(), &params.URL, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter url: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListLegacyRunners(ctx, params)
+	return err
+}
+
+// DeleteRunner converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteRunner(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteRunnerParams
+	// ------------- Required query parameter "token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "token", ctx.QueryParams(), &params.Token, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter token: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteRunner(ctx, params)
+	return err
+}
+
+// RegisterRunner converts echo context to params.
+func (w *ServerInterfaceWrapper) RegisterRunner(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RegisterRunner(ctx)
+	return err
 }
 
 // This is a simple interface which specifies echo.Route addition functions which
@@ -80,10 +1628,1526 @@ func RegisterHandlersWithBaseURL(router EchoRouter, si ServerInterface, baseURL 
 // including any per-operation middleware.
 func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options RegisterHandlersOptions) {
 
+	wrapper := ServerInterfaceWrapper{
+		Handler: si,
+	}
+
+	router.GET(options.BaseURL+"/runners", wrapper.ListLegacyRunners, options.OperationMiddlewares["listLegacyRunners"]...)
+	router.GET(options.BaseURL+"/commits", wrapper.ListLegacyCommits, options.OperationMiddlewares["listLegacyCommits"]...)
+	router.POST(options.BaseURL+"/commits", wrapper.CreateLegacyCommit, options.OperationMiddlewares["createLegacyCommit"]...)
+	router.POST(options.BaseURL+"/forks", wrapper.CreateLegacyFork, options.OperationMiddlewares["createLegacyFork"]...)
+	router.GET(options.BaseURL+"/projects", wrapper.ListLegacyProjects, options.OperationMiddlewares["listLegacyProjects"]...)
+	router.POST(options.BaseURL+"/projects", wrapper.CreateLegacyProject, options.OperationMiddlewares["createLegacyProject"]...)
+	router.GET(options.BaseURL+"/projects/owned", wrapper.ListOwnedLegacyProjects, options.OperationMiddlewares["listOwnedLegacyProjects"]...)
+	router.DELETE(options.BaseURL+"/projects/:id", wrapper.DeleteLegacyProject, options.OperationMiddlewares["deleteLegacyProject"]...)
+	router.GET(options.BaseURL+"/projects/:id", wrapper.GetLegacyProject, options.OperationMiddlewares["getLegacyProject"]...)
+	router.PUT(options.BaseURL+"/projects/:id", wrapper.UpdateLegacyProject, options.OperationMiddlewares["updateLegacyProject"]...)
+	router.DELETE(options.BaseURL+"/projects/:id/runners/:runner_id", wrapper.UnlinkLegacyProjectRunner, options.OperationMiddlewares["unlinkLegacyProjectRunner"]...)
+	router.POST(options.BaseURL+"/projects/:id/runners/:runner_id", wrapper.LinkLegacyProjectRunner, options.OperationMiddlewares["linkLegacyProjectRunner"]...)
+	router.POST(options.BaseURL+"/projects/:project_id/webhooks", wrapper.CreateLegacyWebHook, options.OperationMiddlewares["createLegacyWebHook"]...)
+	router.POST(options.BaseURL+"/runners/register", wrapper.RegisterRunner, options.OperationMiddlewares["registerRunner"]...)
+	router.DELETE(options.BaseURL+"/runners/delete", wrapper.DeleteRunner, options.OperationMiddlewares["deleteRunner"]...)
+	router.POST(options.BaseURL+"/builds/register", wrapper.RequestBuild, options.OperationMiddlewares["requestBuild"]...)
+	router.PUT(options.BaseURL+"/builds/:id", wrapper.UpdateBuild, options.OperationMiddlewares["updateBuild"]...)
+	router.PATCH(options.BaseURL+"/builds/:id/trace.txt", wrapper.PatchBuildTrace, options.OperationMiddlewares["patchBuildTrace"]...)
+	router.POST(options.BaseURL+"/builds/:id/artifacts/authorize", wrapper.AuthorizeBuildArtifacts, options.OperationMiddlewares["authorizeBuildArtifacts"]...)
+	router.DELETE(options.BaseURL+"/builds/:id/artifacts", wrapper.DeleteBuildArtifacts, options.OperationMiddlewares["deleteBuildArtifacts"]...)
+	router.GET(options.BaseURL+"/builds/:id/artifacts", wrapper.DownloadBuildArtifacts, options.OperationMiddlewares["downloadBuildArtifacts"]...)
+	router.POST(options.BaseURL+"/builds/:id/artifacts", wrapper.UploadBuildArtifacts, options.OperationMiddlewares["uploadBuildArtifacts"]...)
+	router.POST(options.BaseURL+"/projects/:id/refs/:ref/trigger", wrapper.TriggerRefBuilds, options.OperationMiddlewares["triggerRefBuilds"]...)
+
+}
+
+type RequestBuildRequestObject struct {
+	JSONBody     *RequestBuildJSONRequestBody
+	FormdataBody *RequestBuildFormdataRequestBody
+}
+
+type RequestBuildResponseObject interface {
+	VisitRequestBuildResponse(w http.ResponseWriter) error
+}
+
+type RequestBuild201JSONResponse CIBuildDetails
+
+func (response RequestBuild201JSONResponse) VisitRequestBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestBuild204Response struct {
+}
+
+func (response RequestBuild204Response) VisitRequestBuildResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type RequestBuild403JSONResponse Message
+
+func (response RequestBuild403JSONResponse) VisitRequestBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestBuild404JSONResponse Message
+
+func (response RequestBuild404JSONResponse) VisitRequestBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateBuildRequestObject struct {
+	ID           CIBuildIDPath `json:"id"`
+	JSONBody     *UpdateBuildJSONRequestBody
+	FormdataBody *UpdateBuildFormdataRequestBody
+}
+
+type UpdateBuildResponseObject interface {
+	VisitUpdateBuildResponse(w http.ResponseWriter) error
+}
+
+type UpdateBuild200JSONResponse bool
+
+func (response UpdateBuild200JSONResponse) VisitUpdateBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateBuild403JSONResponse Message
+
+func (response UpdateBuild403JSONResponse) VisitUpdateBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateBuild404JSONResponse Message
+
+func (response UpdateBuild404JSONResponse) VisitUpdateBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBuildArtifactsRequestObject struct {
+	ID     CIBuildIDPath `json:"id"`
+	Params DeleteBuildArtifactsParams
+}
+
+type DeleteBuildArtifactsResponseObject interface {
+	VisitDeleteBuildArtifactsResponse(w http.ResponseWriter) error
+}
+
+type DeleteBuildArtifacts200JSONResponse CIBuildDetails
+
+func (response DeleteBuildArtifacts200JSONResponse) VisitDeleteBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBuildArtifacts403JSONResponse Message
+
+func (response DeleteBuildArtifacts403JSONResponse) VisitDeleteBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBuildArtifacts404JSONResponse Message
+
+func (response DeleteBuildArtifacts404JSONResponse) VisitDeleteBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadBuildArtifactsRequestObject struct {
+	ID     CIBuildIDPath `json:"id"`
+	Params DownloadBuildArtifactsParams
+}
+
+type DownloadBuildArtifactsResponseObject interface {
+	VisitDownloadBuildArtifactsResponse(w http.ResponseWriter) error
+}
+
+type DownloadBuildArtifacts200ResponseHeaders struct {
+	ContentDisposition *string
+}
+
+type DownloadBuildArtifacts200ApplicationOctetStreamResponse struct {
+	Body          io.Reader
+	Headers       DownloadBuildArtifacts200ResponseHeaders
+	ContentLength int64
+}
+
+func (response DownloadBuildArtifacts200ApplicationOctetStreamResponse) VisitDownloadBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DownloadBuildArtifacts403JSONResponse Message
+
+func (response DownloadBuildArtifacts403JSONResponse) VisitDownloadBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadBuildArtifacts404JSONResponse Message
+
+func (response DownloadBuildArtifacts404JSONResponse) VisitDownloadBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadBuildArtifactsRequestObject struct {
+	ID     CIBuildIDPath `json:"id"`
+	Params UploadBuildArtifactsParams
+	Body   *multipart.Reader
+}
+
+type UploadBuildArtifactsResponseObject interface {
+	VisitUploadBuildArtifactsResponse(w http.ResponseWriter) error
+}
+
+type UploadBuildArtifacts201JSONResponse CIBuildDetails
+
+func (response UploadBuildArtifacts201JSONResponse) VisitUploadBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadBuildArtifacts400JSONResponse Message
+
+func (response UploadBuildArtifacts400JSONResponse) VisitUploadBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadBuildArtifacts403JSONResponse Message
+
+func (response UploadBuildArtifacts403JSONResponse) VisitUploadBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadBuildArtifacts404JSONResponse Message
+
+func (response UploadBuildArtifacts404JSONResponse) VisitUploadBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadBuildArtifacts413JSONResponse Message
+
+func (response UploadBuildArtifacts413JSONResponse) VisitUploadBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthorizeBuildArtifactsRequestObject struct {
+	ID           CIBuildIDPath `json:"id"`
+	Params       AuthorizeBuildArtifactsParams
+	JSONBody     *AuthorizeBuildArtifactsJSONRequestBody
+	FormdataBody *AuthorizeBuildArtifactsFormdataRequestBody
+}
+
+type AuthorizeBuildArtifactsResponseObject interface {
+	VisitAuthorizeBuildArtifactsResponse(w http.ResponseWriter) error
+}
+
+type AuthorizeBuildArtifacts200JSONResponse struct {
+	TempPath string `json:"TempPath"`
+}
+
+func (response AuthorizeBuildArtifacts200JSONResponse) VisitAuthorizeBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthorizeBuildArtifacts403JSONResponse Message
+
+func (response AuthorizeBuildArtifacts403JSONResponse) VisitAuthorizeBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthorizeBuildArtifacts404JSONResponse Message
+
+func (response AuthorizeBuildArtifacts404JSONResponse) VisitAuthorizeBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthorizeBuildArtifacts413JSONResponse Message
+
+func (response AuthorizeBuildArtifacts413JSONResponse) VisitAuthorizeBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchBuildTraceRequestObject struct {
+	ID     CIBuildIDPath `json:"id"`
+	Params PatchBuildTraceParams
+	Body   *PatchBuildTraceTextRequestBody
+}
+
+type PatchBuildTraceResponseObject interface {
+	VisitPatchBuildTraceResponse(w http.ResponseWriter) error
+}
+
+type PatchBuildTrace202ResponseHeaders struct {
+	BuildStatus *string
+	Range       *string
+}
+
+type PatchBuildTrace202JSONResponse struct {
+	Body    string
+	Headers PatchBuildTrace202ResponseHeaders
+}
+
+func (response PatchBuildTrace202JSONResponse) VisitPatchBuildTraceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.BuildStatus != nil {
+		w.Header().Set("Build-Status", fmt.Sprint(*response.Headers.BuildStatus))
+	}
+	if response.Headers.Range != nil {
+		w.Header().Set("Range", fmt.Sprint(*response.Headers.Range))
+	}
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchBuildTrace400JSONResponse GrapeError
+
+func (response PatchBuildTrace400JSONResponse) VisitPatchBuildTraceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchBuildTrace403JSONResponse Message
+
+func (response PatchBuildTrace403JSONResponse) VisitPatchBuildTraceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchBuildTrace404JSONResponse Message
+
+func (response PatchBuildTrace404JSONResponse) VisitPatchBuildTraceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchBuildTrace416ResponseHeaders struct {
+	Range *string
+}
+
+type PatchBuildTrace416JSONResponse struct {
+	Body    GrapeError
+	Headers PatchBuildTrace416ResponseHeaders
+}
+
+func (response PatchBuildTrace416JSONResponse) VisitPatchBuildTraceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Range != nil {
+		w.Header().Set("Range", fmt.Sprint(*response.Headers.Range))
+	}
+	w.WriteHeader(416)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLegacyCommitsRequestObject struct {
+	Params ListLegacyCommitsParams
+}
+
+type ListLegacyCommitsResponseObject interface {
+	VisitListLegacyCommitsResponse(w http.ResponseWriter) error
+}
+
+type ListLegacyCommits200JSONResponse []LegacyCommit
+
+func (response ListLegacyCommits200JSONResponse) VisitListLegacyCommitsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLegacyCommits403JSONResponse Message
+
+func (response ListLegacyCommits403JSONResponse) VisitListLegacyCommitsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLegacyCommits404JSONResponse Message
+
+func (response ListLegacyCommits404JSONResponse) VisitListLegacyCommitsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLegacyCommitRequestObject struct {
+	JSONBody     *CreateLegacyCommitJSONRequestBody
+	FormdataBody *CreateLegacyCommitFormdataRequestBody
+}
+
+type CreateLegacyCommitResponseObject interface {
+	VisitCreateLegacyCommitResponse(w http.ResponseWriter) error
+}
+
+type CreateLegacyCommit201JSONResponse LegacyCommit
+
+func (response CreateLegacyCommit201JSONResponse) VisitCreateLegacyCommitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLegacyCommit400JSONResponse Message
+
+func (response CreateLegacyCommit400JSONResponse) VisitCreateLegacyCommitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLegacyCommit403JSONResponse Message
+
+func (response CreateLegacyCommit403JSONResponse) VisitCreateLegacyCommitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLegacyCommit404JSONResponse Message
+
+func (response CreateLegacyCommit404JSONResponse) VisitCreateLegacyCommitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLegacyForkRequestObject struct {
+	JSONBody     *CreateLegacyForkJSONRequestBody
+	FormdataBody *CreateLegacyForkFormdataRequestBody
+}
+
+type CreateLegacyForkResponseObject interface {
+	VisitCreateLegacyForkResponse(w http.ResponseWriter) error
+}
+
+type CreateLegacyFork201JSONResponse LegacyCIProject
+
+func (response CreateLegacyFork201JSONResponse) VisitCreateLegacyForkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLegacyFork400JSONResponse Message
+
+func (response CreateLegacyFork400JSONResponse) VisitCreateLegacyForkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLegacyFork403JSONResponse Message
+
+func (response CreateLegacyFork403JSONResponse) VisitCreateLegacyForkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLegacyFork404JSONResponse Message
+
+func (response CreateLegacyFork404JSONResponse) VisitCreateLegacyForkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLegacyProjectsRequestObject struct {
+	Params ListLegacyProjectsParams
+}
+
+type ListLegacyProjectsResponseObject interface {
+	VisitListLegacyProjectsResponse(w http.ResponseWriter) error
+}
+
+type ListLegacyProjects200JSONResponse []LegacyCIProject
+
+func (response ListLegacyProjects200JSONResponse) VisitListLegacyProjectsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLegacyProjects403JSONResponse Message
+
+func (response ListLegacyProjects403JSONResponse) VisitListLegacyProjectsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLegacyProjectRequestObject struct {
+	JSONBody     *CreateLegacyProjectJSONRequestBody
+	FormdataBody *CreateLegacyProjectFormdataRequestBody
+}
+
+type CreateLegacyProjectResponseObject interface {
+	VisitCreateLegacyProjectResponse(w http.ResponseWriter) error
+}
+
+type CreateLegacyProject201JSONResponse LegacyCIProject
+
+func (response CreateLegacyProject201JSONResponse) VisitCreateLegacyProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLegacyProject400JSONResponse Message
+
+func (response CreateLegacyProject400JSONResponse) VisitCreateLegacyProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLegacyProject401JSONResponse Message
+
+func (response CreateLegacyProject401JSONResponse) VisitCreateLegacyProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLegacyProject403JSONResponse Message
+
+func (response CreateLegacyProject403JSONResponse) VisitCreateLegacyProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOwnedLegacyProjectsRequestObject struct {
+	Params ListOwnedLegacyProjectsParams
+}
+
+type ListOwnedLegacyProjectsResponseObject interface {
+	VisitListOwnedLegacyProjectsResponse(w http.ResponseWriter) error
+}
+
+type ListOwnedLegacyProjects200JSONResponse []LegacyCIProject
+
+func (response ListOwnedLegacyProjects200JSONResponse) VisitListOwnedLegacyProjectsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOwnedLegacyProjects403JSONResponse Message
+
+func (response ListOwnedLegacyProjects403JSONResponse) VisitListOwnedLegacyProjectsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLegacyProjectRequestObject struct {
+	ID LegacyProjectIDPath `json:"id"`
+}
+
+type DeleteLegacyProjectResponseObject interface {
+	VisitDeleteLegacyProjectResponse(w http.ResponseWriter) error
+}
+
+type DeleteLegacyProject200JSONResponse LegacyCIProject
+
+func (response DeleteLegacyProject200JSONResponse) VisitDeleteLegacyProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLegacyProject401JSONResponse Message
+
+func (response DeleteLegacyProject401JSONResponse) VisitDeleteLegacyProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLegacyProject403JSONResponse Message
+
+func (response DeleteLegacyProject403JSONResponse) VisitDeleteLegacyProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteLegacyProject404JSONResponse Message
+
+func (response DeleteLegacyProject404JSONResponse) VisitDeleteLegacyProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLegacyProjectRequestObject struct {
+	ID LegacyProjectIDPath `json:"id"`
+}
+
+type GetLegacyProjectResponseObject interface {
+	VisitGetLegacyProjectResponse(w http.ResponseWriter) error
+}
+
+type GetLegacyProject200JSONResponse LegacyCIProject
+
+func (response GetLegacyProject200JSONResponse) VisitGetLegacyProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLegacyProject401JSONResponse Message
+
+func (response GetLegacyProject401JSONResponse) VisitGetLegacyProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLegacyProject403JSONResponse Message
+
+func (response GetLegacyProject403JSONResponse) VisitGetLegacyProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLegacyProject404JSONResponse Message
+
+func (response GetLegacyProject404JSONResponse) VisitGetLegacyProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLegacyProjectRequestObject struct {
+	ID           LegacyProjectIDPath `json:"id"`
+	JSONBody     *UpdateLegacyProjectJSONRequestBody
+	FormdataBody *UpdateLegacyProjectFormdataRequestBody
+}
+
+type UpdateLegacyProjectResponseObject interface {
+	VisitUpdateLegacyProjectResponse(w http.ResponseWriter) error
+}
+
+type UpdateLegacyProject200JSONResponse LegacyCIProject
+
+func (response UpdateLegacyProject200JSONResponse) VisitUpdateLegacyProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLegacyProject401JSONResponse Message
+
+func (response UpdateLegacyProject401JSONResponse) VisitUpdateLegacyProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLegacyProject403JSONResponse Message
+
+func (response UpdateLegacyProject403JSONResponse) VisitUpdateLegacyProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateLegacyProject404JSONResponse Message
+
+func (response UpdateLegacyProject404JSONResponse) VisitUpdateLegacyProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerRefBuildsRequestObject struct {
+	ID           string `json:"id"`
+	Ref          string `json:"ref"`
+	JSONBody     *TriggerRefBuildsJSONRequestBody
+	FormdataBody *TriggerRefBuildsFormdataRequestBody
+}
+
+type TriggerRefBuildsResponseObject interface {
+	VisitTriggerRefBuildsResponse(w http.ResponseWriter) error
+}
+
+type TriggerRefBuilds201JSONResponse CITriggerRequest
+
+func (response TriggerRefBuilds201JSONResponse) VisitTriggerRefBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerRefBuilds400JSONResponse Message
+
+func (response TriggerRefBuilds400JSONResponse) VisitTriggerRefBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerRefBuilds401JSONResponse Message
+
+func (response TriggerRefBuilds401JSONResponse) VisitTriggerRefBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerRefBuilds404JSONResponse Message
+
+func (response TriggerRefBuilds404JSONResponse) VisitTriggerRefBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnlinkLegacyProjectRunnerRequestObject struct {
+	ID       LegacyProjectIDPath `json:"id"`
+	RunnerID int                 `json:"runner_id"`
+}
+
+type UnlinkLegacyProjectRunnerResponseObject interface {
+	VisitUnlinkLegacyProjectRunnerResponse(w http.ResponseWriter) error
+}
+
+type UnlinkLegacyProjectRunner200JSONResponse LegacyRunnerProjectRecord
+
+func (response UnlinkLegacyProjectRunner200JSONResponse) VisitUnlinkLegacyProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnlinkLegacyProjectRunner401JSONResponse Message
+
+func (response UnlinkLegacyProjectRunner401JSONResponse) VisitUnlinkLegacyProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnlinkLegacyProjectRunner403JSONResponse Message
+
+func (response UnlinkLegacyProjectRunner403JSONResponse) VisitUnlinkLegacyProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnlinkLegacyProjectRunner404JSONResponse Message
+
+func (response UnlinkLegacyProjectRunner404JSONResponse) VisitUnlinkLegacyProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LinkLegacyProjectRunnerRequestObject struct {
+	ID       LegacyProjectIDPath `json:"id"`
+	RunnerID int                 `json:"runner_id"`
+}
+
+type LinkLegacyProjectRunnerResponseObject interface {
+	VisitLinkLegacyProjectRunnerResponse(w http.ResponseWriter) error
+}
+
+type LinkLegacyProjectRunner201JSONResponse LegacyRunnerProject
+
+func (response LinkLegacyProjectRunner201JSONResponse) VisitLinkLegacyProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LinkLegacyProjectRunner400JSONResponse Message
+
+func (response LinkLegacyProjectRunner400JSONResponse) VisitLinkLegacyProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LinkLegacyProjectRunner401JSONResponse Message
+
+func (response LinkLegacyProjectRunner401JSONResponse) VisitLinkLegacyProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LinkLegacyProjectRunner403JSONResponse Message
+
+func (response LinkLegacyProjectRunner403JSONResponse) VisitLinkLegacyProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LinkLegacyProjectRunner404JSONResponse Message
+
+func (response LinkLegacyProjectRunner404JSONResponse) VisitLinkLegacyProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLegacyWebHookRequestObject struct {
+	ProjectID    int `json:"project_id"`
+	JSONBody     *CreateLegacyWebHookJSONRequestBody
+	FormdataBody *CreateLegacyWebHookFormdataRequestBody
+}
+
+type CreateLegacyWebHookResponseObject interface {
+	VisitCreateLegacyWebHookResponse(w http.ResponseWriter) error
+}
+
+type CreateLegacyWebHook201JSONResponse LegacyWebHook
+
+func (response CreateLegacyWebHook201JSONResponse) VisitCreateLegacyWebHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLegacyWebHook400JSONResponse Message
+
+func (response CreateLegacyWebHook400JSONResponse) VisitCreateLegacyWebHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLegacyWebHook401JSONResponse Message
+
+func (response CreateLegacyWebHook401JSONResponse) VisitCreateLegacyWebHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLegacyWebHook403JSONResponse Message
+
+func (response CreateLegacyWebHook403JSONResponse) VisitCreateLegacyWebHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateLegacyWebHook404JSONResponse Message
+
+func (response CreateLegacyWebHook404JSONResponse) VisitCreateLegacyWebHookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLegacyRunnersRequestObject struct {
+	Params ListLegacyRunnersParams
+}
+
+type ListLegacyRunnersResponseObject interface {
+	VisitListLegacyRunnersResponse(w http.ResponseWriter) error
+}
+
+type ListLegacyRunners200JSONResponse []CIRunner
+
+func (response ListLegacyRunners200JSONResponse) VisitListLegacyRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLegacyRunners403JSONResponse Message
+
+func (response ListLegacyRunners403JSONResponse) VisitListLegacyRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRunnerRequestObject struct {
+	Params DeleteRunnerParams
+}
+
+type DeleteRunnerResponseObject interface {
+	VisitDeleteRunnerResponse(w http.ResponseWriter) error
+}
+
+type DeleteRunner200JSONResponse CIRunnerRecord
+
+func (response DeleteRunner200JSONResponse) VisitDeleteRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRunner400JSONResponse Message
+
+func (response DeleteRunner400JSONResponse) VisitDeleteRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRunner403JSONResponse Message
+
+func (response DeleteRunner403JSONResponse) VisitDeleteRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterRunnerRequestObject struct {
+	JSONBody     *RegisterRunnerJSONRequestBody
+	FormdataBody *RegisterRunnerFormdataRequestBody
+}
+
+type RegisterRunnerResponseObject interface {
+	VisitRegisterRunnerResponse(w http.ResponseWriter) error
+}
+
+type RegisterRunner201JSONResponse CIRunner
+
+func (response RegisterRunner201JSONResponse) VisitRegisterRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterRunner400JSONResponse Message
+
+func (response RegisterRunner400JSONResponse) VisitRegisterRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterRunner403JSONResponse Message
+
+func (response RegisterRunner403JSONResponse) VisitRegisterRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// RequestBuild Take the next build (runners poll this)
+	// (POST /builds/register)
+	RequestBuild(ctx context.Context, request RequestBuildRequestObject) (RequestBuildResponseObject, error)
+	// UpdateBuild Report a build's state and full trace
+	// (PUT /builds/{id})
+	UpdateBuild(ctx context.Context, request UpdateBuildRequestObject) (UpdateBuildResponseObject, error)
+	// DeleteBuildArtifacts Remove a build's artifacts
+	// (DELETE /builds/{id}/artifacts)
+	DeleteBuildArtifacts(ctx context.Context, request DeleteBuildArtifactsRequestObject) (DeleteBuildArtifactsResponseObject, error)
+	// DownloadBuildArtifacts Download a build's artifacts
+	// (GET /builds/{id}/artifacts)
+	DownloadBuildArtifacts(ctx context.Context, request DownloadBuildArtifactsRequestObject) (DownloadBuildArtifactsResponseObject, error)
+	// UploadBuildArtifacts Upload a build's artifacts
+	// (POST /builds/{id}/artifacts)
+	UploadBuildArtifacts(ctx context.Context, request UploadBuildArtifactsRequestObject) (UploadBuildArtifactsResponseObject, error)
+	// AuthorizeBuildArtifacts Pre-authorize an artifacts upload (GitLab Workhorse)
+	// (POST /builds/{id}/artifacts/authorize)
+	AuthorizeBuildArtifacts(ctx context.Context, request AuthorizeBuildArtifactsRequestObject) (AuthorizeBuildArtifactsResponseObject, error)
+	// PatchBuildTrace Append to a build's trace
+	// (PATCH /builds/{id}/trace.txt)
+	PatchBuildTrace(ctx context.Context, request PatchBuildTraceRequestObject) (PatchBuildTraceResponseObject, error)
+	// ListLegacyCommits List a CI project's commits
+	// (GET /commits)
+	ListLegacyCommits(ctx context.Context, request ListLegacyCommitsRequestObject) (ListLegacyCommitsResponseObject, error)
+	// CreateLegacyCommit Build a pushed commit
+	// (POST /commits)
+	CreateLegacyCommit(ctx context.Context, request CreateLegacyCommitRequestObject) (CreateLegacyCommitResponseObject, error)
+	// CreateLegacyFork Create the CI project of a fork
+	// (POST /forks)
+	CreateLegacyFork(ctx context.Context, request CreateLegacyForkRequestObject) (CreateLegacyForkResponseObject, error)
+	// ListLegacyProjects List the caller's CI projects
+	// (GET /projects)
+	ListLegacyProjects(ctx context.Context, request ListLegacyProjectsRequestObject) (ListLegacyProjectsResponseObject, error)
+	// CreateLegacyProject Create a CI project for a GitLab project
+	// (POST /projects)
+	CreateLegacyProject(ctx context.Context, request CreateLegacyProjectRequestObject) (CreateLegacyProjectResponseObject, error)
+	// ListOwnedLegacyProjects List the CI projects the caller owns
+	// (GET /projects/owned)
+	ListOwnedLegacyProjects(ctx context.Context, request ListOwnedLegacyProjectsRequestObject) (ListOwnedLegacyProjectsResponseObject, error)
+	// DeleteLegacyProject Remove a CI project
+	// (DELETE /projects/{id})
+	DeleteLegacyProject(ctx context.Context, request DeleteLegacyProjectRequestObject) (DeleteLegacyProjectResponseObject, error)
+	// GetLegacyProject Get a CI project
+	// (GET /projects/{id})
+	GetLegacyProject(ctx context.Context, request GetLegacyProjectRequestObject) (GetLegacyProjectResponseObject, error)
+	// UpdateLegacyProject Update a CI project
+	// (PUT /projects/{id})
+	UpdateLegacyProject(ctx context.Context, request UpdateLegacyProjectRequestObject) (UpdateLegacyProjectResponseObject, error)
+	// TriggerRefBuilds Trigger builds of a ref
+	// (POST /projects/{id}/refs/{ref}/trigger)
+	TriggerRefBuilds(ctx context.Context, request TriggerRefBuildsRequestObject) (TriggerRefBuildsResponseObject, error)
+	// UnlinkLegacyProjectRunner Unlink a runner from a CI project
+	// (DELETE /projects/{id}/runners/{runner_id})
+	UnlinkLegacyProjectRunner(ctx context.Context, request UnlinkLegacyProjectRunnerRequestObject) (UnlinkLegacyProjectRunnerResponseObject, error)
+	// LinkLegacyProjectRunner Link a runner to a CI project
+	// (POST /projects/{id}/runners/{runner_id})
+	LinkLegacyProjectRunner(ctx context.Context, request LinkLegacyProjectRunnerRequestObject) (LinkLegacyProjectRunnerResponseObject, error)
+	// CreateLegacyWebHook Add a web hook to a CI project
+	// (POST /projects/{project_id}/webhooks)
+	CreateLegacyWebHook(ctx context.Context, request CreateLegacyWebHookRequestObject) (CreateLegacyWebHookResponseObject, error)
+	// ListLegacyRunners List runners with their tokens
+	// (GET /runners)
+	ListLegacyRunners(ctx context.Context, request ListLegacyRunnersRequestObject) (ListLegacyRunnersResponseObject, error)
+	// DeleteRunner Unregister a runner
+	// (DELETE /runners/delete)
+	DeleteRunner(ctx context.Context, request DeleteRunnerRequestObject) (DeleteRunnerResponseObject, error)
+	// RegisterRunner Register a runner
+	// (POST /runners/register)
+	RegisterRunner(ctx context.Context, request RegisterRunnerRequestObject) (RegisterRunnerResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx echo.Context, request any) (any, error)
@@ -98,33 +3162,1172 @@ type strictHandler struct {
 	middlewares []StrictMiddlewareFunc
 }
 
+// RequestBuild operation middleware
+func (sh *strictHandler) RequestBuild(ctx echo.Context) error {
+	var request RequestBuildRequestObject
+
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body RequestBuildJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body RequestBuildFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RequestBuild(ctx.Request().Context(), request.(RequestBuildRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RequestBuild")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RequestBuildResponseObject); ok {
+		return validResponse.VisitRequestBuildResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateBuild operation middleware
+func (sh *strictHandler) UpdateBuild(ctx echo.Context, id CIBuildIDPath) error {
+	var request UpdateBuildRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body UpdateBuildJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body UpdateBuildFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateBuild(ctx.Request().Context(), request.(UpdateBuildRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateBuild")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateBuildResponseObject); ok {
+		return validResponse.VisitUpdateBuildResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteBuildArtifacts operation middleware
+func (sh *strictHandler) DeleteBuildArtifacts(ctx echo.Context, id CIBuildIDPath, params DeleteBuildArtifactsParams) error {
+	var request DeleteBuildArtifactsRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteBuildArtifacts(ctx.Request().Context(), request.(DeleteBuildArtifactsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteBuildArtifacts")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteBuildArtifactsResponseObject); ok {
+		return validResponse.VisitDeleteBuildArtifactsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DownloadBuildArtifacts operation middleware
+func (sh *strictHandler) DownloadBuildArtifacts(ctx echo.Context, id CIBuildIDPath, params DownloadBuildArtifactsParams) error {
+	var request DownloadBuildArtifactsRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DownloadBuildArtifacts(ctx.Request().Context(), request.(DownloadBuildArtifactsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DownloadBuildArtifacts")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DownloadBuildArtifactsResponseObject); ok {
+		return validResponse.VisitDownloadBuildArtifactsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UploadBuildArtifacts operation middleware
+func (sh *strictHandler) UploadBuildArtifacts(ctx echo.Context, id CIBuildIDPath, params UploadBuildArtifactsParams) error {
+	var request UploadBuildArtifactsRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	if reader, err := ctx.Request().MultipartReader(); err != nil {
+		return err
+	} else {
+		request.Body = reader
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UploadBuildArtifacts(ctx.Request().Context(), request.(UploadBuildArtifactsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UploadBuildArtifacts")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UploadBuildArtifactsResponseObject); ok {
+		return validResponse.VisitUploadBuildArtifactsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AuthorizeBuildArtifacts operation middleware
+func (sh *strictHandler) AuthorizeBuildArtifacts(ctx echo.Context, id CIBuildIDPath, params AuthorizeBuildArtifactsParams) error {
+	var request AuthorizeBuildArtifactsRequestObject
+
+	request.ID = id
+	request.Params = params
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body AuthorizeBuildArtifactsJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body AuthorizeBuildArtifactsFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AuthorizeBuildArtifacts(ctx.Request().Context(), request.(AuthorizeBuildArtifactsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AuthorizeBuildArtifacts")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AuthorizeBuildArtifactsResponseObject); ok {
+		return validResponse.VisitAuthorizeBuildArtifactsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PatchBuildTrace operation middleware
+func (sh *strictHandler) PatchBuildTrace(ctx echo.Context, id CIBuildIDPath, params PatchBuildTraceParams) error {
+	var request PatchBuildTraceRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	data, err := io.ReadAll(ctx.Request().Body)
+	if err != nil {
+		return err
+	}
+	if len(data) > 0 {
+		body := PatchBuildTraceTextRequestBody(data)
+		request.Body = &body
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PatchBuildTrace(ctx.Request().Context(), request.(PatchBuildTraceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PatchBuildTrace")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PatchBuildTraceResponseObject); ok {
+		return validResponse.VisitPatchBuildTraceResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListLegacyCommits operation middleware
+func (sh *strictHandler) ListLegacyCommits(ctx echo.Context, params ListLegacyCommitsParams) error {
+	var request ListLegacyCommitsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListLegacyCommits(ctx.Request().Context(), request.(ListLegacyCommitsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListLegacyCommits")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListLegacyCommitsResponseObject); ok {
+		return validResponse.VisitListLegacyCommitsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateLegacyCommit operation middleware
+func (sh *strictHandler) CreateLegacyCommit(ctx echo.Context) error {
+	var request CreateLegacyCommitRequestObject
+
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body CreateLegacyCommitJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body CreateLegacyCommitFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateLegacyCommit(ctx.Request().Context(), request.(CreateLegacyCommitRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateLegacyCommit")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateLegacyCommitResponseObject); ok {
+		return validResponse.VisitCreateLegacyCommitResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateLegacyFork operation middleware
+func (sh *strictHandler) CreateLegacyFork(ctx echo.Context) error {
+	var request CreateLegacyForkRequestObject
+
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body CreateLegacyForkJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body CreateLegacyForkFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateLegacyFork(ctx.Request().Context(), request.(CreateLegacyForkRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateLegacyFork")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateLegacyForkResponseObject); ok {
+		return validResponse.VisitCreateLegacyForkResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListLegacyProjects operation middleware
+func (sh *strictHandler) ListLegacyProjects(ctx echo.Context, params ListLegacyProjectsParams) error {
+	var request ListLegacyProjectsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListLegacyProjects(ctx.Request().Context(), request.(ListLegacyProjectsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListLegacyProjects")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListLegacyProjectsResponseObject); ok {
+		return validResponse.VisitListLegacyProjectsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateLegacyProject operation middleware
+func (sh *strictHandler) CreateLegacyProject(ctx echo.Context) error {
+	var request CreateLegacyProjectRequestObject
+
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body CreateLegacyProjectJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body CreateLegacyProjectFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateLegacyProject(ctx.Request().Context(), request.(CreateLegacyProjectRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateLegacyProject")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateLegacyProjectResponseObject); ok {
+		return validResponse.VisitCreateLegacyProjectResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListOwnedLegacyProjects operation middleware
+func (sh *strictHandler) ListOwnedLegacyProjects(ctx echo.Context, params ListOwnedLegacyProjectsParams) error {
+	var request ListOwnedLegacyProjectsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListOwnedLegacyProjects(ctx.Request().Context(), request.(ListOwnedLegacyProjectsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListOwnedLegacyProjects")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListOwnedLegacyProjectsResponseObject); ok {
+		return validResponse.VisitListOwnedLegacyProjectsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteLegacyProject operation middleware
+func (sh *strictHandler) DeleteLegacyProject(ctx echo.Context, id LegacyProjectIDPath) error {
+	var request DeleteLegacyProjectRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteLegacyProject(ctx.Request().Context(), request.(DeleteLegacyProjectRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteLegacyProject")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteLegacyProjectResponseObject); ok {
+		return validResponse.VisitDeleteLegacyProjectResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetLegacyProject operation middleware
+func (sh *strictHandler) GetLegacyProject(ctx echo.Context, id LegacyProjectIDPath) error {
+	var request GetLegacyProjectRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetLegacyProject(ctx.Request().Context(), request.(GetLegacyProjectRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetLegacyProject")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetLegacyProjectResponseObject); ok {
+		return validResponse.VisitGetLegacyProjectResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateLegacyProject operation middleware
+func (sh *strictHandler) UpdateLegacyProject(ctx echo.Context, id LegacyProjectIDPath) error {
+	var request UpdateLegacyProjectRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body UpdateLegacyProjectJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body UpdateLegacyProjectFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateLegacyProject(ctx.Request().Context(), request.(UpdateLegacyProjectRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateLegacyProject")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateLegacyProjectResponseObject); ok {
+		return validResponse.VisitUpdateLegacyProjectResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// TriggerRefBuilds operation middleware
+func (sh *strictHandler) TriggerRefBuilds(ctx echo.Context, id string, ref string) error {
+	var request TriggerRefBuildsRequestObject
+
+	request.ID = id
+	request.Ref = ref
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body TriggerRefBuildsJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body TriggerRefBuildsFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.TriggerRefBuilds(ctx.Request().Context(), request.(TriggerRefBuildsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TriggerRefBuilds")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(TriggerRefBuildsResponseObject); ok {
+		return validResponse.VisitTriggerRefBuildsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UnlinkLegacyProjectRunner operation middleware
+func (sh *strictHandler) UnlinkLegacyProjectRunner(ctx echo.Context, id LegacyProjectIDPath, runnerID int) error {
+	var request UnlinkLegacyProjectRunnerRequestObject
+
+	request.ID = id
+	request.RunnerID = runnerID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UnlinkLegacyProjectRunner(ctx.Request().Context(), request.(UnlinkLegacyProjectRunnerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UnlinkLegacyProjectRunner")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UnlinkLegacyProjectRunnerResponseObject); ok {
+		return validResponse.VisitUnlinkLegacyProjectRunnerResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// LinkLegacyProjectRunner operation middleware
+func (sh *strictHandler) LinkLegacyProjectRunner(ctx echo.Context, id LegacyProjectIDPath, runnerID int) error {
+	var request LinkLegacyProjectRunnerRequestObject
+
+	request.ID = id
+	request.RunnerID = runnerID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.LinkLegacyProjectRunner(ctx.Request().Context(), request.(LinkLegacyProjectRunnerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "LinkLegacyProjectRunner")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(LinkLegacyProjectRunnerResponseObject); ok {
+		return validResponse.VisitLinkLegacyProjectRunnerResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateLegacyWebHook operation middleware
+func (sh *strictHandler) CreateLegacyWebHook(ctx echo.Context, projectID int) error {
+	var request CreateLegacyWebHookRequestObject
+
+	request.ProjectID = projectID
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body CreateLegacyWebHookJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body CreateLegacyWebHookFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateLegacyWebHook(ctx.Request().Context(), request.(CreateLegacyWebHookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateLegacyWebHook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateLegacyWebHookResponseObject); ok {
+		return validResponse.VisitCreateLegacyWebHookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListLegacyRunners operation middleware
+func (sh *strictHandler) ListLegacyRunners(ctx echo.Context, params ListLegacyRunnersParams) error {
+	var request ListLegacyRunnersRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListLegacyRunners(ctx.Request().Context(), request.(ListLegacyRunnersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListLegacyRunners")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListLegacyRunnersResponseObject); ok {
+		return validResponse.VisitListLegacyRunnersResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteRunner operation middleware
+func (sh *strictHandler) DeleteRunner(ctx echo.Context, params DeleteRunnerParams) error {
+	var request DeleteRunnerRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteRunner(ctx.Request().Context(), request.(DeleteRunnerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteRunner")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteRunnerResponseObject); ok {
+		return validResponse.VisitDeleteRunnerResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RegisterRunner operation middleware
+func (sh *strictHandler) RegisterRunner(ctx echo.Context) error {
+	var request RegisterRunnerRequestObject
+
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body RegisterRunnerJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body RegisterRunnerFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RegisterRunner(ctx.Request().Context(), request.(RegisterRunnerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RegisterRunner")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RegisterRunnerResponseObject); ok {
+		return validResponse.VisitRegisterRunnerResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"lFbdUtw6En6VLuWCn/J4hoUNrKm9ICxJ2CSEhDnnJk4da+z2WMGWnJYMTFFTlXfIecI8yamW7GEIcH6u",
-	"YGTp09fdX3+tW5GbpjUatbMiuRU2r7CR/t9XJFs8ITLEvwq0OanWKaNFIqYVQkmywWtDlxsWzLUG5K0w",
-	"M8Uigew2Ff53KpJUpN1ksps7vHH+P0zFMotFJFoyLZJT6O/D4Sq8kU1bo0jE3s5z+Cj1HOHMOLiQTtlS",
-	"yVmNIhJu0fIW60jpuVguI0H4tVOEhUg+9WCfV9vM7AvmTiwj8Q6tlXN8GNMr5d7K2YZdCwSulatAAlOH",
-	"Jhx8SLy5Q1yjPtmFl4ZmqihQ/yXdAeIh4WUkLOYdKbe44NqEK190qi6m5hL147WZ8XdwvAE2XYXQkmG8",
-	"DQsZdVoj2d/81wyUhoN4fyuC0hA4kjmC1AVIcqqUubOQy7q2hyBra0DmObYOC5AWGDbrQVrJYnBInB3F",
-	"LCqUBZKIhJYNx/Pil9O3/xtN3785ObvLhmzVG1xwVc5JXUmHPqTX4eiDwI4glAg6i7RhoQ1nQpg9/wqh",
-	"xrnMF3B8OgRtfUB92EBoTUc52iepnn88/fVoevL3yH7okBb/mKu0IOErH30kdX79jk5/NNTrMToffWRP",
-	"qOGoD3zDDnIoyTSQnb+/mMK4T8qYcK6sQ8q2IjAEEsICSUbpD15XSOgzzOIPX6xcWLDmCXX8/+L9GcOV",
-	"hhooFdbFIJinYn0iRu4CpUvzuNiPT+Ho/BSudvjePu3HJ3AQ//vHt+8H8T5YpCssQDnodIEE2ThXY9mq",
-	"8dVOBpte7Z5wqq2TupC10bgCOgXZto9A9Oe3IiAcKe76BjUHP1uk+q2ckSwMJT4PIcssR2dyU4OrpIO5",
-	"crWcjXI1arraqVG/aRLv//j2fSe+AduivLRRqpng48KOBlVHkJumUbxSGroMinek5vP7kk91ql8YV0Fj",
-	"Ou0bw15jaBsrm7XK2ih4nyH/13QOJGTxF2t0BrYrS3VzmOqVdi00csEckFPJdY/Wqm6hb82g+OCBnsuz",
-	"Z/ChU0z4ElsHXpoH8X6qR3DR5TnagSLbENECsmOjHWo3mi5aTLg0tco943Hgtr2NNzJ39WJ7O0k1rNq+",
-	"a8EZ4LzywJO9kgOVCKyB7BDySpJF99/OlaODDGbEBeB9TcyMjjR0+lLzrOuLFRrDaG6YsEKmczhw5vsz",
-	"HgS36eDwfh7emw08DCPQeIUEe5Mdf9OZWTk4VFxK07mEofYeQu352fjSdLpgKNj812TPe2FgxBzYg0DO",
-	"ecaHFO/EEzDBhrg/CsxVgcWWv9uPFqiNuexaDp5MN68gK5Uusj/nUA4cPE52fjQ9fg1jH4gdJ6oY++kS",
-	"uxuXrUS1qqcf81nSp2wC9x4QvPBOWav0HIJbw71zfOnhMKyvyeg5WCfJMZopS4s+ezvPf0J96nXh8+ht",
-	"wdPxexKYjMI7Ju+IUDuoUc9dFV40WU/Li3q6bpEWTAmuUhZyozkBDlh8siiwCIxdsDBlbYeH0Gmn2CFQ",
-	"p9ofK0zesbNAZbiTlPNIV6gDOtNk7QRfkJyBQXxDrdbz+JNa4pTdtlY5ausfML0Pvzud8mRxyvnHzGBn",
-	"8OPb72vG2Lvu5rrn7m+JSFwh2eDPB/F+/B+GMi1q2SqRiN14Eu/yI0q6ih8z/oVDfEQkn25FR7VIxJ1D",
-	"i2W0WhxWPi//CAAA//8=",
+	"7H35chu3lver4HK+KpOZFiVZiu1QdWtGcZarGSfxOPakvkq71GA3SCJqArwAKIpJuSrvMN8z3AfLk3yF",
+	"cwD0zkXbdab8T2KRTTSWg3N+Z/+tl8r5QgomjO6NfustqKJzZpiCv15efLnkeXbx1WtqZvaDjOlU8YXh",
+	"UvRGvXMytl8/0YRnQ3JOhBQHYjlniqeEZ4QKvWJKk+T06JT8FvfmTGs6ZXFvFPfsR99LQyZyKbK49yEZ",
+	"9qIeu6HzRc56o9OnUY/bNyzse6OeoHPWG/V41ot6iv19yRXLeiOjlizq6XTG5tROzqwX8JQwbMpU78OH",
+	"yC/grbxi4m+MZkw1V/F2xnAdxNjH7ETg3TN8Prz9y3cXr746ePvDf379fa/ltdooLqa9D1Hv5mAqD/yP",
+	"wut7ten815Kp9dbZRIRqQkk4ljC7v8PPw+Tg4U3T+hD1XrEpTdffcvOKjt+9edX+bvyacKENFSl7osm7",
+	"N68isprxdEbsZxnNpQjPvbwgVF+xjEykOiN8KqRiWdcklyrfaYqv6ZQ1Z2c/JWI5HzNF+scHY6pZNqiQ",
+	"zXH7axd2uC2E4l7MVPu7Lwyba7JgitjBSD9jE7rMDXl6FBFqyFxqQ46PjqrTeXrUMR+mLveYk5K/sNR0",
+	"3UF7ZhdfETkh1B7GAp8mfVOcpfsMrulgSN6JKyFXIiIrbmZyaZDcdESkKt/g0S3u7cm9XNsP/lvgQedL",
+	"M5OK/8rOleETmhr9pczg4iyUXDBlOIPnJjxnmv/K2rfIfmM3yW7LcpFLmhEuyHhtmLYrqM8hchdqF2bR",
+	"pGL3iRzbbcd77yf/Dc9Z+9xxs34rNrNH/YKHv/JF80VRzy+3uABHT0+jNlIqdv/n4mVugPetEwZG1Vz/",
+	"i+HzJ5okL/lodP76YjT6WhhuVzEawQ+SIUnCtC/tmxLCNVkoppkwRIp8TVYzJuAccB9nlsGFlfai2tZU",
+	"R7Of/B/FJr1R718OC8l16OjlsLbRHyJLfC005mmzhXu723LZ9UP/fecAML2Wz/WsXVxo41hO2zdmqVu/",
+	"MnRa+nwsZc6ouCvdlqnEXdpJD9+F0w9TcvsXFXLHIEMr7V5tqzaQ2VfMUJ7jcef5D5Pe6Odtx4zk+SGq",
+	"3ySa53J1OeXmcsJMOmvfozGbSMUuuw4klfM5FZlu7mLifwmfJYSKjCT+j5wLpskvkguWAW8lgq3gw2Hb",
+	"5c3YgolMX0pxiQzYvo5bObOdyP3q/ahUKbq2f0uYKe5ElnH7B81fl3YImW9tVXxOpyyJSKKZuuYp0/bf",
+	"4eLZP1KazuAJnDUTKXdPTQxTfj9GeMHt3b5iaw3/+EWO7RUvbUFx/Iot5KUFBc2Nnhmz6OvB6PBwyk1O",
+	"xwcpPwBaG8XLo6OTtETL8AH795nU5hC/tPSmFzRl+JX71FEjfjaccpO0HYvhcyaXpjmlH1kqRdYhLa6p",
+	"4nScs30O8b/db5rnWLuKgR5LO1Yh4qhB9gUlFCsqz7KN/JoX9H20H/d39zgZ4t1+KedzbtrUhpcXJIUv",
+	"I8KHbGgBLl8we1dIv/sdOF4yaAqJVDFqWHZJW9727u1LvI1znudcF6c4kWpuf9DLqGEHdpca9OCwvD+d",
+	"BbdPDd/io+GrAz5fSGVQfbIYrTflZrYcD1M5P8zpWNFMqoOMXYc/Du1FY+rQjQgnni0VxSlvoDyxzHOg",
+	"GXeRm5Q44YLrWdiL1kV2jPJPWLSlWAoA75LNKc9b+XHpoU6ha59Bkrp0cLX1MZ61i0ZPfqjKtl7xbbhg",
+	"g3h3QrzG4uz942JquahaCuH+qZdpyjTw1gnlOcuQ/YqU2X9bjJ7oK75YsCzZUYgjh6gI5tJ9KYn0MumU",
+	"6LF1c5un0nKY7SL/zVKINj38nCj4xmq8VnK8vCDnry88dtSEm03MAUdtYw54YAEjf7En2sdJPdFeH59I",
+	"Rdg1U2uSU8OUn3RK87yiC/WenZw8n0xOnx2nX5xOspMJPXk6pifj48nk9Pjp57udHc5r0z6+YalUWfdu",
+	"PtEko4ZabZkoeBZMCi+Gz519hmWEkoxpo+SaZWQuM5a3wPDU8GvWDqeoSmfcsNQsFTyxmb0AwBKGpuYu",
+	"TOpDVGP6O3DzDzVxtsNMuy4711bwwkm17YhnU1vHX+TU2Jnv9LBi11zvOnNDp5c516YCSJpP1fBjuAeN",
+	"J5eLbO/dvmZqx/l2037kSa+86aXl1ZhZaZrtt+at4tOpvTZ/XzLdAhd+EIwsNUODisGHN/Gd6nit4CTA",
+	"oM140MGlDVRXQZnt+P63LTQPLC2MQ6b82vI0ezqolwsp2Aag4Xey7bzK6NKtuf0IAvBt2EGu2LpqAnl5",
+	"cQlm18vvz7/7uo3EFstxztPmMU5orhnwas1SxQyoav44i/X3kUlqkkkipCEsnUkrfOaDknAtXexrmi9r",
+	"VhqlFyzdys3tyvzPw6zbtudbRRfsa6Vkh6V6ouicraS6eqKJXAnC7KNkLLP1iCS/xT34G0x1qPUYduNU",
+	"Hm+tq245868qVnR6/Iy8oWLKwNL3IzVcT/DAtq0SB2tbFtoyQUvolljem9AusI7IYmmIoiui5EoTLow9",
+	"Kq6dHGuRWaAUWRTlBFPzPB2q6YKFQU/ZgAtTec2Uw5sdtwaN1reVWXdH9A9hBnNWru1CCy6YG2a7+rLV",
+	"SLb1hdpQdVdocRvD2/4Cso2JVmA6mt868HmX2CtZ6lT4qDiFEsGWyT8Y9LwhD41+1SvUfbFfXjg3RYe2",
+	"H9wSL4ZHHYLUDZAMIpIxxa9ZRiZKzknTkdF201d0rdGQ0TID+JagSOgvZJ5zMSUrJgwaBtq8Wh383/l9",
+	"Lh31tyiSwdfiXURjRUU6i0gyp9owlaCc5QYM317cFswXn2rjA2gI6+RVLc6eum+med3cmK02uNZBV2xM",
+	"3r15VZ3zzJjF6PAwY3M5xBFnfwc7AP7hTXh6xvK8F+2ulReEA8vxXkiuSZt3a/tqmy6WbTNbtPrckmBg",
+	"PHRvr7rBejuu25HipZ2iuqZ5J+lahrWb+acLD1VpM8HHnOUvaad1rWeWMC6NvFRsIRsb9++l87anPWpZ",
+	"tf16Lyvrl2jXxa8JF6RksCsO99nR0Z5avGdA8EiHdzRxYPASHrKMyOLH5BC5pEZzv/1IsSm3t9SyEYv+",
+	"+ISnTt2uTrTHX/908+yn707z2d++Z9m3ky8Xr//j+9e7iQLvYQnmW68QlZlQ5QpH3vFa4YctdBbopHnK",
+	"ZT6zgd9vN+2SfmHVHSCj5UY7Z/MmQYBj/8TN7EskzzOSKDZx3pbC7J1YWNgakaBncsWyAsdXhUXV+1Oc",
+	"1RfPvjh6Nnk6Ttn46DR9fvL0ZPLi8+NTSj+n2Yt0fHxyfMKevvjixS4AYk+PThMdt+jmt7J3fCxG5Q5b",
+	"b8nZnc25+Hf3t2Unew7Z5O3ndkSujaJGql1Ha9qQiwFXchWL3cH2ZllUxddFzEjUjbV3AQkNqn72+bPj",
+	"59kkPXn2/NnxmNLjyekz+vzIUjp98eKL42eT55PPn6WT3kYYXIzn7NPbt6Hbn9xikK44sx7JOh1u6TY2",
+	"5+NN6uFIPlKOyAlJXv/w41sSREWT61iddjc28HqpZ1/ZpxtUshUhbfZc7Coet/sVKmcHK6u/ZcOewuk6",
+	"tL/H1rrxW/e2iso/VjAt84wpCyDmsCwrq5OIUIunCfqCLODpAJeNFXxsYPYh4eI2/aQarUj6rRpdJTxx",
+	"M30XLMMRSXN53QT+jVRXe9D1RKornZB+slD8mhrm0KfVchSjGcn5FXMOJ/eE90RpMFUS5B4kk0yDDTPn",
+	"2hBuBnfhQXYNu/IgqfiUiye6dmnuwo7CkI/Il8KS94qdAZOsVFcWi7r14wNjlhFuunkVmgV2ZVeWIC8t",
+	"hr4Mt7X601+oYOTQ79eO97PxzIoF9tXQ7t3NLSG0Q/vSw85Xfujc6iDh9trqc7JY6hlZ0HUuKRqFccct",
+	"ndhvZlJeEc1Epgk3ZxiL5PSFEKoE3vQZS6/k0jglwmoVqF8oBleuxb5kf3p/uArndGvto+kJLS1oU0hi",
+	"yWnBJvpwxmimD7uIrvv40PG8weAXPM85F1fEyFpocrfqVxl5B1/+0+3IeifMtFmuV0zYm+IItht0w0jv",
+	"d9vdDd59NpfXLIMt3uAy2cfHfxsFc1uUbKf7oLynza8fwpheNoHv4TLGU3kHD+2FWt+VQOvhiGfJGaFp",
+	"yhaG2eMRWasRE3x64CbU5IotzFawuxnZbgOpnaiyEzzeSq48Bn7rOLif2PhvUl51mKpWbIxiYwNTciPs",
+	"wI5O91D0WzlNl+wtC92UH9gZ3+IG2NHfb9uoW2hkh6PiNYcrNrbTa1PTLLqYtZ6FJQV78Ea2xFHdYQ/C",
+	"G9uW/V1h46nOJqCKwreO9ktKDLsxxFkZmgtstRqdHp2Qb6Qa8ywD6+3mGfsh2ib8xpmdUUK0Z8HUApyq",
+	"C/tGMYZLEHRu1U0T4ttaVUwuJnKbvoCTubBP1qKOqu9+KedzeqDZgirLbYmhUx0RNpwOSZLJ9IqpKOdi",
+	"edOu7G7QFTAkyNnk0SjkrPxSEdpt3t+uTXRrDC7aBwy27eew/9blVJtLlEVt1lphyLgacqg3McQ9Qhp3",
+	"ZKel2TYG/WlGTYmYiKZrTegYXDhGs3xC+kUY/3yZG37g5xCL5L8xTMwOnQyGaACxON2Fj0GArAt9s//2",
+	"MXMA3WORlMMPEcRrY3fljCTshqVLI5VD+RNG7UMan/KbBzbdetJRNaKxZKaeZ89O27bbv6pmLe2ylvip",
+	"bFOBtsRhbTAD1Xa6tyX6sPg9XMPelvjD0o48Hz8bH4+3xP8Vzx8Pj4enu5FciK2boCeo/aptIHQX8LWB",
+	"0mtBdXWIMKN6ZiUePu6yWqT/E3FaRBZUa8vSZJHWpi0AL8WZOY/rCKMQksEZoWJNpJlBOFq+ZCFb+vTo",
+	"aLgHK0Jgeq+cSJtWHtQWpQ7x6C5O/d65UNQzyhk6mr9ezWRuD5imjGhJJlTtxMfs8li6VNysf7SLxz0q",
+	"ZWlvy5xD33GnVCFckBfD5853jNOzvCdkUwHA0WeE5loGfcCHvCdukGa69+Zk9CJX4z8Z+Apfo6VwY977",
+	"ucfWSw3HULMuwvxnjOSADktas4YF+cBJxbRcqhST3Fqn+vrNxX+fv/16t8l2ZMVvmSvkyEOW9fZM+YqZ",
+	"tW06eBk6qOG8RrakD0FKDhG7TTn0AQLJIEIU0oJOVjOmGOywva34DchNLTuo4z9+/OF7Oxx4ECac5Zkn",
+	"mG1VAWpr/FDCdq32kfPXF+T6uGTTfPk1eTH8/I/f/+fF8DmBPJ6McEOWImMQIcEP6YIfXh8npA/UDhOO",
+	"RXu9gMWiZQj3+0FEFOQW5WzOhF38eB2LVy6FaFQGGQsljUxlToxFH+1SjxwNn//x+/8cD2+IXjB6paNY",
+	"eNW7SdiRp+rIxTBouAZXuhw9XCb5WMTiS2lmZC6XwvhIVLTK03npZDVm29vT81n3lCTDX7QUCdHLyYTf",
+	"nMWiKL5B5nRt58DsVtpzj0qnrom7mkjxyOxgLv/yL+S/ltxO+IotDMbPvRg+j8UB+RE5dhAzKVVqTZKX",
+	"UhgmzMHb9YKN7NHkPIUZH+LcPvuM3dDU5OvPPhvFgoRrv1xYcWf31YoT6igZpwKeieSMpDOqNDN/XZrJ",
+	"wYuEjJU9AIjKGNoZnQuyxFIE/kQdbBf2wuAnSi5NEI32/YlVpxo1CUoaVtz7kEREsGumyOnRMbzpexk4",
+	"OJnZo5RLs7m8wTe+vAHpPz06xaAfmJGdg+VBhE4hKQm2+Hh4RKQIeTUZS3nGsgG8GwOacimvlgu7eCWX",
+	"0xlJJlxkya4lFuw4yevzty//Rg4RXRyOeHYI0mVobkwSiCqcJ8RvJyO3ZUekEhluP/iOa20xDHJrUvmd",
+	"femZV3lXSoopgWhSO5qcTDSD3Tt+Vhu1K2wc9hHYAkwHnhmRowMMUE+XSlntJmdiamYYqp64aQFRvy2z",
+	"SI1FHLgmqRR2AwxgeZplPunapY5xrZfsjCyF4ZZDMBEL+Fkm06XlLGQmc3AUwEjXTODodprobLN8gdod",
+	"8MTnz6q8jzVqQV0i5ykTGqOVkQ9/d/EWo94MQGDPzsgfv/+/EmN0XLdf5rnPB70Sju69GD4ffoGJ3kzQ",
+	"Be+NeifDo+GJC/0CMONJxAshgISyTSd/4y7zQuY5bioufcJWPu6O9J1oqw2KrGsQC7/n3F9f0LSsdEmG",
+	"xHu9tSEh3dFfxcDIY2GZnaFXjHAN9xOxNDfOTCqJkA4q4y/w87m8ZlYKxyIg05GllwM4VO9tmNEQc8aE",
+	"pUY0viK+ocF64MbFP8uMzv3ozD9fDfeLSAkN2ulbUYdlRopBnugzO6ugG1jsQKcaCZfo5Vgz42uTFOiC",
+	"TnUgfydXuCbJ06PjpCD0kDGBmdejkHLfT3zWeBLFInHZ4Fa82idSEMnv3ryqjeQS6kU/qTj96sn3jbR7",
+	"ob0xEPLqBxFJXNhiEosaYB53RHi6qSVBaUpIf6FYxiZcsCyy15cJkgzDlIbreZ7YDdcRoXlOUMM6g8tO",
+	"qu/EHKBYFAqZBwGFhhi+i8CLjqMNnI2hkS2foB6QU2OJ2xGYnBBGVc6ZIhBG76U+XA+wVFQro/hKKGsy",
+	"o9fMLmUAR/69NDMwz0m4Fg5DLuhSB1LdUXxFsbAa2tOjU0c0Qjp7pt+k5J1m6uDcSjOIOaCksMz0kw5U",
+	"dTx8Ojwi/T9+/8fAHnaBE4O7yV8fKx9j8WJ4Q6QYlkW+ZxahRNh2sR6LPuDikKhm5wsZbCPMZ13aozcW",
+	"wFjcCE5WAr5RLqZldDUIFytcN+RYyLzK6allg1JExksTkaWAkAzAVX2MSF8paQABzS16ccEaMs8HRXUo",
+	"KawmSOZcWESzFLkFY8Am7JstVhJTlo0IFYRnOUOenEptkKdwkbEbMHPSDGYpJFkpbhjsPhexQNMgngPK",
+	"oSA0LzLL7Es2S1ePyf7pbAYpyn8wR9VAoP2sqNa00YxQN4taRaM83M3BarU6sEj2YKlyJlKZYQrtrcdH",
+	"Q4leSKFRlX96dHxv66mVp4GXdRoHCsVEyJX9p4YyGE+PTpuCt3bBSd8BejcA1+6yD7yYKui0dF1h/NOj",
+	"k3tbr/eItCz0XQtSx4TDjVfWTfH0MabYxjXbNrVt2nUcVzEU9UY/v496ejmfU7W2h26PzI4s2I3j/UUi",
+	"acBSA0yi0r3RzyHQ1I7qkdRvPPtQr7jYUfaoeOSwWpHxw/uot2hLoyh4G1FsIRVwEULdZLkB+rTY7t3b",
+	"skrhUN0oFgkoF0mEzNalCSu2yGnK0BqBBjjkjGjoOiMJmA6TWBQGQhe2q0sgw303Web5uihzQez/MXKH",
+	"inUsEPDBgKQfEN7AcUpdlBpCNYg0cNJR4tBpYtSSeVNlrllC+qsZg+FRabWvcAx4AI+JZZ4npC8kfhkL",
+	"/HZwFuQaOg8INyBKfrBzCXZfzafCm4O5DlUtREa04XlelPsA2QJq3igWVKyRfhmkqfmSHxFAJVBZI7+Z",
+	"AGHLgPgJVu+jIhZevvJssF8BTp9dNadXTAPaCjMfS2U8shwSrzWAZEX4gjLSrg1fbrc9FhXqOjh26m5C",
+	"5oxaTSvn1ywCyZ/4aJZh0ygQi1sgBUtChClq8RK8H7S3zb8jxCvroDIw5kf4S6HZVSVqyfT+QAK1bty/",
+	"Z3naHL5FnB7ttZoOf1VIK2uybbydh/5qBmBauZZYm9JE/mo6COgeWlGNVUj/BBKxQZpbfrOFLB9VvhLH",
+	"uBwf95YYtwNO1aGG8A0ydrKbjH0DUstLrCfanTRk4C2thAXP0HYJexh0LhSSOWtzbb1hzphgZUjw1Fgl",
+	"De3Zc2ZoRg0deDUd3lCWObHwQqdTOYcqIoWGtJpRA1ZK4LR2AjSPhWJmqQTLzoiQoKhZwK8hnNsXbi1x",
+	"tO0K4BkZ06yq3O/EQdv43Vewe0CMoRYrGJ5uAWDKnqkP0V6/QheRhT534lT3BPyLMroF4Qi5ekxO9GX1",
+	"hD8yWF6h2jtjb7ypJb5AS5TYYAZRb8o22D2Ph8f/SqBgYu3mywlpM/n4m+0xCTADaggTRq3rCBRHTGf8",
+	"mrkgmCgWSXmLZWqYOdBGMTpPPGbyhvivuF5IDXEhI0KNoelszoQ5I75871/RFgdMyv7tLOeBTcTCcWkr",
+	"OUtr25dt+MXenm3Ilcglzf6cjKN8SNX7EKKSx1xQ8LrWow9auUZxEo46hr3I+cyx5n6TAKrvbbzlE6dp",
+	"4TRRnfDvzHo8He/OfO6s2rd6bUq6PVYyr+MWz3Vc2ABYbhdUGfQexyJB63O/cJGPSuV+h2b6a0LGa5Iu",
+	"VX5Gjoc3I5IUdXVd+dxf+SIZRIX7p1JcGqyxRsqrMEGnrKPzE22UsfhJqquZVJqdEe8RizDdzeF/HzuA",
+	"hUMjh4Uqa4oFoCRksEOSsJsFV+ySi6QwyRwPT/51YFmyi/grHLU8A/X9AmJ2nmgiVcbUKGiguKbdGaZn",
+	"uXswzDP3EiGNR9d76apcl3/6FxwSFYQ767wWg4K4gZGOmiMdkb7lCE7zHZA4jnver1yF0X+xX8FMwZQE",
+	"o8eCIsSmBowXYyvYkzm9uSz8JJr/aim1xC6IZsZwMdVRLOZsSqGEf0SOj44szbrkiAFJTo+bSz8+Ic6E",
+	"TCC8f03eSkleUYUub3BVWX0Ggg64JuyGzX0YRXJwMKc3B5baDuCdyQBanrCV7yfgrWNoO5FW9Io2u9QG",
+	"/127leFjEp5RV2Ry+bJtbQQSbunGdiDvNxlVAgc4BPOHT20tRmt2WNhJaEc9r+ztJuObEYYfi0siAkdE",
+	"KLxS6rEAIvnokWwGKG3apO+d2Mc/UcGKmjwb0Iaz6vQ1Y8jNBh+5nhVZlvgYc7NsNrdstmVeW5jyZkyG",
+	"zHFXRNZpGzqkvsnMvXhkWmHbS5rnLEMkNF57h3nAQN5fzQ1BZUMTKpxoGaHS6S4KmS+1cfF7lCTfoos+",
+	"DORjpyJwJOwIAvwJ6Jlc5hkZM4L5DCwj15w2JutUvbczqwPcFi3dwip1e7Q0bkFLzhzrADFCjTIWsQK6",
+	"lJnYBk1i0b9nEDJsifgB6PWWzReWxEq1XR3wyLhiqZFqXarz2gIkQiOlbViiLuBNG712hnvX6XFzx69b",
+	"IZf3D+Nt6eg0dc9Ol8633Nn3UkU8nl7aG62Vk0vCk+9bwEzUSPViipXY1pyuoS5v0VjrMSWz5SperQxz",
+	"iqw8qItsFwzQxgc+SewWr1zBEs1DCe/Xih0EwWulXQH6HGfr17nOLkEVRVz0vQhz6tpItZuQXfz3CQHN",
+	"NAQV0tSKjlRBEgPN8zVGZqKtQrvgkVUsnOCohm2PCLJ3jLkGnu5ipZnIfIA0pIqEHJI1mcrItaOyv0pi",
+	"AShhzFyqg5g6jRNtKdCSCVTTcgCHnVq6NISaWLhxQqAkTJ0uoPtTdoYWp7KMehos2LX4bqshV2O7YZqw",
+	"zwc/QnU3v+CyRox139xPYtEv9UAxLM91ObQHMvLkYhBVZ+s2WkFMOtVW0kMKTSlh4rwaMrium7JIPyll",
+	"WnloBTEimHlTCis8q2j0IcYxsJ4iHNXryg76+HYcLt1nMCQbDVJ7ef72Q1f3GjJxRoQsOTQwI+HW2Qi0",
+	"IEnpQneoDxQACnY0JvZNTGin2uqgSIWh4laIrMJiQ75MtWJtsOu1ZSCIYZzPeiPcSrbf/RH0rXSZGDq4",
+	"pIHkRSkkqlJF4ejg+LgLslW2+wHw2u3dNF0gz7Abc7jIKd/BN1LDVE/3Ep+NDdzq4zl3PLLm1inzuw1J",
+	"poHznZW7PlnupmvVGja10cWDbGbwdvLkjeN9uGd7UanFRYfJqJbFVGtssQvD+Lj972d/zgigWwLWZ49E",
+	"OQhnqDKONXqY3xASDYLaJCBq93jb1WoTHFtu1waIjMwES6iF3KFNoU8ub9W+qDX0oRXw1IqjJ5WSicmo",
+	"il5culWpTvoQKo1BYFdluAlX2kBGg8cvUpE5XtxYJEXRoAQC4EOtllpj6kEzBW9LICtkAPnMxeKd+wZA",
+	"oSWmgG2+mrmOLHi3Og+sMCKMprNGhXOqiaKrWGBBNsvPF67Lqu//nZT7iA8iIiRZ0CkX6OdyNNcGKV5x",
+	"bcoFirfacHYoe9eeKl+qHrWpVflOJYU3vWGH9vVbMUSpd/zuT7uG73eOJtujzHvR56vW9bWVobkL/Zjy",
+	"7Ce4N5Xz+0gjPQqavnPAqb1TlTqVT7Tf+xKvxZoBGNzRauXfzl+ddndUaHdlThjFIsmo8XVJq5yY9Hf3",
+	"w9cjNpoetAHmVFZKc+7EYF2mZsgV3YWdYsqdWxqkGZaLubbXctVoUeH2cH0Z11i4Oq4gMqqlXAeRK+Ta",
+	"T0r1TV2/aCi36y0QUlkpZp+xB+seMXTqvrcDhUrupNwfFiwkWDwyqH2xaCSlQjUsakKTYxoWjD/WhJsh",
+	"uUDFDR+KxcplKhsiBf5csQmhuWI0W0f4SXkeRWlPSAeE5JFYWGhfmiRkqWYy1SMS9y4mvjeHG5WwG66N",
+	"tmpjkYYOc+F5DtQyZn6ouIdnCLIeUnZ8hYDPj46cJcrNgqTeiwTrKcJ7CkluiTZEQShGtWzhMW/YhKRU",
+	"PIFpjHMqrlxOa/3BH2e05UGC6aKYQYeh3/aSTJ5o8itTMhZ6Ru1RtwzmkCP1++WzsxmE5Em17piIV0uq",
+	"BIFBNB1uGayHXxEND+PeaLQ0uGfHRsv4DxoKUZWmm6RnHZs9ZgTEOfGulqI0kQekLkYxpC126FXtjRw/",
+	"4YEHxQOocSPXZpkjpDYkYLUuKBLUXWfjx5YySCP/TyPzDMoijbEqEFSTB0MjNfbzOc0YAJNYBMVKKuKp",
+	"2pTL5fvYuCFpwyGxaK+rj7VZWktrESOnkCkJqKVe04kuFh0ohqCkj+oIBuHC/UEYV56h1jqh7zMZ11hI",
+	"yxdSgnoHlXJk3qI/OHNRe7BBdr8st/DVibNdgdEZblFdn94dIIV2Aq097iyugI392RXqf48wyG4RFsrC",
+	"b1u6Bby3ZxH+KjoFWO39J59yB4WNuA5JpIjzYD4pFQ4OwGqjQkLC104+4vZFgK/CgPYY7KNzKuiUQVmX",
+	"Wnwv0pFm6pqnzIMLOFkLVTzM2cnrMSQ/WHJdcV0UYlQsFq6MC0Irt6bm/anUJonIlBtMD4li4btmEsWm",
+	"7CaqFo7BeiJYMsS/NsSpeqdULCbYtrcEuEswbhs2+EaqqwdFBqFvyYPggtLoj4EKQj/SDmDQOIqPBRPs",
+	"Gii5nTl+gghtEAHv+g7wAKPfgfd5bcaK4junkeCdJjXNG9rNT/CKt0IMX6Ow07JbtfEFt2BVgqBUSWme",
+	"o+Oekjmbj5kicjIk5xq1u4xnkbNWOitEMFja/5aGaDT90WgSLYoshs+rNl2oGJApuVgUirRVb+3woN+D",
+	"r5XGAj6xEmRmYdKErbzntzQpsL0Nyff7m09f+03dN57+TrbGXX+AW/vuzavHNU8WrHM3C2WJ6B439Itc",
+	"05xnVcC6G9f50LD8VWi6tKKW6xj1bg6okGI9l0ttxaIr7Q8VDzoNg18LLDzmS4WJNnyXhOYdSakOevEh",
+	"3quk1nLDdy5yIuXejYTIA6iZQQ0VC4xLneySoqFIQvrJcDg8bDaUs/DaMwDGLUAbkbZZvqZm1mrIKYxO",
+	"LuUMrU4QdDFAE51rmmJmbK5Zfs2Qx7T2WOGiKCmLxUr9VruefC07bPeg1HolQVhp9wo9fhhOVD9Q4Gqh",
+	"MxtY2zAciJZJzkPkWDiMXCp2ctw8yWPyToS4uazYIG/zK6mKGq1fYk14VjLDgdnUBRTw6czNE5oPcDEl",
+	"UtilMQZFTMl5dTXedNgsrBi+AsFSmkX7YWOgMIzjfwjObUOvfBlXMJNbdYT/fckE05iZXbokWzDz69Cb",
+	"7AENao1+lg9jV2t5zccApD8+BO0cqWbm6iaWUBZm64PNey8z2/HjrOlOzMPp120CsMkw/pSC2iHnyomi",
+	"cb+6cXvL7DK+PpQrgbfzLijbxeEFRGE1jyAWzxDWgtcr+fbrcm9bwjsR6w92Xp9g6yfYWoetZXIssQW5",
+	"EvpuN8FXKOyqmvQddI7suANoVB7La3aGAbsYvrMTnBmSr7juhsuFgbUPlZ59WA680lvfDF0PcA4OS9UU",
+	"bqrBuriiOhSf6yx51AQTD1R3aEeZ63s/NmTvo8ipt12ip4UK/ndJoz+FP6tZKqkY5RbabHsUYfkmrWZS",
+	"syZ2CUSSUgGVOxwfWHGXlbojKyhVhORZVGnqViiVeOt376fQuOjfMvOx3fKP5nZDzelPd/vB7rYjaiHF",
+	"gVjOmeLpXhUUw4X/lpm73vZbwUl827aSxA+IFl4Mj3yAd4vRLIqFs15ByFjJXjWI6jadVuuaAx8lg8YZ",
+	"0VykYREvhidFHdyurr4R0bIwO7lsL7RXwXt9XWMXDzIiCsq8Qfyyz0av8D345PqEnL++sFyyDeV0V619",
+	"PPtIs3Pyg9hH2l5z54zq/01c/BNG+wgxGlLt3bh2Q2c7hMjW3xSbfDh0/U1aMqE7I/bRAcIzLOOWS3nF",
+	"qnkdywUZr0mScgz1gTIZWSwcY2/t+RbiHVDjmvOpCjG0Z0F9jQUEOxXRqC+GN2RGM2j2MSzM1zOqofiz",
+	"ayaM09Uj8BdW1wBV30zdSwlA0uVyMpEtJBeGrKDR20SqWLgGHu7akvOaaCYTLjKYQdBDT49OB8hsi4TB",
+	"E5/zAK3TQ8oD98XCsfwClsnemPdQx94YyxwRSgydInZwcY56Rkn/3ZtXB46JYp1sjl2QKEkOsYl5Mcc5",
+	"COX2idprsc9MOyvffC8hEGhUa7jjm106PqNZYb5oZEDHIhbHw/ATroP9F1qckd1dXhi13gyWiMXTiq5R",
+	"wWaVDCYfSew6IrnX7xCaFIsTS0xuB8Dl76r4l/0ku2GeWJwOy72Sqo0afO4/hQa2MMVWr2DRD0kwlkFr",
+	"2+JXEF9X7X0LI2Ejg1ID3P3Hn9OFHfmKrQ9gCD+gxig6fI3GiIh5VFrnz//59f99/1f4jd2Dz9H1p9gE",
+	"SULL/Jq5dLkQex823NdPwows1wgM3gUhYVxpg32bPEbFISyp1gP8MU4f4zBx+QKJPCKJe92lex3kt2lm",
+	"IpJIka9H5GffSPJ9Qn6RY9w+LtJ8if4238cE3tFN3r6poS4C9EtZa50VB+ubQSHDAtglLrcNM9YbMT8Q",
+	"YGzt93zPaLHjHR/qnO5hi/iFWcAmdiG42lk9duG+kHR0F8Y6iKAORaWtW7InG2rmaNyOsVTi7fEKN+bS",
+	"eq0Gj43dMXIY/OgbxcXuwP1RMXFZeHZKzju3YXIbUzTfowQxi8fPntHWQugcSHa9mn/Df1xucXa8rbkP",
+	"RKXl166JcxgWHdyCLvhCditnGDC/EyYYREXrw5yLq1HRRhdiS+xnRZf6YiHbewSVIcw7ESo0o+0BojRI",
+	"ztDmm1NtwthTWTVMOL8FTsUuHwRxq5ECHqkYKbDi0sPbZfE9/qUww21+mOpyPqn5/7vVfBKaQe8URVy+",
+	"hATv4O6srzAUwIUoBoOY2X++sbc18//iK8eMsVYNKUKvy4r0rs6asr76Rbui6hn4LupqUbWgU1+t52eb",
+	"TawfGfSuSdO1sBDP/0PgX4tlfHf+P8TwbcuK9TKdWR0IeQOSjvBFusv5uLmWQQTYQQ1EXbvfrWYy5PkI",
+	"QrM5F1wbRY1Ube2TSaVDcix8dbYZW/v8IQWlMnzFRlp2F64JGiMwZRllyxNtR8nZAMw1riPSlJlSXICd",
+	"sINFLoFtTtMZF8wFZPoedi7C0AnBktRrKFZ2L0cg1H6RXDCXu1MpDAClY7TvmLdiihE2X5h1BPViGc28",
+	"BomSoT2kZ0f5dvyQ8q1LqNh5P6a68bbSp9MfEp5ZS6TeI0fm7SNmAfP6p5aalVjFJwn8z5DAzbipshwF",
+	"U9G9Gd+LFNgPhys2hiIWO5nevcgseYvuUWyetIrNSnWf+5Cb70Qm0+WcCavjcStEbyICPcuL+tFGEsWm",
+	"HBi9b9ri5W0sfCrxio0v7ebtVfHE/+j+K500xDTfRyzjGO/evOpIfn6ncnBTCLiKoYIVlEB5orHdoXte",
+	"O5GEycIvL8iKjV2pFBBCKdaYB1Owk5C+ZexZ2Vnt/S+wLXPCrRT1O4PDWfGO2bDs2l5UqFuPqaxaYlCy",
+	"BxEj3Fz7O5+2XEhK+LSf2wMHMsB4V7rgh9cnxcUZ8ewQ3psMfM9eePklvhxc8JiFstSz4sPJZFsCwE9s",
+	"/DcpHzZv1r3j4Vzb1Rc8QtC/37UOUeiJ7jEBQokl1IpnEGrv1scXzv9JN/9zuODPs4zQQNP3AgicabG7",
+	"CKM//taSG/16OQup6lUryvl01B2UFGznHo3e6a2HRl87u5UmcY/meaho4DQY3wAj7p1h2zQQ1Em6VIoJ",
+	"c2lXMOT6EpTDfyP/5rqDD+1II1J5qiDmS/eOJBaQaxzU0RyqUaH73Rs6rFJZ1jwhzDuCzzFSzAl3r3fW",
+	"F1COjfc65qjStdmViEgVy5gwnOaQTGx8NnF7ZHiRROxKwd8yGeOxsyVeXjhFc8c0Cbebf94UCU8O3gPK",
+	"/anf5Woflt0E7Q6DJLiMD6BX2YHv2Sg8AE5APmhsol0UQ3Md/Qn0cHUsAZzhULx+LDOLwzD5Fuwhrrw8",
+	"VNZ07i6XEhs06lh4U3WohOXhntW19ZlHi9wQRQW5Ymzh9ioJ1rUO53K543UosubXgKwlNFz0tU7wxmZM",
+	"GyXXLCNzmbGc9PHipzJfzkXkzU4M+kpAHqqv4xpq728y4+zlpTwjVISyN3ux0o6UkWDN2ar6hb3yRw0m",
+	"OdcLwKpR7uClKs580FVP1ddR3Stq5wHbaOM2bPaidBDNo6JLJ2kDTexahaUrmugRuaUHQWWJtjuv7Oqr",
+	"FphUMJWU2KXHN+8rLNH/orsOmm+aYtkecj0pUgbcIXn9w49vSWOsod2mJHKVJmM3K7xtIQArFgf1Xl3e",
+	"Lt14vL2XaCwICVWtyz/yJa5D3U5KPvsMB//sM29Ot++nJZ23Vh+7+luHUsKvSVGZys4Cy6CE6O1YnIs1",
+	"xiuwXFcKA+zSz4OWym37aLv7Ypmx6FuWbsVF4tnNJTVG8fHSMP0X8vMIfvk+wdAqVwHW0OmlhXmuCmwq",
+	"53N64CM5Q2BZP4l7mUyvGHQEFsubuJcMzgikz+pYUIXFxum0UkmmLPXsOXAxkQnph5yAa6Y0t/QE1V+v",
+	"Of5BkkVOjeWt9t/QPNmw1CwVS6BrMGYWuLwEN2gsrthak36CbfKksj+dMGp/pZMBTMr3QLWHMidpzsGO",
+	"4kraQv4hjAXV2t7/9Y/f/7ElesteaZ7FvdEfv/8jIv5c7Ln98fs/8Lw91oGMHSnydfncMzBHcwxbQ1Gb",
+	"UwMJWnneJsneuEtY8kzcvw2l+pKHMKK0vuGR47085m6XgIKtQmOPT0Jv7xgpgSVlMPq8k/GLcuZgvQnT",
+	"nQXmm93EJYygrj0aXKq8N+odphwtosfgUHcf+k/ef/j/AQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -4,11 +4,160 @@
 package civ1client
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
+
+	"github.com/labrador-dev/labrador/server/apitime"
+	"github.com/oapi-codegen/runtime"
+	openapi_types "github.com/oapi-codegen/runtime/types"
 )
+
+// AuthorizeArtifactsBody defines model for AuthorizeArtifactsBody.
+type AuthorizeArtifactsBody struct {
+	// Filesize The size of the upload in bytes.
+	Filesize *int `json:"filesize,omitempty"`
+
+	// Token The build token.
+	Token *string `json:"token,omitempty"`
+}
+
+// CIArtifactFile defines model for CIArtifactFile.
+type CIArtifactFile struct {
+	// Filename Example: artifacts.zip
+	Filename string `json:"filename"`
+
+	// Size Example: 1024
+	Size int `json:"size"`
+}
+
+// CIBuild 8.7's `Ci::API::Entities::Build`. `artifacts_file` is present only when the build has artifacts.
+type CIBuild struct {
+	ArtifactsFile *CIArtifactFile `json:"artifacts_file,omitempty"`
+	ID            int             `json:"id"`
+	Name          string          `json:"name"`
+	ProjectID     int             `json:"project_id"`
+	ProjectName   string          `json:"project_name"`
+	Ref           string          `json:"ref"`
+	Sha           string          `json:"sha"`
+	Stage         string          `json:"stage"`
+	Status        string          `json:"status"`
+	Tag           bool            `json:"tag"`
+
+	// Token The build token.
+	Token string `json:"token"`
+}
+
+// CIBuildDetails 8.7's `Ci::API::Entities::BuildDetails`.
+type CIBuildDetails struct {
+	AllowGitFetch bool            `json:"allow_git_fetch"`
+	ArtifactsFile *CIArtifactFile `json:"artifacts_file,omitempty"`
+	BeforeSha     string          `json:"before_sha"`
+
+	// Commands `before_script` and `script` lines joined with newlines.
+	Commands        string    `json:"commands"`
+	DependsOnBuilds []CIBuild `json:"depends_on_builds"`
+	ID              int       `json:"id"`
+	Name            string    `json:"name"`
+
+	// Options `image`, `services`, `artifacts`, `cache`, `dependencies`, `after_script`: only the keys the job has.
+	Options     map[string]interface{} `json:"options"`
+	ProjectID   int                    `json:"project_id"`
+	ProjectName string                 `json:"project_name"`
+	Ref         string                 `json:"ref"`
+
+	// RepoURL `http(s)://gitlab-ci-token:<build token>@host/<namespace>/<project>.git`
+	RepoURL string `json:"repo_url"`
+	Sha     string `json:"sha"`
+	Stage   string `json:"stage"`
+	Status  string `json:"status"`
+	Tag     bool   `json:"tag"`
+
+	// Timeout Seconds.
+	Timeout int `json:"timeout"`
+
+	// Token The build token.
+	Token     string       `json:"token"`
+	Variables []CIVariable `json:"variables"`
+}
+
+// CICommit A CI commit, i.e. a pipeline (8.7's `Ci::API::Entities::Commit`).
+type CICommit struct {
+	// CreatedAt UTC with milliseconds.
+	CreatedAt apitime.Time `json:"created_at"`
+
+	// Duration Seconds.
+	Duration         *int          `json:"duration"`
+	FinishedAt       *apitime.Time `json:"finished_at"`
+	GitAuthorEmail   string        `json:"git_author_email"`
+	GitAuthorName    string        `json:"git_author_name"`
+	GitCommitMessage string        `json:"git_commit_message"`
+
+	// ID The pipeline's id.
+	ID        int    `json:"id"`
+	ProjectID int    `json:"project_id"`
+	Sha       string `json:"sha"`
+
+	// Status `pending`, `running`, `success`, `failed`, `canceled` or `skipped`.
+	Status string `json:"status"`
+}
+
+// CIRunner A runner as the CI API presents it (8.7's `Ci::API::Entities::Runner`).
+type CIRunner struct {
+	// ID Example: 9
+	ID int `json:"id"`
+
+	// Token The runner's token, for every later runner call.
+	//
+	// Example: 6337ff461c94fd3fa32ba3b1ff4125
+	Token string `json:"token"`
+}
+
+// CIRunnerRecord A runner's database record, as 8.7 answered a destroyed model.
+type CIRunnerRecord struct {
+	Active       bool       `json:"active"`
+	Architecture *string    `json:"architecture,omitempty"`
+	ContactedAt  *time.Time `json:"contacted_at,omitempty"`
+	CreatedAt    time.Time  `json:"created_at"`
+	Description  *string    `json:"description,omitempty"`
+	ID           int        `json:"id"`
+	IsShared     bool       `json:"is_shared"`
+	Name         *string    `json:"name,omitempty"`
+	Platform     *string    `json:"platform,omitempty"`
+	Revision     *string    `json:"revision,omitempty"`
+	TagList      []string   `json:"tag_list"`
+	Token        string     `json:"token"`
+	UpdatedAt    time.Time  `json:"updated_at"`
+	Version      *string    `json:"version,omitempty"`
+}
+
+// CITriggerRequest One use of a trigger (8.7's `Ci::API::Entities::TriggerRequest`).
+type CITriggerRequest struct {
+	// Commit A CI commit, i.e. a pipeline (8.7's `Ci::API::Entities::Commit`).
+	Commit CICommit `json:"commit"`
+	ID     int      `json:"id"`
+
+	// Variables The variables given, null when none.
+	Variables *map[string]string `json:"variables"`
+}
+
+// CIVariable defines model for CIVariable.
+type CIVariable struct {
+	// Key Example: CI_BUILD_NAME
+	Key string `json:"key"`
+
+	// Public false for secret and trigger variables (runners do not echo them).
+	Public bool `json:"public"`
+
+	// Value Example: rspec
+	Value string `json:"value"`
+}
 
 // GrapeError The framework's own error body: `{"error":"<text>"}`.
 type GrapeError struct {
@@ -16,10 +165,762 @@ type GrapeError struct {
 	Error string `json:"error"`
 }
 
+// LegacyBuildRecord A build's database record, as 8.0 put raw rows into this answer.
+type LegacyBuildRecord struct {
+	AllowFailure bool `json:"allow_failure"`
+
+	// CommitID The CI commit's id.
+	CommitID   int        `json:"commit_id"`
+	Coverage   *float32   `json:"coverage"`
+	CreatedAt  time.Time  `json:"created_at"`
+	FinishedAt *time.Time `json:"finished_at"`
+	ID         int        `json:"id"`
+	Name       string     `json:"name"`
+	ProjectID  int        `json:"project_id"`
+	Ref        *string    `json:"ref"`
+	RunnerID   *int       `json:"runner_id"`
+	Sha        string     `json:"sha"`
+	Stage      *string    `json:"stage"`
+	StartedAt  *time.Time `json:"started_at"`
+	Status     string     `json:"status"`
+	Tag        bool       `json:"tag"`
+	UpdatedAt  time.Time  `json:"updated_at"`
+}
+
+// LegacyCIProject A CI project (8.0's `Ci::API::Entities::Project`), derived from the GitLab project.
+type LegacyCIProject struct {
+	// AlwaysBuild Always false (polling went with standalone GitLab CI).
+	AlwaysBuild bool `json:"always_build"`
+
+	// DefaultRef The project's default branch, `master` when it has none.
+	//
+	// Example: master
+	DefaultRef string `json:"default_ref"`
+
+	// GitlabID The GitLab project's id.
+	//
+	// Example: 3
+	GitlabID int `json:"gitlab_id"`
+
+	// GitlabURL The GitLab project's web URL.
+	//
+	// Example: http://demo.gitlabhq.com/gitlab/gitlab-shell
+	GitlabURL string `json:"gitlab_url"`
+
+	// ID The CI project's id, which is the GitLab project's.
+	//
+	// Example: 3
+	ID int `json:"id"`
+
+	// Name Example: gitlab-shell
+	Name string `json:"name"`
+
+	// Path `namespace/project`.
+	//
+	// Example: gitlab/gitlab-shell
+	Path string `json:"path"`
+
+	// PollingInterval Always null.
+	PollingInterval *int `json:"polling_interval"`
+
+	// Public The project's `public_builds`.
+	Public bool `json:"public"`
+
+	// SSHURLToRepo Example: git@demo.gitlab.com:gitlab/gitlab-shell.git
+	SSHURLToRepo string `json:"ssh_url_to_repo"`
+
+	// Timeout Build timeout in seconds.
+	//
+	// Example: 3600
+	Timeout int `json:"timeout"`
+
+	// Token The project token (the GitLab project's `runners_token`), for `/commits` and for registering specific runners.
+	//
+	// Example: iPWx6WM4lhHNedGfBpPJNP
+	Token string `json:"token"`
+}
+
+// LegacyCommit A CI commit (a pipeline) with its builds (8.0's `Ci::API::Entities::CommitWithBuilds`; `ref` and `before_sha` as standalone GitLab CI showed them).
+type LegacyCommit struct {
+	// BeforeSha Example: 96906f2bceb04c7323f8514aa5ad8cb1313e2898
+	BeforeSha *string             `json:"before_sha"`
+	Builds    []LegacyBuildRecord `json:"builds"`
+	CreatedAt time.Time           `json:"created_at"`
+
+	// Duration Seconds.
+	Duration   *int       `json:"duration"`
+	FinishedAt *time.Time `json:"finished_at"`
+
+	// GitAuthorEmail Example: admin@example.com
+	GitAuthorEmail *string `json:"git_author_email"`
+
+	// GitAuthorName Example: Administrator
+	GitAuthorName *string `json:"git_author_name"`
+
+	// GitCommitMessage Example: wow
+	GitCommitMessage *string `json:"git_commit_message"`
+
+	// ID Example: 3
+	ID int `json:"id"`
+
+	// ProjectID Example: 2
+	ProjectID int `json:"project_id"`
+
+	// Ref Example: master
+	Ref string `json:"ref"`
+
+	// Sha Example: 65617dfc36761baa1f46a7006f2a88916f7f56cf
+	Sha string `json:"sha"`
+
+	// Status Example: success
+	Status *string `json:"status"`
+}
+
+// LegacyCommitBody Parameters of `POST /commits`.
+type LegacyCommitBody struct {
+	// Data A push payload, as GitLab's push hook sends it; only `before`, `after`, `checkout_sha` and `ref` are read.
+	Data LegacyPushData `json:"data"`
+
+	// ProjectID The CI project's id.
+	ProjectID int `json:"project_id"`
+
+	// ProjectToken The project token.
+	ProjectToken string `json:"project_token"`
+}
+
+// LegacyCreateProjectBody Parameters of `POST /projects`.
+type LegacyCreateProjectBody struct {
+	// DefaultRef Example: master
+	DefaultRef *string `json:"default_ref,omitempty"`
+
+	// GitlabID The GitLab project's id.
+	//
+	// Example: 3
+	GitlabID int `json:"gitlab_id"`
+
+	// GitlabURL The older form of `path`, a URL ending in `namespace/project`.
+	GitlabURL *string `json:"gitlab_url,omitempty"`
+
+	// Name Example: gitlab-shell
+	Name string `json:"name"`
+
+	// Path `namespace/project`.
+	//
+	// Example: gitlab/gitlab-shell
+	Path *string `json:"path,omitempty"`
+
+	// SSHURLToRepo Example: git@demo.gitlab.com:gitlab/gitlab-shell.git
+	SSHURLToRepo string `json:"ssh_url_to_repo"`
+
+	// URL The GitLab instance's URL (standalone GitLab CI); ignored.
+	URL *string `json:"url,omitempty"`
+}
+
+// LegacyForkBody Parameters of `POST /forks` (`private_token` is read like every private token, so the schema does not list it).
+type LegacyForkBody struct {
+	// Data The fork as GitLab described it.
+	Data LegacyForkData `json:"data"`
+
+	// ProjectID The origin's GitLab project id.
+	ProjectID int `json:"project_id"`
+
+	// ProjectToken The origin's project token.
+	ProjectToken string `json:"project_token"`
+}
+
+// LegacyForkData The fork as GitLab described it.
+type LegacyForkData struct {
+	// DefaultBranch Example: master
+	DefaultBranch *string `json:"default_branch,omitempty"`
+
+	// NameWithNamespace Example: jane / project
+	NameWithNamespace *string `json:"name_with_namespace,omitempty"`
+	SSHURLToRepo      *string `json:"ssh_url_to_repo,omitempty"`
+
+	// WebURL Example: http://gitlab.example.com/jane/project
+	WebURL               *string                `json:"web_url,omitempty"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// LegacyPushData A push payload, as GitLab's push hook sends it; only `before`, `after`, `checkout_sha` and `ref` are read.
+type LegacyPushData struct {
+	// After Example: 65617dfc36761baa1f46a7006f2a88916f7f56cf
+	After *string `json:"after,omitempty"`
+
+	// Before Example: 96906f2bceb04c7323f8514aa5ad8cb1313e2898
+	Before      *string `json:"before,omitempty"`
+	CheckoutSha *string `json:"checkout_sha,omitempty"`
+
+	// Ref Example: refs/heads/master
+	Ref                  *string                `json:"ref,omitempty"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// LegacyRunnerProject A runner's link to a CI project (8.0's `Ci::API::Entities::RunnerProject`).
+type LegacyRunnerProject struct {
+	// ID Example: 2
+	ID int `json:"id"`
+
+	// ProjectID The CI project's id.
+	//
+	// Example: 3
+	ProjectID int `json:"project_id"`
+
+	// RunnerID Example: 9
+	RunnerID int `json:"runner_id"`
+}
+
+// LegacyRunnerProjectRecord A removed link's database record, as 8.0 answered a destroyed model.
+type LegacyRunnerProjectRecord struct {
+	CreatedAt time.Time `json:"created_at"`
+	ID        int       `json:"id"`
+	ProjectID int       `json:"project_id"`
+	RunnerID  int       `json:"runner_id"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// LegacyUpdateProjectBody Parameters of `PUT /projects/:id`; accepted, and the GitLab project's own values kept.
+type LegacyUpdateProjectBody struct {
+	DefaultRef   *string `json:"default_ref,omitempty"`
+	GitlabID     *int    `json:"gitlab_id,omitempty"`
+	GitlabURL    *string `json:"gitlab_url,omitempty"`
+	Name         *string `json:"name,omitempty"`
+	Path         *string `json:"path,omitempty"`
+	SSHURLToRepo *string `json:"ssh_url_to_repo,omitempty"`
+
+	// URL The GitLab instance's URL (standalone GitLab CI); ignored.
+	URL *string `json:"url,omitempty"`
+}
+
+// LegacyWebHook A CI web hook (8.0's `Ci::API::Entities::WebHook`).
+type LegacyWebHook struct {
+	// ID Example: 4
+	ID int `json:"id"`
+
+	// ProjectID Example: 3
+	ProjectID int `json:"project_id"`
+
+	// URL Example: http://example.com/ci-hook
+	URL string `json:"url"`
+}
+
+// LegacyWebHookBody Parameters of `POST /projects/:project_id/webhooks`.
+type LegacyWebHookBody struct {
+	// WebHook The URL to call.
+	//
+	// Example: http://example.com/ci-hook
+	WebHook string `json:"web_hook"`
+}
+
 // Message GitLab's error body with a text message.
 type Message struct {
 	// Message Example: 403 Forbidden
 	Message string `json:"message"`
+}
+
+// RegisterRunnerBody defines model for RegisterRunnerBody.
+type RegisterRunnerBody struct {
+	// Description Free text naming the runner.
+	Description *string `json:"description,omitempty"`
+
+	// Info What the runner says about itself (gitlab-ci-multi-runner's
+	// `VersionInfo`). `name`, `version`, `revision`, `platform` and
+	// `architecture` are stored; `executor` and `features` are ignored.
+	Info *RunnerInfo `json:"info,omitempty"`
+
+	// TagList Comma-separated tags, e.g. `docker,linux`.
+	TagList *string `json:"tag_list,omitempty"`
+
+	// Token The shared registration token or a project's `runners_token`.
+	Token string `json:"token"`
+}
+
+// RequestBuildBody defines model for RequestBuildBody.
+type RequestBuildBody struct {
+	// Info What the runner says about itself (gitlab-ci-multi-runner's
+	// `VersionInfo`). `name`, `version`, `revision`, `platform` and
+	// `architecture` are stored; `executor` and `features` are ignored.
+	Info *RunnerInfo `json:"info,omitempty"`
+
+	// LastUpdate Sent by later runners; ignored.
+	LastUpdate *string `json:"last_update,omitempty"`
+
+	// Token The runner's token.
+	Token *string `json:"token,omitempty"`
+}
+
+// RunnerInfo What the runner says about itself (gitlab-ci-multi-runner's
+// `VersionInfo`). `name`, `version`, `revision`, `platform` and
+// `architecture` are stored; `executor` and `features` are ignored.
+type RunnerInfo struct {
+	// Architecture Example: amd64
+	Architecture *string `json:"architecture,omitempty"`
+
+	// Executor Example: shell
+	Executor *string                 `json:"executor,omitempty"`
+	Features *map[string]interface{} `json:"features,omitempty"`
+
+	// Name Example: gitlab-ci-multi-runner
+	Name *string `json:"name,omitempty"`
+
+	// Platform Example: linux
+	Platform *string `json:"platform,omitempty"`
+
+	// Revision Example: a7b6b1b
+	Revision *string `json:"revision,omitempty"`
+
+	// Version Example: 1.1.4
+	Version *string `json:"version,omitempty"`
+}
+
+// TriggerRefBuildsBody defines model for TriggerRefBuildsBody.
+type TriggerRefBuildsBody struct {
+	// Token The trigger's token.
+	Token string `json:"token"`
+
+	// Variables A hash of string keys to string values, passed to the builds as variables (`public: false`); any other value answers 400.
+	Variables interface{} `json:"variables,omitempty"`
+}
+
+// UpdateBuildBody defines model for UpdateBuildBody.
+type UpdateBuildBody struct {
+	// Info What the runner says about itself (gitlab-ci-multi-runner's
+	// `VersionInfo`). `name`, `version`, `revision`, `platform` and
+	// `architecture` are stored; `executor` and `features` are ignored.
+	Info *RunnerInfo `json:"info,omitempty"`
+
+	// State `running`, `success` or `failed`.
+	State *string `json:"state,omitempty"`
+
+	// Token The runner's token.
+	Token *string `json:"token,omitempty"`
+
+	// Trace The whole trace so far.
+	Trace *string `json:"trace,omitempty"`
+}
+
+// CIBuildIDPath defines model for CIBuildIDPath.
+type CIBuildIDPath = int
+
+// BuildToken defines model for CIBuildTokenHeader.
+type BuildToken = string
+
+// CIBuildTokenQuery defines model for CIBuildTokenQuery.
+type CIBuildTokenQuery = string
+
+// LegacyGitLabURL defines model for LegacyGitLabURL.
+type LegacyGitLabURL = string
+
+// LegacyPage defines model for LegacyPage.
+type LegacyPage = int
+
+// LegacyPerPage defines model for LegacyPerPage.
+type LegacyPerPage = int
+
+// LegacyProjectIDPath defines model for LegacyProjectIDPath.
+type LegacyProjectIDPath = int
+
+// DeleteBuildArtifactsParams defines parameters for DeleteBuildArtifacts.
+type DeleteBuildArtifactsParams struct {
+	// Token The build token, as a parameter.
+	Token *CIBuildTokenQuery `form:"token,omitempty" json:"token,omitempty"`
+
+	// BuildToken The build token.
+	BuildToken *BuildToken `json:"BUILD-TOKEN,omitempty"`
+}
+
+// DownloadBuildArtifactsParams defines parameters for DownloadBuildArtifacts.
+type DownloadBuildArtifactsParams struct {
+	// Token The build token, as a parameter.
+	Token *CIBuildTokenQuery `form:"token,omitempty" json:"token,omitempty"`
+
+	// BuildToken The build token.
+	BuildToken *BuildToken `json:"BUILD-TOKEN,omitempty"`
+}
+
+// UploadBuildArtifactsMultipartBody defines parameters for UploadBuildArtifacts.
+type UploadBuildArtifactsMultipartBody struct {
+	File     *openapi_types.File `json:"file,omitempty"`
+	Metadata *openapi_types.File `json:"metadata,omitempty"`
+}
+
+// UploadBuildArtifactsParams defines parameters for UploadBuildArtifacts.
+type UploadBuildArtifactsParams struct {
+	// Token The build token, as a parameter.
+	Token *CIBuildTokenQuery `form:"token,omitempty" json:"token,omitempty"`
+
+	// ExpireIn Sent by runners 1.3+; ignored.
+	ExpireIn *string `form:"expire_in,omitempty" json:"expire_in,omitempty"`
+
+	// BuildToken The build token.
+	BuildToken *BuildToken `json:"BUILD-TOKEN,omitempty"`
+}
+
+// AuthorizeBuildArtifactsParams defines parameters for AuthorizeBuildArtifacts.
+type AuthorizeBuildArtifactsParams struct {
+	// GitlabWorkhorse Set by GitLab Workhorse.
+	GitlabWorkhorse *string `json:"Gitlab-Workhorse,omitempty"`
+
+	// BuildToken The build token.
+	BuildToken *BuildToken `json:"BUILD-TOKEN,omitempty"`
+}
+
+// PatchBuildTraceTextBody defines parameters for PatchBuildTrace.
+type PatchBuildTraceTextBody = string
+
+// PatchBuildTraceParams defines parameters for PatchBuildTrace.
+type PatchBuildTraceParams struct {
+	// Token The build token, as a parameter.
+	Token *CIBuildTokenQuery `form:"token,omitempty" json:"token,omitempty"`
+
+	// ContentRange `<start>-<end>`: byte offsets of the body in the trace.
+	ContentRange *string `json:"Content-Range,omitempty"`
+
+	// BuildToken The build token.
+	BuildToken *BuildToken `json:"BUILD-TOKEN,omitempty"`
+}
+
+// ListLegacyCommitsParams defines parameters for ListLegacyCommits.
+type ListLegacyCommitsParams struct {
+	// ProjectID The CI project's id.
+	ProjectID *int `form:"project_id,omitempty" json:"project_id,omitempty"`
+
+	// ProjectToken The project token.
+	ProjectToken *string `form:"project_token,omitempty" json:"project_token,omitempty"`
+
+	// Page Page number (1-based).
+	Page *LegacyPage `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page (default 20, at most 100).
+	PerPage *LegacyPerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListLegacyProjectsParams defines parameters for ListLegacyProjects.
+type ListLegacyProjectsParams struct {
+	// Page Page number (1-based).
+	Page *LegacyPage `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page (default 20, at most 100).
+	PerPage *LegacyPerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+
+	// URL The GitLab instance's URL, which standalone GitLab CI asked for; ignored.
+	URL *LegacyGitLabURL `form:"url,omitempty" json:"url,omitempty"`
+}
+
+// ListOwnedLegacyProjectsParams defines parameters for ListOwnedLegacyProjects.
+type ListOwnedLegacyProjectsParams struct {
+	// Page Page number (1-based).
+	Page *LegacyPage `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page (default 20, at most 100).
+	PerPage *LegacyPerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+
+	// URL The GitLab instance's URL, which standalone GitLab CI asked for; ignored.
+	URL *LegacyGitLabURL `form:"url,omitempty" json:"url,omitempty"`
+}
+
+// ListLegacyRunnersParams defines parameters for ListLegacyRunners.
+type ListLegacyRunnersParams struct {
+	// URL The GitLab instance's URL, which standalone GitLab CI asked for; ignored.
+	URL *LegacyGitLabURL `form:"url,omitempty" json:"url,omitempty"`
+}
+
+// DeleteRunnerParams defines parameters for DeleteRunner.
+type DeleteRunnerParams struct {
+	// Token The runner's token (also accepted in a JSON or form body).
+	Token string `form:"token" json:"token"`
+}
+
+// RequestBuildJSONRequestBody defines body for RequestBuild for application/json ContentType.
+type RequestBuildJSONRequestBody = RequestBuildBody
+
+// RequestBuildFormdataRequestBody defines body for RequestBuild for application/x-www-form-urlencoded ContentType.
+type RequestBuildFormdataRequestBody = RequestBuildBody
+
+// UpdateBuildJSONRequestBody defines body for UpdateBuild for application/json ContentType.
+type UpdateBuildJSONRequestBody = UpdateBuildBody
+
+// UpdateBuildFormdataRequestBody defines body for UpdateBuild for application/x-www-form-urlencoded ContentType.
+type UpdateBuildFormdataRequestBody = UpdateBuildBody
+
+// UploadBuildArtifactsMultipartRequestBody defines body for UploadBuildArtifacts for multipart/form-data ContentType.
+type UploadBuildArtifactsMultipartRequestBody UploadBuildArtifactsMultipartBody
+
+// AuthorizeBuildArtifactsJSONRequestBody defines body for AuthorizeBuildArtifacts for application/json ContentType.
+type AuthorizeBuildArtifactsJSONRequestBody = AuthorizeArtifactsBody
+
+// AuthorizeBuildArtifactsFormdataRequestBody defines body for AuthorizeBuildArtifacts for application/x-www-form-urlencoded ContentType.
+type AuthorizeBuildArtifactsFormdataRequestBody = AuthorizeArtifactsBody
+
+// PatchBuildTraceTextRequestBody defines body for PatchBuildTrace for text/plain ContentType.
+type PatchBuildTraceTextRequestBody = PatchBuildTraceTextBody
+
+// CreateLegacyCommitJSONRequestBody defines body for CreateLegacyCommit for application/json ContentType.
+type CreateLegacyCommitJSONRequestBody = LegacyCommitBody
+
+// CreateLegacyCommitFormdataRequestBody defines body for CreateLegacyCommit for application/x-www-form-urlencoded ContentType.
+type CreateLegacyCommitFormdataRequestBody = LegacyCommitBody
+
+// CreateLegacyForkJSONRequestBody defines body for CreateLegacyFork for application/json ContentType.
+type CreateLegacyForkJSONRequestBody = LegacyForkBody
+
+// CreateLegacyForkFormdataRequestBody defines body for CreateLegacyFork for application/x-www-form-urlencoded ContentType.
+type CreateLegacyForkFormdataRequestBody = LegacyForkBody
+
+// CreateLegacyProjectJSONRequestBody defines body for CreateLegacyProject for application/json ContentType.
+type CreateLegacyProjectJSONRequestBody = LegacyCreateProjectBody
+
+// CreateLegacyProjectFormdataRequestBody defines body for CreateLegacyProject for application/x-www-form-urlencoded ContentType.
+type CreateLegacyProjectFormdataRequestBody = LegacyCreateProjectBody
+
+// UpdateLegacyProjectJSONRequestBody defines body for UpdateLegacyProject for application/json ContentType.
+type UpdateLegacyProjectJSONRequestBody = LegacyUpdateProjectBody
+
+// UpdateLegacyProjectFormdataRequestBody defines body for UpdateLegacyProject for application/x-www-form-urlencoded ContentType.
+type UpdateLegacyProjectFormdataRequestBody = LegacyUpdateProjectBody
+
+// TriggerRefBuildsJSONRequestBody defines body for TriggerRefBuilds for application/json ContentType.
+type TriggerRefBuildsJSONRequestBody = TriggerRefBuildsBody
+
+// TriggerRefBuildsFormdataRequestBody defines body for TriggerRefBuilds for application/x-www-form-urlencoded ContentType.
+type TriggerRefBuildsFormdataRequestBody = TriggerRefBuildsBody
+
+// CreateLegacyWebHookJSONRequestBody defines body for CreateLegacyWebHook for application/json ContentType.
+type CreateLegacyWebHookJSONRequestBody = LegacyWebHookBody
+
+// CreateLegacyWebHookFormdataRequestBody defines body for CreateLegacyWebHook for application/x-www-form-urlencoded ContentType.
+type CreateLegacyWebHookFormdataRequestBody = LegacyWebHookBody
+
+// RegisterRunnerJSONRequestBody defines body for RegisterRunner for application/json ContentType.
+type RegisterRunnerJSONRequestBody = RegisterRunnerBody
+
+// RegisterRunnerFormdataRequestBody defines body for RegisterRunner for application/x-www-form-urlencoded ContentType.
+type RegisterRunnerFormdataRequestBody = RegisterRunnerBody
+
+// Getter for additional properties for LegacyForkData. Returns the specified
+// element and whether it was found
+func (a LegacyForkData) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for LegacyForkData
+func (a *LegacyForkData) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for LegacyForkData to handle AdditionalProperties
+func (a *LegacyForkData) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["default_branch"]; found {
+		err = json.Unmarshal(raw, &a.DefaultBranch)
+		if err != nil {
+			return fmt.Errorf("error reading 'default_branch': %w", err)
+		}
+		delete(object, "default_branch")
+	}
+
+	if raw, found := object["name_with_namespace"]; found {
+		err = json.Unmarshal(raw, &a.NameWithNamespace)
+		if err != nil {
+			return fmt.Errorf("error reading 'name_with_namespace': %w", err)
+		}
+		delete(object, "name_with_namespace")
+	}
+
+	if raw, found := object["ssh_url_to_repo"]; found {
+		err = json.Unmarshal(raw, &a.SSHURLToRepo)
+		if err != nil {
+			return fmt.Errorf("error reading 'ssh_url_to_repo': %w", err)
+		}
+		delete(object, "ssh_url_to_repo")
+	}
+
+	if raw, found := object["web_url"]; found {
+		err = json.Unmarshal(raw, &a.WebURL)
+		if err != nil {
+			return fmt.Errorf("error reading 'web_url': %w", err)
+		}
+		delete(object, "web_url")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for LegacyForkData to handle AdditionalProperties
+func (a LegacyForkData) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.DefaultBranch != nil {
+		object["default_branch"], err = json.Marshal(a.DefaultBranch)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'default_branch': %w", err)
+		}
+	}
+
+	if a.NameWithNamespace != nil {
+		object["name_with_namespace"], err = json.Marshal(a.NameWithNamespace)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'name_with_namespace': %w", err)
+		}
+	}
+
+	if a.SSHURLToRepo != nil {
+		object["ssh_url_to_repo"], err = json.Marshal(a.SSHURLToRepo)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'ssh_url_to_repo': %w", err)
+		}
+	}
+
+	if a.WebURL != nil {
+		object["web_url"], err = json.Marshal(a.WebURL)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'web_url': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for LegacyPushData. Returns the specified
+// element and whether it was found
+func (a LegacyPushData) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for LegacyPushData
+func (a *LegacyPushData) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for LegacyPushData to handle AdditionalProperties
+func (a *LegacyPushData) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["after"]; found {
+		err = json.Unmarshal(raw, &a.After)
+		if err != nil {
+			return fmt.Errorf("error reading 'after': %w", err)
+		}
+		delete(object, "after")
+	}
+
+	if raw, found := object["before"]; found {
+		err = json.Unmarshal(raw, &a.Before)
+		if err != nil {
+			return fmt.Errorf("error reading 'before': %w", err)
+		}
+		delete(object, "before")
+	}
+
+	if raw, found := object["checkout_sha"]; found {
+		err = json.Unmarshal(raw, &a.CheckoutSha)
+		if err != nil {
+			return fmt.Errorf("error reading 'checkout_sha': %w", err)
+		}
+		delete(object, "checkout_sha")
+	}
+
+	if raw, found := object["ref"]; found {
+		err = json.Unmarshal(raw, &a.Ref)
+		if err != nil {
+			return fmt.Errorf("error reading 'ref': %w", err)
+		}
+		delete(object, "ref")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for LegacyPushData to handle AdditionalProperties
+func (a LegacyPushData) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.After != nil {
+		object["after"], err = json.Marshal(a.After)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'after': %w", err)
+		}
+	}
+
+	if a.Before != nil {
+		object["before"], err = json.Marshal(a.Before)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'before': %w", err)
+		}
+	}
+
+	if a.CheckoutSha != nil {
+		object["checkout_sha"], err = json.Marshal(a.CheckoutSha)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'checkout_sha': %w", err)
+		}
+	}
+
+	if a.Ref != nil {
+		object["ref"], err = json.Marshal(a.Ref)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'ref': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
 }
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
@@ -95,6 +996,3696 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 
 // The interface specification for the client above.
 type ClientInterface interface {
+
+	// RequestBuildWithBody Take the next build (runners poll this)
+	//
+	// Runners poll this every few seconds (`POST /builds/register.json`)
+	// with their token and `info`. The oldest `pending` build the runner
+	// may take is handed to it, and to no other runner, and moves to
+	// `running`:
+	//
+	// - its project has builds enabled, and, for a shared runner, shared
+	//   runners enabled; for a specific runner, the project is one of the
+	//   runner's;
+	// - the build's tags are a subset of the runner's tags.
+	//
+	// The answer is `201` with the build's details: the job (`commands`,
+	// `options`), the clone URL with the build token
+	// (`http://gitlab-ci-token:<token>@host/ns/project.git`), `timeout`
+	// (the project's build timeout in seconds), the `variables` (predefined,
+	// then `.gitlab-ci.yml` ones, all public; then the project's secret
+	// variables and the trigger's variables, not public) and
+	// `depends_on_builds` (the latest builds of earlier stages, with their
+	// `artifacts_file` when they have one).
+	//
+	// Nothing to take, or a paused runner: `404 {"message":"404 Not Found"}`,
+	// or `204` with no body when the `User-Agent` is a runner's
+	// (`gitlab-ci-multi-runner 1.2.0 (…)`), as GitLab answered runners from
+	// 8.x on. An unknown token answers `403 {"message":"403 Forbidden"}`
+	// (also when none is given: 8.7 authenticated before checking
+	// parameters).
+	//
+	// The runner's `info` and `contacted_at` are stored, but, unlike 8.7
+	// (which wrote them on every poll), at most once a minute unless the
+	// info changed: an idle poll costs one indexed read and no write, as in
+	// later GitLab.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /builds/register (the `RequestBuild` operationId).
+	RequestBuildWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RequestBuild Take the next build (runners poll this)
+	//
+	// Runners poll this every few seconds (`POST /builds/register.json`)
+	// with their token and `info`. The oldest `pending` build the runner
+	// may take is handed to it, and to no other runner, and moves to
+	// `running`:
+	//
+	// - its project has builds enabled, and, for a shared runner, shared
+	//   runners enabled; for a specific runner, the project is one of the
+	//   runner's;
+	// - the build's tags are a subset of the runner's tags.
+	//
+	// The answer is `201` with the build's details: the job (`commands`,
+	// `options`), the clone URL with the build token
+	// (`http://gitlab-ci-token:<token>@host/ns/project.git`), `timeout`
+	// (the project's build timeout in seconds), the `variables` (predefined,
+	// then `.gitlab-ci.yml` ones, all public; then the project's secret
+	// variables and the trigger's variables, not public) and
+	// `depends_on_builds` (the latest builds of earlier stages, with their
+	// `artifacts_file` when they have one).
+	//
+	// Nothing to take, or a paused runner: `404 {"message":"404 Not Found"}`,
+	// or `204` with no body when the `User-Agent` is a runner's
+	// (`gitlab-ci-multi-runner 1.2.0 (…)`), as GitLab answered runners from
+	// 8.x on. An unknown token answers `403 {"message":"403 Forbidden"}`
+	// (also when none is given: 8.7 authenticated before checking
+	// parameters).
+	//
+	// The runner's `info` and `contacted_at` are stored, but, unlike 8.7
+	// (which wrote them on every poll), at most once a minute unless the
+	// info changed: an idle poll costs one indexed read and no write, as in
+	// later GitLab.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /builds/register (the `RequestBuild` operationId).
+	RequestBuild(ctx context.Context, body RequestBuildJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RequestBuildWithFormdataBody Take the next build (runners poll this)
+	//
+	// Runners poll this every few seconds (`POST /builds/register.json`)
+	// with their token and `info`. The oldest `pending` build the runner
+	// may take is handed to it, and to no other runner, and moves to
+	// `running`:
+	//
+	// - its project has builds enabled, and, for a shared runner, shared
+	//   runners enabled; for a specific runner, the project is one of the
+	//   runner's;
+	// - the build's tags are a subset of the runner's tags.
+	//
+	// The answer is `201` with the build's details: the job (`commands`,
+	// `options`), the clone URL with the build token
+	// (`http://gitlab-ci-token:<token>@host/ns/project.git`), `timeout`
+	// (the project's build timeout in seconds), the `variables` (predefined,
+	// then `.gitlab-ci.yml` ones, all public; then the project's secret
+	// variables and the trigger's variables, not public) and
+	// `depends_on_builds` (the latest builds of earlier stages, with their
+	// `artifacts_file` when they have one).
+	//
+	// Nothing to take, or a paused runner: `404 {"message":"404 Not Found"}`,
+	// or `204` with no body when the `User-Agent` is a runner's
+	// (`gitlab-ci-multi-runner 1.2.0 (…)`), as GitLab answered runners from
+	// 8.x on. An unknown token answers `403 {"message":"403 Forbidden"}`
+	// (also when none is given: 8.7 authenticated before checking
+	// parameters).
+	//
+	// The runner's `info` and `contacted_at` are stored, but, unlike 8.7
+	// (which wrote them on every poll), at most once a minute unless the
+	// info changed: an idle poll costs one indexed read and no write, as in
+	// later GitLab.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /builds/register (the `RequestBuild` operationId).
+	RequestBuildWithFormdataBody(ctx context.Context, body RequestBuildFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateBuildWithBody Report a build's state and full trace
+	//
+	// The runner reports on a build it runs (`PUT /builds/:id.json`):
+	// `trace`, when given, replaces the whole stored trace; `state`
+	// `success` finishes the build successfully, `failed` fails it; any
+	// other state (`running`) changes only the trace. The answer is `200`
+	// with `true` or `false` (whether the state changed) or `null` (no state
+	// change); runners ignore it.
+	//
+	// Only builds assigned to this runner and still `running` are found:
+	// anything else (canceled, timed out, finished, another runner's, or an
+	// unknown id) answers `404 {"message":"404 Not found"}`, which makes
+	// the runner abort the job. Runners check they are still known with
+	// `PUT /builds/-1`: `404` means alive, `403` removed. An unknown runner
+	// token answers `403 {"message":"403 Forbidden"}`; an erased build
+	// `403 {"message":"403 Forbidden  - Build has been erased!"}`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /builds/{id} (the `UpdateBuild` operationId).
+	UpdateBuildWithBody(ctx context.Context, id CIBuildIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateBuild Report a build's state and full trace
+	//
+	// The runner reports on a build it runs (`PUT /builds/:id.json`):
+	// `trace`, when given, replaces the whole stored trace; `state`
+	// `success` finishes the build successfully, `failed` fails it; any
+	// other state (`running`) changes only the trace. The answer is `200`
+	// with `true` or `false` (whether the state changed) or `null` (no state
+	// change); runners ignore it.
+	//
+	// Only builds assigned to this runner and still `running` are found:
+	// anything else (canceled, timed out, finished, another runner's, or an
+	// unknown id) answers `404 {"message":"404 Not found"}`, which makes
+	// the runner abort the job. Runners check they are still known with
+	// `PUT /builds/-1`: `404` means alive, `403` removed. An unknown runner
+	// token answers `403 {"message":"403 Forbidden"}`; an erased build
+	// `403 {"message":"403 Forbidden  - Build has been erased!"}`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /builds/{id} (the `UpdateBuild` operationId).
+	UpdateBuild(ctx context.Context, id CIBuildIDPath, body UpdateBuildJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateBuildWithFormdataBody Report a build's state and full trace
+	//
+	// The runner reports on a build it runs (`PUT /builds/:id.json`):
+	// `trace`, when given, replaces the whole stored trace; `state`
+	// `success` finishes the build successfully, `failed` fails it; any
+	// other state (`running`) changes only the trace. The answer is `200`
+	// with `true` or `false` (whether the state changed) or `null` (no state
+	// change); runners ignore it.
+	//
+	// Only builds assigned to this runner and still `running` are found:
+	// anything else (canceled, timed out, finished, another runner's, or an
+	// unknown id) answers `404 {"message":"404 Not found"}`, which makes
+	// the runner abort the job. Runners check they are still known with
+	// `PUT /builds/-1`: `404` means alive, `403` removed. An unknown runner
+	// token answers `403 {"message":"403 Forbidden"}`; an erased build
+	// `403 {"message":"403 Forbidden  - Build has been erased!"}`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with PUT /builds/{id} (the `UpdateBuild` operationId).
+	UpdateBuildWithFormdataBody(ctx context.Context, id CIBuildIDPath, body UpdateBuildFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteBuildArtifacts Remove a build's artifacts
+	//
+	// Removes the artifacts file (and metadata) of the build. The answer
+	// is `200` with the build's details (8.7 answered whatever the removal
+	// returned; nobody reads it). Unknown build
+	// `404 {"message":"404 Not Found"}`; bad build token
+	// `403 {"message":"403 Forbidden"}`.
+	//
+	// Corresponds with DELETE /builds/{id}/artifacts (the `DeleteBuildArtifacts` operationId).
+	DeleteBuildArtifacts(ctx context.Context, id CIBuildIDPath, params *DeleteBuildArtifactsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DownloadBuildArtifacts Download a build's artifacts
+	//
+	// Runners 1.1+ fetch the artifacts of `depends_on_builds` with the
+	// token of that entry. The answer is the archive itself,
+	// `application/octet-stream` with
+	// `Content-Disposition: attachment; filename=<file name>`. Unknown
+	// build or no artifacts `404 {"message":"404 Not Found"}`; bad build
+	// token `403 {"message":"403 Forbidden"}`.
+	//
+	// Corresponds with GET /builds/{id}/artifacts (the `DownloadBuildArtifacts` operationId).
+	DownloadBuildArtifacts(ctx context.Context, id CIBuildIDPath, params *DownloadBuildArtifactsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UploadBuildArtifactsWithBody Upload a build's artifacts
+	//
+	// The runner uploads the artifacts archive as the multipart field
+	// `file` (runner 0.7: `artifacts.tgz` by curl; 1.x: `<name>.zip`),
+	// with the build token. 8.7 took uploads only through GitLab
+	// Workhorse; Labrador, like the standalone server, reads the multipart
+	// body itself. `expire_in` (runners 1.3+) is ignored, as 8.7 did.
+	//
+	// In 8.7's order: unknown build `404 {"message":"404 Not Found"}`; bad
+	// build token `403 {"message":"403 Forbidden"}`; build not running
+	// `403 {"message":"403 Forbidden  - Build is not running!"}`; erased
+	// `403 {"message":"403 Forbidden  - Build has been erased!"}`; no file
+	// `400 {"message":"400 (Bad request) \"Missing artifacts file!\" not given"}`;
+	// a file at or above `max_artifacts_size` (application settings,
+	// megabytes, 100 by default) `413 {"message":"413 Request Entity Too Large"}`
+	// (this route is exempt from `--max-body-bytes`). A new upload replaces
+	// the old one. The answer is `201` with the build's details.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /builds/{id}/artifacts (the `UploadBuildArtifacts` operationId).
+	UploadBuildArtifactsWithBody(ctx context.Context, id CIBuildIDPath, params *UploadBuildArtifactsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AuthorizeBuildArtifactsWithBody Pre-authorize an artifacts upload (GitLab Workhorse)
+	//
+	// Called only by GitLab Workhorse before it streams an upload: the
+	// request must carry a `Gitlab-Workhorse` header, else
+	// `403 {"message":"403 Forbidden  - Request should be executed via GitLab Workhorse"}`.
+	// Then: unknown build `404 {"message":"404 Not Found"}`; bad build token
+	// `403 {"message":"403 Forbidden"}`; build not running
+	// `403 {"message":"403 Forbidden  - build is not running"}`; a
+	// `filesize` at or above the instance's `max_artifacts_size`
+	// (megabytes, 100 by default) `413 {"message":"413 Request Entity Too Large"}`.
+	// The answer is `200 {"TempPath":"<upload directory>"}`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /builds/{id}/artifacts/authorize (the `AuthorizeBuildArtifacts` operationId).
+	AuthorizeBuildArtifactsWithBody(ctx context.Context, id CIBuildIDPath, params *AuthorizeBuildArtifactsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AuthorizeBuildArtifacts Pre-authorize an artifacts upload (GitLab Workhorse)
+	//
+	// Called only by GitLab Workhorse before it streams an upload: the
+	// request must carry a `Gitlab-Workhorse` header, else
+	// `403 {"message":"403 Forbidden  - Request should be executed via GitLab Workhorse"}`.
+	// Then: unknown build `404 {"message":"404 Not Found"}`; bad build token
+	// `403 {"message":"403 Forbidden"}`; build not running
+	// `403 {"message":"403 Forbidden  - build is not running"}`; a
+	// `filesize` at or above the instance's `max_artifacts_size`
+	// (megabytes, 100 by default) `413 {"message":"413 Request Entity Too Large"}`.
+	// The answer is `200 {"TempPath":"<upload directory>"}`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /builds/{id}/artifacts/authorize (the `AuthorizeBuildArtifacts` operationId).
+	AuthorizeBuildArtifacts(ctx context.Context, id CIBuildIDPath, params *AuthorizeBuildArtifactsParams, body AuthorizeBuildArtifactsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AuthorizeBuildArtifactsWithFormdataBody Pre-authorize an artifacts upload (GitLab Workhorse)
+	//
+	// Called only by GitLab Workhorse before it streams an upload: the
+	// request must carry a `Gitlab-Workhorse` header, else
+	// `403 {"message":"403 Forbidden  - Request should be executed via GitLab Workhorse"}`.
+	// Then: unknown build `404 {"message":"404 Not Found"}`; bad build token
+	// `403 {"message":"403 Forbidden"}`; build not running
+	// `403 {"message":"403 Forbidden  - build is not running"}`; a
+	// `filesize` at or above the instance's `max_artifacts_size`
+	// (megabytes, 100 by default) `413 {"message":"413 Request Entity Too Large"}`.
+	// The answer is `200 {"TempPath":"<upload directory>"}`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /builds/{id}/artifacts/authorize (the `AuthorizeBuildArtifacts` operationId).
+	AuthorizeBuildArtifactsWithFormdataBody(ctx context.Context, id CIBuildIDPath, params *AuthorizeBuildArtifactsParams, body AuthorizeBuildArtifactsFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PatchBuildTraceWithBody Append to a build's trace
+	//
+	// Runners from 1.3 on send the trace incrementally: the body is the new
+	// bytes, `Content-Range: <start>-<end>` says where they go, and `start`
+	// must be the length the server has. The stored trace is cut at
+	// `start` and the body appended; the answer is `202` with
+	// `Range: 0-<new length>` and `Build-Status: <the build's status>`
+	// (`canceled` tells the runner to stop), and the body is the range as a
+	// JSON string.
+	//
+	// Authenticated by the build token (`BUILD-TOKEN` header or `token`
+	// parameter; the build's own token, or the project's runners token
+	// as 8.7 accepted). In 8.7's order: unknown build
+	// `404 {"message":"404 Not Found"}`; bad token
+	// `403 {"message":"403 Forbidden"}`; erased build
+	// `403 {"message":"403 Forbidden  - Build has been erased!"}`; no
+	// `Content-Range` `400 {"error":"400 Missing header Content-Range"}`; a
+	// `start` other than the stored length
+	// `416 {"error":"416 Range Not Satisfiable"}` with
+	// `Range: 0-<stored length>`, so the runner resends from there.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /builds/{id}/trace.txt (the `PatchBuildTrace` operationId).
+	PatchBuildTraceWithBody(ctx context.Context, id CIBuildIDPath, params *PatchBuildTraceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PatchBuildTraceWithTextBody Append to a build's trace
+	//
+	// Runners from 1.3 on send the trace incrementally: the body is the new
+	// bytes, `Content-Range: <start>-<end>` says where they go, and `start`
+	// must be the length the server has. The stored trace is cut at
+	// `start` and the body appended; the answer is `202` with
+	// `Range: 0-<new length>` and `Build-Status: <the build's status>`
+	// (`canceled` tells the runner to stop), and the body is the range as a
+	// JSON string.
+	//
+	// Authenticated by the build token (`BUILD-TOKEN` header or `token`
+	// parameter; the build's own token, or the project's runners token
+	// as 8.7 accepted). In 8.7's order: unknown build
+	// `404 {"message":"404 Not Found"}`; bad token
+	// `403 {"message":"403 Forbidden"}`; erased build
+	// `403 {"message":"403 Forbidden  - Build has been erased!"}`; no
+	// `Content-Range` `400 {"error":"400 Missing header Content-Range"}`; a
+	// `start` other than the stored length
+	// `416 {"error":"416 Range Not Satisfiable"}` with
+	// `Range: 0-<stored length>`, so the runner resends from there.
+	//
+	// Takes a body of the `text/plain` content type.
+	//
+	// Corresponds with PATCH /builds/{id}/trace.txt (the `PatchBuildTrace` operationId).
+	PatchBuildTraceWithTextBody(ctx context.Context, id CIBuildIDPath, params *PatchBuildTraceParams, body PatchBuildTraceTextRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListLegacyCommits List a CI project's commits
+	//
+	// Authenticated by the project token (`project_token`: the project's
+	// `runners_token`). 8.0 found the project first: an unknown or missing
+	// `project_id` (or a project without builds) answers
+	// `404 {"message":"404 Not found"}`, then a wrong or missing token
+	// `403 {"message":"403 Forbidden"}`.
+	//
+	// The project's pipelines, newest first, each with its builds as raw
+	// records; `page`, `per_page` (default 20), no pagination headers.
+	//
+	// Corresponds with GET /commits (the `ListLegacyCommits` operationId).
+	ListLegacyCommits(ctx context.Context, params *ListLegacyCommitsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateLegacyCommitWithBody Build a pushed commit
+	//
+	// Authenticated by the project token. In 8.0's order: `project_id`,
+	// `data` and `project_token` (`400 {"message":"400 (Bad request) \"<name>\" not given"}`),
+	// the CI project (`404 {"message":"404 Not found"}`), the token
+	// (`403 {"message":"403 Forbidden"}`).
+	//
+	// `data` is a push payload as GitLab's push hooks send it: `before`,
+	// `after` (or `checkout_sha`), `ref` (`refs/heads/<branch>` or
+	// `refs/tags/<tag>`), `commits`. The pipeline is created from the
+	// `.gitlab-ci.yml` at that commit, as a push creates it. If the commit
+	// was built on that ref already, that pipeline is answered and nothing
+	// new is created (the docs: "If commit already exists in GitLab CI it
+	// will not be created").
+	//
+	// 8.0 failed with a 500 where nothing could be built; Labrador answers
+	// 400 with the reason: `{"message":"Ref can't be blank"}`,
+	// `{"message":"Sha can't be blank"}` (also for a deleted ref's zero
+	// sha), `{"message":"Sha is not a commit of the repository"}`,
+	// `{"message":"Missing .gitlab-ci.yml file"}`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /commits (the `CreateLegacyCommit` operationId).
+	CreateLegacyCommitWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateLegacyCommit Build a pushed commit
+	//
+	// Authenticated by the project token. In 8.0's order: `project_id`,
+	// `data` and `project_token` (`400 {"message":"400 (Bad request) \"<name>\" not given"}`),
+	// the CI project (`404 {"message":"404 Not found"}`), the token
+	// (`403 {"message":"403 Forbidden"}`).
+	//
+	// `data` is a push payload as GitLab's push hooks send it: `before`,
+	// `after` (or `checkout_sha`), `ref` (`refs/heads/<branch>` or
+	// `refs/tags/<tag>`), `commits`. The pipeline is created from the
+	// `.gitlab-ci.yml` at that commit, as a push creates it. If the commit
+	// was built on that ref already, that pipeline is answered and nothing
+	// new is created (the docs: "If commit already exists in GitLab CI it
+	// will not be created").
+	//
+	// 8.0 failed with a 500 where nothing could be built; Labrador answers
+	// 400 with the reason: `{"message":"Ref can't be blank"}`,
+	// `{"message":"Sha can't be blank"}` (also for a deleted ref's zero
+	// sha), `{"message":"Sha is not a commit of the repository"}`,
+	// `{"message":"Missing .gitlab-ci.yml file"}`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /commits (the `CreateLegacyCommit` operationId).
+	CreateLegacyCommit(ctx context.Context, body CreateLegacyCommitJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateLegacyCommitWithFormdataBody Build a pushed commit
+	//
+	// Authenticated by the project token. In 8.0's order: `project_id`,
+	// `data` and `project_token` (`400 {"message":"400 (Bad request) \"<name>\" not given"}`),
+	// the CI project (`404 {"message":"404 Not found"}`), the token
+	// (`403 {"message":"403 Forbidden"}`).
+	//
+	// `data` is a push payload as GitLab's push hooks send it: `before`,
+	// `after` (or `checkout_sha`), `ref` (`refs/heads/<branch>` or
+	// `refs/tags/<tag>`), `commits`. The pipeline is created from the
+	// `.gitlab-ci.yml` at that commit, as a push creates it. If the commit
+	// was built on that ref already, that pipeline is answered and nothing
+	// new is created (the docs: "If commit already exists in GitLab CI it
+	// will not be created").
+	//
+	// 8.0 failed with a 500 where nothing could be built; Labrador answers
+	// 400 with the reason: `{"message":"Ref can't be blank"}`,
+	// `{"message":"Sha can't be blank"}` (also for a deleted ref's zero
+	// sha), `{"message":"Sha is not a commit of the repository"}`,
+	// `{"message":"Missing .gitlab-ci.yml file"}`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /commits (the `CreateLegacyCommit` operationId).
+	CreateLegacyCommitWithFormdataBody(ctx context.Context, body CreateLegacyCommitFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateLegacyForkWithBody Create the CI project of a fork
+	//
+	// Standalone GitLab CI: GitLab told CI about a fork so that CI made a CI
+	// project for it with the origin's settings. Authenticated by the
+	// origin's project token and a user's private token together. In the
+	// standalone app's order: `project_id`, `data`, `project_token`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`) and
+	// `private_token` (which may also come as the `PRIVATE-TOKEN` header);
+	// the origin by its GitLab id (`404 {"message":"404 Not found"}`); the
+	// project token (`403 {"message":"403 Forbidden"}`).
+	//
+	// The fork is the GitLab project at `data[web_url]` (or named by
+	// `data[name_with_namespace]`, `namespace / project`). When the user is
+	// unknown, the fork cannot be found, is not a fork of the origin, or
+	// the user may not manage it, the standalone app's service failed and
+	// it answered `404 {"message":"404 Not Found"}`. Otherwise builds are
+	// enabled on the fork with the origin's build timeout, git fetch,
+	// coverage regex, shared runners and public builds settings, and the
+	// fork's CI project is answered.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /forks (the `CreateLegacyFork` operationId).
+	CreateLegacyForkWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateLegacyFork Create the CI project of a fork
+	//
+	// Standalone GitLab CI: GitLab told CI about a fork so that CI made a CI
+	// project for it with the origin's settings. Authenticated by the
+	// origin's project token and a user's private token together. In the
+	// standalone app's order: `project_id`, `data`, `project_token`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`) and
+	// `private_token` (which may also come as the `PRIVATE-TOKEN` header);
+	// the origin by its GitLab id (`404 {"message":"404 Not found"}`); the
+	// project token (`403 {"message":"403 Forbidden"}`).
+	//
+	// The fork is the GitLab project at `data[web_url]` (or named by
+	// `data[name_with_namespace]`, `namespace / project`). When the user is
+	// unknown, the fork cannot be found, is not a fork of the origin, or
+	// the user may not manage it, the standalone app's service failed and
+	// it answered `404 {"message":"404 Not Found"}`. Otherwise builds are
+	// enabled on the fork with the origin's build timeout, git fetch,
+	// coverage regex, shared runners and public builds settings, and the
+	// fork's CI project is answered.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /forks (the `CreateLegacyFork` operationId).
+	CreateLegacyFork(ctx context.Context, body CreateLegacyForkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateLegacyForkWithFormdataBody Create the CI project of a fork
+	//
+	// Standalone GitLab CI: GitLab told CI about a fork so that CI made a CI
+	// project for it with the origin's settings. Authenticated by the
+	// origin's project token and a user's private token together. In the
+	// standalone app's order: `project_id`, `data`, `project_token`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`) and
+	// `private_token` (which may also come as the `PRIVATE-TOKEN` header);
+	// the origin by its GitLab id (`404 {"message":"404 Not found"}`); the
+	// project token (`403 {"message":"403 Forbidden"}`).
+	//
+	// The fork is the GitLab project at `data[web_url]` (or named by
+	// `data[name_with_namespace]`, `namespace / project`). When the user is
+	// unknown, the fork cannot be found, is not a fork of the origin, or
+	// the user may not manage it, the standalone app's service failed and
+	// it answered `404 {"message":"404 Not Found"}`. Otherwise builds are
+	// enabled on the fork with the origin's build timeout, git fetch,
+	// coverage regex, shared runners and public builds settings, and the
+	// fork's CI project is answered.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /forks (the `CreateLegacyFork` operationId).
+	CreateLegacyForkWithFormdataBody(ctx context.Context, body CreateLegacyForkFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListLegacyProjects List the caller's CI projects
+	//
+	// The CI projects of the GitLab projects the caller is a member of. As
+	// 8.0 did, `page` and `per_page` page the caller's GitLab projects first
+	// and the projects without builds are dropped from that page after, so a
+	// page may hold fewer than `per_page` items. No pagination headers.
+	//
+	// Corresponds with GET /projects (the `ListLegacyProjects` operationId).
+	ListLegacyProjects(ctx context.Context, params *ListLegacyProjectsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateLegacyProjectWithBody Create a CI project for a GitLab project
+	//
+	// Enables builds on the GitLab project `gitlab_id`. `name`, `gitlab_id`
+	// and `ssh_url_to_repo` are required (`400 {"message":"400 (Bad request) \"<name>\" not given"}`),
+	// and `path` or its older form `gitlab_url` (`.../namespace/project`);
+	// without either: `400 {"message":"Path can't be blank"}` (8.0 failed
+	// with a 500 there). The values themselves are the GitLab project's in
+	// Labrador, so `name`, `path`, `ssh_url_to_repo` and `default_ref` are
+	// not stored.
+	//
+	// A GitLab project that does not exist or that the caller may not
+	// manage answers `401 {"message":"401 Unauthorized"}` (8.0 created CI
+	// projects for any id; Labrador checks the right that updating one
+	// needed). A project that already has builds enabled already is a CI
+	// project: `400 {"message":"Gitlab has already been taken"}`, 8.0's
+	// uniqueness of `gitlab_id`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects (the `CreateLegacyProject` operationId).
+	CreateLegacyProjectWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateLegacyProject Create a CI project for a GitLab project
+	//
+	// Enables builds on the GitLab project `gitlab_id`. `name`, `gitlab_id`
+	// and `ssh_url_to_repo` are required (`400 {"message":"400 (Bad request) \"<name>\" not given"}`),
+	// and `path` or its older form `gitlab_url` (`.../namespace/project`);
+	// without either: `400 {"message":"Path can't be blank"}` (8.0 failed
+	// with a 500 there). The values themselves are the GitLab project's in
+	// Labrador, so `name`, `path`, `ssh_url_to_repo` and `default_ref` are
+	// not stored.
+	//
+	// A GitLab project that does not exist or that the caller may not
+	// manage answers `401 {"message":"401 Unauthorized"}` (8.0 created CI
+	// projects for any id; Labrador checks the right that updating one
+	// needed). A project that already has builds enabled already is a CI
+	// project: `400 {"message":"Gitlab has already been taken"}`, 8.0's
+	// uniqueness of `gitlab_id`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects (the `CreateLegacyProject` operationId).
+	CreateLegacyProject(ctx context.Context, body CreateLegacyProjectJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateLegacyProjectWithFormdataBody Create a CI project for a GitLab project
+	//
+	// Enables builds on the GitLab project `gitlab_id`. `name`, `gitlab_id`
+	// and `ssh_url_to_repo` are required (`400 {"message":"400 (Bad request) \"<name>\" not given"}`),
+	// and `path` or its older form `gitlab_url` (`.../namespace/project`);
+	// without either: `400 {"message":"Path can't be blank"}` (8.0 failed
+	// with a 500 there). The values themselves are the GitLab project's in
+	// Labrador, so `name`, `path`, `ssh_url_to_repo` and `default_ref` are
+	// not stored.
+	//
+	// A GitLab project that does not exist or that the caller may not
+	// manage answers `401 {"message":"401 Unauthorized"}` (8.0 created CI
+	// projects for any id; Labrador checks the right that updating one
+	// needed). A project that already has builds enabled already is a CI
+	// project: `400 {"message":"Gitlab has already been taken"}`, 8.0's
+	// uniqueness of `gitlab_id`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /projects (the `CreateLegacyProject` operationId).
+	CreateLegacyProjectWithFormdataBody(ctx context.Context, body CreateLegacyProjectFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListOwnedLegacyProjects List the CI projects the caller owns
+	//
+	// The CI projects of the GitLab projects in the caller's own namespace;
+	// paged as `GET /projects` is.
+	//
+	// Corresponds with GET /projects/owned (the `ListOwnedLegacyProjects` operationId).
+	ListOwnedLegacyProjects(ctx context.Context, params *ListOwnedLegacyProjectsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteLegacyProject Remove a CI project
+	//
+	// Masters of the GitLab project and above; others
+	// `401 {"message":"401 Unauthorized"}`. Disables builds on the GitLab
+	// project (its pipelines and builds stay) and answers the CI project as
+	// it was removed.
+	//
+	// Corresponds with DELETE /projects/{id} (the `DeleteLegacyProject` operationId).
+	DeleteLegacyProject(ctx context.Context, id LegacyProjectIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetLegacyProject Get a CI project
+	//
+	// A CI project whose GitLab project the caller can read; otherwise
+	// `401 {"message":"401 Unauthorized"}`. An unknown id, or a project
+	// without builds: `404 {"message":"404 Not found"}`.
+	//
+	// Corresponds with GET /projects/{id} (the `GetLegacyProject` operationId).
+	GetLegacyProject(ctx context.Context, id LegacyProjectIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateLegacyProjectWithBody Update a CI project
+	//
+	// Masters of the GitLab project and above; others
+	// `401 {"message":"401 Unauthorized"}`. 8.0 stored `name`, `gitlab_id`,
+	// `path` (or `gitlab_url`), `default_ref` and `ssh_url_to_repo` on the CI
+	// project; since GitLab 8.3 they are the GitLab project's own, so
+	// Labrador accepts them and changes nothing: rename or move the project
+	// with the v3 API. Answers the CI project.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /projects/{id} (the `UpdateLegacyProject` operationId).
+	UpdateLegacyProjectWithBody(ctx context.Context, id LegacyProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateLegacyProject Update a CI project
+	//
+	// Masters of the GitLab project and above; others
+	// `401 {"message":"401 Unauthorized"}`. 8.0 stored `name`, `gitlab_id`,
+	// `path` (or `gitlab_url`), `default_ref` and `ssh_url_to_repo` on the CI
+	// project; since GitLab 8.3 they are the GitLab project's own, so
+	// Labrador accepts them and changes nothing: rename or move the project
+	// with the v3 API. Answers the CI project.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /projects/{id} (the `UpdateLegacyProject` operationId).
+	UpdateLegacyProject(ctx context.Context, id LegacyProjectIDPath, body UpdateLegacyProjectJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateLegacyProjectWithFormdataBody Update a CI project
+	//
+	// Masters of the GitLab project and above; others
+	// `401 {"message":"401 Unauthorized"}`. 8.0 stored `name`, `gitlab_id`,
+	// `path` (or `gitlab_url`), `default_ref` and `ssh_url_to_repo` on the CI
+	// project; since GitLab 8.3 they are the GitLab project's own, so
+	// Labrador accepts them and changes nothing: rename or move the project
+	// with the v3 API. Answers the CI project.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with PUT /projects/{id} (the `UpdateLegacyProject` operationId).
+	UpdateLegacyProjectWithFormdataBody(ctx context.Context, id LegacyProjectIDPath, body UpdateLegacyProjectFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TriggerRefBuildsWithBody Trigger builds of a ref
+	//
+	// No user: the trigger's `token` authorises the call. In 8.7's order:
+	//
+	// 1. `token` is required:
+	//    `400 {"message":"400 (Bad request) \"token\" not given"}`.
+	// 2. An unknown project, or an unknown or deleted token:
+	//    `404 {"message":"404 Not Found"}`.
+	// 3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+	// 4. `variables`, when given, must be a hash
+	//    (`400 {"message":"variables needs to be a hash"}`) of string keys
+	//    and string values
+	//    (`400 {"message":"variables needs to be a map of key-valued strings"}`);
+	//    as a form, `variables[KEY]=value`.
+	// 5. The ref is resolved to a commit, a trigger request recorded, and
+	//    the first stage of the commit's `.gitlab-ci.yml` built for it
+	//    (no user, `trigger_request_id` set, `only: [triggers]` jobs
+	//    included). Nothing built:
+	//    `400 {"message":"No builds created"}`.
+	//
+	// The answer is `201` with the trigger request and its CI commit.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/{id}/refs/{ref}/trigger (the `TriggerRefBuilds` operationId).
+	TriggerRefBuildsWithBody(ctx context.Context, id string, ref string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TriggerRefBuilds Trigger builds of a ref
+	//
+	// No user: the trigger's `token` authorises the call. In 8.7's order:
+	//
+	// 1. `token` is required:
+	//    `400 {"message":"400 (Bad request) \"token\" not given"}`.
+	// 2. An unknown project, or an unknown or deleted token:
+	//    `404 {"message":"404 Not Found"}`.
+	// 3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+	// 4. `variables`, when given, must be a hash
+	//    (`400 {"message":"variables needs to be a hash"}`) of string keys
+	//    and string values
+	//    (`400 {"message":"variables needs to be a map of key-valued strings"}`);
+	//    as a form, `variables[KEY]=value`.
+	// 5. The ref is resolved to a commit, a trigger request recorded, and
+	//    the first stage of the commit's `.gitlab-ci.yml` built for it
+	//    (no user, `trigger_request_id` set, `only: [triggers]` jobs
+	//    included). Nothing built:
+	//    `400 {"message":"No builds created"}`.
+	//
+	// The answer is `201` with the trigger request and its CI commit.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/{id}/refs/{ref}/trigger (the `TriggerRefBuilds` operationId).
+	TriggerRefBuilds(ctx context.Context, id string, ref string, body TriggerRefBuildsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TriggerRefBuildsWithFormdataBody Trigger builds of a ref
+	//
+	// No user: the trigger's `token` authorises the call. In 8.7's order:
+	//
+	// 1. `token` is required:
+	//    `400 {"message":"400 (Bad request) \"token\" not given"}`.
+	// 2. An unknown project, or an unknown or deleted token:
+	//    `404 {"message":"404 Not Found"}`.
+	// 3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+	// 4. `variables`, when given, must be a hash
+	//    (`400 {"message":"variables needs to be a hash"}`) of string keys
+	//    and string values
+	//    (`400 {"message":"variables needs to be a map of key-valued strings"}`);
+	//    as a form, `variables[KEY]=value`.
+	// 5. The ref is resolved to a commit, a trigger request recorded, and
+	//    the first stage of the commit's `.gitlab-ci.yml` built for it
+	//    (no user, `trigger_request_id` set, `only: [triggers]` jobs
+	//    included). Nothing built:
+	//    `400 {"message":"No builds created"}`.
+	//
+	// The answer is `201` with the trigger request and its CI commit.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /projects/{id}/refs/{ref}/trigger (the `TriggerRefBuilds` operationId).
+	TriggerRefBuildsWithFormdataBody(ctx context.Context, id string, ref string, body TriggerRefBuildsFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UnlinkLegacyProjectRunner Unlink a runner from a CI project
+	//
+	// The CI project and the runner (`404 {"message":"404 Not found"}`),
+	// the caller's right to manage the GitLab project
+	// (`401 {"message":"401 Unauthorized"}`), then the link: a runner not
+	// linked to the project answers `404 {"message":"404 Not Found"}`.
+	// Unlike the v3 API, 8.0 let the last project go. Answers the removed
+	// link's record.
+	//
+	// Corresponds with DELETE /projects/{id}/runners/{runner_id} (the `UnlinkLegacyProjectRunner` operationId).
+	UnlinkLegacyProjectRunner(ctx context.Context, id LegacyProjectIDPath, runnerID int, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// LinkLegacyProjectRunner Link a runner to a CI project
+	//
+	// In 8.0's order: the CI project and the runner
+	// (`404 {"message":"404 Not found"}`), then the caller's right to
+	// manage the GitLab project (`401 {"message":"401 Unauthorized"}`).
+	// 8.0 let such a caller link any runner; Labrador also answers 401 to a
+	// caller who is not an administrator for a shared runner or a specific
+	// runner they cannot reach through a project they master (the v3 API's
+	// rule), so nobody gets builds onto another user's machine.
+	//
+	// A runner already linked answers `400 {"message":""}`: 8.0 joined the
+	// CI project's errors, which were empty, instead of the link's.
+	//
+	// Corresponds with POST /projects/{id}/runners/{runner_id} (the `LinkLegacyProjectRunner` operationId).
+	LinkLegacyProjectRunner(ctx context.Context, id LegacyProjectIDPath, runnerID int, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateLegacyWebHookWithBody Add a web hook to a CI project
+	//
+	// Undocumented in 8.x, used by GitLab to register itself. In 8.0's
+	// order: `web_hook` (`400 {"message":"400 (Bad request) \"web_hook\" not given"}`),
+	// the CI project (`404 {"message":"404 Not found"}`), the right to
+	// manage it (`401 {"message":"401 Unauthorized"}`), the URL
+	// (`400 {"message":"Url is invalid"}`, the hook's full messages joined).
+	//
+	// CI web hooks were called when builds finished; GitLab 8.3 migrated
+	// them into project hooks for build events only, and so does Labrador:
+	// the hook is the project's hook (listed by `GET /api/v3/projects/:id/hooks`)
+	// with `build_events` on and `push_events` off.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/{project_id}/webhooks (the `CreateLegacyWebHook` operationId).
+	CreateLegacyWebHookWithBody(ctx context.Context, projectID int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateLegacyWebHook Add a web hook to a CI project
+	//
+	// Undocumented in 8.x, used by GitLab to register itself. In 8.0's
+	// order: `web_hook` (`400 {"message":"400 (Bad request) \"web_hook\" not given"}`),
+	// the CI project (`404 {"message":"404 Not found"}`), the right to
+	// manage it (`401 {"message":"401 Unauthorized"}`), the URL
+	// (`400 {"message":"Url is invalid"}`, the hook's full messages joined).
+	//
+	// CI web hooks were called when builds finished; GitLab 8.3 migrated
+	// them into project hooks for build events only, and so does Labrador:
+	// the hook is the project's hook (listed by `GET /api/v3/projects/:id/hooks`)
+	// with `build_events` on and `push_events` off.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/{project_id}/webhooks (the `CreateLegacyWebHook` operationId).
+	CreateLegacyWebHook(ctx context.Context, projectID int, body CreateLegacyWebHookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateLegacyWebHookWithFormdataBody Add a web hook to a CI project
+	//
+	// Undocumented in 8.x, used by GitLab to register itself. In 8.0's
+	// order: `web_hook` (`400 {"message":"400 (Bad request) \"web_hook\" not given"}`),
+	// the CI project (`404 {"message":"404 Not found"}`), the right to
+	// manage it (`401 {"message":"401 Unauthorized"}`), the URL
+	// (`400 {"message":"Url is invalid"}`, the hook's full messages joined).
+	//
+	// CI web hooks were called when builds finished; GitLab 8.3 migrated
+	// them into project hooks for build events only, and so does Labrador:
+	// the hook is the project's hook (listed by `GET /api/v3/projects/:id/hooks`)
+	// with `build_events` on and `push_events` off.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /projects/{project_id}/webhooks (the `CreateLegacyWebHook` operationId).
+	CreateLegacyWebHookWithFormdataBody(ctx context.Context, projectID int, body CreateLegacyWebHookFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListLegacyRunners List runners with their tokens
+	//
+	// A GitLab user's private token (`private_token` or `PRIVATE-TOKEN`);
+	// without a valid one `403 {"message":"403 Forbidden"}`.
+	// endpoints.tsv records "all runners of the instance"; as 8.0's
+	// `current_user.is_admin? ? Runner.all : current_user.authorized_runners`
+	// did, Labrador lists every runner for administrators and, for others,
+	// the specific runners of the projects they master: runner tokens are
+	// credentials. Not paginated.
+	//
+	// Corresponds with GET /runners (the `ListLegacyRunners` operationId).
+	ListLegacyRunners(ctx context.Context, params *ListLegacyRunnersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteRunner Unregister a runner
+	//
+	// `gitlab-ci-multi-runner unregister` calls this with the runner's own
+	// token (as a JSON body, a form body or the query string). The runner is
+	// removed with its project links; builds it ran keep their `runner_id`.
+	//
+	// The answer is `200` with the deleted runner's record, as 8.7 answered
+	// the destroyed model (every column, not an entity). A missing `token`
+	// answers `400 {"message":"400 (Bad request) \"token\" not given"}`; an
+	// unknown one `403 {"message":"403 Forbidden"}`.
+	//
+	// Corresponds with DELETE /runners/delete (the `DeleteRunner` operationId).
+	DeleteRunner(ctx context.Context, params *DeleteRunnerParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegisterRunnerWithBody Register a runner
+	//
+	// Runners call this once, as `POST /runners/register.json`, with a
+	// registration token:
+	//
+	// - the instance's shared registration token (application settings
+	//   `runners_registration_token`) creates a **shared** runner;
+	// - a project's `runners_token` creates a **specific** runner enabled on
+	//   that project.
+	//
+	// Anything else answers `403 {"message":"403 Forbidden"}`; a missing
+	// `token` answers `400 {"message":"400 (Bad request) \"token\" not given"}`
+	// (8.7 ran `required_attributes! [:token]` first).
+	//
+	// `tag_list` is a comma-separated string (`"docker, linux"`); spaces
+	// around tags are dropped. The runner's `info` (`name`, `version`,
+	// `revision`, `platform`, `architecture`) is stored; other `info`
+	// keys (`executor`, `features`) are ignored. Form clients send it as
+	// `info[name]=…`.
+	//
+	// The answer is `201` with `{"id":…, "token":"…"}`; runners read only
+	// `token` and use it for every later call.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /runners/register (the `RegisterRunner` operationId).
+	RegisterRunnerWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegisterRunner Register a runner
+	//
+	// Runners call this once, as `POST /runners/register.json`, with a
+	// registration token:
+	//
+	// - the instance's shared registration token (application settings
+	//   `runners_registration_token`) creates a **shared** runner;
+	// - a project's `runners_token` creates a **specific** runner enabled on
+	//   that project.
+	//
+	// Anything else answers `403 {"message":"403 Forbidden"}`; a missing
+	// `token` answers `400 {"message":"400 (Bad request) \"token\" not given"}`
+	// (8.7 ran `required_attributes! [:token]` first).
+	//
+	// `tag_list` is a comma-separated string (`"docker, linux"`); spaces
+	// around tags are dropped. The runner's `info` (`name`, `version`,
+	// `revision`, `platform`, `architecture`) is stored; other `info`
+	// keys (`executor`, `features`) are ignored. Form clients send it as
+	// `info[name]=…`.
+	//
+	// The answer is `201` with `{"id":…, "token":"…"}`; runners read only
+	// `token` and use it for every later call.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /runners/register (the `RegisterRunner` operationId).
+	RegisterRunner(ctx context.Context, body RegisterRunnerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegisterRunnerWithFormdataBody Register a runner
+	//
+	// Runners call this once, as `POST /runners/register.json`, with a
+	// registration token:
+	//
+	// - the instance's shared registration token (application settings
+	//   `runners_registration_token`) creates a **shared** runner;
+	// - a project's `runners_token` creates a **specific** runner enabled on
+	//   that project.
+	//
+	// Anything else answers `403 {"message":"403 Forbidden"}`; a missing
+	// `token` answers `400 {"message":"400 (Bad request) \"token\" not given"}`
+	// (8.7 ran `required_attributes! [:token]` first).
+	//
+	// `tag_list` is a comma-separated string (`"docker, linux"`); spaces
+	// around tags are dropped. The runner's `info` (`name`, `version`,
+	// `revision`, `platform`, `architecture`) is stored; other `info`
+	// keys (`executor`, `features`) are ignored. Form clients send it as
+	// `info[name]=…`.
+	//
+	// The answer is `201` with `{"id":…, "token":"…"}`; runners read only
+	// `token` and use it for every later call.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /runners/register (the `RegisterRunner` operationId).
+	RegisterRunnerWithFormdataBody(ctx context.Context, body RegisterRunnerFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// RequestBuildWithBody Take the next build (runners poll this)
+//
+// Runners poll this every few seconds (`POST /builds/register.json`)
+// with their token and `info`. The oldest `pending` build the runner
+// may take is handed to it, and to no other runner, and moves to
+// `running`:
+//
+//   - its project has builds enabled, and, for a shared runner, shared
+//     runners enabled; for a specific runner, the project is one of the
+//     runner's;
+//   - the build's tags are a subset of the runner's tags.
+//
+// The answer is `201` with the build's details: the job (`commands`,
+// `options`), the clone URL with the build token
+// (`http://gitlab-ci-token:<token>@host/ns/project.git`), `timeout`
+// (the project's build timeout in seconds), the `variables` (predefined,
+// then `.gitlab-ci.yml` ones, all public; then the project's secret
+// variables and the trigger's variables, not public) and
+// `depends_on_builds` (the latest builds of earlier stages, with their
+// `artifacts_file` when they have one).
+//
+// Nothing to take, or a paused runner: `404 {"message":"404 Not Found"}`,
+// or `204` with no body when the `User-Agent` is a runner's
+// (`gitlab-ci-multi-runner 1.2.0 (…)`), as GitLab answered runners from
+// 8.x on. An unknown token answers `403 {"message":"403 Forbidden"}`
+// (also when none is given: 8.7 authenticated before checking
+// parameters).
+//
+// The runner's `info` and `contacted_at` are stored, but, unlike 8.7
+// (which wrote them on every poll), at most once a minute unless the
+// info changed: an idle poll costs one indexed read and no write, as in
+// later GitLab.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /builds/register (the `RequestBuild` operationId).
+func (c *Client) RequestBuildWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRequestBuildRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RequestBuild Take the next build (runners poll this)
+//
+// Runners poll this every few seconds (`POST /builds/register.json`)
+// with their token and `info`. The oldest `pending` build the runner
+// may take is handed to it, and to no other runner, and moves to
+// `running`:
+//
+//   - its project has builds enabled, and, for a shared runner, shared
+//     runners enabled; for a specific runner, the project is one of the
+//     runner's;
+//   - the build's tags are a subset of the runner's tags.
+//
+// The answer is `201` with the build's details: the job (`commands`,
+// `options`), the clone URL with the build token
+// (`http://gitlab-ci-token:<token>@host/ns/project.git`), `timeout`
+// (the project's build timeout in seconds), the `variables` (predefined,
+// then `.gitlab-ci.yml` ones, all public; then the project's secret
+// variables and the trigger's variables, not public) and
+// `depends_on_builds` (the latest builds of earlier stages, with their
+// `artifacts_file` when they have one).
+//
+// Nothing to take, or a paused runner: `404 {"message":"404 Not Found"}`,
+// or `204` with no body when the `User-Agent` is a runner's
+// (`gitlab-ci-multi-runner 1.2.0 (…)`), as GitLab answered runners from
+// 8.x on. An unknown token answers `403 {"message":"403 Forbidden"}`
+// (also when none is given: 8.7 authenticated before checking
+// parameters).
+//
+// The runner's `info` and `contacted_at` are stored, but, unlike 8.7
+// (which wrote them on every poll), at most once a minute unless the
+// info changed: an idle poll costs one indexed read and no write, as in
+// later GitLab.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /builds/register (the `RequestBuild` operationId).
+func (c *Client) RequestBuild(ctx context.Context, body RequestBuildJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRequestBuildRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RequestBuildWithFormdataBody Take the next build (runners poll this)
+//
+// Runners poll this every few seconds (`POST /builds/register.json`)
+// with their token and `info`. The oldest `pending` build the runner
+// may take is handed to it, and to no other runner, and moves to
+// `running`:
+//
+//   - its project has builds enabled, and, for a shared runner, shared
+//     runners enabled; for a specific runner, the project is one of the
+//     runner's;
+//   - the build's tags are a subset of the runner's tags.
+//
+// The answer is `201` with the build's details: the job (`commands`,
+// `options`), the clone URL with the build token
+// (`http://gitlab-ci-token:<token>@host/ns/project.git`), `timeout`
+// (the project's build timeout in seconds), the `variables` (predefined,
+// then `.gitlab-ci.yml` ones, all public; then the project's secret
+// variables and the trigger's variables, not public) and
+// `depends_on_builds` (the latest builds of earlier stages, with their
+// `artifacts_file` when they have one).
+//
+// Nothing to take, or a paused runner: `404 {"message":"404 Not Found"}`,
+// or `204` with no body when the `User-Agent` is a runner's
+// (`gitlab-ci-multi-runner 1.2.0 (…)`), as GitLab answered runners from
+// 8.x on. An unknown token answers `403 {"message":"403 Forbidden"}`
+// (also when none is given: 8.7 authenticated before checking
+// parameters).
+//
+// The runner's `info` and `contacted_at` are stored, but, unlike 8.7
+// (which wrote them on every poll), at most once a minute unless the
+// info changed: an idle poll costs one indexed read and no write, as in
+// later GitLab.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /builds/register (the `RequestBuild` operationId).
+func (c *Client) RequestBuildWithFormdataBody(ctx context.Context, body RequestBuildFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRequestBuildRequestWithFormdataBody(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateBuildWithBody Report a build's state and full trace
+//
+// The runner reports on a build it runs (`PUT /builds/:id.json`):
+// `trace`, when given, replaces the whole stored trace; `state`
+// `success` finishes the build successfully, `failed` fails it; any
+// other state (`running`) changes only the trace. The answer is `200`
+// with `true` or `false` (whether the state changed) or `null` (no state
+// change); runners ignore it.
+//
+// Only builds assigned to this runner and still `running` are found:
+// anything else (canceled, timed out, finished, another runner's, or an
+// unknown id) answers `404 {"message":"404 Not found"}`, which makes
+// the runner abort the job. Runners check they are still known with
+// `PUT /builds/-1`: `404` means alive, `403` removed. An unknown runner
+// token answers `403 {"message":"403 Forbidden"}`; an erased build
+// `403 {"message":"403 Forbidden  - Build has been erased!"}`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /builds/{id} (the `UpdateBuild` operationId).
+func (c *Client) UpdateBuildWithBody(ctx context.Context, id CIBuildIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateBuildRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateBuild Report a build's state and full trace
+//
+// The runner reports on a build it runs (`PUT /builds/:id.json`):
+// `trace`, when given, replaces the whole stored trace; `state`
+// `success` finishes the build successfully, `failed` fails it; any
+// other state (`running`) changes only the trace. The answer is `200`
+// with `true` or `false` (whether the state changed) or `null` (no state
+// change); runners ignore it.
+//
+// Only builds assigned to this runner and still `running` are found:
+// anything else (canceled, timed out, finished, another runner's, or an
+// unknown id) answers `404 {"message":"404 Not found"}`, which makes
+// the runner abort the job. Runners check they are still known with
+// `PUT /builds/-1`: `404` means alive, `403` removed. An unknown runner
+// token answers `403 {"message":"403 Forbidden"}`; an erased build
+// `403 {"message":"403 Forbidden  - Build has been erased!"}`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /builds/{id} (the `UpdateBuild` operationId).
+func (c *Client) UpdateBuild(ctx context.Context, id CIBuildIDPath, body UpdateBuildJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateBuildRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateBuildWithFormdataBody Report a build's state and full trace
+//
+// The runner reports on a build it runs (`PUT /builds/:id.json`):
+// `trace`, when given, replaces the whole stored trace; `state`
+// `success` finishes the build successfully, `failed` fails it; any
+// other state (`running`) changes only the trace. The answer is `200`
+// with `true` or `false` (whether the state changed) or `null` (no state
+// change); runners ignore it.
+//
+// Only builds assigned to this runner and still `running` are found:
+// anything else (canceled, timed out, finished, another runner's, or an
+// unknown id) answers `404 {"message":"404 Not found"}`, which makes
+// the runner abort the job. Runners check they are still known with
+// `PUT /builds/-1`: `404` means alive, `403` removed. An unknown runner
+// token answers `403 {"message":"403 Forbidden"}`; an erased build
+// `403 {"message":"403 Forbidden  - Build has been erased!"}`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with PUT /builds/{id} (the `UpdateBuild` operationId).
+func (c *Client) UpdateBuildWithFormdataBody(ctx context.Context, id CIBuildIDPath, body UpdateBuildFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateBuildRequestWithFormdataBody(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteBuildArtifacts Remove a build's artifacts
+//
+// Removes the artifacts file (and metadata) of the build. The answer
+// is `200` with the build's details (8.7 answered whatever the removal
+// returned; nobody reads it). Unknown build
+// `404 {"message":"404 Not Found"}`; bad build token
+// `403 {"message":"403 Forbidden"}`.
+//
+// Corresponds with DELETE /builds/{id}/artifacts (the `DeleteBuildArtifacts` operationId).
+func (c *Client) DeleteBuildArtifacts(ctx context.Context, id CIBuildIDPath, params *DeleteBuildArtifactsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteBuildArtifactsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DownloadBuildArtifacts Download a build's artifacts
+//
+// Runners 1.1+ fetch the artifacts of `depends_on_builds` with the
+// token of that entry. The answer is the archive itself,
+// `application/octet-stream` with
+// `Content-Disposition: attachment; filename=<file name>`. Unknown
+// build or no artifacts `404 {"message":"404 Not Found"}`; bad build
+// token `403 {"message":"403 Forbidden"}`.
+//
+// Corresponds with GET /builds/{id}/artifacts (the `DownloadBuildArtifacts` operationId).
+func (c *Client) DownloadBuildArtifacts(ctx context.Context, id CIBuildIDPath, params *DownloadBuildArtifactsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDownloadBuildArtifactsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UploadBuildArtifactsWithBody Upload a build's artifacts
+//
+// The runner uploads the artifacts archive as the multipart field
+// `file` (runner 0.7: `artifacts.tgz` by curl; 1.x: `<name>.zip`),
+// with the build token. 8.7 took uploads only through GitLab
+// Workhorse; Labrador, like the standalone server, reads the multipart
+// body itself. `expire_in` (runners 1.3+) is ignored, as 8.7 did.
+//
+// In 8.7's order: unknown build `404 {"message":"404 Not Found"}`; bad
+// build token `403 {"message":"403 Forbidden"}`; build not running
+// `403 {"message":"403 Forbidden  - Build is not running!"}`; erased
+// `403 {"message":"403 Forbidden  - Build has been erased!"}`; no file
+// `400 {"message":"400 (Bad request) \"Missing artifacts file!\" not given"}`;
+// a file at or above `max_artifacts_size` (application settings,
+// megabytes, 100 by default) `413 {"message":"413 Request Entity Too Large"}`
+// (this route is exempt from `--max-body-bytes`). A new upload replaces
+// the old one. The answer is `201` with the build's details.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /builds/{id}/artifacts (the `UploadBuildArtifacts` operationId).
+func (c *Client) UploadBuildArtifactsWithBody(ctx context.Context, id CIBuildIDPath, params *UploadBuildArtifactsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUploadBuildArtifactsRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AuthorizeBuildArtifactsWithBody Pre-authorize an artifacts upload (GitLab Workhorse)
+//
+// Called only by GitLab Workhorse before it streams an upload: the
+// request must carry a `Gitlab-Workhorse` header, else
+// `403 {"message":"403 Forbidden  - Request should be executed via GitLab Workhorse"}`.
+// Then: unknown build `404 {"message":"404 Not Found"}`; bad build token
+// `403 {"message":"403 Forbidden"}`; build not running
+// `403 {"message":"403 Forbidden  - build is not running"}`; a
+// `filesize` at or above the instance's `max_artifacts_size`
+// (megabytes, 100 by default) `413 {"message":"413 Request Entity Too Large"}`.
+// The answer is `200 {"TempPath":"<upload directory>"}`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /builds/{id}/artifacts/authorize (the `AuthorizeBuildArtifacts` operationId).
+func (c *Client) AuthorizeBuildArtifactsWithBody(ctx context.Context, id CIBuildIDPath, params *AuthorizeBuildArtifactsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAuthorizeBuildArtifactsRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AuthorizeBuildArtifacts Pre-authorize an artifacts upload (GitLab Workhorse)
+//
+// Called only by GitLab Workhorse before it streams an upload: the
+// request must carry a `Gitlab-Workhorse` header, else
+// `403 {"message":"403 Forbidden  - Request should be executed via GitLab Workhorse"}`.
+// Then: unknown build `404 {"message":"404 Not Found"}`; bad build token
+// `403 {"message":"403 Forbidden"}`; build not running
+// `403 {"message":"403 Forbidden  - build is not running"}`; a
+// `filesize` at or above the instance's `max_artifacts_size`
+// (megabytes, 100 by default) `413 {"message":"413 Request Entity Too Large"}`.
+// The answer is `200 {"TempPath":"<upload directory>"}`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /builds/{id}/artifacts/authorize (the `AuthorizeBuildArtifacts` operationId).
+func (c *Client) AuthorizeBuildArtifacts(ctx context.Context, id CIBuildIDPath, params *AuthorizeBuildArtifactsParams, body AuthorizeBuildArtifactsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAuthorizeBuildArtifactsRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AuthorizeBuildArtifactsWithFormdataBody Pre-authorize an artifacts upload (GitLab Workhorse)
+//
+// Called only by GitLab Workhorse before it streams an upload: the
+// request must carry a `Gitlab-Workhorse` header, else
+// `403 {"message":"403 Forbidden  - Request should be executed via GitLab Workhorse"}`.
+// Then: unknown build `404 {"message":"404 Not Found"}`; bad build token
+// `403 {"message":"403 Forbidden"}`; build not running
+// `403 {"message":"403 Forbidden  - build is not running"}`; a
+// `filesize` at or above the instance's `max_artifacts_size`
+// (megabytes, 100 by default) `413 {"message":"413 Request Entity Too Large"}`.
+// The answer is `200 {"TempPath":"<upload directory>"}`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /builds/{id}/artifacts/authorize (the `AuthorizeBuildArtifacts` operationId).
+func (c *Client) AuthorizeBuildArtifactsWithFormdataBody(ctx context.Context, id CIBuildIDPath, params *AuthorizeBuildArtifactsParams, body AuthorizeBuildArtifactsFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAuthorizeBuildArtifactsRequestWithFormdataBody(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PatchBuildTraceWithBody Append to a build's trace
+//
+// Runners from 1.3 on send the trace incrementally: the body is the new
+// bytes, `Content-Range: <start>-<end>` says where they go, and `start`
+// must be the length the server has. The stored trace is cut at
+// `start` and the body appended; the answer is `202` with
+// `Range: 0-<new length>` and `Build-Status: <the build's status>`
+// (`canceled` tells the runner to stop), and the body is the range as a
+// JSON string.
+//
+// Authenticated by the build token (`BUILD-TOKEN` header or `token`
+// parameter; the build's own token, or the project's runners token
+// as 8.7 accepted). In 8.7's order: unknown build
+// `404 {"message":"404 Not Found"}`; bad token
+// `403 {"message":"403 Forbidden"}`; erased build
+// `403 {"message":"403 Forbidden  - Build has been erased!"}`; no
+// `Content-Range` `400 {"error":"400 Missing header Content-Range"}`; a
+// `start` other than the stored length
+// `416 {"error":"416 Range Not Satisfiable"}` with
+// `Range: 0-<stored length>`, so the runner resends from there.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /builds/{id}/trace.txt (the `PatchBuildTrace` operationId).
+func (c *Client) PatchBuildTraceWithBody(ctx context.Context, id CIBuildIDPath, params *PatchBuildTraceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchBuildTraceRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PatchBuildTraceWithTextBody Append to a build's trace
+//
+// Runners from 1.3 on send the trace incrementally: the body is the new
+// bytes, `Content-Range: <start>-<end>` says where they go, and `start`
+// must be the length the server has. The stored trace is cut at
+// `start` and the body appended; the answer is `202` with
+// `Range: 0-<new length>` and `Build-Status: <the build's status>`
+// (`canceled` tells the runner to stop), and the body is the range as a
+// JSON string.
+//
+// Authenticated by the build token (`BUILD-TOKEN` header or `token`
+// parameter; the build's own token, or the project's runners token
+// as 8.7 accepted). In 8.7's order: unknown build
+// `404 {"message":"404 Not Found"}`; bad token
+// `403 {"message":"403 Forbidden"}`; erased build
+// `403 {"message":"403 Forbidden  - Build has been erased!"}`; no
+// `Content-Range` `400 {"error":"400 Missing header Content-Range"}`; a
+// `start` other than the stored length
+// `416 {"error":"416 Range Not Satisfiable"}` with
+// `Range: 0-<stored length>`, so the runner resends from there.
+//
+// Takes a body of the `text/plain` content type.
+//
+// Corresponds with PATCH /builds/{id}/trace.txt (the `PatchBuildTrace` operationId).
+func (c *Client) PatchBuildTraceWithTextBody(ctx context.Context, id CIBuildIDPath, params *PatchBuildTraceParams, body PatchBuildTraceTextRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchBuildTraceRequestWithTextBody(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListLegacyCommits List a CI project's commits
+//
+// Authenticated by the project token (`project_token`: the project's
+// `runners_token`). 8.0 found the project first: an unknown or missing
+// `project_id` (or a project without builds) answers
+// `404 {"message":"404 Not found"}`, then a wrong or missing token
+// `403 {"message":"403 Forbidden"}`.
+//
+// The project's pipelines, newest first, each with its builds as raw
+// records; `page`, `per_page` (default 20), no pagination headers.
+//
+// Corresponds with GET /commits (the `ListLegacyCommits` operationId).
+func (c *Client) ListLegacyCommits(ctx context.Context, params *ListLegacyCommitsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListLegacyCommitsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateLegacyCommitWithBody Build a pushed commit
+//
+// Authenticated by the project token. In 8.0's order: `project_id`,
+// `data` and `project_token` (`400 {"message":"400 (Bad request) \"<name>\" not given"}`),
+// the CI project (`404 {"message":"404 Not found"}`), the token
+// (`403 {"message":"403 Forbidden"}`).
+//
+// `data` is a push payload as GitLab's push hooks send it: `before`,
+// `after` (or `checkout_sha`), `ref` (`refs/heads/<branch>` or
+// `refs/tags/<tag>`), `commits`. The pipeline is created from the
+// `.gitlab-ci.yml` at that commit, as a push creates it. If the commit
+// was built on that ref already, that pipeline is answered and nothing
+// new is created (the docs: "If commit already exists in GitLab CI it
+// will not be created").
+//
+// 8.0 failed with a 500 where nothing could be built; Labrador answers
+// 400 with the reason: `{"message":"Ref can't be blank"}`,
+// `{"message":"Sha can't be blank"}` (also for a deleted ref's zero
+// sha), `{"message":"Sha is not a commit of the repository"}`,
+// `{"message":"Missing .gitlab-ci.yml file"}`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /commits (the `CreateLegacyCommit` operationId).
+func (c *Client) CreateLegacyCommitWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateLegacyCommitRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateLegacyCommit Build a pushed commit
+//
+// Authenticated by the project token. In 8.0's order: `project_id`,
+// `data` and `project_token` (`400 {"message":"400 (Bad request) \"<name>\" not given"}`),
+// the CI project (`404 {"message":"404 Not found"}`), the token
+// (`403 {"message":"403 Forbidden"}`).
+//
+// `data` is a push payload as GitLab's push hooks send it: `before`,
+// `after` (or `checkout_sha`), `ref` (`refs/heads/<branch>` or
+// `refs/tags/<tag>`), `commits`. The pipeline is created from the
+// `.gitlab-ci.yml` at that commit, as a push creates it. If the commit
+// was built on that ref already, that pipeline is answered and nothing
+// new is created (the docs: "If commit already exists in GitLab CI it
+// will not be created").
+//
+// 8.0 failed with a 500 where nothing could be built; Labrador answers
+// 400 with the reason: `{"message":"Ref can't be blank"}`,
+// `{"message":"Sha can't be blank"}` (also for a deleted ref's zero
+// sha), `{"message":"Sha is not a commit of the repository"}`,
+// `{"message":"Missing .gitlab-ci.yml file"}`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /commits (the `CreateLegacyCommit` operationId).
+func (c *Client) CreateLegacyCommit(ctx context.Context, body CreateLegacyCommitJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateLegacyCommitRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateLegacyCommitWithFormdataBody Build a pushed commit
+//
+// Authenticated by the project token. In 8.0's order: `project_id`,
+// `data` and `project_token` (`400 {"message":"400 (Bad request) \"<name>\" not given"}`),
+// the CI project (`404 {"message":"404 Not found"}`), the token
+// (`403 {"message":"403 Forbidden"}`).
+//
+// `data` is a push payload as GitLab's push hooks send it: `before`,
+// `after` (or `checkout_sha`), `ref` (`refs/heads/<branch>` or
+// `refs/tags/<tag>`), `commits`. The pipeline is created from the
+// `.gitlab-ci.yml` at that commit, as a push creates it. If the commit
+// was built on that ref already, that pipeline is answered and nothing
+// new is created (the docs: "If commit already exists in GitLab CI it
+// will not be created").
+//
+// 8.0 failed with a 500 where nothing could be built; Labrador answers
+// 400 with the reason: `{"message":"Ref can't be blank"}`,
+// `{"message":"Sha can't be blank"}` (also for a deleted ref's zero
+// sha), `{"message":"Sha is not a commit of the repository"}`,
+// `{"message":"Missing .gitlab-ci.yml file"}`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /commits (the `CreateLegacyCommit` operationId).
+func (c *Client) CreateLegacyCommitWithFormdataBody(ctx context.Context, body CreateLegacyCommitFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateLegacyCommitRequestWithFormdataBody(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateLegacyForkWithBody Create the CI project of a fork
+//
+// Standalone GitLab CI: GitLab told CI about a fork so that CI made a CI
+// project for it with the origin's settings. Authenticated by the
+// origin's project token and a user's private token together. In the
+// standalone app's order: `project_id`, `data`, `project_token`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`) and
+// `private_token` (which may also come as the `PRIVATE-TOKEN` header);
+// the origin by its GitLab id (`404 {"message":"404 Not found"}`); the
+// project token (`403 {"message":"403 Forbidden"}`).
+//
+// The fork is the GitLab project at `data[web_url]` (or named by
+// `data[name_with_namespace]`, `namespace / project`). When the user is
+// unknown, the fork cannot be found, is not a fork of the origin, or
+// the user may not manage it, the standalone app's service failed and
+// it answered `404 {"message":"404 Not Found"}`. Otherwise builds are
+// enabled on the fork with the origin's build timeout, git fetch,
+// coverage regex, shared runners and public builds settings, and the
+// fork's CI project is answered.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /forks (the `CreateLegacyFork` operationId).
+func (c *Client) CreateLegacyForkWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateLegacyForkRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateLegacyFork Create the CI project of a fork
+//
+// Standalone GitLab CI: GitLab told CI about a fork so that CI made a CI
+// project for it with the origin's settings. Authenticated by the
+// origin's project token and a user's private token together. In the
+// standalone app's order: `project_id`, `data`, `project_token`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`) and
+// `private_token` (which may also come as the `PRIVATE-TOKEN` header);
+// the origin by its GitLab id (`404 {"message":"404 Not found"}`); the
+// project token (`403 {"message":"403 Forbidden"}`).
+//
+// The fork is the GitLab project at `data[web_url]` (or named by
+// `data[name_with_namespace]`, `namespace / project`). When the user is
+// unknown, the fork cannot be found, is not a fork of the origin, or
+// the user may not manage it, the standalone app's service failed and
+// it answered `404 {"message":"404 Not Found"}`. Otherwise builds are
+// enabled on the fork with the origin's build timeout, git fetch,
+// coverage regex, shared runners and public builds settings, and the
+// fork's CI project is answered.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /forks (the `CreateLegacyFork` operationId).
+func (c *Client) CreateLegacyFork(ctx context.Context, body CreateLegacyForkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateLegacyForkRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateLegacyForkWithFormdataBody Create the CI project of a fork
+//
+// Standalone GitLab CI: GitLab told CI about a fork so that CI made a CI
+// project for it with the origin's settings. Authenticated by the
+// origin's project token and a user's private token together. In the
+// standalone app's order: `project_id`, `data`, `project_token`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`) and
+// `private_token` (which may also come as the `PRIVATE-TOKEN` header);
+// the origin by its GitLab id (`404 {"message":"404 Not found"}`); the
+// project token (`403 {"message":"403 Forbidden"}`).
+//
+// The fork is the GitLab project at `data[web_url]` (or named by
+// `data[name_with_namespace]`, `namespace / project`). When the user is
+// unknown, the fork cannot be found, is not a fork of the origin, or
+// the user may not manage it, the standalone app's service failed and
+// it answered `404 {"message":"404 Not Found"}`. Otherwise builds are
+// enabled on the fork with the origin's build timeout, git fetch,
+// coverage regex, shared runners and public builds settings, and the
+// fork's CI project is answered.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /forks (the `CreateLegacyFork` operationId).
+func (c *Client) CreateLegacyForkWithFormdataBody(ctx context.Context, body CreateLegacyForkFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateLegacyForkRequestWithFormdataBody(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListLegacyProjects List the caller's CI projects
+//
+// The CI projects of the GitLab projects the caller is a member of. As
+// 8.0 did, `page` and `per_page` page the caller's GitLab projects first
+// and the projects without builds are dropped from that page after, so a
+// page may hold fewer than `per_page` items. No pagination headers.
+//
+// Corresponds with GET /projects (the `ListLegacyProjects` operationId).
+func (c *Client) ListLegacyProjects(ctx context.Context, params *ListLegacyProjectsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListLegacyProjectsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateLegacyProjectWithBody Create a CI project for a GitLab project
+//
+// Enables builds on the GitLab project `gitlab_id`. `name`, `gitlab_id`
+// and `ssh_url_to_repo` are required (`400 {"message":"400 (Bad request) \"<name>\" not given"}`),
+// and `path` or its older form `gitlab_url` (`.../namespace/project`);
+// without either: `400 {"message":"Path can't be blank"}` (8.0 failed
+// with a 500 there). The values themselves are the GitLab project's in
+// Labrador, so `name`, `path`, `ssh_url_to_repo` and `default_ref` are
+// not stored.
+//
+// A GitLab project that does not exist or that the caller may not
+// manage answers `401 {"message":"401 Unauthorized"}` (8.0 created CI
+// projects for any id; Labrador checks the right that updating one
+// needed). A project that already has builds enabled already is a CI
+// project: `400 {"message":"Gitlab has already been taken"}`, 8.0's
+// uniqueness of `gitlab_id`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects (the `CreateLegacyProject` operationId).
+func (c *Client) CreateLegacyProjectWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateLegacyProjectRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateLegacyProject Create a CI project for a GitLab project
+//
+// Enables builds on the GitLab project `gitlab_id`. `name`, `gitlab_id`
+// and `ssh_url_to_repo` are required (`400 {"message":"400 (Bad request) \"<name>\" not given"}`),
+// and `path` or its older form `gitlab_url` (`.../namespace/project`);
+// without either: `400 {"message":"Path can't be blank"}` (8.0 failed
+// with a 500 there). The values themselves are the GitLab project's in
+// Labrador, so `name`, `path`, `ssh_url_to_repo` and `default_ref` are
+// not stored.
+//
+// A GitLab project that does not exist or that the caller may not
+// manage answers `401 {"message":"401 Unauthorized"}` (8.0 created CI
+// projects for any id; Labrador checks the right that updating one
+// needed). A project that already has builds enabled already is a CI
+// project: `400 {"message":"Gitlab has already been taken"}`, 8.0's
+// uniqueness of `gitlab_id`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects (the `CreateLegacyProject` operationId).
+func (c *Client) CreateLegacyProject(ctx context.Context, body CreateLegacyProjectJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateLegacyProjectRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateLegacyProjectWithFormdataBody Create a CI project for a GitLab project
+//
+// Enables builds on the GitLab project `gitlab_id`. `name`, `gitlab_id`
+// and `ssh_url_to_repo` are required (`400 {"message":"400 (Bad request) \"<name>\" not given"}`),
+// and `path` or its older form `gitlab_url` (`.../namespace/project`);
+// without either: `400 {"message":"Path can't be blank"}` (8.0 failed
+// with a 500 there). The values themselves are the GitLab project's in
+// Labrador, so `name`, `path`, `ssh_url_to_repo` and `default_ref` are
+// not stored.
+//
+// A GitLab project that does not exist or that the caller may not
+// manage answers `401 {"message":"401 Unauthorized"}` (8.0 created CI
+// projects for any id; Labrador checks the right that updating one
+// needed). A project that already has builds enabled already is a CI
+// project: `400 {"message":"Gitlab has already been taken"}`, 8.0's
+// uniqueness of `gitlab_id`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /projects (the `CreateLegacyProject` operationId).
+func (c *Client) CreateLegacyProjectWithFormdataBody(ctx context.Context, body CreateLegacyProjectFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateLegacyProjectRequestWithFormdataBody(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListOwnedLegacyProjects List the CI projects the caller owns
+//
+// The CI projects of the GitLab projects in the caller's own namespace;
+// paged as `GET /projects` is.
+//
+// Corresponds with GET /projects/owned (the `ListOwnedLegacyProjects` operationId).
+func (c *Client) ListOwnedLegacyProjects(ctx context.Context, params *ListOwnedLegacyProjectsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListOwnedLegacyProjectsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteLegacyProject Remove a CI project
+//
+// Masters of the GitLab project and above; others
+// `401 {"message":"401 Unauthorized"}`. Disables builds on the GitLab
+// project (its pipelines and builds stay) and answers the CI project as
+// it was removed.
+//
+// Corresponds with DELETE /projects/{id} (the `DeleteLegacyProject` operationId).
+func (c *Client) DeleteLegacyProject(ctx context.Context, id LegacyProjectIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteLegacyProjectRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetLegacyProject Get a CI project
+//
+// A CI project whose GitLab project the caller can read; otherwise
+// `401 {"message":"401 Unauthorized"}`. An unknown id, or a project
+// without builds: `404 {"message":"404 Not found"}`.
+//
+// Corresponds with GET /projects/{id} (the `GetLegacyProject` operationId).
+func (c *Client) GetLegacyProject(ctx context.Context, id LegacyProjectIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetLegacyProjectRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateLegacyProjectWithBody Update a CI project
+//
+// Masters of the GitLab project and above; others
+// `401 {"message":"401 Unauthorized"}`. 8.0 stored `name`, `gitlab_id`,
+// `path` (or `gitlab_url`), `default_ref` and `ssh_url_to_repo` on the CI
+// project; since GitLab 8.3 they are the GitLab project's own, so
+// Labrador accepts them and changes nothing: rename or move the project
+// with the v3 API. Answers the CI project.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /projects/{id} (the `UpdateLegacyProject` operationId).
+func (c *Client) UpdateLegacyProjectWithBody(ctx context.Context, id LegacyProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateLegacyProjectRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateLegacyProject Update a CI project
+//
+// Masters of the GitLab project and above; others
+// `401 {"message":"401 Unauthorized"}`. 8.0 stored `name`, `gitlab_id`,
+// `path` (or `gitlab_url`), `default_ref` and `ssh_url_to_repo` on the CI
+// project; since GitLab 8.3 they are the GitLab project's own, so
+// Labrador accepts them and changes nothing: rename or move the project
+// with the v3 API. Answers the CI project.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /projects/{id} (the `UpdateLegacyProject` operationId).
+func (c *Client) UpdateLegacyProject(ctx context.Context, id LegacyProjectIDPath, body UpdateLegacyProjectJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateLegacyProjectRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateLegacyProjectWithFormdataBody Update a CI project
+//
+// Masters of the GitLab project and above; others
+// `401 {"message":"401 Unauthorized"}`. 8.0 stored `name`, `gitlab_id`,
+// `path` (or `gitlab_url`), `default_ref` and `ssh_url_to_repo` on the CI
+// project; since GitLab 8.3 they are the GitLab project's own, so
+// Labrador accepts them and changes nothing: rename or move the project
+// with the v3 API. Answers the CI project.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with PUT /projects/{id} (the `UpdateLegacyProject` operationId).
+func (c *Client) UpdateLegacyProjectWithFormdataBody(ctx context.Context, id LegacyProjectIDPath, body UpdateLegacyProjectFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateLegacyProjectRequestWithFormdataBody(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TriggerRefBuildsWithBody Trigger builds of a ref
+//
+// No user: the trigger's `token` authorises the call. In 8.7's order:
+//
+//  1. `token` is required:
+//     `400 {"message":"400 (Bad request) \"token\" not given"}`.
+//  2. An unknown project, or an unknown or deleted token:
+//     `404 {"message":"404 Not Found"}`.
+//  3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+//  4. `variables`, when given, must be a hash
+//     (`400 {"message":"variables needs to be a hash"}`) of string keys
+//     and string values
+//     (`400 {"message":"variables needs to be a map of key-valued strings"}`);
+//     as a form, `variables[KEY]=value`.
+//  5. The ref is resolved to a commit, a trigger request recorded, and
+//     the first stage of the commit's `.gitlab-ci.yml` built for it
+//     (no user, `trigger_request_id` set, `only: [triggers]` jobs
+//     included). Nothing built:
+//     `400 {"message":"No builds created"}`.
+//
+// The answer is `201` with the trigger request and its CI commit.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/{id}/refs/{ref}/trigger (the `TriggerRefBuilds` operationId).
+func (c *Client) TriggerRefBuildsWithBody(ctx context.Context, id string, ref string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTriggerRefBuildsRequestWithBody(c.Server, id, ref, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TriggerRefBuilds Trigger builds of a ref
+//
+// No user: the trigger's `token` authorises the call. In 8.7's order:
+//
+//  1. `token` is required:
+//     `400 {"message":"400 (Bad request) \"token\" not given"}`.
+//  2. An unknown project, or an unknown or deleted token:
+//     `404 {"message":"404 Not Found"}`.
+//  3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+//  4. `variables`, when given, must be a hash
+//     (`400 {"message":"variables needs to be a hash"}`) of string keys
+//     and string values
+//     (`400 {"message":"variables needs to be a map of key-valued strings"}`);
+//     as a form, `variables[KEY]=value`.
+//  5. The ref is resolved to a commit, a trigger request recorded, and
+//     the first stage of the commit's `.gitlab-ci.yml` built for it
+//     (no user, `trigger_request_id` set, `only: [triggers]` jobs
+//     included). Nothing built:
+//     `400 {"message":"No builds created"}`.
+//
+// The answer is `201` with the trigger request and its CI commit.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/{id}/refs/{ref}/trigger (the `TriggerRefBuilds` operationId).
+func (c *Client) TriggerRefBuilds(ctx context.Context, id string, ref string, body TriggerRefBuildsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTriggerRefBuildsRequest(c.Server, id, ref, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TriggerRefBuildsWithFormdataBody Trigger builds of a ref
+//
+// No user: the trigger's `token` authorises the call. In 8.7's order:
+//
+//  1. `token` is required:
+//     `400 {"message":"400 (Bad request) \"token\" not given"}`.
+//  2. An unknown project, or an unknown or deleted token:
+//     `404 {"message":"404 Not Found"}`.
+//  3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+//  4. `variables`, when given, must be a hash
+//     (`400 {"message":"variables needs to be a hash"}`) of string keys
+//     and string values
+//     (`400 {"message":"variables needs to be a map of key-valued strings"}`);
+//     as a form, `variables[KEY]=value`.
+//  5. The ref is resolved to a commit, a trigger request recorded, and
+//     the first stage of the commit's `.gitlab-ci.yml` built for it
+//     (no user, `trigger_request_id` set, `only: [triggers]` jobs
+//     included). Nothing built:
+//     `400 {"message":"No builds created"}`.
+//
+// The answer is `201` with the trigger request and its CI commit.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /projects/{id}/refs/{ref}/trigger (the `TriggerRefBuilds` operationId).
+func (c *Client) TriggerRefBuildsWithFormdataBody(ctx context.Context, id string, ref string, body TriggerRefBuildsFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTriggerRefBuildsRequestWithFormdataBody(c.Server, id, ref, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UnlinkLegacyProjectRunner Unlink a runner from a CI project
+//
+// The CI project and the runner (`404 {"message":"404 Not found"}`),
+// the caller's right to manage the GitLab project
+// (`401 {"message":"401 Unauthorized"}`), then the link: a runner not
+// linked to the project answers `404 {"message":"404 Not Found"}`.
+// Unlike the v3 API, 8.0 let the last project go. Answers the removed
+// link's record.
+//
+// Corresponds with DELETE /projects/{id}/runners/{runner_id} (the `UnlinkLegacyProjectRunner` operationId).
+func (c *Client) UnlinkLegacyProjectRunner(ctx context.Context, id LegacyProjectIDPath, runnerID int, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUnlinkLegacyProjectRunnerRequest(c.Server, id, runnerID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// LinkLegacyProjectRunner Link a runner to a CI project
+//
+// In 8.0's order: the CI project and the runner
+// (`404 {"message":"404 Not found"}`), then the caller's right to
+// manage the GitLab project (`401 {"message":"401 Unauthorized"}`).
+// 8.0 let such a caller link any runner; Labrador also answers 401 to a
+// caller who is not an administrator for a shared runner or a specific
+// runner they cannot reach through a project they master (the v3 API's
+// rule), so nobody gets builds onto another user's machine.
+//
+// A runner already linked answers `400 {"message":""}`: 8.0 joined the
+// CI project's errors, which were empty, instead of the link's.
+//
+// Corresponds with POST /projects/{id}/runners/{runner_id} (the `LinkLegacyProjectRunner` operationId).
+func (c *Client) LinkLegacyProjectRunner(ctx context.Context, id LegacyProjectIDPath, runnerID int, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLinkLegacyProjectRunnerRequest(c.Server, id, runnerID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateLegacyWebHookWithBody Add a web hook to a CI project
+//
+// Undocumented in 8.x, used by GitLab to register itself. In 8.0's
+// order: `web_hook` (`400 {"message":"400 (Bad request) \"web_hook\" not given"}`),
+// the CI project (`404 {"message":"404 Not found"}`), the right to
+// manage it (`401 {"message":"401 Unauthorized"}`), the URL
+// (`400 {"message":"Url is invalid"}`, the hook's full messages joined).
+//
+// CI web hooks were called when builds finished; GitLab 8.3 migrated
+// them into project hooks for build events only, and so does Labrador:
+// the hook is the project's hook (listed by `GET /api/v3/projects/:id/hooks`)
+// with `build_events` on and `push_events` off.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/{project_id}/webhooks (the `CreateLegacyWebHook` operationId).
+func (c *Client) CreateLegacyWebHookWithBody(ctx context.Context, projectID int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateLegacyWebHookRequestWithBody(c.Server, projectID, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateLegacyWebHook Add a web hook to a CI project
+//
+// Undocumented in 8.x, used by GitLab to register itself. In 8.0's
+// order: `web_hook` (`400 {"message":"400 (Bad request) \"web_hook\" not given"}`),
+// the CI project (`404 {"message":"404 Not found"}`), the right to
+// manage it (`401 {"message":"401 Unauthorized"}`), the URL
+// (`400 {"message":"Url is invalid"}`, the hook's full messages joined).
+//
+// CI web hooks were called when builds finished; GitLab 8.3 migrated
+// them into project hooks for build events only, and so does Labrador:
+// the hook is the project's hook (listed by `GET /api/v3/projects/:id/hooks`)
+// with `build_events` on and `push_events` off.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/{project_id}/webhooks (the `CreateLegacyWebHook` operationId).
+func (c *Client) CreateLegacyWebHook(ctx context.Context, projectID int, body CreateLegacyWebHookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateLegacyWebHookRequest(c.Server, projectID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateLegacyWebHookWithFormdataBody Add a web hook to a CI project
+//
+// Undocumented in 8.x, used by GitLab to register itself. In 8.0's
+// order: `web_hook` (`400 {"message":"400 (Bad request) \"web_hook\" not given"}`),
+// the CI project (`404 {"message":"404 Not found"}`), the right to
+// manage it (`401 {"message":"401 Unauthorized"}`), the URL
+// (`400 {"message":"Url is invalid"}`, the hook's full messages joined).
+//
+// CI web hooks were called when builds finished; GitLab 8.3 migrated
+// them into project hooks for build events only, and so does Labrador:
+// the hook is the project's hook (listed by `GET /api/v3/projects/:id/hooks`)
+// with `build_events` on and `push_events` off.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /projects/{project_id}/webhooks (the `CreateLegacyWebHook` operationId).
+func (c *Client) CreateLegacyWebHookWithFormdataBody(ctx context.Context, projectID int, body CreateLegacyWebHookFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateLegacyWebHookRequestWithFormdataBody(c.Server, projectID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListLegacyRunners List runners with their tokens
+//
+// A GitLab user's private token (`private_token` or `PRIVATE-TOKEN`);
+// without a valid one `403 {"message":"403 Forbidden"}`.
+// endpoints.tsv records "all runners of the instance"; as 8.0's
+// `current_user.is_admin? ? Runner.all : current_user.authorized_runners`
+// did, Labrador lists every runner for administrators and, for others,
+// the specific runners of the projects they master: runner tokens are
+// credentials. Not paginated.
+//
+// Corresponds with GET /runners (the `ListLegacyRunners` operationId).
+func (c *Client) ListLegacyRunners(ctx context.Context, params *ListLegacyRunnersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListLegacyRunnersRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteRunner Unregister a runner
+//
+// `gitlab-ci-multi-runner unregister` calls this with the runner's own
+// token (as a JSON body, a form body or the query string). The runner is
+// removed with its project links; builds it ran keep their `runner_id`.
+//
+// The answer is `200` with the deleted runner's record, as 8.7 answered
+// the destroyed model (every column, not an entity). A missing `token`
+// answers `400 {"message":"400 (Bad request) \"token\" not given"}`; an
+// unknown one `403 {"message":"403 Forbidden"}`.
+//
+// Corresponds with DELETE /runners/delete (the `DeleteRunner` operationId).
+func (c *Client) DeleteRunner(ctx context.Context, params *DeleteRunnerParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteRunnerRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegisterRunnerWithBody Register a runner
+//
+// Runners call this once, as `POST /runners/register.json`, with a
+// registration token:
+//
+//   - the instance's shared registration token (application settings
+//     `runners_registration_token`) creates a **shared** runner;
+//   - a project's `runners_token` creates a **specific** runner enabled on
+//     that project.
+//
+// Anything else answers `403 {"message":"403 Forbidden"}`; a missing
+// `token` answers `400 {"message":"400 (Bad request) \"token\" not given"}`
+// (8.7 ran `required_attributes! [:token]` first).
+//
+// `tag_list` is a comma-separated string (`"docker, linux"`); spaces
+// around tags are dropped. The runner's `info` (`name`, `version`,
+// `revision`, `platform`, `architecture`) is stored; other `info`
+// keys (`executor`, `features`) are ignored. Form clients send it as
+// `info[name]=…`.
+//
+// The answer is `201` with `{"id":…, "token":"…"}`; runners read only
+// `token` and use it for every later call.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /runners/register (the `RegisterRunner` operationId).
+func (c *Client) RegisterRunnerWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegisterRunnerRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegisterRunner Register a runner
+//
+// Runners call this once, as `POST /runners/register.json`, with a
+// registration token:
+//
+//   - the instance's shared registration token (application settings
+//     `runners_registration_token`) creates a **shared** runner;
+//   - a project's `runners_token` creates a **specific** runner enabled on
+//     that project.
+//
+// Anything else answers `403 {"message":"403 Forbidden"}`; a missing
+// `token` answers `400 {"message":"400 (Bad request) \"token\" not given"}`
+// (8.7 ran `required_attributes! [:token]` first).
+//
+// `tag_list` is a comma-separated string (`"docker, linux"`); spaces
+// around tags are dropped. The runner's `info` (`name`, `version`,
+// `revision`, `platform`, `architecture`) is stored; other `info`
+// keys (`executor`, `features`) are ignored. Form clients send it as
+// `info[name]=…`.
+//
+// The answer is `201` with `{"id":…, "token":"…"}`; runners read only
+// `token` and use it for every later call.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /runners/register (the `RegisterRunner` operationId).
+func (c *Client) RegisterRunner(ctx context.Context, body RegisterRunnerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegisterRunnerRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegisterRunnerWithFormdataBody Register a runner
+//
+// Runners call this once, as `POST /runners/register.json`, with a
+// registration token:
+//
+//   - the instance's shared registration token (application settings
+//     `runners_registration_token`) creates a **shared** runner;
+//   - a project's `runners_token` creates a **specific** runner enabled on
+//     that project.
+//
+// Anything else answers `403 {"message":"403 Forbidden"}`; a missing
+// `token` answers `400 {"message":"400 (Bad request) \"token\" not given"}`
+// (8.7 ran `required_attributes! [:token]` first).
+//
+// `tag_list` is a comma-separated string (`"docker, linux"`); spaces
+// around tags are dropped. The runner's `info` (`name`, `version`,
+// `revision`, `platform`, `architecture`) is stored; other `info`
+// keys (`executor`, `features`) are ignored. Form clients send it as
+// `info[name]=…`.
+//
+// The answer is `201` with `{"id":…, "token":"…"}`; runners read only
+// `token` and use it for every later call.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /runners/register (the `RegisterRunner` operationId).
+func (c *Client) RegisterRunnerWithFormdataBody(ctx context.Context, body RegisterRunnerFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegisterRunnerRequestWithFormdataBody(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// NewRequestBuildRequest calls the generic RequestBuild builder with application/json body
+func NewRequestBuildRequest(server string, body RequestBuildJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRequestBuildRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewRequestBuildRequestWithFormdataBody calls the generic RequestBuild builder with application/x-www-form-urlencoded body
+func NewRequestBuildRequestWithFormdataBody(server string, body RequestBuildFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewRequestBuildRequestWithBody(server, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewRequestBuildRequestWithBody constructs an http.Request for the RequestBuild method, with any body, and a specified content type
+func NewRequestBuildRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/builds/register")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewUpdateBuildRequest calls the generic UpdateBuild builder with application/json body
+func NewUpdateBuildRequest(server string, id CIBuildIDPath, body UpdateBuildJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateBuildRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewUpdateBuildRequestWithFormdataBody calls the generic UpdateBuild builder with application/x-www-form-urlencoded body
+func NewUpdateBuildRequestWithFormdataBody(server string, id CIBuildIDPath, body UpdateBuildFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewUpdateBuildRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewUpdateBuildRequestWithBody constructs an http.Request for the UpdateBuild method, with any body, and a specified content type
+func NewUpdateBuildRequestWithBody(server string, id CIBuildIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/builds/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteBuildArtifactsRequest constructs an http.Request for the DeleteBuildArtifacts method
+func NewDeleteBuildArtifactsRequest(server string, id CIBuildIDPath, params *DeleteBuildArtifactsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/builds/%s/artifacts", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Token != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "token", *params.Token, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.BuildToken != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "BUILD-TOKEN", *params.BuildToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("BUILD-TOKEN", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewDownloadBuildArtifactsRequest constructs an http.Request for the DownloadBuildArtifacts method
+func NewDownloadBuildArtifactsRequest(server string, id CIBuildIDPath, params *DownloadBuildArtifactsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/builds/%s/artifacts", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Token != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "token", *params.Token, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.BuildToken != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "BUILD-TOKEN", *params.BuildToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("BUILD-TOKEN", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewUploadBuildArtifactsRequestWithBody constructs an http.Request for the UploadBuildArtifacts method, with any body, and a specified content type
+func NewUploadBuildArtifactsRequestWithBody(server string, id CIBuildIDPath, params *UploadBuildArtifactsParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/builds/%s/artifacts", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Token != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "token", *params.Token, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ExpireIn != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "expire_in", *params.ExpireIn, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.BuildToken != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "BUILD-TOKEN", *params.BuildToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("BUILD-TOKEN", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewAuthorizeBuildArtifactsRequest calls the generic AuthorizeBuildArtifacts builder with application/json body
+func NewAuthorizeBuildArtifactsRequest(server string, id CIBuildIDPath, params *AuthorizeBuildArtifactsParams, body AuthorizeBuildArtifactsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAuthorizeBuildArtifactsRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewAuthorizeBuildArtifactsRequestWithFormdataBody calls the generic AuthorizeBuildArtifacts builder with application/x-www-form-urlencoded body
+func NewAuthorizeBuildArtifactsRequestWithFormdataBody(server string, id CIBuildIDPath, params *AuthorizeBuildArtifactsParams, body AuthorizeBuildArtifactsFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewAuthorizeBuildArtifactsRequestWithBody(server, id, params, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewAuthorizeBuildArtifactsRequestWithBody constructs an http.Request for the AuthorizeBuildArtifacts method, with any body, and a specified content type
+func NewAuthorizeBuildArtifactsRequestWithBody(server string, id CIBuildIDPath, params *AuthorizeBuildArtifactsParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/builds/%s/artifacts/authorize", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.GitlabWorkhorse != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Gitlab-Workhorse", *params.GitlabWorkhorse, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Gitlab-Workhorse", headerParam0)
+		}
+
+		if params.BuildToken != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "BUILD-TOKEN", *params.BuildToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("BUILD-TOKEN", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewPatchBuildTraceRequestWithTextBody calls the generic PatchBuildTrace builder with text/plain body
+func NewPatchBuildTraceRequestWithTextBody(server string, id CIBuildIDPath, params *PatchBuildTraceParams, body PatchBuildTraceTextRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	if stringer, ok := interface{}(body).(fmt.Stringer); ok {
+		bodyReader = strings.NewReader(stringer.String())
+	} else {
+		bodyReader = strings.NewReader(fmt.Sprint(body))
+	}
+	return NewPatchBuildTraceRequestWithBody(server, id, params, "text/plain", bodyReader)
+}
+
+// NewPatchBuildTraceRequestWithBody constructs an http.Request for the PatchBuildTrace method, with any body, and a specified content type
+func NewPatchBuildTraceRequestWithBody(server string, id CIBuildIDPath, params *PatchBuildTraceParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/builds/%s/trace.txt", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Token != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "token", *params.Token, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.ContentRange != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Content-Range", *params.ContentRange, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Content-Range", headerParam0)
+		}
+
+		if params.BuildToken != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "BUILD-TOKEN", *params.BuildToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("BUILD-TOKEN", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewListLegacyCommitsRequest constructs an http.Request for the ListLegacyCommits method
+func NewListLegacyCommitsRequest(server string, params *ListLegacyCommitsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/commits")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.ProjectID != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "project_id", *params.ProjectID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ProjectToken != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "project_token", *params.ProjectToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateLegacyCommitRequest calls the generic CreateLegacyCommit builder with application/json body
+func NewCreateLegacyCommitRequest(server string, body CreateLegacyCommitJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateLegacyCommitRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateLegacyCommitRequestWithFormdataBody calls the generic CreateLegacyCommit builder with application/x-www-form-urlencoded body
+func NewCreateLegacyCommitRequestWithFormdataBody(server string, body CreateLegacyCommitFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewCreateLegacyCommitRequestWithBody(server, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewCreateLegacyCommitRequestWithBody constructs an http.Request for the CreateLegacyCommit method, with any body, and a specified content type
+func NewCreateLegacyCommitRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/commits")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewCreateLegacyForkRequest calls the generic CreateLegacyFork builder with application/json body
+func NewCreateLegacyForkRequest(server string, body CreateLegacyForkJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateLegacyForkRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateLegacyForkRequestWithFormdataBody calls the generic CreateLegacyFork builder with application/x-www-form-urlencoded body
+func NewCreateLegacyForkRequestWithFormdataBody(server string, body CreateLegacyForkFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewCreateLegacyForkRequestWithBody(server, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewCreateLegacyForkRequestWithBody constructs an http.Request for the CreateLegacyFork method, with any body, and a specified content type
+func NewCreateLegacyForkRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/forks")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListLegacyProjectsRequest constructs an http.Request for the ListLegacyProjects method
+func NewListLegacyProjectsRequest(server string, params *ListLegacyProjectsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.URL != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "url", *params.URL, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateLegacyProjectRequest calls the generic CreateLegacyProject builder with application/json body
+func NewCreateLegacyProjectRequest(server string, body CreateLegacyProjectJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateLegacyProjectRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateLegacyProjectRequestWithFormdataBody calls the generic CreateLegacyProject builder with application/x-www-form-urlencoded body
+func NewCreateLegacyProjectRequestWithFormdataBody(server string, body CreateLegacyProjectFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewCreateLegacyProjectRequestWithBody(server, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewCreateLegacyProjectRequestWithBody constructs an http.Request for the CreateLegacyProject method, with any body, and a specified content type
+func NewCreateLegacyProjectRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListOwnedLegacyProjectsRequest constructs an http.Request for the ListOwnedLegacyProjects method
+func NewListOwnedLegacyProjectsRequest(server string, params *ListOwnedLegacyProjectsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/owned")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.URL != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "url", *params.URL, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDeleteLegacyProjectRequest constructs an http.Request for the DeleteLegacyProject method
+func NewDeleteLegacyProjectRequest(server string, id LegacyProjectIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetLegacyProjectRequest constructs an http.Request for the GetLegacyProject method
+func NewGetLegacyProjectRequest(server string, id LegacyProjectIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateLegacyProjectRequest calls the generic UpdateLegacyProject builder with application/json body
+func NewUpdateLegacyProjectRequest(server string, id LegacyProjectIDPath, body UpdateLegacyProjectJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateLegacyProjectRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewUpdateLegacyProjectRequestWithFormdataBody calls the generic UpdateLegacyProject builder with application/x-www-form-urlencoded body
+func NewUpdateLegacyProjectRequestWithFormdataBody(server string, id LegacyProjectIDPath, body UpdateLegacyProjectFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewUpdateLegacyProjectRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewUpdateLegacyProjectRequestWithBody constructs an http.Request for the UpdateLegacyProject method, with any body, and a specified content type
+func NewUpdateLegacyProjectRequestWithBody(server string, id LegacyProjectIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewTriggerRefBuildsRequest calls the generic TriggerRefBuilds builder with application/json body
+func NewTriggerRefBuildsRequest(server string, id string, ref string, body TriggerRefBuildsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewTriggerRefBuildsRequestWithBody(server, id, ref, "application/json", bodyReader)
+}
+
+// NewTriggerRefBuildsRequestWithFormdataBody calls the generic TriggerRefBuilds builder with application/x-www-form-urlencoded body
+func NewTriggerRefBuildsRequestWithFormdataBody(server string, id string, ref string, body TriggerRefBuildsFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewTriggerRefBuildsRequestWithBody(server, id, ref, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewTriggerRefBuildsRequestWithBody constructs an http.Request for the TriggerRefBuilds method, with any body, and a specified content type
+func NewTriggerRefBuildsRequestWithBody(server string, id string, ref string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "ref", ref, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/refs/%s/trigger", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewUnlinkLegacyProjectRunnerRequest constructs an http.Request for the UnlinkLegacyProjectRunner method
+func NewUnlinkLegacyProjectRunnerRequest(server string, id LegacyProjectIDPath, runnerID int) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "runner_id", runnerID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/runners/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewLinkLegacyProjectRunnerRequest constructs an http.Request for the LinkLegacyProjectRunner method
+func NewLinkLegacyProjectRunnerRequest(server string, id LegacyProjectIDPath, runnerID int) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "runner_id", runnerID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/runners/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateLegacyWebHookRequest calls the generic CreateLegacyWebHook builder with application/json body
+func NewCreateLegacyWebHookRequest(server string, projectID int, body CreateLegacyWebHookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateLegacyWebHookRequestWithBody(server, projectID, "application/json", bodyReader)
+}
+
+// NewCreateLegacyWebHookRequestWithFormdataBody calls the generic CreateLegacyWebHook builder with application/x-www-form-urlencoded body
+func NewCreateLegacyWebHookRequestWithFormdataBody(server string, projectID int, body CreateLegacyWebHookFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewCreateLegacyWebHookRequestWithBody(server, projectID, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewCreateLegacyWebHookRequestWithBody constructs an http.Request for the CreateLegacyWebHook method, with any body, and a specified content type
+func NewCreateLegacyWebHookRequestWithBody(server string, projectID int, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "project_id", projectID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/webhooks", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListLegacyRunnersRequest constructs an http.Request for the ListLegacyRunners method
+func NewListLegacyRunnersRequest(server string, params *ListLegacyRunnersParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/runners")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.URL != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "url", *params.URL, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDeleteRunnerRequest constructs an http.Request for the DeleteRunner method
+func NewDeleteRunnerRequest(server string, params *DeleteRunnerParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/runners/delete")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "token", params.Token, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRegisterRunnerRequest calls the generic RegisterRunner builder with application/json body
+func NewRegisterRunnerRequest(server string, body RegisterRunnerJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRegisterRunnerRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewRegisterRunnerRequestWithFormdataBody calls the generic RegisterRunner builder with application/x-www-form-urlencoded body
+func NewRegisterRunnerRequestWithFormdataBody(server string, body RegisterRunnerFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewRegisterRunnerRequestWithBody(server, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewRegisterRunnerRequestWithBody constructs an http.Request for the RegisterRunner method, with any body, and a specified content type
+func NewRegisterRunnerRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/runners/register")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
 }
 
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
@@ -140,4 +4731,4583 @@ func WithBaseURL(baseURL string) ClientOption {
 
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
+
+	// RequestBuildWithBodyWithResponse Take the next build (runners poll this)
+	//
+	// Runners poll this every few seconds (`POST /builds/register.json`)
+	// with their token and `info`. The oldest `pending` build the runner
+	// may take is handed to it, and to no other runner, and moves to
+	// `running`:
+	//
+	// - its project has builds enabled, and, for a shared runner, shared
+	//   runners enabled; for a specific runner, the project is one of the
+	//   runner's;
+	// - the build's tags are a subset of the runner's tags.
+	//
+	// The answer is `201` with the build's details: the job (`commands`,
+	// `options`), the clone URL with the build token
+	// (`http://gitlab-ci-token:<token>@host/ns/project.git`), `timeout`
+	// (the project's build timeout in seconds), the `variables` (predefined,
+	// then `.gitlab-ci.yml` ones, all public; then the project's secret
+	// variables and the trigger's variables, not public) and
+	// `depends_on_builds` (the latest builds of earlier stages, with their
+	// `artifacts_file` when they have one).
+	//
+	// Nothing to take, or a paused runner: `404 {"message":"404 Not Found"}`,
+	// or `204` with no body when the `User-Agent` is a runner's
+	// (`gitlab-ci-multi-runner 1.2.0 (…)`), as GitLab answered runners from
+	// 8.x on. An unknown token answers `403 {"message":"403 Forbidden"}`
+	// (also when none is given: 8.7 authenticated before checking
+	// parameters).
+	//
+	// The runner's `info` and `contacted_at` are stored, but, unlike 8.7
+	// (which wrote them on every poll), at most once a minute unless the
+	// info changed: an idle poll costs one indexed read and no write, as in
+	// later GitLab.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /builds/register (the `RequestBuild` operationId).
+	RequestBuildWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RequestBuildResponse, error)
+
+	// RequestBuildWithResponse Take the next build (runners poll this)
+	//
+	// Runners poll this every few seconds (`POST /builds/register.json`)
+	// with their token and `info`. The oldest `pending` build the runner
+	// may take is handed to it, and to no other runner, and moves to
+	// `running`:
+	//
+	// - its project has builds enabled, and, for a shared runner, shared
+	//   runners enabled; for a specific runner, the project is one of the
+	//   runner's;
+	// - the build's tags are a subset of the runner's tags.
+	//
+	// The answer is `201` with the build's details: the job (`commands`,
+	// `options`), the clone URL with the build token
+	// (`http://gitlab-ci-token:<token>@host/ns/project.git`), `timeout`
+	// (the project's build timeout in seconds), the `variables` (predefined,
+	// then `.gitlab-ci.yml` ones, all public; then the project's secret
+	// variables and the trigger's variables, not public) and
+	// `depends_on_builds` (the latest builds of earlier stages, with their
+	// `artifacts_file` when they have one).
+	//
+	// Nothing to take, or a paused runner: `404 {"message":"404 Not Found"}`,
+	// or `204` with no body when the `User-Agent` is a runner's
+	// (`gitlab-ci-multi-runner 1.2.0 (…)`), as GitLab answered runners from
+	// 8.x on. An unknown token answers `403 {"message":"403 Forbidden"}`
+	// (also when none is given: 8.7 authenticated before checking
+	// parameters).
+	//
+	// The runner's `info` and `contacted_at` are stored, but, unlike 8.7
+	// (which wrote them on every poll), at most once a minute unless the
+	// info changed: an idle poll costs one indexed read and no write, as in
+	// later GitLab.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /builds/register (the `RequestBuild` operationId).
+	RequestBuildWithResponse(ctx context.Context, body RequestBuildJSONRequestBody, reqEditors ...RequestEditorFn) (*RequestBuildResponse, error)
+
+	// RequestBuildWithFormdataBodyWithResponse Take the next build (runners poll this)
+	//
+	// Runners poll this every few seconds (`POST /builds/register.json`)
+	// with their token and `info`. The oldest `pending` build the runner
+	// may take is handed to it, and to no other runner, and moves to
+	// `running`:
+	//
+	// - its project has builds enabled, and, for a shared runner, shared
+	//   runners enabled; for a specific runner, the project is one of the
+	//   runner's;
+	// - the build's tags are a subset of the runner's tags.
+	//
+	// The answer is `201` with the build's details: the job (`commands`,
+	// `options`), the clone URL with the build token
+	// (`http://gitlab-ci-token:<token>@host/ns/project.git`), `timeout`
+	// (the project's build timeout in seconds), the `variables` (predefined,
+	// then `.gitlab-ci.yml` ones, all public; then the project's secret
+	// variables and the trigger's variables, not public) and
+	// `depends_on_builds` (the latest builds of earlier stages, with their
+	// `artifacts_file` when they have one).
+	//
+	// Nothing to take, or a paused runner: `404 {"message":"404 Not Found"}`,
+	// or `204` with no body when the `User-Agent` is a runner's
+	// (`gitlab-ci-multi-runner 1.2.0 (…)`), as GitLab answered runners from
+	// 8.x on. An unknown token answers `403 {"message":"403 Forbidden"}`
+	// (also when none is given: 8.7 authenticated before checking
+	// parameters).
+	//
+	// The runner's `info` and `contacted_at` are stored, but, unlike 8.7
+	// (which wrote them on every poll), at most once a minute unless the
+	// info changed: an idle poll costs one indexed read and no write, as in
+	// later GitLab.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /builds/register (the `RequestBuild` operationId).
+	RequestBuildWithFormdataBodyWithResponse(ctx context.Context, body RequestBuildFormdataRequestBody, reqEditors ...RequestEditorFn) (*RequestBuildResponse, error)
+
+	// UpdateBuildWithBodyWithResponse Report a build's state and full trace
+	//
+	// The runner reports on a build it runs (`PUT /builds/:id.json`):
+	// `trace`, when given, replaces the whole stored trace; `state`
+	// `success` finishes the build successfully, `failed` fails it; any
+	// other state (`running`) changes only the trace. The answer is `200`
+	// with `true` or `false` (whether the state changed) or `null` (no state
+	// change); runners ignore it.
+	//
+	// Only builds assigned to this runner and still `running` are found:
+	// anything else (canceled, timed out, finished, another runner's, or an
+	// unknown id) answers `404 {"message":"404 Not found"}`, which makes
+	// the runner abort the job. Runners check they are still known with
+	// `PUT /builds/-1`: `404` means alive, `403` removed. An unknown runner
+	// token answers `403 {"message":"403 Forbidden"}`; an erased build
+	// `403 {"message":"403 Forbidden  - Build has been erased!"}`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /builds/{id} (the `UpdateBuild` operationId).
+	UpdateBuildWithBodyWithResponse(ctx context.Context, id CIBuildIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateBuildResponse, error)
+
+	// UpdateBuildWithResponse Report a build's state and full trace
+	//
+	// The runner reports on a build it runs (`PUT /builds/:id.json`):
+	// `trace`, when given, replaces the whole stored trace; `state`
+	// `success` finishes the build successfully, `failed` fails it; any
+	// other state (`running`) changes only the trace. The answer is `200`
+	// with `true` or `false` (whether the state changed) or `null` (no state
+	// change); runners ignore it.
+	//
+	// Only builds assigned to this runner and still `running` are found:
+	// anything else (canceled, timed out, finished, another runner's, or an
+	// unknown id) answers `404 {"message":"404 Not found"}`, which makes
+	// the runner abort the job. Runners check they are still known with
+	// `PUT /builds/-1`: `404` means alive, `403` removed. An unknown runner
+	// token answers `403 {"message":"403 Forbidden"}`; an erased build
+	// `403 {"message":"403 Forbidden  - Build has been erased!"}`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /builds/{id} (the `UpdateBuild` operationId).
+	UpdateBuildWithResponse(ctx context.Context, id CIBuildIDPath, body UpdateBuildJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateBuildResponse, error)
+
+	// UpdateBuildWithFormdataBodyWithResponse Report a build's state and full trace
+	//
+	// The runner reports on a build it runs (`PUT /builds/:id.json`):
+	// `trace`, when given, replaces the whole stored trace; `state`
+	// `success` finishes the build successfully, `failed` fails it; any
+	// other state (`running`) changes only the trace. The answer is `200`
+	// with `true` or `false` (whether the state changed) or `null` (no state
+	// change); runners ignore it.
+	//
+	// Only builds assigned to this runner and still `running` are found:
+	// anything else (canceled, timed out, finished, another runner's, or an
+	// unknown id) answers `404 {"message":"404 Not found"}`, which makes
+	// the runner abort the job. Runners check they are still known with
+	// `PUT /builds/-1`: `404` means alive, `403` removed. An unknown runner
+	// token answers `403 {"message":"403 Forbidden"}`; an erased build
+	// `403 {"message":"403 Forbidden  - Build has been erased!"}`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /builds/{id} (the `UpdateBuild` operationId).
+	UpdateBuildWithFormdataBodyWithResponse(ctx context.Context, id CIBuildIDPath, body UpdateBuildFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateBuildResponse, error)
+
+	// DeleteBuildArtifactsWithResponse Remove a build's artifacts
+	//
+	// Removes the artifacts file (and metadata) of the build. The answer
+	// is `200` with the build's details (8.7 answered whatever the removal
+	// returned; nobody reads it). Unknown build
+	// `404 {"message":"404 Not Found"}`; bad build token
+	// `403 {"message":"403 Forbidden"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /builds/{id}/artifacts (the `DeleteBuildArtifacts` operationId).
+	DeleteBuildArtifactsWithResponse(ctx context.Context, id CIBuildIDPath, params *DeleteBuildArtifactsParams, reqEditors ...RequestEditorFn) (*DeleteBuildArtifactsResponse, error)
+
+	// DownloadBuildArtifactsWithResponse Download a build's artifacts
+	//
+	// Runners 1.1+ fetch the artifacts of `depends_on_builds` with the
+	// token of that entry. The answer is the archive itself,
+	// `application/octet-stream` with
+	// `Content-Disposition: attachment; filename=<file name>`. Unknown
+	// build or no artifacts `404 {"message":"404 Not Found"}`; bad build
+	// token `403 {"message":"403 Forbidden"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /builds/{id}/artifacts (the `DownloadBuildArtifacts` operationId).
+	DownloadBuildArtifactsWithResponse(ctx context.Context, id CIBuildIDPath, params *DownloadBuildArtifactsParams, reqEditors ...RequestEditorFn) (*DownloadBuildArtifactsResponse, error)
+
+	// UploadBuildArtifactsWithBodyWithResponse Upload a build's artifacts
+	//
+	// The runner uploads the artifacts archive as the multipart field
+	// `file` (runner 0.7: `artifacts.tgz` by curl; 1.x: `<name>.zip`),
+	// with the build token. 8.7 took uploads only through GitLab
+	// Workhorse; Labrador, like the standalone server, reads the multipart
+	// body itself. `expire_in` (runners 1.3+) is ignored, as 8.7 did.
+	//
+	// In 8.7's order: unknown build `404 {"message":"404 Not Found"}`; bad
+	// build token `403 {"message":"403 Forbidden"}`; build not running
+	// `403 {"message":"403 Forbidden  - Build is not running!"}`; erased
+	// `403 {"message":"403 Forbidden  - Build has been erased!"}`; no file
+	// `400 {"message":"400 (Bad request) \"Missing artifacts file!\" not given"}`;
+	// a file at or above `max_artifacts_size` (application settings,
+	// megabytes, 100 by default) `413 {"message":"413 Request Entity Too Large"}`
+	// (this route is exempt from `--max-body-bytes`). A new upload replaces
+	// the old one. The answer is `201` with the build's details.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /builds/{id}/artifacts (the `UploadBuildArtifacts` operationId).
+	UploadBuildArtifactsWithBodyWithResponse(ctx context.Context, id CIBuildIDPath, params *UploadBuildArtifactsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadBuildArtifactsResponse, error)
+
+	// AuthorizeBuildArtifactsWithBodyWithResponse Pre-authorize an artifacts upload (GitLab Workhorse)
+	//
+	// Called only by GitLab Workhorse before it streams an upload: the
+	// request must carry a `Gitlab-Workhorse` header, else
+	// `403 {"message":"403 Forbidden  - Request should be executed via GitLab Workhorse"}`.
+	// Then: unknown build `404 {"message":"404 Not Found"}`; bad build token
+	// `403 {"message":"403 Forbidden"}`; build not running
+	// `403 {"message":"403 Forbidden  - build is not running"}`; a
+	// `filesize` at or above the instance's `max_artifacts_size`
+	// (megabytes, 100 by default) `413 {"message":"413 Request Entity Too Large"}`.
+	// The answer is `200 {"TempPath":"<upload directory>"}`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /builds/{id}/artifacts/authorize (the `AuthorizeBuildArtifacts` operationId).
+	AuthorizeBuildArtifactsWithBodyWithResponse(ctx context.Context, id CIBuildIDPath, params *AuthorizeBuildArtifactsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AuthorizeBuildArtifactsResponse, error)
+
+	// AuthorizeBuildArtifactsWithResponse Pre-authorize an artifacts upload (GitLab Workhorse)
+	//
+	// Called only by GitLab Workhorse before it streams an upload: the
+	// request must carry a `Gitlab-Workhorse` header, else
+	// `403 {"message":"403 Forbidden  - Request should be executed via GitLab Workhorse"}`.
+	// Then: unknown build `404 {"message":"404 Not Found"}`; bad build token
+	// `403 {"message":"403 Forbidden"}`; build not running
+	// `403 {"message":"403 Forbidden  - build is not running"}`; a
+	// `filesize` at or above the instance's `max_artifacts_size`
+	// (megabytes, 100 by default) `413 {"message":"413 Request Entity Too Large"}`.
+	// The answer is `200 {"TempPath":"<upload directory>"}`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /builds/{id}/artifacts/authorize (the `AuthorizeBuildArtifacts` operationId).
+	AuthorizeBuildArtifactsWithResponse(ctx context.Context, id CIBuildIDPath, params *AuthorizeBuildArtifactsParams, body AuthorizeBuildArtifactsJSONRequestBody, reqEditors ...RequestEditorFn) (*AuthorizeBuildArtifactsResponse, error)
+
+	// AuthorizeBuildArtifactsWithFormdataBodyWithResponse Pre-authorize an artifacts upload (GitLab Workhorse)
+	//
+	// Called only by GitLab Workhorse before it streams an upload: the
+	// request must carry a `Gitlab-Workhorse` header, else
+	// `403 {"message":"403 Forbidden  - Request should be executed via GitLab Workhorse"}`.
+	// Then: unknown build `404 {"message":"404 Not Found"}`; bad build token
+	// `403 {"message":"403 Forbidden"}`; build not running
+	// `403 {"message":"403 Forbidden  - build is not running"}`; a
+	// `filesize` at or above the instance's `max_artifacts_size`
+	// (megabytes, 100 by default) `413 {"message":"413 Request Entity Too Large"}`.
+	// The answer is `200 {"TempPath":"<upload directory>"}`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /builds/{id}/artifacts/authorize (the `AuthorizeBuildArtifacts` operationId).
+	AuthorizeBuildArtifactsWithFormdataBodyWithResponse(ctx context.Context, id CIBuildIDPath, params *AuthorizeBuildArtifactsParams, body AuthorizeBuildArtifactsFormdataRequestBody, reqEditors ...RequestEditorFn) (*AuthorizeBuildArtifactsResponse, error)
+
+	// PatchBuildTraceWithBodyWithResponse Append to a build's trace
+	//
+	// Runners from 1.3 on send the trace incrementally: the body is the new
+	// bytes, `Content-Range: <start>-<end>` says where they go, and `start`
+	// must be the length the server has. The stored trace is cut at
+	// `start` and the body appended; the answer is `202` with
+	// `Range: 0-<new length>` and `Build-Status: <the build's status>`
+	// (`canceled` tells the runner to stop), and the body is the range as a
+	// JSON string.
+	//
+	// Authenticated by the build token (`BUILD-TOKEN` header or `token`
+	// parameter; the build's own token, or the project's runners token
+	// as 8.7 accepted). In 8.7's order: unknown build
+	// `404 {"message":"404 Not Found"}`; bad token
+	// `403 {"message":"403 Forbidden"}`; erased build
+	// `403 {"message":"403 Forbidden  - Build has been erased!"}`; no
+	// `Content-Range` `400 {"error":"400 Missing header Content-Range"}`; a
+	// `start` other than the stored length
+	// `416 {"error":"416 Range Not Satisfiable"}` with
+	// `Range: 0-<stored length>`, so the runner resends from there.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /builds/{id}/trace.txt (the `PatchBuildTrace` operationId).
+	PatchBuildTraceWithBodyWithResponse(ctx context.Context, id CIBuildIDPath, params *PatchBuildTraceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchBuildTraceResponse, error)
+
+	// PatchBuildTraceWithTextBodyWithResponse Append to a build's trace
+	//
+	// Runners from 1.3 on send the trace incrementally: the body is the new
+	// bytes, `Content-Range: <start>-<end>` says where they go, and `start`
+	// must be the length the server has. The stored trace is cut at
+	// `start` and the body appended; the answer is `202` with
+	// `Range: 0-<new length>` and `Build-Status: <the build's status>`
+	// (`canceled` tells the runner to stop), and the body is the range as a
+	// JSON string.
+	//
+	// Authenticated by the build token (`BUILD-TOKEN` header or `token`
+	// parameter; the build's own token, or the project's runners token
+	// as 8.7 accepted). In 8.7's order: unknown build
+	// `404 {"message":"404 Not Found"}`; bad token
+	// `403 {"message":"403 Forbidden"}`; erased build
+	// `403 {"message":"403 Forbidden  - Build has been erased!"}`; no
+	// `Content-Range` `400 {"error":"400 Missing header Content-Range"}`; a
+	// `start` other than the stored length
+	// `416 {"error":"416 Range Not Satisfiable"}` with
+	// `Range: 0-<stored length>`, so the runner resends from there.
+	//
+	// Takes a body of the `text/plain` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /builds/{id}/trace.txt (the `PatchBuildTrace` operationId).
+	PatchBuildTraceWithTextBodyWithResponse(ctx context.Context, id CIBuildIDPath, params *PatchBuildTraceParams, body PatchBuildTraceTextRequestBody, reqEditors ...RequestEditorFn) (*PatchBuildTraceResponse, error)
+
+	// ListLegacyCommitsWithResponse List a CI project's commits
+	//
+	// Authenticated by the project token (`project_token`: the project's
+	// `runners_token`). 8.0 found the project first: an unknown or missing
+	// `project_id` (or a project without builds) answers
+	// `404 {"message":"404 Not found"}`, then a wrong or missing token
+	// `403 {"message":"403 Forbidden"}`.
+	//
+	// The project's pipelines, newest first, each with its builds as raw
+	// records; `page`, `per_page` (default 20), no pagination headers.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /commits (the `ListLegacyCommits` operationId).
+	ListLegacyCommitsWithResponse(ctx context.Context, params *ListLegacyCommitsParams, reqEditors ...RequestEditorFn) (*ListLegacyCommitsResponse, error)
+
+	// CreateLegacyCommitWithBodyWithResponse Build a pushed commit
+	//
+	// Authenticated by the project token. In 8.0's order: `project_id`,
+	// `data` and `project_token` (`400 {"message":"400 (Bad request) \"<name>\" not given"}`),
+	// the CI project (`404 {"message":"404 Not found"}`), the token
+	// (`403 {"message":"403 Forbidden"}`).
+	//
+	// `data` is a push payload as GitLab's push hooks send it: `before`,
+	// `after` (or `checkout_sha`), `ref` (`refs/heads/<branch>` or
+	// `refs/tags/<tag>`), `commits`. The pipeline is created from the
+	// `.gitlab-ci.yml` at that commit, as a push creates it. If the commit
+	// was built on that ref already, that pipeline is answered and nothing
+	// new is created (the docs: "If commit already exists in GitLab CI it
+	// will not be created").
+	//
+	// 8.0 failed with a 500 where nothing could be built; Labrador answers
+	// 400 with the reason: `{"message":"Ref can't be blank"}`,
+	// `{"message":"Sha can't be blank"}` (also for a deleted ref's zero
+	// sha), `{"message":"Sha is not a commit of the repository"}`,
+	// `{"message":"Missing .gitlab-ci.yml file"}`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /commits (the `CreateLegacyCommit` operationId).
+	CreateLegacyCommitWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateLegacyCommitResponse, error)
+
+	// CreateLegacyCommitWithResponse Build a pushed commit
+	//
+	// Authenticated by the project token. In 8.0's order: `project_id`,
+	// `data` and `project_token` (`400 {"message":"400 (Bad request) \"<name>\" not given"}`),
+	// the CI project (`404 {"message":"404 Not found"}`), the token
+	// (`403 {"message":"403 Forbidden"}`).
+	//
+	// `data` is a push payload as GitLab's push hooks send it: `before`,
+	// `after` (or `checkout_sha`), `ref` (`refs/heads/<branch>` or
+	// `refs/tags/<tag>`), `commits`. The pipeline is created from the
+	// `.gitlab-ci.yml` at that commit, as a push creates it. If the commit
+	// was built on that ref already, that pipeline is answered and nothing
+	// new is created (the docs: "If commit already exists in GitLab CI it
+	// will not be created").
+	//
+	// 8.0 failed with a 500 where nothing could be built; Labrador answers
+	// 400 with the reason: `{"message":"Ref can't be blank"}`,
+	// `{"message":"Sha can't be blank"}` (also for a deleted ref's zero
+	// sha), `{"message":"Sha is not a commit of the repository"}`,
+	// `{"message":"Missing .gitlab-ci.yml file"}`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /commits (the `CreateLegacyCommit` operationId).
+	CreateLegacyCommitWithResponse(ctx context.Context, body CreateLegacyCommitJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateLegacyCommitResponse, error)
+
+	// CreateLegacyCommitWithFormdataBodyWithResponse Build a pushed commit
+	//
+	// Authenticated by the project token. In 8.0's order: `project_id`,
+	// `data` and `project_token` (`400 {"message":"400 (Bad request) \"<name>\" not given"}`),
+	// the CI project (`404 {"message":"404 Not found"}`), the token
+	// (`403 {"message":"403 Forbidden"}`).
+	//
+	// `data` is a push payload as GitLab's push hooks send it: `before`,
+	// `after` (or `checkout_sha`), `ref` (`refs/heads/<branch>` or
+	// `refs/tags/<tag>`), `commits`. The pipeline is created from the
+	// `.gitlab-ci.yml` at that commit, as a push creates it. If the commit
+	// was built on that ref already, that pipeline is answered and nothing
+	// new is created (the docs: "If commit already exists in GitLab CI it
+	// will not be created").
+	//
+	// 8.0 failed with a 500 where nothing could be built; Labrador answers
+	// 400 with the reason: `{"message":"Ref can't be blank"}`,
+	// `{"message":"Sha can't be blank"}` (also for a deleted ref's zero
+	// sha), `{"message":"Sha is not a commit of the repository"}`,
+	// `{"message":"Missing .gitlab-ci.yml file"}`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /commits (the `CreateLegacyCommit` operationId).
+	CreateLegacyCommitWithFormdataBodyWithResponse(ctx context.Context, body CreateLegacyCommitFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateLegacyCommitResponse, error)
+
+	// CreateLegacyForkWithBodyWithResponse Create the CI project of a fork
+	//
+	// Standalone GitLab CI: GitLab told CI about a fork so that CI made a CI
+	// project for it with the origin's settings. Authenticated by the
+	// origin's project token and a user's private token together. In the
+	// standalone app's order: `project_id`, `data`, `project_token`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`) and
+	// `private_token` (which may also come as the `PRIVATE-TOKEN` header);
+	// the origin by its GitLab id (`404 {"message":"404 Not found"}`); the
+	// project token (`403 {"message":"403 Forbidden"}`).
+	//
+	// The fork is the GitLab project at `data[web_url]` (or named by
+	// `data[name_with_namespace]`, `namespace / project`). When the user is
+	// unknown, the fork cannot be found, is not a fork of the origin, or
+	// the user may not manage it, the standalone app's service failed and
+	// it answered `404 {"message":"404 Not Found"}`. Otherwise builds are
+	// enabled on the fork with the origin's build timeout, git fetch,
+	// coverage regex, shared runners and public builds settings, and the
+	// fork's CI project is answered.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /forks (the `CreateLegacyFork` operationId).
+	CreateLegacyForkWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateLegacyForkResponse, error)
+
+	// CreateLegacyForkWithResponse Create the CI project of a fork
+	//
+	// Standalone GitLab CI: GitLab told CI about a fork so that CI made a CI
+	// project for it with the origin's settings. Authenticated by the
+	// origin's project token and a user's private token together. In the
+	// standalone app's order: `project_id`, `data`, `project_token`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`) and
+	// `private_token` (which may also come as the `PRIVATE-TOKEN` header);
+	// the origin by its GitLab id (`404 {"message":"404 Not found"}`); the
+	// project token (`403 {"message":"403 Forbidden"}`).
+	//
+	// The fork is the GitLab project at `data[web_url]` (or named by
+	// `data[name_with_namespace]`, `namespace / project`). When the user is
+	// unknown, the fork cannot be found, is not a fork of the origin, or
+	// the user may not manage it, the standalone app's service failed and
+	// it answered `404 {"message":"404 Not Found"}`. Otherwise builds are
+	// enabled on the fork with the origin's build timeout, git fetch,
+	// coverage regex, shared runners and public builds settings, and the
+	// fork's CI project is answered.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /forks (the `CreateLegacyFork` operationId).
+	CreateLegacyForkWithResponse(ctx context.Context, body CreateLegacyForkJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateLegacyForkResponse, error)
+
+	// CreateLegacyForkWithFormdataBodyWithResponse Create the CI project of a fork
+	//
+	// Standalone GitLab CI: GitLab told CI about a fork so that CI made a CI
+	// project for it with the origin's settings. Authenticated by the
+	// origin's project token and a user's private token together. In the
+	// standalone app's order: `project_id`, `data`, `project_token`
+	// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`) and
+	// `private_token` (which may also come as the `PRIVATE-TOKEN` header);
+	// the origin by its GitLab id (`404 {"message":"404 Not found"}`); the
+	// project token (`403 {"message":"403 Forbidden"}`).
+	//
+	// The fork is the GitLab project at `data[web_url]` (or named by
+	// `data[name_with_namespace]`, `namespace / project`). When the user is
+	// unknown, the fork cannot be found, is not a fork of the origin, or
+	// the user may not manage it, the standalone app's service failed and
+	// it answered `404 {"message":"404 Not Found"}`. Otherwise builds are
+	// enabled on the fork with the origin's build timeout, git fetch,
+	// coverage regex, shared runners and public builds settings, and the
+	// fork's CI project is answered.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /forks (the `CreateLegacyFork` operationId).
+	CreateLegacyForkWithFormdataBodyWithResponse(ctx context.Context, body CreateLegacyForkFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateLegacyForkResponse, error)
+
+	// ListLegacyProjectsWithResponse List the caller's CI projects
+	//
+	// The CI projects of the GitLab projects the caller is a member of. As
+	// 8.0 did, `page` and `per_page` page the caller's GitLab projects first
+	// and the projects without builds are dropped from that page after, so a
+	// page may hold fewer than `per_page` items. No pagination headers.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects (the `ListLegacyProjects` operationId).
+	ListLegacyProjectsWithResponse(ctx context.Context, params *ListLegacyProjectsParams, reqEditors ...RequestEditorFn) (*ListLegacyProjectsResponse, error)
+
+	// CreateLegacyProjectWithBodyWithResponse Create a CI project for a GitLab project
+	//
+	// Enables builds on the GitLab project `gitlab_id`. `name`, `gitlab_id`
+	// and `ssh_url_to_repo` are required (`400 {"message":"400 (Bad request) \"<name>\" not given"}`),
+	// and `path` or its older form `gitlab_url` (`.../namespace/project`);
+	// without either: `400 {"message":"Path can't be blank"}` (8.0 failed
+	// with a 500 there). The values themselves are the GitLab project's in
+	// Labrador, so `name`, `path`, `ssh_url_to_repo` and `default_ref` are
+	// not stored.
+	//
+	// A GitLab project that does not exist or that the caller may not
+	// manage answers `401 {"message":"401 Unauthorized"}` (8.0 created CI
+	// projects for any id; Labrador checks the right that updating one
+	// needed). A project that already has builds enabled already is a CI
+	// project: `400 {"message":"Gitlab has already been taken"}`, 8.0's
+	// uniqueness of `gitlab_id`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects (the `CreateLegacyProject` operationId).
+	CreateLegacyProjectWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateLegacyProjectResponse, error)
+
+	// CreateLegacyProjectWithResponse Create a CI project for a GitLab project
+	//
+	// Enables builds on the GitLab project `gitlab_id`. `name`, `gitlab_id`
+	// and `ssh_url_to_repo` are required (`400 {"message":"400 (Bad request) \"<name>\" not given"}`),
+	// and `path` or its older form `gitlab_url` (`.../namespace/project`);
+	// without either: `400 {"message":"Path can't be blank"}` (8.0 failed
+	// with a 500 there). The values themselves are the GitLab project's in
+	// Labrador, so `name`, `path`, `ssh_url_to_repo` and `default_ref` are
+	// not stored.
+	//
+	// A GitLab project that does not exist or that the caller may not
+	// manage answers `401 {"message":"401 Unauthorized"}` (8.0 created CI
+	// projects for any id; Labrador checks the right that updating one
+	// needed). A project that already has builds enabled already is a CI
+	// project: `400 {"message":"Gitlab has already been taken"}`, 8.0's
+	// uniqueness of `gitlab_id`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects (the `CreateLegacyProject` operationId).
+	CreateLegacyProjectWithResponse(ctx context.Context, body CreateLegacyProjectJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateLegacyProjectResponse, error)
+
+	// CreateLegacyProjectWithFormdataBodyWithResponse Create a CI project for a GitLab project
+	//
+	// Enables builds on the GitLab project `gitlab_id`. `name`, `gitlab_id`
+	// and `ssh_url_to_repo` are required (`400 {"message":"400 (Bad request) \"<name>\" not given"}`),
+	// and `path` or its older form `gitlab_url` (`.../namespace/project`);
+	// without either: `400 {"message":"Path can't be blank"}` (8.0 failed
+	// with a 500 there). The values themselves are the GitLab project's in
+	// Labrador, so `name`, `path`, `ssh_url_to_repo` and `default_ref` are
+	// not stored.
+	//
+	// A GitLab project that does not exist or that the caller may not
+	// manage answers `401 {"message":"401 Unauthorized"}` (8.0 created CI
+	// projects for any id; Labrador checks the right that updating one
+	// needed). A project that already has builds enabled already is a CI
+	// project: `400 {"message":"Gitlab has already been taken"}`, 8.0's
+	// uniqueness of `gitlab_id`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects (the `CreateLegacyProject` operationId).
+	CreateLegacyProjectWithFormdataBodyWithResponse(ctx context.Context, body CreateLegacyProjectFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateLegacyProjectResponse, error)
+
+	// ListOwnedLegacyProjectsWithResponse List the CI projects the caller owns
+	//
+	// The CI projects of the GitLab projects in the caller's own namespace;
+	// paged as `GET /projects` is.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/owned (the `ListOwnedLegacyProjects` operationId).
+	ListOwnedLegacyProjectsWithResponse(ctx context.Context, params *ListOwnedLegacyProjectsParams, reqEditors ...RequestEditorFn) (*ListOwnedLegacyProjectsResponse, error)
+
+	// DeleteLegacyProjectWithResponse Remove a CI project
+	//
+	// Masters of the GitLab project and above; others
+	// `401 {"message":"401 Unauthorized"}`. Disables builds on the GitLab
+	// project (its pipelines and builds stay) and answers the CI project as
+	// it was removed.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /projects/{id} (the `DeleteLegacyProject` operationId).
+	DeleteLegacyProjectWithResponse(ctx context.Context, id LegacyProjectIDPath, reqEditors ...RequestEditorFn) (*DeleteLegacyProjectResponse, error)
+
+	// GetLegacyProjectWithResponse Get a CI project
+	//
+	// A CI project whose GitLab project the caller can read; otherwise
+	// `401 {"message":"401 Unauthorized"}`. An unknown id, or a project
+	// without builds: `404 {"message":"404 Not found"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id} (the `GetLegacyProject` operationId).
+	GetLegacyProjectWithResponse(ctx context.Context, id LegacyProjectIDPath, reqEditors ...RequestEditorFn) (*GetLegacyProjectResponse, error)
+
+	// UpdateLegacyProjectWithBodyWithResponse Update a CI project
+	//
+	// Masters of the GitLab project and above; others
+	// `401 {"message":"401 Unauthorized"}`. 8.0 stored `name`, `gitlab_id`,
+	// `path` (or `gitlab_url`), `default_ref` and `ssh_url_to_repo` on the CI
+	// project; since GitLab 8.3 they are the GitLab project's own, so
+	// Labrador accepts them and changes nothing: rename or move the project
+	// with the v3 API. Answers the CI project.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id} (the `UpdateLegacyProject` operationId).
+	UpdateLegacyProjectWithBodyWithResponse(ctx context.Context, id LegacyProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateLegacyProjectResponse, error)
+
+	// UpdateLegacyProjectWithResponse Update a CI project
+	//
+	// Masters of the GitLab project and above; others
+	// `401 {"message":"401 Unauthorized"}`. 8.0 stored `name`, `gitlab_id`,
+	// `path` (or `gitlab_url`), `default_ref` and `ssh_url_to_repo` on the CI
+	// project; since GitLab 8.3 they are the GitLab project's own, so
+	// Labrador accepts them and changes nothing: rename or move the project
+	// with the v3 API. Answers the CI project.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id} (the `UpdateLegacyProject` operationId).
+	UpdateLegacyProjectWithResponse(ctx context.Context, id LegacyProjectIDPath, body UpdateLegacyProjectJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateLegacyProjectResponse, error)
+
+	// UpdateLegacyProjectWithFormdataBodyWithResponse Update a CI project
+	//
+	// Masters of the GitLab project and above; others
+	// `401 {"message":"401 Unauthorized"}`. 8.0 stored `name`, `gitlab_id`,
+	// `path` (or `gitlab_url`), `default_ref` and `ssh_url_to_repo` on the CI
+	// project; since GitLab 8.3 they are the GitLab project's own, so
+	// Labrador accepts them and changes nothing: rename or move the project
+	// with the v3 API. Answers the CI project.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id} (the `UpdateLegacyProject` operationId).
+	UpdateLegacyProjectWithFormdataBodyWithResponse(ctx context.Context, id LegacyProjectIDPath, body UpdateLegacyProjectFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateLegacyProjectResponse, error)
+
+	// TriggerRefBuildsWithBodyWithResponse Trigger builds of a ref
+	//
+	// No user: the trigger's `token` authorises the call. In 8.7's order:
+	//
+	// 1. `token` is required:
+	//    `400 {"message":"400 (Bad request) \"token\" not given"}`.
+	// 2. An unknown project, or an unknown or deleted token:
+	//    `404 {"message":"404 Not Found"}`.
+	// 3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+	// 4. `variables`, when given, must be a hash
+	//    (`400 {"message":"variables needs to be a hash"}`) of string keys
+	//    and string values
+	//    (`400 {"message":"variables needs to be a map of key-valued strings"}`);
+	//    as a form, `variables[KEY]=value`.
+	// 5. The ref is resolved to a commit, a trigger request recorded, and
+	//    the first stage of the commit's `.gitlab-ci.yml` built for it
+	//    (no user, `trigger_request_id` set, `only: [triggers]` jobs
+	//    included). Nothing built:
+	//    `400 {"message":"No builds created"}`.
+	//
+	// The answer is `201` with the trigger request and its CI commit.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/refs/{ref}/trigger (the `TriggerRefBuilds` operationId).
+	TriggerRefBuildsWithBodyWithResponse(ctx context.Context, id string, ref string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TriggerRefBuildsResponse, error)
+
+	// TriggerRefBuildsWithResponse Trigger builds of a ref
+	//
+	// No user: the trigger's `token` authorises the call. In 8.7's order:
+	//
+	// 1. `token` is required:
+	//    `400 {"message":"400 (Bad request) \"token\" not given"}`.
+	// 2. An unknown project, or an unknown or deleted token:
+	//    `404 {"message":"404 Not Found"}`.
+	// 3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+	// 4. `variables`, when given, must be a hash
+	//    (`400 {"message":"variables needs to be a hash"}`) of string keys
+	//    and string values
+	//    (`400 {"message":"variables needs to be a map of key-valued strings"}`);
+	//    as a form, `variables[KEY]=value`.
+	// 5. The ref is resolved to a commit, a trigger request recorded, and
+	//    the first stage of the commit's `.gitlab-ci.yml` built for it
+	//    (no user, `trigger_request_id` set, `only: [triggers]` jobs
+	//    included). Nothing built:
+	//    `400 {"message":"No builds created"}`.
+	//
+	// The answer is `201` with the trigger request and its CI commit.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/refs/{ref}/trigger (the `TriggerRefBuilds` operationId).
+	TriggerRefBuildsWithResponse(ctx context.Context, id string, ref string, body TriggerRefBuildsJSONRequestBody, reqEditors ...RequestEditorFn) (*TriggerRefBuildsResponse, error)
+
+	// TriggerRefBuildsWithFormdataBodyWithResponse Trigger builds of a ref
+	//
+	// No user: the trigger's `token` authorises the call. In 8.7's order:
+	//
+	// 1. `token` is required:
+	//    `400 {"message":"400 (Bad request) \"token\" not given"}`.
+	// 2. An unknown project, or an unknown or deleted token:
+	//    `404 {"message":"404 Not Found"}`.
+	// 3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+	// 4. `variables`, when given, must be a hash
+	//    (`400 {"message":"variables needs to be a hash"}`) of string keys
+	//    and string values
+	//    (`400 {"message":"variables needs to be a map of key-valued strings"}`);
+	//    as a form, `variables[KEY]=value`.
+	// 5. The ref is resolved to a commit, a trigger request recorded, and
+	//    the first stage of the commit's `.gitlab-ci.yml` built for it
+	//    (no user, `trigger_request_id` set, `only: [triggers]` jobs
+	//    included). Nothing built:
+	//    `400 {"message":"No builds created"}`.
+	//
+	// The answer is `201` with the trigger request and its CI commit.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/refs/{ref}/trigger (the `TriggerRefBuilds` operationId).
+	TriggerRefBuildsWithFormdataBodyWithResponse(ctx context.Context, id string, ref string, body TriggerRefBuildsFormdataRequestBody, reqEditors ...RequestEditorFn) (*TriggerRefBuildsResponse, error)
+
+	// UnlinkLegacyProjectRunnerWithResponse Unlink a runner from a CI project
+	//
+	// The CI project and the runner (`404 {"message":"404 Not found"}`),
+	// the caller's right to manage the GitLab project
+	// (`401 {"message":"401 Unauthorized"}`), then the link: a runner not
+	// linked to the project answers `404 {"message":"404 Not Found"}`.
+	// Unlike the v3 API, 8.0 let the last project go. Answers the removed
+	// link's record.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /projects/{id}/runners/{runner_id} (the `UnlinkLegacyProjectRunner` operationId).
+	UnlinkLegacyProjectRunnerWithResponse(ctx context.Context, id LegacyProjectIDPath, runnerID int, reqEditors ...RequestEditorFn) (*UnlinkLegacyProjectRunnerResponse, error)
+
+	// LinkLegacyProjectRunnerWithResponse Link a runner to a CI project
+	//
+	// In 8.0's order: the CI project and the runner
+	// (`404 {"message":"404 Not found"}`), then the caller's right to
+	// manage the GitLab project (`401 {"message":"401 Unauthorized"}`).
+	// 8.0 let such a caller link any runner; Labrador also answers 401 to a
+	// caller who is not an administrator for a shared runner or a specific
+	// runner they cannot reach through a project they master (the v3 API's
+	// rule), so nobody gets builds onto another user's machine.
+	//
+	// A runner already linked answers `400 {"message":""}`: 8.0 joined the
+	// CI project's errors, which were empty, instead of the link's.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/runners/{runner_id} (the `LinkLegacyProjectRunner` operationId).
+	LinkLegacyProjectRunnerWithResponse(ctx context.Context, id LegacyProjectIDPath, runnerID int, reqEditors ...RequestEditorFn) (*LinkLegacyProjectRunnerResponse, error)
+
+	// CreateLegacyWebHookWithBodyWithResponse Add a web hook to a CI project
+	//
+	// Undocumented in 8.x, used by GitLab to register itself. In 8.0's
+	// order: `web_hook` (`400 {"message":"400 (Bad request) \"web_hook\" not given"}`),
+	// the CI project (`404 {"message":"404 Not found"}`), the right to
+	// manage it (`401 {"message":"401 Unauthorized"}`), the URL
+	// (`400 {"message":"Url is invalid"}`, the hook's full messages joined).
+	//
+	// CI web hooks were called when builds finished; GitLab 8.3 migrated
+	// them into project hooks for build events only, and so does Labrador:
+	// the hook is the project's hook (listed by `GET /api/v3/projects/:id/hooks`)
+	// with `build_events` on and `push_events` off.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{project_id}/webhooks (the `CreateLegacyWebHook` operationId).
+	CreateLegacyWebHookWithBodyWithResponse(ctx context.Context, projectID int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateLegacyWebHookResponse, error)
+
+	// CreateLegacyWebHookWithResponse Add a web hook to a CI project
+	//
+	// Undocumented in 8.x, used by GitLab to register itself. In 8.0's
+	// order: `web_hook` (`400 {"message":"400 (Bad request) \"web_hook\" not given"}`),
+	// the CI project (`404 {"message":"404 Not found"}`), the right to
+	// manage it (`401 {"message":"401 Unauthorized"}`), the URL
+	// (`400 {"message":"Url is invalid"}`, the hook's full messages joined).
+	//
+	// CI web hooks were called when builds finished; GitLab 8.3 migrated
+	// them into project hooks for build events only, and so does Labrador:
+	// the hook is the project's hook (listed by `GET /api/v3/projects/:id/hooks`)
+	// with `build_events` on and `push_events` off.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{project_id}/webhooks (the `CreateLegacyWebHook` operationId).
+	CreateLegacyWebHookWithResponse(ctx context.Context, projectID int, body CreateLegacyWebHookJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateLegacyWebHookResponse, error)
+
+	// CreateLegacyWebHookWithFormdataBodyWithResponse Add a web hook to a CI project
+	//
+	// Undocumented in 8.x, used by GitLab to register itself. In 8.0's
+	// order: `web_hook` (`400 {"message":"400 (Bad request) \"web_hook\" not given"}`),
+	// the CI project (`404 {"message":"404 Not found"}`), the right to
+	// manage it (`401 {"message":"401 Unauthorized"}`), the URL
+	// (`400 {"message":"Url is invalid"}`, the hook's full messages joined).
+	//
+	// CI web hooks were called when builds finished; GitLab 8.3 migrated
+	// them into project hooks for build events only, and so does Labrador:
+	// the hook is the project's hook (listed by `GET /api/v3/projects/:id/hooks`)
+	// with `build_events` on and `push_events` off.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{project_id}/webhooks (the `CreateLegacyWebHook` operationId).
+	CreateLegacyWebHookWithFormdataBodyWithResponse(ctx context.Context, projectID int, body CreateLegacyWebHookFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateLegacyWebHookResponse, error)
+
+	// ListLegacyRunnersWithResponse List runners with their tokens
+	//
+	// A GitLab user's private token (`private_token` or `PRIVATE-TOKEN`);
+	// without a valid one `403 {"message":"403 Forbidden"}`.
+	// endpoints.tsv records "all runners of the instance"; as 8.0's
+	// `current_user.is_admin? ? Runner.all : current_user.authorized_runners`
+	// did, Labrador lists every runner for administrators and, for others,
+	// the specific runners of the projects they master: runner tokens are
+	// credentials. Not paginated.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /runners (the `ListLegacyRunners` operationId).
+	ListLegacyRunnersWithResponse(ctx context.Context, params *ListLegacyRunnersParams, reqEditors ...RequestEditorFn) (*ListLegacyRunnersResponse, error)
+
+	// DeleteRunnerWithResponse Unregister a runner
+	//
+	// `gitlab-ci-multi-runner unregister` calls this with the runner's own
+	// token (as a JSON body, a form body or the query string). The runner is
+	// removed with its project links; builds it ran keep their `runner_id`.
+	//
+	// The answer is `200` with the deleted runner's record, as 8.7 answered
+	// the destroyed model (every column, not an entity). A missing `token`
+	// answers `400 {"message":"400 (Bad request) \"token\" not given"}`; an
+	// unknown one `403 {"message":"403 Forbidden"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /runners/delete (the `DeleteRunner` operationId).
+	DeleteRunnerWithResponse(ctx context.Context, params *DeleteRunnerParams, reqEditors ...RequestEditorFn) (*DeleteRunnerResponse, error)
+
+	// RegisterRunnerWithBodyWithResponse Register a runner
+	//
+	// Runners call this once, as `POST /runners/register.json`, with a
+	// registration token:
+	//
+	// - the instance's shared registration token (application settings
+	//   `runners_registration_token`) creates a **shared** runner;
+	// - a project's `runners_token` creates a **specific** runner enabled on
+	//   that project.
+	//
+	// Anything else answers `403 {"message":"403 Forbidden"}`; a missing
+	// `token` answers `400 {"message":"400 (Bad request) \"token\" not given"}`
+	// (8.7 ran `required_attributes! [:token]` first).
+	//
+	// `tag_list` is a comma-separated string (`"docker, linux"`); spaces
+	// around tags are dropped. The runner's `info` (`name`, `version`,
+	// `revision`, `platform`, `architecture`) is stored; other `info`
+	// keys (`executor`, `features`) are ignored. Form clients send it as
+	// `info[name]=…`.
+	//
+	// The answer is `201` with `{"id":…, "token":"…"}`; runners read only
+	// `token` and use it for every later call.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /runners/register (the `RegisterRunner` operationId).
+	RegisterRunnerWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RegisterRunnerResponse, error)
+
+	// RegisterRunnerWithResponse Register a runner
+	//
+	// Runners call this once, as `POST /runners/register.json`, with a
+	// registration token:
+	//
+	// - the instance's shared registration token (application settings
+	//   `runners_registration_token`) creates a **shared** runner;
+	// - a project's `runners_token` creates a **specific** runner enabled on
+	//   that project.
+	//
+	// Anything else answers `403 {"message":"403 Forbidden"}`; a missing
+	// `token` answers `400 {"message":"400 (Bad request) \"token\" not given"}`
+	// (8.7 ran `required_attributes! [:token]` first).
+	//
+	// `tag_list` is a comma-separated string (`"docker, linux"`); spaces
+	// around tags are dropped. The runner's `info` (`name`, `version`,
+	// `revision`, `platform`, `architecture`) is stored; other `info`
+	// keys (`executor`, `features`) are ignored. Form clients send it as
+	// `info[name]=…`.
+	//
+	// The answer is `201` with `{"id":…, "token":"…"}`; runners read only
+	// `token` and use it for every later call.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /runners/register (the `RegisterRunner` operationId).
+	RegisterRunnerWithResponse(ctx context.Context, body RegisterRunnerJSONRequestBody, reqEditors ...RequestEditorFn) (*RegisterRunnerResponse, error)
+
+	// RegisterRunnerWithFormdataBodyWithResponse Register a runner
+	//
+	// Runners call this once, as `POST /runners/register.json`, with a
+	// registration token:
+	//
+	// - the instance's shared registration token (application settings
+	//   `runners_registration_token`) creates a **shared** runner;
+	// - a project's `runners_token` creates a **specific** runner enabled on
+	//   that project.
+	//
+	// Anything else answers `403 {"message":"403 Forbidden"}`; a missing
+	// `token` answers `400 {"message":"400 (Bad request) \"token\" not given"}`
+	// (8.7 ran `required_attributes! [:token]` first).
+	//
+	// `tag_list` is a comma-separated string (`"docker, linux"`); spaces
+	// around tags are dropped. The runner's `info` (`name`, `version`,
+	// `revision`, `platform`, `architecture`) is stored; other `info`
+	// keys (`executor`, `features`) are ignored. Form clients send it as
+	// `info[name]=…`.
+	//
+	// The answer is `201` with `{"id":…, "token":"…"}`; runners read only
+	// `token` and use it for every later call.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /runners/register (the `RegisterRunner` operationId).
+	RegisterRunnerWithFormdataBodyWithResponse(ctx context.Context, body RegisterRunnerFormdataRequestBody, reqEditors ...RequestEditorFn) (*RegisterRunnerResponse, error)
+}
+
+type RequestBuildResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *CIBuildDetails
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r RequestBuildResponse) GetJSON201() *CIBuildDetails {
+	return r.JSON201
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RequestBuildResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RequestBuildResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r RequestBuildResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RequestBuildResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RequestBuildResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RequestBuildResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateBuildResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *bool
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateBuildResponse) GetJSON200() *bool {
+	return r.JSON200
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateBuildResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateBuildResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateBuildResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateBuildResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateBuildResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateBuildResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteBuildArtifactsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CIBuildDetails
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteBuildArtifactsResponse) GetJSON200() *CIBuildDetails {
+	return r.JSON200
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteBuildArtifactsResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteBuildArtifactsResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteBuildArtifactsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteBuildArtifactsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteBuildArtifactsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteBuildArtifactsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DownloadBuildArtifactsResponse200Headers the declared response headers of an HTTP 200 response for DownloadBuildArtifacts
+type DownloadBuildArtifactsResponse200Headers struct {
+	ContentDisposition *string
+}
+
+type DownloadBuildArtifactsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *DownloadBuildArtifactsResponse200Headers
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DownloadBuildArtifactsResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DownloadBuildArtifactsResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DownloadBuildArtifactsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DownloadBuildArtifactsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DownloadBuildArtifactsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DownloadBuildArtifactsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UploadBuildArtifactsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *CIBuildDetails
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Message
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Message
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r UploadBuildArtifactsResponse) GetJSON201() *CIBuildDetails {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UploadBuildArtifactsResponse) GetJSON400() *Message {
+	return r.JSON400
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UploadBuildArtifactsResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UploadBuildArtifactsResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UploadBuildArtifactsResponse) GetJSON413() *Message {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r UploadBuildArtifactsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UploadBuildArtifactsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UploadBuildArtifactsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UploadBuildArtifactsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AuthorizeBuildArtifactsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		TempPath string `json:"TempPath"`
+	}
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AuthorizeBuildArtifactsResponse) GetJSON200() *struct {
+	TempPath string `json:"TempPath"`
+} {
+	return r.JSON200
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AuthorizeBuildArtifactsResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AuthorizeBuildArtifactsResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r AuthorizeBuildArtifactsResponse) GetJSON413() *Message {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r AuthorizeBuildArtifactsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AuthorizeBuildArtifactsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AuthorizeBuildArtifactsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AuthorizeBuildArtifactsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PatchBuildTraceResponse202Headers the declared response headers of an HTTP 202 response for PatchBuildTrace
+type PatchBuildTraceResponse202Headers struct {
+	BuildStatus *string
+	Range       *string
+}
+
+// PatchBuildTraceResponse416Headers the declared response headers of an HTTP 416 response for PatchBuildTrace
+type PatchBuildTraceResponse416Headers struct {
+	Range *string
+}
+
+type PatchBuildTraceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *string
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *GrapeError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON416 the response for an HTTP 416 `application/json` response
+	JSON416 *GrapeError
+	// Headers202 the parsed response headers for an HTTP 202 response
+	Headers202 *PatchBuildTraceResponse202Headers
+	// Headers416 the parsed response headers for an HTTP 416 response
+	Headers416 *PatchBuildTraceResponse416Headers
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r PatchBuildTraceResponse) GetJSON202() *string {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PatchBuildTraceResponse) GetJSON400() *GrapeError {
+	return r.JSON400
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PatchBuildTraceResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PatchBuildTraceResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON416 returns the response for an HTTP 416 `application/json` response
+func (r PatchBuildTraceResponse) GetJSON416() *GrapeError {
+	return r.JSON416
+}
+
+// GetBody returns the raw response body bytes
+func (r PatchBuildTraceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PatchBuildTraceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PatchBuildTraceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PatchBuildTraceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListLegacyCommitsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]LegacyCommit
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListLegacyCommitsResponse) GetJSON200() *[]LegacyCommit {
+	return r.JSON200
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListLegacyCommitsResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListLegacyCommitsResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListLegacyCommitsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListLegacyCommitsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListLegacyCommitsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListLegacyCommitsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateLegacyCommitResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *LegacyCommit
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Message
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateLegacyCommitResponse) GetJSON201() *LegacyCommit {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateLegacyCommitResponse) GetJSON400() *Message {
+	return r.JSON400
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateLegacyCommitResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateLegacyCommitResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateLegacyCommitResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateLegacyCommitResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateLegacyCommitResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateLegacyCommitResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateLegacyForkResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *LegacyCIProject
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Message
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateLegacyForkResponse) GetJSON201() *LegacyCIProject {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateLegacyForkResponse) GetJSON400() *Message {
+	return r.JSON400
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateLegacyForkResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateLegacyForkResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateLegacyForkResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateLegacyForkResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateLegacyForkResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateLegacyForkResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListLegacyProjectsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]LegacyCIProject
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListLegacyProjectsResponse) GetJSON200() *[]LegacyCIProject {
+	return r.JSON200
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListLegacyProjectsResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r ListLegacyProjectsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListLegacyProjectsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListLegacyProjectsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListLegacyProjectsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateLegacyProjectResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *LegacyCIProject
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Message
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Message
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateLegacyProjectResponse) GetJSON201() *LegacyCIProject {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateLegacyProjectResponse) GetJSON400() *Message {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateLegacyProjectResponse) GetJSON401() *Message {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateLegacyProjectResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateLegacyProjectResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateLegacyProjectResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateLegacyProjectResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateLegacyProjectResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListOwnedLegacyProjectsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]LegacyCIProject
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListOwnedLegacyProjectsResponse) GetJSON200() *[]LegacyCIProject {
+	return r.JSON200
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListOwnedLegacyProjectsResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r ListOwnedLegacyProjectsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListOwnedLegacyProjectsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListOwnedLegacyProjectsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListOwnedLegacyProjectsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteLegacyProjectResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *LegacyCIProject
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Message
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteLegacyProjectResponse) GetJSON200() *LegacyCIProject {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteLegacyProjectResponse) GetJSON401() *Message {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteLegacyProjectResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteLegacyProjectResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteLegacyProjectResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteLegacyProjectResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteLegacyProjectResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteLegacyProjectResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetLegacyProjectResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *LegacyCIProject
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Message
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetLegacyProjectResponse) GetJSON200() *LegacyCIProject {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetLegacyProjectResponse) GetJSON401() *Message {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetLegacyProjectResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetLegacyProjectResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetLegacyProjectResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetLegacyProjectResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetLegacyProjectResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetLegacyProjectResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateLegacyProjectResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *LegacyCIProject
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Message
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateLegacyProjectResponse) GetJSON200() *LegacyCIProject {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateLegacyProjectResponse) GetJSON401() *Message {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateLegacyProjectResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateLegacyProjectResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateLegacyProjectResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateLegacyProjectResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateLegacyProjectResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateLegacyProjectResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type TriggerRefBuildsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *CITriggerRequest
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Message
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r TriggerRefBuildsResponse) GetJSON201() *CITriggerRequest {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r TriggerRefBuildsResponse) GetJSON400() *Message {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r TriggerRefBuildsResponse) GetJSON401() *Message {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r TriggerRefBuildsResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r TriggerRefBuildsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r TriggerRefBuildsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r TriggerRefBuildsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r TriggerRefBuildsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UnlinkLegacyProjectRunnerResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *LegacyRunnerProjectRecord
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Message
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UnlinkLegacyProjectRunnerResponse) GetJSON200() *LegacyRunnerProjectRecord {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UnlinkLegacyProjectRunnerResponse) GetJSON401() *Message {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UnlinkLegacyProjectRunnerResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UnlinkLegacyProjectRunnerResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r UnlinkLegacyProjectRunnerResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UnlinkLegacyProjectRunnerResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UnlinkLegacyProjectRunnerResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UnlinkLegacyProjectRunnerResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type LinkLegacyProjectRunnerResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *LegacyRunnerProject
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Message
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Message
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r LinkLegacyProjectRunnerResponse) GetJSON201() *LegacyRunnerProject {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r LinkLegacyProjectRunnerResponse) GetJSON400() *Message {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r LinkLegacyProjectRunnerResponse) GetJSON401() *Message {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r LinkLegacyProjectRunnerResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r LinkLegacyProjectRunnerResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r LinkLegacyProjectRunnerResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r LinkLegacyProjectRunnerResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r LinkLegacyProjectRunnerResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r LinkLegacyProjectRunnerResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateLegacyWebHookResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *LegacyWebHook
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Message
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Message
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateLegacyWebHookResponse) GetJSON201() *LegacyWebHook {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateLegacyWebHookResponse) GetJSON400() *Message {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateLegacyWebHookResponse) GetJSON401() *Message {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateLegacyWebHookResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateLegacyWebHookResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateLegacyWebHookResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateLegacyWebHookResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateLegacyWebHookResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateLegacyWebHookResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListLegacyRunnersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]CIRunner
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListLegacyRunnersResponse) GetJSON200() *[]CIRunner {
+	return r.JSON200
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListLegacyRunnersResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r ListLegacyRunnersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListLegacyRunnersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListLegacyRunnersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListLegacyRunnersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteRunnerResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CIRunnerRecord
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Message
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteRunnerResponse) GetJSON200() *CIRunnerRecord {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteRunnerResponse) GetJSON400() *Message {
+	return r.JSON400
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteRunnerResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteRunnerResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteRunnerResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteRunnerResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteRunnerResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RegisterRunnerResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *CIRunner
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Message
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r RegisterRunnerResponse) GetJSON201() *CIRunner {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RegisterRunnerResponse) GetJSON400() *Message {
+	return r.JSON400
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RegisterRunnerResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r RegisterRunnerResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RegisterRunnerResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RegisterRunnerResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RegisterRunnerResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RequestBuildWithBodyWithResponse Take the next build (runners poll this)
+//
+// Runners poll this every few seconds (`POST /builds/register.json`)
+// with their token and `info`. The oldest `pending` build the runner
+// may take is handed to it, and to no other runner, and moves to
+// `running`:
+//
+//   - its project has builds enabled, and, for a shared runner, shared
+//     runners enabled; for a specific runner, the project is one of the
+//     runner's;
+//   - the build's tags are a subset of the runner's tags.
+//
+// The answer is `201` with the build's details: the job (`commands`,
+// `options`), the clone URL with the build token
+// (`http://gitlab-ci-token:<token>@host/ns/project.git`), `timeout`
+// (the project's build timeout in seconds), the `variables` (predefined,
+// then `.gitlab-ci.yml` ones, all public; then the project's secret
+// variables and the trigger's variables, not public) and
+// `depends_on_builds` (the latest builds of earlier stages, with their
+// `artifacts_file` when they have one).
+//
+// Nothing to take, or a paused runner: `404 {"message":"404 Not Found"}`,
+// or `204` with no body when the `User-Agent` is a runner's
+// (`gitlab-ci-multi-runner 1.2.0 (…)`), as GitLab answered runners from
+// 8.x on. An unknown token answers `403 {"message":"403 Forbidden"}`
+// (also when none is given: 8.7 authenticated before checking
+// parameters).
+//
+// The runner's `info` and `contacted_at` are stored, but, unlike 8.7
+// (which wrote them on every poll), at most once a minute unless the
+// info changed: an idle poll costs one indexed read and no write, as in
+// later GitLab.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /builds/register (the `RequestBuild` operationId).
+func (c *ClientWithResponses) RequestBuildWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RequestBuildResponse, error) {
+	rsp, err := c.RequestBuildWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRequestBuildResponse(rsp)
+}
+
+// RequestBuildWithResponse Take the next build (runners poll this)
+//
+// Runners poll this every few seconds (`POST /builds/register.json`)
+// with their token and `info`. The oldest `pending` build the runner
+// may take is handed to it, and to no other runner, and moves to
+// `running`:
+//
+//   - its project has builds enabled, and, for a shared runner, shared
+//     runners enabled; for a specific runner, the project is one of the
+//     runner's;
+//   - the build's tags are a subset of the runner's tags.
+//
+// The answer is `201` with the build's details: the job (`commands`,
+// `options`), the clone URL with the build token
+// (`http://gitlab-ci-token:<token>@host/ns/project.git`), `timeout`
+// (the project's build timeout in seconds), the `variables` (predefined,
+// then `.gitlab-ci.yml` ones, all public; then the project's secret
+// variables and the trigger's variables, not public) and
+// `depends_on_builds` (the latest builds of earlier stages, with their
+// `artifacts_file` when they have one).
+//
+// Nothing to take, or a paused runner: `404 {"message":"404 Not Found"}`,
+// or `204` with no body when the `User-Agent` is a runner's
+// (`gitlab-ci-multi-runner 1.2.0 (…)`), as GitLab answered runners from
+// 8.x on. An unknown token answers `403 {"message":"403 Forbidden"}`
+// (also when none is given: 8.7 authenticated before checking
+// parameters).
+//
+// The runner's `info` and `contacted_at` are stored, but, unlike 8.7
+// (which wrote them on every poll), at most once a minute unless the
+// info changed: an idle poll costs one indexed read and no write, as in
+// later GitLab.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /builds/register (the `RequestBuild` operationId).
+func (c *ClientWithResponses) RequestBuildWithResponse(ctx context.Context, body RequestBuildJSONRequestBody, reqEditors ...RequestEditorFn) (*RequestBuildResponse, error) {
+	rsp, err := c.RequestBuild(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRequestBuildResponse(rsp)
+}
+
+// RequestBuildWithFormdataBodyWithResponse Take the next build (runners poll this)
+//
+// Runners poll this every few seconds (`POST /builds/register.json`)
+// with their token and `info`. The oldest `pending` build the runner
+// may take is handed to it, and to no other runner, and moves to
+// `running`:
+//
+//   - its project has builds enabled, and, for a shared runner, shared
+//     runners enabled; for a specific runner, the project is one of the
+//     runner's;
+//   - the build's tags are a subset of the runner's tags.
+//
+// The answer is `201` with the build's details: the job (`commands`,
+// `options`), the clone URL with the build token
+// (`http://gitlab-ci-token:<token>@host/ns/project.git`), `timeout`
+// (the project's build timeout in seconds), the `variables` (predefined,
+// then `.gitlab-ci.yml` ones, all public; then the project's secret
+// variables and the trigger's variables, not public) and
+// `depends_on_builds` (the latest builds of earlier stages, with their
+// `artifacts_file` when they have one).
+//
+// Nothing to take, or a paused runner: `404 {"message":"404 Not Found"}`,
+// or `204` with no body when the `User-Agent` is a runner's
+// (`gitlab-ci-multi-runner 1.2.0 (…)`), as GitLab answered runners from
+// 8.x on. An unknown token answers `403 {"message":"403 Forbidden"}`
+// (also when none is given: 8.7 authenticated before checking
+// parameters).
+//
+// The runner's `info` and `contacted_at` are stored, but, unlike 8.7
+// (which wrote them on every poll), at most once a minute unless the
+// info changed: an idle poll costs one indexed read and no write, as in
+// later GitLab.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /builds/register (the `RequestBuild` operationId).
+func (c *ClientWithResponses) RequestBuildWithFormdataBodyWithResponse(ctx context.Context, body RequestBuildFormdataRequestBody, reqEditors ...RequestEditorFn) (*RequestBuildResponse, error) {
+	rsp, err := c.RequestBuildWithFormdataBody(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRequestBuildResponse(rsp)
+}
+
+// UpdateBuildWithBodyWithResponse Report a build's state and full trace
+//
+// The runner reports on a build it runs (`PUT /builds/:id.json`):
+// `trace`, when given, replaces the whole stored trace; `state`
+// `success` finishes the build successfully, `failed` fails it; any
+// other state (`running`) changes only the trace. The answer is `200`
+// with `true` or `false` (whether the state changed) or `null` (no state
+// change); runners ignore it.
+//
+// Only builds assigned to this runner and still `running` are found:
+// anything else (canceled, timed out, finished, another runner's, or an
+// unknown id) answers `404 {"message":"404 Not found"}`, which makes
+// the runner abort the job. Runners check they are still known with
+// `PUT /builds/-1`: `404` means alive, `403` removed. An unknown runner
+// token answers `403 {"message":"403 Forbidden"}`; an erased build
+// `403 {"message":"403 Forbidden  - Build has been erased!"}`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /builds/{id} (the `UpdateBuild` operationId).
+func (c *ClientWithResponses) UpdateBuildWithBodyWithResponse(ctx context.Context, id CIBuildIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateBuildResponse, error) {
+	rsp, err := c.UpdateBuildWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateBuildResponse(rsp)
+}
+
+// UpdateBuildWithResponse Report a build's state and full trace
+//
+// The runner reports on a build it runs (`PUT /builds/:id.json`):
+// `trace`, when given, replaces the whole stored trace; `state`
+// `success` finishes the build successfully, `failed` fails it; any
+// other state (`running`) changes only the trace. The answer is `200`
+// with `true` or `false` (whether the state changed) or `null` (no state
+// change); runners ignore it.
+//
+// Only builds assigned to this runner and still `running` are found:
+// anything else (canceled, timed out, finished, another runner's, or an
+// unknown id) answers `404 {"message":"404 Not found"}`, which makes
+// the runner abort the job. Runners check they are still known with
+// `PUT /builds/-1`: `404` means alive, `403` removed. An unknown runner
+// token answers `403 {"message":"403 Forbidden"}`; an erased build
+// `403 {"message":"403 Forbidden  - Build has been erased!"}`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /builds/{id} (the `UpdateBuild` operationId).
+func (c *ClientWithResponses) UpdateBuildWithResponse(ctx context.Context, id CIBuildIDPath, body UpdateBuildJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateBuildResponse, error) {
+	rsp, err := c.UpdateBuild(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateBuildResponse(rsp)
+}
+
+// UpdateBuildWithFormdataBodyWithResponse Report a build's state and full trace
+//
+// The runner reports on a build it runs (`PUT /builds/:id.json`):
+// `trace`, when given, replaces the whole stored trace; `state`
+// `success` finishes the build successfully, `failed` fails it; any
+// other state (`running`) changes only the trace. The answer is `200`
+// with `true` or `false` (whether the state changed) or `null` (no state
+// change); runners ignore it.
+//
+// Only builds assigned to this runner and still `running` are found:
+// anything else (canceled, timed out, finished, another runner's, or an
+// unknown id) answers `404 {"message":"404 Not found"}`, which makes
+// the runner abort the job. Runners check they are still known with
+// `PUT /builds/-1`: `404` means alive, `403` removed. An unknown runner
+// token answers `403 {"message":"403 Forbidden"}`; an erased build
+// `403 {"message":"403 Forbidden  - Build has been erased!"}`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /builds/{id} (the `UpdateBuild` operationId).
+func (c *ClientWithResponses) UpdateBuildWithFormdataBodyWithResponse(ctx context.Context, id CIBuildIDPath, body UpdateBuildFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateBuildResponse, error) {
+	rsp, err := c.UpdateBuildWithFormdataBody(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateBuildResponse(rsp)
+}
+
+// DeleteBuildArtifactsWithResponse Remove a build's artifacts
+//
+// Removes the artifacts file (and metadata) of the build. The answer
+// is `200` with the build's details (8.7 answered whatever the removal
+// returned; nobody reads it). Unknown build
+// `404 {"message":"404 Not Found"}`; bad build token
+// `403 {"message":"403 Forbidden"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /builds/{id}/artifacts (the `DeleteBuildArtifacts` operationId).
+func (c *ClientWithResponses) DeleteBuildArtifactsWithResponse(ctx context.Context, id CIBuildIDPath, params *DeleteBuildArtifactsParams, reqEditors ...RequestEditorFn) (*DeleteBuildArtifactsResponse, error) {
+	rsp, err := c.DeleteBuildArtifacts(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteBuildArtifactsResponse(rsp)
+}
+
+// DownloadBuildArtifactsWithResponse Download a build's artifacts
+//
+// Runners 1.1+ fetch the artifacts of `depends_on_builds` with the
+// token of that entry. The answer is the archive itself,
+// `application/octet-stream` with
+// `Content-Disposition: attachment; filename=<file name>`. Unknown
+// build or no artifacts `404 {"message":"404 Not Found"}`; bad build
+// token `403 {"message":"403 Forbidden"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /builds/{id}/artifacts (the `DownloadBuildArtifacts` operationId).
+func (c *ClientWithResponses) DownloadBuildArtifactsWithResponse(ctx context.Context, id CIBuildIDPath, params *DownloadBuildArtifactsParams, reqEditors ...RequestEditorFn) (*DownloadBuildArtifactsResponse, error) {
+	rsp, err := c.DownloadBuildArtifacts(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDownloadBuildArtifactsResponse(rsp)
+}
+
+// UploadBuildArtifactsWithBodyWithResponse Upload a build's artifacts
+//
+// The runner uploads the artifacts archive as the multipart field
+// `file` (runner 0.7: `artifacts.tgz` by curl; 1.x: `<name>.zip`),
+// with the build token. 8.7 took uploads only through GitLab
+// Workhorse; Labrador, like the standalone server, reads the multipart
+// body itself. `expire_in` (runners 1.3+) is ignored, as 8.7 did.
+//
+// In 8.7's order: unknown build `404 {"message":"404 Not Found"}`; bad
+// build token `403 {"message":"403 Forbidden"}`; build not running
+// `403 {"message":"403 Forbidden  - Build is not running!"}`; erased
+// `403 {"message":"403 Forbidden  - Build has been erased!"}`; no file
+// `400 {"message":"400 (Bad request) \"Missing artifacts file!\" not given"}`;
+// a file at or above `max_artifacts_size` (application settings,
+// megabytes, 100 by default) `413 {"message":"413 Request Entity Too Large"}`
+// (this route is exempt from `--max-body-bytes`). A new upload replaces
+// the old one. The answer is `201` with the build's details.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /builds/{id}/artifacts (the `UploadBuildArtifacts` operationId).
+func (c *ClientWithResponses) UploadBuildArtifactsWithBodyWithResponse(ctx context.Context, id CIBuildIDPath, params *UploadBuildArtifactsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadBuildArtifactsResponse, error) {
+	rsp, err := c.UploadBuildArtifactsWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUploadBuildArtifactsResponse(rsp)
+}
+
+// AuthorizeBuildArtifactsWithBodyWithResponse Pre-authorize an artifacts upload (GitLab Workhorse)
+//
+// Called only by GitLab Workhorse before it streams an upload: the
+// request must carry a `Gitlab-Workhorse` header, else
+// `403 {"message":"403 Forbidden  - Request should be executed via GitLab Workhorse"}`.
+// Then: unknown build `404 {"message":"404 Not Found"}`; bad build token
+// `403 {"message":"403 Forbidden"}`; build not running
+// `403 {"message":"403 Forbidden  - build is not running"}`; a
+// `filesize` at or above the instance's `max_artifacts_size`
+// (megabytes, 100 by default) `413 {"message":"413 Request Entity Too Large"}`.
+// The answer is `200 {"TempPath":"<upload directory>"}`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /builds/{id}/artifacts/authorize (the `AuthorizeBuildArtifacts` operationId).
+func (c *ClientWithResponses) AuthorizeBuildArtifactsWithBodyWithResponse(ctx context.Context, id CIBuildIDPath, params *AuthorizeBuildArtifactsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AuthorizeBuildArtifactsResponse, error) {
+	rsp, err := c.AuthorizeBuildArtifactsWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAuthorizeBuildArtifactsResponse(rsp)
+}
+
+// AuthorizeBuildArtifactsWithResponse Pre-authorize an artifacts upload (GitLab Workhorse)
+//
+// Called only by GitLab Workhorse before it streams an upload: the
+// request must carry a `Gitlab-Workhorse` header, else
+// `403 {"message":"403 Forbidden  - Request should be executed via GitLab Workhorse"}`.
+// Then: unknown build `404 {"message":"404 Not Found"}`; bad build token
+// `403 {"message":"403 Forbidden"}`; build not running
+// `403 {"message":"403 Forbidden  - build is not running"}`; a
+// `filesize` at or above the instance's `max_artifacts_size`
+// (megabytes, 100 by default) `413 {"message":"413 Request Entity Too Large"}`.
+// The answer is `200 {"TempPath":"<upload directory>"}`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /builds/{id}/artifacts/authorize (the `AuthorizeBuildArtifacts` operationId).
+func (c *ClientWithResponses) AuthorizeBuildArtifactsWithResponse(ctx context.Context, id CIBuildIDPath, params *AuthorizeBuildArtifactsParams, body AuthorizeBuildArtifactsJSONRequestBody, reqEditors ...RequestEditorFn) (*AuthorizeBuildArtifactsResponse, error) {
+	rsp, err := c.AuthorizeBuildArtifacts(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAuthorizeBuildArtifactsResponse(rsp)
+}
+
+// AuthorizeBuildArtifactsWithFormdataBodyWithResponse Pre-authorize an artifacts upload (GitLab Workhorse)
+//
+// Called only by GitLab Workhorse before it streams an upload: the
+// request must carry a `Gitlab-Workhorse` header, else
+// `403 {"message":"403 Forbidden  - Request should be executed via GitLab Workhorse"}`.
+// Then: unknown build `404 {"message":"404 Not Found"}`; bad build token
+// `403 {"message":"403 Forbidden"}`; build not running
+// `403 {"message":"403 Forbidden  - build is not running"}`; a
+// `filesize` at or above the instance's `max_artifacts_size`
+// (megabytes, 100 by default) `413 {"message":"413 Request Entity Too Large"}`.
+// The answer is `200 {"TempPath":"<upload directory>"}`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /builds/{id}/artifacts/authorize (the `AuthorizeBuildArtifacts` operationId).
+func (c *ClientWithResponses) AuthorizeBuildArtifactsWithFormdataBodyWithResponse(ctx context.Context, id CIBuildIDPath, params *AuthorizeBuildArtifactsParams, body AuthorizeBuildArtifactsFormdataRequestBody, reqEditors ...RequestEditorFn) (*AuthorizeBuildArtifactsResponse, error) {
+	rsp, err := c.AuthorizeBuildArtifactsWithFormdataBody(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAuthorizeBuildArtifactsResponse(rsp)
+}
+
+// PatchBuildTraceWithBodyWithResponse Append to a build's trace
+//
+// Runners from 1.3 on send the trace incrementally: the body is the new
+// bytes, `Content-Range: <start>-<end>` says where they go, and `start`
+// must be the length the server has. The stored trace is cut at
+// `start` and the body appended; the answer is `202` with
+// `Range: 0-<new length>` and `Build-Status: <the build's status>`
+// (`canceled` tells the runner to stop), and the body is the range as a
+// JSON string.
+//
+// Authenticated by the build token (`BUILD-TOKEN` header or `token`
+// parameter; the build's own token, or the project's runners token
+// as 8.7 accepted). In 8.7's order: unknown build
+// `404 {"message":"404 Not Found"}`; bad token
+// `403 {"message":"403 Forbidden"}`; erased build
+// `403 {"message":"403 Forbidden  - Build has been erased!"}`; no
+// `Content-Range` `400 {"error":"400 Missing header Content-Range"}`; a
+// `start` other than the stored length
+// `416 {"error":"416 Range Not Satisfiable"}` with
+// `Range: 0-<stored length>`, so the runner resends from there.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /builds/{id}/trace.txt (the `PatchBuildTrace` operationId).
+func (c *ClientWithResponses) PatchBuildTraceWithBodyWithResponse(ctx context.Context, id CIBuildIDPath, params *PatchBuildTraceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchBuildTraceResponse, error) {
+	rsp, err := c.PatchBuildTraceWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchBuildTraceResponse(rsp)
+}
+
+// PatchBuildTraceWithTextBodyWithResponse Append to a build's trace
+//
+// Runners from 1.3 on send the trace incrementally: the body is the new
+// bytes, `Content-Range: <start>-<end>` says where they go, and `start`
+// must be the length the server has. The stored trace is cut at
+// `start` and the body appended; the answer is `202` with
+// `Range: 0-<new length>` and `Build-Status: <the build's status>`
+// (`canceled` tells the runner to stop), and the body is the range as a
+// JSON string.
+//
+// Authenticated by the build token (`BUILD-TOKEN` header or `token`
+// parameter; the build's own token, or the project's runners token
+// as 8.7 accepted). In 8.7's order: unknown build
+// `404 {"message":"404 Not Found"}`; bad token
+// `403 {"message":"403 Forbidden"}`; erased build
+// `403 {"message":"403 Forbidden  - Build has been erased!"}`; no
+// `Content-Range` `400 {"error":"400 Missing header Content-Range"}`; a
+// `start` other than the stored length
+// `416 {"error":"416 Range Not Satisfiable"}` with
+// `Range: 0-<stored length>`, so the runner resends from there.
+//
+// Takes a body of the `text/plain` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /builds/{id}/trace.txt (the `PatchBuildTrace` operationId).
+func (c *ClientWithResponses) PatchBuildTraceWithTextBodyWithResponse(ctx context.Context, id CIBuildIDPath, params *PatchBuildTraceParams, body PatchBuildTraceTextRequestBody, reqEditors ...RequestEditorFn) (*PatchBuildTraceResponse, error) {
+	rsp, err := c.PatchBuildTraceWithTextBody(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchBuildTraceResponse(rsp)
+}
+
+// ListLegacyCommitsWithResponse List a CI project's commits
+//
+// Authenticated by the project token (`project_token`: the project's
+// `runners_token`). 8.0 found the project first: an unknown or missing
+// `project_id` (or a project without builds) answers
+// `404 {"message":"404 Not found"}`, then a wrong or missing token
+// `403 {"message":"403 Forbidden"}`.
+//
+// The project's pipelines, newest first, each with its builds as raw
+// records; `page`, `per_page` (default 20), no pagination headers.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /commits (the `ListLegacyCommits` operationId).
+func (c *ClientWithResponses) ListLegacyCommitsWithResponse(ctx context.Context, params *ListLegacyCommitsParams, reqEditors ...RequestEditorFn) (*ListLegacyCommitsResponse, error) {
+	rsp, err := c.ListLegacyCommits(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListLegacyCommitsResponse(rsp)
+}
+
+// CreateLegacyCommitWithBodyWithResponse Build a pushed commit
+//
+// Authenticated by the project token. In 8.0's order: `project_id`,
+// `data` and `project_token` (`400 {"message":"400 (Bad request) \"<name>\" not given"}`),
+// the CI project (`404 {"message":"404 Not found"}`), the token
+// (`403 {"message":"403 Forbidden"}`).
+//
+// `data` is a push payload as GitLab's push hooks send it: `before`,
+// `after` (or `checkout_sha`), `ref` (`refs/heads/<branch>` or
+// `refs/tags/<tag>`), `commits`. The pipeline is created from the
+// `.gitlab-ci.yml` at that commit, as a push creates it. If the commit
+// was built on that ref already, that pipeline is answered and nothing
+// new is created (the docs: "If commit already exists in GitLab CI it
+// will not be created").
+//
+// 8.0 failed with a 500 where nothing could be built; Labrador answers
+// 400 with the reason: `{"message":"Ref can't be blank"}`,
+// `{"message":"Sha can't be blank"}` (also for a deleted ref's zero
+// sha), `{"message":"Sha is not a commit of the repository"}`,
+// `{"message":"Missing .gitlab-ci.yml file"}`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /commits (the `CreateLegacyCommit` operationId).
+func (c *ClientWithResponses) CreateLegacyCommitWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateLegacyCommitResponse, error) {
+	rsp, err := c.CreateLegacyCommitWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateLegacyCommitResponse(rsp)
+}
+
+// CreateLegacyCommitWithResponse Build a pushed commit
+//
+// Authenticated by the project token. In 8.0's order: `project_id`,
+// `data` and `project_token` (`400 {"message":"400 (Bad request) \"<name>\" not given"}`),
+// the CI project (`404 {"message":"404 Not found"}`), the token
+// (`403 {"message":"403 Forbidden"}`).
+//
+// `data` is a push payload as GitLab's push hooks send it: `before`,
+// `after` (or `checkout_sha`), `ref` (`refs/heads/<branch>` or
+// `refs/tags/<tag>`), `commits`. The pipeline is created from the
+// `.gitlab-ci.yml` at that commit, as a push creates it. If the commit
+// was built on that ref already, that pipeline is answered and nothing
+// new is created (the docs: "If commit already exists in GitLab CI it
+// will not be created").
+//
+// 8.0 failed with a 500 where nothing could be built; Labrador answers
+// 400 with the reason: `{"message":"Ref can't be blank"}`,
+// `{"message":"Sha can't be blank"}` (also for a deleted ref's zero
+// sha), `{"message":"Sha is not a commit of the repository"}`,
+// `{"message":"Missing .gitlab-ci.yml file"}`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /commits (the `CreateLegacyCommit` operationId).
+func (c *ClientWithResponses) CreateLegacyCommitWithResponse(ctx context.Context, body CreateLegacyCommitJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateLegacyCommitResponse, error) {
+	rsp, err := c.CreateLegacyCommit(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateLegacyCommitResponse(rsp)
+}
+
+// CreateLegacyCommitWithFormdataBodyWithResponse Build a pushed commit
+//
+// Authenticated by the project token. In 8.0's order: `project_id`,
+// `data` and `project_token` (`400 {"message":"400 (Bad request) \"<name>\" not given"}`),
+// the CI project (`404 {"message":"404 Not found"}`), the token
+// (`403 {"message":"403 Forbidden"}`).
+//
+// `data` is a push payload as GitLab's push hooks send it: `before`,
+// `after` (or `checkout_sha`), `ref` (`refs/heads/<branch>` or
+// `refs/tags/<tag>`), `commits`. The pipeline is created from the
+// `.gitlab-ci.yml` at that commit, as a push creates it. If the commit
+// was built on that ref already, that pipeline is answered and nothing
+// new is created (the docs: "If commit already exists in GitLab CI it
+// will not be created").
+//
+// 8.0 failed with a 500 where nothing could be built; Labrador answers
+// 400 with the reason: `{"message":"Ref can't be blank"}`,
+// `{"message":"Sha can't be blank"}` (also for a deleted ref's zero
+// sha), `{"message":"Sha is not a commit of the repository"}`,
+// `{"message":"Missing .gitlab-ci.yml file"}`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /commits (the `CreateLegacyCommit` operationId).
+func (c *ClientWithResponses) CreateLegacyCommitWithFormdataBodyWithResponse(ctx context.Context, body CreateLegacyCommitFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateLegacyCommitResponse, error) {
+	rsp, err := c.CreateLegacyCommitWithFormdataBody(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateLegacyCommitResponse(rsp)
+}
+
+// CreateLegacyForkWithBodyWithResponse Create the CI project of a fork
+//
+// Standalone GitLab CI: GitLab told CI about a fork so that CI made a CI
+// project for it with the origin's settings. Authenticated by the
+// origin's project token and a user's private token together. In the
+// standalone app's order: `project_id`, `data`, `project_token`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`) and
+// `private_token` (which may also come as the `PRIVATE-TOKEN` header);
+// the origin by its GitLab id (`404 {"message":"404 Not found"}`); the
+// project token (`403 {"message":"403 Forbidden"}`).
+//
+// The fork is the GitLab project at `data[web_url]` (or named by
+// `data[name_with_namespace]`, `namespace / project`). When the user is
+// unknown, the fork cannot be found, is not a fork of the origin, or
+// the user may not manage it, the standalone app's service failed and
+// it answered `404 {"message":"404 Not Found"}`. Otherwise builds are
+// enabled on the fork with the origin's build timeout, git fetch,
+// coverage regex, shared runners and public builds settings, and the
+// fork's CI project is answered.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /forks (the `CreateLegacyFork` operationId).
+func (c *ClientWithResponses) CreateLegacyForkWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateLegacyForkResponse, error) {
+	rsp, err := c.CreateLegacyForkWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateLegacyForkResponse(rsp)
+}
+
+// CreateLegacyForkWithResponse Create the CI project of a fork
+//
+// Standalone GitLab CI: GitLab told CI about a fork so that CI made a CI
+// project for it with the origin's settings. Authenticated by the
+// origin's project token and a user's private token together. In the
+// standalone app's order: `project_id`, `data`, `project_token`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`) and
+// `private_token` (which may also come as the `PRIVATE-TOKEN` header);
+// the origin by its GitLab id (`404 {"message":"404 Not found"}`); the
+// project token (`403 {"message":"403 Forbidden"}`).
+//
+// The fork is the GitLab project at `data[web_url]` (or named by
+// `data[name_with_namespace]`, `namespace / project`). When the user is
+// unknown, the fork cannot be found, is not a fork of the origin, or
+// the user may not manage it, the standalone app's service failed and
+// it answered `404 {"message":"404 Not Found"}`. Otherwise builds are
+// enabled on the fork with the origin's build timeout, git fetch,
+// coverage regex, shared runners and public builds settings, and the
+// fork's CI project is answered.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /forks (the `CreateLegacyFork` operationId).
+func (c *ClientWithResponses) CreateLegacyForkWithResponse(ctx context.Context, body CreateLegacyForkJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateLegacyForkResponse, error) {
+	rsp, err := c.CreateLegacyFork(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateLegacyForkResponse(rsp)
+}
+
+// CreateLegacyForkWithFormdataBodyWithResponse Create the CI project of a fork
+//
+// Standalone GitLab CI: GitLab told CI about a fork so that CI made a CI
+// project for it with the origin's settings. Authenticated by the
+// origin's project token and a user's private token together. In the
+// standalone app's order: `project_id`, `data`, `project_token`
+// (`400 {"message":"400 (Bad request) \"<name>\" not given"}`) and
+// `private_token` (which may also come as the `PRIVATE-TOKEN` header);
+// the origin by its GitLab id (`404 {"message":"404 Not found"}`); the
+// project token (`403 {"message":"403 Forbidden"}`).
+//
+// The fork is the GitLab project at `data[web_url]` (or named by
+// `data[name_with_namespace]`, `namespace / project`). When the user is
+// unknown, the fork cannot be found, is not a fork of the origin, or
+// the user may not manage it, the standalone app's service failed and
+// it answered `404 {"message":"404 Not Found"}`. Otherwise builds are
+// enabled on the fork with the origin's build timeout, git fetch,
+// coverage regex, shared runners and public builds settings, and the
+// fork's CI project is answered.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /forks (the `CreateLegacyFork` operationId).
+func (c *ClientWithResponses) CreateLegacyForkWithFormdataBodyWithResponse(ctx context.Context, body CreateLegacyForkFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateLegacyForkResponse, error) {
+	rsp, err := c.CreateLegacyForkWithFormdataBody(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateLegacyForkResponse(rsp)
+}
+
+// ListLegacyProjectsWithResponse List the caller's CI projects
+//
+// The CI projects of the GitLab projects the caller is a member of. As
+// 8.0 did, `page` and `per_page` page the caller's GitLab projects first
+// and the projects without builds are dropped from that page after, so a
+// page may hold fewer than `per_page` items. No pagination headers.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects (the `ListLegacyProjects` operationId).
+func (c *ClientWithResponses) ListLegacyProjectsWithResponse(ctx context.Context, params *ListLegacyProjectsParams, reqEditors ...RequestEditorFn) (*ListLegacyProjectsResponse, error) {
+	rsp, err := c.ListLegacyProjects(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListLegacyProjectsResponse(rsp)
+}
+
+// CreateLegacyProjectWithBodyWithResponse Create a CI project for a GitLab project
+//
+// Enables builds on the GitLab project `gitlab_id`. `name`, `gitlab_id`
+// and `ssh_url_to_repo` are required (`400 {"message":"400 (Bad request) \"<name>\" not given"}`),
+// and `path` or its older form `gitlab_url` (`.../namespace/project`);
+// without either: `400 {"message":"Path can't be blank"}` (8.0 failed
+// with a 500 there). The values themselves are the GitLab project's in
+// Labrador, so `name`, `path`, `ssh_url_to_repo` and `default_ref` are
+// not stored.
+//
+// A GitLab project that does not exist or that the caller may not
+// manage answers `401 {"message":"401 Unauthorized"}` (8.0 created CI
+// projects for any id; Labrador checks the right that updating one
+// needed). A project that already has builds enabled already is a CI
+// project: `400 {"message":"Gitlab has already been taken"}`, 8.0's
+// uniqueness of `gitlab_id`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects (the `CreateLegacyProject` operationId).
+func (c *ClientWithResponses) CreateLegacyProjectWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateLegacyProjectResponse, error) {
+	rsp, err := c.CreateLegacyProjectWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateLegacyProjectResponse(rsp)
+}
+
+// CreateLegacyProjectWithResponse Create a CI project for a GitLab project
+//
+// Enables builds on the GitLab project `gitlab_id`. `name`, `gitlab_id`
+// and `ssh_url_to_repo` are required (`400 {"message":"400 (Bad request) \"<name>\" not given"}`),
+// and `path` or its older form `gitlab_url` (`.../namespace/project`);
+// without either: `400 {"message":"Path can't be blank"}` (8.0 failed
+// with a 500 there). The values themselves are the GitLab project's in
+// Labrador, so `name`, `path`, `ssh_url_to_repo` and `default_ref` are
+// not stored.
+//
+// A GitLab project that does not exist or that the caller may not
+// manage answers `401 {"message":"401 Unauthorized"}` (8.0 created CI
+// projects for any id; Labrador checks the right that updating one
+// needed). A project that already has builds enabled already is a CI
+// project: `400 {"message":"Gitlab has already been taken"}`, 8.0's
+// uniqueness of `gitlab_id`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects (the `CreateLegacyProject` operationId).
+func (c *ClientWithResponses) CreateLegacyProjectWithResponse(ctx context.Context, body CreateLegacyProjectJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateLegacyProjectResponse, error) {
+	rsp, err := c.CreateLegacyProject(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateLegacyProjectResponse(rsp)
+}
+
+// CreateLegacyProjectWithFormdataBodyWithResponse Create a CI project for a GitLab project
+//
+// Enables builds on the GitLab project `gitlab_id`. `name`, `gitlab_id`
+// and `ssh_url_to_repo` are required (`400 {"message":"400 (Bad request) \"<name>\" not given"}`),
+// and `path` or its older form `gitlab_url` (`.../namespace/project`);
+// without either: `400 {"message":"Path can't be blank"}` (8.0 failed
+// with a 500 there). The values themselves are the GitLab project's in
+// Labrador, so `name`, `path`, `ssh_url_to_repo` and `default_ref` are
+// not stored.
+//
+// A GitLab project that does not exist or that the caller may not
+// manage answers `401 {"message":"401 Unauthorized"}` (8.0 created CI
+// projects for any id; Labrador checks the right that updating one
+// needed). A project that already has builds enabled already is a CI
+// project: `400 {"message":"Gitlab has already been taken"}`, 8.0's
+// uniqueness of `gitlab_id`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects (the `CreateLegacyProject` operationId).
+func (c *ClientWithResponses) CreateLegacyProjectWithFormdataBodyWithResponse(ctx context.Context, body CreateLegacyProjectFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateLegacyProjectResponse, error) {
+	rsp, err := c.CreateLegacyProjectWithFormdataBody(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateLegacyProjectResponse(rsp)
+}
+
+// ListOwnedLegacyProjectsWithResponse List the CI projects the caller owns
+//
+// The CI projects of the GitLab projects in the caller's own namespace;
+// paged as `GET /projects` is.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/owned (the `ListOwnedLegacyProjects` operationId).
+func (c *ClientWithResponses) ListOwnedLegacyProjectsWithResponse(ctx context.Context, params *ListOwnedLegacyProjectsParams, reqEditors ...RequestEditorFn) (*ListOwnedLegacyProjectsResponse, error) {
+	rsp, err := c.ListOwnedLegacyProjects(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListOwnedLegacyProjectsResponse(rsp)
+}
+
+// DeleteLegacyProjectWithResponse Remove a CI project
+//
+// Masters of the GitLab project and above; others
+// `401 {"message":"401 Unauthorized"}`. Disables builds on the GitLab
+// project (its pipelines and builds stay) and answers the CI project as
+// it was removed.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /projects/{id} (the `DeleteLegacyProject` operationId).
+func (c *ClientWithResponses) DeleteLegacyProjectWithResponse(ctx context.Context, id LegacyProjectIDPath, reqEditors ...RequestEditorFn) (*DeleteLegacyProjectResponse, error) {
+	rsp, err := c.DeleteLegacyProject(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteLegacyProjectResponse(rsp)
+}
+
+// GetLegacyProjectWithResponse Get a CI project
+//
+// A CI project whose GitLab project the caller can read; otherwise
+// `401 {"message":"401 Unauthorized"}`. An unknown id, or a project
+// without builds: `404 {"message":"404 Not found"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id} (the `GetLegacyProject` operationId).
+func (c *ClientWithResponses) GetLegacyProjectWithResponse(ctx context.Context, id LegacyProjectIDPath, reqEditors ...RequestEditorFn) (*GetLegacyProjectResponse, error) {
+	rsp, err := c.GetLegacyProject(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetLegacyProjectResponse(rsp)
+}
+
+// UpdateLegacyProjectWithBodyWithResponse Update a CI project
+//
+// Masters of the GitLab project and above; others
+// `401 {"message":"401 Unauthorized"}`. 8.0 stored `name`, `gitlab_id`,
+// `path` (or `gitlab_url`), `default_ref` and `ssh_url_to_repo` on the CI
+// project; since GitLab 8.3 they are the GitLab project's own, so
+// Labrador accepts them and changes nothing: rename or move the project
+// with the v3 API. Answers the CI project.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id} (the `UpdateLegacyProject` operationId).
+func (c *ClientWithResponses) UpdateLegacyProjectWithBodyWithResponse(ctx context.Context, id LegacyProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateLegacyProjectResponse, error) {
+	rsp, err := c.UpdateLegacyProjectWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateLegacyProjectResponse(rsp)
+}
+
+// UpdateLegacyProjectWithResponse Update a CI project
+//
+// Masters of the GitLab project and above; others
+// `401 {"message":"401 Unauthorized"}`. 8.0 stored `name`, `gitlab_id`,
+// `path` (or `gitlab_url`), `default_ref` and `ssh_url_to_repo` on the CI
+// project; since GitLab 8.3 they are the GitLab project's own, so
+// Labrador accepts them and changes nothing: rename or move the project
+// with the v3 API. Answers the CI project.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id} (the `UpdateLegacyProject` operationId).
+func (c *ClientWithResponses) UpdateLegacyProjectWithResponse(ctx context.Context, id LegacyProjectIDPath, body UpdateLegacyProjectJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateLegacyProjectResponse, error) {
+	rsp, err := c.UpdateLegacyProject(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateLegacyProjectResponse(rsp)
+}
+
+// UpdateLegacyProjectWithFormdataBodyWithResponse Update a CI project
+//
+// Masters of the GitLab project and above; others
+// `401 {"message":"401 Unauthorized"}`. 8.0 stored `name`, `gitlab_id`,
+// `path` (or `gitlab_url`), `default_ref` and `ssh_url_to_repo` on the CI
+// project; since GitLab 8.3 they are the GitLab project's own, so
+// Labrador accepts them and changes nothing: rename or move the project
+// with the v3 API. Answers the CI project.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id} (the `UpdateLegacyProject` operationId).
+func (c *ClientWithResponses) UpdateLegacyProjectWithFormdataBodyWithResponse(ctx context.Context, id LegacyProjectIDPath, body UpdateLegacyProjectFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateLegacyProjectResponse, error) {
+	rsp, err := c.UpdateLegacyProjectWithFormdataBody(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateLegacyProjectResponse(rsp)
+}
+
+// TriggerRefBuildsWithBodyWithResponse Trigger builds of a ref
+//
+// No user: the trigger's `token` authorises the call. In 8.7's order:
+//
+//  1. `token` is required:
+//     `400 {"message":"400 (Bad request) \"token\" not given"}`.
+//  2. An unknown project, or an unknown or deleted token:
+//     `404 {"message":"404 Not Found"}`.
+//  3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+//  4. `variables`, when given, must be a hash
+//     (`400 {"message":"variables needs to be a hash"}`) of string keys
+//     and string values
+//     (`400 {"message":"variables needs to be a map of key-valued strings"}`);
+//     as a form, `variables[KEY]=value`.
+//  5. The ref is resolved to a commit, a trigger request recorded, and
+//     the first stage of the commit's `.gitlab-ci.yml` built for it
+//     (no user, `trigger_request_id` set, `only: [triggers]` jobs
+//     included). Nothing built:
+//     `400 {"message":"No builds created"}`.
+//
+// The answer is `201` with the trigger request and its CI commit.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/refs/{ref}/trigger (the `TriggerRefBuilds` operationId).
+func (c *ClientWithResponses) TriggerRefBuildsWithBodyWithResponse(ctx context.Context, id string, ref string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TriggerRefBuildsResponse, error) {
+	rsp, err := c.TriggerRefBuildsWithBody(ctx, id, ref, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTriggerRefBuildsResponse(rsp)
+}
+
+// TriggerRefBuildsWithResponse Trigger builds of a ref
+//
+// No user: the trigger's `token` authorises the call. In 8.7's order:
+//
+//  1. `token` is required:
+//     `400 {"message":"400 (Bad request) \"token\" not given"}`.
+//  2. An unknown project, or an unknown or deleted token:
+//     `404 {"message":"404 Not Found"}`.
+//  3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+//  4. `variables`, when given, must be a hash
+//     (`400 {"message":"variables needs to be a hash"}`) of string keys
+//     and string values
+//     (`400 {"message":"variables needs to be a map of key-valued strings"}`);
+//     as a form, `variables[KEY]=value`.
+//  5. The ref is resolved to a commit, a trigger request recorded, and
+//     the first stage of the commit's `.gitlab-ci.yml` built for it
+//     (no user, `trigger_request_id` set, `only: [triggers]` jobs
+//     included). Nothing built:
+//     `400 {"message":"No builds created"}`.
+//
+// The answer is `201` with the trigger request and its CI commit.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/refs/{ref}/trigger (the `TriggerRefBuilds` operationId).
+func (c *ClientWithResponses) TriggerRefBuildsWithResponse(ctx context.Context, id string, ref string, body TriggerRefBuildsJSONRequestBody, reqEditors ...RequestEditorFn) (*TriggerRefBuildsResponse, error) {
+	rsp, err := c.TriggerRefBuilds(ctx, id, ref, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTriggerRefBuildsResponse(rsp)
+}
+
+// TriggerRefBuildsWithFormdataBodyWithResponse Trigger builds of a ref
+//
+// No user: the trigger's `token` authorises the call. In 8.7's order:
+//
+//  1. `token` is required:
+//     `400 {"message":"400 (Bad request) \"token\" not given"}`.
+//  2. An unknown project, or an unknown or deleted token:
+//     `404 {"message":"404 Not Found"}`.
+//  3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+//  4. `variables`, when given, must be a hash
+//     (`400 {"message":"variables needs to be a hash"}`) of string keys
+//     and string values
+//     (`400 {"message":"variables needs to be a map of key-valued strings"}`);
+//     as a form, `variables[KEY]=value`.
+//  5. The ref is resolved to a commit, a trigger request recorded, and
+//     the first stage of the commit's `.gitlab-ci.yml` built for it
+//     (no user, `trigger_request_id` set, `only: [triggers]` jobs
+//     included). Nothing built:
+//     `400 {"message":"No builds created"}`.
+//
+// The answer is `201` with the trigger request and its CI commit.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/refs/{ref}/trigger (the `TriggerRefBuilds` operationId).
+func (c *ClientWithResponses) TriggerRefBuildsWithFormdataBodyWithResponse(ctx context.Context, id string, ref string, body TriggerRefBuildsFormdataRequestBody, reqEditors ...RequestEditorFn) (*TriggerRefBuildsResponse, error) {
+	rsp, err := c.TriggerRefBuildsWithFormdataBody(ctx, id, ref, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTriggerRefBuildsResponse(rsp)
+}
+
+// UnlinkLegacyProjectRunnerWithResponse Unlink a runner from a CI project
+//
+// The CI project and the runner (`404 {"message":"404 Not found"}`),
+// the caller's right to manage the GitLab project
+// (`401 {"message":"401 Unauthorized"}`), then the link: a runner not
+// linked to the project answers `404 {"message":"404 Not Found"}`.
+// Unlike the v3 API, 8.0 let the last project go. Answers the removed
+// link's record.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /projects/{id}/runners/{runner_id} (the `UnlinkLegacyProjectRunner` operationId).
+func (c *ClientWithResponses) UnlinkLegacyProjectRunnerWithResponse(ctx context.Context, id LegacyProjectIDPath, runnerID int, reqEditors ...RequestEditorFn) (*UnlinkLegacyProjectRunnerResponse, error) {
+	rsp, err := c.UnlinkLegacyProjectRunner(ctx, id, runnerID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUnlinkLegacyProjectRunnerResponse(rsp)
+}
+
+// LinkLegacyProjectRunnerWithResponse Link a runner to a CI project
+//
+// In 8.0's order: the CI project and the runner
+// (`404 {"message":"404 Not found"}`), then the caller's right to
+// manage the GitLab project (`401 {"message":"401 Unauthorized"}`).
+// 8.0 let such a caller link any runner; Labrador also answers 401 to a
+// caller who is not an administrator for a shared runner or a specific
+// runner they cannot reach through a project they master (the v3 API's
+// rule), so nobody gets builds onto another user's machine.
+//
+// A runner already linked answers `400 {"message":""}`: 8.0 joined the
+// CI project's errors, which were empty, instead of the link's.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/runners/{runner_id} (the `LinkLegacyProjectRunner` operationId).
+func (c *ClientWithResponses) LinkLegacyProjectRunnerWithResponse(ctx context.Context, id LegacyProjectIDPath, runnerID int, reqEditors ...RequestEditorFn) (*LinkLegacyProjectRunnerResponse, error) {
+	rsp, err := c.LinkLegacyProjectRunner(ctx, id, runnerID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseLinkLegacyProjectRunnerResponse(rsp)
+}
+
+// CreateLegacyWebHookWithBodyWithResponse Add a web hook to a CI project
+//
+// Undocumented in 8.x, used by GitLab to register itself. In 8.0's
+// order: `web_hook` (`400 {"message":"400 (Bad request) \"web_hook\" not given"}`),
+// the CI project (`404 {"message":"404 Not found"}`), the right to
+// manage it (`401 {"message":"401 Unauthorized"}`), the URL
+// (`400 {"message":"Url is invalid"}`, the hook's full messages joined).
+//
+// CI web hooks were called when builds finished; GitLab 8.3 migrated
+// them into project hooks for build events only, and so does Labrador:
+// the hook is the project's hook (listed by `GET /api/v3/projects/:id/hooks`)
+// with `build_events` on and `push_events` off.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{project_id}/webhooks (the `CreateLegacyWebHook` operationId).
+func (c *ClientWithResponses) CreateLegacyWebHookWithBodyWithResponse(ctx context.Context, projectID int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateLegacyWebHookResponse, error) {
+	rsp, err := c.CreateLegacyWebHookWithBody(ctx, projectID, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateLegacyWebHookResponse(rsp)
+}
+
+// CreateLegacyWebHookWithResponse Add a web hook to a CI project
+//
+// Undocumented in 8.x, used by GitLab to register itself. In 8.0's
+// order: `web_hook` (`400 {"message":"400 (Bad request) \"web_hook\" not given"}`),
+// the CI project (`404 {"message":"404 Not found"}`), the right to
+// manage it (`401 {"message":"401 Unauthorized"}`), the URL
+// (`400 {"message":"Url is invalid"}`, the hook's full messages joined).
+//
+// CI web hooks were called when builds finished; GitLab 8.3 migrated
+// them into project hooks for build events only, and so does Labrador:
+// the hook is the project's hook (listed by `GET /api/v3/projects/:id/hooks`)
+// with `build_events` on and `push_events` off.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{project_id}/webhooks (the `CreateLegacyWebHook` operationId).
+func (c *ClientWithResponses) CreateLegacyWebHookWithResponse(ctx context.Context, projectID int, body CreateLegacyWebHookJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateLegacyWebHookResponse, error) {
+	rsp, err := c.CreateLegacyWebHook(ctx, projectID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateLegacyWebHookResponse(rsp)
+}
+
+// CreateLegacyWebHookWithFormdataBodyWithResponse Add a web hook to a CI project
+//
+// Undocumented in 8.x, used by GitLab to register itself. In 8.0's
+// order: `web_hook` (`400 {"message":"400 (Bad request) \"web_hook\" not given"}`),
+// the CI project (`404 {"message":"404 Not found"}`), the right to
+// manage it (`401 {"message":"401 Unauthorized"}`), the URL
+// (`400 {"message":"Url is invalid"}`, the hook's full messages joined).
+//
+// CI web hooks were called when builds finished; GitLab 8.3 migrated
+// them into project hooks for build events only, and so does Labrador:
+// the hook is the project's hook (listed by `GET /api/v3/projects/:id/hooks`)
+// with `build_events` on and `push_events` off.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{project_id}/webhooks (the `CreateLegacyWebHook` operationId).
+func (c *ClientWithResponses) CreateLegacyWebHookWithFormdataBodyWithResponse(ctx context.Context, projectID int, body CreateLegacyWebHookFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateLegacyWebHookResponse, error) {
+	rsp, err := c.CreateLegacyWebHookWithFormdataBody(ctx, projectID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateLegacyWebHookResponse(rsp)
+}
+
+// ListLegacyRunnersWithResponse List runners with their tokens
+//
+// A GitLab user's private token (`private_token` or `PRIVATE-TOKEN`);
+// without a valid one `403 {"message":"403 Forbidden"}`.
+// endpoints.tsv records "all runners of the instance"; as 8.0's
+// `current_user.is_admin? ? Runner.all : current_user.authorized_runners`
+// did, Labrador lists every runner for administrators and, for others,
+// the specific runners of the projects they master: runner tokens are
+// credentials. Not paginated.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /runners (the `ListLegacyRunners` operationId).
+func (c *ClientWithResponses) ListLegacyRunnersWithResponse(ctx context.Context, params *ListLegacyRunnersParams, reqEditors ...RequestEditorFn) (*ListLegacyRunnersResponse, error) {
+	rsp, err := c.ListLegacyRunners(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListLegacyRunnersResponse(rsp)
+}
+
+// DeleteRunnerWithResponse Unregister a runner
+//
+// `gitlab-ci-multi-runner unregister` calls this with the runner's own
+// token (as a JSON body, a form body or the query string). The runner is
+// removed with its project links; builds it ran keep their `runner_id`.
+//
+// The answer is `200` with the deleted runner's record, as 8.7 answered
+// the destroyed model (every column, not an entity). A missing `token`
+// answers `400 {"message":"400 (Bad request) \"token\" not given"}`; an
+// unknown one `403 {"message":"403 Forbidden"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /runners/delete (the `DeleteRunner` operationId).
+func (c *ClientWithResponses) DeleteRunnerWithResponse(ctx context.Context, params *DeleteRunnerParams, reqEditors ...RequestEditorFn) (*DeleteRunnerResponse, error) {
+	rsp, err := c.DeleteRunner(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteRunnerResponse(rsp)
+}
+
+// RegisterRunnerWithBodyWithResponse Register a runner
+//
+// Runners call this once, as `POST /runners/register.json`, with a
+// registration token:
+//
+//   - the instance's shared registration token (application settings
+//     `runners_registration_token`) creates a **shared** runner;
+//   - a project's `runners_token` creates a **specific** runner enabled on
+//     that project.
+//
+// Anything else answers `403 {"message":"403 Forbidden"}`; a missing
+// `token` answers `400 {"message":"400 (Bad request) \"token\" not given"}`
+// (8.7 ran `required_attributes! [:token]` first).
+//
+// `tag_list` is a comma-separated string (`"docker, linux"`); spaces
+// around tags are dropped. The runner's `info` (`name`, `version`,
+// `revision`, `platform`, `architecture`) is stored; other `info`
+// keys (`executor`, `features`) are ignored. Form clients send it as
+// `info[name]=…`.
+//
+// The answer is `201` with `{"id":…, "token":"…"}`; runners read only
+// `token` and use it for every later call.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /runners/register (the `RegisterRunner` operationId).
+func (c *ClientWithResponses) RegisterRunnerWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RegisterRunnerResponse, error) {
+	rsp, err := c.RegisterRunnerWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegisterRunnerResponse(rsp)
+}
+
+// RegisterRunnerWithResponse Register a runner
+//
+// Runners call this once, as `POST /runners/register.json`, with a
+// registration token:
+//
+//   - the instance's shared registration token (application settings
+//     `runners_registration_token`) creates a **shared** runner;
+//   - a project's `runners_token` creates a **specific** runner enabled on
+//     that project.
+//
+// Anything else answers `403 {"message":"403 Forbidden"}`; a missing
+// `token` answers `400 {"message":"400 (Bad request) \"token\" not given"}`
+// (8.7 ran `required_attributes! [:token]` first).
+//
+// `tag_list` is a comma-separated string (`"docker, linux"`); spaces
+// around tags are dropped. The runner's `info` (`name`, `version`,
+// `revision`, `platform`, `architecture`) is stored; other `info`
+// keys (`executor`, `features`) are ignored. Form clients send it as
+// `info[name]=…`.
+//
+// The answer is `201` with `{"id":…, "token":"…"}`; runners read only
+// `token` and use it for every later call.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /runners/register (the `RegisterRunner` operationId).
+func (c *ClientWithResponses) RegisterRunnerWithResponse(ctx context.Context, body RegisterRunnerJSONRequestBody, reqEditors ...RequestEditorFn) (*RegisterRunnerResponse, error) {
+	rsp, err := c.RegisterRunner(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegisterRunnerResponse(rsp)
+}
+
+// RegisterRunnerWithFormdataBodyWithResponse Register a runner
+//
+// Runners call this once, as `POST /runners/register.json`, with a
+// registration token:
+//
+//   - the instance's shared registration token (application settings
+//     `runners_registration_token`) creates a **shared** runner;
+//   - a project's `runners_token` creates a **specific** runner enabled on
+//     that project.
+//
+// Anything else answers `403 {"message":"403 Forbidden"}`; a missing
+// `token` answers `400 {"message":"400 (Bad request) \"token\" not given"}`
+// (8.7 ran `required_attributes! [:token]` first).
+//
+// `tag_list` is a comma-separated string (`"docker, linux"`); spaces
+// around tags are dropped. The runner's `info` (`name`, `version`,
+// `revision`, `platform`, `architecture`) is stored; other `info`
+// keys (`executor`, `features`) are ignored. Form clients send it as
+// `info[name]=…`.
+//
+// The answer is `201` with `{"id":…, "token":"…"}`; runners read only
+// `token` and use it for every later call.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /runners/register (the `RegisterRunner` operationId).
+func (c *ClientWithResponses) RegisterRunnerWithFormdataBodyWithResponse(ctx context.Context, body RegisterRunnerFormdataRequestBody, reqEditors ...RequestEditorFn) (*RegisterRunnerResponse, error) {
+	rsp, err := c.RegisterRunnerWithFormdataBody(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegisterRunnerResponse(rsp)
+}
+
+// ParseRequestBuildResponse parses an HTTP response from a RequestBuildWithResponse call
+func ParseRequestBuildResponse(rsp *http.Response) (*RequestBuildResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RequestBuildResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest CIBuildDetails
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateBuildResponse parses an HTTP response from a UpdateBuildWithResponse call
+func ParseUpdateBuildResponse(rsp *http.Response) (*UpdateBuildResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateBuildResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest bool
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteBuildArtifactsResponse parses an HTTP response from a DeleteBuildArtifactsWithResponse call
+func ParseDeleteBuildArtifactsResponse(rsp *http.Response) (*DeleteBuildArtifactsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteBuildArtifactsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CIBuildDetails
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDownloadBuildArtifactsResponse parses an HTTP response from a DownloadBuildArtifactsWithResponse call
+func ParseDownloadBuildArtifactsResponse(rsp *http.Response) (*DownloadBuildArtifactsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DownloadBuildArtifactsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers DownloadBuildArtifactsResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUploadBuildArtifactsResponse parses an HTTP response from a UploadBuildArtifactsWithResponse call
+func ParseUploadBuildArtifactsResponse(rsp *http.Response) (*UploadBuildArtifactsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UploadBuildArtifactsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest CIBuildDetails
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAuthorizeBuildArtifactsResponse parses an HTTP response from a AuthorizeBuildArtifactsWithResponse call
+func ParseAuthorizeBuildArtifactsResponse(rsp *http.Response) (*AuthorizeBuildArtifactsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AuthorizeBuildArtifactsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			TempPath string `json:"TempPath"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePatchBuildTraceResponse parses an HTTP response from a PatchBuildTraceWithResponse call
+func ParsePatchBuildTraceResponse(rsp *http.Response) (*PatchBuildTraceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PatchBuildTraceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest string
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest GrapeError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 416:
+		var dest GrapeError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON416 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 202:
+		var headers PatchBuildTraceResponse202Headers
+		if values := rsp.Header.Values("Build-Status"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Build-Status", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.BuildStatus = &value
+		}
+		if values := rsp.Header.Values("Range"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Range", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Range = &value
+		}
+		response.Headers202 = &headers
+	case rsp.StatusCode == 416:
+		var headers PatchBuildTraceResponse416Headers
+		if values := rsp.Header.Values("Range"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Range", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Range = &value
+		}
+		response.Headers416 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListLegacyCommitsResponse parses an HTTP response from a ListLegacyCommitsWithResponse call
+func ParseListLegacyCommitsResponse(rsp *http.Response) (*ListLegacyCommitsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListLegacyCommitsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []LegacyCommit
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateLegacyCommitResponse parses an HTTP response from a CreateLegacyCommitWithResponse call
+func ParseCreateLegacyCommitResponse(rsp *http.Response) (*CreateLegacyCommitResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateLegacyCommitResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest LegacyCommit
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateLegacyForkResponse parses an HTTP response from a CreateLegacyForkWithResponse call
+func ParseCreateLegacyForkResponse(rsp *http.Response) (*CreateLegacyForkResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateLegacyForkResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest LegacyCIProject
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListLegacyProjectsResponse parses an HTTP response from a ListLegacyProjectsWithResponse call
+func ParseListLegacyProjectsResponse(rsp *http.Response) (*ListLegacyProjectsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListLegacyProjectsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []LegacyCIProject
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateLegacyProjectResponse parses an HTTP response from a CreateLegacyProjectWithResponse call
+func ParseCreateLegacyProjectResponse(rsp *http.Response) (*CreateLegacyProjectResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateLegacyProjectResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest LegacyCIProject
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListOwnedLegacyProjectsResponse parses an HTTP response from a ListOwnedLegacyProjectsWithResponse call
+func ParseListOwnedLegacyProjectsResponse(rsp *http.Response) (*ListOwnedLegacyProjectsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListOwnedLegacyProjectsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []LegacyCIProject
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteLegacyProjectResponse parses an HTTP response from a DeleteLegacyProjectWithResponse call
+func ParseDeleteLegacyProjectResponse(rsp *http.Response) (*DeleteLegacyProjectResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteLegacyProjectResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LegacyCIProject
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetLegacyProjectResponse parses an HTTP response from a GetLegacyProjectWithResponse call
+func ParseGetLegacyProjectResponse(rsp *http.Response) (*GetLegacyProjectResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetLegacyProjectResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LegacyCIProject
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateLegacyProjectResponse parses an HTTP response from a UpdateLegacyProjectWithResponse call
+func ParseUpdateLegacyProjectResponse(rsp *http.Response) (*UpdateLegacyProjectResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateLegacyProjectResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LegacyCIProject
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseTriggerRefBuildsResponse parses an HTTP response from a TriggerRefBuildsWithResponse call
+func ParseTriggerRefBuildsResponse(rsp *http.Response) (*TriggerRefBuildsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &TriggerRefBuildsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest CITriggerRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUnlinkLegacyProjectRunnerResponse parses an HTTP response from a UnlinkLegacyProjectRunnerWithResponse call
+func ParseUnlinkLegacyProjectRunnerResponse(rsp *http.Response) (*UnlinkLegacyProjectRunnerResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UnlinkLegacyProjectRunnerResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LegacyRunnerProjectRecord
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseLinkLegacyProjectRunnerResponse parses an HTTP response from a LinkLegacyProjectRunnerWithResponse call
+func ParseLinkLegacyProjectRunnerResponse(rsp *http.Response) (*LinkLegacyProjectRunnerResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &LinkLegacyProjectRunnerResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest LegacyRunnerProject
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateLegacyWebHookResponse parses an HTTP response from a CreateLegacyWebHookWithResponse call
+func ParseCreateLegacyWebHookResponse(rsp *http.Response) (*CreateLegacyWebHookResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateLegacyWebHookResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest LegacyWebHook
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListLegacyRunnersResponse parses an HTTP response from a ListLegacyRunnersWithResponse call
+func ParseListLegacyRunnersResponse(rsp *http.Response) (*ListLegacyRunnersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListLegacyRunnersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []CIRunner
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteRunnerResponse parses an HTTP response from a DeleteRunnerWithResponse call
+func ParseDeleteRunnerResponse(rsp *http.Response) (*DeleteRunnerResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteRunnerResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CIRunnerRecord
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRegisterRunnerResponse parses an HTTP response from a RegisterRunnerWithResponse call
+func ParseRegisterRunnerResponse(rsp *http.Response) (*RegisterRunnerResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RegisterRunnerResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest CIRunner
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	}
+
+	return response, nil
 }

@@ -948,6 +948,55 @@ type BroadcastMessageOrNone struct {
 	StartsAt *Timestamp `json:"starts_at,omitempty"`
 }
 
+// Build 8.7's `Entities::Build`. `artifacts_file` is present only when the build has artifacts.
+type Build struct {
+	ArtifactsFile *BuildArtifactFile `json:"artifacts_file,omitempty"`
+
+	// Commit The pipeline's commit, from the repository.
+	Commit   *RepoCommit `json:"commit"`
+	Coverage *float32    `json:"coverage"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt  Timestamp  `json:"created_at"`
+	FinishedAt *Timestamp `json:"finished_at"`
+
+	// ID Example: 42
+	ID int `json:"id"`
+
+	// Name Example: rspec
+	Name string `json:"name"`
+
+	// Ref Example: master
+	Ref *string `json:"ref"`
+
+	// Runner The runner that took the build; null before one did.
+	Runner *Runner `json:"runner"`
+
+	// Stage Example: test
+	Stage     *string    `json:"stage"`
+	StartedAt *Timestamp `json:"started_at"`
+
+	// Status `pending`, `running`, `success`, `failed`, `canceled` (or `skipped`).
+	//
+	// Example: success
+	Status string `json:"status"`
+	Tag    bool   `json:"tag"`
+
+	// User The user who caused the build (the pusher, or who retried it); null for a trigger's.
+	User *User `json:"user"`
+}
+
+// BuildArtifactFile defines model for BuildArtifactFile.
+type BuildArtifactFile struct {
+	// Filename Example: artifacts.zip
+	Filename string `json:"filename"`
+
+	// Size Example: 1024
+	Size int `json:"size"`
+}
+
 // CommitNote A commit comment (8.7's `Entities::CommitNote`).
 //
 // Example: {"author":{"avatar_url":"https://gitlab.example.com/uploads/user/avatar/28/The-Big-Lebowski-400-400.png","id":28,"name":"Jeff Lebowski","state":"active","username":"thedude","web_url":"https://gitlab.example.com/u/thedude"},"created_at":"2016-01-19T09:44:55.600Z","line":11,"line_type":"new","note":"Nice picture man!","path":"dudeism.md"}
@@ -1387,6 +1436,13 @@ type CreateUserBody struct {
 	Username string `json:"username"`
 }
 
+// CreateVariableBody defines model for CreateVariableBody.
+type CreateVariableBody struct {
+	// Key Letters, digits and `_`, at most 255 characters, unique in the project.
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
 // DeleteLabelBody Parameters of `DELETE /projects/:id/labels`.
 type DeleteLabelBody struct {
 	Name string `json:"name"`
@@ -1710,6 +1766,14 @@ type DeletedUser struct {
 type Email struct {
 	Email string `json:"email"`
 	ID    int    `json:"id"`
+}
+
+// EnableRunnerBody Parameters of `POST /projects/:id/runners`.
+type EnableRunnerBody struct {
+	// RunnerID The ID of the specific runner to enable.
+	//
+	// Example: 9
+	RunnerID int `json:"runner_id"`
 }
 
 // Event An event of a project. `note` is present only on note events; `author`
@@ -2612,7 +2676,7 @@ type RepoCommitDetail struct {
 	// ShortID The SHA's first 11 characters.
 	ShortID string `json:"short_id"`
 
-	// Status `pending`, `running`, `success`, `failed` or `canceled` from the commit's statuses; `null` when none.
+	// Status `pending`, `running`, `success`, `failed` or `canceled` from the latest status of each name and ref (CI builds and reported statuses alike; a failed build allowed to fail counts as a success), as 8.7's `Ci::Status` derived it; `failed` when the commit's `.gitlab-ci.yml` is invalid; `skipped` when the commit has a CI pipeline but no status (`[ci skip]`, or no job for the ref); `null` when the commit has neither.
 	Status *string `json:"status"`
 
 	// Title The message's first line (80 characters and `…` when longer than 100).
@@ -2714,6 +2778,64 @@ type RepositoryArchiveError struct {
 	union json.RawMessage
 }
 
+// Runner 8.7's `Entities::Runner`.
+type Runner struct {
+	// Active False when the runner is paused.
+	Active bool `json:"active"`
+
+	// Description Example: test-1-20150125
+	Description *string `json:"description"`
+
+	// ID Example: 6
+	ID       int  `json:"id"`
+	IsShared bool `json:"is_shared"`
+
+	// Name The runner software's name, as the runner reported it.
+	//
+	// Example: gitlab-ci-multi-runner
+	Name *string `json:"name"`
+}
+
+// RunnerDetails 8.7's `Entities::RunnerDetails`: a `Runner` and its tags, the software it reported, its last contact, its token (for administrators, and for specific runners) and its projects.
+type RunnerDetails struct {
+	// Active False when the runner is paused.
+	Active bool `json:"active"`
+
+	// Architecture Example: amd64
+	Architecture *string    `json:"architecture"`
+	ContactedAt  *Timestamp `json:"contacted_at"`
+
+	// Description Example: test-1-20150125
+	Description *string `json:"description"`
+
+	// ID Example: 6
+	ID       int  `json:"id"`
+	IsShared bool `json:"is_shared"`
+
+	// Name The runner software's name, as the runner reported it.
+	//
+	// Example: gitlab-ci-multi-runner
+	Name *string `json:"name"`
+
+	// Platform Example: linux
+	Platform *string               `json:"platform"`
+	Projects []BasicProjectDetails `json:"projects"`
+
+	// Revision Example: 5a147c9
+	Revision *string `json:"revision"`
+
+	// TagList Example: ["ruby","mysql"]
+	TagList []string `json:"tag_list"`
+
+	// Token Present for administrators, and for specific runners.
+	//
+	// Example: 205086a8e3b9a2b818ffac9b89d102
+	Token *string `json:"token,omitempty"`
+
+	// Version Example: 1.1.0
+	Version *string `json:"version"`
+}
+
 // SSHKey An SSH key of a user.
 //
 // Example: {"created_at":"2014-08-01T14:47:39.080Z","id":1,"key":"ssh-rsa AAAAB3NzaC1yc2EAAAABJQAAAIEAiPWx6WM4lhHNedGfBpPJNPpZ7yKu+dnn1SJejgt4596k6YjzGGphH2TUxwKzxcKDKKezwkpfnxPkSMkuEspGRt/aZZ9wa++Oi7Qkr8prgHc4soW6NUlfDzpvZK2H5E7eQaSeP3SAwGmQKUFHCddNaP0L+hM7zhFNzjFvpaMgJw0=","title":"Public key"}
@@ -2787,6 +2909,46 @@ type SystemHookTestPayloadEventName string
 //
 // Example: 2016-01-04T15:31:51.081Z
 type Timestamp = apitime.Time
+
+// Trigger A build trigger (8.7's `Entities::Trigger`).
+type Trigger struct {
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt Timestamp     `json:"created_at"`
+	DeletedAt *apitime.Time `json:"deleted_at"`
+
+	// LastUsed When the trigger was last used (its latest trigger request); null when never.
+	LastUsed *apitime.Time `json:"last_used"`
+
+	// Token Example: 6e1ba0e69c2a9a6d0d5a63b3a4d56c
+	Token string `json:"token"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt Timestamp `json:"updated_at"`
+}
+
+// TriggerBuildsBody defines model for TriggerBuildsBody.
+type TriggerBuildsBody struct {
+	// Ref A branch, a tag or a commit sha.
+	Ref string `json:"ref"`
+
+	// Token The trigger's token.
+	Token string `json:"token"`
+
+	// Variables A hash of string keys to string values, passed to the builds as variables (`public: false`); any other value answers 400.
+	Variables interface{} `json:"variables,omitempty"`
+}
+
+// TriggerRequest One use of a trigger (8.7's `Entities::TriggerRequest`).
+type TriggerRequest struct {
+	ID int `json:"id"`
+
+	// Variables The variables given, null when none.
+	Variables *map[string]string `json:"variables"`
+}
 
 // UpdateGroupBody Parameters of `PUT /groups/:id`; all optional, only the given ones change.
 type UpdateGroupBody struct {
@@ -2911,6 +3073,24 @@ type UpdateProjectSnippetBody struct {
 	VisibilityLevel *int    `json:"visibility_level,omitempty"`
 }
 
+// UpdateRunnerBody Parameters of `PUT /runners/:id`; only those given change.
+type UpdateRunnerBody struct {
+	// Active False pauses the runner.
+	//
+	// Example: true
+	Active *bool `json:"active,omitempty"`
+
+	// Description The runner's description.
+	//
+	// Example: test-1-20150125-test
+	Description *string `json:"description,omitempty"`
+
+	// TagList The runner's tags; also accepted as one comma-separated string.
+	//
+	// Example: ["ruby","mysql"]
+	TagList *[]string `json:"tag_list,omitempty"`
+}
+
 // UpdateUserBody Parameters of `PUT /users/:id`; all optional, only the given ones change.
 type UpdateUserBody struct {
 	// Admin User is admin.
@@ -2960,6 +3140,11 @@ type UpdateUserBody struct {
 
 	// WebsiteURL Website URL.
 	WebsiteURL *string `json:"website_url,omitempty"`
+}
+
+// UpdateVariableBody defines model for UpdateVariableBody.
+type UpdateVariableBody struct {
+	Value *string `json:"value,omitempty"`
 }
 
 // UploadProjectFileBody The `multipart/form-data` body of `POST /projects/:id/uploads`.
@@ -3159,6 +3344,15 @@ type UserSafe struct {
 // Example: {"bio":["is too long (maximum is 255 characters)"]}
 type ValidationErrors map[string]interface{}
 
+// Variable A secure build variable (8.7's `Entities::Variable`).
+type Variable struct {
+	// Key Example: TEST_VARIABLE_1
+	Key string `json:"key"`
+
+	// Value Example: TEST_1
+	Value *string `json:"value"`
+}
+
 // WriteRepositoryFileBody Parameters of `POST` and `PUT /projects/:id/repository/files`.
 type WriteRepositoryFileBody struct {
 	// BranchName The branch to commit to (it must exist unless the repository is empty).
@@ -3189,6 +3383,9 @@ type WriteRepositoryFileBody struct {
 
 // BranchPath defines model for BranchPath.
 type BranchPath = string
+
+// BuildIDPath defines model for BuildIDPath.
+type BuildIDPath = int
 
 // CommitSHAPath defines model for CommitSHAPath.
 type CommitSHAPath = string
@@ -3249,6 +3446,12 @@ type RepositoryCommitRefPath = string
 
 // RepositoryFilePath defines model for RepositoryFilePath.
 type RepositoryFilePath = string
+
+// RunnerIDPath defines model for RunnerIDPath.
+type RunnerIDPath = int
+
+// RunnerScopeQuery defines model for RunnerScopeQuery.
+type RunnerScopeQuery = string
 
 // SnippetIDPath defines model for SnippetIDPath.
 type SnippetIDPath = int
@@ -3556,6 +3759,21 @@ type ListStarredProjectsParamsOrderBy string
 // ListStarredProjectsParamsSort defines parameters for ListStarredProjects.
 type ListStarredProjectsParamsSort string
 
+// ListProjectBuildsParams defines parameters for ListProjectBuilds.
+type ListProjectBuildsParams struct {
+	// Scope One status, or several (`scope=pending&scope=running`), of `pending`, `running`, `failed`, `success`, `canceled`; anything else answers `400 {"message":"Scope contains invalid value(s)"}`.
+	Scope *[]string `form:"scope,omitempty" json:"scope,omitempty"`
+
+	// ScopeList The same, as Rails clients send an array (`scope[]=pending&scope[]=running`).
+	ScopeList *[]string `form:"scope[],omitempty" json:"scope[],omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
 // ListProjectEventsParams defines parameters for ListProjectEvents.
 type ListProjectEventsParams struct {
 	// Page Page number (1-based).
@@ -3682,6 +3900,21 @@ type GetCommitBlobParams struct {
 	Filepath *RepositoryFilePath `form:"filepath,omitempty" json:"filepath,omitempty"`
 }
 
+// ListCommitBuildsParams defines parameters for ListCommitBuilds.
+type ListCommitBuildsParams struct {
+	// Scope One status, or several (`scope=pending&scope=running`), of `pending`, `running`, `failed`, `success`, `canceled`; anything else answers `400 {"message":"Scope contains invalid value(s)"}`.
+	Scope *[]string `form:"scope,omitempty" json:"scope,omitempty"`
+
+	// ScopeList The same, as Rails clients send an array (`scope[]=pending&scope[]=running`).
+	ScopeList *[]string `form:"scope[],omitempty" json:"scope[],omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
 // ListCommitCommentsParams defines parameters for ListCommitComments.
 type ListCommitCommentsParams struct {
 	// Page Page number (1-based).
@@ -3751,6 +3984,18 @@ type ListTreeParams struct {
 	RefName *string `form:"ref_name,omitempty" json:"ref_name,omitempty"`
 }
 
+// ListProjectRunnersParams defines parameters for ListProjectRunners.
+type ListProjectRunnersParams struct {
+	// Scope Narrows the list: `active`, `paused`, `online` (contacted within the last hour), and where the operation says so `specific` and `shared`. Anything else answers `400 {"message":"Scope contains invalid value"}`.
+	Scope *RunnerScopeQuery `form:"scope,omitempty" json:"scope,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
 // ListProjectSnippetsParams defines parameters for ListProjectSnippets.
 type ListProjectSnippetsParams struct {
 	// Page Page number (1-based).
@@ -3769,10 +4014,52 @@ type ListSnippetNotesParams struct {
 	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
 }
 
+// ListTriggersParams defines parameters for ListTriggers.
+type ListTriggersParams struct {
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
 // ListProjectUsersParams defines parameters for ListProjectUsers.
 type ListProjectUsersParams struct {
 	// Search Keep users whose name, email or username contains this text (case-insensitive).
 	Search *string `form:"search,omitempty" json:"search,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListVariablesParams defines parameters for ListVariables.
+type ListVariablesParams struct {
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListRunnersParams defines parameters for ListRunners.
+type ListRunnersParams struct {
+	// Scope Narrows the list: `active`, `paused`, `online` (contacted within the last hour), and where the operation says so `specific` and `shared`. Anything else answers `400 {"message":"Scope contains invalid value"}`.
+	Scope *RunnerScopeQuery `form:"scope,omitempty" json:"scope,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListAllRunnersParams defines parameters for ListAllRunners.
+type ListAllRunnersParams struct {
+	// Scope Narrows the list: `active`, `paused`, `online` (contacted within the last hour), and where the operation says so `specific` and `shared`. Anything else answers `400 {"message":"Scope contains invalid value"}`.
+	Scope *RunnerScopeQuery `form:"scope,omitempty" json:"scope,omitempty"`
 
 	// Page Page number (1-based).
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
@@ -3985,6 +4272,12 @@ type UpdateReleaseJSONRequestBody = ReleaseBody
 // UpdateReleaseFormdataRequestBody defines body for UpdateRelease for application/x-www-form-urlencoded ContentType.
 type UpdateReleaseFormdataRequestBody = ReleaseBody
 
+// EnableProjectRunnerJSONRequestBody defines body for EnableProjectRunner for application/json ContentType.
+type EnableProjectRunnerJSONRequestBody = EnableRunnerBody
+
+// EnableProjectRunnerFormdataRequestBody defines body for EnableProjectRunner for application/x-www-form-urlencoded ContentType.
+type EnableProjectRunnerFormdataRequestBody = EnableRunnerBody
+
 // ShareProjectJSONRequestBody defines body for ShareProject for application/json ContentType.
 type ShareProjectJSONRequestBody = ShareProjectBody
 
@@ -4021,8 +4314,32 @@ type CreateCommitStatusJSONRequestBody = CreateCommitStatusBody
 // CreateCommitStatusFormdataRequestBody defines body for CreateCommitStatus for application/x-www-form-urlencoded ContentType.
 type CreateCommitStatusFormdataRequestBody = CreateCommitStatusBody
 
+// TriggerBuildsJSONRequestBody defines body for TriggerBuilds for application/json ContentType.
+type TriggerBuildsJSONRequestBody = TriggerBuildsBody
+
+// TriggerBuildsFormdataRequestBody defines body for TriggerBuilds for application/x-www-form-urlencoded ContentType.
+type TriggerBuildsFormdataRequestBody = TriggerBuildsBody
+
 // UploadProjectFileMultipartRequestBody defines body for UploadProjectFile for multipart/form-data ContentType.
 type UploadProjectFileMultipartRequestBody = UploadProjectFileBody
+
+// CreateVariableJSONRequestBody defines body for CreateVariable for application/json ContentType.
+type CreateVariableJSONRequestBody = CreateVariableBody
+
+// CreateVariableFormdataRequestBody defines body for CreateVariable for application/x-www-form-urlencoded ContentType.
+type CreateVariableFormdataRequestBody = CreateVariableBody
+
+// UpdateVariableJSONRequestBody defines body for UpdateVariable for application/json ContentType.
+type UpdateVariableJSONRequestBody = UpdateVariableBody
+
+// UpdateVariableFormdataRequestBody defines body for UpdateVariable for application/x-www-form-urlencoded ContentType.
+type UpdateVariableFormdataRequestBody = UpdateVariableBody
+
+// UpdateRunnerJSONRequestBody defines body for UpdateRunner for application/json ContentType.
+type UpdateRunnerJSONRequestBody = UpdateRunnerBody
+
+// UpdateRunnerFormdataRequestBody defines body for UpdateRunner for application/x-www-form-urlencoded ContentType.
+type UpdateRunnerFormdataRequestBody = UpdateRunnerBody
 
 // CreateSessionJSONRequestBody defines body for CreateSession for application/json ContentType.
 type CreateSessionJSONRequestBody = CreateSessionBody
@@ -4784,6 +5101,27 @@ type ServerInterface interface {
 	// ArchiveProject Archive a project
 	// (POST /projects/{id}/archive)
 	ArchiveProject(ctx echo.Context, id ProjectIDPath) error
+	// ListProjectBuilds List a project's builds
+	// (GET /projects/{id}/builds)
+	ListProjectBuilds(ctx echo.Context, id ProjectIDPath, params ListProjectBuildsParams) error
+	// GetBuild Get a build
+	// (GET /projects/{id}/builds/{build_id})
+	GetBuild(ctx echo.Context, id ProjectIDPath, buildID BuildIDPath) error
+	// GetBuildArtifacts Download a build's artifacts
+	// (GET /projects/{id}/builds/{build_id}/artifacts)
+	GetBuildArtifacts(ctx echo.Context, id ProjectIDPath, buildID BuildIDPath) error
+	// CancelBuild Cancel a build
+	// (POST /projects/{id}/builds/{build_id}/cancel)
+	CancelBuild(ctx echo.Context, id ProjectIDPath, buildID BuildIDPath) error
+	// EraseBuild Erase a build
+	// (POST /projects/{id}/builds/{build_id}/erase)
+	EraseBuild(ctx echo.Context, id ProjectIDPath, buildID BuildIDPath) error
+	// RetryBuild Retry a build
+	// (POST /projects/{id}/builds/{build_id}/retry)
+	RetryBuild(ctx echo.Context, id ProjectIDPath, buildID BuildIDPath) error
+	// GetBuildTrace Get a build's trace
+	// (GET /projects/{id}/builds/{build_id}/trace)
+	GetBuildTrace(ctx echo.Context, id ProjectIDPath, buildID BuildIDPath) error
 	// ListProjectEvents List a project's events
 	// (GET /projects/{id}/events)
 	ListProjectEvents(ctx echo.Context, id ProjectIDPath, params ListProjectEventsParams) error
@@ -4937,6 +5275,9 @@ type ServerInterface interface {
 	// GetCommitBlob Get a file's raw content at a commit (second path)
 	// (GET /projects/{id}/repository/commits/{sha}/blob)
 	GetCommitBlob(ctx echo.Context, id ProjectIDPath, sha RepositoryCommitRefPath, params GetCommitBlobParams) error
+	// ListCommitBuilds List the builds of a commit
+	// (GET /projects/{id}/repository/commits/{sha}/builds)
+	ListCommitBuilds(ctx echo.Context, id ProjectIDPath, sha string, params ListCommitBuildsParams) error
 	// ListCommitComments List the comments of a commit
 	// (GET /projects/{id}/repository/commits/{sha}/comments)
 	ListCommitComments(ctx echo.Context, id ProjectIDPath, sha CommitSHAPath, params ListCommitCommentsParams) error
@@ -4991,6 +5332,15 @@ type ServerInterface interface {
 	// ListTree List a directory of the repository
 	// (GET /projects/{id}/repository/tree)
 	ListTree(ctx echo.Context, id ProjectIDPath, params ListTreeParams) error
+	// ListProjectRunners List a project's runners
+	// (GET /projects/{id}/runners)
+	ListProjectRunners(ctx echo.Context, id ProjectIDPath, params ListProjectRunnersParams) error
+	// EnableProjectRunner Enable a specific runner on a project
+	// (POST /projects/{id}/runners)
+	EnableProjectRunner(ctx echo.Context, id ProjectIDPath) error
+	// DisableProjectRunner Disable a specific runner on a project
+	// (DELETE /projects/{id}/runners/{runner_id})
+	DisableProjectRunner(ctx echo.Context, id ProjectIDPath, runnerID string) error
 	// ShareProject Share a project with a group
 	// (POST /projects/{id}/share)
 	ShareProject(ctx echo.Context, id ProjectIDPath) error
@@ -5036,6 +5386,21 @@ type ServerInterface interface {
 	// CreateCommitStatus Report the status of a commit
 	// (POST /projects/{id}/statuses/{sha})
 	CreateCommitStatus(ctx echo.Context, id ProjectIDPath, sha CommitSHAPath) error
+	// TriggerBuilds Trigger builds of a ref
+	// (POST /projects/{id}/trigger/builds)
+	TriggerBuilds(ctx echo.Context, id string) error
+	// ListTriggers List a project's build triggers
+	// (GET /projects/{id}/triggers)
+	ListTriggers(ctx echo.Context, id ProjectIDPath, params ListTriggersParams) error
+	// CreateTrigger Create a build trigger
+	// (POST /projects/{id}/triggers)
+	CreateTrigger(ctx echo.Context, id ProjectIDPath) error
+	// DeleteTrigger Delete a build trigger
+	// (DELETE /projects/{id}/triggers/{token})
+	DeleteTrigger(ctx echo.Context, id ProjectIDPath, token string) error
+	// GetTrigger Get a build trigger
+	// (GET /projects/{id}/triggers/{token})
+	GetTrigger(ctx echo.Context, id ProjectIDPath, token string) error
 	// UnarchiveProject Unarchive a project
 	// (POST /projects/{id}/unarchive)
 	UnarchiveProject(ctx echo.Context, id ProjectIDPath) error
@@ -5045,6 +5410,36 @@ type ServerInterface interface {
 	// ListProjectUsers List a project's users
 	// (GET /projects/{id}/users)
 	ListProjectUsers(ctx echo.Context, id ProjectIDPath, params ListProjectUsersParams) error
+	// ListVariables List a project's build variables
+	// (GET /projects/{id}/variables)
+	ListVariables(ctx echo.Context, id ProjectIDPath, params ListVariablesParams) error
+	// CreateVariable Create a build variable
+	// (POST /projects/{id}/variables)
+	CreateVariable(ctx echo.Context, id ProjectIDPath) error
+	// DeleteVariable Delete a build variable
+	// (DELETE /projects/{id}/variables/{key})
+	DeleteVariable(ctx echo.Context, id ProjectIDPath, key string) error
+	// GetVariable Get a build variable
+	// (GET /projects/{id}/variables/{key})
+	GetVariable(ctx echo.Context, id ProjectIDPath, key string) error
+	// UpdateVariable Update a build variable's value
+	// (PUT /projects/{id}/variables/{key})
+	UpdateVariable(ctx echo.Context, id ProjectIDPath, key string) error
+	// ListRunners List the caller's specific runners
+	// (GET /runners)
+	ListRunners(ctx echo.Context, params ListRunnersParams) error
+	// ListAllRunners List every runner (administrators)
+	// (GET /runners/all)
+	ListAllRunners(ctx echo.Context, params ListAllRunnersParams) error
+	// DeleteRunner Remove a runner
+	// (DELETE /runners/{id})
+	DeleteRunner(ctx echo.Context, id RunnerIDPath) error
+	// GetRunner Get a runner's details
+	// (GET /runners/{id})
+	GetRunner(ctx echo.Context, id RunnerIDPath) error
+	// UpdateRunner Update a runner
+	// (PUT /runners/{id})
+	UpdateRunner(ctx echo.Context, id RunnerIDPath) error
 	// CreateSession Log in
 	// (POST /session)
 	CreateSession(ctx echo.Context) error
@@ -5990,6 +6385,196 @@ func (w *ServerInterfaceWrapper) ArchiveProject(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ArchiveProject(ctx, id)
+	return err
+}
+
+// ListProjectBuilds converts echo context to params.
+func (w *ServerInterfaceWrapper) ListProjectBuilds(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListProjectBuildsParams
+	// ------------- Optional query parameter "scope" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "scope", ctx.QueryParams(), &params.Scope, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter scope: %s", err))
+	}
+
+	// ------------- Optional query parameter "scope[]" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "scope[]", ctx.QueryParams(), &params.ScopeList, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter scope[]: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListProjectBuilds(ctx, id, params)
+	return err
+}
+
+// GetBuild converts echo context to params.
+func (w *ServerInterfaceWrapper) GetBuild(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "build_id" -------------
+	var buildID BuildIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "build_id", ctx.Param("build_id"), &buildID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter build_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetBuild(ctx, id, buildID)
+	return err
+}
+
+// GetBuildArtifacts converts echo context to params.
+func (w *ServerInterfaceWrapper) GetBuildArtifacts(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "build_id" -------------
+	var buildID BuildIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "build_id", ctx.Param("build_id"), &buildID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter build_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetBuildArtifacts(ctx, id, buildID)
+	return err
+}
+
+// CancelBuild converts echo context to params.
+func (w *ServerInterfaceWrapper) CancelBuild(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "build_id" -------------
+	var buildID BuildIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "build_id", ctx.Param("build_id"), &buildID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter build_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CancelBuild(ctx, id, buildID)
+	return err
+}
+
+// EraseBuild converts echo context to params.
+func (w *ServerInterfaceWrapper) EraseBuild(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "build_id" -------------
+	var buildID BuildIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "build_id", ctx.Param("build_id"), &buildID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter build_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.EraseBuild(ctx, id, buildID)
+	return err
+}
+
+// RetryBuild converts echo context to params.
+func (w *ServerInterfaceWrapper) RetryBuild(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "build_id" -------------
+	var buildID BuildIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "build_id", ctx.Param("build_id"), &buildID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter build_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RetryBuild(ctx, id, buildID)
+	return err
+}
+
+// GetBuildTrace converts echo context to params.
+func (w *ServerInterfaceWrapper) GetBuildTrace(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "build_id" -------------
+	var buildID BuildIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "build_id", ctx.Param("build_id"), &buildID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter build_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetBuildTrace(ctx, id, buildID)
 	return err
 }
 
@@ -7315,6 +7900,60 @@ func (w *ServerInterfaceWrapper) GetCommitBlob(ctx echo.Context) error {
 	return err
 }
 
+// ListCommitBuilds converts echo context to params.
+func (w *ServerInterfaceWrapper) ListCommitBuilds(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "sha" -------------
+	var sha string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sha", ctx.Param("sha"), &sha, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sha: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListCommitBuildsParams
+	// ------------- Optional query parameter "scope" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "scope", ctx.QueryParams(), &params.Scope, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter scope: %s", err))
+	}
+
+	// ------------- Optional query parameter "scope[]" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "scope[]", ctx.QueryParams(), &params.ScopeList, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter scope[]: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListCommitBuilds(ctx, id, sha, params)
+	return err
+}
+
 // ListCommitComments converts echo context to params.
 func (w *ServerInterfaceWrapper) ListCommitComments(ctx echo.Context) error {
 	var err error
@@ -7806,6 +8445,85 @@ func (w *ServerInterfaceWrapper) ListTree(ctx echo.Context) error {
 	return err
 }
 
+// ListProjectRunners converts echo context to params.
+func (w *ServerInterfaceWrapper) ListProjectRunners(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListProjectRunnersParams
+	// ------------- Optional query parameter "scope" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "scope", ctx.QueryParams(), &params.Scope, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter scope: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListProjectRunners(ctx, id, params)
+	return err
+}
+
+// EnableProjectRunner converts echo context to params.
+func (w *ServerInterfaceWrapper) EnableProjectRunner(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.EnableProjectRunner(ctx, id)
+	return err
+}
+
+// DisableProjectRunner converts echo context to params.
+func (w *ServerInterfaceWrapper) DisableProjectRunner(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "runner_id" -------------
+	var runnerID string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "runner_id", ctx.Param("runner_id"), &runnerID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter runner_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DisableProjectRunner(ctx, id, runnerID)
+	return err
+}
+
 // ShareProject converts echo context to params.
 func (w *ServerInterfaceWrapper) ShareProject(ctx echo.Context) error {
 	var err error
@@ -8182,6 +8900,118 @@ func (w *ServerInterfaceWrapper) CreateCommitStatus(ctx echo.Context) error {
 	return err
 }
 
+// TriggerBuilds converts echo context to params.
+func (w *ServerInterfaceWrapper) TriggerBuilds(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.TriggerBuilds(ctx, id)
+	return err
+}
+
+// ListTriggers converts echo context to params.
+func (w *ServerInterfaceWrapper) ListTriggers(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListTriggersParams
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListTriggers(ctx, id, params)
+	return err
+}
+
+// CreateTrigger converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateTrigger(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateTrigger(ctx, id)
+	return err
+}
+
+// DeleteTrigger converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteTrigger(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "token" -------------
+	var token string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "token", ctx.Param("token"), &token, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter token: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteTrigger(ctx, id, token)
+	return err
+}
+
+// GetTrigger converts echo context to params.
+func (w *ServerInterfaceWrapper) GetTrigger(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "token" -------------
+	var token string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "token", ctx.Param("token"), &token, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter token: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetTrigger(ctx, id, token)
+	return err
+}
+
 // UnarchiveProject converts echo context to params.
 func (w *ServerInterfaceWrapper) UnarchiveProject(ctx echo.Context) error {
 	var err error
@@ -8250,6 +9080,238 @@ func (w *ServerInterfaceWrapper) ListProjectUsers(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListProjectUsers(ctx, id, params)
+	return err
+}
+
+// ListVariables converts echo context to params.
+func (w *ServerInterfaceWrapper) ListVariables(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListVariablesParams
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListVariables(ctx, id, params)
+	return err
+}
+
+// CreateVariable converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateVariable(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateVariable(ctx, id)
+	return err
+}
+
+// DeleteVariable converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteVariable(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "key" -------------
+	var key string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "key", ctx.Param("key"), &key, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter key: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteVariable(ctx, id, key)
+	return err
+}
+
+// GetVariable converts echo context to params.
+func (w *ServerInterfaceWrapper) GetVariable(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "key" -------------
+	var key string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "key", ctx.Param("key"), &key, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter key: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetVariable(ctx, id, key)
+	return err
+}
+
+// UpdateVariable converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateVariable(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "key" -------------
+	var key string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "key", ctx.Param("key"), &key, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter key: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateVariable(ctx, id, key)
+	return err
+}
+
+// ListRunners converts echo context to params.
+func (w *ServerInterfaceWrapper) ListRunners(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListRunnersParams
+	// ------------- Optional query parameter "scope" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "scope", ctx.QueryParams(), &params.Scope, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter scope: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListRunners(ctx, params)
+	return err
+}
+
+// ListAllRunners converts echo context to params.
+func (w *ServerInterfaceWrapper) ListAllRunners(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAllRunnersParams
+	// ------------- Optional query parameter "scope" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "scope", ctx.QueryParams(), &params.Scope, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter scope: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListAllRunners(ctx, params)
+	return err
+}
+
+// DeleteRunner converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteRunner(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id RunnerIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteRunner(ctx, id)
+	return err
+}
+
+// GetRunner converts echo context to params.
+func (w *ServerInterfaceWrapper) GetRunner(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id RunnerIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetRunner(ctx, id)
+	return err
+}
+
+// UpdateRunner converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateRunner(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id RunnerIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateRunner(ctx, id)
 	return err
 }
 
@@ -8671,6 +9733,14 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/projects/:id/repository/branches/:branch", wrapper.GetBranch, options.OperationMiddlewares["getBranch"]...)
 	router.PUT(options.BaseURL+"/projects/:id/repository/branches/:branch/protect", wrapper.ProtectBranch, options.OperationMiddlewares["protectBranch"]...)
 	router.PUT(options.BaseURL+"/projects/:id/repository/branches/:branch/unprotect", wrapper.UnprotectBranch, options.OperationMiddlewares["unprotectBranch"]...)
+	router.GET(options.BaseURL+"/projects/:id/builds", wrapper.ListProjectBuilds, options.OperationMiddlewares["listProjectBuilds"]...)
+	router.GET(options.BaseURL+"/projects/:id/repository/commits/:sha/builds", wrapper.ListCommitBuilds, options.OperationMiddlewares["listCommitBuilds"]...)
+	router.GET(options.BaseURL+"/projects/:id/builds/:build_id", wrapper.GetBuild, options.OperationMiddlewares["getBuild"]...)
+	router.GET(options.BaseURL+"/projects/:id/builds/:build_id/artifacts", wrapper.GetBuildArtifacts, options.OperationMiddlewares["getBuildArtifacts"]...)
+	router.GET(options.BaseURL+"/projects/:id/builds/:build_id/trace", wrapper.GetBuildTrace, options.OperationMiddlewares["getBuildTrace"]...)
+	router.POST(options.BaseURL+"/projects/:id/builds/:build_id/cancel", wrapper.CancelBuild, options.OperationMiddlewares["cancelBuild"]...)
+	router.POST(options.BaseURL+"/projects/:id/builds/:build_id/retry", wrapper.RetryBuild, options.OperationMiddlewares["retryBuild"]...)
+	router.POST(options.BaseURL+"/projects/:id/builds/:build_id/erase", wrapper.EraseBuild, options.OperationMiddlewares["eraseBuild"]...)
 	router.GET(options.BaseURL+"/projects/:id/repository/commits/:sha/comments", wrapper.ListCommitComments, options.OperationMiddlewares["listCommitComments"]...)
 	router.POST(options.BaseURL+"/projects/:id/repository/commits/:sha/comments", wrapper.CreateCommitComment, options.OperationMiddlewares["createCommitComment"]...)
 	router.GET(options.BaseURL+"/projects/:id/repository/commits", wrapper.ListCommits, options.OperationMiddlewares["listCommits"]...)
@@ -8776,6 +9846,14 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/projects/:id/repository/files", wrapper.GetRepositoryFile, options.OperationMiddlewares["getRepositoryFile"]...)
 	router.POST(options.BaseURL+"/projects/:id/repository/files", wrapper.CreateRepositoryFile, options.OperationMiddlewares["createRepositoryFile"]...)
 	router.PUT(options.BaseURL+"/projects/:id/repository/files", wrapper.UpdateRepositoryFile, options.OperationMiddlewares["updateRepositoryFile"]...)
+	router.GET(options.BaseURL+"/runners", wrapper.ListRunners, options.OperationMiddlewares["listRunners"]...)
+	router.GET(options.BaseURL+"/runners/all", wrapper.ListAllRunners, options.OperationMiddlewares["listAllRunners"]...)
+	router.DELETE(options.BaseURL+"/runners/:id", wrapper.DeleteRunner, options.OperationMiddlewares["deleteRunner"]...)
+	router.GET(options.BaseURL+"/runners/:id", wrapper.GetRunner, options.OperationMiddlewares["getRunner"]...)
+	router.PUT(options.BaseURL+"/runners/:id", wrapper.UpdateRunner, options.OperationMiddlewares["updateRunner"]...)
+	router.GET(options.BaseURL+"/projects/:id/runners", wrapper.ListProjectRunners, options.OperationMiddlewares["listProjectRunners"]...)
+	router.POST(options.BaseURL+"/projects/:id/runners", wrapper.EnableProjectRunner, options.OperationMiddlewares["enableProjectRunner"]...)
+	router.DELETE(options.BaseURL+"/projects/:id/runners/:runner_id", wrapper.DisableProjectRunner, options.OperationMiddlewares["disableProjectRunner"]...)
 	router.POST(options.BaseURL+"/session", wrapper.CreateSession, options.OperationMiddlewares["createSession"]...)
 	router.GET(options.BaseURL+"/hooks", wrapper.ListSystemHooks, options.OperationMiddlewares["listSystemHooks"]...)
 	router.POST(options.BaseURL+"/hooks", wrapper.AddSystemHook, options.OperationMiddlewares["addSystemHook"]...)
@@ -8787,6 +9865,11 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/projects/:id/repository/tags/:tag_name", wrapper.GetTag, options.OperationMiddlewares["getTag"]...)
 	router.POST(options.BaseURL+"/projects/:id/repository/tags/:tag_name/release", wrapper.CreateRelease, options.OperationMiddlewares["createRelease"]...)
 	router.PUT(options.BaseURL+"/projects/:id/repository/tags/:tag_name/release", wrapper.UpdateRelease, options.OperationMiddlewares["updateRelease"]...)
+	router.GET(options.BaseURL+"/projects/:id/triggers", wrapper.ListTriggers, options.OperationMiddlewares["listTriggers"]...)
+	router.POST(options.BaseURL+"/projects/:id/triggers", wrapper.CreateTrigger, options.OperationMiddlewares["createTrigger"]...)
+	router.DELETE(options.BaseURL+"/projects/:id/triggers/:token", wrapper.DeleteTrigger, options.OperationMiddlewares["deleteTrigger"]...)
+	router.GET(options.BaseURL+"/projects/:id/triggers/:token", wrapper.GetTrigger, options.OperationMiddlewares["getTrigger"]...)
+	router.POST(options.BaseURL+"/projects/:id/trigger/builds", wrapper.TriggerBuilds, options.OperationMiddlewares["triggerBuilds"]...)
 	router.GET(options.BaseURL+"/users", wrapper.ListUsers, options.OperationMiddlewares["listUsers"]...)
 	router.POST(options.BaseURL+"/users", wrapper.CreateUser, options.OperationMiddlewares["createUser"]...)
 	router.DELETE(options.BaseURL+"/users/:id", wrapper.DeleteUser, options.OperationMiddlewares["deleteUser"]...)
@@ -8809,6 +9892,11 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/user/emails", wrapper.CreateCurrentUserEmail, options.OperationMiddlewares["createCurrentUserEmail"]...)
 	router.DELETE(options.BaseURL+"/user/emails/:email_id", wrapper.DeleteCurrentUserEmail, options.OperationMiddlewares["deleteCurrentUserEmail"]...)
 	router.GET(options.BaseURL+"/user/emails/:email_id", wrapper.GetCurrentUserEmail, options.OperationMiddlewares["getCurrentUserEmail"]...)
+	router.GET(options.BaseURL+"/projects/:id/variables", wrapper.ListVariables, options.OperationMiddlewares["listVariables"]...)
+	router.POST(options.BaseURL+"/projects/:id/variables", wrapper.CreateVariable, options.OperationMiddlewares["createVariable"]...)
+	router.DELETE(options.BaseURL+"/projects/:id/variables/:key", wrapper.DeleteVariable, options.OperationMiddlewares["deleteVariable"]...)
+	router.GET(options.BaseURL+"/projects/:id/variables/:key", wrapper.GetVariable, options.OperationMiddlewares["getVariable"]...)
+	router.PUT(options.BaseURL+"/projects/:id/variables/:key", wrapper.UpdateVariable, options.OperationMiddlewares["updateVariable"]...)
 
 }
 
@@ -11699,6 +12787,530 @@ func (response ArchiveProject403JSONResponse) VisitArchiveProjectResponse(w http
 type ArchiveProject404JSONResponse struct{ ProjectNotFoundJSONResponse }
 
 func (response ArchiveProject404JSONResponse) VisitArchiveProjectResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectBuildsRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Params ListProjectBuildsParams
+}
+
+type ListProjectBuildsResponseObject interface {
+	VisitListProjectBuildsResponse(w http.ResponseWriter) error
+}
+
+type ListProjectBuilds200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListProjectBuilds200JSONResponse struct {
+	Body    []Build
+	Headers ListProjectBuilds200ResponseHeaders
+}
+
+func (response ListProjectBuilds200JSONResponse) VisitListProjectBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectBuilds400JSONResponse Message
+
+func (response ListProjectBuilds400JSONResponse) VisitListProjectBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectBuilds401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListProjectBuilds401JSONResponse) VisitListProjectBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectBuilds403JSONResponse Message
+
+func (response ListProjectBuilds403JSONResponse) VisitListProjectBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectBuilds404JSONResponse Message
+
+func (response ListProjectBuilds404JSONResponse) VisitListProjectBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBuildRequestObject struct {
+	ID      ProjectIDPath `json:"id"`
+	BuildID BuildIDPath   `json:"build_id"`
+}
+
+type GetBuildResponseObject interface {
+	VisitGetBuildResponse(w http.ResponseWriter) error
+}
+
+type GetBuild200JSONResponse Build
+
+func (response GetBuild200JSONResponse) VisitGetBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBuild401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetBuild401JSONResponse) VisitGetBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBuild403JSONResponse Message
+
+func (response GetBuild403JSONResponse) VisitGetBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBuild404JSONResponse Message
+
+func (response GetBuild404JSONResponse) VisitGetBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBuildArtifactsRequestObject struct {
+	ID      ProjectIDPath `json:"id"`
+	BuildID BuildIDPath   `json:"build_id"`
+}
+
+type GetBuildArtifactsResponseObject interface {
+	VisitGetBuildArtifactsResponse(w http.ResponseWriter) error
+}
+
+type GetBuildArtifacts200ResponseHeaders struct {
+	ContentDisposition *string
+}
+
+type GetBuildArtifacts200ApplicationOctetStreamResponse struct {
+	Body          io.Reader
+	Headers       GetBuildArtifacts200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetBuildArtifacts200ApplicationOctetStreamResponse) VisitGetBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetBuildArtifacts401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetBuildArtifacts401JSONResponse) VisitGetBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBuildArtifacts403JSONResponse Message
+
+func (response GetBuildArtifacts403JSONResponse) VisitGetBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBuildArtifacts404JSONResponse Message
+
+func (response GetBuildArtifacts404JSONResponse) VisitGetBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelBuildRequestObject struct {
+	ID      ProjectIDPath `json:"id"`
+	BuildID BuildIDPath   `json:"build_id"`
+}
+
+type CancelBuildResponseObject interface {
+	VisitCancelBuildResponse(w http.ResponseWriter) error
+}
+
+type CancelBuild201JSONResponse Build
+
+func (response CancelBuild201JSONResponse) VisitCancelBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelBuild401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CancelBuild401JSONResponse) VisitCancelBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelBuild403JSONResponse Message
+
+func (response CancelBuild403JSONResponse) VisitCancelBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelBuild404JSONResponse Message
+
+func (response CancelBuild404JSONResponse) VisitCancelBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseBuildRequestObject struct {
+	ID      ProjectIDPath `json:"id"`
+	BuildID BuildIDPath   `json:"build_id"`
+}
+
+type EraseBuildResponseObject interface {
+	VisitEraseBuildResponse(w http.ResponseWriter) error
+}
+
+type EraseBuild201JSONResponse Build
+
+func (response EraseBuild201JSONResponse) VisitEraseBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseBuild401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response EraseBuild401JSONResponse) VisitEraseBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseBuild403JSONResponse Message
+
+func (response EraseBuild403JSONResponse) VisitEraseBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseBuild404JSONResponse Message
+
+func (response EraseBuild404JSONResponse) VisitEraseBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryBuildRequestObject struct {
+	ID      ProjectIDPath `json:"id"`
+	BuildID BuildIDPath   `json:"build_id"`
+}
+
+type RetryBuildResponseObject interface {
+	VisitRetryBuildResponse(w http.ResponseWriter) error
+}
+
+type RetryBuild201JSONResponse Build
+
+func (response RetryBuild201JSONResponse) VisitRetryBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryBuild401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RetryBuild401JSONResponse) VisitRetryBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryBuild403JSONResponse Message
+
+func (response RetryBuild403JSONResponse) VisitRetryBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryBuild404JSONResponse Message
+
+func (response RetryBuild404JSONResponse) VisitRetryBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBuildTraceRequestObject struct {
+	ID      ProjectIDPath `json:"id"`
+	BuildID BuildIDPath   `json:"build_id"`
+}
+
+type GetBuildTraceResponseObject interface {
+	VisitGetBuildTraceResponse(w http.ResponseWriter) error
+}
+
+type GetBuildTrace200ResponseHeaders struct {
+	ContentDisposition *string
+}
+
+type GetBuildTrace200TextResponse struct {
+	Body    string
+	Headers GetBuildTrace200ResponseHeaders
+}
+
+func (response GetBuildTrace200TextResponse) VisitGetBuildTraceResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
+type GetBuildTrace401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetBuildTrace401JSONResponse) VisitGetBuildTraceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBuildTrace403JSONResponse Message
+
+func (response GetBuildTrace403JSONResponse) VisitGetBuildTraceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBuildTrace404JSONResponse Message
+
+func (response GetBuildTrace404JSONResponse) VisitGetBuildTraceResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -15970,6 +17582,120 @@ func (response GetCommitBlob404JSONResponse) VisitGetCommitBlobResponse(w http.R
 	return err
 }
 
+type ListCommitBuildsRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Sha    string        `json:"sha"`
+	Params ListCommitBuildsParams
+}
+
+type ListCommitBuildsResponseObject interface {
+	VisitListCommitBuildsResponse(w http.ResponseWriter) error
+}
+
+type ListCommitBuilds200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListCommitBuilds200JSONResponse struct {
+	Body    []Build
+	Headers ListCommitBuilds200ResponseHeaders
+}
+
+func (response ListCommitBuilds200JSONResponse) VisitListCommitBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCommitBuilds400JSONResponse Message
+
+func (response ListCommitBuilds400JSONResponse) VisitListCommitBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCommitBuilds401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListCommitBuilds401JSONResponse) VisitListCommitBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCommitBuilds403JSONResponse Message
+
+func (response ListCommitBuilds403JSONResponse) VisitListCommitBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCommitBuilds404JSONResponse Message
+
+func (response ListCommitBuilds404JSONResponse) VisitListCommitBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListCommitCommentsRequestObject struct {
 	ID     ProjectIDPath `json:"id"`
 	Sha    CommitSHAPath `json:"sha"`
@@ -17520,6 +19246,278 @@ func (response ListTree404JSONResponse) VisitListTreeResponse(w http.ResponseWri
 	return err
 }
 
+type ListProjectRunnersRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Params ListProjectRunnersParams
+}
+
+type ListProjectRunnersResponseObject interface {
+	VisitListProjectRunnersResponse(w http.ResponseWriter) error
+}
+
+type ListProjectRunners200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListProjectRunners200JSONResponse struct {
+	Body    []Runner
+	Headers ListProjectRunners200ResponseHeaders
+}
+
+func (response ListProjectRunners200JSONResponse) VisitListProjectRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectRunners400JSONResponse Message
+
+func (response ListProjectRunners400JSONResponse) VisitListProjectRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectRunners401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListProjectRunners401JSONResponse) VisitListProjectRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectRunners403JSONResponse Message
+
+func (response ListProjectRunners403JSONResponse) VisitListProjectRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectRunners404JSONResponse Message
+
+func (response ListProjectRunners404JSONResponse) VisitListProjectRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableProjectRunnerRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	JSONBody     *EnableProjectRunnerJSONRequestBody
+	FormdataBody *EnableProjectRunnerFormdataRequestBody
+}
+
+type EnableProjectRunnerResponseObject interface {
+	VisitEnableProjectRunnerResponse(w http.ResponseWriter) error
+}
+
+type EnableProjectRunner201JSONResponse Runner
+
+func (response EnableProjectRunner201JSONResponse) VisitEnableProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableProjectRunner400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response EnableProjectRunner400JSONResponse) VisitEnableProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableProjectRunner401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response EnableProjectRunner401JSONResponse) VisitEnableProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableProjectRunner403JSONResponse Message
+
+func (response EnableProjectRunner403JSONResponse) VisitEnableProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableProjectRunner404JSONResponse Message
+
+func (response EnableProjectRunner404JSONResponse) VisitEnableProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnableProjectRunner413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response EnableProjectRunner413JSONResponse) VisitEnableProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableProjectRunnerRequestObject struct {
+	ID       ProjectIDPath `json:"id"`
+	RunnerID string        `json:"runner_id"`
+}
+
+type DisableProjectRunnerResponseObject interface {
+	VisitDisableProjectRunnerResponse(w http.ResponseWriter) error
+}
+
+type DisableProjectRunner200JSONResponse Runner
+
+func (response DisableProjectRunner200JSONResponse) VisitDisableProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableProjectRunner401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DisableProjectRunner401JSONResponse) VisitDisableProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableProjectRunner403JSONResponse Message
+
+func (response DisableProjectRunner403JSONResponse) VisitDisableProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableProjectRunner404JSONResponse Message
+
+func (response DisableProjectRunner404JSONResponse) VisitDisableProjectRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ShareProjectRequestObject struct {
 	ID           ProjectIDPath `json:"id"`
 	JSONBody     *ShareProjectJSONRequestBody
@@ -18786,6 +20784,387 @@ func (response CreateCommitStatus413JSONResponse) VisitCreateCommitStatusRespons
 	return err
 }
 
+type TriggerBuildsRequestObject struct {
+	ID           string `json:"id"`
+	JSONBody     *TriggerBuildsJSONRequestBody
+	FormdataBody *TriggerBuildsFormdataRequestBody
+}
+
+type TriggerBuildsResponseObject interface {
+	VisitTriggerBuildsResponse(w http.ResponseWriter) error
+}
+
+type TriggerBuilds201JSONResponse TriggerRequest
+
+func (response TriggerBuilds201JSONResponse) VisitTriggerBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerBuilds400JSONResponse BadRequestBody
+
+func (t TriggerBuilds400JSONResponse) MarshalJSON() ([]byte, error) {
+	return BadRequestBody(t).MarshalJSON()
+}
+
+func (t *TriggerBuilds400JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*BadRequestBody)(t).UnmarshalJSON(b)
+}
+
+func (response TriggerBuilds400JSONResponse) VisitTriggerBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerBuilds401JSONResponse Message
+
+func (response TriggerBuilds401JSONResponse) VisitTriggerBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerBuilds404JSONResponse Message
+
+func (response TriggerBuilds404JSONResponse) VisitTriggerBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerBuilds413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response TriggerBuilds413JSONResponse) VisitTriggerBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTriggersRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Params ListTriggersParams
+}
+
+type ListTriggersResponseObject interface {
+	VisitListTriggersResponse(w http.ResponseWriter) error
+}
+
+type ListTriggers200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListTriggers200JSONResponse struct {
+	Body    []Trigger
+	Headers ListTriggers200ResponseHeaders
+}
+
+func (response ListTriggers200JSONResponse) VisitListTriggersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTriggers401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListTriggers401JSONResponse) VisitListTriggersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTriggers403JSONResponse Message
+
+func (response ListTriggers403JSONResponse) VisitListTriggersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTriggers404JSONResponse Message
+
+func (response ListTriggers404JSONResponse) VisitListTriggersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTriggerRequestObject struct {
+	ID ProjectIDPath `json:"id"`
+}
+
+type CreateTriggerResponseObject interface {
+	VisitCreateTriggerResponse(w http.ResponseWriter) error
+}
+
+type CreateTrigger201JSONResponse Trigger
+
+func (response CreateTrigger201JSONResponse) VisitCreateTriggerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTrigger401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateTrigger401JSONResponse) VisitCreateTriggerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTrigger403JSONResponse Message
+
+func (response CreateTrigger403JSONResponse) VisitCreateTriggerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTrigger404JSONResponse Message
+
+func (response CreateTrigger404JSONResponse) VisitCreateTriggerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTriggerRequestObject struct {
+	ID    ProjectIDPath `json:"id"`
+	Token string        `json:"token"`
+}
+
+type DeleteTriggerResponseObject interface {
+	VisitDeleteTriggerResponse(w http.ResponseWriter) error
+}
+
+type DeleteTrigger200JSONResponse Trigger
+
+func (response DeleteTrigger200JSONResponse) VisitDeleteTriggerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTrigger401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteTrigger401JSONResponse) VisitDeleteTriggerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTrigger403JSONResponse Message
+
+func (response DeleteTrigger403JSONResponse) VisitDeleteTriggerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteTrigger404JSONResponse Message
+
+func (response DeleteTrigger404JSONResponse) VisitDeleteTriggerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTriggerRequestObject struct {
+	ID    ProjectIDPath `json:"id"`
+	Token string        `json:"token"`
+}
+
+type GetTriggerResponseObject interface {
+	VisitGetTriggerResponse(w http.ResponseWriter) error
+}
+
+type GetTrigger200JSONResponse Trigger
+
+func (response GetTrigger200JSONResponse) VisitGetTriggerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTrigger401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetTrigger401JSONResponse) VisitGetTriggerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTrigger403JSONResponse Message
+
+func (response GetTrigger403JSONResponse) VisitGetTriggerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTrigger404JSONResponse Message
+
+func (response GetTrigger404JSONResponse) VisitGetTriggerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UnarchiveProjectRequestObject struct {
 	ID ProjectIDPath `json:"id"`
 }
@@ -19032,6 +21411,856 @@ func (response ListProjectUsers404JSONResponse) VisitListProjectUsersResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVariablesRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Params ListVariablesParams
+}
+
+type ListVariablesResponseObject interface {
+	VisitListVariablesResponse(w http.ResponseWriter) error
+}
+
+type ListVariables200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListVariables200JSONResponse struct {
+	Body    []Variable
+	Headers ListVariables200ResponseHeaders
+}
+
+func (response ListVariables200JSONResponse) VisitListVariablesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVariables401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListVariables401JSONResponse) VisitListVariablesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVariables403JSONResponse Message
+
+func (response ListVariables403JSONResponse) VisitListVariablesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVariables404JSONResponse Message
+
+func (response ListVariables404JSONResponse) VisitListVariablesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVariableRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	JSONBody     *CreateVariableJSONRequestBody
+	FormdataBody *CreateVariableFormdataRequestBody
+}
+
+type CreateVariableResponseObject interface {
+	VisitCreateVariableResponse(w http.ResponseWriter) error
+}
+
+type CreateVariable201JSONResponse Variable
+
+func (response CreateVariable201JSONResponse) VisitCreateVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVariable400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateVariable400JSONResponse) VisitCreateVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVariable401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateVariable401JSONResponse) VisitCreateVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVariable403JSONResponse Message
+
+func (response CreateVariable403JSONResponse) VisitCreateVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVariable404JSONResponse Message
+
+func (response CreateVariable404JSONResponse) VisitCreateVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVariable413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateVariable413JSONResponse) VisitCreateVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteVariableRequestObject struct {
+	ID  ProjectIDPath `json:"id"`
+	Key string        `json:"key"`
+}
+
+type DeleteVariableResponseObject interface {
+	VisitDeleteVariableResponse(w http.ResponseWriter) error
+}
+
+type DeleteVariable200JSONResponse Variable
+
+func (response DeleteVariable200JSONResponse) VisitDeleteVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteVariable401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteVariable401JSONResponse) VisitDeleteVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteVariable403JSONResponse Message
+
+func (response DeleteVariable403JSONResponse) VisitDeleteVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteVariable404JSONResponse Message
+
+func (response DeleteVariable404JSONResponse) VisitDeleteVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVariableRequestObject struct {
+	ID  ProjectIDPath `json:"id"`
+	Key string        `json:"key"`
+}
+
+type GetVariableResponseObject interface {
+	VisitGetVariableResponse(w http.ResponseWriter) error
+}
+
+type GetVariable200JSONResponse Variable
+
+func (response GetVariable200JSONResponse) VisitGetVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVariable401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetVariable401JSONResponse) VisitGetVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVariable403JSONResponse Message
+
+func (response GetVariable403JSONResponse) VisitGetVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVariable404JSONResponse Message
+
+func (response GetVariable404JSONResponse) VisitGetVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVariableRequestObject struct {
+	ID           ProjectIDPath `json:"id"`
+	Key          string        `json:"key"`
+	JSONBody     *UpdateVariableJSONRequestBody
+	FormdataBody *UpdateVariableFormdataRequestBody
+}
+
+type UpdateVariableResponseObject interface {
+	VisitUpdateVariableResponse(w http.ResponseWriter) error
+}
+
+type UpdateVariable200JSONResponse Variable
+
+func (response UpdateVariable200JSONResponse) VisitUpdateVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVariable401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateVariable401JSONResponse) VisitUpdateVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVariable403JSONResponse Message
+
+func (response UpdateVariable403JSONResponse) VisitUpdateVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVariable404JSONResponse Message
+
+func (response UpdateVariable404JSONResponse) VisitUpdateVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVariable413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateVariable413JSONResponse) VisitUpdateVariableResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunnersRequestObject struct {
+	Params ListRunnersParams
+}
+
+type ListRunnersResponseObject interface {
+	VisitListRunnersResponse(w http.ResponseWriter) error
+}
+
+type ListRunners200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListRunners200JSONResponse struct {
+	Body    []Runner
+	Headers ListRunners200ResponseHeaders
+}
+
+func (response ListRunners200JSONResponse) VisitListRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunners400JSONResponse Message
+
+func (response ListRunners400JSONResponse) VisitListRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunners401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListRunners401JSONResponse) VisitListRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunners403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListRunners403JSONResponse) VisitListRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunners404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListRunners404JSONResponse) VisitListRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAllRunnersRequestObject struct {
+	Params ListAllRunnersParams
+}
+
+type ListAllRunnersResponseObject interface {
+	VisitListAllRunnersResponse(w http.ResponseWriter) error
+}
+
+type ListAllRunners200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListAllRunners200JSONResponse struct {
+	Body    []Runner
+	Headers ListAllRunners200ResponseHeaders
+}
+
+func (response ListAllRunners200JSONResponse) VisitListAllRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAllRunners400JSONResponse Message
+
+func (response ListAllRunners400JSONResponse) VisitListAllRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAllRunners401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListAllRunners401JSONResponse) VisitListAllRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAllRunners403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListAllRunners403JSONResponse) VisitListAllRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAllRunners404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListAllRunners404JSONResponse) VisitListAllRunnersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRunnerRequestObject struct {
+	ID RunnerIDPath `json:"id"`
+}
+
+type DeleteRunnerResponseObject interface {
+	VisitDeleteRunnerResponse(w http.ResponseWriter) error
+}
+
+type DeleteRunner200JSONResponse Runner
+
+func (response DeleteRunner200JSONResponse) VisitDeleteRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRunner401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteRunner401JSONResponse) VisitDeleteRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRunner403JSONResponse Message
+
+func (response DeleteRunner403JSONResponse) VisitDeleteRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRunner404JSONResponse Message
+
+func (response DeleteRunner404JSONResponse) VisitDeleteRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRunnerRequestObject struct {
+	ID RunnerIDPath `json:"id"`
+}
+
+type GetRunnerResponseObject interface {
+	VisitGetRunnerResponse(w http.ResponseWriter) error
+}
+
+type GetRunner200JSONResponse RunnerDetails
+
+func (response GetRunner200JSONResponse) VisitGetRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRunner401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetRunner401JSONResponse) VisitGetRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRunner403JSONResponse Message
+
+func (response GetRunner403JSONResponse) VisitGetRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRunner404JSONResponse Message
+
+func (response GetRunner404JSONResponse) VisitGetRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRunnerRequestObject struct {
+	ID           RunnerIDPath `json:"id"`
+	JSONBody     *UpdateRunnerJSONRequestBody
+	FormdataBody *UpdateRunnerFormdataRequestBody
+}
+
+type UpdateRunnerResponseObject interface {
+	VisitUpdateRunnerResponse(w http.ResponseWriter) error
+}
+
+type UpdateRunner200JSONResponse RunnerDetails
+
+func (response UpdateRunner200JSONResponse) VisitUpdateRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRunner400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateRunner400JSONResponse) VisitUpdateRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRunner401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateRunner401JSONResponse) VisitUpdateRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRunner403JSONResponse Message
+
+func (response UpdateRunner403JSONResponse) VisitUpdateRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRunner404JSONResponse Message
+
+func (response UpdateRunner404JSONResponse) VisitUpdateRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRunner413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateRunner413JSONResponse) VisitUpdateRunnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -20861,6 +24090,27 @@ type StrictServerInterface interface {
 	// ArchiveProject Archive a project
 	// (POST /projects/{id}/archive)
 	ArchiveProject(ctx context.Context, request ArchiveProjectRequestObject) (ArchiveProjectResponseObject, error)
+	// ListProjectBuilds List a project's builds
+	// (GET /projects/{id}/builds)
+	ListProjectBuilds(ctx context.Context, request ListProjectBuildsRequestObject) (ListProjectBuildsResponseObject, error)
+	// GetBuild Get a build
+	// (GET /projects/{id}/builds/{build_id})
+	GetBuild(ctx context.Context, request GetBuildRequestObject) (GetBuildResponseObject, error)
+	// GetBuildArtifacts Download a build's artifacts
+	// (GET /projects/{id}/builds/{build_id}/artifacts)
+	GetBuildArtifacts(ctx context.Context, request GetBuildArtifactsRequestObject) (GetBuildArtifactsResponseObject, error)
+	// CancelBuild Cancel a build
+	// (POST /projects/{id}/builds/{build_id}/cancel)
+	CancelBuild(ctx context.Context, request CancelBuildRequestObject) (CancelBuildResponseObject, error)
+	// EraseBuild Erase a build
+	// (POST /projects/{id}/builds/{build_id}/erase)
+	EraseBuild(ctx context.Context, request EraseBuildRequestObject) (EraseBuildResponseObject, error)
+	// RetryBuild Retry a build
+	// (POST /projects/{id}/builds/{build_id}/retry)
+	RetryBuild(ctx context.Context, request RetryBuildRequestObject) (RetryBuildResponseObject, error)
+	// GetBuildTrace Get a build's trace
+	// (GET /projects/{id}/builds/{build_id}/trace)
+	GetBuildTrace(ctx context.Context, request GetBuildTraceRequestObject) (GetBuildTraceResponseObject, error)
 	// ListProjectEvents List a project's events
 	// (GET /projects/{id}/events)
 	ListProjectEvents(ctx context.Context, request ListProjectEventsRequestObject) (ListProjectEventsResponseObject, error)
@@ -21014,6 +24264,9 @@ type StrictServerInterface interface {
 	// GetCommitBlob Get a file's raw content at a commit (second path)
 	// (GET /projects/{id}/repository/commits/{sha}/blob)
 	GetCommitBlob(ctx context.Context, request GetCommitBlobRequestObject) (GetCommitBlobResponseObject, error)
+	// ListCommitBuilds List the builds of a commit
+	// (GET /projects/{id}/repository/commits/{sha}/builds)
+	ListCommitBuilds(ctx context.Context, request ListCommitBuildsRequestObject) (ListCommitBuildsResponseObject, error)
 	// ListCommitComments List the comments of a commit
 	// (GET /projects/{id}/repository/commits/{sha}/comments)
 	ListCommitComments(ctx context.Context, request ListCommitCommentsRequestObject) (ListCommitCommentsResponseObject, error)
@@ -21068,6 +24321,15 @@ type StrictServerInterface interface {
 	// ListTree List a directory of the repository
 	// (GET /projects/{id}/repository/tree)
 	ListTree(ctx context.Context, request ListTreeRequestObject) (ListTreeResponseObject, error)
+	// ListProjectRunners List a project's runners
+	// (GET /projects/{id}/runners)
+	ListProjectRunners(ctx context.Context, request ListProjectRunnersRequestObject) (ListProjectRunnersResponseObject, error)
+	// EnableProjectRunner Enable a specific runner on a project
+	// (POST /projects/{id}/runners)
+	EnableProjectRunner(ctx context.Context, request EnableProjectRunnerRequestObject) (EnableProjectRunnerResponseObject, error)
+	// DisableProjectRunner Disable a specific runner on a project
+	// (DELETE /projects/{id}/runners/{runner_id})
+	DisableProjectRunner(ctx context.Context, request DisableProjectRunnerRequestObject) (DisableProjectRunnerResponseObject, error)
 	// ShareProject Share a project with a group
 	// (POST /projects/{id}/share)
 	ShareProject(ctx context.Context, request ShareProjectRequestObject) (ShareProjectResponseObject, error)
@@ -21113,6 +24375,21 @@ type StrictServerInterface interface {
 	// CreateCommitStatus Report the status of a commit
 	// (POST /projects/{id}/statuses/{sha})
 	CreateCommitStatus(ctx context.Context, request CreateCommitStatusRequestObject) (CreateCommitStatusResponseObject, error)
+	// TriggerBuilds Trigger builds of a ref
+	// (POST /projects/{id}/trigger/builds)
+	TriggerBuilds(ctx context.Context, request TriggerBuildsRequestObject) (TriggerBuildsResponseObject, error)
+	// ListTriggers List a project's build triggers
+	// (GET /projects/{id}/triggers)
+	ListTriggers(ctx context.Context, request ListTriggersRequestObject) (ListTriggersResponseObject, error)
+	// CreateTrigger Create a build trigger
+	// (POST /projects/{id}/triggers)
+	CreateTrigger(ctx context.Context, request CreateTriggerRequestObject) (CreateTriggerResponseObject, error)
+	// DeleteTrigger Delete a build trigger
+	// (DELETE /projects/{id}/triggers/{token})
+	DeleteTrigger(ctx context.Context, request DeleteTriggerRequestObject) (DeleteTriggerResponseObject, error)
+	// GetTrigger Get a build trigger
+	// (GET /projects/{id}/triggers/{token})
+	GetTrigger(ctx context.Context, request GetTriggerRequestObject) (GetTriggerResponseObject, error)
 	// UnarchiveProject Unarchive a project
 	// (POST /projects/{id}/unarchive)
 	UnarchiveProject(ctx context.Context, request UnarchiveProjectRequestObject) (UnarchiveProjectResponseObject, error)
@@ -21122,6 +24399,36 @@ type StrictServerInterface interface {
 	// ListProjectUsers List a project's users
 	// (GET /projects/{id}/users)
 	ListProjectUsers(ctx context.Context, request ListProjectUsersRequestObject) (ListProjectUsersResponseObject, error)
+	// ListVariables List a project's build variables
+	// (GET /projects/{id}/variables)
+	ListVariables(ctx context.Context, request ListVariablesRequestObject) (ListVariablesResponseObject, error)
+	// CreateVariable Create a build variable
+	// (POST /projects/{id}/variables)
+	CreateVariable(ctx context.Context, request CreateVariableRequestObject) (CreateVariableResponseObject, error)
+	// DeleteVariable Delete a build variable
+	// (DELETE /projects/{id}/variables/{key})
+	DeleteVariable(ctx context.Context, request DeleteVariableRequestObject) (DeleteVariableResponseObject, error)
+	// GetVariable Get a build variable
+	// (GET /projects/{id}/variables/{key})
+	GetVariable(ctx context.Context, request GetVariableRequestObject) (GetVariableResponseObject, error)
+	// UpdateVariable Update a build variable's value
+	// (PUT /projects/{id}/variables/{key})
+	UpdateVariable(ctx context.Context, request UpdateVariableRequestObject) (UpdateVariableResponseObject, error)
+	// ListRunners List the caller's specific runners
+	// (GET /runners)
+	ListRunners(ctx context.Context, request ListRunnersRequestObject) (ListRunnersResponseObject, error)
+	// ListAllRunners List every runner (administrators)
+	// (GET /runners/all)
+	ListAllRunners(ctx context.Context, request ListAllRunnersRequestObject) (ListAllRunnersResponseObject, error)
+	// DeleteRunner Remove a runner
+	// (DELETE /runners/{id})
+	DeleteRunner(ctx context.Context, request DeleteRunnerRequestObject) (DeleteRunnerResponseObject, error)
+	// GetRunner Get a runner's details
+	// (GET /runners/{id})
+	GetRunner(ctx context.Context, request GetRunnerRequestObject) (GetRunnerResponseObject, error)
+	// UpdateRunner Update a runner
+	// (PUT /runners/{id})
+	UpdateRunner(ctx context.Context, request UpdateRunnerRequestObject) (UpdateRunnerResponseObject, error)
 	// CreateSession Log in
 	// (POST /session)
 	CreateSession(ctx context.Context, request CreateSessionRequestObject) (CreateSessionResponseObject, error)
@@ -22376,6 +25683,188 @@ func (sh *strictHandler) ArchiveProject(ctx echo.Context, id ProjectIDPath) erro
 		return err
 	} else if validResponse, ok := response.(ArchiveProjectResponseObject); ok {
 		return validResponse.VisitArchiveProjectResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListProjectBuilds operation middleware
+func (sh *strictHandler) ListProjectBuilds(ctx echo.Context, id ProjectIDPath, params ListProjectBuildsParams) error {
+	var request ListProjectBuildsRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListProjectBuilds(ctx.Request().Context(), request.(ListProjectBuildsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListProjectBuilds")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListProjectBuildsResponseObject); ok {
+		return validResponse.VisitListProjectBuildsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetBuild operation middleware
+func (sh *strictHandler) GetBuild(ctx echo.Context, id ProjectIDPath, buildID BuildIDPath) error {
+	var request GetBuildRequestObject
+
+	request.ID = id
+	request.BuildID = buildID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetBuild(ctx.Request().Context(), request.(GetBuildRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetBuild")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetBuildResponseObject); ok {
+		return validResponse.VisitGetBuildResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetBuildArtifacts operation middleware
+func (sh *strictHandler) GetBuildArtifacts(ctx echo.Context, id ProjectIDPath, buildID BuildIDPath) error {
+	var request GetBuildArtifactsRequestObject
+
+	request.ID = id
+	request.BuildID = buildID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetBuildArtifacts(ctx.Request().Context(), request.(GetBuildArtifactsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetBuildArtifacts")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetBuildArtifactsResponseObject); ok {
+		return validResponse.VisitGetBuildArtifactsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CancelBuild operation middleware
+func (sh *strictHandler) CancelBuild(ctx echo.Context, id ProjectIDPath, buildID BuildIDPath) error {
+	var request CancelBuildRequestObject
+
+	request.ID = id
+	request.BuildID = buildID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CancelBuild(ctx.Request().Context(), request.(CancelBuildRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CancelBuild")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CancelBuildResponseObject); ok {
+		return validResponse.VisitCancelBuildResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// EraseBuild operation middleware
+func (sh *strictHandler) EraseBuild(ctx echo.Context, id ProjectIDPath, buildID BuildIDPath) error {
+	var request EraseBuildRequestObject
+
+	request.ID = id
+	request.BuildID = buildID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EraseBuild(ctx.Request().Context(), request.(EraseBuildRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EraseBuild")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(EraseBuildResponseObject); ok {
+		return validResponse.VisitEraseBuildResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RetryBuild operation middleware
+func (sh *strictHandler) RetryBuild(ctx echo.Context, id ProjectIDPath, buildID BuildIDPath) error {
+	var request RetryBuildRequestObject
+
+	request.ID = id
+	request.BuildID = buildID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RetryBuild(ctx.Request().Context(), request.(RetryBuildRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RetryBuild")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RetryBuildResponseObject); ok {
+		return validResponse.VisitRetryBuildResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetBuildTrace operation middleware
+func (sh *strictHandler) GetBuildTrace(ctx echo.Context, id ProjectIDPath, buildID BuildIDPath) error {
+	var request GetBuildTraceRequestObject
+
+	request.ID = id
+	request.BuildID = buildID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetBuildTrace(ctx.Request().Context(), request.(GetBuildTraceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetBuildTrace")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetBuildTraceResponseObject); ok {
+		return validResponse.VisitGetBuildTraceResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -24285,6 +27774,33 @@ func (sh *strictHandler) GetCommitBlob(ctx echo.Context, id ProjectIDPath, sha R
 	return nil
 }
 
+// ListCommitBuilds operation middleware
+func (sh *strictHandler) ListCommitBuilds(ctx echo.Context, id ProjectIDPath, sha string, params ListCommitBuildsParams) error {
+	var request ListCommitBuildsRequestObject
+
+	request.ID = id
+	request.Sha = sha
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListCommitBuilds(ctx.Request().Context(), request.(ListCommitBuildsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListCommitBuilds")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListCommitBuildsResponseObject); ok {
+		return validResponse.VisitListCommitBuildsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListCommitComments operation middleware
 func (sh *strictHandler) ListCommitComments(ctx echo.Context, id ProjectIDPath, sha CommitSHAPath, params ListCommitCommentsParams) error {
 	var request ListCommitCommentsRequestObject
@@ -24966,6 +28482,121 @@ func (sh *strictHandler) ListTree(ctx echo.Context, id ProjectIDPath, params Lis
 	return nil
 }
 
+// ListProjectRunners operation middleware
+func (sh *strictHandler) ListProjectRunners(ctx echo.Context, id ProjectIDPath, params ListProjectRunnersParams) error {
+	var request ListProjectRunnersRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListProjectRunners(ctx.Request().Context(), request.(ListProjectRunnersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListProjectRunners")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListProjectRunnersResponseObject); ok {
+		return validResponse.VisitListProjectRunnersResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// EnableProjectRunner operation middleware
+func (sh *strictHandler) EnableProjectRunner(ctx echo.Context, id ProjectIDPath) error {
+	var request EnableProjectRunnerRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body EnableProjectRunnerJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body EnableProjectRunnerFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EnableProjectRunner(ctx.Request().Context(), request.(EnableProjectRunnerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EnableProjectRunner")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(EnableProjectRunnerResponseObject); ok {
+		return validResponse.VisitEnableProjectRunnerResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DisableProjectRunner operation middleware
+func (sh *strictHandler) DisableProjectRunner(ctx echo.Context, id ProjectIDPath, runnerID string) error {
+	var request DisableProjectRunnerRequestObject
+
+	request.ID = id
+	request.RunnerID = runnerID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DisableProjectRunner(ctx.Request().Context(), request.(DisableProjectRunnerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DisableProjectRunner")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DisableProjectRunnerResponseObject); ok {
+		return validResponse.VisitDisableProjectRunnerResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ShareProject operation middleware
 func (sh *strictHandler) ShareProject(ctx echo.Context, id ProjectIDPath) error {
 	var request ShareProjectRequestObject
@@ -25574,6 +29205,170 @@ func (sh *strictHandler) CreateCommitStatus(ctx echo.Context, id ProjectIDPath, 
 	return nil
 }
 
+// TriggerBuilds operation middleware
+func (sh *strictHandler) TriggerBuilds(ctx echo.Context, id string) error {
+	var request TriggerBuildsRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body TriggerBuildsJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body TriggerBuildsFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.TriggerBuilds(ctx.Request().Context(), request.(TriggerBuildsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TriggerBuilds")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(TriggerBuildsResponseObject); ok {
+		return validResponse.VisitTriggerBuildsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListTriggers operation middleware
+func (sh *strictHandler) ListTriggers(ctx echo.Context, id ProjectIDPath, params ListTriggersParams) error {
+	var request ListTriggersRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListTriggers(ctx.Request().Context(), request.(ListTriggersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListTriggers")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListTriggersResponseObject); ok {
+		return validResponse.VisitListTriggersResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateTrigger operation middleware
+func (sh *strictHandler) CreateTrigger(ctx echo.Context, id ProjectIDPath) error {
+	var request CreateTriggerRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateTrigger(ctx.Request().Context(), request.(CreateTriggerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateTrigger")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateTriggerResponseObject); ok {
+		return validResponse.VisitCreateTriggerResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteTrigger operation middleware
+func (sh *strictHandler) DeleteTrigger(ctx echo.Context, id ProjectIDPath, token string) error {
+	var request DeleteTriggerRequestObject
+
+	request.ID = id
+	request.Token = token
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteTrigger(ctx.Request().Context(), request.(DeleteTriggerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteTrigger")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteTriggerResponseObject); ok {
+		return validResponse.VisitDeleteTriggerResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetTrigger operation middleware
+func (sh *strictHandler) GetTrigger(ctx echo.Context, id ProjectIDPath, token string) error {
+	var request GetTriggerRequestObject
+
+	request.ID = id
+	request.Token = token
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetTrigger(ctx.Request().Context(), request.(GetTriggerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetTrigger")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetTriggerResponseObject); ok {
+		return validResponse.VisitGetTriggerResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // UnarchiveProject operation middleware
 func (sh *strictHandler) UnarchiveProject(ctx echo.Context, id ProjectIDPath) error {
 	var request UnarchiveProjectRequestObject
@@ -25650,6 +29445,372 @@ func (sh *strictHandler) ListProjectUsers(ctx echo.Context, id ProjectIDPath, pa
 		return err
 	} else if validResponse, ok := response.(ListProjectUsersResponseObject); ok {
 		return validResponse.VisitListProjectUsersResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListVariables operation middleware
+func (sh *strictHandler) ListVariables(ctx echo.Context, id ProjectIDPath, params ListVariablesParams) error {
+	var request ListVariablesRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListVariables(ctx.Request().Context(), request.(ListVariablesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListVariables")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListVariablesResponseObject); ok {
+		return validResponse.VisitListVariablesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateVariable operation middleware
+func (sh *strictHandler) CreateVariable(ctx echo.Context, id ProjectIDPath) error {
+	var request CreateVariableRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body CreateVariableJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body CreateVariableFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateVariable(ctx.Request().Context(), request.(CreateVariableRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateVariable")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateVariableResponseObject); ok {
+		return validResponse.VisitCreateVariableResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteVariable operation middleware
+func (sh *strictHandler) DeleteVariable(ctx echo.Context, id ProjectIDPath, key string) error {
+	var request DeleteVariableRequestObject
+
+	request.ID = id
+	request.Key = key
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteVariable(ctx.Request().Context(), request.(DeleteVariableRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteVariable")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteVariableResponseObject); ok {
+		return validResponse.VisitDeleteVariableResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetVariable operation middleware
+func (sh *strictHandler) GetVariable(ctx echo.Context, id ProjectIDPath, key string) error {
+	var request GetVariableRequestObject
+
+	request.ID = id
+	request.Key = key
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetVariable(ctx.Request().Context(), request.(GetVariableRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetVariable")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetVariableResponseObject); ok {
+		return validResponse.VisitGetVariableResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateVariable operation middleware
+func (sh *strictHandler) UpdateVariable(ctx echo.Context, id ProjectIDPath, key string) error {
+	var request UpdateVariableRequestObject
+
+	request.ID = id
+	request.Key = key
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body UpdateVariableJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body UpdateVariableFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateVariable(ctx.Request().Context(), request.(UpdateVariableRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateVariable")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateVariableResponseObject); ok {
+		return validResponse.VisitUpdateVariableResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListRunners operation middleware
+func (sh *strictHandler) ListRunners(ctx echo.Context, params ListRunnersParams) error {
+	var request ListRunnersRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListRunners(ctx.Request().Context(), request.(ListRunnersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListRunners")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListRunnersResponseObject); ok {
+		return validResponse.VisitListRunnersResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListAllRunners operation middleware
+func (sh *strictHandler) ListAllRunners(ctx echo.Context, params ListAllRunnersParams) error {
+	var request ListAllRunnersRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAllRunners(ctx.Request().Context(), request.(ListAllRunnersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAllRunners")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListAllRunnersResponseObject); ok {
+		return validResponse.VisitListAllRunnersResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteRunner operation middleware
+func (sh *strictHandler) DeleteRunner(ctx echo.Context, id RunnerIDPath) error {
+	var request DeleteRunnerRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteRunner(ctx.Request().Context(), request.(DeleteRunnerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteRunner")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteRunnerResponseObject); ok {
+		return validResponse.VisitDeleteRunnerResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetRunner operation middleware
+func (sh *strictHandler) GetRunner(ctx echo.Context, id RunnerIDPath) error {
+	var request GetRunnerRequestObject
+
+	request.ID = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetRunner(ctx.Request().Context(), request.(GetRunnerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetRunner")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetRunnerResponseObject); ok {
+		return validResponse.VisitGetRunnerResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateRunner operation middleware
+func (sh *strictHandler) UpdateRunner(ctx echo.Context, id RunnerIDPath) error {
+	var request UpdateRunnerRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body UpdateRunnerJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body UpdateRunnerFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateRunner(ctx.Request().Context(), request.(UpdateRunnerRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateRunner")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateRunnerResponseObject); ok {
+		return validResponse.VisitUpdateRunnerResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -26484,906 +30645,1017 @@ func (sh *strictHandler) UnblockUser(ctx echo.Context, id UserIDPath) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P2Lchs3lgAMvwqG+29Z2pBU86YLVVP/KLEdO7EdjyVPJgldarAbJBE1AW6jKVp2uWof4nuGfbB9kq9w",
-	"DtBXNNmU5SQzX7ZmY6objevBuV8+tgK5XEnBRKJa44+tBaMhi+HnCy5u9L8hU0HMVwmXojVuvaZzLqj+",
-	"g0Rc3Kgx8SdrzxsE6ziCH+ycxCz666S1itntpOW3iY9/C/Y+yf8947EqPIgo/E0O9JeEipDoT4gU0R3Z",
-	"LJggyYLdEfaeq+Sw22q3VLBgS6qnmNytWGvcUknMxbz16VO79c9X7H3yms5ZdQVXC4Ydr+ictYmMCVuu",
-	"knQIrghXeiii57NznPoxgnUcM4HDOLvhImFzFpt+WOzu6nnCloqsWNy0o5jd1k9Kby2Xa7Vz8XA6O1d/",
-	"JRMaOUbSj4lYL6csJnJGuF7D7qnDZ3ruaneXev67uvzUbq1oTJcsMSD9dUxFsHhNk0UNWNAl051TMoWW",
-	"54Tis4WMQi7mxD/y9QYpfa5v37zoMBHIkIXkwJ8xmqxj9p/9p5Gcc+EDhLL3dLmK9KSWVCUsbrVbXI+1",
-	"0jNot3TXrXELx2q1WzH77zWPWdgaJ/Gabd/6b+RyyZPLZxfu1VyQABqQy2cXcMx2Sfp3Que4rIP8GgAE",
-	"eAJrVXqlpSUc97zh2bA/HJwGvSELTqZhvxccB+FoGp6djfon/elgRmezY/ci1YLuucJvY7lePX9cf1rP",
-	"H8NiNFTTZIHnNtcfdclp94REUt6wEN7f0mjNyHpFqCIUWk8EAHhbvxb4WKyXLOYB4WGbKGn7IpuFVGYE",
-	"rgiNIhLyOU/URKgFDeUGr4tpy5MFSRY0ITzskgtB1uJGyI3A13AOUjD4IKBRxOKJCKgQMiExo2GbUKE2",
-	"LFZk6A2J/3HSWjKl6JxNWuNJSz+DLSGvZEKeyrUIJ61PfnciCqc0k7IzpTWQxsM9z+C5Umu27Qy4bvBI",
-	"kXkkpzQiPg99cqAXxBNFfM7DEhQNe+6J6W6um00vjzJgfi/olEXq72sW31Unqe8J7SimEUHCQhLpxiTh",
-	"ScTUOU5fkYDG8Z2+31TcaThKFmxJaMzIDVsBEoQp/zeMkM4ZelKtBhv4Qxyy+Ou7mhn6Qcz01K5p4msI",
-	"8der0P59TmgQsJWe+HSdEL2xdLWKONPAoggXGtLrJij1sNfTuyZTvJRxUjc/qgKcmH7+eVNSMk4aTSeh",
-	"Caubj1wxwTSc4Q/gFGKGfxzCRINIKhbqqerzTBYsNijghrGVIuyWxXd49rUT1RPYMdOXPGIqkWLrBVna",
-	"Rntckl7feUnSru5xUV7JhO3CpRp/CpmwwlwGnnsyuuE95uHmTPRTS9sPep0pVSw8rDsaTfkLJxOyGV1H",
-	"SWvca7eWXPDlegm/XcM347LOEVwUoVN5y0jP8wAbBHS10vCW6Ce102Pxdf0U+97uOcbyVxYkF3Gw4Lcs",
-	"rLkFP2q6tYqZZkXaANfIKFPzGTnw9XH4h0h0ojuyFrl3Mxop/XKFg6lzMr0jZpZkKpNF3fJsH667MZUy",
-	"YlTkV9EE5swcgDzqG5FnSnw9rFrRgB1p+PPJgR9yqlYypv/Zf2p/+oddcmH7QQIcSqYAOYG80EZOgSY5",
-	"2ksM6VWM7aa8Zjkl2lugvIMHorlmqO1EA97qMwOefcZZFJ6n55enKHsRhxRMW1kPeo1CQ+svuBT4vm0X",
-	"WWiXEa5WG6S5axok/JYnd/rRu3b9Yi+ZhquatX6vgdsCquHH9CzawJW1Sa61PuYUYpDHDaRIKBcKdyrR",
-	"gt9BQBXrcKGYUDzht6zE6VqwqqMNMNlWo1PcQlf1KxLymAX6Qe70gMw2pqDZmenvcqdF4S94uG3r/8EV",
-	"n/KIJ3d7Ypr0RIBh4orcpj3VTT5rUViCnfFqPY14AN8mLBY00nAW81tNip1LeMNWUvFExncGW14+u9gl",
-	"C+UFIapFoXPACSnug5ePFEn4CkWiJVeKi3ntgYBgsw0Uslmi0PaGzZoIbY6JNpNGm0ue+wtl2Vqe8oi5",
-	"l/HG9Dc2ioRI8z4oQIEOh8RpJ+TAj/j0aM6TiE678VQj8m8WLNCCG50lLAZmUylyoBjKTXLFYlA/HY4J",
-	"tWcDUpVF4f7Q80gFhXvk4Guq+cT/XjOVHJLJZNLSUwNhcDJpAa2Y81smqpj9zZOLxy+fdJdhDQjYfnbA",
-	"waXgqxXbhyQShZ8UuUP3UWLLe7BkV3T+ii5ZE63IHkBIDvyYRYwq9p/9p72uV9Ym3Pa6Xtdzg2VC59eG",
-	"zOwDm28Vi5ts7lppNhMuvQwUcAOEJ8QfrzVjLgVRcokSvwK+QkjRyZQDO1kFzSLMLIsAMtFp9+SRIv6M",
-	"i9AnIQ8bHOe+x/hJt1YrKRQqz76m4RsEdf2XpoFMwE+Q1QK4QUe/Kr03H3P9/v9iNmuNW/9xlGmFj/Ct",
-	"Osq6/FqGdzhmGX/ZGZNU76Zhw97SA7/RtUR9Mk2SGBXK1et52J4IakS6GeURC/UfPES9dGmYj7ZH4JJM",
-	"l63xL/bxUs3tw3efdN9WqzSVoZYS9dAT8d3lD68IjZKFXM8XGlwUvVNESRyNxbGMYUlmXPw4ZUKXNAkW",
-	"JGRBRPXuzGS8pAnAx0R8G9OVxpByIwxsnRuICfRXHQ2egVxHIUnWMWjouEgkoWTkeW2yWfBgQV7QaUxD",
-	"zfxo2RY2Sh12J6IFmkIxi3jwcIDwEpfohoDAjKbPO2ZKruOAIQ+uxpXrggegeTJ7Ahr1fmq3nsp4ysOQ",
-	"id9i0vrC0iiSG02yqiA6IOls8EbLeHsrQjoEVxYzqqTI1nYO36p1KH2NhULNwFPALzRccrFj9DF5uVYJ",
-	"mTICrUkidSdEd5duHGhPfqfLnxLjmEwjKm6ID2o237Us172H1tXLrilOTmuHYtyS3sDVwnuP78vjfJwY",
-	"HV0eCeAgFgl8tKMCPuCKcAEdAir4lN/TF3zP3QSbx65tha71GAah0zimzt39QTDQTIA1BZSWmog4rHWu",
-	"0UyzI2jzqd36Z+cVe590rCZk2yeZHQ2+a/RJrjmLG35i9DL4VcxuG35mbV3wXWqM2voNtso+6KQGp92f",
-	"YdNPqZrylUxAGfBbYKm3xpQgY7IWMaMhnUbMMorj5kqL89QoAXBEDoxRQrNGAnWlptPD8W7+5pxQ21GB",
-	"cUUpHV8kMQ1ukBOQs1l9pzm9Sl67+q+9yanS9jM3Gvbkt9yKdPQGk3OTxKGhgm8MG4BYt7xRhtnKqGJc",
-	"0t3VjY9teQiHpVgMUslMxmMzbPGNa3C7p0yf8u8BZnnNZ9EwSHJ2wb3gjmZGRxmTBTIkwqwRLcFZC/18",
-	"v0u+WfAI53nPu12YYe7Qv/Apv6Z3kaThlZQvaIyU5Usf8hVoOoC/SUWJSA8OmmjUhCgW37IYWP2VYwd6",
-	"A2K4LvJEJDy5I1dSElhBtjKEg98SfNGRBMHPqWd3qNi13HJw2j0xIo7mfWWyIDTiN+xwLwj/vRFGRem4",
-	"ZctlkLCko5KY0WVx61EEbI1bUy4oKJOqCo18Tx/4at8OnOdm7DdtgpNCbWGOj/wGF9J5zBUskyPMlE3C",
-	"SUKDxZKJ5BwUfHrD/mpZbAMauIEdKwnNCn9nik583MXH7H3ChOKZzORvd0FyKoEf/CpURniixf3fGrET",
-	"Xy2oj+IP2Di0+IP7aPE6+nJl6lX3AE81Cv+dkbJej1rPZvx9aUEI1uQgN6FYrhPWJlM2kzEjVNwlCy1m",
-	"skhZzJGpX9y8ZFFr/e9C6UnMZk5wcHeDxodyL3rLNTxQYzdd0WTxxwWb8mn+lmqiq8KREWuQsIRwuk7I",
-	"kt4BGQrlRmh2A8zZgQwZOaBkDnTcSElg1NrK/5fUTl9edZRt6xu60Ydd2tSEvU+OVhHlpe1sRHaMFch0",
-	"1ybTuwSOHn7A8G8FXScLGfMP7DeSb4zuyB5GIm+Ycx97JD83s1+fLFkCqnkBVqoX7JZFQBtUjTMQW06B",
-	"3fPRrHUd6S/8vPLaDK3QJ3FKY0ZQ9RzH9I4cWGWxDyjvLz66HFKB79v6OvumC59sYrpasbhoefmlhSpt",
-	"wkUQrUMWWqtcxBUY6VPFVelgy0qqtln1G3Yrb/DMSlzC4ycvnlw9IUfWUnw05uER7oE6Gut7fs1DH8DA",
-	"WGU2C0k2FOdHzXYVZv+xxcPWeNC2R9Qam1mQ2EzjU7u1iuWKxQlHtQ4P3YfhpxNAjz/LrHdbVbec3HiZ",
-	"ubo0sNNCnZlwfkm7aOspZa3lVG8O7GcYPmarSN59z+5AzepwlLLuzHrS/usfLq9K23vD7pTfJV8Dcx0z",
-	"IhjTZ5xIgq4ahJIbdtc2vntCy3GZ1Qb8SRhBwB6TArteNLYaT1emO3uk8gAMgKnIwdDzyvrYbreLBhZ9",
-	"vNDDpJVT9XZb5aO7YXd1/vsbEsJW6QkAt/DDionLy2cEnQjgccRF2bVDqUUnVpRcXFxcfD149YF+07sL",
-	"+k/gz+/+fnFx8fzJBX/94/vjH18Oo8WzVyz8dvb16vV3r16vfj65+379VShE7/I79us8GY7Ojm+Of/r1",
-	"w7ffrhbP+ldv32++//A++P7x99+zD5ub1Uy8f31z+fJm/UStvn2THNGffz7b0K+++oGf/P0mPl3F82fB",
-	"UMkfj1+9jWaPP6xuf/6+/2z05IT9nV6y14PLi823y79///bps2/C8BV97b34avHy5MPi6asPvz69XdGX",
-	"8+823l+rbH8bNdpN9g28HJKo6PDXenmXa+KUS1yAC67JL+HC7gG64BddwAt+FQryuNKBZXqej7S1Tfy+",
-	"5wP7GycsbhN/4Pkk1J/p7trEH3o+QX+INvFHnk/kRrC4CzxGxJc8qd6BsgfpUtPRmNFgkRPgrRkuc0Ho",
-	"98suCD/GUsytOwOsBTRnaB6uWIUHngsJGYy1zbytJwWoNJGEhsVO+05/wzyKsgO0i5teg6wMY7r3qbvo",
-	"wb/PuaMhqY7CTlrv8ocOWmE+FzJmivAEaaFAPYbGtbg7h/96sHF5pxK2fCblzR6AsZDyxgUJ6zhyr0t/",
-	"QN6+eUEOFkmyAo1nkqxUCenDs/GRdTMyL7qBXMKIrV2EWw/vWmbJKOrw5/qWJy/olGhaOJXhHYh/eXs/",
-	"sj6gHcSwEQQcfVDA9fGEBBHlS6WPbAqIWgr2w6w1/qWpvdboKtrb28OkTNN3haXhw/HH0pHk+KFsRtmW",
-	"Oyy81tKaWXcdxGv7LP+RshmGy/70ro7Jcp+X4oFBWo9ZQnmkXIdm0NMjhY5OVITovXbgz2R8w8LrWSyX",
-	"16ZVya8p5U+NH89j40qaCvGXHOIK9OtrzQJdp+6q+dZHpO5DcBPKXFQ7Zhodlb2u9mtbH7k/q2GZqzgG",
-	"F+WQDJzLqWBslPKL/rlGyj8iBd1h7pXfdfE4K+Pl5Xyx/0zACxCGOyrOI3vhmkcJ9vL+0a4dSb2mXZN0",
-	"AixGBjpgNOdCabxED4yXGRgKOFPjsRbof5g6gRT1REBkQbC9ZkvKo9a49atciL/lEKTG9tjCAPR3ciHI",
-	"5ZLDOvAVC69DmuiXfa/X73jHnf7JlTcaj3rjwVnX87yOdzL2vFbbDJs4Pji98gbj4XDc95wfbJ1g1sg1",
-	"Rw3LrZPpKBgEwemUDT3Gesc9yk7PqHc8ndLjfv8spD1v0Kde0MoLljQMMyfni9fPIdJuRWMmkmseKn3i",
-	"Qxqe9cJB0OsNh8HQO2YjLziZDgZTyo5Ph9Pw+HRwMqOz09a7T1kYj3XIXcUyYUFi/fsqtzA7pK3KabpB",
-	"zd7WC5oby+HfDXwOuLwhLHFF0g9yYJ+P78jDvQF5M9/8YG6gljQMqEqMcuaH+JUUjkuaAXL5C3KQ6jja",
-	"xFcJjRN1TRP9BxOh/RnISMb6x0yKxLj1+R8/+ejVbWVfE6Vd5Tngc/1DrKOITvW9QS/Myt6aMXcd1BVf",
-	"MpXQ5Up/o+fUqPMcna28S1e+x9Au8Q3h55VM2BafdP0PE4kDz2SfV/AMIgj4dUsTGl8DJ7eNIVuvIklD",
-	"daS5zSP86Kh/enS1YJ2v+bzzgk3lRt3wztDz9P93V2JuLnn/NL1i37HZjNimrbaJ5hu3IBxFg6rVMbfG",
-	"rWTBwnWoH27YtMH8juwHnwrRL4DLjjter9M7u/LONC4bjbrHnvdzq92KuAbwXg9/XZsDEGyjCQVse+sV",
-	"12SIB8k6ZmRJxV9ytH4dMq6W3aVDuZXb4ChqwBe+VSwGNqj16Z1TwY2n/EgR7PmcaAhN0y+g+CAkiaSY",
-	"s9g4dupDrwHkDMjye7XHRcGtq9FldBQPGah5cpkBKD4wKzELAFFuwxXbMtcco5M7pgrvINgGHV5klCov",
-	"7zlijoEyl6+W0XGr1D9rvTVcDEwlZVVg//MbYql+MfjrXS1auUxoslZbEIuCBrV4Bb9HzFKC/SiSm+sZ",
-	"5dE6Zq4wxPaDXo8fF9LqGDCrAE78nPh6f30iRWCcU9HMpUjIImYo6Je6HoUpNiAnMy64WqTjpE4Emh/r",
-	"JBxZ162dtFvvO3PZsbaAFddfda/w0/RVhy/1ToHciFhszpPFego4NDLe6p2Q3aZ/HKFK5cj0CGC5txwC",
-	"29ZgG9SC1lPUf5XdUTU3y18xEXIxh8w6ayHMT7UGtQ1wRBAzgVgsoCJg+i+nnJXQeM6Sa6OA2Q+RgDhk",
-	"Q8xmrXTCqYyU67wIyaW40typFCG4XcIB6YWvQUeaea9J1gMvuZICFGUbfdVnNUhJ9+LCRzmhqhGy0fKZ",
-	"Zd2dxDiiKrFYUs40R6t/KhOCAFinGW7B7xp7pecnVrX64Vaxa6UlXHPhqpjXttLQKteJu1HIZ7P9pvWY",
-	"z2YOf/ki4KWCiF24Hak6Lcdy3LAjkphP1wkSky3SeJC1dEJP+rbKK4chuFup1rjvnZ3kjq3XO9HgETHz",
-	"eqT/tgJxuORJzO+6H+hKxvLDgiXqb3P9zkjHVhGFzcjPWTMHN5lNwYV2c3BUfZmbn+u1mW6N7sgd0OeQ",
-	"MbGb/Mlmc87PwXmIgFNQp3Jfa0V20kcoKzOXvhpfXduVue1waaSxblZUWAu2SZNC1dG4ihAfs7wIj7Jh",
-	"2533CXjWzAWvJmB4+4Hk14iTqt9zRCbfIIf6AFtvTv9orBb0yDC+rnP4XOGBHMSMhoQq8mY9vdNXOZHX",
-	"vBzK2uu5jmmnCHFABaFhyEK0U2cixQElMVvKWxYSWTFgo9BYKz9sk+gS9r4YSewUOveVQA54YqK7MWA7",
-	"MWPy5LC6oaU8C5lg20go2QVgKCrcF76QO2EIVb6LvAu9g67jpEvmt8lahCwm3/Lk2Xr6SJGNjENyAL5a",
-	"ID5jM2viAQPIoZPnKvH0ZWKjFpA4Invq7KQe9+A6HykMmivknYAfbkbQiXWuMnxj0EsmF+mFzmTs7Mzo",
-	"Yx6Qcc15eGDr3cxseV/fvnlBEqm3d5O5t+Badqv+cUX1APpE0609IBPUX0DslA8WqNxzBFfzsgqnKaWt",
-	"nhW80kgnZkoVtw1elRTr25eM49QvGTxC9vYFcSxo6324ssn3HqnyncgWdyEIpBRhaFSH9vtdGpsDIc31",
-	"VxzgqZRTGmN+vv1wqE1dmCURBISa2oXahAsNmmWbdpbnrzJYlmWl1nfC863bY5uAI4XNuGJ8KdCJKsUN",
-	"mMmDC5XoOwc7jTgDZ5xL/LLNpQK5YbkReXex1L8MPR8KThfFPAneTg+FfGqierjEEOl7EgmMvXU5qyjF",
-	"54KxWheM1PECGmrOAt1VFFzvNSbVOXQ7HxaVQ6XMZZc/kNNjr0e0SKOnDY0hoxD4+nKVxDSRZpycxzKe",
-	"BcPsYEXgQlX2oNPrgVluNB6CGns/SpVPD5lP0XSwpPFNKDc11M+kVdwrkWObLGnIKul6sgVN1/P2mruG",
-	"KyTVc1CFLH7TXFJrGd7rALe45NktcnjiPcfslOjiu04WO1EyDlMP+pAp876gjwfjb7GUlZDMfyDlUvw9",
-	"eDkli5ixQ7Jg700G1eJi/2N0OhxcPG4AZrVoO4cdMRvvbrbSWi6jOqUR7Fsai3xvJzfbQQP6Vl3+mhl7",
-	"eWWLf/rpp586L192Hj/2XTd42PF6Wz1Ei/l4Phu+Xsmk0RZREIBtrsmS7Oz8HmiwTJhTjLkyeaspmUsZ",
-	"Eh4y6kQt29BobgCLQAGjtolFsOdkIYVcp7TqyyLXsrStd6V+442T0D3A06W9WPMoVNdM0GnEwhrN3TbM",
-	"fwkSShohukNSQV14HVeeU60ZBh3blzY712wWy6V7IECn29e1ZPGcXRuntR1tt6t3il5kRRBInbu+iTgT",
-	"SR0rCgxgLUOReS9lzv15AsVFIalnFnH2CBKdKilolHXiplv1fGtuw3UfhaGsQJwmgeIfylnpUke0oHYH",
-	"TDbAKtKDvKZkyahQxC8zuz7peyAoRipt5J0bF1sriVc/4golcpe3i53KNV6Meg8afG9RAY8hOp4piMOA",
-	"ISM4K0g/DEEUC+kKJXPPQS1ozMJrLRezeAdkmmRwO1q55IRt+vdKwkiId9I9bfgN3zaWi+ruRGZPZQzm",
-	"2HuQXJCe0wCjbl71AuEwGP5y2j2ZCCZmMg5YSHhi5ZWlDFlUDGo5oODDm3uiEbKJZKFqIqgj9Rmkkeep",
-	"Uy8XxLeNTNr2++BduGLX0xrPwKtKKsv9VUx/ou8K+j4nqZYT7PoxpFHWUyU82Ru3/4nZ/p0w204sloUo",
-	"l467xImRoTdATQuEfWLEZ+p5Ze8jKFcwao8GC43LHMl3ut0uRBcd5EKELa9K1hDFh7HEh81DCsyCXnBI",
-	"YQtj73TYT+Nv35X3xSRDvbey3sCBUxwN6zTf+FEWh1y8uat1osijZyyK5KOW03cmYtdVWZOGYTeeNhSz",
-	"EqaS++nsvDRQ+cCETKHCoU16Xk591/eM8q6wtt26M5xrfpFt3EnH3OpJ9+Xls/1iV4FSQ8yqW8uN4az7",
-	"BYZeXj77/3hUKMl7yd8jRNTsoFsrdfH1Nw0VBW04py3QwpTiUrjB5ZuYhUwknEZgR7KgofAbf0z8FVVq",
-	"I+MQQceo6HwsvwRIESwUfpe82ifOeej1Ul10LuL5/naWfOTduY3H5tlM8wbBNuoSFcQMqoTRML8moAVT",
-	"E9ldPBRHWERVs6p7qVdOW8+AZNsCqqNeKxNo4TB64PnUGT7wbX3vKomlmEM7Lw6bRSIjYF3R+QN4GSR0",
-	"7sI9OY/8YucvIScpFQQSuoCSOqFza0vkyuZ26O7h1WEqVuh+VpKLRBGaPKRThx4YsnRfbxUJ3mAj0JCp",
-	"nAafqASZT2svTei8xo9wvsMdJqFzp64kTRS+A+Pkc4Zv80XZU6YEUqRFyA2bKp4wLejAnQ1lsF4yYesg",
-	"WTZcCquLwUpIJSFwwWIHKgH+rDqht8aPGHO2HFi5DiSAQzcvPeWy/oY/UmTK5Tymq8WdW0FKxTXO/hpt",
-	"pO4pac7eLBKNtu65BFLMeLysLRBATAMUqA0aKGKedM1aMjo8T6UfzCQXKUkSKW+IP/PbxBdS/9fzD83k",
-	"VBaxQJUdzB3Q1K7D5q9jvqTxHU5rf5TL3mu+7Hrt0uE9eY88G3n7/PE53iB/FctbHrLYb+stAGTCgQom",
-	"d9XBu7WYl5muq4M+jei8uC+2bTP4iri4YaELWF/Am+duJUEkMX3PVti0jfbwZ3nM1Sqidw60UYgB3IM0",
-	"vTZv9iNFcKGBiFyDfFbt91VWudKGFKankN2nksXbGehvYWQLRNkmRneBsJXB4k7oQm90p+fOjdOj7VI/",
-	"Js8fu3H/BqIzHWePLwgNArkWifPjLFLLhYqq576NJXE6sOSAIXVMTwd1kZHHENXR3JTqzIJUa0zdwxu2",
-	"fnLh11vUg1k5DxOfYpgJKFWRy4NE5vSWldVbJd/WnKfqpx1OsM29SbesK02PVKf5xAUVUtyENKFTzbzE",
-	"cqOXCIkVDiiJ6YbELJBxaNS4YiLwMhyiG4tvBv2e3flj2K404dACclShiQ8ofJZMiquJEOsoaqcmQT2u",
-	"/sBHIdRIunqJ5eqdHysRhaOOd9rpn131+uORNx6ddPujs58xCmLO4lXMhW54TMeDwbg3G58Mx6PeOPDG",
-	"g7PxaW98cjZmwfiEjge98ex0PPTGfW88HJiAyd4ABbR/y6xIVscKxCwVeOuSG2VwVahitvUI0oQr+rSr",
-	"wdv3i+cqnGtFwHg8IrkGbcK68y7xB7Mx7Y+73a7bc7MuiMroUBprpy+sEiXbwDaRsxlIzVb5m7nHKAYG",
-	"laKZvG0KlNjCdRevn9cwGqmGoiYLXZaGLTu7dy76kTvNPc6hNpvOq3UUmaDPbB+aBJW6gqOylDp5hUkR",
-	"CtpZWbS6YntbEOaTeiWFRZZABvfCk8SiyZ24q9fp9656J+PhcDwYdEe9/s+tLHIF/u2XWGiTPsVxCZ19",
-	"pefUe6gbWB+oUneRPh/EmsBKvbtt/qh/iDWAgkwp7hoo9Qtg4o5CK8OJhQUZI4iY8FdrqIiZyeAoWJf8",
-	"GGsOTxgTqb0ixIfJQeJFKaweDkvi+hA75x+OiaQr3glkyObYscCiL7qjtQD3HM1zYqGJDyyWJlEX1h+D",
-	"/Jk4M8v/YsdaFgdnQToRkMyU0IhTw6nlNsO3ub1Mel7s1kbdAdku3vjsIL61onOzMECbwD3NBLP9GKyz",
-	"c+b+0fS+nhumg3BFfJikf9jNAdAzKW+2o4qFlDf346jOc3nf7zKeGBJ+aYYYmCLwdU5zmU6Em3U23+h/",
-	"0Lp/QRQkG8NsYAsNa775AjgyCIi3zBi7ZSIhMy0GP7KWcozzJDPQDWNfEwHDAKZHwmbGwO83C5oAIYMK",
-	"h7qzwworBzbTa2ivUj6kiiN7vY43vOp7415/3Bt1zwY9wJFgcrxWKrq+ZTGfcSs/I3GBfBeZSbw4RtkI",
-	"XnwLhZtLz7LdQm5G0xy1SFuZ6nMsvuXGHwkbJXR+XWhomS3EUFkKOCdX5V74zgQckLHtk9N3Ip2HMyD1",
-	"nuSg7iBcY9RRiNI5NfFc2NK0cIKuBvnj/LildkOhYo/eV5M8Atmb3KVqljSjAApO430OgircZbShdyob",
-	"304LPIizmahmU6lApms6ZUbSIGIDsDnofUi+Mo52C8PIG8ZY/jY9SjOJ4j6XYasOkKpbUoSjdvEG1cP9",
-	"vbhQvYv35EzgALZTxBx47MeeTETGn5DPYU8mIuNPyL3Yk4mo8Cekhj3RO/IZ3AmWnNtK5tOojXtJBFvj",
-	"YnZfXZNurg6VlrRKOzN9gNrfGJIflDDsm3mlljbUvShHpuzeOogZvk5k4w/yFV6ciuYcGam+T6M4690L",
-	"Hgxtms+mdw3X5sKoVsbOg2Qe3krYtr60fbpt7VIUfDGHSeEA7XbhgZdXVDy7EtRuQaw7NaGZJ8dvJt4X",
-	"VZNTOj7tjUdn4+PTcXgyPg7GQTj2+vp/09n4mI7PpuPRaDxkYzobhz2jARj+G2smrSoS/Wh+P0XHH0DV",
-	"+PB4Yj+dyi43peyW3ZN70fdzO/OSXdB/e73K9+zuM/gWMLhtR3ZgVCujugKKO9wSvbgjXOw3Zwx2kd+E",
-	"LVdRkQI30p/f62ptuz24g42pZzrv4lZtuX9YYGD72Ruf2AVfPaiCakfpGirCnJqqWs0iH4SC4e+x3Cj0",
-	"XFmwCFRSE8HFLU/QCyaQ0XopFDnw4SHDvMd+m9i/oUqR354I+4AGAVvh5vqH51kleGOizPpG93255Oh6",
-	"sKworIr1FgaeM7/pqOP1r3pgSBx43V5/8HPusA171kOgPgERMxUd047bLawHe210/eYvc/pGCs/IS6HK",
-	"hINi1k0qpQX9T795ZYkGUfyN8Ulpc2tzC2wW0uQTStJSU/n0raZQWzMFSm3mRceBurJLhFxBzESb+D2f",
-	"rGic8ICvaMLFXG+qTzY0CRZ6Q30yj+QUMk8MfbLU17HgApQXODKw2aLWeqSsF6tVlfNwa381SZoM3NkU",
-	"r1YhlSGaNvFTpb1thQkxsjbAQxf1S61265Uj63u9gbN8AXKldr6QybMJ71S4Q/mzKe5r3sjpAJ57qZNw",
-	"7T/ED1N/DENuXHRkInI8mV8YzS+lRK4ULSMaIpONnAj2HqrAEKgdg9lNDsqdgXtIltMcvXD00MacUSgX",
-	"d9gmCyYCRiBuB9F4sxCeIj3dFbxT3F4I4TEdmOAdl49AqpRLY20MDU4jK4liMacR/wBBl4pFM3KAJhYk",
-	"fi4l0nadUL5I4QMxcez9isdM/Wskgi0EJj0cf7nTA8OpwfeLAV5uQfGeKMoVJbWPnGcB5V5an3xkVA48",
-	"UrV8ozApc4Gu6Lypc15C5w098zIf+9btsDvoelUzWd4Nv6E//ZZVvFW7uHLj2XsP3dNEpJwssyyrYpY/",
-	"PseQSBtCsqBqkcvAkavnORFYBPGWxWk5rirji+73xnoJLvRo4Kz6w+NVB4nnGkCUWY63zCv3NVvaH1x5",
-	"p2OvN/Z6XQ9rAaSFTGhwU/J9ydy2zVSMmTdzum618r7UOElb84AGN6nDc9kbueelrrstVz2EJL+S1F+3",
-	"5ea2jzteT3Pbnv6fXVauooJeWeqCmwub0B1+qg19qI1l2K3id0QtuKIRSmf28eFY9HqfobwnfnN7cd7L",
-	"fqsv/e66AlsKwpT81R38sXX2rk/gWKUNW/c35wr+kGxr7SoL0NfM7Gq72+ZxVeNVd0EUC6QI04CRfAQd",
-	"rUa4fSy6wjk84arK3n3d0/ZzJXtyy1za4Ath/F7yHgNd4guZoDvRKmYK3ovojkgBcWL4iTonPhJbfyLg",
-	"dco442OiEh5FtpJIVScBwoLBLKu1WoCzaau9rbTM+OhIX5JoIVUyHnie56wq0zuayffX+EeujExva8rs",
-	"7bVkYimTSiEZx2yOoGHR2NlL/6p26PAa6ne8oUbCg8F4dNr1TsElWdNZ2JEZ4u9gNGN0GrJ+eBqEXn/Q",
-	"743obBj2A8amJ/R4eDo4mwXD/mmr3cLq+q1xa+SFw2Hf6w9O6FnITqasN/CGx95Jb3hCWdDvsyHtDens",
-	"RE9rwYIbuU6uoZzCPqOlmcR/gaTjAJvv8mf6MNnNofbXHtPKFZUOQ6K4hkKiGI2DBUlkFrnDhfWFpjGj",
-	"YL0L+YzjFaOr1dEtZxt1xN6vIhmzTP7kImTvu4tkGXUXdAlX0GR6xvUnKWKDYx5oFqI3uOqdjnunY+/0",
-	"K6C4BSepKnChy1RHxnPz02TLPmq8D5/e5XYCeQzEENc3XITmGhb55nFvZEJY9X/V0YLp25YGnWZBtRXc",
-	"gv3PeXKtl3O918q6c8jyrz9WamG+nfPkb9mHdd8s5JKt8KgbDpYBW/r3PgNWRZe+pwmiTGh0ba7DNYRB",
-	"ASoA5YS9BMAjlahDZg80v3fm+S+clUmFnPflgwdG6Cs+AyphHmXvHVrVHK4ukxC0H6YI3G+nfwi20X8Z",
-	"kUH/lCsm8FcQSYW/YpY9BRcnfI9pxSHuVv/9q+SmTcRmNbJnhmQaVgLa6ZNSwdsukQgbPVJprH25tJYh",
-	"h3sU1/p8U5WlF80clddq8Vh/4bZo6uMkK3qnKa1hFPQTZBwOfCQw+miAOuGZQtyuVcTZnyZ7nJ9hDXvU",
-	"WPzEd1wav03+73/+93CP6lcZ02Nz529bOzBGUCGvieYku1wfGzkr5q9eA6a+cC8rWk9w8NLb9FJfE1PF",
-	"V/8NFfr0c+uXgpuWc/rUB9Ym+hKBNB0xemvZuEZg2HQJNdlCCoqYPDbJb2lx+UVNDsBzaUNLKp3yXa3l",
-	"gl/VVlQA5hazmKZsblrrBTa5xoOGJgkNFktgsRGd/lswsZixFZNVUEHohim5ZCSkd3/Zzbsed4/PToF3",
-	"lRtxC3ueU370Br0+XlDwRgWD4clJ7ok5O3RqbLfQFTTtwuF07hx7vcqNXKVruWNzYvb0/SOFNTEc6D1m",
-	"mAJCNKsH+NB1HU1q24cu6miT9T4YQUqBoBLpz1YxC3Sf54SiphlOyx09uMV8mUGSMxs3kK6NzbsCF5wr",
-	"IkXBNb5YErWZRbUEss3RtlWkgxEKC524GRsL/JV1xWtmJg7rMUXp50wwSKXu3sJ7e2p+/vm5dBYAae38",
-	"XXQXoiwp7c2eFE++fBjprHMA6KILT2V8Y6wb30gxi3hQgxFmMr4hgVxHIai1p4woesvCcSG9KIMS9oQL",
-	"qEOUWv9SShKYIf7imwzwoOYu05RcNiLE37+0FlQRGsWMhndkyvQdpzcMHGzQxlTf4tOnLcmO9ivMv0dZ",
-	"/qdQVT9NLyhuXJo12NKIi5sv4cpap9R21Pu3TivmVSILL0Yp+W2mN38wX86aiW6L/uEJWK3x03La1Rzi",
-	"cq+0DuzdfTxo6KwLPTgnWbsv+3kdVOBzX2fQKoBv9wnNw/oOr9D0NI0DwkRQPAZy/9CWiahxEW0c2jIR",
-	"Wz06v+UJ+hbU1Qb+FjQn43GpYR3qa/0k15CKFi59FMkNZiQA+RMcTFF5h0XpiS3cR/RKFljr3mantTVV",
-	"3Zxgbeq3Hxd3MPhBxliZeRw2YvfqSrnma/NrbkNLZUt6R+K1aEA403qr27DvtzFdMcDaNZc6pku2kfGN",
-	"qd0DZAvSXyOS3cR0tUKvSWQsHimyYNGKxWoMeWnhA8hKO1l73iBI2PsEfrFJ65OrfpWdSy57nan7r0cl",
-	"oWToa7OkSbAgIQsiaooyLGmyO+sPdO/eCWfKswtHwaeivIayXMVk4io5VRTOSmWjjAtIVtqpqjTsebsl",
-	"M+OGarupyjO5qVcWO1UyWicMsnXbzIwgd7KQ4IefJ9hsTTP4ZLlK7gg2tk6LiiV7xRrUWzxNLYMvVy/L",
-	"TfvS46r0ivdBHxzeB3ty+FzPF5/7u+vP8Vz2KlO5vRiMVFlkOw8H2SxrLwYi4poak7auROY9VyqX9Ei5",
-	"b1HBEXfk1XgM/0EceH9D59c949tKzpiOidae62OWGItyM00DIqtP7Y+lI7FGLsetLiQGKta6O+2ekJCj",
-	"mDTjkSkgutTUJBXCEbqA7imGiQkb1Yu2/ra7ykWnM6/uUYVNM8TASGRRhHUBTAfddFOziIW91TeVjf09",
-	"YH0beDXaJUQEqCWFHWtnOWLx3SNFsFsC3RKuqQlNGqCJgdd2qks3m013HhtdaCCXVkca9Ef9ET2ZjU4p",
-	"G5ycHHsnHhsOg553HAxPWW/0/1d/PfU0pu0fh3/FqMsAcGaRWL+hd0spwtTHaqsOFdvmvaB2KVMLX3yy",
-	"gPQG2P8HTSZz8QApZCYil0MG3BMLRTzB0Trzus4nY0mjbHjSnQjIyk+X6QRojl74InOuP/DLC/Pb2bW7",
-	"o8uomn8FT1//Spm0T86QlmHHG131e+OhNx6edXsjiLcs7tlMSgMPoxQenrxfsZhrnE01zoW7lM+ggszc",
-	"YjTVrB3UuLjWVwB91K4jGdyUE6ZYPtChOxh2vBNwJTwZD0+7w+Pjn2vYQw057kQ+xTQ5B9ZdEhQpkO84",
-	"S3/h7479TbO3eCfjwah7ejL8Obsx90zick/lR61yYc9cG7nhXdTyuUmV6tpZLayTKUs2LK9S11usr45N",
-	"y0rXWpZODGFOs7SWfcJyOYOLeX6zzK82Q2vVPayQcNjl9VeTOxbt81FIV0vKwZaOQzTgPdNOC/mOnVto",
-	"uOYLlI33SMNt+e0jI1ZjPF2W0V9kFTqBeUALDM1n8Ndiyq/rcM6goDudKqO6dzkxOOjsnCcdlIQ6Kxrc",
-	"mB2yj2gcLPgtQyW9fh6zgPFbhm0r2XULr52ZuBdUzFkNu71aqwWohmYEUYVqwwKNQCGjkKgFRdmB4DPB",
-	"NpVnMZsZ+cJWaT/wr6m48wna6vVm3oFeBQLHSjUzvIb/R06mo2AQBKdTNvQY6x33KDs9o97xdEqP+/2z",
-	"kPa8QZ96AXF5DlU25obd7TDe6OuXlgCRcS5N4yEx3jlqwaLCdWQhOZC3LNYfltY57G9J97wrEC2jYUea",
-	"HviGC5Ix/CvXCfG7c55AoR6/u+E33CdqPZvx92PgLPWT0nx+pYIdhWwpjWORa2qJDKSLV1RqgRCqUbMe",
-	"1MSOAqYyGeyBmhu23F2hV7EgZglGotYU2oH9xXa1WZ23RjNC1J45k2dXV68P2yRXSR+BoFg6o9usQIRF",
-	"Qd8sWHBj5Jb89V/x61sWK4MDcmUIBq51IDxdx+y22NpG62z5xjnKafeke7YT4eYnWemvMCknEnYnALoQ",
-	"mPcntT890dSOMzUeW9MkTZkEeHdXYRNsZpXt7g34DliF05SbuojYeyrCmJKvqVrwmFOxg8dmPGJMdDU5",
-	"qHDYNWzH+ij/kZsb7GlOq9c32TfOMNevw2VRz/90aPL39IZZ4epfWtP1XO98mv8lZQlz9pNhtjh0bNOr",
-	"XU/1MFN9ykbsN7lCHJWgHUyiY+qf6vIxPZxrge0RbBR6oY08B+7hhfeb5mMoGSRAS0N42LbFeaAmf42x",
-	"y503GARifYJc1NTEy0eA1FRBf1Goeq60pB8WFCI1wXpW9VGAyqYQkDqM1UCAzReWdr0fKDTOM2UDotML",
-	"g+6h4GBsnrniofPXaquBBfVMhjUD0pJq0TTDqMl1Ype7b9bqB7N08mrMonV0K2p8bb6peucIA2R5mMiy",
-	"Y+X9K3I76KIoNalZLkyN/ipBgQ+qQiac5rVJaGh8oT2bX2Tc+o/wbDQYzirC+dfrudV6gRlK04jMW1sj",
-	"4zaATKnnnnlaSpho31alU9f03OHIdRll9kVFtbYMx3JcM9myvp2RQoXS+GXYqo7fdu7Ptim4IOllnYE1",
-	"NS1m5kfrFZOw90m+tFatyTbH03tDqPAwk2sR7mS3tllPX+axaUUJal86rkDeCXcnX1VmUwadntfx+lfe",
-	"2bg/HPdOrb9KcQL/SDnCcM2uQ2Q28Otep39m1TV9Q7EGpSiBY1ecqOFHeliSq8yDuOf1UHqefW9PtuqK",
-	"IPTTTz/91Hn5svP4sd/Iarl38sa9aVq6xYamvWt/8XRpX5i6pNvvvDfylgFTe986fYhmjsbw7zUPj5by",
-	"ljm8CRq4LVnLVCKJ7iSj8SSRDYwjxRFci8208Q4kYaTdakV+kiWUKaEDExZuorHmRe8B+LNXvXS1ufmg",
-	"lwwQDfXEXt+1G9vRXdBkLNEwhHNjnK6iF+imWsWZ4Fv/uU71dVaiUb8/nIUnXm80OOl57Kw/m55Og9nJ",
-	"GQ36Z+HxSUMr0Wu+2iG3rviKi+YSKzbP3OyvFlxBUUAylzIkPGS026qzaxxf9Y7Ho954NOj2B2f1bvbH",
-	"o7OSc/SoX/Wyt2lfdvrZ1w3+p5/9n372f/rZ/+lnv8PP/nWdcv0iKy+VoQ4ScZWgTgYphoxDFh92iQ8m",
-	"WdASyyVPEqs+hpyLtqMp07dRaeJviO058R1uw9U0BzMZW2/bc4xZLcg+PsmyHeBzMKVgXv2sYu5ETNc8",
-	"SjpckCSmwQ2Lz4kfr4VgsTLJHkkxbULOHcYW12IxZKAvFE3Qf+stQluj0oCgJDmYs6Rtik22jfWoDWtw",
-	"GNDRphWmaN5FTgvEygSomWlYyjpMXxTi1KDggLo2G5Km1qmIOt5ZZ+Bd9Qbj4fHY61tRB9qZmNyBxsRQ",
-	"yeXaFCPMFTx2qG71cvMKBht5fp3I65itpHt1IadqJWOa/ugEEddoCe0wRqlryzEUVxVRlVwDM8CTu51r",
-	"K5dwKPZlA/vMLMg3MAuj8EAXA5ExnFm7I+L+JOVMmzlM1E26eFOzSl6l6RY8JQYp1xpmr5u4SuA5VsVP",
-	"99RqYu9rdEJ6dvUmC+eKtrF7uZVVvICKnF7a8lNlWwyoGZa6esh1sFkthIh/XuPlsyBVwDeaQpyOhifT",
-	"XhgMTk76vdAbnZ6ehdNRf0b7M69vzyi8tt+VINTk/ss9N4ObLA25ezbnST6xwXjHJVP6RLKLm9D5tcb+",
-	"4NdtEFe7FXJFAczNHrxzQYC34zi27OiG3/DikqusbIo6XWmf9nXAzuzJD+GBXca7D1gTI4+UXWxhGUvX",
-	"F1cUhIEveJYD4D7e5TvbOwj9rgUD9284FPSdVbanrbrYKpHZ7Q9ufDfsRS88zdzDwYNgLx/5MpFygUCV",
-	"ZO0BCHUUzFnOqk7J7aRnNZuWaU30L+PmcmQcXSxblL3ya2uMp8Ps52VZo5IvF5PPsY+7GENS5gvdhsKU",
-	"XDU2o9bGQThJy879zuDwqLjb2+MX6uvMghiFfh5ltA1MeN9zC1IlyuYCtRKdcwmm8EpLAzGbA2dNzEeA",
-	"l3LY+LwiDWiBFXnzzUKW+HPCkzaRgjjYb+DWS6GTOWGzhtI666tV6K6zVZkIu1zd/lbGRePPxUV50v2x",
-	"pmQb0vLtLlUJnStykMgVD9ThfqZvV6BPg2v+j/SzF/DVfjE9zfbNvWdFTuNjIwG+qKYvUdzcNufqCqfc",
-	"ijNMqAwvDlKWbUgahORC3qlC2IVpKlSploqU9qXC0TguQkl1UaFttfeswNPkKUQpfCoH3UVeoIyXtug7",
-	"GkVYhTwuZqEvMYlbIyd6fwZY/aYBVuZgwa+/LrGBJZcIgNao7TL7oDRMDZQMPGOkse5kxg5RyFNQOddi",
-	"H04tez4oZx5TyK6WyEJBBQN97kPMJvVxj0wA2w2mTuNS3kiZDtouLnHLqdgoiWaKf6xDWQnO2l13dr8C",
-	"sr9nodh7VHRtUGfVHWxnMq//npVMG8WxZXyHrYNbW+HZrb/sd3pep9e/6p2MveF4eJKmAd9d4LlXgQd8",
-	"VwMBRjuYP3N8VMpc4ijtXDlGfFyrHMHwneJVuq8hH6r6QiUl4r9+e7Wj2HdrV+HnsizB53Pj3gdhT1KA",
-	"XBWarHbkwDBIaCQ5B3dy458ZykC1yXSdgDd8or/myaFb9thyySs+OXx2B/1fvbgkgV4ItDYij6bzXMyz",
-	"CacT1EdSM3oFa+zeBPRvcG5CzSC1eGf3YPBpWrxgn0FLGGz3UMZU2LD7Eura3T2kLFWNDsWBGnf3n9B5",
-	"ZYxtC3DKIFe2w7dvXpADfX2JjAk4GUCZs7tkoUGMRYqZcExF/GG/TwrJOp6LWxrxkKzjCAMsbLaOzI2u",
-	"DjPscqiryzOQZshZ8uQNo8GChTu4Ycs8QRJ7whWJ8bMxgbQmjxTxYUVpDi1BQBpsE0qmNGYY8QqPNH4y",
-	"nn7FRDO/tH6S67g6VM9LI1D/Ql5HjEJ5CpHQICF3+gsr/cdaftAsFBeaOihGOCilmwuuxQpQf0aV57LQ",
-	"N44rbyIfDfeNLJ/RwWh6GoR9FvRPTr3+8WB0cnJ8Njrtz+joeNDQZ+g7uRCNwsp/lQuxR0x5rnmOWG/x",
-	"RitqWjIdH1UQjRbTTam2pqaM7P1KKlt1ToYsmggb3JYlYBub+gduT7cDjCoHs8Yh+L1NhEkQYd7YWPN7",
-	"Rnk/pNGy97saLV2pfPZVV1/gVw8WUvMbJvHJjsEFu3Ij9KDgZ4VIogJrxnZ2YJS5RrtzmC/f18zPqFaN",
-	"XgMKjsgTAfwDlntLJ5hRNQU6ZJtAMqcewCJymGqhhvlw+z5h7jhcqrmN6bhte8cabsUXKeb1YGmXdqdH",
-	"SiFpa61adFsq6lTNpas76YaVwGouZW1VMAscOLpJypUWBqMbQMiF0npVYcnJLr6mGqScqb7IgZ/67sAK",
-	"LeH7v//5X//wc8zQ+3GEr1kMgfxS7FKPGtJv9FVuml/Wge2VhAok6bpv6/WrOxVxeyRfMnpitwNq81Rc",
-	"BU/LFFGmaZrQjVF0TD3LfQL59l1VUf+9Y10VBXjZy9bY4HixIKdDTb5jPTWKK7O45nrGLcUyU90vNnG4",
-	"vJeKKVac3+/l6v4HYltr3d7zvKuzuN5xp3961fPGo/7YG6ZatVzZTuPrl9XGbNEw7MbTbB02milhKnFE",
-	"M7kH+eQuTvpwLuRZ5dSH9iJ/kFqoO92Nbdzvv2XR1N+wrH6+3mjqgV0oPFpgVXZkLzKI5C1Qc2f2h5T2",
-	"64HbBLODJxJzG81iuSQvaXwTmhLieSQUwSnfgAr/mi8h3NKoqs0XrXHrL7+EN+8OUnbi+DicBmG/x4JR",
-	"2B+y8JjRfn/UOzn2zk7DUX96FN50V2J+mJZZ2vdLx0WN6tK121gScmCcz2AR7TRJixZ+2fuECc2CuJOi",
-	"ZCt3Gm3SfajwuL/QKHl3sI6jQ0hpxmb8veXz/b/4JD8hdyoVpxtCulvoaICpWAq+B+mijQOCPvGIauRd",
-	"4p4eKbJhU/L2zYvdqaD0Ftt0WumO5Ja/EzL3Ta1dBGs3Qi0Bdk0m7ZiZHNoIDjK2CdITKSciovGc/aGT",
-	"atc4q3yOUGVCAr12z2v3vXe5S+9VJC6Nn3X7zi0Fsq+wcj2M08rS7rTardfodvIum/OPPFlc3I9ndCUi",
-	"LQoLDTrJixcVti/3bh+LYaaWzJTVWVfkAIpgEb/gHFJl77ZFYCB/868WRTGN+XyRTOX7o9Vaszm56Inj",
-	"3zB64vXaRDK6gya+trMkR6TQ9EsGSwzT2aXD1+eVnOaafFZyyQcJmjCTWtmtckcplM9eNyxe1t9LNG8Q",
-	"I/HFQh5qbkSjUAezj/eKcHCchiOyQWNpW/fPJcGu1UJTQxPriPKr/eBrvYEsJvjRFJRSWAMnpAkt1whs",
-	"p2FrkN0D3uqeyDMwjsbkis6zB47MjbO6ytK2tq0rfrZQwrZJsXFbufZjxX6XsTSVnEt1aU0uBKFCyISa",
-	"Sv+gt4G255Y/aVLLMKcfzxdqrZB+vdkY32qt0zWu2Tv8goCkOnazWOe1ui2uYqfOzK256qcft2YPrPm2",
-	"Rq4r0fb8ZqVQ0jaAhKssQUh2lNks8kMWpl5yUcttTgZG7k1xsclv6AaDkp0VKkyUNE+sRtj8hd8X9cKK",
-	"RTPkTnP2OQwgna2jyEIg3kdIL2pdYrBTUwhES9LkgxRsIg58yAns9Tte76rfG4+Ox4OeJiRfeb2x51mz",
-	"nUtvsuWYTYNaGR3fszBN8uLUOGzTMJSvdfKwnW1bXNZmhw6ieNSXzy46PeedzeEYR2RHzIQGQyfeqvE7",
-	"MKuzDBN08fyxcistsmuRG6t8RMUjbRchoHIGlT2qbqzznjBwxXDdEkSwMTaAGH3lULmaDirMeKm3Jf3A",
-	"xdz21iU/yo3xTTQ7dtvrel2vqoYoGU8d1V3nDfFX2rLIUG7ZlcZOerUOeRkWO0roXB2N7SSOzE44fPS2",
-	"movf5I+jTZYuHVPtbm/dnt17spL1KNUgUBd82M/8w/Mt+PEDJEIEMXDJo4grFkgRKqcGPy31HeYL3avV",
-	"gsX6K7WOEi7mXASm+ncBNdbUeHXozM86fe+q1xuPvHG/j/h5gBXlIdk4C0/Pzmh/NpyOvOlwcOLNGGP0",
-	"bHh8cjzy+tNhf3A6CE6Gx4VK+W/YKqIBI4oKnvAPDFfMVEBXjEgRMED9aiFj5Cfyo+Qyiu3spk7x/hkE",
-	"pKgPd9icEAT0EdcqtJtRhIdD5dlGumZ8+ewCcuPEKiG9HgkWNKZBUnTVd+QTq3ZkppB2hunBT71cl4gh",
-	"/u9//tfo0Iw9IllQQXqed9iwaFG6oEzzvZ1K5I3121LzZfd03xI3OcTgcJz7o3IdD0vk62vS+SsmQi7m",
-	"UKJ9LYT5qdYgb+ufM8ojFqKgEVARMPgLTAgFLIkjMHVe0MXez4OgwHZUOIkyH2LW1kihZ7AA4COo9gMj",
-	"qbZB/foWfPPcrGUruUAw1HyFgc7HfDar7u8PghFM/x8aVfQsS4Xk7l93VFUeXi9liMkavePhUEs4lSem",
-	"4uS1HidVWYQwrVan0yH0KJTBEaqMjkbdYSeRneOu112GE/HVV1+R6Zb3f/sb6Zz02sfkq5Ne+5T87W8T",
-	"QdQ6lKSzBnml84xM1yKMGGHvWUBiesPIks9jmrDrG3anyJuL5y8ur5+8+sdfV7EM11CYYSK+QvU32xQn",
-	"rR9Yt7yaKbXaLRmFDVrFTN+Hwq5UiY/ZSyfylCEzNRTaRAYJjciBPzG7Pmn558SftLxJy7paCbaBk25W",
-	"K3K6a2SQX/MD54ZKS4w2Hq4IIi7jVmjAuBpPnx6SMzopPTGXn196UE41Q/58doYcpX3lxmzbA0z306wj",
-	"N+vSQKWtqCM5T7lTXEivMrhrpUw0oQmhUMnD3GwadhYygFLPwIx/+2QLB677rFoNppGcIqt1cjY7mU7D",
-	"/ujM67HTwWB4MvJOB2ej4YieTUOv35t5bBicDlKUiZ+FIzqYzXqDs8HoOGCDARucsJMBDcPh8HjWOz49",
-	"PjsZ9qYjDz4TCSTsaz2/uzh7ffn11U/9RTT98cn88sfRcjrodtGQFEhNMvQhUcWOh62iY8YNu0PHDHho",
-	"LihdrY7An1gdpe/BEpCf6ujEYyfTPp2G4enwdHo2mvVno5NTbziYBf3BNDyeHc/C/jA06pycRUPxD6w1",
-	"7g1Pjit3O93AWrm9lgEzaNqP2cwnMVMyuoXwSSf/lW6euyd42Sa4Yx00BIbOjrL9zfJ4mo12ZfAsuD64",
-	"zeGPFBaG0q2cQ+ZOaksfugEUFDHmmJr5l4/V1aNuY7a3TdYrkkjip5/4bXTyT+Q6WBhfdD0F52hGe1kd",
-	"Ql/DnXNFuKkw81pk4YJM7xKmGjik5p07sq00vecONAMSq4+0wJkHxcoObkNOdSIvBP9COBAmwwOEtYl5",
-	"YjyUV5mWgKqs5koe8YDZ0F7q9KaVL7V1wYsd9asKXXzcAXbbOcL8tua7rdubKzp34e0crk7ovIYBu6Lz",
-	"atLudJ9LMv6vciHyFqCKPF9wrCvJG0aSH3X6p1fecDzsj4cgyXe8E5TkyzJF4w9yE6TBTWmCZXVl6zsa",
-	"3KRzBFTcPz4bsdlsOjr1Tmi/P5sNwt7gNBydDWbh6ei4Pxyy3mjETgrag+da2qeRudioJc7JMb+0+nQ4",
-	"PTk9GwwHJ6PwZDYanJ6M+sdns1k4nA1Hs/B0QE+HbMrAnyDtF02lRUWcho461WBjZV41l3l2ys1ky1SN",
-	"X+PnigREXzgIBpRcJIrQpCgj8SR7Q6jAgIAbLiCrKoJ1I4/AWsMUIgOwTHEpMrMUOdAiEOBiwTagFYjZ",
-	"Ut6y8DCdIXKaEZ8vkg3T/9UracRr1l773Mk1FeHxA/cmOxTB4BdkHGz29g02iDxTghuoyCZei3Rixn6Y",
-	"1mQ7BetMbEyhOTyELtD6Vw02SjutICW4qcf9/lkwHNAT1jueBcEJOxvNzvqD2WkY0nB62j/thWfBcQB6",
-	"PhQYvaHnAbKwnrRKoZLRLCqJGatLOe4I05kavzJQgZEDStR6upThGngG3Du3l51b8vlBSzptpEoJkiwF",
-	"pmYf5+2Do5MWvsyvk9EIfvXTt8fwqzYr2BZFSkU9ovcCCrqlx3TYJr4m2/DUepepu+VURjwA/8pD1JWg",
-	"VrmwIYc5RyzcZmQBMiB7t09tcBPQAvtYB5MIZRfoe/TEVuOvqcfhf5xYuIew4f/7n/+dtD75cJ3SGNxC",
-	"YLEtvvFUrkWo21ofx7WAOoMklmtUuErBmlQnMrfuU3tX7ARdmeV80sTi8vLZ9+zOee1s+UC4eGtVKdFZ",
-	"Vq0PO95px+td9Ybj4cl4cNb1Tr1cOdQbPUxLqUUnVpRcXFxcfD149YF+07sL+k/gz+/+fnFx8fzJBX/9",
-	"4/vjH18Oo8WzVyz8dvb16vV3r16vfj65+379VShE7/I79us8GY7Ojm+Of/r1w7ffrhbP+ldv32++//A+",
-	"+P7x99+zD5ub1Uy8f31z+fJm/UStvn2THNGffz7b0K+++oGf/P0mPl3F82fBUMkfj1+9jWaPP6xuf/6+",
-	"/2z05IT9nV6y14PLi823y79///bps2/C8BV97b34avHy5MPi6asPvz69XdGX8+823l9zynt06dNb9sWL",
-	"ut64juyHFRP6zFbpPEBhvV3p3eDSWIW0HnSnhzXC0488WbxV+0RpGzisaprXat9g76frKKoheeBGZvUP",
-	"N+yuRK2zIplV6lcJ1tLzaqI6zS5SqjxNY8O3Fhf2zjre4Mo7GfeH4+Gwe9w/+ZK3qdcf/aFu0yXsDOxb",
-	"f2RcSr5AiM/QGeIz5dKyzwEV13g26FaYOpdmz9OcqeaNjGR8DRDJbKx0IMWMx8va8/V63eOTzBm1Sbt1",
-	"DBKC4nNxzUUu2GeLhGWLMBfqXvRH+l9mmKfW+Jd34LYOiRvShiBaV8fSZJuF3PhvRtJmfCmIHgVJzmrx",
-	"riGFBLokqhu8RK4IqiTdxn67lWxA/MKmyUZez6jmLSr+hg+SLQCaK54w80nrk8YBlwsaM+Myfd9sP+BF",
-	"6XAR2DMvmSMZGZkzzfHdK3FFl1yIOxNWjW73Ni/K0DuzTDboIgkkRYGjPsTa+EPPaxMlCSYFSb2q1kuy",
-	"YDEroLqBtytfWnXZzx9bpI0JERKJoeD5CA1Ar4WRhjsVUPskTLuE4g7PpLy5Yip5Te/cMUSmmL/GXb71",
-	"fMM77aOHJ+roUKVtEjvx0CeKiVCZYumw62MbSpYsmGJ4ImW/CejQSufF0TIx5c16epe6UFvkYDr5G4Yd",
-	"Lv7bIAhsZD68lEuG5RCN3irGngoF0qrF13NzyhSxpcm92yJilOgnboKvV+EWTQoLq/vctd5t3W2fjNmZ",
-	"Gr9Rpz7YfhrXrmNbhS77dc9voFbNnUA53r/gi5lbaXEXXeCf8aWVyb29+qbq4dPOOURvYqhsUwxBz8r1",
-	"Dq96o/GgNx71ut5p7+f7OJl82SjJt2AhhdiBZij/7RXBVAF4uc8JjSIiobWW0SFXMmAzfssEkYIpY+ze",
-	"023sKkcBcm+2SvDuxAoF/LoHWEOynFzuhPrvHy7TBQjOwD5gqVM9LgoAY1v8ZiNyNMpgVBYaGbtA5Gru",
-	"UwX+czCAGajuAwlHhkwfjY3ftIMJ+OI5qbZtX2lzyHKtEkwnhs3gbrTJZsGDRTFt2i+TlqH8XATROsRa",
-	"RPqjiKtk0nrn50rqF8m097lJsuzp7FFL8e2uUoqukzFFgbfW7AezETRsEw3QGuQEVD+1J4VUfr0CNHDo",
-	"Th+7yz22rjL2N3K5pB3FVhSKbZnaw1gpW4NKRAObWNHWq8auGkwvp4C0ZVvdtCpX8rWYb+JzdgQEA0wj",
-	"6LgVUC8Ufa2wCrZ/nodjLC7A50LGrAh8WGm09Rl1RoszeX75Azk99noYGJAmlNEfnBdz4ak00icLMTb6",
-	"CRHduf0Ga+AeKknfE+7x+B3Q3riA8x6UBgZ7pIgRXusN64JtGrp/11ozcWvSCsP33J4UlNXROA/2ux28",
-	"71mJ99zUfAkiRmNlmCZXHYFmtwHkaC187KsGrNnPVzJptJVa/AuBwgiZONiaqbOPXPFIwTZQ1Hq3Ay10",
-	"VQ8Be8nq5fPfh3UjvoZFEzNQLdpxINNIZ/+QCMZCc90hAlHVJPXdUcZiVy0hvaE2hSq2ccLBVibzciHj",
-	"NHPkTjazSVWd+xTG2ZWj8Ry2VFX2dA8+NmdcrEVMdfVa/CReM58sGRXKdfp9D1yCI5U28s4tQdpW5wU9",
-	"TMirbWvbVv6lkm4PiCK+twSIx1Bdx1BJmEYE+S/YLYvvNKXeLCQJqCCKsXL+KEdplQcv1vKAJUt21xLZ",
-	"jkb25f2LxORP7v8Lcv/FLGH3PCILkEdj8+u6QgRcrFKdK3KWxkrTM+PFVu9KWG9lr2VGXXejuTwLabga",
-	"75QG28/XaBjDQkWLpDBfHbx2YxYwy9QJXo8UmXI5j+lqced2NK1YcpxT0HgOm21NLlqjb3wd8yWN7wi8",
-	"PgfNOWB3654EIuKC1jJ2aKG5XrsEqyfGekPePn98bpIjrWJ5y0MW+7aQlkoTPcPzR4oY284dZDMMNRmp",
-	"MQpn1qHyyE8jOldZ3jWKiaBicxkcZfNSs1C5pxfw5rmbd8jsR1sO2TbaQ8n1mKtVRLdRdarURsah6xrg",
-	"m20a29SWVV0sRJ/Psly26RZmUOYWd+35bYEC28SwPwgPGfw8BEQYw1yFI9SPyfPHbpnC2ugqZ4gvCA0g",
-	"vt+dxys13LnuJi507ztVMONVWCJ8WZ/Zy4E5I0lDQ22e8qhGHtIg6y/XUcJXNE6OZjJedkKaUD/N7OEy",
-	"DZqMZQ7OYMajLa7qml3DbwtBmlMuKKRaaLIu9VBp9Q2e3p1G5J5eMalx+uNeuGefnNx5VLRzHTXXZJ/x",
-	"am/NPp1sBfTmHZXYr0Ksabr3SI1zG2W3IXcC2bKKc2sUcWgT5aM30yqWNpShkvd+u0nfpADU3Vm/kN5R",
-	"EJ52f12xecnXoxosPur0B1fe6djzxqNTmxUqrUtUdpLY2xtiq+dD3tnhS3k04LXHi7zX3b+kM+YKDN6z",
-	"qnM51zY6TD5Agec61zmzzZllOt3vaSSDG6h2GIV0dW3/fOe+aO4lvkYw1Stsk2oZzLVJO2lPs77spTNI",
-	"PDFxvPmai3Yqje8UcG9WsFcMnIS1sKYFNeOAoKBEDIRcfIEL97uU/UgdA/cCcgeAu6QIR+lwh3eYs13Z",
-	"V8wFskXnsabzz5HMd45MmS7/sQfquolotFMAcRT4yvmo5UL7t030uWF0XenIKh5tD7T6qlDgSKCcO+8S",
-	"m/ucwEu3VOByedsZ+VteaAmg7HnlZlWFy8qynABUOCOHwO28F85V5WBhL8RWsrApVnE7eXim4fMdRPsu",
-	"B9E65qMpk+K64MahdNDpD696g3GvP+6N0qzxe7qN9kpeox8Lugvopqsyp08jzRr/GzjE3U6m2Xyr63sI",
-	"19PGvqe939/3NKNhP8SpqNYoPXTmFN9uQvIq1wt9FTPl35hQ4ttO08CVwtVr2yb2NXAbUGzvACbdJoqL",
-	"gBV74orQSMn0W0wSon++4Cp5nrDlF1p0XSWC3Mp9oinOPkuHTj9n/dhBbhPkHMXafWMhqtmh0cvqGur8",
-	"b9W2Xbx+TqDVbh612GkDtJ26zGA2xnYuuwx2hSOTg+wY/LbVmigGCXOrCV+qyaF/E2f+Xqd/dtXvjb2T",
-	"ce+sOxzWOfO729Xj6pOOd3KlGwPuG5z174OrB/1tLv65/NJNJ3Af5FsAudbZjfznan52yi4W7LvV7ddq",
-	"lHz/WeEBfxgUDZKxwysqV2sM/Z3MLEoA7No894Qrrtf31H7nla4NnG1yH7iMcf9I/S4hzNCYfEKOpqLX",
-	"+Ql/chS3lCF4CEGkpBpDKYFKZVKy0txeksR8uk4YOTA+XlAojqkEUC5bTlkYspBYqK8kiNFo4ZcWh9oG",
-	"kLeNHCzpe75cLzUi7o9GuTRvhxBZX1nrjzFPWBYtWq8MvmdySUxt43ANKSaIqKJVbEASmYbSS3LAE7To",
-	"QrEcshYRFAkrOj5whf5Hxd3K0ljUpYLZGkOf5jozrUppLcOQBBFVCrPb7JcgxqRYSfPEUAVeQ0TGJmUM",
-	"OdBCgG9ziZToRWu1ThR5tGBRJB9B4oWtaWVK3AGOYLIR+GYOQMaL6WrK9YYPkswtp018PWH/0LiFWJ+n",
-	"bIr6yf2Tz0AyY/DQNgb57LDbhHXnXeJHfHpkD6BU3Dj/aicDUJdrJJ++pQQu71xJBRQL1jFP7i6B6gLA",
-	"mxoaV5p4PGPUaRjLcS0l/gGS7pX4BvCOy/gKAAugZwvsPiuS8Ob5Py6unnSufvj+yatsD+iKY8BqYW5/",
-	"X7P4rvnU2lhD5b/1V1lqmXQq8DybSZGEVmait46LWY2J3IRiaH7udpCLzfjmCTntnnTP0LsjJDxpkxji",
-	"JiK2ZMJ4ibww0RHdibhacLxvGjVqWAfXELmOA/R3jdfJYpzzF4HbGYLyds4EQ79kOBGeTAToG3V3YLLS",
-	"HLFa84QRSDhuFJUklMHazMVkGJQz80pjRTQHT8RE/Md/kIt1soBAToqZ8p4UmxH2PmCrpAIN6DyGce5j",
-	"sqIGMxZOayJMWnG/cBJ++fyIKavqF0DHJwhZ3Yl4yZXiYt62wf5tLDRoNM4WUqDzMfGHXo+U8gvoR28F",
-	"amj5BwYJBOwGXK5DOREXJakEiKM+MFDu5uymaYUWX61D6VoLJkX3L98+/sGugRxQw7mHeuqWHzjskgso",
-	"lwhDkzlL1ET4Q29Qnf+APJXxlIehXuJLTZWmDGcMlkzFIEsiJEY4gHyJgi65mE+EFAxSt4OsFMkNC4GO",
-	"Glc6uFBcaJDWk8nSKcBs0wkNqxMaklfStSbNTIwJqu2Lb1B5X8ziMBH/9z//T1a+AaNRAPwZ5iPC1DFv",
-	"nlw8fvmEqIXcaKAL+WzGwCF6I2NNaw5TaC7qs6SI7ibiBwvMChJFs5D473HLO7rBmKAvokljtXP/cd6J",
-	"tFLqFGtWl4RazORo3AXzWbBic1n12mC9E+HT7BJq6cdIGn/xSUwF5tLNVogRrab7rOOJ+EFk1za/Umij",
-	"OpDgsYO+YWbJbfAwm+nDMKQO8RKiGTvLxFEq1QzPk7SVJWy5KY0JnQhTWHOzkGlh4pJXJIAZiLFDb9gm",
-	"1n/StgasqeFw6A2wuoB1nhKEkiWihtwFxI48u1+vczt0ofD6pnlIILuHxvHt/BHpkQOpQdkmn8VLjmS8",
-	"TaiG8eVEAMge+HS1igz6PHrf2Ww2HfBdWMeRYWeQdrpcG7BsOVQWw+7aacjVkiULGXaJ3/1VaYSrJ6Wv",
-	"/GrFRAjZAaGZZh80FrF7yUPTciLEesliHljs+vbNC8tfoec1FNj5z/5T86mf7dicC0MNXoCRK6E3GonT",
-	"OfPJgXWP7h0iQ75i8XXpVd9rkyV9T3qed06gCFo8EbnAkkCvIiQ00S0ABX2vsRWNOQl5eJiL6s3QLSJS",
-	"fVlecHHjkwN/FbNbv018odnBNvHhnugfWjL324TmzKfqsE38f3auZEIjvz0R9nfntZaPfHj5msXwp/kr",
-	"/fWKvU/wT1zwPzuvY3aLTybiAMMPqlbX9MaiWEcOCtVu2HsN11MZaklrIjoa7XhVtOORg69paJMLHpLJ",
-	"ZNJC3KrFOcSo+hncFPAlzHLj2LsxEcRxO88dI360nc84i0LTe2v8i328VHP78N2ndBhM3KxHyYUQHqBf",
-	"q76a1HjHGgv2Jtaio+bF9A519qHXnWbI2fh2URIzqqRo66n52z4ipGMoFn5hF/nJJ0CeNpLAZVE5rE5C",
-	"qhZ2TjX0MUHcilRZ0964E1DFyOxQw0vMAP1GUmr8qWcbyBj2cb0y3mkzLkL/vHYEnPMbi7Ud9NWMozlH",
-	"gkhcX36ZXMPE/uKfk6nUWxWDnAMJkzWQaD4mxyjCGkf2vJFBABHJ7DPiKk0NQsnQrXlBb9nYbnw+jdMI",
-	"JniBrAhOEToRxIeHGctkE0Hp0RAbIMBclJI+jdP92ZIuyq7irLyPuIdaZsydul6o5rEjHiQKBzUyYYjO",
-	"gWmdaLGGOtGZc3cDWACARPfuR8ocskZ8Vp9r5tqrQnpvQN4gKiBP0CPxSkryQmNYe9oCIAnbAIHiSg+H",
-	"WBjz7BdlDboiB1Zc0QQeVnKe0Ugx5+J9GhKs+9LTsIf27OrlC6LRvzkb8vjJiydXT7IN6XuePWKCFC7n",
-	"2K4xZGoeRtqwyYplFqLhkwVbjnV37iB4jYnfXn3TLsTUH3YJijNQutNQlAVVxP8GBezO1d2KjUmeggO1",
-	"xcpDEQ+YUHkl48vnVznv8pbdNsASRYHxoCAuHrbarVsWKxQvQX5smbJ4dMVb49ag63UHJu0ACPAmCBqy",
-	"nDjLgIs7Esn5nIUdjtw6sO9FGQYYK5T7TPH2vGElWbCJwGH07zvY/nzlc5sn0GrbYRT8wDd5TKAP43KW",
-	"72rJYhbd2RgYOGdfMRoHC5/cMIbN7BdYvhSj6mO8Z1peplxgM1DxTIThSzTfjLxIO8d8mGJRKdZ6HoI/",
-	"sUq+xX2EDKGGwQNLUHE7v2ds1Ww63KVymkk5pXGNGgLX3Wq30NDk1Bq7LVPZlI9eb0tWl2/HYmz6rt2K",
-	"mVpJoVAj1Pc8DL1IlYNlqNfPsik28hfB8pAVZ5FPn9p1iRcgOsDwcrp3zczVjWKaHUGbT+1WjhXb9ck/",
-	"dUuzZ61/Nvsk19xwgrs/sbsNX1mucPdnMbvNvgNGdOc32Cr7ADnXZp9hUziWoder+yYFl6M869WCjwa7",
-	"P0q5KfxiuPuLVzIB+oxKzPVySeM7c2sNsGA6XZWmHlJgVlhJlbgd3lUqORYiUsiBX7Zk+uXo8okw6YOW",
-	"9A5UIRmiBDTaiPPskiuNEE2BXDJlWoxUhcRTGJN4UEhMNfJQWNBk0cjTbVQ/c0VkHLIYFYR+YQWEYhwT",
-	"ORh6Ay3fQDgtyu6+RltaSNpTqsj0NFWp4rANmi1BFL01agHMXkJ+NMKPyTYVQA5gLa1iywNqUp5g6IXe",
-	"aVMnnt4wQaZ3Ro+oG0APWsTO+EsuQK7IWZfahE5EFsiVS+9VpH8x0xg2SEwmE9hOPdAhKD70Tpk8J3qb",
-	"Ui7lv/4L8fJ//Veav3ghIxBl3qynd5ADWIQM/MLlDLV9aH6DAgwpYSRrtab53F8mhe14IsrSyFMQoSBN",
-	"F7212/hxrPfgr3gcv+jz0KyL3bsp03uuN1C/effJMLlXmQgKgR+QTgzIbzVc1ojrypZu50IlVAQMkuOg",
-	"JI8zyT51UdlvAChtpWADVNas15jebCMzuRGgX40vdmpdPqf7gqHG+CmWqGnvwVZniKibaAq2sTmCAK16",
-	"Dzbs1zR8kzsrx/gXqXbNROpDRL5BLA+FVM4nolZBUB6mXj/BlUUTqJo4PCfU5r5b0GQiSjhpTBpdQSNg",
-	"r6d3aW2V7LZn8iIaBr/YtYbUzoCS9G6h6UNLdnlJVE8LpByekCCifAm3emq2MBOMLUaDDlJpfUmTYEFC",
-	"FkTUpH1a0gSOR1/4z2QbHgRa03zN7mtitMxWZ1yg/uPtyh/UGGnQRoPOWqEJj2aWmR097DDIdO/BELW1",
-	"rL/7A5NV8UpK0AGUGCnEa/YiOHipdstpHcgS+NpUXB95+Ak5roglbHteNWBwTGBEgcPqkjeQ9D/HDxmS",
-	"G0Wo4U/DPg+yTAup+R1cUjQlK2kY+p6XaYltpSrUpY0LnFeq8yax3IBtEi6MlnJJzJJ1LCC1BAVzA/Ef",
-	"a+ZB3gF2vmTxLQ+Yn7Zro+QbYhsWoh8OeuTJdb5GctsoivxvkWnDxy46+hjmntHRzxDett0kHCbcSnXs",
-	"Ntqtw+3s/gthgoAKojFqDtam6xRbpkmlicMh9Y+EL770jr01ilTDdssYzG9JYR/1humtdK1qSACOirrW",
-	"83xe/myXYncHD2FG7pYwH8L4Fsz3qd1UrZbmcilC0zjVlLUJFRNRdmlG8REV5nn9GLwCSLGOpzjKTMZa",
-	"HkkzOGatQ9tZPqlMLlecuaMZ9iwIr20S8RuWPxDT8XbbvuNUUYqwg/gm/g21i9b6mJ+SzS2JiM+UsZyI",
-	"kEOKKzLjUQIKabbUtwfwblKk5Kg5rODJb1nyxZFkbs5b1Vl4Pki/0qwFn40n91e0/Ikn7oUnvmVJKifk",
-	"nOnxGGuUT0U18g51LKz6+ePXNFmASna1Tu7JPaXaeHhcUgFpxuiC5FwtasgfsCKmW3CVaOpzZIhehoXs",
-	"YROetPdHI2iVyflsqDQ3zvnWlHEXqbW5kq5Wfb5B2y3HfZyAWQa/q5HV4POuIyfZROgJq9Q/oF5DBdIc",
-	"arIOTMpP5CbUIQh9xrbnQrV6/5Yyn4vMmvkE22CfY8eqypPFFVoXPmviNE5jGH6DHg40ZlmKFrg3Cz6H",
-	"NFg5RRFuCVj4NEcpAwX+W3i8Pg8hw5XxUTlHKpUzVREmQihWZlV1kZIkkfKmwNKD94uDROSSD38hlVQ5",
-	"xfUDq6Sq3X/69PuSu6UM+YxbmWAb3fN2k7BM9/SnSPGnSPFHZRUeRAnzUt+bu22iSEnPYrMe7mH6ryP5",
-	"GMoBTvu57PqaWUACnJn6c6REYAwR0NSx9dQAEF8ZAzwYUiZCCwDkQEjjGXiUGePbREjbWhNoY41E9c0T",
-	"GiwgNtT6wuMsNGuTiwJNuTE/n83QN0EZxm8BzG1AWh4RY4zHgFB0FPYh7M947WWhhf45MX63JquXXZ9J",
-	"xQgyyVZ3gpfmhH4zEzsOuJehPatx86c48q8ijoDlm5bP74vIIU4TeiNB5JzQOknDXMstokZDM3oTY7hB",
-	"cXuIHsaAnTmzQ2bg1Hxuk8wiviignYl4YEs67pbh9iEjbKnrH8EIlvcSAEuQCULEslE9r036XnsiBl6b",
-	"DD0NbSMP+xaggX7PVcLF3ALSgq9wIRUnyAsj0cAXyhp+tEyZ7QrIJ6BD19gdYH9JQ/Rh1TKONZ+P9KZo",
-	"zI2jTkQk5Y3mGGdG32NEOELDkAT6zkxpcGOiKM/TyCkr1dULl5B9tCxbVpD2RRjmUeiXkQaKg3wJgcA5",
-	"wm9vpraEqN5Yjaf+pyjwpyjwxch0hpMK6MjdQxVL/F6yhHf2W0Hp2qaGNmidujj96nKrVOAzhKB2a9jv",
-	"/1YLLnjTmVtoqCPJE8fqmt10tsyYXYRhtomJfCiTeprg/qOB6M83sv8G3NlEHGDEaLYlgVxHKENFjN6y",
-	"nO9NLNdzNM1fvH5+P/t9xr08UiSkCZ1SxSYilhtibPhFGzvSqNTSTi4yGTkN27C8yU4mI73HpEPMIY2z",
-	"nJTX3CiVC93qa5b3H8LfOYYQN1HvoI1t4GmuB5Pc5/AcnwagZDN0JWTLlYSM+A5GB50ryrzOl3Ui2M4O",
-	"2MMsHOCfrgR/Evt9iH2So2f5S1ZHrb/MdT03Z2JjalMWpH4asz+OXgFRQ7ZgiGve6hzxGdqF9vaCxGYK",
-	"WUKENAmC3Vse5gopD3fvbyEUp29icExaFROCY06rVZaXHDE5WRGQzzLX/ttqSe6vF8l/WRtdkCMW9bNO",
-	"644Yl17MYFBKLJFaXF3Yw2pJslCG1FKqwRHnKPIOti52kqBtt6DELtilw5TDgLI/WSAkjY27bjVXVxr3",
-	"6oPX7l/0UkywJTQG5bpvmvtkE9PVisWHY+LvLiq0w1b6RXUk7oKwX85uuq+mxPstNSUGC6ZWDg19eSHk",
-	"T/3JnyzVH4SlaoBs/+W4oz+GUgNT+UCtPZP6sYl6w2jPMzoz3k5Q2o0IQzl0APytUjk+pW75mXy29iN1",
-	"tPuSlu48t5b6LJUqCSuCNRgzPYT1vlXWVIyqBVPESD3lImSxTwIIFcfUBE4lG7JzUPsNIwWXhRj8dtnJ",
-	"z55PrkKc8R6WginDIqU+wuAad5BLTGnQAs/qjR2ma4XGwH5mrXJzBm7yKTjlqvb/y96/L7eNpPfj8K30",
-	"Km9K5BZEyx5vsktVKl/vHHYmc/DE8tRWajElNImmiAjsZtCgaa7jqlzEew25sFzJr55DNxogwIMkypKH",
-	"/8xYEtndaHQ/x8/zeciCxK8GaXxpeYsrELBnsCI475X/C9gjshhPs3cqTaIQGAc/MRVAJBKc6Gq0AlPS",
-	"FR2GuXowOa0pyoBdKIFDgn9YYwEYkEFss1zpMl+JicpzSi9xiaMveWQmai94/DqQwI2mZPR1bfHCLEqb",
-	"EUhAlNNCKQ5CYy4sK6tUWKwxF3bhrXLPAQjHgb4Kt1bpxcxGwppwPVgQFxqPnchGvG6bSuEqkARiI2KN",
-	"EjMZ+76eV0SchKgI32I1KzciIH6uMLL7uYr8xVd8NIj/cRdeg2aL0n2/+Rpe8J/3/tqlKcq9v4One/dv",
-	"PUpqB36WfTEnzRIukI+hcM3KPmWSG1h/UERHaohPTA3xsMXFXAHSVfsL1i7LWnAIQEyK3gad4iW40xj9",
-	"pgm5h8w8QqaeJmTqcLUbXcbrsw/8L5e+O1zo1EH/wZYppLYTVYieZ3nU+erOodSojZasFl/9U2t8tdqC",
-	"/UOsrUi0Fh7XOnnVXmHSH33VsdtC1E4gVip27z7Y1aa9YhiN4190UKRAjMAtpQqOz69yARZzMVq5SodY",
-	"Z0xg2iOXYgD7fDVa9bJ02AerFlbmEKlMWQbvCQzWrBy6sx5reANReP+yNHJcn1Wrf+bucn6cvGHLlc8P",
-	"laewvdoWyq0oDPyRc3v4YajV8srvUchoEMjTkJzkVbN6xcL9R6YXB1XIQiKZMDt7Tytjs4aMkWp6mBZc",
-	"/DKoEpd1OESDZaXK14IbxW1CN/DEiAZNDI/ieVutOziLOTH+DsN36z62U746IJ3ku8xPjWcNzthyKks4",
-	"xyGW2lXq8JnLbHfxvKjVzs8LZYlsHEfDSvg7FcK/5ffJq35rOso97xnb9gYz09sM3Fr++vyh4qb+iFP0",
-	"ZxN9ydpt2IvEZJ+B9xQAXA1dsbLAGfOM7lTsNyJG4xZBZpb6KYEGXGh1/+j1pwgwc7mhMxsqMuknkd52",
-	"8iKojkRVvhmlVRHAB+HJqTE3G+KR92qVvMpzYVe2VDOB0+5ceiNc5U2s9ym9aY3mXOICvsXHfoiwAsy0",
-	"a0wh3Jzf3t2/PXdiuG/B4adfX9Gv26/AA5jjse65lgEBmXblEfUHIlkU1NzPeRLDdguwHWawKFrQBVzN",
-	"MKUCYlm2cRTStHV6Z2IenJblvGf7sf7lzQ/9nbievayia0zM27EOqbc90z9yg4FeXzBV33pRG9WzlZV1",
-	"xi2n4fZQ3NZTGXKoP9b4rPQ54h3sqI6oJMDhiiOqOQ5UG7E2wYOWRpBQ666JCC7kZ57YfxpmDywYr0eF",
-	"Ww4EgfaMo3Ddt+AMn3ZxMuHag+O5n7rwFtNWgrj7tZxi/Z2HQpOAtUvHU0HhGXRuyNNhEPWgwUwf6w3A",
-	"c+o4B48WQM7FOuI81gnc/aTycQ2DetA9TjS2qW32Bgk3nEMvpHXSblq4mpTeSGVexQxrb3bQ2KegEI8L",
-	"9OAbegXnMiuDmzHJdBrBtuoGysNoFQWtWlSKZP8Cn/mi9rxw7JGItkaa/uKkNZa4WwzRU6f/eniUO+z6",
-	"6+InbA28GenOJ4YOER6G9SOwlNQfBlxq+t7Rtt3JtvWkbreWV9FDuHWxvlQae+NZMt4cZxrzjyd4l0qH",
-	"SOAj88ubH4K7ZFki8AhzEuKRYIpyHzodG6RsLimJZjnVr/IMhOCpjbVZlNjJqocaqlByPJWjHFsiYeyY",
-	"5CQ1CexXfLBEt0TxvNAdLZQdL1h4VNNwKKnWP46sz9tFKytZxwHL1iChCp3XWwvFQ+dLXtxBxtXyJAcT",
-	"ctUmwpayvdDpktcOpLCNg3yM0D1QhO6pROYUZmfvZGA6tNsztlwwx9oapfhLVuZyNBz+JSsJWnlqxTtV",
-	"pNm4FIZia9do2sxmUlfSFFsUxRqJskkSxq7zeVurqLUWYajbU6UzlUbEsuZHwYsdDgLWgO/TRM/TJ6mN",
-	"8rxY5MrGOlXjLKXFmneqEN++ffuzx/H5zk3zQp0Vaqyyd9xRMnKfiTUtkjoqoXyKfKPGepFIrM8orjCm",
-	"s3+jVlhZDQrj8vJbcaNWwwqQfSGkSNU8Nyv/B5VP+rEWcDJQV3rs74XQKgOTJwAbyKBDGKbVqEWYO3qm",
-	"gGHRQpoX5l2WqnSQXMASq2avuI6hSP7DLAohx2Oz0CX2dEI2Pv4Uf6uW8a16Hj5DDnsia3YGu1mUIhlc",
-	"ZyXcGlzUYJndZImwi8kke+/SYVU+Av4aif9cpNcqFbL21z42+FqEN5dwFah6R6sKgN2jlEi4pfBZYneF",
-	"QUJ6NXBFw5ThyiwE2N1ov2f6mruWBR4tSgLei0SO4ZokQ5FcZ+XZYg4C/GwuxzdMeBL8lkE21OUXNyM1",
-	"Sw1/uhqbVCWiB9uPhyukCASDlj9HPVy5f2bmn2GAfP+CJuOzy2vAhsLc/jLYEGre95X/2bbNOl/YKc44",
-	"SC54BNjeSIC9I/JMKzyhE5GQYWPhCeg2G0cLyTJOq2Xt50JN6OckElotYawzq8DWKFXah2Phqq9gCnSq",
-	"ssLC654srMzp/9gFMc+H1Dl0rGjBmKGYF6ZU45K2mbvQd+5u8GXc3/oI7utGN/cc14a+BuaitdrwAtmT",
-	"aY6qbOvbxJFhQTBwaYghlK/TSFH3R+qFDx/snLX2SC1TdzzSzLzDByqqhwtpb0p5Xd1tok11vU43roat",
-	"33CcziXUG9X72eCB6K7s/tyN4QfiJ4OH359ZSdDhqpNz0L1Z9K5R+53Zqcpzp9oseCJ8MGeRSK6kXiW1",
-	"uDsswJayKG2fBK122BaSFyxzWGeCzDmFrxYrfuHqvRov1thCB0mLxf4dK3Lu/XigaHNjlkPEm9uneNgS",
-	"M2fiXKKp0WXqsvUTmuWHNlirpjGgWRHOmVg1LlTJ3d/brM+Wbq93i3Cq8aLIytXJ8G+/1sgY5YquWWAH",
-	"imKh/7V+ffqBlerMTyZq9NboqDAyHUtbXvGjdGaN4UX4T3vYUO26zotMl5YpsiTeymEtrcMluQzmwsib",
-	"KUTy4WPS0nl4UJFoTTHYFOu1+a3orVTZx7qDsob6gUEHG67vn91Q7hDs4HrTU9IxGHS2SawOycmnivg1",
-	"H+518ZPRrecctgmsNf9S1rb4ad66DbfnbXAE1w/03jcIDafOW5OEwyXYhhQ+n/hrC268a8hpuKc89m4R",
-	"GOYCP8o1kHVBfqpkp30ZOlIawY1ZRS959wVT83Ez11i7vzVZ6YS0rjqoUO8yS32SO+/Ml/ion9NFqT9Z",
-	"t/qBnbGf5U2AowMngA+Ze9b6PThl/2CX+5Bmdgzu/kZFwnXRBOFjB9177WgPIovupZygm4Z926JYJy5q",
-	"k/SH1Gujpn+uC6UclXsvPvmryjFqXBp+uijW/8+N8Lv4BHHmMHGLR4+KKfTgRG85zcZTUEWx1oaeAHHO",
-	"e7TMrgoNv1erDVFhdyy/cnv50HeuFcLP7+nUCooOt81Ar/CT3Wd3aLquMi0f392TtSYfJmL7kxF2MZ7S",
-	"0W/chf5wFzqbTZLnr1O8Qaz4+GDtYb5au1DdAEeiBccPcRts2kcX/qLQORLN1Br/RMLkqbJlrDH6MRCJ",
-	"LTHVlZi50ip1Tb/hJ9Gj36HwLBT90KdJLYiqcW4sfIX+j3XLF4FfiqmuiAPiKuKRZZ4PYp3kcqRym4ge",
-	"WglVpEZgy3bb50/TZGIsC3Jkf/97qVe//70v0ibjmwrUXOViwrXZtjekWfqDJVjdvVP6cYBTnAqGQRM/",
-	"ej9BC5vX9S8yGiVUMLDQmdGRy0DgW7IKPW7CHmC9Liwnl1gk57SLlSthTX8QVixj+I6KpLGF+3is5hg+",
-	"WZQcIaCyaBbEoGdkkXIar1A4EEIfcrwKDqkPl0OlYeP1LhApCI/v6GTtW2SFXwMnVu1cL4tf+QE3dL/v",
-	"7FsCTGvbqwD4nkp5N3u8tAHZ3YFhD9nQG4kL6NqFriyGwWlxGBLycouOE0mtG7WqIEYPgcxm06QkxVfR",
-	"9JD15YysbxZ5ntSy3ll625x3zazB61r7LbU1IOqVSp3YSDjb6p0SzrYaUudMNvpQ3hAKpaOZ2vdqtUf6",
-	"3KeFDp87f/74c+eX336vVn/Nyimchw22k3D1hmsW1DFN/qnT5K1N4fwxry4/3KZAQsH925C29tnGTfQ2",
-	"jW5gVinXUdF/vS7G8BPUGNcsdaznqrBGyzwsW9RB8Sl+eEVmQcD14hlYyB6i6GK1Yrb9MP9vCqqQhDco",
-	"M01CsVTvy4HwdkGse+tcLJ0lJz9VO7NF7Hyv1Hz3ZYGNCuuqgQzLZVaW+N7a3TrYhW0O3ZPk7/C7vGu1",
-	"TbXPRx6OT8zD8TQsOh3eYycVg1+S7XYLki8CxHgmmTqxVfXYBE1CipmQsbTBaxWJNCvUuMxXVFNKhOSu",
-	"DNWHldgevcL5qzkCQquB+JmYuFCVOwqucJUhs1aTYNglf8EpVCl5WIippiqgRgPhkM/ME03IPIdVVP2z",
-	"wH3N6qReYEzNVYFBE6NtErJ64cKJ2Kvn7a4maxdBRRzJypCyS1zhTb42sRe4j4heAiov6RPIJ18R9CX4",
-	"MyKpkr7fqQsxWjkeLjEy5RT3hvZlgNMHvC4dC1BBp0kmzMRvslYb0ueqFpVeb0RcXhwcQbQZ3KmF1WtG",
-	"1tbVXUTUWJm+FmNpFc1X+eDt5GWha97kLxtQY0txd7YyIe7IVwZDVN17bsVYBkMQk8+9cJbBsfXmhdjH",
-	"ujgyk/1GmMnA6yIMxK4WjheRTjAwQMznB6sPVCL0aAw9BlKyhyqVfOiI2NqRDEwp/6tfu+uy1wlSe3Yx",
-	"8ixRAVo0z2ZZKUYqN8v+QHyJSsoKGWtPybPURJXcCPQ3L0bT3yT60VhX+NqgNZPUFLRvcI3N5EqQnqyU",
-	"dKZj3avoQRrmHGII0cbgBCilBKpltNpRFEyjLGitoFzsXk+OWPf2gvIzkSCUuFLUpRGcc61K2tFW7eVm",
-	"iSRrVkWC3dnSiFTaqUJ2BhgL7ct/QXtKzJTUtqWhuHhxTlYFf5rMK/74OSOPkRC25bsZcYDSY7jgIRLh",
-	"LzNtcRV/ZQijw24T4awtpR6rU+sNN3dqAjusx53DgyU0o0YMrUxFVtIzg1ieKFkuCiUmuby2opdQ6Nex",
-	"kybi//7nf/t+Xj7V1YoI2srb3wNDhb/o4ovCTrP5XKV0Fl5rV2pfw1dFLbD45OX5F/sx9qNtxqz9XNgp",
-	"arz9JefTwfauHb7/+5///Zj0qy7xaxcOcba1q4zHWY6neJr/Fp8gIH7tI8/P/Q37nfg5V9KybUsA8qLx",
-	"fkojMo0lDmAcxie/JhGD+2GKn93td9PgHQYbugH/3GEm3Fe8ZqBlYSa0Qt0G+Ac4J2+QfvZQAzAjVgwW",
-	"JvHBZjeC5rXz7wb8Hs+TSskHDRqobs11/Rfiln3/o9bvVj6FM3Fh4YGRy0j1utx0KPJAUGJB3pqwZJzF",
-	"+iWHEaisj8Yn1nDE+NVeQKFsWWRj8rqIdEKrZcCgQ9lOkRQLrVVhOeFOvT1xPYbWV+tf0mqXk7ZxjLKH",
-	"wf3W5jgE6rdtggdlmfCMvN1EEw49/lRJJmp7HFhb2+z5plxal5BtEjzWFUc+cZ8dTowi35M1d2o9wWVj",
-	"sfatLPyECws3FUv84ALub57eC50Evb6KhqvdmA2jgs9knj9EUncH1qGvQ0ALlXtUdgZ5ityJZ02WOtUf",
-	"Rt5Eb2EXMs9XFOOiDCzZIJdYV7kn1X6NTz/W2wn1xWY+/ZBvv5tQv1ZCihTMtSAP8TJRFrszfEVP2Bmw",
-	"eZXnx5jNMWbTBv7L885QTfP+HSM2v9GIzW+I108G96FVtXaCEby6nZjixiOpbiVrPSH6pphUrVUPlWaE",
-	"3NucF4ucMke7hgwtimpEscbojtFnrpGNG9N/0qXg+gPY6xuLv2YG7yAdth6xoixSpq+p85rPChHzdvUs",
-	"F5RVhC07tWGgI7NClmJmOIZnzaIYq1NLDEulMTdYclX5dUllaBANkvO3YGgsISb9LJBfXIaWPGZZMqQr",
-	"pM4y+BGj1ZCyRxX10svzPwVOLpIwe2YWMGOyVFVdA53L2+q0bnF4o13d4qAFI18g90n8lj8PvGhZeurf",
-	"loWhJX7F5jzNTbmkmb12mSR0qltCKDRPrJteQc3vpXfhnV74UaVXk8LMfNEwxd3q7nCbVQPHMXR2P50/",
-	"CE8xeGwxcV53zfe4x974we5/afQkz7q3CN/5OgdgZ9+QSaYcXcCGI9jEk8GC9vKJMBJ/e7zE9ph9FOuO",
-	"xNc6eODorITOymt4NUd35eiubAtJBU0bjmnmo9PyWNLMlOTdnGyu6SKS1c8+IHD24+2VUgDd9dCqBAdN",
-	"IiFnRl+Dtc3dNDvhfmKeLxxC2kPwUBuh21Als1HGB81Om2i9AHonah5GrMFC7w/Eq6ptSoJwOxsF9C5N",
-	"LQnTzWQJViVXi+Gj/vDd91+L038kMwGflgyFfzxNhpgLPrNK26zM3inRk1YYHeufjS2vC3X57z9EVbaw",
-	"UGMzmykNT+P4aLlXUPKPbJheJZhD510ViNuyYpnl6VgWqR0Ip3eCPqiF8rvkMtqVTs4sM1GJBIuLXWY7",
-	"VNGRSHJpyys5LrN3WbmC3104PBnsVVZSojWFpWvjAIieVBd/vlgvsM8QUgYTVyr5zGHpMisSacdJCCXs",
-	"wYuLxIK6NCENOkIP8syWnGEPG1x2wel4ihYQ3MhwQndj087K2hCfAgJH6rfbQmmoLPW+rPnmeGpnC1u6",
-	"Wyp6l//+g0jgICdR48he1M4ebIs/bP06Cj/NpJ2bQrYz/jpQ/u6kv2tV1mjgEHglswLt9IvgCEbBQSLZ",
-	"UD+P/a6qbHcyaiUC8PKxRi11H4xOqitxEp00b8TJr9H2RwBji7HKmdEX/lzjQe+sSzdFWVsbfwvsFDuG",
-	"d8BrpZ9gxo7F/BaalKKEzvS1F4BHq+todd271UUiuFKyI4Kp7WJslbIo7uL6B7bTVFrB4xEtyM+e+g6v",
-	"1rBDU3ZYOY1Wb1QmX7k08xx0RWUwMR/+MYKw3nCJ3skxhnBsoN0eOeBLe9RRRx31kJGB5rHbQV2BAnr2",
-	"gfmeP3bzch8Ux1MjYA2R7aIV2E4Abk30wOjiSSKhaA2Uc0MF7MWVDB2ztff4HfVvAzzcAIP1Xp5/wbRy",
-	"FGHoIXsEETsM6x1892PF6keoh3WDmrpCuLY2Tts3ncFxAQ+iT814MaOGr7KC1EditChrPQtxd8D/l5Yo",
-	"tb0oHobRgTBdGWBzt7nRVaZyLPUpJm9GudQ38Ukk/u9//vdX/O/Hj0jb7DvdCpG4b1Zw/kSMTLpycHTf",
-	"tIah/cGiCTJWTglGT9zxjmBN1PH+g/pQ9dIIgtaHmH/2otcB+0vMHSH7cPLz68vQQsLvv/Kpdqu2wyDp",
-	"otVB0Mg7bdJV+y7vmnYlcDuMDFeWuMtbF5ywlXRF3M6OvGgqC5VeudSqh/7LQlFGWcgcDsz11L1H5EdK",
-	"ja+pRYbjPYHM65jomVxVFSSEZ466t38zzvkbU/xid2Ogq1q8e+DEMstzTCIEV/tTdSthuXcL2pUDw7x5",
-	"iw+O9q7PcwR9H3lo9uSh4cYqu5HRHASKHbRFuCV0bFuLv7fNdt2qoFoRr/zcr6l0RVdcpvAprNfpx5r+",
-	"1LCgWGgVambeKY/H6detyABvRsgt9+h7tu/CPmNc1CTtSo+nhdFmYYe1SHlmxUwWYIjOlcam/6n7ntRp",
-	"rGmtKXcZwZQV2amZxoA0ozRGcnwDj67TgXC0Y1SrEGssVhgZkyupIybrsxhhmAg4i+kiRxZ+14COSIyJ",
-	"jqG7k2AnMmkXH9hrig75z6ttJczGhQ3ry82sexKVPiVWrDZcI9i/vkANzfnyXqGha7ip9u54G3FGUXdg",
-	"cRNmcyjuF7PJTBU1v3AgXlX527K21bChsCJn7aj3EgldGC/pKWK1Gnbz7vH2NRpWOYvRVzSambLbgFG0",
-	"fCrwbFqVTczjWoUc4l/r5cyxZvPPoz5bpaOTm2slzm2sfne65nvZJiFKpv3S+MfaAoF57EDFdZq4bbft",
-	"zhDrRdtt9ednw6mpIa4bajjW2/Rw61Gr2JLqzXS69bBoqmG8ntv1sOsry5LGOCHgh9jjhrvCLg/BzuD5",
-	"cS9lfkFsRj4yhGzDXKW+NcxT2+KX5y/7UbPNEMd+OEqTFApeQvVXlBVVYIVWgNYDN/25aokI4HdaS/vp",
-	"+z3ET3NcwdX4IzJ9UWgCw5jWwmHqXNUfMtBBK9dtjfomWNELI2pFxFQNfHoaJZDUWUTGmo8qPg+G6TD4",
-	"sa9Ndk/cCDsyI4Cjzb2R2yJSdw6piR6Wm0oXY3K4eALPazYNg4IFtN2blFcba7r7a5ptcxykS1u1qpdf",
-	"5unB67lrcxzCw2+b4OPHw6vLTnCCSbNJVkXgP3N/vsuCdowHtVOIN4D7oDmBiWx+NSI4F1QOhdZhLfB7",
-	"cdV/hBe/2qtCAHzxZ5wfP1wl1wN49PwMh3bpv0vVbG7gaA+ZuZB7BcoGJNIfMm3IWwd1Ysssz12tFfaL",
-	"fR6UWvngbLsbYRblupPQC/Mkc2kpKD/J5bUg+GmL0OWM/6cvLGru2dFvv4sbwa91/+uPXeQ306o+cBlm",
-	"XV7Q+qJYY6FkocZKl4Lbg2zFtcY60aYks5hBR2SpGw2vSfHoopeUIFHLq3I1V4lIfoIv9S/ARcGTltC3",
-	"vFPO7UzwRlO/IhiDfnvleyRxuxNcxSLPE1Ea078QSSpLmYipyVNbdc90vdDNhH7mlSFLrPUjIMJqmSFx",
-	"6Cbeyq/pre7tOT5KCAw+zK4AmLWTI7RaKuvOzBEFc+Sk3kWeUqX82mk6TIBmXSpPTHHzOLIksJItdlWs",
-	"22I0O9pVHhqD+XcwzzIrFjpVhYgJ8kP1ta6tUHxSQURyxVa6RcUssnLdTKusrZC9zfWnzjN9c2p9LYwo",
-	"zFJIi/xOSCNZyCUWzRQpxbJwAEyosEBeNnAz2HWeWLuxarozf/KNKW7e8DMdMrr6DVag84kDWfa6+GmR",
-	"513i020M7jnvDm0AtYrd7amPptwdRM8bvHg14UM0AmfYOr2oDs2DiaJnH0Iig/vg/Yg2A1h8tImOFs2O",
-	"rePvil6pAVW+aAWq1J91b7zKwdGLg1i/wStpme+CNwuLk5DnFm8vWJLuL/VHugP0kFhKKjKMXlcU/ZI+",
-	"2BpM57G2D7Lh2xqEEMaAa0NlFZEIbwMM/qfm4G5g91naHxwd9+ZVu5Ou1XKTyhA1jRHFmqEmVRlDB9Zr",
-	"szJ4fjhlsI31o64Cjg2nDgX0qV+rdoDPpht14cG/G4fo+K6sSdSmsNgZbnSP7Ctb3nGAnqnf9vW1dt/0",
-	"JsHKjzIkWEG4sRekTEB+B8zTs6kxN91xlh8xv2Wb+g/zlyMwB3yos54ZlBS0HmLaiYKb3tKXa1Bekrts",
-	"MtenOnXogFivgyqwUzNfLBcIgu1cs5q0KRvI1/302p2adXyLO/x5xDyCR9o/8oFH7RjqeLKhjgd2f1pv",
-	"ctV8yoNEdvKCLoj8YJGaRCwsVcyQfkGxMLwTdfGnUM1Vb+q1/hMMJ4H920/fBqQRfqeKLj3rYL+CCJox",
-	"tkxNywgVUP8LAQQa4JVtwa0pS87DgI9a/aHtCq+ld9kwS0mPoi5IFkV+634ciyJvbceBwWZuIoHelWu5",
-	"RrCYUlKtc1b4dhFDkcwXdnpFEcKE9GdCxSdX1uZX71SRTfh8JgJdyKpc2gqEl5DXIeiRcF5/ARE7IqZl",
-	"Oe/ZvvjlzQ8hhOTFC3hc5GfEh/2OyD/Eosirx2pvLRERv6QjcxTLQs7nqgBd77ukuyYXpUFOO9/oYjt6",
-	"Cl4TH9A3ixGSNU7dyyY6ybaTiqiVPw7+2TGpb5vgwxB8MO6V/jd4oYPBAP7368c1hOZ6KjRNQzV7GABK",
-	"MMMh4Cfrw3+KuhIyU7pdSXhXvwEgylGRPrAihSFQDqyzb3KlSqGkNZqlWTmVGvMfv7z5YbhduOwtvT6J",
-	"Zr8teCg6efnixb29f1QwX8POdN0TUFxh9xralC2aq2m5vEpTIentIPx0E9gB/HI0TOyZnJSqOJOELt/o",
-	"oD/7AP+72lKkdA/GS6y/+vqHr99+7aPXL87PXZcojCX+/vfo7f3+94gUqFXoqBS34NTGuhaGRDxQoRih",
-	"uwQrApv3u3DBgBzDVNmyMKtelvaTWLvPD7lhksXCIP6MSjn0FxC6BAFN8XaqYo3ZuzE198xcKs7n4Chd",
-	"514aWzaLqsBtpHKjr22MeGLu81ZtaIWVbbU28MRxHZC+Dq8tv8bWS0Ox72swaHBBFu4dzcVio55hqHjl",
-	"Tgmpcq2KWCc8RbJftT12dSm3FlZ5k+TQkQaaNd0n0lA/hD4/mGnfpQyOkNFqcFTgRwW+SYE7OQAniZEK",
-	"NQlwatuHu9W9v1i72DuEtj+9t94sycOn3asu7x7U1att8lvcRnzXBaMLcbeoLOQZgHVURCqcxBV2apaE",
-	"o1OB6460ZUWmsRVkfAIqPz5J+heNfgdhbazdXAJ3HwL5jq5U4EYdRepRpO4iUtfkaSBqn6IwrJVLbpSE",
-	"h4KnsCVbl6X3ikp53opKYcW2Pxxl8UDRV6w5EKUxF+vSuFDC1UriJEbnK8pWdtdL5sbcqLTy8RdzwvCK",
-	"3m7qZGKKWMtb6C0HMGFwjHvU3h2Dy85dwkDqRGa5DTmBkqHYNZrrelQz0TN41hFiiA4VlW1TjF+nWfnb",
-	"jJ4+qMr35XzHEOrRXHh65sIxQPsbC9A2q1C7TbR9w7PUz39ToVrA8rAmRwYCiYeJbJL9TD5L/0AjJ7GW",
-	"1ppxRmX6S2mHIC9sKUuF/fyYn6mXFMrMlVbYy8L/iwu9xrmxKvUY1VrtkfiG2KuHIsmylCvmcfKqeV2s",
-	"56o4830UFrORKpB9GpYBNghPOBT0D7Sm3IIuqgVc1BlNh0LmeR+7bIxUbhPRG5vZTJ5ZBa+gBDMrK3Nl",
-	"L2JNu0Er+v3vpV79/vd8sWaRqKxC3jQYc5blypZGK3qkWPtfnFoatz8IKbaJqxE7cIBhCO99DkuoAGRw",
-	"yplwnPLBQa3fFhDYd3RMttAlfq/UvOLsqL2DDNlkGq+gq3FChgb5BgN8O64MF3wJr3dnpmr8yg/4Jqvv",
-	"dD0gv0+Wjf7VBI+Lr6jrCf0XTrZ00thlzfuSf9Pe7EX9fU9ovs2yml5A9vh4mvcsasvcZXHimX9xONhP",
-	"IKZncoVCzJ3QrF5S1GMC/iv8cxJR9T56p/2L9b6f7haXhRzfqELYZUZ9lMxkUgtE7lKTFpRGiASvB9Pa",
-	"UK3Cjl4gfnHdD4yIIobdU2QbZinJSiNUW1jD7IQ2SMsOuU294TKKes7nKDx1KuibIJGJ2wwriGoef6HE",
-	"TKYq4NQyOVjN//DyxR///OWrZCBe0RzgrsuSDbmZvFFCG8Ym4Syi5/KUCRhCL/6J2iD9a4LWIz5mn9xe",
-	"cvx5q9YIuDMrlkVWlkoz0Rdpa60s6giTrjqoc/hZAxodWrej0fng3khboyRiqE6ktdm1VorTemmg3OhX",
-	"hfKtn5gFqNFoLNaFmpuCedk4mBJYnUQZjqZvJYsrhLnnrouwKp6nKo0BFRp0pBC97y5fiz/+0/nzPnxw",
-	"arRZwCcpsDJp8ihRIXm5XjVK9ZdaLfn6OGrnWGv1vmRDpR4lGoosSymms9DZf2Ffi1Rcy/nZpFAU96EC",
-	"zliPjR4vikLpkpoTZ0bThLRhpOBL154NH9kuRiAvRu2KnsplUPyeHJIZGGc4HCFwOPyD4rVo5zYgtfAU",
-	"7B5noAd5tG0LDsO083qO/Gq0V23Ks8t5efYB/391GwrcWmUH3Jm2juRVdQdyQVal3i1EmaKXMMiDNWy/",
-	"oo7FaulYr5VL4webxW/1ojfH4B5rDxJpBHNJ0Czm3OFwkunUuwWo/6qjEWujA8baZqc8Gmk/5e7YPifu",
-	"l8Jo2DlD5LpGq1jjZlOW8eX5SypuRvZ/1OEbSHErwXSgiCGDNTZe4+bLKszyiXFiuoz3hisW3TIKkLgb",
-	"6NhZxHVuRjLn3pTofsJvUfFhuChLA/XctJ0du4LPK2gVBRRPe6W9Occt/sq3jl3xdou2ukiY1YAHlaN8",
-	"E3Ht1oj+X1R58PO78eCGuufxHFVc8iby1o2n9K5ZyF0c5G1Er2/YILVVfi/y9qCTEkxphJ9gIxicnQXS",
-	"GzoNceFqFjqLAK9VubOX9TY8w6wgXJJvCLcovFb7gezIb8KgGdVlJIIiY4nA/1mkRPHOZyQ4qJdwLM0K",
-	"SR9EFaREr2q9nXHfX9BGK1uqGTFJwcZNjbm5wO8h55sfgR6ywQlH6UAdNM6TZVlkowW2HQKPiKJgcKXJ",
-	"BY2o5xy/WGa3nSBf59oLFjVXJop1w5HpJefwrDPzTqEYnJGJ4FxNR/haqHkux8oG8ujUslcpeug4soae",
-	"OCJto8nWVxfOwWIflc4GldGjL0dd8MyEE6BYZErusPO5wYEMHxmpsNgpCtuQVDt3NTHF1Y1aWWTbuqEQ",
-	"mKP+wi58FnPXeKzJk2q6T2IX74m5j7Fk1d1GYRalzVJMy1gV+ooXAk+RLIXMc3+S/fWL9ULT6Ui7eVIP",
-	"6fQEMxyOI7Xm9Hz8VEqG3/xn5ug0lNS9uDn01iKSYgLFjLkHz+cZyJz74I/ZVzW2xiM3kaAkpXEwRJCZ",
-	"+8X+wq+2YEGiOhHpbRhQnOxwsokoDIMhuTPc/j3g4A0V4Dkw921LRIt5CNgugJ0jum/38hsGBj49djJx",
-	"RAwBYmVtS7+kXDbSINHX0wXWIGbaLiaTbJyBNA84/3+HyV3Hj77TiKUJSYZMkVF6yWKI9HdUi+hprnhr",
-	"M1szmYKMPJVvOn30o3mnLlXxLhsrkWZ0sDBdX0htJTbmHgoZRN0o9B3rxiv0WcHA7ajCckzII2eKFGwU",
-	"6+BsR5S5jHxszdkDpOdroUTW50gZXwUlXeHrWBZFBrrxHaYi0V7JK/cSrB8rxmaOn9GliXVWVq8/tJGS",
-	"H/EEYBCaIrQwkI9fOMlBEdt/4BS7w3InGAzIygtncfhFEDVPMEFpeHitlrHedfxqzdXImWUjTvSc8Vfl",
-	"WBniRvtJxiWhJXylDL6DBe1R34danUHIlTVoUbq8bjgmGaQI/BHrhETOlHIxuxbDAXbjkGaDH/8QRkNz",
-	"8EcYJ/Xtl+r3NrQq7mU1ld1R7UWzK1JNVbleNm24lltoq4u1YW4poXcYZ7tc/gQRggfs91bFcm5F5VQP",
-	"jZqicTQfsHXcj0hiqKvX2gih3dZ8RH2zO1/1WoSiZpcEQQjw6XDsCOR/gNrZykn0yj8kqGpPHIm80PAK",
-	"GFRVz77tWxuzMXDZvwBjJctVY5J6ABEs28mE4twtsfPtUcPIddj3KUG++0bZLliO80zU58LMBM+ya6Fk",
-	"zUY6EjIduaerduoKRPy2tupkW2PRSdPlJjH4KULMXbiefeQulapfF1KXWGDBUB8i6y+NuAbbhMNuVWau",
-	"Prjk9gLCFLF2/QPCLmbpWg/x/kAkI5OuUIY6gA+K+SjWDESpIR12d/gRmLJmOSGJNMU0sTv22CyQ1d86",
-	"C+2oPyr94c/BGsLFuobjcEBOrQeTiDKbqej26Bdqr8AgGyqroQywyq26IO4l9158EQLM2QDnDEQzokzu",
-	"PHySn9TBnbhx2VKuqjbj4Lpmro6eIMpSJGMz4/74Rju/sI7EiXV74wo6/OhWwi/Et8bcJL7DRGbFfy3U",
-	"gp64FoZyTGCcmYd1OVYrYqzIJhNVKD1mc1z8cfDPQzDT+bVVjrjzgHNjbhB3Zrh1vmbJ10zlw+3O1QT2",
-	"N5X6GjvS4kg9U7gmarksVQFH1bEx1Grs/NHC04SgA1/mK2ksfI80WKxhe6q2bO6ZW44xbuGHwWDwsWls",
-	"c+tOkii+DA72Hgsd4NpHFPkHoQUTY43cFmATGhiHBDfBBIfDNgWjP6jLTnZZt8cOJ+BTFFAd3na4n07f",
-	"JG2E0RuMjZ39s2cfUHjsAHRiie6ilDMuTMUi0Tae2ojClHX5jooFZEzy8y9vk/bmX02DJNb7dqlwcrpK",
-	"VcuZ0dexJuqbwFzbKbRfU9Cx9q19mjis9a4VeJQ3g5C8EDlQjm3Tbast8+Rpmd6ebANf9hbL+34iEK8C",
-	"5QS6i2jjm9af4dzUHnZXiIY42pgdMQqHevqUF+YpXhQiYtjlljykf7r94/BY2wBT96aXGqztmtrKbVRP",
-	"VfP6fdTTmlcba3JrRYtX25503cetdelOR9ZadmtHsUk5RiASZInYWvy1LKdeJFi5ssOa6d4mpPZEW4K4",
-	"DVOSNGSsVZqVCKDkfoTedfDIHHYQQCMPxE8mSNRpg25TrJl/j704NPzJqRQwPCGhT2379n9DPo4j2tXe",
-	"6agoH3ZwYrgK3IzHC25W1fBOtuCLDuh70CyH8j3WRn9QIodNwh1efd0YOrof6+7H12m2mz7ZxQXhGiJ+",
-	"C93+x1a0eIcdzsCbXlIVKyVCmyVReSNqXL2Hs5SVYqHD1QizKJcqu55aMVIZ+g5iLosyG2dzqUtqMpd8",
-	"wVLrRyb/4Km1oSCih6VQFVWsXfe1oHZKvNpUJrGTybguJ7Sf4JvCzB4LWPwLOradtCLru3PhtvJJgc2D",
-	"7afo2+NCnm8r9916w57vcsNAku93S2IdnINqOIdDQ5IHuLCyyDNViPC2UnWHRToqsOIu+dsg//6hGupf",
-	"E4rrqzS8y7ZqJO9ripw1if9mPFYUdhRG0ceB3354iR1maF8U/Nolds+g3pqOC/z8MV7g9Rf3NC+x335C",
-	"ROyDpL1Rq2P/qK09+l+xu1EtK1Xz3KwEbJ8DYtItGop6/3yCeXALWiTC7mkjCPPxrIJ8RHDw+NOg0jnj",
-	"3Nmd6iuc/3t4ew+BT7i8/PZ7tdq/aVSwTUeO0SNp2NNqYBQc3kCY0m+xHOgxdjLCMiUQG5eLooBHzfS1",
-	"WE6zkuDKWBl1oyis42g9qGgs4sjLqatVAMn3HITsjVpVVhRhw9X7qvuhiyJ7gEOVIrVYXCWE6KEt1o9c",
-	"oZorXLvwZVlV8nsQ6xcwbbX/bbNjyKJcu7PjqegZLSTO6ratQachZmo2wtvLpBmM+agm7A+ZOEsInB9l",
-	"t76hWEr4sPRG3PPyU4YPhUNUD/bFQLx2ORlG6wePmVmX9SbkAo+CwG18abLAGvIF5/BlRZRaNTCv4VNQ",
-	"+844auM+e1WVtv0uGSJpCDG5YHAJSURhx27U6tTGugoFiUzbUskU8+z4NlBguDVYoQmIAC/PBZOCbwdm",
-	"5jrRCt3aSaby1JOr/M39emav3S9//fgxoUZOsU6agwRULGOpT1FkYsbcfQ+MI64fvFEr8AWaQ8Cv17lc",
-	"ovhkkulrVcyLTJd+BqYevFZaIXEOTdOPqAk+vlIXY6xaioJMOrXi8vJb/AB+MjgDoQ9eiVI41mtrXVvS",
-	"VFYTjRR3FtO8qo5uVd6SOFCILpziEEG6lvEfFCLgTKNukED1clHcIJvk+8yW7saBC9qQoUdS1qN99RnY",
-	"V/cSxaX2TKGEbG/SVDfM2l3dZx9u1OpgjZi87fWqJvoDfvAw6X67hhaeybxqpsS6WmSlVfkk4kly/AWa",
-	"LU2jZQjmEXzDTmXhklC1Ogor0szK+VzJglF5Ms8dY+egu81UCCihnNWwMiWa7e1jTf3tqTdHliZCL/I8",
-	"EgmZY0mE9CVOw7HxCMc4IZmbODqgbthKXbkdlj+nmmsLhKU6yk+yCf5ReH9CRm00IsiybJElT7cFR7Mf",
-	"Uc393uB9329roocQ4O0diYLnqvoSteGKHkSibbZpqxdzFFtHsfWbFlu1zkG7yqzDNREKjOT7bSUU8iKh",
-	"eBJpltb7C7U3GCJze8/+Quu2O5FJbDLa63xki/lAfDlV4xtbh02/PH/JbBN0sD0fSax7L8+/6EcigYUn",
-	"8MnzCp4WkijjUoi2pVXYI4V6g1plIN5UrFjMbAxWdazrmNTqrQTgELDiu7kxNxBH4koOFNUJZjhEUGd9",
-	"+IOSO7EFTxu2xXrHt1djwHzk0KunxzOAW9z+zZbbdV9xBm+C5nxvnPxm4bOluchtyUO/RgmAc0RgQhDt",
-	"jqiYYZgfK3WkMUz8h0WfA9yK+bY2FtTW4UEyxXyH9k0U0x4Pnnjrg9ztc/PoHCxPuK72NpGPtetCB2by",
-	"ylDUdSFxEZncFPvRlaER1cJShn3mfASctCGaK7JE3iasbvpTcw66+Zzd4O/birgsUM6nNfhy65I/xCf4",
-	"QJQ2mTlLnFsPULcCUFmcN9qcamqw/re7blTHeEiVHMxwuELMmkp+yDTLRt2s1ZJe/ecAhm7jlz//00No",
-	"8ldtl5Eu2ro2rt1HUV3H+1LHdN7uoI53oC0+jLxs8x12dBu0c7qa9WeuyEOb8go/8LveaeMrp/1AFMpS",
-	"yFLkSlqEigozgS+r5RUuMXLynGR7gw2XZXW7qH/jKtIrZUXCnsdGgW8K/B2JWPgFAwzWSCFb5DW1RCWP",
-	"M6D9laJafqwxr00gW8pbtJqMdTG9d3Kcyj8OKbKDGQ5Xv7KnyD5/GJHtKHOfkNj+DB2pDnlzXzL8jUIV",
-	"gjS/ZFTdVpyvh4QIw7WZtC0319cqPcv0luLpnoOEkW1awxlHrrJyEkLFggLNFUbW1HvmCsKZqA+XFp5B",
-	"yGhVr9GMuGdIFcD0Q16r0m7vutxsvRDr1671YBCPzAr4LO/V0P2jA2Yda9ghR9Ha/lnOMvtP5ZkFx1N8",
-	"ja3CSjWLNZdp0/dPrUh+sar4s7TZOIhoJfR6r3L1TuVJo0/bINYJtgxMxI1S83A8bBNgVRW/hVspM02f",
-	"QWRgj5Xl5b//QFkW/NwP333/tTj9R4r04uAU4P3H06S/Ax/fpvaQP/JR3KU/5PangO1T78tadPXkP81U",
-	"dzRTdD/epZHi42TFq23v/jEF3uojRd5viCLviM+6P/z7zIu19UbLnxD4/kRrjgi0jEm6dyoHXRLtW4a0",
-	"o6u6wcvcxPxfd2rZp411hc5CX7GmtvcKBzJ7uj+NraFB8Ayx8OBMfJeq2dzAbR5W1cl06kM4tTPcAhNh",
-	"ms0ZeV+oclHoVsaF59iPhnkiGtaIlSsreth0EgsJ8Nc1ugh0WMEuOFvD89cWQW3p4dSsj/H8PBIvziOY",
-	"4IvzSLw8hxv7h3NG4NdZGOrJwZcvXrApJcVIFgqGQCwdakY40Pw6rOhhj3a4MNh0/Xfue5o+Gwlt4NsJ",
-	"fyERy0LO56roD0VCsU1YaqbH+SJVqbPTwOqLT35NcANeieqM+LgRfI/eFjWmJSYKurvVY12IDIssfAUF",
-	"tsajB8MW/GaE5zVdzOZCOjsQVzoQjrGvGqC7hBVM0O3dyl6lad3mOBgkvjbNgWDxbXM8aMy2Yb91x27d",
-	"HW5Dx1ddjI6Y+CM+6Z5trgB6HMqs9jHWZciTAtVHJy9fvLg/GYYK8wdQal+DYrFdx5s0K6s/VgOVAhiy",
-	"ButQX9FOSqi1YIBr/DqKBSpL9pZxp2cf+OjcRynBz68vm1BUnsYVk1XWDTXYw6bmGIkZiFf3TEzJveTX",
-	"bC6UQrGmZaBBWploVZ8b0sSnVtipnCNYVOnUuv46Y2mV8K1wxVIWmqgJSyMKlWMxaVb2h2BXuHc43FRf",
-	"0DT8gjIDNACx0oBOV4/EaFJTS4nglsIXMCUL2mDa5kWmcy8K9c7cqDQ+ieKTLIW/4AXmM0E3t93GICTY",
-	"uplxWGgTTfS6oOW/odVvgzrVdtVtNyiVu+xJ41w5Ih23608JUpz5iteadg5vev3uHrX2/URKalhWr8Of",
-	"BGKYrn+ln6i4aqOG2kQKu2OGAxxQ/4FKlNfSA2scw6ZocLr276XUAX4Iihze+rboHO0m7WOnZglO60xm",
-	"ebLWXu6CPUmS3fAgaWgiuDK1tgKKB5O8O3k/9yT0flOB0jWbpOk/Zqn7E8uIp1dLwI90kNjrhhKCwMzs",
-	"SfeI/btWD9QLBVrrBFiG71ko0AHyuQer+yLWctdAr1jnltq1Xfmni+rWA557hHHDL3b3oA2CoL2NMTnY",
-	"WKbRaAEiBO1S6ze+prkc7AljrcJ1sMQVDsSrWHeGXutx187wKroPsV7zTncNkXYgix4i1Ngy0+GQRrcM",
-	"OH4SlVshEeCshEGKY5zxGGd8KJNlQ6Bxs2B8ck7QMWq5JWr5JWY51izAU1tby/2EMF077o3ouc1lS6+D",
-	"dqYXIsG+4IlI5LjM3qkE2+f5ltYOw2WsEj2pV8w1Qn3Q6I8yz/sRtSAnI9QtMdZBw3JVnPnAygIdpwq4",
-	"1YXR+rF62F3wWcaB6Kqe5byAzLYtoAOUlaEtu8F2XTPCg60Tbue6Rsfd/iwhX/5t7QL3eq2VmMtrJDWs",
-	"zvQR73VsiXq78r1ZKCqcmA1+eXjUU0tRyr4F7OgJOebIPfw6qpSI4xPKx3iPjrNBhH6mrqNGq/5AJOlC",
-	"XaUo9jMrkv/4j//4j7Mffzz76qtE9CQSP9a6XAr4aMDyiVEFnJQKMRoQ4KoFy079TSg2GAjtD0Mc+1/I",
-	"HPkbPFhHAUgcn/z6kfuqwgIQd5JpO1dj6q5AUQSEz9g+dW2r5rn2XUTV+zLWpMEa5Aud5YCVtDtkSaCf",
-	"5XBlgc0pHhRmEuiMDRAT96HPtUTwHivuZsGxbBODt7c3n33w/3ap89uZn0k4TltnuAusvwg6wXp3zkx8",
-	"1VhQxXHXPiZ/UWX9Nh8oxLH1sDcP+uM5tX7pG7u/bTt8h+9C4te5raVbXWujsv0iEVXPzaAwPfBnduvd",
-	"CQoWzXxqlpywT5AQCwR2KBPkMVRjR+x/oU52/7JCOuYIo9VF6HvBKIXy7NTOaogaFaFUI+qVfS9U9VGs",
-	"1WxeIinnOFey6DOzN2Jr4dFXCK1qKvuqdDPWwfrrRkb9Xm7Q/lRMeDft3x2nPbSWbsxyuPjsmpb++CkF",
-	"lasA/aw0c4uMuxfdTC8wopuM14Sv9y4Scw+NzI3Pbq+Yvw4IrVxCsbrfmXaUVyjbImGCMFIYzAlbjVXX",
-	"+u5quhYR+o6edW+Fck+Rkx0a/sByn5oaZ7favzXXe9M+IoW+fiMKNTc2K02xeiaL8TR7pzrvwJfoebvm",
-	"/qlZari4VyCSE0otY5YZHdzrv2OHDVFKj68pC6VizT+MzWyWlSKxU+kwyISOVBO5yEsxKqQeT0+tKLM5",
-	"IeeYSqEfuZs0l+VULHTK7U4pM2qKlUgoPO8calSFZ/S7Qk1qP/MyLr99Rb9+BordloWSM2ozkYSKwIxL",
-	"VZ7RnylRGuvkS1IaZ19lFneSwuRlKcfTmdLlhZhkOZaD/4srBbrNwgalLAbXf49PsPaoZRzvC1RhHdig",
-	"yO2Gn4DizLTxkjkvIoxbr+8/03ElzxLB9USZLo1IzhJ8yTRIrfQl1rTyiAt3BFlJ1Slztk23LPsmy5tp",
-	"FKo1EmAGyNIOY93CYbt+kAfcWwO/xQ/f4cK84qN/G4H1xk/sRjmo4Kqm21+ErS21q3E7320ql8JPultc",
-	"bbPo0ZnsB/LN/zV7GAm39kCX377aUcwNPtDB6HbGdzpkvoSfRqP2MIvJJHsfa7wUBGYBIcC8QjrF1mnJ",
-	"4O/ZHHwOuNru/4Prv1MiBH8Y/f0F+vPi79m8Qmk4gfN2NVdDEconGhArPOG+gL3QKb42X4Rv8GGO12Gf",
-	"65BpIfkUHPJGtORsaUmnlmcnOsWqAzgdR2ayFaUxNyLDxuVwXi5EAueP/gfHLxJJSf+Ds9gLFHmfPwTH",
-	"Mop1Uo7o0/gz/B//Bz+J3ujv2fwFfw0rNdj/5rVgU/BYO0u3MItSDX0RI4aca7Zto3qx4of4ezY/aQXW",
-	"TaoTvAVXt0fu8DbiZpSbkX32wU7lx3uwrBDQQgLAHUEQLbFO4H+wBYlw/cFaTCwJFkUkJOt3ijuUEq2q",
-	"0aokshf4B9JQJaV6Xz6b5zLTiaj1lkdxNjV5CmPiuXJ5C7ARuDv7vdGL+Ufbq+7afaur3tqZKt1AvS/p",
-	"7y3wQh3sfG93Q6aWU/IGaxfl/Z9zM9rbSQvkYZYrH8e7ixx/I5cw1qOLUtyP6IdH2xiYhbcMZ1Iu/c2T",
-	"JXcWzspHYfzQQX2jJru4eXT1N8Q6dpdGFPRwsmRCtyq09a0pSkLGEcEpyhiUAv1IYHc3D0ecKpnynhID",
-	"xXKqUGVkmEidF6ZUYwyR1Kh/qe9s1Xkxz2PtnjDyXaPXO8yC/+JkEHESharcuvCut7r+9mtnXOXPbkMf",
-	"AihCk+1KClQ906kV1bbw+3hqbSzg6DXRmzNJrRXcMcWzBEcVlN01CCFmQikobMjf7R8Bnp8neU9wi0fV",
-	"vVwT0asr/9fDoVs2ClLMLs0XduoEq+fHcYk1KsYomLn1QKQ5zgBrWV6sa+tjY4z27SqgyC7U5ECMOLEu",
-	"pBaUnyfBd6mKd9lYRSyzJzLLF4WyLKexxWpAtgf26xA2EQ/adQYHfLKwYAkn8BPuz1mhJmfkLsC8/m7I",
-	"UoxzaafKMhZT6oqhw8cnMQrZS2QiRspmqRKJfDZK+sMmdXZ8Qg9ASwmps/kaNYbuHmCdehhZYuEtNGho",
-	"nDbtuWheKa/h+S6/fdUi/77jBrGFmqhC6THFK3j8WHsFXD07/D1ynXtBOlozUy5N4gQzHCFRmvUBXMjX",
-	"quIdWv3zQp0VaqzAvcY3E3RfuYbnmBpzA4YYlcqLjv3B9YCmX2Kb4P/kOVfiL1kpYAi+Iq4AU9i5kjfY",
-	"IPrF+TmVWFYGBTIm4YVyiBo2d7ChMjzckBktBR4p+E1CNQSRwAM3NkVqYQfxNqkUBkkEZrcb2C/w4BUY",
-	"MRoL+Sx8AlsYKtw9/gjtAskUvJ84lE1EL/kZ9vpbY24oPuvtG7KC4CLU47sOxQWSQatuvBYbHYcEa9EU",
-	"h0Nq1cZ/UJiWs9i6MVr0MsI08P1M7P2w6rGbxOeuA7bXbm2qu02GB2pgXXxjDTVKJCR/9b2n4dOd93ZX",
-	"wSj2kouFmrRKxT3lX+V/0DoD06kh6O4ol56QSb5mepuCNsGZ3850iQSb4p5TGIndXOAyPRrlx47HNSDm",
-	"yOmbjXb7vnDMlhjIsw/0r41kRnc14wexDtugserd0PUM34DLzTpj/tQK4rSpGcIbTXyaqSNC+ZMRdjGe",
-	"ug9VldO1mMG3X7/6qhpnPUOMQfs/NMf+0h1c5PwIx+BS6VCe8n702gb6ufmpsdR4fWno1I23nBqMTUt7",
-	"Yy8ILwDGGEZqiVYSeZZwOcE76EmRG9i+WBdqEmFg1mjVx6fagLvjkapnosA8WJOxrsxJdEYmTM6AnofM",
-	"bdO+fHn+h8q+xCMIOiKwLkMjUiTMUVQ3IEPzsMOCFG0GpPPw2izISCR4qxJsgf13VRi7oedeYCEeltBp",
-	"szXlGJxqLsq9G1YbpDp6lWaREy3L2olbl8GbDtXnYgsc1fq9NpXtOkrrEv1TmQLnf3io41c54+2qq8fq",
-	"qt+5axt1FR7LRgJifYhdtFRn4+/dbJ0uLqztuZrNKBY3A3X/1o0ztpVemF2brQTDf1Hl4TXEZtVQc7I/",
-	"z5THUc4+iJztOviPhUprLQVy6ATI9lQ1bdc+2WnvmT1jwQtn5SFX2VH7tN0ZbDRo6BGtjI247ULU6LNk",
-	"+xdhc4T90jxvHRTFndV67d/2woEOAR5S3A6d6sv0tWhx3OpOrLRiqfJ8wG2ZGg8v1ltLuLhZOLRL4UdC",
-	"m5FJV3ArxuoM4+foyjmAMf+ZzH4rstaaY1bPj0MBwSMtAzTDE7TxA9q3RjOxoMVHLfqnVyiFfVeSWi+x",
-	"Y9Tvt662+ILubgzvqUEW+qhDPrUO8e+AtAjrjpCbsFIs1YwNlbJeqOpGfTzCXeRGX1ON/ecm4o+C+jcu",
-	"qP11uydRTanY2yFRHRYeR4CXMJ5i31gkFk8KNXE9k3vS307pEDCIg7+Aw+nSGY3+ofUyuFhjk4mExHDS",
-	"j4RWS1+/C8MwlDyVpSLsuweoUlYG2e80rBRe3lKuhoL6bYqxWejS0rLPw+6bbhFo8L4455g+sRSN5Xyu",
-	"UmcDt8BbsU+pVRoZ0Ndy4FWVHuxFd5Gex73G+icjEpvpMRO1LXSZ5cmQ0TlJno2eyXnmXuigGCVUI210",
-	"vop19Toi99iUN/PPSqklWSKoHsklxnBaCXcV61yCKPpLVv4gR/1IWIPQoEzD/BGxLQSMDpQAwqfvgOx+",
-	"yQdvCzNeKNkr7BS8D3if+M7q7UrpgHSw17lN2EZgV1/Dz/JaMeleRIdFpXxaumjyYEtrk/BJOhmeRzsw",
-	"8vHmCLAkkGauVx25fuec/Crb533RNvGDEOu9UXNDD7QrZprPcP2OH6HSR7X/OUClg9jg2MvAFg3u/nh3",
-	"cPQuBsAdyuMGXOAGhxsOEAroHrUsL9Qke0/QUXhbtt9S+eZZeliDN4o6XSOQWE/lO7U1H9JWMcaERgub",
-	"oPquSvNOrfjyO0F/I4lOFxKHoF8jp65e5Dm3D9LEDCuti66kHdmWL11x0sH8oUqwfqVKmeWbxekx73IU",
-	"kLv6RV0Aza4L9ljyLt0FgfcoT7dHoGiLLr99tbcAxlrlTikMN8TCVnlhgzXCm9PLWPw8BAkdxboia7Fq",
-	"bHRKxRPgLV2DcG2P3nthdiyHfQLlsKIXvNr+0yuOrd8H+AkGvmOAAobwjSCDqnxmCNlUll8jCqsJuqpU",
-	"9jYmiWcci3WPPPIw9NAfiNfEB0/AF46K+GcBXxs8YJViq7NYY1k7/8Z/aiZT5R4bBQc/e6ZFjYbURrGe",
-	"mOLGCjkz+hqbmGGBF0I6CU1H+thYdeHbX1dN2nIlb9CwmvU3O/xfuvf5qajP7te3pYf6yZRqP982eJVH",
-	"0vjfEGn80Tb8VG53WdMEk8drLN6mlHkr2YuHp3fz+PvyYm1KtV81MXxjvQTtguh0Y83xdWkrBsGKwcVX",
-	"yO5FAYMB8Vciz7R/q0PyzxOkqYlEAn/jIDf88wqEc4J6U+Y5rxJZLiQNU6NFPLUizSYT0ZPXMtO2REeT",
-	"Ug1zWShd9j3uH4l4qBZaqyUZ1JnldYipJFwszF5bSC/BItSJKYhQOU1ViguJRGLyNGGKGsavEoEySo/3",
-	"JX7MCgyHaKNVn56Du8+dYQ00PhLFrHkrovAKYHUDMiQi8h1Utyx5+rAshmtcN23pINavHe80A3Wln4Zt",
-	"j+XU5G5rXeF4OS2UEpNM5SmzQVOYZeDmySwlMKTFxginViSlucoSkWap6CXxyfMXcjSOT/CTz19EsU7i",
-	"k+o355ilgBUhWyUVofgyj2AfqLSDyCalSPgvuOeuxqPeVQEOaymLa1Xyu0zAAEj6lB8qLf1MNRxiTvVW",
-	"ke8iHuuENiKJYPb/WqiFSn2NSnuRMVwwVyIyIGKBsHxlQ52MpUNSKvFhMBh8pNJQXMXMpCo/tdxdgh4e",
-	"G1BMpZ32q17Z+GXuQ5WVNtZVMyp7EawvEa6gl3NiJd3/CM8ohnRglO4S55qBeNBK59pMhyt4bpvmQeue",
-	"Q+u0u/aZD/zT4MA+GlBPqZq00gI7mlt3KCitxw1Ae98yZvBaK6F0Waww/YrqPQgbUI+BNNZdloHoETky",
-	"fhENzcKYkr/ej0SBVMQWHO6FTqnItCRPugJDDEQCT1BRCstyPK0yFMnZ2VkSa1TyWOj/50xLntOK//uf",
-	"/0XrRRVJXxgdMbiADIr5olC8BqQcBjXAD3UhEnk1qyBwI/dDoYQZlzKPRBKfnIN+XU5VoQIGPtcFHSv/",
-	"axTqvG1bIWytQZJNwciv4A0/VP4aJ9vbw8ddtcfEyzHx8nknXoj8fTJ51H71HsrDZX53VCDwtvnJrlye",
-	"uSdtU7P0Q7noqU9vEzy+8Lsca66/cMlolPcIGRN/ZebFROZ5ElXtRXNZKuvS28JMYo00kHgUQON9+V2V",
-	"SZhKVAWFmvQviE4mwly6x48xwu9GqTlFmXnrRNU7ldrx9dT7Ek5VXn0EHVj+0jX4Re4jGP2uRd0rLF9r",
-	"rHxjyPnSvc1dmrD6xfkNJc8M/cTJoBtXth+krD4XupeZpX3Y0Hn1Wt3HLFSQ3z7J/uC4BCwzpht6jiTU",
-	"8B+jkz5mI6yomq4sbIRKpHkSXevUtgXJPP8su82GR3NXw8K9yWPG4MlmDB6RKYextRa409GiO6ZLyrou",
-	"f8pmHTjld+bZvuDexuCAs+FTmj258Asza2FZHfhwsCVHu2Qm7HoxRWkSH1Wl3+BSHDgh1mgnUezehZdZ",
-	"xVoXvp6JXghkLNGFhykxh3ARaww5+GW4qAADI7GdmiqulRhJi4GNxm5gGgH/Qcyu6BAgPn8wKE3iAx8i",
-	"VVSV1R+Iv7buqpsfEQuk6SN8KniXV/DbK6Razaxg68OlP8jikIVi8nAmolIZgh0a/INR/SscJeFSt1j3",
-	"alH2F+fnZLy8PH/ZH1SrKbOZMosSFyPzpVxZkUxkbtv7HH1J33qjJlut0TcumN5z3bgxICYoINYfVnif",
-	"duDKhUu2ReKuh3SPAgsYYD/78ZM8Z2m2PeVEyXJRqI7HLM3Gh/z1gKBfPkIbgk9zWWTW6METg8cd6wpu",
-	"rbH5TIhyaYIWA6CnYaQNVQb3ggTcpoJ1WWSjRWkKe0/dd+joWZeVBRUX6xfn5+e+FpH/0mylh/rLilxN",
-	"SmEWcATCUH/MZ1qos5nMcscMjSAKGBGjJNRVkh1Xp0c09SoEucWZdJ/q5qRvVlRFTZWy0spy4h9+x8x5",
-	"VWYBJ/TR5HqOYRQG/BFgQWoce3PEel5rZ7peXLicZmPC/YZUeTLdsR/5N9sanX4ZvvWH8af9hLvH6as1",
-	"Do6S77aSr3m4usTe4/Rxanx14/qp/RTiEi/07lS4Fe1t5FyULFdXDrDT7BThnY0r3uRE9NC0YTMbtnFi",
-	"ipkYmXTVH2D/LDscElMe892eWqRqRSbVsOlDU1bQqynVe278idATaan5dqavT61ITax7TTajyDOiu58T",
-	"xwvOjxUS6xI6aqakXk6zXDlgGGdtK2oLo2uss+1F1/3NXd95WJbpHEnFzK0+5dQnQbtBrhJiBjHRhaui",
-	"hkM/lovraUmoG2pSQAngPBsVINF7UiR/OD9P+hXMOtaEYHKpgj+cn1OXOJmKTM9BkRHQCWxZyhfD6gnS",
-	"JVEpUd22eKcKmxltqdpjgsyK3Yyy9ZKEOzssLlsMumyR54yU041r2BUI9uf6nt2L4FSUJixB9ETApela",
-	"U3C9DrAqr/n5DHaton6jP5ljAqcFzokr9d5AD+wo+GnlFUHLE2m84I9iG+aVUZsoH0PTNRJqcD1Ym2FX",
-	"mfIEGWyO5MOfl5fp+XLxxPqgYCW622PDZNFsQXZFtwFq7Yt5X3Msg+amV9y49aDdtHzSn1pF+dKzLnIc",
-	"8OiG+0Gmms1RhSy5My0/YabBUujB0MQ9U3VBHe7TEb7vodRsA45lAQZyqOZddeJIWvVPL88YRit6Cf4r",
-	"09dUj+/ipvQxeATan6o3foC/Qy5+a/J3DFzvOYs2SxmB7cPe/I2RmpgCoeloEZVmQaj3oH0sfPwqGKcD",
-	"eHY7g2hXy8dpiDwbPRvn0iKHz0B82WIhDIX06isgiBP7tebt0GH1QKicz58hVNw+u1GrQTE6jH0WGmKe",
-	"6acK/BI7v0zDc91uPNEVrg58fz96oE9uPnUpV3iiz8ZMCrpTHWl9jobRXQ2jzhZjotfi5YtMj/NFqtL+",
-	"Pll5bbzccY3927++riofCzvGQey2h+jbuqVHq2i0aEUzZgfiVfF2c8QswnAZXoskzKwHwTNJNU6McVwr",
-	"dBy2B5JubUXiksGKJLsqo/6qeJfIeOIayNC+8nYVXIYV1f1jEddCYdyMxiBzjuN9VL7k433ituG+KNZO",
-	"RdfN81iftfCYR1yiwOKgpYVpyE8ugiamAfMuXOr/MAsGNpRC5rlZUi0cDpJp7MaUuWbcyQUtJqTD9bQG",
-	"6H+jb1Hj9McPTX0Aww5hNTgraAiEN1JLVngxKs1KztPgy1nx4rAohtcA3+8RkSN98tXP33HZIg1k/Wcv",
-	"cDXrUg2GIOOosGVlgDtoV1HaxuEWy6kscQrX8KzPW4Hm6dTkcIJEMhgk/vkKjwmp0kYjVcVxIjFSY7mw",
-	"VWkIxTNYsrPgrTwOURbynSqszAeCNgEvPO1EWcgshyXYuRzXF4efGk9lIcfIVElkFuVUapGrknia0+wa",
-	"023JFdzrMziMQiT/D34Y8HV+di9Phm6OzPjFr81/enUaidMz+M//O8V5TwenA3GpQCyW1WZkDjQtxemz",
-	"04FwB7MKZVNbTd9lsxbS3vlB/HPIWuSJ0TbU967WxjMJNx6ba9HLhAMienQMjR4rkSuJJ8ZSy2Y85Glh",
-	"kCYVVld3Np3/s5QruLK1ED/OGARmKcjfk5reM59q7m/VFxj5D33EpbQoHxQsZyYxAvWl/1PQ+ZO3gqfh",
-	"zscp1XEv7DQZwDA/mXIKA/G+DkWhymLVdH+5UGstmFBPwbBHy2SrZmxPY83OibBTs7Q8AH682acudGo6",
-	"q2jXfNRDlNH+tciaMx2ijLZ7mgcto90tsk236elGtXmFW2PajK2w3P1ye4j7EEIJrYu2mXbW++0j3EZK",
-	"PPn4/LFR8LFR8K0bBeN9XYtl3s2lXJR74x68sKicTdC21PFbXwtJRC0e0vDLPL0XF2fY2km3uzd5rHv7",
-	"uSfo3gbOSazr3smac0K2MTkmbrZbuiUwd6zX3AGBFXGyXLcG62YcweZdJym24tqMtcBSgxXfylS7gC0B",
-	"Ow18TtQ1jAWpSOod8qRmVDd207lbWckOWazxa0os4SWTVZqbEWwaGqOmwG+7mJCYIuU+KEPE2zhXXf3X",
-	"QuauETB7ZzN5o2yFbybgIOtJ/zDeUhRWrqi7qP8GUtpcsLuEkhwJ/7Ky1T6kI3+0Dz8R8uHp24dh7Ov+",
-	"zcTfpOl1tKJ+01YUieRDWFEbQaaFXF4RL/TtWf/XYfkwYpX0j8RoVSqklcV/VVh44sJzVWAVqY3r5FNi",
-	"DSqYWc/mucx0QoNQpDsJj6YZl6o8s2Wh5IwJ8/SKgjUqt9hTAHPHaDb51BCq7570GH0pykKpyKlcRkWw",
-	"yMG46A4N2GDMXbhr3sgls2jvoY7C56xfRVCdsjwZnlA9wEm0nnE/qXay/t3mJ9u7qtVe6hEmfzv5pF1f",
-	"+NyMOrqNrR2gx5I15BMQso2PVnhhL799dUh68ablwgvB7iISKadtKV6KqXrPsfYG1OOf/zT559EoffGH",
-	"P50/V3/84ouX//yH8z9+8ac/vPyD/NMoPX/xfHKuXo7/+IUDgzB4xdFtTOVJ04jciA3ZKHFpk+4sZr9G",
-	"Lg1Ex0zItwrhQ5YIS0YriphlWhTqnSqsEj2Qqn1KvrEghhdIJJYBFQ0hFwoFe6uwlKhiXhnWo9Eyz7HC",
-	"jIYzi6roKOiBBhLYASWWXNhcpeGtK7mtdzprLSh6Cxv4UGxfb+X1rkVEtfoR2g/e/0jAp5UGt/kIcjma",
-	"uJ9D7yoZ8NOG+XC6nC22Kv7q1weCibS18d0CHYl1Azuyc89eYuHdAD8WW9DHVI4Vro/hyKW8riq2DohG",
-	"1rEupBYUyX0rrzkY6viZJzLLF4WqRUSTQHeo9yUGP/FoXSMsd4JsIUT/gDtzVqjJGdmoSX8Y6+Zhfcvd",
-	"v0RGccOqqPB9ZjFUV8rrju+tJ4QuhGTkcBsWLNa99UaSLdLJhTALNVGF0mPKP1WdmjkYN1fyBgTey/M/",
-	"oOdBNMqNlO3L83M8KkmFGAKDYT5XKXzXLooC7hs86HKalYqhDi4yqAUKC2oSAotm5mx5fV1lnEmuXDg1",
-	"LLinKAZ1iY4btSwD0GEUbIZ6PS2XCnnfPWu1X2RmHRc3Ng5Fa+AquHmJwG4jtjQFA75LeX3qDQekjLai",
-	"V6h5LscYxZR6xWXXSMUNLh+8ZVnkmSoqg4bf2ob0NqjmQ1JDv5XXhyOErgZ/8Pw1mjTdHNClvH5a0Ugn",
-	"JDdii1GUsGjBg7U++m4SSOwugLqgqHsJmicY0vRmIcNyjpnlY0z0bpnlEkV9p1F5h/gnDPDsgxMhH3cv",
-	"t9/fwhzE+g228PB6sulm1xtuJC+8lYXNFxD6YmON4q1GrE1DdZPH/sQxp1Je04FYosl37fKGVFIDS6uJ",
-	"Ozh9PSlyg7DdQk0IlYspzXY0c9VsgofjGbsLy50SP1A+jiZJN6g8plphs4UIUe9Z+2249GgeB7QrtGl0",
-	"OtbvZ+f2fi5K4ijv75VwsvUQrQmDR1NMvEXK36YymGKmm9uiwugIo91DosKvwPDbJc9zYBG3xaSvzPlj",
-	"14GjyLidyGg97Y8lKVUPPh4y9ridkfatvP5JztQu7E4Nw/MZm4BwOh50kYeKpw72joqu9yG0sXaR0DDk",
-	"tFcINPhiW/QTWZlQ3Ld2HYRTX4cFhswKgbEcaxfxgnH+1BznDf9xPVCwsX6DjsRhglw8+iFCXPWhHzjA",
-	"RXu2IcDlcpqfgBT1aGf/dpRmu+j4VMGY8z891PkDWTrFFpJFXeitP2K3VLyvCNKrNG2kIkpz13jSTlUJ",
-	"R4XZpjAJ04ivo6PNrzsSLWNsArL/VhTl+UMpSqp0SI/K8qgsP6myREnj8tlepXSrksejce8REt6SUj9U",
-	"OqRQ6p4w4EqXSGTg4IlVuT/3Q8dyJmyIGgAUfAcHZhMoRPIs6TPVTo00j4ExW5nzaq20Y10ngqepq7YR",
-	"xAlWtUXxKhcsGmRVH1ZPAk/HzVZQuyEan/9tF6OZSRf4CyRvvy7MYg5K/TrDdaBab+AqB+KV25x63rja",
-	"u55ne4uJt48KBvp15CSMU21RWw7apZq4O0qNe65C+bTHPQuldqN+h09uo8bDHIx7vAgOuSyzd8rVx9VA",
-	"lXhYeknFQ0eUbm38bfvTz71qO0EV7dxFSxuB2unZ0BBwOy3wrw+GZy2Uej2CI70rrNW/nFPr7vQR+3/f",
-	"7GRUabIrg/76DXw0oNBKUnHV3+YSpkPR6Nsp9/o6DNj0lSBF4R7SnxWphVnqtT+IniNWQlQfyn/4mHvt",
-	"/jtIAQ+aou/+hCZhZstClqbwhcgJ/vqKh0/6A/EXT/g+U7ORop4opHQS/N9VliaOGJOEa8WKizUU71Tu",
-	"Pkof24ptddw8/im7VEbrfSAap8aT4BjbUbf83eDBwMGuLR45pO4VKuu5iIIXKfCkIUZiWGGiqRKfdh+B",
-	"mkjJhB+9AuvpilYK30KIpVVBW3TRyjjwNthnGAiBomCIsWFhRZpZOcoVyQO31DzTN6dWILwMBeUQRv9T",
-	"gCthlrBFnnMnAp4ViZpay3P/gjO6oA0+VRrQluOCiFPFFPg47d+no8hNGRwRo6t8zNl6p1I+GIUOaEDv",
-	"9fw8Ei/OI/HFOVyVl+dtVsglLI5P34HCA+EUh4gRtIz/oBF1nhpfGvWO7Q6tw2kTI1UuVcN8dmTMeDY+",
-	"Abw0kBTgUtQEhUee9nbDm7qh2qNjkgkgWQEsC6Ovqcy1MfwHJ3MmmcpTRyMy/Jv79cxeu1/++hFDaBJ7",
-	"sYS9TCgY92+Xr38C92mcy2yGwn3Es+GFxkfheWkE7yTPZDmeilSNc7zDBM93T2IKL2icaOEO2IFDRW+0",
-	"xaHfS1zB1f18MApOZSOf4g7RozDAsyVeQLP9ZErUog8c2cfbnVmHj15/Mnee2xVKQAZ6N71yX/EVlKyB",
-	"0mbKRZwnMFadZbl/YMXqbD5XZXe55yu9Ikt8OTV4rDyxOQ9EoRQ3TuiDWKUsBl1i7bg0tFr6PvkD8fOt",
-	"+uTzCbt0K9/bNH+ULdbrT7Vzk/WObT82XX+yTdc3f+nYi/SwdaK2kioN4Xrl/3S4CtE3XH3iMq4cAg39",
-	"a+uolxMi/7pqLA99QG3QiGqGiIPnI75btm8G4hXVuKjcKifoY92U9AcuOV3PFVep4jIrc1QPFd8sNtn2",
-	"iet3mc1GWZ6Vqyv0wu67CBV57XKpbxwZ+Rp7ephA5l2uebWW+5jGer1EFWMiJlX5qeXSTLI/mrWkH7hP",
-	"BZVegSF+a0ZnMtlj3ZMBP7SZsPdasVXTe6mzW1c9CdB9Xltj82XQUje60X4xaz70eSSeo/v84pxamcM7",
-	"H6mxmXEwyW+256/rxqs1tOwhazPrUx2uTLN1nk/hfnvTpdv55lf1+Jp9H9Xq46qm8365v6jd2vi2Ls+z",
-	"D/yvqyzdWFX3tibR6XRFHF4nTY3BcdsSak9jXdfeEWiMiSlE8vMvb/FN1RUv+kyBVNunRYi3DAplxwvQ",
-	"jFivz7lt18oyzaiSa4yBlb8Ucq5OYcoCTguoW9TdVPFSX4orBSSU2oY6QN8bvDBLeF5aFio4YVWRyRwu",
-	"J4yl8onoKeQJGpt8MdOR4yeNdVKXK4lQuszKVX8gftF5dkMXBVnpRXySpWo2N0gJfkJRpkjIWLult5Gn",
-	"9kyB/I2uvI69etBpIrNiSvuqfQsavpPbam54udvTz7TFLRrpsIWGW8S0243qwBdmOThK39tJX1PwOXL7",
-	"2T5Q65l5RGVv+4jjrhq4rYEklCguaOkubojZifUrseFCR2KkcqOvCUDL3Tfc2HinY80vY987Dbs0cbsU",
-	"a9f8hmpdk0mm0yQSuVmq4mwsrRKTrp6MD3fbdzPK6gbZ8X4f6H7Xzs9jqUrb81IfuOSLD2oYImmDsN+n",
-	"LebtJUISr0VSLsijhmFoIiYl2CGi0l8PqTjLrjJKdg+nXAgZSD53gANyfZSS+wgxNPJeu8cL2hBwxx/Y",
-	"Sex7kkt902ei9wvnfmfWYR3J3xZELmgXOab9OOihUoF2mgx9PwI8VMZirJuBD13rYARb+VcHrtUr/m1N",
-	"R2BXXs/0iGz4S2kj917TK1kmPuzQDdF/kNhA21SHiA1smOfjx0+udhx0/xgPOGqsh8Gn76XsdowZPCOY",
-	"+60zpx5y0lgcidPGL09trHG+SJg83SeJutFo9t1RglNW0yqUv22hp3BbkvT31jytaV0WGT9x6cDnkNOF",
-	"Z9k1k7v2uinMckzk/oYSuZu/AacJjMsKWrOeykToJ4bnmN24S+qR6Po0dn07Xvm20hKteHFdSI0hR5cW",
-	"hQdMRGmIxY9cg9IIjDWCVq1NI8V8McqzMaazMl2CYsprvkMVNp2q8Q02LRLJyKQrNIZd32AqtYn1SE1M",
-	"UUNfDcXu2UgYdj0Didkx6t+Myd31BOSjlPX+jZAZ3vvu8rX44z+dP+8L63Ar8KpOXfczo0WZzVQkpkab",
-	"BVj04IRRU42G+9Y4EKeWQeoYp77WhvGCHGOPNbhi4ElRAjfAKAqJcyJwjL9XGjNoOBDs8+AnfeUAvjah",
-	"Mgw2LWXVaBUeCr5TqLEpUnJMJPXkVnBShdEJnEZdNlzVWPcSorq/Ar2RiAQufkItuoj6Fn4hvjXmJhFz",
-	"Mn9gpv9aqAU9cdNFnRpz42riYF1XOC+D57/KJszoaSku9sfBPw8Rq0mvzb8iX+OYG3MDDhojLckuAckU",
-	"CWtqtqZWxKMrRSr1NSaQcaSeKVz0LJelKvoXsf5BjgqZmioYB6dJWmTGSvCcDhqc/jQWvkcaLNawPUHK",
-	"nZ+5lW+wVOLDYDD42LSV4Sux5rvtkqii5g9HWGeH4gMmFlNVqO6cc2DYHDThDBMcLs0cjP6gyWWyobpT",
-	"ynAGnob/uK92v5+MKskbapS43RzYy/N59gGFyQ7ZU5bwh02dthkNsd4DsyRCuQ1CTqViMRdyZpAUPM/r",
-	"5tVOZUWNzAEmJZaZVRgg3JQ8pYPdmTZsCpUDhXM23b7aQk+elrHsM1v4une2le/bz38VqDDQcKhKK2ON",
-	"rRPD0Lmm4bu1z1fTFnsCkYC/qPIRHO2neKQpqbPfeX5Y32/7F+ARd8kA3Ys+8ekfKu9Eh7G/Wa1U5aj7",
-	"qJU1PzHWzMnQ4ie2s1bv4yg2GwmX3VpNbFJqUayXU1mCx+wbBp+uSyErV3ZYM8ZZbDVYLfYTDeKVsCtb",
-	"qplfOtaSqTQr4Q4MmYvDOwML7qPM1TioUwfiJ8MuFpnv6AhR+r7yy9CUn3Bte4qOvatg3kgfbuU73ld0",
-	"I6pK0B3cEo7jm/F4UfCC6/5Gd5bq8N4EzXMob2Jt9AellNok9OHl182Zo0Ox7lB8nWb76pldnYpCLu+Y",
-	"TGmgh9Ci9/n2qjEohhWClq3U/VW45q8ofKpse6zbrKF9IUP/dvn6p91QQW/kcrvdc6c2qWsbcsT/HPE/",
-	"1Wl4ZEigFvFRymJTyGFNWDRLoXuSKUh8d5+A34tSARG1AdNGn6n3nBDgMf0nXaag05mv7EVkV0lg4VcY",
-	"uE/AHMmNvoZzCL/A5k1wN0tZBF1Kk2KhwaC9Ks2N0glxriRf8Jn60aTZJFMpz6iNqNd9OZzQVFL0EgYv",
-	"EHndamBo+HtIRXFYkEgnOkS7dboSY5AbX5Dc6Cx5bz5j8L4v3M48Op9urVq+jl7AjaiuamvF98GKET/t",
-	"LXq+2y1ypfi1O4Rws0PdI1/8v/EuXW66Sc8f6ibd9h41n/EzuEuXO9ykVk1TLmDwD3YqPz5A54MvkWvt",
-	"8ttXe/U+4Jw3EbVd0aLbW8iKqsXdXrHxe6nnDbifYY0q2Yf9Cr+xHu0ACZNbQ3eV0Ko8NfEidkbmaacb",
-	"fF/EHa294KDWjMhrQ3SKU5OnTsz4Tq1dU7xRVWbVFG5FDYYxxgTjOwsrGGCGL79zX3INR+1U4rss1ITi",
-	"PGJOTbtBnoGMwyJdGsx9pxrFJxks2JAJ1lHHGltQojh6X2IMl/v4gnDmDPiF8JkLhvMis6ebG6Nro1Xw",
-	"yiNkSpWpoqQtx53oEWh1i7ngb9TbxlES2afW/YvgJsP5Uq6saznrJD2M14MPpLFOmAAzYZJXAjQjgxFh",
-	"tK1856EaQck2HC+Bve+GrC4yfZ2gCCxhKvesbjpUQwwOwBO9IK6mKNYJxX24NH0s9Vjhj5NMZ3Yq8FTS",
-	"v6uv8/AJopmXRVaWSjOYObOIJueiaFpoGPtvXKAPdFcW1pdd+26hv378mIj/+5//v8BCSf/cCyuWsP+0",
-	"M75pMs1HOxdVdXzlkoJfVqRZOhB/pqr4YIPRCsOhfIS1LItstCiVvZqY4upGrWzSH7qSen8QW94qvlTh",
-	"32l3lp0FJ37roGn2cKLDpdtbZnnQtHttO7uti3JhP2knXlO4I0QKZdeGvB3KpOaa42eaA265XE+xzSEZ",
-	"D05FOIuntRnusdvt/RLNdzVb7rJP0Pgm3cwZjcAssYFR0j7kDvbI04X6E3dOqNMwPE0P2c5FT3+7BYXA",
-	"QnMf6MPx975tATY2KXrFNoZeZEjsYOgVCT9DRdHbnvzEtP8taYDQAkvN2Ao7NUv0GGJdmAVYMFYkP7++",
-	"bIIJeFEJiI1ZZkt5o9DQ/c4X+A+F2340Pf2yaoBO16absoLWFZXFGtMEZZbnIXlBEGyo09q5sYltpiua",
-	"0B5M4zV8+iiAP631QMATp7L02RiQVIcmsWyE5Xg/948nLOYgwewBab8fPmh3WZqCmUKQnisRc1mAxxpr",
-	"KZLZIi8z+MUztIhTWcqEomsTUgxIRK1FZu0Ce0XMVHFdIatNAaMwanqt+bi7tyDxfpTFTQpnIc/0Dd3e",
-	"ZFHk5FA1ezZUknWpRuKXNz943DYKKzh67mGczR3hqQNntlkKMKy6v4AflCuUyEzVieRaOegr5rOC6TPw",
-	"9zWK8Jl8n80WMyHLUo6n8JSxttnfleg9Pxc//hnEIDs//Qj23iMegsdHdt1EL/IcgRMIC9HhnA5bjS1a",
-	"aGPHch7kMJ9/kXA9WSvwAA4tn8Bvsnwz8KDlhe+DDmhM1V2zeu/ik+Z+Xfy0yPPuwlX4DIYPcnh7tUNH",
-	"MWV8DT50XCjkmNGGDoIpuDpZlMbQsXj8cdR7qsTEOgW+ENjibl/ZabkIrhUg8ItOzXjBtRUEfTq1eJsp",
-	"eLJFKMZ6q1QU24RiVTrEoSdccQNVdWpFqeRsiDKLWlH4dggYRmv0R/DGHNXSWAW6JxE3Ss0tT4D0/WgX",
-	"RkLNZJbXjHFmByQBXar3ZRRrrHLBGntp1R15eH/B17Klhc73Ss33XW1mcbmiB4s8y7RV2mYgxLGjjnov",
-	"Z/NcnQxP/tNMdUdjG9qtbU12nmRtKWz7n6XNxnsWmJ7yqTkWlh4LS3eydtcochd84Q+Qigahb5W1GV2J",
-	"dhP3ZxTHQ9Cp8yJ7J0tQJzdKC61USmS2ZNaULILR1YT78oO5znQC8g/JQFweJ+Fh2JtzMSejqVrUUaLK",
-	"PEcZfKmwU6q0dmkKDvJzAWCS4wxoB6BsSwb+dzO5EiNF2R4v7rhXAclBmaaFsvaCc1mmnLpRKJHAA8mC",
-	"kxpRrN3fM0uxtl6QbFnMYZWFnNm/DfFjv4r//m/hfoOD/Zr0veEbcMAgk02lTaXdagSXUzWLNSUj3Wev",
-	"qqj/75Ihas8gbEtdJ8aFSpUuM5nXMhrP1yMLz0V4G4iiXyM2+eX5Oahbcv6XU8opkQ1MwpI741XFfJSr",
-	"2FCxx0fwkGkEnuNwGYT6BAc1oP3d6jSbrWIwBtoztWsb2r+HDiv82Dx/eAsCO8Td6rZowvoJvGPoUo0X",
-	"RVauToZ/+7UmcM21yHQgYJ1EJKMY9rLTCn7LXFVwp8Zo0aEA7NHNxHBuFMjFMV3vfkNCDmONP32Drsw8",
-	"X9g2OdkBZv1yURRKo1l4SAzZ1jM3pnWEZ4/M8I6z91hA2121PWXjmYIDQhq5Oh7P8DzbjackHOrUCqvG",
-	"RqeyWNFdsKJXlXBksAphtOpHWDCCVOPKVXQMa+rANQol+z1HnlVtBLkVzyqvIhLaxJo/nRkt2FLq9DaC",
-	"Y/U1Pd1DWNk41a4W9pYtfSqHzROJNJ5HuW1vHrvOWGSaWiGb++DMnIEIjBenmvcqf8Kvt9Q/iVfaTQLu",
-	"NNfhhBU4IXp/HT2xT8+rKNYtjYI+uMXhF8H8cIi6EbYdkzewVERjTFyGJlwvVjat3Mb7G1g093IDHKJx",
-	"XQ5qy+AMh7NkwuEfFATBt7+bfIBewudRLHSfwb5XaUqtYuG+u4Zs+ymvZx/w/9vYBcK0IOghu5R5bpYq",
-	"Zd+N2nthCC6juP5AfPX1D1+//drLgBfn5+y6hOX3VB9IHcBxJadWpLKUI2mVYF7zf7t8/RMRlksd6+Rr",
-	"EmdMU14lAYLwfAUppr0Bv82XksS6hcAYtqSbBqDlmm9tZf3dVy4kSWvoVTzqyTBLEyqADHYSW3AyW4sx",
-	"N4s5Ztb1SmQp8sSYRU7Kf5LpNMKKS0Z86MVMFdmYwIJV7oayF+cCt+SCw+SYuUXSF6RTcRE97pLNAT13",
-	"Jk6aYuCQnat3IFXHzd+cOnAHyx0mOmAbcwYaA+X0xadiPTCzAqydT9nuZkRH5R+fU6cZg9qrjvuyJzNC",
-	"1VGJVnqFd46NNiT37m/3de7z+r2qXZ4srVEiba0vC6CaRE2OOM2736dMl+paFQe+UBt1bqhvP8diRXy+",
-	"qHaW3Y0hlE/jYOxQbdhW+3eLy+m1841abaA8zfOOgS8vvxXwVXYexSbfEYzgrc6juJ3v+D0s/yE8x8vL",
-	"b79Xq1u6jm63nrrL6J5jD6eRW71RxPtGrSjefSv/cHtXNxC1N4r6Fcd6zUvsMbY3ory9BQPnWhXzItOl",
-	"9+jQmetvAeTv41Lu5NTB2TpoeBqP7wGj0+H4D+rUuYvZ7dXdqNXRp+vy6fhK7+3VgRh49uFGrR6FR3ej",
-	"Vtv9OTopuzp0sCn36M7RBd/DmnQv5im5c3QcHpsz971a7ebK0Sn6rTpyG5V7u3nole0D+nFoR+3qxd3n",
-	"rXs4L273a/QwPtxmFVup18/RhbtRqzUHDn/3EO7bhivpFPHmfhW5ub5W6Vmm6f7N5IrcMIKMUWIlLCWh",
-	"UhCfK441+kYXFc06VpJUn0LEWiLwU4g8OROJA8MkqI6wMBi+iQsYrYR6L8elBwgOxF8DYGahLAKmBaUr",
-	"1WyOetqjJNGJkOMSC0rAj3D03o6REx/OkcsJ74GmQ0x0zmQ5niqL1R9iJMc3de/Vw76JHc+5ozAQe6SE",
-	"x7E32XyuEDNEwyee0pPKt0AwnYl7wnYKUUd34tBuD2hobGtF42dc51h9BJQX4mpqe4wDoynAH/yXicyt",
-	"qokpBy2iD/w64K/+K4kuWMdrX0Qebv58G/yUqAcQn+6p9hGQAB4YSnl7BYMlQlLb6Zpx0t49FW5ZJVoG",
-	"qD/c+8xKwjmRwenvBOG2kCADdRhPhgXr9As6FlwVOJXzOZhOOnVVSb4ugkxXo8tCjkumNc9hFGNuqAAv",
-	"gF8lcH6u8lTO/wWkenLh4fyxZmTTD1+9+pm6FLiiGPBKO6hJwFnfCbT7de3mMSzNnQfX6sz6cxsFV02n",
-	"wYVowHXl+ObKzjJUYG2gXTfhNtjuwyGM/+2uCOOWpeIdpP1y0vWbLC9p/XwD/V63XDwSLaWyJUmWjqvX",
-	"H3QsnD7ZtvCRMbmS+oljo+GUf1eq2a4ROHwHw0CXkZKq8vOB2ovWlRm1XQjKJ7l+cC1IiWpIjuDt0IUK",
-	"9B84Cxibomt7hGcf4dlbYq5NLPZ2SE6NARmEUL3ody9KoIAQiM2ZgM/YX34mdPEMADQHjAdiLdZ4Czw2",
-	"twFDZsQwFb8QXigKwNeR54UBS6+6SYeMGbPZulQjm5XqimsMQ8A02A7O0jTaESxQUZLocQEYm5zEw4w9",
-	"Rj1cmrKDOp2bTBO7QP9CWFUKR+GT/PzLW0Hm/DPwNsnIGxs9yYpZTUGQCUvmEvW9kdeg/UqRPOvhB/97",
-	"8t/a/Pd5///3LEvQyrNGJBPcWcP7ep6AZdLnB6kD6ysCNpxcpRditIJh/j/2rq23cVsJ/xWevCQBlOwC",
-	"Z1+SPO0CB+csDtBuiy76UC9s2WJiIrJkUJJdd5H/XsyFInWXfIs39VsiyeSQomaG3wy/4VOL9uFFBu4b",
-	"PVbNeqchLHW8UoHU3DGdtBpnKgAJniRuqnwCIlVAuJw50snI2ij63SBy2Cs7Y1Pm/fEKNWTKNFa4Uu7K",
-	"KwVDkqIpi+tlItRjEbaARzHPnyN3dY1+Nf5I/3bJ3TMjY/8GPtpiRVU3gkE1VUfR1WSXiMR1c0giT/M9",
-	"VCACDe3BwhBO60cNQhgvoy0MgQv6FeIQRzzbb9gaSv7VXs/yF8Ig7++OMcLJUAUS68qIe+iHfTGn0Kcg",
-	"/IYYjnfxJxnuG3AXHE4Usj/fO+I5+3U5RlE11iMaQj33ua6sxnpGEQZxuBRAmumIjWQgk1THGxkIrEtt",
-	"j/ZHNg5EJeNIJdNFhMYMoO1AvU24NbzdEvEOnfy19AN5eAssHUfExBUMl6oMmLNUIMZ1fi7rMhmhJrSh",
-	"mQ/vPzQHnA59SoMjKthNRzCF3xO9utt/nBI7Fj7dTOZUsyb3gVjnpZYGaBevL0LdDUlXdQ0fbuI6KYM+",
-	"27pwEzdnQkzFGoV1DeE8R6YlQh7TWPh5nQEXVrYQpwU3Y+veduGUKsXdl4rEUvuzVM0kAU8YA0Y8FalY",
-	"sBBJ0hAeO8ZJLnhVP+s2NUGj9d1XW4vN0MYBX7BT/JMgmbcbdYr1fkJLTV/p4JPd8AK6Kjnt0TMYRVcG",
-	"iGAMwo82yPiFLV3fiv/gN5JLCFo7RkH88CH/JpiCVsSRTJg6jLf7+9ATQjia4gETyrD6KRZlHePz/7q6",
-	"hEcurycmDwOBYJ1FFCP6RINL/JWKnpCWEeU1J6nAj7QgCMck3A2kyF1JdCvtMAZveqEt6G7Lre0Vbf7z",
-	"gliC1NG1wxg3C321IDcox0KMxPjCYKbXmGXhiw/v76CRNU7ao0ofOChV9oXuyjgD4Sku0ECUx4nrPOZY",
-	"wyMXycNgIbdBod0gAKmY7pjYb5HpyfzSgcZIlYFaxnZUIp7lMiWQf+2CF5eFbESkKsYcRRzDR5PEc4hj",
-	"bc31pw644bcdHK7wlLvhfzmCUWsyZwuuOHDe5Z+ag7ylKT2DC/XgApbW2OwCLrybhvHseThl4pFdkFuH",
-	"PxDnlmq2+mBeDFSfqYBGYzYfpK59MfW1pLRSjr7eiwkG+4sGAQMH2ADxKhOfKnxmnpgw7L8uMtpbnhbw",
-	"ZsRV/rapFSy6MooyZ3e4BXiR52hgFoO7+2mfNyFuKHfBjIkC+Bazz9Uklwr4+OUzOR+EgVCOkJ0PbCvZ",
-	"RLO5jiP1F2fxc4JLGPjLMT+MkHZecd7JouBkDonxKSekY3JaqVimiWSBwa+xlJ+gk+23TXniQUMSnw3Q",
-	"V5VDadHQ0Lk0pokW0EI5QyxvBmLB9baTiu0gDNm/mtyadsScHCN9sw3tSCFVLz865u7wtteCvSwADXXS",
-	"lpt1qhQnh6I2OeuSU9ElTPfXcR60AbXdzUE7QsZKOyWNSSUgUCVPKGire1Vi1ufqVgTHUGWo3chsri1d",
-	"FzRn8aP7rfEoU+RKuNQW7qnHWvSgJ58Ne2aRndIhfDYdiQZnJpu3x2Rz1vz9cAius9IbjDgAic/uDmZP",
-	"Up9X2JWzfJxMNzzLoIEiiNIMzJlSUaQIQp+zkdvEOMKkNA3bXrOOJxyouZhPvwN1Va+iwCmbAxHZ0gD2",
-	"rbkFVmMfgX9nGPPO2Wc9MIsJ+gHuObh63VW7brOTyFYwDvAR/F9vK6qgB6FSyqulE7SFXNjTpxEq2Yh2",
-	"apn97gMwwUo6BzR7MdMU4YVR1J+ZpgleGKKJndho0ZSNooItw/KabejCiZLg7Jv85qygTxNUaD6l/GPD",
-	"CpYcZV84QpkLaRCi0H2U5dDgAvFjWGihVvyhhLsC+Xb9yBRexQkHX2MUufRMOe5QoGlqxxfOpEpvjlTp",
-	"bANOHF5w+aR2ARh680u9AriAsm0NLdRyVZWBhSJX1V7cTbD8DXw9jE1QovFl0mki/i83lVBZC2pg9PDB",
-	"aZ6GEDyd3dHTcEczl2inJ8ZQWX8HwQpYlb0+WtBISnUqeMFWhFUlhZ9FbysvjMezS2YYcnogkc5uuWHE",
-	"DXLiqWE8Xz9abthXEvucHXa2dkcCX3jFDfSuiwXKvl98obpZv8XPMvofopoX9398A0vk3vkFSYbgxjf4",
-	"vV4ZnZzp8OL+4p2/VO9W/0a9y1JU6vgmSBmSVip4pXOptOURx6qLnDM2CeIZNk1ESouAaI8cPqmkxmZS",
-	"nTVTp9tQioBJfJJptVaY0w0XZCt3ZOq0VbvKpZ5uhApsNTKlRbyOpHbaRuSz1DCCZdVWv5JGDqg+MBqX",
-	"ZOnPpDsj9mK5UXunpmkuzJmYaeeCxJ6Yx/Fz4oHmgP8eY43/zX0tE4+rY8MfCZczxkMtqSuQqRZaFiev",
-	"IloV5qNTfDSQyzDe4GR6CNcj+hOJRK6k9kPzpNsj/WRsJtYTNXfGVLU8lOMm+ZxWakT8L7yB8mwRDVpV",
-	"IHxdlQ7oak3bn7lY/M1aBZJegLsWN0kqF2O8XFmQzr2OedVyGScqjfVGwIdpCBKVFlqGEvadUZwWVhY8",
-	"Vu7QtjLGz7t3n8SDCGuI5yyVs5Trsy6cTs1zLR2bR/p3PosXC2XXeqAeH90JACuZJYWx8y9apOAn+gsB",
-	"nhe4MOJGpFpKT2h/jbXSSZRpGE9hdvRsrlYwT2B8fC09ohFU0wwdVSti3rRqmS1VO02/Sj/wmOzH4+Nw",
-	"xC5oNjxW7suEhPSE9GdzsdYKH6Dh14mzGePzLVOH9xv2OKbAOs7Uk0pDf3qTzGUYoi8AE1QofsmeIT2R",
-	"yJmWIFOopiiTaexWTwuymOt132KSZDDYRbzKVyfMTJJN4bGpyvdU7qpV+KvykOlqxwoJ/aksmDi6UG6L",
-	"rna0tYCJTfFsq13dJIXTgX2q3Im909FREqnlEjZIjhbx14I9rKoxGJsfNBiF/H5Nvz+RWoIFB5bmGoyB",
-	"KetfkKMyUFRoFasIFy9evr38HQAA//8=",
+	"7P2Lchs3lgAMvwqG+29Z2pBU86YLVVP/KL7ETnwbS55MErrUYDdIImoCnEZTtOxy1T7E9wz7YPskX+Ec",
+	"oK9osikryex8szUbU91oXA/O/fK5FcjlSgomEtUaf24tGA1ZDD9fcnGj/w2ZCmK+SrgUrXHrLZ1zQfUf",
+	"JOLiRo2JP1l73iBYxxH8YOckZtGfJ61VzG4nLb9NfPxbsI9J/u8Zj1XhQUThb3KgvyRUhER/QqSI7shm",
+	"wQRJFuyOsI9cJYfdVrulggVbUj3F5G7FWuOWSmIu5q0vX9qtv79mH5O3dM6qK7haMOx4ReesTWRM2HKV",
+	"pENwRbjSQxE9n53j1I8RrOOYCRzG2Q0XCZuz2PTDYndXLxK2VGTF4qYdxey2flJ6a7lcq52Lh9PZufor",
+	"mdDIMZJ+TMR6OWUxkTPC9Rp2Tx0+03NXu7vU89/V5Zd2a0VjumSJAelvYyqCxVuaLGrAgi6Z7pySKbQ8",
+	"JxSfLWQUcjEn/pGvN0jpc33/7mWHiUCGLCQH/ozRZB2z/+w/i+ScCx8glH2ky1WkJ7WkKmFxq93ieqyV",
+	"nkG7pbtujVs4Vqvditk/1jxmYWucxGu2feu/XfMofPHEvZYLMtWvHynCwy65IEKKjlgvWcwDwkNChdqw",
+	"WBF/6A3J50lryZSiczZpjSct/ei1TMhMrkU4aX3xC+sY9t0r0KNd87DJGvIn/lgulzy5fH5Rt4wAGpDL",
+	"5xcAq/Zc9O+EzvFsDvIHAXDMEzgwpY+rdA7HPW94NuwPB6dBb8iCk2nY7wXHQTiahmdno/5JfzqY0dns",
+	"2H1SakH3PKbvYrle1R2TBrkXT2Ax+mrSZIHAN9cfdclp94REUt6wEN7f0mjNyHpFqCIUWk8E3NK2fi3w",
+	"cXbKbaKk7YtsFlKZEbgiNIpIyOc8UROhFjSUG7zzpi1PFiRZ0ASBR5C1uBFyI/A1nIMUDD4IaBSxeCIC",
+	"KoRMSMxo2E6hS0OS74Au2BKAsWcpjE1E4ZRmUnamtOa6NAOz3Bm8UGrNtp0B1w0eKTKP5JRGxOehTw70",
+	"gniiiM95WIKiYc89Md3NPW4BzO8lnbJI/XXN4rvqJPU9oR3FNDZLWEgi3ZgkPImYOsfpKxLQOL7TSIqK",
+	"Ow1HyYItCY0ZuWErwOQw5X/ACOmcoSfVarCBb+KQxd/e1czQD2Kmp3ZNE19DiL9ehfbvc0KDgK30xKfr",
+	"hOiNpatVxJkGFkW40JBeN0Gph72e3jWZ4qWMk7r5URXgxPTzr5uSknHSaDoJTVjdfOSKCabhDH8AuxMz",
+	"/OMQJhpEUrFQT1WfZ7JgsUEBN4ytFGG3LL7Ds6+dqJ7Ajpm+4hFTiRRbL8jSNtrjkvTcpCLt6h4X5bVM",
+	"2C5cqvGnkAkrzGXguSejG95jHm72Sj+1DMpBrzOlioWHdUej2ZfCyYRsRtdR0hr32q0lF3y5XsJv1/DN",
+	"WMVzBBdF6FTeMtLzPMAGAV2tNLwl+knt9Fh8XT/Fvrd7jrH8lQXJRRws+C0La27Bj5purWKm+ak2wDVy",
+	"+9R8Rg58fRz+IRKd6I6sRe7djEZKv1zhYOqcTO+ImSWZymRRtzzbh+tuTKWMGBX5VTSBOTMHII/6RuSZ",
+	"El8Pq1Y0YEca/nxy4IecqpWM6X/2n9mf/qFm1Uw/SIBDyRQgJxB62sgp0CRHe4khvYqx3ZTXLKdEewuU",
+	"d/BANNcMtZ1owFt9ZiB4zDiLwvP0/PIUZS/ikIJpK+tBr1FoaP0FlwLft+0iC+0ywtVqg0h6TYOE3/Lk",
+	"Tj/60K5f7CXTcFWz1h80cFtANfyYnkUbuLI2ybXWx5xCDPK4gRQJ5ULhTiVaej0IqGIdLhQTiif8lpU4",
+	"XQtWdbQBJttqdIpb6Kp+RUIes0A/yJ0ekNnGFDQ7M/1d7rQo/AUPt23937jiUx7x5G5PTJOeCDBMXJHb",
+	"tKe6yWctCkuwM16tpxEP4NuExYJGGs5ifqtJsXMJ79hKKp7I+M5gy8vnF7tkobwgRLUodA44IcV98PKR",
+	"IglfoUi05EpxMa89EBBstoFCNksU2t6xWROhzTHRZiJ1c/F5f6EsW8szHjH3Mt6Z/sZGGxJp3gcFKFBE",
+	"kTjthBz4EZ8ezXkS0Wk3nmpE/njBAi240VnCYmA2lSIHiqHcJFcsBh3a4ZhQezYgVeVEc68qmnvk4Fuq",
+	"+cR/rJlKDslkMmnpqYEwOJm0gFbM+S0TVcz+7unFk1dPu8uwBgRsP7vgYC0Ei5tQxBhafq36Afjx0+7J",
+	"I0X8GRehT0JeBI7jr6BYeZYFV3YZyFUd0/6axrGVlSOukjHxgTYwv038FV1rdr1NfCkiLphPDgBrB1rI",
+	"0DK1gRtNUshCruPDNjD9mwWLS1BBFL1TWnz31YoFfMYDH5r6akFjFvpaKr/THc4Ji9R2oIH1ZPSDi1sa",
+	"8RBZwyqQ4HLqkITuagd4XAq+WrF9OCai8JOi8OC+6djyHhz7FZ2/pkvWRPO3B44iB37MIkYV+8/+s17X",
+	"Kyubbntdr+u5sVZC59eGC9kHdb1XzS7fWmkpBGiCDBQwi4QnxB+vtdymQUwuUSGkDrdc0TpOcs8r2nuQ",
+	"K/pFt1YrKRQqiL+l4TvEhPovDeJMwE8Q5QO4Ske/Kr03n3P9/v9iNmuNW/9xlFk+jvCtOsq6/FaGdzhm",
+	"mbzZGZNUt6xhwyLxA78R1kabCU2SGI0mVex92J4IaiT+GeURg0vLQ8QQpWE+2x6BiTZdtsa/2MdLNbcP",
+	"P3zRfVul41SGd3r6QiYT8f3lm9eERslCrucLDS4WD8FoLI5lDEsy4+LHqYyypEmwICELIo2kyEzGS5oA",
+	"fEzEdzFdaQIqN8LA1rmBmEB/1dHgGch1FJJkHYMCl4tEEkpGntcmmwUPFuQlncY01Lwxu2UxbJQ67E5E",
+	"CxTJYhbx4OEA4RUu0Q0BgRlNn3fMlFzHAUMRTY0r1wUPQLPs9gQ00v3Sbj2T8ZSHIRO/x6T1haVRJDea",
+	"o6mC6ICks8EbLePtrQjpEFxZzKiSIlvbOXyr1qH0NRYKtXxHAb/QcMnFjtHH5NVaJWTKCLQmidSdEN1d",
+	"unGgXPuDLn/Kq8VkGlFxQ3zQwvquZbnuPbSuXnZNcXJKXZTyl/QGrhbee3xfHufzxKhw80gAB7FI4LMd",
+	"FfABT3kAQAVf8nv6ku+5m2DX27Wt0LUewyB0GsfUubtvBAPFFVgMQaetiYjDIu0azTQ7gjZf2q2/d16z",
+	"j0nHKsq2fZLZiuG7Rp/kmrO44SdGbYdfxey24WfWngvfpQbXrd9gq+yDTmpU3f0ZNv2SarFfywR0Rb8H",
+	"lnpvLE0yJmsRMxrSacQsozhurtM6T21WAEfkwNisNGskUJVuOj0c7+Zvzgm1HRUYV1Ti4IskpsENcgJy",
+	"NqvvNKd2yyvf/29vcqrT/8qNhj35PbciHb3B5NwkcWio4DvDBiDWLW+UYbYyqhiXVLt142NbHsJhKRaD",
+	"VDKT8dgMW3zjGtzuKdOn/EeAWV4xXrQbk5zZeC+4o5lNWsZkgQyJMGtER4GshX6+3yXfLHiE87zn3S7M",
+	"MHfov/Epv6V3kaThlZQvaYyU5bc+5CtQhAF/k4oSkR4cDBWo8FAsvmUxsPorxw70BsRwXeSpSHhyR66k",
+	"JLCCbGUIB78n+KKzFIKf0wzjsMBoueXgtHtiRBzN+8pkQWjEb9jhXhD+RyOMik56y5bLIGFJRyUxo8vi",
+	"1qMI2Bq3plxQ0CRVFRr5nj7x1b4dOM/NmPfaBCeFyuQcH/kYF9J5whUskyPMlD0GkoQGiyUTyTnof/WG",
+	"/dmy2AY0cAM7VhKaFf7O9OD4uIuP2ceECcUzmcnf7mbntBE8+FWojPBUi/u/N2IHFaeP4g+YwLT4g/to",
+	"8Tr6K2bad/cAzzQK/4ORsl6PWs9m/GNpQQjW5CA3oViuE9YmUzaTMSM0r941mCNTv7h5yaJR41+F0pOY",
+	"zZzg4O4GbVPlXvSWa3igxqy+osninxdsyqf5e6qJrgpHRqy9yhLC6TohS3oHZCiUG6HZDfB2CGTIyAEl",
+	"c6DjRkoCm+dW/r+kdvrtVUfZtr6jG33YpU1N2MfkaBVRXtrORmTHGAlNd20yvUvg6OEHDP9e0HWykDH/",
+	"xH4n+cbojuxhJPKGOfexR/JzM/v1xZIloJoXYMR8yW5ZBLRB1fiKseUU2D0frZ7Xkf7CzyuvzdAKXVan",
+	"NGYEVc9xTO/IgVUW+4Dy/uSjRyoV+L6tr7NvuvDJJqarFYuLlpdfWqjSJlwE0TpkoTXaRlyBD0equCod",
+	"bFlJ1Tarfsdu5Q2eWYlLePL05dOrp+TIOhIcjXl4hHugjsb6nl/z0AcwMFaZzUKSDcX5UbNdhdl/bvGw",
+	"NR607RG1xmYWJDbT+NJurWK5YnHCUa3DQ/dh+OkE0CHUMuvdVtVrKzde5s1QGtjpwJCZcH5Ju2jrKWWt",
+	"5VRvDuxnGD5hq0je/cDuQM3q8KOzLvt60v7bN5dXpe29YXfK75JvgbmOGRGM6TNOJEFPHkLJDbtrG9dO",
+	"oeW4zGoD7kaMIGCPSYFdL9rijSM00509UnkABsBU5GDoeWV9bLfbRQOLPl7oYdLKqXq7rfLR3bC7uhiV",
+	"DQlhq/QEgFt4s2Li8vI5QR8TeBxxUfb8UWrRiRUlFxcXF98OXn+ij3t3Qf8p/Pn9Xy8uLl48veBvf/x4",
+	"/OOrYbR4/pqF382+Xb39/vXb1c8ndz+svwmF6F1+z36dJ8PR2fHN8U+/fvruu9Xief/q/cfND58+Bj88",
+	"+eEH9mlzs5qJj29vLl/drJ+q1XfvkiP6889nG/rNN2/4yV9v4tNVPH8eDJX88fj1+2j25NPq9ucf+s9H",
+	"T0/YX+klezu4vNh8t/zrD++fPX8chq/pW+/lN4tXJ58Wz15/+vXZ7Yq+mn+/8f5cZfvbqNFusm/gBJNE",
+	"RX/Q1qu7XBOnXOICXPBcfwUXdg/QBbf5Al7wq1CQx5UOLNPzfKStbeL3PR/Y3zhhcZv4A88nof5Md9cm",
+	"/tDzCbrLtIk/8nwiN+CGoXmMiC95Ur0DZQfjpaajMaPBIifAWzNc5mzQ75edDX6MpZhbbxdYC2jO0Dxc",
+	"sQoPPBcSMhhrm3lbTwpQaSIJDYud9p3uqHkUZQdoFze9BlkZxnTvU3fRg3+dc0dDUh2FnbQ+5A8dtMJ8",
+	"LmTMFOEJ0kKBegyNa3F3Dv/vwcblnUrY8rmUN3sAxkLKGxckrOPIvS79AXn/7iU5WCTJCjSeSbJSJaQP",
+	"z8ZH1gvNvOgGcgkjtnYRbj28a5klo6jD3e87nrykU6Jp4VSGdyD+5e39yPqAdhCjihBw9EEB18cTEkSU",
+	"L5U+sikgainYm1lr/EtTe63RVbS3t4dJmaYfCkvDh+PPpSPJ8UPZjLItd1h4raU1s+46iNf2Wf4tZTMM",
+	"l/3lQx2T5T4vxQODtJ6whPJIuQ7NoKdHCh2dqAjRufHAn8n4hoXXs1gur02rkl9Typ8aP54nxtM4FeIv",
+	"OYSd6NfXmgW6Tr2Z862PSN2H4CaUeTB3zDQ6Kntd7de2PnJ/VsMyV3EMLsohGTiXU8HYKOUX3beNlH9E",
+	"CrrD3Cu/6+JxVsbLy/li/5mAkygMd1ScR/bCNY8S7OXd5107kjrVuybpBFiMfnXAaM7D1jgRHxgvMzAU",
+	"cKbGYy3Qv5k6gRT1REBkQbC9ZkvKo9a49atciL/kEKTG9tjCAPT3ciHI5ZLDOvAVC69DmuiXfa/X73jH",
+	"nf7JlTcaj3rjwVnX87yOdzL2vFbbDJs4Pji98gbj4XDc95wfbJ1g1sg1Rw3LrZPpKBgEwemUDT3Gesc9",
+	"yk7PqHc8ndLjfv8spD1v0Kde0MoLljQMMx/4i7cvIBBzRWMmkmseKn3iQxqe9cJB0OsNh8HQO2YjLziZ",
+	"DgZTyo5Ph9Pw+HRwMqOz09aHL1mUl/XXXsUyYUFi/fsqtzA7pK3KabpBzd7WC5oby+H+D3wOuLwhLHFF",
+	"0g9yYJ8P/8nDvQF5M9/8YG6gljQMqEqMcuZN/FoKxyXNALn8BTlIdRxt4quExom6pon+g4nQ/gxkJGP9",
+	"YyZFYtz6/M9ffHT6t7KvyURQ5Tngc/1DrKOITvW9QS/Myt6aMXcd1BVfMpXQ5Up/o+fUqPMcna28S1e+",
+	"x9Au8Q3i5asHUEEo0M7vEp/GCZ/RIFHXMx4xH+EF4keKGSkw1J4sqCLpJw4+v9DbTk803eWF+QTUlF/a",
+	"eXwWRQ3YI40a7a354DRv8hWLuECdJZpYNNUvRTfotRRPEOZyy2JzZDXHi5GQMPEsvGov8OGCq0X6XbNF",
+	"53r44Jg3Ev1COoN6DiDj9GK1YoGLRMNMPrsCVXYCPYZH7HGc2N59lNiZCQ7U8kIKmOdEz8QaljRCMGJ4",
+	"ZW9UYnV/6WoSppIma4FL+rAnpRKarB2sq79iIuRiDmlj1kKYn2oN8hqgQnCWBuxIRcAijLKOia9u+GrF",
+	"ynHKLfOpU8tE567IUBREmy/1vao9uFQjHED4SA6hgPP+aq0WWgSX2ChmScy1rJ0cmnNF4SqJ+XzO4kfK",
+	"cbAu/s1srj3zlKHTa8BV5654KT4yd9bFO2p2JUcjDYh/qEPHBQxXkb6szb0IkhmO/cRXrjNT/FPxk57X",
+	"H+4U/NPBTAeuOSMyfS0TtiXqTf+jaUSVVc0+r7CqyGPCr1ua0PgalAHbZPr1KpI0VEd6y4/wo6P+6dHV",
+	"gnW+5fPOSzaVG3XDO0PP0//fXYm54RP7pymX9j2bzYhtasCiEAVkzZQaFSxYuA71ww2bNpjfkf2gRAA0",
+	"O3zc8Xqd3tmVd6bZ4dGoe+x5P7faLU2MWuNeD39dW0LCNhpCYdtbr7mWZHiQrGNGllT8KScurkPG1bK7",
+	"dNhHchvc+MaCJF1zbc0pP1IEeza3MeUJ4FoLSSIp5iw2sQHdelSaAdk9iSVuXY06vKN4yMBSkEugRPGB",
+	"WYlZAGgDN1yxLXPNUcrcMVXwtGAb9JmUUWr/uueIORncXL5aWdltlf2q9dYIwjCVVNqF/c9viBUci+iz",
+	"Hq1c1tC7FLEgzq7FK/g9YpYS7EeR3FxrqriOmZucPeT1+BHoFKipkZzhxM+Jr/fXJ1IEJr4BPSUUCVnE",
+	"jBD2W12PwhQbSCQl3jP1Q9MifSfhqP3Y2km79bEzlx1rTl5x/VX3Cj9NX3X4Uu8UED/EYnOeLNZTwKGR",
+	"CXjqhOw2/eMItfJHpkcAy71VWYZt3c3XLWi9UPZ/ZXe+mpPEbDyWl+y6GcV4zpJro8PfD5EgR2aC2Gd5",
+	"7swwJLnOi5DcnDMr4oD0wtegoxWN63IawkuupABby0Zf9VkNUtK9uPDRg8uxEFFtsKScER9/KhPFBlin",
+	"GW7B7xoHNuUnVnUcwa1i14ou2bW5cFXMa1tpaJXrxN0o5LPZftN6wmczR8hVEfBSPt0u3I5UnZZjOW7Y",
+	"EUnMp+sEickWhW6QtXRCT/q2yiuHIXjsqta4752d5I6t1zvR4BEx83qk/7Y61XDJk5jfdT/RlYzlpwVL",
+	"1F/m+p1RsFpbBjYjP2fNHNxkNgUX2s3BUfVlbn6u12a6NeYHd0y4Q02J3eRPNptzfg7OQwScgmr5+xq8",
+	"s5M+QnUrc5k88dW1XZnblSPNZaKbFSV3wTZp7sw6GlfRA5tkC0YLjOrFtjuzJPCsmRd3TUqS7QeSXyNO",
+	"qn7PEZk8Rg71AbbenP7RWC3okWF8XefwtcIDOYgZDQlV5N16eqevciKveVnP0uu5jmmnCHFABaFhyEJ0",
+	"dcpEigNKYraUtywksuIDhUJjrfywTaJL2MdiMgqn0LmvBHLAE5M/BlPCJGZMnhxWN7SUySkTbBsJJbsA",
+	"DEWF+8IXcicMocp3kXehd9B1nHTJ/DZZi5DF5DuePF9PHymykXFIDkD5BeIzNrNeAmBDP3TyXCWevkxs",
+	"1AJSU2VPnZ3U4x5c5yOFcdeFzFbww80IOrHOVYZvDHrJ5CK90JmMnZ0ZfcwDMq4NtZ55Zra8r+/fvSSJ",
+	"1Nu7yTwkcS27rce4onoAfarp1h6QCeovIHbKpMjJniO4mpdVOE0pbfWs4JVGOjFTqrht8Kpkm92+ZByn",
+	"fsngVLi3O6FjQVvvw5VN7/tIle9EtrgLQSBpGUO/LGi/36WxaXTSbMLFAZ5JOaUxZgDeD4fa5MhZmmJA",
+	"qKlrQZtwoUGz7BaVZRKuDJblcat1v/N86znfJuCLZ3O6GXc89MNNcQPmCuNCJfrOwU4jzsAZ51LLbfPK",
+	"Q25YbkTe4zh1UUbnuYLfXjHVjrdT151PflgPl5hl455EAtM3uPwdleJzwVitF1/quwcNNWeBHo8Krvca",
+	"0/Yduv3Xi8qhUm7Uyzfk9NjrES3S6GlDY8hZCOEiXCUxTaQZJxf0gmfBMP9oEbhQlT3o9Hrg2TEaD0GN",
+	"vR+lyiegzieBPFjS+CaUmxrqZxI375Uquk2WNGSVhIDZgqbreXvNXcMV0vY6qEKWAsBcUutctNcBbvHq",
+	"tlvkcOZ+gfmvMUpknSx2omQcph70IRf3fUEfD8bf4mxRQjL/gZRL8Y9gpkwWMWOHZME+mhztxcX+x+h0",
+	"OLh40gDMatF2Djti0YLdbKV1fonqlEawb2k6i3v7SdsOGtC36vLXzLhcVbb4p59++qnz6lXnyRPfdYOH",
+	"Ha+3NcigmNLtq+HrtUwabREFAdhmsy7Jzs7vgQbLhDnFmCtT3oOSuZQh4SGjTtSyDY3mBrAIFDBqm1gE",
+	"e04WUsh1Sqt+W+Ralrb1rtRvvPEzvQd4urQXax6F6poJOo1YWKO524b5L0FCSZMM7JBUUBdex5XnVGuG",
+	"Qcf2pc3ONZvFcukeCNDp9nUtWTxn18bveUfb7eqdoiNyEQRS/+DHEWciqWNFgQGsZSgyB9gsPixPoLgo",
+	"pA3PgpYfQSp1JQWNsk7cdKueb81tuO6jMJQViNM8gvxTOe9t6ssc1O6AyTdcRXqQOZ0sGRWK+GVm1yd9",
+	"DwTFSKWNvHMTpWEl8epHXKFE7nKYtFO5xotR74SJ7y0q4DEkWGEKQvlgyAjOCgocQBweuMdUopHdc8AU",
+	"qdfoerIDMk0+0R2tXHLCNv17JSU1hMzqnjb8hm8by0V1dyKzZzIGc+w9SC5Iz2mMajeveoGISoygPO2e",
+	"TAQTMxkH4Hpk5ZWlDFlUjIs8oBAGknuiEbIJhqRqIqgjeyYUquFpXAgXxLeNTGGY++BduGLX0xrn8qtK",
+	"suz9VUz/Rt8V9H1OUi0n2PVjKNQATqU82Ru3/xuz/Sthtp1YLMtyUTruEidGht4ANS2QOQCTBqSeV/Y+",
+	"gnIFA79psNC4zJG/rdvtQoDqQS7LhOVVyRoCwTEdxWHzqDSzoJcckuTD2DtjvtIUDh/K+2Lyad9bWW/g",
+	"wCmOhnWab/woS2VRvLmrdaLIo+csiuSjltN3JmLXDsfNMOzG04ZilnE8vofOzktzXRyYqFtUOLRJz8up",
+	"7/qeUd4V1rZbd4ZzzS+yjTvpmFs96b68fL5f+gOg1JD2wK3lxowI++UWuLx8/v/xxAIkH2h1jywDZgfd",
+	"WqmLbx83VBS04Zy2QAtTikvhBpfHMQuZSDiNwI5kQUPhN/6Y+Cuq1EbGIYKOUdH5WKUSkCJYKPwueb1P",
+	"qoyh10t10bmkGfe3s+SDt89tSg+ezTRvEMTKCWAz5EIljIb5NQEtmJrkIMVDcUTWVTWrupd65bT1DEi2",
+	"LaA66rUysXoOoweeT53hA9/W966SWIo5tPPisFkyCwSsKzp/AC+DhM5duCcX1FXs/BWktaaCQE4wUFIn",
+	"dG5tiVzZ9EDdPbw6TE0s3c9KcpEoQpOHdOrQA0Ohh+utIsE7bAQaMpXT4BOVIPNp7aUJndf4Ec53uMMk",
+	"dO7UlaS1JnZgnHzZiW2+KHvKlECKtAi5YVPFE6YFHbizoQzWSyZspUXLhkthdTFYa7EkBC5Y7EAlwJ9V",
+	"J/Te+BFj2q8DK9eBBHDo5qWnXNbf8EeKTLmcx3S1uHMrSKm4xtlfo43UPSXN2ZtFotHWPZdAihmPl7Ul",
+	"iIhpgAK1QQNFzJOuWUtGh+ep9IPJSCMlMSjMn/lt4gup/+v5h2ZyKotYoMoO5o6Jbddh87cxX9L4Dqe1",
+	"P8plHzVfdr126fCefkSejbx/8eQcb5C/iuUtD1nst/UWADLhQAWTu+rg3VrMy0zX1UGfRXRe3Bfbthl8",
+	"RVzcsNAFrC/hzQu3kiCSmAFuK2zaRnv4szzhahXROwfaKISR70Ga3po3+5EiuNBARK5BPnOUWMoKfNuo",
+	"9PQUsvtUsng7c8VYGNkCUbaJ0V0gbGWwuBO60Bvd6blz4/Rou9SPyYsnbty/gQB/x9njC0KDQK5F4vw4",
+	"i9RyoaLquW9jSZwOLDlgSB3T00HrycjfaMzpNErNXQ3kk5dMr1a1jfkTBZ5rfRgJWUqVkP5oRIIFjWmA",
+	"7daC/2PNbAKiqg4lJz7SaN3AiRZzgmFj19KeQMBKcyuxM0dgrZ14D0ff+smF327RfGbFrkzojeGToJBT",
+	"LksgmdNbVtbcldx2c064X3b49zZ3lN2yrjR5YJ1SFxdUSAAX0oRONV8Wy41eIqQdOqAkphsSs0DGodFQ",
+	"i4nAe36IHjq+GfQHduePYbvSdHwLyOCI1ktgXrJUi1xNhFhHUTu1dupx9Qc+ytdGiNdLLJc+/1wJlhx1",
+	"vNNO/+yq1x+PvPHopNsfnf2MAR5zFq9iLnTDYzoeDMa92fhkOB71xoE3HpyNT3vjk7MxC8YndDzojWen",
+	"46E37nvj4cDEgvYGKHv+S+YMtOpjoNOpLF+X+i+Dq0IJ2K1HkKYj06ddTW1y77QH2blWZKcnI5Jr0Cas",
+	"O+8SfzAb0/642+26nVLr4sMM+m2seL+w+qFsA9tEzmagELB67czzRzGwFRU9ANqmfJet+nvx9kUND5Uq",
+	"X2pytGZJSrOz++AijbnT3OMcanPNvc7i7rN9aBIv64r7yhLO5XVBRShoZzVl6yoVb0GYT+v1LxZZAoXf",
+	"C08SiyZ34q5ep9+76p2Mh8PxYNAd9fo/t7KgHPi3X5IOTHIxxyV09pWeU++hbmB9DE7dRfp6EGsCK/We",
+	"xPmjfhNrAAVxWdw1sFcUwMQdYFeGEwsLMkYQMZG91gYTM5PfWLAu+THWzKsw1l97RYgPk4O0xFJYFSM5",
+	"0NDlQ1igfzgmkq54J5Ahm2PHAkui6Y7WAjyPNDuNZZg+sViaNJZYnROyS+PMLGuPHROeoB8knQhI9U1o",
+	"xKnh1HKb4dvMlyZ5PXZrAwqBbFeylpjvv7NagWYRjra8SZonbfsxWD/uzLOl6X09N0wH4Yr4MEn/sJsD",
+	"oOdS3mxHFQspb+7HUZ3nqqLcZTwxpMPUDDEwReDGnWb6ngg362y+0f+g48IFUZCKE3NlLjSs+eYL4Mgg",
+	"1t8yY+yWiYTMtIT/yDoBYAgrmYHaG/uaCBgGMD0SNjMGfr9Z0AQIGZSH1p0dVlg5MAdfQ3uV8iFVHNnr",
+	"dbzhVd8b9/rj3qh7NugBjgRr6rVS0fUti/mMW9UAEhdI5ZFZ+4tjlO37xbdCJqz8LNst5GY0zVGLtJWp",
+	"zcriW25crbBRQufXhYaW2UIMlSVIdXJV7oXvzC0C+Uy/ON1C0nk4Y23vSQ7qDsI1Rh2FKJ1TE6eMLU0L",
+	"J+hqkD/Oz1sqGxXq2el9LaQVyl2qZvlACqDg9EvIQVCFu4w29E5l49tpgXN0NhPVbCoVyHRNp8xIGkRs",
+	"ADYHvQ/JV8bRbmEYeUMI+M8dpZlEcZ/LsFUHSNUtKcJRu3iD6uH+Xlyo3sV7ciZwANspYg489mNPJiLj",
+	"T8jXsCcTkfEn5F7syURU+BNSw57oHfkK7gQLsm4l82lAyr0kgq0hP7uvrknGWodKS1qlnUlMwKJhbOQP",
+	"Shj2TSpTSxvqXpSDbnZvHYRDXyey8Qf5+mdOHXqOjFTfpwGq9Z4TD4Y2zWfTu4Zrc2FUK2PnQTIPbyVs",
+	"W4fnctvWLgX4F9OzFA7QbhceeHlFxbMrQe0WxLpTE5o5qfxu4n1RNTml49PeeHQ2Pj4dhyfj42AchGOv",
+	"r/83nY2P6fhsOh6NxkM2prNx2DMagOG/sGbSqiLRReiPU3T8E6gaHx5P7KdT2eWBld2ye3Iv+n5uZ16y",
+	"C/ovr1f5gd19Bd8CBrftyA6MamVUV0Bxh1sCM3dEwv3ujMEu8puw5SoqUuBG+vN7Xa1ttwd3sDH1TOdd",
+	"3Kot9w/L72w/e+Puu+CrB1VQ7SjsRkWYU1NVaz3l42swsj+WG4VOOQsWgUpqIri45Qk6+AQyWi+FIgc+",
+	"PGRYFcBvE/s31PDz2xNhH9AgYCvcXP/wnLw0ufCsiTLrG23pcsnRq2JZUVgVqxENPGfq1lHH61/1wJA4",
+	"8Lq9/uDn3GEb9qyHQH0CImYqOqYdt1tYLf3a6PrNX+b0jRSekZdCDSYHxaybVEoL+l9+97pLDRIUNMYn",
+	"pc39vC2PNKZKStJCjPnMtKaMaTMFSm1SSceBuhJnhFxBOEib+D2frGic8ICvaMLFXG+qTzY0CRZ6Q30y",
+	"j+QUkmoMfbLU17Hg3ZQXODKw2aLWeqSsg65VlfNwa381+acM3NnstVYhlSGaNvFTpb1thbk+sjbAQxf1",
+	"S61267WjJkq9gbN8AXKF6H4jk2cT3qlwh/JnU9zXvJHTATz3Uifh2t/ED1OdE6OJXHRkInI8mV8YzS9l",
+	"e66U9CQaIpONnAj2EWqkEaisholbDsqdgXtIVvEDvXD00MacUSimetgmCyYCyOf/ZoZovFl0UpGe7opL",
+	"Km4vRCeZDkxckstHIFXKpWFEhganQaNEsZjTiH+CeFLFohk5QBMLEj+XEmm7TihfwveBmDj2ccVjpv5v",
+	"5LgtxFw9HH+50wPDqcH3i7FrbkHxnijKFQC2j5xnAeVeWp980FcOPFK1fKMIMHOBrrC0RBPnvITOG3rm",
+	"ZeEDrdthd9D1qmayfIRBw1CBLat4r3Zx5cZp+R66p4lIOVlmWVbFLH98js6eNjpmQdUil1wkV+16IrBE",
+	"8C2L02KVVcYXIwuM9RKiA9DAWXX1x6sOEs81gCizHG+ZV+5rtrQ/uPJOx15v7PW6HpY5SMt80eCm5PuS",
+	"eaSbqRgzb+ZP3mrl3cRxkracAw1uUl/usqN1z0u9kluuUg9JfiWpK3LLzW0fd7ye5rY9/T+7rFyxCL2y",
+	"1Ls4FxGiO/xSG9VRG6axW8XvCMhwBVqUzuzzw7Ho9T5D+SCD5vbifADB1jCB3SUTtpRLK7niO/hj68de",
+	"n5uyShu27m/Oy/0h2dbaVRagr5nZ1Xa3zeOqxqvugigWSBGmsTD54EBaDd77XHSFc3jCVZW9+7qn7edK",
+	"9hSsvlhs6t7BgZiiwOHbjm8alPBVKxZoSSGtbCUJ2qML23e20+yTDehc7C1zqb4vhHHyybtHdIkvZOIo",
+	"BCcFxPvhJ+qc+MhZ+BNRrBOHj4lKeBTZijBVBQxIRgaNQvWnkCSy1d5WImh8dKQxQrSQKhkPPM9zVgfq",
+	"Hc3kx2v8I1cOqLc19fn2mkCxlEmlIJBjNkfQsGjZ7aV/VTt0uEj1O95QU5zBYDw67Xqn4H+tmQrYkRkS",
+	"q2A0Y3Qasn54GoRef9DvjehsGPYDxqYn9Hh4OjibBcP+aavdwnporXFr5IXDYd/rD07oWchOpqw38IbH",
+	"3klveEJZ0O+zIe0N6exET2vBghu5Tq6hLMY+o6UZ4X+B5PEAmh/yZ/owWeqhDOge08rKgF6EIVFcQyFR",
+	"jMbBQl+4NAKLC+v4TWNGwVQZ8hnHG0ZXq6NbzjbqiH1cRTJmGS7gImQfu4tkGXUXdAn4xmTsxvUnKRaH",
+	"Yx5ofqk3uOqdjnunY+/0G2AvCh5hVeBC/7COjOfmp8l6ftR4H758yO0EMlSIIa5vuAjNNSwKCePeyIQi",
+	"6/+qowXTty0NHs6Coyu4Bfuf8+RaL+d6r5V151CtQX+s1MJ8O+fJX7IP675ZyCVb4VE3HCwDtvTvfQas",
+	"yml9T1N/mdDo2lyHawhnA1QAmhh7CYAhLJHCzPhpfu+s11A4K5PSOu+4CA+MhFt8BlTCPMreO1TIOVxd",
+	"JiFoLE0RuN9O/xBso/8y8pH+KVdMmIKFkVT4K2bZU/DnwveYHh7ip/Xfv0pu2kRsViNoZ0imYUWnnQ44",
+	"FbztIuXY6JFKcyaUS6QZcrhHkbSvt8tZetHMK3utFk/0FzXVU9dqQVb0TlNawyjoJ8g4HPhIYPTRAHXC",
+	"M4X4a6t1tD9NFkA/wxr2qLGIje+4NH6b/O9//8/hHlXMMqbH1kDYtnZgjKDSYRM1UXa5PjfyzMxfvQYS",
+	"TOFeVlS84M2mt+mVviamoL/+Gyot6ufWCQc3Lefhqg+sTfQlAtVBxOitZeMagWHTJdRkfSlonfLYJL+l",
+	"xeUX1VYAz6UNLemvyne1lgt+XVsZA5hbzEabsrlpzR7Y5Bp3IZokNFgsgcVGdPovwcRi5l1MOkIFoRum",
+	"5JKRkN79aTfvetw9PjsF3lVuxC3seU7T0xv0+nhBwfUWrKMnJ7kn5uzQg7PdQr/XtAuHh71z7PUqN3KV",
+	"ruWOzYnZ0/ePFNY2caD3mGEqD9GsruND1+c0KYofujinTbr8YAQpBYJKxga2ilmg+zwnFNXqcFruUMkt",
+	"ttoMkpxZ1YF0bWz+HLjgXBEpCnEAxdK2zczHJZBtjrat1QAsbliwxs3YWOCvrCteMzNxWM93PHlJp2TO",
+	"BIOU+O4tvLdb6tefn0tBA5DWzt9Fd0HRkoXC7Enx5MuHkc46B4AuuvBMxjfGlPNYilnEgxqMMJPxDQnk",
+	"OgpBhz9lRNFbFo4LaWJZHMtYy5JQTyo1daaUJDBD/Mk3mfxBp1+mKbmsUoi/f2lB5f0oZjS8I1Om7zi9",
+	"YeBNhAa1+hZfvmxJWrUNBP6WJrh9CquqnKHtp25bWZimiRQ3LjUibGnExc1v4bdbp8GfwcyuZ7FcXueZ",
+	"vkH6KpGFF6OU/DYzEjyY42rNRLeFOvEETPT4aTl9bg5xuVdaB/buPh40TtiFHpyTrN2X/VwsKvC5r+dr",
+	"FcC3O8DmYX2HC2x6msbbYiIoHgO5fxzPRNT4wzaO45mIre6r3/EEHSnqajx/B5qT8bjUsA71tX6Sa0gp",
+	"DJc+iuQG0y+A/AnetKi8S1iQ5XZhmqpjyoVchhxbG9fNCdam8PtxcQeDH2SMlZnHYSN2r64kr82jbIvj",
+	"aalsSe9IvBYNCGdaN3cb9v0upisGWLvmUsd0yTYyvjE1mIBsQRpzRLKbmK5W6CKKjMUjRRYsWrFYjSG/",
+	"MHwA2YUna88bBAn7mMAvNml9cdUhs3PJZSHE+cOoJJQMHYuWNAkWJGRBRE1xjSVNdmdvgu7dO+FMXXfh",
+	"KNxVlNdQlquYTFylw4rCWan8l/F3yUp0VZWGPW+3ZGZ8bm03VXkmN/XKYqdKRuuEQdZ1m2ET5E4WEvzw",
+	"6wSbrekiny5XyR3BxtZDU7Fkr8CKevOuqUnx29U9c9O+9LgqveJ90AeH98GeHD7X88Xn/u46gjyXhcxU",
+	"4C9GXlUW2c7DQTbL2ouBiLimVqitD5K5CpbKXj1S7ltU8DoeeTXu0f8k3sq/o6fvnsF8Jc9Tx0Rrz/UJ",
+	"S4z5vJmmAZHVl3Y5dZ01cjludSELUrFm4Wn3hIQcxaQZj0wh2KWmJqkQjtAFdE8xTDDZqO63dS7eVfY7",
+	"nXl1jypsmiEGRiKLIqzvYDroppuahWfsrb6pbOwfAevbwKvRLiEiQC0p7Fg7y/WL7x4pgt0S6BazFdKk",
+	"AZoYeG2nunSz2XTnsdGFBnJpdaRBf9Qf0ZPZ6JSywcnJsXfiseEw6HnHwfCU9Ub/f/XnU09j2v5x+GcM",
+	"MQ0AZxaJ9Tt6t5QiTB3KtupQsW3e5WuXMrXwxRcLSO+A/X/QzDkXD5AvZyJyCXPAF7NQjBWcXjIPmHzm",
+	"mTSkiCfdiYDqCnSZToDm6IUvskiCA7+8ML+dXbs7uoyqyWbw9PWvlEn74ozfGXa80VW/Nx564+FZtzeC",
+	"4NLins2kNPAwSuHh6ccVi7nG2VTjXLhL+XQxyMwtRlPN2kGtkmt9BdAh7zqSwU05O4zlAx26g2HHOwG/",
+	"yZPx8LQ7PD7+uYY91JDjzlpUzAl0YH1DQZECfktZrg9/d6BzmqrGOxkPRt3Tk+HP2Y25Z8aaeyo/apUL",
+	"eyYWyQ3vopYvTMpb185qYZ1MWbJheZW63mJ9dWx6XbrWsnRiCHOabbfsAJfL/VzM15xl8LWZdqu+cIXE",
+	"0S4Xx5ocwGifj0K6WlIOtnQcogHvmXZayFvt3ELDNV+gbLyHO53lt4+MWI3Bg1llBpFVWgXmAS0wNF+J",
+	"QYspv67DOYPC/HSqjOre5cTgoLNznnRQEuqsaHBjdsg+onGw4LcMlfT6ecwCxm8Ztq1kSS68dmZUX1Ax",
+	"ZzXs9mqtFqAamhFEFaoNCzQChYxCohYUZQeCzwTbVJ7FbGbkC1tt/8C/puLOJ2ir15t5B3oViJIr1T7x",
+	"Gv4fOZmOgkEQnE7Z0GOsd9yj7PSMesfTKT3u989C2vMGfeoFxOU5VNmYG3a3w3ijr19aykXGuZyUh8R4",
+	"56gFiwrXkYXkQN6yWH9YWuewvyVt966ou4yGHWl64BsuSMbwr1wnxO/OeQIFl/zuht9wn6j1bMY/joGz",
+	"1E9K8/mVCnYUsqU0jkWuqSUykC5eUakFQqhGzXpQEygLmMpUIgBqbthyd6VlxYKYJRh2W1MwCfYX29Vm",
+	"594augkhiuZMnl9dvT1sY3UTrFaGQFAsgdJtVujDoqDHCxbcVBNw0xW/vmWxMjggV05i4FoHwtN1zG6L",
+	"rW1o0pZvnKOcdk+6ZzsRbn6Slf4Kk3IiYXe2owuBSY5S+9NTTe04U+OxNU3SlEmAd3cVNsGmkdnu3oDv",
+	"gFU4Tbmpi4h9pCKMKfmWqgWPORU7eGzGI8ZEV5ODCoddw3asj/IfubnBnua0en2TauQMExs7XBb1/E+H",
+	"JllRb5gVIP+lNV3P9c6nyW5SljBnPxlmi0PHNr3a9VQPM9WnbMR+kxjFUdHbwSQ6pv6lLvnUw7kW2B7B",
+	"RqEX2shz4B5eeL9r8omSQQK0NISHbVtkibx/91LVGLvcSZJBINYnWJuXPx/uUlPN/mWher3Skn5YUIjU",
+	"RCZa1UcBKptCQOowVgMBNjla2vV+oNA4qZaN/k4vDLqHgoOxeeYK/s5fq60GFtQzGdYMSEuqRdMMoybX",
+	"iV3uvim6H8zSyasBmtbRrajxtcm16p0jDJDlYSJLBZb3r8jtoIui1OShucDsMw6CAh9UhUw4zWuTvdH4",
+	"Qns2mcq49R/h2WgwnFWE82/Xc6v1AjOUphGZt7ZGxm0AmVLPPfO0lB3Svq1Kp67puWOv69Ln7IuKam0Z",
+	"juW4ZrJlfTvDotJajpjJpghb1fHbzv3ZNgUXJL2qM7CmpsXM/Gi9YhL2McmXSKs12eZ4em8I5Sxmci3C",
+	"nezWNuvpqzw2rShB7UvHFcg74e7kq8psyqDT8zpe/8o7G/eH496p9VcpTuBvKUcYrtl1iMwGft3r9M+s",
+	"uqZvKNagFCVw7AqKNfxID0urlXkQ97weSs+z7+3JVl0RhH766aefOq9edZ488RtZLffOVLk3TUu32NC0",
+	"D+3fPDfcb0xd0u133ht5y4CpvW9IJaKZozH8e83Do6W8ZQ5vggZuS9YylUiiO8loPElkA+NIcQTXYjNt",
+	"vANJGGl3xWIlBY1ySvkse04JHZgYeBONNS96D8Cfveqlq01ECL1kgGioJ/b6od3Yju6CJmOJhiGcG+N0",
+	"Fb1AN9UqzgTf+q91qq+zEo36/eEsPPF6o8FJz2Nn/dn0dBrMTs5o0D8Lj08aWone8tUOuXXFV1w0l1ix",
+	"eeZmf7XgCoo7krmUIeEho91WnV3j+Kp3PB71xqNBtz84q3ezPx6dlZyjR/2ql73NcbPTz75u8H/72f/b",
+	"z/7ffvb/9rPf4Wf/tk65fpHV0spQB4m4SlAngxRDxiGLD7vEB5MsaInlkieJVR9Dgknb0ZTp26g08TfE",
+	"9pz4DrfhapqDmYytt+05xqwWZB+fZNkO8DmYUjBpQ1b5eCKmax4lHS5IEtPghsXnxDf5IkxmS1JMm5Bz",
+	"h7GVxFgM6fYLFSL033qL0NaoNCAoSQ7mLGmboqFtYz1qwxocBnS0aYUpmneR0wKxMgFqZhqWsg7TF4U4",
+	"NaiuoK7NhqR5hCqijnfWGXhXvcF4eDz2+lbUgXYmJnegMTGUrbk2lRdzhasdqlu93LyCwUaeXyfyOmYr",
+	"6V5dyKlayZimPzpBxDVaQjuMUera2hPFVUVUJdfADPDkbufayvUqin3ZwD4zC/IYZmEUHuhiIDKGM2t3",
+	"RNyfpJxpM4eJukkXb2pWtqw03YKnxCDlWsPsdRNXCTzHqvjpnlpN7H2NTkjPrt5k4VzRNnYvt7KKF1CR",
+	"00tbfqlsiwE1w1JXD7kONqtVH/HPa7x8FqQK+EZTiNPR8GTaC4PByUm/F3qj09OzcDrqz2h/5vXtGYXX",
+	"9rsShJpEh7nnZnCTpSF3z+Y8ySc2GO+4ZEqfSHZxEzq/1tgf/LoN4mq3Qq4ogLnZgw8uCPB2HMeWHd3w",
+	"G15ccpWVTVGnK8fVvg7YmT35ITywy3j3AQuA5JGyiy0sY+n6SpKCMPAFz3IA3Me7fGd7B6HftWDg/g2H",
+	"gr6zyva0VRdbJTK7/cGN74a96IWnmXs4eBDs5SNfJlIuEKiSrD0AoY6COWt31Sm5nfSsZtMyrYn+Zdxc",
+	"joyji2WLsld+ba34dJj9vCxrVPIlrVaefdzFGJIyX+g2FKbkqrEZtTYOwkladu53BodHxd3eHr9QX1QX",
+	"xCj08yijbWDC+55bkCpRNheoleicSzCFV1oaiNkcOGuTcA3rHuaw8XlFGtACK/Lmm4Us8eeEJ20iBXGw",
+	"38Ctl0Inc8JmDaV1FpOr0F1nqzIRdrm6/aWMi8Zfi4vypPtzTX06pOXbXaoSOlfkIJErHqjD/UzfrkCf",
+	"Btf8b+lnL+Gr/WJ6mu2be8+KnMbnRgJ8UU1fori5bc4VUU65FWeYUBleHKQs25A0CMmFvFOFsAvTVKhS",
+	"LRUp7UuFo3FchJLqokLbau9ZgafJU4hS+FQOuou8QBkvbdF3NIqwCnlcTLlfYhK3Rk70/h1g9bsGWJmD",
+	"Bb/+usQGllwiAFqjtsvsg9IwNVAy8IyRxrqTGTtEIU9B5VyLfTi17PmgnHlMIbtaIgvVIwz0uQ8xm9Tn",
+	"PTIBbDeYOo1LeSNlOmi7uMQtp2KjJJop/rHoZiU4a3eR3f2q5f6RVXHvUb62QVFZd7CdSTP/R5ZtbRTH",
+	"lvEdtuhvbTlrt/6y3+l5nV7/qncy9obj4Uma83x3NeteBR7wXQ0EGO1g/szxUSlziaOOdeUY8XGtcgTD",
+	"d4pX6b6GfChhDGWjiP/2/dWOyuatXVWuy7IEn8+Nex+EPUkBclVostqRA8MgoZHkHNzJjX9mKAPVJtN1",
+	"At7wif6aJ4du2WPLJa/45PDZHfR/9fKSBHoh0NqIPJrOczHPJpxOUB9JzegVrLF7E9C/wbkJNYPU4p3d",
+	"g8GnaaWGfQYtYbDdQxlTYcPuS6hrd/eQslQ1OhQHatzdf0LnlTG2LcApg1zZDt+/e0kO9PUlMibgZAA1",
+	"3e6ShQYxFilmwjEV8Yf9Pikk63ghbmnEQ7KOIwywsNk6Mje6Osywy6GuLs9AmiFnyZN3jAYLFu7ghi3z",
+	"BBn7CVckxs/GBNKaPFLEhxWlObQEAWmwTSiZ0phhxCs80vjJePoVE8380vpJruPqUD0vjUD9E3kbMQq1",
+	"OERCg4Tc6S+s9B9r+UGzUFxo6qAY4aCUbi64Fstd/TuqPJeFvnFceRP5aLhvZPmMDkbT0yDss6B/cur1",
+	"jwejk5Pjs9Fpf0ZHx4OGPkPfy4VoFFb+q1yIPWLKc81zxHqLN1pR05Lp+KiCaLSYbkqFRDVlZB9XUtkS",
+	"ezJk0UTY4LYsAdvYFHtwe7odYFQ5mDUOwe9tIkyCCPPGxprfM8r7IY2WvT/UaOlK5bOvuvoCv3qwkJrf",
+	"MYlPdgwu2JUboQcFPytEEhVYM7azA6PMNdqdw3ytwmZ+RrVq9BpQcESeCOAfsLZdOsGMqinQIdsEkjn1",
+	"AFbMw1QLNcyH2/cJc8fhUs1tTMdt2zvWcCt+k8plD5Z2aXd6pBSSthbmRbelok7VXLq6k25Y9qzmUtaW",
+	"QLPAgaObpFxpFTS6AYRcqCNYFZac7OJbqkHKmeqLHPip7w6s0BK+//3v//EPv8YMvR9H+JbFEMgvxS71",
+	"qCH9Rl/lpvllHdheSahAkq77tl6/ulMRt0fyJaMndjugNk/FVfC0TBFlmqYJ3RhFxxTv3CeQb99VFfXf",
+	"O9ZVUYCXvWyNDY4Xq4861OQ71lOjuDKLa65n3FIZNNX9YhOHy3upcmTF+f1eru7/RGxrrdt7nnd1VhI8",
+	"7vRPr3reeNQfe8NUq5arUWp8/bJCoC0aht14mq3DRjMlTCWOaCb3IF/clVgfzoU8KxP70F7kD1L4dae7",
+	"sY37/ZesEPs7hGDZeKt8cdXUA7tQZbXAquzIXmQQyXug5s7sDynt1wO3CWYHTyTmNprFckle0fgmNPXS",
+	"80goglO+ARX+NV9CuKVRVZsvWuPWn34Jbz4cpOzE8XE4DcJ+jwWjsD9k4TGj/f6od3LsnZ2Go/70KLzp",
+	"rsT8MC2ztO+Xjosa1aVrt7Ek5MA4n8Ei2mmSFi38so8JE5oFcSdFyVbuNNqk+1DhcX+hUfLhYB1Hh5DS",
+	"jM34R8vn+3/ySX5C7lQqTjeEdLfQ0QBTsRR8D9JFGwcEfeIR1ci7xD09UmTDpuT9u5e7U0HpLbbptNId",
+	"yS1/J2Tum1q7CNZuhFoC7JpM2jEzObQRHGRsE6QnUk5EROM5+6dOql3jrPI1QpUJCfTaPa/d9z7kLr1X",
+	"kbg0ftbtO7cUyL7CMv0wTitLu9Nqt96i28mHbM4/8mRxcT+e0ZWItCgsNOgkL15U2L7cu30shplaMlNW",
+	"Z12RAyiCRfyCc0iVvdsWgYH8zf+1KIppzOeLZCo/Hq3Wms3JRU8c/47RE2/XJpLRHTTxrZ0lOSKFpr9l",
+	"sMQwnV06fH1eyWmuyVcll3yQoAkzqZXdKneUQvnsdcPiZf2jRPMGMRK/WchDzY1oFOpg9vFeEQ6O03BE",
+	"Nmgsbev+uSTYtVpoamhiHVF+tR98qzeQxQQ/moJSCmvghDSh5RqB7TRsDbJ7wFvdE3kOxtGYXNF59sCR",
+	"uXFWV0bb1rZ1xc8WStg2qaxuK9d+rtjvMpamknOpLq3JhSBUCJlABsKEzkFvA23PLX/SpJZhTj+eL9Ra",
+	"If16szG+1Vqna1yzd/gFAUl17Gaxzmt1W1zFTp2ZW3PVTz9vzR5Y822NXFei7fnNSqGkbQAJV1mCkOwo",
+	"s1nkhyxMveSiltucDIzcm+Jik9/RDQYlOytUmChpnliNsPkLvy/qhRWLZsid5uxzGEA6W0eRhUC8j5Be",
+	"1LrEYKemEIiWpMknKdhEHPiQE9jrd7zeVb83Hh2PBz1NSL7xemPPs2Y7l95kyzGbBrUyOr5nYZrkxalx",
+	"2KZhKF/r5GE727a4rM0OHUTxqC+fX3R6zjubwzGOyI6YCQ2GTrxV43dgVmcZJujixRPlVlpk1yI3VvmI",
+	"ikfaLkJA5Qwqe1TdWOc9YeCK4boliGBjbAAx+sqhcjUdVJjxUm9L+omLue2tS36UG+ObaHbsttf1ul5V",
+	"DVEynjqqu84b4q+0ZZGh3LIrjZ30ah3yMix2lNC5OhrbSRyZnXD46G01F7/LH0ebLF06ptrd3ro9u/dk",
+	"JetRqkGgLviwn/mH51vw4ydIhAhi4JJHEVcskCJUTg1+Wuo7zBe6V6sFi/VXah0lXMy5CEz17wJqrKnx",
+	"6tCZn3X63lWvNx55434f8fMAK8pDsnEWnp6d0f5sOB150+HgxJsxxujZ8PjkeOT1p8P+4HQQnAyPC5Xy",
+	"37FVRANGFBU84Z8YrpipgK4YkSJggPrVQsbIT+RHyWUU29lNneL9KwhIUR/usDkhCOgjrlVoN6MID4fK",
+	"s410zfjy+QXkxolVQno9EixoTIOk6KrvyCdW7chMIe0M04OferkuEUP873//j9GhGXtEsqCC9DzvsGHR",
+	"onRBmeZ7O5XIG+u3pebL7um+JW5yiMHhOPfPynU8LJGvr0nnr5gIuZhDifa1EOanWoO8rX/OKI9YiIJG",
+	"QEXA4C8wIWgsGWmUmRDsX1McRoMF6t81SMVsRg4ev0A/bWUemeye+A1ThEb8BhL841jGqTtX+08/J8BN",
+	"K9TWmvkd2vzmGqk/5uMxlhb0Schifgv88Xm2gsyobDE75GuP6LQT8O7dEiNSObrKnhNf3fDVyvEhgYqr",
+	"5PELsuIrBpdpuk6IkHYXDvxfAk705x98zJ4rya9ymgadxmx2eF4p/pjrXDCuBcX9XS8K/FqFBSszcAYo",
+	"GmlCzewAkUOZJBhJtQ3N1Af7+EW6AVvoLN5fzZCZa/2Ez2ZVwHwjGMG6CaHR4c+yHFLu/nVHVa3r9VKG",
+	"mOXSOx4OtWhYeWJKdV7rcVJdTwjTanU6HUKPQhkcoa7taNQddhLZOe563WU4Ed988w2Zbnn/l7+Qzkmv",
+	"fUy+Oem1T8lf/jIRRK1DSTprEPQ6z8l0LcKIEfaRBSSmN4ws+TymCbu+YXeKvLt48fLy+unrv/15Fctw",
+	"DRUtJuIbtBuwTXHS+oH1Z6yZUqvdklHYoFXM9C0u7EqVapu9dFIdGTJTfKJNZJDQiBz4E7Prk5Z/TvxJ",
+	"y5u0rI+aYBs46WZFNqe7RgbBPz9wbqi0Nmvj4Yog4rIKhgaMq4kI0kNyhnWlJ+ZykEwPyqmfyZ/Pzlit",
+	"tK/cmG17gOl+mnXkZl0aqLQVdbT6GXfKWelVRjRopQ9CE0KRVuDNpmFnIQOokQ1SzHdPt4guus+quWUa",
+	"ySnyqCdns5PpNOyPzrweOx0Mhicj73RwNhqO6Nk09Pq9mceGwekgRZn4WTiig9msNzgbjI4DNhiwwQk7",
+	"GdAwHA6PZ73j0+Ozk2FvOvLgM5FApsPWi7uLs7eX31791F9E0x+fzi9/HC2ng24XLXCB1LRWHxJV7HjY",
+	"Knq03LA79GiBh+aC0tXqCByx1VH6Hkwo+amOTjx2Mu3TaRieDk+nZ6NZfzY6OfWGg1nQH0zD49nxLOwP",
+	"Q6MHy5mCFP/EWuPe8OS4crfTDaxVeNRyrgZN+zGb+SRmSka3QMidjGu6ee6e4GWb4I510IIaOjvK9jdL",
+	"gGo22pX6tOAz4vYjeKSwopZu5Rwyd1Jb+tANgFMxdqya+ZeP1dWjbmO2t03WK80c+eknfhujIxK5DhbG",
+	"iV9PwTmaUftWh9DXcOdcEW4qUpCW9bgg07uEqQaevHmvmGwrTe+5A82AxCpyLXDmQbGyg9uQU52uAKKm",
+	"IY4KswgCwtrEPDGu3atMvUJVVqwmj3jA3movdXrTypfa+i7GjsJfhS4+7wC77Rxhflvz3dbtzRWdu/B2",
+	"DlcndF7DgF3ReTXbebrPJeXIr3Ih8qaziiKk4JFYEtSMCmTU6Z9eecPxsD8eggqk452gCqQsjDX+IDdB",
+	"GtyUJljW87a+p8FNOkdAxf3jsxGbzaajU++E9vuz2SDsDU7D0dlgFp6OjvvDIeuNRuykoHZ5IXjCaWQu",
+	"NqrXcwLgL60+HU5PTs8Gw8HJKDyZjQanJ6P+8dlsFg5nw9EsPB3Q0yGbMnDESPtFG3NRg6mho06n2lgL",
+	"Wk0Cn51yM6E8tX/UOAgjAdEXDqIoJQfRLylKTTzJ3hAqMJLihgtIR4tg3ciVstaih8gATHpcisyeRw60",
+	"CAS4WLANSIAxW8pbFmZyHXKaEZ8vkg3T/9UracRr1l773Mk11X3gB+5NdmjQQVo1nkl7O1UbRJ5ZDwxU",
+	"ZBOvRToxY2+mNWliwawVGxtyDg+h77j+VYON0k4rSAlu6nG/fxYMB/SE9Y5nQXDCzkazs/5gdhqGNJye",
+	"9k974VlwHICCFAVGb+h5gCysC7JSqJ01i0pixupytTvim6bGIQ90h+SAErWeLmW4Bp4B987tnuiWfN5o",
+	"SaeNVClBkqXARu/jvH3wENPCl/l1MhrBr3769hh+1aZT26KBquiV9F5AJbz0mA7bxNdkG55atzx1t5zK",
+	"iAfgmHqISiZUxxc25DDnwYbbjCxABmQf9imqbiKBYB/rYBKh7AKdtp7GsYy3FDLxP08s3EO89f/+9/9M",
+	"Wl9Q+ZMGLxcism3VkmdyLULd1jqHrgUUaCSxXKOmWgrWpKyTuXVf2ruCTujKLOeLJhbvwAWmurTqlYKG",
+	"vrvI5q0DBJ7RSLFMvYW+NpB4ma5VXQLtknUpMxolTCWdXqfv9UZerz9qXucj7eLYWd5LXaMv0PZ0hg4u",
+	"GZej5CzZ0JiZ4Lt2GsOFr1NdJ08qZUNR79hZrqOEd7D93vo+R5KwNGYjW5pZhxPSYVyb+rI5YcHpOhTq",
+	"+r4kLEjWcalMD12GIPE2cMqBsPvUlNNsRjk//A8Oh9pVRJOZjJelyo5crD82mVO+Hn6jcvU1iUXLvkQx",
+	"u+XVwpEj2hueBGdNJpZPtJdLchCvp3cawd2pf0T7ZSeoyaZos10CksqnQlBtm/KQqBUL+IwHNsliEeL7",
+	"3sg7PaanbDA9o/3pae90NqPB2fT0LOx5zrKszqKavW4PuNj97kkuUV5WWjPd/Bx4tIsQXILGHCA0UJrX",
+	"oFADDv6YUOIbrIo1WxNMiIiCpsUsmsu1aKRNUr7TzAufYJ7Lg30O5zAdMq28rvf88vL5D+zOyYXZMrzA",
+	"h61VpdR12UQ97HinHa931RuOhyfjwVnXO/VyZcVv9DAtpRadWFFycXFx8e3g9Sf6uHcX9J/Cn9//9eLi",
+	"4sXTC/72x4/HP74aRovnr1n43ezb1dvvX79d/Xxy98P6m1CI3uX37Nd5MhydHd8c//Trp+++Wy2e96/e",
+	"f9z88Olj8MOTH35gnzY3q5n4+Pbm8tXN+qlaffcuOaI//3y2od9884af/PUmPl3F8+fBUMkfj1+/j2ZP",
+	"Pq1uf/6h/3z09IT9lV6yt4PLi813y7/+8P7Z88dh+Jq+9V5+s3h18mnx7PWnX5/druir+fcb7885Izi6",
+	"xust+82Lo9+4juzNigl9Zqt0HmD43W48bkBurGFXD7ozUgnh6UeeLN6rfbKdGDisEpi12jdpyrN1FNVI",
+	"QOCObdXRN+yuJLxlxaarwlAl6FnPq4klLbtIqS0tzbGytUi/d9bxBlfeybg/HA+H3eP+yW95m3r90T/V",
+	"bbqEnYF9A+4vhYOHDZUdOkNlp1xabUpAxTWeDbrnp0Ea2fM097h5IyMZXwNEMptzJJBixuNl7fl6ve7x",
+	"SRbU0aTdOgaFkeJzcc1FLmh2i8INK/zTqFA/qj/S/zJDtVrjXz4ALwmEJW0ImtbqWFqKYyE3cRCRtJnT",
+	"CpqogmLPUp9rSMWErv3qBi+RKxI5Sbex324lG9DGYdNkI69nVIuaFb/9B8m6A80VT5j5pPVF44BLzWIb",
+	"Ru++WfOATXdIVnvm93Qk9SRzlozJ/RJAdcmFuDPpSTB8zeYXG3pnVucCpikCHhNw1IdtCNQfel6bKEkw",
+	"uVbqnbxekgWLWQHVDbxdeUery37xxCJtTCyUSEypko90BPRaGGm40x6xT+LRSyiS9FzKmyumkrf0zh2L",
+	"C0HgiLt860GOd9rHSAk02aCF0yRI5KFPFBPGX8bs+tiGZCcLphieSNn/EDq0ytriaJnW6h3KBhiKZJGD",
+	"6eQvKJcu/mEQBDYyH17KJcOywsaMYaSMQqHRCquTn1NmlytN7sMWjVOJfuIm+HoVbk1VYWF1n7vWu627",
+	"7ZMxO1MTf+E0D9pP49p1bKt0ab/u+Q2sbLkTKOfNKcQ05FZa3EUX+Gd8aWVy768eVz1l27nAok0MFeKS",
+	"soBoyt4Pr3qj8aA3HvW63mnv5/s4a/622QZMskeXnQxd1xKTDbKqmDafokb6gQrpojsGfvZPnqcB2Ia1",
+	"qinejopCu3kbakRdKNJvLC7gbGhbGBN1IXeRYLfIS/+T70SqZ8kuwDHrTanHjs+CPj2jx6EXjujxYDqg",
+	"w3B0HLTav02aCpzI1tq/GYTlT9CJFfBkIFZQWXaoCOZOv4MLgrbpNqFg8MsXjFQL6pZZt9T9wGk8MpoR",
+	"5+e3NOYaFJRrNtbxyCS+A0c8zWTgn0h722RFlcryqVsXV0XSrsmBiQkfY+JXH1O21jBVXrdyOOjsgCvd",
+	"st+m8KXbi3KtjPPkTqxk62c6kFOd5qGwizQMuR6YRm+LZZu3VnaCE8u2DFwq2vkbvT0JWY0xEihaNjvX",
+	"5r0HIIdQ6mac+/srgpnTkEc7JzSKiFzhkttYOgaYUr0EIgVTxoV1zyiaqxwjn3uz1S7nzjNXYJP34E4g",
+	"d2gulVz99w+X+A/MYSAFspBMcScRfY1tLdCNyIka5uaw0FjOCteqhi3aBgOYkPc+kHBkpK2jsQkjdVrJ",
+	"fuMUvdu2r4xzlmuVYHZlbAbkqU02Cx4silmkf5m0jADHRRCtQyzNCo7/XCWT1gffeOCTkIdFacv72pzB",
+	"9nT2KC3/fldledfJKMXngtWXN4YcXYkk2LBNNEDPwKtfMHJgTwqFtfUK0MChu5rGrmjBiE5Z5CBIj+Vy",
+	"STuKrSjUHibQjoBqTGlQiWhg88zDQh8pbKIaTC/nVsAjphIp3DtxQdL3pfR7X7MjoN/BrOqOWxFEUjEM",
+	"PYmZXDHhn+fhGGut8bmQMSsCXwu+3EfTXWamijN5cfmGnB57PYyTTvNr6g/OSyaXNPFBlnHJqJlFdOcO",
+	"o6qB+5f6CO8J93j8DmgHbeRuovx5H0oDgz1SxOgg691lBds0jIatNVjj1ryyoHjP7UlBWR2N82C/O961",
+	"um1rlgZ8lcD3p59++qnz6lXnyRP/3JTADCJGY2VkX1dZtWa3AdShNKnROGyx5tTs52uZNNpKKggLgcII",
+	"mTjYmqmzj1wtfcE2JGEfk93xhNBVPQTspXItn/8+rBvxNSyaEOpqDcMDmSZ+8g+JYCw01x0SsqiaGic7",
+	"qvrtKq2qN9RWlMA2TjjYymReLmScJtLfyWY2KTJ6nzqhu1LWn8OWqsqe7sHH5lwGaxFTXflKX4saPlky",
+	"KpTr9PseREhq0c408s4tQdpW9hL9xsnrbWvbVg2zojoBopgLskwWjMdQbNRQSZhGBOkA2S2L7zSl3iwk",
+	"CaggirFyOl1HpckHr135gBUcd5dW3I5G9uX9i8Tk39z/b8j9F5Mm3/OILEAejc2v6woRcLFKdQGGWVZf",
+	"Tc9MbEp9gFC972wtM+q6G83lWfQqar5X5lIb0miIoVSWHNYpMbZ7foKbZ94bsgAgBR1OvQNoneNlVTNS",
+	"6yraMRmht/rObRknoXOlQUVJMLeu9A2jCpKDBiW5DPsuFRy6ry9e/fFC0unGh6ux0tcrrIz5v2LrUejT",
+	"C6/dhAOcJ+rk6keKTLmcx3S1uHNHB1b8LZxT0GQMm20tpVFjFXwb8yWN7wi8Pgf7NhBvG1MCGoAFreXb",
+	"0Y/ieu2Sm58aHwvy/sWTc5MKeBXLWx6y2Ldlo1Va1gieP1LEeGDcgSo8DAHetoxNHat6FtG5yrKMU0x7",
+	"HBtc5ygSnzpvlHt6CW9euFnDzMtjyyHbRnvoMJ9wtYroNqaNKrWRcei6Bvhmm1019TipLhZyrc2yyi3p",
+	"FmZQ5tZm2PPbAgW2ieFuER4y+HkIiDDuMxWGXz8mL564RUbrSVM5Q3yhUZ9c1xC5zL3GdTdxoXvfqYKz",
+	"TYXjxZf1eaxrMOffjEHAbZoC9qix3BxJGhrm5BmPasRnfQV8cPFf0Tg5msl42QlpQv00L6bLIcjk+3Yw",
+	"kjMebYlX1tw9fluwgE65oJCosMm61EMVpTN4f7e//z19YVOXtM974bJ9KlrlUdvOddRcu33Gq72F+3Sy",
+	"9eI076jErRfMw+neI3XPbZTdhtwJZMsqzq1R2hlbZg59mFextPHslapx2x35TAJ93Z31Bu0dBeFp99cV",
+	"m5c8PKup1kad/uDKOx173nh0anMqp1V9y66Re/tAbvV3zLs4/lZ+jHjt8SLvdfcv6Yy5ooByJ1KxI0yV",
+	"jNaIu+sqVWHUHPz+mrpU9Q7zZpszf7R0v6eRDG4gZioK6era/vnBfdHcS3yLYKpX2CY+VmjQh2FKNqxN",
+	"0QZ7mqZmQ9MUa4lJ5pTtcTaVxncKuEGrB1IMIkW1bK/lIeN2qKDAKsTd/wYX7g8pmpmGA+wF5A4Ad0kl",
+	"VSLk8gl3tit7iLtAtugy/kBhcS6v8QfquomotVOgcZTHznmmN4zFe2EYZ1e4W8WP/aHiDStChqP8UO68",
+	"S2zzCwIv3VKGy9F9Z/qn8kJLAGXPKzerKlxWluUEoMIZOQR4571wrioHC3shtpJBVrGKs+nDMw1fHxbS",
+	"d4WF1DEfTZkU1wU3YSSDTn941RuMe/1xb5TWXNszWKRXihX5XNCFQDddlYV6GOnYeEzCIe4OLcnmW13f",
+	"QwScNI446f3xEScZDXsTp6Jao+JKWShcuwnJq1wvjFDIlIkQvmo7TbMXFK5e2zaxr4HbgFL1BzDpNlFc",
+	"BKzYE1dG2Wq+xUyR+udLrpIXCVv+Rouuq+OXW7lPNMXZZ+nQ6desHzvIbYKco1i7bwRktbYSOuVdb3Gk",
+	"NeLXxdsXtZ60lcqa+U4boO3UwwprGbRzKUaxKxvdnB2D37ZaE8Wg3Ew162e1tNLvEsLX6/TPrvq9sXcy",
+	"7p11h8O6ED53u3pcfdLxTq50Y8B9g7P+fXD1oL8tsC9XnanpBO6DfAsg1zq7kX9fzc9O2cWCfb+6/VaN",
+	"kh++KijwnwZFg2TscKLLVepG9zgzixIAuzbPPeFKwNU9tel5JW4D36zcBy7b7d9SN13INbPNPfxLlZGD",
+	"qMJHikC6HDUGWxuw7ETObA4uKMFGaJLEfLpOGDkwLoFQZp0pTFXBllMWhiwkFuorWUI1WvilxaEyIGQ9",
+	"JwdL+pEv10uNiPujUS5J+iGkV3OsFZXKruNWLFjHJjYgdXJ3eODbPly+9ya6PzNwXj29vLr+28W7Fxff",
+	"vnx63XNHNxhVdumr3t6pMzDMH/tznfSPMU9YljCpXhV+z8IUmN3V4UdVzJFYJSrYgCQyzSYnyQFP0P0B",
+	"Cu2StYigwHjRS4grdNYrwkqWybEuG+rWNHJpznHTqlQSIwxJEFGlMMHrfjlSTZbRNFUqVeBiR2RssqaS",
+	"Ay0C+TadZolatlbrRJFHCxZF8hHkHtyaWbXEG+EIJiGfb+YATEwxYysEviQLLuaGAUoyH7Y28fWE/UPj",
+	"Q2UdBPMm/Y/J/fOvQiEkCGcw3ivZYbcJ6867xI/49MgegF8cO/9qJ/tTl24zn8G0BC4fXKEsgDd4cncJ",
+	"PAcAvKm/eaVJ53NGnWbGHM9W4p4gYX+JawJX0oyrArAAar7A7rMCi+9e/O3i6mnn6s0PT19ne0BXHJN0",
+	"FOb21zWL75pPrY0Z/f+hv8qyq6ZTgefZTIoMRGUmeuu4mNU4HJjwU83N3g5y8aiPn5LT7kn3DF2hQsKT",
+	"Nokhzi9iSyaMS9VLE83XnYirBcf7pgmDhnVM2LOOA3QOj9fJYpxzroLbGYLqes4EQ2cROBGeTARoW3V3",
+	"YLDT8oBa84QRKFZm1LQklMHazCVXawFeaayIxvWJmIj/+A9ysU4WkLyCYrL4p8VmhH0M2CqpQAN6WmJu",
+	"nzEEtxmvwNxpTYRJcOYXTsIvnx8xpQ78Auj4BCGrOxGvuFJczNs2310bY/6Mvt1CCnQ+Jv7Q65FSij39",
+	"6L1A/TT/xCCHnt2Ay3UoJ+KiJJMBa6APDFTbOSt0Wt3VV+tQutaCBdX8y/dP3tg1kANq5JZQT91yQ4dd",
+	"ckGEFB0YmsxZoibCH3qD6vwH5JmMpzwM9RJfaao0ZThjsOMqBoUCIDfgAZQMEHTJxXwipGBQ9g0kRSyS",
+	"Acmc0O8ULhQXGqT1ZLKMgjDbdELD6oSG5LV0rUmzUmOCRoviGzRdFBMZTsT//vf/k5V+RFYHwJ9hSl6M",
+	"5X339OLJq6dELeRGA13IZzMG0QMbGWtac5hCc1GbJ0V0NxFvLDArKDLFQuJ/xC3v6AZjgo67JpPzzv3H",
+	"eSfSyujTdeIQ6bGYgfGtzSeCjs1l1WuD9U6ET7NLqGU/I2f9yScxFViHJ1shZvEw3WcdT8QbkV3b/Eqh",
+	"jepAjYMOOlKaJbfBHXOmD8OQOsRLiGbsLAuljGlheJ6krSxhy01pTOhE4JfgPgzctkzKLsQAZiDED71h",
+	"m1hnY9sasKaGw6E3wBRl1hVNEEqWiBpyFxA78ux+vc3t0IXC65um4oQElxrHt/NHpEcOpAZlW7gGLzmS",
+	"8TahGsaXEwEge+DT1Soy6PPoY2ez2XTAc2MdR4adQdrpcuw4RET2/eWb19hdO41PXLJkIcMu8bu/Ko1w",
+	"9aT0lV+tmAgxkFg30+yDxiJ2L3loWk6EWC9ZzAOLXd+/e2n5KwxTgOK8/9l/Zj71sx2bc2GowUsw8SX0",
+	"RiNxOmc+ObCxBD3MCuevWHxdetX32mRJP5Ke550TKKAeT0QuCivQqwgJTXQLQEE/aGxFY05CHh7mMplk",
+	"6BYRqb4sL7m48cmBv4rZrd8mvtDsYJv4cE/0j4jCvzRnPFaHbeL/vXMlExr57YmwvztvtXTow8u3LIY/",
+	"zV/pr9fsY4J/4oL/3nkbs1t8MhEHGKtTtTmnNxaFWnJQqJTLPmq4nspQy5kT0dFox6uiHY8cfEvDNHkB",
+	"mUwmLcStWphFjKqfwU0Bz8wsPay9GxNBHLfz3DHiZ9v5jLMoNL23xr/Yx0s1tw8/fEmHwZJJepRcvO0B",
+	"OoHrq0mNK7mx329iLThrXkzvUGcfet1phpyNpxwlMaNKiraemr/tI0I6hmLhF3aRX3wC5GkjCVwWlcPq",
+	"JKRqYedUQx8TxK1IlTXtjTsBVYzMDjW8xAzQbySlxp96toGMYR/XK+PrN+Mi9M9rR8A5v7NY20FfzTia",
+	"cySIxPXll8k1TOxP/jmZSr1VMcg5UDNIA4nmY3KMIqxxZM8bGQQQkcw+I67S1CCUDGMAFvSWje3G5zMZ",
+	"j2CCF8iK4BShE0F8eJixTDYXsh4NsQECzEUp7/E43Z8tGZPtKs7K+4h7qGXG3KnrhWoeO+JBonBQIxOG",
+	"6GppE1URsV5OWZyLhGgACwCQWS0yOGSN+Kw228y1V4X03oCYvAvkKfp3XklJXmoMa09bACRhGyBQXOnh",
+	"EAtjjb6irEFX5MCKK5rAw0rOMxop5lx8TOPndV96GvbQnl+9ekk0+jdnQ548ffn06mm2IX3Ps0dMkMLl",
+	"okA0hkyN40gbNrHm+0QlA1CyYMux7s6d+Edj4vdXj9uFPEKHXYLijCawlqIsqCL+YxSwO1d3KzYmeQoO",
+	"1BarFkc8YELlVayvXlzlQjFadtsASxQFxoOCuHiYyyULuV67Zy1TUp+ueGvcGnS97sCkWgIB3mQMgMxu",
+	"zJnp/o5Ecj5nYYcjtw7se1GGAcYK5T7o7rxgVkoWbCJwGP37DrafmmxwGltbzaO1NcAo+IFvcrdBH8bh",
+	"Lt/VksUsurMBY3DOvmI0DhY+uWEMm9kvNhA+gikoYrxnkLGWC2wGKp6JMHyJ5puRF2nnmA9TaDrFWi9C",
+	"8M5WyXe4j1AkwzB4YAcrbucPjK2aTYe7VE4zKac0rlFD4Lpb7Raa2Zw6c7ddLpvy0dtt+drz7ViMTT+0",
+	"WzFTKykUaoT6nodxSqlysAz1+lk2xUbeMrC5jmgUZ9qWLNbC8HK6d83M1Y1imh1Bmy/tVo4V2/XJ33VL",
+	"s2etvzf7JNfccIK7P7G7DV9ZrnD3ZzG7zb4DRnTnN9gq+wA512afYVM4lqHXq/smBZejPOvVgo8Guz9K",
+	"uSn8Yrj7i9cyAfqMSsz1cknjO3NrDbBgRRmVpltUYFRZSVcc1nul6Y2VHAvxPeTAL9tx/XIqhokwKROX",
+	"9A5UIRmiBDTaiPPskiuNEGEgGZMp02KkKiTbxADeg0IyzpGHwoImi0aebqP6mSsi45DFqCD0CysgFIP+",
+	"yMHQG2j5BmLPUXb3NdrSQtKeUkWmp6lKFYdt0GwJouitUQtgqh+SpmPDDJsBlMHR0iq2PKAmPxAGsuid",
+	"jhkN70CuFGR6Z/SIugH0oEXsjL80RVZztrU2oRORRT3mUpoW6V/MNIYNEpP2B7ZTD3QIig+9UyYpkN6m",
+	"lEv5r/9CvPxf/5WW8FnICESZd+vpHZTBESEDr3g5Q20fGh8hFVhKGMlarWk+36mp4jKeiLI08gxr2SYS",
+	"dsxs4+ex3oM/43H8os8DasmavZsyved6A/WbD18Mk3uViaAQRgMpVIH8VmPLjbiubFIyLlRCRcAgXhIl",
+	"eZxJ9qmLyj4GoPzO+OsZoLJmvcb0ZhuZyY0A/Wp8sVPr8jXdFww1xkuzRE17D7Y6Q0TdRFOwjU2oBWjV",
+	"e7Bhv6Xhu9xZOca/SLVrJq0FpK8wiOWhkMr5RNQqCMrD1OsnslrMqJo4PCfU5vtd0GQiSjhpTBpdQSNg",
+	"r6d3aZa/7LZn8iIaBn+zaw3VjQAl6d1C04eW7PKSqJ4WSDk8IUFE/1/23n25bSPLH3+VHm1tiUxBtOI4",
+	"uxOqpr6rca6/SeKs7dTUVJASmkSTxArs5qJB0xyXq/Zp9sH2SX7V55y+4MaLJOri8J/EkoBGo9F97ufz",
+	"yeZwqke0hN4xthINBnDe+pyX4xlLxTjnhJE25yV8HnPgb2k23MludZRF7ceEosw2ZlzR/sPNwR+MGJmt",
+	"jQkdQBAFneQyM1tG2JKQGdzAIIqMr7/9BkKSfqsUxABqhhTKNXsQWmyp6KQ1O+BJCyxu3Ycs/YgWVy5K",
+	"sRmEEAwcagupWFgD9hp47wJ7iFRunmOE3zXR9jwsiUu/Q0GO0WS1CMPz83MfJbZkzRhLG1YsLxfzZoVa",
+	"QW4SDozxclkhymUhAYeFQ7qBJV8b40GtQTq/EcW7bCwSd12Enm+K14gUq5CwHlEtCcG8zMo1+cmcJd+h",
+	"0Ya/btOjX8PcvR69hfO26SThY9KNWscuo106XM7BE5IEYy6ZkajBXhstnbR0RBqspRz3McmLQ6/YrxRI",
+	"JbNbFZB+KyvraBbMLGXbW71gsI+qsdaLkJrOr1LRPsBdpJEHNcmHe3yD5PsY7RpWc8BH1d00dJGyiHEZ",
+	"y3pBN7qPGDAP42PwJ9gptuwWnzJRhfFHHNypvzq1g4UITAGwIp1RLz0rzmvE8uxahB+EBt6c22/5quhF",
+	"2Ick1P2H0UWbfQynZIFYUfAhkVUSyzQDPDg2yfISAtJibk4PyN2yqskxctiQk9+J8uBCMpjzxnAWfh/U",
+	"X1VyrPsNtBzlxI3kxHeidH5C0EpAtG3twadqGHlLOBbe+oevf+HlDEKyi2V5Q+vJRePh17UQkDGMLllQ",
+	"atGh/sAUoWGhVGLXmiNSel4K2Y/NsjLaX4xgViao2dAOaehiI77ipcs2N7Cd9e0T2u1+3IcY0jJ4X4ev",
+	"BrcPWgD8YmkmrD21aWeECrw5jGT1CB8XrQndB6ePcnttotas31yFwH02zSfFCscctrxVfbL4hraEz6Y4",
+	"qWgMm4+wwoEXwgPewLmZZVPAjAsCRbgkkOEzFqUaa6jfws+bZCnAwVGNygVqqSBVxYRMga/bhupyrVip",
+	"1HXFpIfqlxYVESB1HygkVceDv+OQVHP4jx8fVt3NVZpNMusTbNJ759tVmI89HV2Ko0vxWE2FOwnC/GTO",
+	"zXqTK1KLs1iI0D1S/10qH1s5oGg/oKIwxgIqYJ/qD1SJxA4q0KlDW6kBW3xBCXhIpMTSOACsJxVVBj7z",
+	"yfiISWWvNgqaspEYvvmGj2fQGWtr4XEWxrQJemCdNZaE0J8JNWVQ3QKk20C1nDJKxmM7LBYKJ9D0SFV7",
+	"vrEyuWBUd0sYafb9CLcUfJKN5QQ/0Re6txQ7PnCvRLvn9Tu6I0/FHYHMN69/v4P4IUrf1BG5YLzL06Bj",
+	"ucHV2DGNvksynETcHq4HJbB9MTvAaLv0uUVkRnlRETuxvONMOq4WWfsAn1wb+u+QBAurBCATRE2ISJX5",
+	"+XnEnp9HsfziPGIvzs1u+/Icx5YQgX6f6TKTU7uRZtkCX6RRBHlJHg3coW3ix/iUflXAP4EYupHusPfn",
+	"PMUaVuPj2PT5l2ZRjOTGp8YyV+raWIwTiveQC8d4mrKxOTMjPr6mLsoL1zllvbpu5xKwXOu+ZUNoX6Zp",
+	"KEIP4w1UH3IIh6D1CfefpraKqDtZjV/96AocXYGDqWkvkyriqH2EppR4KF/i/Kv72qVLC7RNYp23WfrN",
+	"121qgVs4QdHJi+fP7+uFK9V0dApJO7JQOTbfuV3P1g2zyzT1i1iqu0qpOzaID7Sjb59kvwfrLJY97Bj1",
+	"SzJWyxx9qFzwdyKovSnUcoqp+ctffrhZ/t5bL6eapbzkI65FLAu1YpTDr+bYUUe5TDu79D6ya9uwtslW",
+	"I8OdY3bG6CMNPSLnVUZB5cqw5piF9UP478AgxEU0K2h7GzKH9UDQRv0L/O0YgmykV1IxXyigj2gxdLC4",
+	"om7rHLaIYLM5YD9m5QMeSwmOyn4fZV8G+iw8ZF3a+jDH9YK+ie2pdSZI9zQmjyeugKLBvzD0NW8sjrhF",
+	"dCFq01s/fG1tD5qCB0RwIAh2bbM04Dl+sX19K604z6kHh2BVqAWHvtZJ3V9q6cnxjDm3Std+slGSm8dF",
+	"wjs7uwsCZdE9a8fiQiW9iGBQA5ZwGdc26WGjJL6VwWVKzXbEOcqwwLbNnGSY260EsSt56dRZGMCR5Rsh",
+	"eUHluk2kMtf3mkDV7p/Mq1CzJVwMwfWELk/YquCLhSj6Q5ZsZ+Dakis9aIyknT35cHnTfSMl5/cZKSEp",
+	"6LIcZveFTsgxfnI0qR6JSbWDsH1y1tHjCGoglA8QUxLw5S7hDYqeez0z3KxQop0UQ711AOqtnB/vtFs4",
+	"k1tHP1yh3SEz3aG15mqWarTbmiFhqY9D2OpbbVPFGFogCif9bSZTUSRsDK3iCE3QGmRDcw6Y9LBTcF7p",
+	"wY/qRX72+wR8e1Q9rKTQZCK5GmEojesFwJQkFjLP3tZ37woXg/nprwrmDNbkt1CUqyO0IOHWII3PNS2x",
+	"LwJ2CFZYznvl/mLsEV6MZ9k7kSZRWBhnfiIogIgl8KCr0dqYkrbpMMzVG5NTq6IM0IUSs0ngDw0UgAEa",
+	"xDrLhSzzNZuIPMf0ErU4upZHwuF2gsfNAwDc8JFUfV2ZPFPLUmdYJMDKWSEEBaEhF5aVPhUWS8iFXTir",
+	"3GEAmu2At5pTK+RyriOmVTgfaIgLjcfOykY4bpta4XyRBNRGxBIkZjJ2JLhXCJwEVRGOjzgrN1ZA/OJr",
+	"ZPdzFenGS9oaiP+4C65Bnc933ztfmQ/8171ve6OKcu97YHfvftejhHagd9m35qTewmXkYyhcs7KPmeRa",
+	"rb9RREdoiAeGhrjf5mLqAOnq/TXWLsla4xAYMcl6G3SKk+BWY/TrJuQeMvNYMvU0S6YO17vRZbw++0D/",
+	"sum7w4VObem/sWUKLvVEFKznUB5lvr51KDVqgyWrxFe/ao2v+iXYP8TaWonWguNaBa/aK0z6k+s6tksI",
+	"2smIFY/u3Td2tWrvGAbj+FcZNCkgInBLq4LF8/MuwHLBRmvb6RDLjABMe+hSDMw6X43WvSwd9o1Va2Zm",
+	"K1IJssx8J2OwZuXQ7vVYmi8QhecvSyOL9UmveaoZYXdZP45fk+VK+wfbU8hebQvleggDt+XsGn4YSrG6",
+	"cmsUIhoE8jQEJ7msd69oc/4B6cWWKmQhkEyYnb2jmZFZg8aIf7x5rHHxy6BLnFfLIWooKz5fa9woIknd",
+	"gBPDajAxNIrDbdV24ywXiPg7DL+tvWynfHUAOklnmd4a9prZY6sZL80+DmupbacO7blMdzfPs0rv/KIQ",
+	"GsHGYTTohL9VI/xb+p4067eqo93zjmvbXkNmepuBW8lfn99X3NRtcYz+bIIvaZyGvUBM9hl4TwFA3dAe",
+	"lcXsMYfojs1+I0Q0bhFkaiWfUtGADa3uH71+iAAztRtas8GDST+J9LaVF0F3JKjyzVVaHgA+CE/OlLre",
+	"EI+8U6vkMs+ZXutSzBk8dufWG2Y7b2K5T+tNazTnDUzge3jt+wgrmCftGlMIF+ePd/Zvjp0Yrluw+fHX",
+	"V/jr9iNwD+Z4LHuWMiAA0/YeUX/AkmWB1IbWkxi2W4DtZQbLoqW6gLoZZthAzMs2jEJ8bBXeGZEHZ2W5",
+	"6Ol+LH99/WN/J6xnJ6vwGCPydixD6G2H9A/YYEavLwmqr9nUhv1spbfOiHDbnB6M2zooQwr1xxLeFa9D",
+	"3MGO7ggvAQ7XHOGfcaDeiMYD7rU1AoVad09EcCA/8cT+0zB7zIThePi65UAQSIc4ao77ljrDp92cjHXt",
+	"wfbcT104i2krQNzdWk6x/MGVQqOA1SuLU4HhGXBu0NOhIupBDZk+lhsKz5FxzrxaUHLOmhXnsUzM2U+8",
+	"j6uoqAfc40QCSW+dGyRccAq9oNZJu2HhKlJ6I5S5jxlWvuygtk5BIx416Jk75Nrsy6wMTsYkk2lkllXW",
+	"qjyUFFFA1SJSAPtn8M4Xlfc12x6AaCug6c9PWmOJu8UQHXT674evcjer/qr4GYiRN1e6047BTQSbobkF",
+	"Vhz5YYxLjfcdbdudbFsH6nZjeRXdh1sXyzdCAjeeRuPNYqYR/ngCZ6m0FQm0ZX59/WNwljRJBBphgUI8",
+	"YgRR7kKnYwWQzSUm0TSl+kWeGSF4qmOpliUwWfVAQxWCj2dAKvvr6x8hdoxyEkkC+x4PFuGWMJ4XuqOF",
+	"0OMlCQ//GAolVfjj0Pq8WbTSyzoKWLYGCUXovN5YKB46X/L8FjKukic5mJDzi2iWlOyFTpe8siGZrm3k",
+	"Y4TuniJ0TyUyJyA7eysD01a7PSPLBXKsrVGK77Iy56Ph8LusxNLKU83eiSLNxiVTGFubgmkzn3PppSlQ",
+	"FMUSgLJREsaW972NKqpBEQa6PRUyE2mEKGtuFDjY4SDGGnA8Tfg+fZTaIM+LZS50LFMxzlKcrHonCvb9",
+	"27e/uDo+x9y0KMRZIcYie0eMkpG9JpY4SWRUAvkUOaLGapNILM8wrjDGvX8t1tBZbRTGmzffs2uxHvqC",
+	"7AvGWSoWuVq7P4h80o8lMzsDdKWr/b1gUmTG5AmKDXjAEAZpNaQIs1tPFWZYsJAWhXqXpSIdJBdmip7s",
+	"FeYxZMk/1LJgfDxWS1kCpxOg8dFVdFcl4+s5D58Bhj2CNVuDXS1LlgymWWlODUxqsMqus4Tp5WSSvbfp",
+	"MJ+PMH+N2H8t06lIGa/8tQ8EX8vw5GJdBaje0doXYPcwJRIuqbkW0V3NICG8mnFFw5ThWi2ZsbvBfs/k",
+	"lFjLAo8WJAGtRcLH5pgkQ5ZMs/JsuTAC/GzBx9cEeBL8lopskOUXFiNVK2n+dDVWqUhYzyw/bK4QItAY",
+	"tHQdcrgSf2bm3mEAeP8MH0Z7l+YAhMJEfxksCJL3fe1+1m1PXSz1DJ44SC5oBLO8ETP2DsszKWCHTliC",
+	"ho02b4CnWVlYSJJxUqwqPxdigj8nEZNiZcY608LYGqVI+2Zb2O4r8whwqrJCm889WWqe4/+BBTHPh8gc",
+	"OhY4YchQLApVinGJy0ws9J2rG9wM61sdwd6uZH3NYW7ga0AuWooNH5A8mfqoQrd+TRjZTMgMXCpECKXj",
+	"NBLI/ohc+ObCzqdWXqnl0R2vNFfv4IUK/3Ih7E3Jp/5sI2yq5TrdOBuyfsNxOqdQJap3TzMvhGdl9/eu",
+	"DT9gPyvY/G7Pciwd9kzOAXsz601B+53pmchzq9q08URoY84jllxxuU4qcXczAV3yotR9FLTS1ragvCCZ",
+	"QzrTyJxTc2uxpg8u3ovxsoEWOkhaLPYfSJET9+OBos21pxwi3tz+iPttMbMmzhswNbpMXbJ+QrP80Aar",
+	"J40xmhXKORMtxoUoif29zfpsYXu9XYRTjJdFVq5Phr/9XgFj5Gs8ZoEdyIql/H/V49MPrFRrfhJQo7NG",
+	"R4Xi6Zjr8opepTNrbD6Eu9qVDVWO66LIZKkJIovDqRxW0jrUkkvFXBB5UwVLPnxMWpiHBx5EawbBplg2",
+	"nq9Zby3KPvQdlJWqHzPoYMPx/asdym6CHVxvfEvcBoNOmkS/SU4eKuJXf7lXxc9Ktu5zs0zGWnMfpbHE",
+	"T/PUbTg9b4Mt2NzQe58gMJw6T00SDpcADam5PnHH1rjxlpBTEac8cLcwCHMZP8oSyNogP3ay47oMLSgN",
+	"I2JW1kvefUHQfETmGkv7tzoqHePadgcV4l2mkSe588y8hFf9lA5K9c261Y9ZGf1JngSzdcwOoE1m37V6",
+	"Dk7JP9jlPKSZHht3f6Miob5oLOEjB9157WAPAoruGz4BNw1426JYJjZqk/SHyLVR0T/TQggL5d6LT/4u",
+	"cogal4reLorlf9gR/hSfQJ25eXCLRw+KKfTgWG81y8Yzo4piKRW+AdQ570GZ7RsN/ybWG6LCdlt+bdfy",
+	"vs9cawk/fadTzTA63PYE/IQPdp7tpuk6yjh9+HZP1pq8n4jtz4rp5XiGW792FvrDXeBsNkmev8/gBJHi",
+	"o421h/mq9VJ0FzgiLDhcRDTYuI42/IWhcwCaqRD/REzlqdBlLCH6MWCJLiHVlaiFkCK1pN/mJ9bD34Hw",
+	"LAT+0MeHaiOqxrnS5hb8P/QtXwR+KaS6IgqIi4hG5nk+iGWS85HIdcJ6YCX4SA0Dynbdp6vxYWzMC3Rk",
+	"P/uMy/Vnn7kmbTS+sUHNdi4m1Jute0N8Sn+wMlZ37xR/HMAjThmVQSM+ej8BC5vm9RcejRJsGFjKTMnI",
+	"ZiDgK2kBHjfWHkC/rplOzqFJzmoXzddMq/4g7FiG8B02SQOF+3gsFhA+WZYUIcC2aBLERs/wIqU0XiFg",
+	"ICh9yOEo2Ep9czhEGhKvdxWRGuHxA+6sfZus4DbjxIqd+2Xhlh9hQfe7Z98WYJzbXg3Ad9TKu9njxQXI",
+	"bl8Ydp+E3gBcgMcudGUhDI6Tg5CQk1u4nVBqXYu1LzG6j8psMk1KVHwepgetL2tkfbvM86SS9c7Sm+a8",
+	"K2YNHNfKb5HWAKFXvDrREbO21TvBrG01ROZMMvpA3mAVSgeZ2t/Eeo/0uUsLHT53/vnjz52/+f5vYv33",
+	"rJyZ/bDBdmK237BhQR3T5A+dJm8lhXPb3B9+c5oCCWXO34a0tcs2boK3qbGBaSEso6K7vSrG4AokxlUr",
+	"GcuFKLSSPA/bFmXQfAoXr9EsCLBeHAIL2kMYXfQzJtsP8v+qwA5J8wV5JlEoluJ9OWDOLohlr4nF0tly",
+	"8rNfmS1i529CLHaflrFRzbwqRYblKitL+G7tbp1ZhW0O3ZPE73CrvGu3jV/nIw7HA+NwPA2LTobn2ErF",
+	"4Jdou90A5AsLYhySTBXYyr82liYBxEyIWFrDtYpYmhViXOZr7ClFQHLbhurCSmSPXsHz/TMCQKsB+wWR",
+	"uECVWwiucJYhslYdYNgmf41TKFL0sKCmGruAagTCIZ6ZA5rgeW5m4fmzjPuaVUG9jDG1EAUETZTUSYjq",
+	"BRNHYK+es7vqqF1YKmJBVoaYXaIOb/S1Eb3AXsJ6iVF5SR+LfPI1lr4Ef4ZKqqTvVuqCjdYWh4uNVDmD",
+	"tcF1GcDjA1yXjgmIgGmSADPhTtJqQ7zOU1Q6vRFRe3GwBcFmsLvWzF5SZW1V3UUIjZXJKRtzLfB53gdv",
+	"By8LXfM6ftkAiS3Z7dHKGLslXpkZwrP33AixzAyBSD53gllmtq0zL9g+1sURmewPgkxmvC6sgdjVwnEi",
+	"0goGKhBz+UF/gRehR2PoMYCS3Ver5H1HxBpbMjCl3K9+7+7LbgKk9vRy5FCigmrRPJtnJRuJXK36A/YS",
+	"lJRmPJYOkmclESq5FuivH4y6v4nwo7H09bUBNROXGLSvYY3N+ZqhnvRKOpOx7Hl4kJo5BzWEYGNQAhRT",
+	"An4arXYUBtMwC1ppKGe795NDrXt7Q/kZS6CU2CvqUjHKufqWdrBVe7laAciaFhEjd7ZULOV6JgCdwYwF",
+	"9uVfwJ5ic8GlbiEUZ8/P0aqgq9G8osvPqfIYAGFb7s0QAxRfwwYPAQh/lUkNs/g7lTDa2m0EnNUll2Nx",
+	"qp3hZndNYIf1iDk8mEI9akSllSnLSnxnI5YngpfLQrBJzqea9RIM/Vp00oT93//8b989l3a1nxGWttLy",
+	"94yhQjfa+CLTs2yxECnuhVfSttpX6quilrL45MX5F/sh9oNtRqj91NjJKrj9JeXTje1d2Xz/9z//+zHp",
+	"e5b4xoGDOtvKUYbtzMcz2M2/xSdQEN+45PNzd8L+xH7JBddk22IBeVH7PqVimYQWB2Mcxie/JxEV95tH",
+	"/GJPv30MnGFjQ9fKP3d4EqwrHDOjZc2TwAq1C+Be4By9QfzZlRoYM2JNxcIoPsjshqJ5af27AX3H88Qr",
+	"+YCgAfvWLOs/Yzfk/Y9a7/U+hTVxzcQDI5cq1aty01aRB4ISGvIawpLqLJqH3IyAbX04PqKGQ41f5QMU",
+	"QpdFNkavC0EnpFgFCDqY7WRJsZRSFJoS7sjtCfNROL8Kf0mrXY7axiLKHqbut/KMQ1T9tj3gXlEmHCJv",
+	"N9CErR5/qiATlTUOrK1t9nxdLjUlZJsEj6XHyEfss8OJUcB70upW1BPUNhZLR2XhHrjU5qRCi585gPub",
+	"p3cCJ4Gfz8NwtRuzYVTwGc/z+0jq7oA69E1Y0ILtHt7OQE+RmHgastSq/jDyxnpLveR5vsYYF2Zg0QZ5",
+	"A32Ve0LtV/D0Y7kdUJ9txtMP8fa7AfUrLaQAwVwJ8iAuE2axO8NX+IadAZvLPD/GbI4xm7bivzzvDNXU",
+	"z98xYvMHjdj8gXD9eHAeWlVrZzGCU7cTVVy7SqobyVoHiL4pJlWh6sHWjBB7m/JikVXmYNegoYVRjSiW",
+	"EN1R8swS2dgx3ZU2BdcfmLW+1vBrQvAO0mHNiBVmkTI5ReY1lxVC5G3/LheYVTRLdqrDQEemGS/ZXFEM",
+	"T6tlMRanGhGWSqWuoeXK+3WJNzQQBsn6W2ZoaCFG/cwAX5yHljxkWTKAK0RmGbhESTHE7JGHXnpx/lXg",
+	"5AIIs0NmMWZMlgrPGmhd3landYvDG+3qFgcUjHSA7JVwl9sPNGleOujflomBJX5F5jw+G3NJcz21mSRw",
+	"qltCKPicWNa9gorfi9/COb3mR5FeTQo1d03DGHerusNtVo3ZjqGz+3D+oHmLwWOLidO8K77HHXLjB6v/",
+	"UslJnnUvEXzzJgZgJ2/IJBMWLmDDFqzXk5kJ7eUTQST+5vUS22P2USw7El/N4oGjsxI6K6/Mpzm6K0d3",
+	"ZVtIKiBtOKaZj07LY0kzY5J3c7K5ootQVj/7AIWzH2+ulILSXVdalcCgScT4XMmpsbaJTbOz3I8t8qWt",
+	"kHYleKCNwG3wyWyQ8QHZab1aLyi9YxUPI5bGQu8P2KWnTUmg3E5HAbxLXUuax815aaxK6haDV/3xh799",
+	"w07/Fc0EeFs0FP71NBlCLvhMC6mzMnsnWI9rpmQsf1G6nBbizX/+GPlsYSHGaj4X0ryNxaMlrqDkX8kw",
+	"vUogh06ryqBuS7NVlqdjXqR6wKzeCXhQC+FWyWa0vU7ONCFRsQSai21mO1TREUtyrssrPi6zd1m5Nr+7",
+	"sPVkZq2yEhOtqZm6VLYA0YHqws8XzQb7DErKzIO9Sj6ztXSZZgnX4yQsJeyZDxexJbI0AQw6lB7kmS4p",
+	"wx4SXHaV09EjWorgRooSuhtJO721wR6iBA7Vb7eFUlNZ4n1Z8c1h186XurSnlPXe/OePLDEbOYlqW/ai",
+	"svfMsrjN1q9W4acZ1wtV8HbEX1uUvzvob6PLGgwcLF7JNAM7/SLYglGwkVA2VPdjv6sr2+6MSouA+fjQ",
+	"o5baC6MTfyROopP6iTj5Pdr+CsbYolrlTMkLt69ho3f2pauirMyN7jJ2ih6bb0BzxZ/MEzsm80cgKQUJ",
+	"ncmpE4BHq+todd251YUi2CvZEZap7WJslbwobuP6B7bTjGtG4yEsyC8O+g6O1rBDU3ZYOTWqN2yT9y7N",
+	"Ije6whtMhId/jCA0CZfwmxxjCEcC7fbIAR3ao4466qj7jAzUt90O6soooGcfCO/5Yzcu90HreCoArGFl",
+	"O2stbMcCbonwwODicQShaA2UE6ECcHElQ4ts7Tx+C/1bKx6uFYP1Xpx/QbByGGHoAXoEAjsMqwy++6Fi",
+	"9SPQw7IGTe0rXFuJ0/ZNZ1BcwBXRp2q8nCPhK/cl9REbLcsKZyGsjvH/uUZIbSeKh2F0IExXBrW529xo",
+	"n6kcc3kKyZtRzuV1fBKx//uf//0d/vvxI8A2O6ZbxhJ7py/nT9hIpWtbju5Ia6i0P5g0loyVMyyjR+x4",
+	"C7DGqvX+g+pQ1dYILK0Pa/7Ji24W7K8gdwTow8kvr96EFhLcf+lS7VpsL4PEg1YtggbcaZWu21d517Qr",
+	"Frebkc2RRezy1gknZCVdIbazBS+a8UKkVza16kr/eSEwo8x4bjbMdGa/I+Ajpcr11ALC8Z6FzM2a6Dlf",
+	"+w4SrGeOupd/c53zt6r4Ve+GQOcp3l3hxCrLc0giBEf7odhKSO7dAHblwGXetMQHr/auPudY9H3EodkT",
+	"h4aIVXYDozlIKXZAi3DD0rFtFH9v63TdosBeEaf87K+xdUV6LFNzFfTr9GOJf6pZUCS0CjFX74Srx+lX",
+	"rcig3gwrt+yr70nfBTxj1NTE9VqOZ4WSaqmHlUh5ptmcF8YQXQgJpP+pvY/LNJY415RYRiBlhXZqJiEg",
+	"TVUaIz6+Nq8u0wGzsGPYqxBLaFYYKZULLiMC69MQYZgwsxfTZQ4o/JaADkGMEY6hm0mwszJpFx/YaYoO",
+	"+U+zbQXMhokNq9PNtH0TkT4lVKy2ukZj/7oGNTDnyzstDW3UTbWz422sM4q6A4ubajaH7G5rNgmpouIX",
+	"Dtilz9+WlaU2C2pmZK0d8Z4DoAvVSzqIWCmG3bh7tHw1wiprMbqORjUXelthFE4fGzzrVmW95rHRIQf1",
+	"r9V25liS+eeqPlulo5WbjRbnNlS/Wx3zvWyTsEqm/dC419pSAvPYCxWbMHHbTtutS6yXbafV7Z8Nu6ZS",
+	"cV1Tw7Hcpodbt5pHS6qS6XTrYVZXw3A8t+thyytLkkZZIeCG2OOE28YuV4KdmfeHteT5BaIZucgQoA1T",
+	"l/rWME9liV+cv+hHdZohiv1QlCYphPkI/q8gK3xgBWcA1gOR/ly1RATgntbWfry/B/XTFFewPf5Qmb4s",
+	"JBbDqNbGYWSu6g+p0EEKy7aGvAma9cKIWhERVAPtnloLJDKL8FjSVoX3gTAdBD/2tcnuCBthR2QE42gT",
+	"N3JbROrWITXWg3ZTbmNMti4ei+clmYZBwwLY7nXIq4093f2GZtscB+nSVq3q5ddFevB+7sozDuHhtz3g",
+	"48fDq8vO4gSVZpPMR+A/cX++y4K2iAeVXQgngHjQrMAENL8KEJwNKodC67AW+J246j+ZD7/eq0PA+OLP",
+	"KD9+uE6ue/Do6R0O7dL/kIr5QpmtPSTkQuIK5LWSSLfJpEJv3agTXWZ5bnutgC/286DVygVn290ItSyb",
+	"TkIvzJMsuMag/CTnU4blpy1ClzL+D99YVF+zo99+GzeCPuv+x3+0zPJ0I6xqYDwD/WzVYA0sWyYVg+EY",
+	"R1FKVdBAeSp0iZZhZCt2RDpgiR6rhUiY5EWhVtpyfwKI9TtR8DyWyIIs9Bakxr/ie2xJk7ySgmjqo+Ah",
+	"rIfz+AvF4IyR9fzf8FfmyGVymhhfZmL8d7giidD+oX+ilQclRUtwYaG8mcuxML++qNF7dkNbxidvzEN9",
+	"bTvV8mL9UE/3cctEJ+L9IlepC6C11nSakSpFna7epFa32agsaWUf0tDhyjV7zbNcs3GemQ0K3KAOnMou",
+	"5G+/tyzlb7/7xdznHX77/UZvEZ28P5uqMxoJ1pXILp5oJRDs8F3rgLzCxQN+LP95DOU/h+e5sgIVCw6R",
+	"ytDCSKPgayqlnWTOI1fOr2S+JuQiNjJWsAM3Gt4KLOkhsn6eDauBeEkBLKOG27OArcGrSj0qLdJSi6Ir",
+	"kWgTjQwhoYCvD2HSMQ5R/QsRnVfDZa3AEw2pFBgp9IvbRzu7TJxnH+D/V5v4f34WIoUEIU+v4OoushuU",
+	"xYdkkEVh3y7cYWpPyV623jiYj/g5WK8QC1U4RHk+Uu8oRLXF5MTQJcbm8CtpajK7YFJBERJcQs/hhWBp",
+	"pqEUqL+DRX6B3Vv2kKRHcdIUJ1aWwBK7gYHXCXsAXMKvq1LhEckmzMCM6ETftTzabkXCUd9HfD3jRZlN",
+	"+CY2jBZBxgKn25jxy0WueOpLWjG2EMUyCXejGpeiPNNlIfjcgtEmL3Hnnn2d6YXSGRL887Lk49lcyPKC",
+	"TbIcchR/seHsHOPQ+DmSAbvE9UYkPLUsmXulnUpXw8Rrp3i+dKu0l5wO37h6DieqmPPyZHgyyiQHN6Xe",
+	"ANcR6HCvhqtfs8VbVrP63MZTjoL/KPifvOCndBQGjBpi4OHVwtdqJY2EtHM81X52T0RPYATq1pH9fafW",
+	"lQggpbSEjJlTS5eu8k0VjAJEtCtGAgPgPpQWS8gcoK4COmGVmx0MEzh7Qw6uu5wpiehs0KBe8DFU3o9n",
+	"USzNtgn/irPqXzDOJpnM9Aw5gyGja9HRlpKA530JNMYnBZvz8SwzlxMugDlr4p2QZWuBN8yvw4f4/OhD",
+	"bFQl+KGcMknFO5Gb5Q20yVHaH838hjzHQ7fJ0t9FpIqCa/HIJeprqBnGZKBVXSj84IQEljYUGI9VkQKy",
+	"DoOXS6HXSqZgSw0YBNYCmYiSuUd5jiiWmPuInNDtW64LfKRR8u6JmYZnGJMsglzIDoVcjJ0xWA0byLQj",
+	"/KnLAfjGvMbDSldayaOQtQYeRKJJDo3s+mwZYfOXPwrwP5gAh2N9W/ldiLJYP3L57XuPoS+LrGM8R2O1",
+	"WNtuDZWnsTQf1JbBvMyGQ3jwAF4zGYJ5+19qFDFd8qmImFmziGHZqhHe73iRmROF57ossulUFP2ozt+F",
+	"ZbSEqFW68A3Fg6RiYzWfc2lEhSqs1HC+tz2+MCnzq+FNxL67u0vsvzYXPKzYN9/rKPM7ZL75gNn+Qr/y",
+	"3Y9C/w8m9OFQ31bogyW6d6w8V1Pj5vvYONNCAtaAVmzCjVjUsUxK8b58BsBFVM3XHh7P5CTLRRgaP7Fr",
+	"guswyNU0Pkli2RPzRbmmTstqeExJ0d8U8n4LL7o13O2nvCXQ3CY1YDGPIexjCPsoHh9V7tI6+Y8yNg2h",
+	"0M3k/fdM9lEtksP5RbEEOo5CjI2kh3LVAduKnhrLRKoSm68I2g77wZQ0koMCwZr1kpIXU1FeGWmYsORn",
+	"c1P/IpYJyrgE73Ktn/hbrBtn4n2mYQz87ZXdJfDUciZgFss8T1ipVP+CJSkvecJmysgRWMqlnrEFthCY",
+	"7Q4/08yMEMu0GwHOwSoDevpNNbff4Ffde3c9yvJKeJn9yytp51RKnI/Flg9cbPlUmn8bZXHCnqgDtAE3",
+	"pfJEFdePA4vDzGRL904s2zqBd+zecQBsgPIUS+i/XcpUFCxGYDlkcSlEjnBWJx6ILBfUC6bB9GBZ2WwG",
+	"8j09IUcwrmvK8kxen2qHuM4KtTKexf/35tXPQFZe8BXDODx2TMMAANtBAnlVQ2djK26LeoGbpxOl41tV",
+	"XL+mdzpkueK3wHNEO87IslfFz8s87xKfdmFgzWl1cAHg/Xd862PD0C1EDyaJKsIHyarOJoWau4Nwn6Lo",
+	"2YeQLusu2OWizTBprqcZtxY+nZmn3xYjrQKH9kUrHFr1XfdGRTs4RuYglq8pN4isarRYAIGfaTqEYEna",
+	"v1Rf6RYAl8iF5ynXel3FgG/wwlZXj8baPsiGu6URQuAVVobKPF0dLYMZ/Kv64HZgey2uD4wOa3PZ3goq",
+	"xWqTymAVjRHFkgDNPFh2B6LgZmXw+eGUwTZuuaoKGBzh5A4UTakeq/YoxaYT5YMnG4fo6kGpSNS6sNgZ",
+	"1O4OOf62fOMAo6162ptz7T7p9YjNTzyk8QNQWydIKQJ1C2S9ZzOlrrvjLD8Bioqu6z8Xw/QN9VX8Gern",
+	"HQK4CbbQO0ufNwBjUe6SyVx91KnFoIplE7qrb7QuHazOCKqxmqQqa/iq++m1/flwgqDH97DCn0bMI3il",
+	"/SMfsNWOoY4nG+q4Z/en9SS73lQPRbaTF3RMdDzBns8ZSc7DQNy1+kPbFZ7xyqukMc+GWYp6FHRBsiwQ",
+	"2Mv6Z8NW4Abzq95fecoIxarP4jg+WRa5+Z9HiScNBMFmQGoh74oXwl8ECF5mwllh6WD0kCWLpZ5dYYQw",
+	"Qf2ZIMT5ldb51TtRZBPanwkDF9KT8mgGIGbodTB8pWpzOPZ8z8py0dN99uvrH0OgsufPzesCCzi87A/U",
+	"Ir4scv9arPddwRcUEmQJXP0ngHSPpaMMZ6uCLxaiMLperokxaMKzfFkIcw41fydcwf12jD7zmWiDvl6O",
+	"gBJ8Zj82kpa37VTARvvz4N+Rv3zjmYIHfBgaHwyb2cRv5oMOBgPzv98/bm9Hu0zTUM0eBuYseMIhQM6a",
+	"wz8EejmaKd2upPlWfwC4s6MivWdFaoYAOdDkeKcqnUJwrSRJs3LGsa/o19c/DrcLl72l14No9ptC1EUn",
+	"L54/v7PvDwrmG7MyXefEKC46C6CicFG2aK665XKZpozj1wGQ002QWsYvB8NEn/FJKYozjhjGGx30Zx/M",
+	"/662QOHfgfESy6+/+fGbt9+46PXz83PbnwGxxM8+A2/vs8+gUqCCAy9SWIJTHctKGBIgvwpBOLArY0Uk",
+	"wO1hgdzQMUyFLgu17mVpP4mlvR7hboFqRU0YXSNSCv0FtIFBQJO9nYlYQvYOEnDIpwupOJeDw3Sd/Whk",
+	"2Sw9jcJI5EpOdQyotdVCnwoia6u1ATuO0OblNDy29BlbDw3GvqfGoIEJaXPu8FkkNqoZBs9efIqVKlNR",
+	"xDKhRyT7cTqZjZuVW+H7nUly6EgDPjXdJ9JQ3YQuP5hJDzemJkbGD44K/KjAdyn5MzuJKhUqEuBUtw93",
+	"o3N/0TjYO4S2H0G7e434Ad52L/aHO1BXl9vkN7uJ+K4KRhviblFZwGZl5uHp+iiJy/QM4CltVze57kCO",
+	"W2RmYr0kPjEqPz5J+hfGubRIryJlIQOL3ky0cBcC+ZauVOBGHUXqUaTuIlIb8jQQtU9RGFZIOTZKwkOV",
+	"p5AlW5Wld1qV8nlrVQoptv3LUZb3FH0FZGtWKnXRlMaFYJaRAx6iZL7GbGU3K0eu1DXhdcCKLxdYw8t6",
+	"u6mTiSpiyW+gt2yBCRXH2Fft3TK4bN0lCKROAKo3YJ5MhmzXaC64KEAjgX/99fWPQc/+AaKyra38aVb+",
+	"MaOn96ryHWnEMYR6NBeenrlwDND+wQK0da6TbhNt3/BspvVS3JgOYcBeFSm4fJ4imfbSv+DISSy51mqc",
+	"IRnUiuuhkRcIImaeRWgPvaQQaiEksgq4f1Gj1zhXWqSuRrXSe8S+zXJjdQ1ZkmUp8TLBw22FKS9juRDF",
+	"mV08uZyPAPUhgWkYG4QeOGT4D7Cm7IQu/ARqzAZDxvPcjJPzkch1wnqAC3GmhfkEpTGzsjIX+iKWuBo4",
+	"o88+43L92Wd0sOYR81YhLZoZc57lQpdKCnylWLpfnGoctz9gCVQWX43WlhFcFSXyf5vvvigBk8cWkJld",
+	"TlhumA8Oev22FIH9gNtkC9vE34RYeGa4yjfIgLOw9gmMfd5Gg5CBQb7BAN9eVwYTfmM+73/C2Lve8iN8",
+	"SX9P1wvS9yTZ6D5N8Lrwibre0N3Q9p6ua3zHOcMZ/Ot6vxd9o4py5zvuqppvs6zGD5Dd3rp64Ka2zB4W",
+	"K57pF4cr+wnE9JyvQYjZHZpVW4p6yRhq46/gz0mEHFEIdnIRKBhXnI+nuCz4+FoUTK+ycgxQkZNJJRC5",
+	"S09aSJ2TwPEg8kTsVdjRC4Qbm35ghESE5J6Oci6vSUqS0gjVFvQwW6FtpGWH3GaCj2fAtlwW2WIBwlOm",
+	"DO80EhkZdKGDqOLxF4LNeSoC5laVG6v5X148//NfX14CDCi+iETUGDDk5vxaMKmoNgmewno2T5kgtQww",
+	"uCX/D+Fk4TX76Pai409LxUZioowWsOoq02xVZGUpJNHJoraWQoOOUOm6g6CR3jUga8R5W7LGD/aLAG9j",
+	"5ug0gLLxI3i5Cdc6m0ohKK2XBsoNf1V4IFHimiwrPQc8lhaBAoxmDKYEVqcxFsme9rLYV5g7huQIuuIt",
+	"ZqlSRoXigUiveJmw3g9vXrE//9v55wDiNFNSLQthAyuTOlsnoUg1u0ax/1KKFR0fqNYGJQ7Yq2ioVKNE",
+	"Q5ZlhICxlNl/LxG8cMoXZ5NCYNwHGzhjOVZyvCwKIUsGc8+UxAc6+CoN5j7KRnhlvRwZeTFqV/TYLgPi",
+	"90ARh+AJh4g4NIe/13otXLkNlVqwC3aPM+CL3Fmw4eDq8E74HF8tgMUX16pNeXY5L88+wP+3VZe0NndX",
+	"OjvMmXG9HQGNrO/uAMZx3+rdQsfOegkVeZCGhcLPoFsaKQAqVSdwYb35rdr0BroOBIgrEqkFc1HQLBeE",
+	"yTTJZOrcAtB/fmvEUqE6LIRe5iVSDntZiiPtp9wtp/zEwZopaVZOGcFVGOMklrDYmGV8cf4Cm5vNX1GH",
+	"97trN7xgOlDEkIo1Nh7j+scq1OqJMa/bjPeGIxbdMAqQ2BNo0VnYNFcjnkPzbITup/ktKD4IF2VpCwSR",
+	"tZ0tuoLLK0gRBUSie6W9KcfN/k6njlzxdovWHyTIapgX9fiNN2bnOPj+3bhxQ93zeLYqTLljo0I2cuMu",
+	"PTC6E0wudLrakn2v2yDRrD1opQRBGsEVZAQbZ4cAUElDXNiehc4mwKkod/ay3oZ7mBSETfINzSkKj9V+",
+	"RXboN0HQDPsyEoaRsYTB/zRAojjnM2IU1EsolqYZxwstjiu4V6CwjFKFISOm17oUc0SSMgs3U+r6Au4D",
+	"ZmE3Ar5kjXkY04HSd4IwXpZFNloCwKzxiDAKZo40uqARS4IPm+A3nAArfOMDs4orE8Wy5sj0knPzrg6O",
+	"fI4mgnU1I7aaZeOZGTnnY6EDeXSqyatkPXAcSUNP8jWqViXR1hcXjq8QfVTcG9hGD76c8eLAucAEKDSZ",
+	"ojtsfW7jQIavDFBY5BRFQSTXr9zVRBVX12KtAW3rGkNgFvoLeBM15K5hW6MnVXef2C7eUyzRfYrlL+40",
+	"MrUsdZZCWkaL0Fe8YLCLeMl4nrud7I5fLB1/RTcb/yGdnuAJh3B6msMflId/o5KhL/+JOTo1JXUnbg5+",
+	"tQilGFDAgGi8refzzMice8D5bqjG1njkJhCUpFS2DNHIzP1if+GtLbUgUZXu/iYIKFZ2WNmEEIbBkGBQ",
+	"DndTmDQhlOXmCxXGc8ims1IPWUtEi3AIyC4wKzdS5cxFr3TNwIC3N8OmFoghqFhpLOlLzGUDDBLeni6h",
+	"BzGTejmZZOPMSPOFKCCsqaRG2gF6g91GLFUIMqSKDNNLGkKkf8JeRAdzRUub6YrJFGTksX3T6qOf1Dvx",
+	"RhTvsrFgaYYbC9L1BZeaj4mVL4i6Yeg7lrVP6LKCgdvhw3IEyMPnAhVsFMtgb0eYuYxcbM3aA6jnK6FE",
+	"0ufAOuKDkrbxdcyLIjO68R2kIgnf3q2CsX40G6sFXCNLFcus9J8/tJGSn2AHQBAaI7RmIBe/sJIDI7b/",
+	"Qil2W8udQDAgKy+sxeEmgdA8wQNKRcNLsYrlruP7OfuRM01GHOtZ48/nWKnEDdcTjUuslnCdMkTsDJPr",
+	"u1CrNQgtwYuxKG1eNxwTDVIo/GFNQCJrStmYXYvhYFbjkGaDG/8QRkN98EcYJ41szqp6bkOr4m6YDZzd",
+	"4deiOq2aqmKU72mra7mBtrpoDHNDCb3DONvl8gNECO6rvksVQSznRlBO1dCoKmpbc2csp9ubjz8BiKH0",
+	"n7UWQrup+Qj6Zne86kaEomKXBEEI49PB2JGR/0HVzlZMokv3kkZVO+BIwIU2n4CKqqrZt317YzYGLvsX",
+	"xljJclF7SDWAaCzbyQTj3C2x8+1RQ3C5k+++eetSgnT2ldBdZTnWMxGfCjKTeZddGyUrNtIRkOmIPU13",
+	"mD1kRPymOh1r1GpsOqm73CgGHyLE3FXXs4/cxVb1acFlCQ0WVOqDYP2lYlNjm1DYzWfmqoNzohdgqoil",
+	"5Q/wJdLm3jTDmmPw8FlW9gcsGal0DTLUFviAmI9iSYUolUqH3R1+KExpWE4AIo0xTaAQGasloPpra6Ed",
+	"9YfXH24fNCpcNFWlwIE41a6YhJXZXEQ3r35BegUqspk4lphYilyLC8Rest/FNSGYZ9aKcwasHlFGd95c",
+	"SW9qy51EBkbQiq/hjd9a1zWzffRYosxZMlbzuTDngylp/cJqJU4s24krcPODW2l+wb5X6jpxDBOZZv+9",
+	"FEt840oYyiKBUWbezMuiWiFiRTaZiELIMZnj7M+Dfx8aM50+m3fErQecK3UNdWeqoKoiknz1VL453bmY",
+	"mPVNuZzm5iYYqacQhUqkLOelKMxWtWgMlR47t7VgN0HRgWvz5TgWfEccLJZmeSA9ATvJvnPLNoYl/DAY",
+	"DD7WjW10w0miuDY4s/bQ6GCOfYSRfyO0zIOhR25LYRMYGIcsbjIPOFxtUzD6vbrsaJd1e+xmBzxEA9Xh",
+	"bYc7cddeorRhSm4wNnb2z559AOGxQ6ETSXQbpZxTYyo0ibbh1EYYpqzKd1AsRsYkv/z6NmklqWgYJLHc",
+	"l6XCymmfquZzJaexROibwFzbKbRfUdCxdNQ+9TqsJmsFbOXNRUhOiBwox7bptFWmefK0TG8HtgEfe4vl",
+	"fTcRiMtAORndhbDxdetPUW5qD7srrIY42pgdMQpb9fSQB+YpHhQEYtjllNynf7r9cvNa2wqm7kwv1VDb",
+	"JdLKbVRPLoW6F4lSw6uNJbq1rMWrbU+67uPW2nSnBWstu7Uj26QcIyMSeAm1tfBrXs6cSNB8rYcV071N",
+	"SO1ZbWnEbZiSxCFjKdKshAJK4iN0roOrzCEHwWjkAftZBYk6qcBtiiXh75EXB4Y/OpXMDI+V0Ke6ffm/",
+	"RR/HAu1K53R4yIcdnBjqAlfj8ZLIqmreyZb6ogP6HviUQ/kejdHvFchhk3A3n75qDB3dj6b78U2a7aZP",
+	"dnFBqIdoYdmOu/yPrdXiHXY4Fd70Et+slDCpVgjlDVXj4r3ZS1nJljKcDVPLciWy6UyzkcjAd2ALXpTZ",
+	"OFtwWSLJXPIFSa2fCPyDHi0V8zzEvu0slpZ9LeidYpeb2iR2MhmbckK6B3xbqPljKRb/ArdtJ6xIc3Uu",
+	"7FI+qWLzYPkx+va4Ks+3tftuPWGf73LCjCTf75TEMtgHfjhbhwYgD+bA8iLPRMHC04rdHRrgqIwV94bu",
+	"NvLvX/xQ/y/BuL5Iw7OsQ2546imy1iT8m+qxopBRGEQfBX774SG2NUP7VsE3DrF9B/FWdRzgzx/jAW5+",
+	"uKd5iN3yY0XEPpW012J95I/awh8Vy0tyN/y0UrHI1ZqZ5bOFmHiKhpAksDnCBZV5EAUtAGH3pGJY8/HM",
+	"l3xEZuPR1UalU8a5k53qa3j+38zXu4/6hDdvvv+bWO9PGhUs0xFj9Aga9rQIjILNGwhT/C20Az1GJiNo",
+	"UzJi482yKMyrZnLKVrOsxHJl6Iy6FhjWsbAe2DQWUeTl1PYqGMn3uRGy12LtrSisDRfvPfuhjSK7Agef",
+	"ItXQXMUY64Et1o9so5ptXLtwbVk++T2I5XPzWL/+bU+HkEXZOLPjGespyTg81S5bDU6DzcV8BKeXQDOo",
+	"5sM/sD8k4CzG4Pkgu+U1xlLCl8UvYt+X3jJ8KRjCv9gXA/bK5mSoWj94zUzbrDdWLtAoULgNH40X0EO+",
+	"pBw+90CpnsC8Up8C2ndOURt77ZVvbftTMgTQEERygeASgIiaFbsW61MdSx8KYpnUpeAp5Nnha4DAsHPQ",
+	"TGIhgvl4NpgU3B2YmU2gFTy1k0zkqQNX+c3+eq6n9pe/f/yYIJFTLJP6IAEUy5jLUxCZkDG39xnjiPoH",
+	"r8Xa+AL1Icyvm1guUXwyyeRUFIsik6V7AkEPToUUAJyDj+lHSIIPn9TGGD2lqJFJp5q9efM9XABXBnsg",
+	"9MG9KDXbujHXxpRm3D9oJIhZTNKsOtiqnCVxoBBd+IhDBOlaxr/XEgFrGnUXCfiPC+IG0CTfZ7q0J864",
+	"oDUZegRlPdpXn4B9dSdRXKRnCiVkO0lT1TBrd3WffbgW64MRMTnb67Ii+gN88DDpfjNCC4dk7smUSFez",
+	"rNQin0T0kBx+AWZL3WgZGvPI3KFnvLBJqEofhWZppvliIXhBVXk8zy1i56CbZiosKMGc1dCbEnV6+1gi",
+	"vz1yc2RpwuQyzyOWoDmWRABfYjUcGY9mGycocxMLB9RdtlJVbofFz/HP2lLC4rfykyTBPwrvB0TUBiMC",
+	"LcsWWfJ0KTjqfEQV93uD93231ET3IcDbGYmC9/K8RG11Rfci0TbbtP7DHMXWUWz9ocVWhTloV5l1OBKh",
+	"wEi+WyqhEBcJxBNLs7TKL9ROMITm9p78Qk3bHcEkNhntVTyy5WLAXs7E+FpXy6ZfnL8gtAnc2A6PJJa9",
+	"F+df9COWmIkn5spzX54WgijDVBC2pVXYA4R6DVplwF57VCxCNjZWdSyrNan+qwTFIcaK78bG3AAcCTM5",
+	"UFQneMIhgjrN4Q8K7kQWPC7YFusdvl4FAfORl149PZwBWOL2O1tO113FGZwJmtO5sfKbhM8WcpGbgod+",
+	"AxIAnhEZEwJhd5hHhiF8rNSCxhDwHzR9DmApFttoLJDW4V4yxXSG9k0U4xoPnjj1QW7Xub51DpYnbKq9",
+	"TeBj7brQFjM5ZciquhCxiFSuiv3gysCIakEpA545FwFHbQjmCi8Btwm6m76qPwNPPmU36H7tgcsC5Xxa",
+	"KV9unfKH+AReCNMmc2uJE/UAshUYlUV5o82pphrqf7vrhn2Mh1TJwRMO14hZUcn3mWbZqJulWOGn/xSK",
+	"odvw5c+/ug9Nftl2GPGgNbVx5TwyfxzvSh3jfruFOt4Btvgw8rLNd9jRbZDW6ar3n9kmD6nKK7jgT73T",
+	"2i2n/UAU8pLxkuWCaygVZWpibharK5hiZOU5yvYaGi7J6nZR/9p2pHtlhcKexgaBrwr4HYpY8wsqMGiA",
+	"QrbIa6RERY8zgP3lzE8/lpDXxiJbzFu0moxVMb13chzbPw4psoMnHK5/ZU+RfX4/IttC5j4hsf0JOlId",
+	"8uauZPhrASoEYH7RqLqpOG+GhLCGazNoW66mU5GeZXJL83TPloShbVqpM45sZ+UkLBULGjTXEFkT7wkr",
+	"CJ6EPFySOQQhJUW1RzMizhAfwHRDTkWpt7Mu16kXYvnKUg8G8cisMNfSWg3tPzrKrGNpVshCtLZfS1lm",
+	"d1WeaeN4sm+AKqwU81hSmzbef6pZ8qsWxV+5zsZBRCvBz3uVi3ciT2o8bYNYJkAZmLBrIRbheEAToIWP",
+	"35pTyTOJ10BlYI+U5Zv//BGzLHDdjz/87Rt2+q8Y6YXBMcD7r6dJfwc8vk30kD/RVtyFH3L7W5jlE+/L",
+	"SnT15L/UTHaQKdofb0Ok+DhR8SrLu39MgZb6CJH3B4LIO9Zn3V39+9yJtSbR8gMWvj/RniMsWoYk3TuR",
+	"G10S7duGtKOrusHL3IT8X3VqyaeNpa/OAl+xorb3CgcSerrbja2hQeMZQuPBGfshFfOFMqd56LuTcdeH",
+	"5dTWcAtMhFm2oMr7QpTLQrYiLnwOfDSEE1GzRjRfa9YD0kloJIBfV+AiwGE1dsFZo56/MgmkpTe7pjnG",
+	"5+cRe34emQd8cR6xF+fmxH55ThX4VRSGanLwxfPnZEpxNuKFMENALR1oRrOh6XNo1gOOdnNggHT9T/Y+",
+	"iddGTCpzd0I3JGxV8MVCFP0hSzC2aaaayXG+TEVq7TRj9cUnvyewAJfM7xEXNzL34ddCYlpEosCz61/r",
+	"gmXQZOE6KIAaD18MKPjVCPZrupwvGLd2IMx0wCxinx+gu4XVmKDb2cou07RqcxysJL7ymAOVxbc9415j",
+	"tjX7rTt2a89wW3W8ZzE61sQf65Pu2OYKSo9DmdU+RlOGPKmi+ujkxfPndyfDQGH+aJTaN0ax6K7tjZqV",
+	"1B+pAa8AhqTBOtRXtJMSam0YoB6/jmYBb8neMO707ANtnbtoJfjl1Zt6KSo9xjaTeesGCfaA1BwiMQN2",
+	"ecfAlMQl37C5QArFEqcBBqk30TzPDWriU830jC+gWFTIVFt+nTHXgjkqXLbihURowlKxQuTQTJqV/aGx",
+	"K+w3HG7qL6gbfkGbARiA0GmAu6uHYjSpqKWEEaXwhXkkCdrgsfWDjPueFeKduhZpfBLFJ1lq/gIHmPYE",
+	"ntx2GwMrwZpmxmFLm/BBrwqc/muc/bZSp8qq2uU2SuU2a1LbVxZIx676UyopzlzHa0U7hye9enaPWvtu",
+	"IiWVWlanw59ExTAef6+fsLlqo4baBAq7Y4bDOKDuAi/KK+mBBsawKmqYrv07aXUwPwRNDm8dLTpFu1H7",
+	"6JlaGad1zrM8adDLXZAnibLbvEgamgi2Ta2tgeLeJO9O3s8dCb0/VKC0YZPU/ccstX8iGfH0egnolQ4S",
+	"e93QQhCYmT1uX7F/2+6BaqNAa58AyfA9GwU6inzuwOq+iCXfNdDLmthSu9KVP1xUtxrw3COMG97YzUEb",
+	"BEF7G2NyZmEJRqOlECGgS62e+IrmsmVPEGtllsESZjhgl7HsDL1W466d4VVwH2LZ8E53DZF2VBbdR6ix",
+	"5UmHqzS6YcDxQVSur0QweyUMUhzjjMc4432ZLBsCjZsF45Nzgo5Ryy1Ry5eQ5WhYgKe6Mpe7CWFaOu6N",
+	"1XOb25ZeBXSmFywBXvCEJXxcZu9EAvR5jtLa1nApLViPyzVhjSAPGv6R53k/QgpyNELtFGMZEJaL4swF",
+	"VpbgOPnCra4arZ/8y+5Sn6VsEZ3nLKcJZLptAh1FWRnYshts14YRHiwdsyvXNTqs9idZ8uW+1i7lXq+k",
+	"YAs+BVBDv6eP9V5HStSbte/NQ1FhxWzwy8NXPbU0pezbwA6ekEWO3MOvw06JOD7BfIzz6CgbhNXPyDqq",
+	"pOgPWJIuxVUKYj/TLPnHP/7xj7Offjr7+uuE9TgAP1ZYLpm5NED5hKgCPBQbMWolwJ6CZSd+E4wNBkL7",
+	"wxDG/guaI7+ZF+toAInjk98/Eq+qmQDUnWRSL8QY2RUwigDlM7qPrG3+OVPHIirel7FEDVYDX+hsB/TS",
+	"7pAtge4ph2sLrD/iXstMAp2xocTEXvSptgjeYcfdPNiWbWLw5vbmsw/u3zZ1fjPzMwnHaWOGu4D+i4AJ",
+	"1rlzauK6xoIujtvymHwnyuppPlCIY+tmr2/0x7Nr3dQ3sr9t23yHZyFx89xG6VbV2qBsv0iY59wMGtMD",
+	"f2Y37k6jYMHMR7LkhHyCBFEggKGMocfgx47I/wKdbP+lGbfIEUqKi9D3MqMUwqFTW6shqnWEYo+oU/a9",
+	"UNVHsRTzRQmgnONc8KJPyN5QW2tefQ2lVXVl71s3YxnMv2pkVM/lBu2PzYS30/7dcdpDa+naUw4Xn21o",
+	"6Y8PKahsB+gnpZlbZNyd6Gb8gBGeZDgmdLx3kZh7aGQiPru5Yv4mALSyCUV/vjNpIa9AtkVMBWGkMJgT",
+	"Uo35Y317NV2JCP2A77q3QrmjyMkOhD9muk9NjZNb7b6a5d7Uj0ihN09EIRZKZ6Uq1s94MZ5l70TnGXgJ",
+	"nrcl90/VSpqDe2VEcoKpZcgyg4M7/ScwbLCSu/qashAilvTDWM3nWckSPeO2BhmrI8WEL/OSjQoux7NT",
+	"zcpsgZVzBKXQj+xJWvByxpYyJbpTzIyqYs0SDM9bhxpU4Rn+rhCTys80jTffX+KvnxnFrstC8DnSTCSh",
+	"IlDjUpRn+GdMlMYyeYlK4+zrTMNKYpi8LPl4NheyvGCTLId28L/YVqCbTGxQ8mIw/Wd8Ar1HLeM4X8CH",
+	"dcwCRXY13AMwzowLzwnzIoK4dXP9CY4reZYw6ifKZKlYcpbAR8ZBKq0vscSZR9S4w9BK8rvM2jbdsuzb",
+	"LK+nUbDXiBkzgJd6GMsWDNvmRh4QtwbcRS/f4cJc0ta/icB67R5sRzmo4PKP21+ENabaRdxOZxvbpeBK",
+	"e4r9MrMe7sl+IN/cX7P7kXCNF3rz/eWOYm7wATdGtzO+0yZzLfw4GtLDLCeT7H0s4VBgMYsRAoQrJFOg",
+	"TksG/8wWxucwR9v+fzD9JyZC4IfRP5+DP8/+mS18lYYVOG/XCzFkoXzCAaHD05wXYy90iq/NB+FbeJnj",
+	"cdjnOGSScdoFhzwRLTlbnNKppqcjnKJnAMftSEi2rFTqmmVAXG72ywVLzP7D/5ntF7GkxP+ZvdgLFHmf",
+	"LjLbMoplUo7wavjZ/B/+Z35ivdE/s8Vzug06Ncj/prkAKXgsraVbqGUphq6JEULOFdu21r3o8SH+mS1O",
+	"WgvrJn4Hb6mr2yN3eBNxM8rVSD/7oGf84x1YVlDQggLAbkEjWmKZmP+ZJUiY5QdrMbG4sSgixkm/Y9yh",
+	"5GBVjdYlgr2YfwAMVVKK9+WzRc4zmbAKtzyIs5nKUzMm7CubtzA2ArGz3xm8mHu1vfqu7V1d/dbWVOku",
+	"1HuJf28pL5TByvd2N2QqOSVnsHZB3v81V6O9nbRAHma5cHG828jx13xlxnp0UYq7Ef3m1TYGZs1XNnuS",
+	"r9zJ4yUxC2flozB+cKO+FpNd3Dw8+htiHbtLIwx6WFkywVMV2vpaFSVWxiHAKcgYkAL9iAG7mytHnAme",
+	"0poiAsVqJkBlZJBIXRSqFGMIkVSgf5F31jMv5nks7RtGjjW6yTBr/BcrgxCTKFTl2oZ3ndX12++dcZW/",
+	"2gW9j0IRfNiuoED+nU4188tC3+Op0ViYrVev3pxzpFaw2xT2ktmqRtlNjRAiJJQCw4Z0b/9Y4PlpgvcE",
+	"p3jkz2VDRK+v3F8PV92yUZBCdmmx1DMrWB0+jk2sYTNGQcitBwLNsQZYy/RiWZkfGWO4blcBRHYhJgdC",
+	"xIllwSXD/DwKvjeieJeNRUQye8KzfFkITXIaKFYDsD1jvw7NIsJGm2Zmg0+W2ljCifkJ1uesEJMzdBfM",
+	"c93Z4CUb51zPhKZaTC49QoeLT0IUspfwhI2EzlLBEv5slPSHdejs+ARfAKcSQmfTMaoN3T1AE3oYUGLN",
+	"V6jB0Fht2rPRvJJPzfu9+f6yRf79QASxhZiIQsgxxito/Fg6Bezf3fw9ssy9RjpqNRc2TWIFs9lCrFTN",
+	"AWzIV4viHVj9i0KcFWIsjHsNXyZgX5ma95gpdW0MMWyVZx3rA/Mxmn4FNMH/Rc9cs++ykpkh6IjYBkym",
+	"F4JfA0H08/NzbLH0BgUgJsGBshU1ZO4AobJ5uSEhWjLYUuY3CfYQRAw23FgVqTYrCKdJpGaQhEF2u1b7",
+	"ZTx4YYwYCY182lwBFIYCVo8uwVVAmQLnE4bSCeslv5i1/l6pa4zPOvsGrSBzEKrxXVvFZSSDFN31WmR0",
+	"HLJYCx9xuEqtyvj3WqZlLbbuGi38GGEa+G4e7Pww/9p14HPLgO20W5vqbpPhgRpoim/ooQaJBOCvjnva",
+	"XN15bncVjGwvuViISatU3FP+ef8D5xmYTjVBd0u59IRM8obprQpcBGt+W9MlYmSKO0xhAHazgcv0aJQf",
+	"GY8rhZgjq2822u37lmO2xECefcB/bQQzuq0ZP4hlSINGqncD6xl8AZubtcb8qWaIaVMxhDea+Pikjgjl",
+	"z4rp5XhmL/Kd05WYwfffXH7tx2lmiCFo/2V97Jd24wLmRzgGtUqH8pTWo9c20C/1q8ZcwvHFoVM73mqm",
+	"IDbN9bW+wHoBY4xBpBZhJQFnCaYTfIMeZ7kyyxfLQkwiCMwqKfrwVhvq7mgk/04YmDfWZCy9OQnOyITA",
+	"GcDz4Lmu25cvzr/09iVsQaMjAusyNCJZQhhFVQMyNA87LEjWZkBaD6/NgoxYAqcqAQrsf4pC6Q2ce4GF",
+	"eFhAp83WlEVwqrgod25YbZDq4FWqZY6wLI0d15TBmzbVp2ILHNX6nZLKdm2lpkR/KFPg/Mv72n7eGW9X",
+	"XT1SV/3OVduoq2Bb1hIQzSF20VKdxN+72TpdWFjbczWbq1jsE5D9W9b22FZ4YXJttgIMfyfKw2uIzaqh",
+	"4mR/mimPo5y9FznbtfEfC5RWIwVy6ATI9lQ1Ltc+2WnnmT0jwWv2yn3OsqP3abszWCNo6CGsjI6IdiGq",
+	"8Szp/kVIjrBfmuetLUWxe7Xa+7e9caBDgIcQt0Or+jI5ZS2OW9WJ5ZqtRJ4PiJap9vKsSS1h42bh0DaF",
+	"HzGpRipdm1MxFmcQPwdXzhYY05/R7Ncsa+05JvX8OBSQeaVVUM3wBG38APatRiYWUHxUon9yDVLYsZJU",
+	"uMSOUb8/utqiA7q7MbynBlnKow55aB3ivgFqEdIdITahVyz+iTWV0mxUtaM+HuHOciWn2GP/qYn4o6D+",
+	"gwtqd9zuSFRjKvZmlai2Fh5GMB9hPAPeWAAWTwoxsZzJPe5OJ7cVMFAHf2E2p01n1PhDq21wsQSSiQTF",
+	"cNKPmBQr179rhqFS8pSXAmvfXYEqZmUA/U6amZqPt+LrIUO+TTZWS1lqnPZ5yL5pJwEG7/NziukjStGY",
+	"LxYitTZwS3kr8JRqIQEBvZED9116Zi26m/Rc3Wssf1Ys0ZkcE1DbUpZZngypOifJs9EzvsjsBx0UowR7",
+	"pJXM17H0nyOyr415M/eumFriJRTVA7jE2OxWrLuKZc6NKPouK3/ko37EtILSoEya50eIthAgOmACCN6+",
+	"o2T3JW28Lch4oWT3tVPme5jvCd+sSleKG6QDvc4uwjYAu+ocfuFTQaB7EW4WkdJu6YLJM0taeQjtpJPh",
+	"ebQDIh8tDjOWBMDM9fyW63c+kz5l+3Oftz34XoD1XouFwhfatWaa9nD1jB9LpY9q/1MolQ5ig2MnA1s0",
+	"uP3j7YujdzEAbtEeN6AGN7O5zQYCAd1DyvJCTLL3WDpqvpbut3S+OZQe0uC1pk5LBBLLGX8ntuZD2jrG",
+	"CNBoqRNQ374171Szlz8w/BtKdDyQMAT+GjB15TLPiT5IIjIs1za6knZkW17a5qSD+UNesH4tSp7lm8Xp",
+	"Me9yFJC7+kVdBZpdB+yx5F26GwLvUJ5uj0DhEr35/nJvAQy9yp1S2JwQbZbKCRvoEd6cXobm56GR0FEs",
+	"PViLFmMlU2yeMN7S1AjX9ui9E2bHdtgn0A7LesGn7T+95tjaeVhmeao3ngi8pMml3gO3oc8W2ULkmRSu",
+	"DtB63uhdxBKui3y8IGKSF4VaoY5I9FgtBMRA7QD+GcYJHcTyZyFSzRIjb69gOklgz9gOWO5nshOa2Lfb",
+	"0MToUOIKbfGjX0lBBg3oCy3eiYLnrIdv95eFkGkmp0bSPv83/FWxlDKTU2jImrCErkgilti/RCxBfgLz",
+	"L72E0l/zzzGXY2F+bdTCupxlcooUoYHt1ijtfGMeCvuZZ9K1ICBaZE/3PZnTIlepsFASrRD1ZqSKE+zc",
+	"1Jqr3/BGoy6JC8GO11DGOs4zs9OZFjJ1ZOZ2IX/7vWUpf/vdL+Y+7/Db7zd6i+jk/dlUndFIsK4E5vZE",
+	"kflhh+8XOzjVJBaOkPwPDMl/LzW/l05K17HfjdhFude0RXcSOU8vcwRRX1KKPVsCoD0HHYWcN6Jpoq+b",
+	"YJkAqjRwnpmSF7bkAy6h5/BCsDTTfJSL9Bituiuu2U4Doptq6bFFu8qKgdbioZGBd/e4XJdeFUyWec70",
+	"jA/agar0jO+FUrWP/Wp+MjO/ZYINLA5LZB6gShHC3SZYqQrQbWVXeKiXm4TUHGJuLHuYUQpTZ/0Be4V8",
+	"Rli4TfayexcjMIzxLFKg6o0lwDLRb9xVc54K+9rg+NK7Z5JVYPR1FMuJKq4143Mlp0DCCwAF0JKE3SAY",
+	"T1JaXLAf+ajgaUgynAt+DYHBeX+ztf3Sfs+Hgu69W9MKX+pnVYq97Sv7kY4W1h+I9OgY23xIReo1weTx",
+	"BjtvAsWzFazQtVd281A5eBypSrEfGo65owmhcIF0ELGk+hCuPQK2RyB0CC97QRhCQcclg2AQfdWhtbl5",
+	"OTOq1PyNijTMP6+McE5Ab/I8p1kCShvHYSqw3qeapdlkwnp8anybEhIlWCqz4IWQZd/1rQKQJGL5SLHC",
+	"gHCmaR5sxrGvyzy9MpFeAiAqE1UgIUiaihQmErFE5WlCEIvUf4UEICA93pdwmWaQzpNKij6+B7EnnwGG",
+	"D7wS1lzQUkThEYDuXED4hs5No7p5SY8P27oJo2XTkg5i+cryplCjGXePIdtjNVO5jxviYpWzQgg2yUSe",
+	"EpsJpgkH9jmZRreKayD2OtUsKdVVlrA0S1kviU8+f85H4/gErvz8eRTLJD7xvzmHKhszI0BbxyZq16Yc",
+	"rAO2JiNYOmcJ/QXW3PYoV2OjZrOWvJiKkr5lYgyApI/1TaXGn7EHmS0QLyCyXJQilgkuRBKZp//3UixF",
+	"2hIaDUFyzAGzLc4DBMYK26839Hlr3CSlYB8Gg8FHhDaBWcxVKvJTTexo+PJAoDbjetZnjr0bbiYe1azU",
+	"sfRkqvoimF/CrAdANV0lnv8I9ih4yWaUboieioF4UKSeypMOB9jT9ph7xe0JrdNu7B7a8E+Dw+VoQD0l",
+	"NBSvBXY0t24BiFKNGxjtfcOYwSspmJBlsYbyQVDvQdgAObLSWHZZBqyH5B5wIxiahVIl3d6PWAFUGto4",
+	"3EuZIkhKiZ60L+YdsMS8gafE4OV45itskrOzsySWoOQBqOqvmeT0TM3+73/+F6wXUSR9pmRExbFoUCyW",
+	"haA5AGWGUQP0Uhcs4Vdz38Ixsj8UgqlxyfOIJfHJudGvq5koRIAgbVSyORSAXFWhAKJl25qxaw2SbEqm",
+	"f22+8H3VX8LD9vbwYVX1sXDoGKv+tAuHkLxoMnnUfvUeysNWLu6oQKBsAUe4snWSPa7rmqUfykUH3X+T",
+	"4LHPbcSSkkm2mBLkPbQ8sL9T2iPheZ5Enh4/56XQtjyTqUksAcYctoLReC9/8JUwMw6qoBCT/gXCIUZQ",
+	"C+r6H6hD5VqIBUaZaemY5/7HlGJPvC/Nrsr9JeDA0k1T4xfZSyD6XYm6+16U1lj5xpDzG/s1t5R4/M28",
+	"g5ucW1D0zMBPnAy6+yL2a4moPgvcy0zjOnQ9A/54F09BQKn2h+zf3JEYy4zgMj8HEhXzHyWTPmQjNPOk",
+	"gUsdgRKp70RL/d82IZ7nJ7djPHnMiQPcmrsaFvZLHjMGTzZj8IhMOYittZTrHy26Y7qkrOryp2zWGaf8",
+	"1jwxF5ivSIwDToZPqfbkcirUvIUlYODCwRod7ZKYXKrNwKVKXFQVfwNTscUJrgYXpkbhZVKx2oav56wX",
+	"NuKU4MKbR0IO4SKWEHJw07BRAWrsATpgUUwFG3ENgY3aakAaAf6BzATgEEB/6WBQqsQFPlgqEFWgP2B/",
+	"b11V+3yoWEBNH8FbmW95ZX57BVQBmWZkfdj0B1ocvBBEfkNAqiKDYocafnZUvYWiJATVEMteJcr+/Pwc",
+	"jZcX5y/6Az+bMpsLtSxhMjxf8bVmyYTnup2n8yXe9VpMtlqjr20wvUdpPQYBMYYBsf7Qlze1F65c2GRb",
+	"xG67SfdoEDYD7Gc/Psh7lmrbW04EL5eF6HjNUm18yd8P2LRGW2hD8GnBi0wrOXhi7R3Hvtgba2zaE6xc",
+	"qYAiy+hpM9KGLtk76WTZpoJlWWSjZakKfUfskbj1XMeKUXGxfH5+fu6wNOgvdSpo0F+a5WJSMrU0WyAM",
+	"9ce0p5k4m/Mst8wmUERhRoQoCbKik+PqGmGQa9vILcqku1Q3JX2zwjfle2UlhabEv/kdIT/7zAI80Bdh",
+	"VnIMozDgDwUWqMaBWy6WiwodfxMcYzXLxti3FkI98zS6s9aa4Kvfjz/tHrh7nN7PcXCUfDeVfPXN9bRq",
+	"qyt4y+Pqrn0IcQkHencqB0/bEFkXJcvFlS3YqTOdOWfjihY5YT0wbcjMNss4UcWcjVS67g+A/1UPh4j0",
+	"THwNpxqoBoAJICQtq8sK/DSleE/E9VB6wjVbLlJeZnJ6qlmqYtmro3FGjtHH/pxYXht6rZAYAquj5oLL",
+	"1SzLhS0Mo6yt72JRssKa0A4a1K9Iv8Yb0bAk0ymSCplbeUqpTyztNnIVK2agJrqwKEBm04/5cjorseoG",
+	"SbYwAZxno8JI9B5nyZfn50nfl1nHEiuYbKrgy/NzZDnmKcvkwigyLHQytizmi83ssaSLg1JC3CH2ThQ6",
+	"U1Jjt/IEkMG7GRGqLbW3dlhsttg2FGClnKwdw65AsNvXd+xeBLuiVCGEhiOyKFXXnILjdYBZOc1Pe7Br",
+	"FtUT/WCOidktZp9YqKIN9BaWQgpn7gEGnwhxmNuKbTWvVLUJ8jE0XSMmBtNB4wm7ypQn2Ed3JM/4tLxM",
+	"x/cAO9YFBb3obo8No0WzpbIrukmh1r417w3HMiDnR5PpwGywLumPVKeu9awL3NF4dMP9Sqbq5P6Ml7EM",
+	"3zCTxlLomaGxkdWz+G94lBHsbSX44I6jDTjmhTGQQzVv0TVGXIt/e3FGZbSsl8C/MjlFPCkbN8XLzCvg",
+	"+lj+sCisvwMuKa3yd1S43rMWbZZSBbYLe9MdIzFRBZSmg0VUqiVWvbvitV5iLr8KxukoPLuZQbSr5WM1",
+	"RJ6Nno1zrgGDcsBetlgIQ8ad+goAjveJ9HbrsGoglC8Wz6BUXD+7FutBMTqMfRYaYg6p0gd+kV2Kp+G+",
+	"bjee8Aj7Dd/fD97ywc2nLuVq3uiTMZMCdtUjLOXRMLp1o38XRS7rtXj5LJPjfJl2AC10ZeWlcnKHCrI7",
+	"cK+bqvKxoLsdxG67XSxst2bHzeSkFwFTB/AGgBmzA3EAe7s5YhZBuAyORRJm1oPgGcceJ6pxbDQ6DtsD",
+	"STe2ImHKxopEuyrTrBTv8Syh8UQ9kKF95ewqcxjW2PcPTVxLAXEzHAPNOYr3YfuSi/exm4b7olhaFV01",
+	"z2N51sLDE1GLAomDFgr+kF+HBST8AXOEOdT/UEsqbCgZz3NAIjM3m0EyCWyimabbkwucTEjn4GANwP8G",
+	"36LCSQUXzVwAQw/NbOCpRkNAeeMYiYBVwUSalZSngY+zpslBUwzNwdzfQyByvPLylx+obREH0u7aC5hN",
+	"U6qZIdA4KnTpDXBb2lWUura52WrGS3iEJezt01KAeTpTudlBLBkMEvd+hasJ8WmjkfBxnIiNxJgvtW8N",
+	"wXgGSXYSvN7jYGXB34lC83zAcBHgwONKlAXPcjMFveDj6uTgqvGMF3wM2DwIZlHOuGS5KJFnJM2mkG5L",
+	"rsy5PjObkbHkP8wPAzrOz+7kzSwCEn74xvNPr04jdnpm/vMfp/Dc08HpgL0RRiyWfjEyWzTN2emz0wGz",
+	"G9OHspEW3rHEV0LaO7+Iew9eiTxRtQ3yNldo6JNw4YEcFj+m2SCsh9tQybFgueCwY3TOgeQKMI0KBTD/",
+	"ZnZVZ9P6Pyu+Nke2EuKHJwaBWQzy97jE70y7mvhZ+wwi/6GPuOIa5IMw05lziEC9dH8KmOtpKegxhRgL",
+	"IHOHPu6lniUDM8zPCiH4aF2HrBBlsa67v9So1QgmVFMw5NESWYAa69NYknPC9EytNA0Al9d5lkOnprOL",
+	"tuGjHqKN9u9FVn/SIdpoux9zr220u0W28TQ93ag2zXBrTJtqKzSxt28PcR9CKIF10faknfV++wg3kRJP",
+	"Pj5v7KeA6g491shC3CmJKJ3jGbz10Xd96kH9u2ntRvuWzmsjlnk7l3JZ7l334ISFdzaNtgXrGfjaEKjF",
+	"lTT8ukjvxMUZxrKFULTsOG0YsN7LPQH3NnBOYln1ThrOCdrG6JjYp93QLTHPjmXDHWDQEcfLpjVYNeOw",
+	"bN4yoZIV12asBZaamfGNTLULsyTGTjM+J+gaqgXxJEu28qRiVNdW07pbWUkOWSzhNsFW5iOjVZqrkVk0",
+	"MEZVAXfbmBCbAWWUUYZQb2NddfHfS54z+LYuFzDn10L7+mYsHCQ96V7GWYpM8zWy47s7ANLmgtwlkOQA",
+	"+JeVrfYhbvmjffhAlQ9P3z4MY193byb+IU2voxX1h7aiUCQfworaWGRa8NUV8prcnLWqWZZvRvRJ/4iN",
+	"1qUAWFn4l6+FRyw82wXmQW0sE2UJPajGzHq2yHkmExwEI91JuDXVuBTlmS4LwecEmBfyJQzYJeaOwWxy",
+	"qSFQ3z3uavQ5KwshIqtyqSqCRA7ERXcgEDZj7oJd85qviAVmD3UUvmf1KBrVycuT4Qn2A5xEzYz7iV/J",
+	"6r31K9tZgSsf9VgmfzP5JBVabmY1O9hyGxvosWQNaQeEbDmjNRzYN99fHpIep2650ESAHY8D5LQu2Qs2",
+	"E+8p1l4r9fj3ryb/Phqlz7/86vxz8ecvvnjx71+e//mLr7588SX/apSeP/98ci5ejP/8xX2AmuMi3VrM",
+	"fgNYGlAdM0HfKiwf0ghYMlpjxCyTrBDvRKEF6xmp2sfkGwli8wERxDKAosHKhUKYtRXQSuSRV4bVaDTP",
+	"c+gwiyy8vms6Cjh8jQT2jAjY2OzT8Nq23FaZelsbit6aBbwvtK+3fLprE1GlfwTXg9Y/YuZqJLM5Frkc",
+	"TdxPgXuVB/i0YT4cD2eLrQq/+v2eykRqkhP5uTeXjsSyVjvCdisdiSWi8G4oP2Zbqo+xHSucH5Ujl3zq",
+	"O7YOWI0sY1lwyTCS+5ZPKRhq8ZknPMuXhahERJNAd4j3JQQ/YWtNoSx3AmghCP8AK3NWiMkZ2qhJfxjL",
+	"+mZ9S+y1ljvINxW+zzSE6ko+7bivmRC6YJwqh9tqwWLZaxKht0gnG8IsxEQUQo4x/0Rf/a0Lxi0EvzYC",
+	"78X5l+B5IIxyLWX74vwctkriK4aMwbBYiNTcq5dFYc6bedHVLCsFlTrYyKBkICyQJMRMmpCz+XTqM84o",
+	"Vy4cyw1x4kNQF+G4QctSAboZBcj8p7NyJQD33aFWu0lm2mJxA/E9WANXwclLGLCN6FIVVPBd8umpMxwA",
+	"Mhq5k3I+higml2tquwYobuPyma/MizwThTdo6KttSG8b1XxIaOi3fHo4QGg/+L3nr8Gk6caALvn0aUUj",
+	"rZDcWFsMosTSkpmrm6PvJoHY7gKoqxR1L0HzBEOaziykspxjZvkYE71dZrkEUd9pVN4i/mkGePbBipCP",
+	"u7fb729hDmL5Gig8nJ6su9lVwo3kubOygHwBSl90LEG8VYC1cahu8NifKeZU8iluiBWYfFObN8SWGjO1",
+	"irgzu6/HWa6gbLcQE6zKhZRmezWzJ5ug4eiJ3Y3lVokfKB+HD0k3qDyCWiGzBQFR749tE8zjAHYFFw13",
+	"R/N8di7vp6IkjvL+TgEnWzdRQxg8mmbiLVL+Jp3BGDPdTOtvRocy2j0kqvmVMfx2yfMcWMRtMem9OX9k",
+	"HTiKjJuJjNbd/liSUtXg4yFjj9sRad/y6c98LnZBd6oZns/IBDS7414neah46mDvqGiTh1DH0kZCw5DT",
+	"XiHQ4Ma26CegMoG4b2UdNLu+WhYYIisExnIsbcTLjPNVfZzX9MdmoGBj/wZuicMEuWj0Q4S4qkPfc4AL",
+	"12xDgMvmNB8AFPVoZ/9xlGa76HioYMz5V/e1/4wsnQGFZFEVes1X7JaKdxVBukzTWiqiVLeNJ+3UlXBU",
+	"mG0KE2sa4XN00PzaLdEyxqZC9j+Kojy/L0WJnQ7pUVkeleWDKkuQNDaf7VRKtyp5PBr3DkvCW1Lqh0qH",
+	"FELcUQ24kCUAGdjyRN/uT3zo0M4EhKhBgYJjcCA0gYIlz5I+Qe1UQPOoMGYrcl6FSjuWVSB4fLSnjUBM",
+	"ME+L4lSusWgAVX3o38S8HZGtgHaDanz6t16O5ipdwi8AvH1aqOXCKPVpBvMAtV6rqxywS7s41byxX7ue",
+	"Q3uLEbcPGwb61cpJM45forYctE01ETtKBXvOV/m0xz0LIXaDfjdXboPGgxyMfb3IbHJeZu+E7Y+rFFXC",
+	"ZuklHocOId3a8Nv2h5+7bNtBHnbuooVGoLJ7NhACbocF/v3e6lkLIV6NzJbetazVfZxTbc/0sfb/rtHJ",
+	"sNNkVwT95gl8NEWhXlJR19/mFqaDwegvpRQbWEZ+Ajnv2EGslAeZaHSYhWBKwCK7or8njI+yPCvXQ6h6",
+	"Q1dIrSSSgnBm3Dklee73jrug/qhTjRohiiU81Dwm02XBS1Xo/gXCGGkAvhpz6QEv7UyhWH/3AlXgjFyI",
+	"cTbJxowWhwnJRznwxDYWgZg6Z7wwPgBcjzRYZk1eZsPha/jdwLxbeqWKK7zUOHoqYGuNAt0Wy0SP1QJr",
+	"CqHmZ8ISOyfgksUhIpbwsVEBQOzKjTmNNKJ5JkVygQWEiP6DyGWbEE/fmCdaVCbtCsDgxk2ai3bYa9pG",
+	"+25QvA8e/p+gDZ4sOSm+ya66IigJpz1mUXhpK1l+1yNn6QNylt5LZctlqI/g3Dd10dbT+cQS1w0pPVo6",
+	"1hHO0LdAoo8dYgqfhNu/vXXESVhnG9BvDtcqsl35dxWN4NQgFGnL/0+hwQ3A7hC0rfWWZ0P8x1VmlJnZ",
+	"FoQoUqhlKVgJRf6Jv4ZBAN2924D9IAnboxkOhpjvi2cY9/Vg4MFoe8V/3W3d0PV4SXsA2DI8TQIYet6w",
+	"JLZaLoydMdQ95gDh7YjTVTWVYukgfNGlnQAKCwXe3GXG9MbRyplYB5t5PDNWXKGW0xmzoIJ2Q8CleGp3",
+	"nfLPymKPTwsuS+Hw8b8xthYCztBEXNKj3Qqrob9gj5A1dZ6ff45dlwR1FJn98ufBv7M0S9tMGni6qBg1",
+	"BwqW45PwEYeImLeM//Gg+WSyfzpaPuGvEZNq1fEdP/HAeYtyC15+p8h5TThsuadLLlxUTnhTaY1nOwzc",
+	"eno/sfB79yrX5PZdRbHxxJrPXPU/EV6M3rRN/+8dxiZV+8FpsI3l/HdiBVzal4GUQ5c/vQUxhPZz1XBi",
+	"bujKsJn2XDYI44b7YSRYmmm8cCYK4orZrrBemTHMFnOz1VqNM8j9udYDnMiA/YIJiKBMnaaYSV0KDhOP",
+	"ZY/+npWUKfj6mx+/efsN87YQ8KqwS6fMzhuPausXwNdrKrFDJUh3lPwsV3Ja/0x1+f9HEeb+ExpT1eyt",
+	"3e4+yFb8dDgtWmVMuxfZIU7qNfd4mG4gle8czcVswB++xgBqm8TzRwks3FwpIBEo2XJB8mWSyfRqtE6A",
+	"+9LHwSO2lHkmzdXkE8jlXBTZmGXp1uL+9kUMMWX+rR0sximf20LGgG1z63LgTif4sv2UGyfKh7QrRUeW",
+	"GwAa0yGFuQIRiJkLdw+wmBZquejbP1VcMYelWQut9wfsO8dZOhfzEelmzJsm8D/0jNFCw/ygV4YAA/RO",
+	"5PZSvGwrPIOFl3dv2bUhWg8nMhHUkwS9neLydG/wYjKtTR5oEO4U7cHB6QcfEq1oaPMb+rOPYLK4+oA1",
+	"AKwCcOmVOXZXOFNzF0T0tQgsHdYajA8ixPBMwDowJ5hy49qZMCD47FTNGT7VDGKDILWHZvSvgtZIIrpY",
+	"5jmR6dJTgWugFWHyO3iidcHJAfHMmzAhDDeoAl6n/X7ciqQ3bSDCgvflVICCaHRmFNygAUPF5+cRe34e",
+	"sS/OzVF5cd5m97wxk/vFCeRDOO3hIw7htLeMf69F4fRo+GiYSuiuDje7jY1EuRKimRYzP8PeeACEhEBS",
+	"qKImKFzQr7cbZIIdqr3Ak1NijRTAqlByikiNteE/WJkzyUSeWiTs4W/213M9tb/8/SNFAkcqXYd03JhE",
+	"/f/evPrZ6PRxzrM5CPcRPQ0ONLwKPRdHcHVec16OZywV4xzOMCLM2DdRhRM0zjsCAMlmIralJm0vcWWO",
+	"7qfTZmdVNlAC7Zms2BIswKf9rErQovdcnA6nO3Oppuab2f3crlACPqvb6ZW7Cq6AZA2UNrEGwXMC691a",
+	"lvsHVbTMFgtRdldSXMo1FpN0lSpgNaAdJ3SItBAaoiyxtHDQUqxc8cCA/WKLB1gvWfApVgSI4gr+3d+S",
+	"u39jZ763w/IoE/HVt9o1Id+17Mcc/APn4A9VO/epVcw9NqhD7aVKTbheuT8dLnP9mgCUbNMQVfFWU522",
+	"TAv5K65q0wMfUCowoupVzsH7IWUb2TcDdokwTSLXwgr6WLYVpR0QNbHZ7uS7ncqszEE9eMq0iCVB79W7",
+	"TGdYu3cFXthd4ygCNUvO5bXl02wQgIY9ULTKFa9WR2w1y8Yzm+UNURYhJqJSkZ9qQhdE+6MOh/iBqJYR",
+	"PcwY4jcmJUSTPZY9HlAcqgl5r55wEb9LlaDR0+qC+9yYY/1j4FQ3utFuMg0f+jxin4P7/Py8P7DffCTG",
+	"ak7BJLfYjoKlu+W6pmUPCS9YfdThkAZbn/MQ7rczXbqdb/pUD5E0P6rVpwQI5/xyd1C7tfFNXZ5nH+hf",
+	"2zLJbysSHXdXROF11NStJeBEC1XV3lDJM1EFS3759S18qariBZ8pkGr7sFw7y6AQerw0mhEgZ6k9y7xc",
+	"piRLMwQjG0Ng5buCL8SpeWRhdotRt6C7EbSpOhWLZoeN1hug7AhzLZaFWlHl0qlGBce0KDKem8NpxhL5",
+	"hPWwGH2s8uVcRpZiK5ZJVa4kTMgyK9f9AftV5tk1HhQs0YtPslTMFwpYLU8wyhQxHks79Tb+r54qgILI",
+	"IsSRV290Gss0m+G6SseiTmdyW2aJpru9gwqXuEUjHRYrb4uYtqvhN3yhVoOj9L2Z9FUF7SO7nu0Dte6Z",
+	"R4Tcto847oJx2xpIAolig5b24IZtp7G8ZBsOdMRGIldyihgQtVpPONOxpI+x75muFE65RpkJwjVCfjqJ",
+	"WK5Wojgbcy3YpN+BFXd/p303o6xqkB3P94HOd2X/PBZgtT0P9YFRy2ijhiGSNhSWu7TFnL2EYBiNSMoF",
+	"etRmGHwQ4eruEFHpN0Mq1rLzRsnu4RSoonWSz27ggB8WpOQ+QgyMvFf29QImXSKtNysJdYc5l9d9qla/",
+	"sO53pm27PvrbDPlx9DKHtB8FPUTKwE7joe+HBQ/eWIxlPfAhKyT8Zin/bvEh5Jp+W9ERRrB7siIgdF1x",
+	"Hdnvml7xMnFhh26UmXuJDbQ96hCxgQ3P+fjxwdWORZ85xgOOGut+IFb2UnY7xgyeIVLLjTOnruSkNjkU",
+	"p7VfnupYwvOqHdg7JFE3Gs2O4DvYZRWtgvnbljJ5uyRJf2/N05rWJZHxM6HffAo5XfMue7ZWB8YNfO1j",
+	"Ivf/Z+/rl9u2tX1fBSdzZyzNMLLTpOfsyrPnjttmt91Nk546OXvuVBkREmEJ2xSgTZB2dNLM3Ie4T3if",
+	"5AzWWgBBitSHLSl2qr/ayCQIgsD6Xr/fnyiRu/oOu5uscVmW1iynMqH0E8JzRNDXJvVQdH0eu765Xvmu",
+	"0hKseN/QpVxa1L5gzHKNRDQEVKAR+MJq1cpjOJsXo1SOIZ0lVW4VU1rxHcqw6VSMr4F3n8UjnSzAGKYs",
+	"J4FiDNRIXOlM1LorNs5G2mGXM5CQHQNzHCvklhOQD1LW+y+CZnjnp8s37C//fvasy4yrW7Gf6sQwuExq",
+	"xXI5ExGbaqULxJRIF8gLXe/5rW6IE0NF6hCnnihN9YIUYx8o64pZTwoTuEGNIuPwTCgco/tyrXs1B4J8",
+	"HrjSg9/AZ2NCQrDpli88Got9KXtPJsY6S9Ax4dZ/ms2E3alMq9juRpXXXNWB6sTI1jq0eiNmsT34MbU/",
+	"A3ub/YH9qPV1zOZo/tgn/asQBb5x3UWdan3tYN3svIbwXCqe/15eESmVwbjYX3r/0YdaTfxs/hN5mL5U",
+	"62vroFGlJdolVjLVGjTAegUqOM4SriaQQIaROjpz0bOU5yLrng/UKz7KeKLLYJzdTdxAh14M+7RXo6XF",
+	"seA74mADZZcnSLnTOzdS5uSCfez1ep/qtrK9ZaDobLskKqv4wxFAxYH4sA+Ghrz2nHNg2Ow14WwfsL80",
+	"czD6QZPLaEO1p5TtHngc/uO22n03GVWUN5W2rxXmwFaez+lHECYbZE9Jwu83ddpkNAzUFjVLLJTb1IdW",
+	"zBmfaeC1JDwGb15t1FZUyxxAUuJWGhH0xzYnT3Fjt6YN60JlT+GcVaevMtEnj8tY9pkt+Nwb28q79vMv",
+	"AhVmNRyo0tJYI+uEGsOXDN+1jed1W+wRRAJ+EPkD2NqPcUtjUme7/XxY32/9DfYVN8kA7USf1DAgwWHs",
+	"rlYrZTvqNmplyU8cKEJPbPATm4kXt3EUwaq/MEwCpFRU2u/LWo2tUmrRQN1OeW49ZkoS5dOTZSlk+ML0",
+	"K8Y4ia0aMPN2ooFdMLMwuZj5qUMvmUhkbs9An+CkvTNQKEoXkclvdWqPvdbkYqH5Do4Qpu9LvwxM+SuC",
+	"Z03AsXcdzCsZMA2/oXUFN6LsBN3ALaE4vh6Pi4wmXPU32rNU+/cm8Dn78iaWRj8oK8IqoW8/ftWcOToU",
+	"DXA/idxWz2zqVGT89p7JlFr1EFj0Pt9+YhjtIQgr5OJDfjpPuVRxxEaLHIWA/R8QPmW2faCarKFtS4b+",
+	"fvnm9WZVQb/x2/V2Tzn76uavA0+sqvopF+RY/3Os/yl3wwOrBGoQHznPVoUcloRFvRW6wwmCxBPUBxQV",
+	"mAqIEIhaafVUfKCEAI3pr3SZglZnvrQXAV0lthMfQuA+DpCl4AepJii6cp5FLtQ6UITyaYa5vhYqRsyV",
+	"+DntqV90Iq+kSOiJSrNq35erE5pyjF7awTOovG40MJT9ewhFsd8ikdbqEOXmGYJsPUe50dryXn/H4Huf",
+	"u5V5cD7dUrd8tXoBFqIRr6ns+N5bM+LnPUXPNjtFrhW/coag3Gxf58g3/688S5erTtKzQ52ku56j+jt+",
+	"AWfpcoOT1Khp8sIO/tFM+acDkPd+B3Qhlz9ebEXfSzlv5BoZ4qQbSQjPiVA5A8zjQ/fzBvSFdo4i3gb9",
+	"Cu5YjnZYCZMajWcVq1Xp0Ujt0xqZx5Wu4X0h/aHyggNolmLAtUFGoKlOEydm8AktRIcAMifKzKrO3Ixq",
+	"CGNUEwzfLOxgsE/47id3kyZeGTPl8C0zcYVxHjYXCmakM4DXgyZdHMzdU47ikwzG2pAx9FEPVMeKQhBH",
+	"H3KI4Sb42lY4UwacCEtupXHlvEBO5Z4N0bXRIvjkEZB98URUUP3wFXB2xZzRHWDQcjNQ8FExiexT6/5D",
+	"INcVT2/5wo58LYwrLMbxOvaCZKBi4nCKiacMC5oBwQhrtA2/8aUaQcu23V5spm+E6ZO6kGoSgwjMAayd",
+	"3tU9DtQQFQfAji4QqykaqBjjPtSaPuZqLOCfV1JJM2WwK/H/y9tp+BiqmW8zmedCUTGzNFBNTk3RONEw",
+	"9l87QB/xrBTGt10TGg52WbP//3//H4NGSf/ehWG3dv1xZWCTWEWLz8OVi8o+vvwWg18G0MjZt9gVHyww",
+	"WGEwlI+w5nkmR0UuzPBKZ8NrsTBxt+9a6v1GbPiq8FGZ/6btWXYSnHDXXtPs4YP2l25veMpB0+6V5Wy3",
+	"LvLCfAaotAuPh6Yzt4VQoTT50Fsok4prDtfUB1xzuHqPkBQVjQenIpzFY617ZylY/QdldN0jV+pOwdpx",
+	"zZtvbbJPwPhG3UwZjcAsMYFR0oIcvN4eebyl/oidE+o0CE/jSzbTqeLf7gAhkGdyMhHZ6aiQaWIa3IJ2",
+	"COSwITU37N1vr56SikA1CAArp0AS2ivX1zAlRGLtbqNrNY8l2EoFNDG338z3r9GEGXi/WExXATt+3gx2",
+	"vC3KcZu38lqzeSZvrJiBGfTDSVkDAb1ySuhKI0pAs5IahzhV+9bsfdYLjoG/OxM+gdYfKMa2qLnNxFVj",
+	"JvUra3r5AxGKgmoU2BXD4Ou5h7dmBkJggOc9duE/kN0j1dZlqBx+tjzQMxaqEBrrRY/FNzyTfJQKE0fo",
+	"FZFZPXOClU25mcIUG90vfz/sOQfWSXdZl8VOEr85s5YcjATZF/wNymvN9uPP+NyOfC0WT2EIN6BxHDuM",
+	"sQtrHlrTKmJGAO6TG+z3n1/+n/d/hRvtQnztNkgzc7CZ8i5W5xqd3mBC18kK8sgYY3i8YV/ZO+mfsKY0",
+	"1hUTH/g4Txcl6ydW01iTHcZwH9b5M2FJsHfH/FtEvlYI/BMYweR84iuOcYr2yPQmMk/56OlY9hazFJw1",
+	"O8EcRLvVABTKgjGsFIlYTJMZ0mQAbNYIqnCPrbTos9/pIvM+Zv/UI/yQvnuSveTj6dJLZYUy6DKg3TQR",
+	"zNg/qbHoDdS/99g/7JpZdWWXEFA3XHVxJzhHmbgCxgU8Xc6wgrNUe1u47J965NFe4Vb6QL4Jt10IvNbu",
+	"YppHWz3SW3zTb1HQ78evqDxjHy5F0wMO6k3QBHymvNkure2qz+pYoPCwliwplw2Rl+HqRma1EQ/FVcOA",
+	"6+RuxOKdSNII6RKwyRpFxtJcGs9HN/RuDuGooLUircxfqR830Y2f2XFoNRVa88W7MpDFuMhkvnjS//19",
+	"aC7TkXSfGek5xFVgKDs90BgY93/cEQMzTONg/MvW4iIXrrWeJOT2HCgi09gqYv69+9C0VmBIQD+MLnL3",
+	"/tZxUFomBI81lTCLmbV3Vnf21vqAWyn66Tt9GR219Drb8xW7b3Dsp320/bSPmez3GBR7hFjQ6KzkpQRt",
+	"0IwPjsPYzQ1JjCGhonQA8EOhF7CsOs/P2FR84IkYyxlPK6i/rgb60toP4jeuEj3rTcWHzrOvu3HXZfdc",
+	"Cs+I7KaZ1g/TGU5u79/HWNUrSGvzp6YdP0qihy+JPAxuRQJta5qffoRTvh+S1KqYCZx3adi1mDtqUPJ1",
+	"oIHeiBajtxuSX3sIL6VvmTTnEFZCcVVWTHqLGr0XCKCC461cA4rnCHSlTDQTCt1WPMgTs76VzrlLG6K6",
+	"tsq7s0PJu6TqfERL3+IoBY9ScJMkZeS3UuPJof3VPHLjqXlAuLYbyNforuGNTQQniS22JLUOJa1+EPnn",
+	"F1VHs+wokP7cAgkbcjaSRrsnZy7T8CCMes2lAPC3+3IeF4pn46m82SPv8dsGQKg6tTFbx2wMzJItzMYs",
+	"pncoqY2bm8YBLuGO9ElQuZrosWFmqm+h0nqgMl1YrWVY/Ouby7peoUnFVnDMpMn5tYAC4Z88MUKfueWH",
+	"kl0/rQoQFo6SEMyucXkijKKbXKZpSPoQNGlU6QDd2MjS09aF0dyERHP4/N0Tfrcmj5Htv40C1BcJWWm3",
+	"b/LPWjsTref2fRjFPNW8sdLq8TY7XeY6o0InoDWLrVucM301UJzFsyLNpf3hFNL+Cc95jF1JV6hcgMBb",
+	"MWlMISJrcIhsUiLS6cyOQmhzUZ2sxZ1bK/F+4dl1YvdCKtU1nt64yFIsRM9EynP7xfJ62dmtGLF3v73y",
+	"eHcgrOzWcy/jFEUEu+4vvf9YglDs++J+PlD2JpDIRHEKpGQpzyaOB8w+XiqTcwUifMY/yFkxYzzP+Xhq",
+	"33KgjPxvwTrPztgv31oxSEXj3ciuvY8uBK8PrMSxKtIUACcATkOFz3SYdCfGL+yYz4Pe72fP4/b82zvY",
+	"tLQD/ybT1YANDR98G1SF2qPasb53Lj7x2W+y10WatgN+22ug7SK1X6+y6bAXDz6Db7nLBFQJKY0bAUqa",
+	"4Jdca9wWD7//bEcI1oDvSAcCytS2lZ1mVZ7+nUr0uCBMSkmllnCaselkjVAcqLVSka0TiiXkKrXswIyX",
+	"E/q54LM+yKxEZvbx+GiD4UPgUKQfQmMOMUiNsLonZtdCzA094HaqDXYfRUzMuEwrBj2xKqKAzsWHPBoo",
+	"QAcFbgJuxD35i9+ZxrR89ev8LMR829lKA9NlHTvJp1IZoYy0Qrxbrfn9p54qZ+v/qxDZojT2cbWerLLu",
+	"o0daQWCX/Vtu5Hj7GgL4DscCgiMg90bW7lI6uTDVLPIOW/iXhb4vDTwWaLUXaO2iwOq//EJ/GRVW7n22",
+	"F49+yx1F5LHG6hhCP1Y2bF5jdRMIUacey98eYJVVWcffjQbK0T+EcJ5+Mj0WX4uFo6mH/qRKp9pWRPXX",
+	"YrGCm54BzUEDMQR4VddiUSVn8x398Xey33eCPx6oRCYRQINecZkWmTCuEzhhPGdaAQN8C/SAneGT/u+9",
+	"Xu/9p09xnxVK/qsQjuw94DiYcuOLM0bCev2ckHl4zmba5Oyrr78OStLsPZL8f60mrOMiQNLUruyC7m4g",
+	"w0dTIx7GrBOvI85HpvzhSa/ZkcMSHa8s9wk44B6yP7CB2hMO2hpU2hvtdXvutH0OWM6jRjxqxAdNlV/V",
+	"oM0KdNv+dn/r6cdrsdhPBWGgQnsD5ZDfQgYEf+zDFmyrxdbWvzihsmm5XkWO76kIZp2gW3rro+Q6Sq5N",
+	"QESuxaL5vuZT8ODK71aLrp0X4NXlTpNkYfcXLD+I/CFIlaM0OUqTL1uahLVza0XJ7qvn3Pgnxi5dNcP2",
+	"9uXl2+F/Xfz208W3r14OnzUX1l2LxdYgO8X+BCJwwrs4hasC6+QUP8Dd1T0vKzf8tR1fuzFQPhrRrcCb",
+	"NDN27NO8Q7aJPbvp1YfsjzSj7qZ/OuqVo1456pWHSjlfVUmQIEuLNtVkfXAqjm3N2ALm5lyM5ZUcM7qY",
+	"CQVYR0gS57e1CT8dAKi4rZ0NlE/YugzvuMgyofKhXZ7eWA7Lgzqkx9jvUcnQDhQivTLxYSxggsCC2icF",
+	"Q7ed8jSNWSpNbpB5maZ9B3SLgYrNWM9FzBTPMn2Lb5gC6bVmMR/n8gbH4PYoInaPVqlUInaLNVAd/KWP",
+	"od9xTiBcFJ1OucnZVBdZNwTcRbrgFYC7gyeXdmZlDQ4hV+GdQAzVid2Hi7FaKTZTntlp5lr3sWgH3mXK",
+	"DYaj6x+6tZzoN9o12xo3eB/M/D+h+ufRlvTgm2yasPaQ5PUVPqatP3Pa+uwQqu4iVCsgUJZVyrrj/BCp",
+	"IVtLkPJVez7ERaVfKrrICvB2Tq4qnSLCB4LMNGwi8o3LcF4GmiFiKBgRUJJmW1UGEZs71dErtYI0YLHo",
+	"K1aK2og5MRs1aIjI64dzLNxvEPfsLtK+TVJfpOlRWG8nrI+i+Siav1zRHJrErFMrgWwSzdGTD+haPrXC",
+	"NkjfOXH9cQ0Ze01kz/iCZWKmbwQU6eMoPfbGy/CobAkA8OUI7N/VUp2xpwxPuRXKKICJqWWbe7kxeiy5",
+	"M9HZDEtruAI57wpJgFwRqjo2Gfq1Zpj5ZJOMqxL2tRQ1JwZaUgBL0/tSE+3apRCOhDATr4WYW/Uqs4Ga",
+	"SpPrbFFSWH11dlb2RuIaJ26BW/OQJBz3GNdx4rdF3Fbn+dBjO/GdtiGLd70Dwde82977DEEeZ2gRV7F6",
+	"qoqZyOSYyWQD9sreEuw+ig8attGgbCfOtwtphRAwqjrTzwlEF2MG0jfibTu3l5F9N1B0JTjMNXJvh6M9",
+	"K8PiZcsz9idR6GSgtNrObl0lSmInNSjuESEpdGVyEUn+sgPbiR/ohipDOudwM02NwPy1cWDgs+UgD/Q/",
+	"MX3VkpE8lHz5XuRcpma1VffgxctF3V1qjoeOp/0/7enH5JtXnQl992YhcBeXJyzhLfKNDJqCArB7N2iI",
+	"7p1+cMLofsaIHXOgeNPOW1T2HIRE3zh+j3LdiO8Mc2s9Fud8MrSCKEYJMdazGX9qhL3BPlIRaQPhXVhf",
+	"rKR3MGUP0Dg3Q26GOZ9MoEi4e+496oG64qmxcygccYdb9wvypikneZtpNWHW71vDX4Yxe6AUw1B9C9tS",
+	"a8YvEHT7yvfhI/aX7auMv9dc30Yym4gAq7L7i6rEvajZH5A5D7vQXJqwhgvTZ3eyQ0NL5qhf9pWEW2GV",
+	"Wr/ZCGMkrkBzh8iv0MPeBwzdkMGI+JhKfy+nvnXA53lnRPZKT6SyTi9ypzjS0JiGIQgcl/XVimxCDEIC",
+	"85GV8JfAcjPnxtzqjBglhYRr4hSeAM4HNITHPf+b1YMjgUQ2Ph1KVCnYPM6TJBPGnBNxqs6nbhTUYDQQ",
+	"z4hB0ypK+rs0mO3uBMyexdzOMuMz83sfLnvP/viDuV9gsPdQX4LOdqCv7BMCCAJu1iKHWNN3oBBg1F07",
+	"LCkm/y3ug/IPOAJR8YwzkQiVS55W1M9G3EoRU/b7sBdnZz32lhCTbqeofRE4BA8JZPCU9i9B/JntPSSX",
+	"tAX32UJCz9hfB0n1AXtFHfFnq1VTAdeRx7epHNtDMpj8Ut9/cAoC8AZ3qrdhMNk1DcgrPWFSBfLRSUSU",
+	"j3YtV9Yj2DnaMzUG4wAEYAdPJtRsRIFcHOPx7tYkZH+g4F9/A/yXeVqYJjnZ4tB+h5UL9v59erVr9xxV",
+	"UIR7D6sxWvbeQw5NW58ur71TsEEQxqDcHqewn1dXrYRDnRhmxFirhGcLPAuGdaxwpwWzs4DSQWxBhPY8",
+	"4dCh+xV14PKAQf1ER2mG5SSnZTVJBDRodDWWqkCmo7WmIthWL2fk0e4/NQaP2riMYfWSPr4UdfV9xKwW",
+	"SHDbrhXALUmsf1tbB2fm9FhgvAQckZt33sLtDRSR7EK5hxD6+BVsaWqztbutPZfc7urizzMzcT9afzca",
+	"KNGb9JYpiXFycGNzWy1Rf185WMtwvlCUu3AL709gVl/LFdzbteOyV1sGnrA/SyYc/qCNsHT627tg8SN8",
+	"Bsd7f6JgJ77eRZLYTY3n3fFBbqe8Tj/Cf4drsqchlqrVQ+aWp6m+FQn5biLLdIbBLmmIvfb7l69evn3p",
+	"ZcBXZ2fkuoSdjsgIimX2MJMTwxKe8xE3gmX61ppMf7988zqiAMRAxS9RnFnbK190S+TEANPQg+nR2pQA",
+	"41AGOhKpVhPIdDoUZSgAbc1ONhzzDWmPyznAKyZ6bE5Y3JdJ3O3VVhK4T7lMRQKuZTFHyr8FkwmTORvr",
+	"IkXlfyVVAokUVQs0aCVCwEuEfDxjsCTnhC0IoRz24uwFVK22QB67PbFte8bezFAilIPFX4236DaW20y4",
+	"wVYCLSpAF8QbH4v1QJ2EVPi1nRnRkpKkfVpD5LcL13Je1rerVCJczUXXZLTZPd2MN1H1dXZ5/C5qUTov",
+	"quzU1wbsogBFBGZvjfMdnCepcoGUAfs8UCt1bqhvD3kSDhWphfeLKnvZnZhdpgfvcDi9dr4Wi3bH8iJN",
+	"Wwa+vPwRmMnJeWSrfEdrBK91HtndfMef7fQP4TleXv74s1jc0XV0q/XYXUb3Hls4jXEu81RQxBtRmgJk",
+	"pq38Q3TYyuaiRlcR2hutahmoJS+xQ6nNCMGOjTVwJiKbZ1Ll3qMDZ657t+xpo0u5kVP3s29R3VN4Grbv",
+	"HqPT4fgHdercwWz36qBp+OjTNft0dKS39uqsGADomgfh0V2LxXp/DnfKpg4dYbntyp3DA76FNek+zGNy",
+	"53A7PDRn7mex2MyVw130Z3XkVir3ZvPQK9sD+nFgR23qxe3y1B3Oi9v8GB3Gh1utYkv1+iW6cNdiseTA",
+	"wW+HcN9WHEmniFc4b2rBUj2ZiOSpVHj+ZnyBbhji7GNiJeTfQmxvnyseKPCNzlFVe/qt8iqA+Y8ZXAWV",
+	"J09Z7IphYlBHhlmFpChDPVow8YGPcw8T0GP/CNgsMmGAZYZhulLM5qCnPbUEOBFUEwl+BLBFUCujb1bH",
+	"IjI7iu9i7EOic8bz8VQYoMxiIz6+rnqvHnEFyz2dO2oHIo8U63HMtZzPBdQM4fAxQgNIw0YZV+OpFUxP",
+	"2Y4IMRirUmLA0G4NcGgoW8fxpWIm57koL7HKC+pqKmsMA4MpQBf+FSpMK2LKlRbhBe97dOv/RtFl5wFF",
+	"v7fSiMriz9dxdgyUXUboNGUO2BcKEqwHBlLeUEEtYeFXjJPmcmJ7ykrR0gP9UXY3YJ0TGpz+TGDdFpsC",
+	"XAnP3cMiZjT9gNuC6gSnfD63ppNKXJmiJ5NC01WrPOPjHO0zntpRtL5GlI2g/Cq2+2eYJnz+VyvV43PP",
+	"gTRQVNn06vuLX+FBnknMeqVMtkLkb8R08rJy8qgsze0HlkgDSBl+30bBUVNJcCBqHCd8fD00MwkKrInp",
+	"xD1wHdfJ4WhZ/n5fWpaGqWKDDKyXk65/k2mO86cT6Ne64eChaMmFyVGytBy9bq9l4nhl08RHWqeCq0dO",
+	"KGN3+U+5mG0agYNv0A90GSqpMj8fqL1oWZlRk0DJOUmki0tBSlBDfGS/Dh6oQP9ZZwFiU3hsj+3VR06b",
+	"NTHXOoHN+pKcJXyIKlPqVmQtVgKV+tiaM01o+6AfAwwufIYdz4q1gYJT4Gtza2XIVDGMaENYLxQFxdcR",
+	"i/HogKVXnqR9xozJbL0VIyNzMSRixrBgGgDMyNLUio0RFxq7nFiHWPPI5OQzTWXoZbk0ZgdVMtdSIb5X",
+	"95wZAU2SWMn567u3DM35U+ttopE31upKZrOKgkATNiHMP4DRmFjtl7P4tAMX/nH1h9J/nHX/16mMwcoz",
+	"msVXsLKa1vUMMJG69CLVwnoXBqeHi+ScjRZ2GKJ6LC+eFdZ8w8uWq97xFeaZvpGJyOjBSE83LCSgMk0E",
+	"OFUcA5Eywbic48GkyNpA/cNF5OCpZIyNBDP8RiQRGltkGkZIgiCp8wx3yjf1nQIpSdZWxfUpZvKqGraw",
+	"l0KdP2XumgZ95+yRzcdFc8+9Gdk39tDa7R3Q/gYZDAiWAk/DfTISK+gWfJnvvhIRoGj3loYIRj9oEsJZ",
+	"GavSELChv2x6hbu1b21HgFxJg5x98zlAENYKkAawgg3kw855C5pzOK0IJ6h/tsQ3uafJMVDLuR7Wkurp",
+	"e1m5nOsZKEjigI7MRF5kipRkIkye6YVI2EwnIi1RdVWZB0JkUhTJ+GMFMDcI9bbFre3XraFrInNfydns",
+	"01tW01FGjHXs62KPs+ulstPo+r6sEzMASVimZl6cvWhPOO27S4MyKvCYNckU+k746Xp/OiF2qPh0O2Jr",
+	"w57cRcTaUwtsIV2iTSPU60PSy7KGmptQmmx3bJvSTTScSzFV7MvGgWCdlRsJI4+5ZnygXGNzEFYuQ5xl",
+	"cFOX5u26OKXMwfuSis0zPs7lWDjMEkHxVOCv1+NxkZmW9NghOrnsp3qTrRIT+LY8/LSNsRl0HOAD09/L",
+	"kMyXm3XS2a6AQ1rqOLaFCrEfYEugkPtYBgPVqTH+cbXIp1Y/2pG6PYaIln6GAE4JE+HpuT8TA4VQHVoJ",
+	"4/A60N3fhZxgLJAUCFuWcjuXWOl8CNf/W+fEXnLSjV0dBgSCs0JhjuhbfDnDb6SaRIwTtIjrpLJ2ZBkE",
+	"oZxE6EAyb0qCWVm+xtZOrx3LPu6Orm0HnX/6aHYwEEfEi4hWUMrlDM0gHwtxM4YPZlf6FqosOHtx9o0d",
+	"5BYW7Urm55SUqttC39TjDBhPCQMNCKthQuPRxxqw6oljspDGwNRukgDaKRXb8BsyJ/2dQWgMRZkVyzCO",
+	"NOxazHMM8t+GwYuTSjVibv8ENYrwDheuiGcfbW3tMC57dPjLB+wPwiV0+D8dQKm1qbOZTuSVJLP36OU/",
+	"IAP5jqr0GFxoDi78Yjf64j7BhdNRqseQ/XrQJghhloLqgrUFzTXnVr24UH0hE3wb53yguOZsxDOBZaWU",
+	"fe2zGJL9VYUAiQMYAJlN7CPQbYhYTGF/fwPWdZQ4LdaaYR3/tXEUoFUYqCLwDu8QvPA1GlDFEHo/6zHX",
+	"oHbBvRMm8MuYvReTI/RZLn79CY0PjIFgjVC5HjCWWajxNNNK/jdV8VOBS5rw+ZAuhpC2K6NgQRUFFXMI",
+	"yE8FKR1X02r/VGayrMJv0JTf2ofc3W3yhQctRXxlgn5ZONQ2Db46sTq5bAFulGOI5YsJscB+u5eIXQMY",
+	"snsxeWfYEdc5hvLmLrAjlVI93zoWenh3l4IbaQB81XhVbdZDhTjZF7TJUZY8FFkCZSV8XT9oS9T2fgba",
+	"ASpWVkPSuFICDKr4goKgzKVeMFCLPXZenD3vRi4cM1Cde4PZdEu4LjtcGT/q3zke1Y0g1RTAUFTjDJ3G",
+	"6MGGeDZkmalySbfBs1lTaHBEsvnykGyOkn+zOASRKR4QsHUJxOf+BuaGoD6fwSun+VEx3fZVBi0QQVhm",
+	"4HpKWRUiCGzOVmwTZwij0HRoe+0yHuNA7YydmzXULVsVFUxZH4go5i5gv7K2oJTYB8Df2Q5552iz7hnF",
+	"BOyAsA+uWXY17tviQVQrOAP4APZvdCeooHMmc6yrxQ7aSi3sw4cRqumI1dAyu/UDoMBKBA2aGyHTVMML",
+	"A7U5Mk1beGEbSRzkRquqbKAqusy+zcrowgMFwdk1+M1RQD/MoEJ7l/LjDiuU4Ci7iiPUsZC2iiisb2XZ",
+	"d3AB8THK0ELj9LcF3GWAt8uVJ5q0C25tjYEK4Zl83KEC07Q6vnAEVfriQJWOOuCBhxdCPKn7BBg2xpf6",
+	"DMEFmNudQwuNWFX1wEIVq2on5qbV/C14PRSbwELjE7NWRfwsFkupshVRAyeH9w7ztA3A09EcfRjmaBEC",
+	"7WwYY1jaf3uJFZAo+/zRglZQqocSL7gTYFVN4Bfqy6oLo/e5T2UYYHoAkM79asMQG+SBl4bRej222rB3",
+	"OO1jddhR2x0o+EI7bkvrukpQ9vHJr8ib9VZfC/UjRDWf9H9/bzVR+Jf/BJAh+4f39v7sxsnkIkuf9J+c",
+	"8rk8vXkOcpdmUZe8gEwVLYHbRcjqX+KIA+si1YzFiR7D0AikNEsQ9ijAkzINOhN51tD25p75zarEiciX",
+	"ucKCxxAhW/1Bjqdt+VF+1qMFk0nJRiYzpm+BWN2PDZHP2sAQLFse9Z0hStRJpos5KBcz52MRrkj5Y33Q",
+	"8i8NQ/9KjOlu2ZHF3ERsqvW1iazkyJBHHf415ZkwESvm1t+z/wOyGj7RjT0fwYQcF3t9Ou73hslcOFZ2",
+	"oLOep3oBixlBuB6iP4oZcSMynrorwyfiLUO3sBFr+MtwVqS5nKdi2Da/YJSGKf5gv0B9tRAGbXlC8LmW",
+	"HoC/Noz9kzI5V2Px9FYmAj9AuBcXJhezIfy8tCGDv61Z10zMtZG5zhbMHkwHkCgzlolUWL9T6byys+xl",
+	"9QeWowzheG/8TMRBtHuI1iwX45z4WWfBQ911Kx7sLtn84WM9m8lyryfy6ipcAKslgUa7nAbdsWIWdMXm",
+	"k7CWlzVh2FOWZ0JELOO37EqmAqcySvXIrk42nsobu05W+fBMRAgjKEcFGKrlFP3QcsVqycZl+k3wJCKw",
+	"n6jkbk/ILWY8mPeJwUlGTPDxlN1mEi7A12+azmII169YOvh7i49j3YFM8RRWaiLzlI+emqlIU7AF7AJV",
+	"yC/JMsQrjBhnws4plSOYkxusl40qc3G/N51FYwr7sjN943enXRlTjOxlI+l9qnDXSrir/sr465odkvKR",
+	"qKg4/KE+Fv66ZqyZXdgcelvL3Y2zCB5QXlV/SPmXNQ8ySs7n1kEKpAi/ZWRhLSuDobuhRSn4vzc89zWK",
+	"JbvhrKbpWmVAt1XnsfSiINCWtKL9selMIEe1PZ3e8DwxWJiOXvcMQ5gVxzGyhoVblnMmEplD324mcANF",
+	"TCg+SoGSVpXXhucGn7t0XIgye/V3GBUyTVieyckElDd8DvyXfST82aAxYlVpIGbtX4buxvrD3e/rdoE1",
+	"HwVN4oZnEuFC60/xf6k/xv/hyaf3n/4nAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -941,6 +941,55 @@ type BroadcastMessageOrNone struct {
 	StartsAt *Timestamp `json:"starts_at,omitempty"`
 }
 
+// Build 8.7's `Entities::Build`. `artifacts_file` is present only when the build has artifacts.
+type Build struct {
+	ArtifactsFile *BuildArtifactFile `json:"artifacts_file,omitempty"`
+
+	// Commit The pipeline's commit, from the repository.
+	Commit   *RepoCommit `json:"commit"`
+	Coverage *float32    `json:"coverage"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt  Timestamp  `json:"created_at"`
+	FinishedAt *Timestamp `json:"finished_at"`
+
+	// ID Example: 42
+	ID int `json:"id"`
+
+	// Name Example: rspec
+	Name string `json:"name"`
+
+	// Ref Example: master
+	Ref *string `json:"ref"`
+
+	// Runner The runner that took the build; null before one did.
+	Runner *Runner `json:"runner"`
+
+	// Stage Example: test
+	Stage     *string    `json:"stage"`
+	StartedAt *Timestamp `json:"started_at"`
+
+	// Status `pending`, `running`, `success`, `failed`, `canceled` (or `skipped`).
+	//
+	// Example: success
+	Status string `json:"status"`
+	Tag    bool   `json:"tag"`
+
+	// User The user who caused the build (the pusher, or who retried it); null for a trigger's.
+	User *User `json:"user"`
+}
+
+// BuildArtifactFile defines model for BuildArtifactFile.
+type BuildArtifactFile struct {
+	// Filename Example: artifacts.zip
+	Filename string `json:"filename"`
+
+	// Size Example: 1024
+	Size int `json:"size"`
+}
+
 // CommitNote A commit comment (8.7's `Entities::CommitNote`).
 //
 // Example: {"author":{"avatar_url":"https://gitlab.example.com/uploads/user/avatar/28/The-Big-Lebowski-400-400.png","id":28,"name":"Jeff Lebowski","state":"active","username":"thedude","web_url":"https://gitlab.example.com/u/thedude"},"created_at":"2016-01-19T09:44:55.600Z","line":11,"line_type":"new","note":"Nice picture man!","path":"dudeism.md"}
@@ -1380,6 +1429,13 @@ type CreateUserBody struct {
 	Username string `json:"username"`
 }
 
+// CreateVariableBody defines model for CreateVariableBody.
+type CreateVariableBody struct {
+	// Key Letters, digits and `_`, at most 255 characters, unique in the project.
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
 // DeleteLabelBody Parameters of `DELETE /projects/:id/labels`.
 type DeleteLabelBody struct {
 	Name string `json:"name"`
@@ -1703,6 +1759,14 @@ type DeletedUser struct {
 type Email struct {
 	Email string `json:"email"`
 	ID    int    `json:"id"`
+}
+
+// EnableRunnerBody Parameters of `POST /projects/:id/runners`.
+type EnableRunnerBody struct {
+	// RunnerID The ID of the specific runner to enable.
+	//
+	// Example: 9
+	RunnerID int `json:"runner_id"`
 }
 
 // Event An event of a project. `note` is present only on note events; `author`
@@ -2605,7 +2669,7 @@ type RepoCommitDetail struct {
 	// ShortID The SHA's first 11 characters.
 	ShortID string `json:"short_id"`
 
-	// Status `pending`, `running`, `success`, `failed` or `canceled` from the commit's statuses; `null` when none.
+	// Status `pending`, `running`, `success`, `failed` or `canceled` from the latest status of each name and ref (CI builds and reported statuses alike; a failed build allowed to fail counts as a success), as 8.7's `Ci::Status` derived it; `failed` when the commit's `.gitlab-ci.yml` is invalid; `skipped` when the commit has a CI pipeline but no status (`[ci skip]`, or no job for the ref); `null` when the commit has neither.
 	Status *string `json:"status"`
 
 	// Title The message's first line (80 characters and `…` when longer than 100).
@@ -2707,6 +2771,64 @@ type RepositoryArchiveError struct {
 	union json.RawMessage
 }
 
+// Runner 8.7's `Entities::Runner`.
+type Runner struct {
+	// Active False when the runner is paused.
+	Active bool `json:"active"`
+
+	// Description Example: test-1-20150125
+	Description *string `json:"description"`
+
+	// ID Example: 6
+	ID       int  `json:"id"`
+	IsShared bool `json:"is_shared"`
+
+	// Name The runner software's name, as the runner reported it.
+	//
+	// Example: gitlab-ci-multi-runner
+	Name *string `json:"name"`
+}
+
+// RunnerDetails 8.7's `Entities::RunnerDetails`: a `Runner` and its tags, the software it reported, its last contact, its token (for administrators, and for specific runners) and its projects.
+type RunnerDetails struct {
+	// Active False when the runner is paused.
+	Active bool `json:"active"`
+
+	// Architecture Example: amd64
+	Architecture *string    `json:"architecture"`
+	ContactedAt  *Timestamp `json:"contacted_at"`
+
+	// Description Example: test-1-20150125
+	Description *string `json:"description"`
+
+	// ID Example: 6
+	ID       int  `json:"id"`
+	IsShared bool `json:"is_shared"`
+
+	// Name The runner software's name, as the runner reported it.
+	//
+	// Example: gitlab-ci-multi-runner
+	Name *string `json:"name"`
+
+	// Platform Example: linux
+	Platform *string               `json:"platform"`
+	Projects []BasicProjectDetails `json:"projects"`
+
+	// Revision Example: 5a147c9
+	Revision *string `json:"revision"`
+
+	// TagList Example: ["ruby","mysql"]
+	TagList []string `json:"tag_list"`
+
+	// Token Present for administrators, and for specific runners.
+	//
+	// Example: 205086a8e3b9a2b818ffac9b89d102
+	Token *string `json:"token,omitempty"`
+
+	// Version Example: 1.1.0
+	Version *string `json:"version"`
+}
+
 // SSHKey An SSH key of a user.
 //
 // Example: {"created_at":"2014-08-01T14:47:39.080Z","id":1,"key":"ssh-rsa AAAAB3NzaC1yc2EAAAABJQAAAIEAiPWx6WM4lhHNedGfBpPJNPpZ7yKu+dnn1SJejgt4596k6YjzGGphH2TUxwKzxcKDKKezwkpfnxPkSMkuEspGRt/aZZ9wa++Oi7Qkr8prgHc4soW6NUlfDzpvZK2H5E7eQaSeP3SAwGmQKUFHCddNaP0L+hM7zhFNzjFvpaMgJw0=","title":"Public key"}
@@ -2780,6 +2902,46 @@ type SystemHookTestPayloadEventName string
 //
 // Example: 2016-01-04T15:31:51.081Z
 type Timestamp = apitime.Time
+
+// Trigger A build trigger (8.7's `Entities::Trigger`).
+type Trigger struct {
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt Timestamp     `json:"created_at"`
+	DeletedAt *apitime.Time `json:"deleted_at"`
+
+	// LastUsed When the trigger was last used (its latest trigger request); null when never.
+	LastUsed *apitime.Time `json:"last_used"`
+
+	// Token Example: 6e1ba0e69c2a9a6d0d5a63b3a4d56c
+	Token string `json:"token"`
+
+	// UpdatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	UpdatedAt Timestamp `json:"updated_at"`
+}
+
+// TriggerBuildsBody defines model for TriggerBuildsBody.
+type TriggerBuildsBody struct {
+	// Ref A branch, a tag or a commit sha.
+	Ref string `json:"ref"`
+
+	// Token The trigger's token.
+	Token string `json:"token"`
+
+	// Variables A hash of string keys to string values, passed to the builds as variables (`public: false`); any other value answers 400.
+	Variables interface{} `json:"variables,omitempty"`
+}
+
+// TriggerRequest One use of a trigger (8.7's `Entities::TriggerRequest`).
+type TriggerRequest struct {
+	ID int `json:"id"`
+
+	// Variables The variables given, null when none.
+	Variables *map[string]string `json:"variables"`
+}
 
 // UpdateGroupBody Parameters of `PUT /groups/:id`; all optional, only the given ones change.
 type UpdateGroupBody struct {
@@ -2904,6 +3066,24 @@ type UpdateProjectSnippetBody struct {
 	VisibilityLevel *int    `json:"visibility_level,omitempty"`
 }
 
+// UpdateRunnerBody Parameters of `PUT /runners/:id`; only those given change.
+type UpdateRunnerBody struct {
+	// Active False pauses the runner.
+	//
+	// Example: true
+	Active *bool `json:"active,omitempty"`
+
+	// Description The runner's description.
+	//
+	// Example: test-1-20150125-test
+	Description *string `json:"description,omitempty"`
+
+	// TagList The runner's tags; also accepted as one comma-separated string.
+	//
+	// Example: ["ruby","mysql"]
+	TagList *[]string `json:"tag_list,omitempty"`
+}
+
 // UpdateUserBody Parameters of `PUT /users/:id`; all optional, only the given ones change.
 type UpdateUserBody struct {
 	// Admin User is admin.
@@ -2953,6 +3133,11 @@ type UpdateUserBody struct {
 
 	// WebsiteURL Website URL.
 	WebsiteURL *string `json:"website_url,omitempty"`
+}
+
+// UpdateVariableBody defines model for UpdateVariableBody.
+type UpdateVariableBody struct {
+	Value *string `json:"value,omitempty"`
 }
 
 // UploadProjectFileBody The `multipart/form-data` body of `POST /projects/:id/uploads`.
@@ -3152,6 +3337,15 @@ type UserSafe struct {
 // Example: {"bio":["is too long (maximum is 255 characters)"]}
 type ValidationErrors map[string]interface{}
 
+// Variable A secure build variable (8.7's `Entities::Variable`).
+type Variable struct {
+	// Key Example: TEST_VARIABLE_1
+	Key string `json:"key"`
+
+	// Value Example: TEST_1
+	Value *string `json:"value"`
+}
+
 // WriteRepositoryFileBody Parameters of `POST` and `PUT /projects/:id/repository/files`.
 type WriteRepositoryFileBody struct {
 	// BranchName The branch to commit to (it must exist unless the repository is empty).
@@ -3182,6 +3376,9 @@ type WriteRepositoryFileBody struct {
 
 // BranchPath defines model for BranchPath.
 type BranchPath = string
+
+// BuildIDPath defines model for BuildIDPath.
+type BuildIDPath = int
 
 // CommitSHAPath defines model for CommitSHAPath.
 type CommitSHAPath = string
@@ -3242,6 +3439,12 @@ type RepositoryCommitRefPath = string
 
 // RepositoryFilePath defines model for RepositoryFilePath.
 type RepositoryFilePath = string
+
+// RunnerIDPath defines model for RunnerIDPath.
+type RunnerIDPath = int
+
+// RunnerScopeQuery defines model for RunnerScopeQuery.
+type RunnerScopeQuery = string
 
 // SnippetIDPath defines model for SnippetIDPath.
 type SnippetIDPath = int
@@ -3549,6 +3752,21 @@ type ListStarredProjectsParamsOrderBy string
 // ListStarredProjectsParamsSort defines parameters for ListStarredProjects.
 type ListStarredProjectsParamsSort string
 
+// ListProjectBuildsParams defines parameters for ListProjectBuilds.
+type ListProjectBuildsParams struct {
+	// Scope One status, or several (`scope=pending&scope=running`), of `pending`, `running`, `failed`, `success`, `canceled`; anything else answers `400 {"message":"Scope contains invalid value(s)"}`.
+	Scope *[]string `form:"scope,omitempty" json:"scope,omitempty"`
+
+	// ScopeList The same, as Rails clients send an array (`scope[]=pending&scope[]=running`).
+	ScopeList *[]string `form:"scope[],omitempty" json:"scope[],omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
 // ListProjectEventsParams defines parameters for ListProjectEvents.
 type ListProjectEventsParams struct {
 	// Page Page number (1-based).
@@ -3675,6 +3893,21 @@ type GetCommitBlobParams struct {
 	Filepath *RepositoryFilePath `form:"filepath,omitempty" json:"filepath,omitempty"`
 }
 
+// ListCommitBuildsParams defines parameters for ListCommitBuilds.
+type ListCommitBuildsParams struct {
+	// Scope One status, or several (`scope=pending&scope=running`), of `pending`, `running`, `failed`, `success`, `canceled`; anything else answers `400 {"message":"Scope contains invalid value(s)"}`.
+	Scope *[]string `form:"scope,omitempty" json:"scope,omitempty"`
+
+	// ScopeList The same, as Rails clients send an array (`scope[]=pending&scope[]=running`).
+	ScopeList *[]string `form:"scope[],omitempty" json:"scope[],omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
 // ListCommitCommentsParams defines parameters for ListCommitComments.
 type ListCommitCommentsParams struct {
 	// Page Page number (1-based).
@@ -3744,6 +3977,18 @@ type ListTreeParams struct {
 	RefName *string `form:"ref_name,omitempty" json:"ref_name,omitempty"`
 }
 
+// ListProjectRunnersParams defines parameters for ListProjectRunners.
+type ListProjectRunnersParams struct {
+	// Scope Narrows the list: `active`, `paused`, `online` (contacted within the last hour), and where the operation says so `specific` and `shared`. Anything else answers `400 {"message":"Scope contains invalid value"}`.
+	Scope *RunnerScopeQuery `form:"scope,omitempty" json:"scope,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
 // ListProjectSnippetsParams defines parameters for ListProjectSnippets.
 type ListProjectSnippetsParams struct {
 	// Page Page number (1-based).
@@ -3762,10 +4007,52 @@ type ListSnippetNotesParams struct {
 	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
 }
 
+// ListTriggersParams defines parameters for ListTriggers.
+type ListTriggersParams struct {
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
 // ListProjectUsersParams defines parameters for ListProjectUsers.
 type ListProjectUsersParams struct {
 	// Search Keep users whose name, email or username contains this text (case-insensitive).
 	Search *string `form:"search,omitempty" json:"search,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListVariablesParams defines parameters for ListVariables.
+type ListVariablesParams struct {
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListRunnersParams defines parameters for ListRunners.
+type ListRunnersParams struct {
+	// Scope Narrows the list: `active`, `paused`, `online` (contacted within the last hour), and where the operation says so `specific` and `shared`. Anything else answers `400 {"message":"Scope contains invalid value"}`.
+	Scope *RunnerScopeQuery `form:"scope,omitempty" json:"scope,omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListAllRunnersParams defines parameters for ListAllRunners.
+type ListAllRunnersParams struct {
+	// Scope Narrows the list: `active`, `paused`, `online` (contacted within the last hour), and where the operation says so `specific` and `shared`. Anything else answers `400 {"message":"Scope contains invalid value"}`.
+	Scope *RunnerScopeQuery `form:"scope,omitempty" json:"scope,omitempty"`
 
 	// Page Page number (1-based).
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
@@ -3978,6 +4265,12 @@ type UpdateReleaseJSONRequestBody = ReleaseBody
 // UpdateReleaseFormdataRequestBody defines body for UpdateRelease for application/x-www-form-urlencoded ContentType.
 type UpdateReleaseFormdataRequestBody = ReleaseBody
 
+// EnableProjectRunnerJSONRequestBody defines body for EnableProjectRunner for application/json ContentType.
+type EnableProjectRunnerJSONRequestBody = EnableRunnerBody
+
+// EnableProjectRunnerFormdataRequestBody defines body for EnableProjectRunner for application/x-www-form-urlencoded ContentType.
+type EnableProjectRunnerFormdataRequestBody = EnableRunnerBody
+
 // ShareProjectJSONRequestBody defines body for ShareProject for application/json ContentType.
 type ShareProjectJSONRequestBody = ShareProjectBody
 
@@ -4014,8 +4307,32 @@ type CreateCommitStatusJSONRequestBody = CreateCommitStatusBody
 // CreateCommitStatusFormdataRequestBody defines body for CreateCommitStatus for application/x-www-form-urlencoded ContentType.
 type CreateCommitStatusFormdataRequestBody = CreateCommitStatusBody
 
+// TriggerBuildsJSONRequestBody defines body for TriggerBuilds for application/json ContentType.
+type TriggerBuildsJSONRequestBody = TriggerBuildsBody
+
+// TriggerBuildsFormdataRequestBody defines body for TriggerBuilds for application/x-www-form-urlencoded ContentType.
+type TriggerBuildsFormdataRequestBody = TriggerBuildsBody
+
 // UploadProjectFileMultipartRequestBody defines body for UploadProjectFile for multipart/form-data ContentType.
 type UploadProjectFileMultipartRequestBody = UploadProjectFileBody
+
+// CreateVariableJSONRequestBody defines body for CreateVariable for application/json ContentType.
+type CreateVariableJSONRequestBody = CreateVariableBody
+
+// CreateVariableFormdataRequestBody defines body for CreateVariable for application/x-www-form-urlencoded ContentType.
+type CreateVariableFormdataRequestBody = CreateVariableBody
+
+// UpdateVariableJSONRequestBody defines body for UpdateVariable for application/json ContentType.
+type UpdateVariableJSONRequestBody = UpdateVariableBody
+
+// UpdateVariableFormdataRequestBody defines body for UpdateVariable for application/x-www-form-urlencoded ContentType.
+type UpdateVariableFormdataRequestBody = UpdateVariableBody
+
+// UpdateRunnerJSONRequestBody defines body for UpdateRunner for application/json ContentType.
+type UpdateRunnerJSONRequestBody = UpdateRunnerBody
+
+// UpdateRunnerFormdataRequestBody defines body for UpdateRunner for application/x-www-form-urlencoded ContentType.
+type UpdateRunnerFormdataRequestBody = UpdateRunnerBody
 
 // CreateSessionJSONRequestBody defines body for CreateSession for application/json ContentType.
 type CreateSessionJSONRequestBody = CreateSessionBody
@@ -5825,6 +6142,72 @@ type ClientInterface interface {
 	// Corresponds with POST /projects/{id}/archive (the `ArchiveProject` operationId).
 	ArchiveProject(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListProjectBuilds List a project's builds
+	//
+	// Anyone who can read the project (8.7 checked no build ability
+	// here), newest first, paginated. `scope` narrows to one or several
+	// statuses.
+	//
+	// Corresponds with GET /projects/{id}/builds (the `ListProjectBuilds` operationId).
+	ListProjectBuilds(ctx context.Context, id ProjectIDPath, params *ListProjectBuildsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetBuild Get a build
+	//
+	// Needs `read_build`.
+	//
+	// Corresponds with GET /projects/{id}/builds/{build_id} (the `GetBuild` operationId).
+	GetBuild(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetBuildArtifacts Download a build's artifacts
+	//
+	// Needs `read_build`. The archive as uploaded by the runner,
+	// `application/octet-stream` with
+	// `Content-Disposition: attachment; filename=<file name>`. A build
+	// without artifacts answers `404 {"message":"404 Not Found"}`.
+	//
+	// Corresponds with GET /projects/{id}/builds/{build_id}/artifacts (the `GetBuildArtifacts` operationId).
+	GetBuildArtifacts(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CancelBuild Cancel a build
+	//
+	// Needs `update_build`. A pending or running build becomes `canceled`
+	// (its runner is told: `Build-Status: canceled` on its next trace patch,
+	// 404 on its next update); a finished one is answered unchanged, as 8.7's
+	// state machine ignored the event.
+	//
+	// Corresponds with POST /projects/{id}/builds/{build_id}/cancel (the `CancelBuild` operationId).
+	CancelBuild(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EraseBuild Erase a build
+	//
+	// Needs `update_build`. Removes the build's trace and artifacts and
+	// records who erased it and when. Only a finished build (success,
+	// failed, canceled) with a trace or artifacts is erasable, else
+	// `403 {"message":"403 Forbidden  - Build is not erasable!"}`.
+	//
+	// Corresponds with POST /projects/{id}/builds/{build_id}/erase (the `EraseBuild` operationId).
+	EraseBuild(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RetryBuild Retry a build
+	//
+	// Needs `update_build`. Creates a new pending build copying the old
+	// one (8.7's `Ci::Build.retry`: its job, stage, tags, options,
+	// variables and trigger), by the caller, and answers it. A build with
+	// no commands (or builds disabled) is not retryable:
+	// `403 {"message":"403 Forbidden  - Build is not retryable"}`.
+	//
+	// Corresponds with POST /projects/{id}/builds/{build_id}/retry (the `RetryBuild` operationId).
+	RetryBuild(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetBuildTrace Get a build's trace
+	//
+	// Needs `read_build`. The log as the runner sent it so far, as
+	// `text/plain` with `Content-Disposition: infile; filename="<id>.log"`
+	// (empty for a build without one).
+	//
+	// Corresponds with GET /projects/{id}/builds/{build_id}/trace (the `GetBuildTrace` operationId).
+	GetBuildTrace(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListProjectEvents List a project's events
 	//
 	// Any user who can see the project (a member, anyone when it is public,
@@ -7291,6 +7674,16 @@ type ClientInterface interface {
 	// Corresponds with GET /projects/{id}/repository/commits/{sha}/blob (the `GetCommitBlob` operationId).
 	GetCommitBlob(ctx context.Context, id ProjectIDPath, sha RepositoryCommitRefPath, params *GetCommitBlobParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListCommitBuilds List the builds of a commit
+	//
+	// The builds of the project's (first) pipeline for the commit, newest
+	// first, paginated, narrowed by `scope` as for the project's list.
+	// Needs `read_build`. A commit without a pipeline answers
+	// `404 {"message":"404 Not Found"}`.
+	//
+	// Corresponds with GET /projects/{id}/repository/commits/{sha}/builds (the `ListCommitBuilds` operationId).
+	ListCommitBuilds(ctx context.Context, id ProjectIDPath, sha string, params *ListCommitBuildsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListCommitComments List the comments of a commit
 	//
 	// Callers with `download_code`. The comments on the commit `sha`
@@ -7884,6 +8277,93 @@ type ClientInterface interface {
 	// Corresponds with GET /projects/{id}/repository/tree (the `ListTree` operationId).
 	ListTree(ctx context.Context, id ProjectIDPath, params *ListTreeParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListProjectRunners List a project's runners
+	//
+	// Masters of the project and above (8.7's `admin_project` ability: also
+	// the owner of a personal project, the owners of the project's group,
+	// and administrators); others who can read the project get
+	// `403 {"message":"403 Forbidden"}`.
+	//
+	// The specific runners enabled on the project and every shared runner
+	// (8.7's `Ci::Runner.owned_or_shared`), oldest first, paginated.
+	// `scope` is one of `specific`, `shared`, `active`, `paused`, `online`;
+	// any other value answers `400 {"message":"Scope contains invalid value"}`.
+	//
+	// Corresponds with GET /projects/{id}/runners (the `ListProjectRunners` operationId).
+	ListProjectRunners(ctx context.Context, id ProjectIDPath, params *ListProjectRunnersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EnableProjectRunnerWithBody Enable a specific runner on a project
+	//
+	// Masters of the project and above (see `GET /projects/:id/runners`).
+	// The docs' heading shows `/projects/:id/runners/:runner_id`, but 8.7's
+	// route takes `runner_id` as a parameter. In 8.7's order: the project
+	// (404/403), a missing `runner_id`
+	// (`400 {"message":"400 (Bad request) \"runner_id\" not given"}`), the
+	// runner (`404 {"message":"404 Not found"}`), a shared runner
+	// (`403 {"message":"403 Forbidden  - Runner is shared"}`, administrators
+	// included), and for non-administrators a runner they cannot reach
+	// through another project they master
+	// (`403 {"message":"403 Forbidden  - No access granted"}`).
+	// Enabling a runner already enabled on the project changes nothing and
+	// answers 201 all the same, as 8.7 did.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/{id}/runners (the `EnableProjectRunner` operationId).
+	EnableProjectRunnerWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EnableProjectRunner Enable a specific runner on a project
+	//
+	// Masters of the project and above (see `GET /projects/:id/runners`).
+	// The docs' heading shows `/projects/:id/runners/:runner_id`, but 8.7's
+	// route takes `runner_id` as a parameter. In 8.7's order: the project
+	// (404/403), a missing `runner_id`
+	// (`400 {"message":"400 (Bad request) \"runner_id\" not given"}`), the
+	// runner (`404 {"message":"404 Not found"}`), a shared runner
+	// (`403 {"message":"403 Forbidden  - Runner is shared"}`, administrators
+	// included), and for non-administrators a runner they cannot reach
+	// through another project they master
+	// (`403 {"message":"403 Forbidden  - No access granted"}`).
+	// Enabling a runner already enabled on the project changes nothing and
+	// answers 201 all the same, as 8.7 did.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/{id}/runners (the `EnableProjectRunner` operationId).
+	EnableProjectRunner(ctx context.Context, id ProjectIDPath, body EnableProjectRunnerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EnableProjectRunnerWithFormdataBody Enable a specific runner on a project
+	//
+	// Masters of the project and above (see `GET /projects/:id/runners`).
+	// The docs' heading shows `/projects/:id/runners/:runner_id`, but 8.7's
+	// route takes `runner_id` as a parameter. In 8.7's order: the project
+	// (404/403), a missing `runner_id`
+	// (`400 {"message":"400 (Bad request) \"runner_id\" not given"}`), the
+	// runner (`404 {"message":"404 Not found"}`), a shared runner
+	// (`403 {"message":"403 Forbidden  - Runner is shared"}`, administrators
+	// included), and for non-administrators a runner they cannot reach
+	// through another project they master
+	// (`403 {"message":"403 Forbidden  - No access granted"}`).
+	// Enabling a runner already enabled on the project changes nothing and
+	// answers 201 all the same, as 8.7 did.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /projects/{id}/runners (the `EnableProjectRunner` operationId).
+	EnableProjectRunnerWithFormdataBody(ctx context.Context, id ProjectIDPath, body EnableProjectRunnerFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DisableProjectRunner Disable a specific runner on a project
+	//
+	// Masters of the project and above (see `GET /projects/:id/runners`).
+	// A runner not enabled on the project answers
+	// `404 {"message":"404 Runner Not Found"}`. A runner enabled on this
+	// project only cannot be disabled here:
+	// `403 {"message":"403 Forbidden  - Only one project associated with the runner. Please remove the runner instead"}`
+	// (remove it with `DELETE /runners/:id`). Answers 200 with the runner.
+	//
+	// Corresponds with DELETE /projects/{id}/runners/{runner_id} (the `DisableProjectRunner` operationId).
+	DisableProjectRunner(ctx context.Context, id ProjectIDPath, runnerID string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ShareProjectWithBody Share a project with a group
 	//
 	// A master of the project, an owner of the project (its namespace's
@@ -8420,6 +8900,137 @@ type ClientInterface interface {
 	// Corresponds with POST /projects/{id}/statuses/{sha} (the `CreateCommitStatus` operationId).
 	CreateCommitStatusWithFormdataBody(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, body CreateCommitStatusFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// TriggerBuildsWithBody Trigger builds of a ref
+	//
+	// No private token: the trigger's `token` authorises the call. In 8.7's
+	// order:
+	//
+	// 1. `ref` and `token` are required:
+	//    `400 {"message":"400 (Bad request) \"ref\" not given"}`.
+	// 2. An unknown project, or an unknown or deleted token:
+	//    `404 {"message":"404 Not Found"}`.
+	// 3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+	// 4. `variables`, when given, must be a hash
+	//    (`400 {"message":"variables needs to be a hash"}`) of string keys
+	//    and string values
+	//    (`400 {"message":"variables needs to be a map of key-valued strings"}`).
+	//    As a form, send `variables[KEY]=value`.
+	// 5. `ref` (a branch, a tag or a sha) is resolved to a commit; the
+	//    builds are tag builds when a tag of exactly that name exists. A
+	//    trigger request is recorded with the variables, and the first
+	//    stage of the commit's `.gitlab-ci.yml` is built for it: with no
+	//    user, `trigger_request_id` set, and `only: [triggers]` jobs
+	//    included. Each trigger request runs its own stage sequence.
+	// 6. When no build was created (an unknown ref, no or an invalid
+	//    `.gitlab-ci.yml`, no job for the ref, builds disabled):
+	//    `400 {"message":"No builds created"}`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/{id}/trigger/builds (the `TriggerBuilds` operationId).
+	TriggerBuildsWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TriggerBuilds Trigger builds of a ref
+	//
+	// No private token: the trigger's `token` authorises the call. In 8.7's
+	// order:
+	//
+	// 1. `ref` and `token` are required:
+	//    `400 {"message":"400 (Bad request) \"ref\" not given"}`.
+	// 2. An unknown project, or an unknown or deleted token:
+	//    `404 {"message":"404 Not Found"}`.
+	// 3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+	// 4. `variables`, when given, must be a hash
+	//    (`400 {"message":"variables needs to be a hash"}`) of string keys
+	//    and string values
+	//    (`400 {"message":"variables needs to be a map of key-valued strings"}`).
+	//    As a form, send `variables[KEY]=value`.
+	// 5. `ref` (a branch, a tag or a sha) is resolved to a commit; the
+	//    builds are tag builds when a tag of exactly that name exists. A
+	//    trigger request is recorded with the variables, and the first
+	//    stage of the commit's `.gitlab-ci.yml` is built for it: with no
+	//    user, `trigger_request_id` set, and `only: [triggers]` jobs
+	//    included. Each trigger request runs its own stage sequence.
+	// 6. When no build was created (an unknown ref, no or an invalid
+	//    `.gitlab-ci.yml`, no job for the ref, builds disabled):
+	//    `400 {"message":"No builds created"}`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/{id}/trigger/builds (the `TriggerBuilds` operationId).
+	TriggerBuilds(ctx context.Context, id string, body TriggerBuildsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TriggerBuildsWithFormdataBody Trigger builds of a ref
+	//
+	// No private token: the trigger's `token` authorises the call. In 8.7's
+	// order:
+	//
+	// 1. `ref` and `token` are required:
+	//    `400 {"message":"400 (Bad request) \"ref\" not given"}`.
+	// 2. An unknown project, or an unknown or deleted token:
+	//    `404 {"message":"404 Not Found"}`.
+	// 3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+	// 4. `variables`, when given, must be a hash
+	//    (`400 {"message":"variables needs to be a hash"}`) of string keys
+	//    and string values
+	//    (`400 {"message":"variables needs to be a map of key-valued strings"}`).
+	//    As a form, send `variables[KEY]=value`.
+	// 5. `ref` (a branch, a tag or a sha) is resolved to a commit; the
+	//    builds are tag builds when a tag of exactly that name exists. A
+	//    trigger request is recorded with the variables, and the first
+	//    stage of the commit's `.gitlab-ci.yml` is built for it: with no
+	//    user, `trigger_request_id` set, and `only: [triggers]` jobs
+	//    included. Each trigger request runs its own stage sequence.
+	// 6. When no build was created (an unknown ref, no or an invalid
+	//    `.gitlab-ci.yml`, no job for the ref, builds disabled):
+	//    `400 {"message":"No builds created"}`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /projects/{id}/trigger/builds (the `TriggerBuilds` operationId).
+	TriggerBuildsWithFormdataBody(ctx context.Context, id string, body TriggerBuildsFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListTriggers List a project's build triggers
+	//
+	// Masters of the project and above (8.7's `admin_build` ability: also
+	// the owner of a personal project, the owners of the project's group,
+	// and administrators). A caller who can read the project but is not a
+	// master gets `403 {"message":"403 Forbidden"}`.
+	// Deleted triggers are left out (8.7's paranoid model hid them).
+	// Paginated (`page`, `per_page`), oldest first.
+	//
+	// Corresponds with GET /projects/{id}/triggers (the `ListTriggers` operationId).
+	ListTriggers(ctx context.Context, id ProjectIDPath, params *ListTriggersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateTrigger Create a build trigger
+	//
+	// Masters of the project and above (see `GET /projects/:id/triggers`).
+	// Takes no parameters: the token (30 hexadecimal characters, 8.7's
+	// `SecureRandom.hex(15)`) is made by the server.
+	//
+	// Corresponds with POST /projects/{id}/triggers (the `CreateTrigger` operationId).
+	CreateTrigger(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteTrigger Delete a build trigger
+	//
+	// Masters of the project and above (see `GET /projects/:id/triggers`).
+	// The trigger is kept with `deleted_at` set (8.7's paranoid model) and
+	// answered as it now is; its token no longer triggers builds. A token
+	// that is unknown, already deleted, or another project's answers
+	// `404 {"message":"404 Trigger Not Found"}`.
+	//
+	// Corresponds with DELETE /projects/{id}/triggers/{token} (the `DeleteTrigger` operationId).
+	DeleteTrigger(ctx context.Context, id ProjectIDPath, token string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetTrigger Get a build trigger
+	//
+	// Masters of the project and above (see `GET /projects/:id/triggers`).
+	// A token that is unknown, deleted, or another project's answers
+	// `404 {"message":"404 Trigger Not Found"}`.
+	//
+	// Corresponds with GET /projects/{id}/triggers/{token} (the `GetTrigger` operationId).
+	GetTrigger(ctx context.Context, id ProjectIDPath, token string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// UnarchiveProject Unarchive a project
 	//
 	// The project's owner (its namespace's owner, or an owner of its group)
@@ -8464,6 +9075,220 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /projects/{id}/users (the `ListProjectUsers` operationId).
 	ListProjectUsers(ctx context.Context, id ProjectIDPath, params *ListProjectUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListVariables List a project's build variables
+	//
+	// Masters of the project and above (8.7's `admin_build` ability: also
+	// the owner of a personal project, the owners of the project's group,
+	// and administrators). A caller who can read the project but is not a
+	// master gets `403 {"message":"403 Forbidden"}`.
+	// Paginated (`page`, `per_page`), oldest first.
+	//
+	// Corresponds with GET /projects/{id}/variables (the `ListVariables` operationId).
+	ListVariables(ctx context.Context, id ProjectIDPath, params *ListVariablesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateVariableWithBody Create a build variable
+	//
+	// Masters of the project and above (see `GET /projects/:id/variables`),
+	// checked before the parameters. `key` and `value` are required
+	// (`400 {"message":"400 (Bad request) \"key\" not given"}`; a blank one
+	// counts as missing). The key is validated as 8.7's `Ci::Variable`
+	// did, all failures reported at once in
+	// `400 {"message":{"key":[...]}}`: unique in the project
+	// (`has already been taken`), at most 255 characters
+	// (`is too long (maximum is 255 characters)`), only letters, digits
+	// and `_` (`can contain only letters, digits and '_'.`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /projects/{id}/variables (the `CreateVariable` operationId).
+	CreateVariableWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateVariable Create a build variable
+	//
+	// Masters of the project and above (see `GET /projects/:id/variables`),
+	// checked before the parameters. `key` and `value` are required
+	// (`400 {"message":"400 (Bad request) \"key\" not given"}`; a blank one
+	// counts as missing). The key is validated as 8.7's `Ci::Variable`
+	// did, all failures reported at once in
+	// `400 {"message":{"key":[...]}}`: unique in the project
+	// (`has already been taken`), at most 255 characters
+	// (`is too long (maximum is 255 characters)`), only letters, digits
+	// and `_` (`can contain only letters, digits and '_'.`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /projects/{id}/variables (the `CreateVariable` operationId).
+	CreateVariable(ctx context.Context, id ProjectIDPath, body CreateVariableJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateVariableWithFormdataBody Create a build variable
+	//
+	// Masters of the project and above (see `GET /projects/:id/variables`),
+	// checked before the parameters. `key` and `value` are required
+	// (`400 {"message":"400 (Bad request) \"key\" not given"}`; a blank one
+	// counts as missing). The key is validated as 8.7's `Ci::Variable`
+	// did, all failures reported at once in
+	// `400 {"message":{"key":[...]}}`: unique in the project
+	// (`has already been taken`), at most 255 characters
+	// (`is too long (maximum is 255 characters)`), only letters, digits
+	// and `_` (`can contain only letters, digits and '_'.`).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /projects/{id}/variables (the `CreateVariable` operationId).
+	CreateVariableWithFormdataBody(ctx context.Context, id ProjectIDPath, body CreateVariableFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteVariable Delete a build variable
+	//
+	// Masters of the project and above (see `GET /projects/:id/variables`).
+	// Answers the deleted variable. An unknown key answers
+	// `404 {"message":"404 Variable Not Found"}`.
+	//
+	// Corresponds with DELETE /projects/{id}/variables/{key} (the `DeleteVariable` operationId).
+	DeleteVariable(ctx context.Context, id ProjectIDPath, key string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetVariable Get a build variable
+	//
+	// Masters of the project and above (see `GET /projects/:id/variables`).
+	// An unknown key answers `404 {"message":"404 Variable Not Found"}`.
+	//
+	// Corresponds with GET /projects/{id}/variables/{key} (the `GetVariable` operationId).
+	GetVariable(ctx context.Context, id ProjectIDPath, key string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateVariableWithBody Update a build variable's value
+	//
+	// Masters of the project and above (see `GET /projects/:id/variables`).
+	// Only `value` changes (the key cannot); without a `value` (or with a
+	// blank one) the variable is answered unchanged. An unknown key answers
+	// `404 {"message":"404 Variable Not Found"}`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /projects/{id}/variables/{key} (the `UpdateVariable` operationId).
+	UpdateVariableWithBody(ctx context.Context, id ProjectIDPath, key string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateVariable Update a build variable's value
+	//
+	// Masters of the project and above (see `GET /projects/:id/variables`).
+	// Only `value` changes (the key cannot); without a `value` (or with a
+	// blank one) the variable is answered unchanged. An unknown key answers
+	// `404 {"message":"404 Variable Not Found"}`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /projects/{id}/variables/{key} (the `UpdateVariable` operationId).
+	UpdateVariable(ctx context.Context, id ProjectIDPath, key string, body UpdateVariableJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateVariableWithFormdataBody Update a build variable's value
+	//
+	// Masters of the project and above (see `GET /projects/:id/variables`).
+	// Only `value` changes (the key cannot); without a `value` (or with a
+	// blank one) the variable is answered unchanged. An unknown key answers
+	// `404 {"message":"404 Variable Not Found"}`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with PUT /projects/{id}/variables/{key} (the `UpdateVariable` operationId).
+	UpdateVariableWithFormdataBody(ctx context.Context, id ProjectIDPath, key string, body UpdateVariableFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListRunners List the caller's specific runners
+	//
+	// The specific runners enabled on the projects the caller is a master or
+	// owner of (8.7's `current_user.ci_authorized_runners`; administrators
+	// are no exception here: `GET /runners/all` lists every runner).
+	// Paginated (`page`, `per_page`), oldest first.
+	//
+	// `scope` narrows the list to `active`, `paused` or `online` runners
+	// (online: contacted within the last hour). Any other value answers
+	// `400 {"message":"Scope contains invalid value"}` (`specific` and
+	// `shared` too: this list has only specific runners).
+	//
+	// Corresponds with GET /runners (the `ListRunners` operationId).
+	ListRunners(ctx context.Context, params *ListRunnersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListAllRunners List every runner (administrators)
+	//
+	// Administrators only: others get `403 {"message":"403 Forbidden"}`.
+	// Every runner, shared and specific, oldest first, paginated.
+	// `scope` is one of `specific`, `shared`, `active`, `paused`, `online`;
+	// any other value answers `400 {"message":"Scope contains invalid value"}`.
+	//
+	// Corresponds with GET /runners/all (the `ListAllRunners` operationId).
+	ListAllRunners(ctx context.Context, params *ListAllRunnersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteRunner Remove a runner
+	//
+	// Administrators may remove any runner. Others get, in 8.7's order,
+	// `403 {"message":"403 Forbidden  - Runner is shared"}`,
+	// `403 {"message":"403 Forbidden  - Runner associated with more than one project"}`
+	// and `403 {"message":"403 Forbidden  - No access granted"}`.
+	// The runner's links to projects go with it; its builds keep their
+	// history. Answers 200 with the removed runner.
+	//
+	// Corresponds with DELETE /runners/{id} (the `DeleteRunner` operationId).
+	DeleteRunner(ctx context.Context, id RunnerIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetRunner Get a runner's details
+	//
+	// Anyone may see a shared runner (without its `token`); a specific
+	// runner only administrators and the masters of a project it is enabled
+	// on: others get `403 {"message":"403 Forbidden  - No access granted"}`.
+	// `projects` lists, for administrators, every project the runner is
+	// enabled on; for others only those of them the caller is a member of.
+	//
+	// Corresponds with GET /runners/{id} (the `GetRunner` operationId).
+	GetRunner(ctx context.Context, id RunnerIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateRunnerWithBody Update a runner
+	//
+	// Administrators may update any runner. Others get, in 8.7's order,
+	// `403 {"message":"403 Forbidden  - Runner is shared"}` for a shared
+	// runner and `403 {"message":"403 Forbidden  - No access granted"}` for
+	// a specific runner they cannot reach.
+	//
+	// Only the parameters given change. `tag_list` is a comma-separated
+	// string or an array of strings (8.7's `acts_as_taggable`); `active`
+	// false pauses the runner. A value of the wrong type answers
+	// `400 {"message":{"<field>":["is invalid"]}}`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /runners/{id} (the `UpdateRunner` operationId).
+	UpdateRunnerWithBody(ctx context.Context, id RunnerIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateRunner Update a runner
+	//
+	// Administrators may update any runner. Others get, in 8.7's order,
+	// `403 {"message":"403 Forbidden  - Runner is shared"}` for a shared
+	// runner and `403 {"message":"403 Forbidden  - No access granted"}` for
+	// a specific runner they cannot reach.
+	//
+	// Only the parameters given change. `tag_list` is a comma-separated
+	// string or an array of strings (8.7's `acts_as_taggable`); `active`
+	// false pauses the runner. A value of the wrong type answers
+	// `400 {"message":{"<field>":["is invalid"]}}`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /runners/{id} (the `UpdateRunner` operationId).
+	UpdateRunner(ctx context.Context, id RunnerIDPath, body UpdateRunnerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateRunnerWithFormdataBody Update a runner
+	//
+	// Administrators may update any runner. Others get, in 8.7's order,
+	// `403 {"message":"403 Forbidden  - Runner is shared"}` for a shared
+	// runner and `403 {"message":"403 Forbidden  - No access granted"}` for
+	// a specific runner they cannot reach.
+	//
+	// Only the parameters given change. `tag_list` is a comma-separated
+	// string or an array of strings (8.7's `acts_as_taggable`); `active`
+	// false pauses the runner. A value of the wrong type answers
+	// `400 {"message":{"<field>":["is invalid"]}}`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with PUT /runners/{id} (the `UpdateRunner` operationId).
+	UpdateRunnerWithFormdataBody(ctx context.Context, id RunnerIDPath, body UpdateRunnerFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateSessionWithBody Log in
 	//
@@ -10626,6 +11451,142 @@ func (c *Client) UpdateProjectWithFormdataBody(ctx context.Context, id ProjectID
 // Corresponds with POST /projects/{id}/archive (the `ArchiveProject` operationId).
 func (c *Client) ArchiveProject(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewArchiveProjectRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListProjectBuilds List a project's builds
+//
+// Anyone who can read the project (8.7 checked no build ability
+// here), newest first, paginated. `scope` narrows to one or several
+// statuses.
+//
+// Corresponds with GET /projects/{id}/builds (the `ListProjectBuilds` operationId).
+func (c *Client) ListProjectBuilds(ctx context.Context, id ProjectIDPath, params *ListProjectBuildsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListProjectBuildsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetBuild Get a build
+//
+// Needs `read_build`.
+//
+// Corresponds with GET /projects/{id}/builds/{build_id} (the `GetBuild` operationId).
+func (c *Client) GetBuild(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetBuildRequest(c.Server, id, buildID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetBuildArtifacts Download a build's artifacts
+//
+// Needs `read_build`. The archive as uploaded by the runner,
+// `application/octet-stream` with
+// `Content-Disposition: attachment; filename=<file name>`. A build
+// without artifacts answers `404 {"message":"404 Not Found"}`.
+//
+// Corresponds with GET /projects/{id}/builds/{build_id}/artifacts (the `GetBuildArtifacts` operationId).
+func (c *Client) GetBuildArtifacts(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetBuildArtifactsRequest(c.Server, id, buildID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CancelBuild Cancel a build
+//
+// Needs `update_build`. A pending or running build becomes `canceled`
+// (its runner is told: `Build-Status: canceled` on its next trace patch,
+// 404 on its next update); a finished one is answered unchanged, as 8.7's
+// state machine ignored the event.
+//
+// Corresponds with POST /projects/{id}/builds/{build_id}/cancel (the `CancelBuild` operationId).
+func (c *Client) CancelBuild(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCancelBuildRequest(c.Server, id, buildID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EraseBuild Erase a build
+//
+// Needs `update_build`. Removes the build's trace and artifacts and
+// records who erased it and when. Only a finished build (success,
+// failed, canceled) with a trace or artifacts is erasable, else
+// `403 {"message":"403 Forbidden  - Build is not erasable!"}`.
+//
+// Corresponds with POST /projects/{id}/builds/{build_id}/erase (the `EraseBuild` operationId).
+func (c *Client) EraseBuild(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEraseBuildRequest(c.Server, id, buildID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RetryBuild Retry a build
+//
+// Needs `update_build`. Creates a new pending build copying the old
+// one (8.7's `Ci::Build.retry`: its job, stage, tags, options,
+// variables and trigger), by the caller, and answers it. A build with
+// no commands (or builds disabled) is not retryable:
+// `403 {"message":"403 Forbidden  - Build is not retryable"}`.
+//
+// Corresponds with POST /projects/{id}/builds/{build_id}/retry (the `RetryBuild` operationId).
+func (c *Client) RetryBuild(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetryBuildRequest(c.Server, id, buildID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetBuildTrace Get a build's trace
+//
+// Needs `read_build`. The log as the runner sent it so far, as
+// `text/plain` with `Content-Disposition: infile; filename="<id>.log"`
+// (empty for a build without one).
+//
+// Corresponds with GET /projects/{id}/builds/{build_id}/trace (the `GetBuildTrace` operationId).
+func (c *Client) GetBuildTrace(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetBuildTraceRequest(c.Server, id, buildID)
 	if err != nil {
 		return nil, err
 	}
@@ -12932,6 +13893,26 @@ func (c *Client) GetCommitBlob(ctx context.Context, id ProjectIDPath, sha Reposi
 	return c.Client.Do(req)
 }
 
+// ListCommitBuilds List the builds of a commit
+//
+// The builds of the project's (first) pipeline for the commit, newest
+// first, paginated, narrowed by `scope` as for the project's list.
+// Needs `read_build`. A commit without a pipeline answers
+// `404 {"message":"404 Not Found"}`.
+//
+// Corresponds with GET /projects/{id}/repository/commits/{sha}/builds (the `ListCommitBuilds` operationId).
+func (c *Client) ListCommitBuilds(ctx context.Context, id ProjectIDPath, sha string, params *ListCommitBuildsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListCommitBuildsRequest(c.Server, id, sha, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListCommitComments List the comments of a commit
 //
 // Callers with `download_code`. The comments on the commit `sha`
@@ -13825,6 +14806,143 @@ func (c *Client) ListTree(ctx context.Context, id ProjectIDPath, params *ListTre
 	return c.Client.Do(req)
 }
 
+// ListProjectRunners List a project's runners
+//
+// Masters of the project and above (8.7's `admin_project` ability: also
+// the owner of a personal project, the owners of the project's group,
+// and administrators); others who can read the project get
+// `403 {"message":"403 Forbidden"}`.
+//
+// The specific runners enabled on the project and every shared runner
+// (8.7's `Ci::Runner.owned_or_shared`), oldest first, paginated.
+// `scope` is one of `specific`, `shared`, `active`, `paused`, `online`;
+// any other value answers `400 {"message":"Scope contains invalid value"}`.
+//
+// Corresponds with GET /projects/{id}/runners (the `ListProjectRunners` operationId).
+func (c *Client) ListProjectRunners(ctx context.Context, id ProjectIDPath, params *ListProjectRunnersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListProjectRunnersRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EnableProjectRunnerWithBody Enable a specific runner on a project
+//
+// Masters of the project and above (see `GET /projects/:id/runners`).
+// The docs' heading shows `/projects/:id/runners/:runner_id`, but 8.7's
+// route takes `runner_id` as a parameter. In 8.7's order: the project
+// (404/403), a missing `runner_id`
+// (`400 {"message":"400 (Bad request) \"runner_id\" not given"}`), the
+// runner (`404 {"message":"404 Not found"}`), a shared runner
+// (`403 {"message":"403 Forbidden  - Runner is shared"}`, administrators
+// included), and for non-administrators a runner they cannot reach
+// through another project they master
+// (`403 {"message":"403 Forbidden  - No access granted"}`).
+// Enabling a runner already enabled on the project changes nothing and
+// answers 201 all the same, as 8.7 did.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/{id}/runners (the `EnableProjectRunner` operationId).
+func (c *Client) EnableProjectRunnerWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEnableProjectRunnerRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EnableProjectRunner Enable a specific runner on a project
+//
+// Masters of the project and above (see `GET /projects/:id/runners`).
+// The docs' heading shows `/projects/:id/runners/:runner_id`, but 8.7's
+// route takes `runner_id` as a parameter. In 8.7's order: the project
+// (404/403), a missing `runner_id`
+// (`400 {"message":"400 (Bad request) \"runner_id\" not given"}`), the
+// runner (`404 {"message":"404 Not found"}`), a shared runner
+// (`403 {"message":"403 Forbidden  - Runner is shared"}`, administrators
+// included), and for non-administrators a runner they cannot reach
+// through another project they master
+// (`403 {"message":"403 Forbidden  - No access granted"}`).
+// Enabling a runner already enabled on the project changes nothing and
+// answers 201 all the same, as 8.7 did.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/{id}/runners (the `EnableProjectRunner` operationId).
+func (c *Client) EnableProjectRunner(ctx context.Context, id ProjectIDPath, body EnableProjectRunnerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEnableProjectRunnerRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EnableProjectRunnerWithFormdataBody Enable a specific runner on a project
+//
+// Masters of the project and above (see `GET /projects/:id/runners`).
+// The docs' heading shows `/projects/:id/runners/:runner_id`, but 8.7's
+// route takes `runner_id` as a parameter. In 8.7's order: the project
+// (404/403), a missing `runner_id`
+// (`400 {"message":"400 (Bad request) \"runner_id\" not given"}`), the
+// runner (`404 {"message":"404 Not found"}`), a shared runner
+// (`403 {"message":"403 Forbidden  - Runner is shared"}`, administrators
+// included), and for non-administrators a runner they cannot reach
+// through another project they master
+// (`403 {"message":"403 Forbidden  - No access granted"}`).
+// Enabling a runner already enabled on the project changes nothing and
+// answers 201 all the same, as 8.7 did.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /projects/{id}/runners (the `EnableProjectRunner` operationId).
+func (c *Client) EnableProjectRunnerWithFormdataBody(ctx context.Context, id ProjectIDPath, body EnableProjectRunnerFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEnableProjectRunnerRequestWithFormdataBody(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DisableProjectRunner Disable a specific runner on a project
+//
+// Masters of the project and above (see `GET /projects/:id/runners`).
+// A runner not enabled on the project answers
+// `404 {"message":"404 Runner Not Found"}`. A runner enabled on this
+// project only cannot be disabled here:
+// `403 {"message":"403 Forbidden  - Only one project associated with the runner. Please remove the runner instead"}`
+// (remove it with `DELETE /runners/:id`). Answers 200 with the runner.
+//
+// Corresponds with DELETE /projects/{id}/runners/{runner_id} (the `DisableProjectRunner` operationId).
+func (c *Client) DisableProjectRunner(ctx context.Context, id ProjectIDPath, runnerID string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDisableProjectRunnerRequest(c.Server, id, runnerID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ShareProjectWithBody Share a project with a group
 //
 // A master of the project, an owner of the project (its namespace's
@@ -14631,6 +15749,207 @@ func (c *Client) CreateCommitStatusWithFormdataBody(ctx context.Context, id Proj
 	return c.Client.Do(req)
 }
 
+// TriggerBuildsWithBody Trigger builds of a ref
+//
+// No private token: the trigger's `token` authorises the call. In 8.7's
+// order:
+//
+//  1. `ref` and `token` are required:
+//     `400 {"message":"400 (Bad request) \"ref\" not given"}`.
+//  2. An unknown project, or an unknown or deleted token:
+//     `404 {"message":"404 Not Found"}`.
+//  3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+//  4. `variables`, when given, must be a hash
+//     (`400 {"message":"variables needs to be a hash"}`) of string keys
+//     and string values
+//     (`400 {"message":"variables needs to be a map of key-valued strings"}`).
+//     As a form, send `variables[KEY]=value`.
+//  5. `ref` (a branch, a tag or a sha) is resolved to a commit; the
+//     builds are tag builds when a tag of exactly that name exists. A
+//     trigger request is recorded with the variables, and the first
+//     stage of the commit's `.gitlab-ci.yml` is built for it: with no
+//     user, `trigger_request_id` set, and `only: [triggers]` jobs
+//     included. Each trigger request runs its own stage sequence.
+//  6. When no build was created (an unknown ref, no or an invalid
+//     `.gitlab-ci.yml`, no job for the ref, builds disabled):
+//     `400 {"message":"No builds created"}`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/{id}/trigger/builds (the `TriggerBuilds` operationId).
+func (c *Client) TriggerBuildsWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTriggerBuildsRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TriggerBuilds Trigger builds of a ref
+//
+// No private token: the trigger's `token` authorises the call. In 8.7's
+// order:
+//
+//  1. `ref` and `token` are required:
+//     `400 {"message":"400 (Bad request) \"ref\" not given"}`.
+//  2. An unknown project, or an unknown or deleted token:
+//     `404 {"message":"404 Not Found"}`.
+//  3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+//  4. `variables`, when given, must be a hash
+//     (`400 {"message":"variables needs to be a hash"}`) of string keys
+//     and string values
+//     (`400 {"message":"variables needs to be a map of key-valued strings"}`).
+//     As a form, send `variables[KEY]=value`.
+//  5. `ref` (a branch, a tag or a sha) is resolved to a commit; the
+//     builds are tag builds when a tag of exactly that name exists. A
+//     trigger request is recorded with the variables, and the first
+//     stage of the commit's `.gitlab-ci.yml` is built for it: with no
+//     user, `trigger_request_id` set, and `only: [triggers]` jobs
+//     included. Each trigger request runs its own stage sequence.
+//  6. When no build was created (an unknown ref, no or an invalid
+//     `.gitlab-ci.yml`, no job for the ref, builds disabled):
+//     `400 {"message":"No builds created"}`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/{id}/trigger/builds (the `TriggerBuilds` operationId).
+func (c *Client) TriggerBuilds(ctx context.Context, id string, body TriggerBuildsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTriggerBuildsRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TriggerBuildsWithFormdataBody Trigger builds of a ref
+//
+// No private token: the trigger's `token` authorises the call. In 8.7's
+// order:
+//
+//  1. `ref` and `token` are required:
+//     `400 {"message":"400 (Bad request) \"ref\" not given"}`.
+//  2. An unknown project, or an unknown or deleted token:
+//     `404 {"message":"404 Not Found"}`.
+//  3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+//  4. `variables`, when given, must be a hash
+//     (`400 {"message":"variables needs to be a hash"}`) of string keys
+//     and string values
+//     (`400 {"message":"variables needs to be a map of key-valued strings"}`).
+//     As a form, send `variables[KEY]=value`.
+//  5. `ref` (a branch, a tag or a sha) is resolved to a commit; the
+//     builds are tag builds when a tag of exactly that name exists. A
+//     trigger request is recorded with the variables, and the first
+//     stage of the commit's `.gitlab-ci.yml` is built for it: with no
+//     user, `trigger_request_id` set, and `only: [triggers]` jobs
+//     included. Each trigger request runs its own stage sequence.
+//  6. When no build was created (an unknown ref, no or an invalid
+//     `.gitlab-ci.yml`, no job for the ref, builds disabled):
+//     `400 {"message":"No builds created"}`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /projects/{id}/trigger/builds (the `TriggerBuilds` operationId).
+func (c *Client) TriggerBuildsWithFormdataBody(ctx context.Context, id string, body TriggerBuildsFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTriggerBuildsRequestWithFormdataBody(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListTriggers List a project's build triggers
+//
+// Masters of the project and above (8.7's `admin_build` ability: also
+// the owner of a personal project, the owners of the project's group,
+// and administrators). A caller who can read the project but is not a
+// master gets `403 {"message":"403 Forbidden"}`.
+// Deleted triggers are left out (8.7's paranoid model hid them).
+// Paginated (`page`, `per_page`), oldest first.
+//
+// Corresponds with GET /projects/{id}/triggers (the `ListTriggers` operationId).
+func (c *Client) ListTriggers(ctx context.Context, id ProjectIDPath, params *ListTriggersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListTriggersRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateTrigger Create a build trigger
+//
+// Masters of the project and above (see `GET /projects/:id/triggers`).
+// Takes no parameters: the token (30 hexadecimal characters, 8.7's
+// `SecureRandom.hex(15)`) is made by the server.
+//
+// Corresponds with POST /projects/{id}/triggers (the `CreateTrigger` operationId).
+func (c *Client) CreateTrigger(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateTriggerRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteTrigger Delete a build trigger
+//
+// Masters of the project and above (see `GET /projects/:id/triggers`).
+// The trigger is kept with `deleted_at` set (8.7's paranoid model) and
+// answered as it now is; its token no longer triggers builds. A token
+// that is unknown, already deleted, or another project's answers
+// `404 {"message":"404 Trigger Not Found"}`.
+//
+// Corresponds with DELETE /projects/{id}/triggers/{token} (the `DeleteTrigger` operationId).
+func (c *Client) DeleteTrigger(ctx context.Context, id ProjectIDPath, token string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteTriggerRequest(c.Server, id, token)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetTrigger Get a build trigger
+//
+// Masters of the project and above (see `GET /projects/:id/triggers`).
+// A token that is unknown, deleted, or another project's answers
+// `404 {"message":"404 Trigger Not Found"}`.
+//
+// Corresponds with GET /projects/{id}/triggers/{token} (the `GetTrigger` operationId).
+func (c *Client) GetTrigger(ctx context.Context, id ProjectIDPath, token string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetTriggerRequest(c.Server, id, token)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // UnarchiveProject Unarchive a project
 //
 // The project's owner (its namespace's owner, or an owner of its group)
@@ -14696,6 +16015,380 @@ func (c *Client) UploadProjectFileWithBody(ctx context.Context, id ProjectIDPath
 // Corresponds with GET /projects/{id}/users (the `ListProjectUsers` operationId).
 func (c *Client) ListProjectUsers(ctx context.Context, id ProjectIDPath, params *ListProjectUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListProjectUsersRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListVariables List a project's build variables
+//
+// Masters of the project and above (8.7's `admin_build` ability: also
+// the owner of a personal project, the owners of the project's group,
+// and administrators). A caller who can read the project but is not a
+// master gets `403 {"message":"403 Forbidden"}`.
+// Paginated (`page`, `per_page`), oldest first.
+//
+// Corresponds with GET /projects/{id}/variables (the `ListVariables` operationId).
+func (c *Client) ListVariables(ctx context.Context, id ProjectIDPath, params *ListVariablesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListVariablesRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateVariableWithBody Create a build variable
+//
+// Masters of the project and above (see `GET /projects/:id/variables`),
+// checked before the parameters. `key` and `value` are required
+// (`400 {"message":"400 (Bad request) \"key\" not given"}`; a blank one
+// counts as missing). The key is validated as 8.7's `Ci::Variable`
+// did, all failures reported at once in
+// `400 {"message":{"key":[...]}}`: unique in the project
+// (`has already been taken`), at most 255 characters
+// (`is too long (maximum is 255 characters)`), only letters, digits
+// and `_` (`can contain only letters, digits and '_'.`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /projects/{id}/variables (the `CreateVariable` operationId).
+func (c *Client) CreateVariableWithBody(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateVariableRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateVariable Create a build variable
+//
+// Masters of the project and above (see `GET /projects/:id/variables`),
+// checked before the parameters. `key` and `value` are required
+// (`400 {"message":"400 (Bad request) \"key\" not given"}`; a blank one
+// counts as missing). The key is validated as 8.7's `Ci::Variable`
+// did, all failures reported at once in
+// `400 {"message":{"key":[...]}}`: unique in the project
+// (`has already been taken`), at most 255 characters
+// (`is too long (maximum is 255 characters)`), only letters, digits
+// and `_` (`can contain only letters, digits and '_'.`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /projects/{id}/variables (the `CreateVariable` operationId).
+func (c *Client) CreateVariable(ctx context.Context, id ProjectIDPath, body CreateVariableJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateVariableRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateVariableWithFormdataBody Create a build variable
+//
+// Masters of the project and above (see `GET /projects/:id/variables`),
+// checked before the parameters. `key` and `value` are required
+// (`400 {"message":"400 (Bad request) \"key\" not given"}`; a blank one
+// counts as missing). The key is validated as 8.7's `Ci::Variable`
+// did, all failures reported at once in
+// `400 {"message":{"key":[...]}}`: unique in the project
+// (`has already been taken`), at most 255 characters
+// (`is too long (maximum is 255 characters)`), only letters, digits
+// and `_` (`can contain only letters, digits and '_'.`).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /projects/{id}/variables (the `CreateVariable` operationId).
+func (c *Client) CreateVariableWithFormdataBody(ctx context.Context, id ProjectIDPath, body CreateVariableFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateVariableRequestWithFormdataBody(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteVariable Delete a build variable
+//
+// Masters of the project and above (see `GET /projects/:id/variables`).
+// Answers the deleted variable. An unknown key answers
+// `404 {"message":"404 Variable Not Found"}`.
+//
+// Corresponds with DELETE /projects/{id}/variables/{key} (the `DeleteVariable` operationId).
+func (c *Client) DeleteVariable(ctx context.Context, id ProjectIDPath, key string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteVariableRequest(c.Server, id, key)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetVariable Get a build variable
+//
+// Masters of the project and above (see `GET /projects/:id/variables`).
+// An unknown key answers `404 {"message":"404 Variable Not Found"}`.
+//
+// Corresponds with GET /projects/{id}/variables/{key} (the `GetVariable` operationId).
+func (c *Client) GetVariable(ctx context.Context, id ProjectIDPath, key string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetVariableRequest(c.Server, id, key)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateVariableWithBody Update a build variable's value
+//
+// Masters of the project and above (see `GET /projects/:id/variables`).
+// Only `value` changes (the key cannot); without a `value` (or with a
+// blank one) the variable is answered unchanged. An unknown key answers
+// `404 {"message":"404 Variable Not Found"}`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /projects/{id}/variables/{key} (the `UpdateVariable` operationId).
+func (c *Client) UpdateVariableWithBody(ctx context.Context, id ProjectIDPath, key string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateVariableRequestWithBody(c.Server, id, key, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateVariable Update a build variable's value
+//
+// Masters of the project and above (see `GET /projects/:id/variables`).
+// Only `value` changes (the key cannot); without a `value` (or with a
+// blank one) the variable is answered unchanged. An unknown key answers
+// `404 {"message":"404 Variable Not Found"}`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /projects/{id}/variables/{key} (the `UpdateVariable` operationId).
+func (c *Client) UpdateVariable(ctx context.Context, id ProjectIDPath, key string, body UpdateVariableJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateVariableRequest(c.Server, id, key, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateVariableWithFormdataBody Update a build variable's value
+//
+// Masters of the project and above (see `GET /projects/:id/variables`).
+// Only `value` changes (the key cannot); without a `value` (or with a
+// blank one) the variable is answered unchanged. An unknown key answers
+// `404 {"message":"404 Variable Not Found"}`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with PUT /projects/{id}/variables/{key} (the `UpdateVariable` operationId).
+func (c *Client) UpdateVariableWithFormdataBody(ctx context.Context, id ProjectIDPath, key string, body UpdateVariableFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateVariableRequestWithFormdataBody(c.Server, id, key, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListRunners List the caller's specific runners
+//
+// The specific runners enabled on the projects the caller is a master or
+// owner of (8.7's `current_user.ci_authorized_runners`; administrators
+// are no exception here: `GET /runners/all` lists every runner).
+// Paginated (`page`, `per_page`), oldest first.
+//
+// `scope` narrows the list to `active`, `paused` or `online` runners
+// (online: contacted within the last hour). Any other value answers
+// `400 {"message":"Scope contains invalid value"}` (`specific` and
+// `shared` too: this list has only specific runners).
+//
+// Corresponds with GET /runners (the `ListRunners` operationId).
+func (c *Client) ListRunners(ctx context.Context, params *ListRunnersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListRunnersRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListAllRunners List every runner (administrators)
+//
+// Administrators only: others get `403 {"message":"403 Forbidden"}`.
+// Every runner, shared and specific, oldest first, paginated.
+// `scope` is one of `specific`, `shared`, `active`, `paused`, `online`;
+// any other value answers `400 {"message":"Scope contains invalid value"}`.
+//
+// Corresponds with GET /runners/all (the `ListAllRunners` operationId).
+func (c *Client) ListAllRunners(ctx context.Context, params *ListAllRunnersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListAllRunnersRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteRunner Remove a runner
+//
+// Administrators may remove any runner. Others get, in 8.7's order,
+// `403 {"message":"403 Forbidden  - Runner is shared"}`,
+// `403 {"message":"403 Forbidden  - Runner associated with more than one project"}`
+// and `403 {"message":"403 Forbidden  - No access granted"}`.
+// The runner's links to projects go with it; its builds keep their
+// history. Answers 200 with the removed runner.
+//
+// Corresponds with DELETE /runners/{id} (the `DeleteRunner` operationId).
+func (c *Client) DeleteRunner(ctx context.Context, id RunnerIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteRunnerRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetRunner Get a runner's details
+//
+// Anyone may see a shared runner (without its `token`); a specific
+// runner only administrators and the masters of a project it is enabled
+// on: others get `403 {"message":"403 Forbidden  - No access granted"}`.
+// `projects` lists, for administrators, every project the runner is
+// enabled on; for others only those of them the caller is a member of.
+//
+// Corresponds with GET /runners/{id} (the `GetRunner` operationId).
+func (c *Client) GetRunner(ctx context.Context, id RunnerIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetRunnerRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateRunnerWithBody Update a runner
+//
+// Administrators may update any runner. Others get, in 8.7's order,
+// `403 {"message":"403 Forbidden  - Runner is shared"}` for a shared
+// runner and `403 {"message":"403 Forbidden  - No access granted"}` for
+// a specific runner they cannot reach.
+//
+// Only the parameters given change. `tag_list` is a comma-separated
+// string or an array of strings (8.7's `acts_as_taggable`); `active`
+// false pauses the runner. A value of the wrong type answers
+// `400 {"message":{"<field>":["is invalid"]}}`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /runners/{id} (the `UpdateRunner` operationId).
+func (c *Client) UpdateRunnerWithBody(ctx context.Context, id RunnerIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateRunnerRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateRunner Update a runner
+//
+// Administrators may update any runner. Others get, in 8.7's order,
+// `403 {"message":"403 Forbidden  - Runner is shared"}` for a shared
+// runner and `403 {"message":"403 Forbidden  - No access granted"}` for
+// a specific runner they cannot reach.
+//
+// Only the parameters given change. `tag_list` is a comma-separated
+// string or an array of strings (8.7's `acts_as_taggable`); `active`
+// false pauses the runner. A value of the wrong type answers
+// `400 {"message":{"<field>":["is invalid"]}}`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /runners/{id} (the `UpdateRunner` operationId).
+func (c *Client) UpdateRunner(ctx context.Context, id RunnerIDPath, body UpdateRunnerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateRunnerRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateRunnerWithFormdataBody Update a runner
+//
+// Administrators may update any runner. Others get, in 8.7's order,
+// `403 {"message":"403 Forbidden  - Runner is shared"}` for a shared
+// runner and `403 {"message":"403 Forbidden  - No access granted"}` for
+// a specific runner they cannot reach.
+//
+// Only the parameters given change. `tag_list` is a comma-separated
+// string or an array of strings (8.7's `acts_as_taggable`); `active`
+// false pauses the runner. A value of the wrong type answers
+// `400 {"message":{"<field>":["is invalid"]}}`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with PUT /runners/{id} (the `UpdateRunner` operationId).
+func (c *Client) UpdateRunnerWithFormdataBody(ctx context.Context, id RunnerIDPath, body UpdateRunnerFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateRunnerRequestWithFormdataBody(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -17776,6 +19469,349 @@ func NewArchiveProjectRequest(server string, id ProjectIDPath) (*http.Request, e
 	return req, nil
 }
 
+// NewListProjectBuildsRequest constructs an http.Request for the ListProjectBuilds method
+func NewListProjectBuildsRequest(server string, id ProjectIDPath, params *ListProjectBuildsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/builds", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Scope != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "scope", *params.Scope, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ScopeList != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "scope[]", *params.ScopeList, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetBuildRequest constructs an http.Request for the GetBuild method
+func NewGetBuildRequest(server string, id ProjectIDPath, buildID BuildIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "build_id", buildID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/builds/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetBuildArtifactsRequest constructs an http.Request for the GetBuildArtifacts method
+func NewGetBuildArtifactsRequest(server string, id ProjectIDPath, buildID BuildIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "build_id", buildID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/builds/%s/artifacts", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCancelBuildRequest constructs an http.Request for the CancelBuild method
+func NewCancelBuildRequest(server string, id ProjectIDPath, buildID BuildIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "build_id", buildID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/builds/%s/cancel", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewEraseBuildRequest constructs an http.Request for the EraseBuild method
+func NewEraseBuildRequest(server string, id ProjectIDPath, buildID BuildIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "build_id", buildID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/builds/%s/erase", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRetryBuildRequest constructs an http.Request for the RetryBuild method
+func NewRetryBuildRequest(server string, id ProjectIDPath, buildID BuildIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "build_id", buildID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/builds/%s/retry", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetBuildTraceRequest constructs an http.Request for the GetBuildTrace method
+func NewGetBuildTraceRequest(server string, id ProjectIDPath, buildID BuildIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "build_id", buildID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/builds/%s/trace", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListProjectEventsRequest constructs an http.Request for the ListProjectEvents method
 func NewListProjectEventsRequest(server string, id ProjectIDPath, params *ListProjectEventsParams) (*http.Request, error) {
 	var err error
@@ -20672,6 +22708,110 @@ func NewGetCommitBlobRequest(server string, id ProjectIDPath, sha RepositoryComm
 	return req, nil
 }
 
+// NewListCommitBuildsRequest constructs an http.Request for the ListCommitBuilds method
+func NewListCommitBuildsRequest(server string, id ProjectIDPath, sha string, params *ListCommitBuildsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "sha", sha, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/repository/commits/%s/builds", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Scope != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "scope", *params.Scope, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ScopeList != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "scope[]", *params.ScopeList, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListCommitCommentsRequest constructs an http.Request for the ListCommitComments method
 func NewListCommitCommentsRequest(server string, id ProjectIDPath, sha CommitSHAPath, params *ListCommitCommentsParams) (*http.Request, error) {
 	var err error
@@ -21785,6 +23925,190 @@ func NewListTreeRequest(server string, id ProjectIDPath, params *ListTreeParams)
 	return req, nil
 }
 
+// NewListProjectRunnersRequest constructs an http.Request for the ListProjectRunners method
+func NewListProjectRunnersRequest(server string, id ProjectIDPath, params *ListProjectRunnersParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/runners", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Scope != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "scope", *params.Scope, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewEnableProjectRunnerRequest calls the generic EnableProjectRunner builder with application/json body
+func NewEnableProjectRunnerRequest(server string, id ProjectIDPath, body EnableProjectRunnerJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewEnableProjectRunnerRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewEnableProjectRunnerRequestWithFormdataBody calls the generic EnableProjectRunner builder with application/x-www-form-urlencoded body
+func NewEnableProjectRunnerRequestWithFormdataBody(server string, id ProjectIDPath, body EnableProjectRunnerFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewEnableProjectRunnerRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewEnableProjectRunnerRequestWithBody constructs an http.Request for the EnableProjectRunner method, with any body, and a specified content type
+func NewEnableProjectRunnerRequestWithBody(server string, id ProjectIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/runners", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDisableProjectRunnerRequest constructs an http.Request for the DisableProjectRunner method
+func NewDisableProjectRunnerRequest(server string, id ProjectIDPath, runnerID string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "runner_id", runnerID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/runners/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewShareProjectRequest calls the generic ShareProject builder with application/json body
 func NewShareProjectRequest(server string, id ProjectIDPath, body ShareProjectJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -22608,6 +24932,253 @@ func NewCreateCommitStatusRequestWithBody(server string, id ProjectIDPath, sha C
 	return req, nil
 }
 
+// NewTriggerBuildsRequest calls the generic TriggerBuilds builder with application/json body
+func NewTriggerBuildsRequest(server string, id string, body TriggerBuildsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewTriggerBuildsRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewTriggerBuildsRequestWithFormdataBody calls the generic TriggerBuilds builder with application/x-www-form-urlencoded body
+func NewTriggerBuildsRequestWithFormdataBody(server string, id string, body TriggerBuildsFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewTriggerBuildsRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewTriggerBuildsRequestWithBody constructs an http.Request for the TriggerBuilds method, with any body, and a specified content type
+func NewTriggerBuildsRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/trigger/builds", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListTriggersRequest constructs an http.Request for the ListTriggers method
+func NewListTriggersRequest(server string, id ProjectIDPath, params *ListTriggersParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/triggers", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateTriggerRequest constructs an http.Request for the CreateTrigger method
+func NewCreateTriggerRequest(server string, id ProjectIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/triggers", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDeleteTriggerRequest constructs an http.Request for the DeleteTrigger method
+func NewDeleteTriggerRequest(server string, id ProjectIDPath, token string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "token", token, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/triggers/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetTriggerRequest constructs an http.Request for the GetTrigger method
+func NewGetTriggerRequest(server string, id ProjectIDPath, token string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "token", token, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/triggers/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewUnarchiveProjectRequest constructs an http.Request for the UnarchiveProject method
 func NewUnarchiveProjectRequest(server string, id ProjectIDPath) (*http.Request, error) {
 	var err error
@@ -22759,6 +25330,566 @@ func NewListProjectUsersRequest(server string, id ProjectIDPath, params *ListPro
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewListVariablesRequest constructs an http.Request for the ListVariables method
+func NewListVariablesRequest(server string, id ProjectIDPath, params *ListVariablesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/variables", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateVariableRequest calls the generic CreateVariable builder with application/json body
+func NewCreateVariableRequest(server string, id ProjectIDPath, body CreateVariableJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateVariableRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewCreateVariableRequestWithFormdataBody calls the generic CreateVariable builder with application/x-www-form-urlencoded body
+func NewCreateVariableRequestWithFormdataBody(server string, id ProjectIDPath, body CreateVariableFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewCreateVariableRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewCreateVariableRequestWithBody constructs an http.Request for the CreateVariable method, with any body, and a specified content type
+func NewCreateVariableRequestWithBody(server string, id ProjectIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/variables", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteVariableRequest constructs an http.Request for the DeleteVariable method
+func NewDeleteVariableRequest(server string, id ProjectIDPath, key string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "key", key, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/variables/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetVariableRequest constructs an http.Request for the GetVariable method
+func NewGetVariableRequest(server string, id ProjectIDPath, key string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "key", key, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/variables/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateVariableRequest calls the generic UpdateVariable builder with application/json body
+func NewUpdateVariableRequest(server string, id ProjectIDPath, key string, body UpdateVariableJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateVariableRequestWithBody(server, id, key, "application/json", bodyReader)
+}
+
+// NewUpdateVariableRequestWithFormdataBody calls the generic UpdateVariable builder with application/x-www-form-urlencoded body
+func NewUpdateVariableRequestWithFormdataBody(server string, id ProjectIDPath, key string, body UpdateVariableFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewUpdateVariableRequestWithBody(server, id, key, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewUpdateVariableRequestWithBody constructs an http.Request for the UpdateVariable method, with any body, and a specified content type
+func NewUpdateVariableRequestWithBody(server string, id ProjectIDPath, key string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "key", key, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/variables/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListRunnersRequest constructs an http.Request for the ListRunners method
+func NewListRunnersRequest(server string, params *ListRunnersParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/runners")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Scope != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "scope", *params.Scope, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListAllRunnersRequest constructs an http.Request for the ListAllRunners method
+func NewListAllRunnersRequest(server string, params *ListAllRunnersParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/runners/all")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Scope != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "scope", *params.Scope, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDeleteRunnerRequest constructs an http.Request for the DeleteRunner method
+func NewDeleteRunnerRequest(server string, id RunnerIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/runners/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetRunnerRequest constructs an http.Request for the GetRunner method
+func NewGetRunnerRequest(server string, id RunnerIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/runners/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateRunnerRequest calls the generic UpdateRunner builder with application/json body
+func NewUpdateRunnerRequest(server string, id RunnerIDPath, body UpdateRunnerJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateRunnerRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewUpdateRunnerRequestWithFormdataBody calls the generic UpdateRunner builder with application/x-www-form-urlencoded body
+func NewUpdateRunnerRequestWithFormdataBody(server string, id RunnerIDPath, body UpdateRunnerFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewUpdateRunnerRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewUpdateRunnerRequestWithBody constructs an http.Request for the UpdateRunner method, with any body, and a specified content type
+func NewUpdateRunnerRequestWithBody(server string, id RunnerIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/runners/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -24918,6 +28049,86 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /projects/{id}/archive (the `ArchiveProject` operationId).
 	ArchiveProjectWithResponse(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*ArchiveProjectResponse, error)
 
+	// ListProjectBuildsWithResponse List a project's builds
+	//
+	// Anyone who can read the project (8.7 checked no build ability
+	// here), newest first, paginated. `scope` narrows to one or several
+	// statuses.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/builds (the `ListProjectBuilds` operationId).
+	ListProjectBuildsWithResponse(ctx context.Context, id ProjectIDPath, params *ListProjectBuildsParams, reqEditors ...RequestEditorFn) (*ListProjectBuildsResponse, error)
+
+	// GetBuildWithResponse Get a build
+	//
+	// Needs `read_build`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/builds/{build_id} (the `GetBuild` operationId).
+	GetBuildWithResponse(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*GetBuildResponse, error)
+
+	// GetBuildArtifactsWithResponse Download a build's artifacts
+	//
+	// Needs `read_build`. The archive as uploaded by the runner,
+	// `application/octet-stream` with
+	// `Content-Disposition: attachment; filename=<file name>`. A build
+	// without artifacts answers `404 {"message":"404 Not Found"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/builds/{build_id}/artifacts (the `GetBuildArtifacts` operationId).
+	GetBuildArtifactsWithResponse(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*GetBuildArtifactsResponse, error)
+
+	// CancelBuildWithResponse Cancel a build
+	//
+	// Needs `update_build`. A pending or running build becomes `canceled`
+	// (its runner is told: `Build-Status: canceled` on its next trace patch,
+	// 404 on its next update); a finished one is answered unchanged, as 8.7's
+	// state machine ignored the event.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/builds/{build_id}/cancel (the `CancelBuild` operationId).
+	CancelBuildWithResponse(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*CancelBuildResponse, error)
+
+	// EraseBuildWithResponse Erase a build
+	//
+	// Needs `update_build`. Removes the build's trace and artifacts and
+	// records who erased it and when. Only a finished build (success,
+	// failed, canceled) with a trace or artifacts is erasable, else
+	// `403 {"message":"403 Forbidden  - Build is not erasable!"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/builds/{build_id}/erase (the `EraseBuild` operationId).
+	EraseBuildWithResponse(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*EraseBuildResponse, error)
+
+	// RetryBuildWithResponse Retry a build
+	//
+	// Needs `update_build`. Creates a new pending build copying the old
+	// one (8.7's `Ci::Build.retry`: its job, stage, tags, options,
+	// variables and trigger), by the caller, and answers it. A build with
+	// no commands (or builds disabled) is not retryable:
+	// `403 {"message":"403 Forbidden  - Build is not retryable"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/builds/{build_id}/retry (the `RetryBuild` operationId).
+	RetryBuildWithResponse(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*RetryBuildResponse, error)
+
+	// GetBuildTraceWithResponse Get a build's trace
+	//
+	// Needs `read_build`. The log as the runner sent it so far, as
+	// `text/plain` with `Content-Disposition: infile; filename="<id>.log"`
+	// (empty for a build without one).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/builds/{build_id}/trace (the `GetBuildTrace` operationId).
+	GetBuildTraceWithResponse(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*GetBuildTraceResponse, error)
+
 	// ListProjectEventsWithResponse List a project's events
 	//
 	// Any user who can see the project (a member, anyone when it is public,
@@ -26454,6 +29665,18 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /projects/{id}/repository/commits/{sha}/blob (the `GetCommitBlob` operationId).
 	GetCommitBlobWithResponse(ctx context.Context, id ProjectIDPath, sha RepositoryCommitRefPath, params *GetCommitBlobParams, reqEditors ...RequestEditorFn) (*GetCommitBlobResponse, error)
 
+	// ListCommitBuildsWithResponse List the builds of a commit
+	//
+	// The builds of the project's (first) pipeline for the commit, newest
+	// first, paginated, narrowed by `scope` as for the project's list.
+	// Needs `read_build`. A commit without a pipeline answers
+	// `404 {"message":"404 Not Found"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/repository/commits/{sha}/builds (the `ListCommitBuilds` operationId).
+	ListCommitBuildsWithResponse(ctx context.Context, id ProjectIDPath, sha string, params *ListCommitBuildsParams, reqEditors ...RequestEditorFn) (*ListCommitBuildsResponse, error)
+
 	// ListCommitCommentsWithResponse List the comments of a commit
 	//
 	// Callers with `download_code`. The comments on the commit `sha`
@@ -27071,6 +30294,97 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /projects/{id}/repository/tree (the `ListTree` operationId).
 	ListTreeWithResponse(ctx context.Context, id ProjectIDPath, params *ListTreeParams, reqEditors ...RequestEditorFn) (*ListTreeResponse, error)
 
+	// ListProjectRunnersWithResponse List a project's runners
+	//
+	// Masters of the project and above (8.7's `admin_project` ability: also
+	// the owner of a personal project, the owners of the project's group,
+	// and administrators); others who can read the project get
+	// `403 {"message":"403 Forbidden"}`.
+	//
+	// The specific runners enabled on the project and every shared runner
+	// (8.7's `Ci::Runner.owned_or_shared`), oldest first, paginated.
+	// `scope` is one of `specific`, `shared`, `active`, `paused`, `online`;
+	// any other value answers `400 {"message":"Scope contains invalid value"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/runners (the `ListProjectRunners` operationId).
+	ListProjectRunnersWithResponse(ctx context.Context, id ProjectIDPath, params *ListProjectRunnersParams, reqEditors ...RequestEditorFn) (*ListProjectRunnersResponse, error)
+
+	// EnableProjectRunnerWithBodyWithResponse Enable a specific runner on a project
+	//
+	// Masters of the project and above (see `GET /projects/:id/runners`).
+	// The docs' heading shows `/projects/:id/runners/:runner_id`, but 8.7's
+	// route takes `runner_id` as a parameter. In 8.7's order: the project
+	// (404/403), a missing `runner_id`
+	// (`400 {"message":"400 (Bad request) \"runner_id\" not given"}`), the
+	// runner (`404 {"message":"404 Not found"}`), a shared runner
+	// (`403 {"message":"403 Forbidden  - Runner is shared"}`, administrators
+	// included), and for non-administrators a runner they cannot reach
+	// through another project they master
+	// (`403 {"message":"403 Forbidden  - No access granted"}`).
+	// Enabling a runner already enabled on the project changes nothing and
+	// answers 201 all the same, as 8.7 did.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/runners (the `EnableProjectRunner` operationId).
+	EnableProjectRunnerWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*EnableProjectRunnerResponse, error)
+
+	// EnableProjectRunnerWithResponse Enable a specific runner on a project
+	//
+	// Masters of the project and above (see `GET /projects/:id/runners`).
+	// The docs' heading shows `/projects/:id/runners/:runner_id`, but 8.7's
+	// route takes `runner_id` as a parameter. In 8.7's order: the project
+	// (404/403), a missing `runner_id`
+	// (`400 {"message":"400 (Bad request) \"runner_id\" not given"}`), the
+	// runner (`404 {"message":"404 Not found"}`), a shared runner
+	// (`403 {"message":"403 Forbidden  - Runner is shared"}`, administrators
+	// included), and for non-administrators a runner they cannot reach
+	// through another project they master
+	// (`403 {"message":"403 Forbidden  - No access granted"}`).
+	// Enabling a runner already enabled on the project changes nothing and
+	// answers 201 all the same, as 8.7 did.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/runners (the `EnableProjectRunner` operationId).
+	EnableProjectRunnerWithResponse(ctx context.Context, id ProjectIDPath, body EnableProjectRunnerJSONRequestBody, reqEditors ...RequestEditorFn) (*EnableProjectRunnerResponse, error)
+
+	// EnableProjectRunnerWithFormdataBodyWithResponse Enable a specific runner on a project
+	//
+	// Masters of the project and above (see `GET /projects/:id/runners`).
+	// The docs' heading shows `/projects/:id/runners/:runner_id`, but 8.7's
+	// route takes `runner_id` as a parameter. In 8.7's order: the project
+	// (404/403), a missing `runner_id`
+	// (`400 {"message":"400 (Bad request) \"runner_id\" not given"}`), the
+	// runner (`404 {"message":"404 Not found"}`), a shared runner
+	// (`403 {"message":"403 Forbidden  - Runner is shared"}`, administrators
+	// included), and for non-administrators a runner they cannot reach
+	// through another project they master
+	// (`403 {"message":"403 Forbidden  - No access granted"}`).
+	// Enabling a runner already enabled on the project changes nothing and
+	// answers 201 all the same, as 8.7 did.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/runners (the `EnableProjectRunner` operationId).
+	EnableProjectRunnerWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body EnableProjectRunnerFormdataRequestBody, reqEditors ...RequestEditorFn) (*EnableProjectRunnerResponse, error)
+
+	// DisableProjectRunnerWithResponse Disable a specific runner on a project
+	//
+	// Masters of the project and above (see `GET /projects/:id/runners`).
+	// A runner not enabled on the project answers
+	// `404 {"message":"404 Runner Not Found"}`. A runner enabled on this
+	// project only cannot be disabled here:
+	// `403 {"message":"403 Forbidden  - Only one project associated with the runner. Please remove the runner instead"}`
+	// (remove it with `DELETE /runners/:id`). Answers 200 with the runner.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /projects/{id}/runners/{runner_id} (the `DisableProjectRunner` operationId).
+	DisableProjectRunnerWithResponse(ctx context.Context, id ProjectIDPath, runnerID string, reqEditors ...RequestEditorFn) (*DisableProjectRunnerResponse, error)
+
 	// ShareProjectWithBodyWithResponse Share a project with a group
 	//
 	// A master of the project, an owner of the project (its namespace's
@@ -27625,6 +30939,145 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /projects/{id}/statuses/{sha} (the `CreateCommitStatus` operationId).
 	CreateCommitStatusWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, sha CommitSHAPath, body CreateCommitStatusFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateCommitStatusResponse, error)
 
+	// TriggerBuildsWithBodyWithResponse Trigger builds of a ref
+	//
+	// No private token: the trigger's `token` authorises the call. In 8.7's
+	// order:
+	//
+	// 1. `ref` and `token` are required:
+	//    `400 {"message":"400 (Bad request) \"ref\" not given"}`.
+	// 2. An unknown project, or an unknown or deleted token:
+	//    `404 {"message":"404 Not Found"}`.
+	// 3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+	// 4. `variables`, when given, must be a hash
+	//    (`400 {"message":"variables needs to be a hash"}`) of string keys
+	//    and string values
+	//    (`400 {"message":"variables needs to be a map of key-valued strings"}`).
+	//    As a form, send `variables[KEY]=value`.
+	// 5. `ref` (a branch, a tag or a sha) is resolved to a commit; the
+	//    builds are tag builds when a tag of exactly that name exists. A
+	//    trigger request is recorded with the variables, and the first
+	//    stage of the commit's `.gitlab-ci.yml` is built for it: with no
+	//    user, `trigger_request_id` set, and `only: [triggers]` jobs
+	//    included. Each trigger request runs its own stage sequence.
+	// 6. When no build was created (an unknown ref, no or an invalid
+	//    `.gitlab-ci.yml`, no job for the ref, builds disabled):
+	//    `400 {"message":"No builds created"}`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/trigger/builds (the `TriggerBuilds` operationId).
+	TriggerBuildsWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TriggerBuildsResponse, error)
+
+	// TriggerBuildsWithResponse Trigger builds of a ref
+	//
+	// No private token: the trigger's `token` authorises the call. In 8.7's
+	// order:
+	//
+	// 1. `ref` and `token` are required:
+	//    `400 {"message":"400 (Bad request) \"ref\" not given"}`.
+	// 2. An unknown project, or an unknown or deleted token:
+	//    `404 {"message":"404 Not Found"}`.
+	// 3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+	// 4. `variables`, when given, must be a hash
+	//    (`400 {"message":"variables needs to be a hash"}`) of string keys
+	//    and string values
+	//    (`400 {"message":"variables needs to be a map of key-valued strings"}`).
+	//    As a form, send `variables[KEY]=value`.
+	// 5. `ref` (a branch, a tag or a sha) is resolved to a commit; the
+	//    builds are tag builds when a tag of exactly that name exists. A
+	//    trigger request is recorded with the variables, and the first
+	//    stage of the commit's `.gitlab-ci.yml` is built for it: with no
+	//    user, `trigger_request_id` set, and `only: [triggers]` jobs
+	//    included. Each trigger request runs its own stage sequence.
+	// 6. When no build was created (an unknown ref, no or an invalid
+	//    `.gitlab-ci.yml`, no job for the ref, builds disabled):
+	//    `400 {"message":"No builds created"}`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/trigger/builds (the `TriggerBuilds` operationId).
+	TriggerBuildsWithResponse(ctx context.Context, id string, body TriggerBuildsJSONRequestBody, reqEditors ...RequestEditorFn) (*TriggerBuildsResponse, error)
+
+	// TriggerBuildsWithFormdataBodyWithResponse Trigger builds of a ref
+	//
+	// No private token: the trigger's `token` authorises the call. In 8.7's
+	// order:
+	//
+	// 1. `ref` and `token` are required:
+	//    `400 {"message":"400 (Bad request) \"ref\" not given"}`.
+	// 2. An unknown project, or an unknown or deleted token:
+	//    `404 {"message":"404 Not Found"}`.
+	// 3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+	// 4. `variables`, when given, must be a hash
+	//    (`400 {"message":"variables needs to be a hash"}`) of string keys
+	//    and string values
+	//    (`400 {"message":"variables needs to be a map of key-valued strings"}`).
+	//    As a form, send `variables[KEY]=value`.
+	// 5. `ref` (a branch, a tag or a sha) is resolved to a commit; the
+	//    builds are tag builds when a tag of exactly that name exists. A
+	//    trigger request is recorded with the variables, and the first
+	//    stage of the commit's `.gitlab-ci.yml` is built for it: with no
+	//    user, `trigger_request_id` set, and `only: [triggers]` jobs
+	//    included. Each trigger request runs its own stage sequence.
+	// 6. When no build was created (an unknown ref, no or an invalid
+	//    `.gitlab-ci.yml`, no job for the ref, builds disabled):
+	//    `400 {"message":"No builds created"}`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/trigger/builds (the `TriggerBuilds` operationId).
+	TriggerBuildsWithFormdataBodyWithResponse(ctx context.Context, id string, body TriggerBuildsFormdataRequestBody, reqEditors ...RequestEditorFn) (*TriggerBuildsResponse, error)
+
+	// ListTriggersWithResponse List a project's build triggers
+	//
+	// Masters of the project and above (8.7's `admin_build` ability: also
+	// the owner of a personal project, the owners of the project's group,
+	// and administrators). A caller who can read the project but is not a
+	// master gets `403 {"message":"403 Forbidden"}`.
+	// Deleted triggers are left out (8.7's paranoid model hid them).
+	// Paginated (`page`, `per_page`), oldest first.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/triggers (the `ListTriggers` operationId).
+	ListTriggersWithResponse(ctx context.Context, id ProjectIDPath, params *ListTriggersParams, reqEditors ...RequestEditorFn) (*ListTriggersResponse, error)
+
+	// CreateTriggerWithResponse Create a build trigger
+	//
+	// Masters of the project and above (see `GET /projects/:id/triggers`).
+	// Takes no parameters: the token (30 hexadecimal characters, 8.7's
+	// `SecureRandom.hex(15)`) is made by the server.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/triggers (the `CreateTrigger` operationId).
+	CreateTriggerWithResponse(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*CreateTriggerResponse, error)
+
+	// DeleteTriggerWithResponse Delete a build trigger
+	//
+	// Masters of the project and above (see `GET /projects/:id/triggers`).
+	// The trigger is kept with `deleted_at` set (8.7's paranoid model) and
+	// answered as it now is; its token no longer triggers builds. A token
+	// that is unknown, already deleted, or another project's answers
+	// `404 {"message":"404 Trigger Not Found"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /projects/{id}/triggers/{token} (the `DeleteTrigger` operationId).
+	DeleteTriggerWithResponse(ctx context.Context, id ProjectIDPath, token string, reqEditors ...RequestEditorFn) (*DeleteTriggerResponse, error)
+
+	// GetTriggerWithResponse Get a build trigger
+	//
+	// Masters of the project and above (see `GET /projects/:id/triggers`).
+	// A token that is unknown, deleted, or another project's answers
+	// `404 {"message":"404 Trigger Not Found"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/triggers/{token} (the `GetTrigger` operationId).
+	GetTriggerWithResponse(ctx context.Context, id ProjectIDPath, token string, reqEditors ...RequestEditorFn) (*GetTriggerResponse, error)
+
 	// UnarchiveProjectWithResponse Unarchive a project
 	//
 	// The project's owner (its namespace's owner, or an owner of its group)
@@ -27673,6 +31126,234 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /projects/{id}/users (the `ListProjectUsers` operationId).
 	ListProjectUsersWithResponse(ctx context.Context, id ProjectIDPath, params *ListProjectUsersParams, reqEditors ...RequestEditorFn) (*ListProjectUsersResponse, error)
+
+	// ListVariablesWithResponse List a project's build variables
+	//
+	// Masters of the project and above (8.7's `admin_build` ability: also
+	// the owner of a personal project, the owners of the project's group,
+	// and administrators). A caller who can read the project but is not a
+	// master gets `403 {"message":"403 Forbidden"}`.
+	// Paginated (`page`, `per_page`), oldest first.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/variables (the `ListVariables` operationId).
+	ListVariablesWithResponse(ctx context.Context, id ProjectIDPath, params *ListVariablesParams, reqEditors ...RequestEditorFn) (*ListVariablesResponse, error)
+
+	// CreateVariableWithBodyWithResponse Create a build variable
+	//
+	// Masters of the project and above (see `GET /projects/:id/variables`),
+	// checked before the parameters. `key` and `value` are required
+	// (`400 {"message":"400 (Bad request) \"key\" not given"}`; a blank one
+	// counts as missing). The key is validated as 8.7's `Ci::Variable`
+	// did, all failures reported at once in
+	// `400 {"message":{"key":[...]}}`: unique in the project
+	// (`has already been taken`), at most 255 characters
+	// (`is too long (maximum is 255 characters)`), only letters, digits
+	// and `_` (`can contain only letters, digits and '_'.`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/variables (the `CreateVariable` operationId).
+	CreateVariableWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateVariableResponse, error)
+
+	// CreateVariableWithResponse Create a build variable
+	//
+	// Masters of the project and above (see `GET /projects/:id/variables`),
+	// checked before the parameters. `key` and `value` are required
+	// (`400 {"message":"400 (Bad request) \"key\" not given"}`; a blank one
+	// counts as missing). The key is validated as 8.7's `Ci::Variable`
+	// did, all failures reported at once in
+	// `400 {"message":{"key":[...]}}`: unique in the project
+	// (`has already been taken`), at most 255 characters
+	// (`is too long (maximum is 255 characters)`), only letters, digits
+	// and `_` (`can contain only letters, digits and '_'.`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/variables (the `CreateVariable` operationId).
+	CreateVariableWithResponse(ctx context.Context, id ProjectIDPath, body CreateVariableJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateVariableResponse, error)
+
+	// CreateVariableWithFormdataBodyWithResponse Create a build variable
+	//
+	// Masters of the project and above (see `GET /projects/:id/variables`),
+	// checked before the parameters. `key` and `value` are required
+	// (`400 {"message":"400 (Bad request) \"key\" not given"}`; a blank one
+	// counts as missing). The key is validated as 8.7's `Ci::Variable`
+	// did, all failures reported at once in
+	// `400 {"message":{"key":[...]}}`: unique in the project
+	// (`has already been taken`), at most 255 characters
+	// (`is too long (maximum is 255 characters)`), only letters, digits
+	// and `_` (`can contain only letters, digits and '_'.`).
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/variables (the `CreateVariable` operationId).
+	CreateVariableWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body CreateVariableFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateVariableResponse, error)
+
+	// DeleteVariableWithResponse Delete a build variable
+	//
+	// Masters of the project and above (see `GET /projects/:id/variables`).
+	// Answers the deleted variable. An unknown key answers
+	// `404 {"message":"404 Variable Not Found"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /projects/{id}/variables/{key} (the `DeleteVariable` operationId).
+	DeleteVariableWithResponse(ctx context.Context, id ProjectIDPath, key string, reqEditors ...RequestEditorFn) (*DeleteVariableResponse, error)
+
+	// GetVariableWithResponse Get a build variable
+	//
+	// Masters of the project and above (see `GET /projects/:id/variables`).
+	// An unknown key answers `404 {"message":"404 Variable Not Found"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/variables/{key} (the `GetVariable` operationId).
+	GetVariableWithResponse(ctx context.Context, id ProjectIDPath, key string, reqEditors ...RequestEditorFn) (*GetVariableResponse, error)
+
+	// UpdateVariableWithBodyWithResponse Update a build variable's value
+	//
+	// Masters of the project and above (see `GET /projects/:id/variables`).
+	// Only `value` changes (the key cannot); without a `value` (or with a
+	// blank one) the variable is answered unchanged. An unknown key answers
+	// `404 {"message":"404 Variable Not Found"}`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/variables/{key} (the `UpdateVariable` operationId).
+	UpdateVariableWithBodyWithResponse(ctx context.Context, id ProjectIDPath, key string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateVariableResponse, error)
+
+	// UpdateVariableWithResponse Update a build variable's value
+	//
+	// Masters of the project and above (see `GET /projects/:id/variables`).
+	// Only `value` changes (the key cannot); without a `value` (or with a
+	// blank one) the variable is answered unchanged. An unknown key answers
+	// `404 {"message":"404 Variable Not Found"}`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/variables/{key} (the `UpdateVariable` operationId).
+	UpdateVariableWithResponse(ctx context.Context, id ProjectIDPath, key string, body UpdateVariableJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateVariableResponse, error)
+
+	// UpdateVariableWithFormdataBodyWithResponse Update a build variable's value
+	//
+	// Masters of the project and above (see `GET /projects/:id/variables`).
+	// Only `value` changes (the key cannot); without a `value` (or with a
+	// blank one) the variable is answered unchanged. An unknown key answers
+	// `404 {"message":"404 Variable Not Found"}`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /projects/{id}/variables/{key} (the `UpdateVariable` operationId).
+	UpdateVariableWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, key string, body UpdateVariableFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateVariableResponse, error)
+
+	// ListRunnersWithResponse List the caller's specific runners
+	//
+	// The specific runners enabled on the projects the caller is a master or
+	// owner of (8.7's `current_user.ci_authorized_runners`; administrators
+	// are no exception here: `GET /runners/all` lists every runner).
+	// Paginated (`page`, `per_page`), oldest first.
+	//
+	// `scope` narrows the list to `active`, `paused` or `online` runners
+	// (online: contacted within the last hour). Any other value answers
+	// `400 {"message":"Scope contains invalid value"}` (`specific` and
+	// `shared` too: this list has only specific runners).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /runners (the `ListRunners` operationId).
+	ListRunnersWithResponse(ctx context.Context, params *ListRunnersParams, reqEditors ...RequestEditorFn) (*ListRunnersResponse, error)
+
+	// ListAllRunnersWithResponse List every runner (administrators)
+	//
+	// Administrators only: others get `403 {"message":"403 Forbidden"}`.
+	// Every runner, shared and specific, oldest first, paginated.
+	// `scope` is one of `specific`, `shared`, `active`, `paused`, `online`;
+	// any other value answers `400 {"message":"Scope contains invalid value"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /runners/all (the `ListAllRunners` operationId).
+	ListAllRunnersWithResponse(ctx context.Context, params *ListAllRunnersParams, reqEditors ...RequestEditorFn) (*ListAllRunnersResponse, error)
+
+	// DeleteRunnerWithResponse Remove a runner
+	//
+	// Administrators may remove any runner. Others get, in 8.7's order,
+	// `403 {"message":"403 Forbidden  - Runner is shared"}`,
+	// `403 {"message":"403 Forbidden  - Runner associated with more than one project"}`
+	// and `403 {"message":"403 Forbidden  - No access granted"}`.
+	// The runner's links to projects go with it; its builds keep their
+	// history. Answers 200 with the removed runner.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /runners/{id} (the `DeleteRunner` operationId).
+	DeleteRunnerWithResponse(ctx context.Context, id RunnerIDPath, reqEditors ...RequestEditorFn) (*DeleteRunnerResponse, error)
+
+	// GetRunnerWithResponse Get a runner's details
+	//
+	// Anyone may see a shared runner (without its `token`); a specific
+	// runner only administrators and the masters of a project it is enabled
+	// on: others get `403 {"message":"403 Forbidden  - No access granted"}`.
+	// `projects` lists, for administrators, every project the runner is
+	// enabled on; for others only those of them the caller is a member of.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /runners/{id} (the `GetRunner` operationId).
+	GetRunnerWithResponse(ctx context.Context, id RunnerIDPath, reqEditors ...RequestEditorFn) (*GetRunnerResponse, error)
+
+	// UpdateRunnerWithBodyWithResponse Update a runner
+	//
+	// Administrators may update any runner. Others get, in 8.7's order,
+	// `403 {"message":"403 Forbidden  - Runner is shared"}` for a shared
+	// runner and `403 {"message":"403 Forbidden  - No access granted"}` for
+	// a specific runner they cannot reach.
+	//
+	// Only the parameters given change. `tag_list` is a comma-separated
+	// string or an array of strings (8.7's `acts_as_taggable`); `active`
+	// false pauses the runner. A value of the wrong type answers
+	// `400 {"message":{"<field>":["is invalid"]}}`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /runners/{id} (the `UpdateRunner` operationId).
+	UpdateRunnerWithBodyWithResponse(ctx context.Context, id RunnerIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateRunnerResponse, error)
+
+	// UpdateRunnerWithResponse Update a runner
+	//
+	// Administrators may update any runner. Others get, in 8.7's order,
+	// `403 {"message":"403 Forbidden  - Runner is shared"}` for a shared
+	// runner and `403 {"message":"403 Forbidden  - No access granted"}` for
+	// a specific runner they cannot reach.
+	//
+	// Only the parameters given change. `tag_list` is a comma-separated
+	// string or an array of strings (8.7's `acts_as_taggable`); `active`
+	// false pauses the runner. A value of the wrong type answers
+	// `400 {"message":{"<field>":["is invalid"]}}`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /runners/{id} (the `UpdateRunner` operationId).
+	UpdateRunnerWithResponse(ctx context.Context, id RunnerIDPath, body UpdateRunnerJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateRunnerResponse, error)
+
+	// UpdateRunnerWithFormdataBodyWithResponse Update a runner
+	//
+	// Administrators may update any runner. Others get, in 8.7's order,
+	// `403 {"message":"403 Forbidden  - Runner is shared"}` for a shared
+	// runner and `403 {"message":"403 Forbidden  - No access granted"}` for
+	// a specific runner they cannot reach.
+	//
+	// Only the parameters given change. `tag_list` is a comma-separated
+	// string or an array of strings (8.7's `acts_as_taggable`); `active`
+	// false pauses the runner. A value of the wrong type answers
+	// `400 {"message":{"<field>":["is invalid"]}}`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /runners/{id} (the `UpdateRunner` operationId).
+	UpdateRunnerWithFormdataBodyWithResponse(ctx context.Context, id RunnerIDPath, body UpdateRunnerFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateRunnerResponse, error)
 
 	// CreateSessionWithBodyWithResponse Log in
 	//
@@ -30645,6 +34326,460 @@ func (r ArchiveProjectResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ArchiveProjectResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListProjectBuildsResponse200Headers the declared response headers of an HTTP 200 response for ListProjectBuilds
+type ListProjectBuildsResponse200Headers struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListProjectBuildsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Build
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Message
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListProjectBuildsResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListProjectBuildsResponse) GetJSON200() *[]Build {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListProjectBuildsResponse) GetJSON400() *Message {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListProjectBuildsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListProjectBuildsResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListProjectBuildsResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListProjectBuildsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListProjectBuildsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListProjectBuildsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListProjectBuildsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetBuildResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Build
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetBuildResponse) GetJSON200() *Build {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetBuildResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetBuildResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetBuildResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetBuildResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetBuildResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetBuildResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetBuildResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetBuildArtifactsResponse200Headers the declared response headers of an HTTP 200 response for GetBuildArtifacts
+type GetBuildArtifactsResponse200Headers struct {
+	ContentDisposition *string
+}
+
+type GetBuildArtifactsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetBuildArtifactsResponse200Headers
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetBuildArtifactsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetBuildArtifactsResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetBuildArtifactsResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetBuildArtifactsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetBuildArtifactsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetBuildArtifactsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetBuildArtifactsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CancelBuildResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Build
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CancelBuildResponse) GetJSON201() *Build {
+	return r.JSON201
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CancelBuildResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CancelBuildResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CancelBuildResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r CancelBuildResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CancelBuildResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CancelBuildResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CancelBuildResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type EraseBuildResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Build
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r EraseBuildResponse) GetJSON201() *Build {
+	return r.JSON201
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r EraseBuildResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r EraseBuildResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r EraseBuildResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r EraseBuildResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r EraseBuildResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r EraseBuildResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r EraseBuildResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RetryBuildResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Build
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r RetryBuildResponse) GetJSON201() *Build {
+	return r.JSON201
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RetryBuildResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RetryBuildResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RetryBuildResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r RetryBuildResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RetryBuildResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RetryBuildResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RetryBuildResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetBuildTraceResponse200Headers the declared response headers of an HTTP 200 response for GetBuildTrace
+type GetBuildTraceResponse200Headers struct {
+	ContentDisposition *string
+}
+
+type GetBuildTraceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetBuildTraceResponse200Headers
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetBuildTraceResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetBuildTraceResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetBuildTraceResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetBuildTraceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetBuildTraceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetBuildTraceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetBuildTraceResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -34184,6 +38319,88 @@ func (r GetCommitBlobResponse) ContentType() string {
 	return ""
 }
 
+// ListCommitBuildsResponse200Headers the declared response headers of an HTTP 200 response for ListCommitBuilds
+type ListCommitBuildsResponse200Headers struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListCommitBuildsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Build
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Message
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListCommitBuildsResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListCommitBuildsResponse) GetJSON200() *[]Build {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListCommitBuildsResponse) GetJSON400() *Message {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListCommitBuildsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListCommitBuildsResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListCommitBuildsResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListCommitBuildsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListCommitBuildsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListCommitBuildsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListCommitBuildsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListCommitCommentsResponse200Headers the declared response headers of an HTTP 200 response for ListCommitComments
 type ListCommitCommentsResponse200Headers struct {
 	Link        *string
@@ -35438,6 +39655,226 @@ func (r ListTreeResponse) ContentType() string {
 	return ""
 }
 
+// ListProjectRunnersResponse200Headers the declared response headers of an HTTP 200 response for ListProjectRunners
+type ListProjectRunnersResponse200Headers struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListProjectRunnersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Runner
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Message
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListProjectRunnersResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListProjectRunnersResponse) GetJSON200() *[]Runner {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListProjectRunnersResponse) GetJSON400() *Message {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListProjectRunnersResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListProjectRunnersResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListProjectRunnersResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListProjectRunnersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListProjectRunnersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListProjectRunnersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListProjectRunnersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type EnableProjectRunnerResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Runner
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r EnableProjectRunnerResponse) GetJSON201() *Runner {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r EnableProjectRunnerResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r EnableProjectRunnerResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r EnableProjectRunnerResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r EnableProjectRunnerResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r EnableProjectRunnerResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r EnableProjectRunnerResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r EnableProjectRunnerResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r EnableProjectRunnerResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r EnableProjectRunnerResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DisableProjectRunnerResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Runner
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DisableProjectRunnerResponse) GetJSON200() *Runner {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DisableProjectRunnerResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DisableProjectRunnerResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DisableProjectRunnerResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DisableProjectRunnerResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DisableProjectRunnerResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DisableProjectRunnerResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DisableProjectRunnerResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ShareProjectResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -36478,6 +40915,336 @@ func (r CreateCommitStatusResponse) ContentType() string {
 	return ""
 }
 
+type TriggerBuildsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *TriggerRequest
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequestBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r TriggerBuildsResponse) GetJSON201() *TriggerRequest {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r TriggerBuildsResponse) GetJSON400() *BadRequestBody {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r TriggerBuildsResponse) GetJSON401() *Message {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r TriggerBuildsResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r TriggerBuildsResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r TriggerBuildsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r TriggerBuildsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r TriggerBuildsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r TriggerBuildsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListTriggersResponse200Headers the declared response headers of an HTTP 200 response for ListTriggers
+type ListTriggersResponse200Headers struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListTriggersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Trigger
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListTriggersResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListTriggersResponse) GetJSON200() *[]Trigger {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListTriggersResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListTriggersResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListTriggersResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListTriggersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListTriggersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListTriggersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListTriggersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateTriggerResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Trigger
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateTriggerResponse) GetJSON201() *Trigger {
+	return r.JSON201
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateTriggerResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateTriggerResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateTriggerResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateTriggerResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateTriggerResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateTriggerResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateTriggerResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteTriggerResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Trigger
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteTriggerResponse) GetJSON200() *Trigger {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteTriggerResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteTriggerResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteTriggerResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteTriggerResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteTriggerResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteTriggerResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteTriggerResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetTriggerResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Trigger
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetTriggerResponse) GetJSON200() *Trigger {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetTriggerResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetTriggerResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetTriggerResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetTriggerResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetTriggerResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetTriggerResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetTriggerResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type UnarchiveProjectResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -36678,6 +41445,714 @@ func (r ListProjectUsersResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListProjectUsersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListVariablesResponse200Headers the declared response headers of an HTTP 200 response for ListVariables
+type ListVariablesResponse200Headers struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListVariablesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Variable
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListVariablesResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListVariablesResponse) GetJSON200() *[]Variable {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListVariablesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListVariablesResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListVariablesResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListVariablesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListVariablesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListVariablesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListVariablesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateVariableResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Variable
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateVariableResponse) GetJSON201() *Variable {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateVariableResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateVariableResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateVariableResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateVariableResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateVariableResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateVariableResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateVariableResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateVariableResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateVariableResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteVariableResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Variable
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteVariableResponse) GetJSON200() *Variable {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteVariableResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteVariableResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteVariableResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteVariableResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteVariableResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteVariableResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteVariableResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetVariableResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Variable
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetVariableResponse) GetJSON200() *Variable {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetVariableResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetVariableResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetVariableResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetVariableResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetVariableResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetVariableResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetVariableResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateVariableResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Variable
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateVariableResponse) GetJSON200() *Variable {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateVariableResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateVariableResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateVariableResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateVariableResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateVariableResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateVariableResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateVariableResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateVariableResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListRunnersResponse200Headers the declared response headers of an HTTP 200 response for ListRunners
+type ListRunnersResponse200Headers struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListRunnersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Runner
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Message
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListRunnersResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListRunnersResponse) GetJSON200() *[]Runner {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListRunnersResponse) GetJSON400() *Message {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListRunnersResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListRunnersResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListRunnersResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListRunnersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListRunnersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListRunnersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListRunnersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListAllRunnersResponse200Headers the declared response headers of an HTTP 200 response for ListAllRunners
+type ListAllRunnersResponse200Headers struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListAllRunnersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Runner
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Message
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListAllRunnersResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListAllRunnersResponse) GetJSON200() *[]Runner {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListAllRunnersResponse) GetJSON400() *Message {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListAllRunnersResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListAllRunnersResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListAllRunnersResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListAllRunnersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListAllRunnersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListAllRunnersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListAllRunnersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteRunnerResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Runner
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteRunnerResponse) GetJSON200() *Runner {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteRunnerResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteRunnerResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteRunnerResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteRunnerResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteRunnerResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteRunnerResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteRunnerResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetRunnerResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RunnerDetails
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetRunnerResponse) GetJSON200() *RunnerDetails {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetRunnerResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetRunnerResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetRunnerResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetRunnerResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetRunnerResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetRunnerResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetRunnerResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateRunnerResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RunnerDetails
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateRunnerResponse) GetJSON200() *RunnerDetails {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateRunnerResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateRunnerResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateRunnerResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateRunnerResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateRunnerResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateRunnerResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateRunnerResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateRunnerResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateRunnerResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -39654,6 +45129,128 @@ func (c *ClientWithResponses) ArchiveProjectWithResponse(ctx context.Context, id
 	return ParseArchiveProjectResponse(rsp)
 }
 
+// ListProjectBuildsWithResponse List a project's builds
+//
+// Anyone who can read the project (8.7 checked no build ability
+// here), newest first, paginated. `scope` narrows to one or several
+// statuses.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/builds (the `ListProjectBuilds` operationId).
+func (c *ClientWithResponses) ListProjectBuildsWithResponse(ctx context.Context, id ProjectIDPath, params *ListProjectBuildsParams, reqEditors ...RequestEditorFn) (*ListProjectBuildsResponse, error) {
+	rsp, err := c.ListProjectBuilds(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListProjectBuildsResponse(rsp)
+}
+
+// GetBuildWithResponse Get a build
+//
+// Needs `read_build`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/builds/{build_id} (the `GetBuild` operationId).
+func (c *ClientWithResponses) GetBuildWithResponse(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*GetBuildResponse, error) {
+	rsp, err := c.GetBuild(ctx, id, buildID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetBuildResponse(rsp)
+}
+
+// GetBuildArtifactsWithResponse Download a build's artifacts
+//
+// Needs `read_build`. The archive as uploaded by the runner,
+// `application/octet-stream` with
+// `Content-Disposition: attachment; filename=<file name>`. A build
+// without artifacts answers `404 {"message":"404 Not Found"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/builds/{build_id}/artifacts (the `GetBuildArtifacts` operationId).
+func (c *ClientWithResponses) GetBuildArtifactsWithResponse(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*GetBuildArtifactsResponse, error) {
+	rsp, err := c.GetBuildArtifacts(ctx, id, buildID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetBuildArtifactsResponse(rsp)
+}
+
+// CancelBuildWithResponse Cancel a build
+//
+// Needs `update_build`. A pending or running build becomes `canceled`
+// (its runner is told: `Build-Status: canceled` on its next trace patch,
+// 404 on its next update); a finished one is answered unchanged, as 8.7's
+// state machine ignored the event.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/builds/{build_id}/cancel (the `CancelBuild` operationId).
+func (c *ClientWithResponses) CancelBuildWithResponse(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*CancelBuildResponse, error) {
+	rsp, err := c.CancelBuild(ctx, id, buildID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCancelBuildResponse(rsp)
+}
+
+// EraseBuildWithResponse Erase a build
+//
+// Needs `update_build`. Removes the build's trace and artifacts and
+// records who erased it and when. Only a finished build (success,
+// failed, canceled) with a trace or artifacts is erasable, else
+// `403 {"message":"403 Forbidden  - Build is not erasable!"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/builds/{build_id}/erase (the `EraseBuild` operationId).
+func (c *ClientWithResponses) EraseBuildWithResponse(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*EraseBuildResponse, error) {
+	rsp, err := c.EraseBuild(ctx, id, buildID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEraseBuildResponse(rsp)
+}
+
+// RetryBuildWithResponse Retry a build
+//
+// Needs `update_build`. Creates a new pending build copying the old
+// one (8.7's `Ci::Build.retry`: its job, stage, tags, options,
+// variables and trigger), by the caller, and answers it. A build with
+// no commands (or builds disabled) is not retryable:
+// `403 {"message":"403 Forbidden  - Build is not retryable"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/builds/{build_id}/retry (the `RetryBuild` operationId).
+func (c *ClientWithResponses) RetryBuildWithResponse(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*RetryBuildResponse, error) {
+	rsp, err := c.RetryBuild(ctx, id, buildID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRetryBuildResponse(rsp)
+}
+
+// GetBuildTraceWithResponse Get a build's trace
+//
+// Needs `read_build`. The log as the runner sent it so far, as
+// `text/plain` with `Content-Disposition: infile; filename="<id>.log"`
+// (empty for a build without one).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/builds/{build_id}/trace (the `GetBuildTrace` operationId).
+func (c *ClientWithResponses) GetBuildTraceWithResponse(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*GetBuildTraceResponse, error) {
+	rsp, err := c.GetBuildTrace(ctx, id, buildID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetBuildTraceResponse(rsp)
+}
+
 // ListProjectEventsWithResponse List a project's events
 //
 // Any user who can see the project (a member, anyone when it is public,
@@ -41688,6 +47285,24 @@ func (c *ClientWithResponses) GetCommitBlobWithResponse(ctx context.Context, id 
 	return ParseGetCommitBlobResponse(rsp)
 }
 
+// ListCommitBuildsWithResponse List the builds of a commit
+//
+// The builds of the project's (first) pipeline for the commit, newest
+// first, paginated, narrowed by `scope` as for the project's list.
+// Needs `read_build`. A commit without a pipeline answers
+// `404 {"message":"404 Not Found"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/repository/commits/{sha}/builds (the `ListCommitBuilds` operationId).
+func (c *ClientWithResponses) ListCommitBuildsWithResponse(ctx context.Context, id ProjectIDPath, sha string, params *ListCommitBuildsParams, reqEditors ...RequestEditorFn) (*ListCommitBuildsResponse, error) {
+	rsp, err := c.ListCommitBuilds(ctx, id, sha, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListCommitBuildsResponse(rsp)
+}
+
 // ListCommitCommentsWithResponse List the comments of a commit
 //
 // Callers with `download_code`. The comments on the commit `sha`
@@ -42485,6 +48100,127 @@ func (c *ClientWithResponses) ListTreeWithResponse(ctx context.Context, id Proje
 	return ParseListTreeResponse(rsp)
 }
 
+// ListProjectRunnersWithResponse List a project's runners
+//
+// Masters of the project and above (8.7's `admin_project` ability: also
+// the owner of a personal project, the owners of the project's group,
+// and administrators); others who can read the project get
+// `403 {"message":"403 Forbidden"}`.
+//
+// The specific runners enabled on the project and every shared runner
+// (8.7's `Ci::Runner.owned_or_shared`), oldest first, paginated.
+// `scope` is one of `specific`, `shared`, `active`, `paused`, `online`;
+// any other value answers `400 {"message":"Scope contains invalid value"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/runners (the `ListProjectRunners` operationId).
+func (c *ClientWithResponses) ListProjectRunnersWithResponse(ctx context.Context, id ProjectIDPath, params *ListProjectRunnersParams, reqEditors ...RequestEditorFn) (*ListProjectRunnersResponse, error) {
+	rsp, err := c.ListProjectRunners(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListProjectRunnersResponse(rsp)
+}
+
+// EnableProjectRunnerWithBodyWithResponse Enable a specific runner on a project
+//
+// Masters of the project and above (see `GET /projects/:id/runners`).
+// The docs' heading shows `/projects/:id/runners/:runner_id`, but 8.7's
+// route takes `runner_id` as a parameter. In 8.7's order: the project
+// (404/403), a missing `runner_id`
+// (`400 {"message":"400 (Bad request) \"runner_id\" not given"}`), the
+// runner (`404 {"message":"404 Not found"}`), a shared runner
+// (`403 {"message":"403 Forbidden  - Runner is shared"}`, administrators
+// included), and for non-administrators a runner they cannot reach
+// through another project they master
+// (`403 {"message":"403 Forbidden  - No access granted"}`).
+// Enabling a runner already enabled on the project changes nothing and
+// answers 201 all the same, as 8.7 did.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/runners (the `EnableProjectRunner` operationId).
+func (c *ClientWithResponses) EnableProjectRunnerWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*EnableProjectRunnerResponse, error) {
+	rsp, err := c.EnableProjectRunnerWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEnableProjectRunnerResponse(rsp)
+}
+
+// EnableProjectRunnerWithResponse Enable a specific runner on a project
+//
+// Masters of the project and above (see `GET /projects/:id/runners`).
+// The docs' heading shows `/projects/:id/runners/:runner_id`, but 8.7's
+// route takes `runner_id` as a parameter. In 8.7's order: the project
+// (404/403), a missing `runner_id`
+// (`400 {"message":"400 (Bad request) \"runner_id\" not given"}`), the
+// runner (`404 {"message":"404 Not found"}`), a shared runner
+// (`403 {"message":"403 Forbidden  - Runner is shared"}`, administrators
+// included), and for non-administrators a runner they cannot reach
+// through another project they master
+// (`403 {"message":"403 Forbidden  - No access granted"}`).
+// Enabling a runner already enabled on the project changes nothing and
+// answers 201 all the same, as 8.7 did.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/runners (the `EnableProjectRunner` operationId).
+func (c *ClientWithResponses) EnableProjectRunnerWithResponse(ctx context.Context, id ProjectIDPath, body EnableProjectRunnerJSONRequestBody, reqEditors ...RequestEditorFn) (*EnableProjectRunnerResponse, error) {
+	rsp, err := c.EnableProjectRunner(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEnableProjectRunnerResponse(rsp)
+}
+
+// EnableProjectRunnerWithFormdataBodyWithResponse Enable a specific runner on a project
+//
+// Masters of the project and above (see `GET /projects/:id/runners`).
+// The docs' heading shows `/projects/:id/runners/:runner_id`, but 8.7's
+// route takes `runner_id` as a parameter. In 8.7's order: the project
+// (404/403), a missing `runner_id`
+// (`400 {"message":"400 (Bad request) \"runner_id\" not given"}`), the
+// runner (`404 {"message":"404 Not found"}`), a shared runner
+// (`403 {"message":"403 Forbidden  - Runner is shared"}`, administrators
+// included), and for non-administrators a runner they cannot reach
+// through another project they master
+// (`403 {"message":"403 Forbidden  - No access granted"}`).
+// Enabling a runner already enabled on the project changes nothing and
+// answers 201 all the same, as 8.7 did.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/runners (the `EnableProjectRunner` operationId).
+func (c *ClientWithResponses) EnableProjectRunnerWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body EnableProjectRunnerFormdataRequestBody, reqEditors ...RequestEditorFn) (*EnableProjectRunnerResponse, error) {
+	rsp, err := c.EnableProjectRunnerWithFormdataBody(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEnableProjectRunnerResponse(rsp)
+}
+
+// DisableProjectRunnerWithResponse Disable a specific runner on a project
+//
+// Masters of the project and above (see `GET /projects/:id/runners`).
+// A runner not enabled on the project answers
+// `404 {"message":"404 Runner Not Found"}`. A runner enabled on this
+// project only cannot be disabled here:
+// `403 {"message":"403 Forbidden  - Only one project associated with the runner. Please remove the runner instead"}`
+// (remove it with `DELETE /runners/:id`). Answers 200 with the runner.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /projects/{id}/runners/{runner_id} (the `DisableProjectRunner` operationId).
+func (c *ClientWithResponses) DisableProjectRunnerWithResponse(ctx context.Context, id ProjectIDPath, runnerID string, reqEditors ...RequestEditorFn) (*DisableProjectRunnerResponse, error) {
+	rsp, err := c.DisableProjectRunner(ctx, id, runnerID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDisableProjectRunnerResponse(rsp)
+}
+
 // ShareProjectWithBodyWithResponse Share a project with a group
 //
 // A master of the project, an owner of the project (its namespace's
@@ -43201,6 +48937,187 @@ func (c *ClientWithResponses) CreateCommitStatusWithFormdataBodyWithResponse(ctx
 	return ParseCreateCommitStatusResponse(rsp)
 }
 
+// TriggerBuildsWithBodyWithResponse Trigger builds of a ref
+//
+// No private token: the trigger's `token` authorises the call. In 8.7's
+// order:
+//
+//  1. `ref` and `token` are required:
+//     `400 {"message":"400 (Bad request) \"ref\" not given"}`.
+//  2. An unknown project, or an unknown or deleted token:
+//     `404 {"message":"404 Not Found"}`.
+//  3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+//  4. `variables`, when given, must be a hash
+//     (`400 {"message":"variables needs to be a hash"}`) of string keys
+//     and string values
+//     (`400 {"message":"variables needs to be a map of key-valued strings"}`).
+//     As a form, send `variables[KEY]=value`.
+//  5. `ref` (a branch, a tag or a sha) is resolved to a commit; the
+//     builds are tag builds when a tag of exactly that name exists. A
+//     trigger request is recorded with the variables, and the first
+//     stage of the commit's `.gitlab-ci.yml` is built for it: with no
+//     user, `trigger_request_id` set, and `only: [triggers]` jobs
+//     included. Each trigger request runs its own stage sequence.
+//  6. When no build was created (an unknown ref, no or an invalid
+//     `.gitlab-ci.yml`, no job for the ref, builds disabled):
+//     `400 {"message":"No builds created"}`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/trigger/builds (the `TriggerBuilds` operationId).
+func (c *ClientWithResponses) TriggerBuildsWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TriggerBuildsResponse, error) {
+	rsp, err := c.TriggerBuildsWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTriggerBuildsResponse(rsp)
+}
+
+// TriggerBuildsWithResponse Trigger builds of a ref
+//
+// No private token: the trigger's `token` authorises the call. In 8.7's
+// order:
+//
+//  1. `ref` and `token` are required:
+//     `400 {"message":"400 (Bad request) \"ref\" not given"}`.
+//  2. An unknown project, or an unknown or deleted token:
+//     `404 {"message":"404 Not Found"}`.
+//  3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+//  4. `variables`, when given, must be a hash
+//     (`400 {"message":"variables needs to be a hash"}`) of string keys
+//     and string values
+//     (`400 {"message":"variables needs to be a map of key-valued strings"}`).
+//     As a form, send `variables[KEY]=value`.
+//  5. `ref` (a branch, a tag or a sha) is resolved to a commit; the
+//     builds are tag builds when a tag of exactly that name exists. A
+//     trigger request is recorded with the variables, and the first
+//     stage of the commit's `.gitlab-ci.yml` is built for it: with no
+//     user, `trigger_request_id` set, and `only: [triggers]` jobs
+//     included. Each trigger request runs its own stage sequence.
+//  6. When no build was created (an unknown ref, no or an invalid
+//     `.gitlab-ci.yml`, no job for the ref, builds disabled):
+//     `400 {"message":"No builds created"}`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/trigger/builds (the `TriggerBuilds` operationId).
+func (c *ClientWithResponses) TriggerBuildsWithResponse(ctx context.Context, id string, body TriggerBuildsJSONRequestBody, reqEditors ...RequestEditorFn) (*TriggerBuildsResponse, error) {
+	rsp, err := c.TriggerBuilds(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTriggerBuildsResponse(rsp)
+}
+
+// TriggerBuildsWithFormdataBodyWithResponse Trigger builds of a ref
+//
+// No private token: the trigger's `token` authorises the call. In 8.7's
+// order:
+//
+//  1. `ref` and `token` are required:
+//     `400 {"message":"400 (Bad request) \"ref\" not given"}`.
+//  2. An unknown project, or an unknown or deleted token:
+//     `404 {"message":"404 Not Found"}`.
+//  3. A trigger of another project: `401 {"message":"401 Unauthorized"}`.
+//  4. `variables`, when given, must be a hash
+//     (`400 {"message":"variables needs to be a hash"}`) of string keys
+//     and string values
+//     (`400 {"message":"variables needs to be a map of key-valued strings"}`).
+//     As a form, send `variables[KEY]=value`.
+//  5. `ref` (a branch, a tag or a sha) is resolved to a commit; the
+//     builds are tag builds when a tag of exactly that name exists. A
+//     trigger request is recorded with the variables, and the first
+//     stage of the commit's `.gitlab-ci.yml` is built for it: with no
+//     user, `trigger_request_id` set, and `only: [triggers]` jobs
+//     included. Each trigger request runs its own stage sequence.
+//  6. When no build was created (an unknown ref, no or an invalid
+//     `.gitlab-ci.yml`, no job for the ref, builds disabled):
+//     `400 {"message":"No builds created"}`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/trigger/builds (the `TriggerBuilds` operationId).
+func (c *ClientWithResponses) TriggerBuildsWithFormdataBodyWithResponse(ctx context.Context, id string, body TriggerBuildsFormdataRequestBody, reqEditors ...RequestEditorFn) (*TriggerBuildsResponse, error) {
+	rsp, err := c.TriggerBuildsWithFormdataBody(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTriggerBuildsResponse(rsp)
+}
+
+// ListTriggersWithResponse List a project's build triggers
+//
+// Masters of the project and above (8.7's `admin_build` ability: also
+// the owner of a personal project, the owners of the project's group,
+// and administrators). A caller who can read the project but is not a
+// master gets `403 {"message":"403 Forbidden"}`.
+// Deleted triggers are left out (8.7's paranoid model hid them).
+// Paginated (`page`, `per_page`), oldest first.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/triggers (the `ListTriggers` operationId).
+func (c *ClientWithResponses) ListTriggersWithResponse(ctx context.Context, id ProjectIDPath, params *ListTriggersParams, reqEditors ...RequestEditorFn) (*ListTriggersResponse, error) {
+	rsp, err := c.ListTriggers(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListTriggersResponse(rsp)
+}
+
+// CreateTriggerWithResponse Create a build trigger
+//
+// Masters of the project and above (see `GET /projects/:id/triggers`).
+// Takes no parameters: the token (30 hexadecimal characters, 8.7's
+// `SecureRandom.hex(15)`) is made by the server.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/triggers (the `CreateTrigger` operationId).
+func (c *ClientWithResponses) CreateTriggerWithResponse(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*CreateTriggerResponse, error) {
+	rsp, err := c.CreateTrigger(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateTriggerResponse(rsp)
+}
+
+// DeleteTriggerWithResponse Delete a build trigger
+//
+// Masters of the project and above (see `GET /projects/:id/triggers`).
+// The trigger is kept with `deleted_at` set (8.7's paranoid model) and
+// answered as it now is; its token no longer triggers builds. A token
+// that is unknown, already deleted, or another project's answers
+// `404 {"message":"404 Trigger Not Found"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /projects/{id}/triggers/{token} (the `DeleteTrigger` operationId).
+func (c *ClientWithResponses) DeleteTriggerWithResponse(ctx context.Context, id ProjectIDPath, token string, reqEditors ...RequestEditorFn) (*DeleteTriggerResponse, error) {
+	rsp, err := c.DeleteTrigger(ctx, id, token, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteTriggerResponse(rsp)
+}
+
+// GetTriggerWithResponse Get a build trigger
+//
+// Masters of the project and above (see `GET /projects/:id/triggers`).
+// A token that is unknown, deleted, or another project's answers
+// `404 {"message":"404 Trigger Not Found"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/triggers/{token} (the `GetTrigger` operationId).
+func (c *ClientWithResponses) GetTriggerWithResponse(ctx context.Context, id ProjectIDPath, token string, reqEditors ...RequestEditorFn) (*GetTriggerResponse, error) {
+	rsp, err := c.GetTrigger(ctx, id, token, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetTriggerResponse(rsp)
+}
+
 // UnarchiveProjectWithResponse Unarchive a project
 //
 // The project's owner (its namespace's owner, or an owner of its group)
@@ -43266,6 +49183,330 @@ func (c *ClientWithResponses) ListProjectUsersWithResponse(ctx context.Context, 
 		return nil, err
 	}
 	return ParseListProjectUsersResponse(rsp)
+}
+
+// ListVariablesWithResponse List a project's build variables
+//
+// Masters of the project and above (8.7's `admin_build` ability: also
+// the owner of a personal project, the owners of the project's group,
+// and administrators). A caller who can read the project but is not a
+// master gets `403 {"message":"403 Forbidden"}`.
+// Paginated (`page`, `per_page`), oldest first.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/variables (the `ListVariables` operationId).
+func (c *ClientWithResponses) ListVariablesWithResponse(ctx context.Context, id ProjectIDPath, params *ListVariablesParams, reqEditors ...RequestEditorFn) (*ListVariablesResponse, error) {
+	rsp, err := c.ListVariables(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListVariablesResponse(rsp)
+}
+
+// CreateVariableWithBodyWithResponse Create a build variable
+//
+// Masters of the project and above (see `GET /projects/:id/variables`),
+// checked before the parameters. `key` and `value` are required
+// (`400 {"message":"400 (Bad request) \"key\" not given"}`; a blank one
+// counts as missing). The key is validated as 8.7's `Ci::Variable`
+// did, all failures reported at once in
+// `400 {"message":{"key":[...]}}`: unique in the project
+// (`has already been taken`), at most 255 characters
+// (`is too long (maximum is 255 characters)`), only letters, digits
+// and `_` (`can contain only letters, digits and '_'.`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/variables (the `CreateVariable` operationId).
+func (c *ClientWithResponses) CreateVariableWithBodyWithResponse(ctx context.Context, id ProjectIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateVariableResponse, error) {
+	rsp, err := c.CreateVariableWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateVariableResponse(rsp)
+}
+
+// CreateVariableWithResponse Create a build variable
+//
+// Masters of the project and above (see `GET /projects/:id/variables`),
+// checked before the parameters. `key` and `value` are required
+// (`400 {"message":"400 (Bad request) \"key\" not given"}`; a blank one
+// counts as missing). The key is validated as 8.7's `Ci::Variable`
+// did, all failures reported at once in
+// `400 {"message":{"key":[...]}}`: unique in the project
+// (`has already been taken`), at most 255 characters
+// (`is too long (maximum is 255 characters)`), only letters, digits
+// and `_` (`can contain only letters, digits and '_'.`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/variables (the `CreateVariable` operationId).
+func (c *ClientWithResponses) CreateVariableWithResponse(ctx context.Context, id ProjectIDPath, body CreateVariableJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateVariableResponse, error) {
+	rsp, err := c.CreateVariable(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateVariableResponse(rsp)
+}
+
+// CreateVariableWithFormdataBodyWithResponse Create a build variable
+//
+// Masters of the project and above (see `GET /projects/:id/variables`),
+// checked before the parameters. `key` and `value` are required
+// (`400 {"message":"400 (Bad request) \"key\" not given"}`; a blank one
+// counts as missing). The key is validated as 8.7's `Ci::Variable`
+// did, all failures reported at once in
+// `400 {"message":{"key":[...]}}`: unique in the project
+// (`has already been taken`), at most 255 characters
+// (`is too long (maximum is 255 characters)`), only letters, digits
+// and `_` (`can contain only letters, digits and '_'.`).
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/variables (the `CreateVariable` operationId).
+func (c *ClientWithResponses) CreateVariableWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, body CreateVariableFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateVariableResponse, error) {
+	rsp, err := c.CreateVariableWithFormdataBody(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateVariableResponse(rsp)
+}
+
+// DeleteVariableWithResponse Delete a build variable
+//
+// Masters of the project and above (see `GET /projects/:id/variables`).
+// Answers the deleted variable. An unknown key answers
+// `404 {"message":"404 Variable Not Found"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /projects/{id}/variables/{key} (the `DeleteVariable` operationId).
+func (c *ClientWithResponses) DeleteVariableWithResponse(ctx context.Context, id ProjectIDPath, key string, reqEditors ...RequestEditorFn) (*DeleteVariableResponse, error) {
+	rsp, err := c.DeleteVariable(ctx, id, key, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteVariableResponse(rsp)
+}
+
+// GetVariableWithResponse Get a build variable
+//
+// Masters of the project and above (see `GET /projects/:id/variables`).
+// An unknown key answers `404 {"message":"404 Variable Not Found"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/variables/{key} (the `GetVariable` operationId).
+func (c *ClientWithResponses) GetVariableWithResponse(ctx context.Context, id ProjectIDPath, key string, reqEditors ...RequestEditorFn) (*GetVariableResponse, error) {
+	rsp, err := c.GetVariable(ctx, id, key, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetVariableResponse(rsp)
+}
+
+// UpdateVariableWithBodyWithResponse Update a build variable's value
+//
+// Masters of the project and above (see `GET /projects/:id/variables`).
+// Only `value` changes (the key cannot); without a `value` (or with a
+// blank one) the variable is answered unchanged. An unknown key answers
+// `404 {"message":"404 Variable Not Found"}`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/variables/{key} (the `UpdateVariable` operationId).
+func (c *ClientWithResponses) UpdateVariableWithBodyWithResponse(ctx context.Context, id ProjectIDPath, key string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateVariableResponse, error) {
+	rsp, err := c.UpdateVariableWithBody(ctx, id, key, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateVariableResponse(rsp)
+}
+
+// UpdateVariableWithResponse Update a build variable's value
+//
+// Masters of the project and above (see `GET /projects/:id/variables`).
+// Only `value` changes (the key cannot); without a `value` (or with a
+// blank one) the variable is answered unchanged. An unknown key answers
+// `404 {"message":"404 Variable Not Found"}`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/variables/{key} (the `UpdateVariable` operationId).
+func (c *ClientWithResponses) UpdateVariableWithResponse(ctx context.Context, id ProjectIDPath, key string, body UpdateVariableJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateVariableResponse, error) {
+	rsp, err := c.UpdateVariable(ctx, id, key, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateVariableResponse(rsp)
+}
+
+// UpdateVariableWithFormdataBodyWithResponse Update a build variable's value
+//
+// Masters of the project and above (see `GET /projects/:id/variables`).
+// Only `value` changes (the key cannot); without a `value` (or with a
+// blank one) the variable is answered unchanged. An unknown key answers
+// `404 {"message":"404 Variable Not Found"}`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /projects/{id}/variables/{key} (the `UpdateVariable` operationId).
+func (c *ClientWithResponses) UpdateVariableWithFormdataBodyWithResponse(ctx context.Context, id ProjectIDPath, key string, body UpdateVariableFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateVariableResponse, error) {
+	rsp, err := c.UpdateVariableWithFormdataBody(ctx, id, key, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateVariableResponse(rsp)
+}
+
+// ListRunnersWithResponse List the caller's specific runners
+//
+// The specific runners enabled on the projects the caller is a master or
+// owner of (8.7's `current_user.ci_authorized_runners`; administrators
+// are no exception here: `GET /runners/all` lists every runner).
+// Paginated (`page`, `per_page`), oldest first.
+//
+// `scope` narrows the list to `active`, `paused` or `online` runners
+// (online: contacted within the last hour). Any other value answers
+// `400 {"message":"Scope contains invalid value"}` (`specific` and
+// `shared` too: this list has only specific runners).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /runners (the `ListRunners` operationId).
+func (c *ClientWithResponses) ListRunnersWithResponse(ctx context.Context, params *ListRunnersParams, reqEditors ...RequestEditorFn) (*ListRunnersResponse, error) {
+	rsp, err := c.ListRunners(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListRunnersResponse(rsp)
+}
+
+// ListAllRunnersWithResponse List every runner (administrators)
+//
+// Administrators only: others get `403 {"message":"403 Forbidden"}`.
+// Every runner, shared and specific, oldest first, paginated.
+// `scope` is one of `specific`, `shared`, `active`, `paused`, `online`;
+// any other value answers `400 {"message":"Scope contains invalid value"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /runners/all (the `ListAllRunners` operationId).
+func (c *ClientWithResponses) ListAllRunnersWithResponse(ctx context.Context, params *ListAllRunnersParams, reqEditors ...RequestEditorFn) (*ListAllRunnersResponse, error) {
+	rsp, err := c.ListAllRunners(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListAllRunnersResponse(rsp)
+}
+
+// DeleteRunnerWithResponse Remove a runner
+//
+// Administrators may remove any runner. Others get, in 8.7's order,
+// `403 {"message":"403 Forbidden  - Runner is shared"}`,
+// `403 {"message":"403 Forbidden  - Runner associated with more than one project"}`
+// and `403 {"message":"403 Forbidden  - No access granted"}`.
+// The runner's links to projects go with it; its builds keep their
+// history. Answers 200 with the removed runner.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /runners/{id} (the `DeleteRunner` operationId).
+func (c *ClientWithResponses) DeleteRunnerWithResponse(ctx context.Context, id RunnerIDPath, reqEditors ...RequestEditorFn) (*DeleteRunnerResponse, error) {
+	rsp, err := c.DeleteRunner(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteRunnerResponse(rsp)
+}
+
+// GetRunnerWithResponse Get a runner's details
+//
+// Anyone may see a shared runner (without its `token`); a specific
+// runner only administrators and the masters of a project it is enabled
+// on: others get `403 {"message":"403 Forbidden  - No access granted"}`.
+// `projects` lists, for administrators, every project the runner is
+// enabled on; for others only those of them the caller is a member of.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /runners/{id} (the `GetRunner` operationId).
+func (c *ClientWithResponses) GetRunnerWithResponse(ctx context.Context, id RunnerIDPath, reqEditors ...RequestEditorFn) (*GetRunnerResponse, error) {
+	rsp, err := c.GetRunner(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetRunnerResponse(rsp)
+}
+
+// UpdateRunnerWithBodyWithResponse Update a runner
+//
+// Administrators may update any runner. Others get, in 8.7's order,
+// `403 {"message":"403 Forbidden  - Runner is shared"}` for a shared
+// runner and `403 {"message":"403 Forbidden  - No access granted"}` for
+// a specific runner they cannot reach.
+//
+// Only the parameters given change. `tag_list` is a comma-separated
+// string or an array of strings (8.7's `acts_as_taggable`); `active`
+// false pauses the runner. A value of the wrong type answers
+// `400 {"message":{"<field>":["is invalid"]}}`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /runners/{id} (the `UpdateRunner` operationId).
+func (c *ClientWithResponses) UpdateRunnerWithBodyWithResponse(ctx context.Context, id RunnerIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateRunnerResponse, error) {
+	rsp, err := c.UpdateRunnerWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateRunnerResponse(rsp)
+}
+
+// UpdateRunnerWithResponse Update a runner
+//
+// Administrators may update any runner. Others get, in 8.7's order,
+// `403 {"message":"403 Forbidden  - Runner is shared"}` for a shared
+// runner and `403 {"message":"403 Forbidden  - No access granted"}` for
+// a specific runner they cannot reach.
+//
+// Only the parameters given change. `tag_list` is a comma-separated
+// string or an array of strings (8.7's `acts_as_taggable`); `active`
+// false pauses the runner. A value of the wrong type answers
+// `400 {"message":{"<field>":["is invalid"]}}`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /runners/{id} (the `UpdateRunner` operationId).
+func (c *ClientWithResponses) UpdateRunnerWithResponse(ctx context.Context, id RunnerIDPath, body UpdateRunnerJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateRunnerResponse, error) {
+	rsp, err := c.UpdateRunner(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateRunnerResponse(rsp)
+}
+
+// UpdateRunnerWithFormdataBodyWithResponse Update a runner
+//
+// Administrators may update any runner. Others get, in 8.7's order,
+// `403 {"message":"403 Forbidden  - Runner is shared"}` for a shared
+// runner and `403 {"message":"403 Forbidden  - No access granted"}` for
+// a specific runner they cannot reach.
+//
+// Only the parameters given change. `tag_list` is a comma-separated
+// string or an array of strings (8.7's `acts_as_taggable`); `active`
+// false pauses the runner. A value of the wrong type answers
+// `400 {"message":{"<field>":["is invalid"]}}`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /runners/{id} (the `UpdateRunner` operationId).
+func (c *ClientWithResponses) UpdateRunnerWithFormdataBodyWithResponse(ctx context.Context, id RunnerIDPath, body UpdateRunnerFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateRunnerResponse, error) {
+	rsp, err := c.UpdateRunnerWithFormdataBody(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateRunnerResponse(rsp)
 }
 
 // CreateSessionWithBodyWithResponse Log in
@@ -46329,6 +52570,409 @@ func ParseArchiveProjectResponse(rsp *http.Response) (*ArchiveProjectResponse, e
 		}
 		response.JSON404 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseListProjectBuildsResponse parses an HTTP response from a ListProjectBuildsWithResponse call
+func ParseListProjectBuildsResponse(rsp *http.Response) (*ListProjectBuildsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListProjectBuildsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Build
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListProjectBuildsResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Next-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextPage = &value
+		}
+		if values := rsp.Header.Values("X-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPage = &value
+		}
+		if values := rsp.Header.Values("X-Per-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Per-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPerPage = &value
+		}
+		if values := rsp.Header.Values("X-Prev-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Prev-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPrevPage = &value
+		}
+		if values := rsp.Header.Values("X-Total"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotal = &value
+		}
+		if values := rsp.Header.Values("X-Total-Pages"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Pages", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalPages = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetBuildResponse parses an HTTP response from a GetBuildWithResponse call
+func ParseGetBuildResponse(rsp *http.Response) (*GetBuildResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetBuildResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Build
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetBuildArtifactsResponse parses an HTTP response from a GetBuildArtifactsWithResponse call
+func ParseGetBuildArtifactsResponse(rsp *http.Response) (*GetBuildArtifactsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetBuildArtifactsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetBuildArtifactsResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCancelBuildResponse parses an HTTP response from a CancelBuildWithResponse call
+func ParseCancelBuildResponse(rsp *http.Response) (*CancelBuildResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CancelBuildResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Build
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseEraseBuildResponse parses an HTTP response from a EraseBuildWithResponse call
+func ParseEraseBuildResponse(rsp *http.Response) (*EraseBuildResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &EraseBuildResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Build
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRetryBuildResponse parses an HTTP response from a RetryBuildWithResponse call
+func ParseRetryBuildResponse(rsp *http.Response) (*RetryBuildResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RetryBuildResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Build
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetBuildTraceResponse parses an HTTP response from a GetBuildTraceWithResponse call
+func ParseGetBuildTraceResponse(rsp *http.Response) (*GetBuildTraceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetBuildTraceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetBuildTraceResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		response.Headers200 = &headers
 	}
 
 	return response, nil
@@ -49414,6 +56058,115 @@ func ParseGetCommitBlobResponse(rsp *http.Response) (*GetCommitBlobResponse, err
 	return response, nil
 }
 
+// ParseListCommitBuildsResponse parses an HTTP response from a ListCommitBuildsWithResponse call
+func ParseListCommitBuildsResponse(rsp *http.Response) (*ListCommitBuildsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListCommitBuildsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Build
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListCommitBuildsResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Next-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextPage = &value
+		}
+		if values := rsp.Header.Values("X-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPage = &value
+		}
+		if values := rsp.Header.Values("X-Per-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Per-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPerPage = &value
+		}
+		if values := rsp.Header.Values("X-Prev-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Prev-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPrevPage = &value
+		}
+		if values := rsp.Header.Values("X-Total"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotal = &value
+		}
+		if values := rsp.Header.Values("X-Total-Pages"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Pages", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalPages = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListCommitCommentsResponse parses an HTTP response from a ListCommitCommentsWithResponse call
 func ParseListCommitCommentsResponse(rsp *http.Response) (*ListCommitCommentsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -50482,6 +57235,223 @@ func ParseListTreeResponse(rsp *http.Response) (*ListTreeResponse, error) {
 	return response, nil
 }
 
+// ParseListProjectRunnersResponse parses an HTTP response from a ListProjectRunnersWithResponse call
+func ParseListProjectRunnersResponse(rsp *http.Response) (*ListProjectRunnersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListProjectRunnersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Runner
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListProjectRunnersResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Next-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextPage = &value
+		}
+		if values := rsp.Header.Values("X-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPage = &value
+		}
+		if values := rsp.Header.Values("X-Per-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Per-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPerPage = &value
+		}
+		if values := rsp.Header.Values("X-Prev-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Prev-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPrevPage = &value
+		}
+		if values := rsp.Header.Values("X-Total"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotal = &value
+		}
+		if values := rsp.Header.Values("X-Total-Pages"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Pages", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalPages = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseEnableProjectRunnerResponse parses an HTTP response from a EnableProjectRunnerWithResponse call
+func ParseEnableProjectRunnerResponse(rsp *http.Response) (*EnableProjectRunnerResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &EnableProjectRunnerResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Runner
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDisableProjectRunnerResponse parses an HTTP response from a DisableProjectRunnerWithResponse call
+func ParseDisableProjectRunnerResponse(rsp *http.Response) (*DisableProjectRunnerResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DisableProjectRunnerResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Runner
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseShareProjectResponse parses an HTTP response from a ShareProjectWithResponse call
 func ParseShareProjectResponse(rsp *http.Response) (*ShareProjectResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -51387,6 +58357,303 @@ func ParseCreateCommitStatusResponse(rsp *http.Response) (*CreateCommitStatusRes
 	return response, nil
 }
 
+// ParseTriggerBuildsResponse parses an HTTP response from a TriggerBuildsWithResponse call
+func ParseTriggerBuildsResponse(rsp *http.Response) (*TriggerBuildsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &TriggerBuildsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest TriggerRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequestBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListTriggersResponse parses an HTTP response from a ListTriggersWithResponse call
+func ParseListTriggersResponse(rsp *http.Response) (*ListTriggersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListTriggersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Trigger
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListTriggersResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Next-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextPage = &value
+		}
+		if values := rsp.Header.Values("X-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPage = &value
+		}
+		if values := rsp.Header.Values("X-Per-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Per-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPerPage = &value
+		}
+		if values := rsp.Header.Values("X-Prev-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Prev-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPrevPage = &value
+		}
+		if values := rsp.Header.Values("X-Total"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotal = &value
+		}
+		if values := rsp.Header.Values("X-Total-Pages"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Pages", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalPages = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateTriggerResponse parses an HTTP response from a CreateTriggerWithResponse call
+func ParseCreateTriggerResponse(rsp *http.Response) (*CreateTriggerResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateTriggerResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Trigger
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteTriggerResponse parses an HTTP response from a DeleteTriggerWithResponse call
+func ParseDeleteTriggerResponse(rsp *http.Response) (*DeleteTriggerResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteTriggerResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Trigger
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetTriggerResponse parses an HTTP response from a GetTriggerWithResponse call
+func ParseGetTriggerResponse(rsp *http.Response) (*GetTriggerResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetTriggerResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Trigger
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseUnarchiveProjectResponse parses an HTTP response from a UnarchiveProjectWithResponse call
 func ParseUnarchiveProjectResponse(rsp *http.Response) (*UnarchiveProjectResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -51585,6 +58852,690 @@ func ParseListProjectUsersResponse(rsp *http.Response) (*ListProjectUsersRespons
 			headers.XTotalPages = &value
 		}
 		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListVariablesResponse parses an HTTP response from a ListVariablesWithResponse call
+func ParseListVariablesResponse(rsp *http.Response) (*ListVariablesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListVariablesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Variable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListVariablesResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Next-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextPage = &value
+		}
+		if values := rsp.Header.Values("X-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPage = &value
+		}
+		if values := rsp.Header.Values("X-Per-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Per-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPerPage = &value
+		}
+		if values := rsp.Header.Values("X-Prev-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Prev-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPrevPage = &value
+		}
+		if values := rsp.Header.Values("X-Total"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotal = &value
+		}
+		if values := rsp.Header.Values("X-Total-Pages"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Pages", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalPages = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateVariableResponse parses an HTTP response from a CreateVariableWithResponse call
+func ParseCreateVariableResponse(rsp *http.Response) (*CreateVariableResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateVariableResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Variable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteVariableResponse parses an HTTP response from a DeleteVariableWithResponse call
+func ParseDeleteVariableResponse(rsp *http.Response) (*DeleteVariableResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteVariableResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Variable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetVariableResponse parses an HTTP response from a GetVariableWithResponse call
+func ParseGetVariableResponse(rsp *http.Response) (*GetVariableResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetVariableResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Variable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateVariableResponse parses an HTTP response from a UpdateVariableWithResponse call
+func ParseUpdateVariableResponse(rsp *http.Response) (*UpdateVariableResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateVariableResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Variable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListRunnersResponse parses an HTTP response from a ListRunnersWithResponse call
+func ParseListRunnersResponse(rsp *http.Response) (*ListRunnersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListRunnersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Runner
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListRunnersResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Next-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextPage = &value
+		}
+		if values := rsp.Header.Values("X-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPage = &value
+		}
+		if values := rsp.Header.Values("X-Per-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Per-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPerPage = &value
+		}
+		if values := rsp.Header.Values("X-Prev-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Prev-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPrevPage = &value
+		}
+		if values := rsp.Header.Values("X-Total"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotal = &value
+		}
+		if values := rsp.Header.Values("X-Total-Pages"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Pages", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalPages = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListAllRunnersResponse parses an HTTP response from a ListAllRunnersWithResponse call
+func ParseListAllRunnersResponse(rsp *http.Response) (*ListAllRunnersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListAllRunnersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Runner
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListAllRunnersResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Next-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextPage = &value
+		}
+		if values := rsp.Header.Values("X-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPage = &value
+		}
+		if values := rsp.Header.Values("X-Per-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Per-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPerPage = &value
+		}
+		if values := rsp.Header.Values("X-Prev-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Prev-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPrevPage = &value
+		}
+		if values := rsp.Header.Values("X-Total"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotal = &value
+		}
+		if values := rsp.Header.Values("X-Total-Pages"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Pages", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalPages = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteRunnerResponse parses an HTTP response from a DeleteRunnerWithResponse call
+func ParseDeleteRunnerResponse(rsp *http.Response) (*DeleteRunnerResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteRunnerResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Runner
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetRunnerResponse parses an HTTP response from a GetRunnerWithResponse call
+func ParseGetRunnerResponse(rsp *http.Response) (*GetRunnerResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetRunnerResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RunnerDetails
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateRunnerResponse parses an HTTP response from a UpdateRunnerWithResponse call
+func ParseUpdateRunnerResponse(rsp *http.Response) (*UpdateRunnerResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateRunnerResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RunnerDetails
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	}
 
 	return response, nil
