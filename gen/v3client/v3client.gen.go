@@ -1792,7 +1792,7 @@ type Identity struct {
 
 // Issue An issue (8.7's `Entities::Issue`, a `ProjectEntity`).
 //
-// Example: {"assignee":null,"author":{"avatar_url":null,"id":18,"name":"Alexandra Bashirian","state":"active","username":"eileen.lowe","web_url":"https://gitlab.example.com/u/eileen.lowe"},"created_at":"2016-01-07T12:44:33.959Z","description":null,"id":84,"iid":14,"labels":["bug"],"milestone":null,"project_id":4,"state":"opened","subscribed":true,"title":"Issues with auth","updated_at":"2016-01-07T12:44:33.959Z"}
+// Example: {"assignee":{"avatar_url":null,"id":9,"name":"Dr. Luella Kovacek","state":"active","username":"lennie","web_url":"https://gitlab.example.com/u/lennie"},"author":{"avatar_url":null,"id":18,"name":"Alexandra Bashirian","state":"active","username":"eileen.lowe","web_url":"https://gitlab.example.com/u/eileen.lowe"},"created_at":"2016-01-07T12:44:33.959Z","description":null,"id":84,"iid":14,"labels":["bug"],"milestone":{"created_at":"2016-01-04T15:31:39.788Z","description":"Rerum est voluptatem provident consequuntur.","due_date":null,"id":11,"iid":3,"project_id":4,"state":"closed","title":"v3.0","updated_at":"2016-01-04T15:31:39.788Z"},"project_id":4,"state":"opened","subscribed":true,"title":"Issues with auth","updated_at":"2016-01-07T12:44:33.959Z"}
 type Issue struct {
 	// Assignee The assignee, or null.
 	Assignee *UserBasic `json:"assignee"`
