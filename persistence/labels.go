@@ -34,7 +34,9 @@ type LabelLink struct {
 	LabelID    int64
 	TargetType string
 	TargetID   int64
-	CreatedAt  time.Time
+	// TargetState is the state, kept in step with it.
+	TargetState *string
+	CreatedAt   time.Time
 	UpdatedAt  time.Time
 }
 
