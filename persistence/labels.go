@@ -37,7 +37,7 @@ type LabelLink struct {
 	// TargetState is the state, kept in step with it.
 	TargetState *string
 	CreatedAt   time.Time
-	UpdatedAt  time.Time
+	UpdatedAt   time.Time
 }
 
 // LabelWithCounts is a label with the numbers the API entity shows.
