@@ -2546,7 +2546,7 @@ type UpdateLabelBody struct {
 type UpdateMilestoneBody struct {
 	Description *string `json:"description,omitempty"`
 
-	// DueDate `YYYY-MM-DD`; empty clears it.
+	// DueDate `YYYY-MM-DD`; a blank value is ignored.
 	DueDate *string `json:"due_date,omitempty"`
 
 	// StateEvent `close` or `activate`.
@@ -5895,7 +5895,7 @@ type ClientInterface interface {
 	// caller's rights (403), `name` (400 not given), the label
 	// (`404 {"message":"404 Label not found Not Found"}`, 8.7's
 	// `not_found!('Label not found')`), then that at least one of
-	// `new_name`, `color` and `description` is given
+	// `new_name`, `color` and `description` is given and not blank
 	// (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
 	// then the label's validations (`400`, as on create; a `new_name`
 	// taken by another label: `{"message":{"title":["has already been taken"]}}`).
@@ -5911,7 +5911,7 @@ type ClientInterface interface {
 	// caller's rights (403), `name` (400 not given), the label
 	// (`404 {"message":"404 Label not found Not Found"}`, 8.7's
 	// `not_found!('Label not found')`), then that at least one of
-	// `new_name`, `color` and `description` is given
+	// `new_name`, `color` and `description` is given and not blank
 	// (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
 	// then the label's validations (`400`, as on create; a `new_name`
 	// taken by another label: `{"message":{"title":["has already been taken"]}}`).
@@ -5927,7 +5927,7 @@ type ClientInterface interface {
 	// caller's rights (403), `name` (400 not given), the label
 	// (`404 {"message":"404 Label not found Not Found"}`, 8.7's
 	// `not_found!('Label not found')`), then that at least one of
-	// `new_name`, `color` and `description` is given
+	// `new_name`, `color` and `description` is given and not blank
 	// (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
 	// then the label's validations (`400`, as on create; a `new_name`
 	// taken by another label: `{"message":{"title":["has already been taken"]}}`).
@@ -6192,9 +6192,10 @@ type ClientInterface interface {
 	// Masters and up (`403` otherwise), then the milestone
 	// (`404 {"message":"404 Not found"}`). `state_event` `close` closes
 	// an active milestone, `activate` activates a closed one; other values
-	// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
-	// empty to clear) change what they name. A title taken by another
-	// milestone, or a blank one, answers
+	// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`)
+	// change what they name; blank values are ignored (8.7's
+	// `attributes_for_keys` kept only present ones), so a due date cannot
+	// be cleared. A title taken by another milestone answers
 	// `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
 	//
 	// Takes any type of body and a specified content type.
@@ -6207,9 +6208,10 @@ type ClientInterface interface {
 	// Masters and up (`403` otherwise), then the milestone
 	// (`404 {"message":"404 Not found"}`). `state_event` `close` closes
 	// an active milestone, `activate` activates a closed one; other values
-	// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
-	// empty to clear) change what they name. A title taken by another
-	// milestone, or a blank one, answers
+	// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`)
+	// change what they name; blank values are ignored (8.7's
+	// `attributes_for_keys` kept only present ones), so a due date cannot
+	// be cleared. A title taken by another milestone answers
 	// `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
 	//
 	// Takes a body of the `application/json` content type.
@@ -6222,9 +6224,10 @@ type ClientInterface interface {
 	// Masters and up (`403` otherwise), then the milestone
 	// (`404 {"message":"404 Not found"}`). `state_event` `close` closes
 	// an active milestone, `activate` activates a closed one; other values
-	// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
-	// empty to clear) change what they name. A title taken by another
-	// milestone, or a blank one, answers
+	// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`)
+	// change what they name; blank values are ignored (8.7's
+	// `attributes_for_keys` kept only present ones), so a due date cannot
+	// be cleared. A title taken by another milestone answers
 	// `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
@@ -10021,7 +10024,7 @@ func (c *Client) CreateLabelWithFormdataBody(ctx context.Context, id ProjectIDPa
 // caller's rights (403), `name` (400 not given), the label
 // (`404 {"message":"404 Label not found Not Found"}`, 8.7's
 // `not_found!('Label not found')`), then that at least one of
-// `new_name`, `color` and `description` is given
+// `new_name`, `color` and `description` is given and not blank
 // (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
 // then the label's validations (`400`, as on create; a `new_name`
 // taken by another label: `{"message":{"title":["has already been taken"]}}`).
@@ -10047,7 +10050,7 @@ func (c *Client) UpdateLabelWithBody(ctx context.Context, id ProjectIDPath, cont
 // caller's rights (403), `name` (400 not given), the label
 // (`404 {"message":"404 Label not found Not Found"}`, 8.7's
 // `not_found!('Label not found')`), then that at least one of
-// `new_name`, `color` and `description` is given
+// `new_name`, `color` and `description` is given and not blank
 // (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
 // then the label's validations (`400`, as on create; a `new_name`
 // taken by another label: `{"message":{"title":["has already been taken"]}}`).
@@ -10073,7 +10076,7 @@ func (c *Client) UpdateLabel(ctx context.Context, id ProjectIDPath, body UpdateL
 // caller's rights (403), `name` (400 not given), the label
 // (`404 {"message":"404 Label not found Not Found"}`, 8.7's
 // `not_found!('Label not found')`), then that at least one of
-// `new_name`, `color` and `description` is given
+// `new_name`, `color` and `description` is given and not blank
 // (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
 // then the label's validations (`400`, as on create; a `new_name`
 // taken by another label: `{"message":{"title":["has already been taken"]}}`).
@@ -10488,9 +10491,10 @@ func (c *Client) GetMilestone(ctx context.Context, id ProjectIDPath, milestoneID
 // Masters and up (`403` otherwise), then the milestone
 // (`404 {"message":"404 Not found"}`). `state_event` `close` closes
 // an active milestone, `activate` activates a closed one; other values
-// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
-// empty to clear) change what they name. A title taken by another
-// milestone, or a blank one, answers
+// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`)
+// change what they name; blank values are ignored (8.7's
+// `attributes_for_keys` kept only present ones), so a due date cannot
+// be cleared. A title taken by another milestone answers
 // `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
 //
 // Takes any type of body and a specified content type.
@@ -10513,9 +10517,10 @@ func (c *Client) UpdateMilestoneWithBody(ctx context.Context, id ProjectIDPath, 
 // Masters and up (`403` otherwise), then the milestone
 // (`404 {"message":"404 Not found"}`). `state_event` `close` closes
 // an active milestone, `activate` activates a closed one; other values
-// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
-// empty to clear) change what they name. A title taken by another
-// milestone, or a blank one, answers
+// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`)
+// change what they name; blank values are ignored (8.7's
+// `attributes_for_keys` kept only present ones), so a due date cannot
+// be cleared. A title taken by another milestone answers
 // `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
 //
 // Takes a body of the `application/json` content type.
@@ -10538,9 +10543,10 @@ func (c *Client) UpdateMilestone(ctx context.Context, id ProjectIDPath, mileston
 // Masters and up (`403` otherwise), then the milestone
 // (`404 {"message":"404 Not found"}`). `state_event` `close` closes
 // an active milestone, `activate` activates a closed one; other values
-// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
-// empty to clear) change what they name. A title taken by another
-// milestone, or a blank one, answers
+// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`)
+// change what they name; blank values are ignored (8.7's
+// `attributes_for_keys` kept only present ones), so a due date cannot
+// be cleared. A title taken by another milestone answers
 // `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
@@ -20933,7 +20939,7 @@ type ClientWithResponsesInterface interface {
 	// caller's rights (403), `name` (400 not given), the label
 	// (`404 {"message":"404 Label not found Not Found"}`, 8.7's
 	// `not_found!('Label not found')`), then that at least one of
-	// `new_name`, `color` and `description` is given
+	// `new_name`, `color` and `description` is given and not blank
 	// (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
 	// then the label's validations (`400`, as on create; a `new_name`
 	// taken by another label: `{"message":{"title":["has already been taken"]}}`).
@@ -20949,7 +20955,7 @@ type ClientWithResponsesInterface interface {
 	// caller's rights (403), `name` (400 not given), the label
 	// (`404 {"message":"404 Label not found Not Found"}`, 8.7's
 	// `not_found!('Label not found')`), then that at least one of
-	// `new_name`, `color` and `description` is given
+	// `new_name`, `color` and `description` is given and not blank
 	// (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
 	// then the label's validations (`400`, as on create; a `new_name`
 	// taken by another label: `{"message":{"title":["has already been taken"]}}`).
@@ -20965,7 +20971,7 @@ type ClientWithResponsesInterface interface {
 	// caller's rights (403), `name` (400 not given), the label
 	// (`404 {"message":"404 Label not found Not Found"}`, 8.7's
 	// `not_found!('Label not found')`), then that at least one of
-	// `new_name`, `color` and `description` is given
+	// `new_name`, `color` and `description` is given and not blank
 	// (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
 	// then the label's validations (`400`, as on create; a `new_name`
 	// taken by another label: `{"message":{"title":["has already been taken"]}}`).
@@ -21240,9 +21246,10 @@ type ClientWithResponsesInterface interface {
 	// Masters and up (`403` otherwise), then the milestone
 	// (`404 {"message":"404 Not found"}`). `state_event` `close` closes
 	// an active milestone, `activate` activates a closed one; other values
-	// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
-	// empty to clear) change what they name. A title taken by another
-	// milestone, or a blank one, answers
+	// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`)
+	// change what they name; blank values are ignored (8.7's
+	// `attributes_for_keys` kept only present ones), so a due date cannot
+	// be cleared. A title taken by another milestone answers
 	// `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -21255,9 +21262,10 @@ type ClientWithResponsesInterface interface {
 	// Masters and up (`403` otherwise), then the milestone
 	// (`404 {"message":"404 Not found"}`). `state_event` `close` closes
 	// an active milestone, `activate` activates a closed one; other values
-	// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
-	// empty to clear) change what they name. A title taken by another
-	// milestone, or a blank one, answers
+	// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`)
+	// change what they name; blank values are ignored (8.7's
+	// `attributes_for_keys` kept only present ones), so a due date cannot
+	// be cleared. A title taken by another milestone answers
 	// `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -21270,9 +21278,10 @@ type ClientWithResponsesInterface interface {
 	// Masters and up (`403` otherwise), then the milestone
 	// (`404 {"message":"404 Not found"}`). `state_event` `close` closes
 	// an active milestone, `activate` activates a closed one; other values
-	// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
-	// empty to clear) change what they name. A title taken by another
-	// milestone, or a blank one, answers
+	// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`)
+	// change what they name; blank values are ignored (8.7's
+	// `attributes_for_keys` kept only present ones), so a due date cannot
+	// be cleared. A title taken by another milestone answers
 	// `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
@@ -33065,7 +33074,7 @@ func (c *ClientWithResponses) CreateLabelWithFormdataBodyWithResponse(ctx contex
 // caller's rights (403), `name` (400 not given), the label
 // (`404 {"message":"404 Label not found Not Found"}`, 8.7's
 // `not_found!('Label not found')`), then that at least one of
-// `new_name`, `color` and `description` is given
+// `new_name`, `color` and `description` is given and not blank
 // (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
 // then the label's validations (`400`, as on create; a `new_name`
 // taken by another label: `{"message":{"title":["has already been taken"]}}`).
@@ -33087,7 +33096,7 @@ func (c *ClientWithResponses) UpdateLabelWithBodyWithResponse(ctx context.Contex
 // caller's rights (403), `name` (400 not given), the label
 // (`404 {"message":"404 Label not found Not Found"}`, 8.7's
 // `not_found!('Label not found')`), then that at least one of
-// `new_name`, `color` and `description` is given
+// `new_name`, `color` and `description` is given and not blank
 // (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
 // then the label's validations (`400`, as on create; a `new_name`
 // taken by another label: `{"message":{"title":["has already been taken"]}}`).
@@ -33109,7 +33118,7 @@ func (c *ClientWithResponses) UpdateLabelWithResponse(ctx context.Context, id Pr
 // caller's rights (403), `name` (400 not given), the label
 // (`404 {"message":"404 Label not found Not Found"}`, 8.7's
 // `not_found!('Label not found')`), then that at least one of
-// `new_name`, `color` and `description` is given
+// `new_name`, `color` and `description` is given and not blank
 // (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
 // then the label's validations (`400`, as on create; a `new_name`
 // taken by another label: `{"message":{"title":["has already been taken"]}}`).
@@ -33474,9 +33483,10 @@ func (c *ClientWithResponses) GetMilestoneWithResponse(ctx context.Context, id P
 // Masters and up (`403` otherwise), then the milestone
 // (`404 {"message":"404 Not found"}`). `state_event` `close` closes
 // an active milestone, `activate` activates a closed one; other values
-// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
-// empty to clear) change what they name. A title taken by another
-// milestone, or a blank one, answers
+// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`)
+// change what they name; blank values are ignored (8.7's
+// `attributes_for_keys` kept only present ones), so a due date cannot
+// be cleared. A title taken by another milestone answers
 // `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -33495,9 +33505,10 @@ func (c *ClientWithResponses) UpdateMilestoneWithBodyWithResponse(ctx context.Co
 // Masters and up (`403` otherwise), then the milestone
 // (`404 {"message":"404 Not found"}`). `state_event` `close` closes
 // an active milestone, `activate` activates a closed one; other values
-// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
-// empty to clear) change what they name. A title taken by another
-// milestone, or a blank one, answers
+// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`)
+// change what they name; blank values are ignored (8.7's
+// `attributes_for_keys` kept only present ones), so a due date cannot
+// be cleared. A title taken by another milestone answers
 // `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -33516,9 +33527,10 @@ func (c *ClientWithResponses) UpdateMilestoneWithResponse(ctx context.Context, i
 // Masters and up (`403` otherwise), then the milestone
 // (`404 {"message":"404 Not found"}`). `state_event` `close` closes
 // an active milestone, `activate` activates a closed one; other values
-// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
-// empty to clear) change what they name. A title taken by another
-// milestone, or a blank one, answers
+// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`)
+// change what they name; blank values are ignored (8.7's
+// `attributes_for_keys` kept only present ones), so a due date cannot
+// be cleared. A title taken by another milestone answers
 // `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
