@@ -569,4 +569,38 @@ func TestIssueHooks(t *testing.T) {
 	if n := len(rc.matching("/pushes", func(obj) bool { return true })); n != 0 {
 		t.Errorf("a hook without issues_events got %d deliveries", n)
 	}
+
+	// A move opens the new issue in the target (its hooks hear "open")
+	// and closes the old one (the source's hear "close").
+	q := newProject(t, owner.Token)
+	addProjectHook(t, owner.Token, q, "url", rc.srv.URL+"/target", "push_events", "false", "issues_events", "true")
+	r = do(t, http.MethodPost, issuePath(p, is, "/move"), token(owner.Token), formBody("to_project_id", itoa(q.ID)))
+	if !wantStatus(t, r, http.StatusCreated) {
+		return
+	}
+	moved := decode[obj](t, r.body)
+	opened := rc.waitFor(t, "/target", 1, func(o obj) bool { return o != nil })
+	if len(opened) != 1 {
+		t.Fatalf("target hook deliveries: %d, want 1", len(opened))
+	}
+	attrs, _ = opened[0].payload()["object_attributes"].(obj)
+	for k, v := range map[string]any{"action": "open", "id": num(moved, "id"), "project_id": q.ID, "iid": 1} {
+		wantField(t, attrs, k, v)
+	}
+	closed := rc.waitFor(t, "/issues", 5, func(o obj) bool { return o != nil })
+	if len(closed) != 5 {
+		t.Fatalf("source hook deliveries after the move: %d, want 5", len(closed))
+	}
+	var last obj
+	for _, h := range closed {
+		a, _ := h.payload()["object_attributes"].(obj)
+		if str(a, "action") == "close" && a["moved_to_id"] != nil {
+			last = a
+		}
+	}
+	if last == nil {
+		t.Fatalf("no close delivery for the moved issue")
+	}
+	wantField(t, last, "moved_to_id", num(moved, "id"))
+	wantField(t, last, "state", "closed")
 }

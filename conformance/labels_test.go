@@ -46,6 +46,7 @@ func TestLabels(t *testing.T) {
 		{"bad name", http.MethodPost, owner.Token, []string{"name", "a?b", "color", "#fff"}, 400, `{"message":{"title":["is invalid"]}}`},
 		{"update unknown", http.MethodPut, owner.Token, []string{"name", "nope", "color", "#000000"}, 404, `{"message":"404 Label not found Not Found"}`},
 		{"update nothing", http.MethodPut, owner.Token, []string{"name", "feature"}, 400, `{"message":"Required parameters \"new_name\" or \"color\" missing"}`},
+		{"update with blanks only", http.MethodPut, owner.Token, []string{"name", "feature", "new_name", "", "color", " "}, 400, `{"message":"Required parameters \"new_name\" or \"color\" missing"}`},
 		{"update without name", http.MethodPut, owner.Token, []string{"color", "#000000"}, 400, `{"message":"400 (Bad request) \"name\" not given"}`},
 		{"update bad color", http.MethodPut, owner.Token, []string{"name", "feature", "color", "#12"}, 400, `{"message":{"color":["must be a valid color code"]}}`},
 		{"guest may not update", http.MethodPut, guest.Token, []string{"name", "feature", "color", "#000000"}, 403, `{"message":"403 Forbidden"}`},

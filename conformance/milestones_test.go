@@ -109,9 +109,13 @@ func TestMilestones(t *testing.T) {
 		})
 	}
 
-	r = do(t, http.MethodPut, base+"/"+itoa(num(m2, "id")), token(owner.Token), formBody("state_event", "activate"))
+	// Blank values are ignored: the due date stays.
+	r = do(t, http.MethodPut, base+"/"+itoa(num(m2, "id")), token(owner.Token), formBody("state_event", "activate", "title", "", "due_date", ""))
 	if wantStatus(t, r, http.StatusOK) {
-		wantField(t, decode[obj](t, r.body), "state", "active")
+		got := decode[obj](t, r.body)
+		wantField(t, got, "state", "active")
+		wantField(t, got, "title", "v2.0-final")
+		wantField(t, got, "due_date", "2017-01-31")
 	}
 	// The feed: the milestones' opened, closed and reopened events.
 	r = do(t, http.MethodGet, "/projects/"+p.idPath()+"/events", token(owner.Token), query("per_page", "100"))

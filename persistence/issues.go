@@ -9,7 +9,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -126,7 +125,7 @@ func (s *Store) ListIssues(ctx context.Context, f IssueFilter, pg Page) ([]Issue
 		return nil, 0, err
 	}
 	var total int64
-	if err := f.apply(s.read(ctx).Model(&Issue{}), labelIDs, true).Count(&total).Error; err != nil {
+	if err := f.countQuery(s.read(ctx), labelIDs).Scan(&total).Error; err != nil {
 		return nil, 0, err
 	}
 	q := f.apply(s.read(ctx).Model(&Issue{}), labelIDs, false)
@@ -143,6 +142,26 @@ func (s *Store) ListIssues(ctx context.Context, f IssueFilter, pg Page) ([]Issue
 		return nil, 0, err
 	}
 	return out, total, s.loadIssues(ctx, s.read(ctx), out)
+}
+
+// countQuery counts the filter's issues. Filtered by a project's labels
+// (and state) alone, it reads only the labels' links, which carry their
+// issue's state: one range of index_label_links_on_label_and_state per
+// label, no issue rows.
+func (f IssueFilter) countQuery(db *gorm.DB, labelIDs []int64) *gorm.DB {
+	linksOnly := f.Labels != nil && len(labelIDs) > 0 && f.ProjectID != nil &&
+		f.AuthorID == nil && f.MilestoneID == nil && f.IID == nil && f.Milestone == nil
+	if !linksOnly {
+		return f.apply(db.Model(&Issue{}), labelIDs, true).Select("count(*)")
+	}
+	q := db.Table("label_links").Select("count(DISTINCT target_id)").Where("label_id IN ? AND target_type = 'Issue'", labelIDs)
+	switch f.State {
+	case IssueOpened:
+		q = q.Where("target_state IN ('opened', 'reopened')")
+	case IssueClosed:
+		q = q.Where("target_state = 'closed'")
+	}
+	return q
 }
 
 // labelIDs looks up the ids of the filter's label titles (in its project
@@ -167,30 +186,25 @@ func (s *Store) IssueQueryPlan(ctx context.Context, f IssueFilter, pg Page) (str
 	if err != nil {
 		return "", nil, err
 	}
+	db := s.read(ctx)
+	var n int64
+	count := db.ToSQL(func(tx *gorm.DB) *gorm.DB { return f.countQuery(tx, labelIDs).Scan(&n) })
+	page := db.ToSQL(func(tx *gorm.DB) *gorm.DB {
+		q := f.apply(tx.Model(&Issue{}), labelIDs, false)
+		if f.ByState {
+			q = q.Order("issues.state DESC, issues.created_at DESC, issues.id DESC")
+		}
+		return q.Offset(pg.Offset).Limit(pg.Limit).Find(&[]Issue{})
+	})
 	var sqlText string
 	var plan []string
-	for _, forCount := range []bool{true, false} {
-		q := f.apply(s.read(ctx).Model(&Issue{}), labelIDs, forCount).Session(&gorm.Session{DryRun: true})
-		var stmt *gorm.Statement
-		if forCount {
-			var n int64
-			stmt = q.Count(&n).Statement
-		} else {
-			if f.ByState {
-				q = q.Order("issues.state DESC, issues.created_at DESC, issues.id DESC")
-			}
-			stmt = q.Offset(pg.Offset).Limit(pg.Limit).Find(&[]Issue{}).Statement
-		}
-		text, lines, err := s.explain(ctx, stmt)
+	for _, q := range []struct{ kind, sql string }{{"count: ", count}, {"page: ", page}} {
+		lines, err := s.explain(ctx, q.sql)
 		if err != nil {
-			return text, nil, err
+			return sqlText, nil, err
 		}
-		kind := "page: "
-		if forCount {
-			kind = "count: "
-		}
-		sqlText += kind + text + "\n"
-		plan = append(plan, kind)
+		sqlText += q.kind + q.sql + "\n"
+		plan = append(plan, q.kind)
 		for _, l := range lines {
 			plan = append(plan, "  "+l)
 		}
@@ -198,18 +212,15 @@ func (s *Store) IssueQueryPlan(ctx context.Context, f IssueFilter, pg Page) (str
 	return sqlText, plan, nil
 }
 
-func (s *Store) explain(ctx context.Context, stmt *gorm.Statement) (string, []string, error) {
-	sqlText := stmt.SQL.String()
-	for _, v := range stmt.Vars {
-		sqlText = strings.Replace(sqlText, "?", fmt.Sprint(v), 1)
-	}
+// explain is the database's plan for a statement.
+func (s *Store) explain(ctx context.Context, sqlText string) ([]string, error) {
 	explain := "EXPLAIN QUERY PLAN "
 	if s.dialect == "postgres" {
 		explain = "EXPLAIN "
 	}
-	rows, err := s.read(ctx).Raw(explain+stmt.SQL.String(), stmt.Vars...).Rows()
+	rows, err := s.read(ctx).Raw(explain + sqlText).Rows()
 	if err != nil {
-		return sqlText, nil, err
+		return nil, err
 	}
 	defer rows.Close()
 	cols, _ := rows.Columns()
@@ -221,7 +232,7 @@ func (s *Store) explain(ctx context.Context, stmt *gorm.Statement) (string, []st
 			ptrs[i] = &vals[i]
 		}
 		if err := rows.Scan(ptrs...); err != nil {
-			return sqlText, nil, err
+			return nil, err
 		}
 		var parts []string
 		for _, v := range vals {
@@ -234,7 +245,7 @@ func (s *Store) explain(ctx context.Context, stmt *gorm.Statement) (string, []st
 		}
 		plan = append(plan, strings.Join(parts, " "))
 	}
-	return sqlText, plan, rows.Err()
+	return plan, rows.Err()
 }
 
 // loadIssues fills in the authors, assignees, milestones and label titles
@@ -388,7 +399,7 @@ func (s *Store) createIssueTx(tx *gorm.DB, n NewIssue) (*Issue, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := linkLabels(tx, is.ID, labels, now); err != nil {
+		if err := linkLabels(tx, is.ID, is.State, labels, now); err != nil {
 			return nil, err
 		}
 	}
@@ -420,9 +431,9 @@ func projectMilestone(tx *gorm.DB, projectID int64, id *int64) (*int64, error) {
 	return id, nil
 }
 
-func linkLabels(tx *gorm.DB, issueID int64, labels []Label, now time.Time) error {
+func linkLabels(tx *gorm.DB, issueID int64, state string, labels []Label, now time.Time) error {
 	for _, l := range labels {
-		link := LabelLink{LabelID: l.ID, TargetType: NoteableIssue, TargetID: issueID, CreatedAt: now, UpdatedAt: now}
+		link := LabelLink{LabelID: l.ID, TargetType: NoteableIssue, TargetID: issueID, TargetState: &state, CreatedAt: now, UpdatedAt: now}
 		if err := tx.Create(&link).Error; err != nil {
 			return err
 		}
@@ -573,6 +584,11 @@ func (s *Store) UpdateIssue(ctx context.Context, is *Issue, u IssueUpdate, notes
 				return err
 			}
 		}
+		if ch.State != "" {
+			if err := setLinksState(tx, cur.ID, ch.State); err != nil {
+				return err
+			}
+		}
 		if out, err = s.getIssue(ctx, tx, cur.ProjectID, cur.ID); err != nil {
 			return err
 		}
@@ -632,7 +648,12 @@ func (s *Store) replaceLabels(tx *gorm.DB, is *Issue, titles []string, ch *Issue
 	if err := tx.Where("target_type = 'Issue' AND target_id = ?", is.ID).Delete(&LabelLink{}).Error; err != nil {
 		return err
 	}
-	return linkLabels(tx, is.ID, next, now)
+	return linkLabels(tx, is.ID, is.State, next, now)
+}
+
+// setLinksState keeps an issue's label links in step with its state.
+func setLinksState(tx *gorm.DB, issueID int64, state string) error {
+	return tx.Exec("UPDATE label_links SET target_state = ? WHERE target_type = 'Issue' AND target_id = ?", state, issueID).Error
 }
 
 // systemNote writes a system note on an issue.
@@ -718,6 +739,9 @@ func (s *Store) MoveIssue(ctx context.Context, is *Issue, toProjectID, userID in
 		if cur.Open() {
 			set["state"] = IssueClosed
 			if err := s.recordEventTx(tx, cur.ProjectID, userID, EventClosed, NoteableIssue, cur.ID, now); err != nil {
+				return err
+			}
+			if err := setLinksState(tx, cur.ID, IssueClosed); err != nil {
 				return err
 			}
 		}

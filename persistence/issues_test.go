@@ -187,6 +187,9 @@ func testIssueMove(t *testing.T, s *persistence.Store) {
 	if old.State != persistence.IssueClosed || old.MovedToID == nil || *old.MovedToID != moved.ID {
 		t.Errorf("old = %+v", old)
 	}
+	if _, n, err := s.ListIssues(ctx, persistence.IssueFilter{ProjectID: &p.ID, Labels: []string{"x"}, State: "closed"}, persistence.Page{Limit: 20}); err != nil || n != 1 {
+		t.Errorf("closed issues labelled x after the move: %d, %v; want 1", n, err)
+	}
 	for _, c := range []struct {
 		id   int64
 		want string
@@ -212,7 +215,7 @@ func testIssueFilters(t *testing.T, s *persistence.Store) {
 		return mustIssue(t, s, persistence.NewIssue{ProjectID: p.ID, AuthorID: u.ID, Title: title, Labels: labels})
 	}
 	mk("ab", "a", "b")
-	mk("a", "a")
+	aIID := mk("a", "a").IID
 	c := mk("c", "c")
 	mk("none")
 	if _, _, err := s.UpdateIssue(ctx, c, persistence.IssueUpdate{StateEvent: "close", EditorID: u.ID}, nil); err != nil {
@@ -226,6 +229,10 @@ func testIssueFilters(t *testing.T, s *persistence.Store) {
 		{"any label", persistence.IssueFilter{Labels: []string{"a", "c"}}, "ab,a,c"},
 		{"any label, opened", persistence.IssueFilter{Labels: []string{"a", "c"}, State: "opened"}, "ab,a"},
 		{"closed", persistence.IssueFilter{State: "closed"}, "c"},
+		// The count reads the links' copy of the state: it must follow.
+		{"label of a closed issue, opened", persistence.IssueFilter{Labels: []string{"c"}, State: "opened"}, ""},
+		{"label of a closed issue, closed", persistence.IssueFilter{Labels: []string{"c"}, State: "closed"}, "c"},
+		{"labels and an iid", persistence.IssueFilter{Labels: []string{"a"}, IID: &aIID}, "a"},
 		{"by state", persistence.IssueFilter{ByState: true}, "none,a,ab,c"},
 	}
 	for _, r := range rows {

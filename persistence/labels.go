@@ -34,8 +34,10 @@ type LabelLink struct {
 	LabelID    int64
 	TargetType string
 	TargetID   int64
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// TargetState is the state, kept in step with it.
+	TargetState *string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // LabelWithCounts is a label with the numbers the API entity shows.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -56,8 +57,8 @@ func BenchmarkIssues(b *testing.B) {
 				datetime(?, '-' || (50000 - n) || ' minutes'), ? FROM seq`, []any{p.ID, root.ID, now.Format("2006-01-02 15:04:05"), now}},
 		// "a" on every tenth issue, "b" on every tenth shifted by one and
 		// on every seventh; every issue carries one of the other eight.
-		{`INSERT INTO label_links (label_id, target_type, target_id, created_at, updated_at)
-			SELECT l.id, 'Issue', i.id, ?, ? FROM issues i JOIN labels l ON l.project_id = i.project_id
+		{`INSERT INTO label_links (label_id, target_type, target_id, target_state, created_at, updated_at)
+			SELECT l.id, 'Issue', i.id, i.state, ?, ? FROM issues i JOIN labels l ON l.project_id = i.project_id
 			WHERE i.project_id = ? AND ((l.title = 'a' AND i.iid % 10 = 0) OR (l.title = 'b' AND (i.iid % 10 = 1 OR i.iid % 7 = 0))
 				OR l.title = 'l' || (3 + i.iid % 8))`, []any{now, now, p.ID}},
 		{`ANALYZE`, nil},
@@ -98,11 +99,29 @@ func BenchmarkIssues(b *testing.B) {
 	resp.Body.Close()
 	fmt.Printf("matching issues: %d of 50,000\n", total)
 
+	// The store's part alone, and the CPU a request costs this process
+	// (server and client): on a machine shared with other work, wall-clock
+	// latency measures the queue for the cores as much as the request.
+	lat := make([]time.Duration, 500)
+	for i := range lat {
+		t0 := time.Now()
+		if _, _, err := store.ListIssues(ctx, f, persistence.Page{Offset: 40, Limit: 20}); err != nil {
+			b.Fatal(err)
+		}
+		lat[i] = time.Since(t0)
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	fmt.Printf("%-58s p50 %6.2f ms   p99 %6.2f ms   (count and page queries, with associations)\n",
+		"store.ListIssues alone", ms(lat[len(lat)/2]), ms(lat[len(lat)*99/100]))
+	cpu0 := cpuTime()
 	res := load(b, 1, 2000, page, 200)
+	cpu := (cpuTime() - cpu0) / 2000
 	fmt.Printf("%-58s %8.0f req/s   p50 %6.2f ms   p99 %6.2f ms   (1 connection; target p99 ≤ 20 ms)\n",
 		"GET /projects/:id/issues?labels=a,b&state=opened", res.rate, ms(res.p50), ms(res.p99))
+	fmt.Printf("%-58s %.2f ms per request\n", "  CPU (server and client)", ms(cpu))
 	b.ReportMetric(ms(res.p99), "issues_p99_ms")
-	res = load(b, 32, 5000, page, 200)
+	b.ReportMetric(ms(cpu), "issues_cpu_ms/req")
+	res = load(b, 32, 2000, page, 200)
 	fmt.Printf("%-58s %8.0f req/s   p50 %6.2f ms   p99 %6.2f ms   (32 connections: saturated)\n",
 		"GET /projects/:id/issues?labels=a,b&state=opened", res.rate, ms(res.p50), ms(res.p99))
 	b.ReportMetric(res.rate, "issues_req/s")

@@ -50,10 +50,10 @@ func (s *Server) CreateLabel(ctx context.Context, req v3api.CreateLabelRequestOb
 		b = v3api.CreateLabelBody(*req.FormdataBody)
 	}
 	// required_attributes! wants both present (not blank).
-	if b.Name == "" {
+	if present(&b.Name) == nil {
 		return nil, badRequestNotGiven("name")
 	}
-	if b.Color == "" {
+	if present(&b.Color) == nil {
 		return nil, badRequestNotGiven("color")
 	}
 	if _, err := s.store.FindLabel(ctx, scope.project.ID, b.Name); err == nil {
@@ -61,7 +61,7 @@ func (s *Server) CreateLabel(ctx context.Context, req v3api.CreateLabelRequestOb
 	} else if !errors.Is(err, persistence.ErrNotFound) {
 		return nil, err
 	}
-	l, err := s.store.CreateLabel(ctx, scope.project.ID, b.Name, b.Color, b.Description)
+	l, err := s.store.CreateLabel(ctx, scope.project.ID, b.Name, b.Color, present(b.Description))
 	if errors.Is(err, persistence.ErrLabelExists) {
 		return nil, errLabelExists
 	}
@@ -86,7 +86,7 @@ func (s *Server) UpdateLabel(ctx context.Context, req v3api.UpdateLabelRequestOb
 	case req.FormdataBody != nil:
 		b = v3api.UpdateLabelBody(*req.FormdataBody)
 	}
-	if b.Name == "" {
+	if present(&b.Name) == nil {
 		return nil, badRequestNotGiven("name")
 	}
 	l, err := s.store.FindLabel(ctx, scope.project.ID, b.Name)
@@ -96,6 +96,8 @@ func (s *Server) UpdateLabel(ctx context.Context, req v3api.UpdateLabelRequestOb
 	if err != nil {
 		return nil, err
 	}
+	// attributes_for_keys kept only present (non-blank) values.
+	b.NewName, b.Color, b.Description = present(b.NewName), present(b.Color), present(b.Description)
 	if b.NewName == nil && b.Color == nil && b.Description == nil {
 		return nil, renderAPIError(http.StatusBadRequest, `Required parameters "new_name" or "color" missing`)
 	}
@@ -125,7 +127,7 @@ func (s *Server) DeleteLabel(ctx context.Context, req v3api.DeleteLabelRequestOb
 	case req.FormdataBody != nil:
 		name = req.FormdataBody.Name
 	}
-	if name == "" {
+	if present(&name) == nil {
 		return nil, badRequestNotGiven("name")
 	}
 	l, err := s.store.FindLabel(ctx, scope.project.ID, name)

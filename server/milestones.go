@@ -34,9 +34,6 @@ func dueDate(v *string) *string {
 	if v == nil {
 		return nil
 	}
-	if *v == "" {
-		return v
-	}
 	t, err := time.Parse("2006-01-02", *v)
 	if err != nil {
 		return nil
@@ -109,7 +106,7 @@ func (s *Server) CreateMilestone(ctx context.Context, req v3api.CreateMilestoneR
 		return nil, badRequestNotGiven("title")
 	}
 	m, err := s.store.CreateMilestone(ctx, scope.project.ID, currentUser(ctx).ID,
-		persistence.MilestoneParams{Title: &b.Title, Description: b.Description, DueDate: dueDate(b.DueDate)})
+		persistence.MilestoneParams{Title: &b.Title, Description: present(b.Description), DueDate: dueDate(present(b.DueDate))})
 	var ve *persistence.ValidationError
 	if errors.As(err, &ve) {
 		return nil, renderAPIError(http.StatusBadRequest, "Failed to create milestone "+rubyErrors(ve))
@@ -136,8 +133,9 @@ func (s *Server) UpdateMilestone(ctx context.Context, req v3api.UpdateMilestoneR
 	case req.FormdataBody != nil:
 		b = v3api.UpdateMilestoneBody(*req.FormdataBody)
 	}
+	// attributes_for_keys kept only present (non-blank) values.
 	updated, err := s.store.UpdateMilestone(ctx, m, currentUser(ctx).ID, persistence.MilestoneParams{
-		Title: b.Title, Description: b.Description, DueDate: dueDate(b.DueDate), StateEvent: deref(b.StateEvent)})
+		Title: present(b.Title), Description: present(b.Description), DueDate: dueDate(present(b.DueDate)), StateEvent: deref(b.StateEvent)})
 	var ve *persistence.ValidationError
 	if errors.As(err, &ve) {
 		return nil, renderAPIError(http.StatusBadRequest, "Failed to update milestone "+rubyErrors(ve))

@@ -2048,7 +2048,7 @@ type InternalCheck struct {
 
 // Issue An issue (8.7's `Entities::Issue`, a `ProjectEntity`).
 //
-// Example: {"assignee":null,"author":{"avatar_url":null,"id":18,"name":"Alexandra Bashirian","state":"active","username":"eileen.lowe","web_url":"https://gitlab.example.com/u/eileen.lowe"},"created_at":"2016-01-07T12:44:33.959Z","description":null,"id":84,"iid":14,"labels":["bug"],"milestone":null,"project_id":4,"state":"opened","subscribed":true,"title":"Issues with auth","updated_at":"2016-01-07T12:44:33.959Z"}
+// Example: {"assignee":{"avatar_url":null,"id":9,"name":"Dr. Luella Kovacek","state":"active","username":"lennie","web_url":"https://gitlab.example.com/u/lennie"},"author":{"avatar_url":null,"id":18,"name":"Alexandra Bashirian","state":"active","username":"eileen.lowe","web_url":"https://gitlab.example.com/u/eileen.lowe"},"created_at":"2016-01-07T12:44:33.959Z","description":null,"id":84,"iid":14,"labels":["bug"],"milestone":{"created_at":"2016-01-04T15:31:39.788Z","description":"Rerum est voluptatem provident consequuntur.","due_date":null,"id":11,"iid":3,"project_id":4,"state":"closed","title":"v3.0","updated_at":"2016-01-04T15:31:39.788Z"},"project_id":4,"state":"opened","subscribed":true,"title":"Issues with auth","updated_at":"2016-01-07T12:44:33.959Z"}
 type Issue struct {
 	// Assignee The assignee, or null.
 	Assignee *UserBasic `json:"assignee"`
@@ -3002,7 +3002,7 @@ type UpdateLabelBody struct {
 type UpdateMilestoneBody struct {
 	Description *string `json:"description,omitempty"`
 
-	// DueDate `YYYY-MM-DD`; empty clears it.
+	// DueDate `YYYY-MM-DD`; a blank value is ignored.
 	DueDate *string `json:"due_date,omitempty"`
 
 	// StateEvent `close` or `activate`.
@@ -7100,7 +7100,7 @@ type ClientInterface interface {
 	// caller's rights (403), `name` (400 not given), the label
 	// (`404 {"message":"404 Label not found Not Found"}`, 8.7's
 	// `not_found!('Label not found')`), then that at least one of
-	// `new_name`, `color` and `description` is given
+	// `new_name`, `color` and `description` is given and not blank
 	// (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
 	// then the label's validations (`400`, as on create; a `new_name`
 	// taken by another label: `{"message":{"title":["has already been taken"]}}`).
@@ -7116,7 +7116,7 @@ type ClientInterface interface {
 	// caller's rights (403), `name` (400 not given), the label
 	// (`404 {"message":"404 Label not found Not Found"}`, 8.7's
 	// `not_found!('Label not found')`), then that at least one of
-	// `new_name`, `color` and `description` is given
+	// `new_name`, `color` and `description` is given and not blank
 	// (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
 	// then the label's validations (`400`, as on create; a `new_name`
 	// taken by another label: `{"message":{"title":["has already been taken"]}}`).
@@ -7132,7 +7132,7 @@ type ClientInterface interface {
 	// caller's rights (403), `name` (400 not given), the label
 	// (`404 {"message":"404 Label not found Not Found"}`, 8.7's
 	// `not_found!('Label not found')`), then that at least one of
-	// `new_name`, `color` and `description` is given
+	// `new_name`, `color` and `description` is given and not blank
 	// (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
 	// then the label's validations (`400`, as on create; a `new_name`
 	// taken by another label: `{"message":{"title":["has already been taken"]}}`).
@@ -7397,9 +7397,10 @@ type ClientInterface interface {
 	// Masters and up (`403` otherwise), then the milestone
 	// (`404 {"message":"404 Not found"}`). `state_event` `close` closes
 	// an active milestone, `activate` activates a closed one; other values
-	// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
-	// empty to clear) change what they name. A title taken by another
-	// milestone, or a blank one, answers
+	// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`)
+	// change what they name; blank values are ignored (8.7's
+	// `attributes_for_keys` kept only present ones), so a due date cannot
+	// be cleared. A title taken by another milestone answers
 	// `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
 	//
 	// Takes any type of body and a specified content type.
@@ -7412,9 +7413,10 @@ type ClientInterface interface {
 	// Masters and up (`403` otherwise), then the milestone
 	// (`404 {"message":"404 Not found"}`). `state_event` `close` closes
 	// an active milestone, `activate` activates a closed one; other values
-	// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
-	// empty to clear) change what they name. A title taken by another
-	// milestone, or a blank one, answers
+	// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`)
+	// change what they name; blank values are ignored (8.7's
+	// `attributes_for_keys` kept only present ones), so a due date cannot
+	// be cleared. A title taken by another milestone answers
 	// `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
 	//
 	// Takes a body of the `application/json` content type.
@@ -7427,9 +7429,10 @@ type ClientInterface interface {
 	// Masters and up (`403` otherwise), then the milestone
 	// (`404 {"message":"404 Not found"}`). `state_event` `close` closes
 	// an active milestone, `activate` activates a closed one; other values
-	// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
-	// empty to clear) change what they name. A title taken by another
-	// milestone, or a blank one, answers
+	// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`)
+	// change what they name; blank values are ignored (8.7's
+	// `attributes_for_keys` kept only present ones), so a due date cannot
+	// be cleared. A title taken by another milestone answers
 	// `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
@@ -12969,7 +12972,7 @@ func (c *Client) CreateLabelWithFormdataBody(ctx context.Context, id ProjectIDPa
 // caller's rights (403), `name` (400 not given), the label
 // (`404 {"message":"404 Label not found Not Found"}`, 8.7's
 // `not_found!('Label not found')`), then that at least one of
-// `new_name`, `color` and `description` is given
+// `new_name`, `color` and `description` is given and not blank
 // (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
 // then the label's validations (`400`, as on create; a `new_name`
 // taken by another label: `{"message":{"title":["has already been taken"]}}`).
@@ -12995,7 +12998,7 @@ func (c *Client) UpdateLabelWithBody(ctx context.Context, id ProjectIDPath, cont
 // caller's rights (403), `name` (400 not given), the label
 // (`404 {"message":"404 Label not found Not Found"}`, 8.7's
 // `not_found!('Label not found')`), then that at least one of
-// `new_name`, `color` and `description` is given
+// `new_name`, `color` and `description` is given and not blank
 // (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
 // then the label's validations (`400`, as on create; a `new_name`
 // taken by another label: `{"message":{"title":["has already been taken"]}}`).
@@ -13021,7 +13024,7 @@ func (c *Client) UpdateLabel(ctx context.Context, id ProjectIDPath, body UpdateL
 // caller's rights (403), `name` (400 not given), the label
 // (`404 {"message":"404 Label not found Not Found"}`, 8.7's
 // `not_found!('Label not found')`), then that at least one of
-// `new_name`, `color` and `description` is given
+// `new_name`, `color` and `description` is given and not blank
 // (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
 // then the label's validations (`400`, as on create; a `new_name`
 // taken by another label: `{"message":{"title":["has already been taken"]}}`).
@@ -13436,9 +13439,10 @@ func (c *Client) GetMilestone(ctx context.Context, id ProjectIDPath, milestoneID
 // Masters and up (`403` otherwise), then the milestone
 // (`404 {"message":"404 Not found"}`). `state_event` `close` closes
 // an active milestone, `activate` activates a closed one; other values
-// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
-// empty to clear) change what they name. A title taken by another
-// milestone, or a blank one, answers
+// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`)
+// change what they name; blank values are ignored (8.7's
+// `attributes_for_keys` kept only present ones), so a due date cannot
+// be cleared. A title taken by another milestone answers
 // `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
 //
 // Takes any type of body and a specified content type.
@@ -13461,9 +13465,10 @@ func (c *Client) UpdateMilestoneWithBody(ctx context.Context, id ProjectIDPath, 
 // Masters and up (`403` otherwise), then the milestone
 // (`404 {"message":"404 Not found"}`). `state_event` `close` closes
 // an active milestone, `activate` activates a closed one; other values
-// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
-// empty to clear) change what they name. A title taken by another
-// milestone, or a blank one, answers
+// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`)
+// change what they name; blank values are ignored (8.7's
+// `attributes_for_keys` kept only present ones), so a due date cannot
+// be cleared. A title taken by another milestone answers
 // `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
 //
 // Takes a body of the `application/json` content type.
@@ -13486,9 +13491,10 @@ func (c *Client) UpdateMilestone(ctx context.Context, id ProjectIDPath, mileston
 // Masters and up (`403` otherwise), then the milestone
 // (`404 {"message":"404 Not found"}`). `state_event` `close` closes
 // an active milestone, `activate` activates a closed one; other values
-// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
-// empty to clear) change what they name. A title taken by another
-// milestone, or a blank one, answers
+// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`)
+// change what they name; blank values are ignored (8.7's
+// `attributes_for_keys` kept only present ones), so a due date cannot
+// be cleared. A title taken by another milestone answers
 // `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
@@ -29057,7 +29063,7 @@ type ClientWithResponsesInterface interface {
 	// caller's rights (403), `name` (400 not given), the label
 	// (`404 {"message":"404 Label not found Not Found"}`, 8.7's
 	// `not_found!('Label not found')`), then that at least one of
-	// `new_name`, `color` and `description` is given
+	// `new_name`, `color` and `description` is given and not blank
 	// (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
 	// then the label's validations (`400`, as on create; a `new_name`
 	// taken by another label: `{"message":{"title":["has already been taken"]}}`).
@@ -29073,7 +29079,7 @@ type ClientWithResponsesInterface interface {
 	// caller's rights (403), `name` (400 not given), the label
 	// (`404 {"message":"404 Label not found Not Found"}`, 8.7's
 	// `not_found!('Label not found')`), then that at least one of
-	// `new_name`, `color` and `description` is given
+	// `new_name`, `color` and `description` is given and not blank
 	// (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
 	// then the label's validations (`400`, as on create; a `new_name`
 	// taken by another label: `{"message":{"title":["has already been taken"]}}`).
@@ -29089,7 +29095,7 @@ type ClientWithResponsesInterface interface {
 	// caller's rights (403), `name` (400 not given), the label
 	// (`404 {"message":"404 Label not found Not Found"}`, 8.7's
 	// `not_found!('Label not found')`), then that at least one of
-	// `new_name`, `color` and `description` is given
+	// `new_name`, `color` and `description` is given and not blank
 	// (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
 	// then the label's validations (`400`, as on create; a `new_name`
 	// taken by another label: `{"message":{"title":["has already been taken"]}}`).
@@ -29364,9 +29370,10 @@ type ClientWithResponsesInterface interface {
 	// Masters and up (`403` otherwise), then the milestone
 	// (`404 {"message":"404 Not found"}`). `state_event` `close` closes
 	// an active milestone, `activate` activates a closed one; other values
-	// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
-	// empty to clear) change what they name. A title taken by another
-	// milestone, or a blank one, answers
+	// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`)
+	// change what they name; blank values are ignored (8.7's
+	// `attributes_for_keys` kept only present ones), so a due date cannot
+	// be cleared. A title taken by another milestone answers
 	// `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -29379,9 +29386,10 @@ type ClientWithResponsesInterface interface {
 	// Masters and up (`403` otherwise), then the milestone
 	// (`404 {"message":"404 Not found"}`). `state_event` `close` closes
 	// an active milestone, `activate` activates a closed one; other values
-	// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
-	// empty to clear) change what they name. A title taken by another
-	// milestone, or a blank one, answers
+	// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`)
+	// change what they name; blank values are ignored (8.7's
+	// `attributes_for_keys` kept only present ones), so a due date cannot
+	// be cleared. A title taken by another milestone answers
 	// `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -29394,9 +29402,10 @@ type ClientWithResponsesInterface interface {
 	// Masters and up (`403` otherwise), then the milestone
 	// (`404 {"message":"404 Not found"}`). `state_event` `close` closes
 	// an active milestone, `activate` activates a closed one; other values
-	// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
-	// empty to clear) change what they name. A title taken by another
-	// milestone, or a blank one, answers
+	// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`)
+	// change what they name; blank values are ignored (8.7's
+	// `attributes_for_keys` kept only present ones), so a due date cannot
+	// be cleared. A title taken by another milestone answers
 	// `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
@@ -46467,7 +46476,7 @@ func (c *ClientWithResponses) CreateLabelWithFormdataBodyWithResponse(ctx contex
 // caller's rights (403), `name` (400 not given), the label
 // (`404 {"message":"404 Label not found Not Found"}`, 8.7's
 // `not_found!('Label not found')`), then that at least one of
-// `new_name`, `color` and `description` is given
+// `new_name`, `color` and `description` is given and not blank
 // (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
 // then the label's validations (`400`, as on create; a `new_name`
 // taken by another label: `{"message":{"title":["has already been taken"]}}`).
@@ -46489,7 +46498,7 @@ func (c *ClientWithResponses) UpdateLabelWithBodyWithResponse(ctx context.Contex
 // caller's rights (403), `name` (400 not given), the label
 // (`404 {"message":"404 Label not found Not Found"}`, 8.7's
 // `not_found!('Label not found')`), then that at least one of
-// `new_name`, `color` and `description` is given
+// `new_name`, `color` and `description` is given and not blank
 // (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
 // then the label's validations (`400`, as on create; a `new_name`
 // taken by another label: `{"message":{"title":["has already been taken"]}}`).
@@ -46511,7 +46520,7 @@ func (c *ClientWithResponses) UpdateLabelWithResponse(ctx context.Context, id Pr
 // caller's rights (403), `name` (400 not given), the label
 // (`404 {"message":"404 Label not found Not Found"}`, 8.7's
 // `not_found!('Label not found')`), then that at least one of
-// `new_name`, `color` and `description` is given
+// `new_name`, `color` and `description` is given and not blank
 // (`400 {"message":"Required parameters \"new_name\" or \"color\" missing"}`),
 // then the label's validations (`400`, as on create; a `new_name`
 // taken by another label: `{"message":{"title":["has already been taken"]}}`).
@@ -46876,9 +46885,10 @@ func (c *ClientWithResponses) GetMilestoneWithResponse(ctx context.Context, id P
 // Masters and up (`403` otherwise), then the milestone
 // (`404 {"message":"404 Not found"}`). `state_event` `close` closes
 // an active milestone, `activate` activates a closed one; other values
-// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
-// empty to clear) change what they name. A title taken by another
-// milestone, or a blank one, answers
+// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`)
+// change what they name; blank values are ignored (8.7's
+// `attributes_for_keys` kept only present ones), so a due date cannot
+// be cleared. A title taken by another milestone answers
 // `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -46897,9 +46907,10 @@ func (c *ClientWithResponses) UpdateMilestoneWithBodyWithResponse(ctx context.Co
 // Masters and up (`403` otherwise), then the milestone
 // (`404 {"message":"404 Not found"}`). `state_event` `close` closes
 // an active milestone, `activate` activates a closed one; other values
-// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
-// empty to clear) change what they name. A title taken by another
-// milestone, or a blank one, answers
+// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`)
+// change what they name; blank values are ignored (8.7's
+// `attributes_for_keys` kept only present ones), so a due date cannot
+// be cleared. A title taken by another milestone answers
 // `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -46918,9 +46929,10 @@ func (c *ClientWithResponses) UpdateMilestoneWithResponse(ctx context.Context, i
 // Masters and up (`403` otherwise), then the milestone
 // (`404 {"message":"404 Not found"}`). `state_event` `close` closes
 // an active milestone, `activate` activates a closed one; other values
-// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`,
-// empty to clear) change what they name. A title taken by another
-// milestone, or a blank one, answers
+// are ignored. `title`, `description` and `due_date` (`YYYY-MM-DD`)
+// change what they name; blank values are ignored (8.7's
+// `attributes_for_keys` kept only present ones), so a due date cannot
+// be cleared. A title taken by another milestone answers
 // `400 {"message":"Failed to update milestone {:title=>[\"has already been taken\"]}"}`.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
