@@ -14,12 +14,16 @@ type ApplicationSetting struct {
 	RunnersRegistrationToken string
 	DefaultProjectsLimit     int
 	MaxAttachmentSize        int // megabytes
+	MaxArtifactsSize         int // megabytes
 	CreatedAt                time.Time
 	UpdatedAt                time.Time
 }
 
 // DefaultMaxAttachmentSize is 8.7's default upload limit, in megabytes.
 const DefaultMaxAttachmentSize = 10
+
+// DefaultMaxArtifactsSize is 8.7's default build artifacts limit, in megabytes.
+const DefaultMaxArtifactsSize = 100
 
 // Bootstrap is what the first start of an empty database creates.
 type Bootstrap struct {
@@ -71,6 +75,7 @@ func (s *Store) Bootstrap(ctx context.Context, b Bootstrap) (BootstrapResult, er
 			RunnersRegistrationToken: b.RunnersRegistrationToken,
 			DefaultProjectsLimit:     DefaultProjectsLimit,
 			MaxAttachmentSize:        DefaultMaxAttachmentSize,
+			MaxArtifactsSize:         DefaultMaxArtifactsSize,
 			CreatedAt:                now, UpdatedAt: now,
 		}).Error
 	})

@@ -37,6 +37,7 @@ type operation struct {
 	anonymousForbidden bool
 	body              *openapi3.Schema
 	multipart         bool              // the body is multipart only (files): the handler reads it
+	rawBody           bool              // the body is raw bytes (text/plain: a build trace): nobody folds it
 	pathTypes         map[string]string // path parameter name → schema type
 }
 
@@ -85,6 +86,8 @@ func compileContract(doc *openapi3.T, prefixes ...string) *contract {
 					o.body = mt.Schema.Value
 				} else if op.RequestBody.Value.Content.Get("multipart/form-data") != nil {
 					o.multipart = true
+				} else if len(op.RequestBody.Value.Content) > 0 {
+					o.rawBody = true
 				}
 			}
 			ct.ops = append(ct.ops, o)

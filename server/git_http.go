@@ -178,10 +178,14 @@ func (s *Server) gitCredentials(ctx context.Context, r *http.Request, p *persist
 		return nil, false, nil
 	}
 	if login == ciTokenLogin {
-		// Issue 5 (CI builds): the password is the token of a running
-		// build of p, which may download p's code and never push
-		// (ciBuild = true). Until builds exist no such token is valid.
-		return nil, false, nil
+		// The password is the token of a running build of p, which may
+		// download p's code and never push (ciBuild = true); any other
+		// token counts as no credentials.
+		if p == nil {
+			return nil, false, nil
+		}
+		ok, err := s.store.RunningBuildToken(ctx, p.ID, password)
+		return nil, ok, err
 	}
 	u, err := s.store.UserByToken(ctx, password)
 	if err == nil && !strings.EqualFold(u.Username, login) {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -160,6 +161,22 @@ type Store interface {
 	RunnerByToken(ctx context.Context, token string) (*persistence.Runner, error)
 	DeleteRunner(ctx context.Context, id int64) (*persistence.Runner, error)
 	TouchRunner(ctx context.Context, id int64, info persistence.RunnerInfo) error
+	PollRunner(ctx context.Context, token string) (*persistence.Runner, bool, error)
+	ClaimBuild(ctx context.Context, r *persistence.Runner) (*persistence.CommitStatus, error)
+	GetBuild(ctx context.Context, id int64) (*persistence.CommitStatus, error)
+	BuildEnvFor(ctx context.Context, b *persistence.CommitStatus) (*persistence.BuildEnv, error)
+	UpdateRunningBuild(ctx context.Context, u persistence.BuildUpdate) (*bool, error)
+	AppendTrace(ctx context.Context, buildID, start int64, data []byte) (int64, string, error)
+	BuildTraceOf(ctx context.Context, buildID int64) (string, error)
+	SetBuildArtifacts(ctx context.Context, buildID int64, file *string, size *int64) error
+	FailTimedOutBuilds(ctx context.Context) ([]int64, error)
+	RunningBuildToken(ctx context.Context, projectID int64, token string) (bool, error)
+	ListBuilds(ctx context.Context, projectID int64, f persistence.BuildFilter, pg persistence.Page) ([]persistence.CommitStatus, int64, error)
+	FirstPipelineForSHA(ctx context.Context, projectID int64, sha string) (*persistence.Pipeline, error)
+	CancelBuild(ctx context.Context, id int64) (bool, error)
+	RetryBuild(ctx context.Context, old *persistence.CommitStatus, userID int64) (*persistence.CommitStatus, error)
+	EraseBuild(ctx context.Context, id, userID int64) (*persistence.CommitStatus, error)
+	HasTrace(ctx context.Context, id int64) (bool, error)
 	// CI pipelines (ci_pipelines.go).
 	CreatePipeline(ctx context.Context, in persistence.NewPipeline) (*persistence.Pipeline, []persistence.CommitStatus, error)
 	AdvancePipeline(ctx context.Context, buildID int64, jobs []persistence.CommitStatus) (*persistence.Pipeline, []persistence.CommitStatus, error)
@@ -290,9 +307,13 @@ func New(cfg Config, store Store) (*Server, error) {
 	return s, nil
 }
 
-// Run does the server's background work (delivering webhooks) until ctx
+// Run does the server's background work (delivering webhooks, failing
+// builds past their timeout) until ctx
 // is done.
-func (s *Server) Run(ctx context.Context) { s.deliverer.Run(ctx) }
+func (s *Server) Run(ctx context.Context) {
+	go s.sweepTimedOutBuilds(ctx, buildSweepInterval)
+	s.deliverer.Run(ctx)
+}
 
 // ServeHTTP serves one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
@@ -389,7 +410,7 @@ func trimJSONSuffix(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
-		if isGitRoute(r.URL.Path) {
+		if isGitRoute(r.URL.Path) || isArtifactsUpload(r) {
 			return next(c)
 		}
 		if r.ContentLength > s.cfg.MaxBodyBytes {
@@ -417,4 +438,12 @@ func deref[T any](p *T) T {
 func parseID(s string) (int64, bool) {
 	n, err := strconv.ParseInt(s, 10, 64)
 	return n, err == nil
+}
+
+// artifactsUploadRoute is the runner's artifacts upload, held to the
+// instance's max_artifacts_size instead of --max-body-bytes.
+var artifactsUploadRoute = regexp.MustCompile(`^(/ci)?/api/v1/builds/[^/]+/artifacts$`)
+
+func isArtifactsUpload(r *http.Request) bool {
+	return r.Method == http.MethodPost && artifactsUploadRoute.MatchString(r.URL.Path)
 }

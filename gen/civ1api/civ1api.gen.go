@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"path"
@@ -22,7 +23,76 @@ import (
 	"github.com/labrador-dev/labrador/server/apitime"
 	"github.com/labstack/echo/v4"
 	"github.com/oapi-codegen/runtime"
+	openapi_types "github.com/oapi-codegen/runtime/types"
 )
+
+// AuthorizeArtifactsBody defines model for AuthorizeArtifactsBody.
+type AuthorizeArtifactsBody struct {
+	// Filesize The size of the upload in bytes.
+	Filesize *int `json:"filesize,omitempty"`
+
+	// Token The build token.
+	Token *string `json:"token,omitempty"`
+}
+
+// CIArtifactFile defines model for CIArtifactFile.
+type CIArtifactFile struct {
+	// Filename Example: artifacts.zip
+	Filename string `json:"filename"`
+
+	// Size Example: 1024
+	Size int `json:"size"`
+}
+
+// CIBuild 8.7's `Ci::API::Entities::Build`. `artifacts_file` is present only when the build has artifacts.
+type CIBuild struct {
+	ArtifactsFile *CIArtifactFile `json:"artifacts_file,omitempty"`
+	ID            int             `json:"id"`
+	Name          string          `json:"name"`
+	ProjectID     int             `json:"project_id"`
+	ProjectName   string          `json:"project_name"`
+	Ref           string          `json:"ref"`
+	Sha           string          `json:"sha"`
+	Stage         string          `json:"stage"`
+	Status        string          `json:"status"`
+	Tag           bool            `json:"tag"`
+
+	// Token The build token.
+	Token string `json:"token"`
+}
+
+// CIBuildDetails 8.7's `Ci::API::Entities::BuildDetails`.
+type CIBuildDetails struct {
+	AllowGitFetch bool            `json:"allow_git_fetch"`
+	ArtifactsFile *CIArtifactFile `json:"artifacts_file,omitempty"`
+	BeforeSha     string          `json:"before_sha"`
+
+	// Commands `before_script` and `script` lines joined with newlines.
+	Commands        string    `json:"commands"`
+	DependsOnBuilds []CIBuild `json:"depends_on_builds"`
+	ID              int       `json:"id"`
+	Name            string    `json:"name"`
+
+	// Options `image`, `services`, `artifacts`, `cache`, `dependencies`, `after_script`: only the keys the job has.
+	Options     map[string]interface{} `json:"options"`
+	ProjectID   int                    `json:"project_id"`
+	ProjectName string                 `json:"project_name"`
+	Ref         string                 `json:"ref"`
+
+	// RepoURL `http(s)://gitlab-ci-token:<build token>@host/<namespace>/<project>.git`
+	RepoURL string `json:"repo_url"`
+	Sha     string `json:"sha"`
+	Stage   string `json:"stage"`
+	Status  string `json:"status"`
+	Tag     bool   `json:"tag"`
+
+	// Timeout Seconds.
+	Timeout int `json:"timeout"`
+
+	// Token The build token.
+	Token     string       `json:"token"`
+	Variables []CIVariable `json:"variables"`
+}
 
 // CICommit A CI commit, i.e. a pipeline (8.7's `Ci::API::Entities::Commit`).
 type CICommit struct {
@@ -82,6 +152,18 @@ type CITriggerRequest struct {
 
 	// Variables The variables given, null when none.
 	Variables *map[string]string `json:"variables"`
+}
+
+// CIVariable defines model for CIVariable.
+type CIVariable struct {
+	// Key Example: CI_BUILD_NAME
+	Key string `json:"key"`
+
+	// Public false for secret and trigger variables (runners do not echo them).
+	Public bool `json:"public"`
+
+	// Value Example: rspec
+	Value string `json:"value"`
 }
 
 // GrapeError The framework's own error body: `{"error":"<text>"}`.
@@ -360,6 +442,20 @@ type RegisterRunnerBody struct {
 	Token string `json:"token"`
 }
 
+// RequestBuildBody defines model for RequestBuildBody.
+type RequestBuildBody struct {
+	// Info What the runner says about itself (gitlab-ci-multi-runner's
+	// `VersionInfo`). `name`, `version`, `revision`, `platform` and
+	// `architecture` are stored; `executor` and `features` are ignored.
+	Info *RunnerInfo `json:"info,omitempty"`
+
+	// LastUpdate Sent by later runners; ignored.
+	LastUpdate *string `json:"last_update,omitempty"`
+
+	// Token The runner's token.
+	Token *string `json:"token,omitempty"`
+}
+
 // RunnerInfo What the runner says about itself (gitlab-ci-multi-runner's
 // `VersionInfo`). `name`, `version`, `revision`, `platform` and
 // `architecture` are stored; `executor` and `features` are ignored.
@@ -393,6 +489,32 @@ type TriggerRefBuildsBody struct {
 	Variables interface{} `json:"variables,omitempty"`
 }
 
+// UpdateBuildBody defines model for UpdateBuildBody.
+type UpdateBuildBody struct {
+	// Info What the runner says about itself (gitlab-ci-multi-runner's
+	// `VersionInfo`). `name`, `version`, `revision`, `platform` and
+	// `architecture` are stored; `executor` and `features` are ignored.
+	Info *RunnerInfo `json:"info,omitempty"`
+
+	// State `running`, `success` or `failed`.
+	State *string `json:"state,omitempty"`
+
+	// Token The runner's token.
+	Token *string `json:"token,omitempty"`
+
+	// Trace The whole trace so far.
+	Trace *string `json:"trace,omitempty"`
+}
+
+// CIBuildIDPath defines model for CIBuildIDPath.
+type CIBuildIDPath = int
+
+// BuildToken defines model for CIBuildTokenHeader.
+type BuildToken = string
+
+// CIBuildTokenQuery defines model for CIBuildTokenQuery.
+type CIBuildTokenQuery = string
+
 // LegacyGitLabURL defines model for LegacyGitLabURL.
 type LegacyGitLabURL = string
 
@@ -404,6 +526,66 @@ type LegacyPerPage = int
 
 // LegacyProjectIDPath defines model for LegacyProjectIDPath.
 type LegacyProjectIDPath = int
+
+// DeleteBuildArtifactsParams defines parameters for DeleteBuildArtifacts.
+type DeleteBuildArtifactsParams struct {
+	// Token The build token, as a parameter.
+	Token *CIBuildTokenQuery `form:"token,omitempty" json:"token,omitempty"`
+
+	// BuildToken The build token.
+	BuildToken *BuildToken `json:"BUILD-TOKEN,omitempty"`
+}
+
+// DownloadBuildArtifactsParams defines parameters for DownloadBuildArtifacts.
+type DownloadBuildArtifactsParams struct {
+	// Token The build token, as a parameter.
+	Token *CIBuildTokenQuery `form:"token,omitempty" json:"token,omitempty"`
+
+	// BuildToken The build token.
+	BuildToken *BuildToken `json:"BUILD-TOKEN,omitempty"`
+}
+
+// UploadBuildArtifactsMultipartBody defines parameters for UploadBuildArtifacts.
+type UploadBuildArtifactsMultipartBody struct {
+	File     *openapi_types.File `json:"file,omitempty"`
+	Metadata *openapi_types.File `json:"metadata,omitempty"`
+}
+
+// UploadBuildArtifactsParams defines parameters for UploadBuildArtifacts.
+type UploadBuildArtifactsParams struct {
+	// Token The build token, as a parameter.
+	Token *CIBuildTokenQuery `form:"token,omitempty" json:"token,omitempty"`
+
+	// ExpireIn Sent by runners 1.3+; ignored.
+	ExpireIn *string `form:"expire_in,omitempty" json:"expire_in,omitempty"`
+
+	// BuildToken The build token.
+	BuildToken *BuildToken `json:"BUILD-TOKEN,omitempty"`
+}
+
+// AuthorizeBuildArtifactsParams defines parameters for AuthorizeBuildArtifacts.
+type AuthorizeBuildArtifactsParams struct {
+	// GitlabWorkhorse Set by GitLab Workhorse.
+	GitlabWorkhorse *string `json:"Gitlab-Workhorse,omitempty"`
+
+	// BuildToken The build token.
+	BuildToken *BuildToken `json:"BUILD-TOKEN,omitempty"`
+}
+
+// PatchBuildTraceTextBody defines parameters for PatchBuildTrace.
+type PatchBuildTraceTextBody = string
+
+// PatchBuildTraceParams defines parameters for PatchBuildTrace.
+type PatchBuildTraceParams struct {
+	// Token The build token, as a parameter.
+	Token *CIBuildTokenQuery `form:"token,omitempty" json:"token,omitempty"`
+
+	// ContentRange `<start>-<end>`: byte offsets of the body in the trace.
+	ContentRange *string `json:"Content-Range,omitempty"`
+
+	// BuildToken The build token.
+	BuildToken *BuildToken `json:"BUILD-TOKEN,omitempty"`
+}
 
 // ListLegacyCommitsParams defines parameters for ListLegacyCommits.
 type ListLegacyCommitsParams struct {
@@ -455,6 +637,30 @@ type DeleteRunnerParams struct {
 	// Token The runner's token (also accepted in a JSON or form body).
 	Token string `form:"token" json:"token"`
 }
+
+// RequestBuildJSONRequestBody defines body for RequestBuild for application/json ContentType.
+type RequestBuildJSONRequestBody = RequestBuildBody
+
+// RequestBuildFormdataRequestBody defines body for RequestBuild for application/x-www-form-urlencoded ContentType.
+type RequestBuildFormdataRequestBody = RequestBuildBody
+
+// UpdateBuildJSONRequestBody defines body for UpdateBuild for application/json ContentType.
+type UpdateBuildJSONRequestBody = UpdateBuildBody
+
+// UpdateBuildFormdataRequestBody defines body for UpdateBuild for application/x-www-form-urlencoded ContentType.
+type UpdateBuildFormdataRequestBody = UpdateBuildBody
+
+// UploadBuildArtifactsMultipartRequestBody defines body for UploadBuildArtifacts for multipart/form-data ContentType.
+type UploadBuildArtifactsMultipartRequestBody UploadBuildArtifactsMultipartBody
+
+// AuthorizeBuildArtifactsJSONRequestBody defines body for AuthorizeBuildArtifacts for application/json ContentType.
+type AuthorizeBuildArtifactsJSONRequestBody = AuthorizeArtifactsBody
+
+// AuthorizeBuildArtifactsFormdataRequestBody defines body for AuthorizeBuildArtifacts for application/x-www-form-urlencoded ContentType.
+type AuthorizeBuildArtifactsFormdataRequestBody = AuthorizeArtifactsBody
+
+// PatchBuildTraceTextRequestBody defines body for PatchBuildTrace for text/plain ContentType.
+type PatchBuildTraceTextRequestBody = PatchBuildTraceTextBody
 
 // CreateLegacyCommitJSONRequestBody defines body for CreateLegacyCommit for application/json ContentType.
 type CreateLegacyCommitJSONRequestBody = LegacyCommitBody
@@ -726,6 +932,27 @@ func (a LegacyPushData) MarshalJSON() ([]byte, error) {
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// RequestBuild Take the next build (runners poll this)
+	// (POST /builds/register)
+	RequestBuild(ctx echo.Context) error
+	// UpdateBuild Report a build's state and full trace
+	// (PUT /builds/{id})
+	UpdateBuild(ctx echo.Context, id CIBuildIDPath) error
+	// DeleteBuildArtifacts Remove a build's artifacts
+	// (DELETE /builds/{id}/artifacts)
+	DeleteBuildArtifacts(ctx echo.Context, id CIBuildIDPath, params DeleteBuildArtifactsParams) error
+	// DownloadBuildArtifacts Download a build's artifacts
+	// (GET /builds/{id}/artifacts)
+	DownloadBuildArtifacts(ctx echo.Context, id CIBuildIDPath, params DownloadBuildArtifactsParams) error
+	// UploadBuildArtifacts Upload a build's artifacts
+	// (POST /builds/{id}/artifacts)
+	UploadBuildArtifacts(ctx echo.Context, id CIBuildIDPath, params UploadBuildArtifactsParams) error
+	// AuthorizeBuildArtifacts Pre-authorize an artifacts upload (GitLab Workhorse)
+	// (POST /builds/{id}/artifacts/authorize)
+	AuthorizeBuildArtifacts(ctx echo.Context, id CIBuildIDPath, params AuthorizeBuildArtifactsParams) error
+	// PatchBuildTrace Append to a build's trace
+	// (PATCH /builds/{id}/trace.txt)
+	PatchBuildTrace(ctx echo.Context, id CIBuildIDPath, params PatchBuildTraceParams) error
 	// ListLegacyCommits List a CI project's commits
 	// (GET /commits)
 	ListLegacyCommits(ctx echo.Context, params ListLegacyCommitsParams) error
@@ -779,6 +1006,272 @@ type ServerInterface interface {
 // ServerInterfaceWrapper converts echo contexts to parameters.
 type ServerInterfaceWrapper struct {
 	Handler ServerInterface
+}
+
+// RequestBuild converts echo context to params.
+func (w *ServerInterfaceWrapper) RequestBuild(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RequestBuild(ctx)
+	return err
+}
+
+// UpdateBuild converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateBuild(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id CIBuildIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateBuild(ctx, id)
+	return err
+}
+
+// DeleteBuildArtifacts converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteBuildArtifacts(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id CIBuildIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteBuildArtifactsParams
+	// ------------- Optional query parameter "token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "token", ctx.QueryParams(), &params.Token, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter token: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "BUILD-TOKEN" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("BUILD-TOKEN")]; found {
+		var BuildToken BuildToken
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for BUILD-TOKEN, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "BUILD-TOKEN", valueList[0], &BuildToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter BUILD-TOKEN: %s", err))
+		}
+
+		params.BuildToken = &BuildToken
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteBuildArtifacts(ctx, id, params)
+	return err
+}
+
+// DownloadBuildArtifacts converts echo context to params.
+func (w *ServerInterfaceWrapper) DownloadBuildArtifacts(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id CIBuildIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DownloadBuildArtifactsParams
+	// ------------- Optional query parameter "token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "token", ctx.QueryParams(), &params.Token, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter token: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "BUILD-TOKEN" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("BUILD-TOKEN")]; found {
+		var BuildToken BuildToken
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for BUILD-TOKEN, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "BUILD-TOKEN", valueList[0], &BuildToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter BUILD-TOKEN: %s", err))
+		}
+
+		params.BuildToken = &BuildToken
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DownloadBuildArtifacts(ctx, id, params)
+	return err
+}
+
+// UploadBuildArtifacts converts echo context to params.
+func (w *ServerInterfaceWrapper) UploadBuildArtifacts(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id CIBuildIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UploadBuildArtifactsParams
+	// ------------- Optional query parameter "token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "token", ctx.QueryParams(), &params.Token, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter token: %s", err))
+	}
+
+	// ------------- Optional query parameter "expire_in" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "expire_in", ctx.QueryParams(), &params.ExpireIn, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter expire_in: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "BUILD-TOKEN" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("BUILD-TOKEN")]; found {
+		var BuildToken BuildToken
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for BUILD-TOKEN, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "BUILD-TOKEN", valueList[0], &BuildToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter BUILD-TOKEN: %s", err))
+		}
+
+		params.BuildToken = &BuildToken
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UploadBuildArtifacts(ctx, id, params)
+	return err
+}
+
+// AuthorizeBuildArtifacts converts echo context to params.
+func (w *ServerInterfaceWrapper) AuthorizeBuildArtifacts(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id CIBuildIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AuthorizeBuildArtifactsParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Gitlab-Workhorse" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Gitlab-Workhorse")]; found {
+		var GitlabWorkhorse string
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Gitlab-Workhorse, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Gitlab-Workhorse", valueList[0], &GitlabWorkhorse, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Gitlab-Workhorse: %s", err))
+		}
+
+		params.GitlabWorkhorse = &GitlabWorkhorse
+	}
+	// ------------- Optional header parameter "BUILD-TOKEN" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("BUILD-TOKEN")]; found {
+		var BuildToken BuildToken
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for BUILD-TOKEN, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "BUILD-TOKEN", valueList[0], &BuildToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter BUILD-TOKEN: %s", err))
+		}
+
+		params.BuildToken = &BuildToken
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AuthorizeBuildArtifacts(ctx, id, params)
+	return err
+}
+
+// PatchBuildTrace converts echo context to params.
+func (w *ServerInterfaceWrapper) PatchBuildTrace(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id CIBuildIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PatchBuildTraceParams
+	// ------------- Optional query parameter "token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "token", ctx.QueryParams(), &params.Token, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter token: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Content-Range" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Content-Range")]; found {
+		var ContentRange string
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Content-Range, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Content-Range", valueList[0], &ContentRange, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Content-Range: %s", err))
+		}
+
+		params.ContentRange = &ContentRange
+	}
+	// ------------- Optional header parameter "BUILD-TOKEN" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("BUILD-TOKEN")]; found {
+		var BuildToken BuildToken
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for BUILD-TOKEN, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "BUILD-TOKEN", valueList[0], &BuildToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter BUILD-TOKEN: %s", err))
+		}
+
+		params.BuildToken = &BuildToken
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PatchBuildTrace(ctx, id, params)
+	return err
 }
 
 // ListLegacyCommits converts echo context to params.
@@ -1154,8 +1647,495 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/projects/:project_id/webhooks", wrapper.CreateLegacyWebHook, options.OperationMiddlewares["createLegacyWebHook"]...)
 	router.POST(options.BaseURL+"/runners/register", wrapper.RegisterRunner, options.OperationMiddlewares["registerRunner"]...)
 	router.DELETE(options.BaseURL+"/runners/delete", wrapper.DeleteRunner, options.OperationMiddlewares["deleteRunner"]...)
+	router.POST(options.BaseURL+"/builds/register", wrapper.RequestBuild, options.OperationMiddlewares["requestBuild"]...)
+	router.PUT(options.BaseURL+"/builds/:id", wrapper.UpdateBuild, options.OperationMiddlewares["updateBuild"]...)
+	router.PATCH(options.BaseURL+"/builds/:id/trace.txt", wrapper.PatchBuildTrace, options.OperationMiddlewares["patchBuildTrace"]...)
+	router.POST(options.BaseURL+"/builds/:id/artifacts/authorize", wrapper.AuthorizeBuildArtifacts, options.OperationMiddlewares["authorizeBuildArtifacts"]...)
+	router.DELETE(options.BaseURL+"/builds/:id/artifacts", wrapper.DeleteBuildArtifacts, options.OperationMiddlewares["deleteBuildArtifacts"]...)
+	router.GET(options.BaseURL+"/builds/:id/artifacts", wrapper.DownloadBuildArtifacts, options.OperationMiddlewares["downloadBuildArtifacts"]...)
+	router.POST(options.BaseURL+"/builds/:id/artifacts", wrapper.UploadBuildArtifacts, options.OperationMiddlewares["uploadBuildArtifacts"]...)
 	router.POST(options.BaseURL+"/projects/:id/refs/:ref/trigger", wrapper.TriggerRefBuilds, options.OperationMiddlewares["triggerRefBuilds"]...)
 
+}
+
+type RequestBuildRequestObject struct {
+	JSONBody     *RequestBuildJSONRequestBody
+	FormdataBody *RequestBuildFormdataRequestBody
+}
+
+type RequestBuildResponseObject interface {
+	VisitRequestBuildResponse(w http.ResponseWriter) error
+}
+
+type RequestBuild201JSONResponse CIBuildDetails
+
+func (response RequestBuild201JSONResponse) VisitRequestBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestBuild204Response struct {
+}
+
+func (response RequestBuild204Response) VisitRequestBuildResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type RequestBuild403JSONResponse Message
+
+func (response RequestBuild403JSONResponse) VisitRequestBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestBuild404JSONResponse Message
+
+func (response RequestBuild404JSONResponse) VisitRequestBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateBuildRequestObject struct {
+	ID           CIBuildIDPath `json:"id"`
+	JSONBody     *UpdateBuildJSONRequestBody
+	FormdataBody *UpdateBuildFormdataRequestBody
+}
+
+type UpdateBuildResponseObject interface {
+	VisitUpdateBuildResponse(w http.ResponseWriter) error
+}
+
+type UpdateBuild200JSONResponse bool
+
+func (response UpdateBuild200JSONResponse) VisitUpdateBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateBuild403JSONResponse Message
+
+func (response UpdateBuild403JSONResponse) VisitUpdateBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateBuild404JSONResponse Message
+
+func (response UpdateBuild404JSONResponse) VisitUpdateBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBuildArtifactsRequestObject struct {
+	ID     CIBuildIDPath `json:"id"`
+	Params DeleteBuildArtifactsParams
+}
+
+type DeleteBuildArtifactsResponseObject interface {
+	VisitDeleteBuildArtifactsResponse(w http.ResponseWriter) error
+}
+
+type DeleteBuildArtifacts200JSONResponse CIBuildDetails
+
+func (response DeleteBuildArtifacts200JSONResponse) VisitDeleteBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBuildArtifacts403JSONResponse Message
+
+func (response DeleteBuildArtifacts403JSONResponse) VisitDeleteBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBuildArtifacts404JSONResponse Message
+
+func (response DeleteBuildArtifacts404JSONResponse) VisitDeleteBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadBuildArtifactsRequestObject struct {
+	ID     CIBuildIDPath `json:"id"`
+	Params DownloadBuildArtifactsParams
+}
+
+type DownloadBuildArtifactsResponseObject interface {
+	VisitDownloadBuildArtifactsResponse(w http.ResponseWriter) error
+}
+
+type DownloadBuildArtifacts200ResponseHeaders struct {
+	ContentDisposition *string
+}
+
+type DownloadBuildArtifacts200ApplicationOctetStreamResponse struct {
+	Body          io.Reader
+	Headers       DownloadBuildArtifacts200ResponseHeaders
+	ContentLength int64
+}
+
+func (response DownloadBuildArtifacts200ApplicationOctetStreamResponse) VisitDownloadBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DownloadBuildArtifacts403JSONResponse Message
+
+func (response DownloadBuildArtifacts403JSONResponse) VisitDownloadBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadBuildArtifacts404JSONResponse Message
+
+func (response DownloadBuildArtifacts404JSONResponse) VisitDownloadBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadBuildArtifactsRequestObject struct {
+	ID     CIBuildIDPath `json:"id"`
+	Params UploadBuildArtifactsParams
+	Body   *multipart.Reader
+}
+
+type UploadBuildArtifactsResponseObject interface {
+	VisitUploadBuildArtifactsResponse(w http.ResponseWriter) error
+}
+
+type UploadBuildArtifacts201JSONResponse CIBuildDetails
+
+func (response UploadBuildArtifacts201JSONResponse) VisitUploadBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadBuildArtifacts400JSONResponse Message
+
+func (response UploadBuildArtifacts400JSONResponse) VisitUploadBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadBuildArtifacts403JSONResponse Message
+
+func (response UploadBuildArtifacts403JSONResponse) VisitUploadBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadBuildArtifacts404JSONResponse Message
+
+func (response UploadBuildArtifacts404JSONResponse) VisitUploadBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadBuildArtifacts413JSONResponse Message
+
+func (response UploadBuildArtifacts413JSONResponse) VisitUploadBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthorizeBuildArtifactsRequestObject struct {
+	ID           CIBuildIDPath `json:"id"`
+	Params       AuthorizeBuildArtifactsParams
+	JSONBody     *AuthorizeBuildArtifactsJSONRequestBody
+	FormdataBody *AuthorizeBuildArtifactsFormdataRequestBody
+}
+
+type AuthorizeBuildArtifactsResponseObject interface {
+	VisitAuthorizeBuildArtifactsResponse(w http.ResponseWriter) error
+}
+
+type AuthorizeBuildArtifacts200JSONResponse struct {
+	TempPath string `json:"TempPath"`
+}
+
+func (response AuthorizeBuildArtifacts200JSONResponse) VisitAuthorizeBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthorizeBuildArtifacts403JSONResponse Message
+
+func (response AuthorizeBuildArtifacts403JSONResponse) VisitAuthorizeBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthorizeBuildArtifacts404JSONResponse Message
+
+func (response AuthorizeBuildArtifacts404JSONResponse) VisitAuthorizeBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AuthorizeBuildArtifacts413JSONResponse Message
+
+func (response AuthorizeBuildArtifacts413JSONResponse) VisitAuthorizeBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchBuildTraceRequestObject struct {
+	ID     CIBuildIDPath `json:"id"`
+	Params PatchBuildTraceParams
+	Body   *PatchBuildTraceTextRequestBody
+}
+
+type PatchBuildTraceResponseObject interface {
+	VisitPatchBuildTraceResponse(w http.ResponseWriter) error
+}
+
+type PatchBuildTrace202ResponseHeaders struct {
+	BuildStatus *string
+	Range       *string
+}
+
+type PatchBuildTrace202JSONResponse struct {
+	Body    string
+	Headers PatchBuildTrace202ResponseHeaders
+}
+
+func (response PatchBuildTrace202JSONResponse) VisitPatchBuildTraceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.BuildStatus != nil {
+		w.Header().Set("Build-Status", fmt.Sprint(*response.Headers.BuildStatus))
+	}
+	if response.Headers.Range != nil {
+		w.Header().Set("Range", fmt.Sprint(*response.Headers.Range))
+	}
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchBuildTrace400JSONResponse GrapeError
+
+func (response PatchBuildTrace400JSONResponse) VisitPatchBuildTraceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchBuildTrace403JSONResponse Message
+
+func (response PatchBuildTrace403JSONResponse) VisitPatchBuildTraceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchBuildTrace404JSONResponse Message
+
+func (response PatchBuildTrace404JSONResponse) VisitPatchBuildTraceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PatchBuildTrace416ResponseHeaders struct {
+	Range *string
+}
+
+type PatchBuildTrace416JSONResponse struct {
+	Body    GrapeError
+	Headers PatchBuildTrace416ResponseHeaders
+}
+
+func (response PatchBuildTrace416JSONResponse) VisitPatchBuildTraceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Range != nil {
+		w.Header().Set("Range", fmt.Sprint(*response.Headers.Range))
+	}
+	w.WriteHeader(416)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type ListLegacyCommitsRequestObject struct {
@@ -2099,6 +3079,27 @@ func (response RegisterRunner403JSONResponse) VisitRegisterRunnerResponse(w http
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// RequestBuild Take the next build (runners poll this)
+	// (POST /builds/register)
+	RequestBuild(ctx context.Context, request RequestBuildRequestObject) (RequestBuildResponseObject, error)
+	// UpdateBuild Report a build's state and full trace
+	// (PUT /builds/{id})
+	UpdateBuild(ctx context.Context, request UpdateBuildRequestObject) (UpdateBuildResponseObject, error)
+	// DeleteBuildArtifacts Remove a build's artifacts
+	// (DELETE /builds/{id}/artifacts)
+	DeleteBuildArtifacts(ctx context.Context, request DeleteBuildArtifactsRequestObject) (DeleteBuildArtifactsResponseObject, error)
+	// DownloadBuildArtifacts Download a build's artifacts
+	// (GET /builds/{id}/artifacts)
+	DownloadBuildArtifacts(ctx context.Context, request DownloadBuildArtifactsRequestObject) (DownloadBuildArtifactsResponseObject, error)
+	// UploadBuildArtifacts Upload a build's artifacts
+	// (POST /builds/{id}/artifacts)
+	UploadBuildArtifacts(ctx context.Context, request UploadBuildArtifactsRequestObject) (UploadBuildArtifactsResponseObject, error)
+	// AuthorizeBuildArtifacts Pre-authorize an artifacts upload (GitLab Workhorse)
+	// (POST /builds/{id}/artifacts/authorize)
+	AuthorizeBuildArtifacts(ctx context.Context, request AuthorizeBuildArtifactsRequestObject) (AuthorizeBuildArtifactsResponseObject, error)
+	// PatchBuildTrace Append to a build's trace
+	// (PATCH /builds/{id}/trace.txt)
+	PatchBuildTrace(ctx context.Context, request PatchBuildTraceRequestObject) (PatchBuildTraceResponseObject, error)
 	// ListLegacyCommits List a CI project's commits
 	// (GET /commits)
 	ListLegacyCommits(ctx context.Context, request ListLegacyCommitsRequestObject) (ListLegacyCommitsResponseObject, error)
@@ -2159,6 +3160,314 @@ func NewStrictHandler(ssi StrictServerInterface, middlewares []StrictMiddlewareF
 type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
+}
+
+// RequestBuild operation middleware
+func (sh *strictHandler) RequestBuild(ctx echo.Context) error {
+	var request RequestBuildRequestObject
+
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body RequestBuildJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body RequestBuildFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RequestBuild(ctx.Request().Context(), request.(RequestBuildRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RequestBuild")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RequestBuildResponseObject); ok {
+		return validResponse.VisitRequestBuildResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateBuild operation middleware
+func (sh *strictHandler) UpdateBuild(ctx echo.Context, id CIBuildIDPath) error {
+	var request UpdateBuildRequestObject
+
+	request.ID = id
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body UpdateBuildJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body UpdateBuildFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateBuild(ctx.Request().Context(), request.(UpdateBuildRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateBuild")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateBuildResponseObject); ok {
+		return validResponse.VisitUpdateBuildResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteBuildArtifacts operation middleware
+func (sh *strictHandler) DeleteBuildArtifacts(ctx echo.Context, id CIBuildIDPath, params DeleteBuildArtifactsParams) error {
+	var request DeleteBuildArtifactsRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteBuildArtifacts(ctx.Request().Context(), request.(DeleteBuildArtifactsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteBuildArtifacts")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteBuildArtifactsResponseObject); ok {
+		return validResponse.VisitDeleteBuildArtifactsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DownloadBuildArtifacts operation middleware
+func (sh *strictHandler) DownloadBuildArtifacts(ctx echo.Context, id CIBuildIDPath, params DownloadBuildArtifactsParams) error {
+	var request DownloadBuildArtifactsRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DownloadBuildArtifacts(ctx.Request().Context(), request.(DownloadBuildArtifactsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DownloadBuildArtifacts")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DownloadBuildArtifactsResponseObject); ok {
+		return validResponse.VisitDownloadBuildArtifactsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UploadBuildArtifacts operation middleware
+func (sh *strictHandler) UploadBuildArtifacts(ctx echo.Context, id CIBuildIDPath, params UploadBuildArtifactsParams) error {
+	var request UploadBuildArtifactsRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	if reader, err := ctx.Request().MultipartReader(); err != nil {
+		return err
+	} else {
+		request.Body = reader
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UploadBuildArtifacts(ctx.Request().Context(), request.(UploadBuildArtifactsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UploadBuildArtifacts")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UploadBuildArtifactsResponseObject); ok {
+		return validResponse.VisitUploadBuildArtifactsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AuthorizeBuildArtifacts operation middleware
+func (sh *strictHandler) AuthorizeBuildArtifacts(ctx echo.Context, id CIBuildIDPath, params AuthorizeBuildArtifactsParams) error {
+	var request AuthorizeBuildArtifactsRequestObject
+
+	request.ID = id
+	request.Params = params
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body AuthorizeBuildArtifactsJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body AuthorizeBuildArtifactsFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AuthorizeBuildArtifacts(ctx.Request().Context(), request.(AuthorizeBuildArtifactsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AuthorizeBuildArtifacts")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AuthorizeBuildArtifactsResponseObject); ok {
+		return validResponse.VisitAuthorizeBuildArtifactsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PatchBuildTrace operation middleware
+func (sh *strictHandler) PatchBuildTrace(ctx echo.Context, id CIBuildIDPath, params PatchBuildTraceParams) error {
+	var request PatchBuildTraceRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	data, err := io.ReadAll(ctx.Request().Body)
+	if err != nil {
+		return err
+	}
+	if len(data) > 0 {
+		body := PatchBuildTraceTextRequestBody(data)
+		request.Body = &body
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PatchBuildTrace(ctx.Request().Context(), request.(PatchBuildTraceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PatchBuildTrace")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PatchBuildTraceResponseObject); ok {
+		return validResponse.VisitPatchBuildTraceResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
 }
 
 // ListLegacyCommits operation middleware
@@ -2827,144 +4136,201 @@ func (sh *strictHandler) RegisterRunner(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H37chu3muerfMvZKouuFkVZsq1QdWpGcS5HcxxH49iT2gpdarAbTSJqAgyAFsVJqSrvMPsM58HyJFvA",
-	"B/SFjSYpy9LxmfVflskmGpfv8vuu+L2XiPlCcMq16o1+7y2IJHOqqbT/e02nJFl9z/RrMnn/9rX5KKUq",
-	"kWyhmeC9Ue/djAJ+DYwrTXhCnyh4//Z1BMsZS2ZgPktJLnj53KtzIOqKppAJeQpsyoWk6aAX9ZgZ8LeC",
-	"ylUv6nEyp71Rr5B5L+qpZEbnxLxdrxbmY6Ul49Pe7W3kpnhBprQ9O/Mp8GI+oRL2DvcnRNG0b15Fb8h8",
-	"kdPe6DD82oUZLvBexjWdUll/MZXhd59rOlewoBLMYLCX0owUuYZnwwiIhrlQGg6Hw+Z0ng075kPl5R3m",
-	"JMWvNNHn31wQPQuf2fk3IDIg5jAW+DTs6eos3WdPFLC0P4D3/IqLJY9gyfRMFBomBctTFYGQwAXf58Wc",
-	"SpaMID4eHsPv496cKkWmdNwbjXvmozdCQyYKno57t3FjxUduwQsz1XK9LO1FPUl/K5ikaW+kZUE3rvzW",
-	"f2up9tX5KzGfM91e+plZcGK/jIAN6AAILNiC5oxT2DsZvHyiIH7FRqOzi/PR6FuumWZUjUY4XmwPayHF",
-	"gkrzuRk/kZRoml6SwNvev3tldwzmLM+ZoongqTJDZELOzQ96KdF0X7O5OdgmaUe9m/2p2HcfkgUzTw3e",
-	"4aPlV/tsvhBSI+Oas+5NmZ4Vk0Ei5gc5mUiSCrmf0uvyPweKymsqD9yIlmrSQhKc8voKfqrmzIs8JxNz",
-	"ZHga62cQ9TLGmZqVexFcZMco/4BFT5m+JIWeCXlJ54TlAenSeAgps+MZJKlLR/bBx1ga5kRPfpbXBr3Q",
-	"xjpuvMQh2t+rGQm+UmmiC9V+bbygPGV8GkcQy4Jz96cqkoQqZf7MCMtpav5KjEg3fxtej9UVWyxoGg9a",
-	"9Gq2tGLYX5CDzcQa04/q/FJOsEk6NXoMbm77VAKH+aGcn5iYl5vteHX+tuCcypBYkPYbIAqMFHx1DmcX",
-	"RjJSZfQiML1JOOCoIeGAB1bKuq9Ch6vFFeVh0sBJPVFgn4mMwgR6TeUKcqKp9JNOSJ43ZGrvxdHRyyw7",
-	"fnGYfHWcpUcZOXo2IUeTwyw7Pnz2fLezw3lt2se3NBEy7d7NJwpSoonRuiDts5HZ4JPBSyBcLamkKRBI",
-	"qdJSrGgKc5HSvL2JJNHsus5TEyFySriZCpHJjGma6ELaJzaLl9uolwiuSaLvI6RuozWhv4M0N0K2vkc7",
-	"zLSL2Zm6VDNiTyq0I15MbR1/kRNtZr7Tw5JeM7XrzDWZXuZM2b1hBgUFhZMX8lKSVYMPWk8Wi/TOu31N",
-	"5Y7z7ab9yJNefdNry1sTZrVphrnmnWTTqWGb3wqqAnDhR06hUBSBmcaHN8md5nhBcFLCoP8tadYb9f7l",
-	"oEL7Bw4xHZRwaQPVXRPJzCYiR6YpM3Mm+UXjdZtp3oq0chyYsmsj08zpwHJGuQGSdAPQ8DsZOq9qdpFf",
-	"c+gIvpdkQb+VUsiwvM2M6bMU8uqJArHkQM2jMBHpagTx7+Oe/b/FtONiODxKNL3R9i/qYW1z+6l/VSWZ",
-	"jw9fwFvCp9RC4p+IZiqzU98qlHGw0LIQ9H9tIHm3SLaIvVMiD2FRaJBkCVIsFTCuBegZU05QB4Rynovl",
-	"pYEJTvK2JZFT2124pwTiG4BPIq6pdICqgyzQuvtYoXx/yLqBZzoR4zY8Z3l1F6ls1awbZjs+3wATp7vp",
-	"DKWJvK/urEBpSHGESenuGiAkJRo41OxxJwDtkuse0db2oX4KNYKtk7+jBL/RuM5ojYW6GfvVubPnO8zZ",
-	"0n4/GQw7NIUbIO5HkFLJrmkKmRRzaFv8IU5fkpW6tPIjMAP7LWQkVxT2FiLPGZ/CknKNlm/I/dOvMXvt",
-	"kJ2D5NJRf8BSKp0S3pcykYQnswjiOVGayhgVCdMwI6rUJ5XwxadCcmDKdE4mnbIq4BVZd2K02c2NWch8",
-	"x0GXdALv375uznmm9WJ0cJDSuRjgiLPfrKGL/3H/7KsZzfNetLvZWRGOXY531zEFITfQ9tV6YVfNfNvM",
-	"FkHnVGwGUguS0AP39qa/qLfjuh0pXpopymuSd5KuEVi7+TcWxSRnyTbajPExZBgVh2ldqZkhjEstLiVd",
-	"iNbG/VvtvM1pjwKrNl+HVm4EoigC0sIiBHBfA+NQ80hVh/tiOLyjmeoFkH2kw40Yo5RUl/YhI4iMMRsf",
-	"oJRUMRBuHcIg6ZQZLjViRC1owjKWOHuyOdEeu/j55sXPPxzns7++oen32deLi39/c7GbKnAC2W9Vhfjr",
-	"QqjBwpH3UDbkYYDOSjppn3JdzmyQ99t9l7BXuS37KGiZVs4ru0kR4Ng/Mz37GsnzFGJJM9z+eEIzIamx",
-	"dGIDC4OuezUTS5oaITEPGBzVCE2S/urFV8MX2bNJQifD4+Tl0bOj7OT54TEhz0l6kkwOjw6P6LOTr052",
-	"ARC4yoZxucm6aaPjgPH5UQb95+I17XBmVrtP0jnj/+b+b8TJHYdsy/YzMyJTWhIt5K6jtZ2k1YBLsRzz",
-	"3cH2Zl3UxNdVcCXqxtq7gIQWVb94/uLwZZolRy9evjicEHKYHb8gL4eG0snJyVeHL7KX2fMXSdbbCIOr",
-	"8ZwDdvs2hESaA7Rtj2uNJx/N/Vpy6TYx97VIV6G4nQ9Cgsggvvjxp3dQqoq21DE27W5i4KJQs2/M0y0q",
-	"2YqQNrvmd1WP2x3njbOzK1t/y4Y9tafr0P4dttaNH9zbJir/XMG0yFMqDYCY22UZXR1HQAyeBgx2GMDT",
-	"AS5bK/jcwOxDwsVt9kkzrA97QYuuEcffTN+VyHBE0l5eN4F/J+TVHeg6E/JKxbAXLyS7Jpo69GmsHElJ",
-	"Cjm7oi6i4p7woRYlrB2E0gNSQY09qSFnSgPT/fvIILOGXWWQkGzK+BO1xjT3EUflkI8ol8oldzqPUc0F",
-	"XLJCXhks6taPD0xoCkx3yyp0C+wqrgxBXhoMfVlya/OnvxJO4cDv14782XpmSUvx1bLuHefWENqBeelB",
-	"5ytvO7e61HB32uozWBRqBguyygVBpzDuuKET881MiCtQlKcKmD4FwfOVtxfiCGKSaSptuHhGkytRaGdE",
-	"GKsC7QtJLcsF/Evmp58OV+GcPtr6aIf6agsKnmtLMUqaqYMZJak66CK67uPDyOoGh18ZWs0ZvwIt1nJ4",
-	"uk2/xsg7BKufbUfWO2GmzXq94cLeFCjf7tAtR/qw2+5uCF/Tubimqd3iDSGTuwSxP8bA7AoPbA0f1Pe0",
-	"/fVDONPrLvA7xETxVN7bh+6EWt/XQOvBiKXxKZAkoQtNzfHwNOjEtDG9a5IXVMEVXeitYHczst0GUjtR",
-	"ZSd4/Ci98hj4rePgfqaTvwpx1eGqWtIJqo0NQsmNsIM4Or6DoR+UNF26t650E7ZvZvwRHGBG/7Btoz7C",
-	"IjsYVa85WNKJmV7ITDPoYhY8C0MK5uC1CCQK3WMPyjeGlv1D5eNpzqZEFVVsHf2XBDS90eC8DO0FBr1G",
-	"x8Mj+E7ICUtT673dPGM/RGjCb53bGTWEP6h16dDI4Gku7DtJKS6Bk7kxN3WZwBU0MRnPxDZ7ASdzbp5c",
-	"S6tpvvuVmM/JvqILIo20BU2mKgI6mA4gTkVyRWWUM17chI3dDbYC5rw4nzw6hZyXX0gg3e797dZEt8VQ",
-	"W3RrTj/PiK5tLCiyUkAmNpyhFc0z2HMmb8L250Wu2b7HS2Me/yfmBJmh4/4AnQEGs7pcIZsN6fKczN8+",
-	"QcrC2DGP67lmCGiVNiLzFGJ6Q5NCC+kQb0aJeUjhU16yWv/mGvZdS1+ruWzn6Yvj0Gn5V615Drs8B34q",
-	"28yB1jF0ukDWdra3JbWs+r0lwd6W5LLaDrycvJgcTrYkd1XPHw4OB8e7aa8ycSrDKEiY3TfwhUvO8pmZ",
-	"QbZqZEytq8cZUTMj7fFxuKIrM5T/L2KUCBZEKcPO6Itw0R2iaklUey7aOMIIfNw/BcJXIPSMShzGoVQF",
-	"x8PhYGc2NNiDJoVkevWTEUa4Crtb77q3ZYIBxioM2CkggHE4Gbx0YUAtSUIt6xCpWUYSrayuUqdAciVK",
-	"aOfTc2M3SFmrUlaPGLPL0qSrI/j6/fnrb/bf/fi3b99UZ0QW7G/Uhn0u0Oljl/RX/GngsBxMKpQ98TVH",
-	"kZ3/jEJuFX3NAFJ2QW7ZIKkShUyo6pzqxdvz/zx79+1uk/0PWx5y17kSBQRsZUlg69YrTuoes9B0UE53",
-	"UMPZWu4y7Nl8Ewdu3KYc+Fhv3I9QoQQUzXJGJbU7bHgTv7FiX4kO6vj3n358Y4azzuCM0Tz1BNO11o41",
-	"3tbUdNDUPbs4h+vDmnvq1bdwMnj+5x//fTJ4CbbmIAWmoeAptcFudkAW7OD6MIY9S+12wmMerpFaLAJD",
-	"uN/3I5C2DiKnc8rN4ierMX/tyh1GdR25kEKLROSgjfIMC3EYDl7++cd/Hw5uQC0ouVLRmHsrqk3Ykafq",
-	"yIWjlWWDK6R4JxvrJD/mY/610DOYi4Jrn1SIDlYyr52swgojc3q+0ohAPPhVCR6DKrKM3ZyOeVWiBnOy",
-	"MnOgZivNuUe1U1fgWBMpHmWrncu//Av8R8HMhI0ZiKlQJ4OXY74PP2EIrpSaCZFyBfErwTXlev/dakFH",
-	"5mhyltgZH+Dcnj6lNyTR+erp09GYQ8n2xcJIb7OvBt4RR8k4Fetkjk8hmRGpqP5LobP9kxgm0hyADbAP",
-	"zIzOOBRYfuVP1CEwbhgGP5Gi0KWkN++PDTJu1WHVwPK4dxtHwOk1lXA8PLRveiNKCQ4zc5Si0JtLur7z",
-	"JV2w92x4jPkbdkZmDkYGAZnaAgq7xYeDIQhe1gCkNGEpTfv23ZibkgtxVSzM4qUopjOIM8bTeNeyMjNO",
-	"fHH27tVf4QCV5cGIpQdWuwz0jY5LoirP06bixiO3ZUNoJPmaD35gShmVjNIaGr8zLz311stSCj4Fmxho",
-	"RhNZpqjdvcMXa6N2ZQDbfbRiwU7HPjOC4T7mGieFlJRryCmf6hlmHcduWpao39VFpDUlbQJvIrjZAG2h",
-	"KElTmuKMXZkLU6qgp1BwzYyEoHzM7c9SkRRGssBM5Nbna0e6phxHN9PEuImRC8TsgCc+f1b1fVyjFoTC",
-	"OUsoV5h4inL4h/N3mMCkLaLz4gz+/OP/1gSjk7p7dZn7st+rwcLeyeDl4CszlFhQThasN+odDYaDI5fF",
-	"Y8GMjyebv6c05GstzH5ow+hWvoJu5zrFjQhIPIIG6hnz9bSngXUcWpJtDJcxqfQISMXrQsIcaW/M48oH",
-	"EMNe3fRaK8jst49hI8tE9shL6q3eieuzo2yXIyX5VXDPJycpI2OWVLkVRkBJMmslLBEFkizHHP2r6hTi",
-	"BZla08zXvcb1+tl+BFzAgkwZRzyAXKCQrEoeOE8NDTGl6/kGypJAVeL8y0d4scNwqeYM2lSiu1OGwKY3",
-	"eLCyoSY67FWoln1Qq5ne/WlX6Hz7wZgQaiG4Qqvg2XCItSZWNFpDc00/ms+q6d4ha6uqS2kmbN0Ga0sc",
-	"Qw/M88fDoztNatNcvDMr8NqfLd80zg9LRTYzDM7w+DFm6Eq3azQdmmCrQrtuAfZGv3yIeqqYz4kxOixP",
-	"NcJOT5Tfe0xuN3zVQ9zY+2BzcdVHydcBnBszcfjEQLmUyhHUJWE05nFKtA8zNiUx7Hl93lzoEPa+JilI",
-	"rJnqw3jsi3kMm7linvG4Z6P9tkTJ7Ec/MmqRNiJtOwnYvpWwXpru7SRO+1aeuqUxY7LVY7Ph0KyysVlg",
-	"5nB9VHbMXVjWqoxmZLYfubjsXlwLV+JGYPTcIwwhjRYzz5iDdY9oMnXfm4HKxCyo1zObqbtYUFlsMObx",
-	"oLRABqt5HoN16BFdFuWTcsH4Y4M9BnCe2X3Eh8Z8SVB3aIOC7c8lzYDkkpJ0FeEn9XlUkTqempOdWbXK",
-	"6bI+SeuxSEWiRjDunWc+1daNCvSGKa2A8RoUsXNheW6pZUL9UOMenqHV9baS2qPE58Ohs2jdLCARRZ6a",
-	"39r1nEIJekpNboi2hGySEiUCMuYtzSAh/ImdxiQn/Mrq9zFff/CnGQk8CHvWlM4stkhpTrV1+2ZPFPwX",
-	"lWLM1YyYow4MxjAzhvj9Epmb6EIopoVcdUzEI+smQUDGEAmHlDmmtzVUA7qzqCrjhp9EnrYyFI04rA93",
-	"s79cLveNrblfyJzyRKRYkPvR46NnrqFWDx9kPZu15zo2c6pq+Biq6gy8a7JyT3lA6lqNIM9oZ6i22SBc",
-	"l/kFDzwoHkDbHaU2TR0hhZDAbdTDlDzrbA+Cgp8CrrCR/1OLPLWusQl6hmxymM3UI9p8PicptcBkzEvD",
-	"SkjwVK3r2W+Kas34VA0ghEPGPJwmh/Z50L0KWkypnlFpUcu6X48sFh0oBlDTR+sIBuHCp4MwLoq1lgm5",
-	"h2Vfc7JCZ6p3plk3e8Ml7Z0N/VPEQrhBZr+MtPDJBumuwOgUt2jdnt4dIJXZgcGSNYMr7Mb+4vLuPiAM",
-	"MluEzlL8NpD898GcRfm/KvHPWO8/G3PZvM06t5ga88K3RtJ+PgnhDg7Y1UaVhrRfO/2I2xdZfFUOaI7B",
-	"PDonnEwpGDyE/sI1OlJUXrOEenBhT9ZAFQ9zdvLZDeBHQ65LpqrYkqRjTjmZmFEFr9bU5p9JvZgsginT",
-	"kFGdzKIx90WwIOmU3kRlFNn5RA0LYdTKv9bzYpm6M+YZVuHXAHcNxm3DBt8JefWgyKBMQ34QXFAb/TFQ",
-	"QVle3AEMWkfxuWCCkOL6OOH4BSKEIALy+g7w4BS4cLLPWzNGFXf/8rvdgAXyNKxZ3rY9SoYsHoQYPk7V",
-	"6dlt+viUF8lNDYJaJSF5biU9EJhT20hQZAM4U2jdpSyNnLfSeSFKh6Xt+lcN0crhV+gSrQJt5edNn651",
-	"3KdSLBaVIW3MWzO8te9tHImMuf3EaJCZgUkZxRAb4fVJWd/bAN7c3X164Te15T99SF/jrj+oOlQ+qnuy",
-	"Ep27eShrRPeYIueNgGuSs7QJWHeTOrctz1+DpmsrCrBj1LvZJ1zw1VwUyqhFl6lnk446HYPfckxucfTv",
-	"cMgavovLXNy4lspVfYh8Fa9l0PpCBKdSPrmTEGUA0TPbLs8A41phWlzlB8ewFw8Gg4N2fZiB114AUGYA",
-	"2ghCs7wgehZ05FROJxzIeZ3MSLSPLjqXA61ndK5ofk1RxoTbf/IqrQAD1n6rXYldYIfNHtQyqWOElWav",
-	"MGHOwvez9QO1Uq0stLLeNgzgkzrJeYg85g4j+0B9fDw8bJ/kIbznWJjK/oum1QZ5n1/NVFTo/eIrYGnN",
-	"DWfdpqgLJJvO3DxtXjvjUxDcLI1SG8iGs+ZqvOtwRkpi9uDaf2UVS20W4cP+3hKOHcf/cEKNJUKufCjf",
-	"usmNOcJ+KyinCpOJa0yyBTNflKVGD+hQa5WnPoxfLfCazwFIf34I2gVS9czlX9VQliVg9Hnfyc12+Dhr",
-	"upfwcPZ1SAG2BcY/paJ2yLlxoujcb27cnXV2HV8fiCVH7rwPyma8iSiM5VGqxVOEtTbqFX//bb1UHVgn",
-	"Yv3RzOsLbP0CW9dha50ca2JBLLm6Hyf8ztJb5ICc6kDZyw+2ELSDB9CpPBHX9BQztzF9Zyc4M4BvmOqG",
-	"y5WDdc+A0TItx77Se980WfVxDg5LrRncRFnv4pIoXxkZYrxv7NLbYOIeNP0JdK4v5Wzp3kfRU++6VE+A",
-	"Cv5naaN/inhWKSDeWippqMuPsGbDWYR1TlrOhKJt7FISSUK4rZJ3cmDJFL2LKKilCrM0atRoVUYlcv3u",
-	"ObUtRv+e6s+Nyz8b7rZdRb7w9oPxtiPq2p0jwNKPYPjvqb4vt38UnGxczGIw3yLUqPEB0cLJYOi8MCGn",
-	"WTTmzntlU8Zq/qp+tO7TCXrXHPioOTROQTGelIs4GRyZJ1bdHicbTFWicju5Ah/0V9n3JjPCp2jrzWwc",
-	"SFJu60gkWDle86Y7H5j55PoIzi7OjZQMoZyQpMPGBI/nH2k3QngQ/0joNQH/yP+/UvwLRvsMMRpS7f2k",
-	"dstmO7CZrb9Lmt0euMK19UvQftnc7vfVObB0YAuaciGuaLOuo1jAZAVxwjDVx3zF0jF3gj1Y91fmO6DF",
-	"NWdTWebQnpbm65jbZKcqG/VkcAMzkmLX68p9jY2wwfcGwOmqkY0XNtcATNUzeapOY2UzNMrThWBcw9IW",
-	"+2VCjrlvnoZsC2drqhkyxlM7g9IOPR4e91HYVrXbR7173AJWr3to3XrgGoQT0GSK2MHlOaoZgb33b1/v",
-	"OyHaaB1OID6I+x3NwwMTxd6bu8/0Q1fo642wiUBYR1RVmfuCZydnFK3cFy5H/mWZXTbmY344KH9iW93h",
-	"vGyZG+we8sKs9XayxJg/a9gaDWzWqGDymcQolPzrd0hNGvMjQ0z+EhSRAeFY1F6Pk+yGecb8eABxWTMf",
-	"R3jU7v6ReaFsBI3Ymnw7xWBUsKq555Smtlq/+pXNr2uW89uRDFhp1PTfffw5WZiRr+hq3w7hB1SYRYev",
-	"UZgRMY9q6/zlb9/+nw9/sb8xe/AcQ3+SZkgSSuTX2FuAVLn35YY7OnAdr1xTJfsumxLGpNJgbzPwGLW8",
-	"yqOV4I95+piHicvnSOQRxO51l+51tr5NUR1BLHi+GsEvvpj4Qwy/igluH+NJXmC87Y1LCLbv6CZvX9iq",
-	"qgT9WtWaq0ZmCuJnw8O4ynVb3wxiKyxU1YY7hBnXe0s8EGAMtrD4xGix4x2365LuIUNrrVuTOhDc2lk9",
-	"ZoDtjSiF7V58H8Haj2BC0rqoag+4TQy1azQ+TrA08u2RhVtzCbJV/7GxO2YO2zj6RnWxO3B/VExcV56d",
-	"mvO+iXSOh8oQQWZ7bWQ1/OwF7VoKnQPJrl/H72Wfv43Bjndr4QOX3+Z6FexaOIdp0WVY0CVfiG7jDBPm",
-	"d8IEfVf4bPtbMH41qlop2NwS81nVeKdaSJlqshOEec9tf+HK92CzNCCn6PPNidLl2FPRdEy4uAVOxSzf",
-	"KuKgk8I+0nBSvPWdmR7Yog+109wSh2ku54uZ/z/bzIeyIchOWcR1JgTkwd1FX+UosAxRDWZzZv/xzt5o",
-	"0zXcrlEgVKnX971X+6uwoVpr1HqH67U77dX1+my9SfSjgN61aHotLcTL/zLxL+AZ313+DzB924hiVSQz",
-	"YwOhbEDS4Ss35Xo9ru01VTZTO7Sm05i73y1noqzz4UDq16O4xJtGFQy6Ivz9RmPuO/vM6MrXD0nbKsN3",
-	"wiH1cOEK0BmBJcuoW54oM0pO+9Zdw4XtrDmlupYXYCbsYJErYJuTZMY4dQmZ/g5kl2HolGBN67UMK7OX",
-	"I6vUfhWMU1e702gMYNvAKH+92JJKCnS+0KvINqalJPUWJGqGcErPjvrt8CH1W5dSMfN+THOjuhjaEJw/",
-	"JDyzQKbeI2fm3UXNWszrnyoUrYmKLxr4H6GB23lTdT261mv+ns73qgT2tuxrvJPr3avMWrToE6rNo6Da",
-	"XLs59P568z33DbZoir0wbyLDArb+uKx2Li/Dc91tq34oY+5LiX0b5jt1PPE/+vSdTlpqmt1FLeMY79++",
-	"7ih+fi9zG6bglhXLDla2BcoTBVmR576DtHIqCYuFa+3IFSohK6Sc199pSH8L1mk9WO3jL3Zb5ngzst8Z",
-	"HM6od6yGpde22Z3g+QpLWZXApOSyMSNuru2K7sqWK02JvdJzc+CWDDDf1TZ8PGo0uz/AJuB9F9uO7csv",
-	"8eU2BI9VKIWaVR9m2bYCAN/M/SED3PU+6A8S2m6+4BGS/v2udahCT3SPCRBqImGteQbeh/X5pfN/sc3/",
-	"OULwZ2kKpLrX4VMAAuda7G7CuKmjcftiLyHXu1bU6+mIOyjBKeza2dAHvdVAq2vnt1Iw7pE8LzsaOAvG",
-	"37Qx7p26K2JsC0jXufPSrGDA1KU1Dv8V/hXQvBiYkUbQeKoi5kv3jnjMba1xaY7mthsVht+9o8MYlXXL",
-	"06Z5Y4tqzBRzyn39Xl2/gHpuvLcxR42us65FRCJpSrlmJLfFxNpXE4czw6si4rfutD/OofLY1RKvzp2h",
-	"uWOZRHlL8T9riYQnBx8BZf7U78PaB/UwQThgEHd0pS542SEc+8FjS9uqGZrvMS6WfMydSLDBcNsDfCJS",
-	"g8Ow+Nb6QwINoV1JbGlRj7l3VZedsDzcM7a2OvVokWmQhMMVpQu3V3HpXesILg9rweWyyZpfQ+NyqZdl",
-	"rxPk2LX7pWAPGT8ReTHnkXc7GZbUK1uH6vu4xr6Z0CY3zp2ilKdAeNn25k6itKNkpPTmbDX91nvKN9u/",
-	"M+4P3jd/N2fe39b0/U5ZOw8WUPGyZnMUpYNoHhVdOk1b0sSuXVi6sokeUVq+D/RR311WdsRW35dCqnSV",
-	"1MSlxzcfGiLR/6K7D5rTlFbsodQTPKFWOnRcooBd8l0DfTLm7bsUbGrYfgOqPFEb7vjZqx1C2aPJ9ib3",
-	"Xa3rP/Itrsu+nQSePsXBnz717nTz/g33BjV/61BK+WuoOlOZWWAblDJ7e8zP+ArzFWiuGo0BtkunUyC1",
-	"dts+2+5Ticwx3zMi3aiL2IubS6K1ZJNCU/W/4JeR/eWHGFOrXAdYf+GT6wKbrN3y5BLL9uJxz13yBPaK",
-	"nXEv7p+CLZ9VY04kNhsn00YnmbrWM+fAeCZi2GvfiWS7vwYuRYqgeSFS30zSX4iEQQYcdMzt7TZ71SVJ",
-	"Ue2GpH7jiiRzKHNIcmb9KK6lra0/tGPZbm0f/vLnH3/fkr1lWJql497ozz/+HoE/F3Nuf/7xdzzv6mIW",
-	"klqPTf3cU+uOZpi2hqo2J9oWaOV5SJM1rw97IB9K4I6yT+xECb7hkfO9POYOa0BOl+Wtal+U3p1zpDi2",
-	"lMHs807Bz9dud/O88mkU5tvd1KUdQV57NGivb+xVV+jYgLr70H/yoRyoGz1W9+Hsl+516yLT5MrnuqUq",
-	"wjup1NqlVHtxKhI/B2/uzW0TT9cud55i3ngj3q5C0X9MuKpeWWZllfchuqSt8lYAD1x9qlY4paC8dscM",
-	"WL8jY2jvJXrmkpIDlQf7oUt+0OqJKvd5VDO9lHVDtK4BamzTU7MnZi4ng+f1rXGG5O2H2/8XAAD//w==",
+	"7H35chu3lver4HK+KpOZFiVZiu1QdWtGcZarGSfxOPakvkq71GA3SCJqArwAKIpJuSrvMN8z3AfLk3yF",
+	"cwD0zkXbdab8T2KRTTSWg3N+Z/+tl8r5QgomjO6NfustqKJzZpiCv15efLnkeXbx1WtqZvaDjOlU8YXh",
+	"UvRGvXMytl8/0YRnQ3JOhBQHYjlniqeEZ4QKvWJKk+T06JT8FvfmTGs6ZXFvFPfsR99LQyZyKbK49yEZ",
+	"9qIeu6HzRc56o9OnUY/bNyzse6OeoHPWG/V41ot6iv19yRXLeiOjlizq6XTG5tROzqwX8JQwbMpU78OH",
+	"yC/grbxi4m+MZkw1V/F2xnAdxNjH7ETg3TN8Prz9y3cXr746ePvDf379fa/ltdooLqa9D1Hv5mAqD/yP",
+	"wut7ten815Kp9dbZRIRqQkk4ljC7v8PPw+Tg4U3T+hD1XrEpTdffcvOKjt+9edX+bvyacKENFSl7osm7",
+	"N68isprxdEbsZxnNpQjPvbwgVF+xjEykOiN8KqRiWdcklyrfaYqv6ZQ1Z2c/JWI5HzNF+scHY6pZNqiQ",
+	"zXH7axd2uC2E4l7MVPu7Lwyba7JgitjBSD9jE7rMDXl6FBFqyFxqQ46PjqrTeXrUMR+mLveYk5K/sNR0",
+	"3UF7ZhdfETkh1B7GAp8mfVOcpfsMrulgSN6JKyFXIiIrbmZyaZDcdESkKt/g0S3u7cm9XNsP/lvgQedL",
+	"M5OK/8rOleETmhr9pczg4iyUXDBlOIPnJjxnmv/K2rfIfmM3yW7LcpFLmhEuyHhtmLYrqM8hchdqF2bR",
+	"pGL3iRzbbcd77yf/Dc9Z+9xxs34rNrNH/YKHv/JF80VRzy+3uABHT0+jNlIqdv/n4mVugPetEwZG1Vz/",
+	"i+HzJ5okL/lodP76YjT6WhhuVzEawQ+SIUnCtC/tmxLCNVkoppkwRIp8TVYzJuAccB9nlsGFlfai2tZU",
+	"R7Of/B/FJr1R718OC8l16OjlsLbRHyJLfC005mmzhXu723LZ9UP/fecAML2Wz/WsXVxo41hO2zdmqVu/",
+	"MnRa+nwsZc6ouCvdlqnEXdpJD9+F0w9TcvsXFXLHIEMr7V5tqzaQ2VfMUJ7jcef5D5Pe6Odtx4zk+SGq",
+	"3ySa53J1OeXmcsJMOmvfozGbSMUuuw4klfM5FZlu7mLifwmfJYSKjCT+j5wLpskvkguWAW8lgq3gw2Hb",
+	"5c3YgolMX0pxiQzYvo5bObOdyP3q/ahUKbq2f0uYKe5ElnH7B81fl3YImW9tVXxOpyyJSKKZuuYp0/bf",
+	"4eLZP1KazuAJnDUTKXdPTQxTfj9GeMHt3b5iaw3/+EWO7RUvbUFx/Iot5KUFBc2Nnhmz6OvB6PBwyk1O",
+	"xwcpPwBaG8XLo6OTtETL8AH795nU5hC/tPSmFzRl+JX71FEjfjaccpO0HYvhcyaXpjmlH1kqRdYhLa6p",
+	"4nScs30O8b/db5rnWLuKgR5LO1Yh4qhB9gUlFCsqz7KN/JoX9H20H/d39zgZ4t1+KedzbtrUhpcXJIUv",
+	"I8KHbGgBLl8we1dIv/sdOF4yaAqJVDFqWHZJW9727u1LvI1znudcF6c4kWpuf9DLqGEHdpca9OCwvD+d",
+	"BbdPDd/io+GrAz5fSGVQfbIYrTflZrYcD1M5P8zpWNFMqoOMXYc/Du1FY+rQjQgnni0VxSlvoDyxzHOg",
+	"GXeRm5Q44YLrWdiL1kV2jPJPWLSlWAoA75LNKc9b+XHpoU6ha59Bkrp0cLX1MZ61i0ZPfqjKtl7xbbhg",
+	"g3h3QrzG4uz942JquahaCuH+qZdpyjTw1gnlOcuQ/YqU2X9bjJ7oK75YsCzZUYgjh6gI5tJ9KYn0MumU",
+	"6LF1c5un0nKY7SL/zVKINj38nCj4xmq8VnK8vCDnry88dtSEm03MAUdtYw54YAEjf7En2sdJPdFeH59I",
+	"Rdg1U2uSU8OUn3RK87yiC/WenZw8n0xOnx2nX5xOspMJPXk6pifj48nk9Pjp57udHc5r0z6+YalUWfdu",
+	"PtEko4ZabZkoeBZMCi+Gz519hmWEkoxpo+SaZWQuM5a3wPDU8GvWDqeoSmfcsNQsFTyxmb0AwBKGpuYu",
+	"TOpDVGP6O3DzDzVxtsNMuy4711bwwkm17YhnU1vHX+TU2Jnv9LBi11zvOnNDp5c516YCSJpP1fBjuAeN",
+	"J5eLbO/dvmZqx/l2037kSa+86aXl1ZhZaZrtt+at4tOpvTZ/XzLdAhd+EIwsNUODisGHN/Gd6nit4CTA",
+	"oM140MGlDVRXQZnt+P63LTQPLC2MQ6b82vI0ezqolwsp2Aag4Xey7bzK6NKtuf0IAvBt2EGu2LpqAnl5",
+	"cQlm18vvz7/7uo3EFstxztPmMU5orhnwas1SxQyoav44i/X3kUlqkkkipCEsnUkrfOaDknAtXexrmi9r",
+	"VhqlFyzdys3tyvzPw6zbtudbRRfsa6Vkh6V6ouicraS6eqKJXAnC7KNkLLP1iCS/xT34G0x1qPUYduNU",
+	"Hm+tq245868qVnR6/Iy8oWLKwNL3IzVcT/DAtq0SB2tbFtoyQUvolljem9AusI7IYmmIoiui5EoTLow9",
+	"Kq6dHGuRWaAUWRTlBFPzPB2q6YKFQU/ZgAtTec2Uw5sdtwaN1reVWXdH9A9hBnNWru1CCy6YG2a7+rLV",
+	"SLb1hdpQdVdocRvD2/4Cso2JVmA6mt868HmX2CtZ6lT4qDiFEsGWyT8Y9LwhD41+1SvUfbFfXjg3RYe2",
+	"H9wSL4ZHHYLUDZAMIpIxxa9ZRiZKzknTkdF201d0rdGQ0TID+JagSOgvZJ5zMSUrJgwaBtq8Wh383/l9",
+	"Lh31tyiSwdfiXURjRUU6i0gyp9owlaCc5QYM317cFswXn2rjA2gI6+RVLc6eum+med3cmK02uNZBV2xM",
+	"3r15VZ3zzJjF6PAwY3M5xBFnfwc7AP7hTXh6xvK8F+2ulReEA8vxXkiuSZt3a/tqmy6WbTNbtPrckmBg",
+	"PHRvr7rBejuu25HipZ2iuqZ5J+lahrWb+acLD1VpM8HHnOUvaad1rWeWMC6NvFRsIRsb9++l87anPWpZ",
+	"tf16Lyvrl2jXxa8JF6RksCsO99nR0Z5avGdA8EiHdzRxYPASHrKMyOLH5BC5pEZzv/1IsSm3t9SyEYv+",
+	"+ISnTt2uTrTHX/908+yn707z2d++Z9m3ky8Xr//j+9e7iQLvYQnmW68QlZlQ5QpH3vFa4YctdBbopHnK",
+	"ZT6zgd9vN+2SfmHVHSCj5UY7Z/MmQYBj/8TN7EskzzOSKDZx3pbC7J1YWNgakaBncsWyAsdXhUXV+1Oc",
+	"1RfPvjh6Nnk6Ttn46DR9fvL0ZPLi8+NTSj+n2Yt0fHxyfMKevvjixS4AYk+PThMdt+jmt7J3fCxG5Q5b",
+	"b8nZnc25+Hf3t2Unew7Z5O3ndkSujaJGql1Ha9qQiwFXchWL3cH2ZllUxddFzEjUjbV3AQkNqn72+bPj",
+	"59kkPXn2/NnxmNLjyekz+vzIUjp98eKL42eT55PPn6WT3kYYXIzn7NPbt6Hbn9xikK44sx7JOh1u6TY2",
+	"5+NN6uFIPlKOyAlJXv/w41sSREWT61iddjc28HqpZ1/ZpxtUshUhbfZc7Coet/sVKmcHK6u/ZcOewuk6",
+	"tL/H1rrxW/e2iso/VjAt84wpCyDmsCwrq5OIUIunCfqCLODpAJeNFXxsYPYh4eI2/aQarUj6rRpdJTxx",
+	"M30XLMMRSXN53QT+jVRXe9D1RKornZB+slD8mhrm0KfVchSjGcn5FXMOJ/eE90RpMFUS5B4kk0yDDTPn",
+	"2hBuBnfhQXYNu/IgqfiUiye6dmnuwo7CkI/Il8KS94qdAZOsVFcWi7r14wNjlhFuunkVmgV2ZVeWIC8t",
+	"hr4Mt7X601+oYOTQ79eO97PxzIoF9tXQ7t3NLSG0Q/vSw85Xfujc6iDh9trqc7JY6hlZ0HUuKRqFccct",
+	"ndhvZlJeEc1Epgk3ZxiL5PSFEKoE3vQZS6/k0jglwmoVqF8oBleuxb5kf3p/uArndGvto+kJLS1oU0hi",
+	"yWnBJvpwxmimD7uIrvv40PG8weAXPM85F1fEyFpocrfqVxl5B1/+0+3IeifMtFmuV0zYm+IItht0w0jv",
+	"d9vdDd59NpfXLIMt3uAy2cfHfxsFc1uUbKf7oLynza8fwpheNoHv4TLGU3kHD+2FWt+VQOvhiGfJGaFp",
+	"yhaG2eMRWasRE3x64CbU5IotzFawuxnZbgOpnaiyEzzeSq48Bn7rOLif2PhvUl51mKpWbIxiYwNTciPs",
+	"wI5O91D0WzlNl+wtC92UH9gZ3+IG2NHfb9uoW2hkh6PiNYcrNrbTa1PTLLqYtZ6FJQV78Ea2xFHdYQ/C",
+	"G9uW/V1h46nOJqCKwreO9ktKDLsxxFkZmgtstRqdHp2Qb6Qa8ywD6+3mGfsh2ib8xpmdUUK0Z8HUApyq",
+	"C/tGMYZLEHRu1U0T4ttaVUwuJnKbvoCTubBP1qKOqu9+KedzeqDZgirLbYmhUx0RNpwOSZLJ9IqpKOdi",
+	"edOu7G7QFTAkyNnk0SjkrPxSEdpt3t+uTXRrDC7aBwy27eew/9blVJtLlEVt1lphyLgacqg3McQ9Qhp3",
+	"ZKel2TYG/WlGTYmYiKZrTegYXDhGs3xC+kUY/3yZG37g5xCL5L8xTMwOnQyGaACxON2Fj0GArAt9s//2",
+	"MXMA3WORlMMPEcRrY3fljCTshqVLI5VD+RNG7UMan/KbBzbdetJRNaKxZKaeZ89O27bbv6pmLe2ylvip",
+	"bFOBtsRhbTAD1Xa6tyX6sPg9XMPelvjD0o48Hz8bH4+3xP8Vzx8Pj4enu5FciK2boCeo/aptIHQX8LWB",
+	"0mtBdXWIMKN6ZiUePu6yWqT/E3FaRBZUa8vSZJHWpi0AL8WZOY/rCKMQksEZoWJNpJlBOFq+ZCFb+vTo",
+	"aLgHK0Jgeq+cSJtWHtQWpQ7x6C5O/d65UNQzyhk6mr9ezWRuD5imjGhJJlTtxMfs8li6VNysf7SLxz0q",
+	"ZWlvy5xD33GnVCFckBfD5853jNOzvCdkUwHA0WeE5loGfcCHvCdukGa69+Zk9CJX4z8Z+Apfo6VwY977",
+	"ucfWSw3HULMuwvxnjOSADktas4YF+cBJxbRcqhST3Fqn+vrNxX+fv/16t8l2ZMVvmSvkyEOW9fZM+YqZ",
+	"tW06eBk6qOG8RrakD0FKDhG7TTn0AQLJIEIU0oJOVjOmGOywva34DchNLTuo4z9+/OF7Oxx4ECac5Zkn",
+	"mG1VAWpr/FDCdq32kfPXF+T6uGTTfPk1eTH8/I/f/+fF8DmBPJ6McEOWImMQIcEP6YIfXh8npA/UDhOO",
+	"RXu9gMWiZQj3+0FEFOQW5WzOhF38eB2LVy6FaFQGGQsljUxlToxFH+1SjxwNn//x+/8cD2+IXjB6paNY",
+	"eNW7SdiRp+rIxTBouAZXuhw9XCb5WMTiS2lmZC6XwvhIVLTK03npZDVm29vT81n3lCTDX7QUCdHLyYTf",
+	"nMWiKL5B5nRt58DsVtpzj0qnrom7mkjxyOxgLv/yL+S/ltxO+IotDMbPvRg+j8UB+RE5dhAzKVVqTZKX",
+	"UhgmzMHb9YKN7NHkPIUZH+LcPvuM3dDU5OvPPhvFgoRrv1xYcWf31YoT6igZpwKeieSMpDOqNDN/XZrJ",
+	"wYuEjJU9AIjKGNoZnQuyxFIE/kQdbBf2wuAnSi5NEI32/YlVpxo1CUoaVtz7kEREsGumyOnRMbzpexk4",
+	"OJnZo5RLs7m8wTe+vAHpPz06xaAfmJGdg+VBhE4hKQm2+Hh4RKQIeTUZS3nGsgG8GwOacimvlgu7eCWX",
+	"0xlJJlxkya4lFuw4yevzty//Rg4RXRyOeHYI0mVobkwSiCqcJ8RvJyO3ZUekEhluP/iOa20xDHJrUvmd",
+	"femZV3lXSoopgWhSO5qcTDSD3Tt+Vhu1K2wc9hHYAkwHnhmRowMMUE+XSlntJmdiamYYqp64aQFRvy2z",
+	"SI1FHLgmqRR2AwxgeZplPunapY5xrZfsjCyF4ZZDMBEL+Fkm06XlLGQmc3AUwEjXTODodprobLN8gdod",
+	"8MTnz6q8jzVqQV0i5ykTGqOVkQ9/d/EWo94MQGDPzsgfv/+/EmN0XLdf5rnPB70Sju69GD4ffoGJ3kzQ",
+	"Be+NeifDo+GJC/0CMONJxAshgISyTSd/4y7zQuY5bioufcJWPu6O9J1oqw2KrGsQC7/n3F9f0LSsdEmG",
+	"xHu9tSEh3dFfxcDIY2GZnaFXjHAN9xOxNDfOTCqJkA4q4y/w87m8ZlYKxyIg05GllwM4VO9tmNEQc8aE",
+	"pUY0viK+ocF64MbFP8uMzv3ozD9fDfeLSAkN2ulbUYdlRopBnugzO6ugG1jsQKcaCZfo5Vgz42uTFOiC",
+	"TnUgfydXuCbJ06PjpCD0kDGBmdejkHLfT3zWeBLFInHZ4Fa82idSEMnv3ryqjeQS6kU/qTj96sn3jbR7",
+	"ob0xEPLqBxFJXNhiEosaYB53RHi6qSVBaUpIf6FYxiZcsCyy15cJkgzDlIbreZ7YDdcRoXlOUMM6g8tO",
+	"qu/EHKBYFAqZBwGFhhi+i8CLjqMNnI2hkS2foB6QU2OJ2xGYnBBGVc6ZIhBG76U+XA+wVFQro/hKKGsy",
+	"o9fMLmUAR/69NDMwz0m4Fg5DLuhSB1LdUXxFsbAa2tOjU0c0Qjp7pt+k5J1m6uDcSjOIOaCksMz0kw5U",
+	"dTx8Ojwi/T9+/8fAHnaBE4O7yV8fKx9j8WJ4Q6QYlkW+ZxahRNh2sR6LPuDikKhm5wsZbCPMZ13aozcW",
+	"wFjcCE5WAr5RLqZldDUIFytcN+RYyLzK6allg1JExksTkaWAkAzAVX2MSF8paQABzS16ccEaMs8HRXUo",
+	"KawmSOZcWESzFLkFY8Am7JstVhJTlo0IFYRnOUOenEptkKdwkbEbMHPSDGYpJFkpbhjsPhexQNMgngPK",
+	"oSA0LzLL7Es2S1ePyf7pbAYpyn8wR9VAoP2sqNa00YxQN4taRaM83M3BarU6sEj2YKlyJlKZYQrtrcdH",
+	"Q4leSKFRlX96dHxv66mVp4GXdRoHCsVEyJX9p4YyGE+PTpuCt3bBSd8BejcA1+6yD7yYKui0dF1h/NOj",
+	"k3tbr/eItCz0XQtSx4TDjVfWTfH0MabYxjXbNrVt2nUcVzEU9UY/v496ejmfU7W2h26PzI4s2I3j/UUi",
+	"acBSA0yi0r3RzyHQ1I7qkdRvPPtQr7jYUfaoeOSwWpHxw/uot2hLoyh4G1FsIRVwEULdZLkB+rTY7t3b",
+	"skrhUN0oFgkoF0mEzNalCSu2yGnK0BqBBjjkjGjoOiMJmA6TWBQGQhe2q0sgw303Web5uihzQez/MXKH",
+	"inUsEPDBgKQfEN7AcUpdlBpCNYg0cNJR4tBpYtSSeVNlrllC+qsZg+FRabWvcAx4AI+JZZ4npC8kfhkL",
+	"/HZwFuQaOg8INyBKfrBzCXZfzafCm4O5DlUtREa04XlelPsA2QJq3igWVKyRfhmkqfmSHxFAJVBZI7+Z",
+	"AGHLgPgJVu+jIhZevvJssF8BTp9dNadXTAPaCjMfS2U8shwSrzWAZEX4gjLSrg1fbrc9FhXqOjh26m5C",
+	"5oxaTSvn1ywCyZ/4aJZh0ygQi1sgBUtChClq8RK8H7S3zb8jxCvroDIw5kf4S6HZVSVqyfT+QAK1bty/",
+	"Z3naHL5FnB7ttZoOf1VIK2uybbydh/5qBmBauZZYm9JE/mo6COgeWlGNVUj/BBKxQZpbfrOFLB9VvhLH",
+	"uBwf95YYtwNO1aGG8A0ydrKbjH0DUstLrCfanTRk4C2thAXP0HYJexh0LhSSOWtzbb1hzphgZUjw1Fgl",
+	"De3Zc2ZoRg0deDUd3lCWObHwQqdTOYcqIoWGtJpRA1ZK4LR2AjSPhWJmqQTLzoiQoKhZwK8hnNsXbi1x",
+	"tO0K4BkZ06yq3O/EQdv43Vewe0CMoRYrGJ5uAWDKnqkP0V6/QheRhT534lT3BPyLMroF4Qi5ekxO9GX1",
+	"hD8yWF6h2jtjb7ypJb5AS5TYYAZRb8o22D2Ph8f/SqBgYu3mywlpM/n4m+0xCTADaggTRq3rCBRHTGf8",
+	"mrkgmCgWSXmLZWqYOdBGMTpPPGbyhvivuF5IDXEhI0KNoelszoQ5I75871/RFgdMyv7tLOeBTcTCcWkr",
+	"OUtr25dt+MXenm3Ilcglzf6cjKN8SNX7EKKSx1xQ8LrWow9auUZxEo46hr3I+cyx5n6TAKrvbbzlE6dp",
+	"4TRRnfDvzHo8He/OfO6s2rd6bUq6PVYyr+MWz3Vc2ABYbhdUGfQexyJB63O/cJGPSuV+h2b6a0LGa5Iu",
+	"VX5Gjoc3I5IUdXVd+dxf+SIZRIX7p1JcGqyxRsqrMEGnrKPzE22UsfhJqquZVJqdEe8RizDdzeF/HzuA",
+	"hUMjh4Uqa4oFoCRksEOSsJsFV+ySi6QwyRwPT/51YFmyi/grHLU8A/X9AmJ2nmgiVcbUKGiguKbdGaZn",
+	"uXswzDP3EiGNR9d76apcl3/6FxwSFYQ767wWg4K4gZGOmiMdkb7lCE7zHZA4jnver1yF0X+xX8FMwZQE",
+	"o8eCIsSmBowXYyvYkzm9uSz8JJr/aim1xC6IZsZwMdVRLOZsSqGEf0SOj44szbrkiAFJTo+bSz8+Ic6E",
+	"TCC8f03eSkleUYUub3BVWX0Ggg64JuyGzX0YRXJwMKc3B5baDuCdyQBanrCV7yfgrWNoO5FW9Io2u9QG",
+	"/127leFjEp5RV2Ry+bJtbQQSbunGdiDvNxlVAgc4BPOHT20tRmt2WNhJaEc9r+ztJuObEYYfi0siAkdE",
+	"KLxS6rEAIvnokWwGKG3apO+d2Mc/UcGKmjwb0Iaz6vQ1Y8jNBh+5nhVZlvgYc7NsNrdstmVeW5jyZkyG",
+	"zHFXRNZpGzqkvsnMvXhkWmHbS5rnLEMkNF57h3nAQN5fzQ1BZUMTKpxoGaHS6S4KmS+1cfF7lCTfoos+",
+	"DORjpyJwJOwIAvwJ6Jlc5hkZM4L5DCwj15w2JutUvbczqwPcFi3dwip1e7Q0bkFLzhzrADFCjTIWsQK6",
+	"lJnYBk1i0b9nEDJsifgB6PWWzReWxEq1XR3wyLhiqZFqXarz2gIkQiOlbViiLuBNG712hnvX6XFzx69b",
+	"IZf3D+Nt6eg0dc9Ol8633Nn3UkU8nl7aG62Vk0vCk+9bwEzUSPViipXY1pyuoS5v0VjrMSWz5SperQxz",
+	"iqw8qItsFwzQxgc+SewWr1zBEs1DCe/Xih0EwWulXQH6HGfr17nOLkEVRVz0vQhz6tpItZuQXfz3CQHN",
+	"NAQV0tSKjlRBEgPN8zVGZqKtQrvgkVUsnOCohm2PCLJ3jLkGnu5ipZnIfIA0pIqEHJI1mcrItaOyv0pi",
+	"AShhzFyqg5g6jRNtKdCSCVTTcgCHnVq6NISaWLhxQqAkTJ0uoPtTdoYWp7KMehos2LX4bqshV2O7YZqw",
+	"zwc/QnU3v+CyRox139xPYtEv9UAxLM91ObQHMvLkYhBVZ+s2WkFMOtVW0kMKTSlh4rwaMrium7JIPyll",
+	"WnloBTEimHlTCis8q2j0IcYxsJ4iHNXryg76+HYcLt1nMCQbDVJ7ef72Q1f3GjJxRoQsOTQwI+HW2Qi0",
+	"IEnpQneoDxQACnY0JvZNTGin2uqgSIWh4laIrMJiQ75MtWJtsOu1ZSCIYZzPeiPcSrbf/RH0rXSZGDq4",
+	"pIHkRSkkqlJF4ejg+LgLslW2+wHw2u3dNF0gz7Abc7jIKd/BN1LDVE/3Ep+NDdzq4zl3PLLm1inzuw1J",
+	"poHznZW7PlnupmvVGja10cWDbGbwdvLkjeN9uGd7UanFRYfJqJbFVGtssQvD+Lj972d/zgigWwLWZ49E",
+	"OQhnqDKONXqY3xASDYLaJCBq93jb1WoTHFtu1waIjMwES6iF3KFNoU8ub9W+qDX0oRXw1IqjJ5WSicmo",
+	"il5culWpTvoQKo1BYFdluAlX2kBGg8cvUpE5XtxYJEXRoAQC4EOtllpj6kEzBW9LICtkAPnMxeKd+wZA",
+	"oSWmgG2+mrmOLHi3Og+sMCKMprNGhXOqiaKrWGBBNsvPF67Lqu//nZT7iA8iIiRZ0CkX6OdyNNcGKV5x",
+	"bcoFirfacHYoe9eeKl+qHrWpVflOJYU3vWGH9vVbMUSpd/zuT7uG73eOJtujzHvR56vW9bWVobkL/Zjy",
+	"7Ce4N5Xz+0gjPQqavnPAqb1TlTqVT7Tf+xKvxZoBGNzRauXfzl+ddndUaHdlThjFIsmo8XVJq5yY9Hf3",
+	"w9cjNpoetAHmVFZKc+7EYF2mZsgV3YWdYsqdWxqkGZaLubbXctVoUeH2cH0Z11i4Oq4gMqqlXAeRK+Ta",
+	"T0r1TV2/aCi36y0QUlkpZp+xB+seMXTqvrcDhUrupNwfFiwkWDwyqH2xaCSlQjUsakKTYxoWjD/WhJsh",
+	"uUDFDR+KxcplKhsiBf5csQmhuWI0W0f4SXkeRWlPSAeE5JFYWGhfmiRkqWYy1SMS9y4mvjeHG5WwG66N",
+	"tmpjkYYOc+F5DtQyZn6ouIdnCLIeUnZ8hYDPj46cJcrNgqTeiwTrKcJ7CkluiTZEQShGtWzhMW/YhKRU",
+	"PIFpjHMqrlxOa/3BH2e05UGC6aKYQYeh3/aSTJ5o8itTMhZ6Ru1RtwzmkCP1++WzsxmE5Em17piIV0uq",
+	"BIFBNB1uGayHXxEND+PeaLQ0uGfHRsv4DxoKUZWmm6RnHZs9ZgTEOfGulqI0kQekLkYxpC126FXtjRw/",
+	"4YEHxQOocSPXZpkjpDYkYLUuKBLUXWfjx5YySCP/TyPzDMoijbEqEFSTB0MjNfbzOc0YAJNYBMVKKuKp",
+	"2pTL5fvYuCFpwyGxaK+rj7VZWktrESOnkCkJqKVe04kuFh0ohqCkj+oIBuHC/UEYV56h1jqh7zMZ11hI",
+	"yxdSgnoHlXJk3qI/OHNRe7BBdr8st/DVibNdgdEZblFdn94dIIV2Aq097iyugI392RXqf48wyG4RFsrC",
+	"b1u6Bby3ZxH+KjoFWO39J59yB4WNuA5JpIjzYD4pFQ4OwGqjQkLC104+4vZFgK/CgPYY7KNzKuiUQVmX",
+	"Wnwv0pFm6pqnzIMLOFkLVTzM2cnrMSQ/WHJdcV0UYlQsFq6MC0Irt6bm/anUJonIlBtMD4li4btmEsWm",
+	"7CaqFo7BeiJYMsS/NsSpeqdULCbYtrcEuEswbhs2+EaqqwdFBqFvyYPggtLoj4EKQj/SDmDQOIqPBRPs",
+	"Gii5nTl+gghtEAHv+g7wAKPfgfd5bcaK4junkeCdJjXNG9rNT/CKt0IMX6Ow07JbtfEFt2BVgqBUSWme",
+	"o+Oekjmbj5kicjIk5xq1u4xnkbNWOitEMFja/5aGaDT90WgSLYoshs+rNl2oGJApuVgUirRVb+3woN+D",
+	"r5XGAj6xEmRmYdKErbzntzQpsL0Nyff7m09f+03dN57+TrbGXX+AW/vuzavHNU8WrHM3C2WJ6B439Itc",
+	"05xnVcC6G9f50LD8VWi6tKKW6xj1bg6okGI9l0ttxaIr7Q8VDzoNg18LLDzmS4WJNnyXhOYdSakOevEh",
+	"3quk1nLDdy5yIuXejYTIA6iZQQ0VC4xLneySoqFIQvrJcDg8bDaUs/DaMwDGLUAbkbZZvqZm1mrIKYxO",
+	"LuUMrU4QdDFAE51rmmJmbK5Zfs2Qx7T2WOGiKCmLxUr9VruefC07bPeg1HolQVhp9wo9fhhOVD9Q4Gqh",
+	"MxtY2zAciJZJzkPkWDiMXCp2ctw8yWPyToS4uazYIG/zK6mKGq1fYk14VjLDgdnUBRTw6czNE5oPcDEl",
+	"UtilMQZFTMl5dTXedNgsrBi+AsFSmkX7YWOgMIzjfwjObUOvfBlXMJNbdYT/fckE05iZXbokWzDz69Cb",
+	"7AENao1+lg9jV2t5zccApD8+BO0cqWbm6iaWUBZm64PNey8z2/HjrOlOzMPp120CsMkw/pSC2iHnyomi",
+	"cb+6cXvL7DK+PpQrgbfzLijbxeEFRGE1jyAWzxDWgtcr+fbrcm9bwjsR6w92Xp9g6yfYWoetZXIssQW5",
+	"EvpuN8FXKOyqmvQddI7suANoVB7La3aGAbsYvrMTnBmSr7juhsuFgbUPlZ59WA680lvfDF0PcA4OS9UU",
+	"bqrBuriiOhSf6yx51AQTD1R3aEeZ63s/NmTvo8ipt12ip4UK/ndJoz+FP6tZKqkY5RbabHsUYfkmrWZS",
+	"syZ2CUSSUgGVOxwfWHGXlbojKyhVhORZVGnqViiVeOt376fQuOjfMvOx3fKP5nZDzelPd/vB7rYjaiHF",
+	"gVjOmeLpXhUUw4X/lpm73vZbwUl827aSxA+IFl4Mj3yAd4vRLIqFs15ByFjJXjWI6jadVuuaAx8lg8YZ",
+	"0VykYREvhidFHdyurr4R0bIwO7lsL7RXwXt9XWMXDzIiCsq8Qfyyz0av8D345PqEnL++sFyyDeV0V619",
+	"PPtIs3Pyg9hH2l5z54zq/01c/BNG+wgxGlLt3bh2Q2c7hMjW3xSbfDh0/U1aMqE7I/bRAcIzLOOWS3nF",
+	"qnkdywUZr0mScgz1gTIZWSwcY2/t+RbiHVDjmvOpCjG0Z0F9jQUEOxXRqC+GN2RGM2j2MSzM1zOqofiz",
+	"ayaM09Uj8BdW1wBV30zdSwlA0uVyMpEtJBeGrKDR20SqWLgGHu7akvOaaCYTLjKYQdBDT49OB8hsi4TB",
+	"E5/zAK3TQ8oD98XCsfwClsnemPdQx94YyxwRSgydInZwcY56Rkn/3ZtXB46JYp1sjl2QKEkOsYl5Mcc5",
+	"COX2idprsc9MOyvffC8hEGhUa7jjm106PqNZYb5oZEDHIhbHw/ATroP9F1qckd1dXhi13gyWiMXTiq5R",
+	"wWaVDCYfSew6IrnX7xCaFIsTS0xuB8Dl76r4l/0ku2GeWJwOy72Sqo0afO4/hQa2MMVWr2DRD0kwlkFr",
+	"2+JXEF9X7X0LI2Ejg1ID3P3Hn9OFHfmKrQ9gCD+gxig6fI3GiIh5VFrnz//59f99/1f4jd2Dz9H1p9gE",
+	"SULL/Jq5dLkQex823NdPwows1wgM3gUhYVxpg32bPEbFISyp1gP8MU4f4zBx+QKJPCKJe92lex3kt2lm",
+	"IpJIka9H5GffSPJ9Qn6RY9w+LtJ8if4238cE3tFN3r6poS4C9EtZa50VB+ubQSHDAtglLrcNM9YbMT8Q",
+	"YGzt93zPaLHjHR/qnO5hi/iFWcAmdiG42lk9duG+kHR0F8Y6iKAORaWtW7InG2rmaNyOsVTi7fEKN+bS",
+	"eq0Gj43dMXIY/OgbxcXuwP1RMXFZeHZKzju3YXIbUzTfowQxi8fPntHWQugcSHa9mn/Df1xucXa8rbkP",
+	"RKXl166JcxgWHdyCLvhCditnGDC/EyYYREXrw5yLq1HRRhdiS+xnRZf6YiHbewSVIcw7ESo0o+0BojRI",
+	"ztDmm1NtwthTWTVMOL8FTsUuHwRxq5ECHqkYKbDi0sPbZfE9/qUww21+mOpyPqn5/7vVfBKaQe8URVy+",
+	"hATv4O6srzAUwIUoBoOY2X++sbc18//iK8eMsVYNKUKvy4r0rs6asr76Rbui6hn4LupqUbWgU1+t52eb",
+	"TawfGfSuSdO1sBDP/0PgX4tlfHf+P8TwbcuK9TKdWR0IeQOSjvBFusv5uLmWQQTYQQ1EXbvfrWYy5PkI",
+	"QrM5F1wbRY1Ube2TSaVDcix8dbYZW/v8IQWlMnzFRlp2F64JGiMwZRllyxNtR8nZAMw1riPSlJlSXICd",
+	"sINFLoFtTtMZF8wFZPoedi7C0AnBktRrKFZ2L0cg1H6RXDCXu1MpDAClY7TvmLdiihE2X5h1BPViGc28",
+	"BomSoT2kZ0f5dvyQ8q1LqNh5P6a68bbSp9MfEp5ZS6TeI0fm7SNmAfP6p5aalVjFJwn8z5DAzbipshwF",
+	"U9G9Gd+LFNgPhys2hiIWO5nevcgseYvuUWyetIrNSnWf+5Cb70Qm0+WcCavjcStEbyICPcuL+tFGEsWm",
+	"HBi9b9ri5W0sfCrxio0v7ebtVfHE/+j+K500xDTfRyzjGO/evOpIfn6ncnBTCLiKoYIVlEB5orHdoXte",
+	"O5GEycIvL8iKjV2pFBBCKdaYB1Owk5C+ZexZ2Vnt/S+wLXPCrRT1O4PDWfGO2bDs2l5UqFuPqaxaYlCy",
+	"BxEj3Fz7O5+2XEhK+LSf2wMHMsB4V7rgh9cnxcUZ8ewQ3psMfM9eePklvhxc8JiFstSz4sPJZFsCwE9s",
+	"/DcpHzZv1r3j4Vzb1Rc8QtC/37UOUeiJ7jEBQokl1IpnEGrv1scXzv9JN/9zuODPs4zQQNP3AgicabG7",
+	"CKM//taSG/16OQup6lUryvl01B2UFGznHo3e6a2HRl87u5UmcY/meaho4DQY3wAj7p1h2zQQ1Em6VIoJ",
+	"c2lXMOT6EpTDfyP/5rqDD+1II1J5qiDmS/eOJBaQaxzU0RyqUaH73Rs6rFJZ1jwhzDuCzzFSzAl3r3fW",
+	"F1COjfc65qjStdmViEgVy5gwnOaQTGx8NnF7ZHiRROxKwd8yGeOxsyVeXjhFc8c0Cbebf94UCU8O3gPK",
+	"/anf5Woflt0E7Q6DJLiMD6BX2YHv2Sg8AE5APmhsol0UQ3Md/Qn0cHUsAZzhULx+LDOLwzD5Fuwhrrw8",
+	"VNZ07i6XEhs06lh4U3WohOXhntW19ZlHi9wQRQW5Ymzh9ioJ1rUO53K543UosubXgKwlNFz0tU7wxmZM",
+	"GyXXLCNzmbGc9PHipzJfzkXkzU4M+kpAHqqv4xpq728y4+zlpTwjVISyN3ux0o6UkWDN2ar6hb3yRw0m",
+	"OdcLwKpR7uClKs580FVP1ddR3Stq5wHbaOM2bPaidBDNo6JLJ2kDTexahaUrmugRuaUHQWWJtjuv7Oqr",
+	"FphUMJWU2KXHN+8rLNH/orsOmm+aYtkecj0pUgbcIXn9w49vSWOsod2mJHKVJmM3K7xtIQArFgf1Xl3e",
+	"Lt14vL2XaCwICVWtyz/yJa5D3U5KPvsMB//sM29Ot++nJZ23Vh+7+luHUsKvSVGZys4Cy6CE6O1YnIs1",
+	"xiuwXFcKA+zSz4OWym37aLv7Ypmx6FuWbsVF4tnNJTVG8fHSMP0X8vMIfvk+wdAqVwHW0OmlhXmuCmwq",
+	"53N64CM5Q2BZP4l7mUyvGHQEFsubuJcMzgikz+pYUIXFxum0UkmmLPXsOXAxkQnph5yAa6Y0t/QE1V+v",
+	"Of5BkkVOjeWt9t/QPNmw1CwVS6BrMGYWuLwEN2gsrthak36CbfKksj+dMGp/pZMBTMr3QLWHMidpzsGO",
+	"4kraQv4hjAXV2t7/9Y/f/7ElesteaZ7FvdEfv/8jIv5c7Ln98fs/8Lw91oGMHSnydfncMzBHcwxbQ1Gb",
+	"UwMJWnneJsneuEtY8kzcvw2l+pKHMKK0vuGR47085m6XgIKtQmOPT0Jv7xgpgSVlMPq8k/GLcuZgvQnT",
+	"nQXmm93EJYygrj0aXKq8N+odphwtosfgUHcf+k/eh4E2NIJfKGlkKnNyEMzrYCIz9MrHumU6wtYRmCdd",
+	"9FrrJ5lM/Ry8ujeHIp6uXO48w7jxir9dt3n/MeCqeGWIyvK1on00W+gK4IGrD9VqDylQTMulsnOXk5BW",
+	"8DV5MTz64/f/eTF86oKSWzIPDsr58ZHfL9B6osJ8HpVULw1miMhXfwdTw1Vtmz6ze2Ln8mL4eXlrnCL5",
+	"4f2H/x8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

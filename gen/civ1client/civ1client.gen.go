@@ -16,7 +16,76 @@ import (
 
 	"github.com/labrador-dev/labrador/server/apitime"
 	"github.com/oapi-codegen/runtime"
+	openapi_types "github.com/oapi-codegen/runtime/types"
 )
+
+// AuthorizeArtifactsBody defines model for AuthorizeArtifactsBody.
+type AuthorizeArtifactsBody struct {
+	// Filesize The size of the upload in bytes.
+	Filesize *int `json:"filesize,omitempty"`
+
+	// Token The build token.
+	Token *string `json:"token,omitempty"`
+}
+
+// CIArtifactFile defines model for CIArtifactFile.
+type CIArtifactFile struct {
+	// Filename Example: artifacts.zip
+	Filename string `json:"filename"`
+
+	// Size Example: 1024
+	Size int `json:"size"`
+}
+
+// CIBuild 8.7's `Ci::API::Entities::Build`. `artifacts_file` is present only when the build has artifacts.
+type CIBuild struct {
+	ArtifactsFile *CIArtifactFile `json:"artifacts_file,omitempty"`
+	ID            int             `json:"id"`
+	Name          string          `json:"name"`
+	ProjectID     int             `json:"project_id"`
+	ProjectName   string          `json:"project_name"`
+	Ref           string          `json:"ref"`
+	Sha           string          `json:"sha"`
+	Stage         string          `json:"stage"`
+	Status        string          `json:"status"`
+	Tag           bool            `json:"tag"`
+
+	// Token The build token.
+	Token string `json:"token"`
+}
+
+// CIBuildDetails 8.7's `Ci::API::Entities::BuildDetails`.
+type CIBuildDetails struct {
+	AllowGitFetch bool            `json:"allow_git_fetch"`
+	ArtifactsFile *CIArtifactFile `json:"artifacts_file,omitempty"`
+	BeforeSha     string          `json:"before_sha"`
+
+	// Commands `before_script` and `script` lines joined with newlines.
+	Commands        string    `json:"commands"`
+	DependsOnBuilds []CIBuild `json:"depends_on_builds"`
+	ID              int       `json:"id"`
+	Name            string    `json:"name"`
+
+	// Options `image`, `services`, `artifacts`, `cache`, `dependencies`, `after_script`: only the keys the job has.
+	Options     map[string]interface{} `json:"options"`
+	ProjectID   int                    `json:"project_id"`
+	ProjectName string                 `json:"project_name"`
+	Ref         string                 `json:"ref"`
+
+	// RepoURL `http(s)://gitlab-ci-token:<build token>@host/<namespace>/<project>.git`
+	RepoURL string `json:"repo_url"`
+	Sha     string `json:"sha"`
+	Stage   string `json:"stage"`
+	Status  string `json:"status"`
+	Tag     bool   `json:"tag"`
+
+	// Timeout Seconds.
+	Timeout int `json:"timeout"`
+
+	// Token The build token.
+	Token     string       `json:"token"`
+	Variables []CIVariable `json:"variables"`
+}
 
 // CICommit A CI commit, i.e. a pipeline (8.7's `Ci::API::Entities::Commit`).
 type CICommit struct {
@@ -76,6 +145,18 @@ type CITriggerRequest struct {
 
 	// Variables The variables given, null when none.
 	Variables *map[string]string `json:"variables"`
+}
+
+// CIVariable defines model for CIVariable.
+type CIVariable struct {
+	// Key Example: CI_BUILD_NAME
+	Key string `json:"key"`
+
+	// Public false for secret and trigger variables (runners do not echo them).
+	Public bool `json:"public"`
+
+	// Value Example: rspec
+	Value string `json:"value"`
 }
 
 // GrapeError The framework's own error body: `{"error":"<text>"}`.
@@ -354,6 +435,20 @@ type RegisterRunnerBody struct {
 	Token string `json:"token"`
 }
 
+// RequestBuildBody defines model for RequestBuildBody.
+type RequestBuildBody struct {
+	// Info What the runner says about itself (gitlab-ci-multi-runner's
+	// `VersionInfo`). `name`, `version`, `revision`, `platform` and
+	// `architecture` are stored; `executor` and `features` are ignored.
+	Info *RunnerInfo `json:"info,omitempty"`
+
+	// LastUpdate Sent by later runners; ignored.
+	LastUpdate *string `json:"last_update,omitempty"`
+
+	// Token The runner's token.
+	Token *string `json:"token,omitempty"`
+}
+
 // RunnerInfo What the runner says about itself (gitlab-ci-multi-runner's
 // `VersionInfo`). `name`, `version`, `revision`, `platform` and
 // `architecture` are stored; `executor` and `features` are ignored.
@@ -387,6 +482,32 @@ type TriggerRefBuildsBody struct {
 	Variables interface{} `json:"variables,omitempty"`
 }
 
+// UpdateBuildBody defines model for UpdateBuildBody.
+type UpdateBuildBody struct {
+	// Info What the runner says about itself (gitlab-ci-multi-runner's
+	// `VersionInfo`). `name`, `version`, `revision`, `platform` and
+	// `architecture` are stored; `executor` and `features` are ignored.
+	Info *RunnerInfo `json:"info,omitempty"`
+
+	// State `running`, `success` or `failed`.
+	State *string `json:"state,omitempty"`
+
+	// Token The runner's token.
+	Token *string `json:"token,omitempty"`
+
+	// Trace The whole trace so far.
+	Trace *string `json:"trace,omitempty"`
+}
+
+// CIBuildIDPath defines model for CIBuildIDPath.
+type CIBuildIDPath = int
+
+// BuildToken defines model for CIBuildTokenHeader.
+type BuildToken = string
+
+// CIBuildTokenQuery defines model for CIBuildTokenQuery.
+type CIBuildTokenQuery = string
+
 // LegacyGitLabURL defines model for LegacyGitLabURL.
 type LegacyGitLabURL = string
 
@@ -398,6 +519,66 @@ type LegacyPerPage = int
 
 // LegacyProjectIDPath defines model for LegacyProjectIDPath.
 type LegacyProjectIDPath = int
+
+// DeleteBuildArtifactsParams defines parameters for DeleteBuildArtifacts.
+type DeleteBuildArtifactsParams struct {
+	// Token The build token, as a parameter.
+	Token *CIBuildTokenQuery `form:"token,omitempty" json:"token,omitempty"`
+
+	// BuildToken The build token.
+	BuildToken *BuildToken `json:"BUILD-TOKEN,omitempty"`
+}
+
+// DownloadBuildArtifactsParams defines parameters for DownloadBuildArtifacts.
+type DownloadBuildArtifactsParams struct {
+	// Token The build token, as a parameter.
+	Token *CIBuildTokenQuery `form:"token,omitempty" json:"token,omitempty"`
+
+	// BuildToken The build token.
+	BuildToken *BuildToken `json:"BUILD-TOKEN,omitempty"`
+}
+
+// UploadBuildArtifactsMultipartBody defines parameters for UploadBuildArtifacts.
+type UploadBuildArtifactsMultipartBody struct {
+	File     *openapi_types.File `json:"file,omitempty"`
+	Metadata *openapi_types.File `json:"metadata,omitempty"`
+}
+
+// UploadBuildArtifactsParams defines parameters for UploadBuildArtifacts.
+type UploadBuildArtifactsParams struct {
+	// Token The build token, as a parameter.
+	Token *CIBuildTokenQuery `form:"token,omitempty" json:"token,omitempty"`
+
+	// ExpireIn Sent by runners 1.3+; ignored.
+	ExpireIn *string `form:"expire_in,omitempty" json:"expire_in,omitempty"`
+
+	// BuildToken The build token.
+	BuildToken *BuildToken `json:"BUILD-TOKEN,omitempty"`
+}
+
+// AuthorizeBuildArtifactsParams defines parameters for AuthorizeBuildArtifacts.
+type AuthorizeBuildArtifactsParams struct {
+	// GitlabWorkhorse Set by GitLab Workhorse.
+	GitlabWorkhorse *string `json:"Gitlab-Workhorse,omitempty"`
+
+	// BuildToken The build token.
+	BuildToken *BuildToken `json:"BUILD-TOKEN,omitempty"`
+}
+
+// PatchBuildTraceTextBody defines parameters for PatchBuildTrace.
+type PatchBuildTraceTextBody = string
+
+// PatchBuildTraceParams defines parameters for PatchBuildTrace.
+type PatchBuildTraceParams struct {
+	// Token The build token, as a parameter.
+	Token *CIBuildTokenQuery `form:"token,omitempty" json:"token,omitempty"`
+
+	// ContentRange `<start>-<end>`: byte offsets of the body in the trace.
+	ContentRange *string `json:"Content-Range,omitempty"`
+
+	// BuildToken The build token.
+	BuildToken *BuildToken `json:"BUILD-TOKEN,omitempty"`
+}
 
 // ListLegacyCommitsParams defines parameters for ListLegacyCommits.
 type ListLegacyCommitsParams struct {
@@ -449,6 +630,30 @@ type DeleteRunnerParams struct {
 	// Token The runner's token (also accepted in a JSON or form body).
 	Token string `form:"token" json:"token"`
 }
+
+// RequestBuildJSONRequestBody defines body for RequestBuild for application/json ContentType.
+type RequestBuildJSONRequestBody = RequestBuildBody
+
+// RequestBuildFormdataRequestBody defines body for RequestBuild for application/x-www-form-urlencoded ContentType.
+type RequestBuildFormdataRequestBody = RequestBuildBody
+
+// UpdateBuildJSONRequestBody defines body for UpdateBuild for application/json ContentType.
+type UpdateBuildJSONRequestBody = UpdateBuildBody
+
+// UpdateBuildFormdataRequestBody defines body for UpdateBuild for application/x-www-form-urlencoded ContentType.
+type UpdateBuildFormdataRequestBody = UpdateBuildBody
+
+// UploadBuildArtifactsMultipartRequestBody defines body for UploadBuildArtifacts for multipart/form-data ContentType.
+type UploadBuildArtifactsMultipartRequestBody UploadBuildArtifactsMultipartBody
+
+// AuthorizeBuildArtifactsJSONRequestBody defines body for AuthorizeBuildArtifacts for application/json ContentType.
+type AuthorizeBuildArtifactsJSONRequestBody = AuthorizeArtifactsBody
+
+// AuthorizeBuildArtifactsFormdataRequestBody defines body for AuthorizeBuildArtifacts for application/x-www-form-urlencoded ContentType.
+type AuthorizeBuildArtifactsFormdataRequestBody = AuthorizeArtifactsBody
+
+// PatchBuildTraceTextRequestBody defines body for PatchBuildTrace for text/plain ContentType.
+type PatchBuildTraceTextRequestBody = PatchBuildTraceTextBody
 
 // CreateLegacyCommitJSONRequestBody defines body for CreateLegacyCommit for application/json ContentType.
 type CreateLegacyCommitJSONRequestBody = LegacyCommitBody
@@ -791,6 +996,335 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 
 // The interface specification for the client above.
 type ClientInterface interface {
+
+	// RequestBuildWithBody Take the next build (runners poll this)
+	//
+	// Runners poll this every few seconds (`POST /builds/register.json`)
+	// with their token and `info`. The oldest `pending` build the runner
+	// may take is handed to it, and to no other runner, and moves to
+	// `running`:
+	//
+	// - its project has builds enabled, and, for a shared runner, shared
+	//   runners enabled; for a specific runner, the project is one of the
+	//   runner's;
+	// - the build's tags are a subset of the runner's tags.
+	//
+	// The answer is `201` with the build's details: the job (`commands`,
+	// `options`), the clone URL with the build token
+	// (`http://gitlab-ci-token:<token>@host/ns/project.git`), `timeout`
+	// (the project's build timeout in seconds), the `variables` (predefined,
+	// then `.gitlab-ci.yml` ones, all public; then the project's secret
+	// variables and the trigger's variables, not public) and
+	// `depends_on_builds` (the latest builds of earlier stages, with their
+	// `artifacts_file` when they have one).
+	//
+	// Nothing to take, or a paused runner: `404 {"message":"404 Not Found"}`,
+	// or `204` with no body when the `User-Agent` is a runner's
+	// (`gitlab-ci-multi-runner 1.2.0 (…)`), as GitLab answered runners from
+	// 8.x on. An unknown token answers `403 {"message":"403 Forbidden"}`
+	// (also when none is given: 8.7 authenticated before checking
+	// parameters).
+	//
+	// The runner's `info` and `contacted_at` are stored, but, unlike 8.7
+	// (which wrote them on every poll), at most once a minute unless the
+	// info changed: an idle poll costs one indexed read and no write, as in
+	// later GitLab.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /builds/register (the `RequestBuild` operationId).
+	RequestBuildWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RequestBuild Take the next build (runners poll this)
+	//
+	// Runners poll this every few seconds (`POST /builds/register.json`)
+	// with their token and `info`. The oldest `pending` build the runner
+	// may take is handed to it, and to no other runner, and moves to
+	// `running`:
+	//
+	// - its project has builds enabled, and, for a shared runner, shared
+	//   runners enabled; for a specific runner, the project is one of the
+	//   runner's;
+	// - the build's tags are a subset of the runner's tags.
+	//
+	// The answer is `201` with the build's details: the job (`commands`,
+	// `options`), the clone URL with the build token
+	// (`http://gitlab-ci-token:<token>@host/ns/project.git`), `timeout`
+	// (the project's build timeout in seconds), the `variables` (predefined,
+	// then `.gitlab-ci.yml` ones, all public; then the project's secret
+	// variables and the trigger's variables, not public) and
+	// `depends_on_builds` (the latest builds of earlier stages, with their
+	// `artifacts_file` when they have one).
+	//
+	// Nothing to take, or a paused runner: `404 {"message":"404 Not Found"}`,
+	// or `204` with no body when the `User-Agent` is a runner's
+	// (`gitlab-ci-multi-runner 1.2.0 (…)`), as GitLab answered runners from
+	// 8.x on. An unknown token answers `403 {"message":"403 Forbidden"}`
+	// (also when none is given: 8.7 authenticated before checking
+	// parameters).
+	//
+	// The runner's `info` and `contacted_at` are stored, but, unlike 8.7
+	// (which wrote them on every poll), at most once a minute unless the
+	// info changed: an idle poll costs one indexed read and no write, as in
+	// later GitLab.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /builds/register (the `RequestBuild` operationId).
+	RequestBuild(ctx context.Context, body RequestBuildJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RequestBuildWithFormdataBody Take the next build (runners poll this)
+	//
+	// Runners poll this every few seconds (`POST /builds/register.json`)
+	// with their token and `info`. The oldest `pending` build the runner
+	// may take is handed to it, and to no other runner, and moves to
+	// `running`:
+	//
+	// - its project has builds enabled, and, for a shared runner, shared
+	//   runners enabled; for a specific runner, the project is one of the
+	//   runner's;
+	// - the build's tags are a subset of the runner's tags.
+	//
+	// The answer is `201` with the build's details: the job (`commands`,
+	// `options`), the clone URL with the build token
+	// (`http://gitlab-ci-token:<token>@host/ns/project.git`), `timeout`
+	// (the project's build timeout in seconds), the `variables` (predefined,
+	// then `.gitlab-ci.yml` ones, all public; then the project's secret
+	// variables and the trigger's variables, not public) and
+	// `depends_on_builds` (the latest builds of earlier stages, with their
+	// `artifacts_file` when they have one).
+	//
+	// Nothing to take, or a paused runner: `404 {"message":"404 Not Found"}`,
+	// or `204` with no body when the `User-Agent` is a runner's
+	// (`gitlab-ci-multi-runner 1.2.0 (…)`), as GitLab answered runners from
+	// 8.x on. An unknown token answers `403 {"message":"403 Forbidden"}`
+	// (also when none is given: 8.7 authenticated before checking
+	// parameters).
+	//
+	// The runner's `info` and `contacted_at` are stored, but, unlike 8.7
+	// (which wrote them on every poll), at most once a minute unless the
+	// info changed: an idle poll costs one indexed read and no write, as in
+	// later GitLab.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /builds/register (the `RequestBuild` operationId).
+	RequestBuildWithFormdataBody(ctx context.Context, body RequestBuildFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateBuildWithBody Report a build's state and full trace
+	//
+	// The runner reports on a build it runs (`PUT /builds/:id.json`):
+	// `trace`, when given, replaces the whole stored trace; `state`
+	// `success` finishes the build successfully, `failed` fails it; any
+	// other state (`running`) changes only the trace. The answer is `200`
+	// with `true` or `false` (whether the state changed) or `null` (no state
+	// change); runners ignore it.
+	//
+	// Only builds assigned to this runner and still `running` are found:
+	// anything else (canceled, timed out, finished, another runner's, or an
+	// unknown id) answers `404 {"message":"404 Not found"}`, which makes
+	// the runner abort the job. Runners check they are still known with
+	// `PUT /builds/-1`: `404` means alive, `403` removed. An unknown runner
+	// token answers `403 {"message":"403 Forbidden"}`; an erased build
+	// `403 {"message":"403 Forbidden  - Build has been erased!"}`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /builds/{id} (the `UpdateBuild` operationId).
+	UpdateBuildWithBody(ctx context.Context, id CIBuildIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateBuild Report a build's state and full trace
+	//
+	// The runner reports on a build it runs (`PUT /builds/:id.json`):
+	// `trace`, when given, replaces the whole stored trace; `state`
+	// `success` finishes the build successfully, `failed` fails it; any
+	// other state (`running`) changes only the trace. The answer is `200`
+	// with `true` or `false` (whether the state changed) or `null` (no state
+	// change); runners ignore it.
+	//
+	// Only builds assigned to this runner and still `running` are found:
+	// anything else (canceled, timed out, finished, another runner's, or an
+	// unknown id) answers `404 {"message":"404 Not found"}`, which makes
+	// the runner abort the job. Runners check they are still known with
+	// `PUT /builds/-1`: `404` means alive, `403` removed. An unknown runner
+	// token answers `403 {"message":"403 Forbidden"}`; an erased build
+	// `403 {"message":"403 Forbidden  - Build has been erased!"}`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /builds/{id} (the `UpdateBuild` operationId).
+	UpdateBuild(ctx context.Context, id CIBuildIDPath, body UpdateBuildJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateBuildWithFormdataBody Report a build's state and full trace
+	//
+	// The runner reports on a build it runs (`PUT /builds/:id.json`):
+	// `trace`, when given, replaces the whole stored trace; `state`
+	// `success` finishes the build successfully, `failed` fails it; any
+	// other state (`running`) changes only the trace. The answer is `200`
+	// with `true` or `false` (whether the state changed) or `null` (no state
+	// change); runners ignore it.
+	//
+	// Only builds assigned to this runner and still `running` are found:
+	// anything else (canceled, timed out, finished, another runner's, or an
+	// unknown id) answers `404 {"message":"404 Not found"}`, which makes
+	// the runner abort the job. Runners check they are still known with
+	// `PUT /builds/-1`: `404` means alive, `403` removed. An unknown runner
+	// token answers `403 {"message":"403 Forbidden"}`; an erased build
+	// `403 {"message":"403 Forbidden  - Build has been erased!"}`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with PUT /builds/{id} (the `UpdateBuild` operationId).
+	UpdateBuildWithFormdataBody(ctx context.Context, id CIBuildIDPath, body UpdateBuildFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteBuildArtifacts Remove a build's artifacts
+	//
+	// Removes the artifacts file (and metadata) of the build. The answer
+	// is `200` with the build's details (8.7 answered whatever the removal
+	// returned; nobody reads it). Unknown build
+	// `404 {"message":"404 Not Found"}`; bad build token
+	// `403 {"message":"403 Forbidden"}`.
+	//
+	// Corresponds with DELETE /builds/{id}/artifacts (the `DeleteBuildArtifacts` operationId).
+	DeleteBuildArtifacts(ctx context.Context, id CIBuildIDPath, params *DeleteBuildArtifactsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DownloadBuildArtifacts Download a build's artifacts
+	//
+	// Runners 1.1+ fetch the artifacts of `depends_on_builds` with the
+	// token of that entry. The answer is the archive itself,
+	// `application/octet-stream` with
+	// `Content-Disposition: attachment; filename=<file name>`. Unknown
+	// build or no artifacts `404 {"message":"404 Not Found"}`; bad build
+	// token `403 {"message":"403 Forbidden"}`.
+	//
+	// Corresponds with GET /builds/{id}/artifacts (the `DownloadBuildArtifacts` operationId).
+	DownloadBuildArtifacts(ctx context.Context, id CIBuildIDPath, params *DownloadBuildArtifactsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UploadBuildArtifactsWithBody Upload a build's artifacts
+	//
+	// The runner uploads the artifacts archive as the multipart field
+	// `file` (runner 0.7: `artifacts.tgz` by curl; 1.x: `<name>.zip`),
+	// with the build token. 8.7 took uploads only through GitLab
+	// Workhorse; Labrador, like the standalone server, reads the multipart
+	// body itself. `expire_in` (runners 1.3+) is ignored, as 8.7 did.
+	//
+	// In 8.7's order: unknown build `404 {"message":"404 Not Found"}`; bad
+	// build token `403 {"message":"403 Forbidden"}`; build not running
+	// `403 {"message":"403 Forbidden  - Build is not running!"}`; erased
+	// `403 {"message":"403 Forbidden  - Build has been erased!"}`; no file
+	// `400 {"message":"400 (Bad request) \"Missing artifacts file!\" not given"}`;
+	// a file at or above `max_artifacts_size` (application settings,
+	// megabytes, 100 by default) `413 {"message":"413 Request Entity Too Large"}`
+	// (this route is exempt from `--max-body-bytes`). A new upload replaces
+	// the old one. The answer is `201` with the build's details.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /builds/{id}/artifacts (the `UploadBuildArtifacts` operationId).
+	UploadBuildArtifactsWithBody(ctx context.Context, id CIBuildIDPath, params *UploadBuildArtifactsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AuthorizeBuildArtifactsWithBody Pre-authorize an artifacts upload (GitLab Workhorse)
+	//
+	// Called only by GitLab Workhorse before it streams an upload: the
+	// request must carry a `Gitlab-Workhorse` header, else
+	// `403 {"message":"403 Forbidden  - Request should be executed via GitLab Workhorse"}`.
+	// Then: unknown build `404 {"message":"404 Not Found"}`; bad build token
+	// `403 {"message":"403 Forbidden"}`; build not running
+	// `403 {"message":"403 Forbidden  - build is not running"}`; a
+	// `filesize` at or above the instance's `max_artifacts_size`
+	// (megabytes, 100 by default) `413 {"message":"413 Request Entity Too Large"}`.
+	// The answer is `200 {"TempPath":"<upload directory>"}`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /builds/{id}/artifacts/authorize (the `AuthorizeBuildArtifacts` operationId).
+	AuthorizeBuildArtifactsWithBody(ctx context.Context, id CIBuildIDPath, params *AuthorizeBuildArtifactsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AuthorizeBuildArtifacts Pre-authorize an artifacts upload (GitLab Workhorse)
+	//
+	// Called only by GitLab Workhorse before it streams an upload: the
+	// request must carry a `Gitlab-Workhorse` header, else
+	// `403 {"message":"403 Forbidden  - Request should be executed via GitLab Workhorse"}`.
+	// Then: unknown build `404 {"message":"404 Not Found"}`; bad build token
+	// `403 {"message":"403 Forbidden"}`; build not running
+	// `403 {"message":"403 Forbidden  - build is not running"}`; a
+	// `filesize` at or above the instance's `max_artifacts_size`
+	// (megabytes, 100 by default) `413 {"message":"413 Request Entity Too Large"}`.
+	// The answer is `200 {"TempPath":"<upload directory>"}`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /builds/{id}/artifacts/authorize (the `AuthorizeBuildArtifacts` operationId).
+	AuthorizeBuildArtifacts(ctx context.Context, id CIBuildIDPath, params *AuthorizeBuildArtifactsParams, body AuthorizeBuildArtifactsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AuthorizeBuildArtifactsWithFormdataBody Pre-authorize an artifacts upload (GitLab Workhorse)
+	//
+	// Called only by GitLab Workhorse before it streams an upload: the
+	// request must carry a `Gitlab-Workhorse` header, else
+	// `403 {"message":"403 Forbidden  - Request should be executed via GitLab Workhorse"}`.
+	// Then: unknown build `404 {"message":"404 Not Found"}`; bad build token
+	// `403 {"message":"403 Forbidden"}`; build not running
+	// `403 {"message":"403 Forbidden  - build is not running"}`; a
+	// `filesize` at or above the instance's `max_artifacts_size`
+	// (megabytes, 100 by default) `413 {"message":"413 Request Entity Too Large"}`.
+	// The answer is `200 {"TempPath":"<upload directory>"}`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /builds/{id}/artifacts/authorize (the `AuthorizeBuildArtifacts` operationId).
+	AuthorizeBuildArtifactsWithFormdataBody(ctx context.Context, id CIBuildIDPath, params *AuthorizeBuildArtifactsParams, body AuthorizeBuildArtifactsFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PatchBuildTraceWithBody Append to a build's trace
+	//
+	// Runners from 1.3 on send the trace incrementally: the body is the new
+	// bytes, `Content-Range: <start>-<end>` says where they go, and `start`
+	// must be the length the server has. The stored trace is cut at
+	// `start` and the body appended; the answer is `202` with
+	// `Range: 0-<new length>` and `Build-Status: <the build's status>`
+	// (`canceled` tells the runner to stop), and the body is the range as a
+	// JSON string.
+	//
+	// Authenticated by the build token (`BUILD-TOKEN` header or `token`
+	// parameter; the build's own token, or the project's runners token
+	// as 8.7 accepted). In 8.7's order: unknown build
+	// `404 {"message":"404 Not Found"}`; bad token
+	// `403 {"message":"403 Forbidden"}`; erased build
+	// `403 {"message":"403 Forbidden  - Build has been erased!"}`; no
+	// `Content-Range` `400 {"error":"400 Missing header Content-Range"}`; a
+	// `start` other than the stored length
+	// `416 {"error":"416 Range Not Satisfiable"}` with
+	// `Range: 0-<stored length>`, so the runner resends from there.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /builds/{id}/trace.txt (the `PatchBuildTrace` operationId).
+	PatchBuildTraceWithBody(ctx context.Context, id CIBuildIDPath, params *PatchBuildTraceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PatchBuildTraceWithTextBody Append to a build's trace
+	//
+	// Runners from 1.3 on send the trace incrementally: the body is the new
+	// bytes, `Content-Range: <start>-<end>` says where they go, and `start`
+	// must be the length the server has. The stored trace is cut at
+	// `start` and the body appended; the answer is `202` with
+	// `Range: 0-<new length>` and `Build-Status: <the build's status>`
+	// (`canceled` tells the runner to stop), and the body is the range as a
+	// JSON string.
+	//
+	// Authenticated by the build token (`BUILD-TOKEN` header or `token`
+	// parameter; the build's own token, or the project's runners token
+	// as 8.7 accepted). In 8.7's order: unknown build
+	// `404 {"message":"404 Not Found"}`; bad token
+	// `403 {"message":"403 Forbidden"}`; erased build
+	// `403 {"message":"403 Forbidden  - Build has been erased!"}`; no
+	// `Content-Range` `400 {"error":"400 Missing header Content-Range"}`; a
+	// `start` other than the stored length
+	// `416 {"error":"416 Range Not Satisfiable"}` with
+	// `Range: 0-<stored length>`, so the runner resends from there.
+	//
+	// Takes a body of the `text/plain` content type.
+	//
+	// Corresponds with PATCH /builds/{id}/trace.txt (the `PatchBuildTrace` operationId).
+	PatchBuildTraceWithTextBody(ctx context.Context, id CIBuildIDPath, params *PatchBuildTraceParams, body PatchBuildTraceTextRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListLegacyCommits List a CI project's commits
 	//
@@ -1377,6 +1911,475 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /runners/register (the `RegisterRunner` operationId).
 	RegisterRunnerWithFormdataBody(ctx context.Context, body RegisterRunnerFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// RequestBuildWithBody Take the next build (runners poll this)
+//
+// Runners poll this every few seconds (`POST /builds/register.json`)
+// with their token and `info`. The oldest `pending` build the runner
+// may take is handed to it, and to no other runner, and moves to
+// `running`:
+//
+//   - its project has builds enabled, and, for a shared runner, shared
+//     runners enabled; for a specific runner, the project is one of the
+//     runner's;
+//   - the build's tags are a subset of the runner's tags.
+//
+// The answer is `201` with the build's details: the job (`commands`,
+// `options`), the clone URL with the build token
+// (`http://gitlab-ci-token:<token>@host/ns/project.git`), `timeout`
+// (the project's build timeout in seconds), the `variables` (predefined,
+// then `.gitlab-ci.yml` ones, all public; then the project's secret
+// variables and the trigger's variables, not public) and
+// `depends_on_builds` (the latest builds of earlier stages, with their
+// `artifacts_file` when they have one).
+//
+// Nothing to take, or a paused runner: `404 {"message":"404 Not Found"}`,
+// or `204` with no body when the `User-Agent` is a runner's
+// (`gitlab-ci-multi-runner 1.2.0 (…)`), as GitLab answered runners from
+// 8.x on. An unknown token answers `403 {"message":"403 Forbidden"}`
+// (also when none is given: 8.7 authenticated before checking
+// parameters).
+//
+// The runner's `info` and `contacted_at` are stored, but, unlike 8.7
+// (which wrote them on every poll), at most once a minute unless the
+// info changed: an idle poll costs one indexed read and no write, as in
+// later GitLab.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /builds/register (the `RequestBuild` operationId).
+func (c *Client) RequestBuildWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRequestBuildRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RequestBuild Take the next build (runners poll this)
+//
+// Runners poll this every few seconds (`POST /builds/register.json`)
+// with their token and `info`. The oldest `pending` build the runner
+// may take is handed to it, and to no other runner, and moves to
+// `running`:
+//
+//   - its project has builds enabled, and, for a shared runner, shared
+//     runners enabled; for a specific runner, the project is one of the
+//     runner's;
+//   - the build's tags are a subset of the runner's tags.
+//
+// The answer is `201` with the build's details: the job (`commands`,
+// `options`), the clone URL with the build token
+// (`http://gitlab-ci-token:<token>@host/ns/project.git`), `timeout`
+// (the project's build timeout in seconds), the `variables` (predefined,
+// then `.gitlab-ci.yml` ones, all public; then the project's secret
+// variables and the trigger's variables, not public) and
+// `depends_on_builds` (the latest builds of earlier stages, with their
+// `artifacts_file` when they have one).
+//
+// Nothing to take, or a paused runner: `404 {"message":"404 Not Found"}`,
+// or `204` with no body when the `User-Agent` is a runner's
+// (`gitlab-ci-multi-runner 1.2.0 (…)`), as GitLab answered runners from
+// 8.x on. An unknown token answers `403 {"message":"403 Forbidden"}`
+// (also when none is given: 8.7 authenticated before checking
+// parameters).
+//
+// The runner's `info` and `contacted_at` are stored, but, unlike 8.7
+// (which wrote them on every poll), at most once a minute unless the
+// info changed: an idle poll costs one indexed read and no write, as in
+// later GitLab.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /builds/register (the `RequestBuild` operationId).
+func (c *Client) RequestBuild(ctx context.Context, body RequestBuildJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRequestBuildRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RequestBuildWithFormdataBody Take the next build (runners poll this)
+//
+// Runners poll this every few seconds (`POST /builds/register.json`)
+// with their token and `info`. The oldest `pending` build the runner
+// may take is handed to it, and to no other runner, and moves to
+// `running`:
+//
+//   - its project has builds enabled, and, for a shared runner, shared
+//     runners enabled; for a specific runner, the project is one of the
+//     runner's;
+//   - the build's tags are a subset of the runner's tags.
+//
+// The answer is `201` with the build's details: the job (`commands`,
+// `options`), the clone URL with the build token
+// (`http://gitlab-ci-token:<token>@host/ns/project.git`), `timeout`
+// (the project's build timeout in seconds), the `variables` (predefined,
+// then `.gitlab-ci.yml` ones, all public; then the project's secret
+// variables and the trigger's variables, not public) and
+// `depends_on_builds` (the latest builds of earlier stages, with their
+// `artifacts_file` when they have one).
+//
+// Nothing to take, or a paused runner: `404 {"message":"404 Not Found"}`,
+// or `204` with no body when the `User-Agent` is a runner's
+// (`gitlab-ci-multi-runner 1.2.0 (…)`), as GitLab answered runners from
+// 8.x on. An unknown token answers `403 {"message":"403 Forbidden"}`
+// (also when none is given: 8.7 authenticated before checking
+// parameters).
+//
+// The runner's `info` and `contacted_at` are stored, but, unlike 8.7
+// (which wrote them on every poll), at most once a minute unless the
+// info changed: an idle poll costs one indexed read and no write, as in
+// later GitLab.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /builds/register (the `RequestBuild` operationId).
+func (c *Client) RequestBuildWithFormdataBody(ctx context.Context, body RequestBuildFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRequestBuildRequestWithFormdataBody(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateBuildWithBody Report a build's state and full trace
+//
+// The runner reports on a build it runs (`PUT /builds/:id.json`):
+// `trace`, when given, replaces the whole stored trace; `state`
+// `success` finishes the build successfully, `failed` fails it; any
+// other state (`running`) changes only the trace. The answer is `200`
+// with `true` or `false` (whether the state changed) or `null` (no state
+// change); runners ignore it.
+//
+// Only builds assigned to this runner and still `running` are found:
+// anything else (canceled, timed out, finished, another runner's, or an
+// unknown id) answers `404 {"message":"404 Not found"}`, which makes
+// the runner abort the job. Runners check they are still known with
+// `PUT /builds/-1`: `404` means alive, `403` removed. An unknown runner
+// token answers `403 {"message":"403 Forbidden"}`; an erased build
+// `403 {"message":"403 Forbidden  - Build has been erased!"}`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /builds/{id} (the `UpdateBuild` operationId).
+func (c *Client) UpdateBuildWithBody(ctx context.Context, id CIBuildIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateBuildRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateBuild Report a build's state and full trace
+//
+// The runner reports on a build it runs (`PUT /builds/:id.json`):
+// `trace`, when given, replaces the whole stored trace; `state`
+// `success` finishes the build successfully, `failed` fails it; any
+// other state (`running`) changes only the trace. The answer is `200`
+// with `true` or `false` (whether the state changed) or `null` (no state
+// change); runners ignore it.
+//
+// Only builds assigned to this runner and still `running` are found:
+// anything else (canceled, timed out, finished, another runner's, or an
+// unknown id) answers `404 {"message":"404 Not found"}`, which makes
+// the runner abort the job. Runners check they are still known with
+// `PUT /builds/-1`: `404` means alive, `403` removed. An unknown runner
+// token answers `403 {"message":"403 Forbidden"}`; an erased build
+// `403 {"message":"403 Forbidden  - Build has been erased!"}`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /builds/{id} (the `UpdateBuild` operationId).
+func (c *Client) UpdateBuild(ctx context.Context, id CIBuildIDPath, body UpdateBuildJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateBuildRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateBuildWithFormdataBody Report a build's state and full trace
+//
+// The runner reports on a build it runs (`PUT /builds/:id.json`):
+// `trace`, when given, replaces the whole stored trace; `state`
+// `success` finishes the build successfully, `failed` fails it; any
+// other state (`running`) changes only the trace. The answer is `200`
+// with `true` or `false` (whether the state changed) or `null` (no state
+// change); runners ignore it.
+//
+// Only builds assigned to this runner and still `running` are found:
+// anything else (canceled, timed out, finished, another runner's, or an
+// unknown id) answers `404 {"message":"404 Not found"}`, which makes
+// the runner abort the job. Runners check they are still known with
+// `PUT /builds/-1`: `404` means alive, `403` removed. An unknown runner
+// token answers `403 {"message":"403 Forbidden"}`; an erased build
+// `403 {"message":"403 Forbidden  - Build has been erased!"}`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with PUT /builds/{id} (the `UpdateBuild` operationId).
+func (c *Client) UpdateBuildWithFormdataBody(ctx context.Context, id CIBuildIDPath, body UpdateBuildFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateBuildRequestWithFormdataBody(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteBuildArtifacts Remove a build's artifacts
+//
+// Removes the artifacts file (and metadata) of the build. The answer
+// is `200` with the build's details (8.7 answered whatever the removal
+// returned; nobody reads it). Unknown build
+// `404 {"message":"404 Not Found"}`; bad build token
+// `403 {"message":"403 Forbidden"}`.
+//
+// Corresponds with DELETE /builds/{id}/artifacts (the `DeleteBuildArtifacts` operationId).
+func (c *Client) DeleteBuildArtifacts(ctx context.Context, id CIBuildIDPath, params *DeleteBuildArtifactsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteBuildArtifactsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DownloadBuildArtifacts Download a build's artifacts
+//
+// Runners 1.1+ fetch the artifacts of `depends_on_builds` with the
+// token of that entry. The answer is the archive itself,
+// `application/octet-stream` with
+// `Content-Disposition: attachment; filename=<file name>`. Unknown
+// build or no artifacts `404 {"message":"404 Not Found"}`; bad build
+// token `403 {"message":"403 Forbidden"}`.
+//
+// Corresponds with GET /builds/{id}/artifacts (the `DownloadBuildArtifacts` operationId).
+func (c *Client) DownloadBuildArtifacts(ctx context.Context, id CIBuildIDPath, params *DownloadBuildArtifactsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDownloadBuildArtifactsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UploadBuildArtifactsWithBody Upload a build's artifacts
+//
+// The runner uploads the artifacts archive as the multipart field
+// `file` (runner 0.7: `artifacts.tgz` by curl; 1.x: `<name>.zip`),
+// with the build token. 8.7 took uploads only through GitLab
+// Workhorse; Labrador, like the standalone server, reads the multipart
+// body itself. `expire_in` (runners 1.3+) is ignored, as 8.7 did.
+//
+// In 8.7's order: unknown build `404 {"message":"404 Not Found"}`; bad
+// build token `403 {"message":"403 Forbidden"}`; build not running
+// `403 {"message":"403 Forbidden  - Build is not running!"}`; erased
+// `403 {"message":"403 Forbidden  - Build has been erased!"}`; no file
+// `400 {"message":"400 (Bad request) \"Missing artifacts file!\" not given"}`;
+// a file at or above `max_artifacts_size` (application settings,
+// megabytes, 100 by default) `413 {"message":"413 Request Entity Too Large"}`
+// (this route is exempt from `--max-body-bytes`). A new upload replaces
+// the old one. The answer is `201` with the build's details.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /builds/{id}/artifacts (the `UploadBuildArtifacts` operationId).
+func (c *Client) UploadBuildArtifactsWithBody(ctx context.Context, id CIBuildIDPath, params *UploadBuildArtifactsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUploadBuildArtifactsRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AuthorizeBuildArtifactsWithBody Pre-authorize an artifacts upload (GitLab Workhorse)
+//
+// Called only by GitLab Workhorse before it streams an upload: the
+// request must carry a `Gitlab-Workhorse` header, else
+// `403 {"message":"403 Forbidden  - Request should be executed via GitLab Workhorse"}`.
+// Then: unknown build `404 {"message":"404 Not Found"}`; bad build token
+// `403 {"message":"403 Forbidden"}`; build not running
+// `403 {"message":"403 Forbidden  - build is not running"}`; a
+// `filesize` at or above the instance's `max_artifacts_size`
+// (megabytes, 100 by default) `413 {"message":"413 Request Entity Too Large"}`.
+// The answer is `200 {"TempPath":"<upload directory>"}`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /builds/{id}/artifacts/authorize (the `AuthorizeBuildArtifacts` operationId).
+func (c *Client) AuthorizeBuildArtifactsWithBody(ctx context.Context, id CIBuildIDPath, params *AuthorizeBuildArtifactsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAuthorizeBuildArtifactsRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AuthorizeBuildArtifacts Pre-authorize an artifacts upload (GitLab Workhorse)
+//
+// Called only by GitLab Workhorse before it streams an upload: the
+// request must carry a `Gitlab-Workhorse` header, else
+// `403 {"message":"403 Forbidden  - Request should be executed via GitLab Workhorse"}`.
+// Then: unknown build `404 {"message":"404 Not Found"}`; bad build token
+// `403 {"message":"403 Forbidden"}`; build not running
+// `403 {"message":"403 Forbidden  - build is not running"}`; a
+// `filesize` at or above the instance's `max_artifacts_size`
+// (megabytes, 100 by default) `413 {"message":"413 Request Entity Too Large"}`.
+// The answer is `200 {"TempPath":"<upload directory>"}`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /builds/{id}/artifacts/authorize (the `AuthorizeBuildArtifacts` operationId).
+func (c *Client) AuthorizeBuildArtifacts(ctx context.Context, id CIBuildIDPath, params *AuthorizeBuildArtifactsParams, body AuthorizeBuildArtifactsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAuthorizeBuildArtifactsRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AuthorizeBuildArtifactsWithFormdataBody Pre-authorize an artifacts upload (GitLab Workhorse)
+//
+// Called only by GitLab Workhorse before it streams an upload: the
+// request must carry a `Gitlab-Workhorse` header, else
+// `403 {"message":"403 Forbidden  - Request should be executed via GitLab Workhorse"}`.
+// Then: unknown build `404 {"message":"404 Not Found"}`; bad build token
+// `403 {"message":"403 Forbidden"}`; build not running
+// `403 {"message":"403 Forbidden  - build is not running"}`; a
+// `filesize` at or above the instance's `max_artifacts_size`
+// (megabytes, 100 by default) `413 {"message":"413 Request Entity Too Large"}`.
+// The answer is `200 {"TempPath":"<upload directory>"}`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /builds/{id}/artifacts/authorize (the `AuthorizeBuildArtifacts` operationId).
+func (c *Client) AuthorizeBuildArtifactsWithFormdataBody(ctx context.Context, id CIBuildIDPath, params *AuthorizeBuildArtifactsParams, body AuthorizeBuildArtifactsFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAuthorizeBuildArtifactsRequestWithFormdataBody(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PatchBuildTraceWithBody Append to a build's trace
+//
+// Runners from 1.3 on send the trace incrementally: the body is the new
+// bytes, `Content-Range: <start>-<end>` says where they go, and `start`
+// must be the length the server has. The stored trace is cut at
+// `start` and the body appended; the answer is `202` with
+// `Range: 0-<new length>` and `Build-Status: <the build's status>`
+// (`canceled` tells the runner to stop), and the body is the range as a
+// JSON string.
+//
+// Authenticated by the build token (`BUILD-TOKEN` header or `token`
+// parameter; the build's own token, or the project's runners token
+// as 8.7 accepted). In 8.7's order: unknown build
+// `404 {"message":"404 Not Found"}`; bad token
+// `403 {"message":"403 Forbidden"}`; erased build
+// `403 {"message":"403 Forbidden  - Build has been erased!"}`; no
+// `Content-Range` `400 {"error":"400 Missing header Content-Range"}`; a
+// `start` other than the stored length
+// `416 {"error":"416 Range Not Satisfiable"}` with
+// `Range: 0-<stored length>`, so the runner resends from there.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /builds/{id}/trace.txt (the `PatchBuildTrace` operationId).
+func (c *Client) PatchBuildTraceWithBody(ctx context.Context, id CIBuildIDPath, params *PatchBuildTraceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchBuildTraceRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PatchBuildTraceWithTextBody Append to a build's trace
+//
+// Runners from 1.3 on send the trace incrementally: the body is the new
+// bytes, `Content-Range: <start>-<end>` says where they go, and `start`
+// must be the length the server has. The stored trace is cut at
+// `start` and the body appended; the answer is `202` with
+// `Range: 0-<new length>` and `Build-Status: <the build's status>`
+// (`canceled` tells the runner to stop), and the body is the range as a
+// JSON string.
+//
+// Authenticated by the build token (`BUILD-TOKEN` header or `token`
+// parameter; the build's own token, or the project's runners token
+// as 8.7 accepted). In 8.7's order: unknown build
+// `404 {"message":"404 Not Found"}`; bad token
+// `403 {"message":"403 Forbidden"}`; erased build
+// `403 {"message":"403 Forbidden  - Build has been erased!"}`; no
+// `Content-Range` `400 {"error":"400 Missing header Content-Range"}`; a
+// `start` other than the stored length
+// `416 {"error":"416 Range Not Satisfiable"}` with
+// `Range: 0-<stored length>`, so the runner resends from there.
+//
+// Takes a body of the `text/plain` content type.
+//
+// Corresponds with PATCH /builds/{id}/trace.txt (the `PatchBuildTrace` operationId).
+func (c *Client) PatchBuildTraceWithTextBody(ctx context.Context, id CIBuildIDPath, params *PatchBuildTraceParams, body PatchBuildTraceTextRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchBuildTraceRequestWithTextBody(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
 }
 
 // ListLegacyCommits List a CI project's commits
@@ -2263,6 +3266,541 @@ func (c *Client) RegisterRunnerWithFormdataBody(ctx context.Context, body Regist
 		return nil, err
 	}
 	return c.Client.Do(req)
+}
+
+// NewRequestBuildRequest calls the generic RequestBuild builder with application/json body
+func NewRequestBuildRequest(server string, body RequestBuildJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRequestBuildRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewRequestBuildRequestWithFormdataBody calls the generic RequestBuild builder with application/x-www-form-urlencoded body
+func NewRequestBuildRequestWithFormdataBody(server string, body RequestBuildFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewRequestBuildRequestWithBody(server, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewRequestBuildRequestWithBody constructs an http.Request for the RequestBuild method, with any body, and a specified content type
+func NewRequestBuildRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/builds/register")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewUpdateBuildRequest calls the generic UpdateBuild builder with application/json body
+func NewUpdateBuildRequest(server string, id CIBuildIDPath, body UpdateBuildJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateBuildRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewUpdateBuildRequestWithFormdataBody calls the generic UpdateBuild builder with application/x-www-form-urlencoded body
+func NewUpdateBuildRequestWithFormdataBody(server string, id CIBuildIDPath, body UpdateBuildFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewUpdateBuildRequestWithBody(server, id, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewUpdateBuildRequestWithBody constructs an http.Request for the UpdateBuild method, with any body, and a specified content type
+func NewUpdateBuildRequestWithBody(server string, id CIBuildIDPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/builds/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteBuildArtifactsRequest constructs an http.Request for the DeleteBuildArtifacts method
+func NewDeleteBuildArtifactsRequest(server string, id CIBuildIDPath, params *DeleteBuildArtifactsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/builds/%s/artifacts", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Token != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "token", *params.Token, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.BuildToken != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "BUILD-TOKEN", *params.BuildToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("BUILD-TOKEN", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewDownloadBuildArtifactsRequest constructs an http.Request for the DownloadBuildArtifacts method
+func NewDownloadBuildArtifactsRequest(server string, id CIBuildIDPath, params *DownloadBuildArtifactsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/builds/%s/artifacts", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Token != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "token", *params.Token, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.BuildToken != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "BUILD-TOKEN", *params.BuildToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("BUILD-TOKEN", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewUploadBuildArtifactsRequestWithBody constructs an http.Request for the UploadBuildArtifacts method, with any body, and a specified content type
+func NewUploadBuildArtifactsRequestWithBody(server string, id CIBuildIDPath, params *UploadBuildArtifactsParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/builds/%s/artifacts", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Token != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "token", *params.Token, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ExpireIn != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "expire_in", *params.ExpireIn, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.BuildToken != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "BUILD-TOKEN", *params.BuildToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("BUILD-TOKEN", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewAuthorizeBuildArtifactsRequest calls the generic AuthorizeBuildArtifacts builder with application/json body
+func NewAuthorizeBuildArtifactsRequest(server string, id CIBuildIDPath, params *AuthorizeBuildArtifactsParams, body AuthorizeBuildArtifactsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAuthorizeBuildArtifactsRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewAuthorizeBuildArtifactsRequestWithFormdataBody calls the generic AuthorizeBuildArtifacts builder with application/x-www-form-urlencoded body
+func NewAuthorizeBuildArtifactsRequestWithFormdataBody(server string, id CIBuildIDPath, params *AuthorizeBuildArtifactsParams, body AuthorizeBuildArtifactsFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewAuthorizeBuildArtifactsRequestWithBody(server, id, params, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewAuthorizeBuildArtifactsRequestWithBody constructs an http.Request for the AuthorizeBuildArtifacts method, with any body, and a specified content type
+func NewAuthorizeBuildArtifactsRequestWithBody(server string, id CIBuildIDPath, params *AuthorizeBuildArtifactsParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/builds/%s/artifacts/authorize", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.GitlabWorkhorse != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Gitlab-Workhorse", *params.GitlabWorkhorse, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Gitlab-Workhorse", headerParam0)
+		}
+
+		if params.BuildToken != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "BUILD-TOKEN", *params.BuildToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("BUILD-TOKEN", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewPatchBuildTraceRequestWithTextBody calls the generic PatchBuildTrace builder with text/plain body
+func NewPatchBuildTraceRequestWithTextBody(server string, id CIBuildIDPath, params *PatchBuildTraceParams, body PatchBuildTraceTextRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	if stringer, ok := interface{}(body).(fmt.Stringer); ok {
+		bodyReader = strings.NewReader(stringer.String())
+	} else {
+		bodyReader = strings.NewReader(fmt.Sprint(body))
+	}
+	return NewPatchBuildTraceRequestWithBody(server, id, params, "text/plain", bodyReader)
+}
+
+// NewPatchBuildTraceRequestWithBody constructs an http.Request for the PatchBuildTrace method, with any body, and a specified content type
+func NewPatchBuildTraceRequestWithBody(server string, id CIBuildIDPath, params *PatchBuildTraceParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/builds/%s/trace.txt", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Token != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "token", *params.Token, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.ContentRange != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Content-Range", *params.ContentRange, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Content-Range", headerParam0)
+		}
+
+		if params.BuildToken != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "BUILD-TOKEN", *params.BuildToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("BUILD-TOKEN", headerParam1)
+		}
+
+	}
+
+	return req, nil
 }
 
 // NewListLegacyCommitsRequest constructs an http.Request for the ListLegacyCommits method
@@ -3194,6 +4732,339 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// RequestBuildWithBodyWithResponse Take the next build (runners poll this)
+	//
+	// Runners poll this every few seconds (`POST /builds/register.json`)
+	// with their token and `info`. The oldest `pending` build the runner
+	// may take is handed to it, and to no other runner, and moves to
+	// `running`:
+	//
+	// - its project has builds enabled, and, for a shared runner, shared
+	//   runners enabled; for a specific runner, the project is one of the
+	//   runner's;
+	// - the build's tags are a subset of the runner's tags.
+	//
+	// The answer is `201` with the build's details: the job (`commands`,
+	// `options`), the clone URL with the build token
+	// (`http://gitlab-ci-token:<token>@host/ns/project.git`), `timeout`
+	// (the project's build timeout in seconds), the `variables` (predefined,
+	// then `.gitlab-ci.yml` ones, all public; then the project's secret
+	// variables and the trigger's variables, not public) and
+	// `depends_on_builds` (the latest builds of earlier stages, with their
+	// `artifacts_file` when they have one).
+	//
+	// Nothing to take, or a paused runner: `404 {"message":"404 Not Found"}`,
+	// or `204` with no body when the `User-Agent` is a runner's
+	// (`gitlab-ci-multi-runner 1.2.0 (…)`), as GitLab answered runners from
+	// 8.x on. An unknown token answers `403 {"message":"403 Forbidden"}`
+	// (also when none is given: 8.7 authenticated before checking
+	// parameters).
+	//
+	// The runner's `info` and `contacted_at` are stored, but, unlike 8.7
+	// (which wrote them on every poll), at most once a minute unless the
+	// info changed: an idle poll costs one indexed read and no write, as in
+	// later GitLab.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /builds/register (the `RequestBuild` operationId).
+	RequestBuildWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RequestBuildResponse, error)
+
+	// RequestBuildWithResponse Take the next build (runners poll this)
+	//
+	// Runners poll this every few seconds (`POST /builds/register.json`)
+	// with their token and `info`. The oldest `pending` build the runner
+	// may take is handed to it, and to no other runner, and moves to
+	// `running`:
+	//
+	// - its project has builds enabled, and, for a shared runner, shared
+	//   runners enabled; for a specific runner, the project is one of the
+	//   runner's;
+	// - the build's tags are a subset of the runner's tags.
+	//
+	// The answer is `201` with the build's details: the job (`commands`,
+	// `options`), the clone URL with the build token
+	// (`http://gitlab-ci-token:<token>@host/ns/project.git`), `timeout`
+	// (the project's build timeout in seconds), the `variables` (predefined,
+	// then `.gitlab-ci.yml` ones, all public; then the project's secret
+	// variables and the trigger's variables, not public) and
+	// `depends_on_builds` (the latest builds of earlier stages, with their
+	// `artifacts_file` when they have one).
+	//
+	// Nothing to take, or a paused runner: `404 {"message":"404 Not Found"}`,
+	// or `204` with no body when the `User-Agent` is a runner's
+	// (`gitlab-ci-multi-runner 1.2.0 (…)`), as GitLab answered runners from
+	// 8.x on. An unknown token answers `403 {"message":"403 Forbidden"}`
+	// (also when none is given: 8.7 authenticated before checking
+	// parameters).
+	//
+	// The runner's `info` and `contacted_at` are stored, but, unlike 8.7
+	// (which wrote them on every poll), at most once a minute unless the
+	// info changed: an idle poll costs one indexed read and no write, as in
+	// later GitLab.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /builds/register (the `RequestBuild` operationId).
+	RequestBuildWithResponse(ctx context.Context, body RequestBuildJSONRequestBody, reqEditors ...RequestEditorFn) (*RequestBuildResponse, error)
+
+	// RequestBuildWithFormdataBodyWithResponse Take the next build (runners poll this)
+	//
+	// Runners poll this every few seconds (`POST /builds/register.json`)
+	// with their token and `info`. The oldest `pending` build the runner
+	// may take is handed to it, and to no other runner, and moves to
+	// `running`:
+	//
+	// - its project has builds enabled, and, for a shared runner, shared
+	//   runners enabled; for a specific runner, the project is one of the
+	//   runner's;
+	// - the build's tags are a subset of the runner's tags.
+	//
+	// The answer is `201` with the build's details: the job (`commands`,
+	// `options`), the clone URL with the build token
+	// (`http://gitlab-ci-token:<token>@host/ns/project.git`), `timeout`
+	// (the project's build timeout in seconds), the `variables` (predefined,
+	// then `.gitlab-ci.yml` ones, all public; then the project's secret
+	// variables and the trigger's variables, not public) and
+	// `depends_on_builds` (the latest builds of earlier stages, with their
+	// `artifacts_file` when they have one).
+	//
+	// Nothing to take, or a paused runner: `404 {"message":"404 Not Found"}`,
+	// or `204` with no body when the `User-Agent` is a runner's
+	// (`gitlab-ci-multi-runner 1.2.0 (…)`), as GitLab answered runners from
+	// 8.x on. An unknown token answers `403 {"message":"403 Forbidden"}`
+	// (also when none is given: 8.7 authenticated before checking
+	// parameters).
+	//
+	// The runner's `info` and `contacted_at` are stored, but, unlike 8.7
+	// (which wrote them on every poll), at most once a minute unless the
+	// info changed: an idle poll costs one indexed read and no write, as in
+	// later GitLab.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /builds/register (the `RequestBuild` operationId).
+	RequestBuildWithFormdataBodyWithResponse(ctx context.Context, body RequestBuildFormdataRequestBody, reqEditors ...RequestEditorFn) (*RequestBuildResponse, error)
+
+	// UpdateBuildWithBodyWithResponse Report a build's state and full trace
+	//
+	// The runner reports on a build it runs (`PUT /builds/:id.json`):
+	// `trace`, when given, replaces the whole stored trace; `state`
+	// `success` finishes the build successfully, `failed` fails it; any
+	// other state (`running`) changes only the trace. The answer is `200`
+	// with `true` or `false` (whether the state changed) or `null` (no state
+	// change); runners ignore it.
+	//
+	// Only builds assigned to this runner and still `running` are found:
+	// anything else (canceled, timed out, finished, another runner's, or an
+	// unknown id) answers `404 {"message":"404 Not found"}`, which makes
+	// the runner abort the job. Runners check they are still known with
+	// `PUT /builds/-1`: `404` means alive, `403` removed. An unknown runner
+	// token answers `403 {"message":"403 Forbidden"}`; an erased build
+	// `403 {"message":"403 Forbidden  - Build has been erased!"}`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /builds/{id} (the `UpdateBuild` operationId).
+	UpdateBuildWithBodyWithResponse(ctx context.Context, id CIBuildIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateBuildResponse, error)
+
+	// UpdateBuildWithResponse Report a build's state and full trace
+	//
+	// The runner reports on a build it runs (`PUT /builds/:id.json`):
+	// `trace`, when given, replaces the whole stored trace; `state`
+	// `success` finishes the build successfully, `failed` fails it; any
+	// other state (`running`) changes only the trace. The answer is `200`
+	// with `true` or `false` (whether the state changed) or `null` (no state
+	// change); runners ignore it.
+	//
+	// Only builds assigned to this runner and still `running` are found:
+	// anything else (canceled, timed out, finished, another runner's, or an
+	// unknown id) answers `404 {"message":"404 Not found"}`, which makes
+	// the runner abort the job. Runners check they are still known with
+	// `PUT /builds/-1`: `404` means alive, `403` removed. An unknown runner
+	// token answers `403 {"message":"403 Forbidden"}`; an erased build
+	// `403 {"message":"403 Forbidden  - Build has been erased!"}`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /builds/{id} (the `UpdateBuild` operationId).
+	UpdateBuildWithResponse(ctx context.Context, id CIBuildIDPath, body UpdateBuildJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateBuildResponse, error)
+
+	// UpdateBuildWithFormdataBodyWithResponse Report a build's state and full trace
+	//
+	// The runner reports on a build it runs (`PUT /builds/:id.json`):
+	// `trace`, when given, replaces the whole stored trace; `state`
+	// `success` finishes the build successfully, `failed` fails it; any
+	// other state (`running`) changes only the trace. The answer is `200`
+	// with `true` or `false` (whether the state changed) or `null` (no state
+	// change); runners ignore it.
+	//
+	// Only builds assigned to this runner and still `running` are found:
+	// anything else (canceled, timed out, finished, another runner's, or an
+	// unknown id) answers `404 {"message":"404 Not found"}`, which makes
+	// the runner abort the job. Runners check they are still known with
+	// `PUT /builds/-1`: `404` means alive, `403` removed. An unknown runner
+	// token answers `403 {"message":"403 Forbidden"}`; an erased build
+	// `403 {"message":"403 Forbidden  - Build has been erased!"}`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /builds/{id} (the `UpdateBuild` operationId).
+	UpdateBuildWithFormdataBodyWithResponse(ctx context.Context, id CIBuildIDPath, body UpdateBuildFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateBuildResponse, error)
+
+	// DeleteBuildArtifactsWithResponse Remove a build's artifacts
+	//
+	// Removes the artifacts file (and metadata) of the build. The answer
+	// is `200` with the build's details (8.7 answered whatever the removal
+	// returned; nobody reads it). Unknown build
+	// `404 {"message":"404 Not Found"}`; bad build token
+	// `403 {"message":"403 Forbidden"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /builds/{id}/artifacts (the `DeleteBuildArtifacts` operationId).
+	DeleteBuildArtifactsWithResponse(ctx context.Context, id CIBuildIDPath, params *DeleteBuildArtifactsParams, reqEditors ...RequestEditorFn) (*DeleteBuildArtifactsResponse, error)
+
+	// DownloadBuildArtifactsWithResponse Download a build's artifacts
+	//
+	// Runners 1.1+ fetch the artifacts of `depends_on_builds` with the
+	// token of that entry. The answer is the archive itself,
+	// `application/octet-stream` with
+	// `Content-Disposition: attachment; filename=<file name>`. Unknown
+	// build or no artifacts `404 {"message":"404 Not Found"}`; bad build
+	// token `403 {"message":"403 Forbidden"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /builds/{id}/artifacts (the `DownloadBuildArtifacts` operationId).
+	DownloadBuildArtifactsWithResponse(ctx context.Context, id CIBuildIDPath, params *DownloadBuildArtifactsParams, reqEditors ...RequestEditorFn) (*DownloadBuildArtifactsResponse, error)
+
+	// UploadBuildArtifactsWithBodyWithResponse Upload a build's artifacts
+	//
+	// The runner uploads the artifacts archive as the multipart field
+	// `file` (runner 0.7: `artifacts.tgz` by curl; 1.x: `<name>.zip`),
+	// with the build token. 8.7 took uploads only through GitLab
+	// Workhorse; Labrador, like the standalone server, reads the multipart
+	// body itself. `expire_in` (runners 1.3+) is ignored, as 8.7 did.
+	//
+	// In 8.7's order: unknown build `404 {"message":"404 Not Found"}`; bad
+	// build token `403 {"message":"403 Forbidden"}`; build not running
+	// `403 {"message":"403 Forbidden  - Build is not running!"}`; erased
+	// `403 {"message":"403 Forbidden  - Build has been erased!"}`; no file
+	// `400 {"message":"400 (Bad request) \"Missing artifacts file!\" not given"}`;
+	// a file at or above `max_artifacts_size` (application settings,
+	// megabytes, 100 by default) `413 {"message":"413 Request Entity Too Large"}`
+	// (this route is exempt from `--max-body-bytes`). A new upload replaces
+	// the old one. The answer is `201` with the build's details.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /builds/{id}/artifacts (the `UploadBuildArtifacts` operationId).
+	UploadBuildArtifactsWithBodyWithResponse(ctx context.Context, id CIBuildIDPath, params *UploadBuildArtifactsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadBuildArtifactsResponse, error)
+
+	// AuthorizeBuildArtifactsWithBodyWithResponse Pre-authorize an artifacts upload (GitLab Workhorse)
+	//
+	// Called only by GitLab Workhorse before it streams an upload: the
+	// request must carry a `Gitlab-Workhorse` header, else
+	// `403 {"message":"403 Forbidden  - Request should be executed via GitLab Workhorse"}`.
+	// Then: unknown build `404 {"message":"404 Not Found"}`; bad build token
+	// `403 {"message":"403 Forbidden"}`; build not running
+	// `403 {"message":"403 Forbidden  - build is not running"}`; a
+	// `filesize` at or above the instance's `max_artifacts_size`
+	// (megabytes, 100 by default) `413 {"message":"413 Request Entity Too Large"}`.
+	// The answer is `200 {"TempPath":"<upload directory>"}`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /builds/{id}/artifacts/authorize (the `AuthorizeBuildArtifacts` operationId).
+	AuthorizeBuildArtifactsWithBodyWithResponse(ctx context.Context, id CIBuildIDPath, params *AuthorizeBuildArtifactsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AuthorizeBuildArtifactsResponse, error)
+
+	// AuthorizeBuildArtifactsWithResponse Pre-authorize an artifacts upload (GitLab Workhorse)
+	//
+	// Called only by GitLab Workhorse before it streams an upload: the
+	// request must carry a `Gitlab-Workhorse` header, else
+	// `403 {"message":"403 Forbidden  - Request should be executed via GitLab Workhorse"}`.
+	// Then: unknown build `404 {"message":"404 Not Found"}`; bad build token
+	// `403 {"message":"403 Forbidden"}`; build not running
+	// `403 {"message":"403 Forbidden  - build is not running"}`; a
+	// `filesize` at or above the instance's `max_artifacts_size`
+	// (megabytes, 100 by default) `413 {"message":"413 Request Entity Too Large"}`.
+	// The answer is `200 {"TempPath":"<upload directory>"}`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /builds/{id}/artifacts/authorize (the `AuthorizeBuildArtifacts` operationId).
+	AuthorizeBuildArtifactsWithResponse(ctx context.Context, id CIBuildIDPath, params *AuthorizeBuildArtifactsParams, body AuthorizeBuildArtifactsJSONRequestBody, reqEditors ...RequestEditorFn) (*AuthorizeBuildArtifactsResponse, error)
+
+	// AuthorizeBuildArtifactsWithFormdataBodyWithResponse Pre-authorize an artifacts upload (GitLab Workhorse)
+	//
+	// Called only by GitLab Workhorse before it streams an upload: the
+	// request must carry a `Gitlab-Workhorse` header, else
+	// `403 {"message":"403 Forbidden  - Request should be executed via GitLab Workhorse"}`.
+	// Then: unknown build `404 {"message":"404 Not Found"}`; bad build token
+	// `403 {"message":"403 Forbidden"}`; build not running
+	// `403 {"message":"403 Forbidden  - build is not running"}`; a
+	// `filesize` at or above the instance's `max_artifacts_size`
+	// (megabytes, 100 by default) `413 {"message":"413 Request Entity Too Large"}`.
+	// The answer is `200 {"TempPath":"<upload directory>"}`.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /builds/{id}/artifacts/authorize (the `AuthorizeBuildArtifacts` operationId).
+	AuthorizeBuildArtifactsWithFormdataBodyWithResponse(ctx context.Context, id CIBuildIDPath, params *AuthorizeBuildArtifactsParams, body AuthorizeBuildArtifactsFormdataRequestBody, reqEditors ...RequestEditorFn) (*AuthorizeBuildArtifactsResponse, error)
+
+	// PatchBuildTraceWithBodyWithResponse Append to a build's trace
+	//
+	// Runners from 1.3 on send the trace incrementally: the body is the new
+	// bytes, `Content-Range: <start>-<end>` says where they go, and `start`
+	// must be the length the server has. The stored trace is cut at
+	// `start` and the body appended; the answer is `202` with
+	// `Range: 0-<new length>` and `Build-Status: <the build's status>`
+	// (`canceled` tells the runner to stop), and the body is the range as a
+	// JSON string.
+	//
+	// Authenticated by the build token (`BUILD-TOKEN` header or `token`
+	// parameter; the build's own token, or the project's runners token
+	// as 8.7 accepted). In 8.7's order: unknown build
+	// `404 {"message":"404 Not Found"}`; bad token
+	// `403 {"message":"403 Forbidden"}`; erased build
+	// `403 {"message":"403 Forbidden  - Build has been erased!"}`; no
+	// `Content-Range` `400 {"error":"400 Missing header Content-Range"}`; a
+	// `start` other than the stored length
+	// `416 {"error":"416 Range Not Satisfiable"}` with
+	// `Range: 0-<stored length>`, so the runner resends from there.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /builds/{id}/trace.txt (the `PatchBuildTrace` operationId).
+	PatchBuildTraceWithBodyWithResponse(ctx context.Context, id CIBuildIDPath, params *PatchBuildTraceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchBuildTraceResponse, error)
+
+	// PatchBuildTraceWithTextBodyWithResponse Append to a build's trace
+	//
+	// Runners from 1.3 on send the trace incrementally: the body is the new
+	// bytes, `Content-Range: <start>-<end>` says where they go, and `start`
+	// must be the length the server has. The stored trace is cut at
+	// `start` and the body appended; the answer is `202` with
+	// `Range: 0-<new length>` and `Build-Status: <the build's status>`
+	// (`canceled` tells the runner to stop), and the body is the range as a
+	// JSON string.
+	//
+	// Authenticated by the build token (`BUILD-TOKEN` header or `token`
+	// parameter; the build's own token, or the project's runners token
+	// as 8.7 accepted). In 8.7's order: unknown build
+	// `404 {"message":"404 Not Found"}`; bad token
+	// `403 {"message":"403 Forbidden"}`; erased build
+	// `403 {"message":"403 Forbidden  - Build has been erased!"}`; no
+	// `Content-Range` `400 {"error":"400 Missing header Content-Range"}`; a
+	// `start` other than the stored length
+	// `416 {"error":"416 Range Not Satisfiable"}` with
+	// `Range: 0-<stored length>`, so the runner resends from there.
+	//
+	// Takes a body of the `text/plain` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /builds/{id}/trace.txt (the `PatchBuildTrace` operationId).
+	PatchBuildTraceWithTextBodyWithResponse(ctx context.Context, id CIBuildIDPath, params *PatchBuildTraceParams, body PatchBuildTraceTextRequestBody, reqEditors ...RequestEditorFn) (*PatchBuildTraceResponse, error)
+
 	// ListLegacyCommitsWithResponse List a CI project's commits
 	//
 	// Authenticated by the project token (`project_token`: the project's
@@ -3797,6 +5668,445 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /runners/register (the `RegisterRunner` operationId).
 	RegisterRunnerWithFormdataBodyWithResponse(ctx context.Context, body RegisterRunnerFormdataRequestBody, reqEditors ...RequestEditorFn) (*RegisterRunnerResponse, error)
+}
+
+type RequestBuildResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *CIBuildDetails
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r RequestBuildResponse) GetJSON201() *CIBuildDetails {
+	return r.JSON201
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RequestBuildResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RequestBuildResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r RequestBuildResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RequestBuildResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RequestBuildResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RequestBuildResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateBuildResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *bool
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateBuildResponse) GetJSON200() *bool {
+	return r.JSON200
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateBuildResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateBuildResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateBuildResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateBuildResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateBuildResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateBuildResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteBuildArtifactsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CIBuildDetails
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteBuildArtifactsResponse) GetJSON200() *CIBuildDetails {
+	return r.JSON200
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteBuildArtifactsResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteBuildArtifactsResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteBuildArtifactsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteBuildArtifactsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteBuildArtifactsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteBuildArtifactsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DownloadBuildArtifactsResponse200Headers the declared response headers of an HTTP 200 response for DownloadBuildArtifacts
+type DownloadBuildArtifactsResponse200Headers struct {
+	ContentDisposition *string
+}
+
+type DownloadBuildArtifactsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *DownloadBuildArtifactsResponse200Headers
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DownloadBuildArtifactsResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DownloadBuildArtifactsResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r DownloadBuildArtifactsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DownloadBuildArtifactsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DownloadBuildArtifactsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DownloadBuildArtifactsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UploadBuildArtifactsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *CIBuildDetails
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Message
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Message
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r UploadBuildArtifactsResponse) GetJSON201() *CIBuildDetails {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UploadBuildArtifactsResponse) GetJSON400() *Message {
+	return r.JSON400
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UploadBuildArtifactsResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UploadBuildArtifactsResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UploadBuildArtifactsResponse) GetJSON413() *Message {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r UploadBuildArtifactsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UploadBuildArtifactsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UploadBuildArtifactsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UploadBuildArtifactsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AuthorizeBuildArtifactsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		TempPath string `json:"TempPath"`
+	}
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AuthorizeBuildArtifactsResponse) GetJSON200() *struct {
+	TempPath string `json:"TempPath"`
+} {
+	return r.JSON200
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AuthorizeBuildArtifactsResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AuthorizeBuildArtifactsResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r AuthorizeBuildArtifactsResponse) GetJSON413() *Message {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r AuthorizeBuildArtifactsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AuthorizeBuildArtifactsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AuthorizeBuildArtifactsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AuthorizeBuildArtifactsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PatchBuildTraceResponse202Headers the declared response headers of an HTTP 202 response for PatchBuildTrace
+type PatchBuildTraceResponse202Headers struct {
+	BuildStatus *string
+	Range       *string
+}
+
+// PatchBuildTraceResponse416Headers the declared response headers of an HTTP 416 response for PatchBuildTrace
+type PatchBuildTraceResponse416Headers struct {
+	Range *string
+}
+
+type PatchBuildTraceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *string
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *GrapeError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// JSON416 the response for an HTTP 416 `application/json` response
+	JSON416 *GrapeError
+	// Headers202 the parsed response headers for an HTTP 202 response
+	Headers202 *PatchBuildTraceResponse202Headers
+	// Headers416 the parsed response headers for an HTTP 416 response
+	Headers416 *PatchBuildTraceResponse416Headers
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r PatchBuildTraceResponse) GetJSON202() *string {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PatchBuildTraceResponse) GetJSON400() *GrapeError {
+	return r.JSON400
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PatchBuildTraceResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PatchBuildTraceResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetJSON416 returns the response for an HTTP 416 `application/json` response
+func (r PatchBuildTraceResponse) GetJSON416() *GrapeError {
+	return r.JSON416
+}
+
+// GetBody returns the raw response body bytes
+func (r PatchBuildTraceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PatchBuildTraceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PatchBuildTraceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PatchBuildTraceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
 }
 
 type ListLegacyCommitsResponse struct {
@@ -4742,6 +7052,423 @@ func (r RegisterRunnerResponse) ContentType() string {
 	return ""
 }
 
+// RequestBuildWithBodyWithResponse Take the next build (runners poll this)
+//
+// Runners poll this every few seconds (`POST /builds/register.json`)
+// with their token and `info`. The oldest `pending` build the runner
+// may take is handed to it, and to no other runner, and moves to
+// `running`:
+//
+//   - its project has builds enabled, and, for a shared runner, shared
+//     runners enabled; for a specific runner, the project is one of the
+//     runner's;
+//   - the build's tags are a subset of the runner's tags.
+//
+// The answer is `201` with the build's details: the job (`commands`,
+// `options`), the clone URL with the build token
+// (`http://gitlab-ci-token:<token>@host/ns/project.git`), `timeout`
+// (the project's build timeout in seconds), the `variables` (predefined,
+// then `.gitlab-ci.yml` ones, all public; then the project's secret
+// variables and the trigger's variables, not public) and
+// `depends_on_builds` (the latest builds of earlier stages, with their
+// `artifacts_file` when they have one).
+//
+// Nothing to take, or a paused runner: `404 {"message":"404 Not Found"}`,
+// or `204` with no body when the `User-Agent` is a runner's
+// (`gitlab-ci-multi-runner 1.2.0 (…)`), as GitLab answered runners from
+// 8.x on. An unknown token answers `403 {"message":"403 Forbidden"}`
+// (also when none is given: 8.7 authenticated before checking
+// parameters).
+//
+// The runner's `info` and `contacted_at` are stored, but, unlike 8.7
+// (which wrote them on every poll), at most once a minute unless the
+// info changed: an idle poll costs one indexed read and no write, as in
+// later GitLab.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /builds/register (the `RequestBuild` operationId).
+func (c *ClientWithResponses) RequestBuildWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RequestBuildResponse, error) {
+	rsp, err := c.RequestBuildWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRequestBuildResponse(rsp)
+}
+
+// RequestBuildWithResponse Take the next build (runners poll this)
+//
+// Runners poll this every few seconds (`POST /builds/register.json`)
+// with their token and `info`. The oldest `pending` build the runner
+// may take is handed to it, and to no other runner, and moves to
+// `running`:
+//
+//   - its project has builds enabled, and, for a shared runner, shared
+//     runners enabled; for a specific runner, the project is one of the
+//     runner's;
+//   - the build's tags are a subset of the runner's tags.
+//
+// The answer is `201` with the build's details: the job (`commands`,
+// `options`), the clone URL with the build token
+// (`http://gitlab-ci-token:<token>@host/ns/project.git`), `timeout`
+// (the project's build timeout in seconds), the `variables` (predefined,
+// then `.gitlab-ci.yml` ones, all public; then the project's secret
+// variables and the trigger's variables, not public) and
+// `depends_on_builds` (the latest builds of earlier stages, with their
+// `artifacts_file` when they have one).
+//
+// Nothing to take, or a paused runner: `404 {"message":"404 Not Found"}`,
+// or `204` with no body when the `User-Agent` is a runner's
+// (`gitlab-ci-multi-runner 1.2.0 (…)`), as GitLab answered runners from
+// 8.x on. An unknown token answers `403 {"message":"403 Forbidden"}`
+// (also when none is given: 8.7 authenticated before checking
+// parameters).
+//
+// The runner's `info` and `contacted_at` are stored, but, unlike 8.7
+// (which wrote them on every poll), at most once a minute unless the
+// info changed: an idle poll costs one indexed read and no write, as in
+// later GitLab.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /builds/register (the `RequestBuild` operationId).
+func (c *ClientWithResponses) RequestBuildWithResponse(ctx context.Context, body RequestBuildJSONRequestBody, reqEditors ...RequestEditorFn) (*RequestBuildResponse, error) {
+	rsp, err := c.RequestBuild(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRequestBuildResponse(rsp)
+}
+
+// RequestBuildWithFormdataBodyWithResponse Take the next build (runners poll this)
+//
+// Runners poll this every few seconds (`POST /builds/register.json`)
+// with their token and `info`. The oldest `pending` build the runner
+// may take is handed to it, and to no other runner, and moves to
+// `running`:
+//
+//   - its project has builds enabled, and, for a shared runner, shared
+//     runners enabled; for a specific runner, the project is one of the
+//     runner's;
+//   - the build's tags are a subset of the runner's tags.
+//
+// The answer is `201` with the build's details: the job (`commands`,
+// `options`), the clone URL with the build token
+// (`http://gitlab-ci-token:<token>@host/ns/project.git`), `timeout`
+// (the project's build timeout in seconds), the `variables` (predefined,
+// then `.gitlab-ci.yml` ones, all public; then the project's secret
+// variables and the trigger's variables, not public) and
+// `depends_on_builds` (the latest builds of earlier stages, with their
+// `artifacts_file` when they have one).
+//
+// Nothing to take, or a paused runner: `404 {"message":"404 Not Found"}`,
+// or `204` with no body when the `User-Agent` is a runner's
+// (`gitlab-ci-multi-runner 1.2.0 (…)`), as GitLab answered runners from
+// 8.x on. An unknown token answers `403 {"message":"403 Forbidden"}`
+// (also when none is given: 8.7 authenticated before checking
+// parameters).
+//
+// The runner's `info` and `contacted_at` are stored, but, unlike 8.7
+// (which wrote them on every poll), at most once a minute unless the
+// info changed: an idle poll costs one indexed read and no write, as in
+// later GitLab.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /builds/register (the `RequestBuild` operationId).
+func (c *ClientWithResponses) RequestBuildWithFormdataBodyWithResponse(ctx context.Context, body RequestBuildFormdataRequestBody, reqEditors ...RequestEditorFn) (*RequestBuildResponse, error) {
+	rsp, err := c.RequestBuildWithFormdataBody(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRequestBuildResponse(rsp)
+}
+
+// UpdateBuildWithBodyWithResponse Report a build's state and full trace
+//
+// The runner reports on a build it runs (`PUT /builds/:id.json`):
+// `trace`, when given, replaces the whole stored trace; `state`
+// `success` finishes the build successfully, `failed` fails it; any
+// other state (`running`) changes only the trace. The answer is `200`
+// with `true` or `false` (whether the state changed) or `null` (no state
+// change); runners ignore it.
+//
+// Only builds assigned to this runner and still `running` are found:
+// anything else (canceled, timed out, finished, another runner's, or an
+// unknown id) answers `404 {"message":"404 Not found"}`, which makes
+// the runner abort the job. Runners check they are still known with
+// `PUT /builds/-1`: `404` means alive, `403` removed. An unknown runner
+// token answers `403 {"message":"403 Forbidden"}`; an erased build
+// `403 {"message":"403 Forbidden  - Build has been erased!"}`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /builds/{id} (the `UpdateBuild` operationId).
+func (c *ClientWithResponses) UpdateBuildWithBodyWithResponse(ctx context.Context, id CIBuildIDPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateBuildResponse, error) {
+	rsp, err := c.UpdateBuildWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateBuildResponse(rsp)
+}
+
+// UpdateBuildWithResponse Report a build's state and full trace
+//
+// The runner reports on a build it runs (`PUT /builds/:id.json`):
+// `trace`, when given, replaces the whole stored trace; `state`
+// `success` finishes the build successfully, `failed` fails it; any
+// other state (`running`) changes only the trace. The answer is `200`
+// with `true` or `false` (whether the state changed) or `null` (no state
+// change); runners ignore it.
+//
+// Only builds assigned to this runner and still `running` are found:
+// anything else (canceled, timed out, finished, another runner's, or an
+// unknown id) answers `404 {"message":"404 Not found"}`, which makes
+// the runner abort the job. Runners check they are still known with
+// `PUT /builds/-1`: `404` means alive, `403` removed. An unknown runner
+// token answers `403 {"message":"403 Forbidden"}`; an erased build
+// `403 {"message":"403 Forbidden  - Build has been erased!"}`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /builds/{id} (the `UpdateBuild` operationId).
+func (c *ClientWithResponses) UpdateBuildWithResponse(ctx context.Context, id CIBuildIDPath, body UpdateBuildJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateBuildResponse, error) {
+	rsp, err := c.UpdateBuild(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateBuildResponse(rsp)
+}
+
+// UpdateBuildWithFormdataBodyWithResponse Report a build's state and full trace
+//
+// The runner reports on a build it runs (`PUT /builds/:id.json`):
+// `trace`, when given, replaces the whole stored trace; `state`
+// `success` finishes the build successfully, `failed` fails it; any
+// other state (`running`) changes only the trace. The answer is `200`
+// with `true` or `false` (whether the state changed) or `null` (no state
+// change); runners ignore it.
+//
+// Only builds assigned to this runner and still `running` are found:
+// anything else (canceled, timed out, finished, another runner's, or an
+// unknown id) answers `404 {"message":"404 Not found"}`, which makes
+// the runner abort the job. Runners check they are still known with
+// `PUT /builds/-1`: `404` means alive, `403` removed. An unknown runner
+// token answers `403 {"message":"403 Forbidden"}`; an erased build
+// `403 {"message":"403 Forbidden  - Build has been erased!"}`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /builds/{id} (the `UpdateBuild` operationId).
+func (c *ClientWithResponses) UpdateBuildWithFormdataBodyWithResponse(ctx context.Context, id CIBuildIDPath, body UpdateBuildFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateBuildResponse, error) {
+	rsp, err := c.UpdateBuildWithFormdataBody(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateBuildResponse(rsp)
+}
+
+// DeleteBuildArtifactsWithResponse Remove a build's artifacts
+//
+// Removes the artifacts file (and metadata) of the build. The answer
+// is `200` with the build's details (8.7 answered whatever the removal
+// returned; nobody reads it). Unknown build
+// `404 {"message":"404 Not Found"}`; bad build token
+// `403 {"message":"403 Forbidden"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /builds/{id}/artifacts (the `DeleteBuildArtifacts` operationId).
+func (c *ClientWithResponses) DeleteBuildArtifactsWithResponse(ctx context.Context, id CIBuildIDPath, params *DeleteBuildArtifactsParams, reqEditors ...RequestEditorFn) (*DeleteBuildArtifactsResponse, error) {
+	rsp, err := c.DeleteBuildArtifacts(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteBuildArtifactsResponse(rsp)
+}
+
+// DownloadBuildArtifactsWithResponse Download a build's artifacts
+//
+// Runners 1.1+ fetch the artifacts of `depends_on_builds` with the
+// token of that entry. The answer is the archive itself,
+// `application/octet-stream` with
+// `Content-Disposition: attachment; filename=<file name>`. Unknown
+// build or no artifacts `404 {"message":"404 Not Found"}`; bad build
+// token `403 {"message":"403 Forbidden"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /builds/{id}/artifacts (the `DownloadBuildArtifacts` operationId).
+func (c *ClientWithResponses) DownloadBuildArtifactsWithResponse(ctx context.Context, id CIBuildIDPath, params *DownloadBuildArtifactsParams, reqEditors ...RequestEditorFn) (*DownloadBuildArtifactsResponse, error) {
+	rsp, err := c.DownloadBuildArtifacts(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDownloadBuildArtifactsResponse(rsp)
+}
+
+// UploadBuildArtifactsWithBodyWithResponse Upload a build's artifacts
+//
+// The runner uploads the artifacts archive as the multipart field
+// `file` (runner 0.7: `artifacts.tgz` by curl; 1.x: `<name>.zip`),
+// with the build token. 8.7 took uploads only through GitLab
+// Workhorse; Labrador, like the standalone server, reads the multipart
+// body itself. `expire_in` (runners 1.3+) is ignored, as 8.7 did.
+//
+// In 8.7's order: unknown build `404 {"message":"404 Not Found"}`; bad
+// build token `403 {"message":"403 Forbidden"}`; build not running
+// `403 {"message":"403 Forbidden  - Build is not running!"}`; erased
+// `403 {"message":"403 Forbidden  - Build has been erased!"}`; no file
+// `400 {"message":"400 (Bad request) \"Missing artifacts file!\" not given"}`;
+// a file at or above `max_artifacts_size` (application settings,
+// megabytes, 100 by default) `413 {"message":"413 Request Entity Too Large"}`
+// (this route is exempt from `--max-body-bytes`). A new upload replaces
+// the old one. The answer is `201` with the build's details.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /builds/{id}/artifacts (the `UploadBuildArtifacts` operationId).
+func (c *ClientWithResponses) UploadBuildArtifactsWithBodyWithResponse(ctx context.Context, id CIBuildIDPath, params *UploadBuildArtifactsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadBuildArtifactsResponse, error) {
+	rsp, err := c.UploadBuildArtifactsWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUploadBuildArtifactsResponse(rsp)
+}
+
+// AuthorizeBuildArtifactsWithBodyWithResponse Pre-authorize an artifacts upload (GitLab Workhorse)
+//
+// Called only by GitLab Workhorse before it streams an upload: the
+// request must carry a `Gitlab-Workhorse` header, else
+// `403 {"message":"403 Forbidden  - Request should be executed via GitLab Workhorse"}`.
+// Then: unknown build `404 {"message":"404 Not Found"}`; bad build token
+// `403 {"message":"403 Forbidden"}`; build not running
+// `403 {"message":"403 Forbidden  - build is not running"}`; a
+// `filesize` at or above the instance's `max_artifacts_size`
+// (megabytes, 100 by default) `413 {"message":"413 Request Entity Too Large"}`.
+// The answer is `200 {"TempPath":"<upload directory>"}`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /builds/{id}/artifacts/authorize (the `AuthorizeBuildArtifacts` operationId).
+func (c *ClientWithResponses) AuthorizeBuildArtifactsWithBodyWithResponse(ctx context.Context, id CIBuildIDPath, params *AuthorizeBuildArtifactsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AuthorizeBuildArtifactsResponse, error) {
+	rsp, err := c.AuthorizeBuildArtifactsWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAuthorizeBuildArtifactsResponse(rsp)
+}
+
+// AuthorizeBuildArtifactsWithResponse Pre-authorize an artifacts upload (GitLab Workhorse)
+//
+// Called only by GitLab Workhorse before it streams an upload: the
+// request must carry a `Gitlab-Workhorse` header, else
+// `403 {"message":"403 Forbidden  - Request should be executed via GitLab Workhorse"}`.
+// Then: unknown build `404 {"message":"404 Not Found"}`; bad build token
+// `403 {"message":"403 Forbidden"}`; build not running
+// `403 {"message":"403 Forbidden  - build is not running"}`; a
+// `filesize` at or above the instance's `max_artifacts_size`
+// (megabytes, 100 by default) `413 {"message":"413 Request Entity Too Large"}`.
+// The answer is `200 {"TempPath":"<upload directory>"}`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /builds/{id}/artifacts/authorize (the `AuthorizeBuildArtifacts` operationId).
+func (c *ClientWithResponses) AuthorizeBuildArtifactsWithResponse(ctx context.Context, id CIBuildIDPath, params *AuthorizeBuildArtifactsParams, body AuthorizeBuildArtifactsJSONRequestBody, reqEditors ...RequestEditorFn) (*AuthorizeBuildArtifactsResponse, error) {
+	rsp, err := c.AuthorizeBuildArtifacts(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAuthorizeBuildArtifactsResponse(rsp)
+}
+
+// AuthorizeBuildArtifactsWithFormdataBodyWithResponse Pre-authorize an artifacts upload (GitLab Workhorse)
+//
+// Called only by GitLab Workhorse before it streams an upload: the
+// request must carry a `Gitlab-Workhorse` header, else
+// `403 {"message":"403 Forbidden  - Request should be executed via GitLab Workhorse"}`.
+// Then: unknown build `404 {"message":"404 Not Found"}`; bad build token
+// `403 {"message":"403 Forbidden"}`; build not running
+// `403 {"message":"403 Forbidden  - build is not running"}`; a
+// `filesize` at or above the instance's `max_artifacts_size`
+// (megabytes, 100 by default) `413 {"message":"413 Request Entity Too Large"}`.
+// The answer is `200 {"TempPath":"<upload directory>"}`.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /builds/{id}/artifacts/authorize (the `AuthorizeBuildArtifacts` operationId).
+func (c *ClientWithResponses) AuthorizeBuildArtifactsWithFormdataBodyWithResponse(ctx context.Context, id CIBuildIDPath, params *AuthorizeBuildArtifactsParams, body AuthorizeBuildArtifactsFormdataRequestBody, reqEditors ...RequestEditorFn) (*AuthorizeBuildArtifactsResponse, error) {
+	rsp, err := c.AuthorizeBuildArtifactsWithFormdataBody(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAuthorizeBuildArtifactsResponse(rsp)
+}
+
+// PatchBuildTraceWithBodyWithResponse Append to a build's trace
+//
+// Runners from 1.3 on send the trace incrementally: the body is the new
+// bytes, `Content-Range: <start>-<end>` says where they go, and `start`
+// must be the length the server has. The stored trace is cut at
+// `start` and the body appended; the answer is `202` with
+// `Range: 0-<new length>` and `Build-Status: <the build's status>`
+// (`canceled` tells the runner to stop), and the body is the range as a
+// JSON string.
+//
+// Authenticated by the build token (`BUILD-TOKEN` header or `token`
+// parameter; the build's own token, or the project's runners token
+// as 8.7 accepted). In 8.7's order: unknown build
+// `404 {"message":"404 Not Found"}`; bad token
+// `403 {"message":"403 Forbidden"}`; erased build
+// `403 {"message":"403 Forbidden  - Build has been erased!"}`; no
+// `Content-Range` `400 {"error":"400 Missing header Content-Range"}`; a
+// `start` other than the stored length
+// `416 {"error":"416 Range Not Satisfiable"}` with
+// `Range: 0-<stored length>`, so the runner resends from there.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /builds/{id}/trace.txt (the `PatchBuildTrace` operationId).
+func (c *ClientWithResponses) PatchBuildTraceWithBodyWithResponse(ctx context.Context, id CIBuildIDPath, params *PatchBuildTraceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchBuildTraceResponse, error) {
+	rsp, err := c.PatchBuildTraceWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchBuildTraceResponse(rsp)
+}
+
+// PatchBuildTraceWithTextBodyWithResponse Append to a build's trace
+//
+// Runners from 1.3 on send the trace incrementally: the body is the new
+// bytes, `Content-Range: <start>-<end>` says where they go, and `start`
+// must be the length the server has. The stored trace is cut at
+// `start` and the body appended; the answer is `202` with
+// `Range: 0-<new length>` and `Build-Status: <the build's status>`
+// (`canceled` tells the runner to stop), and the body is the range as a
+// JSON string.
+//
+// Authenticated by the build token (`BUILD-TOKEN` header or `token`
+// parameter; the build's own token, or the project's runners token
+// as 8.7 accepted). In 8.7's order: unknown build
+// `404 {"message":"404 Not Found"}`; bad token
+// `403 {"message":"403 Forbidden"}`; erased build
+// `403 {"message":"403 Forbidden  - Build has been erased!"}`; no
+// `Content-Range` `400 {"error":"400 Missing header Content-Range"}`; a
+// `start` other than the stored length
+// `416 {"error":"416 Range Not Satisfiable"}` with
+// `Range: 0-<stored length>`, so the runner resends from there.
+//
+// Takes a body of the `text/plain` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /builds/{id}/trace.txt (the `PatchBuildTrace` operationId).
+func (c *ClientWithResponses) PatchBuildTraceWithTextBodyWithResponse(ctx context.Context, id CIBuildIDPath, params *PatchBuildTraceParams, body PatchBuildTraceTextRequestBody, reqEditors ...RequestEditorFn) (*PatchBuildTraceResponse, error) {
+	rsp, err := c.PatchBuildTraceWithTextBody(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchBuildTraceResponse(rsp)
+}
+
 // ListLegacyCommitsWithResponse List a CI project's commits
 //
 // Authenticated by the project token (`project_token`: the project's
@@ -5524,6 +8251,362 @@ func (c *ClientWithResponses) RegisterRunnerWithFormdataBodyWithResponse(ctx con
 		return nil, err
 	}
 	return ParseRegisterRunnerResponse(rsp)
+}
+
+// ParseRequestBuildResponse parses an HTTP response from a RequestBuildWithResponse call
+func ParseRequestBuildResponse(rsp *http.Response) (*RequestBuildResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RequestBuildResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest CIBuildDetails
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateBuildResponse parses an HTTP response from a UpdateBuildWithResponse call
+func ParseUpdateBuildResponse(rsp *http.Response) (*UpdateBuildResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateBuildResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest bool
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteBuildArtifactsResponse parses an HTTP response from a DeleteBuildArtifactsWithResponse call
+func ParseDeleteBuildArtifactsResponse(rsp *http.Response) (*DeleteBuildArtifactsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteBuildArtifactsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CIBuildDetails
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDownloadBuildArtifactsResponse parses an HTTP response from a DownloadBuildArtifactsWithResponse call
+func ParseDownloadBuildArtifactsResponse(rsp *http.Response) (*DownloadBuildArtifactsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DownloadBuildArtifactsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers DownloadBuildArtifactsResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUploadBuildArtifactsResponse parses an HTTP response from a UploadBuildArtifactsWithResponse call
+func ParseUploadBuildArtifactsResponse(rsp *http.Response) (*UploadBuildArtifactsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UploadBuildArtifactsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest CIBuildDetails
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAuthorizeBuildArtifactsResponse parses an HTTP response from a AuthorizeBuildArtifactsWithResponse call
+func ParseAuthorizeBuildArtifactsResponse(rsp *http.Response) (*AuthorizeBuildArtifactsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AuthorizeBuildArtifactsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			TempPath string `json:"TempPath"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePatchBuildTraceResponse parses an HTTP response from a PatchBuildTraceWithResponse call
+func ParsePatchBuildTraceResponse(rsp *http.Response) (*PatchBuildTraceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PatchBuildTraceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest string
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest GrapeError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 416:
+		var dest GrapeError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON416 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 202:
+		var headers PatchBuildTraceResponse202Headers
+		if values := rsp.Header.Values("Build-Status"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Build-Status", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.BuildStatus = &value
+		}
+		if values := rsp.Header.Values("Range"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Range", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Range = &value
+		}
+		response.Headers202 = &headers
+	case rsp.StatusCode == 416:
+		var headers PatchBuildTraceResponse416Headers
+		if values := rsp.Header.Values("Range"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Range", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Range = &value
+		}
+		response.Headers416 = &headers
+	}
+
+	return response, nil
 }
 
 // ParseListLegacyCommitsResponse parses an HTTP response from a ListLegacyCommitsWithResponse call

@@ -877,6 +877,55 @@ type Branch struct {
 	Protected bool `json:"protected"`
 }
 
+// Build 8.7's `Entities::Build`. `artifacts_file` is present only when the build has artifacts.
+type Build struct {
+	ArtifactsFile *BuildArtifactFile `json:"artifacts_file,omitempty"`
+
+	// Commit The pipeline's commit, from the repository.
+	Commit   *RepoCommit `json:"commit"`
+	Coverage *float32    `json:"coverage"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt  Timestamp  `json:"created_at"`
+	FinishedAt *Timestamp `json:"finished_at"`
+
+	// ID Example: 42
+	ID int `json:"id"`
+
+	// Name Example: rspec
+	Name string `json:"name"`
+
+	// Ref Example: master
+	Ref *string `json:"ref"`
+
+	// Runner The runner that took the build; null before one did.
+	Runner *Runner `json:"runner"`
+
+	// Stage Example: test
+	Stage     *string    `json:"stage"`
+	StartedAt *Timestamp `json:"started_at"`
+
+	// Status `pending`, `running`, `success`, `failed`, `canceled` (or `skipped`).
+	//
+	// Example: success
+	Status string `json:"status"`
+	Tag    bool   `json:"tag"`
+
+	// User The user who caused the build (the pusher, or who retried it); null for a trigger's.
+	User *User `json:"user"`
+}
+
+// BuildArtifactFile defines model for BuildArtifactFile.
+type BuildArtifactFile struct {
+	// Filename Example: artifacts.zip
+	Filename string `json:"filename"`
+
+	// Size Example: 1024
+	Size int `json:"size"`
+}
+
 // CommitStatus A commit status (8.7's `Entities::CommitStatus`).
 type CommitStatus struct {
 	AllowFailure bool `json:"allow_failure"`
@@ -2720,6 +2769,9 @@ type Variable struct {
 // BranchPath defines model for BranchPath.
 type BranchPath = string
 
+// BuildIDPath defines model for BuildIDPath.
+type BuildIDPath = int
+
 // CommitSHAPath defines model for CommitSHAPath.
 type CommitSHAPath = string
 
@@ -3011,6 +3063,21 @@ type ListStarredProjectsParamsOrderBy string
 // ListStarredProjectsParamsSort defines parameters for ListStarredProjects.
 type ListStarredProjectsParamsSort string
 
+// ListProjectBuildsParams defines parameters for ListProjectBuilds.
+type ListProjectBuildsParams struct {
+	// Scope One status, or several (`scope=pending&scope=running`), of `pending`, `running`, `failed`, `success`, `canceled`; anything else answers `400 {"message":"Scope contains invalid value(s)"}`.
+	Scope *[]string `form:"scope,omitempty" json:"scope,omitempty"`
+
+	// ScopeList The same, as Rails clients send an array (`scope[]=pending&scope[]=running`).
+	ScopeList *[]string `form:"scope[],omitempty" json:"scope[],omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
 // ListProjectEventsParams defines parameters for ListProjectEvents.
 type ListProjectEventsParams struct {
 	// Page Page number (1-based).
@@ -3075,6 +3142,21 @@ type ListCommitsParams struct {
 type GetCommitBlobParams struct {
 	// Filepath Required: the file's path in the repository (`lib/gitlab.rb`). Checked after access (see the operation): a missing one answers `400 {"message":"400 (Bad request) \"filepath\" not given"}`.
 	Filepath *RepositoryFilePath `form:"filepath,omitempty" json:"filepath,omitempty"`
+}
+
+// ListCommitBuildsParams defines parameters for ListCommitBuilds.
+type ListCommitBuildsParams struct {
+	// Scope One status, or several (`scope=pending&scope=running`), of `pending`, `running`, `failed`, `success`, `canceled`; anything else answers `400 {"message":"Scope contains invalid value(s)"}`.
+	Scope *[]string `form:"scope,omitempty" json:"scope,omitempty"`
+
+	// ScopeList The same, as Rails clients send an array (`scope[]=pending&scope[]=running`).
+	ScopeList *[]string `form:"scope[],omitempty" json:"scope[],omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
 }
 
 // ListCommitStatusesParams defines parameters for ListCommitStatuses.
@@ -4092,6 +4174,27 @@ type ServerInterface interface {
 	// ArchiveProject Archive a project
 	// (POST /projects/{id}/archive)
 	ArchiveProject(ctx echo.Context, id ProjectIDPath) error
+	// ListProjectBuilds List a project's builds
+	// (GET /projects/{id}/builds)
+	ListProjectBuilds(ctx echo.Context, id ProjectIDPath, params ListProjectBuildsParams) error
+	// GetBuild Get a build
+	// (GET /projects/{id}/builds/{build_id})
+	GetBuild(ctx echo.Context, id ProjectIDPath, buildID BuildIDPath) error
+	// GetBuildArtifacts Download a build's artifacts
+	// (GET /projects/{id}/builds/{build_id}/artifacts)
+	GetBuildArtifacts(ctx echo.Context, id ProjectIDPath, buildID BuildIDPath) error
+	// CancelBuild Cancel a build
+	// (POST /projects/{id}/builds/{build_id}/cancel)
+	CancelBuild(ctx echo.Context, id ProjectIDPath, buildID BuildIDPath) error
+	// EraseBuild Erase a build
+	// (POST /projects/{id}/builds/{build_id}/erase)
+	EraseBuild(ctx echo.Context, id ProjectIDPath, buildID BuildIDPath) error
+	// RetryBuild Retry a build
+	// (POST /projects/{id}/builds/{build_id}/retry)
+	RetryBuild(ctx echo.Context, id ProjectIDPath, buildID BuildIDPath) error
+	// GetBuildTrace Get a build's trace
+	// (GET /projects/{id}/builds/{build_id}/trace)
+	GetBuildTrace(ctx echo.Context, id ProjectIDPath, buildID BuildIDPath) error
 	// ListProjectEvents List a project's events
 	// (GET /projects/{id}/events)
 	ListProjectEvents(ctx echo.Context, id ProjectIDPath, params ListProjectEventsParams) error
@@ -4179,6 +4282,9 @@ type ServerInterface interface {
 	// GetCommitBlob Get a file's raw content at a commit (second path)
 	// (GET /projects/{id}/repository/commits/{sha}/blob)
 	GetCommitBlob(ctx echo.Context, id ProjectIDPath, sha RepositoryCommitRefPath, params GetCommitBlobParams) error
+	// ListCommitBuilds List the builds of a commit
+	// (GET /projects/{id}/repository/commits/{sha}/builds)
+	ListCommitBuilds(ctx echo.Context, id ProjectIDPath, sha string, params ListCommitBuildsParams) error
 	// GetCommitDiff Get the diff of a commit
 	// (GET /projects/{id}/repository/commits/{sha}/diff)
 	GetCommitDiff(ctx echo.Context, id ProjectIDPath, sha CommitSHAPath) error
@@ -5115,6 +5221,196 @@ func (w *ServerInterfaceWrapper) ArchiveProject(ctx echo.Context) error {
 	return err
 }
 
+// ListProjectBuilds converts echo context to params.
+func (w *ServerInterfaceWrapper) ListProjectBuilds(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListProjectBuildsParams
+	// ------------- Optional query parameter "scope" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "scope", ctx.QueryParams(), &params.Scope, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter scope: %s", err))
+	}
+
+	// ------------- Optional query parameter "scope[]" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "scope[]", ctx.QueryParams(), &params.ScopeList, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter scope[]: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListProjectBuilds(ctx, id, params)
+	return err
+}
+
+// GetBuild converts echo context to params.
+func (w *ServerInterfaceWrapper) GetBuild(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "build_id" -------------
+	var buildID BuildIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "build_id", ctx.Param("build_id"), &buildID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter build_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetBuild(ctx, id, buildID)
+	return err
+}
+
+// GetBuildArtifacts converts echo context to params.
+func (w *ServerInterfaceWrapper) GetBuildArtifacts(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "build_id" -------------
+	var buildID BuildIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "build_id", ctx.Param("build_id"), &buildID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter build_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetBuildArtifacts(ctx, id, buildID)
+	return err
+}
+
+// CancelBuild converts echo context to params.
+func (w *ServerInterfaceWrapper) CancelBuild(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "build_id" -------------
+	var buildID BuildIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "build_id", ctx.Param("build_id"), &buildID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter build_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CancelBuild(ctx, id, buildID)
+	return err
+}
+
+// EraseBuild converts echo context to params.
+func (w *ServerInterfaceWrapper) EraseBuild(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "build_id" -------------
+	var buildID BuildIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "build_id", ctx.Param("build_id"), &buildID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter build_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.EraseBuild(ctx, id, buildID)
+	return err
+}
+
+// RetryBuild converts echo context to params.
+func (w *ServerInterfaceWrapper) RetryBuild(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "build_id" -------------
+	var buildID BuildIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "build_id", ctx.Param("build_id"), &buildID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter build_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RetryBuild(ctx, id, buildID)
+	return err
+}
+
+// GetBuildTrace converts echo context to params.
+func (w *ServerInterfaceWrapper) GetBuildTrace(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "build_id" -------------
+	var buildID BuildIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "build_id", ctx.Param("build_id"), &buildID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter build_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetBuildTrace(ctx, id, buildID)
+	return err
+}
+
 // ListProjectEvents converts echo context to params.
 func (w *ServerInterfaceWrapper) ListProjectEvents(ctx echo.Context) error {
 	var err error
@@ -5826,6 +6122,60 @@ func (w *ServerInterfaceWrapper) GetCommitBlob(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetCommitBlob(ctx, id, sha, params)
+	return err
+}
+
+// ListCommitBuilds converts echo context to params.
+func (w *ServerInterfaceWrapper) ListCommitBuilds(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ProjectIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "sha" -------------
+	var sha string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sha", ctx.Param("sha"), &sha, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sha: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListCommitBuildsParams
+	// ------------- Optional query parameter "scope" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "scope", ctx.QueryParams(), &params.Scope, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter scope: %s", err))
+	}
+
+	// ------------- Optional query parameter "scope[]" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "scope[]", ctx.QueryParams(), &params.ScopeList, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter scope[]: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", ctx.QueryParams(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter per_page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListCommitBuilds(ctx, id, sha, params)
 	return err
 }
 
@@ -7137,6 +7487,14 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/projects/:id/repository/branches/:branch", wrapper.GetBranch, options.OperationMiddlewares["getBranch"]...)
 	router.PUT(options.BaseURL+"/projects/:id/repository/branches/:branch/protect", wrapper.ProtectBranch, options.OperationMiddlewares["protectBranch"]...)
 	router.PUT(options.BaseURL+"/projects/:id/repository/branches/:branch/unprotect", wrapper.UnprotectBranch, options.OperationMiddlewares["unprotectBranch"]...)
+	router.GET(options.BaseURL+"/projects/:id/builds", wrapper.ListProjectBuilds, options.OperationMiddlewares["listProjectBuilds"]...)
+	router.GET(options.BaseURL+"/projects/:id/repository/commits/:sha/builds", wrapper.ListCommitBuilds, options.OperationMiddlewares["listCommitBuilds"]...)
+	router.GET(options.BaseURL+"/projects/:id/builds/:build_id", wrapper.GetBuild, options.OperationMiddlewares["getBuild"]...)
+	router.GET(options.BaseURL+"/projects/:id/builds/:build_id/artifacts", wrapper.GetBuildArtifacts, options.OperationMiddlewares["getBuildArtifacts"]...)
+	router.GET(options.BaseURL+"/projects/:id/builds/:build_id/trace", wrapper.GetBuildTrace, options.OperationMiddlewares["getBuildTrace"]...)
+	router.POST(options.BaseURL+"/projects/:id/builds/:build_id/cancel", wrapper.CancelBuild, options.OperationMiddlewares["cancelBuild"]...)
+	router.POST(options.BaseURL+"/projects/:id/builds/:build_id/retry", wrapper.RetryBuild, options.OperationMiddlewares["retryBuild"]...)
+	router.POST(options.BaseURL+"/projects/:id/builds/:build_id/erase", wrapper.EraseBuild, options.OperationMiddlewares["eraseBuild"]...)
 	router.GET(options.BaseURL+"/projects/:id/repository/commits", wrapper.ListCommits, options.OperationMiddlewares["listCommits"]...)
 	router.GET(options.BaseURL+"/projects/:id/repository/commits/:sha", wrapper.GetCommit, options.OperationMiddlewares["getCommit"]...)
 	router.GET(options.BaseURL+"/projects/:id/repository/commits/:sha/diff", wrapper.GetCommitDiff, options.OperationMiddlewares["getCommitDiff"]...)
@@ -9861,6 +10219,530 @@ func (response ArchiveProject404JSONResponse) VisitArchiveProjectResponse(w http
 	return err
 }
 
+type ListProjectBuildsRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Params ListProjectBuildsParams
+}
+
+type ListProjectBuildsResponseObject interface {
+	VisitListProjectBuildsResponse(w http.ResponseWriter) error
+}
+
+type ListProjectBuilds200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListProjectBuilds200JSONResponse struct {
+	Body    []Build
+	Headers ListProjectBuilds200ResponseHeaders
+}
+
+func (response ListProjectBuilds200JSONResponse) VisitListProjectBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectBuilds400JSONResponse Message
+
+func (response ListProjectBuilds400JSONResponse) VisitListProjectBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectBuilds401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListProjectBuilds401JSONResponse) VisitListProjectBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectBuilds403JSONResponse Message
+
+func (response ListProjectBuilds403JSONResponse) VisitListProjectBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProjectBuilds404JSONResponse Message
+
+func (response ListProjectBuilds404JSONResponse) VisitListProjectBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBuildRequestObject struct {
+	ID      ProjectIDPath `json:"id"`
+	BuildID BuildIDPath   `json:"build_id"`
+}
+
+type GetBuildResponseObject interface {
+	VisitGetBuildResponse(w http.ResponseWriter) error
+}
+
+type GetBuild200JSONResponse Build
+
+func (response GetBuild200JSONResponse) VisitGetBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBuild401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetBuild401JSONResponse) VisitGetBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBuild403JSONResponse Message
+
+func (response GetBuild403JSONResponse) VisitGetBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBuild404JSONResponse Message
+
+func (response GetBuild404JSONResponse) VisitGetBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBuildArtifactsRequestObject struct {
+	ID      ProjectIDPath `json:"id"`
+	BuildID BuildIDPath   `json:"build_id"`
+}
+
+type GetBuildArtifactsResponseObject interface {
+	VisitGetBuildArtifactsResponse(w http.ResponseWriter) error
+}
+
+type GetBuildArtifacts200ResponseHeaders struct {
+	ContentDisposition *string
+}
+
+type GetBuildArtifacts200ApplicationOctetStreamResponse struct {
+	Body          io.Reader
+	Headers       GetBuildArtifacts200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetBuildArtifacts200ApplicationOctetStreamResponse) VisitGetBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetBuildArtifacts401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetBuildArtifacts401JSONResponse) VisitGetBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBuildArtifacts403JSONResponse Message
+
+func (response GetBuildArtifacts403JSONResponse) VisitGetBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBuildArtifacts404JSONResponse Message
+
+func (response GetBuildArtifacts404JSONResponse) VisitGetBuildArtifactsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelBuildRequestObject struct {
+	ID      ProjectIDPath `json:"id"`
+	BuildID BuildIDPath   `json:"build_id"`
+}
+
+type CancelBuildResponseObject interface {
+	VisitCancelBuildResponse(w http.ResponseWriter) error
+}
+
+type CancelBuild201JSONResponse Build
+
+func (response CancelBuild201JSONResponse) VisitCancelBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelBuild401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CancelBuild401JSONResponse) VisitCancelBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelBuild403JSONResponse Message
+
+func (response CancelBuild403JSONResponse) VisitCancelBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelBuild404JSONResponse Message
+
+func (response CancelBuild404JSONResponse) VisitCancelBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseBuildRequestObject struct {
+	ID      ProjectIDPath `json:"id"`
+	BuildID BuildIDPath   `json:"build_id"`
+}
+
+type EraseBuildResponseObject interface {
+	VisitEraseBuildResponse(w http.ResponseWriter) error
+}
+
+type EraseBuild201JSONResponse Build
+
+func (response EraseBuild201JSONResponse) VisitEraseBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseBuild401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response EraseBuild401JSONResponse) VisitEraseBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseBuild403JSONResponse Message
+
+func (response EraseBuild403JSONResponse) VisitEraseBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseBuild404JSONResponse Message
+
+func (response EraseBuild404JSONResponse) VisitEraseBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryBuildRequestObject struct {
+	ID      ProjectIDPath `json:"id"`
+	BuildID BuildIDPath   `json:"build_id"`
+}
+
+type RetryBuildResponseObject interface {
+	VisitRetryBuildResponse(w http.ResponseWriter) error
+}
+
+type RetryBuild201JSONResponse Build
+
+func (response RetryBuild201JSONResponse) VisitRetryBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryBuild401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RetryBuild401JSONResponse) VisitRetryBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryBuild403JSONResponse Message
+
+func (response RetryBuild403JSONResponse) VisitRetryBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryBuild404JSONResponse Message
+
+func (response RetryBuild404JSONResponse) VisitRetryBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBuildTraceRequestObject struct {
+	ID      ProjectIDPath `json:"id"`
+	BuildID BuildIDPath   `json:"build_id"`
+}
+
+type GetBuildTraceResponseObject interface {
+	VisitGetBuildTraceResponse(w http.ResponseWriter) error
+}
+
+type GetBuildTrace200ResponseHeaders struct {
+	ContentDisposition *string
+}
+
+type GetBuildTrace200TextResponse struct {
+	Body    string
+	Headers GetBuildTrace200ResponseHeaders
+}
+
+func (response GetBuildTrace200TextResponse) VisitGetBuildTraceResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
+type GetBuildTrace401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetBuildTrace401JSONResponse) VisitGetBuildTraceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBuildTrace403JSONResponse Message
+
+func (response GetBuildTrace403JSONResponse) VisitGetBuildTraceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBuildTrace404JSONResponse Message
+
+func (response GetBuildTrace404JSONResponse) VisitGetBuildTraceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListProjectEventsRequestObject struct {
 	ID     ProjectIDPath `json:"id"`
 	Params ListProjectEventsParams
@@ -12233,6 +13115,120 @@ type GetCommitBlob404JSONResponse struct {
 }
 
 func (response GetCommitBlob404JSONResponse) VisitGetCommitBlobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCommitBuildsRequestObject struct {
+	ID     ProjectIDPath `json:"id"`
+	Sha    string        `json:"sha"`
+	Params ListCommitBuildsParams
+}
+
+type ListCommitBuildsResponseObject interface {
+	VisitListCommitBuildsResponse(w http.ResponseWriter) error
+}
+
+type ListCommitBuilds200ResponseHeaders struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListCommitBuilds200JSONResponse struct {
+	Body    []Build
+	Headers ListCommitBuilds200ResponseHeaders
+}
+
+func (response ListCommitBuilds200JSONResponse) VisitListCommitBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XNextPage != nil {
+		w.Header().Set("X-Next-Page", fmt.Sprint(*response.Headers.XNextPage))
+	}
+	if response.Headers.XPage != nil {
+		w.Header().Set("X-Page", fmt.Sprint(*response.Headers.XPage))
+	}
+	if response.Headers.XPerPage != nil {
+		w.Header().Set("X-Per-Page", fmt.Sprint(*response.Headers.XPerPage))
+	}
+	if response.Headers.XPrevPage != nil {
+		w.Header().Set("X-Prev-Page", fmt.Sprint(*response.Headers.XPrevPage))
+	}
+	if response.Headers.XTotal != nil {
+		w.Header().Set("X-Total", fmt.Sprint(*response.Headers.XTotal))
+	}
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCommitBuilds400JSONResponse Message
+
+func (response ListCommitBuilds400JSONResponse) VisitListCommitBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCommitBuilds401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListCommitBuilds401JSONResponse) VisitListCommitBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCommitBuilds403JSONResponse Message
+
+func (response ListCommitBuilds403JSONResponse) VisitListCommitBuildsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCommitBuilds404JSONResponse Message
+
+func (response ListCommitBuilds404JSONResponse) VisitListCommitBuildsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -17147,6 +18143,27 @@ type StrictServerInterface interface {
 	// ArchiveProject Archive a project
 	// (POST /projects/{id}/archive)
 	ArchiveProject(ctx context.Context, request ArchiveProjectRequestObject) (ArchiveProjectResponseObject, error)
+	// ListProjectBuilds List a project's builds
+	// (GET /projects/{id}/builds)
+	ListProjectBuilds(ctx context.Context, request ListProjectBuildsRequestObject) (ListProjectBuildsResponseObject, error)
+	// GetBuild Get a build
+	// (GET /projects/{id}/builds/{build_id})
+	GetBuild(ctx context.Context, request GetBuildRequestObject) (GetBuildResponseObject, error)
+	// GetBuildArtifacts Download a build's artifacts
+	// (GET /projects/{id}/builds/{build_id}/artifacts)
+	GetBuildArtifacts(ctx context.Context, request GetBuildArtifactsRequestObject) (GetBuildArtifactsResponseObject, error)
+	// CancelBuild Cancel a build
+	// (POST /projects/{id}/builds/{build_id}/cancel)
+	CancelBuild(ctx context.Context, request CancelBuildRequestObject) (CancelBuildResponseObject, error)
+	// EraseBuild Erase a build
+	// (POST /projects/{id}/builds/{build_id}/erase)
+	EraseBuild(ctx context.Context, request EraseBuildRequestObject) (EraseBuildResponseObject, error)
+	// RetryBuild Retry a build
+	// (POST /projects/{id}/builds/{build_id}/retry)
+	RetryBuild(ctx context.Context, request RetryBuildRequestObject) (RetryBuildResponseObject, error)
+	// GetBuildTrace Get a build's trace
+	// (GET /projects/{id}/builds/{build_id}/trace)
+	GetBuildTrace(ctx context.Context, request GetBuildTraceRequestObject) (GetBuildTraceResponseObject, error)
 	// ListProjectEvents List a project's events
 	// (GET /projects/{id}/events)
 	ListProjectEvents(ctx context.Context, request ListProjectEventsRequestObject) (ListProjectEventsResponseObject, error)
@@ -17234,6 +18251,9 @@ type StrictServerInterface interface {
 	// GetCommitBlob Get a file's raw content at a commit (second path)
 	// (GET /projects/{id}/repository/commits/{sha}/blob)
 	GetCommitBlob(ctx context.Context, request GetCommitBlobRequestObject) (GetCommitBlobResponseObject, error)
+	// ListCommitBuilds List the builds of a commit
+	// (GET /projects/{id}/repository/commits/{sha}/builds)
+	ListCommitBuilds(ctx context.Context, request ListCommitBuildsRequestObject) (ListCommitBuildsResponseObject, error)
 	// GetCommitDiff Get the diff of a commit
 	// (GET /projects/{id}/repository/commits/{sha}/diff)
 	GetCommitDiff(ctx context.Context, request GetCommitDiffRequestObject) (GetCommitDiffResponseObject, error)
@@ -18445,6 +19465,188 @@ func (sh *strictHandler) ArchiveProject(ctx echo.Context, id ProjectIDPath) erro
 	return nil
 }
 
+// ListProjectBuilds operation middleware
+func (sh *strictHandler) ListProjectBuilds(ctx echo.Context, id ProjectIDPath, params ListProjectBuildsParams) error {
+	var request ListProjectBuildsRequestObject
+
+	request.ID = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListProjectBuilds(ctx.Request().Context(), request.(ListProjectBuildsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListProjectBuilds")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListProjectBuildsResponseObject); ok {
+		return validResponse.VisitListProjectBuildsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetBuild operation middleware
+func (sh *strictHandler) GetBuild(ctx echo.Context, id ProjectIDPath, buildID BuildIDPath) error {
+	var request GetBuildRequestObject
+
+	request.ID = id
+	request.BuildID = buildID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetBuild(ctx.Request().Context(), request.(GetBuildRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetBuild")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetBuildResponseObject); ok {
+		return validResponse.VisitGetBuildResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetBuildArtifacts operation middleware
+func (sh *strictHandler) GetBuildArtifacts(ctx echo.Context, id ProjectIDPath, buildID BuildIDPath) error {
+	var request GetBuildArtifactsRequestObject
+
+	request.ID = id
+	request.BuildID = buildID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetBuildArtifacts(ctx.Request().Context(), request.(GetBuildArtifactsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetBuildArtifacts")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetBuildArtifactsResponseObject); ok {
+		return validResponse.VisitGetBuildArtifactsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CancelBuild operation middleware
+func (sh *strictHandler) CancelBuild(ctx echo.Context, id ProjectIDPath, buildID BuildIDPath) error {
+	var request CancelBuildRequestObject
+
+	request.ID = id
+	request.BuildID = buildID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CancelBuild(ctx.Request().Context(), request.(CancelBuildRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CancelBuild")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CancelBuildResponseObject); ok {
+		return validResponse.VisitCancelBuildResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// EraseBuild operation middleware
+func (sh *strictHandler) EraseBuild(ctx echo.Context, id ProjectIDPath, buildID BuildIDPath) error {
+	var request EraseBuildRequestObject
+
+	request.ID = id
+	request.BuildID = buildID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EraseBuild(ctx.Request().Context(), request.(EraseBuildRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EraseBuild")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(EraseBuildResponseObject); ok {
+		return validResponse.VisitEraseBuildResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RetryBuild operation middleware
+func (sh *strictHandler) RetryBuild(ctx echo.Context, id ProjectIDPath, buildID BuildIDPath) error {
+	var request RetryBuildRequestObject
+
+	request.ID = id
+	request.BuildID = buildID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RetryBuild(ctx.Request().Context(), request.(RetryBuildRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RetryBuild")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RetryBuildResponseObject); ok {
+		return validResponse.VisitRetryBuildResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetBuildTrace operation middleware
+func (sh *strictHandler) GetBuildTrace(ctx echo.Context, id ProjectIDPath, buildID BuildIDPath) error {
+	var request GetBuildTraceRequestObject
+
+	request.ID = id
+	request.BuildID = buildID
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetBuildTrace(ctx.Request().Context(), request.(GetBuildTraceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetBuildTrace")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetBuildTraceResponseObject); ok {
+		return validResponse.VisitGetBuildTraceResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListProjectEvents operation middleware
 func (sh *strictHandler) ListProjectEvents(ctx echo.Context, id ProjectIDPath, params ListProjectEventsParams) error {
 	var request ListProjectEventsRequestObject
@@ -19405,6 +20607,33 @@ func (sh *strictHandler) GetCommitBlob(ctx echo.Context, id ProjectIDPath, sha R
 		return err
 	} else if validResponse, ok := response.(GetCommitBlobResponseObject); ok {
 		return validResponse.VisitGetCommitBlobResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListCommitBuilds operation middleware
+func (sh *strictHandler) ListCommitBuilds(ctx echo.Context, id ProjectIDPath, sha string, params ListCommitBuildsParams) error {
+	var request ListCommitBuildsRequestObject
+
+	request.ID = id
+	request.Sha = sha
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListCommitBuilds(ctx.Request().Context(), request.(ListCommitBuildsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListCommitBuilds")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListCommitBuildsResponseObject); ok {
+		return validResponse.VisitListCommitBuildsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -21557,736 +22786,770 @@ func (sh *strictHandler) UnblockUser(ctx echo.Context, id UserIDPath) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L2Lkts2sgb8Klid/5Q1J5KGusxNU1v/TmI79voSxzPenJPINYRISEKGArUENbLsctU+xP8M+2D7JH+h",
-	"GyBBEtRlPHaSXVel4pFE4tpo9OXr7g+NIJ4vYsFEKhvDD40ZoyFL4M/nXNyof0Mmg4QvUh6LxrDxik65",
-	"oOoDibi4kUPij5ae1w+WSQR/sHOSsOjPo8YiYbejht8iPn4W7F1qf57wRBa+iCh8Jk31JqEiJOoVEoto",
-	"TVYzJkg6Y2vC3nGZHnQarYYMZmxO1RDT9YI1hg2ZJlxMGx8/thr/+5K9S1/RKavO4GrGsOEFnbIWiRPC",
-	"5os064JLwqXqiqjxbO2nvo9gmSRMYDfOZrhI2ZQluh2WuJt6mrK5JAuW7NpQwm7rB6WWlsdLuXXysDtb",
-	"Z38VpzRy9KS+JmI5H7OExBPC1Ry2Dx1eU2OX25tU49/W5MdWY0ETOmepJulvEyqC2SuazmrIgs6ZapyS",
-	"MTx5Tih+N4ujkIsp8Q99tUBS7eub18/bTARxyELS9CeMpsuE/XfvcRRPufCBQtk7Ol9EalBzKlOWNFoN",
-	"rvpaqBG0GqrpxrCBfTVajYT9fckTFjaGabJkm5f+u3g+5+nlkwv3bC5IAA+QyycXsM1mSurvlE5xWk17",
-	"DkACPIW5SjXT0hSOu97gbNAb9E+D7oAFJ+Ow1w2Og/BoHJ6dHfVOeuP+hE4mx+5Jyhndc4bfJ/Fy8fRh",
-	"/W49fQiTUVRN0xnu21S91CGnnRMSxfENC+H3WxotGVkuCJWEwtMjAQTeUj8L/Fos5yzhAeFhi8jYtEVW",
-	"s1jqHrgkNIpIyKc8lSMhZzSMV3hc9LM8nZF0RlPCww65EGQpbkS8Evgz7EMsGLwQ0ChiyUgEVIg4JQmj",
-	"YYtQIVcskWTgDYj/YdSYMynplI0aw1FDfQdLQl7GKXkcL0U4anz0OyNR2KVJHLfHtIbSeLjnHrgZifrW",
-	"HMVmtz2mkoVALNDl35csWed9qoNaOKYhm9BllDaG3VZjzgWfL+fwt4Mj7MgUz3GDJaHj+JaRrucRmqgl",
-	"XixYSGiqvqkdHkuu64fY87aPMYl/ZUF6kQQzfsvCH6H5yoB/UmS2SJjiHC1yw9gC7zWqXyNNX+2Gf4A0",
-	"Eq3JUli/TWgk1Y8L7Eyek/Ga6FGScZzO6qZn2nAxynEcR4wKexbbjps6YnoMQM08lQU+6Ktu5YIG7FBR",
-	"nk+afsipXMQJ/e/eY/Onf9AhF6YdPC9hzCRRBwGu9xYebJpaR4XokyIZ235Q9HRKR6VwUPr3dUSwqx+S",
-	"kCXfrmu2H35VewZX7ISzKDzP9s8PEkZTFl7T1K/bx1g1cD1eu8m0kbeg5igUtf6CU4H3W2aSheeWizD/",
-	"oISdaxqk/Jana/XV21b9ZC+ZoquauT5TxG0IVbNPNYoWMNEWsZ5W25xRDF5JQSxSyoXElUqVnNYMqGRt",
-	"LiQTkqf8lpUuJkNWNUsnYbCNnXbxMk7Smmmpn0jIExaoL6zdU4/V7puMk7Rmz9R71m5R+ARfblr6v3HJ",
-	"xzzi6XpPTpPtSDzBtb3NWqobfP5EYQpmxIvlOOIBvJuyRNBI0VnCb2nK3FN4zRax5GmcrDW3vHxysU10",
-	"seUWqiSXc+AJGe+DHx9IkvIFSjBzLiUX09oNATlkEynko0QZ6zWb7CJjOQa6m/C4u6C4vwyVz+Uxj5h7",
-	"Gq91e0Mt90fsgdTyDqhcJMkaIU0/4uPDKU8jOu4kY8XIv5uxQMlZdJKyhNAgYFKSpmQo5sQLloC2eDAk",
-	"1OwNCEGGhfsDzyMVFu6R5rc0JGquTKYHZDRSCmPEQHYbjRpwV0z5LRNVzv760cXDF48687CGBEw72+hg",
-	"KQRLdrkRE3hS3WkiFu1cjrTnOCCOa0pdTxNzPbWUGHraOXkgiT/hIvRJyIvEcfwJN5YtsuDMLoN4wWqY",
-	"yEuaJEa0jbhMh8SHu4EpbX1Bl5KF6q9YRFwwnzSBawep0iJ4OtN0o64UMouXyUELtPnVjCUlqiCSrqWS",
-	"tn25YAGf8MCHR305owkLfSVEr1WDU8IiuZloYD75/cHFLY14iKJhlUhwOnVMQjW1hTyu6PQlnbNdlMk9",
-	"mAFp+gmLGJVKk+x2vLISdtvteB3PzR5SOr3W1/0+POKN3I3Kl1KJ+8B840CCVKbURX+45KFP1F7Gc1SU",
-	"5MGGs1Ansu15Frr3chY+qqflIhYSbQ7f0vA1shz1SdESE/AnXSwiHgDNHv4q1dp8sNr9fxI2aQwb/3WY",
-	"G9MO8Vd5mDf5bRyusc/yPWJGTDJzhaINwy2b/k7sEc1wNE0TtMNV2eRBaySoVoYnlEcMTgcP8SiWuvlg",
-	"WgRpVTfZGP5ivp7Lqfny7UfVtlHGx3G4VsMXcToSf7384SWhUTqLl9OZIhdz4KE3liRxAlPS/eLLmTIw",
-	"p2kwIyELIsUNyCRO5jQF+hiJ7xO6UDeVUq+Rts41xQTqrbYizyBeRiFJlwkYNrhIlVp/5HktsprxYEae",
-	"03FCQyWEsluWwELJA6VRg4FFTCIe3B8hvMApuikg0L2p/U6YjJdJwFAXksPKccENULKx2QHF3T62Go/j",
-	"ZMzDkIkvMWh1YGkUxSslOlRJtE+y0eCJjpPNTxHSJjizhFEZi3xu5/CuXIaxr7hQqBQpCvyFhnMutvQ+",
-	"JC+WMiVjRuBpksaqEaKayxbuZZyCmvil1g0Y3XA7H3Qv2kCv02tNKLhSRWX33BzHfN2SkpZd1z8+y0PV",
-	"gvoT7q1JnAx1t8VfXJ3Dmr6i6yim4VUcP6cJGnE+99JegbQKPDFjQ5HqHKwJKJVIltyyBNjEwrEC3T7R",
-	"7Jo8EilP1+QqjgnMIJ8ZqlJfkmjQdo9GDaetxGEmUTyvedo50exRnZs4nREa8Rt2MNzdbvLbk1JFcdyw",
-	"5HGQsrQt04TReXHp8fpoDBtjLiiIe1VhyG7pPV/s24Bz37QNrkVwUKjxWY6273Ai7YdcwjQ50kyxIZ+m",
-	"KQ1mcybSc1DS1IL92dwFmjRwAduGi04Kn3NlFb/u4NfsXcqE5Dm/9Td7fZyK/L0fhUoPj5So4FrhN9rE",
-	"bpsli0Z2YtnY9yJ7CnqIj5ZIsFMREWulH50qQrvPchXZ3YHSviut5+4B62B9vpOk5iOXkwl/V5oQkjVp",
-	"WgNK4mXKWmTMJnGitC5LB9OcIxfdzKVVd2TV3L8kq/ysBJGwiZMc3M2gAancilpyRQ9U276VCvP7JZvy",
-	"bn5JEfOqsGXEGJXMRTheKhVhDddQGK+EEjfAJaFUadKkZAr3uPZagGHSvHuwg8j6+cXOfFlf05Xa7NKi",
-	"KhH/cBFRXlrOna4dbcnTzbXIeJ3C1sMf0P0bQZfpLE74e/aFJF/UN7PNSOMb5lzHLrHHptfro7mW4Na8",
-	"AEvjc3bLIrgbpNt6MWfzMYh7PpomryP1hm8rvrpriW7gMU0YQbU1SeiaNI2i6QPL+5OPXl4q8PeWOs6+",
-	"bsInq4QuFiwpWm1+aaA6TLgIomXIQmNZjbgERwvgIxwbmwkY0JX6jLN+zW7jG9yzkpTw8NHzR1ePyKGx",
-	"9h8OeXiIayAPh+qcX/PQBzLQFp3VLCYriuOjerkKo//Q4GFj2G+ZLVL6Klp5Ez2Mj63GIokXLEk5mlF4",
-	"6N4MPxsAOCEyYb3TqLpWrf5yl0OpY6eXITf//JI10VJDyp+Ox2pxYD3D8CFbRPH6GVuDfcbh7DYIEjVo",
-	"/9UPl1el5b1ha+l3yLcgXCeMCMbUHqcxQXcboeSGrVvAroS6ibjMLT7gE2QECXtICuJ60WCuwQVMNfZA",
-	"2gQMhClJc+B5pbP0odPpoHFGbS+0MGpYNqFOo7x1N2xdB5lakRCWSg0ApIUfFkxcXj4h6AiCryMuyu45",
-	"KWftRFJycXFx8W3/5Xv6XXcd9B7Bx7/+eHFx8fTRBX/107vjn14MotmTlyz8fvLt4tVfX75a/Hyyfrb8",
-	"JhSie/lX9us0HRydHd8c/9+v77//fjF70rt682717P274NnDZ8/Y+9XNYiLevbq5fHGzfCQX379OD+nP",
-	"P5+t6Dff/MBPfrxJThfJ9EkwkPFPxy/fRJOH7xe3Pz/rPTl6dMJ+pJfsVf/yYvX9/Mdnbx4/+S4MX9JX",
-	"3vNvZi9O3s8ev3z/6+PbBX0x/evK+3NV7G81Up5GbJd1A09VGrHiEr1YW4849RIX4QIa5AUc2D1IF6Ao",
-	"Bb7gV6nA5pUOLtP1fLxbW8TveT6Iv0nKkhbx+55PQvWaaq5F/IHnE/RptYh/5PkkXoGvRMkYEZ/ztHoG",
-	"qFiTOJ2xRJsq5+oeTRgNZpYCb0x4uUeg1yt7BH5KYjE1LimYC9hU0LRcsSj3PRcT0hxrk2lcDQpYaRoT",
-	"GhYb7TkxIzaLMh20iotew6y0YLr3rrvug3+fff9ltOmGHTXe2ptOmnFC+FTECZOEp3gXCrRjKF6Lq3Pw",
-	"x6ONy7VM2fxJHN/sQRizOL5xUcIyidzzUi+QN6+fk+YsTRdKRFb/yhLTh++Gh8ZVrH/oBPEcemxsu7hV",
-	"965plrwpDp/89zx9TsdE3YXjOFyD+mf7ClD0AesgIvWQcNRGgdTHUxJElM+l2rIxMOpYsB8mjeEvuzp6",
-	"tK2itfl5GJR+9G1havjl8ENpSyx5KB9RvuQOrxDeS7YbyHF5bR7l3zIxQ0vZH9/WCVnu/ZI80EzrIUsp",
-	"j6Rr0zR7eiDRSUpFiAiEpj+JkxsWXk+SeH6tnyr5RDP5VPsAH2o4UKbEX/KUaRfhtRKBrjPIkf30Ial7",
-	"EVyMOcyorYfRlvnP1XbN04fu12pE5iqPwUk5NAPndCocG7X8IsZKa/mHpGA7tH7yOy4ZZ6E9xM4f9h8J",
-	"IDmgu8PiOPIfXOMo0Z6NcXOtSIZ8cw3SSbAIxnbQqAWD0UifpvZQg6OAMzkcKoX+h7GTSNFOBJcsKLbX",
-	"bE551Bg2fo1n4i8Wg1TcHp/QBP3XeCbI5ZzDPPAnFl6HNFU/9rxur+0dt3snV97R8Kg77J91PM9reydD",
-	"z2u0dLep44XTK68/HAyGPc/5wsYB5g+5xqhouXEyPgr6QXA6ZgOPse5xl7LTM+odj8f0uNc7C2nX6/eo",
-	"FzRsxZKGYQ5Uu3j1FMDNC5owkV7zUKodH9DwrBv2g253MAgG3jE78oKTcb8/puz4dDAOj0/7JxM6OW28",
-	"zU5PDqpaJHHKgtRgAyqnMN+kjcZpukLL3sYDavXlwOiBnAPucqQlLkn2gkX2NkbXpntN8nq8dmcuotbB",
-	"AilNl3IDjk3CAw6ytt9Hwi6JjVEUr64nlEfLhLkQxoZu9cM73KZvJEvg8mh8fNuqLF9sRE/E9+PAz4kv",
-	"llHkk1gEDC93tH5KErKI6YVVj9CxOpOIDqksloWR3UIHV3zOZErni0bZ1PWhrpucPCZccDnL+sl8S+qY",
-	"tlOOHG1jI63Gu/Y0bhsT0YKrtzpX+Gr2U5vP1UqBOIEX2ZSns+UYZLFIAyDaIbvNPhyipH2oWwTa2/t6",
-	"gmXbYRnkjDrflylN0j/K6siak+UvmAi5mEKM21II/adcgjSv/kQYDvr5AyoCpj45r9+UJlOWXmu5fMu6",
-	"um5Jgx6dNLIBZ1en1XiRkkuQcWtXihTcKvGA7MDXsCPF02vC5uBHLmMB+tNKHfVJDVNSrbj4kXXX7sRs",
-	"1LVtOPpbly0doIyaSyrdCf+UGtUCXGc33oLvgcBnbL67DqxqDMalYtdSCT76wFU5r3lKUWu8TN0PhXwy",
-	"2W9YD/lkUh1UifCy+8lM3PRUHZZjOm7aEWnCx8sUL5MNQlqQP+mknuzXiqhGwxC88LIx7HlnJ9a2dbsn",
-	"ijwipn8+Up+NnBTOeZrwdec9XcRJ/H7GUvmXqfpNC01GP8HHyM/5Y1V1wBqCi+1adFT90Rqf62c93BqV",
-	"wo0RdYge2Iy9s/mY7TE4NxF4CoradzVi5Tt9iCIUc5kx8KdrMzO3eTYLIlCPFe0Ygq2y8My6O64i22mU",
-	"s5bsgGfKljsCE4wROTKjJhZg84bYc8RB1a+5LcnddeXx8mDycChn1HdxX5Gyd6njOlRD9FtkKUKWkO95",
-	"+mQ5fiDJKk5C0gQPK0Rw4GPGMANmiwPnlVgSucq8QM4gZCf/1tlIPWngPB9IEtExiwoRP/CH+552EsVV",
-	"Tg5693OxVU10EifOxtQT7F7lCssvg09vlzXK6/rm9XOSxmp5V7lTCueyXWHHGdUT6CPFVvagTCXhHwIv",
-	"kjp0IP8eyVX/WKXTjBFW9wp+IjQMEyZlcdngp5I6vHnK2E/9lMGPs7cHxzGhjefhykQpP5DlM5FP7kIQ",
-	"COZiaAqH5/c7NCbqIQuKLnbwOI7HNMFA5k1GJgf6Ucd459HWTZ7KPHywRbhQpFm2ROcB0ZXO8vi2Wo+H",
-	"5xuwQouA+8PEumkPCLo+M96AMVRcyFSdOVhp5Bk4YivkbpMjBIWVeCVsJ2/mFUZ/RcFVUoyM8Lb6Feyg",
-	"0Hq61GbQO1wTrot4yaNQXjOh5OOwRgjdRL+XwM0zDOwWro5qXR0Hs6REzczweRtd9EDaj02SeO7uSMol",
-	"2zKvOUumSqIFs/yWZzdLKkU7eZHQM/P1dxFnIq07tnBYar1WuX02hy/YkCsuCqHnOabuAYTjy1jQKG/E",
-	"jeuoP+PWgqs2Cl0Z4SELkeHvy7GTmak9qF0BHbNaPegQfU/mjApJ/DJj8EnPg0s1ktlD3rl2IhqppfoS",
-	"lyi9uOx5ZijXeDDqbYT4O1xt6YzxhKQJDZgEpAl0GcFesVuWrAEmMotdYDn3GDDM7hoDGLdQphR8sWDb",
-	"6NfFUzepkpWwZkB0qZZW/IZv6svF07Yys8dxApbFO4i+IGlkEKqOLaYC4AcBPqedk5FgYhInAQsJTw1v",
-	"n8chi4qwnSYFL6X1zTgO1xqrQ+VIUEdgGOQm4Znbkgvim4d0LpC78F04YtfjGt/HVSXgen9x/Cv7rrDv",
-	"c8CqmswyIUsg2YcaKuHp3rz9K2f7d+JsW7lYDsIubXdJEiMDr49SKQBbEdNqsqll5xEEUcQl0mCmeJkj",
-	"8KzT6QB+qmmBoLlME5oChByimgEtfbA7aEJP6DmHRAvQ91ZIQoYwfputy+Xlk/0AnMDMAbjpVhoR07kf",
-	"OvLy8sl/ODSS2K7iO+Ak9Qq6QZIX3363VdXG9luwT/WywCWTksfCTS7fJSxkIuU0ArOMIQ2J7/hD4i+o",
-	"lKs4CZF0FGdSdIVp3+DcgMLvKxVvD7DvwOtmqp0F+7272cKGn50bUDLPR2rb1zBBA5jglPLKaGjPCdjF",
-	"WMObi5viwAZUNh1acQ84C0nREYa1E6j2ei012sBhQ8D9qbMj4K/1rcs0icUUnvOScDc4LhLWFZ3egzk7",
-	"pVMX77HgX8XGX9AbdWsKAlFNFJzidGpMc1yaAIfOHjZsnXpLtbOIuUgloel9mrBVx5Dm4nqj1PgaH1KE",
-	"yiRpzmlyE8YrcUBkivKJMT+mdFrjNZ1uMf6ndOpUp7NMG1s4jp10Y5PlfU+1A64ipWWs2FjylClZGM5s",
-	"GAfLORNgNlqmmaQWC6Ouc6EYS0lPmLHEwUrgCq8O6I1GTWDgUtOI/iAkHrjFrTGP60/4A0nGPJ4mdDFb",
-	"O3cpoOIaR3+NJkf3kJTwpyeJNlD3WIJYTHgyr810RPQDqHNpNlDkPNmclfB8cJ4JyBhOHcmYpHF8Q/yJ",
-	"3yK+iNX/Pf9AD07mqF8qTWduVE+rjpu/SvicJmsc1v4sl71LWSKuly4zz6N3aMEkb54+PMcT5C+S+JaH",
-	"LPFbagmAmXC4BTE5WLHzTi3nZbrpaqePIzotrot5djf6iri4YaGLWJ/DL0/demQUYwzbRto0D+3hHnrI",
-	"5SKiawfbKADh9riaXulf9ruK4EDDJXINIrwjk1OeMdfg6rJdyM9TyYDsRLsbGtlAUeYRrd4ibeW0uJW6",
-	"EHvjdITdwDcVq4L6mjx96Ob9K4AoOvYefyA0COKlSJ0vG8nEzYqq+75JJHH6gyxiyGA4Waf118jfaMKV",
-	"4miukh30k+dMzVa2dOJaVHiu1WakZB7LlPSOjkgwowkN8Lml4H9fMhNCUVWzLQ8KjZY7QAYwqgkfdk3t",
-	"IcLzvt1gf8qzaWksnxZFIFOUFUpIpvSWle0nJRyA5dX/uAUwsLvnfcO8sgjDOtMaTqgQJRbSlI6V6JPE",
-	"KzVFiE1oUpLQFUlYECehthOKkcCjdIA+JV93+oyt/SEsVxazN4MwT4zEAfkgj8fkciTEMopaxhwD/aoX",
-	"fFRhtZ6spljOOfyhAJls9LzuUds7bffOrrq94ZE3PDrp9I7OfkbE2JQli4QL9eAxHfb7w+5keDIYHnWH",
-	"gTfsnw1Pu8OTsyELhid02O8OJ6fDgTfsecNBXwOLu31U7/4tAwuNEQ+uwkxdrosPzOmqkMx14xZkMUtq",
-	"t6v457thXwv7WlFPHh4R64EWYZ1ph/j9yZD2hp1Oxw2jqAOcag63s/nzwphg8gVskXgyAZ3bWBczO1hT",
-	"MrDYF2xbsqXzg5n8vRevntaIKZl9oyaQO49kzvfurev2sXZzj32oDUh7uYwiHfmUr8MGxGKd4xiApHlU",
-	"mm1uKVJBK88OW5dzeAPDfFRv4jDMEi7RvfgkMWxyK+/qtnvdq+7JcDAY9vudo27v50aO8oN/eyUBXEcg",
-	"OQ6hs61sn7r3dQLrQX11B+nTSWwXWqnHvthb/UOiCBQ0UrHewWpcIBM3YrdMJ4YW4gRJRIcKGEt4wnQS",
-	"BME65KdEyYdC++DMESE+DA5yF8TCWPFIU1GXDzhj/2BIYrrg7SAO2RQbFmRObxg0tBRK31QLobNiv2dJ",
-	"rGNdMf0npKDAkRnpGRtWmvychozQkYB8IIRGnKK9wF4M34TH6gw32KxBKMO1XTzx+UZ8bxTv3SDTJgda",
-	"Fky1eRsM8ijHF+x6Xs+10EG4JD4M0j/oWAT0JI5vNrOKWRzf3E2iOrdSp61JllwDYmYPhxwtwAA8ytKB",
-	"jIQ7B4d+R/2D7uMLIiFeFwNqZ4rWfP0GSGRqnzJhjN0ykZKJUqIfGFcsYuLJBCzL2NZIQDfA6fFi033g",
-	"+6sZTeEig0TPqrGDiigHTrlreF5mckiVR3a7bW9w1fOG3d6we9Q563eBR4JP61rK6PqWJXzCjfaNl4ti",
-	"G73c51rso+xlLf4q4pSVv8tXC6UZdefIWfaUTv7KkluuAS/4UEqn14UHjbCFHCqPonZKVe6Jg6N6a9Dz",
-	"R6dzPhuHE7x/x+ugbiNcfdTdEKV92sU1vuHRwg66HrC388OG9Id2EQo4POd4VlC8sQ7VLvJNiWac3mGL",
-	"girSZbSia5n3b4alzq01ErnbUCqU6RpOWZDUjFgTrEW99ylXJtF2ZRhlwwSrAGRbqQdRXOcybdURUnVJ",
-	"inTUKp6gerq/kxSqVvGOkglswOYb0SKP/cSTkcjlE/Ip4slI5PIJuZN4MhIV+YTUiCdqRT5BOtlqPMld",
-	"x19MIyhaM8Z0eNodHp0Nj0+H4cnwOBgG4dDrqf/Gk+ExHZ6Nh0dHwwEb0skw7GqlYfBvbMww1gt03P92",
-	"utHvwDpRbxf4MmrYNlxEfsruyPDU+dzM7/ID+m+vij1j609gdZjbaTO30xmcZnxxr4rNlqyBVISWelNN",
-	"JGajYzGGAYqIgL90xiJQZUaCi1ueou81iKPlXEjS9OFLhikn/BYxnyFBpK+UKv0FDQK20LWyDs7zBP7a",
-	"tJ23jW6OeM7R4TWvKDrFVFd9r6rlHLe9o7bXu+qCAbrvdbq9/s+WKDFeI59CdnACokkmcmQNtxqYpP1a",
-	"24j0J30EtfSW85hCgi8H26wbVMYQeh+/eFIvJ8r/jsy6tLh1blsAg9Iw1AkgkAC1IgCMROfI3U3wrs1u",
-	"4NhQV4hQyCWAOVvE7/pkQZOUB3xBUy6malF9sqJpMFML6pNpFI8hfGjgk7k6jgXHs9W5RTYb1KEH0mCn",
-	"jImFhxvbS52OVF/TnUkNahSZnNG0iJ8Ze8xTGNWUP9Ox6pnllP3SkXCn3jBePgBWlsPPZCrf5QItnCF7",
-	"b4rrahvHHcRzJzUE5/5Dcj+pX4e6fFr1HhkJ62L2C73ll7M+fOV8sURRZLqKR4K9gwR8BNL2YYhas9wY",
-	"uBVNytyW9t6qrrUZrJCp96BFZkwEjACgGNn4btji4n26DVVcXF7AFusGruh0V590Sqc7OqRzYFrjdtDp",
-	"d7yqdcjGru0IQttARm/kNqFCw2HuoD+NRHYRM3PjSmau93Ndo1fjLmdUzjLDZiET9Ehg+txblmSJHKv3",
-	"NmLWtNEOcGdo16uCyJDdB3EUJ9ewzcxc2OWrvqdu1V7/yjsdet2h1+14nmc7fX6lwU3J5ZNjnfRQtHUz",
-	"Ryo1GjYACQdp0mXR4CZDCZUhPF0vw7s0GlkMeF6xLLVnkoFcGm5h4bjtdZWw4Kn/zLRycAvMLMOtWFhD",
-	"1eDHWrxgLQBwa74fF9TPBeEr7dmH+5Mw6l1lNnxtdzOpDU3bCEDbujabUomVQF6O690gpOqTCFTv3o3r",
-	"a+Gn7vPWrZ1lgfp2szaa5jY5GmucyRdEsiAWYYaytGHntAoL/1D0ADscwFWDxb5e2f08qI/A2InFHO8M",
-	"O8f4KAfcHH/ZIb2tqdyoy2ACqAJGVli+s63YgrxD52Rvmct8cyG0b8v2CnSIL+IUXYa6Ei7WwI0FIMnx",
-	"FXlOfExS5Y8E/JwJOfg1kSmPIl2FzaE/gmBnyogv5QwAJY1CqrtbmtLkOvcODQ8PFUeIZrFMh33P8w6X",
-	"iyimoY4uxecPu4eT+N01fugsIJeZ5vYbUgg5LgqLzSdxnCKD3zyaQ3gwy9dnbhn9qdqgwzPYa3sDdeP0",
-	"+8Oj0453CrAjJVTAikzwsgqOJoyOQ9YLT4PQ6/V73SM6GYS9gLHxCT0enPbPJsGgd9poNbAITWPYOPLC",
-	"waDn9fon9CxkJ2PW7XuDY++kOzihLOj12IB2B3RyooY1Y8FNvEyvIb3cPr1lmZV+gSRMQJpv7T29n2xP",
-	"kCJzj2FZtRfCkEiuqJBgZWt14DJsLxcG70QTRtWLccgnHE8YXSwObzlbyUP2bhHFCct5ARche9eZpfOo",
-	"M6Nz4DcJm8e3Zv5pxsVhm/tKXur2r7qnw+7p0Dv9BsSLgiO0SlzoFm3HyVT/eYiLfbjzOnx8a60EClTI",
-	"Ia5vuAj1MSz6n4bdIx3kov4vD2dMnbYsLCUPu6nwFmx/ytNrNZ3rvWbWmULWM/WylDP97pSnf8lfrHtn",
-	"Fs/ZArd6x85yYss+79NhNa6156nbP05pdK2PwzUApYEVgCJpDgEIhKWrMDfg67+35j0r7JXOPWT76+EL",
-	"bUIvfge3hP4q/91hAbN4dfkKQYN/xsChwjF+EGylPmn9CAoeL5jAv4Io1kWQE5Z/C25M/D2e6yidWKjP",
-	"v8ZcPxOxSU3qqJzJ7JgZtcCmXSJchW+7rnJ86IHMovFsO5p1HYqYRLGYssRciVtzcH5CNlVzX+wGRlrK",
-	"2UP1htsFobaTLLAcpRYU1DcoODR9vGDU1sDthHsKkT3GaGL+1ClI/JxrmK3GZJC+49D4LfKvf/zzQK8p",
-	"WERWXLKd0kUqYWXbsoFg9DLOcopbGAoXwiA7XB92AiTYR28HDaZwLisWqqdSLmH9XqhjopPdq89q+PA9",
-	"j5hMY8Fw0Sxgh9qwFlGHCEwHEaO3RozbiQx3nUJNPHEB0GBzE3tJi9O3z6am59KClqyB5bNaKwW/jNO6",
-	"eEYl3AKB52JulvsSFrnG5Z0XlzTs9N9CiB2DVoThrFQQumJQozyk6z9tl12PO8dnpyC7xitxC2tuWXq6",
-	"/W4PDyggTsC5c3JifaP3DmhezQvgHlkTDmCZs+/lwuq5eq9Z2+bk7NnvDyTWHHSw94RhkKhgO52k+0zk",
-	"bWj2gdR3TPnmAWvzHvdOflLGWiG+twspI4JKLCBbJCxQbZ4Tingw2C13hMAGV1NOSRsf2Je5XmJ2E0xN",
-	"gPk/3eKHIdEKJSVLph0+wFZ0hZUpEyyhaV1g610tRItPX2WXGQXooWWfmIyU670y2ZoU96e8GdmoLTJx",
-	"ce/HcXKj3Vt2dXlH6cY4udHF60UMNSQlvWXhsJBJSld940LykFklCA2/NyXls4qFYHkvc34rqwBy2V8a",
-	"MyoJjRJGwzUZM3US6Q0TakaYua3+iY8fNyQt2K/KzB41Zh5DiZgsk4y4cRn7YEkjLm4+B0Kszs7uKF5j",
-	"YAD6pzQu/HCUXZK7mfLvDSJVM9BNOFyegh8QXy1n2LIYl3umdWTvbuNeg1hc7ME5yNp12c+PW6HPfTFW",
-	"VQLfDLWyaX0L2CrbTe3SHQmK20DuDjIdiRrk1c4g05HYCJSyKme56Sihc7aKkxudRRU4pa4GBnUwoUgr",
-	"QJ/wLnsgyYxFC5bIcnFrLE2UsnepKY/+0ZVJ2IzFSnyCDAsLjWXF8uc0DWYkZEFEdSrXOU23B4xD8y7S",
-	"+t6dLePCkXq3KMijkF+xpbuS/xal9lICX100I0+yW7Umdb3tIrvGkplmqoKuNfTKZMcyjpYpg1yAJqkP",
-	"KCQsJPjip0m8GzPUPIL67/iwQR5Jlu6FGq33+9WV3Lq3zMVudpttV00VL7VxunaX3jldwuuupbt0ka5i",
-	"5ZHKJFs2HeSjrD0YCOmoKTNistbmEBhDPDmyynmKCmi6I68G9vc7QeF9QQTbnqHEJUSVY6C1+4qFBHdX",
-	"QZFZfWyVs2UY74fjVBeiwotZx00ZUcXPJzxKMZ5urm6TlcmbpYvWz+maSIY5bXYqrGJAc9vqqmQjr65R",
-	"RTLQl4FWAqIIs47qBjrZouaw4731+srC/ha0vom8dlolZARoPoMVa+XpxbIq8nYxYUyQQtMd2ETfaznt",
-	"aKvVqjNNtJEsiOfGeBb0jnpH9GRydEpZ/+Tk2Dvx2GAQdL3jYHDKukf/r/zzqac4be84/DPm0gmAZxYv",
-	"69d0PY9FmCGNNhrX8FkbC7TNylZ446MhpNcgcd5rJPHFPcQPj4QVQAwgvWpB7BwaYUfiZlB5nnZGAiqD",
-	"0Hk2AGrdF77IEbJNvzwxv5UfuzWdR9XgW9z9rPyu9mU5tM1B2zu66nWHA284OOt0jyByprhmkzjW9HCU",
-	"0cOjdwuWcMWzqeK5cJbs8FkU5mZH40VDZ9DFkpmwRNdRHNyUo2WNHOhQVwdt7wQAdSfDwWlncHz8c414",
-	"qCjHHcVdjJFuGtAg6O4AaMljH/3tUVxZ6K53MuwfdU5PBj/nJ+aOEbx31Ldr9dk9Ay2t7l235VOdZcu1",
-	"sko/JGOWrphta1VLDMWwdUYvulTqW6ov5izBVxkZZaWbK6aIy5OGmeReVZBUIVedC/tWk3YMHbdRSBdz",
-	"ysHJil3sIHtmjRZS5bmW8EVd1s1Mc8y1S2NnU+qinXSz1iRmF28eQPamSbwU4dbhb7KGvayvwXthIL7V",
-	"Sg0kx/M7iiv3Wg0NsJgW9T742N29mjG2koP91XgaLd3q292LDrtOhNYhoAvXwhjZqr78NGnms4DK8VhH",
-	"XpdjSUKWHHSID1wTsGUxVtbN9MqRMA2NWRSLKZQQ16t6TpylrCsQtUmcGBvMOeINrnWsNHqTSY5Uw+8h",
-	"XbpOJp4JLCMxXvIobSsJJaHBDUvOsVIUS6QOqiJFyJslsZrkRyyBCOFCULv6rJYI2YGka0lkTJpTlrZ0",
-	"KsEWwbugBXNw3HFJMOOAK9I3iUsushmvcS7qYRgRaZD9UPAxlusdaAx46TLot72zdt+76vaHg+Oh1zMG",
-	"W3hO4yn61cIIeTpbB1JITTcDynithkENXafxtZJw3bOr1gnH4iUanKNjhMtlCnBWEZXpNchy6j7dNre6",
-	"MgbYVrl4elZoYPey6YVXMha0m0xTN+jiSc0zLZWGWxBm+pWS7TtKM7iPZVGmbmg1uKnKkQXxAkbnNsLV",
-	"zmiTtG7NrCKoFw5PRlc5N3XUydm1hn3+QjFRXaniA5JUgd80ho3x6dHgZNwNg/7JSa8bekenp2fh+Kg3",
-	"ob2J12vU12zQmVwqVRp05xphZ52zKU9tUNpwyyGTakfyg5vS6bXi/mB6zXLZh1xSIHO9Bm9dFOBt2Y4N",
-	"K1osCuGsTp6zTmeF7T1tpLnach9G0l3qzHxKSOgGkNu28jV58jtBGJhrc/zWXQzA20t7Vy/6bRMGS4qW",
-	"UNC8JU1LGRtxzb16yWw32eIX2UEvfJtbcNXZ2C/5wS61dKpX1h6EcJdCPM4gmwqrq1m0XDxWf+G6kEOi",
-	"l0qLRflPfmdj0bUdjX+WIcR5m1RThVvi4zbBkJTlQrfZOLuudgai1roqnFfL1vXO6fCwuNqbXQz1eUAB",
-	"xLKhnFHP27GWUfWR0j3n8jbAT0obSNgUJGsdLIOp2ixufF7RBgg1svlqFpfkc8LTFokFcYjfIK2XHOqF",
-	"qvv3XB2pcglXtlhdymVeNPxUXmRf3R9qUmrhXb45hj6lU0maabzggSya62sC1vMq7PdYF2p3t9tu6+Ze",
-	"sz0L6yF+teCZK9241jJbeV8zacXpySvTi+Mqyxck8xO6mHem+bs4TeVWqr1FSutSkWgcB6EEA6ncbbXn",
-	"rCDT2DdEycNpUXdRFijzpQ32jp2coCFPitkeSkLiRudG96sP9Iv6QPXGgum9Du5mrkskQGOYdNn3UBum",
-	"mkr6nrbGXRvLA5rHC+i1yr4W23AikW2/2TShEBmTxoXEJZr63JuYD+rDHviwzfEQTiuijfLKOm0Vp7hh",
-	"V4wjYzffF+YJrPhPt+cF3S/B52+ZyPMOGTd3yIPp9ofjVv2mmSZ3cjXncofJU1qbgddtv+y1u16727vq",
-	"ngy9wXBwkuWr2J6At1uhB/ythgK0ddDec/yqhGd1pN6tbCN+XWscQQ9b8SjdNa4dsq6a2o5vrrYkY25s",
-	"S8xb1iX4dKrTKINnMhZYzFRHJJVKGp2bSr2QeScOZFYpGKtI8bSmmsCGQ14c0N/Ur1hb8Or5JQnUROBp",
-	"rfKoe56LaT7gYn2rmkiFMtfYvgjwinsRajqp5TvbO4NXsyw7+3Ra4mDbu9LBnDs2X2Jd25uHcFO506Y4",
-	"WOP29qGKX6mPTRNw6iBXpsE3r5+Tpjq+JE4IOMwhneA6nSkSY5FkGjEhiT/o9UgBT/tUQLlrskwirDxp",
-	"ALW5K7SOM2xzitZBAV0lZjdLw3VVcYcEkMcPJPFhRllkhUn+TihW2QVQCpbajSfGEywL0/yl8X/xMql2",
-	"1fUykMifyCusfhjEIqVBStbqjWLZ3TQmXKjbQTLCwSi9u+JazLT2FfhlZRDZGfq1i3402Bf8NaH9o/Fp",
-	"EPZY0Ds59XrH/aOTk+Ozo9PehB4d93cEfxUq0W3yJRVKl22HfVmPW5f1BthB0dKS2/ioBChiQlfFiBxA",
-	"WLJ3i1ia7I5xyKKRUFsSL+2wnKFO1OOGNDR14QillB0AwGEkNIZT/5LVk7gbEOs+nZbd39Rp6ULb72uu",
-	"vsC3PiHE8jfD2efb4KLdeCVUp4CPQiZRoTXtO2tqY6627hzYaTJ3rEZQZ0avIQVHbX0B8gOmVcwGmN9q",
-	"EmzIJqzQMg9gssZNhVVrIk8xoginqk9j1m/LnLEdl+KTM4x91siI7REMGSVtCirVQaNFm6o+dHU77ZjZ",
-	"BmGnfChr01ca4sDeddxMlsGSroAhS5ZwGvH3CIGtKEtOcfEVVSTljMYhTT/D7sAMzcX3r3/80z/4FDf0",
-	"fhLhK5ZAofVYbDOP6qtf26vcd37ZBrZXnAho0nXv1ttXtxri9oiP0HZid2Th7tEyhWIsGaPMIikwiFy0",
-	"dd7YXSL5HcuzD658t3lVDODlTATaB8eLiW8dZvIt86kxXOnJ7W5nfAMHyJkQLztuEx6xFsEw7TRGxO8k",
-	"iefkha6jXhZbIyU9hDdgNbvmc0CpauuQfqMxbPzpl/DmbTM7wcfH4TgIe10WHIW9AQuPGe31jronx97Z",
-	"aXjUGx+GN52FmB5kWan2fdMRDRjVxc2bFBekqfEeMAmU5pXoqORN9i5lQp36A7fwkM3caSfN1qFyrfxC",
-	"o/Rtc5lEBwD0ZxP+zlyt/p98Yg/IXXHY6fnLVgt9e5IFCSs6AbNJa5+f2vGIKjG/xLAeSLJiY6W/bwdI",
-	"qyU2IPNsRazpb6XMfWOci2TtPq0lwt5WPwLJIU5MpHoaxyMR0WTKftfRzTX+4U+RYzTc2mt1vVbPe2sd",
-	"+mql71bjXVs9376loCBKTMoO/TRajae6j0ar8Qo9vW/zMf/E09nF3di0KzyveD/v0Ih9o1c4rfXbPkb6",
-	"3BKQ24fypkgTcoaZKsnaH1sJRtkIekYN7o8GXB4nfDpLx/G7w8VysWA2YPn4CwKWX0HntTjlb80oySEp",
-	"PPo58cmDbHRZ9/XRVmPrkU8KuboXnLIe1MIslRsYXN579WDxsP5W0vAOsOTPhjKuORE7oYv1Ot4JVOzY",
-	"DQeYWHFpkybRWSVbztRtqJM7YcyLeeFbtYAsIfjSGPRAXUiCprScUjGvIQ9BUfCraok8AX9EQq7oNP+i",
-	"qk/qHMEOI4hJBexK61XI+LtLInqT6PdDxWSeizRlk/m8LhrsQhAo9ER1FQhQleDZcyOf7JL60TJJ2Xlt",
-	"K1e/WmxM6GUcQjVoyC2ueLhSHatZTItbXRZXblhnPKOVLNaVRb6+CEshd+y2+C97sTIqaWlCwlmWKCTf",
-	"SrtkS95lYeglVIi1ODkZuRfFJSa/pivMwubM28JTgk0YI4z+hO8XTTGSRROUTi2TOMZsTZTyqqeI51Fd",
-	"FtJ4obFRnR4n5XNG3seCjUTTx8p8vbbXvep1h0fHwz4Uw/jG6w49z1jKS+cVE1fWb7N+oNb8ir+z8DrU",
-	"hQp0XpxhQ33RVuOrELcSU6dxu+ZYp/fb2KbJ5c/Uzs9lWL58ctHuOs+sxWMcYOqECUWGTr5V4+rTszMC",
-	"EzTx9KF0mzPzY2H1Vd6i4pa2ihRQ2YPKGlUX1nlOGHg/XacEGWyCD0BSQpmlvXukzgFncjjUDVSE8VJr",
-	"c/qei6lprUN+ilcaDmTq83Q7nqs+T8lf4UiGu3f9nqJAuWFVdsbF1GJgci52mNKpPByaQRzqlXDAYjZ6",
-	"aF7b29Eic5eNqXa1Ny7P9jVZxPUsVTNQF32Y1/yD8w38UbFG7RCe8yjiWDdEllW8AhdshHZdALmYsUS9",
-	"JZdRysWUi0AnSy+wxpqUuI5iRWftnnfV7Q6PvGGvh/y5jwn4IQSfhadnZ7Q3GYyPvPGgf+JNGGP0bHB8",
-	"cnzk9caDXv+0H5wMjguFBV6zRUQDRiQVPOXvGc6YyYAuGIlFwID1y1mcoDxh92JVe93ajMOe96kXSNHh",
-	"6DDzIgmoLe4gkvquN8L9sfJ8IV0jvnxyASl7E5mSbpcEM5rQIC2iYx3ZrasN6SFkjUVcMNI89awmkUP8",
-	"6x//1DY0nWw3nVFBup53sGMqr2xCebnZzbeE7R/blNEgP6f7Jn6yGIMDq/J7lTru95JH7MdSurQIJkIu",
-	"ppDRfimE/lMuQd9Wf04oj1iIikZARcDgE7gQFJeMFMtMCbavbhwo+gf2d0VSCZuQ5ndPERop9VcA+An1",
-	"O0wSGvEbdk4owb40jpJGUbxChLj6noA0LdFaq8eHOXw0U/+OD4eX0KRPQpbwW5CPz/MZ5H4cw9n9ji6I",
-	"EfDOeo5BYBzRaefElzd8sXC8CLULKfnuKVnwBYPDNF6mRMRmFZr+LwEn6vW3PpioRUx+jcdZnFfCJgfn",
-	"lSycVuOCcaUo7u/tLMhrFRGsLMBpotjJEqpHB4wckodBT7Kl70y1sd89zRZgwz2L51cJZPpYP+STSZUw",
-	"fxBMsScx1aZ+NCFsvMdVQ1Wr6/U8DtXcup53PBgo1bDyjc6Zeq36yWw9IQyr0W63CT0M4+AQbW2HR51B",
-	"O43bxx2vMw9H4ptvviHjDb//5S+kfdJtHZNvTrqtU/KXv4wEkcswJu0lKHrtJ2S8FGHECHvHApLQG0bm",
-	"fJrQlF3fsLUkry+ePr+8fvTyb39eJHG4hLoDI/EN+g3Yqjho9YWBENUMqdFqxFG4w1MJU6e4sCrVW1uv",
-	"pfPWiUNGUA9vkThIaUSa/kiv+qjhnxN/1PBGDQMLEWwFO32wW6z5tp5B8bc7trrKkuTu3F2RRFxewVCT",
-	"cTX2N9skZyRFtmMuTFK2UU77jL0/W8MjsrasPltmA7P11POwRl3qqLQUdXe1s17qhRV0D4Bk9zm+otNq",
-	"Jq9MtC/J2L/Gs3LxoaI8XYBAlu77vOzn6ZU3GA56wwFI0m3vBCXp8p2+8wvWAKtlQ8vmgmIpUJCre8dn",
-	"R2wyGR+deie015tM+mG3fxoenfUn4enRcW8wYN2jI3ZSkN6fKmmbRppLopXGkiN+afToYHxyetYf9E+O",
-	"wpPJUf/05Kh3fDaZhIPJ4GgSnvbp6YCNGfjzSkW2ioqwooo61XxnZbqaSS3f5d1ku8yMVgPtwOtC3a6A",
-	"f485SBBp8fLlaf4LoQIxcDdcQJ0gJOudQCq1hmEIfkPLMI9FbhYmTXWTRlSmivmBIKELruXiATKsiE9n",
-	"6Yqp/6uZ7MSyajUla+d2FaHxBfciOwwxWD4aHdx7w2G0ppAboTRV5AOvZToJYz+MaxJ8gXU00a4Iiw8h",
-	"6kf9VcONskYrTAlO6nGvdxYM+vSEdY8nQXDCzo4mZ73+5DQMaTg+7Z12w7PgODjGOnxq0N7A84BZ6ONA",
-	"pUQlX08qTRirS6fmQKaONa4DVFDSVMLxeB6Hy0gpfLh2bpSL+wL9QV2YIFcr8WSVcDCJpEPi47h9ABqo",
-	"O1z/dXJ0BH/1sl+P4a/aRBgbFJmKeqLWwleTyrbpoEX8cRSP4VuD7pDr+TiOeAD4pgPUVdCqU1iQA7s4",
-	"PSxzq6Hayons7T4ZqzWGE9axjiaRyi7Q91+Trz5LI+h/GBm6h0iZf/3jn6PGR9QhsrCTQiyNyRn4OF6K",
-	"UD1rMEZLcSPilSBJvESDx2710k2qw22V0q30+1AmHSvQVqdWPVLwoMOuqKMSKi08VoJnriXpArNcaSBL",
-	"WVd4pmSkzG2PSlltd9s9r3vkdXtHu/BRPHhZE8fO2hTyGl3KmxPRVE+vno6MJ+mKJkzDpvP68fhzpjKX",
-	"Ssg3MvW1PV9GKW/j83urjY70DlmQSD41PQ8npUO/JmnR7hcLDtdhl1HnJWVBukxKSTLpPDwe7FR0EAOm",
-	"MovgbiOycORvHbisRUTTSZzMi2OKuFi+22VMdrLxnXKB16SEKrukE3bLZYXWj2h3cBKc7VQaz0qRYoWn",
-	"JcvxWjG4tfx7tF9cWU0eHJOnCJiUHcQmWyZZTbmWdNHG3uh5R97pMT1l/fEZ7Y1Pu6eTCQ3OxqdnYRcS",
-	"yFXrJLCkujbdThek2D1LAeYpTkyr1uJb5NEqUnCJGlt75W6vYaGaHPwhocTXXBXWUMmUKZ1KjP4wnEVJ",
-	"uYaNtEgmd+px4TeYoai5z+YcZF0WsslfXj55xtZOKezy8gm5YevaCutlT8eg7Z1C0aPBcHAy7J91vFPP",
-	"ytl8o7ppSDlrJ5KSi4uLi2/7L9/T77rroPcIPv71x4uLi6ePLvirn94d//RiEM2evGTh95NvF6/++vLV",
-	"4ueT9bPlN6EQ3cu/sl+n6eDo7Pjm+P9+ff/994vZk97Vm3erZ+/fBc8ePnvG3q9uFhPx7tXN5Yub5SO5",
-	"+P51ekh//vlsRb/55gd+8uNNcrpIpk+CgYx/On75Jpo8fL+4/flZ78nRoxP2I71kr/qXF6vv5z8+e/P4",
-	"yXdh+JK+8p5/M3tx8n72+OX7Xx/fLuiL6V9X3p8tXwoiLNWSffbM0zeuLfthwYTas0U2DvAfbPZB7HDd",
-	"GP+A6nRrEmukp594Onsj94lT1XRYvWCWct9w18fLKKrRgADVZ8IAbti6pLyFbBHFa/VDVRmqhKuoce1i",
-	"kM0PUmaSzaJjN2ZA987aXv/KOxn2BsPBoHPcO/mcp6nbO/pdnaZLWBlYN5D+Mjq439jcgTM2d8xjY00J",
-	"qLjGvUGUZ4b1zb/PskbqX+IoTq6BIpmJFg1iMeHJvHZ/vW7n+CTHBu/y3DIBg5HkU3HNBTyPI95gcDOZ",
-	"4gvFUXtQx47pWwsryHN5DRdL9iCAgat9KS2OhVzDaaPY5LwoWKIKhj1z+1xDED0iROUNHiJX6HOaLWOv",
-	"1UhXYI3DR9NVfD2hStWswD/vJV4aHpc8ZfqVxkfFAy6ViK0FvbvmOwEx3aFZ7ZmZyZGOiUxZOiR3C93v",
-	"kAux1oGlGAVhMkMMvDNjc4HobnKbVYA8wAIeA89rERkTTIuQgdyWczJjCSuwur63LWNUddpPHxbL+qQx",
-	"BsMWi+LxdFboabA1JnSflFGXUNziSRzfXDGZvsIC5e7hSuRdvgEi4pn2dYlnSEXgf//oipjUNjz0iWRC",
-	"u131qg9N5dR0xiTDHSnDWKBBY6wt9pZbrV6jboCIdsMcdCN/Qb109nfNIPAh/eJlPGexYHkBAa1l2DjV",
-	"brVChDWmvHZAaXBvN1icSvcnLoKvZuG2VBUmVve6a76bmts8GL0yNTBe7Qdyv5rUzmNTwU3zdtffIdLZ",
-	"2oFyxHMBGmvNtLiKLvLP5dLK4N5cfVcFXLUsfPoqiVNWMYlg4Rko89I9Gva7w6Nuxzvt/nwXzA9dcPVU",
-	"5wofzX5q87nifBCgpItgQNURkBIiOk5oGCftkN1mHw4lS25ZcqhbhMXVaXpcfjJEQKQ6j0/VMK1fRYv0",
-	"vegExquHrzlXarOu/CVXDsSGpXQl8fnJGArN4q2oVnXV88bjApgV84SOLipEnQt2i7L073wlMjtLfgCO",
-	"WXdMPXZ8FvToGT0OvfCIHvfHfToIj46Dxn2lWSibRmAgmzIeWBRm76CTK+DOQMiJNOJQkcx11ELl4ECw",
-	"W4tQcPhh5mR0AsoZdeusGzI24zAeaMuI8/VbmnBFCtI1mhmVkABBpywBPIcSMvAj3r0tsqBS5pkwDVJK",
-	"kqxp0tShhUNM2eVjsq0aocrrVDYHgx9wphvWWxeMd4NxllJjcLZyJVN33sGc6iwPhVWkYchVxzR6VXh5",
-	"c05+2LF8ySCxWMs+0ZvTR9Q4I+FGy0fnWrw3QOQQkbeb5P6mUHDOP4eCjPECp9zCpN8glKopkFgwqZFQ",
-	"e4KxryxB3vplo1/OnSGkICbvIZ1A1icrCUj9+/eXsgXcYaAFYnVnMIIC+xqaKk4rYakaeWk/9JwVjlWN",
-	"WLSJBjCV2l0o4VBrW4dDHY3k9JJ95uRqm5avzHPmS5liXjx8DK6nFlnNeDAr5v/7ZdTQChwXQbQMsagW",
-	"4Ee5TEeNt74GcpKQh0Vty/vUbG9md/bSrsuhEvucUiwBqYMuqoUGmnEWKu4fEMFYqA2IEMIpaxKRbkm9",
-	"v63+CZaGx7SP+IzzGG7kJ5ezOMmy3W3lKLtUArlLMY9teeXOYUllZU33YFkWOkS1uFeNCV/dKj6ZMyqk",
-	"a/d7HmCq1S2uH/LOCZ+KODFF5Ny1KYDMOuTlprltKllRkZLhHFuw7HTGeAIVQXTZEBhGBAlElDC8jgVk",
-	"tCABFUQyVs554ygHce8FJu6xzML2+geb2ci+bL5gqfvK6D8no0dn6O5bowlUs3nN2GNpWHud7LUZsALo",
-	"FBvEUZhsQfSsx63U4UWqAl0twqWtPje2uPw39JPSqVR3n4zBSrxQ1EIlpMZRihVtS7agCcV4DtV2KcPt",
-	"XSEE9QcQcs/uvLnqhH26nK29FhUTlUQoEvzsZoLg83GtsM6SOObxNKGL2dp5y1TdRM4hKJaMj23M3Vhj",
-	"zHyV8DlN1gR+PgezPFxEBgoLSS9nkKnVOchi8d5Syk5TRPjN04fnOhGWKbzrmzpFMsujC98/kEQ7jtag",
-	"wYch0NuGvqljVo8jOpVWUWOZFTR2L07ucyq39Bx+eeoWc3Ln1IZNNg/toXo95HIR0U0CCJVypYusl48B",
-	"/rLJHJw5yqqThUwDkzxVaLaEOZW5y3PUV2nOqMA8oiU1pIecfu6DIrTXryK8qq/J04duG5BxAFb2EH9Q",
-	"rC9eCjf5515B19nEie59pgo+wor0hj/WZ3Gr4Zx/03YMt0UNrno3eMPRXhTTUItCj3lUE4uujoAPyMQF",
-	"TdLDSZzM2yFNqZ9lhXH5MXW2O4dQZEJdarL+pbFOD1cw3I65oJCmY5d5yfvKgq75/naY4h0hPJkn/cNe",
-	"vGyfFMo2a9s6j5pjt09/tadwn0Y2HpzdGypJngWrdrb2eLtbC2WWwdqBfFrFse0UdGnymiP0apHEisw7",
-	"rjTlm/EHOn2kas6AWLqHQXja+XXBpiVgSjXRwFG717/yToeeNzw6NRnFsjIyZUTH3tCNjTANG5nxueAX",
-	"eOzxIO919i/phLnAy3sW4S2nRkaw/z3U462ztutlzt3o2XqPozi4Aah3FNLFtfn41n3Q3FN8hWSqZtgi",
-	"1aqFS52y1OxmfZVCZ4KBVIcy2yXyzFB2PlMgDRqbhmQQ4KL0VKUPabSEhIoeEC74GQ7cb1KlIUMx7kXk",
-	"DgJ3aSWOSs8OKJvzuTKwzUWyRaTbPaH5XWC3e2p6F1Vrq0LjqMdkAep2DCF4qgVnF0q/Ar+7rzCJipLh",
-	"qMpq7XdJbH5K4Ee3luHC520Nfi5PtERQZr+sUVXpsjItJwEV9sihwDvPhXNWFi3sxdiK0H0w1fL0MwsN",
-	"n45m7bnQrHXCx65CiuuAa/Rrv90bXHX7w25v2D3KSuftiXHtliCuHwq2EGimI3OEqtaONdADNnE7IjYf",
-	"b3V+94GT3Rko2/3tgbL5HfZDkqlqO6UWzxH8rV2uvMrxQmBlbkyEqBvTaBZ0WTh6LfOI+RmkDaiN1oRB",
-	"t4jkImDFlrjUxlb9LuZJUX8+5zJ9mrL5Z5q0VmQ3zdwn6sbZZ+rQ6KfMHxuwFiGeolq7b+BGNbM4Ygk2",
-	"VWzX6tfFq6e1AKBKKQe70R3YtulGZ/JsWQl2sCkTlJVvg98yVhPJINlyNedNNbH4F4k86LZ7Z1e97tA7",
-	"GXbPOoNBXeSB+7l6Xn3S9k6u1MPA+/pnvbvw6n5vUzyClZt81wHchfkWSK5xdhP/72J6dsouZuyvi9tv",
-	"5VH67JNiGX43LBo0YwcgzioNBWqWGUWJgF2L5x5wBSd+R2u6bcTdfMSt1MC14dB/y9BFECK/CdX20VGL",
-	"MA5Z9EASiPKXQ/C1VQpJkoWS9tI04eNlykgTwYRY14tJjLBl8zELQxYSQ/VlRgFs4ZcGh7oYkPOPNOf0",
-	"HZ8v54oR946OrBSBB5AVxjFXNCq7tluyYJloSGOGzXMAB00bLsigDkrMHZxXjy6vrv928frpxbfPH113",
-	"3aBMbcouvdXdO+IXoxOxvbcusCBMkafrS2CPMGJdKONKnfInjDo9Itb1UmL0kFmvxOAhoUV+AcAqAeOZ",
-	"YfN5JYTXT/92cfWoffXDs0cv85WhC45hkIWx/bhkyXr3obUw9d7f1VtkYVyt2VDg+3wkRV5XGYlaOi4m",
-	"Nb5RDfBXF+9t30L8f/eInHZOOmeIQAgJT1skASR1xOZMaCTDc42X7ozE1YxLiHFWNKxIGkOil0mAmMZk",
-	"mc6GFqYBMqaEYGWbMsHQrw07wtORAMOQag58C0p0kUueMgJZxbVFiYRxsNRjsZIiwk+KrNEPOBIj8V//",
-	"RS6W6QzCAylmdXtUfIywdwFbpBVqQIATRk8PAT6swTjWbo2ETiHhF3bCL+8f0TkJ/QLp+AQpqzMSL7iU",
-	"XExbJqNIC1HV2jRoKAUaHxJ/4HVJKYmJ+uqNQFMaf88gS4lZgMtlGI/ERUl8BC6mNgyscJbDLCvD4stl",
-	"GLvmgpnP/cs3D38wcyBNqkWsUA3dMO6DDrmAMmTQNZmyVI6EP/D61fH3yeM4GfMwVFN8sZRQNhFfS2MA",
-	"RqvhQPaVJuT2E3TOxXQkYsEgPzsItZjNEsLlEe4FB4oLRdJqMHnOFhhtNqBBdUAD8jJ2zUlx/SFB+2rx",
-	"F7SyFlPFjMS//vH/5TUakCsD+TNMeobREq8fXTx88YjIWbxSRBfyyYQpSY2s4iTkYnqQUXPR8BCLaD0S",
-	"PxhilpANmoXEf4dL3lYPDAni5RBERLauP447jY06McZasCXtA7MOakjbIkeF0EQfVjU3mO9I+DQ/hEpM",
-	"1SLhn3ySUIEJc/MZYpykbj5veCR+EPmxtWcKz8g2JCNsI35JT7kFKKiJ2gydFBT5ErIZM8rUUYJQd8/T",
-	"7ClzY1lDGhI6Erpg3WoWZwU/S8g9IDPQNwbeoEUMxs88DVxT0eHA62MSCIOaEYSSObIG6wBiQ55Zr1fW",
-	"Cl1IPL5ZsiNIIaR4fMveItVzECtSNhlm8ZDj/awUS8V8RwJItunTxSLS7PPwXXu1WrXBybxMIqy1pRPX",
-	"unzQWA4Yyodhc60MAT5n6SwOO8Tv/CoVw1WDUkd+sWAixFAN9diCpjPFRcxa8lA/ORJiOWcJDwx3ffP6",
-	"eVsPCNHBUEXnv3uP9at+vmJTLvRt8By8ESm9UUycTpmfV27vYt4Nf8GS69JPPa9F5vQd6XreOYFKZ8lI",
-	"aOkQ6F/NIiQ0VU8AC3qmuBVNOAl5eGDFiubsFhmpOizPubjxSdNfJOxWKaKCvUshS7A6J+oPpUL5LUIt",
-	"P5c8aBH/f9tXcUojvzUS5u/2KyXI+vDjK5bAR/0p++sle5fiR5zw/7ZfJewWvxmJJgOHbtU9lp1YlL9J",
-	"s1DShr1TdD2OQyUSj0RbsR2vynY80vyWhll4GBmNRg3krUruRo6qvoOTkhWy10kf9NkYCeI4neeOHj+Y",
-	"xiecRaFuvTH8xXw9l1Pz5duPWTeY21j1YkU0NBF7qY4m1QhO7WpcJUrGV7KYWqH2Pvd1ezfmrEE9lCSM",
-	"yli01ND8TS8R0tY3Fr5hJvnRJ3A9rWICh0VaXJ2EVM7MmGruxxR5K97K6u5N2gGVjEwOFL0kDNhvFMeK",
-	"f6rRBnEC67hcaFjShIvQP6/tAcf82nBtx/2q+1GSI0Emrg5/nF7DwP7kn5NxrJYqAcQ5JPdVRKLkGEtQ",
-	"hDkemf1GAQFiavQ6I69St0EYM4TezugtG5qFt3PFHcEAL1AUwSFCI4L48GUuMplsc6o35AZIMBelzHLD",
-	"bH025KQzszgrryOuYcrepdauq4kqGTviQSqxU5wwDxEVltVfFUuov5oDkHegBSDIPGk4bLJifMbwpsfa",
-	"rVJ6t090ZBt5hFC0qzgmzxWHNbstgJLwGbiguFTdIRfGZPpFXYMuSNOoK+qCh5mc53ekmHLxLotQUm2p",
-	"YZhNe3L14jlR7F/vDXn46Pmjq0f5gvQ8z2wxwRvOAl8rDpn58fBuWOUVMQsx1umMzYeqOXdoteLEb66+",
-	"axUitQ86BNUZqM+pb5QZlcT/LhYpE2n7ar1gQ2Lf4HDbYnmhiAdMSNsa9OLplZVjqGGWDbhEUWFsFtTF",
-	"AytbF2TT6pw1dO07uuCNYaPf8Tp9HcwOCryOyYLcGcyZS3RNong6ZWGbo7QO4ntRhwHBCvU+XRTZtoCn",
-	"MzYS2I36ew3Lb1cUNkYSYxaFXvAFX2fHgDY0Nshuas4SFq1NnAbssy8ZTYKZT24Yw8fMG1ijFIP8Ejxn",
-	"kBOMC3xMHc7OSGi5RMnNKIu0LOFDV4TKuNbTEICkMv0e1xHSEGsBD0z2xeV8xthit+EoBV6NpwB4n8Tx",
-	"GIqmu8wQOO9Gq4EeAad5z+1CyId8+GpTRkz7OZbgo29bjYTJRSwkWoR6nofpjYHwwRpYonr1XT7EnRz7",
-	"WAOyCpx3BsbmsHAty6nWlTBX14t+7BCe+dhqWKLYtlf+Vz2p16zxv7u9Yj2uJcHtr5jVhreMVLj9tYTd",
-	"5u+BILr1HXwqfwEl191ew0dhWwZet+6djFwObdGrAS/1t7+USVP4xmD7Gy/jFO5nNGIu53OarPWp1cSC",
-	"ObtlltBGgv13EbtCRt5Idd8YzbEQikCaftnl5J+XQAojoZPSzOkaTCE5owQ2upPk2SFXiiHqKrhkzJQa",
-	"KQvpjDBurllId3TkobKgrkWtT7cwZolLEichS9BA6BdmQCgGlJHmwOsr/QZCPlF39xXbUkrSnlpFbqep",
-	"ahUHLbBsCSLprTYLYDA1yRJeYA6jABKNK20Vn2xSHYGNmHu10roYPL1hgozX2o6oHoAWlIqdy5e6Gorl",
-	"BmgROhJ5IJ6VNKp4/yVMcdgg1YHVsJyqowMwfKiV0mHXapkyKeV//gf58v/8T5YkfRZHoMq8Xo7XkGhc",
-	"hAwAvPEErX3oJ4FkC9nFSJZySe2MUjpP9nAkytrIYyw6k8awYnoZPwzVGvwZt+MXtR9Q9EWv3ZipNVcL",
-	"qH55+1ELuVe5CgqIf0hSBddvNaRTq+vSpH3gQqZUBAxCu1CTx5Hkr7pu2e+AKE05YE1UBoy/832z6Zqx",
-	"eoB2Fb/YanX5lOYLHhgNKCvdpt17m52+RN2XpmArk7IA2Kp3b91+S8PX1l45+r/IrGs6mhyixjVjuS+m",
-	"cj4StQaCcjf19om8aBKaJg7OCTUZ1WY0HYkSTxqSnY6gVrCX43WWRyU/7bm+2CKsM+18tmMN+eOBJanV",
-	"QteH0uxsTVQNC7QcnpIgonwOp3qslzBXjA1HgwYybX1O02BGQhZEVGehmNMUtkcd+E8UG+6FWrOk8O5j",
-	"oq3MxmZcuP2Hm40/aDFSpI0OHcjRBHdS5pnZ0sIWh0znDgJRS+n621/Qufqu4hhsACVBCvmaOQgOWarV",
-	"cHoH8rSwJjPIBx5+RIkrYinbnOYFBByNYC9IWB3yGiqLWPKQvnKjCC38WbxfM88GkCVCAOyAuslKFoae",
-	"5+VWYlNVCW1pw4Lkldm8SRKvwDcJB0ZpuSRh6TIRkP6AgruB+A+V8BCvgTtfsuSWB8zPnmuh5hviMyxE",
-	"wARCp+KlXQi5pQ1F/vcotOHXrnv0IYw9v0c/QXnbdJKwm3DjrWOW0SwdLmfnD8QJAiqI4qgWrY2XGbfM",
-	"UhUTB3Lw98QvPveKvdGGVC12xwm439LCOqoFU0vpmtWAAB0Vba3ndvGPfJUSdwP34UbulDgf0vgGzvex",
-	"tatZLcs3UqSmYWYpaxEqRqKMPUX1EQ3mtn0MfgJKMQhB7GUSJ0ofyRJK5U+HpjE78Yn6bCe0emBxz4Ly",
-	"2iIRv2H2huiGN/v2HbuKWoTpxNeBSmhdNN5He0gm1RUyPl1ycSRCHsIRnPAoBYM0m6vTA3w3Ld7kaDms",
-	"8MnvWfrZmaQ15o3mLNwfvL+K5Qe+rKHlK5+4E5/4nqWZnmChnnVhDLfxqWhG3mKOhVk/ffiKpjMwyS6W",
-	"6R2lp8waD1+XTEBKMLogFtSi5voDUUQ3C1CJXTFH+tLLuZDZbMLT1v5sBL0yFmZDZklRzjemNbvIvM2V",
-	"7Hny0x3abj3uwwjcMvheja4Gr3ccebNGQg1Y5sWjai1UoM2hJQvKn2TShDwApU/79lysVq3fPLbzZRk3",
-	"n2ArbHPomFV5sDhDA+EzLk4NGsM4CUQ40ITluTng3Mz4FFI1WYYiXBLw8CmJMg4k4Ldwe30eQhYmjVE5",
-	"x1vKclURJkKoiGhMdZGMSRrHNwWRHtAvjivCyoX4mUxS5Yyb92ySqjb/8eNve93N45BPuNEJNt173vYr",
-	"LLc9fVUpvqoUv1dR4V6MMC/UuVlvUkVKdhaTmW8P13/dld9UqgKC9q1kv0pYwAs4d/VbV4nAYA+4U4cG",
-	"qQEkvtAOeHCkjIRSAEhTxBoZeJg741tExOZpdUFrbySabx7RYAZBfAYLj6NQoo0VrpdJY76dcc/Xmfw0",
-	"bgHcbXC1PCDaGY+RewgU9iE+S6P28hgw/5xo3K1O52Tmp9MFgk6yEU7wQu/QF3OxY4d7Odrzyilf1ZE/",
-	"ijoCnm9a3r/PoofE8q6KyDmhdZqGPpYbVI0d3ei7OMM1i9tD9dAO7BzMDtlrM/e5SYSK/KLAdkbinj3p",
-	"uFpa2oespaWmfwInmI0SAE/QUkTqCyxG1PVapOe1RqLvtcjAU9R25GHbAizQ77hMuZgaQprxBU6kAoK8",
-	"0BoNvCGN40fplPmqgH4CNnTF3YH25zREDKvScYz7/EgtiuLc2OtIRHF8oyTGibb3aBWO0DAkgTozYxrc",
-	"EIBRH5xnkVNGq6tXLiHtZFm3rDDtizC0Wejn0QaKnXwOhcDZw5d3U5uLqN5Zjbv+VRX4qgp8tms650kF",
-	"duRuocolfitdwjv7UlS6NDmBNVunLkm/Ot3qLfAJSlCrMej1vtSEC2g6fQr17Ujsy7E6Z/c9WxbMLsIw",
-	"X8Q0vi+XepaE/YOm6E93sn8B6Wwkmhgxmi9JEC8j1KEiRm+Zhb1J4uUUXfMXr57ezX+fSy8PJAlpSsdU",
-	"spFI4hXRPvyijx3vqMzTTi5yHTkL2zCyyVYhIzvHpE30Jg3z5IHXXBuVC82qY2bjh/BvSyDERVQraGIb",
-	"uMywhpiF5eAcvw3AyKbvlZDNF7E6TC5BB8EVZVnn84IINosDZjMLG/gVSvD1st/nsk+t+8w+ZHW39ec5",
-	"rud6T0xMbSaC1A9j8vuxKyBryCcMcc0bwRGfYF1obS5zq4eQJ0TIkiCYteWhVUlusH19C6E4PR2Do6uC",
-	"6hAcvVuNsr7kiMnJC398krv239ZKcne7iP1mbXSBdVnUjzorOKEhvZjBoJRYIvO4uriHsZLkoQyZp1SR",
-	"I45R2ABblzhJ0LdbMGIX/NJhJmFAaZo8EJImGq5bTaqUxb36gNr9k5qKDraEh8G47uvHfbJK6GLBkoMh",
-	"8bcXvtniK/2sNhJ3fbrP5zfd11LifUlLieaCmZdDUZ+thHy1n3wVqX4nItUOzPYPJx39PowamMoH6sHp",
-	"HH27mDe09Ty/Z4abL5TWThdDOXQA8FaZHp/dbvZIPtn6kQHtPqen25bWMsySDi/Iv8A6gbkdwqBvpXEV",
-	"o2lBV5uRj7kIWeKTAELFMTWB08iG4hwU/cJIwXkhBr9VBvmZ/bFKg2n0cCyY1CJShhEGaFxT+4QstsDz",
-	"QlMH2VzhYRA/86esMYM0+RhAubKFEiS8arnxqdRLnIOAswxWCOe9zn5R8ghNghm/ZaHfsoFx6pNOBdAi",
-	"PnR0PV4rUdIEHdq+eiVyyjhJrexCviIS+KGSBaCDArHkERNptCYTFkXoXtIhjlnIo04ZnDGebByQwA27",
-	"1OjrwuBJvEwlR5AASWcJY9oIDb4wnuausJEAX9h5JpVnOQAVOeCr6tQysZzLFpGxPR4IiLOFx1pkIxy3",
-	"TaFwOUgCsBEjARzTD7Lak9eYOAlQEVkZUJ5uREC8yjGy+6mK+sULTRqY/3GXvAblMpr7vvmD2uBv937t",
-	"Mk7Svd8B6t79rd9lagc9l30xJ+UQLsUfbebK0wP0JJew/uoi+poa4jdODfFlg4t1BEhd7K+SdjWvVQqB",
-	"YpOkueFOyTi4uTEOyiLkHjzzK2TqjwmZ+nyxG3XC6+EH/Zdx330+06mB/itZJqFCTlhCmlmWRxGtP9mU",
-	"2nKlJSvYV8+c9tV8CfY3sTqRaI48rsXkVXuZSV9kUcdmCeF2Umwlr7N+oOTq2B0xDMLxG2EFKWBGYEeo",
-	"gsnnl6sAywUZr02kw0hwncC0iSpFR63z9Xjd5OHwQEm1amQGkapTlql9UgIrT4eG1kdC7UDLPn88bJlc",
-	"n3k5ep27y+hx9EZLrpp+MDxFy6suU26ewiAjObOGH4aCra6zNbIzGlj81E5OclGOXpHq/EOmFwNV4HYi",
-	"Gds7e08j02INCiN596pbpeKnVpQ4LcIhSllWcn+tUqN0PccNeWJIKU2MbiXL2yoN4SwXmPF3aO+teWwn",
-	"f7WVdFKfZT1roDVFY6sZTRUd21hqE6mjaY7L+uB5UoidXyRMYrJxaA0i4T8pEP5K76ce9VVcE+55z9i2",
-	"1+CZ3ibgFvzX3peym2YkjtafTelLKqdhryQm+zS8JwPQ0dB5VhZFY1lGdwz2G2NGYwcji1fijwQaMKbV",
-	"/a3Xv4WBWYcbGrEhTyb9h3BvG35hRUfCVb4ZpZUngLfMk7M4vtlgj7xXqeQiiohcy5TNCXS7c+gNMZE3",
-	"I7FP6I3TmnMJA3gC0/4SZgXV0642BXtx/vPO/t1zJ9rrZhE/fn2NX7uPwBcQx0eiaUoGWMm0c43ooEP8",
-	"ZYJV2IwmMXRLgG6YwTJxoAt0NMMMA4hp6spRiN0W0ztj5sFZmi6a8mAk3rx+frBTrueMV+ExxszbI2Gn",
-	"3s4y/UNuMHWvL3WqvmpQG8azpbl0pmsDq9ODdtsslaE29Y8EzBWfw7yDNdEROQf4fMEReR+fKTai0sEX",
-	"DY1AplYfE2EdyH9zx/4fQ+xRA4bjkeOWLUYgsoyj6rhvwRn+sYOTEdduked+10UmMW1NEHe/ktNIPM2g",
-	"0Mhg5crkqUDzDCg3qOloEHWnlJl+JDYAz0kz1SRiQc5JFXE+Er46+36u48Ya1APqsS+gnmi5Noi94Nr0",
-	"grdOWJ8WrsClN6Yyz22GhZ3tlNbJCsTTAXrqDbFWdMlT62RMuAhballFCeURC9aySrWwEJL9E5jzeWG+",
-	"iuwhEW0haXqv4bQl7mZDzFKnv/38KHe16j8kL6GG62aku6YYJCIghioJrCjWh1EqNb73VbbdSbbNkrrd",
-	"mV+1voRaNxKXTEBtPInCm8mZpvOP+3CWUoNI0CTz5vVz6yxJzRF0Cwtk4i2iU5RnptMghpTNKTrRpHb1",
-	"s4grJvhAjkS8TKGSVRNuqITRYAb1L9+8fg62Y+STWCTwIM8Hi+mW0J5nq6MJk8FSM4+8G21KKtSPQ+nz",
-	"btbKnNdpg6XTSMhs5fXOTPFz+0t6n8DjCn6Sz8bk8kVUS6rlhVqVvECQRJYI+auF7gtZ6P4oljkG3tlP",
-	"EjBv2DqXL7+EWU4zAEXTN2ydY7QRkkylVSq+wPJ4eFeG94ytc04HELbCt5jTBnG3IVtE8VoNTLbIasaD",
-	"GZTaUlIWjG+IaZNHAjC4YEVBEaQmk+YzKC68K+8U5PLyier88zPO7u+fcV4+ecbWP/F0puihjtsoEjLO",
-	"Ztihrzzy98QjnRlBMzLPD786TRbvUudvA8/KfGKbsM2lVJCSMZNON3u9yMbgCcyKHq/ESCxYImNBI9tn",
-	"LUK7sparrFeHFCtxIaY4H/Fu5bhIVo1rJPYpx/UyX5ldSnLtPCxnWa50xdOU/QfW5cpWeVdXS77OX0GY",
-	"X+tz7eBjEvY5NlzR+hLTGt4hwgN12AxGXIxqyKeNcingi+1w1VJQQ4uEPGFBGq0RUIDZKAwGIQteKBQ4",
-	"zPuwohk65BWGYcBVbuIv7FHaYRXl6HLFgSE5BpcpC9F2CAY1dAGVssfbwSwZypBGkRpFnjwxoEnCixEd",
-	"SphasASK9sRC+nZIBxbOhqiOZiZ3lUM2oO5ohrAdotVKw3tacFsgdM08Qpo+1BE/QDhptIbitcL6eUIj",
-	"qX43nZyT8TorLpWVnsV1wbKnFqi3ZgCMlEt/4Zv6Vhvic3l+4uzeaGlsiUWCpiYZUK0avdBmleJ118K4",
-	"CC6mJKCSYX95yIg7cgXzyLmDVzqY1Zh8eqgKIZ8YrKKayFO33SlcRdd+XjJyLwErimzvVuzza1jKf0hY",
-	"itK6MHxyVwknY5GGMbQIU8w08wDlD+Qs9Ksw9HuISPlSfvIvKT+lLpK0RKnsq/qCp47o2KZcjrMQAQtd",
-	"HPE5T8mYRfHqoEOwLpgkNKsZA5YJiJPPx9UyWGz7YJT1TYw9HQk/+8rKy0cFouRLgSZWedbskuZiJJo5",
-	"NrQkzlFIjhInJivA5Byr6GTDcMpRaEzTpQttNBHZHUwEhk43mqhtaiHaZTSxt1aOZwJZFWv/g+jQIlqd",
-	"TWMSUjnDomaqLZAv/wzyFJkzKqSjmgTpeShV6KdRvNKPey0UvyAa2PEuxwBQnIYxHkIWlBUXWOX+J43a",
-	"ZlxtXKuuKqihGksOa+qyEdYQylYj7VUKCU9xzootTxhNlwkjk4hOJWn6XMolkyY01Sf/+sc/D7J+K3VK",
-	"VW/Z8jeVoKJfzKrMyxlfLFiItPCDMDirAmaqnDgHy+97/f3StYBsplO2aK8+KSRtSfOa+kWz1L/+8c+P",
-	"/kFeIqRy4FRLxaMM5EyDGVDzL6PG/8XLpPpI18tO2J/Iq4hRqWXbICVr9UZxf9KYcKhdLJVwOGq89YGi",
-	"4gS6eGVOv+kGzrCSoYuVQjo79ATrCsdM3bKqJ5BCzQJkE/BQG8TPmXdSiRFrNdqMfWixWzXChdHvOnof",
-	"TWVf1bKVnQedlqbkCyF3LPrScr6b6xRGxFUDt4RcDYYv8k3VVFpbzdJilgAtoM5yM0T7dLH97ZWRM8Sh",
-	"YCsLPg1pCCTxk6UQLJHXaXzDhI+JnU15azW+QvKqg/rywCac+HMWCNZ9fL4SwcUOvijEMAvHrkcZ6s37",
-	"wyIMC2tsSVvb5PkyX6pySBcHH4k8QQoGvnw+Ngpgfxl/Ut4hXf9pJLI8RlmHS6lOKvh3s3K9v2G12UV2",
-	"1B3CrG0VPKRR9CWcujtAzh8VyxiKgpyBmqJOw1bhpebqty1vpAm136M12rjQA4syyCU41ffMs1JIplKo",
-	"5V6TTYVsTqZiJ1upz6ZSwA9A/H3ByIOgfPRi15qvcIa1BpuLKPpqs/lqs3Hlh4iiWlNN+fx9tdj8h1ps",
-	"/oOCuqh1HpxXay0YIbtuJ3FykyGp7sRrt1YQuhDrYp42yVgp8YJVNlmXNWZCF7RBq0ZrJNw1kq0njQvu",
-	"oKPW+gYr4uj0DZY7rGqxQi8SF1NMu5l5hTDtQj6Xc/QqqiV7IG1DB5eEpmQeaxuejJdJwB5IhNdDgUqI",
-	"y8w69K0yp4CBN/qWalq1pu9nXafZluTBy8IhVg3TisEjsWBDXRMzw90PvDNLyYUI/AyWq8QYHrI8ZWxt",
-	"lVMwdm1WeFu7qsVW/l19gMyT8FZGD3rQNM3ivh0DA0n8WovzG+q3ukwo2M9IlLWCgt6Le5EpveojC68n",
-	"STw37lFdFaqoDrukGkWOtrL72+mDahad35tNXI+7oHvcY2EUa/W/i8Uk4vVLBHteDQCrTRq1WwnhMp5M",
-	"DWgvnQgs8XfHS2y32bdGosbxVQUPfFVWbGXlB7U1X9WVr+rKNpOUlbHnq5v5q9Lye3Ezo5N3s7O5cBch",
-	"rz78AMDZj3e/lCzobgat8qFRv0XoPBZTJW3rVMq1cD+yiJYGIZ1B8OA2ArUhd2YDj7cyXZfRehb0jhQ0",
-	"jJFQEvpBh1zkObN8gNvJVpbRqnpLqu7mNFVSJZ5zkP7J86fPHpEH/41iAswWBYX/fuAPwRfclkxInvJb",
-	"RppUkliMxKtYptOEXf74vJV7CxMWxPM5E2o2JhhZJ4rz/1sLptc++ND1qhLAbUmy4lEY0CSUHWLuHSsJ",
-	"dsKyVTIe7fxO5hL89vEEavW3Ms+2fUW3iB9RmV7TIOW3PF1DcWWDJ1NrxVN0tIZq6CI2AMQsoho+V2t+",
-	"wlQIdJxfyW2DpeOS+FQGvg0lbKqNa5ElpuiDHBgAPYi4TLWH3c5uXAen0104QHDjWDt0N2ZszqUN8ltA",
-	"4PD6rZdQSlcWe5cWdHOg2vlSpuaUkublj8+JrwjZb5VI9rxAe2pZMmL7/9l79+W2jXRf9FV6uU6VyCmY",
-	"kh1nz4SqqVNK4kyycl22s6dOBSmhSTRJjMAGDxq0wmRStR7iPMN+sPUkp75LNxo3XiSSkmz+E0ck2Gg0",
-	"ur/79/v1q1X4cSLNIstle7u3LcrfvuO7gZKJBg4VryRGoJ1+6W3BwNtIJBuq+xGn29YgYHdGpUUAXj7I",
-	"TOxEwguDZ+WReBY8q5+IZ78Gmx8BjC2uVU4yfen2NW70rvnBXq3MjX8FdooZwzvgudJfcMeOyXwMCNUo",
-	"oRM9dQLwZHWdrK69W10kgkslO6IytW2MrULm+X1cf892mkkjeDyshHLGTKjxaA07NGWHlVPD+SQii9Kl",
-	"WaSgK0qDicFQThGEJtoevZNTDOHEntAeOeBDe9JRJx11zMhAfdttoa5AAVV5qx8AOlLqVYE2HYzkV7aL",
-	"1sJ2KuDWMGmu+ZUFatLWQHlJnHMmoqGlNNvIulnr5SPaTEu5FuoeokcQsMOwCt++FbLkpMbTqWs4yR4v",
-	"WBtq5q7pDI4LuCL6OBsv54T2LcuS+gDp+3zAWlwd8P8l9hmIMgs69KMDfrqywpy53o0uM5Vjqc8weTNK",
-	"pb4JnwXif/77//yK//3zzygQuoQ5FyKyvyzL+SMxyuKVLUd3iGVc2u9NmkrGihmV0SMME4dEKk8HJ3pQ",
-	"HaraGkGl9X7NP3vRzYL9W8wdwZkR0U8/vvUtJPx9SWxu1OYySDpo1SJomDo8f/sqb5t2peJ2GBmObDbB",
-	"pW6bcMRW0vUol3o84wcneqBrm1p1pf8yV5RRFjKFDUM88ljyn41hJ7qeWmRg27GQuVkTPZersoOE6pmD",
-	"7uVfX+f8VZb/TIgRW0KrOE7G21kmbpM0xSSCd7QfCqrqrtTJBy/z5iU+eLV39T6nou8TDs2OODSMqrUd",
-	"GM1BSrG5GaSGYbNL6dgmfNd3da4GlVOviFN+9uOASX1tKx/WYWG/Tj/ULXy/Dq4gRxJ7V4/Tr1qRXr0Z",
-	"VW7ZR98RuxFBJrmpSZqVHs/yTGdLM6xEyhMj5jIHQ3ShNDK+xPZ3SPpNc40pnEIpK7JTE40Baa7SGMnx",
-	"DTy6jgfCwo5Rr0KosVlhlGWpkprsx1wZjDBMBOzFeJnCgA67Fu5t4Ri6YWQ7K5O28YGdpuiQ/zzbtqNB",
-	"ExtWp5sY+yQqHjwx9up6XSPYv65BDc35Yq+loY26qXZo1LV1RkF3YHFdzWZJbbufmk1Gqqj4hQNxVeZv",
-	"m6R0MCNr7ajfJAK6cL0kBin1FMsiu3H3LO1TFa3QWoyuozGbK7OpMIqmz4xZNauyXvPY6JDD+tdqO3Oo",
-	"q/RuQbt0DNrI0PsdqH73OuY72SZ+lUz7oXGPtaEE5rEXKjZh4jadtnuXWC/bTqvbP2t2TaXiuqaGQ71J",
-	"D7dutRItCT/eQg+LuhrG47lZD1tQcZY0mRUCbogdTrht7HIl2Ak8P66lTC9Lkm1in0KKbOpS3xjmqSzx",
-	"q4tX/UDUVoZjPxyliXIFL6H8FmVFGVihGaD1ENEUrlsiAvib1tZ++n0P66c5rmB7/LEyfZlrKobJWhuH",
-	"iXOuP+RCB61UzFsjT6azwoieH1HLA4Zq4N1Ta4HsU3FEqHmr4vNgmC4h2sTdbLI9YSNsiYwAjnaDY38d",
-	"FeGOITXRw3ZTaWNMti6eiuc1m4ZewwLa7nXIq7U93f2GZlsfB+nSVq3q5edFfPB+7so9DuHht93gzz8P",
-	"ry47ixOyOJkkZQT+A/fnuyxoi3hQ2YV4Akgk2pirpQf0ToUNKvtC67AW+F5c9e/hxa926hBA+mHOjx+u",
-	"k+sIHj0/w6Fdep8rhm4JqgiRWaolkW6T6Yy8dVAnpkjS1PZaGRG9vHjhtVq54Gy7G5Eti6aT0KsS+xkK",
-	"yk9SORVUftrG00VTffjGovqanfz2+7gR/Fp3P/5IIbIeVvXIbZhVeUHzC0KNjZK5GitdkInpIUd31bUS",
-	"Tx6ZxVx0RJZ6puE1KR5d9CLibL4uVgsViegH+FH/ElwU3GkR/co55fQpnWhmdRY9vvba0hpEzHyMs0Du",
-	"niLL+pciimUhI2R4ZirxpZk5IoxsQn/zzBAl1rgRsMLqNkHg0HW4la/pre7sOT7KEhh8mG0LYBo7R2h1",
-	"q4zdM6cqmBMm9TbylDrlG7vpMAGaplSeZPnN48iSwEw22FWhbovRbGlXudIYzL+DeYZc3rHKRUglP9Rf",
-	"m6uUCg2elSUiqWIrnYj5RFI0zbTS2vLR2yzNWproLmI+hJHM5S1zsG1g5Cvb0KVF7cau6c78yVdZfvOG",
-	"n+mQ0dWvsAOddxzIsu3453DNeXW6Sei6nvpkyt1D9LzBg1cRPgQj8HySZ3N3EI4pis7/8IEM9oH7Eawv",
-	"YHHRJtpadHcBd79v9UqlUOWT1kKV6rPuXK9y8OrFQajf4JE0jHfBi4XNSYhzi6cXLEn7TfWR7lF6SCgl",
-	"JRhGryuK/pYubA2m81ibB1nzaw1CCGPAlaGSEkiElwEG/6w+uB3YXkvrg6MTwXe7k67V7TqVISoaIwg1",
-	"l5qUbQwdtV7rlcGLwymDTagfVRVwIpw6VKFP9Vi1F/isO1GXrvh37RAdv62y8daFxdblRntEX9nwjr3q",
-	"meppb861+6TXAVa+lz7ACpYbO0HKAOT3qHkieuvOOMv3mN8ydf2H+csRmAMu1FnNDEoKWg8x7UTBTWfp",
-	"y0YpL8ldNpmrtzqz1QGhbhZV9EHr8sGygSBYzobVpLOiVvm6m167F1nH17jCH0bMw3uk3SMfuNVOoY4n",
-	"G+o4svvTepJL8ilXJLKVF3RJ4AeWIhY7Zki/oFgY3gu6+CFUsxOdWYN/gstJYP1207cPTKbbCG7NWHIe",
-	"pvio1R/arPBauMuGSUx6FHVBtMzTO/NxLPO0lY4Dg81MIoHelaVco7KYQlKvc5I7uoihiBZLM7umCGFE",
-	"+jOi5pNrY9Lr9ypPJrw/I4EuZNkubQSWl5DXIeiR8L7uAGLtiJgVxaJn+kzv7kpIXr6Ex0V8RnzYbwj8",
-	"QyzztHysdmqJgPAlLZijuM3lYqFy0PV6xb3cluSiyBDTzhFdbK6eQtp22qBvliMEa5zZl01wkm07FatW",
-	"/jb4q0VS33SDP4bgg/2dhvoFXuhgMIB/fv2zUaHZTIXGsa9mD1OA4t3hEOUnzeEfoq+EzJRuV9JjdP+Q",
-	"C1FOivTIihSGQDnQRN/kTpVcSZNplmbFTGrMf/z85rvhZuGys/R6EM1+1+Kh4Nmrly/39v5RwbyGlek6",
-	"J6C4fPYaWpQNmqtuuVzFsZD0drD8dF2xA/jlaJiY53JSqPy5pOrytQ76+R/wz/WGJqU9GC+h/vL1d6/f",
-	"vXbR65cXF5YlCmOJf/kLent/+QtWClQ6dFSMS3BmQl0JQ2I9UK64QvcWrAgk77fhggE5hrEyRZ6teknc",
-	"j0Jtrx8yYZLBxiC+RsUc+vMAXbyApng3U6HG7N2YyD0Tm4pzOThK19mXxpbNsmxwG6k001MTYj0x87yV",
-	"C1rWyrZaG7jjuA9IT/1jy6+x9dBQ7HsKBg1OyMC5o3ux2KhmGEpcuTOqVJmqPNQR3yLardseWV2KjY1V",
-	"ziQ5dKSB7hrvEmmobkKXH0y0YymDLZRpNTgp8JMCX6fArRyAncSVChUJcGbah7vTub9sHOwtQtsP763X",
-	"W/LwaXfqy9uDurraJL/FXcR3VTDaEHeLykKcAZhHCaTCSVxhZtkt1dEpz3VH2LI80UgFGT4DlR8+i/qX",
-	"Nb4DvzfWrG+B24dAvqcr5blRJ5F6EqnbiNSGPPVE7VMUhpV2ybWS8FDlKWzJVmXpXqtSXrRWpbBi270c",
-	"ZXmk6Cv2HIgiyy6b0jhXwvZK4k0yna4oW9ndL5lm2Y2KSx9/uaAaXtHbTp1MsjzU8g56yxaYcHGMfdTe",
-	"PYPL1l3CQOpEJqnxMYGiodg2mms5qhnoGTzrAGuIDhWVbVOMr+Ok+Dijp0dV+a6d7xRCPZkLT89cOAVo",
-	"P7IAbb0LtdtE2zU8e6NWp/KpjS2qV2lam1asFmm2ErB8IkFLi03Toai2j1LlFXdgYBy4R/iVUxWdl1VY",
-	"gdCZD7rNFTCdxVlf4v2/hbd3jHDm27dff6tWu9dMect0crFPOvNp1e94m9eTtfTpNX76CAt5YF7oSb5d",
-	"5ghdl+ipuJ0lBTWwIWHQjSICIVPkyWLBgLgaUw0k0KlfASTfCxCyN2pVVutjWqdQv5XFvxl3OZR4ZDYQ",
-	"KA222Qoheljz3w9c7z738l+KqEiKlNp6mf5nEOqXcNty/dvujs5n0Tiz45noZZowjUULYhl2clBvtcgm",
-	"bINRR7V3w/4Qx8dB4P4ouzU6zlnlYRkLiZ+Xn9J/KByifLBPBuJH223MbLLeY5Z0s9RmzaNg6RO+NHD5",
-	"d4J49rkgInvttSyKPBktC2X+IxpWQdrYh4YVu1GrMxNqD2Un0aZQMkb4IHwbKDDsHIzQjJ7sIHoqv/YS",
-	"eveD6OlkyMX1ageept+BIcwG141ahbrXGAI+bnI+BeGzSaKnKl/kiS7cHdjynioN+lkxO1Q/oB5QfKU2",
-	"RlJW1DOg+du3X+MFeKW3B8q9GupSlMK2bsy1MaV1jL/9jmItZ0kcKNjg3+IQ0YaW8Y9arGVNo+46rfLl",
-	"BhYYB9EN7InT2W1dhp5iEif76gOwr/YCwUTVSb6EbK9Rqhpm7a7u+R83anWwOiRne11VRP/Sx50u6kd9",
-	"x3yuC+SXtUSsq0VSGJVOAr5Jih+g2VI3WoZgHsEvCNqfrINKiMqIODFysVAyN9ggLGSa8oLMB91VVn4x",
-	"FRWwDEtTot7dySDKvchydwi9TNNAlPiIkafh2HiEbRyRzI1CTSVT3WU/VeV2oIAz1/qU99pQ4FNu5SfZ",
-	"A3oS3g8YUEYjgizLFlnydDPQ9XKcivu9xvveb2XOMQR4e0GO91xlWU5b3cxRJNp6m7Z8MSexdRJbH7XY",
-	"qhTObCuzDldD4xnJ+62k2cxO9KK9vobM7R3La5q2OwXszA7kq90poQq2YpkYwqSSg1uc+HFBD8O9DXCR",
-	"SmJ0yWSfaVXF9AqYDUHXASWCO6Gmgwvwo4VG9zYf8lPzw5mh/Z+OnFqoYYVsH2b7texSuKvSxBQqHojX",
-	"cjxD3n2EhkGSOPw9bA8kY5ImGTPCCzghEWUhHZ53lTmrpMW/UWrhj2eYPM0dViY+p2swDGxh75EJ3V23",
-	"htu/vwXC5To8hO95K26gDvtWqcUWTwHLp34rqozs/8pmuoNT3P65ln79KWMz0PLunmnkpT7hM3xEUJSn",
-	"YNz+kp1zJ9YeFVzBEy0w4U57sMjeqxR0SbBrzcmW5CZ3w3krOX4Qid9RoZShOMw5VtQ23WnLWl3al+Vu",
-	"bCncpXrgITHY+uiiDgeTdr2fO7OGm2cizJIFp1ldj+ZSU3aZI5uYlA2wcxPZZmvWiJErI3oK6V1gGMvf",
-	"UaJFYBawjxSp9eRtZRJUgge7pjnGi4tAvLxAMtpPLgLx6gJO7KcXnG4FI6mSKfXJhl++jGwPK3HPCeqw",
-	"cT2B/DpMiUhh0Sj4d9w/SNgUQjTRKYYiopQnTJXJSGJrpyGE7LNfLaltuUfw+RAbV2iWUcjTwvQsdHbL",
-	"x7oUCWbUXbocNik/GJYbZiPcr/FyvgB/g14yznTgekXLAbo7Q8EE3QWogm2Og+U/K7c5UA607R4PAVph",
-	"7bfudKg9w22pUHdyTwnQUzBq3zaXl2fyZVb7GE0Z8hGXOROD4Heg1LDYuZNMkDQrq78GS9eQNViH+gq2",
-	"UkKt2WEu6No7egWr9/M/eOvsI29c5SrHvAPfxlYOldaNQLx4ZKbFSAyiSDUYeOqSJNTb25oBqeyGzYVS",
-	"KNQ0jRoAPDEAImUHauIzI8xMLjAzoHRsKL4L59UoYjBDMItbmWtC7y0ykSsiDEmK/hDsCvsOh+uSyXXD",
-	"z8spowHogwaTGI0qaimyGBuXcEsWtN5t6weZ9r3I1fsM4U2D8FkSwzd4gHlP0MlttzEIdbxpZhw2E003",
-	"+jGn6b+h2W/KSldW1Qenv8+a1PZVCWjP++qJQR8zP6Js5/gU1bN70tr7iZRUYZStDn8S6SFHOsDSnCpp",
-	"7swCvWWGAxxQd0EpyivpgQYLbZaX5Axokvf3kteGP9YCTaD2IbSJSM1lknLogeugr2URXbInSbIbHiT2",
-	"TQRbk7QGZeLwkncr72dPQu+jCpQ2bJK6/5jE9iuWEU8QcWFu9+dRMRc8M7Mn7SP2jwC6wDL8qKAL66zu",
-	"y1DLbQO9otlIuCVv9gNGdasBzx3CuP4P20K4FHv3gqC9tTE5WFjumcD9UoepbfdCqoltiyNB7c6OPwRm",
-	"OBBXoe4MvVbjrp3hVaapanin24ZI1xMyHzTU2HKng5Mz7xpwfBCVW1YiwF7xgxSnOOMpzngsk2VNoHG9",
-	"YHxyTtAparkhavkFZjkaFuCZqcxlLyHMXC0ykxRZvvJJyVt9zC9w3xvOmsbZrYbXcw3qISIzCi0qNBGn",
-	"v2PrsCik8yWLXKlQ8x/jbD5PChGZmbTxdooEEr6/GOVSj2dnRhTJgqJE3IQKRoV6r/KVAKORSSvxl2gF",
-	"ZPlKRLQVra2Ee/A5fZarSeVvnsbbr6/o4/MoCLUpciXn1D8b+fsrGxeqeE5fk1EQ6ugL2ovPv0wMriRt",
-	"iaKQ49lc6eJSTJJUwRP+3aa97zKxQSHzwfT38Bnm2VvGscTHXukCLFBgV8PdIMKraOGlIWsNxBvZatX1",
-	"D/hdn0eCc+eJLjIRPY/wJdMglTRvqGnmASephZovipUod1nAplV32OCrJK2LDMqrg5yZy8IMQ91SnN/c",
-	"yANuGsZf8cN3BAKYybsjBLBeTL1xN7ajHNSBL2+3O/1uY6odbJhf8tn2aPbtKS6XWfRoT/Y9OeS+TdR+",
-	"nNMNP2g80Nuvr1oJNVt2xx+0Mf7slHdbbTJXrkqjUd/7cjJJfgs1Hgpy3EAI4CERmAFJtIgGvyeLKBAR",
-	"HG3772D6e4QmFP4x+v1lhM7n78mi9EiswHm3Wqih8OUTDViynIBr1yW+1h+Er/BhTsdhl+OQaOKuo4U7",
-	"2IlosU9oSkRZO5dFAFY3qgJZgAql7cgl+qLIshsw5kMdwX65FBHsP/oHtl8gooL+gb3Y8xR5ny+CbRmE",
-	"OipGdDX+Df/iP/CX6I1+TxYv+Wc+tw3PJTFYXG8NzzxbFmroCnZK+Ctrr9Yqdcpa6N+TxbMuPlm7gzfE",
-	"kHYojb6LuBml2cic/2Fm8s89WFbovJEAsFsQREuoI/gHliASFvikxcSSYFEEYLGifqfGmkKiVTVaFdTY",
-	"AP+DHR1RoX4rzhepTHRU1sc5cTbL0hjGNDV856ToD8SWkSzRe3XximI2oa7Gp4ylwC0fbacaQ/urrtpC",
-	"a6p0B6W+oO9biXDLle9tb8hwNp26R5zB2tXL93majXZmVvTkYZIqV2B7Hzn+Rt7CWA8QCjmG6IdH65D7",
-	"FIWHtwx7Ut66kyfhc9o9j8L4oY36Rk06CcV9gYRHX5k9SKPX6IhZWTKhU+Xb+ibLC4oCoe3TQxmDUqAf",
-	"CIStcaG3mZIxrylVW1uq6QTDUYs8K9QY24t+8JDzYgLUKyGl0jTU9glL+pQmdB74L45IH/tvfFVuQk2O",
-	"i7O6fmmP3n6XmOJzu6DH6IOhm23bAFM+05kR5bLw+3hq/bmw9eqRyrmknlG7TXEvwVYFZTcFIcRV/3ny",
-	"Xhbut/1TMPPDbFTxTvGoPJcNEb26dt8ern9lrSDFMgbksGTB6npBDH63XFDiEaacFyo/UIOINcBaphfq",
-	"yvzYGKN1u4YXxA+Rq8mBuj9CnUstiK6fBN9blb9Pxipgmc1UmcYSScEcvMZSsF+HsIi40aYJbPDJ0oAl",
-	"HMFfuD7PczV5Tu4C3NedDVmIcSrNTJlQ2z4JV43u4pMYhexFMhIjZZJYiUiej6L+sA4/Fz6jB6Cp+Ohx",
-	"fIxqQ3cPYNtd8AfGJgDwLdRaLqw27dloXiGn8Hxvv75qkX8WajhXE5UrPaZ4BY8faqeAy2eH7wMLSQjS",
-	"0WRzBYt3O8ucYIYtJIqsOYAN+RqVv0erf5Gr57kaK3Cv8c14beVTeA7kQRC5pLJQ0bE+OB/Q9LeIf/gv",
-	"vudK/CMhZGQ+IrbYSJiFksgtEb28uKByotKgwO4gPFC2QYHNHUSKhIcbcve2wC0Fn0SULwsEbjhkcoMV",
-	"xNOkYhgkYqaGaqszePAKjBiNRSsGrkBsJoWr5/MGs0zxOXBFL/oJ1vrrLLuh+Kyzb8gKgoNQje+STCHJ",
-	"oFWbfeOfvQOlpf1bHCIf3TL+UTtfrMXW3fJCL8PPNe/nxs4PKx+7VjXooD2ddmtT3W0y3FMDTfGN9YIo",
-	"kRDowIFqwtWd53ZbwSh2kou5mrRKxR3lX+l/0Dw906km6O4pl56QSd4wvbOcFsGa39Z0CQSb4g4/I9Ne",
-	"LDU+GeUnKMeVUzYuOrnJbr9HqtsOcv4H/d/axp37mvGDUFOlNyVoWfVWmnhfVsxWfAM2N2uN+TMjqH+j",
-	"YgivNfHpTh0Ryh8yYZbjmb2orBKsxAy+fn31ZTlOM0OMQftP62N/YTcu1rf7Y3BZoC9PeT16bQP9VL9q",
-	"LDUeXxo6tuPdzjKMTUtzYy6pXgCMMYzUMmJ1ZqfjvYOeFGlGdFO5mgQYmM206g9FmzPzFZV+lCOVz0SB",
-	"ebAmQ12ak+iMTLgQGT0PmZq6ffnq4tPSviRyzUz71qVvRIqI+3GqBqRvHnZYkKLNgLQeXpsFGYgIT1WE",
-	"2J6/qzxrp5vwN+URmpfWW1O2W6niouzdsFoj1dGrdLQ7jR3XlMHrNtWHYguc1Ppe0fK6tlJToj+UKXDx",
-	"6bG2X+mMt6uuHqurfueqrdVVuC1rCYjmENtoqU5E0+1sna6+r825mvVVLPYOBGuqa3tsI5QGuzYbwTT+",
-	"oYrDa4j1qqHiZH+YKY+TnD2KnO3a+I+lbayRAjl0AmRzqpqWa5fstPPMzlnwwl455iw7+sk2O4M1MLIe",
-	"tVCYgCHGghqmqOlf+kBgu6V53tlSFLtXvR1Yks6t6dHtEOA+nMPQqr5ET0WL41Z1YqURtypNBwxBWnt4",
-	"0YRRs3Ezf2ibwg+EzkZZvIJTMVbPMX6OrpwtMOavyew3IinalA+r58ehgALkcymrGZ6gje+1ONaAcz04",
-	"u0r0T69QCjsEvgpu7inq97GrLT6g2xvDO2qQpT7pkIfWIe4dkBZh3eH34ZaKpbxjTaU0m2ftqI9HuIs0",
-	"01OiyvnQRPxJUH/kgtodtz2JakrF3q0S1dbC4wjEgShHqSIQnShXEypRCnVPutMpbQUM1sFfwua06Yw6",
-	"f3OlDS7UCKgWkRhGqil1q0whJkkO+3Vli+1jWSiqfXcFqsJRO4caZgov71auhkzyLMbZUhfMonXhI83b",
-	"SaDB+/KCY/qEkDaWi4WKrQ3cUt6KmPxGaUT7aeTAyy49WIvuJr31da9f8NvbAHXvi8eyAAkeCvmu4cGr",
-	"+Pa0yh0I9/bFbgK5r87hJzlVQi8JGQZXXMW85IOOG8E7qNyEX8ez4UXQhB9p3JEXR4A6hqEIcY7eW7/z",
-	"nvzu2+/7su3GRwHff6MWGT3QtoXHfC6rB+VUb3zSnR9CvbEXYBs7GdiiBu2X968w3kaL3qPHbMBdYrC5",
-	"YQOhgO4Rx02uJslvVH8Jb8v0W9rHKM0qrqwarHVGWuS4UM/ke7UxqdDWdgUzLGSxNESaXfa3nRnxxTeC",
-	"viOJTgcSh6CPEYRBL9OU8SZ1plWoqQoLQxRxR8riC9vhczCnohSsX6pCJul6cXpKXpwE5LbORVeVY9cB",
-	"eyzJi+6uuj3K081hHFqit19f7SyAseG3UwrDCTGwVE7YYKPt+hwtdhAPQUIHoS4RT4waZzqmDgRwOaYg",
-	"XNtD4E6YnXpKn0BPqeh5r7b/9DpMq+chTiaTO1olP2ollC7yFbpR2HTudbYzF0So5VQm2iAdHXvkC5nD",
-	"mvYIKQh/iFZ5noEThj/vByJHXB4TagLVworLgqyVMjIwEBE8QYmvI4vxrLQ0oufPn0ehThOtqOr980RL",
-	"vqcR//Pf/0fAr1Ue9UWmA/a0LX1grngOiL8zBy+CHupSRPJ6XsaDR/aPXIlsXMg0EFH47CJ8hiZNrrx2",
-	"dAt/i2XwA+HVdPCybYznttpf64TKl/CGj+WH4s128kLPDK+qORlQJwPqwzagCAltMiFx9/SNKevBbalA",
-	"4G3zk11bf7EHBlZVs/R9uehwQO7il166VQ41FyNYpxLlPcZPxT8ZhiCSaRoFIrPkrKkslLFuqsgmoUZM",
-	"BNwKoPG++Ka0CGYSVUGuJv1L6q0K0CeeWh3B4e4bpRZkHvLSWbYMiUxlSyV6jp/WXYJ+Of9oqkId2Utg",
-	"qX5MYxfCu/QC27uwo/IWsG9zG3ZUNzm3oFRKn8Ank0F3fHi30HD1XghikRhah6574Jf7uAtVp7ffZPcg",
-	"d1TkS8W9dy8QkQn+k+moj5F2I8gaolkEzLRd3YmZVqZrQjJNP0hmWX9rbmtY2Dd54pN9snyyj8iUQwjm",
-	"lrDlyaL7yC06zDZUdPlTNuvAKb836NQlNfVF4ICz4VNkOwLD5dm8BXJkEOqIV48c7YJhoaqVBUUWcdq9",
-	"4E9wKoHI0EwKNdpJAdPU4HgRq1hjMfvmoucnJAp04YlFX6v+Zagx5OCmYaMCnOAgToV8qsRIGgxs1FYD",
-	"4TbwfwjmBB0CzLMPBkUWucCHiBWVKPUH4p+tq2rvjyFL0vQBPhW8y2v49BpxRxIj2Pqw1G9kcSAfLcY8",
-	"uCuTKbJqzfhB9SccJeG6r1D3Kh2TLy8uyHh5dfGqPyhnUyRzlS2LiCiBb+XKiGgiU9MO+vsF/eqNmmy0",
-	"Rt8wVITocbOtwMZIxuLuD8u4XTu44qVFWQjEfTfpDoUSMMBu9uODPGeRbXrKiZLFMlcdj1lkax/y1wMm",
-	"73gLrQk+LWSemEwPnliY+1QfcGeNzXtCFLeZh7cHehpGWlMtsJeI/iYVrIs8GS2LLDd7gqKlrefYlUDF",
-	"hfrlxcWFK8zjb+q48qi/jEjVpBDZEraAH+oPeU8L9Xwuk9TCJCG0AYyIUZJMqzNjHVerRzQB94PcCjVh",
-	"ePE3ljM0ycvipFJZaWWEjGNunec28jKzgDd00eRqjmHkB/yxtozUOAJVhtrFSzDm1Ky0u50lY8rf+X3j",
-	"Mg62I9hbG6GnyIv31o/jT7sbbh+nL+c4OEm+u0q++ubq5n95jD5OpXl7XN21DyEuc3l7vX/wbhiRnw+p",
-	"kkerQoW6hN121MZwbpyBXuYbbcVxgeEBD6CbBoEPgnWsJZh61Ktilugp0kQPxBXV485kwZQFYJjDPEVP",
-	"OvEpkb8FDe8Zmnho9Y1K6K4tCEE/hzG3SSu+kbdcqLCDuPKfs3pYGQt++IxE9bOgaQs/K1ey+tv6le3d",
-	"H5WXepJgd5Ng2uJXpNmooyuisYEeS9kS7wC/oGO0wgP79uur49FBXNmJYAGnLESqpCnEKzFTv4k4mSaF",
-	"6Ve9q79+NvnraBS//PSzixfqb5988uqvn1787ZPPPn31qfxsFF+8fDG5UK/Gf/uknWXBzOROFAvrJS4t",
-	"0p5QybHVYDMkeaJFrt6r3DA6eZ+szMADkZX5VBVelpBitbmCtVUb4cjR+A9KDM6docjF9kjk72ABj1WI",
-	"8U5O7wRDTuvB6x8IuFrpONHTU3vAKdT/AcORF3Q4W2L2+NEJhnwnGPJCTo+PQf5OTg8NQN6C+/2OGyy6",
-	"kXELOe343fHBwluRtV9dfIqeBzI71SEQX11c4FaJ+AagzoucaKeyiTDLPIfzBg96O0sKJcxCjlVfzOUN",
-	"LrxAYSExYAOTpjdTyOmUSFZLuXLpCEG49xFzEoTvhVqWiYFgFGzanM6KW4Vk2Vbtl5NMDHeVDEIdsTVw",
-	"7Z28iMh+TJHljPxZyOmZMxxgs8E+yNUileNET0Mt9YojYu9VTi4fvGWZp4nKS4OG31q/G68bVPMhwbrf",
-	"yenhkLrLwY8K0+1Mmm6c7kJOnxZItxWS90Xo3k4Cie0F0D5QuU9Q2SeD8QSVXaCo7zQq74GRDQOc/2FF",
-	"yDERskHT1dzsoAsvG65nvOxQE2C23/NAQ3XX9VrM1EJOaUPcoskHtlkdN9oXd7D7HHi0qGBHBxj/3Awe",
-	"zXfshlS2SvyweMprVJ4FUyaz5dEgKbeqms7lPWEon+R9Sy1g6yZqCIOHDic4kOANUv5Q6MAweh0ZeJNE",
-	"hY/A8Nsmz3NgEbfBpC/N+VND2Elk3E1ktO72RwgEvFmAHLhY+J2c/iDnapvEe83wPGcT8AjgjdVJHiqe",
-	"Otg5KlruYkeOHWobCfVDTjuFQL0ftkU/CWUFxH0rfwzsegvsQoaxT4/tGcuhthEvGOez+jhv+MtmoGBN",
-	"gIt/dKAgF49+iBBXdegjB7hozdYEuGxO8wHqVU929sejNNtFx4ORlXx2rP0HsnQmDWrmitBrPmK3VNxX",
-	"BOkqjmupCMRgv1c86c54xyeFSRWQ+Do6CNvslmgZoxUaeRF/VIry4liKcokLG5+U5UlZPqiyRElj89lO",
-	"pXSrksejce+vvEi40RrUU+qHSofkSu2pBlzpIk8sDARCNuVqjG56tJDFLCJedMSq8goUXHMd1QPCsTqP",
-	"+kIWNAiXJ5bI15xbXQN/XcG8DnWNGxxvXXb0Mfa161h1KhcsGmx4GZZPAk/HfbDEwZmk2AcF/2+Wo3kW",
-	"L/ED7KuZ5tlyAUp9muA8UK3X6ioH4souTjVvXK5dT9rZhjCdgGHW+tXKSRinXKK2HLRNNXHjagssdnfc",
-	"M1dqu64cuHIb4Gz3eAFsclkk75Ul9KwUVeJm6UVysTifZ7FKTdQNMk0VvDs0hl617aCyFfSypcOrsnsG",
-	"98HyPhrANbySH0ewpbcta3Uv58zYM32q/b9jHr6zJKQLo74jFts4gY+mKLSUVNwTWT7LUTucllqrNQ2g",
-	"3xPVjJ2klfIoE0GHiR6RUdc5auQoSZNiNcSqN3KFkKyG651VbjIt03LvuAvqtzozpBGCUDfZwvqXIitm",
-	"qGpnGaZEEDzFnykW629foIpwPgs1TibJWPDiCKXlKEUIr8YiMIjSTObgA+D1hFAAa/JFMhy+wc8G8Gzx",
-	"dZZf06Xg6GUekFbg6bZQR2acLaimEGt+JiKyc0KYLxoiEJEcgwpAzC0J5jQhPKWJVtElFRDi8jDSl5en",
-	"a7i4b+GO2KwiE21cARj+cJ3m4h32hrfRzliy+Du8+X+hNniyuFH0JNvqCq8knPeYbT7mrWSht05wUg8I",
-	"J3WUypYrXx/huW/qoo2n84klrhtSerR0xF+SWSJB7CXbkEx9EG7/5tYRJ2GdbcCfHK5VZLPy7yoaoalh",
-	"KNKW/59hg1uip8LMslsjotafnA/pf64TUGawLVCXhjrPloUSBRb5R+U1AgPo7tkG4htNv2gJB2PM99U5",
-	"xX2de+iPtlP81/2sq1kk1HRJewDYNt9P7BbASdUtiY2WixDPBekeOED0cxgtqJlKoU70OF3GKu6TSzvJ",
-	"8jLwVvKvSr43PMDK28zjGVhxebaczoTUZFbYDYGX0qnddso/ZAwkJKa51AXNGbbLa7C1iBWQJ+KSHu1W",
-	"mAXD4lZ06hGyps7LixfUdcmoVQHsl78N/iripJXmA++uKkbNgYLldCe6xSEi5i3j/3nQfDLbPx0tn/gt",
-	"sd22v8cPPHDeotx2pVKsCYcNv+mSC5eVE95UWu0UhNuc3g8s/N69yjW5va8oNp1YeM1V/xN7PuyTtun/",
-	"ncPYrGr/cBpsbTn/XqyAK/swmHLo8qc3IIbwfq5RQbmhK8MmJtR2YMQ15v0wUiJODF04U7kabhEdgC2P",
-	"/OWwxdxsjcnGCeb+XOsBTWQgfqIEhFemzlNMtCmUxImHusffJwVnCr58/d3rd69FaQslMYGTW2V20bhV",
-	"W78APV5TiR0qQbql5LdUuGvl/8cizMtXCKYq7K3tfn2QrTj4YKLGrTKmC+W3VZzUa+7pMN1BKu8dzQU2",
-	"4DdfMnNNi8QrjxJauGmW3agYhMtywfJlkuj4erSKAmEyLw4eiKVOEw1Xs0+gl3OVJ2ORxBuL+9sX0ceU",
-	"+V/tYDFO+dwXMgZtm3uXA3c6wVftpxycqDKkXSk6Sgrqj8LGdExh3qIIpMyF+w1chqHtvv2q4opxZD3U",
-	"tdB6fyD+kdjeuLmaj1g3U940wn/IMyYLjfKDpTJEGKD3KrWX0mUb4RlC/bz6lF0bovVw9i/h9w0i+63i",
-	"8vxb78F0XJt8qIXYL9rDpX1e70WSFY1tfsPy7MM6SV59xBqAyVCM/hqO3TXNFH6FEX2jPEtHtAbjvQgx",
-	"3hOxDuAEc27cOBMGBZ+dKpzhMyMwNohSewijf+a1RhJc3GSZpoS9IPiuAcxEDaaDhpz8B97RuuDsgPB4",
-	"Ce9fCjdkOT5O++9pK7LetIEIC+SZcgEKodHBKLRBKchQzKQWLy4C8fIiEJ9cwFF5ddFm97yFyf3kBPIh",
-	"nHb/Fodw2lvGP2pRON8aXxqlErqrw2G3iZEqbpVqpsXgb9wbD4CQ4EmKLK8JChf0620HmWCHai/wlJxY",
-	"YwVwm2d6SkiNteH/sDJnkqg0ZqHzbPiL/XhupvbDX//kSCCyB2EKPGG6XLjHf7798QfQ6eNUJnMU7iO+",
-	"Gx5ofBS+L43g6rzmyFQXq3GKZ5gQZuyTZLkTNM47In6dRiK2pSZtJ3EFR/fDabOzKhsM6l2TFRuCBXS3",
-	"kjjyqMXpeLoTl2pqPpndz+0Kxe5mUAz30iv7Cq6gZPWUNt6K1bZnvVvLcvegiilkvi6KcqVXVEtiKxXq",
-	"u6on2ZpzWB9etd9iOUqTcUA5fbDQHWkXj+muTDR94cUNqvgIpSWIhmoEE79GoOrIc9LxA4RyIb6R3MMs",
-	"5ISJuS6yG6UjMl+jTzgu9n0WJ5NExXxHnZEccoWCdLBCPZPUyw+D5+iotNata/je1+oHimLYW3SVeWs7",
-	"Tz9e8Qkd5E7pUX9G731f2pU5cI3Y7sS1DcFTrbXFhWh1fcvDc7CM5MOeohfbnSIr1SpnCEymg50jJ0fX",
-	"nqW3607Si2OdpLueo/ozfgBn6e0WJ6lV0yD7UwlEfmRmp+06ocfYmtug32wBlBQl4FWoDwsoubYTDOao",
-	"ol0CCfiLpm8AEiY1GZ3VUSr1jb0103fuwinKnWTaCQ5L9+nw1mdZGlsx43AbO+N1FjnNoIE/brvjJUk4",
-	"JiIdKbAJbCDJYyG18IMeGSm+kyuxIAhfkGcg47Dow7Ka0m/KUVxwAlmlLG8pAtKhOPqtiPolqicIZ265",
-	"4trP28SAYQfyFev87b2xDmC08l55gH0TMlaVACk9As1uuRD8iyqIFAVM7bsvXwRDjhK9FANQWkkP4/WQ",
-	"gCTUEZfDR9zygYMKdAaJ4srI9+BxeT0SludNCUTCGrK6SPQ0QhFYYN0LP6u9HaqhQsXXsohwRy/J7Q1C",
-	"HU0QE4mjZ2Opxwr/nID7MhO4K+n/y5/z8LDoob7Nk6JQWkhDOhI0o60vpYn6+bvaAfqDzsrSkNdbOhbk",
-	"8Ir/+e//j+mlSn47cQvrTyvjIFTpfrRytpjjzCDBDlxpsLBDfA5nLtTeAqMVhkO5guWCKCWUuZ5k+fWN",
-	"WpkIWa3wwLqN2PJWiVXGvdNuXIIKl+ghETj9Gx0OirPlLkeNTlWpWddRsT4oLmeW2y1ECmVbeM4OZVLp",
-	"WMBr6gNuOFxPEfSMjIc6A2orNOYJ+/KheVF1xrqZiDB9s8R4RklHEnazPfJ0G1Pf4Gb1ddr2jK27BqCK",
-	"PJlOVX4+WiZpbFrcgu5ssquTyVHH/vzmu+esIkgNYv7rHPstB+X6GqGVisHuNlktUPw+MQk1AFXiz4hV",
-	"7EjGecICvV+8rpo37iAZ2TVh3OWt/JA52gWcwdCfFBgI5JUzqV1iVAkdXlYZc3vqEMzeFwPvGLhf50rY",
-	"yQ5DLcQOZJi5mrSwYYb6ZQXT1BcF3jnJ8hKxEx/P3nwr7rhPBuLKvSDYI9WKX0wsvmgO9EL4KoTHejUQ",
-	"0XuZJ3KUKhMF5BWxWT23glXMpJnhFFvdL/d73HM278G/ApcFoeHxnQuw5HAkeA/8GeZpzO7jz+UCRr5R",
-	"q+c4hB3QIVIJIa7APATTKhBGwat3g/3y7ev/59e/4w9hIT61G6S9CdvMZB9OVa5Mlr4n+FIrK9gjE0LQ",
-	"8SYqYDm1f+KaSgsKr36T4yJdlQ2UDBgzEFc4hn2x1p/Bm45hJ3sFRO4pSmJE9E9wBFPIqct7OSbEaDBN",
-	"ilSOno+TwWqeorMGEyxQtIMG4FAWjgFSJBART+aaJ4N5O6MsZTJIi6H4hS8yv0biX9mIXqRNIw/Eazme",
-	"NR4qX2pDLgPZTVMlDHylx2oQ6v/FHMegrmAJwdlgqyMWPe8cIZqvzvh0WcMKz1LtafGyf2UjlzjDn/IL",
-	"shmwfrcQ+CGzF/M8uvru3tGTfk6C/jB+ReUeh3Ap2m5wVG+CJ+BKyTtAmqq76kEdCxIeYMmyctkyiY1X",
-	"tzapjKQvrloG3CR3AxHtRZIGVHlGHRwkMnrRNuej73s3R0HtQmslMUiBuEY/bqMbH9hx6DQVNhOF3tNA",
-	"VuNlnhSrZ8NffvXNZT6S9jVTpaOaeIay1QOtgXH35Z6a2XEaR2tlB4uLXbjOZna/TTLUXJe4U8T8S/ui",
-	"ea3QkLC8y/b5wXHQWRILBA8RswRnMQd75yfbpi560UJOqfdc5df4/7Wm9m60E35PO2cJH2XnNz/O7q3f",
-	"9h2c+rwfuM/74+ybPgXFniCDIDkrRSlBWzTjo2sHt3OjfnBMqOisbNo2HHpBy6r3yYWYqd9krMbJXKZi",
-	"PJO5HMNVgQ25RG/BflBvpI6z+WCmfuu9+LQf9W12z6bwjMrft3dIMbMYy+3D+xhrWcToko8aweEkiR6/",
-	"JHIUUxUJtKtpfv4HnvLD9JtWxYznvCdG3KiF7bJkX+daFhhoajd6+z6OgIo5662zW5GYSyLzRHFVVkw6",
-	"i5q8FwygouOtbRG3a7eypUw8Ew7dVjzIM7O5Hda6SxshBplBqkveXRxL3sVV5yNovIuTFDxJwW2SlIHb",
-	"Sq0nh/dXFyZgy6l5ROROW8jX4K7hjW0EJ4st0ZBax5JW/1DFw4uqk1l2Ekgft0Ai0qitpNH++9zLNDwK",
-	"o0F7KQB+d9/28aVmNt3DtZBXw34UPK53iYtNTeLYpNfRJC4ifoayS/zS9j+o1Ci/XYIi2B486rbBY1ES",
-	"uc+yW4ZYIVg2aUT0049v63qFJxWB4JgnppA3CguEv4nVfJHBkR8Ku/wE+VUiislSblmy4xrSF0XRTZGk",
-	"qU8F6zVplIAIfoviOJsr09mF0d6ExHN4+O4Jt1vjpwic0tVN6YqEQNoduo+y1s7E67l7H8ZykWaytdLq",
-	"6TY7vS2ynAudokmSqgjc4kJkk1BLEc2XaZHAB+eY9o9lISPqSpqQckEsBC0SY5aIuD9X+VS5iowsh1HG",
-	"2XyudNGgcLbnFiTe9zK/iWEvpIm+odMbLfOUCtHryPelZL1VI/Hzm+8ckDMKK9h69mGsonDIkiJOqEMP",
-	"e0hciQpyaIQafoQSmbtF4W+RynxqYQng9ok2hdQowufyt2S+nAtZFHI8g6cMtUl+V6L34kJ8/zmIQS4a",
-	"7wew9i664D0+NnhHepmmCG0Fqxtq/57fyVEu4wwbWHhhx3Lh4bS8+CTqzr/9jJuWd+BXSbqeC6jlhW8v",
-	"Ehq3OgYMId+O7v1j/sMyTbuZe+AabLtI4e1VNh314uFrcC13ucIqIZ3RRsCSJvykyDLaFo+//2xPfCvI",
-	"/cMHAsvUdpWdZl2e/mcdZ+MlnB8CCSEbB04zNZ1sEIqh3igVxSahGGpPKuJuMa0J/ULJ+RBlFgH6O0Qe",
-	"DB/WIHqcMYcSKjIKdE8kbpRaGL4BIsigXRgINZdJWjHoHQI05kvUb0UQ6mSqM6xxHEujBmJ9gn4DjPvP",
-	"pjUtX3073yq12HW2icHpih5M8nmijdImASHer9b8/iub6Q56EFqtTVQlT7KCAJb9c2mS8e41BPgeTgUE",
-	"T7aA4LgNx4108tJUs8h7bOFvCn1XGngq0Oou0NpHgdX/dgv9YVRY2efZXTy6LXcSkacaq1MI/VTZsH2N",
-	"1XtPiFr1WH72CKusyjr+fhBqBsUQIzXJcvaQ3GQGIrpRK+5Uo/6kSqfaTjwYN2rV2rXMXdCZRjrKpS6M",
-	"kI63kr2qG7WCs8WQlVRn4ZFnWcEfhTpO4gCpHCYySZe5MrYTOBayEJkeK5HoDugBmOGz4S+DweDXP/+M",
-	"hmKpk/93qSz8ZMkOEiEdNxdnjBDXUDIyjyzEPDOFePnpp15JGvwmYf8/01PRsxGgxNSu7KPu1ulKpKqg",
-	"arY4mSaFIVMjuo5ELwLxw05T67X4vs6uzwbtjhyV6DhleUjAAXuTw4EN1O5w1Nag0t7ortuzp+0D5604",
-	"acSPQyPuJS5YqxF8X0qiFgW6a3+7++n5HzdqdZgKQk+FDkJtkd8Kr3TNHXu/BRu02Mb6FytUti3Xq8jx",
-	"AxXBbBJ0jac+Sa6T5NoGRORGdTDytp+CR1d+t1507b0Ary532iSLuL9g+YcqHoNUOUmTkzT5sKWJXzu3",
-	"UZTsv3rOjn9mYOmqGbZ3r9++u/7fV2++ufr8u9fXL9oL627UameQneXhBCISHtk4ha0C6xUcP6Dd1b8s",
-	"KzfctT1XuxFqF43oV+BNsJXf1mEsNY0eH9K8+xnhKw/spldvcgg3vfUOLbUdJ71y0isnvfKwjjmd1YZK",
-	"IrKgZZdqAh/c0pl1ZWwRc7PKjGY6aMmM/+oQQMVu7ZwpsmCT2wzveJnnShfXsDyDcXJdHtRryyt52aA4",
-	"JqRXoX4bK5wgMTyygrGsijJNI+QcMkK9V/mKp30HdItQM2O70DLPs1vj6Izg4ERyXCTvaQwJR5GwezKd",
-	"JlpFdrFC3aNPhhT6HVsWP0uOJE0hZtky7/uAu8Q7swZwdzNnvOhF9sVFVK1EpFVxJIosG1LRDj7LTDJF",
-	"Yf1Fd5YTvXFk5bsZN/Q7nPl/YfXPky3psaSY2yWsHSR5fYVPaesHTltfHEPVXflqBQVKU6VsOs6PrvR0",
-	"XQlSsW7Pt5JperoIBHinPrqqstkTfCDKTCOmqti6DOe1pxkCy0+E/SY826oyCMTCqo5BqRUSgxZLNhGl",
-	"qA2EFbNBi4YInH64pML9FnEv7iLtuyT1VZqehPVuwvokmk+i+cMVzb5JLHq1Esgu9nm87DkIWy9952jm",
-	"N/DL10T2XK4sWzUIQMtj/aOT4UHZEoDgy8GWDO7MVJwwj2vMTC27/LZOtD2n0hqpfTpuInfHqo5thv4h",
-	"s/So01zqEvb1nc8Qnib6BrE0nS81zWy7FMGRMGbijVILUK9JHupZYoosX3URyOMax+uI5PGFPTiBfHWe",
-	"jz22E91pG4po3zsQfc277b0HCPJYQwuBsKsM5N1opJOu8PsbFh88bAc7e7v9SB1DIISMUoTKnbvdJ3o2",
-	"xoykb8zbdumxw4fa0cOnq1p8wuFoz8uwuEcjjTE/Dp2EOtO72a3rRElkpQbHPQJiWq5MLmDJX3ZgW/GD",
-	"3VBlSOcSf8xTYzD/zFgw8HkzyIP9TyKbdGQkjyVfvlSFTFKz3qp79OLlqu4utcdDx7PhR3v6KfnmVGfM",
-	"771dCNzF5fFLeJfFVgbNkgOwBzdo6GTbD6wwup8xAmOGWrbtvFVlz2FI9EfL71GuG/OdUW5tIKJCTq9B",
-	"EEUkIcbZfC6fGwU/gFtqJm1gvAvwxUp6B1P2AI0Lcy3NdSGnUywS7l86jzrUE5kamMPSEnfYdb/qJO1e",
-	"z1/WQeDdYFvqzPh5gu5Q+T66xeGyfZXxD5rr20pmMxFgVXZ/UJW4VzX7AzPnfheaTRPWcGGG4k52qG/J",
-	"nPTLoZJwa6xS8JuNMiahFWjvEPkJe9iHiKHrMxgxH1Pp7xXct474PD8blX+XTRMNTi9xp1jS0IiHYQgc",
-	"m/XNNNuEFIRE5iOQ8G+R5WYhjbnNcmaUVAleE6V4B3Q+sCE8GrjPQA+OFBHZuHQoU6VQ87iM41wZc8nE",
-	"qVkxs6OQBuOBZM4MmqAo+fvEULa75zF7Lhcwy1zOzS9DvOxX8e9/C/sJDvYr1peQs+3pK7iDB0EgzUbk",
-	"EDB9Q00Ao/ba65Ji8j+iISp/jyOQFM84V7HSRSLTivrZilspEBrej3h1cTEQ7xgx6XZG2peAQ+iQYAZP",
-	"Z+4hmD+zu4fkLW/BQ7aQ8D0O10FSvcFBUUfc2erUVMh15PBtKsf2mAwm39f3H54CD7zBnupdGEz2TQPy",
-	"XTYVifbko5WIJB9hLdfWI8Ac4UyN0ThAAdijk4k1G4EnF8d0vPs1CTkMNf71FeK/LNKlaZOTHQ7tF1S5",
-	"AL8/pFe7cc9xBYW/96gao2PvPebQNPh0Re2ZvA1CMAbl9jjH/by+asUf6swIo8aZjmW+orNgRA+EOy8Y",
-	"zAJLB6kFEdvzlEWHHlbUgc0DevUTPZ0JKic5L6tJAqRB46upVAUzHZ01Fd62ej1nj/bwqTG81dZlDOuX",
-	"9OmlqKvPo+a1QILddp0AbnEM/m1tHayZMxCe8eJxRG7feYs/b6GIFFfa3oTRxye4pbnNFnZbdy6529Wl",
-	"j+dmaj8EfzcItRpMB01KYpoc/rC9rZapvycW1tKfLxblruzCuxOY19dyDfd27bgc1JbBOxzOkvGHP2oj",
-	"LJ/+7i5YegkP4HgfThTsxde7imPY1HTeLR/kbsrr/A/893pD9tTHUgU9ZG5lmma3KmbfTeV5llOwKzHM",
-	"Xvvl6+9ev3vtZMDLiwt2XfxOR2IEpTJ7nMmZEbEs5EgaJfLsFkym/3z74w8BByBCHb0mcQa2V7Hql8iJ",
-	"HqahA9PjtSkBxrEMdKTSTE8x02lRlLEAtDM72XLMt6Q9LueAjxhnY3MmomESR/1BbSWR+1QmqYrRtVwu",
-	"iPJvJZJYJIUYZ8uUlP8k0TEmUnQt0JBp5QNeEuTjhcAluWRsQQzliFcXr7BqtQPy2O6JXdszDmaGMqEc",
-	"Lv56vEW7sexmog22FmhRI7og/fCpWA/cSciFX7uZER0pSd6nNUR+WLiO87K5XaUS4WovumajDfZ0O95E",
-	"1dfZ5/G7qkXpnKiCqW8M2AUeigjOHozzPZynRBeKKAMOeaDW6lxf3x7zJBwrUovPF1T2sj0x+0wP3uFw",
-	"Ou18o1bdjuVVmnYM/Pbt18hMzs6jWOc7ghG80XkUd/Mdv4XpH8NzfPv262/V6o6uo12tp+4y2ufYwWmM",
-	"iqRIFUe8CaXJQ2bayT8kh61sLmp1FbG9EVRLqBteYo9TmwGBHRswcKYqX+SJLpxHh85c/27Z01aXciun",
-	"7lvXonqg8DRu3wNGp/3xj+rU2YPZ7dVh0/DJp2v36fhI7+zVgRhA6JpH4dHdqNVmf452yrYOHWO57cud",
-	"owO+gzVpX8xTcudoOzw2Z+5btdrOlaNd9LE6cmuVe7t56JTtEf04tKO29eL2eeqO58Vtf4yO48OtV7Gl",
-	"ev0QXbgbtWo4cPjZMdy3NUfSKuI1zpteiTSbTlX8PNF0/uZyRW4Y4exTYsXn3yJsb5crDjX6Rpekqh39",
-	"VnkVwvxHAq/CypPnIrLFMBGqIyNAIWnOUI9WQv0mx4WDCRiIf3psFrkyyDIjKF2p5gvU045aAp0IrolE",
-	"PwLZIriV0TWrUxEZjOK6GIeY6JzLYjxTBimzxEiOb6req0NcoXJP647CQOyRUj2OuUkWC4U1QzR8RNAA",
-	"iRGjXOrxDATTc7EnQgwhqpQYOLRdAxoay9Zp/EQLU8hClZeA8sK6msoa48BoCvCFf8cK04qYsqVFdMGv",
-	"A/7p/02iC+aBRb+3iVGVxV9s4uwINSwjdpoKC+yLBQnggaGUN1xQy1j4FeOkvZwYTlkpWgaoP8ruBqpz",
-	"IoPTnQmq2xIzhCuRhb1ZIEzGH9C24DrBmVwswHTSsS1TdGRSZLpmusjluCD7TKYwSpbdEMqGV34Vwf65",
-	"TmO5+DtI9ejScSCFmiubvvvy6ie8kWMSA69UJJ0Q+VsxnbyunDwuS7P7QcSJQaQMt28D76jp2DsQNY4T",
-	"Ob65NvMEFVgb04m94Sauk+PRsvznfWlZWqZKDTK4Xla6fpWkBc2fT6Bb65aDR6KlUKYgydJx9PqDjonT",
-	"lW0TH2VZqqR+4oQysMu/KdR82wgcvoOhp8tISZX5eU/tBU1lxk0CJeckky42gpSohuQI3g4dKE//gbOA",
-	"sSk6tqf26hOnzYaYa53AZnNJTgMfosqUuhNZC0igUh+DOdOGto/60cPgonvAeCDWQo2nwNXm1sqQuWKY",
-	"0IaoXijwiq8DEdHRQUuvPEmHjBmz2XqrRiYp1DUTM/oF0whgxpZmpsWYcKGpy0n0mDWPTU45z7gMvSyX",
-	"puygjhdZognfq38pjMImSark/Onnd4LM+XPwNsnIG2d6kuTzioIgEzZmzD+E0ZiC9itEdN7DC/89+bfO",
-	"/n3R/7/OkwitPJOJaIIrm/G6XiAmUp8fpFpYb8PgfHMVX4rRCoZhqsfy4vkSzDe6rFn1To+wyLP3Saxy",
-	"vjHR010vE0Rlmip0qiQFIpOY4nKWB5Mja6H+p43I4V3ZGBspYeR7FQdkbLFpGBAJQsKdZ7RTPqvvFExJ",
-	"iq4qrj8jkUyqYQu4FOv8OXPXNujP1h7Zflwy9+yTsX0Dhxa2t0f762UwMFiKPA33yUisoVtwZb6HSkSg",
-	"oj1YGsIb/ahJCGtlrEtD4Ib+sOkV7ta+tRsBciUNcvHZQ4AgbBQgLWAFW8iHvfMWtOdwOhFOSP/siG9y",
-	"T5Mj1M1cj+hI9QydrGzmekKNSRzUkbkqlrlmJRkrU+TZSsVinsUqLVF1dZkHImRSEsn0YQUw1wv1dsWt",
-	"4e3W0DWJua/kbHbpLdB0nBETPXhc6nG2vVQwjb7ryzozIUrCMjXz6uJVd8Lp0F0anFHB22xIpvB7olc3",
-	"+OiE2LHi092IrS17ch8Ra0ctsIN0CbaNUG8OSTdlDTc3kTTZ7di2pZt4OJtiqtiXrQPhOms7EkUei0zI",
-	"UNvGZi+sXIY4y+BmVpq3m+KUSYHeV6LFIpfjIhkri1miOJ6K/PXZeLzMTUd67BidXPCqfszXiQl6Wum/",
-	"2tbYDDkO+IL5+zIk8+FmnbJ8X8AhHXUcu0KFwAvYESjkPpZBqHs1xj+pV8UM9COM1B8IQrR0M0RwSpyI",
-	"TC/dmQg1QXVkWhmL10Hu/j7khBCepCDYslTCXCKdFdd4/X/0zuCSs35k6zAwEJwvNeWIPqeHM/J9oqeB",
-	"kAwtYjupwI4sgyCck/AdSOFMSTQry8fY2emFseB2d3Rte+T880uDwVAcMS8iWUGpTOZkBrlYiJ0xvjBY",
-	"6VusspDi1cVnMMgtLtokKS45KVW3hT6rxxkonuIHGghWw/jGo4s1UNWTpGQhj0Gp3ThGtFMutpHv2Zx0",
-	"v/RCYyTKQCzjOIkRN2pRUJD/1g9enFWqEQv4CmsU8RmubBHPIdraumFcDujwlzc4HISL7/D/eQSl1qXO",
-	"5lmcTBI2e09e/iMykO+oSk/Bhfbgwvew0Vf3CS6cj9JsjNmvR22CMGYpqi5cW9RcCwnqxYbql0lMT2Od",
-	"DxLXUoxkrqislLOvQxFhsr+qEDBxgAMQswncgtyGQEQc9nc/oLqOEqcFrBnRc2+bRkFahVAvPe/wDsEL",
-	"V6OBVQy+97MZcw1rF+wzUQK/jNk7MTkin+Xqp2/I+KAYCNUIleuBY5mVHs/yTCe/cxU/F7iksVxc88UY",
-	"0rZlFMKrouBiDoX5KS+lY2ta4asykwUKv0VTfg43ubvb5AoPOor4ygR9UzjUNg09OrM62WwBbZRTiOWD",
-	"CbHgfruXiN0AGLJ/MXln2BHbOUby5i6wI5VSPdc65nt4d5eCW2kAetRoXW3WY4U4ORS0yUmWPBZZgmUl",
-	"clM/aEfU9n4G2hEqVtZD0thSAgqquIICr8ylXjBQiz32Xl180g9sOCbUvXuD2fRLuC4YrowfDe8cj+oH",
-	"mGryYCiqcYZea/RgSzwbtsx0uaS74NlsKDQ4Idl8eEg2J8m/XRyCyRSPCNjaAPG5v4G5JajPA3jlPD8u",
-	"ptu9yqADIojKDGxPqahCBKHN2YltYg1hEpoWba9bxlMcqJuxc7uGuqZVUcGUdYGI5cIG7NfWFpQS+wj4",
-	"O7sh75xs1gOjmKAd4PfBtcuu1n27fBTVCtYAPoL9G9wJKuhSJAXV1VIHbaUW9vHDCNV0xHpomf36AVhg",
-	"pbwGza2QaarhhVBvj0zTFV7YRRJ7udGqKgt1RZfB06yNLjxSEJx9g9+cBPTjDCp0dyk/7bBCCY6yrzhC",
-	"HQtpp4jC5laWQwcXCB+jDC20Tn9XwF2BeLtSO6JJWHCwNULtwzO5uEMFpml9fOEEqvTBgSqddMAjDy/4",
-	"eFL3CTBsjS/1AMEFnNudQwutWFX1wEIVq2ov5iZo/g68Ho5NUKHxmdmoIr5Vq0aqbE3UwMrhg8M87QLw",
-	"dDJHH4c5uvSBdraMMTT230FiBSzKHj5a0AlK9VjiBXcCrKoJ/KX+sOrC+HnuUxmGmB4IpHO/2jDCBnnk",
-	"pWG8Xk+tNuxnmvapOuyk7Y4UfOEdt6N1XSUo++PZT8Sb9S67UfprjGo+G/7yK2gi/5v/QpAh+OJX+H3+",
-	"3srkZZ4+Gz47l4vk/P0nKHd5FnXJi8hUQQPcLiBW/xJHHFkXuWYsirMxDk1ASvOYYI88PCnTojOJZ41s",
-	"b+mY30AlTlXR5ArzbsOEbPUbWZ625q3crEcrkcQlG1mSi+wWidXd2Bj5rA2MwbLmqD8bpkSd5tlygcrF",
-	"LORY+StSflgftPymZeifmDHdLjuxmJtAzLLsxgQgOXLiUce/ZjJXJhDLBfh78D8oq/EVvYfz4U3IcrHX",
-	"p2M/b5nMlWVlRzrrRZqtcDEDDNdj9EcLo96rXKb2Sv+O9JNru7CBaPnmer5Mi2SRquuu+XmjtEzxH/AG",
-	"6qtFMGjNCeHratyAPm0Z+xttCqnH6vltEit6Af5eXJlCza/x48aG9L7bsK65WmQmKbJ8JeBgWoDEJBe5",
-	"ShX4nTorKjsLLqvfsBzlGo/31vckHETYQ7xmhRoXzM86925qr1tzY3vJ9jcfZ/N5Uu71OJlM/AUALYk0",
-	"2uU0+BdrZsFXbD8JsLzAhBHPRZErFYhc3opJkiqayijNRrA6+XiWvId1AuUjcxUQjGAyWqKhWk7RDZ2s",
-	"Wa2kdZmIGtnATJySPTNUhEsexpzCNRUjOQAhap/sUqg4KbBHMVfzjLoVlZajFOk3dXmtP2W6b2O2TA+8",
-	"filHyySNRZEn0ykKKnx/9BfcEr82JHhBbHhbCr65tj+s39x+vuHuqCoVT+K9zBOCRqzfxX1Tv4374tmf",
-	"v/75/wcAAP//",
+	"7L2Lcts4tjb6Khj956/Yu2WZkuWbXFNn3J10J5N0OhM703t3K2VCJCShTQHaBGVFSaVqHuI8w36weZJT",
+	"WAsgQRLUxXHSPbNTNTUdiySuCwvr+q0PrUjO5lIwkanW4ENrymjMUvjnCy5u9X9jpqKUzzMuRWvQekUn",
+	"XFD9B0m4uFUDEg4XQXAULdIE/sEuSMqSPw9b85TdDVthm4T4t2DvMvfvMU9V6YeEwt9kT39JqIiJ/oRI",
+	"kazIcsoEyaZsRdg7rrL9TqvdUtGUzageYraas9agpbKUi0nr48d26z9fsnfZKzph9RlcTxk2PKcT1iYy",
+	"JWw2z/IuuCJc6a6IHs/Gfpr7iBZpygR2422Gi4xNWGraYam/qWcZmykyZ+m2DaXsrnlQemm5XKiNk4fd",
+	"2Tj7a5nRxNOT/pmIxWzEUiLHhOs5bB46fKbHrjY3qce/qcmP7dacpnTGMkPS36ZURNNXNJs2kAWdMd04",
+	"JSN484JQ/G0qk5iLCQkPQ71ASu/rm9cvDpiIZMxisheOGc0WKfu/ve8TOeEiBApl7+hsnuhBzajKWNpq",
+	"t7jua65H0G7ppluDFvbVardS9t8LnrK4NcjSBVu/9N8ueBI/e+yfyyUZ6cePFOFxh1wSIcWBWMxYyiPC",
+	"Y0KFWrJUkbAf9MmHYWvGlKITNmwNhi3900uZkbFciHjY+hiW5tHv+Wege7vh8TZzcHf8Ozmb8ezq6WXT",
+	"NCJ4gVw9vQRatfui/53RCe7NnrsRQMc8gw1Tersq+3DSDfrn/V7/6Czq9ll0Oop73egkio9H8fn5ce+0",
+	"Nzoa0/H4xL9Takp33KYfUrmYN22TJrlnj2Ey+mjSbIrEN9EfdchZ55QkUt6yGJ7f0WTByGJOqCIU3h4K",
+	"OKVt/Vjgz8Uut4mSti2ynEpleuCK0CQhMZ/wTA2FmtJYLvHMm3d5NiXZlGZIPIIsxK2QS4GPYR+kYPBB",
+	"RJOEpUMRUSFkRlJG43ZOXZqSQg91wZIAjX2f09hQlHZpLOXBiDYcl+3IzNkDPzfUv1p+stc9GFHFYiAW",
+	"6PK/FyxdFX1qblPiNTEb00WStQbddmvGBZ8tZvBvD5FvydkvcIMVoSN5x0g3CAhN9RLP5ywmNNO/NA6P",
+	"pTfNQ+wFm8eYyt9YlF2m0ZTfsfhv0HxtwD9rMpunTLO/NrllbI6XMzWfkb1Q70a4jzSSrMhCOM/GNFH6",
+	"4Rw7UxdktCJmlGQks2nT9GwbPm4/kjJhVLiz2HTc9BEzYwBq5pkqMfNQd6vmNGKHmvJCshfGnKq5TOn/",
+	"7X1v/xnua85q2sHzEkumiD4IIKO08WDTzDkqxJwUxdjmg2KmUzkqpYNy9FBHBLv6KY1Z+u2qYfvhqd4z",
+	"kBPGnCXxRb5/YZQymrH4hmZh0z5K3cDNaOUn01bRgp6j0NT6K04Fvm/bSZbeW8zj4g8tsd3QKON3PFvp",
+	"n962myd7xTRdNcz1uSZuS6iGfepRtIGJtonztt7mnGLwSoqkyCgXClcq08LmXkQVO+BCMaF4xu9Y5WKy",
+	"ZNWwdAoG29pqF69kmjVMSz8iMU9ZpH9wdk+/1rhvSqZZw57p75zdovAX/Lhu6f/OFR/xhGerHTlNviNy",
+	"jGt7l7fUNPjijdIU7Ijni1HCI/g2Y6mgiaazlN/RjPmn8JrNpeKZTFeGW149vdwkurhyC9WSywXwhJz3",
+	"wcNHimR8jhLMjCvFxaRxQ0AOWUcKxShRxnrNxtvIWJ6BbicBby/t7i5DFXP5nifMP43Xpr2BUV4S9kgZ",
+	"eQf0RpLmjZC9MOGjwwnPEjrqpCPNyL+bskjLWXScsZTQKGJKkT3FUMyRc5aCyrs/INTuDQhBjiQd1CXp",
+	"gOx9S2Oi58pUtk+GQ631Jgxkt+GwBXfFhN8xUefsr59cPv7xSWcWN5CAbWcTHSyEYOk2N2IKb36qttDW",
+	"YuhZ5/SRIuGYizgkMS8Tx8kn3FiuyIIzu4rknDUwkZc0Ta1om3CVDUgIdwML2ySc04Visf6XFAkXLCR7",
+	"wLWjTGsRPJsautFXCpnKRbrfBpPEcsrSClUQRVdKS9uhmrOIj3kUwquhmtKUxaEWole6wQlhiVpPNDCf",
+	"4v7g4o4mPEbRsE4kOJ0mJqGb2kAe13Tyks7YNhrxDsyA7IUpSxhVWh3udoKqEnbX7QSdwM8eMjq5Mdf9",
+	"LjzijdqOyhdKi/vAfGWkQCrT6mI4WPA4JHov5QwVJbW/5iw0iWw7noXug5yFj/ptNZdCoeHkWxq/Rpaj",
+	"/9K0xAT8k87nCY+AZg9/U3ptPjjt/j8pG7cGrf9zWFgED/GpOiya/FbGK+yzeo/YEZPc5qJpw3LLvXAr",
+	"9oi2RJplKRoT62xyvz0U1CjDY8oTBqeDx3gUK918sC2CtGqabA1+tT/P1MT++Pajbtsq4yMZr/TwhcyG",
+	"4q9XP70kNMmmcjGZanKxBx56Y2kqU5iS6Rc/zpWBGc2iKYlZlGhuQMYyndEM6GMofkjpXN9UWr1G2row",
+	"FBPprw40eUZykcQkW6Rg2OAi02r9cRC0yXLKoyl5QUcpjbUQyu5YCgul9rVGDQYWMU549HCE8CNO0U8B",
+	"kelN73fKlFykEUNdSA1qxwU3QMvGdgc0d/vYbn0v0xGPYya+xKD1gaVJIpdadKiT6BHJR4MnWqbr3yLk",
+	"gODMUkaVFMXcLuBbtYhlqLlQrBUpCvyFxjMuNvQ+ID8uVEZGjMDbJJO6EaKbyxfupcxATfxS6waMbrCZ",
+	"D/oXrW/W6bUhFFypsrJ7YY9jsW5pRctu6h/f5bFuQf8T7q2xTAem2/ITX+ewpq/oKpE0vpbyBU3RiPO5",
+	"l/YapFXgiTkbSnTnYE1AqUSx9I6lwCbmnhXoHhHDrskTkfFsRa6lJDCDYmaoSn1JokEHBBo1vLYSj5lE",
+	"87y9s86pYY/63MhsSmjCb9n+YHu7ye9PSjXFcc2Syyhj2YHKUkZn5aXH66M1aI24oCDu1YUht6X3fL5r",
+	"A959Mza4NsFBocbneAu/w4kcPOYKpsmRZsoNhTTLaDSdMZFdgJKmF+zP9i4wpIELeGC56Lj0d6Gs4s8d",
+	"/Jm9y5hQvOC34XrXlVeRf/CjUOvhiRYVfCv8xpjYXbNk2chOHBv7TmRPQQ8J0RIJdioipFH60akijA+w",
+	"UJH9HWjtu9Z64R5wDtbnO0l6PmoxHvN3lQkhWZM9Z0CpXGSsTUZsLFOtdTk6mOEchehmL62mI6vn/iVZ",
+	"5WcliJSNveTgbwYNSNVW9JJreqDG9q1VmD8u2VR380uKmNelLSPWqGQvwtFCqwgruIZiuRRa3ACXhFal",
+	"yR4lE7jHjdcCDJP22/0tRNbPL3YWy/qaLvVmVxZVi/iH84TyynJude0YS55prk1Gqwy2Hv4B3b8RdJFN",
+	"Zcrfsy8k+aK+mW9GJm+Zdx27xB2bWa+P9lqCW/MSLI0v2B1L4G5QfuvFjM1GIO6FaJq8SfQXoav4mq4V",
+	"uoFHNGUE1dY0pSuyZxXNEFjen0L08lKBz9v6OIemiZAsUzqfs7Rstfm1heow4SJKFjGLrWU14QocLRDk",
+	"4dnYXMCArvTfOOvX7E7e4p5VpITHT148uX5CDq21/3DA40NcA3U40Of8hschkIGx6Cynkiwpjo+a5SqN",
+	"/kOLx63BUdtukdZX0cqbmmF8bLfmqZyzNONoRuGxfzPCfADghMiF9U6r7lp1+itcDpWOvV6Gwvzza95E",
+	"Ww+peFuO9OLAesbxYzZP5Oo5W4F9xuPstmEwetDhq5+urivLe8tWKuyQb0G4ThkRjOk9ziRBdxuh5Jat",
+	"2sCuhL6JuCosPuATZAQJe0BK4nrZYG6CC5hu7JFyCRgIU5G9fhBUztKHTqeDxhm9vdDCsOXYhDqt6tbd",
+	"slVT3NeSxLBUegAgLfw0Z+Lq6ilBRxD8nHBRdc8pNT1IFSWXl5eX3x69fE+/666i3hP4869/u7y8fPbk",
+	"kr/6+d3Jzz/2k+nTlyz+Yfzt/NVfX76a/3K6er74Jhaie/VX9tsk6x+fn9ye/Ndv73/4YT592rt+8275",
+	"/P276Pnj58/Z++XtfCzevbq9+vF28UTNf3idHdJffjlf0m+++Ymf/u02PZunk6dRX8mfT16+ScaP38/v",
+	"fnnee3r85JT9jV6xV0dXl8sfZn97/ub7p9/F8Uv6KnjxzfTH0/fT71++/+37uzn9cfLXZfDnutjfbmU8",
+	"S9g26waeqixh5SX6ceW84tVLfIQL0SA/woHdgXQhFKXEF8I6Fbi80sNlukGId2ubhL0gBPE3zVjaJuFR",
+	"EJJYf6aba5OwH4QEfVptEh4HIZFL8JVoGSPhM57VzwAVKyKzKUuNqXKm79GU0WjqKPDWhFd4BHq9qkfg",
+	"51SKiXVJwVzApoKm5ZpF+SjwMSHDsdaZxvWggJVmktC43GjPGzPisijbQbu86A3MygimO++67z7499n3",
+	"X4frbthh66276WRPpoRPhEyZIjzDu1CgHUPzWlyd/X892rhaqYzNnkp5uwNhTKW89VHCIk3889IfkDev",
+	"X5C9aZbNtYis/6sqTB9+GxxaV7F50InkDHpsbbq4dfe+aVa8KR6f/A88e0FHRN+FIxmvQP1zfQUo+oB1",
+	"ECP1kHD0RoHUxzMSJZTPlN6yETBqKdhP49bg120dPcZW0V7/PgzKvPq2NDX8cfChsiWOPFSMqFhyj1cI",
+	"7yXXDeS5vNaP8u+5mGGk7I9vm4Qs/34pHhmm9ZhllCfKt2mGPT1S6CSlIsYIhL1wLNNbFt+MUzm7MW9V",
+	"fKK5fGp8gI9NOFCuxF/xjBkX4Y0WgW7ykCP37UPS9CG4GIswowMzjANVPK63a98+9H/WIDLXeQxOyqMZ",
+	"eKdT49io5ZdjrIyWf0hKtkPnUdjxyThz4yH2Pth9JBDJAd0dlsdRPPCNo0J7boybb0XyyDffIL0EixHl",
+	"Hhp1wmBMpM+e8VCDo4AzNRhohf6nkZdI0U4ElywotjdsRnnSGrR+k1PxF4dBam6PbxiC/qucCnI14zAP",
+	"fMTim5hm+mEv6PYOgpOD3ul1cDw47g6OzjtBEBwEp4MgaLVNt5nng7Pr4GjQ7w96gfeDtQMsXvKNUdNy",
+	"63R0HB1F0dmI9QPGuiddys7OaXAyGtGTXu88pt3gqEeDqOUqljSOi0C1y1fPILh5TlMmshseK73jfRqf",
+	"d+OjqNvt96N+cMKOg+h0dHQ0ouzkrD+KT86OTsd0fNZ6m5+eIqhqnsqMRZmNDaidwmKT1hqn6RIte2sP",
+	"qNOXJ0YP5BxwlyMtcUXyDxyyd2N0Xbo3JG/G63bmJeoFTzzDqJEvvBd2SEjTjI9plKmbMU9YiKODkMJy",
+	"ThEmS5ApVST/xCNVllrbGDChm7w0n4BR7GPbPT1JssVlrA+i3aO3XmcanzOtrIKFDA36+o6pBLzpuYhF",
+	"ktCRHrchmUjesdRcxOWH+dJjcDwMvIi43TDvaz5jKqOzuf5szAVX0/y77SbttPDWM268YkoJKc33TSFX",
+	"pGrOIt+FACP54ItdbFgV51OIQNthO/F9/1ZiYyZeXEunOWFeED0S68aQglmlr7Y2KrOWpnw2GVPZNnNR",
+	"GU2zh90pldFs4RGUwjkTMRcTSPxbCGH+qRagHeh/YliP/ldERcT0v0HfCdUtn89ZXI0nM596bRp04ksW",
+	"QLVn+6m+UY0bl9sfI4godBgKhJnNF2qqFT6JL6UsS7nW7LJ9s68oymcpn0xY+kh5NtYnLZjFtXueiw96",
+	"Djhr54hXQuadvS6fUbMqDkc2JN7IjkscribrWw9vmSQLHvuez317pvj78ifdoNffqGbmnZkGfGM2+WYN",
+	"hJmHQuPieiQj93skwsodkSRyeaPJd5EyP92h6LMb5YH+4SG/n4GgwHqBdIcDvyChpqCQSBEx5CjoQFMk",
+	"Zgkzd3MDSygW655MvzTED5s5T+WSyMMTtKR3kHEUitc20m69O5jIA+tlmHP9VecaP80fHfCZXimgUtSF",
+	"JjybLkagzicmhu4gZnf5H4dorDk0LQLF7azhmPtlMwOeUu/3Zcb8B1+dT2b54KzMmX7Hz9HTCctujGln",
+	"w7p6WadJQBi7bNRwDqfxMiVvz0LLPCA/8A3sSKsFDenj8JArKcAEt9RHfdzAlHQrPn704AInRMMbLinH",
+	"JMR/KhMYCVxnO96C34HNwLoNtx1Y3Z+IS8VulNadzYGrc177lqZWucj8L8V8PN5tWI/5eFwfVIXw8gvV",
+	"Ttz2VB+WZzp+2hFZykeLDC+TNXp+VLzppZ78aU3bp3EMgVyqNegF56fOtnW7p5o8EmYeH+u/raodz3iW",
+	"8lXnPZ3LVL6fskz9ZaKfGb3bmrjwNfJL8VrdouQMwcd2HTqqP3TG53tshttglfKnGXi0V2zG3dlizO4Y",
+	"vJsIPAWtNff1gxQ7fYhaOPNZwvHRjZ2Z38OX56Hp18oitmDLHKag6Y6rmQdMoowxDgDPVG1/Ej8IwUVw",
+	"X0M62foNceeIg2pec1eSu+/K4+XB1OFATWno474iY+8yz3Wohxi2yULELCU/8OzpYvRIkaVMY7IHSgSY",
+	"JvA1a9sHy/e+90qsiFxVXqCmkPVZ/OptpJk0cJ6PFEnoiCWlpFH4h/+e9hLFdUEOZvcLsVVPdCxTb2P6",
+	"DfagcsWW2qMra1TX9c3rFySTenmXRVwDzmWzzRdn1EygTzRb2YEytYR/CLxImeyz4nckV/OwTqc5I6zv",
+	"FTwiNI5TplR52eBRxaK6fsrYT/OUIRRg5yAAz4TWnodrC3TxSFXPRDG5S0EgH5ihNxXe3+3Q2MS5HFej",
+	"3MH3Uo5oilgY6/wUHpufgQkpADv2eKaKDPQ24UKTZtWZWWBq1DorUqQbneZBaOPd2gQ86DZd2jjRMXom",
+	"5w2YhsuFyvSZg5VGnoEjdrK21/nSUViRS+HGCeWBRejyLnnby8l1wUabgYsr0EyXxpN2j2vCdxEveBKr",
+	"Gya0fBw3CKHr6PcKuHmeRrGBq6Na18TBHCnRMDN83w1QfaTc18apnPk7UmrBNsxrxtKJlmjBs7vh3fWS",
+	"StnVWib03AP6XcKZyJqOLRyWxsCHwsVXRMC5UbtclNBLirDsR4DooqSgSdGIPzSw+Yw7C67bKHVlhYc8",
+	"y5K/r6bf597aqHEFDOxB/aADgAuZMSoUCauMISS9AC7VROUvBRcmDsVKLfWPuELpxecSskO5wYPR7GbC",
+	"53C1ZVPGU5KlNGIKghWhywT2it2xdAWRhmCSrcVb+8eAmdo3aO7cQJlK8PmcbaJfH09dp0rWkDEgKFi3",
+	"tOS3fF1fPp62kZl9L1OwLN5D9AVJI4/C7bhiKsSMYozoWed0KJgYyzQCc7fl7TMZs6Qc+blHIdDF+WUk",
+	"45UJ96RqKKgntxjgrXge+cIFCe1LBk7qPnwXjtjNqMF9fl3D7NhdHP/Kvmvs+wLSHSw4WcxSwIsCRybP",
+	"dubtXznbvxNn28jFijyeynZXJDHSD45QKoXcCEyLyCMA7HkEQRRD22k01bzMk7vc6XQgBHfPyaPhKktp",
+	"BllIAIwBCTf728fdmQm94IDVA31vjGrLk1Te5utydfV0txwAYOYQ++9XGjEtYLcA+6urp//Lo+uJG210",
+	"j1B7s4L+OPvLb7/bqGpj+23Yp2ZZ4IopxaXwk8t3KYuZyDhNwCxjSUPhN+GAhHOq1FKmMZKO5kyarhD+",
+	"FM4NKPyhVvF2yBfpB91ctXMyR+5vtnAjmC9sXgsvRura1xDjB0xwWnllNHbnBOxiZDJkypviCS+rbTq0",
+	"4h9wntVoktQbJ1Dv9UaZgDWPDQH3p8mOgE+bW1dZKsUE3gvSeLuMDiSsazp5AHN2Ric+3uNEEJcb/5He",
+	"6ltTEEiMpeAUpxNrmuPK5sh1drBhG/RG3c5ccpEpQrOHNGHrjgEp6Wat1PgaX9KEyhTZm9H0NpZLsU9U",
+	"hvKJNT9mdNLgNZ1sMP5ndOJVp3Owpg0cx8VtWmd531HtgKtIaxlLNlI8Y1oWhjMby2gxYwLMRossl9Sk",
+	"sOo6F5qxVPSEKUs9rASu8PqA3pioCcx93bOiPwiJ+35xa8Rl8wl/pMiIy0lK59OVd5ciKm5w9DdocvQP",
+	"SQt/ZpJoA/WPJZJizNNZI1geMS+gzmXYQJnz5HPWwvP+RS4gIyJHoiTGqoXjsE1CIfX/B+G+GZwqEkeo",
+	"sp35A0PbTdz8VcpnNF3hsHZnuexdxlJxs/CZeZ68QwsmefPs8QWeoHCeyjseszRs6yUAZsLhFkR8yXLn",
+	"nUbOy0zT9U6/T+ikvC723e3oK+HilsU+Yn0BT5759chEYhr0Wtq0L+3gHnrM1TyhKw/bKMVS73A1vTJP",
+	"druK4EDDJXIDIrwHDLBAjreh2fkuFOepYkD2JkxZGllDUfYVo94ibRW0uJG6MPbG6wi7hV9qVgX9M3n2",
+	"2M/7lxDl7tl7fEBoFMmFyLwfW8nEz4rq+75OJPH6gxxiyMNw8k6br5G/05RrxdFeJVvoJy+Ynq1qG+xz",
+	"VHhu9GZkZCZVRnrHxySa0pRG+N5C8P9eMJuFV1ezHQ8KTRZbhAxgYiy+7JvaYwzP+3aN/akAZDSxfEYU",
+	"AbBBJxudTOgdq9pPKnEAjlf/44aAge0972vmlSepN5nWcEKlROOYZnSkRZ9ULvUUIb1tj5KULknKIpnG",
+	"xk4ohgKP0j76lELT6XO2CgewXHna9xSQAjCZE+SDIqWfq6EQiyRpW3MM9Ks/CFGFNXqynmIVtv5DKWSy",
+	"1Qu6xwfB2UHv/LrbGxwHg+PTTu/4/BeMGJuwdJ5yoV88oYOjo0F3PDjtD467gygYHJ0PzrqD0/MBiwan",
+	"dHDUHYzPBv1g0AsG/SOTm9I9QvXu3zI33Rrx4CrM1eWmFPOCrkp44Gu3IE971btdT6G5d8JDsa819eTx",
+	"MXFeaBPWmXRIeDQe0N6g0+n4wyiaAk4Nh9va/HlpTTDFAraJHI9B57bWxdwOtqcYWOxLti3VNhCTFgL+",
+	"8tWzBjElt280YIEUYBjF3r313T7Obu6wD405zS+LiPtiHdZELDY5jiGQtEhsds0tZSpoFwDjTbD1axjm",
+	"k2YTh2WWcInuxCeJZZMbeVf3oNe97p4O+v3B0VHnuNv7pVVE+cF/exUB3CSxeg6ht618n7oPdQKbg/qa",
+	"DtKnk9g2tNIc++Ju9U+pJlDQSMVqC6txiUz8EbtVOrG0IFMkEZMqYC3hKTM4OoJ1yM+plg+F8cHZI0JC",
+	"GBzA30hhrXhkT1NXCHHG4f6ASDrnB5GM2QQbFmRGbxk0tBBa39QLYQorvGepNHAJiCANKEY4Mis9Y8Na",
+	"k5/RmBE6FAApRWjCKdoL3MUILcKCAUnDZm2EMlzbtXwl8/0PVvHeLmTawmjm+bjrt8FGHhXxBdue1wsj",
+	"dBCuSAiDDPc7DgE9lfJ2PauYSnl7P4nqwkHfXJEcnwlgFw4HHC3AEHiUI0oNhR/GyXyj/4Pu40uiAPIB",
+	"MRmmmtZC8wVIZJAkZYUxdsdERsZaiX5kXbEYE0/GYFnGtoYCugFOjxeb6QO/X05pBhcZ1ArQje3XRDks",
+	"aQXvq1wOqfPIbvcg6F/3gkG3N+ged86PusAjwad1o1Ryc8dSPuZW+8bLRbONXuFzLfdR9bKWnwqZsepv",
+	"xWqhNKPvHDXN3zL44Sy94ybgBV/K6OSm9KIVtpBDFUAcXqnKP3FwVG/Ezfjodc7n4/AG79/zOmjaCF8f",
+	"TTdEZZ+2cY2vebW0g74X3O38sAZB161jBIenlFDoHKpt5JsKzXi9ww4F1aTLZElXqujfDkufW2ckaruh",
+	"1CjTN5yqIGkYsSFYh3ofUq5Mk83KMMqGKRaSybfSDKK8zlXaaiKk+pKU6ahdPkHNdH8vKVSv4j0lE9iA",
+	"9TeiQx67iSdDUcgn5FPEk6Eo5BNyL/FkKGryCWkQT/SKfIJ0stF4UriOv5hGULZmjOjgrDs4Ph+cnA3i",
+	"08FJNIjiQdDT/xuNByd0cD4aHB8P+mxAx4O4a5SG/r+xMcNaL9Bx//vpRn8A60SzXeDLqGGb4iKKU3ZP",
+	"hqfP53p+VxzQf3tV7DlbfQKrQ3jA9dzOgABO+fxBFZsNwLNUxI56U8eidKNjMYcB6lCBv3TKElBlhoKL",
+	"O56h7zWSyWImFNkL4UeGqEVhm9i/AWM41EqV+YFGEZubcov7F0UNGGPaLtpGN4eccXR4zWqKThkt8Sio",
+	"azknB8HxQdC77oIB+ijodHtHvziixGiFfArZwSmIJrnIkTfcbmGdjxtjIzJ/mSNopLeCx5QwIj1ss2lQ",
+	"OUPoffziuJDeKP97MuvK4n5YhzxC49gAQCABGkUAGImBWd9O8G5EN/BsqC9FKOYKgjnbJOyGZE7TjEd8",
+	"TjMuJnpRQ7KkWTTVCxqSSSJHkD7UD8lMH8eS49np3CGbNerQI2Vjp6yJhcdr28u8jtTQ0J1Fl7aKTMFo",
+	"2iTMjT32LcxqKt7pOCUxC8p+6cFsazaMVw+AA5T7mUzl21ygpTPk7k15XV3juId47qWG4Nx/Sh8GPXxg",
+	"KnDW75GhcC7msNRbcTmbw1eFHCeaIrOlHAr2DjBcCSC/YoraXrUxcCta1PW28d7qro0ZrAT2vt8mUyYi",
+	"QID6aYxsfLvY4vJ9uimquLy8EFtsGrhGLKVtfNIZnWzpkC4C01p3/c5RJ6hbh9zYtS2D0NaQ0Ru1Sagw",
+	"4TD30J+GIr+Imb1xFbPX+4Up827iLqdUTXPDZqmYwFAgAvsdS3Ms4Pq9jTFrxmgHcWdo16sHkSG7j2Qi",
+	"0xvYZmYv7OpV39O3au/oOjgbBN1B0O0EQeA6fX6j0W3F5VPEOpmhGOtmEanUarkBSDhIi7hIo9s8Sqga",
+	"wtMN8niXVivPAS+KXmbuTPIgl5ZfWDg5CLpaWAj0/+y0iuAWmFket+LEGuoGPzbGCzYGAG7E+/GF+vlC",
+	"+Cp79uHhJIxmV5kbvra9mdQNTVsbgLZxbdahUVaCvDzXu42QagYRqN+9a9fXiZ96yFu3cZYl6tvO2mib",
+	"W+dobHAmXxLFIiniPMrSDTun9bDwD2UPsMcBXDdY7OqV3c2D+gSMnYiueO+wc8yP8oSb45MtENJt8d8c",
+	"ylESNMOWlu98Y2xB0aF3snfMZ765FMa35XoFOiQUMvMgn0oBkeT4ibogIYJUhUNRBkbFn4nKeJKYQp4e",
+	"/REEO8NGAe4wJplslaDu7mhG05vCOzQ4PNQcIZlKlQ2OgiA4XMwTSWOTXYrvH3YPx/LdDf7RmQOWmeH2",
+	"ayCEPBeFw+ZTKTNk8OtHcwgv5nh99pYxf9Ub9HgGewdBX984R0eD47NOcAZhR1qogBUZ42UVHY8ZHcWs",
+	"F59FcdA76nWP6bgf9yLGRqf0pH92dD6O+r2zVruFAKCtQes4iPv9XtA7OqXnMTsdse5R0D8JTrv9U8qi",
+	"Xo/1abdPx6d6WFMW3cpFdgPwcrv0liMr/QogTECab909fRi0J0BZ3mFYTvmeOCaKayokitE0muoDl8f2",
+	"cmHjnWjKqP5QxnzM8YTR+fzwjrOlOmTv5olMWcELuIjZu840myWdKZ0Bv0nZTN7Z+Wc5F4dtPtLyUvfo",
+	"uns26J4NgrNvQLwoOULrxIVu0QOZTsw/D3GxD7deh49vnZVAgQo5xM0tF7E5hmX/06B7bJJc9P+rwynT",
+	"py1PSynSbmq8Bduf8OxGT+dmp5l1JoB6pj9Wamq+nfDsL8WHTd9M5YzNcau37KwgtvzvXTqs57X2An37",
+	"y4wmN+Y43ECgNLACUCTtIQCBsHIVFgZ88++NuGelvTLYQ66/Hn4wJvTyb3BLmJ+K5x4LmMOrq1cIGvxz",
+	"Bg5F8vEPwZb6L6MfQc38ORMGoTeRpo5+yopfwY2Jz+XMZOlIof/+TXLzTsLGDdBRBZPZEhm1xKZ9IlyN",
+	"b/uucnzpkcqz8Vw7mnMdCkkSKSYstVfiNgDL90VTtffFdsFICzV9rL9ogAtfqCmZY0VjIyjoX1Bw2Avx",
+	"gtFbA7cT7ilk9lijif2ngSAJC65htxrBIEPPoQnb5J//+B+LegwWkSVXbCu4SC2sbFo2EIxeyrwshRND",
+	"4YswyA/Xh60CEtyjt4UGUzqXNQvVM6UWsH4/6mNi6qXov/Xw4XeeMJVJwXDRnMAOvWFtog8RmA4SRu+s",
+	"GLcVGW47hYZ84lJAg8tN3CUtT989m4aeKwtasQZWz2qjFPxSZk35jFq4BQIvxNwc+xIWucHlXdQntuz0",
+	"30KIHYFWhOmsVBC6ZErOGInp6k+bZdeTzsn5GciucinuYM0dS0/3qNvDAwoRJ+DcOT11fjF7BzSv5wXh",
+	"HnkTnsAyb9+LudNz/V5zts3L2fPnjxSWrfWw95RhkqhgW52khwTytjT7SJk7pnrzgLV5h3unOCkjoxA/",
+	"2IWUE0EtF5DNUxbpNi8IxXgw2C1/hsAaV1NBSWtf2JW5XiG6CUITIP6nX/ywJFqjpHTBjMMH2Iop0jVh",
+	"gqU0a0psva+FaP7pq+wzowA9tN0Tk5Nys1cmX5Py/lQ3Ix+1QyY+7v29TG+Ne+s7KcYJjxrO7VimtySS",
+	"iyQGS/uIEUXvWDwoIUmZwqFcKB4zp4qt5feR6SIveguW9yrnd1AFkMv+2oKCMEnKaLwiI6ZPIr1lQs8I",
+	"kdua3/j4cQ1owW6FynYoU/Y9VBnLkWTErc/YB0uacHH7OSLEmuzsnvpnNgzAPMpk6cFxfkluZ8p/sBCp",
+	"hoGui8PlGfgB8dMqwpbDuPwzbSJ7fxsPmsTiYw/eQTauy25+3Bp97hpjVSfw9aFWLq1vCLbKd9O4dIeC",
+	"4jaQ+weZDkVD5NXWQaZDsTZQyim+6KejlM7YUqa3BkUVOKUpKAmllKHON4Q+4V32SJEpS+YsVVjPHD4A",
+	"zCusbpexdxlWtcNq5jU7vx2LA3yCDAtrVcaSocN8RrNoSmIWJdRAuc5otjlhHJr3kdYPfrSMSw/0blmQ",
+	"RyG/Zkv3gf+WpfYKgK8pmlGA7NatSd1gs8huYslsM3VB1xl6bbIjJZNFxgAL0IL6gELCYoIffprEuxah",
+	"5slsnq0IvmwjjxTLdooabfb7NVVtfDDkYj+7zberoRCk3jhT/tHsnKkCed/qj6bOY7nySG2SbZcOilE2",
+	"HgwM6WgoM2JRa4sQGEs8RWSV9xSVoumOg4awvz9IFN4XjGDbMZW4ElHlGWjjvmIt2u1VUGRWH9tVtAzr",
+	"/fCc6lJWeBl13Fai1vx8zJMM8+lm+jZZWtwspC4yoyuiGGLabFVYxQbNbaqrko+8vkY1ycBcBkYJSBJE",
+	"HTUNdPJFLcKOd9brawv7e9D6OvLaapWQEaD5DFasXcCL4bNHqlSPHgFSaLYFmzgK2l472nK57ExSYySL",
+	"5Mwaz6Lece+Yno6Pzyg7Oj09CU4D1u9H3eAk6p+x7vH/q/58FmhO2zuJ/4xYOhHwzPJl/ZquZlLEeaTR",
+	"WuMavuvGAm2yspW++GgJ6TVInA+aSXz5APnDQ+EkEEOQXqmcAkRDFKERbiZuHirPs85QQGUQOssHQJ37",
+	"IhRFhOxeWJ1Y2C6O3YrOknryLe5+XsHd+LI82mb/IDi+7nUH/WDQP+90jyFzprxmYykNPRzn9PDk3Zyl",
+	"XPNsqnkunCU3fRaFuenxaN4yCLpYdRmW6CaR0W01W9bKgR51tX8QnEJA3emgf9bpn5z80iAeasrxZ3GX",
+	"c6T3bNAg6O4Q0FLkPoabs7jy1N3gdHB03Dk77f9SnJh7ZvDeU99u1Gd3TLR0uvfdls8MypZvZbV+SEYs",
+	"WzLX1qqXWB8di+hFF1p9y8zFnAN8VSOjHLi5MkRcARpmwb3qQVIlrDpf7FsD7Bg6bpOYzmeUg5MVu9hC",
+	"9swbLUHl+ZbwxybUzVxzLLRLa2fT6qILutloEnPr//cBvWksFyLeOPx11rCXzWXcL22Ib71SAyni+T31",
+	"+XvtlgmwmJT1Pvizu31BfGylCPY3dVex1bfb1633nQijQ0AXvoWxspUPIsjC/xSzIAlXGcDh2nIsaczS",
+	"/Q4JgWtCbJnE4uy5XjkUtqERS6SYKJJJu6oXJPQYk+ohamOZWhvMBcYb3JhcafQmOyW88XeASzdg4rnA",
+	"MhSjBU+yAy2hpDS6ZekFVopiqTJJVZVa4I7EasGPWAoZwqWkdv23XiJkB4quFFGS7E1Y1jZQgm2Cd0Eb",
+	"5uC549JoyiGuyNwkPrnIZbzWuWiGYUWkfv6g5GOs1jswMeCVy+DoIDg/OAquu0eD/skg6FmDLbxn4imO",
+	"6oURCjhbT6SQnm4eKBO0WzZq6CaTN1rC9c/O1iw5rBQvMcE5Jke4WqYAZ5VQld2ALKfv001zaypjgG1Z",
+	"p2yt0IB+gFKAKDhL8d4h8X+Ss6DtZJqmQZdPaoG0VBluSZg5ytlTXDzeRprBfayKMk1Da4ibqh1ZEC9g",
+	"dH4jXOOM1knrzsxqgnrp8OR0VXBTT50c/aC+yU20WQeqq1R8QJIq8ZvWoDU6O+6fjrpxdHR62uvGwfHZ",
+	"2Xk8Ou6NaW8c9FrNNRsMkkutSoPp3ETYOedswjM3KG2w4ZApvSPFwc3o5EZzfzC95lj2MVcUyNyswVsf",
+	"BQQbtmPNipaLQhhLd0Wtzlmnt8L2jjbSQm15CCPpNnVmPiUldE2Q26byNQX4nSAMzLVF/NZ9DMCbS3vX",
+	"L/pNEwZLipFQ0LylbEs5G/HNvX7JbDbZ4g/5QS/9Wlhw9dnYDfxgm1o69StrB0K4TyEeb5JNjdU1LFoh",
+	"Hut/4bqQQ2KWyohFxaOws7bo2pbGP8cQ4r1N6lDhjvi4STAkVbnQbzbOr6utA1EbXRXeq2Xjehd0eFhe",
+	"7fUuhmYcUAhiWVPOqBdsWcuo/krlnvN5G+CR1gZSNgHJ2iTLIFSbw40vatoAoVY2X05lRT4nPGsTKYhH",
+	"/AZpveJQL1Xdf+DqSLVLuLbF+lKu8qLBp/Ii9+r+0ACphXf5+hz6jE4U2cvknEeqbK5vSFgvqrA/YF2o",
+	"7d1u262bf812LKyH8aslz1zlxnWW2cF9zaUVryevSi+eq6xYkNxP6GPeuebv4zS1W6nxFqmsS02i8RyE",
+	"ShhI7W5rPGclmca9ISoeToe6y7JAlS+tsXds5QSNeVpGe6gIiWudG92vPtAv6gM1Gwum96ZwN3tdIgFa",
+	"w6TPvofaMDVUchQYa9yNtTygebwUvVbb13Ib3khk1282SSlkxmSyBFxiqM+/icWgPuwQH7Y+H8JrRXSj",
+	"vPJO2+UprtkV68jYzveFOIE1/+lmXNDdAD5/TyDPeyBuboGD6feH41b9rkiTW7maC7nD4pQ2IvD67Ze9",
+	"g25w0O1dd08HQX/QP83xKjYD8HZr9IDPGijAWAfdPcefKvGsHujd2jbiz43GEfSwlY/SffPaAXXV1nZ8",
+	"c70BjLm1CZi3qkvwycTAKINnUgosZmoykioljS5spV5A3pGRyisFYxUpnjVUE1hzyMsD+rt+irUFr19c",
+	"kUhPBN42Ko++57mYFAMu17dqyFSoco3NiwCf+BehoZNGvrO5M/g0R9nZpdMKB9vclUnm3LL5Cuva3Dyk",
+	"m6qtNsXDGje3D1X8Kn2sm4BXB7m2Db55/YLs6eNLZErAYQ5wgqtsqkmMJYqZiAlFwn6vR0rxtM8ElLsm",
+	"izTBypM2oLZwhTZxhk1O0aZQQF+J2fXScFNV3AGByONHioQwozyzwoK/E4pVdiEoBUvtyrH1BKvSNH9t",
+	"/ZdcpPWuukEeJPIn8gqrH0ZSZDTKyEp/US67m0nChb4dFCMcjNLbK65lpLWvgV8OgsjWoV/b6Ef9XYO/",
+	"xvToeHQWxT0W9U7Pgt7J0fHp6cn58VlvTI9PjrYM/ipVolvnSyqVLtsc9uW87lzWa8IOypaWwsZHFYQi",
+	"pnRZzsiBCEv2bi6VRXeUMUuGQm+JXLhpOQMD1OMPadgzhSO0UrYPAQ5DYWI4zZO8nsT9ArEe0mnZ/V2d",
+	"lr5o+13N1Zf41SekWP5ucfbFNvhoVy6F7hTio5BJ1GjN+M72jDHXWHf2XZjMLasRNJnRG0jBU1tfgPyA",
+	"sIr5AItbTYEN2aYVOuYBBGtcV1i1IfMUM4pwquY05v227Rnbcik+GWHss2ZGbM5gyClpXVKpSRot21TN",
+	"oWvaac/M1gg71UPZCF9piQN7N3kzOYIlXQJDVizlNOHvMQS2pix5xcVXVJOUNxuH7IV57A7M0F58//zH",
+	"/4T7n+KG3k0ifMVSKLQuxSbzqLn6jb3Kf+dXbWA75YmAJt30bbN9daMhbof8CGMn9mcWbp8tUyrGkjPK",
+	"PJMCk8jFgcGN3SaT37M8u8SVbzevmgG8ikRgfHC8DHzrMZNvmE+D4cpMbns74xs4QF5AvPy4jXnC2gTT",
+	"tDOJEb/jVM7Ij6aOelVsTbT0EN+C1eyGzyBK1ViHzBetQetPv8a3b/fyE3xyEo+iuNdl0XHc67P4hNFe",
+	"77h7ehKcn8XHvdFhfNuZi8l+jkq165eebMCkKW/eQlyQPRPvAZNAaV6LjlreZO8yJvSp3/cLD/nMvXbS",
+	"fB1q18qvNMne7i3SZB8C/dmYv7NXa/inkLgD8lcc9nr+8tVC355iUcrKTsB80sbnp3c8oVrMrzCsR4os",
+	"2Ujr75sDpPUS2yDzfEWc6W+kzF1znMtk7T+tFcLeVD8CyUGmNlM9k3IoEppO2B86u7nBP/wpcowJtw7a",
+	"3aDdC946h75e6bvdeneg3z+4o6AgKgRlh35a7dYz00er3XqFnt63xZh/5tn08n5s2peeV76ft2jEvdFr",
+	"nNZ5touRvrAEFPahoimyB5hhtkqy8cfWklHWBj2jBvevFrg8Svlkmo3ku8P5Yj5nbsDyyRcMWH4FnTfG",
+	"KX9rR0kOSenVzxmf3M9Hl3ffnG01cl75pJSrB4lTNoOa26XyBwZX916/WD6sv5c0vEVY8meLMm44EVtF",
+	"F5t1vFdQsWc3PMHEmktbmERvlWw11behAXfCnBf7wbd6AVlK8KMR6IGmkATNaBVSsaghD0lR8FS3RJ6C",
+	"PyIl13RS/FDXJw1GsMcIYqGAfbBeJcTfbYDoLdDvh5rJvBBpqibzWVM22KUgUOiJmioQoCrBuxdWPtkG",
+	"+tExSbm4trWrXy82AnpZh1BDNOQGVzxcqZ7VLMPi1pfFhw3rzWd0wGJ9KPLNRVhK2LGb8r/cxcqppG0I",
+	"CWdZoZBiK92SLUWXpaFXokKcxSnIyL8oPjH5NV0iCpsXt4VnBJuwRhjzF35fNsUoloxROnVM4pizNdbK",
+	"q5kinkd9WSjrhcZGDTxOxmeMvJeCDcVeiJX5egdB97rXHRyfDI6gGMY3QXcQBNZSXjmvCFzZvM3mhUbz",
+	"Kz5n8U1sChUYXJxBS/9woMdXI24tpk7kQcOxzh62sXWTK95pnJ/PsHz19PKg6z2zDo/xBFOnTGgy9PKt",
+	"BlefmZ0VmKCJZ4+V35xZHAunr+oWlbe0XaaA2h7U1qi+sN5zwsD76TslyGBTfAFACVUOe/dEnwPO1GBg",
+	"GqgJ45XWZvQ9FxPbWof8LJcmHMjW5+l2Al99noq/wgOGu3P9nrJAuWZVto6LaYyBKbjYYUYn6nBgB3Fo",
+	"VsITFrPWQ/Pa3Y42mflsTI2rvXZ5Nq/JXDazVMNAffRhPwv3L9bwR80ajUN4xpOEY90QVVXxSlywFbt1",
+	"AdR8ylL9lVokGRcTLiIDll5ijQ2QuJ5iRecHveC62x0cB4NeD/nzEQLwQwo+i8/Oz2lv3B8dB6P+0Wkw",
+	"ZozR8/7J6clx0Bv1e0dnR9Fp/6RUWOA1myc0YkRRwTP+nuGMmYronBEpIgasX01livKE24tT7XVjMx57",
+	"3qdeIGWHo8fMiySgt7iDkdT3vREejpUXC+kb8dXTS4DsTVVGul0STWlKo6wcHetBt643ZIaQN5Zwwcje",
+	"WeA0iRzin//4H2NDM2C72ZQK0g2C/S2hvPIJFeVm198Srn9sHaJBcU53BX5yGIMnVuWPKnU87CWPsR8L",
+	"5dMimIi5mACi/UII80+1AH1b/3NMecJiVDQiKiIGf4ELQXPJRLPMjGD7+saBon9gf9cklbIx2fvuGYZG",
+	"KvMTBPzE5humCE34LbsglGBfJo6SJolcYoS4/p2ANK3QWmvGhxg+hql/xweDK2gyJDFL+R3IxxfFDAo/",
+	"juXsYccUxIh4ZzXDJDCO0WkXJFS3fD73fAi1Cyn57hmZ8zmDwzRaZERIuwp74a8RJ/rztyGYqIUkv8lR",
+	"nueVsvH+RQ2F02lcMK4Vxd29nSV5rSaCVQU4QxRbWULN6ICRA3gY9KTa5s7UG/vds3wB1tyzeH61QGaO",
+	"9WM+HtcJ8yfBNHsSE2PqRxPC2ntcN1S3ut7MZKzn1g2Ck35fq4a1Xwxm6o3uJ7f1xDCs1sHBAaGHsYwO",
+	"0dZ2eNzpH2Ty4KQTdGbxUHzzzTdktOb5X/5CDk677RPyzWm3fUb+8pehIGoRS3KwAEXv4CkZLUScMMLe",
+	"sYik9JaRGZ+kNGM3t2ylyOvLZy+ubp68/Puf56mMF1B3YCi+Qb8BW5YHrX+wIUQNQ2q1WzKJt3grZfoU",
+	"l1alfmubtfTeOjJmBPXwNpFRRhOyFw7Nqg9b4QUJh61g2LJhIYItYaf3t8s139QzKP5ux05XOUju1t2V",
+	"ScTnFYwNGddzf/NN8mZS5Dvmi0nKN8prn3H3Z2N6RN6W02fbbmC+nmYezqgrHVWWoumu9tZLvXSS7iEg",
+	"2X+Or+mkjuSVi/YVGfs3Oa0WHyrL06UQyMp9X5T9PLsO+oN+b9AHSfogOEVJunqnb/2BM8B62dCquaBc",
+	"ChTk6t7J+TEbj0fHZ8Ep7fXG46O4e3QWH58fjeOz45Nev8+6x8fstCS9P9PSNk0Ml0QrjSNH/Nrq0f7o",
+	"9Oz8qH90ehyfjo+Pzk6Peyfn43HcH/ePx/HZET3rsxEDf16lyFZZEdZU0aSab61M15HUil3eTrbLzWgN",
+	"oR14XejbFeLfJQcJIitfvjwrnhAqMAbulguoE4RkvVWQSqNhGJLf0DLMpSjMwmRP36QJVZlmfiBImIJr",
+	"hXiADCvhk2m2ZPr/9Uy2YlmNmpKzc9uK0PiBf5E9hhgsH40O7p3DYYymUBihDFUUA29kOiljP40aAL7A",
+	"OpoaV4TDhzDqR/+rgRvljdaYEpzUk17vPOof0VPWPRlH0Sk7Px6f947GZ3FM49FZ76wbn0cn0QnW4dOD",
+	"DvpBAMzCHAeqFCr5ZlJZylgTnJonMnVk4jpABSV7WjgezWS8SLTCh2vnj3LxX6A/6QsT5GotnixTDiaR",
+	"bEBCHHcIgQb6Djf/Oj0+hn/18qcn8K9GIIw1ikxNPdFrEepJ5du03ybhKJEj+NVGd6jVbCQTHkF80z7q",
+	"KmjVKS3IvlucHpa53dJtFUT2dhfEahPDCevYRJNIZZfo+2/Aq89hBMMPQ0v3kCnzz3/8z7D1EXWIPO2k",
+	"lEtjMQO/lwsR63dtjNFC3Aq5FCSVCzR4bFcv3UIdbqqU7sDvQ5l0rEBbn1r9SMGLHruiyUqotfC9FjwL",
+	"LckUmOVaA1mopsIzFSNlYXvUyupB96AXdI+Dbu94Gz6KBy9v4sRbm0LdoEt5PRBN/fSa6Sg5zpY0ZSZs",
+	"uqgfj49zlblSQr6Vq68Hs0WS8QN8f2e10QPvkCeJFFMz8/BSOvRrQYu2v1hwuB67jD4vGYuyRVoByaSz",
+	"+KS/VdFBTJjKLYLbjciJI3/ricuaJzQby3RWHlPCxeLdNmNywca3wgJvgISquqRTdsdVjdaPabd/Gp1v",
+	"VRrPgUhx0tPSxWilGdxK/XeyW15ZAw6OxSkCJuUmsam2Baup1pIu29hbveA4ODuhZ+xodE57o7Pu2XhM",
+	"o/PR2XncBQC5ep0EltbXptvpghS7YynAAuLEtuosvkMe7TIFV6ixvRN2ewMLNeQQDggloeGqsIZapszo",
+	"RGH2h+UsWsq1bKRNcrnTjAt/QYSivV02Zz/vsoQmf3X19DlbeaWwq6un5JatGiusVz0d/YPgDIoe9Qf9",
+	"08HReSc4CxzM5lvdTUup6UGqKLm8vLz89ujle/pddxX1nsCff/3b5eXlsyeX/NXP705+/rGfTJ++ZPEP",
+	"42/nr/768tX8l9PV88U3sRDdq7+y3yZZ//j85Pbkv357/8MP8+nT3vWbd8vn799Fzx8/f87eL2/nY/Hu",
+	"1e3Vj7eLJ2r+w+vskP7yy/mSfvPNT/z0b7fp2TydPI36Sv588vJNMn78fn73y/Pe0+Mnp+xv9Iq9Orq6",
+	"XP4w+9vzN98//S6OX9JXwYtvpj+evp9+//L9b9/fzemPk78ugz87vhSMsNRL9tmRp299W/bTnAm9Z/N8",
+	"HOA/WO+D2OK6sf4B3elGEGukp595Nn2jdslTNXRYv2AWatd01+8XSdKgAUFUn00DuGWrivIWs3kiV/pB",
+	"XRmqpavocW1jkC0OUm6SzbNj1yKgB+cHwdF1cDro9Qf9fuekd/o5T1O3d/yHOk1XsDKwbiD95XTwsLm5",
+	"fW9u7ohLa02JqLjBvcEozzzWt/g9R400T2Qi0xugSGazRSMpxjydNe5v0O2cnBaxwdu8t0jBYKT4RNxw",
+	"Ae/jiNcY3CxSfKk4ag/q2DFza2EFea5u4GLJX4Rg4HpfWotjMTfhtIm0mBclS1TJsGdvnxtIoscIUXWL",
+	"h8iX+pzly9hrt7IlWOPw1Wwpb8ZUq5q18M8HyZeG1xXPmPmk9VHzgCstYhtB7754JyCmezSrHZGZPHBM",
+	"ZMKyAblf6n6HXIqVSSzFLAiLDNEPzq3NBbK7yV1eAXIfC3j0g6BNlCQIi5AHuS1mZMpSVmJ1R8EmxKj6",
+	"tJ89Lpf1ySQmw5aL4vFsWuqpvzEndBfIqCsobvFUyttrprJXWKDcP1yFvCu0gYh4pkNT4hmgCMIfnlwT",
+	"C23D45AoJozb1az6wFZOzaZMMdyRahgLNGiNteXeCqvVa9QNMKLdMgfTyF9QL53+t2EQ+JL58ErOmBSs",
+	"KCBgtAw3TrVbrxDhjKmoHVAZ3Ns1FqfK/YmLEOpZ+C1VpYk1fe6b77rm1g/GrExDGK/xA/k/TRvnsa7g",
+	"pv26G26R6ezsQDXjuRQa68y0vIo+8i/k0trg3lx/Vw+4ajvx6ctUZqxmEsHCM1DmpXs8OOoOjrud4Kz7",
+	"y31ifuic67c61/hq/uiAzzTngwQlUwQDqo6AlJDQUUpjmR7E7C7/41Cx9I6lh6ZFWFwD0+Pzk2EERGZw",
+	"fOqGafMpWqQfRCewXj38zLtS63XlL7lyIDYslA/E52drKLSLt6RG1dXvW48LxKzYN0x2USnrXLA7lKX/",
+	"4CuR21mKA3DCuiMasJPzqEfP6UkcxMf05Gh0RPvx8UnUeiiYhappBAayDvHAoTB3B71cAXcGUk6UFYfK",
+	"ZG6yFmoHB5Ld2oSCww+Rk9EJqKbUr7OuQWzGYTwylhHv53c05ZoUlG80U6oAAMFAlkA8hxYy8E+8e9tk",
+	"TpUqkDBtpJQiedNkz6QWDhCyK0SwrQahKujUNgeTH3Cma9bbFIz3B+MslInB2ciVbN15D3NqsjyUVpHG",
+	"Mdcd0+RV6eP1mPywY8WSAbBY2z3R6+EjGpyRcKMVo/Mt3hsgcsjI205yf1MqOBdeQEFGOccptxH0G4RS",
+	"PQUiBVMmEmrHYOxrR5B3nqz1y/kRQkpi8g7SCaA+OSAgzd8/HGQLuMNAC8TqzmAEBfY1sFWclsJRNYrS",
+	"fug5Kx2rBrFoHQ0glNp9KOHQaFuHA5ON5PWSfWZwtXXLV+U5s4XKEBcPX4PrqU2WUx5Ny/h/vw5bRoHj",
+	"IkoWMRbVgvhRrrJh621oAjlJzOOythV8Ktqb3Z2dtOtqqsQupxRLQJqki3qhgT2Zp4qH+0QwFhsDIqRw",
+	"qgYg0g3Q+5vqn2BpeIR9xHe8x3AtP7mayjRHu9vIUbapBHKfYh6bcOUuYElVbU13YFlOdIhucacaE6G+",
+	"VUIyY1Qo3+73Aoip1re4eSm4IHwiZGqLyPlrUwCZdcjLdXNbV7KiJiXDOXbCsrMp4ylUBDFlQ2AYCQCI",
+	"aGF4JQUgWpCICqIYq2LeeMpBPHiBiQcss7C5/sF6NrIrmy9Z6r4y+s/J6NEZuv3WGAI1bN4wdqksa2+S",
+	"vdYHrEB0ihvEUZpsSfRsjltpihepC3SNES4H+u/WBpf/mn4yOlH67lMSrMRzTS1UATSOVqzogWJzmlLM",
+	"59BtVxBu7xtC0HwAAXt2683VJ+zT5WzjtaiZqBSGIsFjPxMEn49vhQ1K4ojLSUrn05X3lqm7ibxD0CwZ",
+	"X1uL3dhgzHyV8hlNVwQeX4BZHi4iGwoLoJdTQGr1DrJcvLcC2WmLCL959vjCAGHZwruhrVOkchxd+P2R",
+	"IsZxtAINPo6B3tb0TT2z+j6hE+UUNVZ5QWP/4hQ+p2pLL+DJM7+YUzin1myyfWkH1esxV/OErhNAqFJL",
+	"U2S9egzwyTpzcO4oq08WkAbGBVRovoQFlfnLczRXac6pwL5iJDWkh4J+HoIijNevJrzqn8mzx34bkHUA",
+	"1vYQH2jWJxfCT/6FV9B3NnGiO5+pko+wJr3hw2YUtwbO+Xdjx/Bb1OCq9wdveNpLJI2NKPQ9Txpy0fUR",
+	"CCEycU7T7HAs09lBTDMa5qgwPj+mQbvzCEU21aUB9S+TBh6uZLgdcUEBpmObeamHQkE3fH9zmOI9Q3hy",
+	"T/qHnXjZLhDKLmvbOI+GY7dLf42ncJdG1h6c7RuqSJ4lq3a+9ni7Owtll8HZgWJa5bFtlXRpcc0x9Gqe",
+	"Sk3mHR9M+fr4AwMfqZuzQSzdwyg+6/w2Z5NKYEodaOD4oHd0HZwNgmBwfGYRxfIyMtWIjp1DN9aGabiR",
+	"GZ8r/AKPPR7knc7+FR0zX/DyjkV4q9DIGOz/APV4m6ztZpkLN3q+3qNERrcQ6p3EdH5j/3zrP2j+Kb5C",
+	"MtUzbJN61cKFgSy1u9lcpdALMJCZVGa3RJ4dytZnCqRBa9NQDBJctJ6q9SETLaGgogekC36GA/e7VGnI",
+	"oxh3InIPgfu0Ek+lZ08om/e9amCbj2TLkW4PFM3vC3Z7oKa3UbU2KjSeekxOQN2WKQTPjODsi9Kvhd89",
+	"VJpETcnwVGV19rsiNj8j8NCvZfji8zYmP1cnWiEou1/OqOp0WZuWl4BKe+RR4L3nwjsrhxZ2Ymzl0H0w",
+	"1fLsMwsNnx7N2vNFszYJH9sKKb4DbqJfjw56/evu0aDbG3SP89J5O8a4dishrh9KthBopqOKCFWjHZtA",
+	"D9jEzRGxxXjr83uIONmtA2W7v3+gbHGH/ZTmqtpW0OJFBH97myuvdrwwsLIwJkLWjW00T7osHb22fcU+",
+	"BmkDaqPtwaDbRHERsXJLXBljq/kWcVL0P19wlT3L2OwzTdoosutmHhJ94+wydWj0U+aPDTiLICeo1u6a",
+	"uFFHFsdYgnUV2436dfnqWWMAUK2Ug9voFmzbdmOQPNsOwA42ZZOyim0I29ZqohiALdcxb+rA4l8k86B7",
+	"0Du/7nUHwemge97p95syD/zvNfPq04Pg9Fq/DLzv6Lx3H1591FuXj+Bgk287gPsw3xLJtc5v5X/OJ+dn",
+	"7HLK/jq/+1YdZ88/KZfhD8OiQTP2BMQ5paFAzbKjqBCwb/H8A67Fid/Tmu4acdcfcQcauDEd+u95dBGk",
+	"yK+LavvoqUUoY5Y8UgSy/NUAfG21QpJkrqW9LEv5aJExsofBhFjXiynMsGWzEYtjFhNL9VVGAWzh1xaH",
+	"uhiA+Uf2ZvQdny1mmhH3jo8diMB9QIXxzBWNyr7tVixapCakMY/N8wQO2jZ8IYMmKbFwcF4/ubq++fvl",
+	"62eX3754ctP1B2UaU3blq+7OGb+YnYjtvfUFC8IUeba6AvYIIzaFMq71KX/KqNcj4lwvFUYPyHoVBg+A",
+	"FsUFAKsEjGeKzReVEF4/+/vl9ZOD65+eP3lZrAydc0yDLI3tbwuWrrYfWhuh9/5bf0Xm1tWaDwV+L0ZS",
+	"5nW1keil42Lc4Bs1Af764r07ciL+v3tCzjqnnXOMQIgJz9okhUjqhM2YMJEML0y8dGcorqdcQY6zpmFN",
+	"0pgSvUgjjGlMF9l04MQ0AGJKDFa2CRMM/dqwIzwbCjAM6ebAt6BFF7XgGSOAKm4sSiSW0cKMxQFFhEea",
+	"rNEPOBRD8X/+D7lcZFNID6SI6vak/Bph7yI2z2rUgAFOmD09gPBhE4zj7NZQGAiJsLQTYXX/iMEkDEuk",
+	"ExKkrM5Q/MiV4mLStogibYyqNqZBSynQ+ICE/aBLKiAm+qc3Ak1p/D0DlBK7AFeLWA7FZUV8BC6mNwys",
+	"cI7DLC/DEqpFLH1zQeTz8OrN45/sHMgeNSJWrIduGfd+h1xCGTLomkxYpoYi7AdH9fEfke9lOuJxrKf4",
+	"40JB2UT8LJMQGK2HA+gre4DtJ+iMi8lQSMEAnx2EWkSzhHR5DPeCA8WFJmk9mAKzBUabD6hfH1CfvJS+",
+	"OWmuPyBoXy0/QStrGSpmKP75j/+vqNGAXBnInyHoGWZLvH5y+fjHJ0RN5VITXczHY6YlNbKUaczFZD+n",
+	"5rLhQYpkNRQ/WWJWgAbNYhK+wyU/0C8MCMbLYRAR2bj+OO5MWnVihLVgK9oHog6akLZ5ERVCU3NY9dxg",
+	"vkMR0uIQajHViIR/CklKBQLmFjPEPEnTfNHwUPwkimPrzhTeUQcARniA8Utmym2IghrrzTCgoMiXkM3Y",
+	"UWaeEoSme57lb9kbyxnSgNChMAXrllOZF/ysRO4BmYG+0Q/6bWJj/OzbwDU1HfaDIwSBsFEzglAyQ9bg",
+	"HEBsKLDr9cpZoUuFxzcHOwIIIc3j2+4W6Z4jqUnZIsziIcf7WSuWmvkOBZDsXkjn88Swz8N3B8vl8gCc",
+	"zIs0wVpbBrjW54PGcsBQPgyba+cR4DOWTWXcIWHnN6UZrh6UPvLzORMxpmro1+Y0m2ouYteSx+bNoRCL",
+	"GUt5ZLnrm9cvDsyAMDoYquj839735tOwWLEJF+Y2eAHeiIzeaiZOJywsKrd3EXcjnLP0pvKoF7TJjL4j",
+	"3SC4IFDpLB0KIx0C/etZxIRm+g1gQc81t6IpJzGP951c0YLdIiPVh+UFF7ch2QvnKbvTiqhg7zJACdbn",
+	"RP9Dq1Bhm1DHz6X22yT8z4NrmdEkbA+F/ffBKy3IhvDwFUvhT/NX/q+X7F2Gf+KE//PgVcru8Jeh2GPg",
+	"0K27x/ITi/I32SuVtGHvNF2PZKxF4qE40GwnqLOdgOx9S+M8PYwMh8MW8lYtdyNH1b/BSckL2RvQB3M2",
+	"hoJ4TueFp8cPtvExZ0lsWm8NfrU/z9TE/vj2Y94NYhvrXpyMhj2MvdRHk5oITuNqXKZaxteymF6hg13u",
+	"64PtmLMJ6qEkZVRJ0dZDC9d9RMiBubHwCzvJjyGB62kpCRwW5XB1ElM1tWNquB8z5K14K+u7Nz2IqGJk",
+	"vK/pJWXAfhMpNf/Uo41kCuu4mJuwpDEXcXjR2AOO+bXl2p771fSjJUeCTFwffpndwMD+FF6QkdRLlULE",
+	"OYD7aiLRcowjKMIcj+1+o4AAOTVmnZFX6dsglgxDb6f0jg3swrtYcccwwEsURXCI0IggIfxYiEwWbU73",
+	"htwACeaygiw3yNdnDSadncV5dR1xDTP2LnN2XU9Uy9gJjzKFneKEeYxRYXn9VbGA+qtFAPIWtAAEWYCG",
+	"wyZrxmcNb2as3Tqld4+IyWwjTzAU7VpK8kJzWLvbAigJ34ELiivdHXJhBNMv6xp0TvasuqIveJjJRXFH",
+	"igkX7/IMJd2WHobdtKfXP74gmv2bvSGPn7x4cv2kWJBeENgtJnjDOcHXmkPmfjy8G5ZFRcxSjnU2ZbOB",
+	"bs6fWq058Zvr79qlTO39DkF1BupzmhtlShUJv5MiYyI7uF7N2YC4NzjctlheKOERE8q1Bv347NrBGGrZ",
+	"ZQMuUVYY90rq4r6D1gVoWp3zlql9R+e8NWgddYLOkUlmBwXe5GQBdgbzYomuSCInExYfcJTWQXwv6zAg",
+	"WKHeZ4oiuxbwbMqGArvR/17B8rsVha2RxJpFoRf8IDToGNCGiQ1ym5qxlCUrm6cB+xwqRtNoGpJbxvA1",
+	"+wXWKMUkvxTPGWCCcYGv6cPZGQojl2i5GWWRtiN8mIpQOdd6FkMgqcp+wHUEGGIj4IHJvryczxmbbzcc",
+	"rcDr8ZQC3sdSjqBous8MgfNutVvoEfCa9/wuhGLIh6/WIWK677EUX33bbqVMzaVQaBHqBQHCGwPhgzWw",
+	"QvX6t2KIWzn2sQZkPXDemxhbhIUbWU63roW5pl7Ma4fwzsd2yxHFNn3yn/pNs2at/9zuE+d1Iwlu/sSu",
+	"NnxlpcLNn6XsrvgOBNGN3+BbxQcouW73Gb4K29IPuk3f5ORy6IpeLfjoaPNHuTSFX/Q3f/FSZnA/oxFz",
+	"MZvRdGVOrSEWxOxWOaCNAvvvXPpSRt4ofd9YzbGUikD2wqrLKbyoBCkMhQGlmdEVmEIKRglsdCvJs0Ou",
+	"NUM0VXDJiGk1UpXgjDBvbq8Ed3QcoLKgr0WjT7cxZ4krItOYpWggDEszIBQTyshePzjS+g2kfKLuHmq2",
+	"pZWkHbWKwk5T1yr222DZEkTRO2MWwGRqkgNeIIZRBEDjWlvFN/eoycDGmHu90qYYPL1lgoxWxo6oX4AW",
+	"tIpdyJemGorjBmgTOhRFIp4DGlW+/1KmOWyUmcRqWE7d0T4YPvRKmbRrvUy5lPIf/4F8+T/+IwdJn8oE",
+	"VJnXi9EKgMZFzCCAV47R2od+EgBbyC9GslAL6iJKGZzswVBUtZHvsehMJmHFzDJ+GOg1+DNux696P6Do",
+	"i1m7EdNrrhdQP3n70Qi514UKChH/AFIF1289pdOo68rCPnChMioiBqldqMnjSIpPfbfsd0CUthywISob",
+	"jL/1fbPumnF6gHY1v9hodfmU5kseGBNQVrlNuw82O3OJ+i9NwZYWsgDYavBg3X5L49fOXnn6v8ytayab",
+	"HLLGDWN5KKZyMRSNBoJqN832iaJoEpom9i8ItYhqU5oNRYUnDchWR9Ao2IvRKsdRKU57oS+2CetMOp/t",
+	"WAN+PLAkvVro+tCanauJ6mGBlsMzEiWUz+BUj8wSFoqx5WjQQK6tz2gWTUnMooQaFIoZzWB79IH/RLHh",
+	"Qag1B4X3HxNjZbY249LtP1hv/EGLkSZtdOgARhPcSblnZkMLGxwynXsIRG2t62/+wGD1XUsJNoCKIIV8",
+	"zR4EjyzVbnm9AwUsrEUG+cDjjyhxJSxj62FeQMAxEewlCatDXkNlEUceMldukqCFP8/32yvQAHIgBIgd",
+	"0DdZxcLQC4LCSmyrKqEtbVCSvHKbN0nlEnyTcGC0lktSli1SAfAHFNwNJHyshQe5Au58xdI7HrEwf6+N",
+	"mm+M77AYAyYwdEou3ELIbWMoCn9AoQ1/9t2jj2HsxT36CcrbupOE3cRrbx27jHbpcDk7/0KcIKKCaI7q",
+	"0NpokXPLHKqYeCIH/0j84nOv2BtjSDVit0zB/ZaV1lEvmF5K36z6BOiobGu9cIt/FKuU+ht4CDdyp8L5",
+	"kMbXcL6P7W3NajneSJmaBrmlrE2oGIpq7Cmqj2gwd+1j8AgoxUYIYi9jmWp9JAeUKt6ObWMu8In+2wW0",
+	"euRwz5Ly2iYJv2XuhpiG1/v2PbuKWoTtJDSJSmhdtN5Hd0gW6goZnym5OBQxj+EIjnmSgUGazfTpAb6b",
+	"lW9ytBzW+OQPLPvsTNIZ81pzFu4P3l/l8gNf1tDylU/ci0/8wLJcT3Cink1hDL/xqWxG3mCOhVk/e/yK",
+	"ZlMwyc4X2T2lp9waDz9XTEBaMLokTqhFw/UHoohpFkIlto05MpdewYXsZhOetXdnI+iVcWI2VA6KcrEW",
+	"1uwy9zbX0PPUpzu0/XrchyG4ZfC7Bl0NPu94cLOGQg9YFcWjGi1UoM2hJQvKn+TShNoHpc/49nysVq/f",
+	"TLp4WdbNJ9gS2xx4ZlUdLM7QhvBZF6cJGsM8CYxwoCkrsDng3Ez5BKCaHEMRLgl4+LREKSMF8Vu4vSGP",
+	"AYXJxKhc4C3luKoIEzFURLSmukRJkkl5WxLpIfrFc0U4WIifySRVRdx8YJNUvfmPH3/f624mYz7mVidY",
+	"d+8Fm6+wwvb0VaX4qlL8UUWFBzHC/KjPzWqdKlKxs1hkvh1c/01X/p5WFTBo3wH71cICXsCFq9+5SgQm",
+	"e8CdOrCRGkDic+OAB0fKUGgFgOwJaSIDDwtnfJsIad/WF7TxRqL55gmNppDEZ2PhcRRatHHS9XJpLHQR",
+	"90KD5GfiFsDdBlfLI2Kc8Zi5h4HCIeRnmai9IgcsvCAm7tbAOdn5GbhA0EnWhhP8aHboi7nYscOdHO1F",
+	"5ZSv6si/ijoCnm9a3b/PoodIdV9F5ILQJk3DHMs1qsaWbvRtnOGGxe2gehgHdhHMDui1ufvcAqEivyix",
+	"naF4YE86rpaR9gG1tNL0z+AEc6MEwBO0EIn+AYsRdYM26QXtoTgK2qQfaGo7DrBtARbod1xlXEwsIU35",
+	"HCdSC4K8NBoNfKGs40frlMWqgH4CNnTN3YH2ZzTGGFat41j3+bFeFM25sdehSKS81RLj2Nh7jApHaByT",
+	"SJ+ZEY1uCYRR71/kmVNWq2tWLgF2sqpb1pj2ZRy7LPTzaAPlTj6HQuDt4cu7qe1F1Oysxl3/qgp8VQU+",
+	"2zVd8KQSO/K3UOcSv5cuEZx/KSpdWExgw9apT9KvT7d+C3yCEtRu9Xu9LzXhUjSdOYXmdiTu5Vifs/+e",
+	"rQpml3FcLGImH8qlnoOwfzAU/elO9i8gnQ3FHmaMFksSyUWCOlTC6B1zYm9SuZiga/7y1bP7+e8L6eWR",
+	"IjHN6IgqNhSpXBLjwy/72PGOyj3t5LLQkfO0DSubbBQy8nNMDojZpEEBHnjDjVG51Kw+Zm78EP7bEQhx",
+	"EfUK2twGrvJYQ0Rh2b/AXyMwspl7JWazudSHySfoYHBFVdb5vEEE68UBu5mlDfwaSvD1st/lss+c+8w9",
+	"ZE239ec5rhdmT2xObS6CNA9j/MexKyBrKCYMec1rgyM+wbrQXl/m1gyhAETIQRDs2vLYqSTX37y+pVSc",
+	"nsnBMVVBTQqO2a1WVV/y5OQUhT8+yV37b2slub9dxP2yMbvAuSyaR50XnDAhvYhgUAGWyD2uPu5hrSRF",
+	"KkPuKdXkiGMUboCtT5wk6NstGbFLfuk4lzCgNE2RCElTE65bB1XK815DiNr9k56KSbaEl8G4HprXQ7JM",
+	"6XzO0v0BCTcXvtngK/2sNhJ/fbrP5zfd1VISfElLieGCuZdDU5+rhHy1n3wVqf4gItUWzPZfTjr6Yxg1",
+	"EMoH6sEZjL5tzBvGel7cM4P1F0p7q4uhmjoA8Va5Hp/fbu5IPtn6kQfafU5Ptyut5TFLJr2g+AHrBBZ2",
+	"CBt9q6yrGE0LptqM+p6LmKUhiSBVHKEJvEY2FOeg6BdmCs5KOfjtapCf3R+nNJiJHpaCKSMi5THCEBq3",
+	"Z3xCDlvgRaGp/Xyu8DKIn8VbzphBmvwegnJVGyVI+NRx41NllrgIAs4RrDCc9yZ/ouURmkZTfsfisO0G",
+	"xum/DBRAm4TQ0c1opUVJm3To+uq1yKlkmjnoQqEmEnhQQwHooECseMJElqzImCUJupdMimOe8mggg3PG",
+	"k48DANywSxN9XRo8kYtMcQwSINk0ZcwYocEXxrPCFTYU4Au7yKXyHANQkwN+qk8tE4uZahMl3fFAQpwr",
+	"PDZGNsJxW5cKVwRJQGzEUADHDKO89uQNAidBVEReBpRnayMgXhUxsrupiubDS0MaiP+4Da5BtYzmrl/+",
+	"pDf4250/u5JptvM3QN3bf/WHhHYwc9k15qSawqX5o8tcebaPnuRKrL++iL5CQ/zO0BBfNrnYZIA05f5q",
+	"adfwWq0QaDZJ9tbcKTkHtzfGflWE3IFnfg2Z+tcMmfp8uRtNwuvhB/Mv6777fKZTG/qvZZmUCjVmKdnL",
+	"UR5FsvpkU2rbB0tWsq+ee+2rxRLsbmL1RqJ5cFzL4FU7mUl/zLOO7RLC7aTZSlFnfV/L1dKfMQzC8Rvh",
+	"JCkgIrAnVcHi+RUqwGJORiub6TAU3ACY7qFK0dHrfDNa7fF4sK+lWj0yG5FqIMv0PmmBlWcDS+tDoXeg",
+	"7Z4/Hrct1mdRjt5gd1k9jt4aydXQD6anGHnVZ8otIAxykrNr+GEg2PImXyMX0cDhpy44yWU1e0Xp8w9I",
+	"LzZUgbtAMq539oFGZsQaFEaK7nW3WsXPnCxxWg6HqKCsFP5arUaZeo5rcGJIBSbGtJLjtipLOIs5Iv4O",
+	"3L21r23lr3ZAJ81ZNrMGWtM0tpzSTNOxG0ttM3UMzXHVnDxPSrnz85QpBBuH1iAT/pMS4a/NfppRX8uG",
+	"dM8Hjm17DZ7pTQJuyX8dfCm7aU7iaP1ZB19SOw07gZjs0vCODMBkQxeoLJrGckR3TPYbIaKxh5HJpfhX",
+	"ChqwptXdrde/h4HZpBtasaEAk/6XcG9bfuFkR8JVvj5KqwCAd8yTUylv19gjH1QquUwSolYqYzMC3W6d",
+	"ekNs5s1Q7JJ647XmXMEAnsK0v4RZQfe0rU3BXZz/fWf//tiJ7ro5xI8/3+DP/iPwBcTxodizJQMcMO1C",
+	"I9rvkHCRYhU2q0kM/BKgP8xgkXqiC0w2wxQTiGnmwyjEbsvwzog8OM2y+Z7aH4o3r1/sb4X1nPMqPMaI",
+	"vD0ULvR2jvQP2GD6Xl8YqL56Uhvms2WFdGZqA+vTg3bbHMrQmPqHAuaK7yHuYEN2RMEBPl9yRNHHZ8qN",
+	"qHXwRVMjkKk150Q4B/Lf3LH/ryH26AHD8Sjilh1GIHLEUX3cN8QZ/msnJ2Ncu0Oeu10XucS0ESDuYSWn",
+	"oXiWh0Ijg1VLi1OB5hlQblDTMUHUnQoy/VCsCTwne5khESfknNQjzoci1Gc/LHRcaYJ6QD0OBdQTrdYG",
+	"cRfcmF7w1ombYeFKXHotlHlhMyztbKeyTk4inknQ01+IlaZLnjknY8xF3NbLKipRHlKwtlOqhcUA9k9g",
+	"zhel+WqyByDaEmh6r+W1JW5nQ8yh099+/ih3veo/pS+hhuv6SHdDMUhEQAx1ElhSrA+jVWr87qtsu5Vs",
+	"m4O63Ztftb+EWjcUV0xAbTyFwpvFTDP44yGcpcxGJBiSefP6hXOWlOEIpoU5MvE2MRDluek0kgDZnKET",
+	"TRlXP0u4ZoKP1FDIRQaVrPbghkoZjaZQ//LN6xdgO0Y+iUUC9ws8WIRbQnueq46mTEULwzyKbowpqVQ/",
+	"DqXP+1krC15nDJZeIyFzldd7M8XP7S/pfQKPK/lJPhuTKxZRL6mRFxpV8hJBElUh5K8Wui9koftXscwx",
+	"8M5+koB5y1aFfPklzHKGAWiavmWrIkYbQ5KpckrFl1gej+/L8J6zVcHpIISt9Cti2mDcbczmiVzpgak2",
+	"WU55NIVSW1rKgvENEDZ5KCAGF6woKII0IGk+h+LC2/JOQa6unurOPz/j7P7xGefV0+ds9TPPppoemriN",
+	"JiHrbIYd+soj/0g80osImpN5cfj1aXJ4lz5/a3hW7hNbF9tcgYJUjFk43fzzMhuDNxAVXS7FUMxZqqSg",
+	"ieuzFrFbWctX1qtDypW4MKa4GPF25bhIXo1rKHYpx/WyWJltSnJtPSxvWa5sybOM/S+sy5Wv8raulmKd",
+	"vwZhfq3PtYWPSbjn2HJF50eENbxHhgfqsHkYcTmroZg2yqUQX+ymq1aSGtok5imLsmSFAQWIRmFjEPLk",
+	"hVKBw6IPJ5uhQ15hGgZc5Tb/wh2lm1ZRzS7XHBjAMbjKWIy2QzCooQuogh7vJrPkUYY0SfQoCvDEiKYp",
+	"L2d0aGFqzlIo2iOFCt2UDiycDVkde7ncVU3ZgLqjeYTtAK1WJrynDbcFhq7ZV8heCHXE9zGcNFlB8Vrh",
+	"PB7TROnntpMLMlrlxaXy0rO4Llj21AnqbRgAI9XSX/iludUG+F6BT5zfG20TW+KQoK1JBlSrRy+MWaV8",
+	"3bUxL4KLCYmoYthfkTLiz1xBHDl/8koHUY3Jp6eqEPKJySq6iQK67V7pKqb284KRB0lY0WR7v2KfX9NS",
+	"/pekpWitC9Mnt5VwchZpGUObMM1Mcw9Q8ULBQr8KQ3+EjJQv5Sf/kvJT5iNJR5TKf2oueOrJjt1Ti1Ge",
+	"IuBEFyd8xjMyYolc7ncI1gVThOY1Y8AyAXnyxbjaNhbbPRhVfRNzT4cizH9ycPmowCj5SqKJU541v6S5",
+	"GIq9Ija0Is5RAEeRqUUFGF9gFZ18GF45Co1ppnShG01Etg8mAkOnP5rowNZCdMtoYm/tIp4JZFWs/Q+i",
+	"Q5sYdTaTJKZqikXNdFsgX/4Z5CkyY1QoTzUJ0gtQqjBvo3hlXg/aKH5BNrDnW44JoDgNazwEFJQlF1jl",
+	"/mcTtc243rh2U1VQSzWOHLZnykY4Q6hajYxXKSY8wzlrtjxmNFukjIwTOlFkL+RKLZiyqakh+ec//mc/",
+	"77dWp1T3li//nhZUzId5lXk15fM5i5EWfhI2zqoUM1UFzsHy+8HRbnAtIJsZyBbj1Scl0JasqKlfNkv9",
+	"8x//8zHcL0qE1A6cbql8lIGcaTQFav512PovuUjrr3SD/IT9ibxKGFVGto0ystJflPcnk4RD7WKlhcNh",
+	"620IFCVT6OKVPf22GzjDWoYuVwrpbNETrCscM33L6p5ACrULkE8gQG0Q/869k1qMWOnR5uzDiN26ES6s",
+	"ftcx+2gr++qWHXQedFraki+E3LPoS9v7baFTWBFXD9wRck0wfJlv6qayxmqWDrOE0ALqLTdDjE8X299c",
+	"GTmPOBRs6YRPAwyBImG6EIKl6iaTt0yECOxsy1vr8ZXAq/abywPbdOLPWSDY9PH5SgSXO/iiIYZ5OnZz",
+	"lKHZvH/ZCMPSGjvS1iZ5vsqX6hzSx8GHogBIwcSXz8dGIdhfyU/CHTL1n4YixzHKO1wofVLBv5uX6/0d",
+	"q83O86PuEWZdq+AhTZIv4dTdIuT8SbmMoSjJGagpGhi2Gi+1V79reSN7UPs9WaGNCz2wKINcgVN9R5yV",
+	"EphKqZZ7A5oKWQ+m4oKtNKOplOIHIP++ZOTBoHz0Yjear3CGjQabyyT5arP5arPx4UMkSaOppnr+vlps",
+	"/pdabP4XJXVR5zx4r9bGYIT8uh3L9DaPpLoXr91YQehSrMo4bYqxCvCCUzbZlDVmwhS0QatGeyj8NZKd",
+	"N60Lbr+j1/oWK+IY+AbHHVa3WKEXiYsJwm7mXiGEXSjmcoFeRb1kj5Rr6OCK0IzMpLHhKblII/ZIYXg9",
+	"FKiEvMy8w9Apcwox8Fbf0k3r1sz9bOo0u5I8eFk45KohrBi8IgUbmJqYedx9Pzh3lFzIwM/DcrUYw2NW",
+	"QMY2VjkFY9d6hbe9rVrs4O+aA2TfhK9yejCDplme9+0ZGEjiN0acX1O/1WdCwX6GoqoVlPRe3Itc6dV/",
+	"svhmnMqZdY+aqlBlddgn1WhydJXd308f1LPo/NFs4mbcJd3jAQujOKv/nRTjhDcvEex5PQGsETRquxLC",
+	"1XgyPaCddCKwxN8/XmKzzb49FA2Or3rwwFdlxVVWftJb81Vd+aqubDJJOYg9X93MX5WWP4qbGZ28653N",
+	"pbsIefXhBwic/Xj/S8kJ3c1Dq0JoNGwTOpPi/2fv7ZfbNtK9wVvpUe2UyFMQLTvOmQlVU1tK4pnkxIkz",
+	"tvOe2gpcQpNokhiBDS4alMxkUvVexF7De2HnSraej240QIAfEklJNv9JLBJsNBrdz/fz+43B2mYo5dZy",
+	"PzFL57ZC2pXgoTZCt6FMZqOM95Cu69V6XumdqHgYoQYLvdsTlyVmVoTldiZwiFbLWhJuN5UFWJV0ztH6",
+	"F6+//+GVOP0zmQn4tGQo/Pk06mMu+MwobZIiuVGiI43IdKh/zkwxztW7f74OymxhrobZdKo0PI1tRmag",
+	"uOjPbJheRZhD51UVWLdlxG2SxkOZx6YnrN7xQLBz5VbJZrRLnZwYzNtnI+TqD1xm21fRgYhSaYorOSyS",
+	"m6RYILmyrSeDtUoKSrTGMHWd2QJE11GNfy9zfuKjCLxxqZLPbC1dYkQkzTDySwk78OICMSeIPsTAwNKD",
+	"NDEFZ9h9dOO2cjq+RUMR3CDjhO5KxObS2hAPUQJH6rfdQqmpLPWxqPjmuGunc1PYUyo67/75WkSwkaOg",
+	"tmUvKnsPlsVttm61Cj9OpJlluWxu97ZF+Zt3fC+hZKKBQ8UriRFop194WzDwNhLJhup+xOk2NQjYnVFp",
+	"EYCXDzITO5HwwuCkPBInwUn9RJx8CNY/AhhbXKucZPrC7Wvc6G3zg71amRv/CuwUM4R3wHOlv+COLZP5",
+	"HBCqUUIneuwE4NHqOlpdO7e6SASXSnZAZWqbGFuFzPP7uP6e7TSRRvB4WAnljJlQ49Hqt2jKFiunhvNJ",
+	"RBalSzNLQVeUBhODoRwjCMtoe/ROjjGEI3tCc+SAD+1RRx111CEjA/Vtt4G6AgVU5a1+AOhIqRcF2nQw",
+	"kl/ZLhoL26mAW8OkueZXFqhJGwPlJXHOqYj6ltJsLetmrZePaDMt5VqoO4geQcAO/Sp8+0bIkqMaT6eu",
+	"4SR7vGBNqJnbpjM4LuCK6ONsOJ8S2rcsS+oDpO/zAWtxdcD/l9hnIMosaN+PDvjpygpz5mo3usxUDqU+",
+	"xeTNIJX6OjwJxP/87//zAf/7xx9RIHQJcy5EZH9ZlvNHYpDFC1uO7hDLuLTfmzSVjBUTKqNHGCYOiVSe",
+	"Dk50rzpUtTWCSuv9mn/2opcL9m8xdwRnRkQ/v3nnW0j4+5LY3Kj1ZZB00KpF0DB1eP7mVd407UrF7TAy",
+	"HNlshEvdNOGIraSrQS71cMIPTvRAVza16kr/Za4ooyxkChuGeOSx5D8bwk50PbXIwLZlIfNyTfRULsoO",
+	"EqpnDtqXf3Wd89+z/BdCjNgQWsVxMt5OMnGbpCkmEbyj/VBQVXelTt57mTcv8d6rvav3ORZ9H3FotsSh",
+	"YVStzcBo9lKKzc0gNQybbUrH1uG7vq9zNaicekWc8rMfB0zqa1v5sA4L+3W6oW7g+3VwBTmS2Lt6nG7V",
+	"ivTqzahyyz76ltiNCDLJTU3SLPRwkmc6m5t+JVKeGDGVORiiM6WR8SW2v0PSb5prTOEUSlmRnZpoDEhz",
+	"lcZADq/h0XXcExZ2jHoVQo3NCoMsS5XUZD/mymCEYSRgL8bzFAZ02LVwbwvH0A4j21qZtIkP7DRFi/zn",
+	"2TYdDZpYvzrdxNgnUXHvibFX1+sawf51DWpozhc7LQ1dqptqhkZdWWcUtAcWV9VsltS2u6nZZKSKil/Y",
+	"E5dl/naZlA5mZK0d9VEioAvXS2KQUo+xLLIdd8/SPlXRCq3F6Doas6ky6wqjaPrMmFWzKus1j0sdclj/",
+	"Wm1nDnWV3i1olo5BExl6twXV717HfCvbxK+SaT407rHWlMA89kLFZZi4daft3iXW86bT6vbPil1Tqbiu",
+	"qeFQr9PDjVutREvCjzfQw6KuhvF4rtfDFlScJU1mhYAbYosTbhu7XAl2As+PaynTi5Jkm9inkCKbutTX",
+	"hnkqS/zy/GU3ELWV4dgPR2miXMFLKL9FWVEGVmgGaD1ENIWrhogA/qaxtZ9+38H6aY4r2B5/rEyf55qK",
+	"YbLGxmHinOv2udBBKxXz1siT8aQwouNH1PKAoRp499RaILtUHBFq3qr4PBimS4g2cTubbEfYCBsiI4Cj",
+	"vcSxv4qKcMuQmuhgu6m0MSZbF0/F85pNQ69hAW33OuTVyp7u7pJmWx0HadNWjerll1m8937uyj324eE3",
+	"3eCPP/avLluLE7I4GSVlBP4T9+fbLGiLeFDZhXgCSCTamKulB/ROhQ0q+0Jrvxb4Tlz1H+HFL7bqEED6",
+	"Yc6P76+T6wAePT/Dvl16nyuGbgmqCJFZqiWRbpPpjLx1UCemSNLU9loZEb04f+61WrngbLMbkc2LZSeh",
+	"UyX2MxSUH6VyLKj8tImni6b68I1F9TU7+u33cSP4tW5//AfzJI1Xwqp6xjNyulcNVs+yFToTOJyQJEq5",
+	"CjoQWt0qU5BlGDgKyrgnIjPMZioSWuY5EtNlVCucC6NuVC7TUBOliDJrkBq/pudYkyZ5oxVzlATeTUSH",
+	"5vE3jsGBkfXiP+kjOHKJHkfgy4zAf8crooDsH/4nWXlYUjRHFxbLm6UeKvj4oppdXgFtGZ68g5uWte2W",
+	"PwzrhzqmS1smOFEfZ2kWuwBaY00njFQp6nT1JrW6zaXKkkb2eIMdrtKItzJJjRimCWxQYRS6WIyGwgv5",
+	"64eGpfz1Q7mY2zzDrx/u9BTBycezcXbGI+G6wnZ5upVAuMM3rQMqFS4d8GP5z2Mo/9m3irp0ApUKDqsU",
+	"pCT4lpXSRjLnkSvnNzpdWGaawYL55dBY7N8LLOkhsn4uEJctIV5yAAvUcHMWsDF49fD0PQQ8sSSVPCOF",
+	"P7h/tLPNxHn2O/7/ahX/z09KxZgglPEVXt1GdkOyeI9ePgv7ZuGOU3tK9rL1xtF8pNchOrmaZblDlJeD",
+	"7IZDVGtMTgpdUmyO3pLhJrMLoTMsQsJL+D4yVyJODJYCdTewyC+oe8sekvgoTpbFiZUluMRuYOR1oh4A",
+	"l/B7nJS3DRmYAZ/oXcuj9VYkHvVtxNczmRfJSK5iw2gQZMJzusGMn8/STMZlSSvFFoJQR/5uzIaFKs5M",
+	"kSs5tWC00Te0c8++TcwsMwmWiApZFHI4mSpdXIhRkmKO4m82nJ1SHJpeR9QTl7TehISXzQvhHmk7UvRV",
+	"4vnSrdJWctp/4uo5HGX5VBYn/ZNBoiW6KfUGuJZAh3s0Wv2aLd6wmtX7Lt3lKPiPgv/JC35OR1HAaEkM",
+	"PLxa+Da71UhNynM8NeXsnoieoAjUvSP7206tLRHASmmOGTOnli5d5VuWCw4Q8a4YKAqAl6G0UGPmgHQV",
+	"nP0iS2EH4wTO3rGD6y4XmSZ0NmxQz+UQK++HkyDUsG38b2lW3QshxSjRiZmoGPd2YkpW8rlm4PmyBJri",
+	"k0pM5XCSwOWMCwBnDdmZGwu8cX4tPsTzow+xUpXQi3LKJFY3KoXl9bTJUdofzfwleU6HbpWlv4lIVbk0",
+	"6pFL1LdYM0zJQKu6SPjhCfEsbSwwHmZ5jMg6Ah8uxl4rHaMt1RMYWPNkIknmDuc5glBT7iNwQrdruS7o",
+	"lqDk3R0Tg/cAkyzAXMgGhVxCnAlcDRvItCP8qc0BeAWP8bDSlVfyKGStgYeRaJZDA7s+a0ZY/eaPAvwz",
+	"E+B4rO8rv3NV5ItHLr/L3mPsy2LrmM7RMJstbLdGlsahhhdqy2C+Sfp9vHEPHzPqo3n7r2wQCFPIsQoE",
+	"rFkgqGwVhPeNzBM4UXSuizwZj1XeDer8XVRGy4hahQvfcDxIZ2KYTadSg6jIcis1nO9tjy9OCj7q30Xs",
+	"u1+3if23cMHDin14X0eZ3yLz4QUm2wv9yns/Cv3PTOjjob6v0EdLdOtYeZqNwc0vY+PCKI1YAyYTIwli",
+	"0YQ6KtTH4hkCF3E1X3N4PNGjJFV+aPzErgmtQy/NxuFJFOqOms6KBXdaVsNjmVbdVSHv9/iga8Pd5ZTX",
+	"BJqbpAYu5jGEfQxhH8Xjo8pdWif/UcamMRS6mrz/wGQf1SI5ml8QaqTjyNUQJD2Wq/bEWvTUUEc6K6j5",
+	"iqHtqB8s0yA5OBBsRCcqZD5WxRVIw0hEP8GPuhehjkjGRfQr1/pJn1LduFAfE4Nj0KdXdpfgXYuJwlnM",
+	"0zQSRZZ1L0QUy0JGYpKBHMGlnJuJmFELAWx3/JtnBkIsMW4EPAe3CdLTr6q5fUVvdevd9SjLK/Fhti+v",
+	"5J1TKXE+Fls+cLHlU2n+XSqLU/ZE7aENeFkqj7L8+nFgccBM1nTvhLqpE3jD7h0HwIYoT6HG/tu5jlUu",
+	"QgKWIxaXXKUEZ3VSApGlinvBDJoeIimWm4HKnh6fI5jWNRZpoq9PjUNcF3l2C57Ff7178xOSlefyVlAc",
+	"njqmcQCE7WCBfFtDZxO30hb1IjdPK0rH37P8+i0/0z7LFf+OPEe840CWvcl/mqdpm/i0C4NrzqtDC4DP",
+	"v+FTHxuG7iF6KElUET5EVnU2yrOpOwiHFEXPfvfpsnbBLheshklzPc20tejuAu5+X4y0ChzaF41waNVn",
+	"3RoVbe8Ymb1Qv+XcILGq8WIhBH5i+BCiJWm/qT7SPQAuiQuvpFzrtBUDvqMLG109Hmv9ICt+rUEIoVdY",
+	"GSop6ep4GWDwr+qD24HttbQ+ODquzWVzK6hWt6tUhqhojCDUDGhWgmW3IAquVgbP96cM1nHLVVVA7wgn",
+	"t6doSvVYNUcpVp2oMniycoi2HpSKRK0Li41B7XbI8bfmHXsYbdXTvjzX9pNej9j8KH0aPwS1dYKUI1D3",
+	"QNZ7Nsmy6/Y4y4+IomLq+s/FMMuG+ir+DPfz9hHchFronaUvlwBjSe6yyVy91anFoAr1MnRXF7QuH6zW",
+	"CCpYTToraviq2+m17flwvKDHd7jCn0bMw3uk7SMfuNWOoY4nG+o4sPvTeJJdb2oJRbaRF3RMdDzBns8J",
+	"S879QNw1+kPrFR545VXSmGf9JCY9irogmucE7GX9s34jcAN81PlaxoJRrLoiDMOTeZ7C/0qUeNZAGGxG",
+	"pBb2rmSuyosQwQsmnOSWDsb0RTSbm8kVRQgj0p8RQZxfGZNe3ag8GfH+jAS6kCUpjxEIYkZeh6BHqjaH",
+	"U8/3pChmHdMVv7x97QOVvXgBj4ss4Piw33OL+DxPy8cSnX/kcsYhQRHh1X9CSPdQO8pwcZvL2UzloOv1",
+	"ghmDRjJJ57mCc2jkjXIF9+sx+uA18QZ9Ox8gJfjEvmwiLW/aqYiN9tfeX4i/fOWZwhv83gcfjJrZ1K/w",
+	"Qnu9Hvzvwx/r29Eu49hXs/uBOfPusA+Qs+XhHwK9nMyUdlcS3tVnAHd2VKQHVqQwBMqBZY53rtLJlTSZ",
+	"ZmlWTCT1Ff3y9nV/vXDZWno9iGa/K0RdcPLyxYudvX9UMK9gZdrOCSguPguoomhR1miuuuVyGcdC0ttB",
+	"kNNVkFrgl6NhYs7kqFD5mSQM45UO+rPf4X9Xa6Dwd2C8hPrbV69fvX/lotcvzs9tfwbGEv/jP9Db+4//",
+	"wEqBCg68inEJTk2oK2FIhPzKFePA3oIVESG3hwVyI8cwVqbIs0UnibtRqO31BHeLVCvZSPA1KubQn0cb",
+	"6AU0xfuJCjVm7zABR3y6mIpzOThK19mXxpbNvKRRGKg002MTImpttdCngsjaaG3gjmO0eT32jy2/xsZD",
+	"Q7HvMRg0OCED547uxWKjmmEo2YtPqVJlrPJQR3yLaDtOJ9i4SbEWvt+ZJPuONNBd420iDdVN6PKDiS7h",
+	"xrIRyPjeUYEfFfgmJX+wk7hSoSIBTk3zcHc69xdLB3uD0PYjaHevET/g027F/rADdXW5Tn6Lu4jvqmC0",
+	"Ie4GlYVsVjCPkq6Pk7jCTBCe0nZ1s+uO5Lh5AhPrROEJqPzwJOpegHNpkV5VLHwGFrOaaGEXAvmerpTn",
+	"Rh1F6lGkbiJSl+SpJ2qfojCskHKslIT7Kk9hS7YqS3dalfK8sSqFFdv25SjzA0VfEdlaFFl2sSyNcyUs",
+	"IwfeJNPpgrKV7awcaZZdM14Hrvh8RjW8orOZOhlleajlHfSWLTDh4hj7qJ17Bpetu4SB1BFC9XrMk1Ff",
+	"bBrNRRcFaSTo21/evvZ69vcQlW1s5Y+T4vOMnh5U5TvSiGMI9WguPD1z4Rig/cwCtHWuk3YTbdvw7LVa",
+	"HMun1hKhXKZpbVqxmqXZQsDyiQQtLTZN+6JKUkKVV9yBgXHgDrGkj1X0rKzCCoTO7NVJpgVXwLQWZ32L",
+	"9/8B3t4hwpnv3n33g1psXzPlLdPRxT7qzKdVv+NtXk/W0qdX+OkjLOSBeaEn+W6eI0FyosfidpIU1MCG",
+	"pC7XaoE+pinyZDZTMbpQGlMNJNCpXwEk33MQstdqUVbrY1qnUB/L4t+MuxxK1lsbCJQG22yFEB2s+e8G",
+	"jiGKGaMuRFQkRUptvQwm2Qv1C7htuf5Nd0fns1g6s8OJ6GRaSLxrAy8udnJQb7XIRmyDUUe1d8NuH8fH",
+	"QeD+KLs1Os5Z5WE9qCAsr8Wn9B8Khygf7IueeGO7jRnwyHvMxIghti7E1GbNo2DpE740BEjIhvOp0gWt",
+	"r/Wryv49q3vQ0UbtO2WgDnvtlSyKPBnMC2X+FPWrVMDsQ8OKXavFqQm1x+WYaFMoGSNJJb4NFBh2DkZo",
+	"oqksiSArv27nAdqSCJLqmEId1QfB9aIfDqU+RZE5SKW+tr8DQ5gNrmu1CHVnaQj4GAdIHDNIePIhCE9G",
+	"iR6rfJYnunB3YMt7rDToZxXTbboB9YDiK7UxkrKiHmTSqRHv3n2HF+CV3h4o92qoS1EK23pprktTmsjy",
+	"RgPFhXWaZ9VSrOUsiT0FG/xb7CPa0DD+QYu1rGnUXqdVvtzA0i8iuoE9cTq7rcvQY0ziaF99AvbVTog+",
+	"qTrJl5DNNUpVw6zZ1X32+7Va7K0OydlelxXR74XHsfVZ1y2IbfK5LpBf1hKxrhZJYVQ6CvgmKX6AZkvd",
+	"aOmDeQS/MBMJZgtaB5UQFaEZzmZK5gYbhIVMU16Qaa+9ysovpqICln5pStS7O0NN7Z2Umk7iSOh5mgai",
+	"ZOGOPA3HxiNs44hkbhRqKplqL/upKrc9BZy51qe815oCn3IrP8ke0KPwfsCAMhoRZFk2yJKnm4Gul+NU",
+	"3O8V3vduK3MOIcCbC3K85yrLcprqZg4i0VbbtOWLOYqto9j6rMVWpXBmU5m1vxoaz0jebSVNSQCDNlkc",
+	"iTiJq+U1zfU1ZG5vWV6zbLtTwG41oGKajccqPkt0FVpxmcLbx1YsE0OYVHJwiyM/Lui2aTPgIpXEaIe2",
+	"iLC1FRiaQKTJtfJ3qxtyrAqzvsKkXjgSauSpqOWkkhyu5bXq23+05NRCDStk+zCbr2WXwl2VJgZpzF/J",
+	"4UQkhZoiNAz8gH4P2+MXo/KvpUmGjPACTkhEWcirVN2oNCJYnHJvhjpCHuxIXCs188dDmg6jysPqSHvh",
+	"GgwDd5iW6N0/X5NKxetef//DK3H6ZzrWODid5j+fRt0NEC5X4SH8yFtxDfP6D0rNNngKWD71sagcpZN/",
+	"ZROYQhNDuP2zHWo4eNrYDLS822caeamP+AyfERTlMRi3u2Tn1Im1RwVX8EQLTLjTHiwyZpUItq05WQUk",
+	"d2+cN36sUyPyZDwpGIsu1GUoDnOOFbVNd9qwVpf2ZbkbGwp3qR4Ys8xnwkcXdTiYtOv93Jk13DwTYZLM",
+	"OM3qejQdbyHnPV+cP48C7NxUNyqvWyNGLozoqBvFWWP8uIIWgVlAsAvOlpK3lUlQCR7smuUxnp8H4sV5",
+	"ADf44jwQL8/hxH55zulWMJIqmdLYy5a+eBHZHtaBzBUMgYFT1xPIr8OUiBQWjYJ/x/2DhE0hxDI6RV9E",
+	"lPKEqSZ6mM5jFVs7DSFkTz5EuACXotwj+HyIjSs0yyg4kJz7ZX+hfKwLkWBG3aXLYZPyg2G5YTbA/RrP",
+	"pzPLRMEz7ble0XKA9s5QMEG3Aapgm2Nv+c/KbfaUA226x0OAVlj7rT0das9wUyrUndxjAvQYjNq1zeXl",
+	"mXyZ1TzGsgz5jMucL1FhvgalhsXOppX7HS9k9cdqoFQAfdZgLeor2EgJNWaHuaBr5+gVrN6f/c5bZxd5",
+	"45/fvKvnHfg2tnKotG4E4sWDdKRIDKJI1ZHilyRJqDe3NQNS2Us2F0qhUNM0agDwRJCHlB2oiU+NMBM5",
+	"w8yA0rGh+C6cV6NEp7BQ9Lcy14TeW2QiV0QYkhTdPtgV9h32VyWT64afl1NGA9AHDSYxGlXUUmQxNi7g",
+	"lixovdvWDzLte5GrmwzhTYPwJInhGzzAvCfo5LZx9E2zG7VsZuw3E003epPT9N/S7NdlpSur6oPT32dN",
+	"avuqBLTnffXEoI+pvLGinf2TXj27R629m0hJFUbZ6vAnkR5ypAMszamSZqWGastpb5HhAAfUXVCK8kp6",
+	"oL51O1lekjOgSd7dSV4b/lgJNIHah9AmIjWVScqhB66DvpJFdMGeJMlueJDYNxFsTdIKlIn9S96NvJ8d",
+	"Cb3PKlC6ZJPU/cfEMaeyjHiCiAtTuz8PirngmZkdaR+xewDQBZbhBwVdWGV1X4RabhroFcuNhBuwOz9w",
+	"VLca8NwijOv/sCmES7F3LwjaWRmTg4XlngncL3WY2mYvpJrYtjgS1O7s+ENghj1xGerW0Gs17toaXmWa",
+	"qiXvdNMQ6ZIa+gV5pg8Ramy40z6ije23eQich01UblmJAHvFD1Ic44zHOOOhTJYVgcbVgvHJOUHHqOWa",
+	"qOU3mOVYsgBPTWUuOwlh5gopyrN88Uzmw0ly084M/w3ue8NZ0zi71fB6rkA9RGRGoUWFJuL4N2wdFoV0",
+	"vmSRKxVq/mOYTadJISIzkTbeTpFAwvcXg1zq4eTUiCKZUZSIm1DBqFA3Kl8IMBqZtBJ/iVZAli9ERFvR",
+	"2kq4B8/os1yNKn/zNN59d0kfP4uCUJsiV3JK/bORv7+yYaGKM/qajIJQN9Pby6KQw8lU6aKB4v4uE+sV",
+	"Mu+NfyNG/KYHtMTHXukCLFBgV8PdIMKraOGlIWsNxBvZatX1D/hdP4sE584TXWQiOovwJdMglTRvqGnm",
+	"ASepBbH3l7ssYNOqPWzw9yStiwzKq4OcmcrC9EPdUJy/vJF73DSMv+KHbwkEXPLWb7ZHVoupt+7GdpS9",
+	"OvDl7ban312aagsb5rd8tqk0AK+0p7hcZtGhPdn15JD7NlEHIVpfeqB33102Emo27I7faWP80SrvNtpk",
+	"rlyVRqO+9/lolHwMNR4KctxACOAhEZgBSbSIer8lsygQERxt+//e+LcITSj8Y/Dbiwidz9+SWemRWIHz",
+	"fjFTfeHLJxqwZDkB165NfK0+CH/Hhzkeh22OQ6KJu44Wbm8nosE+oSkRZe1UFgFY3agKZAEqlLYjl+iL",
+	"IsuuwZgPdQT75UJEsP/of7D9AhEV9D/Yix1PkXf5ItiWQaijYkBX49/wf/wf/CU6g9+S2Qv+mc9tw3NJ",
+	"DBbXW8Mzz+aF6ruCnRL+ytqrtUqdshb6t2R20sYna3fwmhjSFqXRdxE3gzQbmGe/m4n8YweWFTpvJADs",
+	"FgTREuoI/gdLEAkLfNJgYkmwKAKwWFG/U2NNIdGqGiwKamyAf2BHR1Soj8WzWSoTHZX1cU6cTbI0hjFN",
+	"Dd85Kbo9sWEkS3Renr+kmE2oq/EpYylwy0fbqsbQ/qqtttCaKu1BqW/o+0Yi3HLlO5sbMpxNp+4RZ7C2",
+	"9fJ9nWaDrZkVPXmYpMoV2N5Hjr+VtzDWA4RCDiH64dFa5D5F4eEtw56Ut+7kSficds+jMH5oo75Vo1ZC",
+	"cV8g4dFXZgfS6BU6YlaWjOhU+ba+yfKCokBo+3RQxqAU6AYCYWtc6G2iZMxrStXWlmo6wXDULM8KNcT2",
+	"op885LyYAPVKSKk0DbV9wpI+ZRk6D/wXR6SP/Te+KjehJsfFWV2/NkdvXyem+Nou6CH6YOhmmzbAlM90",
+	"akS5LPw+nlp/Lmy9eqRyKqln1G5T3EuwVUHZjUEIcdV/ntzIwv22ewxmfpqNKt4pHpTncklEL67ct/vr",
+	"X1kpSLGMATksWbC6XhCD381nlHiEKeeFyvfUIGINsIbphboyPzbGaN2u4AXxQ+RqtKfuj1DnUgui6yfB",
+	"907lN8lQBSyzmSrTWCIpmIPXWAr2ax8WETfaOIENPpobsIQj+AvX5yxXozNyF+C+7mzIQgxTaSbKhNr2",
+	"SbhqdBefxChkJ5KRGCiTxEpE8tkg6vbr8HPhCT0ATcVHj+NjVBu6fQDb7oI/MDYBgG+h1nJhtWnHRvMK",
+	"OYbne/fdZYP8s1DDuRqpXOkhxSt4/FA7BVw+O3wfWEhCkI4mmypYvNtJ5gQzbCFRZMsD2JCvUfkNWv2z",
+	"XJ3laqjAvcY347WVj+E5kAdB5JLKQkXL+uB8QNPfIv7hv/ieC/GPhJCR+YjYYiNhZkoit0T04vycyolK",
+	"gwK7g/BA2QYFNncQKRIers/d2wK3FHwSUb4sELjhkMkNVhBPk4phkIiZGqqtzuDBKzBiNBatGLgCsZkU",
+	"rp7PG8wyxefAFZ3oZ1jr77LsmuKzzr4hKwgOQjW+SzKFJINWTfaNf/b2lJb2b7GPfHTD+AftfLEWW3vL",
+	"C70MP9e8mxs7P6x87FrVoIP2dNqtSXU3yXBPDSyLb6wXRImEQAcOVBOubj23mwpGsZVczNWoUSpuKf9K",
+	"/4Pm6ZlONUF3T7n0hEzyJdM7y2kRrPltTZdAsCnu8DMy7cVS46NRfoRyXDhl46KT6+z2e6S67SDPfqd/",
+	"rWzcua8Z3ws1VXpTgpZVb6WJ90XFbMU3YHOz1pg/NYL6NyqG8EoTn+7UEqH8KRNmPpzYi8oqwUrM4LtX",
+	"l9+W4yxniDFo/2V97G/sxsX6dn8MLgv05SmvR6dpoJ/rVw2lxuNLQ8d2vNtJhrFpaa7NBdULgDGGkVpG",
+	"rM7sdLx30JEizYhuKlejAAOzmVbdvmhyZv5OpR/lSOUzUWAerMlQl+YkOiMjLkRGz0Ompm5fvjz/srQv",
+	"iVwz07516RuRIuJ+nKoB6ZuHLRakaDIgrYfXZEEGIsJTFSG2528qz5rpJvxNeYDmpdXWlO1WqrgoOzes",
+	"Vkh19Cod7c7SjluWwas21adiCxzV+k7R8tq20rJEfyhT4PzLQ22/0hlvVl0dVlfd1lVbqatwW9YSEMtD",
+	"bKKlWhFNN7N12vq+1udqVlex2DsQrKmu7bG1UBrs2qwF0/iHKvavIVarhoqT/WmmPI5y9iBytm3jP5a2",
+	"saUUyL4TIOtT1bRc22SnnWf2jAUv7JVDzrKln2y9M1gDI+tQC4UJGGIsqGGKmu6FDwS2XZrnvS1FsXvV",
+	"24El6dyKHt0WAe7DOfSt6kv0WDQ4blUnVhpxq9K0xxCktYcXyzBqNm7mD21T+IHQ2SCLF3AqhuoM4+fo",
+	"ytkCY/6azH4jkqJJ+bB6fhwKKEA+l7Ka4Qna+F6LYw0414Ozq0T/9AKlsEPgq+DmHqN+n7va4gO6uTG8",
+	"pQaZ66MOeWgd4t4BaRHWHX4fbqlYyjvWVMpy86wd9fEId5FmekxUOZ+aiD8K6s9cULvjtiNRTanYu1Wi",
+	"2lp4HIE4EOUgVQSiE+VqRCVKoe5IdzqlrYDBOvgL2Jw2nVHnb660wYUaAdUiEsNINaVulSnEKMlhvy5s",
+	"sX0sC0W1765AVThq51DDTOHl3cpFn0mexTCb64JZtM59pHk7CTR4X5xzTJ8Q0oZyNlOxtYEbylsRk98o",
+	"jWg/SznwsksP1qK9SW913es3/PbWQN374rEsQIKHQr5rePAqvj2tcgvCvX2x60Duq3P4WY6V0HNChsEV",
+	"VzEvea/lRvAOKjfh13HSPw+W4UeW7siLI0Adw1CEOEfvrdt6T373zfd90XTjg4Dvv1WzjB5o08JjPpfV",
+	"g3KsNz7qzk+h3tgLsA2dDGxQg/bL+1cYb6JF79Fj1uMuMdjcsIFQQHeI4yZXo+Qj1V/C2zLdhvYxSrOK",
+	"S6sGa52RFjku1BN5o9YmFZrarmCGhSzmhkizy/62UyO++V7QdyTR6UDiEPQxgjDoeZoy3qTOtAo1VWFh",
+	"iCJuSVl8Yzt89uZUlIL1W1XIJF0tTo/Ji6OA3NS5aKtybDtgjyV50d5Vt0N5uj6MQ0v07rvLrQUwNvy2",
+	"SmE4IQaWygkbbLRdnaPFDuI+SOgg1CXiiVHDTMfUgQAuxxiEa3MI3AmzY0/pE+gpFR3v1XafXodp7TzM",
+	"kzQ2K08EXbJMvtNBt6ErZslMpQnz7pW633oXocbrgtLpDoSWeZ7dko6IzDCbKQwk2gHKe4AT2gv1T0rF",
+	"RkQgb69wOpFnz9g2UlnOZCP025U1EaUL/TWt0Bo/+o1WbNCgvjDqRuUyFR16ur/NlI4TPQZJ++I/6aN8",
+	"rnWix9jVNBIRXxEFIrLfBCIiQCv4l5lj/Sz8cyj1UMHHyFNYTBI9Jkx5z3Zbqo98Bzct2ets0f+NTOeq",
+	"Y7ol+ucszWJl8Ria/GCcfsUJdm5qzdVf8kaDNomLzURvsRZ0mCaw04VROnbsN3Yhf/3QsJS/figXc5tn",
+	"+PXDnZ4iOPl4Ns7OeCRcV9gtJ0+WvQ93+Haxg1PDYuHI2ffAnH0HKZy9dFIa5UUlMyRZ7i3bohuJnKeX",
+	"fkFMTlaKHZtHNyVoMcdtF7bXshHHE33diHLtpNLQeRaZvrB1E3gJ30fmSsSJkYNUxcdo1a7ICVoNiHZs",
+	"zscW7SoqBlqDh8YG3u7BrS5LVTCap6kwE9lrRnsyE7kV1NM29mucjEZ3jKqByaZ0kS8wDYCgSR4yE3OZ",
+	"hVqOQXohnTJnlGYyB5+gQ0iX+ENc+zzLCv55NxA54kqaUBMoLHYMFRRtKzNbPRHBE5T4kLIYTspIWXR2",
+	"dhaFGm1a7Nr8OtGS72nE//zv/yPg1yqPuiLTAWeKLP11rngOiB85zWLFD3UhInk1LesZBvaPXIlsWMg0",
+	"EFF4ch6eYEguVx6ckqVvwDbOnvBqknnZ1lrejfHDVU7xt/CGD5VHwZttawnRqppjAPCocz7tACAh+Y5G",
+	"LarmyQUDbQZiQwWC4Qca4crmOzrS1DVL15eLDsfuLnmV0kYJNRuFNimC8h7z/+K/2XyJZJpGgch0SgCT",
+	"qSyUsWkWkY1CjZheuBVA433zfRnRmkhUBbkadS8IGyDAnM7Y6ggu17hWakbhTV46y/YmC3YNOupjAbsq",
+	"LS/BvBL/aKxCHdlLYKnepLFLQV94hRnbsPvzFrBvcxN2fzc5t6AUfErgk1Gvvb5hu9KG6r0whJYYWoe2",
+	"e+CXu7gLdVc232T7Io0IrDbGjniOiKLwn0xHXQzSGUHWkI2BgXSs78RMK9M2IZmmJ/eD/3ycsRV/a25q",
+	"WNg3eYytPHBs5ZMw5TD00JB2P1p0n7lF5+IHvuZ4smYdOOX3Bk29IFCKCBxwNnyKbEtg4zybNkDm9UId",
+	"8eqRo10wrGm1MrbIIi4bLfgTnEogMjSTXC6NaBZxvIhVrLGY01PR8QtqCnTh4ZY606p7EWoMObhp2KgA",
+	"F+gQJ1g+VmIgDQY2aquBcHH4D4LpQ4cA60R7vSKLXOBDxIpK7Ls98d+Nq2rvjyl30vQBPhW8yyv49Apx",
+	"8xIj2Pqw1MVkcchcMRIso4owxWsNTCqo/oSjJNy3EOpOBfHjxfk5GS8vz192e+VsimSqsnmBk5HprVwY",
+	"EY1kappJK76hX71Vo7XW6FsOi4kOg8UIBPZgLpluvwxTNoODX1iUsEDcd5NuUegLA2xnPz7IcxbZuqcc",
+	"KVnMc9XymEW28iE/7LH4jLfQiuDTTOaJyXTviZVpHOtb76yxeU+I4jbz8KJBT8NIK6pdd1KRsk4F6yJP",
+	"BvMiy82OqBRo67nKE1BxoX5xfn7uGkv4mzovEuovI1I1KkQ2hy3gh/pD3tNCnU1lklqYT4TmghExSpJp",
+	"dWqs4+oKWoh4CuRWqAmDlr+xnPdJXhbXl8pKKyNkHDP0E8MglZkFvGGZTKnkGAZ+wB97I0iNI9B6qF28",
+	"BGNOy50it5NkSPVnPu6RjIOdlch4b/0w/rS74eZx+nKOvaPku6vkq2+up5UjrYAPDau79iHEZS5vr3ZP",
+	"PgMj8vMpjVRDhQp1SRtjxZSAc+MM9DLfaDvmCgwPeAQzNAh8EKxi3RtR5UNZktYTl9RPNpEFU26BYQ7z",
+	"FB3pxKdE/kE0vCdo4qHVNyihZzcgtP8axtwkrfhW3nKh7Rbiyn/O6mFlLqP+CYnqk2DZFj4pV7L62/qV",
+	"zd3LlZd6lGB3k2Da4q+l2aClq3dpAz2WsnveAX5B8mCBB/bdd5eHozO7tBPBBiRZiFRJU4iXYqI+ijgZ",
+	"J4XpVr2rv3w1+stgEL/48qvz5+qvX3zx8i9fnv/1i6++fPml/GoQn794PjpXL4d//eIQdSO0SDti1cFW",
+	"2fWUOokWubpRuWF2nS5ZmYFHgiDzsSq8LCHFanMFa6vW0umg8R+UGPJbU+mIzZl03sMCHqoQ470c34lG",
+	"h9aD1z8QcDXVCx/bW4+h/k+YTqegw9kQs8ePjjQ6W9HoFHJ8eA6d93K8bwKdBt6a99wg3M7sUMhxy+8O",
+	"T3bTyAzz8vxL9DyQmbQO4f3y/By3SsQ3AHVe5ESbmo2Emec5nDd40NtJUihhZnKoumIqr3HhBQoLiQEb",
+	"mDS9mUKOx3C6jSdXLlwhMWN3YE6C8GlRyzKxJYyCoCPjSXGr4L9O7ZeTTAx3RfdCHbE1cOWdvIjIKk2R",
+	"5YxcX8jxqTMcYLMpKk9P5TDR41BLveCI2I3KyeWDtyzzNFF5adDwW+u2882Aat4n2cx7Od4f00w5+EFp",
+	"ZpxJ084zU8jx0yKZsULyvgwzm0kgsbkA2gWrzJHq5WgwHqleChT1rUblPTheYIBnv1sRckiGF9B0NTc7",
+	"aON7geuZ7yXURPji9zzQUO11vRbzv5Bj2hC3aPKBbVbnPfHFHew+R34iKtwnAcY/15Of8B3bKUGsEt8v",
+	"H8gKlWfJQMhseTRMII2qpnV5jxwgR3nfUAvYuImWhMFDhxMcycUaKb8vdgsYvc5ssU6iwkdg+G2S59mz",
+	"iFtj0pfm/LEh7Cgy7iYyGnf7IySyWC9A9lws/F6Of5JTtUnivWZ4PmMT8ADg49VJ7iue2ts6Klru4lMj",
+	"8mQ8KUyobSTUDzltFQL1ftgU/SSUQBD3jfyHsOstMCEZxl7Q1DeWQ20jXjDOV/Vx3vKXy4GCFQEu/tGe",
+	"glw8+j5CXNWhDxzgojVbEeCyOc0HqFc92tmfj9JsFh0PRrb31aH2H8jSiTSomStCb/kR26XiriJIl3Fc",
+	"S0Ugh9C94kl35us4KkyqgMTX0UI4bLdEwxiN1B6z+LNSlOeHUpRzXNj4qCyPyvJBlSVKmhIYi7djuyp5",
+	"PBr3/sqLhButQT2lvq90SK7UjmrAlS7yxMJAIGRTrobopkczWUwigUTxiFXlFSi45jqqB4Rj9SzqClnQ",
+	"IFyeWDK3cG51BX1LBcg11NUeHbp12dHH3C2uY9WpXLBosOGlXz4JPB33wRKHfJJiHxT828wH0yye4wfY",
+	"VzPOs/kMlPo4wXmgWq/VVfbEpV2cat64XLuOtLMNYToBwwR3q5WTME65RE05aJtq4sbVBlqX9rhnrtRm",
+	"XTlw5SbEL+7xAtjkskhulCWkrxRV4mbpRHI2ezbNYpWaqJ0khSp4t2gMvWzaQWUr6EVDh1dl9/Tuw0Vz",
+	"MIIWeCVvBrClNy1rdS/n1Ngzfaz9vyvSY1tJSBvHUkssdukEPpqi0FJScU9k+SwH7XCaa61WNID+SFSJ",
+	"NTDxEjtVdP7a+8upWeJYlIMkTYpFH6veyBVCskWud1a5ybRMy73jLmjALUeNEIR6me22eyGyYoKqtg23",
+	"FYv1Ny9QRTifmRomo2QoeHGE0ojjKjK9tAgMojSROfgAeD0hFMCafJP0+2/xsx48W3yV5Vd0KYKIe0Ba",
+	"Hth6L9QWuxfhZQnSwc4JYb5oiEBEcggqADG3JJjThPCUJlpFF1RAiMvDSF93RRtfpbl4h73lbbQ1FwL+",
+	"Dm/+T9QGTxY3ip5kU13hlYTzHrPNx7yVLPTWEU7qk4fq9vURnvvtgLmfWl1Lo5QezD14cvItQOwlm5Ck",
+	"fhJu//rWESdhnW3An+yvVWS98m8rGqGpYSjSlv+fYoNbosfCTLJbI6LGnzzr0z+uElBmsC1Ql4Y6z+aF",
+	"EgUW+UflNQID6O7ZeuJ7Tb9oCAdjzPflM4r7OvfQH22r+K/7WVuzSKjpkuYAsG2+H9ktgJOqWxJrLRch",
+	"zgTpHjhA9HMYLaiZSqFO9DCdxyrukks7yvIy8OYuA9ObRismauFt5uEErLg8m48nQmoyK+yGwEvp1G46",
+	"5Z8yBhIS41zqguYM2+UV2FrEas0TcUmPZivMgmFxKzr1CFlT58X5c+q69GlL/tr7i4iTRpo6vLuqGDV7",
+	"CpbTnegW+4iYN4z/x17zyWz/tLR84reB0Nlty3v8xAPnDcptWyrwmnBY85s2uXBROeHLSquZQnuT0/uJ",
+	"hd/bV7kmt3cVxaYTC6+56n9iz4d90ib9v3UYm1Xt706DrSzn34kVcGkfBlMObf70GsQQ3s81KlM3dGXY",
+	"xITaDoy4xrwfBiUvi5ioXPU3iA7Aln8DY8AWc7M1JhsmmPtzrQc0kZ74mRIQXpk6TzHRplASJx7qDn/P",
+	"jCYi+vbV61fvX4nSFkpiAie3yux86VZN/QL0eMtKbF8J0g0lv0gzPa6/prr8/1yEefkKwVSFvbXZr/ey",
+	"FT8ZfqBmGdOG8tsoTuo193SY7iCVd47mAhvw+2+ZuaZB4pVHCS3cNMuuVQzCZT5j+TJKdHw1WESBMJkX",
+	"Bw/EXKeJhqvZJ9DzqcqToUjitcX9zYvoY8r8ZzNYjFM+94WMQdvm3uXArU7wZfMpByeqDGlXio6Sgvqj",
+	"sDEdU5i3KAIpc+F+A5dhaLtrv6q4YhxZD3UttN7tiX8ktjduqqYD1s2UN43wf+QZk4VG+cFSGSIM0I1K",
+	"7aV02Vp4hlCfVZ+ybUM0Hs7uBfy+niTobBSX5996D6bj2uRDLcRu0R4u7PN6L5KsaGzz65dnH9ZJ8uoj",
+	"1gBMhmL0V3Dsrmim8CuM6BvlWTqiMRjvRYjxnoh1ACeYc+PGmTAo+OxU4QyfGoGxQZTafRj9K681kuDi",
+	"kP0LsRcE3zWAmajeuLckJ/+Bd7QuODsgPF7C+5fCDVmOj9P8e9qKrDdtIMICeaZcgEJodDAKbVAKMhQT",
+	"qcXz80C8OA/EF+dwVF6eN9k972ByPzuBvA+n3b/FPpz2hvEPWhTOt8aXRqmE9upw2G1ioIpbpZbTYvA3",
+	"7o0HQEjwJEWW1wSFC/p1NoNMsEM1F3hKTqyxArjNMz0mpMba8L9bmTNKVBqz0Dnp/2o/npqx/fDDHxwJ",
+	"RPYgj7eTkqj/9e7NT6DTh6lMpijcB3w3PND4KHxfGsHVeU2RqS5WwxTPMCHM2CfJcidonHe0TO6Mq9FQ",
+	"k7aVuIKj++m02VmVDQb1tsmKNcECultJfH7Q4nQ83YlLNS0/md3PzQrF7mZQDPfSK7sKrqBk9ZQ23orV",
+	"tme9W8ty+6CKKWS+KopyqRdUS2IrFeq7qiPZmgtKLlpX7Ue8swHl9MFCd6RdPKa7MtH0hRc3qOIjlJYg",
+	"GqoRTPwKgaojz0nHDxDKhfhGcg+zkBMm5qrIrpWOyHyNvuC42I9ZnIwSFfMddSZKctzSyQv1RFIvPwye",
+	"o6PSWLeu4Xtfq+8pimFv0Vbmre08/XjFF3SQW6VH/Rm9931hV2bPNWJNlWFbCp5qrS0uRKPrWx6evWUk",
+	"H/YUPd/sFFmpVjlDYDLt7Rw5ObryLL1bdZKeH+ok3fUc1Z/xEzhL7zY4SY2aBtmfSiDyAzM7bdYJPcTW",
+	"3CX6zQZASVECXoV6v4CSKzvBYI4q2iaQgL9Y9g1AwqQmY0L4VOpre2um79yGU5Q7ybQTHJbu0+GtT7I0",
+	"tmLG4Ta2xusscppBA3/YdMcLknBMRDpQYBPYQJLHQmrhBz0yUnwnl2JGEL4gz0DGYdGHZTWl35SjuOAE",
+	"skpZ3lIEpENx9LGIuiWqJwhnbrni2s/bxIBhB/IV6/ztvbEOYLDwXnmAfRMyVpUAKT0CzW4+E/yLKogU",
+	"BUztuy9fBEOOEr0UA1BaSQ/jdZCAJNQRl8NH3PKBgwp0Boniysgb8Li8HgnL86YEImH1WV0kehyhCCyw",
+	"7oWf1d4O1VCh4itZRLij5+T2BqGORoiJxNGzodRDhX+OwH2ZCNyV9O/y5zw8LHqob/OkKJQW0pCOBM1o",
+	"60tpon7+rnaAfqezMjfk9ZaOBTm84n/+9//H9FIlv524hfWnlXEQqnQ/WjlbzHFqkGAHrjRY2CG+hjMX",
+	"am+B0QrDoVzBckGUEspcjbL86lotTISsVnhg3UZseKvEKuPeaTsuQYVLdJ8InP6N9gfF2XCXg0anqtSs",
+	"q6hYHxSXM8vtFiKFsik8Z4syqXQs4DX1AdccrqcIekbGQ50BtREa84h9+dC8qDpj3UxEmL5ZYjyjpCUJ",
+	"u94eebqNqW9xs/o6bXPG1m0DUEWejMcqfzaYJ2lsGtyC9myyq5PJUcf+8vb1GasIUoOY/3qG/Za9cn2N",
+	"0ErFYHebrBYovklMQg1AlfgzYhU7knGesEDvF6+r5o1bSEa2TRi3eSs/ZY52AWfQ9ycFBgJ55UxqlxhV",
+	"QoeXVcbcntoHs/d5zzsG7te5Enay/VALsQUZZq5GDWyYoX5RwTT1RYF3TrK8ROzEx7M334g77oueuHQv",
+	"CPZIteIXE4vPlwd6LnwVwmO97InoRuaJHKTKRAF5RWxWT61gFRNpJjjFRvfL/R73nM178K/AZUFoeHzn",
+	"Aiw5HAneA3+GeRqz/fhTOYORr9XiDIewAzpEKiHEJZiHYFoFwih49W6wX3949f98+Bv+EBbiS7tBmpuw",
+	"zUR24VTlymTpDcGXWlnBHpkQgo43UQHLsf0T11RaUHj1UQ6LdFE2UDJgTE9c4hj2xVp/Bm86hJ3sFRC5",
+	"pyiJEdE/wRFMIccu7+WYEKPeOClSOTgbJr3FNEVnDSZYoGgHDcChLBwDpEggIp7MFU8G83ZGWcpkkBZ9",
+	"8StfZD5E4l/ZgF6kTSP3xCs5nCw9VD7XhlwGspvGShj4Sg9VL9T/yRzHoK5gCcHZYKsjFh3vHCGar874",
+	"dFnDCs9S7Wnxsn9lA5c4w5/yC7IZsG67EPgpsxfzPNr67t7Tk35Ngn4/fkXlHvtwKZpucFBvgifgSslb",
+	"QJqqu+pBHQsSHmDJsnLZMImNVzc2qQykL64aBlwndwMR7USSBlR5Rh0cJDI60Sbno+t7NwdB7UJrJTFI",
+	"gbhCP26iGx/YcWg1FdYThd7TQFbDeZ4Ui5P+rx98c5mPpH3NVOmoRp6hbPVAY2DcfbmjZnacxsFa2cHi",
+	"YheutZndb5MMNdclbhUx/9a+aF4rNCQs77J9fnAcdJbEAsFDxCTBWUzB3vnZtqmLTjSTY+o9V/kV/rvW",
+	"1N6OdsLvaess4aPs/ObH2b71276DY5/3A/d5f55908eg2BNkECRnpSglaINmfHTt4HZu1A+OCRWdlU3b",
+	"hkMvaFl1vjgXE/VRxmqYTGUqhhOZyyFcFdiQS/QO7Af1Vuo4m/Ym6mPn+ZfdqGuzezaFZ1R+09whxcxi",
+	"LLf372OsZBGjSz5rBIejJHr8kshRTFUk0Lam+bPf8ZTvp9+0KmY85z0x4lrNbJcl+zpXssBAU7PR2/Vx",
+	"BFTMWW+d3YrEXBCZJ4qrsmLSWdTkvWAAFR1vbYu4XbuVLWXimXDotuJBnpr17bDWXVoLMcgMUm3y7vxQ",
+	"8i6uOh/B0rs4SsGjFNwkSRm4rdR4cnh/tWECNpyaR0TutIF8De4a3thEcLLYEktS61DS6h+qeHhRdTTL",
+	"jgLp8xZIRBq1kTTafZ97mYZHYdRrLgXA7+7bPj7XzKa7vxbyatiPgsf1LnGxrkkcm/RamsRFxM9Qdolf",
+	"2P4HlRrlt0tQBNuDR900eCxKIvdJdssQKwTLJo2Ifn7zrq5XeFIRCI5pYgp5rbBA+PtYTWcZHPm+sMtP",
+	"kF8lopgs5ZYlO64hfVEU3RRJmvpUsF6TRgmI4LcoDrOpMq1dGM1NSDyHh++ecLs1forAKW3dlK5ICKTd",
+	"vvsoa+1MvJ7b92HMZ2kmGyutnm6z07siy7nQKRolqYrALS5ENgq1FNF0nhYJfPAM0/6xLGREXUkjUi6I",
+	"haBFYswcEfenKh8rV5GR5TDKMJtOlS6WKJztuQWJ96PMr2PYC2mir+n0RvM8pUL0OvJ9KVlv1UD88va1",
+	"A3JGYQVbzz6MVRQOWVLECXXoYQ+JK1FBDo1Qw49QInO3KPwtUpmPLSwB3D7RppAaRfhUfkym86mQRSGH",
+	"E3jKUJvkNyU6z8/Fj1+DGOSi8W4Aa++iC97jY4N3pOdpitBWsLqh9u/5Wg5yGWfYwMILO5QzD6fl+RdR",
+	"e/7tF9y0vAP/nqSruYAaXvjmImHpVoeAIeTb0b3f5D/N07SduQeuwbaLFN5eZdNRLx6+BtdylyusEtIZ",
+	"bQQsacJPiiyjbfH4+892xLeC3D98ILBMbVvZaVbl6X/RcTacw/khkBCyceA0U9PJGqEY6rVSUawTiqH2",
+	"pCLuFtOY0C+UnPZRZhGgv0PkwfBhDaLHGXMooSKjQPdE4lqpmeEbIIIM2oWBUFOZpBWD3iFAY75EfSyC",
+	"UCdjnWGN41Aa1ROrE/RrYNx/MY1p+erb+UGp2bazTQxOV3RgkmeJNkqbBIR4t1rz+69solvoQWi11lGV",
+	"PMkKAlj2r6VJhtvXEOB7OBYQPNkCgsM2HC+lk+emmkXeYQv/stB3pYHHAq32Aq1dFFj9L7fQn0aFlX2e",
+	"7cWj23JHEXmssTqG0I+VDZvXWN14QtSqx/KzR1hlVdbxd4NQMyiGGKhRlrOH5CbTE9G1WnCnGvUnVTrV",
+	"tuLBuFaLxq5l7oLONNJRznVhhHS8lexVXasFnC2GrKQ6C488ywr+KNRxEgdI5TCSSTrPlbGdwLGQhcj0",
+	"UIlEt0APwAxP+r/2er0Pf/wR9cVcJ//vXFn4yZIdJEI6bi7OGCCuoWRkHlmIaWYK8eLLL72SNPhNwv5/",
+	"pseiYyNAiald2UXdrdOFSFVB1WxxMk4KQ6ZGdBWJTgTih52mxmvxfZ1enfaaHTkq0XHKcp+AA/Ym+wMb",
+	"qN3hoK1Bpb3RXrdnT9snzltx1Iifh0bcSVywViN4U0qiBgW6bX+7++mz36/VYj8VhJ4K7YXaIr8VXuma",
+	"O/Z+CzZosbX1L1aobFquV5HjeyqCWSfolp76KLmOkmsTEJFr1cLI23wKHl353WrRtfMCvLrcaZIs4v6C",
+	"5R+qeAxS5ShNjtLk05Ymfu3cWlGy++o5O/6pgaWrZtjev3r3/up/Xb79/vLr16+unjcX1l2rxdYgO/P9",
+	"CUQkPLJxClsF1ik4fkC7q3tRVm64azuudiPULhrRrcCbYCu/rcOYaxo93qd59wvCV+7ZTa/eZB9ueuMd",
+	"Gmo7jnrlqFeOeuVhHXM6q0sqiciC5m2qCXxwS2fWlrFFzM0qM5ppoSUz/qtDABW7tXOmyIJNbjO8w3me",
+	"K11cwfL0hslVeVCvLK/kxRLFMSG9CvVxqHCCxPDICsayKso0jZBzyAh1o/IFT/sO6BahZsZ2oWWeZ7fG",
+	"0RnBwYnksEhuaAwJR5GwezKdJlpFdrFC3aFP+hT6HVoWP0uOJE0hJtk87/qAu8Q7swJwdz1nvOhE9sVF",
+	"VK1EpFVxJIos61PRDj7LRDJFYf1Ft5YTvXVk5dsZN/Q7nPk/sfrnyZb0WFLMzRLWDpK8vsLHtPUDp63P",
+	"D6HqLn21ggJlWaWsO86PrvR0VQlSsWrPN5JperoIBHirPrqsstkTfCDKTCPGqti4DOeVpxkCy0+E/SY8",
+	"26oyCMTMqo5eqRUSgxZLNhKlqA2EFbNBg4YInH64oML9BnEv7iLt2yT1ZZoehfV2wvoomo+i+dMVzb5J",
+	"LDq1Esg29nm87AyErZe+czTza/jlayJ7KheWrRoEoOWxfuNkeFC2BCD4crAhgzszFSfM4xozU8s2v60T",
+	"bU+ptEZqn46byN2xqmOToX/KLD3qOJe6hH197zOEp4m+RixN50uNM9suRXAkjJl4rdQM1GuSh3qSmCLL",
+	"F20E8rjG8SoieXxhD04gX53nY4/tRHfahiLa9Q5EX/Nue+8BgjzW0EIg7CoDeTsa6agt/P6WxQcP28LO",
+	"3mw/UscQCCGjFKFy5273iY6NMSPpG/O2XXjs8KF29PDpohafcDja0zIs7tFIY8yPQyehzvR2dusqURJZ",
+	"qcFxj4CYliuTC1jylx3YVvxgN1QZ0rnAH/PUGMw/MxYMfLoc5MH+J5GNWjKSh5Iv36pCJqlZbdU9evFy",
+	"WXeXmuOhw0n/sz39lHxzqjPm994sBO7i8vglvPNiI4NmzgHYvRs0dLLtB1YY3c8YgTFDLZt23qKy5zAk",
+	"+sbye5TrxnxnlFvriaiQ4ysQRBFJiGE2ncozo+AHcEvNpA2MdwG+WEnvYMoeoGFhrqS5KuR4jEXC3Qvn",
+	"UYd6JFMDc5hb4g677petpN2r+ctaCLyX2JZaM36eoNtXvo9usb9sX2X8veb6NpLZTARYld2fVCXuZc3+",
+	"wMy534Vm04Q1XJi+uJMd6lsyR/2yryTcCqsU/GajjEloBZo7RH7GHvY+Yuj6DEbMx1T6ewX3rSM+zy9G",
+	"5a+zcaLB6SXuFEsaGvEwDIFjs76ZZpuQgpDIfAQS/h2y3MykMbdZzoySKsFrohTvgM4HNoRHPfcZ6MGB",
+	"IiIblw5lqhRqHpdxnCtjLpg4NSsmdhTSYDyQzJlBExQlf58YynZ3PGbP+Qxmmcup+bWPl30Q//63sJ/g",
+	"YB+wvoScbU9fwR08CAJp1iKHgOkbagIYtddelRSTf4r6qPw9jkBSPMNcxUoXiUwr6mcjbqVAaHg/4uX5",
+	"eU+8Z8Sk2wlpXwIOoUOCGTyduYdg/sz2HpJ3vAX32ULC99hfB0n1BntFHXFnq1VTIdeRw7epHNtDMpj8",
+	"WN9/eAo88AZ7qrdhMNk1DcjrbCwS7clHKxFJPsJarqxHgDnCmRqicYACsEMnE2s2Ak8uDul4d2sSsh9q",
+	"/OvviP8yS+emSU62OLTfUOUC/H6fXu3aPccVFP7eo2qMlr33mEPT4NMVtWfyNgjBGJTb4xnu59VVK/5Q",
+	"p0YYNcx0LPMFnQUjOiDcecFgFlg6SC2I2J6nLDp0v6IObB7Qq5/o6ExQOcmzspokQBo0vppKVTDT0VpT",
+	"4W2rV1P2aPefGsNbbVzGsHpJn16Kuvo8aloLJNht1wrgFsfg39bWwZo5PeEZLx5H5Oadt/jzBopIcant",
+	"TRh9fIRbmttsYbe155LbXV36eGrG9kPwd4NQq964t0xJTJPDHza31TL198jCWvrzxaLchV14dwLz+lqu",
+	"4N6uHZe92jJ4h/1ZMv7wB22E5dPf3gVLL+EBHO/9iYKd+HqXcQybms675YPcTnk9+x3/f7Ume+pjqYIe",
+	"MrcyTbNbFbPvpvI8yynYlRhmr/321etX7185GfDi/JxdF7/TkRhBqcweZ3JqRCwLOZBGiTy7BZPpv969",
+	"+SngAESoo1ckzsD2KhbdEjnRwzR0YHq8NiXAOJaBDlSa6TFmOi2KMhaAtmYnG475hrTH5RzwEeNsaE5F",
+	"1E/iqNurrSRyn8okVTG6lvMZUf4tRBKLpBDDbJ6S8h8lOsZEiq4FGjKtfMBLgnw8F7gkF4wtiKEc8fL8",
+	"JVattkAe2z2xbXvG3sxQJpTDxV+Nt2g3lt1MtMFWAi1qRBekHz4V64E7CbnwazszoiUlyfu0hsgPC9dy",
+	"Xta3q1QiXM1F12y0wZ5uxpuo+jq7PH6XtSidE1Uw9bUBu8BDEcHZg3G+g/OU6EIRZcA+D9RKnevr20Oe",
+	"hENFavH5gspetidml+nBOxxOp52v1aLdsbxM05aB3737DpnJ2XkUq3xHMILXOo/ibr7jDzD9Q3iO7959",
+	"94Na3NF1tKv11F1G+xxbOI1RkRSp4og3oTR5yExb+YfksJXNRY2uIrY3gmoJ9ZKX2OHUZkBgxwYMnLHK",
+	"Z3miC+fRoTPXvVv2tNGl3Mip+8G1qO4pPI3bd4/RaX/8gzp19mC2e3XYNHz06Zp9Oj7SW3t1IAYQuuZR",
+	"eHTXarHen6OdsqlDx1huu3Ln6IBvYU3aF/OU3DnaDo/NmftBLTZz5WgXfa6O3Erl3mweOmV7QD8O7ahN",
+	"vbhdnrrDeXGbH6PD+HCrVWypXj9FF+5aLZYcOPzsEO7biiNpFfEK500vRJqNxyo+SzSdv6lckBtGOPuU",
+	"WPH5twjb2+WKQ42+0QWpake/VV6FMP+RwKuw8uRMRLYYJkJ1ZAQoJM0Z6sFCqI9yWDiYgJ74b4/NIlcG",
+	"WWYEpSvVdIZ62lFLoBPBNZHoRyBbBLcyumZ1KiKDUVwXYx8TnVNZDCfKIGWWGMjhddV7dYgrVO5p3VEY",
+	"iD1Sqscx18lsprBmiIaPCBogMWKQSz2cgGA6EzsixBCiSomBQ9s1oKGxbJ3GT7QwhSxUeQkoL6yrqawx",
+	"DoymAF/4N6wwrYgpW1pEF3zo8U//bxJdMA8s+r1NjKos/mwdZ0eoYRmx01RYYF8sSAAPDKW84YJaxsKv",
+	"GCfN5cRwykrR0kP9UXY3UJ0TGZzuTFDdlpggXIks7M0CYTL+gLYF1wlO5GwGppOObZmiI5Mi0zXTRS6H",
+	"BdlnMoVRsuyaUDa88qsI9s9VGsvZ30CqRxeOAynUXNn0+tvLn/FGjkkMvFKRtELkb8R08qpy8rgsze4H",
+	"EScGkTLcvg28o6Zj70DUOE7k8PrKTBNUYE1MJ/aG67hODkfL8l/3pWVpmCo1yOB6Wen69yQtaP58At1a",
+	"Nxw8Ei2FMgVJlpaj1+21TJyubJr4IMtSJfUTJ5SBXf59oaabRuDwHfQ9XUZKqszPe2ovWFZm3CRQck4y",
+	"6eJSkBLVkBzA26ED5ek/cBYwNkXH9thefeS0WRNzrRPYrC/JWcKHqDKlbkXWAhKo1MdgzjSh7aN+9DC4",
+	"6B4wHoi1UOMpcLW5tTJkrhgmtCGqFwq84utARHR00NIrT9I+Y8Zstt6qgUkKdcXEjH7BNAKYsaWZaTEk",
+	"XGjqchIdZs1jk1NOMy5DL8ulKTuo41mWaML36l4Io7BJkio5f/7lvSBz/hl4m2TkDTM9SvJpRUGQCRsz",
+	"5h/CaIxB+xUietbBC/89+rfO/n3e/b+eJRFaeSYT0QhXNuN1PUdMpC4/SLWw3obB+eYqvhCDBQzDVI/l",
+	"xdM5mG902XLVOz3CLM9ukljlfGOip7uaJ4jKNFboVEkKRCYxxeUsDyZH1kL93zYih3dlY2yghJE3Kg7I",
+	"2GLTMCAShIQ7z2infFXfKZiSFG1VXH9EIhlVwxZwKdb5c+auadBfrD2y+bhk7tknY/sGDi1sb4/218tg",
+	"YLAUeRruk5FYQbfgynz3lYhARbu3NIQ3+kGTENbKWJWGwA39adMr3K19azsC5Eoa5PyrhwBBWCtAGsAK",
+	"NpAPO+ctaM7htCKckP7ZEt/kniZHqJdzPaIl1dN3snI51xNqTOKgjsxVMc81K8lYmSLPFioW0yxWaYmq",
+	"q8s8ECGTkkimDyuAuV6oty1uDW+3hq5JzH0lZ7NLb4Gm44yY6MDjUo+z7aWCaXRdX9apCVESlqmZl+cv",
+	"2xNO++7S4IwK3mZNMoXfE7263mcnxA4Vn25HbG3Yk7uIWDtqgS2kS7BphHp9SHpZ1nBzE0mT7Y5tU7qJ",
+	"h7Mppop92TgQrrO2I1HksciEDLVtbPbCymWIswxuZqV5uy5OmRTofSVazHI5LJKhspgliuOpyF+fDYfz",
+	"3LSkxw7RyQWv6k2+SkzQ00r/1TbGZshxwBfM35chmU8365TluwIOaanj2BYqBF7AlkAh97EMQt2pMf5J",
+	"vSgmoB9hpG5PEKKlmyGCU+JEZHrhzkSoCaoj08pYvA5y93chJ4TwJAXBlqUS5hLprLjC6//UOYVLTruR",
+	"rcPAQHA+15Qj+poezsibRI8DIRlaxHZSgR1ZBkE4J+E7kMKZkmhWlo+xtdMLY8Ht7ujadsj555cGg6E4",
+	"Yl5EsoJSmUzJDHKxEDtjfGGw0rdYZSHFy/OvYJBbXLRRUlxwUqpuC31VjzNQPMUPNBCshvGNRxdroKon",
+	"SclCHoNSu3GMaKdcbCNv2Jx0v/RCYyTKQCzjOIkR12pWUJD/1g9enFaqEQv4CmsU8RkubRHPPtra2mFc",
+	"9ujwlzfYH4SL7/D/cQCl1qbOplmcjBI2e49e/iMykO+oSo/Bhebgwo+w0Rf3CS48G6TZELNfj9oEYcxS",
+	"VF24tqi5ZhLUiw3Vz5OYnsY6HySupRjIXFFZKWdf+yLCZH9VIWDiAAcgZhO4BbkNgYg47O9+QHUdJU4L",
+	"WDOi4942jYK0CqGee97hHYIXrkYDqxh872c95hrWLthnogR+GbN3YnJAPsvlz9+T8UExEKoRKtcDxzIL",
+	"PZzkmU5+4yp+LnBJYzm74osxpG3LKIRXRcHFHArzU15Kx9a0wldlJgsUfoOm/Bpucne3yRUetBTxlQn6",
+	"ZeFQ2zT06MzqZLMFtFGOIZZPJsSC++1eInYNYMjuxeSdYUds5xjJm7vAjlRK9VzrmO/h3V0KbqQB6FGj",
+	"VbVZjxXiZF/QJkdZ8lhkCZaVyHX9oC1R2/sZaAeoWFkNSWNLCSio4goKvDKXesFALfbYeXn+RTew4ZhQ",
+	"d+4NZtMt4bpguDJ+1L9zPKobYKrJg6Goxhk6jdGDDfFs2DLT5ZJug2ezptDgiGTz6SHZHCX/ZnEIJlM8",
+	"IGDrEojP/Q3MDUF9HsAr5/lxMd32VQYtEEFUZmB7SkUVIghtzlZsE2sIk9C0aHvtMp7iQO2MnZs11C1b",
+	"FRVMWReImM9swH5lbUEpsQ+Av7Md8s7RZt0zignaAX4fXLPsaty380dRrWAN4APYv8GdoIIuRFJQXS11",
+	"0FZqYR8/jFBNR6yGltmtH4AFVspr0NwImaYaXgj15sg0beGFbSSxlxutqrJQV3QZPM3K6MIjBcHZNfjN",
+	"UUA/zqBCe5fy0w4rlOAou4oj1LGQtooorG9l2XdwgfAxytBC4/S3BdwViLcrtSOahAUHWyPUPjyTiztU",
+	"YJpWxxeOoEqfHKjSUQc88vCCjyd1nwDDxvhSDxBcwLndObTQiFVVDyxUsap2Ym6C5m/B6+HYBBUan5q1",
+	"KuIHtVhKla2IGlg5vHeYp20Ano7m6OMwR+c+0M6GMYal/beXWAGLsoePFrSCUj2WeMGdAKtqAn+uP626",
+	"MH6e+1SGIaYHAuncrzaMsEEeeWkYr9dTqw37haZ9rA47arsDBV94x21pXVcJyn4/+Zl4s95n10p/h1HN",
+	"k/6vH0AT+d/8E0GG4IsP8Pv8xsrkeZ6e9E+eyVny7OYLlLs8i7rkRWSqYAncLiBW/xJHHFkXuWYsirMh",
+	"Dk1AStOYYI88PCnToDOJZ41sb+mY30AljlWxzBXm3YYJ2eo3sjxty7dysx4sRBKXbGRJLrJbJFZ3Y2Pk",
+	"szYwBsuWR/3FMCXqOM/mM1QuZiaHyl+R8sP6oOU3DUP/zIzpdtmJxdwEYpJl1yYAyZETjzr+NZG5MoGY",
+	"z8Dfg3+grMZXdAPnw5uQ5WKvT8d+3jCZS8vKjnTWszRb4GIGGK7H6I8WRt2oXKb2Sv+O9JMru7CBaPjm",
+	"ajpPi2SWqqu2+XmjNEzxH/AG6qtFMGjLE8LXtXQD+rRh7O+1KaQeqrPbJFb0Avy9uDCFml7hx0sb0vtu",
+	"zbrmapaZpMjyhYCDaQESk1zkKlXgd+qsqOwsuKx+w3KUKzzeG9+TcBBhD/GaFWpYMD/r1LupvW7Fje0l",
+	"m998mE2nSbnX42Q08hcAtCTSaJfT4F+smAVfsfkkwPICE0aciSJXKhC5vBWjJFU0lUGaDWB18uEkuYF1",
+	"AuUjcxUQjGAymKOhWk7RDZ2sWK2kcZmIGtnATJySPTVUhEsexpTCNRUjOQAhap/sQqg4KbBHMVfTjLoV",
+	"lZaDFOk3dXmtP2W679JsmR549VIO5kkaiyJPxmMUVPj+6C+4JX5tSPCC2PC2FHxzZX9Yv7n9fM3dUVUq",
+	"nsSNzBOCRqzfxX1Tv4374uSPD3/8/wEAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -870,6 +870,55 @@ type Branch struct {
 	Protected bool `json:"protected"`
 }
 
+// Build 8.7's `Entities::Build`. `artifacts_file` is present only when the build has artifacts.
+type Build struct {
+	ArtifactsFile *BuildArtifactFile `json:"artifacts_file,omitempty"`
+
+	// Commit The pipeline's commit, from the repository.
+	Commit   *RepoCommit `json:"commit"`
+	Coverage *float32    `json:"coverage"`
+
+	// CreatedAt UTC with milliseconds, as GitLab wrote it.
+	//
+	// Example: 2016-01-04T15:31:51.081Z
+	CreatedAt  Timestamp  `json:"created_at"`
+	FinishedAt *Timestamp `json:"finished_at"`
+
+	// ID Example: 42
+	ID int `json:"id"`
+
+	// Name Example: rspec
+	Name string `json:"name"`
+
+	// Ref Example: master
+	Ref *string `json:"ref"`
+
+	// Runner The runner that took the build; null before one did.
+	Runner *Runner `json:"runner"`
+
+	// Stage Example: test
+	Stage     *string    `json:"stage"`
+	StartedAt *Timestamp `json:"started_at"`
+
+	// Status `pending`, `running`, `success`, `failed`, `canceled` (or `skipped`).
+	//
+	// Example: success
+	Status string `json:"status"`
+	Tag    bool   `json:"tag"`
+
+	// User The user who caused the build (the pusher, or who retried it); null for a trigger's.
+	User *User `json:"user"`
+}
+
+// BuildArtifactFile defines model for BuildArtifactFile.
+type BuildArtifactFile struct {
+	// Filename Example: artifacts.zip
+	Filename string `json:"filename"`
+
+	// Size Example: 1024
+	Size int `json:"size"`
+}
+
 // CommitStatus A commit status (8.7's `Entities::CommitStatus`).
 type CommitStatus struct {
 	AllowFailure bool `json:"allow_failure"`
@@ -2713,6 +2762,9 @@ type Variable struct {
 // BranchPath defines model for BranchPath.
 type BranchPath = string
 
+// BuildIDPath defines model for BuildIDPath.
+type BuildIDPath = int
+
 // CommitSHAPath defines model for CommitSHAPath.
 type CommitSHAPath = string
 
@@ -3004,6 +3056,21 @@ type ListStarredProjectsParamsOrderBy string
 // ListStarredProjectsParamsSort defines parameters for ListStarredProjects.
 type ListStarredProjectsParamsSort string
 
+// ListProjectBuildsParams defines parameters for ListProjectBuilds.
+type ListProjectBuildsParams struct {
+	// Scope One status, or several (`scope=pending&scope=running`), of `pending`, `running`, `failed`, `success`, `canceled`; anything else answers `400 {"message":"Scope contains invalid value(s)"}`.
+	Scope *[]string `form:"scope,omitempty" json:"scope,omitempty"`
+
+	// ScopeList The same, as Rails clients send an array (`scope[]=pending&scope[]=running`).
+	ScopeList *[]string `form:"scope[],omitempty" json:"scope[],omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
 // ListProjectEventsParams defines parameters for ListProjectEvents.
 type ListProjectEventsParams struct {
 	// Page Page number (1-based).
@@ -3068,6 +3135,21 @@ type ListCommitsParams struct {
 type GetCommitBlobParams struct {
 	// Filepath Required: the file's path in the repository (`lib/gitlab.rb`). Checked after access (see the operation): a missing one answers `400 {"message":"400 (Bad request) \"filepath\" not given"}`.
 	Filepath *RepositoryFilePath `form:"filepath,omitempty" json:"filepath,omitempty"`
+}
+
+// ListCommitBuildsParams defines parameters for ListCommitBuilds.
+type ListCommitBuildsParams struct {
+	// Scope One status, or several (`scope=pending&scope=running`), of `pending`, `running`, `failed`, `success`, `canceled`; anything else answers `400 {"message":"Scope contains invalid value(s)"}`.
+	Scope *[]string `form:"scope,omitempty" json:"scope,omitempty"`
+
+	// ScopeList The same, as Rails clients send an array (`scope[]=pending&scope[]=running`).
+	ScopeList *[]string `form:"scope[],omitempty" json:"scope[],omitempty"`
+
+	// Page Page number (1-based).
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page; values above 100 are capped at 100.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
 }
 
 // ListCommitStatusesParams defines parameters for ListCommitStatuses.
@@ -4990,6 +5072,72 @@ type ClientInterface interface {
 	// Corresponds with POST /projects/{id}/archive (the `ArchiveProject` operationId).
 	ArchiveProject(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListProjectBuilds List a project's builds
+	//
+	// Anyone who can read the project (8.7 checked no build ability
+	// here), newest first, paginated. `scope` narrows to one or several
+	// statuses.
+	//
+	// Corresponds with GET /projects/{id}/builds (the `ListProjectBuilds` operationId).
+	ListProjectBuilds(ctx context.Context, id ProjectIDPath, params *ListProjectBuildsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetBuild Get a build
+	//
+	// Needs `read_build`.
+	//
+	// Corresponds with GET /projects/{id}/builds/{build_id} (the `GetBuild` operationId).
+	GetBuild(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetBuildArtifacts Download a build's artifacts
+	//
+	// Needs `read_build`. The archive as uploaded by the runner,
+	// `application/octet-stream` with
+	// `Content-Disposition: attachment; filename=<file name>`. A build
+	// without artifacts answers `404 {"message":"404 Not Found"}`.
+	//
+	// Corresponds with GET /projects/{id}/builds/{build_id}/artifacts (the `GetBuildArtifacts` operationId).
+	GetBuildArtifacts(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CancelBuild Cancel a build
+	//
+	// Needs `update_build`. A pending or running build becomes `canceled`
+	// (its runner is told: `Build-Status: canceled` on its next trace patch,
+	// 404 on its next update); a finished one is answered unchanged, as 8.7's
+	// state machine ignored the event.
+	//
+	// Corresponds with POST /projects/{id}/builds/{build_id}/cancel (the `CancelBuild` operationId).
+	CancelBuild(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EraseBuild Erase a build
+	//
+	// Needs `update_build`. Removes the build's trace and artifacts and
+	// records who erased it and when. Only a finished build (success,
+	// failed, canceled) with a trace or artifacts is erasable, else
+	// `403 {"message":"403 Forbidden  - Build is not erasable!"}`.
+	//
+	// Corresponds with POST /projects/{id}/builds/{build_id}/erase (the `EraseBuild` operationId).
+	EraseBuild(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RetryBuild Retry a build
+	//
+	// Needs `update_build`. Creates a new pending build copying the old
+	// one (8.7's `Ci::Build.retry`: its job, stage, tags, options,
+	// variables and trigger), by the caller, and answers it. A build with
+	// no commands (or builds disabled) is not retryable:
+	// `403 {"message":"403 Forbidden  - Build is not retryable"}`.
+	//
+	// Corresponds with POST /projects/{id}/builds/{build_id}/retry (the `RetryBuild` operationId).
+	RetryBuild(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetBuildTrace Get a build's trace
+	//
+	// Needs `read_build`. The log as the runner sent it so far, as
+	// `text/plain` with `Content-Disposition: infile; filename="<id>.log"`
+	// (empty for a build without one).
+	//
+	// Corresponds with GET /projects/{id}/builds/{build_id}/trace (the `GetBuildTrace` operationId).
+	GetBuildTrace(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListProjectEvents List a project's events
 	//
 	// Any user who can see the project (a member, anyone when it is public,
@@ -5704,6 +5852,16 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /projects/{id}/repository/commits/{sha}/blob (the `GetCommitBlob` operationId).
 	GetCommitBlob(ctx context.Context, id ProjectIDPath, sha RepositoryCommitRefPath, params *GetCommitBlobParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListCommitBuilds List the builds of a commit
+	//
+	// The builds of the project's (first) pipeline for the commit, newest
+	// first, paginated, narrowed by `scope` as for the project's list.
+	// Needs `read_build`. A commit without a pipeline answers
+	// `404 {"message":"404 Not Found"}`.
+	//
+	// Corresponds with GET /projects/{id}/repository/commits/{sha}/builds (the `ListCommitBuilds` operationId).
+	ListCommitBuilds(ctx context.Context, id ProjectIDPath, sha string, params *ListCommitBuildsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetCommitDiff Get the diff of a commit
 	//
@@ -8581,6 +8739,142 @@ func (c *Client) ArchiveProject(ctx context.Context, id ProjectIDPath, reqEditor
 	return c.Client.Do(req)
 }
 
+// ListProjectBuilds List a project's builds
+//
+// Anyone who can read the project (8.7 checked no build ability
+// here), newest first, paginated. `scope` narrows to one or several
+// statuses.
+//
+// Corresponds with GET /projects/{id}/builds (the `ListProjectBuilds` operationId).
+func (c *Client) ListProjectBuilds(ctx context.Context, id ProjectIDPath, params *ListProjectBuildsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListProjectBuildsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetBuild Get a build
+//
+// Needs `read_build`.
+//
+// Corresponds with GET /projects/{id}/builds/{build_id} (the `GetBuild` operationId).
+func (c *Client) GetBuild(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetBuildRequest(c.Server, id, buildID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetBuildArtifacts Download a build's artifacts
+//
+// Needs `read_build`. The archive as uploaded by the runner,
+// `application/octet-stream` with
+// `Content-Disposition: attachment; filename=<file name>`. A build
+// without artifacts answers `404 {"message":"404 Not Found"}`.
+//
+// Corresponds with GET /projects/{id}/builds/{build_id}/artifacts (the `GetBuildArtifacts` operationId).
+func (c *Client) GetBuildArtifacts(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetBuildArtifactsRequest(c.Server, id, buildID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CancelBuild Cancel a build
+//
+// Needs `update_build`. A pending or running build becomes `canceled`
+// (its runner is told: `Build-Status: canceled` on its next trace patch,
+// 404 on its next update); a finished one is answered unchanged, as 8.7's
+// state machine ignored the event.
+//
+// Corresponds with POST /projects/{id}/builds/{build_id}/cancel (the `CancelBuild` operationId).
+func (c *Client) CancelBuild(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCancelBuildRequest(c.Server, id, buildID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EraseBuild Erase a build
+//
+// Needs `update_build`. Removes the build's trace and artifacts and
+// records who erased it and when. Only a finished build (success,
+// failed, canceled) with a trace or artifacts is erasable, else
+// `403 {"message":"403 Forbidden  - Build is not erasable!"}`.
+//
+// Corresponds with POST /projects/{id}/builds/{build_id}/erase (the `EraseBuild` operationId).
+func (c *Client) EraseBuild(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEraseBuildRequest(c.Server, id, buildID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RetryBuild Retry a build
+//
+// Needs `update_build`. Creates a new pending build copying the old
+// one (8.7's `Ci::Build.retry`: its job, stage, tags, options,
+// variables and trigger), by the caller, and answers it. A build with
+// no commands (or builds disabled) is not retryable:
+// `403 {"message":"403 Forbidden  - Build is not retryable"}`.
+//
+// Corresponds with POST /projects/{id}/builds/{build_id}/retry (the `RetryBuild` operationId).
+func (c *Client) RetryBuild(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetryBuildRequest(c.Server, id, buildID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetBuildTrace Get a build's trace
+//
+// Needs `read_build`. The log as the runner sent it so far, as
+// `text/plain` with `Content-Disposition: infile; filename="<id>.log"`
+// (empty for a build without one).
+//
+// Corresponds with GET /projects/{id}/builds/{build_id}/trace (the `GetBuildTrace` operationId).
+func (c *Client) GetBuildTrace(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetBuildTraceRequest(c.Server, id, buildID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListProjectEvents List a project's events
 //
 // Any user who can see the project (a member, anyone when it is public,
@@ -9696,6 +9990,26 @@ func (c *Client) GetCommit(ctx context.Context, id ProjectIDPath, sha CommitSHAP
 // Corresponds with GET /projects/{id}/repository/commits/{sha}/blob (the `GetCommitBlob` operationId).
 func (c *Client) GetCommitBlob(ctx context.Context, id ProjectIDPath, sha RepositoryCommitRefPath, params *GetCommitBlobParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetCommitBlobRequest(c.Server, id, sha, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListCommitBuilds List the builds of a commit
+//
+// The builds of the project's (first) pipeline for the commit, newest
+// first, paginated, narrowed by `scope` as for the project's list.
+// Needs `read_build`. A commit without a pipeline answers
+// `404 {"message":"404 Not Found"}`.
+//
+// Corresponds with GET /projects/{id}/repository/commits/{sha}/builds (the `ListCommitBuilds` operationId).
+func (c *Client) ListCommitBuilds(ctx context.Context, id ProjectIDPath, sha string, params *ListCommitBuildsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListCommitBuildsRequest(c.Server, id, sha, params)
 	if err != nil {
 		return nil, err
 	}
@@ -13940,6 +14254,349 @@ func NewArchiveProjectRequest(server string, id ProjectIDPath) (*http.Request, e
 	return req, nil
 }
 
+// NewListProjectBuildsRequest constructs an http.Request for the ListProjectBuilds method
+func NewListProjectBuildsRequest(server string, id ProjectIDPath, params *ListProjectBuildsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/builds", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Scope != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "scope", *params.Scope, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ScopeList != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "scope[]", *params.ScopeList, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetBuildRequest constructs an http.Request for the GetBuild method
+func NewGetBuildRequest(server string, id ProjectIDPath, buildID BuildIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "build_id", buildID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/builds/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetBuildArtifactsRequest constructs an http.Request for the GetBuildArtifacts method
+func NewGetBuildArtifactsRequest(server string, id ProjectIDPath, buildID BuildIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "build_id", buildID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/builds/%s/artifacts", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCancelBuildRequest constructs an http.Request for the CancelBuild method
+func NewCancelBuildRequest(server string, id ProjectIDPath, buildID BuildIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "build_id", buildID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/builds/%s/cancel", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewEraseBuildRequest constructs an http.Request for the EraseBuild method
+func NewEraseBuildRequest(server string, id ProjectIDPath, buildID BuildIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "build_id", buildID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/builds/%s/erase", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRetryBuildRequest constructs an http.Request for the RetryBuild method
+func NewRetryBuildRequest(server string, id ProjectIDPath, buildID BuildIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "build_id", buildID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/builds/%s/retry", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetBuildTraceRequest constructs an http.Request for the GetBuildTrace method
+func NewGetBuildTraceRequest(server string, id ProjectIDPath, buildID BuildIDPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "build_id", buildID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/builds/%s/trace", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListProjectEventsRequest constructs an http.Request for the ListProjectEvents method
 func NewListProjectEventsRequest(server string, id ProjectIDPath, params *ListProjectEventsParams) (*http.Request, error) {
 	var err error
@@ -15454,6 +16111,110 @@ func NewGetCommitBlobRequest(server string, id ProjectIDPath, sha RepositoryComm
 		if params.Filepath != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "filepath", *params.Filepath, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListCommitBuildsRequest constructs an http.Request for the ListCommitBuilds method
+func NewListCommitBuildsRequest(server string, id ProjectIDPath, sha string, params *ListCommitBuildsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "sha", sha, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/projects/%s/repository/commits/%s/builds", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Scope != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "scope", *params.Scope, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ScopeList != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "scope[]", *params.ScopeList, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -19497,6 +20258,86 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /projects/{id}/archive (the `ArchiveProject` operationId).
 	ArchiveProjectWithResponse(ctx context.Context, id ProjectIDPath, reqEditors ...RequestEditorFn) (*ArchiveProjectResponse, error)
 
+	// ListProjectBuildsWithResponse List a project's builds
+	//
+	// Anyone who can read the project (8.7 checked no build ability
+	// here), newest first, paginated. `scope` narrows to one or several
+	// statuses.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/builds (the `ListProjectBuilds` operationId).
+	ListProjectBuildsWithResponse(ctx context.Context, id ProjectIDPath, params *ListProjectBuildsParams, reqEditors ...RequestEditorFn) (*ListProjectBuildsResponse, error)
+
+	// GetBuildWithResponse Get a build
+	//
+	// Needs `read_build`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/builds/{build_id} (the `GetBuild` operationId).
+	GetBuildWithResponse(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*GetBuildResponse, error)
+
+	// GetBuildArtifactsWithResponse Download a build's artifacts
+	//
+	// Needs `read_build`. The archive as uploaded by the runner,
+	// `application/octet-stream` with
+	// `Content-Disposition: attachment; filename=<file name>`. A build
+	// without artifacts answers `404 {"message":"404 Not Found"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/builds/{build_id}/artifacts (the `GetBuildArtifacts` operationId).
+	GetBuildArtifactsWithResponse(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*GetBuildArtifactsResponse, error)
+
+	// CancelBuildWithResponse Cancel a build
+	//
+	// Needs `update_build`. A pending or running build becomes `canceled`
+	// (its runner is told: `Build-Status: canceled` on its next trace patch,
+	// 404 on its next update); a finished one is answered unchanged, as 8.7's
+	// state machine ignored the event.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/builds/{build_id}/cancel (the `CancelBuild` operationId).
+	CancelBuildWithResponse(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*CancelBuildResponse, error)
+
+	// EraseBuildWithResponse Erase a build
+	//
+	// Needs `update_build`. Removes the build's trace and artifacts and
+	// records who erased it and when. Only a finished build (success,
+	// failed, canceled) with a trace or artifacts is erasable, else
+	// `403 {"message":"403 Forbidden  - Build is not erasable!"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/builds/{build_id}/erase (the `EraseBuild` operationId).
+	EraseBuildWithResponse(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*EraseBuildResponse, error)
+
+	// RetryBuildWithResponse Retry a build
+	//
+	// Needs `update_build`. Creates a new pending build copying the old
+	// one (8.7's `Ci::Build.retry`: its job, stage, tags, options,
+	// variables and trigger), by the caller, and answers it. A build with
+	// no commands (or builds disabled) is not retryable:
+	// `403 {"message":"403 Forbidden  - Build is not retryable"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /projects/{id}/builds/{build_id}/retry (the `RetryBuild` operationId).
+	RetryBuildWithResponse(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*RetryBuildResponse, error)
+
+	// GetBuildTraceWithResponse Get a build's trace
+	//
+	// Needs `read_build`. The log as the runner sent it so far, as
+	// `text/plain` with `Content-Disposition: infile; filename="<id>.log"`
+	// (empty for a build without one).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/builds/{build_id}/trace (the `GetBuildTrace` operationId).
+	GetBuildTraceWithResponse(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*GetBuildTraceResponse, error)
+
 	// ListProjectEventsWithResponse List a project's events
 	//
 	// Any user who can see the project (a member, anyone when it is public,
@@ -20257,6 +21098,18 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /projects/{id}/repository/commits/{sha}/blob (the `GetCommitBlob` operationId).
 	GetCommitBlobWithResponse(ctx context.Context, id ProjectIDPath, sha RepositoryCommitRefPath, params *GetCommitBlobParams, reqEditors ...RequestEditorFn) (*GetCommitBlobResponse, error)
+
+	// ListCommitBuildsWithResponse List the builds of a commit
+	//
+	// The builds of the project's (first) pipeline for the commit, newest
+	// first, paginated, narrowed by `scope` as for the project's list.
+	// Needs `read_build`. A commit without a pipeline answers
+	// `404 {"message":"404 Not Found"}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /projects/{id}/repository/commits/{sha}/builds (the `ListCommitBuilds` operationId).
+	ListCommitBuildsWithResponse(ctx context.Context, id ProjectIDPath, sha string, params *ListCommitBuildsParams, reqEditors ...RequestEditorFn) (*ListCommitBuildsResponse, error)
 
 	// GetCommitDiffWithResponse Get the diff of a commit
 	//
@@ -23939,6 +24792,460 @@ func (r ArchiveProjectResponse) ContentType() string {
 	return ""
 }
 
+// ListProjectBuildsResponse200Headers the declared response headers of an HTTP 200 response for ListProjectBuilds
+type ListProjectBuildsResponse200Headers struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListProjectBuildsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Build
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Message
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListProjectBuildsResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListProjectBuildsResponse) GetJSON200() *[]Build {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListProjectBuildsResponse) GetJSON400() *Message {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListProjectBuildsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListProjectBuildsResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListProjectBuildsResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListProjectBuildsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListProjectBuildsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListProjectBuildsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListProjectBuildsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetBuildResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Build
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetBuildResponse) GetJSON200() *Build {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetBuildResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetBuildResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetBuildResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetBuildResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetBuildResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetBuildResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetBuildResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetBuildArtifactsResponse200Headers the declared response headers of an HTTP 200 response for GetBuildArtifacts
+type GetBuildArtifactsResponse200Headers struct {
+	ContentDisposition *string
+}
+
+type GetBuildArtifactsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetBuildArtifactsResponse200Headers
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetBuildArtifactsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetBuildArtifactsResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetBuildArtifactsResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetBuildArtifactsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetBuildArtifactsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetBuildArtifactsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetBuildArtifactsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CancelBuildResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Build
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CancelBuildResponse) GetJSON201() *Build {
+	return r.JSON201
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CancelBuildResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CancelBuildResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CancelBuildResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r CancelBuildResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CancelBuildResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CancelBuildResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CancelBuildResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type EraseBuildResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Build
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r EraseBuildResponse) GetJSON201() *Build {
+	return r.JSON201
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r EraseBuildResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r EraseBuildResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r EraseBuildResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r EraseBuildResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r EraseBuildResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r EraseBuildResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r EraseBuildResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RetryBuildResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Build
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r RetryBuildResponse) GetJSON201() *Build {
+	return r.JSON201
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RetryBuildResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RetryBuildResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RetryBuildResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r RetryBuildResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RetryBuildResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RetryBuildResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RetryBuildResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetBuildTraceResponse200Headers the declared response headers of an HTTP 200 response for GetBuildTrace
+type GetBuildTraceResponse200Headers struct {
+	ContentDisposition *string
+}
+
+type GetBuildTraceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetBuildTraceResponse200Headers
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetBuildTraceResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetBuildTraceResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetBuildTraceResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetBuildTraceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetBuildTraceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetBuildTraceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetBuildTraceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListProjectEventsResponse200Headers the declared response headers of an HTTP 200 response for ListProjectEvents
 type ListProjectEventsResponse200Headers struct {
 	Link        *string
@@ -25903,6 +27210,88 @@ func (r GetCommitBlobResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetCommitBlobResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListCommitBuildsResponse200Headers the declared response headers of an HTTP 200 response for ListCommitBuilds
+type ListCommitBuildsResponse200Headers struct {
+	Link        *string
+	XNextPage   *string
+	XPage       *int
+	XPerPage    *int
+	XPrevPage   *string
+	XTotal      *int
+	XTotalPages *int
+}
+
+type ListCommitBuildsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Build
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Message
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Message
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Message
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListCommitBuildsResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListCommitBuildsResponse) GetJSON200() *[]Build {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListCommitBuildsResponse) GetJSON400() *Message {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListCommitBuildsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListCommitBuildsResponse) GetJSON403() *Message {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListCommitBuildsResponse) GetJSON404() *Message {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListCommitBuildsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListCommitBuildsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListCommitBuildsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListCommitBuildsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -31231,6 +32620,128 @@ func (c *ClientWithResponses) ArchiveProjectWithResponse(ctx context.Context, id
 	return ParseArchiveProjectResponse(rsp)
 }
 
+// ListProjectBuildsWithResponse List a project's builds
+//
+// Anyone who can read the project (8.7 checked no build ability
+// here), newest first, paginated. `scope` narrows to one or several
+// statuses.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/builds (the `ListProjectBuilds` operationId).
+func (c *ClientWithResponses) ListProjectBuildsWithResponse(ctx context.Context, id ProjectIDPath, params *ListProjectBuildsParams, reqEditors ...RequestEditorFn) (*ListProjectBuildsResponse, error) {
+	rsp, err := c.ListProjectBuilds(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListProjectBuildsResponse(rsp)
+}
+
+// GetBuildWithResponse Get a build
+//
+// Needs `read_build`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/builds/{build_id} (the `GetBuild` operationId).
+func (c *ClientWithResponses) GetBuildWithResponse(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*GetBuildResponse, error) {
+	rsp, err := c.GetBuild(ctx, id, buildID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetBuildResponse(rsp)
+}
+
+// GetBuildArtifactsWithResponse Download a build's artifacts
+//
+// Needs `read_build`. The archive as uploaded by the runner,
+// `application/octet-stream` with
+// `Content-Disposition: attachment; filename=<file name>`. A build
+// without artifacts answers `404 {"message":"404 Not Found"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/builds/{build_id}/artifacts (the `GetBuildArtifacts` operationId).
+func (c *ClientWithResponses) GetBuildArtifactsWithResponse(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*GetBuildArtifactsResponse, error) {
+	rsp, err := c.GetBuildArtifacts(ctx, id, buildID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetBuildArtifactsResponse(rsp)
+}
+
+// CancelBuildWithResponse Cancel a build
+//
+// Needs `update_build`. A pending or running build becomes `canceled`
+// (its runner is told: `Build-Status: canceled` on its next trace patch,
+// 404 on its next update); a finished one is answered unchanged, as 8.7's
+// state machine ignored the event.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/builds/{build_id}/cancel (the `CancelBuild` operationId).
+func (c *ClientWithResponses) CancelBuildWithResponse(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*CancelBuildResponse, error) {
+	rsp, err := c.CancelBuild(ctx, id, buildID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCancelBuildResponse(rsp)
+}
+
+// EraseBuildWithResponse Erase a build
+//
+// Needs `update_build`. Removes the build's trace and artifacts and
+// records who erased it and when. Only a finished build (success,
+// failed, canceled) with a trace or artifacts is erasable, else
+// `403 {"message":"403 Forbidden  - Build is not erasable!"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/builds/{build_id}/erase (the `EraseBuild` operationId).
+func (c *ClientWithResponses) EraseBuildWithResponse(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*EraseBuildResponse, error) {
+	rsp, err := c.EraseBuild(ctx, id, buildID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEraseBuildResponse(rsp)
+}
+
+// RetryBuildWithResponse Retry a build
+//
+// Needs `update_build`. Creates a new pending build copying the old
+// one (8.7's `Ci::Build.retry`: its job, stage, tags, options,
+// variables and trigger), by the caller, and answers it. A build with
+// no commands (or builds disabled) is not retryable:
+// `403 {"message":"403 Forbidden  - Build is not retryable"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /projects/{id}/builds/{build_id}/retry (the `RetryBuild` operationId).
+func (c *ClientWithResponses) RetryBuildWithResponse(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*RetryBuildResponse, error) {
+	rsp, err := c.RetryBuild(ctx, id, buildID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRetryBuildResponse(rsp)
+}
+
+// GetBuildTraceWithResponse Get a build's trace
+//
+// Needs `read_build`. The log as the runner sent it so far, as
+// `text/plain` with `Content-Disposition: infile; filename="<id>.log"`
+// (empty for a build without one).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/builds/{build_id}/trace (the `GetBuildTrace` operationId).
+func (c *ClientWithResponses) GetBuildTraceWithResponse(ctx context.Context, id ProjectIDPath, buildID BuildIDPath, reqEditors ...RequestEditorFn) (*GetBuildTraceResponse, error) {
+	rsp, err := c.GetBuildTrace(ctx, id, buildID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetBuildTraceResponse(rsp)
+}
+
 // ListProjectEventsWithResponse List a project's events
 //
 // Any user who can see the project (a member, anyone when it is public,
@@ -32236,6 +33747,24 @@ func (c *ClientWithResponses) GetCommitBlobWithResponse(ctx context.Context, id 
 		return nil, err
 	}
 	return ParseGetCommitBlobResponse(rsp)
+}
+
+// ListCommitBuildsWithResponse List the builds of a commit
+//
+// The builds of the project's (first) pipeline for the commit, newest
+// first, paginated, narrowed by `scope` as for the project's list.
+// Needs `read_build`. A commit without a pipeline answers
+// `404 {"message":"404 Not Found"}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /projects/{id}/repository/commits/{sha}/builds (the `ListCommitBuilds` operationId).
+func (c *ClientWithResponses) ListCommitBuildsWithResponse(ctx context.Context, id ProjectIDPath, sha string, params *ListCommitBuildsParams, reqEditors ...RequestEditorFn) (*ListCommitBuildsResponse, error) {
+	rsp, err := c.ListCommitBuilds(ctx, id, sha, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListCommitBuildsResponse(rsp)
 }
 
 // GetCommitDiffWithResponse Get the diff of a commit
@@ -36383,6 +37912,409 @@ func ParseArchiveProjectResponse(rsp *http.Response) (*ArchiveProjectResponse, e
 	return response, nil
 }
 
+// ParseListProjectBuildsResponse parses an HTTP response from a ListProjectBuildsWithResponse call
+func ParseListProjectBuildsResponse(rsp *http.Response) (*ListProjectBuildsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListProjectBuildsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Build
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListProjectBuildsResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Next-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextPage = &value
+		}
+		if values := rsp.Header.Values("X-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPage = &value
+		}
+		if values := rsp.Header.Values("X-Per-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Per-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPerPage = &value
+		}
+		if values := rsp.Header.Values("X-Prev-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Prev-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPrevPage = &value
+		}
+		if values := rsp.Header.Values("X-Total"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotal = &value
+		}
+		if values := rsp.Header.Values("X-Total-Pages"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Pages", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalPages = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetBuildResponse parses an HTTP response from a GetBuildWithResponse call
+func ParseGetBuildResponse(rsp *http.Response) (*GetBuildResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetBuildResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Build
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetBuildArtifactsResponse parses an HTTP response from a GetBuildArtifactsWithResponse call
+func ParseGetBuildArtifactsResponse(rsp *http.Response) (*GetBuildArtifactsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetBuildArtifactsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetBuildArtifactsResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCancelBuildResponse parses an HTTP response from a CancelBuildWithResponse call
+func ParseCancelBuildResponse(rsp *http.Response) (*CancelBuildResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CancelBuildResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Build
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseEraseBuildResponse parses an HTTP response from a EraseBuildWithResponse call
+func ParseEraseBuildResponse(rsp *http.Response) (*EraseBuildResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &EraseBuildResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Build
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRetryBuildResponse parses an HTTP response from a RetryBuildWithResponse call
+func ParseRetryBuildResponse(rsp *http.Response) (*RetryBuildResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RetryBuildResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Build
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetBuildTraceResponse parses an HTTP response from a GetBuildTraceWithResponse call
+func ParseGetBuildTraceResponse(rsp *http.Response) (*GetBuildTraceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetBuildTraceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetBuildTraceResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListProjectEventsResponse parses an HTTP response from a ListProjectEventsWithResponse call
 func ParseListProjectEventsResponse(rsp *http.Response) (*ListProjectEventsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -38051,6 +39983,115 @@ func ParseGetCommitBlobResponse(rsp *http.Response) (*GetCommitBlobResponse, err
 		}
 		response.JSON404 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseListCommitBuildsResponse parses an HTTP response from a ListCommitBuildsWithResponse call
+func ParseListCommitBuildsResponse(rsp *http.Response) (*ListCommitBuildsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListCommitBuildsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Build
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Message
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListCommitBuildsResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		if values := rsp.Header.Values("X-Next-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Next-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XNextPage = &value
+		}
+		if values := rsp.Header.Values("X-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPage = &value
+		}
+		if values := rsp.Header.Values("X-Per-Page"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Per-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPerPage = &value
+		}
+		if values := rsp.Header.Values("X-Prev-Page"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Prev-Page", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPrevPage = &value
+		}
+		if values := rsp.Header.Values("X-Total"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotal = &value
+		}
+		if values := rsp.Header.Values("X-Total-Pages"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Pages", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalPages = &value
+		}
+		response.Headers200 = &headers
 	}
 
 	return response, nil
