@@ -8,6 +8,8 @@ package conformance
 
 import (
 	"net/http"
+	"regexp"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -173,5 +175,139 @@ func TestPushInvalidCIConfig(t *testing.T) {
 	off := pushCI(g, work, "rspec:\n  script: [y]\n", "", "master")
 	if st := commitState(t, owner.Token, p, off); st != nil {
 		t.Errorf("status with builds disabled = %v, want null", st)
+	}
+}
+
+// TestStagesThroughRunner runs a pipeline with the runner protocol: each
+// finished stage makes the next due stage pending (on_success after a
+// success, an allowed failure counting as one), every build change sends
+// a Build Hook, and the commit's status follows.
+func TestStagesThroughRunner(t *testing.T) {
+	t.Parallel()
+	skipUnlessLocal(t)
+	g := newGitClient(t)
+	owner := newUser(t)
+	p := newProject(t, owner.Token)
+	hooks := newReceiver(t, nil)
+	addProjectHook(t, owner.Token, p, "url", hooks.srv.URL+"/build", "push_events", "false", "build_events", "true")
+	runner := registerRunner(t, projectRunnersToken(t, owner.Token, p.ID), "")
+	work := g.clone(withCreds(t, repoURL(t, owner.Token, p), owner.Username, owner.Token))
+	sha := pushCI(g, work, `stages: [build, test, deploy]
+compile:
+  stage: build
+  script: [make]
+rspec:
+  stage: test
+  script: [rspec]
+lint:
+  stage: test
+  script: [lint]
+  allow_failure: true
+deploy:
+  stage: deploy
+  script: [deploy]
+rollback:
+  stage: deploy
+  script: [rollback]
+  when: on_failure
+`, "", "master")
+
+	claim := func(want string) int {
+		t.Helper()
+		r := do(t, http.MethodPost, "/ci/api/v1/builds/register.json", jsonBody(map[string]any{"token": runner.Token}))
+		if !wantStatus(t, r, http.StatusCreated) {
+			t.FailNow()
+		}
+		b := decode[obj](t, r.body)
+		if want != "" && str(b, "name") != want {
+			t.Fatalf("claimed %s, want %s", str(b, "name"), want)
+		}
+		return num(b, "id")
+	}
+	finish := func(id int, state string) {
+		t.Helper()
+		r := do(t, http.MethodPut, "/ci/api/v1/builds/"+itoa(id)+".json", jsonBody(map[string]any{"token": runner.Token, "state": state, "trace": "done\n"}))
+		wantStatus(t, r, http.StatusOK)
+	}
+	statuses := func() map[string]string {
+		t.Helper()
+		out := map[string]string{}
+		for _, s := range commitStatuses(t, owner.Token, p, sha, func([]obj) bool { return true }) {
+			out[str(s, "name")] = str(s, "status")
+		}
+		return out
+	}
+	wantStatuses := func(want string) {
+		t.Helper()
+		got := statuses()
+		var parts []string
+		for _, n := range []string{"compile", "rspec", "lint", "deploy", "rollback"} {
+			if st, ok := got[n]; ok {
+				parts = append(parts, n+"="+st)
+			}
+		}
+		if strings.Join(parts, " ") != want {
+			t.Fatalf("statuses = %s, want %s", strings.Join(parts, " "), want)
+		}
+	}
+
+	compile := claim("compile")
+	wantStatuses("compile=running")
+	if st := commitState(t, owner.Token, p, sha); st != "running" {
+		t.Errorf("commit status = %v, want running", st)
+	}
+	finish(compile, "success")
+	wantStatuses("compile=success rspec=pending lint=pending")
+	first, second := claim(""), claim("")
+	ids := map[string]int{}
+	for _, id := range []int{first, second} {
+		for _, s := range commitStatuses(t, owner.Token, p, sha, func([]obj) bool { return true }) {
+			if num(s, "id") == id {
+				ids[str(s, "name")] = id
+			}
+		}
+	}
+	finish(ids["lint"], "failed")
+	wantStatuses("compile=success rspec=running lint=failed")
+	finish(ids["rspec"], "success")
+	wantStatuses("compile=success rspec=success lint=failed deploy=pending")
+	if st := commitState(t, owner.Token, p, sha); st != "pending" && st != "running" {
+		t.Errorf("commit status = %v, want running", st)
+	}
+	finish(claim("deploy"), "success")
+	wantStatuses("compile=success rspec=success lint=failed deploy=success")
+	if st := commitState(t, owner.Token, p, sha); st != "success" {
+		t.Errorf("commit status = %v, want success (lint may fail)", st)
+	}
+	wantError(t, do(t, http.MethodPost, "/ci/api/v1/builds/register.json", jsonBody(map[string]any{"token": runner.Token})), 404, `{"message":"404 Not Found"}`)
+
+	// Build Hooks: compile pending, running and success (deliveries may
+	// arrive in any order).
+	got := hooks.waitFor(t, "/build", 3, func(o obj) bool { return o != nil && o["build_name"] == "compile" })
+	var seq []string
+	var last obj
+	for _, h := range got {
+		seq = append(seq, str(h.payload(), "build_status"))
+		if str(h.payload(), "build_status") == "success" {
+			last = h.payload()
+		}
+	}
+	sort.Strings(seq)
+	if strings.Join(seq, ",") != "pending,running,success" || last == nil {
+		t.Fatalf("compile's hooks: %v", seq)
+	}
+	wantTimestampMs(t, last, "build_started_at")
+	wantTimestampMs(t, last, "build_finished_at")
+	if d, ok := last["build_duration"].(float64); !ok || d < 0 {
+		t.Errorf("build_duration = %v", last["build_duration"])
+	}
+	hooks.waitFor(t, "/build", 1, func(o obj) bool { return o != nil && o["build_name"] == "deploy" && o["build_status"] == "success" })
+}
+
+// wantTimestampMs wants a hook's time as Rails encoded it: UTC, milliseconds.
+func wantTimestampMs(t testing.TB, o obj, key string) {
+	t.Helper()
+	if s := str(o, key); !regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`).MatchString(s) {
+		t.Errorf("%s = %q, want 2016-01-04T15:31:51.081Z", key, s)
 	}
 }

@@ -265,3 +265,51 @@ func TestVariables(t *testing.T) {
 	r = do(t, http.MethodGet, vars+"/DB_PASSWORD", token(owner.Token))
 	wantJSON(t, r.body, `{"key":"DB_PASSWORD","value":"changed"}`)
 }
+
+// TestTriggeredBuildVariables takes a triggered build with a runner: its
+// variables are the predefined ones (CI_BUILD_TRIGGERED among them), the
+// YAML ones (public), the project's secure variables and the trigger's
+// (not public), in that order.
+func TestTriggeredBuildVariables(t *testing.T) {
+	t.Parallel()
+	g := newGitClient(t)
+	owner := newUser(t)
+	p := newProject(t, owner.Token)
+	runner := registerRunner(t, projectRunnersToken(t, owner.Token, p.ID), "")
+	work := g.clone(withCreds(t, repoURL(t, owner.Token, p), owner.Username, owner.Token))
+	sha := pushCI(g, work, "variables:\n  GLOBAL: g\ndeploy:\n  script: [deploy]\n  only: [triggers]\n  variables:\n    JOB: j\n", "", "master")
+	// The push matched no job: the commit is skipped, nothing to take.
+	if st := commitState(t, owner.Token, p, sha); st != "skipped" {
+		t.Errorf("commit status after the push = %v, want skipped", st)
+	}
+	if r := do(t, http.MethodPost, "/projects/"+p.idPath()+"/variables", token(owner.Token), formBody("key", "SECRET", "value", "s")); r.status != http.StatusCreated {
+		t.Fatalf("add variable: %s", r)
+	}
+	r := do(t, http.MethodPost, "/projects/"+p.idPath()+"/triggers", token(owner.Token))
+	if r.status != http.StatusCreated {
+		t.Fatalf("add trigger: %s", r)
+	}
+	tok := str(decode[obj](t, r.body), "token")
+	r = do(t, http.MethodPost, "/projects/"+p.idPath()+"/trigger/builds", jsonBody(map[string]any{"token": tok, "ref": "master", "variables": map[string]string{"FROM_TRIGGER": "t"}}))
+	if !wantStatus(t, r, http.StatusCreated) {
+		t.FailNow()
+	}
+	r = do(t, http.MethodPost, "/ci/api/v1/builds/register.json", jsonBody(map[string]any{"token": runner.Token}))
+	if !wantStatus(t, r, http.StatusCreated) {
+		t.FailNow()
+	}
+	b := decode[obj](t, r.body)
+	if str(b, "name") != "deploy" || str(b, "sha") != sha {
+		t.Errorf("claimed %s", r.body)
+	}
+	var got []string
+	vars, _ := b["variables"].([]any)
+	for _, v := range vars {
+		m, _ := v.(map[string]any)
+		got = append(got, str(m, "key")+"="+str(m, "value")+"/"+map[bool]string{true: "public", false: "secret"}[m["public"] == true])
+	}
+	want := "CI_BUILD_NAME=deploy/public,CI_BUILD_STAGE=test/public,CI_BUILD_TRIGGERED=true/public,GLOBAL=g/public,JOB=j/public,SECRET=s/secret,FROM_TRIGGER=t/secret"
+	if strings.Join(got, ",") != want {
+		t.Errorf("variables = %s\nwant        %s", strings.Join(got, ","), want)
+	}
+}

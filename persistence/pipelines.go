@@ -14,7 +14,8 @@ import (
 	"gorm.io/gorm"
 )
 
-// StatusSkipped is the status of a pipeline without builds.
+// StatusSkipped is the status of a pipeline without builds, and of a
+// build that never ran (8.7).
 const StatusSkipped = "skipped"
 
 // The `when` of a job.
@@ -102,6 +103,15 @@ type NewPipeline struct {
 // that already exist (the same name in the same group) are not created
 // twice. An existing pipeline's yaml_errors are written once.
 func (s *Store) CreatePipeline(ctx context.Context, in NewPipeline) (*Pipeline, []CommitStatus, error) {
+	pl, created, err := s.createPipeline(ctx, in)
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		// Another transaction created the pipeline meanwhile: use it.
+		pl, created, err = s.createPipeline(ctx, in)
+	}
+	return pl, created, err
+}
+
+func (s *Store) createPipeline(ctx context.Context, in NewPipeline) (*Pipeline, []CommitStatus, error) {
 	var pl Pipeline
 	var created []CommitStatus
 	err := s.tx(ctx, func(tx *gorm.DB) error {
@@ -291,8 +301,8 @@ func (s *Store) createStage(tx *gorm.DB, pl *Pipeline, g BuildGroup, jobs []Comm
 
 // refreshPipeline stores the pipeline's status, started_at, finished_at
 // and duration, derived from its builds as 8.7 derived them: the status
-// of the latest build of each name (failed when the configuration was
-// invalid), the earliest start, the latest finish, and the sum of every
+// of the latest build of each name (8.7's latest of each name and ref; a
+// pipeline has one ref), failed when the configuration was invalid, the earliest start, the latest finish, and the sum of every
 // build's duration, retried ones included.
 func (s *Store) refreshPipeline(tx *gorm.DB, pl *Pipeline) error {
 	var status string
@@ -302,7 +312,7 @@ func (s *Store) refreshPipeline(tx *gorm.DB, pl *Pipeline) error {
 		var latest []StatusOf
 		err := tx.Model(&CommitStatus{}).Select("status, allow_failure").
 			Where("id IN (?)", tx.Model(&CommitStatus{}).Select("MAX(id)").
-				Where("pipeline_id = ? AND type = ?", pl.ID, StatusTypeBuild).Group("name, tag, trigger_request_id")).
+				Where("pipeline_id = ? AND type = ?", pl.ID, StatusTypeBuild).Group("name")).
 			Scan(&latest).Error
 		if err != nil {
 			return err

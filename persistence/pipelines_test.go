@@ -17,6 +17,7 @@ func init() {
 	}{
 		{"PipelineStages", testPipelineStages},
 		{"PipelineStageRace", testPipelineStageRace},
+		{"PipelineCreateRace", testPipelineCreateRace},
 		{"AggregateStatus", testAggregateStatus},
 	}...)
 }
@@ -270,5 +271,40 @@ func testAggregateStatus(t *testing.T, _ *persistence.Store) {
 				t.Errorf("got %s, want %s", got, tt.want)
 			}
 		})
+	}
+}
+
+// testPipelineCreateRace creates the pipeline of one sha and ref from many
+// goroutines at once: one pipeline, its first stage built once.
+func testPipelineCreateRace(t *testing.T, s *persistence.Store) {
+	ctx := context.Background()
+	u := newUser(t, s)
+	p := newProject(t, s, u, userNamespace(t, s, u), "create-race")
+	jobs := []persistence.CommitStatus{job("a", 0, persistence.WhenOnSuccess, false), job("b", 0, persistence.WhenOnSuccess, false)}
+	for round := 0; round < 5; round++ {
+		sha := fmt.Sprintf("%040d", round)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		ids := map[int64]bool{}
+		created := 0
+		for k := 0; k < 8; k++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				pl, bs, err := s.CreatePipeline(ctx, persistence.NewPipeline{Pipeline: persistence.Pipeline{ProjectID: p.ID, Ref: "master", SHA: sha}, Jobs: jobs})
+				if err != nil {
+					t.Errorf("CreatePipeline: %v", err)
+					return
+				}
+				mu.Lock()
+				ids[pl.ID] = true
+				created += len(bs)
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+		if len(ids) != 1 || created != 2 {
+			t.Fatalf("round %d: %d pipelines, %d builds created; want 1 and 2", round, len(ids), created)
+		}
 	}
 }

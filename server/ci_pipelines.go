@@ -92,6 +92,7 @@ func (s *Server) createPipelineBuilds(ctx context.Context, in pipelineInput) (*p
 	return pl, created, nil
 }
 
+// zeroSHA is git's sha of a ref that does not exist (a new or deleted ref).
 const zeroSHA = "0000000000000000000000000000000000000000"
 
 // ciConfig reads .gitlab-ci.yml at sha; found is false when the commit

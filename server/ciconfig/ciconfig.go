@@ -94,6 +94,7 @@ func Parse(content string) (*Config, error) {
 	if err := yaml.Unmarshal([]byte(content), &doc); err != nil {
 		return nil, err
 	}
+	yaml11Bools(&doc, false)
 	var root any
 	if len(doc.Content) > 0 {
 		if err := doc.Decode(&root); err != nil {
@@ -156,6 +157,23 @@ func indexOf(list []string, s string) int {
 		}
 	}
 	return -1
+}
+
+// yaml11Bools reads the YAML 1.1 booleans Ruby's Psych read (yes, no,
+// on, off in any case, unquoted) as booleans, where yaml.v3 reads them as
+// strings; mapping keys are left as they are.
+func yaml11Bools(n *yaml.Node, isKey bool) {
+	if n.Kind == yaml.ScalarNode && !isKey && n.Style == 0 && n.Tag == "!!str" {
+		switch strings.ToLower(n.Value) {
+		case "yes", "on":
+			n.Tag, n.Value = "!!bool", "true"
+		case "no", "off":
+			n.Tag, n.Value = "!!bool", "false"
+		}
+	}
+	for i, c := range n.Content {
+		yaml11Bools(c, n.Kind == yaml.MappingNode && i%2 == 0)
+	}
 }
 
 type parser struct {

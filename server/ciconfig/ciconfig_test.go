@@ -169,6 +169,21 @@ deploy:
 	}
 }
 
+func TestYAML11Booleans(t *testing.T) {
+	cfg, err := Parse("rspec:\n  script: [x, 'yes']\n  allow_failure: yes\n  artifacts:\n    untracked: On\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := cfg.Jobs[0]
+	if !j.AllowFailure || j.Commands != "x\nyes" {
+		t.Errorf("job = %+v", j)
+	}
+	wantJSON(t, j.OptionsJSON(), `{"artifacts":{"untracked":true}}`)
+	if _, err := Parse("rspec:\n  script: [x]\n  only: [on]\n"); err == nil || err.Error() != "rspec job: only parameter should be an array of strings" {
+		t.Errorf("only: [on] = %v, want the only message (a boolean is no string)", err)
+	}
+}
+
 func TestDefaults(t *testing.T) {
 	cfg, err := Parse("types: [lint, test]\nrspec:\n  script: [a, b]\n  tags: false\n  only:\n")
 	if err != nil {
