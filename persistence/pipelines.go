@@ -14,8 +14,7 @@ import (
 	"gorm.io/gorm"
 )
 
-// StatusSkipped is the status of a pipeline without builds, and of a
-// build that never ran (8.7).
+// StatusSkipped is the status of a pipeline without builds.
 const StatusSkipped = "skipped"
 
 // The `when` of a job.

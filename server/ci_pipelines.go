@@ -92,7 +92,7 @@ func (s *Server) createPipelineBuilds(ctx context.Context, in pipelineInput) (*p
 	return pl, created, nil
 }
 
-// zeroSHA is git's sha of a ref that does not exist (a new or deleted ref).
+// zeroSHA is git's blank sha: the before of a new ref.
 const zeroSHA = "0000000000000000000000000000000000000000"
 
 // ciConfig reads .gitlab-ci.yml at sha; found is false when the commit

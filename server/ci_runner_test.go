@@ -33,6 +33,7 @@ const runnerUA = "gitlab-ci-multi-runner 1.1.0 (1-1-stable; go1.5.1; linux/amd64
 // ciFixture is a server on a fresh store with the shared registration
 // token "regtoken" and one project.
 type ciFixture struct {
+	srv       *server.Server
 	store     *persistence.Store
 	url       string
 	projectID int64
@@ -65,7 +66,7 @@ func newCIFixture(tb testing.TB, dialect string) *ciFixture {
 	}
 	ts := httptest.NewServer(srv)
 	tb.Cleanup(ts.Close)
-	f := &ciFixture{store: store, url: ts.URL,
+	f := &ciFixture{srv: srv, store: store, url: ts.URL,
 		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: time.Minute}}
 	tb.Cleanup(f.client.CloseIdleConnections)
 	req, _ := http.NewRequest("POST", ts.URL+"/api/v3/projects", strings.NewReader(`{"name":"builder"}`))
@@ -257,4 +258,52 @@ func TestIdlePollIsOneIndexedQuery(t *testing.T) {
 		}
 	}
 	t.Logf("the poll's plan:\n%s", plan)
+}
+
+// TestTimeoutSweep: a build running past its project's timeout is failed
+// by the sweep, and its runner learns it (404 on update, Build-Status on a
+// trace patch).
+func TestTimeoutSweep(t *testing.T) {
+	f := newCIFixture(t, "sqlite")
+	tok := f.register(t)
+	f.seed(t, 1)
+	status, body := f.ci(t, "POST", "/builds/register.json", map[string]any{"token": tok})
+	if status != http.StatusCreated {
+		t.Fatalf("claim: %d %s", status, body)
+	}
+	var b struct {
+		ID    int64
+		Token string
+	}
+	json.Unmarshal(body, &b)
+	ctx := context.Background()
+	if err := f.srv.SweepTimedOutBuilds(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := f.store.GetBuild(ctx, b.ID); got.Status != persistence.StatusRunning {
+		t.Fatalf("a fresh build was swept: %s", got.Status)
+	}
+	if err := f.store.Exec(ctx, "UPDATE commit_statuses SET started_at = ? WHERE id = ?", time.Now().UTC().Add(-61*time.Minute), b.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.srv.SweepTimedOutBuilds(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := f.store.GetBuild(ctx, b.ID); got.Status != persistence.StatusFailed || got.FinishedAt == nil {
+		t.Fatalf("after the sweep: %s %v, want failed", got.Status, got.FinishedAt)
+	}
+	if status, body := f.ci(t, "PUT", fmt.Sprintf("/builds/%d.json", b.ID), map[string]any{"token": tok, "state": "success"}); status != http.StatusNotFound {
+		t.Errorf("runner update after timeout: %d %s, want 404", status, body)
+	}
+	req, _ := http.NewRequest("PATCH", fmt.Sprintf("%s/ci/api/v1/builds/%d/trace.txt", f.url, b.ID), strings.NewReader("x"))
+	req.Header.Set("BUILD-TOKEN", b.Token)
+	req.Header.Set("Content-Range", "0-0")
+	resp, err := f.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted || resp.Header.Get("Build-Status") != "failed" {
+		t.Errorf("trace patch after timeout: %d Build-Status %q, want 202 failed", resp.StatusCode, resp.Header.Get("Build-Status"))
+	}
 }

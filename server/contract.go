@@ -35,10 +35,10 @@ type operation struct {
 	// anonymousForbidden (x-anonymous-forbidden): no valid user answers
 	// 403 Forbidden, not 401, as the legacy CI API's authenticate! did.
 	anonymousForbidden bool
-	body              *openapi3.Schema
-	multipart         bool              // the body is multipart only (files): the handler reads it
-	rawBody           bool              // the body is raw bytes (text/plain: a build trace): nobody folds it
-	pathTypes         map[string]string // path parameter name → schema type
+	body               *openapi3.Schema
+	multipart          bool              // the body is multipart only (files): the handler reads it
+	rawBody            bool              // the body is raw bytes (text/plain: a build trace): nobody folds it
+	pathTypes          map[string]string // path parameter name → schema type
 }
 
 func compileContract(doc *openapi3.T, prefixes ...string) *contract {

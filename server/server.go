@@ -177,6 +177,7 @@ type Store interface {
 	RetryBuild(ctx context.Context, old *persistence.CommitStatus, userID int64) (*persistence.CommitStatus, error)
 	EraseBuild(ctx context.Context, id, userID int64) (*persistence.CommitStatus, error)
 	HasTrace(ctx context.Context, id int64) (bool, error)
+
 	// CI pipelines (ci_pipelines.go).
 	CreatePipeline(ctx context.Context, in persistence.NewPipeline) (*persistence.Pipeline, []persistence.CommitStatus, error)
 	AdvancePipeline(ctx context.Context, buildID int64, jobs []persistence.CommitStatus) (*persistence.Pipeline, []persistence.CommitStatus, error)
