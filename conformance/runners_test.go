@@ -81,6 +81,18 @@ func TestRunnersList(t *testing.T) {
 		wantFields(t, got[0], "id", "description", "active", "is_shared", "name")
 		wantField(t, got[0], "is_shared", false)
 	}
+	// A runner that polls for builds is online; one that never did is not.
+	poll := do(t, http.MethodPost, "/ci/api/v1/builds/register.json", jsonBody(map[string]any{"token": f.specB.Token}))
+	if poll.status != http.StatusNotFound && poll.status != http.StatusNoContent && poll.status != http.StatusCreated {
+		t.Errorf("poll: %s", poll)
+	}
+	if got := runnerIDsOf(t, do(t, http.MethodGet, "/runners", token(f.master.Token), query("scope", "online"))); !sameInts(got, []int{f.specB.ID}) {
+		t.Errorf("online runners = %v, want [%d]", got, f.specB.ID)
+	}
+	r = do(t, http.MethodGet, "/runners/"+itoa(f.specB.ID), token(f.master.Token))
+	if wantStatus(t, r, http.StatusOK) {
+		wantTimestamp(t, decode[obj](t, r.body), "contacted_at")
+	}
 	for _, scope := range []string{"shared", "specific", "bogus"} {
 		wantError(t, do(t, http.MethodGet, "/runners", token(f.master.Token), query("scope", scope)), http.StatusBadRequest, badRunnerScope)
 	}
