@@ -4328,9 +4328,9 @@ var swaggerSpec = []string{
 	"4kraQv4hjAXV2t7/9Y/f/7ElesteaZ7FvdEfv/8jIv5c7Ln98fs/8Lw91oGMHSnydfncMzBHcwxbQ1Gb",
 	"UwMJWnneJsneuEtY8kzcvw2l+pKHMKK0vuGR47085m6XgIKtQmOPT0Jv7xgpgSVlMPq8k/GLcuZgvQnT",
 	"nQXmm93EJYygrj0aXKq8N+odphwtosfgUHcf+k/eh4E2NIJfKGlkKnNyEMzrYCIz9MrHumU6wtYRmCdd",
-	"9FrrJ5lM/Ry8ujeHIp6uXO48w7jxir9dt3n/MeCqeGWIyvK1on00W+gK4IGrD9VqDylQTMulsnOXk5BW",
-	"8DV5MTz64/f/eTF86oKSWzIPDsr58ZHfL9B6osJ8HpVULw1miMhXfwdTw1Vtmz6ze2Ln8mL4eXlrnCL5",
-	"4f2H/x8AAP//",
+	"9FrrJ5lM/Ry8ujeHIp6uXO48w7jxir9dd3j/A/vVPGPo1UBD8oGfjRQsKorNcBOBQoIdyDZMrX0yrvtF",
+	"y1ww+KtYfogQ83WrfWRd6FDgQbQPG+tYINNyqew+yklIcfiavBge/fH7/7wYPnUB0i1ZEAflXP3Inx1o",
+	"YFFhyo9KaqAGk0jkK9GD2eOqti+f2S2xc3kx/Ly8M06p/fD+w/8PAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -31655,9 +31655,10 @@ var swaggerSpec = []string{
 	"18kqH56JCGEE5agAQ7Wcoh9arlkt2bhMPwmeRAT2E5Xc7Qm5xYwH8z4zOMmICT6eskUm4QJ8/abpLIdw",
 	"/Zqlg7+3+DjWHcgUT2GlJjJP+eilmYo0BVvALlCF/JIsQ7zCiHEm7JxSOYI5ucF62agyF/d701k0prAv",
 	"O9N3fnfalTHFyF42kt6nCnethLvqr4y/btghKR+JiorDH+pj4a8bxprZhc2ht7Xc3TiL4AHlVfWHlH/Z",
-	"8CCj5HxuHaRAivAFIwtrVRkM3Q0tSsH/veG5b1As2Q1nNU3XKgO6rTqPlRcFgbaiFe2PTWcCOart6fSG",
-	"55nBwnT0umcYwqw4jpE1LNyyXDKRyBz6djOBGyhiQvFRCpS0qrw2PDf43JXjQpTZ67/DqJBpwvJMTiag",
-	"vOFz4L/sI+HPBo0Rq0oDMWv/MnQ31h/uft+0C6z5KGgSdzyTCBdaf4r/S/0x/g8vPr3/9D8BAAD//w==",
+	"8CCj5HxuHaRAivAFIwtrVRkM3Q0tSsH/veG5b1As2Q1nNU3XKgO6rTqPlRcFgbaiFe2PG15vVMg0Mewl",
+	"JIJJDcFvEfT05hkf43nhWS5vOKjRsZXgacQykWfLiInMitRArsGQ9cngr00nFBmzrazwZvCZwTJ5jAHM",
+	"MKBacWMja+a4t7hkIpE5dBFnArdzxITioxQIclV5bXiK8bkrh5cIvLdYNpZncjIBUwI2B/7LPpJWFUwj",
+	"u6K1xRm6G+sPd79v2pPWmKXvxO54JhG8tP4U/5f6Y/wfXnx6/+l/AgAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
