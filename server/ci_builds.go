@@ -21,6 +21,7 @@ import (
 
 	"github.com/labrador-dev/labrador/gen/civ1api"
 	"github.com/labrador-dev/labrador/persistence"
+	"github.com/labrador-dev/labrador/persistence/gitstore"
 )
 
 // runnerAgent is how 8.x recognised a runner, which takes 204 for "no
@@ -448,12 +449,12 @@ func presentCIBuild(b *persistence.CommitStatus, p *persistence.Project) civ1api
 // cloneURL is the project's HTTP clone URL with the build token as the
 // password of gitlab-ci-token.
 func (s *Server) cloneURL(p *persistence.Project, token string) string {
-	u, err := url.Parse(s.cfg.ExternalURL)
+	clone := s.projectWebURL(p) + ".git"
+	u, err := url.Parse(clone)
 	if err != nil {
-		return s.cfg.ExternalURL + "/" + p.PathWithNamespace() + ".git"
+		return clone
 	}
 	u.User = url.UserPassword("gitlab-ci-token", token)
-	u.Path = strings.TrimSuffix(u.Path, "/") + "/" + p.PathWithNamespace() + ".git"
 	return u.String()
 }
 
@@ -471,7 +472,7 @@ func (s *Server) buildDetails(ctx context.Context, b *persistence.CommitStatus) 
 	out := &civ1api.CIBuildDetails{ID: base.ID, Ref: base.Ref, Tag: base.Tag, Sha: base.Sha, Status: base.Status,
 		Name: base.Name, Token: base.Token, Stage: base.Stage, ProjectID: base.ProjectID, ProjectName: base.ProjectName,
 		ArtifactsFile: base.ArtifactsFile, Commands: deref(b.Commands), RepoURL: s.cloneURL(p, deref(b.Token)),
-		BeforeSha: zeroSHA, AllowGitFetch: p.BuildAllowGitFetch, Timeout: int(p.BuildTimeout),
+		BeforeSha: gitstore.ZeroSHA, AllowGitFetch: p.BuildAllowGitFetch, Timeout: int(p.BuildTimeout),
 		Options: map[string]any{}, Variables: buildVariables(b, env), DependsOnBuilds: []civ1api.CIBuild{}}
 	if env.BeforeSHA != nil && *env.BeforeSHA != "" {
 		out.BeforeSha = *env.BeforeSHA

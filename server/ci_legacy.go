@@ -15,6 +15,7 @@ import (
 
 	"github.com/labrador-dev/labrador/gen/civ1api"
 	"github.com/labrador-dev/labrador/persistence"
+	"github.com/labrador-dev/labrador/persistence/gitstore"
 )
 
 // ListLegacyRunners is 8.0's GET /runners: every runner for admins, the
@@ -87,7 +88,7 @@ func (s ciServer) CreateLegacyCommit(ctx context.Context, req civ1api.CreateLega
 	switch {
 	case originRef == "":
 		return nil, renderAPIError(http.StatusBadRequest, "Ref can't be blank")
-	case sha == "" || sha == zeroSHA:
+	case sha == "" || sha == gitstore.ZeroSHA:
 		return nil, renderAPIError(http.StatusBadRequest, "Sha can't be blank")
 	}
 	tag := strings.HasPrefix(originRef, "refs/tags/")

@@ -52,7 +52,7 @@ func (s *Server) createPipeline(ctx context.Context, in pipelineInput) (*persist
 // created (a trigger answers 400 when none).
 func (s *Server) createPipelineBuilds(ctx context.Context, in pipelineInput) (*persistence.Pipeline, []persistence.CommitStatus, error) {
 	p := in.Project
-	if !p.BuildsEnabled || in.SHA == "" || in.SHA == zeroSHA || in.Ref == "" {
+	if !p.BuildsEnabled || in.SHA == "" || in.SHA == gitstore.ZeroSHA || in.Ref == "" {
 		return nil, nil, nil
 	}
 	content, found, err := s.ciConfig(ctx, p.ID, in.SHA)
@@ -91,9 +91,6 @@ func (s *Server) createPipelineBuilds(ctx context.Context, in pipelineInput) (*p
 	}
 	return pl, created, nil
 }
-
-// zeroSHA is git's blank sha: the before of a new ref.
-const zeroSHA = "0000000000000000000000000000000000000000"
 
 // ciConfig reads .gitlab-ci.yml at sha; found is false when the commit
 // has none.
@@ -261,18 +258,14 @@ func (s *Server) buildHook(ctx context.Context, p *persistence.Project, pl *pers
 	if len(hooks) == 0 {
 		return
 	}
-	web := s.url("/" + p.PathWithNamespace())
 	d := buildHookData{
 		// 8.7's Ci::Build#before_sha was always the blank sha.
-		ObjectKind: "build", Ref: deref(b.Ref), Tag: b.Tag, BeforeSHA: zeroSHA, SHA: b.SHA,
+		ObjectKind: "build", Ref: deref(b.Ref), Tag: b.Tag, BeforeSHA: gitstore.ZeroSHA, SHA: b.SHA,
 		BuildID: b.ID, BuildName: b.Name, BuildStage: b.Stage, BuildStatus: b.Status,
 		BuildStartedAt: hookTimePtr(b.StartedAt), BuildFinishedAt: hookTimePtr(b.FinishedAt),
 		BuildAllowFailure: b.AllowFailure, ProjectID: p.ID, ProjectName: p.NameWithNamespace(),
-		Repository: pushRepository{
-			Name: p.Name, URL: s.sshURL(p), Description: p.Description, Homepage: web,
-			GitHTTPURL: web + ".git", GitSSHURL: s.sshURL(p), VisibilityLevel: p.VisibilityLevel,
-		},
-		Commit: buildHookCommit{SHA: b.SHA},
+		Repository: s.pushRepositoryOf(p),
+		Commit:     buildHookCommit{SHA: b.SHA},
 	}
 	if b.StartedAt != nil {
 		end := time.Now()

@@ -148,7 +148,7 @@ notify:
   when: on_failure
 `)
 	ctx := context.Background()
-	pl, err := f.s.createPipeline(ctx, pipelineInput{Project: f.p, Ref: "master", SHA: f.sha, BeforeSHA: zeroSHA, UserID: &f.root.ID})
+	pl, err := f.s.createPipeline(ctx, pipelineInput{Project: f.p, Ref: "master", SHA: f.sha, BeforeSHA: gitstore.ZeroSHA, UserID: &f.root.ID})
 	if err != nil || pl == nil {
 		t.Fatalf("createPipeline = %v, %v", pl, err)
 	}
@@ -167,7 +167,7 @@ notify:
 	if got := deref(c.YAMLVariables); got != `[{"key":"G","value":"1","public":true},{"key":"J","value":"2","public":true}]` {
 		t.Errorf("yaml_variables = %s", got)
 	}
-	if pl.Status == nil || *pl.Status != "pending" || pl.BeforeSHA == nil || *pl.BeforeSHA != zeroSHA {
+	if pl.Status == nil || *pl.Status != "pending" || pl.BeforeSHA == nil || *pl.BeforeSHA != gitstore.ZeroSHA {
 		t.Errorf("pipeline = %+v", pl)
 	}
 

@@ -53,7 +53,7 @@ func (s *Server) presentLegacyProject(p *persistence.Project) civ1api.LegacyCIPr
 	}
 	return civ1api.LegacyCIProject{
 		ID: int(p.ID), Name: p.Name, Timeout: int(p.BuildTimeout), Token: p.RunnersToken, DefaultRef: ref,
-		GitlabURL: s.url("/" + p.PathWithNamespace()), Path: p.PathWithNamespace(), Public: p.PublicBuilds,
+		GitlabURL: s.projectWebURL(p), Path: p.PathWithNamespace(), Public: p.PublicBuilds,
 		SSHURLToRepo: s.sshURL(p), GitlabID: int(p.ID),
 	}
 }

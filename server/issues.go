@@ -533,7 +533,7 @@ func hookUserOf(u *persistence.User) hookUser {
 }
 
 func (s *Server) hookProjectOf(p *persistence.Project) (hookProject, hookRepository) {
-	web := s.url("/" + p.PathWithNamespace())
+	web := s.projectWebURL(p)
 	ssh := s.sshURL(p)
 	return hookProject{Name: p.Name, Description: p.Description, WebURL: web, GitSSHURL: ssh, GitHTTPURL: web + ".git",
 			Namespace: p.Namespace.Name, VisibilityLevel: p.VisibilityLevel, PathWithNamespace: p.PathWithNamespace(),

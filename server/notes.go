@@ -352,10 +352,6 @@ func noteHookDiffOf(d *gitstore.Diff) *noteHookDiff {
 		NewFile: d.NewFile, RenamedFile: d.Renamed, DeletedFile: d.Deleted}
 }
 
-func (s *Server) projectWebURL(p *persistence.Project) string {
-	return s.url("/" + p.PathWithNamespace())
-}
-
 // noteHookData is the payload's common part (build_base_data).
 func (s *Server) noteHookData(p *persistence.Project, user *persistence.User, n *persistence.Note) noteHookData {
 	proj, repo := s.hookProjectOf(p)

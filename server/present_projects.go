@@ -47,7 +47,7 @@ func (s *Server) sshURL(p *persistence.Project) string {
 // runners_token, which 8.7 showed only to those who may administer the
 // project.
 func (s *Server) presentProject(p *persistence.Project, rel *persistence.Relations, withToken bool) v3api.Project {
-	web := s.url("/" + p.PathWithNamespace())
+	web := s.projectWebURL(p)
 	out := v3api.Project{
 		ID: int(p.ID), Description: p.Description, DefaultBranch: p.DefaultBranch, TagList: []string{},
 		Public: p.VisibilityLevel == persistence.VisibilityPublic, Archived: p.Archived,
@@ -147,4 +147,10 @@ func eventActionName(e *persistence.Event) string {
 		return "updated"
 	}
 	return ""
+}
+
+// projectWebURL is the project's page, <external-url>/<namespace>/<path>;
+// its clone URL adds ".git".
+func (s *Server) projectWebURL(p *persistence.Project) string {
+	return s.url("/" + p.PathWithNamespace())
 }

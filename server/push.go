@@ -163,19 +163,25 @@ func (s *Server) pushPipeline(ctx context.Context, p *persistence.Project, user 
 	}
 }
 
+// pushRepositoryOf is the `repository` of push and build hook payloads
+// (8.7's hook_attrs of a project, with its git URLs).
+func (s *Server) pushRepositoryOf(p *persistence.Project) pushRepository {
+	web, ssh := s.projectWebURL(p), s.sshURL(p)
+	return pushRepository{
+		Name: p.Name, URL: ssh, Description: p.Description, Homepage: web,
+		GitHTTPURL: web + ".git", GitSSHURL: ssh, VisibilityLevel: p.VisibilityLevel,
+	}
+}
+
 // pushData builds one update's payload. A branch's commits are those the
 // push brought to it (PushedCommits); a tag's, the commit it names (with an annotated
 // tag's message), as 8.7's GitTagPushService gave them.
 func (s *Server) pushData(ctx context.Context, p *persistence.Project, user *persistence.User, u gitstore.RefUpdate) (*pushData, error) {
-	web := s.url("/" + p.PathWithNamespace())
 	d := &pushData{
 		ObjectKind: "push", Before: u.Old, After: u.New, Ref: u.Ref,
 		UserID: user.ID, UserName: user.Name, UserEmail: user.Email, ProjectID: p.ID,
-		Repository: pushRepository{
-			Name: p.Name, URL: s.sshURL(p), Description: p.Description, Homepage: web,
-			GitHTTPURL: web + ".git", GitSSHURL: s.sshURL(p), VisibilityLevel: p.VisibilityLevel,
-		},
-		Commits: []pushCommit{},
+		Repository: s.pushRepositoryOf(p),
+		Commits:    []pushCommit{},
 	}
 	checkout := u.New
 	d.CheckoutSHA = &checkout
@@ -207,6 +213,7 @@ func (s *Server) pushData(ctx context.Context, p *persistence.Project, user *per
 	if len(shas) > maxPushCommits {
 		shas = shas[len(shas)-maxPushCommits:]
 	}
+	web := s.projectWebURL(p)
 	for _, sha := range shas {
 		c, err := s.cfg.Repos.Commit(ctx, p.ID, sha)
 		if err != nil {
