@@ -50,46 +50,48 @@ func (s *Store) queryUsersJSON(ctx context.Context, q string, args ...any) ([]Us
 	return users, rows.Err()
 }
 
-// listUsersJSON is ListUsers' page on SQLite in one query: the count of
-// the users cond selects, and per user its columns and whether it has an
-// identity (most have none, which spares the identities query).
+// listUsersJSON is ListUsers' page on SQLite in one statement that yields
+// one row: the count of the users cond selects, and the page as the
+// comma-joined json_arrays of each user's columns followed by whether it
+// has an identity (most have none, which spares the identities query).
+// One row means one step through cgo for the whole page instead of one
+// per user.
 func (s *Store) listUsersJSON(ctx context.Context, cond string, args []any, pg Page, withIdentities bool) ([]User, int64, error) {
-	q := "SELECT (SELECT count(*) FROM users" + cond + "), json_array(" + userColumns + "), " +
-		"EXISTS (SELECT 1 FROM identities WHERE identities.user_id = users.id) FROM users" + cond + " ORDER BY id"
-	all := append(append([]any{}, args...), args...)
+	window, all := "", append(append([]any{}, args...), args...)
 	if pg.Limit > 0 {
-		q += " LIMIT ? OFFSET ?"
+		window = " LIMIT ? OFFSET ?"
 		all = append(all, pg.Limit, pg.Offset)
 	}
-	rows, err := s.read(ctx).Raw(q, all...).Rows()
-	if err != nil {
+	q := "SELECT (SELECT count(*) FROM users" + cond + "), " +
+		"(SELECT group_concat(j, ',' ORDER BY id) FROM (SELECT id, json_array(" + userColumns + ", " +
+		"EXISTS (SELECT 1 FROM identities WHERE identities.user_id = users.id)) AS j FROM users" + cond +
+		" ORDER BY id" + window + "))"
+	var total int64
+	var page sql.NullString
+	if err := s.read(ctx).Raw(q, all...).Row().Scan(&total, &page); err != nil {
 		return nil, 0, err
 	}
-	defer rows.Close()
 	users := make([]User, 0, min(max(pg.Limit, 1), 100)) // a User is big: grow it once
-	var total int64
-	var raw sql.RawBytes
-	var has, anyHas bool
-	for rows.Next() {
-		if err := rows.Scan(&total, &raw, &has); err != nil {
-			return nil, 0, err
-		}
+	if !page.Valid { // past the end, or none
+		return users, total, nil
+	}
+	r := jsonRow{b: page.String}
+	anyHas := false
+	for {
 		var u User
-		if err := u.fromJSONRow(string(raw)); err != nil {
-			return nil, 0, err
+		var has bool
+		if !u.readJSON(&r, &has) {
+			return nil, 0, errRowShape
 		}
 		anyHas = anyHas || has
 		users = append(users, u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, err
-	}
-	rows.Close()
-	if len(users) == 0 { // past the end, or none: the count alone
-		if err := s.read(ctx).Raw("SELECT count(*) FROM users"+cond, args...).Row().Scan(&total); err != nil {
-			return nil, 0, err
+		if r.i == len(r.b) {
+			break
 		}
-		return users, total, nil
+		if r.b[r.i] != ',' {
+			return nil, 0, errRowShape
+		}
+		r.i++
 	}
 	if withIdentities && !anyHas {
 		for i := range users {
@@ -97,15 +99,25 @@ func (s *Store) listUsersJSON(ctx context.Context, cond string, args []any, pg P
 		}
 		return users, total, nil
 	}
-	users, err = s.withIdentities(ctx, withIdentities, users)
+	users, err := s.withIdentities(ctx, withIdentities, users)
 	return users, total, err
 }
 
 // fromJSONRow fills u from a json_array of userColumns.
 func (u *User) fromJSONRow(raw string) error {
 	r := jsonRow{b: raw}
-	if !r.open() {
+	if !u.readJSON(&r, nil) || r.i != len(r.b) {
 		return errRowShape
+	}
+	return nil
+}
+
+// readJSON reads one json_array of userColumns at r's position, with one
+// more boolean after them when extra is not nil; false when the array is
+// not one the driver would read the same way.
+func (u *User) readJSON(r *jsonRow, extra *bool) bool {
+	if !r.open() {
+		return false
 	}
 	r.int64(&u.ID)
 	r.str(&u.Email)
@@ -133,14 +145,14 @@ func (u *User) fromJSONRow(raw string) error {
 	r.int(&u.SignInCount)
 	r.time(&u.CreatedAt)
 	r.time(&u.UpdatedAt)
-	if !r.close() {
-		return errRowShape
+	if extra != nil {
+		r.bool(extra)
 	}
-	return nil
+	return r.close()
 }
 
-// jsonRow reads the scalars of a flat JSON array as SQLite's json_array
-// writes it: no whitespace, strings, integers, null. The first value it
+// jsonRow reads the scalars of flat JSON arrays as SQLite's json_array
+// writes them: no whitespace, strings, integers, null. The first value it
 // cannot take marks the row bad.
 type jsonRow struct {
 	b     string
@@ -149,16 +161,22 @@ type jsonRow struct {
 	bad   bool
 }
 
+// open starts reading the array at r's position.
 func (r *jsonRow) open() bool {
-	if len(r.b) < 2 || r.b[0] != '[' {
+	if r.bad || r.i >= len(r.b) || r.b[r.i] != '[' {
 		return false
 	}
-	r.i, r.first = 1, true
+	r.i, r.first = r.i+1, true
 	return true
 }
 
+// close ends the array: its values all read, r moves past its bracket.
 func (r *jsonRow) close() bool {
-	return !r.bad && r.i == len(r.b)-1 && r.b[r.i] == ']'
+	if r.bad || r.i >= len(r.b) || r.b[r.i] != ']' {
+		return false
+	}
+	r.i++
+	return true
 }
 
 // next returns the next value's raw text: a string's content (unescaped

@@ -96,8 +96,11 @@ type listResponse struct {
 func (r listResponse) VisitListUsersResponse(w http.ResponseWriter) error { return r.visit(w) }
 
 func (r listResponse) visit(w http.ResponseWriter) error {
-	b, err := json.Marshal(r.body)
-	if err != nil {
+	var b []byte
+	var err error
+	if a, ok := r.body.(jsonAppender); ok {
+		b = a.appendJSON(nil)
+	} else if b, err = json.Marshal(r.body); err != nil {
 		return err
 	}
 	h := w.Header()
@@ -119,6 +122,8 @@ func (r listResponse) visit(w http.ResponseWriter) error {
 	setInt("X-Page", r.headers.XPage)
 	set("X-Next-Page", r.headers.XNextPage)
 	set("X-Prev-Page", r.headers.XPrevPage)
+	// With its length, the body goes out in one write rather than in chunks.
+	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(http.StatusOK)
 	_, err = w.Write(b)
 	return err

@@ -46,13 +46,13 @@ func (s *Server) userList(users []persistence.User, admin bool, h *pageHeaders) 
 		resp.headers = *h
 	}
 	if admin {
-		full := make([]v3api.UserFull, len(users))
+		full := make(userFullList, len(users))
 		for i := range users {
 			full[i] = s.presentUserFull(&users[i])
 		}
 		resp.body = full
 	} else {
-		basic := make([]v3api.UserBasic, len(users))
+		basic := make(userBasicList, len(users))
 		for i := range users {
 			basic[i] = s.presentUserBasic(&users[i])
 		}
