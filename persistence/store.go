@@ -5,6 +5,7 @@ package persistence
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net/url"
@@ -12,7 +13,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 
+	"github.com/mattn/go-sqlite3"
 	"golang.org/x/crypto/bcrypt"
 	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
@@ -39,6 +42,11 @@ type Store struct {
 	w, r       *gorm.DB
 	dialect    string
 	bcryptCost int
+	// On SQLite: the writes of this process so far (see writeCounter), and
+	// the reads kept since (see readCache). Nil on PostgreSQL.
+	writes     *atomic.Uint64
+	tokens     *readCache[User]
+	userTotals *readCache[int64]
 }
 
 // Dialect names the database: "sqlite" or "postgres".
@@ -84,13 +92,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		// caches statements itself): a goroutine preparing a statement waits
 		// for a connection while holding the cache's lock, and one inside a
 		// transaction that needs to prepare waits for that lock — deadlock.
-		w, err := openSQLite(path, "&_txlock=immediate", gcfg)
+		s.writes, s.tokens, s.userTotals = new(atomic.Uint64), newReadCache[User](), newReadCache[int64]()
+		w, err := openSQLite(path, "&_txlock=immediate", gcfg, s.writes)
 		if err != nil {
 			return nil, err
 		}
 		rcfg := *gcfg
 		rcfg.PrepareStmt = true
-		r, err := openSQLite(path, "&mode=ro", &rcfg)
+		r, err := openSQLite(path, "&mode=ro", &rcfg, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -114,9 +123,15 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	return s, nil
 }
 
-func openSQLite(path, extra string, gcfg *gorm.Config) (*gorm.DB, error) {
+// openSQLite opens the file; with writes, every connection counts its
+// writes there (the writer's).
+func openSQLite(path, extra string, gcfg *gorm.Config, writes *atomic.Uint64) (*gorm.DB, error) {
 	dsn := "file:" + path + "?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=5000&_foreign_keys=on" + extra
-	db, err := gorm.Open(sqlite.Open(dsn), gcfg)
+	dialector := sqlite.Open(dsn)
+	if writes != nil {
+		dialector = sqlite.New(sqlite.Config{Conn: sql.OpenDB(&writeCounter{dsn: dsn, driver: &sqlite3.SQLiteDriver{}, writes: writes})})
+	}
+	db, err := gorm.Open(dialector, gcfg)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}

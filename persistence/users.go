@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -464,12 +465,26 @@ func (s *Store) UserByToken(ctx context.Context, token string) (*User, error) {
 	if token == "" {
 		return nil, ErrNotFound
 	}
+	var writes uint64
+	if s.tokens != nil {
+		writes = s.writes.Load()
+		if u, ok := s.tokens.get(token, writes); ok {
+			u.Identities = slices.Clone(u.Identities) // the caller's own copy
+			return &u, nil
+		}
+	}
+	at := time.Now()
 	users, err := s.queryUsers(ctx, false, "SELECT "+userColumns+" FROM users WHERE private_token = ?", token)
 	if err != nil {
 		return nil, err
 	}
 	if len(users) == 0 {
 		return nil, ErrNotFound
+	}
+	if s.tokens != nil {
+		kept := users[0]
+		kept.Identities = slices.Clone(kept.Identities)
+		s.tokens.put(token, kept, writes, at, s.writes.Load())
 	}
 	return &users[0], nil
 }

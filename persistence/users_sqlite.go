@@ -8,10 +8,13 @@ package persistence
 // as a number, a BLOB) sends the query back to the column-wise path.
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -51,28 +54,42 @@ func (s *Store) queryUsersJSON(ctx context.Context, q string, args ...any) ([]Us
 }
 
 // listUsersJSON is ListUsers' page on SQLite in one statement that yields
-// one row: the count of the users cond selects, and the page as the
-// comma-joined json_arrays of each user's columns followed by whether it
-// has an identity (most have none, which spares the identities query).
-// One row means one step through cgo for the whole page instead of one
-// per user.
+// one row: the count of the users cond selects (unless the count is kept,
+// see readCache), and the page as the comma-joined json_arrays of each
+// user's columns followed by whether it has an identity (most have none,
+// which spares the identities query). One row means one step through cgo
+// for the whole page instead of one per user.
 func (s *Store) listUsersJSON(ctx context.Context, cond string, args []any, pg Page, withIdentities bool) ([]User, int64, error) {
-	window, all := "", append(append([]any{}, args...), args...)
+	totalKey := cond + "\x00" + fmt.Sprintf("%q", args)
+	writes := s.writes.Load()
+	total, counted := s.userTotals.get(totalKey, writes)
+	count, all := "NULL", append([]any{}, args...)
+	if !counted {
+		count, all = "(SELECT count(*) FROM users"+cond+")", append(all, args...)
+	}
+	window := ""
 	if pg.Limit > 0 {
 		window = " LIMIT ? OFFSET ?"
 		all = append(all, pg.Limit, pg.Offset)
 	}
-	q := "SELECT (SELECT count(*) FROM users" + cond + "), " +
-		"(SELECT group_concat(j, ',' ORDER BY id) FROM (SELECT id, json_array(" + userColumns + ", " +
+	// group_concat joins the rows in the order the page yields them, which
+	// is id order; the order is checked below rather than asked of the
+	// aggregate, which would sort 20 rows of JSON again.
+	q := "SELECT " + count + ", (SELECT group_concat(j, ',') FROM (SELECT json_array(" + userColumns + ", " +
 		"EXISTS (SELECT 1 FROM identities WHERE identities.user_id = users.id)) AS j FROM users" + cond +
 		" ORDER BY id" + window + "))"
-	var total int64
+	at := time.Now()
+	var dbTotal sql.NullInt64
 	var page sql.NullString
-	if err := s.read(ctx).Raw(q, all...).Row().Scan(&total, &page); err != nil {
+	if err := s.read(ctx).Raw(q, all...).Row().Scan(&dbTotal, &page); err != nil {
 		return nil, 0, err
 	}
+	if !counted {
+		total = dbTotal.Int64
+		s.userTotals.put(totalKey, total, writes, at, s.writes.Load())
+	}
 	users := make([]User, 0, min(max(pg.Limit, 1), 100)) // a User is big: grow it once
-	if !page.Valid { // past the end, or none
+	if !page.Valid {                                     // past the end, or none
 		return users, total, nil
 	}
 	r := jsonRow{b: page.String}
@@ -92,6 +109,9 @@ func (s *Store) listUsersJSON(ctx context.Context, cond string, args []any, pg P
 			return nil, 0, errRowShape
 		}
 		r.i++
+	}
+	if !slices.IsSortedFunc(users, func(a, b User) int { return cmp.Compare(a.ID, b.ID) }) {
+		slices.SortFunc(users, func(a, b User) int { return cmp.Compare(a.ID, b.ID) })
 	}
 	if withIdentities && !anyHas {
 		for i := range users {
