@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/labrador-dev/labrador/persistence"
 )
@@ -93,13 +94,24 @@ type listResponse struct {
 	headers pageHeaders
 }
 
+// listBuffers are the bodies of written lists, used again: net/http is
+// done with a body when Write returns.
+var listBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
 func (r listResponse) VisitListUsersResponse(w http.ResponseWriter) error { return r.visit(w) }
 
 func (r listResponse) visit(w http.ResponseWriter) error {
 	var b []byte
 	var err error
 	if a, ok := r.body.(jsonAppender); ok {
-		b = a.appendJSON(nil)
+		buf := listBuffers.Get().(*[]byte)
+		b = a.appendJSON((*buf)[:0])
+		defer func() {
+			if cap(b) <= 1<<18 { // a rare huge page is not kept
+				*buf = b
+				listBuffers.Put(buf)
+			}
+		}()
 	} else if b, err = json.Marshal(r.body); err != nil {
 		return err
 	}

@@ -50,7 +50,7 @@ func same(t *testing.T, got []byte, v any) {
 // separators.
 var jsonStrings = []string{
 	"", "plain", "http://www.gravatar.com/avatar/0a1b?s=80&d=identicon", "<script>", `quote " and \ back`,
-	"tab\there\nnew\r\x01\x7f", "Ünïcødé 名前 😀", "bad \xff\xfe utf8", "line\u2028sep\u2029", "~!@#$%^*()_+{}|:?",
+	"tab\there\nnew\r\x01\x7f\b\f\x1f", "Ünïcødé 名前 😀", "bad \xff\xfe utf8", "line\u2028sep\u2029", "~!@#$%^*()_+{}|:?",
 }
 
 // fill sets every field of v to a random value of its kind.
