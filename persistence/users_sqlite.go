@@ -81,7 +81,7 @@ func (s *Store) listUsersJSON(ctx context.Context, cond string, args []any, pg P
 	at := time.Now()
 	var dbTotal sql.NullInt64
 	var page sql.NullString
-	if err := s.read(ctx).Raw(q, all...).Row().Scan(&dbTotal, &page); err != nil {
+	if err := s.preparedRow(ctx, q, all...).Scan(&dbTotal, &page); err != nil {
 		return nil, 0, err
 	}
 	if !counted {

@@ -4,6 +4,7 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"strings"
+	"sync"
 
 	"github.com/labrador-dev/labrador/gen/v3api"
 	"github.com/labrador-dev/labrador/persistence"
@@ -14,11 +15,29 @@ import (
 // UserSafe → UserBasic → User → UserFull → UserLogin.
 
 // avatarURL is the Gravatar URL 8.7 gave a user without an uploaded avatar.
+// It is a function of the email alone, so the URLs of the emails seen
+// lately are kept: a page of 20 users hashed 20 emails every time.
 func avatarURL(email string) *string {
-	sum := md5.Sum([]byte(strings.ToLower(strings.TrimSpace(email))))
-	u := "http://www.gravatar.com/avatar/" + hex.EncodeToString(sum[:]) + "?s=80&d=identicon"
+	gravatars.RLock()
+	u, ok := gravatars.m[email]
+	gravatars.RUnlock()
+	if !ok {
+		sum := md5.Sum([]byte(strings.ToLower(strings.TrimSpace(email))))
+		u = "http://www.gravatar.com/avatar/" + hex.EncodeToString(sum[:]) + "?s=80&d=identicon"
+		gravatars.Lock()
+		if len(gravatars.m) >= 10000 {
+			clear(gravatars.m)
+		}
+		gravatars.m[email] = u
+		gravatars.Unlock()
+	}
 	return &u
 }
+
+var gravatars = struct {
+	sync.RWMutex
+	m map[string]string
+}{m: map[string]string{}}
 
 func (s *Server) userWebURL(u *persistence.User) string {
 	return s.url("/u/" + u.Username)

@@ -96,3 +96,16 @@ func fill(t *testing.T, rng *rand.Rand, v reflect.Value) {
 		t.Fatalf("fill: a field of kind %s (%s): teach the user list writer and this test about it", v.Kind(), v.Type())
 	}
 }
+
+// The Gravatar URL is 8.7's, whether computed or kept from before.
+func TestAvatarURL(t *testing.T) {
+	const want = "http://www.gravatar.com/avatar/9e26471d35a78862c17e467d87cddedf?s=80&d=identicon" // md5("jane@example.com")
+	for i := 0; i < 2; i++ {
+		if got := avatarURL(" Jane@Example.com "); *got != want {
+			t.Fatalf("call %d: %s, want %s", i+1, *got, want)
+		}
+	}
+	if a, b := avatarURL("x@example.com"), avatarURL("x@example.com"); a == b {
+		t.Fatal("two callers share one string pointer")
+	}
+}
