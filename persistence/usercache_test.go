@@ -19,11 +19,7 @@ import (
 // saw no write end in between.
 func TestSQLiteWritesAreCountedWhenDone(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, Config{DataDir: filepath.Join(t.TempDir(), "data")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openSQLiteStore(t, filepath.Join(t.TempDir(), "data"))
 	if s.writes == nil || s.tokens == nil {
 		t.Fatal("SQLite store without a write count or token cache")
 	}
@@ -89,11 +85,7 @@ func TestSQLiteWritesAreCountedWhenDone(t *testing.T) {
 func TestTokenCacheNeverOutlivesAWrite(t *testing.T) {
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "data")
-	s, err := Open(ctx, Config{DataDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openSQLiteStore(t, dir)
 	email, name, username, password := "cached@example.com", "Cached", "cached", "password123"
 	u, err := s.CreateUser(ctx, UserParams{Email: &email, Name: &name, Username: &username, Password: &password, SkipConfirmation: true})
 	if err != nil {
@@ -181,11 +173,7 @@ func TestTokenCacheNeverOutlivesAWrite(t *testing.T) {
 // by the very next page.
 func TestUserTotalNeverOutlivesAWrite(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, Config{DataDir: filepath.Join(t.TempDir(), "data")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openSQLiteStore(t, filepath.Join(t.TempDir(), "data"))
 	for i := 0; i < 5; i++ {
 		_, before, err := s.ListUsers(ctx, UserFilter{}, Page{Limit: 20})
 		if err != nil {
@@ -208,4 +196,15 @@ func TestUserTotalNeverOutlivesAWrite(t *testing.T) {
 			t.Fatalf("search %q: total %d, want 1", username, n)
 		}
 	}
+}
+
+// openSQLiteStore opens a store on SQLite in dir, closed when the test ends.
+func openSQLiteStore(t *testing.T, dir string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
