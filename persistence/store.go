@@ -187,7 +187,8 @@ func (s *Store) Ping(ctx context.Context) error {
 // its cancellation: mattn/go-sqlite3 runs every row fetch of a cancellable
 // query in a goroutine of its own to watch for it, which costs more than
 // the sub-millisecond queries it could interrupt.
-func (s *Store) read(ctx context.Context) *gorm.DB { return s.r.WithContext(s.queryContext(ctx)) }
+func (s *Store) read(ctx context.Context) *gorm.DB  { return s.r.WithContext(s.queryContext(ctx)) }
+func (s *Store) write(ctx context.Context) *gorm.DB { return s.w.WithContext(s.queryContext(ctx)) }
 
 // preparedRow runs a hot read of a handful of fixed query texts as a
 // statement prepared once on the reader pool, past GORM's building of a
@@ -211,7 +212,6 @@ func (s *Store) preparedRow(ctx context.Context, query string, args ...any) *sql
 	}
 	return st.QueryRowContext(ctx, args...)
 }
-func (s *Store) write(ctx context.Context) *gorm.DB { return s.w.WithContext(s.queryContext(ctx)) }
 
 func (s *Store) queryContext(ctx context.Context) context.Context {
 	if s.dialect == "sqlite" {

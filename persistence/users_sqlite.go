@@ -88,8 +88,9 @@ func (s *Store) listUsersJSON(ctx context.Context, cond string, args []any, pg P
 		total = dbTotal.Int64
 		s.userTotals.put(totalKey, total, writes, at, s.writes.Load())
 	}
-	users := make([]User, 0, min(max(pg.Limit, 1), 100)) // a User is big: grow it once
-	if !page.Valid {                                     // past the end, or none
+	// A User is big: grow the slice once.
+	users := make([]User, 0, min(max(pg.Limit, 1), 100))
+	if !page.Valid { // past the end, or none
 		return users, total, nil
 	}
 	r := jsonRow{b: page.String}

@@ -26,32 +26,23 @@ type userFullList []v3api.UserFull
 // userBasicList is GET /users for anyone else.
 type userBasicList []v3api.UserBasic
 
-func (l userFullList) appendJSON(b []byte) []byte {
-	if l == nil {
-		return append(b, "null"...)
-	}
-	b = slices.Grow(b, 2+len(l)*900) // a user with a Gravatar URL is ~800 bytes
-	b = append(b, '[')
-	for i := range l {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendUserFull(b, &l[i])
-	}
-	return append(b, ']')
-}
+// A user with a Gravatar URL is ~800 bytes in full, ~250 basic.
+func (l userFullList) appendJSON(b []byte) []byte  { return appendList(b, l, 900, appendUserFull) }
+func (l userBasicList) appendJSON(b []byte) []byte { return appendList(b, l, 250, appendUserBasic) }
 
-func (l userBasicList) appendJSON(b []byte) []byte {
-	if l == nil {
+// appendList writes items as a JSON array (null when nil, as encoding/json
+// writes a nil slice), growing b once by about size bytes an item.
+func appendList[T any](b []byte, items []T, size int, item func([]byte, *T) []byte) []byte {
+	if items == nil {
 		return append(b, "null"...)
 	}
-	b = slices.Grow(b, 2+len(l)*250)
+	b = slices.Grow(b, 2+len(items)*size)
 	b = append(b, '[')
-	for i := range l {
+	for i := range items {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendUserBasic(b, &l[i])
+		b = item(b, &items[i])
 	}
 	return append(b, ']')
 }
