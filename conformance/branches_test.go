@@ -8,7 +8,6 @@ package conformance
 import (
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -209,17 +208,9 @@ func TestBranches(t *testing.T) {
 		wantError(t, do(t, http.MethodDelete, branch("develop"), token(dev.Token)), 404, `{"message":"No such branch"}`)
 	})
 	t.Run("git fails to remove a locked branch", func(t *testing.T) {
-		if env.repoDir == "" {
-			t.Skip("needs the spawned server's repositories to lock a ref")
-		}
-		lock := filepath.Join(env.repoDir, strconv.Itoa(p.ID)+".git", "refs", "heads", "from-tag.lock")
-		if err := os.WriteFile(lock, nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		unlock := lockRef(t, p.ID, "refs/heads/from-tag")
 		wantError(t, do(t, http.MethodDelete, branch("from-tag"), token(dev.Token)), 400, `{"message":"Failed to remove branch"}`)
-		if err := os.Remove(lock); err != nil {
-			t.Fatal(err)
-		}
+		unlock()
 		if r := do(t, http.MethodGet, branch("from-tag"), token(owner.Token)); r.status != http.StatusOK {
 			t.Errorf("the branch after the failed delete: %s", r)
 		}

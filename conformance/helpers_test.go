@@ -11,6 +11,8 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -710,4 +712,25 @@ func atoi(t testing.TB, s string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// lockRef takes git's lock on a ref of the spawned server's repository of
+// project id, as a concurrent git would, so that git fails to change the
+// ref; unlock releases it. Attached to a running server the repositories
+// are out of reach, and the test is skipped.
+func lockRef(t *testing.T, id int, ref string) (unlock func()) {
+	t.Helper()
+	if env.repoDir == "" {
+		t.Skip("needs the spawned server's repositories to lock a ref")
+	}
+	lock := filepath.Join(env.repoDir, strconv.Itoa(id)+".git", filepath.FromSlash(ref)+".lock")
+	if err := os.WriteFile(lock, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		t.Helper()
+		if err := os.Remove(lock); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

@@ -8,10 +8,7 @@ package conformance
 import (
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"reflect"
-	"strconv"
 	"testing"
 	"time"
 )
@@ -225,17 +222,9 @@ func TestTags(t *testing.T) {
 	})
 
 	t.Run("git fails to remove a locked tag", func(t *testing.T) {
-		if env.repoDir == "" {
-			t.Skip("needs the spawned server's repositories to lock a ref")
-		}
-		lock := filepath.Join(env.repoDir, strconv.Itoa(p.ID)+".git", "refs", "tags", "v1.0.0.lock")
-		if err := os.WriteFile(lock, nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		unlock := lockRef(t, p.ID, "refs/tags/v1.0.0")
 		wantError(t, do(t, http.MethodDelete, tag("v1.0.0"), token(dev.Token)), 400, `{"message":"Failed to remove tag"}`)
-		if err := os.Remove(lock); err != nil {
-			t.Fatal(err)
-		}
+		unlock()
 		if r := do(t, http.MethodGet, tag("v1.0.0"), token(owner.Token)); r.status != http.StatusOK {
 			t.Errorf("the tag after the failed delete: %s", r)
 		}
