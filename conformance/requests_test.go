@@ -5,10 +5,16 @@ package conformance
 // operation; unknown routes and methods are not in the ledger.
 
 import (
+	"bufio"
 	"bytes"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestRequestHandling(t *testing.T) {
@@ -92,6 +98,36 @@ func TestRequestHandling(t *testing.T) {
 		r = do(t, http.MethodHead, "/users", token(env.rootToken), query("per_page", "1"))
 		if r.status != http.StatusOK || r.header.Get("X-Total") == "" || len(r.body) != 0 {
 			t.Fatalf("list: got %d X-Total %q body %q, want 200 with the pagination headers and no body", r.status, r.header.Get("X-Total"), r.body)
+		}
+	})
+
+	t.Run("HEAD keeps the connection open", func(t *testing.T) {
+		// A list declares its length; the answer to a HEAD of it must still
+		// leave the keep-alive connection usable for the next request.
+		api, err := url.Parse(env.api)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn, err := net.Dial("tcp", api.Host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(30 * time.Second))
+		br := bufio.NewReader(conn)
+		for _, req := range []struct{ method, path string }{
+			{"HEAD", "/users?per_page=2"}, {"HEAD", "/users?per_page=2"}, {"GET", "/user"},
+		} {
+			fmt.Fprintf(conn, "%s %s%s HTTP/1.1\r\nHost: %s\r\nPRIVATE-TOKEN: %s\r\n\r\n", req.method, api.Path, req.path, api.Host, env.rootToken)
+			resp, err := http.ReadResponse(br, &http.Request{Method: req.method})
+			if err != nil {
+				t.Fatalf("%s %s on the same connection: %v", req.method, req.path, err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || resp.Close {
+				t.Fatalf("%s %s: %d, closing the connection: %v", req.method, req.path, resp.StatusCode, resp.Close)
+			}
 		}
 	})
 

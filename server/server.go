@@ -423,15 +423,20 @@ func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 	}})(next)
 }
 
-// headAsGet answers HEAD like GET, as Grape did: the request is routed as
-// a GET (echo routes on the original request), and the body it would have
-// had is discarded.
+// headAsGet answers HEAD like GET, as Grape did: the request is routed and
+// handled as a GET (echo routes on the original request), and the body it
+// would have had is discarded. The method is HEAD again before net/http
+// finishes the answer, so that it keeps the connection open whatever
+// Content-Length the GET declared.
 func headAsGet(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if r := c.Request(); r.Method == http.MethodHead {
-			r.Method = http.MethodGet
-			c.Response().Writer = headWriter{c.Response().Writer}
+		r := c.Request()
+		if r.Method != http.MethodHead {
+			return next(c)
 		}
+		r.Method = http.MethodGet
+		defer func() { r.Method = http.MethodHead }()
+		c.Response().Writer = headWriter{c.Response().Writer}
 		return next(c)
 	}
 }
